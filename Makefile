@@ -1,0 +1,27 @@
+# fairslot developer entry points. `make` alone lists them.
+SERVICES := deploy/local/services.sh
+
+.DEFAULT_GOAL := help
+.PHONY: help run test services stop build clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## start Postgres+Redis, migrate, seed and serve (args: ARGS="...")
+	deploy/local/run.sh $(ARGS)
+
+test: ## gofmt, vet, staticcheck, go test -race (flags: GOTESTFLAGS="...")
+	deploy/local/test.sh
+
+services: ## start the local Postgres (15432) and Redis (16379)
+	$(SERVICES) start
+
+stop: ## stop the local Postgres and Redis
+	$(SERVICES) stop
+
+build: ## build bin/fairslot
+	go build -o bin/fairslot ./cmd/fairslot
+
+clean: ## stop services, then DELETE bin/ and .data/ (local database, Redis data, secret key)
+	$(SERVICES) stop
+	rm -rf bin .data

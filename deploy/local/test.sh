@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# `make test`: gofmt, go vet, staticcheck and the race-enabled test suite against
+# the local services. Extra `go test` flags: GOTESTFLAGS="-run Foo -v".
+# Services started here are stopped on exit; running ones are left alone.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SERVICES="$ROOT/deploy/local/services.sh"
+cd "$ROOT"
+# CI runs without a terminal; nothing here should ever wait for input.
+if [[ ${CI:-} == true ]]; then exec </dev/null; fi
+
+step() { printf '\n==> %s\n' "$*"; }
+
+started=()
+cleanup() {
+	trap - EXIT INT TERM
+	if ((${#started[@]})); then
+		"$SERVICES" stop "${started[@]}" || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "services"
+rc=0
+out=$("$SERVICES" start) || rc=$?
+[[ -z $out ]] || printf '%s\n' "$out"
+for s in postgres redis; do
+	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
+done
+((rc == 0)) || exit "$rc"
+envlines=$("$SERVICES" env)
+eval "$envlines"
+
+# -race needs cgo and a C compiler.
+if ! command -v "$(go env CC)" >/dev/null; then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		step "installing gcc (needed by go test -race)"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+	else
+		echo "test.sh: go test -race needs a C compiler: sudo apt-get install gcc libc6-dev" >&2
+		exit 1
+	fi
+fi
+
+step "gofmt -l ."
+unformatted=$(find . \( -path ./.data -o -path ./.git -o -path ./bin \) -prune -o -name '*.go' -print0 |
+	xargs -0 -r gofmt -l)
+if [[ -n $unformatted ]]; then
+	printf 'not gofmt-ed (run gofmt -w):\n%s\n' "$unformatted" >&2
+	exit 1
+fi
+
+step "go vet ./..."
+go vet ./...
+
+step "go tool staticcheck ./..."
+go tool staticcheck ./...
+
+read -r -a extra <<<"${GOTESTFLAGS:-}"
+step "go test -race -count=1 -timeout 30m ${extra[*]} ./..."
+CGO_ENABLED=1 go test -race -count=1 -timeout 30m "${extra[@]}" ./...

@@ -1,0 +1,341 @@
+// Package admission is the Redis side of fairslot's booking protocol: the
+// atomic gate that decides, in one round trip, whether a booking attempt may
+// go on to SQL and which slot it gets. It owns the Lua scripts, the key
+// layout and the translation of script replies into booking errors.
+//
+// Every key of one hospital shares the hash tag {<hospital id>}, so each
+// script touches a single Redis Cluster slot and runs unchanged on a cluster
+// sharded by hospital. The key layout is described in docs/design.md.
+package admission
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/internal/booking"
+)
+
+var (
+	//go:embed reserve.lua
+	reserveLua string
+	//go:embed release.lua
+	releaseLua string
+	//go:embed load.lua
+	loadLua string
+)
+
+// Gate implements booking.Admission over Redis.
+type Gate struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	reserve *redis.Script
+	release *redis.Script
+	load    *redis.Script
+	latency *prometheus.HistogramVec
+}
+
+var _ booking.Admission = (*Gate)(nil)
+
+// New returns a Gate whose keys start with prefix (for example "fs"; tests
+// use a prefix of their own). The scripts are idempotent, so go-redis may
+// retry them after a timeout: a retried reserve carries the same nonce and
+// gets the same slot instead of a second one.
+func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *Gate {
+	g := &Gate{
+		rdb:     rdb,
+		prefix:  prefix,
+		reserve: redis.NewScript(reserveLua),
+		release: redis.NewScript(releaseLua),
+		load:    redis.NewScript(loadLua),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_redis_duration_seconds",
+			Help:    "Latency of admission operations in Redis, by operation.",
+			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"op"}),
+	}
+	if reg != nil {
+		reg.MustRegister(g.latency)
+	}
+	return g
+}
+
+// Preload loads the scripts into Redis so the first booking attempts do not
+// pay for an EVAL fallback.
+func (g *Gate) Preload(ctx context.Context) error {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load} {
+		if err := s.Load(ctx, g.rdb).Err(); err != nil {
+			return fmt.Errorf("load script: %w", err)
+		}
+	}
+	return nil
+}
+
+func (g *Gate) observe(op string, start time.Time) {
+	g.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+// Ping checks that Redis answers.
+func (g *Gate) Ping(ctx context.Context) error {
+	if err := g.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// unavailable turns a Redis failure into the domain's 503: nothing was
+// booked, retry later. The cause is kept for the log.
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%s: %w: %w", op, booking.ErrUnavailable, err)
+}
+
+// Reserve runs reserve.lua.
+func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, error) {
+	k := g.keys(r.HospitalID)
+	keys := []string{
+		k.record(r.BookingID), k.meta(r.SessionID), k.bar(r.IdentityKey), k.identity(r.IdentityKey),
+		k.free(r.SessionID, r.Channel), k.held(r.SessionID), k.pending(),
+	}
+	args := []any{
+		r.BookingID, r.Nonce, string(r.Channel), r.SessionID, r.VisitDate, r.DepartmentID, r.Week,
+		r.Month, r.Today, r.Policy.PerDay, r.Policy.PerWeek, r.Policy.PerMonth,
+		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey,
+	}
+	start := time.Now()
+	res, err := g.reserve.Run(ctx, g.rdb, keys, args...).StringSlice()
+	g.observe("reserve", start)
+	if err != nil {
+		return 0, false, unavailable("reserve", err)
+	}
+	return reserveReply(res)
+}
+
+// reserveReply translates reserve.lua's reply.
+func reserveReply(res []string) (int, bool, error) {
+	if len(res) == 0 {
+		return 0, false, fmt.Errorf("reserve: empty reply")
+	}
+	switch res[0] {
+	case "ok", "replay":
+		if len(res) < 2 {
+			return 0, false, fmt.Errorf("reserve: reply %q has no slot", res[0])
+		}
+		n, err := strconv.Atoi(res[1])
+		if err != nil {
+			return 0, false, fmt.Errorf("reserve: bad slot %q", res[1])
+		}
+		return n, res[0] == "replay", nil
+	case "not_released":
+		return 0, false, booking.ErrNotReleased
+	case "patient_barred":
+		if len(res) > 1 {
+			if ms, err := strconv.ParseInt(res[1], 10, 64); err == nil {
+				until := time.UnixMilli(ms).In(time.FixedZone("CST", 8*3600))
+				return 0, false, booking.Errorf(booking.ErrPatientBarred, "this patient may not book until %s", until.Format(time.RFC3339))
+			}
+		}
+		return 0, false, booking.ErrPatientBarred
+	}
+	if e, ok := rejections[res[0]]; ok {
+		return 0, false, e
+	}
+	return 0, false, fmt.Errorf("reserve: unknown reply %q", res[0])
+}
+
+var rejections = map[string]*booking.Error{
+	"session_not_found":    booking.ErrSessionNotFound,
+	"channel_closed":       booking.ErrChannelClosed,
+	"already_booked":       booking.ErrAlreadyBooked,
+	"quota_day_department": booking.ErrQuotaDayDept,
+	"quota_day":            booking.ErrQuotaDay,
+	"quota_week":           booking.ErrQuotaWeek,
+	"quota_month":          booking.ErrQuotaMonth,
+	"sold_out":             booking.ErrSoldOut,
+}
+
+// Confirm removes a hold from the pending set once SQL has its row.
+func (g *Gate) Confirm(ctx context.Context, hospitalID, bookingID string) error {
+	start := time.Now()
+	err := g.rdb.ZRem(ctx, g.keys(hospitalID).pending(), bookingID).Err()
+	g.observe("confirm", start)
+	if err != nil {
+		return unavailable("confirm", err)
+	}
+	return nil
+}
+
+// Release runs release.lua.
+func (g *Gate) Release(ctx context.Context, h booking.Hold, how booking.Release) error {
+	k := g.keys(h.HospitalID)
+	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, h.Channel), k.pending()}
+	start := time.Now()
+	err := g.release.Run(ctx, g.rdb, keys, h.BookingID, h.SlotNo, flag(how.ReturnSlot), flag(how.Forget), flag(how.OnlyIfExpired)).Err()
+	g.observe("release", start)
+	if err != nil {
+		return unavailable("release", err)
+	}
+	return nil
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Holds lists the holds of the given sessions of one hospital.
+func (g *Gate) Holds(ctx context.Context, hospitalID string, sessionIDs []string) ([]booking.Hold, error) {
+	k := g.keys(hospitalID)
+	pipe := g.rdb.Pipeline()
+	held := make([]*redis.MapStringStringCmd, len(sessionIDs))
+	for i, sid := range sessionIDs {
+		held[i] = pipe.HGetAll(ctx, k.held(sid))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, unavailable("holds", err)
+	}
+	var bids []string
+	for _, c := range held {
+		for _, bid := range c.Val() {
+			bids = append(bids, bid)
+		}
+	}
+	return g.records(ctx, hospitalID, bids)
+}
+
+// records reads the booking records of bids; ids without a record are left out.
+func (g *Gate) records(ctx context.Context, hospitalID string, bids []string) ([]booking.Hold, error) {
+	if len(bids) == 0 {
+		return nil, nil
+	}
+	k := g.keys(hospitalID)
+	pipe := g.rdb.Pipeline()
+	recs := make([]*redis.StringCmd, len(bids))
+	for i, bid := range bids {
+		recs[i] = pipe.Get(ctx, k.record(bid))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable("records", err)
+	}
+	out := make([]booking.Hold, 0, len(bids))
+	for i, c := range recs {
+		if h, ok := parseRecord(hospitalID, bids[i], c.Val()); ok {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// parseRecord reads "nonce|session|slot|channel|identity key".
+func parseRecord(hospitalID, bookingID, rec string) (booking.Hold, bool) {
+	f := strings.Split(rec, "|")
+	if len(f) != 5 {
+		return booking.Hold{}, false
+	}
+	n, err := strconv.Atoi(f[2])
+	if err != nil {
+		return booking.Hold{}, false
+	}
+	return booking.Hold{HospitalID: hospitalID, SessionID: f[1], BookingID: bookingID, SlotNo: n,
+		Channel: booking.Channel(f[3]), IdentityKey: f[4]}, true
+}
+
+// Expired lists holds whose pending deadline passed. Pending entries whose
+// record is gone are dropped: nothing is left to settle.
+func (g *Gate) Expired(ctx context.Context, hospitalID string, now time.Time, limit int) ([]booking.Hold, error) {
+	k := g.keys(hospitalID)
+	bids, err := g.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: k.pending(), ByScore: true, Start: "-inf",
+		Stop: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, unavailable("expired", err)
+	}
+	holds, err := g.records(ctx, hospitalID, bids)
+	if err != nil {
+		return nil, err
+	}
+	if len(holds) < len(bids) {
+		known := make(map[string]bool, len(holds))
+		for _, h := range holds {
+			known[h.BookingID] = true
+		}
+		for _, bid := range bids {
+			if !known[bid] {
+				g.rdb.ZRem(ctx, k.pending(), bid)
+			}
+		}
+	}
+	return holds, nil
+}
+
+// Load runs load.lua for one session.
+func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Booking, stale []booking.StaleHold) error {
+	k := g.keys(s.HospitalID)
+	keys := []string{k.meta(s.ID), k.held(s.ID), k.pending()}
+	args := []any{len(s.Channels), len(active), len(stale), s.VisitDate, s.DepartmentID}
+	week, month := booking.PeriodKeys(s.VisitDate)
+	for _, q := range s.Channels {
+		keys = append(keys, k.free(s.ID, q.Channel))
+		var slots strings.Builder
+		for _, sl := range s.Slots {
+			if sl.Channel == q.Channel {
+				if slots.Len() > 0 {
+					slots.WriteByte(',')
+				}
+				slots.WriteString(strconv.Itoa(sl.No))
+			}
+		}
+		args = append(args, string(q.Channel), q.ReleaseAt.UnixMilli(), slots.String())
+	}
+	keep := s.EndsAt.Add(48 * time.Hour).UnixMilli()
+	for _, b := range active {
+		keys = append(keys, k.identity(b.IdentityKey), k.record(b.ID))
+		entry := strings.Join([]string{s.VisitDate, s.DepartmentID, week, month, s.ID, strconv.Itoa(b.SlotNo)}, "|")
+		rec := strings.Join([]string{"sql", s.ID, strconv.Itoa(b.SlotNo), string(b.Channel), b.IdentityKey}, "|")
+		args = append(args, b.ID, b.SlotNo, entry, rec, keep)
+	}
+	for _, h := range stale {
+		keys = append(keys, k.identity(h.IdentityKey), k.record(h.BookingID))
+		args = append(args, h.BookingID, h.SlotNo, flag(h.Forget))
+	}
+	start := time.Now()
+	err := g.load.Run(ctx, g.rdb, keys, args...).Err()
+	g.observe("load", start)
+	if err != nil {
+		return unavailable("load", err)
+	}
+	return nil
+}
+
+// Remaining counts free slots per channel with one pipelined round trip.
+func (g *Gate) Remaining(ctx context.Context, sessions []*booking.Session) ([]map[booking.Channel]int, error) {
+	pipe := g.rdb.Pipeline()
+	cmds := make([][]*redis.IntCmd, len(sessions))
+	for i, s := range sessions {
+		k := g.keys(s.HospitalID)
+		for _, q := range s.Channels {
+			cmds[i] = append(cmds[i], pipe.ZCard(ctx, k.free(s.ID, q.Channel)))
+		}
+	}
+	start := time.Now()
+	_, err := pipe.Exec(ctx)
+	g.observe("remaining", start)
+	if err != nil {
+		return nil, unavailable("remaining", err)
+	}
+	out := make([]map[booking.Channel]int, len(sessions))
+	for i, s := range sessions {
+		out[i] = make(map[booking.Channel]int, len(s.Channels))
+		for j, q := range s.Channels {
+			out[i][q.Channel] = int(cmds[i][j].Val())
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package admission
+
+import "fairslot/internal/booking"
+
+// keyspace builds the keys of one hospital. The braces make the hospital id
+// the Redis Cluster hash tag, so all keys of a script share one slot.
+//
+//	<p>:{<h>}:s:<session>            hash   date, dept, rel:<channel> (release, unix ms)
+//	<p>:{<h>}:s:<session>:free:<ch>  zset   free slot numbers of a channel pool (score = slot number)
+//	<p>:{<h>}:s:<session>:held       hash   slot number → booking id
+//	<p>:{<h>}:i:<identity key>       hash   booking id → "date|dept|week|month|session|slot"
+//	<p>:{<h>}:bar:<identity key>     string barred until (unix ms)
+//	<p>:{<h>}:b:<booking id>         string "nonce|session|slot|channel|identity key", expires after the visit
+//	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
+type keyspace struct{ base string }
+
+func (g *Gate) keys(hospitalID string) keyspace {
+	return keyspace{base: g.prefix + ":{" + hospitalID + "}:"}
+}
+
+func (k keyspace) meta(sid string) string { return k.base + "s:" + sid }
+func (k keyspace) free(sid string, c booking.Channel) string {
+	return k.base + "s:" + sid + ":free:" + string(c)
+}
+func (k keyspace) held(sid string) string    { return k.base + "s:" + sid + ":held" }
+func (k keyspace) identity(ik string) string { return k.base + "i:" + ik }
+func (k keyspace) bar(ik string) string      { return k.base + "bar:" + ik }
+func (k keyspace) record(bid string) string  { return k.base + "b:" + bid }
+func (k keyspace) pending() string           { return k.base + "pending" }

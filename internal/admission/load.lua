@@ -1,0 +1,65 @@
+-- load: make one session's state match SQL, atomically, while traffic runs.
+-- Holds SQL does not know are released unless their commit may still be in
+-- flight (pending deadline not passed); SQL's active bookings are held;
+-- every other slot of each channel is free.
+--
+-- KEYS: 1 session meta  2 session holds  3 pending holds
+--       4 .. 3+C          free pool of each channel, in ARGV order
+--       then for each active booking: identity holds, booking record
+--       then for each stale hold:     identity holds, booking record
+-- ARGV: 1 C channels  2 A active  3 S stale  4 visit date  5 department
+--       then per channel: name, release ms, slot numbers "1,2,3"
+--       then per active:  booking id, slot, identity entry, record, keep-until ms
+--       then per stale:   booking id, slot, forget (1/0)
+-- Reply: number of stale holds released.
+
+local nc, na, ns = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'date', ARGV[4], 'dept', ARGV[5])
+for c = 0, nc - 1 do
+  redis.call('HSET', KEYS[1], 'rel:' .. ARGV[6 + 3 * c], ARGV[7 + 3 * c])
+end
+
+local ka = 4 + nc          -- first key of the active bookings
+local ks = ka + 2 * na     -- first key of the stale holds
+local aa = 6 + 3 * nc      -- first argument of the active bookings
+local as = aa + 5 * na     -- first argument of the stale holds
+
+local released = 0
+for i = 0, ns - 1 do
+  local bid, slot, forget = ARGV[as + 3 * i], ARGV[as + 3 * i + 1], ARGV[as + 3 * i + 2]
+  local deadline = redis.call('ZSCORE', KEYS[3], bid)
+  if not (deadline and tonumber(deadline) > now) then
+    if redis.call('HGET', KEYS[2], slot) == bid then
+      redis.call('HDEL', KEYS[2], slot)
+    end
+    redis.call('HDEL', KEYS[ks + 2 * i], bid)
+    redis.call('ZREM', KEYS[3], bid)
+    if forget == '1' then
+      redis.call('DEL', KEYS[ks + 2 * i + 1])
+    end
+    released = released + 1
+  end
+end
+
+for i = 0, na - 1 do
+  local bid, slot = ARGV[aa + 5 * i], ARGV[aa + 5 * i + 1]
+  redis.call('HSET', KEYS[2], slot, bid)
+  redis.call('HSET', KEYS[ka + 2 * i], bid, ARGV[aa + 5 * i + 2])
+  redis.call('SET', KEYS[ka + 2 * i + 1], ARGV[aa + 5 * i + 3], 'PXAT', ARGV[aa + 5 * i + 4], 'NX')
+  redis.call('ZREM', KEYS[3], bid)
+end
+
+for c = 0, nc - 1 do
+  local pool = KEYS[4 + c]
+  redis.call('DEL', pool)
+  for slot in string.gmatch(ARGV[8 + 3 * c], '[^,]+') do
+    if redis.call('HEXISTS', KEYS[2], slot) == 0 then
+      redis.call('ZADD', pool, tonumber(slot), slot)
+    end
+  end
+end
+return released

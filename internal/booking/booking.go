@@ -1,0 +1,270 @@
+// Package booking is fairslot's domain: hospitals, clinic sessions and their
+// slots, accounts, real-name patients, bookings, the policy that governs them,
+// and the Service that runs the booking protocol admit → commit → confirm.
+//
+// It imports no adapter. It states what it needs from the outside as the small
+// interfaces Admission (the atomic gate, Redis) and Store (the system of
+// record, SQL), which the admission and cockroach packages implement.
+package booking
+
+import (
+	"fmt"
+	"time"
+)
+
+// Role is what an account may do.
+type Role string
+
+// The roles. Staff accounts are made with the CLI, never over the API.
+const (
+	RolePatient  Role = "patient"
+	RoleOperator Role = "operator" // call-centre operator booking for callers
+	RoleClerk    Role = "clerk"    // registration desk
+	RoleAdmin    Role = "admin"
+)
+
+// ParseRole validates a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RolePatient, RoleOperator, RoleClerk, RoleAdmin:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown role %q (want patient, operator, clerk or admin)", s)
+}
+
+// Channel is the route through which a booking is made. Each session splits
+// its slots into one pool per channel, each with its own release time.
+type Channel string
+
+// The channels.
+const (
+	ChannelOnline   Channel = "online"
+	ChannelPhone    Channel = "phone"
+	ChannelOnsite   Channel = "onsite"
+	ChannelReferral Channel = "referral"
+)
+
+// Channels lists every channel in a fixed order.
+var Channels = [...]Channel{ChannelOnline, ChannelPhone, ChannelOnsite, ChannelReferral}
+
+// ParseChannel validates a channel name.
+func ParseChannel(s string) (Channel, error) {
+	for _, c := range Channels {
+		if string(c) == s {
+			return c, nil
+		}
+	}
+	return "", Errorf(ErrInvalidChannel, "channel %q is not one of online, phone, onsite, referral", s)
+}
+
+// ReleaseMode says how a session's slots are given out at release.
+type ReleaseMode string
+
+// The release modes.
+const (
+	FirstCome ReleaseMode = "first_come"
+	Lottery   ReleaseMode = "lottery"
+)
+
+// Status is a booking's state.
+type Status string
+
+// The booking states. Confirmed and checked-in bookings are "active": they
+// hold their slot and count against the patient's quotas.
+const (
+	StatusConfirmed Status = "confirmed"
+	StatusCancelled Status = "cancelled"
+	StatusCheckedIn Status = "checked_in"
+	StatusNoShow    Status = "no_show"
+)
+
+// Active reports whether a booking in this state holds its slot.
+func (s Status) Active() bool { return s == StatusConfirmed || s == StatusCheckedIn }
+
+// Policy holds a hospital's per-identity booking limits. One booking per
+// patient per visit day per department is not configurable: SQL enforces it
+// with a unique index.
+type Policy struct {
+	PerDay   int // bookings per patient per visit day
+	PerWeek  int // active bookings per patient per ISO week of the visit date
+	PerMonth int // active bookings per patient per calendar month of the visit date
+}
+
+// DefaultPolicy is modelled on the Beijing unified appointment platform.
+var DefaultPolicy = Policy{PerDay: 2, PerWeek: 8, PerMonth: 12}
+
+// Hospital is one tenant. Its keys in Redis share one hash tag.
+type Hospital struct {
+	ID       string
+	Name     string
+	TimeZone string
+	Policy   Policy
+	loc      *time.Location
+}
+
+// chinaStandardTime stands in when a zone name cannot be loaded.
+var chinaStandardTime = time.FixedZone("CST", 8*3600)
+
+// Location is the hospital's time zone; visit dates are civil dates there.
+func (h *Hospital) Location() *time.Location {
+	if h.loc != nil {
+		return h.loc
+	}
+	if loc, err := time.LoadLocation(h.TimeZone); err == nil {
+		return loc
+	}
+	return chinaStandardTime
+}
+
+// Department is a clinical department of a hospital.
+type Department struct {
+	ID         string
+	HospitalID string
+	Name       string
+}
+
+// Doctor sees patients in clinic sessions.
+type Doctor struct {
+	ID           string
+	HospitalID   string
+	DepartmentID string
+	Name         string
+	Title        string
+}
+
+// ChannelQuota is one channel's pool in a session.
+type ChannelQuota struct {
+	Channel   Channel
+	Quota     int
+	ReleaseAt time.Time
+}
+
+// Slot is one appointment time in a session, belonging to one channel's pool.
+type Slot struct {
+	No       int
+	Channel  Channel
+	StartsAt time.Time
+	EndsAt   time.Time
+}
+
+// Session is a doctor's clinic session (出诊): a half day with numbered slots.
+type Session struct {
+	ID           string
+	HospitalID   string
+	DepartmentID string
+	DoctorID     string
+	VisitDate    string // civil date in the hospital's zone, YYYY-MM-DD
+	Period       string // morning, afternoon or evening
+	StartsAt     time.Time
+	EndsAt       time.Time
+	Mode         ReleaseMode
+	Channels     []ChannelQuota
+	Slots        []Slot // ordered by No
+}
+
+// Channel returns the session's pool for c.
+func (s *Session) Channel(c Channel) (ChannelQuota, bool) {
+	for _, q := range s.Channels {
+		if q.Channel == c {
+			return q, true
+		}
+	}
+	return ChannelQuota{}, false
+}
+
+// Slot returns slot number n.
+func (s *Session) Slot(n int) (Slot, bool) {
+	i := n - 1 // slots are numbered from 1 without gaps
+	if i >= 0 && i < len(s.Slots) && s.Slots[i].No == n {
+		return s.Slots[i], true
+	}
+	for _, sl := range s.Slots {
+		if sl.No == n {
+			return sl, true
+		}
+	}
+	return Slot{}, false
+}
+
+// Account is a login: a patient's, or a staff member's.
+type Account struct {
+	ID           string
+	Role         Role
+	PhoneHash    []byte
+	PhoneSealed  []byte
+	PhoneMasked  string
+	PasswordHash string
+	Blocked      bool
+	CreatedAt    time.Time
+}
+
+// Identity is a real person, known by a validated ID document. It is stored
+// as a keyed hash (for lookup and uniqueness) and a sealed copy.
+type Identity struct {
+	ID           string
+	IDType       string
+	IDHash       []byte
+	NumberSealed []byte
+	NumberMasked string
+	NameHash     []byte
+	NameSealed   []byte
+	NameMasked   string
+}
+
+// Key is the identity's short key in Redis: a prefix of its keyed hash, so
+// Redis never holds an ID number.
+func (i Identity) Key() string { return IdentityKey(i.IDHash) }
+
+// IdentityKey derives the Redis key of an identity from its keyed hash.
+func IdentityKey(idHash []byte) string {
+	const n = 12 // 96 bits: collisions are out of reach
+	return fmt.Sprintf("%x", idHash[:min(n, len(idHash))])
+}
+
+// Patient is an identity on an account's list of people it books for
+// (就诊人). A patient row never moves to another identity or account.
+type Patient struct {
+	ID          string
+	AccountID   string
+	IdentityID  string
+	IdentityKey string
+	IDType      string
+	MaskedID    string
+	MaskedName  string
+	PhoneMasked string
+	IsSelf      bool
+	CreatedAt   time.Time
+}
+
+// Booking is a patient's slot in a session.
+type Booking struct {
+	ID             string
+	SessionID      string
+	HospitalID     string
+	DepartmentID   string
+	DoctorID       string
+	VisitDate      string
+	SlotNo         int
+	SlotStart      time.Time
+	SlotEnd        time.Time
+	PatientID      string
+	IdentityID     string
+	IdentityKey    string
+	AccountID      string
+	Channel        Channel
+	Status         Status
+	IdempotencyKey string
+	CreatedAt      time.Time
+	CancelledAt    time.Time
+}
+
+// Actor is who makes a request: the bearer of a verified token.
+type Actor struct {
+	AccountID string
+	Role      Role
+}
+
+// IsStaff reports whether the actor works for the hospital.
+func (a Actor) IsStaff() bool {
+	return a.Role == RoleClerk || a.Role == RoleAdmin || a.Role == RoleOperator
+}

@@ -1,0 +1,114 @@
+package booking
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind is the category of an Error. The HTTP adapter maps each kind to one
+// status code; the Code inside says precisely what went wrong.
+type Kind uint8
+
+// The kinds of error a caller can branch on.
+const (
+	KindInternal        Kind = iota // a bug or an unexpected failure: 500
+	KindInvalid                     // malformed input: 400
+	KindUnauthenticated             // no or bad credentials: 401
+	KindForbidden                   // role or ownership forbids: 403
+	KindNotFound                    // unknown resource: 404
+	KindConflict                    // state conflict (sold out, already booked): 409
+	KindRule                        // a policy rule refuses (quota, barred, not released): 422
+	KindRateLimited                 // too many requests: 429
+	KindUnavailable                 // a dependency is down; nothing was booked: 503
+)
+
+// Error is the one error type the domain returns for conditions a client can
+// act on. Code is stable snake_case that clients branch on; Message is for
+// humans and never contains an identity number, a name or a phone.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is makes errors.Is match on Code, so a sentinel matches an Error built later
+// with a more specific message.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Code == e.Code
+}
+
+// Errorf returns an Error with the code of sentinel and a formatted message.
+func Errorf(sentinel *Error, format string, args ...any) *Error {
+	return &Error{Kind: sentinel.Kind, Code: sentinel.Code, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsError returns the *Error inside err, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+func newErr(k Kind, code, msg string) *Error { return &Error{Kind: k, Code: code, Message: msg} }
+
+// Sentinel errors. Their codes are part of the public API (../shared/API.md):
+// change a message freely, never a code.
+var (
+	ErrInvalidJSON      = newErr(KindInvalid, "invalid_json", "the request body is not valid JSON")
+	ErrInvalidField     = newErr(KindInvalid, "invalid_field", "a field is missing, unknown or of the wrong type")
+	ErrInvalidIDType    = newErr(KindInvalid, "invalid_id_type", "unknown identity document type")
+	ErrInvalidIDNumber  = newErr(KindInvalid, "invalid_id_number", "the identity number is not valid")
+	ErrInvalidName      = newErr(KindInvalid, "invalid_name", "the name is not valid")
+	ErrInvalidPhone     = newErr(KindInvalid, "invalid_phone", "the phone number is not a valid mainland mobile number")
+	ErrWeakPassword     = newErr(KindInvalid, "weak_password", "the password must be 8 to 72 characters")
+	ErrInvalidChannel   = newErr(KindInvalid, "invalid_channel", "unknown booking channel")
+	ErrInvalidDate      = newErr(KindInvalid, "invalid_date", "dates are YYYY-MM-DD")
+	ErrBodyTooLarge     = newErr(KindInvalid, "body_too_large", "the request body is too large")
+	ErrUnauthenticated  = newErr(KindUnauthenticated, "unauthenticated", "a bearer token is required")
+	ErrInvalidToken     = newErr(KindUnauthenticated, "invalid_token", "the bearer token is not valid")
+	ErrTokenExpired     = newErr(KindUnauthenticated, "token_expired", "the bearer token has expired; log in again")
+	ErrBadCredentials   = newErr(KindUnauthenticated, "invalid_credentials", "phone or password is wrong")
+	ErrForbidden        = newErr(KindForbidden, "forbidden", "your role may not do this")
+	ErrChannelForbidden = newErr(KindForbidden, "channel_forbidden", "your role may not book on this channel")
+	ErrAccountBlocked   = newErr(KindForbidden, "account_blocked", "this account is blocked")
+	ErrNotFound         = newErr(KindNotFound, "not_found", "no such resource")
+	ErrHospitalNotFound = newErr(KindNotFound, "hospital_not_found", "no such hospital")
+	ErrSessionNotFound  = newErr(KindNotFound, "session_not_found", "no such clinic session")
+	ErrPatientNotFound  = newErr(KindNotFound, "patient_not_found", "no such patient on this account")
+	ErrBookingNotFound  = newErr(KindNotFound, "booking_not_found", "no such booking")
+	ErrSoldOut          = newErr(KindConflict, "sold_out", "no slot is left in this channel")
+	ErrAlreadyBooked    = newErr(KindConflict, "already_booked", "this patient already holds a booking in this session")
+	ErrPhoneTaken       = newErr(KindConflict, "phone_taken", "an account with this phone already exists")
+	ErrPatientExists    = newErr(KindConflict, "patient_exists", "this identity is already a patient of this account")
+	ErrIdentityTaken    = newErr(KindConflict, "identity_taken", "this identity is already the self-identity of another account")
+	ErrSelfExists       = newErr(KindConflict, "self_exists", "this account already names another patient as its holder")
+	ErrBookingNotActive = newErr(KindConflict, "booking_not_active", "the booking is not active")
+	ErrInProgress       = newErr(KindConflict, "request_in_progress", "a request with this Idempotency-Key is still in progress")
+	ErrIdempotencyReuse = newErr(KindConflict, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+	ErrNotReleased      = newErr(KindRule, "not_released", "this channel is not released yet")
+	ErrChannelClosed    = newErr(KindRule, "channel_closed", "this session has no slots on this channel")
+	ErrSessionClosed    = newErr(KindRule, "session_closed", "this session has already started or ended")
+	ErrLotteryOnly      = newErr(KindRule, "lottery_release", "this session is released by lottery")
+	ErrPatientBarred    = newErr(KindRule, "patient_barred", "this patient is barred from booking")
+	ErrQuotaDayDept     = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
+	ErrQuotaDay         = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")
+	ErrQuotaWeek        = newErr(KindRule, "quota_week", "too many active bookings for this patient in this week")
+	ErrQuotaMonth       = newErr(KindRule, "quota_month", "too many active bookings for this patient in this month")
+	ErrTooManyPatients  = newErr(KindRule, "too_many_patients", "this account has the most patients allowed")
+	ErrPhoneLimit       = newErr(KindRule, "phone_limit", "this phone number is already used on the most accounts allowed")
+	ErrIdentityMismatch = newErr(KindRule, "identity_mismatch", "the name does not match the identity on record")
+	ErrRateLimited      = newErr(KindRateLimited, "rate_limited", "too many requests; retry later")
+	ErrUnavailable      = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; nothing was booked, retry later")
+)
+
+// ErrOutcomeUnknown is returned by a Store when a write may or may not have
+// committed (the connection broke during COMMIT). The Service resolves it by
+// reading back; it is never shown to a client.
+var ErrOutcomeUnknown = errors.New("commit outcome unknown")
+
+// ErrSlotTaken is returned by a Store when SQL already holds an active
+// booking for the slot Redis handed out: Redis drifted from SQL. SQL wins.
+var ErrSlotTaken = errors.New("slot already booked in SQL")

@@ -1,0 +1,56 @@
+package booking
+
+import "time"
+
+// EventType names a state change. The set is part of the booking-event format
+// in ../shared/API.md, which the offline detector and outside tools read.
+type EventType string
+
+// The event types.
+const (
+	EventAccountCreated EventType = "account_created"
+	EventLogin          EventType = "login"
+	EventPatientAdded   EventType = "patient_added"
+	EventBooked         EventType = "booked"
+	EventCancelled      EventType = "cancelled"
+	EventCheckedIn      EventType = "checked_in"
+	EventNoShow         EventType = "no_show"
+	EventWaitlisted     EventType = "waitlisted"
+	EventReissued       EventType = "reissued"
+	EventRateLimited    EventType = "rate_limited"
+	EventRejected       EventType = "rejected"
+)
+
+// Event is one line of the booking-event stream. Fields that do not apply are
+// left empty and omitted from JSON. Phone is the keyed hash ("hash:…"), never
+// the number.
+type Event struct {
+	ID           string    `json:"-"`
+	TS           time.Time `json:"ts"`
+	Type         EventType `json:"type"`
+	AccountID    string    `json:"account_id,omitempty"`
+	PatientID    string    `json:"patient_id,omitempty"`
+	BookingID    string    `json:"booking_id,omitempty"`
+	SessionID    string    `json:"session_id,omitempty"`
+	HospitalID   string    `json:"hospital_id,omitempty"`
+	DepartmentID string    `json:"department_id,omitempty"`
+	DoctorID     string    `json:"doctor_id,omitempty"`
+	Channel      Channel   `json:"channel,omitempty"`
+	IP           string    `json:"ip,omitempty"`
+	DeviceID     string    `json:"device_id,omitempty"`
+	Phone        string    `json:"phone,omitempty"`
+	ReleaseAt    time.Time `json:"release_at,omitzero"`
+	Reason       string    `json:"reason,omitempty"`
+}
+
+// Origin is where a request came from, as the HTTP layer saw it; it goes
+// into events for scalper detection.
+type Origin struct {
+	IP       string
+	DeviceID string
+}
+
+func (o Origin) stamp(e Event) Event {
+	e.IP, e.DeviceID = o.IP, o.DeviceID
+	return e
+}

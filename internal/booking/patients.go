@@ -1,0 +1,154 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"fairslot/internal/identity"
+)
+
+// AddPatientRequest is an identity to add to the caller's account.
+type AddPatientRequest struct {
+	IDType   string
+	IDNumber string
+	Name     string
+	Phone    string // optional contact phone
+	IsSelf   bool   // this identity is the account holder
+}
+
+// AddPatient validates a real-name identity and adds it to the actor's
+// account, subject to the account rules.
+func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientRequest, o Origin) (Patient, error) {
+	if actor.Role != RolePatient {
+		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
+	}
+	id, err := identity.Parse(req.IDType, req.IDNumber)
+	switch {
+	case errors.Is(err, identity.ErrInvalidType):
+		return Patient{}, ErrInvalidIDType
+	case err != nil:
+		return Patient{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	}
+	name, err := identity.NormalizeName(req.Name)
+	if err != nil {
+		return Patient{}, Errorf(ErrInvalidName, "%s", publicDetail(err))
+	}
+	np := NewPatient{
+		ID:        newID(),
+		AccountID: actor.AccountID,
+		IsSelf:    req.IsSelf,
+		Identity: Identity{
+			ID:           newID(),
+			IDType:       string(id.Type),
+			IDHash:       s.keys.IDHash(id),
+			NumberSealed: s.keys.Seal("id_number", id.Number),
+			NumberMasked: id.Masked(),
+			NameHash:     s.keys.Hash("name", name),
+			NameSealed:   s.keys.Seal("name", name),
+			NameMasked:   identity.MaskName(name),
+		},
+	}
+	if req.Phone != "" {
+		p, err := identity.NormalizePhone(req.Phone)
+		if err != nil {
+			return Patient{}, ErrInvalidPhone
+		}
+		np.PhoneHash, np.PhoneSealed, np.PhoneMasked = s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p)
+	}
+	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventPatientAdded, AccountID: actor.AccountID, PatientID: np.ID})
+	if np.PhoneHash != nil {
+		ev.Phone = s.phoneRef(np.PhoneHash)
+	}
+	p, err := s.store.AddPatient(ctx, np, s.cfg.Limits, ev)
+	if err != nil {
+		return Patient{}, err
+	}
+	s.patients.put(p)
+	return p, nil
+}
+
+// publicDetail is the part of a validation error that is safe to show: the
+// identity package's details name the rule broken, never the value.
+func publicDetail(err error) string { return err.Error() }
+
+// Patients lists the actor's patients.
+func (s *Service) Patients(ctx context.Context, actor Actor) ([]Patient, error) {
+	ps, err := s.store.Patients(ctx, actor.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		s.patients.put(p)
+	}
+	return ps, nil
+}
+
+// patientOf returns a patient of the actor's account. Patients never change
+// owner or identity, so a cached copy is always right; a miss costs one point
+// read in SQL, and Login warms the cache so the release-hour stampede does not
+// reach SQL for patients.
+func (s *Service) patientOf(ctx context.Context, actor Actor, id string) (Patient, error) {
+	if !isUUID(id) {
+		return Patient{}, ErrPatientNotFound
+	}
+	p, ok := s.patients.get(id)
+	if !ok {
+		var err error
+		p, err = s.store.Patient(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return Patient{}, ErrPatientNotFound
+		}
+		if err != nil {
+			return Patient{}, err
+		}
+		s.patients.put(p)
+	}
+	if p.AccountID != actor.AccountID {
+		return Patient{}, ErrPatientNotFound // do not reveal other accounts' patients
+	}
+	return p, nil
+}
+
+func (s *Service) warmPatients(ctx context.Context, accountID string) {
+	ps, err := s.store.Patients(ctx, accountID)
+	if err != nil {
+		s.log.Warn("warm patient cache", "err", err)
+		return
+	}
+	for _, p := range ps {
+		s.patients.put(p)
+	}
+}
+
+// patientCache is a bounded two-generation cache: lookups hit either
+// generation; when the young one is full it becomes the old one and the old
+// one is dropped. O(1), no per-entry bookkeeping.
+type patientCache struct {
+	mu         sync.RWMutex
+	max        int
+	young, old map[string]Patient
+}
+
+func newPatientCache(max int) *patientCache {
+	return &patientCache{max: max, young: make(map[string]Patient), old: map[string]Patient{}}
+}
+
+func (c *patientCache) get(id string) (Patient, bool) {
+	c.mu.RLock()
+	p, ok := c.young[id]
+	if !ok {
+		p, ok = c.old[id]
+	}
+	c.mu.RUnlock()
+	return p, ok
+}
+
+func (c *patientCache) put(p Patient) {
+	c.mu.Lock()
+	if len(c.young) >= c.max/2 {
+		c.old, c.young = c.young, make(map[string]Patient, c.max/2)
+	}
+	c.young[p.ID] = p
+	c.mu.Unlock()
+}

@@ -1,0 +1,193 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// catalogHorizon is how far back the catalog reaches: yesterday's sessions
+// stay visible so a booking list can still name them.
+const catalogHorizon = 24 * time.Hour
+
+// Refresh reloads the schedule from SQL and loads sessions Redis has not seen
+// yet. It returns the number of sessions newly loaded.
+func (s *Service) Refresh(ctx context.Context) (int, error) {
+	from := s.cfg.Now().Add(-catalogHorizon).In(chinaStandardTime).Format(time.DateOnly)
+	sch, err := s.store.LoadSchedule(ctx, from)
+	if err != nil {
+		return 0, fmt.Errorf("refresh catalog: %w", err)
+	}
+	prev := s.catalog.Load()
+	next := NewCatalog(sch)
+	var fresh []*Session
+	for id, e := range next.session {
+		if _, ok := prev.session[id]; !ok {
+			fresh = append(fresh, e.Session)
+		}
+	}
+	s.catalog.Store(next)
+	if len(fresh) == 0 {
+		return 0, nil
+	}
+	return len(fresh), s.reconcile(ctx, next, fresh)
+}
+
+// Reconcile makes Redis match SQL for every upcoming session: slots booked in
+// SQL are held, holds SQL does not know are released (unless their commit may
+// still be in flight), and every other slot is free. It is safe while the
+// service takes traffic.
+func (s *Service) Reconcile(ctx context.Context) error {
+	cat := s.catalog.Load()
+	var all []*Session
+	for _, h := range cat.Hospitals() {
+		all = append(all, cat.HospitalSessions(h.ID)...)
+	}
+	return s.reconcile(ctx, cat, all)
+}
+
+func (s *Service) reconcileSession(ctx context.Context, sessionID string) {
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(sessionID)
+	if !ok {
+		return
+	}
+	if err := s.reconcile(ctx, cat, []*Session{sess}); err != nil {
+		s.log.Error("reconcile session", "session_id", sessionID, "err", err)
+	}
+}
+
+func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Session) error {
+	byHospital := map[string][]*Session{}
+	for _, ss := range sessions {
+		byHospital[ss.HospitalID] = append(byHospital[ss.HospitalID], ss)
+	}
+	for hid, list := range byHospital {
+		ids := make([]string, len(list))
+		oldest := list[0].VisitDate
+		for i, ss := range list {
+			ids[i] = ss.ID
+			oldest = min(oldest, ss.VisitDate)
+		}
+		// Redis first, SQL second: a hold that is neither pending nor in
+		// SQL when read in this order was really abandoned or cancelled.
+		holds, err := s.adm.Holds(ctx, hid, ids)
+		if err != nil {
+			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
+		active, err := s.store.ActiveBookings(ctx, hid, oldest)
+		if err != nil {
+			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
+		inSQL := make(map[string]bool, len(active))
+		bySession := map[string][]Booking{}
+		for _, b := range active {
+			inSQL[b.ID] = true
+			bySession[b.SessionID] = append(bySession[b.SessionID], b)
+		}
+		var unknown []string
+		for _, h := range holds {
+			if !inSQL[h.BookingID] {
+				unknown = append(unknown, h.BookingID)
+			}
+		}
+		stale := map[string][]StaleHold{}
+		if len(unknown) > 0 {
+			st, err := s.store.BookingStatuses(ctx, unknown)
+			if err != nil {
+				return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+			}
+			for _, h := range holds {
+				if !inSQL[h.BookingID] {
+					_, found := st[h.BookingID]
+					stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
+				}
+			}
+		}
+		for _, ss := range list {
+			if err := s.adm.Load(ctx, ss, bySession[ss.ID], stale[ss.ID]); err != nil {
+				return fmt.Errorf("reconcile session %s: %w", ss.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Sweep settles holds whose pending deadline has passed: confirmed if SQL
+// has the booking, released otherwise. This is what recovers a crash between
+// admission and commit. It returns how many holds it released.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	released := 0
+	for _, h := range s.catalog.Load().Hospitals() {
+		holds, err := s.adm.Expired(ctx, h.ID, s.cfg.Now(), 1000)
+		if err != nil || len(holds) == 0 {
+			if err != nil {
+				return released, fmt.Errorf("sweep %s: %w", h.ID, err)
+			}
+			continue
+		}
+		ids := make([]string, len(holds))
+		for i, hd := range holds {
+			ids[i] = hd.BookingID
+		}
+		st, err := s.store.BookingStatuses(ctx, ids)
+		if err != nil {
+			return released, fmt.Errorf("sweep %s: %w", h.ID, err)
+		}
+		for _, hd := range holds {
+			status, found := st[hd.BookingID]
+			if found && status.Active() {
+				err = s.adm.Confirm(ctx, hd.HospitalID, hd.BookingID)
+			} else {
+				err = s.adm.Release(ctx, hd, Release{ReturnSlot: true, Forget: !found, OnlyIfExpired: true})
+				released++
+			}
+			if err != nil {
+				return released, fmt.Errorf("sweep hold %s: %w", hd.BookingID, err)
+			}
+		}
+	}
+	return released, nil
+}
+
+// Background runs the periodic jobs until ctx ends: catalog refresh, the
+// pending-hold sweeper, and a full reconciliation.
+type Background struct {
+	Refresh   time.Duration // 30s
+	Sweep     time.Duration // 5s
+	Reconcile time.Duration // 10m
+}
+
+// Run runs the jobs of b until ctx is done.
+func (s *Service) Run(ctx context.Context, b Background) {
+	tick := func(d, def time.Duration) *time.Ticker {
+		if d <= 0 {
+			d = def
+		}
+		return time.NewTicker(d)
+	}
+	refresh, sweep, rec := tick(b.Refresh, 30*time.Second), tick(b.Sweep, 5*time.Second), tick(b.Reconcile, 10*time.Minute)
+	defer refresh.Stop()
+	defer sweep.Stop()
+	defer rec.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+			_, err = s.Refresh(ctx)
+		case <-sweep.C:
+			var n int
+			n, err = s.Sweep(ctx)
+			if n > 0 {
+				s.log.Info("swept abandoned holds", "released", n)
+			}
+		case <-rec.C:
+			err = s.Reconcile(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("background job", "err", err)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package booking
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"fairslot/internal/auth"
+	"fairslot/internal/identity"
+)
+
+// Config tunes the Service. Zero values take the defaults in parentheses.
+type Config struct {
+	// HoldFor is how long an admitted hold may wait for its SQL commit
+	// before the sweeper may release it (30s). It must be far longer than
+	// CommitTimeout, so a slow commit is never overtaken by the sweeper.
+	HoldFor time.Duration
+	// CommitTimeout bounds the SQL transaction of one booking (5s).
+	CommitTimeout time.Duration
+	// IdempotencyWindow is how long a booking id is remembered in Redis for
+	// Idempotency-Key replays (24h).
+	IdempotencyWindow time.Duration
+	// Limits are the account rules (5 patients, 3 accounts per phone).
+	Limits AccountLimits
+	// PasswordIterations is the PBKDF2 work factor (600,000).
+	PasswordIterations int
+	// TokenTTL is how long a login lasts (12h).
+	TokenTTL time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.HoldFor <= 0 {
+		c.HoldFor = 30 * time.Second
+	}
+	if c.CommitTimeout <= 0 {
+		c.CommitTimeout = 5 * time.Second
+	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = 24 * time.Hour
+	}
+	if c.Limits.MaxPatients <= 0 {
+		c.Limits.MaxPatients = 5
+	}
+	if c.Limits.MaxAccountsOnPhone <= 0 {
+		c.Limits.MaxAccountsOnPhone = 3
+	}
+	if c.PasswordIterations <= 0 {
+		c.PasswordIterations = 600_000
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = 12 * time.Hour
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// Service runs fairslot's use cases over a Store and an Admission gate.
+type Service struct {
+	cfg      Config
+	store    Store
+	adm      Admission
+	keys     *identity.Keyring
+	tokens   *auth.Signer
+	log      *slog.Logger
+	catalog  atomic.Pointer[Catalog]
+	patients *patientCache
+	// dummyHash equalises login time for unknown phones.
+	dummyHash string
+}
+
+// NewService wires a Service. Call Refresh before serving so the catalog is
+// loaded.
+func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, log *slog.Logger) (*Service, error) {
+	cfg = cfg.withDefaults()
+	dummy, err := auth.HashPassword("not a real password", cfg.PasswordIterations)
+	if err != nil {
+		return nil, fmt.Errorf("new service: %w", err)
+	}
+	s := &Service{
+		cfg:       cfg,
+		store:     store,
+		adm:       adm,
+		keys:      keys,
+		tokens:    auth.NewSigner(keys.TokenKey(), cfg.TokenTTL),
+		log:       log,
+		patients:  newPatientCache(100_000),
+		dummyHash: dummy,
+	}
+	s.catalog.Store(NewCatalog(Schedule{}))
+	return s, nil
+}
+
+// Catalog returns the current schedule snapshot.
+func (s *Service) Catalog() *Catalog { return s.catalog.Load() }
+
+// Authenticate verifies a bearer token.
+func (s *Service) Authenticate(token []byte) (Actor, error) {
+	c, err := s.tokens.Verify(token, s.cfg.Now())
+	switch {
+	case errors.Is(err, auth.ErrExpiredToken):
+		return Actor{}, ErrTokenExpired
+	case err != nil:
+		return Actor{}, ErrInvalidToken
+	}
+	return Actor{AccountID: c.AccountID, Role: Role(c.Role)}, nil
+}
+
+// newID returns a random (version 4) UUID. Random keys spread writes over a
+// CockroachDB cluster; sequences would make one hot range.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return formatUUID(b, 4)
+}
+
+func formatUUID(b [16]byte, version byte) string {
+	b[6] = b[6]&0x0f | version<<4
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// NewID returns a fresh random id, for adapters and tools that create rows.
+func NewID() string { return newID() }
+
+func newNonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// idempotentID derives the booking id of a request that carries an
+// Idempotency-Key, so that every repeat of it names the same booking.
+func (s *Service) idempotentID(accountID, key string) string {
+	var b [16]byte
+	copy(b[:], s.keys.Hash("idempotency", accountID+"\x00"+key))
+	return formatUUID(b, 8)
+}
+
+// isUUID reports whether id is a canonical UUID; ids from URLs are checked
+// before they reach SQL, so a malformed one is a 404, not a driver error.
+func isUUID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}

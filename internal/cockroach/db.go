@@ -1,0 +1,182 @@
+// Package cockroach is fairslot's system of record: the pgx pool, the
+// transaction runner for CockroachDB and PostgreSQL, the embedded migrations
+// and the SQL behind booking.Store.
+//
+// The SQL is the subset both databases speak. Where CockroachDB-only
+// features are used (hash-sharded indexes), they sit in migration files
+// named *.cockroach.sql, applied only when the server is CockroachDB.
+package cockroach
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/cockroach-go/v2/crdb"
+	"github.com/cockroachdb/cockroach-go/v2/crdb/crdbpgxv5"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"fairslot/internal/booking"
+)
+
+// Flavor is the SQL server behind the pool.
+type Flavor string
+
+// The flavors.
+const (
+	Postgres  Flavor = "postgres"
+	Cockroach Flavor = "cockroach"
+)
+
+// DB is a connection pool with a transaction runner fit for its flavor.
+type DB struct {
+	pool       *pgxpool.Pool
+	flavor     Flavor
+	maxRetries int
+	latency    *prometheus.HistogramVec
+	retries    prometheus.Counter
+}
+
+// Open connects to url and detects whether the server is CockroachDB.
+func Open(ctx context.Context, url string, reg prometheus.Registerer) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open pool: %w", err)
+	}
+	var version string
+	if err := pool.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	db := &DB{
+		pool:       pool,
+		flavor:     Postgres,
+		maxRetries: 10,
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_sql_duration_seconds",
+			Help:    "Latency of SQL transactions and queries, by operation.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}, []string{"op"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fairslot_sql_tx_retries_total",
+			Help: "Transactions retried after a serialization failure.",
+		}),
+	}
+	if strings.Contains(version, "CockroachDB") {
+		db.flavor = Cockroach
+	}
+	if reg != nil {
+		reg.MustRegister(db.latency, db.retries)
+	}
+	return db, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Flavor says which server this is.
+func (db *DB) Flavor() Flavor { return db.flavor }
+
+// Pool exposes the pool to tools (seeding, tests).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) observe(op string, start time.Time) {
+	db.latency.WithLabelValues(op).Observe(time.Since(start).Seconds())
+}
+
+// Tx runs fn in a SERIALIZABLE transaction and retries the whole
+// transaction on serialization failures. fn may run several times, so it
+// must not have effects outside the transaction.
+//
+// On CockroachDB this is cockroach-go's crdb.ExecuteTx (savepoint retries;
+// RELEASE SAVEPOINT commits, so its final COMMIT error does not matter). On
+// PostgreSQL crdb would be wrong: it ignores the error of the final COMMIT,
+// where PostgreSQL reports serialization failures and deferred constraint
+// violations. So there we run our own loop that checks COMMIT.
+//
+// An error from a COMMIT that never answered (broken connection, timeout)
+// is returned wrapping booking.ErrOutcomeUnknown: the transaction may or
+// may not have committed.
+func (db *DB) Tx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	start := time.Now()
+	defer db.observe(op, start)
+	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
+	if db.flavor == Cockroach {
+		err := crdbpgx.ExecuteTx(ctx, db.pool, opts, fn)
+		var amb *crdb.AmbiguousCommitError
+		if errors.As(err, &amb) {
+			return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+		}
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		err := db.try(ctx, opts, fn)
+		if err == nil || !retryable(err) || attempt >= db.maxRetries {
+			return err
+		}
+		db.retries.Inc()
+		// Jittered exponential backoff: conflicting transactions should not
+		// meet again at the same instant.
+		d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
+		d = d/2 + rand.N(d)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
+		case <-time.After(d):
+		}
+	}
+}
+
+func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	err = tx.Commit(ctx)
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
+		return err // the server answered: not committed
+	}
+	return fmt.Errorf("commit: %w: %w", booking.ErrOutcomeUnknown, err)
+}
+
+// retryable reports a serialization failure or a deadlock: the whole
+// transaction may simply run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// uniqueViolation returns the name of the unique constraint err violated.
+func uniqueViolation(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return pgErr.ConstraintName, true
+	}
+	return "", false
+}

@@ -1,0 +1,370 @@
+package cockroach
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+// Store implements booking.Store.
+type Store struct{ db *DB }
+
+var _ booking.Store = (*Store)(nil)
+
+// NewStore returns the booking store over db.
+func NewStore(db *DB) *Store { return &Store{db: db} }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+
+// nullable turns "" into NULL for optional uuid and timestamp columns.
+func nullable(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// LoadSchedule reads hospitals, departments, doctors and the sessions from
+// fromDate on, with their channels and slots.
+func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (booking.Schedule, error) {
+	var sch booking.Schedule
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	start := time.Now()
+	defer s.db.observe("load_schedule", start)
+
+	rows, _ := s.db.pool.Query(ctx, q("hospitals"))
+	hs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Hospital, error) {
+		var h booking.Hospital
+		err := r.Scan(&h.ID, &h.Name, &h.TimeZone, &h.Policy.PerDay, &h.Policy.PerWeek, &h.Policy.PerMonth)
+		return h, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load hospitals: %w", err)
+	}
+	rows, _ = s.db.pool.Query(ctx, q("departments"))
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Department, error) {
+		var d booking.Department
+		err := r.Scan(&d.ID, &d.HospitalID, &d.Name)
+		return d, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load departments: %w", err)
+	}
+	rows, _ = s.db.pool.Query(ctx, q("doctors"))
+	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Doctor, error) {
+		var d booking.Doctor
+		err := r.Scan(&d.ID, &d.HospitalID, &d.DepartmentID, &d.Name, &d.Title)
+		return d, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load doctors: %w", err)
+	}
+	rows, _ = s.db.pool.Query(ctx, q("sessions_from"), fromDate)
+	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Session, error) {
+		var x booking.Session
+		var mode string
+		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode)
+		x.Mode = booking.ReleaseMode(mode)
+		return x, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load sessions: %w", err)
+	}
+	index := make(map[string]*booking.Session, len(ss))
+	for i := range ss {
+		index[ss[i].ID] = &ss[i]
+	}
+	rows, _ = s.db.pool.Query(ctx, q("channels_from"), fromDate)
+	var sid, ch string
+	var cq booking.ChannelQuota
+	_, err = pgx.ForEachRow(rows, []any{&sid, &ch, &cq.Quota, &cq.ReleaseAt}, func() error {
+		if x := index[sid]; x != nil {
+			cq.Channel = booking.Channel(ch)
+			x.Channels = append(x.Channels, cq)
+		}
+		return nil
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load channels: %w", err)
+	}
+	rows, _ = s.db.pool.Query(ctx, q("slots_from"), fromDate)
+	var sl booking.Slot
+	_, err = pgx.ForEachRow(rows, []any{&sid, &sl.No, &ch, &sl.StartsAt, &sl.EndsAt}, func() error {
+		if x := index[sid]; x != nil {
+			sl.Channel = booking.Channel(ch)
+			x.Slots = append(x.Slots, sl)
+		}
+		return nil
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load slots: %w", err)
+	}
+	return booking.Schedule{Hospitals: hs, Departments: ds, Doctors: docs, Sessions: ss}, nil
+}
+
+// SaveSchedule inserts what is new in a schedule; rows that exist are kept.
+func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) error {
+	return s.db.Tx(ctx, "save_schedule", func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, h := range sch.Hospitals {
+			b.Queue(q("insert_hospital"), h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth)
+		}
+		for _, d := range sch.Departments {
+			b.Queue(q("insert_department"), d.ID, d.HospitalID, d.Name)
+		}
+		for _, d := range sch.Doctors {
+			b.Queue(q("insert_doctor"), d.ID, d.HospitalID, d.DepartmentID, d.Name, d.Title)
+		}
+		for _, x := range sch.Sessions {
+			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
+			for _, c := range x.Channels {
+				b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt)
+			}
+			for _, sl := range x.Slots {
+				b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
+			}
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// CreateAccount inserts an account and its event.
+func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) error {
+	err := s.db.Tx(ctx, "create_account", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return booking.ErrPhoneTaken
+	}
+	return err
+}
+
+// AccountByPhone finds an account by its phone's keyed hash.
+func (s *Store) AccountByPhone(ctx context.Context, phoneHash []byte) (booking.Account, error) {
+	var a booking.Account
+	var role string
+	err := s.db.pool.QueryRow(ctx, q("account_by_phone"), phoneHash).
+		Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, booking.ErrNotFound
+	}
+	a.Role = booking.Role(role)
+	return a, err
+}
+
+// RecordEvent stores one event outside any other write.
+func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) error {
+	_, err := s.db.pool.Exec(ctx, q("insert_event"), eventArgs(ev)...)
+	return err
+}
+
+func insertEvent(ctx context.Context, tx pgx.Tx, ev booking.Event) error {
+	_, err := tx.Exec(ctx, q("insert_event"), eventArgs(ev)...)
+	return err
+}
+
+func eventArgs(ev booking.Event) []any {
+	return []any{ev.ID, ev.TS, string(ev.Type), nullable(ev.AccountID), nullable(ev.PatientID),
+		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
+		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason}
+}
+
+// RecordAudit stores one staff action.
+func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) error {
+	_, err := s.db.pool.Exec(ctx, q("insert_audit"), a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason)
+	return err
+}
+
+// AddPatient adds an identity to an account under the account rules. The
+// counts run in a SERIALIZABLE transaction, so two concurrent adds cannot
+// both squeeze under a limit.
+func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (booking.Patient, error) {
+	var identityID string
+	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
+		var nameHash []byte
+		err := tx.QueryRow(ctx, q("identity_by_hash"), np.Identity.IDHash).Scan(&identityID, &nameHash)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			identityID = np.Identity.ID
+			i := np.Identity
+			if _, err := tx.Exec(ctx, q("insert_identity"), i.ID, i.IDType, i.IDHash, i.NumberSealed, i.NumberMasked, i.NameHash, i.NameSealed, i.NameMasked); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case string(nameHash) != string(np.Identity.NameHash):
+			return booking.ErrIdentityMismatch
+		}
+		var n int
+		if err := tx.QueryRow(ctx, q("count_patients"), np.AccountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= lim.MaxPatients {
+			return booking.Errorf(booking.ErrTooManyPatients, "an account may have at most %d patients", lim.MaxPatients)
+		}
+		if np.PhoneHash != nil {
+			if err := tx.QueryRow(ctx, q("count_phone_accounts"), np.PhoneHash, np.AccountID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= lim.MaxAccountsOnPhone {
+				return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
+			}
+		}
+		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if name, ok := uniqueViolation(err); ok {
+		switch name {
+		case "patients_account_id_identity_id_key":
+			return booking.Patient{}, booking.ErrPatientExists
+		case "patients_self_identity":
+			return booking.Patient{}, booking.ErrIdentityTaken
+		case "patients_self_account":
+			return booking.Patient{}, booking.ErrSelfExists
+		case "identities_id_hash_key":
+			// A concurrent add created the identity first; the caller may retry.
+			return booking.Patient{}, booking.ErrUnavailable
+		}
+	}
+	if err != nil {
+		return booking.Patient{}, err
+	}
+	return s.Patient(ctx, np.ID)
+}
+
+// Patient reads one patient with its identity's masked forms.
+func (s *Store) Patient(ctx context.Context, id string) (booking.Patient, error) {
+	rows, _ := s.db.pool.Query(ctx, q("patient"), id)
+	p, err := pgx.CollectExactlyOneRow(rows, scanPatient)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, booking.ErrNotFound
+	}
+	return p, err
+}
+
+// Patients lists an account's patients in the order they were added.
+func (s *Store) Patients(ctx context.Context, accountID string) ([]booking.Patient, error) {
+	rows, _ := s.db.pool.Query(ctx, q("patients_of_account"), accountID)
+	return pgx.CollectRows(rows, scanPatient)
+}
+
+func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
+	var p booking.Patient
+	var idHash []byte
+	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &p.PhoneMasked, &p.IsSelf, &p.CreatedAt)
+	p.IdentityKey = booking.IdentityKey(idHash)
+	return p, err
+}
+
+// InsertBooking commits a booking with its event. The partial unique
+// indexes turn a double booking into ErrSlotTaken or ErrQuotaDayDept.
+func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
+	err := s.db.Tx(ctx, "insert_booking", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, q("insert_booking"), b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
+			b.DoctorID, b.VisitDate, b.PatientID, b.IdentityID, b.AccountID, string(b.Channel), string(b.Status),
+			b.IdempotencyKey, b.CreatedAt); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if name, ok := uniqueViolation(err); ok {
+		switch name {
+		case "bookings_active_slot":
+			return fmt.Errorf("insert booking: %w", booking.ErrSlotTaken)
+		case "bookings_active_identity_day_department":
+			return booking.ErrQuotaDayDept
+		case "bookings_pkey":
+			return booking.ErrInProgress
+		}
+	}
+	return err
+}
+
+// Booking reads one booking.
+func (s *Store) Booking(ctx context.Context, id string) (booking.Booking, error) {
+	rows, _ := s.db.pool.Query(ctx, q("booking"), id)
+	b, err := pgx.CollectExactlyOneRow(rows, scanBooking)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, booking.ErrBookingNotFound
+	}
+	return b, err
+}
+
+// Bookings lists an account's bookings, newest first.
+func (s *Store) Bookings(ctx context.Context, accountID string) ([]booking.Booking, error) {
+	rows, _ := s.db.pool.Query(ctx, q("bookings_of_account"), accountID)
+	return pgx.CollectRows(rows, scanBooking)
+}
+
+// ActiveBookings lists a hospital's active bookings from a visit date on.
+func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]booking.Booking, error) {
+	start := time.Now()
+	defer s.db.observe("active_bookings", start)
+	rows, _ := s.db.pool.Query(ctx, q("active_bookings"), hospitalID, fromDate)
+	return pgx.CollectRows(rows, scanBooking)
+}
+
+func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
+	var b booking.Booking
+	var idHash []byte
+	var ch, st string
+	var cancelled *time.Time
+	err := r.Scan(&b.ID, &b.SessionID, &b.HospitalID, &b.DepartmentID, &b.DoctorID, &b.VisitDate, &b.SlotNo,
+		&b.SlotStart, &b.SlotEnd, &b.PatientID, &b.IdentityID, &idHash, &b.AccountID, &ch, &st,
+		&b.IdempotencyKey, &b.CreatedAt, &cancelled)
+	b.IdentityKey = booking.IdentityKey(idHash)
+	b.Channel, b.Status = booking.Channel(ch), booking.Status(st)
+	if cancelled != nil {
+		b.CancelledAt = *cancelled
+	}
+	return b, err
+}
+
+// CancelBooking moves a confirmed booking to cancelled with its event.
+func (s *Store) CancelBooking(ctx context.Context, id string, ev booking.Event) (booking.Booking, error) {
+	err := s.db.Tx(ctx, "cancel_booking", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("cancel_booking"), id, ev.TS)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrBookingNotActive
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return booking.Booking{}, err
+	}
+	return s.Booking(ctx, id)
+}
+
+// BookingStatuses reads the status of each booking id that exists.
+func (s *Store) BookingStatuses(ctx context.Context, ids []string) (map[string]booking.Status, error) {
+	out := make(map[string]booking.Status, len(ids))
+	rows, _ := s.db.pool.Query(ctx, q("booking_statuses"), ids)
+	var id, st string
+	_, err := pgx.ForEachRow(rows, []any{&id, &st}, func() error {
+		out[id] = booking.Status(st)
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,135 @@
+package identity
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// KeySize is the length in bytes of the master key and of every subkey.
+const KeySize = 32
+
+// HKDF info strings; the version suffix lets a subkey be rotated without
+// changing the master key.
+const (
+	infoIDHash = "fairslot id-hash v1"
+	infoSeal   = "fairslot seal v1"
+	infoToken  = "fairslot token v1"
+)
+
+// ParseKey decodes a 32-byte master key from configuration. It accepts
+// standard base64, unpadded URL-safe base64 or 64 hex characters, the forms
+// that `openssl rand` and common secret managers produce. Surrounding space
+// is ignored because keys read from files usually end with a newline.
+func ParseKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	decoders := []func(string) ([]byte, error){
+		hex.DecodeString,
+		base64.StdEncoding.Strict().DecodeString,
+		base64.RawURLEncoding.Strict().DecodeString,
+	}
+	for _, decode := range decoders {
+		if k, err := decode(s); err == nil && len(k) == KeySize {
+			return k, nil
+		}
+	}
+	// The decoder errors are dropped on purpose: they can quote the
+	// offending part of the key.
+	return nil, errors.New("parse key: want 32 bytes as standard base64, raw URL-safe base64 or 64 hex characters")
+}
+
+// Keyring holds the subkeys derived from the master key. Deriving separate
+// keys for hashing, sealing and tokens means a weakness in one use cannot
+// leak material usable by another. A Keyring is safe for concurrent use.
+type Keyring struct {
+	hashKey  []byte
+	seal     cipher.AEAD
+	tokenKey []byte
+}
+
+// NewKeyring derives the subkeys from a 32-byte master key with HKDF-SHA256.
+func NewKeyring(master []byte) (*Keyring, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("new keyring: master key is %d bytes, want %d", len(master), KeySize)
+	}
+	derive := func(info string) ([]byte, error) {
+		k, err := hkdf.Key(sha256.New, master, nil, info, KeySize)
+		if err != nil {
+			return nil, fmt.Errorf("new keyring: derive %q: %w", info, err)
+		}
+		return k, nil
+	}
+	hashKey, err := derive(infoIDHash)
+	if err != nil {
+		return nil, err
+	}
+	sealKey, err := derive(infoSeal)
+	if err != nil {
+		return nil, err
+	}
+	tokenKey, err := derive(infoToken)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return nil, fmt.Errorf("new keyring: %w", err)
+	}
+	// The random-nonce GCM prepends a fresh 12-byte nonce on every Seal,
+	// so callers cannot reuse a nonce by mistake.
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, fmt.Errorf("new keyring: %w", err)
+	}
+	return &Keyring{hashKey: hashKey, seal: aead, tokenKey: tokenKey}, nil
+}
+
+// Hash returns a keyed, deterministic 32-byte digest of value, for looking
+// up a patient by a sensitive value without storing the value. The purpose
+// separates digests of different kinds of value, so equal strings used for
+// different things (say a name and a passport number) never collide.
+func (k *Keyring) Hash(purpose, value string) []byte {
+	m := hmac.New(sha256.New, k.hashKey)
+	m.Write([]byte(purpose))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return m.Sum(nil)
+}
+
+// IDHash returns the lookup digest of an identity document. Pass IDs from
+// Parse, so the same document always hashes the same.
+func (k *Keyring) IDHash(id ID) []byte {
+	return k.Hash("id", string(id.Type)+":"+id.Number)
+}
+
+// Seal encrypts plaintext with AES-256-GCM and returns nonce || ciphertext.
+// The purpose is authenticated as additional data, so a value sealed for one
+// purpose (a name) cannot be passed off as another (an ID number). Sealing
+// the same value twice gives different results.
+func (k *Keyring) Seal(purpose, plaintext string) []byte {
+	return k.seal.Seal(nil, nil, []byte(plaintext), []byte(purpose))
+}
+
+// Open decrypts a value from Seal. It fails if the value was modified,
+// truncated, sealed under another key or sealed for another purpose; the
+// error says nothing about the plaintext.
+func (k *Keyring) Open(purpose string, sealed []byte) (string, error) {
+	p, err := k.seal.Open(nil, nil, sealed, []byte(purpose))
+	if err != nil {
+		return "", fmt.Errorf("open %q: message authentication failed", purpose)
+	}
+	return string(p), nil
+}
+
+// TokenKey returns the subkey for signing bearer tokens (see package auth).
+// It returns a copy, so the caller cannot alter the keyring.
+func (k *Keyring) TokenKey() []byte {
+	return append([]byte(nil), k.tokenKey...)
+}
