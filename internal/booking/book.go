@@ -38,7 +38,7 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	if !ok {
 		return Booking{}, ErrSessionNotFound
 	}
-	now := s.cfg.Now()
+	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
 	if !now.Before(sess.EndsAt) {
 		return Booking{}, ErrSessionClosed
 	}

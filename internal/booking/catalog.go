@@ -54,6 +54,7 @@ func NewCatalog(s Schedule) *Catalog {
 	}
 	for i := range s.Sessions {
 		ss := s.Sessions[i]
+		slices.SortFunc(ss.Channels, func(a, b ChannelQuota) int { return channelIndex(a.Channel) - channelIndex(b.Channel) })
 		week, month := PeriodKeys(ss.VisitDate)
 		c.session[ss.ID] = &sessionEntry{Session: &ss, week: week, month: month}
 		c.byHospital[ss.HospitalID] = append(c.byHospital[ss.HospitalID], &ss)
@@ -70,6 +71,15 @@ func NewCatalog(s Schedule) *Catalog {
 		})
 	}
 	return c
+}
+
+func channelIndex(c Channel) int {
+	for i, x := range Channels {
+		if x == c {
+			return i
+		}
+	}
+	return len(Channels)
 }
 
 // PeriodKeys returns the ISO week and the month that a visit date counts in

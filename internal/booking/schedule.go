@@ -57,3 +57,62 @@ func (s *Service) SaveSchedule(ctx context.Context, sch Schedule) error {
 	_, err := s.Refresh(ctx)
 	return err
 }
+
+// SessionSpec describes a clinic session to lay out.
+type SessionSpec struct {
+	ID           string // empty: a new id
+	HospitalID   string
+	DepartmentID string
+	DoctorID     string
+	VisitDate    string
+	Period       string
+	StartsAt     time.Time
+	EndsAt       time.Time
+	Mode         ReleaseMode
+	Quotas       []ChannelQuota // one pool per channel, laid out in this order
+}
+
+// BuildSession lays out a session's slots: the quotas' slots in order, each
+// an equal share of the session's time.
+func BuildSession(spec SessionSpec) (Session, error) {
+	total := 0
+	seen := map[Channel]bool{}
+	for _, q := range spec.Quotas {
+		if _, err := ParseChannel(string(q.Channel)); err != nil {
+			return Session{}, err
+		}
+		if seen[q.Channel] || q.Quota < 0 {
+			return Session{}, Errorf(ErrInvalidField, "each channel once, with a quota of 0 or more")
+		}
+		seen[q.Channel] = true
+		total += q.Quota
+	}
+	if total == 0 || !spec.EndsAt.After(spec.StartsAt) {
+		return Session{}, Errorf(ErrInvalidField, "a session needs slots and an end after its start")
+	}
+	if _, err := time.Parse(time.DateOnly, spec.VisitDate); err != nil {
+		return Session{}, ErrInvalidDate
+	}
+	mode := spec.Mode
+	if mode == "" {
+		mode = FirstCome
+	}
+	s := Session{
+		ID: spec.ID, HospitalID: spec.HospitalID, DepartmentID: spec.DepartmentID, DoctorID: spec.DoctorID,
+		VisitDate: spec.VisitDate, Period: spec.Period, StartsAt: spec.StartsAt, EndsAt: spec.EndsAt,
+		Mode: mode, Channels: spec.Quotas,
+	}
+	if s.ID == "" {
+		s.ID = newID()
+	}
+	step := spec.EndsAt.Sub(spec.StartsAt) / time.Duration(total)
+	n := 0
+	for _, q := range spec.Quotas {
+		for range q.Quota {
+			start := spec.StartsAt.Add(time.Duration(n) * step)
+			n++
+			s.Slots = append(s.Slots, Slot{No: n, Channel: q.Channel, StartsAt: start, EndsAt: start.Add(step)})
+		}
+	}
+	return s, nil
+}

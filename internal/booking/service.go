@@ -1,11 +1,14 @@
 package booking
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -174,4 +177,24 @@ func isUUID(id string) bool {
 		}
 	}
 	return true
+}
+
+// Ready reports whether Redis and SQL both answer.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	if err := s.adm.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// NameID derives a stable UUID from names, for seed data that must keep
+// its ids when loaded again.
+func NameID(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	var b [16]byte
+	copy(b[:], h[:])
+	return formatUUID(b, 8)
 }

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/internal/admission"
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/identity"
+)
+
+// env reads FAIRSLOT_* variables as flag defaults.
+type env func(string) string
+
+func (e env) str(name, def string) string {
+	if v := e("FAIRSLOT_" + name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e env) int(name string, def int) int {
+	if v, err := strconv.Atoi(e("FAIRSLOT_" + name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func (e env) dur(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(e("FAIRSLOT_" + name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// common is the configuration every command shares: where the data lives.
+type common struct {
+	databaseURL        string
+	redisAddr          string
+	redisPrefix        string
+	secretKey          string
+	logLevel           string
+	passwordIterations int
+	holdFor            time.Duration
+	commitTimeout      time.Duration
+}
+
+func (c *common) register(fs *flag.FlagSet, e env) {
+	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL")
+	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address")
+	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
+	fs.StringVar(&c.secretKey, "secret-key", e.str("SECRET_KEY", ""), "32-byte master key (base64 or hex) for ID hashing, encryption and tokens (required)")
+	fs.StringVar(&c.logLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.IntVar(&c.passwordIterations, "password-iterations", e.int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
+	fs.DurationVar(&c.holdFor, "hold-for", e.dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
+	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
+}
+
+func (c *common) validate() error {
+	var errs []error
+	if c.secretKey == "" {
+		errs = append(errs, errors.New("--secret-key (FAIRSLOT_SECRET_KEY) is required: 32 random bytes, e.g. `head -c32 /dev/urandom | base64`"))
+	}
+	if c.holdFor < 4*c.commitTimeout {
+		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
+	}
+	if _, err := url.Parse(c.databaseURL); err != nil {
+		errs = append(errs, fmt.Errorf("--database-url: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// logAttrs is the configuration as logged: secrets masked.
+func (c *common) logAttrs() []any {
+	db := c.databaseURL
+	if u, err := url.Parse(db); err == nil {
+		db = u.Redacted()
+	}
+	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_prefix", c.redisPrefix,
+		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// deps are the wired components, in dependency order.
+type deps struct {
+	db    *cockroach.DB
+	rdb   *redis.Client
+	gate  *admission.Gate
+	store *cockroach.Store
+	svc   *booking.Service
+}
+
+func (d *deps) Close() {
+	if d.rdb != nil {
+		d.rdb.Close()
+	}
+	if d.db != nil {
+		d.db.Close()
+	}
+}
+
+// open connects to SQL and Redis and builds the Service.
+func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (*deps, error) {
+	master, err := identity.ParseKey(c.secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key: %w", err)
+	}
+	keys, err := identity.NewKeyring(master)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key: %w", err)
+	}
+	d := &deps{}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg); err != nil {
+		return nil, err
+	}
+	d.rdb = redis.NewClient(&redis.Options{
+		Addr:         c.redisAddr,
+		PoolSize:     256,
+		MinIdleConns: 16,
+		// The scripts are idempotent (a retried reserve carries the same
+		// nonce), so go-redis may retry after a timeout.
+		MaxRetries:   2,
+		DialTimeout:  2 * time.Second,
+		ReadTimeout:  time.Second,
+		WriteTimeout: time.Second,
+	})
+	if err := d.rdb.Ping(cctx).Err(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", c.redisAddr, err)
+	}
+	d.gate = admission.New(d.rdb, c.redisPrefix, reg)
+	if err := d.gate.Preload(cctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.store = cockroach.NewStore(d.db)
+	d.svc, err = booking.NewService(booking.Config{
+		HoldFor:            c.holdFor,
+		CommitTimeout:      c.commitTimeout,
+		PasswordIterations: c.passwordIterations,
+	}, d.store, d.gate, keys, log.With("component", "booking"))
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// parse parses a command's flags; -h prints them and is not an error.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err == nil && fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return err
+}

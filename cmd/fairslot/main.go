@@ -1,0 +1,86 @@
+// Command fairslot runs the fairslot appointment service and its tools.
+//
+//	fairslot serve       serve the API (and metrics on the admin address)
+//	fairslot migrate     apply the database migrations
+//	fairslot seed        load the demo hospital, its schedule and demo staff
+//	fairslot reconcile   rebuild Redis admission state from SQL
+//	fairslot staff add   create a staff account (clerk, operator or admin)
+//
+// Every flag has a FAIRSLOT_* environment twin: --http-addr is
+// FAIRSLOT_HTTP_ADDR. Flags win over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // hospitals name their zone; do not depend on the host's tz database
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, errHelp) {
+		return
+	}
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "fairslot:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errUsage means the usage was printed for a wrong command line; errHelp
+// means it was asked for.
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
+
+const usage = `usage: fairslot <command> [flags]
+
+commands:
+  serve       serve the API, metrics and background jobs
+  migrate     apply the database migrations
+  seed        load the demo hospital, a week of sessions and demo staff
+  reconcile   rebuild Redis admission state from SQL
+  staff add   create a staff account: --role clerk|operator|admin --phone --password
+
+Run "fairslot <command> -h" for the flags of a command.
+`
+
+// run is the whole program, so tests can run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, getenv, stdout, stderr)
+	case "seed":
+		return seed(ctx, rest, getenv, stdout, stderr)
+	case "reconcile":
+		return reconcile(ctx, rest, getenv, stdout, stderr)
+	case "staff":
+		if len(rest) == 0 || rest[0] != "add" {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/ulule/limiter/v3"
+	"github.com/ulule/limiter/v3/drivers/store/memory"
+	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/httpapi"
+)
+
+type serveConfig struct {
+	common
+	httpAddr        string
+	adminAddr       string
+	ipRate          string
+	accountRate     string
+	limiterStore    string
+	trustedProxies  string
+	shutdownTimeout time.Duration
+	refreshEvery    time.Duration
+	sweepEvery      time.Duration
+	reconcileEvery  time.Duration
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env(getenv)
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, e)
+	fs.StringVar(&c.httpAddr, "http-addr", e.str("HTTP_ADDR", "127.0.0.1:8080"), "address of the public API")
+	fs.StringVar(&c.adminAddr, "admin-addr", e.str("ADMIN_ADDR", "127.0.0.1:9090"), "address of /metrics and /debug/pprof (empty: off)")
+	fs.StringVar(&c.ipRate, "rate-ip", e.str("RATE_IP", "50-S"), "requests per client IP (limiter format: 50-S, 1000-M)")
+	fs.StringVar(&c.accountRate, "rate-account", e.str("RATE_ACCOUNT", "10-S"), "requests per account")
+	fs.StringVar(&c.limiterStore, "rate-store", e.str("RATE_STORE", "redis"), "where rate counters live: redis (shared by instances) or memory")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", e.str("TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is believed")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", e.dur("SHUTDOWN_TIMEOUT", 15*time.Second), "grace period for in-flight requests on shutdown")
+	fs.DurationVar(&c.refreshEvery, "refresh-every", e.dur("REFRESH_EVERY", 30*time.Second), "how often the schedule is reloaded from SQL")
+	fs.DurationVar(&c.sweepEvery, "sweep-every", e.dur("SWEEP_EVERY", 5*time.Second), "how often abandoned holds are settled")
+	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ipRate, accountRate, proxies, err := c.validate()
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, c.logLevel)
+	log.Info("starting", append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr,
+		"rate_ip", c.ipRate, "rate_account", c.accountRate, "rate_store", c.limiterStore, "trusted_proxies", c.trustedProxies)...)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := c.open(ctx, log, reg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	n, err := d.svc.Refresh(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.svc.Reconcile(ctx); err != nil {
+		return err
+	}
+	log.Info("schedule loaded and reconciled", "sessions", n)
+
+	var store limiter.Store
+	if c.limiterStore == "memory" {
+		store = memory.NewStore()
+	} else if store, err = limredis.NewStoreWithOptions(d.rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":rl"}); err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies},
+		d.svc, store, reg, log.With("component", "http"))
+
+	ln, err := net.Listen("tcp", c.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.httpAddr, err)
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- api.Serve(ln) }()
+	fmt.Fprintf(stdout, "fairslot API:     http://%s\n", ln.Addr())
+
+	var admin *http.Server
+	if c.adminAddr != "" {
+		aln, err := net.Listen("tcp", c.adminAddr)
+		if err != nil {
+			_ = api.Shutdown(context.Background())
+			return fmt.Errorf("listen on %s: %w", c.adminAddr, err)
+		}
+		admin = &http.Server{Handler: adminMux(reg), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := admin.Serve(aln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		fmt.Fprintf(stdout, "fairslot metrics: http://%s/metrics\n", aln.Addr())
+	}
+
+	bgctx, stopBackground := context.WithCancel(ctx)
+	bgdone := make(chan struct{})
+	go func() {
+		defer close(bgdone)
+		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery})
+	}()
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", c.shutdownTimeout)
+	case err = <-errc:
+		log.Error("server failed; shutting down", "err", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	serr := api.Shutdown(sctx)
+	if admin != nil {
+		_ = admin.Shutdown(sctx)
+	}
+	stopBackground()
+	<-bgdone
+	log.Info("stopped")
+	return errors.Join(err, serr)
+}
+
+func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, err error) {
+	errs := []error{c.common.validate()}
+	if ip, err = limiter.NewRateFromFormatted(c.ipRate); err != nil {
+		errs = append(errs, fmt.Errorf("--rate-ip: %w", err))
+	}
+	if account, err = limiter.NewRateFromFormatted(c.accountRate); err != nil {
+		errs = append(errs, fmt.Errorf("--rate-account: %w", err))
+	}
+	if c.limiterStore != "redis" && c.limiterStore != "memory" {
+		errs = append(errs, fmt.Errorf("--rate-store must be redis or memory, not %q", c.limiterStore))
+	}
+	for _, p := range strings.Split(c.trustedProxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, perr := netip.ParsePrefix(p)
+		if perr != nil {
+			errs = append(errs, fmt.Errorf("--trusted-proxies: %w", perr))
+			continue
+		}
+		proxies = append(proxies, pfx)
+	}
+	return ip, account, proxies, errors.Join(errs...)
+}
+
+// adminMux serves metrics and profiles; it belongs on a private address.
+func adminMux(reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}

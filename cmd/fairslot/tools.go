@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+)
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, env(getenv))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	db, err := cockroach.Open(ctx, c.databaseURL, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrated %s database: %d applied %v\n", db.Flavor(), len(applied), applied)
+	return nil
+}
+
+func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, env(getenv))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := d.svc.Refresh(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.svc.Reconcile(ctx); err != nil {
+		return err
+	}
+	released, err := d.svc.Sweep(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "reconciled %d sessions with SQL; released %d abandoned holds\n", n, released)
+	return nil
+}
+
+func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	var role, phone, password string
+	e := env(getenv)
+	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, e)
+	fs.StringVar(&role, "role", "", "clerk, operator or admin")
+	fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
+	fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	r, err := booking.ParseRole(role)
+	if err != nil || r == booking.RolePatient {
+		return errors.New("--role must be clerk, operator or admin")
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	id, err := d.svc.CreateStaff(ctx, phone, password, r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created %s account %s\n", r, id)
+	return nil
+}
+
+// The demo staff that `fairslot seed` creates; README prints them.
+var demoStaff = []struct {
+	role     booking.Role
+	phone    string
+	password string
+}{
+	{booking.RoleAdmin, "13900000001", "admin-demo-pass"},
+	{booking.RoleClerk, "13900000002", "clerk-demo-pass"},
+	{booking.RoleOperator, "13900000003", "operator-demo-pass"},
+}
+
+func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	e := env(getenv)
+	var releaseIn time.Duration
+	var days, slots int
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, e)
+	fs.DurationVar(&releaseIn, "release-in", e.dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
+	fs.IntVar(&days, "days", e.int("SEED_DAYS", 7), "days of sessions from today")
+	fs.IntVar(&slots, "slots", e.int("SEED_SLOTS", 24), "slots per session")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if days < 1 || slots < 4 {
+		return errors.New("--days must be at least 1 and --slots at least 4")
+	}
+	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sch, err := demoSchedule(time.Now(), time.Now().Add(releaseIn), days, slots)
+	if err != nil {
+		return err
+	}
+	if err := d.store.SaveSchedule(ctx, sch); err != nil {
+		return fmt.Errorf("seed schedule: %w", err)
+	}
+	fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
+		sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
+	for _, s := range demoStaff {
+		_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role)
+		if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
+			return fmt.Errorf("seed staff: %w", err)
+		}
+		fmt.Fprintf(stdout, "  %-8s phone %s  password %s\n", s.role, s.phone, s.password)
+	}
+	return nil
+}
+
+// demoSchedule is a hospital with three departments, two doctors each, and
+// a morning and an afternoon session per doctor per day.
+func demoSchedule(now, releaseAt time.Time, days, slots int) (booking.Schedule, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return booking.Schedule{}, err
+	}
+	h := booking.Hospital{ID: booking.NameID("demo", "hospital"), Name: "示范医院 Demo Hospital", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	sch := booking.Schedule{Hospitals: []booking.Hospital{h}}
+	depts := []struct{ name, doc1, doc2 string }{
+		{"口腔科 Stomatology", "王建国 Wang Jianguo", "李敏 Li Min"},
+		{"心血管内科 Cardiology", "张伟 Zhang Wei", "刘洋 Liu Yang"},
+		{"儿科 Pediatrics", "陈静 Chen Jing", "杨帆 Yang Fan"},
+	}
+	titles := []string{"主任医师 Chief Physician", "副主任医师 Associate Chief Physician"}
+	periods := []struct {
+		name       string
+		start, end [2]int
+	}{{"morning", [2]int{8, 0}, [2]int{12, 0}}, {"afternoon", [2]int{13, 30}, [2]int{17, 0}}}
+	phone, onsite, referral := slots/6, slots/6, slots/12
+	online := slots - phone - onsite - referral
+	today := now.In(loc)
+	for _, dp := range depts {
+		dept := booking.Department{ID: booking.NameID("demo", dp.name), HospitalID: h.ID, Name: dp.name}
+		sch.Departments = append(sch.Departments, dept)
+		for i, name := range []string{dp.doc1, dp.doc2} {
+			doc := booking.Doctor{ID: booking.NameID("demo", dp.name, name), HospitalID: h.ID, DepartmentID: dept.ID, Name: name, Title: titles[i]}
+			sch.Doctors = append(sch.Doctors, doc)
+			for day := range days {
+				date := time.Date(today.Year(), today.Month(), today.Day()+day, 0, 0, 0, 0, loc)
+				for _, p := range periods {
+					start := date.Add(time.Duration(p.start[0])*time.Hour + time.Duration(p.start[1])*time.Minute)
+					end := date.Add(time.Duration(p.end[0])*time.Hour + time.Duration(p.end[1])*time.Minute)
+					if !end.After(now) {
+						continue // already over
+					}
+					s, err := booking.BuildSession(booking.SessionSpec{
+						ID: booking.NameID("demo", doc.ID, date.Format(time.DateOnly), p.name), HospitalID: h.ID,
+						DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: date.Format(time.DateOnly), Period: p.name,
+						StartsAt: start, EndsAt: end, Mode: booking.FirstCome,
+						Quotas: []booking.ChannelQuota{
+							{Channel: booking.ChannelOnline, Quota: online, ReleaseAt: releaseAt},
+							{Channel: booking.ChannelPhone, Quota: phone, ReleaseAt: releaseAt},
+							{Channel: booking.ChannelOnsite, Quota: onsite, ReleaseAt: releaseAt},
+							{Channel: booking.ChannelReferral, Quota: referral, ReleaseAt: releaseAt},
+						},
+					})
+					if err != nil {
+						return booking.Schedule{}, err
+					}
+					sch.Sessions = append(sch.Sessions, s)
+				}
+			}
+		}
+	}
+	return sch, nil
+}

@@ -1,0 +1,81 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Check compares Redis with SQL for every session in the catalog and
+// describes each disagreement: a hold SQL does not know (other than one still
+// pending), an active booking Redis does not hold, or a channel whose free
+// and held slots do not add up to its quota. An empty list means they agree.
+// It only reads; Reconcile repairs.
+func (s *Service) Check(ctx context.Context) ([]string, error) {
+	cat := s.catalog.Load()
+	var out []string
+	for _, h := range cat.Hospitals() {
+		sessions := cat.HospitalSessions(h.ID)
+		if len(sessions) == 0 {
+			continue
+		}
+		ids := make([]string, len(sessions))
+		oldest := sessions[0].VisitDate
+		for i, ss := range sessions {
+			ids[i] = ss.ID
+			oldest = min(oldest, ss.VisitDate)
+		}
+		holds, err := s.adm.Holds(ctx, h.ID, ids)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		active, err := s.store.ActiveBookings(ctx, h.ID, oldest)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		rem, err := s.adm.Remaining(ctx, sessions)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		held := map[string]Hold{}
+		heldPerChannel := map[string]map[Channel]int{}
+		for _, hd := range holds {
+			held[hd.BookingID] = hd
+			if heldPerChannel[hd.SessionID] == nil {
+				heldPerChannel[hd.SessionID] = map[Channel]int{}
+			}
+			heldPerChannel[hd.SessionID][hd.Channel]++
+		}
+		inSQL := map[string]bool{}
+		for _, b := range active {
+			inSQL[b.ID] = true
+			hd, ok := held[b.ID]
+			switch {
+			case !ok:
+				out = append(out, fmt.Sprintf("session %s slot %d: booking %s is active in SQL but not held in Redis", b.SessionID, b.SlotNo, b.ID))
+			case hd.SlotNo != b.SlotNo:
+				out = append(out, fmt.Sprintf("session %s: booking %s holds slot %d in Redis but %d in SQL", b.SessionID, b.ID, hd.SlotNo, b.SlotNo))
+			}
+		}
+		var unknown []string
+		for id := range held {
+			if !inSQL[id] {
+				unknown = append(unknown, id)
+			}
+		}
+		slices.Sort(unknown)
+		for _, id := range unknown {
+			hd := held[id]
+			out = append(out, fmt.Sprintf("session %s slot %d: Redis holds it for %s, which SQL has no active booking for", hd.SessionID, hd.SlotNo, id))
+		}
+		for i, ss := range sessions {
+			for _, q := range ss.Channels {
+				if got := rem[i][q.Channel] + heldPerChannel[ss.ID][q.Channel]; got != q.Quota {
+					out = append(out, fmt.Sprintf("session %s channel %s: %d free + %d held = %d, quota %d",
+						ss.ID, q.Channel, rem[i][q.Channel], heldPerChannel[ss.ID][q.Channel], got, q.Quota))
+				}
+			}
+		}
+	}
+	return out, nil
+}

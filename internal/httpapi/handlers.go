@@ -1,0 +1,226 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+func (s *Server) table() []route {
+	return []route{
+		{method: "GET", template: "/healthz", prefix: "/healthz", h: s.healthz},
+		{method: "GET", template: "/readyz", prefix: "/readyz", h: s.readyz},
+		{method: "POST", template: "/v1/accounts", prefix: "/v1/accounts", h: s.createAccount},
+		{method: "POST", template: "/v1/auth/login", prefix: "/v1/auth/login", h: s.login},
+		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
+		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
+		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
+		{method: "GET", template: "/v1/hospitals/{id}/departments", prefix: "/v1/hospitals/", param: true, suffix: "/departments", h: s.listDepartments},
+		{method: "GET", template: "/v1/hospitals/{id}/sessions", prefix: "/v1/hospitals/", param: true, suffix: "/sessions", h: s.listSessions},
+		{method: "POST", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, h: s.book},
+		{method: "GET", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, h: s.listBookings},
+		{method: "GET", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.getBooking},
+		{method: "DELETE", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.cancelBooking},
+	}
+}
+
+func (s *Server) healthz(r *request) error {
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) readyz(r *request) error {
+	if err := s.svc.Ready(r.ctx); err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+type credentials struct {
+	Phone    string `json:"phone"`
+	Password string `json:"password"`
+}
+
+func (s *Server) createAccount(r *request) error {
+	var in credentials
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("phone", in.Phone, "password", in.Password); err != nil {
+		return err
+	}
+	id, err := s.svc.CreateAccount(r.ctx, in.Phone, in.Password, r.origin)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusCreated, map[string]string{"account_id": id})
+	return nil
+}
+
+func (s *Server) login(r *request) error {
+	var in credentials
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("phone", in.Phone, "password", in.Password); err != nil {
+		return err
+	}
+	tok, err := s.svc.Login(r.ctx, in.Phone, in.Password, r.origin)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+	return nil
+}
+
+type addPatientIn struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+	Phone    string `json:"phone"`
+	Self     bool   `json:"self"`
+}
+
+func (s *Server) addPatient(r *request) error {
+	var in addPatientIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name); err != nil {
+		return err
+	}
+	p, err := s.svc.AddPatient(r.ctx, r.actor, booking.AddPatientRequest{
+		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self,
+	}, r.origin)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusCreated, patientView(p))
+	return nil
+}
+
+func (s *Server) listPatients(r *request) error {
+	ps, err := s.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return err
+	}
+	out := make([]patientOut, len(ps))
+	for i, p := range ps {
+		out[i] = patientView(p)
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listHospitals(r *request) error {
+	hs := s.svc.Catalog().Hospitals()
+	out := make([]hospitalOut, len(hs))
+	for i, h := range hs {
+		out[i] = hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(h.Policy)}
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listDepartments(r *request) error {
+	if _, err := s.svc.Hospital(r.param); err != nil {
+		return err
+	}
+	ds := s.svc.Catalog().Departments(r.param)
+	out := make([]departmentOut, len(ds))
+	for i, d := range ds {
+		out[i] = departmentOut{ID: d.ID, HospitalID: d.HospitalID, Name: d.Name}
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listSessions(r *request) error {
+	args := r.rc.QueryArgs()
+	date, dept := string(args.Peek("date")), string(args.Peek("department_id"))
+	views, err := s.svc.Sessions(r.ctx, r.param, date, dept)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	now := time.Now()
+	out := make([]sessionOut, len(views))
+	for i, v := range views {
+		out[i] = sessionView(cat, v, now)
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type bookIn struct {
+	SessionID string `json:"session_id"`
+	PatientID string `json:"patient_id"`
+	Channel   string `json:"channel"`
+}
+
+func (s *Server) book(r *request) error {
+	var in bookIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+		return err
+	}
+	ch := booking.ChannelOnline
+	if in.Channel != "" {
+		var err error
+		if ch, err = booking.ParseChannel(in.Channel); err != nil {
+			return err
+		}
+	}
+	b, err := s.svc.Book(r.ctx, r.actor, booking.BookRequest{
+		SessionID: in.SessionID, PatientID: in.PatientID, Channel: ch,
+		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin,
+	})
+	if err != nil {
+		return err
+	}
+	s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
+	writeJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	return nil
+}
+
+// idempotencyKey copies the header: the RequestCtx is reused after return.
+func idempotencyKey(rc *fasthttp.RequestCtx) string {
+	k := rc.Request.Header.Peek("Idempotency-Key")
+	return string(k[:min(len(k), 200)])
+}
+
+func (s *Server) listBookings(r *request) error {
+	bs, err := s.svc.Bookings(r.ctx, r.actor)
+	if err != nil {
+		return err
+	}
+	out := make([]bookingOut, len(bs))
+	for i, b := range bs {
+		out[i] = s.bookingView(b)
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getBooking(r *request) error {
+	b, err := s.svc.Booking(r.ctx, r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	return nil
+}
+
+func (s *Server) cancelBooking(r *request) error {
+	b, err := s.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	return nil
+}

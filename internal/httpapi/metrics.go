@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are labelled by route template, method, status and outcome (an
+// error code or "ok"): bounded sets. Never by user, patient, IP or session.
+type metrics struct {
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	bookings      *prometheus.CounterVec
+	rejections    *prometheus.CounterVec
+	limiterErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_http_requests_total",
+			Help: "HTTP requests by route template, method and status code.",
+		}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_http_request_duration_seconds",
+			Help:    "HTTP request latency by route template and outcome (ok or the error code).",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "outcome"}),
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_bookings_total",
+			Help: "Bookings confirmed (committed in SQL), by channel.",
+		}, []string{"channel"}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_booking_rejections_total",
+			Help: "Requests refused by a rule or a conflict, by reason (the error code).",
+		}, []string{"reason"}),
+		limiterErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fairslot_rate_limiter_errors_total",
+			Help: "Rate-limiter store failures (the request was let through).",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.latency, m.bookings, m.rejections, m.limiterErrors)
+	}
+	return m
+}
+
+func (m *metrics) observe(route, method string, status int, outcome string, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, outcome).Observe(d.Seconds())
+}

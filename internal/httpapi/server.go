@@ -1,0 +1,292 @@
+// Package httpapi is fairslot's public HTTP API on fasthttp: routing, JSON,
+// bearer-token authentication, rate limits, metrics, and the one table that
+// maps domain errors to status codes (errors.go).
+//
+// fasthttp reuses a RequestCtx once the handler returns and never cancels it,
+// so handlers copy what they keep and derive their own context with a
+// deadline for Redis and SQL; the RequestCtx never escapes a handler.
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/ulule/limiter/v3"
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// Config tunes the server.
+type Config struct {
+	RequestTimeout time.Duration  // deadline for one request's Redis and SQL work (5s)
+	MaxBodyBytes   int            // largest request body (64 KiB)
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+	IPRate         limiter.Rate   // requests per client IP
+	AccountRate    limiter.Rate   // requests per account
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	svc     *booking.Service
+	log     *slog.Logger
+	srv     *fasthttp.Server
+	ipLim   *limiter.Limiter
+	acctLim *limiter.Limiter
+	metrics *metrics
+	routes  []route
+	base    context.Context
+	stop    context.CancelFunc
+}
+
+// New builds a Server over svc. store keeps the rate-limit counters.
+func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.Registerer, log *slog.Logger) *Server {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 5 * time.Second
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	base, stop := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:     cfg,
+		svc:     svc,
+		log:     log,
+		ipLim:   limiter.New(store, cfg.IPRate),
+		acctLim: limiter.New(store, cfg.AccountRate),
+		metrics: newMetrics(reg),
+		base:    base,
+		stop:    stop,
+	}
+	s.routes = s.table()
+	s.srv = &fasthttp.Server{
+		Handler:                      s.handle,
+		Name:                         "fairslot",
+		ReadTimeout:                  10 * time.Second,
+		WriteTimeout:                 10 * time.Second,
+		IdleTimeout:                  60 * time.Second,
+		MaxRequestBodySize:           cfg.MaxBodyBytes,
+		NoDefaultDate:                true,
+		NoDefaultContentType:         true,
+		DisableKeepalive:             false,
+		TCPKeepalive:                 true,
+		CloseOnShutdown:              true,
+		ReduceMemoryUsage:            false,
+		StreamRequestBody:            false,
+		ErrorHandler:                 s.connError,
+		DisablePreParseMultipartForm: true,
+	}
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting, lets in-flight requests finish until ctx ends,
+// then cancels whatever is still running.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.ShutdownWithContext(ctx)
+	s.stop()
+	return err
+}
+
+// connError answers requests fasthttp could not parse (too large, timeout).
+func (s *Server) connError(rc *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		s.writeError(rc, "-", booking.ErrBodyTooLarge)
+		return
+	}
+	s.writeError(rc, "-", booking.Errorf(booking.ErrInvalidJSON, "the request could not be read"))
+}
+
+// request is what a handler gets: the fasthttp context (never to be kept),
+// a context with a deadline for Redis and SQL, the path parameter and the
+// caller.
+type request struct {
+	rc     *fasthttp.RequestCtx
+	ctx    context.Context
+	param  string
+	actor  booking.Actor
+	origin booking.Origin
+}
+
+type handler func(r *request) error
+
+type route struct {
+	method   string
+	template string // for metrics: "/v1/bookings/{id}"
+	prefix   string // the path before the parameter, or the whole path
+	param    bool   // one {id} segment follows prefix
+	suffix   string // what follows the parameter
+	auth     bool
+	h        handler
+}
+
+func (rt route) match(path string) (string, bool) {
+	if !rt.param {
+		return "", path == rt.prefix
+	}
+	rest, ok := strings.CutPrefix(path, rt.prefix)
+	if !ok {
+		return "", false
+	}
+	param, tail, _ := strings.Cut(rest, "/")
+	if tail != "" {
+		tail = "/" + tail
+	}
+	return param, param != "" && tail == rt.suffix
+}
+
+func (s *Server) handle(rc *fasthttp.RequestCtx) {
+	start := time.Now()
+	path := string(rc.Path())
+	method := string(rc.Method())
+	var rt *route
+	pathKnown := false
+	var param string
+	for i := range s.routes {
+		p, ok := s.routes[i].match(path)
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if s.routes[i].method == method {
+			rt, param = &s.routes[i], p
+			break
+		}
+	}
+	template, outcome := "unmatched", "ok"
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in handler", "route", template, "panic", v, "stack", string(debug.Stack()))
+			rc.ResetBody()
+			outcome = s.writeError(rc, template, errInternal)
+		}
+		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
+	}()
+	switch {
+	case rt == nil && pathKnown:
+		outcome = s.writeError(rc, template, errMethodNotAllowed)
+		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
+		return
+	case rt == nil:
+		outcome = s.writeError(rc, template, errRouteNotFound)
+		return
+	}
+	template = rt.template
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.RequestTimeout)
+	defer cancel()
+	r := &request{rc: rc, ctx: ctx, param: param, origin: s.origin(rc)}
+	if err := s.admit(r, rt); err != nil {
+		outcome = s.writeError(rc, template, err)
+		return
+	}
+	if err := rt.h(r); err != nil {
+		outcome = s.writeError(rc, template, err)
+		if isRejection(err) {
+			s.metrics.rejections.WithLabelValues(outcome).Inc()
+		}
+	}
+}
+
+// isRejection reports the rule and conflict answers of a booking attempt.
+func isRejection(err error) bool {
+	e, ok := booking.AsError(err)
+	return ok && (e.Kind == booking.KindRule || e.Kind == booking.KindConflict)
+}
+
+// admit authenticates and applies the rate limits: per IP always, per
+// account when authenticated.
+func (s *Server) admit(r *request, rt *route) error {
+	if rt.template == "/healthz" || rt.template == "/readyz" {
+		return nil
+	}
+	if err := s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
+		return err
+	}
+	if !rt.auth {
+		return nil
+	}
+	tok, ok := bearer(r.rc.Request.Header.Peek("Authorization"))
+	if !ok {
+		return booking.ErrUnauthenticated
+	}
+	actor, err := s.svc.Authenticate(tok)
+	if err != nil {
+		return err
+	}
+	r.actor = actor
+	return s.limit(r.ctx, s.acctLim, "acct:"+actor.AccountID)
+}
+
+// limit counts one request against key. A broken limiter store must not take
+// the service down: it fails open, and the failure is counted and logged.
+func (s *Server) limit(ctx context.Context, l *limiter.Limiter, key string) error {
+	res, err := l.Get(ctx, key)
+	if err != nil {
+		s.metrics.limiterErrors.Inc()
+		s.log.Warn("rate limiter unavailable; request let through", "err", err)
+		return nil
+	}
+	if res.Reached {
+		wait := int(time.Until(time.Unix(res.Reset, 0)).Seconds() + 0.999)
+		return &rateLimitError{seconds: max(wait, 1)}
+	}
+	return nil
+}
+
+func bearer(h []byte) ([]byte, bool) {
+	const p = "Bearer "
+	if len(h) <= len(p) || !strings.EqualFold(string(h[:len(p)]), p) {
+		return nil, false
+	}
+	return h[len(p):], true
+}
+
+// origin finds the client's address. X-Forwarded-For is believed only when
+// the peer is a configured trusted proxy, and then from the right: the first
+// address not itself a trusted proxy is the client. The leftmost entry is
+// whatever the client chose to send.
+func (s *Server) origin(rc *fasthttp.RequestCtx) booking.Origin {
+	o := booking.Origin{}
+	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
+	peer = peer.Unmap()
+	o.IP = peer.String()
+	if s.trusted(peer) {
+		xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
+		for xff != "" {
+			i := strings.LastIndexByte(xff, ',')
+			hop := strings.TrimSpace(xff[i+1:])
+			xff = xff[:max(i, 0)]
+			a, err := netip.ParseAddr(hop)
+			if err != nil {
+				break
+			}
+			o.IP = a.Unmap().String()
+			if !s.trusted(a.Unmap()) {
+				break
+			}
+		}
+	}
+	if d := rc.Request.Header.Peek("X-Device-Id"); len(d) > 0 {
+		o.DeviceID = string(d[:min(len(d), 64)])
+	}
+	return o
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

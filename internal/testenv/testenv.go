@@ -1,0 +1,126 @@
+// Package testenv gives tests the real Redis and PostgreSQL that `make test`
+// starts (deploy/local/services.sh). A test that needs one fails, never
+// skips, when it is missing: a green run must mean the real path was tested.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/internal/cockroach"
+)
+
+// RedisAddrEnv and DatabaseURLEnv name the variables `make test` sets.
+const (
+	RedisAddrEnv   = "FAIRSLOT_TEST_REDIS_ADDR"
+	DatabaseURLEnv = "FAIRSLOT_TEST_DATABASE_URL"
+)
+
+func need(t testing.TB, env string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, which starts Redis and PostgreSQL", env)
+	}
+	return v
+}
+
+// Token returns a short random string for names that must not collide
+// between tests running at the same time.
+func Token() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Redis returns a client of the test Redis and a key prefix of this test's
+// own, so tests can share the server without seeing each other's keys.
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: need(t, RedisAddrEnv)})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		t.Fatalf("test redis at %s: %v", rdb.Options().Addr, err)
+	}
+	prefix := "t" + Token()
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// DatabaseURL creates an empty database of this test's own and returns its
+// URL; the database is dropped when the test ends.
+func DatabaseURL(t testing.TB) string {
+	t.Helper()
+	admin := need(t, DatabaseURLEnv)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("test database at %s: %v", DatabaseURLEnv, err)
+	}
+	name := "fairslot_t_" + Token()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	conn.Close(ctx)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Logf("drop test database: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop test database: %v", err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("parse %s: %v", DatabaseURLEnv, err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// DB returns a migrated database of this test's own.
+func DB(t testing.TB) *cockroach.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	db, err := cockroach.Open(ctx, DatabaseURL(t), nil)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(db.Close)
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return db
+}
+
+// Must fails the test on err.
+func Must(t testing.TB, err error, what string, args ...any) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", fmt.Sprintf(what, args...), err)
+	}
+}
