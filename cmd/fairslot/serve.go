@@ -45,7 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	c.register(fs, e)
 	fs.StringVar(&c.httpAddr, "http-addr", e.str("HTTP_ADDR", "127.0.0.1:8080"), "address of the public API")
-	fs.StringVar(&c.adminAddr, "admin-addr", e.str("ADMIN_ADDR", "127.0.0.1:9090"), "address of /metrics and /debug/pprof (empty: off)")
+	fs.StringVar(&c.adminAddr, "admin-addr", e.str("ADMIN_ADDR", "127.0.0.1:9090"), "address of /metrics and /debug/pprof (off: none)")
 	fs.StringVar(&c.ipRate, "rate-ip", e.str("RATE_IP", "50-S"), "requests per client IP (limiter format: 50-S, 1000-M)")
 	fs.StringVar(&c.accountRate, "rate-account", e.str("RATE_ACCOUNT", "10-S"), "requests per account")
 	fs.StringVar(&c.limiterStore, "rate-store", e.str("RATE_STORE", "redis"), "where rate counters live: redis (shared by instances) or memory")
@@ -100,7 +100,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fmt.Fprintf(stdout, "fairslot API:     http://%s\n", ln.Addr())
 
 	var admin *http.Server
-	if c.adminAddr != "" {
+	if c.adminAddr != "" && c.adminAddr != "off" {
 		aln, err := net.Listen("tcp", c.adminAddr)
 		if err != nil {
 			_ = api.Shutdown(context.Background())

@@ -35,9 +35,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 
 func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
+	var checkOnly bool
 	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, env(getenv))
+	fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list disagreements; change nothing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +54,20 @@ func reconcile(ctx context.Context, args []string, getenv func(string) string, s
 	n, err := d.svc.Refresh(ctx)
 	if err != nil {
 		return err
+	}
+	if checkOnly {
+		diffs, err := d.svc.Check(ctx)
+		if err != nil {
+			return err
+		}
+		for _, line := range diffs {
+			fmt.Fprintln(stdout, line)
+		}
+		if len(diffs) > 0 {
+			return fmt.Errorf("redis and SQL disagree in %d places (holds still pending show up too); run `fairslot reconcile` to repair", len(diffs))
+		}
+		fmt.Fprintf(stdout, "redis and SQL agree on %d sessions\n", n)
+		return nil
 	}
 	if err := d.svc.Reconcile(ctx); err != nil {
 		return err

@@ -134,6 +134,8 @@ func reserveReply(res []string) (int, bool, error) {
 		return n, res[0] == "replay", nil
 	case "not_released":
 		return 0, false, booking.ErrNotReleased
+	case "bad_keep_until":
+		return 0, false, fmt.Errorf("reserve: KeepUntil is not in the future")
 	case "patient_barred":
 		if len(res) > 1 {
 			if ms, err := strconv.ParseInt(res[1], 10, 64); err == nil {

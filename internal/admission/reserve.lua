@@ -33,6 +33,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(rel) then
   return {'not_released', rel}
 end
+-- SET ... PXAT fails on a negative time and drops the record at once on a
+-- past one; either would strand the slot taken below, so refuse up front.
+if tonumber(ARGV[14]) <= now then
+  return {'bad_keep_until'}
+end
 
 local bar = redis.call('GET', KEYS[3])
 if bar and tonumber(bar) > now then

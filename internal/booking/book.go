@@ -102,6 +102,12 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 		PatientID: p.ID, BookingID: id, SessionID: sess.ID, HospitalID: sess.HospitalID,
 		DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: req.Channel, ReleaseAt: q.ReleaseAt})
 	if err := s.commit(ctx, b, ev); err != nil {
+		if errors.Is(err, ErrInProgress) {
+			// SQL already has a booking with this id, but Redis no longer
+			// knew it (its record expired, or was lost and not restored
+			// because the booking is no longer active): answer as a replay.
+			return s.replay(ctx, actor, req, id)
+		}
 		return Booking{}, err
 	}
 	// Confirm: the row is durable, so the hold no longer needs the sweeper.

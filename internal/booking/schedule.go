@@ -105,7 +105,9 @@ func BuildSession(spec SessionSpec) (Session, error) {
 	if s.ID == "" {
 		s.ID = newID()
 	}
-	step := spec.EndsAt.Sub(spec.StartsAt) / time.Duration(total)
+	// Whole seconds: SQL keeps microseconds, and a slot time must read back
+	// exactly as it was laid out.
+	step := (spec.EndsAt.Sub(spec.StartsAt) / time.Duration(total)).Truncate(time.Second)
 	n := 0
 	for _, q := range spec.Quotas {
 		for range q.Quota {

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/testenv"
+)
+
+// service is the real fairslot binary's run() serving on a free loopback
+// port, over a database and a Redis key prefix of the test's own.
+type service struct {
+	t      *testing.T
+	base   string
+	env    map[string]string
+	pool   *pgxpool.Pool
+	client *http.Client
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startService migrates a fresh database, stores sch, and runs `fairslot
+// serve` until the test ends; the test fails if serve does not shut down
+// cleanly.
+func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string) *service {
+	t.Helper()
+	_, prefix := testenv.Redis(t)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	s := &service{t: t, logs: &syncBuffer{}, env: map[string]string{
+		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
+		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PREFIX":        prefix,
+		"FAIRSLOT_SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS": "1000",
+		"FAIRSLOT_RATE_IP":             "1000000-S",
+		"FAIRSLOT_RATE_ACCOUNT":        "1000000-S",
+		"FAIRSLOT_ADMIN_ADDR":          "off",
+		"FAIRSLOT_HTTP_ADDR":           "127.0.0.1:0",
+	}}
+	for k, v := range extraEnv {
+		s.env[k] = v
+	}
+	ctx := context.Background()
+	s.run("migrate")
+
+	db, err := cockroach.Open(ctx, s.env["FAIRSLOT_DATABASE_URL"], nil)
+	testenv.Must(t, err, "open database")
+	t.Cleanup(db.Close)
+	s.pool = db.Pool()
+	testenv.Must(t, cockroach.NewStore(db).SaveSchedule(ctx, sch), "save schedule")
+
+	sctx, stop := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(sctx, []string{"serve"}, s.getenv, pw, s.logs)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		stop()
+		t.Fatalf("serve did not start: %v\n%s", err, s.logs)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	_, addr, ok := strings.Cut(strings.TrimSpace(line), "http://")
+	if !ok {
+		t.Fatalf("serve printed %q, want the API address", line)
+	}
+	s.base = "http://" + addr
+	s.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v, want a clean shutdown\n%s", err, s.logs)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("serve did not shut down within 30s")
+		}
+	})
+	return s
+}
+
+func (s *service) getenv(k string) string { return s.env[k] }
+
+// run runs a fairslot command against the test's database and Redis.
+func (s *service) run(args ...string) string {
+	s.t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), args, s.getenv, &out, s.logs); err != nil {
+		s.t.Fatalf("fairslot %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), s.logs)
+	}
+	return out.String()
+}
+
+// reply is an HTTP answer with its decoded error code, if any.
+type reply struct {
+	status int
+	body   []byte
+	code   string
+}
+
+func (r reply) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+// do sends one request; body is JSON-encoded unless it is a string.
+func (s *service) do(method, path, token string, body any, headers ...string) reply {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		testenv.Must(s.t, err, "encode body")
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.base+path, rd)
+	testenv.Must(s.t, err, "new request")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		s.t.Errorf("%s %s: %v", method, path, err)
+		return reply{}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, body: b}
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil {
+		r.code = e.Error.Code
+	}
+	return r
+}
+
+// patient is an account with one patient on it.
+type patient struct {
+	phone, token, patientID string
+}
+
+// newPatient registers an account, logs in and adds the holder as a patient.
+// It reports failures with Errorf, so it may run on any goroutine.
+func (s *service) newPatient(n int) patient {
+	s.t.Helper()
+	p := patient{phone: fmt.Sprintf("137%08d", n)}
+	creds := map[string]string{"phone": p.phone, "password": "password-" + p.phone}
+	if r := s.do("POST", "/v1/accounts", "", creds); r.status != 201 {
+		s.t.Errorf("create account: %d %s", r.status, r.body)
+		return p
+	}
+	r := s.do("POST", "/v1/auth/login", "", creds)
+	var tok struct{ Token string }
+	if json.Unmarshal(r.body, &tok) != nil || tok.Token == "" {
+		s.t.Errorf("login: %d %s", r.status, r.body)
+		return p
+	}
+	p.token = tok.Token
+	r = s.do("POST", "/v1/patients", p.token, map[string]any{
+		"id_type": "resident_id", "id_number": residentID(n), "name": "测试" + string(rune('甲'+n%10)), "self": true,
+	})
+	if r.status != 201 {
+		s.t.Errorf("add patient: %d %s", r.status, r.body)
+		return p
+	}
+	var pt struct {
+		PatientID string `json:"patient_id"`
+	}
+	_ = json.Unmarshal(r.body, &pt)
+	p.patientID = pt.PatientID
+	return p
+}
+
+// residentID makes the n-th valid 18-character resident ID (GB 11643).
+func residentID(n int) string {
+	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/900)
+	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), n%900+100)
+	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, w := range weights {
+		sum += int(body[i]-'0') * w
+	}
+	return body + string("10X98765432"[sum%11])
+}
+
+// schedule is one hospital with one department, one doctor and sessions
+// tomorrow (Asia/Shanghai) with the given online quotas, released at release.
+func schedule(t testing.TB, release time.Time, onlineQuotas ...int) booking.Schedule {
+	t.Helper()
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	testenv.Must(t, err, "load zone")
+	tag := testenv.Token()
+	h := booking.Hospital{ID: booking.NameID(tag, "h"), Name: "Test Hospital " + tag, TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	sch := booking.Schedule{Hospitals: []booking.Hospital{h}}
+	now := time.Now().In(loc)
+	periods := []string{"morning", "afternoon", "evening"}
+	for i, quota := range onlineQuotas {
+		dept := booking.Department{ID: booking.NameID(tag, "dept", fmt.Sprint(i)), HospitalID: h.ID, Name: fmt.Sprintf("Dept %d", i)}
+		doc := booking.Doctor{ID: booking.NameID(tag, "doc", fmt.Sprint(i)), HospitalID: h.ID, DepartmentID: dept.ID, Name: fmt.Sprintf("Doctor %d", i)}
+		day := time.Date(now.Year(), now.Month(), now.Day()+1, 8, 0, 0, 0, loc)
+		s, err := booking.BuildSession(booking.SessionSpec{
+			HospitalID: h.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: day.Format(time.DateOnly),
+			Period: periods[i%len(periods)], StartsAt: day, EndsAt: day.Add(4 * time.Hour),
+			Quotas: []booking.ChannelQuota{
+				{Channel: booking.ChannelOnline, Quota: quota, ReleaseAt: release},
+				{Channel: booking.ChannelPhone, Quota: 5, ReleaseAt: release},
+			},
+		})
+		testenv.Must(t, err, "build session")
+		sch.Departments = append(sch.Departments, dept)
+		sch.Doctors = append(sch.Doctors, doc)
+		sch.Sessions = append(sch.Sessions, s)
+	}
+	return sch
+}
+
+// count runs a counting query.
+func (s *service) count(query string, args ...any) int {
+	s.t.Helper()
+	var n int
+	testenv.Must(s.t, s.pool.QueryRow(context.Background(), query, args...).Scan(&n), "count: %s", query)
+	return n
+}

@@ -1,0 +1,728 @@
+package cockroach_test
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/testenv"
+)
+
+// These tests run the store against the real PostgreSQL of `make test`,
+// each on a freshly migrated database of its own (testenv.DB).
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+func day(offset int) string {
+	return time.Now().In(shanghai).AddDate(0, 0, offset).Format(time.DateOnly)
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// now is a timestamp PostgreSQL stores exactly (microseconds).
+func now() time.Time { return time.Now().Truncate(time.Microsecond) }
+
+func TestMigrate(t *testing.T) {
+	ctx := t.Context()
+	db, err := cockroach.Open(ctx, testenv.DatabaseURL(t), nil)
+	testenv.Must(t, err, "open")
+	t.Cleanup(db.Close)
+	if got, want := db.Flavor(), cockroach.Postgres; got != want {
+		t.Fatalf("flavor = %s, want %s", got, want)
+	}
+
+	applied, err := db.Migrate(ctx)
+	testenv.Must(t, err, "first migrate")
+	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql"}
+	if !slices.Equal(applied, want) {
+		t.Errorf("first migrate applied %v, want %v", applied, want)
+	}
+	applied, err = db.Migrate(ctx)
+	testenv.Must(t, err, "second migrate")
+	if len(applied) != 0 {
+		t.Errorf("second migrate applied %v, want nothing", applied)
+	}
+
+	rows, err := db.Pool().Query(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	testenv.Must(t, err, "schema_migrations")
+	var recorded []string
+	for rows.Next() {
+		var n string
+		testenv.Must(t, rows.Scan(&n), "scan")
+		recorded = append(recorded, n)
+	}
+	testenv.Must(t, rows.Err(), "schema_migrations")
+	if !slices.Equal(recorded, want) {
+		t.Errorf("schema_migrations = %v, want %v (no cockroach-only migration)", recorded, want)
+	}
+	var def string
+	testenv.Must(t, db.Pool().QueryRow(ctx,
+		`SELECT indexdef FROM pg_indexes WHERE indexname = 'booking_events_by_ts'`).Scan(&def), "index")
+	if !strings.Contains(def, "USING btree") {
+		t.Errorf("booking_events_by_ts = %q, want the plain PostgreSQL btree index", def)
+	}
+}
+
+// world is a hospital with two departments and three sessions tomorrow:
+// s1 and s2 in department A (different doctors), s3 in department B.
+type world struct {
+	t          *testing.T
+	ctx        context.Context
+	db         *cockroach.DB
+	st         *cockroach.Store
+	sch        booking.Schedule
+	hosp       booking.Hospital
+	s1, s2, s3 booking.Session
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := testenv.DB(t)
+	w := &world{t: t, ctx: t.Context(), db: db, st: cockroach.NewStore(db)}
+	w.hosp = booking.Hospital{ID: booking.NewID(), Name: "Test Hospital " + testenv.Token(),
+		TimeZone: "Asia/Shanghai", Policy: booking.Policy{PerDay: 2, PerWeek: 6, PerMonth: 9}}
+	deptA := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Cardiology"}
+	deptB := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Dermatology"}
+	docs := []booking.Doctor{
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A1", Title: "Chief"},
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A2"},
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptB.ID, Name: "Dr B1", Title: "Attending"},
+	}
+	date := day(1)
+	d, err := time.ParseInLocation(time.DateOnly, date, shanghai)
+	testenv.Must(t, err, "date")
+	released, later := now().Add(-time.Hour), now().Add(24*time.Hour)
+	build := func(doc booking.Doctor, period string, start time.Duration, mode booking.ReleaseMode, q ...booking.ChannelQuota) booking.Session {
+		s, err := booking.BuildSession(booking.SessionSpec{HospitalID: w.hosp.ID, DepartmentID: doc.DepartmentID,
+			DoctorID: doc.ID, VisitDate: date, Period: period, StartsAt: d.Add(start), EndsAt: d.Add(start + 4*time.Hour),
+			Mode: mode, Quotas: q})
+		testenv.Must(t, err, "build session")
+		return s
+	}
+	w.s1 = build(docs[0], "morning", 8*time.Hour, booking.FirstCome,
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 3, ReleaseAt: released},
+		booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: later})
+	w.s2 = build(docs[1], "morning", 8*time.Hour, booking.Lottery,
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: released})
+	w.s3 = build(docs[2], "afternoon", 13*time.Hour, booking.FirstCome,
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: released})
+	w.sch = booking.Schedule{Hospitals: []booking.Hospital{w.hosp}, Departments: []booking.Department{deptA, deptB},
+		Doctors: docs, Sessions: []booking.Session{w.s1, w.s2, w.s3}}
+	testenv.Must(t, w.st.SaveSchedule(w.ctx, w.sch), "save schedule")
+	return w
+}
+
+func (w *world) count(query string, args ...any) int {
+	w.t.Helper()
+	var n int
+	testenv.Must(w.t, w.db.Pool().QueryRow(w.ctx, query, args...).Scan(&n), "%s", query)
+	return n
+}
+
+// normalize puts a schedule in a canonical order with UTC times, so that a
+// stored and a loaded schedule compare with reflect.DeepEqual.
+func normalize(s booking.Schedule) booking.Schedule {
+	out := booking.Schedule{
+		Hospitals:   slices.Clone(s.Hospitals),
+		Departments: slices.Clone(s.Departments),
+		Doctors:     slices.Clone(s.Doctors),
+	}
+	slices.SortFunc(out.Hospitals, func(a, b booking.Hospital) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Departments, func(a, b booking.Department) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out.Doctors, func(a, b booking.Doctor) int { return cmp.Compare(a.ID, b.ID) })
+	for _, x := range s.Sessions {
+		x.StartsAt, x.EndsAt = x.StartsAt.UTC(), x.EndsAt.UTC()
+		x.Channels = slices.Clone(x.Channels)
+		for i := range x.Channels {
+			x.Channels[i].ReleaseAt = x.Channels[i].ReleaseAt.UTC()
+		}
+		slices.SortFunc(x.Channels, func(a, b booking.ChannelQuota) int { return cmp.Compare(a.Channel, b.Channel) })
+		x.Slots = slices.Clone(x.Slots)
+		for i := range x.Slots {
+			x.Slots[i].StartsAt, x.Slots[i].EndsAt = x.Slots[i].StartsAt.UTC(), x.Slots[i].EndsAt.UTC()
+		}
+		slices.SortFunc(x.Slots, func(a, b booking.Slot) int { return a.No - b.No })
+		out.Sessions = append(out.Sessions, x)
+	}
+	slices.SortFunc(out.Sessions, func(a, b booking.Session) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+func TestScheduleRoundTrip(t *testing.T) {
+	w := newWorld(t)
+	want := normalize(w.sch)
+	check := func(t *testing.T) {
+		t.Helper()
+		got, err := w.st.LoadSchedule(w.ctx, day(0))
+		testenv.Must(t, err, "load schedule")
+		got = normalize(got)
+		if !reflect.DeepEqual(got.Hospitals, want.Hospitals) {
+			t.Errorf("hospitals = %+v, want %+v", got.Hospitals, want.Hospitals)
+		}
+		if !reflect.DeepEqual(got.Departments, want.Departments) {
+			t.Errorf("departments = %+v, want %+v", got.Departments, want.Departments)
+		}
+		if !reflect.DeepEqual(got.Doctors, want.Doctors) {
+			t.Errorf("doctors = %+v, want %+v", got.Doctors, want.Doctors)
+		}
+		if len(got.Sessions) != len(want.Sessions) {
+			t.Fatalf("sessions = %d, want %d", len(got.Sessions), len(want.Sessions))
+		}
+		for i := range want.Sessions {
+			if !reflect.DeepEqual(got.Sessions[i], want.Sessions[i]) {
+				t.Errorf("session %s:\n got %+v\nwant %+v", want.Sessions[i].ID, got.Sessions[i], want.Sessions[i])
+			}
+		}
+	}
+
+	t.Run("round trip", check)
+	t.Run("saving twice is harmless", func(t *testing.T) {
+		testenv.Must(t, w.st.SaveSchedule(w.ctx, w.sch), "second save")
+		check(t)
+		if got, want := w.count(`SELECT count(*) FROM slots`), 5+2+2; got != want {
+			t.Errorf("slots = %d, want %d", got, want)
+		}
+	})
+	t.Run("sessions before fromDate are left out", func(t *testing.T) {
+		got, err := w.st.LoadSchedule(w.ctx, day(2))
+		testenv.Must(t, err, "load schedule")
+		if len(got.Sessions) != 0 {
+			t.Errorf("sessions from %s = %d, want 0", day(2), len(got.Sessions))
+		}
+		if len(got.Hospitals) != 1 {
+			t.Errorf("hospitals = %d, want 1", len(got.Hospitals))
+		}
+	})
+}
+
+func newAccount() booking.Account {
+	return booking.Account{ID: booking.NewID(), Role: booking.RolePatient, PhoneHash: randomBytes(32),
+		PhoneSealed: randomBytes(40), PhoneMasked: "138****0000", PasswordHash: "$2a$10$" + testenv.Token(),
+		CreatedAt: now()}
+}
+
+func (w *world) createAccount() booking.Account {
+	w.t.Helper()
+	a := newAccount()
+	ev := booking.Event{ID: booking.NewID(), TS: a.CreatedAt, Type: booking.EventAccountCreated, AccountID: a.ID}
+	testenv.Must(w.t, w.st.CreateAccount(w.ctx, a, ev), "create account")
+	return a
+}
+
+func TestAccounts(t *testing.T) {
+	w := newWorld(t)
+	a := w.createAccount()
+
+	t.Run("by phone", func(t *testing.T) {
+		got, err := w.st.AccountByPhone(w.ctx, a.PhoneHash)
+		testenv.Must(t, err, "account by phone")
+		want := a
+		want.PhoneSealed = nil // not read back
+		got.CreatedAt, want.CreatedAt = got.CreatedAt.UTC(), want.CreatedAt.UTC()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("account = %+v, want %+v", got, want)
+		}
+	})
+	t.Run("duplicate phone", func(t *testing.T) {
+		dup := newAccount()
+		dup.PhoneHash = a.PhoneHash
+		ev := booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventAccountCreated, AccountID: dup.ID}
+		if err := w.st.CreateAccount(w.ctx, dup, ev); !errors.Is(err, booking.ErrPhoneTaken) {
+			t.Errorf("CreateAccount = %v, want %v", err, booking.ErrPhoneTaken)
+		}
+		if n := w.count(`SELECT count(*) FROM booking_events WHERE id = $1`, ev.ID); n != 0 {
+			t.Errorf("events of the refused account = %d, want 0", n)
+		}
+	})
+	t.Run("unknown phone", func(t *testing.T) {
+		if _, err := w.st.AccountByPhone(w.ctx, randomBytes(32)); !errors.Is(err, booking.ErrNotFound) {
+			t.Errorf("AccountByPhone = %v, want %v", err, booking.ErrNotFound)
+		}
+	})
+	t.Run("event written", func(t *testing.T) {
+		if n := w.count(`SELECT count(*) FROM booking_events WHERE account_id = $1 AND type = 'account_created'`, a.ID); n != 1 {
+			t.Errorf("account_created events = %d, want 1", n)
+		}
+	})
+}
+
+func newIdentity(nameHash []byte) booking.Identity {
+	return booking.Identity{ID: booking.NewID(), IDType: "resident_id", IDHash: randomBytes(32),
+		NumberSealed: randomBytes(40), NumberMasked: "1101**********123X", NameHash: nameHash,
+		NameSealed: randomBytes(30), NameMasked: "张*"}
+}
+
+var limits = booking.AccountLimits{MaxPatients: 5, MaxAccountsOnPhone: 3}
+
+func newPatient(accountID string, id booking.Identity, self bool, phoneHash []byte) booking.NewPatient {
+	np := booking.NewPatient{ID: booking.NewID(), AccountID: accountID, Identity: id, IsSelf: self}
+	if phoneHash != nil {
+		np.PhoneHash, np.PhoneSealed, np.PhoneMasked = phoneHash, randomBytes(40), "139****1111"
+	}
+	return np
+}
+
+func patientEvent(np booking.NewPatient) booking.Event {
+	return booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventPatientAdded,
+		AccountID: np.AccountID, PatientID: np.ID}
+}
+
+func (w *world) addPatient(np booking.NewPatient, lim booking.AccountLimits) (booking.Patient, error) {
+	return w.st.AddPatient(w.ctx, np, lim, patientEvent(np))
+}
+
+func (w *world) mustAddPatient(np booking.NewPatient) booking.Patient {
+	w.t.Helper()
+	p, err := w.addPatient(np, limits)
+	testenv.Must(w.t, err, "add patient")
+	return p
+}
+
+func TestAddPatient(t *testing.T) {
+	w := newWorld(t)
+
+	t.Run("new identity", func(t *testing.T) {
+		a := w.createAccount()
+		id := newIdentity(randomBytes(32))
+		np := newPatient(a.ID, id, true, randomBytes(32))
+		got := w.mustAddPatient(np)
+		want := booking.Patient{ID: np.ID, AccountID: a.ID, IdentityID: id.ID, IdentityKey: id.Key(),
+			IDType: id.IDType, MaskedID: id.NumberMasked, MaskedName: id.NameMasked, PhoneMasked: np.PhoneMasked,
+			IsSelf: true, CreatedAt: got.CreatedAt}
+		if got != want {
+			t.Errorf("patient = %+v, want %+v", got, want)
+		}
+		if got.CreatedAt.IsZero() {
+			t.Errorf("patient created_at is zero")
+		}
+		if n := w.count(`SELECT count(*) FROM booking_events WHERE patient_id = $1 AND type = 'patient_added'`, np.ID); n != 1 {
+			t.Errorf("patient_added events = %d, want 1", n)
+		}
+	})
+
+	t.Run("identity shared by two accounts", func(t *testing.T) {
+		id := newIdentity(randomBytes(32))
+		p1 := w.mustAddPatient(newPatient(w.createAccount().ID, id, false, nil))
+		again := id
+		again.ID = booking.NewID() // a fresh id from the caller; the stored row wins
+		p2 := w.mustAddPatient(newPatient(w.createAccount().ID, again, false, nil))
+		if p2.IdentityID != p1.IdentityID {
+			t.Errorf("second patient's identity = %s, want the shared %s", p2.IdentityID, p1.IdentityID)
+		}
+		if n := w.count(`SELECT count(*) FROM identities WHERE id_hash = $1`, id.IDHash); n != 1 {
+			t.Errorf("identity rows = %d, want 1", n)
+		}
+	})
+
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) (booking.NewPatient, booking.AccountLimits)
+		want  error
+	}{
+		{"identity with another name", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			id := newIdentity(randomBytes(32))
+			w.mustAddPatient(newPatient(w.createAccount().ID, id, false, nil))
+			other := id
+			other.ID, other.NameHash = booking.NewID(), randomBytes(32)
+			return newPatient(w.createAccount().ID, other, false, nil), limits
+		}, booking.ErrIdentityMismatch},
+		{"same identity twice on one account", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			a, id := w.createAccount(), newIdentity(randomBytes(32))
+			w.mustAddPatient(newPatient(a.ID, id, false, nil))
+			return newPatient(a.ID, id, false, nil), limits
+		}, booking.ErrPatientExists},
+		{"more than MaxPatients", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			a := w.createAccount()
+			for range limits.MaxPatients {
+				w.mustAddPatient(newPatient(a.ID, newIdentity(randomBytes(32)), false, nil))
+			}
+			return newPatient(a.ID, newIdentity(randomBytes(32)), false, nil), limits
+		}, booking.ErrTooManyPatients},
+		{"phone on more than MaxAccountsOnPhone accounts", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			phone := randomBytes(32)
+			var first booking.Account
+			for i := range limits.MaxAccountsOnPhone {
+				a := w.createAccount()
+				if i == 0 {
+					first = a
+				}
+				w.mustAddPatient(newPatient(a.ID, newIdentity(randomBytes(32)), false, phone))
+			}
+			// An account already using the phone may use it again.
+			w.mustAddPatient(newPatient(first.ID, newIdentity(randomBytes(32)), false, phone))
+			return newPatient(w.createAccount().ID, newIdentity(randomBytes(32)), false, phone), limits
+		}, booking.ErrPhoneLimit},
+		{"identity already the self of another account", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			id := newIdentity(randomBytes(32))
+			w.mustAddPatient(newPatient(w.createAccount().ID, id, true, nil))
+			b := w.createAccount()
+			// As a plain patient of another account it is fine.
+			w.mustAddPatient(newPatient(w.createAccount().ID, id, false, nil))
+			return newPatient(b.ID, id, true, nil), limits
+		}, booking.ErrIdentityTaken},
+		{"a second self on one account", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+			a := w.createAccount()
+			w.mustAddPatient(newPatient(a.ID, newIdentity(randomBytes(32)), true, nil))
+			return newPatient(a.ID, newIdentity(randomBytes(32)), true, nil), limits
+		}, booking.ErrSelfExists},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			np, lim := tt.setup(t)
+			before := w.count(`SELECT count(*) FROM patients WHERE account_id = $1`, np.AccountID)
+			if _, err := w.addPatient(np, lim); !errors.Is(err, tt.want) {
+				t.Fatalf("AddPatient = %v, want %v", err, tt.want)
+			}
+			if _, err := w.st.Patient(w.ctx, np.ID); !errors.Is(err, booking.ErrNotFound) {
+				t.Errorf("Patient(refused) = %v, want %v", err, booking.ErrNotFound)
+			}
+			if after := w.count(`SELECT count(*) FROM patients WHERE account_id = $1`, np.AccountID); after != before {
+				t.Errorf("patients of the account = %d, want %d", after, before)
+			}
+			if n := w.count(`SELECT count(*) FROM booking_events WHERE patient_id = $1`, np.ID); n != 0 {
+				t.Errorf("events of the refused patient = %d, want 0", n)
+			}
+		})
+	}
+}
+
+func TestAddPatientConcurrentLimit(t *testing.T) {
+	const callers, maxPatients = 20, 5
+	w := newWorld(t)
+	a := w.createAccount()
+	lim := booking.AccountLimits{MaxPatients: maxPatients, MaxAccountsOnPhone: 3}
+	errs := make([]error, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range callers {
+		np := newPatient(a.ID, newIdentity(randomBytes(32)), false, nil)
+		wg.Go(func() {
+			<-start
+			_, errs[i] = w.st.AddPatient(w.ctx, np, lim, patientEvent(np))
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, booking.ErrTooManyPatients):
+		default:
+			t.Errorf("caller %d: AddPatient = %v, want nil or %v", i, err, booking.ErrTooManyPatients)
+		}
+	}
+	if ok != maxPatients {
+		t.Errorf("successful adds = %d, want %d", ok, maxPatients)
+	}
+	ps, err := w.st.Patients(w.ctx, a.ID)
+	testenv.Must(t, err, "patients")
+	if len(ps) != maxPatients {
+		t.Errorf("patients = %d, want %d", len(ps), maxPatients)
+	}
+	if n := w.count(`SELECT count(*) FROM booking_events WHERE account_id = $1 AND type = 'patient_added'`, a.ID); n != maxPatients {
+		t.Errorf("patient_added events = %d, want %d", n, maxPatients)
+	}
+}
+
+// patientOf is an account with one patient of a new identity.
+func (w *world) patientOf() (booking.Account, booking.Patient) {
+	w.t.Helper()
+	a := w.createAccount()
+	return a, w.mustAddPatient(newPatient(a.ID, newIdentity(randomBytes(32)), true, nil))
+}
+
+func (w *world) newBooking(s booking.Session, slotNo int, p booking.Patient) booking.Booking {
+	w.t.Helper()
+	sl, ok := s.Slot(slotNo)
+	if !ok {
+		w.t.Fatalf("session %s has no slot %d", s.ID, slotNo)
+	}
+	return booking.Booking{ID: booking.NewID(), SessionID: s.ID, HospitalID: s.HospitalID,
+		DepartmentID: s.DepartmentID, DoctorID: s.DoctorID, VisitDate: s.VisitDate, SlotNo: slotNo,
+		SlotStart: sl.StartsAt, SlotEnd: sl.EndsAt, PatientID: p.ID, IdentityID: p.IdentityID,
+		IdentityKey: p.IdentityKey, AccountID: p.AccountID, Channel: sl.Channel, Status: booking.StatusConfirmed,
+		IdempotencyKey: "key-" + testenv.Token(), CreatedAt: now()}
+}
+
+func bookedEvent(b booking.Booking) booking.Event {
+	return booking.Event{ID: booking.NewID(), TS: b.CreatedAt, Type: booking.EventBooked, AccountID: b.AccountID,
+		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
+		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel, IP: "192.0.2.1", DeviceID: "dev-1"}
+}
+
+func (w *world) insert(b booking.Booking) error {
+	return w.st.InsertBooking(w.ctx, b, bookedEvent(b))
+}
+
+// sameBooking compares bookings with times in UTC.
+func sameBooking(got, want booking.Booking) bool {
+	for _, b := range []*booking.Booking{&got, &want} {
+		b.SlotStart, b.SlotEnd, b.CreatedAt = b.SlotStart.UTC(), b.SlotEnd.UTC(), b.CreatedAt.UTC()
+		if !b.CancelledAt.IsZero() {
+			b.CancelledAt = b.CancelledAt.UTC()
+		}
+	}
+	return reflect.DeepEqual(got, want)
+}
+
+func ids(bs []booking.Booking) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.ID
+	}
+	return out
+}
+
+func TestBookings(t *testing.T) {
+	w := newWorld(t)
+	_, px := w.patientOf()
+	_, py := w.patientOf()
+
+	b1 := w.newBooking(w.s1, 1, px)
+	testenv.Must(t, w.insert(b1), "insert b1")
+	b4 := w.newBooking(w.s3, 2, px) // other department, same day
+	b4.CreatedAt = b1.CreatedAt.Add(time.Second)
+	testenv.Must(t, w.insert(b4), "insert b4")
+
+	t.Run("refusals", func(t *testing.T) {
+		dupID := w.newBooking(w.s1, 3, py)
+		dupID.ID = b1.ID
+		tests := []struct {
+			name string
+			b    booking.Booking
+			want error
+		}{
+			{"same slot, other patient", w.newBooking(w.s1, 1, py), booking.ErrSlotTaken},
+			{"same identity, day and department, other session", w.newBooking(w.s2, 1, px), booking.ErrQuotaDayDept},
+			{"same booking id", dupID, booking.ErrInProgress},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				bookings, events := w.count(`SELECT count(*) FROM bookings`), w.count(`SELECT count(*) FROM booking_events`)
+				if err := w.insert(tt.b); !errors.Is(err, tt.want) {
+					t.Fatalf("InsertBooking = %v, want %v", err, tt.want)
+				}
+				if n := w.count(`SELECT count(*) FROM bookings`); n != bookings {
+					t.Errorf("bookings = %d, want %d", n, bookings)
+				}
+				if n := w.count(`SELECT count(*) FROM booking_events`); n != events {
+					t.Errorf("events = %d, want %d", n, events)
+				}
+			})
+		}
+	})
+
+	t.Run("read back", func(t *testing.T) {
+		got, err := w.st.Booking(w.ctx, b1.ID)
+		testenv.Must(t, err, "booking")
+		if !sameBooking(got, b1) {
+			t.Errorf("Booking =\n %+v\nwant\n %+v", got, b1)
+		}
+		list, err := w.st.Bookings(w.ctx, px.AccountID)
+		testenv.Must(t, err, "bookings")
+		if got, want := ids(list), []string{b4.ID, b1.ID}; !slices.Equal(got, want) {
+			t.Errorf("Bookings = %v, want %v (newest first)", got, want)
+		} else if !sameBooking(list[0], b4) {
+			t.Errorf("Bookings[0] =\n %+v\nwant\n %+v", list[0], b4)
+		}
+		if _, err := w.st.Booking(w.ctx, booking.NewID()); !errors.Is(err, booking.ErrBookingNotFound) {
+			t.Errorf("Booking(unknown) = %v, want %v", err, booking.ErrBookingNotFound)
+		}
+	})
+
+	var b2 booking.Booking
+	t.Run("cancel frees the slot", func(t *testing.T) {
+		ev := booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventCancelled, AccountID: b1.AccountID,
+			PatientID: b1.PatientID, BookingID: b1.ID, SessionID: b1.SessionID, HospitalID: b1.HospitalID}
+		got, err := w.st.CancelBooking(w.ctx, b1.ID, ev)
+		testenv.Must(t, err, "cancel")
+		want := b1
+		want.Status, want.CancelledAt = booking.StatusCancelled, ev.TS
+		if !sameBooking(got, want) {
+			t.Errorf("CancelBooking =\n %+v\nwant\n %+v", got, want)
+		}
+		b2 = w.newBooking(w.s1, 1, py)
+		if err := w.insert(b2); err != nil {
+			t.Errorf("InsertBooking on the freed slot = %v, want nil", err)
+		}
+		again := ev
+		again.ID = booking.NewID()
+		if _, err := w.st.CancelBooking(w.ctx, b1.ID, again); !errors.Is(err, booking.ErrBookingNotActive) {
+			t.Errorf("second CancelBooking = %v, want %v", err, booking.ErrBookingNotActive)
+		}
+		if n := w.count(`SELECT count(*) FROM booking_events WHERE id = $1`, again.ID); n != 0 {
+			t.Errorf("events of the refused cancel = %d, want 0", n)
+		}
+	})
+
+	t.Run("active bookings and statuses", func(t *testing.T) {
+		active, err := w.st.ActiveBookings(w.ctx, w.hosp.ID, day(0))
+		testenv.Must(t, err, "active bookings")
+		got := ids(active)
+		slices.Sort(got)
+		want := []string{b2.ID, b4.ID}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("ActiveBookings = %v, want %v", got, want)
+		}
+		for _, b := range active {
+			if b.ID == b4.ID && !sameBooking(b, b4) {
+				t.Errorf("ActiveBookings entry =\n %+v\nwant\n %+v", b, b4)
+			}
+		}
+		if later, err := w.st.ActiveBookings(w.ctx, w.hosp.ID, day(2)); err != nil || len(later) != 0 {
+			t.Errorf("ActiveBookings from %s = %v, %v; want none", day(2), ids(later), err)
+		}
+
+		unknown := booking.NewID()
+		st, err := w.st.BookingStatuses(w.ctx, []string{b1.ID, b2.ID, b4.ID, unknown})
+		testenv.Must(t, err, "statuses")
+		wantSt := map[string]booking.Status{b1.ID: booking.StatusCancelled, b2.ID: booking.StatusConfirmed, b4.ID: booking.StatusConfirmed}
+		if !reflect.DeepEqual(st, wantSt) {
+			t.Errorf("BookingStatuses = %v, want %v", st, wantSt)
+		}
+	})
+
+	t.Run("events", func(t *testing.T) {
+		for _, c := range []struct {
+			booking string
+			typ     booking.EventType
+			want    int
+		}{
+			{b1.ID, booking.EventBooked, 1},
+			{b1.ID, booking.EventCancelled, 1},
+			{b2.ID, booking.EventBooked, 1},
+			{b4.ID, booking.EventBooked, 1},
+		} {
+			if n := w.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = $2`, c.booking, string(c.typ)); n != c.want {
+				t.Errorf("%s events of %s = %d, want %d", c.typ, c.booking, n, c.want)
+			}
+		}
+		var ip, device, channel string
+		testenv.Must(t, w.db.Pool().QueryRow(w.ctx,
+			`SELECT ip, device_id, channel FROM booking_events WHERE booking_id = $1 AND type = 'booked'`, b4.ID).
+			Scan(&ip, &device, &channel), "event")
+		if got, want := fmt.Sprint(ip, " ", device, " ", channel), "192.0.2.1 dev-1 online"; got != want {
+			t.Errorf("event ip, device, channel = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("audit and standalone events", func(t *testing.T) {
+		staff := w.createAccount()
+		a := booking.AuditEntry{ID: booking.NewID(), TS: now(), ActorID: staff.ID, ActorRole: booking.RoleClerk,
+			Action: "reissue", Target: b2.ID, Reason: "desk"}
+		testenv.Must(t, w.st.RecordAudit(w.ctx, a), "record audit")
+		var action, target, reason, role string
+		var ts time.Time
+		testenv.Must(t, w.db.Pool().QueryRow(w.ctx,
+			`SELECT actor_role, action, target, reason, ts FROM audit_log WHERE id = $1 AND actor_id = $2`, a.ID, staff.ID).
+			Scan(&role, &action, &target, &reason, &ts), "audit row")
+		if role != string(a.ActorRole) || action != a.Action || target != a.Target || reason != a.Reason || !ts.Equal(a.TS) {
+			t.Errorf("audit row = %s %s %s %s %v, want %+v", role, action, target, reason, ts, a)
+		}
+		ev := booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventRateLimited, IP: "198.51.100.7"}
+		testenv.Must(t, w.st.RecordEvent(w.ctx, ev), "record event")
+		if n := w.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND type = 'rate_limited' AND account_id IS NULL`, ev.ID); n != 1 {
+			t.Errorf("rate_limited events = %d, want 1", n)
+		}
+	})
+}
+
+// TestAddPatientConcurrentNewIdentity: several accounts add the same new
+// identity at once. Under SERIALIZABLE the losers of the identity insert
+// are retried and find the winner's row, so all succeed on one row.
+func TestAddPatientConcurrentNewIdentity(t *testing.T) {
+	const callers = 10
+	w := newWorld(t)
+	id := newIdentity(randomBytes(32))
+	nps := make([]booking.NewPatient, callers)
+	for i := range nps {
+		mine := id
+		mine.ID = booking.NewID()
+		nps[i] = newPatient(w.createAccount().ID, mine, false, nil)
+	}
+	got := make([]booking.Patient, callers)
+	errs := make([]error, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, np := range nps {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = w.st.AddPatient(w.ctx, np, limits, patientEvent(np))
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("caller %d: AddPatient = %v, want nil", i, err)
+		} else if got[i].IdentityID != got[0].IdentityID {
+			t.Errorf("caller %d: identity = %s, want the shared %s", i, got[i].IdentityID, got[0].IdentityID)
+		}
+	}
+	if n := w.count(`SELECT count(*) FROM identities WHERE id_hash = $1`, id.IDHash); n != 1 {
+		t.Errorf("identity rows = %d, want 1", n)
+	}
+}
+
+// TestInsertBookingConcurrentSameSlot: SQL's unique index is the final
+// guard when Redis has drifted and hands one slot to several bookings.
+func TestInsertBookingConcurrentSameSlot(t *testing.T) {
+	const callers = 10
+	w := newWorld(t)
+	bs := make([]booking.Booking, callers)
+	for i := range bs {
+		_, p := w.patientOf()
+		bs[i] = w.newBooking(w.s1, 2, p)
+	}
+	errs := make([]error, callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Go(func() {
+			<-start
+			errs[i] = w.insert(b)
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, booking.ErrSlotTaken):
+		default:
+			t.Errorf("caller %d: InsertBooking = %v, want nil or ErrSlotTaken", i, err)
+		}
+	}
+	if ok != 1 {
+		t.Errorf("successful inserts = %d, want 1", ok)
+	}
+	if n := w.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND slot_no = 2`, w.s1.ID); n != 1 {
+		t.Errorf("bookings of the slot = %d, want 1", n)
+	}
+}
