@@ -178,10 +178,13 @@ func (g *Gate) Release(ctx context.Context, h booking.Hold, how booking.Release)
 	k := g.keys(h.HospitalID)
 	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, h.Channel), k.pending()}
 	start := time.Now()
-	err := g.release.Run(ctx, g.rdb, keys, h.BookingID, h.SlotNo, flag(how.ReturnSlot), flag(how.Forget), flag(how.OnlyIfExpired)).Err()
+	n, err := g.release.Run(ctx, g.rdb, keys, h.BookingID, h.SlotNo, flag(how.ReturnSlot), flag(how.Forget), flag(how.OnlyIfExpired)).Int()
 	g.observe("release", start)
 	if err != nil {
 		return unavailable("release", err)
+	}
+	if n < 0 {
+		return booking.ErrHoldPending
 	}
 	return nil
 }

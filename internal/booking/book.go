@@ -39,8 +39,11 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 		return Booking{}, ErrSessionNotFound
 	}
 	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
-	if !now.Before(sess.EndsAt) {
-		return Booking{}, ErrSessionClosed
+	if !now.Before(sess.StartsAt) {
+		// Remote channels close when the session starts: first-come hands
+		// out the earliest free slot, which may already be past. The desk
+		// books walk-ins for the rest of the session.
+		return Booking{}, Errorf(ErrSessionClosed, "online booking closes when the session starts")
 	}
 	if sess.Mode == Lottery {
 		return Booking{}, ErrLotteryOnly

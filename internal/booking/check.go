@@ -7,10 +7,11 @@ import (
 )
 
 // Check compares Redis with SQL for every session in the catalog and
-// describes each disagreement: a hold SQL does not know (other than one still
-// pending), an active booking Redis does not hold, or a channel whose free
-// and held slots do not add up to its quota. An empty list means they agree.
-// It only reads; Reconcile repairs.
+// describes each disagreement: a hold SQL does not know, an active booking
+// Redis does not hold, or a channel whose free and held slots do not add up
+// to its quota. An empty list means they agree. Holds of bookings still in
+// flight show up too, so run it on a quiet system. It only reads; Reconcile
+// repairs.
 func (s *Service) Check(ctx context.Context) ([]string, error) {
 	cat := s.catalog.Load()
 	var out []string

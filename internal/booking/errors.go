@@ -109,6 +109,10 @@ var (
 // reading back; it is never shown to a client.
 var ErrOutcomeUnknown = errors.New("commit outcome unknown")
 
+// ErrHoldPending is returned by Admission.Release with OnlyIfExpired when
+// the hold's commit may still be in flight, so it was left alone.
+var ErrHoldPending = errors.New("hold still pending")
+
 // ErrSlotTaken is returned by a Store when SQL already holds an active
 // booking for the slot Redis handed out: Redis drifted from SQL. SQL wins.
 var ErrSlotTaken = errors.New("slot already booked in SQL")

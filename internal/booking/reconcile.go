@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -140,7 +141,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				err = s.adm.Confirm(ctx, hd.HospitalID, hd.BookingID)
 			} else {
 				err = s.adm.Release(ctx, hd, Release{ReturnSlot: true, Forget: !found, OnlyIfExpired: true})
-				released++
+				if err == nil {
+					released++
+				} else if errors.Is(err, ErrHoldPending) {
+					err = nil // the Redis clock says it is not due yet
+				}
 			}
 			if err != nil {
 				return released, fmt.Errorf("sweep hold %s: %w", hd.BookingID, err)

@@ -108,6 +108,9 @@ func BuildSession(spec SessionSpec) (Session, error) {
 	// Whole seconds: SQL keeps microseconds, and a slot time must read back
 	// exactly as it was laid out.
 	step := (spec.EndsAt.Sub(spec.StartsAt) / time.Duration(total)).Truncate(time.Second)
+	if step < time.Minute {
+		return Session{}, Errorf(ErrInvalidField, "%d slots do not fit: each slot needs at least a minute", total)
+	}
 	n := 0
 	for _, q := range spec.Quotas {
 		for range q.Quota {
