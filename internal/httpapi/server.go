@@ -172,6 +172,17 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		}
 		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
 	}()
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.RequestTimeout)
+	defer cancel()
+	r := &request{rc: rc, ctx: ctx, param: param, origin: s.origin(rc)}
+	// Every request but the probes counts against its IP, matched or not:
+	// scanners pay for their 404s too.
+	if path != "/healthz" && path != "/readyz" {
+		if err := s.limit(ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
+			outcome = s.writeError(rc, template, err)
+			return
+		}
+	}
 	switch {
 	case rt == nil && pathKnown:
 		outcome = s.writeError(rc, template, errMethodNotAllowed)
@@ -182,10 +193,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		return
 	}
 	template = rt.template
-	ctx, cancel := context.WithTimeout(s.base, s.cfg.RequestTimeout)
-	defer cancel()
-	r := &request{rc: rc, ctx: ctx, param: param, origin: s.origin(rc)}
-	if err := s.admit(r, rt); err != nil {
+	if err := s.authenticate(r, rt); err != nil {
 		outcome = s.writeError(rc, template, err)
 		return
 	}
@@ -203,15 +211,9 @@ func isRejection(err error) bool {
 	return ok && (e.Kind == booking.KindRule || e.Kind == booking.KindConflict)
 }
 
-// admit authenticates and applies the rate limits: per IP always, per
-// account when authenticated.
-func (s *Server) admit(r *request, rt *route) error {
-	if rt.template == "/healthz" || rt.template == "/readyz" {
-		return nil
-	}
-	if err := s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
-		return err
-	}
+// authenticate checks the bearer token of routes that need one and applies
+// the per-account rate limit.
+func (s *Server) authenticate(r *request, rt *route) error {
 	if !rt.auth {
 		return nil
 	}
