@@ -189,6 +189,7 @@ func (s *Service) replay(ctx context.Context, actor Actor, req BookRequest, id s
 	if b.AccountID != actor.AccountID || b.SessionID != req.SessionID || b.PatientID != req.PatientID {
 		return Booking{}, ErrIdempotencyReuse
 	}
+	b.Replayed = true
 	return b, nil
 }
 

@@ -256,6 +256,9 @@ type Booking struct {
 	IdempotencyKey string
 	CreatedAt      time.Time
 	CancelledAt    time.Time
+	// Replayed is set by Service.Book when the answer repeats an earlier
+	// request's booking (same Idempotency-Key) instead of booking anew.
+	Replayed bool
 }
 
 // Actor is who makes a request: the bearer of a verified token.

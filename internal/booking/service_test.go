@@ -688,6 +688,9 @@ func TestIdempotencyKey(t *testing.T) {
 	first := h.mustBook(alice, 0, s, "key-1")
 	second := h.mustBook(alice, 0, s, "key-1")
 	sameBooking(t, "repeat with the same key", second, first)
+	if first.Replayed || !second.Replayed {
+		t.Errorf("Replayed = %v then %v, want false for the booking and true for its repeat", first.Replayed, second.Replayed)
+	}
 	h.wantOnline(s, 4)
 	if list, _ := h.svc.Bookings(h.ctx, alice.actor); len(list) != 1 {
 		t.Errorf("Bookings(alice) = %d, want 1", len(list))

@@ -183,7 +183,9 @@ func (s *Server) book(r *request) error {
 	if err != nil {
 		return err
 	}
-	s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
+	if !b.Replayed {
+		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
+	}
 	writeJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
 	return nil
 }
