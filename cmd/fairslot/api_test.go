@@ -92,6 +92,40 @@ func TestAPITour(t *testing.T) {
 	svc.run("reconcile", "--check")
 }
 
+// TestIdempotentCreation: a repeat of a POST that creates something, with the
+// same Idempotency-Key, returns the first answer and creates nothing new.
+func TestIdempotentCreation(t *testing.T) {
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 3), nil)
+	creds := map[string]string{"phone": "13600000001", "password": "long enough"}
+	first := svc.do("POST", "/v1/accounts", "", creds, "Idempotency-Key", "acct-1")
+	again := svc.do("POST", "/v1/accounts", "", creds, "Idempotency-Key", "acct-1")
+	if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
+		t.Errorf("account twice with one key = %d %s then %d %s, want the same 201", first.status, first.body, again.status, again.body)
+	}
+	if r := svc.do("POST", "/v1/accounts", "", creds); r.status != 409 || r.code != "phone_taken" {
+		t.Errorf("account again without the key = %d %q, want 409 phone_taken", r.status, r.code)
+	}
+
+	var tok struct{ Token string }
+	svc.do("POST", "/v1/auth/login", "", creds).decode(t, &tok)
+	me := map[string]any{"id_type": "resident_id", "id_number": residentID(7), "name": "赵六", "self": true}
+	first = svc.do("POST", "/v1/patients", tok.Token, me, "Idempotency-Key", "pat-1")
+	again = svc.do("POST", "/v1/patients", tok.Token, me, "Idempotency-Key", "pat-1")
+	if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
+		t.Errorf("patient twice with one key = %d %s then %d %s, want the same 201", first.status, first.body, again.status, again.body)
+	}
+	kid := map[string]any{"id_type": "resident_id", "id_number": residentID(8), "name": "赵小六"}
+	if r := svc.do("POST", "/v1/patients", tok.Token, kid, "Idempotency-Key", "pat-1"); r.status != 409 || r.code != "idempotency_key_reused" {
+		t.Errorf("another patient with a used key = %d %q, want 409 idempotency_key_reused", r.status, r.code)
+	}
+	if n := svc.count("SELECT count(*) FROM patients"); n != 1 {
+		t.Errorf("%d patients, want 1", n)
+	}
+	if n := svc.count("SELECT count(*) FROM accounts"); n != 1 {
+		t.Errorf("%d accounts, want 1", n)
+	}
+}
+
 // TestBadInput sends each kind of bad request and checks the documented
 // status and stable code, and that nothing was written to SQL or Redis.
 func TestBadInput(t *testing.T) {

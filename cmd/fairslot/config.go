@@ -59,7 +59,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL")
-	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address")
+	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
 	fs.StringVar(&c.secretKey, "secret-key", e.str("SECRET_KEY", ""), "32-byte master key (base64 or hex) for ID hashing, encryption and tokens (required)")
 	fs.StringVar(&c.logLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -103,7 +103,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // deps are the wired components, in dependency order.
 type deps struct {
 	db    *cockroach.DB
-	rdb   *redis.Client
+	rdb   redis.UniversalClient
 	gate  *admission.Gate
 	store *cockroach.Store
 	svc   *booking.Service
@@ -134,8 +134,10 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg); err != nil {
 		return nil, err
 	}
-	d.rdb = redis.NewClient(&redis.Options{
-		Addr:         c.redisAddr,
+	// One address: a single Redis. Several: a Redis Cluster (keys of one
+	// hospital share a hash tag, so every script stays on one node).
+	d.rdb = redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:        strings.Split(c.redisAddr, ","),
 		PoolSize:     256,
 		MinIdleConns: 16,
 		// The scripts are idempotent (a retried reserve carries the same

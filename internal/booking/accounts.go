@@ -16,8 +16,9 @@ type Token struct {
 }
 
 // CreateAccount registers a patient account under a mainland mobile number.
-func (s *Service) CreateAccount(ctx context.Context, phone, password string, o Origin) (string, error) {
-	return s.createAccount(ctx, phone, password, RolePatient, o)
+// With an idempotency key, a repeat returns the first account's id.
+func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotencyKey string, o Origin) (string, error) {
+	return s.createAccount(ctx, phone, password, RolePatient, idempotencyKey, o)
 }
 
 // CreateStaff registers a staff account; only the CLI calls it.
@@ -25,7 +26,7 @@ func (s *Service) CreateStaff(ctx context.Context, phone, password string, role 
 	if role == RolePatient {
 		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk or admin")
 	}
-	id, err := s.createAccount(ctx, phone, password, role, Origin{})
+	id, err := s.createAccount(ctx, phone, password, role, "", Origin{})
 	if err != nil {
 		return "", err
 	}
@@ -34,7 +35,7 @@ func (s *Service) CreateStaff(ctx context.Context, phone, password string, role 
 	return id, err
 }
 
-func (s *Service) createAccount(ctx context.Context, phone, password string, role Role, o Origin) (string, error) {
+func (s *Service) createAccount(ctx context.Context, phone, password string, role Role, idempotencyKey string, o Origin) (string, error) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
 		return "", ErrInvalidPhone
@@ -55,8 +56,18 @@ func (s *Service) createAccount(ctx context.Context, phone, password string, rol
 		PasswordHash: hash,
 		CreatedAt:    s.cfg.Now(),
 	}
+	if idempotencyKey != "" {
+		// Derived from the phone and the key: a repeat names the same account.
+		a.ID = s.idempotentID(IdentityKey(a.PhoneHash), "account\x00"+idempotencyKey)
+	}
 	ev := o.stamp(Event{ID: newID(), TS: a.CreatedAt, Type: EventAccountCreated, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
-	if err := s.store.CreateAccount(ctx, a, ev); err != nil {
+	err = s.store.CreateAccount(ctx, a, ev)
+	if errors.Is(err, ErrPhoneTaken) && idempotencyKey != "" {
+		if prev, perr := s.store.AccountByPhone(ctx, a.PhoneHash); perr == nil && prev.ID == a.ID {
+			return a.ID, nil // the first answer
+		}
+	}
+	if err != nil {
 		return "", err
 	}
 	return a.ID, nil

@@ -15,6 +15,8 @@ type AddPatientRequest struct {
 	Name     string
 	Phone    string // optional contact phone
 	IsSelf   bool   // this identity is the account holder
+	// IdempotencyKey, when set, makes a repeat return the first patient.
+	IdempotencyKey string
 }
 
 // AddPatient validates a real-name identity and adds it to the actor's
@@ -60,7 +62,19 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if np.PhoneHash != nil {
 		ev.Phone = s.phoneRef(np.PhoneHash)
 	}
+	if req.IdempotencyKey != "" {
+		np.ID = s.idempotentID(actor.AccountID, "patient\x00"+req.IdempotencyKey)
+		ev.PatientID = np.ID
+	}
 	p, err := s.store.AddPatient(ctx, np, s.cfg.Limits, ev)
+	if err != nil && req.IdempotencyKey != "" && (errors.Is(err, ErrPatientExists) || errors.Is(err, ErrIdempotencyReuse)) {
+		if prev, perr := s.store.Patient(ctx, np.ID); perr == nil && prev.AccountID == actor.AccountID {
+			if prev.IdentityKey != IdentityKey(np.Identity.IDHash) {
+				return Patient{}, ErrIdempotencyReuse
+			}
+			return prev, nil // the first answer
+		}
+	}
 	if err != nil {
 		return Patient{}, err
 	}

@@ -267,7 +267,7 @@ func (h *harness) login(phone string) booking.Actor {
 func (h *harness) user(n int) user {
 	h.t.Helper()
 	phone := h.phone()
-	id, err := h.svc.CreateAccount(h.ctx, phone, password, booking.Origin{IP: "203.0.113.5", DeviceID: "dv-1"})
+	id, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.Origin{IP: "203.0.113.5", DeviceID: "dv-1"})
 	testenv.Must(h.t, err, "create account")
 	u := user{actor: h.login(phone)}
 	if u.actor.AccountID != id || u.actor.Role != booking.RolePatient {
@@ -310,7 +310,7 @@ func (h *harness) users(n, per int) []user {
 // newUser is user without t.Fatal, for other goroutines.
 func (h *harness) newUser(n int) (user, error) {
 	phone := h.phone()
-	if _, err := h.svc.CreateAccount(h.ctx, phone, password, booking.Origin{}); err != nil {
+	if _, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.Origin{}); err != nil {
 		return user{}, err
 	}
 	tok, err := h.svc.Login(h.ctx, phone, password, booking.Origin{})

@@ -726,3 +726,25 @@ func TestInsertBookingConcurrentSameSlot(t *testing.T) {
 		t.Errorf("bookings of the slot = %d, want 1", n)
 	}
 }
+
+// TestDatabaseDownIsUnavailable: when the database cannot be reached, the
+// store answers booking.ErrUnavailable (a 503: nothing was done), not a bare
+// driver error that would become a 500.
+func TestDatabaseDownIsUnavailable(t *testing.T) {
+	db := testenv.DB(t)
+	s := cockroach.NewStore(db)
+	db.Close()
+	ctx := context.Background()
+	checks := map[string]error{
+		"Ping":           s.Ping(ctx),
+		"Booking":        func() error { _, err := s.Booking(ctx, booking.NewID()); return err }(),
+		"Patients":       func() error { _, err := s.Patients(ctx, booking.NewID()); return err }(),
+		"AccountByPhone": func() error { _, err := s.AccountByPhone(ctx, []byte("x")); return err }(),
+		"RecordEvent":    s.RecordEvent(ctx, booking.Event{ID: booking.NewID(), Type: booking.EventLogin}),
+	}
+	for name, err := range checks {
+		if !errors.Is(err, booking.ErrUnavailable) {
+			t.Errorf("%s with the database down = %v, want ErrUnavailable", name, err)
+		}
+	}
+}

@@ -180,3 +180,33 @@ func uniqueViolation(err error) (string, bool) {
 	}
 	return "", false
 }
+
+// translate turns a driver error into the domain's language at the adapter
+// boundary: domain errors pass through; a database that is down, overloaded,
+// restarting or too slow becomes booking.ErrUnavailable (503: nothing was
+// done, retry); anything else (a bug: bad SQL, a broken constraint we did not
+// expect) stays as it is and becomes a 500.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := booking.AsError(err); ok {
+		return err
+	}
+	if errors.Is(err, booking.ErrOutcomeUnknown) || errors.Is(err, booking.ErrSlotTaken) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code[:2] {
+		case "08", "53", "57", "58": // connection, resources, operator intervention, system
+			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+		}
+		if retryable(err) { // serialization failures outlasted the retries
+			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+		}
+		return err
+	}
+	// Not a server answer: the connection or the deadline failed.
+	return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+}

@@ -11,7 +11,9 @@ import (
 	"fairslot/internal/booking"
 )
 
-// Store implements booking.Store.
+// Store implements booking.Store. Every method translates driver errors at
+// this boundary (translate in db.go): domain errors pass, a database that is
+// down or too slow becomes booking.ErrUnavailable.
 type Store struct{ db *DB }
 
 var _ booking.Store = (*Store)(nil)
@@ -20,7 +22,7 @@ var _ booking.Store = (*Store)(nil)
 func NewStore(db *DB) *Store { return &Store{db: db} }
 
 // Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.db.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return translate(s.db.Ping(ctx)) }
 
 // nullable turns "" into NULL for optional uuid and timestamp columns.
 func nullable(v string) any {
@@ -39,7 +41,8 @@ func nullTime(t time.Time) any {
 
 // LoadSchedule reads hospitals, departments, doctors and the sessions from
 // fromDate on, with their channels and slots.
-func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (booking.Schedule, error) {
+func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Schedule, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	var sch booking.Schedule
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -117,7 +120,8 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (booking.Sche
 }
 
 // SaveSchedule inserts what is new in a schedule; rows that exist are kept.
-func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) error {
+func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "save_schedule", func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, h := range sch.Hospitals {
@@ -143,7 +147,8 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) error {
 }
 
 // CreateAccount inserts an account and its event.
-func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) error {
+func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_account", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt); err != nil {
 			return err
@@ -157,7 +162,8 @@ func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking
 }
 
 // AccountByPhone finds an account by its phone's keyed hash.
-func (s *Store) AccountByPhone(ctx context.Context, phoneHash []byte) (booking.Account, error) {
+func (s *Store) AccountByPhone(ctx context.Context, phoneHash []byte) (_ booking.Account, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	var a booking.Account
 	var role string
 	err := s.db.pool.QueryRow(ctx, q("account_by_phone"), phoneHash).
@@ -170,7 +176,8 @@ func (s *Store) AccountByPhone(ctx context.Context, phoneHash []byte) (booking.A
 }
 
 // RecordEvent stores one event outside any other write.
-func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) error {
+func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, q("insert_event"), eventArgs(ev)...)
 	return err
 }
@@ -187,7 +194,8 @@ func eventArgs(ev booking.Event) []any {
 }
 
 // RecordAudit stores one staff action.
-func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) error {
+func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, q("insert_audit"), a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason)
 	return err
 }
@@ -195,7 +203,8 @@ func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) error {
 // AddPatient adds an identity to an account under the account rules. The
 // counts run in a SERIALIZABLE transaction, so two concurrent adds cannot
 // both squeeze under a limit.
-func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (booking.Patient, error) {
+func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (_ booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	var identityID string
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
 		var nameHash []byte
@@ -236,6 +245,8 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 		switch name {
 		case "patients_account_id_identity_id_key":
 			return booking.Patient{}, booking.ErrPatientExists
+		case "patients_pkey":
+			return booking.Patient{}, booking.ErrIdempotencyReuse
 		case "patients_self_identity":
 			return booking.Patient{}, booking.ErrIdentityTaken
 		case "patients_self_account":
@@ -252,7 +263,8 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 }
 
 // Patient reads one patient with its identity's masked forms.
-func (s *Store) Patient(ctx context.Context, id string) (booking.Patient, error) {
+func (s *Store) Patient(ctx context.Context, id string) (_ booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("patient"), id)
 	p, err := pgx.CollectExactlyOneRow(rows, scanPatient)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -262,7 +274,8 @@ func (s *Store) Patient(ctx context.Context, id string) (booking.Patient, error)
 }
 
 // Patients lists an account's patients in the order they were added.
-func (s *Store) Patients(ctx context.Context, accountID string) ([]booking.Patient, error) {
+func (s *Store) Patients(ctx context.Context, accountID string) (_ []booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("patients_of_account"), accountID)
 	return pgx.CollectRows(rows, scanPatient)
 }
@@ -277,7 +290,8 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 
 // InsertBooking commits a booking with its event. The partial unique
 // indexes turn a double booking into ErrSlotTaken or ErrQuotaDayDept.
-func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
+func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "insert_booking", func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, q("insert_booking"), b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
 			b.DoctorID, b.VisitDate, b.PatientID, b.IdentityID, b.AccountID, string(b.Channel), string(b.Status),
@@ -300,7 +314,8 @@ func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking
 }
 
 // Booking reads one booking.
-func (s *Store) Booking(ctx context.Context, id string) (booking.Booking, error) {
+func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("booking"), id)
 	b, err := pgx.CollectExactlyOneRow(rows, scanBooking)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -310,13 +325,15 @@ func (s *Store) Booking(ctx context.Context, id string) (booking.Booking, error)
 }
 
 // Bookings lists an account's bookings, newest first.
-func (s *Store) Bookings(ctx context.Context, accountID string) ([]booking.Booking, error) {
+func (s *Store) Bookings(ctx context.Context, accountID string) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("bookings_of_account"), accountID)
 	return pgx.CollectRows(rows, scanBooking)
 }
 
 // ActiveBookings lists a hospital's active bookings from a visit date on.
-func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]booking.Booking, error) {
+func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	start := time.Now()
 	defer s.db.observe("active_bookings", start)
 	rows, _ := s.db.pool.Query(ctx, q("active_bookings"), hospitalID, fromDate)
@@ -340,7 +357,8 @@ func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 }
 
 // CancelBooking moves a confirmed booking to cancelled with its event.
-func (s *Store) CancelBooking(ctx context.Context, id string, ev booking.Event) (booking.Booking, error) {
+func (s *Store) CancelBooking(ctx context.Context, id string, ev booking.Event) (_ booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "cancel_booking", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, q("cancel_booking"), id, ev.TS)
 		if err != nil {
@@ -358,7 +376,8 @@ func (s *Store) CancelBooking(ctx context.Context, id string, ev booking.Event) 
 }
 
 // BookingStatuses reads the status of each booking id that exists.
-func (s *Store) BookingStatuses(ctx context.Context, ids []string) (map[string]booking.Status, error) {
+func (s *Store) BookingStatuses(ctx context.Context, ids []string) (_ map[string]booking.Status, rerr error) {
+	defer func() { rerr = translate(rerr) }()
 	out := make(map[string]booking.Status, len(ids))
 	rows, _ := s.db.pool.Query(ctx, q("booking_statuses"), ids)
 	var id, st string

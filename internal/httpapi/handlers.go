@@ -52,7 +52,7 @@ func (s *Server) createAccount(r *request) error {
 	if err := required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
-	id, err := s.svc.CreateAccount(r.ctx, in.Phone, in.Password, r.origin)
+	id, err := s.svc.CreateAccount(r.ctx, in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
 	if err != nil {
 		return err
 	}
@@ -94,6 +94,7 @@ func (s *Server) addPatient(r *request) error {
 	}
 	p, err := s.svc.AddPatient(r.ctx, r.actor, booking.AddPatientRequest{
 		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self,
+		IdempotencyKey: idempotencyKey(r.rc),
 	}, r.origin)
 	if err != nil {
 		return err

@@ -52,6 +52,7 @@ type channelOut struct {
 	Remaining int    `json:"remaining"`
 	ReleaseAt string `json:"release_at"`
 	Released  bool   `json:"released"`
+	Mode      string `json:"release_mode"`
 }
 
 type sessionOut struct {
@@ -89,7 +90,7 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 	}
 	for i, q := range v.Channels {
 		out.Channels[i] = channelOut{Channel: string(q.Channel), Quota: q.Quota, Remaining: v.Remaining[q.Channel],
-			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: !now.Before(q.ReleaseAt)}
+			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: !now.Before(q.ReleaseAt), Mode: string(v.Mode)}
 	}
 	return out
 }
