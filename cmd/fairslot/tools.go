@@ -33,15 +33,31 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
-func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// tool is a subcommand that works over the wired components: the common
+// flags plus its own, validated, then work.
+type tool struct {
+	name  string
+	flags func(fs *flag.FlagSet, e env) // its own flags
+	check func() error                  // validates them after parsing
+	work  func(ctx context.Context, d *deps) error
+}
+
+func (t tool) run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	var c common
-	var checkOnly bool
-	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+	e := env(getenv)
+	fs := flag.NewFlagSet(t.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.register(fs, env(getenv))
-	fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list disagreements; change nothing")
+	c.register(fs, e)
+	if t.flags != nil {
+		t.flags(fs, e)
+	}
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if t.check != nil {
+		if err := t.check(); err != nil {
+			return err
+		}
 	}
 	if err := c.validate(); err != nil {
 		return err
@@ -51,66 +67,73 @@ func reconcile(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer d.Close()
-	n, err := d.svc.Refresh(ctx)
-	if err != nil {
-		return err
-	}
-	if checkOnly {
-		diffs, err := d.svc.Check(ctx)
-		if err != nil {
-			return err
-		}
-		for _, line := range diffs {
-			fmt.Fprintln(stdout, line)
-		}
-		if len(diffs) > 0 {
-			return fmt.Errorf("redis and SQL disagree in %d places (holds still pending show up too); run `fairslot reconcile` to repair", len(diffs))
-		}
-		fmt.Fprintf(stdout, "redis and SQL agree on %d sessions\n", n)
-		return nil
-	}
-	if err := d.svc.Reconcile(ctx); err != nil {
-		return err
-	}
-	released, err := d.svc.Sweep(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "reconciled %d sessions with SQL; released %d abandoned holds\n", n, released)
-	return nil
+	return t.work(ctx, d)
+}
+
+func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var checkOnly bool
+	return tool{
+		name: "reconcile",
+		flags: func(fs *flag.FlagSet, _ env) {
+			fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list disagreements; change nothing")
+		},
+		work: func(ctx context.Context, d *deps) error {
+			n, err := d.svc.Refresh(ctx)
+			if err != nil {
+				return err
+			}
+			if checkOnly {
+				diffs, err := d.svc.Check(ctx)
+				if err != nil {
+					return err
+				}
+				for _, line := range diffs {
+					fmt.Fprintln(stdout, line)
+				}
+				if len(diffs) > 0 {
+					return fmt.Errorf("redis and SQL disagree in %d places (holds still pending show up too); run `fairslot reconcile` to repair", len(diffs))
+				}
+				fmt.Fprintf(stdout, "redis and SQL agree on %d sessions\n", n)
+				return nil
+			}
+			if err := d.svc.Reconcile(ctx); err != nil {
+				return err
+			}
+			released, err := d.svc.Sweep(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "reconciled %d sessions with SQL; released %d abandoned holds\n", n, released)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
 }
 
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c common
 	var role, phone, password string
-	e := env(getenv)
-	fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.register(fs, e)
-	fs.StringVar(&role, "role", "", "clerk, operator or admin")
-	fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
-	fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	r, err := booking.ParseRole(role)
-	if err != nil || r == booking.RolePatient {
-		return errors.New("--role must be clerk, operator or admin")
-	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	id, err := d.svc.CreateStaff(ctx, phone, password, r)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "created %s account %s\n", r, id)
-	return nil
+	var r booking.Role
+	return tool{
+		name: "staff add",
+		flags: func(fs *flag.FlagSet, e env) {
+			fs.StringVar(&role, "role", "", "clerk, operator or admin")
+			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
+			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+		},
+		check: func() (err error) {
+			if r, err = booking.ParseRole(role); err != nil || r == booking.RolePatient {
+				return errors.New("--role must be clerk, operator or admin")
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			id, err := d.svc.CreateStaff(ctx, phone, password, r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created %s account %s\n", r, id)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
 }
 
 // The demo staff that `fairslot seed` creates; README prints them.
@@ -125,47 +148,41 @@ var demoStaff = []struct {
 }
 
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c common
-	e := env(getenv)
 	var releaseIn time.Duration
 	var days, slots int
-	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c.register(fs, e)
-	fs.DurationVar(&releaseIn, "release-in", e.dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
-	fs.IntVar(&days, "days", e.int("SEED_DAYS", 7), "days of sessions from today")
-	fs.IntVar(&slots, "slots", e.int("SEED_SLOTS", 24), "slots per session")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	if days < 1 || slots < 4 {
-		return errors.New("--days must be at least 1 and --slots at least 4")
-	}
-	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	sch, err := demoSchedule(time.Now(), time.Now().Add(releaseIn), days, slots)
-	if err != nil {
-		return err
-	}
-	if err := d.store.SaveSchedule(ctx, sch); err != nil {
-		return fmt.Errorf("seed schedule: %w", err)
-	}
-	fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
-		sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
-	for _, s := range demoStaff {
-		_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role)
-		if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
-			return fmt.Errorf("seed staff: %w", err)
-		}
-		fmt.Fprintf(stdout, "  %-8s phone %s  password %s\n", s.role, s.phone, s.password)
-	}
-	return nil
+	return tool{
+		name: "seed",
+		flags: func(fs *flag.FlagSet, e env) {
+			fs.DurationVar(&releaseIn, "release-in", e.dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
+			fs.IntVar(&days, "days", e.int("SEED_DAYS", 7), "days of sessions from today")
+			fs.IntVar(&slots, "slots", e.int("SEED_SLOTS", 24), "slots per session")
+		},
+		check: func() error {
+			if days < 1 || slots < 4 {
+				return errors.New("--days must be at least 1 and --slots at least 4")
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			sch, err := demoSchedule(time.Now(), time.Now().Add(releaseIn), days, slots)
+			if err != nil {
+				return err
+			}
+			if err := d.store.SaveSchedule(ctx, sch); err != nil {
+				return fmt.Errorf("seed schedule: %w", err)
+			}
+			fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
+				sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
+			for _, s := range demoStaff {
+				_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role)
+				if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
+					return fmt.Errorf("seed staff: %w", err)
+				}
+				fmt.Fprintf(stdout, "  %-8s phone %s  password %s\n", s.role, s.phone, s.password)
+			}
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
 }
 
 // demoSchedule is a hospital with three departments, two doctors each, and

@@ -110,36 +110,26 @@ INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, docto
                       created_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14);
 
--- name: booking
+-- name: booking_rows
+-- How a booking reads: with its slot's times and its identity's hash. The
+-- queries below complete it with a WHERE clause (bookingQuery in store.go).
 SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
        b.patient_id::TEXT, b.identity_id::TEXT, i.id_hash, b.account_id::TEXT, b.channel,
        b.status, b.idempotency_key, b.created_at, b.cancelled_at
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
-  JOIN identities i ON i.id = b.identity_id
- WHERE b.id = $1;
+  JOIN identities i ON i.id = b.identity_id;
+
+-- name: booking
+WHERE b.id = $1;
 
 -- name: bookings_of_account
-SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
-       b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
-       b.patient_id::TEXT, b.identity_id::TEXT, i.id_hash, b.account_id::TEXT, b.channel,
-       b.status, b.idempotency_key, b.created_at, b.cancelled_at
-  FROM bookings b
-  JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
-  JOIN identities i ON i.id = b.identity_id
  WHERE b.account_id = $1
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
 
 -- name: active_bookings
-SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
-       b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
-       b.patient_id::TEXT, b.identity_id::TEXT, i.id_hash, b.account_id::TEXT, b.channel,
-       b.status, b.idempotency_key, b.created_at, b.cancelled_at
-  FROM bookings b
-  JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
-  JOIN identities i ON i.id = b.identity_id
  WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('confirmed', 'checked_in');
 
 -- name: cancel_booking

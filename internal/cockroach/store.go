@@ -316,7 +316,7 @@ func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking
 // Booking reads one booking.
 func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("booking"), id)
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("booking"), id)
 	b, err := pgx.CollectExactlyOneRow(rows, scanBooking)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, booking.ErrBookingNotFound
@@ -327,7 +327,7 @@ func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr
 // Bookings lists an account's bookings, newest first.
 func (s *Store) Bookings(ctx context.Context, accountID string) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("bookings_of_account"), accountID)
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID)
 	return pgx.CollectRows(rows, scanBooking)
 }
 
@@ -336,9 +336,12 @@ func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string)
 	defer func() { rerr = translate(rerr) }()
 	start := time.Now()
 	defer s.db.observe("active_bookings", start)
-	rows, _ := s.db.pool.Query(ctx, q("active_bookings"), hospitalID, fromDate)
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("active_bookings"), hospitalID, fromDate)
 	return pgx.CollectRows(rows, scanBooking)
 }
+
+// bookingQuery is booking_rows completed by the named clause.
+func bookingQuery(clause string) string { return q("booking_rows") + "\n" + q(clause) }
 
 func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 	var b booking.Booking
