@@ -2,22 +2,30 @@
 # Local PostgreSQL + Redis for fairslot, private to this checkout:
 # loopback only, non-default ports, data under $FAIRSLOT_DATA_DIR (default .data/).
 #
-# Usage: services.sh start|stop [postgres|redis]...|status|env
+# Usage: services.sh start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|status|env
 #
-#   start   install missing packages (root only), start both servers if needed.
-#           stdout lists what this call did, one line per server:
-#           "started postgres" / "postgres already running (...)" and the same for redis.
-#   stop    stop the servers (both, or only those named); quiet if already stopped.
-#   status  print running/stopped for each; exit 0 if both run, 3 otherwise.
-#   env     print `export` lines for the app and the tests.
+#   start          install missing packages (root only), start both servers if needed.
+#                  stdout lists what this call did, one line per server:
+#                  "started postgres" / "postgres already running (...)" and the same for redis.
+#   start-cluster  start a test Redis Cluster (3 masters, no replicas, no persistence)
+#                  and create it on first use; prints "started redis-cluster" or
+#                  "redis-cluster already running (...)". Only the tests need it.
+#   stop           stop the servers (all, or only those named); quiet if already stopped.
+#   stop-cluster   the same as `stop redis-cluster`.
+#   status         print running/stopped for each; exit 0 if postgres and redis run,
+#                  3 otherwise (the cluster does not count).
+#   env            print `export` lines for the app and the tests.
 #
-# Environment: FAIRSLOT_DATA_DIR, FAIRSLOT_PG_PORT (15432), FAIRSLOT_REDIS_PORT (16379).
+# Environment: FAIRSLOT_DATA_DIR, FAIRSLOT_PG_PORT (15432), FAIRSLOT_REDIS_PORT (16379),
+# FAIRSLOT_REDIS_CLUSTER_PORT (17001: the cluster uses it and the next two ports,
+# and each port + 10000 for the cluster bus).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA="${FAIRSLOT_DATA_DIR:-$ROOT/.data}"
 PG_PORT="${FAIRSLOT_PG_PORT:-15432}"
 REDIS_PORT="${FAIRSLOT_REDIS_PORT:-16379}"
+CLUSTER_PORT="${FAIRSLOT_REDIS_CLUSTER_PORT:-17001}"
 HOST=127.0.0.1
 PG_USER=fairslot
 PG_DB=fairslot
@@ -35,9 +43,12 @@ die_log() {
 	exit 1
 }
 
-for p in "$PG_PORT" "$REDIS_PORT"; do
+for p in "$PG_PORT" "$REDIS_PORT" "$CLUSTER_PORT"; do
 	if [[ ! $p =~ ^[1-9][0-9]*$ ]] || ((p > 65535)); then die "invalid port: $p"; fi
 done
+# The cluster bus of a node listens on its port + 10000.
+((CLUSTER_PORT + 2 + 10000 <= 65535)) || die "FAIRSLOT_REDIS_CLUSTER_PORT must be at most 55533: $CLUSTER_PORT"
+CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
 [[ $DATA != *"'"* ]] || die "FAIRSLOT_DATA_DIR must not contain a single quote: $DATA"
 [[ $DATA == /* ]] || DATA="$PWD/$DATA"
 
@@ -46,6 +57,7 @@ RDS="$DATA/redis"
 LOG="$DATA/log"
 RUN="$DATA/run"
 REDIS_PID="$RUN/redis.pid"
+CLUSTER_DIR="$DATA/redis-cluster"
 
 IS_ROOT=false
 [[ $(id -u) == 0 ]] && IS_ROOT=true
@@ -301,6 +313,166 @@ redis_stop() {
 	echo "stopped redis"
 }
 
+# ---------------------------------------------------------------- redis cluster
+# Three masters on $CLUSTER_PORTS, no replicas and no persistence: only the
+# tests use it, to run the admission scripts on a real cluster. Each node
+# keeps its cluster identity in $CLUSTER_DIR/<port>/nodes.conf, so a
+# restarted cluster comes back with the same slots (and no keys).
+
+cnode_pidfile() { printf '%s\n' "$RUN/redis-cluster-$1.pid"; }
+cnode_log() { printf '%s\n' "$LOG/redis-cluster-$1.log"; }
+
+cnode_pid() {
+	local pid file
+	file=$(cnode_pidfile "$1")
+	[[ -r $file ]] || return 1
+	pid=$(<"$file") || return 1
+	alive "$pid" redis || return 1
+	printf '%s\n' "$pid"
+}
+
+cnode_cli() {
+	local port=$1
+	shift
+	timeout 5 redis-cli -h "$HOST" -p "$port" "$@" </dev/null 2>/dev/null 9>&-
+}
+
+cnode_ready() { cnode_pid "$1" >/dev/null && [[ $(cnode_cli "$1" ping) == PONG ]]; }
+
+# cnode_info PORT: CLUSTER INFO of a node, without the \r of each line.
+cnode_info() {
+	local out
+	out=$(cnode_cli "$1" cluster info) || return 1
+	printf '%s\n' "${out//$'\r'/}"
+}
+
+cnode_ok() {
+	local info
+	info=$(cnode_info "$1") || return 1
+	grep -qx 'cluster_state:ok' <<<"$info"
+}
+
+# cnode_fresh PORT: the node has never joined a cluster (knows only itself,
+# serves no slot).
+cnode_fresh() {
+	local info
+	info=$(cnode_info "$1") || return 1
+	grep -qx 'cluster_known_nodes:1' <<<"$info" && grep -qx 'cluster_slots_assigned:0' <<<"$info"
+}
+
+# cluster_all CHECK: CHECK PORT holds for every node.
+cluster_all() {
+	local port
+	for port in "${CLUSTER_PORTS[@]}"; do
+		"$1" "$port" || return 1
+	done
+}
+
+cluster_addrs() {
+	local port out=()
+	for port in "${CLUSTER_PORTS[@]}"; do out+=("$HOST:$port"); done
+	local IFS=,
+	printf '%s\n' "${out[*]}"
+}
+
+# Running pids, space-separated.
+cluster_pids() {
+	local port pid out=()
+	for port in "${CLUSTER_PORTS[@]}"; do
+		if pid=$(cnode_pid "$port"); then out+=("$pid"); fi
+	done
+	printf '%s\n' "${out[*]}"
+}
+
+cluster_desc() { printf 'pids %s, %s:%s-%s' "$(cluster_pids)" "$HOST" "${CLUSTER_PORTS[0]}" "${CLUSTER_PORTS[2]}"; }
+
+# cluster_fail MESSAGE [FILE]: error, FILE and the tail of each node's log,
+# then stop the nodes this call started (listed in cluster_started) so a
+# failed start leaves nothing half-running.
+cluster_fail() {
+	local port file
+	printf 'services.sh: %s\n' "$1" >&2
+	if [[ -n ${2:-} && -s $2 ]]; then
+		printf -- '--- %s ---\n' "$2" >&2
+		tail -n 20 "$2" >&2
+	fi
+	for port in "${CLUSTER_PORTS[@]}"; do
+		file=$(cnode_log "$port")
+		if [[ -s $file ]]; then
+			printf -- '--- last lines of %s ---\n' "$file" >&2
+			tail -n 8 "$file" >&2
+		fi
+	done
+	for port in "${cluster_started[@]}"; do
+		cnode_stop "$port" || true
+	done
+	exit 1
+}
+
+cluster_start() {
+	local port other dir pidfile logfile create_out="$RUN/redis-cluster-create.out"
+	cluster_started=()
+	if cluster_all cnode_ready && cluster_all cnode_ok; then
+		echo "redis-cluster already running ($(cluster_desc))"
+		return 0
+	fi
+	mkdir -p "$LOG" "$RUN"
+	for port in "${CLUSTER_PORTS[@]}"; do
+		cnode_pid "$port" >/dev/null && continue
+		if other=$(cnode_cli "$port" ping) && [[ -n $other ]]; then
+			cluster_fail "port $HOST:$port is already used by another Redis; set FAIRSLOT_REDIS_CLUSTER_PORT"
+		fi
+		dir="$CLUSTER_DIR/$port"
+		pidfile=$(cnode_pidfile "$port")
+		logfile=$(cnode_log "$port")
+		mkdir -p "$dir"
+		rm -f "$pidfile"
+		redis-server --bind "$HOST" --port "$port" --dir "$dir" \
+			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 3000 \
+			--daemonize yes --pidfile "$pidfile" --logfile "$logfile" \
+			--appendonly no --save '' \
+			</dev/null >"$RUN/redis-cluster-start.out" 2>&1 9>&- ||
+			{ cat "$RUN/redis-cluster-start.out" >&2; cluster_fail "redis-server failed to start on $HOST:$port"; }
+		cluster_started+=("$port")
+	done
+	for port in "${CLUSTER_PORTS[@]}"; do
+		wait_until 20 cnode_ready "$port" ||
+			cluster_fail "Redis Cluster node $HOST:$port did not answer PONG within 20 s"
+	done
+	# Create the cluster only on nodes that never joined one; nodes that did
+	# find each other again through their nodes.conf.
+	if ! cluster_all cnode_ok && cluster_all cnode_fresh; then
+		note "creating Redis Cluster $(cluster_addrs) ..."
+		# shellcheck disable=SC2046 # one word per address
+		timeout 60 redis-cli --cluster create $(cluster_addrs | tr , ' ') \
+			--cluster-replicas 0 --cluster-yes </dev/null >"$create_out" 2>&1 9>&- ||
+			cluster_fail "redis-cli --cluster create failed" "$create_out"
+	fi
+	wait_until 20 cluster_all cnode_ok ||
+		cluster_fail "Redis Cluster $(cluster_addrs) did not reach cluster_state:ok within 20 s (if its nodes.conf files disagree, run 'services.sh stop-cluster' and remove $CLUSTER_DIR)"
+	if ((${#cluster_started[@]})); then
+		echo "started redis-cluster"
+	else
+		echo "redis-cluster already running ($(cluster_desc))"
+	fi
+}
+
+# cnode_stop PORT: stop one node; fails if it was not running.
+cnode_stop() {
+	local pid
+	pid=$(cnode_pid "$1") || return 1
+	kill -TERM "$pid" 2>/dev/null || true
+	wait_until 30 dead "$pid" redis || die "redis-cluster node $HOST:$1 (pid $pid) did not stop within 30 s"
+}
+
+cluster_stop() {
+	local port stopped=false
+	for port in "${CLUSTER_PORTS[@]}"; do
+		if cnode_stop "$port"; then stopped=true; fi
+	done
+	if $stopped; then echo "stopped redis-cluster"; fi
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
@@ -311,22 +483,29 @@ cmd_start() {
 	redis_start
 }
 
+cmd_start_cluster() {
+	lock
+	install_missing
+	cluster_start
+}
+
 cmd_stop() {
 	local want=("$@") s
-	((${#want[@]})) || want=(postgres redis)
+	((${#want[@]})) || want=(postgres redis redis-cluster)
 	[[ -d $DATA ]] || return 0
 	lock
 	for s in "${want[@]}"; do
 		case $s in
 		postgres) pg_stop ;;
 		redis) redis_stop ;;
-		*) die "unknown service: $s (want postgres or redis)" ;;
+		redis-cluster) cluster_stop ;;
+		*) die "unknown service: $s (want postgres, redis or redis-cluster)" ;;
 		esac
 	done
 }
 
 cmd_status() {
-	local pid rc=0
+	local pid state rc=0
 	if pid=$(pg_pid); then
 		echo "postgres: running (pid $pid, $HOST:$(pg_running_port), data $PG)"
 	else
@@ -339,6 +518,14 @@ cmd_status() {
 		echo "redis: stopped"
 		rc=3
 	fi
+	if cluster_all cnode_pid >/dev/null; then
+		if cluster_all cnode_ok; then state=ok; else state="not ok"; fi
+		echo "redis-cluster: running ($(cluster_desc), cluster_state $state, data $CLUSTER_DIR)"
+	elif [[ -n $(cluster_pids) ]]; then
+		echo "redis-cluster: partly running ($(cluster_desc))"
+	else
+		echo "redis-cluster: stopped"
+	fi
 	return "$rc"
 }
 
@@ -348,17 +535,20 @@ export FAIRSLOT_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=d
 export FAIRSLOT_REDIS_ADDR=$HOST:$REDIS_PORT
 export FAIRSLOT_TEST_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/postgres?sslmode=disable
 export FAIRSLOT_TEST_REDIS_ADDR=$HOST:$REDIS_PORT
+export FAIRSLOT_TEST_REDIS_CLUSTER=$(cluster_addrs)
 EOF
 }
 
-usage() { echo "usage: $0 start|stop [postgres|redis]...|status|env" >&2; exit 2; }
+usage() { echo "usage: $0 start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|status|env" >&2; exit 2; }
 
 [[ $# -ge 1 ]] || usage
 cmd=$1
 shift
 case $cmd in
 start) [[ $# == 0 ]] || usage; cmd_start ;;
+start-cluster) [[ $# == 0 ]] || usage; cmd_start_cluster ;;
 stop) cmd_stop "$@" ;;
+stop-cluster) [[ $# == 0 ]] || usage; cmd_stop redis-cluster ;;
 status) [[ $# == 0 ]] || usage; cmd_status ;;
 env) [[ $# == 0 ]] || usage; cmd_env ;;
 *) usage ;;
