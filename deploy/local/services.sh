@@ -64,13 +64,16 @@ IS_ROOT=false
 
 # ---------------------------------------------------------------- helpers
 
-# alive PID NAME: is PID a live process whose name starts with NAME?
+# alive PID NAME: is PID a live process whose name starts with NAME? A zombie
+# (exited, not yet reaped: a container's init may take seconds) is not.
 alive() {
-	local pid=$1 name=$2 comm
+	local pid=$1 name=$2 comm stat
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	if [[ -r /proc/$pid/comm ]]; then
 		comm=$(<"/proc/$pid/comm") || return 1
-		[[ $comm == "$name"* ]]
+		stat=$(<"/proc/$pid/stat") || return 1
+		stat=${stat##*) }
+		[[ $comm == "$name"* && ${stat%% *} != Z ]]
 	else
 		kill -0 "$pid" 2>/dev/null
 	fi
@@ -410,7 +413,7 @@ cluster_fail() {
 }
 
 cluster_start() {
-	local port other dir pidfile logfile create_out="$RUN/redis-cluster-create.out"
+	local port other dir pidfile logfile addrs create_out="$RUN/redis-cluster-create.out"
 	cluster_started=()
 	if cluster_all cnode_ready && cluster_all cnode_ok; then
 		echo "redis-cluster already running ($(cluster_desc))"
@@ -442,9 +445,10 @@ cluster_start() {
 	# Create the cluster only on nodes that never joined one; nodes that did
 	# find each other again through their nodes.conf.
 	if ! cluster_all cnode_ok && cluster_all cnode_fresh; then
-		note "creating Redis Cluster $(cluster_addrs) ..."
-		# shellcheck disable=SC2046 # one word per address
-		timeout 60 redis-cli --cluster create $(cluster_addrs | tr , ' ') \
+		addrs=()
+		for port in "${CLUSTER_PORTS[@]}"; do addrs+=("$HOST:$port"); done
+		note "creating Redis Cluster ${addrs[*]} ..."
+		timeout 60 redis-cli --cluster create "${addrs[@]}" \
 			--cluster-replicas 0 --cluster-yes </dev/null >"$create_out" 2>&1 9>&- ||
 			cluster_fail "redis-cli --cluster create failed" "$create_out"
 	fi

@@ -1,5 +1,6 @@
 // Package testenv gives tests the real Redis and PostgreSQL that `make test`
-// starts (deploy/local/services.sh). A test that needs one fails, never
+// starts (deploy/local/services.sh), and the Redis Cluster it also starts
+// (services.sh start-cluster). A test that needs one fails, never
 // skips, when it is missing: a green run must mean the real path was tested.
 package testenv
 
@@ -7,9 +8,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +24,12 @@ import (
 	"fairslot/internal/cockroach"
 )
 
-// RedisAddrEnv and DatabaseURLEnv name the variables `make test` sets.
+// RedisAddrEnv, RedisClusterEnv and DatabaseURLEnv name the variables
+// `make test` sets.
 const (
-	RedisAddrEnv   = "FAIRSLOT_TEST_REDIS_ADDR"
-	DatabaseURLEnv = "FAIRSLOT_TEST_DATABASE_URL"
+	RedisAddrEnv    = "FAIRSLOT_TEST_REDIS_ADDR"
+	RedisClusterEnv = "FAIRSLOT_TEST_REDIS_CLUSTER" // comma-separated node addresses
+	DatabaseURLEnv  = "FAIRSLOT_TEST_DATABASE_URL"
 )
 
 func need(t testing.TB, env string) string {
@@ -60,6 +67,86 @@ func Redis(t testing.TB) (*redis.Client, string) {
 			rdb.Del(ctx, iter.Val())
 		}
 		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// RedisCluster returns a client of the test Redis Cluster and a key prefix
+// of this test's own. It fails unless every node answers with
+// cluster_state:ok. The prefix has no hash tag, so keys under it spread over
+// the masters by their own tags; cleanup deletes them on every master.
+func RedisCluster(t testing.TB) (*redis.ClusterClient, string) {
+	t.Helper()
+	list := os.Getenv(RedisClusterEnv)
+	if list == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, which starts the Redis Cluster too "+
+			"(or `deploy/local/services.sh start-cluster` and `eval \"$(deploy/local/services.sh env)\"`)", RedisClusterEnv)
+	}
+	var addrs []string
+	for a := range strings.SplitSeq(list, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	if len(addrs) == 0 {
+		t.Fatalf("%s lists no address", RedisClusterEnv)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, a := range addrs {
+		node := redis.NewClient(&redis.Options{Addr: a})
+		info, err := node.ClusterInfo(ctx).Result()
+		node.Close()
+		if err != nil {
+			t.Fatalf("test redis cluster node %s (from %s; start it with `deploy/local/services.sh start-cluster`): %v",
+				a, RedisClusterEnv, err)
+		}
+		if !slices.Contains(strings.Fields(info), "cluster_state:ok") {
+			t.Fatalf("test redis cluster node %s (from %s) is not cluster_state:ok:\n%s", a, RedisClusterEnv, info)
+		}
+	}
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	var masters atomic.Int32
+	err := rdb.ForEachMaster(ctx, func(context.Context, *redis.Client) error {
+		masters.Add(1)
+		return nil
+	})
+	if err == nil && masters.Load() == 0 {
+		err = errors.New("no master serves a slot")
+	}
+	if err != nil {
+		rdb.Close()
+		t.Fatalf("test redis cluster at %s: %v", strings.Join(addrs, ","), err)
+	}
+	prefix := "t" + Token()
+	t.Cleanup(func() {
+		defer rdb.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := rdb.ForEachMaster(ctx, func(ctx context.Context, master *redis.Client) error {
+			var keys []string
+			iter := master.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+			for iter.Next(ctx) {
+				keys = append(keys, iter.Val())
+			}
+			if err := iter.Err(); err != nil {
+				return fmt.Errorf("scan %s: %w", master.Options().Addr, err)
+			}
+			// One key per DEL: keys of different slots may not share a command.
+			pipe := master.Pipeline()
+			for _, k := range keys {
+				pipe.Del(ctx, k)
+			}
+			if len(keys) > 0 {
+				if _, err := pipe.Exec(ctx); err != nil {
+					return fmt.Errorf("delete on %s: %w", master.Options().Addr, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Logf("clean up redis cluster keys %s:*: %v", prefix, err)
+		}
 	})
 	return rdb, prefix
 }
