@@ -85,9 +85,11 @@ func TestAPITour(t *testing.T) {
 	if r.status != 200 || c.Status != "cancelled" {
 		t.Errorf("cancel = %d %s, want 200 cancelled", r.status, r.body)
 	}
+	// The returned slot does not reappear at once: with nobody on the
+	// waitlist it waits out a random delay (5 to 60 minutes by default).
 	svc.do("GET", "/v1/hospitals/"+sess.HospitalID+"/sessions", "", nil).decode(t, &ss)
-	if ss[0].Channels[0].Remaining != 3 {
-		t.Errorf("remaining after cancel = %d, want 3", ss[0].Channels[0].Remaining)
+	if ss[0].Channels[0].Remaining != 2 {
+		t.Errorf("remaining right after cancel = %d, want 2 (the slot waits out its delay)", ss[0].Channels[0].Remaining)
 	}
 	svc.run("reconcile", "--check")
 }

@@ -55,6 +55,8 @@ type common struct {
 	passwordIterations int
 	holdFor            time.Duration
 	commitTimeout      time.Duration
+	returnDelayMin     time.Duration
+	returnDelayMax     time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -66,12 +68,17 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.holdFor, "hold-for", e.dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
+	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
+	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 }
 
 func (c *common) validate() error {
 	var errs []error
 	if c.secretKey == "" {
 		errs = append(errs, errors.New("--secret-key (FAIRSLOT_SECRET_KEY) is required: 32 random bytes, e.g. `head -c32 /dev/urandom | base64`"))
+	}
+	if c.returnDelayMin < 0 || c.returnDelayMax < c.returnDelayMin {
+		errs = append(errs, fmt.Errorf("--return-delay-max (%s) must not be below --return-delay-min (%s)", c.returnDelayMax, c.returnDelayMin))
 	}
 	if c.holdFor < 4*c.commitTimeout {
 		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
@@ -161,6 +168,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		HoldFor:            c.holdFor,
 		CommitTimeout:      c.commitTimeout,
 		PasswordIterations: c.passwordIterations,
+		ReturnDelayMin:     c.returnDelayMin,
+		ReturnDelayMax:     c.returnDelayMax,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -24,13 +24,24 @@ import (
 )
 
 var (
+	//go:embed common.lua
+	commonLua string
 	//go:embed reserve.lua
 	reserveLua string
 	//go:embed release.lua
 	releaseLua string
 	//go:embed load.lua
 	loadLua string
+	//go:embed place.lua
+	placeLua string
+	//go:embed waitlist.lua
+	waitlistLua string
+	//go:embed movepool.lua
+	movePoolLua string
 )
+
+// script builds a script with the shared functions in front.
+func script(body string) *redis.Script { return redis.NewScript(commonLua + "\n" + body) }
 
 // Gate implements booking.Admission over Redis.
 type Gate struct {
@@ -39,6 +50,9 @@ type Gate struct {
 	reserve *redis.Script
 	release *redis.Script
 	load    *redis.Script
+	place   *redis.Script
+	wait    *redis.Script
+	move    *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -52,9 +66,12 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 	g := &Gate{
 		rdb:     rdb,
 		prefix:  prefix,
-		reserve: redis.NewScript(reserveLua),
-		release: redis.NewScript(releaseLua),
-		load:    redis.NewScript(loadLua),
+		reserve: script(reserveLua),
+		release: script(releaseLua),
+		load:    script(loadLua),
+		place:   script(placeLua),
+		wait:    redis.NewScript(waitlistLua),
+		move:    redis.NewScript(movePoolLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -70,7 +87,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -173,18 +190,232 @@ func (g *Gate) Confirm(ctx context.Context, hospitalID, bookingID string) error 
 	return nil
 }
 
-// Release runs release.lua.
+// Release runs release.lua with the pool or drop route.
 func (g *Gate) Release(ctx context.Context, h booking.Hold, how booking.Release) error {
+	route := "drop"
+	if how.ReturnSlot {
+		route = "pool"
+	}
+	res, err := g.runRelease(ctx, h, h.Channel, route, how, booking.Return{}, nil)
+	if err != nil {
+		return err
+	}
+	if res.released < 0 {
+		return booking.ErrHoldPending
+	}
+	return nil
+}
+
+// Return runs release.lua with the returned or reissue route, re-reading
+// the head of the waitlist whenever it changed under the script.
+func (g *Gate) Return(ctx context.Context, h booking.Hold, r booking.Return) (booking.Placement, error) {
+	route, to := "returned", h.Channel
+	if r.Reissue {
+		route, to = "reissue", r.To
+	}
+	for range maxRetries {
+		cands, err := g.waitHead(ctx, h.HospitalID, h.SessionID)
+		if err != nil {
+			return booking.Placement{}, err
+		}
+		res, err := g.runRelease(ctx, h, to, route, booking.Release{}, r, cands)
+		if err != nil {
+			return booking.Placement{}, err
+		}
+		if res.outcome != "retry" {
+			return res.Placement, nil
+		}
+	}
+	return booking.Placement{}, unavailable("return", errWaitlistBusy)
+}
+
+// maxRetries bounds the re-reads of a waitlist that keeps changing.
+const maxRetries = 8
+
+var errWaitlistBusy = errors.New("the waitlist changed under every attempt")
+
+// candidateCount is how many waitlist entries a placing script may look at:
+// enough that a returned slot practically always finds an eligible one.
+const candidateCount = 20
+
+type releaseResult struct {
+	booking.Placement
+	released int
+	outcome  string
+}
+
+func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channel, route string, how booking.Release, r booking.Return, cands []booking.WaitlistRef) (releaseResult, error) {
 	k := g.keys(h.HospitalID)
-	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, h.Channel), k.pending()}
+	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, to),
+		k.pending(), k.wait(h.SessionID), k.delayed()}
+	args := []any{h.BookingID, h.SlotNo, "", flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
+		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli()}
+	args = append(args, sessionArgs(h.SessionID, r.Placing)...)
+	keys, args = appendCandidates(k, keys, args, cands)
 	start := time.Now()
-	n, err := g.release.Run(ctx, g.rdb, keys, h.BookingID, h.SlotNo, flag(how.ReturnSlot), flag(how.Forget), flag(how.OnlyIfExpired)).Int()
+	res, err := g.release.Run(ctx, g.rdb, keys, args...).Slice()
 	g.observe("release", start)
 	if err != nil {
-		return unavailable("release", err)
+		return releaseResult{}, unavailable("release", err)
 	}
-	if n < 0 {
-		return booking.ErrHoldPending
+	if len(res) < 3 {
+		return releaseResult{}, fmt.Errorf("release: short reply %v", res)
+	}
+	n, _ := res[0].(int64)
+	out := releaseResult{released: int(n), outcome: fmt.Sprint(res[1])}
+	out.Placement = placement(res[1:])
+	return out, nil
+}
+
+// placement reads {outcome, served, skipped...}.
+func placement(res []any) booking.Placement {
+	p := booking.Placement{Outcome: fmt.Sprint(res[0])}
+	if len(res) > 1 {
+		p.Served = fmt.Sprint(res[1])
+	}
+	for _, v := range res[min(2, len(res)):] {
+		p.Skipped = append(p.Skipped, fmt.Sprint(v))
+	}
+	return p
+}
+
+// sessionArgs are the session fields a placing script needs to judge a
+// waitlisted identity (common.lua session_args).
+func sessionArgs(sessionID string, p booking.Placing) []any {
+	return []any{sessionID, p.VisitDate, p.DepartmentID, p.Week, p.Month, p.Today,
+		p.Policy.PerDay, p.Policy.PerWeek, p.Policy.PerMonth}
+}
+
+// appendCandidates adds the waitlist candidates: their count and entries to
+// ARGV, three keys each to KEYS (common.lua candidates).
+func appendCandidates(k keyspace, keys []string, args []any, cands []booking.WaitlistRef) ([]string, []any) {
+	args = append(args, len(cands))
+	for _, c := range cands {
+		args = append(args, c.ID+"|"+c.IdentityKey)
+		keys = append(keys, k.identity(c.IdentityKey), k.bar(c.IdentityKey), k.record(c.ID))
+	}
+	return keys, args
+}
+
+// waitHead reads the first entries of a session's waitlist.
+func (g *Gate) waitHead(ctx context.Context, hospitalID, sessionID string) ([]booking.WaitlistRef, error) {
+	entries, err := g.rdb.LRange(ctx, g.keys(hospitalID).wait(sessionID), 0, candidateCount-1).Result()
+	if err != nil {
+		return nil, unavailable("waitlist", err)
+	}
+	return parseWaitlist(entries), nil
+}
+
+func parseWaitlist(entries []string) []booking.WaitlistRef {
+	out := make([]booking.WaitlistRef, 0, len(entries))
+	for _, e := range entries {
+		id, ik, ok := strings.Cut(e, "|")
+		if ok {
+			out = append(out, booking.WaitlistRef{ID: id, IdentityKey: ik})
+		}
+	}
+	return out
+}
+
+// Delayed lists returned slots whose random delay is over.
+func (g *Gate) Delayed(ctx context.Context, hospitalID string, now time.Time, limit int) ([]booking.DelayedSlot, error) {
+	members, err := g.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: g.keys(hospitalID).delayed(), ByScore: true, Start: "-inf",
+		Stop: strconv.FormatInt(now.UnixMilli(), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, unavailable("delayed", err)
+	}
+	out := make([]booking.DelayedSlot, 0, len(members))
+	for _, m := range members {
+		f := strings.Split(m, "|")
+		if len(f) != 3 {
+			continue
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil {
+			continue
+		}
+		out = append(out, booking.DelayedSlot{HospitalID: hospitalID, SessionID: f[0], SlotNo: n, Channel: booking.Channel(f[2])})
+	}
+	return out, nil
+}
+
+// Place runs place.lua for a delayed slot.
+func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
+	k := g.keys(d.HospitalID)
+	member := d.SessionID + "|" + strconv.Itoa(d.SlotNo) + "|" + string(d.Channel)
+	for range maxRetries {
+		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
+		if err != nil {
+			return booking.Placement{}, err
+		}
+		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to)}
+		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli()}
+		args = append(args, sessionArgs(d.SessionID, p)...)
+		keys, args = appendCandidates(k, keys, args, cands)
+		start := time.Now()
+		res, err := g.place.Run(ctx, g.rdb, keys, args...).Slice()
+		g.observe("place", start)
+		if err != nil {
+			return booking.Placement{}, unavailable("place", err)
+		}
+		if len(res) == 0 {
+			return booking.Placement{}, fmt.Errorf("place: empty reply")
+		}
+		if pl := placement(res); pl.Outcome != "retry" {
+			return pl, nil
+		}
+	}
+	return booking.Placement{}, unavailable("place", errWaitlistBusy)
+}
+
+// JoinWaitlist appends an entry and returns its position.
+func (g *Gate) JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error) {
+	res, err := g.wait.Run(ctx, g.rdb, []string{g.keys(hospitalID).wait(sessionID)}, 0, entryID+"|"+identityKey).Int64Slice()
+	if err != nil {
+		return 0, unavailable("join waitlist", err)
+	}
+	return int(res[1]), nil
+}
+
+// LeaveWaitlist removes an entry.
+func (g *Gate) LeaveWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) error {
+	return g.SyncWaitlist(ctx, hospitalID, sessionID, []booking.WaitlistRef{{ID: entryID, IdentityKey: identityKey}}, nil)
+}
+
+// Waitlist lists a session's waitlist in order.
+func (g *Gate) Waitlist(ctx context.Context, hospitalID, sessionID string) ([]booking.WaitlistRef, error) {
+	entries, err := g.rdb.LRange(ctx, g.keys(hospitalID).wait(sessionID), 0, -1).Result()
+	if err != nil {
+		return nil, unavailable("waitlist", err)
+	}
+	return parseWaitlist(entries), nil
+}
+
+// SyncWaitlist runs waitlist.lua.
+func (g *Gate) SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef) error {
+	args := []any{len(drop)}
+	for _, e := range drop {
+		args = append(args, e.ID+"|"+e.IdentityKey)
+	}
+	for _, e := range add {
+		args = append(args, e.ID+"|"+e.IdentityKey)
+	}
+	if err := g.wait.Run(ctx, g.rdb, []string{g.keys(hospitalID).wait(sessionID)}, args...).Err(); err != nil {
+		return unavailable("sync waitlist", err)
+	}
+	return nil
+}
+
+// Bar sets an identity's bar in each hospital's keyspace; the key expires
+// with the bar.
+func (g *Gate) Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error {
+	pipe := g.rdb.Pipeline()
+	for _, h := range hospitalIDs {
+		pipe.Set(ctx, g.keys(h).bar(identityKey), until.UnixMilli(), 0)
+		pipe.PExpireAt(ctx, g.keys(h).bar(identityKey), until)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable("bar", err)
 	}
 	return nil
 }
@@ -283,7 +514,7 @@ func (g *Gate) Expired(ctx context.Context, hospitalID string, now time.Time, li
 // Load runs load.lua for one session.
 func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Booking, stale []booking.StaleHold) error {
 	k := g.keys(s.HospitalID)
-	keys := []string{k.meta(s.ID), k.held(s.ID), k.pending()}
+	keys := []string{k.meta(s.ID), k.held(s.ID), k.pending(), k.delayed()}
 	args := []any{len(s.Channels), len(active), len(stale), s.VisitDate, s.DepartmentID}
 	week, month := booking.PeriodKeys(s.VisitDate)
 	for _, q := range s.Channels {
@@ -340,6 +571,28 @@ func (g *Gate) Remaining(ctx context.Context, sessions []*booking.Session) ([]ma
 		out[i] = make(map[booking.Channel]int, len(s.Channels))
 		for j, q := range s.Channels {
 			out[i][q.Channel] = int(cmds[i][j].Val())
+		}
+	}
+	return out, nil
+}
+
+// MoveFree moves up to n free slots (the latest first) from one channel pool
+// of a session to another, or exactly the given slots when slots is not
+// empty. It returns the slots moved.
+func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to booking.Channel, n int, releaseAt time.Time, slots []int) ([]int, error) {
+	k := g.keys(s.HospitalID)
+	args := []any{n, string(to), releaseAt.UnixMilli()}
+	for _, sl := range slots {
+		args = append(args, sl)
+	}
+	res, err := g.move.Run(ctx, g.rdb, []string{k.meta(s.ID), k.free(s.ID, from), k.free(s.ID, to)}, args...).StringSlice()
+	if err != nil {
+		return nil, unavailable("move pool", err)
+	}
+	out := make([]int, 0, len(res))
+	for _, v := range res {
+		if n, err := strconv.Atoi(v); err == nil {
+			out = append(out, n)
 		}
 	}
 	return out, nil

@@ -12,6 +12,8 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:bar:<identity key>     string barred until (unix ms)
 //	<p>:{<h>}:b:<booking id>         string "nonce|session|slot|channel|identity key", expires after the visit
 //	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
+//	<p>:{<h>}:s:<session>:wait       list   waitlist entries "entry id|identity key", first in line first
+//	<p>:{<h>}:delayed                zset   "session|slot|channel" → when a returned slot may be placed (unix ms)
 type keyspace struct{ base string }
 
 func (g *Gate) keys(hospitalID string) keyspace {
@@ -27,3 +29,5 @@ func (k keyspace) identity(ik string) string { return k.base + "i:" + ik }
 func (k keyspace) bar(ik string) string      { return k.base + "bar:" + ik }
 func (k keyspace) record(bid string) string  { return k.base + "b:" + bid }
 func (k keyspace) pending() string           { return k.base + "pending" }
+func (k keyspace) wait(sid string) string    { return k.base + "s:" + sid + ":wait" }
+func (k keyspace) delayed() string           { return k.base + "delayed" }

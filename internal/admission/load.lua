@@ -1,10 +1,12 @@
 -- load: make one session's state match SQL, atomically, while traffic runs.
 -- Holds SQL does not know are released unless their commit may still be in
--- flight (pending deadline not passed); SQL's active bookings are held;
--- every other slot of each channel is free.
+-- flight (pending deadline not passed); SQL's active bookings are held; every
+-- other slot of each channel is free, except slots waiting out a random
+-- delay (their place comes when the delay is over).
 --
 -- KEYS: 1 session meta  2 session holds  3 pending holds
---       4 .. 3+C          free pool of each channel, in ARGV order
+--       4 delayed slots of the hospital
+--       5 .. 4+C          free pool of each channel, in ARGV order
 --       then for each active booking: identity holds, booking record
 --       then for each stale hold:     identity holds, booking record
 -- ARGV: 1 C channels  2 A active  3 S stale  4 visit date  5 department
@@ -14,8 +16,8 @@
 -- Reply: number of stale holds released.
 
 local nc, na, ns = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
+local sid = string.match(KEYS[1], ':s:([^:]+)$')
 
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'date', ARGV[4], 'dept', ARGV[5])
@@ -23,7 +25,7 @@ for c = 0, nc - 1 do
   redis.call('HSET', KEYS[1], 'rel:' .. ARGV[6 + 3 * c], ARGV[7 + 3 * c])
 end
 
-local ka = 4 + nc          -- first key of the active bookings
+local ka = 5 + nc          -- first key of the active bookings
 local ks = ka + 2 * na     -- first key of the stale holds
 local aa = 6 + 3 * nc      -- first argument of the active bookings
 local as = aa + 5 * na     -- first argument of the stale holds
@@ -54,12 +56,16 @@ for i = 0, na - 1 do
 end
 
 for c = 0, nc - 1 do
-  local pool = KEYS[4 + c]
+  local pool, channel = KEYS[5 + c], ARGV[6 + 3 * c]
   redis.call('DEL', pool)
   for slot in string.gmatch(ARGV[8 + 3 * c], '[^,]+') do
-    if redis.call('HEXISTS', KEYS[2], slot) == 0 then
+    local member = sid .. '|' .. slot .. '|' .. channel
+    if redis.call('HEXISTS', KEYS[2], slot) == 1 then
+      redis.call('ZREM', KEYS[4], member) -- held: no longer waiting for its delay
+    elseif not redis.call('ZSCORE', KEYS[4], member) then
       redis.call('ZADD', pool, tonumber(slot), slot)
     end
   end
 end
+
 return released

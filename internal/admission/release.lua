@@ -1,34 +1,76 @@
--- release: give a hold back (failed commit, cancellation, abandoned hold).
--- Idempotent: the slot returns to the pool only if this booking still holds it.
+-- release: give a hold back (failed commit, cancellation, no-show reissue,
+-- abandoned hold). Idempotent: the slot is placed again only if this booking
+-- still holds it.
 --
--- KEYS: 1 booking record  2 session holds  3 identity holds  4 free pool
---       5 pending holds
--- ARGV: 1 booking id  2 slot  3 return slot (1/0)  4 forget record (1/0)
---       5 only if the pending deadline passed (1/0)
--- Reply: 1 released, 0 nothing held, -1 skipped (commit may be in flight).
+-- Where the slot goes (ARGV 6):
+--   drop      nowhere (SQL says someone else has it; reconciliation decides)
+--   pool      straight back to the target pool (it never really left the
+--             market: a failed commit, an abandoned hold)
+--   returned  a slot its holder gave back: to the first eligible identity on
+--             the waitlist, else back to its pool after a random delay, so it
+--             never reappears at a moment a scalper can predict
+--   reissue   to the waitlist, else to the target pool (the on-site pool) now
+--
+-- KEYS: 1 booking record  2 session holds  3 identity holds  4 target pool
+--       5 pending holds  6 waitlist  7 delayed slots of the hospital
+--       8.. three per waitlist candidate: identity holds, bar, booking record
+-- ARGV: 1 booking id  2 slot  3 (unused)  4 forget record (1/0)
+--       5 only if the pending deadline passed (1/0)  6 route  7 delay ms
+--       8 channel of the slot  9 hold ms  10 keep-until ms
+--       11..19 session: sid, date, dept, week, month, today, per-day,
+--       per-week, per-month  20 candidates n  21.. candidate entries
+-- Reply: {released (1, 0 nothing held, -1 skipped: commit may be in flight),
+--         outcome (none, dropped, pool, delayed, waitlist, retry),
+--         waitlist id served or '', skipped waitlist ids...}
 
+local now = now_ms()
 if ARGV[5] == '1' then
   local deadline = redis.call('ZSCORE', KEYS[5], ARGV[1])
-  if deadline then
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    if tonumber(deadline) > now then
-      return -1
-    end
+  if deadline and tonumber(deadline) > now then
+    return {-1, 'none', ''}
   end
 end
 
-local released = 0
-if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then
-  redis.call('HDEL', KEYS[2], ARGV[2])
-  if ARGV[3] == '1' then
-    redis.call('ZADD', KEYS[4], tonumber(ARGV[2]), ARGV[2])
+local slot, route = ARGV[2], ARGV[6]
+local holds_it = redis.call('HGET', KEYS[2], slot) == ARGV[1]
+local s = session_args(11)
+local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[8],
+  hold_ms = tonumber(ARGV[9]), keep_until = ARGV[10], cands = candidates(tonumber(ARGV[20]), 21, 8)}
+
+-- Everything that can refuse comes before the first write.
+if holds_it and (route == 'returned' or route == 'reissue') then
+  local n = #w.cands
+  local head = redis.call('LRANGE', w.wait_key, 0, math.max(n - 1, 0))
+  if n == 0 and #head > 0 then return {0, 'retry', ''} end
+  for i = 1, n do
+    if head[i] ~= w.cands[i].entry then return {0, 'retry', ''} end
   end
-  released = 1
 end
+
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 if ARGV[4] == '1' then
   redis.call('DEL', KEYS[1])
 end
-return released
+if not holds_it then
+  return {0, 'none', ''}
+end
+redis.call('HDEL', KEYS[2], slot)
+
+local outcome, served, skipped = 'dropped', '', {}
+if route == 'pool' then
+  redis.call('ZADD', KEYS[4], tonumber(slot), slot)
+  outcome = 'pool'
+elseif route == 'returned' or route == 'reissue' then
+  outcome, served, skipped = place(w, now, slot, s, function()
+    if route == 'reissue' then
+      redis.call('ZADD', KEYS[4], tonumber(slot), slot)
+      return 'pool'
+    end
+    redis.call('ZADD', KEYS[7], now + tonumber(ARGV[7]), s.sid .. '|' .. slot .. '|' .. ARGV[8])
+    return 'delayed'
+  end)
+end
+local reply = {1, outcome, served}
+for _, id in ipairs(skipped) do reply[#reply + 1] = id end
+return reply

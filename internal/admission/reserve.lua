@@ -28,8 +28,7 @@ if not rel then
   end
   return {'channel_closed'}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 if now < tonumber(rel) then
   return {'not_released', rel}
 end
@@ -39,49 +38,20 @@ if tonumber(ARGV[14]) <= now then
   return {'bad_keep_until'}
 end
 
-local bar = redis.call('GET', KEYS[3])
-if bar and tonumber(bar) > now then
-  return {'patient_barred', bar}
+local s = {sid = ARGV[4], date = ARGV[5], dept = ARGV[6], week = ARGV[7], month = ARGV[8], today = ARGV[9],
+  per_day = tonumber(ARGV[10]), per_week = tonumber(ARGV[11]), per_month = tonumber(ARGV[12])}
+local why, detail = refusal(KEYS[4], KEYS[3], now, s)
+if why then
+  return {why, detail} -- detail: the bar's end for patient_barred
 end
-
-local day, week, month = 0, 0, 0
-local past = {}
-local holds = redis.call('HGETALL', KEYS[4])
-for i = 1, #holds, 2 do
-  local d, dept, w, m, sid = string.match(holds[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
-  if d == nil or d < ARGV[9] then
-    past[#past + 1] = holds[i] -- visit day is over: no longer active
-  else
-    if sid == ARGV[4] then
-      return {'already_booked'}
-    end
-    if d == ARGV[5] then
-      if dept == ARGV[6] then
-        return {'quota_day_department'}
-      end
-      day = day + 1
-    end
-    if w == ARGV[7] then week = week + 1 end
-    if m == ARGV[8] then month = month + 1 end
-  end
-end
-if day >= tonumber(ARGV[10]) then return {'quota_day'} end
-if week >= tonumber(ARGV[11]) then return {'quota_week'} end
-if month >= tonumber(ARGV[12]) then return {'quota_month'} end
+local past = detail -- holds of past days, pruned below
 
 local popped = redis.call('ZPOPMIN', KEYS[5])
 if #popped == 0 then
   return {'sold_out'}
 end
 local slot = popped[1]
-
-redis.call('HSET', KEYS[6], slot, ARGV[1])
-redis.call('HSET', KEYS[4], ARGV[1],
-  ARGV[5] .. '|' .. ARGV[6] .. '|' .. ARGV[7] .. '|' .. ARGV[8] .. '|' .. ARGV[4] .. '|' .. slot)
-if #past > 0 then
-  redis.call('HDEL', KEYS[4], unpack(past))
-end
-redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[4] .. '|' .. slot .. '|' .. ARGV[3] .. '|' .. ARGV[15],
-  'PXAT', ARGV[14])
-redis.call('ZADD', KEYS[7], now + tonumber(ARGV[13]), ARGV[1])
+assign(KEYS[6], KEYS[4], KEYS[1], KEYS[7], now, slot, s,
+  {bid = ARGV[1], nonce = ARGV[2], ik = ARGV[15], channel = ARGV[3],
+   hold_ms = tonumber(ARGV[13]), keep_until = ARGV[14]}, past)
 return {'ok', slot}

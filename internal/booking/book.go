@@ -15,61 +15,89 @@ type BookRequest struct {
 	Origin         Origin
 }
 
-// channelRoles says which roles may book on a channel through the generic
-// booking endpoint. Staff channels get their own endpoints with identity
-// checks of their own.
+// mayBookOn says which roles book on which channel: patients online for
+// themselves, operators by phone for callers, clerks on site for walk-ins.
+// Referral slots are booked by clerks for referred patients.
 func mayBookOn(r Role, c Channel) bool {
-	return r == RolePatient && c == ChannelOnline
+	switch c {
+	case ChannelOnline:
+		return r == RolePatient
+	case ChannelPhone:
+		return r == RoleOperator
+	case ChannelOnsite, ChannelReferral:
+		return r == RoleClerk
+	}
+	return false
 }
 
-// Book runs the booking protocol: admit in Redis → commit in SQL → confirm.
+// Book is a patient booking for someone on their own list.
+//
+// It runs the booking protocol: admit in Redis → commit in SQL → confirm.
 // A booking is returned only after its row is committed. Every failure after
 // admission gives the hold back, or, when the commit's outcome is unknown,
 // leaves it to the sweeper, which asks SQL before releasing anything.
 func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
-	if !mayBookOn(actor.Role, req.Channel) {
+	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
-	cat := s.catalog.Load()
-	if !isUUID(req.SessionID) {
-		return Booking{}, ErrSessionNotFound
+	sess, h, err := s.bookableSession(req.SessionID, req.Channel)
+	if err != nil {
+		return Booking{}, err
 	}
-	sess, ok := cat.Session(req.SessionID)
-	if !ok {
-		return Booking{}, ErrSessionNotFound
-	}
-	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
-	if !now.Before(sess.StartsAt) {
-		// Remote channels close when the session starts: first-come hands
-		// out the earliest free slot, which may already be past. The desk
-		// books walk-ins for the rest of the session.
-		return Booking{}, Errorf(ErrSessionClosed, "online booking closes when the session starts")
-	}
-	if sess.Mode == Lottery {
-		return Booking{}, ErrLotteryOnly
-	}
-	h, _ := cat.Hospital(sess.HospitalID)
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
 		return Booking{}, err
 	}
+	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID}
+	ev := Event{AccountID: actor.AccountID, PatientID: p.ID}
+	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+}
 
+// bookableSession finds a session that may take a booking on channel now.
+func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hospital, error) {
+	cat := s.catalog.Load()
+	if !isUUID(sessionID) {
+		return nil, nil, ErrSessionNotFound
+	}
+	sess, ok := cat.Session(sessionID)
+	if !ok {
+		return nil, nil, ErrSessionNotFound
+	}
+	now := s.cfg.Now()
+	if ch == ChannelOnsite || ch == ChannelReferral {
+		// The desk books walk-ins for as long as the session runs.
+		if !now.Before(sess.EndsAt) {
+			return nil, nil, Errorf(ErrSessionClosed, "the session has ended")
+		}
+	} else if !now.Before(sess.StartsAt) {
+		// Remote channels close when the session starts: first-come hands
+		// out the earliest free slot, which may already be past.
+		return nil, nil, Errorf(ErrSessionClosed, "remote booking closes when the session starts; the desk books walk-ins")
+	}
+	if sess.Mode == Lottery {
+		return nil, nil, ErrLotteryOnly
+	}
+	h, _ := cat.Hospital(sess.HospitalID)
+	return sess, h, nil
+}
+
+// admit runs the protocol for one attempt. b carries who the booking is for
+// (identity, and patient and account when booked from a patient's list, or
+// the staff member); ev carries the event fields that depend on the channel.
+func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin) (Booking, error) {
+	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
 	id := newID()
-	if req.IdempotencyKey != "" {
-		id = s.idempotentID(actor.AccountID, req.IdempotencyKey)
+	if idemKey != "" {
+		id = s.idempotentID(actor.AccountID, idemKey)
 	}
-	week, month := cat.periods(sess.ID)
-	keep := now.Add(s.cfg.IdempotencyWindow)
-	if end := sess.EndsAt.Add(24 * time.Hour); end.After(keep) {
-		keep = end
-	}
+	week, month := s.catalog.Load().periods(sess.ID)
 	r := Reservation{
 		BookingID:    id,
 		Nonce:        newNonce(),
 		HospitalID:   sess.HospitalID,
 		SessionID:    sess.ID,
-		Channel:      req.Channel,
-		IdentityKey:  p.IdentityKey,
+		Channel:      ch,
+		IdentityKey:  b.IdentityKey,
 		VisitDate:    sess.VisitDate,
 		DepartmentID: sess.DepartmentID,
 		Week:         week,
@@ -77,39 +105,40 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 		Today:        now.In(h.Location()).Format(time.DateOnly),
 		Policy:       h.Policy,
 		HoldFor:      s.cfg.HoldFor,
-		KeepUntil:    keep,
+		KeepUntil:    s.keepUntil(sess, now),
+	}
+	// matches tells a replay of this request from a reuse of its key.
+	matches := func(got Booking) bool {
+		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
+			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
-			if q, ok := sess.Channel(req.Channel); ok {
+			if q, ok := sess.Channel(ch); ok {
 				return Booking{}, Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
 			}
 		}
 		return Booking{}, err
 	}
 	if replay {
-		return s.replay(ctx, actor, req, id)
+		return s.replay(ctx, id, matches)
 	}
 
 	slot, _ := sess.Slot(slotNo)
-	b := Booking{
-		ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
-		DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, SlotNo: slotNo, SlotStart: slot.StartsAt,
-		SlotEnd: slot.EndsAt, PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey,
-		AccountID: actor.AccountID, Channel: req.Channel, Status: StatusConfirmed,
-		IdempotencyKey: req.IdempotencyKey, CreatedAt: now,
-	}
-	q, _ := sess.Channel(req.Channel)
-	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventBooked, AccountID: actor.AccountID,
-		PatientID: p.ID, BookingID: id, SessionID: sess.ID, HospitalID: sess.HospitalID,
-		DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: req.Channel, ReleaseAt: q.ReleaseAt})
+	b.ID, b.SessionID, b.HospitalID, b.DepartmentID, b.DoctorID = id, sess.ID, sess.HospitalID, sess.DepartmentID, sess.DoctorID
+	b.VisitDate, b.SlotNo, b.SlotStart, b.SlotEnd = sess.VisitDate, slotNo, slot.StartsAt, slot.EndsAt
+	b.Channel, b.Status, b.IdempotencyKey, b.CreatedAt = ch, StatusConfirmed, idemKey, now
+	q, _ := sess.Channel(ch)
+	ev.ID, ev.TS, ev.Type, ev.BookingID, ev.SessionID, ev.HospitalID = newID(), now, EventBooked, id, sess.ID, sess.HospitalID
+	ev.DepartmentID, ev.DoctorID, ev.Channel, ev.ReleaseAt = sess.DepartmentID, sess.DoctorID, ch, q.ReleaseAt
+	ev = o.stamp(ev)
 	if err := s.commit(ctx, b, ev); err != nil {
 		if errors.Is(err, ErrInProgress) {
 			// SQL already has a booking with this id, but Redis no longer
 			// knew it (its record expired, or was lost and not restored
 			// because the booking is no longer active): answer as a replay.
-			return s.replay(ctx, actor, req, id)
+			return s.replay(ctx, id, matches)
 		}
 		return Booking{}, err
 	}
@@ -119,6 +148,16 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 		s.log.Warn("confirm hold", "booking_id", b.ID, "err", err)
 	}
 	return b, nil
+}
+
+// keepUntil is how long Redis remembers a booking id: the idempotency
+// window, and at least a day past the session.
+func (s *Service) keepUntil(sess *Session, now time.Time) time.Time {
+	keep := now.Add(s.cfg.IdempotencyWindow)
+	if end := sess.EndsAt.Add(24 * time.Hour); end.After(keep) {
+		keep = end
+	}
+	return keep
 }
 
 // commit writes the booking to SQL and, if that fails, gives the hold back.
@@ -178,7 +217,7 @@ func (s *Service) readBack(ctx context.Context, id string) (Booking, error) {
 
 // replay answers a request whose booking id Admission already knows: the
 // first answer if it committed, request_in_progress while it is in flight.
-func (s *Service) replay(ctx context.Context, actor Actor, req BookRequest, id string) (Booking, error) {
+func (s *Service) replay(ctx context.Context, id string, matches func(Booking) bool) (Booking, error) {
 	b, err := s.store.Booking(ctx, id)
 	if errors.Is(err, ErrBookingNotFound) {
 		return Booking{}, ErrInProgress
@@ -186,60 +225,116 @@ func (s *Service) replay(ctx context.Context, actor Actor, req BookRequest, id s
 	if err != nil {
 		return Booking{}, err
 	}
-	if b.AccountID != actor.AccountID || b.SessionID != req.SessionID || b.PatientID != req.PatientID {
+	if !matches(b) {
 		return Booking{}, ErrIdempotencyReuse
 	}
 	b.Replayed = true
 	return b, nil
 }
 
-// Bookings lists the actor's bookings, newest first.
+// Bookings lists the bookings of every identity on the actor's list,
+// whatever the channel, newest first; patient_id is the actor's own patient
+// for that identity.
 func (s *Service) Bookings(ctx context.Context, actor Actor) ([]Booking, error) {
-	return s.store.Bookings(ctx, actor.AccountID)
+	bs, err := s.store.Bookings(ctx, actor.AccountID)
+	if err != nil || len(bs) == 0 {
+		return bs, err
+	}
+	mine, err := s.ownPatients(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		bs[i].PatientID = mine[bs[i].IdentityID]
+	}
+	return bs, nil
 }
 
-// Booking returns one of the actor's bookings; staff may read any.
+// ownPatients maps the identities on the actor's list to their patient ids.
+func (s *Service) ownPatients(ctx context.Context, actor Actor) (map[string]string, error) {
+	ps, err := s.Patients(ctx, actor)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p.IdentityID] = p.ID
+	}
+	return m, nil
+}
+
+// Booking returns a booking of an identity on the actor's list; staff may
+// read any.
 func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking, error) {
 	if !isUUID(id) {
 		return Booking{}, ErrBookingNotFound
 	}
 	b, err := s.store.Booking(ctx, id)
+	if err != nil || actor.IsStaff() {
+		return b, err
+	}
+	if actor.Role != RolePatient {
+		return Booking{}, ErrBookingNotFound
+	}
+	mine, err := s.ownPatients(ctx, actor)
 	if err != nil {
 		return Booking{}, err
 	}
-	if b.AccountID != actor.AccountID && !actor.IsStaff() {
-		return Booking{}, ErrBookingNotFound
+	pid, ok := mine[b.IdentityID]
+	if !ok {
+		return Booking{}, ErrBookingNotFound // do not reveal other people's bookings
 	}
+	b.PatientID = pid
 	return b, nil
 }
 
 // Cancel cancels a confirmed booking before its session starts. SQL is
-// changed first; the slot goes back to its pool after. If that Redis write
-// is lost, reconciliation returns the slot.
+// changed first; then the slot is returned: to the first eligible identity
+// on the session's waitlist, else back to its pool after a random delay. If
+// the Redis step is lost, reconciliation returns the slot to the pool.
+//
+// A patient's (or an operator's, for a caller) cancellation after the
+// hospital's deadline (15:00 the day before) is late and counts as a
+// no-show; a clerk or admin cancelling for the hospital is never late.
 func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
 	b, err := s.Booking(ctx, actor, id)
 	if err != nil {
 		return Booking{}, err
 	}
 	if actor.Role == RoleOperator && b.Channel != ChannelPhone {
-		return Booking{}, ErrForbidden
+		return Booking{}, Errorf(ErrForbidden, "operators cancel phone bookings only")
 	}
 	if b.Status != StatusConfirmed {
 		return Booking{}, ErrBookingNotActive
 	}
 	now := s.cfg.Now()
-	if sess, ok := s.catalog.Load().Session(b.SessionID); ok && !now.Before(sess.StartsAt) {
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(b.SessionID)
+	if ok && !now.Before(sess.StartsAt) {
 		return Booking{}, Errorf(ErrSessionClosed, "the session has started; ask the registration desk")
 	}
-	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: actor.AccountID,
+	late := false
+	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator) {
+		late = now.After(h.LateAfter(b.VisitDate))
+	}
+	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
-	b, err = s.store.CancelBooking(ctx, id, ev)
+	if actor.IsStaff() {
+		ev.StaffID = actor.AccountID
+	}
+	if late {
+		ev.Reason = "late"
+	}
+	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.cfg.NoShowRules, ev)
 	if err != nil {
 		return Booking{}, err
 	}
-	if err := s.adm.Release(context.WithoutCancel(ctx), HoldOf(b), Release{ReturnSlot: true}); err != nil {
-		s.log.Warn("return cancelled slot; reconciliation will", "booking_id", b.ID, "err", err)
+	cancelled.PatientID = b.PatientID
+	bg := context.WithoutCancel(ctx)
+	s.applyBars(bg, bars)
+	if ok {
+		s.returnSlot(bg, sess, cancelled, Return{Delay: s.returnDelay()})
 	}
-	return b, nil
+	return cancelled, nil
 }

@@ -99,7 +99,25 @@ type Hospital struct {
 	Name     string
 	TimeZone string
 	Policy   Policy
-	loc      *time.Location
+	// CancelDeadline is the local time ("15:00") on the day before the visit
+	// after which a cancellation is late and counts as a no-show.
+	CancelDeadline string
+	loc            *time.Location
+}
+
+// LateAfter is the moment after which cancelling a visit on visitDate is
+// late.
+func (h *Hospital) LateAfter(visitDate string) time.Time {
+	loc := h.Location()
+	d, err := time.ParseInLocation(time.DateOnly, visitDate, loc)
+	if err != nil {
+		return time.Time{}
+	}
+	clock, err := time.Parse("15:04", h.CancelDeadline)
+	if err != nil {
+		clock, _ = time.Parse("15:04", "15:00")
+	}
+	return d.AddDate(0, 0, -1).Add(time.Duration(clock.Hour())*time.Hour + time.Duration(clock.Minute())*time.Minute)
 }
 
 // chinaStandardTime stands in when a zone name cannot be loaded.
@@ -247,15 +265,18 @@ type Booking struct {
 	SlotNo         int
 	SlotStart      time.Time
 	SlotEnd        time.Time
-	PatientID      string
+	PatientID      string // empty for a phone or desk booking of an identity no account lists
 	IdentityID     string
 	IdentityKey    string
-	AccountID      string
+	AccountID      string // the patient account that booked; empty for staff-made bookings
+	BookedBy       string // the staff account behind a phone or desk booking
 	Channel        Channel
 	Status         Status
 	IdempotencyKey string
 	CreatedAt      time.Time
 	CancelledAt    time.Time
+	CheckedInAt    time.Time
+	LateCancel     bool // cancelled after the deadline: counts as a no-show
 	// Replayed is set by Service.Book when the answer repeats an earlier
 	// request's booking (same Idempotency-Key) instead of booking anew.
 	Replayed bool
@@ -270,4 +291,36 @@ type Actor struct {
 // IsStaff reports whether the actor works for the hospital.
 func (a Actor) IsStaff() bool {
 	return a.Role == RoleClerk || a.Role == RoleAdmin || a.Role == RoleOperator
+}
+
+// WaitlistEntry is an identity waiting for a returned slot of a session.
+// Its id becomes the booking's id when a slot reaches it.
+type WaitlistEntry struct {
+	ID          string
+	SessionID   string
+	HospitalID  string
+	PatientID   string
+	IdentityID  string
+	IdentityKey string
+	AccountID   string
+	Status      string // waiting, served, cancelled, skipped
+	Position    int    // 1-based place in line while waiting
+	CreatedAt   time.Time
+}
+
+// The waitlist states.
+const (
+	WaitlistWaiting   = "waiting"
+	WaitlistServed    = "served"
+	WaitlistCancelled = "cancelled"
+	WaitlistSkipped   = "skipped"
+)
+
+// Bar bars an identity from booking.
+type Bar struct {
+	IdentityID  string
+	IdentityKey string
+	NoShows     int
+	Until       time.Time
+	Trigger     string // the booking whose no-show crossed the threshold
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // Check compares Redis with SQL for every session in the catalog and
@@ -38,6 +39,19 @@ func (s *Service) Check(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("check: %w", err)
 		}
+		// Returned slots waiting out their random delay are neither free
+		// nor held, but still the session's.
+		delayed, err := s.adm.Delayed(ctx, h.ID, time.Now().Add(100*365*24*time.Hour), 1_000_000)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		waiting := map[string]map[Channel]int{}
+		for _, d := range delayed {
+			if waiting[d.SessionID] == nil {
+				waiting[d.SessionID] = map[Channel]int{}
+			}
+			waiting[d.SessionID][d.Channel]++
+		}
 		held := map[string]Hold{}
 		heldPerChannel := map[string]map[Channel]int{}
 		for _, hd := range holds {
@@ -71,9 +85,10 @@ func (s *Service) Check(ctx context.Context) ([]string, error) {
 		}
 		for i, ss := range sessions {
 			for _, q := range ss.Channels {
-				if got := rem[i][q.Channel] + heldPerChannel[ss.ID][q.Channel]; got != q.Quota {
-					out = append(out, fmt.Sprintf("session %s channel %s: %d free + %d held = %d, quota %d",
-						ss.ID, q.Channel, rem[i][q.Channel], heldPerChannel[ss.ID][q.Channel], got, q.Quota))
+				free, held, later := rem[i][q.Channel], heldPerChannel[ss.ID][q.Channel], waiting[ss.ID][q.Channel]
+				if got := free + held + later; got != q.Quota {
+					out = append(out, fmt.Sprintf("session %s channel %s: %d free + %d held + %d returned awaiting their delay = %d, quota %d",
+						ss.ID, q.Channel, free, held, later, got, q.Quota))
 				}
 			}
 		}

@@ -41,6 +41,7 @@ type Event struct {
 	Phone        string    `json:"phone,omitempty"`
 	ReleaseAt    time.Time `json:"release_at,omitzero"`
 	Reason       string    `json:"reason,omitempty"`
+	StaffID      string    `json:"staff_id,omitempty"` // the clerk or operator behind a phone, desk or reissue event
 }
 
 // Origin is where a request came from, as the HTTP layer saw it; it goes

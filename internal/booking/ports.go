@@ -62,6 +62,54 @@ type Release struct {
 	OnlyIfExpired bool
 }
 
+// Placing is what Admission needs to judge whether a waitlisted identity may
+// take a returned slot of a session, and to hold it for them.
+type Placing struct {
+	VisitDate    string
+	DepartmentID string
+	Week, Month  string
+	Today        string
+	Policy       Policy
+	HoldFor      time.Duration
+	KeepUntil    time.Time
+}
+
+// Return says where a slot given back by its holder goes: to the first
+// eligible identity on the session's waitlist, else, for a cancellation, back
+// to its pool after Delay (a random moment, so returns cannot be watched);
+// for a desk reissue, to the To pool at once.
+type Return struct {
+	Placing
+	Reissue bool
+	To      Channel
+	Delay   time.Duration
+}
+
+// Placement is where a returned slot went.
+type Placement struct {
+	Outcome string   // Placed* below, or "none" when the booking held nothing
+	Served  string   // the waitlist entry (and booking) id that got the slot
+	Skipped []string // waitlist entries passed over as no longer eligible
+}
+
+// Placement outcomes.
+const (
+	PlacedNone     = "none"
+	PlacedPool     = "pool"
+	PlacedDelayed  = "delayed"
+	PlacedWaitlist = "waitlist"
+	PlacedGone     = "gone" // the slot was no longer waiting to be placed
+	PlacedNotDue   = "notdue"
+)
+
+// DelayedSlot is a returned slot waiting out its random delay.
+type DelayedSlot struct {
+	HospitalID string
+	SessionID  string
+	SlotNo     int
+	Channel    Channel
+}
+
 // Admission is the atomic gate in front of SQL: it decides in one round trip
 // whether a booking attempt may proceed and, if so, which slot it gets.
 // Losers stop here and never reach SQL.
@@ -72,8 +120,29 @@ type Admission interface {
 	Reserve(ctx context.Context, r Reservation) (slotNo int, replay bool, err error)
 	// Confirm marks a hold durable once its SQL row is committed.
 	Confirm(ctx context.Context, hospitalID, bookingID string) error
-	// Release gives a hold back.
+	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
+	// Return gives back a slot its holder no longer wants (cancellation,
+	// reissue): waitlist first, in one atomic step.
+	Return(ctx context.Context, h Hold, r Return) (Placement, error)
+	// Delayed lists returned slots whose delay is over.
+	Delayed(ctx context.Context, hospitalID string, now time.Time, limit int) ([]DelayedSlot, error)
+	// Place places a delayed slot: waitlist first, else the to pool. With
+	// onlyIfDue it leaves a slot whose delay is not over.
+	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error)
+	// JoinWaitlist appends an entry to a session's waitlist and returns its
+	// position; LeaveWaitlist removes it.
+	JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error)
+	LeaveWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) error
+	// Waitlist lists a session's waitlist entries in order.
+	Waitlist(ctx context.Context, hospitalID, sessionID string) ([]WaitlistRef, error)
+	// SyncWaitlist removes closed entries and appends missing ones.
+	SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []WaitlistRef) error
+	// MoveFree moves up to n free slots between two channel pools of a
+	// session, or exactly slots when given; it returns the slots moved.
+	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error)
+	// Bar bars an identity from booking until a time, in every hospital given.
+	Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error
 	// Holds lists the holds of the given sessions.
 	Holds(ctx context.Context, hospitalID string, sessionIDs []string) ([]Hold, error)
 	// Load makes a session's state match SQL: active are its SQL-active
@@ -85,6 +154,12 @@ type Admission interface {
 	// Remaining counts the free slots of each session, per channel.
 	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
 	Ping(ctx context.Context) error
+}
+
+// WaitlistRef is a waitlist entry as Admission keeps it.
+type WaitlistRef struct {
+	ID          string
+	IdentityKey string
 }
 
 // Schedule is a set of hospitals and their clinic sessions, as stored.
@@ -148,8 +223,62 @@ type Store interface {
 	Booking(ctx context.Context, id string) (Booking, error)
 	Bookings(ctx context.Context, accountID string) ([]Booking, error)
 	// CancelBooking moves a confirmed booking to cancelled, or returns
-	// ErrBookingNotActive.
-	CancelBooking(ctx context.Context, id string, ev Event) (Booking, error)
+	// ErrBookingNotActive. A late cancellation counts as a no-show and may
+	// earn a bar, returned.
+	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
 	BookingStatuses(ctx context.Context, ids []string) (map[string]Status, error)
+
+	// Staff channels and the desk.
+	IdentityOf(ctx context.Context, id string) (Identity, error)
+	IdentityByHash(ctx context.Context, idHash []byte) (Identity, error)
+	EnsureIdentity(ctx context.Context, i Identity) (Identity, error)
+	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
+	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
+	CheckIn(ctx context.Context, id string, at time.Time, ev Event) (Booking, error)
+	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
+	AddSlots(ctx context.Context, sessionID string, ch Channel, count int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
+	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
+
+	// No-shows and bars.
+	MarkNoShows(ctx context.Context, now time.Time, rules NoShowRules) (int, []Bar, error)
+	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
+	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
+
+	// The waitlist.
+	AddWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
+	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
+	WaitlistOfAccount(ctx context.Context, accountID string) ([]WaitlistEntry, error)
+	WaitingEntries(ctx context.Context, hospitalID string) ([]WaitlistEntry, error)
+	WaitlistStatuses(ctx context.Context, ids []string) (map[string]string, error)
+	CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *Event) error
+	// PromoteWaitlist commits the booking a waitlist entry turned into (the
+	// booking's id is the entry's) and marks the entry served.
+	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error
+}
+
+// NoShowRules say when no-shows bar an identity from booking.
+type NoShowRules struct {
+	Window time.Duration // no-shows counted over this window (365 days)
+	Steps  []NoShowStep  // ascending by Count
+}
+
+// NoShowStep bars for Bar once Count no-shows are reached.
+type NoShowStep struct {
+	Count int
+	Bar   time.Duration
+}
+
+// DefaultNoShowRules: 3 no-shows in 12 months bar for 90 days, 6 for 180.
+var DefaultNoShowRules = NoShowRules{Window: 365 * 24 * time.Hour, Steps: []NoShowStep{{3, 90 * 24 * time.Hour}, {6, 180 * 24 * time.Hour}}}
+
+// Crossed returns the highest step whose count lies in (prev, n]: the bar
+// earned by going from prev to n no-shows.
+func (r NoShowRules) Crossed(prev, n int) (NoShowStep, bool) {
+	for i := len(r.Steps) - 1; i >= 0; i-- {
+		if st := r.Steps[i]; prev < st.Count && st.Count <= n {
+			return st, true
+		}
+	}
+	return NoShowStep{}, false
 }

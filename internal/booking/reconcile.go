@@ -110,7 +110,67 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 				return fmt.Errorf("reconcile session %s: %w", ss.ID, err)
 			}
 		}
+		if err := s.reconcileWaitlists(ctx, hid, list); err != nil {
+			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
 	}
+	return s.reconcileBars(ctx)
+}
+
+// reconcileWaitlists makes each session's waitlist in Redis match SQL:
+// entries SQL closed are dropped, waiting entries Redis lacks are appended.
+// Redis is read first: an entry joining meanwhile is in SQL before Redis.
+func (s *Service) reconcileWaitlists(ctx context.Context, hospitalID string, sessions []*Session) error {
+	inRedis := map[string][]WaitlistRef{}
+	var ids []string
+	for _, ss := range sessions {
+		refs, err := s.adm.Waitlist(ctx, hospitalID, ss.ID)
+		if err != nil {
+			return err
+		}
+		inRedis[ss.ID] = refs
+		for _, r := range refs {
+			ids = append(ids, r.ID)
+		}
+	}
+	waiting, err := s.store.WaitingEntries(ctx, hospitalID)
+	if err != nil {
+		return err
+	}
+	statuses := map[string]string{}
+	if len(ids) > 0 {
+		if statuses, err = s.store.WaitlistStatuses(ctx, ids); err != nil {
+			return err
+		}
+	}
+	add := map[string][]WaitlistRef{}
+	for _, e := range waiting {
+		add[e.SessionID] = append(add[e.SessionID], WaitlistRef{ID: e.ID, IdentityKey: e.IdentityKey})
+	}
+	for _, ss := range sessions {
+		var drop []WaitlistRef
+		for _, r := range inRedis[ss.ID] {
+			if st, ok := statuses[r.ID]; ok && st != WaitlistWaiting {
+				drop = append(drop, r)
+			}
+		}
+		if len(drop) == 0 && len(add[ss.ID]) == len(inRedis[ss.ID]) {
+			continue
+		}
+		if err := s.adm.SyncWaitlist(ctx, hospitalID, ss.ID, drop, add[ss.ID]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reconcileBars writes every active bar into Redis.
+func (s *Service) reconcileBars(ctx context.Context) error {
+	bars, err := s.store.ActiveBars(ctx, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	s.applyBars(ctx, bars)
 	return nil
 }
 
@@ -137,6 +197,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 		for _, hd := range holds {
 			status, found := st[hd.BookingID]
+			if !found && s.promoteAgain(ctx, hd) {
+				continue
+			}
 			if found && status.Active() {
 				err = s.adm.Confirm(ctx, hd.HospitalID, hd.BookingID)
 			} else {
@@ -155,12 +218,29 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return released, nil
 }
 
+// promoteAgain retries the commit of a waitlist promotion whose hold is
+// still in Redis but whose booking never reached SQL. It reports whether hd
+// was such a promotion.
+func (s *Service) promoteAgain(ctx context.Context, hd Hold) bool {
+	e, err := s.store.WaitlistEntry(ctx, hd.BookingID)
+	if err != nil || e.Status != WaitlistWaiting {
+		return false
+	}
+	sess, ok := s.catalog.Load().Session(hd.SessionID)
+	if !ok {
+		return false
+	}
+	s.promote(ctx, sess, hd)
+	return true
+}
+
 // Background runs the periodic jobs until ctx ends: catalog refresh, the
 // pending-hold sweeper, and a full reconciliation.
 type Background struct {
 	Refresh   time.Duration // 30s
-	Sweep     time.Duration // 5s
+	Sweep     time.Duration // 5s: abandoned holds, and returned slots whose delay is over
 	Reconcile time.Duration // 10m
+	NoShows   time.Duration // 1m
 }
 
 // Run runs the jobs of b until ctx is done.
@@ -172,9 +252,11 @@ func (s *Service) Run(ctx context.Context, b Background) {
 		return time.NewTicker(d)
 	}
 	refresh, sweep, rec := tick(b.Refresh, 30*time.Second), tick(b.Sweep, 5*time.Second), tick(b.Reconcile, 10*time.Minute)
+	noShows := tick(b.NoShows, time.Minute)
 	defer refresh.Stop()
 	defer sweep.Stop()
 	defer rec.Stop()
+	defer noShows.Stop()
 	for {
 		var err error
 		select {
@@ -187,6 +269,17 @@ func (s *Service) Run(ctx context.Context, b Background) {
 			n, err = s.Sweep(ctx)
 			if n > 0 {
 				s.log.Info("swept abandoned holds", "released", n)
+			}
+			if err == nil {
+				if n, err = s.PlaceDelayed(ctx); n > 0 {
+					s.log.Info("placed returned slots after their delay", "placed", n)
+				}
+			}
+		case <-noShows.C:
+			var n int
+			var bars []Bar
+			if n, bars, err = s.MarkNoShows(ctx); n > 0 {
+				s.log.Info("marked no-shows", "no_shows", n, "bars", len(bars))
 			}
 		case <-rec.C:
 			err = s.Reconcile(ctx)

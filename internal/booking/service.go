@@ -33,6 +33,13 @@ type Config struct {
 	PasswordIterations int
 	// TokenTTL is how long a login lasts (12h).
 	TokenTTL time.Duration
+	// NoShowRules say when no-shows bar an identity (3 in 12 months: 90
+	// days; 6: 180 days).
+	NoShowRules NoShowRules
+	// ReturnDelayMin and ReturnDelayMax bound the random delay before a
+	// cancelled slot nobody on the waitlist could take rejoins its pool
+	// (5 and 60 minutes).
+	ReturnDelayMin, ReturnDelayMax time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -61,6 +68,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if len(c.NoShowRules.Steps) == 0 {
+		c.NoShowRules = DefaultNoShowRules
+	}
+	if c.ReturnDelayMax <= 0 {
+		c.ReturnDelayMin, c.ReturnDelayMax = 5*time.Minute, 60*time.Minute
 	}
 	return c
 }

@@ -134,6 +134,9 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		HoldFor:            cfg.holdFor,
 		PasswordIterations: 1000,
 		Now:                clk.Now,
+		// Returned slots are due at once; placeReturned places them.
+		ReturnDelayMin: time.Nanosecond,
+		ReturnDelayMax: time.Nanosecond,
 	}, st, gate, keys, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", "booking"))
 	testenv.Must(t, err, "new service")
 
@@ -380,6 +383,14 @@ func (h *harness) online(s *booking.Session) int {
 	return h.remaining(s)[booking.ChannelOnline]
 }
 
+// placeReturned places the returned slots whose (here: nanosecond) delay is
+// over, as the background job does every few seconds.
+func (h *harness) placeReturned() {
+	h.t.Helper()
+	_, err := h.svc.PlaceDelayed(h.ctx)
+	testenv.Must(h.t, err, "place returned slots")
+}
+
 func (h *harness) wantOnline(s *booking.Session, want int) {
 	h.t.Helper()
 	if got := h.online(s); got != want {
@@ -525,6 +536,7 @@ func TestBookCancelRebook(t *testing.T) {
 
 	c, err := h.svc.Cancel(h.ctx, alice.actor, b.ID, booking.Origin{})
 	testenv.Must(t, err, "cancel")
+	h.placeReturned()
 	if c.ID != b.ID || c.Status != booking.StatusCancelled || c.CancelledAt.IsZero() {
 		t.Errorf("Cancel = id %s, status %s, cancelled at %v; want %s, cancelled, a time", c.ID, c.Status, c.CancelledAt, b.ID)
 	}
@@ -590,6 +602,7 @@ func TestBookRefusals(t *testing.T) {
 	cancelled := h.mustBook(alice, 1, deptC, "")
 	_, err := h.svc.Cancel(h.ctx, alice.actor, cancelled.ID, booking.Origin{})
 	testenv.Must(t, err, "cancel")
+	h.placeReturned()
 
 	bookAs := func(a booking.Actor, patientID string, s *booking.Session, c booking.Channel) func() error {
 		return func() error {
@@ -716,6 +729,7 @@ func TestIdempotencyKey(t *testing.T) {
 	// the first answer and takes nothing.
 	_, err = h.svc.Cancel(h.ctx, alice.actor, first.ID, booking.Origin{})
 	testenv.Must(t, err, "cancel")
+	h.placeReturned()
 	third := h.mustBook(alice, 0, s, "key-1")
 	if third.ID != first.ID || third.Status != booking.StatusCancelled {
 		t.Errorf("repeat after cancel = id %s status %s; want %s cancelled", third.ID, third.Status, first.ID)
@@ -943,7 +957,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		if slices.Contains(h.pending(), fs.last().ID) {
 			t.Errorf("booking %s is still pending", fs.last().ID)
 		}
-		want := fmt.Sprintf("session %s channel online: %d free + 0 held = %d, quota %d", s.ID, quota-1, quota-1, quota)
+		want := fmt.Sprintf("session %s channel online: %d free + 0 held + 0 returned awaiting their delay = %d, quota %d", s.ID, quota-1, quota-1, quota)
 		if d := h.discrepancies(); !slices.Contains(d, want) {
 			t.Errorf("Check = %q, want it to say %q", d, want)
 		}
@@ -1112,6 +1126,7 @@ func TestReconcileAfterRedisLoss(t *testing.T) {
 	gone := h.mustBook(users[3], 0, s, "key-gone")
 	_, err := h.svc.Cancel(h.ctx, users[3].actor, gone.ID, booking.Origin{})
 	testenv.Must(t, err, "cancel")
+	h.placeReturned()
 	h.mustBook(users[0], 0, other, "")
 	h.checkClean()
 

@@ -53,7 +53,7 @@ func TestMigrate(t *testing.T) {
 
 	applied, err := db.Migrate(ctx)
 	testenv.Must(t, err, "first migrate")
-	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql"}
+	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -100,7 +100,7 @@ func newWorld(t *testing.T) *world {
 	db := testenv.DB(t)
 	w := &world{t: t, ctx: t.Context(), db: db, st: cockroach.NewStore(db)}
 	w.hosp = booking.Hospital{ID: booking.NewID(), Name: "Test Hospital " + testenv.Token(),
-		TimeZone: "Asia/Shanghai", Policy: booking.Policy{PerDay: 2, PerWeek: 6, PerMonth: 9}}
+		TimeZone: "Asia/Shanghai", CancelDeadline: "15:00", Policy: booking.Policy{PerDay: 2, PerWeek: 6, PerMonth: 9}}
 	deptA := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Cardiology"}
 	deptB := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Dermatology"}
 	docs := []booking.Doctor{
@@ -557,7 +557,7 @@ func TestBookings(t *testing.T) {
 	t.Run("cancel frees the slot", func(t *testing.T) {
 		ev := booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventCancelled, AccountID: b1.AccountID,
 			PatientID: b1.PatientID, BookingID: b1.ID, SessionID: b1.SessionID, HospitalID: b1.HospitalID}
-		got, err := w.st.CancelBooking(w.ctx, b1.ID, ev)
+		got, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, ev)
 		testenv.Must(t, err, "cancel")
 		want := b1
 		want.Status, want.CancelledAt = booking.StatusCancelled, ev.TS
@@ -570,7 +570,7 @@ func TestBookings(t *testing.T) {
 		}
 		again := ev
 		again.ID = booking.NewID()
-		if _, err := w.st.CancelBooking(w.ctx, b1.ID, again); !errors.Is(err, booking.ErrBookingNotActive) {
+		if _, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, again); !errors.Is(err, booking.ErrBookingNotActive) {
 			t.Errorf("second CancelBooking = %v, want %v", err, booking.ErrBookingNotActive)
 		}
 		if n := w.count(`SELECT count(*) FROM booking_events WHERE id = $1`, again.ID); n != 0 {

@@ -3,7 +3,7 @@
 -- that PostgreSQL and CockroachDB both accept.
 
 -- name: hospitals
-SELECT id::TEXT, name, time_zone, per_day, per_week, per_month FROM hospitals;
+SELECT id::TEXT, name, time_zone, per_day, per_week, per_month, cancel_deadline FROM hospitals;
 
 -- name: departments
 SELECT id::TEXT, hospital_id::TEXT, name FROM departments;
@@ -30,8 +30,8 @@ SELECT sl.session_id::TEXT, sl.slot_no, sl.channel, sl.starts_at, sl.ends_at
  ORDER BY sl.session_id, sl.slot_no;
 
 -- name: insert_hospital
-INSERT INTO hospitals (id, name, time_zone, per_day, per_week, per_month)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO hospitals (id, name, time_zone, per_day, per_week, per_month, cancel_deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_department
@@ -66,8 +66,8 @@ SELECT id::TEXT, role, phone_hash, phone_masked, password_hash, blocked, created
 -- name: insert_event
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
-                            phone, release_at, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
+                            phone, release_at, reason, staff_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
 
 -- name: insert_audit
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason)
@@ -107,16 +107,17 @@ SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type
 -- name: insert_booking
 INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                       patient_id, identity_id, account_id, channel, status, idempotency_key,
-                      created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14);
+                      created_at, booked_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15);
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash. The
 -- queries below complete it with a WHERE clause (bookingQuery in store.go).
 SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
-       b.patient_id::TEXT, b.identity_id::TEXT, i.id_hash, b.account_id::TEXT, b.channel,
-       b.status, b.idempotency_key, b.created_at, b.cancelled_at
+       COALESCE(b.patient_id::TEXT, ''), b.identity_id::TEXT, i.id_hash,
+       COALESCE(b.account_id::TEXT, ''), b.channel, b.status, b.idempotency_key, b.created_at,
+       b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
   JOIN identities i ON i.id = b.identity_id;
@@ -125,16 +126,103 @@ SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEX
 WHERE b.id = $1;
 
 -- name: bookings_of_account
- WHERE b.account_id = $1
+-- Every booking of an identity on the account's list, whatever the channel:
+-- a phone or desk booking of a family member shows up too.
+ WHERE b.identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1)
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
+
+-- name: bookings_of_identity
+ WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
+ ORDER BY b.visit_date, sl.starts_at;
 
 -- name: active_bookings
  WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('confirmed', 'checked_in');
 
 -- name: cancel_booking
-UPDATE bookings SET status = 'cancelled', cancelled_at = $2
+UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = $3
  WHERE id = $1 AND status = 'confirmed';
 
 -- name: booking_statuses
 SELECT id::TEXT, status FROM bookings WHERE id = ANY ($1::UUID[]);
+
+-- name: identity_full
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked FROM identities WHERE id = $1;
+
+-- name: identity_full_by_hash
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked FROM identities WHERE id_hash = $1;
+
+-- name: account_has_identity
+SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2;
+
+-- name: check_in
+UPDATE bookings SET status = 'checked_in', checked_in_at = $2 WHERE id = $1 AND status = 'confirmed';
+
+-- name: mark_no_shows
+-- Bookings of sessions that ended without a check-in. RETURNING feeds the
+-- events and the bar rule in the same transaction.
+UPDATE bookings SET status = 'no_show'
+ WHERE status = 'confirmed'
+   AND session_id IN (SELECT id FROM clinic_sessions WHERE ends_at <= $1 AND ends_at > $2)
+RETURNING id::TEXT, identity_id::TEXT, session_id::TEXT, hospital_id::TEXT, department_id::TEXT,
+          doctor_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''), channel;
+
+-- name: mark_no_show
+UPDATE bookings SET status = 'no_show' WHERE id = $1 AND status = 'confirmed';
+
+-- name: count_no_shows
+-- No-shows and late cancellations of an identity in the window.
+SELECT count(*) FROM bookings
+ WHERE identity_id = $1 AND visit_date >= $2::DATE
+   AND (status = 'no_show' OR (status = 'cancelled' AND late_cancel));
+
+-- name: insert_bar
+INSERT INTO bars (trigger_booking_id, identity_id, no_shows, until, created_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (trigger_booking_id) DO NOTHING;
+
+-- name: active_bars
+SELECT i.id_hash, max(b.until) FROM bars b JOIN identities i ON i.id = b.identity_id
+ WHERE b.until > $1 GROUP BY i.id_hash;
+
+-- name: insert_waitlist
+INSERT INTO waitlist (id, session_id, hospital_id, patient_id, identity_id, account_id, status,
+                      created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7);
+
+-- name: waitlist_rows
+SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, w.patient_id::TEXT, w.identity_id::TEXT,
+       i.id_hash, w.account_id::TEXT, w.status, w.created_at
+  FROM waitlist w JOIN identities i ON i.id = w.identity_id
+
+-- name: waitlist_entry
+ WHERE w.id = $1;
+
+-- name: waitlist_of_account
+ WHERE w.account_id = $1 ORDER BY w.created_at DESC LIMIT 200;
+
+-- name: waitlist_waiting
+ WHERE w.hospital_id = $1 AND w.status = 'waiting' ORDER BY w.created_at, w.id;
+
+-- name: waitlist_position
+SELECT count(*) FROM waitlist
+ WHERE session_id = $1 AND status = 'waiting' AND (created_at, id) <= ($2, $3);
+
+-- name: waitlist_statuses
+SELECT id::TEXT, status FROM waitlist WHERE id = ANY ($1::UUID[]);
+
+-- name: close_waitlist
+UPDATE waitlist SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'waiting';
+
+-- name: max_slot
+SELECT COALESCE(max(slot_no), 0) FROM slots WHERE session_id = $1;
+
+-- name: add_channel_quota
+INSERT INTO session_channels (session_id, channel, quota, release_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (session_id, channel) DO UPDATE SET quota = session_channels.quota + excluded.quota;
+
+-- name: move_slot
+UPDATE slots SET channel = $3 WHERE session_id = $1 AND slot_no = $2 AND channel = $4;
+
+-- name: take_channel_quota
+UPDATE session_channels SET quota = quota - $3 WHERE session_id = $1 AND channel = $2 AND quota >= $3;

@@ -52,7 +52,7 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	rows, _ := s.db.pool.Query(ctx, q("hospitals"))
 	hs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Hospital, error) {
 		var h booking.Hospital
-		err := r.Scan(&h.ID, &h.Name, &h.TimeZone, &h.Policy.PerDay, &h.Policy.PerWeek, &h.Policy.PerMonth)
+		err := r.Scan(&h.ID, &h.Name, &h.TimeZone, &h.Policy.PerDay, &h.Policy.PerWeek, &h.Policy.PerMonth, &h.CancelDeadline)
 		return h, err
 	})
 	if err != nil {
@@ -125,7 +125,11 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 	return s.db.Tx(ctx, "save_schedule", func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, h := range sch.Hospitals {
-			b.Queue(q("insert_hospital"), h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth)
+			deadline := h.CancelDeadline
+			if deadline == "" {
+				deadline = "15:00"
+			}
+			b.Queue(q("insert_hospital"), h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth, deadline)
 		}
 		for _, d := range sch.Departments {
 			b.Queue(q("insert_department"), d.ID, d.HospitalID, d.Name)
@@ -190,7 +194,8 @@ func insertEvent(ctx context.Context, tx pgx.Tx, ev booking.Event) error {
 func eventArgs(ev booking.Event) []any {
 	return []any{ev.ID, ev.TS, string(ev.Type), nullable(ev.AccountID), nullable(ev.PatientID),
 		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
-		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason}
+		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
+		nullable(ev.StaffID)}
 }
 
 // RecordAudit stores one staff action.
@@ -293,9 +298,7 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "insert_booking", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, q("insert_booking"), b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
-			b.DoctorID, b.VisitDate, b.PatientID, b.IdentityID, b.AccountID, string(b.Channel), string(b.Status),
-			b.IdempotencyKey, b.CreatedAt); err != nil {
+		if err := insertBooking(ctx, tx, b); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, ev)
@@ -310,6 +313,13 @@ func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking
 			return booking.ErrInProgress
 		}
 	}
+	return err
+}
+
+func insertBooking(ctx context.Context, tx pgx.Tx, b booking.Booking) error {
+	_, err := tx.Exec(ctx, q("insert_booking"), b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
+		b.DoctorID, b.VisitDate, nullable(b.PatientID), b.IdentityID, nullable(b.AccountID), string(b.Channel),
+		string(b.Status), b.IdempotencyKey, b.CreatedAt, nullable(b.BookedBy))
 	return err
 }
 
@@ -347,35 +357,57 @@ func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 	var b booking.Booking
 	var idHash []byte
 	var ch, st string
-	var cancelled *time.Time
+	var cancelled, checkedIn *time.Time
 	err := r.Scan(&b.ID, &b.SessionID, &b.HospitalID, &b.DepartmentID, &b.DoctorID, &b.VisitDate, &b.SlotNo,
 		&b.SlotStart, &b.SlotEnd, &b.PatientID, &b.IdentityID, &idHash, &b.AccountID, &ch, &st,
-		&b.IdempotencyKey, &b.CreatedAt, &cancelled)
+		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel)
 	b.IdentityKey = booking.IdentityKey(idHash)
 	b.Channel, b.Status = booking.Channel(ch), booking.Status(st)
 	if cancelled != nil {
 		b.CancelledAt = *cancelled
 	}
+	if checkedIn != nil {
+		b.CheckedInAt = *checkedIn
+	}
 	return b, err
 }
 
-// CancelBooking moves a confirmed booking to cancelled with its event.
-func (s *Store) CancelBooking(ctx context.Context, id string, ev booking.Event) (_ booking.Booking, rerr error) {
+// CancelBooking moves a confirmed booking to cancelled with its event. A
+// late cancellation counts as a no-show and may earn a bar, in the same
+// transaction.
+func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event) (_ booking.Booking, _ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
+	var bars []booking.Bar
 	err := s.db.Tx(ctx, "cancel_booking", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, q("cancel_booking"), id, ev.TS)
+		bars = bars[:0]
+		tag, err := tx.Exec(ctx, q("cancel_booking"), id, ev.TS, late)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return booking.ErrBookingNotActive
 		}
-		return insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if !late {
+			return nil
+		}
+		var identityID string
+		if err := tx.QueryRow(ctx, "SELECT identity_id::TEXT FROM bookings WHERE id = $1", id).Scan(&identityID); err != nil {
+			return err
+		}
+		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, ev.TS, rules)
+		if bar != nil {
+			bars = append(bars, *bar)
+		}
+		return err
 	})
 	if err != nil {
-		return booking.Booking{}, err
+		return booking.Booking{}, nil, err
 	}
-	return s.Booking(ctx, id)
+	b, err := s.Booking(ctx, id)
+	return b, bars, err
 }
 
 // BookingStatuses reads the status of each booking id that exists.

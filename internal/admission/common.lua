@@ -1,0 +1,124 @@
+-- common: functions the scripts share. admission.go puts this file in front
+-- of each script, so they stay single atomic scripts.
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- refusal says why an identity may not hold one more booking of session sid
+-- (nil: it may). It only reads. Holds of past visit days do not count; their
+-- fields are returned so a caller that writes anyway can prune them.
+-- s: {sid, date, dept, week, month, today, per_day, per_week, per_month}
+local function refusal(ident_key, bar_key, now, s)
+  local bar = redis.call('GET', bar_key)
+  if bar and tonumber(bar) > now then
+    return 'patient_barred', bar
+  end
+  local day, week, month = 0, 0, 0
+  local past = {}
+  local holds = redis.call('HGETALL', ident_key)
+  for i = 1, #holds, 2 do
+    local d, dept, w, m, sid = string.match(holds[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
+    if d == nil or d < s.today then
+      past[#past + 1] = holds[i]
+    else
+      if sid == s.sid then return 'already_booked' end
+      if d == s.date then
+        if dept == s.dept then return 'quota_day_department' end
+        day = day + 1
+      end
+      if w == s.week then week = week + 1 end
+      if m == s.month then month = month + 1 end
+    end
+  end
+  if day >= s.per_day then return 'quota_day' end
+  if week >= s.per_week then return 'quota_week' end
+  if month >= s.per_month then return 'quota_month' end
+  return nil, past
+end
+
+-- assign gives slot to booking bid of identity ik: the session's holds, the
+-- identity's holds, the booking record and a pending deadline.
+-- s as for refusal; a: {bid, nonce, ik, channel, hold_ms, keep_until}
+local function assign(held_key, ident_key, record_key, pending_key, now, slot, s, a, past)
+  redis.call('HSET', held_key, slot, a.bid)
+  redis.call('HSET', ident_key, a.bid,
+    s.date .. '|' .. s.dept .. '|' .. s.week .. '|' .. s.month .. '|' .. s.sid .. '|' .. slot)
+  if past and #past > 0 then
+    redis.call('HDEL', ident_key, unpack(past))
+  end
+  redis.call('SET', record_key, a.nonce .. '|' .. s.sid .. '|' .. slot .. '|' .. a.channel .. '|' .. a.ik,
+    'PXAT', a.keep_until)
+  redis.call('ZADD', pending_key, now + a.hold_ms, a.bid)
+end
+
+-- place puts a returned slot where it belongs: to the first eligible
+-- identity on the session's waitlist, else to the fallback. The caller read
+-- the head of the waitlist (cands, with their keys) just before; if the list
+-- changed since, nothing is written and 'retry' is returned.
+-- w: {wait_key, held_key, pending_key, cands = {{entry, wid, ik, ident_key,
+--     bar_key, record_key}}, hold_ms, keep_until, channel}
+-- fallback: function() that places the slot elsewhere and returns its name.
+-- Returns outcome, the waitlist id served (or ''), and the skipped entries.
+local function place(w, now, slot, s, fallback)
+  local n = #w.cands
+  if n > 0 then
+    local head = redis.call('LRANGE', w.wait_key, 0, n - 1)
+    if #head ~= n then return 'retry', '', {} end
+    for i = 1, n do
+      if head[i] ~= w.cands[i].entry then return 'retry', '', {} end
+    end
+  elseif redis.call('LLEN', w.wait_key) > 0 then
+    return 'retry', '', {}
+  end
+  -- Find the first eligible candidate before writing anything.
+  local chosen, chosen_past = 0, nil
+  for i = 1, n do
+    local c = w.cands[i]
+    local why, past = refusal(c.ident_key, c.bar_key, now, s)
+    if why == nil then
+      chosen, chosen_past = i, past
+      break
+    end
+  end
+  local skipped = {}
+  local popped = chosen
+  if chosen == 0 then popped = n end
+  for i = 1, popped do
+    redis.call('LPOP', w.wait_key)
+    if i ~= chosen then skipped[#skipped + 1] = w.cands[i].wid end
+  end
+  if chosen > 0 then
+    local c = w.cands[chosen]
+    assign(w.held_key, c.ident_key, c.record_key, w.pending_key, now, slot, s,
+      {bid = c.wid, nonce = 'wait', ik = c.ik, channel = w.channel, hold_ms = w.hold_ms, keep_until = w.keep_until},
+      chosen_past)
+    return 'waitlist', c.wid, skipped
+  end
+  return fallback(), '', skipped
+end
+
+-- session_args reads the session fields every placing script passes, from
+-- ARGV[i] on: sid, date, dept, week, month, today, per-day, per-week,
+-- per-month. It returns them and the next index.
+local function session_args(i)
+  return {
+    sid = ARGV[i], date = ARGV[i + 1], dept = ARGV[i + 2], week = ARGV[i + 3], month = ARGV[i + 4],
+    today = ARGV[i + 5], per_day = tonumber(ARGV[i + 6]), per_week = tonumber(ARGV[i + 7]),
+    per_month = tonumber(ARGV[i + 8]),
+  }, i + 9
+end
+
+-- candidates reads n waitlist candidates: entries "wid|ik" from ARGV[i] on,
+-- their keys from KEYS[k] on (identity holds, bar, booking record each).
+local function candidates(n, i, k)
+  local out = {}
+  for j = 0, n - 1 do
+    local entry = ARGV[i + j]
+    local wid, ik = string.match(entry, '^([^|]*)|(.*)$')
+    out[#out + 1] = {entry = entry, wid = wid, ik = ik,
+      ident_key = KEYS[k + 3 * j], bar_key = KEYS[k + 3 * j + 1], record_key = KEYS[k + 3 * j + 2]}
+  end
+  return out
+end

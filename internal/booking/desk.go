@@ -1,0 +1,385 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"fairslot/internal/identity"
+)
+
+// Staff channels and the registration desk: operators book by phone for
+// callers, clerks book walk-ins, check patients in, reissue slots and add
+// extra slots; admins move unsold pools. Every rule of the online channel
+// (release, bars, quotas) applies the same way, because every booking goes
+// through the same admit → commit → confirm path.
+
+// IdentityRequest names a person by their ID document and name.
+type IdentityRequest struct {
+	IDType   string
+	IDNumber string
+	Name     string
+}
+
+// resolve validates an identity and returns its keyed hashes and sealed
+// copies, ready to store or compare.
+func (s *Service) resolve(req IdentityRequest) (Identity, error) {
+	id, err := identity.Parse(req.IDType, req.IDNumber)
+	switch {
+	case errors.Is(err, identity.ErrInvalidType):
+		return Identity{}, ErrInvalidIDType
+	case err != nil:
+		return Identity{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	}
+	name, err := identity.NormalizeName(req.Name)
+	if err != nil {
+		return Identity{}, Errorf(ErrInvalidName, "%s", publicDetail(err))
+	}
+	return Identity{
+		ID:           newID(),
+		IDType:       string(id.Type),
+		IDHash:       s.keys.IDHash(id),
+		NumberSealed: s.keys.Seal("id_number", id.Number),
+		NumberMasked: id.Masked(),
+		NameHash:     s.keys.Hash("name", name),
+		NameSealed:   s.keys.Seal("name", name),
+		NameMasked:   identity.MaskName(name),
+	}, nil
+}
+
+// StaffBookRequest is a booking an operator (phone) or a clerk (on site,
+// referral) makes for a person who is not logged in.
+type StaffBookRequest struct {
+	IdentityRequest
+	SessionID      string
+	Channel        Channel
+	CallerPhone    string // phone channel: the number the caller rang from
+	IdempotencyKey string
+	Origin         Origin
+}
+
+// BookFor books for a caller or a walk-in. The booking belongs to the
+// identity and counts against its quotas like any other; the staff member is
+// recorded as booked_by and in the event.
+func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
+	if !mayBookOn(actor.Role, req.Channel) {
+		return Booking{}, ErrChannelForbidden
+	}
+	var phoneRef string
+	if req.Channel == ChannelPhone {
+		p, err := identity.NormalizePhone(req.CallerPhone)
+		if err != nil {
+			return Booking{}, ErrInvalidPhone
+		}
+		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
+	}
+	sess, h, err := s.bookableSession(req.SessionID, req.Channel)
+	if err != nil {
+		return Booking{}, err
+	}
+	want, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return Booking{}, err
+	}
+	who, err := s.store.EnsureIdentity(ctx, want)
+	if err != nil {
+		return Booking{}, err
+	}
+	b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
+	ev := Event{StaffID: actor.AccountID, Phone: phoneRef}
+	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+}
+
+// CheckInRequest is a patient at the desk with their ID card.
+type CheckInRequest struct {
+	IdentityRequest
+	BookingID string
+	Origin    Origin
+}
+
+// CheckIn checks a patient in for a booking when the ID type, number and
+// name match the booking's identity. A mismatch is refused with
+// identity_mismatch and recorded (event and audit).
+func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) (Booking, error) {
+	if actor.Role != RoleClerk {
+		return Booking{}, Errorf(ErrForbidden, "only registration clerks check patients in")
+	}
+	b, err := s.Booking(ctx, actor, req.BookingID)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Status != StatusConfirmed {
+		return Booking{}, Errorf(ErrBookingNotActive, "the booking is %s", b.Status)
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(b.SessionID)
+	h, _ := cat.Hospital(b.HospitalID)
+	now := s.cfg.Now()
+	if !ok || h == nil || now.In(h.Location()).Format(time.DateOnly) != b.VisitDate || !now.Before(sess.EndsAt) {
+		return Booking{}, ErrCheckinClosed
+	}
+	got, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return Booking{}, err
+	}
+	onFile, err := s.store.IdentityOf(ctx, b.IdentityID)
+	if err != nil {
+		return Booking{}, err
+	}
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID,
+		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
+		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
+	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != string(onFile.NameHash) {
+		ev.Type, ev.Reason = EventRejected, ErrIdentityMismatch.Code
+		err := s.store.RecordStaffAction(ctx, ev, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
+			ActorRole: actor.Role, Action: "checkin_refused", Target: "booking:" + b.ID, Reason: ErrIdentityMismatch.Code})
+		if err != nil {
+			return Booking{}, err
+		}
+		return Booking{}, Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s)", onFile.NumberMasked, onFile.NameMasked)
+	}
+	ev.Type = EventCheckedIn
+	return s.store.CheckIn(ctx, b.ID, now, ev)
+}
+
+// Lookup is what the desk sees of a person: their masked identity and their
+// bookings from today on.
+type Lookup struct {
+	Identity Identity
+	Bookings []Booking
+}
+
+// LookupIdentity finds a person by ID document for the desk or the phone
+// operator. An unknown ID is patient_not_found.
+func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
+	if actor.Role != RoleClerk && actor.Role != RoleOperator {
+		return Lookup{}, ErrForbidden
+	}
+	id, err := identity.Parse(idType, idNumber)
+	switch {
+	case errors.Is(err, identity.ErrInvalidType):
+		return Lookup{}, ErrInvalidIDType
+	case err != nil:
+		return Lookup{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	}
+	who, err := s.store.IdentityByHash(ctx, s.keys.IDHash(id))
+	if errors.Is(err, ErrNotFound) {
+		return Lookup{}, ErrPatientNotFound
+	}
+	if err != nil {
+		return Lookup{}, err
+	}
+	today := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
+	bs, err := s.store.BookingsOfIdentity(ctx, who.ID, today)
+	if err != nil {
+		return Lookup{}, err
+	}
+	return Lookup{Identity: who, Bookings: bs}, nil
+}
+
+// ReissueRequest returns a booking's slot: a patient who did not come for
+// their time (a no-show, during the session), or a cancelled slot still
+// waiting out its delay.
+type ReissueRequest struct {
+	BookingID string
+	Reason    string
+	Origin    Origin
+}
+
+// Reissue gives a slot that its patient will not use to the session's
+// waitlist, else to the on-site pool, at once. A confirmed booking whose slot
+// time has passed without a check-in is marked a no-show first (it counts
+// toward a bar).
+func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) (Placement, error) {
+	if actor.Role != RoleClerk {
+		return Placement{}, Errorf(ErrForbidden, "only registration clerks reissue slots")
+	}
+	if len(req.Reason) < 2 {
+		return Placement{}, Errorf(ErrInvalidField, "a reason is required")
+	}
+	b, err := s.Booking(ctx, actor, req.BookingID)
+	if err != nil {
+		return Placement{}, err
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(b.SessionID)
+	now := s.cfg.Now()
+	if !ok || !now.Before(sess.EndsAt) {
+		return Placement{}, Errorf(ErrNotReissuable, "the session is over")
+	}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "reissue", Target: "booking:" + b.ID, Reason: req.Reason}
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, AccountID: b.AccountID,
+		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
+		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID, Reason: req.Reason})
+	to := Return{Reissue: true, To: ChannelOnsite, Placing: s.placing(sess)}
+	var pl Placement
+	switch b.Status {
+	case StatusConfirmed:
+		if now.Before(b.SlotStart) {
+			return Placement{}, Errorf(ErrNotReissuable, "the patient's time has not come yet")
+		}
+		noShow := ev
+		noShow.ID, noShow.Type, noShow.Reason = newID(), EventNoShow, "reissued at the desk"
+		bars, err := s.store.MarkNoShow(ctx, b.ID, now, s.cfg.NoShowRules, noShow, audit)
+		if err != nil {
+			return Placement{}, err
+		}
+		s.applyBars(context.WithoutCancel(ctx), bars)
+		if pl, err = s.adm.Return(ctx, HoldOf(b), to); err != nil {
+			return Placement{}, err
+		}
+	case StatusCancelled:
+		pl, err = s.adm.Place(ctx, DelayedSlot{HospitalID: b.HospitalID, SessionID: b.SessionID, SlotNo: b.SlotNo, Channel: b.Channel},
+			to.Placing, ChannelOnsite, false)
+		if err != nil {
+			return Placement{}, err
+		}
+		if pl.Outcome == PlacedGone {
+			return Placement{}, Errorf(ErrNotReissuable, "the cancelled slot was already given out")
+		}
+		if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
+			s.log.Warn("record reissue", "booking_id", b.ID, "err", err)
+		}
+	default:
+		return Placement{}, Errorf(ErrNotReissuable, "the booking is %s", b.Status)
+	}
+	if b.Status == StatusConfirmed {
+		if err := s.store.RecordEvent(ctx, ev); err != nil {
+			s.log.Warn("record reissue event", "booking_id", b.ID, "err", err)
+		}
+	}
+	s.settle(context.WithoutCancel(ctx), sess, b.SlotNo, ChannelOnsite, pl)
+	return pl, nil
+}
+
+// ExtraSlotsRequest adds slots (加号) to a session that a doctor authorised.
+type ExtraSlotsRequest struct {
+	SessionID    string
+	Count        int
+	Reason       string
+	AuthorisedBy string // the doctor who agreed to see more patients
+	Origin       Origin
+}
+
+// AddExtraSlots adds slots to a session's on-site pool, after its last slot.
+func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlotsRequest) ([]Slot, error) {
+	if actor.Role != RoleClerk {
+		return nil, Errorf(ErrForbidden, "only registration clerks add extra slots")
+	}
+	if req.Count < 1 || req.Count > 20 {
+		return nil, Errorf(ErrInvalidField, "count must be 1 to 20")
+	}
+	if len(req.Reason) < 2 || len(req.AuthorisedBy) < 2 {
+		return nil, Errorf(ErrInvalidField, "a reason and the authorising doctor are required")
+	}
+	if !isUUID(req.SessionID) {
+		return nil, ErrSessionNotFound
+	}
+	sess, ok := s.catalog.Load().Session(req.SessionID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.EndsAt) {
+		return nil, Errorf(ErrSessionClosed, "the session has ended")
+	}
+	step := 10 * time.Minute
+	if n := len(sess.Slots); n > 0 {
+		step = sess.Slots[n-1].EndsAt.Sub(sess.Slots[n-1].StartsAt)
+	}
+	reason := fmt.Sprintf("%s; authorised by %s", req.Reason, req.AuthorisedBy)
+	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, sess.EndsAt, sess.EndsAt.Add(step), now,
+		AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
+			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason)})
+	if err != nil {
+		return nil, err
+	}
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, SessionID: sess.ID, HospitalID: sess.HospitalID,
+		DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID,
+		Reason: fmt.Sprintf("extra_slots:%d; %s", req.Count, reason)})
+	if err := s.store.RecordEvent(ctx, ev); err != nil {
+		s.log.Warn("record extra slots event", "session_id", sess.ID, "err", err)
+	}
+	return added, s.reload(ctx, sess.ID)
+}
+
+// reload refreshes the catalog and rebuilds one session in Redis from SQL,
+// after its slots changed.
+func (s *Service) reload(ctx context.Context, sessionID string) error {
+	if _, err := s.Refresh(ctx); err != nil {
+		return err
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(sessionID)
+	if !ok {
+		return ErrSessionNotFound
+	}
+	return s.reconcile(ctx, cat, []*Session{sess})
+}
+
+// MovePoolRequest moves unsold slots of a session from one channel pool to
+// another (an admin, e.g. phone slots nobody booked, to on-site).
+type MovePoolRequest struct {
+	SessionID string
+	From, To  Channel
+	Count     int
+	Reason    string
+}
+
+// MovePool moves up to Count free slots; it returns the slots moved. Redis
+// moves them first (only free slots can move); SQL follows, and if SQL
+// refuses, Redis moves them back.
+func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest) ([]int, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators move channel pools")
+	}
+	if req.From == req.To || req.Count < 1 {
+		return nil, Errorf(ErrInvalidField, "move at least one slot between two different channels")
+	}
+	if len(req.Reason) < 2 {
+		return nil, Errorf(ErrInvalidField, "a reason is required")
+	}
+	if !isUUID(req.SessionID) {
+		return nil, ErrSessionNotFound
+	}
+	sess, ok := s.catalog.Load().Session(req.SessionID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	now := s.cfg.Now()
+	releaseAt := now
+	if q, ok := sess.Channel(req.To); ok {
+		releaseAt = q.ReleaseAt
+	}
+	moved, err := s.adm.MoveFree(ctx, sess, req.From, req.To, req.Count, releaseAt, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(moved) == 0 {
+		return nil, Errorf(ErrInvalidField, "the %s pool has no free slot", req.From)
+	}
+	err = s.store.MoveSlots(ctx, sess.ID, moved, req.From, req.To, releaseAt, AuditEntry{ID: newID(), TS: now,
+		ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID,
+		Reason: fmt.Sprintf("%d slots %s→%s: %s", len(moved), req.From, req.To, req.Reason)})
+	if err != nil {
+		if _, berr := s.adm.MoveFree(context.WithoutCancel(ctx), sess, req.To, req.From, 0, releaseAt, moved); berr != nil {
+			s.log.Warn("move slots back after SQL refused; reconciliation will", "session_id", sess.ID, "err", berr)
+		}
+		return nil, err
+	}
+	return moved, s.reload(ctx, sess.ID)
+}
+
+// MarkNoShows marks the bookings of ended sessions that nobody checked in
+// as no-shows and bars identities that crossed a threshold. Safe to run twice
+// and on several instances at once.
+func (s *Service) MarkNoShows(ctx context.Context) (int, []Bar, error) {
+	n, bars, err := s.store.MarkNoShows(ctx, s.cfg.Now(), s.cfg.NoShowRules)
+	if err != nil {
+		return 0, nil, err
+	}
+	s.applyBars(ctx, bars)
+	return n, bars, nil
+}

@@ -1,0 +1,237 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// The waitlist (候补) and returned slots.
+//
+// A slot its holder gives back (a cancellation, a desk reissue, a booking
+// cancelled by a confirmed scalper flag) never goes straight back to the open
+// market: Admission hands it, atomically, to the first eligible identity on
+// the session's waitlist; with no one eligible, a cancelled slot waits out a
+// random delay before it rejoins its pool (so a hand-off between a scalper
+// and a buyer, or a bot watching for returns, cannot time it), and a
+// reissued slot goes to the on-site pool at once. An identity on the
+// waitlist that was given a slot holds it like any admitted booking; its
+// booking is then committed in SQL (id = the entry's id) and confirmed.
+
+// JoinWaitlistRequest puts a patient on a sold-out session's waitlist.
+type JoinWaitlistRequest struct {
+	SessionID string
+	PatientID string
+	Origin    Origin
+}
+
+// JoinWaitlist puts one of the actor's patients on the waitlist of a session
+// whose online pool is sold out.
+func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlistRequest) (WaitlistEntry, error) {
+	if actor.Role != RolePatient {
+		return WaitlistEntry{}, Errorf(ErrForbidden, "patients join waitlists for the people on their list")
+	}
+	sess, _, err := s.bookableSession(req.SessionID, ChannelOnline)
+	if err != nil {
+		return WaitlistEntry{}, err
+	}
+	p, err := s.patientOf(ctx, actor, req.PatientID)
+	if err != nil {
+		return WaitlistEntry{}, err
+	}
+	rem, err := s.adm.Remaining(ctx, []*Session{sess})
+	if err != nil {
+		return WaitlistEntry{}, err
+	}
+	if rem[0][ChannelOnline] > 0 {
+		return WaitlistEntry{}, ErrSlotsAvailable
+	}
+	now := s.cfg.Now().Truncate(time.Microsecond)
+	e := WaitlistEntry{ID: newID(), SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: p.ID,
+		IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, CreatedAt: now}
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID,
+		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		DoctorID: sess.DoctorID, Channel: ChannelOnline})
+	e, err = s.store.AddWaitlist(ctx, e, ev)
+	if err != nil {
+		return WaitlistEntry{}, err
+	}
+	// SQL holds the entry; if Redis misses it, reconciliation appends it.
+	if _, err := s.adm.JoinWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+		s.log.Warn("join waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
+	}
+	return e, nil
+}
+
+// Waitlist lists the actor's waitlist entries, newest first.
+func (s *Service) Waitlist(ctx context.Context, actor Actor) ([]WaitlistEntry, error) {
+	return s.store.WaitlistOfAccount(ctx, actor.AccountID)
+}
+
+// LeaveWaitlist takes the actor's entry off its waitlist.
+func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o Origin) error {
+	if !isUUID(id) {
+		return ErrWaitlistNotFound
+	}
+	e, err := s.store.WaitlistEntry(ctx, id)
+	if err != nil {
+		return err
+	}
+	if e.AccountID != actor.AccountID {
+		return ErrWaitlistNotFound
+	}
+	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: actor.AccountID,
+		PatientID: e.PatientID, SessionID: e.SessionID, HospitalID: e.HospitalID, Reason: "left_waitlist"})
+	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev); err != nil {
+		return err
+	}
+	if err := s.adm.LeaveWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+		s.log.Warn("leave waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
+	}
+	return nil
+}
+
+// returnDelay picks when a returned slot with no one waiting rejoins its
+// pool: uniformly at random in the configured range.
+func (s *Service) returnDelay() time.Duration {
+	lo, hi := s.cfg.ReturnDelayMin, s.cfg.ReturnDelayMax
+	if hi <= lo {
+		return lo
+	}
+	return lo + rand.N(hi-lo)
+}
+
+// placing is what Admission needs to judge waitlisted identities for sess.
+func (s *Service) placing(sess *Session) Placing {
+	cat := s.catalog.Load()
+	h, _ := cat.Hospital(sess.HospitalID)
+	now := s.cfg.Now()
+	week, month := PeriodKeys(sess.VisitDate)
+	p := Placing{VisitDate: sess.VisitDate, DepartmentID: sess.DepartmentID, Week: week, Month: month,
+		Today: now.In(chinaStandardTime).Format(time.DateOnly), Policy: DefaultPolicy,
+		HoldFor: s.cfg.HoldFor, KeepUntil: s.keepUntil(sess, now)}
+	if h != nil {
+		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), h.Policy
+	}
+	return p
+}
+
+// returnSlot gives back a booking's slot and carries out where it went. It
+// logs rather than fails: the SQL change it follows is already committed,
+// and reconciliation repairs Redis.
+func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Return) {
+	r.Placing = s.placing(sess)
+	pl, err := s.adm.Return(ctx, HoldOf(b), r)
+	if err != nil {
+		s.log.Warn("return slot; reconciliation will", "booking_id", b.ID, "err", err)
+		return
+	}
+	s.settle(ctx, sess, b.SlotNo, b.Channel, pl)
+}
+
+// settle carries out a placement: the skipped entries are closed and the
+// entry that got the slot is promoted to a booking.
+func (s *Service) settle(ctx context.Context, sess *Session, slotNo int, ch Channel, pl Placement) {
+	if len(pl.Skipped) > 0 {
+		if err := s.store.CloseWaitlist(ctx, pl.Skipped, WaitlistSkipped, s.cfg.Now(), nil); err != nil &&
+			!errors.Is(err, ErrWaitlistNotWaiting) {
+			s.log.Warn("close skipped waitlist entries", "err", err)
+		}
+	}
+	if pl.Outcome == PlacedWaitlist {
+		s.promote(ctx, sess, Hold{HospitalID: sess.HospitalID, SessionID: sess.ID, BookingID: pl.Served, SlotNo: slotNo, Channel: ch})
+	}
+}
+
+// promote commits the booking of a waitlist entry that Admission gave a
+// slot (the hold h, whose booking id is the entry's id), then confirms it.
+// When the commit's outcome is unknown the hold stays pending and the
+// sweeper calls promote again.
+func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
+	e, err := s.store.WaitlistEntry(ctx, h.BookingID)
+	if err != nil {
+		s.log.Warn("promote waitlist entry; the sweeper will retry", "waitlist_id", h.BookingID, "err", err)
+		return
+	}
+	h.IdentityKey = e.IdentityKey
+	now := s.cfg.Now().Truncate(time.Microsecond)
+	slot, _ := sess.Slot(h.SlotNo)
+	b := Booking{ID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, SlotNo: h.SlotNo, SlotStart: slot.StartsAt,
+		SlotEnd: slot.EndsAt, PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey,
+		AccountID: e.AccountID, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now}
+	ev := Event{ID: newID(), TS: now, Type: EventBooked, AccountID: e.AccountID, PatientID: e.PatientID,
+		BookingID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		DoctorID: sess.DoctorID, Channel: h.Channel, Reason: "waitlist"}
+	err = s.store.PromoteWaitlist(ctx, b, ev)
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrWaitlistNotWaiting):
+		if _, gerr := s.store.Booking(ctx, e.ID); gerr == nil {
+			break // it was promoted before: only the confirm is left
+		}
+		// The patient left the waitlist in the meantime: the slot moves on.
+		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
+			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{Delay: s.returnDelay()})
+		return
+	case errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrUnavailable):
+		s.log.Warn("promote waitlist entry; the sweeper will retry", "waitlist_id", e.ID, "err", err)
+		return
+	default:
+		// SQL refused this identity (it booked the same day and department
+		// elsewhere): skip it and hand the slot on.
+		s.log.Warn("waitlist entry refused by SQL; skipped", "waitlist_id", e.ID, "err", err)
+		_ = s.store.CloseWaitlist(ctx, []string{e.ID}, WaitlistSkipped, now, nil)
+		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
+			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{Delay: s.returnDelay()})
+		return
+	}
+	if err := s.adm.Confirm(ctx, sess.HospitalID, e.ID); err != nil {
+		s.log.Warn("confirm waitlist booking", "booking_id", e.ID, "err", err)
+	}
+}
+
+// PlaceDelayed places returned slots whose random delay is over: waitlist
+// first, else back to their pool. It returns how many it placed.
+func (s *Service) PlaceDelayed(ctx context.Context) (int, error) {
+	cat := s.catalog.Load()
+	placed := 0
+	for _, h := range cat.Hospitals() {
+		due, err := s.adm.Delayed(ctx, h.ID, s.cfg.Now(), 200)
+		if err != nil {
+			return placed, err
+		}
+		for _, d := range due {
+			sess, ok := cat.Session(d.SessionID)
+			if !ok {
+				continue // not in the catalog yet, or long past: reconciliation decides
+			}
+			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, true)
+			if err != nil {
+				return placed, err
+			}
+			if pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist {
+				placed++
+			}
+			s.settle(ctx, sess, d.SlotNo, d.Channel, pl)
+		}
+	}
+	return placed, nil
+}
+
+// applyBars writes new bars into Admission in every hospital.
+func (s *Service) applyBars(ctx context.Context, bars []Bar) {
+	if len(bars) == 0 {
+		return
+	}
+	var ids []string
+	for _, h := range s.catalog.Load().Hospitals() {
+		ids = append(ids, h.ID)
+	}
+	for _, b := range bars {
+		if err := s.adm.Bar(ctx, ids, b.IdentityKey, b.Until); err != nil {
+			s.log.Warn("bar in redis; reconciliation will", "err", err)
+		}
+	}
+}

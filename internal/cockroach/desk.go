@@ -1,0 +1,414 @@
+package cockroach
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+// This file holds the SQL of the staff channels and the registration desk:
+// identities looked up by the desk, check-in, no-shows and bars, the
+// waitlist, extra slots and moving slots between channel pools.
+
+func scanIdentity(row pgx.Row) (booking.Identity, error) {
+	var i booking.Identity
+	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return i, booking.ErrNotFound
+	}
+	return i, err
+}
+
+// IdentityOf reads an identity's hashes and masked forms.
+func (s *Store) IdentityOf(ctx context.Context, id string) (_ booking.Identity, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return scanIdentity(s.db.pool.QueryRow(ctx, q("identity_full"), id))
+}
+
+// IdentityByHash finds an identity by its ID's keyed hash.
+func (s *Store) IdentityByHash(ctx context.Context, idHash []byte) (_ booking.Identity, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return scanIdentity(s.db.pool.QueryRow(ctx, q("identity_full_by_hash"), idHash))
+}
+
+// EnsureIdentity returns the identity with i's ID hash, inserting i if there
+// is none. A known identity with another name is ErrIdentityMismatch.
+func (s *Store) EnsureIdentity(ctx context.Context, i booking.Identity) (_ booking.Identity, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var out booking.Identity
+	err := s.db.Tx(ctx, "ensure_identity", func(tx pgx.Tx) error {
+		got, err := scanIdentity(tx.QueryRow(ctx, q("identity_full_by_hash"), i.IDHash))
+		switch {
+		case errors.Is(err, booking.ErrNotFound):
+			if _, err := tx.Exec(ctx, q("insert_identity"), i.ID, i.IDType, i.IDHash, i.NumberSealed, i.NumberMasked, i.NameHash, i.NameSealed, i.NameMasked); err != nil {
+				return err
+			}
+			out = i
+			return nil
+		case err != nil:
+			return err
+		case string(got.NameHash) != string(i.NameHash):
+			return booking.ErrIdentityMismatch
+		}
+		out = got
+		return nil
+	})
+	return out, err
+}
+
+// AccountHasIdentity reports whether an identity is on an account's list.
+func (s *Store) AccountHasIdentity(ctx context.Context, accountID, identityID string) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	err := s.db.pool.QueryRow(ctx, q("account_has_identity"), accountID, identityID).Scan(&n)
+	return n > 0, err
+}
+
+// BookingsOfIdentity lists an identity's bookings from a visit date on.
+func (s *Store) BookingsOfIdentity(ctx context.Context, identityID, fromDate string) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_identity"), identityID, fromDate)
+	return pgx.CollectRows(rows, scanBooking)
+}
+
+// CheckIn moves a confirmed booking to checked in, with its event.
+func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event) (_ booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "check_in", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("check_in"), id, at)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrBookingNotActive
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if err != nil {
+		return booking.Booking{}, err
+	}
+	return s.Booking(ctx, id)
+}
+
+// RecordStaffAction stores a staff action's event and audit entry together
+// (a refused check-in, a reissue).
+func (s *Store) RecordStaffAction(ctx context.Context, ev booking.Event, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "record_refusal", func(tx pgx.Tx) error {
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+func insertAudit(ctx context.Context, tx pgx.Tx, a booking.AuditEntry) error {
+	_, err := tx.Exec(ctx, q("insert_audit"), a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason)
+	return err
+}
+
+// barIfCrossed bars an identity when its no-shows in the window crossed a
+// threshold with the latest marked ones (marked of them). The trigger booking
+// keys the bar, so running this twice for one trigger bars once.
+func barIfCrossed(ctx context.Context, tx pgx.Tx, identityID, trigger string, marked int, now time.Time, rules booking.NoShowRules) (*booking.Bar, error) {
+	var n int
+	from := now.Add(-rules.Window).UTC().Format(time.DateOnly)
+	if err := tx.QueryRow(ctx, q("count_no_shows"), identityID, from).Scan(&n); err != nil {
+		return nil, err
+	}
+	step, ok := rules.Crossed(n-marked, n)
+	if !ok {
+		return nil, nil
+	}
+	bar := booking.Bar{IdentityID: identityID, NoShows: n, Until: now.Add(step.Bar), Trigger: trigger}
+	tag, err := tx.Exec(ctx, q("insert_bar"), trigger, identityID, n, bar.Until, now)
+	if err != nil || tag.RowsAffected() == 0 {
+		return nil, err
+	}
+	var idHash []byte
+	if err := tx.QueryRow(ctx, "SELECT id_hash FROM identities WHERE id = $1", identityID).Scan(&idHash); err != nil {
+		return nil, err
+	}
+	bar.IdentityKey = booking.IdentityKey(idHash)
+	return &bar, nil
+}
+
+// MarkNoShows marks every confirmed booking of a session that ended (within
+// the last week) as a no-show, writes their events, and bars identities that
+// crossed a threshold. Two runs at once mark and bar each booking once: the
+// SERIALIZABLE transaction makes one of them retry and find nothing.
+func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.NoShowRules) (_ int, _ []booking.Bar, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var marked int
+	var bars []booking.Bar
+	err := s.db.Tx(ctx, "mark_no_shows", func(tx pgx.Tx) error {
+		marked, bars = 0, bars[:0]
+		rows, _ := tx.Query(ctx, q("mark_no_shows"), now, now.Add(-7*24*time.Hour))
+		type noShow struct{ id, identity, session, hospital, dept, doctor, account, patient, channel string }
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (noShow, error) {
+			var n noShow
+			err := r.Scan(&n.id, &n.identity, &n.session, &n.hospital, &n.dept, &n.doctor, &n.account, &n.patient, &n.channel)
+			return n, err
+		})
+		if err != nil {
+			return err
+		}
+		marked = len(list)
+		perIdentity := map[string][]string{}
+		for _, n := range list {
+			perIdentity[n.identity] = append(perIdentity[n.identity], n.id)
+			ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: n.account,
+				PatientID: n.patient, BookingID: n.id, SessionID: n.session, HospitalID: n.hospital,
+				DepartmentID: n.dept, DoctorID: n.doctor, Channel: booking.Channel(n.channel)}
+			if err := insertEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		for identity, ids := range perIdentity {
+			bar, err := barIfCrossed(ctx, tx, identity, ids[len(ids)-1], len(ids), now, rules)
+			if err != nil {
+				return err
+			}
+			if bar != nil {
+				bars = append(bars, *bar)
+			}
+		}
+		return nil
+	})
+	return marked, bars, err
+}
+
+// MarkNoShow marks one confirmed booking as a no-show now (the desk, when a
+// patient did not come for their time), with its event and audit entry.
+func (s *Store) MarkNoShow(ctx context.Context, id string, now time.Time, rules booking.NoShowRules, ev booking.Event, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var bars []booking.Bar
+	err := s.db.Tx(ctx, "mark_no_show", func(tx pgx.Tx) error {
+		bars = bars[:0]
+		tag, err := tx.Exec(ctx, q("mark_no_show"), id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrBookingNotActive
+		}
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		var identityID string
+		if err := tx.QueryRow(ctx, "SELECT identity_id::TEXT FROM bookings WHERE id = $1", id).Scan(&identityID); err != nil {
+			return err
+		}
+		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, now, rules)
+		if bar != nil {
+			bars = append(bars, *bar)
+		}
+		return err
+	})
+	return bars, err
+}
+
+// ActiveBars lists the identities barred at now, with the latest end.
+func (s *Store) ActiveBars(ctx context.Context, now time.Time) (_ []booking.Bar, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("active_bars"), now)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Bar, error) {
+		var b booking.Bar
+		var idHash []byte
+		err := r.Scan(&idHash, &b.Until)
+		b.IdentityKey = booking.IdentityKey(idHash)
+		return b, err
+	})
+}
+
+func scanWaitlist(r pgx.CollectableRow) (booking.WaitlistEntry, error) {
+	var e booking.WaitlistEntry
+	var idHash []byte
+	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &e.PatientID, &e.IdentityID, &idHash, &e.AccountID, &e.Status, &e.CreatedAt)
+	e.IdentityKey = booking.IdentityKey(idHash)
+	return e, err
+}
+
+func waitlistQuery(clause string) string { return q("waitlist_rows") + "\n" + q(clause) }
+
+// AddWaitlist puts an identity on a session's waitlist with its event and
+// returns the entry with its position.
+func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.Event) (_ booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "add_waitlist", func(tx pgx.Tx) error {
+		var active int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE session_id = $1 AND identity_id = $2
+			AND status IN ('confirmed', 'checked_in')`, e.SessionID, e.IdentityID).Scan(&active); err != nil {
+			return err
+		}
+		if active > 0 {
+			return booking.ErrAlreadyBooked
+		}
+		if _, err := tx.Exec(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, e.PatientID, e.IdentityID, e.AccountID, e.CreatedAt); err != nil {
+			return err
+		}
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, q("waitlist_position"), e.SessionID, e.CreatedAt, e.ID).Scan(&e.Position)
+	})
+	if name, ok := uniqueViolation(err); ok && name == "waitlist_one_per_identity" {
+		return e, booking.ErrAlreadyWaitlisted
+	}
+	e.Status = booking.WaitlistWaiting
+	return e, err
+}
+
+// WaitlistEntry reads one entry, with its position while waiting.
+func (s *Store) WaitlistEntry(ctx context.Context, id string) (_ booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_entry"), id)
+	e, err := pgx.CollectExactlyOneRow(rows, scanWaitlist)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, booking.ErrWaitlistNotFound
+	}
+	if err == nil && e.Status == booking.WaitlistWaiting {
+		err = s.db.pool.QueryRow(ctx, q("waitlist_position"), e.SessionID, e.CreatedAt, e.ID).Scan(&e.Position)
+	}
+	return e, err
+}
+
+// WaitlistOfAccount lists an account's entries, newest first.
+func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string) (_ []booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_of_account"), accountID)
+	return pgx.CollectRows(rows, scanWaitlist)
+}
+
+// WaitingEntries lists a hospital's waiting entries, first in line first.
+func (s *Store) WaitingEntries(ctx context.Context, hospitalID string) (_ []booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_waiting"), hospitalID)
+	return pgx.CollectRows(rows, scanWaitlist)
+}
+
+// WaitlistStatuses reads the status of each entry id that exists.
+func (s *Store) WaitlistStatuses(ctx context.Context, ids []string) (_ map[string]string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	out := make(map[string]string, len(ids))
+	rows, _ := s.db.pool.Query(ctx, q("waitlist_statuses"), ids)
+	var id, st string
+	_, err := pgx.ForEachRow(rows, []any{&id, &st}, func() error {
+		out[id] = st
+		return nil
+	})
+	return out, err
+}
+
+// CloseWaitlist ends waiting entries (cancelled by their patient, or skipped
+// as no longer eligible), with an event when one is given.
+func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *booking.Event) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "close_waitlist", func(tx pgx.Tx) error {
+		closed := int64(0)
+		for _, id := range ids {
+			tag, err := tx.Exec(ctx, q("close_waitlist"), id, status, at)
+			if err != nil {
+				return err
+			}
+			closed += tag.RowsAffected()
+		}
+		if closed == 0 && len(ids) == 1 {
+			return booking.ErrWaitlistNotWaiting
+		}
+		if ev != nil {
+			return insertEvent(ctx, tx, *ev)
+		}
+		return nil
+	})
+}
+
+// PromoteWaitlist turns a waiting entry into its booking: the booking row
+// (whose id is the entry's), the entry served, the event. If the booking is
+// already there, it did commit before: nothing to do.
+func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "promote_waitlist", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("close_waitlist"), b.ID, booking.WaitlistServed, b.CreatedAt)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrWaitlistNotWaiting
+		}
+		if err := insertBooking(ctx, tx, b); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, ev)
+	})
+	if name, ok := uniqueViolation(err); ok {
+		switch name {
+		case "bookings_active_slot":
+			return booking.ErrSlotTaken
+		case "bookings_active_identity_day_department":
+			return booking.ErrQuotaDayDept
+		}
+	}
+	return err
+}
+
+// AddSlots appends extra slots (加号) to a session's channel pool, with the
+// audit entry of the clerk who added them.
+func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Channel, count int, start, end time.Time, releaseAt time.Time, a booking.AuditEntry) (_ []booking.Slot, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var added []booking.Slot
+	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
+		added = added[:0]
+		var last int
+		if err := tx.QueryRow(ctx, q("max_slot"), sessionID).Scan(&last); err != nil {
+			return err
+		}
+		for i := 1; i <= count; i++ {
+			sl := booking.Slot{No: last + i, Channel: ch, StartsAt: start, EndsAt: end}
+			if _, err := tx.Exec(ctx, q("insert_slot"), sessionID, sl.No, string(ch), start, end); err != nil {
+				return err
+			}
+			added = append(added, sl)
+		}
+		if _, err := tx.Exec(ctx, q("add_channel_quota"), sessionID, string(ch), count, releaseAt); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	return added, err
+}
+
+// MoveSlots moves free slots from one channel pool to another, with the
+// audit entry. A slot no longer in the from pool in SQL fails the move.
+func (s *Store) MoveSlots(ctx context.Context, sessionID string, slots []int, from, to booking.Channel, releaseAt time.Time, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "move_slots", func(tx pgx.Tx) error {
+		for _, n := range slots {
+			tag, err := tx.Exec(ctx, q("move_slot"), sessionID, n, string(to), string(from))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return booking.Errorf(booking.ErrInvalidField, "slot %d is not in the %s pool", n, from)
+			}
+		}
+		tag, err := tx.Exec(ctx, q("take_channel_quota"), sessionID, string(from), len(slots))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.Errorf(booking.ErrInvalidField, "the %s pool has fewer than %d slots", from, len(slots))
+		}
+		if _, err := tx.Exec(ctx, q("add_channel_quota"), sessionID, string(to), len(slots), releaseAt); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}

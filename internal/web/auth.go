@@ -1,0 +1,164 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The cookies. The session cookie holds the bearer token Service.Login
+// mints; it is HttpOnly (no script reads it) and SameSite=Strict (no other
+// site's page makes the browser send it). The device cookie is a random id
+// that goes into booking events as the device id, for scalper detection,
+// and is what a form's CSRF token binds to before sign-in. It is Lax, so a
+// link from the hospital's own website keeps it, while another site's POST
+// still arrives without it.
+const (
+	sessionCookie = "fairslot_session"
+	deviceCookie  = "fairslot_device"
+	csrfField     = "csrf"
+)
+
+// identify reads who is asking: the client address, the device cookie
+// (made on first sight), and the session cookie, verified with
+// Service.Authenticate. An expired or invalid session cookie is dropped and
+// the request goes on as anonymous; the pages that need a session then send
+// the browser to log in.
+func (c *Console) identify(r *request) {
+	rc := r.rc
+	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
+	peer = peer.Unmap()
+	r.origin.IP = peer.String()
+	r.secure = rc.IsTLS()
+	if c.trusted(peer) {
+		r.origin.IP = c.forwardedFor(rc, peer)
+		if strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https") {
+			r.secure = true
+		}
+	}
+
+	r.device = string(rc.Request.Header.Cookie(deviceCookie))
+	if !validDevice(r.device) {
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		r.device = hex.EncodeToString(b[:])
+		c.setCookie(r, deviceCookie, r.device, time.Now().AddDate(1, 0, 0), fasthttp.CookieSameSiteLaxMode)
+	}
+	r.origin.DeviceID = "web:" + r.device
+
+	tok := rc.Request.Header.Cookie(sessionCookie)
+	if len(tok) == 0 {
+		return
+	}
+	actor, err := c.svc.Authenticate(tok)
+	if err != nil {
+		c.clearSession(r)
+		r.expired = true
+		return
+	}
+	r.actor, r.session = actor, string(tok)
+}
+
+func validDevice(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// forwardedFor walks X-Forwarded-For from the right: the first address that
+// is not itself a trusted proxy is the client. The leftmost entry is
+// whatever the client chose to send.
+func (c *Console) forwardedFor(rc *fasthttp.RequestCtx, peer netip.Addr) string {
+	ip := peer.String()
+	xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
+	for xff != "" {
+		i := strings.LastIndexByte(xff, ',')
+		hop := strings.TrimSpace(xff[i+1:])
+		xff = xff[:max(i, 0)]
+		a, err := netip.ParseAddr(hop)
+		if err != nil {
+			break
+		}
+		ip = a.Unmap().String()
+		if !c.trusted(a.Unmap()) {
+			break
+		}
+	}
+	return ip
+}
+
+func (c *Console) trusted(a netip.Addr) bool {
+	for _, p := range c.opts.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// csrfToken is the token every form of this response carries: an HMAC of
+// the session token, or of the device id before sign-in. Another site can
+// neither read it nor compute it.
+func (c *Console) csrfToken(r *request) string {
+	m := hmac.New(sha256.New, c.csrfKey)
+	if r.signedIn() {
+		m.Write([]byte("session\x00" + r.session))
+	} else {
+		m.Write([]byte("device\x00" + r.device))
+	}
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// checkPost refuses a POST that another site may have made: one whose
+// Origin header, when present, is not this host, or whose CSRF token does
+// not match the session (or, before sign-in, the device).
+func (c *Console) checkPost(r *request) error {
+	if o := r.rc.Request.Header.Peek("Origin"); len(o) > 0 {
+		u, err := url.Parse(string(o))
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, string(r.rc.Host())) {
+			return errForeignOrigin
+		}
+	}
+	got := r.rc.PostArgs().Peek(csrfField)
+	if len(got) == 0 || !hmac.Equal(got, []byte(c.csrfToken(r))) {
+		return errBadCSRF
+	}
+	return nil
+}
+
+// setSession keeps a fresh login's token in the session cookie until the
+// token expires.
+func (c *Console) setSession(r *request, tok booking.Token) {
+	c.setCookie(r, sessionCookie, tok.Token, tok.ExpiresAt, fasthttp.CookieSameSiteStrictMode)
+}
+
+// clearSession tells the browser to forget the session cookie.
+func (c *Console) clearSession(r *request) {
+	c.setCookie(r, sessionCookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
+	r.session, r.actor = "", booking.Actor{}
+}
+
+func (c *Console) setCookie(r *request, name, value string, expires time.Time, sameSite fasthttp.CookieSameSite) {
+	ck := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(ck)
+	ck.SetKey(name)
+	ck.SetValue(value)
+	ck.SetPath("/")
+	ck.SetHTTPOnly(true)
+	ck.SetSameSite(sameSite)
+	ck.SetSecure(r.secure)
+	ck.SetExpire(expires)
+	r.rc.Response.Header.SetCookie(ck)
+}

@@ -1,0 +1,306 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// chromiumPath is Debian's Chromium, which `make test` installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// TestPatientJourneyInBrowser drives headless Chromium through the patient
+// console over a real Service: create an account, log out and in, add a
+// family member, find a session, book it, see it, cancel it. It checks the
+// DOM at each step, SQL and the Service at the end, and saves a screenshot
+// of each main step (FAIRSLOT_SCREENSHOTS, default docs/screenshots/tmp/).
+func TestPatientJourneyInBrowser(t *testing.T) {
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Fatalf("Chromium is missing (%v): run the tests with `make test`, which installs Debian's chromium, "+
+			"or `apt-get install chromium`", err)
+	}
+	s := newSite(t)
+	shots := screenshotDir(t)
+
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Chromium may reach nothing here: no background traffic.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	defer cancelTab()
+	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelTime()
+
+	b := &tab{t: t, ctx: ctx, base: s.base, shots: shots}
+	phone, password := newPhone(), "correct horse battery"
+	idNumber, name, patientPhone := residentID(2024), "王小明", "13812345678"
+
+	// 1. The landing page links to the patient console, which asks to log in.
+	b.open("/")
+	b.contains("#console-patient", "Patient")
+	b.shot("01-landing")
+	b.click("#console-patient", "/patient/login")
+
+	// 2. Create an account: it logs in and asks for family members.
+	b.click("#register-link", "/patient/register")
+	b.fill("#register-form input[name=phone]", phone)
+	b.fill("#register-form input[name=password]", password)
+	b.fill("#register-form input[name=password2]", password)
+	b.shot("02-register")
+	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.contains("#flash", "Your account is ready")
+
+	// 3. Log out, then log in again.
+	b.click("#logout", "/patient/login?m=loggedout")
+	b.contains("#flash", "logged out")
+	b.fill("#login-form input[name=phone]", phone)
+	b.fill("#login-form input[name=password]", password)
+	b.shot("03-login")
+	b.click("#login-form button[type=submit]", "/patient")
+	b.contains("main h1", "Welcome")
+
+	// 4. Add a family member: shown masked only.
+	b.click(`nav a[href="/patient/family"]`, "/patient/family")
+	b.fill("#family-form input[name=id_number]", idNumber)
+	b.fill("#family-form input[name=name]", name)
+	b.fill("#family-form input[name=phone]", patientPhone)
+	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))
+	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
+	b.contains("#flash", "Family member added")
+	b.contains("#family", "王*明")
+	b.contains("#family", "110***********"+idNumber[14:])
+	b.contains("#family", "138****5678")
+	b.shot("04-family")
+	b.hidden(idNumber, name, patientPhone)
+
+	// 5. Find a session: hospital (the only one, chosen already) →
+	// department → date.
+	b.click(`nav a[href="/patient/sessions"]`, "/patient/sessions")
+	b.contains("#hospitals .chip.on", s.hospital.Name)
+	b.clickText("#departments a", "Cardiology", "department="+s.cardiology.ID)
+	b.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
+	card := "#s-" + s.open.ID
+	b.contains(card, "李明 Li Ming")
+	b.contains(card, "上午 Morning")
+	b.contains(card+" tr.online", "6 / 6")
+	b.contains("#s-"+s.closed.ID, "未放号 Opens")
+	b.shot("05-sessions")
+	b.phoneShot("05-sessions-phone")
+
+	// 6. Book it for the family member.
+	b.click(card+" form.book button[type=submit]", "/patient/bookings?")
+	b.contains("#flash", "Booked")
+	b.contains("#bookings .booking.hl", "李明 Li Ming")
+	b.contains("#bookings .booking.hl .status", "Confirmed")
+	b.contains("#bookings .booking.hl .patient", "王*明")
+	b.shot("06-booked")
+
+	// The session now shows one online slot fewer.
+	b.open("/patient/sessions?hospital=" + s.hospital.ID + "&department=" + s.cardiology.ID + "&date=" + s.tomorrow)
+	b.contains(card+" tr.online", "5 / 6")
+
+	// 7. Cancel it.
+	b.open("/patient/bookings")
+	b.click("#bookings .booking form.cancel button", "/patient/bookings?")
+	b.contains("#flash", "cancelled")
+	b.contains("#bookings .booking.hl .status", "Cancelled")
+	b.shot("07-cancelled")
+	b.hidden(idNumber, name, patientPhone)
+
+	// The booking is in SQL, cancelled, with its events, and Redis agrees.
+	var id, status string
+	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id::text, status FROM bookings WHERE session_id = $1`, s.open.ID).Scan(&id, &status), "read booking")
+	if status != string(booking.StatusCancelled) {
+		t.Errorf("booking %s is %s in SQL, want cancelled", id, status)
+	}
+	if n := s.count(`SELECT count(*) FROM bookings`); n != 1 {
+		t.Errorf("got %d bookings in SQL, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type IN ('booked', 'cancelled') AND device_id LIKE 'web:%'`, id); n != 2 {
+		t.Errorf("got %d booked/cancelled events from the web device, want 2", n)
+	}
+	problems, err := s.svc.Check(ctx)
+	testenv.Must(t, err, "check")
+	if len(problems) > 0 {
+		t.Errorf("Redis and SQL disagree:\n%s", strings.Join(problems, "\n"))
+	}
+	views, err := s.svc.Sessions(ctx, s.hospital.ID, s.tomorrow, s.cardiology.ID)
+	testenv.Must(t, err, "sessions")
+	for _, v := range views {
+		if v.ID == s.open.ID && v.Remaining[booking.ChannelOnline] != 6 {
+			t.Errorf("session has %d online slots left after the cancel, want 6", v.Remaining[booking.ChannelOnline])
+		}
+	}
+}
+
+// screenshotDir is FAIRSLOT_SCREENSHOTS, or docs/screenshots/tmp/ of the
+// repository (git ignores it).
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("FAIRSLOT_SCREENSHOTS")
+	if dir == "" {
+		root, err := filepath.Abs(filepath.Join("..", ".."))
+		testenv.Must(t, err, "repository root")
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+			t.Fatalf("no go.mod at %s: set FAIRSLOT_SCREENSHOTS", root)
+		}
+		dir = filepath.Join(root, "docs", "screenshots", "tmp")
+	}
+	testenv.Must(t, os.MkdirAll(dir, 0o755), "make screenshot folder")
+	return dir
+}
+
+// tab is the browser tab a test drives, with steps that fail the test.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+}
+
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *tab) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path))
+}
+
+// click clicks an element and waits until the tab is at the address the
+// click leads to (see arrived) and the new page is loaded.
+func (b *tab) click(sel, want string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	b.waitFor(want)
+}
+
+// clickText clicks the first element matching sel whose text contains text.
+func (b *tab) clickText(sel, text, want string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { for (const e of document.querySelectorAll(%q)) { if (e.textContent.includes(%q)) { e.click(); return true } } return false })()`, sel, text)
+	clicked, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+	if err != nil || !clicked {
+		b.t.Fatalf("click %s containing %q: %v (found: %v)", sel, text, err, clicked)
+	}
+	b.waitFor(want)
+}
+
+func (b *tab) waitFor(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		loc, err := chromedp.Run(b.ctx, chromedp.Location())
+		if err == nil && arrived(loc, want) {
+			if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
+				b.t.Fatalf("wait for %s to load: %v", loc, err)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))
+			b.t.Fatalf("the tab is at %q, want an address containing %q\n%s", loc, want, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// arrived reports whether the tab's address loc is the one wanted: want
+// "/a/b" is exactly that path and query, "/a/b?" any query of it, and
+// anything else a part of the address.
+func arrived(loc, want string) bool {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return false
+	}
+	uri := u.RequestURI()
+	switch {
+	case strings.HasSuffix(want, "?"):
+		return strings.HasPrefix(uri, want)
+	case strings.HasPrefix(want, "/"):
+		return uri == want
+	}
+	return strings.Contains(uri, want)
+}
+
+func (b *tab) fill(sel, value string) {
+	b.t.Helper()
+	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
+}
+
+// contains checks the visible text of the first element matching sel.
+func (b *tab) contains(sel, want string) {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("read %s: %v", sel, err)
+	}
+	if !strings.Contains(got, want) {
+		b.t.Errorf("%s reads %q, want it to contain %q", sel, got, want)
+	}
+}
+
+// hidden checks the whole DOM for values that must never be shown.
+func (b *tab) hidden(values ...string) {
+	b.t.Helper()
+	html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if err != nil {
+		b.t.Fatalf("read the page: %v", err)
+	}
+	for _, v := range values {
+		if strings.Contains(html, v) {
+			b.t.Errorf("the page shows %q in clear", v)
+		}
+	}
+}
+
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(b.shots, name+".png")
+	testenv.Must(b.t, os.WriteFile(path, png, 0o644), "write %s", path)
+	b.t.Logf("screenshot: %s", path)
+}
+
+// phoneShot takes a screenshot at a phone's width, then goes back to the
+// desk's 1280×800.
+func (b *tab) phoneShot(name string) {
+	b.t.Helper()
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	b.shot(name)
+	b.do("emulate the desk", chromedp.EmulateViewport(1280, 800))
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// statusOf maps an error kind to the status of the page that shows it; the
+// same table as the API's, so a browser and a client see the same answer.
+var statusOf = map[booking.Kind]int{
+	booking.KindInternal:        fasthttp.StatusInternalServerError,
+	booking.KindInvalid:         fasthttp.StatusBadRequest,
+	booking.KindUnauthenticated: fasthttp.StatusUnauthorized,
+	booking.KindForbidden:       fasthttp.StatusForbidden,
+	booking.KindNotFound:        fasthttp.StatusNotFound,
+	booking.KindConflict:        fasthttp.StatusConflict,
+	booking.KindRule:            fasthttp.StatusUnprocessableEntity,
+	booking.KindRateLimited:     fasthttp.StatusTooManyRequests,
+	booking.KindUnavailable:     fasthttp.StatusServiceUnavailable,
+}
+
+// The console's own errors, in the domain's shape so they render like any
+// other.
+var (
+	errInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	errPageNotFound     = &booking.Error{Kind: booking.KindNotFound, Code: "page_not_found", Message: "no such page"}
+	errMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this page does not take that method"}
+	errBadCSRF          = &booking.Error{Kind: booking.KindForbidden, Code: "csrf_failed", Message: "the form could not be verified (it may have expired); go back, reload the page and try again"}
+	errForeignOrigin    = &booking.Error{Kind: booking.KindForbidden, Code: "foreign_origin", Message: "the form was sent from another site"}
+	errPasswordsDiffer  = &booking.Error{Kind: booking.KindInvalid, Code: "passwords_differ", Message: "the two passwords differ"}
+)
+
+func errWrongConsole(c *console, r booking.Role) *booking.Error {
+	return &booking.Error{Kind: booking.KindForbidden, Code: "wrong_console",
+		Message: fmt.Sprintf("the %s console is not for %s accounts; log out and sign in with another account", c.Name, r)}
+}
+
+// pageError is an error as a page shows it: the domain's message, a Chinese
+// rendering of its code when there is one, and the code itself, small.
+type pageError struct {
+	Code    string
+	Message string
+	ZH      string
+}
+
+// publicError splits err into what the page may show and its status. An
+// error that is not a *booking.Error is internal: the page says something
+// went wrong and the detail is logged, once. Unavailable and internal domain
+// errors wrap a cause worth logging too.
+func (c *Console) publicError(r *request, err error) (*pageError, int) {
+	e, ok := booking.AsError(err)
+	if !ok {
+		e = errInternal
+	}
+	if !ok || e.Kind == booking.KindUnavailable || e.Kind == booking.KindInternal {
+		route := ""
+		if r != nil && r.route != nil {
+			route = r.route.pattern
+		}
+		c.log.Error("web request failed", "route", route, "code", e.Code, "err", err)
+	}
+	status := statusOf[e.Kind]
+	if status == 0 {
+		status = fasthttp.StatusInternalServerError
+	}
+	return &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code)}, status
+}
+
+// zhMessage is the Chinese line shown above the domain's English message.
+// The domain's messages can be more specific than these (which rule, which
+// release time); both are shown.
+func zhMessage(code string) string {
+	return zhMessages[code]
+}
+
+var zhMessages = map[string]string{
+	"internal":             "系统出错，未做任何预约，请稍后再试。",
+	"page_not_found":       "页面不存在。",
+	"method_not_allowed":   "不支持此操作。",
+	"csrf_failed":          "表单已失效，请返回并刷新页面后重试。",
+	"foreign_origin":       "请求来自其他网站，已拒绝。",
+	"passwords_differ":     "两次输入的密码不一致。",
+	"wrong_console":        "此账号不能使用本控制台，请退出后换账号登录。",
+	"invalid_field":        "有必填项未填写或格式不对。",
+	"invalid_id_type":      "证件类型不正确。",
+	"invalid_id_number":    "证件号码无效。",
+	"invalid_name":         "姓名无效。",
+	"invalid_phone":        "手机号无效，请填写大陆手机号。",
+	"weak_password":        "密码须为 8 到 72 个字符。",
+	"invalid_date":         "日期格式应为 年-月-日。",
+	"invalid_token":        "登录已失效，请重新登录。",
+	"token_expired":        "登录已过期，请重新登录。",
+	"unauthenticated":      "请先登录。",
+	"invalid_credentials":  "手机号或密码错误。",
+	"forbidden":            "无权进行此操作。",
+	"channel_forbidden":    "此渠道不能预约。",
+	"account_blocked":      "账号已被停用。",
+	"not_found":            "找不到该记录。",
+	"hospital_not_found":   "找不到该医院。",
+	"session_not_found":    "找不到该出诊。",
+	"patient_not_found":    "找不到该就诊人。",
+	"booking_not_found":    "找不到该预约。",
+	"sold_out":             "号源已约满。",
+	"already_booked":       "该就诊人已预约本次出诊。",
+	"phone_taken":          "该手机号已注册。",
+	"patient_exists":       "该就诊人已在列表中。",
+	"identity_taken":       "该证件已是另一账号的本人。",
+	"self_exists":          "本账号已有“本人”。",
+	"booking_not_active":   "该预约已不是有效状态。",
+	"request_in_progress":  "请求正在处理中，请稍候。",
+	"not_released":         "号源尚未开放。",
+	"channel_closed":       "本次出诊没有网上号源。",
+	"session_closed":       "出诊已开始或已结束。",
+	"lottery_release":      "本次出诊以摇号方式放号。",
+	"patient_barred":       "该就诊人暂停预约。",
+	"quota_day_department": "同一就诊人同一天同一科室只能预约一次。",
+	"quota_day":            "该就诊人当天的预约已达上限。",
+	"quota_week":           "该就诊人本周的预约已达上限。",
+	"quota_month":          "该就诊人本月的预约已达上限。",
+	"too_many_patients":    "就诊人数量已达上限。",
+	"phone_limit":          "该手机号关联的账号已达上限。",
+	"identity_mismatch":    "姓名与证件登记信息不符。",
+	"rate_limited":         "请求过于频繁，请稍后再试。",
+	"unavailable":          "系统繁忙，未做任何预约，请稍后再试。",
+}

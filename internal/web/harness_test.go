@@ -1,0 +1,292 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/admission"
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/identity"
+	"fairslot/internal/testenv"
+)
+
+// These tests run the console over a real Service: the admission gate on the
+// test Redis and the store on a PostgreSQL database of the test's own, as
+// cmd/fairslot wires them. They fail, never skip, without those services.
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// logBuffer keeps the logs of the Service and the console: shown when a
+// test fails, and searched for identities that must never be logged.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// site is the console served on a loopback port over a real Service and a
+// seeded schedule.
+type site struct {
+	t    *testing.T
+	svc  *booking.Service
+	db   *cockroach.DB
+	base string
+	logs *logBuffer
+
+	hospital    booking.Hospital
+	cardiology  booking.Department
+	dermatology booking.Department
+	tomorrow    string
+	// open is tomorrow morning's cardiology session, released an hour ago;
+	// closed is tomorrow afternoon's, whose online pool opens in two days.
+	open, closed booking.Session
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	ctx := t.Context()
+	db := testenv.DB(t)
+	probe, prefix := testenv.Redis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: probe.Options().Addr, MaxRetries: 2})
+	t.Cleanup(func() { rdb.Close() })
+	gate := admission.New(rdb, prefix, prometheus.NewRegistry())
+	testenv.Must(t, gate.Preload(ctx), "preload scripts")
+
+	master := make([]byte, identity.KeySize)
+	_, _ = rand.Read(master)
+	keys, err := identity.NewKeyring(master)
+	testenv.Must(t, err, "keyring")
+	logs := &logBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service and console log:\n%s", logs)
+		}
+	})
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000}, cockroach.NewStore(db), gate, keys, log.With("component", "booking"))
+	testenv.Must(t, err, "new service")
+
+	s := &site{t: t, svc: svc, db: db, logs: logs}
+	s.seed(ctx)
+
+	csrfKey := make([]byte, 32)
+	_, _ = rand.Read(csrfKey)
+	console := New(svc, log.With("component", "web"), Options{CSRFKey: csrfKey})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "listen")
+	srv := &fasthttp.Server{Handler: console.Handler, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.ShutdownWithContext(ctx); err != nil {
+			t.Errorf("shut down the console: %v", err)
+		}
+		<-done
+	})
+	s.base = "http://" + ln.Addr().String()
+	return s
+}
+
+// seed stores one hospital with two departments: tomorrow's sessions in
+// cardiology (one open for online booking, one not yet released) and in
+// dermatology, and one the day after.
+func (s *site) seed(ctx context.Context) {
+	t := s.t
+	tag := testenv.Token()
+	s.hospital = booking.Hospital{ID: booking.NewID(), Name: "测试医院 Test Hospital " + tag, TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	s.cardiology = booking.Department{ID: booking.NewID(), HospitalID: s.hospital.ID, Name: "心内科 Cardiology"}
+	s.dermatology = booking.Department{ID: booking.NewID(), HospitalID: s.hospital.ID, Name: "皮肤科 Dermatology"}
+	doctors := []booking.Doctor{
+		{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.cardiology.ID, Name: "李明 Li Ming", Title: "主任医师 Chief physician"},
+		{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.cardiology.ID, Name: "陈静 Chen Jing", Title: "副主任医师 Associate chief"},
+		{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.dermatology.ID, Name: "王芳 Wang Fang", Title: "主治医师 Attending"},
+	}
+	now := time.Now()
+	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+1, 0, 0, 0, 0, shanghai)
+	s.tomorrow = day.Format(time.DateOnly)
+	released, later := now.Add(-time.Hour), now.Add(48*time.Hour)
+	build := func(doc booking.Doctor, day time.Time, period string, from, to time.Duration, online time.Time) booking.Session {
+		ss, err := booking.BuildSession(booking.SessionSpec{
+			HospitalID: s.hospital.ID, DepartmentID: doc.DepartmentID, DoctorID: doc.ID,
+			VisitDate: day.Format(time.DateOnly), Period: period, StartsAt: day.Add(from), EndsAt: day.Add(to),
+			Quotas: []booking.ChannelQuota{
+				{Channel: booking.ChannelOnline, Quota: 6, ReleaseAt: online},
+				{Channel: booking.ChannelPhone, Quota: 4, ReleaseAt: released},
+				{Channel: booking.ChannelOnsite, Quota: 4, ReleaseAt: day.Add(7 * time.Hour)},
+			},
+		})
+		testenv.Must(t, err, "build session")
+		return ss
+	}
+	s.open = build(doctors[0], day, "morning", 8*time.Hour, 12*time.Hour, released)
+	s.closed = build(doctors[1], day, "afternoon", 14*time.Hour, 17*time.Hour, later)
+	sch := booking.Schedule{
+		Hospitals:   []booking.Hospital{s.hospital},
+		Departments: []booking.Department{s.cardiology, s.dermatology},
+		Doctors:     doctors,
+		Sessions: []booking.Session{
+			s.open, s.closed,
+			build(doctors[2], day, "morning", 8*time.Hour, 12*time.Hour, released),
+			build(doctors[0], day.AddDate(0, 0, 1), "morning", 8*time.Hour, 12*time.Hour, released),
+		},
+	}
+	testenv.Must(t, s.svc.SaveSchedule(ctx, sch), "save schedule")
+}
+
+// count runs a counting query on the test's database.
+func (s *site) count(query string, args ...any) int {
+	s.t.Helper()
+	var n int
+	testenv.Must(s.t, s.db.Pool().QueryRow(context.Background(), query, args...).Scan(&n), "count: %s", query)
+	return n
+}
+
+// client is a browser without a browser: a cookie jar, and redirects left
+// for the test to see.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func (s *site) client() *client {
+	jar, err := cookiejar.New(nil)
+	testenv.Must(s.t, err, "cookie jar")
+	return &client{t: s.t, base: s.base, http: &http.Client{
+		Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// page is one answer: status, body, and where a redirect points.
+type answer struct {
+	status   int
+	body     string
+	location string
+	cookies  []*http.Cookie
+}
+
+func (c *client) do(method, path string, form url.Values, headers ...string) answer {
+	c.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	testenv.Must(c.t, err, "new request")
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.http.Do(req)
+	testenv.Must(c.t, err, "%s %s", method, path)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	testenv.Must(c.t, err, "read %s %s", method, path)
+	return answer{status: resp.StatusCode, body: string(b), location: resp.Header.Get("Location"), cookies: resp.Cookies()}
+}
+
+func (c *client) get(path string) answer { return c.do("GET", path, nil) }
+
+// post sends a form; headers are name, value pairs.
+func (c *client) post(path string, form url.Values, headers ...string) answer {
+	return c.do("POST", path, form, headers...)
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf loads a page and returns the CSRF token of its forms.
+func (c *client) csrf(path string) string {
+	c.t.Helper()
+	a := c.get(path)
+	m := csrfRE.FindStringSubmatch(a.body)
+	if a.status != 200 || m == nil {
+		c.t.Fatalf("GET %s: %d, want 200 with a CSRF token\n%s", path, a.status, a.body)
+	}
+	return m[1]
+}
+
+// signUp creates an account through the register form, which also logs in.
+func (c *client) signUp(phone, password string) {
+	c.t.Helper()
+	tok := c.csrf("/patient/register")
+	a := c.post("/patient/register", url.Values{"csrf": {tok}, "phone": {phone}, "password": {password}, "password2": {password}, "idem": {"k-" + phone}})
+	if a.status != 303 || a.location != "/patient/family?ok=welcome" {
+		c.t.Fatalf("register: %d → %q, want 303 → /patient/family?ok=welcome\n%s", a.status, a.location, a.body)
+	}
+}
+
+// addFamily adds a family member through the form.
+func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
+	c.t.Helper()
+	f := url.Values{"csrf": {c.csrf("/patient/family")}, "id_type": {"resident_id"}, "id_number": {idNumber}, "name": {name}, "phone": {phone}, "idem": {booking.NewID()}}
+	if self {
+		f.Set("self", "1")
+	}
+	return c.post("/patient/family", f)
+}
+
+var phoneSeq struct {
+	mu sync.Mutex
+	n  int
+}
+
+// newPhone returns a mainland mobile number not used by another test of
+// this run (each test has its own database; this keeps logs readable).
+func newPhone() string {
+	phoneSeq.mu.Lock()
+	defer phoneSeq.mu.Unlock()
+	phoneSeq.n++
+	return fmt.Sprintf("139%08d", time.Now().UnixNano()%1e6*100+int64(phoneSeq.n%100))
+}
+
+// residentID makes the n-th valid 18-character resident ID (GB 11643).
+func residentID(n int) string {
+	birth := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%9000)
+	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), n%900+100)
+	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i, w := range weights {
+		sum += int(body[i]-'0') * w
+	}
+	return body + string("10X98765432"[sum%11])
+}

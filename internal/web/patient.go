@@ -1,0 +1,357 @@
+package web
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The patient console: sign-in and account creation, the family list
+// (就诊人), browsing hospital → department → date → sessions, booking, and
+// the patient's bookings with cancel. Every page shows names, ID numbers and
+// phones only in the masked forms the Service returns; a form that failed
+// is shown again without what was typed into those fields.
+
+// formFailed shows a form's page again with err on it, with the status of
+// the error's kind.
+func (c *Console) formFailed(r *request, name string, p page, err error) error {
+	pe, status := c.publicError(r, err)
+	p.Error = pe
+	return c.render(r, status, name, p)
+}
+
+type loginData struct {
+	FormKey string // for the register form's idempotency key
+}
+
+func (c *Console) loginPage(r *request) error {
+	if r.signedIn() && patientConsole.admits(r.actor.Role) {
+		c.redirect(r, "/patient")
+		return nil
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/login", page{Title: "登录 Log in", Flash: flashes[r.query("m")]})
+}
+
+func (c *Console) login(r *request) error {
+	p := page{Title: "登录 Log in"}
+	phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
+	if phone == "" || password == "" {
+		return c.formFailed(r, "patient/login", p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
+	}
+	tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
+	if err != nil {
+		return c.formFailed(r, "patient/login", p, err)
+	}
+	if err := c.startSession(r, tok); err != nil {
+		return c.formFailed(r, "patient/login", p, err)
+	}
+	c.redirect(r, "/patient")
+	return nil
+}
+
+// startSession sets the session cookie for a token, if its role may use the
+// patient console.
+func (c *Console) startSession(r *request, tok booking.Token) error {
+	actor, err := c.svc.Authenticate([]byte(tok.Token))
+	if err != nil {
+		return err
+	}
+	if !patientConsole.admits(actor.Role) {
+		return errWrongConsole(patientConsole, actor.Role)
+	}
+	c.setSession(r, tok)
+	return nil
+}
+
+func (c *Console) registerPage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/register", page{Title: "注册 Create account", Data: loginData{FormKey: newFormKey()}})
+}
+
+func (c *Console) register(r *request) error {
+	p := page{Title: "注册 Create account", Data: loginData{FormKey: newFormKey()}}
+	phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
+	if phone == "" || password == "" {
+		return c.formFailed(r, "patient/register", p, booking.Errorf(booking.ErrInvalidField, "enter a phone number and a password"))
+	}
+	if password != r.form("password2") {
+		return c.formFailed(r, "patient/register", p, errPasswordsDiffer)
+	}
+	if _, err := c.svc.CreateAccount(r.ctx, phone, password, formKey(r), r.origin); err != nil {
+		return c.formFailed(r, "patient/register", p, err)
+	}
+	tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
+	if err != nil {
+		return c.formFailed(r, "patient/register", p, err)
+	}
+	if err := c.startSession(r, tok); err != nil {
+		return c.formFailed(r, "patient/register", p, err)
+	}
+	c.redirect(r, "/patient/family?ok=welcome")
+	return nil
+}
+
+// formKey is the idempotency key a form carries, bounded like the API's.
+func formKey(r *request) string {
+	k := r.form("idem")
+	return k[:min(len(k), 64)]
+}
+
+func (c *Console) logout(r *request) error {
+	c.clearSession(r)
+	c.redirect(r, "/patient/login?m=loggedout")
+	return nil
+}
+
+type homeData struct {
+	Patients int
+	Upcoming []bookingRow
+}
+
+func (c *Console) patientHome(r *request) error {
+	ps, err := c.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return err
+	}
+	bs, err := c.svc.Bookings(r.ctx, r.actor)
+	if err != nil {
+		return err
+	}
+	d := homeData{Patients: len(ps)}
+	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
+	for _, b := range bs {
+		if b.Status.Active() && b.SlotEnd.After(now) {
+			d.Upcoming = append(d.Upcoming, bookingRowOf(cat, b, names, now, ""))
+		}
+	}
+	// Soonest first; the Service lists newest bookings first.
+	slices.SortFunc(d.Upcoming, func(a, b bookingRow) int { return strings.Compare(a.Date+a.Time, b.Date+b.Time) })
+	return c.render(r, fasthttp.StatusOK, "patient/home", page{Title: "首页 Home", Nav: "home", Data: d})
+}
+
+func maskedNames(ps []booking.Patient) map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p.ID] = p.MaskedName
+	}
+	return m
+}
+
+type familyData struct {
+	Patients []patientView
+	IDTypes  []idType
+	// What the failed form keeps: the document type and the self box,
+	// never the number, the name or the phone.
+	IDType  string
+	Self    bool
+	HasSelf bool
+	FormKey string
+}
+
+func (c *Console) familyData(r *request) (familyData, error) {
+	ps, err := c.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return familyData{}, err
+	}
+	d := familyData{Patients: patientViews(ps), IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey()}
+	d.HasSelf = slices.ContainsFunc(ps, func(p booking.Patient) bool { return p.IsSelf })
+	return d, nil
+}
+
+func (c *Console) familyPage(r *request) error {
+	d, err := c.familyData(r)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/family", page{Title: "就诊人 Family", Nav: "family", Flash: flashes[r.query("ok")], Data: d})
+}
+
+func (c *Console) addFamily(r *request) error {
+	req := booking.AddPatientRequest{
+		IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: r.form("name"),
+		Phone: strings.TrimSpace(r.form("phone")), IsSelf: r.form("self") != "", IdempotencyKey: formKey(r),
+	}
+	var err error
+	if req.IDNumber == "" || strings.TrimSpace(req.Name) == "" {
+		err = booking.Errorf(booking.ErrInvalidField, "enter the ID number and the name as printed on the document")
+	} else {
+		_, err = c.svc.AddPatient(r.ctx, r.actor, req, r.origin)
+	}
+	if err == nil {
+		c.redirect(r, "/patient/family?ok=added")
+		return nil
+	}
+	d, lerr := c.familyData(r)
+	if lerr != nil {
+		return lerr
+	}
+	if slices.ContainsFunc(idTypes, func(t idType) bool { return t.Value == req.IDType }) {
+		d.IDType = req.IDType
+	}
+	d.Self = req.IsSelf
+	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
+}
+
+type sessionsData struct {
+	Hospitals    []chip
+	Departments  []chip
+	Dates        []chip
+	Hospital     string // the chosen ids, kept in the booking forms
+	Department   string
+	Date         string
+	HospitalName string
+	DeptName     string
+	Sessions     []sessionRow
+	Patients     []patientView
+}
+
+// sessionsData builds the filter and, once a department is chosen, its
+// sessions with their live remaining slots.
+func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (sessionsData, error) {
+	cat := c.svc.Catalog()
+	now := c.opts.Now()
+	d := sessionsData{}
+	hs := cat.Hospitals()
+	if hospitalID == "" && len(hs) == 1 {
+		hospitalID = hs[0].ID
+	}
+	var hosp *booking.Hospital
+	for _, h := range hs {
+		sel := h.ID == hospitalID
+		if sel {
+			hosp = h
+		}
+		d.Hospitals = append(d.Hospitals, chip{Label: h.Name, URL: sessionsURL(h.ID, "", ""), Selected: sel})
+	}
+	if hosp == nil {
+		return d, nil
+	}
+	d.Hospital, d.HospitalName = hosp.ID, hosp.Name
+	depts := cat.Departments(hosp.ID)
+	if deptID == "" && len(depts) == 1 {
+		deptID = depts[0].ID
+	}
+	for _, dp := range depts {
+		sel := dp.ID == deptID
+		if sel {
+			d.Department, d.DeptName = dp.ID, dp.Name
+		}
+		d.Departments = append(d.Departments, chip{Label: dp.Name, URL: sessionsURL(hosp.ID, dp.ID, ""), Selected: sel})
+	}
+	if d.Department == "" {
+		return d, nil
+	}
+	// The dates that have sessions still to come in this department.
+	counts := map[string]int{}
+	var dates []string
+	for _, s := range cat.Sessions(hosp.ID, "", d.Department) {
+		if !s.EndsAt.After(now) {
+			continue
+		}
+		if counts[s.VisitDate] == 0 {
+			dates = append(dates, s.VisitDate)
+		}
+		counts[s.VisitDate]++
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil || counts[date] == 0 {
+		date = ""
+	}
+	d.Date = date
+	d.Dates = append(d.Dates, chip{Label: "全部日期 All dates", URL: sessionsURL(hosp.ID, d.Department, ""), Selected: date == ""})
+	for _, day := range dates {
+		d.Dates = append(d.Dates, chip{Label: day[5:], Sub: weekday(day), URL: sessionsURL(hosp.ID, d.Department, day), Selected: day == date})
+	}
+	views, err := c.svc.Sessions(r.ctx, hosp.ID, date, d.Department)
+	if err != nil {
+		return d, err
+	}
+	loc := hosp.Location()
+	for _, v := range views {
+		if v.EndsAt.After(now) {
+			d.Sessions = append(d.Sessions, sessionRowOf(cat, v, loc, now))
+		}
+	}
+	ps, err := c.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return d, err
+	}
+	d.Patients = patientViews(ps)
+	return d, nil
+}
+
+func (c *Console) sessionsPage(r *request) error {
+	d, err := c.sessionsData(r, r.query("hospital"), r.query("department"), r.query("date"))
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/sessions", page{Title: "预约挂号 Book", Nav: "sessions", Data: d})
+}
+
+func (c *Console) book(r *request) error {
+	sessionID, patientID := r.form("session_id"), r.form("patient_id")
+	var b booking.Booking
+	var err error
+	if patientID == "" {
+		err = booking.Errorf(booking.ErrInvalidField, "choose who the appointment is for")
+	} else {
+		b, err = c.svc.Book(r.ctx, r.actor, booking.BookRequest{
+			SessionID: sessionID, PatientID: patientID, Channel: booking.ChannelOnline,
+			IdempotencyKey: formKey(r), Origin: r.origin,
+		})
+	}
+	if err == nil {
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"booked"}, "id": {b.ID}}.Encode())
+		return nil
+	}
+	d, lerr := c.sessionsData(r, r.form("hospital"), r.form("department"), r.form("date"))
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/sessions", page{Title: "预约挂号 Book", Nav: "sessions", Data: d}, err)
+}
+
+type bookingsData struct {
+	Bookings []bookingRow
+}
+
+func (c *Console) bookingsData(r *request, highlight string) (bookingsData, error) {
+	ps, err := c.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	bs, err := c.svc.Bookings(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
+	d := bookingsData{Bookings: make([]bookingRow, len(bs))}
+	for i, b := range bs {
+		d.Bookings[i] = bookingRowOf(cat, b, names, now, highlight)
+	}
+	return d, nil
+}
+
+func (c *Console) bookingsPage(r *request) error {
+	d, err := c.bookingsData(r, r.query("id"))
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Flash: flashes[r.query("ok")], Data: d})
+}
+
+func (c *Console) cancel(r *request) error {
+	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
+	if err == nil {
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"cancelled"}, "id": {b.ID}}.Encode())
+		return nil
+	}
+	d, lerr := c.bookingsData(r, r.param)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Data: d}, err)
+}

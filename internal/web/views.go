@@ -1,0 +1,250 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"html/template"
+	"net/url"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// funcs are the few helpers the templates use.
+var funcs = template.FuncMap{
+	"idTypeLabel":  idTypeLabel,
+	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
+}
+
+// Bilingual labels: Chinese first, English after, side by side, so one page
+// serves a patient, a relative from abroad and a desk clerk alike.
+
+type idType struct{ Value, Label string }
+
+// idTypes are the documents identity.Parse accepts, in the order the form
+// offers them.
+var idTypes = []idType{
+	{"resident_id", "居民身份证 Resident ID card"},
+	{"passport", "护照 Passport"},
+	{"hk_macau_permit", "港澳居民来往内地通行证 HK/Macao permit"},
+	{"taiwan_permit", "台湾居民来往大陆通行证 Taiwan permit"},
+	{"foreign_permanent_id", "外国人永久居留身份证 Foreign permanent resident ID"},
+}
+
+func idTypeLabel(v string) string {
+	for _, t := range idTypes {
+		if t.Value == v {
+			return t.Label
+		}
+	}
+	return v
+}
+
+var channelLabels = map[booking.Channel]string{
+	booking.ChannelOnline:   "网上 Online",
+	booking.ChannelPhone:    "电话 Phone",
+	booking.ChannelOnsite:   "现场 On site",
+	booking.ChannelReferral: "转诊 Referral",
+}
+
+var periodLabels = map[string]string{
+	"morning":   "上午 Morning",
+	"afternoon": "下午 Afternoon",
+	"evening":   "晚间 Evening",
+}
+
+func periodLabel(p string) string {
+	if l, ok := periodLabels[p]; ok {
+		return l
+	}
+	return p
+}
+
+var statusLabels = map[booking.Status]string{
+	booking.StatusConfirmed: "已预约 Confirmed",
+	booking.StatusCheckedIn: "已签到 Checked in",
+	booking.StatusCancelled: "已取消 Cancelled",
+	booking.StatusNoShow:    "爽约 No-show",
+}
+
+var weekdays = [...]string{"周日 Sun", "周一 Mon", "周二 Tue", "周三 Wed", "周四 Thu", "周五 Fri", "周六 Sat"}
+
+func weekday(date string) string {
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return ""
+	}
+	return weekdays[d.Weekday()]
+}
+
+// flashes are the confirmations a redirect after a POST asks for (?ok=…).
+var flashes = map[string]string{
+	"welcome":   "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
+	"added":     "已添加就诊人。 Family member added.",
+	"booked":    "预约成功。 Booked.",
+	"cancelled": "已取消预约，号源已退回。 Booking cancelled; the slot was returned.",
+	"loggedout": "已退出。 You are logged out.",
+	"expired":   "登录已过期，请重新登录。 Your session expired; log in again.",
+}
+
+// newFormKey is a fresh idempotency key for one rendered form: submitting
+// it twice (a double click, a resent POST) does the thing once.
+func newFormKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// patientView is a family member as pages show it: masked values only, as
+// the Service returns them.
+type patientView struct {
+	ID         string
+	Name       string // masked: 张*
+	IDType     string
+	MaskedID   string // 110***********002X
+	Phone      string // masked: 138****5678
+	Self       bool
+	OptionText string
+}
+
+func patientViews(ps []booking.Patient) []patientView {
+	out := make([]patientView, len(ps))
+	for i, p := range ps {
+		text := p.MaskedName + " · " + p.MaskedID
+		if p.IsSelf {
+			text += " （本人 self）"
+		}
+		out[i] = patientView{ID: p.ID, Name: p.MaskedName, IDType: p.IDType, MaskedID: p.MaskedID,
+			Phone: p.PhoneMasked, Self: p.IsSelf, OptionText: text}
+	}
+	return out
+}
+
+// chip is one choice of the hospital → department → date filter.
+type chip struct {
+	Label    string
+	Sub      string
+	URL      string
+	Selected bool
+}
+
+// sessionsURL is the filter page for a choice.
+func sessionsURL(hospital, department, date string) string {
+	v := url.Values{}
+	if hospital != "" {
+		v.Set("hospital", hospital)
+	}
+	if department != "" {
+		v.Set("department", department)
+	}
+	if date != "" {
+		v.Set("date", date)
+	}
+	if len(v) == 0 {
+		return "/patient/sessions"
+	}
+	return "/patient/sessions?" + v.Encode()
+}
+
+type channelRow struct {
+	Label     string
+	Remaining int
+	Quota     int
+	ReleaseAt string
+	Released  bool
+	Online    bool
+}
+
+type sessionRow struct {
+	ID         string
+	Doctor     string
+	Title      string
+	Department string
+	Date       string
+	Weekday    string
+	Period     string
+	Time       string
+	Lottery    bool
+	Channels   []channelRow
+	Bookable   bool
+	Why        string // why the Book button is off
+	FormKey    string
+}
+
+func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time) sessionRow {
+	doc, _ := cat.Doctor(v.DoctorID)
+	dept, _ := cat.Department(v.DepartmentID)
+	row := sessionRow{
+		ID: v.ID, Doctor: doc.Name, Title: doc.Title, Department: dept.Name, Date: v.VisitDate,
+		Weekday: weekday(v.VisitDate), Period: periodLabel(v.Period),
+		Time:    v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
+		Lottery: v.Mode == booking.Lottery, FormKey: newFormKey(),
+	}
+	online, hasOnline := v.Channel(booking.ChannelOnline)
+	for _, q := range v.Channels {
+		row.Channels = append(row.Channels, channelRow{
+			Label: channelLabels[q.Channel], Remaining: v.Remaining[q.Channel], Quota: q.Quota,
+			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04"), Released: !now.Before(q.ReleaseAt),
+			Online: q.Channel == booking.ChannelOnline,
+		})
+	}
+	switch {
+	case !now.Before(v.StartsAt):
+		row.Why = "已开始 Started"
+	case !hasOnline || online.Quota == 0:
+		row.Why = "无网上号源 No online slots"
+	case row.Lottery:
+		row.Why = "摇号放号 Lottery release"
+	case now.Before(online.ReleaseAt):
+		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04")
+	case v.Remaining[booking.ChannelOnline] <= 0:
+		row.Why = "已约满 Sold out"
+	default:
+		row.Bookable = true
+	}
+	return row
+}
+
+type bookingRow struct {
+	ID          string
+	Date        string
+	Weekday     string
+	Time        string
+	Hospital    string
+	Department  string
+	Doctor      string
+	SlotNo      int
+	Patient     string // masked name
+	Channel     string
+	Status      string
+	StatusClass string
+	Cancellable bool
+	Highlight   bool
+}
+
+func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {
+	loc := time.UTC
+	hosp := ""
+	if h, ok := cat.Hospital(b.HospitalID); ok {
+		loc, hosp = h.Location(), h.Name
+	}
+	doc, _ := cat.Doctor(b.DoctorID)
+	dept, _ := cat.Department(b.DepartmentID)
+	row := bookingRow{
+		ID: b.ID, Date: b.VisitDate, Weekday: weekday(b.VisitDate),
+		Time:     b.SlotStart.In(loc).Format("15:04") + "–" + b.SlotEnd.In(loc).Format("15:04"),
+		Hospital: hosp, Department: dept.Name, Doctor: doc.Name, SlotNo: b.SlotNo,
+		Patient: names[b.PatientID], Channel: channelLabels[b.Channel],
+		Status: statusLabels[b.Status], StatusClass: string(b.Status), Highlight: b.ID == highlight,
+	}
+	if row.Status == "" {
+		row.Status = string(b.Status)
+	}
+	if b.Status == booking.StatusConfirmed {
+		// Cancelling closes when the session starts (the desk handles it
+		// then); a session gone from the catalog is long past.
+		s, ok := cat.Session(b.SessionID)
+		row.Cancellable = ok && now.Before(s.StartsAt)
+	}
+	return row
+}
