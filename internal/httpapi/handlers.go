@@ -23,6 +23,16 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, h: s.listBookings},
 		{method: "GET", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.getBooking},
 		{method: "DELETE", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.cancelBooking},
+		{method: "POST", template: "/v1/waitlist", prefix: "/v1/waitlist", auth: true, h: s.joinWaitlist},
+		{method: "GET", template: "/v1/waitlist", prefix: "/v1/waitlist", auth: true, h: s.listWaitlist},
+		{method: "DELETE", template: "/v1/waitlist/{id}", prefix: "/v1/waitlist/", param: true, auth: true, h: s.leaveWaitlist},
+		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
+		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
+		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
+		{method: "POST", template: "/v1/desk/reissue", prefix: "/v1/desk/reissue", auth: true, h: s.reissue},
+		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
+		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
+		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
 	}
 }
 
@@ -225,5 +235,252 @@ func (s *Server) cancelBooking(r *request) error {
 		return err
 	}
 	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	return nil
+}
+
+type waitlistIn struct {
+	SessionID string `json:"session_id"`
+	PatientID string `json:"patient_id"`
+}
+
+func (s *Server) joinWaitlist(r *request) error {
+	var in waitlistIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+		return err
+	}
+	e, err := s.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusCreated, waitlistView(e))
+	return nil
+}
+
+func (s *Server) listWaitlist(r *request) error {
+	es, err := s.svc.Waitlist(r.ctx, r.actor)
+	if err != nil {
+		return err
+	}
+	out := make([]waitlistOut, len(es))
+	for i, e := range es {
+		out[i] = waitlistView(e)
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) leaveWaitlist(r *request) error {
+	if err := s.svc.LeaveWaitlist(r.ctx, r.actor, r.param, r.origin); err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": r.param, "status": booking.WaitlistCancelled})
+	return nil
+}
+
+type identityIn struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+	Name     string `json:"name"`
+}
+
+func (in identityIn) check() error {
+	return required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name)
+}
+
+func (in identityIn) request() booking.IdentityRequest {
+	return booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}
+}
+
+type phoneBookIn struct {
+	identityIn
+	CallerPhone string `json:"caller_phone"`
+	SessionID   string `json:"session_id"`
+}
+
+func (s *Server) phoneBook(r *request) error {
+	var in phoneBookIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := required("caller_phone", in.CallerPhone, "session_id", in.SessionID); err != nil {
+		return err
+	}
+	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID,
+		Channel: booking.ChannelPhone, CallerPhone: in.CallerPhone})
+}
+
+type deskBookIn struct {
+	identityIn
+	SessionID string `json:"session_id"`
+	Channel   string `json:"channel"`
+}
+
+func (s *Server) deskBook(r *request) error {
+	var in deskBookIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := required("session_id", in.SessionID); err != nil {
+		return err
+	}
+	ch := booking.ChannelOnsite
+	if in.Channel != "" {
+		var err error
+		if ch, err = booking.ParseChannel(in.Channel); err != nil {
+			return err
+		}
+	}
+	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID, Channel: ch})
+}
+
+func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {
+	req.IdempotencyKey, req.Origin = idempotencyKey(r.rc), r.origin
+	b, err := s.svc.BookFor(r.ctx, r.actor, req)
+	if err != nil {
+		return err
+	}
+	if !b.Replayed {
+		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
+	}
+	writeJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	return nil
+}
+
+type checkInIn struct {
+	identityIn
+	BookingID string `json:"booking_id"`
+}
+
+func (s *Server) checkIn(r *request) error {
+	var in checkInIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := required("booking_id", in.BookingID); err != nil {
+		return err
+	}
+	b, err := s.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	return nil
+}
+
+type reissueIn struct {
+	BookingID string `json:"booking_id"`
+	Reason    string `json:"reason"`
+}
+
+func (s *Server) reissue(r *request) error {
+	var in reissueIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
+		return err
+	}
+	pl, err := s.svc.Reissue(r.ctx, r.actor, booking.ReissueRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	out := map[string]string{"booking_id": in.BookingID, "placed": pl.Outcome}
+	if pl.Served != "" {
+		out["waitlist_id"] = pl.Served
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type lookupIn struct {
+	IDType   string `json:"id_type"`
+	IDNumber string `json:"id_number"`
+}
+
+func (s *Server) lookup(r *request) error {
+	var in lookupIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
+		return err
+	}
+	l, err := s.svc.LookupIdentity(r.ctx, r.actor, in.IDType, in.IDNumber)
+	if err != nil {
+		return err
+	}
+	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked,
+		Bookings: make([]bookingOut, len(l.Bookings))}
+	for i, b := range l.Bookings {
+		out.Bookings[i] = s.bookingView(b)
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type extraSlotsIn struct {
+	Count        int    `json:"count"`
+	Reason       string `json:"reason"`
+	AuthorisedBy string `json:"authorised_by"`
+}
+
+func (s *Server) extraSlots(r *request) error {
+	var in extraSlotsIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("reason", in.Reason, "authorised_by", in.AuthorisedBy); err != nil {
+		return err
+	}
+	added, err := s.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
+		Reason: in.Reason, AuthorisedBy: in.AuthorisedBy, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	nos := make([]int, len(added))
+	for i, sl := range added {
+		nos[i] = sl.No
+	}
+	writeJSON(r.rc, fasthttp.StatusCreated, map[string]any{"session_id": r.param, "channel": booking.ChannelOnsite, "slot_nos": nos})
+	return nil
+}
+
+type movePoolIn struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Count  int    `json:"count"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) movePool(r *request) error {
+	var in movePoolIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	from, err := booking.ParseChannel(in.From)
+	if err != nil {
+		return err
+	}
+	to, err := booking.ParseChannel(in.To)
+	if err != nil {
+		return err
+	}
+	moved, err := s.svc.MovePool(r.ctx, r.actor, booking.MovePoolRequest{SessionID: r.param, From: from, To: to, Count: in.Count, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to, "slot_nos": moved})
 	return nil
 }

@@ -90,6 +90,15 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
 
+// Handler is the API's own request handler.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
+
+// SetHandler makes Serve send every request to h instead of Handler, so one
+// listener, with the API server's timeouts and limits, can serve the API
+// beside other handlers: cmd/fairslot mounts the web consoles this way, and
+// h passes the API's paths on to Handler. Call it before Serve.
+func (s *Server) SetHandler(h fasthttp.RequestHandler) { s.srv.Handler = h }
+
 // Shutdown stops accepting, lets in-flight requests finish until ctx ends,
 // then cancels whatever is still running.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -98,7 +98,7 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 type bookingOut struct {
 	ID           string `json:"booking_id"`
 	SessionID    string `json:"session_id"`
-	PatientID    string `json:"patient_id"`
+	PatientID    string `json:"patient_id,omitempty"` // empty for a phone or desk booking of someone on no list
 	HospitalID   string `json:"hospital_id"`
 	DepartmentID string `json:"department_id"`
 	DoctorID     string `json:"doctor_id"`
@@ -110,6 +110,8 @@ type bookingOut struct {
 	Status       string `json:"status"`
 	CreatedAt    string `json:"created_at"`
 	CancelledAt  string `json:"cancelled_at,omitempty"`
+	CheckedInAt  string `json:"checked_in_at,omitempty"`
+	LateCancel   bool   `json:"late_cancel,omitempty"`
 }
 
 func (s *Server) bookingView(b booking.Booking) bookingOut {
@@ -123,5 +125,30 @@ func (s *Server) bookingView(b booking.Booking) bookingOut {
 	if !b.CancelledAt.IsZero() {
 		out.CancelledAt = b.CancelledAt.In(loc).Format(time.RFC3339Nano)
 	}
+	if !b.CheckedInAt.IsZero() {
+		out.CheckedInAt = b.CheckedInAt.In(loc).Format(time.RFC3339)
+	}
+	out.LateCancel = b.LateCancel
 	return out
+}
+
+type waitlistOut struct {
+	ID        string `json:"waitlist_id"`
+	SessionID string `json:"session_id"`
+	PatientID string `json:"patient_id"`
+	Status    string `json:"status"`
+	Position  int    `json:"position,omitempty"`
+	CreatedAt string `json:"created_at"`
+}
+
+func waitlistView(e booking.WaitlistEntry) waitlistOut {
+	return waitlistOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Status: e.Status,
+		Position: e.Position, CreatedAt: e.CreatedAt.Format(time.RFC3339)}
+}
+
+type lookupOut struct {
+	IDType   string       `json:"id_type"`
+	MaskedID string       `json:"masked_id"`
+	Name     string       `json:"name"`
+	Bookings []bookingOut `json:"bookings"`
 }

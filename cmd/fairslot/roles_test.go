@@ -1,0 +1,174 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// staffLogin creates a staff account with the CLI and logs it in.
+func (s *service) staffLogin(role booking.Role, n int) string {
+	s.t.Helper()
+	phone, password := fmt.Sprintf("135%08d", n), "staff-password-1"
+	s.run("staff", "add", "--role", string(role), "--phone", phone, "--password", password)
+	var tok struct{ Token string }
+	s.do("POST", "/v1/auth/login", "", map[string]string{"phone": phone, "password": password}).decode(s.t, &tok)
+	if tok.Token == "" {
+		s.t.Fatalf("%s login failed", role)
+	}
+	return tok.Token
+}
+
+// todaySession adds to sch a session of today that started an hour ago and
+// ends in three, with an on-site pool: what the desk works on.
+func todaySession(t *testing.T, sch *booking.Schedule) booking.Session {
+	t.Helper()
+	now := time.Now()
+	s, err := booking.BuildSession(booking.SessionSpec{
+		HospitalID: sch.Hospitals[0].ID, DepartmentID: sch.Departments[0].ID, DoctorID: sch.Doctors[0].ID,
+		VisitDate: now.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly), Period: "evening",
+		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour),
+		Quotas: []booking.ChannelQuota{
+			{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: now.Add(-24 * time.Hour)},
+			{Channel: booking.ChannelOnsite, Quota: 4, ReleaseAt: now.Add(-24 * time.Hour)},
+		},
+	})
+	testenv.Must(t, err, "build today's session")
+	sch.Sessions = append(sch.Sessions, s)
+	return s
+}
+
+// TestRoles checks every endpoint against the roles that must not use it,
+// and that a patient never sees or touches another account's patients,
+// bookings or waitlist entries.
+func TestRoles(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	today := todaySession(t, &sch)
+	tomorrow := sch.Sessions[0]
+	svc := startService(t, sch, nil)
+	alice, bob, carol := svc.newPatient(1), svc.newPatient(2), svc.newPatient(3)
+	operator := svc.staffLogin(booking.RoleOperator, 1)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	admin := svc.staffLogin(booking.RoleAdmin, 3)
+
+	// bob takes tomorrow's only online slot; carol waits for it.
+	var bobs struct {
+		ID string `json:"booking_id"`
+	}
+	svc.do("POST", "/v1/bookings", bob.token, map[string]string{"session_id": tomorrow.ID, "patient_id": bob.patientID}).decode(t, &bobs)
+	var carols struct {
+		ID string `json:"waitlist_id"`
+	}
+	r := svc.do("POST", "/v1/waitlist", carol.token, map[string]string{"session_id": tomorrow.ID, "patient_id": carol.patientID})
+	if r.status != 201 {
+		t.Fatalf("carol joins the waitlist = %d %s, want 201", r.status, r.body)
+	}
+	r.decode(t, &carols)
+
+	walkIn := map[string]string{"id_type": "resident_id", "id_number": residentID(50), "name": "周七", "session_id": today.ID}
+	r = svc.do("POST", "/v1/desk/bookings", clerk, walkIn)
+	if r.status != 201 {
+		t.Fatalf("walk-in = %d %s, want 201", r.status, r.body)
+	}
+	var walk struct {
+		ID string `json:"booking_id"`
+	}
+	r.decode(t, &walk)
+	caller := map[string]string{"caller_phone": "13700000099", "id_type": "resident_id", "id_number": residentID(51), "name": "吴八", "session_id": tomorrow.ID}
+	checkIn := map[string]string{"booking_id": walk.ID, "id_type": "resident_id", "id_number": residentID(50), "name": "周七"}
+	reissue := map[string]string{"booking_id": walk.ID, "reason": "did not come"}
+	extra := map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}
+	pools := map[string]any{"from": "online", "to": "onsite", "count": 1, "reason": "unsold"}
+	lookup := map[string]string{"id_type": "resident_id", "id_number": residentID(50)}
+
+	tests := []struct {
+		name         string
+		token        string
+		method, path string
+		body         any
+		status       int
+		code         string
+	}{
+		// Another account's things are invisible: 404, never 403.
+		{"alice reads bob's booking", alice.token, "GET", "/v1/bookings/" + bobs.ID, nil, 404, "booking_not_found"},
+		{"alice cancels bob's booking", alice.token, "DELETE", "/v1/bookings/" + bobs.ID, nil, 404, "booking_not_found"},
+		{"alice books with bob's patient", alice.token, "POST", "/v1/bookings", map[string]string{"session_id": tomorrow.ID, "patient_id": bob.patientID}, 404, "patient_not_found"},
+		{"alice waitlists bob's patient", alice.token, "POST", "/v1/waitlist", map[string]string{"session_id": tomorrow.ID, "patient_id": bob.patientID}, 404, "patient_not_found"},
+		{"alice leaves carol's waitlist entry", alice.token, "DELETE", "/v1/waitlist/" + carols.ID, nil, 404, "waitlist_not_found"},
+		// Patients use no staff endpoint.
+		{"patient books by phone", alice.token, "POST", "/v1/phone/bookings", caller, 403, "channel_forbidden"},
+		{"patient books a walk-in", alice.token, "POST", "/v1/desk/bookings", walkIn, 403, "channel_forbidden"},
+		{"patient checks in", alice.token, "POST", "/v1/desk/checkins", checkIn, 403, "forbidden"},
+		{"patient reissues", alice.token, "POST", "/v1/desk/reissue", reissue, 403, "forbidden"},
+		{"patient adds slots", alice.token, "POST", "/v1/desk/sessions/" + today.ID + "/extra-slots", extra, 403, "forbidden"},
+		{"patient looks people up", alice.token, "POST", "/v1/desk/lookup", lookup, 403, "forbidden"},
+		{"patient moves pools", alice.token, "POST", "/v1/admin/sessions/" + today.ID + "/pools", pools, 403, "forbidden"},
+		// An operator books by phone, nothing at the desk.
+		{"operator checks in", operator, "POST", "/v1/desk/checkins", checkIn, 403, "forbidden"},
+		{"operator books a walk-in", operator, "POST", "/v1/desk/bookings", walkIn, 403, "channel_forbidden"},
+		{"operator reissues", operator, "POST", "/v1/desk/reissue", reissue, 403, "forbidden"},
+		{"operator adds slots", operator, "POST", "/v1/desk/sessions/" + today.ID + "/extra-slots", extra, 403, "forbidden"},
+		{"operator moves pools", operator, "POST", "/v1/admin/sessions/" + today.ID + "/pools", pools, 403, "forbidden"},
+		{"operator books online", operator, "POST", "/v1/bookings", map[string]string{"session_id": today.ID, "patient_id": alice.patientID}, 403, "channel_forbidden"},
+		{"operator adds a patient", operator, "POST", "/v1/patients", map[string]string{"id_type": "resident_id", "id_number": residentID(52), "name": "郑九"}, 403, "forbidden"},
+		{"operator cancels a walk-in", operator, "DELETE", "/v1/bookings/" + walk.ID, nil, 403, "forbidden"},
+		// A clerk works the desk, not the phone or the admin console.
+		{"clerk books by phone", clerk, "POST", "/v1/phone/bookings", caller, 403, "channel_forbidden"},
+		{"clerk moves pools", clerk, "POST", "/v1/admin/sessions/" + today.ID + "/pools", pools, 403, "forbidden"},
+		{"clerk joins a waitlist", clerk, "POST", "/v1/waitlist", map[string]string{"session_id": tomorrow.ID, "patient_id": alice.patientID}, 403, "forbidden"},
+		// An admin decides policy, not desk work.
+		{"admin checks in", admin, "POST", "/v1/desk/checkins", checkIn, 403, "forbidden"},
+		{"admin books by phone", admin, "POST", "/v1/phone/bookings", caller, 403, "channel_forbidden"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := svc.do(tt.method, tt.path, tt.token, tt.body)
+			if r.status != tt.status || r.code != tt.code {
+				t.Errorf("%s %s = %d %q, want %d %q (%s)", tt.method, tt.path, r.status, r.code, tt.status, tt.code, r.body)
+			}
+		})
+	}
+
+	// Lists show only one's own.
+	var list []map[string]any
+	svc.do("GET", "/v1/bookings", alice.token, nil).decode(t, &list)
+	if len(list) != 0 {
+		t.Errorf("alice's bookings = %v, want none", list)
+	}
+	svc.do("GET", "/v1/patients", alice.token, nil).decode(t, &list)
+	if len(list) != 1 || list[0]["patient_id"] != alice.patientID {
+		t.Errorf("alice's patients = %v, want only her own", list)
+	}
+	svc.do("GET", "/v1/waitlist", alice.token, nil).decode(t, &list)
+	if len(list) != 0 {
+		t.Errorf("alice's waitlist = %v, want none", list)
+	}
+
+	// And each role's own work succeeds.
+	if r := svc.do("POST", "/v1/phone/bookings", operator, caller); r.status != 201 {
+		t.Errorf("operator phone booking = %d %s, want 201", r.status, r.body)
+	}
+	mismatch := map[string]string{"booking_id": walk.ID, "id_type": "resident_id", "id_number": residentID(50), "name": "周八"}
+	if r := svc.do("POST", "/v1/desk/checkins", clerk, mismatch); r.status != 422 || r.code != "identity_mismatch" {
+		t.Errorf("check-in with the wrong name = %d %q, want 422 identity_mismatch", r.status, r.code)
+	}
+	if r := svc.do("POST", "/v1/desk/checkins", clerk, checkIn); r.status != 200 {
+		t.Errorf("check-in = %d %s, want 200", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/sessions/"+today.ID+"/extra-slots", clerk, extra); r.status != 201 {
+		t.Errorf("extra slots = %d %s, want 201", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/admin/sessions/"+today.ID+"/pools", admin, pools); r.status != 200 {
+		t.Errorf("pool move = %d %s, want 200", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/lookup", clerk, lookup); r.status != 200 {
+		t.Errorf("lookup = %d %s, want 200", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action IN ('checkin_refused', 'extra_slots', 'move_pool')`); n != 3 {
+		t.Errorf("%d audit rows for the refused check-in, the extra slots and the pool move, want 3", n)
+	}
+	svc.run("reconcile", "--check")
+}
