@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,9 +22,12 @@ import (
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
 	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
+	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/httpapi"
+	"fairslot/internal/identity"
+	"fairslot/internal/web"
 )
 
 type serveConfig struct {
@@ -90,6 +96,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies},
 		d.svc, store, reg, log.With("component", "http"))
+	csrfKey, err := c.webKey()
+	if err != nil {
+		return err
+	}
+	consoles := web.New(d.svc, log.With("component", "web"), web.Options{
+		CSRFKey:        csrfKey,
+		TrustedProxies: proxies,
+		IPLimiter:      limiter.New(store, ipRate),
+	})
+	api.SetHandler(mount(api.Handler(), consoles.Handler))
 
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
@@ -98,6 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	errc := make(chan error, 2)
 	go func() { errc <- api.Serve(ln) }()
 	fmt.Fprintf(stdout, "fairslot API:     http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "fairslot consoles: http://%s/\n", ln.Addr())
 
 	var admin *http.Server
 	if c.adminAddr != "" && c.adminAddr != "off" {
@@ -163,6 +180,33 @@ func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Pref
 		proxies = append(proxies, pfx)
 	}
 	return ip, account, proxies, errors.Join(errs...)
+}
+
+// mount is the top-level handler of the public address: the API's paths go
+// to the API, everything else to the web consoles.
+func mount(api, consoles fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(rc *fasthttp.RequestCtx) {
+		p := rc.Path()
+		if bytes.HasPrefix(p, []byte("/v1/")) || string(p) == "/v1" || string(p) == "/healthz" || string(p) == "/readyz" {
+			api(rc)
+			return
+		}
+		consoles(rc)
+	}
+}
+
+// webKey derives the key of the consoles' CSRF tokens from the master key,
+// so every instance behind one address accepts the others' forms.
+func (c *serveConfig) webKey() ([]byte, error) {
+	master, err := identity.ParseKey(c.secretKey)
+	if err != nil {
+		return nil, fmt.Errorf("--secret-key: %w", err)
+	}
+	k, err := hkdf.Key(sha256.New, master, nil, "fairslot web csrf v1", identity.KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("derive the web key: %w", err)
+	}
+	return k, nil
 }
 
 // adminMux serves metrics and profiles; it belongs on a private address.

@@ -50,6 +50,21 @@ if ! command -v "$(go env CC)" >/dev/null; then
 	fi
 fi
 
+# The web console's browser test drives Debian's headless Chromium; a small
+# CJK font makes its screenshots of the bilingual pages readable.
+browser_pkgs=()
+[[ -x /usr/bin/chromium ]] || browser_pkgs+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || browser_pkgs+=(fonts-wqy-microhei)
+if ((${#browser_pkgs[@]})); then
+	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		step "installing ${browser_pkgs[*]} (needed by the browser test of internal/web)"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
+	elif [[ ! -x /usr/bin/chromium ]]; then
+		echo "test.sh: the browser test needs Chromium: sudo apt-get install chromium fonts-wqy-microhei" >&2
+		exit 1
+	fi
+fi
+
 step "gofmt -l ."
 unformatted=$(find . \( -path ./.data -o -path ./.git -o -path ./bin \) -prune -o -name '*.go' -print0 |
 	xargs -0 -r gofmt -l)

@@ -56,16 +56,6 @@ var (
 	consoles = []*console{patientConsole, deskConsole, adminConsole}
 )
 
-// consoleOf returns the console that serves role r.
-func consoleOf(r booking.Role) *console {
-	for _, c := range consoles {
-		if c.Ready && c.admits(r) {
-			return c
-		}
-	}
-	return nil
-}
-
 // route is one entry of the route table. A route with a console whose roles
 // are set needs a session of one of those roles; others are public.
 type route struct {

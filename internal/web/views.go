@@ -82,7 +82,7 @@ var flashes = map[string]string{
 	"welcome":   "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
 	"added":     "已添加就诊人。 Family member added.",
 	"booked":    "预约成功。 Booked.",
-	"cancelled": "已取消预约，号源已退回。 Booking cancelled; the slot was returned.",
+	"cancelled": "已取消预约。 Booking cancelled.",
 	"loggedout": "已退出。 You are logged out.",
 	"expired":   "登录已过期，请重新登录。 Your session expired; log in again.",
 }
@@ -219,14 +219,19 @@ type bookingRow struct {
 	Status      string
 	StatusClass string
 	Cancellable bool
-	Highlight   bool
+	// LateAfter is when cancelling starts to count as a no-show; Late says
+	// that moment has passed.
+	LateAfter string
+	Late      bool
+	Highlight bool
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {
 	loc := time.UTC
 	hosp := ""
+	var late time.Time
 	if h, ok := cat.Hospital(b.HospitalID); ok {
-		loc, hosp = h.Location(), h.Name
+		loc, hosp, late = h.Location(), h.Name, h.LateAfter(b.VisitDate)
 	}
 	doc, _ := cat.Doctor(b.DoctorID)
 	dept, _ := cat.Department(b.DepartmentID)
@@ -245,6 +250,9 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 		// then); a session gone from the catalog is long past.
 		s, ok := cat.Session(b.SessionID)
 		row.Cancellable = ok && now.Before(s.StartsAt)
+		if row.Cancellable && !late.IsZero() {
+			row.LateAfter, row.Late = late.In(loc).Format("01-02 15:04"), now.After(late)
+		}
 	}
 	return row
 }

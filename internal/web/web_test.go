@@ -1,12 +1,15 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
 )
@@ -352,5 +355,25 @@ func TestLandingAndStylesheet(t *testing.T) {
 	}
 	if a := c.get(css[1]); a.status != 200 || !strings.Contains(a.body, ".chip") {
 		t.Errorf("GET %s: %d, want the stylesheet", css[1], a.status)
+	}
+}
+
+// TestPanicBecomesErrorPage: fasthttp does not recover panics; the console
+// must, answering 500 with its generic page and logging the detail once.
+func TestPanicBecomesErrorPage(t *testing.T) {
+	logs := &logBuffer{}
+	c := New(nil, slog.New(slog.NewTextHandler(logs, nil)), Options{CSRFKey: []byte("k")})
+	c.routes = append(c.routes, route{method: "GET", pattern: "/boom", public: true, h: func(*request) error { panic("boom") }})
+	var rc fasthttp.RequestCtx
+	rc.Request.SetRequestURI("/boom")
+	c.Handler(&rc)
+	if got := rc.Response.StatusCode(); got != 500 {
+		t.Errorf("status = %d, want 500", got)
+	}
+	if body := string(rc.Response.Body()); !strings.Contains(body, "系统出错") || strings.Contains(body, "boom") {
+		t.Errorf("body = %.300s, want the generic error page without the panic value", body)
+	}
+	if n := strings.Count(logs.String(), "panic in web handler"); n != 1 {
+		t.Errorf("logged the panic %d times, want once:\n%s", n, logs)
 	}
 }
