@@ -128,6 +128,30 @@ func TestIdempotentCreation(t *testing.T) {
 	}
 }
 
+// TestWaitlistIdempotent: joining a waitlist twice with one key answers the
+// first entry both times.
+func TestWaitlistIdempotent(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, nil)
+	sess := sch.Sessions[0]
+	alice, bob := svc.newPatient(1), svc.newPatient(2)
+	if r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sess.ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Fatalf("book = %d %s", r.status, r.body)
+	}
+	join := map[string]string{"session_id": sess.ID, "patient_id": bob.patientID}
+	first := svc.do("POST", "/v1/waitlist", bob.token, join, "Idempotency-Key", "w-1")
+	again := svc.do("POST", "/v1/waitlist", bob.token, join, "Idempotency-Key", "w-1")
+	if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
+		t.Errorf("join twice with one key = %d %s then %d %s, want the same 201", first.status, first.body, again.status, again.body)
+	}
+	if r := svc.do("POST", "/v1/waitlist", bob.token, join); r.status != 409 || r.code != "already_waitlisted" {
+		t.Errorf("join again without the key = %d %q, want 409 already_waitlisted", r.status, r.code)
+	}
+	if n := svc.count("SELECT count(*) FROM waitlist"); n != 1 {
+		t.Errorf("%d waitlist rows, want 1", n)
+	}
+}
+
 // TestBadInput sends each kind of bad request and checks the documented
 // status and stable code, and that nothing was written to SQL or Redis.
 func TestBadInput(t *testing.T) {

@@ -101,6 +101,8 @@ func TestRoles(t *testing.T) {
 		// Patients use no staff endpoint.
 		{"patient books by phone", alice.token, "POST", "/v1/phone/bookings", caller, 403, "channel_forbidden"},
 		{"patient books a walk-in", alice.token, "POST", "/v1/desk/bookings", walkIn, 403, "channel_forbidden"},
+		{"patient books a stranger online through the desk", alice.token, "POST", "/v1/desk/bookings", map[string]string{"id_type": "resident_id", "id_number": residentID(53), "name": "冯十", "session_id": today.ID, "channel": "online"}, 400, "invalid_channel"},
+		{"operator books on the phone channel through the desk", operator, "POST", "/v1/desk/bookings", map[string]string{"id_type": "resident_id", "id_number": residentID(53), "name": "冯十", "session_id": tomorrow.ID, "channel": "phone"}, 400, "invalid_channel"},
 		{"patient checks in", alice.token, "POST", "/v1/desk/checkins", checkIn, 403, "forbidden"},
 		{"patient reissues", alice.token, "POST", "/v1/desk/reissue", reissue, 403, "forbidden"},
 		{"patient adds slots", alice.token, "POST", "/v1/desk/sessions/" + today.ID + "/extra-slots", extra, 403, "forbidden"},

@@ -63,7 +63,9 @@ type StaffBookRequest struct {
 // identity and counts against its quotas like any other; the staff member is
 // recorded as booked_by and in the event.
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
-	if !mayBookOn(actor.Role, req.Channel) {
+	// Only staff book for someone who is not on their list; a patient books
+	// online for the people on their own list (Book).
+	if !actor.IsStaff() || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
 	var phoneRef string

@@ -21,9 +21,10 @@ import (
 
 // JoinWaitlistRequest puts a patient on a sold-out session's waitlist.
 type JoinWaitlistRequest struct {
-	SessionID string
-	PatientID string
-	Origin    Origin
+	SessionID      string
+	PatientID      string
+	IdempotencyKey string // a repeat with the same key returns the first entry
+	Origin         Origin
 }
 
 // JoinWaitlist puts one of the actor's patients on the waitlist of a session
@@ -40,6 +41,16 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
+	id := newID()
+	if req.IdempotencyKey != "" {
+		id = s.idempotentID(actor.AccountID, "waitlist\x00"+req.IdempotencyKey)
+		if prev, err := s.store.WaitlistEntry(ctx, id); err == nil {
+			if prev.SessionID != sess.ID || prev.PatientID != p.ID {
+				return WaitlistEntry{}, ErrIdempotencyReuse
+			}
+			return prev, nil // the first answer
+		}
+	}
 	rem, err := s.adm.Remaining(ctx, []*Session{sess})
 	if err != nil {
 		return WaitlistEntry{}, err
@@ -48,7 +59,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
 	now := s.cfg.Now().Truncate(time.Microsecond)
-	e := WaitlistEntry{ID: newID(), SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: p.ID,
+	e := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: p.ID,
 		IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, CreatedAt: now}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,

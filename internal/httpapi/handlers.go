@@ -251,7 +251,8 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return err
 	}
-	e, err := s.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID, Origin: r.origin})
+	e, err := s.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
+		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
 	if err != nil {
 		return err
 	}
@@ -338,6 +339,9 @@ func (s *Server) deskBook(r *request) error {
 		if ch, err = booking.ParseChannel(in.Channel); err != nil {
 			return err
 		}
+	}
+	if ch != booking.ChannelOnsite && ch != booking.ChannelReferral {
+		return booking.Errorf(booking.ErrInvalidChannel, "the desk books on the onsite or referral channel")
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID, Channel: ch})
 }
