@@ -172,5 +172,14 @@ func TestRoles(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action IN ('checkin_refused', 'extra_slots', 'move_pool')`); n != 3 {
 		t.Errorf("%d audit rows for the refused check-in, the extra slots and the pool move, want 3", n)
 	}
+	// A repeat of an extra-slots request with the same key adds nothing.
+	first := svc.do("POST", "/v1/desk/sessions/"+today.ID+"/extra-slots", clerk, extra, "Idempotency-Key", "extra-1")
+	again := svc.do("POST", "/v1/desk/sessions/"+today.ID+"/extra-slots", clerk, extra, "Idempotency-Key", "extra-1")
+	if first.status != 201 || string(first.body) != string(again.body) {
+		t.Errorf("extra slots twice with one key = %d %s then %d %s, want the same answer", first.status, first.body, again.status, again.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 6+2 {
+		t.Errorf("%d slots in today's session, want 8 (6 + one extra + one keyed extra)", n)
+	}
 	svc.run("reconcile", "--check")
 }

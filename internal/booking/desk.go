@@ -229,7 +229,12 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 			return Placement{}, err
 		}
 		s.applyBars(context.WithoutCancel(ctx), bars)
-		if pl, err = s.adm.Return(ctx, HoldOf(b), to); err != nil {
+		// From now on the slot serves the desk, also when a waitlisted
+		// identity gets it: its hold must name the on-site channel, as
+		// Place does for a cancelled slot.
+		hold := HoldOf(b)
+		hold.Channel = ChannelOnsite
+		if pl, err = s.adm.Return(ctx, hold, to); err != nil {
 			return Placement{}, err
 		}
 	case StatusCancelled:
@@ -252,7 +257,27 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 			s.log.Warn("record reissue event", "booking_id", b.ID, "err", err)
 		}
 	}
-	s.settle(context.WithoutCancel(ctx), sess, b.SlotNo, ChannelOnsite, pl)
+	bg := context.WithoutCancel(ctx)
+	s.settle(bg, sess, b.SlotNo, ChannelOnsite, pl)
+	if b.Channel != ChannelOnsite && (pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist) {
+		// SQL must move the slot to the on-site pool too: reconciliation
+		// rebuilds the pools from SQL and would put it back where it was.
+		releaseAt := b.SlotStart
+		if q, ok := sess.Channel(ChannelOnsite); ok {
+			releaseAt = q.ReleaseAt
+		} else if q, ok := sess.Channel(b.Channel); ok {
+			releaseAt = q.ReleaseAt
+		}
+		err := s.store.MoveSlots(bg, sess.ID, []int{b.SlotNo}, b.Channel, ChannelOnsite, releaseAt, AuditEntry{ID: newID(), TS: now,
+			ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID,
+			Reason: fmt.Sprintf("slot %d %s→%s: reissue of booking %s", b.SlotNo, b.Channel, ChannelOnsite, b.ID)})
+		if err == nil {
+			err = s.reload(bg, sess.ID)
+		}
+		if err != nil {
+			s.log.Warn("move the reissued slot to the on-site pool in SQL", "booking_id", b.ID, "err", err)
+		}
+	}
 	return pl, nil
 }
 
@@ -262,7 +287,10 @@ type ExtraSlotsRequest struct {
 	Count        int
 	Reason       string
 	AuthorisedBy string // the doctor who agreed to see more patients
-	Origin       Origin
+	// IdempotencyKey, when set, makes a repeat return the first request's
+	// slots and add none.
+	IdempotencyKey string
+	Origin         Origin
 }
 
 // AddExtraSlots adds slots to a session's on-site pool, after its last slot.
@@ -292,8 +320,12 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 		step = sess.Slots[n-1].EndsAt.Sub(sess.Slots[n-1].StartsAt)
 	}
 	reason := fmt.Sprintf("%s; authorised by %s", req.Reason, req.AuthorisedBy)
+	auditID := newID()
+	if req.IdempotencyKey != "" {
+		auditID = s.idempotentID(actor.AccountID, "extra\x00"+req.IdempotencyKey)
+	}
 	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, sess.EndsAt, sess.EndsAt.Add(step), now,
-		AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
+		AuditEntry{ID: auditID, TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
 			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason)})
 	if err != nil {
 		return nil, err
@@ -378,10 +410,29 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 // as no-shows and bars identities that crossed a threshold. Safe to run twice
 // and on several instances at once.
 func (s *Service) MarkNoShows(ctx context.Context) (int, []Bar, error) {
-	n, bars, err := s.store.MarkNoShows(ctx, s.cfg.Now(), s.cfg.NoShowRules)
+	now := s.cfg.Now()
+	n, bars, err := s.store.MarkNoShows(ctx, now, s.cfg.NoShowRules)
 	if err != nil {
 		return 0, nil, err
 	}
 	s.applyBars(ctx, bars)
+	if n > 0 {
+		// A no-show's slot is still held in Redis for a booking SQL no longer
+		// counts as active: rebuild the ended sessions so Redis agrees.
+		cat := s.catalog.Load()
+		var ended []*Session
+		for _, h := range cat.Hospitals() {
+			for _, ss := range cat.HospitalSessions(h.ID) {
+				if !now.Before(ss.EndsAt) {
+					ended = append(ended, ss)
+				}
+			}
+		}
+		if len(ended) > 0 {
+			if err := s.reconcile(ctx, cat, ended); err != nil {
+				s.log.Warn("release the holds of no-shows; reconciliation will", "err", err)
+			}
+		}
+	}
 	return n, bars, nil
 }

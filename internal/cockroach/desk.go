@@ -3,6 +3,8 @@ package cockroach
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -360,12 +362,28 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 }
 
 // AddSlots appends extra slots (加号) to a session's channel pool, with the
-// audit entry of the clerk who added them.
+// audit entry of the clerk who added them; the entry's target records the
+// slot numbers. If an audit entry with a.ID exists, this is a repeat of that
+// request: nothing is added and its slots are returned.
 func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Channel, count int, start, end time.Time, releaseAt time.Time, a booking.AuditEntry) (_ []booking.Slot, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var added []booking.Slot
 	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
 		added = added[:0]
+		var target string
+		err := tx.QueryRow(ctx, "SELECT target FROM audit_log WHERE id = $1", a.ID).Scan(&target)
+		if err == nil {
+			_, list, _ := strings.Cut(target, " slots:")
+			for _, f := range strings.Split(list, ",") {
+				if n, err := strconv.Atoi(f); err == nil {
+					added = append(added, booking.Slot{No: n, Channel: ch, StartsAt: start, EndsAt: end})
+				}
+			}
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		var last int
 		if err := tx.QueryRow(ctx, q("max_slot"), sessionID).Scan(&last); err != nil {
 			return err
@@ -380,6 +398,11 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 		if _, err := tx.Exec(ctx, q("add_channel_quota"), sessionID, string(ch), count, releaseAt); err != nil {
 			return err
 		}
+		nos := make([]string, len(added))
+		for i, sl := range added {
+			nos[i] = strconv.Itoa(sl.No)
+		}
+		a.Target += " slots:" + strings.Join(nos, ",")
 		return insertAudit(ctx, tx, a)
 	})
 	return added, err

@@ -449,7 +449,7 @@ func (s *Server) extraSlots(r *request) error {
 		return err
 	}
 	added, err := s.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
-		Reason: in.Reason, AuthorisedBy: in.AuthorisedBy, Origin: r.origin})
+		Reason: in.Reason, AuthorisedBy: in.AuthorisedBy, IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
 	if err != nil {
 		return err
 	}
