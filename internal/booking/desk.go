@@ -22,15 +22,24 @@ type IdentityRequest struct {
 	Name     string
 }
 
+// parseID validates an ID document, in the domain's errors.
+func parseID(idType, number string) (identity.ID, error) {
+	id, err := identity.Parse(idType, number)
+	switch {
+	case errors.Is(err, identity.ErrInvalidType):
+		return id, ErrInvalidIDType
+	case err != nil:
+		return id, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	}
+	return id, nil
+}
+
 // resolve validates an identity and returns its keyed hashes and sealed
 // copies, ready to store or compare.
 func (s *Service) resolve(req IdentityRequest) (Identity, error) {
-	id, err := identity.Parse(req.IDType, req.IDNumber)
-	switch {
-	case errors.Is(err, identity.ErrInvalidType):
-		return Identity{}, ErrInvalidIDType
-	case err != nil:
-		return Identity{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	id, err := parseID(req.IDType, req.IDNumber)
+	if err != nil {
+		return Identity{}, err
 	}
 	name, err := identity.NormalizeName(req.Name)
 	if err != nil {
@@ -158,12 +167,9 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return Lookup{}, ErrForbidden
 	}
-	id, err := identity.Parse(idType, idNumber)
-	switch {
-	case errors.Is(err, identity.ErrInvalidType):
-		return Lookup{}, ErrInvalidIDType
-	case err != nil:
-		return Lookup{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
+	id, err := parseID(idType, idNumber)
+	if err != nil {
+		return Lookup{}, err
 	}
 	who, err := s.store.IdentityByHash(ctx, s.keys.IDHash(id))
 	if errors.Is(err, ErrNotFound) {

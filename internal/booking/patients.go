@@ -25,32 +25,11 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if actor.Role != RolePatient {
 		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
 	}
-	id, err := identity.Parse(req.IDType, req.IDNumber)
-	switch {
-	case errors.Is(err, identity.ErrInvalidType):
-		return Patient{}, ErrInvalidIDType
-	case err != nil:
-		return Patient{}, Errorf(ErrInvalidIDNumber, "%s", publicDetail(err))
-	}
-	name, err := identity.NormalizeName(req.Name)
+	who, err := s.resolve(IdentityRequest{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
 	if err != nil {
-		return Patient{}, Errorf(ErrInvalidName, "%s", publicDetail(err))
+		return Patient{}, err
 	}
-	np := NewPatient{
-		ID:        newID(),
-		AccountID: actor.AccountID,
-		IsSelf:    req.IsSelf,
-		Identity: Identity{
-			ID:           newID(),
-			IDType:       string(id.Type),
-			IDHash:       s.keys.IDHash(id),
-			NumberSealed: s.keys.Seal("id_number", id.Number),
-			NumberMasked: id.Masked(),
-			NameHash:     s.keys.Hash("name", name),
-			NameSealed:   s.keys.Seal("name", name),
-			NameMasked:   identity.MaskName(name),
-		},
-	}
+	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: req.IsSelf, Identity: who}
 	if req.Phone != "" {
 		p, err := identity.NormalizePhone(req.Phone)
 		if err != nil {

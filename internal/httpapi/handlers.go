@@ -118,21 +118,14 @@ func (s *Server) listPatients(r *request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]patientOut, len(ps))
-	for i, p := range ps {
-		out[i] = patientView(p)
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	writeList(r.rc, ps, patientView)
 	return nil
 }
 
 func (s *Server) listHospitals(r *request) error {
-	hs := s.svc.Catalog().Hospitals()
-	out := make([]hospitalOut, len(hs))
-	for i, h := range hs {
-		out[i] = hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(h.Policy)}
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	writeList(r.rc, s.svc.Catalog().Hospitals(), func(h *booking.Hospital) hospitalOut {
+		return hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(h.Policy)}
+	})
 	return nil
 }
 
@@ -140,12 +133,9 @@ func (s *Server) listDepartments(r *request) error {
 	if _, err := s.svc.Hospital(r.param); err != nil {
 		return err
 	}
-	ds := s.svc.Catalog().Departments(r.param)
-	out := make([]departmentOut, len(ds))
-	for i, d := range ds {
-		out[i] = departmentOut{ID: d.ID, HospitalID: d.HospitalID, Name: d.Name}
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	writeList(r.rc, s.svc.Catalog().Departments(r.param), func(d booking.Department) departmentOut {
+		return departmentOut{ID: d.ID, HospitalID: d.HospitalID, Name: d.Name}
+	})
 	return nil
 }
 
@@ -156,13 +146,8 @@ func (s *Server) listSessions(r *request) error {
 	if err != nil {
 		return err
 	}
-	cat := s.svc.Catalog()
-	now := time.Now()
-	out := make([]sessionOut, len(views))
-	for i, v := range views {
-		out[i] = sessionView(cat, v, now)
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	cat, now := s.svc.Catalog(), time.Now()
+	writeList(r.rc, views, func(v booking.SessionView) sessionOut { return sessionView(cat, v, now) })
 	return nil
 }
 
@@ -212,11 +197,7 @@ func (s *Server) listBookings(r *request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]bookingOut, len(bs))
-	for i, b := range bs {
-		out[i] = s.bookingView(b)
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	writeList(r.rc, bs, s.bookingView)
 	return nil
 }
 
@@ -265,11 +246,7 @@ func (s *Server) listWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]waitlistOut, len(es))
-	for i, e := range es {
-		out[i] = waitlistView(e)
-	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	writeList(r.rc, es, waitlistView)
 	return nil
 }
 

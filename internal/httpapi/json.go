@@ -60,6 +60,15 @@ func required(fields ...string) error {
 	return nil
 }
 
+// writeList answers 200 with a JSON array: view of each item.
+func writeList[T, V any](rc *fasthttp.RequestCtx, items []T, view func(T) V) {
+	out := make([]V, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	writeJSON(rc, fasthttp.StatusOK, out)
+}
+
 // writeJSON answers with v as JSON.
 func writeJSON(rc *fasthttp.RequestCtx, status int, v any) {
 	rc.SetStatusCode(status)
