@@ -151,11 +151,16 @@ func (c *Console) clearSession(r *request) {
 }
 
 func (c *Console) setCookie(r *request, name, value string, expires time.Time, sameSite fasthttp.CookieSameSite) {
+	c.setCookieAt(r, "/", name, value, expires, sameSite)
+}
+
+// setCookieAt sets an HttpOnly cookie for the paths under path.
+func (c *Console) setCookieAt(r *request, path, name, value string, expires time.Time, sameSite fasthttp.CookieSameSite) {
 	ck := fasthttp.AcquireCookie()
 	defer fasthttp.ReleaseCookie(ck)
 	ck.SetKey(name)
 	ck.SetValue(value)
-	ck.SetPath("/")
+	ck.SetPath(path)
 	ck.SetHTTPOnly(true)
 	ck.SetSameSite(sameSite)
 	ck.SetSecure(r.secure)

@@ -26,40 +26,8 @@ const chromiumPath = "/usr/bin/chromium"
 // DOM at each step, SQL and the Service at the end, and saves a screenshot
 // of each main step (FAIRSLOT_SCREENSHOTS, default docs/screenshots/tmp/).
 func TestPatientJourneyInBrowser(t *testing.T) {
-	if _, err := exec.LookPath(chromiumPath); err != nil {
-		t.Fatalf("Chromium is missing (%v): run the tests with `make test`, which installs Debian's chromium, "+
-			"or `apt-get install chromium`", err)
-	}
 	s := newSite(t)
-	shots := screenshotDir(t)
-
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// Chromium may reach nothing here: no background traffic.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("metrics-recording-only", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelTab()
-	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTime()
-
-	b := &tab{t: t, ctx: ctx, base: s.base, shots: shots}
+	b := newBrowser(t, s.base, 2*time.Minute)
 	phone, password := newPhone(), "correct horse battery"
 	idNumber, name, patientPhone := residentID(2024), "王小明", "13812345678"
 
@@ -138,7 +106,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	// The booking is in SQL and in the Service's answer, cancelled, with
 	// its events from this browser, and Redis agrees with SQL.
 	var id, account, status string
-	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id::text, account_id::text, status FROM bookings WHERE session_id = $1`,
+	testenv.Must(t, s.db.Pool().QueryRow(t.Context(), `SELECT id::text, account_id::text, status FROM bookings WHERE session_id = $1`,
 		s.open.ID).Scan(&id, &account, &status), "read booking")
 	if status != string(booking.StatusCancelled) {
 		t.Errorf("booking %s is %s in SQL, want cancelled", id, status)
@@ -146,7 +114,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM bookings`); n != 1 {
 		t.Errorf("got %d bookings in SQL, want 1", n)
 	}
-	got, err := s.svc.Booking(ctx, booking.Actor{AccountID: account, Role: booking.RolePatient}, id)
+	got, err := s.svc.Booking(t.Context(), booking.Actor{AccountID: account, Role: booking.RolePatient}, id)
 	testenv.Must(t, err, "read booking through the Service")
 	if got.Status != booking.StatusCancelled || got.SessionID != s.open.ID || got.Channel != booking.ChannelOnline {
 		t.Errorf("Service has booking %s as %s in session %s on %s, want cancelled in %s online", id, got.Status, got.SessionID, got.Channel, s.open.ID)
@@ -154,11 +122,61 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type IN ('booked', 'cancelled') AND device_id LIKE 'web:%'`, id); n != 2 {
 		t.Errorf("got %d booked/cancelled events from the web device, want 2", n)
 	}
-	problems, err := s.svc.Check(ctx)
+	problems, err := s.svc.Check(t.Context())
 	testenv.Must(t, err, "check")
 	if len(problems) > 0 {
 		t.Errorf("Redis and SQL disagree:\n%s", strings.Join(problems, "\n"))
 	}
+}
+
+// newBrowser starts headless Chromium for a test and returns its first
+// tab; fresh opens more tabs, each with cookies of its own. Every step of
+// the test must finish within limit.
+func newBrowser(t *testing.T, base string, limit time.Duration) *tab {
+	t.Helper()
+	if _, err := exec.LookPath(chromiumPath); err != nil {
+		t.Fatalf("Chromium is missing (%v): run the tests with `make test`, which installs Debian's chromium, "+
+			"or `apt-get install chromium`", err)
+	}
+	shots := screenshotDir(t)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Chromium may reach nothing here: no background traffic.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("metrics-recording-only", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelTab)
+	ctx, cancelTime := context.WithTimeout(ctx, limit)
+	t.Cleanup(cancelTime)
+	return &tab{t: t, ctx: ctx, base: base, shots: shots}
+}
+
+// fresh opens a tab in a new browser context of the same Chromium: another
+// person at another computer, with no cookies. The first tab must have run
+// (the browser is started on its first step).
+func (b *tab) fresh() *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	nb := &tab{t: b.t, ctx: ctx, base: b.base, shots: b.shots}
+	nb.do("open a fresh browser context", chromedp.Navigate("about:blank"))
+	return nb
 }
 
 // screenshotDir is FAIRSLOT_SCREENSHOTS, or docs/screenshots/tmp/ of the
@@ -202,13 +220,25 @@ func (b *tab) open(path string) {
 // click leads to (see arrived) and the new page is loaded.
 func (b *tab) click(sel, want string) {
 	b.t.Helper()
+	b.markStale()
 	b.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
 	b.waitFor(want)
+}
+
+// markStale marks the page in the tab, so waitFor can tell it from the
+// page a click leads to, even at the same address (a form that posts to
+// its own page).
+func (b *tab) markStale() {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.fairslotStale = true`)); err != nil {
+		b.t.Fatalf("mark the page: %v", err)
+	}
 }
 
 // clickText clicks the first element matching sel whose text contains text.
 func (b *tab) clickText(sel, text, want string) {
 	b.t.Helper()
+	b.markStale()
 	js := fmt.Sprintf(`(() => { for (const e of document.querySelectorAll(%q)) { if (e.textContent.includes(%q)) { e.click(); return true } } return false })()`, sel, text)
 	clicked, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
 	if err != nil || !clicked {
@@ -217,16 +247,19 @@ func (b *tab) clickText(sel, text, want string) {
 	b.waitFor(want)
 }
 
+// waitFor waits until the tab shows a new page (not the one marked stale)
+// at the address wanted, fully loaded.
 func (b *tab) waitFor(want string) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		loc, err := chromedp.Run(b.ctx, chromedp.Location())
 		if err == nil && arrived(loc, want) {
-			if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.readyState === "complete"`)); err != nil {
-				b.t.Fatalf("wait for %s to load: %v", loc, err)
+			// While the page changes the evaluation may fail: try again.
+			loaded, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!window.fairslotStale && document.readyState === "complete"`))
+			if err == nil && loaded {
+				return
 			}
-			return
 		}
 		if time.Now().After(deadline) {
 			body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))

@@ -71,6 +71,7 @@ type site struct {
 	hospital    booking.Hospital
 	cardiology  booking.Department
 	dermatology booking.Department
+	doctors     []booking.Doctor // 李明 and 陈静 in cardiology, 王芳 in dermatology
 	tomorrow    string
 	// open is tomorrow morning's cardiology session, released an hour ago;
 	// closed is tomorrow afternoon's, whose online pool opens in two days.
@@ -138,6 +139,7 @@ func (s *site) seed(ctx context.Context) {
 		{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.cardiology.ID, Name: "陈静 Chen Jing", Title: "副主任医师 Associate chief"},
 		{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.dermatology.ID, Name: "王芳 Wang Fang", Title: "主治医师 Attending"},
 	}
+	s.doctors = doctors
 	now := time.Now()
 	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+1, 0, 0, 0, 0, shanghai)
 	s.tomorrow = day.Format(time.DateOnly)
@@ -168,6 +170,55 @@ func (s *site) seed(ctx context.Context) {
 		},
 	}
 	testenv.Must(t, s.svc.SaveSchedule(ctx, sch), "save schedule")
+}
+
+// addSession stores one more session of doc on visitDate (a civil date in
+// Shanghai) from start to end, with the given pools, and returns it.
+func (s *site) addSession(doc booking.Doctor, visitDate string, start, end time.Time, quotas ...booking.ChannelQuota) booking.Session {
+	s.t.Helper()
+	period := "morning"
+	switch h := start.In(shanghai).Hour(); {
+	case h >= 18:
+		period = "evening"
+	case h >= 12:
+		period = "afternoon"
+	}
+	ss, err := booking.BuildSession(booking.SessionSpec{
+		HospitalID: s.hospital.ID, DepartmentID: doc.DepartmentID, DoctorID: doc.ID,
+		VisitDate: visitDate, Period: period, StartsAt: start.Truncate(time.Second), EndsAt: end.Truncate(time.Second), Quotas: quotas,
+	})
+	testenv.Must(s.t, err, "build session")
+	testenv.Must(s.t, s.svc.SaveSchedule(s.t.Context(), booking.Schedule{Sessions: []booking.Session{ss}}), "save session")
+	return ss
+}
+
+// addToday stores a cardiology session of today (in Shanghai) that starts
+// in 30 minutes and ends in 4 hours: online booking is open now (it closes
+// at the start), and so is check-in (the visit day, until the end). Online
+// and phone slots were released yesterday, on-site ones an hour ago.
+func (s *site) addToday() booking.Session {
+	s.t.Helper()
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.cardiology.ID, Name: "张伟 Zhang Wei", Title: "主治医师 Attending"}
+	testenv.Must(s.t, s.svc.SaveSchedule(s.t.Context(), booking.Schedule{Doctors: []booking.Doctor{doc}}), "save doctor")
+	now := time.Now()
+	yesterday := now.Add(-24 * time.Hour)
+	return s.addSession(doc, now.In(shanghai).Format(time.DateOnly), now.Add(30*time.Minute), now.Add(4*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 4, ReleaseAt: yesterday},
+		booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: yesterday},
+		booking.ChannelQuota{Channel: booking.ChannelOnsite, Quota: 4, ReleaseAt: now.Add(-time.Hour)},
+	)
+}
+
+// addTiny stores a dermatology session the day after tomorrow with a
+// single online slot (released an hour ago), to sell out.
+func (s *site) addTiny() booking.Session {
+	s.t.Helper()
+	now := time.Now()
+	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+2, 0, 0, 0, 0, shanghai)
+	return s.addSession(s.doctors[2], day.Format(time.DateOnly), day.Add(14*time.Hour), day.Add(17*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 1, ReleaseAt: now.Add(-time.Hour)},
+		booking.ChannelQuota{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: day.Add(7 * time.Hour)},
+	)
 }
 
 // count runs a counting query on the test's database.
@@ -263,6 +314,24 @@ func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 		f.Set("self", "1")
 	}
 	return c.post("/patient/family", f)
+}
+
+// newClerk creates a registration clerk's account and returns its phone.
+func (s *site) newClerk(password string) string {
+	s.t.Helper()
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleClerk)
+	testenv.Must(s.t, err, "create clerk")
+	return phone
+}
+
+// deskLogin signs a client in on the desk console.
+func (c *client) deskLogin(phone, password string) {
+	c.t.Helper()
+	a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})
+	if a.status != 303 || a.location != "/desk" {
+		c.t.Fatalf("desk login: %d → %q, want 303 → /desk\n%s", a.status, a.location, a.body)
+	}
 }
 
 var phoneSeq struct {

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,45 +31,6 @@ type loginData struct {
 	FormKey string // for the register form's idempotency key
 }
 
-func (c *Console) loginPage(r *request) error {
-	if r.signedIn() && patientConsole.admits(r.actor.Role) {
-		c.redirect(r, "/patient")
-		return nil
-	}
-	return c.render(r, fasthttp.StatusOK, "patient/login", page{Title: "登录 Log in", Flash: flashes[r.query("m")]})
-}
-
-func (c *Console) login(r *request) error {
-	p := page{Title: "登录 Log in"}
-	phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
-	if phone == "" || password == "" {
-		return c.formFailed(r, "patient/login", p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
-	}
-	tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
-	if err != nil {
-		return c.formFailed(r, "patient/login", p, err)
-	}
-	if err := c.startSession(r, tok); err != nil {
-		return c.formFailed(r, "patient/login", p, err)
-	}
-	c.redirect(r, "/patient")
-	return nil
-}
-
-// startSession sets the session cookie for a token, if its role may use the
-// patient console.
-func (c *Console) startSession(r *request, tok booking.Token) error {
-	actor, err := c.svc.Authenticate([]byte(tok.Token))
-	if err != nil {
-		return err
-	}
-	if !patientConsole.admits(actor.Role) {
-		return errWrongConsole(patientConsole, actor.Role)
-	}
-	c.setSession(r, tok)
-	return nil
-}
-
 func (c *Console) registerPage(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "patient/register", page{Title: "注册 Create account", Data: loginData{FormKey: newFormKey()}})
 }
@@ -88,7 +51,7 @@ func (c *Console) register(r *request) error {
 	if err != nil {
 		return c.formFailed(r, "patient/register", p, err)
 	}
-	if err := c.startSession(r, tok); err != nil {
+	if err := c.startSession(r, patientConsole, tok); err != nil {
 		return c.formFailed(r, "patient/register", p, err)
 	}
 	c.redirect(r, "/patient/family?ok=welcome")
@@ -99,12 +62,6 @@ func (c *Console) register(r *request) error {
 func formKey(r *request) string {
 	k := r.form("idem")
 	return k[:min(len(k), 64)]
-}
-
-func (c *Console) logout(r *request) error {
-	c.clearSession(r)
-	c.redirect(r, "/patient/login?m=loggedout")
-	return nil
 }
 
 type homeData struct {
@@ -316,8 +273,13 @@ func (c *Console) book(r *request) error {
 
 type bookingsData struct {
 	Bookings []bookingRow
+	Waitlist []waitRow
 }
 
+// bookingsData lists the bookings of everyone on the account's list,
+// whatever the channel (a phone or desk booking of a family member too),
+// and the account's waitlist entries. highlight is a booking's or an
+// entry's id.
 func (c *Console) bookingsData(r *request, highlight string) (bookingsData, error) {
 	ps, err := c.svc.Patients(r.ctx, r.actor)
 	if err != nil {
@@ -332,6 +294,13 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	for i, b := range bs {
 		d.Bookings[i] = bookingRowOf(cat, b, names, now, highlight)
 	}
+	es, err := c.svc.Waitlist(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	for _, e := range es {
+		d.Waitlist = append(d.Waitlist, waitRowOf(cat, e, names, highlight))
+	}
 	return d, nil
 }
 
@@ -340,13 +309,57 @@ func (c *Console) bookingsPage(r *request) error {
 	if err != nil {
 		return err
 	}
-	return c.render(r, fasthttp.StatusOK, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Flash: flashes[r.query("ok")], Data: d})
+	flash := flashes[r.query("ok")]
+	if pos, err := strconv.Atoi(r.query("pos")); err == nil && pos > 0 && r.query("ok") == "waitlisted" {
+		flash += fmt.Sprintf(" 您排在第 %d 位。 You are number %d in line.", pos, pos)
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Flash: flash, Data: d})
 }
 
 func (c *Console) cancel(r *request) error {
 	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
 	if err == nil {
 		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"cancelled"}, "id": {b.ID}}.Encode())
+		return nil
+	}
+	d, lerr := c.bookingsData(r, r.param)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Data: d}, err)
+}
+
+// joinWaitlist puts a family member on a sold-out session's waitlist (候补).
+func (c *Console) joinWaitlist(r *request) error {
+	sessionID, patientID := r.form("session_id"), r.form("patient_id")
+	var e booking.WaitlistEntry
+	var err error
+	if patientID == "" {
+		err = booking.Errorf(booking.ErrInvalidField, "choose who the waitlist place is for")
+	} else {
+		e, err = c.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: sessionID, PatientID: patientID,
+			IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if err == nil {
+		v := url.Values{"ok": {"waitlisted"}, "id": {e.ID}}
+		if e.Position > 0 {
+			v.Set("pos", strconv.Itoa(e.Position))
+		}
+		c.redirect(r, "/patient/bookings?"+v.Encode())
+		return nil
+	}
+	d, lerr := c.sessionsData(r, r.form("hospital"), r.form("department"), r.form("date"))
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/sessions", page{Title: "预约挂号 Book", Nav: "sessions", Data: d}, err)
+}
+
+// leaveWaitlist takes an entry off its waitlist.
+func (c *Console) leaveWaitlist(r *request) error {
+	err := c.svc.LeaveWaitlist(r.ctx, r.actor, r.param, r.origin)
+	if err == nil {
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"left"}, "id": {r.param}}.Encode())
 		return nil
 	}
 	d, lerr := c.bookingsData(r, r.param)

@@ -41,13 +41,18 @@ var (
 			{"bookings", "我的预约 My bookings", "/patient/bookings"},
 		},
 	}
-	// The desk and admin consoles: announced on the landing page, served
-	// once their routes are added below.
 	deskConsole = &console{
-		Name: "desk", Path: "/desk", Title: "挂号窗口 Registration desk",
-		Blurb: "现场挂号、签到、退号、加号。 Walk-ins, check-in, refunds, extra slots.",
+		Name: "desk", Path: "/desk", Title: "挂号窗口 Registration desk", Ready: true,
+		Blurb: "查找患者、签到、现场挂号、退号重发、加号。 Find a patient, check in, walk-ins, reissue, extra slots.",
 		roles: []booking.Role{booking.RoleClerk},
+		Nav: []navItem{
+			{"today", "今日出诊 Today", "/desk"},
+			{"lookup", "查找患者 Find a patient", "/desk/lookup"},
+			{"walkin", "现场挂号 Walk-in", "/desk/walkin"},
+		},
 	}
+	// The admin console: announced on the landing page, served once its
+	// routes are added below.
 	adminConsole = &console{
 		Name: "admin", Path: "/admin", Title: "管理 Administration",
 		Blurb: "排班与规则、号贩子线索审核、审计日志。 Schedules and policy, scalper review, audit log.",
@@ -67,20 +72,20 @@ type route struct {
 	h       func(*request) error
 }
 
-// table is the route table. The desk and admin consoles add their blocks
-// here: routes under their path with their console, handlers in desk.go and
-// admin.go, pages in templates/desk/ and templates/admin/.
+// table is the route table: one block per console, routes under its path
+// with its console, handlers in <console>.go, pages in templates/<console>/.
+// The admin console adds its block here (admin.go, templates/admin/).
 func (c *Console) table() []route {
-	pc := patientConsole
+	pc, dc := patientConsole, deskConsole
 	return []route{
 		{method: "GET", pattern: "/", public: true, h: c.landing},
 		{method: "GET", pattern: "/static/style.css", static: true, h: c.stylesheet},
 
-		{method: "GET", pattern: "/patient/login", console: pc, public: true, h: c.loginPage},
-		{method: "POST", pattern: "/patient/login", console: pc, public: true, h: c.login},
+		{method: "GET", pattern: "/patient/login", console: pc, public: true, h: c.loginPage(pc)},
+		{method: "POST", pattern: "/patient/login", console: pc, public: true, h: c.login(pc)},
 		{method: "GET", pattern: "/patient/register", console: pc, public: true, h: c.registerPage},
 		{method: "POST", pattern: "/patient/register", console: pc, public: true, h: c.register},
-		{method: "POST", pattern: "/patient/logout", console: pc, public: true, h: c.logout},
+		{method: "POST", pattern: "/patient/logout", console: pc, public: true, h: c.logout(pc)},
 		{method: "GET", pattern: "/patient", console: pc, h: c.patientHome},
 		{method: "GET", pattern: "/patient/family", console: pc, h: c.familyPage},
 		{method: "POST", pattern: "/patient/family", console: pc, h: c.addFamily},
@@ -88,6 +93,21 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/bookings", console: pc, h: c.book},
 		{method: "GET", pattern: "/patient/bookings", console: pc, h: c.bookingsPage},
 		{method: "POST", pattern: "/patient/bookings/{id}/cancel", console: pc, h: c.cancel},
+		{method: "POST", pattern: "/patient/waitlist", console: pc, h: c.joinWaitlist},
+		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
+
+		{method: "GET", pattern: "/desk/login", console: dc, public: true, h: c.loginPage(dc)},
+		{method: "POST", pattern: "/desk/login", console: dc, public: true, h: c.login(dc)},
+		{method: "POST", pattern: "/desk/logout", console: dc, public: true, h: c.logout(dc)},
+		{method: "GET", pattern: "/desk", console: dc, h: c.deskToday},
+		{method: "POST", pattern: "/desk/sessions/{id}/extra-slots", console: dc, h: c.extraSlots},
+		{method: "GET", pattern: "/desk/lookup", console: dc, h: c.lookupPage},
+		{method: "POST", pattern: "/desk/lookup", console: dc, h: c.lookup},
+		{method: "POST", pattern: "/desk/lookup/clear", console: dc, h: c.clearLookup},
+		{method: "POST", pattern: "/desk/bookings/{id}/checkin", console: dc, h: c.checkIn},
+		{method: "POST", pattern: "/desk/bookings/{id}/reissue", console: dc, h: c.reissue},
+		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
+		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
 	}
 }
 

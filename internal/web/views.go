@@ -79,12 +79,14 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
-	"welcome":   "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
-	"added":     "已添加就诊人。 Family member added.",
-	"booked":    "预约成功。 Booked.",
-	"cancelled": "已取消预约。 Booking cancelled.",
-	"loggedout": "已退出。 You are logged out.",
-	"expired":   "登录已过期，请重新登录。 Your session expired; log in again.",
+	"welcome":    "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
+	"added":      "已添加就诊人。 Family member added.",
+	"booked":     "预约成功。 Booked.",
+	"cancelled":  "已取消预约。 Booking cancelled.",
+	"waitlisted": "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
+	"left":       "已退出候补。 You left the waitlist.",
+	"loggedout":  "已退出。 You are logged out.",
+	"expired":    "登录已过期，请重新登录。 Your session expired; log in again.",
 }
 
 // newFormKey is a fresh idempotency key for one rendered form: submitting
@@ -167,6 +169,7 @@ type sessionRow struct {
 	Lottery    bool
 	Channels   []channelRow
 	Bookable   bool
+	Waitlist   bool   // sold out online: the waitlist takes names instead
 	Why        string // why the Book button is off
 	FormKey    string
 }
@@ -198,7 +201,7 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	case now.Before(online.ReleaseAt):
 		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04")
 	case v.Remaining[booking.ChannelOnline] <= 0:
-		row.Why = "已约满 Sold out"
+		row.Why, row.Waitlist = "已约满 Sold out", true
 	default:
 		row.Bookable = true
 	}
@@ -253,6 +256,53 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 		if row.Cancellable && !late.IsZero() {
 			row.LateAfter, row.Late = late.In(loc).Format("01-02 15:04"), now.After(late)
 		}
+	}
+	return row
+}
+
+var waitStatusLabels = map[string]string{
+	booking.WaitlistWaiting:   "候补中 Waiting",
+	booking.WaitlistServed:    "候补成功 Got a slot",
+	booking.WaitlistCancelled: "已退出 Left",
+	booking.WaitlistSkipped:   "未能候补 Passed over",
+}
+
+// waitRow is a waitlist entry (候补) on the bookings page.
+type waitRow struct {
+	ID          string
+	Date        string
+	Weekday     string
+	Time        string
+	Hospital    string
+	Department  string
+	Doctor      string
+	Patient     string // masked name
+	Status      string
+	StatusClass string
+	Position    int // place in line while waiting, when the Service knows it
+	Waiting     bool
+	Served      bool // its booking, with the same id, is listed above
+	Highlight   bool
+}
+
+func waitRowOf(cat *booking.Catalog, e booking.WaitlistEntry, names map[string]string, highlight string) waitRow {
+	row := waitRow{ID: e.ID, Patient: names[e.PatientID], Status: waitStatusLabels[e.Status], StatusClass: "w-" + e.Status,
+		Waiting: e.Status == booking.WaitlistWaiting, Served: e.Status == booking.WaitlistServed, Highlight: e.ID == highlight}
+	if row.Status == "" {
+		row.Status = e.Status
+	}
+	if row.Waiting {
+		row.Position = e.Position
+	}
+	if s, ok := cat.Session(e.SessionID); ok {
+		loc := time.UTC
+		if h, ok := cat.Hospital(s.HospitalID); ok {
+			loc, row.Hospital = h.Location(), h.Name
+		}
+		doc, _ := cat.Doctor(s.DoctorID)
+		dept, _ := cat.Department(s.DepartmentID)
+		row.Date, row.Weekday, row.Doctor, row.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
+		row.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
 	}
 	return row
 }

@@ -1,6 +1,6 @@
 // Package web serves fairslot's server-rendered consoles: the patient
-// console under /patient today, and the registration desk (/desk) and the
-// administrator console (/admin) that slot into the same route table
+// console under /patient and the registration desk under /desk; the
+// administrator console (/admin) slots into the same route table
 // (routes.go) and template folders (templates/<console>/) later.
 //
 // Pages are html/template over embedded templates and one CSS file; forms
@@ -23,6 +23,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -71,10 +72,12 @@ type Console struct {
 	log     *slog.Logger
 	opts    Options
 	csrfKey []byte
-	pages   map[string]*template.Template
-	css     []byte
-	cssURL  string
-	routes  []route
+	// lookupSeal seals the desk's current patient into a cookie (desk.go).
+	lookupSeal cipher.AEAD
+	pages      map[string]*template.Template
+	css        []byte
+	cssURL     string
+	routes     []route
 }
 
 // New builds the consoles over svc. It panics if the embedded templates do
@@ -92,6 +95,7 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 		_, _ = rand.Read(c.csrfKey)
 		log.Warn("no CSRF key given; using a random one, so forms do not survive a restart or work across instances")
 	}
+	c.lookupSeal = newLookupSeal(c.csrfKey)
 	css, err := assets.ReadFile("static/style.css")
 	if err != nil {
 		panic(fmt.Sprintf("web: %v", err))

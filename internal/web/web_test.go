@@ -346,8 +346,8 @@ func TestLandingAndStylesheet(t *testing.T) {
 	s := newSite(t)
 	c := s.client()
 	a := c.get("/")
-	if a.status != 200 || !strings.Contains(a.body, `href="/patient"`) {
-		t.Fatalf("GET /: %d, want 200 linking /patient", a.status)
+	if a.status != 200 || !strings.Contains(a.body, `href="/patient"`) || !strings.Contains(a.body, `href="/desk" id="console-desk"`) {
+		t.Fatalf("GET /: %d, want 200 linking /patient and /desk", a.status)
 	}
 	css := regexp.MustCompile(`href="(/static/style\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(a.body)
 	if css == nil {

@@ -1,0 +1,477 @@
+package web
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The registration desk (挂号窗口), for clerks: today's sessions with their
+// remaining slots per channel and an extra-slots form (加号) each; finding a
+// patient by ID document, with their bookings from today on, a check-in
+// form per booking (the ID card is read again: type, number and name must
+// match the booking's identity) and a reissue form where it applies; and
+// walk-in booking on the on-site channel.
+//
+// The patient a clerk found is "the current patient" until the next search:
+// an ID number must never be in a URL, so the search is a POST, and the
+// pages it redirects to read the document from a cookie instead, sealed
+// (AES-GCM, keyed from the CSRF key) to the clerk's session and expiring
+// after lookupTTL. The pages show only the masked identity.
+
+const (
+	lookupCookie = "fairslot_desk_patient"
+	lookupTTL    = 30 * time.Minute
+)
+
+// newLookupSeal derives the AEAD that seals the current patient's document.
+func newLookupSeal(csrfKey []byte) cipher.AEAD {
+	m := hmac.New(sha256.New, csrfKey)
+	m.Write([]byte("fairslot desk lookup v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic(err) // a 32-byte key never fails
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return aead
+}
+
+// lookupRef is the document of the current patient.
+type lookupRef struct{ IDType, IDNumber string }
+
+// rememberLookup makes a document the current patient of this session.
+func (c *Console) rememberLookup(r *request, ref lookupRef) {
+	until := time.Now().Add(lookupTTL)
+	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
+	plain = append(plain, ref.IDType+"\x00"+ref.IDNumber...)
+	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
+	_, _ = rand.Read(nonce)
+	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte("session\x00"+r.session))
+	c.setCookieAt(r, deskConsole.Path, lookupCookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
+}
+
+// currentLookup reads the current patient: false when there is none, it
+// expired, or it was sealed for another session.
+func (c *Console) currentLookup(r *request) (lookupRef, bool) {
+	v := r.rc.Request.Header.Cookie(lookupCookie)
+	if len(v) == 0 || !r.signedIn() {
+		return lookupRef{}, false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
+	n := c.lookupSeal.NonceSize()
+	if err != nil || len(sealed) < n {
+		return lookupRef{}, false
+	}
+	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte("session\x00"+r.session))
+	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
+		return lookupRef{}, false
+	}
+	idType, number, ok := strings.Cut(string(plain[8:]), "\x00")
+	return lookupRef{IDType: idType, IDNumber: number}, ok
+}
+
+// forgetLookup drops the current patient.
+func (c *Console) forgetLookup(r *request) {
+	if len(r.rc.Request.Header.Cookie(lookupCookie)) > 0 {
+		c.setCookieAt(r, deskConsole.Path, lookupCookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
+	}
+}
+
+// deskFlashes are the desk's confirmations after a POST.
+var deskFlashes = map[string]string{
+	"checkedin":     "签到成功。 Checked in.",
+	"walkin":        "现场挂号成功。 Walk-in booked.",
+	"extra":         "已加号。 Extra slots added to the on-site pool.",
+	"reissued":      "已重新分配该号。 The slot was reissued.",
+	"reissued_wait": "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
+	"reissued_pool": "该号已放回现场号池。 The slot is back in the on-site pool.",
+	"cleared":       "已清除，可查找下一位。 Cleared: ready for the next patient.",
+}
+
+func deskFlash(key string) string { return deskFlashes[key] }
+
+// deskChannels are the columns of the sessions table, in order.
+var deskChannels = []booking.Channel{booking.ChannelOnline, booking.ChannelPhone, booking.ChannelOnsite, booking.ChannelReferral}
+
+type deskCell struct {
+	Has       bool
+	Remaining int
+	Quota     int
+	Released  bool
+	ReleaseAt string
+}
+
+type deskSession struct {
+	ID         string
+	Doctor     string
+	Title      string
+	Department string
+	Period     string
+	Time       string
+	Cells      []deskCell
+	State      string
+	StateClass string // upcoming, running, ended
+	Open       bool   // not ended: extra slots and walk-ins
+	OnsiteLeft int
+	Highlight  bool
+	FormOpen   bool // its extra-slots form failed: shown open
+	FormKey    string
+}
+
+type deskHospital struct {
+	ID       string
+	Name     string
+	Date     string
+	Weekday  string
+	Sessions []deskSession
+}
+
+type todayData struct {
+	Hospitals []deskHospital
+	Channels  []string
+}
+
+// today lists every hospital's sessions of its today with their live
+// remaining slots.
+func (c *Console) today(r *request, highlight string) (todayData, error) {
+	cat, now := c.svc.Catalog(), c.opts.Now()
+	d := todayData{}
+	for _, ch := range deskChannels {
+		d.Channels = append(d.Channels, channelLabels[ch])
+	}
+	for _, h := range cat.Hospitals() {
+		loc := h.Location()
+		date := now.In(loc).Format(time.DateOnly)
+		views, err := c.svc.Sessions(r.ctx, h.ID, date, "")
+		if err != nil {
+			return d, err
+		}
+		dh := deskHospital{ID: h.ID, Name: h.Name, Date: date, Weekday: weekday(date)}
+		for _, v := range views {
+			dh.Sessions = append(dh.Sessions, deskSessionOf(cat, v, loc, now, highlight))
+		}
+		d.Hospitals = append(d.Hospitals, dh)
+	}
+	return d, nil
+}
+
+func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time, highlight string) deskSession {
+	doc, _ := cat.Doctor(v.DoctorID)
+	dept, _ := cat.Department(v.DepartmentID)
+	s := deskSession{
+		ID: v.ID, Doctor: doc.Name, Title: doc.Title, Department: dept.Name, Period: periodLabel(v.Period),
+		Time:       v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
+		OnsiteLeft: v.Remaining[booking.ChannelOnsite], Highlight: v.ID == highlight, FormKey: newFormKey(),
+	}
+	for _, ch := range deskChannels {
+		q, ok := v.Channel(ch)
+		s.Cells = append(s.Cells, deskCell{Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
+			Released: !now.Before(q.ReleaseAt), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
+	}
+	switch {
+	case !now.Before(v.EndsAt):
+		s.State, s.StateClass = "已结束 Ended", "ended"
+	case !now.Before(v.StartsAt):
+		s.State, s.StateClass, s.Open = "出诊中 Running", "running", true
+	default:
+		s.State, s.StateClass, s.Open = "未开始 Upcoming", "upcoming", true
+	}
+	return s
+}
+
+func (c *Console) deskToday(r *request) error {
+	d, err := c.today(r, r.query("s"))
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Flash: deskFlash(r.query("ok")), Data: d})
+}
+
+// extraSlots adds slots (加号) that a doctor authorised to a session's
+// on-site pool.
+func (c *Console) extraSlots(r *request) error {
+	count, err := strconv.Atoi(strings.TrimSpace(r.form("count")))
+	if err != nil {
+		err = booking.Errorf(booking.ErrInvalidField, "count must be 1 to 20")
+	} else {
+		_, err = c.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: count,
+			Reason: strings.TrimSpace(r.form("reason")), AuthorisedBy: strings.TrimSpace(r.form("authorised_by")),
+			IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if err == nil {
+		c.redirect(r, "/desk?"+url.Values{"ok": {"extra"}, "s": {r.param}}.Encode())
+		return nil
+	}
+	d, lerr := c.today(r, r.param)
+	if lerr != nil {
+		return lerr
+	}
+	for i := range d.Hospitals {
+		for j := range d.Hospitals[i].Sessions {
+			if s := &d.Hospitals[i].Sessions[j]; s.ID == r.param {
+				s.FormOpen = true
+			}
+		}
+	}
+	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Data: d}, err)
+}
+
+// deskBooking is a booking of the current patient as the desk sees it.
+type deskBooking struct {
+	bookingRow
+	CheckIn    bool   // the check-in form is offered
+	CheckInWhy string // why not, when it would be expected
+	Reissue    bool   // the reissue form is offered
+	Failed     bool   // a form of this booking just failed
+}
+
+type lookupData struct {
+	IDTypes []idType
+	// The search form keeps the document type only.
+	SearchType string
+	Found      bool
+	IDType     string
+	MaskedID   string
+	Name       string
+	Bookings   []deskBooking
+}
+
+// lookupData finds the current patient, if any, with their bookings from
+// today on.
+func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupData, error) {
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id"}
+	ref, ok := c.currentLookup(r)
+	if !ok {
+		return d, nil
+	}
+	l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+	if e, ok := booking.AsError(err); ok && e.Kind != booking.KindUnavailable && e.Kind != booking.KindInternal {
+		c.forgetLookup(r)
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	d.Found, d.IDType, d.SearchType = true, l.Identity.IDType, l.Identity.IDType
+	d.MaskedID, d.Name = l.Identity.NumberMasked, l.Identity.NameMasked
+	cat, now := c.svc.Catalog(), c.opts.Now()
+	for _, b := range l.Bookings {
+		h, ok := cat.Hospital(b.HospitalID)
+		if !ok {
+			continue
+		}
+		today := now.In(h.Location()).Format(time.DateOnly)
+		if b.VisitDate < today {
+			continue
+		}
+		row := deskBooking{bookingRow: bookingRowOf(cat, b, nil, now, highlight)}
+		row.Patient = l.Identity.NameMasked
+		row.Failed = failed && b.ID == highlight
+		sess, ok := cat.Session(b.SessionID)
+		running := ok && now.Before(sess.EndsAt)
+		switch {
+		case b.Status != booking.StatusConfirmed:
+		case b.VisitDate != today:
+			row.CheckInWhy = "就诊当天可签到 Check-in opens on the visit day"
+		case !running:
+			row.CheckInWhy = "出诊已结束 The session is over"
+		default:
+			row.CheckIn = true
+		}
+		// A no-show whose time has passed, or a cancelled slot of today
+		// that may still be waiting out its delay.
+		row.Reissue = running && b.VisitDate == today &&
+			(b.Status == booking.StatusConfirmed && !now.Before(b.SlotStart) || b.Status == booking.StatusCancelled)
+		d.Bookings = append(d.Bookings, row)
+	}
+	return d, nil
+}
+
+func (c *Console) lookupPage(r *request) error {
+	d, err := c.lookupData(r, r.query("id"), false)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Flash: deskFlash(r.query("ok")), Data: d})
+}
+
+// lookup finds a patient by ID document and makes them the current
+// patient. A failed search forgets the previous one.
+func (c *Console) lookup(r *request) error {
+	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number"))}
+	var err error
+	if ref.IDNumber == "" {
+		err = booking.Errorf(booking.ErrInvalidField, "enter the ID number")
+	} else {
+		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+	}
+	if err == nil {
+		c.rememberLookup(r, ref)
+		c.redirect(r, "/desk/lookup")
+		return nil
+	}
+	c.forgetLookup(r)
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id"}
+	if knownIDType(ref.IDType) {
+		d.SearchType = ref.IDType
+	}
+	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Data: d}, err)
+}
+
+func knownIDType(v string) bool {
+	return slices.ContainsFunc(idTypes, func(t idType) bool { return t.Value == v })
+}
+
+// clearLookup ends the current patient's visit to the desk.
+func (c *Console) clearLookup(r *request) error {
+	c.forgetLookup(r)
+	c.redirect(r, "/desk/lookup?ok=cleared")
+	return nil
+}
+
+// identityForm reads the ID card fields of a desk form.
+func identityForm(r *request) (booking.IdentityRequest, error) {
+	req := booking.IdentityRequest{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: r.form("name")}
+	if req.IDNumber == "" || strings.TrimSpace(req.Name) == "" {
+		return req, booking.Errorf(booking.ErrInvalidField, "enter the ID number and the name as printed on the document")
+	}
+	return req, nil
+}
+
+// checkIn checks the current patient in for a booking, with the ID card
+// read again. A mismatch is shown on the lookup page, and the Service
+// records it.
+func (c *Console) checkIn(r *request) error {
+	req, err := identityForm(r)
+	var b booking.Booking
+	if err == nil {
+		b, err = c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: r.param, Origin: r.origin})
+	}
+	if err == nil {
+		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"checkedin"}, "id": {b.ID}}.Encode())
+		return nil
+	}
+	return c.lookupFailed(r, err)
+}
+
+// reissue gives a booking's slot to the waitlist or the on-site pool.
+func (c *Console) reissue(r *request) error {
+	pl, err := c.svc.Reissue(r.ctx, r.actor, booking.ReissueRequest{BookingID: r.param, Reason: strings.TrimSpace(r.form("reason")), Origin: r.origin})
+	if err != nil {
+		return c.lookupFailed(r, err)
+	}
+	ok := "reissued"
+	switch pl.Outcome {
+	case booking.PlacedWaitlist:
+		ok = "reissued_wait"
+	case booking.PlacedPool:
+		ok = "reissued_pool"
+	}
+	c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {r.param}}.Encode())
+	return nil
+}
+
+// lookupFailed shows the lookup page again with a booking form's error.
+func (c *Console) lookupFailed(r *request, err error) error {
+	d, lerr := c.lookupData(r, r.param, true)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Data: d}, err)
+}
+
+type walkinOption struct {
+	ID       string
+	Text     string
+	Selected bool
+}
+
+type walkinGroup struct {
+	Hospital string
+	Sessions []walkinOption
+}
+
+type walkinData struct {
+	IDTypes []idType
+	IDType  string // kept after a failed form; never the number or name
+	Groups  []walkinGroup
+	Any     bool
+	FormKey string
+}
+
+// walkinData offers today's sessions that still run and have on-site slots
+// left.
+func (c *Console) walkinData(r *request, idType, sessionID string) (walkinData, error) {
+	d := walkinData{IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey()}
+	if knownIDType(idType) {
+		d.IDType = idType
+	}
+	t, err := c.today(r, "")
+	if err != nil {
+		return d, err
+	}
+	for _, h := range t.Hospitals {
+		g := walkinGroup{Hospital: h.Name}
+		for _, s := range h.Sessions {
+			if !s.Open || s.OnsiteLeft <= 0 {
+				continue
+			}
+			g.Sessions = append(g.Sessions, walkinOption{ID: s.ID, Selected: s.ID == sessionID,
+				Text: s.Time + " · " + s.Department + " · " + s.Doctor + " · 现场余号 " + strconv.Itoa(s.OnsiteLeft) + " on-site left"})
+		}
+		if len(g.Sessions) > 0 {
+			d.Groups = append(d.Groups, g)
+			d.Any = true
+		}
+	}
+	return d, nil
+}
+
+func (c *Console) walkinPage(r *request) error {
+	d, err := c.walkinData(r, "", r.query("s"))
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "desk/walkin", page{Title: "现场挂号 Walk-in", Nav: "walkin", Data: d})
+}
+
+// walkin books an on-site slot for the person at the desk, who then becomes
+// the current patient.
+func (c *Console) walkin(r *request) error {
+	req, err := identityForm(r)
+	sessionID := r.form("session_id")
+	var b booking.Booking
+	if err == nil && sessionID == "" {
+		err = booking.Errorf(booking.ErrInvalidField, "choose a session")
+	}
+	if err == nil {
+		b, err = c.svc.BookFor(r.ctx, r.actor, booking.StaffBookRequest{IdentityRequest: req, SessionID: sessionID,
+			Channel: booking.ChannelOnsite, IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if err == nil {
+		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber})
+		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"walkin"}, "id": {b.ID}}.Encode())
+		return nil
+	}
+	d, lerr := c.walkinData(r, req.IDType, sessionID)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "desk/walkin", page{Title: "现场挂号 Walk-in", Nav: "walkin", Data: d}, err)
+}

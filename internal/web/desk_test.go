@@ -1,0 +1,547 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// deskPatient is a patient account with one family member (its holder),
+// booked online into a session through the patient console.
+type deskPatient struct {
+	c         *client
+	idNumber  string
+	name      string
+	bookingID string
+}
+
+func newDeskPatient(t *testing.T, s *site, n int, name, sessionID string) deskPatient {
+	t.Helper()
+	p := deskPatient{c: s.client(), idNumber: residentID(n), name: name}
+	p.c.signUp(newPhone(), "correct horse battery")
+	if a := p.c.addFamily(p.idNumber, name, "", true); a.status != 303 {
+		t.Fatalf("add family member: %d\n%s", a.status, a.body)
+	}
+	ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, p.c), Role: booking.RolePatient})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("patients: %v, %v; want one", ps, err)
+	}
+	a := p.c.post("/patient/bookings", url.Values{"csrf": {p.c.csrf("/patient/sessions")}, "session_id": {sessionID},
+		"patient_id": {ps[0].ID}, "idem": {booking.NewID()}})
+	if a.status != 303 {
+		t.Fatalf("book: %d\n%s", a.status, a.body)
+	}
+	p.bookingID = mustQuery(t, a.location, "id")
+	return p
+}
+
+// deskClerk is a clerk signed in on the desk console.
+func deskClerk(s *site) *client {
+	password := "clerk password 1"
+	c := s.client()
+	c.deskLogin(s.newClerk(password), password)
+	return c
+}
+
+// find looks a patient up at the desk and returns the lookup page.
+func (c *client) find(idType, idNumber string) answer {
+	c.t.Helper()
+	a := c.post("/desk/lookup", url.Values{"csrf": {c.csrf("/desk/lookup")}, "id_type": {idType}, "id_number": {idNumber}})
+	if a.status != 303 || a.location != "/desk/lookup" {
+		c.t.Fatalf("lookup: %d → %q, want 303 → /desk/lookup\n%s", a.status, a.location, a.body)
+	}
+	return c.get("/desk/lookup")
+}
+
+func (s *site) status(bookingID string) string {
+	s.t.Helper()
+	var st string
+	testenv.Must(s.t, s.db.Pool().QueryRow(s.t.Context(), `SELECT status FROM bookings WHERE id = $1`, bookingID).Scan(&st), "read status")
+	return st
+}
+
+// TestDeskIsForClerksOnly: a patient's or an operator's session gets the
+// wrong-console page on every desk page and form, and neither can sign in
+// there; without a session the desk asks to log in.
+func TestDeskIsForClerksOnly(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 11, "周八", today.ID)
+
+	operatorPhone, password := newPhone(), "operator password"
+	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator); err != nil {
+		t.Fatalf("create operator: %v", err)
+	}
+	// An operator has no console of its own yet: give its browser the
+	// token the API would, as the cookie.
+	tok, err := s.svc.Login(t.Context(), operatorPhone, password, booking.Origin{})
+	testenv.Must(t, err, "operator login")
+	operator := s.client()
+	u, _ := url.Parse(s.base)
+	operator.http.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: tok.Token, Path: "/"}})
+
+	for _, tc := range []struct {
+		name string
+		c    *client
+		role string
+	}{{"patient", p.c, "patient"}, {"operator", operator, "operator"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			csrf := tc.c.csrf("/desk/login") // the login page is public
+			for _, path := range []string{"/desk", "/desk/lookup", "/desk/walkin"} {
+				a := tc.c.get(path)
+				if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "not for "+tc.role+" accounts") {
+					t.Errorf("GET %s: %d, want 403 wrong_console\n%.400s", path, a.status, a.body)
+				}
+			}
+			for path, form := range map[string]url.Values{
+				"/desk/lookup": {"id_type": {"resident_id"}, "id_number": {p.idNumber}},
+				"/desk/bookings/" + p.bookingID + "/checkin": {"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {p.name}},
+				"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(99)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k"}},
+				"/desk/sessions/" + today.ID + "/extra-slots": {"count": {"3"}, "reason": {"busy"}, "authorised_by": {"Dr Zhang"}},
+			} {
+				form.Set("csrf", csrf)
+				if a := tc.c.post(path, form); a.status != 403 || !strings.Contains(a.body, "wrong_console") {
+					t.Errorf("POST %s: %d, want 403 wrong_console\n%.400s", path, a.status, a.body)
+				}
+			}
+			if st := s.status(p.bookingID); st != "confirmed" {
+				t.Errorf("the booking is %s, want still confirmed", st)
+			}
+			if n := s.count(`SELECT count(*) FROM bookings`); n != 1 {
+				t.Errorf("got %d bookings, want the patient's one only", n)
+			}
+			if n := s.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 10 {
+				t.Errorf("today's session has %d slots, want its 10", n)
+			}
+		})
+	}
+
+	t.Run("log in as a patient", func(t *testing.T) {
+		c := s.client()
+		phone := newPhone()
+		if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+			t.Fatalf("create account: %v", err)
+		}
+		a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})
+		if a.status != 403 || !strings.Contains(a.body, "wrong_console") {
+			t.Errorf("got %d, want 403 wrong_console\n%s", a.status, a.body)
+		}
+		if ck := cookie(a.cookies, sessionCookie); ck != nil && ck.Value != "" {
+			t.Errorf("got a session cookie for a patient on the desk console, want none")
+		}
+	})
+
+	t.Run("no session", func(t *testing.T) {
+		c := s.client()
+		for _, path := range []string{"/desk", "/desk/lookup", "/desk/walkin"} {
+			if a := c.get(path); a.status != 303 || a.location != "/desk/login" {
+				t.Errorf("GET %s: %d → %q, want 303 → /desk/login", path, a.status, a.location)
+			}
+		}
+	})
+
+	t.Run("clerk on the patient console", func(t *testing.T) {
+		c := deskClerk(s)
+		if a := c.get("/patient/bookings"); a.status != 403 || !strings.Contains(a.body, "wrong_console") {
+			t.Errorf("GET /patient/bookings as a clerk: %d, want 403 wrong_console", a.status)
+		}
+	})
+}
+
+// TestDeskPostWithoutCSRFIsRefused: every desk form without its token (or
+// with another session's) is refused with 403 before anything changes.
+func TestDeskPostWithoutCSRFIsRefused(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 12, "郑十", today.ID)
+	clerk := deskClerk(s)
+	other := deskClerk(s)
+	otherToken := other.csrf("/desk")
+
+	forms := map[string]url.Values{
+		"/desk/lookup": {"id_type": {"resident_id"}, "id_number": {p.idNumber}},
+		"/desk/bookings/" + p.bookingID + "/checkin": {"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {p.name}},
+		"/desk/bookings/" + p.bookingID + "/reissue": {"reason": {"did not come"}},
+		"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k"}},
+		"/desk/sessions/" + today.ID + "/extra-slots": {"count": {"3"}, "reason": {"busy"}, "authorised_by": {"Dr Zhang"}},
+		"/desk/lookup/clear":                          {},
+		"/desk/logout":                                {},
+	}
+	for _, token := range []string{"", "bm90LWEtdG9rZW4", otherToken} {
+		for path, form := range forms {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if token != "" {
+				f.Set("csrf", token)
+			}
+			a := clerk.post(path, f)
+			if a.status != 403 || !strings.Contains(a.body, "csrf_failed") {
+				t.Errorf("POST %s with token %q: %d, want 403 csrf_failed\n%.300s", path, token, a.status, a.body)
+			}
+			if ck := cookie(a.cookies, lookupCookie); ck != nil && ck.Value != "" {
+				t.Errorf("POST %s with token %q set the current patient", path, token)
+			}
+		}
+	}
+	if st := s.status(p.bookingID); st != "confirmed" {
+		t.Errorf("the booking is %s, want still confirmed", st)
+	}
+	if n := s.count(`SELECT count(*) FROM bookings`); n != 1 {
+		t.Errorf("got %d bookings, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 10 {
+		t.Errorf("today's session has %d slots, want 10", n)
+	}
+	if n := s.count(`SELECT count(*) FROM booking_events WHERE staff_id IS NOT NULL`) + s.count(`SELECT count(*) FROM audit_log WHERE action <> 'staff_added'`); n != 0 {
+		t.Errorf("got %d staff events and audit rows, want none", n)
+	}
+	// The clerk is still signed in: logout was refused too.
+	if a := clerk.get("/desk"); a.status != 200 {
+		t.Errorf("GET /desk after the refused logout: %d, want 200", a.status)
+	}
+	// A foreign origin is refused even with the right token.
+	f := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k2"}}
+	if a := clerk.post("/desk/bookings", f, "Origin", "http://evil.example"); a.status != 403 || !strings.Contains(a.body, "foreign_origin") {
+		t.Errorf("walk-in from a foreign origin: %d, want 403 foreign_origin", a.status)
+	}
+	if n := s.count(`SELECT count(*) FROM bookings`); n != 1 {
+		t.Errorf("got %d bookings, want 1", n)
+	}
+}
+
+// TestDeskNeverShowsClearIdentity searches by ID, fails a check-in, books a
+// walk-in and fails one: no page, address, cookie or log line carries the
+// ID number or the name in clear.
+func TestDeskNeverShowsClearIdentity(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 13, "欧阳娜娜", today.ID)
+	walkID, walkName := residentID(14), "司马相如"
+	clear := []string{p.idNumber, p.name, p.idNumber[6:14], "阳娜", walkID, walkName, walkID[6:14]}
+	clerk := deskClerk(s)
+
+	var pages []answer
+	lookup := clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {p.idNumber}})
+	pages = append(pages, lookup)
+	if lookup.status != 303 || lookup.location != "/desk/lookup" {
+		t.Fatalf("lookup: %d → %q, want 303 → /desk/lookup", lookup.status, lookup.location)
+	}
+	page := clerk.get("/desk/lookup")
+	pages = append(pages, page)
+	for _, want := range []string{"欧**娜", "110***********" + p.idNumber[14:], `id="b-` + p.bookingID + `"`, "张伟 Zhang Wei", "Check in"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the lookup page lacks %q", want)
+		}
+	}
+	// A check-in with the wrong name, and one with a wrong number.
+	pages = append(pages, clerk.post("/desk/bookings/"+p.bookingID+"/checkin", url.Values{"csrf": {clerk.csrf("/desk/lookup")},
+		"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {"欧阳娜"}}))
+	pages = append(pages, clerk.post("/desk/bookings/"+p.bookingID+"/checkin", url.Values{"csrf": {clerk.csrf("/desk/lookup")},
+		"id_type": {"resident_id"}, "id_number": {walkID}, "name": {p.name}}))
+	// An unknown ID, and a malformed one.
+	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {walkID}}))
+	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {p.idNumber[:17] + "0"}}))
+	// A walk-in, the page it leads to, and a walk-in the session refuses
+	// (the same person twice).
+	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {walkID}, "name": {walkName},
+		"session_id": {today.ID}, "idem": {booking.NewID()}}
+	a := clerk.post("/desk/bookings", walk)
+	if a.status != 303 || !strings.HasPrefix(a.location, "/desk/lookup?") {
+		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	pages = append(pages, a, clerk.get(a.location))
+	walk.Set("idem", booking.NewID())
+	again := clerk.post("/desk/bookings", walk)
+	if again.status != 409 || !strings.Contains(again.body, "already_booked") {
+		t.Errorf("the same walk-in twice: %d, want 409 already_booked", again.status)
+	}
+	pages = append(pages, again, clerk.get("/desk"), clerk.get("/desk/walkin"))
+
+	for i, pg := range pages {
+		for _, v := range clear {
+			if strings.Contains(pg.body, v) || strings.Contains(pg.location, v) {
+				t.Errorf("page %d (status %d) shows %q in clear", i, pg.status, v)
+			}
+			for _, ck := range pg.cookies {
+				if strings.Contains(ck.Value, v) {
+					t.Errorf("page %d sets cookie %s with %q in clear", i, ck.Name, v)
+				}
+			}
+		}
+	}
+	for _, v := range clear[:2] {
+		if strings.Contains(s.logs.String(), v) {
+			t.Errorf("the log shows %q in clear", v)
+		}
+	}
+	// The current patient's cookie is bound to the clerk's session: another
+	// clerk's browser with it finds nobody.
+	other := deskClerk(s)
+	u, _ := url.Parse(s.base + "/desk")
+	var sealed *http.Cookie
+	for _, ck := range clerk.http.Jar.Cookies(u) {
+		if ck.Name == lookupCookie {
+			sealed = ck
+		}
+	}
+	if sealed == nil {
+		t.Fatalf("the clerk's browser has no %s cookie", lookupCookie)
+	}
+	other.http.Jar.SetCookies(u, []*http.Cookie{{Name: lookupCookie, Value: sealed.Value, Path: "/desk"}})
+	if pg := other.get("/desk/lookup"); pg.status != 200 || strings.Contains(pg.body, `id="patient"`) {
+		t.Errorf("another session with the sealed cookie: %d, want the empty search page", pg.status)
+	}
+}
+
+// TestDeskCheckIn: the wrong name shows identity_mismatch and the booking
+// stays confirmed, with a rejected event and a checkin_refused audit row;
+// the right card checks the patient in.
+func TestDeskCheckIn(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 15, "钱多多", today.ID)
+	later := newDeskPatient(t, s, 16, "孙悟空", s.open.ID) // tomorrow: not yet
+	clerk := deskClerk(s)
+
+	page := clerk.find("resident_id", later.idNumber)
+	if !strings.Contains(page.body, "Check-in opens on the visit day") || strings.Contains(page.body, `action="/desk/bookings/`+later.bookingID+`/checkin"`) {
+		t.Errorf("tomorrow's booking offers check-in, or does not say when it opens")
+	}
+
+	clerk.find("resident_id", p.idNumber)
+	checkin := func(name string) answer {
+		return clerk.post("/desk/bookings/"+p.bookingID+"/checkin", url.Values{"csrf": {clerk.csrf("/desk/lookup")},
+			"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {name}})
+	}
+	a := checkin("钱少少")
+	for _, want := range []string{"identity_mismatch", "姓名与证件登记信息不符", "钱*多", `id="b-` + p.bookingID + `"`, "已预约 Confirmed"} {
+		if !strings.Contains(a.body, want) {
+			t.Errorf("the wrong name's page lacks %q", want)
+		}
+	}
+	if a.status != 422 {
+		t.Errorf("the wrong name: status %d, want 422", a.status)
+	}
+	if st := s.status(p.bookingID); st != "confirmed" {
+		t.Errorf("after the wrong name the booking is %s, want confirmed", st)
+	}
+	if n := s.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'rejected' AND reason = 'identity_mismatch' AND staff_id IS NOT NULL`, p.bookingID); n != 1 {
+		t.Errorf("got %d rejected events, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'checkin_refused' AND target = $1 AND actor_role = 'clerk'`, "booking:"+p.bookingID); n != 1 {
+		t.Errorf("got %d checkin_refused audit rows, want 1", n)
+	}
+	// An empty name is refused before the Service: no second audit row.
+	if a := checkin(" "); a.status != 400 || !strings.Contains(a.body, "invalid_field") {
+		t.Errorf("an empty name: %d, want 400 invalid_field", a.status)
+	}
+
+	a = checkin(p.name)
+	if a.status != 303 || !strings.HasPrefix(a.location, "/desk/lookup?") || mustQuery(t, a.location, "ok") != "checkedin" {
+		t.Fatalf("the right name: %d → %q, want 303 → /desk/lookup?ok=checkedin…\n%s", a.status, a.location, a.body)
+	}
+	page = clerk.get(a.location)
+	card := regexp.MustCompile(`(?s)<li class="card item booking hl" id="b-` + p.bookingID + `">.*?</li>`).FindString(page.body)
+	if !strings.Contains(page.body, "Checked in.") || !strings.Contains(card, "已签到 Checked in") || strings.Contains(card, "/checkin") {
+		t.Errorf("after check-in the page does not show the booking checked in without a form:\n%s", card)
+	}
+	if st := s.status(p.bookingID); st != "checked_in" {
+		t.Errorf("the booking is %s, want checked_in", st)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'checkin_refused'`); n != 1 {
+		t.Errorf("got %d checkin_refused audit rows, want still 1", n)
+	}
+	// Checking in again says it is no longer confirmed.
+	if a := checkin(p.name); a.status != 409 || !strings.Contains(a.body, "booking_not_active") {
+		t.Errorf("a second check-in: %d, want 409 booking_not_active", a.status)
+	}
+}
+
+// TestDeskWalkinAndExtraSlots books a walk-in for a family member of a
+// patient account, who then sees it on "my bookings", and adds extra slots.
+func TestDeskWalkinAndExtraSlots(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	clerk := deskClerk(s)
+
+	// A patient whose mother is on their list; she walks in.
+	child := s.client()
+	child.signUp(newPhone(), "correct horse battery")
+	mumID, mumName := residentID(21), "李秀英"
+	if a := child.addFamily(mumID, mumName, "", false); a.status != 303 {
+		t.Fatalf("add family member: %d", a.status)
+	}
+
+	page := clerk.get("/desk/walkin")
+	if !strings.Contains(page.body, `<option value="`+today.ID+`"`) || strings.Contains(page.body, `<option value="`+s.open.ID+`"`) {
+		t.Errorf("the walk-in form should offer today's session only\n%s", page.body)
+	}
+	key := booking.NewID()
+	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {mumID}, "name": {mumName},
+		"session_id": {today.ID}, "idem": {key}}
+	a := clerk.post("/desk/bookings", walk)
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin" {
+		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	id := mustQuery(t, a.location, "id")
+	// The same form sent again books nothing more.
+	if again := clerk.post("/desk/bookings", walk); again.status != 303 || mustQuery(t, again.location, "id") != id {
+		t.Errorf("the same walk-in form again: %d → %q, want the same booking", again.status, again.location)
+	}
+	if n := s.count(`SELECT count(*) FROM bookings WHERE channel = 'onsite' AND booked_by IS NOT NULL AND account_id IS NULL`); n != 1 {
+		t.Errorf("got %d on-site bookings by staff, want 1", n)
+	}
+	page = clerk.get(a.location)
+	if !strings.Contains(page.body, "Walk-in booked") || !strings.Contains(page.body, "李*英") || !strings.Contains(page.body, "现场 On site") {
+		t.Errorf("the page after the walk-in lacks the flash, the masked name or the channel")
+	}
+
+	// The child's "my bookings" shows it, for their own family member.
+	mine := child.get("/patient/bookings")
+	card := regexp.MustCompile(`(?s)<li class="card item booking" id="b-` + id + `">.*?</li>`).FindString(mine.body)
+	for _, want := range []string{"张伟 Zhang Wei", "李*英", "现场 On site", "已预约 Confirmed"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the patient's card of the desk booking lacks %q:\n%s", want, card)
+		}
+	}
+
+	// Extra slots: a bad count is refused; two more on-site slots.
+	extraKey := booking.NewID()
+	extra := func(count string) answer {
+		return clerk.post("/desk/sessions/"+today.ID+"/extra-slots", url.Values{"csrf": {clerk.csrf("/desk")},
+			"count": {count}, "reason": {"急诊加号 urgent"}, "authorised_by": {"张伟"}, "idem": {extraKey}})
+	}
+	if a := extra("0"); a.status != 400 || !strings.Contains(a.body, "invalid_field") || !strings.Contains(a.body, "<details class=\"pop extra\" open>") {
+		t.Errorf("0 extra slots: %d, want 400 invalid_field with the form open", a.status)
+	}
+	a = extra("2")
+	if a.status != 303 || a.location != "/desk?ok=extra&s="+today.ID {
+		t.Fatalf("extra slots: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	// The same form sent again (a double click) adds nothing more.
+	if a := extra("2"); a.status != 303 {
+		t.Errorf("the same extra-slots form again: %d, want 303", a.status)
+	}
+	page = clerk.get(a.location)
+	row := regexp.MustCompile(`(?s)<tr id="s-` + today.ID + `" class="[^"]*hl">.*?</tr>`).FindString(page.body)
+	if !strings.Contains(row, "<b>5</b> / 6") || !strings.Contains(row, "<b>4</b> / 4") || !strings.Contains(page.body, "Extra slots added") {
+		t.Errorf("after two extra slots the row should show on-site 5 / 6 and online 4 / 4:\n%s", row)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'extra_slots' AND target LIKE $1`, "session:"+today.ID+"%"); n != 1 {
+		t.Errorf("got %d extra_slots audit rows, want 1", n)
+	}
+}
+
+// TestPatientWaitlist joins a sold-out session's waitlist and leaves it.
+func TestPatientWaitlist(t *testing.T) {
+	s := newSite(t)
+	tiny := s.addTiny()
+	newDeskPatient(t, s, 31, "冯一", tiny.ID) // takes the only online slot
+
+	c := s.client()
+	c.signUp(newPhone(), "correct horse battery")
+	if a := c.addFamily(residentID(32), "陈二", "", true); a.status != 303 {
+		t.Fatalf("add family member: %d", a.status)
+	}
+	sessions := c.get("/patient/sessions?" + url.Values{"hospital": {s.hospital.ID}, "department": {s.dermatology.ID}, "date": {tiny.VisitDate}}.Encode())
+	card := regexp.MustCompile(`(?s)<article class="card session" id="s-` + tiny.ID + `">.*?</article>`).FindString(sessions.body)
+	if !strings.Contains(card, `action="/patient/waitlist"`) || strings.Contains(card, `action="/patient/bookings"`) || !strings.Contains(card, "候补 Join the waitlist") {
+		t.Fatalf("the sold-out session should offer the waitlist instead of booking:\n%s", card)
+	}
+	pid := regexp.MustCompile(`<option value="([0-9a-f-]{36})">`).FindStringSubmatch(card)[1]
+	join := url.Values{"csrf": {c.csrf("/patient/sessions")}, "session_id": {tiny.ID}, "patient_id": {pid}, "idem": {booking.NewID()}}
+	a := c.post("/patient/waitlist", join)
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "waitlisted" || mustQuery(t, a.location, "pos") != "1" {
+		t.Fatalf("join: %d → %q", a.status, a.location)
+	}
+	id := mustQuery(t, a.location, "id")
+	// The same form again (a double click) answers the same entry.
+	if again := c.post("/patient/waitlist", join); again.status != 303 || mustQuery(t, again.location, "id") != id {
+		t.Errorf("the same join form again: %d → %q, want the same entry", again.status, again.location)
+	}
+	page := c.get(a.location)
+	for _, want := range []string{"You joined the waitlist", "number 1 in line", `id="w-` + id + `"`, "候补中 Waiting", "陈*", "王芳 Wang Fang"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the bookings page after joining lacks %q", want)
+		}
+	}
+	// Joining twice is refused on the sessions page.
+	if a := c.post("/patient/waitlist", url.Values{"csrf": {c.csrf("/patient/sessions")}, "session_id": {tiny.ID}, "patient_id": {pid},
+		"hospital": {s.hospital.ID}, "department": {s.dermatology.ID}, "date": {tiny.VisitDate}}); a.status != 409 || !strings.Contains(a.body, "already_waitlisted") {
+		t.Errorf("join twice: %d, want 409 already_waitlisted", a.status)
+	}
+	// A session with free slots has no waitlist.
+	if a := c.post("/patient/waitlist", url.Values{"csrf": {c.csrf("/patient/sessions")}, "session_id": {s.open.ID}, "patient_id": {pid}}); a.status != 409 || !strings.Contains(a.body, "slots_available") {
+		t.Errorf("join a session with free slots: %d, want 409 slots_available", a.status)
+	}
+	if a := c.post("/patient/waitlist/"+id+"/leave", url.Values{}); a.status != 403 {
+		t.Errorf("leave without a token: %d, want 403", a.status)
+	}
+	a = c.post("/patient/waitlist/"+id+"/leave", url.Values{"csrf": {c.csrf("/patient/bookings")}})
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "left" {
+		t.Fatalf("leave: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	page = c.get(a.location)
+	w := regexp.MustCompile(`(?s)<li class="card item wait hl" id="w-` + id + `">.*?</li>`).FindString(page.body)
+	if !strings.Contains(page.body, "You left the waitlist") || !strings.Contains(w, "已退出 Left") || strings.Contains(w, "/leave") {
+		t.Errorf("after leaving the entry should read Left without a leave button:\n%s", w)
+	}
+	if n := s.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'cancelled'`, id); n != 1 {
+		t.Errorf("the entry is not cancelled in SQL")
+	}
+	// Another account cannot leave someone else's entry.
+	other := s.client()
+	other.signUp(newPhone(), "correct horse battery")
+	if a := other.post("/patient/waitlist/"+id+"/leave", url.Values{"csrf": {other.csrf("/patient/bookings")}}); a.status != 404 || !strings.Contains(a.body, "waitlist_not_found") {
+		t.Errorf("leave another account's entry: %d, want 404 waitlist_not_found", a.status)
+	}
+}
+
+// TestDeskReissue: a booking of today its patient cancelled still waits out
+// its random delay; the desk places its slot at once, with a reason.
+func TestDeskReissue(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 41, "褚十一", today.ID)
+	if a := p.c.post("/patient/bookings/"+p.bookingID+"/cancel", url.Values{"csrf": {p.c.csrf("/patient/bookings")}}); a.status != 303 {
+		t.Fatalf("cancel: %d\n%s", a.status, a.body)
+	}
+	clerk := deskClerk(s)
+	page := clerk.find("resident_id", p.idNumber)
+	action := `action="/desk/bookings/` + p.bookingID + `/reissue"`
+	if !strings.Contains(page.body, action) || strings.Contains(page.body, `/checkin"`) {
+		t.Fatalf("the cancelled booking of today should offer reissue and no check-in")
+	}
+	reissue := func(reason string) answer {
+		return clerk.post("/desk/bookings/"+p.bookingID+"/reissue", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "reason": {reason}})
+	}
+	if a := reissue(""); a.status != 400 || !strings.Contains(a.body, "invalid_field") || !strings.Contains(a.body, "item booking hl failed") {
+		t.Errorf("reissue without a reason: %d, want 400 invalid_field on the lookup page", a.status)
+	}
+	a := reissue("患者改约 rebooked")
+	if a.status != 303 || !strings.HasPrefix(mustQuery(t, a.location, "ok"), "reissued") {
+		t.Fatalf("reissue: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	if page := clerk.get(a.location); !strings.Contains(page.body, `id="flash"`) || !strings.Contains(page.body, deskFlashes[mustQuery(t, a.location, "ok")]) {
+		t.Errorf("the page after reissue has no confirmation")
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'reissue' AND target = $1`, "booking:"+p.bookingID); n != 1 {
+		t.Errorf("got %d reissue audit rows, want 1", n)
+	}
+	// The slot is placed: a second reissue finds nothing to place.
+	if a := reissue("again"); a.status != 409 || !strings.Contains(a.body, "not_reissuable") {
+		t.Errorf("a second reissue: %d, want 409 not_reissuable", a.status)
+	}
+	problems, err := s.svc.Check(t.Context())
+	testenv.Must(t, err, "check")
+	if len(problems) > 0 {
+		t.Errorf("Redis and SQL disagree:\n%s", strings.Join(problems, "\n"))
+	}
+}

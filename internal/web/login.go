@@ -1,0 +1,71 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// Signing in and out, the same for every console: each has its own login
+// page (templates/<console>/login.html) and admits only its roles. A
+// session cookie is one per browser, whatever the console: signing in on
+// one console replaces a session of another.
+
+// loginPage shows a console's login form, or its home page to a browser
+// already signed in with a role it admits.
+func (c *Console) loginPage(con *console) func(*request) error {
+	return func(r *request) error {
+		if r.signedIn() && con.admits(r.actor.Role) {
+			c.redirect(r, con.Path)
+			return nil
+		}
+		return c.render(r, fasthttp.StatusOK, con.Name+"/login", page{Title: "登录 Log in", Flash: flashes[r.query("m")]})
+	}
+}
+
+// login signs in with a phone and password, for a role the console admits.
+func (c *Console) login(con *console) func(*request) error {
+	return func(r *request) error {
+		p := page{Title: "登录 Log in"}
+		name := con.Name + "/login"
+		phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
+		if phone == "" || password == "" {
+			return c.formFailed(r, name, p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
+		}
+		tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
+		if err != nil {
+			return c.formFailed(r, name, p, err)
+		}
+		if err := c.startSession(r, con, tok); err != nil {
+			return c.formFailed(r, name, p, err)
+		}
+		c.redirect(r, con.Path)
+		return nil
+	}
+}
+
+// startSession sets the session cookie for a token, if its role may use the
+// console.
+func (c *Console) startSession(r *request, con *console, tok booking.Token) error {
+	actor, err := c.svc.Authenticate([]byte(tok.Token))
+	if err != nil {
+		return err
+	}
+	if !con.admits(actor.Role) {
+		return errWrongConsole(con, actor.Role)
+	}
+	c.setSession(r, tok)
+	return nil
+}
+
+// logout forgets the session (and the desk's current patient).
+func (c *Console) logout(con *console) func(*request) error {
+	return func(r *request) error {
+		c.clearSession(r)
+		c.forgetLookup(r)
+		c.redirect(r, con.Path+"/login?m=loggedout")
+		return nil
+	}
+}
