@@ -22,6 +22,31 @@ const (
 	KindUnavailable                 // a dependency is down; nothing was booked: 503
 )
 
+// HTTPStatus is the status code of an answer carrying an error of kind k:
+// the one table both HTTP adapters (the JSON API and the web consoles) use,
+// so a client and a browser get the same answer for the same error.
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case KindInvalid:
+		return 400
+	case KindUnauthenticated:
+		return 401
+	case KindForbidden:
+		return 403
+	case KindNotFound:
+		return 404
+	case KindConflict:
+		return 409
+	case KindRule:
+		return 422
+	case KindRateLimited:
+		return 429
+	case KindUnavailable:
+		return 503
+	}
+	return 500
+}
+
 // Error is the one error type the domain returns for conditions a client can
 // act on. Code is stable snake_case that clients branch on; Message is for
 // humans and never contains an identity number, a name or a phone.

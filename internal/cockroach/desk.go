@@ -282,11 +282,18 @@ func (s *Store) WaitlistEntry(ctx context.Context, id string) (_ booking.Waitlis
 	return e, err
 }
 
-// WaitlistOfAccount lists an account's entries, newest first.
+// WaitlistOfAccount lists an account's entries, newest first, with the
+// place in line of those still waiting.
 func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string) (_ []booking.WaitlistEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_of_account"), accountID)
-	return pgx.CollectRows(rows, scanWaitlist)
+	es, err := pgx.CollectRows(rows, scanWaitlist)
+	for i := range es {
+		if err == nil && es[i].Status == booking.WaitlistWaiting {
+			err = s.db.pool.QueryRow(ctx, q("waitlist_position"), es[i].SessionID, es[i].CreatedAt, es[i].ID).Scan(&es[i].Position)
+		}
+	}
+	return es, err
 }
 
 // WaitingEntries lists a hospital's waiting entries, first in line first.

@@ -9,19 +9,6 @@ import (
 	"fairslot/internal/booking"
 )
 
-// statusOf is the one table from error kind to HTTP status.
-var statusOf = map[booking.Kind]int{
-	booking.KindInternal:        fasthttp.StatusInternalServerError,
-	booking.KindInvalid:         fasthttp.StatusBadRequest,
-	booking.KindUnauthenticated: fasthttp.StatusUnauthorized,
-	booking.KindForbidden:       fasthttp.StatusForbidden,
-	booking.KindNotFound:        fasthttp.StatusNotFound,
-	booking.KindConflict:        fasthttp.StatusConflict,
-	booking.KindRule:            fasthttp.StatusUnprocessableEntity,
-	booking.KindRateLimited:     fasthttp.StatusTooManyRequests,
-	booking.KindUnavailable:     fasthttp.StatusServiceUnavailable,
-}
-
 var (
 	errRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
 	errMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
@@ -45,10 +32,7 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 	if logIt {
 		s.log.Error("request failed", "route", route, "method", string(rc.Method()), "code", e.Code, "err", err)
 	}
-	status := statusOf[e.Kind]
-	if status == 0 {
-		status = fasthttp.StatusInternalServerError
-	}
+	status := e.Kind.HTTPStatus()
 	if errors.Is(e, booking.ErrRateLimited) {
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}

@@ -238,10 +238,15 @@ func TestBearer(t *testing.T) {
 	}
 }
 
-func TestStatusTableCoversEveryKind(t *testing.T) {
-	for k := booking.KindInternal; k <= booking.KindUnavailable; k++ {
-		if statusOf[k] == 0 {
-			t.Errorf("kind %d has no status", k)
+func TestStatusOfEveryKind(t *testing.T) {
+	want := map[booking.Kind]int{
+		booking.KindInternal: 500, booking.KindInvalid: 400, booking.KindUnauthenticated: 401,
+		booking.KindForbidden: 403, booking.KindNotFound: 404, booking.KindConflict: 409,
+		booking.KindRule: 422, booking.KindRateLimited: 429, booking.KindUnavailable: 503,
+	}
+	for k, status := range want {
+		if got := k.HTTPStatus(); got != status {
+			t.Errorf("kind %d status = %d, want %d", k, got, status)
 		}
 	}
 }

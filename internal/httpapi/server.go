@@ -1,6 +1,7 @@
 // Package httpapi is fairslot's public HTTP API on fasthttp: routing, JSON,
-// bearer-token authentication, rate limits, metrics, and the one table that
-// maps domain errors to status codes (errors.go).
+// bearer-token authentication, rate limits, metrics, and the error answers
+// (errors.go; the status of each error kind is booking.Kind.HTTPStatus,
+// shared with the web consoles).
 //
 // fasthttp reuses a RequestCtx once the handler returns and never cancels it,
 // so handlers copy what they keep and derive their own context with a

@@ -3,24 +3,8 @@ package web
 import (
 	"fmt"
 
-	"github.com/valyala/fasthttp"
-
 	"fairslot/internal/booking"
 )
-
-// statusOf maps an error kind to the status of the page that shows it; the
-// same table as the API's, so a browser and a client see the same answer.
-var statusOf = map[booking.Kind]int{
-	booking.KindInternal:        fasthttp.StatusInternalServerError,
-	booking.KindInvalid:         fasthttp.StatusBadRequest,
-	booking.KindUnauthenticated: fasthttp.StatusUnauthorized,
-	booking.KindForbidden:       fasthttp.StatusForbidden,
-	booking.KindNotFound:        fasthttp.StatusNotFound,
-	booking.KindConflict:        fasthttp.StatusConflict,
-	booking.KindRule:            fasthttp.StatusUnprocessableEntity,
-	booking.KindRateLimited:     fasthttp.StatusTooManyRequests,
-	booking.KindUnavailable:     fasthttp.StatusServiceUnavailable,
-}
 
 // The console's own errors, in the domain's shape so they render like any
 // other.
@@ -62,10 +46,7 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		}
 		c.log.Error("web request failed", "route", route, "code", e.Code, "err", err)
 	}
-	status := statusOf[e.Kind]
-	if status == 0 {
-		status = fasthttp.StatusInternalServerError
-	}
+	status := e.Kind.HTTPStatus()
 	return &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code)}, status
 }
 
