@@ -25,11 +25,15 @@ const (
 // left empty and omitted from JSON. Phone is the keyed hash ("hash:…"), never
 // the number.
 type Event struct {
-	ID           string    `json:"-"`
-	TS           time.Time `json:"ts"`
-	Type         EventType `json:"type"`
-	AccountID    string    `json:"account_id,omitempty"`
-	PatientID    string    `json:"patient_id,omitempty"`
+	ID        string    `json:"-"`
+	TS        time.Time `json:"ts"`
+	Type      EventType `json:"type"`
+	AccountID string    `json:"account_id,omitempty"`
+	PatientID string    `json:"patient_id,omitempty"`
+	// IdentityID is the person behind the patient: one identity may be a
+	// patient of several accounts (with a patient id on each), and it is the
+	// identity that quotas, bars and scalper detection follow.
+	IdentityID   string    `json:"identity_id,omitempty"`
 	BookingID    string    `json:"booking_id,omitempty"`
 	SessionID    string    `json:"session_id,omitempty"`
 	HospitalID   string    `json:"hospital_id,omitempty"`
