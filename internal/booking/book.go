@@ -49,7 +49,7 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 		return Booking{}, err
 	}
 	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID}
-	ev := Event{AccountID: actor.AccountID, PatientID: p.ID}
+	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
 	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
 }
 
@@ -318,7 +318,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 		late = now.After(h.LateAfter(b.VisitDate))
 	}
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
-		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
+		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
 	if actor.IsStaff() {
 		ev.StaffID = actor.AccountID

@@ -98,7 +98,7 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 		return Booking{}, err
 	}
 	b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
-	ev := Event{StaffID: actor.AccountID, Phone: phoneRef}
+	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
 	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
 }
 
@@ -138,7 +138,7 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if err != nil {
 		return Booking{}, err
 	}
-	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID,
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID, IdentityID: b.IdentityID,
 		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
 		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
 	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != string(onFile.NameHash) {
@@ -218,7 +218,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "reissue", Target: "booking:" + b.ID, Reason: req.Reason}
-	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, AccountID: b.AccountID,
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, AccountID: b.AccountID, IdentityID: b.IdentityID,
 		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID, Reason: req.Reason})
 	to := Return{Reissue: true, To: ChannelOnsite, Placing: s.placing(sess)}

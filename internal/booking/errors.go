@@ -115,6 +115,8 @@ var (
 	ErrSlotsAvailable     = newErr(KindConflict, "slots_available", "this session still has free slots: book one instead of joining the waitlist")
 	ErrNotReissuable      = newErr(KindConflict, "not_reissuable", "this booking has no slot to reissue")
 	ErrWaitlistNotFound   = newErr(KindNotFound, "waitlist_not_found", "no such waitlist entry")
+	ErrFlagNotFound       = newErr(KindNotFound, "flag_not_found", "no such flag")
+	ErrFlagDecided        = newErr(KindConflict, "flag_decided", "this flag has already been decided")
 	ErrCheckinClosed      = newErr(KindRule, "checkin_closed", "check-in is open on the visit day until the session ends")
 	ErrBookingNotActive   = newErr(KindConflict, "booking_not_active", "the booking is not active")
 	ErrInProgress         = newErr(KindConflict, "request_in_progress", "a request with this Idempotency-Key is still in progress")

@@ -38,6 +38,8 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 		np.PhoneHash, np.PhoneSealed, np.PhoneMasked = s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p)
 	}
 	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventPatientAdded, AccountID: actor.AccountID, PatientID: np.ID})
+	// The identity row may already exist (another account's family member):
+	// the store fills in the id it ends up using.
 	if np.PhoneHash != nil {
 		ev.Phone = s.phoneRef(np.PhoneHash)
 	}

@@ -255,6 +255,16 @@ type Store interface {
 	// PromoteWaitlist commits the booking a waitlist entry turned into (the
 	// booking's id is the entry's) and marks the entry served.
 	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error
+
+	// Scalper detection and review.
+	EventsSince(ctx context.Context, since time.Time) ([]Event, error)
+	EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) ([]Event, error)
+	Flags(ctx context.Context, status string) ([]Flag, error)
+	Flag(ctx context.Context, id string) (Flag, error)
+	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
+	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)
+	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) ([]Booking, error)
+	AuditSince(ctx context.Context, since time.Time) ([]AuditEntry, error)
 }
 
 // NoShowRules say when no-shows bar an identity from booking.

@@ -241,6 +241,7 @@ type Background struct {
 	Sweep     time.Duration // 5s: abandoned holds, and returned slots whose delay is over
 	Reconcile time.Duration // 10m
 	NoShows   time.Duration // 1m
+	Detect    time.Duration // 5m: scalper detection over the recent events
 }
 
 // Run runs the jobs of b until ctx is done.
@@ -253,6 +254,8 @@ func (s *Service) Run(ctx context.Context, b Background) {
 	}
 	refresh, sweep, rec := tick(b.Refresh, 30*time.Second), tick(b.Sweep, 5*time.Second), tick(b.Reconcile, 10*time.Minute)
 	noShows := tick(b.NoShows, time.Minute)
+	detect := tick(b.Detect, 5*time.Minute)
+	defer detect.Stop()
 	defer refresh.Stop()
 	defer sweep.Stop()
 	defer rec.Stop()
@@ -274,6 +277,11 @@ func (s *Service) Run(ctx context.Context, b Background) {
 				if n, err = s.PlaceDelayed(ctx); n > 0 {
 					s.log.Info("placed returned slots after their delay", "placed", n)
 				}
+			}
+		case <-detect.C:
+			var n int
+			if n, err = s.Detect(ctx); n > 0 {
+				s.log.Info("scalper detection opened flags", "flags", n)
 			}
 		case <-noShows.C:
 			var n int

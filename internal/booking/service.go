@@ -40,6 +40,17 @@ type Config struct {
 	// cancelled slot nobody on the waitlist could take rejoins its pool
 	// (5 and 60 minutes).
 	ReturnDelayMin, ReturnDelayMax time.Duration
+	// Detector finds scalper flags in the event stream (internal/detect).
+	// Without one, detection runs find nothing.
+	Detector Detector
+	// DetectWindow is how far back detection reads events (30 days).
+	DetectWindow time.Duration
+	// BlockFor is how long a confirmed flag blocks its accounts and
+	// identities (365 days).
+	BlockFor time.Duration
+	// ReopenAt: a dismissed flag reopens when its score reaches this many
+	// times the score it was dismissed at (1.5).
+	ReopenAt float64
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -68,6 +79,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.DetectWindow <= 0 {
+		c.DetectWindow = 30 * 24 * time.Hour
+	}
+	if c.BlockFor <= 0 {
+		c.BlockFor = 365 * 24 * time.Hour
+	}
+	if c.ReopenAt <= 1 {
+		c.ReopenAt = 1.5
 	}
 	if len(c.NoShowRules.Steps) == 0 {
 		c.NoShowRules = DefaultNoShowRules

@@ -61,7 +61,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	e := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: p.ID,
 		IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, CreatedAt: now}
-	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID,
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
 	e, err = s.store.AddWaitlist(ctx, e, ev)
@@ -92,7 +92,7 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if e.AccountID != actor.AccountID {
 		return ErrWaitlistNotFound
 	}
-	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: actor.AccountID,
+	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: actor.AccountID, IdentityID: e.IdentityID,
 		PatientID: e.PatientID, SessionID: e.SessionID, HospitalID: e.HospitalID, Reason: "left_waitlist"})
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev); err != nil {
 		return err
@@ -172,7 +172,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, SlotNo: h.SlotNo, SlotStart: slot.StartsAt,
 		SlotEnd: slot.EndsAt, PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey,
 		AccountID: e.AccountID, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now}
-	ev := Event{ID: newID(), TS: now, Type: EventBooked, AccountID: e.AccountID, PatientID: e.PatientID,
+	ev := Event{ID: newID(), TS: now, Type: EventBooked, AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID,
 		BookingID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: h.Channel, Reason: "waitlist"}
 	err = s.store.PromoteWaitlist(ctx, b, ev)

@@ -163,7 +163,7 @@ func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.No
 		perIdentity := map[string][]string{}
 		for _, n := range list {
 			perIdentity[n.identity] = append(perIdentity[n.identity], n.id)
-			ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: n.account,
+			ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: n.account, IdentityID: n.identity,
 				PatientID: n.patient, BookingID: n.id, SessionID: n.session, HospitalID: n.hospital,
 				DepartmentID: n.dept, DoctorID: n.doctor, Channel: booking.Channel(n.channel)}
 			if err := insertEvent(ctx, tx, ev); err != nil {

@@ -60,14 +60,15 @@ INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: account_by_phone
-SELECT id::TEXT, role, phone_hash, phone_masked, password_hash, blocked, created_at
+SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
+       blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at
   FROM accounts WHERE phone_hash = $1;
 
 -- name: insert_event
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
-                            phone, release_at, reason, staff_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
+                            phone, release_at, reason, staff_id, identity_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);
 
 -- name: insert_audit
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason)
@@ -182,7 +183,10 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (trigger_booking_id) DO NOTHING;
 
 -- name: active_bars
-SELECT i.id_hash, max(b.until) FROM bars b JOIN identities i ON i.id = b.identity_id
+-- Bars earned by no-shows and blocks from confirmed scalper flags.
+SELECT i.id_hash, max(b.until)
+  FROM (SELECT identity_id, until FROM bars UNION ALL SELECT identity_id, until FROM identity_blocks) b
+  JOIN identities i ON i.id = b.identity_id
  WHERE b.until > $1 GROUP BY i.id_hash;
 
 -- name: insert_waitlist
@@ -226,3 +230,60 @@ UPDATE slots SET channel = $3 WHERE session_id = $1 AND slot_no = $2 AND channel
 
 -- name: take_channel_quota
 UPDATE session_channels SET quota = quota - $3 WHERE session_id = $1 AND channel = $2 AND quota >= $3;
+
+-- name: events_since
+SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
+       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
+       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
+  FROM booking_events
+ WHERE ts >= $1
+ ORDER BY ts, id;
+
+-- name: events_of_group
+SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
+       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
+       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
+  FROM booking_events
+ WHERE ts >= $1 AND (account_id = ANY ($2::UUID[]) OR identity_id = ANY ($3::UUID[]))
+ ORDER BY ts, id
+ LIMIT 2000;
+
+-- name: flag_rows
+SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, decided_at,
+       COALESCE(decided_by::TEXT, ''), note, decided_score
+  FROM flags
+
+-- name: flags_by_status
+ WHERE status = $1 ORDER BY score DESC, id LIMIT 500;
+
+-- name: flag_by_id
+ WHERE id = $1;
+
+-- name: insert_flag
+INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
+VALUES ($1, $2, 'open', $3, $4, $5, $6, $6);
+
+-- name: update_flag_evidence
+UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7
+ WHERE id = $1;
+
+-- name: decide_flag
+UPDATE flags SET status = $2, decided_at = $3, decided_by = $4, note = $5, decided_score = score, updated_at = $3
+ WHERE id = $1 AND status = 'open';
+
+-- name: block_account
+UPDATE accounts SET blocked = true, blocked_until = $2 WHERE id = $1;
+
+-- name: block_identity
+INSERT INTO identity_blocks (flag_id, identity_id, until) VALUES ($1, $2, $3)
+ON CONFLICT (flag_id, identity_id) DO NOTHING;
+
+-- name: future_bookings_of_group
+ WHERE b.status = 'confirmed' AND sl.starts_at > $1
+   AND (b.account_id = ANY ($2::UUID[]) OR b.identity_id = ANY ($3::UUID[]));
+
+-- name: audit_since
+SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, reason
+  FROM audit_log WHERE ts >= $1 ORDER BY ts DESC, id LIMIT 1000;

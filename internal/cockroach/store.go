@@ -195,7 +195,7 @@ func eventArgs(ev booking.Event) []any {
 	return []any{ev.ID, ev.TS, string(ev.Type), nullable(ev.AccountID), nullable(ev.PatientID),
 		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
 		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-		nullable(ev.StaffID)}
+		nullable(ev.StaffID), nullable(ev.IdentityID)}
 }
 
 // RecordAudit stores one staff action.
@@ -244,6 +244,7 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked); err != nil {
 			return err
 		}
+		ev.IdentityID = identityID
 		return insertEvent(ctx, tx, ev)
 	})
 	if name, ok := uniqueViolation(err); ok {

@@ -33,6 +33,11 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
+		{method: "GET", template: "/v1/admin/flags", prefix: "/v1/admin/flags", auth: true, h: s.listFlags},
+		{method: "GET", template: "/v1/admin/flags/{id}", prefix: "/v1/admin/flags/", param: true, auth: true, h: s.getFlag},
+		{method: "POST", template: "/v1/admin/flags/{id}/decision", prefix: "/v1/admin/flags/", param: true, suffix: "/decision", auth: true, h: s.decideFlag},
+		{method: "POST", template: "/v1/admin/detect", prefix: "/v1/admin/detect", auth: true, h: s.detect},
+		{method: "GET", template: "/v1/admin/audit", prefix: "/v1/admin/audit", auth: true, h: s.audit},
 	}
 }
 
@@ -463,5 +468,91 @@ func (s *Server) movePool(r *request) error {
 		return err
 	}
 	writeJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to, "slot_nos": moved})
+	return nil
+}
+
+func (s *Server) listFlags(r *request) error {
+	fs, err := s.svc.Flags(r.ctx, r.actor, string(r.rc.QueryArgs().Peek("status")))
+	if err != nil {
+		return err
+	}
+	writeList(r.rc, fs, func(f booking.Flag) booking.Flag { return f })
+	return nil
+}
+
+type flagOut struct {
+	booking.Flag
+	Timeline []booking.Event `json:"timeline"`
+}
+
+func (s *Server) getFlag(r *request) error {
+	f, err := s.svc.Flag(r.ctx, r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: f.Flag, Timeline: f.Timeline})
+	return nil
+}
+
+type decisionIn struct {
+	Action string `json:"action"`
+	Note   string `json:"note"`
+}
+
+func (s *Server) decideFlag(r *request) error {
+	var in decisionIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := required("action", in.Action, "note", in.Note); err != nil {
+		return err
+	}
+	f, err := s.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, f)
+	return nil
+}
+
+func (s *Server) detect(r *request) error {
+	if r.actor.Role != booking.RoleAdmin {
+		return booking.Errorf(booking.ErrForbidden, "only administrators run detection")
+	}
+	n, err := s.svc.Detect(r.ctx)
+	if err != nil {
+		return err
+	}
+	writeJSON(r.rc, fasthttp.StatusOK, map[string]int{"opened": n})
+	return nil
+}
+
+type auditOut struct {
+	ID        string `json:"audit_id"`
+	TS        string `json:"ts"`
+	ActorID   string `json:"actor_id"`
+	ActorRole string `json:"actor_role"`
+	Action    string `json:"action"`
+	Target    string `json:"target"`
+	Reason    string `json:"reason"`
+}
+
+func (s *Server) audit(r *request) error {
+	since := time.Now().Add(-7 * 24 * time.Hour)
+	if v := r.rc.QueryArgs().Peek("since"); len(v) > 0 {
+		t, err := time.Parse(time.RFC3339, string(v))
+		if err != nil {
+			return booking.Errorf(booking.ErrInvalidDate, "since is an RFC 3339 time, e.g. 2026-11-01T00:00:00+08:00")
+		}
+		since = t
+	}
+	as, err := s.svc.Audit(r.ctx, r.actor, since)
+	if err != nil {
+		return err
+	}
+	writeList(r.rc, as, func(a booking.AuditEntry) auditOut {
+		return auditOut{ID: a.ID, TS: a.TS.Format(time.RFC3339), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
+			Action: a.Action, Target: a.Target, Reason: a.Reason}
+	})
 	return nil
 }

@@ -1,0 +1,176 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Scalper flags and their review.
+//
+// A detector (internal/detect, wired in by cmd/fairslot) reads the event
+// stream and returns flags: groups of accounts and identities linked by what
+// they share, scored, with reasons that carry numbers. Detection runs inside
+// the service on a timer and offline on a file of events; both call the same
+// code on the same events, so they find the same flags. An administrator
+// confirms a flag (its accounts and identities are blocked, their future
+// bookings cancelled and the slots handed to the waitlist) or dismisses it
+// (the group is allow-listed until clearly stronger evidence appears).
+
+// Flag is a group that looks like scalpers, with the evidence.
+type Flag struct {
+	ID           string       `json:"flag_id"`
+	Score        float64      `json:"score"`
+	Status       string       `json:"status"`
+	Reasons      []FlagReason `json:"reasons"`
+	AccountIDs   []string     `json:"account_ids"`
+	PatientIDs   []string     `json:"patient_ids"` // the persons: identity ids
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"-"`
+	DecidedAt    time.Time    `json:"-"`
+	DecidedBy    string       `json:"-"`
+	DecidedScore float64      `json:"-"`
+	Note         string       `json:"-"`
+}
+
+// FlagReason is one signal with its numbers.
+type FlagReason struct {
+	Signal string `json:"signal"`
+	Detail string `json:"detail"`
+}
+
+// The flag states.
+const (
+	FlagOpen      = "open"
+	FlagConfirmed = "confirmed"
+	FlagDismissed = "dismissed"
+)
+
+// Detector finds flags in events.
+type Detector func(events []Event) []Flag
+
+// Detect runs the detector over the recent event stream and records what it
+// found. It returns how many flags are new or reopened.
+func (s *Service) Detect(ctx context.Context) (int, error) {
+	if s.cfg.Detector == nil {
+		return 0, nil
+	}
+	now := s.cfg.Now()
+	events, err := s.store.EventsSince(ctx, now.Add(-s.cfg.DetectWindow))
+	if err != nil {
+		return 0, fmt.Errorf("detect: %w", err)
+	}
+	return s.store.SaveFlags(ctx, s.cfg.Detector(events), now, s.cfg.ReopenAt)
+}
+
+func mustBeAdmin(actor Actor) error {
+	if actor.Role != RoleAdmin {
+		return Errorf(ErrForbidden, "only administrators review flags")
+	}
+	return nil
+}
+
+// Flags lists flags in a status (open by default), highest score first.
+func (s *Service) Flags(ctx context.Context, actor Actor, status string) ([]Flag, error) {
+	if err := mustBeAdmin(actor); err != nil {
+		return nil, err
+	}
+	switch status {
+	case "":
+		status = FlagOpen
+	case FlagOpen, FlagConfirmed, FlagDismissed:
+	default:
+		return nil, Errorf(ErrInvalidField, "status is open, confirmed or dismissed")
+	}
+	return s.store.Flags(ctx, status)
+}
+
+// FlagEvidence is a flag with the timeline of its group's events.
+type FlagEvidence struct {
+	Flag
+	Timeline []Event
+}
+
+// Flag returns a flag with its group's events of the detection window.
+func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidence, error) {
+	if err := mustBeAdmin(actor); err != nil {
+		return FlagEvidence{}, err
+	}
+	f, err := s.store.Flag(ctx, id)
+	if err != nil {
+		return FlagEvidence{}, err
+	}
+	events, err := s.store.EventsOfGroup(ctx, s.cfg.Now().Add(-s.cfg.DetectWindow), f.AccountIDs, f.PatientIDs)
+	return FlagEvidence{Flag: f, Timeline: events}, err
+}
+
+// Decision is an administrator's verdict on a flag.
+type Decision struct {
+	Action string // confirm or dismiss
+	Note   string
+	Origin Origin
+}
+
+// DecideFlag confirms or dismisses an open flag. Confirming blocks the
+// group's accounts (no login) and identities (no booking, on every channel)
+// for BlockFor, and cancels their future bookings; each freed slot goes to
+// its session's waitlist first. Every decision is audited.
+func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Decision) (Flag, error) {
+	if err := mustBeAdmin(actor); err != nil {
+		return Flag{}, err
+	}
+	status := map[string]string{"confirm": FlagConfirmed, "dismiss": FlagDismissed}[d.Action]
+	if status == "" {
+		return Flag{}, Errorf(ErrInvalidField, "action is confirm or dismiss")
+	}
+	if len(strings.TrimSpace(d.Note)) < 2 {
+		return Flag{}, Errorf(ErrInvalidField, "a note is required")
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: d.Note}
+	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), audit)
+	if err != nil {
+		return Flag{}, err
+	}
+	f, err := s.store.Flag(ctx, id)
+	if err != nil || status != FlagConfirmed {
+		return f, err
+	}
+	bg := context.WithoutCancel(ctx)
+	s.applyBars(bg, bars)
+	bookings, err := s.store.FutureBookingsOfGroup(bg, now, f.AccountIDs, f.PatientIDs)
+	if err != nil {
+		return f, err
+	}
+	for _, b := range bookings {
+		s.cancelForFlag(bg, actor, b, d.Origin, id)
+	}
+	return f, nil
+}
+
+// cancelForFlag cancels one booking of a confirmed flag's group and returns
+// its slot through the waitlist. It is never a late cancellation.
+func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, o Origin, flagID string) {
+	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: b.AccountID,
+		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID,
+		HospitalID: b.HospitalID, DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel,
+		StaffID: actor.AccountID, Reason: "flag_confirmed:" + flagID})
+	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.cfg.NoShowRules, ev)
+	if err != nil {
+		s.log.Warn("cancel a flagged booking", "booking_id", b.ID, "err", err)
+		return
+	}
+	if sess, ok := s.catalog.Load().Session(b.SessionID); ok {
+		s.returnSlot(ctx, sess, cancelled, Return{Delay: s.returnDelay()})
+	}
+}
+
+// Audit lists staff actions since a time, newest first.
+func (s *Service) Audit(ctx context.Context, actor Actor, since time.Time) ([]AuditEntry, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators read the audit log")
+	}
+	return s.store.AuditSince(ctx, since)
+}

@@ -1,0 +1,213 @@
+package cockroach
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+// This file holds the SQL of scalper detection: the event stream read back,
+// the review queue of flags, and what confirming a flag does.
+
+func scanEvent(r pgx.CollectableRow) (booking.Event, error) {
+	var e booking.Event
+	var typ, ch string
+	var rel *time.Time
+	err := r.Scan(&e.ID, &e.TS, &typ, &e.AccountID, &e.PatientID, &e.IdentityID, &e.BookingID, &e.SessionID,
+		&e.HospitalID, &e.DepartmentID, &e.DoctorID, &ch, &e.IP, &e.DeviceID, &e.Phone, &rel, &e.Reason, &e.StaffID)
+	e.Type, e.Channel = booking.EventType(typ), booking.Channel(ch)
+	if rel != nil {
+		e.ReleaseAt = *rel
+	}
+	return e, err
+}
+
+// EventsSince reads the event stream from a time on, oldest first.
+func (s *Store) EventsSince(ctx context.Context, since time.Time) (_ []booking.Event, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("events_since"), since)
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// EventsOfGroup reads the events of some accounts and identities: the
+// timeline an administrator reviews.
+func (s *Store) EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) (_ []booking.Event, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("events_of_group"), since, uuids(accountIDs), uuids(identityIDs))
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// uuids keeps the strings that are UUIDs: person keys from an offline trace
+// may be anything, and a cast must not fail the whole query.
+func uuids(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
+	var f booking.Flag
+	var reasons, accounts, patients []byte
+	var decided *time.Time
+	var decidedScore *float64
+	err := r.Scan(&f.ID, &f.Score, &f.Status, &reasons, &accounts, &patients, &f.CreatedAt, &f.UpdatedAt,
+		&decided, &f.DecidedBy, &f.Note, &decidedScore)
+	if err != nil {
+		return f, err
+	}
+	if decided != nil {
+		f.DecidedAt = *decided
+	}
+	if decidedScore != nil {
+		f.DecidedScore = *decidedScore
+	}
+	return f, errors.Join(json.Unmarshal(reasons, &f.Reasons), json.Unmarshal(accounts, &f.AccountIDs), json.Unmarshal(patients, &f.PatientIDs))
+}
+
+func flagQuery(clause string) string { return q("flag_rows") + "\n" + q(clause) }
+
+// Flags lists flags in a status, highest score first.
+func (s *Store) Flags(ctx context.Context, status string) (_ []booking.Flag, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, flagQuery("flags_by_status"), status)
+	return pgx.CollectRows(rows, scanFlag)
+}
+
+// Flag reads one flag.
+func (s *Store) Flag(ctx context.Context, id string) (_ booking.Flag, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, flagQuery("flag_by_id"), id)
+	f, err := pgx.CollectExactlyOneRow(rows, scanFlag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, booking.ErrFlagNotFound
+	}
+	return f, err
+}
+
+// SaveFlags records what a detection run found. A new flag opens; an open
+// one takes the new evidence; a dismissed one reopens only when its score
+// reached reopenAt times the score it was dismissed at; a confirmed one is
+// left as decided. It returns how many flags are new or reopened.
+func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Time, reopenAt float64) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	opened := 0
+	err := s.db.Tx(ctx, "save_flags", func(tx pgx.Tx) error {
+		opened = 0
+		for _, f := range flags {
+			reasons, _ := json.Marshal(f.Reasons)
+			accounts, _ := json.Marshal(f.AccountIDs)
+			patients, _ := json.Marshal(f.PatientIDs)
+			rows, _ := tx.Query(ctx, flagQuery("flag_by_id"), f.ID)
+			prev, err := pgx.CollectExactlyOneRow(rows, scanFlag)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				if _, err := tx.Exec(ctx, q("insert_flag"), f.ID, f.Score, reasons, accounts, patients, now); err != nil {
+					return err
+				}
+				opened++
+				continue
+			case err != nil:
+				return err
+			}
+			status := prev.Status
+			switch prev.Status {
+			case booking.FlagConfirmed:
+				continue
+			case booking.FlagDismissed:
+				if f.Score < prev.DecidedScore*reopenAt {
+					continue // allow-listed against this evidence
+				}
+				status = booking.FlagOpen
+				opened++
+			}
+			if _, err := tx.Exec(ctx, q("update_flag_evidence"), f.ID, f.Score, reasons, accounts, patients, now, status); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return opened, err
+}
+
+// DecideFlag records an administrator's decision on an open flag with its
+// audit entry. Confirming also blocks the flag's accounts and identities
+// until blockUntil. It returns the blocked identities' keys.
+func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var bars []booking.Bar
+	err := s.db.Tx(ctx, "decide_flag", func(tx pgx.Tx) error {
+		bars = bars[:0]
+		tag, err := tx.Exec(ctx, q("decide_flag"), id, status, now, by.AccountID, note)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrFlagDecided
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		if status != booking.FlagConfirmed {
+			return nil
+		}
+		rows, _ := tx.Query(ctx, flagQuery("flag_by_id"), id)
+		f, err := pgx.CollectExactlyOneRow(rows, scanFlag)
+		if err != nil {
+			return err
+		}
+		for _, acct := range uuids(f.AccountIDs) {
+			if _, err := tx.Exec(ctx, q("block_account"), acct, blockUntil); err != nil {
+				return err
+			}
+		}
+		for _, ident := range uuids(f.PatientIDs) {
+			tag, err := tx.Exec(ctx, q("block_identity"), id, ident, blockUntil)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				continue
+			}
+			var idHash []byte
+			if err := tx.QueryRow(ctx, "SELECT id_hash FROM identities WHERE id = $1", ident).Scan(&idHash); err != nil {
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue
+				}
+				return err
+			}
+			bars = append(bars, booking.Bar{IdentityID: ident, IdentityKey: booking.IdentityKey(idHash), Until: blockUntil})
+		}
+		return nil
+	})
+	return bars, err
+}
+
+// FutureBookingsOfGroup lists confirmed bookings, not yet started, of some
+// accounts or identities.
+func (s *Store) FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("future_bookings_of_group"), now, uuids(accountIDs), uuids(identityIDs))
+	return pgx.CollectRows(rows, scanBooking)
+}
+
+// AuditSince reads staff actions from a time on, newest first.
+func (s *Store) AuditSince(ctx context.Context, since time.Time) (_ []booking.AuditEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
+		var a booking.AuditEntry
+		var role string
+		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason)
+		a.ActorRole = booking.Role(role)
+		return a, err
+	})
+}
