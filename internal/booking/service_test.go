@@ -73,6 +73,8 @@ type harnessConfig struct {
 	holdFor time.Duration
 	// wrap puts a test double around the real store.
 	wrap func(*cockroach.Store) booking.Store
+	// detector is the scalper detector Service.Detect runs.
+	detector booking.Detector
 }
 
 type harness struct {
@@ -137,6 +139,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		// Returned slots are due at once; placeReturned places them.
 		ReturnDelayMin: time.Nanosecond,
 		ReturnDelayMax: time.Nanosecond,
+		Detector:       cfg.detector,
 	}, st, gate, keys, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", "booking"))
 	testenv.Must(t, err, "new service")
 

@@ -47,11 +47,32 @@ func (s *Store) EventsOfGroup(ctx context.Context, since time.Time, accountIDs, 
 func uuids(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if len(id) == 36 && id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-' {
+		if isUUID(id) {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// isUUID reports whether id is a canonical UUID, as ::UUID accepts it.
+func isUUID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := range len(id) {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
@@ -151,6 +172,13 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 			return err
 		}
 		if tag.RowsAffected() == 0 {
+			var n int
+			if err := tx.QueryRow(ctx, "SELECT count(*) FROM flags WHERE id = $1", id).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return booking.ErrFlagNotFound
+			}
 			return booking.ErrFlagDecided
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {

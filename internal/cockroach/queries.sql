@@ -277,7 +277,10 @@ UPDATE flags SET status = $2, decided_at = $3, decided_by = $4, note = $5, decid
 UPDATE accounts SET blocked = true, blocked_until = $2 WHERE id = $1;
 
 -- name: block_identity
-INSERT INTO identity_blocks (flag_id, identity_id, until) VALUES ($1, $2, $3)
+-- A person key that names no identity (a patient id, a key from an offline
+-- trace) blocks nothing, rather than failing the decision on the foreign key.
+INSERT INTO identity_blocks (flag_id, identity_id, until)
+SELECT $1::TEXT, id, $3::TIMESTAMPTZ FROM identities WHERE id = $2::UUID
 ON CONFLICT (flag_id, identity_id) DO NOTHING;
 
 -- name: future_bookings_of_group
