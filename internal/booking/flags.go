@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -131,14 +132,29 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: d.Note}
 	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), audit)
-	if err != nil {
+	again := errors.Is(err, ErrFlagDecided) && status == FlagConfirmed
+	if err != nil && !again {
 		return Flag{}, err
 	}
 	f, err := s.store.Flag(ctx, id)
 	if err != nil || status != FlagConfirmed {
 		return f, err
 	}
+	if again && f.Status != FlagConfirmed {
+		return Flag{}, ErrFlagDecided
+	}
+	// Confirming again finishes what a confirmation cut short (a crash
+	// between the decision and the cancellations): everything below is
+	// idempotent.
 	bg := context.WithoutCancel(ctx)
+	if again {
+		if err := s.reconcileBars(bg); err != nil {
+			return f, err
+		}
+	}
+	if err := s.loadBlocked(bg); err != nil {
+		s.log.Warn("reload blocked accounts", "err", err)
+	}
 	s.applyBars(bg, bars)
 	bookings, err := s.store.FutureBookingsOfGroup(bg, now, f.AccountIDs, f.PatientIDs)
 	if err != nil {

@@ -265,6 +265,7 @@ type Store interface {
 	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)
 	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) ([]Booking, error)
 	AuditSince(ctx context.Context, since time.Time) ([]AuditEntry, error)
+	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
 }
 
 // NoShowRules say when no-shows bar an identity from booking.

@@ -19,6 +19,9 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("refresh catalog: %w", err)
 	}
+	if err := s.loadBlocked(ctx); err != nil {
+		return 0, fmt.Errorf("refresh blocked accounts: %w", err)
+	}
 	prev := s.catalog.Load()
 	next := NewCatalog(sch)
 	var fresh []*Session

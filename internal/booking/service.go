@@ -100,13 +100,16 @@ func (c Config) withDefaults() Config {
 
 // Service runs fairslot's use cases over a Store and an Admission gate.
 type Service struct {
-	cfg      Config
-	store    Store
-	adm      Admission
-	keys     *identity.Keyring
-	tokens   *auth.Signer
-	log      *slog.Logger
-	catalog  atomic.Pointer[Catalog]
+	cfg     Config
+	store   Store
+	adm     Admission
+	keys    *identity.Keyring
+	tokens  *auth.Signer
+	log     *slog.Logger
+	catalog atomic.Pointer[Catalog]
+	// blocked holds the accounts a confirmed flag blocked. Tokens are
+	// stateless, so Authenticate checks this set, reloaded with the catalog.
+	blocked  atomic.Pointer[map[string]bool]
 	patients *patientCache
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
@@ -146,7 +149,24 @@ func (s *Service) Authenticate(token []byte) (Actor, error) {
 	case err != nil:
 		return Actor{}, ErrInvalidToken
 	}
+	if m := s.blocked.Load(); m != nil && (*m)[c.AccountID] {
+		return Actor{}, ErrAccountBlocked
+	}
 	return Actor{AccountID: c.AccountID, Role: Role(c.Role)}, nil
+}
+
+// loadBlocked reloads the set of blocked accounts.
+func (s *Service) loadBlocked(ctx context.Context) error {
+	ids, err := s.store.BlockedAccounts(ctx, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	s.blocked.Store(&m)
+	return nil
 }
 
 // newID returns a random (version 4) UUID. Random keys spread writes over a

@@ -131,10 +131,13 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 			prev, err := pgx.CollectExactlyOneRow(rows, scanFlag)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
-				if _, err := tx.Exec(ctx, q("insert_flag"), f.ID, f.Score, reasons, accounts, patients, now); err != nil {
+				// Another run may insert the same flag at once: it is the
+				// same flag, so the first one stands.
+				tag, err := tx.Exec(ctx, q("insert_flag"), f.ID, f.Score, reasons, accounts, patients, now)
+				if err != nil {
 					return err
 				}
-				opened++
+				opened += int(tag.RowsAffected())
 				continue
 			case err != nil:
 				return err
@@ -238,4 +241,11 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time) (_ []booking.Au
 		a.ActorRole = booking.Role(role)
 		return a, err
 	})
+}
+
+// BlockedAccounts lists the accounts blocked at now.
+func (s *Store) BlockedAccounts(ctx context.Context, now time.Time) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("blocked_accounts"), now)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

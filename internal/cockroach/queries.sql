@@ -263,7 +263,8 @@ SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated
 
 -- name: insert_flag
 INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
-VALUES ($1, $2, 'open', $3, $4, $5, $6, $6);
+VALUES ($1, $2, 'open', $3, $4, $5, $6, $6)
+ON CONFLICT (id) DO NOTHING;
 
 -- name: update_flag_evidence
 UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7
@@ -284,9 +285,13 @@ SELECT $1::TEXT, id, $3::TIMESTAMPTZ FROM identities WHERE id = $2::UUID
 ON CONFLICT (flag_id, identity_id) DO NOTHING;
 
 -- name: future_bookings_of_group
- WHERE b.status = 'confirmed' AND sl.starts_at > $1
+ WHERE b.status = 'confirmed'
+   AND b.session_id IN (SELECT id FROM clinic_sessions WHERE starts_at > $1)
    AND (b.account_id = ANY ($2::UUID[]) OR b.identity_id = ANY ($3::UUID[]));
 
 -- name: audit_since
 SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, reason
   FROM audit_log WHERE ts >= $1 ORDER BY ts DESC, id LIMIT 1000;
+
+-- name: blocked_accounts
+SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);

@@ -1,0 +1,55 @@
+package booking_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestConfirmedFlagStopsTokensAndCanBeFinished: tokens are stateless, so a
+// confirmed scalper's token issued before the decision must stop working at
+// once; and confirming again finishes cancellations a crash cut short.
+func TestConfirmedFlagStopsTokensAndCanBeFinished(t *testing.T) {
+	det := &fakeDetector{}
+	h := newHarness(t, harnessConfig{detector: det.detect})
+	s := h.deskSession(deskOpts{day: 1, online: 3})
+	admin := h.staff(booking.RoleAdmin)
+	phone := h.phone()
+	suspect := h.account(phone, booking.Origin{}, h.person("贾宝玉"))
+	tok, err := h.svc.Login(h.ctx, phone, password, booking.Origin{})
+	testenv.Must(t, err, "login")
+
+	f := ring("ring-token", 9, []user{suspect}, reason("fast_reaction", "9 bookings within 300 ms of release"))
+	det.returns(f)
+	h.detect(1)
+	h.decide(admin, f.ID, "confirm", "bot at release")
+
+	if _, err := h.svc.Authenticate([]byte(tok.Token)); !errors.Is(err, booking.ErrAccountBlocked) {
+		t.Errorf("Authenticate(token issued before the confirmation) = %v, want ErrAccountBlocked", err)
+	}
+
+	// A booking the confirmation did not cancel (as if the process died
+	// between the decision and the cancellations).
+	p := suspect.patients[0]
+	slot := s.Slots[2]
+	missed := booking.Booking{ID: booking.NewID(), SessionID: s.ID, HospitalID: s.HospitalID, DepartmentID: s.DepartmentID,
+		DoctorID: s.DoctorID, VisitDate: s.VisitDate, SlotNo: slot.No, PatientID: p.ID, IdentityID: p.IdentityID,
+		AccountID: suspect.actor.AccountID, Channel: booking.ChannelOnline, Status: booking.StatusConfirmed,
+		CreatedAt: time.Now().Truncate(time.Microsecond)}
+	testenv.Must(t, h.store.InsertBooking(h.ctx, missed, booking.Event{ID: booking.NewID(), TS: missed.CreatedAt,
+		Type: booking.EventBooked, BookingID: missed.ID}), "insert a missed booking")
+
+	again := h.decide(admin, f.ID, "confirm", "finish the confirmation")
+	if again.Status != booking.FlagConfirmed {
+		t.Errorf("confirming again = %s, want confirmed", again.Status)
+	}
+	if got := h.stored(missed.ID).Status; got != booking.StatusCancelled {
+		t.Errorf("the missed booking after confirming again is %s, want cancelled", got)
+	}
+	if _, err := h.svc.DecideFlag(h.ctx, admin, f.ID, booking.Decision{Action: "dismiss", Note: "too late"}); !errors.Is(err, booking.ErrFlagDecided) {
+		t.Errorf("dismissing a confirmed flag = %v, want ErrFlagDecided", err)
+	}
+}
