@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -63,7 +64,7 @@ func (c *Console) identify(r *request) {
 	actor, err := c.svc.Authenticate(tok)
 	if err != nil {
 		c.clearSession(r)
-		r.expired = true
+		r.expired, r.blocked = true, errors.Is(err, booking.ErrAccountBlocked)
 		return
 	}
 	r.actor, r.session = actor, string(tok)

@@ -111,6 +111,8 @@ var zhMessages = map[string]string{
 	"too_many_patients":      "就诊人数量已达上限。",
 	"phone_limit":            "该手机号关联的账号已达上限。",
 	"identity_mismatch":      "姓名与证件登记信息不符。",
+	"flag_not_found":         "找不到该线索。",
+	"flag_decided":           "该线索已有结论，不能再改。",
 	"rate_limited":           "请求过于频繁，请稍后再试。",
 	"unavailable":            "系统繁忙，未做任何预约，请稍后再试。",
 }

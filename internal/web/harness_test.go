@@ -67,6 +67,9 @@ type site struct {
 	db   *cockroach.DB
 	base string
 	logs *logBuffer
+	// detector is the Service's scalper detector: a fake that returns the
+	// flags a test sets (the real one, internal/detect, is tested there).
+	detector *fakeDetector
 
 	hospital    booking.Hospital
 	cardiology  booking.Department
@@ -99,10 +102,12 @@ func newSite(t *testing.T) *site {
 		}
 	})
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000}, cockroach.NewStore(db), gate, keys, log.With("component", "booking"))
+	detector := &fakeDetector{}
+	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000, Detector: detector.detect},
+		cockroach.NewStore(db), gate, keys, log.With("component", "booking"))
 	testenv.Must(t, err, "new service")
 
-	s := &site{t: t, svc: svc, db: db, logs: logs}
+	s := &site{t: t, svc: svc, db: db, logs: logs, detector: detector}
 	s.seed(ctx)
 
 	csrfKey := make([]byte, 32)
@@ -221,6 +226,41 @@ func (s *site) addTiny() booking.Session {
 	)
 }
 
+// fakeDetector stands in for internal/detect in the console's tests: it
+// finds whatever flags the test set, naming the accounts and identities the
+// test made, and keeps the events it was given so a test can check the
+// Service fed it the real event stream.
+type fakeDetector struct {
+	mu     sync.Mutex
+	flags  []booking.Flag
+	runs   int
+	events []booking.Event
+}
+
+func (d *fakeDetector) detect(events []booking.Event) []booking.Flag {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.runs++
+	d.events = events
+	out := make([]booking.Flag, len(d.flags))
+	copy(out, d.flags)
+	return out
+}
+
+// find sets the flags every later detection run finds.
+func (d *fakeDetector) find(flags ...booking.Flag) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.flags = flags
+}
+
+// seen returns how many runs there were and the events of the last one.
+func (d *fakeDetector) seen() (int, []booking.Event) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.runs, d.events
+}
+
 // count runs a counting query on the test's database.
 func (s *site) count(query string, args ...any) int {
 	s.t.Helper()
@@ -331,6 +371,24 @@ func (c *client) deskLogin(phone, password string) {
 	a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})
 	if a.status != 303 || a.location != "/desk" {
 		c.t.Fatalf("desk login: %d → %q, want 303 → /desk\n%s", a.status, a.location, a.body)
+	}
+}
+
+// newAdmin creates an administrator's account and returns its phone.
+func (s *site) newAdmin(password string) string {
+	s.t.Helper()
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleAdmin)
+	testenv.Must(s.t, err, "create admin")
+	return phone
+}
+
+// adminLogin signs a client in on the admin console.
+func (c *client) adminLogin(phone, password string) {
+	c.t.Helper()
+	a := c.post("/admin/login", url.Values{"csrf": {c.csrf("/admin/login")}, "phone": {phone}, "password": {password}})
+	if a.status != 303 || a.location != "/admin" {
+		c.t.Fatalf("admin login: %d → %q, want 303 → /admin\n%s", a.status, a.location, a.body)
 	}
 }
 

@@ -21,7 +21,13 @@ func (c *Console) loginPage(con *console) func(*request) error {
 			c.redirect(r, con.Path)
 			return nil
 		}
-		return c.render(r, fasthttp.StatusOK, con.Name+"/login", page{Title: "登录 Log in", Flash: flashes[r.query("m")]})
+		p := page{Title: "登录 Log in", Flash: flashes[r.query("m")]}
+		if r.query("m") == "blocked" {
+			// The session ended because the account was blocked: say so,
+			// as logging in again would.
+			p.Error, _ = c.publicError(r, booking.ErrAccountBlocked)
+		}
+		return c.render(r, fasthttp.StatusOK, con.Name+"/login", p)
 	}
 }
 

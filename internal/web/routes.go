@@ -51,12 +51,14 @@ var (
 			{"walkin", "现场挂号 Walk-in", "/desk/walkin"},
 		},
 	}
-	// The admin console: announced on the landing page, served once its
-	// routes are added below.
 	adminConsole = &console{
-		Name: "admin", Path: "/admin", Title: "管理 Administration",
-		Blurb: "排班与规则、号贩子线索审核、审计日志。 Schedules and policy, scalper review, audit log.",
+		Name: "admin", Path: "/admin", Title: "管理 Administration", Ready: true,
+		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; the audit log.",
 		roles: []booking.Role{booking.RoleAdmin},
+		Nav: []navItem{
+			{"flags", "线索审核 Flags", "/admin"},
+			{"audit", "审计日志 Audit log", "/admin/audit"},
+		},
 	}
 	consoles = []*console{patientConsole, deskConsole, adminConsole}
 )
@@ -74,9 +76,8 @@ type route struct {
 
 // table is the route table: one block per console, routes under its path
 // with its console, handlers in <console>.go, pages in templates/<console>/.
-// The admin console adds its block here (admin.go, templates/admin/).
 func (c *Console) table() []route {
-	pc, dc := patientConsole, deskConsole
+	pc, dc, ac := patientConsole, deskConsole, adminConsole
 	return []route{
 		{method: "GET", pattern: "/", public: true, h: c.landing},
 		{method: "GET", pattern: "/static/style.css", static: true, h: c.stylesheet},
@@ -108,6 +109,15 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/bookings/{id}/reissue", console: dc, h: c.reissue},
 		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
+
+		{method: "GET", pattern: "/admin/login", console: ac, public: true, h: c.loginPage(ac)},
+		{method: "POST", pattern: "/admin/login", console: ac, public: true, h: c.login(ac)},
+		{method: "POST", pattern: "/admin/logout", console: ac, public: true, h: c.logout(ac)},
+		{method: "GET", pattern: "/admin", console: ac, h: c.flagsPage},
+		{method: "POST", pattern: "/admin/detect", console: ac, h: c.detect},
+		{method: "GET", pattern: "/admin/flags/{id}", console: ac, h: c.flagPage},
+		{method: "POST", pattern: "/admin/flags/{id}/decision", console: ac, h: c.decideFlag},
+		{method: "GET", pattern: "/admin/audit", console: ac, h: c.auditPage},
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package web serves fairslot's server-rendered consoles: the patient
-// console under /patient and the registration desk under /desk; the
-// administrator console (/admin) slots into the same route table
-// (routes.go) and template folders (templates/<console>/) later.
+// console under /patient, the registration desk under /desk and the
+// administrators' scalper review and audit log under /admin, each with its
+// block in the route table (routes.go), its handlers in <console>.go and its
+// pages in templates/<console>/.
 //
 // Pages are html/template over embedded templates and one CSS file; forms
 // are plain HTML with POST-redirect-GET, so no JavaScript is needed. The
@@ -142,6 +143,7 @@ type request struct {
 	origin  booking.Origin
 	secure  bool // the browser reached us over TLS
 	expired bool // it sent a session cookie that is no longer valid
+	blocked bool // … because a confirmed scalper flag blocked its account
 }
 
 // signedIn reports whether the request carries a valid session.
@@ -198,7 +200,10 @@ func (c *Console) Handler(rc *fasthttp.RequestCtx) {
 	if !rt.public && rt.console != nil {
 		if !r.signedIn() {
 			to := rt.console.Path + "/login"
-			if r.expired {
+			switch {
+			case r.blocked:
+				to += "?m=blocked"
+			case r.expired:
 				to += "?m=expired"
 			}
 			c.redirect(r, to)

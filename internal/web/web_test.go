@@ -346,8 +346,9 @@ func TestLandingAndStylesheet(t *testing.T) {
 	s := newSite(t)
 	c := s.client()
 	a := c.get("/")
-	if a.status != 200 || !strings.Contains(a.body, `href="/patient"`) || !strings.Contains(a.body, `href="/desk" id="console-desk"`) {
-		t.Fatalf("GET /: %d, want 200 linking /patient and /desk", a.status)
+	if a.status != 200 || !strings.Contains(a.body, `href="/patient"`) || !strings.Contains(a.body, `href="/desk" id="console-desk"`) ||
+		!strings.Contains(a.body, `href="/admin" id="console-admin"`) || strings.Contains(a.body, "Coming soon") {
+		t.Fatalf("GET /: %d, want 200 linking /patient, /desk and /admin, none of them coming soon", a.status)
 	}
 	css := regexp.MustCompile(`href="(/static/style\.css\?v=[0-9a-f]+)"`).FindStringSubmatch(a.body)
 	if css == nil {

@@ -1,0 +1,471 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The administrators' console (管理): the scalper review queue and the audit
+// log. Flags come from the detector (Service.Detect, on a timer and on the
+// "run detection now" button); each names a group of accounts and persons
+// by id only, with its reasons and the timeline of the group's events, which
+// carry ids, IPs and device ids but never a name, an ID number or a phone.
+// An administrator confirms a flag (the Service blocks the accounts, bars
+// the persons and cancels their future bookings, handing the slots to the
+// waitlist) or dismisses it, with a note either way; both are audited.
+
+// adminFlashes are the confirmations after an admin POST.
+var adminFlashes = map[string]string{
+	"confirmed": "已确认该线索：账号已停用，就诊人已暂停预约，未来的预约已取消，号源先给候补。 Flag confirmed: the accounts are blocked, the persons barred, their future bookings cancelled and the slots handed to the waitlist.",
+	"dismissed": "已排除该线索：同一证据不会再次提示，除非评分明显升高。 Flag dismissed: the same evidence will not raise it again unless its score grows clearly.",
+}
+
+var flagStatusLabels = map[string]string{
+	booking.FlagOpen:      "待审核 Open",
+	booking.FlagConfirmed: "已确认 Confirmed",
+	booking.FlagDismissed: "已排除 Dismissed",
+}
+
+var flagStatuses = []string{booking.FlagOpen, booking.FlagConfirmed, booking.FlagDismissed}
+
+var eventLabels = map[booking.EventType]string{
+	booking.EventAccountCreated: "注册 Account created",
+	booking.EventLogin:          "登录 Login",
+	booking.EventPatientAdded:   "添加就诊人 Patient added",
+	booking.EventBooked:         "预约 Booked",
+	booking.EventCancelled:      "取消 Cancelled",
+	booking.EventCheckedIn:      "签到 Checked in",
+	booking.EventNoShow:         "爽约 No-show",
+	booking.EventWaitlisted:     "候补 Waitlisted",
+	booking.EventReissued:       "退号重发 Reissued",
+	booking.EventRateLimited:    "限流 Rate limited",
+	booking.EventRejected:       "拒绝 Rejected",
+}
+
+var auditActionLabels = map[string]string{
+	"flag_confirm":    "确认线索 Flag confirmed",
+	"flag_dismiss":    "排除线索 Flag dismissed",
+	"checkin_refused": "签到被拒 Check-in refused",
+	"reissue":         "退号重发 Slot reissued",
+	"extra_slots":     "加号 Extra slots",
+	"move_pool":       "调整号池 Slots moved between pools",
+	"staff_added":     "新增工作人员 Staff account added",
+}
+
+var roleLabels = map[string]string{
+	string(booking.RolePatient):  "患者 Patient",
+	string(booking.RoleClerk):    "窗口 Clerk",
+	string(booking.RoleOperator): "话务员 Operator",
+	string(booking.RoleAdmin):    "管理员 Admin",
+	"cli":                        "命令行 CLI",
+}
+
+func labelOr(m map[string]string, k string) string {
+	if l, ok := m[k]; ok {
+		return l
+	}
+	return k
+}
+
+// adminZone is the zone the admin console shows times in: the first
+// hospital's, China Standard Time without one.
+func (c *Console) adminZone() *time.Location {
+	if hs := c.svc.Catalog().Hospitals(); len(hs) > 0 {
+		return hs[0].Location()
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
+// shortID shortens an opaque id for a table cell; the whole id goes in the
+// cell's title.
+func shortID(id string) string {
+	if utf8.RuneCountInString(id) <= 13 {
+		return id
+	}
+	return string([]rune(id)[:8]) + "…"
+}
+
+func flagURL(id string) string { return "/admin/flags/" + url.PathEscape(id) }
+
+// who names the actor of a decision or an audit entry: "you" for the
+// administrator looking, the CLI for an entry without an actor, else the
+// account's id.
+func who(id string, me booking.Actor) (label, title string) {
+	switch id {
+	case "":
+		return "命令行 CLI", ""
+	case me.AccountID:
+		return "你 You", id
+	}
+	return shortID(id), id
+}
+
+// flagRow is a flag in the review queue.
+type flagRow struct {
+	ID          string
+	ShortID     string
+	URL         string
+	Score       string
+	Signals     []string
+	Accounts    int
+	Persons     int
+	Created     string
+	Updated     string
+	Status      string
+	StatusClass string
+	DecidedAt   string
+	DecidedBy   string
+	DecidedByID string
+	Note        string
+}
+
+func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location) flagRow {
+	row := flagRow{ID: f.ID, ShortID: shortID(f.ID), URL: flagURL(f.ID), Score: strconv.FormatFloat(f.Score, 'f', 2, 64),
+		Accounts: len(f.AccountIDs), Persons: len(f.PatientIDs),
+		Created: f.CreatedAt.In(loc).Format("2006-01-02 15:04"), Updated: f.UpdatedAt.In(loc).Format("2006-01-02 15:04"),
+		Status: labelOr(flagStatusLabels, f.Status), StatusClass: "f-" + f.Status, Note: f.Note}
+	for _, r := range f.Reasons {
+		if !slices.Contains(row.Signals, r.Signal) {
+			row.Signals = append(row.Signals, r.Signal)
+		}
+	}
+	if !f.DecidedAt.IsZero() {
+		row.DecidedAt = f.DecidedAt.In(loc).Format("2006-01-02 15:04")
+		row.DecidedBy, row.DecidedByID = who(f.DecidedBy, me)
+	}
+	return row
+}
+
+type flagTab struct {
+	Label    string
+	URL      string
+	Count    int
+	Selected bool
+	Key      string
+}
+
+type flagsData struct {
+	Tabs   []flagTab
+	Status string
+	Label  string
+	Flags  []flagRow
+}
+
+// flagsPage is the review queue: a tab per status, the flags of the chosen
+// one highest score first.
+func (c *Console) flagsPage(r *request) error {
+	status := r.query("status")
+	if !slices.Contains(flagStatuses, status) {
+		status = booking.FlagOpen
+	}
+	loc := c.adminZone()
+	d := flagsData{Status: status, Label: flagStatusLabels[status]}
+	for _, st := range flagStatuses {
+		fs, err := c.svc.Flags(r.ctx, r.actor, st)
+		if err != nil {
+			return err
+		}
+		u := "/admin"
+		if st != booking.FlagOpen {
+			u += "?status=" + st
+		}
+		d.Tabs = append(d.Tabs, flagTab{Label: flagStatusLabels[st], URL: u, Count: len(fs), Selected: st == status, Key: st})
+		if st == status {
+			for _, f := range fs {
+				d.Flags = append(d.Flags, c.flagRowOf(f, r.actor, loc))
+			}
+		}
+	}
+	flash := ""
+	if r.query("ok") == "detected" {
+		n, _ := strconv.Atoi(r.query("n"))
+		flash = fmt.Sprintf("检测完成：%d 条新的或重新打开的线索。 Detection ran: %d new or reopened flags.", n, n)
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/flags", page{Title: "线索审核 Flags", Nav: "flags", Flash: flash, Data: d})
+}
+
+// detect runs the detector now over the recent events.
+func (c *Console) detect(r *request) error {
+	n, err := c.svc.Detect(r.ctx)
+	if err != nil {
+		return err
+	}
+	c.redirect(r, "/admin?"+url.Values{"ok": {"detected"}, "n": {strconv.Itoa(n)}}.Encode())
+	return nil
+}
+
+// member is an account or a person of a flag's group, labelled A1…, P1…
+// so the timeline can point at them briefly.
+type member struct {
+	Label string
+	ID    string
+}
+
+type reasonView struct {
+	Signal string
+	Detail string
+}
+
+// eventRow is one event of a flag's timeline. Ids are shortened, with the
+// whole id in the cell's title; members of the group show their label.
+type eventRow struct {
+	Time          string
+	Type          string
+	TypeClass     string
+	Account       string
+	AccountTitle  string
+	AccountMember bool
+	Person        string
+	PersonTitle   string
+	PersonMember  bool
+	Session       string
+	SessionTitle  string
+	Channel       string
+	IP            string
+	Device        string
+	DeviceTitle   string
+	Staff         string
+	StaffTitle    string
+	Reason        string
+	Reaction      string // how soon after the release a booking came
+	ByThisFlag    bool   // cancelled by this flag's confirmation
+}
+
+type flagData struct {
+	flagRow
+	Reasons     []reasonView
+	AccountList []member
+	PersonList  []member
+	Open        bool
+	Confirmed   bool
+	Dismissed   bool
+	Cancelled   int // bookings this flag's confirmation cancelled
+	Timeline    []eventRow
+	AuditURL    string
+	// Failed is the form that failed ("confirm" or "dismiss"), shown again
+	// with the note typed into it.
+	Failed   string
+	FormNote string
+}
+
+func (c *Console) flagData(r *request) (flagData, error) {
+	ev, err := c.svc.Flag(r.ctx, r.actor, r.param)
+	if err != nil {
+		return flagData{}, err
+	}
+	loc := c.adminZone()
+	f := ev.Flag
+	d := flagData{flagRow: c.flagRowOf(f, r.actor, loc), Open: f.Status == booking.FlagOpen,
+		Confirmed: f.Status == booking.FlagConfirmed, Dismissed: f.Status == booking.FlagDismissed,
+		AuditURL: "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode()}
+	for _, rs := range f.Reasons {
+		d.Reasons = append(d.Reasons, reasonView{Signal: rs.Signal, Detail: rs.Detail})
+	}
+	labels := map[string]string{}
+	for i, id := range f.AccountIDs {
+		m := member{Label: fmt.Sprintf("A%d", i+1), ID: id}
+		d.AccountList, labels["a:"+id] = append(d.AccountList, m), m.Label
+	}
+	for i, id := range f.PatientIDs {
+		m := member{Label: fmt.Sprintf("P%d", i+1), ID: id}
+		d.PersonList, labels["p:"+id] = append(d.PersonList, m), m.Label
+	}
+	cat := c.svc.Catalog()
+	cancelledBy := "flag_confirmed:" + f.ID
+	for _, e := range ev.Timeline {
+		row := eventRow{Time: e.TS.In(loc).Format("01-02 15:04:05.000"), Type: string(e.Type),
+			TypeClass: "e-" + string(e.Type), Channel: channelLabels[e.Channel], IP: e.IP, Reason: e.Reason,
+			ByThisFlag: e.Type == booking.EventCancelled && e.Reason == cancelledBy}
+		if l, ok := eventLabels[e.Type]; ok {
+			row.Type = l
+		}
+		if row.ByThisFlag {
+			d.Cancelled++
+			row.Reason = "确认本线索 By this flag"
+		}
+		row.Account, row.AccountTitle, row.AccountMember = memberCell(labels, "a:", e.AccountID)
+		row.Person, row.PersonTitle, row.PersonMember = memberCell(labels, "p:", e.IdentityID)
+		if e.DeviceID != "" {
+			row.Device, row.DeviceTitle = shortID(e.DeviceID), e.DeviceID
+		}
+		if e.StaffID != "" {
+			row.Staff, row.StaffTitle = who(e.StaffID, r.actor)
+		}
+		if e.SessionID != "" {
+			row.Session, row.SessionTitle = shortID(e.SessionID), e.SessionID
+			if s, ok := cat.Session(e.SessionID); ok {
+				doc, _ := cat.Doctor(s.DoctorID)
+				row.Session = s.VisitDate[5:] + " " + firstWord(periodLabel(s.Period)) + " · " + firstWord(doc.Name)
+			}
+		}
+		if e.Type == booking.EventBooked && !e.ReleaseAt.IsZero() {
+			if lag := e.TS.Sub(e.ReleaseAt); lag >= 0 && lag < 10*time.Minute {
+				row.Reaction = "放号后 " + lagText(lag) + " after release"
+			}
+		}
+		d.Timeline = append(d.Timeline, row)
+	}
+	return d, nil
+}
+
+// memberCell shows an account or a person: its label in the group, or its
+// short id when it is outside the group (another account that lists one of
+// the group's persons, say).
+func memberCell(labels map[string]string, kind, id string) (text, title string, member bool) {
+	if id == "" {
+		return "", "", false
+	}
+	if l, ok := labels[kind+id]; ok {
+		return l, id, true
+	}
+	return shortID(id), id, false
+}
+
+// firstWord keeps the Chinese of a bilingual label: "李明" of "李明 Li Ming",
+// "上午" of "上午 Morning".
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func lagText(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " s"
+	}
+	return d.Truncate(time.Second).String()
+}
+
+func (c *Console) flagPage(r *request) error {
+	d, err := c.flagData(r)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/flag", page{Title: "线索 Flag " + d.ShortID, Nav: "flags", Flash: adminFlashes[r.query("ok")], Data: d})
+}
+
+// maxNote bounds a decision's note, as the form does.
+const maxNote = 500
+
+// decideFlag confirms or dismisses a flag with the administrator's note.
+// A repeat of a decision that is already made (a double click) lands on
+// the flag's page like the first.
+func (c *Console) decideFlag(r *request) error {
+	action, note := r.form("action"), strings.TrimSpace(r.form("note"))
+	var err error
+	switch {
+	case action != "confirm" && action != "dismiss":
+		err = booking.Errorf(booking.ErrInvalidField, "choose confirm or dismiss")
+	case utf8.RuneCountInString(note) < 2:
+		err = booking.Errorf(booking.ErrInvalidField, "write a note saying why (at least 2 characters)")
+	case utf8.RuneCountInString(note) > maxNote:
+		err = booking.Errorf(booking.ErrInvalidField, "the note is at most %d characters", maxNote)
+	default:
+		var f booking.Flag
+		f, err = c.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: action, Note: note, Origin: r.origin})
+		if errors.Is(err, booking.ErrFlagDecided) {
+			if ev, ferr := c.svc.Flag(r.ctx, r.actor, r.param); ferr == nil && ev.DecidedBy == r.actor.AccountID &&
+				ev.Status == map[string]string{"confirm": booking.FlagConfirmed, "dismiss": booking.FlagDismissed}[action] {
+				f, err = ev.Flag, nil
+			}
+		}
+		if err == nil {
+			c.redirect(r, flagURL(f.ID)+"?ok="+f.Status)
+			return nil
+		}
+	}
+	d, lerr := c.flagData(r)
+	if lerr != nil {
+		return lerr
+	}
+	if d.Open {
+		d.Failed, d.FormNote = action, r.form("note")
+	}
+	return c.formFailed(r, "admin/flag", page{Title: "线索 Flag " + d.ShortID, Nav: "flags", Data: d}, err)
+}
+
+type auditRow struct {
+	Time      string
+	Who       string
+	WhoTitle  string
+	Mine      bool
+	Role      string
+	Action    string
+	Code      string
+	Target    string
+	TargetID  string
+	TargetURL string
+	Reason    string
+}
+
+type auditData struct {
+	Days     []chip
+	Since    string
+	Target   string
+	ClearURL string
+	Rows     []auditRow
+}
+
+var auditDays = []int{1, 7, 30, 90}
+
+func auditURL(days int, target string) string {
+	v := url.Values{}
+	if days != 7 {
+		v.Set("days", strconv.Itoa(days))
+	}
+	if target != "" {
+		v.Set("target", target)
+	}
+	if len(v) == 0 {
+		return "/admin/audit"
+	}
+	return "/admin/audit?" + v.Encode()
+}
+
+// auditPage lists staff actions of the last days (7 unless asked), newest
+// first, optionally of one target ("flag:<id>").
+func (c *Console) auditPage(r *request) error {
+	days, err := strconv.Atoi(r.query("days"))
+	if !slices.Contains(auditDays, days) || err != nil {
+		days = 7
+	}
+	target := r.query("target")
+	loc := c.adminZone()
+	since := c.opts.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	as, err := c.svc.Audit(r.ctx, r.actor, since)
+	if err != nil {
+		return err
+	}
+	d := auditData{Since: since.In(loc).Format("2006-01-02 15:04"), Target: target, ClearURL: auditURL(days, "")}
+	for _, n := range auditDays {
+		d.Days = append(d.Days, chip{Label: fmt.Sprintf("%d 天", n), Sub: fmt.Sprintf("%d d", n), URL: auditURL(n, target), Selected: n == days})
+	}
+	for _, a := range as {
+		if target != "" && a.Target != target {
+			continue
+		}
+		row := auditRow{Time: a.TS.In(loc).Format("2006-01-02 15:04:05"), Role: labelOr(roleLabels, string(a.ActorRole)),
+			Action: labelOr(auditActionLabels, a.Action), Code: a.Action, Target: a.Target, Reason: a.Reason,
+			Mine: a.ActorID != "" && a.ActorID == r.actor.AccountID}
+		row.Who, row.WhoTitle = who(a.ActorID, r.actor)
+		if kind, id, ok := strings.Cut(a.Target, ":"); ok {
+			row.Target, row.TargetID = kind+":"+shortID(id), a.Target
+			if kind == "flag" {
+				row.TargetURL = flagURL(id)
+			}
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/audit", page{Title: "审计日志 Audit log", Nav: "audit", Data: d})
+}
