@@ -161,18 +161,27 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 		return f, err
 	}
 	for _, b := range bookings {
-		s.cancelForFlag(bg, actor, b, d.Origin, id)
+		s.cancelForFlag(bg, actor, b, id)
+	}
+	if again {
+		err := s.store.RecordAudit(bg, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
+			Action: "flag_confirm_again", Target: "flag:" + id, Reason: fmt.Sprintf("%s (%d bookings cancelled)", d.Note, len(bookings))})
+		if err != nil {
+			s.log.Warn("audit a repeated confirmation", "flag_id", id, "err", err)
+		}
 	}
 	return f, nil
 }
 
 // cancelForFlag cancels one booking of a confirmed flag's group and returns
-// its slot through the waitlist. It is never a late cancellation.
-func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, o Origin, flagID string) {
-	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: b.AccountID,
+// its slot through the waitlist. It is never a late cancellation. The event
+// carries no IP or device: the administrator's would be read as the
+// account's by the detector.
+func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, flagID string) {
+	ev := Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID,
 		HospitalID: b.HospitalID, DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel,
-		StaffID: actor.AccountID, Reason: "flag_confirmed:" + flagID})
+		StaffID: actor.AccountID, Reason: "flag_confirmed:" + flagID}
 	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.cfg.NoShowRules, ev)
 	if err != nil {
 		s.log.Warn("cancel a flagged booking", "booking_id", b.ID, "err", err)
