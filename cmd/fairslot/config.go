@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"fairslot/internal/admission"
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/detect"
 	"fairslot/internal/identity"
 )
 
@@ -57,6 +59,7 @@ type common struct {
 	commitTimeout      time.Duration
 	returnDelayMin     time.Duration
 	returnDelayMax     time.Duration
+	detectConfig       string
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -70,6 +73,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
 func (c *common) validate() error {
@@ -164,7 +168,13 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		return nil, err
 	}
 	d.store = cockroach.NewStore(d.db)
+	detector, err := c.detector()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.svc, err = booking.NewService(booking.Config{
+		Detector:           detector,
 		HoldFor:            c.holdFor,
 		CommitTimeout:      c.commitTimeout,
 		PasswordIterations: c.passwordIterations,
@@ -188,4 +198,38 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return err
+}
+
+// detector is the scalper detector the service runs on its events: the same
+// function as `fairslot detect`, with the same configuration.
+func (c *common) detector() (booking.Detector, error) {
+	cfg := detect.DefaultConfig()
+	if c.detectConfig != "" {
+		f, err := os.Open(c.detectConfig)
+		if err != nil {
+			return nil, fmt.Errorf("--detect-config: %w", err)
+		}
+		defer f.Close()
+		if cfg, err = detect.LoadConfig(f); err != nil {
+			return nil, fmt.Errorf("--detect-config: %w", err)
+		}
+	}
+	return func(events []booking.Event) []booking.Flag {
+		found := detect.Detect(events, cfg)
+		out := make([]booking.Flag, len(found))
+		for i, f := range found {
+			out[i] = domainFlag(f)
+		}
+		return out
+	}, nil
+}
+
+// domainFlag carries a detector flag into the domain's review queue.
+func domainFlag(f detect.Flag) booking.Flag {
+	reasons := make([]booking.FlagReason, len(f.Reasons))
+	for i, r := range f.Reasons {
+		reasons[i] = booking.FlagReason{Signal: r.Signal, Detail: r.Detail}
+	}
+	return booking.Flag{ID: f.FlagID, Score: f.Score, Status: booking.FlagOpen, Reasons: reasons,
+		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt}
 }

@@ -5,6 +5,9 @@
 //	fairslot seed        load the demo hospital, its schedule and demo staff
 //	fairslot reconcile   rebuild Redis admission state from SQL
 //	fairslot staff add   create a staff account (clerk, operator or admin)
+//	fairslot detect      flag scalpers in a file of booking events
+//	fairslot detect-eval measure the detector on generated or labelled traces
+//	fairslot events      write the booking events in SQL to a file
 //
 // Every flag has a FAIRSLOT_* environment twin: --http-addr is
 // FAIRSLOT_HTTP_ADDR. Flags win over the environment.
@@ -51,6 +54,9 @@ commands:
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
   staff add   create a staff account: --role clerk|operator|admin --phone --password
+  detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
+  detect-eval measure the detector's precision and recall on generated or labelled traces
+  events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
 
 Run "fairslot <command> -h" for the flags of a command.
 `
@@ -77,6 +83,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errUsage
 		}
 		return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
+	case "detect":
+		return detectCmd(ctx, rest, getenv, stdout, stderr)
+	case "detect-eval":
+		return detectEval(ctx, rest, getenv, stdout, stderr)
+	case "events":
+		return exportEvents(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
