@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
 
@@ -31,24 +31,7 @@ type service struct {
 	env    map[string]string
 	pool   *pgxpool.Pool
 	client *http.Client
-	logs   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   *testenv.LogBuffer
 }
 
 // startService migrates a fresh database, stores sch, and runs `fairslot
@@ -59,7 +42,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	_, prefix := testenv.Redis(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	s := &service{t: t, logs: &syncBuffer{}, env: map[string]string{
+	s := &service{t: t, logs: &testenv.LogBuffer{}, env: map[string]string{
 		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
 		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
 		"FAIRSLOT_REDIS_PREFIX":        prefix,
@@ -220,12 +203,7 @@ func (s *service) newPatient(n int) patient {
 func residentID(n int) string {
 	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/900)
 	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), n%900+100)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(body[i]-'0') * w
-	}
-	return body + string("10X98765432"[sum%11])
+	return body + string(identity.CheckDigit(body))
 }
 
 // schedule is one hospital with one department, one doctor and sessions

@@ -1,7 +1,6 @@
 package booking_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -49,25 +48,6 @@ func (c *clock) Now() time.Time        { return time.Now().Add(time.Duration(c.o
 func (c *clock) set(t time.Time)       { c.offset.Store(int64(time.Until(t))) }
 func (c *clock) reset()                { c.offset.Store(0) }
 func (c *clock) at(t time.Time) func() { c.set(t); return c.reset }
-
-// logBuffer keeps the Service's log; it is shown when a test fails. Writing
-// to t.Log instead would panic in the goroutines that outlive a test.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 type harnessConfig struct {
 	holdFor time.Duration
@@ -121,7 +101,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	keys, err := identity.NewKeyring(master)
 	testenv.Must(t, err, "keyring")
 
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service log:\n%s", logs)
@@ -222,12 +202,7 @@ func (h *harness) session(o sessionOpts) *booking.Session {
 func residentID(n int) string {
 	birth := time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%18000)
 	first17 := "110105" + birth.Format("20060102") + fmt.Sprintf("%03d", n%1000)
-	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(first17[i]-'0') * w
-	}
-	return first17 + string("10X98765432"[sum%11])
+	return first17 + string(identity.CheckDigit(first17))
 }
 
 func TestResidentIDGenerator(t *testing.T) {

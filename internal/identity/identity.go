@@ -112,7 +112,7 @@ func checkResidentID(n string, now time.Time) error {
 	if err := checkBirthDate(n[6:14], now); err != nil {
 		return err
 	}
-	if want := checkDigit(n[:17]); n[17] != want {
+	if want := CheckDigit(n[:17]); n[17] != want {
 		return fmt.Errorf("%w: check digit is %c, want %c", ErrInvalidNumber, n[17], want)
 	}
 	return nil
@@ -150,9 +150,10 @@ func checkBirthDate(yyyymmdd string, now time.Time) error {
 	return nil
 }
 
-// checkDigit computes the GB 11643-1999 (ISO 7064 MOD 11-2) check
-// character for 17 ASCII digits.
-func checkDigit(first17 string) byte {
+// CheckDigit computes the GB 11643-1999 (ISO 7064 MOD 11-2) check
+// character for 17 ASCII digits; tools and tests that need valid numbers
+// use it too.
+func CheckDigit(first17 string) byte {
 	weights := [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 	sum := 0
 	for i, w := range weights {
@@ -211,7 +212,7 @@ func checkForeignPermanentID(n string) error {
 		if !allDigits(n[:17]) || !isCheckChar(n[17]) {
 			return fmt.Errorf("%w: 18-character foreign permanent id must be 17 digits followed by a digit or X", ErrInvalidNumber)
 		}
-		if want := checkDigit(n[:17]); n[17] != want {
+		if want := CheckDigit(n[:17]); n[17] != want {
 			return fmt.Errorf("%w: check digit is %c, want %c", ErrInvalidNumber, n[17], want)
 		}
 		return nil

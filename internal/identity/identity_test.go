@@ -15,7 +15,7 @@ import (
 func testNow() time.Time { return time.Date(2025, time.June, 15, 12, 0, 0, 0, time.UTC) }
 
 // withCheck appends the GB 11643 check character to 17 digits, computed
-// independently of checkDigit so the test does not just mirror the code.
+// independently of CheckDigit so the test does not just mirror the code.
 func withCheck(t testing.TB, first17 string) string {
 	t.Helper()
 	if len(first17) != 17 {

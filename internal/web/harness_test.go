@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -40,25 +39,6 @@ var shanghai = func() *time.Location {
 	return loc
 }()
 
-// logBuffer keeps the logs of the Service and the console: shown when a
-// test fails, and searched for identities that must never be logged.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // site is the console served on a loopback port over a real Service and a
 // seeded schedule.
 type site struct {
@@ -66,7 +46,7 @@ type site struct {
 	svc  *booking.Service
 	db   *cockroach.DB
 	base string
-	logs *logBuffer
+	logs *testenv.LogBuffer
 	// detector is the Service's scalper detector: a fake that returns the
 	// flags a test sets (the real one, internal/detect, is tested there).
 	detector *fakeDetector
@@ -95,7 +75,7 @@ func newSite(t *testing.T) *site {
 	_, _ = rand.Read(master)
 	keys, err := identity.NewKeyring(master)
 	testenv.Must(t, err, "keyring")
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service and console log:\n%s", logs)
@@ -410,10 +390,5 @@ func newPhone() string {
 func residentID(n int) string {
 	birth := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%9000)
 	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), n%900+100)
-	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i, w := range weights {
-		sum += int(body[i]-'0') * w
-	}
-	return body + string("10X98765432"[sum%11])
+	return body + string(identity.CheckDigit(body))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 func TestLoginSetsSessionCookie(t *testing.T) {
@@ -362,7 +363,7 @@ func TestLandingAndStylesheet(t *testing.T) {
 // TestPanicBecomesErrorPage: fasthttp does not recover panics; the console
 // must, answering 500 with its generic page and logging the detail once.
 func TestPanicBecomesErrorPage(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	c := New(nil, slog.New(slog.NewTextHandler(logs, nil)), Options{CSRFKey: []byte("k")})
 	c.routes = append(c.routes, route{method: "GET", pattern: "/boom", public: true, h: func(*request) error { panic("boom") }})
 	var rc fasthttp.RequestCtx
