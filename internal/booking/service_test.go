@@ -2,11 +2,9 @@ package booking_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"fairslot/internal/admission"
@@ -23,6 +20,7 @@ import (
 	"fairslot/internal/cockroach"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
+	"fairslot/internal/testenv/stack"
 )
 
 // These tests run the Service over the real admission.Gate (Redis) and
@@ -80,48 +78,16 @@ type harness struct {
 func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	t.Helper()
 	ctx := t.Context()
-	db := testenv.DB(t)
-	probe, prefix := testenv.Redis(t)
-	rdb := redis.NewClient(&redis.Options{
-		Addr:         probe.Options().Addr,
-		PoolSize:     256,
-		MinIdleConns: 16,
-		MaxRetries:   2,
-		DialTimeout:  2 * time.Second,
-		ReadTimeout:  time.Second,
-		WriteTimeout: time.Second,
-	})
-	t.Cleanup(func() { rdb.Close() })
-	gate := admission.New(rdb, prefix, prometheus.NewRegistry())
-	testenv.Must(t, gate.Preload(ctx), "preload scripts")
-	store := cockroach.NewStore(db)
-
-	master := make([]byte, identity.KeySize)
-	_, _ = rand.Read(master)
-	keys, err := identity.NewKeyring(master)
-	testenv.Must(t, err, "keyring")
-
-	logs := &testenv.LogBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("service log:\n%s", logs)
-		}
-	})
 	clk := &clock{}
-	var st booking.Store = store
-	if cfg.wrap != nil {
-		st = cfg.wrap(store)
-	}
-	svc, err := booking.NewService(booking.Config{
-		HoldFor:            cfg.holdFor,
-		PasswordIterations: 1000,
-		Now:                clk.Now,
+	st := stack.New(t, booking.Config{
+		HoldFor: cfg.holdFor,
+		Now:     clk.Now,
 		// Returned slots are due at once; placeReturned places them.
 		ReturnDelayMin: time.Nanosecond,
 		ReturnDelayMax: time.Nanosecond,
 		Detector:       cfg.detector,
-	}, st, gate, keys, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})).With("component", "booking"))
-	testenv.Must(t, err, "new service")
+	}, cfg.wrap)
+	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
 	tomorrow := time.Now().In(shanghai).AddDate(0, 0, 1)
 	h := &harness{

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,15 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
 
-	"fairslot/internal/admission"
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
+	"fairslot/internal/testenv/stack"
 )
 
 // These tests run the console over a real Service: the admission gate on the
@@ -64,28 +61,9 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	ctx := t.Context()
-	db := testenv.DB(t)
-	probe, prefix := testenv.Redis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: probe.Options().Addr, MaxRetries: 2})
-	t.Cleanup(func() { rdb.Close() })
-	gate := admission.New(rdb, prefix, prometheus.NewRegistry())
-	testenv.Must(t, gate.Preload(ctx), "preload scripts")
-
-	master := make([]byte, identity.KeySize)
-	_, _ = rand.Read(master)
-	keys, err := identity.NewKeyring(master)
-	testenv.Must(t, err, "keyring")
-	logs := &testenv.LogBuffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("service and console log:\n%s", logs)
-		}
-	})
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	detector := &fakeDetector{}
-	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000, Detector: detector.detect},
-		cockroach.NewStore(db), gate, keys, log.With("component", "booking"))
-	testenv.Must(t, err, "new service")
+	st := stack.New(t, booking.Config{Detector: detector.detect}, nil)
+	svc, db, logs, log := st.Service, st.DB, st.Logs, st.Log
 
 	s := &site{t: t, svc: svc, db: db, logs: logs, detector: detector}
 	s.seed(ctx)

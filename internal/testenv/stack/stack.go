@@ -1,0 +1,81 @@
+// Package stack wires a booking.Service over the Redis and PostgreSQL that
+// `make test` starts, as cmd/fairslot/config.go wires it, for the tests of
+// the packages above the adapters (the domain's own integration tests, the
+// web consoles). It lives apart from testenv because the adapters' own tests
+// use testenv, and this package imports the adapters.
+package stack
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/internal/admission"
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/identity"
+	"fairslot/internal/testenv"
+)
+
+// Stack is a Service over a database and a Redis key prefix of the test's
+// own, with the parts a test may want to look at directly.
+type Stack struct {
+	Service *booking.Service
+	DB      *cockroach.DB
+	Store   *cockroach.Store
+	Gate    *admission.Gate
+	Redis   *redis.Client
+	Prefix  string
+	Logs    *testenv.LogBuffer // shown when the test fails
+	Log     *slog.Logger       // writes to Logs, at debug level
+}
+
+// New builds a Stack. cfg is passed to the Service as it is, except that
+// PasswordIterations defaults to 1000 (tests need no slow hash); wrap, when
+// not nil, wraps the store the Service sees (for fault injection).
+func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.Store) *Stack {
+	t.Helper()
+	ctx := t.Context()
+	s := &Stack{DB: testenv.DB(t), Logs: &testenv.LogBuffer{}}
+	probe, prefix := testenv.Redis(t)
+	s.Prefix = prefix
+	s.Redis = redis.NewClient(&redis.Options{
+		Addr:         probe.Options().Addr,
+		PoolSize:     256,
+		MinIdleConns: 16,
+		MaxRetries:   2,
+		DialTimeout:  2 * time.Second,
+		ReadTimeout:  time.Second,
+		WriteTimeout: time.Second,
+	})
+	t.Cleanup(func() { s.Redis.Close() })
+	s.Gate = admission.New(s.Redis, prefix, prometheus.NewRegistry())
+	testenv.Must(t, s.Gate.Preload(ctx), "preload scripts")
+	s.Store = cockroach.NewStore(s.DB)
+
+	master := make([]byte, identity.KeySize)
+	_, _ = rand.Read(master)
+	keys, err := identity.NewKeyring(master)
+	testenv.Must(t, err, "keyring")
+
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service log:\n%s", s.Logs)
+		}
+	})
+	s.Log = slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if cfg.PasswordIterations == 0 {
+		cfg.PasswordIterations = 1000
+	}
+	var st booking.Store = s.Store
+	if wrap != nil {
+		st = wrap(s.Store)
+	}
+	s.Service, err = booking.NewService(cfg, st, s.Gate, keys, s.Log.With("component", "booking"))
+	testenv.Must(t, err, "new service")
+	return s
+}
