@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -60,6 +61,7 @@ type common struct {
 	returnDelayMin     time.Duration
 	returnDelayMax     time.Duration
 	detectConfig       string
+	soldOutFor         time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -73,6 +75,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -87,6 +90,9 @@ func (c *common) validate() error {
 	if c.holdFor < 4*c.commitTimeout {
 		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
 	}
+	if c.soldOutFor < 0 || c.soldOutFor > time.Second {
+		errs = append(errs, fmt.Errorf("--sold-out-for (%s) must be from 0 to 1s: it is how long a returned slot may stay hidden", c.soldOutFor))
+	}
 	if _, err := url.Parse(c.databaseURL); err != nil {
 		errs = append(errs, fmt.Errorf("--database-url: %w", err))
 	}
@@ -100,7 +106,7 @@ func (c *common) logAttrs() []any {
 		db = u.Redacted()
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout}
+		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -180,6 +186,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		PasswordIterations: c.passwordIterations,
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
+		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -51,6 +51,10 @@ type Config struct {
 	// ReopenAt: a dismissed flag reopens when its score reaches this many
 	// times the score it was dismissed at (1.5).
 	ReopenAt float64
+	// SoldOutFor is how long a sold_out answer from admission is reused, from
+	// memory, for attempts on the same pool without an Idempotency-Key
+	// (100ms; soldout.go). Negative turns the fast reject path off.
+	SoldOutFor time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -95,6 +99,9 @@ func (c Config) withDefaults() Config {
 	if c.ReturnDelayMax <= 0 {
 		c.ReturnDelayMin, c.ReturnDelayMax = 5*time.Minute, 60*time.Minute
 	}
+	if c.SoldOutFor == 0 {
+		c.SoldOutFor = 100 * time.Millisecond
+	}
 	return c
 }
 
@@ -111,6 +118,7 @@ type Service struct {
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
 	blocked  atomic.Pointer[map[string]bool]
 	patients *patientCache
+	soldOut  *soldOutMemo // nil when the fast reject path is off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
@@ -132,6 +140,10 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		log:       log,
 		patients:  newPatientCache(100_000),
 		dummyHash: dummy,
+	}
+	if cfg.SoldOutFor > 0 {
+		s.soldOut = newSoldOutMemo(cfg.SoldOutFor)
+		s.adm = memoGate{Admission: adm, memo: s.soldOut, now: cfg.Now}
 	}
 	s.catalog.Store(NewCatalog(Schedule{}))
 	return s, nil

@@ -39,10 +39,17 @@ var shanghai = func() *time.Location {
 
 const password = "correct horse battery"
 
-// clock is the Service's controllable clock: the real time plus an offset.
-type clock struct{ offset atomic.Int64 }
+// clock is the Service's controllable clock: the real time plus an offset,
+// or a fixed time while frozen.
+type clock struct{ offset, frozen atomic.Int64 }
 
-func (c *clock) Now() time.Time        { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *clock) Now() time.Time {
+	if f := c.frozen.Load(); f != 0 {
+		return time.Unix(0, f)
+	}
+	return time.Now().Add(time.Duration(c.offset.Load()))
+}
+func (c *clock) freeze(t time.Time)    { c.frozen.Store(t.UnixNano()) }
 func (c *clock) set(t time.Time)       { c.offset.Store(int64(time.Until(t))) }
 func (c *clock) reset()                { c.offset.Store(0) }
 func (c *clock) at(t time.Time) func() { c.set(t); return c.reset }
@@ -53,6 +60,8 @@ type harnessConfig struct {
 	wrap func(*cockroach.Store) booking.Store
 	// detector is the scalper detector Service.Detect runs.
 	detector booking.Detector
+	// soldOutFor is booking.Config.SoldOutFor (negative: no fast reject).
+	soldOutFor time.Duration
 }
 
 type harness struct {
@@ -64,6 +73,7 @@ type harness struct {
 	rdb    *redis.Client
 	prefix string
 	clock  *clock
+	stack  *stack.Stack
 	hosp   booking.Hospital
 	day    time.Time // midnight at the start of tomorrow in Asia/Shanghai
 	date   string    // tomorrow, YYYY-MM-DD
@@ -86,12 +96,13 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		ReturnDelayMin: time.Nanosecond,
 		ReturnDelayMax: time.Nanosecond,
 		Detector:       cfg.detector,
+		SoldOutFor:     cfg.soldOutFor,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
 	tomorrow := time.Now().In(shanghai).AddDate(0, 0, 1)
 	h := &harness{
-		t: t, ctx: ctx, svc: svc, store: store, gate: gate, rdb: rdb, prefix: prefix, clock: clk,
+		t: t, ctx: ctx, svc: svc, store: store, gate: gate, rdb: rdb, prefix: prefix, clock: clk, stack: st,
 		hosp: booking.Hospital{ID: booking.NewID(), Name: "Test Hospital " + testenv.Token(),
 			TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy},
 		day:   time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, shanghai),
@@ -527,7 +538,9 @@ func (h *harness) snapshot(users ...user) snapshot {
 }
 
 func TestBookRefusals(t *testing.T) {
-	h := newHarness(t, harnessConfig{})
+	// The refusals in admission's order; the fast reject path, which answers
+	// sold_out before admission's already_booked, is TestFastRejectPath's.
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
 	release := time.Now().Add(time.Hour).Truncate(time.Second)
 	open := h.session(sessionOpts{online: 3, phone: 2})
 	sameDept := h.session(sessionOpts{online: 2, period: "afternoon"})

@@ -32,6 +32,7 @@ type Stack struct {
 	Prefix  string
 	Logs    *testenv.LogBuffer // shown when the test fails
 	Log     *slog.Logger       // writes to Logs, at debug level
+	Keys    *identity.Keyring
 }
 
 // New builds a Stack. cfg is passed to the Service as it is, except that
@@ -61,6 +62,7 @@ func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.S
 	_, _ = rand.Read(master)
 	keys, err := identity.NewKeyring(master)
 	testenv.Must(t, err, "keyring")
+	s.Keys = keys
 
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -78,4 +80,18 @@ func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.S
 	s.Service, err = booking.NewService(cfg, st, s.Gate, keys, s.Log.With("component", "booking"))
 	testenv.Must(t, err, "new service")
 	return s
+}
+
+// Instance is another Service over the same database, Redis and keys: a
+// second instance of the service, with a configuration of its own.
+func (s *Stack) Instance(t *testing.T, cfg booking.Config) *booking.Service {
+	t.Helper()
+	if cfg.PasswordIterations == 0 {
+		cfg.PasswordIterations = 1000
+	}
+	svc, err := booking.NewService(cfg, s.Store, s.Gate, s.Keys, s.Log.With("component", "booking", "instance", 2))
+	testenv.Must(t, err, "new service")
+	_, err = svc.Refresh(t.Context())
+	testenv.Must(t, err, "refresh the second instance")
+	return svc
 }

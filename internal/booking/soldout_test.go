@@ -1,0 +1,92 @@
+package booking_test
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// TestFastRejectPath: once admission answers sold_out, attempts without an
+// Idempotency-Key are answered from memory for SoldOutFor (100ms), keyed
+// attempts still reach admission (a retry gets its booking back), a slot that
+// comes back through this instance is bookable at once, and one that comes
+// back through another instance is hidden for at most SoldOutFor. The clock
+// is frozen, so nothing here depends on how fast the machine is.
+func TestFastRejectPath(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 1})
+	us := h.users(4, 1)
+	alice, bob, carol, dave := us[0], us[1], us[2], us[3]
+	t0 := time.Now()
+	h.clock.freeze(t0)
+
+	first := h.mustBook(alice, 0, s, "alice-1")
+	_, err := h.book(bob, 0, s, "")
+	wantErr(t, "bob meets the empty pool in Redis", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+
+	_, err = h.book(carol, 0, s, "")
+	wantErr(t, "carol, within the TTL", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
+
+	again := h.mustBook(alice, 0, s, "alice-1")
+	if !again.Replayed || again.ID != first.ID {
+		t.Errorf("alice's keyed retry = %s (replayed %v), want her booking %s back", again.ID, again.Replayed, first.ID)
+	}
+	_, err = h.book(carol, 0, s, "carol-1")
+	wantErr(t, "carol with a key", err, booking.ErrSoldOut)
+	// The memo knows pools, not people: the holder's own attempt without a
+	// key is answered sold_out too; with a key, admission says already_booked.
+	_, err = h.book(alice, 0, s, "")
+	wantErr(t, "alice again without a key", err, booking.ErrSoldOut)
+	_, err = h.book(alice, 0, s, "alice-2")
+	wantErr(t, "alice again with a new key", err, booking.ErrAlreadyBooked)
+	wantFastRejects(t, h.svc, 2)
+
+	// A slot back through this instance clears the memo at once: alice
+	// cancels, nobody waits, the returned slot is placed (nanosecond delay).
+	if _, err := h.svc.Cancel(h.ctx, alice.actor, first.ID, booking.Origin{}); err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	h.clock.freeze(t0.Add(time.Second)) // the returned slot's delay is over
+	h.placeReturned()
+	bobs, err := h.book(bob, 0, s, "")
+	if err != nil {
+		t.Fatalf("bob, after the slot came back through this instance: %v", err)
+	}
+	wantFastRejects(t, h.svc, 2)
+
+	// Through another instance: bob cancels there; carol meets the empty
+	// pool before the other instance places the slot, and her answer then
+	// hides the slot from dave until SoldOutFor has passed, never longer.
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond})
+	if _, err := other.Cancel(h.ctx, bob.actor, bobs.ID, booking.Origin{}); err != nil {
+		t.Fatalf("cancel on the other instance: %v", err)
+	}
+	t2 := t0.Add(2 * time.Second)
+	h.clock.freeze(t2)
+	_, err = h.book(carol, 0, s, "")
+	wantErr(t, "carol, before the other instance places the slot", err, booking.ErrSoldOut)
+	if _, err := other.PlaceDelayed(h.ctx); err != nil {
+		t.Fatalf("place on the other instance: %v", err)
+	}
+	h.wantOnline(s, 1)
+	_, err = h.book(dave, 0, s, "")
+	wantErr(t, "dave, within SoldOutFor of carol's answer", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 3)
+
+	h.clock.freeze(t2.Add(100 * time.Millisecond))
+	if _, err := h.book(dave, 0, s, ""); err != nil {
+		t.Fatalf("dave, once SoldOutFor has passed: %v", err)
+	}
+	wantFastRejects(t, h.svc, 3)
+	h.checkClean()
+}
+
+func wantFastRejects(t *testing.T, svc *booking.Service, want uint64) {
+	t.Helper()
+	if got := svc.FastRejects(); got != want {
+		t.Errorf("FastRejects = %d, want %d", got, want)
+	}
+}
