@@ -55,12 +55,14 @@ fi
 browser_pkgs=()
 [[ -x /usr/bin/chromium ]] || browser_pkgs+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || browser_pkgs+=(fonts-wqy-microhei)
+# The load-test report (loadtest/report) draws its plots with gnuplot.
+command -v gnuplot >/dev/null || browser_pkgs+=(gnuplot-nox)
 if ((${#browser_pkgs[@]})); then
 	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-		step "installing ${browser_pkgs[*]} (needed by the browser test of internal/web)"
+		step "installing ${browser_pkgs[*]} (the browser test of internal/web, the plots of loadtest/report)"
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
-	elif [[ ! -x /usr/bin/chromium ]]; then
-		echo "test.sh: the browser test needs Chromium: sudo apt-get install chromium fonts-wqy-microhei" >&2
+	else
+		echo "test.sh: the tests need Chromium and gnuplot: sudo apt-get install chromium fonts-wqy-microhei gnuplot-nox" >&2
 		exit 1
 	fi
 fi
