@@ -75,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return seed(ctx, rest, getenv, stdout, stderr)
+	case "loadseed":
+		return loadseed(ctx, rest, getenv, stdout, stderr)
 	case "reconcile":
 		return reconcile(ctx, rest, getenv, stdout, stderr)
 	case "staff":
