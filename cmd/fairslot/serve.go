@@ -92,13 +92,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	log.Info("schedule loaded and reconciled", "sessions", n)
 
-	var store limiter.Store
+	// With Redis, the limits have two tiers: this instance's memory counts
+	// every request, Redis (shared by the instances) every request that
+	// does not end in the fast reject path (httpapi.Config.LocalStore).
+	var store, local limiter.Store
 	if c.limiterStore == "memory" {
 		store = memory.NewStore()
 	} else if store, err = limredis.NewStoreWithOptions(d.rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":rl"}); err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
+	} else {
+		local = memory.NewStore()
 	}
-	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies},
+	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies, LocalStore: local},
 		d.svc, store, reg, log.With("component", "http"))
 	csrfKey, err := c.webKey()
 	if err != nil {

@@ -44,7 +44,7 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	if err != nil {
 		return Booking{}, err
 	}
-	if s.knownSoldOut(sess.ID, req.Channel, req.IdempotencyKey) {
+	if s.KnownSoldOut(sess.ID, req.Channel, req.IdempotencyKey) {
 		return Booking{}, ErrSoldOut
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
@@ -115,7 +115,7 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
 			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
 	}
-	if s.knownSoldOut(sess.ID, ch, idemKey) {
+	if s.KnownSoldOut(sess.ID, ch, idemKey) {
 		return Booking{}, ErrSoldOut
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)

@@ -127,7 +127,9 @@ func (s *Service) FastRejects() uint64 {
 	return s.soldOut.hits.Load()
 }
 
-// knownSoldOut is the fast reject check of one attempt.
-func (s *Service) knownSoldOut(sessionID string, ch Channel, idemKey string) bool {
+// KnownSoldOut is the fast reject check of one attempt: true when Book would
+// answer ErrSoldOut from memory. The API asks it before its shared rate
+// limits, so such an answer costs no Redis round trip at all.
+func (s *Service) KnownSoldOut(sessionID string, ch Channel, idemKey string) bool {
 	return s.soldOut != nil && idemKey == "" && s.soldOut.soldOut(sessionID, ch, s.cfg.Now())
 }

@@ -19,7 +19,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
 		{method: "GET", template: "/v1/hospitals/{id}/departments", prefix: "/v1/hospitals/", param: true, suffix: "/departments", h: s.listDepartments},
 		{method: "GET", template: "/v1/hospitals/{id}/sessions", prefix: "/v1/hospitals/", param: true, suffix: "/sessions", h: s.listSessions},
-		{method: "POST", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, h: s.book},
+		{method: "POST", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, fast: true, h: s.book},
 		{method: "GET", template: "/v1/bookings", prefix: "/v1/bookings", auth: true, h: s.listBookings},
 		{method: "GET", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.getBooking},
 		{method: "DELETE", template: "/v1/bookings/{id}", prefix: "/v1/bookings/", param: true, auth: true, h: s.cancelBooking},
@@ -177,9 +177,18 @@ func (s *Server) book(r *request) error {
 			return err
 		}
 	}
+	key := idempotencyKey(r.rc)
+	// The fast reject path: an empty pool answers from memory, before the
+	// shared (Redis) rate limits and the patient lookup.
+	if s.svc.KnownSoldOut(in.SessionID, ch, key) {
+		return booking.ErrSoldOut
+	}
+	if err := s.sharedLimits(r); err != nil {
+		return err
+	}
 	b, err := s.svc.Book(r.ctx, r.actor, booking.BookRequest{
 		SessionID: in.SessionID, PatientID: in.PatientID, Channel: ch,
-		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin,
+		IdempotencyKey: key, Origin: r.origin,
 	})
 	if err != nil {
 		return err

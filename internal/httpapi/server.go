@@ -32,6 +32,12 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	IPRate         limiter.Rate   // requests per client IP
 	AccountRate    limiter.Rate   // requests per account
+	// LocalStore, when set, keeps a first tier of the same limits in this
+	// instance's memory, counted on every request. The store given to New
+	// (Redis: shared by the instances) is then the second tier, counted on
+	// every request but the booking attempts answered from memory (the fast
+	// reject path), which then cost no Redis round trip at all.
+	LocalStore limiter.Store
 }
 
 // Server serves the API.
@@ -42,10 +48,12 @@ type Server struct {
 	srv     *fasthttp.Server
 	ipLim   *limiter.Limiter
 	acctLim *limiter.Limiter
-	metrics *metrics
-	routes  []route
-	base    context.Context
-	stop    context.CancelFunc
+	// localIP and localAcct are the in-memory first tier; nil without one.
+	localIP, localAcct *limiter.Limiter
+	metrics            *metrics
+	routes             []route
+	base               context.Context
+	stop               context.CancelFunc
 }
 
 // New builds a Server over svc. store keeps the rate-limit counters.
@@ -66,6 +74,9 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		metrics: newMetrics(reg),
 		base:    base,
 		stop:    stop,
+	}
+	if cfg.LocalStore != nil {
+		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
 	}
 	s.routes = s.table()
 	s.srv = &fasthttp.Server{
@@ -137,7 +148,10 @@ type route struct {
 	param    bool   // one {id} segment follows prefix
 	suffix   string // what follows the parameter
 	auth     bool
-	h        handler
+	// fast routes may answer from memory; their handler applies the shared
+	// limits itself (sharedLimits) when it cannot.
+	fast bool
+	h    handler
 }
 
 func (rt route) match(path string) (string, bool) {
@@ -188,7 +202,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	// Every request but the probes counts against its IP, matched or not:
 	// scanners pay for their 404s too.
 	if path != "/healthz" && path != "/readyz" {
-		if err := s.limit(ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
+		if err := s.limitIP(r, rt == nil || !rt.fast); err != nil {
 			outcome = s.writeError(rc, template, err)
 			return
 		}
@@ -236,7 +250,39 @@ func (s *Server) authenticate(r *request, rt *route) error {
 		return err
 	}
 	r.actor = actor
+	if s.localAcct != nil {
+		if err := s.limit(r.ctx, s.localAcct, "acct:"+actor.AccountID); err != nil {
+			return err
+		}
+	}
+	if rt.fast {
+		return nil // the handler calls sharedLimits
+	}
 	return s.limit(r.ctx, s.acctLim, "acct:"+actor.AccountID)
+}
+
+// limitIP counts the request against its client IP: in memory first, then,
+// when shared, in the store New was given.
+func (s *Server) limitIP(r *request, shared bool) error {
+	if s.localIP != nil {
+		if err := s.limit(r.ctx, s.localIP, "ip:"+r.origin.IP); err != nil {
+			return err
+		}
+	}
+	if !shared {
+		return nil
+	}
+	return s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP)
+}
+
+// sharedLimits is what a fast route's handler calls once it knows it cannot
+// answer from memory: the shared IP and account limits the other routes
+// passed before their handler ran.
+func (s *Server) sharedLimits(r *request) error {
+	if err := s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
+		return err
+	}
+	return s.limit(r.ctx, s.acctLim, "acct:"+r.actor.AccountID)
 }
 
 // limit counts one request against key. A broken limiter store must not take
