@@ -43,11 +43,20 @@ type DB struct {
 	retries    prometheus.Counter
 }
 
+// defaultMaxConns is the pool size when the URL does not set pool_max_conns.
+const defaultMaxConns = 32
+
 // Open connects to url and detects whether the server is CockroachDB.
 func Open(ctx context.Context, url string, reg prometheus.Registerer) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default, max(4, cores), lets four commits wait on the disk
+		// at a time; the release second commits a thousand bookings at once
+		// and wants the server's group commit. The URL's own setting wins.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
