@@ -2,7 +2,7 @@
 SERVICES := deploy/local/services.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run test services stop build clean
+.PHONY: help run test loadtest bench services stop build clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -12,6 +12,9 @@ run: ## start Postgres+Redis, migrate, seed and serve (args: ARGS="...")
 
 test: ## gofmt, vet, staticcheck, go test -race (flags: GOTESTFLAGS="...")
 	deploy/local/test.sh
+
+loadtest: ## k6 scenario (SCENARIO=release_hour|steady_day|scalper_mix, ARGS="-rate 5000"); report into docs/performance.md
+	SCENARIO=$(or $(SCENARIO),release_hour) deploy/local/loadtest.sh $(ARGS)
 
 services: ## start the local Postgres (15432) and Redis (16379)
 	$(SERVICES) start

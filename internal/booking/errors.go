@@ -77,7 +77,21 @@ func AsError(err error) (*Error, bool) {
 	return e, ok
 }
 
-func newErr(k Kind, code, msg string) *Error { return &Error{Kind: k, Code: code, Message: msg} }
+// sentinels are the package's errors by code.
+var sentinels = map[string]*Error{}
+
+func newErr(k Kind, code, msg string) *Error {
+	e := &Error{Kind: k, Code: code, Message: msg}
+	sentinels[code] = e
+	return e
+}
+
+// Sentinel returns the sentinel error of a public error code, for tools that
+// read codes back (the load-test runner classes answers by status).
+func Sentinel(code string) (*Error, bool) {
+	e, ok := sentinels[code]
+	return e, ok
+}
 
 // Sentinel errors. Their codes are part of the public API (../shared/API.md):
 // change a message freely, never a code.

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# `make loadtest [SCENARIO=release_hour|steady_day|scalper_mix]`: start the
+# local services, build fairslot and the pinned k6, then run the scenario
+# through loadtest/run, which seeds its own database (fairslot_load), checks
+# the invariants and writes the report into docs/performance.md.
+# Extra arguments go to loadtest/run (e.g. -rate 5000 -duration 20s).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SERVICES="$ROOT/deploy/local/services.sh"
+K6_VERSION="${K6_VERSION:-v1.8.1}"
+SCENARIO="${SCENARIO:-release_hour}"
+
+started=()
+cleanup() {
+	trap - EXIT INT TERM
+	if ((${#started[@]})); then
+		"$SERVICES" stop "${started[@]}" || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+need_apt=()
+command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
+if ((${#need_apt[@]})); then
+	echo "==> apt-get install ${need_apt[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}" >/dev/null
+fi
+
+rc=0
+out=$("$SERVICES" start) || rc=$?
+[[ -z $out ]] || printf '%s\n' "$out"
+for s in postgres redis; do
+	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
+done
+((rc == 0)) || exit "$rc"
+eval "$("$SERVICES" env)"
+
+cd "$ROOT"
+mkdir -p bin
+if [[ "$(bin/k6 version 2>/dev/null | awk '{print $2}')" != "$K6_VERSION" ]]; then
+	echo "==> GOBIN=bin go install go.k6.io/k6@$K6_VERSION (once; about two minutes)"
+	GOBIN="$ROOT/bin" go install "go.k6.io/k6@$K6_VERSION"
+fi
+echo "==> go build -o bin/fairslot ./cmd/fairslot"
+go build -o bin/fairslot ./cmd/fairslot
+ulimit -n 65536 2>/dev/null || true
+go run ./loadtest/run -scenario "$SCENARIO" "$@"

@@ -1,0 +1,506 @@
+// Command run is `make loadtest`: it seeds a fresh load-test database, starts
+// fairslot, drives one k6 scenario at it while sampling the service every
+// second, then checks the invariants in SQL and Redis and writes the report
+// (PNG plots and a section of docs/performance.md).
+//
+//	go run ./loadtest/run -scenario release_hour
+//
+// It expects the local services running and their environment exported
+// (deploy/local/loadtest.sh does both), bin/fairslot and bin/k6 built.
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/loadtest/report"
+)
+
+// scenario is what differs between the k6 scripts.
+type scenario struct {
+	seed     []string // loadseed flags
+	k6env    []string // -e NAME=value pairs beyond the common ones
+	releases bool     // the scenario waits for a release at START_DELAY
+	steady   bool     // check resident memory for growth
+}
+
+type options struct {
+	scenario  string
+	bin, k6   string
+	runDir    string
+	docs      string
+	rate      int
+	duration  time.Duration
+	patients  int
+	releaseIn time.Duration
+	keepUp    bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.scenario, "scenario", "release_hour", "release_hour, steady_day, scalper_mix, or throughput (the wrk benchmark)")
+	flag.StringVar(&o.bin, "fairslot", "bin/fairslot", "the fairslot binary")
+	flag.StringVar(&o.k6, "k6", "bin/k6", "the k6 binary")
+	flag.StringVar(&o.runDir, "run-dir", "", "where the run's files go (default .data/loadtest/<scenario>)")
+	flag.StringVar(&o.docs, "docs", "docs", "where performance.md and its plots are (empty: write no report)")
+	flag.IntVar(&o.rate, "rate", 0, "attempts per second at the peak (scenario default when 0)")
+	flag.DurationVar(&o.duration, "duration", 0, "how long the peak or steady load lasts (scenario default when 0)")
+	flag.IntVar(&o.patients, "patients", 0, "patients to seed (scenario default when 0)")
+	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default 45s)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func scenarios(o *options) (scenario, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur(&o.releaseIn, 45*time.Second)
+	switch o.scenario {
+	case "release_hour":
+		def(&o.rate, 20000)
+		def(&o.patients, 200000)
+		defDur(&o.duration, 60*time.Second)
+		return scenario{seed: []string{"--sessions", "20", "--slots", "50"}, releases: true}, nil
+	case "scalper_mix":
+		def(&o.rate, 5000)
+		def(&o.patients, 20000)
+		defDur(&o.duration, 30*time.Second)
+		return scenario{seed: []string{"--sessions", "10", "--slots", "20", "--bots", "40", "--bot-patients", "5"}, releases: true}, nil
+	case "steady_day":
+		def(&o.rate, 150)
+		def(&o.patients, 20000)
+		defDur(&o.duration, 10*time.Minute)
+		return scenario{seed: []string{"--sessions", "20", "--slots", "50", "--steady"}, steady: true}, nil
+	}
+	return scenario{}, fmt.Errorf("unknown scenario %q: release_hour, steady_day or scalper_mix", o.scenario)
+}
+
+func run(ctx context.Context, o options) error {
+	if o.scenario == "throughput" {
+		return throughput(ctx, o)
+	}
+	sc, err := scenarios(&o)
+	if err != nil {
+		return err
+	}
+	if o.runDir == "" {
+		o.runDir = filepath.Join(".data", "loadtest", o.scenario)
+	}
+	if o.runDir, err = filepath.Abs(o.runDir); err != nil { // k6 opens files relative to the script
+		return err
+	}
+	if err := os.RemoveAll(o.runDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.runDir, 0o755); err != nil {
+		return err
+	}
+	env, err := newEnv(ctx)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+
+	step("seed %d patients into %s", o.patients, env.dbName)
+	seedArgs := append([]string{"loadseed", "--out", o.runDir, "--patients", fmt.Sprint(o.patients),
+		"--release-at", "+" + o.releaseIn.String()}, sc.seed...)
+	if err := env.fairslot(ctx, o.bin, os.Stdout, "migrate"); err != nil {
+		return err
+	}
+	if err := env.fairslot(ctx, o.bin, os.Stdout, seedArgs...); err != nil {
+		return err
+	}
+	var seeded seedFile
+	if err := readJSON(filepath.Join(o.runDir, "sessions.json"), &seeded); err != nil {
+		return err
+	}
+
+	step("start fairslot serve")
+	srv, err := env.serve(ctx, o.bin, o.runDir)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+
+	startDelay := 0.0
+	if sc.releases {
+		release, err := time.Parse(time.RFC3339, seeded.ReleaseAt)
+		if err != nil {
+			return fmt.Errorf("sessions.json release_at: %w", err)
+		}
+		startDelay = max(0, time.Until(release).Seconds())
+	}
+	ids := make([]string, len(seeded.Sessions))
+	for i, s := range seeded.Sessions {
+		ids[i] = s.ID
+	}
+	sampler := newSampler(env, srv, ids, func(t float64) float64 { return offered(o, sc, startDelay, t) })
+	sctx, stopSampling := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); sampler.run(sctx) }()
+
+	step("k6 run loadtest/k6/%s.js (%d/s for %s)", o.scenario, o.rate, o.duration)
+	k6err := env.k6(ctx, o, sc, startDelay)
+	stopSampling()
+	saveMetrics(srv, filepath.Join(o.runDir, "metrics.txt"))
+	<-done
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err := sampler.write(filepath.Join(o.runDir, report.SamplesFile)); err != nil {
+		return err
+	}
+
+	step("check the invariants")
+	checks := env.check(ctx, o, sc, seeded, sampler)
+	if err := writeJSON(filepath.Join(o.runDir, report.ChecksFile), checks); err != nil {
+		return err
+	}
+	failed := 0
+	for _, c := range checks {
+		mark := "ok  "
+		if !c.OK {
+			mark, failed = "FAIL", failed+1
+		}
+		fmt.Printf("  %s %s: %s\n", mark, c.Name, c.Detail)
+	}
+	m := meta(o, k6err)
+	m.Notes += fmt.Sprintf(" Of %.0f sold_out answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.soldOut, sampler.fastRejects)
+	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
+		return err
+	}
+	if o.docs != "" {
+		if err := writeReport(o); err != nil {
+			return err
+		}
+	}
+	switch {
+	case failed > 0:
+		return fmt.Errorf("%d invariant checks failed (files in %s)", failed, o.runDir)
+	case k6err != nil:
+		fmt.Printf("k6: %v (thresholds are targets, reported above; the invariants hold)\n", k6err)
+	}
+	return nil
+}
+
+// saveMetrics keeps the service's final metrics beside the run's files.
+func saveMetrics(s *server, path string) {
+	res, err := http.Get(s.admin + "/metrics")
+	if err != nil {
+		return
+	}
+	defer res.Body.Close()
+	if b, err := io.ReadAll(res.Body); err == nil {
+		_ = os.WriteFile(path, b, 0o644)
+	}
+}
+
+func step(format string, args ...any) { fmt.Printf("==> "+format+"\n", args...) }
+
+// offered is the k6 scenario's target rate t seconds after k6 started, as
+// the scripts set it.
+func offered(o options, sc scenario, startDelay, t float64) float64 {
+	if !sc.releases {
+		return float64(o.rate)
+	}
+	begin := max(0, startDelay-5)
+	hold := o.duration.Seconds()
+	switch t -= begin; {
+	case t < 0:
+		return 0
+	case t < 4:
+		return 200 + (1000-200)*t/4
+	case t < 5:
+		return 1000 + (float64(o.rate)-1000)*(t-4)
+	case t < 5+hold:
+		return float64(o.rate)
+	}
+	return 0
+}
+
+func meta(o options, k6err error) report.Meta {
+	cmd := "make loadtest SCENARIO=" + o.scenario
+	notes := fmt.Sprintf("k6 %s on the same machine as the service, Redis and PostgreSQL; rate limits at their defaults "+
+		"(50/s per IP, 10/s per account), clients spread over 50,000 X-Forwarded-For addresses.", k6Version(o.k6))
+	if k6err != nil {
+		notes += " k6: " + k6err.Error() + "."
+	}
+	return report.Meta{
+		Scenario: o.scenario, Command: cmd, Started: time.Now().UTC().Format(time.RFC3339),
+		Machine:      fmt.Sprintf("%d cores, %s", runtime.NumCPU(), cpuModel()),
+		ServiceFlags: "fairslot serve --trusted-proxies 127.0.0.0/8 --log-level warn (other flags at defaults)",
+		Notes:        notes,
+	}
+}
+
+// writeReport renders the plots into docs/performance/ and puts the section
+// into docs/performance.md between its markers for the scenario.
+func writeReport(o options) error {
+	r, err := report.Load(o.runDir)
+	if err != nil {
+		return err
+	}
+	md, err := report.Render(r, filepath.Join(o.docs, "performance"), o.scenario, "performance")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(o.runDir, "report.md"), []byte(md), 0o644); err != nil {
+		return err
+	}
+	return splice(filepath.Join(o.docs, "performance.md"), o.scenario, md)
+}
+
+// env is the load test's own database and Redis prefix beside the ones
+// `make run` uses, and the environment fairslot runs with.
+type env struct {
+	dbName, dbURL string
+	prefix        string
+	vars          []string
+	db            *pgx.Conn
+	rdb           *redis.Client
+}
+
+func newEnv(ctx context.Context) (*env, error) {
+	base := os.Getenv("FAIRSLOT_DATABASE_URL")
+	if base == "" {
+		return nil, errors.New("FAIRSLOT_DATABASE_URL is not set: run through `make loadtest`, which starts the services")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dbName: "fairslot_load", prefix: "load"}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + e.dbName + " WITH (FORCE)", "CREATE DATABASE " + e.dbName} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	u.Path = "/" + e.dbName
+	e.dbURL = u.String()
+	if e.db, err = pgx.Connect(ctx, e.dbURL); err != nil {
+		return nil, err
+	}
+	e.rdb = redis.NewClient(&redis.Options{Addr: cmp.Or(os.Getenv("FAIRSLOT_REDIS_ADDR"), "127.0.0.1:16379")})
+	if err := e.dropKeys(ctx); err != nil {
+		return nil, err
+	}
+	key := os.Getenv("FAIRSLOT_SECRET_KEY")
+	if key == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		key = base64.StdEncoding.EncodeToString(b[:])
+	}
+	e.vars = append(os.Environ(), "FAIRSLOT_DATABASE_URL="+e.dbURL, "FAIRSLOT_REDIS_PREFIX="+e.prefix,
+		"FAIRSLOT_SECRET_KEY="+key, "FAIRSLOT_LOG_LEVEL=warn")
+	return e, nil
+}
+
+// dropKeys deletes what an earlier run left under the prefix.
+func (e *env) dropKeys(ctx context.Context) error {
+	iter := e.rdb.Scan(ctx, 0, e.prefix+":*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		if batch = append(batch, iter.Val()); len(batch) == 1000 {
+			if err := e.rdb.Unlink(ctx, batch...).Err(); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		if err := e.rdb.Unlink(ctx, batch...).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
+
+func (e *env) close() {
+	e.db.Close(context.Background())
+	e.rdb.Close()
+}
+
+func (e *env) fairslot(ctx context.Context, bin string, out io.Writer, args ...string) error {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = e.vars, out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("fairslot %s: %w", args[0], err)
+	}
+	return nil
+}
+
+// server is the running fairslot.
+type server struct {
+	cmd   *exec.Cmd
+	api   string
+	admin string
+	exit  chan error
+}
+
+const (
+	apiAddr   = "127.0.0.1:18080"
+	adminAddr = "127.0.0.1:19090"
+)
+
+func (e *env) serve(ctx context.Context, bin, runDir string) (*server, error) {
+	logf, err := os.Create(filepath.Join(runDir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{api: "http://" + apiAddr, admin: "http://" + adminAddr, exit: make(chan error, 1)}
+	s.cmd = exec.Command(bin, "serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8")
+	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = e.vars, logf, logf
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.exit <- s.cmd.Wait(); logf.Close() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case err := <-s.exit:
+			return nil, fmt.Errorf("fairslot serve exited (%v); see %s", err, logf.Name())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if res, err := http.Get(s.api + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("fairslot serve not ready after 60s; see %s", logf.Name())
+		}
+	}
+}
+
+func (s *server) stop() {
+	if s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exit:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exit
+	}
+}
+
+// k6 runs the scenario's script; a threshold k6 reports as crossed is
+// returned as an error, after the summary is written.
+func (e *env) k6(ctx context.Context, o options, sc scenario, startDelay float64) error {
+	out, err := os.Create(filepath.Join(o.runDir, "k6.txt"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	args := []string{"run", "--quiet", "--no-usage-report", "--no-color",
+		"--summary-export", filepath.Join(o.runDir, report.SummaryFile),
+		"--log-output", "file=" + filepath.Join(o.runDir, "k6.log"), "--log-format", "raw",
+		"-e", "RUN_DIR=" + o.runDir, "-e", "BASE_URL=http://" + apiAddr,
+		"-e", fmt.Sprintf("START_DELAY=%.0f", startDelay), "-e", fmt.Sprintf("RATE=%d", o.rate),
+		"-e", "DURATION=" + o.duration.String()}
+	for _, v := range sc.k6env {
+		args = append(args, "-e", v)
+	}
+	cmd := exec.CommandContext(ctx, o.k6, append(args, filepath.Join("loadtest", "k6", o.scenario+".js"))...)
+	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true")
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 99 {
+		return errors.New("some thresholds were crossed")
+	}
+	return err
+}
+
+func k6Version(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return "k6"
+	}
+	return strings.Fields(string(out) + " k6 ?")[1]
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return runtime.GOARCH
+}
+
+type seedFile struct {
+	HospitalID string `json:"hospital_id"`
+	ReleaseAt  string `json:"release_at"`
+	Sessions   []struct {
+		ID    string `json:"id"`
+		Slots int    `json:"slots"`
+	} `json:"sessions"`
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"fairslot/internal/booking"
+)
+
+// sampler reads the service once a second: its request histogram (answers
+// by outcome and latency, server-side), the slots left in SQL and its
+// resident memory.
+type sampler struct {
+	env      *env
+	srv      *server
+	sessions []string
+	offered  func(t float64) float64
+	start    time.Time
+	prev     snapshot
+	lines    []map[string]any
+	// fastRejects and soldOut are the totals at the end, for the notes.
+	fastRejects, soldOut float64
+}
+
+type snapshot struct {
+	outcomes map[string]float64
+	buckets  map[float64]float64 // upper bound → cumulative count, all API routes
+	count    float64
+	fast     float64
+}
+
+func newSampler(e *env, s *server, sessions []string, offered func(float64) float64) *sampler {
+	return &sampler{env: e, srv: s, sessions: sessions, offered: offered}
+}
+
+func (s *sampler) run(ctx context.Context) {
+	s.start = time.Now()
+	s.prev, _ = s.scrape()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		s.sample(ctx)
+	}
+}
+
+func (s *sampler) sample(ctx context.Context) {
+	t := time.Since(s.start).Seconds()
+	line := map[string]any{"t": math.Round(t*10) / 10}
+	if o := s.offered(t); o > 0 {
+		line["offered_rps"] = math.Round(o)
+	}
+	if cur, err := s.scrape(); err == nil {
+		d := cur.count - s.prev.count
+		line["rps"] = d
+		out := map[string]float64{}
+		for k, v := range cur.outcomes {
+			if dv := v - s.prev.outcomes[k]; dv > 0 {
+				out[k] = dv
+			}
+		}
+		line["outcomes"] = out
+		for _, q := range []struct {
+			name string
+			q    float64
+		}{{"p50_ms", .50}, {"p95_ms", .95}, {"p99_ms", .99}} {
+			if v, ok := quantile(q.q, s.prev.buckets, cur.buckets); ok {
+				line[q.name] = math.Round(v*1e4) / 10 // seconds → ms, 0.1 ms
+			}
+		}
+		s.fastRejects = cur.fast
+		s.soldOut = cur.outcomes["409 sold_out"]
+		s.prev = cur
+	}
+	var left int64
+	if err := s.env.db.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM slots WHERE session_id = ANY($1::uuid[]) AND channel = 'online') -
+		(SELECT count(*) FROM bookings WHERE session_id = ANY($1::uuid[]) AND channel = 'online' AND status IN ('confirmed', 'checked_in'))`,
+		s.sessions).Scan(&left); err == nil {
+		line["slots_left"] = left
+	}
+	if rss, ok := residentMB(s.srv.cmd.Process.Pid); ok {
+		line["rss_mb"] = math.Round(rss*10) / 10
+	}
+	s.lines = append(s.lines, line)
+}
+
+// scrape reads the service's metrics.
+func (s *sampler) scrape() (snapshot, error) {
+	res, err := http.Get(s.srv.admin + "/metrics")
+	if err != nil {
+		return snapshot{}, err
+	}
+	defer res.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(res.Body)
+	if err != nil {
+		return snapshot{}, err
+	}
+	snap := snapshot{outcomes: map[string]float64{}, buckets: map[float64]float64{}}
+	if f := fams["fairslot_fast_rejects_total"]; f != nil && len(f.Metric) > 0 {
+		snap.fast = f.Metric[0].GetCounter().GetValue()
+	}
+	f := fams["fairslot_http_request_duration_seconds"]
+	if f == nil {
+		return snap, nil
+	}
+	for _, m := range f.Metric {
+		route, outcome := label(m, "route"), label(m, "outcome")
+		if route == "/healthz" || route == "/readyz" {
+			continue
+		}
+		h := m.GetHistogram()
+		snap.outcomes[class(route, outcome)] += float64(h.GetSampleCount())
+		snap.count += float64(h.GetSampleCount())
+		for _, b := range h.GetBucket() {
+			if !math.IsInf(b.GetUpperBound(), 1) {
+				snap.buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+			}
+		}
+		snap.buckets[math.Inf(1)] += float64(h.GetSampleCount())
+	}
+	return snap, nil
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// class names an answer as the report does: "201", "2xx", "409 sold_out",
+// "422 quota_day", "429", "5xx".
+func class(route, outcome string) string {
+	if outcome == "ok" {
+		if strings.HasSuffix(route, "bookings") {
+			return "201"
+		}
+		return "2xx"
+	}
+	status := 400
+	if e, ok := booking.Sentinel(outcome); ok {
+		status = e.Kind.HTTPStatus()
+	} else if outcome == "internal" {
+		status = 500
+	}
+	switch {
+	case status >= 500:
+		return "5xx"
+	case status == 429:
+		return "429"
+	}
+	return strconv.Itoa(status) + " " + outcome
+}
+
+// quantile estimates the q-quantile of the observations between two
+// cumulative histograms, interpolating linearly inside a bucket.
+func quantile(q float64, prev, cur map[float64]float64) (float64, bool) {
+	bounds := make([]float64, 0, len(cur))
+	for b := range cur {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	total := cur[math.Inf(1)] - prev[math.Inf(1)]
+	if total <= 0 {
+		return 0, false
+	}
+	rank, lower, below := q*total, 0.0, 0.0
+	for _, b := range bounds {
+		n := cur[b] - prev[b]
+		if n >= rank {
+			if math.IsInf(b, 1) {
+				return lower, true // beyond the last bucket: its lower bound
+			}
+			if n == below {
+				return b, true
+			}
+			return lower + (b-lower)*(rank-below)/(n-below), true
+		}
+		lower, below = b, n
+	}
+	return lower, true
+}
+
+func residentMB(pid int) (float64, bool) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
+}
+
+func (s *sampler) write(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	for _, l := range s.lines {
+		if err := enc.Encode(l); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}

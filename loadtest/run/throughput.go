@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The throughput benchmark (`make bench`): one load generator, wrk with
+// loadtest/wrk/book.lua, closed-loop with the same threads and connections,
+// against each target in turn in the same run:
+//   - a no-op fasthttp handler answering the bytes of a sold-out answer:
+//     the ceiling of this machine for this request;
+//   - fairslot's booking endpoint (and again with the fast reject path off);
+//   - the SQL-only baseline (loadtest/sqlbaseline): one transaction with a
+//     row lock per attempt, same schema, same fasthttp server.
+// Each booking target gets a freshly seeded database with the same shape:
+// 20 sessions × 50 slots, already released, and 20,000 patients, so every
+// run books its first 1,000 attempts and answers the rest sold out, as the
+// release minute does.
+
+type target struct {
+	name string
+	// start starts the server on addr; nil stop means nothing to stop.
+	start func(ctx context.Context, e *env, addr string) (stop func(), err error)
+	seeds bool // needs a freshly seeded database
+}
+
+type wrkResult struct {
+	Requests     int64   `json:"requests"`
+	Seconds      float64 `json:"seconds"`
+	RPS          float64 `json:"rps"`
+	Non2xx       int64   `json:"non2xx"`
+	SocketErrors int64   `json:"socket_errors"`
+	P50MS        float64 `json:"p50_ms"`
+	P90MS        float64 `json:"p90_ms"`
+	P99MS        float64 `json:"p99_ms"`
+	MaxMS        float64 `json:"max_ms"`
+	Booked       int64   `json:"booked"` // bookings in SQL afterwards
+}
+
+func throughput(ctx context.Context, o options) error {
+	if o.duration == 0 {
+		o.duration = 20 * time.Second
+	}
+	if o.patients == 0 {
+		o.patients = 20000
+	}
+	dir := filepath.Join(".data", "loadtest", "throughput")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	proc := func(bin string, args ...string) func(ctx context.Context, e *env, addr string) (func(), error) {
+		return func(ctx context.Context, e *env, addr string) (func(), error) {
+			return startProc(ctx, e, filepath.Join(dir, filepath.Base(bin)+".log"), bin, append(args, "--http-addr", addr)...)
+		}
+	}
+	targets := []target{
+		{name: "no-op fasthttp handler (ceiling)", start: proc("bin/noop")},
+		{name: "fairslot POST /v1/bookings", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true},
+		{name: "fairslot, fast reject path off", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8", "--sold-out-for", "0"), seeds: true},
+		{name: "SQL-only baseline", start: proc("bin/sqlbaseline"), seeds: true},
+	}
+	const addr = "127.0.0.1:18081"
+	input := filepath.Join(dir, "wrk-input.txt")
+	results := make([]wrkResult, len(targets))
+	for i, t := range targets {
+		e, err := newEnv(ctx)
+		if err != nil {
+			return err
+		}
+		if t.seeds {
+			step("seed %d patients, 20 sessions × 50 slots, released", o.patients)
+			if err := e.fairslot(ctx, o.bin, io.Discard, "migrate"); err != nil {
+				return err
+			}
+			if err := e.fairslot(ctx, o.bin, os.Stdout, "loadseed", "--out", dir, "--patients", fmt.Sprint(o.patients),
+				"--sessions", "20", "--slots", "50", "--release-at", "-1m"); err != nil {
+				return err
+			}
+			if err := wrkInput(dir, input); err != nil {
+				return err
+			}
+		}
+		step("%s: wrk -t2 -c64 -d%s", t.name, o.duration)
+		stop, err := t.start(ctx, e, addr)
+		if err != nil {
+			e.close()
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		res, err := runWrk(ctx, addr, input, o.duration)
+		stop()
+		if err == nil && t.seeds {
+			err = e.db.QueryRow(ctx, `SELECT count(*) FROM bookings`).Scan(&res.Booked)
+		}
+		e.close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		fmt.Printf("    %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %d socket errors, %d booked\n", res.RPS, res.P50MS, res.P99MS, res.SocketErrors, res.Booked)
+		results[i] = res
+	}
+	md := throughputReport(o, targets, results)
+	fmt.Println(md)
+	if err := writeJSON(filepath.Join(dir, "results.json"), results); err != nil {
+		return err
+	}
+	if o.docs == "" {
+		return nil
+	}
+	return splice(filepath.Join(o.docs, "performance.md"), "throughput", md)
+}
+
+func throughputReport(o options, targets []target, r []wrkResult) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Throughput: fairslot against the machine's ceiling and a SQL-only baseline\n\n")
+	fmt.Fprintf(&b, "`make bench`, %s. Load generator: wrk %s, `-t2 -c64 -d%s`, closed loop, with `loadtest/wrk/book.lua` "+
+		"(each request a booking attempt by the next of %d seeded patients over 20 sessions × 50 released slots). "+
+		"Generator, servers, Redis and PostgreSQL all on one machine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), wrkVersion(), o.duration, o.patients, meta(o, nil).Machine)
+	b.WriteString("| target | requests/s | p50 ms | p90 ms | p99 ms | max ms | socket errors | booked |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for i, t := range targets {
+		booked := "–"
+		if t.seeds {
+			booked = fmt.Sprint(r[i].Booked)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %d | %s |\n", t.name, r[i].RPS, r[i].P50MS, r[i].P90MS, r[i].P99MS, r[i].MaxMS, r[i].SocketErrors, booked)
+	}
+	ratio := func(a, c float64) string {
+		if c == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f×", a/c)
+	}
+	noop, fs, off, sql := r[0], r[1], r[2], r[3]
+	fmt.Fprintf(&b, "\n- fairslot / no-op ceiling: **%s** (target ≥ 0.5×)\n", ratio(fs.RPS, noop.RPS))
+	fmt.Fprintf(&b, "- fairslot / SQL-only baseline: **%s** (target ≥ 5×), p99 %.2f ms against %.2f ms\n", ratio(fs.RPS, sql.RPS), fs.P99MS, sql.P99MS)
+	fmt.Fprintf(&b, "- fast reject path on / off: **%s**\n", ratio(fs.RPS, off.RPS))
+	return b.String()
+}
+
+// splice puts section into the file between its markers, or appends it.
+func splice(path, name, section string) error {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	begin, end := "<!-- loadtest:"+name+" -->", "<!-- /loadtest:"+name+" -->"
+	block := begin + "\n" + strings.TrimSpace(section) + "\n" + end
+	text := string(doc)
+	i, j := strings.Index(text, begin), strings.Index(text, end)
+	if i < 0 || j < i {
+		text = strings.TrimRight(text, "\n") + "\n\n" + block + "\n"
+	} else {
+		text = text[:i] + block + text[j+len(end):]
+	}
+	step("report: %s (section %s)", path, name)
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// wrkInput turns the seed's files into book.lua's input lines.
+func wrkInput(dir, path string) error {
+	var seeded seedFile
+	if err := readJSON(filepath.Join(dir, "sessions.json"), &seeded); err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, "patients.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(out)
+	for i, r := range recs[1:] {
+		a := i % 50000
+		fmt.Fprintf(w, "%s %s %s 10.%d.%d.%d\n", r[0], r[1], seeded.Sessions[i%len(seeded.Sessions)].ID, (a>>16)&255, (a>>8)&255, a&255)
+	}
+	if err := w.Flush(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func startProc(ctx context.Context, e *env, logPath, bin string, args ...string) (func(), error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = e.vars, logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}
+	addr := args[len(args)-1]
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("%s exited (%v); see %s", bin, err, logPath)
+		case <-ctx.Done():
+			stop()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return stop, nil
+		}
+	}
+	stop()
+	return nil, fmt.Errorf("%s did not listen on %s within 60s", bin, addr)
+}
+
+func runWrk(ctx context.Context, addr, input string, d time.Duration) (wrkResult, error) {
+	var res wrkResult
+	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
+		"-s", "loadtest/wrk/book.lua", "http://"+addr, "--", input).CombinedOutput()
+	if err != nil {
+		return res, fmt.Errorf("wrk: %w: %s", err, out)
+	}
+	for line := range strings.Lines(string(out)) {
+		if j, ok := strings.CutPrefix(line, "WRK "); ok {
+			return res, json.Unmarshal([]byte(j), &res)
+		}
+	}
+	return res, errors.New("wrk printed no result line: " + string(out))
+}
+
+func wrkVersion() string {
+	out, _ := exec.Command("wrk", "-v").CombinedOutput()
+	if f := strings.Fields(string(out)); len(f) > 1 {
+		return f[1]
+	}
+	return "?"
+}
