@@ -138,7 +138,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		keys:      keys,
 		tokens:    auth.NewSigner(keys.TokenKey(), cfg.TokenTTL),
 		log:       log,
-		patients:  newPatientCache(100_000),
+		patients:  newPatientCache(400_000), // the release hour of a large hospital: ~200,000 patients
 		dummyHash: dummy,
 	}
 	if cfg.SoldOutFor > 0 {

@@ -162,10 +162,15 @@ type bookIn struct {
 	Channel   string `json:"channel"`
 }
 
+// bookKeys are bookIn's JSON names, for decodeFlat.
+var bookKeys = []string{"session_id", "patient_id", "channel"}
+
 func (s *Server) book(r *request) error {
 	var in bookIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
+	if !decodeFlat(r.rc.PostBody(), bookKeys, []*string{&in.SessionID, &in.PatientID, &in.Channel}) {
+		if err := decode(r.rc, &in); err != nil {
+			return err
+		}
 	}
 	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return err
