@@ -16,6 +16,9 @@ test: ## gofmt, vet, staticcheck, go test -race (flags: GOTESTFLAGS="...")
 loadtest: ## k6 scenario (SCENARIO=release_hour|steady_day|scalper_mix, ARGS="-rate 5000"); report into docs/performance.md
 	SCENARIO=$(or $(SCENARIO),release_hour) deploy/local/loadtest.sh $(ARGS)
 
+bench: ## throughput in one run: wrk against a no-op handler, fairslot and a SQL-only baseline
+	SCENARIO=throughput deploy/local/loadtest.sh $(ARGS)
+
 services: ## start the local Postgres (15432) and Redis (16379)
 	$(SERVICES) start
 

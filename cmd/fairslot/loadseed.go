@@ -209,6 +209,11 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 			return fmt.Errorf("record staff: %w", err)
 		}
 	}
+	// Fresh statistics: the planner otherwise sees the bulk-loaded tables as
+	// empty (autovacuum's analyze comes later), and picks slow plans.
+	if _, err := d.db.Pool().Exec(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
 	// Same path as `fairslot reconcile` and serve's start: the catalog reads
 	// the new sessions from SQL and load.lua installs their pools in Redis.
 	// A serve already running picks them up on its next refresh.

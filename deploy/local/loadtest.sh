@@ -3,6 +3,8 @@
 # local services, build fairslot and the pinned k6, then run the scenario
 # through loadtest/run, which seeds its own database (fairslot_load), checks
 # the invariants and writes the report into docs/performance.md.
+# `make bench` is SCENARIO=throughput: wrk against a no-op handler, fairslot
+# and the SQL-only baseline (loadtest/noop, loadtest/sqlbaseline).
 # Extra arguments go to loadtest/run (e.g. -rate 5000 -duration 20s).
 set -euo pipefail
 
@@ -24,6 +26,7 @@ trap 'exit 143' TERM
 
 need_apt=()
 command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
+command -v wrk >/dev/null || need_apt+=(wrk)
 if ((${#need_apt[@]})); then
 	echo "==> apt-get install ${need_apt[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}" >/dev/null
@@ -44,7 +47,7 @@ if [[ "$(bin/k6 version 2>/dev/null | awk '{print $2}')" != "$K6_VERSION" ]]; th
 	echo "==> GOBIN=bin go install go.k6.io/k6@$K6_VERSION (once; about two minutes)"
 	GOBIN="$ROOT/bin" go install "go.k6.io/k6@$K6_VERSION"
 fi
-echo "==> go build -o bin/fairslot ./cmd/fairslot"
-go build -o bin/fairslot ./cmd/fairslot
+echo "==> go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline"
+go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline
 ulimit -n 65536 2>/dev/null || true
 go run ./loadtest/run -scenario "$SCENARIO" "$@"

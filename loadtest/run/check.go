@@ -124,3 +124,36 @@ func bookedIDs(path string) ([]string, error) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// shares says how the booked slots split between genuine patients and the
+// bots (patients.csv's kind), in SQL.
+func (e *env) shares(ctx context.Context, runDir string) string {
+	f, err := os.Open(filepath.Join(runDir, "patients.csv"))
+	if err != nil {
+		return "shares: " + err.Error()
+	}
+	defer f.Close()
+	var bots []string
+	genuine, botPatients := 0, 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ",")
+		switch {
+		case len(fields) < 4 || fields[0] == "token":
+		case fields[3] == "bot":
+			bots = append(bots, fields[2])
+			botPatients++
+		default:
+			genuine++
+		}
+	}
+	var total, won int64
+	err = e.db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE account_id = ANY($1::uuid[]))
+		FROM bookings WHERE status IN ('confirmed', 'checked_in')`, bots).Scan(&total, &won)
+	if err != nil || total == 0 {
+		return fmt.Sprintf("shares: no bookings (%v)", err)
+	}
+	return fmt.Sprintf("Slots won: bots %d of %d (%.1f%%) with %d of the %d identities (%.1f%%); genuine patients %d (%.1f%%).",
+		won, total, 100*float64(won)/float64(total), botPatients, genuine+botPatients,
+		100*float64(botPatients)/float64(genuine+botPatients), total-won, 100*float64(total-won)/float64(total))
+}

@@ -203,6 +203,9 @@ func run(ctx context.Context, o options) error {
 		fmt.Printf("  %s %s: %s\n", mark, c.Name, c.Detail)
 	}
 	m := meta(o, k6err)
+	if o.scenario == "scalper_mix" {
+		m.Notes += " " + env.shares(ctx, o.runDir)
+	}
 	m.Notes += fmt.Sprintf(" Of %.0f sold_out answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.soldOut, sampler.fastRejects)
 	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
 		return err
