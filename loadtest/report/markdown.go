@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/url"
@@ -120,7 +121,7 @@ func (r *Run) clientRows() [][3]string {
 	add := func(measure, value string) {
 		side := ""
 		if len(rows) == 0 {
-			side = "**k6 (client)**"
+			side = "**" + cmp.Or(r.Meta.Client, "k6") + " (client)**"
 		}
 		rows = append(rows, [3]string{side, measure, value})
 	}

@@ -51,6 +51,9 @@ type Meta struct {
 	Machine      string `json:"machine"`
 	ServiceFlags string `json:"service_flags"`
 	Notes        string `json:"notes"`
+	// Client names the load generator whose summary k6-summary.json holds
+	// (k6 when empty; loadtest/spike writes the same shape).
+	Client string `json:"client,omitempty"`
 }
 
 // Sample is the service's state during one second of the scenario. A nil

@@ -53,9 +53,9 @@ func (e *env) check(ctx context.Context, o options, sc scenario, seeded seedFile
 		`SELECT b.identity_id FROM bookings b JOIN hospitals h ON h.id = b.hospital_id WHERE b.`+active+`
 		 GROUP BY b.identity_id, b.visit_date, h.per_day HAVING count(*) > h.per_day`)
 
-	seen, err := bookedIDs(filepath.Join(o.runDir, "k6.log"))
+	seen, err := bookedIDs(filepath.Join(o.runDir, "booked.log"))
 	if err != nil {
-		add("every 201 is in SQL", false, "read k6.log: %v", err)
+		add("every 201 is in SQL", false, "read booked.log: %v", err)
 	} else {
 		found, err := count(`SELECT count(*) FROM bookings WHERE id = ANY($1::uuid[]) AND (`+active+` OR status = 'cancelled')`, seen)
 		if err != nil {
@@ -106,7 +106,7 @@ func growth(s *sampler) (bool, string) {
 	return late <= early*1.10, fmt.Sprintf("resident %.1f MB in minute 2, %.1f MB in the last minute (%+.1f%%)", early, late, (late/early-1)*100)
 }
 
-// bookedIDs reads the "BOOKED <id>" lines the k6 scripts log for each 201.
+// bookedIDs reads the "BOOKED <id>" lines the load generator logs per 201.
 func bookedIDs(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {

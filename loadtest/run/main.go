@@ -54,7 +54,7 @@ type options struct {
 	duration  time.Duration
 	patients  int
 	releaseIn time.Duration
-	keepUp    bool
+	generator string
 }
 
 func main() {
@@ -67,7 +67,8 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 0, "attempts per second at the peak (scenario default when 0)")
 	flag.DurationVar(&o.duration, "duration", 0, "how long the peak or steady load lasts (scenario default when 0)")
 	flag.IntVar(&o.patients, "patients", 0, "patients to seed (scenario default when 0)")
-	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default 45s)")
+	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default: time for the waiting room)")
+	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -115,6 +116,9 @@ func run(ctx context.Context, o options) error {
 	sc, err := scenarios(&o)
 	if err != nil {
 		return err
+	}
+	if o.generator != "k6" && (o.generator != "spike" || o.scenario != "release_hour") {
+		return fmt.Errorf("-generator %s: k6, or spike for release_hour", o.generator)
 	}
 	if o.releaseIn == 0 {
 		// release_hour's waiting room lists every patient once before the
@@ -177,8 +181,14 @@ func run(ctx context.Context, o options) error {
 	done := make(chan struct{})
 	go func() { defer close(done); sampler.run(sctx) }()
 
-	step("k6 run loadtest/k6/%s.js (%d/s for %s)", o.scenario, o.rate, o.duration)
-	k6err := env.k6(ctx, o, sc, startDelay)
+	var k6err error
+	if o.generator == "spike" {
+		step("loadtest/spike (%d/s for %s)", o.rate, o.duration)
+		k6err = env.spike(ctx, o, startDelay)
+	} else {
+		step("k6 run loadtest/k6/%s.js (%d/s for %s)", o.scenario, o.rate, o.duration)
+		k6err = env.k6(ctx, o, sc, startDelay)
+	}
 	stopSampling()
 	saveMetrics(srv, filepath.Join(o.runDir, "metrics.txt"))
 	<-done
@@ -224,6 +234,19 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
+// spike runs loadtest/spike, the open-loop Go generator, instead of k6.
+func (e *env) spike(ctx context.Context, o options, startDelay float64) error {
+	out, err := os.Create(filepath.Join(o.runDir, "spike.txt"))
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.CommandContext(ctx, "bin/spike", "-run-dir", o.runDir, "-addr", apiAddr, "-rate", fmt.Sprint(o.rate),
+		"-duration", o.duration.String(), "-start-in", fmt.Sprintf("%.3fs", startDelay))
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
+	return cmd.Run()
+}
+
 // saveMetrics keeps the service's final metrics beside the run's files.
 func saveMetrics(s *server, path string) {
 	res, err := http.Get(s.admin + "/metrics")
@@ -244,6 +267,12 @@ func offered(o options, sc scenario, startDelay, t float64) float64 {
 	if !sc.releases {
 		return float64(o.rate)
 	}
+	if o.generator == "spike" { // from a second before the release
+		if t >= startDelay-1 && t < startDelay+o.duration.Seconds() {
+			return float64(o.rate)
+		}
+		return 0
+	}
 	begin := max(0, startDelay-5)
 	hold := o.duration.Seconds()
 	switch t -= begin; {
@@ -259,10 +288,27 @@ func offered(o options, sc scenario, startDelay, t float64) float64 {
 	return 0
 }
 
+// section names the run's report: the scenario, and the generator if not k6.
+func (o options) section() string {
+	if o.generator == "spike" {
+		return o.scenario + "_spike"
+	}
+	return o.scenario
+}
+
 func meta(o options, k6err error) report.Meta {
 	cmd := "make loadtest SCENARIO=" + o.scenario
-	notes := fmt.Sprintf("k6 %s on the same machine as the service, Redis and PostgreSQL; rate limits at their defaults "+
-		"(50/s per IP, 10/s per account), clients spread over 50,000 X-Forwarded-For addresses.", k6Version(o.k6))
+	client := "k6"
+	if o.generator == "spike" {
+		cmd += ` ARGS="-generator spike"`
+		client = "loadtest/spike"
+	}
+	gen := "k6 " + k6Version(o.k6)
+	if o.generator == "spike" {
+		gen = "loadtest/spike (open loop, latency from each attempt's scheduled start)"
+	}
+	notes := fmt.Sprintf("%s on the same machine as the service, Redis and PostgreSQL; rate limits at their defaults "+
+		"(50/s per IP, 10/s per account), clients spread over 50,000 X-Forwarded-For addresses.", gen)
 	if k6err != nil {
 		notes += " k6: " + k6err.Error() + "."
 	}
@@ -271,6 +317,7 @@ func meta(o options, k6err error) report.Meta {
 		Machine:      fmt.Sprintf("%d cores, %s", runtime.NumCPU(), cpuModel()),
 		ServiceFlags: "fairslot serve --trusted-proxies 127.0.0.0/8 --log-level warn (other flags at defaults)",
 		Notes:        notes,
+		Client:       client,
 	}
 }
 
@@ -281,14 +328,14 @@ func writeReport(o options) error {
 	if err != nil {
 		return err
 	}
-	md, err := report.Render(r, filepath.Join(o.docs, "performance"), o.scenario, "performance")
+	md, err := report.Render(r, filepath.Join(o.docs, "performance"), o.section(), "performance")
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(o.runDir, "report.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
-	return splice(filepath.Join(o.docs, "performance.md"), o.scenario, md)
+	return splice(filepath.Join(o.docs, "performance.md"), o.section(), md)
 }
 
 // env is the load test's own database and Redis prefix beside the ones
@@ -446,7 +493,7 @@ func (e *env) k6(ctx context.Context, o options, sc scenario, startDelay float64
 	defer out.Close()
 	args := []string{"run", "--quiet", "--no-usage-report", "--no-color",
 		"--summary-export", filepath.Join(o.runDir, report.SummaryFile),
-		"--log-output", "file=" + filepath.Join(o.runDir, "k6.log"), "--log-format", "raw",
+		"--log-output", "file=" + filepath.Join(o.runDir, "booked.log"), "--log-format", "raw",
 		"-e", "RUN_DIR=" + o.runDir, "-e", "BASE_URL=http://" + apiAddr,
 		"-e", fmt.Sprintf("START_DELAY=%.0f", startDelay), "-e", fmt.Sprintf("RATE=%d", o.rate),
 		"-e", "DURATION=" + o.duration.String()}

@@ -1,0 +1,271 @@
+// Command spike is an open-loop load generator for the release minute, for
+// when k6 cannot offer the rate on the machine under test (k6 on the same
+// two cores starts about 5,000 attempts a second). Attempts arrive on a
+// schedule, RATE a second, whether or not earlier ones were answered; each
+// one's latency is measured from its scheduled start, so a stall of the
+// generator or the service counts against the service (no coordinated
+// omission). An attempt that cannot start because MAX_IN_FLIGHT are already
+// waiting is dropped and counted, as k6 counts dropped_iterations.
+//
+// It reads the seed's files (patients.csv, sessions.json), first lists every
+// patient once (the waiting room, as release_hour.js does), waits for the
+// release, then books, and writes:
+//   - k6-summary.json: its totals in the shape of k6's --summary-export;
+//   - booked.log: "BOOKED <id>" per 201, for the runner's checks.
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+type attempt struct {
+	auth, xff string
+	body      []byte
+}
+
+func main() {
+	dir := flag.String("run-dir", "", "the seed's files; results go here too")
+	addr := flag.String("addr", "127.0.0.1:18080", "the service")
+	rate := flag.Int("rate", 20000, "attempts per second after the release")
+	duration := flag.Duration("duration", time.Minute, "how long the rate is held")
+	startIn := flag.Duration("start-in", 0, "time until the release")
+	conns := flag.Int("conns", 512, "connections")
+	maxInFlight := flag.Int("max-in-flight", 4096, "attempts waiting at once before new ones are dropped")
+	flag.Parse()
+	if err := run(*dir, *addr, *rate, *duration, *startIn, *conns, *maxInFlight); err != nil {
+		fmt.Fprintln(os.Stderr, "spike:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFlight int) error {
+	release := time.Now().Add(startIn)
+	attempts, err := load(dir)
+	if err != nil {
+		return err
+	}
+	client := &fasthttp.HostClient{Addr: addr, MaxConns: conns, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		MaxIdleConnDuration: time.Minute}
+
+	warm := waitingRoom(client, attempts, time.Until(release.Add(-3*time.Second)))
+	fmt.Printf("spike: waiting room listed %d of %d patients\n", warm, len(attempts))
+	time.Sleep(time.Until(release.Add(-time.Second)))
+
+	booked, err := os.Create(filepath.Join(dir, "booked.log"))
+	if err != nil {
+		return err
+	}
+	defer booked.Close()
+	var (
+		mu        sync.Mutex
+		latencies = make([]float64, 0, rate*int(hold.Seconds()+2))
+		outcomes  = map[string]int{}
+		inFlight  atomic.Int64
+		dropped   atomic.Int64
+		wg        sync.WaitGroup
+	)
+	// The schedule: from one second before the release (those attempts are
+	// answered not_released), RATE a second for the hold.
+	start := release.Add(-time.Second)
+	total := rate * int((hold + time.Second).Seconds())
+	interval := time.Duration(float64(time.Second) / float64(rate))
+	for i := range total {
+		at := start.Add(time.Duration(i) * interval)
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		if inFlight.Load() >= int64(maxInFlight) {
+			dropped.Add(1)
+			continue
+		}
+		inFlight.Add(1)
+		wg.Add(1)
+		go func(a attempt) {
+			defer wg.Done()
+			defer inFlight.Add(-1)
+			o, id := post(client, a)
+			ms := float64(time.Since(at)) / 1e6
+			mu.Lock()
+			latencies = append(latencies, ms)
+			outcomes[o]++
+			if id != "" {
+				fmt.Fprintf(booked, "BOOKED %s\n", id)
+			}
+			mu.Unlock()
+		}(attempts[i%len(attempts)])
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	return summary(dir, latencies, outcomes, dropped.Load(), elapsed)
+}
+
+// waitingRoom lists every patient once, from 64 connections, until done or
+// the time is up; it returns how many it listed.
+func waitingRoom(client *fasthttp.HostClient, attempts []attempt, budget time.Duration) int {
+	var next, done atomic.Int64
+	deadline := time.Now().Add(budget)
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	var tokens []attempt
+	for _, a := range attempts {
+		if !seen[a.auth] {
+			seen[a.auth] = true
+			tokens = append(tokens, a)
+		}
+	}
+	for range 64 {
+		wg.Go(func() {
+			req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(res)
+			for time.Now().Before(deadline) {
+				i := next.Add(1) - 1
+				if i >= int64(len(tokens)) {
+					return
+				}
+				req.Reset()
+				req.SetRequestURI("http://" + client.Addr + "/v1/patients")
+				req.Header.Set("Authorization", tokens[i].auth)
+				req.Header.Set("X-Forwarded-For", tokens[i].xff)
+				if client.Do(req, res) == nil && res.StatusCode() == 200 {
+					done.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return int(done.Load())
+}
+
+// post makes one attempt and names its outcome as the runner does.
+func post(client *fasthttp.HostClient, a attempt) (outcome, bookingID string) {
+	req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(res)
+	req.SetRequestURI("http://" + client.Addr + "/v1/bookings")
+	req.Header.SetMethod("POST")
+	req.Header.SetContentType("application/json")
+	req.Header.Set("Authorization", a.auth)
+	req.Header.Set("X-Forwarded-For", a.xff)
+	req.SetBodyRaw(a.body)
+	if err := client.Do(req, res); err != nil {
+		return "error", ""
+	}
+	status, body := res.StatusCode(), res.Body()
+	switch {
+	case status == 201:
+		var b struct {
+			ID string `json:"booking_id"`
+		}
+		_ = json.Unmarshal(body, &b)
+		return "201", b.ID
+	case status >= 500:
+		return "5xx", ""
+	case status == 429:
+		return "429", ""
+	}
+	code := "?"
+	if i := bytes.Index(body, []byte(`"code":"`)); i >= 0 {
+		rest := body[i+8:]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			code = string(rest[:j])
+		}
+	}
+	return fmt.Sprintf("%d %s", status, code), ""
+}
+
+// load reads patients.csv and sessions.json into ready-made attempts: each
+// patient after the expert its index picks, from one of 50,000 addresses,
+// as release_hour.js does.
+func load(dir string) ([]attempt, error) {
+	var seed struct {
+		Sessions []struct {
+			ID string `json:"id"`
+		} `json:"sessions"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "sessions.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &seed); err != nil {
+		return nil, err
+	}
+	if len(seed.Sessions) == 0 {
+		return nil, errors.New("sessions.json lists no sessions")
+	}
+	f, err := os.Open(filepath.Join(dir, "patients.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.Comment = '#'
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]attempt, 0, len(recs))
+	for i, rec := range recs[1:] {
+		a := i % 50000
+		out = append(out, attempt{
+			auth: "Bearer " + rec[0],
+			xff:  fmt.Sprintf("10.%d.%d.%d", (a>>16)&255, (a>>8)&255, a&255),
+			body: fmt.Appendf(nil, `{"session_id":%q,"patient_id":%q}`, seed.Sessions[i%len(seed.Sessions)].ID, rec[1]),
+		})
+	}
+	return out, nil
+}
+
+// summary writes the totals in the shape of k6's --summary-export and
+// prints them.
+func summary(dir string, lat []float64, outcomes map[string]int, dropped int64, elapsed float64) error {
+	sort.Float64s(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)]
+	}
+	sum := 0.0
+	for _, v := range lat {
+		sum += v
+	}
+	failed := outcomes["5xx"] + outcomes["error"]
+	metrics := map[string]map[string]float64{
+		"http_reqs":          {"count": float64(len(lat)), "rate": float64(len(lat)) / elapsed},
+		"dropped_iterations": {"count": float64(dropped), "rate": float64(dropped) / elapsed},
+		"http_req_failed":    {"passes": float64(failed), "fails": float64(len(lat) - failed), "value": float64(failed) / math.Max(1, float64(len(lat)))},
+		"http_req_duration": {"avg": sum / math.Max(1, float64(len(lat))), "min": q(0), "med": q(.5), "p(90)": q(.9),
+			"p(95)": q(.95), "p(99)": q(.99), "max": q(1)},
+	}
+	for o, n := range outcomes {
+		metrics["outcomes{outcome:"+o+"}"] = map[string]float64{"count": float64(n), "rate": float64(n) / elapsed}
+	}
+	b, err := json.MarshalIndent(map[string]any{"metrics": metrics}, "", "  ")
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(outcomes))
+	for k := range outcomes {
+		keys = append(keys, fmt.Sprintf("%s: %d", k, outcomes[k]))
+	}
+	sort.Strings(keys)
+	fmt.Printf("spike: %d attempts in %.1fs (%.0f/s), %d dropped; latency from the scheduled start p50 %.2f ms, p95 %.2f ms, p99 %.2f ms, max %.1f ms\n  %s\n",
+		len(lat), elapsed, float64(len(lat))/elapsed, dropped, q(.5), q(.95), q(.99), q(1), strings.Join(keys, ", "))
+	return os.WriteFile(filepath.Join(dir, "k6-summary.json"), append(b, '\n'), 0o644)
+}
