@@ -47,7 +47,7 @@ if [[ "$(bin/k6 version 2>/dev/null | awk '{print $2}')" != "$K6_VERSION" ]]; th
 	echo "==> GOBIN=bin go install go.k6.io/k6@$K6_VERSION (once; about two minutes)"
 	GOBIN="$ROOT/bin" go install "go.k6.io/k6@$K6_VERSION"
 fi
-echo "==> go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline"
-go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline
+echo "==> go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline ./loadtest/spike"
+go build -o bin/ ./cmd/fairslot ./loadtest/noop ./loadtest/sqlbaseline ./loadtest/spike
 ulimit -n 65536 2>/dev/null || true
 go run ./loadtest/run -scenario "$SCENARIO" "$@"
