@@ -8,6 +8,7 @@
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot detect-eval measure the detector on generated or labelled traces
 //	fairslot events      write the booking events in SQL to a file
+//	fairslot loadseed    bulk-load a load-test population straight into SQL
 //
 // Every flag has a FAIRSLOT_* environment twin: --http-addr is
 // FAIRSLOT_HTTP_ADDR. Flags win over the environment.
@@ -57,6 +58,7 @@ commands:
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   detect-eval measure the detector's precision and recall on generated or labelled traces
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
+  loadseed    bulk-load a load-test hospital, patients and tokens straight into SQL: --out DIR [--patients N]
 
 Run "fairslot <command> -h" for the flags of a command.
 `

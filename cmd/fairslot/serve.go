@@ -80,7 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer d.Close()
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "fairslot_fast_rejects_total",
-		Help: "Booking attempts answered sold_out from memory, without a Redis round trip (--sold-out-for).",
+		Help: "Booking attempts answered sold_out or not_released from memory, without a Redis round trip (--sold-out-for).",
 	}, func() float64 { return float64(d.svc.FastRejects()) }))
 
 	n, err := d.svc.Refresh(ctx)

@@ -44,8 +44,8 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	if err != nil {
 		return Booking{}, err
 	}
-	if s.KnownSoldOut(sess.ID, req.Channel, req.IdempotencyKey) {
-		return Booking{}, ErrSoldOut
+	if err := s.KnownRefusal(sess.ID, req.Channel, req.IdempotencyKey); err != nil {
+		return Booking{}, err
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
@@ -115,16 +115,17 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
 			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
 	}
-	if s.KnownSoldOut(sess.ID, ch, idemKey) {
-		return Booking{}, ErrSoldOut
+	if err := s.KnownRefusal(sess.ID, ch, idemKey); err != nil {
+		return Booking{}, err
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
 			if q, ok := sess.Channel(ch); ok {
-				return Booking{}, Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
+				err = Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
 			}
 		}
+		s.rememberRefusal(sess, ch, err, now)
 		return Booking{}, err
 	}
 	if replay {

@@ -22,8 +22,8 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	if err := s.loadBlocked(ctx); err != nil {
 		return 0, fmt.Errorf("refresh blocked accounts: %w", err)
 	}
-	if s.soldOut != nil {
-		s.soldOut.prune(s.cfg.Now())
+	if s.memo != nil {
+		s.memo.prune(s.cfg.Now())
 	}
 	prev := s.catalog.Load()
 	next := NewCatalog(sch)

@@ -51,9 +51,10 @@ type Config struct {
 	// ReopenAt: a dismissed flag reopens when its score reaches this many
 	// times the score it was dismissed at (1.5).
 	ReopenAt float64
-	// SoldOutFor is how long a sold_out answer from admission is reused, from
-	// memory, for attempts on the same pool without an Idempotency-Key
-	// (100ms; soldout.go). Negative turns the fast reject path off.
+	// SoldOutFor is how long a sold_out or not_released answer from
+	// admission is reused, from memory, for attempts on the same pool
+	// without an Idempotency-Key (100ms; fastreject.go). Negative turns the
+	// fast reject path off.
 	SoldOutFor time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
@@ -118,7 +119,7 @@ type Service struct {
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
 	blocked  atomic.Pointer[map[string]bool]
 	patients *patientCache
-	soldOut  *soldOutMemo // nil when the fast reject path is off
+	memo     *refusalMemo // the fast reject path; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
@@ -142,8 +143,8 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		dummyHash: dummy,
 	}
 	if cfg.SoldOutFor > 0 {
-		s.soldOut = newSoldOutMemo(cfg.SoldOutFor)
-		s.adm = memoGate{Admission: adm, memo: s.soldOut, now: cfg.Now}
+		s.memo = newRefusalMemo(cfg.SoldOutFor)
+		s.adm = memoGate{Admission: adm, memo: s.memo}
 	}
 	s.catalog.Store(NewCatalog(Schedule{}))
 	return s, nil

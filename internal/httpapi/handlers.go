@@ -183,10 +183,11 @@ func (s *Server) book(r *request) error {
 		}
 	}
 	key := idempotencyKey(r.rc)
-	// The fast reject path: an empty pool answers from memory, before the
-	// shared (Redis) rate limits and the patient lookup.
-	if s.svc.KnownSoldOut(in.SessionID, ch, key) {
-		return booking.ErrSoldOut
+	// The fast reject path: a pool not yet released or already empty
+	// answers from memory, before the shared (Redis) rate limits and the
+	// patient lookup.
+	if err := s.svc.KnownRefusal(in.SessionID, ch, key); err != nil {
+		return err
 	}
 	if err := s.sharedLimits(r); err != nil {
 		return err

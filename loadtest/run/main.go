@@ -229,7 +229,7 @@ func run(ctx context.Context, o options) error {
 	case failed > 0:
 		return fmt.Errorf("%d invariant checks failed (files in %s)", failed, o.runDir)
 	case k6err != nil:
-		fmt.Printf("k6: %v (thresholds are targets, reported above; the invariants hold)\n", k6err)
+		fmt.Printf("load generator: %v (its thresholds are targets, reported above; the invariants hold)\n", k6err)
 	}
 	return nil
 }

@@ -239,7 +239,7 @@ func summary(dir string, lat []float64, outcomes map[string]int, dropped int64, 
 		if len(lat) == 0 {
 			return 0
 		}
-		return lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)]
+		return lat[max(0, min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1))]
 	}
 	sum := 0.0
 	for _, v := range lat {

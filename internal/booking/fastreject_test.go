@@ -90,3 +90,32 @@ func wantFastRejects(t *testing.T, svc *booking.Service, want uint64) {
 		t.Errorf("FastRejects = %d, want %d", got, want)
 	}
 }
+
+// TestFastRejectBeforeRelease: a not_released answer is reused from memory
+// for SoldOutFor, with its message, but never past the release time in the
+// catalog: from then on every attempt asks admission again.
+func TestFastRejectBeforeRelease(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	release := time.Now().Add(time.Hour).Truncate(time.Second)
+	s := h.session(sessionOpts{online: 2, release: release})
+	us := h.users(2, 1)
+	t0 := release.Add(-50 * time.Millisecond)
+	h.clock.freeze(t0)
+
+	_, first := h.book(us[0], 0, s, "")
+	wantErr(t, "admission's answer", first, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 0)
+	_, again := h.book(us[1], 0, s, "")
+	wantErr(t, "from memory", again, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 1)
+	if first.Error() != again.Error() {
+		t.Errorf("from memory %q, from admission %q: want the same answer", again, first)
+	}
+
+	// At the catalog's release time the memory steps aside, though its
+	// 100ms are not over (Redis's clock still says not yet: an hour early).
+	h.clock.freeze(release)
+	_, err := h.book(us[1], 0, s, "")
+	wantErr(t, "at the release time", err, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 1)
+}

@@ -1,0 +1,165 @@
+package booking
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The fast reject path. In the release minute nearly every attempt meets
+// either a pool not yet released (the seconds before T) or an empty pool
+// (every second after the first); admission, a Redis round trip, answers
+// not_released or sold_out each time. refusalMemo remembers such an answer
+// for a session's channel for at most its TTL (SoldOutFor, 100 ms), and a
+// not_released answer never past the release time the catalog knows, so the
+// service can answer from memory: no patient lookup, no Redis.
+//
+// It only ever refuses, so it can never confirm a booking that admission did
+// not admit. What it may do is hide a slot that came back (a cancellation on
+// another instance, a delayed return, a pool move) for up to the TTL; a slot
+// that comes back through this instance clears the memo at once (memoGate).
+// Attempts that carry an Idempotency-Key skip the memo: one of them may be
+// the retry of an attempt that was admitted, and must get its booking back.
+type refusalMemo struct {
+	ttl  time.Duration
+	mu   sync.RWMutex
+	pool map[pool]refusal
+	hits atomic.Uint64
+}
+
+type pool struct {
+	session string
+	channel Channel
+}
+
+// refusal is what admission last said about a pool, and until when to say
+// it again.
+type refusal struct {
+	err   *Error
+	until time.Time
+}
+
+func newRefusalMemo(ttl time.Duration) *refusalMemo {
+	return &refusalMemo{ttl: ttl, pool: make(map[pool]refusal)}
+}
+
+// known returns the refusal remembered for the pool at now, if any, and
+// counts the answers it saves.
+func (m *refusalMemo) known(sessionID string, ch Channel, now time.Time) *Error {
+	m.mu.RLock()
+	r, ok := m.pool[pool{sessionID, ch}]
+	m.mu.RUnlock()
+	if ok && now.Before(r.until) {
+		m.hits.Add(1)
+		return r.err
+	}
+	return nil
+}
+
+// remember keeps err for the pool for the TTL, and never past notAfter when
+// that is set.
+func (m *refusalMemo) remember(sessionID string, ch Channel, err *Error, now, notAfter time.Time) {
+	until := now.Add(m.ttl)
+	if !notAfter.IsZero() && notAfter.Before(until) {
+		until = notAfter
+	}
+	m.mu.Lock()
+	m.pool[pool{sessionID, ch}] = refusal{err: err, until: until}
+	m.mu.Unlock()
+}
+
+// forget drops what is known about a session's pools.
+func (m *refusalMemo) forget(sessionID string) {
+	m.mu.Lock()
+	for p := range m.pool {
+		if p.session == sessionID {
+			delete(m.pool, p)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// prune drops entries that expired before now; the catalog refresh calls it
+// so the map holds only the pools of the last few moments.
+func (m *refusalMemo) prune(now time.Time) {
+	m.mu.Lock()
+	for p, r := range m.pool {
+		if !now.Before(r.until) {
+			delete(m.pool, p)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// memoGate is the Admission the Service uses when the memo is on: every call
+// that can put a slot back into a pool, or change a pool, forgets the
+// session first-hand.
+type memoGate struct {
+	Admission
+	memo *refusalMemo
+}
+
+func (g memoGate) Release(ctx context.Context, h Hold, how Release) error {
+	defer g.memo.forget(h.SessionID)
+	return g.Admission.Release(ctx, h, how)
+}
+
+func (g memoGate) Return(ctx context.Context, h Hold, r Return) (Placement, error) {
+	defer g.memo.forget(h.SessionID)
+	return g.Admission.Return(ctx, h, r)
+}
+
+func (g memoGate) Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error) {
+	defer g.memo.forget(d.SessionID)
+	return g.Admission.Place(ctx, d, p, to, onlyIfDue)
+}
+
+func (g memoGate) MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error) {
+	defer g.memo.forget(s.ID)
+	return g.Admission.MoveFree(ctx, s, from, to, n, releaseAt, slots)
+}
+
+func (g memoGate) Load(ctx context.Context, s *Session, active []Booking, stale []StaleHold) error {
+	defer g.memo.forget(s.ID)
+	return g.Admission.Load(ctx, s, active, stale)
+}
+
+// rememberRefusal keeps admission's sold_out or not_released (err, as it
+// will be answered) for the pool.
+func (s *Service) rememberRefusal(sess *Session, ch Channel, err error, now time.Time) {
+	e, ok := AsError(err)
+	if s.memo == nil || !ok {
+		return
+	}
+	switch e.Code {
+	case ErrSoldOut.Code:
+		s.memo.remember(sess.ID, ch, e, now, time.Time{})
+	case ErrNotReleased.Code:
+		if q, ok := sess.Channel(ch); ok {
+			s.memo.remember(sess.ID, ch, e, now, q.ReleaseAt)
+		}
+	}
+}
+
+// FastRejects counts the refusals answered from memory.
+func (s *Service) FastRejects() uint64 {
+	if s.memo == nil {
+		return 0
+	}
+	return s.memo.hits.Load()
+}
+
+// KnownRefusal is the fast reject check of one attempt: the sold_out or
+// not_released that Book would answer from memory, or nil. The API asks it
+// before its shared rate limits, so such an answer costs no Redis round trip
+// at all.
+func (s *Service) KnownRefusal(sessionID string, ch Channel, idemKey string) error {
+	if s.memo == nil || idemKey != "" {
+		return nil
+	}
+	if e := s.memo.known(sessionID, ch, s.cfg.Now()); e != nil {
+		return e
+	}
+	return nil
+}
