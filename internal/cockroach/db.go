@@ -174,6 +174,41 @@ func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error
 	return fmt.Errorf("commit: %w: %w", booking.ErrOutcomeUnknown, err)
 }
 
+// Exec1 runs one statement as its own implicit transaction: one round trip
+// where Tx takes four (BEGIN, the statement, COMMIT, and the statement's own
+// answer). A statement that writes several tables at once (a data-modifying
+// WITH) is still atomic. CockroachDB retries such a transaction itself; on
+// PostgreSQL a serialization failure or deadlock is retried here as in Tx.
+//
+// An error after the statement was sent without the server's answer (a
+// broken connection, a timeout) wraps booking.ErrOutcomeUnknown, as a lost
+// COMMIT does in Tx: the statement may have committed.
+func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
+	start := time.Now()
+	defer db.observe(op, start)
+	for attempt := 1; ; attempt++ {
+		_, err := db.pool.Exec(ctx, sql, args...)
+		if err == nil {
+			return nil
+		}
+		var pgErr *pgconn.PgError
+		switch {
+		case retryable(err) && attempt < db.maxRetries:
+			db.retries.Inc()
+			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
+			case <-time.After(d/2 + rand.N(d)):
+			}
+			continue
+		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
+			return err // the server answered, or the statement was never sent
+		}
+		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+	}
+}
+
 // retryable reports a serialization failure or a deadlock: the whole
 // transaction may simply run again.
 func retryable(err error) bool {

@@ -111,6 +111,21 @@ INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, docto
                       created_at, booked_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15);
 
+-- name: insert_booking_with_event
+-- A booking and its event in one statement: one implicit transaction, one
+-- round trip (DB.Exec1). The WITH's insert runs whether or not it is read.
+WITH booking AS (
+    INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
+                          patient_id, identity_id, account_id, channel, status, idempotency_key,
+                          created_at, booked_by)
+    VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15)
+    RETURNING id
+)
+INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
+                            hospital_id, department_id, doctor_id, channel, ip, device_id,
+                            phone, release_at, reason, staff_id, identity_id)
+VALUES ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33);
+
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash. The
 -- queries below complete it with a WHERE clause (bookingQuery in store.go).

@@ -336,11 +336,15 @@ func withHost(t *testing.T, raw, host string) string {
 	return u.String()
 }
 
-// How the commitCutter treats the next COMMIT.
+// How the commitCutter treats the next COMMIT, or (the Statement modes) the
+// Sync that ends the next extended-protocol statement: the point where an
+// implicit transaction commits.
 const (
-	cutNone        int32 = iota // pass everything through
-	cutAfterAnswer              // forward COMMIT, swallow the server's answer, then cut
-	cutBeforeSend               // cut instead of forwarding COMMIT
+	cutNone                 int32 = iota // pass everything through
+	cutAfterAnswer                       // forward COMMIT, swallow the server's answer, then cut
+	cutBeforeSend                        // cut instead of forwarding COMMIT
+	cutStatementAfterAnswer              // forward the statement's Sync, swallow the answer, then cut
+	cutStatementBeforeSend               // cut instead of forwarding the statement's Sync
 )
 
 // commitCutter is a TCP proxy in front of PostgreSQL that, when armed,
@@ -458,21 +462,38 @@ func (p *commitCutter) serve(client net.Conn) {
 		}
 	})
 
+	executed := false // an Execute since the last Sync
 	for {
 		typ, msg, err := readTyped(cr)
 		if err != nil {
 			closeBoth()
 			return
 		}
-		if typ == 'Q' && isCommit(msg[5:]) {
-			switch p.mode.Swap(cutNone) {
-			case cutBeforeSend:
+		cut := func(before, after int32) bool {
+			switch m := p.mode.Load(); m {
+			case before:
+				p.mode.Store(cutNone)
 				p.cuts.Add(1)
 				closeBoth()
-				return
-			case cutAfterAnswer:
+				return true
+			case after:
+				p.mode.Store(cutNone)
 				swallow.Store(true)
 			}
+			return false
+		}
+		switch {
+		case typ == 'Q' && isCommit(msg[5:]):
+			if cut(cutBeforeSend, cutAfterAnswer) {
+				return
+			}
+		case typ == 'E':
+			executed = true
+		case typ == 'S':
+			if executed && cut(cutStatementBeforeSend, cutStatementAfterAnswer) {
+				return
+			}
+			executed = false
 		}
 		if _, err := server.Write(msg); err != nil {
 			closeBoth()
@@ -517,4 +538,55 @@ func readTyped(r *bufio.Reader) (byte, []byte, error) {
 	copy(msg, hdr[:])
 	_, err := io.ReadFull(r, msg[5:])
 	return hdr[0], msg, err
+}
+
+// TestExec1OutcomeUnknown: a one-statement transaction whose answer never
+// arrives is reported as an unknown outcome, whether it committed (the
+// answer was lost) or not (the connection broke before the Sync that
+// commits it), and is not run twice.
+func TestExec1OutcomeUnknown(t *testing.T) {
+	direct := testenv.DatabaseURL(t)
+	check := openDB(t, direct, nil)
+	execSQL(t, check, `CREATE TABLE outcome1 (note TEXT PRIMARY KEY)`)
+	proxy := newCommitCutter(t, hostOf(t, direct))
+	db := openDB(t, withHost(t, direct, proxy.addr()), nil)
+	// A first statement through the proxy, so the next one is a plain
+	// Bind/Execute/Sync of the prepared statement.
+	testenv.Must(t, db.Exec1(t.Context(), "outcome", `INSERT INTO outcome1 VALUES ($1)`, testenv.Token()), "first insert")
+
+	for _, tt := range []struct {
+		name          string
+		mode          int32
+		wantCommitted bool
+	}{
+		{"answer lost after the commit", cutStatementAfterAnswer, true},
+		{"connection lost before the commit", cutStatementBeforeSend, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			note := testenv.Token()
+			cutsBefore := proxy.cuts.Load()
+			proxy.arm(tt.mode)
+			err := db.Exec1(t.Context(), "outcome", `INSERT INTO outcome1 VALUES ($1)`, note)
+			proxy.arm(cutNone)
+			if proxy.cuts.Load() != cutsBefore+1 {
+				t.Fatalf("the proxy did not cut the statement (Exec1 = %v)", err)
+			}
+			if !errors.Is(err, booking.ErrOutcomeUnknown) {
+				t.Errorf("Exec1 = %v, want it to wrap ErrOutcomeUnknown", err)
+			}
+			got := count(t, check, `SELECT count(*) FROM outcome1 WHERE note = $1`, note) == 1
+			if got != tt.wantCommitted {
+				t.Errorf("committed = %v, want %v", got, tt.wantCommitted)
+			}
+		})
+	}
+
+	// A server's refusal is a known failure, not an unknown outcome.
+	note := testenv.Token()
+	testenv.Must(t, db.Exec1(t.Context(), "outcome", `INSERT INTO outcome1 VALUES ($1)`, note), "insert")
+	err := db.Exec1(t.Context(), "outcome", `INSERT INTO outcome1 VALUES ($1)`, note)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" || errors.Is(err, booking.ErrOutcomeUnknown) {
+		t.Errorf("duplicate insert: Exec1 = %v, want the server's 23505", err)
+	}
 }

@@ -158,19 +158,16 @@ func class(route, outcome string) string {
 		}
 		return "2xx"
 	}
-	status := 400
-	if e, ok := booking.Sentinel(outcome); ok {
-		status = e.Kind.HTTPStatus()
-	} else if outcome == "internal" {
-		status = 500
-	}
+	e, ok := booking.Sentinel(outcome)
 	switch {
-	case status >= 500:
+	case outcome == "internal" || ok && e.Kind.HTTPStatus() >= 500:
 		return "5xx"
-	case status == 429:
+	case !ok:
+		return "4xx " + outcome // the API's own: route_not_found, method_not_allowed
+	case e.Kind.HTTPStatus() == 429:
 		return "429"
 	}
-	return strconv.Itoa(status) + " " + outcome
+	return strconv.Itoa(e.Kind.HTTPStatus()) + " " + outcome
 }
 
 // quantile estimates the q-quantile of the observations between two

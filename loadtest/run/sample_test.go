@@ -1,0 +1,44 @@
+package main
+
+import (
+	"math"
+	"testing"
+)
+
+func TestQuantileInterpolatesInsideABucket(t *testing.T) {
+	inf := math.Inf(1)
+	prev := map[float64]float64{0.001: 10, 0.01: 10, inf: 10}
+	// 100 new observations: 50 up to 1ms, 40 in (1ms, 10ms], 10 above.
+	cur := map[float64]float64{0.001: 60, 0.01: 100, inf: 110}
+	for _, tt := range []struct{ q, want float64 }{
+		{0.25, 0.0005},                 // 25 of the 50 in [0, 1ms]
+		{0.5, 0.001},                   // the 50th: the top of the first bucket
+		{0.7, 0.001 + 0.009*20.0/40.0}, // 20 into the 40 of (1ms, 10ms]
+		{0.99, 0.01},                   // beyond the last bound: its lower edge
+	} {
+		got, ok := quantile(tt.q, prev, cur)
+		if !ok || math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("quantile(%v) = %v, %v; want %v", tt.q, got, ok, tt.want)
+		}
+	}
+	if _, ok := quantile(0.5, cur, cur); ok {
+		t.Error("quantile of no new observations reported a value")
+	}
+}
+
+func TestClassNamesAnswersAsTheReportDoes(t *testing.T) {
+	for _, tt := range []struct{ route, outcome, want string }{
+		{"/v1/bookings", "ok", "201"},
+		{"/v1/patients", "ok", "2xx"},
+		{"/v1/bookings", "sold_out", "409 sold_out"},
+		{"/v1/bookings", "not_released", "422 not_released"},
+		{"/v1/bookings", "rate_limited", "429"},
+		{"/v1/bookings", "unavailable", "5xx"},
+		{"unmatched", "internal", "5xx"},
+		{"unmatched", "route_not_found", "4xx route_not_found"},
+	} {
+		if got := class(tt.route, tt.outcome); got != tt.want {
+			t.Errorf("class(%q, %q) = %q, want %q", tt.route, tt.outcome, got, tt.want)
+		}
+	}
+}
