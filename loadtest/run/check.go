@@ -61,7 +61,7 @@ func (e *env) check(ctx context.Context, o options, sc scenario, seeded seedFile
 		if err != nil {
 			add("every 201 is in SQL", false, "query failed: %v", err)
 		} else {
-			add("every 201 is in SQL", found == int64(len(seen)), "%d of the %d bookings k6 was answered 201 for", found, len(seen))
+			add("every 201 is in SQL", found == int64(len(seen)), "%d of the %d bookings the load generator was answered 201 for", found, len(seen))
 		}
 		total, err := count(`SELECT count(*) FROM bookings`)
 		if err == nil {

@@ -216,7 +216,7 @@ func run(ctx context.Context, o options) error {
 	if o.scenario == "scalper_mix" {
 		m.Notes += " " + env.shares(ctx, o.runDir)
 	}
-	m.Notes += fmt.Sprintf(" Of %.0f sold_out answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.soldOut, sampler.fastRejects)
+	m.Notes += fmt.Sprintf(" Of %.0f sold_out and not_released answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.refused, sampler.fastRejects)
 	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
 		return err
 	}

@@ -31,8 +31,9 @@ type sampler struct {
 	start    time.Time
 	prev     snapshot
 	lines    []map[string]any
-	// fastRejects and soldOut are the totals at the end, for the notes.
-	fastRejects, soldOut float64
+	// fastRejects and refused (sold_out and not_released answers) are the
+	// totals at the end, for the notes.
+	fastRejects, refused float64
 }
 
 type snapshot struct {
@@ -86,7 +87,7 @@ func (s *sampler) sample(ctx context.Context) {
 			}
 		}
 		s.fastRejects = cur.fast
-		s.soldOut = cur.outcomes["409 sold_out"]
+		s.refused = cur.outcomes["409 sold_out"] + cur.outcomes["422 not_released"]
 		s.prev = cur
 	}
 	var left int64
