@@ -9,20 +9,11 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SERVICES="$ROOT/deploy/local/services.sh"
 K6_VERSION="${K6_VERSION:-v1.8.1}"
 SCENARIO="${SCENARIO:-release_hour}"
 
-started=()
-cleanup() {
-	trap - EXIT INT TERM
-	if ((${#started[@]})); then
-		"$SERVICES" stop "${started[@]}" || true
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=deploy/local/lib.sh
+. "$ROOT/deploy/local/lib.sh"
 
 need_apt=()
 command -v gnuplot >/dev/null || need_apt+=(gnuplot-nox)
@@ -32,13 +23,7 @@ if ((${#need_apt[@]})); then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_apt[@]}" >/dev/null
 fi
 
-rc=0
-out=$("$SERVICES" start) || rc=$?
-[[ -z $out ]] || printf '%s\n' "$out"
-for s in postgres redis; do
-	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
-done
-((rc == 0)) || exit "$rc"
+start_services start postgres redis
 eval "$("$SERVICES" env)"
 
 cd "$ROOT"

@@ -5,29 +5,13 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SERVICES="$ROOT/deploy/local/services.sh"
 DATA="${FAIRSLOT_DATA_DIR:-$ROOT/.data}"
 [[ $DATA == /* ]] || DATA="$PWD/$DATA"
 BIN="$ROOT/bin/fairslot"
+# shellcheck source=deploy/local/lib.sh
+. "$ROOT/deploy/local/lib.sh"
 
-started=()
-cleanup() {
-	trap - EXIT INT TERM
-	if ((${#started[@]})); then
-		"$SERVICES" stop "${started[@]}" || true
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-rc=0
-out=$("$SERVICES" start) || rc=$?
-[[ -z $out ]] || printf '%s\n' "$out"
-for s in postgres redis; do
-	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
-done
-((rc == 0)) || exit "$rc"
+start_services start postgres redis
 envlines=$("$SERVICES" env)
 eval "$envlines"
 

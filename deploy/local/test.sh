@@ -5,37 +5,18 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-SERVICES="$ROOT/deploy/local/services.sh"
 cd "$ROOT"
 # CI runs without a terminal; nothing here should ever wait for input.
 if [[ ${CI:-} == true ]]; then exec </dev/null; fi
+# shellcheck source=deploy/local/lib.sh
+. "$ROOT/deploy/local/lib.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
 
-started=()
-cleanup() {
-	trap - EXIT INT TERM
-	if ((${#started[@]})); then
-		"$SERVICES" stop "${started[@]}" || true
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 step "services"
-rc=0
-out=$("$SERVICES" start) || rc=$?
-[[ -z $out ]] || printf '%s\n' "$out"
-for s in postgres redis; do
-	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
-done
-((rc == 0)) || exit "$rc"
+start_services start postgres redis
 # The Redis Cluster the admission tests also run on (not needed by `make run`).
-out=$("$SERVICES" start-cluster) || rc=$?
-[[ -z $out ]] || printf '%s\n' "$out"
-if grep -qx "started redis-cluster" <<<"$out"; then started+=(redis-cluster); fi
-((rc == 0)) || exit "$rc"
+start_services start-cluster redis-cluster
 envlines=$("$SERVICES" env)
 eval "$envlines"
 

@@ -36,7 +36,7 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 	if errors.Is(e, booking.ErrRateLimited) {
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}
-	writeErrorBody(rc, status, e.Code, e.Message)
+	writeJSON(rc, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
 	return e.Code
 }
 

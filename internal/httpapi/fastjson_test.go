@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
-
-	"github.com/valyala/fasthttp"
 )
 
 // slowBook is what decode (encoding/json, strict) makes of body.
@@ -82,15 +80,24 @@ func FuzzDecodeFlat(f *testing.F) {
 	})
 }
 
-// TestWriteErrorBodyIsWriteJSON: the hand-written error answer is byte for
-// byte what encoding/json writes, plain or not.
-func TestWriteErrorBodyIsWriteJSON(t *testing.T) {
-	for _, msg := range []string{"no slot is left in this channel", `say "hi" \ there`, "line\nbreak\t<&>", "号已约满", "\u2028", "bad \xff utf-8"} {
-		var fast, slow fasthttp.RequestCtx
-		writeErrorBody(&fast, 409, "sold_out", msg)
-		writeJSON(&slow, 409, errorBody{Error: errorDetail{Code: "sold_out", Message: msg}})
-		if !bytes.Equal(fast.Response.Body(), slow.Response.Body()) {
-			t.Errorf("%q:\n fast %s\n json %s", msg, fast.Response.Body(), slow.Response.Body())
+// The hot path's JSON against encoding/json, in the same run:
+//
+//	go test -run '^$' -bench DecodeBook -benchmem ./internal/httpapi/
+func BenchmarkDecodeBook(b *testing.B) {
+	body := []byte(`{"session_id":"0b6c4f4e-8f1e-4d51-9a53-0e2b1f5a7c11","patient_id":"5d0f2a9b-3c4e-4f6a-8b7c-9d0e1f2a3b4c"}`)
+	b.Run("decodeFlat", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := fastBook(body); !ok {
+				b.Fatal("declined")
+			}
 		}
-	}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		for b.Loop() {
+			var in bookIn
+			if err := DecodeStrict(body, &in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -14,8 +14,11 @@ import (
 
 // decode reads one JSON object from the body into v. Unknown fields, wrong
 // types, trailing data and an empty body are all 400s with a stable code.
-func decode(rc *fasthttp.RequestCtx, v any) error {
-	body := rc.PostBody()
+func decode(rc *fasthttp.RequestCtx, v any) error { return DecodeStrict(rc.PostBody(), v) }
+
+// DecodeStrict is decode over a body: the API's JSON rules, for the
+// load-test peers that answer as the API does.
+func DecodeStrict(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return booking.Errorf(booking.ErrInvalidJSON, "the request body is empty; send a JSON object")
 	}

@@ -79,13 +79,21 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
 	}
 	s.routes = s.table()
-	s.srv = &fasthttp.Server{
-		Handler:                      s.handle,
+	s.srv = NewFastHTTPServer(s.handle, s.connError, cfg.MaxBodyBytes)
+	return s
+}
+
+// NewFastHTTPServer is the fasthttp server the API runs on: its timeouts,
+// body limit and settings. The load-test peers (loadtest/noop, the SQL-only
+// baseline) run on it too, so a benchmark compares handlers, not servers.
+func NewFastHTTPServer(h fasthttp.RequestHandler, onError func(*fasthttp.RequestCtx, error), maxBodyBytes int) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:                      h,
 		Name:                         "fairslot",
 		ReadTimeout:                  10 * time.Second,
 		WriteTimeout:                 10 * time.Second,
 		IdleTimeout:                  60 * time.Second,
-		MaxRequestBodySize:           cfg.MaxBodyBytes,
+		MaxRequestBodySize:           maxBodyBytes,
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
 		DisableKeepalive:             false,
@@ -93,10 +101,9 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		CloseOnShutdown:              true,
 		ReduceMemoryUsage:            false,
 		StreamRequestBody:            false,
-		ErrorHandler:                 s.connError,
+		ErrorHandler:                 onError,
 		DisablePreParseMultipartForm: true,
 	}
-	return s
 }
 
 // Serve accepts connections on ln until Shutdown.

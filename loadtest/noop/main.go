@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/httpapi"
 )
 
 // soldOutBody is what fairslot's writeJSON encodes for booking.ErrSoldOut,
@@ -77,27 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return srv.ShutdownWithContext(sctx)
 }
 
-// newServer returns a fasthttp.Server with the field values of
-// internal/httpapi.New (with its default 64 KiB body limit); only the
-// handlers differ.
+// newServer returns the API's own fasthttp server (internal/httpapi, with its
+// default 64 KiB body limit); only the handlers differ.
 func newServer() *fasthttp.Server {
-	return &fasthttp.Server{
-		Handler:                      handle,
-		Name:                         "fairslot",
-		ReadTimeout:                  10 * time.Second,
-		WriteTimeout:                 10 * time.Second,
-		IdleTimeout:                  60 * time.Second,
-		MaxRequestBodySize:           64 << 10,
-		NoDefaultDate:                true,
-		NoDefaultContentType:         true,
-		DisableKeepalive:             false,
-		TCPKeepalive:                 true,
-		CloseOnShutdown:              true,
-		ReduceMemoryUsage:            false,
-		StreamRequestBody:            false,
-		ErrorHandler:                 connError,
-		DisablePreParseMultipartForm: true,
-	}
+	return httpapi.NewFastHTTPServer(handle, connError, 64<<10)
 }
 
 // handle answers sold_out to everything, without looking at the request.

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -19,6 +17,7 @@ import (
 	"fairslot/internal/auth"
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/httpapi"
 )
 
 // The limits of fairslot's API server (httpapi.Config defaults).
@@ -57,24 +56,8 @@ func newServer(db *cockroach.DB, signer *auth.Signer, iso isolation, precheck bo
 	}
 	base, stop := context.WithCancel(context.Background())
 	s := &server{db: db, signer: signer, q: q, iso: iso, precheck: precheck, log: log, base: base, stop: stop}
-	// The field values of internal/httpapi.New: the same HTTP layer.
-	s.srv = &fasthttp.Server{
-		Handler:                      s.handle,
-		Name:                         "fairslot",
-		ReadTimeout:                  10 * time.Second,
-		WriteTimeout:                 10 * time.Second,
-		IdleTimeout:                  60 * time.Second,
-		MaxRequestBodySize:           maxBodyBytes,
-		NoDefaultDate:                true,
-		NoDefaultContentType:         true,
-		DisableKeepalive:             false,
-		TCPKeepalive:                 true,
-		CloseOnShutdown:              true,
-		ReduceMemoryUsage:            false,
-		StreamRequestBody:            false,
-		ErrorHandler:                 s.connError,
-		DisablePreParseMultipartForm: true,
-	}
+	// internal/httpapi's own server: the same HTTP layer.
+	s.srv = httpapi.NewFastHTTPServer(s.handle, s.connError, maxBodyBytes)
 	return s, nil
 }
 
@@ -245,40 +228,8 @@ func view(c committed) bookingOut {
 	}
 }
 
-// decode reads one JSON object into v, as strictly as httpapi's decode:
-// unknown fields, wrong types, trailing data and an empty body are 400s
-// with the same codes.
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return booking.Errorf(booking.ErrInvalidJSON, "the request body is empty; send a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return booking.Errorf(booking.ErrInvalidJSON, "the body holds more than one JSON value")
-	}
-	return nil
-}
-
-func decodeError(err error) error {
-	var typ *json.UnmarshalTypeError
-	var syn *json.SyntaxError
-	switch {
-	case errors.As(err, &typ):
-		if typ.Field == "" {
-			return booking.Errorf(booking.ErrInvalidJSON, "the body must be a JSON object")
-		}
-		return booking.Errorf(booking.ErrInvalidField, "field %q must be of type %s", typ.Field, typ.Type)
-	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
-		return booking.Errorf(booking.ErrInvalidJSON, "the body is not valid JSON")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return booking.Errorf(booking.ErrInvalidField, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	}
-	return booking.Errorf(booking.ErrInvalidJSON, "the body is not valid JSON")
-}
+// decode reads one JSON object into v by the API's own rules.
+func decode(body []byte, v any) error { return httpapi.DecodeStrict(body, v) }
 
 // required checks that string fields are present; names are JSON names.
 func required(fields ...string) error {
