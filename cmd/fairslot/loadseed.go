@@ -76,7 +76,7 @@ func loadseed(ctx context.Context, args []string, getenv func(string) string, st
 			f.IntVar(&c.sessions, "sessions", e.int("LOADSEED_SESSIONS", 20), "expert sessions released at --release-at, one per doctor")
 			f.IntVar(&c.slots, "slots", e.int("LOADSEED_SLOTS", 50), "slots per session")
 			f.StringVar(&c.releaseAt, "release-at", e.str("LOADSEED_RELEASE_AT", "+60s"), "when the sessions' online pools open: RFC3339, or an offset from the start of the command (+30s, -1m)")
-			f.BoolVar(&c.steady, "steady", e.bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools) and a clerk and an operator")
+			f.BoolVar(&c.steady, "steady", e.bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools), 10 clerks and 10 operators")
 			f.Int64Var(&c.seed, "seed", int64(e.int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
 			f.DurationVar(&c.tokenTTL, "token-ttl", e.dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
 		},
@@ -143,8 +143,8 @@ type seeded struct {
 	release    []*booking.Session
 	steady     []*booking.Session
 	people     []seedPerson
-	clerk      string // token
-	operator   string // token
+	clerks     []string // tokens
+	operators  []string // tokens
 }
 
 // seedPerson is one patient row with what the files need of it. The clear
@@ -224,8 +224,14 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	signer := auth.NewSigner(keys.TokenKey(), c.tokenTTL)
 	out.people = pop.people(signer, start)
 	if c.steady {
-		out.clerk, _ = signer.Mint(pop.staff[0].ID, string(pop.staff[0].Role), start)
-		out.operator, _ = signer.Mint(pop.staff[1].ID, string(pop.staff[1].Role), start)
+		for _, a := range pop.staff {
+			tok, _ := signer.Mint(a.ID, string(a.Role), start)
+			if a.Role == booking.RoleClerk {
+				out.clerks = append(out.clerks, tok)
+			} else {
+				out.operators = append(out.operators, tok)
+			}
+		}
 	}
 	if err := c.writeFiles(out); err != nil {
 		return err
@@ -235,6 +241,11 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 		c.release.Format(time.RFC3339), len(out.steady), c.seed, c.out, time.Since(start).Seconds())
 	return nil
 }
+
+// deskStaff is how many clerks, and how many operators, --steady makes: a
+// large hospital's desk windows and phone lines, each within the per-account
+// rate limit.
+const deskStaff = 10
 
 // schedule lays out the new hospital: the release sessions, at 08:00 three
 // days after the release, with only an online pool; and with --steady as
@@ -427,7 +438,7 @@ func (c *loadseedConfig) population(keys *identity.Keyring, iterations int, now 
 	people := c.patients + c.bots*c.botPatients
 	staff := 0
 	if c.steady {
-		staff = 2
+		staff = 2 * deskStaff
 	}
 	rng := mrand.New(mrand.NewPCG(uint64(c.seed), 0x6c6f61647365656e))
 	phoneBase := rng.Int64N(phoneSpace - int64(accounts+staff))
@@ -505,7 +516,11 @@ func (c *loadseedConfig) population(keys *identity.Keyring, iterations int, now 
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	for i, role := range []booking.Role{booking.RoleClerk, booking.RoleOperator}[:staff] {
+	for i := range staff {
+		role := booking.RoleClerk
+		if i%2 == 1 {
+			role = booking.RoleOperator
+		}
 		acc, err := account(int64(accounts+i), role)
 		if err != nil {
 			return nil, err
@@ -610,8 +625,10 @@ type (
 		Pools map[string]int `json:"pools"`
 	}
 	staffFile struct {
-		ClerkToken    string `json:"clerk_token"`
-		OperatorToken string `json:"operator_token"`
+		ClerkToken     string   `json:"clerk_token"` // the first of each
+		OperatorToken  string   `json:"operator_token"`
+		ClerkTokens    []string `json:"clerk_tokens"`
+		OperatorTokens []string `json:"operator_tokens"`
 	}
 )
 
@@ -650,7 +667,8 @@ func (c *loadseedConfig) writeFiles(s seeded) error {
 	if err != nil || !c.steady {
 		return err
 	}
-	if err := writeJSONFile(filepath.Join(c.out, "staff.json"), staffFile{ClerkToken: s.clerk, OperatorToken: s.operator}); err != nil {
+	if err := writeJSONFile(filepath.Join(c.out, "staff.json"), staffFile{ClerkToken: s.clerks[0], OperatorToken: s.operators[0],
+		ClerkTokens: s.clerks, OperatorTokens: s.operators}); err != nil {
 		return err
 	}
 	return writeFile(filepath.Join(c.out, "identities.csv"), func(w *bufio.Writer) error {

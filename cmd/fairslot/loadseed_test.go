@@ -137,10 +137,17 @@ func TestLoadSeed(t *testing.T) {
 		}
 	}
 	var staff struct {
-		Clerk    string `json:"clerk_token"`
-		Operator string `json:"operator_token"`
+		Clerk     string   `json:"clerk_token"`
+		Operator  string   `json:"operator_token"`
+		Clerks    []string `json:"clerk_tokens"`
+		Operators []string `json:"operator_tokens"`
 	}
 	readJSON(t, filepath.Join(dir, "staff.json"), &staff)
+	if len(staff.Clerks) != 10 || len(staff.Operators) != 10 || staff.Clerks[0] != staff.Clerk || staff.Operators[0] != staff.Operator {
+		t.Errorf("staff.json: %d clerk and %d operator tokens (first %v, %v), want 10 each, the first also on its own",
+			len(staff.Clerks), len(staff.Operators), len(staff.Clerks) > 0 && staff.Clerks[0] == staff.Clerk,
+			len(staff.Operators) > 0 && staff.Operators[0] == staff.Operator)
+	}
 
 	raw, err := os.ReadFile(filepath.Join(dir, "identities.csv"))
 	testenv.Must(t, err, "read identities.csv")
@@ -208,7 +215,7 @@ func TestLoadSeed(t *testing.T) {
 			{"all identities", "SELECT count(*) FROM identities", nil, 36},
 			{"one self per account", "SELECT count(DISTINCT account_id) FROM patients WHERE is_self", nil, 32},
 			{"genuine accounts with one patient", "SELECT count(*) FROM (SELECT account_id FROM patients WHERE account_id::TEXT = ANY($1) GROUP BY account_id HAVING count(*) = 1) x", []any{genuine}, 30},
-			{"staff", "SELECT count(*) FROM accounts WHERE role IN ('clerk', 'operator')", nil, 2},
+			{"staff", "SELECT count(*) FROM accounts WHERE role IN ('clerk', 'operator')", nil, 20},
 			{"hospital with default quotas", "SELECT count(*) FROM hospitals WHERE id = $1 AND name = 'Load-test hospital' AND per_day = 2 AND per_week = 8 AND per_month = 12", []any{sf.HospitalID}, 1},
 			{"sessions", "SELECT count(*) FROM clinic_sessions WHERE hospital_id = $1 AND release_mode = 'first_come'", []any{sf.HospitalID}, 4},
 			{"one session per doctor", "SELECT count(DISTINCT doctor_id) FROM clinic_sessions WHERE hospital_id = $1", []any{sf.HospitalID}, 4},

@@ -25,9 +25,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_http_request_duration_seconds",
-			Help:    "HTTP request latency by route template and outcome (ok or the error code).",
+			Help:    "HTTP request latency by route template, method and outcome (ok or the error code).",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"route", "outcome"}),
+		}, []string{"route", "method", "outcome"}),
 		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairslot_bookings_total",
 			Help: "Bookings confirmed (committed in SQL), by channel.",
@@ -49,5 +49,5 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 func (m *metrics) observe(route, method string, status int, outcome string, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, outcome).Observe(d.Seconds())
+	m.latency.WithLabelValues(route, method, outcome).Observe(d.Seconds())
 }

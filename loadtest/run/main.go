@@ -55,6 +55,7 @@ type options struct {
 	patients  int
 	releaseIn time.Duration
 	generator string
+	before    string
 }
 
 func main() {
@@ -68,6 +69,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "how long the peak or steady load lasts (scenario default when 0)")
 	flag.IntVar(&o.patients, "patients", 0, "patients to seed (scenario default when 0)")
 	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default: time for the waiting room)")
+	flag.StringVar(&o.before, "before", "", "throughput only: also measure fairslot as built at this git revision")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -124,12 +124,12 @@ func (s *sampler) scrape() (snapshot, error) {
 		return snap, nil
 	}
 	for _, m := range f.Metric {
-		route, outcome := label(m, "route"), label(m, "outcome")
+		route, method, outcome := label(m, "route"), label(m, "method"), label(m, "outcome")
 		if route == "/healthz" || route == "/readyz" {
 			continue
 		}
 		h := m.GetHistogram()
-		snap.outcomes[class(route, outcome)] += float64(h.GetSampleCount())
+		snap.outcomes[class(route, method, outcome)] += float64(h.GetSampleCount())
 		snap.count += float64(h.GetSampleCount())
 		for _, b := range h.GetBucket() {
 			if !math.IsInf(b.GetUpperBound(), 1) {
@@ -150,11 +150,11 @@ func label(m *dto.Metric, name string) string {
 	return ""
 }
 
-// class names an answer as the report does: "201", "2xx", "409 sold_out",
-// "422 quota_day", "429", "5xx".
-func class(route, outcome string) string {
+// class names an answer as the report does: "201" (a booking made), "2xx",
+// "409 sold_out", "422 quota_day", "429", "5xx".
+func class(route, method, outcome string) string {
 	if outcome == "ok" {
-		if strings.HasSuffix(route, "bookings") {
+		if method == "POST" && strings.HasSuffix(route, "bookings") {
 			return "201"
 		}
 		return "2xx"

@@ -27,18 +27,20 @@ func TestQuantileInterpolatesInsideABucket(t *testing.T) {
 }
 
 func TestClassNamesAnswersAsTheReportDoes(t *testing.T) {
-	for _, tt := range []struct{ route, outcome, want string }{
-		{"/v1/bookings", "ok", "201"},
-		{"/v1/patients", "ok", "2xx"},
-		{"/v1/bookings", "sold_out", "409 sold_out"},
-		{"/v1/bookings", "not_released", "422 not_released"},
-		{"/v1/bookings", "rate_limited", "429"},
-		{"/v1/bookings", "unavailable", "5xx"},
-		{"unmatched", "internal", "5xx"},
-		{"unmatched", "route_not_found", "4xx route_not_found"},
+	for _, tt := range []struct{ route, method, outcome, want string }{
+		{"/v1/bookings", "POST", "ok", "201"},
+		{"/v1/desk/bookings", "POST", "ok", "201"},
+		{"/v1/bookings", "GET", "ok", "2xx"},
+		{"/v1/patients", "GET", "ok", "2xx"},
+		{"/v1/bookings", "POST", "sold_out", "409 sold_out"},
+		{"/v1/bookings", "POST", "not_released", "422 not_released"},
+		{"/v1/bookings", "POST", "rate_limited", "429"},
+		{"/v1/bookings", "POST", "unavailable", "5xx"},
+		{"unmatched", "GET", "internal", "5xx"},
+		{"unmatched", "GET", "route_not_found", "4xx route_not_found"},
 	} {
-		if got := class(tt.route, tt.outcome); got != tt.want {
-			t.Errorf("class(%q, %q) = %q, want %q", tt.route, tt.outcome, got, tt.want)
+		if got := class(tt.route, tt.method, tt.outcome); got != tt.want {
+			t.Errorf("class(%q, %q, %q) = %q, want %q", tt.route, tt.method, tt.outcome, got, tt.want)
 		}
 	}
 }

@@ -73,6 +73,13 @@ func throughput(ctx context.Context, o options) error {
 		{name: "fairslot, fast reject path off", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8", "--sold-out-for", "0"), seeds: true},
 		{name: "SQL-only baseline", start: proc("bin/sqlbaseline"), seeds: true},
 	}
+	if o.before != "" {
+		bin, err := buildAt(ctx, o.before, dir)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, target{name: "fairslot at " + o.before, start: proc(bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true})
+	}
 	const addr = "127.0.0.1:18081"
 	input := filepath.Join(dir, "wrk-input.txt")
 	results := make([]wrkResult, len(targets))
@@ -147,7 +154,30 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 	fmt.Fprintf(&b, "\n- fairslot / no-op ceiling: **%s** (target ≥ 0.5×)\n", ratio(fs.RPS, noop.RPS))
 	fmt.Fprintf(&b, "- fairslot / SQL-only baseline: **%s** (target ≥ 5×), p99 %.2f ms against %.2f ms\n", ratio(fs.RPS, sql.RPS), fs.P99MS, sql.P99MS)
 	fmt.Fprintf(&b, "- fast reject path on / off: **%s**\n", ratio(fs.RPS, off.RPS))
+	if len(r) > 4 {
+		fmt.Fprintf(&b, "- fairslot now / at %s: **%s**, p99 %.2f ms against %.2f ms\n", o.before, ratio(fs.RPS, r[4].RPS), fs.P99MS, r[4].P99MS)
+	}
 	return b.String()
+}
+
+// buildAt builds fairslot as it was at rev, in a git worktree under dir.
+func buildAt(ctx context.Context, rev, dir string) (string, error) {
+	tree, err := filepath.Abs(filepath.Join(dir, "worktree"))
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(tree, "fairslot-before")
+	_ = exec.CommandContext(ctx, "git", "worktree", "remove", "--force", tree).Run()
+	steps := [][]string{
+		{"git", "worktree", "add", "--force", "--detach", tree, rev},
+		{"go", "build", "-C", tree, "-o", bin, "./cmd/fairslot"},
+	}
+	for _, s := range steps {
+		if out, err := exec.CommandContext(ctx, s[0], s[1:]...).CombinedOutput(); err != nil {
+			return "", fmt.Errorf("%s: %w: %s", strings.Join(s, " "), err, out)
+		}
+	}
+	return bin, nil
 }
 
 // splice puts section into the file between its markers, or appends it.
