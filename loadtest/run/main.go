@@ -128,7 +128,7 @@ func run(ctx context.Context, o options) error {
 		o.releaseIn = max(45*time.Second, time.Duration(o.patients/2500)*time.Second+15*time.Second)
 	}
 	if o.runDir == "" {
-		o.runDir = filepath.Join(".data", "loadtest", o.scenario)
+		o.runDir = filepath.Join(".data", "loadtest", o.section())
 	}
 	if o.runDir, err = filepath.Abs(o.runDir); err != nil { // k6 opens files relative to the script
 		return err
