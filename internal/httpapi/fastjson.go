@@ -35,7 +35,7 @@ func decodeFlat(body []byte, keys []string, dst []*string) bool {
 			}
 			field := -1
 			for f, name := range keys {
-				if name == k {
+				if string(k) == name { // compared in place: no allocation
 					field = f
 				}
 			}
@@ -50,7 +50,7 @@ func decodeFlat(body []byte, keys []string, dst []*string) bool {
 			if !ok {
 				return false
 			}
-			vals[field], seen[field] = v, true // a repeated key: the last wins, as in encoding/json
+			vals[field], seen[field] = string(v), true // a repeated key: the last wins, as in encoding/json
 			i = skipSpace(body, next)
 			if i < len(body) && body[i] == ',' {
 				i = skipSpace(body, i+1)
@@ -74,20 +74,21 @@ func decodeFlat(body []byte, keys []string, dst []*string) bool {
 	return true
 }
 
-// plainString reads a string of printable ASCII without escapes at body[i].
-func plainString(body []byte, i int) (string, int, bool) {
+// plainString finds a string of printable ASCII without escapes at body[i]:
+// its bytes, inside body.
+func plainString(body []byte, i int) ([]byte, int, bool) {
 	if i >= len(body) || body[i] != '"' {
-		return "", i, false
+		return nil, i, false
 	}
 	for j := i + 1; j < len(body); j++ {
 		switch c := body[j]; {
 		case c == '"':
-			return string(body[i+1 : j]), j + 1, true
+			return body[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20 || c >= 0x7f:
-			return "", i, false
+			return nil, i, false
 		}
 	}
-	return "", i, false
+	return nil, i, false
 }
 
 func skipSpace(b []byte, i int) int {

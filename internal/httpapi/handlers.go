@@ -47,7 +47,7 @@ func (s *Server) healthz(r *request) error {
 }
 
 func (s *Server) readyz(r *request) error {
-	if err := s.svc.Ready(r.ctx); err != nil {
+	if err := s.svc.Ready(r.context()); err != nil {
 		return err
 	}
 	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ready"})
@@ -67,7 +67,7 @@ func (s *Server) createAccount(r *request) error {
 	if err := required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
-	id, err := s.svc.CreateAccount(r.ctx, in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
+	id, err := s.svc.CreateAccount(r.context(), in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (s *Server) login(r *request) error {
 	if err := required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
-	tok, err := s.svc.Login(r.ctx, in.Phone, in.Password, r.origin)
+	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (s *Server) addPatient(r *request) error {
 	if err := required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name); err != nil {
 		return err
 	}
-	p, err := s.svc.AddPatient(r.ctx, r.actor, booking.AddPatientRequest{
+	p, err := s.svc.AddPatient(r.context(), r.actor, booking.AddPatientRequest{
 		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self,
 		IdempotencyKey: idempotencyKey(r.rc),
 	}, r.origin)
@@ -119,7 +119,7 @@ func (s *Server) addPatient(r *request) error {
 }
 
 func (s *Server) listPatients(r *request) error {
-	ps, err := s.svc.Patients(r.ctx, r.actor)
+	ps, err := s.svc.Patients(r.context(), r.actor)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Server) listDepartments(r *request) error {
 func (s *Server) listSessions(r *request) error {
 	args := r.rc.QueryArgs()
 	date, dept := string(args.Peek("date")), string(args.Peek("department_id"))
-	views, err := s.svc.Sessions(r.ctx, r.param, date, dept)
+	views, err := s.svc.Sessions(r.context(), r.param, date, dept)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) book(r *request) error {
 	if err := s.sharedLimits(r); err != nil {
 		return err
 	}
-	b, err := s.svc.Book(r.ctx, r.actor, booking.BookRequest{
+	b, err := s.svc.Book(r.context(), r.actor, booking.BookRequest{
 		SessionID: in.SessionID, PatientID: in.PatientID, Channel: ch,
 		IdempotencyKey: key, Origin: r.origin,
 	})
@@ -213,7 +213,7 @@ func idempotencyKey(rc *fasthttp.RequestCtx) string {
 }
 
 func (s *Server) listBookings(r *request) error {
-	bs, err := s.svc.Bookings(r.ctx, r.actor)
+	bs, err := s.svc.Bookings(r.context(), r.actor)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (s *Server) listBookings(r *request) error {
 }
 
 func (s *Server) getBooking(r *request) error {
-	b, err := s.svc.Booking(r.ctx, r.actor, r.param)
+	b, err := s.svc.Booking(r.context(), r.actor, r.param)
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (s *Server) getBooking(r *request) error {
 }
 
 func (s *Server) cancelBooking(r *request) error {
-	b, err := s.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
+	b, err := s.svc.Cancel(r.context(), r.actor, r.param, r.origin)
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,7 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return err
 	}
-	e, err := s.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
+	e, err := s.svc.JoinWaitlist(r.context(), r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
 		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
 	if err != nil {
 		return err
@@ -262,7 +262,7 @@ func (s *Server) joinWaitlist(r *request) error {
 }
 
 func (s *Server) listWaitlist(r *request) error {
-	es, err := s.svc.Waitlist(r.ctx, r.actor)
+	es, err := s.svc.Waitlist(r.context(), r.actor)
 	if err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func (s *Server) listWaitlist(r *request) error {
 }
 
 func (s *Server) leaveWaitlist(r *request) error {
-	if err := s.svc.LeaveWaitlist(r.ctx, r.actor, r.param, r.origin); err != nil {
+	if err := s.svc.LeaveWaitlist(r.context(), r.actor, r.param, r.origin); err != nil {
 		return err
 	}
 	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": r.param, "status": booking.WaitlistCancelled})
@@ -345,7 +345,7 @@ func (s *Server) deskBook(r *request) error {
 
 func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {
 	req.IdempotencyKey, req.Origin = idempotencyKey(r.rc), r.origin
-	b, err := s.svc.BookFor(r.ctx, r.actor, req)
+	b, err := s.svc.BookFor(r.context(), r.actor, req)
 	if err != nil {
 		return err
 	}
@@ -372,7 +372,7 @@ func (s *Server) checkIn(r *request) error {
 	if err := required("booking_id", in.BookingID); err != nil {
 		return err
 	}
-	b, err := s.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID, Origin: r.origin})
+	b, err := s.svc.CheckIn(r.context(), r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID, Origin: r.origin})
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (s *Server) reissue(r *request) error {
 	if err := required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
 		return err
 	}
-	pl, err := s.svc.Reissue(r.ctx, r.actor, booking.ReissueRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
+	pl, err := s.svc.Reissue(r.context(), r.actor, booking.ReissueRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
 	if err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func (s *Server) lookup(r *request) error {
 	if err := required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
 		return err
 	}
-	l, err := s.svc.LookupIdentity(r.ctx, r.actor, in.IDType, in.IDNumber)
+	l, err := s.svc.LookupIdentity(r.context(), r.actor, in.IDType, in.IDNumber)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (s *Server) extraSlots(r *request) error {
 	if err := required("reason", in.Reason, "authorised_by", in.AuthorisedBy); err != nil {
 		return err
 	}
-	added, err := s.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
+	added, err := s.svc.AddExtraSlots(r.context(), r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
 		Reason: in.Reason, AuthorisedBy: in.AuthorisedBy, IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
 	if err != nil {
 		return err
@@ -478,7 +478,7 @@ func (s *Server) movePool(r *request) error {
 	if err != nil {
 		return err
 	}
-	moved, err := s.svc.MovePool(r.ctx, r.actor, booking.MovePoolRequest{SessionID: r.param, From: from, To: to, Count: in.Count, Reason: in.Reason})
+	moved, err := s.svc.MovePool(r.context(), r.actor, booking.MovePoolRequest{SessionID: r.param, From: from, To: to, Count: in.Count, Reason: in.Reason})
 	if err != nil {
 		return err
 	}
@@ -487,7 +487,7 @@ func (s *Server) movePool(r *request) error {
 }
 
 func (s *Server) listFlags(r *request) error {
-	fs, err := s.svc.Flags(r.ctx, r.actor, string(r.rc.QueryArgs().Peek("status")))
+	fs, err := s.svc.Flags(r.context(), r.actor, string(r.rc.QueryArgs().Peek("status")))
 	if err != nil {
 		return err
 	}
@@ -501,7 +501,7 @@ type flagOut struct {
 }
 
 func (s *Server) getFlag(r *request) error {
-	f, err := s.svc.Flag(r.ctx, r.actor, r.param)
+	f, err := s.svc.Flag(r.context(), r.actor, r.param)
 	if err != nil {
 		return err
 	}
@@ -522,7 +522,7 @@ func (s *Server) decideFlag(r *request) error {
 	if err := required("action", in.Action, "note", in.Note); err != nil {
 		return err
 	}
-	f, err := s.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})
+	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})
 	if err != nil {
 		return err
 	}
@@ -534,7 +534,7 @@ func (s *Server) detect(r *request) error {
 	if r.actor.Role != booking.RoleAdmin {
 		return booking.Errorf(booking.ErrForbidden, "only administrators run detection")
 	}
-	n, err := s.svc.Detect(r.ctx)
+	n, err := s.svc.Detect(r.context())
 	if err != nil {
 		return err
 	}
@@ -561,7 +561,7 @@ func (s *Server) audit(r *request) error {
 		}
 		since = t
 	}
-	as, err := s.svc.Audit(r.ctx, r.actor, since)
+	as, err := s.svc.Audit(r.context(), r.actor, since)
 	if err != nil {
 		return err
 	}

@@ -136,14 +136,33 @@ func (s *Server) connError(rc *fasthttp.RequestCtx, err error) {
 }
 
 // request is what a handler gets: the fasthttp context (never to be kept),
-// a context with a deadline for Redis and SQL, the path parameter and the
-// caller.
+// the path parameter and the caller, and a context with a deadline for Redis
+// and SQL, made on first use (context): an answer from memory needs none,
+// and a deadline costs a timer and two allocations.
 type request struct {
-	rc     *fasthttp.RequestCtx
-	ctx    context.Context
-	param  string
-	actor  booking.Actor
-	origin booking.Origin
+	rc      *fasthttp.RequestCtx
+	param   string
+	actor   booking.Actor
+	origin  booking.Origin
+	base    context.Context
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+// context returns the request's context, with its deadline.
+func (r *request) context() context.Context {
+	if r.ctx == nil {
+		r.ctx, r.cancel = context.WithTimeout(r.base, r.timeout)
+	}
+	return r.ctx
+}
+
+// done releases the request's context, if it was made.
+func (r *request) done() {
+	if r.cancel != nil {
+		r.cancel()
+	}
 }
 
 type handler func(r *request) error
@@ -203,9 +222,8 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		}
 		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
 	}()
-	ctx, cancel := context.WithTimeout(s.base, s.cfg.RequestTimeout)
-	defer cancel()
-	r := &request{rc: rc, ctx: ctx, param: param, origin: s.origin(rc)}
+	r := &request{rc: rc, param: param, origin: s.origin(rc), base: s.base, timeout: s.cfg.RequestTimeout}
+	defer r.done()
 	// Every request but the probes counts against its IP, matched or not:
 	// scanners pay for their 404s too.
 	if path != "/healthz" && path != "/readyz" {
@@ -258,38 +276,38 @@ func (s *Server) authenticate(r *request, rt *route) error {
 	}
 	r.actor = actor
 	if s.localAcct != nil {
-		if err := s.limit(r.ctx, s.localAcct, "acct:"+actor.AccountID); err != nil {
+		if err := s.limit(s.base, s.localAcct, "acct:"+actor.AccountID); err != nil {
 			return err
 		}
 	}
 	if rt.fast {
 		return nil // the handler calls sharedLimits
 	}
-	return s.limit(r.ctx, s.acctLim, "acct:"+actor.AccountID)
+	return s.limit(r.context(), s.acctLim, "acct:"+actor.AccountID)
 }
 
 // limitIP counts the request against its client IP: in memory first, then,
 // when shared, in the store New was given.
 func (s *Server) limitIP(r *request, shared bool) error {
 	if s.localIP != nil {
-		if err := s.limit(r.ctx, s.localIP, "ip:"+r.origin.IP); err != nil {
+		if err := s.limit(s.base, s.localIP, "ip:"+r.origin.IP); err != nil {
 			return err
 		}
 	}
 	if !shared {
 		return nil
 	}
-	return s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP)
+	return s.limit(r.context(), s.ipLim, "ip:"+r.origin.IP)
 }
 
 // sharedLimits is what a fast route's handler calls once it knows it cannot
 // answer from memory: the shared IP and account limits the other routes
 // passed before their handler ran.
 func (s *Server) sharedLimits(r *request) error {
-	if err := s.limit(r.ctx, s.ipLim, "ip:"+r.origin.IP); err != nil {
+	if err := s.limit(r.context(), s.ipLim, "ip:"+r.origin.IP); err != nil {
 		return err
 	}
-	return s.limit(r.ctx, s.acctLim, "acct:"+r.actor.AccountID)
+	return s.limit(r.context(), s.acctLim, "acct:"+r.actor.AccountID)
 }
 
 // limit counts one request against key. A broken limiter store must not take
