@@ -174,11 +174,20 @@ func run(ctx context.Context, o options) error {
 		}
 		startDelay = max(0, time.Until(release).Seconds())
 	}
-	ids := make([]string, len(seeded.Sessions))
-	for i, s := range seeded.Sessions {
-		ids[i] = s.ID
+	// Slots left: the released sessions' online pools, or for a steady day
+	// every pool of today's sessions.
+	var ids []string
+	for _, s := range seeded.Sessions {
+		ids = append(ids, s.ID)
+	}
+	if sc.steady {
+		ids = ids[:0]
+		for _, s := range seeded.SteadySessions {
+			ids = append(ids, s.ID)
+		}
 	}
 	sampler := newSampler(env, srv, ids, func(t float64) float64 { return offered(o, sc, startDelay, t) })
+	sampler.allPools = sc.steady
 	sctx, stopSampling := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); sampler.run(sctx) }()
@@ -543,6 +552,9 @@ type seedFile struct {
 		ID    string `json:"id"`
 		Slots int    `json:"slots"`
 	} `json:"sessions"`
+	SteadySessions []struct {
+		ID string `json:"id"`
+	} `json:"steady_sessions"`
 }
 
 func readJSON(path string, v any) error {

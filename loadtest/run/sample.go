@@ -27,6 +27,7 @@ type sampler struct {
 	env      *env
 	srv      *server
 	sessions []string
+	allPools bool // count every channel's slots, not just online
 	offered  func(t float64) float64
 	start    time.Time
 	prev     snapshot
@@ -92,9 +93,10 @@ func (s *sampler) sample(ctx context.Context) {
 	}
 	var left int64
 	if err := s.env.db.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM slots WHERE session_id = ANY($1::uuid[]) AND channel = 'online') -
-		(SELECT count(*) FROM bookings WHERE session_id = ANY($1::uuid[]) AND channel = 'online' AND status IN ('confirmed', 'checked_in'))`,
-		s.sessions).Scan(&left); err == nil {
+		(SELECT count(*) FROM slots WHERE session_id = ANY($1::uuid[]) AND ($2 OR channel = 'online')) -
+		(SELECT count(*) FROM bookings WHERE session_id = ANY($1::uuid[]) AND ($2 OR channel = 'online')
+		   AND status IN ('confirmed', 'checked_in'))`,
+		s.sessions, s.allPools).Scan(&left); err == nil {
 		line["slots_left"] = left
 	}
 	if rss, ok := residentMB(s.srv.cmd.Process.Pid); ok {
