@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +57,7 @@ type options struct {
 	releaseIn time.Duration
 	generator string
 	before    string
+	serveEnv  string
 }
 
 func main() {
@@ -69,6 +71,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 0, "how long the peak or steady load lasts (scenario default when 0)")
 	flag.IntVar(&o.patients, "patients", 0, "patients to seed (scenario default when 0)")
 	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default: time for the waiting room)")
+	flag.StringVar(&o.serveEnv, "serve-env", "", "NAME=value pairs, comma-separated, for fairslot serve alone (e.g. GOGC=400)")
 	flag.StringVar(&o.before, "before", "", "throughput only: also measure fairslot as built at this git revision")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.Parse()
@@ -160,7 +163,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	step("start fairslot serve")
-	srv, err := env.serve(ctx, o.bin, o.runDir)
+	srv, err := env.serve(ctx, o.bin, o.runDir, o.serveEnv)
 	if err != nil {
 		return err
 	}
@@ -301,18 +304,29 @@ func offered(o options, sc scenario, startDelay, t float64) float64 {
 
 // section names the run's report: the scenario, and the generator if not k6.
 func (o options) section() string {
+	name := o.scenario
 	if o.generator == "spike" {
-		return o.scenario + "_spike"
+		name += "_spike"
 	}
-	return o.scenario
+	if o.serveEnv != "" {
+		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(o.serveEnv))
+	}
+	return name
 }
 
 func meta(o options, k6err error) report.Meta {
 	cmd := "make loadtest SCENARIO=" + o.scenario
 	client := "k6"
+	var args []string
 	if o.generator == "spike" {
-		cmd += ` ARGS="-generator spike"`
+		args = append(args, "-generator spike")
 		client = "loadtest/spike"
+	}
+	if o.serveEnv != "" {
+		args = append(args, "-serve-env "+o.serveEnv)
+	}
+	if len(args) > 0 {
+		cmd += ` ARGS="` + strings.Join(args, " ") + `"`
 	}
 	gen := "k6 " + k6Version(o.k6)
 	if o.generator == "spike" {
@@ -326,7 +340,7 @@ func meta(o options, k6err error) report.Meta {
 	return report.Meta{
 		Scenario: o.scenario, Command: cmd, Started: time.Now().UTC().Format(time.RFC3339),
 		Machine:      fmt.Sprintf("%d cores, %s", runtime.NumCPU(), cpuModel()),
-		ServiceFlags: "fairslot serve --trusted-proxies 127.0.0.0/8 --log-level warn (other flags at defaults)",
+		ServiceFlags: strings.TrimSpace(o.serveEnv + " fairslot serve --trusted-proxies 127.0.0.0/8 --log-level warn (other flags at defaults)"),
 		Notes:        notes,
 		Client:       client,
 	}
@@ -446,7 +460,7 @@ const (
 	adminAddr = "127.0.0.1:19090"
 )
 
-func (e *env) serve(ctx context.Context, bin, runDir string) (*server, error) {
+func (e *env) serve(ctx context.Context, bin, runDir, extraEnv string) (*server, error) {
 	logf, err := os.Create(filepath.Join(runDir, "serve.log"))
 	if err != nil {
 		return nil, err
@@ -454,6 +468,9 @@ func (e *env) serve(ctx context.Context, bin, runDir string) (*server, error) {
 	s := &server{api: "http://" + apiAddr, admin: "http://" + adminAddr, exit: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = e.vars, logf, logf
+	if extraEnv != "" {
+		s.cmd.Env = append(slices.Clip(e.vars), strings.Split(extraEnv, ",")...)
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, err
 	}
