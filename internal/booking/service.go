@@ -225,6 +225,10 @@ func (s *Service) idempotentID(accountID, key string) string {
 
 // isUUID reports whether id is a canonical UUID; ids from URLs are checked
 // before they reach SQL, so a malformed one is a 404, not a driver error.
+// IsUUID reports whether id is a canonical UUID (any hex case), as SQL's
+// ::UUID accepts it: ids from a request are checked before they reach SQL.
+func IsUUID(id string) bool { return isUUID(id) }
+
 func isUUID(id string) bool {
 	if len(id) != 36 {
 		return false

@@ -47,32 +47,11 @@ func (s *Store) EventsOfGroup(ctx context.Context, since time.Time, accountIDs, 
 func uuids(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if isUUID(id) {
+		if booking.IsUUID(id) {
 			out = append(out, id)
 		}
 	}
 	return out
-}
-
-// isUUID reports whether id is a canonical UUID, as ::UUID accepts it.
-func isUUID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := range len(id) {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {

@@ -8,8 +8,10 @@ import (
 //go:embed queries.sql
 var queriesSQL string
 
-// parseQueries splits queries.sql into its named blocks.
-func parseQueries(src string) map[string]string {
+// ParseQueries splits a SQL file into its named blocks: each starts at a
+// "-- name: x" line, other comment lines are dropped, and a trailing ";" is
+// trimmed. queries.sql is read this way, and the SQL-only baseline's own.
+func ParseQueries(src string) map[string]string {
 	out := map[string]string{}
 	var name string
 	var body strings.Builder
@@ -35,7 +37,7 @@ func parseQueries(src string) map[string]string {
 }
 
 // queries is the parsed queries.sql: immutable after the package loads.
-var queries = parseQueries(queriesSQL)
+var queries = ParseQueries(queriesSQL)
 
 // q returns a named query; a typo is a bug caught by the first test that
 // runs the query, so it panics.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 )
 
 //go:embed queries.sql
@@ -26,27 +27,7 @@ type queries struct {
 // loadQueries splits queries.sql into its named blocks; a missing name is a
 // bug in this package, so the program refuses to start.
 func loadQueries() (queries, error) {
-	m := map[string]string{}
-	var name string
-	var body strings.Builder
-	flush := func() {
-		if name != "" {
-			m[name] = strings.TrimSuffix(strings.TrimSpace(body.String()), ";")
-		}
-		body.Reset()
-	}
-	for line := range strings.SplitSeq(queriesSQL, "\n") {
-		if n, ok := strings.CutPrefix(line, "-- name: "); ok {
-			flush()
-			name = strings.TrimSpace(n)
-			continue
-		}
-		if name != "" && !strings.HasPrefix(strings.TrimSpace(line), "--") {
-			body.WriteString(line)
-			body.WriteByte('\n')
-		}
-	}
-	flush()
+	m := cockroach.ParseQueries(queriesSQL)
 	q := queries{context: m["context"], lockChannel: m["lock_channel"], rules: m["rules"],
 		freeSlot: m["free_slot"], insertBooking: m["insert_booking"], insertEvent: m["insert_event"]}
 	for _, s := range []string{q.context, q.lockChannel, q.rules, q.freeSlot, q.insertBooking, q.insertEvent} {

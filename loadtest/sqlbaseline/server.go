@@ -137,10 +137,10 @@ func (s *server) serveBook(ctx context.Context, rc *fasthttp.RequestCtx) (commit
 		return committed{}, booking.ErrChannelForbidden
 	}
 	// Ids reach SQL as UUIDs: a malformed one is a 404, not a driver error.
-	if !isUUID(in.SessionID) {
+	if !booking.IsUUID(in.SessionID) {
 		return committed{}, booking.ErrSessionNotFound
 	}
-	if !isUUID(in.PatientID) {
+	if !booking.IsUUID(in.PatientID) {
 		return committed{}, booking.ErrPatientNotFound
 	}
 	return s.book(ctx, attempt{
@@ -166,26 +166,6 @@ func origin(rc *fasthttp.RequestCtx) booking.Origin {
 		o.DeviceID = string(d[:min(len(d), 64)])
 	}
 	return o
-}
-
-func isUUID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := range 36 {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // zone returns the named location, loaded once.
