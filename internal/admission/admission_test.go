@@ -24,18 +24,9 @@ import (
 // its own, so a snapshot of "every key under the prefix" is exactly the
 // state the scripts produced.
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testenv.Shanghai
 
-// day returns the civil date offset days from today in Asia/Shanghai.
-func day(offset int) string {
-	return time.Now().In(shanghai).AddDate(0, 0, offset).Format(time.DateOnly)
-}
+var day = testenv.Day
 
 // addDays shifts a civil date by n days.
 func addDays(date string, n int) string {

@@ -40,11 +40,8 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
-	sess, h, err := s.bookableSession(req.SessionID, req.Channel)
+	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
-		return Booking{}, err
-	}
-	if err := s.KnownRefusal(sess.ID, req.Channel, req.IdempotencyKey); err != nil {
 		return Booking{}, err
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
@@ -56,13 +53,25 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
 }
 
+// attemptSession is bookableSession for a booking attempt, and where the
+// fast reject path answers (KnownRefusal): after the catalog's checks, before
+// any work for the person (a patient lookup, an identity written for the
+// desk) and before admission.
+func (s *Service) attemptSession(sessionID string, ch Channel, idemKey string) (*Session, *Hospital, error) {
+	sess, h, err := s.bookableSession(sessionID, ch)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.KnownRefusal(sess.ID, ch, idemKey); err != nil {
+		return nil, nil, err
+	}
+	return sess, h, nil
+}
+
 // bookableSession finds a session that may take a booking on channel now.
 func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hospital, error) {
 	cat := s.catalog.Load()
-	if !isUUID(sessionID) {
-		return nil, nil, ErrSessionNotFound
-	}
-	sess, ok := cat.Session(sessionID)
+	sess, ok := cat.Session(sessionID) // a malformed id is simply not there
 	if !ok {
 		return nil, nil, ErrSessionNotFound
 	}
@@ -114,9 +123,6 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	matches := func(got Booking) bool {
 		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
 			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
-	}
-	if err := s.KnownRefusal(sess.ID, ch, idemKey); err != nil {
-		return Booking{}, err
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {

@@ -85,7 +85,7 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 		}
 		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
 	}
-	sess, h, err := s.bookableSession(req.SessionID, req.Channel)
+	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -310,10 +310,7 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if len(req.Reason) < 2 || len(req.AuthorisedBy) < 2 {
 		return nil, Errorf(ErrInvalidField, "a reason and the authorising doctor are required")
 	}
-	if !isUUID(req.SessionID) {
-		return nil, ErrSessionNotFound
-	}
-	sess, ok := s.catalog.Load().Session(req.SessionID)
+	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there
 	if !ok {
 		return nil, ErrSessionNotFound
 	}
@@ -381,10 +378,7 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if len(req.Reason) < 2 {
 		return nil, Errorf(ErrInvalidField, "a reason is required")
 	}
-	if !isUUID(req.SessionID) {
-		return nil, ErrSessionNotFound
-	}
-	sess, ok := s.catalog.Load().Session(req.SessionID)
+	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there
 	if !ok {
 		return nil, ErrSessionNotFound
 	}

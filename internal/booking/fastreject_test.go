@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // TestFastRejectPath: once admission answers sold_out, attempts without an
@@ -118,4 +119,33 @@ func TestFastRejectBeforeRelease(t *testing.T) {
 	_, err := h.book(us[1], 0, s, "")
 	wantErr(t, "at the release time", err, booking.ErrNotReleased)
 	wantFastRejects(t, h.svc, 1)
+}
+
+// TestFastRejectForStaff: an operator's booking for a caller meets the same
+// memory, before anything is done for the caller: a refused caller's
+// identity is not even written.
+func TestFastRejectForStaff(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{phone: 1})
+	op := h.staff(booking.RoleOperator)
+	h.clock.freeze(time.Now())
+	identities := func() int {
+		var n int
+		testenv.Must(t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT count(*) FROM identities`).Scan(&n), "count identities")
+		return n
+	}
+
+	if _, err := h.staffBook(op, h.person("张一"), s, booking.ChannelPhone, "13800000001"); err != nil {
+		t.Fatalf("first caller: %v", err)
+	}
+	_, err := h.staffBook(op, h.person("张二"), s, booking.ChannelPhone, "13800000002")
+	wantErr(t, "second caller, from admission", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+	before := identities()
+	_, err = h.staffBook(op, h.person("张三"), s, booking.ChannelPhone, "13800000003")
+	wantErr(t, "third caller, from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
+	if after := identities(); after != before {
+		t.Errorf("identities %d → %d: the refused caller's identity was written", before, after)
+	}
 }

@@ -29,13 +29,7 @@ import (
 // prefix of its own. After every test that books, Check must find Redis and
 // SQL in agreement.
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testenv.Shanghai
 
 const password = "correct horse battery"
 

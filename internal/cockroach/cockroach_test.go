@@ -21,17 +21,9 @@ import (
 // These tests run the store against the real PostgreSQL of `make test`,
 // each on a freshly migrated database of its own (testenv.DB).
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testenv.Shanghai
 
-func day(offset int) string {
-	return time.Now().In(shanghai).AddDate(0, 0, offset).Format(time.DateOnly)
-}
+var day = testenv.Day
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)

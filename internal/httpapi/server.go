@@ -140,20 +140,19 @@ func (s *Server) connError(rc *fasthttp.RequestCtx, err error) {
 // and SQL, made on first use (context): an answer from memory needs none,
 // and a deadline costs a timer and two allocations.
 type request struct {
-	rc      *fasthttp.RequestCtx
-	param   string
-	actor   booking.Actor
-	origin  booking.Origin
-	base    context.Context
-	timeout time.Duration
-	ctx     context.Context
-	cancel  context.CancelFunc
+	rc     *fasthttp.RequestCtx
+	srv    *Server
+	param  string
+	actor  booking.Actor
+	origin booking.Origin
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // context returns the request's context, with its deadline.
 func (r *request) context() context.Context {
 	if r.ctx == nil {
-		r.ctx, r.cancel = context.WithTimeout(r.base, r.timeout)
+		r.ctx, r.cancel = context.WithTimeout(r.srv.base, r.srv.cfg.RequestTimeout)
 	}
 	return r.ctx
 }
@@ -222,7 +221,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		}
 		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
 	}()
-	r := &request{rc: rc, param: param, origin: s.origin(rc), base: s.base, timeout: s.cfg.RequestTimeout}
+	r := &request{rc: rc, srv: s, param: param, origin: s.origin(rc)}
 	defer r.done()
 	// Every request but the probes counts against its IP, matched or not:
 	// scanners pay for their 404s too.
@@ -334,42 +333,54 @@ func bearer(h []byte) ([]byte, bool) {
 	return h[len(p):], true
 }
 
-// origin finds the client's address. X-Forwarded-For is believed only when
-// the peer is a configured trusted proxy, and then from the right: the first
-// address not itself a trusted proxy is the client. The leftmost entry is
-// whatever the client chose to send.
+// origin is the request's client address and device id.
 func (s *Server) origin(rc *fasthttp.RequestCtx) booking.Origin {
 	o := booking.Origin{}
-	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
-	peer = peer.Unmap()
-	o.IP = peer.String()
-	if s.trusted(peer) {
-		xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
-		for xff != "" {
-			i := strings.LastIndexByte(xff, ',')
-			hop := strings.TrimSpace(xff[i+1:])
-			xff = xff[:max(i, 0)]
-			a, err := netip.ParseAddr(hop)
-			if err != nil {
-				break
-			}
-			o.IP = a.Unmap().String()
-			if !s.trusted(a.Unmap()) {
-				break
-			}
-		}
-	}
+	o.IP, _ = Proxies(s.cfg.TrustedProxies).ClientIP(rc)
 	if d := rc.Request.Header.Peek("X-Device-Id"); len(d) > 0 {
 		o.DeviceID = string(d[:min(len(d), 64)])
 	}
 	return o
 }
 
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
+// Proxies are the peers whose X-Forwarded-For is believed (--trusted-proxies).
+// The API and the web consoles find the client's address the same way.
+type Proxies []netip.Prefix
+
+// Trusts reports whether a is a trusted proxy.
+func (p Proxies) Trusts(a netip.Addr) bool {
+	for _, n := range p {
+		if n.Contains(a) {
 			return true
 		}
 	}
 	return false
+}
+
+// ClientIP finds the client's address, and whether the peer is a trusted
+// proxy. X-Forwarded-For is believed only from a trusted peer, and then from
+// the right: the first address not itself a trusted proxy is the client. The
+// leftmost entry is whatever the client chose to send.
+func (p Proxies) ClientIP(rc *fasthttp.RequestCtx) (ip string, proxied bool) {
+	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
+	peer = peer.Unmap()
+	ip = peer.String()
+	if !p.Trusts(peer) {
+		return ip, false
+	}
+	xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
+	for xff != "" {
+		i := strings.LastIndexByte(xff, ',')
+		hop := strings.TrimSpace(xff[i+1:])
+		xff = xff[:max(i, 0)]
+		a, err := netip.ParseAddr(hop)
+		if err != nil {
+			break
+		}
+		ip = a.Unmap().String()
+		if !p.Trusts(a.Unmap()) {
+			break
+		}
+	}
+	return ip, true
 }

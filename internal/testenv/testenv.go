@@ -233,3 +233,17 @@ func (l *LogBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Shanghai is the hospitals' zone, where visit dates are civil dates.
+var Shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// Day returns the civil date offset days from today in Asia/Shanghai.
+func Day(offset int) string {
+	return time.Now().In(Shanghai).AddDate(0, 0, offset).Format(time.DateOnly)
+}

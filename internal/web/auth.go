@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/httpapi"
 )
 
 // The cookies. The session cookie holds the bearer token Service.Login
@@ -37,16 +37,9 @@ const (
 // the browser to log in.
 func (c *Console) identify(r *request) {
 	rc := r.rc
-	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
-	peer = peer.Unmap()
-	r.origin.IP = peer.String()
-	r.secure = rc.IsTLS()
-	if c.trusted(peer) {
-		r.origin.IP = c.forwardedFor(rc, peer)
-		if strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https") {
-			r.secure = true
-		}
-	}
+	var proxied bool
+	r.origin.IP, proxied = httpapi.Proxies(c.opts.TrustedProxies).ClientIP(rc)
+	r.secure = rc.IsTLS() || proxied && strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https")
 
 	r.device = string(rc.Request.Header.Cookie(deviceCookie))
 	if !validDevice(r.device) {
@@ -76,37 +69,6 @@ func validDevice(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
-}
-
-// forwardedFor walks X-Forwarded-For from the right: the first address that
-// is not itself a trusted proxy is the client. The leftmost entry is
-// whatever the client chose to send.
-func (c *Console) forwardedFor(rc *fasthttp.RequestCtx, peer netip.Addr) string {
-	ip := peer.String()
-	xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
-	for xff != "" {
-		i := strings.LastIndexByte(xff, ',')
-		hop := strings.TrimSpace(xff[i+1:])
-		xff = xff[:max(i, 0)]
-		a, err := netip.ParseAddr(hop)
-		if err != nil {
-			break
-		}
-		ip = a.Unmap().String()
-		if !c.trusted(a.Unmap()) {
-			break
-		}
-	}
-	return ip
-}
-
-func (c *Console) trusted(a netip.Addr) bool {
-	for _, p := range c.opts.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 // csrfToken is the token every form of this response carries: an HMAC of

@@ -28,13 +28,7 @@ import (
 // test Redis and the store on a PostgreSQL database of the test's own, as
 // cmd/fairslot wires them. They fail, never skip, without those services.
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var shanghai = testenv.Shanghai
 
 // site is the console served on a loopback port over a real Service and a
 // seeded schedule.
