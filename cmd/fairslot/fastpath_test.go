@@ -52,3 +52,32 @@ func TestFastRejectSkipsRedis(t *testing.T) {
 	}
 	t.Logf("%d of %d sold-out attempts reached Redis", shared, attempts)
 }
+
+// TestFastRejectStillCountsAgainstTheAccount: an answer from memory costs no
+// Redis, but it still counts in the instance's own tier of the account's
+// rate limit, so hammering an empty pool ends in 429 as it did before.
+func TestFastRejectStillCountsAgainstTheAccount(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	sess := sch.Sessions[0]
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_SOLD_OUT_FOR": "1s", "FAIRSLOT_RATE_ACCOUNT": "5-M"})
+	winner, loser := svc.newPatient(1), svc.newPatient(2)
+	if t.Failed() {
+		t.FailNow()
+	}
+	attempt := func(p patient) reply {
+		return svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID})
+	}
+	if r := attempt(winner); r.status != 201 {
+		t.Fatalf("first booking: %d %s", r.status, r.body)
+	}
+	// The loser's POST /v1/patients was its first request of the minute;
+	// four attempts fill the five, answered from Redis or from memory.
+	for i := range 4 {
+		if r := attempt(loser); r.status != 409 || r.code != "sold_out" {
+			t.Fatalf("attempt %d: %d %s, want 409 sold_out", i+1, r.status, r.body)
+		}
+	}
+	if r := attempt(loser); r.status != 429 {
+		t.Errorf("the sixth request of the minute: %d %s, want 429", r.status, r.body)
+	}
+}
