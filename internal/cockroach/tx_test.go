@@ -590,3 +590,19 @@ func TestExec1OutcomeUnknown(t *testing.T) {
 		t.Errorf("duplicate insert: Exec1 = %v, want the server's 23505", err)
 	}
 }
+
+// TestPoolSize: 32 connections unless the URL says otherwise; pgx's own
+// default (four on this machine) queued the release second's commits.
+func TestPoolSize(t *testing.T) {
+	url := testenv.DatabaseURL(t)
+	if got := openDB(t, url, nil).Pool().Config().MaxConns; got != 32 {
+		t.Errorf("MaxConns = %d, want 32", got)
+	}
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	if got := openDB(t, url+sep+"pool_max_conns=7", nil).Pool().Config().MaxConns; got != 7 {
+		t.Errorf("MaxConns with pool_max_conns=7 = %d, want 7", got)
+	}
+}
