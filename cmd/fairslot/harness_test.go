@@ -86,6 +86,11 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	s.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
 	t.Cleanup(func() {
 		stop()
+		defer func() {
+			if t.Failed() {
+				t.Logf("service log:\n%s", s.logs)
+			}
+		}()
 		select {
 		case err := <-done:
 			if err != nil {

@@ -22,6 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/cockroach-go/v2/crdb/crdbpgxv5"
 	"github.com/jackc/pgx/v5"
@@ -605,4 +606,46 @@ func TestPoolSize(t *testing.T) {
 	if got := openDB(t, url+sep+"pool_max_conns=7", nil).Pool().Config().MaxConns; got != 7 {
 		t.Errorf("MaxConns with pool_max_conns=7 = %d, want 7", got)
 	}
+}
+
+// serializationFailure is what PostgreSQL answers when serializable
+// isolation refuses a transaction; fn may return it as the server would.
+var serializationFailure = &pgconn.PgError{Code: "40001", Message: "could not serialize access"}
+
+// TestTxRetryBudget: a transaction that keeps conflicting is run again well
+// past ten attempts (PostgreSQL's page-level predicate locks make that
+// ordinary on small tables), and a caller's deadline still ends the retries.
+func TestTxRetryBudget(t *testing.T) {
+	db := openDB(t, testenv.DatabaseURL(t), nil)
+
+	t.Run("outlasts twelve conflicts", func(t *testing.T) {
+		runs := 0
+		err := db.Tx(t.Context(), "conflicts", func(tx pgx.Tx) error {
+			runs++
+			if runs <= 12 {
+				return serializationFailure
+			}
+			_, err := tx.Exec(t.Context(), `SELECT 1`)
+			return err
+		})
+		if err != nil || runs != 13 {
+			t.Errorf("Tx = %v after %d runs, want nil after 13", err, runs)
+		}
+	})
+
+	t.Run("the deadline ends it", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		defer cancel()
+		runs := 0
+		err := db.Tx(ctx, "conflicts", func(pgx.Tx) error {
+			runs++
+			return serializationFailure
+		})
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, serializationFailure) {
+			t.Errorf("Tx = %v, want the deadline and the last serialization failure", err)
+		}
+		if runs < 2 || runs >= 50 {
+			t.Errorf("runs = %d, want a few retries cut short by the deadline", runs)
+		}
+	})
 }
