@@ -314,6 +314,9 @@ func (r *Run) serverRows() [][3]string {
 	if t, v, ok := peak(r.Samples, func(s Sample) *float64 { return s.P99MS }); ok {
 		add("peak p99 latency", fmt.Sprintf("%s ms at t = %s s", human(v), human(t)))
 	}
+	for _, l := range r.Meta.ServerLatency {
+		add(l.What+", whole run: p50 / p95 / p99", fmt.Sprintf("%s / %s / %s ms (%s answers)", human(l.P50MS), human(l.P95MS), human(l.P99MS), count(l.Count)))
+	}
 	if start, end, ok := ends(r.Samples, func(s Sample) *float64 { return s.SlotsLeft }); ok {
 		add("slots left, start → end", count(start)+" → "+count(end))
 	}

@@ -54,6 +54,20 @@ type Meta struct {
 	// Client names the load generator whose summary k6-summary.json holds
 	// (k6 when empty; loadtest/spike writes the same shape).
 	Client string `json:"client,omitempty"`
+	// ServerLatency is the service's own view of the whole run, from its
+	// request histogram: where a client on the same cores adds its own
+	// queueing, this is what the service itself took.
+	ServerLatency []Latency `json:"server_latency,omitempty"`
+}
+
+// Latency is the server-side latency of one kind of answer over a run,
+// estimated from histogram buckets by linear interpolation.
+type Latency struct {
+	What  string  `json:"what"` // e.g. "booking attempts", "201 answers"
+	Count float64 `json:"count"`
+	P50MS float64 `json:"p50_ms"`
+	P95MS float64 `json:"p95_ms"`
+	P99MS float64 `json:"p99_ms"`
 }
 
 // Sample is the service's state during one second of the scenario. A nil

@@ -110,7 +110,9 @@ func writeRun(t *testing.T) string {
 			{"name": "slots sold = bookings", "ok": false, "detail": "400 ≠ 399 | off by one"}]`,
 		MetaFile: `{"scenario": "release_hour", "command": "make loadtest SCENARIO=release_hour",
 			"started": "2026-11-23T09:00:00+08:00", "machine": "2 cores, AMD EPYC",
-			"service_flags": "-admission=cluster", "notes": "A synthetic run."}`,
+			"service_flags": "-admission=cluster", "notes": "A synthetic run.",
+			"server_latency": [{"what": "booking attempts", "count": 921420, "p50_ms": 0.31, "p95_ms": 0.5, "p99_ms": 4.2},
+				{"what": "201 answers", "count": 400, "p50_ms": 180, "p95_ms": 640, "p99_ms": 912.5}]}`,
 	}
 	for name, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
@@ -189,7 +191,9 @@ func TestRender(t *testing.T) {
 		"| | → `201` | 400 (0.04%) |\n",
 		"| | → `409 already_booked` | 18 (0.002%) |\n",
 		"| | → `5xx` | 2 (0.0002%; `503 overloaded` 2) |\n",
-		"| | peak p99 latency | 120 ms at t = 30 s |\n",
+		"| | peak p99 latency | 120 ms at t = 30 s |\n" +
+			"| | booking attempts, whole run: p50 / p95 / p99 | 0.31 / 0.5 / 4.2 ms (921,420 answers) |\n" +
+			"| | 201 answers, whole run: p50 / p95 / p99 | 180 / 640 / 912.5 ms (400 answers) |\n",
 		"| | slots left, start → end | 280 → 0 |\n",
 		"| | RSS start / end / peak | 140.5 / 155 / 160 MB (peak at t = 40 s) |\n",
 		"**1 of 2 failed.**\n",

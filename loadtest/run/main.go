@@ -231,6 +231,7 @@ func run(ctx context.Context, o options) error {
 		m.Notes += " " + env.shares(ctx, o.runDir)
 	}
 	m.Notes += fmt.Sprintf(" Of %.0f sold_out and not_released answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.refused, sampler.fastRejects)
+	m.ServerLatency = sampler.wholeRun()
 	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"fairslot/internal/booking"
+	"fairslot/loadtest/report"
 )
 
 // sampler reads the service once a second: its request histogram (answers
@@ -30,6 +31,7 @@ type sampler struct {
 	allPools bool // count every channel's slots, not just online
 	offered  func(t float64) float64
 	start    time.Time
+	first    snapshot // before the scenario, for whole-run figures
 	prev     snapshot
 	lines    []map[string]any
 	// fastRejects and refused (sold_out and not_released answers) are the
@@ -40,6 +42,8 @@ type sampler struct {
 type snapshot struct {
 	outcomes map[string]float64
 	buckets  map[float64]float64 // upper bound → cumulative count, all API routes
+	attempts map[float64]float64 // the same for booking attempts (POST …/bookings)
+	booked   map[float64]float64 // and for those answered 201
 	count    float64
 	fast     float64
 }
@@ -51,6 +55,7 @@ func newSampler(e *env, s *server, sessions []string, offered func(float64) floa
 func (s *sampler) run(ctx context.Context) {
 	s.start = time.Now()
 	s.prev, _ = s.scrape()
+	s.first = s.prev
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -117,7 +122,8 @@ func (s *sampler) scrape() (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	snap := snapshot{outcomes: map[string]float64{}, buckets: map[float64]float64{}}
+	snap := snapshot{outcomes: map[string]float64{}, buckets: map[float64]float64{},
+		attempts: map[float64]float64{}, booked: map[float64]float64{}}
 	if f := fams["fairslot_fast_rejects_total"]; f != nil && len(f.Metric) > 0 {
 		snap.fast = f.Metric[0].GetCounter().GetValue()
 	}
@@ -131,16 +137,56 @@ func (s *sampler) scrape() (snapshot, error) {
 			continue
 		}
 		h := m.GetHistogram()
-		snap.outcomes[class(route, method, outcome)] += float64(h.GetSampleCount())
+		c := class(route, method, outcome)
+		snap.outcomes[c] += float64(h.GetSampleCount())
 		snap.count += float64(h.GetSampleCount())
-		for _, b := range h.GetBucket() {
-			if !math.IsInf(b.GetUpperBound(), 1) {
-				snap.buckets[b.GetUpperBound()] += float64(b.GetCumulativeCount())
-			}
+		addBuckets(snap.buckets, h)
+		if method == "POST" && strings.HasSuffix(route, "bookings") {
+			addBuckets(snap.attempts, h)
 		}
-		snap.buckets[math.Inf(1)] += float64(h.GetSampleCount())
+		if c == "201" {
+			addBuckets(snap.booked, h)
+		}
 	}
 	return snap, nil
+}
+
+// addBuckets adds h's cumulative counts to into, by upper bound.
+func addBuckets(into map[float64]float64, h *dto.Histogram) {
+	for _, b := range h.GetBucket() {
+		if !math.IsInf(b.GetUpperBound(), 1) {
+			into[b.GetUpperBound()] += float64(b.GetCumulativeCount())
+		}
+	}
+	into[math.Inf(1)] += float64(h.GetSampleCount())
+}
+
+// wholeRun is the server-side latency of booking attempts, and of the
+// bookings made, from the first sample to the last.
+func (s *sampler) wholeRun() []report.Latency {
+	var out []report.Latency
+	for _, h := range []struct {
+		what        string
+		first, last map[float64]float64
+	}{
+		{"booking attempts", s.first.attempts, s.prev.attempts},
+		{"201 answers", s.first.booked, s.prev.booked},
+	} {
+		l := report.Latency{What: h.what, Count: h.last[math.Inf(1)] - h.first[math.Inf(1)]}
+		var ok bool
+		for _, q := range []struct {
+			q  float64
+			ms *float64
+		}{{.50, &l.P50MS}, {.95, &l.P95MS}, {.99, &l.P99MS}} {
+			var v float64
+			v, ok = quantile(q.q, h.first, h.last)
+			*q.ms = math.Round(v*1e5) / 100 // seconds → ms, 0.01 ms
+		}
+		if ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func label(m *dto.Metric, name string) string {

@@ -44,3 +44,26 @@ func TestClassNamesAnswersAsTheReportDoes(t *testing.T) {
 		}
 	}
 }
+
+func TestWholeRunIsBetweenTheFirstAndLastScrape(t *testing.T) {
+	inf := math.Inf(1)
+	s := &sampler{
+		// The waiting room's answers before the first scrape do not count.
+		first: snapshot{attempts: map[float64]float64{0.001: 500, 0.1: 500, inf: 500}},
+		prev: snapshot{
+			// 1,000 attempts in the run: 990 within 1 ms, 10 in (1ms, 100ms].
+			attempts: map[float64]float64{0.001: 1490, 0.1: 1500, inf: 1500},
+			booked:   map[float64]float64{0.001: 0, 0.1: 10, inf: 10},
+		},
+	}
+	got := s.wholeRun()
+	if len(got) != 2 {
+		t.Fatalf("wholeRun = %+v, want attempts and 201 answers", got)
+	}
+	if a := got[0]; a.What != "booking attempts" || a.Count != 1000 || a.P50MS != 0.51 || a.P99MS != 1 {
+		t.Errorf("attempts = %+v, want 1000 with p50 0.51 ms (500 of 990 within 1 ms) and p99 1 ms", a)
+	}
+	if b := got[1]; b.What != "201 answers" || b.Count != 10 || b.P50MS != 50.5 {
+		t.Errorf("201 answers = %+v, want 10 with p50 50.5 ms", b)
+	}
+}
