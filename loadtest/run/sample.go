@@ -31,7 +31,8 @@ type sampler struct {
 	allPools bool // count every channel's slots, not just online
 	offered  func(t float64) float64
 	start    time.Time
-	first    snapshot // before the scenario, for whole-run figures
+	first    snapshot // before the scenario, and after it: for whole-run
+	last     snapshot // figures, with nothing lost between samples
 	prev     snapshot
 	lines    []map[string]any
 	// fastRejects and refused (sold_out and not_released answers) are the
@@ -61,6 +62,9 @@ func (s *sampler) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			if last, err := s.scrape(); err == nil {
+				s.last = last
+			}
 			return
 		case <-tick.C:
 		}
@@ -162,15 +166,15 @@ func addBuckets(into map[float64]float64, h *dto.Histogram) {
 }
 
 // wholeRun is the server-side latency of booking attempts, and of the
-// bookings made, from the first sample to the last.
+// bookings made, from the start of sampling to its end.
 func (s *sampler) wholeRun() []report.Latency {
 	var out []report.Latency
 	for _, h := range []struct {
 		what        string
 		first, last map[float64]float64
 	}{
-		{"booking attempts", s.first.attempts, s.prev.attempts},
-		{"201 answers", s.first.booked, s.prev.booked},
+		{"booking attempts", s.first.attempts, s.last.attempts},
+		{"201 answers", s.first.booked, s.last.booked},
 	} {
 		l := report.Latency{What: h.what, Count: h.last[math.Inf(1)] - h.first[math.Inf(1)]}
 		var ok bool

@@ -45,12 +45,12 @@ func TestClassNamesAnswersAsTheReportDoes(t *testing.T) {
 	}
 }
 
-func TestWholeRunIsBetweenTheFirstAndLastScrape(t *testing.T) {
+func TestWholeRunIsBetweenTheStartAndEndOfSampling(t *testing.T) {
 	inf := math.Inf(1)
 	s := &sampler{
 		// The waiting room's answers before the first scrape do not count.
 		first: snapshot{attempts: map[float64]float64{0.001: 500, 0.1: 500, inf: 500}},
-		prev: snapshot{
+		last: snapshot{
 			// 1,000 attempts in the run: 990 within 1 ms, 10 in (1ms, 100ms].
 			attempts: map[float64]float64{0.001: 1490, 0.1: 1500, inf: 1500},
 			booked:   map[float64]float64{0.001: 0, 0.1: 10, inf: 10},
