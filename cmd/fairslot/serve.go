@@ -44,6 +44,18 @@ type serveConfig struct {
 	reconcileEvery  time.Duration
 }
 
+// memoryLimitStore keeps rate counters in this instance's memory and drops
+// the expired ones every 2 s instead of the library's 30 s. Each counter is
+// a handful of small objects the garbage collector must trace: at the
+// release hour, 30 s meant a counter for every patient and address seen in
+// the last half minute (~250,000), the largest part of the collector's
+// work (BenchmarkRateCountersGC: 60 ms a cycle for 250,000 counters, 13 ms
+// for 80,000). An expired counter is reset in place on its next use anyway,
+// so sweeping sooner changes no limit.
+func memoryLimitStore() limiter.Store {
+	return memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: limiter.DefaultPrefix, CleanUpInterval: 2 * time.Second})
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e := env(getenv)
 	var c serveConfig
@@ -97,11 +109,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// does not end in the fast reject path (httpapi.Config.LocalStore).
 	var store, local limiter.Store
 	if c.limiterStore == "memory" {
-		store = memory.NewStore()
+		store = memoryLimitStore()
 	} else if store, err = limredis.NewStoreWithOptions(d.rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":rl"}); err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
 	} else {
-		local = memory.NewStore()
+		local = memoryLimitStore()
 	}
 	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies, LocalStore: local},
 		d.svc, store, reg, log.With("component", "http"))

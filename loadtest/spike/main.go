@@ -79,6 +79,7 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	var (
 		mu        sync.Mutex
 		latencies = make([]float64, 0, rate*int(hold.Seconds()+2))
+		perSecond = make([][]float64, int(hold.Seconds())+2) // by scheduled second, from T−1 s
 		outcomes  = map[string]int{}
 		inFlight  atomic.Int64
 		dropped   atomic.Int64
@@ -100,22 +101,24 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		}
 		inFlight.Add(1)
 		wg.Add(1)
-		go func(a attempt) {
+		go func(a attempt, sec int) {
 			defer wg.Done()
 			defer inFlight.Add(-1)
 			o, id := post(client, a)
 			ms := float64(time.Since(at)) / 1e6
 			mu.Lock()
 			latencies = append(latencies, ms)
+			perSecond[sec] = append(perSecond[sec], ms)
 			outcomes[o]++
 			if id != "" {
 				fmt.Fprintf(booked, "BOOKED %s\n", id)
 			}
 			mu.Unlock()
-		}(attempts[i%len(attempts)])
+		}(attempts[i%len(attempts)], min(i/rate, len(perSecond)-1))
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
+	printPerSecond(perSecond)
 	return summary(dir, latencies, outcomes, dropped.Load(), elapsed)
 }
 
@@ -239,16 +242,37 @@ func load(dir string) ([]attempt, error) {
 	return out, nil
 }
 
+// printPerSecond prints the client-side p99 of the attempts scheduled in
+// each second, from the second before the release, and the p99 of those
+// scheduled from two seconds after it: where the tail comes from.
+func printPerSecond(perSecond [][]float64) {
+	var line strings.Builder
+	var after []float64
+	for i, lat := range perSecond {
+		sort.Float64s(lat)
+		fmt.Fprintf(&line, " %.0f", quantile(lat, .99))
+		if i >= 3 {
+			after = append(after, lat...)
+		}
+	}
+	sort.Float64s(after)
+	fmt.Printf("spike: client p99 (ms) of the attempts scheduled in each second from T-1s:%s\n", line.String())
+	fmt.Printf("spike: attempts scheduled from T+2s: %d, p99 %.2f ms\n", len(after), quantile(after, .99))
+}
+
+// quantile is the p-quantile of sorted, by the nearest rank.
+func quantile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[max(0, min(len(sorted)-1, int(math.Ceil(p*float64(len(sorted))))-1))]
+}
+
 // summary writes the totals in the shape of k6's --summary-export and
 // prints them.
 func summary(dir string, lat []float64, outcomes map[string]int, dropped int64, elapsed float64) error {
 	sort.Float64s(lat)
-	q := func(p float64) float64 {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[max(0, min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1))]
-	}
+	q := func(p float64) float64 { return quantile(lat, p) }
 	sum := 0.0
 	for _, v := range lat {
 		sum += v
