@@ -9,35 +9,49 @@ import (
 	"fairslot/internal/booking"
 )
 
+// The API's own errors, besides the domain's (booking.Sentinel).
 var (
-	errRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
-	errMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
-	errInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	ErrRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
+	ErrMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
+	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
 )
 
-// publicError splits err into what the client may see and whether the
+// PublicError splits err into what the client may see and whether the
 // detail must be logged. Errors that are not *booking.Error are internal: the
 // client gets a generic body, the log gets the detail, once.
-func publicError(err error) (*booking.Error, bool) {
+func PublicError(err error) (*booking.Error, bool) {
 	if e, ok := booking.AsError(err); ok {
 		// A 503 wraps its cause (a Redis or SQL failure): log it.
 		return e, e.Kind == booking.KindUnavailable || e.Kind == booking.KindInternal
 	}
-	return errInternal, true
+	return ErrInternal, true
 }
 
 // writeError answers with the API's error shape.
 func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) string {
-	e, logIt := publicError(err)
+	e, logIt := PublicError(err)
 	if logIt {
 		s.log.Error("request failed", "route", route, "method", string(rc.Method()), "code", e.Code, "err", err)
 	}
-	status := e.Kind.HTTPStatus()
 	if errors.Is(e, booking.ErrRateLimited) {
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}
-	writeJSON(rc, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+	WriteErrorBody(rc, e)
 	return e.Code
+}
+
+// WriteErrorBody answers with e's status and the API's error shape.
+func WriteErrorBody(rc *fasthttp.RequestCtx, e *booking.Error) {
+	WriteJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+}
+
+// ReadError is the answer to a request fasthttp could not read (too large,
+// timed out, malformed).
+func ReadError(err error) error {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		return booking.ErrBodyTooLarge
+	}
+	return booking.Errorf(booking.ErrInvalidJSON, "the request could not be read")
 }
 
 // rateLimitError carries how long the client should wait.

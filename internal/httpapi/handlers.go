@@ -42,7 +42,7 @@ func (s *Server) table() []route {
 }
 
 func (s *Server) healthz(r *request) error {
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ok"})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
@@ -50,7 +50,7 @@ func (s *Server) readyz(r *request) error {
 	if err := s.svc.Ready(r.context()); err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ready"})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ready"})
 	return nil
 }
 
@@ -64,14 +64,14 @@ func (s *Server) createAccount(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("phone", in.Phone, "password", in.Password); err != nil {
+	if err := Required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
 	id, err := s.svc.CreateAccount(r.context(), in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, map[string]string{"account_id": id})
+	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]string{"account_id": id})
 	return nil
 }
 
@@ -80,14 +80,14 @@ func (s *Server) login(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("phone", in.Phone, "password", in.Password); err != nil {
+	if err := Required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
 	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
 	return nil
 }
 
@@ -104,7 +104,7 @@ func (s *Server) addPatient(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name); err != nil {
+	if err := Required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name); err != nil {
 		return err
 	}
 	p, err := s.svc.AddPatient(r.context(), r.actor, booking.AddPatientRequest{
@@ -114,7 +114,7 @@ func (s *Server) addPatient(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, patientView(p))
+	WriteJSON(r.rc, fasthttp.StatusCreated, patientView(p))
 	return nil
 }
 
@@ -172,7 +172,7 @@ func (s *Server) book(r *request) error {
 			return err
 		}
 	}
-	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+	if err := Required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return err
 	}
 	ch := booking.ChannelOnline
@@ -202,7 +202,7 @@ func (s *Server) book(r *request) error {
 	if !b.Replayed {
 		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
 	return nil
 }
 
@@ -226,7 +226,7 @@ func (s *Server) getBooking(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
 	return nil
 }
 
@@ -235,7 +235,7 @@ func (s *Server) cancelBooking(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
 	return nil
 }
 
@@ -249,7 +249,7 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+	if err := Required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return err
 	}
 	e, err := s.svc.JoinWaitlist(r.context(), r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
@@ -257,7 +257,7 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, waitlistView(e))
+	WriteJSON(r.rc, fasthttp.StatusCreated, waitlistView(e))
 	return nil
 }
 
@@ -274,7 +274,7 @@ func (s *Server) leaveWaitlist(r *request) error {
 	if err := s.svc.LeaveWaitlist(r.context(), r.actor, r.param, r.origin); err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": r.param, "status": booking.WaitlistCancelled})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": r.param, "status": booking.WaitlistCancelled})
 	return nil
 }
 
@@ -285,7 +285,7 @@ type identityIn struct {
 }
 
 func (in identityIn) check() error {
-	return required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name)
+	return Required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name)
 }
 
 func (in identityIn) request() booking.IdentityRequest {
@@ -306,7 +306,7 @@ func (s *Server) phoneBook(r *request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := required("caller_phone", in.CallerPhone, "session_id", in.SessionID); err != nil {
+	if err := Required("caller_phone", in.CallerPhone, "session_id", in.SessionID); err != nil {
 		return err
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID,
@@ -327,7 +327,7 @@ func (s *Server) deskBook(r *request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := required("session_id", in.SessionID); err != nil {
+	if err := Required("session_id", in.SessionID); err != nil {
 		return err
 	}
 	ch := booking.ChannelOnsite
@@ -352,7 +352,7 @@ func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {
 	if !b.Replayed {
 		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
 	return nil
 }
 
@@ -369,14 +369,14 @@ func (s *Server) checkIn(r *request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := required("booking_id", in.BookingID); err != nil {
+	if err := Required("booking_id", in.BookingID); err != nil {
 		return err
 	}
 	b, err := s.svc.CheckIn(r.context(), r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID, Origin: r.origin})
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
 	return nil
 }
 
@@ -390,7 +390,7 @@ func (s *Server) reissue(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
+	if err := Required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
 		return err
 	}
 	pl, err := s.svc.Reissue(r.context(), r.actor, booking.ReissueRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
@@ -401,7 +401,7 @@ func (s *Server) reissue(r *request) error {
 	if pl.Served != "" {
 		out["waitlist_id"] = pl.Served
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
 
@@ -415,7 +415,7 @@ func (s *Server) lookup(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
+	if err := Required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
 		return err
 	}
 	l, err := s.svc.LookupIdentity(r.context(), r.actor, in.IDType, in.IDNumber)
@@ -423,11 +423,11 @@ func (s *Server) lookup(r *request) error {
 		return err
 	}
 	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked,
-		Bookings: make([]bookingOut, len(l.Bookings))}
+		Bookings: make([]BookingOut, len(l.Bookings))}
 	for i, b := range l.Bookings {
 		out.Bookings[i] = s.bookingView(b)
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, out)
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
 
@@ -442,7 +442,7 @@ func (s *Server) extraSlots(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("reason", in.Reason, "authorised_by", in.AuthorisedBy); err != nil {
+	if err := Required("reason", in.Reason, "authorised_by", in.AuthorisedBy); err != nil {
 		return err
 	}
 	added, err := s.svc.AddExtraSlots(r.context(), r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
@@ -454,7 +454,7 @@ func (s *Server) extraSlots(r *request) error {
 	for i, sl := range added {
 		nos[i] = sl.No
 	}
-	writeJSON(r.rc, fasthttp.StatusCreated, map[string]any{"session_id": r.param, "channel": booking.ChannelOnsite, "slot_nos": nos})
+	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]any{"session_id": r.param, "channel": booking.ChannelOnsite, "slot_nos": nos})
 	return nil
 }
 
@@ -482,7 +482,7 @@ func (s *Server) movePool(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to, "slot_nos": moved})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to, "slot_nos": moved})
 	return nil
 }
 
@@ -505,7 +505,7 @@ func (s *Server) getFlag(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: f.Flag, Timeline: f.Timeline})
+	WriteJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: f.Flag, Timeline: f.Timeline})
 	return nil
 }
 
@@ -519,14 +519,14 @@ func (s *Server) decideFlag(r *request) error {
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := required("action", in.Action, "note", in.Note); err != nil {
+	if err := Required("action", in.Action, "note", in.Note); err != nil {
 		return err
 	}
 	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, f)
+	WriteJSON(r.rc, fasthttp.StatusOK, f)
 	return nil
 }
 
@@ -538,7 +538,7 @@ func (s *Server) detect(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(r.rc, fasthttp.StatusOK, map[string]int{"opened": n})
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]int{"opened": n})
 	return nil
 }
 

@@ -231,9 +231,9 @@ func TestBearer(t *testing.T) {
 		{"", "", false},
 	}
 	for _, tt := range tests {
-		tok, ok := bearer([]byte(tt.header))
+		tok, ok := Bearer([]byte(tt.header))
 		if string(tok) != tt.token || ok != tt.ok {
-			t.Errorf("bearer(%q) = %q, %v; want %q, %v", tt.header, tok, ok, tt.token, tt.ok)
+			t.Errorf("Bearer(%q) = %q, %v; want %q, %v", tt.header, tok, ok, tt.token, tt.ok)
 		}
 	}
 }

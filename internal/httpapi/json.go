@@ -53,8 +53,8 @@ func decodeError(err error) error {
 	return booking.Errorf(booking.ErrInvalidJSON, "the body is not valid JSON")
 }
 
-// required checks that string fields are present; names are JSON names.
-func required(fields ...string) error {
+// Required checks that string fields are present; names are JSON names.
+func Required(fields ...string) error {
 	for i := 0; i+1 < len(fields); i += 2 {
 		if strings.TrimSpace(fields[i+1]) == "" {
 			return booking.Errorf(booking.ErrInvalidField, "field %q is required", fields[i])
@@ -69,11 +69,11 @@ func writeList[T, V any](rc *fasthttp.RequestCtx, items []T, view func(T) V) {
 	for i, it := range items {
 		out[i] = view(it)
 	}
-	writeJSON(rc, fasthttp.StatusOK, out)
+	WriteJSON(rc, fasthttp.StatusOK, out)
 }
 
-// writeJSON answers with v as JSON.
-func writeJSON(rc *fasthttp.RequestCtx, status int, v any) {
+// WriteJSON answers with v as JSON.
+func WriteJSON(rc *fasthttp.RequestCtx, status int, v any) {
 	rc.SetStatusCode(status)
 	rc.SetContentType("application/json")
 	enc := json.NewEncoder(rc)

@@ -10,7 +10,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -128,11 +127,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // connError answers requests fasthttp could not parse (too large, timeout).
 func (s *Server) connError(rc *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		s.writeError(rc, "-", booking.ErrBodyTooLarge)
-		return
-	}
-	s.writeError(rc, "-", booking.Errorf(booking.ErrInvalidJSON, "the request could not be read"))
+	s.writeError(rc, "-", ReadError(err))
 }
 
 // request is what a handler gets: the fasthttp context (never to be kept),
@@ -217,7 +212,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		if v := recover(); v != nil {
 			s.log.Error("panic in handler", "route", template, "panic", v, "stack", string(debug.Stack()))
 			rc.ResetBody()
-			outcome = s.writeError(rc, template, errInternal)
+			outcome = s.writeError(rc, template, ErrInternal)
 		}
 		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
 	}()
@@ -233,11 +228,11 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	}
 	switch {
 	case rt == nil && pathKnown:
-		outcome = s.writeError(rc, template, errMethodNotAllowed)
+		outcome = s.writeError(rc, template, ErrMethodNotAllowed)
 		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
 		return
 	case rt == nil:
-		outcome = s.writeError(rc, template, errRouteNotFound)
+		outcome = s.writeError(rc, template, ErrRouteNotFound)
 		return
 	}
 	template = rt.template
@@ -265,7 +260,7 @@ func (s *Server) authenticate(r *request, rt *route) error {
 	if !rt.auth {
 		return nil
 	}
-	tok, ok := bearer(r.rc.Request.Header.Peek("Authorization"))
+	tok, ok := Bearer(r.rc.Request.Header.Peek("Authorization"))
 	if !ok {
 		return booking.ErrUnauthenticated
 	}
@@ -325,7 +320,8 @@ func (s *Server) limit(ctx context.Context, l *limiter.Limiter, key string) erro
 	return nil
 }
 
-func bearer(h []byte) ([]byte, bool) {
+// Bearer returns the token of an Authorization header of the Bearer scheme.
+func Bearer(h []byte) ([]byte, bool) {
 	const p = "Bearer "
 	if len(h) <= len(p) || !strings.EqualFold(string(h[:len(p)]), p) {
 		return nil, false

@@ -95,7 +95,8 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 	return out
 }
 
-type bookingOut struct {
+// BookingOut is a booking as the API answers it.
+type BookingOut struct {
 	ID           string `json:"booking_id"`
 	SessionID    string `json:"session_id"`
 	PatientID    string `json:"patient_id,omitempty"` // empty for a phone or desk booking of someone on no list
@@ -114,9 +115,13 @@ type bookingOut struct {
 	LateCancel   bool   `json:"late_cancel,omitempty"`
 }
 
-func (s *Server) bookingView(b booking.Booking) bookingOut {
-	loc := zoneOf(s.svc.Catalog(), b.HospitalID)
-	out := bookingOut{
+func (s *Server) bookingView(b booking.Booking) BookingOut {
+	return BookingView(b, zoneOf(s.svc.Catalog(), b.HospitalID))
+}
+
+// BookingView is b as the API answers it, its times in the hospital's zone.
+func BookingView(b booking.Booking, loc *time.Location) BookingOut {
+	out := BookingOut{
 		ID: b.ID, SessionID: b.SessionID, PatientID: b.PatientID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, VisitDate: b.VisitDate, SlotNo: b.SlotNo,
 		SlotStart: b.SlotStart.In(loc).Format(time.RFC3339), SlotEnd: b.SlotEnd.In(loc).Format(time.RFC3339),
@@ -150,5 +155,5 @@ type lookupOut struct {
 	IDType   string       `json:"id_type"`
 	MaskedID string       `json:"masked_id"`
 	Name     string       `json:"name"`
-	Bookings []bookingOut `json:"bookings"`
+	Bookings []BookingOut `json:"bookings"`
 }

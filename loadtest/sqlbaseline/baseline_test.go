@@ -23,6 +23,7 @@ import (
 	"fairslot/internal/auth"
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/httpapi"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
@@ -476,11 +477,11 @@ func TestContract(t *testing.T) {
 	}
 
 	t.Run("booking answer", func(t *testing.T) {
-		var b bookingOut
+		var b httpapi.BookingOut
 		err := f.db.Pool().QueryRow(t.Context(), `SELECT id::TEXT, slot_no FROM bookings WHERE session_id = $1`, open.id).Scan(&b.ID, &b.SlotNo)
 		testenv.Must(t, err, "read booking")
 		a := post(t, client, base, people[2].token, bookBody(open.id, people[2].patient))
-		var got bookingOut
+		var got httpapi.BookingOut
 		if err := json.Unmarshal([]byte(a.raw), &got); err != nil || a.status != 201 {
 			t.Fatalf("got %d %s (%v), want 201", a.status, a.raw, err)
 		}
@@ -509,7 +510,7 @@ func TestContract(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var out errorBody
+			var out struct{ Error struct{ Code string } }
 			_ = json.NewDecoder(resp.Body).Decode(&out)
 			if resp.StatusCode != tc.status || out.Error.Code != tc.code {
 				t.Errorf("got %d %q, want %d %q", resp.StatusCode, out.Error.Code, tc.status, tc.code)

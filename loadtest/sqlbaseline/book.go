@@ -64,13 +64,11 @@ type attempt struct {
 	origin    booking.Origin
 }
 
-// committed is a booking that is in SQL, with what its answer needs.
+// committed is a booking that is in SQL, and its hospital's zone for the
+// answer.
 type committed struct {
-	id, sessionID, patientID, hospitalID, departmentID, doctorID, visitDate string
-	slotNo                                                                  int
-	slotStart, slotEnd, createdAt                                           time.Time
-	channel                                                                 booking.Channel
-	loc                                                                     *time.Location
+	booking.Booking
+	loc *time.Location
 }
 
 // book runs one attempt. It answers a booking only after its COMMIT
@@ -92,7 +90,7 @@ func (s *server) book(ctx context.Context, a attempt) (committed, error) {
 		releaseAt        *time.Time
 	)
 	err := s.db.Pool().QueryRow(ctx, s.q.context, a.sessionID, a.patientID, a.accountID, string(a.channel)).
-		Scan(&c.hospitalID, &c.departmentID, &c.doctorID, &c.visitDate, &started, &mode, &tz, &identityID, &releaseAt, &anyFree)
+		Scan(&c.HospitalID, &c.DepartmentID, &c.DoctorID, &c.VisitDate, &started, &mode, &tz, &identityID, &releaseAt, &anyFree)
 	c.loc = s.zone(tz)
 	// The order of fairslot's checks (docs/api/openapi.yaml, createBooking).
 	switch {
@@ -113,8 +111,8 @@ func (s *server) book(ctx context.Context, a attempt) (committed, error) {
 	case s.precheck && !anyFree:
 		return committed{}, booking.ErrSoldOut
 	}
-	c.id, c.sessionID, c.patientID, c.channel = booking.NewID(), a.sessionID, a.patientID, a.channel
-	c.createdAt = time.Now().Truncate(time.Microsecond) // SQL keeps microseconds
+	c.ID, c.SessionID, c.PatientID, c.Channel, c.Status = booking.NewID(), a.sessionID, a.patientID, a.channel, booking.StatusConfirmed
+	c.CreatedAt = time.Now().Truncate(time.Microsecond) // SQL keeps microseconds
 	err = s.tx(ctx, func(tx pgx.Tx) error { return s.bookTx(ctx, tx, a, *identityID, &c) })
 	return c, translate(err)
 }
@@ -159,14 +157,14 @@ func (s *server) bookTx(ctx context.Context, tx pgx.Tx, a attempt, identityID st
 
 	var inSession, dayDept, free bool
 	b := &pgx.Batch{}
-	b.Queue(s.q.rules, a.sessionID, identityID, c.visitDate, c.departmentID).QueryRow(func(row pgx.Row) error {
+	b.Queue(s.q.rules, a.sessionID, identityID, c.VisitDate, c.DepartmentID).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&inSession, &dayDept)
 	})
 	// No free slot is an answer, not an error: pgx forgets a batch's
 	// prepared statements when any of its callbacks fails.
 	b.Queue(s.q.freeSlot, a.sessionID, string(a.channel)).Query(func(rows pgx.Rows) error {
 		if free = rows.Next(); free {
-			return rows.Scan(&c.slotNo, &c.slotStart, &c.slotEnd)
+			return rows.Scan(&c.SlotNo, &c.SlotStart, &c.SlotEnd)
 		}
 		return rows.Err()
 	})
@@ -183,10 +181,10 @@ func (s *server) bookTx(ctx context.Context, tx pgx.Tx, a attempt, identityID st
 	}
 
 	b = &pgx.Batch{}
-	b.Queue(s.q.insertBooking, c.id, a.sessionID, c.slotNo, c.hospitalID, c.departmentID, c.doctorID,
-		c.visitDate, a.patientID, identityID, a.accountID, string(a.channel), c.createdAt)
-	b.Queue(s.q.insertEvent, booking.NewID(), c.createdAt, a.accountID, a.patientID, c.id, a.sessionID,
-		c.hospitalID, c.departmentID, c.doctorID, string(a.channel), a.origin.IP, a.origin.DeviceID,
+	b.Queue(s.q.insertBooking, c.ID, a.sessionID, c.SlotNo, c.HospitalID, c.DepartmentID, c.DoctorID,
+		c.VisitDate, a.patientID, identityID, a.accountID, string(a.channel), c.CreatedAt)
+	b.Queue(s.q.insertEvent, booking.NewID(), c.CreatedAt, a.accountID, a.patientID, c.ID, a.sessionID,
+		c.HospitalID, c.DepartmentID, c.DoctorID, string(a.channel), a.origin.IP, a.origin.DeviceID,
 		releaseAt, identityID)
 	return tx.SendBatch(ctx, b).Close()
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +23,6 @@ const (
 	requestTimeout = 5 * time.Second
 	maxBodyBytes   = 64 << 10
 )
-
-var errInternal = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
 
 // server is the baseline's HTTP API: POST /v1/bookings only.
 //
@@ -77,15 +73,15 @@ func (s *server) handle(rc *fasthttp.RequestCtx) {
 		if v := recover(); v != nil {
 			s.log.Error("panic in handler", "panic", v, "stack", string(debug.Stack()))
 			rc.ResetBody()
-			s.writeError(rc, errInternal)
+			s.writeError(rc, httpapi.ErrInternal)
 		}
 	}()
 	if string(rc.Path()) != "/v1/bookings" {
-		s.writeError(rc, &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"})
+		s.writeError(rc, httpapi.ErrRouteNotFound)
 		return
 	}
 	if !rc.IsPost() {
-		s.writeError(rc, &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"})
+		s.writeError(rc, httpapi.ErrMethodNotAllowed)
 		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
 		return
 	}
@@ -96,7 +92,7 @@ func (s *server) handle(rc *fasthttp.RequestCtx) {
 		s.writeError(rc, err)
 		return
 	}
-	writeJSON(rc, fasthttp.StatusCreated, view(c))
+	httpapi.WriteJSON(rc, fasthttp.StatusCreated, httpapi.BookingView(c.Booking, c.loc))
 }
 
 type bookIn struct {
@@ -109,7 +105,7 @@ type bookIn struct {
 // any I/O, in the same order, then books. Everything it keeps is copied out
 // of rc, which fasthttp reuses.
 func (s *server) serveBook(ctx context.Context, rc *fasthttp.RequestCtx) (committed, error) {
-	tok, ok := bearer(rc.Request.Header.Peek("Authorization"))
+	tok, ok := httpapi.Bearer(rc.Request.Header.Peek("Authorization"))
 	if !ok {
 		return committed{}, booking.ErrUnauthenticated
 	}
@@ -121,10 +117,10 @@ func (s *server) serveBook(ctx context.Context, rc *fasthttp.RequestCtx) (commit
 		return committed{}, booking.ErrInvalidToken
 	}
 	var in bookIn
-	if err := decode(rc.PostBody(), &in); err != nil {
+	if err := httpapi.DecodeStrict(rc.PostBody(), &in); err != nil {
 		return committed{}, err
 	}
-	if err := required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+	if err := httpapi.Required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
 		return committed{}, err
 	}
 	ch := booking.ChannelOnline
@@ -147,14 +143,6 @@ func (s *server) serveBook(ctx context.Context, rc *fasthttp.RequestCtx) (commit
 		accountID: claims.AccountID, sessionID: in.SessionID, patientID: in.PatientID,
 		channel: ch, origin: origin(rc),
 	})
-}
-
-func bearer(h []byte) ([]byte, bool) {
-	const p = "Bearer "
-	if len(h) <= len(p) || !strings.EqualFold(string(h[:len(p)]), p) {
-		return nil, false
-	}
-	return h[len(p):], true
 }
 
 // origin is the peer address (the baseline trusts no proxy, as fairslot
@@ -181,82 +169,17 @@ func (s *server) zone(name string) *time.Location {
 	return l
 }
 
-// bookingOut is fairslot's Booking answer (internal/httpapi/views.go).
-type bookingOut struct {
-	ID           string `json:"booking_id"`
-	SessionID    string `json:"session_id"`
-	PatientID    string `json:"patient_id,omitempty"`
-	HospitalID   string `json:"hospital_id"`
-	DepartmentID string `json:"department_id"`
-	DoctorID     string `json:"doctor_id"`
-	VisitDate    string `json:"visit_date"`
-	SlotNo       int    `json:"slot_no"`
-	SlotStart    string `json:"slot_start"`
-	SlotEnd      string `json:"slot_end"`
-	Channel      string `json:"channel"`
-	Status       string `json:"status"`
-	CreatedAt    string `json:"created_at"`
-}
-
-func view(c committed) bookingOut {
-	return bookingOut{
-		ID: c.id, SessionID: c.sessionID, PatientID: c.patientID, HospitalID: c.hospitalID,
-		DepartmentID: c.departmentID, DoctorID: c.doctorID, VisitDate: c.visitDate, SlotNo: c.slotNo,
-		SlotStart: c.slotStart.In(c.loc).Format(time.RFC3339), SlotEnd: c.slotEnd.In(c.loc).Format(time.RFC3339),
-		Channel: string(c.channel), Status: string(booking.StatusConfirmed),
-		CreatedAt: c.createdAt.In(c.loc).Format(time.RFC3339Nano),
-	}
-}
-
-// decode reads one JSON object into v by the API's own rules.
-func decode(body []byte, v any) error { return httpapi.DecodeStrict(body, v) }
-
-// required checks that string fields are present; names are JSON names.
-func required(fields ...string) error {
-	for i := 0; i+1 < len(fields); i += 2 {
-		if strings.TrimSpace(fields[i+1]) == "" {
-			return booking.Errorf(booking.ErrInvalidField, "field %q is required", fields[i])
-		}
-	}
-	return nil
-}
-
 // connError answers requests fasthttp could not read (too large, timeout).
 func (s *server) connError(rc *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		s.writeError(rc, booking.ErrBodyTooLarge)
-		return
-	}
-	s.writeError(rc, booking.Errorf(booking.ErrInvalidJSON, "the request could not be read"))
+	s.writeError(rc, httpapi.ReadError(err))
 }
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// writeError answers with fairslot's error shape and status table. What is
-// not a *booking.Error is a 500 with a generic body; it and 503s are logged.
+// writeError answers with fairslot's error shape and status table; what
+// fairslot logs (500s, 503s), it logs.
 func (s *server) writeError(rc *fasthttp.RequestCtx, err error) {
-	e, ok := booking.AsError(err)
-	if !ok {
-		e = errInternal
-	}
-	if !ok || e.Kind == booking.KindUnavailable || e.Kind == booking.KindInternal {
+	e, logIt := httpapi.PublicError(err)
+	if logIt {
 		s.log.Error("request failed", "code", e.Code, "err", err)
 	}
-	writeJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
-}
-
-// writeJSON answers with v as JSON, as httpapi's writeJSON.
-func writeJSON(rc *fasthttp.RequestCtx, status int, v any) {
-	rc.SetStatusCode(status)
-	rc.SetContentType("application/json")
-	enc := json.NewEncoder(rc)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // writing to the in-memory body cannot fail
+	httpapi.WriteErrorBody(rc, e)
 }
