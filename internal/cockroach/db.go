@@ -131,20 +131,28 @@ func (db *DB) observe(op string, start time.Time) {
 // is returned wrapping booking.ErrOutcomeUnknown: the transaction may or
 // may not have committed.
 func (db *DB) Tx(ctx context.Context, op string, fn func(pgx.Tx) error) error {
+	return db.TxAt(ctx, op, pgx.Serializable, fn)
+}
+
+// TxAt is Tx at another isolation level; fn may also return Retry(err) to
+// have the whole transaction run again.
+func (db *DB) TxAt(ctx context.Context, op string, iso pgx.TxIsoLevel, fn func(pgx.Tx) error) error {
 	start := time.Now()
 	defer db.observe(op, start)
-	opts := pgx.TxOptions{IsoLevel: pgx.Serializable}
-	if db.flavor == Cockroach {
-		err := crdbpgx.ExecuteTx(ctx, db.pool, opts, fn)
-		var amb *crdb.AmbiguousCommitError
-		if errors.As(err, &amb) {
-			return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
-		}
-		return err
-	}
+	opts := pgx.TxOptions{IsoLevel: iso}
 	for attempt := 1; ; attempt++ {
-		err := db.try(ctx, opts, fn)
-		if err == nil || !retryable(err) || attempt >= maxAttempts {
+		var err error
+		if db.flavor == Cockroach {
+			err = crdbpgx.ExecuteTx(ctx, db.pool, opts, fn)
+			var amb *crdb.AmbiguousCommitError
+			if errors.As(err, &amb) {
+				return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+			}
+		} else {
+			err = db.try(ctx, opts, fn)
+		}
+		if err == nil || !retryable(err) || attempt >= maxAttempts ||
+			db.flavor == Cockroach && !marked(err) { // crdb has retried its own
 			return err
 		}
 		db.retries.Inc()
@@ -215,12 +223,34 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 	}
 }
 
-// retryable reports a serialization failure or a deadlock: the whole
-// transaction may simply run again.
+// retryable reports a serialization failure, a deadlock or an error fn
+// marked with Retry: the whole transaction may simply run again.
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+	return marked(err) || errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
+
+// marked reports an error fn marked with Retry.
+func marked(err error) bool {
+	var r *retryError
+	return errors.As(err, &r)
+}
+
+// Retry marks an error that another run of the whole transaction need not
+// meet: a row a concurrent writer took first, outside any lock the
+// transaction holds. TxAt runs the transaction again, as after a
+// serialization failure, and translate treats one that outlasted the
+// retries as one.
+func Retry(err error) error { return &retryError{err} }
+
+type retryError struct{ err error }
+
+func (e *retryError) Error() string { return e.err.Error() }
+func (e *retryError) Unwrap() error { return e.err }
+
+// Translate is the adapter's error translation (see translate), for peers
+// that run their own statements over a DB.
+func Translate(err error) error { return translate(err) }
 
 // uniqueViolation returns the name of the unique constraint err violated.
 func uniqueViolation(err error) (string, bool) {

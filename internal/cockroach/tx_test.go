@@ -649,3 +649,41 @@ func TestTxRetryBudget(t *testing.T) {
 		}
 	})
 }
+
+// TestTxAtIsolationAndRetry: TxAt runs at the level asked, and a run that
+// fn marks with Retry is run again like a serialization failure; the mark
+// is retried no more than the budget allows and still translates to 503.
+func TestTxAtIsolationAndRetry(t *testing.T) {
+	db := openDB(t, testenv.DatabaseURL(t), nil)
+	taken := errors.New("slot taken by a writer outside the lock")
+
+	runs := 0
+	var level string
+	err := db.TxAt(t.Context(), "marked", pgx.ReadCommitted, func(tx pgx.Tx) error {
+		runs++
+		if err := tx.QueryRow(t.Context(), `SHOW transaction_isolation`).Scan(&level); err != nil {
+			return err
+		}
+		if runs < 3 {
+			return cockroach.Retry(taken)
+		}
+		return nil
+	})
+	if err != nil || runs != 3 || level != "read committed" {
+		t.Errorf("TxAt = %v after %d runs at %q, want nil after 3 at read committed", err, runs, level)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err = db.TxAt(ctx, "marked", pgx.ReadCommitted, func(pgx.Tx) error { return cockroach.Retry(taken) })
+	if !errors.Is(err, taken) || !errors.Is(cockroach.Translate(err), booking.ErrUnavailable) {
+		t.Errorf("TxAt = %v (translated %v), want the marked error, translated to unavailable", err, cockroach.Translate(err))
+	}
+
+	// Unmarked, the same error is not retried.
+	runs = 0
+	err = db.TxAt(t.Context(), "unmarked", pgx.ReadCommitted, func(pgx.Tx) error { runs++; return taken })
+	if !errors.Is(err, taken) || runs != 1 {
+		t.Errorf("TxAt = %v after %d runs, want the error after 1", err, runs)
+	}
+}

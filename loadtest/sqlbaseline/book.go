@@ -5,8 +5,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,9 +49,6 @@ const (
 	// defeats the row lock (see bookTx), so it is only for comparison.
 	serializable isolation = "serializable"
 )
-
-// maxAttempts bounds the read-committed retry loop, as cockroach.DB.Tx does.
-const maxAttempts = 10
 
 // attempt is one booking attempt, as the HTTP layer read it.
 type attempt struct {
@@ -186,92 +181,42 @@ func (s *server) bookTx(ctx context.Context, tx pgx.Tx, a attempt, identityID st
 	b.Queue(s.q.insertEvent, booking.NewID(), c.CreatedAt, a.accountID, a.patientID, c.ID, a.sessionID,
 		c.HospitalID, c.DepartmentID, c.DoctorID, string(a.channel), a.origin.IP, a.origin.DeviceID,
 		releaseAt, identityID)
-	return tx.SendBatch(ctx, b).Close()
+	err = tx.SendBatch(ctx, b).Close()
+	// A slot taken by a writer that does not take the pool's lock (fairslot
+	// itself, on the same database): the next run sees its row.
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "bookings_active_slot" {
+		return cockroach.Retry(err)
+	}
+	return err
 }
 
 func notReleased(at time.Time, loc *time.Location) error {
 	return booking.Errorf(booking.ErrNotReleased, "this channel opens at %s", at.In(loc).Format(time.RFC3339))
 }
 
-// tx runs fn in one transaction at the configured isolation.
+// tx runs fn in one transaction at the configured isolation, through the
+// project's runner (retries with backoff, COMMIT checked).
 func (s *server) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	iso := pgx.ReadCommitted
 	if s.iso == serializable {
-		return s.db.Tx(ctx, "baseline_book", fn)
+		iso = pgx.Serializable
 	}
-	for attempt := 1; ; attempt++ {
-		err := s.tryReadCommitted(ctx, fn)
-		if err == nil || !retryable(err) || attempt >= maxAttempts {
-			return err
-		}
-		// Jittered exponential backoff, as cockroach.DB.Tx.
-		d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
-		d = d/2 + rand.N(d)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("retry: %w (last: %w)", ctx.Err(), err)
-		case <-time.After(d):
-		}
-	}
+	return s.db.TxAt(ctx, "baseline_book", iso, fn)
 }
 
-// tryReadCommitted runs fn once in a READ COMMITTED transaction. Like
-// cockroach.DB.Tx, it tells a COMMIT the server refused from one whose
-// answer never came.
-func (s *server) tryReadCommitted(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.db.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
-		return err
-	}
-	err = tx.Commit(ctx)
-	var pgErr *pgconn.PgError
-	if err == nil || errors.As(err, &pgErr) || errors.Is(err, pgx.ErrTxCommitRollback) {
-		return err
-	}
-	return fmt.Errorf("commit: %w: %w", booking.ErrOutcomeUnknown, err)
-}
-
-// retryable reports what a read-committed attempt may simply run again:
-// serialization failures and deadlocks (CockroachDB may report them at any
-// isolation), and a slot taken by a writer that does not take the pool's
-// lock (fairslot itself, on the same database): the next run sees its row.
-func retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return false
-	}
-	return pgErr.Code == "40001" || pgErr.Code == "40P01" ||
-		pgErr.Code == "23505" && pgErr.ConstraintName == "bookings_active_slot"
-}
-
-// translate turns driver errors into the domain's, as the cockroach adapter
-// does: rules pass through; a concurrent booking of the same person on the
-// same day and department (another session, so another lock) is the rule it
-// breaks; a database that is down, overloaded or too slow, conflicts that
-// outlasted the retries and unknown commit outcomes are 503s; anything else
-// is a bug and a 500.
+// translate turns driver errors into the domain's as the cockroach adapter
+// does, and besides: a concurrent booking of the same person on the same
+// day and department (another session, so another lock) is the rule it
+// breaks, and an unknown commit outcome is a 503 (the baseline does not
+// read back).
 func translate(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := booking.AsError(err); ok {
-		return err
-	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		case pgErr.Code == "23505" && pgErr.ConstraintName == "bookings_active_identity_day_department":
-			return booking.ErrQuotaDayDept
-		case retryable(err), strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "53"),
-			strings.HasPrefix(pgErr.Code, "57"), strings.HasPrefix(pgErr.Code, "58"):
-			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
-		}
-		return err
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "bookings_active_identity_day_department":
+		return booking.ErrQuotaDayDept
+	case errors.Is(err, booking.ErrOutcomeUnknown):
+		return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
 	}
-	// Not a server answer: the connection or the deadline failed, or the
-	// COMMIT's outcome is unknown. Nothing is confirmed to the client.
-	return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+	return cockroach.Translate(err)
 }
