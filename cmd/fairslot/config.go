@@ -52,6 +52,7 @@ func (e env) dur(name string, def time.Duration) time.Duration {
 type common struct {
 	databaseURL        string
 	redisAddr          string
+	redisPassword      string // from FAIRSLOT_REDIS_PASSWORD only: a flag would show in process listings
 	redisPrefix        string
 	secretKey          string
 	logLevel           string
@@ -67,6 +68,7 @@ type common struct {
 func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL")
 	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
+	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
 	fs.StringVar(&c.secretKey, "secret-key", e.str("SECRET_KEY", ""), "32-byte master key (base64 or hex) for ID hashing, encryption and tokens (required)")
 	fs.StringVar(&c.logLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error")
@@ -105,7 +107,11 @@ func (c *common) logAttrs() []any {
 	if u, err := url.Parse(db); err == nil {
 		db = u.Redacted()
 	}
-	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_prefix", c.redisPrefix,
+	redisPassword := "[none]"
+	if c.redisPassword != "" {
+		redisPassword = "[set]"
+	}
+	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
 		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor}
 }
 
@@ -155,6 +161,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	// hospital share a hash tag, so every script stays on one node).
 	d.rdb = redis.NewUniversalClient(&redis.UniversalOptions{
 		Addrs:        strings.Split(c.redisAddr, ","),
+		Password:     c.redisPassword,
 		PoolSize:     256,
 		MinIdleConns: 16,
 		// The scripts are idempotent (a retried reserve carries the same

@@ -37,7 +37,7 @@ func TestFastRejectSkipsRedis(t *testing.T) {
 	ctx := context.Background()
 	var account string
 	testenv.Must(t, svc.pool.QueryRow(ctx, `SELECT account_id FROM patients WHERE id = $1`, loser.patientID).Scan(&account), "account")
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.RedisAddrEnv)})
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.RedisAddrEnv), Password: testenv.RedisPassword()})
 	defer rdb.Close()
 	shared, err := rdb.Get(ctx, svc.env["FAIRSLOT_REDIS_PREFIX"]+":rl:acct:"+account).Int()
 	if err != nil && err != redis.Nil {

@@ -45,6 +45,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	s := &service{t: t, logs: &testenv.LogBuffer{}, env: map[string]string{
 		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
 		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
 		"FAIRSLOT_REDIS_PREFIX":        prefix,
 		"FAIRSLOT_SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
 		"FAIRSLOT_PASSWORD_ITERATIONS": "1000",

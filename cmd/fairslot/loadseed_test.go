@@ -33,6 +33,7 @@ func TestLoadSeed(t *testing.T) {
 	env := map[string]string{
 		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
 		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
 		"FAIRSLOT_REDIS_PREFIX":        prefix,
 		"FAIRSLOT_SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
 		"FAIRSLOT_PASSWORD_ITERATIONS": "1000",

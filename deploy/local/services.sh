@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Local PostgreSQL + Redis for fairslot, private to this checkout:
-# loopback only, non-default ports, data under $FAIRSLOT_DATA_DIR (default .data/).
+# loopback only, non-default ports, data under $FAIRSLOT_DATA_DIR (default .data/;
+# PostgreSQL's own files may live elsewhere, see pg_home_default).
 #
-# Usage: services.sh start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|status|env
+# Usage: services.sh start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|purge|status|env
 #
 #   start          install missing packages (root only), start both servers if needed.
 #                  stdout lists what this call did, one line per server:
@@ -12,20 +13,36 @@
 #                  "redis-cluster already running (...)". Only the tests need it.
 #   stop           stop the servers (all, or only those named); quiet if already stopped.
 #   stop-cluster   the same as `stop redis-cluster`.
+#   purge          stop everything, then delete the data folder and PostgreSQL's files.
 #   status         print running/stopped for each; exit 0 if postgres and redis run,
 #                  3 otherwise (the cluster does not count).
 #   env            print `export` lines for the app and the tests.
 #
 # Environment: FAIRSLOT_DATA_DIR, FAIRSLOT_PG_PORT (15432), FAIRSLOT_REDIS_PORT (16379),
 # FAIRSLOT_REDIS_CLUSTER_PORT (17001: the cluster uses it and the next two ports,
-# and each port + 10000 for the cluster bus).
+# and each port + 10000 for the cluster bus), FAIRSLOT_PG_DIR (where PostgreSQL's
+# own files live; see pg_home_default). A port that is not set is the one this data
+# folder's services were last started with ($DATA/services.env), else the default,
+# so `env` and `stop` in a fresh terminal find what `start` started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA="${FAIRSLOT_DATA_DIR:-$ROOT/.data}"
-PG_PORT="${FAIRSLOT_PG_PORT:-15432}"
-REDIS_PORT="${FAIRSLOT_REDIS_PORT:-16379}"
-CLUSTER_PORT="${FAIRSLOT_REDIS_CLUSTER_PORT:-17001}"
+[[ $DATA == /* ]] || DATA="$PWD/$DATA"
+STATE="$DATA/services.env"
+rec_pg_port='' rec_redis_port='' rec_cluster_port=''
+if [[ -r $STATE ]]; then
+	while IFS='=' read -r key val; do
+		case $key in
+		pg_port) rec_pg_port=$val ;;
+		redis_port) rec_redis_port=$val ;;
+		cluster_port) rec_cluster_port=$val ;;
+		esac
+	done <"$STATE"
+fi
+PG_PORT="${FAIRSLOT_PG_PORT:-${rec_pg_port:-15432}}"
+REDIS_PORT="${FAIRSLOT_REDIS_PORT:-${rec_redis_port:-16379}}"
+CLUSTER_PORT="${FAIRSLOT_REDIS_CLUSTER_PORT:-${rec_cluster_port:-17001}}"
 HOST=127.0.0.1
 PG_USER=fairslot
 PG_DB=fairslot
@@ -50,9 +67,7 @@ done
 ((CLUSTER_PORT + 2 + 10000 <= 65535)) || die "FAIRSLOT_REDIS_CLUSTER_PORT must be at most 55533: $CLUSTER_PORT"
 CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
 [[ $DATA != *"'"* ]] || die "FAIRSLOT_DATA_DIR must not contain a single quote: $DATA"
-[[ $DATA == /* ]] || DATA="$PWD/$DATA"
 
-PG="$DATA/pg"
 RDS="$DATA/redis"
 LOG="$DATA/log"
 RUN="$DATA/run"
@@ -62,7 +77,52 @@ CLUSTER_DIR="$DATA/redis-cluster"
 IS_ROOT=false
 [[ $(id -u) == 0 ]] && IS_ROOT=true
 
+# Passwords of the local servers, made on first use and kept in the data
+# folder (mode 0600): loopback is shared by every user of the machine.
+PG_PASSWORD_FILE="$DATA/pg.password"
+REDIS_PASSWORD_FILE="$DATA/redis.password"
+
+# PostgreSQL's own files: its data folder ($PG), its log and its socket. As
+# root, PostgreSQL runs as the `postgres` user (it refuses root), and that user
+# cannot enter a checkout inside a folder closed to others, such as root's
+# 0700 home. So as root its files live in a folder of their own,
+# /var/lib/fairslot/<checkout>-<hash of the data folder's path>: one per data
+# folder, named in $DATA/postgres-location. Otherwise, or when an earlier
+# version already made $DATA/pg, they stay in the data folder.
+# FAIRSLOT_PG_DIR chooses the folder.
+pg_home_default() {
+	local slug hash
+	slug=$(basename "$ROOT" | tr -c 'A-Za-z0-9_.\n-' '_' | cut -c1-32)
+	hash=$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
+	printf '/var/lib/fairslot/%s-%s\n' "$slug" "$hash"
+}
+PG_HOME="${FAIRSLOT_PG_DIR:-}"
+if [[ -z $PG_HOME ]] && $IS_ROOT && [[ ! -e $DATA/pg/PG_VERSION ]]; then
+	PG_HOME=$(pg_home_default)
+fi
+if [[ -n $PG_HOME ]]; then
+	[[ $PG_HOME == /* ]] || PG_HOME="$PWD/$PG_HOME"
+	[[ $PG_HOME != *"'"* ]] || die "FAIRSLOT_PG_DIR must not contain a single quote: $PG_HOME"
+	PG="$PG_HOME/data"
+	PG_LOG="$PG_HOME/postgres.log"
+	PG_SOCK="$PG_HOME/run"
+else
+	PG="$DATA/pg"
+	PG_LOG="$LOG/postgres.log"
+	PG_SOCK="$RUN"
+fi
+
 # ---------------------------------------------------------------- helpers
+
+# secret FILE: print the password kept in FILE, making it on first use.
+secret() {
+	local file=$1
+	if [[ ! -s $file ]]; then
+		mkdir -p "$DATA"
+		(umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$file.tmp" && mv "$file.tmp" "$file")
+	fi
+	printf '%s\n' "$(<"$file")"
+}
 
 # alive PID NAME: is PID a live process whose name starts with NAME? A zombie
 # (exited, not yet reaped: a container's init may take seconds) is not.
@@ -136,7 +196,7 @@ as_pg() {
 psql_cmd() {
 	local bin=psql
 	[[ -n ${PGBIN:-} && -x $PGBIN/psql ]] && bin="$PGBIN/psql"
-	PGCONNECT_TIMEOUT=5 "$bin" -X -q -v ON_ERROR_STOP=1 \
+	PGPASSWORD=$(secret "$PG_PASSWORD_FILE") PGCONNECT_TIMEOUT=5 "$bin" -X -q -v ON_ERROR_STOP=1 \
 		-d "postgres://$PG_USER@$HOST:$PG_PORT/postgres?sslmode=disable" "$@"
 }
 
@@ -187,24 +247,37 @@ install_missing() {
 # ---------------------------------------------------------------- postgres
 
 pg_prepare_dirs() {
-	mkdir -p "$PG" "$LOG" "$RUN"
+	mkdir -p "$LOG" "$RUN"
+	if [[ -n $PG_HOME ]]; then
+		# Every folder above PG_HOME must let postgres through, whatever the umask.
+		[[ -n ${FAIRSLOT_PG_DIR:-} ]] || install -d -m 0755 "$(dirname "$PG_HOME")"
+		mkdir -p "$PG" "$PG_SOCK"
+		printf '%s\n' "$PG_HOME" >"$DATA/postgres-location"
+	else
+		mkdir -p "$PG"
+	fi
 	chmod 700 "$PG"
 	if $IS_ROOT; then
 		id -u postgres >/dev/null 2>&1 ||
 			useradd --system --user-group --no-create-home --home-dir /var/lib/postgresql \
 				--shell /usr/sbin/nologin postgres ||
 			die "could not create the system user postgres"
-		chmod go+x "$DATA"
-		chown -R postgres:postgres "$PG"
-		chown postgres:postgres "$RUN" "$LOG"
-		[[ ! -e $LOG/postgres.log ]] || chown postgres:postgres "$LOG/postgres.log"
-		as_pg test -w "$PG" -a -w "$RUN" -a -w "$LOG" ||
-			die "user postgres cannot write to $DATA (is a parent folder closed to other users, e.g. /root?); set FAIRSLOT_DATA_DIR to a folder postgres can reach"
+		if [[ -n $PG_HOME ]]; then
+			chown -R postgres:postgres "$PG_HOME"
+			chmod 700 "$PG_HOME"
+		else
+			chmod go+x "$DATA"
+			chown -R postgres:postgres "$PG"
+			chown postgres:postgres "$RUN" "$LOG"
+			[[ ! -e $PG_LOG ]] || chown postgres:postgres "$PG_LOG"
+		fi
+		as_pg test -w "$PG" -a -w "$PG_SOCK" -a -w "$(dirname "$PG_LOG")" ||
+			die "user postgres cannot write to $PG (is a parent folder closed to other users?); set FAIRSLOT_PG_DIR to a folder postgres can reach"
 	fi
 }
 
 pg_initdb() {
-	local locale=C.UTF-8
+	local locale=C.UTF-8 pwfile
 	[[ ! -e $PG/PG_VERSION ]] || return 0
 	if [[ -n $(ls -A "$PG") ]]; then
 		die "$PG is not empty but has no PG_VERSION (interrupted initdb?); remove it and retry"
@@ -212,18 +285,40 @@ pg_initdb() {
 	if command -v locale >/dev/null && ! locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
 		locale=C
 	fi
+	# initdb reads the password from a file the postgres user can open.
+	pwfile="$PG_SOCK/.pwfile"
+	(umask 077 && secret "$PG_PASSWORD_FILE" >"$pwfile")
+	if $IS_ROOT; then chown postgres:postgres "$pwfile"; fi
 	note "initialising PostgreSQL data folder $PG (locale $locale) ..."
-	if ! as_pg "$PGBIN/initdb" -D "$PG" -A trust -U "$PG_USER" -E UTF8 --locale="$locale" \
-		>"$LOG/initdb.log" 2>&1 9>&-; then
+	if ! pg_run_initdb "$locale" "$pwfile"; then
 		if [[ $locale != C ]] && grep -qi 'invalid locale' "$LOG/initdb.log"; then
 			note "locale $locale rejected, retrying with --locale=C"
 			find "$PG" -mindepth 1 -delete
-			as_pg "$PGBIN/initdb" -D "$PG" -A trust -U "$PG_USER" -E UTF8 --locale=C \
-				>"$LOG/initdb.log" 2>&1 9>&- || die_log "initdb failed" "$LOG/initdb.log"
+			pg_run_initdb C "$pwfile" || { rm -f "$pwfile"; die_log "initdb failed" "$LOG/initdb.log"; }
 		else
+			rm -f "$pwfile"
 			die_log "initdb failed" "$LOG/initdb.log"
 		fi
 	fi
+	rm -f "$pwfile"
+}
+
+# pg_run_initdb LOCALE PWFILE: a cluster whose every connection needs the password.
+pg_run_initdb() {
+	as_pg "$PGBIN/initdb" -D "$PG" -A scram-sha-256 --pwfile="$2" -U "$PG_USER" -E UTF8 --locale="$1" \
+		>"$LOG/initdb.log" 2>&1 9>&-
+}
+
+# A cluster made by an earlier version trusted every local connection: give
+# its user the password and make the server ask for it.
+pg_require_password() {
+	grep -Eq '^[^#]*[[:space:]]trust([[:space:]]|$)' "$PG/pg_hba.conf" || return 0
+	note "PostgreSQL in $PG accepted connections without a password; setting one ($PG_PASSWORD_FILE)"
+	psql_cmd -c "ALTER ROLE $PG_USER PASSWORD '$(secret "$PG_PASSWORD_FILE")'" >/dev/null ||
+		die "could not set the password of $PG_USER"
+	as_pg sed -i -E 's/^([^#]*[[:space:]])trust([[:space:]]|$)/\1scram-sha-256\2/' "$PG/pg_hba.conf" 9>&- ||
+		die "could not edit $PG/pg_hba.conf"
+	as_pg "$PGBIN/pg_ctl" -D "$PG" reload >/dev/null 9>&- || die "pg_ctl reload failed"
 }
 
 pg_start() {
@@ -239,16 +334,16 @@ pg_start() {
 	pg_initdb
 
 	# A Unix socket path must fit in 107 bytes; without room, use TCP only.
-	sockdir="$RUN"
-	if ((${#RUN} + ${#PG_PORT} + 11 > 107)); then
-		note "note: $RUN is too long for a Unix socket; PostgreSQL listens on TCP only"
+	sockdir="$PG_SOCK"
+	if ((${#PG_SOCK} + ${#PG_PORT} + 11 > 107)); then
+		note "note: $PG_SOCK is too long for a Unix socket; PostgreSQL listens on TCP only"
 		sockdir=""
 	fi
 	opts="-p $PG_PORT -c listen_addresses=$HOST -k '$sockdir' -c fsync=on -c max_connections=200 -c shared_buffers=256MB"
-	if ! as_pg "$PGBIN/pg_ctl" -D "$PG" -l "$LOG/postgres.log" -w -t 60 -o "$opts" start \
+	if ! as_pg "$PGBIN/pg_ctl" -D "$PG" -l "$PG_LOG" -w -t 60 -o "$opts" start \
 		>"$RUN/pg_ctl.out" 2>&1 9>&-; then
 		cat "$RUN/pg_ctl.out" >&2
-		die_log "PostgreSQL did not start on $HOST:$PG_PORT" "$LOG/postgres.log"
+		die_log "PostgreSQL did not start on $HOST:$PG_PORT" "$PG_LOG"
 	fi
 	echo "started postgres"
 }
@@ -256,7 +351,7 @@ pg_start() {
 pg_ensure_db() {
 	local out
 	out=$(psql_cmd -tAc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" 2>&1) ||
-		die_log "cannot connect to PostgreSQL on $HOST:$PG_PORT: $out" "$LOG/postgres.log"
+		die_log "cannot connect to PostgreSQL on $HOST:$PG_PORT: $out" "$PG_LOG"
 	[[ $out != 1 ]] || return 0
 	if out=$(psql_cmd -c "CREATE DATABASE $PG_DB" 2>&1); then
 		note "created database $PG_DB"
@@ -271,7 +366,7 @@ pg_stop() {
 	PGBIN=$(pg_bindir || true)
 	if [[ -n $PGBIN ]]; then
 		as_pg "$PGBIN/pg_ctl" -D "$PG" -m fast -w -t 60 stop >/dev/null 9>&- ||
-			die_log "pg_ctl stop failed" "$LOG/postgres.log"
+			die_log "pg_ctl stop failed" "$PG_LOG"
 	else
 		kill -INT "$pid"
 		wait_until 60 dead "$pid" postgres || die "postgres (pid $pid) did not stop"
@@ -281,7 +376,21 @@ pg_stop() {
 
 # ---------------------------------------------------------------- redis
 
-redis_cli() { timeout 5 redis-cli -h "$HOST" -p "$REDIS_PORT" "$@" </dev/null 2>/dev/null; }
+redis_cli() {
+	REDISCLI_AUTH=$(secret "$REDIS_PASSWORD_FILE") timeout 5 redis-cli -h "$HOST" -p "$REDIS_PORT" "$@" </dev/null 2>/dev/null
+}
+
+# open_ping PORT: PONG when a Redis on PORT answers without a password.
+open_ping() { env -u REDISCLI_AUTH timeout 5 redis-cli -h "$HOST" -p "$1" ping </dev/null 2>/dev/null 9>&-; }
+
+# redis_conf: a config file (mode 0600) with the password, so that it never
+# shows in a process listing as a command-line argument would.
+redis_conf() {
+	local conf="$RUN/redis-auth.conf" pw
+	pw=$(secret "$REDIS_PASSWORD_FILE")
+	(umask 077 && printf 'requirepass %s\nmasterauth %s\n' "$pw" "$pw" >"$conf")
+	printf '%s\n' "$conf"
+}
 
 redis_ready() {
 	redis_pid >/dev/null && [[ $(redis_cli ping) == PONG ]]
@@ -290,15 +399,19 @@ redis_ready() {
 redis_start() {
 	local pid other
 	if pid=$(redis_pid); then
-		echo "redis already running (pid $pid, $HOST:$REDIS_PORT)"
-		return 0
+		if [[ $(open_ping "$REDIS_PORT") != PONG ]]; then
+			echo "redis already running (pid $pid, $HOST:$REDIS_PORT)"
+			return 0
+		fi
+		note "redis (pid $pid) runs without a password (started by an earlier version): restarting it with one"
+		redis_stop >/dev/null
 	fi
 	if other=$(redis_cli ping) && [[ -n $other ]]; then
 		die "port $HOST:$REDIS_PORT is already used by another Redis; set FAIRSLOT_REDIS_PORT"
 	fi
 	mkdir -p "$RDS" "$LOG" "$RUN"
 	rm -f "$REDIS_PID"
-	redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$RDS" \
+	redis-server "$(redis_conf)" --bind "$HOST" --port "$REDIS_PORT" --dir "$RDS" \
 		--daemonize yes --pidfile "$REDIS_PID" --logfile "$LOG/redis.log" \
 		--appendonly yes --appendfsync everysec --save '' \
 		</dev/null >"$RUN/redis-start.out" 2>&1 9>&- ||
@@ -337,7 +450,7 @@ cnode_pid() {
 cnode_cli() {
 	local port=$1
 	shift
-	timeout 5 redis-cli -h "$HOST" -p "$port" "$@" </dev/null 2>/dev/null 9>&-
+	REDISCLI_AUTH=$(secret "$REDIS_PASSWORD_FILE") timeout 5 redis-cli -h "$HOST" -p "$port" "$@" </dev/null 2>/dev/null 9>&-
 }
 
 cnode_ready() { cnode_pid "$1" >/dev/null && [[ $(cnode_cli "$1" ping) == PONG ]]; }
@@ -415,6 +528,13 @@ cluster_fail() {
 cluster_start() {
 	local port other dir pidfile logfile addrs create_out="$RUN/redis-cluster-create.out"
 	cluster_started=()
+	# Nodes started by an earlier version without a password start again with one.
+	for port in "${CLUSTER_PORTS[@]}"; do
+		if cnode_pid "$port" >/dev/null && [[ $(open_ping "$port") == PONG ]]; then
+			note "redis-cluster node $HOST:$port runs without a password: restarting it with one"
+			cnode_stop "$port"
+		fi
+	done
 	if cluster_all cnode_ready && cluster_all cnode_ok; then
 		echo "redis-cluster already running ($(cluster_desc))"
 		return 0
@@ -430,7 +550,7 @@ cluster_start() {
 		logfile=$(cnode_log "$port")
 		mkdir -p "$dir"
 		rm -f "$pidfile"
-		redis-server --bind "$HOST" --port "$port" --dir "$dir" \
+		redis-server "$(redis_conf)" --bind "$HOST" --port "$port" --dir "$dir" \
 			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 3000 \
 			--daemonize yes --pidfile "$pidfile" --logfile "$logfile" \
 			--appendonly no --save '' \
@@ -448,7 +568,7 @@ cluster_start() {
 		addrs=()
 		for port in "${CLUSTER_PORTS[@]}"; do addrs+=("$HOST:$port"); done
 		note "creating Redis Cluster ${addrs[*]} ..."
-		timeout 60 redis-cli --cluster create "${addrs[@]}" \
+		REDISCLI_AUTH=$(secret "$REDIS_PASSWORD_FILE") timeout 60 redis-cli --cluster create "${addrs[@]}" \
 			--cluster-replicas 0 --cluster-yes </dev/null >"$create_out" 2>&1 9>&- ||
 			cluster_fail "redis-cli --cluster create failed" "$create_out"
 	fi
@@ -479,18 +599,37 @@ cluster_stop() {
 
 # ---------------------------------------------------------------- commands
 
+# Remember the ports of this data folder's services, for later calls that do
+# not name them.
+record_ports() {
+	printf 'pg_port=%s\nredis_port=%s\ncluster_port=%s\n' "$PG_PORT" "$REDIS_PORT" "$CLUSTER_PORT" >"$STATE.tmp"
+	mv "$STATE.tmp" "$STATE"
+}
+
 cmd_start() {
 	lock
 	install_missing
 	pg_start
+	pg_require_password
 	pg_ensure_db
 	redis_start
+	record_ports
 }
 
 cmd_start_cluster() {
 	lock
 	install_missing
 	cluster_start
+	record_ports
+}
+
+cmd_purge() {
+	cmd_stop
+	if [[ -n $PG_HOME ]]; then
+		rm -rf "$PG" "$PG_SOCK" "$PG_LOG"
+		rmdir "$PG_HOME" 2>/dev/null || true
+	fi
+	rm -rf "$DATA"
 }
 
 cmd_stop() {
@@ -513,7 +652,7 @@ cmd_status() {
 	if pid=$(pg_pid); then
 		echo "postgres: running (pid $pid, $HOST:$(pg_running_port), data $PG)"
 	else
-		echo "postgres: stopped"
+		echo "postgres: stopped (data $PG)"
 		rc=3
 	fi
 	if pid=$(redis_pid); then
@@ -534,16 +673,21 @@ cmd_status() {
 }
 
 cmd_env() {
+	local pg_pw redis_pw
+	pg_pw=$(secret "$PG_PASSWORD_FILE")
+	redis_pw=$(secret "$REDIS_PASSWORD_FILE")
 	cat <<EOF
-export FAIRSLOT_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/$PG_DB?sslmode=disable
+export FAIRSLOT_DATABASE_URL=postgres://$PG_USER:$pg_pw@$HOST:$PG_PORT/$PG_DB?sslmode=disable
 export FAIRSLOT_REDIS_ADDR=$HOST:$REDIS_PORT
-export FAIRSLOT_TEST_DATABASE_URL=postgres://$PG_USER@$HOST:$PG_PORT/postgres?sslmode=disable
+export FAIRSLOT_REDIS_PASSWORD=$redis_pw
+export FAIRSLOT_TEST_DATABASE_URL=postgres://$PG_USER:$pg_pw@$HOST:$PG_PORT/postgres?sslmode=disable
 export FAIRSLOT_TEST_REDIS_ADDR=$HOST:$REDIS_PORT
+export FAIRSLOT_TEST_REDIS_PASSWORD=$redis_pw
 export FAIRSLOT_TEST_REDIS_CLUSTER=$(cluster_addrs)
 EOF
 }
 
-usage() { echo "usage: $0 start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|status|env" >&2; exit 2; }
+usage() { echo "usage: $0 start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|purge|status|env" >&2; exit 2; }
 
 [[ $# -ge 1 ]] || usage
 cmd=$1
@@ -553,6 +697,7 @@ start) [[ $# == 0 ]] || usage; cmd_start ;;
 start-cluster) [[ $# == 0 ]] || usage; cmd_start_cluster ;;
 stop) cmd_stop "$@" ;;
 stop-cluster) [[ $# == 0 ]] || usage; cmd_stop redis-cluster ;;
+purge) [[ $# == 0 ]] || usage; cmd_purge ;;
 status) [[ $# == 0 ]] || usage; cmd_status ;;
 env) [[ $# == 0 ]] || usage; cmd_env ;;
 *) usage ;;

@@ -26,12 +26,13 @@ import (
 	"fairslot/internal/cockroach"
 )
 
-// RedisAddrEnv, RedisClusterEnv and DatabaseURLEnv name the variables
-// `make test` sets.
+// RedisAddrEnv, RedisPasswordEnv, RedisClusterEnv and DatabaseURLEnv name
+// the variables `make test` sets.
 const (
-	RedisAddrEnv    = "FAIRSLOT_TEST_REDIS_ADDR"
-	RedisClusterEnv = "FAIRSLOT_TEST_REDIS_CLUSTER" // comma-separated node addresses
-	DatabaseURLEnv  = "FAIRSLOT_TEST_DATABASE_URL"
+	RedisAddrEnv     = "FAIRSLOT_TEST_REDIS_ADDR"
+	RedisPasswordEnv = "FAIRSLOT_TEST_REDIS_PASSWORD" // of the Redis and of the cluster's nodes
+	RedisClusterEnv  = "FAIRSLOT_TEST_REDIS_CLUSTER"  // comma-separated node addresses
+	DatabaseURLEnv   = "FAIRSLOT_TEST_DATABASE_URL"
 )
 
 func need(t testing.TB, env string) string {
@@ -42,6 +43,10 @@ func need(t testing.TB, env string) string {
 	}
 	return v
 }
+
+// RedisPassword is the password of the test Redis and Redis Cluster
+// (services.sh makes one per data folder).
+func RedisPassword() string { return os.Getenv(RedisPasswordEnv) }
 
 // Token returns a short random string for names that must not collide
 // between tests running at the same time.
@@ -55,7 +60,7 @@ func Token() string {
 // own, so tests can share the server without seeing each other's keys.
 func Redis(t testing.TB) (*redis.Client, string) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: need(t, RedisAddrEnv)})
+	rdb := redis.NewClient(&redis.Options{Addr: need(t, RedisAddrEnv), Password: RedisPassword()})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -96,7 +101,7 @@ func RedisCluster(t testing.TB) (*redis.ClusterClient, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, a := range addrs {
-		node := redis.NewClient(&redis.Options{Addr: a})
+		node := redis.NewClient(&redis.Options{Addr: a, Password: RedisPassword()})
 		info, err := node.ClusterInfo(ctx).Result()
 		node.Close()
 		if err != nil {
@@ -107,7 +112,7 @@ func RedisCluster(t testing.TB) (*redis.ClusterClient, string) {
 			t.Fatalf("test redis cluster node %s (from %s) is not cluster_state:ok:\n%s", a, RedisClusterEnv, info)
 		}
 	}
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Password: RedisPassword()})
 	var masters atomic.Int32
 	err := rdb.ForEachMaster(ctx, func(context.Context, *redis.Client) error {
 		masters.Add(1)

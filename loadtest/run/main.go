@@ -399,7 +399,8 @@ func newEnv(ctx context.Context) (*env, error) {
 	if e.db, err = pgx.Connect(ctx, e.dbURL); err != nil {
 		return nil, err
 	}
-	e.rdb = redis.NewClient(&redis.Options{Addr: cmp.Or(os.Getenv("FAIRSLOT_REDIS_ADDR"), "127.0.0.1:16379")})
+	e.rdb = redis.NewClient(&redis.Options{Addr: cmp.Or(os.Getenv("FAIRSLOT_REDIS_ADDR"), "127.0.0.1:16379"),
+		Password: os.Getenv("FAIRSLOT_REDIS_PASSWORD")})
 	if err := e.dropKeys(ctx); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.S
 	s.Prefix = prefix
 	s.Redis = redis.NewClient(&redis.Options{
 		Addr:         probe.Options().Addr,
+		Password:     probe.Options().Password,
 		PoolSize:     256,
 		MinIdleConns: 16,
 		MaxRetries:   2,
