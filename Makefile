@@ -2,7 +2,7 @@
 SERVICES := deploy/local/services.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run test loadtest bench services stop build clean
+.PHONY: help run test lint loadtest bench services stop build clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -10,8 +10,11 @@ help: ## list the targets
 run: ## start Postgres+Redis, migrate, seed and serve (args: ARGS="...")
 	deploy/local/run.sh $(ARGS)
 
-test: ## gofmt, vet, staticcheck, go test -race (flags: GOTESTFLAGS="...")
+test: ## lint, then every test against local Redis, PostgreSQL and Chromium (flags: GOTESTFLAGS="...")
 	deploy/local/test.sh
+
+lint: ## the fast checks alone: gofmt, go mod tidy, vet, staticcheck, shellcheck
+	deploy/local/lint.sh
 
 loadtest: ## k6 scenario (SCENARIO=release_hour|steady_day|scalper_mix, ARGS="-rate 5000"); report into docs/performance.md
 	SCENARIO=$(or $(SCENARIO),release_hour) deploy/local/loadtest.sh $(ARGS)
@@ -28,6 +31,6 @@ stop: ## stop the local Postgres and Redis
 build: ## build bin/fairslot
 	go build -o bin/fairslot ./cmd/fairslot
 
-clean: ## stop services, then DELETE bin/ and .data/ (local database, Redis data, secret key)
-	$(SERVICES) stop
-	rm -rf bin .data
+clean: ## stop services, then DELETE bin/, .data/ and the local database (wherever it lives)
+	$(SERVICES) purge
+	rm -rf bin

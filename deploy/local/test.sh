@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: gofmt, go vet, staticcheck and the race-enabled test suite against
-# the local services. Extra `go test` flags: GOTESTFLAGS="-run Foo -v".
+# `make test`: the fast checks (lint.sh) first, then the services, the
+# race-enabled test suite against them, and last the newcomer's `make run`
+# from a 0700 folder (newcomer.sh). Extra `go test` flags: GOTESTFLAGS="-run Foo -v".
 # Services started here are stopped on exit; running ones are left alone.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ if [[ ${CI:-} == true ]]; then exec </dev/null; fi
 . "$ROOT/deploy/local/lib.sh"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+deploy/local/lint.sh
 
 step "services"
 start_services start postgres redis
@@ -48,20 +51,9 @@ if ((${#browser_pkgs[@]})); then
 	fi
 fi
 
-step "gofmt -l ."
-unformatted=$(find . \( -path ./.data -o -path ./.git -o -path ./bin \) -prune -o -name '*.go' -print0 |
-	xargs -0 -r gofmt -l)
-if [[ -n $unformatted ]]; then
-	printf 'not gofmt-ed (run gofmt -w):\n%s\n' "$unformatted" >&2
-	exit 1
-fi
-
-step "go vet ./..."
-go vet ./...
-
-step "go tool staticcheck ./..."
-go tool staticcheck ./...
-
 read -r -a extra <<<"${GOTESTFLAGS:-}"
 step "go test -race -count=1 -timeout 30m ${extra[*]} ./..."
 CGO_ENABLED=1 go test -race -count=1 -timeout 30m "${extra[@]}" ./...
+
+step "newcomer: make run from a copy in a 0700 folder"
+deploy/local/newcomer.sh
