@@ -112,8 +112,10 @@ func checkResidentID(n string, now time.Time) error {
 	if err := checkBirthDate(n[6:14], now); err != nil {
 		return err
 	}
-	if want := CheckDigit(n[:17]); n[17] != want {
-		return fmt.Errorf("%w: check digit is %c, want %c", ErrInvalidNumber, n[17], want)
+	if CheckDigit(n[:17]) != n[17] {
+		// Never say which digit would be right: that would make a
+		// forger's work one request.
+		return fmt.Errorf("%w: the check digit does not match", ErrInvalidNumber)
 	}
 	return nil
 }
@@ -212,8 +214,8 @@ func checkForeignPermanentID(n string) error {
 		if !allDigits(n[:17]) || !isCheckChar(n[17]) {
 			return fmt.Errorf("%w: 18-character foreign permanent id must be 17 digits followed by a digit or X", ErrInvalidNumber)
 		}
-		if want := CheckDigit(n[:17]); n[17] != want {
-			return fmt.Errorf("%w: check digit is %c, want %c", ErrInvalidNumber, n[17], want)
+		if CheckDigit(n[:17]) != n[17] {
+			return fmt.Errorf("%w: the check digit does not match", ErrInvalidNumber)
 		}
 		return nil
 	}

@@ -171,7 +171,7 @@ func TestParseDetails(t *testing.T) {
 		{name: "calendar date", number: withCheck(t, "11010119900230123"), want: "not a calendar date"},
 		{name: "too old", number: withCheck(t, "11010118991231123"), want: "before 1900"},
 		{name: "future", number: withCheck(t, "11010120990101123"), want: "in the future"},
-		{name: "check digit", number: "110105194912310021", want: "check digit is 1, want X"},
+		{name: "check digit", number: "110105194912310021", want: "check digit does not match"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,6 +180,31 @@ func TestParseDetails(t *testing.T) {
 				t.Errorf("parse(resident_id, %q) error = %v, want it to contain %q", tt.number, err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckDigitNotRevealed checks that a wrong check digit is refused
+// without naming the right one, for every type that has one: the answer
+// must not turn a forged number into a valid one.
+func TestCheckDigitNotRevealed(t *testing.T) {
+	for _, tt := range []struct{ typ, first17 string }{
+		{"resident_id", "11010519491231002"},
+		{"foreign_permanent_id", "93101019900307123"},
+	} {
+		right := CheckDigit(tt.first17)
+		for _, c := range "0123456789X" {
+			if byte(c) == right {
+				continue
+			}
+			_, err := parse(tt.typ, tt.first17+string(c), testNow())
+			if err == nil {
+				t.Fatalf("parse(%s, %s%c) = nil error, want a wrong check digit", tt.typ, tt.first17, c)
+			}
+			if msg := err.Error(); strings.Contains(msg, string(right)) && !strings.Contains(tt.first17, string(right)) ||
+				strings.Contains(msg, "want") {
+				t.Errorf("parse(%s, %s%c) error %q reveals the right check digit %c", tt.typ, tt.first17, c, msg, right)
+			}
+		}
 	}
 }
 
