@@ -48,6 +48,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func (m *metrics) observe(route, method string, status int, outcome string, d time.Duration) {
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method, outcome).Observe(d.Seconds())
+}
+
+// methodLabel is the method as a metric label: the methods HTTP defines,
+// and "other" for anything a client invents, so the label stays a bounded
+// set.
+func methodLabel(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE":
+		return m
+	}
+	return "other"
 }
