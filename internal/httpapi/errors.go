@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"net"
 	"strconv"
 
 	"github.com/valyala/fasthttp"
@@ -14,6 +15,10 @@ var (
 	ErrRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
 	ErrMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
 	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	// The answers to requests fasthttp could not read (ReadError).
+	ErrBadRequest     = &booking.Error{Kind: booking.KindInvalid, Code: "invalid_request", Message: "the request could not be read as HTTP"}
+	ErrHeaderTooLarge = &booking.Error{Kind: booking.KindInvalid, Code: "header_too_large", Message: "the request's headers are too large"}
+	ErrReadTimeout    = &booking.Error{Kind: booking.KindInvalid, Code: "request_timeout", Message: "the request did not arrive in time"}
 )
 
 // PublicError splits err into what the client may see and whether the
@@ -45,13 +50,30 @@ func WriteErrorBody(rc *fasthttp.RequestCtx, e *booking.Error) {
 	WriteJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
 }
 
-// ReadError is the answer to a request fasthttp could not read (too large,
-// timed out, malformed).
-func ReadError(err error) error {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		return booking.ErrBodyTooLarge
+// ReadError is the answer to a request fasthttp could not read, and its
+// status: headers too large (431), too slow (408), a body too large (400
+// body_too_large, as a decoded body over the limit), anything malformed
+// (400). The error fasthttp reports quotes the request's bytes, so it is
+// never shown or logged.
+func ReadError(err error) (*booking.Error, int) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return booking.ErrBodyTooLarge, fasthttp.StatusBadRequest
+	case errors.As(err, &small):
+		return ErrHeaderTooLarge, fasthttp.StatusRequestHeaderFieldsTooLarge
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return ErrReadTimeout, fasthttp.StatusRequestTimeout
 	}
-	return booking.Errorf(booking.ErrInvalidJSON, "the request could not be read")
+	return ErrBadRequest, fasthttp.StatusBadRequest
+}
+
+// WriteReadError answers a request fasthttp could not read (ReadError).
+func WriteReadError(rc *fasthttp.RequestCtx, err error) {
+	e, status := ReadError(err)
+	WriteErrorBody(rc, e)
+	rc.SetStatusCode(status)
 }
 
 // rateLimitError carries how long the client should wait.

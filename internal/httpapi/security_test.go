@@ -1,10 +1,18 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ulule/limiter/v3"
@@ -46,5 +54,121 @@ func TestUnknownMethodsMakeNoSeries(t *testing.T) {
 	}
 	if after := seriesCount(t, reg); after != before {
 		t.Errorf("300 invented methods grew the metrics from %d to %d series, want no growth", before, after)
+	}
+}
+
+// syncBuffer is a log sink many goroutines may write to.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// captureStderr sends what the process writes to file descriptor 2 into a
+// file until the returned function is called, which gives it back. fasthttp's
+// default logger writes there, so this is where a leak would show.
+func captureStderr(t *testing.T) func() string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Dup3(int(f.Fd()), 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	return func() string {
+		_ = syscall.Dup3(saved, 2, 0)
+		syscall.Close(saved)
+		b, _ := os.ReadFile(f.Name())
+		f.Close()
+		return string(b)
+	}
+}
+
+// TestMalformedRequestsLeakNothingToLogs sends requests fasthttp cannot
+// parse, with a password, an ID number and a name in them, and checks that
+// neither its log lines (through slog) nor standard error carry them, that
+// something was logged, and that each is answered with a fitting 4xx.
+func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
+	const password, idNumber, name, token = "hunter2-password", "11010519491231002X", "张三", "tok.secretsignature"
+	logs := &syncBuffer{}
+	rate := limiter.Rate{Limit: 1_000_000, Period: 1e9}
+	s := New(Config{IPRate: rate, AccountRate: rate}, nil, memory.NewStore(), nil, slog.New(slog.NewTextHandler(logs, nil)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	defer s.Shutdown(context.Background())
+
+	body := `{"phone":"13812345678","password":"` + password + `","id_number":"` + idNumber + `","name":"` + name + `"}`
+	tests := []struct {
+		name   string
+		raw    string
+		status int
+		code   string
+	}{
+		{"control byte in a header name", "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Pw\x01: " + password + "\r\nContent-Length: " + fmt.Sprint(len(body)) + "\r\n\r\n" + body, 400, "invalid_request"},
+		{"bad content length", "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\nContent-Length: x" + idNumber + "\r\n\r\n" + body, 400, "invalid_request"},
+		{"garbage request line", "P\x00ST /v1/patients?n=" + idNumber + " HTTP/1.1\r\nHost: x\r\n\r\n", 400, "invalid_request"},
+		{"header without a colon", "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\n" + name + " " + password + "\r\n\r\n", 400, "invalid_request"},
+		{"headers too large", "POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Pw: " + password + strings.Repeat("a", 8000) + "\r\n\r\n", 431, "header_too_large"},
+	}
+	restore := captureStderr(t)
+	answers := make([]string, len(tests))
+	for i, tt := range tests {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			restore()
+			t.Fatal(err)
+		}
+		_, _ = c.Write([]byte(tt.raw))
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		b, _ := io.ReadAll(c)
+		c.Close()
+		answers[i] = string(b)
+	}
+	// fasthttp logs the malformed ones (not those too large) once the
+	// connection is done: wait for its lines.
+	const logged = 4
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "error when serving connection") < logged && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stderr := restore()
+
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := answers[i]
+			if want := fmt.Sprintf("HTTP/1.1 %d ", tt.status); !strings.HasPrefix(resp, want) || !strings.Contains(resp, `"code":"`+tt.code+`"`) {
+				t.Errorf("answer = %q, want %d %s", resp, tt.status, tt.code)
+			}
+		})
+	}
+	if n := strings.Count(logs.String(), "error when serving connection"); n < logged {
+		t.Errorf("slog got %d fasthttp lines, want %d: fasthttp's log must go through slog\n%s", n, logged, logs)
+	}
+	for _, secret := range []string{password, idNumber, name, token, "secretsignature"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the service log holds %q:\n%s", secret, logs)
+		}
+		if strings.Contains(stderr, secret) {
+			t.Errorf("standard error holds %q:\n%s", secret, stderr)
+		}
 	}
 }

@@ -78,15 +78,18 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
 	}
 	s.routes = s.table()
-	s.srv = NewFastHTTPServer(s.handle, s.connError, cfg.MaxBodyBytes)
+	s.srv = NewFastHTTPServer(s.handle, s.connError, cfg.MaxBodyBytes, log)
 	return s
 }
 
 // NewFastHTTPServer is the fasthttp server the API runs on: its timeouts,
-// body limit and settings. The load-test peers (loadtest/noop, the SQL-only
-// baseline) run on it too, so a benchmark compares handlers, not servers.
-func NewFastHTTPServer(h fasthttp.RequestHandler, onError func(*fasthttp.RequestCtx, error), maxBodyBytes int) *fasthttp.Server {
+// body limit and settings, and its own log lines routed through log with
+// their request bytes left out (FastHTTPLogger). The load-test peers
+// (loadtest/noop, the SQL-only baseline) run on it too, so a benchmark
+// compares handlers, not servers.
+func NewFastHTTPServer(h fasthttp.RequestHandler, onError func(*fasthttp.RequestCtx, error), maxBodyBytes int, log *slog.Logger) *fasthttp.Server {
 	return &fasthttp.Server{
+		Logger:                       FastHTTPLogger(log),
 		Handler:                      h,
 		Name:                         "fairslot",
 		ReadTimeout:                  10 * time.Second,
@@ -125,9 +128,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// connError answers requests fasthttp could not parse (too large, timeout).
+// connError answers requests fasthttp could not read (too large, timeout,
+// malformed). Nothing of err is logged: it quotes the request.
 func (s *Server) connError(rc *fasthttp.RequestCtx, err error) {
-	s.writeError(rc, "-", ReadError(err))
+	WriteReadError(rc, err)
 }
 
 // request is what a handler gets: the fasthttp context (never to be kept),

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // newServer returns the API's own fasthttp server (internal/httpapi, with its
 // default 64 KiB body limit); only the handlers differ.
 func newServer() *fasthttp.Server {
-	return httpapi.NewFastHTTPServer(handle, connError, 64<<10)
+	return httpapi.NewFastHTTPServer(handle, connError, 64<<10, nil)
 }
 
 // handle answers sold_out to everything, without looking at the request.
@@ -94,12 +94,4 @@ func handle(rc *fasthttp.RequestCtx) {
 
 // connError answers requests fasthttp could not read, in fairslot's error
 // shape, as httpapi's connError does.
-func connError(rc *fasthttp.RequestCtx, err error) {
-	rc.SetStatusCode(fasthttp.StatusBadRequest)
-	rc.SetContentType("application/json")
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		rc.SetBodyString(`{"error":{"code":"body_too_large","message":"the request body is too large"}}` + "\n")
-		return
-	}
-	rc.SetBodyString(`{"error":{"code":"invalid_json","message":"the request could not be read"}}` + "\n")
-}
+func connError(rc *fasthttp.RequestCtx, err error) { httpapi.WriteReadError(rc, err) }

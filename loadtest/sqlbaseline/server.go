@@ -53,7 +53,7 @@ func newServer(db *cockroach.DB, signer *auth.Signer, iso isolation, precheck bo
 	base, stop := context.WithCancel(context.Background())
 	s := &server{db: db, signer: signer, q: q, iso: iso, precheck: precheck, log: log, base: base, stop: stop}
 	// internal/httpapi's own server: the same HTTP layer.
-	s.srv = httpapi.NewFastHTTPServer(s.handle, s.connError, maxBodyBytes)
+	s.srv = httpapi.NewFastHTTPServer(s.handle, s.connError, maxBodyBytes, log)
 	return s, nil
 }
 
@@ -171,7 +171,7 @@ func (s *server) zone(name string) *time.Location {
 
 // connError answers requests fasthttp could not read (too large, timeout).
 func (s *server) connError(rc *fasthttp.RequestCtx, err error) {
-	s.writeError(rc, httpapi.ReadError(err))
+	httpapi.WriteReadError(rc, err)
 }
 
 // writeError answers with fairslot's error shape and status table; what
