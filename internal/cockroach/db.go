@@ -281,6 +281,10 @@ func translate(err error) error {
 		switch pgErr.Code[:2] {
 		case "08", "53", "57", "58": // connection, resources, operator intervention, system
 			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+		case "22": // data exception: a value the database cannot take (a NUL, bad UTF-8, out of range)
+			// The last guard: the domain and the HTTP layer refuse such
+			// bytes first, before anything changes.
+			return fmt.Errorf("%w: %w", booking.Errorf(booking.ErrInvalidField, "a value is not acceptable (%s)", pgErr.Code), err)
 		}
 		if retryable(err) { // serialization failures outlasted the retries
 			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)

@@ -31,6 +31,7 @@ func TestTranslate(t *testing.T) {
 		{"syntax error is a bug", pg("42601"), false, true},
 		{"unexpected unique violation is a bug", pg("23505"), false, true},
 		{"broken connection", io.ErrUnexpectedEOF, true, false},
+		{"bad bytes are bad input", pg("22021"), false, false},
 		{"deadline", context.DeadlineExceeded, true, false},
 	}
 	for _, tt := range tests {
@@ -41,6 +42,10 @@ func TestTranslate(t *testing.T) {
 			}
 			if tt.same && got != tt.err {
 				t.Errorf("translate(%v) = %v, want it unchanged", tt.err, got)
+			}
+			var pgErr *pgconn.PgError
+			if errors.As(tt.err, &pgErr) && pgErr.Code[:2] == "22" && !errors.Is(got, booking.ErrInvalidField) {
+				t.Errorf("translate(%v) = %v, want invalid_field: bad bytes are the client's, never a 5xx", tt.err, got)
 			}
 			if tt.err != nil && !errors.Is(got, tt.err) {
 				t.Errorf("translate(%v) = %v, which lost the cause", tt.err, got)

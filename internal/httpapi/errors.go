@@ -14,6 +14,7 @@ import (
 var (
 	ErrRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
 	ErrMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
+	ErrInvalidHeader    = &booking.Error{Kind: booking.KindInvalid, Code: "invalid_header", Message: "a header holds bytes the service does not accept"}
 	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
 	// The answers to requests fasthttp could not read (ReadError).
 	ErrBadRequest     = &booking.Error{Kind: booking.KindInvalid, Code: "invalid_request", Message: "the request could not be read as HTTP"}

@@ -50,7 +50,10 @@ func decodeFlat(body []byte, keys []string, dst []*string) bool {
 			if !ok {
 				return false
 			}
-			vals[field], seen[field] = string(v), true // a repeated key: the last wins, as in encoding/json
+			if seen[field] {
+				return false // a repeated key: DecodeStrict refuses it
+			}
+			vals[field], seen[field] = string(v), true
 			i = skipSpace(body, next)
 			if i < len(body) && body[i] == ',' {
 				i = skipSpace(body, i+1)

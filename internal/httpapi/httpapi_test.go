@@ -121,7 +121,7 @@ func TestOrigin(t *testing.T) {
 				t.Fatal(err)
 			}
 			rc.Init(&req, addr, nil)
-			o := s.origin(&rc)
+			o, _ := s.origin(&rc)
 			if o.IP != tt.want {
 				t.Errorf("ip = %q, want %q", o.IP, tt.want)
 			}

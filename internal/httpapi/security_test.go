@@ -7,16 +7,20 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
+
+	"fairslot/internal/booking"
 )
 
 // seriesCount counts the time series a registry exports.
@@ -170,5 +174,121 @@ func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
 		if strings.Contains(stderr, secret) {
 			t.Errorf("standard error holds %q:\n%s", secret, stderr)
 		}
+	}
+}
+
+// TestDecodeRefusesAmbiguousBodies: what encoding/json would accept by
+// guessing is refused, so what a client meant is never in doubt.
+func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
+	tests := []struct {
+		name, body, code string
+	}{
+		{"plain", `{"phone":"13812345678","password":"correct horse"}`, ""},
+		{"duplicate key", `{"phone":"13812345678","password":"a-password","password":"b-password"}`, "invalid_field"},
+		{"case-variant duplicate", `{"phone":"13812345678","password":"a-password","Password":"b-password"}`, "invalid_field"},
+		{"case-variant key", `{"Phone":"13812345678","password":"correct horse"}`, "invalid_field"},
+		{"invalid UTF-8 in a password", "{\"phone\":\"13812345678\",\"password\":\"correct \xff\xfe horse\"}", "invalid_json"},
+		{"cut multibyte character", "{\"phone\":\"13812345678\",\"password\":\"correct horse\xe5\xbc\"}", "invalid_json"},
+		{"lone surrogate escape", `{"phone":"13812345678","password":"correct \ud800 horse"}`, "invalid_field"},
+		{"duplicate key in a nested object", `{"phone":{"a":1,"a":2},"password":"x"}`, "invalid_field"},
+		{"unknown key", `{"phone":"1","pass":"x"}`, "invalid_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in credentials
+			err := DecodeStrict([]byte(tt.body), &in)
+			got := ""
+			if e, ok := booking.AsError(err); ok {
+				got = e.Code
+			} else if err != nil {
+				t.Fatalf("DecodeStrict returned a non-domain error %v", err)
+			}
+			if got != tt.code {
+				t.Errorf("code = %q, want %q (%v)", got, tt.code, err)
+			}
+		})
+	}
+}
+
+// FuzzDecodeStrict: any body is either refused with a domain error (a 4xx)
+// or read into strings that are valid UTF-8, and the body had no key twice.
+func FuzzDecodeStrict(f *testing.F) {
+	for _, b := range []string{`{"phone":"13812345678","password":"correct horse"}`, `{"phone":"1","phone":"2"}`,
+		"{\"password\":\"\xff\"}", `{"password":"\ud800"}`, `{"Phone":"x"}`, `[]`, ``, `{"phone":{"a":[1,{"b":2}]}}`} {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in credentials
+		err := DecodeStrict(body, &in)
+		if err != nil {
+			e, ok := booking.AsError(err)
+			if !ok || e.Kind != booking.KindInvalid {
+				t.Fatalf("DecodeStrict(%q) = %v, want a 400 domain error", body, err)
+			}
+			return
+		}
+		for _, s := range []string{in.Phone, in.Password} {
+			if !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+				t.Fatalf("DecodeStrict(%q) accepted %q, not valid text", body, s)
+			}
+		}
+	})
+}
+
+// TestBadBytesAreRefusedAtTheEdge: header values the service stores, and
+// path parameters, that are not printable ASCII are answered 400 or 404
+// before any handler runs (they gave 500 and 503 when they reached SQL).
+func TestBadBytesAreRefusedAtTheEdge(t *testing.T) {
+	s := newTestServer(t, Config{}, nil)
+	tests := []struct {
+		name, method, uri string
+		headers           []string
+		status            int
+		code              string
+	}{
+		{"cut multibyte device id", "POST", "/v1/bookings", []string{"X-Device-Id", "dv-\xe5\xbc"}, 400, "invalid_header"},
+		{"NUL in a device id", "GET", "/v1/bookings", []string{"X-Device-Id", "dv\x00"}, 400, "invalid_header"},
+		{"cut multibyte idempotency key", "POST", "/v1/bookings", []string{"Idempotency-Key", "k-\xe5\xbc"}, 400, "invalid_header"},
+		{"control character in an idempotency key", "POST", "/v1/patients", []string{"Idempotency-Key", "k\x7f"}, 400, "invalid_header"},
+		{"invalid UTF-8 in a path id", "GET", "/v1/admin/flags/%ff", nil, 404, "route_not_found"},
+		{"NUL in a path id", "DELETE", "/v1/bookings/a%00b", nil, 404, "route_not_found"},
+		{"multibyte path id", "GET", "/v1/hospitals/%E5%8C%BB/sessions", nil, 404, "route_not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := serveOne(s, tt.method, tt.uri, "127.0.0.1:1", "{}", tt.headers...)
+			if resp.StatusCode() != tt.status || errorCode(t, resp) != tt.code {
+				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.uri, resp.StatusCode(), resp.Body(), tt.status, tt.code)
+			}
+		})
+	}
+}
+
+// TestAnswersAreNotCachedAndHSTSBehindTLS: every API answer says no-store;
+// one that reached us over TLS, through a trusted proxy that says so, also
+// carries Strict-Transport-Security, and one over plain HTTP does not (a
+// header a man in the middle could strip anyway, and that would pin a
+// plain-HTTP development setup).
+func TestAnswersAreNotCachedAndHSTSBehindTLS(t *testing.T) {
+	s := newTestServer(t, Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, nil)
+	tests := []struct {
+		name, remote string
+		headers      []string
+		hsts         bool
+	}{
+		{"plain HTTP", "203.0.113.5:1", nil, false},
+		{"a client claiming TLS", "203.0.113.5:1", []string{"X-Forwarded-Proto", "https"}, false},
+		{"a trusted TLS proxy", "10.0.0.2:1", []string{"X-Forwarded-Proto", "https", "X-Forwarded-For", "203.0.113.5"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := serveOne(s, "GET", "/v1/nothing", tt.remote, "", tt.headers...)
+			if got := string(resp.Header.Peek("Cache-Control")); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			if got := string(resp.Header.Peek("Strict-Transport-Security")); (got != "") != tt.hsts {
+				t.Errorf("Strict-Transport-Security = %q, want it set: %v", got, tt.hsts)
+			}
+		})
 	}
 }

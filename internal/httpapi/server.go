@@ -220,7 +220,14 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		}
 		s.metrics.observe(template, method, rc.Response.StatusCode(), outcome, time.Since(start))
 	}()
-	r := &request{rc: rc, srv: s, param: param, origin: s.origin(rc)}
+	// No answer of the API may be kept by a cache: they are per account and
+	// hold masked personal data. Behind TLS, browsers are told to stay on it.
+	rc.Response.Header.Set("Cache-Control", "no-store")
+	o, secure := s.origin(rc)
+	if secure {
+		rc.Response.Header.Set("Strict-Transport-Security", HSTS)
+	}
+	r := &request{rc: rc, srv: s, param: param, origin: o}
 	defer r.done()
 	// Every request but the probes counts against its IP, matched or not:
 	// scanners pay for their 404s too.
@@ -231,6 +238,11 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		}
 	}
 	switch {
+	case rt != nil && !PlainText(param):
+		// A path parameter is an id: printable ASCII. Anything else (a
+		// "%ff", a NUL) names nothing, and never reaches the database.
+		outcome = s.writeError(rc, template, ErrRouteNotFound)
+		return
 	case rt == nil && pathKnown:
 		outcome = s.writeError(rc, template, ErrMethodNotAllowed)
 		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
@@ -240,6 +252,10 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		return
 	}
 	template = rt.template
+	if err := checkHeaders(rc); err != nil {
+		outcome = s.writeError(rc, template, err)
+		return
+	}
 	if err := s.authenticate(r, rt); err != nil {
 		outcome = s.writeError(rc, template, err)
 		return
@@ -333,14 +349,49 @@ func Bearer(h []byte) ([]byte, bool) {
 	return h[len(p):], true
 }
 
-// origin is the request's client address and device id.
-func (s *Server) origin(rc *fasthttp.RequestCtx) booking.Origin {
+// origin is the request's client address and device id, and whether the
+// client reached us over TLS (directly, or through a trusted proxy that says
+// so in X-Forwarded-Proto). A device id that is not printable ASCII is left
+// out here and refused by checkHeaders.
+func (s *Server) origin(rc *fasthttp.RequestCtx) (booking.Origin, bool) {
 	o := booking.Origin{}
-	o.IP, _ = Proxies(s.cfg.TrustedProxies).ClientIP(rc)
-	if d := rc.Request.Header.Peek("X-Device-Id"); len(d) > 0 {
+	var proxied bool
+	o.IP, proxied = Proxies(s.cfg.TrustedProxies).ClientIP(rc)
+	if d := rc.Request.Header.Peek("X-Device-Id"); len(d) > 0 && PlainText(string(d)) {
 		o.DeviceID = string(d[:min(len(d), 64)])
 	}
-	return o
+	return o, Secure(rc, proxied)
+}
+
+// HSTS is the Strict-Transport-Security header of answers sent over TLS.
+const HSTS = "max-age=31536000"
+
+// Secure reports whether the client reached us over TLS: directly, or
+// through a trusted proxy (proxied) that says so in X-Forwarded-Proto.
+func Secure(rc *fasthttp.RequestCtx, proxied bool) bool {
+	return rc.IsTLS() || proxied && strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https")
+}
+
+// checkHeaders refuses headers whose values the service stores or compares
+// (Idempotency-Key, X-Device-Id) unless they are printable ASCII: a cut
+// multibyte character or a NUL would otherwise reach SQL.
+func checkHeaders(rc *fasthttp.RequestCtx) error {
+	for _, name := range [...]string{"Idempotency-Key", "X-Device-Id"} {
+		if v := rc.Request.Header.Peek(name); len(v) > 0 && !PlainText(string(v)) {
+			return booking.Errorf(ErrInvalidHeader, "%s must be printable ASCII", name)
+		}
+	}
+	return nil
+}
+
+// PlainText reports whether s is printable ASCII (space to tilde).
+func PlainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Proxies are the peers whose X-Forwarded-For is believed (--trusted-proxies).

@@ -39,7 +39,10 @@ func (c *Console) identify(r *request) {
 	rc := r.rc
 	var proxied bool
 	r.origin.IP, proxied = httpapi.Proxies(c.opts.TrustedProxies).ClientIP(rc)
-	r.secure = rc.IsTLS() || proxied && strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https")
+	r.secure = httpapi.Secure(rc, proxied)
+	if r.secure {
+		rc.Response.Header.Set("Strict-Transport-Security", httpapi.HSTS)
+	}
 
 	r.device = string(rc.Request.Header.Cookie(deviceCookie))
 	if !validDevice(r.device) {

@@ -54,6 +54,13 @@ type site struct {
 
 func newSite(t *testing.T) *site {
 	t.Helper()
+	return newSiteWith(t, Options{})
+}
+
+// newSiteWith is newSite with console options (a CSRF key is made when
+// opts has none).
+func newSiteWith(t *testing.T, opts Options) *site {
+	t.Helper()
 	ctx := t.Context()
 	detector := &fakeDetector{}
 	st := stack.New(t, booking.Config{Detector: detector.detect}, nil)
@@ -62,9 +69,11 @@ func newSite(t *testing.T) *site {
 	s := &site{t: t, svc: svc, db: db, logs: logs, detector: detector}
 	s.seed(ctx)
 
-	csrfKey := make([]byte, 32)
-	_, _ = rand.Read(csrfKey)
-	console := New(svc, log.With("component", "web"), Options{CSRFKey: csrfKey})
+	if opts.CSRFKey == nil {
+		opts.CSRFKey = make([]byte, 32)
+		_, _ = rand.Read(opts.CSRFKey)
+	}
+	console := New(svc, log.With("component", "web"), opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testenv.Must(t, err, "listen")
 	srv := &fasthttp.Server{Handler: console.Handler, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
@@ -246,7 +255,9 @@ type answer struct {
 	cookies  []*http.Cookie
 }
 
-func (c *client) do(method, path string, form url.Values, headers ...string) answer {
+// request builds a request to the site: a form body when form is set, and
+// headers as name, value pairs.
+func (c *client) request(method, path string, form url.Values, headers ...string) *http.Request {
 	c.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -260,6 +271,12 @@ func (c *client) do(method, path string, form url.Values, headers ...string) ans
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return req
+}
+
+func (c *client) do(method, path string, form url.Values, headers ...string) answer {
+	c.t.Helper()
+	req := c.request(method, path, form, headers...)
 	resp, err := c.http.Do(req)
 	testenv.Must(c.t, err, "%s %s", method, path)
 	defer resp.Body.Close()

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/netip"
+	"net/url"
+	"testing"
+
+	"fairslot/internal/booking"
+)
+
+// TestSecureCookieAndHSTSBehindATLSProxy: behind a trusted proxy that
+// terminates TLS (X-Forwarded-Proto: https), the session cookie is Secure
+// and answers carry Strict-Transport-Security; the same console over plain
+// HTTP, or a client that only claims TLS, gets neither.
+func TestSecureCookieAndHSTSBehindATLSProxy(t *testing.T) {
+	s := newSiteWith(t, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	phone, password := newPhone(), "correct horse battery"
+	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	for _, tt := range []struct {
+		name    string
+		headers []string
+		secure  bool
+	}{
+		{"through the TLS proxy", []string{"X-Forwarded-Proto", "https", "X-Forwarded-For", "203.0.113.5"}, true},
+		{"plain HTTP", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := s.client()
+			form := url.Values{"csrf": {c.csrf("/patient/login")}, "phone": {phone}, "password": {password}}
+			resp, err := c.http.Do(c.request("POST", "/patient/login", form, tt.headers...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			ck := cookie(resp.Cookies(), sessionCookie)
+			if resp.StatusCode != 303 || ck == nil || ck.Value == "" {
+				t.Fatalf("login = %d with cookie %v, want 303 with a session cookie", resp.StatusCode, ck)
+			}
+			if ck.Secure != tt.secure {
+				t.Errorf("session cookie Secure = %v, want %v", ck.Secure, tt.secure)
+			}
+			if got := resp.Header.Get("Strict-Transport-Security"); (got != "") != tt.secure {
+				t.Errorf("Strict-Transport-Security = %q, want it set: %v", got, tt.secure)
+			}
+		})
+	}
+}
