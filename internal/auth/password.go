@@ -16,6 +16,12 @@ import (
 // ErrWeakPassword is returned for passwords outside the accepted length.
 var ErrWeakPassword = errors.New("password must be 8 to 72 characters")
 
+// ErrPasswordText is returned for a password that is not valid UTF-8 text
+// without control characters. Bad bytes are refused rather than replaced:
+// replacing them (as JSON decoders do, with U+FFFD) would make different
+// passwords one.
+var ErrPasswordText = errors.New("password must be valid UTF-8 text without control characters")
+
 // DefaultIterations is the PBKDF2-HMAC-SHA256 iteration count production
 // uses, as recommended by OWASP in 2023. Tests may pass fewer, down to
 // MinIterations, to stay fast.
@@ -38,6 +44,14 @@ const (
 // characters. The upper bound matches bcrypt's so that accounts can move
 // between schemes, and it caps the work done for a single login.
 func CheckPassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return ErrPasswordText
+	}
+	for _, r := range pw {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError || 0x80 <= r && r < 0xa0 {
+			return ErrPasswordText
+		}
+	}
 	if n := utf8.RuneCountInString(pw); n < 8 || n > 72 {
 		return ErrWeakPassword
 	}

@@ -11,9 +11,10 @@ const testIterations = MinIterations
 
 func TestCheckPassword(t *testing.T) {
 	tests := []struct {
-		name    string
-		pw      string
-		wantErr bool
+		name     string
+		pw       string
+		wantErr  bool
+		wantText bool // refused as not valid text
 	}{
 		{name: "8 ascii", pw: "abcdefgh"},
 		{name: "72 ascii", pw: strings.Repeat("a", 72)},
@@ -24,10 +25,22 @@ func TestCheckPassword(t *testing.T) {
 		{name: "7 ascii", pw: "abcdefg", wantErr: true},
 		{name: "73 ascii", pw: strings.Repeat("a", 73), wantErr: true},
 		{name: "7 chinese runes (21 bytes)", pw: "我的密码很安全", wantErr: true},
+		{name: "invalid UTF-8", pw: "correct \xff\xfe horse", wantText: true},
+		{name: "cut multibyte character", pw: "correct horse\xe5\xbc", wantText: true},
+		{name: "U+FFFD, what a decoder makes of bad bytes", pw: "correct \ufffd horse", wantText: true},
+		{name: "NUL", pw: "correct\x00horse", wantText: true},
+		{name: "tab", pw: "correct\thorse", wantText: true},
+		{name: "C1 control", pw: "correct\u0085horse", wantText: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := CheckPassword(tt.pw)
+			if tt.wantText {
+				if !errors.Is(err, ErrPasswordText) {
+					t.Errorf("CheckPassword(%q) = %v, want %v", tt.pw, err, ErrPasswordText)
+				}
+				return
+			}
 			if tt.wantErr {
 				if !errors.Is(err, ErrWeakPassword) {
 					t.Errorf("CheckPassword(%q) = %v, want %v", tt.pw, err, ErrWeakPassword)

@@ -41,7 +41,7 @@ func (s *Service) createAccount(ctx context.Context, phone, password string, rol
 		return "", ErrInvalidPhone
 	}
 	if err := auth.CheckPassword(password); err != nil {
-		return "", ErrWeakPassword
+		return "", Errorf(ErrWeakPassword, "%s", err)
 	}
 	hash, err := auth.HashPassword(password, s.cfg.PasswordIterations)
 	if err != nil {
