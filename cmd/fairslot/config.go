@@ -54,7 +54,9 @@ type common struct {
 	redisAddr          string
 	redisPassword      string // from FAIRSLOT_REDIS_PASSWORD only: a flag would show in process listings
 	redisPrefix        string
-	secretKey          string
+	secretKey          string // FAIRSLOT_SECRET_KEY: never a flag
+	secretKeyFile      string
+	master             []byte // the master key, read by validate
 	logLevel           string
 	passwordIterations int
 	holdFor            time.Duration
@@ -70,7 +72,14 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
 	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
-	fs.StringVar(&c.secretKey, "secret-key", e.str("SECRET_KEY", ""), "32-byte master key (base64 or hex) for ID hashing, encryption and tokens (required)")
+	// The master key comes from a file or the environment, never from the
+	// command line: arguments show in process listings and in pprof's
+	// cmdline. A --secret-key flag is refused with a pointer to both.
+	c.secretKey = e("FAIRSLOT_SECRET_KEY")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.str("SECRET_KEY_FILE", ""), "file holding the 32-byte master key (base64 or hex) for ID hashing, encryption and tokens; or set FAIRSLOT_SECRET_KEY (one of them is required)")
+	fs.Func("secret-key", "refused: the key is read from --secret-key-file or FAIRSLOT_SECRET_KEY, never the command line", func(string) error {
+		return errSecretKeyFlag
+	})
 	fs.StringVar(&c.logLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.holdFor, "hold-for", e.dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
@@ -81,10 +90,14 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
+// errSecretKeyFlag is the answer to a --secret-key on the command line.
+var errSecretKeyFlag = errors.New("a key on the command line shows in process listings and /debug/pprof/cmdline: " +
+	"put it in a file readable only by the service and pass --secret-key-file, or set FAIRSLOT_SECRET_KEY")
+
 func (c *common) validate() error {
 	var errs []error
-	if c.secretKey == "" {
-		errs = append(errs, errors.New("--secret-key (FAIRSLOT_SECRET_KEY) is required: 32 random bytes, e.g. `head -c32 /dev/urandom | base64`"))
+	if err := c.readKey(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.returnDelayMin < 0 || c.returnDelayMax < c.returnDelayMin {
 		errs = append(errs, fmt.Errorf("--return-delay-max (%s) must not be below --return-delay-min (%s)", c.returnDelayMax, c.returnDelayMin))
@@ -99,6 +112,36 @@ func (c *common) validate() error {
 		errs = append(errs, fmt.Errorf("--database-url: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// readKey reads and checks the master key: from --secret-key-file when
+// given (a file others may read is refused, as ssh refuses such a key),
+// else from FAIRSLOT_SECRET_KEY.
+func (c *common) readKey() error {
+	text := c.secretKey
+	if c.secretKeyFile != "" {
+		st, err := os.Stat(c.secretKeyFile)
+		if err != nil {
+			return fmt.Errorf("--secret-key-file: %w", err)
+		}
+		if st.Mode().Perm()&0o007 != 0 {
+			return fmt.Errorf("--secret-key-file %s can be read by any user (mode %v): chmod o-rwx it", c.secretKeyFile, st.Mode().Perm())
+		}
+		b, err := os.ReadFile(c.secretKeyFile)
+		if err != nil {
+			return fmt.Errorf("--secret-key-file: %w", err)
+		}
+		text = strings.TrimSpace(string(b))
+	}
+	if text == "" {
+		return errors.New("a master key is required: --secret-key-file FILE or FAIRSLOT_SECRET_KEY, 32 random bytes, e.g. `head -c32 /dev/urandom | base64`")
+	}
+	master, err := identity.ParseKey(text)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	c.master = master
+	return nil
 }
 
 // logAttrs is the configuration as logged: secrets masked.
@@ -125,6 +168,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // deps are the wired components, in dependency order.
 type deps struct {
+	keys  *identity.Keyring
 	db    *cockroach.DB
 	rdb   redis.UniversalClient
 	gate  *admission.Gate
@@ -143,15 +187,11 @@ func (d *deps) Close() {
 
 // open connects to SQL and Redis and builds the Service.
 func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (*deps, error) {
-	master, err := identity.ParseKey(c.secretKey)
+	keys, err := identity.NewKeyring(c.master)
 	if err != nil {
-		return nil, fmt.Errorf("--secret-key: %w", err)
+		return nil, fmt.Errorf("master key: %w", err)
 	}
-	keys, err := identity.NewKeyring(master)
-	if err != nil {
-		return nil, fmt.Errorf("--secret-key: %w", err)
-	}
-	d := &deps{}
+	d := &deps{keys: keys}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg); err != nil {

@@ -32,6 +32,7 @@ type service struct {
 	pool   *pgxpool.Pool
 	client *http.Client
 	logs   *testenv.LogBuffer
+	stdout *testenv.LogBuffer // what serve printed after its first line
 }
 
 // startService migrates a fresh database, stores sch, and runs `fairslot
@@ -42,7 +43,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	_, prefix := testenv.Redis(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	s := &service{t: t, logs: &testenv.LogBuffer{}, env: map[string]string{
+	s := &service{t: t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: map[string]string{
 		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
 		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
 		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
@@ -78,7 +79,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 		stop()
 		t.Fatalf("serve did not start: %v\n%s", err, s.logs)
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	go func() { _, _ = io.Copy(s.stdout, pr) }()
 	_, addr, ok := strings.Cut(strings.TrimSpace(line), "http://")
 	if !ok {
 		t.Fatalf("serve printed %q, want the API address", line)

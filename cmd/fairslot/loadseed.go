@@ -158,16 +158,7 @@ type seedPerson struct {
 
 func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, stdout, stderr io.Writer) error {
 	start := time.Now()
-	// tool wires the Service, which keeps its keyring to itself; the same
-	// keyring comes from the same --secret-key.
-	master, err := identity.ParseKey(fs.Lookup("secret-key").Value.String())
-	if err != nil {
-		return fmt.Errorf("--secret-key: %w", err)
-	}
-	keys, err := identity.NewKeyring(master)
-	if err != nil {
-		return err
-	}
+	keys := d.keys // the Service's keyring, from the same master key
 	iterations := fs.Lookup("password-iterations").Value.(flag.Getter).Get().(int)
 	if err := os.MkdirAll(c.out, 0o750); err != nil {
 		return fmt.Errorf("--out: %w", err)

@@ -34,6 +34,8 @@ type serveConfig struct {
 	common
 	httpAddr        string
 	adminAddr       string
+	adminPublic     bool // --admin-addr may be other than loopback
+	pprof           bool // serve /debug/pprof on the admin address
 	ipRate          string
 	accountRate     string
 	limiterStore    string
@@ -63,7 +65,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.SetOutput(stderr)
 	c.register(fs, e)
 	fs.StringVar(&c.httpAddr, "http-addr", e.str("HTTP_ADDR", "127.0.0.1:8080"), "address of the public API")
-	fs.StringVar(&c.adminAddr, "admin-addr", e.str("ADMIN_ADDR", "127.0.0.1:9090"), "address of /metrics and /debug/pprof (off: none)")
+	fs.StringVar(&c.adminAddr, "admin-addr", e.str("ADMIN_ADDR", "127.0.0.1:9090"), "address of /metrics (and /debug/pprof with --pprof); loopback only unless --admin-public (off: none)")
+	fs.BoolVar(&c.adminPublic, "admin-public", e.bool("ADMIN_PUBLIC"), "allow an --admin-addr that is not loopback (it has no login: put a firewall in front)")
+	fs.BoolVar(&c.pprof, "pprof", e.bool("PPROF"), "serve Go's /debug/pprof profiles on the admin address")
 	fs.StringVar(&c.ipRate, "rate-ip", e.str("RATE_IP", "50-S"), "requests per client IP (limiter format: 50-S, 1000-M)")
 	fs.StringVar(&c.accountRate, "rate-account", e.str("RATE_ACCOUNT", "10-S"), "requests per account")
 	fs.StringVar(&c.limiterStore, "rate-store", e.str("RATE_STORE", "redis"), "where rate counters live: redis (shared by instances) or memory")
@@ -80,7 +84,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := newLogger(stderr, c.logLevel)
-	log.Info("starting", append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr,
+	log.Info("starting", append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr, "pprof", c.pprof,
 		"rate_ip", c.ipRate, "rate_account", c.accountRate, "rate_store", c.limiterStore, "trusted_proxies", c.trustedProxies)...)
 
 	reg := prometheus.NewRegistry()
@@ -144,7 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			_ = api.Shutdown(context.Background())
 			return fmt.Errorf("listen on %s: %w", c.adminAddr, err)
 		}
-		admin = &http.Server{Handler: adminMux(reg), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: adminMux(reg, c.pprof), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.Serve(aln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -180,6 +184,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, err error) {
 	errs := []error{c.common.validate()}
+	if !c.adminPublic {
+		errs = append(errs, loopbackOnly(c.adminAddr))
+	}
 	if ip, err = limiter.NewRateFromFormatted(c.ipRate); err != nil {
 		errs = append(errs, fmt.Errorf("--rate-ip: %w", err))
 	}
@@ -219,25 +226,44 @@ func mount(api, consoles fasthttp.RequestHandler) fasthttp.RequestHandler {
 // webKey derives the key of the consoles' CSRF tokens from the master key,
 // so every instance behind one address accepts the others' forms.
 func (c *serveConfig) webKey() ([]byte, error) {
-	master, err := identity.ParseKey(c.secretKey)
-	if err != nil {
-		return nil, fmt.Errorf("--secret-key: %w", err)
-	}
-	k, err := hkdf.Key(sha256.New, master, nil, "fairslot web csrf v1", identity.KeySize)
+	k, err := hkdf.Key(sha256.New, c.master, nil, "fairslot web csrf v1", identity.KeySize)
 	if err != nil {
 		return nil, fmt.Errorf("derive the web key: %w", err)
 	}
 	return k, nil
 }
 
-// adminMux serves metrics and profiles; it belongs on a private address.
-func adminMux(reg *prometheus.Registry) *http.ServeMux {
+// adminMux serves metrics, and the profiles when asked for; it has no login
+// and belongs on a private address. pprof's cmdline page is never served:
+// it shows the process's arguments.
+func adminMux(reg *prometheus.Registry, profiles bool) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if profiles {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/debug/pprof/cmdline", http.NotFoundHandler())
+	}
 	return mux
+}
+
+// loopbackOnly refuses an admin address that is not loopback: /metrics and
+// /debug/pprof have no login.
+func loopbackOnly(addr string) error {
+	if addr == "" || addr == "off" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--admin-addr: %w", err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--admin-addr %s is not a loopback address: /metrics has no login; pass --admin-public (FAIRSLOT_ADMIN_PUBLIC=true) to serve it there anyway", addr)
 }

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/testenv"
+)
+
+// TestSecretKeyNeverOnTheCommandLine: the master key is read from a file or
+// the environment; a --secret-key flag (which showed in process listings and
+// at /debug/pprof/cmdline) is refused with a pointer to both; a key file
+// other users may read is refused.
+func TestSecretKeyNeverOnTheCommandLine(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, nil)
+	key := svc.env["FAIRSLOT_SECRET_KEY"]
+	noKey := func(k string) string {
+		if k == "FAIRSLOT_SECRET_KEY" {
+			return ""
+		}
+		return svc.env[k]
+	}
+	dir := t.TempDir()
+	private, public := filepath.Join(dir, "private.key"), filepath.Join(dir, "public.key")
+	testenv.Must(t, os.WriteFile(private, []byte(key+"\n"), 0o600), "write key")
+	testenv.Must(t, os.WriteFile(public, []byte(key+"\n"), 0o644), "write key")
+
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string // "" for success
+	}{
+		{"flag", []string{"reconcile", "--check", "--secret-key", key}, "--secret-key-file"},
+		{"file", []string{"reconcile", "--check", "--secret-key-file", private}, ""},
+		{"file others can read", []string{"reconcile", "--check", "--secret-key-file", public}, "chmod o-rwx"},
+		{"no key at all", []string{"reconcile", "--check"}, "FAIRSLOT_SECRET_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(context.Background(), tt.args, noKey, &out, &errs)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("fairslot %s = %v, want success\n%s", strings.Join(tt.args, " "), err, errs.String())
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("fairslot %s = %v, want an error naming %q", strings.Join(tt.args, " "), err, tt.wantErr)
+			}
+		})
+	}
+	t.Run("environment", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"reconcile", "--check"}, svc.getenv, &out, &out); err != nil {
+			t.Errorf("reconcile with FAIRSLOT_SECRET_KEY = %v, want success\n%s", err, out.String())
+		}
+	})
+}
+
+// TestAdminAddressIsPrivate: serve refuses an admin address that is not
+// loopback unless told otherwise, and serves no profiles unless asked, and
+// never pprof's cmdline page.
+func TestAdminAddressIsPrivate(t *testing.T) {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	env := map[string]string{"FAIRSLOT_SECRET_KEY": base64.StdEncoding.EncodeToString(key), "FAIRSLOT_ADMIN_ADDR": "0.0.0.0:0",
+		"FAIRSLOT_HTTP_ADDR": "127.0.0.1:0", "FAIRSLOT_DATABASE_URL": testenv.DatabaseURL(t),
+		"FAIRSLOT_REDIS_ADDR": os.Getenv(testenv.RedisAddrEnv)}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // were it to start, serve stops at once
+	var out bytes.Buffer
+	err := run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "--admin-public") {
+		t.Errorf("serve on admin address 0.0.0.0 = %v, want it refused naming --admin-public", err)
+	}
+
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	for _, tt := range []struct {
+		name     string
+		pprof    string
+		profiles int
+	}{
+		{"by default", "", 404},
+		{"with --pprof", "true", 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": "127.0.0.1:0", "FAIRSLOT_PPROF": tt.pprof})
+			admin := svc.adminAddr()
+			for _, c := range []struct {
+				path string
+				want int
+			}{
+				{"/metrics", 200},
+				{"/debug/pprof/", tt.profiles},
+				{"/debug/pprof/cmdline", 404},
+			} {
+				resp, err := http.Get(admin + c.path)
+				if err != nil {
+					t.Fatalf("GET %s: %v", c.path, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != c.want {
+					t.Errorf("GET %s = %d, want %d", c.path, resp.StatusCode, c.want)
+				}
+			}
+		})
+	}
+}
+
+// adminAddr is the admin address serve printed.
+func (s *service) adminAddr() string {
+	s.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(s.stdout.String(), "\n") {
+			if _, rest, ok := strings.Cut(line, "fairslot metrics: "); ok {
+				return strings.TrimSuffix(strings.TrimSpace(rest), "/metrics")
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.t.Fatalf("serve printed no metrics address:\n%s", s.stdout)
+	return ""
+}
