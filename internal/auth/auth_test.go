@@ -73,6 +73,32 @@ func TestMintVerify(t *testing.T) {
 	}
 }
 
+// TestMintClaimsRoundTrip: a token naming a hospital and a generation
+// verifies to exactly those claims; one with neither is the version 1 token
+// Mint makes.
+func TestMintClaimsRoundTrip(t *testing.T) {
+	s := NewSigner(testKey(1), time.Hour)
+	now := testTime()
+	for _, c := range []Claims{
+		{AccountID: testAccount, Role: "clerk", HospitalID: "6f1c2c0e-8a4b-4c1e-9d2a-3b4c5d6e7f80", Generation: 3},
+		{AccountID: testAccount, Role: "patient", Generation: 1},
+		{AccountID: "acct-raw", Role: "admin", HospitalID: "h-raw"},
+		{AccountID: testAccount, Role: "patient"},
+	} {
+		tok, exp := s.MintClaims(c, now)
+		got, err := s.Verify([]byte(tok), now)
+		c.ExpiresAt = exp
+		if err != nil || got != c {
+			t.Errorf("MintClaims(%+v) verifies to %+v, %v; want the same claims", c, got, err)
+		}
+		if c.Generation == 0 && c.HospitalID == "" {
+			if v1, _ := s.Mint(c.AccountID, c.Role, now); v1 != tok {
+				t.Errorf("MintClaims without generation or hospital = %q, want Mint's %q", tok, v1)
+			}
+		}
+	}
+}
+
 func TestMintTruncatesExpiry(t *testing.T) {
 	s := NewSigner(testKey(1), time.Minute)
 	now := testTime().Add(700 * time.Millisecond)
@@ -142,7 +168,8 @@ func TestVerifyRejects(t *testing.T) {
 
 		// Correctly signed but malformed payloads.
 		{name: "signed empty payload", token: signRaw(key, nil), now: now, wantErr: ErrInvalidToken},
-		{name: "signed version 2", token: signRaw(key, append([]byte{2}, payload(later, "patient", uuidAccount...)[1:]...)), now: now, wantErr: ErrInvalidToken},
+		{name: "signed version 3", token: signRaw(key, append([]byte{3}, payload(later, "patient", uuidAccount...)[1:]...)), now: now, wantErr: ErrInvalidToken},
+		{name: "signed version 2 in version 1's layout", token: signRaw(key, append([]byte{2}, payload(later, "patient", uuidAccount...)[1:]...)), now: now, wantErr: ErrInvalidToken},
 		{name: "signed payload cut in expiry", token: signRaw(key, payload(later, "patient")[:5]), now: now, wantErr: ErrInvalidToken},
 		{name: "signed role length past end", token: signRaw(key, payload(later, "patient")[:12]), now: now, wantErr: ErrInvalidToken},
 		{name: "signed no account kind", token: signRaw(key, payload(later, "patient")), now: now, wantErr: ErrInvalidToken},
@@ -237,8 +264,10 @@ func FuzzVerify(f *testing.F) {
 	s := NewSigner(key, time.Hour)
 	good, _ := s.Mint(testAccount, "patient", testTime())
 	raw, _ := s.Mint("acct-42", "admin", testTime())
+	v2, _ := s.MintClaims(Claims{AccountID: testAccount, Role: "clerk", HospitalID: testAccount, Generation: 7}, testTime())
+	v2raw, _ := s.MintClaims(Claims{AccountID: "a", Role: "patient", Generation: 1}, testTime())
 	for _, seed := range []string{
-		good, raw, "", ".", "a.b", good + ".", strings.ToUpper(good),
+		good, raw, v2, v2raw, "", ".", "a.b", good + ".", strings.ToUpper(good),
 		signRaw(key, nil),
 		signRaw(key, payload(testTime().Add(time.Hour), "patient", 2, 200)),
 		signRaw(key, payload(testTime().Add(time.Hour), "patient", 1)),
@@ -255,7 +284,7 @@ func FuzzVerify(f *testing.F) {
 		}
 		// A token the fuzzer found valid must be re-mintable to the same
 		// claims; anything else would mean two encodings of one identity.
-		again, _ := s.Mint(c.AccountID, c.Role, c.ExpiresAt.Add(-time.Hour))
+		again, _ := s.MintClaims(c, c.ExpiresAt.Add(-time.Hour))
 		if again != string(token) {
 			t.Errorf("Verify accepted %q, but minting its claims gives %q", token, again)
 		}
