@@ -33,6 +33,9 @@ type service struct {
 	client *http.Client
 	logs   *testenv.LogBuffer
 	stdout *testenv.LogBuffer // what serve printed after its first line
+	// hospital is the schedule's first hospital: where staffLogin's clerks
+	// and operators work.
+	hospital string
 }
 
 // startService migrates a fresh database, stores sch, and runs `fairslot
@@ -57,6 +60,9 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	}}
 	for k, v := range extraEnv {
 		s.env[k] = v
+	}
+	if len(sch.Hospitals) > 0 {
+		s.hospital = sch.Hospitals[0].ID
 	}
 	ctx := context.Background()
 	s.run("migrate")

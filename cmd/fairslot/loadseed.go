@@ -187,6 +187,9 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	if err != nil {
 		return err
 	}
+	for i := range pop.staff {
+		pop.staff[i].HospitalID = out.hospitalID // clerks and operators work there
+	}
 	if err := pop.write(ctx, d); err != nil {
 		return err
 	}
@@ -195,7 +198,7 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	}
 	for _, s := range pop.staff {
 		err := d.store.RecordAudit(ctx, booking.AuditEntry{ID: booking.NewID(), TS: start, ActorRole: "cli",
-			Action: "staff_added", Target: "account:" + s.ID, Reason: "loadseed role " + string(s.Role)})
+			Action: "staff_added", Target: "account:" + s.ID, Reason: "loadseed role " + string(s.Role), HospitalID: s.HospitalID})
 		if err != nil {
 			return fmt.Errorf("record staff: %w", err)
 		}
@@ -216,7 +219,7 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	out.people = pop.people(signer, start)
 	if c.steady {
 		for _, a := range pop.staff {
-			tok, _ := signer.Mint(a.ID, string(a.Role), start)
+			tok, _ := signer.MintClaims(auth.Claims{AccountID: a.ID, Role: string(a.Role), HospitalID: a.HospitalID}, start)
 			if a.Role == booking.RoleClerk {
 				out.clerks = append(out.clerks, tok)
 			} else {
@@ -538,10 +541,14 @@ func (p *population) write(ctx context.Context, d *deps) error {
 		n     int
 		row   func(i int) []any
 	}{
-		{"accounts", []string{"id", "role", "phone_hash", "phone_sealed", "phone_masked", "password_hash", "created_at"}, len(accounts),
+		{"accounts", []string{"id", "role", "phone_hash", "phone_sealed", "phone_masked", "password_hash", "created_at", "hospital_id"}, len(accounts),
 			func(i int) []any {
 				a := accounts[i]
-				return []any{uuid(a.ID), string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt}
+				var hospital pgtype.UUID // NULL for patients
+				if a.HospitalID != "" {
+					hospital = uuid(a.HospitalID)
+				}
+				return []any{uuid(a.ID), string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, hospital}
 			}},
 		{"identities", []string{"id", "id_type", "id_hash", "number_sealed", "number_masked", "name_hash", "name_sealed", "name_masked"}, len(p.identities),
 			func(i int) []any {

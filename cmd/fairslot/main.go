@@ -54,7 +54,7 @@ commands:
   migrate     apply the database migrations
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
-  staff add   create a staff account: --role clerk|operator|admin --phone --password
+  staff add   create a staff account: --role clerk|operator|admin --phone --password [--hospital ID]
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   detect-eval measure the detector's precision and recall on generated or labelled traces
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE

@@ -9,11 +9,27 @@ import (
 	"fairslot/internal/testenv"
 )
 
-// staffLogin creates a staff account with the CLI and logs it in.
+// staffLogin creates a staff account with the CLI and logs it in: a clerk
+// or an operator of the schedule's first hospital, a platform-wide admin.
 func (s *service) staffLogin(role booking.Role, n int) string {
 	s.t.Helper()
+	hospital := s.hospital
+	if role == booking.RoleAdmin {
+		hospital = ""
+	}
+	return s.staffLoginAt(role, n, hospital)
+}
+
+// staffLoginAt creates a staff account of a hospital ("" for none) with the
+// CLI and logs it in.
+func (s *service) staffLoginAt(role booking.Role, n int, hospital string) string {
+	s.t.Helper()
 	phone, password := fmt.Sprintf("135%08d", n), "staff-password-1"
-	s.run("staff", "add", "--role", string(role), "--phone", phone, "--password", password)
+	args := []string{"staff", "add", "--role", string(role), "--phone", phone, "--password", password}
+	if hospital != "" {
+		args = append(args, "--hospital", hospital)
+	}
+	s.run(args...)
 	var tok struct{ Token string }
 	s.do("POST", "/v1/auth/login", "", map[string]string{"phone": phone, "password": password}).decode(s.t, &tok)
 	if tok.Token == "" {

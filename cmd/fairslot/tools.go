@@ -112,7 +112,7 @@ func reconcile(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var role, phone, password string
+	var role, phone, password, hospital string
 	var r booking.Role
 	return tool{
 		name: "staff add",
@@ -120,19 +120,30 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			fs.StringVar(&role, "role", "", "clerk, operator or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
 			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
 		},
 		check: func() (err error) {
 			if r, err = booking.ParseRole(role); err != nil || r == booking.RolePatient {
 				return errors.New("--role must be clerk, operator or admin")
 			}
+			if hospital == "" && r != booking.RoleAdmin {
+				return fmt.Errorf("--hospital is required: a %s works for one hospital (GET /v1/hospitals lists them)", r)
+			}
 			return nil
 		},
 		work: func(ctx context.Context, d *deps) error {
-			id, err := d.svc.CreateStaff(ctx, phone, password, r)
+			if _, err := d.svc.Refresh(ctx); err != nil {
+				return err
+			}
+			id, err := d.svc.CreateStaff(ctx, phone, password, r, hospital)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "created %s account %s\n", r, id)
+			scope := "platform-wide"
+			if hospital != "" {
+				scope = "of hospital " + hospital
+			}
+			fmt.Fprintf(stdout, "created %s account %s, %s\n", r, id, scope)
 			return nil
 		},
 	}.run(ctx, args, getenv, stderr)
@@ -175,8 +186,17 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			}
 			fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
 				sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
+			if _, err := d.svc.Refresh(ctx); err != nil {
+				return err
+			}
 			for _, s := range demoStaff {
-				_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role)
+				// The clerk and the operator work for the demo hospital;
+				// the admin is platform-wide (reviews scalper flags).
+				hospital := sch.Hospitals[0].ID
+				if s.role == booking.RoleAdmin {
+					hospital = ""
+				}
+				_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role, hospital)
 				if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
 					return fmt.Errorf("seed staff: %w", err)
 				}

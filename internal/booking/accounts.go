@@ -18,24 +18,39 @@ type Token struct {
 // CreateAccount registers a patient account under a mainland mobile number.
 // With an idempotency key, a repeat returns the first account's id.
 func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotencyKey string, o Origin) (string, error) {
-	return s.createAccount(ctx, phone, password, RolePatient, idempotencyKey, o)
+	return s.createAccount(ctx, phone, password, RolePatient, "", idempotencyKey, o)
 }
 
-// CreateStaff registers a staff account; only the CLI calls it.
-func (s *Service) CreateStaff(ctx context.Context, phone, password string, role Role) (string, error) {
+// CreateStaff registers a staff account; only the CLI calls it. A clerk or
+// an operator works for one hospital; an administrator for one, or, with
+// no hospital, for the whole platform. The hospital must be in the catalog
+// (Refresh first).
+func (s *Service) CreateStaff(ctx context.Context, phone, password string, role Role, hospitalID string) (string, error) {
 	if role == RolePatient {
 		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk or admin")
 	}
-	id, err := s.createAccount(ctx, phone, password, role, "", Origin{})
+	if hospitalID == "" && role != RoleAdmin {
+		return "", Errorf(ErrInvalidField, "a %s works for one hospital: give its id", role)
+	}
+	if hospitalID != "" {
+		if _, ok := s.catalog.Load().Hospital(hospitalID); !ok {
+			return "", Errorf(ErrHospitalNotFound, "no hospital %s", hospitalID)
+		}
+	}
+	id, err := s.createAccount(ctx, phone, password, role, hospitalID, "", Origin{})
 	if err != nil {
 		return "", err
 	}
+	scope := "platform-wide"
+	if hospitalID != "" {
+		scope = "hospital " + hospitalID
+	}
 	err = s.store.RecordAudit(ctx, AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorRole: "cli",
-		Action: "staff_added", Target: "account:" + id, Reason: "role " + string(role)})
+		Action: "staff_added", Target: "account:" + id, Reason: "role " + string(role) + ", " + scope, HospitalID: hospitalID})
 	return id, err
 }
 
-func (s *Service) createAccount(ctx context.Context, phone, password string, role Role, idempotencyKey string, o Origin) (string, error) {
+func (s *Service) createAccount(ctx context.Context, phone, password string, role Role, hospitalID, idempotencyKey string, o Origin) (string, error) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
 		return "", ErrInvalidPhone
@@ -43,7 +58,10 @@ func (s *Service) createAccount(ctx context.Context, phone, password string, rol
 	if err := auth.CheckPassword(password); err != nil {
 		return "", Errorf(ErrWeakPassword, "%s", err)
 	}
-	hash, err := auth.HashPassword(password, s.cfg.PasswordIterations)
+	var hash string
+	if err := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(password, s.cfg.PasswordIterations) }); err != nil {
+		return "", err
+	}
 	if err != nil {
 		return "", err
 	}
@@ -55,6 +73,7 @@ func (s *Service) createAccount(ctx context.Context, phone, password string, rol
 		PhoneMasked:  identity.MaskPhone(p),
 		PasswordHash: hash,
 		CreatedAt:    s.cfg.Now(),
+		HospitalID:   hospitalID,
 	}
 	if idempotencyKey != "" {
 		// Derived from the phone and the key: a repeat names the same account.
@@ -79,27 +98,44 @@ func (s *Service) phoneRef(hash []byte) string {
 }
 
 // Login checks a phone and password and returns a bearer token.
+//
+// Failed attempts count against the phone (LoginGuard: across instances),
+// known or not, so the answers do not tell registered phones apart; past the
+// limit the phone waits before its password is checked again. The hash runs
+// in one of PasswordHashers slots, so a login flood queues instead of taking
+// every core from bookings.
 func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (Token, error) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
 		return Token{}, ErrBadCredentials
 	}
-	a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
-	if errors.Is(err, ErrNotFound) {
-		auth.VerifyPassword(s.dummyHash, password) // same cost as a real check
-		return Token{}, ErrBadCredentials
+	phoneHash, key := s.phoneKey(p)
+	if err := s.loginAllowed(ctx, key); err != nil {
+		return Token{}, err
 	}
+	a, err := s.store.AccountByPhone(ctx, phoneHash)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Token{}, err
+	}
+	known := err == nil
+	hash := s.dummyHash // an unknown phone costs the same as a known one
+	if known {
+		hash = a.PasswordHash
+	}
+	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
 		return Token{}, err
 	}
-	if !auth.VerifyPassword(a.PasswordHash, password) {
+	if !ok || !known {
+		s.loginFailed(ctx, key)
 		return Token{}, ErrBadCredentials
 	}
+	s.loginSucceeded(ctx, key)
 	if a.Blocked {
 		return Token{}, ErrAccountBlocked
 	}
 	now := s.cfg.Now()
-	tok, exp := s.tokens.Mint(a.ID, string(a.Role), now)
+	tok := s.mint(a, now)
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		return Token{}, err
@@ -107,5 +143,5 @@ func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (
 	if a.Role == RolePatient {
 		s.warmPatients(ctx, a.ID)
 	}
-	return Token{Token: tok, ExpiresAt: exp}, nil
+	return tok, nil
 }

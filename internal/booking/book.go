@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -48,9 +49,9 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	if err != nil {
 		return Booking{}, err
 	}
-	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID}
+	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
 	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
 }
 
 // attemptSession is bookableSession for a booking attempt, and where the
@@ -96,7 +97,12 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 // admit runs the protocol for one attempt. b carries who the booking is for
 // (identity, and patient and account when booked from a patient's list, or
 // the staff member); ev carries the event fields that depend on the channel.
-func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin) (Booking, error) {
+// prepare, when set, runs once admission has given a slot and before the
+// commit (a staff booking writes the identity of a new person there, so a
+// refused attempt leaves nothing behind); if it fails, the hold is given
+// back.
+func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin,
+	prepare func(*Booking, *Event) error) (Booking, error) {
 	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
 	id := newID()
 	if idemKey != "" {
@@ -146,6 +152,16 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	ev.ID, ev.TS, ev.Type, ev.BookingID, ev.SessionID, ev.HospitalID = newID(), now, EventBooked, id, sess.ID, sess.HospitalID
 	ev.DepartmentID, ev.DoctorID, ev.Channel, ev.ReleaseAt = sess.DepartmentID, sess.DoctorID, ch, q.ReleaseAt
 	ev = o.stamp(ev)
+	if prepare != nil {
+		if err := prepare(&b, &ev); err != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommitTimeout)
+			defer cancel()
+			if rerr := s.adm.Release(rctx, HoldOf(b), Release{ReturnSlot: true, Forget: true}); rerr != nil {
+				s.log.Warn("release hold after a failed preparation; the sweeper will", "booking_id", b.ID, "err", rerr)
+			}
+			return Booking{}, err
+		}
+	}
 	if err := s.commit(ctx, b, ev); err != nil {
 		if errors.Is(err, ErrInProgress) {
 			// SQL already has a booking with this id, but Redis no longer
@@ -245,60 +261,74 @@ func (s *Service) replay(ctx context.Context, id string, matches func(Booking) b
 	return b, nil
 }
 
-// Bookings lists the bookings of every identity on the actor's list,
-// whatever the channel, newest first; patient_id is the actor's own patient
-// for that identity.
+// Bookings lists the bookings the actor owns, newest first: those the
+// account made, and those staff made (by phone, at the desk) for the person
+// the account holds as its verified self. Another account that added the
+// same person sees none of them. patient_id is the actor's own patient.
 func (s *Service) Bookings(ctx context.Context, actor Actor) ([]Booking, error) {
 	bs, err := s.store.Bookings(ctx, actor.AccountID)
 	if err != nil || len(bs) == 0 {
 		return bs, err
 	}
-	mine, err := s.ownPatients(ctx, actor)
+	self, ok, err := s.verifiedSelf(ctx, actor)
 	if err != nil {
 		return nil, err
 	}
 	for i := range bs {
-		bs[i].PatientID = mine[bs[i].IdentityID]
+		if bs[i].AccountID != actor.AccountID && ok {
+			bs[i].PatientID = self.ID
+		}
 	}
 	return bs, nil
 }
 
-// ownPatients maps the identities on the actor's list to their patient ids.
-func (s *Service) ownPatients(ctx context.Context, actor Actor) (map[string]string, error) {
+// verifiedSelf is the actor's patient that is the account holder, with the
+// name the identity was verified under: the one account that sees the
+// bookings staff made for that person.
+func (s *Service) verifiedSelf(ctx context.Context, actor Actor) (Patient, bool, error) {
 	ps, err := s.Patients(ctx, actor)
 	if err != nil {
-		return nil, err
+		return Patient{}, false, err
 	}
-	m := make(map[string]string, len(ps))
 	for _, p := range ps {
-		m[p.IdentityID] = p.ID
+		if p.IsSelf && p.Verified {
+			return p, true, nil
+		}
 	}
-	return m, nil
+	return Patient{}, false, nil
 }
 
-// Booking returns a booking of an identity on the actor's list; staff may
-// read any.
+// Booking returns a booking the actor may act on, or booking_not_found:
+// staff see the bookings of their hospital (a platform-wide administrator,
+// all); a patient sees those their account owns (Bookings). Whether a
+// booking exists is never revealed to anyone else.
 func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking, error) {
 	if !isUUID(id) {
 		return Booking{}, ErrBookingNotFound
 	}
 	b, err := s.store.Booking(ctx, id)
-	if err != nil || actor.IsStaff() {
-		return b, err
-	}
-	if actor.Role != RolePatient {
-		return Booking{}, ErrBookingNotFound
-	}
-	mine, err := s.ownPatients(ctx, actor)
 	if err != nil {
 		return Booking{}, err
 	}
-	pid, ok := mine[b.IdentityID]
-	if !ok {
-		return Booking{}, ErrBookingNotFound // do not reveal other people's bookings
+	switch {
+	case actor.IsStaff():
+		if actor.Covers(b.HospitalID) {
+			return b, nil
+		}
+	case actor.Role != RolePatient:
+	case b.AccountID == actor.AccountID:
+		return b, nil
+	case b.AccountID == "":
+		self, ok, err := s.verifiedSelf(ctx, actor)
+		if err != nil {
+			return Booking{}, err
+		}
+		if ok && self.IdentityID == b.IdentityID {
+			b.PatientID = self.ID
+			return b, nil
+		}
 	}
-	b.PatientID = pid
-	return b, nil
+	return Booking{}, ErrBookingNotFound
 }
 
 // Cancel cancels a confirmed booking before its session starts. SQL is
@@ -333,13 +363,19 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
+	var audit *AuditEntry
 	if actor.IsStaff() {
 		ev.StaffID = actor.AccountID
+		audit = &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "booking_cancelled",
+			Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking cancelled for the patient", b.Channel), HospitalID: b.HospitalID}
+		if late {
+			audit.Reason += " (late)"
+		}
 	}
 	if late {
 		ev.Reason = "late"
 	}
-	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.cfg.NoShowRules, ev)
+	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.cfg.NoShowRules, ev, audit)
 	if err != nil {
 		return Booking{}, err
 	}

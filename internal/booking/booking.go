@@ -214,10 +214,23 @@ type Account struct {
 	PasswordHash string
 	Blocked      bool
 	CreatedAt    time.Time
+	// HospitalID is the hospital a staff member works for; empty for
+	// patients and for platform-wide administrators.
+	HospitalID string
+	// TokenGeneration is the generation of the account's valid tokens:
+	// logging out and changing the password raise it.
+	TokenGeneration int
 }
 
-// Identity is a real person, known by a validated ID document. It is stored
-// as a keyed hash (for lookup and uniqueness) and a sealed copy.
+// Identity is a real person, known by a validated ID document: quotas and
+// bars follow it. It is stored as a keyed hash (for lookup and uniqueness)
+// and a sealed copy.
+//
+// Its name is a claim until verified: several accounts may claim different
+// names for one ID number (each patient row keeps its own), and none of them
+// locks the others out. Once a real-name provider or the registration desk
+// (with the physical card) confirmed a name, NameVerified is set, the name
+// fields hold that name, and only claims of that name may book.
 type Identity struct {
 	ID           string
 	IDType       string
@@ -227,6 +240,10 @@ type Identity struct {
 	NameHash     []byte
 	NameSealed   []byte
 	NameMasked   string
+	NameVerified bool
+	// VerifiedBy says who verified the name: "desk" (a clerk read the card)
+	// or "provider" (a real-name check); set on the way in only.
+	VerifiedBy string
 }
 
 // Key is the identity's short key in Redis: a prefix of its keyed hash, so
@@ -240,7 +257,8 @@ func IdentityKey(idHash []byte) string {
 }
 
 // Patient is an identity on an account's list of people it books for
-// (就诊人). A patient row never moves to another identity or account.
+// (就诊人), under the name the account gave (its claim). A patient row never
+// moves to another identity or account.
 type Patient struct {
 	ID          string
 	AccountID   string
@@ -248,10 +266,13 @@ type Patient struct {
 	IdentityKey string
 	IDType      string
 	MaskedID    string
-	MaskedName  string
+	MaskedName  string // the claimed name, masked
+	NameHash    string // the claimed name's keyed hash (raw bytes)
 	PhoneMasked string
 	IsSelf      bool
-	CreatedAt   time.Time
+	// Verified: the identity's name is verified and is this claim's.
+	Verified  bool
+	CreatedAt time.Time
 }
 
 // Booking is a patient's slot in a session.
@@ -268,6 +289,7 @@ type Booking struct {
 	PatientID      string // empty for a phone or desk booking of an identity no account lists
 	IdentityID     string
 	IdentityKey    string
+	NameHash       string // raw keyed hash of the name the booking was made under (check-in compares the card with it)
 	AccountID      string // the patient account that booked; empty for staff-made bookings
 	BookedBy       string // the staff account behind a phone or desk booking
 	Channel        Channel
@@ -286,11 +308,26 @@ type Booking struct {
 type Actor struct {
 	AccountID string
 	Role      Role
+	// HospitalID is the hospital a staff member works for; empty for
+	// patients and platform-wide administrators.
+	HospitalID string
 }
 
 // IsStaff reports whether the actor works for the hospital.
 func (a Actor) IsStaff() bool {
 	return a.Role == RoleClerk || a.Role == RoleAdmin || a.Role == RoleOperator
+}
+
+// PlatformAdmin reports an administrator of the whole platform (of no one
+// hospital): only they review scalper flags, which block accounts
+// everywhere.
+func (a Actor) PlatformAdmin() bool { return a.Role == RoleAdmin && a.HospitalID == "" }
+
+// Covers reports whether a staff actor may act in a hospital: their own,
+// or any for a platform-wide administrator. A clerk or operator without a
+// hospital (an account from before staff had one) covers none.
+func (a Actor) Covers(hospitalID string) bool {
+	return a.IsStaff() && (a.PlatformAdmin() || a.HospitalID != "" && a.HospitalID == hospitalID)
 }
 
 // WaitlistEntry is an identity waiting for a returned slot of a session.

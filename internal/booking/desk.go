@@ -34,18 +34,26 @@ func parseID(idType, number string) (identity.ID, error) {
 	return id, nil
 }
 
+// person is an identity as a request gave it: validated, hashed and sealed,
+// with the parsed document and the normalized name a verifier needs.
+type person struct {
+	Identity
+	doc  identity.ID
+	name string
+}
+
 // resolve validates an identity and returns its keyed hashes and sealed
 // copies, ready to store or compare.
-func (s *Service) resolve(req IdentityRequest) (Identity, error) {
+func (s *Service) resolve(req IdentityRequest) (person, error) {
 	id, err := parseID(req.IDType, req.IDNumber)
 	if err != nil {
-		return Identity{}, err
+		return person{}, err
 	}
 	name, err := identity.NormalizeName(req.Name)
 	if err != nil {
-		return Identity{}, Errorf(ErrInvalidName, "%s", publicDetail(err))
+		return person{}, Errorf(ErrInvalidName, "%s", publicDetail(err))
 	}
-	return Identity{
+	return person{Identity: Identity{
 		ID:           newID(),
 		IDType:       string(id.Type),
 		IDHash:       s.keys.IDHash(id),
@@ -54,7 +62,27 @@ func (s *Service) resolve(req IdentityRequest) (Identity, error) {
 		NameHash:     s.keys.Hash("name", name),
 		NameSealed:   s.keys.Seal("name", name),
 		NameMasked:   identity.MaskName(name),
-	}, nil
+	}, doc: id, name: name}, nil
+}
+
+// verify asks the identity verifier about a person's name. A name the
+// verifier says is not the ID number's holder's is refused; one it confirms
+// is marked verified. The answer depends only on the person, never on what
+// is stored, so it tells nobody whether an ID number is known. A verifier
+// that fails counts as one that cannot tell.
+func (s *Service) verify(ctx context.Context, p *person) error {
+	v, err := s.cfg.Verifier.Verify(ctx, p.doc, p.name)
+	if err != nil {
+		s.log.Warn("identity verifier failed; the name stays a claim", "err", err)
+		return nil
+	}
+	switch v {
+	case NameDiffers:
+		return ErrIdentityUnverified
+	case NameMatches:
+		p.NameVerified = true
+	}
+	return nil
 }
 
 // StaffBookRequest is a booking an operator (phone) or a clerk (on site,
@@ -70,7 +98,11 @@ type StaffBookRequest struct {
 
 // BookFor books for a caller or a walk-in. The booking belongs to the
 // identity and counts against its quotas like any other; the staff member is
-// recorded as booked_by and in the event.
+// recorded as booked_by, in the event and in the audit log. A walk-in shows
+// the desk the card, so an on-site booking verifies the name; a caller's
+// name is a claim, refused only where the identity's verified name is
+// another. Nothing is written for the person until admission has given a
+// slot: a refused attempt leaves no identity behind.
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
 	// Only staff book for someone who is not on their list; a patient books
 	// online for the people on their own list (Book).
@@ -89,17 +121,39 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 	if err != nil {
 		return Booking{}, err
 	}
+	if !actor.Covers(sess.HospitalID) {
+		return Booking{}, Errorf(ErrForbidden, "this session is another hospital's")
+	}
 	want, err := s.resolve(req.IdentityRequest)
 	if err != nil {
 		return Booking{}, err
 	}
-	who, err := s.store.EnsureIdentity(ctx, want)
-	if err != nil {
+	if req.Channel == ChannelOnsite {
+		want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
+	} else if err := s.verify(ctx, &want); err != nil {
 		return Booking{}, err
 	}
-	b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
-	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	known, err := s.store.IdentityByHash(ctx, want.IDHash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return Booking{}, err
+	case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
+		return Booking{}, ErrIdentityUnverified
+	default:
+		want.ID = known.ID
+	}
+	b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
+	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
+	ensure := func(b *Booking, ev *Event) error {
+		who, err := s.store.EnsureIdentity(ctx, want.Identity)
+		if err != nil {
+			return err
+		}
+		b.IdentityID, ev.IdentityID = who.ID, who.ID
+		return nil
+	}
+	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
 }
 
 // CheckInRequest is a patient at the desk with their ID card.
@@ -110,11 +164,17 @@ type CheckInRequest struct {
 }
 
 // CheckIn checks a patient in for a booking when the ID type, number and
-// name match the booking's identity. A mismatch is refused with
-// identity_mismatch and recorded (event and audit).
+// name on the card match the booking's: its identity's ID number and the
+// name it was booked under. A mismatch is refused with identity_mismatch and
+// recorded (event and audit). A match is audited, and the card verifies the
+// identity's name.
 func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) (Booking, error) {
 	if actor.Role != RoleClerk {
 		return Booking{}, Errorf(ErrForbidden, "only registration clerks check patients in")
+	}
+	got, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return Booking{}, err
 	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
 	if err != nil {
@@ -130,28 +190,30 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if !ok || h == nil || now.In(h.Location()).Format(time.DateOnly) != b.VisitDate || !now.Before(sess.EndsAt) {
 		return Booking{}, ErrCheckinClosed
 	}
-	got, err := s.resolve(req.IdentityRequest)
-	if err != nil {
-		return Booking{}, err
-	}
 	onFile, err := s.store.IdentityOf(ctx, b.IdentityID)
 	if err != nil {
 		return Booking{}, err
 	}
+	bookedAs := b.NameHash
+	if bookedAs == "" {
+		bookedAs = string(onFile.NameHash) // booked before names were kept per booking
+	}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID, IdentityID: b.IdentityID,
 		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
 		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
-	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != string(onFile.NameHash) {
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "checkin", Target: "booking:" + b.ID, Reason: "ID card matched", HospitalID: b.HospitalID}
+	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != bookedAs {
 		ev.Type, ev.Reason = EventRejected, ErrIdentityMismatch.Code
-		err := s.store.RecordStaffAction(ctx, ev, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
-			ActorRole: actor.Role, Action: "checkin_refused", Target: "booking:" + b.ID, Reason: ErrIdentityMismatch.Code})
-		if err != nil {
+		audit.Action, audit.Reason = "checkin_refused", ErrIdentityMismatch.Code
+		if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
 			return Booking{}, err
 		}
 		return Booking{}, Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s)", onFile.NumberMasked, onFile.NameMasked)
 	}
 	ev.Type = EventCheckedIn
-	return s.store.CheckIn(ctx, b.ID, now, ev)
+	got.ID, got.NameVerified, got.VerifiedBy = onFile.ID, true, "desk"
+	return s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
 }
 
 // Lookup is what the desk sees of a person: their masked identity and their
@@ -162,7 +224,9 @@ type Lookup struct {
 }
 
 // LookupIdentity finds a person by ID document for the desk or the phone
-// operator. An unknown ID is patient_not_found.
+// operator: their masked identity and their bookings in the staff member's
+// hospital. An unknown ID is patient_not_found. Every lookup, found or not,
+// is audited: it reads a person's data.
 func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return Lookup{}, ErrForbidden
@@ -172,18 +236,86 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		return Lookup{}, err
 	}
 	who, err := s.store.IdentityByHash(ctx, s.keys.IDHash(id))
+	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "identity_lookup", Target: "identity:" + who.ID, Reason: "found", HospitalID: actor.HospitalID}
 	if errors.Is(err, ErrNotFound) {
+		audit.Target, audit.Reason = "identity:"+id.Masked(), "not found"
+	} else if err != nil {
+		return Lookup{}, err
+	}
+	if aerr := s.store.RecordAudit(ctx, audit); aerr != nil {
+		return Lookup{}, aerr
+	}
+	if err != nil {
 		return Lookup{}, ErrPatientNotFound
 	}
+	today := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
+	all, err := s.store.BookingsOfIdentity(ctx, who.ID, today)
 	if err != nil {
 		return Lookup{}, err
 	}
-	today := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
-	bs, err := s.store.BookingsOfIdentity(ctx, who.ID, today)
-	if err != nil {
-		return Lookup{}, err
+	var bs []Booking
+	for _, b := range all {
+		if actor.Covers(b.HospitalID) {
+			bs = append(bs, b)
+		}
 	}
 	return Lookup{Identity: who, Bookings: bs}, nil
+}
+
+// VerifyRequest is a clerk confirming a person's name from their ID card.
+type VerifyRequest struct {
+	IdentityRequest
+	// AccountPhone, when set, is the phone of the patient account that is
+	// this person's own: it becomes the account's self (verified), taking
+	// it from any other account that claimed it.
+	AccountPhone string
+}
+
+// VerifyIdentity is how a person regains control of their identity: the
+// clerk reads the physical card, and its name becomes the identity's
+// verified name. From then on only that name may book for the ID number
+// (claims of other names are refused, identity_unverified), and with an
+// account phone, that account becomes the person's verified self: the one
+// that sees the bookings staff make for them. Audited.
+func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyRequest) (Identity, error) {
+	if actor.Role != RoleClerk {
+		return Identity{}, Errorf(ErrForbidden, "only registration clerks verify identities, with the card in hand")
+	}
+	card, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return Identity{}, err
+	}
+	card.NameVerified, card.VerifiedBy = true, "desk"
+	var accountID string
+	if req.AccountPhone != "" {
+		p, err := identity.NormalizePhone(req.AccountPhone)
+		if err != nil {
+			return Identity{}, ErrInvalidPhone
+		}
+		a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
+		if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
+			return Identity{}, Errorf(ErrPatientNotFound, "no patient account with that phone")
+		}
+		if err != nil {
+			return Identity{}, err
+		}
+		accountID = a.ID
+	}
+	who, err := s.store.EnsureIdentity(ctx, card.Identity)
+	if err != nil {
+		return Identity{}, err
+	}
+	card.ID = who.ID
+	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "identity_verified", Target: "identity:" + who.ID, Reason: "name read from the ID card", HospitalID: actor.HospitalID}
+	if accountID != "" {
+		audit.Reason += "; self of account " + accountID
+	}
+	if err := s.store.VerifyName(ctx, card.Identity, accountID, audit); err != nil {
+		return Identity{}, err
+	}
+	return card.Identity, nil
 }
 
 // ReissueRequest returns a booking's slot: a patient who did not come for
@@ -206,6 +338,9 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	if len(req.Reason) < 2 {
 		return Placement{}, Errorf(ErrInvalidField, "a reason is required")
 	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return Placement{}, err
+	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
 	if err != nil {
 		return Placement{}, err
@@ -217,7 +352,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		return Placement{}, Errorf(ErrNotReissuable, "the session is over")
 	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "reissue", Target: "booking:" + b.ID, Reason: req.Reason}
+		Action: "reissue", Target: "booking:" + b.ID, Reason: req.Reason, HospitalID: b.HospitalID}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, AccountID: b.AccountID, IdentityID: b.IdentityID,
 		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID, Reason: req.Reason})
@@ -275,7 +410,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 			releaseAt = q.ReleaseAt
 		}
 		err := s.store.MoveSlots(bg, sess.ID, []int{b.SlotNo}, b.Channel, ChannelOnsite, releaseAt, AuditEntry{ID: newID(), TS: now,
-			ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID,
+			ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID, HospitalID: sess.HospitalID,
 			Reason: fmt.Sprintf("slot %d %s→%s: reissue of booking %s", b.SlotNo, b.Channel, ChannelOnsite, b.ID)})
 		if err == nil {
 			err = s.reload(bg, sess.ID)
@@ -310,9 +445,18 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if len(req.Reason) < 2 || len(req.AuthorisedBy) < 2 {
 		return nil, Errorf(ErrInvalidField, "a reason and the authorising doctor are required")
 	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return nil, err
+	}
+	if err := checkText("authorised_by", req.AuthorisedBy, 100); err != nil {
+		return nil, err
+	}
 	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there
 	if !ok {
 		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
@@ -329,7 +473,7 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	}
 	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, sess.EndsAt, sess.EndsAt.Add(step), now,
 		AuditEntry{ID: auditID, TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
-			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason)})
+			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason), HospitalID: sess.HospitalID})
 	if err != nil {
 		return nil, err
 	}
@@ -378,9 +522,18 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if len(req.Reason) < 2 {
 		return nil, Errorf(ErrInvalidField, "a reason is required")
 	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return nil, err
+	}
 	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there
 	if !ok {
 		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	if req.Count > len(sess.Slots) {
+		return nil, Errorf(ErrInvalidField, "count must be at most the session's %d slots", len(sess.Slots))
 	}
 	now := s.cfg.Now()
 	releaseAt := now
@@ -395,7 +548,7 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 		return nil, Errorf(ErrInvalidField, "the %s pool has no free slot", req.From)
 	}
 	err = s.store.MoveSlots(ctx, sess.ID, moved, req.From, req.To, releaseAt, AuditEntry{ID: newID(), TS: now,
-		ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID,
+		ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID, HospitalID: sess.HospitalID,
 		Reason: fmt.Sprintf("%d slots %s→%s: %s", len(moved), req.From, req.To, req.Reason)})
 	if err != nil {
 		if _, berr := s.adm.MoveFree(context.WithoutCancel(ctx), sess, req.To, req.From, 0, releaseAt, moved); berr != nil {

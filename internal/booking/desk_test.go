@@ -272,8 +272,9 @@ func TestPhoneBooking(t *testing.T) {
 		`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'booked' AND staff_id = $2 AND phone LIKE 'hash:%' AND channel = 'phone'`,
 		b.ID, op.AccountID)
 
-	// The caller's family account lists the same person: it sees the phone
-	// booking as its own patient's, and the person's quotas are shared.
+	// An account listing the same person as its (unverified) self does not
+	// see the phone booking: anyone who knows an ID number and a name can
+	// claim them. The person's quotas are shared all the same.
 	family := h.userOf(caller)
 	p := family.patients[0]
 	if p.IdentityID != b.IdentityID {
@@ -281,12 +282,24 @@ func TestPhoneBooking(t *testing.T) {
 	}
 	list, err := h.svc.Bookings(h.ctx, family.actor)
 	testenv.Must(t, err, "bookings")
+	if len(list) != 0 {
+		t.Errorf("Bookings(an unverified self) = %+v; want none", list)
+	}
+	if _, err := h.svc.Booking(h.ctx, family.actor, b.ID); !errors.Is(err, booking.ErrBookingNotFound) {
+		t.Errorf("Booking(an unverified self, %s) = %v; want booking_not_found", b.ID, err)
+	}
+	// Once the desk read the caller's card and bound the account as their
+	// own, the account sees the bookings staff made for them.
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: caller, AccountPhone: family.phone})
+	testenv.Must(t, err, "verify the caller at the desk")
+	list, err = h.svc.Bookings(h.ctx, family.actor)
+	testenv.Must(t, err, "bookings")
 	if len(list) != 1 || list[0].ID != b.ID || list[0].PatientID != p.ID || list[0].BookedBy != op.AccountID || list[0].Channel != booking.ChannelPhone {
-		t.Errorf("Bookings(family) = %+v; want the phone booking %s with patient %s", list, b.ID, p.ID)
+		t.Errorf("Bookings(the verified self) = %+v; want the phone booking %s with patient %s", list, b.ID, p.ID)
 	}
 	got, err := h.svc.Booking(h.ctx, family.actor, b.ID)
 	if err != nil || got.PatientID != p.ID {
-		t.Errorf("Booking(family, %s) = patient %q, %v; want patient %s", b.ID, got.PatientID, err, p.ID)
+		t.Errorf("Booking(the verified self, %s) = patient %q, %v; want patient %s", b.ID, got.PatientID, err, p.ID)
 	}
 	_, err = h.book(family, 0, s, "")
 	wantErr(t, "the caller booking the same session online", err, booking.ErrAlreadyBooked)
@@ -309,8 +322,8 @@ func TestPhoneBooking(t *testing.T) {
 		{"no caller phone", op, h.person("陈静"), booking.ChannelPhone, "", booking.ErrInvalidPhone},
 		{"landline caller phone", op, h.person("陈静"), booking.ChannelPhone, "010-12345678", booking.ErrInvalidPhone},
 		{"caller phone not a mobile", op, h.person("陈静"), booking.ChannelPhone, "12345678901", booking.ErrInvalidPhone},
-		{"known identity, another name", op, booking.IdentityRequest{IDType: caller.IDType, IDNumber: caller.IDNumber, Name: "王芬"},
-			booking.ChannelPhone, "13812345678", booking.ErrIdentityMismatch},
+		{"identity verified under another name", op, booking.IdentityRequest{IDType: caller.IDType, IDNumber: caller.IDNumber, Name: "王芬"},
+			booking.ChannelPhone, "13812345678", booking.ErrIdentityUnverified},
 		{"invalid ID number", op, booking.IdentityRequest{IDType: "resident_id", IDNumber: "110105194912310029", Name: "陈静"},
 			booking.ChannelPhone, "13812345678", booking.ErrInvalidIDNumber},
 		{"the caller again", op, caller, booking.ChannelPhone, "13812345678", booking.ErrAlreadyBooked},

@@ -3,6 +3,7 @@ package booking
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind is the category of an Error. The HTTP adapter maps each kind to one
@@ -147,9 +148,23 @@ var (
 	ErrTooManyPatients    = newErr(KindRule, "too_many_patients", "this account has the most patients allowed")
 	ErrPhoneLimit         = newErr(KindRule, "phone_limit", "this phone number is already used on the most accounts allowed")
 	ErrIdentityMismatch   = newErr(KindRule, "identity_mismatch", "the name does not match the identity on record")
+	ErrIdentityUnverified = newErr(KindRule, "identity_unverified", "this name and ID number do not go together; the registration desk can verify them with the ID card")
+	ErrTokenRevoked       = newErr(KindUnauthenticated, "token_revoked", "this login has ended (logged out or the password changed); log in again")
+	ErrInvalidText        = newErr(KindInvalid, "invalid_text", "a text field holds control characters or is not valid UTF-8")
 	ErrRateLimited        = newErr(KindRateLimited, "rate_limited", "too many requests; retry later")
 	ErrUnavailable        = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; nothing was booked, retry later")
 )
+
+// LimitError is a refusal to go on for a while: too many failed logins for a
+// phone, or too many logins being checked at once. Wait is how long to wait
+// (the HTTP answer's Retry-After).
+type LimitError struct {
+	Wait time.Duration
+	Err  *Error
+}
+
+func (e *LimitError) Error() string { return e.Err.Error() }
+func (e *LimitError) Unwrap() error { return e.Err }
 
 // ErrOutcomeUnknown is returned by a Store when a write may or may not have
 // committed (the connection broke during COMMIT). The Service resolves it by

@@ -65,11 +65,30 @@ func (s *Service) Detect(ctx context.Context) (int, error) {
 	return s.store.SaveFlags(ctx, s.cfg.Detector(events), now, s.cfg.ReopenAt)
 }
 
+// mustBeAdmin lets through platform-wide administrators: a flag's group may
+// span hospitals, and confirming it blocks accounts everywhere.
 func mustBeAdmin(actor Actor) error {
 	if actor.Role != RoleAdmin {
 		return Errorf(ErrForbidden, "only administrators review flags")
 	}
+	if !actor.PlatformAdmin() {
+		return Errorf(ErrForbidden, "scalper flags span hospitals: only a platform-wide administrator reviews them")
+	}
 	return nil
+}
+
+// RunDetection is an administrator's "run detection now": Detect, audited.
+func (s *Service) RunDetection(ctx context.Context, actor Actor) (int, error) {
+	if err := mustBeAdmin(actor); err != nil {
+		return 0, Errorf(ErrForbidden, "only a platform-wide administrator runs detection")
+	}
+	n, err := s.Detect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	err = s.store.RecordAudit(ctx, AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
+		Action: "detection_run", Target: "flags", Reason: fmt.Sprintf("%d flags opened or reopened", n)})
+	return n, err
 }
 
 // Flags lists flags in a status (open by default), highest score first.
@@ -97,6 +116,9 @@ type FlagEvidence struct {
 func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidence, error) {
 	if err := mustBeAdmin(actor); err != nil {
 		return FlagEvidence{}, err
+	}
+	if !validFlagID(id) {
+		return FlagEvidence{}, ErrFlagNotFound
 	}
 	f, err := s.store.Flag(ctx, id)
 	if err != nil {
@@ -127,6 +149,12 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	}
 	if len(strings.TrimSpace(d.Note)) < 2 {
 		return Flag{}, Errorf(ErrInvalidField, "a note is required")
+	}
+	if err := checkText("note", d.Note, 2000); err != nil {
+		return Flag{}, err
+	}
+	if !validFlagID(id) {
+		return Flag{}, ErrFlagNotFound
 	}
 	now := s.cfg.Now()
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
@@ -182,7 +210,7 @@ func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, fla
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID,
 		HospitalID: b.HospitalID, DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel,
 		StaffID: actor.AccountID, Reason: "flag_confirmed:" + flagID}
-	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.cfg.NoShowRules, ev)
+	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.cfg.NoShowRules, ev, nil)
 	if err != nil {
 		s.log.Warn("cancel a flagged booking", "booking_id", b.ID, "err", err)
 		return
@@ -192,10 +220,11 @@ func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, fla
 	}
 }
 
-// Audit lists staff actions since a time, newest first.
+// Audit lists staff actions since a time, newest first: a hospital's
+// administrator reads those of their hospital, a platform-wide one all.
 func (s *Service) Audit(ctx context.Context, actor Actor, since time.Time) ([]AuditEntry, error) {
 	if actor.Role != RoleAdmin {
 		return nil, Errorf(ErrForbidden, "only administrators read the audit log")
 	}
-	return s.store.AuditSince(ctx, since)
+	return s.store.AuditSince(ctx, since, actor.HospitalID)
 }

@@ -20,7 +20,12 @@ type AddPatientRequest struct {
 }
 
 // AddPatient validates a real-name identity and adds it to the actor's
-// account, subject to the account rules.
+// account, subject to the account rules, under the name the account gives
+// (its claim). Another account's claim never stands in the way: the first
+// account to type an ID number does not decide whose it is. The identity
+// verifier (a real-name provider) may refuse the name, or confirm it, which
+// makes it the identity's verified name; where the identity's name is
+// already verified, only that name is accepted.
 func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientRequest, o Origin) (Patient, error) {
 	if actor.Role != RolePatient {
 		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
@@ -29,7 +34,10 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if err != nil {
 		return Patient{}, err
 	}
-	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: req.IsSelf, Identity: who}
+	if err := s.verify(ctx, &who); err != nil {
+		return Patient{}, err
+	}
+	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: req.IsSelf, Identity: who.Identity}
 	if req.Phone != "" {
 		p, err := identity.NormalizePhone(req.Phone)
 		if err != nil {

@@ -2,7 +2,10 @@ package booking
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"fairslot/internal/identity"
 )
 
 // Reservation asks Admission for one slot of a session's channel pool for one
@@ -197,6 +200,59 @@ type AuditEntry struct {
 	Action    string
 	Target    string
 	Reason    string
+	// HospitalID is the hospital the action was in, when it was in one: a
+	// hospital's administrator reads its entries.
+	HospitalID string
+}
+
+// Verdict is what a real-name check says of a name and an ID number.
+type Verdict int
+
+// The verdicts.
+const (
+	// Unverifiable: the verifier cannot tell (the local default for every
+	// remote channel: only the desk, with the card, can).
+	Unverifiable Verdict = iota
+	NameMatches          // the name is the ID number's holder's
+	NameDiffers          // the name is not the ID number's holder's
+)
+
+// IdentityVerifier checks a name against an ID number, as hospitals buy
+// from a real-name provider (实名认证). Its answer depends on the person,
+// never on what fairslot has stored, so it reveals nothing about which ID
+// numbers fairslot knows.
+type IdentityVerifier interface {
+	Verify(ctx context.Context, id identity.ID, name string) (Verdict, error)
+}
+
+// DeskOnly is the local default IdentityVerifier: nothing can be verified
+// remotely; the registration desk verifies with the physical card
+// (Service.VerifyIdentity, check-in and walk-ins).
+type DeskOnly struct{}
+
+// Verify answers Unverifiable.
+func (DeskOnly) Verify(context.Context, identity.ID, string) (Verdict, error) {
+	return Unverifiable, nil
+}
+
+// LoginGuard limits failed logins per account key (the phone's keyed hash),
+// across instances.
+type LoginGuard interface {
+	// Wait is how long key must wait before its password is checked again;
+	// zero to go on.
+	Wait(ctx context.Context, key string) (time.Duration, error)
+	// Failed counts a failed attempt of key.
+	Failed(ctx context.Context, key string) error
+	// Succeeded forgets key's failures.
+	Succeeded(ctx context.Context, key string) error
+}
+
+// Revocation says that the tokens of an account older than Generation no
+// longer count.
+type Revocation struct {
+	AccountID  string
+	Generation int
+	At         time.Time
 }
 
 // Store is the system of record (CockroachDB, or PostgreSQL on one machine).
@@ -209,33 +265,67 @@ type Store interface {
 
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)
+	AccountByID(ctx context.Context, id string) (Account, error)
+	// RevokeTokens raises an account's token generation (and, with a
+	// password hash, sets the new password in the same write); it returns
+	// the new generation.
+	RevokeTokens(ctx context.Context, accountID, newPasswordHash string, at time.Time) (int, error)
+	// Revocations lists the accounts whose tokens were revoked at or after
+	// since.
+	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
 	RecordEvent(ctx context.Context, ev Event) error
 	RecordAudit(ctx context.Context, a AuditEntry) error
 
+	// AddPatient adds an identity to an account under the account's claim
+	// of its name (p.Identity's name fields). A claim never conflicts with
+	// another account's claim; it is refused (ErrIdentityUnverified) only
+	// when the identity's name is verified and is another. With
+	// p.Identity.NameVerified (a provider confirmed the claim), the claim
+	// becomes the identity's verified name.
 	AddPatient(ctx context.Context, p NewPatient, limits AccountLimits, ev Event) (Patient, error)
 	Patient(ctx context.Context, id string) (Patient, error)
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
 
-	// InsertBooking commits a booking and its event. It returns ErrSlotTaken,
-	// ErrAlreadyBooked or ErrQuotaDayDept when a unique constraint refuses,
-	// and ErrOutcomeUnknown when the commit may or may not have happened.
+	// InsertBooking commits a booking and its event, and, for a booking
+	// staff made, its audit entry (StaffBookingAudit). It returns
+	// ErrSlotTaken, ErrAlreadyBooked or ErrQuotaDayDept when a unique
+	// constraint refuses, ErrIdentityUnverified when the booking's name is
+	// not its identity's verified name, and ErrOutcomeUnknown when the
+	// commit may or may not have happened.
 	InsertBooking(ctx context.Context, b Booking, ev Event) error
 	Booking(ctx context.Context, id string) (Booking, error)
+	// Bookings lists the bookings an account owns: those it made, and those
+	// staff made (by phone, at the desk) for the identity the account holds
+	// as its verified self.
 	Bookings(ctx context.Context, accountID string) ([]Booking, error)
 	// CancelBooking moves a confirmed booking to cancelled, or returns
 	// ErrBookingNotActive. A late cancellation counts as a no-show and may
 	// earn a bar, returned.
-	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event) (Booking, []Bar, error)
+	// With audit (a staff member cancelled), the entry is written in the
+	// same transaction.
+	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
 	BookingStatuses(ctx context.Context, ids []string) (map[string]Status, error)
 
 	// Staff channels and the desk.
 	IdentityOf(ctx context.Context, id string) (Identity, error)
 	IdentityByHash(ctx context.Context, idHash []byte) (Identity, error)
+	// EnsureIdentity returns the identity with i's ID hash, inserting i if
+	// there is none. With i.NameVerified (the desk saw the card), i's name
+	// becomes the identity's verified name; otherwise an identity whose
+	// verified name is another is ErrIdentityUnverified, and an unverified
+	// one is returned as it is.
 	EnsureIdentity(ctx context.Context, i Identity) (Identity, error)
+	// VerifyName makes name (i's name fields) an identity's verified name,
+	// with the desk's audit entry; with selfAccountID, that account's patient
+	// of the identity becomes its self (taking it from any other account).
+	VerifyName(ctx context.Context, i Identity, selfAccountID string, a AuditEntry) error
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
-	CheckIn(ctx context.Context, id string, at time.Time, ev Event) (Booking, error)
+	// CheckIn moves a confirmed booking to checked in, with its event and
+	// audit entry, and makes card's name (the clerk read it from the ID
+	// card) the verified name of the identity card.ID.
+	CheckIn(ctx context.Context, id string, at time.Time, ev Event, a AuditEntry, card Identity) (Booking, error)
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
 	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
@@ -264,7 +354,9 @@ type Store interface {
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
 	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)
 	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) ([]Booking, error)
-	AuditSince(ctx context.Context, since time.Time) ([]AuditEntry, error)
+	// AuditSince lists staff actions since a time, newest first: of one
+	// hospital, or all with hospitalID "".
+	AuditSince(ctx context.Context, since time.Time, hospitalID string) ([]AuditEntry, error)
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
 }
 
@@ -292,4 +384,21 @@ func (r NoShowRules) Crossed(prev, n int) (NoShowStep, bool) {
 		}
 	}
 	return NoShowStep{}, false
+}
+
+// StaffBookingAudit is the audit entry of a booking staff made (b.BookedBy
+// set): the store writes it in the booking's own commit, so a staff booking
+// is never without one. Its id is derived from the booking's, so a retried
+// commit writes it once.
+func StaffBookingAudit(b Booking) (AuditEntry, bool) {
+	if b.BookedBy == "" {
+		return AuditEntry{}, false
+	}
+	role, action := RoleClerk, "desk_booking"
+	if b.Channel == ChannelPhone {
+		role, action = RoleOperator, "phone_booking"
+	}
+	return AuditEntry{ID: NameID("audit", b.ID), TS: b.CreatedAt, ActorID: b.BookedBy, ActorRole: role,
+		Action: action, Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking, session %s, slot %d", b.Channel, b.SessionID, b.SlotNo),
+		HospitalID: b.HospitalID}, true
 }

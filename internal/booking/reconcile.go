@@ -22,6 +22,9 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	if err := s.loadBlocked(ctx); err != nil {
 		return 0, fmt.Errorf("refresh blocked accounts: %w", err)
 	}
+	if err := s.refreshRevocations(ctx); err != nil {
+		return 0, fmt.Errorf("refresh token revocations: %w", err)
+	}
 	if s.memo != nil {
 		s.memo.prune(s.cfg.Now())
 	}

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +53,17 @@ type Config struct {
 	// ReopenAt: a dismissed flag reopens when its score reaches this many
 	// times the score it was dismissed at (1.5).
 	ReopenAt float64
+	// Verifier checks names against ID numbers (a real-name provider). The
+	// default, DeskOnly, verifies nothing remotely: the desk does, with the
+	// card.
+	Verifier IdentityVerifier
+	// LoginGuard limits failed logins per phone across instances; nil: no
+	// such limit (the per-IP limit of the HTTP layer still applies).
+	LoginGuard LoginGuard
+	// PasswordHashers bounds how many password hashes are computed at once
+	// (half the CPUs, at least 1): each costs ~0.2 s of a core, and a login
+	// flood must not starve bookings.
+	PasswordHashers int
 	// SoldOutFor is how long a sold_out or not_released answer from
 	// admission is reused, from memory, for attempts on the same pool
 	// without an Idempotency-Key (100ms; fastreject.go). Negative turns the
@@ -103,6 +116,12 @@ func (c Config) withDefaults() Config {
 	if c.SoldOutFor == 0 {
 		c.SoldOutFor = 100 * time.Millisecond
 	}
+	if c.Verifier == nil {
+		c.Verifier = DeskOnly{}
+	}
+	if c.PasswordHashers <= 0 {
+		c.PasswordHashers = max(1, runtime.GOMAXPROCS(0)/2)
+	}
 	return c
 }
 
@@ -117,9 +136,16 @@ type Service struct {
 	catalog atomic.Pointer[Catalog]
 	// blocked holds the accounts a confirmed flag blocked. Tokens are
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
-	blocked  atomic.Pointer[map[string]bool]
+	blocked atomic.Pointer[map[string]bool]
+	// revoked holds, per account, the token generation below which its
+	// tokens no longer count (logout, password change): a map lookup per
+	// request, filled by Refresh and WatchRevocations (revoke.go).
+	revoked  sync.Map // account id → Revocation
+	revPoll  atomic.Int64
 	patients *patientCache
-	memo     *refusalMemo // the fast reject path; nil when off
+	// hashSlots bounds the password hashes computed at once.
+	hashSlots chan struct{}
+	memo      *refusalMemo // the fast reject path; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
@@ -141,6 +167,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		log:       log,
 		patients:  newPatientCache(400_000), // the release hour of a large hospital: ~200,000 patients
 		dummyHash: dummy,
+		hashSlots: make(chan struct{}, cfg.PasswordHashers),
 	}
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
@@ -153,7 +180,9 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 // Catalog returns the current schedule snapshot.
 func (s *Service) Catalog() *Catalog { return s.catalog.Load() }
 
-// Authenticate verifies a bearer token.
+// Authenticate verifies a bearer token: its signature and expiry, that its
+// account is not blocked, and that its generation was not revoked (logout,
+// password change). It does no I/O.
 func (s *Service) Authenticate(token []byte) (Actor, error) {
 	c, err := s.tokens.Verify(token, s.cfg.Now())
 	switch {
@@ -165,7 +194,10 @@ func (s *Service) Authenticate(token []byte) (Actor, error) {
 	if m := s.blocked.Load(); m != nil && (*m)[c.AccountID] {
 		return Actor{}, ErrAccountBlocked
 	}
-	return Actor{AccountID: c.AccountID, Role: Role(c.Role)}, nil
+	if r, ok := s.revoked.Load(c.AccountID); ok && int64(c.Generation) < int64(r.(Revocation).Generation) {
+		return Actor{}, ErrTokenRevoked
+	}
+	return Actor{AccountID: c.AccountID, Role: Role(c.Role), HospitalID: c.HospitalID}, nil
 }
 
 // loadBlocked reloads the set of blocked accounts.

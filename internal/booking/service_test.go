@@ -197,9 +197,11 @@ func TestResidentIDGenerator(t *testing.T) {
 	}
 }
 
-// user is a patient account with its token's actor and its patients.
+// user is a patient account with its token's actor, its phone and its
+// patients.
 type user struct {
 	actor    booking.Actor
+	phone    string
 	patients []booking.Patient
 }
 
@@ -221,7 +223,7 @@ func (h *harness) user(n int) user {
 	phone := h.phone()
 	id, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.Origin{IP: "203.0.113.5", DeviceID: "dv-1"})
 	testenv.Must(h.t, err, "create account")
-	u := user{actor: h.login(phone)}
+	u := user{actor: h.login(phone), phone: phone}
 	if u.actor.AccountID != id || u.actor.Role != booking.RolePatient {
 		h.t.Fatalf("Authenticate = %+v, want account %s with role patient", u.actor, id)
 	}
@@ -285,11 +287,20 @@ func (h *harness) newUser(n int) (user, error) {
 	return u, nil
 }
 
+// staffHospital is the hospital a staff account of role works for: the
+// test's, but none for an administrator (platform-wide).
+func (h *harness) staffHospital(role booking.Role) string {
+	if role == booking.RoleAdmin {
+		return ""
+	}
+	return h.hosp.ID
+}
+
 // staff creates a staff account of the given role and logs it in.
 func (h *harness) staff(role booking.Role) booking.Actor {
 	h.t.Helper()
 	phone := h.phone()
-	_, err := h.svc.CreateStaff(h.ctx, phone, password, role)
+	_, err := h.svc.CreateStaff(h.ctx, phone, password, role, h.staffHospital(role))
 	testenv.Must(h.t, err, "create staff")
 	a := h.login(phone)
 	if a.Role != role {

@@ -45,7 +45,8 @@ func TestMigrate(t *testing.T) {
 
 	applied, err := db.Migrate(ctx)
 	testenv.Must(t, err, "first migrate")
-	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql", "0004_flags.sql"}
+	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
+		"0005_ownership.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -299,8 +300,8 @@ func TestAddPatient(t *testing.T) {
 		np := newPatient(a.ID, id, true, randomBytes(32))
 		got := w.mustAddPatient(np)
 		want := booking.Patient{ID: np.ID, AccountID: a.ID, IdentityID: id.ID, IdentityKey: id.Key(),
-			IDType: id.IDType, MaskedID: id.NumberMasked, MaskedName: id.NameMasked, PhoneMasked: np.PhoneMasked,
-			IsSelf: true, CreatedAt: got.CreatedAt}
+			IDType: id.IDType, MaskedID: id.NumberMasked, MaskedName: id.NameMasked, NameHash: string(id.NameHash),
+			PhoneMasked: np.PhoneMasked, IsSelf: true, CreatedAt: got.CreatedAt}
 		if got != want {
 			t.Errorf("patient = %+v, want %+v", got, want)
 		}
@@ -326,18 +327,55 @@ func TestAddPatient(t *testing.T) {
 		}
 	})
 
+	t.Run("two accounts claim two names for one ID number", func(t *testing.T) {
+		// The first account to type an ID number does not decide whose it
+		// is: each account keeps its own claim, and the identity's name
+		// stays the first one until it is verified.
+		id := newIdentity(randomBytes(32))
+		p1 := w.mustAddPatient(newPatient(w.createAccount().ID, id, false, nil))
+		other := id
+		other.ID, other.NameHash, other.NameMasked = booking.NewID(), randomBytes(32), "李*"
+		p2 := w.mustAddPatient(newPatient(w.createAccount().ID, other, false, nil))
+		if p2.IdentityID != p1.IdentityID || p2.NameHash != string(other.NameHash) || p2.MaskedName != "李*" || p2.Verified {
+			t.Errorf("second claim = %+v, want the shared identity under its own unverified name 李*", p2)
+		}
+		if p1, _ := w.st.Patient(w.ctx, p1.ID); p1.NameHash != string(id.NameHash) || p1.MaskedName != id.NameMasked {
+			t.Errorf("first claim after the second = %+v, want it unchanged", p1)
+		}
+	})
+
+	t.Run("a verified claim becomes the identity's name", func(t *testing.T) {
+		id := newIdentity(randomBytes(32))
+		squat := w.mustAddPatient(newPatient(w.createAccount().ID, id, true, nil))
+		real := id
+		real.ID, real.NameHash, real.NameMasked, real.NameVerified = booking.NewID(), randomBytes(32), "王*", true
+		owner := w.mustAddPatient(newPatient(w.createAccount().ID, real, true, nil))
+		if !owner.Verified || !owner.IsSelf {
+			t.Errorf("verified claim = %+v, want verified and the self (taken from the unverified one)", owner)
+		}
+		if squat, _ := w.st.Patient(w.ctx, squat.ID); squat.IsSelf || squat.Verified {
+			t.Errorf("the squatter's claim = %+v, want it no longer the self, unverified", squat)
+		}
+		got, err := w.st.IdentityOf(w.ctx, owner.IdentityID)
+		testenv.Must(t, err, "identity")
+		if !got.NameVerified || string(got.NameHash) != string(real.NameHash) {
+			t.Errorf("identity = %+v, want the verified name", got)
+		}
+	})
+
 	tests := []struct {
 		name  string
 		setup func(t *testing.T) (booking.NewPatient, booking.AccountLimits)
 		want  error
 	}{
-		{"identity with another name", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
+		{"identity verified under another name", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
 			id := newIdentity(randomBytes(32))
+			id.NameVerified = true
 			w.mustAddPatient(newPatient(w.createAccount().ID, id, false, nil))
 			other := id
-			other.ID, other.NameHash = booking.NewID(), randomBytes(32)
+			other.ID, other.NameHash, other.NameVerified = booking.NewID(), randomBytes(32), false
 			return newPatient(w.createAccount().ID, other, false, nil), limits
-		}, booking.ErrIdentityMismatch},
+		}, booking.ErrIdentityUnverified},
 		{"same identity twice on one account", func(t *testing.T) (booking.NewPatient, booking.AccountLimits) {
 			a, id := w.createAccount(), newIdentity(randomBytes(32))
 			w.mustAddPatient(newPatient(a.ID, id, false, nil))
@@ -549,7 +587,7 @@ func TestBookings(t *testing.T) {
 	t.Run("cancel frees the slot", func(t *testing.T) {
 		ev := booking.Event{ID: booking.NewID(), TS: now(), Type: booking.EventCancelled, AccountID: b1.AccountID,
 			PatientID: b1.PatientID, BookingID: b1.ID, SessionID: b1.SessionID, HospitalID: b1.HospitalID}
-		got, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, ev)
+		got, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, ev, nil)
 		testenv.Must(t, err, "cancel")
 		want := b1
 		want.Status, want.CancelledAt = booking.StatusCancelled, ev.TS
@@ -562,7 +600,7 @@ func TestBookings(t *testing.T) {
 		}
 		again := ev
 		again.ID = booking.NewID()
-		if _, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, again); !errors.Is(err, booking.ErrBookingNotActive) {
+		if _, _, err := w.st.CancelBooking(w.ctx, b1.ID, false, booking.DefaultNoShowRules, again, nil); !errors.Is(err, booking.ErrBookingNotActive) {
 			t.Errorf("second CancelBooking = %v, want %v", err, booking.ErrBookingNotActive)
 		}
 		if n := w.count(`SELECT count(*) FROM booking_events WHERE id = $1`, again.ID); n != 0 {

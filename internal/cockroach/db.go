@@ -198,12 +198,18 @@ func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error
 // broken connection, a timeout) wraps booking.ErrOutcomeUnknown, as a lost
 // COMMIT does in Tx: the statement may have committed.
 func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
+	_, err := db.Exec1Rows(ctx, op, sql, args...)
+	return err
+}
+
+// Exec1Rows is Exec1, and the number of rows the statement reported.
+func (db *DB) Exec1Rows(ctx context.Context, op, sql string, args ...any) (int64, error) {
 	start := time.Now()
 	defer db.observe(op, start)
 	for attempt := 1; ; attempt++ {
-		_, err := db.pool.Exec(ctx, sql, args...)
+		tag, err := db.pool.Exec(ctx, sql, args...)
 		if err == nil {
-			return nil
+			return tag.RowsAffected(), nil
 		}
 		var pgErr *pgconn.PgError
 		switch {
@@ -212,14 +218,14 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
+				return 0, fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
 			case <-time.After(d/2 + rand.N(d)):
 			}
 			continue
 		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
-			return err // the server answered, or the statement was never sent
+			return 0, err // the server answered, or the statement was never sent
 		}
-		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+		return 0, fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
 	}
 }
 

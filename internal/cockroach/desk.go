@@ -18,7 +18,7 @@ import (
 
 func scanIdentity(row pgx.Row) (booking.Identity, error) {
 	var i booking.Identity
-	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked)
+	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked, &i.NameVerified)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return i, booking.ErrNotFound
 	}
@@ -38,28 +38,55 @@ func (s *Store) IdentityByHash(ctx context.Context, idHash []byte) (_ booking.Id
 }
 
 // EnsureIdentity returns the identity with i's ID hash, inserting i if there
-// is none. A known identity with another name is ErrIdentityMismatch.
+// is none (ensureIdentity: a verified i sets the verified name; an
+// unverified one another verified name refuses).
 func (s *Store) EnsureIdentity(ctx context.Context, i booking.Identity) (_ booking.Identity, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var out booking.Identity
 	err := s.db.Tx(ctx, "ensure_identity", func(tx pgx.Tx) error {
-		got, err := scanIdentity(tx.QueryRow(ctx, q("identity_full_by_hash"), i.IDHash))
-		switch {
-		case errors.Is(err, booking.ErrNotFound):
-			if _, err := tx.Exec(ctx, q("insert_identity"), i.ID, i.IDType, i.IDHash, i.NumberSealed, i.NumberMasked, i.NameHash, i.NameSealed, i.NameMasked); err != nil {
+		id, err := ensureIdentity(ctx, tx, i, time.Now())
+		if err != nil {
+			return err
+		}
+		out, err = scanIdentity(tx.QueryRow(ctx, q("identity_full"), id))
+		return err
+	})
+	if name, ok := uniqueViolation(err); ok && name == "identities_id_hash_key" {
+		return out, booking.ErrUnavailable // a concurrent insert won; a retry finds it
+	}
+	return out, err
+}
+
+// VerifyName makes i's name the verified name of identity i.ID, and with
+// selfAccountID makes that account's patient of the identity its self
+// (dropping the self of any other account), with the audit entry, in one
+// transaction. An account that does not hold the identity is
+// ErrPatientNotFound.
+func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountID string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "verify_name", func(tx pgx.Tx) error {
+		if err := setVerifiedName(ctx, tx, i, a.TS); err != nil {
+			return err
+		}
+		if selfAccountID != "" {
+			if _, err := tx.Exec(ctx, q("drop_self"), i.ID, selfAccountID); err != nil {
 				return err
 			}
-			out = i
-			return nil
-		case err != nil:
-			return err
-		case string(got.NameHash) != string(i.NameHash):
-			return booking.ErrIdentityMismatch
+			// An account has one self: another patient of it that was its
+			// self stops being it.
+			if _, err := tx.Exec(ctx, "UPDATE patients SET is_self = false WHERE account_id = $1 AND identity_id <> $2 AND is_self", selfAccountID, i.ID); err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person; add them first, then verify")
+			}
 		}
-		out = got
-		return nil
+		return insertAudit(ctx, tx, a)
 	})
-	return out, err
 }
 
 // AccountHasIdentity reports whether an identity is on an account's list.
@@ -77,8 +104,9 @@ func (s *Store) BookingsOfIdentity(ctx context.Context, identityID, fromDate str
 	return pgx.CollectRows(rows, scanBooking)
 }
 
-// CheckIn moves a confirmed booking to checked in, with its event.
-func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event) (_ booking.Booking, rerr error) {
+// CheckIn moves a confirmed booking to checked in, with its event and
+// audit entry, and makes the card's name the identity's verified name.
+func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (_ booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "check_in", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, q("check_in"), id, at)
@@ -88,7 +116,13 @@ func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking
 		if tag.RowsAffected() == 0 {
 			return booking.ErrBookingNotActive
 		}
-		return insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return setVerifiedName(ctx, tx, card, at)
 	})
 	if err != nil {
 		return booking.Booking{}, err
@@ -109,7 +143,7 @@ func (s *Store) RecordStaffAction(ctx context.Context, ev booking.Event, a booki
 }
 
 func insertAudit(ctx context.Context, tx pgx.Tx, a booking.AuditEntry) error {
-	_, err := tx.Exec(ctx, q("insert_audit"), a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason)
+	_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
 	return err
 }
 
@@ -351,6 +385,17 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 		}
 		if tag.RowsAffected() == 0 {
 			return booking.ErrWaitlistNotWaiting
+		}
+		// The booking is made under the waiting patient's claim, which must
+		// not be another than the identity's verified name.
+		var ok bool
+		var nameHash []byte
+		if err := tx.QueryRow(ctx, q("patient_claim"), b.PatientID).Scan(&nameHash, &ok); err != nil {
+			return err
+		}
+		b.NameHash = string(nameHash)
+		if !ok {
+			return booking.ErrIdentityUnverified
 		}
 		if err := insertBooking(ctx, tx, b); err != nil {
 			return err

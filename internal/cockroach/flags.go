@@ -210,13 +210,13 @@ func (s *Store) FutureBookingsOfGroup(ctx context.Context, now time.Time, accoun
 }
 
 // AuditSince reads staff actions from a time on, newest first.
-func (s *Store) AuditSince(ctx context.Context, since time.Time) (_ []booking.AuditEntry, rerr error) {
+func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID string) (_ []booking.AuditEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since)
+	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since, hospitalID)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
 		var a booking.AuditEntry
 		var role string
-		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason)
+		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason, &a.HospitalID)
 		a.ActorRole = booking.Role(role)
 		return a, err
 	})

@@ -56,13 +56,32 @@ INSERT INTO slots (session_id, slot_no, channel, starts_at, ends_at) VALUES ($1,
 ON CONFLICT (session_id, slot_no) DO NOTHING;
 
 -- name: insert_account
-INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at, hospital_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: account_rows
+SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
+       blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
+       COALESCE(hospital_id::TEXT, ''), token_generation
+  FROM accounts
 
 -- name: account_by_phone
-SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
-       blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at
-  FROM accounts WHERE phone_hash = $1;
+ WHERE phone_hash = $1;
+
+-- name: account_by_id
+ WHERE id = $1;
+
+-- name: revoke_tokens
+-- Logout and password change: older tokens stop counting. With a new
+-- password hash ($3 not empty) it is set in the same write.
+UPDATE accounts
+   SET token_generation = token_generation + 1, tokens_revoked_at = $2,
+       password_hash = CASE WHEN $3::TEXT = '' THEN password_hash ELSE $3::TEXT END
+ WHERE id = $1
+RETURNING token_generation;
+
+-- name: revocations_since
+SELECT id::TEXT, token_generation, tokens_revoked_at FROM accounts WHERE tokens_revoked_at >= $1;
 
 -- name: insert_event
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
@@ -71,16 +90,50 @@ INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, se
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);
 
 -- name: insert_audit
-INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: identity_by_hash
-SELECT id::TEXT, name_hash FROM identities WHERE id_hash = $1;
+SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL FROM identities WHERE id_hash = $1;
 
 -- name: insert_identity
+-- A new person, under the first name given: verified ($9) when a provider
+-- or the desk confirmed it, else a claim.
 INSERT INTO identities (id, id_type, id_hash, number_sealed, number_masked, name_hash,
-                        name_sealed, name_masked)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+                        name_sealed, name_masked, name_verified_at, name_verified_by)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9::TEXT = '' THEN NULL ELSE $10::TIMESTAMPTZ END, $9::TEXT);
+
+-- name: verify_identity_name
+-- A provider or the desk (with the card) confirmed a name: it becomes the
+-- identity's name.
+UPDATE identities
+   SET name_hash = $2, name_sealed = $3, name_masked = $4, name_verified_at = $5, name_verified_by = $6
+ WHERE id = $1;
+
+-- name: self_elsewhere
+-- The account, other than $2, that holds identity $1 as its self, and
+-- whether its claim is the identity's verified name.
+SELECT p.account_id::TEXT,
+       i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash
+  FROM patients p JOIN identities i ON i.id = p.identity_id
+ WHERE p.identity_id = $1 AND p.is_self AND p.account_id <> $2;
+
+-- name: drop_self
+UPDATE patients SET is_self = false WHERE identity_id = $1 AND is_self AND account_id <> $2;
+
+-- name: patient_claim
+-- A patient's claim, and whether it may book: the identity's name is not
+-- verified, or is this claim.
+SELECT COALESCE(p.name_hash, i.name_hash),
+       i.name_verified_at IS NULL OR COALESCE(p.name_hash, i.name_hash) = i.name_hash
+  FROM patients p JOIN identities i ON i.id = p.identity_id
+ WHERE p.id = $1;
+
+-- name: bind_self
+-- The desk made this account's patient of the identity its self: the claim
+-- takes the verified name.
+UPDATE patients SET is_self = true, name_hash = $3, name_sealed = $4, name_masked = $5
+ WHERE account_id = $1 AND identity_id = $2;
 
 -- name: count_patients
 SELECT count(*) FROM patients WHERE account_id = $1;
@@ -89,42 +142,63 @@ SELECT count(*) FROM patients WHERE account_id = $1;
 SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND account_id <> $2;
 
 -- name: insert_patient
-INSERT INTO patients (id, account_id, identity_id, is_self, phone_hash, phone_sealed, phone_masked)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO patients (id, account_id, identity_id, is_self, phone_hash, phone_sealed, phone_masked,
+                      name_hash, name_sealed, name_masked)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: patient_rows
+-- A patient with its claim (rows from before claims were kept read the
+-- identity's name), and whether the claim is the identity's verified name.
+SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
+       COALESCE(NULLIF(p.name_masked, ''), i.name_masked), COALESCE(p.name_hash, i.name_hash),
+       i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
+       p.phone_masked, p.is_self, p.created_at
+  FROM patients p JOIN identities i ON i.id = p.identity_id
 
 -- name: patient
-SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
-       i.name_masked, p.phone_masked, p.is_self, p.created_at
-  FROM patients p JOIN identities i ON i.id = p.identity_id
  WHERE p.id = $1;
 
 -- name: patients_of_account
-SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
-       i.name_masked, p.phone_masked, p.is_self, p.created_at
-  FROM patients p JOIN identities i ON i.id = p.identity_id
  WHERE p.account_id = $1
  ORDER BY p.created_at, p.id;
 
 -- name: insert_booking
 INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                       patient_id, identity_id, account_id, channel, status, idempotency_key,
-                      created_at, booked_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15);
+                      created_at, booked_by, name_hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
 -- name: insert_booking_with_event
--- A booking and its event in one statement: one implicit transaction, one
--- round trip (DB.Exec1). The WITH's insert runs whether or not it is read.
+-- A booking ($1-$16), its event ($17-$34) and, for a booking staff made
+-- ($35 true), its audit entry ($36-$43), in one statement: one implicit
+-- transaction, one round trip (DB.Exec1). The booking is inserted only if
+-- its name ($16) is not another than its identity's verified name; the event
+-- and the audit entry are inserted from the booking, so a refused one writes
+-- nothing (0 rows). Parameters are cast: in a SELECT they have no column to
+-- take their type from.
 WITH booking AS (
     INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                           patient_id, identity_id, account_id, channel, status, idempotency_key,
-                          created_at, booked_by)
-    VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15)
+                          created_at, booked_by, name_hash)
+    SELECT $1::UUID, $2::UUID, $3::INT, $4::UUID, $5::UUID, $6::UUID, $7::DATE, $8::UUID, $9::UUID,
+           $10::UUID, $11::TEXT, $12::TEXT, $13::TEXT, $14::TIMESTAMPTZ, $15::UUID, $16::BYTEA
+     WHERE NOT EXISTS (SELECT 1 FROM identities
+                        WHERE id = $9::UUID AND name_verified_at IS NOT NULL
+                          AND $16::BYTEA IS NOT NULL AND name_hash <> $16::BYTEA)
+    RETURNING id
+), audit AS (
+    INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+    SELECT $36::UUID, $37::TIMESTAMPTZ, $38::UUID, $39::TEXT, $40::TEXT, $41::TEXT, $42::TEXT, $43::UUID
+      FROM booking WHERE $35::BOOL
     RETURNING id
 )
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
                             phone, release_at, reason, staff_id, identity_id)
-VALUES ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33);
+SELECT $17::UUID, $18::TIMESTAMPTZ, $19::TEXT, $20::UUID, $21::UUID, $22::UUID, $23::UUID, $24::UUID,
+       $25::UUID, $26::UUID, $27::TEXT, $28::TEXT, $29::TEXT, $30::TEXT, $31::TIMESTAMPTZ, $32::TEXT,
+       $33::UUID, $34::UUID
+  FROM booking;
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash. The
@@ -133,7 +207,7 @@ SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEX
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
        COALESCE(b.patient_id::TEXT, ''), b.identity_id::TEXT, i.id_hash,
        COALESCE(b.account_id::TEXT, ''), b.channel, b.status, b.idempotency_key, b.created_at,
-       b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel
+       b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel, b.name_hash
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
   JOIN identities i ON i.id = b.identity_id;
@@ -142,9 +216,14 @@ SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEX
 WHERE b.id = $1;
 
 -- name: bookings_of_account
--- Every booking of an identity on the account's list, whatever the channel:
--- a phone or desk booking of a family member shows up too.
- WHERE b.identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1)
+-- The bookings an account owns: those it made, and those staff made for the
+-- person it holds as its verified self (self, under the verified name).
+-- Another account holding the same person sees neither.
+ WHERE b.account_id = $1
+    OR b.account_id IS NULL AND b.identity_id IN (
+        SELECT p.identity_id FROM patients p JOIN identities si ON si.id = p.identity_id
+         WHERE p.account_id = $1 AND p.is_self AND si.name_verified_at IS NOT NULL
+           AND COALESCE(p.name_hash, si.name_hash) = si.name_hash)
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
 
@@ -163,10 +242,12 @@ UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = $3
 SELECT id::TEXT, status FROM bookings WHERE id = ANY ($1::UUID[]);
 
 -- name: identity_full
-SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked FROM identities WHERE id = $1;
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+  FROM identities WHERE id = $1;
 
 -- name: identity_full_by_hash
-SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked FROM identities WHERE id_hash = $1;
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+  FROM identities WHERE id_hash = $1;
 
 -- name: account_has_identity
 SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2;
@@ -305,8 +386,11 @@ ON CONFLICT (flag_id, identity_id) DO NOTHING;
    AND (b.account_id = ANY ($2::UUID[]) OR b.identity_id = ANY ($3::UUID[]));
 
 -- name: audit_since
-SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, reason
-  FROM audit_log WHERE ts >= $1 ORDER BY ts DESC, id LIMIT 1000;
+-- Of one hospital ($2), or of all with $2 empty.
+SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, reason, COALESCE(hospital_id::TEXT, '')
+  FROM audit_log
+ WHERE ts >= $1 AND ($2::TEXT = '' OR hospital_id::TEXT = $2::TEXT)
+ ORDER BY ts DESC, id LIMIT 1000;
 
 -- name: blocked_accounts
 SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);

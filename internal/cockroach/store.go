@@ -32,6 +32,14 @@ func nullable(v string) any {
 	return v
 }
 
+// nullBytes turns "" into NULL for an optional BYTEA column.
+func nullBytes(v string) any {
+	if v == "" {
+		return nil
+	}
+	return []byte(v)
+}
+
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -154,7 +162,7 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_account", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt); err != nil {
+		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, nullable(a.HospitalID)); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, ev)
@@ -168,15 +176,47 @@ func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking
 // AccountByPhone finds an account by its phone's keyed hash.
 func (s *Store) AccountByPhone(ctx context.Context, phoneHash []byte) (_ booking.Account, rerr error) {
 	defer func() { rerr = translate(rerr) }()
+	return scanAccount(s.db.pool.QueryRow(ctx, q("account_rows")+"\n"+q("account_by_phone"), phoneHash))
+}
+
+// AccountByID reads an account.
+func (s *Store) AccountByID(ctx context.Context, id string) (_ booking.Account, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return scanAccount(s.db.pool.QueryRow(ctx, q("account_rows")+"\n"+q("account_by_id"), id))
+}
+
+func scanAccount(row pgx.Row) (booking.Account, error) {
 	var a booking.Account
 	var role string
-	err := s.db.pool.QueryRow(ctx, q("account_by_phone"), phoneHash).
-		Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt)
+	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, booking.ErrNotFound
 	}
 	a.Role = booking.Role(role)
 	return a, err
+}
+
+// RevokeTokens raises an account's token generation, with a new password
+// hash when one is given, and returns the new generation.
+func (s *Store) RevokeTokens(ctx context.Context, accountID, newPasswordHash string, at time.Time) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.pool.QueryRow(ctx, q("revoke_tokens"), accountID, at, newPasswordHash).Scan(&gen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNotFound
+	}
+	return gen, err
+}
+
+// Revocations lists accounts whose tokens were revoked at or after since.
+func (s *Store) Revocations(ctx context.Context, since time.Time) (_ []booking.Revocation, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("revocations_since"), since)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Revocation, error) {
+		var v booking.Revocation
+		err := r.Scan(&v.AccountID, &v.Generation, &v.At)
+		return v, err
+	})
 }
 
 // RecordEvent stores one event outside any other write.
@@ -201,30 +241,32 @@ func eventArgs(ev booking.Event) []any {
 // RecordAudit stores one staff action.
 func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	_, err := s.db.pool.Exec(ctx, q("insert_audit"), a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason)
+	_, err := s.db.pool.Exec(ctx, q("insert_audit"), auditArgs(a)...)
 	return err
 }
 
-// AddPatient adds an identity to an account under the account rules. The
-// counts run in a SERIALIZABLE transaction, so two concurrent adds cannot
-// both squeeze under a limit.
+func auditArgs(a booking.AuditEntry) []any {
+	return []any{a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason, nullable(a.HospitalID)}
+}
+
+// AddPatient adds an identity to an account under the account rules and
+// the account's claim of the person's name. The counts run in a
+// SERIALIZABLE transaction, so two concurrent adds cannot both squeeze
+// under a limit.
+//
+// A claim never conflicts with another account's claim. It is refused only
+// when the identity's name is verified and is another (the answer a
+// real-name provider would give for any ID number, known or not). A claim a
+// provider confirmed (np.Identity.NameVerified) becomes the identity's
+// verified name, and may take the self of an identity from an account whose
+// claim is not verified.
 func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (_ booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	var identityID string
+	claim := np.Identity
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
-		var nameHash []byte
-		err := tx.QueryRow(ctx, q("identity_by_hash"), np.Identity.IDHash).Scan(&identityID, &nameHash)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			identityID = np.Identity.ID
-			i := np.Identity
-			if _, err := tx.Exec(ctx, q("insert_identity"), i.ID, i.IDType, i.IDHash, i.NumberSealed, i.NumberMasked, i.NameHash, i.NameSealed, i.NameMasked); err != nil {
-				return err
-			}
-		case err != nil:
+		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS)
+		if err != nil {
 			return err
-		case string(nameHash) != string(np.Identity.NameHash):
-			return booking.ErrIdentityMismatch
 		}
 		var n int
 		if err := tx.QueryRow(ctx, q("count_patients"), np.AccountID).Scan(&n); err != nil {
@@ -241,7 +283,23 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 				return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
 			}
 		}
-		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked); err != nil {
+		if np.IsSelf && claim.NameVerified {
+			// A verified claim takes the self from an unverified one.
+			var other string
+			var otherVerified bool
+			err := tx.QueryRow(ctx, q("self_elsewhere"), identityID, np.AccountID).Scan(&other, &otherVerified)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+			case err != nil:
+				return err
+			case !otherVerified:
+				if _, err := tx.Exec(ctx, q("drop_self"), identityID, np.AccountID); err != nil {
+					return err
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
+			claim.NameHash, claim.NameSealed, claim.NameMasked); err != nil {
 			return err
 		}
 		ev.IdentityID = identityID
@@ -268,10 +326,56 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 	return s.Patient(ctx, np.ID)
 }
 
+// ensureIdentity returns the id of the identity with i's ID hash, inserting
+// i when there is none, within tx. A verified i (a provider or the desk
+// confirmed its name) makes its name the identity's verified name; an
+// unverified one whose identity has another verified name is
+// ErrIdentityUnverified; an unverified one is otherwise only a claim and
+// changes nothing.
+func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time) (string, error) {
+	var id string
+	var nameHash []byte
+	var verified bool
+	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		by := ""
+		if i.NameVerified {
+			by = verifiedBy(i)
+		}
+		_, err := tx.Exec(ctx, q("insert_identity"), i.ID, i.IDType, i.IDHash, i.NumberSealed, i.NumberMasked, i.NameHash, i.NameSealed, i.NameMasked, by, now)
+		return i.ID, err
+	case err != nil:
+		return "", err
+	case i.NameVerified:
+		if !verified || string(nameHash) != string(i.NameHash) {
+			i.ID = id
+			return id, setVerifiedName(ctx, tx, i, now)
+		}
+	case verified && string(nameHash) != string(i.NameHash):
+		return "", booking.ErrIdentityUnverified
+	}
+	return id, nil
+}
+
+// verifiedBy records who verified a name: the desk, when a clerk's card
+// read it; otherwise a real-name provider.
+func verifiedBy(i booking.Identity) string {
+	if i.VerifiedBy != "" {
+		return i.VerifiedBy
+	}
+	return "provider"
+}
+
+func setVerifiedName(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time) error {
+	_, err := tx.Exec(ctx, q("verify_identity_name"), i.ID, i.NameHash, i.NameSealed, i.NameMasked, now, verifiedBy(i))
+	return err
+}
+
 // Patient reads one patient with its identity's masked forms.
 func (s *Store) Patient(ctx context.Context, id string) (_ booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("patient"), id)
+	rows, _ := s.db.pool.Query(ctx, q("patient_rows")+"\n"+q("patient"), id)
 	p, err := pgx.CollectExactlyOneRow(rows, scanPatient)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, booking.ErrNotFound
@@ -282,14 +386,16 @@ func (s *Store) Patient(ctx context.Context, id string) (_ booking.Patient, rerr
 // Patients lists an account's patients in the order they were added.
 func (s *Store) Patients(ctx context.Context, accountID string) (_ []booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("patients_of_account"), accountID)
+	rows, _ := s.db.pool.Query(ctx, q("patient_rows")+"\n"+q("patients_of_account"), accountID)
 	return pgx.CollectRows(rows, scanPatient)
 }
 
 func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
-	var idHash []byte
-	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &p.PhoneMasked, &p.IsSelf, &p.CreatedAt)
+	var idHash, nameHash []byte
+	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &nameHash, &p.Verified,
+		&p.PhoneMasked, &p.IsSelf, &p.CreatedAt)
+	p.NameHash = string(nameHash)
 	p.IdentityKey = booking.IdentityKey(idHash)
 	return p, err
 }
@@ -300,7 +406,16 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 // ErrQuotaDayDept.
 func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	err := s.db.Exec1(ctx, "insert_booking", q("insert_booking_with_event"), append(bookingArgs(b), eventArgs(ev)...)...)
+	args := append(bookingArgs(b), eventArgs(ev)...)
+	if a, staff := booking.StaffBookingAudit(b); staff {
+		args = append(append(args, true), auditArgs(a)...)
+	} else {
+		args = append(args, false, nil, nil, nil, nil, nil, nil, nil, nil)
+	}
+	n, err := s.db.Exec1Rows(ctx, "insert_booking", q("insert_booking_with_event"), args...)
+	if err == nil && n == 0 {
+		return booking.ErrIdentityUnverified // the name is not the identity's verified one
+	}
 	if name, ok := uniqueViolation(err); ok {
 		switch name {
 		case "bookings_active_slot":
@@ -322,7 +437,7 @@ func insertBooking(ctx context.Context, tx pgx.Tx, b booking.Booking) error {
 func bookingArgs(b booking.Booking) []any {
 	return []any{b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
 		b.DoctorID, b.VisitDate, nullable(b.PatientID), b.IdentityID, nullable(b.AccountID), string(b.Channel),
-		string(b.Status), b.IdempotencyKey, b.CreatedAt, nullable(b.BookedBy)}
+		string(b.Status), b.IdempotencyKey, b.CreatedAt, nullable(b.BookedBy), nullBytes(b.NameHash)}
 }
 
 // Booking reads one booking.
@@ -357,12 +472,13 @@ func bookingQuery(clause string) string { return q("booking_rows") + "\n" + q(cl
 
 func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 	var b booking.Booking
-	var idHash []byte
+	var idHash, nameHash []byte
 	var ch, st string
 	var cancelled, checkedIn *time.Time
 	err := r.Scan(&b.ID, &b.SessionID, &b.HospitalID, &b.DepartmentID, &b.DoctorID, &b.VisitDate, &b.SlotNo,
 		&b.SlotStart, &b.SlotEnd, &b.PatientID, &b.IdentityID, &idHash, &b.AccountID, &ch, &st,
-		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel)
+		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel, &nameHash)
+	b.NameHash = string(nameHash)
 	b.IdentityKey = booking.IdentityKey(idHash)
 	b.Channel, b.Status = booking.Channel(ch), booking.Status(st)
 	if cancelled != nil {
@@ -377,7 +493,7 @@ func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 // CancelBooking moves a confirmed booking to cancelled with its event. A
 // late cancellation counts as a no-show and may earn a bar, in the same
 // transaction.
-func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event) (_ booking.Booking, _ []booking.Bar, rerr error) {
+func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event, audit *booking.AuditEntry) (_ booking.Booking, _ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
 	err := s.db.Tx(ctx, "cancel_booking", func(tx pgx.Tx) error {
@@ -391,6 +507,11 @@ func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules b
 		}
 		if err := insertEvent(ctx, tx, ev); err != nil {
 			return err
+		}
+		if audit != nil {
+			if err := insertAudit(ctx, tx, *audit); err != nil {
+				return err
+			}
 		}
 		if !late {
 			return nil

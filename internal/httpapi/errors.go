@@ -88,6 +88,10 @@ func retryAfter(err error) int {
 	if errors.As(err, &r) && r.seconds > 0 {
 		return r.seconds
 	}
+	var l *booking.LimitError
+	if errors.As(err, &l) {
+		return max(1, int(l.Wait.Seconds()+0.999))
+	}
 	return 1
 }
 

@@ -14,6 +14,8 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/readyz", prefix: "/readyz", h: s.readyz},
 		{method: "POST", template: "/v1/accounts", prefix: "/v1/accounts", h: s.createAccount},
 		{method: "POST", template: "/v1/auth/login", prefix: "/v1/auth/login", h: s.login},
+		{method: "POST", template: "/v1/auth/logout", prefix: "/v1/auth/logout", auth: true, h: s.logout},
+		{method: "POST", template: "/v1/auth/password", prefix: "/v1/auth/password", auth: true, h: s.changePassword},
 		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
 		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
@@ -31,6 +33,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
 		{method: "POST", template: "/v1/desk/reissue", prefix: "/v1/desk/reissue", auth: true, h: s.reissue},
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
+		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
 		{method: "GET", template: "/v1/admin/flags", prefix: "/v1/admin/flags", auth: true, h: s.listFlags},
@@ -84,6 +87,35 @@ func (s *Server) login(r *request) error {
 		return err
 	}
 	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+	return nil
+}
+
+func (s *Server) logout(r *request) error {
+	if err := s.svc.Logout(r.context(), r.actor); err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "logged_out"})
+	return nil
+}
+
+type passwordIn struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password"`
+}
+
+func (s *Server) changePassword(r *request) error {
+	var in passwordIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("current_password", in.Current, "new_password", in.New); err != nil {
+		return err
+	}
+	tok, err := s.svc.ChangePassword(r.context(), r.actor, booking.ChangePasswordRequest{Current: in.Current, New: in.New}, r.origin)
 	if err != nil {
 		return err
 	}
@@ -431,6 +463,31 @@ func (s *Server) lookup(r *request) error {
 	return nil
 }
 
+type verifyIn struct {
+	identityIn
+	AccountPhone string `json:"account_phone"`
+}
+
+func (s *Server) verifyIdentity(r *request) error {
+	var in verifyIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"id_type": who.IDType, "masked_id": who.NumberMasked, "name": who.NameMasked, "verified": true}
+	if in.AccountPhone != "" {
+		out["self_bound"] = true
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
 type extraSlotsIn struct {
 	Count        int    `json:"count"`
 	Reason       string `json:"reason"`
@@ -531,10 +588,7 @@ func (s *Server) decideFlag(r *request) error {
 }
 
 func (s *Server) detect(r *request) error {
-	if r.actor.Role != booking.RoleAdmin {
-		return booking.Errorf(booking.ErrForbidden, "only administrators run detection")
-	}
-	n, err := s.svc.Detect(r.context())
+	n, err := s.svc.RunDetection(r.context(), r.actor)
 	if err != nil {
 		return err
 	}

@@ -196,7 +196,7 @@ func (c *Console) flagsPage(r *request) error {
 
 // detect runs the detector now over the recent events.
 func (c *Console) detect(r *request) error {
-	n, err := c.svc.Detect(r.ctx)
+	n, err := c.svc.RunDetection(r.ctx, r.actor)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func TestAdminIsForAdminsOnly(t *testing.T) {
 	runs, _ := s.detector.seen()
 
 	operatorPhone, password := newPhone(), "operator password"
-	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator); err != nil {
+	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator, s.hospital.ID); err != nil {
 		t.Fatalf("create operator: %v", err)
 	}
 	tok, err := s.svc.Login(t.Context(), operatorPhone, password, booking.Origin{})

@@ -329,7 +329,7 @@ func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 func (s *site) newClerk(password string) string {
 	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleClerk)
+	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleClerk, s.hospital.ID)
 	testenv.Must(s.t, err, "create clerk")
 	return phone
 }
@@ -347,7 +347,7 @@ func (c *client) deskLogin(phone, password string) {
 func (s *site) newAdmin(password string) string {
 	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleAdmin)
+	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleAdmin, "")
 	testenv.Must(s.t, err, "create admin")
 	return phone
 }

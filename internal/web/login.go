@@ -66,9 +66,16 @@ func (c *Console) startSession(r *request, con *console, tok booking.Token) erro
 	return nil
 }
 
-// logout forgets the session (and the desk's current patient).
+// logout ends the session's login (every token of the account stops
+// working, on every instance within a second) and forgets the cookie (and
+// the desk's current patient).
 func (c *Console) logout(con *console) func(*request) error {
 	return func(r *request) error {
+		if r.signedIn() {
+			if err := c.svc.Logout(r.ctx, r.actor); err != nil {
+				return err
+			}
+		}
 		c.clearSession(r)
 		c.forgetLookup(r)
 		c.redirect(r, con.Path+"/login?m=loggedout")

@@ -1,0 +1,231 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fairslot/internal/auth"
+)
+
+// Ending logins: logout and password change.
+//
+// Tokens stay stateless on the hot path: a token carries its account's
+// token generation, and Authenticate refuses one older than the generation
+// this instance knows was revoked (a map lookup, no I/O). Logging out or
+// changing the password raises the generation in SQL. The instance that did
+// it knows at once; every other instance reads the revocations of the last
+// moments every RevocationPoll (1 s, WatchRevocations) and all of those of
+// the last token lifetime on every catalog refresh. So a revoked token stops
+// working on every instance within about a second.
+
+// revocationOverlap is how far back each poll reads again, so a revocation
+// whose commit lands late (or an instance whose clock runs behind) is not
+// missed.
+const revocationOverlap = 10 * time.Second
+
+// Logout ends every token of the actor's account.
+func (s *Service) Logout(ctx context.Context, actor Actor) error {
+	gen, err := s.store.RevokeTokens(ctx, actor.AccountID, "", s.cfg.Now())
+	if err != nil {
+		return err
+	}
+	s.noteRevocation(Revocation{AccountID: actor.AccountID, Generation: gen, At: s.cfg.Now()})
+	return nil
+}
+
+// ChangePasswordRequest is a password change by the account's holder.
+type ChangePasswordRequest struct {
+	Current, New string
+}
+
+// ChangePassword checks the current password, sets the new one, and ends
+// every token of the account; it returns a fresh token for the caller. A
+// wrong current password counts as a failed login of the account's phone.
+func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePasswordRequest, o Origin) (Token, error) {
+	if err := auth.CheckPassword(req.New); err != nil {
+		return Token{}, Errorf(ErrWeakPassword, "%s", err)
+	}
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	key := IdentityKey(a.PhoneHash)
+	if err := s.loginAllowed(ctx, key); err != nil {
+		return Token{}, err
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Current)
+	if err != nil {
+		return Token{}, err
+	}
+	if !ok {
+		s.loginFailed(ctx, key)
+		return Token{}, ErrBadCredentials
+	}
+	var hash string
+	if err := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(req.New, s.cfg.PasswordIterations) }); err != nil {
+		return Token{}, err
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.cfg.Now()
+	gen, err := s.store.RevokeTokens(ctx, a.ID, hash, now)
+	if err != nil {
+		return Token{}, err
+	}
+	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	a.TokenGeneration = gen
+	return s.mint(a, now), nil
+}
+
+// mint makes a token for an account at its current generation.
+func (s *Service) mint(a Account, now time.Time) Token {
+	tok, exp := s.tokens.MintClaims(auth.Claims{AccountID: a.ID, Role: string(a.Role), HospitalID: a.HospitalID,
+		Generation: uint32(a.TokenGeneration)}, now)
+	return Token{Token: tok, ExpiresAt: exp}
+}
+
+// noteRevocation records that an account's tokens below r.Generation no
+// longer count.
+func (s *Service) noteRevocation(r Revocation) {
+	for {
+		prev, loaded := s.revoked.LoadOrStore(r.AccountID, r)
+		if !loaded || prev.(Revocation).Generation >= r.Generation {
+			return
+		}
+		if s.revoked.CompareAndSwap(r.AccountID, prev, r) {
+			return
+		}
+	}
+}
+
+// loadRevocations reads the revocations since a time into memory.
+func (s *Service) loadRevocations(ctx context.Context, since time.Time) error {
+	rs, err := s.store.Revocations(ctx, since)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		s.noteRevocation(r)
+	}
+	return nil
+}
+
+// refreshRevocations reads every revocation of the last token lifetime and
+// forgets older ones: a token minted before them has expired anyway.
+func (s *Service) refreshRevocations(ctx context.Context) error {
+	now := s.cfg.Now()
+	if err := s.loadRevocations(ctx, now.Add(-s.cfg.TokenTTL)); err != nil {
+		return err
+	}
+	s.revoked.Range(func(k, v any) bool {
+		if v.(Revocation).At.Before(now.Add(-s.cfg.TokenTTL - time.Minute)) {
+			s.revoked.CompareAndDelete(k, v)
+		}
+		return true
+	})
+	return nil
+}
+
+// WatchRevocations reads new revocations every `every` (1 s) until ctx
+// ends, so a logout on another instance takes effect here within about
+// that long.
+func (s *Service) WatchRevocations(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := s.cfg.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := s.cfg.Now()
+		if err := s.loadRevocations(ctx, last.Add(-revocationOverlap)); err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("read token revocations; retrying", "err", err)
+			}
+			continue
+		}
+		last = now
+	}
+}
+
+// Logins: the per-phone failure limit and the bound on password hashing.
+
+// loginAllowed asks the login guard whether key may try a password now. A
+// guard that fails lets the attempt through (as the rate limiter does): the
+// per-IP limit and the hashing bound still hold.
+func (s *Service) loginAllowed(ctx context.Context, key string) error {
+	if s.cfg.LoginGuard == nil {
+		return nil
+	}
+	wait, err := s.cfg.LoginGuard.Wait(ctx, key)
+	if err != nil {
+		s.log.Warn("login guard unavailable; attempt let through", "err", err)
+		return nil
+	}
+	if wait > 0 {
+		return &LimitError{Wait: wait, Err: Errorf(ErrRateLimited, "too many wrong passwords for this phone; retry in %s", wait.Round(time.Second))}
+	}
+	return nil
+}
+
+func (s *Service) loginFailed(ctx context.Context, key string) {
+	if s.cfg.LoginGuard == nil {
+		return
+	}
+	if err := s.cfg.LoginGuard.Failed(context.WithoutCancel(ctx), key); err != nil {
+		s.log.Warn("count a failed login", "err", err)
+	}
+}
+
+func (s *Service) loginSucceeded(ctx context.Context, key string) {
+	if s.cfg.LoginGuard == nil {
+		return
+	}
+	if err := s.cfg.LoginGuard.Succeeded(context.WithoutCancel(ctx), key); err != nil {
+		s.log.Warn("reset failed logins", "err", err)
+	}
+}
+
+// hashQueueWait is how long a login waits for a hashing slot before it is
+// told to come back.
+const hashQueueWait = 2 * time.Second
+
+// errBusy answers a login that found every hashing slot taken for too long.
+var errBusy = &LimitError{Wait: time.Second, Err: Errorf(ErrRateLimited, "too many logins are being checked at once; retry in a moment")}
+
+// withHashSlot runs fn (a password hash) in one of PasswordHashers slots,
+// waiting at most hashQueueWait (or until ctx ends) for one.
+func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
+	ctx, cancel := context.WithTimeout(ctx, hashQueueWait)
+	defer cancel()
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return errBusy
+	}
+	defer func() { <-s.hashSlots }()
+	fn()
+	return nil
+}
+
+// checkPassword verifies a password against a hash in a hashing slot.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
+	err = s.withHashSlot(ctx, func() { ok = auth.VerifyPassword(hash, password) })
+	return ok, err
+}
+
+// phoneKey is the login guard's key of a phone: its keyed hash's prefix.
+func (s *Service) phoneKey(normalized string) ([]byte, string) {
+	h := s.keys.Hash("phone", normalized)
+	return h, IdentityKey(h)
+}
