@@ -65,6 +65,10 @@ type common struct {
 	returnDelayMax     time.Duration
 	detectConfig       string
 	soldOutFor         time.Duration
+	passwordHashers    int
+	// loginGuard, when set (serve), builds the per-phone login failure
+	// limit over the Redis client open makes.
+	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -87,6 +91,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
+	fs.IntVar(&c.passwordHashers, "password-hashers", e.int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -226,6 +231,13 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		d.Close()
 		return nil, err
 	}
+	var guard booking.LoginGuard
+	if c.loginGuard != nil {
+		if guard, err = c.loginGuard(d.rdb); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	d.svc, err = booking.NewService(booking.Config{
 		Detector:           detector,
 		HoldFor:            c.holdFor,
@@ -234,6 +246,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		LoginGuard:         guard,
+		PasswordHashers:    c.passwordHashers,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

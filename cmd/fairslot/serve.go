@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
 	"github.com/ulule/limiter/v3/drivers/store/memory"
 	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
@@ -27,6 +28,7 @@ import (
 	"fairslot/internal/booking"
 	"fairslot/internal/httpapi"
 	"fairslot/internal/identity"
+	"fairslot/internal/lockout"
 	"fairslot/internal/web"
 )
 
@@ -44,6 +46,8 @@ type serveConfig struct {
 	refreshEvery    time.Duration
 	sweepEvery      time.Duration
 	reconcileEvery  time.Duration
+	loginFailures   string
+	revocationPoll  time.Duration
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory and drops
@@ -76,12 +80,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.refreshEvery, "refresh-every", e.dur("REFRESH_EVERY", 30*time.Second), "how often the schedule is reloaded from SQL")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", e.dur("SWEEP_EVERY", 5*time.Second), "how often abandoned holds are settled")
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
+	fs.StringVar(&c.loginFailures, "login-failures", e.str("LOGIN_FAILURES", "5/15m,20/24h"), "failed logins per phone before it must wait out the window, in tiers (kept in --rate-store)")
+	fs.DurationVar(&c.revocationPoll, "revocation-poll", e.dur("REVOCATION_POLL", time.Second), "how often revoked tokens (logout, password change) are read from SQL: how long another instance may still accept one")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	ipRate, accountRate, proxies, err := c.validate()
+	ipRate, accountRate, proxies, tiers, err := c.validate()
 	if err != nil {
 		return err
+	}
+	c.loginGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, error) {
+		if c.limiterStore == "memory" {
+			return lockout.New(memoryLimitStore(), tiers), nil
+		}
+		st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":login"})
+		if err != nil {
+			return nil, fmt.Errorf("login limit: %w", err)
+		}
+		return lockout.New(st, tiers), nil
 	}
 	log := newLogger(stderr, c.logLevel)
 	log.Info("starting", append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr, "pprof", c.pprof,
@@ -163,6 +179,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(bgdone)
 		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery})
 	}()
+	revdone := make(chan struct{})
+	go func() {
+		defer close(revdone)
+		d.svc.WatchRevocations(bgctx, c.revocationPoll)
+	}()
 
 	select {
 	case <-ctx.Done():
@@ -178,12 +199,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopBackground()
 	<-bgdone
+	<-revdone
 	log.Info("stopped")
 	return errors.Join(err, serr)
 }
 
-func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, err error) {
+func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, tiers []lockout.Tier, err error) {
 	errs := []error{c.common.validate()}
+	if tiers, err = lockout.ParseTiers(c.loginFailures); err != nil {
+		errs = append(errs, fmt.Errorf("--login-failures: %w", err))
+	}
 	if !c.adminPublic {
 		errs = append(errs, loopbackOnly(c.adminAddr))
 	}
@@ -207,7 +232,7 @@ func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Pref
 		}
 		proxies = append(proxies, pfx)
 	}
-	return ip, account, proxies, errors.Join(errs...)
+	return ip, account, proxies, tiers, errors.Join(errs...)
 }
 
 // mount is the top-level handler of the public address: the API's paths go

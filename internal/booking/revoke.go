@@ -220,7 +220,7 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 
 // checkPassword verifies a password against a hash in a hashing slot.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok bool, err error) {
-	err = s.withHashSlot(ctx, func() { ok = auth.VerifyPassword(hash, password) })
+	err = s.withHashSlot(ctx, func() { ok = s.verifyPassword(hash, password) })
 	return ok, err
 }
 

@@ -145,7 +145,10 @@ type Service struct {
 	patients *patientCache
 	// hashSlots bounds the password hashes computed at once.
 	hashSlots chan struct{}
-	memo      *refusalMemo // the fast reject path; nil when off
+	// verifyPassword is auth.VerifyPassword (a test holds it to see the
+	// bound on hashing at work).
+	verifyPassword func(hash, password string) bool
+	memo           *refusalMemo // the fast reject path; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
@@ -159,15 +162,16 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		return nil, fmt.Errorf("new service: %w", err)
 	}
 	s := &Service{
-		cfg:       cfg,
-		store:     store,
-		adm:       adm,
-		keys:      keys,
-		tokens:    auth.NewSigner(keys.TokenKey(), cfg.TokenTTL),
-		log:       log,
-		patients:  newPatientCache(400_000), // the release hour of a large hospital: ~200,000 patients
-		dummyHash: dummy,
-		hashSlots: make(chan struct{}, cfg.PasswordHashers),
+		cfg:            cfg,
+		store:          store,
+		adm:            adm,
+		keys:           keys,
+		tokens:         auth.NewSigner(keys.TokenKey(), cfg.TokenTTL),
+		log:            log,
+		patients:       newPatientCache(400_000), // the release hour of a large hospital: ~200,000 patients
+		dummyHash:      dummy,
+		hashSlots:      make(chan struct{}, cfg.PasswordHashers),
+		verifyPassword: auth.VerifyPassword,
 	}
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)

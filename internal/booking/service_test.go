@@ -56,6 +56,10 @@ type harnessConfig struct {
 	detector booking.Detector
 	// soldOutFor is booking.Config.SoldOutFor (negative: no fast reject).
 	soldOutFor time.Duration
+	// verifier is the identity verifier (DeskOnly when nil).
+	verifier booking.IdentityVerifier
+	// loginGuard is the per-phone login failure limit (none when nil).
+	loginGuard booking.LoginGuard
 }
 
 type harness struct {
@@ -91,6 +95,8 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		ReturnDelayMax: time.Nanosecond,
 		Detector:       cfg.detector,
 		SoldOutFor:     cfg.soldOutFor,
+		Verifier:       cfg.verifier,
+		LoginGuard:     cfg.loginGuard,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
