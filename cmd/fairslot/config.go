@@ -72,7 +72,7 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
-	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL")
+	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login (a member of the fairslot_service role; migrate grants it)")
 	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
 	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")

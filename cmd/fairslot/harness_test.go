@@ -46,17 +46,21 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	_, prefix := testenv.Redis(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	ownerURL := testenv.DatabaseURL(t)
 	s := &service{t: t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: map[string]string{
-		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
-		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
-		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
-		"FAIRSLOT_REDIS_PREFIX":        prefix,
-		"FAIRSLOT_SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
-		"FAIRSLOT_PASSWORD_ITERATIONS": "1000",
-		"FAIRSLOT_RATE_IP":             "1000000-S",
-		"FAIRSLOT_RATE_ACCOUNT":        "1000000-S",
-		"FAIRSLOT_ADMIN_ADDR":          "off",
-		"FAIRSLOT_HTTP_ADDR":           "127.0.0.1:0",
+		// As under `make run`: the owner migrates, the service runs as a
+		// login that may not rewrite the audit log.
+		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
+		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
+		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
+		"FAIRSLOT_REDIS_PREFIX":         prefix,
+		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
+		"FAIRSLOT_RATE_IP":              "1000000-S",
+		"FAIRSLOT_RATE_ACCOUNT":         "1000000-S",
+		"FAIRSLOT_ADMIN_ADDR":           "off",
+		"FAIRSLOT_HTTP_ADDR":            "127.0.0.1:0",
 	}}
 	for k, v := range extraEnv {
 		s.env[k] = v
@@ -67,7 +71,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	ctx := context.Background()
 	s.run("migrate")
 
-	db, err := cockroach.Open(ctx, s.env["FAIRSLOT_DATABASE_URL"], nil)
+	db, err := cockroach.Open(ctx, s.env["FAIRSLOT_MIGRATE_DATABASE_URL"], nil)
 	testenv.Must(t, err, "open database")
 	t.Cleanup(db.Close)
 	s.pool = db.Pool()

@@ -30,8 +30,10 @@ func TestLoadSeed(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
+	ownerURL := testenv.DatabaseURL(t)
 	env := map[string]string{
-		"FAIRSLOT_DATABASE_URL":        testenv.DatabaseURL(t),
+		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
+		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
 		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
 		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
 		"FAIRSLOT_REDIS_PREFIX":        prefix,

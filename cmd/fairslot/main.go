@@ -51,7 +51,7 @@ const usage = `usage: fairslot <command> [flags]
 
 commands:
   serve       serve the API, metrics and background jobs
-  migrate     apply the database migrations
+  migrate     apply the database migrations (as FAIRSLOT_MIGRATE_DATABASE_URL's owner) and grant the service's login
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
   staff add   create a staff account: --role clerk|operator|admin --phone --password [--hospital ID]

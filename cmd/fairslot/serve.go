@@ -110,6 +110,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer d.Close()
+	if err := d.db.CheckServiceRole(ctx); err != nil {
+		return err
+	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "fairslot_fast_rejects_total",
 		Help: "Booking attempts answered sold_out or not_released from memory, without a Redis round trip (--sold-out-for).",

@@ -676,8 +676,13 @@ cmd_env() {
 	local pg_pw redis_pw
 	pg_pw=$(secret "$PG_PASSWORD_FILE")
 	redis_pw=$(secret "$REDIS_PASSWORD_FILE")
+	# The service runs as fairslot_app, a login `fairslot migrate` (run as the
+	# owner, $PG_USER) creates with this password and grants the
+	# fairslot_service role: it may not rewrite the audit log
+	# (docs/security.md).
 	cat <<EOF
-export FAIRSLOT_DATABASE_URL=postgres://$PG_USER:$pg_pw@$HOST:$PG_PORT/$PG_DB?sslmode=disable
+export FAIRSLOT_DATABASE_URL=postgres://fairslot_app:$pg_pw@$HOST:$PG_PORT/$PG_DB?sslmode=disable
+export FAIRSLOT_MIGRATE_DATABASE_URL=postgres://$PG_USER:$pg_pw@$HOST:$PG_PORT/$PG_DB?sslmode=disable
 export FAIRSLOT_REDIS_ADDR=$HOST:$REDIS_PORT
 export FAIRSLOT_REDIS_PASSWORD=$redis_pw
 export FAIRSLOT_TEST_DATABASE_URL=postgres://$PG_USER:$pg_pw@$HOST:$PG_PORT/postgres?sslmode=disable

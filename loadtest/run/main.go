@@ -383,8 +383,15 @@ func newEnv(ctx context.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The owner makes the database and migrates it; the service runs as
+	// its own login (FAIRSLOT_DATABASE_URL), as under `make run`.
+	owner := cmp.Or(os.Getenv("FAIRSLOT_MIGRATE_DATABASE_URL"), base)
+	ou, err := url.Parse(owner)
+	if err != nil {
+		return nil, err
+	}
 	e := &env{dbName: "fairslot_load", prefix: "load"}
-	admin, err := pgx.Connect(ctx, base)
+	admin, err := pgx.Connect(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -394,9 +401,9 @@ func newEnv(ctx context.Context) (*env, error) {
 			return nil, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	u.Path = "/" + e.dbName
+	u.Path, ou.Path = "/"+e.dbName, "/"+e.dbName
 	e.dbURL = u.String()
-	if e.db, err = pgx.Connect(ctx, e.dbURL); err != nil {
+	if e.db, err = pgx.Connect(ctx, ou.String()); err != nil {
 		return nil, err
 	}
 	e.rdb = redis.NewClient(&redis.Options{Addr: cmp.Or(os.Getenv("FAIRSLOT_REDIS_ADDR"), "127.0.0.1:16379"),
@@ -410,7 +417,7 @@ func newEnv(ctx context.Context) (*env, error) {
 		_, _ = rand.Read(b[:])
 		key = base64.StdEncoding.EncodeToString(b[:])
 	}
-	e.vars = append(os.Environ(), "FAIRSLOT_DATABASE_URL="+e.dbURL, "FAIRSLOT_REDIS_PREFIX="+e.prefix,
+	e.vars = append(os.Environ(), "FAIRSLOT_DATABASE_URL="+e.dbURL, "FAIRSLOT_MIGRATE_DATABASE_URL="+ou.String(), "FAIRSLOT_REDIS_PREFIX="+e.prefix,
 		"FAIRSLOT_SECRET_KEY="+key, "FAIRSLOT_LOG_LEVEL=warn")
 	return e, nil
 }
