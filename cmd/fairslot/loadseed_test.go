@@ -34,11 +34,11 @@ func TestLoadSeed(t *testing.T) {
 	env := map[string]string{
 		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
 		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
-		"FAIRSLOT_REDIS_ADDR":          os.Getenv(testenv.RedisAddrEnv),
-		"FAIRSLOT_REDIS_PASSWORD":      testenv.RedisPassword(),
-		"FAIRSLOT_REDIS_PREFIX":        prefix,
-		"FAIRSLOT_SECRET_KEY":          base64.StdEncoding.EncodeToString(key),
-		"FAIRSLOT_PASSWORD_ITERATIONS": "1000",
+		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
+		"FAIRSLOT_REDIS_PREFIX":         prefix,
+		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
 	}
 	logs := &testenv.LogBuffer{}
 	cmd := func(args ...string) (string, error) {

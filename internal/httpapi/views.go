@@ -16,10 +16,12 @@ type patientOut struct {
 	Name      string `json:"name"`
 	Phone     string `json:"phone,omitempty"`
 	Self      bool   `json:"self"`
+	Verified  bool   `json:"verified"`
 }
 
 func patientView(p booking.Patient) patientOut {
-	return patientOut{PatientID: p.ID, IDType: p.IDType, MaskedID: p.MaskedID, Name: p.MaskedName, Phone: p.PhoneMasked, Self: p.IsSelf}
+	return patientOut{PatientID: p.ID, IDType: p.IDType, MaskedID: p.MaskedID, Name: p.MaskedName, Phone: p.PhoneMasked,
+		Self: p.IsSelf, Verified: p.Verified}
 }
 
 type policyView struct {

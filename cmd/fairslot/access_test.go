@@ -1,0 +1,426 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// The access-control table: every operation of docs/api/openapi.yaml × every
+// role, against the real service. A route the document lists without a row
+// here fails the test, and so does a row the document does not list: a new
+// route cannot ship without deciding who may call it.
+
+// roles, in the order the table's columns list them. patientB holds
+// patientA's person as a family member (the scalper's buyer of issue 11);
+// clerkOther works for another hospital; admin is platform-wide.
+var roles = []string{"anonymous", "patientA", "patientB", "operator", "clerk", "clerkOther", "admin"}
+
+// apiRoute is one operation of the OpenAPI document.
+type apiRoute struct{ method, path string }
+
+func (r apiRoute) String() string { return r.method + " " + r.path }
+
+// openapiRoutes reads the operations of docs/api/openapi.yaml: the paths
+// under "paths:" and the methods under each.
+func openapiRoutes(t *testing.T) []apiRoute {
+	t.Helper()
+	f, err := os.Open("../../docs/api/openapi.yaml")
+	testenv.Must(t, err, "open the OpenAPI document")
+	defer f.Close()
+	pathRE := regexp.MustCompile(`^  (/\S*):\s*$`)
+	methodRE := regexp.MustCompile(`^    (get|put|post|delete|patch|head|options|trace):\s*$`)
+	var out []apiRoute
+	in, path := false, ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "paths:":
+			in = true
+		case in && len(line) > 0 && line[0] != ' ' && line[0] != '#':
+			in = false
+		case !in:
+		case pathRE.MatchString(line):
+			path = pathRE.FindStringSubmatch(line)[1]
+		case methodRE.MatchString(line) && path != "":
+			out = append(out, apiRoute{strings.ToUpper(methodRE.FindStringSubmatch(line)[1]), path})
+		}
+	}
+	testenv.Must(t, sc.Err(), "read the OpenAPI document")
+	if len(out) < 20 {
+		t.Fatalf("read only %d operations from the OpenAPI document: the parser is wrong", len(out))
+	}
+	return out
+}
+
+// access is the world the table runs in.
+type access struct {
+	t   *testing.T
+	svc *service
+	// creds and tokens of each role but anonymous
+	creds  map[string][2]string
+	tokens map[string]string
+	// patientA's patients (self first); patientB's own self and its patient
+	// that is patientA's person.
+	aPatients     []string
+	aPeople       []int // residentID numbers of patientA's patients
+	bSelf, bHoldA string
+	hospital      string
+	sessions      []booking.Session // tomorrow: three open ones, then one sold out
+	today         booking.Session
+	shared        string // a waitlist entry of patientA's no request removes
+	sharedBooking string // a booking of patientA's no request changes
+	sharedWalkIn  string
+	sharedCard    map[string]string
+	seq           int
+}
+
+// booking is a fresh booking of patientA's for the roles whose request
+// changes it (they must succeed), else one shared by the others.
+func (a *access) booking(role string, changers ...string) string {
+	if slices.Contains(changers, role) {
+		return a.aBooking()
+	}
+	if a.sharedBooking == "" {
+		a.sharedBooking = a.aBooking()
+	}
+	return a.sharedBooking
+}
+
+func (a *access) next() int { a.seq++; return a.seq }
+
+// login logs in with a role's credentials and returns a fresh token.
+func (a *access) login(role string) string {
+	a.t.Helper()
+	c := a.creds[role]
+	var tok struct{ Token string }
+	a.svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": c[0], "password": c[1]}).decode(a.t, &tok)
+	if tok.Token == "" {
+		a.t.Fatalf("%s cannot log in", role)
+	}
+	return tok.Token
+}
+
+func (a *access) relogin() {
+	for role := range a.creds {
+		a.tokens[role] = a.login(role)
+	}
+}
+
+// aBooking makes a fresh online booking of patientA and returns its id.
+func (a *access) aBooking() string {
+	a.t.Helper()
+	for try := 0; try < len(a.aPatients)*3; try++ {
+		n := a.next()
+		p, s := a.aPatients[n%len(a.aPatients)], a.sessions[(n/len(a.aPatients))%3]
+		r := a.svc.do("POST", "/v1/bookings", a.tokens["patientA"], map[string]string{"session_id": s.ID, "patient_id": p})
+		if r.status == 201 {
+			var b struct {
+				ID string `json:"booking_id"`
+			}
+			r.decode(a.t, &b)
+			return b.ID
+		}
+	}
+	a.t.Fatalf("patientA could not book")
+	return ""
+}
+
+// walkIn books a fresh walk-in at today's session and returns its id and
+// the walk-in's identity.
+func (a *access) walkIn() (string, map[string]string) {
+	a.t.Helper()
+	who := map[string]string{"id_type": "resident_id", "id_number": residentID(5000 + a.next()), "name": "周七"}
+	body := map[string]string{"session_id": a.today.ID}
+	for k, v := range who {
+		body[k] = v
+	}
+	r := a.svc.do("POST", "/v1/desk/bookings", a.tokens["clerk"], body)
+	if r.status != 201 {
+		a.t.Fatalf("walk-in = %d %s", r.status, r.body)
+	}
+	var b struct {
+		ID string `json:"booking_id"`
+	}
+	r.decode(a.t, &b)
+	return b.ID, who
+}
+
+// aWaitlistEntry puts one of patientA's family on the sold-out session's
+// waitlist.
+func (a *access) aWaitlistEntry(i int) string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/waitlist", a.tokens["patientA"], map[string]string{"session_id": a.sessions[3].ID, "patient_id": a.aPatients[i]})
+	if r.status != 201 {
+		a.t.Fatalf("waitlist = %d %s", r.status, r.body)
+	}
+	var e struct {
+		ID string `json:"waitlist_id"`
+	}
+	r.decode(a.t, &e)
+	return e.ID
+}
+
+func (a *access) person() map[string]string {
+	return map[string]string{"id_type": "resident_id", "id_number": residentID(6000 + a.next()), "name": "吴八"}
+}
+
+func with(m map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// call is one request of the table: path (with ids), body, and a token to
+// use instead of the role's own (a throwaway login, for operations that end
+// logins).
+type call struct {
+	path  string
+	body  any
+	token string
+}
+
+// row says, for one operation, what each role's request is and which status
+// it gets, in the order of roles.
+type row struct {
+	req  func(a *access, role string) call
+	want [7]int
+	// revokes: the operation ends the caller's logins; log every role in
+	// again after it.
+	revokes bool
+}
+
+func accessTable() map[string]row {
+	ok := func(p string) func(*access, string) call { return func(*access, string) call { return call{path: p} } }
+	return map[string]row{
+		"GET /healthz": {ok("/healthz"), [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"GET /readyz":  {ok("/readyz"), [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"POST /v1/accounts": {func(a *access, _ string) call {
+			return call{path: "/v1/accounts", body: map[string]string{"phone": fmt.Sprintf("136%08d", a.next()), "password": "a password 1"}}
+		}, [7]int{201, 201, 201, 201, 201, 201, 201}, false},
+		"POST /v1/auth/login": {func(a *access, _ string) call {
+			c := a.creds["patientA"]
+			return call{path: "/v1/auth/login", body: map[string]string{"phone": c[0], "password": c[1]}}
+		}, [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"POST /v1/auth/logout": {func(a *access, role string) call {
+			c := call{path: "/v1/auth/logout"}
+			if role != "anonymous" {
+				c.token = a.login(role)
+			}
+			return c
+		}, [7]int{401, 200, 200, 200, 200, 200, 200}, true},
+		"POST /v1/auth/password": {func(a *access, role string) call {
+			c := call{path: "/v1/auth/password", body: map[string]string{"current_password": a.creds[role][1], "new_password": a.creds[role][1]}}
+			if role != "anonymous" {
+				c.token = a.login(role)
+			} else {
+				c.body = map[string]string{"current_password": "x-password", "new_password": "y-password"}
+			}
+			return c
+		}, [7]int{401, 200, 200, 200, 200, 200, 200}, true},
+		"POST /v1/patients": {func(a *access, _ string) call {
+			return call{path: "/v1/patients", body: a.person()}
+		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
+		"GET /v1/patients":  {ok("/v1/patients"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/hospitals": {ok("/v1/hospitals"), [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/hospitals/{hospital_id}/departments": {func(a *access, _ string) call {
+			return call{path: "/v1/hospitals/" + a.hospital + "/departments"}
+		}, [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/hospitals/{hospital_id}/sessions": {func(a *access, _ string) call {
+			return call{path: "/v1/hospitals/" + a.hospital + "/sessions"}
+		}, [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		// patientB books with patientA's patient: not its own.
+		"POST /v1/bookings": {func(a *access, role string) call {
+			p := a.aPatients[0]
+			if role == "patientA" {
+				return call{path: "/v1/bookings", body: map[string]string{"session_id": a.sessions[2].ID, "patient_id": a.aPatients[3]}}
+			}
+			return call{path: "/v1/bookings", body: map[string]string{"session_id": a.sessions[0].ID, "patient_id": p}}
+		}, [7]int{401, 201, 404, 403, 403, 403, 403}, false},
+		"GET /v1/bookings": {ok("/v1/bookings"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/bookings/{booking_id}": {func(a *access, role string) call {
+			return call{path: "/v1/bookings/" + a.booking(role)}
+		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		// An operator cancels phone bookings only; this one is online.
+		"DELETE /v1/bookings/{booking_id}": {func(a *access, role string) call {
+			return call{path: "/v1/bookings/" + a.booking(role, "patientA", "clerk", "admin")}
+		}, [7]int{401, 200, 404, 403, 200, 404, 200}, false},
+		"POST /v1/waitlist": {func(a *access, role string) call {
+			p := a.aPatients[1]
+			if role == "patientB" {
+				p = a.aPatients[2] // patientA's: not patientB's own
+			}
+			return call{path: "/v1/waitlist", body: map[string]string{"session_id": a.sessions[3].ID, "patient_id": p}}
+		}, [7]int{401, 201, 404, 403, 403, 403, 403}, false},
+		"GET /v1/waitlist": {ok("/v1/waitlist"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"DELETE /v1/waitlist/{waitlist_id}": {func(a *access, role string) call {
+			if role == "patientA" {
+				return call{path: "/v1/waitlist/" + a.aWaitlistEntry(2)}
+			}
+			return call{path: "/v1/waitlist/" + a.sharedEntry()}
+		}, [7]int{401, 200, 404, 404, 404, 404, 404}, false},
+		"POST /v1/phone/bookings": {func(a *access, _ string) call {
+			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
+		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},
+		"POST /v1/desk/bookings": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/bookings", body: with(a.person(), "session_id", a.today.ID)}
+		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
+		"POST /v1/desk/checkins": {func(a *access, role string) call {
+			if role == "clerk" {
+				id, who := a.walkIn()
+				return call{path: "/v1/desk/checkins", body: with(who, "booking_id", id)}
+			}
+			if a.sharedWalkIn == "" {
+				a.sharedWalkIn, a.sharedCard = a.walkIn()
+			}
+			return call{path: "/v1/desk/checkins", body: with(a.sharedCard, "booking_id", a.sharedWalkIn)}
+		}, [7]int{401, 403, 403, 403, 200, 404, 403}, false},
+		// The booking's time has not come: the clerk of its hospital gets as
+		// far as not_reissuable.
+		"POST /v1/desk/reissue": {func(a *access, role string) call {
+			return call{path: "/v1/desk/reissue", body: map[string]string{"booking_id": a.booking(role), "reason": "did not come"}}
+		}, [7]int{401, 403, 403, 403, 409, 404, 403}, false},
+		"POST /v1/desk/lookup": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/lookup", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[0])}}
+		}, [7]int{401, 403, 403, 200, 200, 200, 403}, false},
+		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/identities/verify", body: a.person()}
+		}, [7]int{401, 403, 403, 403, 200, 200, 403}, false},
+		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
+		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
+		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/flags": {ok("/v1/admin/flags"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
+			[7]int{401, 403, 403, 403, 403, 403, 404}, false},
+		"POST /v1/admin/flags/{flag_id}/decision": {func(*access, string) call {
+			return call{path: "/v1/admin/flags/flg_0000/decision", body: map[string]string{"action": "dismiss", "note": "no evidence"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 404}, false},
+		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+	}
+}
+
+// sharedEntry is a waitlist entry of patientA that no role's request may
+// remove.
+func (a *access) sharedEntry() string {
+	if a.shared == "" {
+		a.shared = a.aWaitlistEntry(3)
+	}
+	return a.shared
+}
+
+// TestAccessControlTable runs every operation of the OpenAPI document as
+// every role.
+func TestAccessControlTable(t *testing.T) {
+	release := time.Now().Add(-time.Minute)
+	sch := schedule(t, release, 10, 10, 10, 1)
+	today := todaySession(t, &sch)
+	other := schedule(t, release, 2)
+	sch.Hospitals = append(sch.Hospitals, other.Hospitals...)
+	sch.Departments = append(sch.Departments, other.Departments...)
+	sch.Doctors = append(sch.Doctors, other.Doctors...)
+	sch.Sessions = append(sch.Sessions, other.Sessions...)
+	svc := startService(t, sch, nil)
+	a := &access{t: t, svc: svc, creds: map[string][2]string{}, tokens: map[string]string{}, hospital: sch.Hospitals[0].ID,
+		sessions: sch.Sessions[:4], today: today}
+
+	pa, pb := svc.newPatient(901), svc.newPatient(902)
+	a.creds["patientA"] = [2]string{pa.phone, "password-" + pa.phone}
+	a.creds["patientB"] = [2]string{pb.phone, "password-" + pb.phone}
+	a.aPatients, a.aPeople, a.bSelf = []string{pa.patientID}, []int{901}, pb.patientID
+	add := func(token string, n int, name string) string {
+		r := svc.do("POST", "/v1/patients", token, map[string]any{"id_type": "resident_id", "id_number": residentID(n), "name": name})
+		if r.status != 201 {
+			t.Fatalf("add patient: %d %s", r.status, r.body)
+		}
+		var p struct {
+			ID string `json:"patient_id"`
+		}
+		r.decode(t, &p)
+		return p.ID
+	}
+	for i := range 3 {
+		a.aPatients = append(a.aPatients, add(pa.token, 910+i, "甲乙"))
+		a.aPeople = append(a.aPeople, 910+i)
+	}
+	a.bHoldA = add(pb.token, 901, "测试"+string(rune('甲'+901%10))) // patientA's self, as patientB's family
+	for i, role := range []booking.Role{booking.RoleOperator, booking.RoleClerk} {
+		a.creds[string(role)] = [2]string{fmt.Sprintf("135%08d", 100+i), "staff-password-1"}
+		svc.staffLoginAt(role, 100+i, sch.Hospitals[0].ID)
+	}
+	a.creds["clerkOther"] = [2]string{fmt.Sprintf("135%08d", 110), "staff-password-1"}
+	svc.staffLoginAt(booking.RoleClerk, 110, other.Hospitals[0].ID)
+	a.creds["admin"] = [2]string{fmt.Sprintf("135%08d", 120), "staff-password-1"}
+	svc.staffLoginAt(booking.RoleAdmin, 120, "")
+	a.relogin()
+	// Someone else takes the sold-out session's only online slot, so its
+	// waitlist is open.
+	c := svc.newPatient(903)
+	if r := svc.do("POST", "/v1/bookings", c.token, map[string]string{"session_id": a.sessions[3].ID, "patient_id": c.patientID}); r.status != 201 {
+		t.Fatalf("take the last slot: %d %s", r.status, r.body)
+	}
+
+	table := accessTable()
+	documented := openapiRoutes(t)
+	for _, rt := range documented {
+		if _, ok := table[rt.String()]; !ok {
+			t.Errorf("%s is in the OpenAPI document but has no row in the access-control table", rt)
+		}
+	}
+	for key := range table {
+		method, path, _ := strings.Cut(key, " ")
+		if !slices.Contains(documented, apiRoute{method, path}) {
+			t.Errorf("the access-control table has a row for %s, which the OpenAPI document does not list", key)
+		}
+	}
+	keys := make([]string, 0, len(table))
+	for k := range table {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		r := table[key]
+		method, _, _ := strings.Cut(key, " ")
+		t.Run(key, func(t *testing.T) {
+			a.t = t
+			for i, role := range roles {
+				c := r.req(a, role)
+				token := c.token
+				if token == "" && role != "anonymous" {
+					token = a.tokens[role]
+				}
+				got := svc.do(method, c.path, token, c.body)
+				if got.status != r.want[i] {
+					t.Errorf("%s as %s = %d %s, want %d", key, role, got.status, got.body, r.want[i])
+				}
+				if got.code == "route_not_found" || got.code == "method_not_allowed" {
+					t.Errorf("%s as %s: the service does not serve this documented operation (%s)", key, role, got.code)
+				}
+				if role == "anonymous" && r.want[i] == 401 && got.code != "unauthenticated" {
+					t.Errorf("%s without a token = %s, want unauthenticated", key, got.code)
+				}
+			}
+			if r.revokes {
+				a.relogin()
+			}
+		})
+	}
+	a.t = t
+}
