@@ -326,9 +326,11 @@ func (a *access) sharedEntry() string {
 	return a.shared
 }
 
-// TestAccessControlTable runs every operation of the OpenAPI document as
-// every role.
-func TestAccessControlTable(t *testing.T) {
+// newAccess starts the service with its world: two hospitals, patientA
+// with three family members, patientB holding patientA's person, the staff,
+// and a sold-out session whose waitlist is open.
+func newAccess(t *testing.T, extraEnv map[string]string) *access {
+	t.Helper()
 	release := time.Now().Add(-time.Minute)
 	sch := schedule(t, release, 10, 10, 10, 1)
 	today := todaySession(t, &sch)
@@ -337,7 +339,7 @@ func TestAccessControlTable(t *testing.T) {
 	sch.Departments = append(sch.Departments, other.Departments...)
 	sch.Doctors = append(sch.Doctors, other.Doctors...)
 	sch.Sessions = append(sch.Sessions, other.Sessions...)
-	svc := startService(t, sch, nil)
+	svc := startService(t, sch, extraEnv)
 	a := &access{t: t, svc: svc, creds: map[string][2]string{}, tokens: map[string]string{}, hospital: sch.Hospitals[0].ID,
 		sessions: sch.Sessions[:4], today: today}
 
@@ -376,7 +378,14 @@ func TestAccessControlTable(t *testing.T) {
 	if r := svc.do("POST", "/v1/bookings", c.token, map[string]string{"session_id": a.sessions[3].ID, "patient_id": c.patientID}); r.status != 201 {
 		t.Fatalf("take the last slot: %d %s", r.status, r.body)
 	}
+	return a
+}
 
+// TestAccessControlTable runs every operation of the OpenAPI document as
+// every role.
+func TestAccessControlTable(t *testing.T) {
+	a := newAccess(t, nil)
+	svc := a.svc
 	table := accessTable()
 	documented := openapiRoutes(t)
 	for _, rt := range documented {
