@@ -55,5 +55,7 @@ read -r -a extra <<<"${GOTESTFLAGS:-}"
 step "go test -race -count=1 -timeout 30m ${extra[*]} ./..."
 CGO_ENABLED=1 go test -race -count=1 -timeout 30m "${extra[@]}" ./...
 
+step "bounded fuzzing (deploy/local/fuzz.sh, FUZZTIME=${FUZZTIME:-3s} per target)"; deploy/local/fuzz.sh
+
 step "newcomer: make run from a copy in a 0700 folder"
 deploy/local/newcomer.sh

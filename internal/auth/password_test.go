@@ -142,3 +142,32 @@ func TestHashVerifyPassword(t *testing.T) {
 		})
 	}
 }
+
+// FuzzVerifyPassword: a stored hash of any shape is read without a panic,
+// and only a hash made from the password accepts it.
+func FuzzVerifyPassword(f *testing.F) {
+	good, err := HashPassword("correct horse", MinIterations)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{good, "", "pbkdf2-sha256$1000$$", "pbkdf2-sha256$99999999$AAAA$AAAA", "bcrypt$x", good + "\n"} {
+		f.Add(seed, "correct horse")
+	}
+	f.Fuzz(func(t *testing.T, encoded, pw string) {
+		if len(encoded) > 200 {
+			return // the iteration count is bounded; long inputs add nothing
+		}
+		ok := VerifyPassword(encoded, pw)
+		if ok && encoded != good {
+			// Another spelling of a valid hash may exist only if it decodes
+			// to the same salt and key: then it must accept the same
+			// password.
+			if !VerifyPassword(good, pw) {
+				t.Errorf("VerifyPassword(%q, %q) = true for a hash not made from it", encoded, pw)
+			}
+		}
+		if ok && CheckPassword(pw) != nil {
+			t.Errorf("VerifyPassword accepted %q, which no account may have", pw)
+		}
+	})
+}

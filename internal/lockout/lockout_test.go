@@ -78,3 +78,22 @@ func TestParseTiers(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTiers: a --login-failures value is read into tiers of at least one
+// failure and a second, or refused.
+func FuzzParseTiers(f *testing.F) {
+	for _, seed := range []string{"5/15m,20/24h", "1/1s", "", "0/1m", "5/-1m", "9999999999999999999999/1h", ",,"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		tiers, err := ParseTiers(in)
+		if err != nil {
+			return
+		}
+		for _, tr := range tiers {
+			if tr.Failures < 1 || tr.Window < time.Second {
+				t.Fatalf("ParseTiers(%q) = %+v, want every tier at least 1 failure and 1s", in, tiers)
+			}
+		}
+	})
+}
