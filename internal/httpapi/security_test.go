@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // seriesCount counts the time series a registry exports.
@@ -62,24 +61,6 @@ func TestUnknownMethodsMakeNoSeries(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink many goroutines may write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // captureStderr sends what the process writes to file descriptor 2 into a
 // file until the returned function is called, which gives it back. fasthttp's
 // default logger writes there, so this is where a leak would show.
@@ -111,7 +92,7 @@ func captureStderr(t *testing.T) func() string {
 // something was logged, and that each is answered with a fitting 4xx.
 func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
 	const password, idNumber, name, token = "hunter2-password", "11010519491231002X", "张三", "tok.secretsignature"
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	rate := limiter.Rate{Limit: 1_000_000, Period: 1e9}
 	s := New(Config{IPRate: rate, AccountRate: rate}, nil, memory.NewStore(), nil, slog.New(slog.NewTextHandler(logs, nil)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
