@@ -141,7 +141,6 @@ type Service struct {
 	// tokens no longer count (logout, password change): a map lookup per
 	// request, filled by Refresh and WatchRevocations (revoke.go).
 	revoked  sync.Map // account id → Revocation
-	revPoll  atomic.Int64
 	patients *patientCache
 	// hashSlots bounds the password hashes computed at once.
 	hashSlots chan struct{}
