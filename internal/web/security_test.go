@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/netip"
 	"net/url"
 	"testing"
@@ -45,5 +46,30 @@ func TestSecureCookieAndHSTSBehindATLSProxy(t *testing.T) {
 				t.Errorf("Strict-Transport-Security = %q, want it set: %v", got, tt.secure)
 			}
 		})
+	}
+}
+
+// TestLogoutEndsTheCookiesLogin (M6): after logging out, the session
+// cookie's token no longer works, even sent again by a browser (or a thief)
+// that kept it.
+func TestLogoutEndsTheCookiesLogin(t *testing.T) {
+	s := newSite(t)
+	phone, password := newPhone(), "correct horse battery"
+	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	c := s.client()
+	a := c.post("/patient/login", url.Values{"csrf": {c.csrf("/patient/login")}, "phone": {phone}, "password": {password}})
+	ck := cookie(a.cookies, sessionCookie)
+	if a.status != 303 || ck == nil || ck.Value == "" {
+		t.Fatalf("login = %d, want 303 with a session cookie", a.status)
+	}
+	c.post("/patient/logout", url.Values{"csrf": {c.csrf("/patient")}})
+	kept := s.client().do("GET", "/patient", nil, "Cookie", sessionCookie+"="+ck.Value)
+	if kept.status != 303 || kept.location != "/patient/login?m=expired" {
+		t.Errorf("the kept cookie after logout: %d → %q, want 303 → /patient/login?m=expired", kept.status, kept.location)
+	}
+	if _, err := s.svc.Authenticate([]byte(ck.Value)); !errors.Is(err, booking.ErrTokenRevoked) {
+		t.Errorf("the logged-out token: %v, want token_revoked", err)
 	}
 }
