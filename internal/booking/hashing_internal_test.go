@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 
 	"fairslot/internal/identity"
@@ -40,9 +41,9 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	inside, release := make(chan struct{}), make(chan struct{})
-	hashed := 0
+	var hashed atomic.Int32
 	s.verifyPassword = func(string, string) bool {
-		hashed++
+		hashed.Add(1)
 		inside <- struct{}{}
 		<-release
 		return false
@@ -70,7 +71,7 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 			t.Errorf("a slotted login = %v, want invalid_credentials", err)
 		}
 	}
-	if hashed != 2 {
-		t.Errorf("hashes computed = %d, want 2 (the third must not hash)", hashed)
+	if n := hashed.Load(); n != 2 {
+		t.Errorf("hashes computed = %d, want 2 (the third must not hash)", n)
 	}
 }
