@@ -63,6 +63,7 @@ type common struct {
 	returnDelayMax     time.Duration
 	detectConfig       string
 	soldOutFor         time.Duration
+	reloadTimeout      time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -78,6 +79,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
+	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -133,6 +135,9 @@ type deps struct {
 }
 
 func (d *deps) Close() {
+	if d.svc != nil {
+		d.svc.Close() // its background tasks use the connections below
+	}
 	if d.rdb != nil {
 		d.rdb.Close()
 	}
@@ -194,6 +199,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		ReloadTimeout:      c.reloadTimeout,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -42,6 +42,7 @@ type serveConfig struct {
 	refreshEvery    time.Duration
 	sweepEvery      time.Duration
 	reconcileEvery  time.Duration
+	healEvery       time.Duration
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory and drops
@@ -72,6 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.refreshEvery, "refresh-every", e.dur("REFRESH_EVERY", 30*time.Second), "how often the schedule is reloaded from SQL")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", e.dur("SWEEP_EVERY", 5*time.Second), "how often abandoned holds are settled")
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
+	fs.DurationVar(&c.healEvery, "heal-every", e.dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgdone := make(chan struct{})
 	go func() {
 		defer close(bgdone)
-		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery})
+		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery})
 	}()
 
 	select {

@@ -37,6 +37,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
+	if err := s.stateWhole(sess.HospitalID); err != nil {
+		return WaitlistEntry{}, err // Redis's free counts are not to be trusted
+	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
 		return WaitlistEntry{}, err
@@ -69,7 +72,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		return WaitlistEntry{}, err
 	}
 	// SQL holds the entry; if Redis misses it, reconciliation appends it.
-	if _, err := s.adm.JoinWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+	bg, done := s.followUp(ctx)
+	defer done()
+	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
 		s.log.Warn("join waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
 	}
 	return e, nil
@@ -97,7 +102,9 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev); err != nil {
 		return err
 	}
-	if err := s.adm.LeaveWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+	bg, done := s.followUp(ctx)
+	defer done()
+	if err := s.adm.LeaveWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
 		s.log.Warn("leave waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
 	}
 	return nil

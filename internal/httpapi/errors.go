@@ -13,14 +13,14 @@ import (
 var (
 	ErrRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
 	ErrMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
-	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; the outcome is unknown, retry with the same Idempotency-Key"}
 )
 
 // PublicError splits err into what the client may see and whether the
 // detail must be logged. Errors that are not *booking.Error are internal: the
 // client gets a generic body, the log gets the detail, once.
 func PublicError(err error) (*booking.Error, bool) {
-	if e, ok := booking.AsError(err); ok {
+	if e, ok := booking.Public(err); ok {
 		// A 503 wraps its cause (a Redis or SQL failure): log it.
 		return e, e.Kind == booking.KindUnavailable || e.Kind == booking.KindInternal
 	}
