@@ -438,6 +438,14 @@ func wantErr(t *testing.T, what string, err error, want *booking.Error) {
 	}
 }
 
+// wantMessage checks the text a client would be shown for err.
+func wantMessage(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if e, ok := booking.Public(err); !ok || !strings.Contains(e.Message, want) {
+		t.Errorf("%s: a client is told %v, want a message with %q", what, e, want)
+	}
+}
+
 func sameBooking(t *testing.T, what string, got, want booking.Booking) {
 	t.Helper()
 	if got.ID != want.ID || got.SessionID != want.SessionID || got.SlotNo != want.SlotNo ||
@@ -813,6 +821,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "retry-me")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "nothing was booked")
 		h.wantOnline(s, quota)
 		h.checkClean()
 		if p := h.pending(); slices.Contains(p, fs.last().ID) {
@@ -834,6 +843,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "nothing was booked")
 		_, err = h.store.Booking(h.ctx, fs.last().ID)
 		wantErr(t, "the booking in SQL", err, booking.ErrBookingNotFound)
 		h.wantOnline(s, quota)
@@ -875,6 +885,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "the outcome is unknown; retry with the same Idempotency-Key")
 		id := fs.last().ID
 		// Cannot tell: the hold stays pending for the sweeper.
 		if !slices.Contains(h.pending(), id) {
