@@ -172,8 +172,8 @@ type Row struct {
 	// end (its cause removed: Redis restarted, a path resumed) until the
 	// first 201, by "status code". (A request sent just before the cause
 	// was removed may have been admitted before the fault.)
-	Outage map[string]int `json:"outage_answers"`
-	Problems  []string `json:"problems,omitempty"`
+	Outage   map[string]int `json:"outage_answers"`
+	Problems []string       `json:"problems,omitempty"`
 }
 
 // OK reports a clean row: nothing lost, oversold, double, drifted or 404.
