@@ -48,43 +48,29 @@ func faultTable() []Fault {
 			r.Ended()
 			return r.Postgres().Start(ctx)
 		}},
-		{Name: "Redis path paused 8 s", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.RedisPath().Pause()
-			sleep(ctx, 8*time.Second)
-			r.Ended()
-			r.RedisPath().Resume()
-			return nil
-		}},
-		{Name: "Redis connections dropped, refused 5 s", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.RedisPath().Drop()
-			sleep(ctx, 5*time.Second)
-			r.Ended()
-			r.RedisPath().Resume()
-			return nil
-		}},
-		{Name: "Redis connections reset", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.RedisPath().Reset()
-			return nil
-		}},
-		{Name: "SQL path paused 8 s", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.SQLPath().Pause()
-			sleep(ctx, 8*time.Second)
-			r.Ended()
-			r.SQLPath().Resume()
-			return nil
-		}},
-		{Name: "SQL connections dropped, refused 5 s", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.SQLPath().Drop()
-			sleep(ctx, 5*time.Second)
-			r.Ended()
-			r.SQLPath().Resume()
-			return nil
-		}},
-		{Name: "SQL connections reset", Instances: 1, Inject: func(ctx context.Context, r *Run) error {
-			r.SQLPath().Reset()
-			return nil
-		}},
+		cut("Redis path paused 8 s", (*Run).RedisPath, (*Proxy).Pause, 8*time.Second),
+		cut("Redis connections dropped, refused 5 s", (*Run).RedisPath, (*Proxy).Drop, 5*time.Second),
+		cut("Redis connections reset", (*Run).RedisPath, (*Proxy).Reset, 0),
+		cut("SQL path paused 8 s", (*Run).SQLPath, (*Proxy).Pause, 8*time.Second),
+		cut("SQL connections dropped, refused 5 s", (*Run).SQLPath, (*Proxy).Drop, 5*time.Second),
+		cut("SQL connections reset", (*Run).SQLPath, (*Proxy).Reset, 0),
 	}
+}
+
+// cut is a fault of a path: act on its proxy, and after d let it flow again.
+func cut(name string, path func(*Run) *Proxy, act func(*Proxy), d time.Duration) Fault {
+	return Fault{Name: name, Instances: 1, Inject: func(ctx context.Context, r *Run) error {
+		act(path(r))
+		if d > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(d):
+			}
+			r.Ended()
+			path(r).Resume()
+		}
+		return nil
+	}}
 }
 
 // Markdown writes the table as docs/reliability.md shows it.
