@@ -404,7 +404,8 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 		bctx, done := s.followUp(ctx)
 		defer done()
 		if _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved); berr != nil {
-			s.log.Warn("move slots back after SQL refused; reconciliation will", "session_id", sess.ID, "err", berr)
+			s.log.Warn("move slots back after SQL refused; the session will be reconciled", "session_id", sess.ID, "err", berr)
+			s.reconcileLater(sess.ID)
 		}
 		return nil, err
 	}

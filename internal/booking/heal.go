@@ -138,9 +138,13 @@ func (s *Service) reloadHospital(ctx context.Context, cat *Catalog, hospitalID s
 }
 
 // Heal reads every hospital's state mark and starts the reload of each one
-// whose state is not whole. It is the heal job, run every second.
+// whose state is not whole, and starts again the session reconciliations
+// that failed. It is the heal job, run every second.
 func (s *Service) Heal(ctx context.Context) error {
 	_, err := s.readStates(ctx)
+	if err == nil {
+		s.retryDirty()
+	}
 	return err
 }
 

@@ -1,11 +1,14 @@
 package booking_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"fairslot/internal/admission"
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
@@ -206,5 +209,52 @@ func TestLostSessionIsReconciled(t *testing.T) {
 	if got := h.activeInSQL(s); len(got) != 2 || got[0].ID != b.ID && got[1].ID != b.ID {
 		t.Errorf("active bookings %+v, want the first and the new one", got)
 	}
+	h.checkClean()
+}
+
+// flakyReturn is the real gate, except that giving a slot back fails while
+// down is set, as when Redis is unreachable after SQL committed a
+// cancellation.
+type flakyReturn struct {
+	*admission.Gate
+	down atomic.Bool
+}
+
+func (f *flakyReturn) Return(ctx context.Context, h booking.Hold, r booking.Return) (booking.Placement, error) {
+	if f.down.Load() {
+		return booking.Placement{}, fmt.Errorf("return: %w: i/o timeout", booking.ErrUnavailable)
+	}
+	return f.Gate.Return(ctx, h, r)
+}
+
+// TestLostReturnIsRepairedOnceRedisIsBack: a cancellation committed in SQL
+// whose slot Redis could not take back is repaired by the heal job as soon
+// as Redis answers, not at the next full reconciliation.
+func TestLostReturnIsRepairedOnceRedisIsBack(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 3})
+	u := h.user(1)
+	b := h.mustBook(u, 0, s, "")
+	gate := &flakyReturn{Gate: h.gate}
+	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond},
+		h.stack.Store, gate, h.stack.Keys, h.stack.Log)
+	testenv.Must(t, err, "service over the flaky gate")
+	t.Cleanup(svc.Close)
+	_, err = svc.Refresh(h.ctx)
+	testenv.Must(t, err, "refresh")
+
+	gate.down.Store(true)
+	_, err = svc.Cancel(h.ctx, u.actor, b.ID, booking.Origin{})
+	testenv.Must(t, err, "cancel")
+	// The failed return marks the session for reconciliation, which
+	// rebuilds it from SQL (it needs no Return): the drift goes without a
+	// full Reconcile; the heal job retries it until it succeeds.
+	gate.down.Store(false)
+	eventually(t, healBound, "the session is reconciled", func() bool {
+		testenv.Must(t, svc.Heal(h.ctx), "heal")
+		return len(h.discrepancies()) == 0
+	})
+	h.placeReturned()
+	h.wantOnline(s, 3)
 	h.checkClean()
 }

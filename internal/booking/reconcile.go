@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -115,11 +117,34 @@ func (s *Service) loadSessions(ctx context.Context, cat *Catalog, sessions []*Se
 }
 
 // reconcileLater reconciles a session in the background, after drift was
-// seen: one run per session at a time, however many commits saw it.
+// seen or a Redis step of a committed change was lost: one run per session
+// at a time, however many saw it. Until a run succeeds the session stays
+// marked, and the heal job (every second) starts it again: a cancelled
+// slot whose return Redis missed while it was unreachable is back in its
+// pool a second after Redis is, not at the next full reconciliation.
 func (s *Service) reconcileLater(sessionID string) {
+	s.dirtyMu.Lock()
+	s.dirty[sessionID] = true
+	s.dirtyMu.Unlock()
 	s.tasks.start("reconcile session "+sessionID, s.cfg.ReloadTimeout, func(ctx context.Context) error {
-		return s.reconcileSession(ctx, sessionID)
+		err := s.reconcileSession(ctx, sessionID)
+		if err == nil {
+			s.dirtyMu.Lock()
+			delete(s.dirty, sessionID)
+			s.dirtyMu.Unlock()
+		}
+		return err
 	})
+}
+
+// retryDirty starts again the reconciliations that have not succeeded yet.
+func (s *Service) retryDirty() {
+	s.dirtyMu.Lock()
+	ids := slices.Collect(maps.Keys(s.dirty))
+	s.dirtyMu.Unlock()
+	for _, id := range ids {
+		s.reconcileLater(id)
+	}
 }
 
 func (s *Service) reconcileSession(ctx context.Context, sessionID string) error {
@@ -128,7 +153,6 @@ func (s *Service) reconcileSession(ctx context.Context, sessionID string) error 
 	if !ok {
 		return nil
 	}
-	s.driftRepairs.Add(1)
 	return s.reconcile(ctx, cat, []*Session{sess})
 }
 

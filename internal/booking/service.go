@@ -138,8 +138,9 @@ type Service struct {
 	health   atomic.Pointer[map[string]hospitalHealth]
 	healthMu sync.Mutex
 	reloads  atomic.Int64
-	// driftRepairs counts the sessions reconciled after drift was seen.
-	driftRepairs atomic.Int64
+	// dirty are the sessions to reconcile whose last try failed.
+	dirty   map[string]bool
+	dirtyMu sync.Mutex
 }
 
 // NewService wires a Service. Call Refresh before serving so the catalog is
@@ -160,6 +161,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		patients:  newPatientCache(400_000), // the release hour of a large hospital: ~200,000 patients
 		dummyHash: dummy,
 		tasks:     newTasks(log),
+		dirty:     map[string]bool{},
 	}
 	s.health.Store(&map[string]hospitalHealth{})
 	if cfg.SoldOutFor > 0 {
