@@ -16,7 +16,7 @@ import (
 
 // redisOf is a client of the service's Redis and the prefix of its keys.
 func (s *service) redisOf() (*redis.Client, string) {
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.RedisAddrEnv)})
+	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.RedisAddrEnv), Password: testenv.RedisPassword()})
 	s.t.Cleanup(func() { rdb.Close() })
 	return rdb, s.env["FAIRSLOT_REDIS_PREFIX"]
 }

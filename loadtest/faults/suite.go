@@ -254,6 +254,7 @@ func (s *Suite) Run(ctx context.Context, f Fault) (Row, error) {
 	env := []string{
 		"FAIRSLOT_DATABASE_URL=" + viaProxy,
 		"FAIRSLOT_REDIS_ADDR=" + s.rproxy.Addr(),
+		"FAIRSLOT_REDIS_PASSWORD=", // the private redis-server has none
 		"FAIRSLOT_REDIS_PREFIX=fs",
 		"FAIRSLOT_SECRET_KEY=" + s.secret,
 		"FAIRSLOT_PASSWORD_ITERATIONS=1000",
