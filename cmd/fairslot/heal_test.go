@@ -121,7 +121,7 @@ func TestRedisLossEndToEnd(t *testing.T) {
 			t.Errorf("attempt %d while the state is missing = %d %s, want 503 unavailable, nothing booked", i, r.status, r.body)
 		}
 	}
-	if r := svc.do("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "being reloaded by another instance") {
+	if r := svc.do("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "claim is held") {
 		t.Errorf("readyz while the state is missing = %d %s, want 503 naming the reload", r.status, r.body)
 	}
 

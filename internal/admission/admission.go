@@ -450,7 +450,26 @@ func (g *Gate) Holds(ctx context.Context, hospitalID string, sessionIDs []string
 			bids = append(bids, bid)
 		}
 	}
-	return g.records(ctx, hospitalID, bids)
+	holds, err := g.records(ctx, hospitalID, bids)
+	if err != nil || len(holds) == 0 {
+		return holds, err
+	}
+	// Whether each hold was pending, read before the caller reads SQL: a
+	// hold confirmed later was committed before, so SQL will show it.
+	ids := make([]string, len(holds))
+	for i, h := range holds {
+		ids[i] = h.BookingID
+	}
+	scores, err := g.rdb.ZMScore(ctx, k.pending(), ids...).Result()
+	if err != nil {
+		return nil, unavailable("holds", err)
+	}
+	for i := range holds {
+		if i < len(scores) && scores[i] != 0 {
+			holds[i].PendingUntil = time.UnixMilli(int64(scores[i]))
+		}
+	}
+	return holds, nil
 }
 
 // records reads the booking records of bids; ids without a record are left out.

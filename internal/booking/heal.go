@@ -204,7 +204,7 @@ func (s *Service) Ready(ctx context.Context) error {
 		why := map[StateStatus]string{
 			StateMissing:   "missing in Redis (lost or never loaded)",
 			StateStale:     "from an earlier Redis process (restarted from its files, or a replica took over)",
-			StateReloading: "being reloaded by another instance",
+			StateReloading: "being reloaded (the reload's claim is held)",
 		}[st[id]]
 		line := fmt.Sprintf("the booking state of hospital %s is %s; reloading from SQL", name, why)
 		if h, ok := health[id]; ok {

@@ -38,6 +38,9 @@ type Hold struct {
 	SlotNo      int
 	Channel     Channel
 	IdentityKey string
+	// PendingUntil is the hold's pending deadline when Admission.Holds read
+	// it; zero once its commit was confirmed.
+	PendingUntil time.Time
 }
 
 // HoldOf returns the hold a booking has in Admission.

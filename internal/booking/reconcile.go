@@ -184,12 +184,22 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 			inSQL[b.ID] = true
 			bySession[b.SessionID] = append(bySession[b.SessionID], b)
 		}
+		// A hold that was pending when Redis was read may have been
+		// committed (and confirmed) since SQL was read: it is in flight,
+		// and the sweeper settles it against SQL after its deadline. Only
+		// holds that were not pending, or past their deadline, and are not
+		// in SQL were abandoned or cancelled.
+		now := s.cfg.Now()
 		var unknown []string
+		settled := holds[:0:0]
 		for _, h := range holds {
-			if !inSQL[h.BookingID] {
-				unknown = append(unknown, h.BookingID)
+			if inSQL[h.BookingID] || h.PendingUntil.After(now) {
+				continue
 			}
+			unknown = append(unknown, h.BookingID)
+			settled = append(settled, h)
 		}
+		holds = settled
 		stale := map[string][]StaleHold{}
 		if len(unknown) > 0 {
 			st, err := s.store.BookingStatuses(ctx, unknown)
@@ -197,10 +207,8 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 				return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 			}
 			for _, h := range holds {
-				if !inSQL[h.BookingID] {
-					_, found := st[h.BookingID]
-					stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
-				}
+				_, found := st[h.BookingID]
+				stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
 			}
 		}
 		for _, ss := range list {

@@ -186,7 +186,7 @@ func (c *client) do(ctx context.Context, kind, key string) {
 			c.mu.Unlock()
 			return
 		}
-		i := c.rng.IntN(len(c.booked))
+		i := c.intn(len(c.booked))
 		b := c.booked[i]
 		c.booked = append(c.booked[:i], c.booked[i+1:]...)
 		c.mu.Unlock()
