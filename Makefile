@@ -2,10 +2,10 @@
 SERVICES := deploy/local/services.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint loadtest bench services stop build clean
+.PHONY: help run test lint test-faults loadtest bench services stop build clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  make %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: ## start Postgres+Redis, migrate, seed and serve (args: ARGS="...")
 	deploy/local/run.sh $(ARGS)
@@ -15,6 +15,9 @@ test: ## lint, then every test against local Redis, PostgreSQL and Chromium (fla
 
 lint: ## the fast checks alone: gofmt, go mod tidy, vet, staticcheck, shellcheck
 	deploy/local/lint.sh
+
+test-faults: ## the fault table on private Redis and PostgreSQL (ARGS="-only Redis -attempts 300"); table in docs/reliability.md
+	go run ./loadtest/faults $(ARGS)
 
 loadtest: ## k6 scenario (SCENARIO=release_hour|steady_day|scalper_mix, ARGS="-rate 5000"); report into docs/performance.md
 	SCENARIO=$(or $(SCENARIO),release_hour) deploy/local/loadtest.sh $(ARGS)

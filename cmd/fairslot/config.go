@@ -68,7 +68,8 @@ type common struct {
 	passwordHashers    int
 	// loginGuard, when set (serve), builds the per-phone login failure
 	// limit over the Redis client open makes.
-	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
+	loginGuard    func(rdb redis.UniversalClient) (booking.LoginGuard, error)
+	reloadTimeout time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -92,6 +93,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
 	fs.IntVar(&c.passwordHashers, "password-hashers", e.int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
+	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -182,6 +184,9 @@ type deps struct {
 }
 
 func (d *deps) Close() {
+	if d.svc != nil {
+		d.svc.Close() // its background tasks use the connections below
+	}
 	if d.rdb != nil {
 		d.rdb.Close()
 	}
@@ -248,6 +253,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
 		LoginGuard:         guard,
 		PasswordHashers:    c.passwordHashers,
+		ReloadTimeout:      c.reloadTimeout,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

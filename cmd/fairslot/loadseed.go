@@ -552,7 +552,11 @@ func (p *population) write(ctx context.Context, d *deps) error {
 	if err != nil {
 		return fmt.Errorf("write population: %w", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer func() {
+		rctx, cancel := booking.Detach(ctx, 30*time.Second)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
 
 	accounts := append(p.accounts[:len(p.accounts):len(p.accounts)], p.staff...)
 	copies := []struct {

@@ -48,6 +48,7 @@ type serveConfig struct {
 	reconcileEvery  time.Duration
 	loginFailures   string
 	revocationPoll  time.Duration
+	healEvery       time.Duration
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory and drops
@@ -82,6 +83,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
 	fs.StringVar(&c.loginFailures, "login-failures", e.str("LOGIN_FAILURES", "5/15m,20/24h"), "failed logins per phone before it must wait out the window, in tiers (kept in --rate-store)")
 	fs.DurationVar(&c.revocationPoll, "revocation-poll", e.dur("REVOCATION_POLL", time.Second), "how often revoked tokens (logout, password change) are read from SQL: how long another instance may still accept one")
+	fs.DurationVar(&c.healEvery, "heal-every", e.dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -180,7 +182,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgdone := make(chan struct{})
 	go func() {
 		defer close(bgdone)
-		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery})
+		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery})
 	}()
 	revdone := make(chan struct{})
 	go func() {

@@ -38,6 +38,8 @@ var (
 	waitlistLua string
 	//go:embed movepool.lua
 	movePoolLua string
+	//go:embed mark.lua
+	markLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -53,6 +55,7 @@ type Gate struct {
 	place   *redis.Script
 	wait    *redis.Script
 	move    *redis.Script
+	mark    *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -72,6 +75,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		place:   script(placeLua),
 		wait:    redis.NewScript(waitlistLua),
 		move:    redis.NewScript(movePoolLua),
+		mark:    redis.NewScript(markLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -87,7 +91,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move, g.mark} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -118,7 +122,7 @@ func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, e
 	k := g.keys(r.HospitalID)
 	keys := []string{
 		k.record(r.BookingID), k.meta(r.SessionID), k.bar(r.IdentityKey), k.identity(r.IdentityKey),
-		k.free(r.SessionID, r.Channel), k.held(r.SessionID), k.pending(),
+		k.free(r.SessionID, r.Channel), k.held(r.SessionID), k.pending(), k.loaded(),
 	}
 	args := []any{
 		r.BookingID, r.Nonce, string(r.Channel), r.SessionID, r.VisitDate, r.DepartmentID, r.Week,
@@ -151,6 +155,8 @@ func reserveReply(res []string) (int, bool, error) {
 		return n, res[0] == "replay", nil
 	case "not_released":
 		return 0, false, booking.ErrNotReleased
+	case "state_missing":
+		return 0, false, fmt.Errorf("reserve: %w", booking.ErrStateMissing)
 	case "bad_keep_until":
 		return 0, false, fmt.Errorf("reserve: KeepUntil is not in the future")
 	case "patient_barred":
@@ -444,7 +450,26 @@ func (g *Gate) Holds(ctx context.Context, hospitalID string, sessionIDs []string
 			bids = append(bids, bid)
 		}
 	}
-	return g.records(ctx, hospitalID, bids)
+	holds, err := g.records(ctx, hospitalID, bids)
+	if err != nil || len(holds) == 0 {
+		return holds, err
+	}
+	// Whether each hold was pending, read before the caller reads SQL: a
+	// hold confirmed later was committed before, so SQL will show it.
+	ids := make([]string, len(holds))
+	for i, h := range holds {
+		ids[i] = h.BookingID
+	}
+	scores, err := g.rdb.ZMScore(ctx, k.pending(), ids...).Result()
+	if err != nil {
+		return nil, unavailable("holds", err)
+	}
+	for i := range holds {
+		if i < len(scores) && scores[i] != 0 {
+			holds[i].PendingUntil = time.UnixMilli(int64(scores[i]))
+		}
+	}
+	return holds, nil
 }
 
 // records reads the booking records of bids; ids without a record are left out.

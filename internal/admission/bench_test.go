@@ -28,6 +28,7 @@ func benchGate(b *testing.B, quota int) (*Gate, *booking.Session) {
 	})
 	testenv.Must(b, err, "build session")
 	testenv.Must(b, g.Load(b.Context(), &s, nil, nil), "load")
+	markWhole(b, g, s.HospitalID)
 	return g, &s
 }
 

@@ -75,6 +75,7 @@ func newClusterFixture(t *testing.T, n int) *clusterFixture {
 			}
 			cf.slots[h] = slot
 			cf.hosps = append(cf.hosps, &fixture{t: t, ctx: ctx, rdb: node, prefix: prefix, g: g, hosp: h})
+			markWhole(t, g, h)
 			t.Logf("hospital %s: slot %d on %s", h, slot, want)
 			break
 		}
@@ -516,7 +517,7 @@ func TestClusterKeysOfHospitalShareSlot(t *testing.T) {
 			kinds[keyKind(k)] = true
 		}
 		distinct[want] = true
-		wantKinds := []string{"bar", "booking", "free", "held", "identity", "meta", "pending"}
+		wantKinds := []string{"bar", "booking", "free", "held", "identity", "loaded", "meta", "pending"}
 		if got := slices.Sorted(maps.Keys(kinds)); !slices.Equal(got, wantKinds) {
 			t.Errorf("hospital %s: key kinds = %v, want %v", h, got, wantKinds)
 		}
@@ -524,14 +525,26 @@ func TestClusterKeysOfHospitalShareSlot(t *testing.T) {
 	if len(distinct) < 2 || nodes(cf.hosps) < 2 {
 		t.Errorf("hospitals use %d slot(s) on %d node(s), want at least 2 of each", len(distinct), nodes(cf.hosps))
 	}
+	// Each mark names the run id of its own node, so every state reads whole.
+	var ids []string
+	for h := range cf.slots {
+		ids = append(ids, h)
+	}
+	st, err := cf.g.States(cf.ctx, ids)
+	testenv.Must(t, err, "states")
+	for i, h := range ids {
+		if st[i] != booking.StateWhole {
+			t.Errorf("hospital %s: state %s, want whole", h, st[i])
+		}
+	}
 }
 
 // keyKind names a key's role in the layout of keys.go.
 func keyKind(key string) string {
 	_, rest, _ := strings.Cut(key, "}:")
 	switch {
-	case rest == "pending":
-		return "pending"
+	case rest == "pending", rest == "loaded", rest == "reloading":
+		return rest
 	case strings.HasPrefix(rest, "b:"):
 		return "booking"
 	case strings.HasPrefix(rest, "i:"):

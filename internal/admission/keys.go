@@ -14,6 +14,8 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
 //	<p>:{<h>}:s:<session>:wait       list   waitlist entries "entry id|identity key", first in line first
 //	<p>:{<h>}:delayed                zset   "session|slot|channel" → when a returned slot may be placed (unix ms)
+//	<p>:{<h>}:loaded                 string "<redis run id>|<unix ms>": the state is whole (mark.lua)
+//	<p>:{<h>}:reloading              string the token of the instance reloading the state from SQL
 type keyspace struct{ base string }
 
 func (g *Gate) keys(hospitalID string) keyspace {
@@ -31,3 +33,5 @@ func (k keyspace) record(bid string) string  { return k.base + "b:" + bid }
 func (k keyspace) pending() string           { return k.base + "pending" }
 func (k keyspace) wait(sid string) string    { return k.base + "s:" + sid + ":wait" }
 func (k keyspace) delayed() string           { return k.base + "delayed" }
+func (k keyspace) loaded() string            { return k.base + "loaded" }
+func (k keyspace) reloading() string         { return k.base + "reloading" }

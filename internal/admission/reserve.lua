@@ -6,11 +6,19 @@
 --
 -- KEYS: 1 booking record  2 session meta  3 bar  4 identity holds
 --       5 free pool of the channel  6 session holds  7 pending holds
+--       8 the hospital's mark (mark.lua): without it the state is not whole
 -- ARGV: 1 booking id  2 nonce  3 channel  4 session id  5 visit date
 --       6 department  7 ISO week  8 month  9 today  10 per-day limit
 --       11 per-week limit  12 per-month limit  13 hold ms  14 keep-until ms
 --       15 identity key
--- Reply: {code[, value]}; code is ok, replay, or a rejection code.
+-- Reply: {code[, value]}; code is ok, replay, state_missing, or a rejection
+-- code.
+
+-- A Redis that lost its data (restarted empty, flushed) has no mark: judge
+-- nothing on what is left until the state is reloaded from SQL.
+if redis.call('EXISTS', KEYS[8]) == 0 then
+  return {'state_missing'}
+end
 
 local rec = redis.call('GET', KEYS[1])
 if rec then

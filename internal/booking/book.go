@@ -47,7 +47,7 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
-		return Booking{}, err
+		return Booking{}, nothingBooked(err)
 	}
 	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
 	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
@@ -132,13 +132,16 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {
+		if lost := s.admissionLost(sess, err); lost != nil {
+			return Booking{}, lost
+		}
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
 			if q, ok := sess.Channel(ch); ok {
 				err = Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
 			}
 		}
 		s.rememberRefusal(sess, ch, err, now)
-		return Booking{}, err
+		return Booking{}, nothingBooked(err)
 	}
 	if replay {
 		return s.replay(ctx, id, matches)
@@ -190,10 +193,11 @@ func (s *Service) keepUntil(sess *Session, now time.Time) time.Time {
 }
 
 // commit writes the booking to SQL and, if that fails, gives the hold back.
+// Its 503s say what is known: nothing booked, or the outcome unknown.
 func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 	// The commit gets its own deadline, detached from the client's: a client
 	// that hangs up must not turn a commit into an unknown outcome.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommitTimeout)
+	cctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 	defer cancel()
 	err := s.store.InsertBooking(cctx, b, ev)
 	if err == nil {
@@ -201,7 +205,7 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 	}
 	hold := HoldOf(b)
 	release := func(how Release) {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommitTimeout)
+		rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 		defer cancel()
 		if rerr := s.adm.Release(rctx, hold, how); rerr != nil {
 			s.log.Warn("release hold after failed commit; the sweeper will retry", "booking_id", b.ID, "err", rerr)
@@ -213,8 +217,8 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		// and rebuild the session from SQL.
 		release(Release{Forget: true})
 		s.log.Warn("admission drift: slot already booked in SQL", "session_id", b.SessionID, "slot", b.SlotNo)
-		go s.reconcileSession(context.WithoutCancel(ctx), b.SessionID)
-		return ErrUnavailable
+		s.reconcileLater(b.SessionID)
+		return fmt.Errorf("%w: %w", errNothingBooked, err)
 	case errors.Is(err, ErrOutcomeUnknown):
 		got, gerr := s.readBack(ctx, b.ID)
 		switch {
@@ -222,24 +226,27 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 			return nil // it did commit
 		case errors.Is(gerr, ErrBookingNotFound):
 			release(Release{ReturnSlot: true, Forget: true})
+			return fmt.Errorf("%w: %w", errNothingBooked, err)
 		default:
 			// Cannot tell: leave the hold pending; the sweeper decides
-			// after HoldFor by asking SQL.
+			// after HoldFor by asking SQL, and a retry with the same key
+			// gets the answer.
 			s.log.Warn("commit outcome unknown; left to the sweeper", "booking_id", b.ID, "err", err)
+			return fmt.Errorf("%w: %w", errOutcomeUnknown, err)
 		}
-		return ErrUnavailable
 	default:
 		release(Release{ReturnSlot: true, Forget: true})
-		if _, ok := AsError(err); ok {
+		if e, ok := AsError(err); ok && e.Kind != KindUnavailable {
 			return err // a rule SQL enforces, e.g. one booking per day and department
 		}
 		s.log.Error("commit booking", "booking_id", b.ID, "err", err)
-		return ErrUnavailable
+		// The server answered, or the statement was never sent: not committed.
+		return fmt.Errorf("%w: %w", errNothingBooked, err)
 	}
 }
 
 func (s *Service) readBack(ctx context.Context, id string) (Booking, error) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommitTimeout)
+	rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 	defer cancel()
 	return s.store.Booking(rctx, id)
 }
@@ -250,6 +257,10 @@ func (s *Service) replay(ctx context.Context, id string, matches func(Booking) b
 	b, err := s.store.Booking(ctx, id)
 	if errors.Is(err, ErrBookingNotFound) {
 		return Booking{}, ErrInProgress
+	}
+	if e, ok := AsError(err); ok && e.Kind == KindUnavailable {
+		// The first request may have booked: only SQL can tell.
+		return Booking{}, fmt.Errorf("%w: %w", errOutcomeUnknown, err)
 	}
 	if err != nil {
 		return Booking{}, err
@@ -380,7 +391,10 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 		return Booking{}, err
 	}
 	cancelled.PatientID = b.PatientID
-	bg := context.WithoutCancel(ctx)
+	// SQL has the cancellation: what follows must finish even if the
+	// client hangs up, and reconciliation repairs Redis if it does not.
+	bg, done := s.followUp(ctx)
+	defer done()
 	s.applyBars(bg, bars)
 	if ok {
 		s.returnSlot(bg, sess, cancelled, Return{Delay: s.returnDelay()})

@@ -369,7 +369,9 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		if err != nil {
 			return Placement{}, err
 		}
-		s.applyBars(context.WithoutCancel(ctx), bars)
+		bctx, done := s.followUp(ctx)
+		s.applyBars(bctx, bars)
+		done()
 		// From now on the slot serves the desk, also when a waitlisted
 		// identity gets it: its hold must name the on-site channel, as
 		// Place does for a cancelled slot.
@@ -398,7 +400,8 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 			s.log.Warn("record reissue event", "booking_id", b.ID, "err", err)
 		}
 	}
-	bg := context.WithoutCancel(ctx)
+	bg, done := s.followUp(ctx)
+	defer done()
 	s.settle(bg, sess, b.SlotNo, ChannelOnsite, pl)
 	if b.Channel != ChannelOnsite && (pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist) {
 		// SQL must move the slot to the on-site pool too: reconciliation
@@ -551,8 +554,11 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 		ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID, HospitalID: sess.HospitalID,
 		Reason: fmt.Sprintf("%d slots %s→%s: %s", len(moved), req.From, req.To, req.Reason)})
 	if err != nil {
-		if _, berr := s.adm.MoveFree(context.WithoutCancel(ctx), sess, req.To, req.From, 0, releaseAt, moved); berr != nil {
-			s.log.Warn("move slots back after SQL refused; reconciliation will", "session_id", sess.ID, "err", berr)
+		bctx, done := s.followUp(ctx)
+		defer done()
+		if _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved); berr != nil {
+			s.log.Warn("move slots back after SQL refused; the session will be reconciled", "session_id", sess.ID, "err", berr)
+			s.reconcileLater(sess.ID)
 		}
 		return nil, err
 	}

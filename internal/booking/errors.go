@@ -20,7 +20,7 @@ const (
 	KindConflict                    // state conflict (sold out, already booked): 409
 	KindRule                        // a policy rule refuses (quota, barred, not released): 422
 	KindRateLimited                 // too many requests: 429
-	KindUnavailable                 // a dependency is down; nothing was booked: 503
+	KindUnavailable                 // a dependency is down: 503 (the message says what is known of the outcome)
 )
 
 // HTTPStatus is the status code of an answer carrying an error of kind k:
@@ -152,7 +152,7 @@ var (
 	ErrTokenRevoked       = newErr(KindUnauthenticated, "token_revoked", "this login has ended (logged out or the password changed); log in again")
 	ErrInvalidText        = newErr(KindInvalid, "invalid_text", "a text field holds control characters or is not valid UTF-8")
 	ErrRateLimited        = newErr(KindRateLimited, "rate_limited", "too many requests; retry later")
-	ErrUnavailable        = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; nothing was booked, retry later")
+	ErrUnavailable        = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; retry later")
 )
 
 // LimitError is a refusal to go on for a while: too many failed logins for a
@@ -166,6 +166,38 @@ type LimitError struct {
 func (e *LimitError) Error() string { return e.Err.Error() }
 func (e *LimitError) Unwrap() error { return e.Err }
 
+// The 503 answers of a write say what is known of its outcome: a client
+// that is told "nothing was booked" may book elsewhere; one that is told
+// the outcome is unknown must ask again with the same Idempotency-Key.
+var (
+	errNothingBooked  = Errorf(ErrUnavailable, "a dependency is unavailable; nothing was booked, retry later")
+	errOutcomeUnknown = Errorf(ErrUnavailable, "the outcome is unknown; retry with the same Idempotency-Key")
+	errStateRebuild   = Errorf(ErrUnavailable, "this hospital's booking state is being rebuilt after a fault; nothing was booked, retry in a few seconds")
+)
+
+// Public is the error a client may see for err: the domain's *Error inside
+// it, or, for a write whose commit may or may not have happened, a 503 that
+// says the outcome is unknown. ok is false for anything else (a bug): the
+// adapters answer it with a generic 500.
+func Public(err error) (e *Error, ok bool) {
+	if e, ok := AsError(err); ok {
+		return e, true
+	}
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return errOutcomeUnknown, true
+	}
+	return nil, false
+}
+
+// nothingBooked marks a 503 of a booking attempt that certainly booked
+// nothing, keeping the cause for the log.
+func nothingBooked(err error) error {
+	if e, ok := AsError(err); ok && e.Kind == KindUnavailable {
+		return fmt.Errorf("%w: %w", errNothingBooked, err)
+	}
+	return err
+}
+
 // ErrOutcomeUnknown is returned by a Store when a write may or may not have
 // committed (the connection broke during COMMIT). The Service resolves it by
 // reading back; it is never shown to a client.
@@ -174,6 +206,11 @@ var ErrOutcomeUnknown = errors.New("commit outcome unknown")
 // ErrHoldPending is returned by Admission.Release with OnlyIfExpired when
 // the hold's commit may still be in flight, so it was left alone.
 var ErrHoldPending = errors.New("hold still pending")
+
+// ErrStateMissing is returned by Admission.Reserve when the hospital's state
+// is not whole (Redis lost it): nothing was admitted. The Service reloads
+// the state from SQL and answers 503 meanwhile.
+var ErrStateMissing = errors.New("admission state missing")
 
 // ErrSlotTaken is returned by a Store when SQL already holds an active
 // booking for the slot Redis handed out: Redis drifted from SQL. SQL wins.

@@ -174,7 +174,11 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	// Confirming again finishes what a confirmation cut short (a crash
 	// between the decision and the cancellations): everything below is
 	// idempotent.
-	bg := context.WithoutCancel(ctx)
+	// Cancelling a group's bookings may take a while; it must finish even
+	// if the administrator's browser gives up, and confirming again
+	// finishes whatever a timeout cut short.
+	bg, done := Detach(ctx, time.Minute)
+	defer done()
 	if again {
 		if err := s.reconcileBars(bg); err != nil {
 			return f, err

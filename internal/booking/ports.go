@@ -41,6 +41,9 @@ type Hold struct {
 	SlotNo      int
 	Channel     Channel
 	IdentityKey string
+	// PendingUntil is the hold's pending deadline when Admission.Holds read
+	// it; zero once its commit was confirmed.
+	PendingUntil time.Time
 }
 
 // HoldOf returns the hold a booking has in Admission.
@@ -157,6 +160,76 @@ type Admission interface {
 	// Remaining counts the free slots of each session, per channel.
 	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
 	Ping(ctx context.Context) error
+
+	// States says, for each hospital, whether its state is whole: loaded
+	// from SQL, completely, by the Admission server that runs now. Reserve
+	// refuses with ErrStateMissing while a hospital's state is missing.
+	States(ctx context.Context, hospitalIDs []string) ([]StateStatus, error)
+	// BeginReload claims the reload of a hospital's state from SQL for up
+	// to ttl and marks the state missing, so Reserve refuses until
+	// EndReload. ok is false while another instance holds the claim.
+	BeginReload(ctx context.Context, hospitalID, token string, ttl time.Duration) (ok bool, err error)
+	// EndReload marks the state whole again. ok is false when the claim is
+	// gone: the Admission server lost its data during the reload (or the
+	// claim expired), so the reload must run again.
+	EndReload(ctx context.Context, hospitalID, token string) (ok bool, err error)
+	// Snapshot reads what Admission holds for a hospital's sessions and for
+	// the given identities, changing nothing (Service.Check).
+	Snapshot(ctx context.Context, hospitalID string, sessions []*Session, identityKeys []string) (AdmissionSnapshot, error)
+}
+
+// StateStatus says whether Admission's state of a hospital can be trusted.
+type StateStatus uint8
+
+// The states of a hospital's admission state.
+const (
+	StateWhole StateStatus = iota
+	// StateMissing: there is no mark of a complete load, so the data was
+	// lost (Redis restarted empty, flushed) or never loaded.
+	StateMissing
+	// StateStale: the mark was written by another Redis process than the
+	// one running now (it restarted from its own files, or a replica took
+	// over): the latest writes may be lost.
+	StateStale
+	// StateReloading: an instance is reloading it from SQL.
+	StateReloading
+)
+
+func (s StateStatus) String() string {
+	switch s {
+	case StateWhole:
+		return "whole"
+	case StateMissing:
+		return "missing"
+	case StateStale:
+		return "stale"
+	case StateReloading:
+		return "reloading"
+	}
+	return "unknown"
+}
+
+// AdmissionSnapshot is what Admission holds for one hospital.
+type AdmissionSnapshot struct {
+	Status   StateStatus
+	Sessions map[string]SessionSnapshot
+	// Identities: identity key → booking id → the hold's entry
+	// ("date|dept|week|month|session|slot"), for the identities asked for
+	// and those of every held booking.
+	Identities map[string]map[string]string
+	Records    map[string]Hold      // booking id → its record, for held bookings
+	Pending    map[string]time.Time // booking id → deadline
+	Delayed    []DelayedSlot
+	Bars       map[string]time.Time // identity key → barred until
+}
+
+// SessionSnapshot is what Admission holds for one session.
+type SessionSnapshot struct {
+	Exists   bool // its meta is there
+	Release  map[Channel]time.Time
+	Free     map[Channel][]int
+	Held     map[int]string // slot → booking id
+	Waitlist []WaitlistRef
 }
 
 // WaitlistRef is a waitlist entry as Admission keeps it.

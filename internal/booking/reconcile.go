@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -11,60 +13,150 @@ import (
 // stay visible so a booking list can still name them.
 const catalogHorizon = 24 * time.Hour
 
-// Refresh reloads the schedule from SQL and loads sessions Redis has not seen
-// yet. It returns the number of sessions newly loaded.
+// Refresh reloads the schedule from SQL and loads sessions Redis has not
+// seen yet, before it publishes them: a session in the catalog is in Redis
+// unless Redis lost it (heal.go relies on that). A hospital whose state is
+// not whole is reloaded entirely. It returns the number of sessions newly
+// loaded.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
-	from := s.cfg.Now().Add(-catalogHorizon).In(chinaStandardTime).Format(time.DateOnly)
-	sch, err := s.store.LoadSchedule(ctx, from)
+	next, err := s.loadCatalog(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("refresh catalog: %w", err)
-	}
-	if err := s.loadBlocked(ctx); err != nil {
-		return 0, fmt.Errorf("refresh blocked accounts: %w", err)
-	}
-	if err := s.refreshRevocations(ctx); err != nil {
-		return 0, fmt.Errorf("refresh token revocations: %w", err)
-	}
-	if s.memo != nil {
-		s.memo.prune(s.cfg.Now())
+		return 0, err
 	}
 	prev := s.catalog.Load()
-	next := NewCatalog(sch)
 	var fresh []*Session
 	for id, e := range next.session {
 		if _, ok := prev.session[id]; !ok {
 			fresh = append(fresh, e.Session)
 		}
 	}
-	s.catalog.Store(next)
-	if len(fresh) == 0 {
-		return 0, nil
+	if len(fresh) > 0 {
+		err = s.loadSessions(ctx, next, fresh)
 	}
-	return len(fresh), s.reconcile(ctx, next, fresh)
+	// Published even if loading failed: Reserve then answers that the
+	// session is missing, which starts a reload of its hospital.
+	s.catalog.Store(next)
+	return len(fresh), err
+}
+
+// LoadCatalog reloads the schedule from SQL into memory and changes nothing
+// in Redis or SQL, for tools that only read (reconcile --check). It returns
+// the number of sessions.
+func (s *Service) LoadCatalog(ctx context.Context) (int, error) {
+	next, err := s.loadCatalog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	s.catalog.Store(next)
+	return len(next.session), nil
+}
+
+func (s *Service) loadCatalog(ctx context.Context) (*Catalog, error) {
+	from := s.cfg.Now().Add(-catalogHorizon).In(chinaStandardTime).Format(time.DateOnly)
+	sch, err := s.store.LoadSchedule(ctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("refresh catalog: %w", err)
+	}
+	if err := s.loadBlocked(ctx); err != nil {
+		return nil, fmt.Errorf("refresh blocked accounts: %w", err)
+	}
+	if err := s.refreshRevocations(ctx); err != nil {
+		return nil, fmt.Errorf("refresh token revocations: %w", err)
+	}
+	if s.memo != nil {
+		s.memo.prune(s.cfg.Now())
+	}
+	return NewCatalog(sch), nil
 }
 
 // Reconcile makes Redis match SQL for every upcoming session: slots booked in
 // SQL are held, holds SQL does not know are released (unless their commit may
-// still be in flight), and every other slot is free. It is safe while the
-// service takes traffic.
+// still be in flight), and every other slot is free. A hospital whose state
+// is not whole is reloaded (and marked whole); the others are reconciled in
+// place, safely while the service takes traffic.
 func (s *Service) Reconcile(ctx context.Context) error {
 	cat := s.catalog.Load()
 	var all []*Session
 	for _, h := range cat.Hospitals() {
 		all = append(all, cat.HospitalSessions(h.ID)...)
 	}
-	return s.reconcile(ctx, cat, all)
+	return errors.Join(s.loadSessions(ctx, cat, all), s.reconcileBars(ctx))
 }
 
-func (s *Service) reconcileSession(ctx context.Context, sessionID string) {
+// loadSessions reconciles sessions of cat in place where their hospital's
+// state is whole, and reloads the hospitals whose state is not.
+func (s *Service) loadSessions(ctx context.Context, cat *Catalog, sessions []*Session) error {
+	byHospital := map[string][]*Session{}
+	var ids []string
+	for _, ss := range sessions {
+		if _, ok := byHospital[ss.HospitalID]; !ok {
+			ids = append(ids, ss.HospitalID)
+		}
+		byHospital[ss.HospitalID] = append(byHospital[ss.HospitalID], ss)
+	}
+	for _, h := range cat.Hospitals() {
+		if _, ok := byHospital[h.ID]; !ok {
+			ids = append(ids, h.ID) // a hospital without sessions still needs its mark
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	st, err := s.adm.States(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("reconcile: %w", err)
+	}
+	var inPlace []*Session
+	var errs []error
+	for i, id := range ids {
+		if st[i] == StateWhole {
+			inPlace = append(inPlace, byHospital[id]...)
+			continue
+		}
+		s.setHealth(id, st[i])
+		errs = append(errs, s.reloadHospital(ctx, cat, id))
+	}
+	return errors.Join(append(errs, s.reconcile(ctx, cat, inPlace))...)
+}
+
+// reconcileLater reconciles a session in the background, after drift was
+// seen or a Redis step of a committed change was lost: one run per session
+// at a time, however many saw it. Until a run succeeds the session stays
+// marked, and the heal job (every second) starts it again: a cancelled
+// slot whose return Redis missed while it was unreachable is back in its
+// pool a second after Redis is, not at the next full reconciliation.
+func (s *Service) reconcileLater(sessionID string) {
+	s.dirtyMu.Lock()
+	s.dirty[sessionID] = true
+	s.dirtyMu.Unlock()
+	s.tasks.start("reconcile session "+sessionID, s.cfg.ReloadTimeout, func(ctx context.Context) error {
+		err := s.reconcileSession(ctx, sessionID)
+		if err == nil {
+			s.dirtyMu.Lock()
+			delete(s.dirty, sessionID)
+			s.dirtyMu.Unlock()
+		}
+		return err
+	})
+}
+
+// retryDirty starts again the reconciliations that have not succeeded yet.
+func (s *Service) retryDirty() {
+	s.dirtyMu.Lock()
+	ids := slices.Collect(maps.Keys(s.dirty))
+	s.dirtyMu.Unlock()
+	for _, id := range ids {
+		s.reconcileLater(id)
+	}
+}
+
+func (s *Service) reconcileSession(ctx context.Context, sessionID string) error {
 	cat := s.catalog.Load()
 	sess, ok := cat.Session(sessionID)
 	if !ok {
-		return
+		return nil
 	}
-	if err := s.reconcile(ctx, cat, []*Session{sess}); err != nil {
-		s.log.Error("reconcile session", "session_id", sessionID, "err", err)
-	}
+	return s.reconcile(ctx, cat, []*Session{sess})
 }
 
 func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Session) error {
@@ -95,12 +187,22 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 			inSQL[b.ID] = true
 			bySession[b.SessionID] = append(bySession[b.SessionID], b)
 		}
+		// A hold that was pending when Redis was read may have been
+		// committed (and confirmed) since SQL was read: it is in flight,
+		// and the sweeper settles it against SQL after its deadline. Only
+		// holds that were not pending, or past their deadline, and are not
+		// in SQL were abandoned or cancelled.
+		now := s.cfg.Now()
 		var unknown []string
+		settled := holds[:0:0]
 		for _, h := range holds {
-			if !inSQL[h.BookingID] {
-				unknown = append(unknown, h.BookingID)
+			if inSQL[h.BookingID] || h.PendingUntil.After(now) {
+				continue
 			}
+			unknown = append(unknown, h.BookingID)
+			settled = append(settled, h)
 		}
+		holds = settled
 		stale := map[string][]StaleHold{}
 		if len(unknown) > 0 {
 			st, err := s.store.BookingStatuses(ctx, unknown)
@@ -108,10 +210,8 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 				return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 			}
 			for _, h := range holds {
-				if !inSQL[h.BookingID] {
-					_, found := st[h.BookingID]
-					stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
-				}
+				_, found := st[h.BookingID]
+				stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
 			}
 		}
 		for _, ss := range list {
@@ -123,7 +223,7 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 		}
 	}
-	return s.reconcileBars(ctx)
+	return nil
 }
 
 // reconcileWaitlists makes each session's waitlist in Redis match SQL:
@@ -173,14 +273,33 @@ func (s *Service) reconcileWaitlists(ctx context.Context, hospitalID string, ses
 	return nil
 }
 
-// reconcileBars writes every active bar into Redis.
+// reconcileBars writes every active bar into Redis, in every hospital.
 func (s *Service) reconcileBars(ctx context.Context) error {
+	return s.reconcileBarsIn(ctx, s.hospitalIDs(s.catalog.Load()))
+}
+
+// reconcileBarsIn writes every active bar into the given hospitals' Redis
+// state; a failed write is an error, since a reload must not mark a state
+// whole without its bars.
+func (s *Service) reconcileBarsIn(ctx context.Context, hospitalIDs []string) error {
 	bars, err := s.store.ActiveBars(ctx, s.cfg.Now())
-	if err != nil {
+	if err != nil || len(hospitalIDs) == 0 {
 		return err
 	}
-	s.applyBars(ctx, bars)
+	for _, b := range bars {
+		if err := s.adm.Bar(ctx, hospitalIDs, b.IdentityKey, b.Until); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func (s *Service) hospitalIDs(cat *Catalog) []string {
+	ids := make([]string, 0, len(cat.Hospitals()))
+	for _, h := range cat.Hospitals() {
+		ids = append(ids, h.ID)
+	}
+	return ids
 }
 
 // Sweep settles holds whose pending deadline has passed: confirmed if SQL
@@ -243,66 +362,64 @@ func (s *Service) promoteAgain(ctx context.Context, hd Hold) bool {
 	return true
 }
 
-// Background runs the periodic jobs until ctx ends: catalog refresh, the
-// pending-hold sweeper, and a full reconciliation.
+// Background says how often each periodic job runs; zero takes the
+// default in the comment.
 type Background struct {
 	Refresh   time.Duration // 30s
+	Heal      time.Duration // 1s: is every hospital's state whole in Redis? (heal.go)
 	Sweep     time.Duration // 5s: abandoned holds, and returned slots whose delay is over
 	Reconcile time.Duration // 10m
 	NoShows   time.Duration // 1m
 	Detect    time.Duration // 5m: scalper detection over the recent events
+	// Lease, when set, lets one instance at a time run the exclusive jobs.
+	Lease Lease
 }
 
-// Run runs the jobs of b until ctx is done.
+// Run runs the periodic jobs, each in its own goroutine with a deadline per
+// run, until ctx ends; it returns when all of them have.
 func (s *Service) Run(ctx context.Context, b Background) {
-	tick := func(d, def time.Duration) *time.Ticker {
+	runJobs(ctx, s.log, b.Lease, s.Jobs(b))
+}
+
+// Jobs are the Service's periodic jobs.
+func (s *Service) Jobs(b Background) []Job {
+	every := func(d, def time.Duration) time.Duration {
 		if d <= 0 {
-			d = def
+			return def
 		}
-		return time.NewTicker(d)
+		return d
 	}
-	refresh, sweep, rec := tick(b.Refresh, 30*time.Second), tick(b.Sweep, 5*time.Second), tick(b.Reconcile, 10*time.Minute)
-	noShows := tick(b.NoShows, time.Minute)
-	detect := tick(b.Detect, 5*time.Minute)
-	defer detect.Stop()
-	defer refresh.Stop()
-	defer sweep.Stop()
-	defer rec.Stop()
-	defer noShows.Stop()
-	for {
-		var err error
-		select {
-		case <-ctx.Done():
-			return
-		case <-refresh.C:
-			_, err = s.Refresh(ctx)
-		case <-sweep.C:
-			var n int
-			n, err = s.Sweep(ctx)
+	logged := func(what, key string, f func(context.Context) (int, error)) func(context.Context) error {
+		return func(ctx context.Context) error {
+			n, err := f(ctx)
 			if n > 0 {
-				s.log.Info("swept abandoned holds", "released", n)
+				s.log.Info(what, key, n)
 			}
-			if err == nil {
-				if n, err = s.PlaceDelayed(ctx); n > 0 {
-					s.log.Info("placed returned slots after their delay", "placed", n)
+			return err
+		}
+	}
+	sweep := every(b.Sweep, 5*time.Second)
+	return []Job{
+		{Name: "refresh", Every: every(b.Refresh, 30*time.Second), Timeout: 30 * time.Second,
+			Run: func(ctx context.Context) error { _, err := s.Refresh(ctx); return err }},
+		// Reading the marks is one round trip; a reload it starts is a task
+		// with its own deadline (--reload-timeout).
+		{Name: "heal", Every: every(b.Heal, time.Second), Timeout: 5 * time.Second, Run: s.Heal},
+		{Name: "sweep", Every: sweep, Timeout: max(sweep, 30*time.Second),
+			Run: logged("swept abandoned holds", "released", s.Sweep)},
+		{Name: "place delayed", Every: sweep, Timeout: max(sweep, 30*time.Second),
+			Run: logged("placed returned slots after their delay", "placed", s.PlaceDelayed)},
+		{Name: "reconcile", Every: every(b.Reconcile, 10*time.Minute), Timeout: 5 * time.Minute, Exclusive: true,
+			Run: s.Reconcile},
+		{Name: "no-shows", Every: every(b.NoShows, time.Minute), Timeout: time.Minute, Exclusive: true,
+			Run: func(ctx context.Context) error {
+				n, bars, err := s.MarkNoShows(ctx)
+				if n > 0 {
+					s.log.Info("marked no-shows", "no_shows", n, "bars", len(bars))
 				}
-			}
-		case <-detect.C:
-			var n int
-			if n, err = s.Detect(ctx); n > 0 {
-				s.log.Info("scalper detection opened flags", "flags", n)
-			}
-		case <-noShows.C:
-			var n int
-			var bars []Bar
-			if n, bars, err = s.MarkNoShows(ctx); n > 0 {
-				s.log.Info("marked no-shows", "no_shows", n, "bars", len(bars))
-			}
-		case <-rec.C:
-			err = s.Reconcile(ctx)
-		}
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("background job", "err", err)
-		}
+				return err
+			}},
+		{Name: "detect", Every: every(b.Detect, 5*time.Minute), Timeout: 5 * time.Minute, Exclusive: true,
+			Run: logged("scalper detection opened flags", "flags", s.Detect)},
 	}
 }

@@ -24,6 +24,9 @@ func (s *Service) Sessions(ctx context.Context, hospitalID, date, departmentID s
 			return nil, ErrInvalidDate
 		}
 	}
+	if err := s.stateWhole(hospitalID); err != nil {
+		return nil, err // the free counts in Redis are not to be trusted
+	}
 	list := cat.Sessions(hospitalID, date, departmentID)
 	if len(list) == 0 {
 		return []SessionView{}, nil

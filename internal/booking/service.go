@@ -69,6 +69,11 @@ type Config struct {
 	// without an Idempotency-Key (100ms; fastreject.go). Negative turns the
 	// fast reject path off.
 	SoldOutFor time.Duration
+	// ReloadTimeout bounds one reload of a hospital's state from SQL after
+	// Redis lost it, and one drift reconciliation of a session; it is also
+	// how long a reload's claim in Redis lasts, so an instance that dies
+	// mid-reload holds the others back at most this long (30s).
+	ReloadTimeout time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -122,6 +127,9 @@ func (c Config) withDefaults() Config {
 	if c.PasswordHashers <= 0 {
 		c.PasswordHashers = max(1, runtime.GOMAXPROCS(0)/2)
 	}
+	if c.ReloadTimeout <= 0 {
+		c.ReloadTimeout = 30 * time.Second
+	}
 	return c
 }
 
@@ -150,6 +158,16 @@ type Service struct {
 	memo           *refusalMemo // the fast reject path; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
+
+	tasks *tasks // on-demand background work (jobs.go), joined by Close
+	// health holds the hospitals whose admission state this instance saw
+	// not whole (heal.go); copied on write under healthMu.
+	health   atomic.Pointer[map[string]hospitalHealth]
+	healthMu sync.Mutex
+	reloads  atomic.Int64
+	// dirty are the sessions to reconcile whose last try failed.
+	dirty   map[string]bool
+	dirtyMu sync.Mutex
 }
 
 // NewService wires a Service. Call Refresh before serving so the catalog is
@@ -171,13 +189,28 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		dummyHash:      dummy,
 		hashSlots:      make(chan struct{}, cfg.PasswordHashers),
 		verifyPassword: auth.VerifyPassword,
+		tasks:          newTasks(log),
+		dirty:          map[string]bool{},
 	}
+	s.health.Store(&map[string]hospitalHealth{})
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}
 	}
 	s.catalog.Store(NewCatalog(Schedule{}))
 	return s, nil
+}
+
+// Close cancels the Service's background tasks (a reload, a drift
+// reconciliation) and waits for them. Call it before closing the Store and
+// the Admission connections.
+func (s *Service) Close() { s.tasks.close() }
+
+// followUp is the context of work that follows a committed change (giving
+// a slot back, applying bars): detached from the client, who may hang up,
+// and bounded, at three commits' time.
+func (s *Service) followUp(ctx context.Context) (context.Context, context.CancelFunc) {
+	return Detach(ctx, 3*s.cfg.CommitTimeout)
 }
 
 // Catalog returns the current schedule snapshot.
@@ -282,17 +315,6 @@ func isUUID(id string) bool {
 		}
 	}
 	return true
-}
-
-// Ready reports whether Redis and SQL both answer.
-func (s *Service) Ready(ctx context.Context) error {
-	if err := s.store.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	if err := s.adm.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return nil
 }
 
 // NameID derives a stable UUID from names, for seed data that must keep

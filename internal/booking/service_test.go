@@ -364,12 +364,16 @@ func (h *harness) wantOnline(s *booking.Session, want int) {
 	}
 }
 
-// discrepancies is what Check reports.
+// discrepancies is what Check reports, one line each.
 func (h *harness) discrepancies() []string {
 	h.t.Helper()
 	d, err := h.svc.Check(h.ctx)
 	testenv.Must(h.t, err, "check")
-	return d
+	out := make([]string, len(d))
+	for i, dr := range d {
+		out[i] = dr.String()
+	}
+	return out
 }
 
 // checkClean fails the test unless Redis and SQL agree.
@@ -448,6 +452,14 @@ func wantErr(t *testing.T, what string, err error, want *booking.Error) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Errorf("%s: got error %v, want %v", what, err, want)
+	}
+}
+
+// wantMessage checks the text a client would be shown for err.
+func wantMessage(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if e, ok := booking.Public(err); !ok || !strings.Contains(e.Message, want) {
+		t.Errorf("%s: a client is told %v, want a message with %q", what, e, want)
 	}
 }
 
@@ -826,6 +838,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "retry-me")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "nothing was booked")
 		h.wantOnline(s, quota)
 		h.checkClean()
 		if p := h.pending(); slices.Contains(p, fs.last().ID) {
@@ -847,6 +860,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "nothing was booked")
 		_, err = h.store.Booking(h.ctx, fs.last().ID)
 		wantErr(t, "the booking in SQL", err, booking.ErrBookingNotFound)
 		h.wantOnline(s, quota)
@@ -888,6 +902,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
 		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "the outcome is unknown; retry with the same Idempotency-Key")
 		id := fs.last().ID
 		// Cannot tell: the hold stays pending for the sweeper.
 		if !slices.Contains(h.pending(), id) {
@@ -925,7 +940,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		if slices.Contains(h.pending(), fs.last().ID) {
 			t.Errorf("booking %s is still pending", fs.last().ID)
 		}
-		want := fmt.Sprintf("session %s channel online: %d free + 0 held + 0 returned awaiting their delay = %d, quota %d", s.ID, quota-1, quota-1, quota)
+		want := fmt.Sprintf("session %s slot 1 lost_slot: free in SQL, but in no pool and not waiting out a return delay", s.ID)
 		if d := h.discrepancies(); !slices.Contains(d, want) {
 			t.Errorf("Check = %q, want it to say %q", d, want)
 		}

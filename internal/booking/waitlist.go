@@ -37,6 +37,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
+	if err := s.stateWhole(sess.HospitalID); err != nil {
+		return WaitlistEntry{}, err // Redis's free counts are not to be trusted
+	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
 		return WaitlistEntry{}, err
@@ -69,8 +72,11 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		return WaitlistEntry{}, err
 	}
 	// SQL holds the entry; if Redis misses it, reconciliation appends it.
-	if _, err := s.adm.JoinWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
-		s.log.Warn("join waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
+	bg, done := s.followUp(ctx)
+	defer done()
+	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+		s.log.Warn("join waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
+		s.reconcileLater(e.SessionID)
 	}
 	return e, nil
 }
@@ -97,8 +103,11 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev); err != nil {
 		return err
 	}
-	if err := s.adm.LeaveWaitlist(context.WithoutCancel(ctx), e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
-		s.log.Warn("leave waitlist in redis; reconciliation will", "waitlist_id", e.ID, "err", err)
+	bg, done := s.followUp(ctx)
+	defer done()
+	if err := s.adm.LeaveWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+		s.log.Warn("leave waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
+		s.reconcileLater(e.SessionID)
 	}
 	return nil
 }
@@ -135,7 +144,8 @@ func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Re
 	r.Placing = s.placing(sess)
 	pl, err := s.adm.Return(ctx, HoldOf(b), r)
 	if err != nil {
-		s.log.Warn("return slot; reconciliation will", "booking_id", b.ID, "err", err)
+		s.log.Warn("return slot; the session will be reconciled", "booking_id", b.ID, "err", err)
+		s.reconcileLater(sess.ID)
 		return
 	}
 	s.settle(ctx, sess, b.SlotNo, b.Channel, pl)

@@ -174,7 +174,9 @@ func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error
 		return err
 	}
 	if err := fn(tx); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+		rctx, cancel := booking.Detach(ctx, 5*time.Second)
+		_ = tx.Rollback(rctx)
+		cancel()
 		return err
 	}
 	err = tx.Commit(ctx)

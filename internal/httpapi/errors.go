@@ -15,7 +15,7 @@ var (
 	ErrRouteNotFound    = &booking.Error{Kind: booking.KindNotFound, Code: "route_not_found", Message: "no such route"}
 	ErrMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this route does not take that method"}
 	ErrInvalidHeader    = &booking.Error{Kind: booking.KindInvalid, Code: "invalid_header", Message: "a header holds bytes the service does not accept"}
-	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	ErrInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; the outcome is unknown, retry with the same Idempotency-Key"}
 	// The answers to requests fasthttp could not read (ReadError).
 	ErrBadRequest     = &booking.Error{Kind: booking.KindInvalid, Code: "invalid_request", Message: "the request could not be read as HTTP"}
 	ErrHeaderTooLarge = &booking.Error{Kind: booking.KindInvalid, Code: "header_too_large", Message: "the request's headers are too large"}
@@ -26,7 +26,7 @@ var (
 // detail must be logged. Errors that are not *booking.Error are internal: the
 // client gets a generic body, the log gets the detail, once.
 func PublicError(err error) (*booking.Error, bool) {
-	if e, ok := booking.AsError(err); ok {
+	if e, ok := booking.Public(err); ok {
 		// A 503 wraps its cause (a Redis or SQL failure): log it.
 		return e, e.Kind == booking.KindUnavailable || e.Kind == booking.KindInternal
 	}

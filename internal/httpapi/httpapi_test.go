@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -248,5 +249,32 @@ func TestStatusOfEveryKind(t *testing.T) {
 		if got := k.HTTPStatus(); got != status {
 			t.Errorf("kind %d status = %d, want %d", k, got, status)
 		}
+	}
+}
+
+// TestPublicErrorSaysWhatIsKnown: a write whose commit may or may not have
+// happened is a 503 that says so, not a 500 that says nothing was booked.
+func TestPublicErrorSaysWhatIsKnown(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		code    string
+		message string
+	}{
+		{"outcome unknown", fmt.Errorf("cancel booking: %w: %w", booking.ErrOutcomeUnknown, io.ErrUnexpectedEOF),
+			"unavailable", "the outcome is unknown; retry with the same Idempotency-Key"},
+		{"a bug", errors.New("syntax error at or near"), "internal", "the outcome is unknown"},
+		{"a domain error", booking.ErrSoldOut, "sold_out", booking.ErrSoldOut.Message},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, logIt := PublicError(tt.err)
+			if e.Code != tt.code || !strings.Contains(e.Message, tt.message) {
+				t.Errorf("PublicError = %s %q, want %s with %q", e.Code, e.Message, tt.code, tt.message)
+			}
+			if want := tt.code != "sold_out"; logIt != want {
+				t.Errorf("logged = %v, want %v", logIt, want)
+			}
+		})
 	}
 }

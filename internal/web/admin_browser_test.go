@@ -213,7 +213,7 @@ func TestScalperReviewInBrowser(t *testing.T) {
 	problems, err := s.svc.Check(ctx)
 	testenv.Must(t, err, "check")
 	if len(problems) > 0 {
-		t.Errorf("Redis and SQL disagree:\n%s", strings.Join(problems, "\n"))
+		t.Errorf("Redis and SQL disagree:\n%v", problems)
 	}
 	for _, v := range clear[:4] {
 		if strings.Contains(s.logs.String(), v) {

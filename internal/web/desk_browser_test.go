@@ -219,7 +219,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	problems, err := s.svc.Check(t.Context())
 	testenv.Must(t, err, "check")
 	if len(problems) > 0 {
-		t.Errorf("Redis and SQL disagree:\n%s", strings.Join(problems, "\n"))
+		t.Errorf("Redis and SQL disagree:\n%v", problems)
 	}
 }
 

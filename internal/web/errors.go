@@ -9,7 +9,7 @@ import (
 // The console's own errors, in the domain's shape so they render like any
 // other.
 var (
-	errInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; nothing was booked"}
+	errInternal         = &booking.Error{Kind: booking.KindInternal, Code: "internal", Message: "something went wrong on our side; look at your bookings before you try again"}
 	errPageNotFound     = &booking.Error{Kind: booking.KindNotFound, Code: "page_not_found", Message: "no such page"}
 	errMethodNotAllowed = &booking.Error{Kind: booking.KindInvalid, Code: "method_not_allowed", Message: "this page does not take that method"}
 	errBadCSRF          = &booking.Error{Kind: booking.KindForbidden, Code: "csrf_failed", Message: "the form could not be verified (it may have expired); go back, reload the page and try again"}
@@ -35,7 +35,7 @@ type pageError struct {
 // went wrong and the detail is logged, once. Unavailable and internal domain
 // errors wrap a cause worth logging too.
 func (c *Console) publicError(r *request, err error) (*pageError, int) {
-	e, ok := booking.AsError(err)
+	e, ok := booking.Public(err)
 	if !ok {
 		e = errInternal
 	}
@@ -58,7 +58,7 @@ func zhMessage(code string) string {
 }
 
 var zhMessages = map[string]string{
-	"internal":               "系统出错，未做任何预约，请稍后再试。",
+	"internal":               "系统出错，请先查看“我的预约”再重试。",
 	"page_not_found":         "页面不存在。",
 	"method_not_allowed":     "不支持此操作。",
 	"csrf_failed":            "表单已失效，请返回并刷新页面后重试。",
@@ -117,5 +117,5 @@ var zhMessages = map[string]string{
 	"flag_not_found":         "找不到该线索。",
 	"flag_decided":           "该线索已有结论，不能再改。",
 	"rate_limited":           "请求过于频繁，请稍后再试。",
-	"unavailable":            "系统繁忙，未做任何预约，请稍后再试。",
+	"unavailable":            "系统暂时不可用，请稍后再试；是否已预约见下方说明。",
 }

@@ -84,6 +84,7 @@ func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.S
 	}
 	s.Service, err = booking.NewService(cfg, st, s.Gate, keys, s.Log.With("component", "booking"))
 	testenv.Must(t, err, "new service")
+	t.Cleanup(s.Service.Close) // before the connections close: cleanups run last first
 	return s
 }
 
@@ -96,6 +97,7 @@ func (s *Stack) Instance(t *testing.T, cfg booking.Config) *booking.Service {
 	}
 	svc, err := booking.NewService(cfg, s.Store, s.Gate, s.Keys, s.Log.With("component", "booking", "instance", 2))
 	testenv.Must(t, err, "new service")
+	t.Cleanup(svc.Close)
 	_, err = svc.Refresh(t.Context())
 	testenv.Must(t, err, "refresh the second instance")
 	return svc

@@ -1,0 +1,163 @@
+package booking
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Background work has an owner, a deadline and a way to be joined
+// (STYLE.md habit 14). Three shapes of it:
+//
+//   - Jobs run periodically, each in its own goroutine with its own ticker
+//     and a deadline per run (Service.Run), so a 30-day detection pass
+//     never delays the 5 s sweeper; Run returns once every job returned.
+//   - Tasks run once, on demand, in the background: a session's
+//     reconciliation after drift, a hospital's reload after Redis lost its
+//     state. One per key at a time; a request while it runs makes it run
+//     once more after (so nothing seen meanwhile is missed), never a pile.
+//     Service.Close cancels and joins them.
+//   - Follow-up work inside a request that must finish even if the client
+//     hangs up (the commit, giving a slot back after a cancellation) runs on
+//     Detach: the request's values, none of its cancellation, a timeout.
+
+// Detach returns a context that keeps ctx's values but not its cancellation
+// or deadline, with a timeout of its own: for work that must outlive the
+// client's request (a commit, the follow-up of a committed change) yet never
+// hang.
+func Detach(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+}
+
+// Job is one periodic background job.
+type Job struct {
+	Name    string
+	Every   time.Duration
+	Timeout time.Duration // each run's deadline (Every when zero)
+	// Exclusive marks work that one instance at a time is enough for
+	// (detection, no-shows, full reconciliation). With a Lease in
+	// Background, a run of an exclusive job first takes the job's lease and
+	// is skipped while another instance holds it; without one, every
+	// instance runs every job, as each job is safe to run concurrently.
+	Exclusive bool
+	Run       func(ctx context.Context) error
+}
+
+// Lease lets one instance at a time run an exclusive job, across instances.
+// None is built yet; Background.Lease stays nil until one is.
+type Lease interface {
+	// Acquire takes the lease of job for up to ttl. ok is false while
+	// another instance holds it; release gives it back early.
+	Acquire(ctx context.Context, job string, ttl time.Duration) (release func(), ok bool, err error)
+}
+
+// runJobs runs each job in its own goroutine until ctx ends, and returns
+// when all of them have.
+func runJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		if j.Every <= 0 {
+			continue
+		}
+		if j.Timeout <= 0 {
+			j.Timeout = j.Every
+		}
+		wg.Go(func() { runJob(ctx, log, lease, j) })
+	}
+	wg.Wait()
+}
+
+func runJob(ctx context.Context, log *slog.Logger, lease Lease, j Job) {
+	t := time.NewTicker(j.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := runOnce(ctx, lease, j); err != nil && ctx.Err() == nil {
+			log.Error("background job", "job", j.Name, "err", err)
+		}
+	}
+}
+
+// runOnce runs j once under its deadline, holding its lease if it needs one.
+func runOnce(ctx context.Context, lease Lease, j Job) error {
+	rctx, cancel := context.WithTimeout(ctx, j.Timeout)
+	defer cancel()
+	if j.Exclusive && lease != nil {
+		release, ok, err := lease.Acquire(rctx, j.Name, j.Timeout)
+		if err != nil || !ok {
+			return err
+		}
+		defer release()
+	}
+	return j.Run(rctx)
+}
+
+// tasks runs on-demand background work: one goroutine per key at a time,
+// each run under a deadline, all cancelled and joined by close.
+type tasks struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	log    *slog.Logger
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	running map[string]bool // key → asked again while running
+}
+
+func newTasks(log *slog.Logger) *tasks {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &tasks{ctx: ctx, cancel: cancel, log: log, running: map[string]bool{}}
+}
+
+// start runs fn in the background under timeout unless a task of the same
+// key is running; then that task runs fn once more when it ends. It reports
+// whether a new goroutine was started.
+func (t *tasks) start(key string, timeout time.Duration, fn func(ctx context.Context) error) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	if _, ok := t.running[key]; ok {
+		t.running[key] = true
+		return false
+	}
+	t.running[key] = false
+	t.wg.Go(func() {
+		for {
+			ctx, cancel := context.WithTimeout(t.ctx, timeout)
+			err := fn(ctx)
+			cancel()
+			if err != nil && t.ctx.Err() == nil {
+				t.log.Error("background task", "task", key, "err", err)
+			}
+			t.mu.Lock()
+			again := t.running[key] && !t.closed
+			if !again {
+				delete(t.running, key)
+			} else {
+				t.running[key] = false
+			}
+			t.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	})
+	return true
+}
+
+// close cancels the running tasks, refuses new ones and waits for them.
+func (t *tasks) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	t.wg.Wait()
+}

@@ -1,0 +1,119 @@
+package booking
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// TestJobsDoNotWaitForEachOther: a job stuck in a long run does not delay
+// another; every job returns when Run's context ends.
+func TestJobsDoNotWaitForEachOther(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	stuck := make(chan struct{})
+	var quick atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runJobs(ctx, quiet, nil, []Job{
+			{Name: "slow", Every: time.Millisecond, Timeout: time.Hour, Run: func(ctx context.Context) error {
+				select {
+				case stuck <- struct{}{}:
+				default:
+				}
+				<-ctx.Done()
+				return ctx.Err()
+			}},
+			{Name: "quick", Every: time.Millisecond, Run: func(context.Context) error { quick.Add(1); return nil }},
+		})
+	}()
+	<-stuck // the slow job is inside its run, and stays there
+	for quick.Load() < 5 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done // joined: the slow job saw the cancellation too
+}
+
+// TestJobRunDeadline: each run has its job's deadline.
+func TestJobRunDeadline(t *testing.T) {
+	err := runOnce(t.Context(), nil, Job{Name: "x", Every: time.Hour, Timeout: time.Millisecond,
+		Run: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
+	if err != context.DeadlineExceeded {
+		t.Errorf("run = %v, want its deadline exceeded", err)
+	}
+}
+
+type fakeLease struct{ held bool }
+
+func (l *fakeLease) Acquire(context.Context, string, time.Duration) (func(), bool, error) {
+	if l.held {
+		return nil, false, nil
+	}
+	return func() {}, true, nil
+}
+
+// TestLeaseGuardsExclusiveJobsOnly: with a lease held elsewhere, an
+// exclusive job is skipped and the others run.
+func TestLeaseGuardsExclusiveJobsOnly(t *testing.T) {
+	lease := &fakeLease{held: true}
+	tests := []struct {
+		name      string
+		exclusive bool
+		held      bool
+		wantRun   bool
+	}{
+		{"exclusive, held elsewhere", true, true, false},
+		{"exclusive, free", true, false, true},
+		{"per instance, held elsewhere", false, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lease.held = tt.held
+			ran := false
+			err := runOnce(t.Context(), lease, Job{Name: "j", Every: time.Hour, Timeout: time.Second, Exclusive: tt.exclusive,
+				Run: func(context.Context) error { ran = true; return nil }})
+			if err != nil || ran != tt.wantRun {
+				t.Errorf("ran %v, err %v; want ran %v", ran, err, tt.wantRun)
+			}
+		})
+	}
+}
+
+// TestTasksCoalesce: asking for a task while it runs makes it run once
+// more afterwards, however often it was asked; close joins it.
+func TestTasksCoalesce(t *testing.T) {
+	ts := newTasks(quiet)
+	release := make(chan struct{})
+	var runs atomic.Int64
+	fn := func(ctx context.Context) error {
+		if runs.Add(1) == 1 {
+			<-release
+		}
+		return nil
+	}
+	if !ts.start("k", time.Minute, fn) {
+		t.Fatal("the first start did not start a task")
+	}
+	for range 10 {
+		if ts.start("k", time.Minute, fn) {
+			t.Error("a start while the task runs started another")
+		}
+	}
+	close(release)
+	for runs.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	ts.close()
+	if got := runs.Load(); got != 2 {
+		t.Errorf("the task ran %d times, want 2 (once, and once more for the asks meanwhile)", got)
+	}
+	if ts.start("k", time.Minute, fn) {
+		t.Error("a start after close started a task")
+	}
+}
