@@ -42,6 +42,7 @@ type serveConfig struct {
 	refreshEvery    time.Duration
 	sweepEvery      time.Duration
 	reconcileEvery  time.Duration
+	watchEvery      time.Duration
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory and drops
@@ -72,6 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.refreshEvery, "refresh-every", e.dur("REFRESH_EVERY", 30*time.Second), "how often the schedule is reloaded from SQL")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", e.dur("SWEEP_EVERY", 5*time.Second), "how often abandoned holds are settled")
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
+	fs.DurationVar(&c.watchEvery, "watch-every", e.dur("WATCH_EVERY", time.Second), "how often the Redis node serving each hospital is checked (a change, e.g. a failover, reconciles the hospital); the release gauges every 5×")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -154,10 +156,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	bgctx, stopBackground := context.WithCancel(ctx)
-	bgdone := make(chan struct{})
+	bgdone, watchdone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(bgdone)
 		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery})
+	}()
+	watch := newRedisWatch(d.gate, d.svc, log.With("component", "watch"), reg)
+	go func() {
+		defer close(watchdone)
+		watch.run(bgctx, c.watchEvery)
 	}()
 
 	select {
@@ -174,6 +181,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	stopBackground()
 	<-bgdone
+	<-watchdone
 	log.Info("stopped")
 	return errors.Join(err, serr)
 }
@@ -185,6 +193,9 @@ func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Pref
 	}
 	if account, err = limiter.NewRateFromFormatted(c.accountRate); err != nil {
 		errs = append(errs, fmt.Errorf("--rate-account: %w", err))
+	}
+	if c.watchEvery <= 0 {
+		errs = append(errs, fmt.Errorf("--watch-every must be positive, not %s", c.watchEvery))
 	}
 	if c.limiterStore != "redis" && c.limiterStore != "memory" {
 		errs = append(errs, fmt.Errorf("--rate-store must be redis or memory, not %q", c.limiterStore))
