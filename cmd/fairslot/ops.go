@@ -71,7 +71,23 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "fairslot_admission_drift_total",
 			Help: "Commits SQL refused because Redis had handed out a slot SQL had booked (Redis drifted from SQL); each session is reconciled.",
-		}, func() float64 { return float64(svc.Drifts()) }))
+		}, func() float64 { return float64(svc.Stats().Drifts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_flags_opened_total",
+			Help: "Scalper flags the detector opened or reopened for review.",
+		}, func() float64 { return float64(svc.Stats().FlagsOpened) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_detect_runs_total",
+			Help: "Runs of the scalper detector in this instance.",
+		}, func() float64 { return float64(svc.Stats().DetectRuns) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_detect_last_duration_seconds",
+			Help: "How long the detector's last run took (the detector alone, not its SQL reads and writes).",
+		}, func() float64 { return svc.Stats().DetectLast.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_detect_last_events",
+			Help: "Events the detector's last run read.",
+		}, func() float64 { return float64(svc.Stats().DetectEvents) }))
 	return w
 }
 

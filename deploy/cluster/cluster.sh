@@ -42,6 +42,9 @@ HA="$DATA/ha"
 HOST=127.0.0.1
 STATE="$HA/ports.env"
 
+# shellcheck source=deploy/cluster/apt.sh
+. "$ROOT/deploy/cluster/apt.sh"
+
 die() { printf 'cluster.sh: %s\n' "$*" >&2; exit 1; }
 note() { printf '%s\n' "$*" >&2; }
 
@@ -167,22 +170,7 @@ install_missing() {
 	command -v psql >/dev/null || pkgs+=(postgresql-client)
 	compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || pkgs+=(postgresql)
 	((${#pkgs[@]})) || return 0
-	$IS_ROOT || die "missing: ${pkgs[*]}. Install with: sudo apt-get install ${pkgs[*]}"
-	mkdir -p "$LOG"
-	note "installing ${pkgs[*]} (log: $LOG/install.log) ..."
-	# Debian's maintainer scripts would start etcd, haproxy, redis and
-	# postgresql as system services; this stack runs its own processes, so
-	# a policy-rc.d for the length of the install tells them not to (an
-	# existing one is left as it is).
-	local policy=/usr/sbin/policy-rc.d made_policy=false
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && made_policy=true
-	fi
-	local rc=0
-	{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${pkgs[@]}"; } \
-		</dev/null >"$LOG/install.log" 2>&1 || rc=$?
-	if $made_policy; then rm -f "$policy"; fi
-	((rc == 0)) || { tail -n 20 "$LOG/install.log" >&2; die "apt-get install ${pkgs[*]} failed"; }
+	apt_install "$LOG/install.log" "${pkgs[@]}" || die "could not install ${pkgs[*]}"
 }
 
 pg_bindir() {

@@ -24,8 +24,3 @@ func (s *Service) ReconcileHospitals(ctx context.Context, hospitalIDs []string) 
 	}
 	return s.reconcile(ctx, cat, sessions)
 }
-
-// Drifts counts the commits SQL refused because Redis had handed out a slot
-// SQL had already booked: Redis drifted from SQL (a failover, a restart that
-// lost writes). Each is answered 503 and its session reconciled at once.
-func (s *Service) Drifts() uint64 { return s.drifts.Load() }

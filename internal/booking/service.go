@@ -119,8 +119,8 @@ type Service struct {
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
 	blocked  atomic.Pointer[map[string]bool]
 	patients *patientCache
-	memo     *refusalMemo  // the fast reject path; nil when off
-	drifts   atomic.Uint64 // commits SQL refused because Redis handed out a booked slot
+	memo     *refusalMemo // the fast reject path; nil when off
+	stats    opsStats     // counts for the operators' metrics (stats.go)
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
