@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -453,16 +454,36 @@ func summary(as []*attempt) map[string]int {
 	return out
 }
 
-// resumed is the time from `from` to the first 201 answered to an attempt
-// sent after it.
-func resumed(as []*attempt, from time.Time) (time.Duration, bool) {
-	var first time.Time
+// outage is the longest time without a 201 answer, from `from` until the
+// last 201: how long bookings stopped. Answers to attempts sent before the
+// failure count too (a commit that completed meanwhile is a booking taken).
+func outage(as []*attempt, from time.Time) (time.Duration, bool) {
+	var times []time.Time
 	for _, a := range as {
-		if a.status == http.StatusCreated && a.at.After(from) && (first.IsZero() || a.answered.Before(first)) {
-			first = a.answered
+		if a.status == http.StatusCreated && a.answered.After(from) {
+			times = append(times, a.answered)
 		}
 	}
-	return first.Sub(from), !first.IsZero()
+	if len(times) == 0 {
+		return 0, false
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	longest, prev := time.Duration(0), from
+	for _, t := range times {
+		longest = max(longest, t.Sub(prev))
+		prev = t
+	}
+	return longest, true
+}
+
+// resumed reports a 201 answered to an attempt sent after `from`.
+func resumed(as []*attempt, from time.Time) bool {
+	for _, a := range as {
+		if a.status == http.StatusCreated && a.at.After(from) {
+			return true
+		}
+	}
+	return false
 }
 
 // verify checks the invariants in SQL against what the clients were told:
