@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/testenv"
 )
 
 // The variables deploy/cluster/test.sh sets (cluster.sh env, and the binary).
@@ -44,12 +45,6 @@ func need(t *testing.T, name string) string {
 		t.Fatalf("%s is not set: run these tests with deploy/cluster/test.sh (make test-cluster), which starts the stack", name)
 	}
 	return v
-}
-
-func token() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // stack is one test's slice of the cluster: a database of its own on the
@@ -81,7 +76,7 @@ type seedPatient struct{ token, patientID string }
 func newStack(t *testing.T, sessions, slots, patients int) *stack {
 	t.Helper()
 	admin := need(t, envDatabase)
-	name := "fairslot_fo_" + token()
+	name := "fairslot_fo_" + testenv.Token()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
@@ -115,7 +110,7 @@ func newStack(t *testing.T, sessions, slots, patients int) *stack {
 	u.Path = "/" + name
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	s := &stack{t: t, dbURL: u.String(), script: need(t, envScript), dir: t.TempDir(), prefix: "fo" + token()}
+	s := &stack{t: t, dbURL: u.String(), script: need(t, envScript), dir: t.TempDir(), prefix: "fo" + testenv.Token()}
 	s.env = append(os.Environ(),
 		"FAIRSLOT_DATABASE_URL="+s.dbURL,
 		"FAIRSLOT_REDIS_ADDR="+need(t, envRedis),
@@ -193,25 +188,8 @@ type instance struct {
 	cmd     *exec.Cmd
 	api     string
 	metrics string
-	logs    *lockedBuffer
+	logs    *testenv.LogBuffer
 	done    chan error
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // serve starts n instances on free loopback ports; they are stopped (SIGTERM,
@@ -219,7 +197,7 @@ func (l *lockedBuffer) String() string {
 func (s *stack) serve(n int, args ...string) {
 	s.t.Helper()
 	for i := range n {
-		in := &instance{logs: &lockedBuffer{}, done: make(chan error, 1)}
+		in := &instance{logs: &testenv.LogBuffer{}, done: make(chan error, 1)}
 		in.cmd = exec.Command(need(s.t, envBinary), append([]string{"serve", "--http-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
 			"--rate-ip", "1000000-S", "--rate-account", "1000000-S"}, args...)...)
 		in.cmd.Env = s.env
@@ -366,7 +344,7 @@ func (b *burst) run(ctx context.Context, rate, workers int) {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				a := &attempt{patient: i, session: b.s.sessions[i%len(b.s.sessions)].ID, key: token() + token(),
+				a := &attempt{patient: i, session: b.s.sessions[i%len(b.s.sessions)].ID, key: testenv.Token() + testenv.Token(),
 					instance: i % len(b.s.instances)}
 				b.s.book(b.client, a)
 				b.mu.Lock()
