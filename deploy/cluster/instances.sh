@@ -96,6 +96,10 @@ defaults
     mode http
     log global
     option forwardfor
+    # A connection an instance refuses (starting, stopped) is tried on
+    # another one rather than answered 503.
+    retries 3
+    option redispatch
     timeout connect 2s
     timeout client 60s
     timeout server 60s
@@ -132,8 +136,15 @@ done
 haproxy -W -db -f "$RUN/haproxy.cfg" >"$LOG/haproxy-lb.log" 2>&1 &
 pids+=("$!")
 
-for _ in $(seq 1 150); do
-	if curl -fsS --max-time 2 "http://$HOST:$LB_PORT/readyz" >/dev/null 2>&1; then break; fi
+# Ready when HAProxy's own checks see every instance UP (its stats, as CSV:
+# column 18 is the status).
+all_ready() {
+	local csv
+	csv=$(curl -fsS --max-time 2 "http://$HOST:$LB_STATS_PORT/;csv" 2>/dev/null) || return 1
+	awk -F, -v n="$N" '$1 == "instances" && $2 ~ /^fairslot/ { if ($18 == "UP") up++ } END { exit !(up == n) }' <<<"$csv"
+}
+for _ in $(seq 1 300); do
+	if all_ready; then break; fi
 	for pid in "${pids[@]}"; do
 		kill -0 "$pid" 2>/dev/null || { echo "instances.sh: a process exited; see $LOG/instance-*.log" >&2; exit 1; }
 	done

@@ -15,8 +15,13 @@ CLUSTER="$ROOT/deploy/cluster/cluster.sh"
 BIN=$(mktemp -d)
 
 started=()
+pgid="" # of instances.sh, while it runs
 cleanup() {
 	trap - EXIT INT TERM
+	if [[ -n $pgid ]] && kill -0 "$pgid" 2>/dev/null; then
+		kill -INT -- "-$pgid" 2>/dev/null || true
+		for _ in $(seq 1 150); do kill -0 "$pgid" 2>/dev/null || break; sleep 0.2; done
+	fi
 	if ((${#started[@]})); then "$CLUSTER" stop "${started[@]}" || true; fi
 	rm -rf "$BIN"
 }
@@ -50,17 +55,25 @@ go test -tags cluster -count=1 -v -timeout 20m "${extra[@]}" ./loadtest/failover
 step "make run INSTANCES=2 CLUSTER=1: two instances behind HAProxy on the replicated stack"
 LB=${FAIRSLOT_LB_PORT:-20080} ADMIN=${FAIRSLOT_INSTANCE_ADMIN_PORT:-20091}
 log="$BIN/instances.log"
+if curl -fsS --max-time 2 "http://127.0.0.1:$LB/healthz" >/dev/null 2>&1; then
+	echo "test.sh: something already answers on 127.0.0.1:$LB (a make run INSTANCES=N still running?); set FAIRSLOT_LB_PORT" >&2
+	exit 1
+fi
 FAIRSLOT_CLUSTER=1 setsid deploy/cluster/instances.sh 2 >"$log" 2>&1 </dev/null &
 pgid=$!
 ok=false
 for _ in $(seq 1 600); do
-	if curl -fsS --max-time 2 "http://127.0.0.1:$LB/v1/hospitals" 2>/dev/null | grep -q hospital_id; then ok=true; break; fi
+	# instances.sh prints its banner once every instance is ready.
+	if grep -q '^fairslot API and consoles' "$log" &&
+		curl -fsS --max-time 2 "http://127.0.0.1:$LB/v1/hospitals" 2>/dev/null | grep -q hospital_id; then
+		ok=true
+		break
+	fi
 	kill -0 "$pgid" 2>/dev/null || break
 	sleep 0.2
 done
 if ! $ok; then
 	tail -n 30 "$log" >&2
-	kill -INT -- "-$pgid" 2>/dev/null || true
 	echo "test.sh: instances.sh did not serve the demo hospital on 127.0.0.1:$LB" >&2
 	exit 1
 fi
@@ -69,11 +82,12 @@ for i in 0 1; do
 	n=$(curl -fsS --max-time 2 "http://127.0.0.1:$((ADMIN + i))/metrics" |
 		awk '/^fairslot_http_requests_total\{.*route="\/v1\/hospitals"/ {s += $NF} END {print s + 0}')
 	echo "instance $((i + 1)) answered $n of the requests to /v1/hospitals"
-	((n > 0)) || { echo "test.sh: HAProxy sent instance $((i + 1)) nothing" >&2; kill -INT -- "-$pgid"; exit 1; }
+	((n > 0)) || { echo "test.sh: HAProxy sent instance $((i + 1)) nothing" >&2; exit 1; }
 done
 kill -INT -- "-$pgid"
 for _ in $(seq 1 150); do kill -0 "$pgid" 2>/dev/null || break; sleep 0.2; done
 if kill -0 "$pgid" 2>/dev/null; then echo "test.sh: instances.sh did not stop on Ctrl-C" >&2; exit 1; fi
+pgid=""
 if curl -fsS --max-time 2 "http://127.0.0.1:$LB/healthz" >/dev/null 2>&1; then
 	echo "test.sh: something still answers on 127.0.0.1:$LB after Ctrl-C" >&2
 	exit 1
