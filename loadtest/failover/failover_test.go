@@ -44,6 +44,7 @@ func TestPostgresFailoverMidBurst(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	killed := time.Now()
 	node := s.cluster("crash-pg-leader")
+	dead := time.Now() // the script has returned: the processes are gone
 	t.Cleanup(func() { s.cluster("start", "sql") }) // the node rejoins as a standby
 	if node != before {
 		t.Fatalf("killed %s, but the leader was %s", node, before)
@@ -69,14 +70,20 @@ func TestPostgresFailoverMidBurst(t *testing.T) {
 		t.Errorf("bookings stopped for %s, want at most %s", gap, pgResumeBound)
 	}
 	unknownFirst := 0
+	var inFlight []*attempt // sent before the primary was gone, answered after: their commits may have been cut
 	for _, a := range b.attempts {
 		if unknown(a) {
 			unknownFirst++
 		}
+		if a.at.Before(dead) && a.answered.After(dead) {
+			inFlight = append(inFlight, a)
+		}
 	}
+	first := summary(inFlight)
 
 	b.settle(t, 90*time.Second)
 	t.Logf("%d attempts had no definite answer at first; after repeating them with their Idempotency-Key: %v", unknownFirst, summary(b.attempts))
+	t.Logf("%d attempts were in flight when the primary died: first answers %v, final %v", len(inFlight), first, summary(inFlight))
 	s.verify(b, 60*time.Second)
 }
 
