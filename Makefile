@@ -7,8 +7,8 @@ SERVICES := deploy/local/services.sh
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: ## start Postgres+Redis, migrate, seed and serve (ARGS="..."; INSTANCES=3: behind HAProxy on :20080; CLUSTER=1: on the replicated stack)
-	$(if $(INSTANCES)$(CLUSTER),FAIRSLOT_CLUSTER=$(CLUSTER) deploy/cluster/instances.sh $(or $(INSTANCES),1),deploy/local/run.sh) $(ARGS)
+run: ## start Postgres+Redis, migrate, seed and serve (ARGS="..."; INSTANCES=3: behind HAProxy on :20080; CLUSTER=1: on the replicated stack; PROMETHEUS=1)
+	$(if $(INSTANCES)$(CLUSTER)$(PROMETHEUS),FAIRSLOT_CLUSTER=$(CLUSTER) FAIRSLOT_PROMETHEUS=$(PROMETHEUS) deploy/cluster/instances.sh $(or $(INSTANCES),1),deploy/local/run.sh) $(ARGS)
 
 test: ## lint, then every test against local Redis, PostgreSQL and Chromium (flags: GOTESTFLAGS="...")
 	deploy/local/test.sh

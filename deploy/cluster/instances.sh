@@ -10,6 +10,10 @@
 # stack of deploy/cluster/cluster.sh (PostgreSQL under Patroni behind
 # HAProxy, a Redis Cluster with replicas).
 #
+# With FAIRSLOT_PROMETHEUS=1 (`make run INSTANCES=3 PROMETHEUS=1`) a
+# Prometheus scrapes the instances and evaluates deploy/prometheus/alerts.yml
+# on FAIRSLOT_PROMETHEUS_PORT (20090); its data lives in $DATA/prometheus.
+#
 # Ports (127.0.0.1): FAIRSLOT_LB_PORT (20080: the one address to use),
 # FAIRSLOT_LB_STATS_PORT (20079: HAProxy's stats page), and instance i
 # (1..N) on FAIRSLOT_INSTANCE_PORT + i - 1 (20081...) with its /metrics on
@@ -29,6 +33,7 @@ LB_PORT=${FAIRSLOT_LB_PORT:-20080}
 LB_STATS_PORT=${FAIRSLOT_LB_STATS_PORT:-20079}
 INSTANCE_PORT=${FAIRSLOT_INSTANCE_PORT:-20081}
 ADMIN_PORT=${FAIRSLOT_INSTANCE_ADMIN_PORT:-20091}
+PROM_PORT=${FAIRSLOT_PROMETHEUS_PORT:-20090}
 HOST=127.0.0.1
 RUN="$DATA/instances"
 LOG="$DATA/log"
@@ -65,6 +70,9 @@ else
 	eval "$("$SERVICES" env)"
 fi
 command -v haproxy >/dev/null || apt_install "$LOG/install-haproxy.log" haproxy
+if [[ ${FAIRSLOT_PROMETHEUS:-} == 1 ]] && ! command -v prometheus >/dev/null; then
+	apt_install "$LOG/install-prometheus.log" prometheus
+fi
 
 # One key for every instance: they must read each other's identities,
 # tokens and console forms. run.sh keeps the same file.
@@ -136,6 +144,21 @@ done
 haproxy -W -db -f "$RUN/haproxy.cfg" >"$LOG/haproxy-lb.log" 2>&1 &
 pids+=("$!")
 
+if [[ ${FAIRSLOT_PROMETHEUS:-} == 1 ]]; then
+	# deploy/prometheus/prometheus.yml with this run's instances.
+	{
+		sed -n '/^global:/,/^rule_files:/p' "$ROOT/deploy/prometheus/prometheus.yml"
+		printf '  - %s\n' "$ROOT/deploy/prometheus/alerts.yml"
+		printf 'scrape_configs:\n  - job_name: fairslot\n    static_configs:\n      - targets: ['
+		for i in $(seq 1 "$N"); do printf '%s"%s:%s"' "$([[ $i == 1 ]] || echo ', ')" "$HOST" "$((ADMIN_PORT + i - 1))"; done
+		printf ']\n'
+	} >"$RUN/prometheus.yml"
+	mkdir -p "$DATA/prometheus"
+	prometheus --config.file="$RUN/prometheus.yml" --storage.tsdb.path="$DATA/prometheus" \
+		--storage.tsdb.retention.time=2d --web.listen-address="$HOST:$PROM_PORT" >"$LOG/prometheus.log" 2>&1 &
+	pids+=("$!")
+fi
+
 # Ready when HAProxy's own checks see every instance UP (its stats, as CSV:
 # column 18 is the status).
 all_ready() {
@@ -153,7 +176,8 @@ done
 cat <<EOF
 
 fairslot API and consoles: http://$HOST:$LB_PORT/  ($N instances behind HAProxy; stats http://$HOST:$LB_STATS_PORT/)
-metrics: $(for i in $(seq 1 "$N"); do printf 'http://%s:%s/metrics ' "$HOST" "$((ADMIN_PORT + i - 1))"; done)
+metrics: $(for i in $(seq 1 "$N"); do printf 'http://%s:%s/metrics ' "$HOST" "$((ADMIN_PORT + i - 1))"; done)$(
+	[[ ${FAIRSLOT_PROMETHEUS:-} != 1 ]] || printf '\nPrometheus with the alert rules: http://%s:%s/alerts' "$HOST" "$PROM_PORT")
 Ctrl-C stops them all.
 EOF
 wait -n "${pids[@]}" || true

@@ -52,14 +52,14 @@ step "go test -tags cluster ./loadtest/failover/ ${extra[*]}"
 go test -tags cluster -count=1 -v -timeout 20m "${extra[@]}" ./loadtest/failover/ 2>&1 |
 	grep -Ev '^=== (RUN|PAUSE|CONT)' || exit "${PIPESTATUS[0]}"
 
-step "make run INSTANCES=2 CLUSTER=1: two instances behind HAProxy on the replicated stack"
+step "make run INSTANCES=2 CLUSTER=1 PROMETHEUS=1: two instances behind HAProxy on the replicated stack"
 LB=${FAIRSLOT_LB_PORT:-20080} ADMIN=${FAIRSLOT_INSTANCE_ADMIN_PORT:-20091}
 log="$BIN/instances.log"
 if curl -fsS --max-time 2 "http://127.0.0.1:$LB/healthz" >/dev/null 2>&1; then
 	echo "test.sh: something already answers on 127.0.0.1:$LB (a make run INSTANCES=N still running?); set FAIRSLOT_LB_PORT" >&2
 	exit 1
 fi
-FAIRSLOT_CLUSTER=1 setsid deploy/cluster/instances.sh 2 >"$log" 2>&1 </dev/null &
+FAIRSLOT_CLUSTER=1 FAIRSLOT_PROMETHEUS=1 setsid deploy/cluster/instances.sh 2 >"$log" 2>&1 </dev/null &
 pgid=$!
 ok=false
 for _ in $(seq 1 600); do
@@ -84,6 +84,19 @@ for i in 0 1; do
 	echo "instance $((i + 1)) answered $n of the requests to /v1/hospitals"
 	((n > 0)) || { echo "test.sh: HAProxy sent instance $((i + 1)) nothing" >&2; exit 1; }
 done
+# Prometheus scrapes both instances and has loaded the alert rules.
+PROM=${FAIRSLOT_PROMETHEUS_PORT:-20090}
+up=0
+for _ in $(seq 1 100); do
+	up=$(curl -fsS --max-time 2 "http://127.0.0.1:$PROM/api/v1/query?query=sum(up%7Bjob%3D%22fairslot%22%7D)" 2>/dev/null |
+		python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(int(float(r[0]["value"][1])) if r else 0)' 2>/dev/null || echo 0)
+	((up == 2)) && break
+	sleep 0.3
+done
+((up == 2)) || { echo "test.sh: Prometheus sees $up of 2 instances up" >&2; exit 1; }
+rules=$(curl -fsS --max-time 2 "http://127.0.0.1:$PROM/api/v1/rules" | grep -o '"name":"Fairslot[A-Za-z0-9]*"' | sort -u | wc -l)
+((rules >= 10)) || { echo "test.sh: Prometheus loaded $rules fairslot alert rules" >&2; exit 1; }
+echo "Prometheus scrapes both instances and evaluates $rules alert rules"
 kill -INT -- "-$pgid"
 for _ in $(seq 1 150); do kill -0 "$pgid" 2>/dev/null || break; sleep 0.2; done
 if kill -0 "$pgid" 2>/dev/null; then echo "test.sh: instances.sh did not stop on Ctrl-C" >&2; exit 1; fi
