@@ -44,7 +44,7 @@ func TestPostgresFailoverMidBurst(t *testing.T) {
 	time.Sleep(4 * time.Second)
 	killed := time.Now()
 	node := s.cluster("crash-pg-leader")
-	dead := time.Now() // the script has returned: the processes are gone
+	dead := time.Now()                              // the script has returned: the processes are gone
 	t.Cleanup(func() { s.cluster("start", "sql") }) // the node rejoins as a standby
 	if node != before {
 		t.Fatalf("killed %s, but the leader was %s", node, before)
