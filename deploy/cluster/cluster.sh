@@ -478,12 +478,12 @@ record_ports() {
 start_sql() {
 	local started=false n
 	if etcd_start; then started=true; fi
+	# All nodes at once: on a new cluster they race for the initialize key in
+	# etcd and the loser copies the winner; on a stopped one only the node
+	# with every committed transaction (the last leader, or its synchronous
+	# standby) may become leader, whichever starts first.
 	for n in "${PG_NODES[@]}"; do
 		if patroni_start "$n"; then started=true; fi
-		# The first node bootstraps alone, so it is the one that runs initdb.
-		if [[ $n == 1 ]] && ! members >/dev/null 2>&1; then
-			wait_until 60 leader >/dev/null || { tail -n 30 "$LOG/patroni1.log" >&2; die "Patroni pg1 did not become leader"; }
-		fi
 	done
 	if haproxy_start; then started=true; fi
 	wait_until 120 sql_ready || {
