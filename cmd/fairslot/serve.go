@@ -26,6 +26,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/httpapi"
 	"fairslot/internal/identity"
 	"fairslot/internal/lockout"
@@ -49,6 +50,7 @@ type serveConfig struct {
 	loginFailures   string
 	revocationPoll  time.Duration
 	healEvery       time.Duration
+	watchEvery      time.Duration
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory and drops
@@ -84,6 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.loginFailures, "login-failures", e.str("LOGIN_FAILURES", "5/15m,20/24h"), "failed logins per phone before it must wait out the window, in tiers (kept in --rate-store)")
 	fs.DurationVar(&c.revocationPoll, "revocation-poll", e.dur("REVOCATION_POLL", time.Second), "how often revoked tokens (logout, password change) are read from SQL: how long another instance may still accept one")
 	fs.DurationVar(&c.healEvery, "heal-every", e.dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
+	fs.DurationVar(&c.watchEvery, "watch-every", e.dur("WATCH_EVERY", time.Second), "how often the Redis node serving each hospital is checked (a change, e.g. a failover, reconciles the hospital); the release gauges every 5×")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -179,15 +182,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	bgctx, stopBackground := context.WithCancel(ctx)
-	bgdone := make(chan struct{})
+	bgdone, watchdone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(bgdone)
-		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery})
+		// The exclusive jobs (reconcile, no-shows, detection) run on one
+		// instance at a time, under a lease in SQL (job_leases).
+		lease := booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}
+		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
+			Lease: lease})
 	}()
 	revdone := make(chan struct{})
 	go func() {
 		defer close(revdone)
 		d.svc.WatchRevocations(bgctx, c.revocationPoll)
+	}()
+	watch := newRedisWatch(d.gate, d.svc, log.With("component", "watch"), reg)
+	go func() {
+		defer close(watchdone)
+		watch.run(bgctx, c.watchEvery)
 	}()
 
 	select {
@@ -205,6 +217,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopBackground()
 	<-bgdone
 	<-revdone
+	<-watchdone
 	log.Info("stopped")
 	return errors.Join(err, serr)
 }
@@ -222,6 +235,9 @@ func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Pref
 	}
 	if account, err = limiter.NewRateFromFormatted(c.accountRate); err != nil {
 		errs = append(errs, fmt.Errorf("--rate-account: %w", err))
+	}
+	if c.watchEvery <= 0 {
+		errs = append(errs, fmt.Errorf("--watch-every must be positive, not %s", c.watchEvery))
 	}
 	if c.limiterStore != "redis" && c.limiterStore != "memory" {
 		errs = append(errs, fmt.Errorf("--rate-store must be redis or memory, not %q", c.limiterStore))

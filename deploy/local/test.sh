@@ -57,5 +57,13 @@ CGO_ENABLED=1 go test -race -count=1 -timeout 30m "${extra[@]}" ./...
 
 step "bounded fuzzing (deploy/local/fuzz.sh, FUZZTIME=${FUZZTIME:-3s} per target)"; deploy/local/fuzz.sh
 
+step "operations kit: promtool checks and unit-tests the alert rules"
+deploy/prometheus/check.sh
+
+# The scale-out stack (Patroni + etcd + HAProxy, Redis Cluster 3+3) and its
+# failover tests, make run INSTANCES=2 CLUSTER=1: about a minute and a half.
+step "cluster: failover tests and several instances (deploy/cluster/test.sh)"
+deploy/cluster/test.sh
+
 step "newcomer: make run from a copy in a 0700 folder"
 deploy/local/newcomer.sh

@@ -216,6 +216,7 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		// Redis drifted from SQL; SQL wins. Keep the slot out of the pool
 		// and rebuild the session from SQL.
 		release(Release{Forget: true})
+		s.stats.drifts.Add(1)
 		s.log.Warn("admission drift: slot already booked in SQL", "session_id", b.SessionID, "slot", b.SlotNo)
 		s.reconcileLater(b.SessionID)
 		return fmt.Errorf("%w: %w", errNothingBooked, err)

@@ -62,7 +62,12 @@ func (s *Service) Detect(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("detect: %w", err)
 	}
-	return s.store.SaveFlags(ctx, s.cfg.Detector(events), now, s.cfg.ReopenAt)
+	start := time.Now()
+	found := s.cfg.Detector(events)
+	s.stats.detected(time.Since(start), len(events))
+	n, err := s.store.SaveFlags(ctx, found, now, s.cfg.ReopenAt)
+	s.stats.flagsOpened.Add(uint64(max(n, 0)))
+	return n, err
 }
 
 // mustBeAdmin lets through platform-wide administrators: a flag's group may

@@ -44,18 +44,29 @@ type Job struct {
 	Run       func(ctx context.Context) error
 }
 
-// Lease lets one instance at a time run an exclusive job, across instances.
-// None is built yet; Background.Lease stays nil until one is.
+// Lease lets one instance at a time run an exclusive job, across instances:
+// JobLease over the store's job_leases (lease.go). At each tick the
+// instance claims or renews the job's lease and runs the job only if it
+// holds it; a holder that dies is replaced once its lease expires.
 type Lease interface {
-	// Acquire takes the lease of job for up to ttl. ok is false while
-	// another instance holds it; release gives it back early.
-	Acquire(ctx context.Context, job string, ttl time.Duration) (release func(), ok bool, err error)
+	// Due claims or renews job's lease and reports whether this instance
+	// runs the job now.
+	Due(ctx context.Context, job string, every time.Duration) bool
+	// Release gives up the leases of jobs this instance holds.
+	Release(ctx context.Context, jobs ...string)
 }
 
+var _ Lease = JobLease{}
+
+// leaseReleaseTimeout bounds giving the leases back at shutdown.
+const leaseReleaseTimeout = 5 * time.Second
+
 // runJobs runs each job in its own goroutine until ctx ends, and returns
-// when all of them have.
+// when all of them have, after giving back the leases this instance held,
+// so another instance takes the exclusive jobs over at its next tick.
 func runJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
 	var wg sync.WaitGroup
+	var exclusive []string
 	for _, j := range jobs {
 		if j.Every <= 0 {
 			continue
@@ -63,9 +74,17 @@ func runJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
 		if j.Timeout <= 0 {
 			j.Timeout = j.Every
 		}
+		if j.Exclusive {
+			exclusive = append(exclusive, j.Name)
+		}
 		wg.Go(func() { runJob(ctx, log, lease, j) })
 	}
 	wg.Wait()
+	if lease != nil && len(exclusive) > 0 {
+		rctx, cancel := Detach(ctx, leaseReleaseTimeout)
+		defer cancel()
+		lease.Release(rctx, exclusive...)
+	}
 }
 
 func runJob(ctx context.Context, log *slog.Logger, lease Lease, j Job) {
@@ -83,16 +102,13 @@ func runJob(ctx context.Context, log *slog.Logger, lease Lease, j Job) {
 	}
 }
 
-// runOnce runs j once under its deadline, holding its lease if it needs one.
+// runOnce runs j once under its deadline, if this instance holds its lease
+// when it needs one.
 func runOnce(ctx context.Context, lease Lease, j Job) error {
 	rctx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
-	if j.Exclusive && lease != nil {
-		release, ok, err := lease.Acquire(rctx, j.Name, j.Timeout)
-		if err != nil || !ok {
-			return err
-		}
-		defer release()
+	if j.Exclusive && lease != nil && !lease.Due(rctx, j.Name, j.Every) {
+		return nil
 	}
 	return j.Run(rctx)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,13 +50,32 @@ func TestJobRunDeadline(t *testing.T) {
 	}
 }
 
-type fakeLease struct{ held bool }
+type fakeLease struct {
+	held     bool
+	released []string
+}
 
-func (l *fakeLease) Acquire(context.Context, string, time.Duration) (func(), bool, error) {
-	if l.held {
-		return nil, false, nil
+func (l *fakeLease) Due(context.Context, string, time.Duration) bool { return !l.held }
+func (l *fakeLease) Release(_ context.Context, jobs ...string) {
+	l.released = append(l.released, jobs...)
+}
+
+// TestRunJobsReleasesLeases: when the jobs stop (shutdown), the leases of
+// the exclusive ones are given back, so another instance takes them over
+// at its next tick instead of after the lease expires.
+func TestRunJobsReleasesLeases(t *testing.T) {
+	lease := &fakeLease{}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	nop := func(context.Context) error { return nil }
+	runJobs(ctx, quiet, lease, []Job{
+		{Name: "reconcile", Every: time.Hour, Exclusive: true, Run: nop},
+		{Name: "sweep", Every: time.Hour, Run: nop},
+		{Name: "detect", Every: time.Hour, Exclusive: true, Run: nop},
+	})
+	if !slices.Equal(lease.released, []string{"reconcile", "detect"}) {
+		t.Errorf("released %v, want [reconcile detect]", lease.released)
 	}
-	return func() {}, true, nil
 }
 
 // TestLeaseGuardsExclusiveJobsOnly: with a lease held elsewhere, an

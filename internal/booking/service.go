@@ -156,6 +156,7 @@ type Service struct {
 	// bound on hashing at work).
 	verifyPassword func(hash, password string) bool
 	memo           *refusalMemo // the fast reject path; nil when off
+	stats          opsStats     // counts for the operators' metrics (stats.go)
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 

@@ -39,14 +39,15 @@ func TestMigrate(t *testing.T) {
 	db, err := cockroach.Open(ctx, testenv.DatabaseURL(t), nil)
 	testenv.Must(t, err, "open")
 	t.Cleanup(db.Close)
-	if got, want := db.Flavor(), cockroach.Postgres; got != want {
-		t.Fatalf("flavor = %s, want %s", got, want)
+	flavor := expectedFlavor()
+	if got := db.Flavor(); got != flavor {
+		t.Fatalf("flavor = %s, want %s", got, flavor)
 	}
 
 	applied, err := db.Migrate(ctx)
 	testenv.Must(t, err, "first migrate")
-	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
-		"0005_ownership.sql", "0005_roles.postgres.sql"}
+	want := []string{"0001_schema.sql", "0002_events_by_time." + string(flavor) + ".sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
+		"0005_ownership.sql", "0005_roles." + string(flavor) + ".sql", "0009_job_leases.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -66,7 +67,16 @@ func TestMigrate(t *testing.T) {
 	}
 	testenv.Must(t, rows.Err(), "schema_migrations")
 	if !slices.Equal(recorded, want) {
-		t.Errorf("schema_migrations = %v, want %v (no cockroach-only migration)", recorded, want)
+		t.Errorf("schema_migrations = %v, want %v (no migration of the other flavor)", recorded, want)
+	}
+	if flavor == cockroach.Cockroach {
+		var def string
+		testenv.Must(t, db.Pool().QueryRow(ctx,
+			`SELECT create_statement FROM [SHOW CREATE TABLE booking_events]`).Scan(&def), "show create table")
+		if !strings.Contains(def, "USING HASH") {
+			t.Errorf("booking_events = %q, want the hash-sharded index on ts", def)
+		}
+		return
 	}
 	var def string
 	testenv.Must(t, db.Pool().QueryRow(ctx,

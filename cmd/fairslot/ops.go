@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"fairslot/internal/admission"
+	"fairslot/internal/booking"
+)
+
+// redisWatch is what every instance does for the operators besides serving:
+// it follows which Redis node serves each hospital and reconciles a
+// hospital with SQL when that changes (a failover or a restart may have
+// lost the latest holds and returns), and it keeps the release-hour gauges
+// the dashboard and the alert rules read (deploy/prometheus).
+type redisWatch struct {
+	gate watchedGate
+	svc  *booking.Service
+	log  *slog.Logger
+
+	serving map[string]string // hospital → the node last reconciled against
+
+	failovers     prometheus.Counter
+	reconciled    prometheus.Counter
+	overdue       prometheus.Gauge
+	releasedFree  *prometheus.GaugeVec
+	releasedSlots *prometheus.GaugeVec
+}
+
+// watchedGate is what the watch reads of admission (*admission.Gate).
+type watchedGate interface {
+	Serving(ctx context.Context, hospitalIDs []string) ([]string, error)
+	Overdue(ctx context.Context, hospitalIDs []string, now time.Time) (int64, error)
+	Remaining(ctx context.Context, sessions []*booking.Session) ([]map[booking.Channel]int, error)
+}
+
+var _ watchedGate = (*admission.Gate)(nil)
+
+// releaseWindow is how long after a pool's release its free slots are
+// reported: the release hour the dashboard shows.
+const releaseWindow = time.Hour
+
+func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg prometheus.Registerer) *redisWatch {
+	w := &redisWatch{
+		gate: gate, svc: svc, log: log, serving: map[string]string{},
+		failovers: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fairslot_redis_failovers_total",
+			Help: "Hospitals whose Redis node changed (failover or restart), each reconciled with SQL.",
+		}),
+		reconciled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fairslot_redis_failover_reconciles_total",
+			Help: "Reconciliations of hospitals after their Redis node changed, completed.",
+		}),
+		overdue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "fairslot_holds_overdue",
+			Help: "Holds whose pending deadline has passed, not yet settled by the sweeper (its backlog).",
+		}),
+		releasedFree: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairslot_release_slots_free",
+			Help: "Free slots of the pools released in the last hour, by channel.",
+		}, []string{"channel"}),
+		releasedSlots: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairslot_release_slots",
+			Help: "Slots of the pools released in the last hour, by channel.",
+		}, []string{"channel"}),
+	}
+	reg.MustRegister(w.failovers, w.reconciled, w.overdue, w.releasedFree, w.releasedSlots,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_admission_drift_total",
+			Help: "Commits SQL refused because Redis had handed out a slot SQL had booked (Redis drifted from SQL); each session is reconciled.",
+		}, func() float64 { return float64(svc.Stats().Drifts) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_flags_opened_total",
+			Help: "Scalper flags the detector opened or reopened for review.",
+		}, func() float64 { return float64(svc.Stats().FlagsOpened) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_detect_runs_total",
+			Help: "Runs of the scalper detector in this instance.",
+		}, func() float64 { return float64(svc.Stats().DetectRuns) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_detect_last_duration_seconds",
+			Help: "How long the detector's last run took (the detector alone, not its SQL reads and writes).",
+		}, func() float64 { return svc.Stats().DetectLast.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_detect_last_events",
+			Help: "Events the detector's last run read.",
+		}, func() float64 { return float64(svc.Stats().DetectEvents) }))
+	return w
+}
+
+// run follows the serving nodes every `every` and refreshes the gauges
+// every five times that, until ctx ends.
+func (w *redisWatch) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		if err := w.checkServing(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("read which Redis nodes serve the hospitals", "err", err)
+		}
+		if n%5 == 0 {
+			if err := w.gauges(ctx); err != nil && ctx.Err() == nil {
+				w.log.Warn("read the release gauges", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// checkServing reconciles every hospital whose serving node changed since
+// it was last seen. The first sight of a hospital only records its node
+// (serve reconciles everything at start). A failed reconciliation keeps the
+// old node, so the next tick tries again.
+func (w *redisWatch) checkServing(ctx context.Context) error {
+	hs := w.svc.Catalog().Hospitals()
+	if len(hs) == 0 {
+		return nil
+	}
+	ids := make([]string, len(hs))
+	for i, h := range hs {
+		ids[i] = h.ID
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	nodes, err := w.gate.Serving(cctx, ids)
+	cancel()
+	if err != nil {
+		return err
+	}
+	var changed []string
+	for i, id := range ids {
+		old, seen := w.serving[id]
+		switch {
+		case !seen:
+			w.serving[id] = nodes[i]
+		case old != nodes[i]:
+			changed = append(changed, id)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	w.failovers.Add(float64(len(changed)))
+	w.log.Warn("the Redis node serving hospitals changed (failover or restart); reconciling them with SQL", "hospitals", len(changed))
+	start := time.Now()
+	if err := w.svc.ReconcileHospitals(ctx, changed); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		w.serving[id] = nodes[i]
+	}
+	w.reconciled.Add(float64(len(changed)))
+	w.log.Info("reconciled hospitals after a Redis node change", "hospitals", len(changed), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// gauges reads the sweeper's backlog and the free slots of the pools
+// released in the last hour.
+func (w *redisWatch) gauges(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	cat := w.svc.Catalog()
+	now := time.Now()
+	var ids []string
+	var recent []*booking.Session
+	for _, h := range cat.Hospitals() {
+		ids = append(ids, h.ID)
+		for _, s := range cat.HospitalSessions(h.ID) {
+			for _, q := range s.Channels {
+				if !q.ReleaseAt.After(now) && now.Sub(q.ReleaseAt) < releaseWindow && now.Before(s.EndsAt) {
+					recent = append(recent, s)
+					break
+				}
+			}
+		}
+	}
+	n, err := w.gate.Overdue(ctx, ids, now)
+	if err != nil {
+		return err
+	}
+	w.overdue.Set(float64(n))
+	free, total := map[booking.Channel]int{}, map[booking.Channel]int{}
+	if len(recent) > 0 {
+		rem, err := w.gate.Remaining(ctx, recent)
+		if err != nil {
+			return err
+		}
+		for i, s := range recent {
+			for _, q := range s.Channels {
+				if !q.ReleaseAt.After(now) && now.Sub(q.ReleaseAt) < releaseWindow {
+					free[q.Channel] += rem[i][q.Channel]
+					total[q.Channel] += q.Quota
+				}
+			}
+		}
+	}
+	w.releasedFree.Reset()
+	w.releasedSlots.Reset()
+	for c, n := range total {
+		w.releasedSlots.WithLabelValues(string(c)).Set(float64(n))
+		w.releasedFree.WithLabelValues(string(c)).Set(float64(free[c]))
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package booking
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// opsStats are counts the operators watch (cmd/fairslot exports them as
+// metrics): outcomes counted where they happen, in the domain, whatever
+// channel or console caused them.
+type opsStats struct {
+	drifts       atomic.Uint64 // commits SQL refused because Redis handed out a booked slot
+	flagsOpened  atomic.Uint64 // flags the detector opened or reopened
+	detectRuns   atomic.Uint64
+	detectLast   atomic.Int64 // nanoseconds of the last detector run (the detector alone, not its SQL)
+	detectEvents atomic.Int64 // events the last run read
+}
+
+func (o *opsStats) detected(took time.Duration, events int) {
+	o.detectRuns.Add(1)
+	o.detectLast.Store(int64(took))
+	o.detectEvents.Store(int64(events))
+}
+
+// OpsStats is a snapshot of those counts.
+type OpsStats struct {
+	// Drifts counts the commits SQL refused because Redis had handed out a
+	// slot SQL had already booked: Redis drifted from SQL (a failover, a
+	// restart that lost writes). Each is answered 503 and its session
+	// reconciled at once.
+	Drifts uint64
+	// FlagsOpened counts the flags the detector opened or reopened.
+	FlagsOpened uint64
+	// DetectRuns counts the detector's runs; DetectLast is how long the
+	// last one took over DetectEvents events.
+	DetectRuns   uint64
+	DetectLast   time.Duration
+	DetectEvents int64
+}
+
+// Stats returns the operators' counts.
+func (s *Service) Stats() OpsStats {
+	return OpsStats{
+		Drifts:       s.stats.drifts.Load(),
+		FlagsOpened:  s.stats.flagsOpened.Load(),
+		DetectRuns:   s.stats.detectRuns.Load(),
+		DetectLast:   time.Duration(s.stats.detectLast.Load()),
+		DetectEvents: s.stats.detectEvents.Load(),
+	}
+}

@@ -1,0 +1,187 @@
+package cockroach_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/testenv"
+)
+
+// twoInstances opens two pools on one migrated database, as two fairslot
+// instances would.
+func twoInstances(t *testing.T) (a, b *cockroach.Leases, db *cockroach.DB) {
+	t.Helper()
+	ctx := t.Context()
+	url := testenv.DatabaseURL(t)
+	var dbs [2]*cockroach.DB
+	for i := range dbs {
+		var err error
+		dbs[i], err = cockroach.Open(ctx, url, nil)
+		testenv.Must(t, err, "open instance %d", i)
+		t.Cleanup(dbs[i].Close)
+	}
+	_, err := dbs[0].Migrate(ctx)
+	testenv.Must(t, err, "migrate")
+	return cockroach.NewLeases(dbs[0]), cockroach.NewLeases(dbs[1]), dbs[0]
+}
+
+func TestLeaseClaimRenewRelease(t *testing.T) {
+	ctx := t.Context()
+	a, b, db := twoInstances(t)
+	claim := func(l *cockroach.Leases, holder string, want bool, step string) {
+		t.Helper()
+		got, err := l.Claim(ctx, "sweeper", holder, time.Hour)
+		testenv.Must(t, err, "%s: claim", step)
+		if got != want {
+			t.Fatalf("%s: claim by %s = %v, want %v", step, holder, got, want)
+		}
+	}
+	claim(a, "A", true, "free lease")
+	claim(b, "B", false, "held by A")
+	claim(a, "A", true, "renewal by its holder")
+	claim(b, "B", false, "still held by A")
+
+	testenv.Must(t, b.Release(ctx, "sweeper", "B"), "release by a non-holder")
+	claim(b, "B", false, "a non-holder's release changes nothing")
+	testenv.Must(t, a.Release(ctx, "sweeper", "A"), "release by the holder")
+	claim(b, "B", true, "released lease")
+	claim(a, "A", false, "held by B")
+
+	// A holder that stopped renewing: its lease expires by the database's
+	// clock, and the other instance takes it.
+	_, err := db.Pool().Exec(ctx, `UPDATE job_leases SET expires_at = now() - INTERVAL '1 second' WHERE job = 'sweeper'`)
+	testenv.Must(t, err, "expire B's lease")
+	claim(a, "A", true, "expired lease")
+	claim(b, "B", false, "taken over by A")
+
+	// Each job has its own lease.
+	got, err := b.Claim(ctx, "detect", "B", time.Hour)
+	testenv.Must(t, err, "claim another job")
+	if !got {
+		t.Fatalf("claim of job detect by B = false, want true (sweeper's lease must not cover it)")
+	}
+
+	var acquired, expires time.Time
+	testenv.Must(t, db.Pool().QueryRow(ctx, `SELECT acquired_at, expires_at FROM job_leases WHERE job = 'detect'`).Scan(&acquired, &expires), "read lease")
+	if d := expires.Sub(acquired); d < 59*time.Minute || d > 61*time.Minute {
+		t.Errorf("lease lasts %s, want the claimed hour", d)
+	}
+	if _, err := a.Claim(ctx, "detect", "A", 0); err == nil {
+		t.Errorf("claim with ttl 0: no error, want one")
+	}
+}
+
+// Two instances claim the same lease at the same moment, round after round:
+// exactly one wins each round, and every round's job runs exactly once.
+func TestLeaseTwoInstancesRace(t *testing.T) {
+	ctx := t.Context()
+	a, b, _ := twoInstances(t)
+	const rounds = 60
+	runs := make([]int, rounds)
+	winners := make([][]string, rounds)
+	var mu sync.Mutex
+	for r := range rounds {
+		job := fmt.Sprintf("job-%d", r)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, inst := range []struct {
+			l      *cockroach.Leases
+			holder string
+		}{{a, "A"}, {b, "B"}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ok, err := inst.l.Claim(ctx, job, inst.holder, time.Hour)
+				if err != nil {
+					t.Errorf("round %d: claim by %s: %v", r, inst.holder, err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					runs[r]++
+					winners[r] = append(winners[r], inst.holder)
+					mu.Unlock()
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+	}
+	won := map[string]int{}
+	for r := range rounds {
+		if runs[r] != 1 {
+			t.Errorf("round %d: the job ran %d times (%v), want exactly once", r, runs[r], winners[r])
+			continue
+		}
+		won[winners[r][0]]++
+	}
+	t.Logf("rounds won: %v", won)
+}
+
+// JobLease over two instances' leases: each tick of a periodic job runs it
+// on one instance only, the holder keeps it while it ticks, and when the
+// holder stops the other takes over once the lease has expired.
+func TestJobLeaseOncePerTick(t *testing.T) {
+	ctx := t.Context()
+	a, b, db := twoInstances(t)
+	ia := booking.JobLease{Leases: a, Holder: "A"}
+	ib := booking.JobLease{Leases: b, Holder: "B"}
+	const every = 5 * time.Second
+	ran := map[string]int{}
+	for tick := range 20 {
+		// Both instances tick; the order alternates, as it would.
+		first, second := ia, ib
+		if tick%2 == 1 {
+			first, second = ib, ia
+		}
+		for _, inst := range []booking.JobLease{first, second} {
+			if inst.Due(ctx, "sweeper", every) {
+				ran[inst.Holder]++
+			}
+		}
+	}
+	if ran["A"]+ran["B"] != 20 || ran["A"] != 20 && ran["B"] != 20 {
+		t.Fatalf("runs over 20 ticks = %v, want 20 by the first holder alone", ran)
+	}
+	holder := "A"
+	if ran["B"] == 20 {
+		holder = "B"
+	}
+	other := map[string]booking.JobLease{"A": ib, "B": ia}[holder]
+
+	// The holder stops; until its lease expires nobody else runs the job.
+	if other.Due(ctx, "sweeper", every) {
+		t.Fatalf("%s ran the job while %s's lease was live", other.Holder, holder)
+	}
+	_, err := db.Pool().Exec(ctx, `UPDATE job_leases SET expires_at = now() - INTERVAL '1 millisecond' WHERE job = 'sweeper'`)
+	testenv.Must(t, err, "expire the lease")
+	if !other.Due(ctx, "sweeper", every) {
+		t.Fatalf("%s did not take over the expired lease", other.Holder)
+	}
+
+	// A clean shutdown hands over at once.
+	other.Release(context.WithoutCancel(ctx), "sweeper")
+	back := map[string]booking.JobLease{"A": ia, "B": ib}[holder]
+	if !back.Due(ctx, "sweeper", every) {
+		t.Fatalf("%s could not claim a released lease", back.Holder)
+	}
+}
+
+func TestLeaseTTL(t *testing.T) {
+	for _, c := range []struct{ every, want time.Duration }{
+		{time.Second, 11 * time.Second},
+		{5 * time.Second, 15 * time.Second},
+		{time.Minute, 2 * time.Minute},
+		{10 * time.Minute, 20 * time.Minute},
+	} {
+		if got := booking.LeaseTTL(c.every); got != c.want {
+			t.Errorf("LeaseTTL(%s) = %s, want %s", c.every, got, c.want)
+		}
+	}
+}
