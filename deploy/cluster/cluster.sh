@@ -351,14 +351,16 @@ psql_ha() {
 		"postgres://postgres@$HOST:$PG_HA_PORT/postgres?sslmode=disable" "$@"
 }
 
-# The application's role and database, made once through the primary.
+# The application's role (the tables' owner; CREATEROLE so that migrate can
+# make the service's login, docs/security.md) and database, made once
+# through the primary.
 pg_app() {
 	local pw
 	pw=$(secret pg-app)
 	psql_ha <<EOF >/dev/null
-SELECT 'CREATE ROLE fairslot LOGIN CREATEDB PASSWORD ''$pw'''
+SELECT 'CREATE ROLE fairslot LOGIN CREATEDB CREATEROLE PASSWORD ''$pw'''
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'fairslot') \gexec
-ALTER ROLE fairslot PASSWORD '$pw';
+ALTER ROLE fairslot CREATEROLE PASSWORD '$pw';
 SELECT 'CREATE DATABASE fairslot OWNER fairslot'
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'fairslot') \gexec
 EOF

@@ -81,7 +81,9 @@ func (db *DB) loginStatements(ctx context.Context, user, role, pw string, withPa
 	if !exists {
 		return []string{"CREATE ROLE " + role + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" + password + " IN ROLE " + ServiceRole}, nil
 	}
-	return []string{"ALTER ROLE " + role + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE" + password, "GRANT " + ServiceRole + " TO " + role}, nil
+	// Not a superuser (checked above); saying NOSUPERUSER again would need
+	// one, and the owner may be a CREATEROLE role only (deploy/cluster).
+	return []string{"ALTER ROLE " + role + " LOGIN NOCREATEDB NOCREATEROLE" + password, "GRANT " + ServiceRole + " TO " + role}, nil
 }
 
 // raced reports an error of two migrations making the same role at once.
