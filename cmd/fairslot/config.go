@@ -63,6 +63,8 @@ type common struct {
 	returnDelayMax     time.Duration
 	detectConfig       string
 	soldOutFor         time.Duration
+	refusalBuffer      int
+	refusalRate        int
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -78,6 +80,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
+	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
+	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 5000), "refused attempts written to SQL a second at most, on average; the rest are dropped and counted")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -94,6 +98,9 @@ func (c *common) validate() error {
 	}
 	if c.soldOutFor < 0 || c.soldOutFor > time.Second {
 		errs = append(errs, fmt.Errorf("--sold-out-for (%s) must be from 0 to 1s: it is how long a returned slot may stay hidden", c.soldOutFor))
+	}
+	if c.refusalBuffer < 0 || c.refusalRate < 1 {
+		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
 	}
 	if _, err := url.Parse(c.databaseURL); err != nil {
 		errs = append(errs, fmt.Errorf("--database-url: %w", err))
@@ -112,7 +119,8 @@ func (c *common) logAttrs() []any {
 		redisPassword = "[set]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor}
+		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor,
+		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -194,6 +202,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		RefusalBuffer:      cmp.Or(c.refusalBuffer, -1),
+		RefusalRate:        c.refusalRate,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -37,6 +37,27 @@ func mayBookOn(r Role, c Channel) bool {
 // admission gives the hold back, or, when the commit's outcome is unknown,
 // leaves it to the sweeper, which asks SQL before releasing anything.
 func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
+	b, err := s.book(ctx, actor, req)
+	if err != nil {
+		s.noteRefusal(actor, req.SessionID, req.PatientID, b.IdentityID, "", req.Channel, req.Origin, err)
+	}
+	return b, err
+}
+
+// KnownRefusalOf is KnownRefusal for an attempt by actor: the refusal the
+// fast reject path answers from memory, recorded as an event like every
+// other refused attempt.
+func (s *Service) KnownRefusalOf(actor Actor, req BookRequest) error {
+	err := s.KnownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
+	if err != nil {
+		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
+	}
+	return err
+}
+
+// book is Book; on a refusal the booking returned carries the identity, when
+// the attempt got as far as the patient.
+func (s *Service) book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
 	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
@@ -50,7 +71,11 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	}
 	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID}
 	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	got, err := s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	if err != nil {
+		return Booking{IdentityID: p.IdentityID}, err
+	}
+	return got, nil
 }
 
 // attemptSession is bookableSession for a booking attempt, and where the

@@ -85,21 +85,29 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 		}
 		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
 	}
-	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+	var identityID string
+	b, err := func() (Booking, error) {
+		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+		if err != nil {
+			return Booking{}, err
+		}
+		want, err := s.resolve(req.IdentityRequest)
+		if err != nil {
+			return Booking{}, err
+		}
+		who, err := s.store.EnsureIdentity(ctx, want)
+		if err != nil {
+			return Booking{}, err
+		}
+		identityID = who.ID
+		b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
+		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
+		return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	}()
 	if err != nil {
-		return Booking{}, err
+		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	}
-	want, err := s.resolve(req.IdentityRequest)
-	if err != nil {
-		return Booking{}, err
-	}
-	who, err := s.store.EnsureIdentity(ctx, want)
-	if err != nil {
-		return Booking{}, err
-	}
-	b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
-	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	return b, err
 }
 
 // CheckInRequest is a patient at the desk with their ID card.

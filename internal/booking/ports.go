@@ -210,6 +210,8 @@ type Store interface {
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)
 	RecordEvent(ctx context.Context, ev Event) error
+	// RecordEvents stores a batch of events at once (refused attempts).
+	RecordEvents(ctx context.Context, evs []Event) error
 	RecordAudit(ctx context.Context, a AuditEntry) error
 
 	AddPatient(ctx context.Context, p NewPatient, limits AccountLimits, ev Event) (Patient, error)

@@ -56,6 +56,14 @@ type Config struct {
 	// without an Idempotency-Key (100ms; fastreject.go). Negative turns the
 	// fast reject path off.
 	SoldOutFor time.Duration
+	// Refused attempts become events (refusals.go): at most RefusalBuffer
+	// wait in memory (32,768; negative: none are recorded), written every
+	// RefusalFlush (250ms), at most RefusalRate a second on average (5,000),
+	// keeping RefusalsPerSecond alike a second (4).
+	RefusalBuffer     int
+	RefusalFlush      time.Duration
+	RefusalRate       int
+	RefusalsPerSecond int
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -103,6 +111,18 @@ func (c Config) withDefaults() Config {
 	if c.SoldOutFor == 0 {
 		c.SoldOutFor = 100 * time.Millisecond
 	}
+	if c.RefusalBuffer == 0 {
+		c.RefusalBuffer = 32768
+	}
+	if c.RefusalFlush <= 0 {
+		c.RefusalFlush = 250 * time.Millisecond
+	}
+	if c.RefusalRate <= 0 {
+		c.RefusalRate = 5000
+	}
+	if c.RefusalsPerSecond <= 0 {
+		c.RefusalsPerSecond = 4
+	}
 	return c
 }
 
@@ -120,6 +140,7 @@ type Service struct {
 	blocked  atomic.Pointer[map[string]bool]
 	patients *patientCache
 	memo     *refusalMemo // the fast reject path; nil when off
+	refusals *refusalLog  // refused attempts on their way to SQL; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 }
@@ -145,6 +166,9 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}
+	}
+	if cfg.RefusalBuffer > 0 {
+		s.refusals = newRefusalLog(cfg.RefusalBuffer)
 	}
 	s.catalog.Store(NewCatalog(Schedule{}))
 	return s, nil

@@ -56,6 +56,8 @@ type harnessConfig struct {
 	detector booking.Detector
 	// soldOutFor is booking.Config.SoldOutFor (negative: no fast reject).
 	soldOutFor time.Duration
+	// refusalBuffer is booking.Config.RefusalBuffer.
+	refusalBuffer int
 }
 
 type harness struct {
@@ -91,6 +93,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		ReturnDelayMax: time.Nanosecond,
 		Detector:       cfg.detector,
 		SoldOutFor:     cfg.soldOutFor,
+		RefusalBuffer:  cfg.refusalBuffer,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

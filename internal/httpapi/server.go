@@ -10,6 +10,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -237,14 +238,25 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	}
 	template = rt.template
 	if err := s.authenticate(r, rt); err != nil {
+		s.noteLimited(r, err)
 		outcome = s.writeError(rc, template, err)
 		return
 	}
 	if err := rt.h(r); err != nil {
+		s.noteLimited(r, err)
 		outcome = s.writeError(rc, template, err)
 		if isRejection(err) {
 			s.metrics.rejections.WithLabelValues(outcome).Inc()
 		}
+	}
+}
+
+// noteLimited records a request of a known account that a rate limit
+// turned away, as a rate_limited event (booking.Service.NoteRateLimited:
+// an append to a bounded buffer).
+func (s *Server) noteLimited(r *request, err error) {
+	if r.actor.AccountID != "" && errors.Is(err, booking.ErrRateLimited) {
+		s.svc.NoteRateLimited(r.actor, r.origin)
 	}
 }
 
