@@ -252,8 +252,9 @@ func (c *common) detector() (booking.Detector, error) {
 func domainFlag(f detect.Flag) booking.Flag {
 	reasons := make([]booking.FlagReason, len(f.Reasons))
 	for i, r := range f.Reasons {
-		reasons[i] = booking.FlagReason{Signal: r.Signal, Detail: r.Detail}
+		reasons[i] = booking.FlagReason{Signal: r.Signal, Kind: r.Kind, Detail: r.Detail, DetailZH: r.DetailZH, Points: r.Points}
 	}
 	return booking.Flag{ID: f.FlagID, Score: f.Score, Status: booking.FlagOpen, Reasons: reasons,
-		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt}
+		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt,
+		Threshold: f.Threshold, Explanation: f.Explanation, ExplanationZH: f.ExplanationZH}
 }

@@ -53,7 +53,7 @@ commands:
   migrate     apply the database migrations
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
-  staff add   create a staff account: --role clerk|operator|admin --phone --password
+  staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   loadseed    bulk-load a load-test hospital, patients and tokens straight into SQL: --out DIR [--patients N]

@@ -24,7 +24,7 @@ func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotenc
 // CreateStaff registers a staff account; only the CLI calls it.
 func (s *Service) CreateStaff(ctx context.Context, phone, password string, role Role) (string, error) {
 	if role == RolePatient {
-		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk or admin")
+		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk, referrer or admin")
 	}
 	id, err := s.createAccount(ctx, phone, password, role, "", Origin{})
 	if err != nil {

@@ -17,15 +17,18 @@ type BookRequest struct {
 
 // mayBookOn says which roles book on which channel: patients online for
 // themselves, operators by phone for callers, clerks on site for walk-ins.
-// Referral slots are booked by clerks for referred patients.
+// Referral slots are booked by clerks and by referrers (community doctors
+// and carers) for the people they refer.
 func mayBookOn(r Role, c Channel) bool {
 	switch c {
 	case ChannelOnline:
 		return r == RolePatient
 	case ChannelPhone:
 		return r == RoleOperator
-	case ChannelOnsite, ChannelReferral:
+	case ChannelOnsite:
 		return r == RoleClerk
+	case ChannelReferral:
+		return r == RoleClerk || r == RoleReferrer
 	}
 	return false
 }
@@ -311,6 +314,9 @@ func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking,
 	if err != nil || actor.IsStaff() {
 		return b, err
 	}
+	if actor.Role == RoleReferrer && b.BookedBy == actor.AccountID {
+		return b, nil // a referrer sees (and cancels) the bookings it made
+	}
 	if actor.Role != RolePatient {
 		return Booking{}, ErrBookingNotFound
 	}
@@ -331,7 +337,8 @@ func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking,
 // on the session's waitlist, else back to its pool after a random delay. If
 // the Redis step is lost, reconciliation returns the slot to the pool.
 //
-// A patient's (or an operator's, for a caller) cancellation after the
+// A patient's (or an operator's for a caller, a referrer's for a resident)
+// cancellation after the
 // hospital's deadline (15:00 the day before) is late and counts as a
 // no-show; a clerk or admin cancelling for the hospital is never late.
 func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
@@ -352,7 +359,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 		return Booking{}, Errorf(ErrSessionClosed, "the session has started; ask the registration desk")
 	}
 	late := false
-	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator) {
+	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
 		late = now.After(h.LateAfter(b.VisitDate))
 	}
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,

@@ -74,7 +74,7 @@ type StaffBookRequest struct {
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
 	// Only staff book for someone who is not on their list; a patient books
 	// online for the people on their own list (Book).
-	if !actor.IsStaff() || !mayBookOn(actor.Role, req.Channel) {
+	if (!actor.IsStaff() && actor.Role != RoleReferrer) || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
 	var phoneRef string

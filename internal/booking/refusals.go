@@ -129,7 +129,7 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 	}
 	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRejected, sess: sess, ch: ch, reason: e.Code,
 		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone}
-	if actor.IsStaff() {
+	if actor.Role != RolePatient {
 		r.staff = actor.AccountID
 	} else {
 		r.account = actor.AccountID
@@ -161,7 +161,7 @@ func (s *Service) NoteRateLimited(actor Actor, o Origin) {
 		return
 	}
 	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRateLimited, reason: ErrRateLimited.Code, ip: o.IP, device: o.DeviceID}
-	if actor.IsStaff() {
+	if actor.Role != RolePatient {
 		r.staff = actor.AccountID
 	} else {
 		r.account = actor.AccountID

@@ -67,6 +67,7 @@ var roleLabels = map[string]string{
 	string(booking.RoleClerk):    "窗口 Clerk",
 	string(booking.RoleOperator): "话务员 Operator",
 	string(booking.RoleAdmin):    "管理员 Admin",
+	string(booking.RoleReferrer): "转诊医生 Referrer",
 	"cli":                        "命令行 CLI",
 }
 
