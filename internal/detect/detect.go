@@ -64,7 +64,6 @@ type Flag struct {
 // may be in any order.
 func Detect(events []booking.Event, cfg Config) []Flag {
 	in := NewInput()
-	in.evs = make([]ev, 0, len(events))
 	for i := range events {
 		in.Add(&events[i])
 	}

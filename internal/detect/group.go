@@ -206,21 +206,24 @@ func (d *detector) groupItems(members []int32) []item {
 			}
 		}
 	}
-	add(&out, "shared_persons", kScale, r.SharedPersons, float64(extra),
-		fmt.Sprintf("%d patients are on several of the group's accounts, %d extra accounts in all (%s); two parents sharing two children make 2", nShared, extra, strings.Join(top, ", ")),
-		fmt.Sprintf("%d 位就诊人同时挂在该组多个账号上，共多出 %d 个账号（%s）；父母两个账号共享两个孩子只多出 2 个", nShared, extra, strings.Join(top, "，")))
+	add(&out, "shared_persons", kScale, r.SharedPersons, float64(extra), func() (string, string) {
+		return fmt.Sprintf("%d patients are on several of the group's accounts, %d extra accounts in all (%s); two parents sharing two children make 2", nShared, extra, strings.Join(top, ", ")),
+			fmt.Sprintf("%d 位就诊人同时挂在该组多个账号上，共多出 %d 个账号（%s）；父母两个账号共享两个孩子只多出 2 个", nShared, extra, strings.Join(top, "，"))
+	})
 	wEN, wZH := span(cfg.Window.D())
 	slices.SortStableFunc(all, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
 	if n := maxDistinct(all, ns(cfg.Window)); n > 0 {
-		add(&out, "persons_per_group", kScale, r.PersonsPerGroup, float64(n),
-			fmt.Sprintf("the group's %d accounts, linked by shared handsets, numbers or people, named %d different patients within %s; three accounts of one family hold 15 at most", len(members), n, wEN),
-			fmt.Sprintf("该组 %d 个账号（共用手机、号码或就诊人）在 %s 内出现 %d 位不同的就诊人；一家人的三个账号最多 15 位", len(members), wZH, n))
+		add(&out, "persons_per_group", kScale, r.PersonsPerGroup, float64(n), func() (string, string) {
+			return fmt.Sprintf("the group's %d accounts, linked by shared handsets, numbers or people, named %d different patients within %s; three accounts of one family hold 15 at most", len(members), n, wEN),
+				fmt.Sprintf("该组 %d 个账号（共用手机、号码或就诊人）在 %s 内出现 %d 位不同的就诊人；一家人的三个账号最多 15 位", len(members), wZH, n)
+		})
 	}
 	slices.SortStableFunc(sp, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
 	if n := maxDistinct(sp, ns(cfg.Window)); n > 0 {
-		add(&out, "scarce_persons", kScale, r.ScarcePersons, float64(n),
-			fmt.Sprintf("the group's %d accounts booked %d different patients into the scarcest sessions within %s", len(members), n, wEN),
-			fmt.Sprintf("该组 %d 个账号在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源", len(members), wZH, n))
+		add(&out, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
+			return fmt.Sprintf("the group's %d accounts booked %d different patients into the scarcest sessions within %s", len(members), n, wEN),
+				fmt.Sprintf("该组 %d 个账号在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源", len(members), wZH, n)
+		})
 	}
 	return out
 }

@@ -110,9 +110,10 @@ func (d *detector) handoffSignals() {
 		if n := len(givers[a]); n > 1 {
 			acc := d.accounts[a]
 			name := d.str(acc.id)
-			add(&acc.items, "returns_taken", kTransfer, r.ReturnsTaken, float64(n),
-				fmt.Sprintf("account %s took the cancelled slots of %d different accounts within %s of their cancellation; returns come back at random moments, and only a machine watching the sessions is there every time", name, n, wEN),
-				fmt.Sprintf("账号 %s 在他人取消后 %s 内抢到了 %d 个不同账号退出的号；退号出现的时间不可预测，只有盯守的程序每次都能抢到", name, wZH, n))
+			add(&acc.items, "returns_taken", kTransfer, r.ReturnsTaken, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s took the cancelled slots of %d different accounts within %s of their cancellation; returns come back at random moments, and only a machine watching the sessions is there every time", name, n, wEN),
+					fmt.Sprintf("账号 %s 在他人取消后 %s 内抢到了 %d 个不同账号退出的号；退号出现的时间不可预测，只有盯守的程序每次都能抢到", name, wZH, n)
+			})
 		}
 	}
 	given := map[int32][]handoff{}
@@ -136,9 +137,10 @@ func (d *detector) handoffSignals() {
 		}
 		acc := d.accounts[a]
 		name := d.str(acc.id)
-		add(&acc.items, "handoff_given", kTransfer, r.HandoffGiven, v,
-			fmt.Sprintf("account %s cancelled %d bookings (%d of the scarcest sessions) that another account or patient booked within %s (%s)", name, len(hs), nScarce, wEN, d.handoffExamples(hs)),
-			fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s 内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs)))
+		add(&acc.items, "handoff_given", kTransfer, r.HandoffGiven, v, func() (string, string) {
+			return fmt.Sprintf("account %s cancelled %d bookings (%d of the scarcest sessions) that another account or patient booked within %s (%s)", name, len(hs), nScarce, wEN, d.handoffExamples(hs)),
+				fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s 内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs))
+		})
 	}
 	for _, k := range sortedPairs(pairs) {
 		hs := pairs[k]
@@ -231,7 +233,6 @@ func (d *detector) insiders() {
 	cfg, r := d.cfg, d.cfg.Rules
 	lastReissue := map[[2]sym]int64{} // (staff, session) → its latest reissue or extra slots
 	lost := map[[2]sym]bool{}         // (session, person) whose booking was cancelled or not used
-	referral := d.symOf("referral")
 	for i := range d.evs {
 		e := &d.evs[i]
 		if e.person != 0 && e.sess != 0 && (e.typ == tNoShow || e.typ == tCancelled) {
@@ -258,7 +259,7 @@ func (d *detector) insiders() {
 			if follows {
 				delete(lastReissue, k)
 			}
-			if e.ch == referral && !follows {
+			if e.marks&cReferral != 0 && !follows {
 				continue
 			}
 			s.acts = append(s.acts, staffAct{e.ts, e.person, follows})

@@ -107,7 +107,8 @@ type detector struct {
 	cfg      Config
 	strs     []string
 	evs      []ev
-	end      int64 // the latest event
+	doctorOf map[sym]sym // session → its doctor
+	end      int64       // the latest event
 	accounts []*account
 	acctOf   []int32 // sym → account index, -1
 	attrs    []*attr
@@ -144,8 +145,8 @@ const (
 )
 
 func newDetector(in *Input, cfg Config) *detector {
-	evs, strs := in.finish()
-	d := &detector{cfg: cfg, strs: strs, evs: evs, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
+	evs, strs, doctorOf := in.finish()
+	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
 		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{}}
 	d.acctOf = filled(len(strs))
 	d.sessOf = filled(len(strs))
@@ -221,16 +222,15 @@ func (d *detector) index() {
 		sess int32
 		who  sym
 	}
-	byID := map[sym]int32{}              // booking id → booking
+	byID := filled(len(d.strs))          // booking id → booking
 	byKey := map[bkKey]int32{}           // (account, session, person) → its latest booking
 	bySessPerson := map[[2]int32]int32{} // (session, person) → the latest booking, for events that name no account
-	phoneSym := d.symOf("phone")
 	attrSeen := map[[2]int32]bool{}
 	ipUse := map[[2]int32]int32{} // (ip, account) → requests
 	d.bookings = make([]bref, 0, len(d.evs)/4)
 	find := func(e *ev, ai int32, si int32) int32 {
 		if e.bk != 0 {
-			if b, ok := byID[e.bk]; ok {
+			if b := byID[e.bk]; b >= 0 {
 				return b
 			}
 		}
@@ -250,7 +250,7 @@ func (d *detector) index() {
 		if e.staff != 0 {
 			s := d.staffMember(e.staff)
 			s.last = e.ts
-			if e.ch == phoneSym && e.phone != 0 && e.person != 0 {
+			if e.marks&cPhone != 0 && e.phone != 0 && e.person != 0 {
 				// A caller's phone booking for many people is a farm on
 				// the phone channel.
 				x := d.attrs[d.attr(kindPhone, e.phone)]
@@ -286,7 +286,7 @@ func (d *detector) index() {
 			if a == nil || (e.staff != 0 && e.marks&rWaitlist == 0) {
 				break
 			}
-			b := bref{ts: e.ts, acct: ai, sess: si, person: e.person, doct: e.doct, react: -1, waitlist: e.marks&rWaitlist != 0}
+			b := bref{ts: e.ts, acct: ai, sess: si, person: e.person, doct: d.doctorOf[e.sess], react: -1, waitlist: e.marks&rWaitlist != 0}
 			if !b.waitlist && e.rel != 0 && e.ts >= e.rel {
 				b.react = e.ts - e.rel
 			}

@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"fairslot/internal/booking"
@@ -50,18 +53,30 @@ var typeCodes = map[booking.EventType]uint8{
 	booking.EventRateLimited: tRateLimited, booking.EventRejected: tRejected,
 }
 
-// Reason marks, read from the reason text once (and loosely, so that
-// another system's spelling — "waitlist_promoted", "late_cancel" — reads
-// the same as the service's).
+// Marks, read from the reason (loosely, so that another system's spelling
+// — "waitlist_promoted", "late_cancel" — reads the same as the service's)
+// and the channel, once: the detector needs no more of either.
 const (
 	rWaitlist     uint8 = 1 << iota // booked: handed over by the waitlist
 	rLate                           // cancelled after the deadline: counts as a no-show
 	rLeftWaitlist                   // cancelled: a waitlist entry, not a booking
 	rByStaff                        // cancelled by the hospital (a stopped clinic, a confirmed flag)
+	cPhone                          // on the phone channel
+	cReferral                       // on the referral channel
 )
 
+func channelMarks(ch string) uint8 {
+	switch ch {
+	case string(booking.ChannelPhone):
+		return cPhone
+	case string(booking.ChannelReferral):
+		return cReferral
+	}
+	return 0
+}
+
 func reasonMarks(typ uint8, reason string) uint8 {
-	if reason == "" {
+	if reason == "" || (typ != tBooked && typ != tCancelled) {
 		return 0
 	}
 	r := strings.ToLower(reason)
@@ -84,31 +99,72 @@ func reasonMarks(typ uint8, reason string) uint8 {
 	return m
 }
 
-// ev is one event, compact. Times are Unix nanoseconds; rel is 0 when the
-// event names no release time.
+// ev is one event, compact (64 bytes). Times are Unix nanoseconds; rel is 0
+// when the event names no release time. A session's doctor is kept once, in
+// Input.doctorOf.
 type ev struct {
-	ts, rel                                                 int64
-	acct, pat, ident, bk, sess, ip, dev, phone, staff, doct sym
-	ch, reason                                              sym
-	person                                                  sym // the identity, resolved (see resolve)
-	typ, marks                                              uint8
+	ts, rel                                           int64
+	acct, pat, ident, bk, sess, ip, dev, phone, staff sym
+	person                                            sym // the identity, resolved (see resolvePersons)
+	typ, marks                                        uint8
 }
 
 // Input collects events for Detect. Add them in any order, then call
 // Detect; an Input is used once.
 type Input struct {
-	index map[string]sym
-	strs  []string
-	evs   []ev
+	index    map[string]sym
+	strs     []string
+	doctorOf map[sym]sym // session → its doctor
+	// evs fill chunks of chunkSize, joined into one slice once all are in:
+	// a growing slice would hold up to three times the events at its
+	// copies.
+	chunks [][]ev
+	evs    []ev
+	n      int
+}
+
+const chunkSize = 1 << 16
+
+func (in *Input) push(e ev) {
+	if len(in.evs) == cap(in.evs) {
+		if in.evs != nil {
+			in.chunks = append(in.chunks, in.evs)
+		}
+		in.evs = make([]ev, 0, chunkSize)
+	}
+	in.evs = append(in.evs, e)
+	in.n++
 }
 
 // NewInput makes an empty input.
 func NewInput() *Input {
-	return &Input{index: map[string]sym{"": 0}, strs: []string{""}}
+	return &Input{index: map[string]sym{"": 0}, strs: []string{""}, doctorOf: map[sym]sym{}}
+}
+
+// Grow makes room for n more events, so that a reader that knows how many
+// are coming (a file whose lines it counted) fills one slice.
+func (in *Input) Grow(n int) {
+	if n > cap(in.evs)-len(in.evs) {
+		if len(in.evs) > 0 {
+			in.chunks = append(in.chunks, in.evs)
+		}
+		in.evs = make([]ev, 0, n)
+	}
+}
+
+func (in *Input) doctor(sess, doct sym) {
+	if sess != 0 && doct != 0 {
+		// The first doctor in string order, whatever the order of the
+		// events (a session has one doctor; a stream that disagrees with
+		// itself still gives one answer).
+		if cur, ok := in.doctorOf[sess]; !ok || in.strs[doct] < in.strs[cur] {
+			in.doctorOf[sess] = doct
+		}
+	}
 }
 
 // Len is the number of events added.
-func (in *Input) Len() int { return len(in.evs) }
+func (in *Input) Len() int { return in.n }
 
 func (in *Input) sym(s string) sym {
 	if s == "" {
@@ -144,25 +200,50 @@ func unixNano(t time.Time) int64 {
 // Add adds one event.
 func (in *Input) Add(e *booking.Event) {
 	typ := typeCodes[e.Type]
-	in.evs = append(in.evs, ev{
+	x := ev{
 		ts: unixNano(e.TS), rel: unixNano(e.ReleaseAt),
 		acct: in.sym(e.AccountID), pat: in.sym(e.PatientID), ident: in.sym(e.IdentityID), bk: in.sym(e.BookingID),
 		sess: in.sym(e.SessionID), ip: in.sym(e.IP), dev: in.sym(e.DeviceID), phone: in.sym(e.Phone),
-		staff: in.sym(e.StaffID), doct: in.sym(e.DoctorID), ch: in.sym(string(e.Channel)), reason: in.sym(e.Reason),
-		typ: typ, marks: reasonMarks(typ, e.Reason),
-	})
+		staff: in.sym(e.StaffID), typ: typ, marks: reasonMarks(typ, e.Reason) | channelMarks(string(e.Channel)),
+	}
+	if e.DoctorID != "" {
+		in.doctor(x.sess, in.sym(e.DoctorID))
+	}
+	in.push(x)
 }
 
 // ReadInput reads the booking-event format of ../shared/API.md into an
 // Input: one JSON object a line, blank lines skipped, unknown fields
 // ignored, any order. It reads a line at a time, so a file of millions of
-// events never exists as Go values at once.
+// events never exists as Go values at once. A large regular file is read in
+// parts, one a core, each with its own table of strings, merged at the end.
 func ReadInput(r io.Reader) (*Input, error) {
+	if f, ok := r.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if start, err := f.Seek(0, io.SeekCurrent); err == nil && st.Size()-start >= parallelFrom {
+				return readParts(f, start, st.Size())
+			}
+		}
+	}
 	in := NewInput()
+	if _, err := in.read(r, 0); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// parallelFrom is the size of a file worth reading in parts.
+const parallelFrom = 8 << 20
+
+// read adds the lines of r; their numbers start after skipped lines. It
+// returns the lines read.
+func (in *Input) read(r io.Reader, skipped int) (int, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	sc.Buffer(make([]byte, 0, 256*1024), 16<<20)
 	var e booking.Event
-	for n := 1; sc.Scan(); n++ {
+	n := 0
+	for sc.Scan() {
+		n++
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
@@ -174,14 +255,132 @@ func ReadInput(r io.Reader) (*Input, error) {
 		// nested values) goes through encoding/json.
 		e = booking.Event{}
 		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("events line %d: %w", n, err)
+			return n, &lineError{line: skipped + n, err: err}
 		}
 		in.Add(&e)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+		return n, fmt.Errorf("read events: %w", err)
+	}
+	return n, nil
+}
+
+// lineError is a line of events that does not read.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("events line %d: %v", e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+// readParts reads [start, end) of f in one part per core, each cut at a line
+// end, and merges them in order.
+func readParts(f *os.File, start, end int64) (*Input, error) {
+	k := int64(max(1, min(runtime.GOMAXPROCS(0), 8)))
+	cuts := []int64{start}
+	buf := make([]byte, 64*1024)
+	for i := int64(1); i < k; i++ {
+		at := max(cuts[len(cuts)-1], start+(end-start)*i/k)
+		for at < end { // move to just past the next line end
+			m, err := f.ReadAt(buf, at)
+			if j := bytes.IndexByte(buf[:m], '\n'); j >= 0 {
+				at += int64(j) + 1
+				break
+			}
+			at += int64(m)
+			if err != nil {
+				break
+			}
+		}
+		cuts = append(cuts, min(at, end))
+	}
+	cuts = append(cuts, end)
+	parts := make([]*Input, len(cuts)-1)
+	lines := make([]int, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() {
+			sec := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
+			parts[i] = NewInput()
+			n, err := countLines(sec)
+			if err == nil {
+				parts[i].Grow(n)
+				_, err = sec.Seek(0, io.SeekStart)
+			}
+			if err == nil {
+				lines[i], err = parts[i].read(sec, 0)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	skipped := 0
+	for i, err := range errs {
+		if le, ok := err.(*lineError); ok {
+			le.line += skipped // the line in the whole file, not in its part
+			return nil, le
+		}
+		if err != nil {
+			return nil, err
+		}
+		skipped += lines[i]
+	}
+	in := parts[0]
+	total := 0
+	for _, p := range parts {
+		total += p.n
+	}
+	in.Grow(total - in.n)
+	for _, p := range parts[1:] {
+		in.merge(p)
 	}
 	return in, nil
+}
+
+// merge adds the events of p, whose strings are p's own.
+func (in *Input) merge(p *Input) {
+	to := make([]sym, len(p.strs))
+	for i, s := range p.strs {
+		to[i] = in.sym(s)
+	}
+	for _, c := range append(p.chunks, p.evs) {
+		for _, e := range c {
+			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff} {
+				*f = to[*f]
+			}
+			in.push(e)
+		}
+	}
+	for s, d := range p.doctorOf {
+		in.doctor(to[s], to[d])
+	}
+	p.chunks, p.evs, p.strs, p.index = nil, nil, nil, nil
+}
+
+// countLines counts the lines (line ends, and a last line without one) of
+// what r holds from where it stands.
+func countLines(r io.Reader) (int, error) {
+	buf := make([]byte, 1<<20)
+	n, last := 0, byte('\n')
+	for {
+		k, err := r.Read(buf)
+		n += bytes.Count(buf[:k], []byte{'\n'})
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	return n, nil
 }
 
 // addFlat reads a line that is a flat JSON object of string values without
@@ -190,8 +389,9 @@ func ReadInput(r io.Reader) (*Input, error) {
 // not seen.
 func (in *Input) addFlat(line []byte) bool {
 	var e ev
-	var typ, reason []byte
+	var typ, reason, ch []byte
 	var ts, rel []byte
+	var doct sym
 	i := 0
 	skip := func() {
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
@@ -269,9 +469,9 @@ func (in *Input) addFlat(line []byte) bool {
 		case "staff_id":
 			e.staff = in.symBytes(val)
 		case "doctor_id":
-			e.doct = in.symBytes(val)
+			doct = in.symBytes(val)
 		case "channel":
-			e.ch = in.symBytes(val)
+			ch = val
 		}
 		skip()
 		if i < len(line) && line[i] == ',' {
@@ -288,29 +488,124 @@ func (in *Input) addFlat(line []byte) bool {
 	if i != len(line) || ts == nil || typ == nil {
 		return false
 	}
-	t, err := time.Parse(time.RFC3339Nano, string(ts))
-	if err != nil {
+	var ok bool
+	if e.ts, ok = parseTime(ts); !ok {
 		return false
 	}
-	e.ts = t.UnixNano()
 	if len(rel) > 0 {
-		r, err := time.Parse(time.RFC3339Nano, string(rel))
-		if err != nil {
+		if e.rel, ok = parseTime(rel); !ok {
 			return false
 		}
-		e.rel = r.UnixNano()
 	}
 	e.typ = typeCodes[booking.EventType(typ)]
-	e.reason = in.symBytes(reason)
-	e.marks = reasonMarks(e.typ, string(reason))
-	in.evs = append(in.evs, e)
+	e.marks = channelMarks(string(ch))
+	if len(reason) > 0 && (e.typ == tBooked || e.typ == tCancelled) {
+		e.marks |= reasonMarks(e.typ, string(reason))
+	}
+	in.doctor(e.sess, doct)
+	in.push(e)
 	return true
+}
+
+// parseTime reads an RFC 3339 time ("2026-11-02T08:00:00.412+08:00",
+// "…Z") as Unix nanoseconds without allocating, and falls back to
+// time.Parse for anything else it is not sure of.
+func parseTime(b []byte) (int64, bool) {
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for _, c := range b[i : i+n] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	slow := func() (int64, bool) {
+		t, err := time.Parse(time.RFC3339Nano, string(b))
+		return t.UnixNano(), err == nil
+	}
+	if len(b) < 20 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
+		return slow()
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	h, ok4 := num(11, 2)
+	mi, ok5 := num(14, 2)
+	s, ok6 := num(17, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
+		return slow()
+	}
+	i, frac := 19, 0
+	if i < len(b) && b[i] == '.' {
+		j := i + 1
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		if j == i+1 || j-i-1 > 9 {
+			return slow()
+		}
+		f, _ := num(i+1, j-i-1)
+		for k := j - i - 1; k < 9; k++ {
+			f *= 10
+		}
+		frac, i = f, j
+	}
+	off := 0
+	switch {
+	case i == len(b)-1 && b[i] == 'Z':
+	case i == len(b)-6 && (b[i] == '+' || b[i] == '-') && b[i+3] == ':':
+		oh, ok1 := num(i+1, 2)
+		om, ok2 := num(i+4, 2)
+		if !ok1 || !ok2 || oh > 23 || om > 59 {
+			return slow()
+		}
+		off = (oh*60 + om) * 60
+		if b[i] == '-' {
+			off = -off
+		}
+	default:
+		return slow()
+	}
+	secs := daysFromCivil(y, mo, d)*86400 + int64(h*3600+mi*60+s) - int64(off)
+	return secs*1e9 + int64(frac), true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is the days since 1970-01-01 of a date of the proleptic
+// Gregorian calendar (H. Hinnant's algorithm).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // finish renumbers the syms in string order, resolves persons and sorts
 // the events by time, ties broken on every field: a shuffled input gives
-// the same sequence.
-func (in *Input) finish() (evs []ev, strs []string) {
+// the same sequence. It returns the sessions' doctors too.
+func (in *Input) finish() (evs []ev, strs []string, doctorOf map[sym]sym) {
 	order := make([]sym, len(in.strs))
 	for i := range order {
 		order[i] = sym(i)
@@ -323,17 +618,31 @@ func (in *Input) finish() (evs []ev, strs []string) {
 		strs[r] = in.strs[s]
 	}
 	in.index, in.strs = nil, nil
-	evs = in.evs
-	in.evs = nil
+	if len(in.chunks) == 0 {
+		evs = in.evs
+	} else {
+		evs = make([]ev, 0, in.n)
+		for i, c := range in.chunks {
+			evs = append(evs, c...)
+			in.chunks[i] = nil
+		}
+		evs = append(evs, in.evs...)
+	}
+	in.evs, in.chunks = nil, nil
 	for i := range evs {
 		e := &evs[i]
-		for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.doct, &e.ch, &e.reason} {
+		for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff} {
 			*f = rank[*f]
 		}
 	}
+	doctorOf = make(map[sym]sym, len(in.doctorOf))
+	for s, d := range in.doctorOf {
+		doctorOf[rank[s]] = rank[d]
+	}
+	in.doctorOf = nil
 	resolvePersons(evs, len(strs))
 	slices.SortFunc(evs, compareEv)
-	return evs, strs
+	return evs, strs, doctorOf
 }
 
 // resolvePersons names the person behind each event: its identity, else
@@ -376,9 +685,7 @@ func compareEv(a, b ev) int {
 		cmp.Compare(a.ip, b.ip),
 		cmp.Compare(a.dev, b.dev),
 		cmp.Compare(a.phone, b.phone),
-		cmp.Compare(a.reason, b.reason),
-		cmp.Compare(a.ch, b.ch),
-		cmp.Compare(a.doct, b.doct),
+		cmp.Compare(a.marks, b.marks),
 		cmp.Compare(a.rel, b.rel),
 	)
 }

@@ -2,6 +2,9 @@ package detect
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -55,9 +58,9 @@ func TestReadInput(t *testing.T) {
 	if got.Len() != len(lines) {
 		t.Fatalf("read %d events, want %d", got.Len(), len(lines))
 	}
-	ge, gs := got.finish()
-	we, ws := want.finish()
-	if !reflect.DeepEqual(gs, ws) || !reflect.DeepEqual(ge, we) {
+	ge, gs, gd := got.finish()
+	we, ws, wd := want.finish()
+	if !reflect.DeepEqual(gs, ws) || !reflect.DeepEqual(ge, we) || !reflect.DeepEqual(gd, wd) {
 		t.Errorf("the quick reader differs from encoding/json:\n got %v\n%+v\nwant %v\n%+v", gs, ge, ws, we)
 	}
 	if _, err := ReadInput(strings.NewReader(lines[0] + "\n{\"ts\": oops}\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
@@ -89,5 +92,73 @@ func TestWriteRead(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: flags differ from the ones in memory:\n got %+v\nwant %+v", name, got, want)
 		}
+	}
+}
+
+// TestParseTime: the quick reader of timestamps agrees with time.Parse,
+// and hands what it is unsure of back to it.
+func TestParseTime(t *testing.T) {
+	for _, s := range []string{
+		"2026-11-02T08:00:00.412+08:00", "2027-03-01T07:00:02.118Z", "2026-11-02T08:00:00+08:00", "2024-02-29T23:59:59.999999999-05:30",
+		"1969-12-31T23:59:59Z", "2000-01-01T00:00:00.5Z", "2026-11-02 08:00:00Z", "2026-02-30T08:00:00Z", "2026-11-02T08:00:00",
+		"2026-11-02T24:00:00Z", "2026-11-02T08:00:00.Z", "2026-11-02T08:00:00+0800",
+	} {
+		want, err := time.Parse(time.RFC3339Nano, s)
+		got, ok := parseTime([]byte(s))
+		if ok != (err == nil) || (ok && got != want.UnixNano()) {
+			t.Errorf("parseTime(%q) = %d, %v; time.Parse says %d, %v", s, got, ok, want.UnixNano(), err)
+		}
+	}
+}
+
+// TestReadInputParts: a file large enough to be read in parts gives the
+// same events as one read a line at a time, and an error names its line in
+// the whole file.
+func TestReadInputParts(t *testing.T) {
+	var buf bytes.Buffer
+	evs := append(insider(true), pair(true)...)
+	for buf.Len() < parallelFrom+1<<20 {
+		if err := WriteEvents(&buf, evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got, err := ReadInput(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadInput(bytes.NewReader(buf.Bytes())) // not a file: one part
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Len() != want.Len() || got.Len() != strings.Count(buf.String(), "\n") {
+		t.Fatalf("read %d events in parts and %d in one, want %d", got.Len(), want.Len(), strings.Count(buf.String(), "\n"))
+	}
+	ge, gs, gd := got.finish()
+	we, ws, wd := want.finish()
+	if !reflect.DeepEqual(gs, ws) || !reflect.DeepEqual(ge, we) || !reflect.DeepEqual(gd, wd) {
+		t.Error("the parts read other events than one pass")
+	}
+
+	lines := strings.Count(buf.String(), "\n")
+	bad := append(buf.Bytes()[:len(buf.Bytes()):len(buf.Bytes())], []byte("{\"ts\": broken}\n")...)
+	if err := os.WriteFile(path, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	if _, err := ReadInput(f2); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", lines+1)) {
+		t.Errorf("err = %v, want one naming line %d", err, lines+1)
 	}
 }

@@ -31,8 +31,11 @@ type item struct {
 }
 
 // add appends the item when rule makes value score.
-func add(to *[]item, signal, kind string, r Rule, value float64, en, zh string) {
+// add appends the item when rule makes value score; text writes its
+// sentences, in English and Chinese, only then.
+func add(to *[]item, signal, kind string, r Rule, value float64, text func() (en, zh string)) {
 	if s := r.score(value); s > 0 {
+		en, zh := text()
 		*to = append(*to, item{signal: signal, kind: kind, value: value, score: s, en: en, zh: zh})
 	}
 }
@@ -138,9 +141,10 @@ func (d *detector) accountSignals() {
 
 		// scale
 		n := maxDistinct(a.persons, w)
-		add(to, "persons_per_account", kScale, r.PersonsPerAccount, float64(n),
-			fmt.Sprintf("account %s named %d different patients within %s; a family has at most 5 (the per-account limit)", name, n, wEN),
-			fmt.Sprintf("账号 %s 在 %s 内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n))
+		add(to, "persons_per_account", kScale, r.PersonsPerAccount, float64(n), func() (string, string) {
+			return fmt.Sprintf("account %s named %d different patients within %s; a family has at most 5 (the per-account limit)", name, n, wEN),
+				fmt.Sprintf("账号 %s 在 %s 内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n)
+		})
 
 		var all, raced, fast, scarceWon []int64
 		var scarcePersons []stamp
@@ -192,9 +196,10 @@ func (d *detector) accountSignals() {
 			}
 		}
 		if n := maxDistinct(scarcePersons, w); n > 0 {
-			add(to, "scarce_persons", kScale, r.ScarcePersons, float64(n),
-				fmt.Sprintf("account %s booked %d different patients into the scarcest sessions within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
-				fmt.Sprintf("账号 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n))
+			add(to, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s booked %d different patients into the scarcest sessions within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
+			})
 		}
 		// Buyers' IDs: a person put on the account shortly before their
 		// first booking and booked once or twice, again and again. A
@@ -223,26 +228,30 @@ func (d *detector) accountSignals() {
 			slices.Sort(fresh)
 			if n := maxWithin(fresh, w); n > 0 {
 				fEN, fZH := span(cfg.FreshWithin.D())
-				add(to, "fresh_persons", kScale, r.FreshPersons, float64(n),
-					fmt.Sprintf("account %s: %d patients were added within %s before their first booking and booked no more than twice, within %s; buyers' IDs come and go, a family's members stay", name, n, fEN, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内有 %d 位就诊人是在首次预约前 %s 内才添加、且只约过一两次；买号人的身份证来了又走，家庭成员是固定的", name, wZH, n, fZH))
+				add(to, "fresh_persons", kScale, r.FreshPersons, float64(n), func() (string, string) {
+					return fmt.Sprintf("account %s: %d patients were added within %s before their first booking and booked no more than twice, within %s; buyers' IDs come and go, a family's members stay", name, n, fEN, wEN),
+						fmt.Sprintf("账号 %s 在 %s 内有 %d 位就诊人是在首次预约前 %s 内才添加、且只约过一两次；买号人的身份证来了又走，家庭成员是固定的", name, wZH, n, fZH)
+				})
 			}
 		}
 		if n := maxWithin(scarceWon, w); n > 0 {
-			add(to, "scarce_won", kScale, r.ScarceWon, float64(n),
-				fmt.Sprintf("account %s won %d slots of the scarcest sessions within %s; a family's patients need a famous expert once a week at most",
-					name, n, wEN),
-				fmt.Sprintf("账号 %s 在 %s 内抢到 %d 个最紧俏的号；一个家庭的患者看名专家最多每周一次", name, wZH, n))
+			add(to, "scarce_won", kScale, r.ScarceWon, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s won %d slots of the scarcest sessions within %s; a family's patients need a famous expert once a week at most",
+						name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s 内抢到 %d 个最紧俏的号；一个家庭的患者看名专家最多每周一次", name, wZH, n)
+			})
 		}
 		if n := d.heldAtOnce(a); n > 1 {
-			add(to, "held_at_once", kScale, r.HeldAtOnce, float64(n),
-				fmt.Sprintf("account %s held %d bookings at the same time; a family holds a few, one or two for each person who needs a doctor", name, n),
-				fmt.Sprintf("账号 %s 同时持有 %d 个有效预约；一个家庭同时持有的预约不多，每位需要看病的人一两个", name, n))
+			add(to, "held_at_once", kScale, r.HeldAtOnce, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s held %d bookings at the same time; a family holds a few, one or two for each person who needs a doctor", name, n),
+					fmt.Sprintf("账号 %s 同时持有 %d 个有效预约；一个家庭同时持有的预约不多，每位需要看病的人一两个", name, n)
+			})
 		}
 		if n := maxWithin(all, w); n > 0 {
-			add(to, "booking_volume", kScale, r.Volume, float64(n),
-				fmt.Sprintf("account %s made %d bookings within %s", name, n, wEN),
-				fmt.Sprintf("账号 %s 在 %s 内预约 %d 次", name, wZH, n))
+			add(to, "booking_volume", kScale, r.Volume, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s made %d bookings within %s", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s 内预约 %d 次", name, wZH, n)
+			})
 		}
 
 		// targeting: the scarcest sessions it raced for at release, won or
@@ -270,18 +279,20 @@ func (d *detector) accountSignals() {
 			}
 		}
 		if n := maxDistinct(racedAny, w); n > 0 && float64(len(racedAll)) >= cfg.RacingMinShare*float64(len(attempted)) {
-			add(to, "release_racing", kTargeting, r.Racing, float64(n),
-				fmt.Sprintf("account %s raced at the release minute for %d sessions within %s, %d%% of the sessions it tried; a family races now and then for a famous expert, a seller at every release",
-					name, n, wEN, pct(len(racedAll), len(attempted))),
-				fmt.Sprintf("账号 %s 在 %s 内于放号时刻抢约了 %d 个出诊，占其尝试预约的出诊的 %d%%；家庭偶尔为名专家抢号，号贩子每次放号都抢",
-					name, wZH, n, pct(len(racedAll), len(attempted))))
+			add(to, "release_racing", kTargeting, r.Racing, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced at the release minute for %d sessions within %s, %d%% of the sessions it tried; a family races now and then for a famous expert, a seller at every release",
+						name, n, wEN, pct(len(racedAll), len(attempted))),
+					fmt.Sprintf("账号 %s 在 %s 内于放号时刻抢约了 %d 个出诊，占其尝试预约的出诊的 %d%%；家庭偶尔为名专家抢号，号贩子每次放号都抢",
+						name, wZH, n, pct(len(racedAll), len(attempted)))
+			})
 		}
 		if n := maxDistinct(racedScarce, w); n > 0 && float64(len(racedScarceN)) >= cfg.ScarceMinShare*float64(len(racedAll)) {
-			add(to, "scarce_concentration", kTargeting, r.Scarce, float64(n),
-				fmt.Sprintf("account %s raced for %d of the scarcest sessions at release within %s (%d%% of the %d sessions it raced for) and won %d; a patient needs a famous expert now and then, a seller every day",
-					name, n, wEN, pct(len(racedScarceN), len(racedAll)), len(racedAll), nScarceRaced),
-				fmt.Sprintf("账号 %s 在 %s 内放号时抢约了 %d 个最紧俏的出诊（占其抢约的 %d 个出诊的 %d%%），抢到 %d 个；患者偶尔需要看名专家，号贩子天天都要",
-					name, wZH, n, len(racedAll), pct(len(racedScarceN), len(racedAll)), nScarceRaced))
+			add(to, "scarce_concentration", kTargeting, r.Scarce, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced for %d of the scarcest sessions at release within %s (%d%% of the %d sessions it raced for) and won %d; a patient needs a famous expert now and then, a seller every day",
+						name, n, wEN, pct(len(racedScarceN), len(racedAll)), len(racedAll), nScarceRaced),
+					fmt.Sprintf("账号 %s 在 %s 内放号时抢约了 %d 个最紧俏的出诊（占其抢约的 %d 个出诊的 %d%%），抢到 %d 个；患者偶尔需要看名专家，号贩子天天都要",
+						name, wZH, n, len(racedAll), pct(len(racedScarceN), len(racedAll)), nScarceRaced)
+			})
 		}
 		bestDoc, bestN := sym(0), 0
 		for _, doc := range sortedSyms(doctors) {
@@ -290,27 +301,31 @@ func (d *detector) accountSignals() {
 			}
 		}
 		if bestN > 0 {
-			add(to, "same_expert", kTargeting, r.SameExpert, float64(bestN),
-				fmt.Sprintf("account %s booked %d sessions of the same sought-after doctor %s within %s; a patient in a course of treatment sees their doctor weekly at most", name, bestN, d.str(bestDoc), wEN),
-				fmt.Sprintf("账号 %s 在 %s 内预约了同一位紧俏医生 %s 的 %d 个出诊；复诊患者最多每周看一次", name, wZH, d.str(bestDoc), bestN))
+			add(to, "same_expert", kTargeting, r.SameExpert, float64(bestN), func() (string, string) {
+				return fmt.Sprintf("account %s booked %d sessions of the same sought-after doctor %s within %s; a patient in a course of treatment sees their doctor weekly at most", name, bestN, d.str(bestDoc), wEN),
+					fmt.Sprintf("账号 %s 在 %s 内预约了同一位紧俏医生 %s 的 %d 个出诊；复诊患者最多每周看一次", name, wZH, d.str(bestDoc), bestN)
+			})
 		}
 
 		// automation
 		if len(fast) > 0 {
-			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)),
-				fmt.Sprintf("account %s: %d bookings within %s of release; no person reads the page and books that fast", name, len(fast), ms(cfg.FastReaction.D())),
-				fmt.Sprintf("账号 %s 有 %d 次预约在放号后 %s内完成；人看清页面再点击做不到这么快", name, len(fast), msZH(cfg.FastReaction.D())))
+			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)), func() (string, string) {
+				return fmt.Sprintf("account %s: %d bookings within %s of release; no person reads the page and books that fast", name, len(fast), ms(cfg.FastReaction.D())),
+					fmt.Sprintf("账号 %s 有 %d 次预约在放号后 %s内完成；人看清页面再点击做不到这么快", name, len(fast), msZH(cfg.FastReaction.D()))
+			})
 		}
 		if n := maxWithin(raced, ns(cfg.BurstWindow)); n > 1 {
 			en, zh := span(cfg.BurstWindow.D())
-			add(to, "burst", kAutomation, r.Burst, float64(n),
-				fmt.Sprintf("account %s made %d bookings within %s; a person books one thing at a time", name, n, en),
-				fmt.Sprintf("账号 %s 在 %s 内完成 %d 次预约；人一次只能约一个号", name, zh, n))
+			add(to, "burst", kAutomation, r.Burst, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s made %d bookings within %s; a person books one thing at a time", name, n, en),
+					fmt.Sprintf("账号 %s 在 %s 内完成 %d 次预约；人一次只能约一个号", name, zh, n)
+			})
 		}
 		d.attemptSignals(a, name)
-		add(to, "rate_limited", kAutomation, r.RateLimited, float64(a.limited),
-			fmt.Sprintf("account %s was rate-limited %d times", name, a.limited),
-			fmt.Sprintf("账号 %s 被限流 %d 次", name, a.limited))
+		add(to, "rate_limited", kAutomation, r.RateLimited, float64(a.limited), func() (string, string) {
+			return fmt.Sprintf("account %s was rate-limited %d times", name, a.limited),
+				fmt.Sprintf("账号 %s 被限流 %d 次", name, a.limited)
+		})
 
 		// non-use
 		// Non-use is measured as surprise: how unlikely so many wasted slots
@@ -318,25 +333,28 @@ func (d *detector) accountSignals() {
 		// the scarcest, a fifth of all; published no-show rates are 3–8%).
 		// A few unlucky weeks are not surprising; a seller's record is.
 		if sp := surprise(nScarceWasted, nScarceResolved, cfg.ScarceWasteRate); sp > 0 {
-			add(to, "unused_scarce", kNonUse, r.UnusedScarce, sp,
-				fmt.Sprintf("account %s let %d of its %d scarcest slots go unused (cancelled or not come); a family wasting %.0f%% would do that less than once in %s; a patient who fought for a famous expert goes",
-					name, nScarceWasted, nScarceResolved, 100*cfg.ScarceWasteRate, odds(sp)),
-				fmt.Sprintf("账号 %s 抢到的 %d 个最紧俏的号中有 %d 个未使用（取消或爽约）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一；抢到名专家号的患者一般都会去",
-					name, nScarceResolved, nScarceWasted, 100*cfg.ScarceWasteRate, odds(sp)))
+			add(to, "unused_scarce", kNonUse, r.UnusedScarce, sp, func() (string, string) {
+				return fmt.Sprintf("account %s let %d of its %d scarcest slots go unused (cancelled or not come); a family wasting %.0f%% would do that less than once in %s; a patient who fought for a famous expert goes",
+						name, nScarceWasted, nScarceResolved, 100*cfg.ScarceWasteRate, odds(sp)),
+					fmt.Sprintf("账号 %s 抢到的 %d 个最紧俏的号中有 %d 个未使用（取消或爽约）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一；抢到名专家号的患者一般都会去",
+						name, nScarceResolved, nScarceWasted, 100*cfg.ScarceWasteRate, odds(sp))
+			})
 		}
 		if sp := surprise(nWasted, nResolved, cfg.WasteRate); sp > 0 {
-			add(to, "wasted", kNonUse, r.Wasted, sp,
-				fmt.Sprintf("account %s cancelled or missed %d of its %d settled bookings (%d%%); a family wasting %.0f%% would do that less than once in %s",
-					name, nWasted, nResolved, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp)),
-				fmt.Sprintf("账号 %s 的 %d 个已结束预约中取消或爽约 %d 个（%d%%）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一",
-					name, nResolved, nWasted, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp)))
+			add(to, "wasted", kNonUse, r.Wasted, sp, func() (string, string) {
+				return fmt.Sprintf("account %s cancelled or missed %d of its %d settled bookings (%d%%); a family wasting %.0f%% would do that less than once in %s",
+						name, nWasted, nResolved, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp)),
+					fmt.Sprintf("账号 %s 的 %d 个已结束预约中取消或爽约 %d 个（%d%%）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一",
+						name, nResolved, nWasted, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp))
+			})
 		}
 		if sp := surprise(nMissed, nResolved, cfg.NoShowRate); sp > 0 {
-			add(to, "no_shows", kNonUse, r.NoShows, sp,
-				fmt.Sprintf("account %s: %d no-shows or late cancellations in %d settled bookings (%d%%); a family missing %.0f%% would do that less than once in %s",
-					name, nMissed, nResolved, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp)),
-				fmt.Sprintf("账号 %s 的 %d 个已结束预约中爽约或逾期取消 %d 次（%d%%）；即使一个家庭爽约率为 %.0f%%，出现这种情况的机会也不到 %s 分之一",
-					name, nResolved, nMissed, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp)))
+			add(to, "no_shows", kNonUse, r.NoShows, sp, func() (string, string) {
+				return fmt.Sprintf("account %s: %d no-shows or late cancellations in %d settled bookings (%d%%); a family missing %.0f%% would do that less than once in %s",
+						name, nMissed, nResolved, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp)),
+					fmt.Sprintf("账号 %s 的 %d 个已结束预约中爽约或逾期取消 %d 次（%d%%）；即使一个家庭爽约率为 %.0f%%，出现这种情况的机会也不到 %s 分之一",
+						name, nResolved, nMissed, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp))
+			})
 		}
 		if nResolved >= 4 && float64(nUsed) < cfg.NeverCameMaxUse*float64(nResolved) {
 			// A person booked again and again who never once came is a
@@ -347,22 +365,25 @@ func (d *detector) accountSignals() {
 					never++
 				}
 			}
-			add(to, "never_came", kNonUse, r.NeverCame, float64(never),
-				fmt.Sprintf("account %s: %d of its patients were booked twice or more and never came, not once; it used %d of %d settled bookings", name, never, nUsed, nResolved),
-				fmt.Sprintf("账号 %s 有 %d 位就诊人被预约两次以上却一次也没有来就诊；其 %d 个已结束预约中只用了 %d 个", name, never, nResolved, nUsed))
+			add(to, "never_came", kNonUse, r.NeverCame, float64(never), func() (string, string) {
+				return fmt.Sprintf("account %s: %d of its patients were booked twice or more and never came, not once; it used %d of %d settled bookings", name, never, nUsed, nResolved),
+					fmt.Sprintf("账号 %s 有 %d 位就诊人被预约两次以上却一次也没有来就诊；其 %d 个已结束预约中只用了 %d 个", name, never, nResolved, nUsed)
+			})
 		}
 		if n := maxWithin(a.cancels, ns(cfg.BulkWindow)); n > 1 {
 			en, zh := span(cfg.BulkWindow.D())
-			add(to, "bulk_cancel", kNonUse, r.BulkCancel, float64(n),
-				fmt.Sprintf("account %s cancelled %d bookings within %s", name, n, en),
-				fmt.Sprintf("账号 %s 在 %s 内取消 %d 个预约", name, zh, n))
+			add(to, "bulk_cancel", kNonUse, r.BulkCancel, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s cancelled %d bookings within %s", name, n, en),
+					fmt.Sprintf("账号 %s 在 %s 内取消 %d 个预约", name, zh, n)
+			})
 		}
 
 		// evasion
 		if n := maxDistinct(a.devices, w); n > 1 {
-			add(to, "device_churn", kEvasion, r.DeviceChurn, float64(n),
-				fmt.Sprintf("account %s used %d different devices within %s; a family keeps its phones", name, n, wEN),
-				fmt.Sprintf("账号 %s 在 %s 内使用了 %d 台不同的设备；家庭不会频繁换手机", name, wZH, n))
+			add(to, "device_churn", kEvasion, r.DeviceChurn, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s used %d different devices within %s; a family keeps its phones", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s 内使用了 %d 台不同的设备；家庭不会频繁换手机", name, wZH, n)
+			})
 		}
 	}
 }
@@ -447,11 +468,12 @@ func (d *detector) attemptSignals(a *account, name string) {
 		}
 	}
 	if runs > 0 {
-		add(&a.items, "cadence", kAutomation, r.Cadence, float64(runs),
-			fmt.Sprintf("account %s: %d runs of attempts at a machine's regular pace, the longest %d attempts every %s varying by %.0f%%; a person's clicks vary by 20%% and more",
-				name, runs, bestLen, ms(time.Duration(bestMean)), 100*bestCV),
-			fmt.Sprintf("账号 %s 有 %d 段节奏规整如机器的连续尝试，最长一段 %d 次、每 %s 一次、波动仅 %.0f%%；人手点击的间隔波动在 20%% 以上",
-				name, runs, bestLen, msZH(time.Duration(bestMean)), 100*bestCV))
+		add(&a.items, "cadence", kAutomation, r.Cadence, float64(runs), func() (string, string) {
+			return fmt.Sprintf("account %s: %d runs of attempts at a machine's regular pace, the longest %d attempts every %s varying by %.0f%%; a person's clicks vary by 20%% and more",
+					name, runs, bestLen, ms(time.Duration(bestMean)), 100*bestCV),
+				fmt.Sprintf("账号 %s 有 %d 段节奏规整如机器的连续尝试，最长一段 %d 次、每 %s 一次、波动仅 %.0f%%；人手点击的间隔波动在 20%% 以上",
+					name, runs, bestLen, msZH(time.Duration(bestMean)), 100*bestCV)
+		})
 	}
 	// Retries at one session for one person (a family trying for two
 	// members tries twice as often).
@@ -480,15 +502,17 @@ func (d *detector) attemptSignals(a *account, name string) {
 	}
 	if best > 1 {
 		en, zh := span(cfg.RetryWindow.D())
-		add(&a.items, "retry_storm", kAutomation, r.RetryStorm, float64(best),
-			fmt.Sprintf("account %s tried session %s %d times within %s; a person gives up or joins the waitlist after a few tries", name, d.str(bestSess), best, en),
-			fmt.Sprintf("账号 %s 在 %s 内对出诊 %s 尝试预约 %d 次；人试几次就会放弃或登记候补", name, zh, d.str(bestSess), best))
+		add(&a.items, "retry_storm", kAutomation, r.RetryStorm, float64(best), func() (string, string) {
+			return fmt.Sprintf("account %s tried session %s %d times within %s; a person gives up or joins the waitlist after a few tries", name, d.str(bestSess), best, en),
+				fmt.Sprintf("账号 %s 在 %s 内对出诊 %s 尝试预约 %d 次；人试几次就会放弃或登记候补", name, zh, d.str(bestSess), best)
+		})
 	}
 	if n := maxWithin(a.refused, ns(cfg.PollWindow)); n > 1 {
 		en, zh := span(cfg.PollWindow.D())
-		add(&a.items, "polling", kAutomation, r.Polling, float64(n),
-			fmt.Sprintf("account %s was refused %d times within %s, polling for a slot to come back (守号)", name, n, en),
-			fmt.Sprintf("账号 %s 在 %s 内被拒绝 %d 次，在守候退号（守号）", name, zh, n))
+		add(&a.items, "polling", kAutomation, r.Polling, float64(n), func() (string, string) {
+			return fmt.Sprintf("account %s was refused %d times within %s, polling for a slot to come back (守号)", name, n, en),
+				fmt.Sprintf("账号 %s 在 %s 内被拒绝 %d 次，在守候退号（守号）", name, zh, n)
+		})
 	}
 }
 
@@ -534,14 +558,16 @@ func (d *detector) attrSignals() {
 		}
 		slices.SortStableFunc(x.persons, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
 		if n := maxDistinct(x.persons, w); n > 0 {
-			add(&x.items, "persons_per_"+x.kind, kScale, rule, float64(n),
-				fmt.Sprintf("%s %s: %d different patients within %s across %d accounts; three accounts of one family hold 15 at most", x.kind, name, n, wEN, len(x.accounts)),
-				fmt.Sprintf("%s %s 在 %s 内出现 %d 位不同的就诊人，涉及 %d 个账号；一家人的三个账号最多 15 位", kindZH, name, wZH, n, len(x.accounts)))
+			add(&x.items, "persons_per_"+x.kind, kScale, rule, float64(n), func() (string, string) {
+				return fmt.Sprintf("%s %s: %d different patients within %s across %d accounts; three accounts of one family hold 15 at most", x.kind, name, n, wEN, len(x.accounts)),
+					fmt.Sprintf("%s %s 在 %s 内出现 %d 位不同的就诊人，涉及 %d 个账号；一家人的三个账号最多 15 位", kindZH, name, wZH, n, len(x.accounts))
+			})
 		}
 		if n := len(x.accounts); n > 1 {
-			add(&x.items, "accounts_per_"+x.kind, kScale, accRule, float64(n),
-				fmt.Sprintf("%s %s: used by %d accounts; a family shares a phone among three at most", x.kind, name, n),
-				fmt.Sprintf("%s %s 被 %d 个账号使用；一家人最多三个账号共用", kindZH, name, n))
+			add(&x.items, "accounts_per_"+x.kind, kScale, accRule, float64(n), func() (string, string) {
+				return fmt.Sprintf("%s %s: used by %d accounts; a family shares a phone among three at most", x.kind, name, n),
+					fmt.Sprintf("%s %s 被 %d 个账号使用；一家人最多三个账号共用", kindZH, name, n)
+			})
 		}
 		if x.kind == "device" && len(x.accounts) > 1 {
 			var sp []stamp
@@ -551,9 +577,10 @@ func (d *detector) attrSignals() {
 				}
 			}
 			if n := maxDistinct(sp, w); n > 0 {
-				add(&x.items, "scarce_persons", kScale, r.ScarcePersons, float64(n),
-					fmt.Sprintf("device %s booked %d different patients into the scarcest sessions within %s across %d accounts", name, n, wEN, len(x.accounts)),
-					fmt.Sprintf("设备 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源，涉及 %d 个账号", name, wZH, n, len(x.accounts)))
+				add(&x.items, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
+					return fmt.Sprintf("device %s booked %d different patients into the scarcest sessions within %s across %d accounts", name, n, wEN, len(x.accounts)),
+						fmt.Sprintf("设备 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源，涉及 %d 个账号", name, wZH, n, len(x.accounts))
+				})
 			}
 		}
 	}

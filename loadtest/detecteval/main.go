@@ -76,6 +76,7 @@ func genCmd(args []string, stderr io.Writer) error {
 	var families int
 	var share float64
 	var gen, out, labelsOut string
+	var copies int
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Uint64Var(&seed, "seed", 1, "random seed: the same seed gives the same trace")
@@ -84,23 +85,81 @@ func genCmd(args []string, stderr io.Writer) error {
 	fs.StringVar(&gen, "generator", "synth", "synth or heldout")
 	fs.StringVar(&out, "out", "trace.jsonl", "where to write the events")
 	fs.StringVar(&labelsOut, "labels", "labels.json", "where to write the labels")
+	fs.IntVar(&copies, "copies", 1, "write the trace this many times over, each copy's ids suffixed -c2, -c3…: a platform of that many hospital groups, for scale benchmarks")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if copies < 1 {
+		return fmt.Errorf("--copies %d: want 1 or more", copies)
 	}
 	g, ok := generators[gen]
 	if !ok {
 		return fmt.Errorf("--generator %q: want synth or heldout", gen)
 	}
 	events, l := g(seed, families, share)
-	if err := writeFile(out, func(w io.Writer) error { return detect.WriteEvents(w, events) }); err != nil {
+	if err := writeFile(out, func(w io.Writer) error {
+		for c := 1; c <= copies; c++ {
+			evs := events
+			if c > 1 {
+				evs = copyOf(events, fmt.Sprintf("-c%d", c))
+			}
+			if err := detect.WriteEvents(w, evs); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
 		return err
+	}
+	if copies > 1 {
+		l = copiesOf(l, copies)
 	}
 	if err := writeFile(labelsOut, func(w io.Writer) error { return labels.Write(w, l) }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "gen: %s seed %d: %d events, %d genuine accounts, %d scalper accounts → %s, %s\n",
-		gen, seed, len(events), len(l.Families), len(l.Scalpers), out, labelsOut)
+		gen, seed, copies*len(events), len(l.Families), len(l.Scalpers), out, labelsOut)
 	return nil
+}
+
+// copyOf is the events with every id suffixed: another group of hospitals,
+// patients and scalpers with the same story.
+func copyOf(events []booking.Event, suffix string) []booking.Event {
+	out := make([]booking.Event, len(events))
+	for i, e := range events {
+		for _, f := range []*string{&e.AccountID, &e.PatientID, &e.IdentityID, &e.BookingID, &e.SessionID, &e.HospitalID,
+			&e.DepartmentID, &e.DoctorID, &e.IP, &e.DeviceID, &e.Phone, &e.StaffID} {
+			if *f != "" {
+				*f += suffix
+			}
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// copiesOf is the labels of n copies (see copyOf).
+func copiesOf(l labels.Labels, n int) labels.Labels {
+	out := labels.Labels{Seed: l.Seed, Generator: l.Generator, Scalpers: map[string]string{}, FamilyKinds: map[string]string{}}
+	for c := 1; c <= n; c++ {
+		suffix := ""
+		if c > 1 {
+			suffix = fmt.Sprintf("-c%d", c)
+		}
+		for a, k := range l.Scalpers {
+			out.Scalpers[a+suffix] = k
+		}
+		for a, k := range l.FamilyKinds {
+			out.FamilyKinds[a+suffix] = k
+		}
+		for _, a := range l.Families {
+			out.Families = append(out.Families, a+suffix)
+		}
+		for _, a := range l.GenuineStaff {
+			out.GenuineStaff = append(out.GenuineStaff, a+suffix)
+		}
+	}
+	return out
 }
 
 // Targets are what the issue asks of the detector on the training
