@@ -246,7 +246,7 @@ func DefaultConfig() Config {
 			FreshPersons:      Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			SharedPersons:     Rule{Min: 3, Weight: 0.3},
 			Volume:            Rule{Min: 25, Weight: 0.4, Cap: 1.875},
-			HeldAtOnce:        Rule{Min: 10, Weight: 0.5, Cap: 1.5},
+			HeldAtOnce:        Rule{Min: 12, Weight: 0.5, Cap: 1.5},
 			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},

@@ -146,6 +146,9 @@ func TestSignals(t *testing.T) {
 		{"accounts_per_device: three do not", func() []booking.Event { return logins(3) }, "a0", "accounts_per_device", false},
 		{"scarce_persons: 6 people booked into sessions that sell out at once", func() []booking.Event { return scarcePersons(6) }, "x", "scarce_persons", true},
 		{"scarce_persons: 5 do not", func() []booking.Event { return scarcePersons(5) }, "x", "scarce_persons", false},
+		{"scarce_persons: tries refused count too", func() []booking.Event { return scarceTries(6) }, "x", "scarce_persons", true},
+		{"scarce_persons: a family of three accounts trying for 8 does not (9 for three)", func() []booking.Event { return familyTries(8) }, "f0", "scarce_persons", false},
+		{"scarce_persons: … for 9 does", func() []booking.Event { return familyTries(9) }, "f0", "scarce_persons", true},
 		{"scarce_won: 10 of the scarcest slots in a month", func() []booking.Event { return scarceWon(10) }, "x", "scarce_won", true},
 		{"scarce_won: 9 do not", func() []booking.Event { return scarceWon(9) }, "x", "scarce_won", false},
 		{"fresh_persons: 4 people added the night before their only booking", func() []booking.Event { return fresh(4, 20*time.Hour) }, "a1", "fresh_persons", true},
@@ -157,8 +160,8 @@ func TestSignals(t *testing.T) {
 		{"persons_per_group: 15 do not", func() []booking.Event { return group(15) }, "a1", "persons_per_group", false},
 		{"booking_volume: 25 bookings in a month", func() []booking.Event { return volume(25) }, "a1", "booking_volume", true},
 		{"booking_volume: 24 do not", func() []booking.Event { return volume(24) }, "a1", "booking_volume", false},
-		{"held_at_once: 10 bookings held together", func() []booking.Event { return held(10) }, "a1", "held_at_once", true},
-		{"held_at_once: 9 do not", func() []booking.Event { return held(9) }, "a1", "held_at_once", false},
+		{"held_at_once: 12 bookings held together", func() []booking.Event { return held(12) }, "a1", "held_at_once", true},
+		{"held_at_once: 11 do not", func() []booking.Event { return held(11) }, "a1", "held_at_once", false},
 
 		// targeting
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
@@ -310,6 +313,31 @@ func scarcePersons(n int) []booking.Event {
 		s := fmt.Sprintf("hot%d", i)
 		evs = append(evs, hot(s, time.Duration(i)*day)...)
 		evs = append(evs, book("x", fmt.Sprintf("px%d", i), s, time.Duration(i)*day, 20*time.Second))
+	}
+	return evs
+}
+
+// scarceTries: x tries hot sessions for n different people, refused.
+func scarceTries(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s := fmt.Sprintf("hot%d", i)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		evs = append(evs, refused("x", fmt.Sprintf("px%d", i), s, at(time.Duration(i)*day+30*time.Second), "sold_out"))
+	}
+	return evs
+}
+
+// familyTries: three accounts on one tablet try hot sessions for n of
+// their people.
+func familyTries(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, a := fmt.Sprintf("hot%d", i), fmt.Sprintf("f%d", i%3)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		r := refused(a, fmt.Sprintf("p%d", i), s, at(time.Duration(i)*day+30*time.Second), "sold_out")
+		r.DeviceID = "family-tablet"
+		evs = append(evs, r)
 	}
 	return evs
 }
@@ -717,7 +745,7 @@ func TestGrouping(t *testing.T) {
 			t.Fatalf("got %+v, want one flag of 3 bots", flags)
 		}
 	})
-	t.Run("a community kiosk links nobody and flags nobody", func(t *testing.T) {
+	t.Run("a community kiosk links nobody, counts nobody and flags nobody", func(t *testing.T) {
 		evs := background(100)
 		for i := range 8 {
 			a := fmt.Sprintf("elder%d", i)
@@ -730,6 +758,24 @@ func TestGrouping(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
+		}
+		if got := fired(t, evs, "elder0"); slices.Contains(got, "accounts_per_device") || slices.Contains(got, "persons_per_device") {
+			t.Errorf("fired %v for a kiosk, want nothing of the handset", got)
+		}
+	})
+	t.Run("a handset shared by eight accounts that race at release is no kiosk", func(t *testing.T) {
+		evs := background(100)
+		for i := range 8 {
+			a := fmt.Sprintf("racer%d", i)
+			for j := range 3 {
+				s := fmt.Sprintf("plenty%02d", (i+j)%20)
+				e := book(a, a+"p", s, time.Duration(j)*day, 3*time.Second)
+				e.DeviceID = "kiosk"
+				evs = append(evs, e, checkIn(a, a+"p", s, at(time.Duration(j)*day+7*day)))
+			}
+		}
+		if got := fired(t, evs, "racer0"); !slices.Contains(got, "accounts_per_device") {
+			t.Errorf("fired %v, want the handset's accounts counted", got)
 		}
 	})
 	t.Run("no group grows past max_group: a chain of 40 accounts sharing people", func(t *testing.T) {

@@ -200,15 +200,15 @@ func (d *detector) groupItems(members []int32) []item {
 				}
 			}
 		}
-		for _, bi := range d.accounts[a].bookings {
-			if b := &d.bookings[bi]; d.scarce(b) && !b.waitlist {
-				sp = append(sp, stamp{b.ts, b.person})
-			}
-		}
+		sp = d.scarceTries(d.accounts[a], sp)
 	}
-	add(&out, "shared_persons", kScale, r.SharedPersons, float64(extra), func() (string, string) {
-		return fmt.Sprintf("%d patients are on several of the group's accounts, %d extra accounts in all (%s); two parents sharing two children make 2", nShared, extra, strings.Join(top, ", ")),
-			fmt.Sprintf("%d 位就诊人同时挂在该组多个账号上，共多出 %d 个账号（%s）；父母两个账号共享两个孩子只多出 2 个", nShared, extra, strings.Join(top, "，"))
+	// A family's accounts share its children: two each on three accounts
+	// make 4. The bar rises with the group.
+	shRule := r.SharedPersons
+	shRule.Min = max(shRule.Min, 2*float64(len(members)-1)+1)
+	add(&out, "shared_persons", kScale, shRule, float64(extra), func() (string, string) {
+		return fmt.Sprintf("%d patients are on several of the group's accounts, %d extra accounts in all (%s); two parents sharing two children make 2, three accounts sharing them 4", nShared, extra, strings.Join(top, ", ")),
+			fmt.Sprintf("%d 位就诊人同时挂在该组多个账号上，共多出 %d 个账号（%s）；父母两个账号共享两个孩子只多出 2 个，三个账号共享则多出 4 个", nShared, extra, strings.Join(top, "，"))
 	})
 	wEN, wZH := span(cfg.Window.D())
 	slices.SortStableFunc(all, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
@@ -220,9 +220,13 @@ func (d *detector) groupItems(members []int32) []item {
 	}
 	slices.SortStableFunc(sp, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
 	if n := maxDistinct(sp, ns(cfg.Window)); n > 0 {
-		add(&out, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
-			return fmt.Sprintf("the group's %d accounts booked %d different patients into the scarcest sessions within %s", len(members), n, wEN),
-				fmt.Sprintf("该组 %d 个账号在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源", len(members), wZH, n)
+		// Each account of a family has two or three people who need the
+		// famous experts at most: the bar rises with the group.
+		rule := r.ScarcePersons
+		rule.Min = max(rule.Min, 3*float64(len(members)))
+		add(&out, "scarce_persons", kScale, rule, float64(n), func() (string, string) {
+			return fmt.Sprintf("the group's %d accounts booked or tried to book the scarcest sessions for %d different patients within %s", len(members), n, wEN),
+				fmt.Sprintf("该组 %d 个账号在 %s 内为 %d 位不同的就诊人预约或抢约最紧俏的号源", len(members), wZH, n)
 		})
 	}
 	return out

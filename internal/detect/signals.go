@@ -166,7 +166,6 @@ func (d *detector) accountSignals() {
 			}
 			if scarce && !b.waitlist {
 				scarceWon = append(scarceWon, b.ts)
-				scarcePersons = append(scarcePersons, stamp{b.ts, b.person})
 				if b.doct != 0 {
 					doctors[b.doct] = append(doctors[b.doct], stamp{b.ts, d.sessions[b.sess].id})
 				}
@@ -195,10 +194,11 @@ func (d *detector) accountSignals() {
 				}
 			}
 		}
+		scarcePersons = d.scarceTries(a, scarcePersons)
 		if n := maxDistinct(scarcePersons, w); n > 0 {
 			add(to, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
-				return fmt.Sprintf("account %s booked %d different patients into the scarcest sessions within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
+				return fmt.Sprintf("account %s booked or tried to book the scarcest sessions for %d different patients within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s 内为 %d 位不同的就诊人预约或抢约最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
 			})
 		}
 		// Buyers' IDs: a person put on the account shortly before their
@@ -386,6 +386,20 @@ func (d *detector) accountSignals() {
 			})
 		}
 	}
+}
+
+// scarceTries appends to xs the persons of a's attempts (booked or
+// refused) at the scarcest sessions.
+func (d *detector) scarceTries(a *account, xs []stamp) []stamp {
+	for _, x := range a.attempts {
+		if x.who == 0 || x.key == 0 {
+			continue
+		}
+		if si := d.sessOf[x.key]; si >= 0 && d.sessions[si].scarce {
+			xs = append(xs, stamp{x.ts, x.who})
+		}
+	}
+	return xs
 }
 
 // heldAtOnce is the most bookings the account held at one moment: each from
@@ -588,15 +602,19 @@ func (d *detector) attrSignals() {
 
 // terminal tells a shared terminal (a community kiosk, a family doctor's
 // office PC) from a farm's handset by what is booked on it: a terminal's
-// many accounts book what ordinary patients book, and they come. A farm's
-// accounts book the scarcest sessions, or never come.
+// many accounts book what ordinary patients book, at human moments (not
+// racing at the release minute), and they come. A farm's accounts race for
+// the scarcest sessions, or never come.
 func (d *detector) terminal(x *attr) bool {
-	var n, scarce, resolved, used int
+	var n, scarce, raced, resolved, used int
 	for _, bi := range x.bookings {
 		b := &d.bookings[bi]
 		n++
 		if d.scarce(b) {
 			scarce++
+		}
+		if b.react >= 0 && b.react <= ns(d.cfg.RaceAfter) {
+			raced++
 		}
 		if b.used() || b.wasted() {
 			resolved++
@@ -605,7 +623,7 @@ func (d *detector) terminal(x *attr) bool {
 			}
 		}
 	}
-	if n == 0 || float64(scarce) > 0.4*float64(n) || (resolved > 0 && float64(used) < 0.6*float64(resolved)) {
+	if n == 0 || float64(scarce) > 0.4*float64(n) || float64(raced) > 0.25*float64(n) || (resolved > 0 && float64(used) < 0.6*float64(resolved)) {
 		return false
 	}
 	// Unrelated people: hardly anyone is on two of its accounts.
