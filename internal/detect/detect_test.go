@@ -173,13 +173,14 @@ func TestSignals(t *testing.T) {
 		{"same_expert: 5 (a weekly patient) do not", func() []booking.Event { return sameExpert(5) }, "x", "same_expert", false},
 
 		// non-use
-		{"unused_scarce: 4 of 4 scarcest slots not used", func() []booking.Event { return unusedScarce(4, 4) }, "x", "unused_scarce", true},
-		{"unused_scarce: 3 of 4 is bad luck", func() []booking.Event { return unusedScarce(3, 4) }, "x", "unused_scarce", false},
+		{"unused_scarce: 5 of 5 scarcest slots not used", func() []booking.Event { return unusedScarce(5, 5) }, "x", "unused_scarce", true},
+		{"unused_scarce: 4 of 4 can be bad luck among thousands of families", func() []booking.Event { return unusedScarce(4, 4) }, "x", "unused_scarce", false},
 		{"wasted: 5 of 5 cancelled or missed", func() []booking.Event { return outcomes(5, 0, 0) }, "a1", "wasted", true},
 		{"wasted: 5 of 10 is not surprising", func() []booking.Event { return outcomes(5, 0, 5) }, "a1", "wasted", false},
 		{"no_shows: 6 of 10", func() []booking.Event { return outcomes(0, 6, 4) }, "a1", "no_shows", true},
 		{"no_shows: 5 of 40 is an ordinary rate", func() []booking.Event { return outcomes(0, 5, 35) }, "a1", "no_shows", false},
 		{"no_shows: a booking whose session is over and never used lapsed", func() []booking.Event { return lapsed(6) }, "a1", "no_shows", true},
+		{"wasted: cancellations of sessions still to come settle nothing yet", func() []booking.Event { return upcoming(6) }, "a1", "wasted", false},
 		{"never_came: 3 people booked twice, never come", func() []booking.Event { return neverCame(3) }, "a1", "never_came", true},
 		{"never_came: 2 do not", func() []booking.Event { return neverCame(2) }, "a1", "never_came", false},
 		{"bulk_cancel: 4 within an hour", func() []booking.Event { return cancels(4, 10*time.Minute) }, "a1", "bulk_cancel", true},
@@ -489,6 +490,18 @@ func lapsed(n int) []booking.Event {
 	return append(evs, booking.Event{TS: at(40 * day), Type: booking.EventLogin, AccountID: "other"})
 }
 
+// upcoming: a1 cancels n bookings of sessions still to come, in a stream
+// where other sessions have had their patients.
+func upcoming(n int) []booking.Event {
+	evs := lapsed(0)
+	evs = append(evs, book("other", "q", "past", 0, time.Hour), checkIn("other", "q", "past", at(day)))
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", "p1", s, time.Duration(i)*time.Hour, 5*time.Minute), cancel("a1", "p1", s, at(time.Duration(i)*time.Hour+time.Hour)))
+	}
+	return append(evs, booking.Event{TS: at(3 * day), Type: booking.EventLogin, AccountID: "other"})
+}
+
 // neverCame: n of a1's people booked twice each and never come; one more
 // person comes each time, but under half of all.
 func neverCame(n int) []booking.Event {
@@ -498,7 +511,8 @@ func neverCame(n int) []booking.Event {
 		for range 2 {
 			s := fmt.Sprintf("s%d", i)
 			evs = append(evs, book("a1", fmt.Sprintf("fake%d", p), s, time.Duration(i)*day, 5*time.Hour),
-				cancel("a1", fmt.Sprintf("fake%d", p), s, at(time.Duration(i)*day+30*time.Hour)))
+				cancel("a1", fmt.Sprintf("fake%d", p), s, at(time.Duration(i)*day+30*time.Hour)),
+				book("other", "q", s, time.Duration(i)*day, 6*time.Hour), checkIn("other", "q", s, at(time.Duration(i)*day+7*day)))
 			i++
 		}
 	}
@@ -507,7 +521,7 @@ func neverCame(n int) []booking.Event {
 		evs = append(evs, book("a1", "real", s, time.Duration(i)*day, 5*time.Hour), checkIn("a1", "real", s, at(time.Duration(i)*day+7*day)))
 		i++
 	}
-	return evs
+	return append(evs, booking.Event{TS: at(60 * day), Type: booking.EventLogin, AccountID: "other"})
 }
 
 func cancels(n int, every time.Duration) []booking.Event {

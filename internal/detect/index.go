@@ -78,10 +78,14 @@ type session struct {
 	id      sym
 	rel     int64   // its release time, as the events name it
 	reacts  []int64 // reactions of its self-service bookings
+	unrel   []int64 // times of its self-service bookings that name no release
 	first   int64   // its first self-service booking
 	lastUse int64   // its latest check-in or no-show
 	scarce  bool
-	over    bool // its patients have come: a booking still open has lapsed
+	// relGuessed: no event names its release; for a scarce session its
+	// first booking stands for it.
+	relGuessed bool
+	over       bool // its patients have come: a booking still open has lapsed
 }
 
 type staffMember struct {
@@ -108,6 +112,7 @@ type detector struct {
 	strs     []string
 	evs      []ev
 	doctorOf map[sym]sym // session → its doctor
+	checkIns int         // check-in events: none means no visit is ever known
 	end      int64       // the latest event
 	accounts []*account
 	acctOf   []int32 // sym → account index, -1
@@ -304,6 +309,8 @@ func (d *detector) index() {
 				s := d.sessions[si]
 				if b.react >= 0 {
 					s.reacts = append(s.reacts, b.react)
+				} else if e.rel == 0 {
+					s.unrel = append(s.unrel, e.ts)
 				}
 				if s.first < 0 {
 					s.first = e.ts
@@ -337,6 +344,7 @@ func (d *detector) index() {
 				}
 			}
 		case tCheckedIn:
+			d.checkIns++
 			if bi := find(e, ai, si); bi >= 0 {
 				d.bookings[bi].outcome, d.bookings[bi].outAt = oUsed, e.ts
 			}
@@ -442,13 +450,20 @@ func (d *detector) settleSessions() {
 	var ss []sellout
 	for i, s := range d.sessions {
 		s.over = s.lastUse > 0 && d.end-s.lastUse >= cfg.OverAfter.D().Nanoseconds()
-		if len(s.reacts) < cfg.ScarceMinBookings {
-			continue
+		switch {
+		case len(s.reacts) >= cfg.ScarceMinBookings:
+			slices.Sort(s.reacts)
+			k := int(float64(len(s.reacts))*cfg.ScarceQuantile+0.999999) - 1
+			ss = append(ss, sellout{i, s.reacts[max(0, k)]})
+		case len(s.unrel) >= cfg.ScarceMinBookings && len(s.reacts) == 0:
+			// A stream that names no release time: the session's first
+			// booking stands for its release, for scarcity and races only
+			// (never for reaction times).
+			k := int(float64(len(s.unrel))*cfg.ScarceQuantile+0.999999) - 1
+			ss = append(ss, sellout{i, s.unrel[max(0, k)] - s.unrel[0]})
+			s.relGuessed = true
 		}
-		slices.Sort(s.reacts)
-		k := int(float64(len(s.reacts))*cfg.ScarceQuantile+0.999999) - 1
-		ss = append(ss, sellout{i, s.reacts[max(0, k)]})
-		s.reacts = nil
+		s.reacts, s.unrel = nil, nil
 	}
 	slices.SortFunc(ss, func(a, b sellout) int {
 		if a.t != b.t {
@@ -462,7 +477,11 @@ func (d *detector) settleSessions() {
 	n := int(cfg.ScarceDecile*float64(len(ss)) + 0.999999)
 	for i, s := range ss {
 		if s.t <= cfg.ScarceSellout.D().Nanoseconds() || (i < n && s.t <= cfg.ScarceMaxSellout.D().Nanoseconds()) {
-			d.sessions[s.i].scarce = true
+			x := d.sessions[s.i]
+			x.scarce = true
+			if x.relGuessed && x.rel == 0 {
+				x.rel = x.first
+			}
 		}
 	}
 	for i := range d.bookings {

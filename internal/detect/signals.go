@@ -108,7 +108,8 @@ func surprise(k, n int, p float64) float64 {
 	if tail <= 0 {
 		return 300
 	}
-	return -math.Log10(min(1, tail))
+	// Rounded, so that 0.1² reads as 2 and not as 1.9999…
+	return math.Round(-math.Log10(min(1, tail))*1e9) / 1e9
 }
 
 // odds writes a surprise as "100", "1,000"…
@@ -170,13 +171,25 @@ func (d *detector) accountSignals() {
 					doctors[b.doct] = append(doctors[b.doct], stamp{b.ts, d.sessions[b.sess].id})
 				}
 			}
-			if !b.used() && !b.wasted() {
+			// Settled are the bookings whose session is over: a
+			// cancellation is known at once and a visit only afterwards,
+			// so counting the cancellations of sessions still to come
+			// would make any recent canceller look wasteful. A stream
+			// with no check-in at all settles nothing by itself: there,
+			// a booking nobody cancelled or missed counts as used.
+			used := b.used()
+			if d.checkIns == 0 {
+				used = used || b.outcome == oOpen
+			} else if b.sess < 0 || !d.sessions[b.sess].over {
+				continue
+			}
+			if b.outcome == oHospital {
 				continue
 			}
 			nResolved++
 			p := persons[b.person]
 			p[0]++
-			if b.used() {
+			if used {
 				nUsed++
 				p[1]++
 			}

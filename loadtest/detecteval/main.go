@@ -168,6 +168,7 @@ const (
 	targetPrecision = 0.97
 	targetRecall    = 0.97
 	targetTactic    = 0.9
+	maxFlag         = 30 // the detector's max_group
 )
 
 func evalCmd(args []string, stdout, stderr io.Writer) error {
@@ -187,7 +188,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&config, "config", "", "detector configuration (JSON; names only what differs from the defaults)")
 	fs.BoolVar(&verbose, "v", false, "list the accounts missed and wrongly flagged")
 	fs.StringVar(&why, "why", "", "for the accounts of this tactic (or genuine kind) missed (or flagged), print the evidence the detector saw")
-	fs.BoolVar(&check, "check", false, "exit non-zero unless every synth trace meets the targets (precision and recall ≥ 0.97, every tactic ≥ 0.9, no genuine account flagged) and no heldout trace flags a genuine account")
+	fs.BoolVar(&check, "check", false, "exit non-zero unless the synth traces together meet the targets (precision and recall ≥ 0.97, every tactic ≥ 0.9), no trace flags a genuine account, and no flag names more than 30 accounts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -271,25 +272,27 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 			if verbose && (len(r.ev.MissedAccounts) > 0 || len(r.ev.FalseFlagged) > 0) {
 				fmt.Fprintf(stdout, "%s: missed %v\n%s: genuine flagged %v\n", r.name, r.ev.MissedAccounts, r.name, r.ev.FalseFlagged)
 			}
-			if !check {
-				continue
-			}
-			switch {
-			case r.ev.FamiliesFlagged > 0:
+			if check && r.ev.FamiliesFlagged > 0 {
 				failed = append(failed, fmt.Sprintf("%s flags %d genuine accounts", r.name, r.ev.FamiliesFlagged))
-			case gen != "synth":
-			case r.ev.Precision < targetPrecision || r.ev.Recall < targetRecall:
-				failed = append(failed, fmt.Sprintf("%s: precision %.3f, recall %.3f", r.name, r.ev.Precision, r.ev.Recall))
-			default:
-				for t := range r.ev.Tactics {
-					if r.ev.TacticRecall(t) < targetTactic {
-						failed = append(failed, fmt.Sprintf("%s: %s recall %.2f", r.name, t, r.ev.TacticRecall(t)))
-					}
-				}
+			}
+			if check && r.ev.LargestFlag > maxFlag {
+				failed = append(failed, fmt.Sprintf("%s has a flag of %d accounts", r.name, r.ev.LargestFlag))
 			}
 		}
-		if len(evs) > 0 {
-			report(stdout, gen, labels.Sum(evs), len(evs))
+		if len(evs) == 0 {
+			continue
+		}
+		sum := labels.Sum(evs)
+		report(stdout, gen, sum, len(evs))
+		if check && gen == "synth" {
+			if sum.Precision < targetPrecision || sum.Recall < targetRecall {
+				failed = append(failed, fmt.Sprintf("synth together: precision %.3f, recall %.3f", sum.Precision, sum.Recall))
+			}
+			for t := range sum.Tactics {
+				if sum.TacticRecall(t) < targetTactic {
+					failed = append(failed, fmt.Sprintf("synth together: %s recall %.2f", t, sum.TacticRecall(t)))
+				}
+			}
 		}
 	}
 	if len(failed) > 0 {
