@@ -167,6 +167,8 @@ func TestSignals(t *testing.T) {
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
 		{"scarce_concentration: 3 do not", func() []booking.Event { return raced(3, 0) }, "x", "scarce_concentration", false},
 		{"scarce_concentration: 4 of 10 races is under half", func() []booking.Event { return raced(4, 6) }, "x", "scarce_concentration", false},
+		{"scarce_concentration: a stream naming no release time still shows the race", func() []booking.Event { return noRelease(raced(6, 0)) }, "x", "scarce_concentration", true},
+		{"fast_reaction: … but never a reaction time", func() []booking.Event { return noRelease(raced(6, 0)) }, "", "fast_reaction", false},
 		{"release_racing: raced at the release minute for 5 sessions", func() []booking.Event { return raced(0, 5) }, "x", "release_racing", true},
 		{"release_racing: 4 do not", func() []booking.Event { return raced(0, 4) }, "x", "release_racing", false},
 		{"same_expert: 6 sessions of one sought-after doctor", func() []booking.Event { return sameExpert(6) }, "x", "same_expert", true},
@@ -424,6 +426,15 @@ func raced(nHot, nPlain int) []booking.Event {
 	}
 	for i := range nPlain {
 		evs = append(evs, book("x", "px", fmt.Sprintf("plain%d", i), time.Duration(i)*day+12*time.Hour, 3*time.Second))
+	}
+	return evs
+}
+
+// noRelease strips the release times off events, as a stream that never
+// names them.
+func noRelease(evs []booking.Event) []booking.Event {
+	for i := range evs {
+		evs[i].ReleaseAt = time.Time{}
 	}
 	return evs
 }
