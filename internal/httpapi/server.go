@@ -10,7 +10,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -253,9 +252,10 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 
 // noteLimited records a request of a known account that a rate limit
 // turned away, as a rate_limited event (booking.Service.NoteRateLimited:
-// an append to a bounded buffer).
+// an append to a bounded buffer). It runs on every refused request, so it
+// asks the error's type, not errors.Is (whose match on codes allocates).
 func (s *Server) noteLimited(r *request, err error) {
-	if r.actor.AccountID != "" && errors.Is(err, booking.ErrRateLimited) {
+	if _, ok := err.(*rateLimitError); ok && r.actor.AccountID != "" {
 		s.svc.NoteRateLimited(r.actor, r.origin)
 	}
 }
