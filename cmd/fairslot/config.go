@@ -81,7 +81,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
 	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
-	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 5000), "refused attempts written to SQL a second at most, on average; the rest are dropped and counted")
+	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 

@@ -25,7 +25,10 @@ import (
 // one second, it keeps the first RefusalsPerSecond (a person clicks a few
 // times a second at most; beyond that the count is the evidence, and it
 // stays visible in rate_limited events). It writes at most RefusalRate
-// events a second on average; the rest are dropped and counted.
+// events a second on average, keeping whole accounts when there are more
+// (the same accounts batch after batch, so their retries stay whole); the
+// rest are dropped and counted. The writes are COPYs that compete for the
+// same cores as the requests, hence the budget.
 
 // refused is a refused attempt as it waits in the buffer: what the
 // request knew, no more (the session's details come from the catalog when
@@ -215,8 +218,15 @@ func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 		return 0
 	}
 	if limit >= 0 && len(rs) > limit {
-		l.dropped.Add(uint64(len(rs) - limit))
-		rs = rs[:limit]
+		// Over the budget, keep whole accounts rather than the first
+		// comers: an account kept is kept in every batch, so its retries
+		// and its cadence stay whole for detection.
+		n := len(rs)
+		rs = sampleAccounts(rs, float64(limit)/float64(n))
+		if len(rs) > limit {
+			rs = rs[:limit]
+		}
+		l.dropped.Add(uint64(n - len(rs)))
 	}
 	evs := make([]Event, len(rs))
 	for i := range rs {
@@ -232,6 +242,29 @@ func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 	}
 	l.written.Add(uint64(len(evs)))
 	return len(evs)
+}
+
+// sampleAccounts keeps, in place, the refused attempts of the accounts (or
+// staff members) whose hash falls in the first share of the range: the same
+// accounts in every batch.
+func sampleAccounts(rs []refused, share float64) []refused {
+	cut := uint32(share * (1 << 32))
+	if share >= 1 {
+		return rs
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		who := r.account + r.staff
+		h := uint32(2166136261) // FNV-1a
+		for i := 0; i < len(who); i++ {
+			h ^= uint32(who[i])
+			h *= 16777619
+		}
+		if h < cut {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // thinRefusals keeps, of the events with the same type, actor, session,

@@ -58,3 +58,28 @@ func BenchmarkKnownRefusal(b *testing.B) {
 		})
 	}
 }
+
+// TestSampleAccounts: over the budget, whole accounts are kept — every
+// attempt of an account kept, none of one dropped — about the share asked.
+func TestSampleAccounts(t *testing.T) {
+	var rs []refused
+	for range 1000 { // five attempts of each of 1,000 accounts
+		a := NewID()
+		for range 5 {
+			rs = append(rs, refused{account: a, reason: "sold_out"})
+		}
+	}
+	kept := sampleAccounts(append([]refused(nil), rs...), 0.3)
+	per := map[string]int{}
+	for _, r := range kept {
+		per[r.account]++
+	}
+	for a, n := range per {
+		if n != 5 {
+			t.Errorf("account %s kept %d of its 5 attempts, want all or none", a, n)
+		}
+	}
+	if n := len(per); n < 240 || n > 360 {
+		t.Errorf("kept %d of 1,000 accounts, want about 300", n)
+	}
+}

@@ -58,8 +58,9 @@ type Config struct {
 	SoldOutFor time.Duration
 	// Refused attempts become events (refusals.go): at most RefusalBuffer
 	// wait in memory (32,768; negative: none are recorded), written every
-	// RefusalFlush (250ms), at most RefusalRate a second on average (5,000),
-	// keeping RefusalsPerSecond alike a second (4).
+	// RefusalFlush (250ms), at most RefusalRate a second on average (2,000;
+	// over it, whole accounts are kept), keeping RefusalsPerSecond alike a
+	// second (4).
 	RefusalBuffer     int
 	RefusalFlush      time.Duration
 	RefusalRate       int
@@ -118,7 +119,7 @@ func (c Config) withDefaults() Config {
 		c.RefusalFlush = 250 * time.Millisecond
 	}
 	if c.RefusalRate <= 0 {
-		c.RefusalRate = 5000
+		c.RefusalRate = 2000
 	}
 	if c.RefusalsPerSecond <= 0 {
 		c.RefusalsPerSecond = 4
