@@ -215,7 +215,7 @@ func (d *detector) groupItems(members []int32) []item {
 	if n := maxDistinct(all, ns(cfg.Window)); n > 0 {
 		add(&out, "persons_per_group", kScale, r.PersonsPerGroup, float64(n), func() (string, string) {
 			return fmt.Sprintf("the group's %d accounts, linked by shared handsets, numbers or people, named %d different patients within %s; three accounts of one family hold 15 at most", len(members), n, wEN),
-				fmt.Sprintf("该组 %d 个账号（共用手机、号码或就诊人）在 %s 内出现 %d 位不同的就诊人；一家人的三个账号最多 15 位", len(members), wZH, n)
+				fmt.Sprintf("该组 %d 个账号（共用手机、号码或就诊人）在 %s内出现 %d 位不同的就诊人；一家人的三个账号最多 15 位", len(members), wZH, n)
 		})
 	}
 	slices.SortStableFunc(sp, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
@@ -226,7 +226,7 @@ func (d *detector) groupItems(members []int32) []item {
 		rule.Min = max(rule.Min, 3*float64(len(members)))
 		add(&out, "scarce_persons", kScale, rule, float64(n), func() (string, string) {
 			return fmt.Sprintf("the group's %d accounts booked or tried to book the scarcest sessions for %d different patients within %s", len(members), n, wEN),
-				fmt.Sprintf("该组 %d 个账号在 %s 内为 %d 位不同的就诊人预约或抢约最紧俏的号源", len(members), wZH, n)
+				fmt.Sprintf("该组 %d 个账号在 %s内为 %d 位不同的就诊人预约或抢约最紧俏的号源", len(members), wZH, n)
 		})
 	}
 	return out

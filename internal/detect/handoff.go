@@ -112,7 +112,7 @@ func (d *detector) handoffSignals() {
 			name := d.str(acc.id)
 			add(&acc.items, "returns_taken", kTransfer, r.ReturnsTaken, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s took the cancelled slots of %d different accounts within %s of their cancellation; returns come back at random moments, and only a machine watching the sessions is there every time", name, n, wEN),
-					fmt.Sprintf("账号 %s 在他人取消后 %s 内抢到了 %d 个不同账号退出的号；退号出现的时间不可预测，只有盯守的程序每次都能抢到", name, wZH, n)
+					fmt.Sprintf("账号 %s 在他人取消后 %s内抢到了 %d 个不同账号退出的号；退号出现的时间不可预测，只有盯守的程序每次都能抢到", name, wZH, n)
 			})
 		}
 	}
@@ -139,7 +139,7 @@ func (d *detector) handoffSignals() {
 		name := d.str(acc.id)
 		add(&acc.items, "handoff_given", kTransfer, r.HandoffGiven, v, func() (string, string) {
 			return fmt.Sprintf("account %s cancelled %d bookings (%d of the scarcest sessions) that another account or patient booked within %s (%s)", name, len(hs), nScarce, wEN, d.handoffExamples(hs)),
-				fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s 内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs))
+				fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs))
 		})
 	}
 	for _, k := range sortedPairs(pairs) {
@@ -164,10 +164,10 @@ func (d *detector) handoffSignals() {
 		}
 		g, rc := d.accounts[k[0]], d.accounts[k[1]]
 		en := fmt.Sprintf("account %s cancelled and account %s booked the same slot within %s, %d times (%s)", d.str(g.id), d.str(rc.id), wEN, len(hs), d.handoffExamples(hs))
-		zh := fmt.Sprintf("账号 %s 取消、账号 %s 在 %s 内约走同一个号，共 %d 次（%s）", d.str(g.id), d.str(rc.id), wZH, len(hs), d.handoffExamplesZH(hs))
+		zh := fmt.Sprintf("账号 %s 取消、账号 %s 在 %s内约走同一个号，共 %d 次（%s）", d.str(g.id), d.str(rc.id), wZH, len(hs), d.handoffExamplesZH(hs))
 		if k[0] == k[1] {
 			en = fmt.Sprintf("account %s cancelled a booking and booked the same slot for another patient within %s, %d times (%s)", d.str(g.id), wEN, len(hs), d.handoffExamples(hs))
-			zh = fmt.Sprintf("账号 %s 取消一个预约后在 %s 内为另一位就诊人约回同一个号，共 %d 次（%s）", d.str(g.id), wZH, len(hs), d.handoffExamplesZH(hs))
+			zh = fmt.Sprintf("账号 %s 取消一个预约后在 %s内为另一位就诊人约回同一个号，共 %d 次（%s）", d.str(g.id), wZH, len(hs), d.handoffExamplesZH(hs))
 		}
 		it := item{signal: "handoff_pair", kind: kTransfer, value: v, score: s, alone: true, en: en, zh: zh}
 		g.items = append(g.items, it)
@@ -304,7 +304,7 @@ func (d *detector) insiders() {
 		s.item = &item{signal: "insider", kind: kInsider, value: float64(len(fs)), score: sc, alone: true,
 			en: fmt.Sprintf("staff %s booked or reissued slots for the same %d persons again and again within %s (%s); a clerk serves hundreds of different people",
 				d.str(s.id), len(fs), wEN, strings.Join(en, ", ")),
-			zh: fmt.Sprintf("工作人员 %s 在 %s 内反复为同样的 %d 人预约或重发号源（%s）；窗口人员每天服务的是成百上千的不同患者",
+			zh: fmt.Sprintf("工作人员 %s 在 %s内反复为同样的 %d 人预约或重发号源（%s）；窗口人员每天服务的是成百上千的不同患者",
 				d.str(s.id), wZH, len(fs), strings.Join(zh, "，"))}
 	}
 }

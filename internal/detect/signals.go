@@ -144,7 +144,7 @@ func (d *detector) accountSignals() {
 		n := maxDistinct(a.persons, w)
 		add(to, "persons_per_account", kScale, r.PersonsPerAccount, float64(n), func() (string, string) {
 			return fmt.Sprintf("account %s named %d different patients within %s; a family has at most 5 (the per-account limit)", name, n, wEN),
-				fmt.Sprintf("账号 %s 在 %s 内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n)
+				fmt.Sprintf("账号 %s 在 %s内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n)
 		})
 
 		var all, raced, fast, scarceWon []int64
@@ -211,7 +211,7 @@ func (d *detector) accountSignals() {
 		if n := maxDistinct(scarcePersons, w); n > 0 {
 			add(to, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s booked or tried to book the scarcest sessions for %d different patients within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内为 %d 位不同的就诊人预约或抢约最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
+					fmt.Sprintf("账号 %s 在 %s内为 %d 位不同的就诊人预约或抢约最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
 			})
 		}
 		// Buyers' IDs: a person put on the account shortly before their
@@ -243,7 +243,7 @@ func (d *detector) accountSignals() {
 				fEN, fZH := span(cfg.FreshWithin.D())
 				add(to, "fresh_persons", kScale, r.FreshPersons, float64(n), func() (string, string) {
 					return fmt.Sprintf("account %s: %d patients were added within %s before their first booking and booked no more than twice, within %s; buyers' IDs come and go, a family's members stay", name, n, fEN, wEN),
-						fmt.Sprintf("账号 %s 在 %s 内有 %d 位就诊人是在首次预约前 %s 内才添加、且只约过一两次；买号人的身份证来了又走，家庭成员是固定的", name, wZH, n, fZH)
+						fmt.Sprintf("账号 %s 在 %s内有 %d 位就诊人是在首次预约前 %s内才添加、且只约过一两次；买号人的身份证来了又走，家庭成员是固定的", name, wZH, n, fZH)
 				})
 			}
 		}
@@ -251,7 +251,7 @@ func (d *detector) accountSignals() {
 			add(to, "scarce_won", kScale, r.ScarceWon, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s won %d slots of the scarcest sessions within %s; a family's patients need a famous expert once a week at most",
 						name, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内抢到 %d 个最紧俏的号；一个家庭的患者看名专家最多每周一次", name, wZH, n)
+					fmt.Sprintf("账号 %s 在 %s内抢到 %d 个最紧俏的号；一个家庭的患者看名专家最多每周一次", name, wZH, n)
 			})
 		}
 		if n := d.heldAtOnce(a); n > 1 {
@@ -263,7 +263,7 @@ func (d *detector) accountSignals() {
 		if n := maxWithin(all, w); n > 0 {
 			add(to, "booking_volume", kScale, r.Volume, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s made %d bookings within %s", name, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内预约 %d 次", name, wZH, n)
+					fmt.Sprintf("账号 %s 在 %s内预约 %d 次", name, wZH, n)
 			})
 		}
 
@@ -295,7 +295,7 @@ func (d *detector) accountSignals() {
 			add(to, "release_racing", kTargeting, r.Racing, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s raced at the release minute for %d sessions within %s, %d%% of the sessions it tried; a family races now and then for a famous expert, a seller at every release",
 						name, n, wEN, pct(len(racedAll), len(attempted))),
-					fmt.Sprintf("账号 %s 在 %s 内于放号时刻抢约了 %d 个出诊，占其尝试预约的出诊的 %d%%；家庭偶尔为名专家抢号，号贩子每次放号都抢",
+					fmt.Sprintf("账号 %s 在 %s内于放号时刻抢约了 %d 个出诊，占其尝试预约的出诊的 %d%%；家庭偶尔为名专家抢号，号贩子每次放号都抢",
 						name, wZH, n, pct(len(racedAll), len(attempted)))
 			})
 		}
@@ -303,7 +303,7 @@ func (d *detector) accountSignals() {
 			add(to, "scarce_concentration", kTargeting, r.Scarce, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s raced for %d of the scarcest sessions at release within %s (%d%% of the %d sessions it raced for) and won %d; a patient needs a famous expert now and then, a seller every day",
 						name, n, wEN, pct(len(racedScarceN), len(racedAll)), len(racedAll), nScarceRaced),
-					fmt.Sprintf("账号 %s 在 %s 内放号时抢约了 %d 个最紧俏的出诊（占其抢约的 %d 个出诊的 %d%%），抢到 %d 个；患者偶尔需要看名专家，号贩子天天都要",
+					fmt.Sprintf("账号 %s 在 %s内放号时抢约了 %d 个最紧俏的出诊（占其抢约的 %d 个出诊的 %d%%），抢到 %d 个；患者偶尔需要看名专家，号贩子天天都要",
 						name, wZH, n, len(racedAll), pct(len(racedScarceN), len(racedAll)), nScarceRaced)
 			})
 		}
@@ -316,7 +316,7 @@ func (d *detector) accountSignals() {
 		if bestN > 0 {
 			add(to, "same_expert", kTargeting, r.SameExpert, float64(bestN), func() (string, string) {
 				return fmt.Sprintf("account %s booked %d sessions of the same sought-after doctor %s within %s; a patient in a course of treatment sees their doctor weekly at most", name, bestN, d.str(bestDoc), wEN),
-					fmt.Sprintf("账号 %s 在 %s 内预约了同一位紧俏医生 %s 的 %d 个出诊；复诊患者最多每周看一次", name, wZH, d.str(bestDoc), bestN)
+					fmt.Sprintf("账号 %s 在 %s内预约了同一位紧俏医生 %s 的 %d 个出诊；复诊患者最多每周看一次", name, wZH, d.str(bestDoc), bestN)
 			})
 		}
 
@@ -331,7 +331,7 @@ func (d *detector) accountSignals() {
 			en, zh := span(cfg.BurstWindow.D())
 			add(to, "burst", kAutomation, r.Burst, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s made %d bookings within %s; a person books one thing at a time", name, n, en),
-					fmt.Sprintf("账号 %s 在 %s 内完成 %d 次预约；人一次只能约一个号", name, zh, n)
+					fmt.Sprintf("账号 %s 在 %s内完成 %d 次预约；人一次只能约一个号", name, zh, n)
 			})
 		}
 		d.attemptSignals(a, name)
@@ -387,7 +387,7 @@ func (d *detector) accountSignals() {
 			en, zh := span(cfg.BulkWindow.D())
 			add(to, "bulk_cancel", kNonUse, r.BulkCancel, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s cancelled %d bookings within %s", name, n, en),
-					fmt.Sprintf("账号 %s 在 %s 内取消 %d 个预约", name, zh, n)
+					fmt.Sprintf("账号 %s 在 %s内取消 %d 个预约", name, zh, n)
 			})
 		}
 
@@ -395,7 +395,7 @@ func (d *detector) accountSignals() {
 		if n := maxDistinct(a.devices, w); n > 1 {
 			add(to, "device_churn", kEvasion, r.DeviceChurn, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s used %d different devices within %s; a family keeps its phones", name, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s 内使用了 %d 台不同的设备；家庭不会频繁换手机", name, wZH, n)
+					fmt.Sprintf("账号 %s 在 %s内使用了 %d 台不同的设备；家庭不会频繁换手机", name, wZH, n)
 			})
 		}
 	}
@@ -498,7 +498,7 @@ func (d *detector) attemptSignals(a *account, name string) {
 		add(&a.items, "cadence", kAutomation, r.Cadence, float64(runs), func() (string, string) {
 			return fmt.Sprintf("account %s: %d runs of attempts at a machine's regular pace, the longest %d attempts every %s varying by %.0f%%; a person's clicks vary by 20%% and more",
 					name, runs, bestLen, ms(time.Duration(bestMean)), 100*bestCV),
-				fmt.Sprintf("账号 %s 有 %d 段节奏规整如机器的连续尝试，最长一段 %d 次、每 %s 一次、波动仅 %.0f%%；人手点击的间隔波动在 20%% 以上",
+				fmt.Sprintf("账号 %s 有 %d 段节奏规整如机器的连续尝试，最长一段 %d 次、每 %s一次、波动仅 %.0f%%；人手点击的间隔波动在 20%% 以上",
 					name, runs, bestLen, msZH(time.Duration(bestMean)), 100*bestCV)
 		})
 	}
@@ -531,14 +531,14 @@ func (d *detector) attemptSignals(a *account, name string) {
 		en, zh := span(cfg.RetryWindow.D())
 		add(&a.items, "retry_storm", kAutomation, r.RetryStorm, float64(best), func() (string, string) {
 			return fmt.Sprintf("account %s tried session %s %d times within %s; a person gives up or joins the waitlist after a few tries", name, d.str(bestSess), best, en),
-				fmt.Sprintf("账号 %s 在 %s 内对出诊 %s 尝试预约 %d 次；人试几次就会放弃或登记候补", name, zh, d.str(bestSess), best)
+				fmt.Sprintf("账号 %s 在 %s内对出诊 %s 尝试预约 %d 次；人试几次就会放弃或登记候补", name, zh, d.str(bestSess), best)
 		})
 	}
 	if n := maxWithin(a.refused, ns(cfg.PollWindow)); n > 1 {
 		en, zh := span(cfg.PollWindow.D())
 		add(&a.items, "polling", kAutomation, r.Polling, float64(n), func() (string, string) {
 			return fmt.Sprintf("account %s was refused %d times within %s, polling for a slot to come back (守号)", name, n, en),
-				fmt.Sprintf("账号 %s 在 %s 内被拒绝 %d 次，在守候退号（守号）", name, zh, n)
+				fmt.Sprintf("账号 %s 在 %s内被拒绝 %d 次，在守候退号（守号）", name, zh, n)
 		})
 	}
 }
@@ -587,7 +587,7 @@ func (d *detector) attrSignals() {
 		if n := maxDistinct(x.persons, w); n > 0 {
 			add(&x.items, "persons_per_"+x.kind, kScale, rule, float64(n), func() (string, string) {
 				return fmt.Sprintf("%s %s: %d different patients within %s across %d accounts; three accounts of one family hold 15 at most", x.kind, name, n, wEN, len(x.accounts)),
-					fmt.Sprintf("%s %s 在 %s 内出现 %d 位不同的就诊人，涉及 %d 个账号；一家人的三个账号最多 15 位", kindZH, name, wZH, n, len(x.accounts))
+					fmt.Sprintf("%s %s 在 %s内出现 %d 位不同的就诊人，涉及 %d 个账号；一家人的三个账号最多 15 位", kindZH, name, wZH, n, len(x.accounts))
 			})
 		}
 		if n := len(x.accounts); n > 1 {
@@ -606,7 +606,7 @@ func (d *detector) attrSignals() {
 			if n := maxDistinct(sp, w); n > 0 {
 				add(&x.items, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
 					return fmt.Sprintf("device %s booked %d different patients into the scarcest sessions within %s across %d accounts", name, n, wEN, len(x.accounts)),
-						fmt.Sprintf("设备 %s 在 %s 内为 %d 位不同的就诊人预约了最紧俏的号源，涉及 %d 个账号", name, wZH, n, len(x.accounts))
+						fmt.Sprintf("设备 %s 在 %s内为 %d 位不同的就诊人预约了最紧俏的号源，涉及 %d 个账号", name, wZH, n, len(x.accounts))
 				})
 			}
 		}
