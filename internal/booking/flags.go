@@ -33,11 +33,11 @@ type Flag struct {
 	Threshold     float64      `json:"threshold,omitempty"`
 	Explanation   string       `json:"explanation,omitempty"`
 	ExplanationZH string       `json:"explanation_zh,omitempty"`
-	UpdatedAt    time.Time    `json:"-"`
-	DecidedAt    time.Time    `json:"-"`
-	DecidedBy    string       `json:"-"`
-	DecidedScore float64      `json:"-"`
-	Note         string       `json:"-"`
+	UpdatedAt     time.Time    `json:"-"`
+	DecidedAt     time.Time    `json:"-"`
+	DecidedBy     string       `json:"-"`
+	DecidedScore  float64      `json:"-"`
+	Note          string       `json:"-"`
 }
 
 // FlagReason is one signal with its numbers, as a sentence in English

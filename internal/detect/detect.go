@@ -112,7 +112,7 @@ func (d *detector) explain(s scored) (en, zh string) {
 		}
 	}
 	var partsEN, partsZH []string
-	for _, k := range sortedStrings(best) {
+	for _, k := range sortedKeys(best) {
 		it := best[k]
 		pts := min(d.cfg.KindCap, it.score)
 		if it.alone && it.score >= d.cfg.Threshold {

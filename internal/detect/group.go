@@ -64,7 +64,7 @@ func (d *detector) link() (*groups, []edge) {
 	}
 	// Two or more people on both accounts.
 	shared := map[[2]int32]int{}
-	for _, p := range sortedSyms(d.personAccounts) {
+	for _, p := range sortedKeys(d.personAccounts) {
 		l := d.personAccounts[p]
 		if len(l) < 2 || len(l) > d.cfg.HubAccounts {
 			continue
@@ -139,7 +139,7 @@ func (d *detector) evaluate(items []*item) scored {
 		}
 	}
 	s := scored{items: items}
-	for _, k := range sortedStrings(best) {
+	for _, k := range sortedKeys(best) {
 		it := best[k]
 		pts := min(d.cfg.KindCap, it.score)
 		if it.alone && it.score >= d.cfg.Threshold {
@@ -154,8 +154,9 @@ func (d *detector) evaluate(items []*item) scored {
 	return s
 }
 
-func sortedStrings[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
+// sortedKeys lists a map's keys in order (sym order is string order).
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
@@ -163,24 +164,15 @@ func sortedStrings[V any](m map[string]V) []string {
 	return ks
 }
 
-// groupItems are the signals of a group as a whole: the people it shares
-// between its accounts, and the people it books into the scarcest sessions.
-func (d *detector) groupItems(members []int32) []item {
-	if len(members) < 2 {
-		return nil
-	}
-	cfg, r := d.cfg, d.cfg.Rules
-	in := map[int32]bool{}
-	for _, a := range members {
+// sharedPersons calls each for every person on more than one of the
+// accounts, with the number of them, in the order the accounts name them.
+func (d *detector) sharedPersons(accts []int32, each func(p sym, n int)) {
+	in := make(map[int32]bool, len(accts))
+	for _, a := range accts {
 		in[a] = true
 	}
-	var out []item
-	extra, nShared := 0, 0
-	var top []string
 	seen := map[sym]bool{}
-	var sp, all []stamp
-	for _, a := range members {
-		all = append(all, d.accounts[a].persons...)
+	for _, a := range accts {
 		for _, p := range d.accounts[a].persons {
 			if seen[p.key] {
 				continue
@@ -193,13 +185,32 @@ func (d *detector) groupItems(members []int32) []item {
 				}
 			}
 			if n > 1 {
-				extra += n - 1
-				nShared++
-				if len(top) < 3 {
-					top = append(top, fmt.Sprintf("%s on %d accounts", d.str(p.key), n))
-				}
+				each(p.key, n)
 			}
 		}
+	}
+}
+
+// groupItems are the signals of a group as a whole: the people it shares
+// between its accounts, and the people it books into the scarcest sessions.
+func (d *detector) groupItems(members []int32) []item {
+	if len(members) < 2 {
+		return nil
+	}
+	cfg, r := d.cfg, d.cfg.Rules
+	var out []item
+	extra, nShared := 0, 0
+	var top []string
+	d.sharedPersons(members, func(p sym, n int) {
+		extra += n - 1
+		nShared++
+		if len(top) < 3 {
+			top = append(top, fmt.Sprintf("%s on %d accounts", d.str(p), n))
+		}
+	})
+	var sp, all []stamp
+	for _, a := range members {
+		all = append(all, d.accounts[a].persons...)
 		sp = d.scarceTries(d.accounts[a], sp)
 	}
 	// A family's accounts share its children: two each on three accounts
@@ -245,7 +256,7 @@ func (d *detector) flags() []Flag {
 		members[r] = append(members[r], a)
 	}
 	groupItems := map[int32][]item{}
-	for _, r := range sortedKeys32(members) {
+	for _, r := range sortedKeys(members) {
 		groupItems[r] = d.groupItems(members[r])
 	}
 	scores := make([]scored, nA)
@@ -319,7 +330,7 @@ func (d *detector) flags() []Flag {
 		slices.Sort(cands[r].accounts)
 	}
 	var out []*cand
-	for _, r := range sortedKeys32(cands) {
+	for _, r := range sortedKeys(cands) {
 		out = append(out, cands[r])
 	}
 	// Merge flags behind one IP of their own (see mergeByIP).
@@ -383,7 +394,7 @@ func (d *detector) mergeByIP(n int, accountsOf func(int) []int32) ([][]int, map[
 		size[i] = len(accountsOf(i))
 	}
 	via := map[int][]*item{}
-	for _, ip := range sortedSyms(d.ipAccounts) {
+	for _, ip := range sortedKeys(d.ipAccounts) {
 		l := d.ipAccounts[ip]
 		if len(l) < 2 || len(l) > d.cfg.MaxGroup {
 			continue
@@ -462,7 +473,7 @@ func (d *detector) flag(accts, staff []int32, its []*item) Flag {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	ps := sortedStrings(persons)
+	ps := sortedKeys(persons)
 	ev := d.evaluate(filterScored(its))
 	f := Flag{
 		FlagID:     flagID(ids, ps),

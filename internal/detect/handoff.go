@@ -106,7 +106,7 @@ func (d *detector) handoffSignals() {
 	}
 	watcher := func(a int32) bool { return len(givers[a]) >= cfg.WatcherGivers }
 	wEN, wZH := span(cfg.HandoffWindow.D())
-	for _, a := range sortedKeys32(givers) {
+	for _, a := range sortedKeys(givers) {
 		if n := len(givers[a]); n > 1 {
 			acc := d.accounts[a]
 			name := d.str(acc.id)
@@ -125,7 +125,7 @@ func (d *detector) handoffSignals() {
 		given[h.giver] = append(given[h.giver], h)
 		pairs[[2]int32{h.giver, h.receiver}] = append(pairs[[2]int32{h.giver, h.receiver}], h)
 	}
-	for _, a := range sortedKeys32(given) {
+	for _, a := range sortedKeys(given) {
 		hs := given[a]
 		var v float64
 		nScarce := 0
@@ -272,7 +272,7 @@ func (d *detector) insiders() {
 		for _, a := range s.acts {
 			byPerson[a.person] = append(byPerson[a.person], a)
 		}
-		for _, p := range sortedSyms(byPerson) {
+		for _, p := range sortedKeys(byPerson) {
 			var all, re []int64
 			for _, a := range byPerson[p] {
 				all = append(all, a.ts)
@@ -307,15 +307,6 @@ func (d *detector) insiders() {
 			zh: fmt.Sprintf("工作人员 %s 在 %s内反复为同样的 %d 人预约或重发号源（%s）；窗口人员每天服务的是成百上千的不同患者",
 				d.str(s.id), wZH, len(fs), strings.Join(zh, "，"))}
 	}
-}
-
-func sortedKeys32[V any](m map[int32]V) []int32 {
-	ks := make([]int32, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 func sortedPairs[V any](m map[[2]int32]V) [][2]int32 {

@@ -308,7 +308,7 @@ func (d *detector) accountSignals() {
 			})
 		}
 		bestDoc, bestN := sym(0), 0
-		for _, doc := range sortedSyms(doctors) {
+		for _, doc := range sortedKeys(doctors) {
 			if n := maxDistinct(doctors[doc], w); n > bestN {
 				bestDoc, bestN = doc, n
 			}
@@ -640,29 +640,8 @@ func (d *detector) terminal(x *attr) bool {
 		return false
 	}
 	// Unrelated people: hardly anyone is on two of its accounts.
-	in := map[int32]bool{}
-	for _, a := range x.accounts {
-		in[a] = true
-	}
 	shared := 0
-	seen := map[sym]bool{}
-	for _, a := range x.accounts {
-		for _, p := range d.accounts[a].persons {
-			if seen[p.key] {
-				continue
-			}
-			seen[p.key] = true
-			n := 0
-			for _, b := range d.personAccounts[p.key] {
-				if in[b] {
-					n++
-				}
-			}
-			if n > 1 {
-				shared++
-			}
-		}
-	}
+	d.sharedPersons(x.accounts, func(sym, int) { shared++ })
 	return shared <= 1
 }
 
@@ -674,14 +653,4 @@ func cmpInt64(a, b int64) int {
 		return 1
 	}
 	return 0
-}
-
-// sortedSyms lists a map's keys in order (sym order is string order).
-func sortedSyms[V any](m map[sym]V) []sym {
-	ks := make([]sym, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }

@@ -269,14 +269,14 @@ type flagData struct {
 	Explanation   string
 	ExplanationZH string
 	Reasons       []reasonView
-	AccountList []member
-	PersonList  []member
-	Open        bool
-	Confirmed   bool
-	Dismissed   bool
-	Cancelled   int // bookings this flag's confirmation cancelled
-	Timeline    []eventRow
-	AuditURL    string
+	AccountList   []member
+	PersonList    []member
+	Open          bool
+	Confirmed     bool
+	Dismissed     bool
+	Cancelled     int // bookings this flag's confirmation cancelled
+	Timeline      []eventRow
+	AuditURL      string
 	// Failed is the form that failed ("confirm" or "dismiss"), shown again
 	// with the note typed into it.
 	Failed   string

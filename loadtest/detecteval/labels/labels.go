@@ -145,13 +145,7 @@ func Evaluate(flags []detect.Flag, l Labels) Evaluation {
 	}
 	slices.Sort(ev.FalseFlagged)
 	slices.Sort(ev.MissedAccounts)
-	ev.Precision, ev.Recall = 1, 1
-	if ev.Flagged > 0 {
-		ev.Precision = float64(ev.TruePositives) / float64(ev.Flagged)
-	}
-	if ev.Scalpers > 0 {
-		ev.Recall = float64(ev.TruePositives) / float64(ev.Scalpers)
-	}
+	ev.rates()
 	return ev
 }
 
@@ -179,12 +173,18 @@ func Sum(evs []Evaluation) Evaluation {
 			s.Genuine[k] = g
 		}
 	}
-	s.Precision, s.Recall = 1, 1
-	if s.Flagged > 0 {
-		s.Precision = float64(s.TruePositives) / float64(s.Flagged)
-	}
-	if s.Scalpers > 0 {
-		s.Recall = float64(s.TruePositives) / float64(s.Scalpers)
-	}
+	s.rates()
 	return s
+}
+
+// rates works out precision and recall from the counts; each is 1 when
+// there is nothing to divide by.
+func (ev *Evaluation) rates() {
+	ev.Precision, ev.Recall = 1, 1
+	if ev.Flagged > 0 {
+		ev.Precision = float64(ev.TruePositives) / float64(ev.Flagged)
+	}
+	if ev.Scalpers > 0 {
+		ev.Recall = float64(ev.TruePositives) / float64(ev.Scalpers)
+	}
 }
