@@ -355,9 +355,7 @@ func (d *detector) flags() []Flag {
 		for _, s := range staff {
 			its = append(its, d.staff[s].item)
 		}
-		for _, it := range via[idx[0]] {
-			its = append(its, it)
-		}
+		its = append(its, via[idx[0]]...)
 		flags = append(flags, d.flag(accts, staff, its))
 	}
 	slices.SortFunc(flags, func(a, b Flag) int {

@@ -429,15 +429,6 @@ func (d *detector) index() {
 	d.settleSessions()
 }
 
-// symOf is the sym of a string the events may hold, 0 when none holds it.
-func (d *detector) symOf(s string) sym {
-	i, ok := slices.BinarySearch(d.strs, s)
-	if !ok {
-		return -1
-	}
-	return sym(i)
-}
-
 // settleSessions finds the scarce sessions and the ones that are over, and
 // marks the bookings of sessions that are over and were never used, nor
 // cancelled, nor written down as no-shows: they lapsed.

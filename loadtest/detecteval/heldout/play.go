@@ -11,10 +11,9 @@ import (
 // in one time-ordered queue.
 
 type action struct {
-	at   time.Time
-	seq  int
-	do   func(now time.Time)
-	prio int
+	at  time.Time
+	seq int
+	do  func(now time.Time)
 }
 
 type actions []*action
