@@ -70,6 +70,8 @@ type common struct {
 	// limit over the Redis client open makes.
 	loginGuard    func(rdb redis.UniversalClient) (booking.LoginGuard, error)
 	reloadTimeout time.Duration
+	refusalBuffer int
+	refusalRate   int
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -94,6 +96,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
 	fs.IntVar(&c.passwordHashers, "password-hashers", e.int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
 	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
+	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
+	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -114,6 +118,9 @@ func (c *common) validate() error {
 	}
 	if c.soldOutFor < 0 || c.soldOutFor > time.Second {
 		errs = append(errs, fmt.Errorf("--sold-out-for (%s) must be from 0 to 1s: it is how long a returned slot may stay hidden", c.soldOutFor))
+	}
+	if c.refusalBuffer < 0 || c.refusalRate < 1 {
+		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
 	}
 	if _, err := url.Parse(c.databaseURL); err != nil {
 		errs = append(errs, fmt.Errorf("--database-url: %w", err))
@@ -162,7 +169,8 @@ func (c *common) logAttrs() []any {
 		redisPassword = "[set]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor}
+		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor,
+		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -254,6 +262,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		LoginGuard:         guard,
 		PasswordHashers:    c.passwordHashers,
 		ReloadTimeout:      c.reloadTimeout,
+		RefusalBuffer:      cmp.Or(c.refusalBuffer, -1),
+		RefusalRate:        c.refusalRate,
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()
@@ -302,8 +312,9 @@ func (c *common) detector() (booking.Detector, error) {
 func domainFlag(f detect.Flag) booking.Flag {
 	reasons := make([]booking.FlagReason, len(f.Reasons))
 	for i, r := range f.Reasons {
-		reasons[i] = booking.FlagReason{Signal: r.Signal, Detail: r.Detail}
+		reasons[i] = booking.FlagReason{Signal: r.Signal, Kind: r.Kind, Detail: r.Detail, DetailZH: r.DetailZH, Points: r.Points}
 	}
 	return booking.Flag{ID: f.FlagID, Score: f.Score, Status: booking.FlagOpen, Reasons: reasons,
-		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt}
+		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt,
+		Threshold: f.Threshold, Explanation: f.Explanation, ExplanationZH: f.ExplanationZH}
 }

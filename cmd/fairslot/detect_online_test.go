@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,16 +11,21 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/detect"
 )
 
 // TestDetectionOnlineEqualsOffline: scalper detection inside the service
 // (over its event table) and `fairslot detect` over the same events exported
 // to a file find the same flags. The trace is made through the real API: an
-// identity farm of four accounts on one device, and an ordinary family.
+// identity farm of four accounts on one tablet with 16 people between them
+// that hammers the session once it is sold out (refused attempts, written by
+// the service as events), and an ordinary family that tries twice.
 func TestDetectionOnlineEqualsOffline(t *testing.T) {
-	sch := schedule(t, time.Now().Add(-time.Minute), 20)
+	sch := schedule(t, time.Now().Add(-time.Minute), 19)
 	sess := sch.Sessions[0]
 	svc := startService(t, sch, nil)
+	tokens := map[string]string{}
+	patients := map[string][]string{}
 
 	account := func(n int, device string, people int) (string, []string) {
 		phone := fmt.Sprintf("136%08d", n)
@@ -44,14 +50,34 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 				t.Fatalf("book = %d %s", r.status, r.body)
 			}
 		}
+		tokens[acct.ID], patients[acct.ID] = tok.Token, pids
 		return acct.ID, pids
 	}
+	family, _ := account(9, "dv-family-phone", 3)
 	var farm []string
 	for n := 1; n <= 4; n++ {
-		id, _ := account(n, "dv-farm-tablet", 3)
+		id, _ := account(n, "dv-farm-tablet", 4)
 		farm = append(farm, id)
 	}
-	family, _ := account(9, "dv-family-phone", 3)
+	// Sold out now: the farm tries again and again, the family twice.
+	retry := func(acct, device string, n int) {
+		for range n {
+			r := svc.do("POST", "/v1/bookings", tokens[acct], map[string]string{"session_id": sess.ID, "patient_id": patients[acct][0]}, "X-Device-Id", device)
+			if r.code != "sold_out" && r.code != "already_booked" {
+				t.Fatalf("retry = %d %s, want a refusal", r.status, r.body)
+			}
+		}
+	}
+	for _, id := range farm {
+		retry(id, "dv-farm-tablet", 16)
+	}
+	retry(family, "dv-family-phone", 2)
+	// The refused attempts reach SQL in the background: wait for them.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 4*4 {
+			break
+		}
+	}
 
 	admin := svc.staffLogin(booking.RoleAdmin, 7)
 	var opened struct{ Opened int }
@@ -108,5 +134,108 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 	}
 	if slices.Contains(flagged, family) {
 		t.Errorf("the family's account is flagged: %v", key(online))
+	}
+}
+
+// TestRefusedAttemptsAreEvents: in a real run (Redis, PostgreSQL, the HTTP
+// API) refused booking attempts — before release, sold out from Redis and
+// from memory, over a quota — and rate-limited requests become events, and
+// `fairslot events` exports them for `fairslot detect`.
+func TestRefusedAttemptsAreEvents(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1, 5)
+	later := schedule(t, time.Now().Add(time.Hour), 5)
+	sch.Hospitals = append(sch.Hospitals, later.Hospitals...)
+	sch.Departments = append(sch.Departments, later.Departments...)
+	sch.Doctors = append(sch.Doctors, later.Doctors...)
+	sch.Sessions = append(sch.Sessions, later.Sessions...)
+	soldOut, open, notYet := sch.Sessions[0], sch.Sessions[1], sch.Sessions[2]
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_RATE_ACCOUNT": "20-M"})
+	alice, bob := svc.newPatient(11), svc.newPatient(12)
+	book := func(p patient, s string) reply {
+		return svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": s, "patient_id": p.patientID}, "X-Device-Id", "dv-"+p.phone)
+	}
+	if r := book(alice, soldOut.ID); r.status != 201 {
+		t.Fatalf("alice books the last slot: %d %s", r.status, r.body)
+	}
+	for range 3 {
+		if r := book(bob, soldOut.ID); r.code != "sold_out" {
+			t.Fatalf("bob = %d %s, want sold_out", r.status, r.body)
+		}
+	}
+	if r := book(bob, notYet.ID); r.code != "not_released" {
+		t.Fatalf("bob before release = %d %s, want not_released", r.status, r.body)
+	}
+	if r := book(alice, open.ID); r.status != 201 {
+		t.Fatalf("alice books another session: %d %s", r.status, r.body)
+	}
+	if r := book(alice, open.ID); r.code != "already_booked" {
+		t.Fatalf("alice again = %d %s, want already_booked", r.status, r.body)
+	}
+	limited := 0
+	for range 25 {
+		if r := svc.do("GET", "/v1/bookings", bob.token, nil, "X-Device-Id", "dv-"+bob.phone); r.status == 429 {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatal("bob was never rate-limited; want some 429s at 20 a minute")
+	}
+
+	// The writer drains every 250 ms: wait for the rows, not for a time.
+	want := map[string]int{"sold_out": 3, "not_released": 1, "already_booked": 1, "rate_limited": 1}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n := svc.count(`SELECT count(*) FROM booking_events WHERE type IN ('rejected', 'rate_limited')`)
+		if n >= 6 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "events.jsonl")
+	svc.run("events", "--out", file)
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err := detect.ReadEvents(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	accountOf := map[string]string{alice.phone: "", bob.phone: ""}
+	for _, e := range evs {
+		if e.Type == booking.EventBooked && e.PatientID == alice.patientID {
+			accountOf[alice.phone] = e.AccountID
+		}
+	}
+	for _, e := range evs {
+		switch e.Type {
+		case booking.EventRejected:
+			got[e.Reason]++
+			if e.AccountID == "" || e.SessionID == "" || e.HospitalID == "" || e.DoctorID == "" || e.ReleaseAt.IsZero() ||
+				e.Channel != booking.ChannelOnline || e.IP == "" || e.DeviceID == "" || e.PatientID == "" {
+				t.Errorf("rejected event lacks a field: %+v", e)
+			}
+			if e.Reason == "not_released" && e.SessionID != notYet.ID {
+				t.Errorf("not_released names session %s, want %s", e.SessionID, notYet.ID)
+			}
+			if e.Reason == "already_booked" && e.AccountID != accountOf[alice.phone] {
+				t.Errorf("already_booked names account %s, want alice's %s", e.AccountID, accountOf[alice.phone])
+			}
+		case booking.EventRateLimited:
+			got["rate_limited"]++
+			if e.AccountID == "" || e.DeviceID != "dv-"+bob.phone || e.Reason != "rate_limited" {
+				t.Errorf("rate_limited event = %+v, want bob's account and device", e)
+			}
+		}
+	}
+	for reason, n := range want {
+		if got[reason] < n {
+			t.Errorf("exported %d %s refusals, want %d (all: %v)", got[reason], reason, n, got)
+		}
+	}
+	if got["rate_limited"] > limited {
+		t.Errorf("%d rate_limited events for %d 429 answers", got["rate_limited"], limited)
 	}
 }

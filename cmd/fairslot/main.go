@@ -6,7 +6,6 @@
 //	fairslot reconcile   rebuild Redis admission state from SQL
 //	fairslot staff add   create a staff account (clerk, operator or admin)
 //	fairslot detect      flag scalpers in a file of booking events
-//	fairslot detect-eval measure the detector on generated or labelled traces
 //	fairslot events      write the booking events in SQL to a file
 //	fairslot loadseed    bulk-load a load-test population straight into SQL
 //
@@ -54,9 +53,8 @@ commands:
   migrate     apply the database migrations (as FAIRSLOT_MIGRATE_DATABASE_URL's owner) and grant the service's login
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
-  staff add   create a staff account: --role clerk|operator|admin --phone --password [--hospital ID]
+  staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
-  detect-eval measure the detector's precision and recall on generated or labelled traces
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   loadseed    bulk-load a load-test hospital, patients and tokens straight into SQL: --out DIR [--patients N]
 
@@ -89,8 +87,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
 	case "detect":
 		return detectCmd(ctx, rest, getenv, stdout, stderr)
-	case "detect-eval":
-		return detectEval(ctx, rest, getenv, stdout, stderr)
 	case "events":
 		return exportEvents(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -122,6 +122,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Name: "fairslot_fast_rejects_total",
 		Help: "Booking attempts answered sold_out or not_released from memory, without a Redis round trip (--sold-out-for).",
 	}, func() float64 { return float64(d.svc.FastRejects()) }))
+	for _, c := range []struct {
+		outcome, help string
+		n             func(w, t, d uint64) uint64
+	}{
+		{"written", "written to SQL", func(w, _, _ uint64) uint64 { return w }},
+		{"thinned", "left out: more than four alike (account, session, person, reason) in one second", func(_, t, _ uint64) uint64 { return t }},
+		{"dropped", "dropped under overload: the buffer full, over the write rate, or a failed write", func(_, _, d uint64) uint64 { return d }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "fairslot_refusal_events_total",
+			Help:        "Refused attempts (rejected, rate_limited) on their way to the event table, by outcome.",
+			ConstLabels: prometheus.Labels{"outcome": c.outcome},
+		}, func() float64 { return float64(c.n(d.svc.RefusalStats())) }))
+	}
 
 	n, err := d.svc.Refresh(ctx)
 	if err != nil {
@@ -201,6 +215,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer close(watchdone)
 		watch.run(bgctx, c.watchEvery)
 	}()
+	// Refused attempts are written by their own goroutine, stopped after
+	// the API so that the last requests' refusals are written too.
+	refusalsCtx, stopRefusals := context.WithCancel(context.WithoutCancel(ctx))
+	refusalsDone := make(chan struct{})
+	go func() {
+		defer close(refusalsDone)
+		d.svc.WriteRefusals(refusalsCtx)
+	}()
 
 	select {
 	case <-ctx.Done():
@@ -218,6 +240,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	<-bgdone
 	<-revdone
 	<-watchdone
+	stopRefusals()
+	<-refusalsDone
 	log.Info("stopped")
 	return errors.Join(err, serr)
 }

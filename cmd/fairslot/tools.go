@@ -154,14 +154,14 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 	return tool{
 		name: "staff add",
 		flags: func(fs *flag.FlagSet, e env) {
-			fs.StringVar(&role, "role", "", "clerk, operator or admin")
+			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
 			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
 			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
 		},
 		check: func() (err error) {
 			if r, err = booking.ParseRole(role); err != nil || r == booking.RolePatient {
-				return errors.New("--role must be clerk, operator or admin")
+				return errors.New("--role must be clerk, operator, referrer or admin")
 			}
 			if hospital == "" && r != booking.RoleAdmin {
 				return fmt.Errorf("--hospital is required: a %s works for one hospital (GET /v1/hospitals lists them)", r)

@@ -27,7 +27,7 @@ func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotenc
 // (Refresh first).
 func (s *Service) CreateStaff(ctx context.Context, phone, password string, role Role, hospitalID string) (string, error) {
 	if role == RolePatient {
-		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk or admin")
+		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk, referrer or admin")
 	}
 	if hospitalID == "" && role != RoleAdmin {
 		return "", Errorf(ErrInvalidField, "a %s works for one hospital: give its id", role)

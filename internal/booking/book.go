@@ -18,15 +18,18 @@ type BookRequest struct {
 
 // mayBookOn says which roles book on which channel: patients online for
 // themselves, operators by phone for callers, clerks on site for walk-ins.
-// Referral slots are booked by clerks for referred patients.
+// Referral slots are booked by clerks and by referrers (community doctors
+// and carers) for the people they refer.
 func mayBookOn(r Role, c Channel) bool {
 	switch c {
 	case ChannelOnline:
 		return r == RolePatient
 	case ChannelPhone:
 		return r == RoleOperator
-	case ChannelOnsite, ChannelReferral:
+	case ChannelOnsite:
 		return r == RoleClerk
+	case ChannelReferral:
+		return r == RoleClerk || r == RoleReferrer
 	}
 	return false
 }
@@ -38,6 +41,27 @@ func mayBookOn(r Role, c Channel) bool {
 // admission gives the hold back, or, when the commit's outcome is unknown,
 // leaves it to the sweeper, which asks SQL before releasing anything.
 func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
+	b, err := s.book(ctx, actor, req)
+	if err != nil {
+		s.noteRefusal(actor, req.SessionID, req.PatientID, b.IdentityID, "", req.Channel, req.Origin, err)
+	}
+	return b, err
+}
+
+// KnownRefusalOf is KnownRefusal for an attempt by actor: the refusal the
+// fast reject path answers from memory, recorded as an event like every
+// other refused attempt.
+func (s *Service) KnownRefusalOf(actor Actor, req BookRequest) error {
+	err := s.KnownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
+	if err != nil {
+		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
+	}
+	return err
+}
+
+// book is Book; on a refusal the booking returned carries the identity, when
+// the attempt got as far as the patient.
+func (s *Service) book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
 	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
@@ -51,7 +75,11 @@ func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booki
 	}
 	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
 	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
+	got, err := s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
+	if err != nil {
+		return Booking{IdentityID: p.IdentityID}, err
+	}
+	return got, nil
 }
 
 // attemptSession is bookableSession for a booking attempt, and where the
@@ -312,7 +340,8 @@ func (s *Service) verifiedSelf(ctx context.Context, actor Actor) (Patient, bool,
 
 // Booking returns a booking the actor may act on, or booking_not_found:
 // staff see the bookings of their hospital (a platform-wide administrator,
-// all); a patient sees those their account owns (Bookings). Whether a
+// all); a referrer, those it made; a patient, those their account owns
+// (Bookings). Whether a
 // booking exists is never revealed to anyone else.
 func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking, error) {
 	if !isUUID(id) {
@@ -326,6 +355,10 @@ func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking,
 	case actor.IsStaff():
 		if actor.Covers(b.HospitalID) {
 			return b, nil
+		}
+	case actor.Role == RoleReferrer:
+		if b.BookedBy == actor.AccountID {
+			return b, nil // a referrer sees (and cancels) the bookings it made
 		}
 	case actor.Role != RolePatient:
 	case b.AccountID == actor.AccountID:
@@ -348,7 +381,8 @@ func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking,
 // on the session's waitlist, else back to its pool after a random delay. If
 // the Redis step is lost, reconciliation returns the slot to the pool.
 //
-// A patient's (or an operator's, for a caller) cancellation after the
+// A patient's (or an operator's for a caller, a referrer's for a resident)
+// cancellation after the
 // hospital's deadline (15:00 the day before) is late and counts as a
 // no-show; a clerk or admin cancelling for the hospital is never late.
 func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
@@ -369,7 +403,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 		return Booking{}, Errorf(ErrSessionClosed, "the session has started; ask the registration desk")
 	}
 	late := false
-	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator) {
+	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
 		late = now.After(h.LateAfter(b.VisitDate))
 	}
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,

@@ -21,15 +21,20 @@ const (
 	RoleOperator Role = "operator" // call-centre operator booking for callers
 	RoleClerk    Role = "clerk"    // registration desk
 	RoleAdmin    Role = "admin"
+	// RoleReferrer is a community doctor or carer the hospital registers:
+	// they book the referral channel for the people in their care (the
+	// residents of a nursing home), instead of holding them all as patients
+	// of one account.
+	RoleReferrer Role = "referrer"
 )
 
 // ParseRole validates a role name.
 func ParseRole(s string) (Role, error) {
 	switch r := Role(s); r {
-	case RolePatient, RoleOperator, RoleClerk, RoleAdmin:
+	case RolePatient, RoleOperator, RoleClerk, RoleAdmin, RoleReferrer:
 		return r, nil
 	}
-	return "", fmt.Errorf("unknown role %q (want patient, operator, clerk or admin)", s)
+	return "", fmt.Errorf("unknown role %q (want patient, operator, clerk, referrer or admin)", s)
 }
 
 // Channel is the route through which a booking is made. Each session splits

@@ -106,7 +106,7 @@ type StaffBookRequest struct {
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
 	// Only staff book for someone who is not on their list; a patient books
 	// online for the people on their own list (Book).
-	if !actor.IsStaff() || !mayBookOn(actor.Role, req.Channel) {
+	if (!actor.IsStaff() && actor.Role != RoleReferrer) || !mayBookOn(actor.Role, req.Channel) {
 		return Booking{}, ErrChannelForbidden
 	}
 	var phoneRef string
@@ -117,43 +117,61 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 		}
 		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
 	}
-	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
-	if err != nil {
-		return Booking{}, err
-	}
-	if !actor.Covers(sess.HospitalID) {
-		return Booking{}, Errorf(ErrForbidden, "this session is another hospital's")
-	}
-	want, err := s.resolve(req.IdentityRequest)
-	if err != nil {
-		return Booking{}, err
-	}
-	if req.Channel == ChannelOnsite {
-		want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
-	} else if err := s.verify(ctx, &want); err != nil {
-		return Booking{}, err
-	}
-	known, err := s.store.IdentityByHash(ctx, want.IDHash)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return Booking{}, err
-	case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
-		return Booking{}, ErrIdentityUnverified
-	default:
-		want.ID = known.ID
-	}
-	b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
-	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
-	ensure := func(b *Booking, ev *Event) error {
-		who, err := s.store.EnsureIdentity(ctx, want.Identity)
+	// identityID is the person's, once known, for the event of a refusal.
+	var identityID string
+	b, err := func() (Booking, error) {
+		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 		if err != nil {
-			return err
+			return Booking{}, err
 		}
-		b.IdentityID, ev.IdentityID = who.ID, who.ID
-		return nil
+		if !worksFor(actor, sess.HospitalID) {
+			return Booking{}, Errorf(ErrForbidden, "this session is another hospital's")
+		}
+		want, err := s.resolve(req.IdentityRequest)
+		if err != nil {
+			return Booking{}, err
+		}
+		if req.Channel == ChannelOnsite {
+			want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
+		} else if err := s.verify(ctx, &want); err != nil {
+			return Booking{}, err
+		}
+		known, err := s.store.IdentityByHash(ctx, want.IDHash)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return Booking{}, err
+		case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
+			return Booking{}, ErrIdentityUnverified
+		default:
+			want.ID, identityID = known.ID, known.ID
+		}
+		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
+		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
+		ensure := func(b *Booking, ev *Event) error {
+			who, err := s.store.EnsureIdentity(ctx, want.Identity)
+			if err != nil {
+				return err
+			}
+			b.IdentityID, ev.IdentityID, identityID = who.ID, who.ID, who.ID
+			return nil
+		}
+		return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
+	}()
+	if err != nil {
+		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
+	return b, err
+}
+
+// worksFor reports whether a staff member or a referrer books in a
+// hospital: staff where they are covered, a referrer at the hospital that
+// registered it.
+func worksFor(actor Actor, hospitalID string) bool {
+	if actor.Role == RoleReferrer {
+		return actor.HospitalID != "" && actor.HospitalID == hospitalID
+	}
+	return actor.Covers(hospitalID)
 }
 
 // CheckInRequest is a patient at the desk with their ID card.

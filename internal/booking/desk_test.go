@@ -32,6 +32,7 @@ type deskOpts struct {
 	period                string // morning (08-12), afternoon (14-18) or evening (18-21); morning when empty
 	day                   int    // days after tomorrow
 	online, phone, onsite int
+	referral              int
 }
 
 // deskSession stores a session with the given pools, released an hour ago,
@@ -54,7 +55,8 @@ func (h *harness) deskSession(o deskOpts) *booking.Session {
 	release := time.Now().Add(-time.Hour)
 	var quotas []booking.ChannelQuota
 	for _, q := range []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: o.online},
-		{Channel: booking.ChannelPhone, Quota: o.phone}, {Channel: booking.ChannelOnsite, Quota: o.onsite}} {
+		{Channel: booking.ChannelPhone, Quota: o.phone}, {Channel: booking.ChannelOnsite, Quota: o.onsite},
+		{Channel: booking.ChannelReferral, Quota: o.referral}} {
 		if q.Quota > 0 {
 			q.ReleaseAt = release
 			quotas = append(quotas, q)

@@ -19,26 +19,36 @@ import (
 // bookings cancelled and the slots handed to the waitlist) or dismisses it
 // (the group is allow-listed until clearly stronger evidence appears).
 
-// Flag is a group that looks like scalpers, with the evidence.
+// Flag is a group that looks like scalpers, with the evidence. Threshold is
+// the score a flag needs; Explanation (ExplanationZH in Chinese) says how its
+// score was made up, in an administrator's words.
 type Flag struct {
-	ID           string       `json:"flag_id"`
-	Score        float64      `json:"score"`
-	Status       string       `json:"status"`
-	Reasons      []FlagReason `json:"reasons"`
-	AccountIDs   []string     `json:"account_ids"`
-	PatientIDs   []string     `json:"patient_ids"` // the persons: identity ids
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"-"`
-	DecidedAt    time.Time    `json:"-"`
-	DecidedBy    string       `json:"-"`
-	DecidedScore float64      `json:"-"`
-	Note         string       `json:"-"`
+	ID            string       `json:"flag_id"`
+	Score         float64      `json:"score"`
+	Status        string       `json:"status"`
+	Reasons       []FlagReason `json:"reasons"`
+	AccountIDs    []string     `json:"account_ids"`
+	PatientIDs    []string     `json:"patient_ids"` // the persons: identity ids
+	CreatedAt     time.Time    `json:"created_at"`
+	Threshold     float64      `json:"threshold,omitempty"`
+	Explanation   string       `json:"explanation,omitempty"`
+	ExplanationZH string       `json:"explanation_zh,omitempty"`
+	UpdatedAt     time.Time    `json:"-"`
+	DecidedAt     time.Time    `json:"-"`
+	DecidedBy     string       `json:"-"`
+	DecidedScore  float64      `json:"-"`
+	Note          string       `json:"-"`
 }
 
-// FlagReason is one signal with its numbers.
+// FlagReason is one signal with its numbers, as a sentence in English
+// (Detail) and Chinese (DetailZH); Kind is its kind of evidence, Points what
+// it adds to the score (0 when a stronger signal of the same kind counts).
 type FlagReason struct {
-	Signal string `json:"signal"`
-	Detail string `json:"detail"`
+	Signal   string  `json:"signal"`
+	Kind     string  `json:"kind,omitempty"`
+	Detail   string  `json:"detail"`
+	DetailZH string  `json:"detail_zh,omitempty"`
+	Points   float64 `json:"points"`
 }
 
 // The flag states.

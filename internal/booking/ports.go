@@ -347,6 +347,8 @@ type Store interface {
 	// since.
 	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
 	RecordEvent(ctx context.Context, ev Event) error
+	// RecordEvents stores a batch of events at once (refused attempts).
+	RecordEvents(ctx context.Context, evs []Event) error
 	RecordAudit(ctx context.Context, a AuditEntry) error
 
 	// AddPatient adds an identity to an account under the account's claim

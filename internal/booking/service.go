@@ -74,6 +74,15 @@ type Config struct {
 	// how long a reload's claim in Redis lasts, so an instance that dies
 	// mid-reload holds the others back at most this long (30s).
 	ReloadTimeout time.Duration
+	// Refused attempts become events (refusals.go): at most RefusalBuffer
+	// wait in memory (32,768; negative: none are recorded), written every
+	// RefusalFlush (250ms), at most RefusalRate a second on average (2,000;
+	// over it, whole accounts are kept), keeping RefusalsPerSecond alike a
+	// second (4).
+	RefusalBuffer     int
+	RefusalFlush      time.Duration
+	RefusalRate       int
+	RefusalsPerSecond int
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -130,6 +139,18 @@ func (c Config) withDefaults() Config {
 	if c.ReloadTimeout <= 0 {
 		c.ReloadTimeout = 30 * time.Second
 	}
+	if c.RefusalBuffer == 0 {
+		c.RefusalBuffer = 32768
+	}
+	if c.RefusalFlush <= 0 {
+		c.RefusalFlush = 250 * time.Millisecond
+	}
+	if c.RefusalRate <= 0 {
+		c.RefusalRate = 2000
+	}
+	if c.RefusalsPerSecond <= 0 {
+		c.RefusalsPerSecond = 4
+	}
 	return c
 }
 
@@ -157,6 +178,7 @@ type Service struct {
 	verifyPassword func(hash, password string) bool
 	memo           *refusalMemo // the fast reject path; nil when off
 	stats          opsStats     // counts for the operators' metrics (stats.go)
+	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 
@@ -197,6 +219,9 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}
+	}
+	if cfg.RefusalBuffer > 0 {
+		s.refusals = newRefusalLog(cfg.RefusalBuffer)
 	}
 	s.catalog.Store(NewCatalog(Schedule{}))
 	return s, nil

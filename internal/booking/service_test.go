@@ -60,6 +60,8 @@ type harnessConfig struct {
 	verifier booking.IdentityVerifier
 	// loginGuard is the per-phone login failure limit (none when nil).
 	loginGuard booking.LoginGuard
+	// refusalBuffer is booking.Config.RefusalBuffer.
+	refusalBuffer int
 }
 
 type harness struct {
@@ -97,6 +99,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		SoldOutFor:     cfg.soldOutFor,
 		Verifier:       cfg.verifier,
 		LoginGuard:     cfg.loginGuard,
+		RefusalBuffer:  cfg.refusalBuffer,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

@@ -59,10 +59,18 @@ func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
 	var reasons, accounts, patients []byte
 	var decided *time.Time
 	var decidedScore *float64
+	var explanation []byte
 	err := r.Scan(&f.ID, &f.Score, &f.Status, &reasons, &accounts, &patients, &f.CreatedAt, &f.UpdatedAt,
-		&decided, &f.DecidedBy, &f.Note, &decidedScore)
+		&decided, &f.DecidedBy, &f.Note, &decidedScore, &explanation)
 	if err != nil {
 		return f, err
+	}
+	if len(explanation) > 0 {
+		var x flagExplanation
+		if err := json.Unmarshal(explanation, &x); err != nil {
+			return f, err
+		}
+		f.Threshold, f.Explanation, f.ExplanationZH = x.Threshold, x.EN, x.ZH
 	}
 	if decided != nil {
 		f.DecidedAt = *decided
@@ -74,6 +82,14 @@ func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
 }
 
 func flagQuery(clause string) string { return q("flag_rows") + "\n" + q(clause) }
+
+// flagExplanation is the explanation column: the threshold a flag's score
+// is held against and how the score was made up, in both languages.
+type flagExplanation struct {
+	Threshold float64 `json:"threshold"`
+	EN        string  `json:"en"`
+	ZH        string  `json:"zh"`
+}
 
 // Flags lists flags in a status, highest score first.
 func (s *Store) Flags(ctx context.Context, status string) (_ []booking.Flag, rerr error) {
@@ -106,13 +122,14 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 			reasons, _ := json.Marshal(f.Reasons)
 			accounts, _ := json.Marshal(f.AccountIDs)
 			patients, _ := json.Marshal(f.PatientIDs)
+			explanation, _ := json.Marshal(flagExplanation{f.Threshold, f.Explanation, f.ExplanationZH})
 			rows, _ := tx.Query(ctx, flagQuery("flag_by_id"), f.ID)
 			prev, err := pgx.CollectExactlyOneRow(rows, scanFlag)
 			switch {
 			case errors.Is(err, pgx.ErrNoRows):
 				// Another run may insert the same flag at once: it is the
 				// same flag, so the first one stands.
-				tag, err := tx.Exec(ctx, q("insert_flag"), f.ID, f.Score, reasons, accounts, patients, now)
+				tag, err := tx.Exec(ctx, q("insert_flag"), f.ID, f.Score, reasons, accounts, patients, now, explanation)
 				if err != nil {
 					return err
 				}
@@ -132,7 +149,7 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 				status = booking.FlagOpen
 				opened++
 			}
-			if _, err := tx.Exec(ctx, q("update_flag_evidence"), f.ID, f.Score, reasons, accounts, patients, now, status); err != nil {
+			if _, err := tx.Exec(ctx, q("update_flag_evidence"), f.ID, f.Score, reasons, accounts, patients, now, status, explanation); err != nil {
 				return err
 			}
 		}

@@ -348,7 +348,7 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
 
 -- name: flag_rows
 SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, decided_at,
-       COALESCE(decided_by::TEXT, ''), note, decided_score
+       COALESCE(decided_by::TEXT, ''), note, decided_score, explanation
   FROM flags
 
 -- name: flags_by_status
@@ -358,12 +358,12 @@ SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated
  WHERE id = $1;
 
 -- name: insert_flag
-INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
-VALUES ($1, $2, 'open', $3, $4, $5, $6, $6)
+INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, explanation)
+VALUES ($1, $2, 'open', $3, $4, $5, $6, $6, $7)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_flag_evidence
-UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7
+UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7, explanation = $8
  WHERE id = $1;
 
 -- name: decide_flag

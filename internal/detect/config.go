@@ -11,8 +11,8 @@ import (
 )
 
 // Rule is one signal's threshold and weight. The signal fires when its value
-// reaches Min, and then adds Weight × value/Min to its group's score, but at
-// most Cap × Weight (Cap defaults to 2): twice the evidence counts more, a
+// reaches Min, and then adds Weight × value/Min to its kind of evidence, but
+// at most Cap × Weight (Cap defaults to 2): twice the evidence counts more, a
 // hundred times does not drown every other signal.
 type Rule struct {
 	Min    float64 `json:"min"`
@@ -33,100 +33,150 @@ func (r Rule) score(value float64) float64 {
 }
 
 // Rules holds the rule of every signal, named as in the reasons of a flag.
+// docs/detection.md gives the reason in the domain behind each default.
 type Rules struct {
-	// The four person counts are one family: a group scores the strongest
-	// of them, because a farm's accounts, device and phone all show the
-	// same people and would otherwise be counted three times.
+	// automation: what a person at a keyboard cannot do.
+	FastReaction Rule `json:"fast_reaction"`
+	Cadence      Rule `json:"cadence"`
+	RetryStorm   Rule `json:"retry_storm"`
+	Polling      Rule `json:"polling"`
+	Burst        Rule `json:"burst"`
+	RateLimited  Rule `json:"rate_limited"`
+	// scale: more people or bookings than a family has.
 	PersonsPerAccount Rule `json:"persons_per_account"`
 	PersonsPerDevice  Rule `json:"persons_per_device"`
 	PersonsPerPhone   Rule `json:"persons_per_phone"`
-	PersonsPerIP      Rule `json:"persons_per_ip"`
+	PersonsPerGroup   Rule `json:"persons_per_group"`
 	AccountsPerDevice Rule `json:"accounts_per_device"`
 	AccountsPerPhone  Rule `json:"accounts_per_phone"`
+	ScarcePersons     Rule `json:"scarce_persons"`
+	ScarceWon         Rule `json:"scarce_won"`
+	FreshPersons      Rule `json:"fresh_persons"`
 	SharedPersons     Rule `json:"shared_persons"`
-	Handoff           Rule `json:"handoff"`
-	FastReaction      Rule `json:"fast_reaction"`
-	FastPercentile    Rule `json:"fast_percentile"`
-	Burst             Rule `json:"burst"`
-	Cancellations     Rule `json:"cancellations"`
-	NoShows           Rule `json:"no_shows"`
 	Volume            Rule `json:"booking_volume"`
-	Scarce            Rule `json:"scarce_concentration"`
-	MissingDevice     Rule `json:"missing_device"`
-	RateLimited       Rule `json:"rate_limited"`
-	Insider           Rule `json:"insider"`
+	HeldAtOnce        Rule `json:"held_at_once"`
+	// targeting: the scarcest sessions, again and again.
+	Scarce     Rule `json:"scarce_concentration"`
+	Racing     Rule `json:"release_racing"`
+	SameExpert Rule `json:"same_expert"`
+	// non_use: slots taken and not used.
+	UnusedScarce Rule `json:"unused_scarce"`
+	Wasted       Rule `json:"wasted"`
+	NoShows      Rule `json:"no_shows"`
+	NeverCame    Rule `json:"never_came"`
+	BulkCancel   Rule `json:"bulk_cancel"`
+	// transfer: slots passed on at the second.
+	HandoffGiven Rule `json:"handoff_given"`
+	ReturnsTaken Rule `json:"returns_taken"`
+	HandoffPair  Rule `json:"handoff_pair"`
+	// evasion: a new phone every day.
+	DeviceChurn Rule `json:"device_churn"`
+	// insider: a clerk favouring the same people.
+	Insider Rule `json:"insider"`
 }
 
 // Config is every threshold and weight of the detector. DefaultConfig says
 // the defaults; docs/detection.md says why.
 type Config struct {
-	// Threshold is the score at which a group is flagged.
+	// Threshold is the score at which an account (or a clerk) is flagged.
 	Threshold float64 `json:"threshold"`
-	// Window is the span over which distinct persons (and bookings) are
-	// counted; LongWindow a second, longer span for the persons per
-	// account, device and phone: a farm that adds a few IDs a week never
-	// shows many in one week. An account has the same threshold over both
-	// (a family has at most 5 patients, ever); a device or phone has
-	// LongMinPersons over the long one (two accounts of one household on a
-	// tablet see up to 9 people in a month).
-	Window         Duration `json:"window"`
-	LongWindow     Duration `json:"long_window"`
-	LongMinPersons float64  `json:"long_min_persons"`
-	// HubAccounts: a device, phone or person shared by more accounts is a
-	// hub (a hospital kiosk, a desk PC) and links nobody; nor does an IP
-	// with more accounts count its persons.
+	// KindCap is the most one kind of evidence adds to a score, and
+	// MinKinds how many kinds must add at least KindMin each. With the
+	// defaults (0.75, 2, 0.25 against a threshold of 1) no single kind of
+	// evidence — speed alone, a count of persons alone — ever flags; the
+	// insider and the repeated hand-off pair, each a combination in itself,
+	// may.
+	KindCap  float64 `json:"kind_cap"`
+	MinKinds int     `json:"min_kinds"`
+	KindMin  float64 `json:"kind_min"`
+	// Window is the span over which counts are taken (distinct persons,
+	// bookings, wasted slots…): the most in any span of that length.
+	Window Duration `json:"window"`
+	// HubAccounts: a device or phone of more accounts is a hospital's
+	// machine or a call centre's line and links nobody; a person on more
+	// accounts links nobody either.
 	HubAccounts int `json:"hub_accounts"`
+	// TerminalAccounts: a device of this many accounts or more whose
+	// bookings look like ordinary patients' (they come; few are on scarce
+	// sessions) is a shared terminal — a community kiosk — and links nobody.
+	TerminalAccounts int `json:"terminal_accounts"`
+	// MaxGroup bounds the accounts linked into one group: links are
+	// added strongest first and never make a group larger.
+	MaxGroup int `json:"max_group"`
 	// IPLinkShare: an IP shared by several accounts never makes a group
-	// (a carrier's NAT, a hospital's Wi-Fi); it merges flagged groups into
-	// one flag when at least this share of its accounts are flagged.
+	// (a carrier's NAT, a hospital's Wi-Fi); it merges flags into one when
+	// at least this share of its accounts are flagged.
 	IPLinkShare float64 `json:"ip_link_share"`
 	// FastReaction is below human speed: booked − release_at under it.
 	FastReaction Duration `json:"fast_reaction"`
-	// ReactionPercentile of the reaction times of accounts with no
-	// sub-human booking is "manual use"; bookings faster than it (but not
-	// under FastReaction, counted already) feed fast_percentile. The
-	// percentile is clamped to [PercentileFloor, PercentileCap]: slowed-down
-	// bots that book under a second by the hundred must not drag "manual"
-	// down to their own speed, and a quick person needs a second at least.
-	ReactionPercentile float64  `json:"reaction_percentile"`
-	PercentileFloor    Duration `json:"percentile_floor"`
-	PercentileCap      Duration `json:"percentile_cap"`
+	// Cadence: runs of at least CadenceRun attempts, each within CadenceGap
+	// of the last, whose gaps vary by less than CadenceCV (standard
+	// deviation over mean) are a machine's: a person's clicks vary by 20%
+	// and more.
+	CadenceRun int      `json:"cadence_run"`
+	CadenceGap Duration `json:"cadence_gap"`
+	CadenceCV  float64  `json:"cadence_cv"`
+	// RetryWindow: the most attempts at one session within it
+	// (retry_storm); PollWindow: the most refused attempts within it
+	// (polling).
+	RetryWindow Duration `json:"retry_window"`
+	PollWindow  Duration `json:"poll_window"`
 	// BurstWindow: the most bookings one account made within it.
 	BurstWindow Duration `json:"burst_window"`
-	// CancelWindow: the most cancellations one account made within it.
-	CancelWindow Duration `json:"cancel_window"`
+	// BulkWindow: the most cancellations one account made within it.
+	BulkWindow Duration `json:"bulk_window"`
 	// HandoffWindow: a cancel followed this soon by a booking of the same
-	// session by another account or person is a hand-off, if the cancelled
-	// booking had been held for HandoffMinHeld at least: cancelling a
-	// booking made a minute ago and rebooking for the right family member
-	// is a correction, while a scalper holds the slot until it is sold.
+	// session by another account (or person) is a hand-off, if the
+	// cancelled booking had been held for HandoffMinHeld at least (a
+	// correction comes sooner). A receiver that took the returns of
+	// WatcherGivers different accounts or more is a return watcher: the
+	// hand-offs it took say nothing against those who cancelled.
 	HandoffWindow  Duration `json:"handoff_window"`
 	HandoffMinHeld Duration `json:"handoff_min_held"`
+	WatcherGivers  int      `json:"watcher_givers"`
 	// A session's sell-out time is the reaction time of its
 	// ScarceQuantile-th booking (sessions with ScarceMinBookings or more):
 	// the median, because returned slots are rebooked late. Scarce are the
 	// sessions selling out within ScarceSellout, and the fastest
 	// ScarceDecile of sessions if they sold out within ScarceMaxSellout. An
 	// account concentrates on them when at least ScarceMinShare of its
-	// bookings are on them.
+	// raced-for bookings are on them.
 	ScarceQuantile    float64  `json:"scarce_quantile"`
 	ScarceMinBookings int      `json:"scarce_min_bookings"`
 	ScarceDecile      float64  `json:"scarce_decile"`
 	ScarceMaxSellout  Duration `json:"scarce_max_sellout"`
 	ScarceSellout     Duration `json:"scarce_sellout"`
 	ScarceMinShare    float64  `json:"scarce_min_share"`
-	// No-shows (late cancellations included) count only at a rate of
-	// NoShowMinRate of the account's bookings or more.
-	NoShowMinRate float64 `json:"no_show_min_rate"`
-	// MissingDeviceMinEvents self-service events before the share without
-	// a device id counts.
-	MissingDeviceMinEvents int `json:"missing_device_min_events"`
-	// Insiders: within InsiderWindow, a person is favoured by a staff
-	// member who booked or reissued for them InsiderRepeat times, or
+	// An attempt (booked or refused) from RaceBefore before a session's
+	// release to RaceAfter after it is a race for the session.
+	RaceBefore Duration `json:"race_before"`
+	RaceAfter  Duration `json:"race_after"`
+	// RacingMinShare: release_racing counts when at least this share of
+	// the sessions an account tried were races.
+	RacingMinShare float64 `json:"racing_min_share"`
+	// FreshWithin: a person added this soon before their first booking
+	// is fresh (fresh_persons).
+	FreshWithin Duration `json:"fresh_within"`
+	// OverAfter: a session whose latest check-in or no-show is this old is
+	// over; its bookings never used have lapsed.
+	OverAfter Duration `json:"over_after"`
+	// Non-use is measured against a generous family: one that misses
+	// NoShowRate of its bookings (no-shows, late cancellations, lapses) and
+	// wastes ScarceWasteRate of its scarcest slots (cancelled or missed).
+	// The signals' values are the surprise of the account's record under
+	// those rates (−log10 of its chance): 2 is once in a hundred. Persons
+	// never came count when the account used under NeverCameMaxUse of its
+	// settled bookings.
+	NoShowRate      float64 `json:"no_show_rate"`
+	WasteRate       float64 `json:"waste_rate"`
+	ScarceWasteRate float64 `json:"scarce_waste_rate"`
+	NeverCameMaxUse float64 `json:"never_came_max_use"`
+	// Insiders: within Window, a person is favoured by a staff member who
+	// booked or reissued for them InsiderRepeat times, or
 	// InsiderReissueRepeat times through a reissue or extra slot (a booking
 	// by the same staff member on the same session within InsiderFollow of
-	// it).
-	InsiderWindow        Duration `json:"insider_window"`
+	// it). Referral bookings do not count: booking for the same residents
+	// again and again is a referrer's job.
 	InsiderFollow        Duration `json:"insider_follow"`
 	InsiderRepeat        int      `json:"insider_repeat"`
 	InsiderReissueRepeat int      `json:"insider_reissue_repeat"`
@@ -139,51 +189,76 @@ type Config struct {
 // DefaultConfig is the configuration docs/detection.md explains.
 func DefaultConfig() Config {
 	return Config{
-		Threshold:              1.0,
-		Window:                 Duration(7 * 24 * time.Hour),
-		LongWindow:             Duration(30 * 24 * time.Hour),
-		LongMinPersons:         10,
-		HubAccounts:            10,
-		IPLinkShare:            0.5,
-		FastReaction:           Duration(300 * time.Millisecond),
-		ReactionPercentile:     0.01,
-		PercentileFloor:        Duration(800 * time.Millisecond),
-		PercentileCap:          Duration(time.Second),
-		BurstWindow:            Duration(2 * time.Second),
-		CancelWindow:           Duration(48 * time.Hour),
-		HandoffWindow:          Duration(20 * time.Second),
-		HandoffMinHeld:         Duration(10 * time.Minute),
-		ScarceQuantile:         0.5,
-		ScarceMinBookings:      3,
-		ScarceDecile:           0.1,
-		ScarceMaxSellout:       Duration(6 * time.Hour),
-		ScarceSellout:          Duration(10 * time.Minute),
-		ScarceMinShare:         0.5,
-		NoShowMinRate:          0.25,
-		MissingDeviceMinEvents: 3,
-		InsiderWindow:          Duration(30 * 24 * time.Hour),
-		InsiderFollow:          Duration(15 * time.Minute),
-		InsiderRepeat:          6,
-		InsiderReissueRepeat:   3,
-		MaxReasons:             5,
+		Threshold:            1.0,
+		KindCap:              0.75,
+		MinKinds:             2,
+		KindMin:              0.25,
+		Window:               Duration(30 * 24 * time.Hour),
+		HubAccounts:          20,
+		TerminalAccounts:     4,
+		MaxGroup:             30,
+		IPLinkShare:          0.5,
+		FastReaction:         Duration(300 * time.Millisecond),
+		CadenceRun:           8,
+		CadenceGap:           Duration(5 * time.Second),
+		CadenceCV:            0.1,
+		RetryWindow:          Duration(time.Minute),
+		PollWindow:           Duration(time.Hour),
+		BurstWindow:          Duration(2 * time.Second),
+		BulkWindow:           Duration(time.Hour),
+		HandoffWindow:        Duration(60 * time.Second),
+		HandoffMinHeld:       Duration(10 * time.Minute),
+		WatcherGivers:        3,
+		ScarceQuantile:       0.5,
+		ScarceMinBookings:    3,
+		ScarceDecile:         0.1,
+		ScarceMaxSellout:     Duration(6 * time.Hour),
+		ScarceSellout:        Duration(10 * time.Minute),
+		ScarceMinShare:       0.5,
+		RaceBefore:           Duration(2 * time.Minute),
+		RaceAfter:            Duration(10 * time.Minute),
+		RacingMinShare:       0.6,
+		OverAfter:            Duration(6 * time.Hour),
+		FreshWithin:          Duration(48 * time.Hour),
+		NoShowRate:           0.2,
+		WasteRate:            0.3,
+		ScarceWasteRate:      0.25,
+		NeverCameMaxUse:      0.5,
+		InsiderFollow:        Duration(15 * time.Minute),
+		InsiderRepeat:        6,
+		InsiderReissueRepeat: 3,
+		MaxReasons:           5,
 		Rules: Rules{
-			PersonsPerAccount: Rule{Min: 6, Weight: 0.8},
-			PersonsPerDevice:  Rule{Min: 6, Weight: 0.7},
-			PersonsPerPhone:   Rule{Min: 6, Weight: 0.7},
-			PersonsPerIP:      Rule{Min: 11, Weight: 0.4},
-			AccountsPerDevice: Rule{Min: 4, Weight: 0.4},
-			AccountsPerPhone:  Rule{Min: 3, Weight: 0.3},
-			SharedPersons:     Rule{Min: 3, Weight: 0.3},
-			Handoff:           Rule{Min: 1.5, Weight: 0.75},
-			FastReaction:      Rule{Min: 2, Weight: 0.8},
-			FastPercentile:    Rule{Min: 3, Weight: 0.4},
-			Burst:             Rule{Min: 3, Weight: 0.5},
-			Cancellations:     Rule{Min: 4, Weight: 0.5},
-			NoShows:           Rule{Min: 4, Weight: 0.5, Cap: 2.5},
-			Volume:            Rule{Min: 10, Weight: 0.4},
-			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
-			MissingDevice:     Rule{Min: 0.9, Weight: 0.15, Cap: 1},
+			FastReaction:      Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			Cadence:           Rule{Min: 1, Weight: 0.5, Cap: 1.5},
+			RetryStorm:        Rule{Min: 15, Weight: 0.5, Cap: 1.5},
+			Polling:           Rule{Min: 30, Weight: 0.5, Cap: 1.5},
+			Burst:             Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			RateLimited:       Rule{Min: 10, Weight: 0.3},
+			PersonsPerAccount: Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			PersonsPerDevice:  Rule{Min: 16, Weight: 0.5, Cap: 1.5},
+			PersonsPerPhone:   Rule{Min: 16, Weight: 0.5, Cap: 1.5},
+			PersonsPerGroup:   Rule{Min: 16, Weight: 0.5, Cap: 1.5},
+			AccountsPerDevice: Rule{Min: 4, Weight: 0.3},
+			AccountsPerPhone:  Rule{Min: 4, Weight: 0.3},
+			ScarcePersons:     Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			ScarceWon:         Rule{Min: 10, Weight: 0.5, Cap: 1.5},
+			FreshPersons:      Rule{Min: 4, Weight: 0.5, Cap: 1.5},
+			SharedPersons:     Rule{Min: 3, Weight: 0.3},
+			Volume:            Rule{Min: 25, Weight: 0.4, Cap: 1.875},
+			HeldAtOnce:        Rule{Min: 12, Weight: 0.5, Cap: 1.5},
+			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
+			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
+			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			NoShows:           Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			NeverCame:         Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			BulkCancel:        Rule{Min: 4, Weight: 0.4},
+			HandoffGiven:      Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			ReturnsTaken:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			HandoffPair:       Rule{Min: 2, Weight: 1.0, Cap: 1.5},
+			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
 		},
 	}
@@ -209,14 +284,14 @@ func LoadConfig(r io.Reader) (Config, error) {
 // Validate rejects a configuration the detector cannot run with.
 func (c Config) Validate() error {
 	switch {
-	case c.Threshold <= 0:
-		return fmt.Errorf("detector config: threshold must be positive")
-	case c.Window <= 0 || c.LongWindow <= 0 || c.BurstWindow <= 0 || c.CancelWindow <= 0 || c.HandoffWindow <= 0 || c.InsiderWindow <= 0:
+	case c.Threshold <= 0 || c.KindCap <= 0:
+		return fmt.Errorf("detector config: threshold and kind_cap must be positive")
+	case c.Window <= 0 || c.BurstWindow <= 0 || c.BulkWindow <= 0 || c.HandoffWindow <= 0 || c.RetryWindow <= 0 ||
+		c.PollWindow <= 0 || c.CadenceGap <= 0:
 		return fmt.Errorf("detector config: windows must be positive")
-	case c.HubAccounts < 1:
-		return fmt.Errorf("detector config: hub_accounts must be at least 1")
-	case c.ReactionPercentile < 0 || c.ReactionPercentile >= 1 || c.ScarceDecile < 0 || c.ScarceDecile > 1 ||
-		c.ScarceQuantile <= 0 || c.ScarceQuantile > 1:
+	case c.HubAccounts < 1 || c.MaxGroup < 1 || c.MinKinds < 1 || c.CadenceRun < 3:
+		return fmt.Errorf("detector config: hub_accounts, max_group and min_kinds must be at least 1, cadence_run at least 3")
+	case c.ScarceDecile < 0 || c.ScarceDecile > 1 || c.ScarceQuantile <= 0 || c.ScarceQuantile > 1:
 		return fmt.Errorf("detector config: percentiles and shares must lie in [0, 1]")
 	}
 	return nil

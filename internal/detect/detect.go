@@ -1,21 +1,24 @@
 // Package detect finds scalpers in the booking-event stream. It owns the
-// signals (persons per account, device, phone and IP; persons shared by
-// accounts; cancel-then-rebook hand-offs; sub-human reaction times after
-// release; cancellation bursts; no-show rates; booking volume; concentration
-// on scarce sessions; desk staff favouring the same persons), the linking of
-// accounts, persons, devices, phones and IPs into groups, the score of each
-// group and the flags with their reasons.
+// signals — what a person at a keyboard cannot do (sub-human reaction, a
+// machine's cadence, storms of retries, hours of polling), more people or
+// bookings than a family has, concentration on the scarcest sessions, slots
+// taken and not used, slots passed on at the second (with their direction),
+// a new phone every day, a clerk favouring the same people — the linking of
+// accounts into groups by evidence that means one operator, the rule that
+// combines the evidence (no single kind of it flags on its own), and the
+// flags with their reasons in Chinese and English.
 //
 // Detect is a pure function of the events and the Config: the service runs it
 // over its event table and `fairslot detect` over a file, and both get the
-// same flags. docs/detection.md explains the signals and their defaults.
+// same flags. It takes time linear in the events (after one sort) and
+// memory of a few tens of bytes per event. docs/detection.md explains the
+// signals, their defaults and the rule.
 package detect
 
 import (
-	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
+	"fmt"
 	"strings"
 	"time"
 
@@ -26,108 +29,57 @@ import (
 // only makes open flags.
 const StatusOpen = "open"
 
-// Reason is one piece of a flag's evidence, with its numbers.
+// Reason is one piece of a flag's evidence, with its numbers, in English
+// and Chinese; Kind is its kind of evidence and Points what it adds to the
+// score (0 when a stronger signal of the same kind is counted instead).
 type Reason struct {
-	Signal string `json:"signal"`
-	Detail string `json:"detail"`
+	Signal   string  `json:"signal"`
+	Kind     string  `json:"kind,omitempty"`
+	Detail   string  `json:"detail"`
+	DetailZH string  `json:"detail_zh,omitempty"`
+	Points   float64 `json:"points"`
 }
 
 // Flag is a group of accounts and persons that looks like scalping, in the
 // shape of GET /v1/admin/flags. FlagID is derived from the accounts (or, with
 // none, the persons), so every run over the same events names it the same.
 // AccountIDs holds staff ids too when a clerk is part of the group.
+// Threshold is the score a flag needs, Explanation (and ExplanationZH) how
+// its score was made up, in an administrator's words.
 type Flag struct {
-	FlagID     string    `json:"flag_id"`
-	Score      float64   `json:"score"`
-	Status     string    `json:"status"`
-	Reasons    []Reason  `json:"reasons"`
-	AccountIDs []string  `json:"account_ids"`
-	PatientIDs []string  `json:"patient_ids"`
-	CreatedAt  time.Time `json:"created_at"`
+	FlagID        string    `json:"flag_id"`
+	Score         float64   `json:"score"`
+	Status        string    `json:"status"`
+	Reasons       []Reason  `json:"reasons"`
+	AccountIDs    []string  `json:"account_ids"`
+	PatientIDs    []string  `json:"patient_ids"`
+	CreatedAt     time.Time `json:"created_at"`
+	Threshold     float64   `json:"threshold"`
+	Explanation   string    `json:"explanation"`
+	ExplanationZH string    `json:"explanation_zh"`
 }
-
-// event is an input event with its person resolved: the identity when the
-// stream names one (on this event or on another with the same patient id),
-// the patient id otherwise.
-type event struct {
-	booking.Event
-	person string
-}
-
-// selfService tells an account's own request from a staff member's action
-// and from the system's (waitlist promotion, no-show sweeper).
-func (e *event) selfService() bool {
-	return e.AccountID != "" && e.StaffID == "" && e.Reason != reasonWaitlist
-}
-
-// fromWaitlist is a booking the waitlist handed over, not one the account
-// raced for.
-func (e *event) fromWaitlist() bool { return e.Reason == reasonWaitlist }
-
-// Reasons the service writes on events that the detector reads.
-const (
-	reasonWaitlist     = "waitlist"      // booked: promoted from the waitlist
-	reasonLate         = "late"          // cancelled after the deadline: counts as a no-show
-	reasonLeftWaitlist = "left_waitlist" // cancelled: a waitlist entry, not a booking
-)
 
 // Detect runs every signal over events, links what they share into groups
-// and returns the groups whose score reaches cfg.Threshold, highest score
-// first. The input is not modified and may be in any order.
+// and returns the flags, highest score first. The input is not modified and
+// may be in any order.
 func Detect(events []booking.Event, cfg Config) []Flag {
-	d := newDetector(events, cfg)
+	in := NewInput()
+	for i := range events {
+		in.Add(&events[i])
+	}
+	return in.Detect(cfg)
+}
+
+// Detect runs the detector over the input's events; see Detect.
+func (in *Input) Detect(cfg Config) []Flag {
+	d := newDetector(in, cfg)
 	d.index()
 	d.accountSignals()
-	d.attributeSignals()
+	d.attrSignals()
 	d.findHandoffs()
+	d.handoffSignals()
 	d.insiders()
-	d.link()
 	return d.flags()
-}
-
-// normalize resolves persons and sorts by time; ties are broken on every
-// field so that a shuffled input sorts to the same sequence.
-func normalize(in []booking.Event) []event {
-	identityOf := map[string]string{}
-	for i := range in {
-		if e := &in[i]; e.PatientID != "" && e.IdentityID != "" {
-			identityOf[e.PatientID] = e.IdentityID
-		}
-	}
-	evs := make([]event, len(in))
-	for i, e := range in {
-		p := e.IdentityID
-		if p == "" {
-			p = identityOf[e.PatientID]
-		}
-		if p == "" {
-			p = e.PatientID
-		}
-		evs[i] = event{Event: e, person: p}
-	}
-	slices.SortFunc(evs, compareEvents)
-	return evs
-}
-
-func compareEvents(a, b event) int {
-	if c := a.TS.Compare(b.TS); c != 0 {
-		return c
-	}
-	return cmp.Or(
-		cmp.Compare(a.Type, b.Type),
-		cmp.Compare(a.AccountID, b.AccountID),
-		cmp.Compare(a.person, b.person),
-		cmp.Compare(a.SessionID, b.SessionID),
-		cmp.Compare(a.BookingID, b.BookingID),
-		cmp.Compare(a.StaffID, b.StaffID),
-		cmp.Compare(a.PatientID, b.PatientID),
-		cmp.Compare(a.IP, b.IP),
-		cmp.Compare(a.DeviceID, b.DeviceID),
-		cmp.Compare(a.Phone, b.Phone),
-		cmp.Compare(a.Reason, b.Reason),
-		cmp.Compare(a.Channel, b.Channel),
-		a.ReleaseAt.Compare(b.ReleaseAt),
-	)
 }
 
 // flagID names a group by its members.
@@ -138,4 +90,48 @@ func flagID(accounts, persons []string) string {
 	}
 	h := sha256.Sum256([]byte(strings.Join(members, "\n")))
 	return "flg_" + hex.EncodeToString(h[:10])
+}
+
+// kindNames are the kinds of evidence in an administrator's words.
+var kindNames = map[string][2]string{
+	kAutomation: {"automation (what a person at a keyboard cannot do)", "自动化操作（人手做不到）"},
+	kScale:      {"scale (more people or bookings than a family has)", "规模（超出一个家庭）"},
+	kTargeting:  {"targeting of the scarcest sessions", "盯抢最紧俏的号源"},
+	kNonUse:     {"slots taken and not used", "占号不用"},
+	kTransfer:   {"slots passed on at the second (hand-offs)", "转号（倒号）"},
+	kEvasion:    {"evasion (a new phone every day)", "规避（频繁更换设备）"},
+	kInsider:    {"staff favouring the same people", "工作人员偏向特定人员"},
+}
+
+// explain says how a score was made up, in English and Chinese.
+func (d *detector) explain(s scored) (en, zh string) {
+	best := map[string]*item{}
+	for _, it := range s.items {
+		if b := best[it.kind]; b == nil || it.score > b.score {
+			best[it.kind] = it
+		}
+	}
+	var partsEN, partsZH []string
+	for _, k := range sortedKeys(best) {
+		it := best[k]
+		pts := min(d.cfg.KindCap, it.score)
+		if it.alone && it.score >= d.cfg.Threshold {
+			pts = it.score
+		}
+		names, ok := kindNames[k]
+		if !ok {
+			continue
+		}
+		partsEN = append(partsEN, fmt.Sprintf("%s %.2f (%s)", names[0], pts, it.signal))
+		partsZH = append(partsZH, fmt.Sprintf("%s %.2f（%s）", names[1], pts, it.signal))
+	}
+	en = fmt.Sprintf("Score %.2f, flagged at %.2f or more: %s. Each kind of evidence adds its strongest signal, at most %.2f, so no single kind flags on its own: at least %d kinds are needed",
+		s.score, d.cfg.Threshold, strings.Join(partsEN, " + "), d.cfg.KindCap, d.cfg.MinKinds)
+	zh = fmt.Sprintf("评分 %.2f（达到 %.2f 即提示）：%s。每类证据只计最强的一项、最多 %.2f 分，单独一类证据不会触发提示，至少需要 %d 类",
+		s.score, d.cfg.Threshold, strings.Join(partsZH, " + "), d.cfg.KindCap, d.cfg.MinKinds)
+	if s.alone {
+		en += "; a clerk favouring the same people, or hand-offs repeated between the same accounts, is a combination of evidence in itself and counts in full"
+		zh += "；工作人员反复偏向同样的人、或同一对账号反复转号，本身就是多项证据的组合，按全分计"
+	}
+	return en + ".", zh + "。"
 }

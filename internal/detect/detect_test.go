@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func at(d time.Duration) time.Time { return t0.Add(d) }
 const day = 24 * time.Hour
 
 // book is a self-service booking of session s by account a for person p,
-// made d after the release at t0 (plus the session's day offset off).
+// made d after the release at t0+off.
 func book(a, p, s string, off, d time.Duration) booking.Event {
 	return booking.Event{TS: at(off + d), Type: booking.EventBooked, AccountID: a, PatientID: p, SessionID: s,
 		Channel: booking.ChannelOnline, ReleaseAt: at(off), DeviceID: "dev-" + a, IP: "ip-" + a, BookingID: "b-" + a + p + s}
@@ -34,9 +35,23 @@ func cancel(a, p, s string, ts time.Time) booking.Event {
 		DeviceID: "dev-" + a, IP: "ip-" + a, BookingID: "b-" + a + p + s}
 }
 
+func checkIn(a, p, s string, ts time.Time) booking.Event {
+	return booking.Event{TS: ts, Type: booking.EventCheckedIn, AccountID: a, PatientID: p, SessionID: s,
+		StaffID: "desk", BookingID: "b-" + a + p + s}
+}
+
+func noShow(a, p, s string, ts time.Time) booking.Event {
+	return booking.Event{TS: ts, Type: booking.EventNoShow, AccountID: a, PatientID: p, SessionID: s, BookingID: "b-" + a + p + s}
+}
+
+func refused(a, p, s string, ts time.Time, reason string) booking.Event {
+	return booking.Event{TS: ts, Type: booking.EventRejected, AccountID: a, PatientID: p, SessionID: s,
+		Channel: booking.ChannelOnline, Reason: reason, DeviceID: "dev-" + a, IP: "ip-" + a}
+}
+
 // background is ordinary traffic: accounts of one person booking plentiful
-// sessions hours after release, so that percentiles and sell-out times have
-// something to compare with.
+// sessions hours after release, so that sell-out times have something to
+// compare with.
 func background(n int) []booking.Event {
 	var out []booking.Event
 	for i := range n {
@@ -46,23 +61,43 @@ func background(n int) []booking.Event {
 	return out
 }
 
-// fired runs the detector with a threshold so low that every signal makes a
-// flag, and returns the signals that fired for the given account (or for
-// any account when acct is "").
+// hot makes session s (released at t0+off) sell out within seconds: five
+// strangers book it 1–5 s after release.
+func hot(s string, off time.Duration) []booking.Event {
+	var out []booking.Event
+	for j := range 5 {
+		out = append(out, book(fmt.Sprintf("h-%s-%d", s, j), "q", s, off, time.Duration(1+j)*time.Second))
+	}
+	return out
+}
+
+// fired runs the detector so that every signal makes a flag (a tiny
+// threshold, one kind of evidence enough) and returns the signals that
+// fired for the given account.
 func fired(t *testing.T, events []booking.Event, acct string) []string {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.Threshold = 0.001
+	cfg.Threshold, cfg.MinKinds = 0.001, 1
 	var out []string
 	for _, f := range Detect(events, cfg) {
 		if acct != "" && !slices.Contains(f.AccountIDs, acct) {
 			continue
 		}
 		for _, r := range f.Reasons {
-			if !slices.Contains(out, r.Signal) {
+			if !slices.Contains(out, r.Signal) && (r.Points > 0 || !strings.HasPrefix(r.Detail, "and ")) {
 				out = append(out, r.Signal)
 			}
 		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// flaggedAccounts runs the detector with the default configuration.
+func flaggedAccounts(events []booking.Event) []string {
+	var out []string
+	for _, f := range Detect(events, DefaultConfig()) {
+		out = append(out, f.AccountIDs...)
 	}
 	slices.Sort(out)
 	return out
@@ -76,166 +111,109 @@ func TestSignals(t *testing.T) {
 		signal string
 		want   bool
 	}{
-		{"persons_per_account: 8 patients in a week", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 8 {
-				evs = append(evs, book("a1", fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), time.Duration(i)*day/2, time.Hour))
-			}
-			return evs
-		}, "a1", "persons_per_account", true},
-		{"persons_per_account: a family of 5 does not", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 10 {
-				evs = append(evs, book("a1", fmt.Sprintf("p%d", i%5), fmt.Sprintf("s%d", i), time.Duration(i)*day/2, time.Hour))
-			}
-			return evs
-		}, "a1", "persons_per_account", false},
-		{"persons_per_device: two accounts, 8 patients, one phone", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 8 {
-				e := book(fmt.Sprintf("a%d", i%2), fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), time.Duration(i)*day/4, time.Hour)
-				e.DeviceID = "shared"
-				evs = append(evs, e)
-			}
-			return evs
-		}, "a0", "persons_per_device", true},
-		{"persons_per_device: a couple's tablet with 4 people does not", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 8 {
-				e := book(fmt.Sprintf("a%d", i%2), fmt.Sprintf("p%d", i%4), fmt.Sprintf("s%d", i), time.Duration(i)*day/4, time.Hour)
-				e.DeviceID = "shared"
-				evs = append(evs, e)
-			}
-			return evs
-		}, "a0", "persons_per_device", false},
-		{"persons_per_phone: one caller books 7 people by phone", func() []booking.Event {
-			var evs []booking.Event
-			evs = append(evs, booking.Event{TS: at(-day), Type: booking.EventAccountCreated, AccountID: "a1", Phone: "hash:1"})
-			for i := range 7 {
-				evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventBooked, StaffID: "op1",
-					Channel: booking.ChannelPhone, Phone: "hash:1", IdentityID: fmt.Sprintf("id%d", i), SessionID: fmt.Sprintf("s%d", i)})
-			}
-			return evs
-		}, "a1", "persons_per_phone", true},
-		{"persons_per_phone: a caller for a family of 3 does not", func() []booking.Event {
-			var evs []booking.Event
-			evs = append(evs, booking.Event{TS: at(-day), Type: booking.EventAccountCreated, AccountID: "a1", Phone: "hash:1"})
-			for i := range 7 {
-				evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventBooked, StaffID: "op1",
-					Channel: booking.ChannelPhone, Phone: "hash:1", IdentityID: fmt.Sprintf("id%d", i%3), SessionID: fmt.Sprintf("s%d", i)})
-			}
-			return evs
-		}, "a1", "persons_per_phone", false},
-		{"persons_per_ip: one proxy, 12 patients", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 12 {
-				e := book("a1", fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), time.Duration(i)*time.Hour, time.Hour)
-				evs = append(evs, e)
-			}
-			return evs
-		}, "a1", "persons_per_ip", true},
-		{"persons_per_ip: 10 patients do not", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 10 {
-				evs = append(evs, book("a1", fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), time.Duration(i)*time.Hour, time.Hour))
-			}
-			return evs
-		}, "a1", "persons_per_ip", false},
-		{"accounts_per_device: four accounts on one phone handset", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 4 {
-				evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Minute), Type: booking.EventLogin,
-					AccountID: fmt.Sprintf("a%d", i), DeviceID: "handset"})
-			}
-			return evs
-		}, "a0", "accounts_per_device", true},
-		{"accounts_per_device: three do not", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 3 {
-				evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Minute), Type: booking.EventLogin,
-					AccountID: fmt.Sprintf("a%d", i), DeviceID: "handset"})
-			}
-			return evs
-		}, "a0", "accounts_per_device", false},
-		{"shared_persons: the same 3 IDs on two accounts", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 3 {
-				for _, a := range []string{"a1", "a2"} {
-					evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventPatientAdded,
-						AccountID: a, PatientID: a + fmt.Sprint(i), IdentityID: fmt.Sprintf("id%d", i)})
-				}
-			}
-			return evs
-		}, "a1", "shared_persons", true},
-		{"shared_persons: two parents sharing 2 children do not", func() []booking.Event {
-			var evs []booking.Event
-			for i := range 2 {
-				for _, a := range []string{"a1", "a2"} {
-					evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventPatientAdded,
-						AccountID: a, PatientID: a + fmt.Sprint(i), IdentityID: fmt.Sprintf("id%d", i)})
-				}
-			}
-			return evs
-		}, "a1", "shared_persons", false},
-		{"handoff: three cancels rebooked by the accomplice within seconds", func() []booking.Event {
-			return handoffs(5*time.Second, 2*day, false)
-		}, "a1", "handoff", true},
-		{"handoff: rebooked a minute later is not one", func() []booking.Event {
-			return handoffs(time.Minute, 2*day, false)
-		}, "a1", "handoff", false},
-		{"handoff: a correction right after booking is not one", func() []booking.Event {
-			return handoffs(5*time.Second, 2*time.Minute, false)
-		}, "a1", "handoff", false},
-		{"handoff: the waitlist handing the slot over is not one", func() []booking.Event {
-			return handoffs(5*time.Second, 2*day, true)
-		}, "a1", "handoff", false},
+		// automation
 		{"fast_reaction: two bookings 120 ms after release", func() []booking.Event {
 			return []booking.Event{book("a1", "p1", "s1", 0, 120*time.Millisecond), book("a1", "p1", "s2", day, 90*time.Millisecond)}
 		}, "a1", "fast_reaction", true},
-		{"fast_reaction: 1.5 s is a quick person, not a bot", func() []booking.Event {
-			return []booking.Event{book("a1", "p1", "s1", 0, 1500*time.Millisecond), book("a1", "p1", "s2", day, 1600*time.Millisecond)}
+		{"fast_reaction: 0.5 s is a quick person, not a bot", func() []booking.Event {
+			return []booking.Event{book("a1", "p1", "s1", 0, 500*time.Millisecond), book("a1", "p1", "s2", day, 600*time.Millisecond)}
 		}, "a1", "fast_reaction", false},
-		{"fast_percentile: three bookings at 500 ms among people taking minutes", func() []booking.Event {
-			evs := background(400)
-			for i := range 3 {
-				evs = append(evs, book("x", "px", fmt.Sprintf("s%d", i), time.Duration(i)*day, 500*time.Millisecond))
-			}
-			return evs
-		}, "x", "fast_percentile", true},
-		{"fast_percentile: 1.5 s is above the cap", func() []booking.Event {
-			evs := background(400)
-			for i := range 3 {
-				evs = append(evs, book("x", "px", fmt.Sprintf("s%d", i), time.Duration(i)*day, 1500*time.Millisecond))
-			}
-			return evs
-		}, "x", "fast_percentile", false},
-		{"burst: three bookings within a second", func() []booking.Event {
-			return []booking.Event{book("a1", "p1", "s1", 0, time.Hour), book("a1", "p2", "s2", 0, time.Hour+400*time.Millisecond),
-				book("a1", "p3", "s3", 0, time.Hour+800*time.Millisecond)}
-		}, "a1", "burst", true},
-		{"burst: three bookings seconds apart do not", func() []booking.Event {
-			return []booking.Event{book("a1", "p1", "s1", 0, time.Hour), book("a1", "p2", "s2", 0, time.Hour+5*time.Second),
-				book("a1", "p3", "s3", 0, time.Hour+10*time.Second)}
-		}, "a1", "burst", false},
-		{"cancellations: 4 within 48 h", func() []booking.Event { return cancels(4, 10*time.Hour) }, "a1", "cancellations", true},
-		{"cancellations: 3 within 48 h do not", func() []booking.Event { return cancels(3, 10*time.Hour) }, "a1", "cancellations", false},
-		{"cancellations: 4 spread over a month do not", func() []booking.Event { return cancels(4, 8*day) }, "a1", "cancellations", false},
-		{"no_shows: 5 of 10", func() []booking.Event { return noShows(5, 10) }, "a1", "no_shows", true},
-		{"no_shows: 5 of 40 is an ordinary rate", func() []booking.Event { return noShows(5, 40) }, "a1", "no_shows", false},
-		{"booking_volume: 10 bookings in a week", func() []booking.Event { return volume(10) }, "a1", "booking_volume", true},
-		{"booking_volume: 9 do not", func() []booking.Event { return volume(9) }, "a1", "booking_volume", false},
-		{"scarce_concentration: 4 of 4 bookings on sessions that sell out at once", func() []booking.Event {
-			return scarce(4, 0)
-		}, "x", "scarce_concentration", true},
-		{"scarce_concentration: 4 of 10 is under half", func() []booking.Event {
-			return scarce(4, 6)
-		}, "x", "scarce_concentration", false},
-		{"missing_device: no device id ever", func() []booking.Event { return logins("") }, "a1", "missing_device", true},
-		{"missing_device: with one it does not", func() []booking.Event { return logins("dev") }, "a1", "missing_device", false},
+		{"cadence: ten attempts every 1.05 s, give or take 1%", func() []booking.Event {
+			return cadence(func(i int) time.Duration { return 1050*time.Millisecond + time.Duration(i%3-1)*10*time.Millisecond })
+		}, "a1", "cadence", true},
+		{"cadence: ten attempts a person clicks, 0.8 to 2.5 s apart", func() []booking.Event {
+			gaps := []time.Duration{800, 2100, 1300, 2500, 900, 1700, 1100, 2300, 1500}
+			return cadence(func(i int) time.Duration { return gaps[i%len(gaps)] * time.Millisecond })
+		}, "a1", "cadence", false},
+		{"retry_storm: 16 tries at one sold-out session in a minute", func() []booking.Event { return storm(16, 1) }, "a1", "retry_storm", true},
+		{"retry_storm: 14 do not", func() []booking.Event { return storm(14, 1) }, "a1", "retry_storm", false},
+		{"retry_storm: a family trying for two members, 8 each, does not", func() []booking.Event { return storm(16, 2) }, "a1", "retry_storm", false},
+		{"polling: 30 refusals within an hour", func() []booking.Event { return polling(30) }, "a1", "polling", true},
+		{"polling: 29 do not", func() []booking.Event { return polling(29) }, "a1", "polling", false},
+		{"burst: four bookings within 2 s", func() []booking.Event { return burst(4) }, "a1", "burst", true},
+		{"burst: three (three tabs ready) do not", func() []booking.Event { return burst(3) }, "a1", "burst", false},
 		{"rate_limited: 10 refusals", func() []booking.Event { return rateLimited(10) }, "a1", "rate_limited", true},
 		{"rate_limited: 9 do not", func() []booking.Event { return rateLimited(9) }, "a1", "rate_limited", false},
+
+		// scale
+		{"persons_per_account: 6 patients in a month", func() []booking.Event { return persons(6) }, "a1", "persons_per_account", true},
+		{"persons_per_account: a family of 5 does not", func() []booking.Event { return persons(5) }, "a1", "persons_per_account", false},
+		{"persons_per_device: 16 patients on one handset of two accounts", func() []booking.Event { return onDevice(16) }, "a0", "persons_per_device", true},
+		{"persons_per_device: 15 (three accounts of a family at most) do not", func() []booking.Event { return onDevice(15) }, "a0", "persons_per_device", false},
+		{"persons_per_phone: one caller books 16 people by phone", func() []booking.Event { return byPhone(16) }, "a1", "persons_per_phone", true},
+		{"persons_per_phone: 15 do not", func() []booking.Event { return byPhone(15) }, "a1", "persons_per_phone", false},
+		{"accounts_per_device: four accounts on one handset", func() []booking.Event { return logins(4) }, "a0", "accounts_per_device", true},
+		{"accounts_per_device: three do not", func() []booking.Event { return logins(3) }, "a0", "accounts_per_device", false},
+		{"scarce_persons: 6 people booked into sessions that sell out at once", func() []booking.Event { return scarcePersons(6) }, "x", "scarce_persons", true},
+		{"scarce_persons: 5 do not", func() []booking.Event { return scarcePersons(5) }, "x", "scarce_persons", false},
+		{"scarce_persons: tries refused count too", func() []booking.Event { return scarceTries(6) }, "x", "scarce_persons", true},
+		{"scarce_persons: a family of three accounts trying for 8 does not (9 for three)", func() []booking.Event { return familyTries(8) }, "f0", "scarce_persons", false},
+		{"scarce_persons: … for 9 does", func() []booking.Event { return familyTries(9) }, "f0", "scarce_persons", true},
+		{"scarce_won: 10 of the scarcest slots in a month", func() []booking.Event { return scarceWon(10) }, "x", "scarce_won", true},
+		{"scarce_won: 9 do not", func() []booking.Event { return scarceWon(9) }, "x", "scarce_won", false},
+		{"fresh_persons: 4 people added the night before their only booking", func() []booking.Event { return fresh(4, 20*time.Hour) }, "a1", "fresh_persons", true},
+		{"fresh_persons: 3 do not", func() []booking.Event { return fresh(3, 20*time.Hour) }, "a1", "fresh_persons", false},
+		{"fresh_persons: members added days before do not", func() []booking.Event { return fresh(4, 72*time.Hour) }, "a1", "fresh_persons", false},
+		{"shared_persons: the same 3 IDs on two accounts", func() []booking.Event { return sharedIDs(3) }, "a1", "shared_persons", true},
+		{"shared_persons: two parents sharing 2 children do not", func() []booking.Event { return sharedIDs(2) }, "a1", "shared_persons", false},
+		{"persons_per_group: two linked accounts with 16 people", func() []booking.Event { return group(16) }, "a1", "persons_per_group", true},
+		{"persons_per_group: 15 do not", func() []booking.Event { return group(15) }, "a1", "persons_per_group", false},
+		{"booking_volume: 25 bookings in a month", func() []booking.Event { return volume(25) }, "a1", "booking_volume", true},
+		{"booking_volume: 24 do not", func() []booking.Event { return volume(24) }, "a1", "booking_volume", false},
+		{"held_at_once: 12 bookings held together", func() []booking.Event { return held(12) }, "a1", "held_at_once", true},
+		{"held_at_once: 11 do not", func() []booking.Event { return held(11) }, "a1", "held_at_once", false},
+
+		// targeting
+		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
+		{"scarce_concentration: 3 do not", func() []booking.Event { return raced(3, 0) }, "x", "scarce_concentration", false},
+		{"scarce_concentration: 4 of 10 races is under half", func() []booking.Event { return raced(4, 6) }, "x", "scarce_concentration", false},
+		{"scarce_concentration: a stream naming no release time still shows the race", func() []booking.Event { return noRelease(raced(6, 0)) }, "x", "scarce_concentration", true},
+		{"fast_reaction: … but never a reaction time", func() []booking.Event { return noRelease(raced(6, 0)) }, "", "fast_reaction", false},
+		{"release_racing: raced at the release minute for 5 sessions", func() []booking.Event { return raced(0, 5) }, "x", "release_racing", true},
+		{"release_racing: 4 do not", func() []booking.Event { return raced(0, 4) }, "x", "release_racing", false},
+		{"same_expert: 6 sessions of one sought-after doctor", func() []booking.Event { return sameExpert(6) }, "x", "same_expert", true},
+		{"same_expert: 5 (a weekly patient) do not", func() []booking.Event { return sameExpert(5) }, "x", "same_expert", false},
+
+		// non-use
+		{"unused_scarce: 5 of 5 scarcest slots not used", func() []booking.Event { return unusedScarce(5, 5) }, "x", "unused_scarce", true},
+		{"unused_scarce: 4 of 4 can be bad luck among thousands of families", func() []booking.Event { return unusedScarce(4, 4) }, "x", "unused_scarce", false},
+		{"wasted: 5 of 5 cancelled or missed", func() []booking.Event { return outcomes(5, 0, 0) }, "a1", "wasted", true},
+		{"wasted: 5 of 10 is not surprising", func() []booking.Event { return outcomes(5, 0, 5) }, "a1", "wasted", false},
+		{"no_shows: 6 of 10", func() []booking.Event { return outcomes(0, 6, 4) }, "a1", "no_shows", true},
+		{"no_shows: 5 of 40 is an ordinary rate", func() []booking.Event { return outcomes(0, 5, 35) }, "a1", "no_shows", false},
+		{"no_shows: a booking whose session is over and never used lapsed", func() []booking.Event { return lapsed(6) }, "a1", "no_shows", true},
+		{"wasted: cancellations of sessions still to come settle nothing yet", func() []booking.Event { return upcoming(6) }, "a1", "wasted", false},
+		{"never_came: 3 people booked twice, never come", func() []booking.Event { return neverCame(3) }, "a1", "never_came", true},
+		{"never_came: 2 do not", func() []booking.Event { return neverCame(2) }, "a1", "never_came", false},
+		{"bulk_cancel: 4 within an hour", func() []booking.Event { return cancels(4, 10*time.Minute) }, "a1", "bulk_cancel", true},
+		{"bulk_cancel: 3 do not", func() []booking.Event { return cancels(3, 10*time.Minute) }, "a1", "bulk_cancel", false},
+		{"bulk_cancel: 4 spread over a day do not", func() []booking.Event { return cancels(4, 5*time.Hour) }, "a1", "bulk_cancel", false},
+
+		// transfer
+		{"handoff_given: two scarce slots cancelled and rebooked by others within seconds", func() []booking.Event {
+			return given(5*time.Second, 2*day, false)
+		}, "a1", "handoff_given", true},
+		{"handoff_given: rebooked 61 s later is not one", func() []booking.Event { return given(61*time.Second, 2*day, false) }, "a1", "handoff_given", false},
+		{"handoff_given: a correction right after booking is not one", func() []booking.Event {
+			return given(5*time.Second, 2*time.Minute, false)
+		}, "a1", "handoff_given", false},
+		{"handoff_given: the waitlist handing the slot over is not one", func() []booking.Event {
+			return given(5*time.Second, 2*day, true)
+		}, "a1", "handoff_given", false},
+		{"returns_taken: a watcher takes the returns of 3 accounts", func() []booking.Event { return watcher(3) }, "w", "returns_taken", true},
+		{"returns_taken: 2 do not", func() []booking.Event { return watcher(2) }, "w", "returns_taken", false},
+		{"handoff_pair: the same two accounts twice, for buyers put on the receiver", func() []booking.Event { return pair(true) }, "a2", "handoff_pair", true},
+		{"handoff_pair: a family that bought twice from one seller is not the seller's accomplice", func() []booking.Event { return pair(false) }, "a2", "handoff_pair", false},
+		{"handoff_pair: … the seller's side still fires", func() []booking.Event { return pair(false) }, "a1", "handoff_pair", true},
+
+		// evasion
+		{"device_churn: five handsets in a month", func() []booking.Event { return devices(5) }, "a1", "device_churn", true},
+		{"device_churn: four do not", func() []booking.Event { return devices(4) }, "a1", "device_churn", false},
+
+		// insider
 		{"insider: a clerk reissues to the same two people", func() []booking.Event { return insider(true) }, "clerk", "insider", true},
 		{"insider: a clerk with walk-ins for many people does not", func() []booking.Event { return insider(false) }, "clerk", "insider", false},
+		{"insider: a referrer booking the same residents weekly does not", func() []booking.Event { return referrer() }, "ref", "insider", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,25 +225,314 @@ func TestSignals(t *testing.T) {
 	}
 }
 
-// handoffs: a1 books three sessions at release, holds each for held, then
-// cancels; a2 books the slot gap later (after waiting on the waitlist when
-// waitlisted).
-func handoffs(gap, held time.Duration, waitlisted bool) []booking.Event {
+// cadence: account a1 tries a sold-out session ten times, gap(i) apart.
+func cadence(gap func(int) time.Duration) []booking.Event {
 	var evs []booking.Event
-	for i := range 3 {
-		s, off := fmt.Sprintf("s%d", i), time.Duration(i)*day
-		evs = append(evs, book("a1", "placeholder", s, off, 2*time.Second))
-		c := at(off + 2*time.Second + held)
-		evs = append(evs, cancel("a1", "placeholder", s, c))
-		b := book("a2", fmt.Sprintf("buyer%d", i), s, off, 2*time.Second+held+gap)
-		if waitlisted {
-			evs = append(evs, booking.Event{TS: at(off + time.Hour), Type: booking.EventWaitlisted, AccountID: "a2",
-				PatientID: b.PatientID, SessionID: s})
-			b.Reason, b.IP, b.DeviceID, b.ReleaseAt = "waitlist", "", "", time.Time{}
-		}
-		evs = append(evs, b)
+	ts := at(time.Hour)
+	for i := range 10 {
+		evs = append(evs, refused("a1", "p1", fmt.Sprintf("s%d", i%2), ts, "sold_out"))
+		ts = ts.Add(gap(i))
 	}
 	return evs
+}
+
+// storm: n tries at one session within a minute, spread over persons.
+func storm(n, persons int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, refused("a1", fmt.Sprintf("p%d", i%persons), "s1", at(time.Duration(i)*3*time.Second), "sold_out"))
+	}
+	return evs
+}
+
+// polling: n refusals spread over 50 minutes, at human-looking gaps.
+func polling(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, refused("a1", "p1", fmt.Sprintf("s%d", i%3), at(time.Duration(i)*50*time.Minute/time.Duration(n)+time.Duration(i%4)*7*time.Second), "sold_out"))
+	}
+	return evs
+}
+
+func burst(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, book("a1", fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), 0, time.Hour+time.Duration(i)*400*time.Millisecond))
+	}
+	return evs
+}
+
+func rateLimited(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, booking.Event{TS: at(time.Duration(i) * 100 * time.Millisecond), Type: booking.EventRateLimited, AccountID: "a1"})
+	}
+	return evs
+}
+
+// persons: n people booked by one account within a month.
+func persons(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range 10 {
+		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%n), fmt.Sprintf("s%d", i), time.Duration(i)*day/2, time.Hour))
+	}
+	return evs
+}
+
+// onDevice: n people booked from one handset by two accounts.
+func onDevice(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		e := book(fmt.Sprintf("a%d", i%2), fmt.Sprintf("p%d", i), fmt.Sprintf("s%d", i), time.Duration(i)*day/4, time.Hour)
+		e.DeviceID = "shared"
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+func byPhone(n int) []booking.Event {
+	evs := []booking.Event{{TS: at(-day), Type: booking.EventAccountCreated, AccountID: "a1", Phone: "hash:1"}}
+	for i := range n {
+		evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventBooked, StaffID: "op1",
+			Channel: booking.ChannelPhone, Phone: "hash:1", IdentityID: fmt.Sprintf("id%d", i), SessionID: fmt.Sprintf("s%d", i)})
+	}
+	return evs
+}
+
+func logins(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Minute), Type: booking.EventLogin,
+			AccountID: fmt.Sprintf("a%d", i), DeviceID: "handset"})
+	}
+	return evs
+}
+
+// scarcePersons: x books n different people into hot sessions, late
+// enough not to count as races.
+func scarcePersons(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s := fmt.Sprintf("hot%d", i)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		evs = append(evs, book("x", fmt.Sprintf("px%d", i), s, time.Duration(i)*day, 20*time.Second))
+	}
+	return evs
+}
+
+// scarceTries: x tries hot sessions for n different people, refused.
+func scarceTries(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s := fmt.Sprintf("hot%d", i)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		evs = append(evs, refused("x", fmt.Sprintf("px%d", i), s, at(time.Duration(i)*day+30*time.Second), "sold_out"))
+	}
+	return evs
+}
+
+// familyTries: three accounts on one tablet try hot sessions for n of
+// their people.
+func familyTries(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, a := fmt.Sprintf("hot%d", i), fmt.Sprintf("f%d", i%3)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		r := refused(a, fmt.Sprintf("p%d", i), s, at(time.Duration(i)*day+30*time.Second), "sold_out")
+		r.DeviceID = "family-tablet"
+		evs = append(evs, r)
+	}
+	return evs
+}
+
+// scarceWon: x wins n hot sessions for one person.
+func scarceWon(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s := fmt.Sprintf("hot%d", i)
+		evs = append(evs, hot(s, time.Duration(i)*2*day)...)
+		evs = append(evs, book("x", "px", s, time.Duration(i)*2*day, 3*time.Second))
+	}
+	return evs
+}
+
+// fresh: n people added lead before their one booking each; a family's
+// two members added a month ago are booked too.
+func fresh(n int, lead time.Duration) []booking.Event {
+	var evs []booking.Event
+	for _, m := range []string{"mum", "dad"} {
+		evs = append(evs, booking.Event{TS: at(-30 * day), Type: booking.EventPatientAdded, AccountID: "a1", PatientID: m})
+		evs = append(evs, book("a1", m, "s-"+m, 0, 2*time.Hour))
+	}
+	for i := range n {
+		p, off := fmt.Sprintf("buyer%d", i), time.Duration(i+1)*3*day
+		evs = append(evs, booking.Event{TS: at(off - lead), Type: booking.EventPatientAdded, AccountID: "a1", PatientID: p})
+		evs = append(evs, book("a1", p, fmt.Sprintf("s%d", i), off, 2*time.Second))
+	}
+	return evs
+}
+
+func sharedIDs(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		for _, a := range []string{"a1", "a2"} {
+			evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventPatientAdded,
+				AccountID: a, PatientID: a + fmt.Sprint(i), IdentityID: fmt.Sprintf("id%d", i)})
+		}
+	}
+	return evs
+}
+
+// group: two accounts sharing two IDs (a link), with n people between them.
+func group(n int) []booking.Event {
+	evs := sharedIDs(2)
+	for i := 2; i < n; i++ {
+		a := []string{"a1", "a2"}[i%2]
+		evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Hour), Type: booking.EventPatientAdded,
+			AccountID: a, PatientID: a + fmt.Sprint(i), IdentityID: fmt.Sprintf("id%d", i)})
+	}
+	return evs
+}
+
+func volume(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%3), s, time.Duration(i)*26*time.Hour, 3*time.Hour),
+			checkIn("a1", fmt.Sprintf("p%d", i%3), s, at(time.Duration(i)*26*time.Hour+5*time.Hour)))
+	}
+	return evs
+}
+
+// held: n bookings made one after another, all used a week later.
+func held(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%3), s, time.Duration(i)*time.Hour, time.Minute),
+			checkIn("a1", fmt.Sprintf("p%d", i%3), s, at(7*day+time.Duration(i)*time.Hour)))
+	}
+	return evs
+}
+
+// raced: x races at release for nHot sessions that sell out at once and
+// nPlain sessions nobody else wants.
+func raced(nHot, nPlain int) []booking.Event {
+	evs := background(100)
+	for i := range nHot {
+		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*day
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, refused("x", "px", s, at(off+6*time.Second), "sold_out"))
+	}
+	for i := range nPlain {
+		evs = append(evs, book("x", "px", fmt.Sprintf("plain%d", i), time.Duration(i)*day+12*time.Hour, 3*time.Second))
+	}
+	return evs
+}
+
+// noRelease strips the release times off events, as a stream that never
+// names them.
+func noRelease(evs []booking.Event) []booking.Event {
+	for i := range evs {
+		evs[i].ReleaseAt = time.Time{}
+	}
+	return evs
+}
+
+// sameExpert: x wins n hot sessions of doctor "famous".
+func sameExpert(n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*4*day
+		evs = append(evs, hot(s, off)...)
+		e := book("x", "px", s, off, 3*time.Second)
+		e.DoctorID = "famous"
+		evs = append(evs, e)
+	}
+	return evs
+}
+
+// unusedScarce: x wins n hot sessions and lets wasted of them go (cancel).
+func unusedScarce(wasted, n int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*2*day
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, book("x", "px", s, off+12*time.Hour, time.Minute))
+		if i < wasted {
+			evs = append(evs, cancel("x", "px", s, at(off+day)))
+		} else {
+			evs = append(evs, checkIn("x", "px", s, at(off+7*day)))
+		}
+	}
+	return evs
+}
+
+// outcomes: a1's bookings, cancelled, not come, and used.
+func outcomes(cancelled, missed, used int) []booking.Event {
+	var evs []booking.Event
+	i := 0
+	for range cancelled + missed + used {
+		s, p := fmt.Sprintf("s%d", i), fmt.Sprintf("p%d", i%4)
+		evs = append(evs, book("a1", p, s, time.Duration(i)*day, 5*time.Hour))
+		switch {
+		case i < cancelled:
+			evs = append(evs, cancel("a1", p, s, at(time.Duration(i)*day+30*time.Hour)))
+		case i < cancelled+missed:
+			evs = append(evs, noShow("a1", p, s, at(time.Duration(i)*day+7*day)))
+		default:
+			evs = append(evs, checkIn("a1", p, s, at(time.Duration(i)*day+7*day)))
+		}
+		i++
+	}
+	return evs
+}
+
+// lapsed: n bookings of sessions that others came to; a1's patients never
+// did, and nobody wrote a no-show.
+func lapsed(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", "p1", s, time.Duration(i)*day, 5*time.Hour),
+			book("other", "q", s, time.Duration(i)*day, 6*time.Hour),
+			checkIn("other", "q", s, at(time.Duration(i)*day+7*day)))
+	}
+	return append(evs, booking.Event{TS: at(40 * day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+// upcoming: a1 cancels n bookings of sessions still to come, in a stream
+// where other sessions have had their patients.
+func upcoming(n int) []booking.Event {
+	evs := lapsed(0)
+	evs = append(evs, book("other", "q", "past", 0, time.Hour), checkIn("other", "q", "past", at(day)))
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", "p1", s, time.Duration(i)*time.Hour, 5*time.Minute), cancel("a1", "p1", s, at(time.Duration(i)*time.Hour+time.Hour)))
+	}
+	return append(evs, booking.Event{TS: at(3 * day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+// neverCame: n of a1's people booked twice each and never come; one more
+// person comes each time, but under half of all.
+func neverCame(n int) []booking.Event {
+	var evs []booking.Event
+	i := 0
+	for p := range n {
+		for range 2 {
+			s := fmt.Sprintf("s%d", i)
+			evs = append(evs, book("a1", fmt.Sprintf("fake%d", p), s, time.Duration(i)*day, 5*time.Hour),
+				cancel("a1", fmt.Sprintf("fake%d", p), s, at(time.Duration(i)*day+30*time.Hour)),
+				book("other", "q", s, time.Duration(i)*day, 6*time.Hour), checkIn("other", "q", s, at(time.Duration(i)*day+7*day)))
+			i++
+		}
+	}
+	for range n - 1 {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", "real", s, time.Duration(i)*day, 5*time.Hour), checkIn("a1", "real", s, at(time.Duration(i)*day+7*day)))
+		i++
+	}
+	return append(evs, booking.Event{TS: at(60 * day), Type: booking.EventLogin, AccountID: "other"})
 }
 
 func cancels(n int, every time.Duration) []booking.Event {
@@ -277,59 +544,62 @@ func cancels(n int, every time.Duration) []booking.Event {
 	return evs
 }
 
-func noShows(n, of int) []booking.Event {
-	var evs []booking.Event
-	for i := range of {
-		s := fmt.Sprintf("s%d", i)
-		// Spread over the weeks, so that volume says nothing.
-		evs = append(evs, book("a1", "p1", s, time.Duration(i)*day, time.Hour))
-		if i < n {
-			evs = append(evs, booking.Event{TS: at(time.Duration(i)*day + 7*day), Type: booking.EventNoShow,
-				AccountID: "a1", PatientID: "p1", SessionID: s})
-		}
-	}
-	return evs
-}
-
-func volume(n int) []booking.Event {
-	var evs []booking.Event
-	for i := range n {
-		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%3), fmt.Sprintf("s%d", i), time.Duration(i)*12*time.Hour, 3*time.Hour))
-	}
-	return evs
-}
-
-// scarce: four sessions sell out within seconds of release; x books nScarce
-// of them and nOther plentiful ones.
-func scarce(nScarce, nOther int) []booking.Event {
+// given: a1 races for two hot sessions, holds each for held and cancels;
+// another account books the slot gap later (from the waitlist when
+// waitlisted).
+func given(gap, held time.Duration, waitlisted bool) []booking.Event {
 	evs := background(100)
-	for i := range 4 {
-		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*day
-		for j := range 5 {
-			evs = append(evs, book(fmt.Sprintf("h%d%d", i, j), "q", s, off, time.Duration(1+j)*time.Second))
+	for i := range 2 {
+		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*3*day
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, book("a1", "placeholder", s, off, 2*time.Second))
+		c := at(off + 2*time.Second + held)
+		evs = append(evs, cancel("a1", "placeholder", s, c))
+		rcv := fmt.Sprintf("buyer-account%d", i)
+		b := book(rcv, "buyer", s, off, 2*time.Second+held+gap)
+		if waitlisted {
+			evs = append(evs, booking.Event{TS: at(off + time.Hour), Type: booking.EventWaitlisted, AccountID: rcv, PatientID: "buyer", SessionID: s})
+			b.Reason, b.IP, b.DeviceID, b.ReleaseAt = "waitlist", "", "", time.Time{}
 		}
-		if i < nScarce {
-			evs = append(evs, book("x", "px", s, off, 3*time.Second))
-		}
-	}
-	for i := range nOther {
-		evs = append(evs, book("x", "px", fmt.Sprintf("plenty%02d", i), time.Duration(i)*day, 5*time.Hour))
+		evs = append(evs, b)
 	}
 	return evs
 }
 
-func logins(device string) []booking.Event {
-	var evs []booking.Event
-	for i := range 5 {
-		evs = append(evs, booking.Event{TS: at(time.Duration(i) * day), Type: booking.EventLogin, AccountID: "a1", DeviceID: device})
-	}
-	return evs
-}
-
-func rateLimited(n int) []booking.Event {
+// watcher: n accounts each cancel a slot; w takes each within 3 s.
+func watcher(n int) []booking.Event {
 	var evs []booking.Event
 	for i := range n {
-		evs = append(evs, booking.Event{TS: at(time.Duration(i) * 100 * time.Millisecond), Type: booking.EventRateLimited, AccountID: "a1"})
+		s, g := fmt.Sprintf("s%d", i), fmt.Sprintf("g%d", i)
+		evs = append(evs, book(g, "pg", s, time.Duration(i)*day, time.Hour), cancel(g, "pg", s, at(time.Duration(i)*day+2*day)),
+			book("w", fmt.Sprintf("buyer%d", i), s, time.Duration(i)*day, 2*day+3*time.Second))
+	}
+	return evs
+}
+
+// pair: a1 cancels twice and a2 books the slot within seconds; for
+// buyers put on a2 after a1 booked (an accomplice), or for a2's own
+// long-standing members (a repeat customer).
+func pair(buyers bool) []booking.Event {
+	var evs []booking.Event
+	for i := range 2 {
+		s, off := fmt.Sprintf("s%d", i), time.Duration(i)*3*day
+		p := fmt.Sprintf("member%d", i)
+		added := at(-60 * day)
+		if buyers {
+			p, added = fmt.Sprintf("buyer%d", i), at(off+5*time.Hour)
+		}
+		evs = append(evs, booking.Event{TS: added, Type: booking.EventPatientAdded, AccountID: "a2", PatientID: p},
+			book("a1", "placeholder", s, off, 3*time.Second), cancel("a1", "placeholder", s, at(off+day)),
+			book("a2", p, s, off, day-3*time.Second+4*time.Second))
+	}
+	return evs
+}
+
+func devices(n int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		evs = append(evs, booking.Event{TS: at(time.Duration(i) * day), Type: booking.EventLogin, AccountID: "a1", DeviceID: fmt.Sprintf("handset%d", i)})
 	}
 	return evs
 }
@@ -359,8 +629,92 @@ func insider(favouring bool) []booking.Event {
 	return evs
 }
 
+// referrer: a community doctor books referral slots for the same 12
+// residents every week.
+func referrer() []booking.Event {
+	var evs []booking.Event
+	for w := range 4 {
+		for r := range 12 {
+			for k := range 2 {
+				evs = append(evs, booking.Event{TS: at(time.Duration(w)*7*day + time.Duration(r*2+k)*time.Minute), Type: booking.EventBooked,
+					StaffID: "ref", Channel: booking.ChannelReferral, IdentityID: fmt.Sprintf("resident%d", r), SessionID: fmt.Sprintf("s%d-%d-%d", w, r, k)})
+			}
+		}
+	}
+	return evs
+}
+
+// TestRule: no single kind of evidence flags; two do; the clerk favouring
+// the same people and the repeated hand-off pair flag on their own.
+func TestRule(t *testing.T) {
+	t.Run("speed alone never flags", func(t *testing.T) {
+		var evs []booking.Event
+		for i := range 10 {
+			evs = append(evs, book("quick", "p1", fmt.Sprintf("plenty%02d", i), time.Duration(i)*day, 80*time.Millisecond),
+				checkIn("quick", "p1", fmt.Sprintf("plenty%02d", i), at(time.Duration(i)*day+7*day)))
+		}
+		if got := flaggedAccounts(append(background(200), evs...)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a count of persons alone never flags: a carer booking for 20 residents who come", func(t *testing.T) {
+		evs := background(200)
+		for i := range 20 {
+			p, s := fmt.Sprintf("resident%d", i), fmt.Sprintf("plenty%02d", i)
+			evs = append(evs, book("carer", p, s, time.Duration(i)*time.Hour, 5*time.Hour), checkIn("carer", p, s, at(7*day)))
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("two kinds flag: sub-human speed on the scarcest sessions", func(t *testing.T) {
+		evs := background(100)
+		for i := range 4 {
+			s := fmt.Sprintf("hot%d", i)
+			evs = append(evs, hot(s, time.Duration(i)*day)...)
+			evs = append(evs, book("bot", "p1", s, time.Duration(i)*day, 60*time.Millisecond))
+		}
+		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"bot"}) {
+			t.Errorf("flagged %v, want the bot", got)
+		}
+	})
+	t.Run("a clerk favouring two people flags alone", func(t *testing.T) {
+		flags := Detect(insider(true), DefaultConfig())
+		if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"clerk"}) {
+			t.Fatalf("got %+v, want the clerk", flags)
+		}
+		if got, want := flags[0].PatientIDs, []string{"fav1", "fav2"}; !slices.Equal(got, want) {
+			t.Errorf("patients = %v, want %v", got, want)
+		}
+	})
+	t.Run("hand-offs repeated between two accounts flag both alone", func(t *testing.T) {
+		if got := flaggedAccounts(pair(true)); !slices.Equal(got, []string{"a1", "a2"}) {
+			t.Errorf("flagged %v, want a1 and a2 in one flag", got)
+		}
+	})
+	t.Run("a clerk with walk-ins for many people and a referrer are not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(append(insider(false), referrer()...)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+}
+
+// TestDirection: a watcher that takes the cancelled slots of several
+// accounts within seconds, polling the sessions, is flagged; the people who
+// cancelled are not made members of its group.
+func TestDirection(t *testing.T) {
+	evs := watcher(4)
+	for i := range 40 {
+		evs = append(evs, refused("w", "pw", "s0", at(time.Duration(i)*40*time.Second), "sold_out"))
+	}
+	flags := Detect(evs, DefaultConfig())
+	if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"w"}) {
+		t.Fatalf("got %+v, want one flag naming the watcher alone", flags)
+	}
+}
+
 func TestGrouping(t *testing.T) {
-	t.Run("a ring of 5 accounts sharing devices is one flag", func(t *testing.T) {
+	t.Run("a ring of 5 accounts sharing handsets is one flag", func(t *testing.T) {
 		var evs []booking.Event
 		for i := range 5 {
 			a := fmt.Sprintf("ring%d", i)
@@ -370,7 +724,7 @@ func TestGrouping(t *testing.T) {
 				if i == 2 {
 					e.DeviceID = fmt.Sprintf("phone%d", j%2)
 				}
-				evs = append(evs, e)
+				evs = append(evs, e, noShow(a, a+"p", fmt.Sprintf("s%d%d", i, j), at(time.Duration(j)*day+7*day)))
 			}
 		}
 		flags := Detect(evs, DefaultConfig())
@@ -381,6 +735,17 @@ func TestGrouping(t *testing.T) {
 			t.Errorf("accounts = %v, want %v", got, want)
 		}
 	})
+	bots := func(ip string) []booking.Event {
+		var evs []booking.Event
+		for _, a := range []string{"bot1", "bot2", "bot3"} {
+			for j := range 3 {
+				e := book(a, a+"p", fmt.Sprintf("s%d", j), time.Duration(j)*day, 50*time.Millisecond)
+				e.IP = ip
+				evs = append(evs, e, noShow(a, a+"p", fmt.Sprintf("s%d", j), at(time.Duration(j)*day+7*day)))
+			}
+		}
+		return evs
+	}
 	t.Run("a hub IP shared by 200 genuine accounts links nobody", func(t *testing.T) {
 		var evs []booking.Event
 		for i := range 200 {
@@ -389,15 +754,8 @@ func TestGrouping(t *testing.T) {
 			e.IP = "hospital-wifi"
 			evs = append(evs, e)
 		}
-		for _, a := range []string{"bot1", "bot2"} {
-			for j := range 3 {
-				e := book(a, a+"p", fmt.Sprintf("s%d", j), time.Duration(j)*day, 50*time.Millisecond)
-				e.IP = "hospital-wifi"
-				evs = append(evs, e)
-			}
-		}
-		flags := Detect(evs, DefaultConfig())
-		if len(flags) != 2 {
+		flags := Detect(append(evs, bots("hospital-wifi")...), DefaultConfig())
+		if len(flags) != 3 {
 			t.Fatalf("got %d flags, want one per bot: %+v", len(flags), flags)
 		}
 		for _, f := range flags {
@@ -407,34 +765,64 @@ func TestGrouping(t *testing.T) {
 		}
 	})
 	t.Run("bots behind their own proxy are merged into one flag", func(t *testing.T) {
-		var evs []booking.Event
-		for _, a := range []string{"bot1", "bot2", "bot3"} {
-			for j := range 3 {
-				e := book(a, a+"p", fmt.Sprintf("s%d", j), time.Duration(j)*day, 50*time.Millisecond)
-				e.IP = "proxy"
-				evs = append(evs, e)
-			}
-		}
-		flags := Detect(evs, DefaultConfig())
+		flags := Detect(bots("proxy"), DefaultConfig())
 		if len(flags) != 1 || len(flags[0].AccountIDs) != 3 {
 			t.Fatalf("got %+v, want one flag of 3 bots", flags)
 		}
 	})
-	t.Run("a desk clerk doing walk-ins for many people is not flagged", func(t *testing.T) {
-		if flags := Detect(insider(false), DefaultConfig()); len(flags) != 0 {
-			t.Errorf("got %+v, want no flags", flags)
+	t.Run("a community kiosk links nobody, counts nobody and flags nobody", func(t *testing.T) {
+		evs := background(100)
+		for i := range 8 {
+			a := fmt.Sprintf("elder%d", i)
+			for j := range 3 {
+				s := fmt.Sprintf("plenty%02d", (i+j)%20)
+				e := book(a, a+"p", s, time.Duration(j)*day, 3*time.Hour)
+				e.DeviceID, e.IP = "kiosk", "community-centre"
+				evs = append(evs, e, checkIn(a, a+"p", s, at(time.Duration(j)*day+7*day)))
+			}
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+		if got := fired(t, evs, "elder0"); slices.Contains(got, "accounts_per_device") || slices.Contains(got, "persons_per_device") {
+			t.Errorf("fired %v for a kiosk, want nothing of the handset", got)
 		}
 	})
-	t.Run("a clerk favouring two people is one flag with them", func(t *testing.T) {
-		flags := Detect(insider(true), DefaultConfig())
-		if len(flags) != 1 {
-			t.Fatalf("got %d flags, want 1", len(flags))
+	t.Run("a handset shared by eight accounts that race at release is no kiosk", func(t *testing.T) {
+		evs := background(100)
+		for i := range 8 {
+			a := fmt.Sprintf("racer%d", i)
+			for j := range 3 {
+				s := fmt.Sprintf("plenty%02d", (i+j)%20)
+				e := book(a, a+"p", s, time.Duration(j)*day, 3*time.Second)
+				e.DeviceID = "kiosk"
+				evs = append(evs, e, checkIn(a, a+"p", s, at(time.Duration(j)*day+7*day)))
+			}
 		}
-		if got, want := flags[0].PatientIDs, []string{"fav1", "fav2"}; !slices.Equal(got, want) {
-			t.Errorf("patients = %v, want %v", got, want)
+		if got := fired(t, evs, "racer0"); !slices.Contains(got, "accounts_per_device") {
+			t.Errorf("fired %v, want the handset's accounts counted", got)
 		}
-		if got := flags[0].AccountIDs; !slices.Equal(got, []string{"clerk"}) {
-			t.Errorf("accounts = %v, want the clerk", got)
+	})
+	t.Run("no group grows past max_group: a chain of 40 accounts sharing people", func(t *testing.T) {
+		var evs []booking.Event
+		for i := range 40 {
+			a := fmt.Sprintf("c%02d", i)
+			for _, p := range []string{fmt.Sprintf("x%d", i), fmt.Sprintf("y%d", i), fmt.Sprintf("x%d", i+1), fmt.Sprintf("y%d", i+1)} {
+				evs = append(evs, booking.Event{TS: at(time.Duration(i) * time.Minute), Type: booking.EventPatientAdded, AccountID: a, PatientID: a + p, IdentityID: p})
+			}
+			for j := range 3 {
+				evs = append(evs, book(a, a+"x"+fmt.Sprint(i), fmt.Sprintf("s%d-%d", i, j), time.Duration(j)*day, 40*time.Millisecond),
+					noShow(a, a+"x"+fmt.Sprint(i), fmt.Sprintf("s%d-%d", i, j), at(time.Duration(j)*day+7*day)))
+			}
+		}
+		flags := Detect(evs, DefaultConfig())
+		if len(flags) < 2 {
+			t.Fatalf("got %d flags, want the chain cut into groups of at most %d", len(flags), DefaultConfig().MaxGroup)
+		}
+		for _, f := range flags {
+			if len(f.AccountIDs) > DefaultConfig().MaxGroup {
+				t.Errorf("a flag of %d accounts, want at most %d", len(f.AccountIDs), DefaultConfig().MaxGroup)
+			}
 		}
 	})
 }
@@ -477,30 +865,59 @@ func TestPersonsFollowIdentity(t *testing.T) {
 	}
 }
 
+// TestFlagShape: a flag says its threshold, how its score was made (in
+// English and Chinese), and every reason in both, with the points it adds.
 func TestFlagShape(t *testing.T) {
-	var evs []booking.Event
-	for j := range 3 {
-		evs = append(evs, book("bot", fmt.Sprintf("p%d", j), fmt.Sprintf("s%d", j), time.Duration(j)*day, 50*time.Millisecond))
+	evs := background(100)
+	for i := range 4 {
+		s := fmt.Sprintf("hot%d", i)
+		evs = append(evs, hot(s, time.Duration(i)*day)...)
+		evs = append(evs, book("bot", fmt.Sprintf("p%d", i), s, time.Duration(i)*day, 50*time.Millisecond))
 	}
 	flags := Detect(evs, DefaultConfig())
 	if len(flags) != 1 {
-		t.Fatalf("got %d flags, want 1", len(flags))
+		t.Fatalf("got %d flags, want 1: %+v", len(flags), flags)
 	}
 	f := flags[0]
-	if f.Status != StatusOpen || !strings.HasPrefix(f.FlagID, "flg_") || f.Score < 1 {
+	if f.Status != StatusOpen || !strings.HasPrefix(f.FlagID, "flg_") || f.Score < 1 || f.Threshold != 1 {
 		t.Errorf("flag = %+v", f)
 	}
 	if want := flagID([]string{"bot"}, nil); f.FlagID != want {
 		t.Errorf("flag id = %s, want %s (from the members)", f.FlagID, want)
 	}
-	if want := evs[2].TS; !f.CreatedAt.Equal(want) {
+	if want := at(3*day + 50*time.Millisecond).UTC(); !f.CreatedAt.Equal(want) {
 		t.Errorf("created_at = %s, want the last event %s", f.CreatedAt, want)
 	}
-	if got, want := f.PatientIDs, []string{"p0", "p1", "p2"}; !slices.Equal(got, want) {
+	if got, want := f.PatientIDs, []string{"p0", "p1", "p2", "p3"}; !slices.Equal(got, want) {
 		t.Errorf("patients = %v, want %v", got, want)
 	}
-	if len(f.Reasons) == 0 || f.Reasons[0].Signal != "fast_reaction" || !strings.Contains(f.Reasons[0].Detail, "3 bookings within 300 ms") {
-		t.Errorf("reasons = %+v, want fast_reaction with its numbers first", f.Reasons)
+	var sum float64
+	kinds := map[string]bool{}
+	for _, r := range f.Reasons {
+		sum += r.Points
+		if r.Points > 0 {
+			kinds[r.Kind] = true
+		}
+		if r.Detail == "" || r.DetailZH == "" || r.Kind == "" {
+			t.Errorf("reason %+v lacks a sentence, its Chinese or its kind", r)
+		}
+	}
+	if math.Abs(sum-f.Score) > 0.011 || len(kinds) < 2 {
+		t.Errorf("points add to %.2f over kinds %v, want the score %.2f from two kinds at least", sum, kinds, f.Score)
+	}
+	first := f.Reasons[0]
+	if first.Signal != "fast_reaction" || !strings.Contains(first.Detail, "4 bookings within 300 ms") || !strings.Contains(first.DetailZH, "4 次预约在放号后 300 毫秒内") {
+		t.Errorf("first reason = %+v, want fast_reaction with its numbers", first)
+	}
+	for _, want := range []string{"Score 1.25", "1.00 or more", "automation", "targeting"} {
+		if !strings.Contains(f.Explanation, want) {
+			t.Errorf("explanation %q lacks %q", f.Explanation, want)
+		}
+	}
+	for _, want := range []string{"评分 1.25", "1.00", "自动化", "至少需要 2 类"} {
+		if !strings.Contains(f.ExplanationZH, want) {
+			t.Errorf("Chinese explanation %q lacks %q", f.ExplanationZH, want)
+		}
 	}
 }
 
@@ -512,8 +929,8 @@ func TestLoadConfig(t *testing.T) {
 		wantErr bool
 	}{
 		{"empty keeps the defaults", `{}`, func(c Config) bool { return c.Threshold == DefaultConfig().Threshold }, false},
-		{"one rule changed", `{"rules":{"fast_reaction":{"min":5,"weight":1}}}`, func(c Config) bool {
-			return c.Rules.FastReaction == Rule{Min: 5, Weight: 1} && c.Rules.Burst == DefaultConfig().Rules.Burst
+		{"one rule changed, its cap kept", `{"rules":{"fast_reaction":{"min":5,"weight":1}}}`, func(c Config) bool {
+			return c.Rules.FastReaction == Rule{Min: 5, Weight: 1, Cap: DefaultConfig().Rules.FastReaction.Cap} && c.Rules.Burst == DefaultConfig().Rules.Burst
 		}, false},
 		{"durations as text and days", `{"fast_reaction":"250ms","window":"14d"}`, func(c Config) bool {
 			return c.FastReaction.D() == 250*time.Millisecond && c.Window.D() == 14*day
@@ -534,22 +951,31 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func TestReadEvents(t *testing.T) {
-	in := `{"ts":"2026-11-02T08:00:00.412+08:00","type":"booked","account_id":"a1","patient_id":"p9","session_id":"s3","release_at":"2026-11-02T08:00:00+08:00","something_new":1}
-
-{"ts":"2026-11-02T08:00:01+08:00","type":"login","account_id":"a1"}
-`
-	evs, err := ReadEvents(strings.NewReader(in))
-	if err != nil {
-		t.Fatal(err)
+func TestSurprise(t *testing.T) {
+	tests := []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.2, 0},
+		{2, 10, 0.2, 0},               // no more than expected
+		{4, 4, 0.25, 2.408},           // 0.25^4 = 0.0039
+		{3, 3, 0.5, 0.903},            // 1/8
+		{10, 10, 0.1, 10},             // 1e-10
+		{1, 1000, 0.0001, 1.0214},     // 1 − 0.9999^1000 = 0.0952
+		{600, 1000, 0.3, 300 - 300.0}, // far past what a float can hold: the cap
 	}
-	if len(evs) != 2 {
-		t.Fatalf("got %d events, want 2", len(evs))
-	}
-	if got, want := evs[0].TS.Sub(evs[0].ReleaseAt), 412*time.Millisecond; got != want {
-		t.Errorf("reaction = %s, want %s", got, want)
-	}
-	if _, err := ReadEvents(strings.NewReader("{\"ts\":\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
-		t.Errorf("err = %v, want one naming line 1", err)
+	for _, tt := range tests {
+		got := surprise(tt.k, tt.n, tt.p)
+		want := tt.want
+		if tt.k == 600 {
+			if got < 50 {
+				t.Errorf("surprise(%d, %d, %v) = %v, want a huge number", tt.k, tt.n, tt.p, got)
+			}
+			continue
+		}
+		if math.Abs(got-want) > 0.01 {
+			t.Errorf("surprise(%d, %d, %v) = %.3f, want %.3f", tt.k, tt.n, tt.p, got, want)
+		}
 	}
 }

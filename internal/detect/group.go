@@ -3,244 +3,381 @@ package detect
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
 	"time"
 )
 
-// unionFind joins the graph's nodes (accounts, staff, persons, devices,
-// phones, IPs) into groups.
-type unionFind struct {
-	index  map[string]int
-	keys   []string
-	parent []int
+// Groups: accounts (and staff) joined by evidence strong enough to mean one
+// operator — a handset or a phone number of a few accounts, two or more
+// people on both accounts, hand-offs repeated between the same two accounts,
+// a clerk and the accounts of the people they favour. Not an IP (a NAT, a
+// hospital's Wi-Fi), not a single shared person (a grandmother on her
+// children's accounts), not a hand-off taken once (the person whose
+// cancelled slot somebody took is not the taker's accomplice). Links are
+// added strongest first and never make a group of more than MaxGroup
+// accounts, so a chain of households cannot grow into a hundred-account
+// flag.
+
+// Link strengths: stronger links are added first.
+const (
+	linkHandoffPair = 4
+	linkInsider     = 4
+	linkPersons     = 3
+	linkDevice      = 2
+	linkPhone       = 2
+)
+
+type edge struct {
+	a, b     int32 // nodes: accounts, then staff after the accounts
+	strength int
 }
 
-func newUnionFind() *unionFind { return &unionFind{index: map[string]int{}} }
+type groups struct {
+	parent []int32
+	size   []int32 // accounts in the group
+}
 
-func (u *unionFind) id(key string) int {
-	i, ok := u.index[key]
-	if !ok {
-		i = len(u.keys)
-		u.index[key] = i
-		u.keys = append(u.keys, key)
-		u.parent = append(u.parent, i)
+func (g *groups) find(i int32) int32 {
+	for g.parent[i] != i {
+		g.parent[i] = g.parent[g.parent[i]]
+		i = g.parent[i]
 	}
 	return i
 }
 
-func (u *unionFind) find(key string) int {
-	i := u.id(key)
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-func (u *unionFind) union(a, b string) {
-	ra, rb := u.find(a), u.find(b)
-	if ra == rb {
-		return
-	}
-	// The smaller index wins, so the roots do not depend on the order of
-	// the unions.
-	if ra < rb {
-		u.parent[rb] = ra
-	} else {
-		u.parent[ra] = rb
-	}
-}
-
-// link joins accounts through what they share, except hubs: persons,
-// devices and phones of at most HubAccounts accounts; hand-offs between two
-// accounts that did it more than once, or to an account that received more
-// than one (a busy canceller's slot that somebody happened to rebook at once
-// links nobody); a clerk to the persons they favour. An IP used by only one
-// account joins it. IPs shared by several accounts link nobody here: a
-// carrier's NAT or a hospital's Wi-Fi is shared by strangers; they only
-// merge flags afterwards (mergeByIP).
-func (d *detector) link() {
-	for _, id := range sortedKeys(d.accounts) {
-		d.uf.id(accountNode(id))
-	}
-	for _, p := range sortedKeys(d.persons) {
-		if accts := d.persons[p]; len(accts) <= d.cfg.HubAccounts {
-			for _, a := range sortedKeys(accts) {
-				d.uf.union(accountNode(a), personNode(p))
-			}
+// link builds the groups from the edges, strongest first.
+func (d *detector) link() (*groups, []edge) {
+	nA := int32(len(d.accounts))
+	n := int(nA) + len(d.staff)
+	g := &groups{parent: make([]int32, n), size: make([]int32, n)}
+	for i := range g.parent {
+		g.parent[i] = int32(i)
+		if int32(i) < nA {
+			g.size[i] = 1
 		}
 	}
-	for _, k := range sortedKeys(d.attrs) {
-		x := d.attrs[k]
-		if x.hub(d.cfg) || (x.kind == "ip" && len(x.accounts) > 1) {
+	var edges []edge
+	for _, k := range d.pairs {
+		edges = append(edges, edge{k[0], k[1], linkHandoffPair})
+	}
+	// Two or more people on both accounts.
+	shared := map[[2]int32]int{}
+	for _, p := range sortedKeys(d.personAccounts) {
+		l := d.personAccounts[p]
+		if len(l) < 2 || len(l) > d.cfg.HubAccounts {
 			continue
 		}
-		for _, a := range sortedKeys(x.accounts) {
-			d.uf.union(accountNode(a), k)
-		}
-	}
-	pairs, received := map[[2]string]int{}, map[string]int{}
-	for _, h := range d.handoffs {
-		if h.giver != h.receiver {
-			pairs[[2]string{h.giver, h.receiver}]++
-			received[h.receiver]++
-		}
-	}
-	for _, h := range d.handoffs {
-		if pairs[[2]string{h.giver, h.receiver}] > 1 || received[h.receiver] > 1 {
-			d.uf.union(accountNode(h.giver), accountNode(h.receiver))
-		}
-	}
-	for _, id := range sortedKeys(d.staff) {
-		for _, p := range sortedKeys(d.staff[id].favours) {
-			d.uf.union(staffNode(id), personNode(p))
-		}
-	}
-}
-
-// group is one connected component of the graph.
-type group struct {
-	accounts, staff, persons, attrs []string
-}
-
-func (d *detector) groups() map[int]*group {
-	gs := map[int]*group{}
-	for _, k := range d.uf.keys {
-		r := d.uf.find(k)
-		g := gs[r]
-		if g == nil {
-			g = &group{}
-			gs[r] = g
-		}
-		kind, id, _ := strings.Cut(k, "\x00")
-		switch kind {
-		case "a":
-			g.accounts = append(g.accounts, id)
-		case "s":
-			g.staff = append(g.staff, id)
-		case "p":
-			g.persons = append(g.persons, id)
-		default:
-			g.attrs = append(g.attrs, k)
-		}
-	}
-	for _, g := range gs {
-		slices.Sort(g.accounts)
-		slices.Sort(g.staff)
-		slices.Sort(g.persons)
-		slices.Sort(g.attrs)
-	}
-	return gs
-}
-
-// candidate is a scored group on its way to a flag.
-type candidate struct {
-	accounts, staff []string
-	evidence        []item
-	score           float64
-}
-
-// flags scores every group, merges flagged groups that share an IP, and
-// returns those over the threshold.
-func (d *detector) flags() []Flag {
-	itemsOf := map[int][]item{}
-	for _, it := range d.items {
-		r := d.uf.find(it.node)
-		if x := d.attrs[it.node]; x != nil && x.kind == "ip" && len(x.accounts) > 1 {
-			// An IP's evidence belongs to a group only if every account
-			// behind it is in that group: its own proxy, not a NAT.
-			r = -1
-			for a := range x.accounts {
-				if ra := d.uf.find(accountNode(a)); r == -1 || r == ra {
-					r = ra
-				} else {
-					r = -2
-					break
-				}
-			}
-			if r < 0 {
-				continue
+		for i := range l {
+			for j := i + 1; j < len(l); j++ {
+				shared[[2]int32{l[i], l[j]}]++
 			}
 		}
-		itemsOf[r] = append(itemsOf[r], it)
 	}
-	gs := d.groups()
-	var cands []*candidate
-	for _, r := range slices.Sorted(maps.Keys(gs)) {
-		g := gs[r]
-		if len(g.accounts) == 0 && len(g.staff) == 0 {
+	for _, k := range sortedPairs(shared) {
+		if shared[k] >= 2 {
+			edges = append(edges, edge{k[0], k[1], linkPersons})
+		}
+	}
+	for _, x := range d.attrs {
+		if x.hub || x.terminal || len(x.accounts) < 2 {
 			continue
 		}
-		if c := d.candidate(g, itemsOf[r]); c != nil && c.score >= d.cfg.Threshold {
-			cands = append(cands, c)
+		s := linkDevice
+		if x.kind == "phone" {
+			s = linkPhone
+		}
+		for _, a := range x.accounts[1:] {
+			edges = append(edges, edge{x.accounts[0], a, s})
 		}
 	}
-	var out []Flag
-	for _, c := range d.mergeByIP(cands) {
-		out = append(out, d.flag(c))
+	for si, s := range d.staff {
+		for _, f := range s.favours {
+			for _, a := range d.personAccounts[f.person] {
+				edges = append(edges, edge{nA + int32(si), a, linkInsider})
+			}
+		}
 	}
-	slices.SortFunc(out, func(a, b Flag) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.FlagID, b.FlagID))
-	})
-	return out
+	slices.SortStableFunc(edges, func(x, y edge) int { return y.strength - x.strength })
+	for _, e := range edges {
+		ra, rb := g.find(e.a), g.find(e.b)
+		if ra == rb || int(g.size[ra]+g.size[rb]) > d.cfg.MaxGroup {
+			continue
+		}
+		if ra > rb {
+			ra, rb = rb, ra
+		}
+		g.parent[rb] = ra
+		g.size[ra] += g.size[rb]
+	}
+	return g, edges
 }
 
-// candidate scores g: the strongest item of each family, summed over the
-// families, counting only the accounts that belong in the flag.
-func (d *detector) candidate(g *group, items []item) *candidate {
-	included := d.members(g, items)
-	var staff []string
-	for _, it := range items {
-		if it.signal == "insider" {
-			_, id, _ := strings.Cut(it.node, "\x00")
-			staff = append(staff, id)
-		}
-	}
-	if len(included) == 0 && len(staff) == 0 {
-		return nil
-	}
-	in := map[string]bool{}
-	for _, a := range included {
-		in[accountNode(a)] = true
-	}
-	c := &candidate{accounts: included, staff: staff}
-	for _, it := range items {
-		if !strings.HasPrefix(it.node, "a\x00") || in[it.node] {
-			c.evidence = append(c.evidence, it)
-		}
-	}
-	c.evidence = append(c.evidence, d.groupSignals(g, in)...)
-	c.score = score(c.evidence)
-	return c
+// scored is one account's (or staff member's) evidence and score.
+type scored struct {
+	items []*item
+	score float64
+	kinds int
+	alone bool
 }
 
-func score(evidence []item) float64 {
-	best := map[string]float64{}
-	for _, it := range evidence {
-		best[it.family] = max(best[it.family], it.score)
+// flagged says whether the evidence reaches the rule: the threshold with at
+// least MinKinds kinds of evidence, or a signal that is a combination in
+// itself reaching the threshold alone.
+func (s *scored) flagged(cfg Config) bool {
+	return s.alone || (s.score >= cfg.Threshold && s.kinds >= cfg.MinKinds)
+}
+
+// evaluate scores a set of items: the strongest item of each kind, capped at
+// KindCap, summed over the kinds.
+func (d *detector) evaluate(items []*item) scored {
+	best := map[string]*item{}
+	for _, it := range items {
+		if b := best[it.kind]; b == nil || it.score > b.score {
+			best[it.kind] = it
+		}
 	}
-	var s float64
-	for _, f := range sortedKeys(best) {
-		s += best[f]
+	s := scored{items: items}
+	for _, k := range sortedKeys(best) {
+		it := best[k]
+		pts := min(d.cfg.KindCap, it.score)
+		if it.alone && it.score >= d.cfg.Threshold {
+			pts = it.score
+			s.alone = true
+		}
+		s.score += pts
+		if pts >= d.cfg.KindMin {
+			s.kinds++
+		}
 	}
 	return s
 }
 
-// mergeByIP makes one flag of flagged groups that share an IP when the
-// flagged accounts are at least IPLinkShare of the IP's accounts: a ring of
-// bots behind one proxy is one flag, while a hospital's Wi-Fi, where a few
-// flagged accounts hide among thousands, merges nothing.
-func (d *detector) mergeByIP(cands []*candidate) []*candidate {
-	owner := map[string]int{} // flagged account → candidate
-	for i, c := range cands {
-		for _, a := range c.accounts {
+// sortedKeys lists a map's keys in order (sym order is string order).
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	ks := make([]K, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// sharedPersons calls each for every person on more than one of the
+// accounts, with the number of them, in the order the accounts name them.
+func (d *detector) sharedPersons(accts []int32, each func(p sym, n int)) {
+	in := make(map[int32]bool, len(accts))
+	for _, a := range accts {
+		in[a] = true
+	}
+	seen := map[sym]bool{}
+	for _, a := range accts {
+		for _, p := range d.accounts[a].persons {
+			if seen[p.key] {
+				continue
+			}
+			seen[p.key] = true
+			n := 0
+			for _, b := range d.personAccounts[p.key] {
+				if in[b] {
+					n++
+				}
+			}
+			if n > 1 {
+				each(p.key, n)
+			}
+		}
+	}
+}
+
+// groupItems are the signals of a group as a whole: the people it shares
+// between its accounts, and the people it books into the scarcest sessions.
+func (d *detector) groupItems(members []int32) []item {
+	if len(members) < 2 {
+		return nil
+	}
+	cfg, r := d.cfg, d.cfg.Rules
+	var out []item
+	extra, nShared := 0, 0
+	var top []string
+	d.sharedPersons(members, func(p sym, n int) {
+		extra += n - 1
+		nShared++
+		if len(top) < 3 {
+			top = append(top, fmt.Sprintf("%s on %d accounts", d.str(p), n))
+		}
+	})
+	var sp, all []stamp
+	for _, a := range members {
+		all = append(all, d.accounts[a].persons...)
+		sp = d.scarceTries(d.accounts[a], sp)
+	}
+	// A family's accounts share its children: two each on three accounts
+	// make 4. The bar rises with the group.
+	shRule := r.SharedPersons
+	shRule.Min = max(shRule.Min, 2*float64(len(members)-1)+1)
+	add(&out, "shared_persons", kScale, shRule, float64(extra), func() (string, string) {
+		return fmt.Sprintf("%d patients are on several of the group's accounts, %d extra accounts in all (%s); two parents sharing two children make 2, three accounts sharing them 4", nShared, extra, strings.Join(top, ", ")),
+			fmt.Sprintf("%d 位就诊人同时挂在该组多个账号上，共多出 %d 个账号（%s）；父母两个账号共享两个孩子只多出 2 个，三个账号共享则多出 4 个", nShared, extra, strings.Join(top, "，"))
+	})
+	wEN, wZH := span(cfg.Window.D())
+	slices.SortStableFunc(all, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
+	if n := maxDistinct(all, ns(cfg.Window)); n > 0 {
+		add(&out, "persons_per_group", kScale, r.PersonsPerGroup, float64(n), func() (string, string) {
+			return fmt.Sprintf("the group's %d accounts, linked by shared handsets, numbers or people, named %d different patients within %s; three accounts of one family hold 15 at most", len(members), n, wEN),
+				fmt.Sprintf("该组 %d 个账号（共用手机、号码或就诊人）在 %s内出现 %d 位不同的就诊人；一家人的三个账号最多 15 位", len(members), wZH, n)
+		})
+	}
+	slices.SortStableFunc(sp, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
+	if n := maxDistinct(sp, ns(cfg.Window)); n > 0 {
+		// Each account of a family has two or three people who need the
+		// famous experts at most: the bar rises with the group.
+		rule := r.ScarcePersons
+		rule.Min = max(rule.Min, 3*float64(len(members)))
+		add(&out, "scarce_persons", kScale, rule, float64(n), func() (string, string) {
+			return fmt.Sprintf("the group's %d accounts booked or tried to book the scarcest sessions for %d different patients within %s", len(members), n, wEN),
+				fmt.Sprintf("该组 %d 个账号在 %s内为 %d 位不同的就诊人预约或抢约最紧俏的号源", len(members), wZH, n)
+		})
+	}
+	return out
+}
+
+// flags scores every account with the evidence that applies to it — its
+// own, its devices' and phones', its group's — and makes a flag of each group
+// with an account (or a clerk) that reaches the rule.
+func (d *detector) flags() []Flag {
+	cfg := d.cfg
+	g, _ := d.link()
+	nA := int32(len(d.accounts))
+	members := map[int32][]int32{} // group root → its accounts
+	for a := range nA {
+		r := g.find(a)
+		members[r] = append(members[r], a)
+	}
+	groupItems := map[int32][]item{}
+	for _, r := range sortedKeys(members) {
+		groupItems[r] = d.groupItems(members[r])
+	}
+	scores := make([]scored, nA)
+	for a := range nA {
+		acc := d.accounts[a]
+		var its []*item
+		for i := range acc.items {
+			its = append(its, &acc.items[i])
+		}
+		for _, xi := range acc.attrs {
+			x := d.attrs[xi]
+			if x.hub || x.terminal {
+				continue
+			}
+			for i := range x.items {
+				its = append(its, &x.items[i])
+			}
+		}
+		gi := groupItems[g.find(a)]
+		for i := range gi {
+			its = append(its, &gi[i])
+		}
+		scores[a] = d.evaluate(its)
+	}
+	// The flag of a group names the accounts that reach the rule, and the
+	// other accounts of the group (linked by a handset, a number, people or
+	// hand-offs in common) with half the threshold of evidence: a farm's
+	// quieter accounts are in its flag, a grandmother's other family is not.
+	flaggedGroup := map[int32]bool{}
+	for a := range nA {
+		if scores[a].flagged(cfg) {
+			flaggedGroup[g.find(a)] = true
+		}
+	}
+	in := make([]bool, nA)
+	for a := range nA {
+		in[a] = scores[a].flagged(cfg) || (flaggedGroup[g.find(a)] && scores[a].score >= cfg.Threshold/2)
+	}
+	type cand struct {
+		accounts []int32
+		staff    []int32
+	}
+	cands := map[int32]*cand{}
+	for a := range nA {
+		if !in[a] {
+			continue
+		}
+		r := g.find(a)
+		if cands[r] == nil {
+			cands[r] = &cand{}
+		}
+		cands[r].accounts = append(cands[r].accounts, a)
+	}
+	for si, s := range d.staff {
+		if s.item == nil {
+			continue
+		}
+		r := g.find(nA + int32(si))
+		if cands[r] == nil {
+			cands[r] = &cand{}
+		}
+		cands[r].staff = append(cands[r].staff, int32(si))
+		// The accounts of the people a flagged clerk favours are in its
+		// flag: the clerk and they are one operation.
+		for _, a := range members[r] {
+			if !in[a] {
+				in[a] = true
+				cands[r].accounts = append(cands[r].accounts, a)
+			}
+		}
+		slices.Sort(cands[r].accounts)
+	}
+	var out []*cand
+	for _, r := range sortedKeys(cands) {
+		out = append(out, cands[r])
+	}
+	// Merge flags behind one IP of their own (see mergeByIP).
+	merged, via := d.mergeByIP(len(out), func(i int) []int32 { return out[i].accounts })
+	var flags []Flag
+	for _, idx := range merged {
+		var accts, staff []int32
+		for _, i := range idx {
+			accts = append(accts, out[i].accounts...)
+			staff = append(staff, out[i].staff...)
+		}
+		var its []*item
+		seen := map[*item]bool{}
+		for _, a := range accts {
+			for _, it := range scores[a].items {
+				if !seen[it] {
+					seen[it] = true
+					its = append(its, it)
+				}
+			}
+		}
+		for _, s := range staff {
+			its = append(its, d.staff[s].item)
+		}
+		its = append(its, via[idx[0]]...)
+		flags = append(flags, d.flag(accts, staff, its))
+	}
+	slices.SortFunc(flags, func(a, b Flag) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.FlagID, b.FlagID))
+	})
+	return flags
+}
+
+// mergeByIP joins flags that share an IP when the flagged accounts are at
+// least IPLinkShare of the IP's accounts: a ring of bots behind its own
+// proxy is one flag, while a hospital's Wi-Fi, where a few flagged accounts
+// hide among thousands, merges nothing. It returns the candidates grouped
+// (each group's candidates in order) and the shared_ip items of each merged
+// group, keyed by its first candidate.
+func (d *detector) mergeByIP(n int, accountsOf func(int) []int32) ([][]int, map[int][]*item) {
+	owner := map[int32]int{}
+	for i := range n {
+		for _, a := range accountsOf(i) {
 			owner[a] = i
 		}
 	}
-	parent := make([]int, len(cands))
+	parent := make([]int, n)
 	for i := range parent {
 		parent[i] = i
 	}
@@ -250,253 +387,167 @@ func (d *detector) mergeByIP(cands []*candidate) []*candidate {
 		}
 		return i
 	}
-	via := map[int][]item{}
-	for _, k := range sortedKeys(d.attrs) {
-		x := d.attrs[k]
-		if x.kind != "ip" || len(x.accounts) < 2 {
+	size := make([]int, n)
+	for i := range n {
+		size[i] = len(accountsOf(i))
+	}
+	via := map[int][]*item{}
+	for _, ip := range sortedKeys(d.ipAccounts) {
+		l := d.ipAccounts[ip]
+		if len(l) < 2 || len(l) > d.cfg.MaxGroup {
 			continue
 		}
 		var hit []int
 		flagged := 0
-		for _, a := range sortedKeys(x.accounts) {
-			if i, ok := owner[a]; ok {
+		for _, a := range l {
+			if _, ok := owner[a]; ok {
 				flagged++
+			}
+		}
+		for _, a := range d.ipOwners[ip] {
+			if i, ok := owner[a]; ok {
 				hit = append(hit, i)
 			}
 		}
-		if flagged < 2 || float64(flagged) < d.cfg.IPLinkShare*float64(len(x.accounts)) {
+		if len(hit) < 2 || float64(flagged) < d.cfg.IPLinkShare*float64(len(l)) {
 			continue
 		}
 		merged := false
 		for _, i := range hit[1:] {
-			if ri, r0 := find(i), find(hit[0]); ri != r0 {
-				parent[max(ri, r0)] = min(ri, r0)
-				merged = true
+			ri, r0 := find(i), find(hit[0])
+			if ri == r0 || size[ri]+size[r0] > d.cfg.MaxGroup {
+				continue
 			}
+			lo, hi := min(ri, r0), max(ri, r0)
+			parent[hi] = lo
+			size[lo] += size[hi]
+			merged = true
 		}
 		if merged {
 			r := find(hit[0])
-			via[r] = append(via[r], item{signal: "shared_ip", family: "shared_ip", node: k,
-				detail: fmt.Sprintf("ip %s: used by %d of the flagged accounts (%d accounts in all)", x.id, flagged, len(x.accounts))})
+			via[r] = append(via[r], &item{signal: "shared_ip", kind: "link",
+				en: fmt.Sprintf("ip %s: the own line of %d of the flagged accounts (%d accounts use it in all)", d.str(ip), len(hit), len(l)),
+				zh: fmt.Sprintf("IP %s：是 %d 个已标记账号的常用线路（共有 %d 个账号用过）", d.str(ip), len(hit), len(l))})
 		}
 	}
-	byRoot := map[int]*candidate{}
+	byRoot := map[int][]int{}
 	var roots []int
-	for i, c := range cands {
+	for i := range n {
 		r := find(i)
-		m := byRoot[r]
-		if m == nil {
-			m = &candidate{}
-			byRoot[r] = m
+		if byRoot[r] == nil {
 			roots = append(roots, r)
 		}
-		m.accounts = append(m.accounts, c.accounts...)
-		m.staff = append(m.staff, c.staff...)
-		m.evidence = append(m.evidence, c.evidence...)
+		byRoot[r] = append(byRoot[r], i)
 	}
-	out := make([]*candidate, 0, len(roots))
+	out := make([][]int, 0, len(roots))
+	viaFirst := map[int][]*item{}
 	for _, r := range roots {
-		m := byRoot[r]
-		m.evidence = append(m.evidence, via[r]...)
-		m.score = score(m.evidence)
-		out = append(out, m)
+		out = append(out, byRoot[r])
+		viaFirst[byRoot[r][0]] = via[r]
 	}
-	return out
+	return out, viaFirst
 }
 
-func (d *detector) flag(c *candidate) Flag {
-	accounts := slices.Concat(c.accounts, c.staff)
-	slices.Sort(accounts)
-	accounts = slices.Compact(accounts)
+// flag makes the flag of some accounts and staff from their evidence.
+func (d *detector) flag(accts, staff []int32, its []*item) Flag {
+	ids := make([]string, 0, len(accts)+len(staff))
 	persons := map[string]bool{}
-	var last time.Time
-	for _, a := range c.accounts {
+	var last int64
+	for _, a := range accts {
 		acc := d.accounts[a]
-		for p := range acc.personSet {
-			persons[p] = true
+		ids = append(ids, d.str(acc.id))
+		for _, p := range acc.persons {
+			persons[d.str(p.key)] = true
 		}
-		if acc.last.After(last) {
-			last = acc.last
-		}
+		last = max(last, acc.last)
 	}
-	for _, s := range c.staff {
-		for p := range d.staff[s].favours {
-			persons[p] = true
+	for _, s := range staff {
+		st := d.staff[s]
+		ids = append(ids, d.str(st.id))
+		for _, f := range st.favours {
+			persons[d.str(f.person)] = true
 		}
-		if d.staff[s].last.After(last) {
-			last = d.staff[s].last
-		}
+		last = max(last, st.last)
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	ps := sortedKeys(persons)
-	best := map[string]float64{}
-	for _, it := range c.evidence {
-		best[it.family] = max(best[it.family], it.score)
-	}
-	return Flag{
-		FlagID:     flagID(accounts, ps),
-		Score:      math.Round(c.score*100) / 100,
+	ev := d.evaluate(filterScored(its))
+	f := Flag{
+		FlagID:     flagID(ids, ps),
+		Score:      math.Round(ev.score*100) / 100,
 		Status:     StatusOpen,
-		Reasons:    d.reasons(c.evidence, best),
-		AccountIDs: accounts,
+		AccountIDs: ids,
 		PatientIDs: ps,
-		CreatedAt:  last,
+		CreatedAt:  time.Unix(0, last).UTC(),
+		Threshold:  d.cfg.Threshold,
 	}
+	f.Reasons = d.reasons(its)
+	f.Explanation, f.ExplanationZH = d.explain(ev)
+	return f
 }
 
-// members are the group's accounts that belong in its flag: in a group of
-// one, that one; otherwise an account that would be flagged on its own, or
-// is tied to the others by more than one shared person: a device or phone,
-// a hand-off, two or more persons, or a person a flagged clerk favours. A
-// family whose grandmother's ID a farm also used stays out of the farm's
-// flag.
-func (d *detector) members(g *group, items []item) []string {
-	if len(g.accounts) <= 1 {
-		return g.accounts
-	}
-	in := map[string]bool{}
-	for _, a := range g.accounts {
-		in[a] = d.accounts[a].own >= d.cfg.Threshold
-	}
-	for _, k := range g.attrs {
-		x := d.attrs[k]
-		if x.kind != "ip" && len(x.accounts) > 1 {
-			for a := range x.accounts {
-				in[a] = true
-			}
-		}
-	}
-	shared := map[string]int{}
-	for _, p := range g.persons {
-		if accts := d.persons[p]; len(accts) > 1 {
-			for a := range accts {
-				shared[a]++
-			}
-		}
-	}
-	for a, n := range shared {
-		if n > 1 {
-			in[a] = true
-		}
-	}
-	for _, h := range d.handoffs {
-		if d.uf.find(accountNode(h.giver)) == d.uf.find(accountNode(h.receiver)) && h.giver != h.receiver {
-			in[h.giver], in[h.receiver] = true, true
-		}
-	}
-	for _, it := range items {
-		if it.signal != "insider" {
-			continue
-		}
-		_, s, _ := strings.Cut(it.node, "\x00")
-		for p := range d.staff[s].favours {
-			for a := range d.persons[p] {
-				in[a] = true
-			}
-		}
-	}
-	var out []string
-	for _, a := range g.accounts {
-		if in[a] {
-			out = append(out, a)
+func filterScored(its []*item) []*item {
+	var out []*item
+	for _, it := range its {
+		if it.score > 0 {
+			out = append(out, it)
 		}
 	}
 	return out
 }
 
-// groupSignals are the signals of the group as a whole: persons used by
-// several of its accounts, and its hand-offs.
-func (d *detector) groupSignals(g *group, in map[string]bool) []item {
-	var out []item
-	r := d.cfg.Rules
-	if len(g.accounts) == 0 {
-		return nil
-	}
-	node := accountNode(g.accounts[0])
-	type shared struct {
-		person string
-		n      int
-	}
-	var sh []shared
-	extra := 0 // accounts beyond the first, summed over the persons
-	for _, p := range g.persons {
-		n := 0
-		for a := range d.persons[p] {
-			if in[accountNode(a)] {
-				n++
-			}
-		}
-		if n > 1 {
-			sh = append(sh, shared{p, n})
-			extra += n - 1
+// reasons lists the evidence, strongest kind first, at most MaxReasons per
+// signal, each with the points it adds to the score: the strongest item of
+// its kind adds its score (up to KindCap); the others add nothing more.
+func (d *detector) reasons(its []*item) []Reason {
+	best := map[string]*item{}
+	for _, it := range its {
+		if b := best[it.kind]; it.score > 0 && (b == nil || it.score > b.score) {
+			best[it.kind] = it
 		}
 	}
-	if s := r.SharedPersons.score(float64(extra)); s > 0 {
-		slices.SortStableFunc(sh, func(a, b shared) int { return b.n - a.n })
-		var top []string
-		for _, s := range sh[:min(3, len(sh))] {
-			top = append(top, fmt.Sprintf("%s on %d accounts", s.person, s.n))
+	points := func(it *item) float64 {
+		if best[it.kind] != it {
+			return 0
 		}
-		out = append(out, item{signal: "shared_persons", family: "shared_persons", node: node, value: float64(extra), score: s,
-			detail: fmt.Sprintf("%d patients used by several accounts, %d extra accounts in all (%s)", len(sh), extra, strings.Join(top, ", "))})
-	}
-	// A hand-off of a scarce session counts in full; of another, half: a
-	// slot nobody is short of is rebooked within seconds by chance too.
-	var hs []handoff
-	var value float64
-	nScarce := 0
-	for _, h := range d.handoffs {
-		if in[accountNode(h.giver)] || in[accountNode(h.receiver)] {
-			hs = append(hs, h)
-			value += 0.5
-			if d.scarce[h.session] {
-				value += 0.5
-				nScarce++
-			}
+		if it.alone && it.score >= d.cfg.Threshold {
+			return math.Round(it.score*100) / 100
 		}
+		return math.Round(min(d.cfg.KindCap, it.score)*100) / 100
 	}
-	if s := r.Handoff.score(value); s > 0 {
-		var ex []string
-		for _, h := range hs[:min(3, len(hs))] {
-			who := "account " + h.receiver
-			if h.receiver == h.giver {
-				who = "patient " + h.receiverPerson
-			}
-			ex = append(ex, fmt.Sprintf("%s cancelled session %s at %s, %s booked it %s later",
-				h.giver, h.session, h.at.Format(time.RFC3339), who, ms(h.gap)))
+	kindBest := func(it *item) float64 {
+		if b := best[it.kind]; b != nil {
+			return points(b)
 		}
-		out = append(out, item{signal: "handoff", family: "handoff", node: node, value: value, score: s,
-			detail: fmt.Sprintf("%d cancel-then-rebook hand-offs within %s, %d of them of scarce sessions (%s)",
-				len(hs), ms(d.cfg.HandoffWindow.D()), nScarce, strings.Join(ex, "; "))})
+		return 0
 	}
-	return out
-}
-
-// reasons lists the evidence, strongest signal first, at most MaxReasons
-// lines per signal.
-func (d *detector) reasons(evidence []item, best map[string]float64) []Reason {
-	slices.SortFunc(evidence, func(a, b item) int {
+	sorted := slices.Clone(its)
+	slices.SortStableFunc(sorted, func(a, b *item) int {
 		return cmp.Or(
-			cmp.Compare(best[b.family], best[a.family]),
-			cmp.Compare(a.family, b.family),
+			cmp.Compare(kindBest(b), kindBest(a)),
+			cmp.Compare(a.kind, b.kind),
+			cmp.Compare(points(b), points(a)),
 			cmp.Compare(a.signal, b.signal),
 			cmp.Compare(b.score, a.score),
-			cmp.Compare(a.detail, b.detail),
+			cmp.Compare(a.en, b.en),
 		)
 	})
 	var out []Reason
 	count := map[string]int{}
-	for _, it := range evidence {
+	for _, it := range sorted {
 		count[it.signal]++
 		switch n := count[it.signal]; {
 		case d.cfg.MaxReasons <= 0 || n <= d.cfg.MaxReasons:
-			out = append(out, Reason{Signal: it.signal, Detail: it.detail})
+			out = append(out, Reason{Signal: it.signal, Kind: it.kind, Detail: it.en, DetailZH: it.zh, Points: points(it)})
 		case n == d.cfg.MaxReasons+1:
-			out = append(out, Reason{Signal: it.signal, Detail: ""}) // filled below
+			out = append(out, Reason{Signal: it.signal, Kind: it.kind}) // filled below
 		}
 	}
 	for i, r := range out {
 		if r.Detail == "" {
-			out[i].Detail = fmt.Sprintf("and %d more like these", count[r.Signal]-d.cfg.MaxReasons)
+			n := count[r.Signal] - d.cfg.MaxReasons
+			out[i].Detail, out[i].DetailZH = fmt.Sprintf("and %d more like these", n), fmt.Sprintf("另有 %d 条同类证据", n)
 		}
 	}
 	return out

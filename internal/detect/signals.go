@@ -1,224 +1,56 @@
 package detect
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
 	"time"
-
-	"fairslot/internal/booking"
 )
 
-// stamped is a key seen at a time: a person on an account, device, phone or IP.
-type stamped struct {
-	ts  time.Time
-	key string
-}
+// Kinds of evidence. A signal belongs to one kind; a score adds the
+// strongest signal of each kind, each kind at most KindCap, so that one kind
+// alone never reaches the threshold (docs/detection.md, "The rule").
+const (
+	kAutomation = "automation" // what a person at a keyboard cannot do
+	kScale      = "scale"      // more people or bookings than a family has
+	kTargeting  = "targeting"  // the scarcest sessions, again and again
+	kNonUse     = "non_use"    // slots taken and not used
+	kTransfer   = "transfer"   // slots passed on at the second
+	kEvasion    = "evasion"    // a new phone every day
+	kInsider    = "insider"    // a clerk favouring the same people
+)
 
-// bookingRef is one self-service booking of an account.
-type bookingRef struct {
-	ts       time.Time
-	session  string
-	reaction time.Duration // booked − release_at; -1 when unknown
-}
-
-type account struct {
-	id          string
-	persons     []stamped // every event naming a person
-	personSet   map[string]bool
-	bookings    []bookingRef
-	cancels     []time.Time
-	late        int
-	noShows     int
-	selfEvents  int // self-service requests
-	noDevice    int // … of which without a device id
-	rateLimited int
-	last        time.Time
-	own         float64 // the sum of the account's own signal scores
-}
-
-// attr is a device, phone or IP.
-type attr struct {
-	kind     string // "device", "phone", "ip"
-	id       string
-	accounts map[string]bool
-	persons  []stamped
-}
-
-func (a *attr) hub(cfg Config) bool { return len(a.accounts) > cfg.HubAccounts }
-
-// staffAct is a booking or reissue by a staff member for a person.
-type staffAct struct {
-	ts      time.Time
-	person  string
-	reissue bool // a reissue, or a booking that followed one by the same staff member
-}
-
-type staff struct {
-	id      string
-	acts    []staffAct
-	favours map[string][2]int // favoured person → (actions, via reissue)
-	last    time.Time
-}
-
-// handoff is a cancel followed within the window by another account's or
-// person's booking of the same session.
-type handoff struct {
-	giver, receiver             string // accounts
-	giverPerson, receiverPerson string
-	session                     string
-	at                          time.Time
-	gap                         time.Duration
-}
-
-// item is one fired signal: its evidence and score, on a node of the graph.
+// item is one fired signal with its numbers, in English and Chinese.
 type item struct {
 	signal string
-	family string // the group scores the strongest item of each family
-	node   string
+	kind   string
 	value  float64
 	score  float64
-	detail string
+	alone  bool // a combination in itself: may reach the threshold on its own
+	en, zh string
 }
 
-type detector struct {
-	cfg      Config
-	evs      []event
-	accounts map[string]*account
-	attrs    map[string]*attr // by node key
-	persons  map[string]map[string]bool
-	staff    map[string]*staff
-	handoffs []handoff
-	items    []item
-	uf       *unionFind
-	scarce   map[string]bool // sessions in the scarcest decile
-}
-
-func newDetector(events []booking.Event, cfg Config) *detector {
-	return &detector{
-		cfg:      cfg,
-		evs:      normalize(events),
-		accounts: map[string]*account{},
-		attrs:    map[string]*attr{},
-		persons:  map[string]map[string]bool{},
-		staff:    map[string]*staff{},
-		uf:       newUnionFind(),
-	}
-}
-
-// Node keys of the graph: one namespace per kind of member.
-func accountNode(id string) string { return "a\x00" + id }
-func staffNode(id string) string   { return "s\x00" + id }
-func personNode(id string) string  { return "p\x00" + id }
-func attrNode(kind, id string) string {
-	return kind + "\x00" + id
-}
-
-func (d *detector) account(id string) *account {
-	a := d.accounts[id]
-	if a == nil {
-		a = &account{id: id, personSet: map[string]bool{}}
-		d.accounts[id] = a
-	}
-	return a
-}
-
-func (d *detector) attr(kind, id string) *attr {
-	k := attrNode(kind, id)
-	a := d.attrs[k]
-	if a == nil {
-		a = &attr{kind: kind, id: id, accounts: map[string]bool{}}
-		d.attrs[k] = a
-	}
-	return a
-}
-
-// index walks the sorted events once and files them under their account,
-// attributes, person and staff member.
-func (d *detector) index() {
-	for i := range d.evs {
-		e := &d.evs[i]
-		if e.StaffID != "" {
-			s := d.staff[e.StaffID]
-			if s == nil {
-				s = &staff{id: e.StaffID}
-				d.staff[e.StaffID] = s
-			}
-			s.last = e.TS
-			if e.Channel == booking.ChannelPhone && e.Phone != "" && e.person != "" {
-				// A caller's phone booking for many people is a farm on
-				// the phone channel.
-				ph := d.attr("phone", e.Phone)
-				ph.persons = append(ph.persons, stamped{e.TS, e.person})
-			}
-		}
-		if e.AccountID == "" {
-			continue
-		}
-		a := d.account(e.AccountID)
-		a.last = e.TS
-		if e.person != "" {
-			a.persons = append(a.persons, stamped{e.TS, e.person})
-			a.personSet[e.person] = true
-			if d.persons[e.person] == nil {
-				d.persons[e.person] = map[string]bool{}
-			}
-			d.persons[e.person][e.AccountID] = true
-		}
-		switch e.Type {
-		case booking.EventBooked:
-			if e.StaffID == "" {
-				r := time.Duration(-1)
-				if !e.ReleaseAt.IsZero() && !e.fromWaitlist() && !e.TS.Before(e.ReleaseAt) {
-					r = e.TS.Sub(e.ReleaseAt)
-				}
-				a.bookings = append(a.bookings, bookingRef{e.TS, e.SessionID, r})
-			}
-		case booking.EventCancelled:
-			if e.StaffID == "" && e.Reason != reasonLeftWaitlist {
-				a.cancels = append(a.cancels, e.TS)
-				if e.Reason == reasonLate {
-					a.late++
-				}
-			}
-		case booking.EventNoShow:
-			a.noShows++
-		case booking.EventRateLimited:
-			a.rateLimited++
-		}
-		if !e.selfService() {
-			continue
-		}
-		switch e.Type {
-		case booking.EventAccountCreated, booking.EventLogin, booking.EventPatientAdded, booking.EventBooked,
-			booking.EventCancelled, booking.EventWaitlisted:
-			a.selfEvents++
-			if e.DeviceID == "" {
-				a.noDevice++
-			}
-		}
-		for _, at := range [...]struct{ kind, id string }{{"device", e.DeviceID}, {"phone", e.Phone}, {"ip", e.IP}} {
-			if at.id == "" {
-				continue
-			}
-			x := d.attr(at.kind, at.id)
-			x.accounts[e.AccountID] = true
-			if e.person != "" {
-				x.persons = append(x.persons, stamped{e.TS, e.person})
-			}
-		}
+// add appends the item when rule makes value score.
+// add appends the item when rule makes value score; text writes its
+// sentences, in English and Chinese, only then.
+func add(to *[]item, signal, kind string, r Rule, value float64, text func() (en, zh string)) {
+	if s := r.score(value); s > 0 {
+		en, zh := text()
+		*to = append(*to, item{signal: signal, kind: kind, value: value, score: s, en: en, zh: zh})
 	}
 }
 
 // maxDistinct is the most distinct keys within any span of w (xs sorted by
 // time).
-func maxDistinct(xs []stamped, w time.Duration) int {
-	count := map[string]int{}
+func maxDistinct(xs []stamp, w int64) int {
+	if len(xs) == 0 {
+		return 0
+	}
+	count := make(map[sym]int, 8)
 	best, lo := 0, 0
 	for hi := range xs {
 		count[xs[hi].key]++
-		for xs[hi].ts.Sub(xs[lo].ts) > w {
+		for xs[hi].ts-xs[lo].ts > w {
 			if count[xs[lo].key]--; count[xs[lo].key] == 0 {
 				delete(count, xs[lo].key)
 			}
@@ -229,32 +61,11 @@ func maxDistinct(xs []stamped, w time.Duration) int {
 	return best
 }
 
-// personCount scores the distinct persons seen on one account, device, phone or
-// IP: the stronger of Window against rule and LongWindow against long; long
-// is the zero Rule to skip the latter.
-func (d *detector) personCount(signal, who, node string, xs []stamped, rule, long Rule, suffix string) float64 {
-	cfg := d.cfg
-	n := maxDistinct(xs, cfg.Window.D())
-	s, w := rule.score(float64(n)), cfg.Window.D()
-	if long.Weight > 0 {
-		nl := maxDistinct(xs, cfg.LongWindow.D())
-		if sl := long.score(float64(nl)); sl > s {
-			n, s, w = nl, sl, cfg.LongWindow.D()
-		}
-	}
-	if s <= 0 {
-		return 0
-	}
-	d.items = append(d.items, item{signal: signal, family: "persons", node: node, value: float64(n), score: s,
-		detail: fmt.Sprintf("%s: %d distinct patients in %s%s", who, n, window(w), suffix)})
-	return s
-}
-
 // maxWithin is the most timestamps within any span of w (ts sorted).
-func maxWithin(ts []time.Time, w time.Duration) int {
+func maxWithin(ts []int64, w int64) int {
 	best, lo := 0, 0
 	for hi := range ts {
-		for ts[hi].Sub(ts[lo]) > w {
+		for ts[hi]-ts[lo] > w {
 			lo++
 		}
 		best = max(best, hi-lo+1)
@@ -262,27 +73,474 @@ func maxWithin(ts []time.Time, w time.Duration) int {
 	return best
 }
 
-func (d *detector) add(signal, family, node string, r Rule, value float64, detail string) float64 {
-	s := r.score(value)
-	if s <= 0 {
-		return 0
+// span names a duration the way the reasons read ("30 days", "1 h").
+func span(w time.Duration) (en, zh string) {
+	switch {
+	case w >= 24*time.Hour && w%(24*time.Hour) == 0:
+		n := w / (24 * time.Hour)
+		if n == 1 {
+			return "1 day", "1 天"
+		}
+		return fmt.Sprintf("%d days", n), fmt.Sprintf("%d 天", n)
+	case w >= time.Hour && w%time.Hour == 0:
+		return fmt.Sprintf("%d h", w/time.Hour), fmt.Sprintf("%d 小时", w/time.Hour)
+	case w >= time.Minute && w%time.Minute == 0:
+		return fmt.Sprintf("%d min", w/time.Minute), fmt.Sprintf("%d 分钟", w/time.Minute)
+	case w >= time.Second && w%time.Second == 0:
+		return fmt.Sprintf("%d s", w/time.Second), fmt.Sprintf("%d 秒", w/time.Second)
 	}
-	d.items = append(d.items, item{signal: signal, family: family, node: node, value: value, score: s, detail: detail})
-	return s
+	return fmt.Sprintf("%d ms", w.Milliseconds()), fmt.Sprintf("%d 毫秒", w.Milliseconds())
 }
 
-// window names a duration the way the reasons read ("7 days", "48 h").
-func window(w time.Duration) string {
-	switch {
-	case w%(24*time.Hour) == 0:
-		if n := w / (24 * time.Hour); n != 1 {
-			return fmt.Sprintf("%d days", n)
-		}
-		return "1 day"
-	case w%time.Hour == 0:
-		return fmt.Sprintf("%d h", w/time.Hour)
+// surprise is −log10 of the chance that n bookings, each wasted with
+// probability p, waste k or more: 2 means once in a hundred. It is 0 when k
+// is no more than expected.
+func surprise(k, n int, p float64) float64 {
+	if n <= 0 || float64(k) <= p*float64(n) {
+		return 0
 	}
-	return w.String()
+	lp, lq := math.Log(p), math.Log(1-p)
+	ln := func(x int) float64 { v, _ := math.Lgamma(float64(x) + 1); return v }
+	var tail float64
+	for i := k; i <= n; i++ {
+		tail += math.Exp(ln(n) - ln(i) - ln(n-i) + float64(i)*lp + float64(n-i)*lq)
+	}
+	if tail <= 0 {
+		return 300
+	}
+	// Rounded, so that 0.1² reads as 2 and not as 1.9999…
+	return math.Round(-math.Log10(min(1, tail))*1e9) / 1e9
+}
+
+// odds writes a surprise as "100", "1,000"…
+func odds(s float64) string {
+	n := math.Pow(10, math.Floor(s))
+	switch {
+	case n >= 1e6:
+		return "a million"
+	case n >= 1000:
+		return fmt.Sprintf("%.0f,000", n/1000)
+	}
+	return fmt.Sprintf("%.0f", n)
+}
+
+func pct(a, b int) int {
+	if b == 0 {
+		return 0
+	}
+	return int(math.Round(100 * float64(a) / float64(b)))
+}
+
+// accountSignals computes the signals of each account on its own.
+func (d *detector) accountSignals() {
+	cfg, r := d.cfg, d.cfg.Rules
+	w := ns(cfg.Window)
+	wEN, wZH := span(cfg.Window.D())
+	for _, a := range d.accounts {
+		name := d.str(a.id)
+		to := &a.items
+
+		// scale
+		n := maxDistinct(a.persons, w)
+		add(to, "persons_per_account", kScale, r.PersonsPerAccount, float64(n), func() (string, string) {
+			return fmt.Sprintf("account %s named %d different patients within %s; a family has at most 5 (the per-account limit)", name, n, wEN),
+				fmt.Sprintf("账号 %s 在 %s内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n)
+		})
+
+		var all, raced, fast, scarceWon []int64
+		var scarcePersons []stamp
+		var nScarceRaced, nResolved, nUsed, nMissed, nWasted, nScarceResolved, nScarceWasted int
+		persons := map[sym][2]int{}  // person → (resolved, used)
+		doctors := map[sym][]stamp{} // doctor → its scarce sessions booked
+		for _, bi := range a.bookings {
+			b := &d.bookings[bi]
+			all = append(all, b.ts)
+			scarce := d.scarce(b)
+			if b.react >= 0 {
+				raced = append(raced, b.ts)
+				if b.react < ns(cfg.FastReaction) {
+					fast = append(fast, b.ts)
+				}
+				if scarce {
+					nScarceRaced++
+				}
+			}
+			if scarce && !b.waitlist {
+				scarceWon = append(scarceWon, b.ts)
+				if b.doct != 0 {
+					doctors[b.doct] = append(doctors[b.doct], stamp{b.ts, d.sessions[b.sess].id})
+				}
+			}
+			// Settled are the bookings whose session is over: a
+			// cancellation is known at once and a visit only afterwards,
+			// so counting the cancellations of sessions still to come
+			// would make any recent canceller look wasteful. A stream
+			// with no check-in at all settles nothing by itself: there,
+			// a booking nobody cancelled or missed counts as used.
+			used := b.used()
+			if d.checkIns == 0 {
+				used = used || b.outcome == oOpen
+			} else if b.sess < 0 || !d.sessions[b.sess].over {
+				continue
+			}
+			if b.outcome == oHospital {
+				continue
+			}
+			nResolved++
+			p := persons[b.person]
+			p[0]++
+			if used {
+				nUsed++
+				p[1]++
+			}
+			persons[b.person] = p
+			if b.missed() {
+				nMissed++
+			}
+			if b.wasted() {
+				nWasted++
+			}
+			if scarce {
+				nScarceResolved++
+				if b.wasted() {
+					nScarceWasted++
+				}
+			}
+		}
+		scarcePersons = d.scarceTries(a, scarcePersons)
+		if n := maxDistinct(scarcePersons, w); n > 0 {
+			add(to, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s booked or tried to book the scarcest sessions for %d different patients within %s; a family rarely has more than two or three people who need the famous experts", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内为 %d 位不同的就诊人预约或抢约最紧俏的号源；一个家庭需要看名专家的通常不超过两三人", name, wZH, n)
+			})
+		}
+		// Buyers' IDs: a person put on the account shortly before their
+		// first booking and booked once or twice, again and again. A
+		// family's members stay; a new family books one or two of them
+		// soon after joining.
+		if len(a.added) > 0 {
+			first, count := map[sym]int64{}, map[sym]int{}
+			for _, bi := range a.bookings {
+				b := &d.bookings[bi]
+				if _, ok := first[b.person]; !ok {
+					first[b.person] = b.ts
+				}
+				count[b.person]++
+			}
+			seen := map[sym]bool{}
+			var fresh []int64
+			for _, x := range a.added {
+				if seen[x.key] {
+					continue
+				}
+				seen[x.key] = true
+				if f, ok := first[x.key]; ok && f >= x.ts && f-x.ts <= ns(cfg.FreshWithin) && count[x.key] <= 2 {
+					fresh = append(fresh, f)
+				}
+			}
+			slices.Sort(fresh)
+			if n := maxWithin(fresh, w); n > 0 {
+				fEN, fZH := span(cfg.FreshWithin.D())
+				add(to, "fresh_persons", kScale, r.FreshPersons, float64(n), func() (string, string) {
+					return fmt.Sprintf("account %s: %d patients were added within %s before their first booking and booked no more than twice, within %s; buyers' IDs come and go, a family's members stay", name, n, fEN, wEN),
+						fmt.Sprintf("账号 %s 在 %s内有 %d 位就诊人是在首次预约前 %s内才添加、且只约过一两次；买号人的身份证来了又走，家庭成员是固定的", name, wZH, n, fZH)
+				})
+			}
+		}
+		if n := maxWithin(scarceWon, w); n > 0 {
+			add(to, "scarce_won", kScale, r.ScarceWon, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s won %d slots of the scarcest sessions within %s; a family's patients need a famous expert once a week at most",
+						name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内抢到 %d 个最紧俏的号；一个家庭的患者看名专家最多每周一次", name, wZH, n)
+			})
+		}
+		if n := d.heldAtOnce(a); n > 1 {
+			add(to, "held_at_once", kScale, r.HeldAtOnce, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s held %d bookings at the same time; a family holds a few, one or two for each person who needs a doctor", name, n),
+					fmt.Sprintf("账号 %s 同时持有 %d 个有效预约；一个家庭同时持有的预约不多，每位需要看病的人一两个", name, n)
+			})
+		}
+		if n := maxWithin(all, w); n > 0 {
+			add(to, "booking_volume", kScale, r.Volume, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s made %d bookings within %s", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内预约 %d 次", name, wZH, n)
+			})
+		}
+
+		// targeting: the scarcest sessions it raced for at release, won or
+		// refused — a seller who loses the race tries again the next day.
+		var racedScarce, racedAny []stamp
+		racedAll, racedScarceN, attempted := map[int32]bool{}, map[int32]bool{}, map[int32]bool{}
+		for _, x := range a.attempts {
+			si := int32(-1)
+			if x.key != 0 {
+				si = d.sessOf[x.key]
+			}
+			if si < 0 {
+				continue
+			}
+			attempted[si] = true
+			s := d.sessions[si]
+			if s.rel == 0 || x.ts < s.rel-ns(cfg.RaceBefore) || x.ts > s.rel+ns(cfg.RaceAfter) || racedAll[si] {
+				continue
+			}
+			racedAll[si] = true
+			racedAny = append(racedAny, stamp{x.ts, s.id})
+			if s.scarce {
+				racedScarceN[si] = true
+				racedScarce = append(racedScarce, stamp{x.ts, s.id})
+			}
+		}
+		if n := maxDistinct(racedAny, w); n > 0 && float64(len(racedAll)) >= cfg.RacingMinShare*float64(len(attempted)) {
+			add(to, "release_racing", kTargeting, r.Racing, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced at the release minute for %d sessions within %s, %d%% of the sessions it tried; a family races now and then for a famous expert, a seller at every release",
+						name, n, wEN, pct(len(racedAll), len(attempted))),
+					fmt.Sprintf("账号 %s 在 %s内于放号时刻抢约了 %d 个出诊，占其尝试预约的出诊的 %d%%；家庭偶尔为名专家抢号，号贩子每次放号都抢",
+						name, wZH, n, pct(len(racedAll), len(attempted)))
+			})
+		}
+		if n := maxDistinct(racedScarce, w); n > 0 && float64(len(racedScarceN)) >= cfg.ScarceMinShare*float64(len(racedAll)) {
+			add(to, "scarce_concentration", kTargeting, r.Scarce, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced for %d of the scarcest sessions at release within %s (%d%% of the %d sessions it raced for) and won %d; a patient needs a famous expert now and then, a seller every day",
+						name, n, wEN, pct(len(racedScarceN), len(racedAll)), len(racedAll), nScarceRaced),
+					fmt.Sprintf("账号 %s 在 %s内放号时抢约了 %d 个最紧俏的出诊（占其抢约的 %d 个出诊的 %d%%），抢到 %d 个；患者偶尔需要看名专家，号贩子天天都要",
+						name, wZH, n, len(racedAll), pct(len(racedScarceN), len(racedAll)), nScarceRaced)
+			})
+		}
+		bestDoc, bestN := sym(0), 0
+		for _, doc := range sortedKeys(doctors) {
+			if n := maxDistinct(doctors[doc], w); n > bestN {
+				bestDoc, bestN = doc, n
+			}
+		}
+		if bestN > 0 {
+			add(to, "same_expert", kTargeting, r.SameExpert, float64(bestN), func() (string, string) {
+				return fmt.Sprintf("account %s booked %d sessions of the same sought-after doctor %s within %s; a patient in a course of treatment sees their doctor weekly at most", name, bestN, d.str(bestDoc), wEN),
+					fmt.Sprintf("账号 %s 在 %s内预约了同一位紧俏医生 %s 的 %d 个出诊；复诊患者最多每周看一次", name, wZH, d.str(bestDoc), bestN)
+			})
+		}
+
+		// automation
+		if len(fast) > 0 {
+			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)), func() (string, string) {
+				return fmt.Sprintf("account %s: %d bookings within %s of release; no person reads the page and books that fast", name, len(fast), ms(cfg.FastReaction.D())),
+					fmt.Sprintf("账号 %s 有 %d 次预约在放号后 %s内完成；人看清页面再点击做不到这么快", name, len(fast), msZH(cfg.FastReaction.D()))
+			})
+		}
+		if n := maxWithin(raced, ns(cfg.BurstWindow)); n > 1 {
+			en, zh := span(cfg.BurstWindow.D())
+			add(to, "burst", kAutomation, r.Burst, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s made %d bookings within %s; a person books one thing at a time", name, n, en),
+					fmt.Sprintf("账号 %s 在 %s内完成 %d 次预约；人一次只能约一个号", name, zh, n)
+			})
+		}
+		d.attemptSignals(a, name)
+		add(to, "rate_limited", kAutomation, r.RateLimited, float64(a.limited), func() (string, string) {
+			return fmt.Sprintf("account %s was rate-limited %d times", name, a.limited),
+				fmt.Sprintf("账号 %s 被限流 %d 次", name, a.limited)
+		})
+
+		// non-use
+		// Non-use is measured as surprise: how unlikely so many wasted slots
+		// are for a family wasting a generous share of theirs (a quarter of
+		// the scarcest, a fifth of all; published no-show rates are 3–8%).
+		// A few unlucky weeks are not surprising; a seller's record is.
+		if sp := surprise(nScarceWasted, nScarceResolved, cfg.ScarceWasteRate); sp > 0 {
+			add(to, "unused_scarce", kNonUse, r.UnusedScarce, sp, func() (string, string) {
+				return fmt.Sprintf("account %s let %d of its %d scarcest slots go unused (cancelled or not come); a family wasting %.0f%% would do that less than once in %s; a patient who fought for a famous expert goes",
+						name, nScarceWasted, nScarceResolved, 100*cfg.ScarceWasteRate, odds(sp)),
+					fmt.Sprintf("账号 %s 抢到的 %d 个最紧俏的号中有 %d 个未使用（取消或爽约）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一；抢到名专家号的患者一般都会去",
+						name, nScarceResolved, nScarceWasted, 100*cfg.ScarceWasteRate, odds(sp))
+			})
+		}
+		if sp := surprise(nWasted, nResolved, cfg.WasteRate); sp > 0 {
+			add(to, "wasted", kNonUse, r.Wasted, sp, func() (string, string) {
+				return fmt.Sprintf("account %s cancelled or missed %d of its %d settled bookings (%d%%); a family wasting %.0f%% would do that less than once in %s",
+						name, nWasted, nResolved, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp)),
+					fmt.Sprintf("账号 %s 的 %d 个已结束预约中取消或爽约 %d 个（%d%%）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一",
+						name, nResolved, nWasted, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp))
+			})
+		}
+		if sp := surprise(nMissed, nResolved, cfg.NoShowRate); sp > 0 {
+			add(to, "no_shows", kNonUse, r.NoShows, sp, func() (string, string) {
+				return fmt.Sprintf("account %s: %d no-shows or late cancellations in %d settled bookings (%d%%); a family missing %.0f%% would do that less than once in %s",
+						name, nMissed, nResolved, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp)),
+					fmt.Sprintf("账号 %s 的 %d 个已结束预约中爽约或逾期取消 %d 次（%d%%）；即使一个家庭爽约率为 %.0f%%，出现这种情况的机会也不到 %s 分之一",
+						name, nResolved, nMissed, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp))
+			})
+		}
+		if nResolved >= 4 && float64(nUsed) < cfg.NeverCameMaxUse*float64(nResolved) {
+			// A person booked again and again who never once came is a
+			// name on a list, not a patient: a fake or borrowed ID.
+			never := 0
+			for _, p := range persons {
+				if p[0] >= 2 && p[1] == 0 {
+					never++
+				}
+			}
+			add(to, "never_came", kNonUse, r.NeverCame, float64(never), func() (string, string) {
+				return fmt.Sprintf("account %s: %d of its patients were booked twice or more and never came, not once; it used %d of %d settled bookings", name, never, nUsed, nResolved),
+					fmt.Sprintf("账号 %s 有 %d 位就诊人被预约两次以上却一次也没有来就诊；其 %d 个已结束预约中只用了 %d 个", name, never, nResolved, nUsed)
+			})
+		}
+		if n := maxWithin(a.cancels, ns(cfg.BulkWindow)); n > 1 {
+			en, zh := span(cfg.BulkWindow.D())
+			add(to, "bulk_cancel", kNonUse, r.BulkCancel, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s cancelled %d bookings within %s", name, n, en),
+					fmt.Sprintf("账号 %s 在 %s内取消 %d 个预约", name, zh, n)
+			})
+		}
+
+		// evasion
+		if n := maxDistinct(a.devices, w); n > 1 {
+			add(to, "device_churn", kEvasion, r.DeviceChurn, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s used %d different devices within %s; a family keeps its phones", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内使用了 %d 台不同的设备；家庭不会频繁换手机", name, wZH, n)
+			})
+		}
+	}
+}
+
+// scarceTries appends to xs the persons of a's attempts (booked or
+// refused) at the scarcest sessions.
+func (d *detector) scarceTries(a *account, xs []stamp) []stamp {
+	for _, x := range a.attempts {
+		if x.who == 0 || x.key == 0 {
+			continue
+		}
+		if si := d.sessOf[x.key]; si >= 0 && d.sessions[si].scarce {
+			xs = append(xs, stamp{x.ts, x.who})
+		}
+	}
+	return xs
+}
+
+// heldAtOnce is the most bookings the account held at one moment: each from
+// when it was made until it was used, cancelled, missed, or its session was
+// over.
+func (d *detector) heldAtOnce(a *account) int {
+	type edge struct {
+		ts    int64
+		delta int
+	}
+	es := make([]edge, 0, 2*len(a.bookings))
+	for _, bi := range a.bookings {
+		b := &d.bookings[bi]
+		until := b.outAt
+		switch {
+		case b.outcome == oLapsed:
+			until = d.sessions[b.sess].lastUse
+		case b.outcome == oOpen:
+			until = d.end
+		}
+		if until < b.ts {
+			until = b.ts
+		}
+		es = append(es, edge{b.ts, 1}, edge{until, -1})
+	}
+	slices.SortFunc(es, func(x, y edge) int {
+		if c := cmpInt64(x.ts, y.ts); c != 0 {
+			return c
+		}
+		return x.delta - y.delta // an end before a start at the same moment
+	})
+	held, best := 0, 0
+	for _, e := range es {
+		held += e.delta
+		best = max(best, held)
+	}
+	return best
+}
+
+// attemptSignals reads an account's attempts — refused ones (rejected,
+// rate_limited) and bookings — for what a machine does: a regular cadence,
+// a storm of retries at one session, hours of polling.
+func (d *detector) attemptSignals(a *account, name string) {
+	cfg, r := d.cfg, d.cfg.Rules
+	if len(a.attempts) == 0 {
+		return
+	}
+	// Regular cadence: runs of attempts close together whose gaps hardly
+	// vary.
+	runs, bestCV, bestMean, bestLen := 0, 0.0, 0.0, 0
+	start := 0
+	gapMax := ns(cfg.CadenceGap)
+	check := func(lo, hi int) { // attempts [lo, hi)
+		if hi-lo < cfg.CadenceRun {
+			return
+		}
+		var sum, sq float64
+		k := float64(hi - lo - 1)
+		for i := lo + 1; i < hi; i++ {
+			g := float64(a.attempts[i].ts - a.attempts[i-1].ts)
+			sum += g
+			sq += g * g
+		}
+		mean := sum / k
+		if mean <= 0 {
+			return
+		}
+		cv := math.Sqrt(max(0, sq/k-mean*mean)) / mean
+		if cv <= cfg.CadenceCV {
+			runs++
+			if hi-lo > bestLen {
+				bestCV, bestMean, bestLen = cv, mean, hi-lo
+			}
+		}
+	}
+	for i := 1; i <= len(a.attempts); i++ {
+		if i == len(a.attempts) || a.attempts[i].ts-a.attempts[i-1].ts > gapMax {
+			check(start, i)
+			start = i
+		}
+	}
+	if runs > 0 {
+		add(&a.items, "cadence", kAutomation, r.Cadence, float64(runs), func() (string, string) {
+			return fmt.Sprintf("account %s: %d runs of attempts at a machine's regular pace, the longest %d attempts every %s varying by %.0f%%; a person's clicks vary by 20%% and more",
+					name, runs, bestLen, ms(time.Duration(bestMean)), 100*bestCV),
+				fmt.Sprintf("账号 %s 有 %d 段节奏规整如机器的连续尝试，最长一段 %d 次、每 %s一次、波动仅 %.0f%%；人手点击的间隔波动在 20%% 以上",
+					name, runs, bestLen, msZH(time.Duration(bestMean)), 100*bestCV)
+		})
+	}
+	// Retries at one session for one person (a family trying for two
+	// members tries twice as often).
+	bySession := map[[2]sym][]int64{}
+	for _, x := range a.attempts {
+		if x.key != 0 {
+			k := [2]sym{x.key, x.who}
+			bySession[k] = append(bySession[k], x.ts)
+		}
+	}
+	keys := make([][2]sym, 0, len(bySession))
+	for k := range bySession {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]sym) int {
+		if a[0] != b[0] {
+			return int(a[0] - b[0])
+		}
+		return int(a[1] - b[1])
+	})
+	best, bestSess := 0, sym(0)
+	for _, k := range keys {
+		if n := maxWithin(bySession[k], ns(cfg.RetryWindow)); n > best {
+			best, bestSess = n, k[0]
+		}
+	}
+	if best > 1 {
+		en, zh := span(cfg.RetryWindow.D())
+		add(&a.items, "retry_storm", kAutomation, r.RetryStorm, float64(best), func() (string, string) {
+			return fmt.Sprintf("account %s tried session %s %d times within %s; a person gives up or joins the waitlist after a few tries", name, d.str(bestSess), best, en),
+				fmt.Sprintf("账号 %s 在 %s内对出诊 %s 尝试预约 %d 次；人试几次就会放弃或登记候补", name, zh, d.str(bestSess), best)
+		})
+	}
+	if n := maxWithin(a.refused, ns(cfg.PollWindow)); n > 1 {
+		en, zh := span(cfg.PollWindow.D())
+		add(&a.items, "polling", kAutomation, r.Polling, float64(n), func() (string, string) {
+			return fmt.Sprintf("account %s was refused %d times within %s, polling for a slot to come back (守号)", name, n, en),
+				fmt.Sprintf("账号 %s 在 %s内被拒绝 %d 次，在守候退号（守号）", name, zh, n)
+		})
+	}
 }
 
 func ms(d time.Duration) string {
@@ -292,336 +550,107 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// accountSignals computes the signals of each account on its own.
-func (d *detector) accountSignals() {
+func msZH(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d 毫秒", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1f 秒", d.Seconds())
+}
+
+// attrSignals counts persons and accounts per device and phone. A hub (more
+// than HubAccounts accounts) and a shared terminal say nothing: a hospital's
+// machine serves thousands, a community kiosk dozens of old people who come.
+func (d *detector) attrSignals() {
 	cfg, r := d.cfg, d.cfg.Rules
-	d.scarce = d.scarceSessions()
-	scarce := d.scarce
-	manual := d.manualPercentile()
-	for _, id := range sortedKeys(d.accounts) {
-		a := d.accounts[id]
-		node := accountNode(id)
-		var own float64
-		own += d.personCount("persons_per_account", "account "+id, node, a.persons, r.PersonsPerAccount, r.PersonsPerAccount, "")
-		var fast, nearFast, nScarce, nRelease int
-		var times []time.Time
-		for _, b := range a.bookings {
-			times = append(times, b.ts)
-			if b.reaction < 0 {
+	w := ns(cfg.Window)
+	wEN, wZH := span(cfg.Window.D())
+	for _, x := range d.attrs {
+		if x.hub {
+			continue
+		}
+		if x.kind == "device" && len(x.accounts) >= cfg.TerminalAccounts {
+			x.terminal = d.terminal(x)
+			if x.terminal {
 				continue
 			}
-			nRelease++
-			switch {
-			case b.reaction < cfg.FastReaction.D():
-				fast++
-			case b.reaction < manual:
-				nearFast++
-			}
-			if scarce[b.session] {
-				nScarce++
-			}
 		}
-		own += d.add("fast_reaction", "fast_reaction", node, r.FastReaction, float64(fast),
-			fmt.Sprintf("account %s: %d bookings within %s of release", id, fast, ms(cfg.FastReaction.D())))
-		own += d.add("fast_percentile", "fast_percentile", node, r.FastPercentile, float64(nearFast),
-			fmt.Sprintf("account %s: %d more bookings faster than %.0f%% of manual bookings (under %s after release)",
-				id, nearFast, 100*(1-cfg.ReactionPercentile), ms(manual)))
-		if n := maxWithin(times, cfg.BurstWindow.D()); n > 1 {
-			own += d.add("burst", "burst", node, r.Burst, float64(n),
-				fmt.Sprintf("account %s: %d bookings within %s", id, n, ms(cfg.BurstWindow.D())))
-		}
-		if n := maxWithin(times, cfg.Window.D()); n > 0 {
-			own += d.add("booking_volume", "booking_volume", node, r.Volume, float64(n),
-				fmt.Sprintf("account %s: %d bookings in %s", id, n, window(cfg.Window.D())))
-		}
-		if n := maxWithin(a.cancels, cfg.CancelWindow.D()); n > 0 {
-			own += d.add("cancellations", "cancellations", node, r.Cancellations, float64(n),
-				fmt.Sprintf("account %s: %d cancellations within %s", id, n, window(cfg.CancelWindow.D())))
-		}
-		if ns, nb := a.noShows+a.late, max(len(a.bookings), a.noShows); nb > 0 && float64(ns) >= cfg.NoShowMinRate*float64(nb) {
-			own += d.add("no_shows", "no_shows", node, r.NoShows, float64(ns),
-				fmt.Sprintf("account %s: %d no-shows or late cancellations in %d bookings (%.0f%%)", id, ns, nb, 100*float64(ns)/float64(nb)))
-		}
-		if nRelease > 0 && float64(nScarce) >= cfg.ScarceMinShare*float64(nRelease) {
-			own += d.add("scarce_concentration", "scarce_concentration", node, r.Scarce, float64(nScarce),
-				fmt.Sprintf("account %s: %d of %d bookings (%.0f%%) on the scarcest %.0f%% of sessions",
-					id, nScarce, nRelease, 100*float64(nScarce)/float64(nRelease), 100*cfg.ScarceDecile))
-		}
-		if a.selfEvents >= cfg.MissingDeviceMinEvents {
-			share := float64(a.noDevice) / float64(a.selfEvents)
-			own += d.add("missing_device", "missing_device", node, r.MissingDevice, share,
-				fmt.Sprintf("account %s: no device id on %d of %d requests", id, a.noDevice, a.selfEvents))
-		}
-		own += d.add("rate_limited", "rate_limited", node, r.RateLimited, float64(a.rateLimited),
-			fmt.Sprintf("account %s: %d rate-limited requests", id, a.rateLimited))
-		a.own = own
-	}
-}
-
-// scarceSessions estimates which sessions sell out fastest: a session's
-// sell-out time is the reaction of its ScarceQuantile-th self-service
-// booking, and the fastest ScarceDecile of sessions are scarce (if they sold
-// out within ScarceMaxSellout at all).
-func (d *detector) scarceSessions() map[string]bool {
-	reactions := map[string][]time.Duration{}
-	for _, a := range d.accounts {
-		for _, b := range a.bookings {
-			if b.reaction >= 0 && b.session != "" {
-				reactions[b.session] = append(reactions[b.session], b.reaction)
-			}
-		}
-	}
-	type sellout struct {
-		session string
-		t       time.Duration
-	}
-	var ss []sellout
-	for s, rs := range reactions {
-		if len(rs) < d.cfg.ScarceMinBookings {
-			continue
-		}
-		slices.Sort(rs)
-		k := int(math.Ceil(d.cfg.ScarceQuantile*float64(len(rs)))) - 1
-		ss = append(ss, sellout{s, rs[max(0, k)]})
-	}
-	slices.SortFunc(ss, func(a, b sellout) int {
-		return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.session, b.session))
-	})
-	n := int(math.Ceil(d.cfg.ScarceDecile * float64(len(ss))))
-	scarce := map[string]bool{}
-	for i, s := range ss {
-		if s.t <= d.cfg.ScarceSellout.D() || (i < n && s.t <= d.cfg.ScarceMaxSellout.D()) {
-			scarce[s.session] = true
-		}
-	}
-	return scarce
-}
-
-// manualPercentile is the reaction time faster than which only
-// ReactionPercentile of the bookings of accounts without a sub-human booking
-// were made, clamped to [PercentileFloor, PercentileCap] (and never under
-// FastReaction).
-func (d *detector) manualPercentile() time.Duration {
-	var rs []time.Duration
-	for _, a := range d.accounts {
-		human := true
-		for _, b := range a.bookings {
-			if b.reaction >= 0 && b.reaction < d.cfg.FastReaction.D() {
-				human = false
-				break
-			}
-		}
-		if !human {
-			continue
-		}
-		for _, b := range a.bookings {
-			if b.reaction >= 0 {
-				rs = append(rs, b.reaction)
-			}
-		}
-	}
-	lo := max(d.cfg.FastReaction.D(), d.cfg.PercentileFloor.D())
-	hi := max(lo, d.cfg.PercentileCap.D())
-	if len(rs) == 0 {
-		return lo
-	}
-	slices.Sort(rs)
-	p := rs[min(len(rs)-1, int(d.cfg.ReactionPercentile*float64(len(rs))))]
-	return min(hi, max(lo, p))
-}
-
-// attributeSignals counts persons and accounts per device, phone and IP.
-// Hubs (more than HubAccounts accounts) say nothing: a hospital's Wi-Fi or a
-// kiosk serves thousands.
-func (d *detector) attributeSignals() {
-	r := d.cfg.Rules
-	for _, k := range sortedKeys(d.attrs) {
-		x := d.attrs[k]
-		if x.hub(d.cfg) {
-			continue
-		}
-		slices.SortStableFunc(x.persons, func(a, b stamped) int { return a.ts.Compare(b.ts) })
-		var rule, accRule Rule
-		switch x.kind {
-		case "device":
-			rule, accRule = r.PersonsPerDevice, r.AccountsPerDevice
-		case "phone":
+		name := d.str(x.id)
+		kindZH := map[string]string{"device": "设备", "phone": "手机号"}[x.kind]
+		rule, accRule := r.PersonsPerDevice, r.AccountsPerDevice
+		if x.kind == "phone" {
 			rule, accRule = r.PersonsPerPhone, r.AccountsPerPhone
-		default:
-			rule = r.PersonsPerIP
 		}
-		long := rule
-		long.Min = d.cfg.LongMinPersons
-		if x.kind == "ip" {
-			long = Rule{} // a NAT's many people come and go over a month
+		if x.kind == "phone" && len(x.accounts) <= 1 && len(x.persons) == 0 {
+			continue
 		}
-		d.personCount("persons_per_"+x.kind, fmt.Sprintf("%s %s", x.kind, x.id), k, x.persons, rule, long,
-			fmt.Sprintf(" across %d accounts", len(x.accounts)))
+		slices.SortStableFunc(x.persons, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
+		if n := maxDistinct(x.persons, w); n > 0 {
+			add(&x.items, "persons_per_"+x.kind, kScale, rule, float64(n), func() (string, string) {
+				return fmt.Sprintf("%s %s: %d different patients within %s across %d accounts; three accounts of one family hold 15 at most", x.kind, name, n, wEN, len(x.accounts)),
+					fmt.Sprintf("%s %s 在 %s内出现 %d 位不同的就诊人，涉及 %d 个账号；一家人的三个账号最多 15 位", kindZH, name, wZH, n, len(x.accounts))
+			})
+		}
 		if n := len(x.accounts); n > 1 {
-			d.add("accounts_per_"+x.kind, "accounts_per_"+x.kind, k, accRule, float64(n),
-				fmt.Sprintf("%s %s: used by %d accounts", x.kind, x.id, n))
+			add(&x.items, "accounts_per_"+x.kind, kScale, accRule, float64(n), func() (string, string) {
+				return fmt.Sprintf("%s %s: used by %d accounts; a family shares a phone among three at most", x.kind, name, n),
+					fmt.Sprintf("%s %s 被 %d 个账号使用；一家人最多三个账号共用", kindZH, name, n)
+			})
 		}
-	}
-}
-
-// findHandoffs pairs each cancel with the first booking of the same session by
-// another account or person within HandoffWindow. Bookings the waitlist
-// handed over, or by someone who waited for the session, are not hand-offs:
-// that is the waitlist working; nor are cancellations of a booking made less
-// than HandoffMinHeld before: that is a correction.
-func (d *detector) findHandoffs() {
-	type sessionEvents struct {
-		cancels, books []*event
-	}
-	bySession := map[string]*sessionEvents{}
-	waited := map[[2]string]bool{}     // (session, account or person) that joined its waitlist
-	bookedAt := map[string]time.Time{} // booking id, or session+account+person → when booked
-	heldKey := func(e *event) string { return e.SessionID + "\x00" + e.AccountID + "\x00" + e.person }
-	for i := range d.evs {
-		e := &d.evs[i]
-		if e.SessionID == "" || e.AccountID == "" {
-			continue
-		}
-		if e.Type == booking.EventBooked {
-			if e.BookingID != "" {
-				bookedAt[e.BookingID] = e.TS
-			}
-			bookedAt[heldKey(e)] = e.TS
-		}
-		se := bySession[e.SessionID]
-		if se == nil {
-			se = &sessionEvents{}
-			bySession[e.SessionID] = se
-		}
-		switch e.Type {
-		case booking.EventWaitlisted:
-			waited[[2]string{e.SessionID, e.AccountID}] = true
-			if e.person != "" {
-				waited[[2]string{e.SessionID, "p\x00" + e.person}] = true
-			}
-		case booking.EventCancelled:
-			t, ok := bookedAt[e.BookingID]
-			if !ok {
-				t, ok = bookedAt[heldKey(e)]
-			}
-			if e.Reason != reasonLeftWaitlist && (!ok || e.TS.Sub(t) >= d.cfg.HandoffMinHeld.D()) {
-				se.cancels = append(se.cancels, e)
-			}
-		case booking.EventBooked:
-			if e.StaffID == "" && !e.fromWaitlist() && !waited[[2]string{e.SessionID, e.AccountID}] &&
-				(e.person == "" || !waited[[2]string{e.SessionID, "p\x00" + e.person}]) {
-				se.books = append(se.books, e)
-			}
-		}
-	}
-	w := d.cfg.HandoffWindow.D()
-	for _, s := range sortedKeys(bySession) {
-		se := bySession[s]
-		used := make([]bool, len(se.books))
-		start := 0
-		for _, c := range se.cancels {
-			for start < len(se.books) && se.books[start].TS.Before(c.TS) {
-				start++
-			}
-			for j := start; j < len(se.books) && se.books[j].TS.Sub(c.TS) <= w; j++ {
-				b := se.books[j]
-				if used[j] || (b.AccountID == c.AccountID && b.person == c.person) {
-					continue
-				}
-				used[j] = true
-				d.handoffs = append(d.handoffs, handoff{giver: c.AccountID, receiver: b.AccountID,
-					giverPerson: c.person, receiverPerson: b.person, session: s, at: c.TS, gap: b.TS.Sub(c.TS)})
-				break
-			}
-		}
-	}
-}
-
-// insiders finds staff members who book or reissue for the same persons
-// again and again. A reissue that names the person who lost the slot (their
-// no-show or cancellation of the session came first, as the service writes
-// it) is not a favour to them; one that names anyone else is.
-func (d *detector) insiders() {
-	lastReissue := map[[2]string]time.Time{} // (staff, session) → its latest reissue or extra slots
-	lost := map[[2]string]bool{}             // (session, person) whose booking was cancelled or not used
-	for i := range d.evs {
-		e := &d.evs[i]
-		if e.person != "" && e.SessionID != "" && (e.Type == booking.EventNoShow || e.Type == booking.EventCancelled) {
-			lost[[2]string{e.SessionID, e.person}] = true
-		}
-		if e.StaffID == "" {
-			continue
-		}
-		s := d.staff[e.StaffID]
-		switch e.Type {
-		case booking.EventReissued:
-			lastReissue[[2]string{e.StaffID, e.SessionID}] = e.TS
-			if e.person != "" && !lost[[2]string{e.SessionID, e.person}] {
-				s.acts = append(s.acts, staffAct{e.TS, e.person, true})
-			}
-		case booking.EventBooked:
-			if e.person == "" {
-				continue
-			}
-			// One reissue gives one slot: the first booking that follows it.
-			k := [2]string{e.StaffID, e.SessionID}
-			t, ok := lastReissue[k]
-			follows := ok && e.SessionID != "" && e.TS.Sub(t) <= d.cfg.InsiderFollow.D()
-			if follows {
-				delete(lastReissue, k)
-			}
-			s.acts = append(s.acts, staffAct{e.TS, e.person, follows})
-		}
-	}
-	r, w := d.cfg.Rules, d.cfg.InsiderWindow.D()
-	for _, id := range sortedKeys(d.staff) {
-		s := d.staff[id]
-		byPerson := map[string][]staffAct{}
-		for _, a := range s.acts {
-			byPerson[a.person] = append(byPerson[a.person], a)
-		}
-		s.favours = map[string][2]int{}
-		for p, acts := range byPerson {
-			var all, re []time.Time
-			for _, a := range acts {
-				all = append(all, a.ts)
-				if a.reissue {
-					re = append(re, a.ts)
+		if x.kind == "device" && len(x.accounts) > 1 {
+			var sp []stamp
+			for _, bi := range x.bookings {
+				if b := &d.bookings[bi]; d.scarce(b) {
+					sp = append(sp, stamp{b.ts, b.person})
 				}
 			}
-			n, nr := maxWithin(all, w), maxWithin(re, w)
-			if n >= d.cfg.InsiderRepeat || nr >= d.cfg.InsiderReissueRepeat {
-				s.favours[p] = [2]int{n, nr}
+			if n := maxDistinct(sp, w); n > 0 {
+				add(&x.items, "scarce_persons", kScale, r.ScarcePersons, float64(n), func() (string, string) {
+					return fmt.Sprintf("device %s booked %d different patients into the scarcest sessions within %s across %d accounts", name, n, wEN, len(x.accounts)),
+						fmt.Sprintf("设备 %s 在 %s内为 %d 位不同的就诊人预约了最紧俏的号源，涉及 %d 个账号", name, wZH, n, len(x.accounts))
+				})
 			}
-		}
-		if len(s.favours) == 0 {
-			continue
-		}
-		ps := sortedKeys(s.favours)
-		slices.SortStableFunc(ps, func(a, b string) int { return s.favours[b][0] - s.favours[a][0] })
-		detail := fmt.Sprintf("staff %s: %d persons booked or reissued for repeatedly within %s (", id, len(ps), window(w))
-		for i, p := range ps[:min(len(ps), 5)] {
-			if i > 0 {
-				detail += ", "
-			}
-			f := s.favours[p]
-			detail += fmt.Sprintf("%s ×%d, %d via reissue or extra slots", p, f[0], f[1])
-		}
-		if len(ps) > 5 {
-			detail += fmt.Sprintf(", and %d more", len(ps)-5)
-		}
-		detail += ")"
-		if d.add("insider", "insider", staffNode(id), r.Insider, float64(len(ps)), detail) == 0 {
-			s.favours = nil // not enough to link the clerk to anyone
 		}
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+// terminal tells a shared terminal (a community kiosk, a family doctor's
+// office PC) from a farm's handset by what is booked on it: a terminal's
+// many accounts book what ordinary patients book, at human moments (not
+// racing at the release minute), and they come. A farm's accounts race for
+// the scarcest sessions, or never come.
+func (d *detector) terminal(x *attr) bool {
+	var n, scarce, raced, resolved, used int
+	for _, bi := range x.bookings {
+		b := &d.bookings[bi]
+		n++
+		if d.scarce(b) {
+			scarce++
+		}
+		if b.react >= 0 && b.react <= ns(d.cfg.RaceAfter) {
+			raced++
+		}
+		if b.used() || b.wasted() {
+			resolved++
+			if b.used() {
+				used++
+			}
+		}
 	}
-	slices.Sort(ks)
-	return ks
+	if n == 0 || float64(scarce) > 0.4*float64(n) || float64(raced) > 0.25*float64(n) || (resolved > 0 && float64(used) < 0.6*float64(resolved)) {
+		return false
+	}
+	// Unrelated people: hardly anyone is on two of its accounts.
+	shared := 0
+	d.sharedPersons(x.accounts, func(sym, int) { shared++ })
+	return shared <= 1
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

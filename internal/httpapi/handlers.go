@@ -214,20 +214,18 @@ func (s *Server) book(r *request) error {
 			return err
 		}
 	}
-	key := idempotencyKey(r.rc)
+	req := booking.BookRequest{SessionID: in.SessionID, PatientID: in.PatientID, Channel: ch,
+		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin}
 	// The fast reject path: a pool not yet released or already empty
-	// answers from memory, before the shared (Redis) rate limits and the
-	// patient lookup.
-	if err := s.svc.KnownRefusal(in.SessionID, ch, key); err != nil {
+	// answers from memory (and records the refused attempt), before the
+	// shared (Redis) rate limits and the patient lookup.
+	if err := s.svc.KnownRefusalOf(r.actor, req); err != nil {
 		return err
 	}
 	if err := s.sharedLimits(r); err != nil {
 		return err
 	}
-	b, err := s.svc.Book(r.context(), r.actor, booking.BookRequest{
-		SessionID: in.SessionID, PatientID: in.PatientID, Channel: ch,
-		IdempotencyKey: key, Origin: r.origin,
-	})
+	b, err := s.svc.Book(r.context(), r.actor, req)
 	if err != nil {
 		return err
 	}

@@ -257,14 +257,26 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 		return
 	}
 	if err := s.authenticate(r, rt); err != nil {
+		s.noteLimited(r, err)
 		outcome = s.writeError(rc, template, err)
 		return
 	}
 	if err := rt.h(r); err != nil {
+		s.noteLimited(r, err)
 		outcome = s.writeError(rc, template, err)
 		if isRejection(err) {
 			s.metrics.rejections.WithLabelValues(outcome).Inc()
 		}
+	}
+}
+
+// noteLimited records a request of a known account that a rate limit
+// turned away, as a rate_limited event (booking.Service.NoteRateLimited:
+// an append to a bounded buffer). It runs on every refused request, so it
+// asks the error's type, not errors.Is (whose match on codes allocates).
+func (s *Server) noteLimited(r *request, err error) {
+	if _, ok := err.(*rateLimitError); ok && r.actor.AccountID != "" {
+		s.svc.NoteRateLimited(r.actor, r.origin)
 	}
 }
 

@@ -67,6 +67,7 @@ var roleLabels = map[string]string{
 	string(booking.RoleClerk):    "窗口 Clerk",
 	string(booking.RoleOperator): "话务员 Operator",
 	string(booking.RoleAdmin):    "管理员 Admin",
+	string(booking.RoleReferrer): "转诊医生 Referrer",
 	"cli":                        "命令行 CLI",
 }
 
@@ -211,9 +212,28 @@ type member struct {
 	ID    string
 }
 
+// reasonView is one reason of a flag as an administrator reads it: the
+// kind of evidence, what it adds to the score, and the sentence in Chinese
+// and English (flags found before the explanations have English only).
 type reasonView struct {
-	Signal string
-	Detail string
+	Signal   string
+	Kind     string
+	Points   string
+	Counted  bool // adds to the score (the strongest of its kind)
+	Detail   string
+	DetailZH string
+}
+
+// kindLabels name the detector's kinds of evidence.
+var kindLabels = map[string]string{
+	"automation": "自动化操作 Automation",
+	"scale":      "规模超出家庭 Scale",
+	"targeting":  "盯抢紧俏号源 Targeting",
+	"non_use":    "占号不用 Slots not used",
+	"transfer":   "转号 Hand-offs",
+	"evasion":    "频繁换设备 Evasion",
+	"insider":    "工作人员偏向 Insider",
+	"link":       "关联 Link",
 }
 
 // eventRow is one event of a flag's timeline. Ids are shortened, with the
@@ -243,15 +263,20 @@ type eventRow struct {
 
 type flagData struct {
 	flagRow
-	Reasons     []reasonView
-	AccountList []member
-	PersonList  []member
-	Open        bool
-	Confirmed   bool
-	Dismissed   bool
-	Cancelled   int // bookings this flag's confirmation cancelled
-	Timeline    []eventRow
-	AuditURL    string
+	// Threshold is the score a flag needs (empty for flags found before
+	// thresholds were kept); Explanation how the score was made up.
+	Threshold     string
+	Explanation   string
+	ExplanationZH string
+	Reasons       []reasonView
+	AccountList   []member
+	PersonList    []member
+	Open          bool
+	Confirmed     bool
+	Dismissed     bool
+	Cancelled     int // bookings this flag's confirmation cancelled
+	Timeline      []eventRow
+	AuditURL      string
 	// Failed is the form that failed ("confirm" or "dismiss"), shown again
 	// with the note typed into it.
 	Failed   string
@@ -268,8 +293,17 @@ func (c *Console) flagData(r *request) (flagData, error) {
 	d := flagData{flagRow: c.flagRowOf(f, r.actor, loc), Open: f.Status == booking.FlagOpen,
 		Confirmed: f.Status == booking.FlagConfirmed, Dismissed: f.Status == booking.FlagDismissed,
 		AuditURL: "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode()}
+	if f.Threshold > 0 {
+		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
+	}
+	d.Explanation, d.ExplanationZH = f.Explanation, f.ExplanationZH
 	for _, rs := range f.Reasons {
-		d.Reasons = append(d.Reasons, reasonView{Signal: rs.Signal, Detail: rs.Detail})
+		v := reasonView{Signal: rs.Signal, Detail: rs.Detail, DetailZH: rs.DetailZH, Counted: rs.Points > 0,
+			Kind: labelOr(kindLabels, rs.Kind)}
+		if v.Counted {
+			v.Points = "+" + strconv.FormatFloat(rs.Points, 'f', 2, 64)
+		}
+		d.Reasons = append(d.Reasons, v)
 	}
 	labels := map[string]string{}
 	for i, id := range f.AccountIDs {

@@ -102,11 +102,14 @@ func newRing(t *testing.T, s *site) *ring {
 	testenv.Must(t, err, "the family's list")
 	r.familyBooking = r.family.book(s.open.ID, fs[0].ID)
 
-	r.scalperFlag = booking.Flag{ID: booking.NameID("flag", r.scalperAccount), Score: 0.93,
+	r.scalperFlag = booking.Flag{ID: booking.NameID("flag", r.scalperAccount), Score: 0.93, Threshold: 0.9,
+		Explanation:   "Score 0.93, flagged at 0.90 or more: scale 0.45 + automation 0.48.",
+		ExplanationZH: "评分 0.93（达到 0.90 即提示）：规模 0.45 + 自动化 0.48。",
 		Reasons: []booking.FlagReason{
-			{Signal: "identities_per_account", Detail: "1 account books for 2 persons; 3 bookings in 2 sessions within 5 minutes"},
-			{Signal: "scarce_expert", Detail: "1 of 1 online slots of a sold-out session (王芳), 1 person waiting for it"},
-			{Signal: "reaction_time", Detail: "median 0.41 s from page load to booking; p99 of manual booking 2.30 s"},
+			{Signal: "identities_per_account", Kind: "scale", Points: 0.45,
+				Detail: "1 account books for 2 persons; 3 bookings in 2 sessions within 5 minutes", DetailZH: "一个账号为 2 人预约；5 分钟内在 2 个出诊预约 3 次"},
+			{Signal: "scarce_expert", Kind: "scale", Detail: "1 of 1 online slots of a sold-out session (王芳), 1 person waiting for it"},
+			{Signal: "reaction_time", Kind: "automation", Points: 0.48, Detail: "median 0.41 s from page load to booking; p99 of manual booking 2.30 s"},
 		},
 		AccountIDs: []string{r.scalperAccount}, PatientIDs: []string{r.x.IdentityID, r.y.IdentityID}}
 	r.familyFlag = booking.Flag{ID: booking.NameID("flag", r.familyAccount), Score: 0.41,
@@ -473,5 +476,31 @@ func TestAdminAuditListsTheDecision(t *testing.T) {
 	}
 	if st := s.status(r.familyBooking); st != string(booking.StatusConfirmed) {
 		t.Errorf("the family's booking is %s, want confirmed", st)
+	}
+}
+
+// TestAdminFlagExplains: the flag's page says, in Chinese and English, the
+// score's threshold, how the score was made up, and each reason with its
+// kind of evidence and the points it adds.
+func TestAdminFlagExplains(t *testing.T) {
+	s := newSite(t)
+	r := newRing(t, s)
+	admin, _ := adminClient(t, s)
+	if a := admin.post("/admin/detect", url.Values{"csrf": {admin.csrf("/admin")}}); a.status != 303 {
+		t.Fatalf("detect: %d\n%s", a.status, a.body)
+	}
+	a := admin.get("/admin/flags/" + r.scalperFlag.ID)
+	if a.status != 200 {
+		t.Fatalf("flag page: %d\n%s", a.status, a.body)
+	}
+	for _, want := range []string{
+		`id="threshold">0.90<`, "达到 <strong id=\"threshold\">0.90</strong> 即提示审核",
+		"评分 0.93（达到 0.90 即提示）：规模 0.45 &#43; 自动化 0.48。", "Score 0.93, flagged at 0.90 or more",
+		"一个账号为 2 人预约；5 分钟内在 2 个出诊预约 3 次", "1 account books for 2 persons",
+		"规模超出家庭 Scale <b>&#43;0.45</b>", "自动化操作 Automation <b>&#43;0.48</b>", `class="supporting"`,
+	} {
+		if !strings.Contains(a.body, want) {
+			t.Errorf("the flag page lacks %q", want)
+		}
 	}
 }

@@ -1,14 +1,23 @@
-// Package synth generates labelled booking-event traces for measuring the
-// scalper detector: genuine families (repeat visits, ordinary cancellations
-// and no-shows, human reaction times, shared hospital Wi-Fi and carrier NAT,
-// missing device ids, desk walk-ins) mixed with the scalper kinds of
-// PRODUCT.md — bots at release, identity farms, hand-off pairs, hoarders and
-// insiders — each in several variants that overlap with genuine behaviour.
+// Package synth is the project's own generator of labelled booking-event
+// traces for measuring the scalper detector: genuine families (repeat
+// visits, ordinary cancellations and no-shows, human reaction times, shared
+// hospital Wi-Fi and carrier NAT, missing device ids, desk walk-ins) and the
+// genuine people who look a little like scalpers (carers booking for a
+// nursing home's residents, households on one phone, quick users on a fast
+// network, community kiosks, chronic patients of one expert), mixed with the
+// scalper tactics of the press reports — bots and key-macro bots at release,
+// rings that change phone and address every day, identity farms (real IDs on
+// shared devices, or fake IDs one account each), hand-offs, low-and-slow
+// sellers, hoarders, return watchers and insiders — each in several variants
+// that overlap with genuine behaviour. docs/detection.md cites the cases.
 //
 // Sessions are simulated one by one: requests race for a session's slots in
-// time order, a cancelled slot goes to the waitlist first and otherwise
-// returns after a random delay, as in the service. Everything is drawn from
-// one seeded generator, so a seed always gives the same trace.
+// time order, refused attempts are written as `rejected` (and `rate_limited`)
+// events as the service writes them, a cancelled slot goes to the waitlist
+// first and otherwise returns after a random delay — or at once, in the
+// hospital that has not turned the delay on, where return watchers can grab
+// it. Everything is drawn from one seeded generator, so a seed always gives
+// the same trace.
 package synth
 
 import (
@@ -20,7 +29,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
-	"fairslot/internal/detect"
+	"fairslot/loadtest/detecteval/labels"
 )
 
 // Params size a trace.
@@ -53,7 +62,7 @@ func (p Params) withDefaults() Params {
 // Trace is a generated event stream with its labels.
 type Trace struct {
 	Events []booking.Event
-	Labels detect.Labels
+	Labels labels.Labels
 }
 
 // zone is the hospitals' offset; events carry it as the service writes them.
@@ -62,7 +71,11 @@ var zone = time.FixedZone("CST", 8*3600)
 const releaseLead = 7 // days between release and visit
 
 type hospital struct {
-	id      string
+	id string
+	// instant: a cancelled slot nobody waits for is back in the pool at
+	// once, as in a hospital that has not turned the random delay on;
+	// return watchers grab it within seconds there.
+	instant bool
 	wifi    []string
 	deskIP  string
 	deskPCs []string
@@ -81,6 +94,7 @@ type session struct {
 	cap, onsite      int
 	reqs             []*request
 	booked           []*bookingRec
+	watchers         []*account // return watchers polling this session
 }
 
 type member struct {
@@ -112,7 +126,32 @@ type request struct {
 	viaPhone bool // an operator books it on the phone channel
 	wait     bool // joins the waitlist when sold out
 	handoff  *handoffPlan
-	sure     bool // books even when sold out: the scalper got the slot somehow
+	sure     bool       // books even when sold out: the scalper got the slot somehow
+	retry    *retryPlan // tries again when refused
+	// from overrides the account's device and address for this request:
+	// a ring that changes both every day.
+	from *[2]string
+	// then runs when the booking is made, to decide what becomes of it
+	// instead of the account's habits (a seller's plans for the slot).
+	then func(s *session, b *bookingRec) *step
+}
+
+// retryPlan is how a requester tries again after a sold_out: a person a few
+// times, seconds apart and irregularly; a bot or a key macro many times, at
+// its own pace.
+type retryPlan struct {
+	left    int
+	lo, hi  time.Duration // the gap, uniform in [lo, hi)
+	cadence time.Duration // a macro's fixed interval (lo, hi unused) …
+	jitter  time.Duration // … give or take this
+	limited float64       // share of retries the rate limit answers
+}
+
+func (p *retryPlan) gap(g *gen) time.Duration {
+	if p.cadence > 0 {
+		return p.cadence + g.dur(-p.jitter, p.jitter)
+	}
+	return g.dur(p.lo, p.hi)
 }
 
 // handoffPlan: the booking is cancelled at cancelAt and to is booked gap later.
@@ -140,19 +179,23 @@ type gen struct {
 	operators []string
 	families  []*account
 	walkins   []*member
-	labels    detect.Labels
+	labels    labels.Labels
 	seq       int // orders simultaneous steps of the session simulation
+	// lastCanceller of a session whose slot came back at once, for the
+	// labels: a watcher that grabs it makes them a "canceller".
+	lastCanceller map[*session]*account
 }
 
 // Generate makes a trace. The same Params always give the same trace.
 func Generate(p Params) Trace {
 	p = p.withDefaults()
 	g := &gen{
-		p:     p,
-		r:     rand.New(rand.NewPCG(p.Seed, 0x5ca1fe75)),
-		start: time.Date(2026, 11, 2, 0, 0, 0, 0, zone),
-		byDay: map[int][]*session{},
-		labels: detect.Labels{Seed: p.Seed, Scalpers: map[string]string{},
+		p:             p,
+		r:             rand.New(rand.NewPCG(p.Seed, 0x5ca1fe75)),
+		start:         time.Date(2026, 11, 2, 0, 0, 0, 0, zone),
+		byDay:         map[int][]*session{},
+		lastCanceller: map[*session]*account{},
+		labels: labels.Labels{Seed: p.Seed, Generator: "synth", Scalpers: map[string]string{},
 			FamilyKinds: map[string]string{}},
 	}
 	g.world()
@@ -225,8 +268,11 @@ func (g *gen) day(d int) time.Time { return g.start.AddDate(0, 0, d) }
 func (g *gen) world() {
 	// Two hospitals for the default 3,500 families: demand and supply grow
 	// together.
-	for range max(1, (g.p.Families+875)/1750) {
-		h := &hospital{id: g.uuid(), deskIP: g.ip()}
+	nh := max(1, (g.p.Families+875)/1750)
+	for i := range nh {
+		// Every other hospital (and a lone one) gives a returned slot
+		// back at once.
+		h := &hospital{id: g.uuid(), deskIP: g.ip(), instant: i%2 == 1 || nh == 1}
 		for range 2 {
 			h.wifi = append(h.wifi, g.ip())
 			h.deskPCs = append(h.deskPCs, g.uuid())
@@ -344,6 +390,14 @@ func (g *gen) origin(a *account) (ip, device string) {
 	return ip, device
 }
 
+// originOf is where a request (and what follows from it) comes from.
+func (g *gen) originOf(r *request) (ip, device string) {
+	if r.from != nil {
+		return r.from[0], r.from[1]
+	}
+	return g.origin(r.acct)
+}
+
 func (g *gen) login(a *account, t time.Time) {
 	ip, dev := g.origin(a)
 	g.emit(booking.Event{TS: t, Type: booking.EventLogin, AccountID: a.id, Phone: a.phone, IP: ip, DeviceID: dev})
@@ -370,6 +424,7 @@ const (
 	kCancel
 	kReturn
 	kDirect // a booking that does not go through the pool: a hand-off's rebook
+	kGrab   // a return watcher's attempt at a slot that just came back
 )
 
 type step struct {
@@ -410,7 +465,21 @@ func (g *gen) simulate(s *session) {
 				}
 				continue
 			}
-			if st.req.wait && st.req.acct != nil && len(waitlist) < 15 {
+			if st.req.viaPhone || st.req.acct == nil {
+				continue // the operator tells the caller; nothing of the account's
+			}
+			if rp := st.req.retry; rp != nil && rp.left > 0 {
+				rp.left--
+				reason := "sold_out"
+				if g.chance(rp.limited) {
+					reason = ""
+				}
+				g.refuse(s, st.req, st.at, reason)
+				push(step{at: st.at.Add(rp.gap(g)), kind: kRequest, req: st.req})
+				continue
+			}
+			g.refuse(s, st.req, st.at, "sold_out")
+			if st.req.wait && len(waitlist) < 15 {
 				waitlist = append(waitlist, st.req)
 				ip, dev := g.origin(st.req.acct)
 				g.emit(booking.Event{TS: st.at.Add(g.dur(2*time.Second, 40*time.Second)), Type: booking.EventWaitlisted,
@@ -432,11 +501,18 @@ func (g *gen) simulate(s *session) {
 			case g.chance(0.015) && len(g.families) > 0:
 				// Someone happened to look at the right second.
 				push(step{at: st.at.Add(g.dur(2*time.Second, 20*time.Second)), kind: kDirect, req: g.walkUp(s)})
+			case s.h.instant:
+				g.lastCanceller[s] = b.req.acct
+				push(step{at: st.at, kind: kReturn})
 			default:
 				push(step{at: st.at.Add(g.dur(5*time.Minute, 60*time.Minute)), kind: kReturn})
 			}
 		case kReturn:
 			free++
+			for _, w := range s.watchers {
+				// The watcher polls every few seconds and is on it first.
+				push(step{at: st.at.Add(g.dur(400*time.Millisecond, 6*time.Second)), kind: kGrab, req: g.grab(w, s)})
+			}
 			if g.chance(0.5) {
 				if at := st.at.Add(g.dur(time.Minute, 3*time.Hour)); at.Before(s.start) {
 					r := g.walkUp(s)
@@ -444,6 +520,19 @@ func (g *gen) simulate(s *session) {
 					push(step{at: at, kind: kRequest, req: r})
 				}
 			}
+		case kGrab:
+			if free == 0 || !st.at.Before(s.start) {
+				continue
+			}
+			free--
+			if c := g.book(s, st.req, st.at, false); c != nil {
+				push(*c)
+			}
+			if a := g.lastCanceller[s]; a != nil && a.kind == "family" && g.labels.FamilyKinds[a.id] == "" {
+				// An ordinary patient whose cancelled slot a watcher took.
+				g.labels.FamilyKinds[a.id] = "canceller"
+			}
+			delete(g.lastCanceller, s)
 		case kDirect:
 			if st.at.Before(s.start) {
 				if c := g.book(s, st.req, st.at, false); c != nil {
@@ -451,6 +540,38 @@ func (g *gen) simulate(s *session) {
 				}
 			}
 		}
+	}
+}
+
+// refuse writes a refused attempt: `rejected` with the refusal's code, or
+// `rate_limited` when reason is empty.
+func (g *gen) refuse(s *session, r *request, at time.Time, reason string) {
+	a := r.acct
+	e := booking.Event{TS: at, Type: booking.EventRejected, AccountID: a.id, PatientID: r.m.patient, SessionID: s.id,
+		HospitalID: s.h.id, DepartmentID: s.dept, DoctorID: s.doctor, Channel: booking.ChannelOnline,
+		ReleaseAt: s.release, Reason: reason}
+	if reason == "" {
+		e = booking.Event{TS: at, Type: booking.EventRateLimited, AccountID: a.id, Reason: "rate_limited"}
+	}
+	e.IP, e.DeviceID = g.originOf(r)
+	g.emit(e)
+}
+
+// clicks writes the refused attempts of someone clicking before release:
+// n clicks ending just before it, gaps from gap.
+func (g *gen) clicks(s *session, r *request, n int, gap func() time.Duration) {
+	t := s.release
+	var ts []time.Time
+	for range n {
+		t = t.Add(-gap())
+		ts = append(ts, t)
+	}
+	for i := len(ts) - 1; i >= 0; i-- {
+		e := booking.Event{TS: ts[i], Type: booking.EventRejected, AccountID: r.acct.id, PatientID: r.m.patient,
+			SessionID: s.id, HospitalID: s.h.id, DepartmentID: s.dept, DoctorID: s.doctor, Channel: booking.ChannelOnline,
+			ReleaseAt: s.release, Reason: "not_released"}
+		e.IP, e.DeviceID = g.originOf(r)
+		g.emit(e)
 	}
 }
 
@@ -476,17 +597,20 @@ func (g *gen) book(s *session, r *request, at time.Time, fromWaitlist bool) *ste
 		e.AccountID, e.PatientID, e.IdentityID, e.Reason = a.id, r.m.patient, r.m.identity, "waitlist"
 	default:
 		e.AccountID, e.PatientID, e.IdentityID = a.id, r.m.patient, g.identity(r.m)
-		e.IP, e.DeviceID = g.origin(a)
+		e.IP, e.DeviceID = g.originOf(r)
 		e.ReleaseAt = s.release
 		if g.chance(0.3) {
 			e.Phone = a.phone
 		}
-		if g.chance(0.5) {
+		if g.chance(0.5) && r.from == nil {
 			g.login(a, at.Add(-g.dur(5*time.Second, 10*time.Minute)))
 		}
 	}
 	g.emit(e)
 
+	if r.then != nil {
+		return r.then(s, b)
+	}
 	if r.handoff != nil && r.handoff.cancelAt.After(at) && r.handoff.cancelAt.Before(s.start) {
 		return &step{at: r.handoff.cancelAt, kind: kCancel, bk: b}
 	}
@@ -531,7 +655,7 @@ func (g *gen) cancel(s *session, b *bookingRec, at time.Time) {
 		e.Channel, e.StaffID, e.IdentityID = booking.ChannelPhone, pick(g, g.operators), r.m.identity
 	} else {
 		e.AccountID, e.PatientID, e.IdentityID = r.acct.id, r.m.patient, g.identity(r.m)
-		e.IP, e.DeviceID = g.origin(r.acct)
+		e.IP, e.DeviceID = g.originOf(r)
 	}
 	if at.After(g.day(s.visit - 1).Add(15 * time.Hour)) {
 		e.Reason = "late"

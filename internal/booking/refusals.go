@@ -1,0 +1,290 @@
+package booking
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Refused attempts as events.
+//
+// A booking attempt the service refuses (sold_out, not_released, a quota, a
+// bar…) and a request the rate limits turn away become `rejected` and
+// `rate_limited` events, so that scalper detection online sees what the
+// offline detector sees: the retries against sold-out sessions, the clicks
+// before release, the cadence of a macro. In the release minute these come
+// at ~20,000 a second, most of them answered from memory (the fast reject
+// path), so the request never waits for them: it appends the event to a
+// bounded buffer in memory, and one writer drains the buffer every
+// RefusalFlush and writes it to SQL in one COPY. When the buffer is full the
+// event is dropped and counted — a request is never blocked for detection.
+//
+// Before writing, the writer thins what no detector needs: of one account's
+// (or clerk's) refusals of one kind on one session for one person within
+// one second, it keeps the first RefusalsPerSecond (a person clicks a few
+// times a second at most; beyond that the count is the evidence, and it
+// stays visible in rate_limited events). It writes at most RefusalRate
+// events a second on average, keeping whole accounts when there are more
+// (the same accounts batch after batch, so their retries stay whole); the
+// rest are dropped and counted. The writes are COPYs that compete for the
+// same cores as the requests, hence the budget.
+
+// refused is a refused attempt as it waits in the buffer: what the
+// request knew, no more (the session's details come from the catalog when
+// the writer makes the event).
+type refused struct {
+	ts                                       int64
+	typ                                      EventType
+	sess                                     *Session
+	ch                                       Channel
+	account, patient, identity, staff, phone string
+	reason, ip, device                       string
+}
+
+// refusalLog is the bounded buffer between the requests and the writer.
+// Both its slices are allocated once, at their full size: a request never
+// grows them.
+type refusalLog struct {
+	mu      sync.Mutex
+	buf     []refused
+	spare   []refused
+	max     int
+	wake    chan struct{}
+	dropped atomic.Uint64 // no room in the buffer, over the write rate, or a failed write
+	thinned atomic.Uint64 // more than RefusalsPerSecond alike in a second
+	written atomic.Uint64
+}
+
+func newRefusalLog(max int) *refusalLog {
+	return &refusalLog{buf: make([]refused, 0, max), spare: make([]refused, 0, max), max: max, wake: make(chan struct{}, 1)}
+}
+
+// add appends e, or drops it when the buffer is full. It never blocks but
+// on the buffer's own lock, held for an append.
+func (l *refusalLog) add(e refused) {
+	l.mu.Lock()
+	if len(l.buf) >= l.max {
+		l.mu.Unlock()
+		l.dropped.Add(1)
+		return
+	}
+	l.buf = append(l.buf, e)
+	half := len(l.buf) == l.max/2
+	l.mu.Unlock()
+	if half {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take empties the buffer and returns what it held; the slice is the
+// writer's until its next take.
+func (l *refusalLog) take() []refused {
+	l.mu.Lock()
+	out := l.buf
+	l.buf = l.spare[:0]
+	l.mu.Unlock()
+	l.spare = out
+	return out
+}
+
+// RefusalStats counts refused attempts written as events, thinned (more
+// than RefusalsPerSecond alike in one second) and dropped (no room in the
+// buffer, over the write rate, or lost with a failed write).
+func (s *Service) RefusalStats() (written, thinned, dropped uint64) {
+	if s.refusals == nil {
+		return 0, 0, 0
+	}
+	return s.refusals.written.Load(), s.refusals.thinned.Load(), s.refusals.dropped.Load()
+}
+
+// refusalKind says whether err is a refusal worth an event: the service's
+// rules and conflicts (sold out, not released, quotas, bars, already
+// booked), not bad input or a failure.
+func refusalKind(err error) (*Error, bool) {
+	e, ok := err.(*Error) // what the fast path answers: no allocation
+	if !ok {
+		if e, ok = AsError(err); !ok {
+			return nil, false
+		}
+	}
+	return e, e.Kind == KindRule || e.Kind == KindConflict
+}
+
+// noteRefusal records a refused booking attempt by actor on a session the
+// catalog knows. patientID is kept only when it is a well-formed id (the fast
+// path has not looked it up); staff attempts name the staff member, and the
+// identity and the caller's phone when known.
+func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, phone string, ch Channel, o Origin, err error) {
+	if s.refusals == nil {
+		return
+	}
+	e, ok := refusalKind(err)
+	if !ok {
+		return
+	}
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return
+	}
+	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRejected, sess: sess, ch: ch, reason: e.Code,
+		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone}
+	if actor.Role != RolePatient {
+		r.staff = actor.AccountID
+	} else {
+		r.account = actor.AccountID
+		if isUUID(patientID) {
+			r.patient = patientID
+		}
+	}
+	s.refusals.add(r)
+}
+
+// event is the refused attempt as an event of the stream.
+func (r *refused) event() Event {
+	e := Event{TS: time.Unix(0, r.ts), Type: r.typ, AccountID: r.account, PatientID: r.patient, IdentityID: r.identity,
+		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone}
+	if s := r.sess; s != nil {
+		e.SessionID, e.HospitalID, e.DepartmentID, e.DoctorID = s.ID, s.HospitalID, s.DepartmentID, s.DoctorID
+		if q, ok := s.Channel(r.ch); ok {
+			e.ReleaseAt = q.ReleaseAt
+		}
+	}
+	return e
+}
+
+// NoteRateLimited records a request of actor (an account or a staff
+// member) that a rate limit turned away. The HTTP layer calls it; requests
+// refused before anyone is known (by address only) are not recorded.
+func (s *Service) NoteRateLimited(actor Actor, o Origin) {
+	if s.refusals == nil || actor.AccountID == "" {
+		return
+	}
+	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRateLimited, reason: ErrRateLimited.Code, ip: o.IP, device: o.DeviceID}
+	if actor.Role != RolePatient {
+		r.staff = actor.AccountID
+	} else {
+		r.account = actor.AccountID
+	}
+	s.refusals.add(r)
+}
+
+// WriteRefusals drains the refused attempts into SQL until ctx ends, then
+// writes what is left (within RefusalFlush×10). Run it on its own goroutine
+// and wait for it at shutdown.
+func (s *Service) WriteRefusals(ctx context.Context) {
+	if s.refusals == nil {
+		<-ctx.Done()
+		return
+	}
+	t := time.NewTicker(s.cfg.RefusalFlush)
+	defer t.Stop()
+	budget := float64(s.cfg.RefusalRate) // events that may still be written, refilled at RefusalRate a second
+	last := s.cfg.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*s.cfg.RefusalFlush)
+			s.flushRefusals(fctx, -1)
+			cancel()
+			return
+		case <-t.C:
+		case <-s.refusals.wake:
+		}
+		now := s.cfg.Now()
+		budget = min(float64(s.cfg.RefusalRate), budget+now.Sub(last).Seconds()*float64(s.cfg.RefusalRate))
+		last = now
+		budget -= float64(s.flushRefusals(ctx, int(budget)))
+	}
+}
+
+// FlushRefusals writes the refused attempts buffered so far, now; tests and
+// the shutdown path use it.
+func (s *Service) FlushRefusals(ctx context.Context) {
+	if s.refusals != nil {
+		s.flushRefusals(ctx, -1)
+	}
+}
+
+// flushRefusals writes the buffer, thinned, at most limit events (no limit
+// when negative), and returns how many it wrote.
+func (s *Service) flushRefusals(ctx context.Context, limit int) int {
+	l := s.refusals
+	rs := thinRefusals(l.take(), s.cfg.RefusalsPerSecond, &l.thinned)
+	if len(rs) == 0 {
+		return 0
+	}
+	if limit >= 0 && len(rs) > limit {
+		// Over the budget, keep whole accounts rather than the first
+		// comers: an account kept is kept in every batch, so its retries
+		// and its cadence stay whole for detection.
+		n := len(rs)
+		rs = sampleAccounts(rs, float64(limit)/float64(n))
+		if len(rs) > limit {
+			rs = rs[:limit]
+		}
+		l.dropped.Add(uint64(n - len(rs)))
+	}
+	evs := make([]Event, len(rs))
+	for i := range rs {
+		evs[i] = rs[i].event()
+		evs[i].ID = newID()
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.store.RecordEvents(wctx, evs); err != nil {
+		l.dropped.Add(uint64(len(evs)))
+		s.log.Warn("write refused attempts; dropped", "events", len(evs), "err", err)
+		return 0
+	}
+	l.written.Add(uint64(len(evs)))
+	return len(evs)
+}
+
+// sampleAccounts keeps, in place, the refused attempts of the accounts (or
+// staff members) whose hash falls in the first share of the range: the same
+// accounts in every batch.
+func sampleAccounts(rs []refused, share float64) []refused {
+	cut := uint32(share * (1 << 32))
+	if share >= 1 {
+		return rs
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		who := r.account + r.staff
+		h := uint32(2166136261) // FNV-1a
+		for i := 0; i < len(who); i++ {
+			h ^= uint32(who[i])
+			h *= 16777619
+		}
+		if h < cut {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// thinRefusals keeps, of the events with the same type, actor, session,
+// person and reason within one second, the first perSecond, in place.
+func thinRefusals(rs []refused, perSecond int, thinned *atomic.Uint64) []refused {
+	type key struct {
+		typ                                    EventType
+		sess                                   *Session
+		account, staff, patient, identity, why string
+		second                                 int64
+	}
+	seen := make(map[key]int, len(rs))
+	out := rs[:0]
+	for _, e := range rs {
+		k := key{e.typ, e.sess, e.account, e.staff, e.patient, e.identity, e.reason, e.ts / int64(time.Second)}
+		if seen[k]++; seen[k] > perSecond {
+			thinned.Add(1)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}

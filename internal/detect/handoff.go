@@ -1,0 +1,324 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// handoff is a cancellation followed within HandoffWindow by another
+// account's (or the same account's, for another person) booking of the same
+// session. It has a direction: the giver cancelled, the receiver took the
+// slot.
+type handoff struct {
+	giver, receiver  int32 // accounts
+	gPerson, rPerson sym
+	sess             int32
+	booked           int64 // when the giver had booked the slot
+	at, gap          int64
+	scarce           bool
+}
+
+// weight of a hand-off: one of a scarce session counts in full, another
+// half (a slot nobody is short of is rebooked within seconds by chance).
+func (h *handoff) weight() float64 {
+	if h.scarce {
+		return 1
+	}
+	return 0.5
+}
+
+// findHandoffs pairs each cancellation with the first booking of the same
+// session by another account or person within HandoffWindow. Not hand-offs:
+// bookings the waitlist handed over or by someone who waited for the
+// session (the waitlist working), and cancellations of a booking made less
+// than HandoffMinHeld before (a correction).
+func (d *detector) findHandoffs() {
+	cfg := d.cfg
+	cancels := make([][]int32, len(d.sessions)) // into cancelRefs
+	for i, c := range d.cancelRefs {
+		b := &d.bookings[c.booking]
+		if b.sess >= 0 && c.ts-b.ts >= ns(cfg.HandoffMinHeld) {
+			cancels[b.sess] = append(cancels[b.sess], int32(i))
+		}
+	}
+	books := make([][]int32, len(d.sessions))
+	for i := range d.bookings {
+		b := &d.bookings[i]
+		if b.sess < 0 || b.waitlist || len(cancels[b.sess]) == 0 {
+			continue
+		}
+		if d.waited[[2]int32{b.sess, b.acct}] || (b.person != 0 && d.waited[[2]int32{b.sess, -1 - b.person}]) {
+			continue
+		}
+		books[b.sess] = append(books[b.sess], int32(i))
+	}
+	w := ns(cfg.HandoffWindow)
+	for s, cs := range cancels {
+		bs := books[s]
+		used := make([]bool, len(bs))
+		start := 0
+		for _, ci := range cs {
+			c := d.cancelRefs[ci]
+			g := &d.bookings[c.booking]
+			for start < len(bs) && d.bookings[bs[start]].ts < c.ts {
+				start++
+			}
+			for j := start; j < len(bs) && d.bookings[bs[j]].ts-c.ts <= w; j++ {
+				r := &d.bookings[bs[j]]
+				if used[j] || (r.acct == g.acct && r.person == g.person) {
+					continue
+				}
+				used[j] = true
+				d.handoffs = append(d.handoffs, handoff{giver: g.acct, receiver: r.acct, gPerson: g.person, rPerson: r.person,
+					sess: int32(s), booked: g.ts, at: c.ts, gap: r.ts - c.ts, scarce: d.sessions[s].scarce})
+				break
+			}
+		}
+	}
+	slices.SortFunc(d.handoffs, func(a, b handoff) int {
+		if c := cmpInt64(a.at, b.at); c != 0 {
+			return c
+		}
+		return int(d.sessions[a.sess].id - d.sessions[b.sess].id)
+	})
+}
+
+// handoffSignals reads the hand-offs with their direction. A receiver that
+// took the returned slots of WatcherGivers different accounts or more is a
+// return watcher (returns_taken); the hand-offs it took say nothing against
+// the people who cancelled. A giver's other hand-offs are slots it passed on
+// (handoff_given). The same giver and receiver again — or one account
+// cancelling for one person and rebooking for another, again — is a pair
+// (handoff_pair), a combination in itself.
+func (d *detector) handoffSignals() {
+	cfg, r := d.cfg, d.cfg.Rules
+	givers := map[int32]map[int32]bool{} // receiver → its distinct givers
+	for _, h := range d.handoffs {
+		if h.giver == h.receiver {
+			continue
+		}
+		if givers[h.receiver] == nil {
+			givers[h.receiver] = map[int32]bool{}
+		}
+		givers[h.receiver][h.giver] = true
+	}
+	watcher := func(a int32) bool { return len(givers[a]) >= cfg.WatcherGivers }
+	wEN, wZH := span(cfg.HandoffWindow.D())
+	for _, a := range sortedKeys(givers) {
+		if n := len(givers[a]); n > 1 {
+			acc := d.accounts[a]
+			name := d.str(acc.id)
+			add(&acc.items, "returns_taken", kTransfer, r.ReturnsTaken, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s took the cancelled slots of %d different accounts within %s of their cancellation; returns come back at random moments, and only a machine watching the sessions is there every time", name, n, wEN),
+					fmt.Sprintf("账号 %s 在他人取消后 %s内抢到了 %d 个不同账号退出的号；退号出现的时间不可预测，只有盯守的程序每次都能抢到", name, wZH, n)
+			})
+		}
+	}
+	given := map[int32][]handoff{}
+	pairs := map[[2]int32][]handoff{}
+	for _, h := range d.handoffs {
+		if watcher(h.receiver) && h.receiver != h.giver {
+			continue
+		}
+		given[h.giver] = append(given[h.giver], h)
+		pairs[[2]int32{h.giver, h.receiver}] = append(pairs[[2]int32{h.giver, h.receiver}], h)
+	}
+	for _, a := range sortedKeys(given) {
+		hs := given[a]
+		var v float64
+		nScarce := 0
+		for _, h := range hs {
+			v += h.weight()
+			if h.scarce {
+				nScarce++
+			}
+		}
+		acc := d.accounts[a]
+		name := d.str(acc.id)
+		add(&acc.items, "handoff_given", kTransfer, r.HandoffGiven, v, func() (string, string) {
+			return fmt.Sprintf("account %s cancelled %d bookings (%d of the scarcest sessions) that another account or patient booked within %s (%s)", name, len(hs), nScarce, wEN, d.handoffExamples(hs)),
+				fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs))
+		})
+	}
+	for _, k := range sortedPairs(pairs) {
+		hs := pairs[k]
+		if len(hs) < 2 {
+			continue
+		}
+		// The same two accounts meeting at the second twice is no chance,
+		// on any session. One account swapping its own patients counts
+		// scarce sessions in full and others by half, like hand-offs given:
+		// a family corrects a booking now and then.
+		v := float64(len(hs))
+		if k[0] == k[1] {
+			v = 0
+			for _, h := range hs {
+				v += h.weight()
+			}
+		}
+		s := r.HandoffPair.score(v)
+		if s <= 0 {
+			continue
+		}
+		g, rc := d.accounts[k[0]], d.accounts[k[1]]
+		en := fmt.Sprintf("account %s cancelled and account %s booked the same slot within %s, %d times (%s)", d.str(g.id), d.str(rc.id), wEN, len(hs), d.handoffExamples(hs))
+		zh := fmt.Sprintf("账号 %s 取消、账号 %s 在 %s内约走同一个号，共 %d 次（%s）", d.str(g.id), d.str(rc.id), wZH, len(hs), d.handoffExamplesZH(hs))
+		if k[0] == k[1] {
+			en = fmt.Sprintf("account %s cancelled a booking and booked the same slot for another patient within %s, %d times (%s)", d.str(g.id), wEN, len(hs), d.handoffExamples(hs))
+			zh = fmt.Sprintf("账号 %s 取消一个预约后在 %s内为另一位就诊人约回同一个号，共 %d 次（%s）", d.str(g.id), wZH, len(hs), d.handoffExamplesZH(hs))
+		}
+		it := item{signal: "handoff_pair", kind: kTransfer, value: v, score: s, alone: true, en: en, zh: zh}
+		g.items = append(g.items, it)
+		if k[0] != k[1] && d.receivedForBuyers(rc, hs) {
+			rc.items = append(rc.items, it)
+			d.pairs = append(d.pairs, k)
+		}
+	}
+}
+
+// receivedForBuyers tells an accomplice from a repeat customer: an
+// accomplice's account takes the slots for people put on it after the
+// seller had the slot, or shortly before the hand-off (the buyers' IDs); a
+// family that bought from the same seller twice takes them for its own
+// members.
+func (d *detector) receivedForBuyers(rc *account, hs []handoff) bool {
+	addedAt := map[sym]int64{}
+	for _, x := range rc.added {
+		if _, ok := addedAt[x.key]; !ok {
+			addedAt[x.key] = x.ts
+		}
+	}
+	fresh := 0
+	for _, h := range hs {
+		if t, ok := addedAt[h.rPerson]; ok && h.at >= t && (t >= h.booked || h.at-t <= ns(d.cfg.FreshWithin)) {
+			fresh++
+		}
+	}
+	return 2*fresh >= len(hs)
+}
+
+func (d *detector) handoffExamples(hs []handoff) string {
+	var ex []string
+	for _, h := range hs[:min(3, len(hs))] {
+		ex = append(ex, fmt.Sprintf("session %s at %s, rebooked %s later", d.str(d.sessions[h.sess].id),
+			time.Unix(0, h.at).UTC().Format(time.RFC3339), ms(time.Duration(h.gap))))
+	}
+	if len(hs) > 3 {
+		ex = append(ex, fmt.Sprintf("and %d more", len(hs)-3))
+	}
+	return strings.Join(ex, "; ")
+}
+
+func (d *detector) handoffExamplesZH(hs []handoff) string {
+	var ex []string
+	for _, h := range hs[:min(3, len(hs))] {
+		ex = append(ex, fmt.Sprintf("出诊 %s，%s 取消，%s 后被约走", d.str(d.sessions[h.sess].id),
+			time.Unix(0, h.at).UTC().Format(time.RFC3339), msZH(time.Duration(h.gap))))
+	}
+	if len(hs) > 3 {
+		ex = append(ex, fmt.Sprintf("另有 %d 次", len(hs)-3))
+	}
+	return strings.Join(ex, "；")
+}
+
+// insiders finds staff members who book or reissue for the same persons
+// again and again. A reissue that names the person who lost the slot (their
+// no-show or cancellation of the session came first, as the service writes
+// it) is not a favour to them; one that names anyone else is. Referral
+// bookings do not count as favours: a referrer books for the same residents
+// every week by design.
+func (d *detector) insiders() {
+	cfg, r := d.cfg, d.cfg.Rules
+	lastReissue := map[[2]sym]int64{} // (staff, session) → its latest reissue or extra slots
+	lost := map[[2]sym]bool{}         // (session, person) whose booking was cancelled or not used
+	for i := range d.evs {
+		e := &d.evs[i]
+		if e.person != 0 && e.sess != 0 && (e.typ == tNoShow || e.typ == tCancelled) {
+			lost[[2]sym{e.sess, e.person}] = true
+		}
+		if e.staff == 0 {
+			continue
+		}
+		s := d.staffMember(e.staff)
+		switch e.typ {
+		case tReissued:
+			lastReissue[[2]sym{e.staff, e.sess}] = e.ts
+			if e.person != 0 && !lost[[2]sym{e.sess, e.person}] {
+				s.acts = append(s.acts, staffAct{e.ts, e.person, true})
+			}
+		case tBooked:
+			if e.person == 0 {
+				continue
+			}
+			// One reissue gives one slot: the first booking that follows it.
+			k := [2]sym{e.staff, e.sess}
+			t, ok := lastReissue[k]
+			follows := ok && e.sess != 0 && e.ts-t <= ns(cfg.InsiderFollow)
+			if follows {
+				delete(lastReissue, k)
+			}
+			if e.marks&cReferral != 0 && !follows {
+				continue
+			}
+			s.acts = append(s.acts, staffAct{e.ts, e.person, follows})
+		}
+	}
+	w := ns(cfg.Window)
+	wEN, wZH := span(cfg.Window.D())
+	for _, s := range d.staff {
+		byPerson := map[sym][]staffAct{}
+		for _, a := range s.acts {
+			byPerson[a.person] = append(byPerson[a.person], a)
+		}
+		for _, p := range sortedKeys(byPerson) {
+			var all, re []int64
+			for _, a := range byPerson[p] {
+				all = append(all, a.ts)
+				if a.reissue {
+					re = append(re, a.ts)
+				}
+			}
+			n, nr := maxWithin(all, w), maxWithin(re, w)
+			if n >= cfg.InsiderRepeat || nr >= cfg.InsiderReissueRepeat {
+				s.favours = append(s.favours, favour{p, n, nr})
+			}
+		}
+		sc := r.Insider.score(float64(len(s.favours)))
+		if sc <= 0 {
+			s.favours = nil // not enough to link the clerk to anyone
+			continue
+		}
+		fs := slices.Clone(s.favours)
+		slices.SortStableFunc(fs, func(a, b favour) int { return b.n - a.n })
+		var en, zh []string
+		for _, f := range fs[:min(len(fs), 5)] {
+			en = append(en, fmt.Sprintf("%s ×%d, %d via reissue or extra slots", d.str(f.person), f.n, f.viaRe))
+			zh = append(zh, fmt.Sprintf("%s %d 次，其中 %d 次通过退号重发或加号", d.str(f.person), f.n, f.viaRe))
+		}
+		if len(fs) > 5 {
+			en = append(en, fmt.Sprintf("and %d more", len(fs)-5))
+			zh = append(zh, fmt.Sprintf("另有 %d 人", len(fs)-5))
+		}
+		s.item = &item{signal: "insider", kind: kInsider, value: float64(len(fs)), score: sc, alone: true,
+			en: fmt.Sprintf("staff %s booked or reissued slots for the same %d persons again and again within %s (%s); a clerk serves hundreds of different people",
+				d.str(s.id), len(fs), wEN, strings.Join(en, ", ")),
+			zh: fmt.Sprintf("工作人员 %s 在 %s内反复为同样的 %d 人预约或重发号源（%s）；窗口人员每天服务的是成百上千的不同患者",
+				d.str(s.id), wZH, len(fs), strings.Join(zh, "，"))}
+	}
+}
+
+func sortedPairs[V any](m map[[2]int32]V) [][2]int32 {
+	ks := make([][2]int32, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b [2]int32) int {
+		if a[0] != b[0] {
+			return int(a[0] - b[0])
+		}
+		return int(a[1] - b[1])
+	})
+	return ks
+}

@@ -1,0 +1,502 @@
+package detect
+
+import (
+	"slices"
+	"time"
+)
+
+// The index: one linear pass over the sorted events files them under their
+// account, device, phone, session, person and staff member, and settles what
+// became of every booking.
+
+// Outcomes of a booking.
+const (
+	oOpen      uint8 = iota // nothing known yet
+	oUsed                   // checked in
+	oCancelled              // cancelled by the account in time
+	oLate                   // cancelled after the deadline: a no-show by the rules
+	oNoShow                 // a no-show
+	oLapsed                 // its session is over and it was never used: a no-show nobody wrote
+	oHospital               // cancelled by the hospital (a stopped clinic, a confirmed flag)
+)
+
+// bref is one booking an account made itself (not a clerk's or an
+// operator's), or the waitlist handed it.
+type bref struct {
+	ts       int64
+	acct     int32
+	sess     int32 // -1 when the event names none
+	person   sym
+	doct     sym
+	react    int64 // booked − release_at; -1 when unknown or not raced for
+	outcome  uint8
+	waitlist bool // handed over by the waitlist
+	outAt    int64
+}
+
+type stamp struct {
+	ts  int64
+	key sym
+}
+
+// attempt is a booking attempt: refused or booked, of a session for a
+// person.
+type attempt struct {
+	ts       int64
+	key, who sym // the session and the person
+}
+
+type account struct {
+	id       sym
+	bookings []int32   // into detector.bookings, in time order
+	persons  []stamp   // every event naming a person, in time order
+	added    []stamp   // patient_added events: when each person was put on it
+	devices  []stamp   // the devices of its own requests
+	attempts []attempt // refused and successful attempts
+	refused  []int64   // … the refused ones
+	limited  int       // rate_limited events
+	cancels  []int64   // its own cancellations of bookings
+	attrs    []int32   // the devices and phones it used (into detector.attrs)
+	ipReqs   int       // its own requests that named an IP
+	last     int64
+	items    []item
+}
+
+// attr is a device or a phone.
+type attr struct {
+	kind     string // "device" or "phone"
+	id       sym
+	accounts []int32 // sorted, distinct
+	persons  []stamp
+	bookings []int32 // self-service bookings made from it (devices)
+	hub      bool    // more accounts than a household: a hospital's machine, links nobody
+	terminal bool    // a shared terminal by its behaviour (a community kiosk): links nobody
+	items    []item
+}
+
+type session struct {
+	id      sym
+	rel     int64   // its release time, as the events name it
+	reacts  []int64 // reactions of its self-service bookings
+	unrel   []int64 // times of its self-service bookings that name no release
+	first   int64   // its first self-service booking
+	lastUse int64   // its latest check-in or no-show
+	scarce  bool
+	// relGuessed: no event names its release; for a scarce session its
+	// first booking stands for it.
+	relGuessed bool
+	over       bool // its patients have come: a booking still open has lapsed
+}
+
+type staffMember struct {
+	id      sym
+	acts    []staffAct
+	favours []favour
+	last    int64
+	item    *item
+}
+
+type staffAct struct {
+	ts      int64
+	person  sym
+	reissue bool // a reissue, or a booking that followed one by the same staff member
+}
+
+type favour struct {
+	person   sym
+	n, viaRe int
+}
+
+type detector struct {
+	cfg      Config
+	strs     []string
+	evs      []ev
+	doctorOf map[sym]sym // session → its doctor
+	checkIns int         // check-in events: none means no visit is ever known
+	end      int64       // the latest event
+	accounts []*account
+	acctOf   []int32 // sym → account index, -1
+	attrs    []*attr
+	attrOf   map[[2]sym]int32 // (kind, id) → attr index
+	sessions []*session
+	sessOf   []int32
+	staff    []*staffMember
+	staffOf  []int32
+	bookings []bref
+	// personAccounts lists, per person, the accounts that name them.
+	personAccounts map[sym][]int32
+	handoffs       []handoff
+	// ipAccounts lists the accounts behind each IP; ipOwners those for
+	// which it is their own line (half their requests or more).
+	ipAccounts, ipOwners map[sym][]int32
+	// cancelRefs are the accounts' own cancellations of bookings of a
+	// session, in time order; waited the (session, account) and
+	// (session, -1-person) pairs that joined the session's waitlist.
+	cancelRefs []cancelRef
+	// pairs are the (giver, receiver) accounts of hand-off pairs that
+	// link: the receiver took the slots for buyers' IDs.
+	pairs  [][2]int32
+	waited map[[2]int32]bool
+}
+
+type cancelRef struct {
+	ts      int64
+	booking int32
+}
+
+const (
+	kindDevice = 0
+	kindPhone  = 1
+)
+
+func newDetector(in *Input, cfg Config) *detector {
+	evs, strs, doctorOf := in.finish()
+	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
+		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{}}
+	d.acctOf = filled(len(strs))
+	d.sessOf = filled(len(strs))
+	d.staffOf = filled(len(strs))
+	if len(evs) > 0 {
+		d.end = evs[len(evs)-1].ts
+	}
+	return d
+}
+
+func filled(n int) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = -1
+	}
+	return s
+}
+
+func (d *detector) str(s sym) string { return d.strs[s] }
+
+func (d *detector) account(id sym) *account {
+	i := d.acctOf[id]
+	if i < 0 {
+		i = int32(len(d.accounts))
+		d.acctOf[id] = i
+		d.accounts = append(d.accounts, &account{id: id})
+	}
+	return d.accounts[i]
+}
+
+func (d *detector) session(id sym) int32 {
+	if id == 0 {
+		return -1
+	}
+	i := d.sessOf[id]
+	if i < 0 {
+		i = int32(len(d.sessions))
+		d.sessOf[id] = i
+		d.sessions = append(d.sessions, &session{id: id, first: -1})
+	}
+	return i
+}
+
+func (d *detector) attr(kind int, id sym) int32 {
+	k := [2]sym{sym(kind), id}
+	i, ok := d.attrOf[k]
+	if !ok {
+		i = int32(len(d.attrs))
+		d.attrOf[k] = i
+		name := "device"
+		if kind == kindPhone {
+			name = "phone"
+		}
+		d.attrs = append(d.attrs, &attr{kind: name, id: id})
+	}
+	return i
+}
+
+func (d *detector) staffMember(id sym) *staffMember {
+	i := d.staffOf[id]
+	if i < 0 {
+		i = int32(len(d.staff))
+		d.staffOf[id] = i
+		d.staff = append(d.staff, &staffMember{id: id})
+	}
+	return d.staff[i]
+}
+
+// index walks the sorted events once.
+func (d *detector) index() {
+	type bkKey struct {
+		acct int32
+		sess int32
+		who  sym
+	}
+	byID := filled(len(d.strs))          // booking id → booking
+	byKey := map[bkKey]int32{}           // (account, session, person) → its latest booking
+	bySessPerson := map[[2]int32]int32{} // (session, person) → the latest booking, for events that name no account
+	attrSeen := map[[2]int32]bool{}
+	ipUse := map[[2]int32]int32{} // (ip, account) → requests
+	d.bookings = make([]bref, 0, len(d.evs)/4)
+	find := func(e *ev, ai int32, si int32) int32 {
+		if e.bk != 0 {
+			if b := byID[e.bk]; b >= 0 {
+				return b
+			}
+		}
+		if ai >= 0 {
+			if b, ok := byKey[bkKey{ai, si, e.person}]; ok {
+				return b
+			}
+		}
+		if b, ok := bySessPerson[[2]int32{si, e.person}]; ok && e.person != 0 {
+			return b
+		}
+		return -1
+	}
+	for i := range d.evs {
+		e := &d.evs[i]
+		si := d.session(e.sess)
+		if e.staff != 0 {
+			s := d.staffMember(e.staff)
+			s.last = e.ts
+			if e.marks&cPhone != 0 && e.phone != 0 && e.person != 0 {
+				// A caller's phone booking for many people is a farm on
+				// the phone channel.
+				x := d.attrs[d.attr(kindPhone, e.phone)]
+				x.persons = append(x.persons, stamp{e.ts, e.person})
+			}
+		}
+		if si >= 0 && e.rel > 0 && (d.sessions[si].rel == 0 || e.rel < d.sessions[si].rel) {
+			d.sessions[si].rel = e.rel
+		}
+		if si >= 0 && (e.typ == tCheckedIn || e.typ == tNoShow) {
+			d.sessions[si].lastUse = max(d.sessions[si].lastUse, e.ts)
+		}
+		ai := int32(-1)
+		var a *account
+		if e.acct != 0 {
+			a = d.account(e.acct)
+			ai = d.acctOf[e.acct]
+			a.last = e.ts
+			if e.person != 0 {
+				a.persons = append(a.persons, stamp{e.ts, e.person})
+				if l := d.personAccounts[e.person]; len(l) == 0 || !slices.Contains(l, ai) {
+					d.personAccounts[e.person] = append(l, ai)
+				}
+			}
+		}
+		self := a != nil && e.staff == 0
+		switch e.typ {
+		case tPatientAdded:
+			if a != nil && e.person != 0 {
+				a.added = append(a.added, stamp{e.ts, e.person})
+			}
+		case tBooked:
+			if a == nil || (e.staff != 0 && e.marks&rWaitlist == 0) {
+				break
+			}
+			b := bref{ts: e.ts, acct: ai, sess: si, person: e.person, doct: d.doctorOf[e.sess], react: -1, waitlist: e.marks&rWaitlist != 0}
+			if !b.waitlist && e.rel != 0 && e.ts >= e.rel {
+				b.react = e.ts - e.rel
+			}
+			bi := int32(len(d.bookings))
+			d.bookings = append(d.bookings, b)
+			a.bookings = append(a.bookings, bi)
+			if e.bk != 0 {
+				byID[e.bk] = bi
+			}
+			byKey[bkKey{ai, si, e.person}] = bi
+			if e.person != 0 && si >= 0 {
+				bySessPerson[[2]int32{si, e.person}] = bi
+			}
+			if si >= 0 && !b.waitlist {
+				s := d.sessions[si]
+				if b.react >= 0 {
+					s.reacts = append(s.reacts, b.react)
+				} else if e.rel == 0 {
+					s.unrel = append(s.unrel, e.ts)
+				}
+				if s.first < 0 {
+					s.first = e.ts
+				}
+			}
+			if !b.waitlist {
+				a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})
+			}
+		case tCancelled:
+			if e.marks&rLeftWaitlist != 0 {
+				break
+			}
+			bi := find(e, ai, si)
+			if bi < 0 {
+				break
+			}
+			b := &d.bookings[bi]
+			switch {
+			case e.marks&rByStaff != 0:
+				b.outcome = oHospital
+			case e.marks&rLate != 0:
+				b.outcome = oLate
+			default:
+				b.outcome = oCancelled
+			}
+			b.outAt = e.ts
+			if self && e.marks&rByStaff == 0 {
+				a.cancels = append(a.cancels, e.ts)
+				if si >= 0 {
+					d.cancelRefs = append(d.cancelRefs, cancelRef{ts: e.ts, booking: bi})
+				}
+			}
+		case tCheckedIn:
+			d.checkIns++
+			if bi := find(e, ai, si); bi >= 0 {
+				d.bookings[bi].outcome, d.bookings[bi].outAt = oUsed, e.ts
+			}
+		case tNoShow:
+			if bi := find(e, ai, si); bi >= 0 && d.bookings[bi].outcome != oUsed {
+				d.bookings[bi].outcome, d.bookings[bi].outAt = oNoShow, e.ts
+			}
+		case tWaitlisted:
+			if a != nil && si >= 0 {
+				d.waited[[2]int32{si, ai}] = true
+				if e.person != 0 {
+					d.waited[[2]int32{si, -1 - e.person}] = true
+				}
+			}
+		case tRejected, tRateLimited:
+			if !self {
+				break
+			}
+			a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})
+			a.refused = append(a.refused, e.ts)
+			if e.typ == tRateLimited {
+				a.limited++
+			}
+		}
+		if !self {
+			continue
+		}
+		if e.dev != 0 {
+			a.devices = append(a.devices, stamp{e.ts, e.dev})
+		}
+		if e.ip != 0 {
+			a.ipReqs++
+			k := [2]int32{e.ip, ai}
+			if ipUse[k] == 0 {
+				d.ipAccounts[e.ip] = append(d.ipAccounts[e.ip], ai)
+			}
+			ipUse[k]++
+		}
+		for _, at := range [...]struct {
+			kind int
+			id   sym
+		}{{kindDevice, e.dev}, {kindPhone, e.phone}} {
+			if at.id == 0 {
+				continue
+			}
+			xi := d.attr(at.kind, at.id)
+			x := d.attrs[xi]
+			if k := [2]int32{xi, ai}; !attrSeen[k] {
+				attrSeen[k] = true
+				x.accounts = append(x.accounts, ai)
+				a.attrs = append(a.attrs, xi)
+			}
+			if e.person != 0 {
+				x.persons = append(x.persons, stamp{e.ts, e.person})
+			}
+			if at.kind == kindDevice && e.typ == tBooked && e.marks&rWaitlist == 0 {
+				x.bookings = append(x.bookings, int32(len(d.bookings)-1))
+			}
+		}
+	}
+	for _, x := range d.attrs {
+		slices.Sort(x.accounts)
+		x.hub = len(x.accounts) > d.cfg.HubAccounts
+	}
+	for _, l := range d.personAccounts {
+		slices.Sort(l)
+	}
+	// An IP is an account's own when it carried half its requests or more:
+	// its home line, or its own proxy. A carrier's NAT address carries a
+	// few requests of thousands of people.
+	for ip, l := range d.ipAccounts {
+		var own []int32
+		for _, a := range l {
+			if n := ipUse[[2]int32{ip, a}]; 2*int(n) >= d.accounts[a].ipReqs {
+				own = append(own, a)
+			}
+		}
+		slices.Sort(own)
+		d.ipOwners[ip] = own
+		slices.Sort(l)
+	}
+	d.settleSessions()
+}
+
+// settleSessions finds the scarce sessions and the ones that are over, and
+// marks the bookings of sessions that are over and were never used, nor
+// cancelled, nor written down as no-shows: they lapsed.
+func (d *detector) settleSessions() {
+	cfg := d.cfg
+	type sellout struct {
+		i int
+		t int64
+	}
+	var ss []sellout
+	for i, s := range d.sessions {
+		s.over = s.lastUse > 0 && d.end-s.lastUse >= cfg.OverAfter.D().Nanoseconds()
+		switch {
+		case len(s.reacts) >= cfg.ScarceMinBookings:
+			slices.Sort(s.reacts)
+			k := int(float64(len(s.reacts))*cfg.ScarceQuantile+0.999999) - 1
+			ss = append(ss, sellout{i, s.reacts[max(0, k)]})
+		case len(s.unrel) >= cfg.ScarceMinBookings && len(s.reacts) == 0:
+			// A stream that names no release time: the session's first
+			// booking stands for its release, for scarcity and races only
+			// (never for reaction times).
+			k := int(float64(len(s.unrel))*cfg.ScarceQuantile+0.999999) - 1
+			ss = append(ss, sellout{i, s.unrel[max(0, k)] - s.unrel[0]})
+			s.relGuessed = true
+		}
+		s.reacts, s.unrel = nil, nil
+	}
+	slices.SortFunc(ss, func(a, b sellout) int {
+		if a.t != b.t {
+			if a.t < b.t {
+				return -1
+			}
+			return 1
+		}
+		return int(d.sessions[a.i].id - d.sessions[b.i].id)
+	})
+	n := int(cfg.ScarceDecile*float64(len(ss)) + 0.999999)
+	for i, s := range ss {
+		if s.t <= cfg.ScarceSellout.D().Nanoseconds() || (i < n && s.t <= cfg.ScarceMaxSellout.D().Nanoseconds()) {
+			x := d.sessions[s.i]
+			x.scarce = true
+			if x.relGuessed && x.rel == 0 {
+				x.rel = x.first
+			}
+		}
+	}
+	for i := range d.bookings {
+		b := &d.bookings[i]
+		if b.outcome == oOpen && b.sess >= 0 && d.sessions[b.sess].over {
+			b.outcome = oLapsed
+		}
+	}
+}
+
+func (d *detector) scarce(b *bref) bool { return b.sess >= 0 && d.sessions[b.sess].scarce }
+
+// used says whether a booking's slot was used, wasted, or neither (yet).
+func (b *bref) used() bool { return b.outcome == oUsed }
+func (b *bref) wasted() bool {
+	switch b.outcome {
+	case oCancelled, oLate, oNoShow, oLapsed:
+		return true
+	}
+	return false
+}
+func (b *bref) missed() bool {
+	return b.outcome == oNoShow || b.outcome == oLapsed || b.outcome == oLate
+}
+
+// ns converts a configured duration.
+func ns(d Duration) int64 { return time.Duration(d).Nanoseconds() }

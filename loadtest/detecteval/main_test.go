@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"fairslot/internal/detect"
+	"fairslot/loadtest/detecteval/heldout"
+	"fairslot/loadtest/detecteval/labels"
+	"fairslot/loadtest/detecteval/synth"
+)
+
+// trace is one small generated trace: one hospital, 1,200 families and 8%
+// scalpers, about 30,000 events.
+func trace(t *testing.T) synth.Trace {
+	t.Helper()
+	return synth.Generate(synth.Params{Seed: 1, Families: 1200, ScalperShare: 0.08})
+}
+
+func TestEndToEnd(t *testing.T) {
+	tr := trace(t)
+	ev := labels.Evaluate(detect.Detect(tr.Events, detect.DefaultConfig()), tr.Labels)
+	t.Logf("%d events: precision %.3f recall %.3f tactics %v", len(tr.Events), ev.Precision, ev.Recall, ev.Tactics)
+	if ev.Precision < 0.97 || ev.Recall < 0.93 {
+		t.Errorf("precision %.3f, recall %.3f; want ≥ 0.97 and ≥ 0.93 on this small trace", ev.Precision, ev.Recall)
+	}
+	if ev.FamiliesFlagged != 0 {
+		t.Errorf("%d genuine accounts flagged (%v), want none", ev.FamiliesFlagged, ev.FalseFlagged)
+	}
+	for _, k := range []string{"carer", "kiosk", "fast", "household", "canceller"} {
+		if ev.Genuine[k].Accounts == 0 {
+			t.Errorf("the trace has no %q accounts to be tested on", k)
+		}
+	}
+}
+
+// The held-out generator is a check, never a target; its genuine people
+// must not be flagged either.
+func TestHeldoutGenuineNotFlagged(t *testing.T) {
+	evs, l := heldout.Generate(heldout.Params{Seed: 1, Households: 1200})
+	ev := labels.Evaluate(detect.Detect(evs, detect.DefaultConfig()), l)
+	t.Logf("%d events: precision %.3f recall %.3f", len(evs), ev.Precision, ev.Recall)
+	if ev.FamiliesFlagged != 0 || ev.Precision < 0.97 {
+		t.Errorf("%d genuine accounts flagged (%v), precision %.3f", ev.FamiliesFlagged, ev.FalseFlagged, ev.Precision)
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	tr := trace(t)
+	want := detect.Detect(tr.Events, detect.DefaultConfig())
+	if len(want) == 0 {
+		t.Fatal("no flags to compare")
+	}
+	shuffled := slices.Clone(tr.Events)
+	r := rand.New(rand.NewPCG(7, 7))
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	got := detect.Detect(shuffled, detect.DefaultConfig())
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("shuffled input gave different flags: %d vs %d", len(got), len(want))
+	}
+	if !reflect.DeepEqual(tr.Events[0], synth.Generate(synth.Params{Seed: 1, Families: 1200, ScalperShare: 0.08}).Events[0]) {
+		t.Error("the generator is not deterministic")
+	}
+	a, _ := heldout.Generate(heldout.Params{Seed: 2, Households: 300})
+	b, _ := heldout.Generate(heldout.Params{Seed: 2, Households: 300})
+	if !reflect.DeepEqual(a, b) {
+		t.Error("the held-out generator is not deterministic")
+	}
+}
+
+// The offline path (events written to a file and read back by the quick
+// reader) gives the same flags as detection over the events in memory, as
+// the service runs it.
+func TestOfflineEqualsOnline(t *testing.T) {
+	tr := trace(t)
+	var buf bytes.Buffer
+	if err := detect.WriteEvents(&buf, tr.Events); err != nil {
+		t.Fatal(err)
+	}
+	in, err := detect.ReadInput(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	online := detect.Detect(tr.Events, detect.DefaultConfig())
+	offline := in.Detect(detect.DefaultConfig())
+	var a, b bytes.Buffer
+	if err := detect.WriteFlags(&a, online); err != nil {
+		t.Fatal(err)
+	}
+	if err := detect.WriteFlags(&b, offline); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("flags from the file differ from flags in memory")
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	flags := []detect.Flag{{AccountIDs: []string{"s1", "s2", "f1"}}}
+	l := labels.Labels{Scalpers: map[string]string{"s1": "bot", "s2": "farm", "s3": "bot"}, Families: []string{"f1", "f2"},
+		FamilyKinds: map[string]string{"f1": "carer"}}
+	ev := labels.Evaluate(flags, l)
+	if ev.TruePositives != 2 || ev.FamiliesFlagged != 1 || ev.Tactics["bot"] != (labels.Kind{Accounts: 2, Flagged: 1}) ||
+		ev.Genuine["carer"] != (labels.Kind{Accounts: 1, Flagged: 1}) || ev.Genuine[labels.Ordinary] != (labels.Kind{Accounts: 1}) || ev.LargestFlag != 3 {
+		t.Errorf("evaluation = %+v", ev)
+	}
+	if want := 2.0 / 3; ev.Precision != want || ev.Recall != want || ev.TacticRecall("bot") != 0.5 || ev.TacticRecall("none") != 1 {
+		t.Errorf("precision %v recall %v, want %v", ev.Precision, ev.Recall, want)
+	}
+	s := labels.Sum([]labels.Evaluation{ev, ev})
+	if s.Scalpers != 6 || s.Tactics["bot"].Accounts != 4 || s.Precision != ev.Precision {
+		t.Errorf("sum = %+v", s)
+	}
+}
+
+// TestCommand writes a trace with `gen` and measures it with `eval`, as a
+// trace from anywhere else would be measured, then runs the generators in
+// memory with the per-kind report.
+func TestCommand(t *testing.T) {
+	dir := t.TempDir()
+	events, lab := filepath.Join(dir, "trace.jsonl"), filepath.Join(dir, "labels.json")
+	var stdout, stderr bytes.Buffer
+	if err := run([]string{"gen", "--seed", "3", "--families", "500", "--generator", "heldout", "--out", events, "--labels", lab}, &stdout, &stderr); err != nil {
+		t.Fatalf("gen: %v\n%s", err, stderr.String())
+	}
+	raw, err := os.ReadFile(lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l labels.Labels
+	if err := json.Unmarshal(raw, &l); err != nil || l.Generator != "heldout" || len(l.Scalpers) == 0 {
+		t.Fatalf("labels: %v %+v", err, l)
+	}
+	stdout.Reset()
+	if err := run([]string{"eval", "--events", events, "--labels", lab}, &stdout, &stderr); err != nil {
+		t.Fatalf("eval: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"precision", "recall", "genuine flagged", "trace.jsonl", "tactic", "genuine kind"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	if err := run([]string{"--seeds", "1-2", "--families", "400"}, &stdout, &stderr); err != nil {
+		t.Fatalf("eval in memory: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"synth 1", "synth 2", "heldout 1", "heldout 2", "synth, 2 traces together", "heldout, 2 traces together"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if err := run([]string{"eval", "--events", events}, &stdout, &stderr); err == nil {
+		t.Error("--events without --labels: want an error")
+	}
+}
