@@ -13,6 +13,9 @@ type BookRequest struct {
 	Channel        Channel
 	IdempotencyKey string
 	Origin         Origin
+	// Waitlist asks, for an entry in a lottery pool's draw, to join the
+	// session's waitlist if not drawn.
+	Waitlist bool
 }
 
 // mayBookOn says which roles book on which channel: patients online for
@@ -36,21 +39,50 @@ func mayBookOn(r Role, c Channel) bool {
 // A booking is returned only after its row is committed. Every failure after
 // admission gives the hold back, or, when the commit's outcome is unknown,
 // leaves it to the sweeper, which asks SQL before releasing anything.
+//
+// A lottery pool before its draw time takes entries, not bookings: Book
+// refuses with ErrLotteryOnly there (Attempt enters the draw).
 func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
+	r, err := s.attempt(ctx, actor, req, false)
+	return r.Booking, err
+}
+
+// Attempt is a patient's attempt on a pool, whatever its release mode: on a
+// lottery pool before its draw time it is an entry in the draw (Result.Entry,
+// answered once durable); otherwise a booking (Result.Booking), as Book.
+func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Result, error) {
+	return s.attempt(ctx, actor, req, true)
+}
+
+func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, mayEnter bool) (Result, error) {
 	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
-		return Booking{}, ErrChannelForbidden
+		return Result{}, ErrChannelForbidden
 	}
 	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
-		return Booking{}, err
+		return Result{}, err
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
-		return Booking{}, err
+		return Result{}, err
+	}
+	if q, ok := sess.Channel(req.Channel); ok && q.TakesEntries(s.cfg.Now()) {
+		if !mayEnter {
+			return Result{}, ErrLotteryOnly
+		}
+		e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, Waitlist: req.Waitlist}
+		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
+		e, err := s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+		if !errors.Is(err, ErrWindowClosed) {
+			return Result{Entry: e, Entered: err == nil}, err
+		}
+		// The draw time came while the request travelled: it is a booking
+		// attempt now, answered as the pool answers first-come.
 	}
 	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID}
 	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	return Result{Booking: b}, err
 }
 
 // attemptSession is bookableSession for a booking attempt, and where the
@@ -86,9 +118,6 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 		// out the earliest free slot, which may already be past.
 		return nil, nil, Errorf(ErrSessionClosed, "remote booking closes when the session starts; the desk books walk-ins")
 	}
-	if sess.Mode == Lottery {
-		return nil, nil, ErrLotteryOnly
-	}
 	h, _ := cat.Hospital(sess.HospitalID)
 	return sess, h, nil
 }
@@ -97,15 +126,35 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 // (identity, and patient and account when booked from a patient's list, or
 // the staff member); ev carries the event fields that depend on the channel.
 func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin) (Booking, error) {
-	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
 	id := newID()
 	if idemKey != "" {
 		id = s.idempotentID(actor.AccountID, idemKey)
 	}
+	// matches tells a replay of this request from a reuse of its key.
+	matches := func(got Booking) bool {
+		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
+			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+	}
+	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce()}, idemKey, o, matches)
+}
+
+// attemptID names a booking attempt to Admission: the booking id, the nonce
+// that tells a client library's retry of this very call from a replayed
+// request, and whether the lottery's draw books a winner.
+type attemptID struct {
+	id, nonce string
+	draw      bool
+}
+
+// book is the protocol proper, for every booking: an attempt's, and a
+// lottery winner's.
+func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, a attemptID, idemKey string, o Origin, matches func(Booking) bool) (Booking, error) {
+	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
+	id := a.id
 	week, month := s.catalog.Load().periods(sess.ID)
 	r := Reservation{
 		BookingID:    id,
-		Nonce:        newNonce(),
+		Nonce:        a.nonce,
 		HospitalID:   sess.HospitalID,
 		SessionID:    sess.ID,
 		Channel:      ch,
@@ -118,16 +167,14 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		Policy:       h.Policy,
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
-	}
-	// matches tells a replay of this request from a reuse of its key.
-	matches := func(got Booking) bool {
-		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
-			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+		Draw:         a.draw,
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
-			if q, ok := sess.Channel(ch); ok {
+			if q, ok := sess.Channel(ch); ok && q.IsLottery() && !now.Before(q.DrawAt) {
+				err = Errorf(ErrNotReleased, "this pool is being drawn by lottery; what the draw leaves is booked first-come once it is done")
+			} else if ok {
 				err = Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
 			}
 		}

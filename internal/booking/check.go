@@ -83,6 +83,18 @@ func (s *Service) Check(ctx context.Context) ([]string, error) {
 			hd := held[id]
 			out = append(out, fmt.Sprintf("session %s slot %d: Redis holds it for %s, which SQL has no active booking for", hd.SessionID, hd.SlotNo, id))
 		}
+		missing, stale, err := s.entryDiff(ctx, h.ID, sessions, oldest)
+		if err != nil {
+			return nil, fmt.Errorf("check: %w", err)
+		}
+		for _, ss := range sessions {
+			for _, e := range missing[ss.ID] {
+				out = append(out, fmt.Sprintf("session %s: lottery entry %s is live in SQL but holds no quota in Redis", ss.ID, e.ID))
+			}
+			for _, r := range stale[ss.ID] {
+				out = append(out, fmt.Sprintf("session %s: Redis holds quota for lottery entry %s, which SQL has no live entry for", ss.ID, r.EntryID))
+			}
+		}
 		for i, ss := range sessions {
 			for _, q := range ss.Channels {
 				free, held, later := rem[i][q.Channel], heldPerChannel[ss.ID][q.Channel], waiting[ss.ID][q.Channel]

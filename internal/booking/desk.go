@@ -70,36 +70,61 @@ type StaffBookRequest struct {
 
 // BookFor books for a caller or a walk-in. The booking belongs to the
 // identity and counts against its quotas like any other; the staff member is
-// recorded as booked_by and in the event.
+// recorded as booked_by and in the event. A lottery pool before its draw
+// time refuses with ErrLotteryOnly (AttemptFor enters the draw).
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
+	r, err := s.attemptFor(ctx, actor, req, false)
+	return r.Booking, err
+}
+
+// AttemptFor is BookFor on a pool of any release mode: on a lottery pool
+// before its draw time it enters the caller or the walk-in in the draw.
+func (s *Service) AttemptFor(ctx context.Context, actor Actor, req StaffBookRequest) (Result, error) {
+	return s.attemptFor(ctx, actor, req, true)
+}
+
+func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequest, mayEnter bool) (Result, error) {
 	// Only staff book for someone who is not on their list; a patient books
 	// online for the people on their own list (Book).
 	if !actor.IsStaff() || !mayBookOn(actor.Role, req.Channel) {
-		return Booking{}, ErrChannelForbidden
+		return Result{}, ErrChannelForbidden
 	}
 	var phoneRef string
 	if req.Channel == ChannelPhone {
 		p, err := identity.NormalizePhone(req.CallerPhone)
 		if err != nil {
-			return Booking{}, ErrInvalidPhone
+			return Result{}, ErrInvalidPhone
 		}
 		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
 	}
 	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
-		return Booking{}, err
+		return Result{}, err
+	}
+	q, hasPool := sess.Channel(req.Channel)
+	entering := hasPool && q.TakesEntries(s.cfg.Now())
+	if entering && !mayEnter {
+		return Result{}, ErrLotteryOnly
 	}
 	want, err := s.resolve(req.IdentityRequest)
 	if err != nil {
-		return Booking{}, err
+		return Result{}, err
 	}
 	who, err := s.store.EnsureIdentity(ctx, want)
 	if err != nil {
-		return Booking{}, err
+		return Result{}, err
+	}
+	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
+	if entering {
+		e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
+		e, err := s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+		if !errors.Is(err, ErrWindowClosed) {
+			return Result{Entry: e, Entered: err == nil}, err
+		}
 	}
 	b := Booking{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
-	ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: who.ID}
-	return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin)
+	return Result{Booking: b}, err
 }
 
 // CheckInRequest is a patient at the desk with their ID card.

@@ -45,7 +45,8 @@ func TestMigrate(t *testing.T) {
 
 	applied, err := db.Migrate(ctx)
 	testenv.Must(t, err, "first migrate")
-	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql", "0004_flags.sql"}
+	want := []string{"0001_schema.sql", "0002_events_by_time.postgres.sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
+		"0008_lottery.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
