@@ -119,9 +119,9 @@ type LotteryMetrics interface {
 
 type noLotteryMetrics struct{}
 
-func (noLotteryMetrics) Entered(Channel)                   {}
-func (noLotteryMetrics) Screened(string, int)              {}
-func (noLotteryMetrics) Drawn(time.Duration, int, error)   {}
+func (noLotteryMetrics) Entered(Channel)                 {}
+func (noLotteryMetrics) Screened(string, int)            {}
+func (noLotteryMetrics) Drawn(time.Duration, int, error) {}
 
 // Result is what an attempt on a pool came to: a booking, or an entry in
 // the pool's draw.
