@@ -147,7 +147,8 @@ func normalize(s booking.Schedule) booking.Schedule {
 		x.StartsAt, x.EndsAt = x.StartsAt.UTC(), x.EndsAt.UTC()
 		x.Channels = slices.Clone(x.Channels)
 		for i := range x.Channels {
-			x.Channels[i].ReleaseAt = x.Channels[i].ReleaseAt.UTC()
+			q := &x.Channels[i]
+			q.ReleaseAt, q.OpensAt, q.DrawAt = q.ReleaseAt.UTC(), q.OpensAt.UTC(), q.DrawAt.UTC()
 		}
 		slices.SortFunc(x.Channels, func(a, b booking.ChannelQuota) int { return cmp.Compare(a.Channel, b.Channel) })
 		x.Slots = slices.Clone(x.Slots)

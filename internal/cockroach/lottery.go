@@ -97,14 +97,20 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		for _, id := range in {
 			inserted[id] = true
 		}
+		// who is the session and person each id went in for, in this batch
+		// or before it: a repeat for the same is the same entry (a retry
+		// may bring one twice); for another, a reused idempotency key.
+		type who struct{ session, identity string }
+		went := make(map[string]who, len(in))
 		var evs eventColumns
 		var conflicted []string
 		for i, e := range entries {
 			switch {
 			case answers[i] != nil:
-			case inserted[e.ID]:
+			case inserted[e.ID] && went[e.ID] == who{}:
+				went[e.ID] = who{e.SessionID, e.IdentityID}
 				evs.add(events[i])
-			default:
+			case !inserted[e.ID]:
 				conflicted = append(conflicted, e.ID)
 			}
 		}
@@ -113,30 +119,27 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 				return err
 			}
 		}
-		if len(conflicted) == 0 {
-			return nil
-		}
-		// Tell a replay (the same entry again) from a second entry of the
-		// person in the session.
-		rows, _ = tx.Query(ctx, q("entries_by_id"), conflicted)
-		var id, identity string
-		existing := map[string][2]string{}
-		if _, err := pgx.ForEachRow(rows, []any{&id, &sid, &identity}, func() error {
-			existing[id] = [2]string{sid, identity}
-			return nil
-		}); err != nil {
-			return err
+		if len(conflicted) > 0 {
+			rows, _ = tx.Query(ctx, q("entries_by_id"), conflicted)
+			var id, identity string
+			if _, err := pgx.ForEachRow(rows, []any{&id, &sid, &identity}, func() error {
+				went[id] = who{sid, identity}
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
 		for i, e := range entries {
-			if answers[i] != nil || inserted[e.ID] {
+			if answers[i] != nil {
 				continue
 			}
-			if x, ok := existing[e.ID]; ok && x == [2]string{e.SessionID, e.IdentityID} {
-				continue // the same entry: already in
-			} else if ok {
+			switch x, ok := went[e.ID]; {
+			case ok && x == who{e.SessionID, e.IdentityID}:
+				// in: this entry, or a repeat of it
+			case ok:
 				answers[i] = booking.ErrIdempotencyReuse
-			} else {
-				answers[i] = booking.ErrAlreadyEntered
+			default:
+				answers[i] = booking.ErrAlreadyEntered // a live entry of the person in the session
 			}
 		}
 		return nil
