@@ -130,6 +130,13 @@ func TestGroupCommit(t *testing.T) {
 		}
 		return errs
 	})
+	var afterItems atomic.Int32
+	g.after = func(items []int, errs []error) {
+		if len(items) != len(errs) {
+			t.Errorf("after got %d items and %d answers", len(items), len(errs))
+		}
+		afterItems.Add(int32(len(items)))
+	}
 	answers := make([]error, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
@@ -151,6 +158,9 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if p := peak.Load(); p > maxFlushers {
 		t.Errorf("%d batches written at once, want at most %d", p, maxFlushers)
+	}
+	if n := afterItems.Load(); n != callers {
+		t.Errorf("after saw %d items, want every one of the %d", n, callers)
 	}
 	if g.flushing != 0 || len(g.queue) != 0 {
 		t.Errorf("after every answer: %d turns open, %d queued; want 0, 0", g.flushing, len(g.queue))

@@ -15,6 +15,9 @@ import "sync"
 type groupCommit[T any] struct {
 	maxBatch, maxFlushers int
 	write                 func(items []T) []error // one answer per item
+	// after, when set, runs once the batch's answers are delivered, in the
+	// writing caller's turn: follow-up work nobody needs to wait for.
+	after func(items []T, errs []error)
 
 	mu       sync.Mutex
 	queue    []*gcItem[T]
@@ -81,6 +84,9 @@ func (g *groupCommit[T]) flush() {
 		for i, it := range batch {
 			it.err = errs[i]
 			close(it.done)
+		}
+		if g.after != nil {
+			g.after(vals, errs)
 		}
 	}
 	g.mu.Lock()

@@ -214,10 +214,9 @@ func (s *Service) replayEntry(prev Entry, matches func(Entry) bool) (Entry, erro
 	return prev, nil
 }
 
-// writeEntries is the group commit's write: one transaction for the batch,
-// then one Redis round trip per hospital to confirm the entries it made
-// durable. Its deadline is its own: a client hanging up must not turn a
-// commit into an unknown outcome.
+// writeEntries is the group commit's write: one transaction for the batch.
+// Its deadline is its own: a client hanging up must not turn a commit into
+// an unknown outcome.
 func (s *Service) writeEntries(items []pendingEntry) []error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
 	defer cancel()
@@ -231,21 +230,27 @@ func (s *Service) writeEntries(items []pendingEntry) []error {
 		for i := range errs {
 			errs[i] = err
 		}
-		return errs
 	}
+	return errs
+}
+
+// confirmEntries runs after a batch's answers are out: one Redis round trip
+// per hospital drops the durable entries' pending marks. If it is lost the
+// sweeper finds the rows in SQL and confirms them.
+func (s *Service) confirmEntries(items []pendingEntry, errs []error) {
 	durable := map[string][]string{}
-	for i, e := range entries {
+	for i, it := range items {
 		if errs[i] == nil {
-			durable[e.HospitalID] = append(durable[e.HospitalID], e.ID)
+			durable[it.e.HospitalID] = append(durable[it.e.HospitalID], it.e.ID)
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
+	defer cancel()
 	for hid, ids := range durable {
-		// If this is lost the sweeper finds the rows in SQL and confirms.
 		if err := s.adm.ConfirmEntries(ctx, hid, ids); err != nil {
 			s.log.Warn("confirm entries; the sweeper will", "entries", len(ids), "err", err)
 		}
 	}
-	return errs
 }
 
 // entryFailed settles an entry whose commit failed: its Redis admission is

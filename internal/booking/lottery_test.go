@@ -220,6 +220,8 @@ func TestLotteryDraw(t *testing.T) {
 		wantErr(t, "the same person from another account", err, booking.ErrAlreadyEntered)
 		_, err = h.book(users[1], 0, s, "")
 		wantErr(t, "Book on a pool taking entries", err, booking.ErrLotteryOnly)
+		_, err = h.svc.JoinWaitlist(h.ctx, users[1].actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: users[1].patients[0].ID})
+		wantErr(t, "the waitlist of a pool taking entries", err, booking.ErrLotteryOnly)
 	})
 	t.Run("an Idempotency-Key repeats the entry", func(t *testing.T) {
 		u := h.user(1)

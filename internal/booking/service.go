@@ -71,7 +71,8 @@ type Config struct {
 	// seed is made and its commitment published (5m).
 	SeedLead time.Duration
 	// EntryBatch bounds the entries committed in one SQL transaction (500),
-	// EntryWriters the transactions in flight at once (4).
+	// EntryWriters the transactions in flight at once (8, of the pool's 32
+	// connections).
 	EntryBatch, EntryWriters int
 	// LotteryMetrics receives lottery outcomes (none when nil).
 	LotteryMetrics LotteryMetrics
@@ -138,7 +139,7 @@ func (c Config) withDefaults() Config {
 		c.EntryBatch = 500
 	}
 	if c.EntryWriters <= 0 {
-		c.EntryWriters = 4
+		c.EntryWriters = 8
 	}
 	if c.LotteryMetrics == nil {
 		c.LotteryMetrics = noLotteryMetrics{}
@@ -187,6 +188,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		owner:     newID(),
 	}
 	s.entries = newGroupCommit(cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
+	s.entries.after = s.confirmEntries
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}

@@ -121,8 +121,14 @@ func throughput(ctx context.Context, o options) error {
 		}
 		if t.lottery {
 			// The lottery job commits the pools' seeds within seconds of
-			// the start: entries wait for the commitment.
-			err = waitCommitted(ctx, e)
+			// the start: entries wait for the commitment. Then the waiting
+			// room: patients open the app before entering, which warms the
+			// service's patient cache as a login does (a sold-out answer
+			// from memory needs no patient, an entry does).
+			if err = waitCommitted(ctx, e); err == nil {
+				step("waiting room: GET /v1/patients for %s", lotteryWarmUp)
+				err = warmUp(ctx, addr, input, lotteryWarmUp)
+			}
 		}
 		var res wrkResult
 		if err == nil {
@@ -185,8 +191,22 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 	return b.String()
 }
 
-// lotteryPatients is how many patients the lottery target seeds.
-const lotteryPatients = 200_000
+// lotteryPatients is how many patients the lottery target seeds, and
+// lotteryWarmUp how long its waiting room lasts.
+const (
+	lotteryPatients = 200_000
+	lotteryWarmUp   = 20 * time.Second
+)
+
+// warmUp runs loadtest/wrk/patients.lua: every patient lists their patients.
+func warmUp(ctx context.Context, addr, input string, d time.Duration) error {
+	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
+		"-s", "loadtest/wrk/patients.lua", "http://"+addr, "--", input).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("wrk waiting room: %w: %s", err, out)
+	}
+	return nil
+}
 
 // waitCommitted waits until every lottery pool has its seed committed.
 func waitCommitted(ctx context.Context, e *env) error {
