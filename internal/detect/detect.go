@@ -57,18 +57,20 @@ type event struct {
 // selfService tells an account's own request from a staff member's action
 // and from the system's (waitlist promotion, no-show sweeper).
 func (e *event) selfService() bool {
-	return e.AccountID != "" && e.StaffID == "" && e.Reason != reasonWaitlist
+	return e.AccountID != "" && e.StaffID == "" && !e.fromWaitlist()
 }
 
-// fromWaitlist is a booking the waitlist handed over, not one the account
-// raced for.
-func (e *event) fromWaitlist() bool { return e.Reason == reasonWaitlist }
+// fromWaitlist is a booking the waitlist or a lottery draw handed over, not
+// one the account raced for (a draw's booking and waitlist place come from
+// the service at draw time, with no request of the account behind them).
+func (e *event) fromWaitlist() bool { return e.Reason == reasonWaitlist || e.Reason == reasonLottery }
 
 // Reasons the service writes on events that the detector reads.
 const (
 	reasonWaitlist     = "waitlist"      // booked: promoted from the waitlist
 	reasonLate         = "late"          // cancelled after the deadline: counts as a no-show
 	reasonLeftWaitlist = "left_waitlist" // cancelled: a waitlist entry, not a booking
+	reasonLottery      = "lottery"       // booked or waitlisted by a lottery draw
 )
 
 // Detect runs every signal over events, links what they share into groups
