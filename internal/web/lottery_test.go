@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
@@ -117,4 +119,53 @@ func TestPatientLottery(t *testing.T) {
 			t.Errorf("a patient on /admin/lottery: %d, want refused", p.status)
 		}
 	})
+}
+
+// TestLotteryInBrowser: a patient enters a lottery through headless Chromium,
+// sees the entry with its countdown and commitment, and after the draw sees
+// the win, the booking it became and the revealed seed. Screenshots:
+// lottery-*.png (FAIRSLOT_SCREENSHOTS, default docs/screenshots/tmp/).
+func TestLotteryInBrowser(t *testing.T) {
+	s := newSite(t)
+	lot := s.addLottery()
+	b := newBrowser(t, s.base, 2*time.Minute)
+	phone, password := newPhone(), "correct horse battery"
+	idNumber, name := residentID(2101), "赵小雨"
+
+	b.open("/patient/register")
+	b.fill("#register-form input[name=phone]", phone)
+	b.fill("#register-form input[name=password]", password)
+	b.fill("#register-form input[name=password2]", password)
+	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.fill("#family-form input[name=id_number]", idNumber)
+	b.fill("#family-form input[name=name]", name)
+	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))
+	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
+
+	card := "#s-" + lot.ID
+	b.open(sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate))
+	b.contains(card+" .lottery", "Lottery")
+	b.contains(card+" .lottery", "Entering early gives no advantage")
+	b.contains(card+" .lottery .commitment", "")
+	b.contains(card+" form.enter button", "Enter the draw")
+	b.shot("lottery-1-session")
+	b.do("ask for the waitlist", chromedp.Click(chromedp.CSS(card+" form.enter input[name=waitlist]")))
+	b.click(card+" form.enter button[type=submit]", "/patient/bookings?")
+	b.contains("#flash", "You entered the draw")
+	b.contains("#entries .entry.hl .status", "Entered")
+	b.contains("#entries .entry.hl", "in 9 min")
+	b.shot("lottery-2-entered")
+	b.hidden(idNumber, name)
+
+	s.offset.Store(int64(11 * time.Minute))
+	if n, err := s.svc.RunLottery(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the draw: %d pools, %v", n, err)
+	}
+	s.offset.Store(0)
+	b.open("/patient/bookings")
+	b.contains("#entries .entry .status", "Won")
+	b.contains("#entries .entry .seed", "")
+	b.contains("#bookings .booking .status", "Confirmed")
+	b.shot("lottery-3-won")
+	b.hidden(idNumber, name)
 }

@@ -351,7 +351,7 @@ func drawRowOf(q booking.ChannelQuota, loc *time.Location, now time.Time) *drawR
 		d.Status, d.Commitment = drawStatusLabels[q.Draw.Status], hex.EncodeToString(q.Draw.Commitment)
 		d.Drawn, d.Winners, d.Eligible = q.Draw.Status == booking.DrawDrawn, q.Draw.Winners, q.Draw.Eligible
 		if d.Drawn {
-			d.Seed = hex.EncodeToString(q.Draw.Seed)
+			d.Seed, d.Countdown = hex.EncodeToString(q.Draw.Seed), ""
 		}
 	}
 	return d
