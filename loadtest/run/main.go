@@ -242,6 +242,12 @@ func run(ctx context.Context, o options) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	// A sample cut short by stopSampling closes the connection it was
+	// using (pgx closes a connection whose query is cancelled): the checks
+	// get a fresh one.
+	if err := env.reconnect(ctx); err != nil {
+		return err
+	}
 	if err := sampler.write(filepath.Join(o.runDir, report.SamplesFile)); err != nil {
 		return err
 	}
@@ -493,6 +499,19 @@ func (e *env) dropKeys(ctx context.Context) error {
 		}
 	}
 	return iter.Err()
+}
+
+// reconnect replaces the database connection if it was closed.
+func (e *env) reconnect(ctx context.Context) error {
+	if !e.db.IsClosed() {
+		return nil
+	}
+	db, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		return err
+	}
+	e.db = db
+	return nil
 }
 
 func (e *env) close() {
