@@ -48,8 +48,7 @@ if tonumber(ARGV[14]) <= now then
   return {'bad_keep_until'}
 end
 
-local s = {sid = ARGV[4], date = ARGV[5], dept = ARGV[6], week = ARGV[7], month = ARGV[8], today = ARGV[9],
-  per_day = tonumber(ARGV[10]), per_week = tonumber(ARGV[11]), per_month = tonumber(ARGV[12])}
+local s = session_args(4)
 local why, detail = refusal(KEYS[4], KEYS[3], now, s)
 if why then
   return {why, detail}

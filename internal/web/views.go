@@ -281,15 +281,40 @@ var waitStatusLabels = map[string]string{
 	booking.WaitlistSkipped:   "未能候补 Passed over",
 }
 
+// sessionPlace is where and when a session is, as the cards of the
+// bookings page say it.
+type sessionPlace struct {
+	Date       string
+	Weekday    string
+	Time       string
+	Hospital   string
+	Department string
+	Doctor     string
+}
+
+// placeOf describes a session of the catalog, and gives its hospital's zone
+// (UTC for a session no longer in the catalog, which is then not described).
+func placeOf(cat *booking.Catalog, sessionID string) (sessionPlace, *booking.Session, *time.Location) {
+	var p sessionPlace
+	s, ok := cat.Session(sessionID)
+	if !ok {
+		return p, nil, time.UTC
+	}
+	loc := time.UTC
+	if h, ok := cat.Hospital(s.HospitalID); ok {
+		loc, p.Hospital = h.Location(), h.Name
+	}
+	doc, _ := cat.Doctor(s.DoctorID)
+	dept, _ := cat.Department(s.DepartmentID)
+	p.Date, p.Weekday, p.Doctor, p.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
+	p.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
+	return p, s, loc
+}
+
 // waitRow is a waitlist entry (候补) on the bookings page.
 type waitRow struct {
+	sessionPlace
 	ID          string
-	Date        string
-	Weekday     string
-	Time        string
-	Hospital    string
-	Department  string
-	Doctor      string
 	Patient     string // masked name
 	Status      string
 	StatusClass string
@@ -308,16 +333,7 @@ func waitRowOf(cat *booking.Catalog, e booking.WaitlistEntry, names map[string]s
 	if row.Waiting {
 		row.Position = e.Position
 	}
-	if s, ok := cat.Session(e.SessionID); ok {
-		loc := time.UTC
-		if h, ok := cat.Hospital(s.HospitalID); ok {
-			loc, row.Hospital = h.Location(), h.Name
-		}
-		doc, _ := cat.Doctor(s.DoctorID)
-		dept, _ := cat.Department(s.DepartmentID)
-		row.Date, row.Weekday, row.Doctor, row.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
-		row.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
-	}
+	row.sessionPlace, _, _ = placeOf(cat, e.SessionID)
 	return row
 }
 
@@ -382,13 +398,8 @@ var entryStatusLabels = map[string]string{
 
 // entryRow is a lottery entry on the bookings page.
 type entryRow struct {
+	sessionPlace
 	ID           string
-	Date         string
-	Weekday      string
-	Time         string
-	Hospital     string
-	Department   string
-	Doctor       string
 	Patient      string // masked name
 	Status       string
 	StatusClass  string
@@ -404,18 +415,12 @@ func entryRowOf(cat *booking.Catalog, e booking.Entry, names map[string]string, 
 	if row.Status == "" {
 		row.Status = e.Status
 	}
-	s, ok := cat.Session(e.SessionID)
-	if !ok {
+	var s *booking.Session
+	var loc *time.Location
+	row.sessionPlace, s, loc = placeOf(cat, e.SessionID)
+	if s == nil {
 		return row
 	}
-	loc := time.UTC
-	if h, ok := cat.Hospital(s.HospitalID); ok {
-		loc, row.Hospital = h.Location(), h.Name
-	}
-	doc, _ := cat.Doctor(s.DoctorID)
-	dept, _ := cat.Department(s.DepartmentID)
-	row.Date, row.Weekday, row.Doctor, row.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
-	row.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
 	if q, ok := s.Channel(e.Channel); ok && q.IsLottery() {
 		row.Draw = drawRowOf(q, loc, now)
 		row.Withdrawable = e.Status == booking.EntryEntered && q.TakesEntries(now)

@@ -198,10 +198,11 @@ const (
 	lotteryWarmUp   = 20 * time.Second
 )
 
-// warmUp runs loadtest/wrk/patients.lua: every patient lists their patients.
+// warmUp runs loadtest/wrk/book.lua as the waiting room: every patient
+// lists their patients.
 func warmUp(ctx context.Context, addr, input string, d time.Duration) error {
 	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
-		"-s", "loadtest/wrk/patients.lua", "http://"+addr, "--", input).CombinedOutput()
+		"-s", "loadtest/wrk/book.lua", "http://"+addr, "--", input, "patients").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("wrk waiting room: %w: %s", err, out)
 	}
