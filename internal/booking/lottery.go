@@ -190,7 +190,9 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	e.SessionID, e.HospitalID, e.Channel, e.Status = sess.ID, sess.HospitalID, q.Channel, EntryEntered
 	e.CreatedAt, e.UpdatedAt, e.DrawAt = now, now, q.DrawAt
 	ev.ID, ev.TS, ev.Type, ev.SessionID, ev.HospitalID = newID(), now, EventLotteryEntered, sess.ID, sess.HospitalID
-	ev.DepartmentID, ev.DoctorID, ev.Channel, ev.ReleaseAt, ev.BookingID = sess.DepartmentID, sess.DoctorID, q.Channel, q.ReleaseAt, e.ID
+	// release_at is when the pool opened to this attempt: the window's
+	// opening (the detector reads reaction times from it).
+	ev.DepartmentID, ev.DoctorID, ev.Channel, ev.ReleaseAt, ev.BookingID = sess.DepartmentID, sess.DoctorID, q.Channel, q.OpensFor(), e.ID
 	ev = o.stamp(ev)
 	if err := s.entries.do(pendingEntry{e: e, ev: ev}); err != nil {
 		if err := s.entryFailed(ctx, e, err); err != nil {

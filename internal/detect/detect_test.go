@@ -203,6 +203,15 @@ func TestSignals(t *testing.T) {
 			}
 			return evs
 		}, "a1", "fast_reaction", false},
+		{"fast_reaction: lottery entries 120 ms after their windows open", func() []booking.Event {
+			var evs []booking.Event
+			for i := range 2 {
+				e := book("a1", "p1", fmt.Sprintf("s%d", i), time.Duration(i)*day, 120*time.Millisecond)
+				e.Type = booking.EventLotteryEntered
+				evs = append(evs, e)
+			}
+			return evs
+		}, "a1", "fast_reaction", true},
 		{"fast_reaction: 1.5 s is a quick person, not a bot", func() []booking.Event {
 			return []booking.Event{book("a1", "p1", "s1", 0, 1500*time.Millisecond), book("a1", "p1", "s2", day, 1600*time.Millisecond)}
 		}, "a1", "fast_reaction", false},

@@ -167,8 +167,12 @@ func (d *detector) index() {
 			d.persons[e.person][e.AccountID] = true
 		}
 		switch e.Type {
-		case booking.EventBooked:
-			if e.StaffID == "" {
+		case booking.EventBooked, booking.EventLotteryEntered:
+			// A lottery entry is the account's attempt at a slot as much as a
+			// booking is: its reaction to the window's opening, its pace and
+			// its volume are the same evidence. The draw's booking of a
+			// winner is not another attempt (its entry counted).
+			if e.StaffID == "" && e.Reason != reasonLottery {
 				r := time.Duration(-1)
 				if !e.ReleaseAt.IsZero() && !e.fromWaitlist() && !e.TS.Before(e.ReleaseAt) {
 					r = e.TS.Sub(e.ReleaseAt)
@@ -192,7 +196,7 @@ func (d *detector) index() {
 		}
 		switch e.Type {
 		case booking.EventAccountCreated, booking.EventLogin, booking.EventPatientAdded, booking.EventBooked,
-			booking.EventCancelled, booking.EventWaitlisted:
+			booking.EventCancelled, booking.EventWaitlisted, booking.EventLotteryEntered:
 			a.selfEvents++
 			if e.DeviceID == "" {
 				a.noDevice++
