@@ -370,18 +370,18 @@ type PublishedDraw struct {
 	OpensAt   time.Time
 	DrawAt    time.Time
 	DrawRecord
-	Entries []Entry // once drawn (or for staff: always)
+	Entries []Entry // once drawn (for administrators: always)
 }
 
 // LotteryDraws returns the lottery pools of a session and their draws.
-// Entries are listed once a pool is drawn; staff see them all along, with
-// the masked identities.
+// Entries are listed once a pool is drawn; administrators see them all
+// along, with who made them and the masked identities.
 func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID string) ([]PublishedDraw, error) {
 	sess, ok := s.catalog.Load().Session(sessionID)
 	if !ok {
 		return nil, ErrSessionNotFound
 	}
-	staff := actor.Role == RoleAdmin
+	admin := actor.Role == RoleAdmin
 	pools, err := s.store.LotteryPools(ctx, []string{sess.ID})
 	if err != nil {
 		return nil, err
@@ -398,13 +398,13 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Entries: []Entry{}}
 		if p, ok := byChannel[q.Channel]; ok {
 			d.DrawRecord = p.DrawRecord
-			if staff || p.Status == DrawDrawn {
+			if admin || p.Status == DrawDrawn {
 				es, err := s.store.PoolEntries(ctx, PoolKey{SessionID: sess.ID, Channel: q.Channel})
 				if err != nil {
 					return nil, err
 				}
 				for _, e := range es {
-					if !staff {
+					if !admin {
 						e = Entry{ID: e.ID, Status: e.Status, Rank: e.Rank, Reason: e.Reason, Channel: e.Channel, SessionID: e.SessionID}
 					}
 					d.Entries = append(d.Entries, e)

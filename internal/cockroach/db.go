@@ -223,6 +223,43 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 	}
 }
 
+// Batch1 sends the statements of a batch together, followed by one Sync:
+// the server runs them as one implicit transaction, in one round trip (the
+// statements are prepared once per connection beforehand). read takes the
+// results, in order; it may run several times, so it must start afresh each
+// time. Retries and an unknown outcome are as in Exec1.
+func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
+	start := time.Now()
+	defer db.observe(op, start)
+	for attempt := 1; ; attempt++ {
+		b := &pgx.Batch{}
+		queue(b)
+		br := db.pool.SendBatch(ctx, b)
+		err := read(br)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			return nil
+		}
+		var pgErr *pgconn.PgError
+		switch {
+		case retryable(err) && attempt < maxAttempts:
+			db.retries.Inc()
+			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
+			case <-time.After(d/2 + rand.N(d)):
+			}
+			continue
+		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
+			return err // the server answered, or the batch was never sent
+		}
+		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+	}
+}
+
 // retryable reports a serialization failure, a deadlock or an error fn
 // marked with Retry: the whole transaction may simply run again.
 func retryable(err error) bool {

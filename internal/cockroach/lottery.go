@@ -48,28 +48,36 @@ func nullableIDs(ids []string) []*string {
 	return out
 }
 
-// InsertEntries commits a batch of entries and their events in one READ
-// COMMITTED transaction: the pools are locked FOR SHARE first (the fence
-// against a draw's claim), the entries inserted from arrays in one
-// statement, and the events of those that went in in another. Uniqueness
-// (one live entry per person per session) is the index's, whatever the
-// isolation; serializable would only add conflicts between unrelated
-// batches, which touch the same index pages.
+// InsertEntries commits a batch of entries and their events in one round
+// trip (DB.Batch1: one implicit transaction, READ COMMITTED): the pools
+// still open are locked FOR SHARE (the fence against a draw's claim, which
+// waits for the lock), then one statement inserts the entries of open pools
+// and the events of those that went in. Uniqueness (one live entry per
+// person per session) is the index's. Only when some entry met a conflict
+// does a second query tell a replay from a second entry of the person.
 func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, events []booking.Event) (_ []error, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	answers := make([]error, len(entries))
-	err := s.db.TxAt(ctx, "insert_entries", pgx.ReadCommitted, func(tx pgx.Tx) error {
-		clear(answers)
-		sessions := make([]string, 0, 4)
-		seen := map[string]bool{}
-		for _, e := range entries {
-			if !seen[e.SessionID] {
-				seen[e.SessionID] = true
-				sessions = append(sessions, e.SessionID)
-			}
+	sessions := make([]string, 0, 4)
+	seen := map[string]bool{}
+	var cols entryColumns
+	var evs eventColumns
+	for i, e := range entries {
+		if !seen[e.SessionID] {
+			seen[e.SessionID] = true
+			sessions = append(sessions, e.SessionID)
 		}
-		open := map[booking.PoolKey]bool{}
-		rows, _ := tx.Query(ctx, q("open_pools_for_share"), sessions)
+		cols.add(e)
+		evs.add(events[i])
+	}
+	open := map[booking.PoolKey]bool{}
+	inserted := map[string]bool{}
+	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
+		b.Queue(q("open_pools_for_share"), sessions)
+		b.Queue(q("insert_entries_with_events"), append(cols.args(), evs.args()...)...)
+	}, func(br pgx.BatchResults) error {
+		clear(open)
+		clear(inserted)
+		rows, _ := br.Query()
 		var sid, ch string
 		if _, err := pgx.ForEachRow(rows, []any{&sid, &ch}, func() error {
 			open[booking.PoolKey{SessionID: sid, Channel: booking.Channel(ch)}] = true
@@ -77,75 +85,58 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		}); err != nil {
 			return err
 		}
-		var cols entryColumns
-		for i, e := range entries {
-			if !open[booking.PoolKey{SessionID: e.SessionID, Channel: e.Channel}] {
-				answers[i] = booking.ErrEntryClosed
-				continue
-			}
-			cols.add(e)
-		}
-		if len(cols.id) == 0 {
-			return nil
-		}
-		rows, _ = tx.Query(ctx, q("insert_entries"), cols.args()...)
-		in, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
-		}
-		inserted := make(map[string]bool, len(in))
-		for _, id := range in {
+		rows, _ = br.Query()
+		var id string
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
 			inserted[id] = true
-		}
-		// who is the session and person each id went in for, in this batch
-		// or before it: a repeat for the same is the same entry (a retry
-		// may bring one twice); for another, a reused idempotency key.
-		type who struct{ session, identity string }
-		went := make(map[string]who, len(in))
-		var evs eventColumns
-		var conflicted []string
-		for i, e := range entries {
-			switch {
-			case answers[i] != nil:
-			case inserted[e.ID] && went[e.ID] == who{}:
-				went[e.ID] = who{e.SessionID, e.IdentityID}
-				evs.add(events[i])
-			case !inserted[e.ID]:
-				conflicted = append(conflicted, e.ID)
-			}
-		}
-		if len(evs.id) > 0 {
-			if _, err := tx.Exec(ctx, q("insert_events"), evs.args()...); err != nil {
-				return err
-			}
-		}
-		if len(conflicted) > 0 {
-			rows, _ = tx.Query(ctx, q("entries_by_id"), conflicted)
-			var id, identity string
-			if _, err := pgx.ForEachRow(rows, []any{&id, &sid, &identity}, func() error {
-				went[id] = who{sid, identity}
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-		for i, e := range entries {
-			if answers[i] != nil {
-				continue
-			}
-			switch x, ok := went[e.ID]; {
-			case ok && x == who{e.SessionID, e.IdentityID}:
-				// in: this entry, or a repeat of it
-			case ok:
-				answers[i] = booking.ErrIdempotencyReuse
-			default:
-				answers[i] = booking.ErrAlreadyEntered // a live entry of the person in the session
-			}
-		}
-		return nil
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	// who is the session and person each id went in for, in this batch or
+	// before it: a repeat for the same is the same entry (a retry may bring
+	// one twice); for another, a reused idempotency key.
+	type who struct{ session, identity string }
+	went := make(map[string]who, len(inserted))
+	answers := make([]error, len(entries))
+	var conflicted []string
+	for i, e := range entries {
+		switch {
+		case !open[booking.PoolKey{SessionID: e.SessionID, Channel: e.Channel}]:
+			answers[i] = booking.ErrEntryClosed
+		case inserted[e.ID]:
+			if _, ok := went[e.ID]; !ok {
+				went[e.ID] = who{e.SessionID, e.IdentityID}
+			}
+		default:
+			conflicted = append(conflicted, e.ID)
+		}
+	}
+	if len(conflicted) > 0 {
+		rows, _ := s.db.pool.Query(ctx, q("entries_by_id"), conflicted)
+		var id, sid, identity string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &sid, &identity}, func() error {
+			went[id] = who{sid, identity}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range entries {
+		if answers[i] != nil {
+			continue
+		}
+		switch x, ok := went[e.ID]; {
+		case ok && x == who{e.SessionID, e.IdentityID}:
+			// in: this entry, or a repeat of it
+		case ok:
+			answers[i] = booking.ErrIdempotencyReuse
+		default:
+			answers[i] = booking.ErrAlreadyEntered // a live entry of the person in the session
+		}
 	}
 	return answers, nil
 }

@@ -328,29 +328,43 @@ SELECT session_id::TEXT, channel FROM lottery_pools
  WHERE session_id = ANY ($1::UUID[]) AND status = 'open'
  FOR SHARE;
 
--- name: insert_entries
--- A batch of entries from parallel arrays, in one statement. A row that
--- meets a conflict (its id again: a replay; or a live entry of the person
--- in the session) goes in as nothing; RETURNING names the rows that went in.
-INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
-                             booked_by, waitlist, status, created_at, updated_at)
-SELECT t.id, t.session_id, t.channel, t.hospital_id, t.identity_id, t.patient_id, t.account_id,
-       t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at
-  FROM unnest($1::UUID[], $2::UUID[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::UUID[],
-              $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[])
-       AS t (id, session_id, channel, hospital_id, identity_id, patient_id, account_id, booked_by,
-             waitlist, created_at)
-ON CONFLICT DO NOTHING
-RETURNING id::TEXT;
-
--- name: insert_events
--- A batch of events from parallel arrays (the columns of insert_event).
-INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
-                            hospital_id, department_id, doctor_id, channel, ip, device_id,
-                            phone, release_at, reason, staff_id, identity_id)
-SELECT * FROM unnest($1::UUID[], $2::TIMESTAMPTZ[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[],
-                     $7::UUID[], $8::UUID[], $9::UUID[], $10::UUID[], $11::TEXT[], $12::TEXT[],
-                     $13::TEXT[], $14::TEXT[], $15::TIMESTAMPTZ[], $16::TEXT[], $17::UUID[], $18::UUID[]);
+-- name: insert_entries_with_events
+-- A batch of entries and their events from parallel arrays, in one
+-- statement, sent after open_pools_for_share in the same implicit
+-- transaction (InsertEntries). Only entries of open pools go in; a row that
+-- meets a conflict (its id again: a replay; or a live entry of the person in
+-- the session) goes in as nothing; each entry that went in gets its one
+-- event (a retry may bring an entry twice: DISTINCT ON). RETURNING names the
+-- entries that went in.
+WITH e AS (
+    INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
+                                 booked_by, waitlist, status, created_at, updated_at)
+    SELECT t.id, t.session_id, t.channel, t.hospital_id, t.identity_id, t.patient_id, t.account_id,
+           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at
+      FROM unnest($1::UUID[], $2::UUID[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::UUID[],
+                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[])
+           AS t (id, session_id, channel, hospital_id, identity_id, patient_id, account_id, booked_by,
+                 waitlist, created_at)
+     WHERE EXISTS (SELECT 1 FROM lottery_pools p
+                    WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), ev AS (
+    INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
+                                hospital_id, department_id, doctor_id, channel, ip, device_id,
+                                phone, release_at, reason, staff_id, identity_id)
+    SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
+           v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
+           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
+      FROM unnest($11::UUID[], $12::TIMESTAMPTZ[], $13::TEXT[], $14::UUID[], $15::UUID[], $16::UUID[],
+                  $17::UUID[], $18::UUID[], $19::UUID[], $20::UUID[], $21::TEXT[], $22::TEXT[],
+                  $23::TEXT[], $24::TEXT[], $25::TIMESTAMPTZ[], $26::TEXT[], $27::UUID[], $28::UUID[])
+           AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
+                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
+     WHERE v.booking_id IN (SELECT id FROM e)
+     ORDER BY v.booking_id
+)
+SELECT id::TEXT FROM e;
 
 -- name: entries_by_id
 SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE id = ANY ($1::UUID[]);
