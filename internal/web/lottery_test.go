@@ -30,7 +30,12 @@ func (s *site) addLottery() booking.Session {
 	return ss
 }
 
-var commitmentRE = regexp.MustCompile(`class="commitment">([0-9a-f]{64})<`)
+var (
+	commitmentRE = regexp.MustCompile(`class="commitment">([0-9a-f]{64})<`)
+	// countdownRE is the time left until the draw, ten minutes away: 9 min
+	// 59 s or 10 min 0 s, whichever second the page was made in.
+	countdownRE = regexp.MustCompile(`class="countdown">还有 (9|10) 分 \d+ 秒 · in (9|10) min \d+ s<`)
+)
 
 func TestPatientLottery(t *testing.T) {
 	s := newSite(t)
@@ -67,7 +72,7 @@ func TestPatientLottery(t *testing.T) {
 	page := alice.get("/patient/bookings?ok=entered&id=" + aliceEntry)
 	m := commitmentRE.FindStringSubmatch(page.body)
 	if page.status != 200 || !strings.Contains(page.body, "已报名 Entered") || !strings.Contains(page.body, aliceEntry) || m == nil ||
-		!strings.Contains(page.body, "撤回报名 Withdraw") || !strings.Contains(page.body, "in 9 min") {
+		!strings.Contains(page.body, "撤回报名 Withdraw") || !countdownRE.MatchString(page.body) {
 		t.Fatalf("alice's bookings page after entering lacks the entry, its commitment, the countdown or the withdraw form:\n%s", page.body)
 	}
 	commitment := m[1]
@@ -153,7 +158,7 @@ func TestLotteryInBrowser(t *testing.T) {
 	b.click(card+" form.enter button[type=submit]", "/patient/bookings?")
 	b.contains("#flash", "You entered the draw")
 	b.contains("#entries .entry.hl .status", "Entered")
-	b.contains("#entries .entry.hl", "in 9 min")
+	b.contains("#entries .entry.hl .countdown", " min ")
 	b.shot("lottery-2-entered")
 	b.hidden(idNumber, name)
 
