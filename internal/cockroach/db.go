@@ -198,29 +198,10 @@ func (db *DB) try(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error
 // broken connection, a timeout) wraps booking.ErrOutcomeUnknown, as a lost
 // COMMIT does in Tx: the statement may have committed.
 func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
-	start := time.Now()
-	defer db.observe(op, start)
-	for attempt := 1; ; attempt++ {
+	return db.implicit(ctx, op, func() error {
 		_, err := db.pool.Exec(ctx, sql, args...)
-		if err == nil {
-			return nil
-		}
-		var pgErr *pgconn.PgError
-		switch {
-		case retryable(err) && attempt < maxAttempts:
-			db.retries.Inc()
-			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
-			case <-time.After(d/2 + rand.N(d)):
-			}
-			continue
-		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
-			return err // the server answered, or the statement was never sent
-		}
-		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
-	}
+		return err
+	})
 }
 
 // Batch1 sends the statements of a batch together, followed by one Sync:
@@ -229,9 +210,7 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 // results, in order; it may run several times, so it must start afresh each
 // time. Retries and an unknown outcome are as in Exec1.
 func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
-	start := time.Now()
-	defer db.observe(op, start)
-	for attempt := 1; ; attempt++ {
+	return db.implicit(ctx, op, func() error {
 		b := &pgx.Batch{}
 		queue(b)
 		br := db.pool.SendBatch(ctx, b)
@@ -239,6 +218,19 @@ func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), rea
 		if cerr := br.Close(); err == nil {
 			err = cerr
 		}
+		return err
+	})
+}
+
+// implicit runs send, one implicit transaction's round trip, until it
+// succeeds or fails for good: serialization failures and deadlocks are
+// retried with backoff; an error from a round trip that was sent but never
+// answered wraps booking.ErrOutcomeUnknown.
+func (db *DB) implicit(ctx context.Context, op string, send func() error) error {
+	start := time.Now()
+	defer db.observe(op, start)
+	for attempt := 1; ; attempt++ {
+		err := send()
 		if err == nil {
 			return nil
 		}
@@ -254,7 +246,7 @@ func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), rea
 			}
 			continue
 		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
-			return err // the server answered, or the batch was never sent
+			return err // the server answered, or nothing was sent
 		}
 		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
 	}
