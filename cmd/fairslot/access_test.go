@@ -82,6 +82,64 @@ type access struct {
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int
+	// lottery: a lottery session the day after tomorrow, its window open
+	// for the next hour; sharedLottery is patientA's entry no request
+	// withdraws.
+	lottery       booking.Session
+	sharedLottery string
+	entrySeq      int
+}
+
+// lotteryEntry enters patientA's patient i in the lottery session and
+// returns the request id.
+func (a *access) lotteryEntry(i int) string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/bookings", a.tokens["patientA"], map[string]string{"session_id": a.lottery.ID, "patient_id": a.aPatients[i]})
+	var e struct {
+		ID string `json:"request_id"`
+	}
+	r.decode(a.t, &e)
+	if r.status != 202 || e.ID == "" {
+		a.t.Fatalf("lottery entry = %d %s, want 202", r.status, r.body)
+	}
+	return e.ID
+}
+
+// entry is a fresh entry of patientA's for the roles whose request
+// withdraws it (they must succeed), else the shared one.
+func (a *access) entry(role string, changers ...string) string {
+	if slices.Contains(changers, role) {
+		a.entrySeq++
+		return a.lotteryEntry(1 + a.entrySeq%(len(a.aPatients)-1))
+	}
+	if a.sharedLottery == "" {
+		a.sharedLottery = a.lotteryEntry(0)
+	}
+	return a.sharedLottery
+}
+
+// accessLottery adds to sch a session of its first hospital, the day after
+// tomorrow in a department of its own (so entries take no quota the other
+// rows need), whose online pool is a lottery open since a minute ago and
+// drawn in an hour.
+func accessLottery(t *testing.T, sch *booking.Schedule) booking.Session {
+	t.Helper()
+	h := sch.Hospitals[0]
+	dept := booking.Department{ID: booking.NameID(h.ID, "lottery dept"), HospitalID: h.ID, Name: "Lottery Dept"}
+	doc := booking.Doctor{ID: booking.NameID(h.ID, "lottery doc"), HospitalID: h.ID, DepartmentID: dept.ID, Name: "Lottery Doctor"}
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	testenv.Must(t, err, "load zone")
+	now := time.Now().In(loc)
+	day := time.Date(now.Year(), now.Month(), now.Day()+2, 8, 0, 0, 0, loc)
+	s, err := booking.BuildSession(booking.SessionSpec{HospitalID: h.ID, DepartmentID: dept.ID, DoctorID: doc.ID,
+		VisitDate: day.Format(time.DateOnly), Period: "morning", StartsAt: day, EndsAt: day.Add(4 * time.Hour),
+		Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: 5, ReleaseAt: now.Add(-time.Minute),
+			Mode: booking.Lottery, DrawAt: now.Add(time.Hour)}}})
+	testenv.Must(t, err, "build the lottery session")
+	sch.Departments = append(sch.Departments, dept)
+	sch.Doctors = append(sch.Doctors, doc)
+	sch.Sessions = append(sch.Sessions, s)
+	return s
 }
 
 // booking is a fresh booking of patientA's for the roles whose request
@@ -252,6 +310,23 @@ func accessTable() map[string]row {
 			return call{path: "/v1/bookings", body: map[string]string{"session_id": a.sessions[0].ID, "patient_id": p}}
 		}, [7]int{401, 201, 404, 403, 403, 403, 403}, false},
 		"GET /v1/bookings": {ok("/v1/bookings"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		// Lottery entries are patientA's; staff see their hospital's (as
+		// bookings), withdraw only those they made (an admin any of its
+		// hospital's); the draw record is public, its admin view an
+		// administrator's of the session's hospital.
+		"GET /v1/lottery/requests": {ok("/v1/lottery/requests"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/lottery/requests/{request_id}": {func(a *access, role string) call {
+			return call{path: "/v1/lottery/requests/" + a.entry(role)}
+		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		"DELETE /v1/lottery/requests/{request_id}": {func(a *access, role string) call {
+			return call{path: "/v1/lottery/requests/" + a.entry(role, "patientA", "admin")}
+		}, [7]int{401, 200, 404, 403, 403, 404, 200}, false},
+		"GET /v1/lottery/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/lottery/sessions/" + a.lottery.ID}
+		}, [7]int{200, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/admin/sessions/{session_id}/lottery": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.lottery.ID + "/lottery"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/bookings/{booking_id}": {func(a *access, role string) call {
 			return call{path: "/v1/bookings/" + a.booking(role)}
 		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
@@ -334,6 +409,7 @@ func newAccess(t *testing.T, extraEnv map[string]string) *access {
 	release := time.Now().Add(-time.Minute)
 	sch := schedule(t, release, 10, 10, 10, 1)
 	today := todaySession(t, &sch)
+	lottery := accessLottery(t, &sch)
 	other := schedule(t, release, 2)
 	sch.Hospitals = append(sch.Hospitals, other.Hospitals...)
 	sch.Departments = append(sch.Departments, other.Departments...)
@@ -341,7 +417,7 @@ func newAccess(t *testing.T, extraEnv map[string]string) *access {
 	sch.Sessions = append(sch.Sessions, other.Sessions...)
 	svc := startService(t, sch, extraEnv)
 	a := &access{t: t, svc: svc, creds: map[string][2]string{}, tokens: map[string]string{}, hospital: sch.Hospitals[0].ID,
-		sessions: sch.Sessions[:4], today: today}
+		sessions: sch.Sessions[:4], today: today, lottery: lottery}
 
 	pa, pb := svc.newPatient(901), svc.newPatient(902)
 	a.creds["patientA"] = [2]string{pa.phone, "password-" + pa.phone}
@@ -372,6 +448,21 @@ func newAccess(t *testing.T, extraEnv map[string]string) *access {
 	a.creds["admin"] = [2]string{fmt.Sprintf("135%08d", 120), "staff-password-1"}
 	svc.staffLoginAt(booking.RoleAdmin, 120, "")
 	a.relogin()
+	// The lottery job commits the pool's seed within a few seconds; entries
+	// are taken from then on.
+	poll(t, "the access lottery's seed is committed", func() bool {
+		var ss []struct {
+			ID       string        `json:"session_id"`
+			Channels []channelView `json:"channels"`
+		}
+		svc.do("GET", "/v1/hospitals/"+a.hospital+"/sessions", "", nil).decode(t, &ss)
+		for _, x := range ss {
+			if x.ID == lottery.ID {
+				return len(x.Channels) > 0 && x.Channels[0].SeedCommitment != ""
+			}
+		}
+		return false
+	})
 	// Someone else takes the sold-out session's only online slot, so its
 	// waitlist is open.
 	c := svc.newPatient(903)

@@ -41,6 +41,13 @@ func (e env) int(name string, def int) int {
 	return def
 }
 
+func (e env) float(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(e("FAIRSLOT_"+name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 func (e env) dur(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(e("FAIRSLOT_" + name)); err == nil {
 		return v
@@ -72,6 +79,8 @@ type common struct {
 	reloadTimeout time.Duration
 	refusalBuffer int
 	refusalRate   int
+	holdScore     float64
+	drawGrace     time.Duration
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -98,6 +107,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
 	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
 	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
+	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
+	fs.DurationVar(&c.drawGrace, "draw-grace", e.dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
 	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -115,6 +126,12 @@ func (c *common) validate() error {
 	}
 	if c.holdFor < 4*c.commitTimeout {
 		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
+	}
+	if c.holdScore < 0 {
+		errs = append(errs, fmt.Errorf("--lottery-hold-score (%g) must be 0 (hold none) or more", c.holdScore))
+	}
+	if c.drawGrace < 0 || c.drawGrace > time.Minute {
+		errs = append(errs, fmt.Errorf("--draw-grace (%s) must be from 0 to 1m", c.drawGrace))
 	}
 	if c.soldOutFor < 0 || c.soldOutFor > time.Second {
 		errs = append(errs, fmt.Errorf("--sold-out-for (%s) must be from 0 to 1s: it is how long a returned slot may stay hidden", c.soldOutFor))
@@ -170,7 +187,8 @@ func (c *common) logAttrs() []any {
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
 		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor,
-		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate}
+		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
+		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -264,6 +282,9 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReloadTimeout:      c.reloadTimeout,
 		RefusalBuffer:      cmp.Or(c.refusalBuffer, -1),
 		RefusalRate:        c.refusalRate,
+		LotteryHoldScore:   cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
+		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
+		LotteryMetrics:     newLotteryMetrics(reg),
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

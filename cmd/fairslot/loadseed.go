@@ -42,7 +42,8 @@ type loadseedConfig struct {
 	steady      bool
 	seed        int64
 	tokenTTL    time.Duration
-	ownerURL    string // the tables' owner, who may ANALYZE them
+	ownerURL    string        // the tables' owner, who may ANALYZE them
+	lottery     time.Duration // the release sessions' online pools are lotteries drawn this long after release
 
 	release time.Time // releaseAt parsed
 }
@@ -81,6 +82,7 @@ func loadseed(ctx context.Context, args []string, getenv func(string) string, st
 			f.Int64Var(&c.seed, "seed", int64(e.int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
 			f.DurationVar(&c.tokenTTL, "token-ttl", e.dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
 			f.StringVar(&c.ownerURL, "owner-database-url", e.str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: --database-url)")
+			f.DurationVar(&c.lottery, "lottery-window", e.dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
 		},
 		check: c.check,
 		work: func(ctx context.Context, d *deps) error {
@@ -130,6 +132,9 @@ func (c *loadseedConfig) check() error {
 	}
 	if c.tokenTTL <= 0 {
 		errs = append(errs, errors.New("--token-ttl must be positive"))
+	}
+	if c.lottery < 0 || c.lottery > 24*time.Hour {
+		errs = append(errs, errors.New("--lottery-window must be from 0 (first-come) to 24h"))
 	}
 	var err error
 	if c.release, err = parseReleaseAt(c.releaseAt, time.Now()); err != nil {
@@ -289,12 +294,16 @@ func (c *loadseedConfig) schedule(now time.Time, loc *time.Location) (booking.Sc
 	if !day.After(now) {
 		return sch, out, fmt.Errorf("--release-at %s is too far in the past: its sessions (three days later) would be over", c.release.Format(time.RFC3339))
 	}
+	pool := booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: c.slots, ReleaseAt: c.release, Mode: booking.FirstCome}
+	if c.lottery > 0 {
+		pool.Mode, pool.OpensAt, pool.DrawAt = booking.Lottery, c.release, c.release.Add(c.lottery)
+	}
 	for range c.sessions {
 		dept, doc := newDoctor()
 		s, err := booking.BuildSession(booking.SessionSpec{
 			HospitalID: h.ID, DepartmentID: dept, DoctorID: doc, VisitDate: day.Format(time.DateOnly),
-			Period: "morning", StartsAt: day, EndsAt: day.Add(length), Mode: booking.FirstCome,
-			Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: c.slots, ReleaseAt: c.release}},
+			Period: "morning", StartsAt: day, EndsAt: day.Add(length),
+			Quotas: []booking.ChannelQuota{pool},
 		})
 		if err != nil {
 			return sch, out, fmt.Errorf("lay out session: %w", err)
@@ -633,14 +642,17 @@ type (
 	sessionsFile struct {
 		HospitalID     string          `json:"hospital_id"`
 		ReleaseAt      string          `json:"release_at"`
+		ReleaseMode    string          `json:"release_mode"`
+		DrawAt         string          `json:"draw_at,omitempty"` // lottery: when the pools are drawn
 		Sessions       []releasedEntry `json:"sessions"`
 		SteadySessions []steadyEntry   `json:"steady_sessions"`
 	}
 	releasedEntry struct {
-		ID        string `json:"id"`
-		Slots     int    `json:"slots"`
-		Channel   string `json:"channel"`
-		ReleaseAt string `json:"release_at"`
+		ID          string `json:"id"`
+		Slots       int    `json:"slots"`
+		Channel     string `json:"channel"`
+		ReleaseAt   string `json:"release_at"`
+		ReleaseMode string `json:"release_mode"`
 	}
 	steadyEntry struct {
 		ID    string         `json:"id"`
@@ -655,11 +667,16 @@ type (
 )
 
 func (c *loadseedConfig) writeFiles(s seeded) error {
+	mode := booking.FirstCome
 	sf := sessionsFile{HospitalID: s.hospitalID, ReleaseAt: c.release.UTC().Format(time.RFC3339),
 		Sessions: []releasedEntry{}, SteadySessions: []steadyEntry{}}
+	if c.lottery > 0 {
+		mode, sf.DrawAt = booking.Lottery, c.release.Add(c.lottery).UTC().Format(time.RFC3339)
+	}
+	sf.ReleaseMode = string(mode)
 	for _, x := range s.release {
 		sf.Sessions = append(sf.Sessions, releasedEntry{ID: x.ID, Slots: len(x.Slots), Channel: string(booking.ChannelOnline),
-			ReleaseAt: c.release.UTC().Format(time.RFC3339)})
+			ReleaseAt: c.release.UTC().Format(time.RFC3339), ReleaseMode: string(mode)})
 	}
 	for _, x := range s.steady {
 		pools := map[string]int{}

@@ -8,6 +8,7 @@
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot events      write the booking events in SQL to a file
 //	fairslot loadseed    bulk-load a load-test population straight into SQL
+//	fairslot lottery     export a session's lottery draws, or verify them
 //
 // Every flag has a FAIRSLOT_* environment twin: --http-addr is
 // FAIRSLOT_HTTP_ADDR. Flags win over the environment.
@@ -57,6 +58,7 @@ commands:
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   loadseed    bulk-load a load-test hospital, patients and tokens straight into SQL: --out DIR [--patients N]
+  lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
 
 Run "fairslot <command> -h" for the flags of a command.
 `
@@ -89,6 +91,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return detectCmd(ctx, rest, getenv, stdout, stderr)
 	case "events":
 		return exportEvents(ctx, rest, getenv, stdout, stderr)
+	case "lottery":
+		return lotteryCmd(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -198,7 +198,7 @@ var demoStaff = []struct {
 }
 
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var releaseIn time.Duration
+	var releaseIn, drawIn time.Duration
 	var days, slots int
 	return tool{
 		name: "seed",
@@ -206,10 +206,14 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			fs.DurationVar(&releaseIn, "release-in", e.dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
 			fs.IntVar(&days, "days", e.int("SEED_DAYS", 7), "days of sessions from today")
 			fs.IntVar(&slots, "slots", e.int("SEED_SLOTS", 24), "slots per session")
+			fs.DurationVar(&drawIn, "draw-in", e.dur("SEED_DRAW_IN", 5*time.Minute), "the lottery demo session takes entries from now and is drawn this long after (0: no lottery demo)")
 		},
 		check: func() error {
 			if days < 1 || slots < 4 {
 				return errors.New("--days must be at least 1 and --slots at least 4")
+			}
+			if drawIn < 0 || drawIn > 12*time.Hour {
+				return errors.New("--draw-in must be from 0 to 12h")
 			}
 			return nil
 		},
@@ -223,6 +227,19 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			}
 			fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
 				sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
+			if drawIn > 0 {
+				s, fresh, err := lotteryDemo(ctx, d, sch, time.Now(), drawIn)
+				if err != nil {
+					return fmt.Errorf("seed the lottery demo: %w", err)
+				}
+				q, _ := s.Channel(booking.ChannelOnline)
+				verb := "added"
+				if !fresh {
+					verb = "kept"
+				}
+				fmt.Fprintf(stdout, "lottery demo (%s): session %s on %s evening takes entries until %s, then its draw runs\n",
+					verb, s.ID, s.VisitDate, q.DrawAt.Format("15:04:05 MST"))
+			}
 			if _, err := d.svc.Refresh(ctx); err != nil {
 				return err
 			}
@@ -300,6 +317,60 @@ func demoSchedule(now, releaseAt time.Time, days, slots int) (booking.Schedule, 
 		}
 	}
 	return sch, nil
+}
+
+// lotteryDemo makes sure the demo hospital has a session whose online pool
+// is a lottery taking entries now and drawn drawIn later, so a newcomer can
+// enter and watch a draw: an expert's evening clinic, on the first day from
+// tomorrow that has none yet. A demo session still taking entries is kept.
+// It reports whether it added one.
+func lotteryDemo(ctx context.Context, d *deps, demo booking.Schedule, now time.Time, drawIn time.Duration) (booking.Session, bool, error) {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return booking.Session{}, false, err
+	}
+	h, dept := demo.Hospitals[0], demo.Departments[0]
+	doc := booking.Doctor{ID: booking.NameID("demo", "lottery expert"), HospitalID: h.ID, DepartmentID: dept.ID,
+		Name: "周杰 Zhou Jie", Title: "主任医师 Chief Physician · 摇号 lottery release"}
+	today := now.In(loc)
+	sch, err := d.store.LoadSchedule(ctx, today.Format(time.DateOnly))
+	if err != nil {
+		return booking.Session{}, false, err
+	}
+	used := map[string]bool{}
+	for _, s := range sch.Sessions {
+		if s.DoctorID != doc.ID {
+			continue
+		}
+		used[s.VisitDate] = true
+		if q, ok := s.Channel(booking.ChannelOnline); ok && q.IsLottery() && now.Add(time.Minute).Before(q.DrawAt) {
+			return s, false, nil
+		}
+	}
+	for day := 1; day <= 60; day++ {
+		date := time.Date(today.Year(), today.Month(), today.Day()+day, 0, 0, 0, 0, loc)
+		if used[date.Format(time.DateOnly)] {
+			continue
+		}
+		opens := now.Truncate(time.Second)
+		s, err := booking.BuildSession(booking.SessionSpec{
+			ID: booking.NameID("demo", "lottery", date.Format(time.DateOnly)), HospitalID: h.ID, DepartmentID: dept.ID,
+			DoctorID: doc.ID, VisitDate: date.Format(time.DateOnly), Period: "evening",
+			StartsAt: date.Add(18 * time.Hour), EndsAt: date.Add(21 * time.Hour),
+			Quotas: []booking.ChannelQuota{
+				{Channel: booking.ChannelOnline, Quota: 6, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: opens.Add(drawIn)},
+				{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: opens},
+				{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: opens},
+			},
+		})
+		if err != nil {
+			return booking.Session{}, false, err
+		}
+		err = d.store.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{h}, Departments: []booking.Department{dept},
+			Doctors: []booking.Doctor{doc}, Sessions: []booking.Session{s}})
+		return s, true, err
+	}
+	return booking.Session{}, false, errors.New("the lottery demo doctor has a session on each of the next 60 days")
 }
 
 // exportEvents writes the booking-event stream from SQL as JSON lines, the

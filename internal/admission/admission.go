@@ -40,6 +40,12 @@ var (
 	movePoolLua string
 	//go:embed mark.lua
 	markLua string
+	//go:embed enter.lua
+	enterLua string
+	//go:embed unenter.lua
+	unenterLua string
+	//go:embed loadentries.lua
+	loadEntriesLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -56,6 +62,9 @@ type Gate struct {
 	wait    *redis.Script
 	move    *redis.Script
 	mark    *redis.Script
+	enter   *redis.Script
+	unenter *redis.Script
+	loadEnt *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -76,6 +85,9 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		wait:    redis.NewScript(waitlistLua),
 		move:    redis.NewScript(movePoolLua),
 		mark:    redis.NewScript(markLua),
+		enter:   script(enterLua),
+		unenter: script(unenterLua),
+		loadEnt: script(loadEntriesLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -91,7 +103,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move, g.mark} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move, g.mark, g.enter, g.unenter, g.loadEnt} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -127,7 +139,7 @@ func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, e
 	args := []any{
 		r.BookingID, r.Nonce, string(r.Channel), r.SessionID, r.VisitDate, r.DepartmentID, r.Week,
 		r.Month, r.Today, r.Policy.PerDay, r.Policy.PerWeek, r.Policy.PerMonth,
-		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey,
+		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey, flag(r.Draw),
 	}
 	start := time.Now()
 	res, err := g.reserve.Run(ctx, g.rdb, keys, args...).StringSlice()
@@ -153,25 +165,34 @@ func reserveReply(res []string) (int, bool, error) {
 			return 0, false, fmt.Errorf("reserve: bad slot %q", res[1])
 		}
 		return n, res[0] == "replay", nil
-	case "not_released":
-		return 0, false, booking.ErrNotReleased
+	}
+	return 0, false, replyError("reserve", res)
+}
+
+// replyError translates an admission script's refusal.
+func replyError(op string, res []string) error {
+	switch res[0] {
+	case "not_released", "lottery_pending":
+		// lottery_pending: what the draw leaves is served first-come once
+		// the draw is done.
+		return booking.ErrNotReleased
 	case "state_missing":
-		return 0, false, fmt.Errorf("reserve: %w", booking.ErrStateMissing)
+		return fmt.Errorf("%s: %w", op, booking.ErrStateMissing)
 	case "bad_keep_until":
-		return 0, false, fmt.Errorf("reserve: KeepUntil is not in the future")
+		return fmt.Errorf("%s: KeepUntil is not in the future", op)
 	case "patient_barred":
 		if len(res) > 1 {
 			if ms, err := strconv.ParseInt(res[1], 10, 64); err == nil {
 				until := time.UnixMilli(ms).In(time.FixedZone("CST", 8*3600))
-				return 0, false, booking.Errorf(booking.ErrPatientBarred, "this patient may not book until %s", until.Format(time.RFC3339))
+				return booking.Errorf(booking.ErrPatientBarred, "this patient may not book until %s", until.Format(time.RFC3339))
 			}
 		}
-		return 0, false, booking.ErrPatientBarred
+		return booking.ErrPatientBarred
 	}
 	if e, ok := rejections[res[0]]; ok {
-		return 0, false, e
+		return e
 	}
-	return 0, false, fmt.Errorf("reserve: unknown reply %q", res[0])
+	return fmt.Errorf("%s: unknown reply %q", op, res[0])
 }
 
 var rejections = map[string]*booking.Error{
@@ -183,6 +204,7 @@ var rejections = map[string]*booking.Error{
 	"quota_week":           booking.ErrQuotaWeek,
 	"quota_month":          booking.ErrQuotaMonth,
 	"sold_out":             booking.ErrSoldOut,
+	"already_entered":      booking.ErrAlreadyEntered,
 }
 
 // Confirm removes a hold from the pending set once SQL has its row.
@@ -553,7 +575,7 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 				slots.WriteString(strconv.Itoa(sl.No))
 			}
 		}
-		args = append(args, string(q.Channel), q.ReleaseAt.UnixMilli(), slots.String())
+		args = append(args, string(q.Channel), q.ReleaseAt.UnixMilli(), slots.String(), lotteryArg(q))
 	}
 	keep := s.EndsAt.Add(48 * time.Hour).UnixMilli()
 	for _, b := range active {

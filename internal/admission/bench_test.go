@@ -95,3 +95,23 @@ func BenchmarkReserveRelease(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkEnter is a lottery entry's admission: the window, the bar and the
+// quotas checked, the entry and its quota hold written, in one round trip.
+// Every entry is a new person (the release minute's case).
+func BenchmarkEnter(b *testing.B) {
+	g, s := benchGate(b, 50)
+	q := &s.Channels[0]
+	q.Mode, q.OpensAt, q.DrawAt = booking.Lottery, time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	q.Draw = &booking.DrawRecord{Status: booking.DrawOpen}
+	testenv.Must(b, g.Load(b.Context(), s, nil, nil), "load the lottery window")
+	b.SetParallelism(16) // many clients in flight, as at release
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := g.Enter(b.Context(), benchReservation(s)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -489,6 +489,9 @@ func TestClusterKeysOfHospitalShareSlot(t *testing.T) {
 		stale := []booking.StaleHold{{Hold: f.holdOf(r, slot)}}
 		testenv.Must(t, f.g.Load(f.ctx, s, active, stale), "load")
 		f.mustReserve(f.reservation(s, newIdentityKey())) // leaves a pending entry
+		lot := f.session(day(1), booking.NewID(), lottery(2, past, future, true, false))
+		_, err := f.g.Enter(f.ctx, f.reservation(lot, newIdentityKey())) // a lottery entry, pending
+		testenv.Must(t, err, "enter")
 	}
 
 	byHosp := map[string][]string{}
@@ -517,7 +520,7 @@ func TestClusterKeysOfHospitalShareSlot(t *testing.T) {
 			kinds[keyKind(k)] = true
 		}
 		distinct[want] = true
-		wantKinds := []string{"bar", "booking", "free", "held", "identity", "loaded", "meta", "pending"}
+		wantKinds := []string{"bar", "booking", "entries", "entry", "entry_pending", "free", "held", "identity", "loaded", "meta", "pending"}
 		if got := slices.Sorted(maps.Keys(kinds)); !slices.Equal(got, wantKinds) {
 			t.Errorf("hospital %s: key kinds = %v, want %v", h, got, wantKinds)
 		}
@@ -545,6 +548,12 @@ func keyKind(key string) string {
 	switch {
 	case rest == "pending", rest == "loaded", rest == "reloading":
 		return rest
+	case rest == "epending":
+		return "entry_pending"
+	case strings.HasPrefix(rest, "e:"):
+		return "entry"
+	case strings.HasPrefix(rest, "s:") && strings.HasSuffix(rest, ":entries"):
+		return "entries"
 	case strings.HasPrefix(rest, "b:"):
 		return "booking"
 	case strings.HasPrefix(rest, "i:"):

@@ -6,10 +6,13 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- refusal says why an identity may not hold one more booking of session sid
--- (nil: it may). It only reads. Holds of past visit days do not count; their
--- fields are returned so a caller that writes anyway can prune them.
--- s: {sid, date, dept, week, month, today, per_day, per_week, per_month}
+-- refusal says why an identity may not hold one more booking (or lottery
+-- entry) of session sid (nil: it may). It only reads. Holds of past visit
+-- days do not count; their fields are returned so a caller that writes
+-- anyway can prune them. A lottery entry holds its quota like a booking: its
+-- hold's slot is 'E'. s.exempt, when set, names a hold that does not count:
+-- the entry the draw is turning into this booking.
+-- s: {sid, date, dept, week, month, today, per_day, per_week, per_month[, exempt]}
 local function refusal(ident_key, bar_key, now, s)
   local bar = redis.call('GET', bar_key)
   if bar and tonumber(bar) > now then
@@ -19,11 +22,16 @@ local function refusal(ident_key, bar_key, now, s)
   local past = {}
   local holds = redis.call('HGETALL', ident_key)
   for i = 1, #holds, 2 do
-    local d, dept, w, m, sid = string.match(holds[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|')
-    if d == nil or d < s.today then
+    local d, dept, w, m, sid, slot = string.match(holds[i + 1], '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+    if holds[i] == s.exempt then
+      -- not counted
+    elseif d == nil or d < s.today then
       past[#past + 1] = holds[i]
     else
-      if sid == s.sid then return 'already_booked' end
+      if sid == s.sid then
+        if slot == 'E' then return 'already_entered' end
+        return 'already_booked'
+      end
       if d == s.date then
         if dept == s.dept then return 'quota_day_department' end
         day = day + 1

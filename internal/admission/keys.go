@@ -16,6 +16,13 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:delayed                zset   "session|slot|channel" → when a returned slot may be placed (unix ms)
 //	<p>:{<h>}:loaded                 string "<redis run id>|<unix ms>": the state is whole (mark.lua)
 //	<p>:{<h>}:reloading              string the token of the instance reloading the state from SQL
+//	<p>:{<h>}:e:<entry id>           string "nonce|session|channel|identity key" of a lottery entry, until it is decided
+//	<p>:{<h>}:s:<session>:entries    hash   entry id → "channel|identity key": the session's live lottery entries
+//	<p>:{<h>}:epending               zset   entry id → deadline (unix ms) of entries not yet in SQL
+//
+// A lottery pool's session meta also has lot:<ch> = "opens ms|draw ms",
+// seed:<ch> = 1 once its seed is committed and drawn:<ch> = 1 once drawn; an
+// entry's quota hold is an identity-holds field (entry id) whose slot is "E".
 type keyspace struct{ base string }
 
 func (g *Gate) keys(hospitalID string) keyspace {
@@ -35,3 +42,6 @@ func (k keyspace) wait(sid string) string    { return k.base + "s:" + sid + ":wa
 func (k keyspace) delayed() string           { return k.base + "delayed" }
 func (k keyspace) loaded() string            { return k.base + "loaded" }
 func (k keyspace) reloading() string         { return k.base + "reloading" }
+func (k keyspace) entry(id string) string    { return k.base + "e:" + id }
+func (k keyspace) entries(sid string) string { return k.base + "s:" + sid + ":entries" }
+func (k keyspace) entriesPending() string    { return k.base + "epending" }

@@ -10,24 +10,49 @@
 --       then for each active booking: identity holds, booking record
 --       then for each stale hold:     identity holds, booking record
 -- ARGV: 1 C channels  2 A active  3 S stale  4 visit date  5 department
---       then per channel: name, release ms, slot numbers "1,2,3"
+--       then per channel: name, release ms, slot numbers "1,2,3", lottery
+--                         ("" for first-come; a lottery pool:
+--                         "opens ms|draw ms|seed committed 1/0|drawn 1/0")
 --       then per active:  booking id, slot, identity entry, record, keep-until ms
 --       then per stale:   booking id, slot, forget (1/0)
 -- Reply: number of stale holds released.
+--
+-- A lottery pool's meta fields: lot:<channel> "opens ms|draw ms" (closed to
+-- first-come until drawn), seed:<channel> once its seed is committed (it
+-- takes entries in its window) and drawn:<channel> once its draw is done
+-- (what is left is booked first-come). seed and drawn never go back: a
+-- commitment or a draw that came after SQL was read keeps them.
 
 local nc, na, ns = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
 local sid = string.match(KEYS[1], ':s:([^:]+)$')
 
+local drawn, seeded = {}, {}
+for c = 0, nc - 1 do
+  local ch = ARGV[6 + 4 * c]
+  drawn[ch] = redis.call('HEXISTS', KEYS[1], 'drawn:' .. ch) == 1
+  seeded[ch] = redis.call('HEXISTS', KEYS[1], 'seed:' .. ch) == 1
+end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'date', ARGV[4], 'dept', ARGV[5])
 for c = 0, nc - 1 do
-  redis.call('HSET', KEYS[1], 'rel:' .. ARGV[6 + 3 * c], ARGV[7 + 3 * c])
+  local ch, lot = ARGV[6 + 4 * c], ARGV[9 + 4 * c]
+  redis.call('HSET', KEYS[1], 'rel:' .. ch, ARGV[7 + 4 * c])
+  if lot ~= '' then
+    local opens, draw, seed, done = string.match(lot, '^(%d+)|(%d+)|([01])|([01])$')
+    redis.call('HSET', KEYS[1], 'lot:' .. ch, opens .. '|' .. draw)
+    if seed == '1' or seeded[ch] then
+      redis.call('HSET', KEYS[1], 'seed:' .. ch, '1')
+    end
+    if done == '1' or drawn[ch] then
+      redis.call('HSET', KEYS[1], 'drawn:' .. ch, '1')
+    end
+  end
 end
 
 local ka = 5 + nc          -- first key of the active bookings
 local ks = ka + 2 * na     -- first key of the stale holds
-local aa = 6 + 3 * nc      -- first argument of the active bookings
+local aa = 6 + 4 * nc      -- first argument of the active bookings
 local as = aa + 5 * na     -- first argument of the stale holds
 
 local released = 0
@@ -56,9 +81,9 @@ for i = 0, na - 1 do
 end
 
 for c = 0, nc - 1 do
-  local pool, channel = KEYS[5 + c], ARGV[6 + 3 * c]
+  local pool, channel = KEYS[5 + c], ARGV[6 + 4 * c]
   redis.call('DEL', pool)
-  for slot in string.gmatch(ARGV[8 + 3 * c], '[^,]+') do
+  for slot in string.gmatch(ARGV[8 + 4 * c], '[^,]+') do
     local member = sid .. '|' .. slot .. '|' .. channel
     if redis.call('HEXISTS', KEYS[2], slot) == 1 then
       redis.call('ZREM', KEYS[4], member) -- held: no longer waiting for its delay

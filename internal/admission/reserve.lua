@@ -1,8 +1,8 @@
 -- reserve: admit one booking attempt, atomically.
 -- Checks, in order and before any write: replay of a known booking id,
--- channel released, patient not barred, per-identity quotas, a free slot.
--- The only write that may come before the last check is ZPOPMIN, which
--- writes nothing when the pool is empty.
+-- channel released, a lottery pool drawn, patient not barred, per-identity
+-- quotas, a free slot. The only write that may come before the last check is
+-- ZPOPMIN, which writes nothing when the pool is empty.
 --
 -- KEYS: 1 booking record  2 session meta  3 bar  4 identity holds
 --       5 free pool of the channel  6 session holds  7 pending holds
@@ -10,9 +10,12 @@
 -- ARGV: 1 booking id  2 nonce  3 channel  4 session id  5 visit date
 --       6 department  7 ISO week  8 month  9 today  10 per-day limit
 --       11 per-week limit  12 per-month limit  13 hold ms  14 keep-until ms
---       15 identity key
+--       15 identity key  16 draw (1: the lottery's draw books a winner whose
+--       entry id is the booking id: the pool's gate is passed and the
+--       entry's own quota hold becomes the booking's)
 -- Reply: {code[, value]}; code is ok, replay, state_missing, or a rejection
--- code.
+-- code (lottery_pending: the pool is a lottery not drawn yet, value its
+-- draw ms).
 
 -- A Redis that lost its data (restarted empty, flushed) has no mark: judge
 -- nothing on what is left until the state is reloaded from SQL.
@@ -37,8 +40,13 @@ if not rel then
   return {'channel_closed'}
 end
 local now = now_ms()
-if now < tonumber(rel) then
+local draw = ARGV[16] == '1'
+if now < tonumber(rel) and not draw then
   return {'not_released', rel}
+end
+local lot = redis.call('HGET', KEYS[2], 'lot:' .. ARGV[3])
+if lot and not draw and redis.call('HEXISTS', KEYS[2], 'drawn:' .. ARGV[3]) == 0 then
+  return {'lottery_pending', string.match(lot, '|(%d+)$')}
 end
 -- SET ... PXAT fails on a negative time and drops the record at once on a
 -- past one; either would strand the slot taken below, so refuse up front.
@@ -46,8 +54,8 @@ if tonumber(ARGV[14]) <= now then
   return {'bad_keep_until'}
 end
 
-local s = {sid = ARGV[4], date = ARGV[5], dept = ARGV[6], week = ARGV[7], month = ARGV[8], today = ARGV[9],
-  per_day = tonumber(ARGV[10]), per_week = tonumber(ARGV[11]), per_month = tonumber(ARGV[12])}
+local s = session_args(4)
+if draw then s.exempt = ARGV[1] end
 local why, detail = refusal(KEYS[4], KEYS[3], now, s)
 if why then
   return {why, detail} -- detail: the bar's end for patient_barred

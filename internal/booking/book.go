@@ -14,6 +14,9 @@ type BookRequest struct {
 	Channel        Channel
 	IdempotencyKey string
 	Origin         Origin
+	// Waitlist asks, for an entry in a lottery pool's draw, to join the
+	// session's waitlist if not drawn.
+	Waitlist bool
 }
 
 // mayBookOn says which roles book on which channel: patients online for
@@ -40,12 +43,19 @@ func mayBookOn(r Role, c Channel) bool {
 // A booking is returned only after its row is committed. Every failure after
 // admission gives the hold back, or, when the commit's outcome is unknown,
 // leaves it to the sweeper, which asks SQL before releasing anything.
+//
+// A lottery pool before its draw time takes entries, not bookings: Book
+// refuses with ErrLotteryOnly there (Attempt enters the draw).
 func (s *Service) Book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
-	b, err := s.book(ctx, actor, req)
-	if err != nil {
-		s.noteRefusal(actor, req.SessionID, req.PatientID, b.IdentityID, "", req.Channel, req.Origin, err)
-	}
-	return b, err
+	r, err := s.attempt(ctx, actor, req, false)
+	return r.Booking, err
+}
+
+// Attempt is a patient's attempt on a pool, whatever its release mode: on a
+// lottery pool before its draw time it is an entry in the draw (Result.Entry,
+// answered once durable); otherwise a booking (Result.Booking), as Book.
+func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Result, error) {
+	return s.attempt(ctx, actor, req, true)
 }
 
 // KnownRefusalOf is KnownRefusal for an attempt by actor: the refusal the
@@ -59,27 +69,54 @@ func (s *Service) KnownRefusalOf(actor Actor, req BookRequest) error {
 	return err
 }
 
-// book is Book; on a refusal the booking returned carries the identity, when
-// the attempt got as far as the patient.
-func (s *Service) book(ctx context.Context, actor Actor, req BookRequest) (Booking, error) {
-	if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
-		return Booking{}, ErrChannelForbidden
-	}
-	sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+// attempt is Book and Attempt; a refused attempt is recorded as an event,
+// with the person once known.
+func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, mayEnter bool) (Result, error) {
+	var identityID string
+	r, err := func() (Result, error) {
+		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
+			return Result{}, ErrChannelForbidden
+		}
+		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+		if err != nil {
+			return Result{}, err
+		}
+		p, err := s.patientOf(ctx, actor, req.PatientID)
+		if err != nil {
+			return Result{}, nothingBooked(err)
+		}
+		identityID = p.IdentityID
+		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
+		if q, ok := sess.Channel(req.Channel); ok && q.TakesEntries(s.cfg.Now()) {
+			if !mayEnter {
+				return Result{}, ErrLotteryOnly
+			}
+			// A booking's commit refuses a claim that is not the identity's
+			// verified name (insert_booking); a winner's booking is made by
+			// the draw, so the entry checks the claim now.
+			who, err := s.store.IdentityOf(ctx, p.IdentityID)
+			if err != nil {
+				return Result{}, nothingBooked(err)
+			}
+			if p.NameHash != "" && who.NameVerified && string(who.NameHash) != p.NameHash {
+				return Result{}, ErrIdentityUnverified
+			}
+			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, Waitlist: req.Waitlist}
+			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+			if !errors.Is(err, ErrWindowClosed) {
+				return Result{Entry: e, Entered: err == nil}, err
+			}
+			// The draw time came while the request travelled: it is a
+			// booking attempt now, answered as the pool answers first-come.
+		}
+		b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
+		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
+		return Result{Booking: b}, err
+	}()
 	if err != nil {
-		return Booking{}, err
+		s.noteRefusal(actor, req.SessionID, req.PatientID, identityID, "", req.Channel, req.Origin, err)
 	}
-	p, err := s.patientOf(ctx, actor, req.PatientID)
-	if err != nil {
-		return Booking{}, nothingBooked(err)
-	}
-	b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
-	ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-	got, err := s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
-	if err != nil {
-		return Booking{IdentityID: p.IdentityID}, err
-	}
-	return got, nil
+	return r, err
 }
 
 // attemptSession is bookableSession for a booking attempt, and where the
@@ -115,9 +152,6 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 		// out the earliest free slot, which may already be past.
 		return nil, nil, Errorf(ErrSessionClosed, "remote booking closes when the session starts; the desk books walk-ins")
 	}
-	if sess.Mode == Lottery {
-		return nil, nil, ErrLotteryOnly
-	}
 	h, _ := cat.Hospital(sess.HospitalID)
 	return sess, h, nil
 }
@@ -131,15 +165,36 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 // back.
 func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin,
 	prepare func(*Booking, *Event) error) (Booking, error) {
-	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
 	id := newID()
 	if idemKey != "" {
 		id = s.idempotentID(actor.AccountID, idemKey)
 	}
+	// matches tells a replay of this request from a reuse of its key.
+	matches := func(got Booking) bool {
+		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
+			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+	}
+	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce()}, idemKey, o, matches, prepare)
+}
+
+// attemptID names a booking attempt to Admission: the booking id, the nonce
+// that tells a client library's retry of this very call from a replayed
+// request, and whether the lottery's draw books a winner.
+type attemptID struct {
+	id, nonce string
+	draw      bool
+}
+
+// book is the protocol proper, for every booking: an attempt's, and a
+// lottery winner's. prepare is admit's.
+func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, a attemptID, idemKey string, o Origin,
+	matches func(Booking) bool, prepare func(*Booking, *Event) error) (Booking, error) {
+	now := s.cfg.Now().Truncate(time.Microsecond) // SQL keeps microseconds; replays must match
+	id := a.id
 	week, month := s.catalog.Load().periods(sess.ID)
 	r := Reservation{
 		BookingID:    id,
-		Nonce:        newNonce(),
+		Nonce:        a.nonce,
 		HospitalID:   sess.HospitalID,
 		SessionID:    sess.ID,
 		Channel:      ch,
@@ -152,11 +207,7 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		Policy:       h.Policy,
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
-	}
-	// matches tells a replay of this request from a reuse of its key.
-	matches := func(got Booking) bool {
-		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
-			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+		Draw:         a.draw,
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {
@@ -164,7 +215,9 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 			return Booking{}, lost
 		}
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
-			if q, ok := sess.Channel(ch); ok {
+			if q, ok := sess.Channel(ch); ok && q.IsLottery() && !now.Before(q.DrawAt) {
+				err = Errorf(ErrNotReleased, "this pool is being drawn by lottery; what the draw leaves is booked first-come once it is done")
+			} else if ok {
 				err = Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
 			}
 		}
@@ -185,7 +238,7 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	ev = o.stamp(ev)
 	if prepare != nil {
 		if err := prepare(&b, &ev); err != nil {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CommitTimeout)
+			rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 			defer cancel()
 			if rerr := s.adm.Release(rctx, HoldOf(b), Release{ReturnSlot: true, Forget: true}); rerr != nil {
 				s.log.Warn("release hold after a failed preparation; the sweeper will", "booking_id", b.ID, "err", rerr)

@@ -160,6 +160,34 @@ type ChannelQuota struct {
 	Channel   Channel
 	Quota     int
 	ReleaseAt time.Time
+	// Mode is how the pool is given out: first-come from ReleaseAt, or by a
+	// lottery among the entries made in [OpensAt, DrawAt), drawn at DrawAt;
+	// what the draw leaves is then served first-come.
+	Mode    ReleaseMode
+	OpensAt time.Time // lottery pools only
+	DrawAt  time.Time // lottery pools only
+	// Draw is a lottery pool's public record once its seed is committed;
+	// nil before.
+	Draw *DrawRecord
+}
+
+// IsLottery reports whether the pool is given out by a lottery.
+func (q ChannelQuota) IsLottery() bool { return q.Mode == Lottery }
+
+// TakesEntries reports whether an attempt on the pool at now is a lottery
+// entry rather than a booking: the pool is a lottery and its draw time has
+// not come. Before the window opens the entry is refused as not released.
+func (q ChannelQuota) TakesEntries(now time.Time) bool {
+	return q.Mode == Lottery && now.Before(q.DrawAt)
+}
+
+// OpensFor is when the pool first takes attempts: its lottery window's
+// opening, or its release time.
+func (q ChannelQuota) OpensFor() time.Time {
+	if q.Mode == Lottery {
+		return q.OpensAt
+	}
+	return q.ReleaseAt
 }
 
 // Slot is one appointment time in a session, belonging to one channel's pool.
@@ -180,7 +208,7 @@ type Session struct {
 	Period       string // morning, afternoon or evening
 	StartsAt     time.Time
 	EndsAt       time.Time
-	Mode         ReleaseMode
+	Mode         ReleaseMode // lottery when any pool is one
 	Channels     []ChannelQuota
 	Slots        []Slot // ordered by No
 }

@@ -154,6 +154,7 @@ func TestBuildSession(t *testing.T) {
 			}
 			for _, q := range tt.quotas {
 				got, ok := s.Channel(q.Channel)
+				q.Mode = FirstCome // every pool has its mode; the session's when not its own
 				if !ok || got != q {
 					t.Errorf("Channel(%s) = %+v, %v; want %+v", q.Channel, got, ok, q)
 				}
@@ -236,6 +237,24 @@ func TestBuildSessionErrors(t *testing.T) {
 				Quotas: []ChannelQuota{quota(ChannelOnline, 2, rel), quota("web", 1, rel)}},
 			want: ErrInvalidChannel, detail: `"web"`,
 		},
+		{
+			name: "unknown release mode",
+			spec: SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: end, Mode: "auction",
+				Quotas: []ChannelQuota{quota(ChannelOnline, 2, rel)}},
+			want: ErrInvalidField, detail: `"auction"`,
+		},
+		{
+			name: "lottery drawing before its window opens",
+			spec: SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: end, Mode: Lottery,
+				Quotas: []ChannelQuota{{Channel: ChannelOnline, Quota: 2, ReleaseAt: rel, OpensAt: rel, DrawAt: rel}}},
+			want: ErrInvalidField, detail: "after its window opens",
+		},
+		{
+			name: "lottery drawing after the session starts",
+			spec: SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: end, Mode: Lottery,
+				Quotas: []ChannelQuota{{Channel: ChannelOnline, Quota: 2, ReleaseAt: start.Add(-5 * time.Minute)}}},
+			want: ErrInvalidField, detail: "before the session starts",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,6 +266,45 @@ func TestBuildSessionErrors(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tt.detail)
 			}
 		})
+	}
+}
+
+func TestBuildSessionLotteryWindows(t *testing.T) {
+	start := time.Date(2026, 11, 2, 8, 0, 0, 0, shanghai)
+	rel := start.AddDate(0, 0, -7)
+	early := rel.Add(-3 * time.Hour)
+	s, err := BuildSession(SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: start.Add(4 * time.Hour),
+		Quotas: []ChannelQuota{
+			{Channel: ChannelOnline, Quota: 2, ReleaseAt: rel, Mode: Lottery},
+			{Channel: ChannelPhone, Quota: 1, ReleaseAt: rel, Mode: Lottery, OpensAt: early, DrawAt: rel.Add(time.Hour)},
+			{Channel: ChannelOnsite, Quota: 1, ReleaseAt: rel},
+		}})
+	if err != nil {
+		t.Fatalf("BuildSession: %v", err)
+	}
+	tests := []struct {
+		ch          Channel
+		mode        ReleaseMode
+		opens, draw time.Time
+	}{
+		{ChannelOnline, Lottery, rel, rel.Add(DefaultDrawAfter)}, // the default window
+		{ChannelPhone, Lottery, early, rel.Add(time.Hour)},       // a pre-registration, hours before
+		{ChannelOnsite, FirstCome, time.Time{}, time.Time{}},
+	}
+	for _, tt := range tests {
+		q, _ := s.Channel(tt.ch)
+		if q.Mode != tt.mode || !q.OpensAt.Equal(tt.opens) || !q.DrawAt.Equal(tt.draw) {
+			t.Errorf("%s pool: %s [%s, %s); want %s [%s, %s)", tt.ch, q.Mode, q.OpensAt, q.DrawAt, tt.mode, tt.opens, tt.draw)
+		}
+		if got, want := q.TakesEntries(tt.draw.Add(-time.Second)), tt.mode == Lottery; got != want {
+			t.Errorf("%s pool takes entries a second before its draw = %v, want %v", tt.ch, got, want)
+		}
+		if q.TakesEntries(tt.draw) {
+			t.Errorf("%s pool takes entries at its draw time", tt.ch)
+		}
+	}
+	if s.Mode != Lottery {
+		t.Errorf("session mode = %s, want lottery (some pool is one)", s.Mode)
 	}
 }
 

@@ -38,6 +38,8 @@ const (
 	DriftQuotaStale     = "quota_stale"     // an identity's quotas count a booking that is not active
 	DriftBarMissing     = "bar_missing"     // an active bar is not in Redis
 	DriftWaitlist       = "waitlist"        // the waitlists differ
+	DriftEntryMissing   = "entry_missing"   // a live lottery entry in SQL holds no quota in Redis
+	DriftEntryStale     = "entry_stale"     // Redis holds quota for an entry SQL has no live row for
 )
 
 func (d Drift) String() string {
@@ -189,6 +191,24 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 		}
 		out = append(out, waitlistDrift(hid, ss.ID, rs.Waitlist, waiting)...)
 	}
+	if len(sessions) > 0 {
+		oldest := sessions[0].VisitDate
+		for _, ss := range sessions {
+			oldest = min(oldest, ss.VisitDate)
+		}
+		missing, stale, err := s.entryDiff(ctx, hid, sessions, oldest)
+		if err != nil {
+			return nil, err
+		}
+		for _, ss := range sessions {
+			for _, e := range missing[ss.ID] {
+				add(ss.ID, 0, DriftEntryMissing, "lottery entry %s is live in SQL but holds no quota in Redis", e.ID)
+			}
+			for _, r := range stale[ss.ID] {
+				add(ss.ID, 0, DriftEntryStale, "Redis holds quota for lottery entry %s, which SQL has no live entry for", r.EntryID)
+			}
+		}
+	}
 	// Quotas: each active booking of today or later is counted in its
 	// identity's holds (those of past days no longer count, and booking
 	// again prunes them), and nothing else of the catalog's days is.
@@ -213,6 +233,9 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 			f := strings.Split(entry, "|")
 			if len(f) < 6 || !inCatalog[f[4]] || f[0] < today {
 				continue // a past day's hold, pruned when the identity books again
+			}
+			if f[5] == "E" {
+				continue // a lottery entry's hold: compared with SQL's entries above
 			}
 			if _, ok := booked[bid]; ok {
 				continue

@@ -102,52 +102,86 @@ type StaffBookRequest struct {
 // the desk the card, so an on-site booking verifies the name; a caller's
 // name is a claim, refused only where the identity's verified name is
 // another. Nothing is written for the person until admission has given a
-// slot: a refused attempt leaves no identity behind.
+// slot: a refused attempt leaves no identity behind. A lottery pool before
+// its draw time refuses with ErrLotteryOnly (AttemptFor enters the draw).
 func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest) (Booking, error) {
+	r, err := s.attemptFor(ctx, actor, req, false)
+	return r.Booking, err
+}
+
+// AttemptFor is BookFor on a pool of any release mode: on a lottery pool
+// before its draw time it enters the caller or the walk-in in the draw.
+func (s *Service) AttemptFor(ctx context.Context, actor Actor, req StaffBookRequest) (Result, error) {
+	return s.attemptFor(ctx, actor, req, true)
+}
+
+func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequest, mayEnter bool) (Result, error) {
 	// Only staff book for someone who is not on their list; a patient books
 	// online for the people on their own list (Book).
 	if (!actor.IsStaff() && actor.Role != RoleReferrer) || !mayBookOn(actor.Role, req.Channel) {
-		return Booking{}, ErrChannelForbidden
+		return Result{}, ErrChannelForbidden
 	}
 	var phoneRef string
 	if req.Channel == ChannelPhone {
 		p, err := identity.NormalizePhone(req.CallerPhone)
 		if err != nil {
-			return Booking{}, ErrInvalidPhone
+			return Result{}, ErrInvalidPhone
 		}
 		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
 	}
 	// identityID is the person's, once known, for the event of a refusal.
 	var identityID string
-	b, err := func() (Booking, error) {
+	r, err := func() (Result, error) {
 		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
 		if err != nil {
-			return Booking{}, err
+			return Result{}, err
 		}
 		if !worksFor(actor, sess.HospitalID) {
-			return Booking{}, Errorf(ErrForbidden, "this session is another hospital's")
+			return Result{}, Errorf(ErrForbidden, "this session is another hospital's")
+		}
+		q, hasPool := sess.Channel(req.Channel)
+		entering := hasPool && q.TakesEntries(s.cfg.Now())
+		if entering && !mayEnter {
+			return Result{}, ErrLotteryOnly
 		}
 		want, err := s.resolve(req.IdentityRequest)
 		if err != nil {
-			return Booking{}, err
+			return Result{}, err
 		}
 		if req.Channel == ChannelOnsite {
 			want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
 		} else if err := s.verify(ctx, &want); err != nil {
-			return Booking{}, err
+			return Result{}, err
 		}
 		known, err := s.store.IdentityByHash(ctx, want.IDHash)
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return Booking{}, err
+			return Result{}, err
 		case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
-			return Booking{}, ErrIdentityUnverified
+			return Result{}, ErrIdentityUnverified
 		default:
 			want.ID, identityID = known.ID, known.ID
 		}
-		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
 		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
+		if entering {
+			// An entry is stored with its person, so a new person's
+			// identity is written before the entry is admitted: a refused
+			// entry may leave an identity behind, never an entry.
+			who, err := s.store.EnsureIdentity(ctx, want.Identity)
+			if err != nil {
+				return Result{}, err
+			}
+			want.ID, identityID, ev.IdentityID = who.ID, who.ID, who.ID
+			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
+			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+			if !errors.Is(err, ErrWindowClosed) {
+				return Result{Entry: e, Entered: err == nil}, err
+			}
+			// The draw time came while the request travelled: it is a
+			// booking attempt now, answered as the pool answers first-come.
+		}
+		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
 		ensure := func(b *Booking, ev *Event) error {
 			who, err := s.store.EnsureIdentity(ctx, want.Identity)
 			if err != nil {
@@ -156,12 +190,13 @@ func (s *Service) BookFor(ctx context.Context, actor Actor, req StaffBookRequest
 			b.IdentityID, ev.IdentityID, identityID = who.ID, who.ID, who.ID
 			return nil
 		}
-		return s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
+		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
+		return Result{Booking: b}, err
 	}()
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	}
-	return b, err
+	return r, err
 }
 
 // worksFor reports whether a staff member or a referrer books in a

@@ -130,6 +130,9 @@ var (
 	ErrSlotsAvailable     = newErr(KindConflict, "slots_available", "this session still has free slots: book one instead of joining the waitlist")
 	ErrNotReissuable      = newErr(KindConflict, "not_reissuable", "this booking has no slot to reissue")
 	ErrWaitlistNotFound   = newErr(KindNotFound, "waitlist_not_found", "no such waitlist entry")
+	ErrEntryNotFound      = newErr(KindNotFound, "entry_not_found", "no such lottery entry")
+	ErrAlreadyEntered     = newErr(KindConflict, "already_entered", "this patient already has an entry in this session's draw")
+	ErrEntryClosed        = newErr(KindConflict, "entry_closed", "the draw of this pool has begun: entries can no longer be made or withdrawn")
 	ErrFlagNotFound       = newErr(KindNotFound, "flag_not_found", "no such flag")
 	ErrFlagDecided        = newErr(KindConflict, "flag_decided", "this flag has already been decided")
 	ErrCheckinClosed      = newErr(KindRule, "checkin_closed", "check-in is open on the visit day until the session ends")
@@ -211,6 +214,11 @@ var ErrHoldPending = errors.New("hold still pending")
 // is not whole (Redis lost it): nothing was admitted. The Service reloads
 // the state from SQL and answers 503 meanwhile.
 var ErrStateMissing = errors.New("admission state missing")
+
+// ErrWindowClosed is returned by Admission.Enter when the pool no longer
+// takes entries (its draw time has come by the Redis clock): the attempt is
+// then a booking attempt, answered as the pool answers first-come.
+var ErrWindowClosed = errors.New("lottery window closed")
 
 // ErrSlotTaken is returned by a Store when SQL already holds an active
 // booking for the slot Redis handed out: Redis drifted from SQL. SQL wins.

@@ -19,6 +19,10 @@ const (
 	EventReissued       EventType = "reissued"
 	EventRateLimited    EventType = "rate_limited"
 	EventRejected       EventType = "rejected"
+	// EventLotteryEntered is an entry in a lottery pool's draw. Its outcome
+	// follows as a booked event (reason "lottery") for a winner, a
+	// waitlisted event for a loser who asked for the waitlist.
+	EventLotteryEntered EventType = "lottery_entered"
 )
 
 // Event is one line of the booking-event stream. Fields that do not apply are

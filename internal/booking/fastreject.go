@@ -136,8 +136,8 @@ func (s *Service) rememberRefusal(sess *Session, ch Channel, err error, now time
 	case ErrSoldOut.Code:
 		s.memo.remember(sess.ID, ch, e, now, time.Time{})
 	case ErrNotReleased.Code:
-		if q, ok := sess.Channel(ch); ok {
-			s.memo.remember(sess.ID, ch, e, now, q.ReleaseAt)
+		if q, ok := sess.Channel(ch); ok && now.Before(q.OpensFor()) {
+			s.memo.remember(sess.ID, ch, e, now, q.OpensFor())
 		}
 	}
 }

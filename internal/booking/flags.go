@@ -180,6 +180,10 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 		return Flag{}, err
 	}
 	f, err := s.store.Flag(ctx, id)
+	if err == nil && (f.Status == status || again) {
+		// Lottery entries the flag held out of draws wait for this decision.
+		s.settleHeldOut(context.WithoutCancel(ctx), id, f.Status)
+	}
 	if err != nil || status != FlagConfirmed {
 		return f, err
 	}

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,10 @@ type Reservation struct {
 	HoldFor time.Duration
 	// KeepUntil is when the record of this booking id may be forgotten.
 	KeepUntil time.Time
+	// Draw marks the booking of a lottery winner by the draw: the pool's
+	// lottery gate is passed, and the entry's quota hold (same id) becomes
+	// the booking's instead of counting against it.
+	Draw bool
 }
 
 // Hold is a slot that Admission has handed to a booking id.
@@ -176,6 +181,7 @@ type Admission interface {
 	// Snapshot reads what Admission holds for a hospital's sessions and for
 	// the given identities, changing nothing (Service.Check).
 	Snapshot(ctx context.Context, hospitalID string, sessions []*Session, identityKeys []string) (AdmissionSnapshot, error)
+	LotteryGate
 }
 
 // StateStatus says whether Admission's state of a hospital can be trusted.
@@ -230,6 +236,44 @@ type SessionSnapshot struct {
 	Free     map[Channel][]int
 	Held     map[int]string // slot → booking id
 	Waitlist []WaitlistRef
+}
+
+// EntryRef is a lottery entry as Admission keeps it.
+type EntryRef struct {
+	HospitalID  string
+	SessionID   string
+	EntryID     string
+	Channel     Channel
+	IdentityKey string
+}
+
+// LotteryGate is Admission's part in lottery release: entries hold their
+// quota in Redis from the moment they are admitted until the draw.
+type LotteryGate interface {
+	// Enter admits a lottery entry (r.BookingID is the entry id): the
+	// pool's window is open by the Redis clock, the identity is not barred,
+	// is within its quotas, counting the entry, and has no entry or booking
+	// in the session. Checks come before any write. The entry then holds its
+	// quota and is pending until ConfirmEntries. replay is true when the id
+	// was admitted by an earlier request. ErrWindowClosed means the pool no
+	// longer takes entries: the attempt is a booking attempt.
+	Enter(ctx context.Context, r Reservation) (replay bool, err error)
+	// ConfirmEntries marks entries durable once their SQL rows are committed.
+	ConfirmEntries(ctx context.Context, hospitalID string, ids []string) error
+	// ReleaseEntries forgets entries and gives their quota back, unless
+	// keepHold (a winner's hold is its booking's now). With onlyIfExpired an
+	// entry whose pending deadline has not passed is left alone and
+	// returned.
+	ReleaseEntries(ctx context.Context, refs []EntryRef, keepHold, onlyIfExpired bool) (skipped []string, err error)
+	// ExpiredEntries lists entries whose pending deadline passed.
+	ExpiredEntries(ctx context.Context, hospitalID string, now time.Time, limit int) ([]EntryRef, error)
+	// Entries lists the live entries of sessions of one hospital.
+	Entries(ctx context.Context, hospitalID string, sessionIDs []string) ([]EntryRef, error)
+	// LoadEntries adds live entries Redis lacks (holding their quota again)
+	// and drops stale ones (unless their commit may still be in flight).
+	LoadEntries(ctx context.Context, s *Session, live []Entry, stale []EntryRef) error
+	// Drawn opens what a pool's draw left to first-come.
+	Drawn(ctx context.Context, s *Session, ch Channel) error
 }
 
 // WaitlistRef is a waitlist entry as Admission keeps it.
@@ -433,6 +477,115 @@ type Store interface {
 	// hospital, or all with hospitalID "".
 	AuditSince(ctx context.Context, since time.Time, hospitalID string) ([]AuditEntry, error)
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
+
+	LotteryStore
+}
+
+// PoolKey names a channel pool of a session.
+type PoolKey struct {
+	SessionID string
+	Channel   Channel
+}
+
+// LotterySeed is a lottery pool's seed, sealed, with its commitment, as
+// written when the pool's entry window opens.
+type LotterySeed struct {
+	PoolKey
+	HospitalID      string
+	OpensAt, DrawAt time.Time
+	Sealed          []byte
+	Commitment      []byte
+	CreatedAt       time.Time
+}
+
+// DrawClaim is a pool's draw as the instance that claimed it finds it.
+type DrawClaim struct {
+	LotterySeed
+	Stage string // DrawStage* below: how far an earlier claim got
+}
+
+// The stages a draw records as it goes, so a draw cut short resumes there.
+const (
+	DrawStageNone   = ""       // nothing done yet
+	DrawStageRanked = "ranked" // the drawn order and the screening stored
+	DrawStageBooked = "booked" // the winners booked and every outcome stored
+)
+
+// ErrLeaseLost is returned by a draw's stage when the pool's lease was
+// taken over: another instance draws it now, and this one stops.
+var ErrLeaseLost = errors.New("the draw's lease was taken over")
+
+// DrawResult is what a finished draw stores.
+type DrawResult struct {
+	Seed    []byte // published from now on
+	Winners int
+	DrawnAt time.Time
+	Audit   AuditEntry
+}
+
+// Ranking is the first stage of a draw: the drawn order of the eligible
+// entries and the screening of the others.
+type Ranking struct {
+	Digest   []byte
+	Slots    int
+	Entries  int     // every entry in the draw's reach: entered when the draw began
+	Eligible []Entry // in drawn order; Rank set
+	Screened []Entry // held out or excluded; Status, Reason, FlagID set
+}
+
+// LotteryStore is the system of record of lottery release.
+type LotteryStore interface {
+	// InsertEntries commits a batch of entries with their events, in one
+	// transaction, and answers each: nil, ErrAlreadyEntered (a live entry
+	// of the person in the session), ErrEntryClosed (the pool's draw has
+	// begun), or an error of the whole batch. An entry whose id exists with
+	// the same person and session is answered nil (a replay).
+	InsertEntries(ctx context.Context, entries []Entry, events []Event) ([]error, error)
+	Entry(ctx context.Context, id string) (Entry, error)
+	EntriesOfAccount(ctx context.Context, accountID string) ([]Entry, error)
+	// WithdrawEntry moves an entry from entered to withdrawn, while its
+	// pool's draw has not begun (else ErrEntryClosed).
+	WithdrawEntry(ctx context.Context, id string, at time.Time, ev Event) (Entry, error)
+	// LiveEntries lists the entered and held-out entries of a hospital's
+	// sessions from a visit date on: those that hold their quota.
+	LiveEntries(ctx context.Context, hospitalID, fromDate string) ([]Entry, error)
+	EntryStatuses(ctx context.Context, ids []string) (map[string]string, error)
+
+	// CommitSeeds stores the seeds of pools whose window opens; a pool that
+	// has one keeps it.
+	CommitSeeds(ctx context.Context, seeds []LotterySeed) error
+	// DuePools lists pools not yet drawn whose draw time is at or before
+	// due.
+	DuePools(ctx context.Context, due time.Time) ([]PoolKey, error)
+	// ClaimDraw claims a pool's draw for owner until leaseUntil, when its
+	// draw time is at or before due and nobody holds a lease. Claiming marks
+	// the pool drawing: no entry is added or withdrawn after that.
+	ClaimDraw(ctx context.Context, k PoolKey, owner string, due, now, leaseUntil time.Time) (DrawClaim, bool, error)
+	// PoolEntries lists a pool's entries, in drawn order for ranked ones.
+	PoolEntries(ctx context.Context, k PoolKey) ([]Entry, error)
+	// SaveRanking stores a draw's first stage, if owner still holds the lease.
+	SaveRanking(ctx context.Context, k PoolKey, owner string, r Ranking, leaseUntil time.Time) error
+	// SaveOutcomes stores the outcome of every ranked entry (won, lost,
+	// waitlisted, with the reason a winner in order was passed over), if
+	// owner still holds the lease.
+	SaveOutcomes(ctx context.Context, k PoolKey, owner string, outcomes []Entry, leaseUntil time.Time) error
+	// FinishDraw marks the draw done, publishes the seed and audits it.
+	FinishDraw(ctx context.Context, k PoolKey, owner string, r DrawResult) error
+	// HeldOutEntries lists the entries a flag held out of draws.
+	HeldOutEntries(ctx context.Context, flagID string) ([]Entry, error)
+	// SettleHeldOut moves held-out entries to their final status.
+	SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time) error
+	// LotteryPools lists the pools of the given sessions with their records.
+	LotteryPools(ctx context.Context, sessionIDs []string) ([]PoolRecord, error)
+}
+
+// PoolRecord is a lottery pool and its draw as stored.
+type PoolRecord struct {
+	PoolKey
+	HospitalID string
+	OpensAt    time.Time
+	DrawAt     time.Time
+	DrawRecord
 }
 
 // NoShowRules say when no-shows bar an identity from booking.

@@ -26,7 +26,7 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	prev := s.catalog.Load()
 	var fresh []*Session
 	for id, e := range next.session {
-		if _, ok := prev.session[id]; !ok {
+		if old, ok := prev.session[id]; !ok || lotteryChanged(old.Session, e.Session) {
 			fresh = append(fresh, e.Session)
 		}
 	}
@@ -150,6 +150,22 @@ func (s *Service) retryDirty() {
 	}
 }
 
+// lotteryChanged reports whether a session's lottery pools changed in a
+// way Redis must learn: a seed committed (the pool takes entries), or a draw
+// finished (what is left is served first-come).
+func lotteryChanged(prev, next *Session) bool {
+	for _, q := range next.Channels {
+		if !q.IsLottery() {
+			continue
+		}
+		p, ok := prev.Channel(q.Channel)
+		if !ok || (p.Draw == nil) != (q.Draw == nil) || p.Draw != nil && q.Draw != nil && p.Draw.Status != q.Draw.Status {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Service) reconcileSession(ctx context.Context, sessionID string) error {
 	cat := s.catalog.Load()
 	sess, ok := cat.Session(sessionID)
@@ -221,6 +237,65 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 		}
 		if err := s.reconcileWaitlists(ctx, hid, list); err != nil {
 			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
+		if err := s.reconcileEntries(ctx, hid, list, oldest); err != nil {
+			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
+	}
+	return nil
+}
+
+// entryDiff compares a hospital's live lottery entries in Redis and in SQL
+// (entered or held out: those that hold their quota), per session: missing
+// are in SQL only, stale in Redis only. Redis is read first: an entry
+// admitted meanwhile is pending in Redis, and left alone as stale.
+func (s *Service) entryDiff(ctx context.Context, hospitalID string, sessions []*Session, oldest string) (missing map[string][]Entry, stale map[string][]EntryRef, err error) {
+	ids := make([]string, len(sessions))
+	for i, ss := range sessions {
+		ids[i] = ss.ID
+	}
+	inRedis, err := s.adm.Entries(ctx, hospitalID, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	live, err := s.store.LiveEntries(ctx, hospitalID, oldest)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := make(map[string]bool, len(inRedis))
+	for _, r := range inRedis {
+		known[r.EntryID] = true
+	}
+	inSQL := make(map[string]bool, len(live))
+	missing, stale = map[string][]Entry{}, map[string][]EntryRef{}
+	for _, e := range live {
+		inSQL[e.ID] = true
+		if !known[e.ID] {
+			missing[e.SessionID] = append(missing[e.SessionID], e)
+		}
+	}
+	for _, r := range inRedis {
+		if !inSQL[r.EntryID] {
+			stale[r.SessionID] = append(stale[r.SessionID], r)
+		}
+	}
+	return missing, stale, nil
+}
+
+// reconcileEntries makes the live entries in Redis match SQL: entries SQL
+// has are held again, entries it does not have are released unless their
+// commit may still be in flight.
+func (s *Service) reconcileEntries(ctx context.Context, hospitalID string, sessions []*Session, oldest string) error {
+	missing, stale, err := s.entryDiff(ctx, hospitalID, sessions, oldest)
+	if err != nil {
+		return err
+	}
+	for _, ss := range sessions {
+		if len(missing[ss.ID]) == 0 && len(stale[ss.ID]) == 0 {
+			continue
+		}
+		if err := s.adm.LoadEntries(ctx, ss, missing[ss.ID], stale[ss.ID]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -343,6 +418,58 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	n, err := s.sweepEntries(ctx)
+	return released + n, err
+}
+
+// sweepEntries settles lottery entries whose pending deadline passed: the
+// process that admitted them crashed, or lost its answer from SQL. SQL
+// decides: an entry it has stays (confirmed), one it lacks is released.
+func (s *Service) sweepEntries(ctx context.Context) (int, error) {
+	released := 0
+	for _, h := range s.catalog.Load().Hospitals() {
+		refs, err := s.adm.ExpiredEntries(ctx, h.ID, s.cfg.Now(), 1000)
+		if err != nil || len(refs) == 0 {
+			if err != nil {
+				return released, fmt.Errorf("sweep entries %s: %w", h.ID, err)
+			}
+			continue
+		}
+		ids := make([]string, len(refs))
+		for i, r := range refs {
+			ids[i] = r.EntryID
+		}
+		st, err := s.store.EntryStatuses(ctx, ids)
+		if err != nil {
+			return released, fmt.Errorf("sweep entries %s: %w", h.ID, err)
+		}
+		var durable []string
+		var gone []EntryRef
+		for _, r := range refs {
+			switch st[r.EntryID] {
+			case EntryEntered, EntryHeldOut:
+				durable = append(durable, r.EntryID)
+			case "":
+				gone = append(gone, r)
+			default:
+				// Decided already (drawn, withdrawn): the draw or the
+				// withdrawal releases it; only the pending mark is left.
+				durable = append(durable, r.EntryID)
+			}
+		}
+		if len(durable) > 0 {
+			if err := s.adm.ConfirmEntries(ctx, h.ID, durable); err != nil {
+				return released, err
+			}
+		}
+		if len(gone) > 0 {
+			skipped, err := s.adm.ReleaseEntries(ctx, gone, false, true)
+			if err != nil {
+				return released, err
+			}
+			released += len(gone) - len(skipped)
+		}
+	}
 	return released, nil
 }
 
@@ -371,6 +498,7 @@ type Background struct {
 	Reconcile time.Duration // 10m
 	NoShows   time.Duration // 1m
 	Detect    time.Duration // 5m: scalper detection over the recent events
+	Lottery   time.Duration // 2s: lottery seeds for windows about to open, and draws that are due
 	// Lease, when set, lets one instance at a time run the exclusive jobs.
 	Lease Lease
 }
@@ -421,5 +549,10 @@ func (s *Service) Jobs(b Background) []Job {
 			}},
 		{Name: "detect", Every: every(b.Detect, 5*time.Minute), Timeout: 5 * time.Minute, Exclusive: true,
 			Run: logged("scalper detection opened flags", "flags", s.Detect)},
+		// Every instance looks; a draw itself runs under its own claim in
+		// SQL (draw.go), so one instance draws a pool and another takes a
+		// crashed draw over where it stopped.
+		{Name: "lottery", Every: every(b.Lottery, 2*time.Second), Timeout: 5 * time.Minute,
+			Run: func(ctx context.Context) error { _, err := s.RunLottery(ctx); return err }},
 	}
 }

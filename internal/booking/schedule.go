@@ -71,9 +71,14 @@ type SessionSpec struct {
 	Period       string
 	StartsAt     time.Time
 	EndsAt       time.Time
-	Mode         ReleaseMode
+	Mode         ReleaseMode    // the mode of every pool whose own Mode is empty
 	Quotas       []ChannelQuota // one pool per channel, laid out in this order
 }
+
+// DefaultDrawAfter is how long a lottery pool's entry window stays open when
+// the schedule does not say: from its opening (by default its release time)
+// to its draw.
+const DefaultDrawAfter = 10 * time.Minute
 
 // BuildSession lays out a session's slots: the quotas' slots in order, each
 // an equal share of the session's time.
@@ -100,10 +105,14 @@ func BuildSession(spec SessionSpec) (Session, error) {
 	if mode == "" {
 		mode = FirstCome
 	}
+	quotas, sessionMode, err := lotteryWindows(spec.Quotas, mode, spec.StartsAt)
+	if err != nil {
+		return Session{}, err
+	}
 	s := Session{
 		ID: spec.ID, HospitalID: spec.HospitalID, DepartmentID: spec.DepartmentID, DoctorID: spec.DoctorID,
 		VisitDate: spec.VisitDate, Period: spec.Period, StartsAt: spec.StartsAt, EndsAt: spec.EndsAt,
-		Mode: mode, Channels: spec.Quotas,
+		Mode: sessionMode, Channels: quotas,
 	}
 	if s.ID == "" {
 		s.ID = newID()
@@ -123,4 +132,41 @@ func BuildSession(spec SessionSpec) (Session, error) {
 		}
 	}
 	return s, nil
+}
+
+// lotteryWindows gives every pool its release mode (its own, else mode) and
+// every lottery pool its entry window: opening at its release time and
+// drawing DefaultDrawAfter later unless the schedule says otherwise. The
+// draw must come before the session starts. It returns the pools and the
+// session's mode: lottery when any pool is one.
+func lotteryWindows(in []ChannelQuota, mode ReleaseMode, startsAt time.Time) ([]ChannelQuota, ReleaseMode, error) {
+	out := make([]ChannelQuota, len(in))
+	session := FirstCome
+	for i, q := range in {
+		if q.Mode == "" {
+			q.Mode = mode
+		}
+		switch q.Mode {
+		case FirstCome:
+			q.OpensAt, q.DrawAt = time.Time{}, time.Time{}
+		case Lottery:
+			session = Lottery
+			if q.OpensAt.IsZero() {
+				q.OpensAt = q.ReleaseAt
+			}
+			if q.DrawAt.IsZero() {
+				q.DrawAt = q.OpensAt.Add(DefaultDrawAfter)
+			}
+			if !q.DrawAt.After(q.OpensAt) {
+				return nil, "", Errorf(ErrInvalidField, "the %s lottery must draw after its window opens", q.Channel)
+			}
+			if !q.DrawAt.Before(startsAt) {
+				return nil, "", Errorf(ErrInvalidField, "the %s lottery must draw before the session starts", q.Channel)
+			}
+		default:
+			return nil, "", Errorf(ErrInvalidField, "release mode %q is not first_come or lottery", q.Mode)
+		}
+		out[i] = q
+	}
+	return out, session, nil
 }

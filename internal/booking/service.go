@@ -83,6 +83,25 @@ type Config struct {
 	RefusalFlush      time.Duration
 	RefusalRate       int
 	RefusalsPerSecond int
+	// LotteryHoldScore: the entries of accounts and persons in an open flag
+	// scoring at least this are held out of lottery draws for review (1.0,
+	// the detector's flag threshold; negative: none are).
+	LotteryHoldScore float64
+	// DrawGrace is how long after a pool's draw time its draw begins (2s),
+	// so that entries admitted just before reach SQL, or are refused, first.
+	DrawGrace time.Duration
+	// DrawLease is how long a draw's claim lasts before another instance
+	// may take the draw over (60s); each stage renews it.
+	DrawLease time.Duration
+	// SeedLead is how long before its entry window opens a lottery pool's
+	// seed is made and its commitment published (5m).
+	SeedLead time.Duration
+	// EntryBatch bounds the entries committed in one SQL transaction (500),
+	// EntryWriters the transactions in flight at once (8, of the pool's 32
+	// connections).
+	EntryBatch, EntryWriters int
+	// LotteryMetrics receives lottery outcomes (none when nil).
+	LotteryMetrics LotteryMetrics
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -151,6 +170,27 @@ func (c Config) withDefaults() Config {
 	if c.RefusalsPerSecond <= 0 {
 		c.RefusalsPerSecond = 4
 	}
+	if c.LotteryHoldScore == 0 {
+		c.LotteryHoldScore = 1.0
+	}
+	if c.DrawGrace <= 0 {
+		c.DrawGrace = 2 * time.Second
+	}
+	if c.DrawLease <= 0 {
+		c.DrawLease = time.Minute
+	}
+	if c.SeedLead <= 0 {
+		c.SeedLead = 5 * time.Minute
+	}
+	if c.EntryBatch <= 0 {
+		c.EntryBatch = 500
+	}
+	if c.EntryWriters <= 0 {
+		c.EntryWriters = 8
+	}
+	if c.LotteryMetrics == nil {
+		c.LotteryMetrics = noLotteryMetrics{}
+	}
 	return c
 }
 
@@ -179,6 +219,9 @@ type Service struct {
 	memo           *refusalMemo // the fast reject path; nil when off
 	stats          opsStats     // counts for the operators' metrics (stats.go)
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
+	entries        *groupCommit[pendingEntry]
+	owner          string // this instance, as it claims lottery draws
+	drawing        sync.Mutex
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 
@@ -214,8 +257,11 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		verifyPassword: auth.VerifyPassword,
 		tasks:          newTasks(log),
 		dirty:          map[string]bool{},
+		owner:          newID(),
 	}
 	s.health.Store(&map[string]hospitalHealth{})
+	s.entries = newGroupCommit(cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
+	s.entries.after = s.confirmEntries
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}

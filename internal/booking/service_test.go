@@ -574,7 +574,7 @@ func TestBookRefusals(t *testing.T) {
 	deptC := h.session(sessionOpts{online: 2, dept: "Dermatology"})
 	unreleased := h.session(sessionOpts{online: 2, dept: "Neurology", release: release})
 	soldOut := h.session(sessionOpts{online: 1, dept: "Ophthalmology"})
-	lottery := h.session(sessionOpts{online: 2, dept: "Pediatrics", mode: booking.Lottery})
+	lottery := h.session(sessionOpts{online: 2, dept: "Pediatrics", mode: booking.Lottery, release: time.Now().Add(-time.Minute)})
 	alice, bob := h.user(2), h.user(1)
 	clerk := h.staff(booking.RoleClerk)
 

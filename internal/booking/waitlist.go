@@ -40,6 +40,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if err := s.stateWhole(sess.HospitalID); err != nil {
 		return WaitlistEntry{}, err // Redis's free counts are not to be trusted
 	}
+	if q, ok := sess.Channel(ChannelOnline); ok && q.TakesEntries(s.cfg.Now()) {
+		// Enter the draw instead, asking for the waitlist if not drawn.
+		return WaitlistEntry{}, Errorf(ErrLotteryOnly, "this session's online slots are drawn by lottery: enter the draw, and ask for the waitlist if not drawn")
+	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
 		return WaitlistEntry{}, err

@@ -48,7 +48,7 @@ func TestMigrate(t *testing.T) {
 	testenv.Must(t, err, "first migrate")
 	want := []string{"0001_schema.sql", "0002_events_by_time." + string(flavor) + ".sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
 		"0005_ownership.sql", "0005_roles." + string(flavor) + ".sql", "0007_flag_explanation.sql", "0007_referrer_role." + string(flavor) + ".sql",
-		"0009_job_leases.sql"}
+		"0008_lottery.sql", "0009_job_leases.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -158,7 +158,8 @@ func normalize(s booking.Schedule) booking.Schedule {
 		x.StartsAt, x.EndsAt = x.StartsAt.UTC(), x.EndsAt.UTC()
 		x.Channels = slices.Clone(x.Channels)
 		for i := range x.Channels {
-			x.Channels[i].ReleaseAt = x.Channels[i].ReleaseAt.UTC()
+			q := &x.Channels[i]
+			q.ReleaseAt, q.OpensAt, q.DrawAt = q.ReleaseAt.UTC(), q.OpensAt.UTC(), q.DrawAt.UTC()
 		}
 		slices.SortFunc(x.Channels, func(a, b booking.ChannelQuota) int { return cmp.Compare(a.Channel, b.Channel) })
 		x.Slots = slices.Clone(x.Slots)

@@ -206,12 +206,44 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 
 // Exec1Rows is Exec1, and the number of rows the statement reported.
 func (db *DB) Exec1Rows(ctx context.Context, op, sql string, args ...any) (int64, error) {
+	var n int64
+	err := db.implicit(ctx, op, func() error {
+		tag, err := db.pool.Exec(ctx, sql, args...)
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// Batch1 sends the statements of a batch together, followed by one Sync:
+// the server runs them as one implicit transaction, in one round trip (the
+// statements are prepared once per connection beforehand). read takes the
+// results, in order; it may run several times, so it must start afresh each
+// time. Retries and an unknown outcome are as in Exec1.
+func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
+	return db.implicit(ctx, op, func() error {
+		b := &pgx.Batch{}
+		queue(b)
+		br := db.pool.SendBatch(ctx, b)
+		err := read(br)
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+// implicit runs send, one implicit transaction's round trip, until it
+// succeeds or fails for good: serialization failures and deadlocks are
+// retried with backoff; an error from a round trip that was sent but never
+// answered wraps booking.ErrOutcomeUnknown.
+func (db *DB) implicit(ctx context.Context, op string, send func() error) error {
 	start := time.Now()
 	defer db.observe(op, start)
 	for attempt := 1; ; attempt++ {
-		tag, err := db.pool.Exec(ctx, sql, args...)
+		err := send()
 		if err == nil {
-			return tag.RowsAffected(), nil
+			return nil
 		}
 		var pgErr *pgconn.PgError
 		switch {
@@ -220,14 +252,14 @@ func (db *DB) Exec1Rows(ctx context.Context, op, sql string, args ...any) (int64
 			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
 			select {
 			case <-ctx.Done():
-				return 0, fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
+				return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), err)
 			case <-time.After(d/2 + rand.N(d)):
 			}
 			continue
 		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
-			return 0, err // the server answered, or the statement was never sent
+			return err // the server answered, or nothing was sent
 		}
-		return 0, fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
+		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
 	}
 }
 

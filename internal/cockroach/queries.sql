@@ -18,8 +18,14 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_
  WHERE visit_date >= $1::DATE;
 
 -- name: channels_from
-SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at
+-- Each pool with its release mode and, for a lottery pool whose seed is
+-- committed, its draw's public record.
+SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at, c.release_mode, c.opens_at, c.draw_at,
+       lp.session_id IS NOT NULL, lp.commitment, lp.seed, COALESCE(lp.status, ''), lp.drawn_at, lp.entries_digest,
+       COALESCE(lp.slots, 0), COALESCE(lp.entries, 0), COALESCE(lp.eligible, 0), COALESCE(lp.held_out, 0),
+       COALESCE(lp.excluded, 0), COALESCE(lp.winners, 0)
   FROM session_channels c JOIN clinic_sessions s ON s.id = c.session_id
+  LEFT JOIN lottery_pools lp ON lp.session_id = c.session_id AND lp.channel = c.channel
  WHERE s.visit_date >= $1::DATE
  ORDER BY c.session_id, c.channel;
 
@@ -48,7 +54,8 @@ VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_channel
-INSERT INTO session_channels (session_id, channel, quota, release_at) VALUES ($1, $2, $3, $4)
+INSERT INTO session_channels (session_id, channel, quota, release_at, release_mode, opens_at, draw_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (session_id, channel) DO NOTHING;
 
 -- name: insert_slot
@@ -394,3 +401,145 @@ SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, r
 
 -- name: blocked_accounts
 SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);
+
+-- Lottery release (lottery.go).
+
+-- name: open_pools_for_share
+-- The entry batch's fence against the draw: the pools still open, locked
+-- FOR SHARE until the batch commits. The draw's claim (an UPDATE) waits for
+-- these locks, and every batch after it finds the pool drawing.
+SELECT session_id::TEXT, channel FROM lottery_pools
+ WHERE session_id = ANY ($1::UUID[]) AND status = 'open'
+ FOR SHARE;
+
+-- name: insert_entries_with_events
+-- A batch of entries and their events from parallel arrays, in one
+-- statement, sent after open_pools_for_share in the same implicit
+-- transaction (InsertEntries). Only entries of open pools go in; a row that
+-- meets a conflict (its id again: a replay; or a live entry of the person in
+-- the session) goes in as nothing; each entry that went in gets its one
+-- event (a retry may bring an entry twice: DISTINCT ON). RETURNING names the
+-- entries that went in.
+WITH e AS (
+    INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
+                                 booked_by, waitlist, status, created_at, updated_at)
+    SELECT t.id, t.session_id, t.channel, t.hospital_id, t.identity_id, t.patient_id, t.account_id,
+           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at
+      FROM unnest($1::UUID[], $2::UUID[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::UUID[],
+                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[])
+           AS t (id, session_id, channel, hospital_id, identity_id, patient_id, account_id, booked_by,
+                 waitlist, created_at)
+     WHERE EXISTS (SELECT 1 FROM lottery_pools p
+                    WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), ev AS (
+    INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
+                                hospital_id, department_id, doctor_id, channel, ip, device_id,
+                                phone, release_at, reason, staff_id, identity_id)
+    SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
+           v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
+           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
+      FROM unnest($11::UUID[], $12::TIMESTAMPTZ[], $13::TEXT[], $14::UUID[], $15::UUID[], $16::UUID[],
+                  $17::UUID[], $18::UUID[], $19::UUID[], $20::UUID[], $21::TEXT[], $22::TEXT[],
+                  $23::TEXT[], $24::TEXT[], $25::TIMESTAMPTZ[], $26::TEXT[], $27::UUID[], $28::UUID[])
+           AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
+                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
+     WHERE v.booking_id IN (SELECT id FROM e)
+     ORDER BY v.booking_id
+)
+SELECT id::TEXT FROM e;
+
+-- name: entries_by_id
+SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE id = ANY ($1::UUID[]);
+
+-- name: entry_rows
+SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identity_id::TEXT, i.id_hash,
+       COALESCE(e.patient_id::TEXT, ''), COALESCE(e.account_id::TEXT, ''), COALESCE(e.booked_by::TEXT, ''),
+       e.waitlist, e.status, COALESCE(e.draw_rank, 0), e.reason, COALESCE(e.flag_id, ''), e.created_at,
+       e.updated_at, i.number_masked, i.name_masked
+  FROM lottery_entries e JOIN identities i ON i.id = e.identity_id
+
+-- name: entry
+ WHERE e.id = $1;
+
+-- name: entries_of_account
+ WHERE e.account_id = $1 ORDER BY e.created_at DESC, e.id LIMIT 200;
+
+-- name: pool_entries
+-- Ranked entries in drawn order, then the others.
+ WHERE e.session_id = $1 AND e.channel = $2
+ ORDER BY COALESCE(e.draw_rank, 2147483647), e.id;
+
+-- name: live_entries
+ WHERE e.hospital_id = $1 AND e.status IN ('entered', 'held_out')
+   AND e.session_id IN (SELECT id FROM clinic_sessions WHERE visit_date >= $2::DATE);
+
+-- name: held_out_entries
+ WHERE e.flag_id = $1 AND e.status = 'held_out';
+
+-- name: entry_statuses
+SELECT id::TEXT, status FROM lottery_entries WHERE id = ANY ($1::UUID[]);
+
+-- name: pool_status_for_share
+SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2 FOR SHARE;
+
+-- name: withdraw_entry
+UPDATE lottery_entries SET status = 'withdrawn', updated_at = $2 WHERE id = $1 AND status = 'entered';
+
+-- name: insert_seed
+INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at, seed_sealed, commitment, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (session_id, channel) DO NOTHING;
+
+-- name: due_pools
+SELECT session_id::TEXT, channel FROM lottery_pools
+ WHERE status IN ('open', 'drawing') AND draw_at <= $1
+ ORDER BY draw_at, session_id, channel
+ LIMIT 200;
+
+-- name: claim_draw
+-- One claim at a time: an open pool, or one whose drawer's lease ran out
+-- (or this instance's own). The row lock waits for entry batches in flight.
+UPDATE lottery_pools
+   SET status = 'drawing', lease_owner = $3, lease_until = $5, draw_started_at = COALESCE(draw_started_at, $4)
+ WHERE session_id = $1 AND channel = $2 AND draw_at <= $6
+   AND (status = 'open' OR (status = 'drawing' AND (lease_until < $4 OR lease_owner = $3)))
+RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at;
+
+-- name: save_ranking_pool
+UPDATE lottery_pools
+   SET stage = 'ranked', entries_digest = $4, slots = $5, entries = $6, eligible = $7, held_out = $8,
+       excluded = $9, lease_until = $10
+ WHERE session_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'drawing' AND stage = '';
+
+-- name: rank_entries
+UPDATE lottery_entries AS e SET draw_rank = v.r, updated_at = $3
+  FROM unnest($1::UUID[], $2::INT[]) AS v (id, r)
+ WHERE e.id = v.id AND e.status = 'entered';
+
+-- name: decide_entries
+UPDATE lottery_entries AS e SET status = v.st, reason = v.why, flag_id = NULLIF(v.flag, ''), updated_at = $5
+  FROM unnest($1::UUID[], $2::TEXT[], $3::TEXT[], $4::TEXT[]) AS v (id, st, why, flag)
+ WHERE e.id = v.id AND e.status = 'entered';
+
+-- name: save_outcomes_pool
+UPDATE lottery_pools SET stage = 'booked', lease_until = $4
+ WHERE session_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'drawing' AND stage = 'ranked';
+
+-- name: finish_draw
+UPDATE lottery_pools
+   SET status = 'drawn', seed = $4, winners = $5, drawn_at = $6, lease_until = NULL
+ WHERE session_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'drawing' AND stage = 'booked';
+
+-- name: pool_status
+SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2;
+
+-- name: settle_held_out
+UPDATE lottery_entries SET status = $2, updated_at = $3 WHERE id = ANY ($1::UUID[]) AND status = 'held_out';
+
+-- name: lottery_pools
+SELECT session_id::TEXT, channel, hospital_id::TEXT, opens_at, draw_at, commitment, seed, status, drawn_at,
+       entries_digest, slots, entries, eligible, held_out, excluded, winners
+  FROM lottery_pools WHERE session_id = ANY ($1::UUID[])
+ ORDER BY session_id, channel;

@@ -101,12 +101,23 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 		index[ss[i].ID] = &ss[i]
 	}
 	rows, _ = s.db.pool.Query(ctx, q("channels_from"), fromDate)
-	var sid, ch string
+	var sid, ch, mode string
 	var cq booking.ChannelQuota
-	_, err = pgx.ForEachRow(rows, []any{&sid, &ch, &cq.Quota, &cq.ReleaseAt}, func() error {
+	var opens, draw *time.Time
+	var committed bool
+	var rec poolRecordScan
+	_, err = pgx.ForEachRow(rows, append([]any{&sid, &ch, &cq.Quota, &cq.ReleaseAt, &mode, &opens, &draw, &committed}, rec.dest()...), func() error {
 		if x := index[sid]; x != nil {
-			cq.Channel = booking.Channel(ch)
-			x.Channels = append(x.Channels, cq)
+			c := cq
+			c.Channel, c.Mode = booking.Channel(ch), booking.ReleaseMode(mode)
+			if opens != nil && draw != nil {
+				c.OpensAt, c.DrawAt = *opens, *draw
+			}
+			if committed {
+				r := rec.record()
+				c.Draw = &r
+			}
+			x.Channels = append(x.Channels, c)
 		}
 		return nil
 	})
@@ -149,7 +160,11 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 		for _, x := range sch.Sessions {
 			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
 			for _, c := range x.Channels {
-				b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt)
+				mode := c.Mode
+				if mode == "" {
+					mode = booking.FirstCome
+				}
+				b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
 			}
 			for _, sl := range x.Slots {
 				b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)

@@ -115,6 +115,17 @@ func TestSignals(t *testing.T) {
 		{"fast_reaction: two bookings 120 ms after release", func() []booking.Event {
 			return []booking.Event{book("a1", "p1", "s1", 0, 120*time.Millisecond), book("a1", "p1", "s2", day, 90*time.Millisecond)}
 		}, "a1", "fast_reaction", true},
+		{"fast_reaction: bookings a lottery draw made are not the account's reactions", func() []booking.Event {
+			// The draw books winners at once after the draw time, which may be
+			// the pool's release time too; nobody raced.
+			var evs []booking.Event
+			for i := range 3 {
+				b := book("a1", "p1", fmt.Sprintf("s%d", i), time.Duration(i)*day, 50*time.Millisecond)
+				b.Reason, b.IP, b.DeviceID = "lottery", "", ""
+				evs = append(evs, b)
+			}
+			return evs
+		}, "a1", "fast_reaction", false},
 		{"fast_reaction: 0.5 s is a quick person, not a bot", func() []booking.Event {
 			return []booking.Event{book("a1", "p1", "s1", 0, 500*time.Millisecond), book("a1", "p1", "s2", day, 600*time.Millisecond)}
 		}, "a1", "fast_reaction", false},

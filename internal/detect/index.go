@@ -319,6 +319,13 @@ func (d *detector) index() {
 			if !b.waitlist {
 				a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})
 			}
+		case tEntered:
+			// A lottery entry is the account's attempt at a slot as much as
+			// a booking is (its pace and volume); the draw's booking of a
+			// winner is handed over (rWaitlist), not another attempt.
+			if self {
+				a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})
+			}
 		case tCancelled:
 			if e.marks&rLeftWaitlist != 0 {
 				break

@@ -44,6 +44,7 @@ const (
 	tReissued
 	tRateLimited
 	tRejected
+	tEntered // a lottery entry: an attempt at a slot, not a booking
 )
 
 var typeCodes = map[booking.EventType]uint8{
@@ -51,13 +52,14 @@ var typeCodes = map[booking.EventType]uint8{
 	booking.EventBooked: tBooked, booking.EventCancelled: tCancelled, booking.EventCheckedIn: tCheckedIn,
 	booking.EventNoShow: tNoShow, booking.EventWaitlisted: tWaitlisted, booking.EventReissued: tReissued,
 	booking.EventRateLimited: tRateLimited, booking.EventRejected: tRejected,
+	booking.EventLotteryEntered: tEntered,
 }
 
 // Marks, read from the reason (loosely, so that another system's spelling
 // — "waitlist_promoted", "late_cancel" — reads the same as the service's)
 // and the channel, once: the detector needs no more of either.
 const (
-	rWaitlist     uint8 = 1 << iota // booked: handed over by the waitlist
+	rWaitlist     uint8 = 1 << iota // booked: handed over by the waitlist or a lottery draw (no race behind it)
 	rLate                           // cancelled after the deadline: counts as a no-show
 	rLeftWaitlist                   // cancelled: a waitlist entry, not a booking
 	rByStaff                        // cancelled by the hospital (a stopped clinic, a confirmed flag)
@@ -83,7 +85,7 @@ func reasonMarks(typ uint8, reason string) uint8 {
 	var m uint8
 	switch typ {
 	case tBooked:
-		if strings.Contains(r, "waitlist") || strings.Contains(r, "wait_list") {
+		if strings.Contains(r, "waitlist") || strings.Contains(r, "wait_list") || strings.Contains(r, "lottery") {
 			m |= rWaitlist
 		}
 	case tCancelled:

@@ -41,6 +41,11 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/admin/flags/{id}/decision", prefix: "/v1/admin/flags/", param: true, suffix: "/decision", auth: true, h: s.decideFlag},
 		{method: "POST", template: "/v1/admin/detect", prefix: "/v1/admin/detect", auth: true, h: s.detect},
 		{method: "GET", template: "/v1/admin/audit", prefix: "/v1/admin/audit", auth: true, h: s.audit},
+		{method: "GET", template: "/v1/lottery/requests", prefix: "/v1/lottery/requests", auth: true, h: s.listEntries},
+		{method: "GET", template: "/v1/lottery/requests/{id}", prefix: "/v1/lottery/requests/", param: true, auth: true, h: s.getEntry},
+		{method: "DELETE", template: "/v1/lottery/requests/{id}", prefix: "/v1/lottery/requests/", param: true, auth: true, h: s.withdrawEntry},
+		{method: "GET", template: "/v1/lottery/sessions/{id}", prefix: "/v1/lottery/sessions/", param: true, h: s.lotteryDraws},
+		{method: "GET", template: "/v1/admin/sessions/{id}/lottery", prefix: "/v1/admin/sessions/", param: true, suffix: "/lottery", auth: true, h: s.adminLotteryDraws},
 	}
 }
 
@@ -192,6 +197,9 @@ type bookIn struct {
 	SessionID string `json:"session_id"`
 	PatientID string `json:"patient_id"`
 	Channel   string `json:"channel"`
+	// Waitlist: for an entry in a lottery draw, join the session's waitlist
+	// if not drawn.
+	Waitlist bool `json:"waitlist"`
 }
 
 // bookKeys are bookIn's JSON names, for decodeFlat.
@@ -225,15 +233,27 @@ func (s *Server) book(r *request) error {
 	if err := s.sharedLimits(r); err != nil {
 		return err
 	}
-	b, err := s.svc.Book(r.context(), r.actor, req)
+	req.Waitlist = in.Waitlist
+	res, err := s.svc.Attempt(r.context(), r.actor, req)
 	if err != nil {
 		return err
 	}
+	s.writeAttempt(r, res)
+	return nil
+}
+
+// writeAttempt answers an attempt: 201 with the booking, or 202 with the
+// lottery entry, whose result is read from /v1/lottery/requests/{id}.
+func (s *Server) writeAttempt(r *request, res booking.Result) {
+	if res.Entered {
+		WriteJSON(r.rc, fasthttp.StatusAccepted, entryView(res.Entry, zoneOf(s.svc.Catalog(), res.Entry.HospitalID)))
+		return
+	}
+	b := res.Booking
 	if !b.Replayed {
 		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
 	}
 	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
-	return nil
 }
 
 // idempotencyKey copies the header: the RequestCtx is reused after return.
@@ -375,14 +395,11 @@ func (s *Server) deskBook(r *request) error {
 
 func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {
 	req.IdempotencyKey, req.Origin = idempotencyKey(r.rc), r.origin
-	b, err := s.svc.BookFor(r.context(), r.actor, req)
+	res, err := s.svc.AttemptFor(r.context(), r.actor, req)
 	if err != nil {
 		return err
 	}
-	if !b.Replayed {
-		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
-	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	s.writeAttempt(r, res)
 	return nil
 }
 
@@ -621,5 +638,59 @@ func (s *Server) audit(r *request) error {
 		return auditOut{ID: a.ID, TS: a.TS.Format(time.RFC3339), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
 			Action: a.Action, Target: a.Target, Reason: a.Reason}
 	})
+	return nil
+}
+
+func (s *Server) listEntries(r *request) error {
+	es, err := s.svc.Entries(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	writeList(r.rc, es, func(e booking.Entry) EntryOut { return entryView(e, zoneOf(cat, e.HospitalID)) })
+	return nil
+}
+
+func (s *Server) getEntry(r *request) error {
+	e, err := s.svc.Entry(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, entryView(e, zoneOf(s.svc.Catalog(), e.HospitalID)))
+	return nil
+}
+
+func (s *Server) withdrawEntry(r *request) error {
+	e, err := s.svc.WithdrawEntry(r.context(), r.actor, r.param, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, entryView(e, zoneOf(s.svc.Catalog(), e.HospitalID)))
+	return nil
+}
+
+// lotteryDraws is the public record of a session's lottery pools: anyone
+// may read it, and once a pool is drawn it lists every entry.
+func (s *Server) lotteryDraws(r *request) error {
+	return s.writeDraws(r, booking.Actor{})
+}
+
+func (s *Server) adminLotteryDraws(r *request) error {
+	if r.actor.Role != booking.RoleAdmin {
+		return booking.Errorf(booking.ErrForbidden, "only administrators see entries before the draw")
+	}
+	return s.writeDraws(r, r.actor)
+}
+
+func (s *Server) writeDraws(r *request, actor booking.Actor) error {
+	ds, err := s.svc.LotteryDraws(r.context(), actor, r.param)
+	if err != nil {
+		return err
+	}
+	loc := zoneOf(s.svc.Catalog(), "")
+	if sess, ok := s.svc.Catalog().Session(r.param); ok {
+		loc = zoneOf(s.svc.Catalog(), sess.HospitalID)
+	}
+	writeList(r.rc, ds, func(d booking.PublishedDraw) DrawOut { return DrawView(d, loc) })
 	return nil
 }

@@ -328,12 +328,20 @@ func (s *Server) limitIP(r *request, shared bool) error {
 
 // sharedLimits is what a fast route's handler calls once it knows it cannot
 // answer from memory: the shared IP and account limits the other routes
-// passed before their handler ran.
+// passed before their handler ran. The two counters are independent Redis
+// round trips, so they run at once: an attempt that reaches admission (a
+// booking not answered from memory, every lottery entry) waits for one
+// round trip here, not two.
 func (s *Server) sharedLimits(r *request) error {
-	if err := s.limit(r.context(), s.ipLim, "ip:"+r.origin.IP); err != nil {
+	ctx := r.context()
+	ipErr := make(chan error, 1)
+	ip := "ip:" + r.origin.IP
+	go func() { ipErr <- s.limit(ctx, s.ipLim, ip) }()
+	acct := s.limit(ctx, s.acctLim, "acct:"+r.actor.AccountID)
+	if err := <-ipErr; err != nil {
 		return err
 	}
-	return s.limit(r.context(), s.acctLim, "acct:"+r.actor.AccountID)
+	return acct
 }
 
 // limit counts one request against key. A broken limiter store must not take

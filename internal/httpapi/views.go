@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"time"
 
 	"fairslot/internal/booking"
@@ -55,6 +58,13 @@ type channelOut struct {
 	ReleaseAt string `json:"release_at"`
 	Released  bool   `json:"released"`
 	Mode      string `json:"release_mode"`
+	// A lottery pool's window, and its draw's commitment (from when the
+	// window opens) and seed (once drawn), hex.
+	OpensAt        string `json:"opens_at,omitempty"`
+	DrawAt         string `json:"draw_at,omitempty"`
+	DrawStatus     string `json:"draw_status,omitempty"`
+	SeedCommitment string `json:"seed_commitment,omitempty"`
+	Seed           string `json:"seed,omitempty"`
 }
 
 type sessionOut struct {
@@ -91,10 +101,121 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)),
 	}
 	for i, q := range v.Channels {
-		out.Channels[i] = channelOut{Channel: string(q.Channel), Quota: q.Quota, Remaining: v.Remaining[q.Channel],
-			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: !now.Before(q.ReleaseAt), Mode: string(v.Mode)}
+		c := channelOut{Channel: string(q.Channel), Quota: q.Quota, Remaining: v.Remaining[q.Channel],
+			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: !now.Before(q.ReleaseAt), Mode: string(q.Mode)}
+		if q.IsLottery() {
+			c.OpensAt, c.DrawAt = q.OpensAt.In(loc).Format(time.RFC3339), q.DrawAt.In(loc).Format(time.RFC3339)
+			c.DrawStatus = booking.DrawOpen
+			c.Released = !now.Before(q.OpensAt)
+			if q.Draw != nil {
+				c.DrawStatus, c.SeedCommitment, c.Seed = q.Draw.Status, hex.EncodeToString(q.Draw.Commitment), hex.EncodeToString(q.Draw.Seed)
+			}
+		}
+		out.Channels[i] = c
 	}
 	return out
+}
+
+// EntryOut is a lottery entry as the API answers it.
+type EntryOut struct {
+	ID         string `json:"request_id"`
+	SessionID  string `json:"session_id"`
+	PatientID  string `json:"patient_id,omitempty"`
+	Channel    string `json:"channel"`
+	Status     string `json:"status"`
+	DrawAt     string `json:"draw_at,omitempty"`
+	Waitlist   bool   `json:"waitlist"`
+	BookingID  string `json:"booking_id,omitempty"`
+	WaitlistID string `json:"waitlist_id,omitempty"`
+	Rank       int    `json:"rank,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	CreatedAt  string `json:"created_at,omitempty"`
+}
+
+func entryView(e booking.Entry, loc *time.Location) EntryOut {
+	out := EntryOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Channel: string(e.Channel), Status: e.Status,
+		Waitlist: e.Waitlist, BookingID: e.BookingID(), WaitlistID: e.WaitlistID(), Rank: e.Rank, Reason: e.Reason}
+	if !e.DrawAt.IsZero() {
+		out.DrawAt = e.DrawAt.In(loc).Format(time.RFC3339)
+	}
+	if !e.CreatedAt.IsZero() {
+		out.CreatedAt = e.CreatedAt.In(loc).Format(time.RFC3339Nano)
+	}
+	return out
+}
+
+// DrawOut is a lottery pool's published draw: the file an auditor keeps
+// (`fairslot lottery entries`) and `fairslot lottery verify` reads.
+type DrawOut struct {
+	SessionID      string         `json:"session_id"`
+	Channel        string         `json:"channel"`
+	OpensAt        string         `json:"opens_at"`
+	DrawAt         string         `json:"draw_at"`
+	Status         string         `json:"status"`
+	SeedCommitment string         `json:"seed_commitment,omitempty"`
+	Seed           string         `json:"seed,omitempty"`
+	EntriesDigest  string         `json:"entries_digest,omitempty"`
+	Slots          int            `json:"slots"`
+	Entered        int            `json:"entered"`
+	Eligible       int            `json:"eligible"`
+	HeldOut        int            `json:"held_out"`
+	Excluded       int            `json:"excluded"`
+	Winners        int            `json:"winners"`
+	DrawnAt        string         `json:"drawn_at,omitempty"`
+	Entries        []DrawEntryOut `json:"entries"`
+}
+
+// DrawEntryOut is an entry as a draw publishes it; staff see who it is.
+type DrawEntryOut struct {
+	ID         string `json:"request_id"`
+	Status     string `json:"status"`
+	Rank       int    `json:"rank,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	FlagID     string `json:"flag_id,omitempty"`
+	AccountID  string `json:"account_id,omitempty"`
+	PatientID  string `json:"patient_id,omitempty"`
+	BookedBy   string `json:"booked_by,omitempty"`
+	MaskedID   string `json:"masked_id,omitempty"`
+	MaskedName string `json:"name,omitempty"`
+}
+
+// DrawView is d as the API answers it.
+func DrawView(d booking.PublishedDraw, loc *time.Location) DrawOut {
+	out := DrawOut{SessionID: d.SessionID, Channel: string(d.Channel), OpensAt: d.OpensAt.In(loc).Format(time.RFC3339),
+		DrawAt: d.DrawAt.In(loc).Format(time.RFC3339), Status: d.Status, SeedCommitment: hex.EncodeToString(d.Commitment),
+		Seed: hex.EncodeToString(d.Seed), EntriesDigest: hex.EncodeToString(d.Digest), Slots: d.Slots, Entered: d.Entered,
+		Eligible: d.Eligible, HeldOut: d.HeldOut, Excluded: d.Excluded, Winners: d.Winners, Entries: make([]DrawEntryOut, len(d.Entries))}
+	if !d.DrawnAt.IsZero() {
+		out.DrawnAt = d.DrawnAt.In(loc).Format(time.RFC3339Nano)
+	}
+	for i, e := range d.Entries {
+		out.Entries[i] = DrawEntryOut{ID: e.ID, Status: e.Status, Rank: e.Rank, Reason: e.Reason, FlagID: e.FlagID,
+			AccountID: e.AccountID, PatientID: e.PatientID, BookedBy: e.BookedBy, MaskedID: e.NumberMasked, MaskedName: e.NameMasked}
+	}
+	return out
+}
+
+// ParseDraw reads a published draw back (the inverse of DrawView, for
+// `fairslot lottery verify --entries`).
+func ParseDraw(d DrawOut) (booking.PublishedDraw, error) {
+	out := booking.PublishedDraw{SessionID: d.SessionID, Channel: booking.Channel(d.Channel), Entries: make([]booking.Entry, len(d.Entries))}
+	var errs []error
+	decode := func(name, s string) []byte {
+		b, err := hex.DecodeString(s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+		if len(b) == 0 {
+			return nil
+		}
+		return b
+	}
+	out.Status, out.Commitment, out.Seed, out.Digest = d.Status, decode("seed_commitment", d.SeedCommitment), decode("seed", d.Seed), decode("entries_digest", d.EntriesDigest)
+	out.Slots, out.Entered, out.Eligible, out.HeldOut, out.Excluded, out.Winners = d.Slots, d.Entered, d.Eligible, d.HeldOut, d.Excluded, d.Winners
+	for i, e := range d.Entries {
+		out.Entries[i] = booking.Entry{ID: e.ID, SessionID: d.SessionID, Channel: out.Channel, Status: e.Status, Rank: e.Rank, Reason: e.Reason}
+	}
+	return out, errors.Join(errs...)
 }
 
 // BookingOut is a booking as the API answers it.

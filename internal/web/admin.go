@@ -50,6 +50,7 @@ var eventLabels = map[booking.EventType]string{
 	booking.EventReissued:       "退号重发 Reissued",
 	booking.EventRateLimited:    "限流 Rate limited",
 	booking.EventRejected:       "拒绝 Rejected",
+	booking.EventLotteryEntered: "摇号报名 Lottery entry",
 }
 
 var auditActionLabels = map[string]string{
@@ -60,6 +61,7 @@ var auditActionLabels = map[string]string{
 	"extra_slots":     "加号 Extra slots",
 	"move_pool":       "调整号池 Slots moved between pools",
 	"staff_added":     "新增工作人员 Staff account added",
+	"lottery_draw":    "摇号开奖 Lottery drawn",
 }
 
 var roleLabels = map[string]string{
@@ -69,6 +71,7 @@ var roleLabels = map[string]string{
 	string(booking.RoleAdmin):    "管理员 Admin",
 	string(booking.RoleReferrer): "转诊医生 Referrer",
 	"cli":                        "命令行 CLI",
+	"system":                     "系统 System",
 }
 
 func labelOr(m map[string]string, k string) string {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,9 @@ type site struct {
 	// detector is the Service's scalper detector: a fake that returns the
 	// flags a test sets (the real one, internal/detect, is tested there).
 	detector *fakeDetector
+	// offset moves the Service's clock (not the console's), so a test can
+	// let a lottery's draw time come.
+	offset atomic.Int64
 
 	hospital    booking.Hospital
 	cardiology  booking.Department
@@ -63,10 +67,10 @@ func newSiteWith(t *testing.T, opts Options) *site {
 	t.Helper()
 	ctx := t.Context()
 	detector := &fakeDetector{}
-	st := stack.New(t, booking.Config{Detector: detector.detect}, nil)
+	s := &site{t: t, detector: detector}
+	st := stack.New(t, booking.Config{Detector: detector.detect, Now: s.now}, nil)
 	svc, db, logs, log := st.Service, st.DB, st.Logs, st.Log
-
-	s := &site{t: t, svc: svc, db: db, logs: logs, detector: detector}
+	s.svc, s.db, s.logs = svc, db, logs
 	s.seed(ctx)
 
 	if opts.CSRFKey == nil {
@@ -137,6 +141,9 @@ func (s *site) seed(ctx context.Context) {
 	}
 	testenv.Must(t, s.svc.SaveSchedule(ctx, sch), "save schedule")
 }
+
+// now is the Service's clock: the real time, moved by offset.
+func (s *site) now() time.Time { return time.Now().Add(time.Duration(s.offset.Load())) }
 
 // addSession stores one more session of doc on visitDate (a civil date in
 // Shanghai) from start to end, with the given pools, and returns it.

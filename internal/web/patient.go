@@ -248,20 +248,26 @@ func (c *Console) sessionsPage(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "patient/sessions", page{Title: "预约挂号 Book", Nav: "sessions", Data: d})
 }
 
+// book books online, or on a lottery pool taking entries enters the draw
+// (the same form, whose button says so).
 func (c *Console) book(r *request) error {
 	sessionID, patientID := r.form("session_id"), r.form("patient_id")
-	var b booking.Booking
+	var res booking.Result
 	var err error
 	if patientID == "" {
 		err = booking.Errorf(booking.ErrInvalidField, "choose who the appointment is for")
 	} else {
-		b, err = c.svc.Book(r.ctx, r.actor, booking.BookRequest{
+		res, err = c.svc.Attempt(r.ctx, r.actor, booking.BookRequest{
 			SessionID: sessionID, PatientID: patientID, Channel: booking.ChannelOnline,
-			IdempotencyKey: formKey(r), Origin: r.origin,
+			IdempotencyKey: formKey(r), Origin: r.origin, Waitlist: r.form("waitlist") != "",
 		})
 	}
+	if err == nil && res.Entered {
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"entered"}, "id": {res.Entry.ID}}.Encode()+"#l-"+res.Entry.ID)
+		return nil
+	}
 	if err == nil {
-		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"booked"}, "id": {b.ID}}.Encode())
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"booked"}, "id": {res.Booking.ID}}.Encode())
 		return nil
 	}
 	d, lerr := c.sessionsData(r, r.form("hospital"), r.form("department"), r.form("date"))
@@ -273,6 +279,7 @@ func (c *Console) book(r *request) error {
 
 type bookingsData struct {
 	Bookings []bookingRow
+	Entries  []entryRow
 	Waitlist []waitRow
 }
 
@@ -301,7 +308,28 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	for _, e := range es {
 		d.Waitlist = append(d.Waitlist, waitRowOf(cat, e, names, highlight))
 	}
+	entries, err := c.svc.Entries(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	for _, e := range entries {
+		d.Entries = append(d.Entries, entryRowOf(cat, e, names, now, highlight))
+	}
 	return d, nil
+}
+
+// withdrawEntry takes an entry out of its draw, before the draw.
+func (c *Console) withdrawEntry(r *request) error {
+	_, err := c.svc.WithdrawEntry(r.ctx, r.actor, r.param, r.origin)
+	if err == nil {
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"withdrawn"}, "id": {r.param}}.Encode())
+		return nil
+	}
+	d, lerr := c.bookingsData(r, r.param)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Data: d}, err)
 }
 
 func (c *Console) bookingsPage(r *request) error {

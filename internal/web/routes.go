@@ -57,6 +57,7 @@ var (
 		roles: []booking.Role{booking.RoleAdmin},
 		Nav: []navItem{
 			{"flags", "线索审核 Flags", "/admin"},
+			{"lottery", "摇号 Lottery", "/admin/lottery"},
 			{"audit", "审计日志 Audit log", "/admin/audit"},
 		},
 	}
@@ -96,6 +97,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/bookings/{id}/cancel", console: pc, h: c.cancel},
 		{method: "POST", pattern: "/patient/waitlist", console: pc, h: c.joinWaitlist},
 		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
+		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
 
 		{method: "GET", pattern: "/desk/login", console: dc, public: true, h: c.loginPage(dc)},
 		{method: "POST", pattern: "/desk/login", console: dc, public: true, h: c.login(dc)},
@@ -118,6 +120,8 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/flags/{id}", console: ac, h: c.flagPage},
 		{method: "POST", pattern: "/admin/flags/{id}/decision", console: ac, h: c.decideFlag},
 		{method: "GET", pattern: "/admin/audit", console: ac, h: c.auditPage},
+		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
+		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
 	}
 }
 

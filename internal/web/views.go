@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"html/template"
 	"net/url"
 	"time"
@@ -85,6 +86,8 @@ var flashes = map[string]string{
 	"cancelled":  "已取消预约。 Booking cancelled.",
 	"waitlisted": "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
 	"left":       "已退出候补。 You left the waitlist.",
+	"entered":    "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
+	"withdrawn":  "已撤回摇号报名。 You withdrew from the draw.",
 	"loggedout":  "已退出。 You are logged out.",
 	"expired":    "登录已过期，请重新登录。 Your session expired; log in again.",
 }
@@ -167,6 +170,8 @@ type sessionRow struct {
 	Period     string
 	Time       string
 	Lottery    bool
+	Draw       *drawRow // the online pool's lottery, when it is one
+	Enterable  bool     // its window is open: the form enters the draw
 	Channels   []channelRow
 	Bookable   bool
 	Waitlist   bool   // sold out online: the waitlist takes names instead
@@ -191,13 +196,22 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 			Online: q.Channel == booking.ChannelOnline,
 		})
 	}
+	if hasOnline && online.IsLottery() {
+		row.Draw = drawRowOf(online, loc, now)
+	}
 	switch {
 	case !now.Before(v.StartsAt):
 		row.Why = "已开始 Started"
 	case !hasOnline || online.Quota == 0:
 		row.Why = "无网上号源 No online slots"
-	case row.Lottery:
-		row.Why = "摇号放号 Lottery release"
+	case online.TakesEntries(now) && now.Before(online.OpensAt):
+		row.Why = "摇号报名未开始 Entries open " + online.OpensAt.In(loc).Format("01-02 15:04")
+	case online.TakesEntries(now) && online.Draw == nil:
+		row.Why = "摇号即将开始 The draw opens shortly"
+	case online.TakesEntries(now):
+		row.Enterable = true
+	case online.IsLottery() && (online.Draw == nil || online.Draw.Status != booking.DrawDrawn):
+		row.Why = "正在开奖 Drawing"
 	case now.Before(online.ReleaseAt):
 		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04")
 	case v.Remaining[booking.ChannelOnline] <= 0:
@@ -267,15 +281,40 @@ var waitStatusLabels = map[string]string{
 	booking.WaitlistSkipped:   "未能候补 Passed over",
 }
 
+// sessionPlace is where and when a session is, as the cards of the
+// bookings page say it.
+type sessionPlace struct {
+	Date       string
+	Weekday    string
+	Time       string
+	Hospital   string
+	Department string
+	Doctor     string
+}
+
+// placeOf describes a session of the catalog, and gives its hospital's zone
+// (UTC for a session no longer in the catalog, which is then not described).
+func placeOf(cat *booking.Catalog, sessionID string) (sessionPlace, *booking.Session, *time.Location) {
+	var p sessionPlace
+	s, ok := cat.Session(sessionID)
+	if !ok {
+		return p, nil, time.UTC
+	}
+	loc := time.UTC
+	if h, ok := cat.Hospital(s.HospitalID); ok {
+		loc, p.Hospital = h.Location(), h.Name
+	}
+	doc, _ := cat.Doctor(s.DoctorID)
+	dept, _ := cat.Department(s.DepartmentID)
+	p.Date, p.Weekday, p.Doctor, p.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
+	p.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
+	return p, s, loc
+}
+
 // waitRow is a waitlist entry (候补) on the bookings page.
 type waitRow struct {
+	sessionPlace
 	ID          string
-	Date        string
-	Weekday     string
-	Time        string
-	Hospital    string
-	Department  string
-	Doctor      string
 	Patient     string // masked name
 	Status      string
 	StatusClass string
@@ -294,15 +333,97 @@ func waitRowOf(cat *booking.Catalog, e booking.WaitlistEntry, names map[string]s
 	if row.Waiting {
 		row.Position = e.Position
 	}
-	if s, ok := cat.Session(e.SessionID); ok {
-		loc := time.UTC
-		if h, ok := cat.Hospital(s.HospitalID); ok {
-			loc, row.Hospital = h.Location(), h.Name
+	row.sessionPlace, _, _ = placeOf(cat, e.SessionID)
+	return row
+}
+
+// drawRow is a lottery pool's window and its draw's public record, as the
+// patient pages show them: no JavaScript, so the countdown is the time left
+// when the page was made.
+type drawRow struct {
+	Opens, DrawAt string
+	Countdown     string // until the draw; empty once it is due
+	Status        string
+	Commitment    string // hex SHA-256 of the seed
+	Seed          string // hex, once drawn
+	Drawn         bool
+	Winners       int
+	Eligible      int
+}
+
+var drawStatusLabels = map[string]string{
+	booking.DrawOpen:    "报名中 Taking entries",
+	booking.DrawDrawing: "开奖中 Drawing",
+	booking.DrawDrawn:   "已开奖 Drawn",
+}
+
+func drawRowOf(q booking.ChannelQuota, loc *time.Location, now time.Time) *drawRow {
+	d := &drawRow{Opens: q.OpensAt.In(loc).Format("01-02 15:04"), DrawAt: q.DrawAt.In(loc).Format("01-02 15:04:05"),
+		Status: drawStatusLabels[booking.DrawOpen]}
+	if left := q.DrawAt.Sub(now); left > 0 {
+		d.Countdown = countdown(left)
+	}
+	if q.Draw != nil {
+		d.Status, d.Commitment = drawStatusLabels[q.Draw.Status], hex.EncodeToString(q.Draw.Commitment)
+		d.Drawn, d.Winners, d.Eligible = q.Draw.Status == booking.DrawDrawn, q.Draw.Winners, q.Draw.Eligible
+		if d.Drawn {
+			d.Seed, d.Countdown = hex.EncodeToString(q.Draw.Seed), ""
 		}
-		doc, _ := cat.Doctor(s.DoctorID)
-		dept, _ := cat.Department(s.DepartmentID)
-		row.Date, row.Weekday, row.Doctor, row.Department = s.VisitDate, weekday(s.VisitDate), doc.Name, dept.Name
-		row.Time = s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
+	}
+	return d
+}
+
+// countdown says how long until the draw, in both languages.
+func countdown(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, sec := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("还有 %d 小时 %d 分 · in %dh %dm", h, m, h, m)
+	case m > 0:
+		return fmt.Sprintf("还有 %d 分 %d 秒 · in %d min %d s", m, sec, m, sec)
+	}
+	return fmt.Sprintf("还有 %d 秒 · in %d s", sec, sec)
+}
+
+var entryStatusLabels = map[string]string{
+	booking.EntryEntered:    "已报名 Entered",
+	booking.EntryWithdrawn:  "已撤回 Withdrawn",
+	booking.EntryWon:        "中签 Won",
+	booking.EntryLost:       "未中签 Not drawn",
+	booking.EntryWaitlisted: "未中签，已候补 Not drawn, waitlisted",
+	booking.EntryHeldOut:    "审核中 Under review",
+	booking.EntryExcluded:   "未参加 Excluded",
+}
+
+// entryRow is a lottery entry on the bookings page.
+type entryRow struct {
+	sessionPlace
+	ID           string
+	Patient      string // masked name
+	Status       string
+	StatusClass  string
+	Draw         *drawRow
+	BookingID    string // the booking it became, listed above
+	Withdrawable bool
+	Highlight    bool
+}
+
+func entryRowOf(cat *booking.Catalog, e booking.Entry, names map[string]string, now time.Time, highlight string) entryRow {
+	row := entryRow{ID: e.ID, Patient: names[e.PatientID], Status: entryStatusLabels[e.Status], StatusClass: "e-" + e.Status,
+		BookingID: e.BookingID(), Highlight: e.ID == highlight}
+	if row.Status == "" {
+		row.Status = e.Status
+	}
+	var s *booking.Session
+	var loc *time.Location
+	row.sessionPlace, s, loc = placeOf(cat, e.SessionID)
+	if s == nil {
+		return row
+	}
+	if q, ok := s.Channel(e.Channel); ok && q.IsLottery() {
+		row.Draw = drawRowOf(q, loc, now)
+		row.Withdrawable = e.Status == booking.EntryEntered && q.TakesEntries(now)
 	}
 	return row
 }

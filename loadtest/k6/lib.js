@@ -22,9 +22,10 @@ export const seed = JSON.parse(open(`${dir}/sessions.json`));
 // Outcomes of every booking-like request, tagged by what the service said.
 export const outcomes = new Counter('outcomes');
 
-// 201, 409, 422 and 429 are answers the service means to give under a
-// stampede; only 5xx and transport errors count as failed requests.
-http.setResponseCallback(http.expectedStatuses(200, 201, 204, 409, 422, 429));
+// 201, 202 (an entry in a lottery pool's draw), 409, 422 and 429 are
+// answers the service means to give under a stampede; only 5xx and
+// transport errors count as failed requests.
+http.setResponseCallback(http.expectedStatuses(200, 201, 202, 204, 409, 422, 429));
 
 export function clientIP(n) {
   // 50,000 distinct addresses in 10.0.0.0/8: about four patients each,
@@ -64,10 +65,13 @@ export function book(token, patientID, sessionID, n, channel, extraHeaders) {
   return res;
 }
 
-// logBooked logs a booking's 201 for the runner's checks.
+// logBooked logs a booking's 201, and a lottery entry's 202, for the
+// runner's checks.
 export function logBooked(res) {
   if (res.status === 201) {
     console.log(`BOOKED ${res.json('booking_id')}`);
+  } else if (res.status === 202) {
+    console.log(`ENTERED ${res.json('request_id')}`);
   }
 }
 
@@ -78,5 +82,5 @@ export function outcomeThresholds(names) {
   return t;
 }
 
-export const outcomeNames = ['201', '409 sold_out', '409 already_booked', '422 not_released', '422 patient_barred',
+export const outcomeNames = ['201', '202', '409 already_entered', '409 sold_out', '409 already_booked', '422 not_released', '422 patient_barred',
   '422 quota_day', '422 quota_week', '422 quota_month', '422 quota_day_department', '429', '5xx', 'error'];

@@ -13,10 +13,17 @@ const rate = Number(__ENV.RATE || 5000);
 const hold = __ENV.DURATION || '30s';
 const startDelay = Math.max(0, Number(__ENV.START_DELAY || 0));
 const sessions = seed.sessions.map((s) => s.id);
-const genuine = [];
-const bots = [];
-for (let i = 0; i < patients.length; i++) (patients[i][3] === 'bot' ? bots : genuine).push(i);
-const botAccounts = Math.max(1, new Set(bots.map((i) => patients[i][2])).size);
+// loadseed writes the genuine patients first, then the bots' account by
+// account. Every VU runs this init, and each read of the SharedArray decodes
+// a line: so only the bots' lines at the end are read here (a scan of all
+// 20,000 lines by each of 350 VUs took minutes on a busy machine, and the
+// release had passed before the load began).
+let firstBot = patients.length;
+while (firstBot > 0 && patients[firstBot - 1][3] === 'bot') firstBot--;
+const botLines = [];
+for (let i = firstBot; i < patients.length; i++) botLines.push([i, patients[i][2]]);
+const botAccountIDs = [...new Set(botLines.map((b) => b[1]))];
+const botAccounts = Math.max(1, botAccountIDs.length);
 
 export const options = {
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
@@ -39,14 +46,17 @@ export const options = {
 };
 
 export function person() {
-  const n = genuine[exec.scenario.iterationInTest % genuine.length];
+  const n = exec.scenario.iterationInTest % Math.max(1, firstBot);
   const [token, patientID] = patients[n];
   book(token, patientID, sessions[n % sessions.length], n);
 }
 
 export function bot() {
+  // One VU per bot account (the VUs of the bots scenario come after the
+  // people's, so number them within it).
   const vu = exec.vu.idInTest - 1;
-  const mine = bots.filter((i) => patients[i][2] === patients[bots[vu % bots.length]][2]);
+  const account = botAccountIDs[vu % botAccounts];
+  const mine = botLines.filter((b) => b[1] === account).map((b) => b[0]);
   const k = exec.vu.iterationInScenario;
   const n = mine[k % mine.length];
   const [token, patientID] = patients[n];

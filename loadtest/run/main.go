@@ -58,6 +58,11 @@ type options struct {
 	generator string
 	before    string
 	serveEnv  string
+	// Lottery release: the release sessions' online pools are lotteries
+	// whose window covers the load, drawn after it.
+	mode     string
+	screen   bool // hold out the entries of open scalper flags (the service's default)
+	sessions int  // release sessions (scenario default when 0)
 }
 
 func main() {
@@ -74,6 +79,9 @@ func main() {
 	flag.StringVar(&o.serveEnv, "serve-env", "", "NAME=value pairs, comma-separated, for fairslot serve alone (e.g. GOGC=400)")
 	flag.StringVar(&o.before, "before", "", "throughput only: also measure fairslot as built at this git revision")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
+	flag.StringVar(&o.mode, "mode", "first_come", "release mode of the released pools: first_come, or lottery (entries during the load, drawn after it)")
+	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
+	flag.IntVar(&o.sessions, "sessions", 0, "released sessions (scenario default when 0)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -121,6 +129,23 @@ func run(ctx context.Context, o options) error {
 	sc, err := scenarios(&o)
 	if err != nil {
 		return err
+	}
+	if o.sessions > 0 {
+		sc.seed = append(sc.seed, "--sessions", fmt.Sprint(o.sessions))
+	}
+	switch o.mode {
+	case "first_come":
+	case "lottery":
+		if !sc.releases {
+			return fmt.Errorf("-mode lottery: %s has no release to draw", o.scenario)
+		}
+		// The window covers the load (and k6's ramp before T), then draws.
+		sc.seed = append(sc.seed, "--lottery-window", (o.duration + 15*time.Second).String())
+		if !o.screen {
+			o.serveEnv = strings.Trim(o.serveEnv+",FAIRSLOT_LOTTERY_HOLD_SCORE=0", ",")
+		}
+	default:
+		return fmt.Errorf("-mode %s: first_come or lottery", o.mode)
 	}
 	if o.generator != "k6" && (o.generator != "spike" || o.scenario != "release_hour") {
 		return fmt.Errorf("-generator %s: k6, or spike for release_hour", o.generator)
@@ -203,11 +228,25 @@ func run(ctx context.Context, o options) error {
 		step("k6 run loadtest/k6/%s.js (%d/s for %s)", o.scenario, o.rate, o.duration)
 		k6err = env.k6(ctx, o, sc, startDelay)
 	}
+	if o.mode == "lottery" {
+		step("wait for the draws (at %s)", seeded.DrawAt)
+		if err := env.waitDraws(ctx, seeded); err != nil {
+			stopSampling()
+			<-done
+			return err
+		}
+	}
 	stopSampling()
 	saveMetrics(srv, filepath.Join(o.runDir, "metrics.txt"))
 	<-done
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	// A sample cut short by stopSampling closes the connection it was
+	// using (pgx closes a connection whose query is cancelled): the checks
+	// get a fresh one.
+	if err := env.reconnect(ctx); err != nil {
+		return err
 	}
 	if err := sampler.write(filepath.Join(o.runDir, report.SamplesFile)); err != nil {
 		return err
@@ -228,7 +267,19 @@ func run(ctx context.Context, o options) error {
 	}
 	m := meta(o, k6err)
 	if o.scenario == "scalper_mix" {
-		m.Notes += " " + env.shares(ctx, o.runDir)
+		sh, err := env.shares(ctx, o)
+		if err != nil {
+			return err
+		}
+		m.Notes += " " + sh.String()
+		if err := writeJSON(filepath.Join(o.runDir, "shares.json"), sh); err != nil {
+			return err
+		}
+		if o.docs != "" {
+			if err := splice(filepath.Join(o.docs, "fairness.md"), o.section(), sh.markdown(o)); err != nil {
+				return err
+			}
+		}
 	}
 	m.Notes += fmt.Sprintf(" Of %.0f sold_out and not_released answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.refused, sampler.fastRejects)
 	m.ServerLatency = sampler.wholeRun()
@@ -309,8 +360,14 @@ func (o options) section() string {
 	if o.generator == "spike" {
 		name += "_spike"
 	}
-	if o.serveEnv != "" {
-		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(o.serveEnv))
+	if o.mode == "lottery" {
+		name += "_lottery"
+		if !o.screen {
+			name += "_unscreened"
+		}
+	}
+	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
+		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(env))
 	}
 	return name
 }
@@ -323,8 +380,17 @@ func meta(o options, k6err error) report.Meta {
 		args = append(args, "-generator spike")
 		client = "loadtest/spike"
 	}
-	if o.serveEnv != "" {
-		args = append(args, "-serve-env "+o.serveEnv)
+	if o.mode == "lottery" {
+		args = append(args, "-mode lottery")
+		if !o.screen {
+			args = append(args, "-screen=false")
+		}
+	}
+	if o.sessions > 0 {
+		args = append(args, fmt.Sprintf("-sessions %d", o.sessions))
+	}
+	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
+		args = append(args, "-serve-env "+env)
 	}
 	if len(args) > 0 {
 		cmd += ` ARGS="` + strings.Join(args, " ") + `"`
@@ -442,6 +508,19 @@ func (e *env) dropKeys(ctx context.Context) error {
 	return iter.Err()
 }
 
+// reconnect replaces the database connection if it was closed.
+func (e *env) reconnect(ctx context.Context) error {
+	if !e.db.IsClosed() {
+		return nil
+	}
+	db, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		return err
+	}
+	e.db = db
+	return nil
+}
+
 func (e *env) close() {
 	e.db.Close(context.Background())
 	e.rdb.Close()
@@ -464,9 +543,12 @@ type server struct {
 	exit  chan error
 }
 
-const (
-	apiAddr   = "127.0.0.1:18080"
-	adminAddr = "127.0.0.1:19090"
+// The service's addresses for the run: FAIRSLOT_HTTP_ADDR and
+// FAIRSLOT_ADMIN_ADDR when set (engineers sharing a machine each have their
+// own ports), else 18080 and 19090.
+var (
+	apiAddr   = cmp.Or(os.Getenv("FAIRSLOT_HTTP_ADDR"), "127.0.0.1:18080")
+	adminAddr = cmp.Or(os.Getenv("FAIRSLOT_ADMIN_ADDR"), "127.0.0.1:19090")
 )
 
 func (e *env) serve(ctx context.Context, bin, runDir, extraEnv string) (*server, error) {
@@ -572,9 +654,11 @@ func cpuModel() string {
 }
 
 type seedFile struct {
-	HospitalID string `json:"hospital_id"`
-	ReleaseAt  string `json:"release_at"`
-	Sessions   []struct {
+	HospitalID  string `json:"hospital_id"`
+	ReleaseAt   string `json:"release_at"`
+	ReleaseMode string `json:"release_mode"`
+	DrawAt      string `json:"draw_at"`
+	Sessions    []struct {
 		ID    string `json:"id"`
 		Slots int    `json:"slots"`
 	} `json:"sessions"`

@@ -35,6 +35,9 @@ type target struct {
 	// start starts the server on addr; nil stop means nothing to stop.
 	start func(ctx context.Context, e *env, addr string) (stop func(), err error)
 	seeds bool // needs a freshly seeded database
+	// lottery seeds the sessions as lottery pools taking entries for the
+	// whole run, with patients enough that every request is a new entry.
+	lottery bool
 }
 
 type wrkResult struct {
@@ -72,6 +75,7 @@ func throughput(ctx context.Context, o options) error {
 		{name: "no-op fasthttp handler (ceiling)", start: proc("bin/noop")},
 		{name: "fairslot, fast reject path off", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8", "--sold-out-for", "0"), seeds: true},
 		{name: "SQL-only baseline", start: proc("bin/sqlbaseline"), seeds: true},
+		{name: "fairslot POST /v1/bookings, lottery entries (202)", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true, lottery: true},
 	}
 	if o.before != "" {
 		bin, err := buildAt(ctx, o.before, dir)
@@ -80,7 +84,7 @@ func throughput(ctx context.Context, o options) error {
 		}
 		targets = append(targets, target{name: "fairslot at " + o.before, start: proc(bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true})
 	}
-	const addr = "127.0.0.1:18081"
+	addr := apiAddr // one target at a time
 	input := filepath.Join(dir, "wrk-input.txt")
 	results := make([]wrkResult, len(targets))
 	for i, t := range targets {
@@ -89,12 +93,20 @@ func throughput(ctx context.Context, o options) error {
 			return err
 		}
 		if t.seeds {
-			step("seed %d patients, 20 sessions × 50 slots, released", o.patients)
+			args := []string{"loadseed", "--out", dir, "--patients", fmt.Sprint(o.patients), "--sessions", "20", "--slots", "50", "--release-at", "-1m"}
+			what := "released"
+			if t.lottery {
+				// One request a patient: 200,000 patients outlast 20 s even
+				// at 10,000 entries a second.
+				args = []string{"loadseed", "--out", dir, "--patients", fmt.Sprint(max(o.patients, lotteryPatients)), "--sessions", "20",
+					"--slots", "50", "--release-at", "-1m", "--lottery-window", "30m"}
+				what = "lottery pools taking entries"
+			}
+			step("seed %s patients, 20 sessions × 50 slots, %s", args[4], what)
 			if err := e.fairslot(ctx, o.bin, io.Discard, "migrate"); err != nil {
 				return err
 			}
-			if err := e.fairslot(ctx, o.bin, os.Stdout, "loadseed", "--out", dir, "--patients", fmt.Sprint(o.patients),
-				"--sessions", "20", "--slots", "50", "--release-at", "-1m"); err != nil {
+			if err := e.fairslot(ctx, o.bin, os.Stdout, args...); err != nil {
 				return err
 			}
 			if err := wrkInput(dir, input); err != nil {
@@ -107,9 +119,26 @@ func throughput(ctx context.Context, o options) error {
 			e.close()
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		res, err := runWrk(ctx, addr, input, o.duration)
+		if t.lottery {
+			// The lottery job commits the pools' seeds within seconds of
+			// the start: entries wait for the commitment. Then the waiting
+			// room: patients open the app before entering, which warms the
+			// service's patient cache as a login does (a sold-out answer
+			// from memory needs no patient, an entry does).
+			if err = waitCommitted(ctx, e); err == nil {
+				step("waiting room: GET /v1/patients for %s", lotteryWarmUp)
+				err = warmUp(ctx, addr, input, lotteryWarmUp)
+			}
+		}
+		var res wrkResult
+		if err == nil {
+			res, err = runWrk(ctx, addr, input, o.duration)
+		}
 		stop()
-		if err == nil && t.seeds {
+		switch {
+		case err == nil && t.lottery:
+			err = e.db.QueryRow(ctx, `SELECT count(*) FROM lottery_entries`).Scan(&res.Booked)
+		case err == nil && t.seeds:
 			err = e.db.QueryRow(ctx, `SELECT count(*) FROM bookings`).Scan(&res.Booked)
 		}
 		e.close()
@@ -150,14 +179,54 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 		}
 		return fmt.Sprintf("%.2f×", a/c)
 	}
-	fs, noop, off, sql := r[0], r[1], r[2], r[3]
+	fs, noop, off, sql, lot := r[0], r[1], r[2], r[3], r[4]
 	fmt.Fprintf(&b, "\n- fairslot / no-op ceiling: **%s** (target ≥ 0.5×)\n", ratio(fs.RPS, noop.RPS))
 	fmt.Fprintf(&b, "- fairslot / SQL-only baseline: **%s** (target ≥ 5×), p99 %.2f ms against %.2f ms\n", ratio(fs.RPS, sql.RPS), fs.P99MS, sql.P99MS)
 	fmt.Fprintf(&b, "- fast reject path on / off: **%s**\n", ratio(fs.RPS, off.RPS))
-	if len(r) > 4 {
-		fmt.Fprintf(&b, "- fairslot now / at %s: **%s**, p99 %.2f ms against %.2f ms\n", o.before, ratio(fs.RPS, r[4].RPS), fs.P99MS, r[4].P99MS)
+	fmt.Fprintf(&b, "- lottery entries / booking attempts: **%s** (target ≥ 0.5×); / booking attempts without the fast reject path: **%s**; "+
+		"%d entries committed (\"booked\" column), p99 %.2f ms\n", ratio(lot.RPS, fs.RPS), ratio(lot.RPS, off.RPS), lot.Booked, lot.P99MS)
+	if len(r) > 5 {
+		fmt.Fprintf(&b, "- fairslot now / at %s: **%s**, p99 %.2f ms against %.2f ms\n", o.before, ratio(fs.RPS, r[5].RPS), fs.P99MS, r[5].P99MS)
 	}
 	return b.String()
+}
+
+// lotteryPatients is how many patients the lottery target seeds, and
+// lotteryWarmUp how long its waiting room lasts.
+const (
+	lotteryPatients = 200_000
+	lotteryWarmUp   = 20 * time.Second
+)
+
+// warmUp runs loadtest/wrk/book.lua as the waiting room: every patient
+// lists their patients.
+func warmUp(ctx context.Context, addr, input string, d time.Duration) error {
+	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
+		"-s", "loadtest/wrk/book.lua", "http://"+addr, "--", input, "patients").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("wrk waiting room: %w: %s", err, out)
+	}
+	return nil
+}
+
+// waitCommitted waits until every lottery pool has its seed committed.
+func waitCommitted(ctx context.Context, e *env) error {
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var pools, committed int
+		err := e.db.QueryRow(ctx, `SELECT (SELECT count(*) FROM session_channels WHERE release_mode = 'lottery'),
+			(SELECT count(*) FROM lottery_pools)`).Scan(&pools, &committed)
+		if err != nil {
+			return err
+		}
+		if pools > 0 && committed == pools {
+			time.Sleep(time.Second) // the catalog refresh that follows loads them into Redis
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d lottery seeds committed after 30s", committed, pools)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // buildAt builds fairslot as it was at rev, in a git worktree under dir.

@@ -11,7 +11,8 @@
 // patient once (the waiting room, as release_hour.js does), waits for the
 // release, then books, and writes:
 //   - k6-summary.json: its totals in the shape of k6's --summary-export;
-//   - booked.log: "BOOKED <id>" per 201, for the runner's checks.
+//   - booked.log: "BOOKED <id>" per 201 and "ENTERED <request id>" per 202
+//     (an entry in a lottery pool's draw), for the runner's checks.
 package main
 
 import (
@@ -110,7 +111,10 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 			latencies = append(latencies, ms)
 			perSecond[sec] = append(perSecond[sec], ms)
 			outcomes[o]++
-			if id != "" {
+			switch {
+			case id != "" && o == "202":
+				fmt.Fprintf(booked, "ENTERED %s\n", id)
+			case id != "":
 				fmt.Fprintf(booked, "BOOKED %s\n", id)
 			}
 			mu.Unlock()
@@ -185,6 +189,12 @@ func post(client *fasthttp.HostClient, a attempt) (outcome, bookingID string) {
 		}
 		_ = json.Unmarshal(body, &b)
 		return "201", b.ID
+	case status == 202: // an entry in a lottery pool's draw
+		var e struct {
+			ID string `json:"request_id"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return "202", e.ID
 	case status >= 500:
 		return "5xx", ""
 	case status == 429:

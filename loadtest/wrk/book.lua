@@ -3,8 +3,12 @@
 -- each thread starting at its own offset. Input lines: "token patient_id
 -- session_id client_ip". wrk is closed-loop: -c connections, each sending
 -- its next request when the last was answered.
+-- With a second argument "patients", every request is the patient opening
+-- the app instead (GET /v1/patients): the waiting room before a release,
+-- which warms the service's patient cache as logins do.
 local lines, n, i = {}, 0, 0
 local threads = {}
+local waiting = false
 
 function setup(thread)
   thread:set("id", #threads)
@@ -24,11 +28,15 @@ function init(args)
     end
   end
   i = (id or 0) * 7919
+  waiting = args[2] == "patients"
 end
 
 function request()
   i = i + 1
   local l = lines[(i % n) + 1]
+  if waiting then
+    return wrk.format("GET", "/v1/patients", l.headers)
+  end
   return wrk.format("POST", "/v1/bookings", l.headers, l.body)
 end
 

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/httpapi"
+)
+
+// lotteryMetrics counts the lottery's outcomes for Prometheus.
+type lotteryMetrics struct {
+	entries  *prometheus.CounterVec
+	screened *prometheus.CounterVec
+	draws    *prometheus.CounterVec
+	winners  prometheus.Counter
+	duration prometheus.Histogram
+}
+
+func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {
+	if reg == nil {
+		return nil
+	}
+	m := &lotteryMetrics{
+		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_lottery_entries_total",
+			Help: "Lottery entries committed (answered 202), by channel.",
+		}, []string{"channel"}),
+		screened: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_lottery_screened_entries_total",
+			Help: "Lottery entries kept out of a draw: held_out (an open scalper flag, for review) or excluded (blocked or barred).",
+		}, []string{"outcome"}),
+		draws: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_lottery_draws_total",
+			Help: "Lottery draws run by this instance, by outcome (drawn, or failed: resumed later).",
+		}, []string{"outcome"}),
+		winners: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fairslot_lottery_winners_total",
+			Help: "Entries booked by lottery draws.",
+		}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "fairslot_lottery_draw_duration_seconds",
+			Help:    "Time from claiming a lottery pool's draw to its end.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+		}),
+	}
+	reg.MustRegister(m.entries, m.screened, m.draws, m.winners, m.duration)
+	return m
+}
+
+func (m *lotteryMetrics) Entered(ch booking.Channel) { m.entries.WithLabelValues(string(ch)).Inc() }
+
+func (m *lotteryMetrics) Screened(status string, n int) {
+	m.screened.WithLabelValues(status).Add(float64(n))
+}
+
+func (m *lotteryMetrics) Drawn(d time.Duration, winners int, err error) {
+	if err != nil {
+		m.draws.WithLabelValues("failed").Inc()
+		return
+	}
+	m.draws.WithLabelValues("drawn").Inc()
+	m.winners.Add(float64(winners))
+	m.duration.Observe(d.Seconds())
+}
+
+const lotteryUsage = `usage: fairslot lottery <command> [flags]
+
+commands:
+  entries  write a session's published draws (seed, commitment, every entry's request id, place and outcome) as JSON: --session ID [--out FILE]
+  verify   compute a session's draws again from the seed and the entries, and compare with the bookings made: --session ID [--entries FILE]
+           (exit status 0 when they match, 1 otherwise)
+`
+
+func lotteryCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, lotteryUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "entries":
+		return lotteryEntries(ctx, args[1:], getenv, stdout, stderr)
+	case "verify":
+		return lotteryVerify(ctx, args[1:], getenv, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "unknown lottery command %q\n\n%s", args[0], lotteryUsage)
+	return errUsage
+}
+
+// publishedDraws reads a session's draws as anyone may read them.
+func publishedDraws(ctx context.Context, d *deps, sessionID string) ([]booking.PublishedDraw, error) {
+	if _, err := d.svc.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return d.svc.LotteryDraws(ctx, booking.Actor{}, sessionID)
+}
+
+func lotteryEntries(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var session, out string
+	return tool{
+		name: "lottery entries",
+		flags: func(fs *flag.FlagSet, _ env) {
+			fs.StringVar(&session, "session", "", "the session id (required)")
+			fs.StringVar(&out, "out", "-", "where to write the draws (- for standard output)")
+		},
+		check: func() error {
+			if session == "" {
+				return errors.New("--session is required")
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			ds, err := publishedDraws(ctx, d, session)
+			if err != nil {
+				return err
+			}
+			views := make([]httpapi.DrawOut, len(ds))
+			for i, x := range ds {
+				views[i] = httpapi.DrawView(x, time.UTC)
+			}
+			b, err := json.MarshalIndent(views, "", "  ")
+			if err != nil {
+				return err
+			}
+			b = append(b, '\n')
+			if out == "-" {
+				_, err = stdout.Write(b)
+				return err
+			}
+			if err := os.WriteFile(out, b, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "wrote %d draws of session %s to %s\n", len(ds), session, out)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
+
+func lotteryVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var session, file string
+	return tool{
+		name: "lottery verify",
+		flags: func(fs *flag.FlagSet, _ env) {
+			fs.StringVar(&session, "session", "", "the session id (required)")
+			fs.StringVar(&file, "entries", "", "a file written by `fairslot lottery entries` (default: read the draws from the database)")
+		},
+		check: func() error {
+			if session == "" {
+				return errors.New("--session is required")
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			stored, err := publishedDraws(ctx, d, session)
+			if err != nil {
+				return err
+			}
+			draws := stored
+			if file != "" {
+				if draws, err = readDraws(file); err != nil {
+					return err
+				}
+			}
+			committed := map[booking.Channel][]byte{}
+			for _, x := range stored {
+				committed[x.Channel] = x.Commitment
+			}
+			failed := 0
+			for _, x := range draws {
+				err := verifyOne(ctx, d, session, x, committed)
+				if err != nil {
+					failed++
+					fmt.Fprintf(stdout, "FAIL %s pool of session %s: %v\n", x.Channel, session, err)
+					continue
+				}
+				fmt.Fprintf(stdout, "ok   %s pool of session %s: seed %x matches its commitment; %d winners of %d eligible entries (%d slots) are exactly the bookings made\n",
+					x.Channel, session, x.Seed, x.Winners, x.Eligible, x.Slots)
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d draws do not verify", failed, len(draws))
+			}
+			if len(draws) == 0 {
+				return errors.New("no draw to verify")
+			}
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
+
+// verifyOne checks one draw: it belongs to the session, its commitment is
+// the one published in the database, and its winners are the bookings.
+func verifyOne(ctx context.Context, d *deps, session string, x booking.PublishedDraw, committed map[booking.Channel][]byte) error {
+	if x.SessionID != session {
+		return fmt.Errorf("the file's draw is of session %s", x.SessionID)
+	}
+	if c, ok := committed[x.Channel]; !ok || string(c) != string(x.Commitment) {
+		return fmt.Errorf("the commitment %x is not the one published (%x)", x.Commitment, c)
+	}
+	ids := make([]string, 0, len(x.Entries))
+	for _, e := range x.Entries {
+		if booking.IsUUID(e.ID) {
+			ids = append(ids, e.ID)
+		}
+	}
+	st, err := d.store.BookingStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	booked := make(map[string]bool, len(st))
+	for id := range st {
+		booked[id] = true
+	}
+	return booking.VerifyDraw(x, booked)
+}
+
+func readDraws(path string) ([]booking.PublishedDraw, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var views []httpapi.DrawOut
+	if err := json.Unmarshal(b, &views); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]booking.PublishedDraw, len(views))
+	for i, v := range views {
+		if out[i], err = httpapi.ParseDraw(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return out, nil
+}

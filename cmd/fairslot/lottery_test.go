@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// lotterySchedule is schedule() with the online pool of its one session a
+// lottery that opened a minute ago and draws at draw.
+func lotterySchedule(t *testing.T, slots int, draw time.Time) booking.Schedule {
+	t.Helper()
+	sch := schedule(t, time.Now().Add(-time.Minute), slots)
+	s := sch.Sessions[0]
+	spec := booking.SessionSpec{ID: s.ID, HospitalID: s.HospitalID, DepartmentID: s.DepartmentID, DoctorID: s.DoctorID,
+		VisitDate: s.VisitDate, Period: s.Period, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Quotas: s.Channels}
+	spec.Quotas[0].Mode, spec.Quotas[0].DrawAt = booking.Lottery, draw
+	var err error
+	sch.Sessions[0], err = booking.BuildSession(spec)
+	testenv.Must(t, err, "build the lottery session")
+	return sch
+}
+
+type channelView struct {
+	Channel        string `json:"channel"`
+	Remaining      int    `json:"remaining"`
+	Mode           string `json:"release_mode"`
+	DrawAt         string `json:"draw_at"`
+	DrawStatus     string `json:"draw_status"`
+	SeedCommitment string `json:"seed_commitment"`
+	Seed           string `json:"seed"`
+}
+
+func (s *service) onlinePool(sess booking.Session) channelView {
+	s.t.Helper()
+	var ss []struct {
+		ID       string        `json:"session_id"`
+		Mode     string        `json:"release_mode"`
+		Channels []channelView `json:"channels"`
+	}
+	s.do("GET", "/v1/hospitals/"+sess.HospitalID+"/sessions", "", nil).decode(s.t, &ss)
+	if len(ss) != 1 || ss[0].Mode != "lottery" || ss[0].Channels[0].Channel != "online" {
+		s.t.Fatalf("sessions = %+v, want the one lottery session", ss)
+	}
+	return ss[0].Channels[0]
+}
+
+// poll calls cond every 100 ms until it holds, for at most 30 s: the
+// lottery job runs every 2 s on the service's own timer.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30s", what)
+		}
+	}
+}
+
+// TestLotteryEndToEnd: a lottery pool over the real binary, from the
+// commitment in the listing to entries (202), the draw on the service's own
+// timer, the results, the revealed seed, and `fairslot lottery verify`.
+func TestLotteryEndToEnd(t *testing.T) {
+	const slots, entrants = 3, 5
+	draw := time.Now().Add(6 * time.Second).Truncate(time.Second)
+	sch := lotterySchedule(t, slots, draw)
+	sess := sch.Sessions[0]
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_DRAW_GRACE": "0"})
+
+	var pool channelView
+	poll(t, "the seed's commitment is published", func() bool { pool = svc.onlinePool(sess); return pool.SeedCommitment != "" })
+	if pool.Mode != "lottery" || pool.DrawStatus != "open" || pool.Seed != "" || pool.Remaining != slots {
+		t.Errorf("lottery pool before the draw = %+v", pool)
+	}
+
+	people := make([]patient, entrants+1)
+	requests := make([]string, entrants+1)
+	for i := range people {
+		people[i] = svc.newPatient(100 + i)
+		body := map[string]any{"session_id": sess.ID, "patient_id": people[i].patientID}
+		r := svc.do("POST", "/v1/bookings", people[i].token, body)
+		var e struct {
+			ID     string `json:"request_id"`
+			DrawAt string `json:"draw_at"`
+			Status string `json:"status"`
+		}
+		r.decode(t, &e)
+		at, _ := time.Parse(time.RFC3339, e.DrawAt)
+		if r.status != 202 || e.ID == "" || !at.Equal(draw) || e.Status != "entered" {
+			t.Fatalf("entry %d = %d %s; want 202 with a request id and draw_at %s", i, r.status, r.body, draw.Format(time.RFC3339))
+		}
+		requests[i] = e.ID
+		if r := svc.do("POST", "/v1/bookings", people[i].token, body); r.status != 409 || r.code != "already_entered" {
+			t.Errorf("second entry = %d %s, want 409 already_entered", r.status, r.body)
+		}
+	}
+	// The last one withdraws before the draw.
+	last := len(people) - 1
+	if r := svc.do("DELETE", "/v1/lottery/requests/"+requests[last], people[last].token, nil); r.status != 200 || !bytes.Contains(r.body, []byte(`"withdrawn"`)) {
+		t.Errorf("withdraw = %d %s, want 200 withdrawn", r.status, r.body)
+	}
+	if r := svc.do("GET", "/v1/lottery/requests/"+requests[0], people[1].token, nil); r.status != 404 {
+		t.Errorf("another account's entry = %d, want 404", r.status)
+	}
+
+	status := func(i int) (string, string) {
+		var e struct {
+			Status    string `json:"status"`
+			BookingID string `json:"booking_id"`
+		}
+		svc.do("GET", "/v1/lottery/requests/"+requests[i], people[i].token, nil).decode(t, &e)
+		return e.Status, e.BookingID
+	}
+	poll(t, "the draw runs", func() bool { st, _ := status(0); return st != "entered" })
+	won := 0
+	for i := range entrants {
+		st, bid := status(i)
+		switch st {
+		case "won":
+			won++
+			if r := svc.do("GET", "/v1/bookings/"+bid, people[i].token, nil); r.status != 200 {
+				t.Errorf("winner %d's booking %s = %d %s", i, bid, r.status, r.body)
+			}
+		case "lost":
+		default:
+			t.Errorf("entry %d is %s after the draw", i, st)
+		}
+	}
+	if won != slots {
+		t.Errorf("%d winners, want %d", won, slots)
+	}
+	poll(t, "the seed is published", func() bool { pool = svc.onlinePool(sess); return pool.Seed != "" })
+	seed, _ := hex.DecodeString(pool.Seed)
+	if c := sha256.Sum256(seed); hex.EncodeToString(c[:]) != pool.SeedCommitment || pool.DrawStatus != "drawn" {
+		t.Errorf("after the draw: seed %s, commitment %s, status %s; want a seed hashing to the commitment", pool.Seed, pool.SeedCommitment, pool.DrawStatus)
+	}
+	// What the draw left is first-come now: nothing.
+	late := svc.newPatient(200)
+	r := svc.do("POST", "/v1/bookings", late.token, map[string]any{"session_id": sess.ID, "patient_id": late.patientID})
+	if r.status != 409 || r.code != "sold_out" {
+		t.Errorf("after the draw = %d %s, want the first-come answer 409 sold_out", r.status, r.body)
+	}
+
+	t.Run("verify", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "draw.json")
+		svc.run("lottery", "entries", "--session", sess.ID, "--out", file)
+		if out := svc.run("lottery", "verify", "--session", sess.ID, "--entries", file); !strings.Contains(out, "ok   online pool") {
+			t.Errorf("verify printed %q", out)
+		}
+		svc.run("lottery", "verify", "--session", sess.ID) // from the database
+		var draws []map[string]any
+		b, err := os.ReadFile(file)
+		testenv.Must(t, err, "read the entries file")
+		testenv.Must(t, json.Unmarshal(b, &draws), "decode the entries file")
+		tamper := map[string]func(d map[string]any){
+			"an entry dropped": func(d map[string]any) { d["entries"] = d["entries"].([]any)[1:] },
+			"another seed": func(d map[string]any) {
+				s := []byte(d["seed"].(string))
+				if s[0] == '0' {
+					s[0] = '1'
+				} else {
+					s[0] = '0'
+				}
+				d["seed"] = string(s)
+			},
+		}
+		for name, f := range tamper {
+			var copied []map[string]any
+			_ = json.Unmarshal(b, &copied)
+			f(copied[0])
+			bad, _ := json.Marshal(copied)
+			path := filepath.Join(t.TempDir(), "tampered.json")
+			testenv.Must(t, os.WriteFile(path, bad, 0o644), "write")
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"lottery", "verify", "--session", sess.ID, "--entries", path}, svc.getenv, &out, svc.logs)
+			if err == nil || !strings.Contains(out.String(), "FAIL") {
+				t.Errorf("verify of a file with %s = %v, printed %q; want a failure", name, err, out.String())
+			}
+		}
+	})
+	svc.run("reconcile", "--check")
+}

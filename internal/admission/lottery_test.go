@@ -1,0 +1,194 @@
+package admission
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// lottery is an online lottery pool of n slots with its window; committed
+// says whether its seed is (it takes entries only then), drawn whether its
+// draw is done.
+func lottery(n int, opens, draw time.Time, committed, drawn bool) booking.ChannelQuota {
+	q := booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: n, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: draw}
+	if committed {
+		q.Draw = &booking.DrawRecord{Commitment: make([]byte, 32), Status: booking.DrawOpen}
+		if drawn {
+			q.Draw.Status = booking.DrawDrawn
+		}
+	}
+	return q
+}
+
+func (f *fixture) entryRef(r booking.Reservation) booking.EntryRef {
+	return booking.EntryRef{HospitalID: r.HospitalID, SessionID: r.SessionID, EntryID: r.BookingID, Channel: r.Channel, IdentityKey: r.IdentityKey}
+}
+
+func (f *fixture) identityHold(ik, id string) string {
+	f.t.Helper()
+	v, _ := f.rdb.HGet(f.ctx, f.g.keys(f.hosp).identity(ik), id).Result()
+	return v
+}
+
+func TestEnterRefusals(t *testing.T) {
+	open, soon := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	tests := []struct {
+		name string
+		pool booking.ChannelQuota
+		want error
+	}{
+		{"window open", lottery(2, open, soon, true, false), nil},
+		{"seed not committed yet", lottery(2, open, soon, false, false), booking.ErrNotReleased},
+		{"window not open yet", lottery(2, soon, soon.Add(time.Hour), true, false), booking.ErrNotReleased},
+		{"draw time passed", lottery(2, open.Add(-time.Hour), open, true, false), booking.ErrWindowClosed},
+		{"drawn", lottery(2, open, soon, true, true), booking.ErrWindowClosed},
+		{"a first-come pool", online(2, past), booking.ErrNotReleased},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			s := f.session(day(1), "d1", tt.pool)
+			r := f.reservation(s, newIdentityKey())
+			replay, err := f.g.Enter(f.ctx, r)
+			if !errors.Is(err, tt.want) || replay {
+				t.Fatalf("Enter = replay %v, %v; want %v", replay, err, tt.want)
+			}
+			hold := f.identityHold(r.IdentityKey, r.BookingID)
+			if tt.want != nil && hold != "" {
+				t.Errorf("a refused entry left the hold %q", hold)
+			}
+			if tt.want == nil && !strings.HasSuffix(hold, "|"+s.ID+"|E") {
+				t.Errorf("an admitted entry's hold = %q, want the session's with slot E", hold)
+			}
+		})
+	}
+}
+
+func TestEnterHoldsQuotaAndGatesFirstCome(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), "d1", lottery(4, past, future, true, false), phone(2, past))
+	sameDept := f.session(day(1), "d1", online(2, past))
+	ik := newIdentityKey()
+	r := f.reservation(s, ik)
+	if replay, err := f.g.Enter(f.ctx, r); err != nil || replay {
+		t.Fatalf("Enter = %v, %v", replay, err)
+	}
+	t.Run("replays", func(t *testing.T) {
+		if replay, err := f.g.Enter(f.ctx, r); err != nil || replay {
+			t.Errorf("the same call again = replay %v, %v; want ok (a client retry)", replay, err)
+		}
+		again := r
+		again.Nonce = testenv.Token()
+		if replay, err := f.g.Enter(f.ctx, again); err != nil || !replay {
+			t.Errorf("the same id from another request = replay %v, %v; want a replay", replay, err)
+		}
+	})
+	t.Run("one entry per person per session", func(t *testing.T) {
+		second := f.reservation(s, ik)
+		_, err := f.g.Enter(f.ctx, second)
+		wantIs(t, "a second entry", err, booking.ErrAlreadyEntered)
+		onPhone := f.reservation(s, ik)
+		onPhone.Channel = booking.ChannelPhone
+		_, _, err = f.g.Reserve(f.ctx, onPhone)
+		wantIs(t, "a booking of another pool of the session", err, booking.ErrAlreadyEntered)
+		_, _, err = f.g.Reserve(f.ctx, f.reservation(sameDept, ik))
+		wantIs(t, "a booking in the same department that day", err, booking.ErrQuotaDayDept)
+	})
+	t.Run("the pool is closed to first-come until drawn", func(t *testing.T) {
+		_, _, err := f.g.Reserve(f.ctx, f.reservation(s, newIdentityKey()))
+		wantIs(t, "first-come before the draw", err, booking.ErrNotReleased)
+	})
+	t.Run("the draw books the entry under its id", func(t *testing.T) {
+		win := r
+		win.Nonce, win.Draw = "lottery-draw", true
+		slot, replay, err := f.g.Reserve(f.ctx, win)
+		if err != nil || replay {
+			t.Fatalf("Reserve for the draw = %d, %v, %v", slot, replay, err)
+		}
+		if hold := f.identityHold(ik, r.BookingID); strings.HasSuffix(hold, "|E") || hold == "" {
+			t.Errorf("the winner's hold = %q, want its booking's slot", hold)
+		}
+		again, _, err := f.g.Reserve(f.ctx, win)
+		if err != nil || again != slot {
+			t.Errorf("the draw's reserve again = %d, %v; want slot %d", again, err, slot)
+		}
+		_, err = f.g.ReleaseEntries(f.ctx, []booking.EntryRef{f.entryRef(r)}, true, false)
+		testenv.Must(t, err, "release the won entry")
+		if hold := f.identityHold(ik, r.BookingID); hold == "" {
+			t.Error("releasing a won entry dropped its booking's hold")
+		}
+		if f.exists(f.g.keys(f.hosp).entry(r.BookingID)) {
+			t.Error("the won entry's record is still there")
+		}
+	})
+	t.Run("drawn: first-come", func(t *testing.T) {
+		testenv.Must(t, f.g.Drawn(f.ctx, s, booking.ChannelOnline), "drawn")
+		f.mustReserve(f.reservation(s, newIdentityKey()))
+		// A reload that read SQL before the draw finished keeps it drawn.
+		testenv.Must(t, f.g.Load(f.ctx, s, nil, nil), "load")
+		f.mustReserve(f.reservation(s, newIdentityKey()))
+	})
+}
+
+func TestReleaseEntries(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), "d1", lottery(3, past, future, true, false))
+	rs := []booking.Reservation{f.reservation(s, newIdentityKey()), f.reservation(s, newIdentityKey())}
+	for _, r := range rs {
+		_, err := f.g.Enter(f.ctx, r)
+		testenv.Must(t, err, "enter")
+	}
+	// Pending (not confirmed): with onlyIfExpired they stay.
+	skipped, err := f.g.ReleaseEntries(f.ctx, []booking.EntryRef{f.entryRef(rs[0])}, false, true)
+	if err != nil || len(skipped) != 1 || skipped[0] != rs[0].BookingID {
+		t.Fatalf("release of a pending entry = skipped %v, %v; want it skipped", skipped, err)
+	}
+	testenv.Must(t, f.g.ConfirmEntries(f.ctx, f.hosp, []string{rs[0].BookingID, rs[1].BookingID}), "confirm")
+	live, err := f.g.Entries(f.ctx, f.hosp, []string{s.ID})
+	if err != nil || len(live) != 2 {
+		t.Fatalf("Entries = %v, %v; want both", live, err)
+	}
+	skipped, err = f.g.ReleaseEntries(f.ctx, []booking.EntryRef{f.entryRef(rs[0])}, false, false)
+	if err != nil || len(skipped) != 0 {
+		t.Fatalf("release = skipped %v, %v", skipped, err)
+	}
+	if hold := f.identityHold(rs[0].IdentityKey, rs[0].BookingID); hold != "" {
+		t.Errorf("a released entry's hold = %q, want none", hold)
+	}
+	// The quota came back: the person enters again.
+	back := f.reservation(s, rs[0].IdentityKey)
+	if _, err := f.g.Enter(f.ctx, back); err != nil {
+		t.Errorf("entering again after the release: %v", err)
+	}
+
+	t.Run("reconciliation", func(t *testing.T) {
+		// Redis lost the second entry; SQL has it, and not the third.
+		testenv.Must(t, f.rdb.HDel(f.ctx, f.g.keys(f.hosp).identity(rs[1].IdentityKey), rs[1].BookingID).Err(), "hdel")
+		testenv.Must(t, f.rdb.HDel(f.ctx, f.g.keys(f.hosp).entries(s.ID), rs[1].BookingID).Err(), "hdel")
+		testenv.Must(t, f.g.ConfirmEntries(f.ctx, f.hosp, []string{back.BookingID}), "confirm")
+		live := []booking.Entry{{ID: rs[1].BookingID, SessionID: s.ID, Channel: booking.ChannelOnline, IdentityKey: rs[1].IdentityKey}}
+		stale := []booking.EntryRef{f.entryRef(back)}
+		testenv.Must(t, f.g.LoadEntries(f.ctx, s, live, stale), "load entries")
+		if hold := f.identityHold(rs[1].IdentityKey, rs[1].BookingID); !strings.HasSuffix(hold, "|E") {
+			t.Errorf("the restored entry's hold = %q", hold)
+		}
+		if hold := f.identityHold(back.IdentityKey, back.BookingID); hold != "" {
+			t.Errorf("the stale entry's hold = %q, want none", hold)
+		}
+		got, err := f.g.Entries(f.ctx, f.hosp, []string{s.ID})
+		if err != nil || len(got) != 1 || got[0].EntryID != rs[1].BookingID {
+			t.Errorf("Entries after reconciliation = %v, %v; want the restored one", got, err)
+		}
+	})
+}
+
+func wantIs(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: %v, want %v", what, err, want)
+	}
+}

@@ -1,0 +1,466 @@
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// The draw of a lottery pool. It runs exactly once per pool, whatever the
+// number of instances: each one's lottery job claims due pools in SQL with a
+// lease (ClaimDraw), and only the holder draws. A draw records each stage as
+// it goes, and every step is idempotent, so a draw cut short by a crash is
+// resumed by whichever instance claims it after the lease ran out:
+//
+//  1. claim: the pool is marked drawing; from then on SQL refuses new
+//     entries and withdrawals, so the entries are final;
+//  2. rank: screen the entries (blocked or barred: excluded; in an open flag
+//     scoring at least LotteryHoldScore: held out for review), compute the
+//     drawn order of the eligible ones from the seed (DrawOrder) and store
+//     it — stage ranked;
+//  3. book: in drawn order, book each entry until the pool's slots are gone,
+//     through the same admit → commit → confirm path as every booking, with
+//     the entry's id as the booking's (a booking made before a crash is
+//     found again, not made twice); an entry refused at booking (barred
+//     since it entered) is passed over; losers go to the waitlist in drawn
+//     order if they asked; store every outcome — stage booked;
+//  4. finish: give the losers' quota back in Redis, open what is left to
+//     first-come, publish the seed, audit.
+
+// RunLottery is one run of the lottery job: commit the seeds of windows
+// about to open, then draw the pools whose time has come. It returns the
+// number of pools drawn.
+func (s *Service) RunLottery(ctx context.Context) (int, error) {
+	if err := s.commitSeeds(ctx); err != nil {
+		return 0, err
+	}
+	return s.DrawDue(ctx)
+}
+
+// commitSeeds gives every lottery pool whose window opens within SeedLead a
+// seed, and publishes its commitment: the catalog is reloaded and the pools
+// are loaded into Redis, where they start taking entries once the window is
+// open. A seed is made once: when two instances race, the first stored wins.
+func (s *Service) commitSeeds(ctx context.Context) error {
+	now := s.cfg.Now()
+	cat := s.catalog.Load()
+	var seeds []LotterySeed
+	for _, h := range cat.Hospitals() {
+		for _, sess := range cat.HospitalSessions(h.ID) {
+			for _, q := range sess.Channels {
+				if !q.IsLottery() || q.Draw != nil || q.OpensAt.After(now.Add(s.cfg.SeedLead)) || !now.Before(sess.StartsAt) {
+					continue
+				}
+				seed := make([]byte, 32)
+				if _, err := rand.Read(seed); err != nil {
+					return fmt.Errorf("lottery seed: %w", err)
+				}
+				seeds = append(seeds, LotterySeed{PoolKey: PoolKey{SessionID: sess.ID, Channel: q.Channel},
+					HospitalID: sess.HospitalID, OpensAt: q.OpensAt, DrawAt: q.DrawAt,
+					Sealed: s.keys.Seal(seedPurpose, string(seed)), Commitment: Commitment(seed), CreatedAt: now})
+			}
+		}
+	}
+	if len(seeds) == 0 {
+		return nil
+	}
+	if err := s.store.CommitSeeds(ctx, seeds); err != nil {
+		return fmt.Errorf("commit lottery seeds: %w", err)
+	}
+	s.log.Info("lottery seeds committed", "pools", len(seeds))
+	_, err := s.Refresh(ctx)
+	return err
+}
+
+// seedPurpose binds a sealed seed to its use (identity.Keyring.Seal).
+const seedPurpose = "lottery_seed"
+
+// DrawDue draws every pool whose draw time has come (DrawGrace ago) and that
+// no other instance is drawing. It returns the number of pools it drew.
+func (s *Service) DrawDue(ctx context.Context) (int, error) {
+	// One run at a time in this instance: its claims carry its name, and a
+	// claim of its own is taken again (after an error, without waiting for
+	// the lease to run out).
+	if !s.drawing.TryLock() {
+		return 0, nil
+	}
+	defer s.drawing.Unlock()
+	due, err := s.store.DuePools(ctx, s.cfg.Now().Add(-s.cfg.DrawGrace))
+	if err != nil || len(due) == 0 {
+		return 0, err
+	}
+	if s.cfg.Detector != nil && s.cfg.LotteryHoldScore > 0 {
+		// Screening reads the review queue: bring it up to the moment the
+		// entries closed. It only opens flags; nobody is blocked by it.
+		if _, err := s.Detect(ctx); err != nil {
+			s.log.Warn("detection before the draw; screening uses the flags as they are", "err", err)
+		}
+	}
+	drawn := 0
+	var errs []error
+	for _, k := range due {
+		ok, err := s.draw(ctx, k)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("draw %s/%s: %w", k.SessionID, k.Channel, err))
+		}
+		if ok {
+			drawn++
+		}
+	}
+	if drawn > 0 {
+		if _, err := s.Refresh(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return drawn, errors.Join(errs...)
+}
+
+// draw claims and draws one pool; it reports whether it finished it.
+func (s *Service) draw(ctx context.Context, k PoolKey) (bool, error) {
+	start := time.Now()
+	now := s.cfg.Now()
+	claim, ok, err := s.store.ClaimDraw(ctx, k, s.owner, now.Add(-s.cfg.DrawGrace), now, now.Add(s.cfg.DrawLease))
+	if err != nil || !ok {
+		return false, err
+	}
+	winners, err := s.drawClaimed(ctx, claim)
+	if errors.Is(err, ErrLeaseLost) {
+		s.log.Info("lottery draw taken over by another instance", "session_id", k.SessionID, "channel", k.Channel)
+		return false, nil
+	}
+	s.cfg.LotteryMetrics.Drawn(time.Since(start), winners, err)
+	if err != nil {
+		return false, err
+	}
+	s.log.Info("lottery drawn", "session_id", k.SessionID, "channel", k.Channel, "winners", winners)
+	return true, nil
+}
+
+func (s *Service) drawClaimed(ctx context.Context, c DrawClaim) (int, error) {
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(c.SessionID)
+	if !ok {
+		return 0, fmt.Errorf("session %s is not in the catalog", c.SessionID)
+	}
+	q, ok := sess.Channel(c.Channel)
+	h, hok := cat.Hospital(sess.HospitalID)
+	if !ok || !hok {
+		return 0, fmt.Errorf("session %s has no %s pool", sess.ID, c.Channel)
+	}
+	plain, err := s.keys.Open(seedPurpose, c.Sealed)
+	if err != nil {
+		return 0, fmt.Errorf("open the seed: %w", err)
+	}
+	seed := []byte(plain)
+	if string(Commitment(seed)) != string(c.Commitment) {
+		return 0, errors.New("the stored seed does not match its commitment")
+	}
+	if c.Stage == DrawStageNone {
+		if err := s.rank(ctx, c, sess, seed); err != nil {
+			return 0, err
+		}
+	}
+	entries, err := s.store.PoolEntries(ctx, c.PoolKey)
+	if err != nil {
+		return 0, err
+	}
+	if c.Stage != DrawStageBooked {
+		if entries, err = s.bookDrawn(ctx, c, sess, h, q, entries); err != nil {
+			return 0, err
+		}
+	}
+	return s.finishDraw(ctx, c, sess, seed, entries)
+}
+
+// rank is stage 2: screening and the drawn order.
+func (s *Service) rank(ctx context.Context, c DrawClaim, sess *Session, seed []byte) error {
+	entries, err := s.store.PoolEntries(ctx, c.PoolKey)
+	if err != nil {
+		return err
+	}
+	var live []Entry
+	for _, e := range entries {
+		if e.Status == EntryEntered {
+			live = append(live, e)
+		}
+	}
+	screened, eligible, err := s.screen(ctx, live)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(eligible))
+	byID := make(map[string]Entry, len(eligible))
+	for i, e := range eligible {
+		ids[i], byID[e.ID] = e.ID, e
+	}
+	order, digest := DrawOrder(seed, sess.ID, c.Channel, ids)
+	r := Ranking{Digest: digest, Entries: len(live), Screened: screened, Eligible: make([]Entry, len(order))}
+	for i, id := range order {
+		e := byID[id]
+		e.Rank = i + 1
+		r.Eligible[i] = e
+	}
+	rem, err := s.adm.Remaining(ctx, []*Session{sess})
+	if err != nil {
+		return err
+	}
+	r.Slots = rem[0][c.Channel]
+	held := 0
+	for _, e := range screened {
+		if e.Status == EntryHeldOut {
+			held++
+		}
+	}
+	s.cfg.LotteryMetrics.Screened(EntryHeldOut, held)
+	s.cfg.LotteryMetrics.Screened(EntryExcluded, len(screened)-held)
+	return s.store.SaveRanking(ctx, c.PoolKey, s.owner, r, s.cfg.Now().Add(s.cfg.DrawLease))
+}
+
+// screen keeps out of the draw the entries of blocked accounts and of barred
+// or blocked persons (excluded: they could not book anyway), and holds out
+// for review those of accounts or persons in an open flag scoring at least
+// LotteryHoldScore. It returns the screened entries and the eligible ones.
+func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible []Entry, err error) {
+	now := s.cfg.Now()
+	blocked, err := s.store.BlockedAccounts(ctx, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	bars, err := s.store.ActiveBars(ctx, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	blockedAccount := map[string]bool{}
+	for _, id := range blocked {
+		blockedAccount[id] = true
+	}
+	barred := map[string]bool{}
+	for _, b := range bars {
+		barred[b.IdentityKey] = true
+	}
+	// The highest-scoring open flag of each account and person.
+	heldBy := map[string]Flag{}
+	if s.cfg.LotteryHoldScore > 0 {
+		flags, err := s.store.Flags(ctx, FlagOpen)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range flags {
+			if f.Score < s.cfg.LotteryHoldScore {
+				continue
+			}
+			for _, id := range slices.Concat(f.AccountIDs, f.PatientIDs) {
+				if g, ok := heldBy[id]; !ok || f.Score > g.Score {
+					heldBy[id] = f
+				}
+			}
+		}
+	}
+	for _, e := range live {
+		switch {
+		case e.AccountID != "" && blockedAccount[e.AccountID]:
+			e.Status, e.Reason = EntryExcluded, ErrAccountBlocked.Code
+		case barred[e.IdentityKey]:
+			e.Status, e.Reason = EntryExcluded, ErrPatientBarred.Code
+		default:
+			f, ok := heldBy[e.IdentityID]
+			if g, gok := heldBy[e.AccountID]; e.AccountID != "" && gok && (!ok || g.Score > f.Score) {
+				f, ok = g, true
+			}
+			if !ok {
+				eligible = append(eligible, e)
+				continue
+			}
+			e.Status, e.FlagID, e.Reason = EntryHeldOut, f.ID, "flag:"+f.ID
+		}
+		screened = append(screened, e)
+	}
+	return screened, eligible, nil
+}
+
+// bookDrawn is stage 3: the winners booked in drawn order, the losers'
+// outcomes decided, every outcome stored. It returns the pool's entries
+// with their outcomes.
+func (s *Service) bookDrawn(ctx context.Context, c DrawClaim, sess *Session, h *Hospital, q ChannelQuota, entries []Entry) ([]Entry, error) {
+	var ranked []Entry
+	slots := 0
+	for _, e := range entries {
+		if e.Rank > 0 {
+			ranked = append(ranked, e)
+		}
+	}
+	slices.SortFunc(ranked, func(a, b Entry) int { return a.Rank - b.Rank })
+	pools, err := s.store.LotteryPools(ctx, []string{sess.ID})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pools {
+		if p.PoolKey == c.PoolKey {
+			slots = p.Slots
+		}
+	}
+	won := 0
+	soldOut := false
+	for i, e := range ranked {
+		if e.Status != EntryEntered && e.Status != EntryWon {
+			continue // decided by an earlier run
+		}
+		if soldOut || won >= slots {
+			ranked[i].Status = EntryLost
+			continue
+		}
+		_, err := s.bookWinner(ctx, sess, h, q, e)
+		var de *Error
+		switch {
+		case err == nil:
+			ranked[i].Status, ranked[i].Reason = EntryWon, ""
+			won++
+		case errors.Is(err, ErrSoldOut):
+			soldOut = true // slots left the pool another way (an admin moved them)
+			ranked[i].Status = EntryLost
+		case errors.As(err, &de) && (de.Kind == KindRule || de.Kind == KindConflict):
+			// Barred or over a quota since it entered: passed over, and the
+			// slot goes to the next in drawn order.
+			ranked[i].Status, ranked[i].Reason = EntryLost, de.Code
+		default:
+			return nil, fmt.Errorf("book winner %s: %w", e.ID, err)
+		}
+	}
+	for i, e := range ranked {
+		if e.Status != EntryLost || e.Reason != "" || !e.Waitlist || e.PatientID == "" {
+			continue
+		}
+		if ok, err := s.waitlistLoser(ctx, sess, e); err != nil {
+			return nil, err
+		} else if ok {
+			ranked[i].Status = EntryWaitlisted
+		}
+	}
+	if err := s.store.SaveOutcomes(ctx, c.PoolKey, s.owner, ranked, s.cfg.Now().Add(s.cfg.DrawLease)); err != nil {
+		return nil, err
+	}
+	return s.store.PoolEntries(ctx, c.PoolKey)
+}
+
+// bookWinner books a drawn entry through the common booking path, with the
+// entry's id as the booking's and a fixed nonce: run again after a crash,
+// it finds the slot and the booking it made instead of making new ones.
+func (s *Service) bookWinner(ctx context.Context, sess *Session, h *Hospital, q ChannelQuota, e Entry) (Booking, error) {
+	b := Booking{PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, BookedBy: e.BookedBy}
+	ev := Event{AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID, StaffID: e.BookedBy, Reason: "lottery"}
+	matches := func(got Booking) bool { return got.SessionID == sess.ID && got.IdentityID == e.IdentityID }
+	return s.book(ctx, sess, h, q.Channel, b, ev, attemptID{id: e.ID, nonce: "lottery-draw", draw: true}, "", Origin{}, matches, nil)
+}
+
+// waitlistLoser puts a loser on the session's waitlist, behind the losers
+// drawn before it. It reports false when the person cannot wait there (they
+// booked the session meanwhile).
+func (s *Service) waitlistLoser(ctx context.Context, sess *Session, e Entry) (bool, error) {
+	id := waitlistIDOf(e.ID)
+	if w, err := s.store.WaitlistEntry(ctx, id); err == nil {
+		return w.Status == WaitlistWaiting || w.Status == WaitlistServed, nil // made by an earlier run
+	} else if !errors.Is(err, ErrWaitlistNotFound) {
+		return false, err
+	}
+	now := s.cfg.Now().Truncate(time.Microsecond)
+	w := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: e.PatientID,
+		IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, CreatedAt: now}
+	ev := Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: e.AccountID, IdentityID: e.IdentityID,
+		PatientID: e.PatientID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		DoctorID: sess.DoctorID, Channel: e.Channel, Reason: "lottery"}
+	w, err := s.store.AddWaitlist(ctx, w, ev)
+	if errors.Is(err, ErrAlreadyWaitlisted) || errors.Is(err, ErrAlreadyBooked) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := s.adm.JoinWaitlist(ctx, w.HospitalID, w.SessionID, w.ID, w.IdentityKey); err != nil {
+		s.log.Warn("join waitlist in redis; reconciliation will", "waitlist_id", w.ID, "err", err)
+	}
+	return true, nil
+}
+
+// finishDraw is stage 4.
+func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, seed []byte, entries []Entry) (int, error) {
+	var release, keep []EntryRef
+	var r DrawRecord
+	for _, e := range entries {
+		switch e.Status {
+		case EntryWon:
+			keep = append(keep, e.ref())
+			r.Winners++
+		case EntryLost, EntryWaitlisted, EntryExcluded:
+			release = append(release, e.ref())
+		}
+		switch e.Status {
+		case EntryHeldOut:
+			r.HeldOut++
+		case EntryExcluded:
+			r.Excluded++
+		}
+		if e.Rank > 0 {
+			r.Eligible++
+		}
+	}
+	if _, err := s.adm.ReleaseEntries(ctx, keep, true, false); err != nil {
+		return 0, err
+	}
+	if _, err := s.adm.ReleaseEntries(ctx, release, false, false); err != nil {
+		return 0, err
+	}
+	if err := s.adm.Drawn(ctx, sess, c.Channel); err != nil {
+		return 0, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: NameID("lottery draw", c.SessionID, string(c.Channel)), TS: now, ActorRole: "system",
+		Action: "lottery_draw", Target: "session:" + c.SessionID + "/" + string(c.Channel),
+		Reason: fmt.Sprintf("eligible %d, held out %d, excluded %d, winners %d; seed %x; commitment %x",
+			r.Eligible, r.HeldOut, r.Excluded, r.Winners, seed, c.Commitment)}
+	err := s.store.FinishDraw(ctx, c.PoolKey, s.owner, DrawResult{Seed: seed, Winners: r.Winners, DrawnAt: now, Audit: audit})
+	return r.Winners, err
+}
+
+// settleHeldOut decides the entries a flag held out of draws, once an
+// administrator decided the flag: confirmed, they are excluded (the persons
+// are barred now); dismissed, they join their session's waitlist (the draw
+// is over) when made from a patient's list, else they are lost. Their quota
+// is given back either way.
+func (s *Service) settleHeldOut(ctx context.Context, flagID, status string) {
+	held, err := s.store.HeldOutEntries(ctx, flagID)
+	if err != nil || len(held) == 0 {
+		if err != nil {
+			s.log.Warn("held-out entries of a decided flag", "flag_id", flagID, "err", err)
+		}
+		return
+	}
+	now := s.cfg.Now()
+	cat := s.catalog.Load()
+	byStatus := map[string][]string{}
+	var refs []EntryRef
+	for _, e := range held {
+		to := EntryExcluded
+		if status == FlagDismissed {
+			to = EntryLost
+			if sess, ok := cat.Session(e.SessionID); ok && e.PatientID != "" && now.Before(sess.StartsAt) {
+				if ok, err := s.waitlistLoser(ctx, sess, e); err == nil && ok {
+					to = EntryWaitlisted
+				}
+			}
+		}
+		byStatus[to] = append(byStatus[to], e.ID)
+		refs = append(refs, e.ref())
+	}
+	for to, ids := range byStatus {
+		if err := s.store.SettleHeldOut(ctx, ids, to, now); err != nil {
+			s.log.Warn("settle held-out entries", "flag_id", flagID, "err", err)
+			return
+		}
+	}
+	if _, err := s.adm.ReleaseEntries(ctx, refs, false, false); err != nil {
+		s.log.Warn("release held-out entries; reconciliation will", "flag_id", flagID, "err", err)
+	}
+}

@@ -1,0 +1,102 @@
+package booking
+
+import "sync"
+
+// groupCommit writes items that arrive at the same time in shared batches,
+// so a thousand concurrent entries cost a few SQL statements, not a
+// thousand. A caller queues its item and waits for its answer. While fewer
+// than maxFlushers batches are being written, a waiting caller takes the
+// head of the queue (up to maxBatch items) and writes it for everyone in it;
+// when done it hands its turn to the next caller still waiting.
+//
+// It has no goroutine of its own: every batch is written by a caller, so
+// there is nothing to start or to stop, and nothing outlives the requests.
+// write bounds its own time (it must not wait for a client).
+type groupCommit[T any] struct {
+	maxBatch, maxFlushers int
+	write                 func(items []T) []error // one answer per item
+	// after, when set, runs once the batch's answers are delivered, in the
+	// writing caller's turn: follow-up work nobody needs to wait for.
+	after func(items []T, errs []error)
+
+	mu       sync.Mutex
+	queue    []*gcItem[T]
+	flushing int // turns taken or handed on and not yet ended
+}
+
+type gcItem[T any] struct {
+	v         T
+	err       error
+	done      chan struct{} // closed once err is set
+	turn      chan struct{} // a turn to write handed to this caller (buffered: at most one)
+	signalled bool          // under mu: turn was sent
+}
+
+func newGroupCommit[T any](maxBatch, maxFlushers int, write func([]T) []error) *groupCommit[T] {
+	return &groupCommit[T]{maxBatch: max(1, maxBatch), maxFlushers: max(1, maxFlushers), write: write}
+}
+
+// do queues v and returns its answer once its batch is written.
+func (g *groupCommit[T]) do(v T) error {
+	it := &gcItem[T]{v: v, done: make(chan struct{}), turn: make(chan struct{}, 1)}
+	g.mu.Lock()
+	g.queue = append(g.queue, it)
+	lead := g.flushing < g.maxFlushers
+	if lead {
+		g.flushing++
+	}
+	g.mu.Unlock()
+	if lead {
+		g.flush()
+	}
+	for {
+		select {
+		case <-it.turn:
+			g.flush()
+		case <-it.done:
+			// A turn handed on while the item was queued must still be
+			// taken, or the batches would stall with it.
+			select {
+			case <-it.turn:
+				g.flush()
+			default:
+			}
+			return it.err
+		}
+	}
+}
+
+// flush writes one batch from the head of the queue, then hands the turn on
+// to a waiting caller, or ends it when nobody waits without one.
+func (g *groupCommit[T]) flush() {
+	g.mu.Lock()
+	n := min(len(g.queue), g.maxBatch)
+	batch := make([]*gcItem[T], n)
+	copy(batch, g.queue)
+	g.queue = append(g.queue[:0], g.queue[n:]...)
+	g.mu.Unlock()
+	if n > 0 {
+		vals := make([]T, n)
+		for i, it := range batch {
+			vals[i] = it.v
+		}
+		errs := g.write(vals)
+		for i, it := range batch {
+			it.err = errs[i]
+			close(it.done)
+		}
+		if g.after != nil {
+			g.after(vals, errs)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, it := range g.queue {
+		if !it.signalled {
+			it.signalled = true
+			it.turn <- struct{}{}
+			return
+		}
+	}
+	g.flushing--
+}

@@ -1,0 +1,698 @@
+package booking_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/testenv"
+)
+
+// Lottery release over the real Redis and PostgreSQL: entries, the quota
+// they hold, the draw (exactly once, resumable, through the common booking
+// path), its verification, and screening.
+
+type lotteryOpts struct {
+	dept, period string
+	online       int
+	phone        int       // a lottery pool too, when > 0
+	opens, draw  time.Time // default: opened a minute ago, draws in ten minutes
+}
+
+// lotterySession stores a session tomorrow whose pools are lotteries, then
+// runs the lottery job once so that its seeds are committed and it takes
+// entries.
+func (h *harness) lotterySession(o lotteryOpts) *booking.Session {
+	h.t.Helper()
+	if o.dept == "" {
+		o.dept = "Cardiology"
+	}
+	if o.period == "" {
+		o.period = "morning"
+	}
+	if o.opens.IsZero() {
+		o.opens = time.Now().Add(-time.Minute)
+	}
+	if o.draw.IsZero() {
+		o.draw = time.Now().Add(10 * time.Minute)
+	}
+	hours := map[string][2]time.Duration{"morning": {8, 12}, "afternoon": {14, 18}, "evening": {18, 21}}[o.period]
+	dept := h.department(o.dept)
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: dept.ID,
+		Name: fmt.Sprintf("Dr %d", h.seq.Add(1)), Title: "chief physician"}
+	pool := func(ch booking.Channel, n int) booking.ChannelQuota {
+		return booking.ChannelQuota{Channel: ch, Quota: n, ReleaseAt: o.opens, Mode: booking.Lottery, OpensAt: o.opens, DrawAt: o.draw}
+	}
+	quotas := []booking.ChannelQuota{pool(booking.ChannelOnline, o.online)}
+	if o.phone > 0 {
+		quotas = append(quotas, pool(booking.ChannelPhone, o.phone))
+	}
+	s, err := booking.BuildSession(booking.SessionSpec{
+		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: h.date, Period: o.period,
+		StartsAt: h.day.Add(hours[0] * time.Hour), EndsAt: h.day.Add(hours[1] * time.Hour), Quotas: quotas,
+	})
+	testenv.Must(h.t, err, "build session")
+	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{
+		Hospitals: []booking.Hospital{h.hosp}, Departments: []booking.Department{dept},
+		Doctors: []booking.Doctor{doc}, Sessions: []booking.Session{s},
+	}), "save schedule")
+	_, err = h.svc.RunLottery(h.ctx)
+	testenv.Must(h.t, err, "commit the seeds")
+	got, ok := h.svc.Catalog().Session(s.ID)
+	if !ok {
+		h.t.Fatalf("session %s is not in the catalog", s.ID)
+	}
+	if q, _ := got.Channel(booking.ChannelOnline); q.Draw == nil || len(q.Draw.Commitment) != 32 {
+		h.t.Fatalf("lottery pool of session %s has no commitment after the lottery job: %+v", s.ID, q.Draw)
+	}
+	return got
+}
+
+func (h *harness) enter(u user, patient int, s *booking.Session, key string) (booking.Entry, error) {
+	r, err := h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[patient].ID,
+		Channel: booking.ChannelOnline, IdempotencyKey: key, Origin: booking.Origin{IP: "203.0.113.9"}})
+	if err == nil && !r.Entered {
+		return booking.Entry{}, fmt.Errorf("attempt booked %s instead of entering", r.Booking.ID)
+	}
+	return r.Entry, err
+}
+
+func (h *harness) mustEnter(u user, patient int, s *booking.Session) booking.Entry {
+	h.t.Helper()
+	e, err := h.enter(u, patient, s, "")
+	testenv.Must(h.t, err, "enter session %s", s.ID)
+	return e
+}
+
+// drawAll moves the clock past every draw time of the given sessions and
+// runs the lottery job; it returns how many pools were drawn.
+func (h *harness) drawAll(svc *booking.Service, sessions ...*booking.Session) int {
+	h.t.Helper()
+	var last time.Time
+	for _, s := range sessions {
+		for _, q := range s.Channels {
+			if q.DrawAt.After(last) {
+				last = q.DrawAt
+			}
+		}
+	}
+	defer h.clock.at(last.Add(3 * time.Second))()
+	n, err := svc.RunLottery(h.ctx)
+	testenv.Must(h.t, err, "run the lottery")
+	return n
+}
+
+// drawn reads a session's published draws, as anyone may.
+func (h *harness) drawn(s *booking.Session) []booking.PublishedDraw {
+	h.t.Helper()
+	ds, err := h.svc.LotteryDraws(h.ctx, booking.Actor{}, s.ID)
+	testenv.Must(h.t, err, "lottery draws of %s", s.ID)
+	return ds
+}
+
+// booked is the set of ids among a draw's entries that have a booking.
+func (h *harness) booked(d booking.PublishedDraw) map[string]bool {
+	h.t.Helper()
+	ids := make([]string, len(d.Entries))
+	for i, e := range d.Entries {
+		ids[i] = e.ID
+	}
+	st, err := h.store.BookingStatuses(h.ctx, ids)
+	testenv.Must(h.t, err, "booking statuses")
+	out := map[string]bool{}
+	for id := range st {
+		out[id] = true
+	}
+	return out
+}
+
+// auditCount counts the audit rows of an action.
+func (h *harness) auditCount(action string) int {
+	h.t.Helper()
+	var n int
+	testenv.Must(h.t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT count(*) FROM audit_log WHERE action = $1`, action).Scan(&n), "count audit")
+	return n
+}
+
+// checkDraw checks what every draw must give: min(slots, eligible)
+// winners, each booked once under its entry's id with its entry's person,
+// no person twice, and a published record that verifies.
+func (h *harness) checkDraw(s *booking.Session, slots, eligible int) booking.PublishedDraw {
+	h.t.Helper()
+	ds := h.drawn(s)
+	if len(ds) == 0 {
+		h.t.Fatalf("session %s has no published draw", s.ID)
+	}
+	d := ds[0]
+	if d.Status != booking.DrawDrawn {
+		h.t.Fatalf("draw of %s is %s, want drawn", s.ID, d.Status)
+	}
+	want := min(slots, eligible)
+	active := h.activeInSQL(s)
+	if len(active) != want || d.Winners != want {
+		h.t.Errorf("draw of %s: %d active bookings, %d winners recorded; want %d (slots %d, eligible %d)",
+			s.ID, len(active), d.Winners, want, slots, eligible)
+	}
+	byEntry := map[string]booking.Entry{}
+	for _, e := range d.Entries {
+		byEntry[e.ID] = e
+	}
+	people := map[string]bool{}
+	for _, b := range active {
+		e, ok := byEntry[b.ID]
+		if !ok || e.Status != booking.EntryWon {
+			h.t.Errorf("booking %s is not a won entry of the draw (%+v)", b.ID, e)
+		}
+		full, err := h.store.Entry(h.ctx, b.ID)
+		testenv.Must(h.t, err, "entry %s", b.ID)
+		if full.IdentityID != b.IdentityID {
+			h.t.Errorf("booking %s is for identity %s, its entry for %s", b.ID, b.IdentityID, full.IdentityID)
+		}
+		if people[b.IdentityID] {
+			h.t.Errorf("identity %s won twice", b.IdentityID)
+		}
+		people[b.IdentityID] = true
+	}
+	if err := booking.VerifyDraw(d, h.booked(d)); err != nil {
+		h.t.Errorf("VerifyDraw: %v", err)
+	}
+	return d
+}
+
+func TestLotteryDraw(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	const slots, entrants = 5, 12
+	s := h.lotterySession(lotteryOpts{online: slots})
+	q, _ := s.Channel(booking.ChannelOnline)
+	users := h.users(entrants, 1)
+
+	// Everyone enters at once: the entries share SQL batches.
+	entries := make([]booking.Entry, entrants)
+	errs := make([]error, entrants)
+	var wg sync.WaitGroup
+	for i, u := range users {
+		wg.Go(func() { entries[i], errs[i] = h.enter(u, 0, s, "") })
+	}
+	wg.Wait()
+	for i, e := range entries {
+		testenv.Must(t, errs[i], "entry %d", i)
+		if e.Status != booking.EntryEntered || !e.DrawAt.Equal(q.DrawAt) || e.SessionID != s.ID || e.AccountID != users[i].actor.AccountID {
+			t.Errorf("entry %d = %+v; want entered in %s, drawing at %s", i, e, s.ID, q.DrawAt)
+		}
+	}
+	h.wantOnline(s, slots) // nothing is booked before the draw
+
+	t.Run("one entry per person per session", func(t *testing.T) {
+		_, err := h.enter(users[0], 0, s, "")
+		wantErr(t, "the same patient again", err, booking.ErrAlreadyEntered)
+		who := h.person("王芳")
+		first, second := h.userOf(who), h.user(1)
+		h.addPatient(&second, who, false, "")
+		h.mustEnter(first, 0, s)
+		_, err = h.enter(second, 1, s, "")
+		wantErr(t, "the same person from another account", err, booking.ErrAlreadyEntered)
+		_, err = h.book(users[1], 0, s, "")
+		wantErr(t, "Book on a pool taking entries", err, booking.ErrLotteryOnly)
+		_, err = h.svc.JoinWaitlist(h.ctx, users[1].actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: users[1].patients[0].ID})
+		wantErr(t, "the waitlist of a pool taking entries", err, booking.ErrLotteryOnly)
+	})
+	t.Run("an Idempotency-Key repeats the entry", func(t *testing.T) {
+		u := h.user(1)
+		e, err := h.enter(u, 0, s, "k1")
+		testenv.Must(t, err, "enter with a key")
+		again, err := h.enter(u, 0, s, "k1")
+		if err != nil || again.ID != e.ID || !again.Replayed {
+			t.Errorf("repeat = %s replayed %v, %v; want %s replayed", again.ID, again.Replayed, err, e.ID)
+		}
+	})
+	entered := entrants + 2 // and the two subtests' entrants
+	h.checkClean()
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("lottery job drew %d pools, want 1", n)
+	}
+	d := h.checkDraw(s, slots, entered)
+	if d.Eligible != entered || d.Entered != entered || string(booking.Commitment(d.Seed)) != string(q.Draw.Commitment) {
+		t.Errorf("published draw: eligible %d, entries %d, seed matches commitment %v; want %d, %d, true",
+			d.Eligible, d.Entered, string(booking.Commitment(d.Seed)) == string(q.Draw.Commitment), entered, entered)
+	}
+	h.wantOnline(s, 0)
+	h.checkClean()
+	if n := h.drawAll(h.svc, s); n != 0 {
+		t.Errorf("the lottery job drew %d pools again", n)
+	}
+	if n := h.auditCount("lottery_draw"); n != 1 {
+		t.Errorf("%d lottery_draw audit rows, want 1", n)
+	}
+
+	t.Run("entrants see their result", func(t *testing.T) {
+		won := 0
+		for i, u := range users {
+			e, err := h.svc.Entry(h.ctx, u.actor, entries[i].ID)
+			testenv.Must(t, err, "entry %d", i)
+			switch e.Status {
+			case booking.EntryWon:
+				won++
+				b, err := h.svc.Booking(h.ctx, u.actor, e.BookingID())
+				if err != nil || b.PatientID != u.patients[0].ID || b.Status != booking.StatusConfirmed {
+					t.Errorf("winner %d: booking %s = %+v, %v", i, e.BookingID(), b, err)
+				}
+			case booking.EntryLost:
+			default:
+				t.Errorf("entry %d is %s after the draw", i, e.Status)
+			}
+			list, err := h.svc.Entries(h.ctx, u.actor)
+			if err != nil || len(list) != 1 || list[0].ID != e.ID {
+				t.Errorf("Entries of user %d = %v, %v; want its one entry", i, list, err)
+			}
+			_, err = h.svc.Entry(h.ctx, users[(i+1)%len(users)].actor, e.ID)
+			wantErr(t, "another account's entry", err, booking.ErrEntryNotFound)
+		}
+		if won == 0 || won > slots {
+			t.Errorf("%d of the first entrants won, want 1 to %d", won, slots)
+		}
+	})
+	t.Run("verify fails on a tampered record", func(t *testing.T) {
+		booked := h.booked(d)
+		tamper := map[string]func(booking.PublishedDraw) booking.PublishedDraw{
+			"an entry dropped": func(d booking.PublishedDraw) booking.PublishedDraw {
+				i := slices.IndexFunc(d.Entries, func(e booking.Entry) bool { return e.Status == booking.EntryLost })
+				d.Entries = slices.Delete(slices.Clone(d.Entries), i, i+1)
+				return d
+			},
+			"an entry added": func(d booking.PublishedDraw) booking.PublishedDraw {
+				d.Entries = append(slices.Clone(d.Entries), booking.Entry{ID: booking.NewID(), Status: booking.EntryLost, Rank: 99})
+				return d
+			},
+			"another seed": func(d booking.PublishedDraw) booking.PublishedDraw {
+				d.Seed = slices.Clone(d.Seed)
+				d.Seed[0] ^= 1
+				return d
+			},
+			"another seed and its commitment": func(d booking.PublishedDraw) booking.PublishedDraw {
+				d.Seed = slices.Clone(d.Seed)
+				d.Seed[0] ^= 1
+				d.Commitment = booking.Commitment(d.Seed)
+				d.Digest = nil
+				return d
+			},
+		}
+		for name, f := range tamper {
+			if err := booking.VerifyDraw(f(d), booked); err == nil {
+				t.Errorf("VerifyDraw accepted the record with %s", name)
+			}
+		}
+	})
+}
+
+func TestLotteryQuotaHeldAndGivenBack(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	same := h.session(sessionOpts{online: 3, period: "afternoon"}) // same department and day
+	alice, bob := h.user(1), h.user(1)
+	ea, eb := h.mustEnter(alice, 0, s), h.mustEnter(bob, 0, s)
+
+	for name, u := range map[string]user{"alice": alice, "bob": bob} {
+		_, err := h.book(u, 0, same, "")
+		wantErr(t, name+" books the same department that day while entered", err, booking.ErrQuotaDayDept)
+	}
+
+	t.Run("a withdrawn entry gives its quota back", func(t *testing.T) {
+		other := h.lotterySession(lotteryOpts{online: 2, dept: "Surgery"})
+		surgery := h.session(sessionOpts{online: 2, dept: "Surgery", period: "afternoon"})
+		carol := h.user(1)
+		e := h.mustEnter(carol, 0, other)
+		_, err := h.book(carol, 0, surgery, "")
+		wantErr(t, "booking while entered", err, booking.ErrQuotaDayDept)
+		w, err := h.svc.WithdrawEntry(h.ctx, carol.actor, e.ID, booking.Origin{})
+		if err != nil || w.Status != booking.EntryWithdrawn {
+			t.Fatalf("withdraw = %s, %v; want withdrawn", w.Status, err)
+		}
+		_, err = h.svc.WithdrawEntry(h.ctx, carol.actor, e.ID, booking.Origin{})
+		wantErr(t, "withdraw twice", err, booking.ErrEntryClosed)
+		h.mustBook(carol, 0, surgery, "")
+		h.checkClean()
+	})
+
+	if n := h.drawAll(h.svc, s); n < 1 {
+		t.Fatalf("lottery job drew %d pools", n)
+	}
+	h.checkDraw(s, 1, 2)
+	winner, loser, lost := alice, bob, eb
+	if got := h.activeInSQL(s); len(got) == 1 && got[0].ID == eb.ID {
+		winner, loser, lost = bob, alice, ea
+	} else if len(got) != 1 || got[0].ID != ea.ID {
+		t.Fatalf("active bookings after the draw: %v", got)
+	}
+	// The loser's quota came back; the winner's is its booking's now.
+	h.mustBook(loser, 0, same, "")
+	_, err := h.book(winner, 0, same, "")
+	wantErr(t, "the winner books the same department that day", err, booking.ErrQuotaDayDept)
+	h.checkClean()
+
+	_, err = h.svc.WithdrawEntry(h.ctx, loser.actor, lost.ID, booking.Origin{})
+	wantErr(t, "withdraw after the draw", err, booking.ErrEntryClosed)
+}
+
+func TestLotteryEntryAfterDrawTime(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	// The window closed an hour ago by the Redis clock, but the service's
+	// clock is behind: the attempt goes to Redis as an entry, Redis says
+	// the window closed, and it is answered as a booking attempt.
+	opens, draw := time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour)
+	reset := h.clock.at(draw.Add(-30 * time.Minute))
+	s := h.lotterySession(lotteryOpts{online: 2, opens: opens, draw: draw})
+	u := h.user(1)
+	_, err := h.enter(u, 0, s, "")
+	wantErr(t, "an entry after the draw time, before the draw", err, booking.ErrNotReleased)
+	r, err := h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
+	if err == nil || r.Entered {
+		t.Errorf("attempt before the draw = %+v, %v; want not_released", r, err)
+	}
+	reset()
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("lottery job drew %d pools, want 1", n)
+	}
+	h.checkDraw(s, 2, 0)
+	r, err = h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
+	if err != nil || r.Entered || r.Booking.Status != booking.StatusConfirmed {
+		t.Fatalf("attempt after the draw = %+v, %v; want a first-come booking", r, err)
+	}
+	h.wantOnline(s, 1)
+	h.checkClean()
+}
+
+// crashingStore fails chosen store calls once, as if the instance died
+// there: whatever came before is stored, nothing after.
+type crashingStore struct {
+	booking.Store
+	mu   sync.Mutex
+	fail map[string]int // method → calls to let through before failing once
+}
+
+var errCrash = errors.New("the instance crashed here")
+
+func (c *crashingStore) crash(method string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.fail[method]
+	if !ok {
+		return false
+	}
+	if n > 0 {
+		c.fail[method] = n - 1
+		return false
+	}
+	delete(c.fail, method)
+	return true
+}
+
+func (c *crashingStore) SaveRanking(ctx context.Context, k booking.PoolKey, owner string, r booking.Ranking, lease time.Time) error {
+	err := c.Store.SaveRanking(ctx, k, owner, r, lease)
+	if err == nil && c.crash("SaveRanking") {
+		return errCrash
+	}
+	return err
+}
+
+func (c *crashingStore) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
+	if c.crash("InsertBooking") {
+		return fmt.Errorf("%w: %w", booking.ErrOutcomeUnknown, errCrash) // the answer never came
+	}
+	return c.Store.InsertBooking(ctx, b, ev)
+}
+
+func (c *crashingStore) SaveOutcomes(ctx context.Context, k booking.PoolKey, owner string, o []booking.Entry, lease time.Time) error {
+	if c.crash("SaveOutcomes") {
+		return errCrash
+	}
+	return c.Store.SaveOutcomes(ctx, k, owner, o, lease)
+}
+
+func (c *crashingStore) FinishDraw(ctx context.Context, k booking.PoolKey, owner string, r booking.DrawResult) error {
+	if c.crash("FinishDraw") {
+		return errCrash
+	}
+	return c.Store.FinishDraw(ctx, k, owner, r)
+}
+
+func (c *crashingStore) Booking(ctx context.Context, id string) (booking.Booking, error) {
+	if c.crash("Booking") {
+		return booking.Booking{}, errCrash
+	}
+	return c.Store.Booking(ctx, id)
+}
+
+func TestLotteryDrawResumesAfterCrash(t *testing.T) {
+	tests := []struct {
+		name string
+		fail map[string]int
+	}{
+		{"after the ranking is stored", map[string]int{"SaveRanking": 0}},
+		{"between two winners' bookings", map[string]int{"InsertBooking": 2, "Booking": 0}},
+		{"after the winners are booked, before their outcomes are stored", map[string]int{"SaveOutcomes": 0}},
+		{"after the outcomes, before the draw is finished", map[string]int{"FinishDraw": 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := &crashingStore{fail: map[string]int{}}
+			h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { cs.Store = s; return cs }})
+			const slots = 3
+			s := h.lotterySession(lotteryOpts{online: slots})
+			users := h.users(7, 1)
+			for _, u := range users {
+				h.mustEnter(u, 0, s)
+			}
+			cs.mu.Lock()
+			cs.fail = tt.fail
+			cs.mu.Unlock()
+			q, _ := s.Channel(booking.ChannelOnline)
+			reset := h.clock.at(q.DrawAt.Add(3 * time.Second))
+			if _, err := h.svc.RunLottery(h.ctx); err == nil {
+				t.Fatal("the crashing draw reported no error")
+			}
+			reset()
+			if d := h.drawn(s)[0]; d.Status != booking.DrawDrawing {
+				t.Fatalf("after the crash the draw is %s, want drawing", d.Status)
+			}
+			// Another instance takes over once the lease has run out.
+			second := h.stack.Instance(t, booking.Config{Now: h.clock.Now, HoldFor: time.Minute})
+			defer h.clock.at(q.DrawAt.Add(3*time.Second + 2*time.Minute))()
+			if n, err := second.RunLottery(h.ctx); err != nil || n != 1 {
+				t.Fatalf("second instance drew %d pools, %v; want 1", n, err)
+			}
+			_, err := h.svc.Refresh(h.ctx)
+			testenv.Must(t, err, "refresh")
+			h.checkDraw(s, slots, len(users))
+			if n := h.auditCount("lottery_draw"); n != 1 {
+				t.Errorf("%d lottery_draw audit rows, want 1", n)
+			}
+		})
+	}
+}
+
+func TestLotteryTwoInstancesDrawAtOnce(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	var sessions []*booking.Session
+	for _, dept := range []string{"Cardiology", "Surgery", "Neurology"} {
+		sessions = append(sessions, h.lotterySession(lotteryOpts{online: 2, dept: dept}))
+	}
+	const entrants = 5
+	for _, s := range sessions {
+		for _, u := range h.users(entrants, 1) {
+			h.mustEnter(u, 0, s)
+		}
+	}
+	second := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	q, _ := sessions[0].Channel(booking.ChannelOnline)
+	defer h.clock.at(q.DrawAt.Add(3 * time.Second))()
+	var drawn atomic.Int64
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, svc := range []*booking.Service{h.svc, second, h.svc, second} {
+		wg.Go(func() {
+			<-start
+			n, err := svc.RunLottery(h.ctx)
+			if err != nil {
+				t.Errorf("RunLottery: %v", err)
+			}
+			drawn.Add(int64(n))
+		})
+	}
+	close(start)
+	wg.Wait()
+	if got := drawn.Load(); got != int64(len(sessions)) {
+		t.Errorf("%d draws in all, want %d: one per pool", got, len(sessions))
+	}
+	_, err := h.svc.Refresh(h.ctx)
+	testenv.Must(t, err, "refresh")
+	for _, s := range sessions {
+		h.checkDraw(s, 2, entrants)
+	}
+	if n := h.auditCount("lottery_draw"); n != len(sessions) {
+		t.Errorf("%d lottery_draw audit rows, want %d", n, len(sessions))
+	}
+	h.checkClean()
+}
+
+func TestLotteryScreening(t *testing.T) {
+	det := &fakeDetector{}
+	h := newHarness(t, harnessConfig{detector: det.detect})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	alice, bob, carol, dave := h.user(1), h.user(1), h.user(1), h.user(1)
+	admin := h.staff(booking.RoleAdmin)
+	for _, u := range []user{alice, bob, carol, dave} {
+		h.mustEnter(u, 0, s)
+	}
+	eb, _ := h.svc.Entries(h.ctx, bob.actor)
+	// carol's ring is confirmed before the draw: barred, she cannot win.
+	det.returns(ring("carol-ring", 3, []user{carol}))
+	h.detect(1)
+	h.decide(admin, "carol-ring", "confirm", "farm confirmed")
+	// bob's ring is found but not reviewed: held out for the administrator.
+	det.returns(ring("carol-ring", 3, []user{carol}), ring("bob-ring", 2.5, []user{bob}))
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	d := h.checkDraw(s, 3, 2)
+	if d.HeldOut != 1 || d.Excluded != 1 || d.Eligible != 2 {
+		t.Errorf("draw: held out %d, excluded %d, eligible %d; want 1, 1, 2", d.HeldOut, d.Excluded, d.Eligible)
+	}
+	got := map[string]string{}
+	for _, u := range []user{alice, bob, carol, dave} {
+		es, err := h.svc.Entries(h.ctx, u.actor)
+		testenv.Must(t, err, "entries")
+		got[u.actor.AccountID] = es[0].Status
+	}
+	if got[alice.actor.AccountID] != booking.EntryWon || got[dave.actor.AccountID] != booking.EntryWon ||
+		got[bob.actor.AccountID] != booking.EntryHeldOut || got[carol.actor.AccountID] != booking.EntryExcluded {
+		t.Errorf("outcomes alice %s, bob %s, carol %s, dave %s; want won, held_out, excluded, won",
+			got[alice.actor.AccountID], got[bob.actor.AccountID], got[carol.actor.AccountID], got[dave.actor.AccountID])
+	}
+	admins, err := h.svc.LotteryDraws(h.ctx, admin, s.ID)
+	testenv.Must(t, err, "draws as admin")
+	held := slices.IndexFunc(admins[0].Entries, func(e booking.Entry) bool { return e.FlagID == "bob-ring" && e.NumberMasked != "" })
+	if held < 0 {
+		t.Errorf("the administrator does not see bob's entry held out by bob-ring: %+v", admins[0].Entries)
+	}
+	// The held-out entry keeps its quota until the flag is decided.
+	same := h.session(sessionOpts{online: 2, period: "afternoon"})
+	_, err = h.book(bob, 0, same, "")
+	wantErr(t, "bob books the same department while held out", err, booking.ErrQuotaDayDept)
+	h.checkClean()
+
+	h.decide(admin, "bob-ring", "dismiss", "a family, not a ring")
+	e, err := h.svc.Entry(h.ctx, bob.actor, eb[0].ID)
+	if err != nil || e.Status != booking.EntryWaitlisted {
+		t.Errorf("bob's entry after the dismissal = %s, %v; want waitlisted", e.Status, err)
+	}
+	h.mustBook(bob, 0, same, "") // the quota came back
+	h.checkClean()
+}
+
+func TestLotteryEntrySurvivesRedisLoss(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	same := h.session(sessionOpts{online: 2, period: "afternoon"})
+	u := h.user(1)
+	e := h.mustEnter(u, 0, s)
+	h.dropRedis()
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	h.checkClean()
+	_, err := h.book(u, 0, same, "")
+	wantErr(t, "the entry's quota after Redis was rebuilt", err, booking.ErrQuotaDayDept)
+	_, err = h.enter(u, 0, s, "")
+	wantErr(t, "entering again after Redis was rebuilt", err, booking.ErrAlreadyEntered)
+	h.drawAll(h.svc, s)
+	h.checkDraw(s, 1, 1)
+	if got := h.activeInSQL(s); len(got) != 1 || got[0].ID != e.ID {
+		t.Errorf("after the draw: %v, want the entry %s booked", got, e.ID)
+	}
+}
+
+// failingEntries fails entry commits the chosen way.
+type failingEntries struct {
+	booking.Store
+	mode atomic.Value // "", "refuse" (the server answered), "lost" (committed, answer lost)
+}
+
+func (f *failingEntries) InsertEntries(ctx context.Context, es []booking.Entry, evs []booking.Event) ([]error, error) {
+	switch f.mode.Load() {
+	case "refuse":
+		return nil, fmt.Errorf("%w: connection refused", booking.ErrUnavailable)
+	case "lost":
+		if _, err := f.Store.InsertEntries(ctx, es, evs); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: answer lost", booking.ErrOutcomeUnknown)
+	}
+	return f.Store.InsertEntries(ctx, es, evs)
+}
+
+func TestLotteryEntryCommitFailure(t *testing.T) {
+	fe := &failingEntries{}
+	fe.mode.Store("")
+	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { fe.Store = s; return fe }})
+	s := h.lotterySession(lotteryOpts{online: 2})
+	u, v := h.user(1), h.user(1)
+
+	fe.mode.Store("refuse")
+	_, err := h.enter(u, 0, s, "")
+	wantErr(t, "entry while SQL refuses", err, booking.ErrUnavailable)
+	h.checkClean() // nothing left in Redis
+	fe.mode.Store("")
+	h.mustEnter(u, 0, s) // the quota was given back: it enters now
+
+	fe.mode.Store("lost")
+	e, err := h.enter(v, 0, s, "")
+	if err != nil || e.Status != booking.EntryEntered {
+		t.Errorf("entry whose commit answer was lost = %+v, %v; want entered (read back)", e, err)
+	}
+	fe.mode.Store("")
+	h.checkClean()
+	h.drawAll(h.svc, s)
+	h.checkDraw(s, 2, 2)
+}
+
+func TestLotteryStaffEntries(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1, phone: 1})
+	operator := h.staff(booking.RoleOperator)
+	caller := h.person("赵敏")
+	r, err := h.svc.AttemptFor(h.ctx, operator, booking.StaffBookRequest{IdentityRequest: caller, SessionID: s.ID,
+		Channel: booking.ChannelPhone, CallerPhone: "13700001111"})
+	if err != nil || !r.Entered || r.Entry.BookedBy != operator.AccountID {
+		t.Fatalf("phone entry = %+v, %v; want an entry booked by the operator", r, err)
+	}
+	_, err = h.svc.BookFor(h.ctx, operator, booking.StaffBookRequest{IdentityRequest: caller, SessionID: s.ID,
+		Channel: booking.ChannelPhone, CallerPhone: "13700001111"})
+	wantErr(t, "BookFor on a pool taking entries", err, booking.ErrLotteryOnly)
+	// The same person online: one entry per person per session.
+	u := h.userOf(caller)
+	_, err = h.enter(u, 0, s, "")
+	wantErr(t, "the caller enters online too", err, booking.ErrAlreadyEntered)
+	h.drawAll(h.svc, s)
+	ds := h.drawn(s)
+	if len(ds) != 2 {
+		t.Fatalf("%d published draws, want the online and the phone pool", len(ds))
+	}
+	for _, d := range ds {
+		if err := booking.VerifyDraw(d, h.booked(d)); err != nil {
+			t.Errorf("%s pool: %v", d.Channel, err)
+		}
+	}
+	b, err := h.svc.Booking(h.ctx, operator, r.Entry.ID)
+	if err != nil || b.BookedBy != operator.AccountID || b.Channel != booking.ChannelPhone {
+		t.Errorf("the phone entry's booking = %+v, %v; want a phone booking by the operator", b, err)
+	}
+	h.checkClean()
+}
