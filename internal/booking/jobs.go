@@ -61,10 +61,11 @@ var _ Lease = JobLease{}
 // leaseReleaseTimeout bounds giving the leases back at shutdown.
 const leaseReleaseTimeout = 5 * time.Second
 
-// runJobs runs each job in its own goroutine until ctx ends, and returns
+// RunJobs runs each job in its own goroutine until ctx ends, and returns
 // when all of them have, after giving back the leases this instance held,
 // so another instance takes the exclusive jobs over at its next tick.
-func runJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
+// lease may be nil: every job then runs on every instance.
+func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
 	var wg sync.WaitGroup
 	var exclusive []string
 	for _, j := range jobs {

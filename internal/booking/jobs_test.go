@@ -21,7 +21,7 @@ func TestJobsDoNotWaitForEachOther(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		runJobs(ctx, quiet, nil, []Job{
+		RunJobs(ctx, quiet, nil, []Job{
 			{Name: "slow", Every: time.Millisecond, Timeout: time.Hour, Run: func(ctx context.Context) error {
 				select {
 				case stuck <- struct{}{}:
@@ -68,7 +68,7 @@ func TestRunJobsReleasesLeases(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	nop := func(context.Context) error { return nil }
-	runJobs(ctx, quiet, lease, []Job{
+	RunJobs(ctx, quiet, lease, []Job{
 		{Name: "reconcile", Every: time.Hour, Exclusive: true, Run: nop},
 		{Name: "sweep", Every: time.Hour, Run: nop},
 		{Name: "detect", Every: time.Hour, Exclusive: true, Run: nop},

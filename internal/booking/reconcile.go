@@ -506,7 +506,7 @@ type Background struct {
 // Run runs the periodic jobs, each in its own goroutine with a deadline per
 // run, until ctx ends; it returns when all of them have.
 func (s *Service) Run(ctx context.Context, b Background) {
-	runJobs(ctx, s.log, b.Lease, s.Jobs(b))
+	RunJobs(ctx, s.log, b.Lease, s.Jobs(b))
 }
 
 // Jobs are the Service's periodic jobs.

@@ -3,7 +3,9 @@ package cockroach_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,6 +173,67 @@ func TestJobLeaseOncePerTick(t *testing.T) {
 	if !back.Due(ctx, "sweeper", every) {
 		t.Fatalf("%s could not claim a released lease", back.Holder)
 	}
+}
+
+// TestJobLoopsOnTwoInstances: two instances' job loops (booking.RunJobs)
+// over one database. An exclusive job runs on one of them only, a
+// per-instance job on both; when the holder's loop stops it gives its lease
+// back, and the other instance takes the job over at its next tick rather
+// than after the lease's 10 s.
+func TestJobLoopsOnTwoInstances(t *testing.T) {
+	a, b, _ := twoInstances(t)
+	const every = 20 * time.Millisecond
+	type counts struct{ exclusive, each atomic.Int64 }
+	var ran [2]counts
+	jobs := func(c *counts) []booking.Job {
+		return []booking.Job{
+			{Name: "detect", Every: every, Exclusive: true,
+				Run: func(context.Context) error { c.exclusive.Add(1); return nil }},
+			{Name: "sweep", Every: every, Run: func(context.Context) error { c.each.Add(1); return nil }},
+		}
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	var ctxs [2]context.Context
+	var stops [2]context.CancelFunc
+	var done [2]chan struct{}
+	for i, l := range []*cockroach.Leases{a, b} {
+		ctxs[i], stops[i] = context.WithCancel(t.Context())
+		done[i] = make(chan struct{})
+		lease := booking.JobLease{Leases: l, Holder: fmt.Sprintf("instance-%d", i)}
+		go func() {
+			defer close(done[i])
+			booking.RunJobs(ctxs[i], quiet, lease, jobs(&ran[i]))
+		}()
+	}
+	defer func() {
+		for i := range stops {
+			stops[i]()
+			<-done[i]
+		}
+	}()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(every) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 5 s (exclusive runs %d and %d, per-instance %d and %d)", what,
+					ran[0].exclusive.Load(), ran[1].exclusive.Load(), ran[0].each.Load(), ran[1].each.Load())
+			}
+		}
+	}
+	waitFor("ten exclusive runs and both instances' own job", func() bool {
+		return ran[0].exclusive.Load()+ran[1].exclusive.Load() >= 10 && ran[0].each.Load() > 0 && ran[1].each.Load() > 0
+	})
+	holder := 0
+	if ran[1].exclusive.Load() > 0 {
+		holder = 1
+	}
+	other := 1 - holder
+	if ran[other].exclusive.Load() != 0 {
+		t.Fatalf("the exclusive job ran on both instances: %d and %d times", ran[0].exclusive.Load(), ran[1].exclusive.Load())
+	}
+	stops[holder]()
+	<-done[holder]
+	waitFor("the other instance takes the released job over", func() bool { return ran[other].exclusive.Load() > 0 })
 }
 
 func TestLeaseTTL(t *testing.T) {
