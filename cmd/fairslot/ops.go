@@ -87,7 +87,19 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fairslot_detect_last_events",
 			Help: "Events the detector's last run read.",
-		}, func() float64 { return float64(svc.Stats().DetectEvents) }))
+		}, func() float64 { return float64(svc.Stats().DetectEvents) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_admission_state_not_whole",
+			Help: "Hospitals whose booking state in Redis this instance last saw lost, stale or being reloaded (each answers 503 until reloaded).",
+		}, func() float64 { return float64(svc.StateNotWhole()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_admission_reloads_total",
+			Help: "Reloads of a hospital's booking state from SQL this instance completed after Redis lost it.",
+		}, func() float64 { return float64(svc.Reloads()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_lottery_draws_overdue",
+			Help: "Lottery pools not drawn a minute after their draw time (and grace), as this instance's catalog shows them.",
+		}, func() float64 { return float64(svc.DrawsOverdue()) }))
 	return w
 }
 

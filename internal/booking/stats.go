@@ -48,3 +48,28 @@ func (s *Service) Stats() OpsStats {
 		DetectEvents: s.stats.detectEvents.Load(),
 	}
 }
+
+// StateNotWhole counts the hospitals whose admission state this instance
+// last saw not whole in Redis (lost, stale or being reloaded, heal.go): each
+// answers 503 to bookings until it is reloaded, which takes seconds.
+func (s *Service) StateNotWhole() int { return len(*s.health.Load()) }
+
+// DrawsOverdue counts the lottery pools of the catalog whose draw should
+// have finished by now (a minute after their draw time and grace) and is
+// not drawn yet: no instance is drawing them, or their draw keeps failing.
+// The catalog learns a finished draw at its next refresh (30 s).
+func (s *Service) DrawsOverdue() int {
+	late := s.cfg.Now().Add(-s.cfg.DrawGrace - time.Minute)
+	cat := s.catalog.Load()
+	n := 0
+	for _, h := range cat.Hospitals() {
+		for _, sess := range cat.HospitalSessions(h.ID) {
+			for _, q := range sess.Channels {
+				if q.IsLottery() && q.DrawAt.Before(late) && (q.Draw == nil || q.Draw.Status != DrawDrawn) {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
