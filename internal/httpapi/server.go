@@ -22,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/clientip"
 )
 
 // Config tunes the server.
@@ -225,7 +226,7 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	rc.Response.Header.Set("Cache-Control", "no-store")
 	o, secure := s.origin(rc)
 	if secure {
-		rc.Response.Header.Set("Strict-Transport-Security", HSTS)
+		rc.Response.Header.Set("Strict-Transport-Security", clientip.HSTS)
 	}
 	r := &request{rc: rc, srv: s, param: param, origin: o}
 	defer r.done()
@@ -376,20 +377,11 @@ func Bearer(h []byte) ([]byte, bool) {
 func (s *Server) origin(rc *fasthttp.RequestCtx) (booking.Origin, bool) {
 	o := booking.Origin{}
 	var proxied bool
-	o.IP, proxied = Proxies(s.cfg.TrustedProxies).ClientIP(rc)
+	o.IP, proxied = clientip.Proxies(s.cfg.TrustedProxies).ClientIP(rc)
 	if d := rc.Request.Header.Peek("X-Device-Id"); len(d) > 0 && PlainText(string(d)) {
 		o.DeviceID = string(d[:min(len(d), 64)])
 	}
-	return o, Secure(rc, proxied)
-}
-
-// HSTS is the Strict-Transport-Security header of answers sent over TLS.
-const HSTS = "max-age=31536000"
-
-// Secure reports whether the client reached us over TLS: directly, or
-// through a trusted proxy (proxied) that says so in X-Forwarded-Proto.
-func Secure(rc *fasthttp.RequestCtx, proxied bool) bool {
-	return rc.IsTLS() || proxied && strings.EqualFold(string(rc.Request.Header.Peek("X-Forwarded-Proto")), "https")
+	return o, clientip.Secure(rc, proxied)
 }
 
 // checkHeaders refuses headers whose values the service stores or compares
@@ -412,46 +404,4 @@ func PlainText(s string) bool {
 		}
 	}
 	return true
-}
-
-// Proxies are the peers whose X-Forwarded-For is believed (--trusted-proxies).
-// The API and the web consoles find the client's address the same way.
-type Proxies []netip.Prefix
-
-// Trusts reports whether a is a trusted proxy.
-func (p Proxies) Trusts(a netip.Addr) bool {
-	for _, n := range p {
-		if n.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// ClientIP finds the client's address, and whether the peer is a trusted
-// proxy. X-Forwarded-For is believed only from a trusted peer, and then from
-// the right: the first address not itself a trusted proxy is the client. The
-// leftmost entry is whatever the client chose to send.
-func (p Proxies) ClientIP(rc *fasthttp.RequestCtx) (ip string, proxied bool) {
-	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
-	peer = peer.Unmap()
-	ip = peer.String()
-	if !p.Trusts(peer) {
-		return ip, false
-	}
-	xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
-	for xff != "" {
-		i := strings.LastIndexByte(xff, ',')
-		hop := strings.TrimSpace(xff[i+1:])
-		xff = xff[:max(i, 0)]
-		a, err := netip.ParseAddr(hop)
-		if err != nil {
-			break
-		}
-		ip = a.Unmap().String()
-		if !p.Trusts(a.Unmap()) {
-			break
-		}
-	}
-	return ip, true
 }

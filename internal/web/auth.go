@@ -14,7 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
-	"fairslot/internal/httpapi"
+	"fairslot/internal/clientip"
 )
 
 // The cookies. The session cookie holds the bearer token Service.Login
@@ -38,10 +38,10 @@ const (
 func (c *Console) identify(r *request) {
 	rc := r.rc
 	var proxied bool
-	r.origin.IP, proxied = httpapi.Proxies(c.opts.TrustedProxies).ClientIP(rc)
-	r.secure = httpapi.Secure(rc, proxied)
+	r.origin.IP, proxied = clientip.Proxies(c.opts.TrustedProxies).ClientIP(rc)
+	r.secure = clientip.Secure(rc, proxied)
 	if r.secure {
-		rc.Response.Header.Set("Strict-Transport-Security", httpapi.HSTS)
+		rc.Response.Header.Set("Strict-Transport-Security", clientip.HSTS)
 	}
 
 	r.device = string(rc.Request.Header.Cookie(deviceCookie))
