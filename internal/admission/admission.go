@@ -276,7 +276,7 @@ func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channe
 	k := g.keys(h.HospitalID)
 	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, to),
 		k.pending(), k.wait(h.SessionID), k.delayed()}
-	args := []any{h.BookingID, h.SlotNo, "", flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
+	args := []any{h.BookingID, h.SlotNo, flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
 		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli()}
 	args = append(args, sessionArgs(h.SessionID, r.Placing)...)
 	keys, args = appendCandidates(k, keys, args, cands)

@@ -2,7 +2,7 @@
 -- abandoned hold). Idempotent: the slot is placed again only if this booking
 -- still holds it.
 --
--- Where the slot goes (ARGV 6):
+-- Where the slot goes (ARGV 5):
 --   drop      nowhere (SQL says someone else has it; reconciliation decides)
 --   pool      straight back to the target pool (it never really left the
 --             market: a failed commit, an abandoned hold)
@@ -14,28 +14,28 @@
 -- KEYS: 1 booking record  2 session holds  3 identity holds  4 target pool
 --       5 pending holds  6 waitlist  7 delayed slots of the hospital
 --       8.. three per waitlist candidate: identity holds, bar, booking record
--- ARGV: 1 booking id  2 slot  3 (unused)  4 forget record (1/0)
---       5 only if the pending deadline passed (1/0)  6 route  7 delay ms
---       8 channel of the slot  9 hold ms  10 keep-until ms
---       11..19 session: sid, date, dept, week, month, today, per-day,
---       per-week, per-month  20 candidates n  21.. candidate entries
+-- ARGV: 1 booking id  2 slot  3 forget record (1/0)
+--       4 only if the pending deadline passed (1/0)  5 route  6 delay ms
+--       7 channel of the slot  8 hold ms  9 keep-until ms
+--       10..18 session: sid, date, dept, week, month, today, per-day,
+--       per-week, per-month  19 candidates n  20.. candidate entries
 -- Reply: {released (1, 0 nothing held, -1 skipped: commit may be in flight),
 --         outcome (none, dropped, pool, delayed, waitlist, retry),
 --         waitlist id served or '', skipped waitlist ids...}
 
 local now = now_ms()
-if ARGV[5] == '1' then
+if ARGV[4] == '1' then
   local deadline = redis.call('ZSCORE', KEYS[5], ARGV[1])
   if deadline and tonumber(deadline) > now then
     return {-1, 'none', ''}
   end
 end
 
-local slot, route = ARGV[2], ARGV[6]
+local slot, route = ARGV[2], ARGV[5]
 local holds_it = redis.call('HGET', KEYS[2], slot) == ARGV[1]
-local s = session_args(11)
-local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[8],
-  hold_ms = tonumber(ARGV[9]), keep_until = ARGV[10], cands = candidates(tonumber(ARGV[20]), 21, 8)}
+local s = session_args(10)
+local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[7],
+  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[19]), 20, 8)}
 
 -- Everything that can refuse comes before the first write.
 if holds_it and (route == 'returned' or route == 'reissue') then
@@ -49,7 +49,7 @@ end
 
 redis.call('HDEL', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
-if ARGV[4] == '1' then
+if ARGV[3] == '1' then
   redis.call('DEL', KEYS[1])
 end
 if not holds_it then
@@ -67,7 +67,7 @@ elseif route == 'returned' or route == 'reissue' then
       redis.call('ZADD', KEYS[4], tonumber(slot), slot)
       return 'pool'
     end
-    redis.call('ZADD', KEYS[7], now + tonumber(ARGV[7]), s.sid .. '|' .. slot .. '|' .. ARGV[8])
+    redis.call('ZADD', KEYS[7], now + tonumber(ARGV[6]), s.sid .. '|' .. slot .. '|' .. ARGV[7])
     return 'delayed'
   end)
 end

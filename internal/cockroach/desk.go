@@ -74,7 +74,7 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 			}
 			// An account has one self: another patient of it that was its
 			// self stops being it.
-			if _, err := tx.Exec(ctx, "UPDATE patients SET is_self = false WHERE account_id = $1 AND identity_id <> $2 AND is_self", selfAccountID, i.ID); err != nil {
+			if _, err := tx.Exec(ctx, q("drop_other_selves"), selfAccountID, i.ID); err != nil {
 				return err
 			}
 			tag, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked)
@@ -166,7 +166,7 @@ func barIfCrossed(ctx context.Context, tx pgx.Tx, identityID, trigger string, ma
 		return nil, err
 	}
 	var idHash []byte
-	if err := tx.QueryRow(ctx, "SELECT id_hash FROM identities WHERE id = $1", identityID).Scan(&idHash); err != nil {
+	if err := tx.QueryRow(ctx, q("identity_hash"), identityID).Scan(&idHash); err != nil {
 		return nil, err
 	}
 	bar.IdentityKey = booking.IdentityKey(idHash)
@@ -239,7 +239,7 @@ func (s *Store) MarkNoShow(ctx context.Context, id string, now time.Time, rules 
 			return err
 		}
 		var identityID string
-		if err := tx.QueryRow(ctx, "SELECT identity_id::TEXT FROM bookings WHERE id = $1", id).Scan(&identityID); err != nil {
+		if err := tx.QueryRow(ctx, q("booking_identity"), id).Scan(&identityID); err != nil {
 			return err
 		}
 		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, now, rules)
@@ -280,8 +280,7 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "add_waitlist", func(tx pgx.Tx) error {
 		var active int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE session_id = $1 AND identity_id = $2
-			AND status IN ('confirmed', 'checked_in')`, e.SessionID, e.IdentityID).Scan(&active); err != nil {
+		if err := tx.QueryRow(ctx, q("active_in_session"), e.SessionID, e.IdentityID).Scan(&active); err != nil {
 			return err
 		}
 		if active > 0 {
@@ -423,7 +422,7 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
 		added = added[:0]
 		var target string
-		err := tx.QueryRow(ctx, "SELECT target FROM audit_log WHERE id = $1", a.ID).Scan(&target)
+		err := tx.QueryRow(ctx, q("audit_target"), a.ID).Scan(&target)
 		if err == nil {
 			_, list, _ := strings.Cut(target, " slots:")
 			for _, f := range strings.Split(list, ",") {

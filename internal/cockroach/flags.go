@@ -172,7 +172,7 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 		}
 		if tag.RowsAffected() == 0 {
 			var n int
-			if err := tx.QueryRow(ctx, "SELECT count(*) FROM flags WHERE id = $1", id).Scan(&n); err != nil {
+			if err := tx.QueryRow(ctx, q("flag_exists"), id).Scan(&n); err != nil {
 				return err
 			}
 			if n == 0 {
@@ -205,7 +205,7 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 				continue
 			}
 			var idHash []byte
-			if err := tx.QueryRow(ctx, "SELECT id_hash FROM identities WHERE id = $1", ident).Scan(&idHash); err != nil {
+			if err := tx.QueryRow(ctx, q("identity_hash"), ident).Scan(&idHash); err != nil {
 				if errors.Is(err, pgx.ErrNoRows) {
 					continue
 				}

@@ -543,3 +543,24 @@ SELECT session_id::TEXT, channel, hospital_id::TEXT, opens_at, draw_at, commitme
        entries_digest, slots, entries, eligible, held_out, excluded, winners
   FROM lottery_pools WHERE session_id = ANY ($1::UUID[])
  ORDER BY session_id, channel;
+
+-- Small lookups inside the transactions of desk.go, flags.go and store.go.
+
+-- name: drop_other_selves
+-- The desk bound another identity as this account's self.
+UPDATE patients SET is_self = false WHERE account_id = $1 AND identity_id <> $2 AND is_self;
+
+-- name: identity_hash
+SELECT id_hash FROM identities WHERE id = $1;
+
+-- name: booking_identity
+SELECT identity_id::TEXT FROM bookings WHERE id = $1;
+
+-- name: active_in_session
+SELECT count(*) FROM bookings WHERE session_id = $1 AND identity_id = $2 AND status IN ('confirmed', 'checked_in');
+
+-- name: audit_target
+SELECT target FROM audit_log WHERE id = $1;
+
+-- name: flag_exists
+SELECT count(*) FROM flags WHERE id = $1;

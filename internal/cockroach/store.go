@@ -563,7 +563,7 @@ func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules b
 			return nil
 		}
 		var identityID string
-		if err := tx.QueryRow(ctx, "SELECT identity_id::TEXT FROM bookings WHERE id = $1", id).Scan(&identityID); err != nil {
+		if err := tx.QueryRow(ctx, q("booking_identity"), id).Scan(&identityID); err != nil {
 			return err
 		}
 		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, ev.TS, rules)
