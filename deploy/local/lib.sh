@@ -1,4 +1,4 @@
-# Sourced by run.sh, test.sh and loadtest.sh: start the local services the
+# Sourced by run.sh, test.sh, loadtest.sh and deploy/cluster/instances.sh: start the local services the
 # script needs, remember which ones it started, and stop just those on exit;
 # services that were already running are left alone.
 # shellcheck shell=bash
@@ -26,4 +26,29 @@ start_services() {
 		if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi
 	done
 	((rc == 0)) || exit "$rc"
+}
+
+# prepare_fairslot DATA BIN: the steps before `fairslot serve` that run.sh
+# and the cluster's instances.sh share: the secret key (kept in
+# DATA/secret.key, so stored identities stay decryptable across restarts and
+# every instance reads the others' tokens and forms), the build, the
+# migrations and the demo data.
+prepare_fairslot() {
+	local data=$1 bin=$2 keyfile
+	if [[ -z ${FAIRSLOT_SECRET_KEY:-} ]]; then
+		keyfile="$data/secret.key"
+		if [[ ! -s $keyfile ]]; then
+			(umask 077 && head -c32 /dev/urandom | base64 >"$keyfile.tmp" && mv "$keyfile.tmp" "$keyfile")
+			echo "generated $keyfile (keep it: without it stored identities cannot be decrypted)"
+		fi
+		FAIRSLOT_SECRET_KEY="$(<"$keyfile")"
+		export FAIRSLOT_SECRET_KEY
+	fi
+	cd "$ROOT" || return
+	echo "==> go build -o bin/fairslot ./cmd/fairslot"
+	go build -o "$bin" ./cmd/fairslot
+	echo "==> fairslot migrate"
+	"$bin" migrate
+	echo "==> fairslot seed"
+	"$bin" seed
 }

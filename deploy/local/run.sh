@@ -15,23 +15,6 @@ start_services start postgres redis
 envlines=$("$SERVICES" env)
 eval "$envlines"
 
-# A persistent key keeps stored identities decryptable across restarts.
-if [[ -z ${FAIRSLOT_SECRET_KEY:-} ]]; then
-	keyfile="$DATA/secret.key"
-	if [[ ! -s $keyfile ]]; then
-		(umask 077 && head -c32 /dev/urandom | base64 >"$keyfile.tmp" && mv "$keyfile.tmp" "$keyfile")
-		echo "generated $keyfile (keep it: without it stored identities cannot be decrypted)"
-	fi
-	FAIRSLOT_SECRET_KEY="$(<"$keyfile")"
-	export FAIRSLOT_SECRET_KEY
-fi
-
-cd "$ROOT"
-echo "==> go build -o bin/fairslot ./cmd/fairslot"
-go build -o "$BIN" ./cmd/fairslot
-echo "==> fairslot migrate"
-"$BIN" migrate
-echo "==> fairslot seed"
-"$BIN" seed
+prepare_fairslot "$DATA" "$BIN" # lib.sh: key, build, migrate, seed
 echo "==> fairslot serve $*"
 "$BIN" serve "$@"
