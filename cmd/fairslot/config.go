@@ -285,6 +285,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		LotteryHoldScore:   cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
 		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
 		LotteryMetrics:     newLotteryMetrics(reg),
+		Metrics:            newBookingMetrics(reg),
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -25,6 +25,34 @@ type lotteryMetrics struct {
 	duration prometheus.Histogram
 }
 
+// bookingMetrics is booking.Metrics on Prometheus: every booking committed
+// and every refused attempt, whichever adapter asked, or none (a waitlist
+// hand-over, a lottery draw).
+type bookingMetrics struct {
+	bookings, refusals *prometheus.CounterVec
+}
+
+func newBookingMetrics(reg prometheus.Registerer) booking.Metrics {
+	if reg == nil {
+		return nil
+	}
+	m := &bookingMetrics{
+		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_bookings_total",
+			Help: "Bookings committed in SQL, by channel: through the API, the consoles, the waitlist or a lottery draw (replays are not counted).",
+		}, []string{"channel"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_booking_rejections_total",
+			Help: "Booking attempts refused by a rule or a conflict, by reason (the error code), on every channel and console.",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.bookings, m.refusals)
+	return m
+}
+
+func (m *bookingMetrics) Booked(ch booking.Channel) { m.bookings.WithLabelValues(string(ch)).Inc() }
+func (m *bookingMetrics) Refused(code string)       { m.refusals.WithLabelValues(code).Inc() }
+
 func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {
 	if reg == nil {
 		return nil

@@ -255,6 +255,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		}
 		return Booking{}, err
 	}
+	s.cfg.Metrics.Booked(ch)
 	// Confirm: the row is durable, so the hold no longer needs the sweeper.
 	// If this write is lost the sweeper finds the row in SQL and confirms.
 	if err := s.adm.Confirm(ctx, b.HospitalID, b.ID); err != nil {

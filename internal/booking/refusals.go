@@ -114,16 +114,18 @@ func refusalKind(err error) (*Error, bool) {
 	return e, e.Kind == KindRule || e.Kind == KindConflict
 }
 
-// noteRefusal records a refused booking attempt by actor on a session the
-// catalog knows. patientID is kept only when it is a well-formed id (the fast
-// path has not looked it up); staff attempts name the staff member, and the
-// identity and the caller's phone when known.
+// noteRefusal counts a refused booking attempt (Metrics) and records it as
+// an event, by actor on a session the catalog knows. patientID is kept only
+// when it is a well-formed id (the fast path has not looked it up); staff
+// attempts name the staff member, and the identity and the caller's phone
+// when known.
 func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, phone string, ch Channel, o Origin, err error) {
-	if s.refusals == nil {
-		return
-	}
 	e, ok := refusalKind(err)
 	if !ok {
+		return
+	}
+	s.cfg.Metrics.Refused(e.Code)
+	if s.refusals == nil {
 		return
 	}
 	sess, ok := s.catalog.Load().Session(sessionID)

@@ -102,6 +102,8 @@ type Config struct {
 	EntryBatch, EntryWriters int
 	// LotteryMetrics receives lottery outcomes (none when nil).
 	LotteryMetrics LotteryMetrics
+	// Metrics receives bookings and refused attempts (none when nil).
+	Metrics Metrics
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -190,6 +192,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LotteryMetrics == nil {
 		c.LotteryMetrics = noLotteryMetrics{}
+	}
+	if c.Metrics == nil {
+		c.Metrics = noMetrics{}
 	}
 	return c
 }

@@ -62,6 +62,8 @@ type harnessConfig struct {
 	loginGuard booking.LoginGuard
 	// refusalBuffer is booking.Config.RefusalBuffer.
 	refusalBuffer int
+	// metrics receives bookings and refusals (none when nil).
+	metrics booking.Metrics
 }
 
 type harness struct {
@@ -100,6 +102,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		Verifier:       cfg.verifier,
 		LoginGuard:     cfg.loginGuard,
 		RefusalBuffer:  cfg.refusalBuffer,
+		Metrics:        cfg.metrics,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

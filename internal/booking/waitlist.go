@@ -192,6 +192,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 	err = s.store.PromoteWaitlist(ctx, b, ev)
 	switch {
 	case err == nil:
+		s.cfg.Metrics.Booked(b.Channel)
 	case errors.Is(err, ErrWaitlistNotWaiting):
 		if _, gerr := s.store.Booking(ctx, e.ID); gerr == nil {
 			break // it was promoted before: only the confirm is left

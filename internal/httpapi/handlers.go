@@ -249,11 +249,7 @@ func (s *Server) writeAttempt(r *request, res booking.Result) {
 		WriteJSON(r.rc, fasthttp.StatusAccepted, entryView(res.Entry, zoneOf(s.svc.Catalog(), res.Entry.HospitalID)))
 		return
 	}
-	b := res.Booking
-	if !b.Replayed {
-		s.metrics.bookings.WithLabelValues(string(b.Channel)).Inc()
-	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(b))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.bookingView(res.Booking))
 }
 
 // idempotencyKey copies the header: the RequestCtx is reused after return.

@@ -12,8 +12,6 @@ import (
 type metrics struct {
 	requests      *prometheus.CounterVec
 	latency       *prometheus.HistogramVec
-	bookings      *prometheus.CounterVec
-	rejections    *prometheus.CounterVec
 	limiterErrors prometheus.Counter
 }
 
@@ -28,21 +26,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "HTTP request latency by route template, method and outcome (ok or the error code).",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method", "outcome"}),
-		bookings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "fairslot_bookings_total",
-			Help: "Bookings confirmed (committed in SQL), by channel.",
-		}, []string{"channel"}),
-		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "fairslot_booking_rejections_total",
-			Help: "Requests refused by a rule or a conflict, by reason (the error code).",
-		}, []string{"reason"}),
 		limiterErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fairslot_rate_limiter_errors_total",
 			Help: "Rate-limiter store failures (the request was let through).",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.latency, m.bookings, m.rejections, m.limiterErrors)
+		reg.MustRegister(m.requests, m.latency, m.limiterErrors)
 	}
 	return m
 }

@@ -265,9 +265,6 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	if err := rt.h(r); err != nil {
 		s.noteLimited(r, err)
 		outcome = s.writeError(rc, template, err)
-		if isRejection(err) {
-			s.metrics.rejections.WithLabelValues(outcome).Inc()
-		}
 	}
 }
 
@@ -279,12 +276,6 @@ func (s *Server) noteLimited(r *request, err error) {
 	if _, ok := err.(*rateLimitError); ok && r.actor.AccountID != "" {
 		s.svc.NoteRateLimited(r.actor, r.origin)
 	}
-}
-
-// isRejection reports the rule and conflict answers of a booking attempt.
-func isRejection(err error) bool {
-	e, ok := booking.AsError(err)
-	return ok && (e.Kind == booking.KindRule || e.Kind == booking.KindConflict)
 }
 
 // authenticate checks the bearer token of routes that need one and applies
