@@ -44,6 +44,7 @@ type loadseedConfig struct {
 	tokenTTL    time.Duration
 	ownerURL    string        // the tables' owner, who may ANALYZE them
 	lottery     time.Duration // the release sessions' online pools are lotteries drawn this long after release
+	timeZone    string        // the hospital's zone
 
 	release time.Time // releaseAt parsed
 }
@@ -82,6 +83,7 @@ func loadseed(ctx context.Context, args []string, getenv func(string) string, st
 			f.Int64Var(&c.seed, "seed", int64(e.int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
 			f.DurationVar(&c.tokenTTL, "token-ttl", e.dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
 			f.StringVar(&c.ownerURL, "owner-database-url", e.str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: --database-url)")
+			f.StringVar(&c.timeZone, "time-zone", e.str("LOADSEED_TIME_ZONE", "Asia/Shanghai"), "the hospital's time zone (IANA name): its days, its release times and the --steady sessions of today are in it")
 			f.DurationVar(&c.lottery, "lottery-window", e.dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
 		},
 		check: c.check,
@@ -187,9 +189,9 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 		return fmt.Errorf("--out: %w", err)
 	}
 
-	loc, err := time.LoadLocation("Asia/Shanghai")
+	loc, err := time.LoadLocation(c.timeZone)
 	if err != nil {
-		return err
+		return fmt.Errorf("--time-zone: %w", err)
 	}
 	sch, out, err := c.schedule(start, loc)
 	if err != nil {
