@@ -87,7 +87,13 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		}
 		identityID = p.IdentityID
 		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
-		if q, ok := sess.Channel(req.Channel); ok && q.TakesEntries(s.cfg.Now()) {
+		q, hasPool := sess.Channel(req.Channel)
+		if hasPool && !q.TakesEntries(s.cfg.Now()) {
+			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, p.IdentityID); found {
+				return Result{Entry: e, Entered: err == nil}, err
+			}
+		}
+		if hasPool && q.TakesEntries(s.cfg.Now()) {
 			if !mayEnter {
 				return Result{}, ErrLotteryOnly
 			}
@@ -101,7 +107,8 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			if p.NameHash != "" && who.NameVerified && string(who.NameHash) != p.NameHash {
 				return Result{}, ErrIdentityUnverified
 			}
-			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, Waitlist: req.Waitlist}
+			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID,
+				Waitlist: req.Waitlist, NameHash: p.NameHash}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
 			if !errors.Is(err, ErrWindowClosed) {
 				return Result{Entry: e, Entered: err == nil}, err
@@ -464,7 +471,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
 	var audit *AuditEntry
-	if actor.IsStaff() {
+	if actor.IsStaff() || actor.Role == RoleReferrer {
 		ev.StaffID = actor.AccountID
 		audit = &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "booking_cancelled",
 			Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking cancelled for the patient", b.Channel), HospitalID: b.HospitalID}

@@ -325,6 +325,7 @@ type Booking struct {
 	NameHash       string // raw keyed hash of the name the booking was made under (check-in compares the card with it)
 	AccountID      string // the patient account that booked; empty for staff-made bookings
 	BookedBy       string // the staff account behind a phone or desk booking
+	BookedByRole   Role   // its role, for the booking's audit entry (not stored)
 	Channel        Channel
 	Status         Status
 	IdempotencyKey string

@@ -164,6 +164,11 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			want.ID, identityID = known.ID, known.ID
 		}
 		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
+		if hasPool && !entering && want.ID != "" {
+			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, want.ID); found {
+				return Result{Entry: e, Entered: err == nil}, err
+			}
+		}
 		if entering {
 			// An entry is stored with its person, so a new person's
 			// identity is written before the entry is admitted: a refused
@@ -173,7 +178,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 				return Result{}, err
 			}
 			want.ID, identityID, ev.IdentityID = who.ID, who.ID, who.ID
-			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID}
+			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID, NameHash: string(want.NameHash)}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
 			if !errors.Is(err, ErrWindowClosed) {
 				return Result{Entry: e, Entered: err == nil}, err
@@ -181,7 +186,8 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// The draw time came while the request travelled: it is a
 			// booking attempt now, answered as the pool answers first-come.
 		}
-		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID}
+		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
+			BookedByRole: actor.Role}
 		ensure := func(b *Booking, ev *Event) error {
 			who, err := s.store.EnsureIdentity(ctx, want.Identity)
 			if err != nil {

@@ -92,9 +92,16 @@ func (s *Service) DrawDue(ctx context.Context) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	if s.cfg.Detector != nil && s.cfg.LotteryHoldScore > 0 {
-		// Screening reads the review queue: bring it up to the moment the
-		// entries closed. It only opens flags; nobody is blocked by it.
+	// Screening reads the review queue: bring it up to the moment the
+	// entries closed, once per run, and only on the instance that claimed a
+	// pool (the others would run the detector over the whole window for
+	// nothing). It only opens flags; nobody is blocked by it.
+	screened := false
+	screen := func() {
+		if screened || s.cfg.Detector == nil || s.cfg.LotteryHoldScore <= 0 {
+			return
+		}
+		screened = true
 		if _, err := s.Detect(ctx); err != nil {
 			s.log.Warn("detection before the draw; screening uses the flags as they are", "err", err)
 		}
@@ -102,7 +109,7 @@ func (s *Service) DrawDue(ctx context.Context) (int, error) {
 	drawn := 0
 	var errs []error
 	for _, k := range due {
-		ok, err := s.draw(ctx, k)
+		ok, err := s.draw(ctx, k, screen)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("draw %s/%s: %w", k.SessionID, k.Channel, err))
 		}
@@ -119,13 +126,15 @@ func (s *Service) DrawDue(ctx context.Context) (int, error) {
 }
 
 // draw claims and draws one pool; it reports whether it finished it.
-func (s *Service) draw(ctx context.Context, k PoolKey) (bool, error) {
+// screen runs once the claim is this instance's, before the ranking.
+func (s *Service) draw(ctx context.Context, k PoolKey, screen func()) (bool, error) {
 	start := time.Now()
 	now := s.cfg.Now()
 	claim, ok, err := s.store.ClaimDraw(ctx, k, s.owner, now.Add(-s.cfg.DrawGrace), now, now.Add(s.cfg.DrawLease))
 	if err != nil || !ok {
 		return false, err
 	}
+	screen()
 	winners, err := s.drawClaimed(ctx, claim)
 	if errors.Is(err, ErrLeaseLost) {
 		s.log.Info("lottery draw taken over by another instance", "session_id", k.SessionID, "channel", k.Channel)
@@ -203,8 +212,31 @@ func (s *Service) rank(ctx context.Context, c DrawClaim, sess *Session, seed []b
 		e.Rank = i + 1
 		r.Eligible[i] = e
 	}
+	// The pool's free slots are read from Redis: only from a whole state.
+	// A Redis that lost it has no free pool, and a ranking with 0 slots
+	// would publish a draw that gave nothing (and verifies). The draw
+	// waits for the reload and resumes under its claim.
+	// (Checked before and after the read, so a loss between the two is
+	// seen too.)
+	whole := func() error {
+		st, err := s.adm.States(ctx, []string{sess.HospitalID})
+		if err != nil {
+			return err
+		}
+		if st[0] != StateWhole {
+			s.stateLost(sess.HospitalID, st[0])
+			return fmt.Errorf("rank the draw of session %s: %w", sess.ID, errStateRebuild)
+		}
+		return nil
+	}
+	if err := whole(); err != nil {
+		return err
+	}
 	rem, err := s.adm.Remaining(ctx, []*Session{sess})
 	if err != nil {
+		return err
+	}
+	if err := whole(); err != nil {
 		return err
 	}
 	r.Slots = rem[0][c.Channel]
@@ -349,7 +381,8 @@ func (s *Service) bookDrawn(ctx context.Context, c DrawClaim, sess *Session, h *
 // entry's id as the booking's and a fixed nonce: run again after a crash,
 // it finds the slot and the booking it made instead of making new ones.
 func (s *Service) bookWinner(ctx context.Context, sess *Session, h *Hospital, q ChannelQuota, e Entry) (Booking, error) {
-	b := Booking{PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, BookedBy: e.BookedBy}
+	b := Booking{PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, BookedBy: e.BookedBy,
+		NameHash: e.NameHash}
 	ev := Event{AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID, StaffID: e.BookedBy, Reason: "lottery"}
 	matches := func(got Booking) bool { return got.SessionID == sess.ID && got.IdentityID == e.IdentityID }
 	return s.book(ctx, sess, h, q.Channel, b, ev, attemptID{id: e.ID, nonce: "lottery-draw", draw: true}, "", Origin{}, matches, nil)
@@ -419,7 +452,8 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 	audit := AuditEntry{ID: NameID("lottery draw", c.SessionID, string(c.Channel)), TS: now, ActorRole: "system",
 		Action: "lottery_draw", Target: "session:" + c.SessionID + "/" + string(c.Channel),
 		Reason: fmt.Sprintf("eligible %d, held out %d, excluded %d, winners %d; seed %x; commitment %x",
-			r.Eligible, r.HeldOut, r.Excluded, r.Winners, seed, c.Commitment)}
+			r.Eligible, r.HeldOut, r.Excluded, r.Winners, seed, c.Commitment),
+		HospitalID: c.HospitalID}
 	err := s.store.FinishDraw(ctx, c.PoolKey, s.owner, DrawResult{Seed: seed, Winners: r.Winners, DrawnAt: now, Audit: audit})
 	return r.Winners, err
 }

@@ -71,12 +71,16 @@ type Entry struct {
 	AccountID   string // the patient account; empty for staff-made entries
 	BookedBy    string // the staff member behind a phone or desk entry
 	Waitlist    bool   // join the session's waitlist if not drawn
-	Status      string
-	Rank        int    // place in the drawn order, 1 first; 0 when not in the draw
-	Reason      string // why held out, excluded or passed over
-	FlagID      string // the flag that held it out
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// NameHash is the name the entry was made under (the patient's claim,
+	// or the caller's or walk-in's name): a winner is booked under it, so
+	// the booking's name guard runs at the draw (identity_unverified).
+	NameHash  string
+	Status    string
+	Rank      int    // place in the drawn order, 1 first; 0 when not in the draw
+	Reason    string // why held out, excluded or passed over
+	FlagID    string // the flag that held it out
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// NumberMasked and NameMasked are the person's masked identity, for staff.
 	NumberMasked, NameMasked string
 	// DrawAt is the pool's draw time, filled in for answers.
@@ -204,6 +208,29 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	}
 	s.cfg.LotteryMetrics.Entered(q.Channel)
 	return e, nil
+}
+
+// keyedEntry finds the entry an earlier request with this Idempotency-Key
+// made in a lottery pool, for a repeat that arrives after the pool stopped
+// taking entries: it gets the entry as it stands (won, lost, …), never a
+// first-come booking under the entry's id. found is false when there is
+// none (the request is then an attempt like any other).
+func (s *Service) keyedEntry(ctx context.Context, actor Actor, sess *Session, q ChannelQuota, idemKey, identityID string) (e Entry, found bool, err error) {
+	if !q.IsLottery() || idemKey == "" {
+		return Entry{}, false, nil
+	}
+	prev, err := s.store.Entry(ctx, s.idempotentID(actor.AccountID, idemKey))
+	switch {
+	case errors.Is(err, ErrEntryNotFound):
+		return Entry{}, false, nil
+	case err != nil:
+		return Entry{}, true, nothingBooked(err)
+	}
+	e, err = s.replayEntry(prev, func(got Entry) bool {
+		return got.SessionID == sess.ID && got.IdentityID == identityID &&
+			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+	})
+	return e, true, err
 }
 
 func (s *Service) replayEntry(prev Entry, matches func(Entry) bool) (Entry, error) {
@@ -362,10 +389,15 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: e.AccountID, PatientID: e.PatientID,
 		IdentityID: e.IdentityID, BookingID: e.ID, SessionID: e.SessionID, HospitalID: e.HospitalID, Channel: e.Channel,
 		Reason: "lottery_withdrawn"})
-	if actor.IsStaff() {
+	var audit *AuditEntry
+	if actor.IsStaff() || actor.Role == RoleReferrer {
+		// Someone other than the patient took a person out of a draw.
 		ev.StaffID = actor.AccountID
+		audit = &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "lottery_withdrawn",
+			Target: "lottery_entry:" + e.ID, Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn", e.Channel, e.SessionID),
+			HospitalID: e.HospitalID}
 	}
-	w, err := s.store.WithdrawEntry(ctx, id, now, ev)
+	w, err := s.store.WithdrawEntry(ctx, id, now, ev, audit)
 	if err != nil {
 		return Entry{}, err
 	}

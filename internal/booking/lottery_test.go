@@ -696,3 +696,123 @@ func TestLotteryStaffEntries(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestLotteryDrawWaitsForAWholeState: a draw ranks on the pool's free slots
+// in Redis, so it does not rank while Redis has lost the hospital's state
+// (a ranking with 0 slots would publish a draw that gave nothing, and that
+// verifies). It resumes once the state is reloaded, and gives every slot.
+func TestLotteryDrawWaitsForAWholeState(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	for range 3 {
+		h.mustEnter(h.user(1), 0, s)
+	}
+	h.dropRedis()
+	// Another instance is reloading the hospital, and has not finished.
+	ok, err := h.gate.BeginReload(h.ctx, h.hosp.ID, "another-instance", time.Minute)
+	if err != nil || !ok {
+		t.Fatalf("claim the reload as another instance: %v, %v", ok, err)
+	}
+	q, _ := s.Channel(booking.ChannelOnline)
+	restore := h.clock.at(q.DrawAt.Add(3 * time.Second))
+	n, err := h.svc.RunLottery(h.ctx)
+	restore()
+	if n != 0 || !errors.Is(err, booking.ErrUnavailable) {
+		t.Errorf("the lottery job on a lost state drew %d pools, err %v; want none and a 503 to retry", n, err)
+	}
+	if d := h.drawn(s)[0]; d.Status == booking.DrawDrawn {
+		t.Fatalf("the draw finished on a lost state: %d slots, %d winners", d.Slots, d.Winners)
+	}
+	// The other instance gave up; this one reloads, and the draw resumes.
+	testenv.Must(t, h.rdb.Del(h.ctx, h.prefix+":{"+h.hosp.ID+"}:reloading").Err(), "drop the other claim")
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reload")
+	h.drawAll(h.svc, s)
+	h.checkDraw(s, 3, 3)
+}
+
+// TestLotteryWinnerBookedUnderTheEntrysName: a winner is booked under the
+// name its entry was made under, so the booking's name guard runs at the
+// draw as it does for a booking. A squatter's entry under a false name,
+// made before the real person verified their name at the desk, is passed
+// over (identity_unverified) and books nothing; the real person's winning
+// entry is booked under their own name, so they check in with their card.
+func TestLotteryWinnerBookedUnderTheEntrysName(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+
+	// (a) the squatter enters first; the real person verifies afterwards.
+	s := h.lotterySession(lotteryOpts{online: 2})
+	real := h.person("王芳")
+	squatter := h.userOf(booking.IdentityRequest{IDType: real.IDType, IDNumber: real.IDNumber, Name: "王方"})
+	squat := h.mustEnter(squatter, 0, s)
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real})
+	testenv.Must(t, err, "verify the real name at the desk")
+	h.drawAll(h.svc, s)
+	d := h.drawn(s)[0]
+	if d.Status != booking.DrawDrawn || d.Winners != 0 {
+		t.Errorf("the draw = %s with %d winners, want drawn with none", d.Status, d.Winners)
+	}
+	testenv.Must(t, booking.VerifyDraw(d, h.booked(d)), "verify the draw")
+	for _, e := range d.Entries {
+		if e.ID == squat.ID && (e.Status != booking.EntryLost || e.Reason != booking.ErrIdentityUnverified.Code) {
+			t.Errorf("the squatter's entry after the draw = %s (%s), want lost (identity_unverified)", e.Status, e.Reason)
+		}
+	}
+	if got := h.activeInSQL(s); len(got) != 0 {
+		t.Errorf("bookings of the squatter's draw: %v, want none", got)
+	}
+
+	// (b) someone else claimed the person first under another name; the
+	// real person enters under their own name, wins, and checks in with
+	// their card.
+	s2 := h.lotterySession(lotteryOpts{online: 1, dept: "Dermatology"})
+	walk := h.person("李娜")
+	_, err = h.addClaim(h.user(0), booking.IdentityRequest{IDType: walk.IDType, IDNumber: walk.IDNumber, Name: "李那"}, false)
+	testenv.Must(t, err, "another account claims the person first")
+	owner := h.userOf(walk)
+	won := h.mustEnter(owner, 0, s2)
+	h.drawAll(h.svc, s2)
+	h.checkDraw(s2, 1, 1)
+	defer h.clock.at(s2.StartsAt.Add(time.Minute))()
+	b, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{IdentityRequest: walk, BookingID: won.ID})
+	if err != nil || b.Status != booking.StatusCheckedIn {
+		t.Errorf("the winner's check-in with their card = %v, %v; want checked in", b.Status, err)
+	}
+}
+
+// TestLotteryKeyedRepeatAfterTheDraw: a request repeated with its
+// Idempotency-Key after the draw gets its entry as it stands, even when a
+// returned slot is free by then: never a first-come booking under the lost
+// entry's id (which would also make the draw fail verification).
+func TestLotteryKeyedRepeatAfterTheDraw(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	users := []user{h.user(1), h.user(1)}
+	keys := []string{"entry-key-0", "entry-key-1"}
+	entries := make([]booking.Entry, 2)
+	for i, u := range users {
+		e, err := h.enter(u, 0, s, keys[i])
+		testenv.Must(t, err, "enter %d", i)
+		entries[i] = e
+	}
+	h.drawAll(h.svc, s)
+	d := h.checkDraw(s, 1, 2)
+	won := 0
+	if d.Entries[0].ID != entries[0].ID {
+		won = 1 // the first in drawn order won
+	}
+	lost := 1 - won
+	q, _ := s.Channel(booking.ChannelOnline)
+	defer h.clock.at(q.DrawAt.Add(time.Minute))()
+	h.mustCancel(users[won].actor, entries[won].ID)
+	h.placeReturned()
+	r, err := h.svc.Attempt(h.ctx, users[lost].actor, booking.BookRequest{SessionID: s.ID, PatientID: users[lost].patients[0].ID,
+		Channel: booking.ChannelOnline, IdempotencyKey: keys[lost]})
+	if err != nil || !r.Entered || r.Entry.ID != entries[lost].ID || r.Entry.Status != booking.EntryLost {
+		t.Errorf("the loser's keyed repeat after the draw = %+v, %v; want its lost entry", r, err)
+	}
+	if got := h.activeInSQL(s); len(got) != 0 {
+		t.Errorf("bookings after the repeat: %d, want none (the returned slot is still free)", len(got))
+	}
+	testenv.Must(t, booking.VerifyDraw(h.drawn(s)[0], h.booked(h.drawn(s)[0])), "verify the draw")
+}

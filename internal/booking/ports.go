@@ -545,7 +545,7 @@ type LotteryStore interface {
 	EntriesOfAccount(ctx context.Context, accountID string) ([]Entry, error)
 	// WithdrawEntry moves an entry from entered to withdrawn, while its
 	// pool's draw has not begun (else ErrEntryClosed).
-	WithdrawEntry(ctx context.Context, id string, at time.Time, ev Event) (Entry, error)
+	WithdrawEntry(ctx context.Context, id string, at time.Time, ev Event, audit *AuditEntry) (Entry, error)
 	// LiveEntries lists the entered and held-out entries of a hospital's
 	// sessions from a visit date on: those that hold their quota.
 	LiveEntries(ctx context.Context, hospitalID, fromDate string) ([]Entry, error)
@@ -625,6 +625,9 @@ func StaffBookingAudit(b Booking) (AuditEntry, bool) {
 	role, action := RoleClerk, "desk_booking"
 	if b.Channel == ChannelPhone {
 		role, action = RoleOperator, "phone_booking"
+	}
+	if b.BookedByRole != "" {
+		role = b.BookedByRole
 	}
 	return AuditEntry{ID: NameID("audit", b.ID), TS: b.CreatedAt, ActorID: b.BookedBy, ActorRole: role,
 		Action: action, Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking, session %s, slot %d", b.Channel, b.SessionID, b.SlotNo),

@@ -65,3 +65,35 @@ func TestReferrer(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestReferrerAndStaffWithdrawalsAreAttributed: a referrer's cancellation
+// names it in the event (the detector's insider signal reads staff_id) and
+// its booking is audited as a referrer's; an administrator withdrawing a
+// patient's lottery entry leaves an audit entry, and the draw's own audit
+// entry belongs to the session's hospital (its administrators see it).
+func TestReferrerAndStaffWithdrawalsAreAttributed(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	s := h.deskSession(deskOpts{referral: 2})
+	ref := h.staff(booking.RoleReferrer)
+	b, err := h.staffBook(ref, h.person("刘奶奶"), s, booking.ChannelReferral, "")
+	testenv.Must(t, err, "referral booking")
+	h.mustCancel(ref, b.ID)
+	db.wantCount("the cancellation's event naming the referrer", 1,
+		`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'cancelled' AND staff_id = $2`, b.ID, ref.AccountID)
+	db.wantCount("the booking's audit entry as a referrer's", 1,
+		`SELECT count(*) FROM audit_log WHERE target = $1 AND action = 'desk_booking' AND actor_role = 'referrer'`, "booking:"+b.ID)
+
+	l := h.lotterySession(lotteryOpts{online: 1, dept: "Dermatology"})
+	e := h.mustEnter(h.user(1), 0, l)
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	_, err = h.svc.WithdrawEntry(h.ctx, admin, e.ID, booking.Origin{})
+	testenv.Must(t, err, "the hospital's administrator withdraws an entry")
+	db.wantCount("the withdrawal's audit entry", 1,
+		`SELECT count(*) FROM audit_log WHERE target = $1 AND action = 'lottery_withdrawn' AND actor_id = $2 AND hospital_id = $3`,
+		"lottery_entry:"+e.ID, admin.AccountID, h.hosp.ID)
+	h.mustEnter(h.user(1), 0, l)
+	h.drawAll(h.svc, l)
+	db.wantCount("the draw's audit entry, of the hospital", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'lottery_draw' AND target LIKE $1 AND hospital_id = $2`, "session:"+l.ID+"%", h.hosp.ID)
+}

@@ -73,7 +73,8 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	inserted := map[string]bool{}
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
 		b.Queue(q("open_pools_for_share"), sessions)
-		b.Queue(q("insert_entries_with_events"), append(cols.args(), evs.args()...)...)
+		// $1–$10 the entries, $11–$28 their events, $29 the entries' names.
+		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash)...)
 	}, func(br pgx.BatchResults) error {
 		clear(open)
 		clear(inserted)
@@ -147,6 +148,7 @@ type entryColumns struct {
 	patient, account, bookedBy               []*string
 	waitlist                                 []bool
 	created                                  []time.Time
+	nameHash                                 [][]byte
 }
 
 func (c *entryColumns) add(e booking.Entry) {
@@ -160,6 +162,11 @@ func (c *entryColumns) add(e booking.Entry) {
 	c.bookedBy = append(c.bookedBy, nullableIDs([]string{e.BookedBy})[0])
 	c.waitlist = append(c.waitlist, e.Waitlist)
 	c.created = append(c.created, e.CreatedAt)
+	var name []byte // NULL when empty
+	if e.NameHash != "" {
+		name = []byte(e.NameHash)
+	}
+	c.nameHash = append(c.nameHash, name)
 }
 
 func (c *entryColumns) args() []any {
@@ -212,13 +219,14 @@ func entryQuery(clause string) string { return q("entry_rows") + "\n" + q(clause
 
 func scanEntry(r pgx.CollectableRow) (booking.Entry, error) {
 	var e booking.Entry
-	var idHash []byte
+	var idHash, nameHash []byte
 	var ch string
 	var rank int32
 	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &ch, &e.IdentityID, &idHash, &e.PatientID, &e.AccountID,
 		&e.BookedBy, &e.Waitlist, &e.Status, &rank, &e.Reason, &e.FlagID, &e.CreatedAt, &e.UpdatedAt,
-		&e.NumberMasked, &e.NameMasked)
+		&e.NumberMasked, &e.NameMasked, &nameHash)
 	e.Channel, e.Rank, e.IdentityKey = booking.Channel(ch), int(rank), booking.IdentityKey(idHash)
+	e.NameHash = string(nameHash)
 	return e, err
 }
 
@@ -277,7 +285,7 @@ func (s *Store) EntryStatuses(ctx context.Context, ids []string) (_ map[string]s
 
 // WithdrawEntry withdraws an entered entry while its pool is open (the
 // pool row FOR SHARE, as an entry batch holds it), with its event.
-func (s *Store) WithdrawEntry(ctx context.Context, id string, at time.Time, ev booking.Event) (_ booking.Entry, rerr error) {
+func (s *Store) WithdrawEntry(ctx context.Context, id string, at time.Time, ev booking.Event, audit *booking.AuditEntry) (_ booking.Entry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	e, err := s.Entry(ctx, id)
 	if err != nil {
@@ -298,6 +306,11 @@ func (s *Store) WithdrawEntry(ctx context.Context, id string, at time.Time, ev b
 		}
 		if tag.RowsAffected() == 0 {
 			return booking.ErrEntryClosed
+		}
+		if audit != nil {
+			if err := insertAudit(ctx, tx, *audit); err != nil {
+				return err
+			}
 		}
 		return insertEvent(ctx, tx, ev)
 	})

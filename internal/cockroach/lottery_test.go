@@ -83,7 +83,7 @@ func TestLotteryEntriesStore(t *testing.T) {
 	if err != nil || !errors.Is(answers[0], booking.ErrEntryClosed) {
 		t.Errorf("entry after the claim = %v, %v; want entry_closed", answers, err)
 	}
-	_, err = w.st.WithdrawEntry(w.ctx, eb.ID, now(), evb)
+	_, err = w.st.WithdrawEntry(w.ctx, eb.ID, now(), evb, nil)
 	if !errors.Is(err, booking.ErrEntryClosed) {
 		t.Errorf("withdrawal after the claim: %v, want entry_closed", err)
 	}

@@ -422,13 +422,13 @@ SELECT session_id::TEXT, channel FROM lottery_pools
 -- entries that went in.
 WITH e AS (
     INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
-                                 booked_by, waitlist, status, created_at, updated_at)
+                                 booked_by, waitlist, status, created_at, updated_at, name_hash)
     SELECT t.id, t.session_id, t.channel, t.hospital_id, t.identity_id, t.patient_id, t.account_id,
-           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at
+           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at, t.name_hash
       FROM unnest($1::UUID[], $2::UUID[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::UUID[],
-                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[])
+                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[], $29::BYTEA[])
            AS t (id, session_id, channel, hospital_id, identity_id, patient_id, account_id, booked_by,
-                 waitlist, created_at)
+                 waitlist, created_at, name_hash)
      WHERE EXISTS (SELECT 1 FROM lottery_pools p
                     WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
     ON CONFLICT DO NOTHING
@@ -457,7 +457,7 @@ SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE 
 SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identity_id::TEXT, i.id_hash,
        COALESCE(e.patient_id::TEXT, ''), COALESCE(e.account_id::TEXT, ''), COALESCE(e.booked_by::TEXT, ''),
        e.waitlist, e.status, COALESCE(e.draw_rank, 0), e.reason, COALESCE(e.flag_id, ''), e.created_at,
-       e.updated_at, i.number_masked, i.name_masked
+       e.updated_at, i.number_masked, i.name_masked, e.name_hash
   FROM lottery_entries e JOIN identities i ON i.id = e.identity_id
 
 -- name: entry
