@@ -816,3 +816,29 @@ func TestLotteryKeyedRepeatAfterTheDraw(t *testing.T) {
 	}
 	testenv.Must(t, booking.VerifyDraw(h.drawn(s)[0], h.booked(h.drawn(s)[0])), "verify the draw")
 }
+
+// TestLotteryScreeningOnlyWhereTheDrawIs: the detector runs before a draw
+// (screening) only on the instance that claimed the pool; another instance
+// whose lottery job finds the pool due but claimed runs nothing, instead of
+// a pass over the whole event window at every tick of the release minute.
+func TestLotteryScreeningOnlyWhereTheDrawIs(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	h.mustEnter(h.user(1), 0, s)
+	var runs atomic.Int64
+	counting := func([]booking.Event) []booking.Flag { runs.Add(1); return nil }
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, Detector: counting})
+	q, _ := s.Channel(booking.ChannelOnline)
+	at := q.DrawAt.Add(3 * time.Second)
+	defer h.clock.at(at)()
+	_, ok, err := h.store.ClaimDraw(h.ctx, booking.PoolKey{SessionID: s.ID, Channel: booking.ChannelOnline}, "the-drawing-instance",
+		at.Add(-2*time.Second), at, at.Add(time.Minute))
+	if err != nil || !ok {
+		t.Fatalf("claim the draw as another instance: %v, %v", ok, err)
+	}
+	n, err := other.RunLottery(h.ctx)
+	testenv.Must(t, err, "the lottery job of an instance that cannot claim")
+	if n != 0 || runs.Load() != 0 {
+		t.Errorf("an instance without the claim drew %d pools and ran the detector %d times; want none", n, runs.Load())
+	}
+}
