@@ -142,7 +142,7 @@ func reconcileCheck(ctx context.Context, d *deps, stdout io.Writer) error {
 		fmt.Fprintln(stdout, dr)
 	}
 	if len(drift) > 0 {
-		return fmt.Errorf("redis and SQL differ in %d places (a pending_hold may be a commit in flight); `fairslot reconcile` repairs them", len(drift))
+		return fmt.Errorf("redis and SQL differ in %d places (a pending_hold or entry_pending may be a commit in flight); `fairslot reconcile` repairs them", len(drift))
 	}
 	fmt.Fprintf(stdout, "redis and SQL agree on %d sessions\n", n)
 	return nil

@@ -119,7 +119,8 @@ func (g *Gate) EndReload(ctx context.Context, hospitalID, token string) (bool, e
 func (g *Gate) Snapshot(ctx context.Context, hospitalID string, sessions []*booking.Session, identityKeys []string) (booking.AdmissionSnapshot, error) {
 	k := g.keys(hospitalID)
 	snap := booking.AdmissionSnapshot{Sessions: map[string]booking.SessionSnapshot{}, Identities: map[string]map[string]string{},
-		Records: map[string]booking.Hold{}, Pending: map[string]time.Time{}, Bars: map[string]time.Time{}}
+		Records: map[string]booking.Hold{}, Pending: map[string]time.Time{}, EntriesPending: map[string]time.Time{},
+		Bars: map[string]time.Time{}}
 	st, err := g.States(ctx, []string{hospitalID})
 	if err != nil {
 		return snap, err
@@ -143,6 +144,7 @@ func (g *Gate) Snapshot(ctx context.Context, hospitalID string, sessions []*book
 		cmds[i] = c
 	}
 	pending := pipe.ZRangeWithScores(ctx, k.pending(), 0, -1)
+	entriesPending := pipe.ZRangeWithScores(ctx, k.entriesPending(), 0, -1)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return snap, unavailable("snapshot", err)
 	}
@@ -175,6 +177,9 @@ func (g *Gate) Snapshot(ctx context.Context, hospitalID string, sessions []*book
 	}
 	for _, z := range pending.Val() {
 		snap.Pending[fmt.Sprint(z.Member)] = time.UnixMilli(int64(z.Score))
+	}
+	for _, z := range entriesPending.Val() {
+		snap.EntriesPending[fmt.Sprint(z.Member)] = time.UnixMilli(int64(z.Score))
 	}
 	if snap.Delayed, err = g.Delayed(ctx, hospitalID, time.Now().Add(100*365*24*time.Hour), 1_000_000); err != nil {
 		return snap, err

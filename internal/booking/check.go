@@ -40,6 +40,7 @@ const (
 	DriftWaitlist       = "waitlist"        // the waitlists differ
 	DriftEntryMissing   = "entry_missing"   // a live lottery entry in SQL holds no quota in Redis
 	DriftEntryStale     = "entry_stale"     // Redis holds quota for an entry SQL has no live row for
+	DriftEntryPending   = "entry_pending"   // the same, but its commit may still be in flight
 )
 
 func (d Drift) String() string {
@@ -205,6 +206,11 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 				add(ss.ID, 0, DriftEntryMissing, "lottery entry %s is live in SQL but holds no quota in Redis", e.ID)
 			}
 			for _, r := range stale[ss.ID] {
+				if dl, ok := snap.EntriesPending[r.EntryID]; ok && dl.After(now) {
+					add(ss.ID, 0, DriftEntryPending, "lottery entry %s holds quota in Redis, not in SQL; its commit may be in flight until %s",
+						r.EntryID, dl.Format(time.RFC3339))
+					continue
+				}
 				add(ss.ID, 0, DriftEntryStale, "Redis holds quota for lottery entry %s, which SQL has no live entry for", r.EntryID)
 			}
 		}

@@ -842,3 +842,36 @@ func TestLotteryScreeningOnlyWhereTheDrawIs(t *testing.T) {
 		t.Errorf("an instance without the claim drew %d pools and ran the detector %d times; want none", n, runs.Load())
 	}
 }
+
+// TestCheckTellsAnEntryInFlight: reconcile --check reports an entry that
+// Redis admitted and SQL does not have yet, while its pending deadline
+// runs, as entry_pending (a commit may be in flight), not as entry_stale;
+// after the deadline it is stale.
+func TestCheckTellsAnEntryInFlight(t *testing.T) {
+	h := newHarness(t, harnessConfig{holdFor: 30 * time.Second})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	u := h.user(1)
+	id := booking.NewID()
+	_, err := h.gate.Enter(h.ctx, booking.Reservation{BookingID: id, Nonce: "n", HospitalID: s.HospitalID, SessionID: s.ID,
+		Channel: booking.ChannelOnline, IdentityKey: u.patients[0].IdentityKey, VisitDate: s.VisitDate, DepartmentID: s.DepartmentID,
+		Week: "2099-W01", Month: "2099-01", Today: time.Now().Format(time.DateOnly), Policy: booking.DefaultPolicy,
+		HoldFor: 30 * time.Second, KeepUntil: time.Now().Add(48 * time.Hour)})
+	testenv.Must(t, err, "admit an entry in Redis only")
+	kinds := func() []string {
+		t.Helper()
+		drift, err := h.svc.Check(h.ctx)
+		testenv.Must(t, err, "check")
+		var out []string
+		for _, d := range drift {
+			out = append(out, d.Kind)
+		}
+		return out
+	}
+	if got := kinds(); !slices.Equal(got, []string{booking.DriftEntryPending}) {
+		t.Errorf("check while the entry's commit may be in flight = %v, want [entry_pending]", got)
+	}
+	defer h.clock.at(time.Now().Add(time.Minute))()
+	if got := kinds(); !slices.Contains(got, booking.DriftEntryStale) {
+		t.Errorf("check after the entry's deadline = %v, want entry_stale", got)
+	}
+}

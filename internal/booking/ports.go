@@ -225,8 +225,11 @@ type AdmissionSnapshot struct {
 	Identities map[string]map[string]string
 	Records    map[string]Hold      // booking id → its record, for held bookings
 	Pending    map[string]time.Time // booking id → deadline
-	Delayed    []DelayedSlot
-	Bars       map[string]time.Time // identity key → barred until
+	// EntriesPending: lottery entry id → deadline, for entries whose
+	// commit may be in flight.
+	EntriesPending map[string]time.Time
+	Delayed        []DelayedSlot
+	Bars           map[string]time.Time // identity key → barred until
 }
 
 // SessionSnapshot is what Admission holds for one session.
