@@ -284,11 +284,10 @@ func (s *Service) keepUntil(sess *Session, now time.Time) time.Time {
 // commit writes the booking to SQL and, if that fails, gives the hold back.
 // Its 503s say what is known: nothing booked, or the outcome unknown.
 func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
-	// The commit gets its own deadline, detached from the client's: a client
+	// The commit joins a group commit (writeBookings), whose batches run
+	// under a deadline of their own, detached from every client's: a client
 	// that hangs up must not turn a commit into an unknown outcome.
-	cctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
-	defer cancel()
-	err := s.store.InsertBooking(cctx, b, ev)
+	err := s.bookings.do(pendingBooking{b: b, ev: ev})
 	if err == nil {
 		return nil
 	}
@@ -333,6 +332,45 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		// The server answered, or the statement was never sent: not committed.
 		return fmt.Errorf("%w: %w", errNothingBooked, err)
 	}
+}
+
+// pendingBooking is a booking waiting in the group commit.
+type pendingBooking struct {
+	b  Booking
+	ev Event
+}
+
+// writeBookings is the bookings' group commit's write: one statement for
+// the batch, an answer per booking. A batch the server refused as a whole
+// for a reason that is not the database's state (a value one row carries)
+// is written again row by row, so one bad row cannot fail the others.
+func (s *Service) writeBookings(items []pendingBooking) []error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
+	defer cancel()
+	bs, evs := make([]Booking, len(items)), make([]Event, len(items))
+	for i, it := range items {
+		bs[i], evs[i] = it.b, it.ev
+	}
+	errs, err := s.store.InsertBookings(ctx, bs, evs)
+	if err == nil {
+		return errs
+	}
+	errs = make([]error, len(items))
+	if e, ok := AsError(err); len(items) > 1 && !errors.Is(err, ErrOutcomeUnknown) && (!ok || e.Kind != KindUnavailable) {
+		s.log.Warn("booking batch refused; writing its rows one by one", "bookings", len(items), "err", err)
+		for i := range items {
+			one, err := s.store.InsertBookings(ctx, bs[i:i+1], evs[i:i+1])
+			if err == nil {
+				err = one[0]
+			}
+			errs[i] = err
+		}
+		return errs
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 func (s *Service) readBack(ctx context.Context, id string) (Booking, error) {

@@ -408,13 +408,15 @@ type Store interface {
 	Patient(ctx context.Context, id string) (Patient, error)
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
 
-	// InsertBooking commits a booking and its event, and, for a booking
-	// staff made, its audit entry (StaffBookingAudit). It returns
-	// ErrSlotTaken, ErrAlreadyBooked or ErrQuotaDayDept when a unique
-	// constraint refuses, ErrIdentityUnverified when the booking's name is
-	// not its identity's verified name, and ErrOutcomeUnknown when the
-	// commit may or may not have happened.
-	InsertBooking(ctx context.Context, b Booking, ev Event) error
+	// InsertBookings commits a batch of bookings, each with its event and,
+	// for a booking staff made, its audit entry (StaffBookingAudit), in
+	// one transaction, and answers each booking: nil; ErrSlotTaken or
+	// ErrQuotaDayDept when a unique constraint refuses it; ErrInProgress
+	// when its id is already booked; ErrIdentityUnverified when its name is
+	// not its identity's verified name. A refused booking never fails the
+	// others. The second result is an error of the whole batch: nothing
+	// committed, or ErrOutcomeUnknown when it may or may not have.
+	InsertBookings(ctx context.Context, bs []Booking, evs []Event) ([]error, error)
 	Booking(ctx context.Context, id string) (Booking, error)
 	// Bookings lists the bookings an account owns: those it made, and those
 	// staff made (by phone, at the desk) for the identity the account holds
