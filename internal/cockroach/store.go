@@ -534,7 +534,9 @@ func (s *Store) insertBookings(ctx context.Context, bs []booking.Booking, evs []
 	}
 	args := append(append(cols.args(), ev.args()...), au.args()...)
 	inserted := make(map[string]bool, len(idx))
-	err := s.db.Batch1(ctx, "insert_bookings", func(b *pgx.Batch) {
+	// The op keeps its name, which the alerts and the dashboard read: it is
+	// now the time of a batch (what each of its bookings waited for).
+	err := s.db.Batch1(ctx, "insert_booking", func(b *pgx.Batch) {
 		b.Queue(q("insert_bookings_with_events"), args...)
 	}, func(br pgx.BatchResults) error {
 		clear(inserted)
