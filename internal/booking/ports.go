@@ -129,8 +129,9 @@ type Admission interface {
 	// and before writing anything, then takes the slot. replay is true when
 	// the booking id was already admitted by an earlier request.
 	Reserve(ctx context.Context, r Reservation) (slotNo int, replay bool, err error)
-	// Confirm marks a hold durable once its SQL row is committed.
-	Confirm(ctx context.Context, hospitalID, bookingID string) error
+	// Confirm marks holds of one hospital durable once their SQL rows are
+	// committed (a batch of them in one round trip).
+	Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error
 	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
 	// Return gives back a slot its holder no longer wants (cancellation,
