@@ -208,9 +208,12 @@ var rejections = map[string]*booking.Error{
 }
 
 // Confirm removes a hold from the pending set once SQL has its row.
-func (g *Gate) Confirm(ctx context.Context, hospitalID, bookingID string) error {
+func (g *Gate) Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error {
+	if len(bookingIDs) == 0 {
+		return nil
+	}
 	start := time.Now()
-	err := g.rdb.ZRem(ctx, g.keys(hospitalID).pending(), bookingID).Err()
+	err := g.rdb.ZRem(ctx, g.keys(hospitalID).pending(), toAny(bookingIDs)...).Err()
 	g.observe("confirm", start)
 	if err != nil {
 		return unavailable("confirm", err)

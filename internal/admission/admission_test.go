@@ -673,6 +673,27 @@ func TestConfirmRemovesFromExpired(t *testing.T) {
 	}
 }
 
+// TestConfirmSeveral: one Confirm takes a batch's holds off the pending
+// list together, and leaves the others pending.
+func TestConfirmSeveral(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), booking.NewID(), online(4, past))
+	var rs []booking.Reservation
+	for range 3 {
+		r := f.reservation(s, newIdentityKey())
+		r.HoldFor = time.Millisecond
+		f.mustReserve(r)
+		rs = append(rs, r)
+	}
+	testenv.Must(t, f.g.Confirm(f.ctx, f.hosp, rs[0].BookingID, rs[2].BookingID), "confirm two")
+	testenv.Must(t, f.g.Confirm(f.ctx, f.hosp), "confirm none")
+	for _, h := range f.waitExpired(rs[1].BookingID) {
+		if h.BookingID == rs[0].BookingID || h.BookingID == rs[2].BookingID {
+			t.Errorf("Expired lists the confirmed hold %+v", h)
+		}
+	}
+}
+
 func TestLoadFromEmptyRedis(t *testing.T) {
 	f := newFixture(t)
 	dept := booking.NewID()

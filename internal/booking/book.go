@@ -262,12 +262,9 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		}
 		return Booking{}, err
 	}
+	// Confirmed: the batch that wrote the row, or the read-back that found
+	// it, took the hold off the pending list (commit).
 	s.cfg.Metrics.Booked(ch)
-	// Confirm: the row is durable, so the hold no longer needs the sweeper.
-	// If this write is lost the sweeper finds the row in SQL and confirms.
-	if err := s.adm.Confirm(ctx, b.HospitalID, b.ID); err != nil {
-		s.log.Warn("confirm hold", "booking_id", b.ID, "err", err)
-	}
 	return b, nil
 }
 
@@ -284,11 +281,10 @@ func (s *Service) keepUntil(sess *Session, now time.Time) time.Time {
 // commit writes the booking to SQL and, if that fails, gives the hold back.
 // Its 503s say what is known: nothing booked, or the outcome unknown.
 func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
-	// The commit gets its own deadline, detached from the client's: a client
+	// The commit joins a group commit (writeBookings), whose batches run
+	// under a deadline of their own, detached from every client's: a client
 	// that hangs up must not turn a commit into an unknown outcome.
-	cctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
-	defer cancel()
-	err := s.store.InsertBooking(cctx, b, ev)
+	err := s.bookings.do(pendingBooking{b: b, ev: ev})
 	if err == nil {
 		return nil
 	}
@@ -313,7 +309,9 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		got, gerr := s.readBack(ctx, b.ID)
 		switch {
 		case gerr == nil && got.Status.Active():
-			return nil // it did commit
+			// It did commit: confirm, as the batch would have.
+			s.confirmBookings(ctx, map[string][]string{b.HospitalID: {b.ID}})
+			return nil
 		case errors.Is(gerr, ErrBookingNotFound):
 			release(Release{ReturnSlot: true, Forget: true})
 			return fmt.Errorf("%w: %w", errNothingBooked, err)
@@ -333,6 +331,75 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		// The server answered, or the statement was never sent: not committed.
 		return fmt.Errorf("%w: %w", errNothingBooked, err)
 	}
+}
+
+// pendingBooking is a booking waiting in the group commit.
+type pendingBooking struct {
+	b  Booking
+	ev Event
+}
+
+// writeBookings is the bookings' group commit's write: one statement for
+// the batch, an answer per booking, and one confirm of the committed holds
+// per hospital.
+func (s *Service) writeBookings(items []pendingBooking) []error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
+	defer cancel()
+	bs, evs := make([]Booking, len(items)), make([]Event, len(items))
+	for i, it := range items {
+		bs[i], evs[i] = it.b, it.ev
+	}
+	errs, err := s.store.InsertBookings(ctx, bs, evs)
+	if err != nil {
+		errs = s.batchFailed(ctx, bs, evs, err)
+	}
+	// Confirm, before the answers go out: the rows are durable, so the
+	// holds no longer need the sweeper; one Redis round trip per hospital
+	// for the batch instead of one per booking. If it is lost the sweeper
+	// finds the rows in SQL and confirms them.
+	durable := map[string][]string{}
+	for i, b := range bs {
+		if errs[i] == nil {
+			durable[b.HospitalID] = append(durable[b.HospitalID], b.ID)
+		}
+	}
+	s.confirmBookings(ctx, durable)
+	return errs
+}
+
+// confirmBookings takes committed bookings' holds off the pending list, per
+// hospital.
+func (s *Service) confirmBookings(ctx context.Context, ids map[string][]string) {
+	cctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
+	defer cancel()
+	for hid, ids := range ids {
+		if err := s.adm.Confirm(cctx, hid, ids...); err != nil {
+			s.log.Warn("confirm holds; the sweeper will", "bookings", len(ids), "err", err)
+		}
+	}
+}
+
+// batchFailed answers each booking of a batch whose statement failed as a
+// whole: with the batch's error, or, when the server refused it for a value
+// one row carries (not the database's state), with its own row's answer,
+// written again one by one.
+func (s *Service) batchFailed(ctx context.Context, bs []Booking, evs []Event, err error) []error {
+	errs := make([]error, len(bs))
+	if e, ok := AsError(err); len(bs) > 1 && !errors.Is(err, ErrOutcomeUnknown) && (!ok || e.Kind != KindUnavailable) {
+		s.log.Warn("booking batch refused; writing its rows one by one", "bookings", len(bs), "err", err)
+		for i := range bs {
+			one, err := s.store.InsertBookings(ctx, bs[i:i+1], evs[i:i+1])
+			if err == nil {
+				err = one[0]
+			}
+			errs[i] = err
+		}
+		return errs
+	}
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 func (s *Service) readBack(ctx context.Context, id string) (Booking, error) {

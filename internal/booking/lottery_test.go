@@ -423,11 +423,11 @@ func (c *crashingStore) SaveRanking(ctx context.Context, k booking.PoolKey, owne
 	return err
 }
 
-func (c *crashingStore) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
-	if c.crash("InsertBooking") {
-		return fmt.Errorf("%w: %w", booking.ErrOutcomeUnknown, errCrash) // the answer never came
+func (c *crashingStore) InsertBookings(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+	if c.crash("InsertBookings") {
+		return nil, fmt.Errorf("%w: %w", booking.ErrOutcomeUnknown, errCrash) // the batch's answer never came
 	}
-	return c.Store.InsertBooking(ctx, b, ev)
+	return c.Store.InsertBookings(ctx, bs, evs)
 }
 
 func (c *crashingStore) SaveOutcomes(ctx context.Context, k booking.PoolKey, owner string, o []booking.Entry, lease time.Time) error {
@@ -457,7 +457,7 @@ func TestLotteryDrawResumesAfterCrash(t *testing.T) {
 		fail map[string]int
 	}{
 		{"after the ranking is stored", map[string]int{"SaveRanking": 0}},
-		{"between two winners' bookings", map[string]int{"InsertBooking": 2, "Booking": 0}},
+		{"between two winners' bookings", map[string]int{"InsertBookings": 2, "Booking": 0}},
 		{"after the winners are booked, before their outcomes are stored", map[string]int{"SaveOutcomes": 0}},
 		{"after the outcomes, before the draw is finished", map[string]int{"FinishDraw": 0}},
 	}

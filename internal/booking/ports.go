@@ -129,8 +129,9 @@ type Admission interface {
 	// and before writing anything, then takes the slot. replay is true when
 	// the booking id was already admitted by an earlier request.
 	Reserve(ctx context.Context, r Reservation) (slotNo int, replay bool, err error)
-	// Confirm marks a hold durable once its SQL row is committed.
-	Confirm(ctx context.Context, hospitalID, bookingID string) error
+	// Confirm marks holds of one hospital durable once their SQL rows are
+	// committed (a batch of them in one round trip).
+	Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error
 	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
 	// Return gives back a slot its holder no longer wants (cancellation,
@@ -408,13 +409,15 @@ type Store interface {
 	Patient(ctx context.Context, id string) (Patient, error)
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
 
-	// InsertBooking commits a booking and its event, and, for a booking
-	// staff made, its audit entry (StaffBookingAudit). It returns
-	// ErrSlotTaken, ErrAlreadyBooked or ErrQuotaDayDept when a unique
-	// constraint refuses, ErrIdentityUnverified when the booking's name is
-	// not its identity's verified name, and ErrOutcomeUnknown when the
-	// commit may or may not have happened.
-	InsertBooking(ctx context.Context, b Booking, ev Event) error
+	// InsertBookings commits a batch of bookings, each with its event and,
+	// for a booking staff made, its audit entry (StaffBookingAudit), in
+	// one transaction, and answers each booking: nil; ErrSlotTaken or
+	// ErrQuotaDayDept when a unique constraint refuses it; ErrInProgress
+	// when its id is already booked; ErrIdentityUnverified when its name is
+	// not its identity's verified name. A refused booking never fails the
+	// others. The second result is an error of the whole batch: nothing
+	// committed, or ErrOutcomeUnknown when it may or may not have.
+	InsertBookings(ctx context.Context, bs []Booking, evs []Event) ([]error, error)
 	Booking(ctx context.Context, id string) (Booking, error)
 	// Bookings lists the bookings an account owns: those it made, and those
 	// staff made (by phone, at the desk) for the identity the account holds

@@ -100,6 +100,11 @@ type Config struct {
 	// EntryWriters the transactions in flight at once (8, of the pool's 32
 	// connections).
 	EntryBatch, EntryWriters int
+	// BookingBatch bounds the bookings committed in one SQL statement (250),
+	// BookingWriters the statements in flight at once (4, of the pool's 32
+	// connections): commits that arrive while those are written wait and
+	// go together in the next (book.go, docs/performance.md).
+	BookingBatch, BookingWriters int
 	// LotteryMetrics receives lottery outcomes (none when nil).
 	LotteryMetrics LotteryMetrics
 	// Metrics receives bookings and refused attempts (none when nil).
@@ -190,6 +195,12 @@ func (c Config) withDefaults() Config {
 	if c.EntryWriters <= 0 {
 		c.EntryWriters = 8
 	}
+	if c.BookingBatch <= 0 {
+		c.BookingBatch = 250
+	}
+	if c.BookingWriters <= 0 {
+		c.BookingWriters = 4
+	}
 	if c.LotteryMetrics == nil {
 		c.LotteryMetrics = noLotteryMetrics{}
 	}
@@ -225,6 +236,7 @@ type Service struct {
 	stats          opsStats     // counts for the operators' metrics (stats.go)
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	entries        *groupCommit[pendingEntry]
+	bookings       *groupCommit[pendingBooking]
 	owner          string // this instance, as it claims lottery draws
 	drawing        sync.Mutex
 	// dummyHash equalises login time for unknown phones.
@@ -267,6 +279,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	s.health.Store(&map[string]hospitalHealth{})
 	s.entries = newGroupCommit(cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
 	s.entries.after = s.confirmEntries
+	s.bookings = newGroupCommit(cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}

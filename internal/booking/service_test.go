@@ -64,6 +64,8 @@ type harnessConfig struct {
 	refusalBuffer int
 	// metrics receives bookings and refusals (none when nil).
 	metrics booking.Metrics
+	// bookingWriters is booking.Config.BookingWriters.
+	bookingWriters int
 }
 
 type harness struct {
@@ -103,6 +105,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		LoginGuard:     cfg.loginGuard,
 		RefusalBuffer:  cfg.refusalBuffer,
 		Metrics:        cfg.metrics,
+		BookingWriters: cfg.bookingWriters,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
@@ -728,27 +731,39 @@ func TestIdempotencyKey(t *testing.T) {
 	h.checkClean()
 }
 
-// faultyStore is the real store with InsertBooking, Booking and
+// faultyStore is the real store with InsertBookings, Booking and
 // ActiveBookings open to interference.
 type faultyStore struct {
 	*cockroach.Store
 	mu       sync.Mutex
-	insert   func(ctx context.Context, b booking.Booking, ev booking.Event) error // nil: the real one
-	readBack error                                                                // returned by Booking when set
-	inserted []booking.Booking                                                    // every booking InsertBooking was given
-	gate     chan struct{}                                                        // the next ActiveBookings waits for it to close
-	entered  chan struct{}                                                        // that call signals it is waiting
+	insert   func(ctx context.Context, b booking.Booking, ev booking.Event) error                  // nil: the real one
+	readBack error                                                                                 // returned by Booking when set
+	batch    func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) // nil: insert, or the real one
+	inserted []booking.Booking                                                                     // every booking InsertBookings was given
+	batches  []int                                                                                 // the size of every batch it was given
+	gate     chan struct{}                                                                         // the next ActiveBookings waits for it to close
+	entered  chan struct{}                                                                         // that call signals it is waiting
 }
 
-func (f *faultyStore) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
+// InsertBookings answers each booking of the batch with insert when set
+// (the batch's own error with batch when set), else as the real store.
+func (f *faultyStore) InsertBookings(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
 	f.mu.Lock()
-	fn := f.insert
-	f.inserted = append(f.inserted, b)
+	fn, batch := f.insert, f.batch
+	f.inserted = append(f.inserted, bs...)
+	f.batches = append(f.batches, len(bs))
 	f.mu.Unlock()
-	if fn != nil {
-		return fn(ctx, b, ev)
+	switch {
+	case batch != nil:
+		return batch(ctx, bs, evs)
+	case fn != nil:
+		errs := make([]error, len(bs))
+		for i := range bs {
+			errs[i] = fn(ctx, bs[i], evs[i])
+		}
+		return errs, nil
 	}
-	return f.Store.InsertBooking(ctx, b, ev)
+	return f.Store.InsertBookings(ctx, bs, evs)
 }
 
 func (f *faultyStore) Booking(ctx context.Context, id string) (booking.Booking, error) {
@@ -784,6 +799,12 @@ func (f *faultyStore) set(insert func(context.Context, booking.Booking, booking.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.insert, f.readBack = insert, readBack
+}
+
+func (f *faultyStore) setBatch(batch func(context.Context, []booking.Booking, []booking.Event) ([]error, error)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batch = batch
 }
 
 func (f *faultyStore) last() booking.Booking {
@@ -1290,4 +1311,120 @@ func codeOf(err error) string {
 		return e.Code
 	}
 	return err.Error()
+}
+
+// TestBookingBatch: bookings that arrive while a batch is being written
+// are committed together in the next, and whatever becomes of that batch
+// each booking gets its own answer. The first batch is held in its write
+// until the others have queued, so the batches are known exactly.
+func TestBookingBatch(t *testing.T) {
+	var fs *faultyStore
+	h := newHarness(t, harnessConfig{bookingWriters: 1, wrap: func(s *cockroach.Store) booking.Store {
+		fs = &faultyStore{Store: s}
+		return fs
+	}})
+	const quota, behind = 6, 3
+	badValue := booking.Errorf(booking.ErrInvalidField, "a value is not acceptable (22P05)")
+	for _, tt := range []struct {
+		name string
+		// second is the second batch's write (its last booking: last).
+		second    func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error)
+		wantSizes []int
+		lostErr   *booking.Error
+		lostSays  string
+	}{
+		{
+			// Each booking is read back on its own: the ones SQL has are
+			// confirmed (201), the one it has not is answered "nothing was
+			// booked" and its slot returned; nothing is left pending.
+			name: "its answer lost after committing all but one",
+			second: func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+				n := len(bs) - 1
+				if errs, err := h.store.InsertBookings(ctx, bs[:n], evs[:n]); err != nil || slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+					t.Errorf("the batch's commit: %v, %v", errs, err)
+				}
+				return nil, fmt.Errorf("insert_bookings: %w: %w", booking.ErrOutcomeUnknown, io.ErrUnexpectedEOF)
+			},
+			wantSizes: []int{1, behind},
+			lostErr:   booking.ErrUnavailable, lostSays: "nothing was booked",
+		},
+		{
+			// A batch refused whole for a value one row carries is written
+			// again row by row: the others commit, the bad one is refused.
+			name: "refused whole for one row's value",
+			second: func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+				return nil, badValue
+			},
+			wantSizes: []int{1, behind, 1, 1, 1},
+			lostErr:   booking.ErrInvalidField, lostSays: "not acceptable",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := h.session(sessionOpts{online: quota, dept: "Batch " + tt.name})
+			users := make([]user, 1+behind)
+			for i := range users {
+				users[i] = h.user(1)
+			}
+			hold, holding := make(chan struct{}), make(chan struct{})
+			fs.mu.Lock()
+			fs.inserted, fs.batches = nil, nil
+			fs.mu.Unlock()
+			var lost string // the account of the second batch's last booking
+			calls := 0      // batches are written one at a time (bookingWriters: 1)
+			fs.setBatch(func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+				switch calls++; {
+				case calls == 1:
+					close(holding)
+					<-hold
+				case calls == 2:
+					lost = bs[len(bs)-1].AccountID
+					return tt.second(ctx, bs, evs)
+				case len(bs) == 1 && bs[0].AccountID == lost:
+					return nil, badValue // the row by row writes: the bad row
+				}
+				return h.store.InsertBookings(ctx, bs, evs)
+			})
+			type answer struct {
+				b   booking.Booking
+				err error
+			}
+			answers := make([]answer, len(users))
+			var wg sync.WaitGroup
+			wg.Go(func() { answers[0].b, answers[0].err = h.book(users[0], 0, s, "") })
+			<-holding
+			for i := 1; i <= behind; i++ {
+				wg.Go(func() { answers[i].b, answers[i].err = h.book(users[i], 0, s, "") })
+			}
+			eventually(t, 10*time.Second, "the bookings queue behind the first batch", func() bool { return h.svc.QueuedBookings() == behind })
+			close(hold)
+			wg.Wait()
+			fs.setBatch(nil)
+
+			if !slices.Equal(fs.batches, tt.wantSizes) {
+				t.Fatalf("batches = %v, want %v", fs.batches, tt.wantSizes)
+			}
+			for i, a := range answers {
+				if users[i].actor.AccountID == lost {
+					wantErr(t, "the booking its batch did not commit", a.err, tt.lostErr)
+					wantMessage(t, "the booking its batch did not commit", a.err, tt.lostSays)
+					continue
+				}
+				if a.err != nil {
+					t.Errorf("user %d: Book = %v; want the booking its batch committed", i, a.err)
+					continue
+				}
+				got, err := h.store.Booking(h.ctx, a.b.ID)
+				testenv.Must(t, err, "read back user %d's booking", i)
+				sameBooking(t, "read back", got, a.b)
+			}
+			if n := len(h.activeInSQL(s)); n != behind {
+				t.Errorf("active bookings in SQL = %d, want %d", n, behind)
+			}
+			if p := h.pending(); len(p) != 0 {
+				t.Errorf("pending holds = %v, want none", p)
+			}
+			h.wantOnline(s, quota-behind)
+			h.checkClean()
+		})
+	}
 }

@@ -175,37 +175,79 @@ INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, docto
                       created_at, booked_by, name_hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
--- name: insert_booking_with_event
--- A booking ($1-$16), its event ($17-$34) and, for a booking staff made
--- ($35 true), its audit entry ($36-$43), in one statement: one implicit
--- transaction, one round trip (DB.Exec1). The booking is inserted only if
--- its name ($16) is not another than its identity's verified name; the event
--- and the audit entry are inserted from the booking, so a refused one writes
--- nothing (0 rows). Parameters are cast: in a SELECT they have no column to
--- take their type from.
-WITH booking AS (
+-- name: insert_bookings_with_events
+-- A batch of bookings ($1-$16), their events ($17-$34) and, for bookings
+-- staff made, their audit entries ($35-$43: the booking each belongs to,
+-- then the entry), from parallel arrays in one statement: one implicit
+-- transaction, one round trip (InsertBookings). A row is refused alone,
+-- never the batch: one whose name ($16) is another than its identity's
+-- verified name is not selected, and one that meets a unique index (its id
+-- again, an active booking of its slot, or of its identity on that day in
+-- that department) goes in as nothing. Events and audit entries go in only
+-- for the bookings that did (a repeat of one id in a batch: DISTINCT ON).
+-- RETURNING names those bookings.
+WITH b AS (
     INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                           patient_id, identity_id, account_id, channel, status, idempotency_key,
                           created_at, booked_by, name_hash)
-    SELECT $1::UUID, $2::UUID, $3::INT, $4::UUID, $5::UUID, $6::UUID, $7::DATE, $8::UUID, $9::UUID,
-           $10::UUID, $11::TEXT, $12::TEXT, $13::TEXT, $14::TIMESTAMPTZ, $15::UUID, $16::BYTEA
-     WHERE NOT EXISTS (SELECT 1 FROM identities
-                        WHERE id = $9::UUID AND name_verified_at IS NOT NULL
-                          AND $16::BYTEA IS NOT NULL AND name_hash <> $16::BYTEA)
+    SELECT t.id, t.session_id, t.slot_no, t.hospital_id, t.department_id, t.doctor_id, t.visit_date::DATE,
+           t.patient_id, t.identity_id, t.account_id, t.channel, t.status, t.idempotency_key,
+           t.created_at, t.booked_by, t.name_hash
+      FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::TEXT[],
+                  $8::UUID[], $9::UUID[], $10::UUID[], $11::TEXT[], $12::TEXT[], $13::TEXT[],
+                  $14::TIMESTAMPTZ[], $15::UUID[], $16::BYTEA[])
+           AS t (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date, patient_id,
+                 identity_id, account_id, channel, status, idempotency_key, created_at, booked_by, name_hash)
+     WHERE NOT EXISTS (SELECT 1 FROM identities i
+                        WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
+                          AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
+    ON CONFLICT DO NOTHING
     RETURNING id
+), ev AS (
+    INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
+                                hospital_id, department_id, doctor_id, channel, ip, device_id,
+                                phone, release_at, reason, staff_id, identity_id)
+    SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
+           v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
+           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
+      FROM unnest($17::UUID[], $18::TIMESTAMPTZ[], $19::TEXT[], $20::UUID[], $21::UUID[], $22::UUID[],
+                  $23::UUID[], $24::UUID[], $25::UUID[], $26::UUID[], $27::TEXT[], $28::TEXT[],
+                  $29::TEXT[], $30::TEXT[], $31::TIMESTAMPTZ[], $32::TEXT[], $33::UUID[], $34::UUID[])
+           AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
+                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
+     WHERE v.booking_id IN (SELECT id FROM b)
+     ORDER BY v.booking_id
 ), audit AS (
     INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
-    SELECT $36::UUID, $37::TIMESTAMPTZ, $38::UUID, $39::TEXT, $40::TEXT, $41::TEXT, $42::TEXT, $43::UUID
-      FROM booking WHERE $35::BOOL
-    RETURNING id
+    SELECT DISTINCT ON (a.booking_id) a.id, a.ts, a.actor_id, a.actor_role, a.action, a.target, a.reason,
+           a.hospital_id
+      FROM unnest($35::UUID[], $36::UUID[], $37::TIMESTAMPTZ[], $38::UUID[], $39::TEXT[], $40::TEXT[],
+                  $41::TEXT[], $42::TEXT[], $43::UUID[])
+           AS a (booking_id, id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+     WHERE a.booking_id IN (SELECT id FROM b)
+     ORDER BY a.booking_id
 )
-INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
-                            hospital_id, department_id, doctor_id, channel, ip, device_id,
-                            phone, release_at, reason, staff_id, identity_id)
-SELECT $17::UUID, $18::TIMESTAMPTZ, $19::TEXT, $20::UUID, $21::UUID, $22::UUID, $23::UUID, $24::UUID,
-       $25::UUID, $26::UUID, $27::TEXT, $28::TEXT, $29::TEXT, $30::TEXT, $31::TIMESTAMPTZ, $32::TEXT,
-       $33::UUID, $34::UUID
-  FROM booking;
+SELECT id::TEXT FROM b;
+
+-- name: bookings_refused
+-- Why each booking of a batch that did not go in was refused, read after
+-- the batch (InsertBookings): its name is not its identity's verified one;
+-- its id is taken (a repeat of a booking); its slot has an active booking;
+-- its identity has one that day in that department. A row with none of these
+-- met a booking cancelled since, and is written again.
+SELECT t.id::TEXT,
+       EXISTS (SELECT 1 FROM identities i
+                WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
+                  AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash),
+       EXISTS (SELECT 1 FROM bookings b WHERE b.id = t.id),
+       EXISTS (SELECT 1 FROM bookings b
+                WHERE b.session_id = t.session_id AND b.slot_no = t.slot_no
+                  AND b.status IN ('confirmed', 'checked_in')),
+       EXISTS (SELECT 1 FROM bookings b
+                WHERE b.identity_id = t.identity_id AND b.visit_date = t.visit_date::DATE
+                  AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in'))
+  FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[])
+       AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash);
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash. The

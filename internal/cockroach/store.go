@@ -15,7 +15,12 @@ import (
 // Store implements booking.Store. Every method translates driver errors at
 // this boundary (translate in db.go): domain errors pass, a database that is
 // down or too slow becomes booking.ErrUnavailable.
-type Store struct{ db *DB }
+type Store struct {
+	db *DB
+	// refused, when set, runs after a batch of bookings left rows out and
+	// before their reasons are read (a test cancels the booking they met).
+	refused func()
+}
 
 var _ booking.Store = (*Store)(nil)
 
@@ -446,33 +451,217 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	return p, err
 }
 
-// InsertBooking commits a booking with its event, in one statement (one
-// round trip: the release second commits a thousand of them at once). The
-// partial unique indexes turn a double booking into ErrSlotTaken or
-// ErrQuotaDayDept.
-func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
+// InsertBooking commits one booking with its event (InsertBookings of
+// one), for tools and tests; the service commits through InsertBookings.
+func (s *Store) InsertBooking(ctx context.Context, b booking.Booking, ev booking.Event) error {
+	errs, err := s.InsertBookings(ctx, []booking.Booking{b}, []booking.Event{ev})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
+
+// refusedRounds bounds how often InsertBookings writes again the rows that
+// were refused by a booking cancelled before it could read why.
+const refusedRounds = 3
+
+// InsertBookings commits a batch of bookings with their events (and the
+// audit entries of staff bookings) in one statement: one round trip and
+// one implicit transaction however many rows (the release second commits a
+// thousand at once). A row a rule refuses is answered alone and the others
+// go in: the partial unique indexes turn a double booking into
+// ErrSlotTaken or ErrQuotaDayDept, a repeated id into ErrInProgress, and a
+// name that is not the identity's verified one into ErrIdentityUnverified.
+// The reasons are read only when some row was refused. An error of the
+// whole batch (nothing committed, or ErrOutcomeUnknown) is the second
+// result.
+func (s *Store) InsertBookings(ctx context.Context, bs []booking.Booking, evs []booking.Event) (_ []error, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	args := append(bookingArgs(b), eventArgs(ev)...)
-	if a, staff := booking.StaffBookingAudit(b); staff {
-		args = append(append(args, true), auditArgs(a)...)
-	} else {
-		args = append(args, false, nil, nil, nil, nil, nil, nil, nil, nil)
+	answers := make([]error, len(bs))
+	todo := make([]int, len(bs)) // indexes of the rows still to write
+	for i := range todo {
+		todo[i] = i
 	}
-	n, err := s.db.Exec1Rows(ctx, "insert_booking", q("insert_booking_with_event"), args...)
-	if err == nil && n == 0 {
-		return booking.ErrIdentityUnverified // the name is not the identity's verified one
-	}
-	if name, ok := uniqueViolation(err); ok {
-		switch name {
-		case "bookings_active_slot":
-			return fmt.Errorf("insert booking: %w", booking.ErrSlotTaken)
-		case "bookings_active_identity_day_department":
-			return booking.ErrQuotaDayDept
-		case "bookings_pkey":
-			return booking.ErrInProgress
+	for round := 1; len(todo) > 0; round++ {
+		if round > refusedRounds {
+			for _, i := range todo {
+				answers[i] = fmt.Errorf("insert booking: refused by a booking cancelled meanwhile, %d times: %w", refusedRounds, booking.ErrUnavailable)
+			}
+			break
+		}
+		inserted, err := s.insertBookings(ctx, bs, evs, todo)
+		if err != nil {
+			if round == 1 {
+				return nil, err
+			}
+			// Earlier rounds committed: the batch's answer is theirs, and
+			// this round's rows share its error.
+			for _, i := range todo {
+				answers[i] = translate(err)
+			}
+			break
+		}
+		var refused []int
+		for _, i := range todo {
+			if !inserted[bs[i].ID] {
+				refused = append(refused, i)
+			}
+		}
+		if len(refused) > 0 && s.refused != nil {
+			s.refused()
+		}
+		if todo, err = s.whyRefused(ctx, bs, refused, answers); err != nil {
+			for _, i := range refused {
+				answers[i] = translate(err)
+			}
+			break
 		}
 	}
-	return err
+	return answers, nil
+}
+
+// insertBookings writes the rows at idx and returns the ids that went in.
+func (s *Store) insertBookings(ctx context.Context, bs []booking.Booking, evs []booking.Event, idx []int) (map[string]bool, error) {
+	var cols bookingColumns
+	var ev eventArrays
+	var au auditArrays
+	for _, i := range idx {
+		cols.add(bs[i])
+		ev.add(evs[i])
+		if a, staff := booking.StaffBookingAudit(bs[i]); staff {
+			au.add(bs[i].ID, a)
+		}
+	}
+	args := append(append(cols.args(), ev.args()...), au.args()...)
+	inserted := make(map[string]bool, len(idx))
+	// The op keeps its name, which the alerts and the dashboard read: it is
+	// now the time of a batch (what each of its bookings waited for).
+	err := s.db.Batch1(ctx, "insert_booking", func(b *pgx.Batch) {
+		b.Queue(q("insert_bookings_with_events"), args...)
+	}, func(br pgx.BatchResults) error {
+		clear(inserted)
+		rows, _ := br.Query()
+		var id string
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			inserted[id] = true
+			return nil
+		})
+		return err
+	})
+	return inserted, err
+}
+
+// whyRefused answers the rows at idx that did not go in with their reason,
+// and returns those with none left (the booking they met was cancelled
+// since): they are written again.
+func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int, answers []error) ([]int, error) {
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	var id, session, identity, date, dept []string
+	var slot []int32
+	var name [][]byte
+	for _, i := range idx {
+		b := bs[i]
+		id, session, identity = append(id, b.ID), append(session, b.SessionID), append(identity, b.IdentityID)
+		date, dept, slot = append(date, b.VisitDate), append(dept, b.DepartmentID), append(slot, int32(b.SlotNo))
+		var h []byte
+		if b.NameHash != "" {
+			h = []byte(b.NameHash)
+		}
+		name = append(name, h)
+	}
+	type why struct{ name, id, slot, day bool }
+	reasons := make(map[string]why, len(idx))
+	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name)
+	var rid string
+	var w why
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day}, func() error {
+		reasons[rid] = w
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var again []int
+	for _, i := range idx {
+		switch w := reasons[bs[i].ID]; {
+		case w.name:
+			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
+		case w.id:
+			answers[i] = booking.ErrInProgress // a booking with this id exists: the caller replays it
+		case w.slot:
+			answers[i] = fmt.Errorf("insert booking: %w", booking.ErrSlotTaken)
+		case w.day:
+			answers[i] = booking.ErrQuotaDayDept
+		default:
+			again = append(again, i)
+		}
+	}
+	return again, nil
+}
+
+// bookingColumns are bookings as the parallel arrays of insert_bookings.
+type bookingColumns struct {
+	id, session, hospital, dept, doctor, date, identity []string
+	patient, account, bookedBy                          []*string
+	slot                                                []int32
+	channel, status, idemKey                            []string
+	created                                             []time.Time
+	name                                                [][]byte
+}
+
+func (c *bookingColumns) add(b booking.Booking) {
+	opt := func(v string) *string { return nullableIDs([]string{v})[0] }
+	c.id = append(c.id, b.ID)
+	c.session = append(c.session, b.SessionID)
+	c.slot = append(c.slot, int32(b.SlotNo))
+	c.hospital = append(c.hospital, b.HospitalID)
+	c.dept = append(c.dept, b.DepartmentID)
+	c.doctor = append(c.doctor, b.DoctorID)
+	c.date = append(c.date, b.VisitDate)
+	c.patient = append(c.patient, opt(b.PatientID))
+	c.identity = append(c.identity, b.IdentityID)
+	c.account = append(c.account, opt(b.AccountID))
+	c.channel = append(c.channel, string(b.Channel))
+	c.status = append(c.status, string(b.Status))
+	c.idemKey = append(c.idemKey, b.IdempotencyKey)
+	c.created = append(c.created, b.CreatedAt)
+	c.bookedBy = append(c.bookedBy, opt(b.BookedBy))
+	var h []byte
+	if b.NameHash != "" {
+		h = []byte(b.NameHash)
+	}
+	c.name = append(c.name, h)
+}
+
+func (c *bookingColumns) args() []any {
+	return []any{c.id, c.session, c.slot, c.hospital, c.dept, c.doctor, c.date, c.patient, c.identity, c.account,
+		c.channel, c.status, c.idemKey, c.created, c.bookedBy, c.name}
+}
+
+// auditArrays are staff bookings' audit entries as parallel arrays, each
+// with the booking it belongs to.
+type auditArrays struct {
+	booking, id, target, action, reason, role []string
+	actor, hospital                           []*string
+	ts                                        []time.Time
+}
+
+func (c *auditArrays) add(bookingID string, a booking.AuditEntry) {
+	opt := func(v string) *string { return nullableIDs([]string{v})[0] }
+	c.booking = append(c.booking, bookingID)
+	c.id = append(c.id, a.ID)
+	c.ts = append(c.ts, a.TS)
+	c.actor = append(c.actor, opt(a.ActorID))
+	c.role = append(c.role, string(a.ActorRole))
+	c.action = append(c.action, a.Action)
+	c.target = append(c.target, a.Target)
+	c.reason = append(c.reason, a.Reason)
+	c.hospital = append(c.hospital, opt(a.HospitalID))
+}
+
+func (c *auditArrays) args() []any {
+	return []any{c.booking, c.id, c.ts, c.actor, c.role, c.action, c.target, c.reason, c.hospital}
 }
 
 func insertBooking(ctx context.Context, tx pgx.Tx, b booking.Booking) error {

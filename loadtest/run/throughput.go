@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,8 +33,8 @@ import (
 
 type target struct {
 	name string
-	// start starts the server on addr; nil stop means nothing to stop.
-	start func(ctx context.Context, e *env, addr string) (stop func(), err error)
+	// start starts the server on addr.
+	start func(ctx context.Context, e *env, addr string) (*targetProc, error)
 	seeds bool // needs a freshly seeded database
 	// lottery seeds the sessions as lottery pools taking entries for the
 	// whole run, with patients enough that every request is a new entry.
@@ -50,7 +51,10 @@ type wrkResult struct {
 	P90MS        float64 `json:"p90_ms"`
 	P99MS        float64 `json:"p99_ms"`
 	MaxMS        float64 `json:"max_ms"`
-	Booked       int64   `json:"booked"` // bookings in SQL afterwards
+	// CPUPer100k is the server process's CPU time (user + system) while
+	// wrk ran, in seconds per 100,000 requests answered.
+	CPUPer100k float64 `json:"cpu_s_per_100k"`
+	Booked     int64   `json:"booked"` // bookings in SQL afterwards
 }
 
 func throughput(ctx context.Context, o options) error {
@@ -64,8 +68,8 @@ func throughput(ctx context.Context, o options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	proc := func(bin string, args ...string) func(ctx context.Context, e *env, addr string) (func(), error) {
-		return func(ctx context.Context, e *env, addr string) (func(), error) {
+	proc := func(bin string, args ...string) func(ctx context.Context, e *env, addr string) (*targetProc, error) {
+		return func(ctx context.Context, e *env, addr string) (*targetProc, error) {
 			return startProc(ctx, e, filepath.Join(dir, filepath.Base(bin)+".log"), bin, append(args, "--http-addr", addr)...)
 		}
 	}
@@ -114,7 +118,7 @@ func throughput(ctx context.Context, o options) error {
 			}
 		}
 		step("%s: wrk -t2 -c64 -d%s", t.name, o.duration)
-		stop, err := t.start(ctx, e, addr)
+		srv, err := t.start(ctx, e, addr)
 		if err != nil {
 			e.close()
 			return fmt.Errorf("%s: %w", t.name, err)
@@ -132,9 +136,13 @@ func throughput(ctx context.Context, o options) error {
 		}
 		var res wrkResult
 		if err == nil {
+			cpu0 := srv.cpu()
 			res, err = runWrk(ctx, addr, input, o.duration)
+			if cpu := srv.cpu() - cpu0; err == nil && res.Requests > 0 {
+				res.CPUPer100k = cpu.Seconds() / float64(res.Requests) * 100_000
+			}
 		}
-		stop()
+		srv.stop()
 		switch {
 		case err == nil && t.lottery:
 			err = e.db.QueryRow(ctx, `SELECT count(*) FROM lottery_entries`).Scan(&res.Booked)
@@ -145,7 +153,8 @@ func throughput(ctx context.Context, o options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		fmt.Printf("    %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %d socket errors, %d booked\n", res.RPS, res.P50MS, res.P99MS, res.SocketErrors, res.Booked)
+		fmt.Printf("    %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %d socket errors, %d booked, %.2f CPU-s per 100,000 requests\n",
+			res.RPS, res.P50MS, res.P99MS, res.SocketErrors, res.Booked, res.CPUPer100k)
 		results[i] = res
 	}
 	md := throughputReport(o, targets, results)
@@ -165,13 +174,13 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 	fmt.Fprintf(&b, "`make bench`, %s. Load generator: wrk %s, `-t2 -c64 -d%s`, closed loop, with `loadtest/wrk/book.lua` "+
 		"(each request a booking attempt by the next of %d seeded patients over 20 sessions × 50 released slots). "+
 		"Generator, servers, Redis and PostgreSQL all on one machine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), wrkVersion(), o.duration, o.patients, meta(o, nil).Machine)
-	b.WriteString("| target | requests/s | p50 ms | p90 ms | p99 ms | max ms | socket errors | booked |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| target | requests/s | p50 ms | p90 ms | p99 ms | max ms | socket errors | booked | server CPU-s per 100,000 requests |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, t := range targets {
 		booked := "–"
 		if t.seeds {
 			booked = fmt.Sprint(r[i].Booked)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %d | %s |\n", t.name, r[i].RPS, r[i].P50MS, r[i].P90MS, r[i].P99MS, r[i].MaxMS, r[i].SocketErrors, booked)
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %d | %s | %.2f |\n", t.name, r[i].RPS, r[i].P50MS, r[i].P90MS, r[i].P99MS, r[i].MaxMS, r[i].SocketErrors, booked, r[i].CPUPer100k)
 	}
 	ratio := func(a, c float64) string {
 		if c == 0 {
@@ -186,7 +195,8 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 	fmt.Fprintf(&b, "- lottery entries / booking attempts: **%s** (target ≥ 0.5×); / booking attempts without the fast reject path: **%s**; "+
 		"%d entries committed (\"booked\" column), p99 %.2f ms\n", ratio(lot.RPS, fs.RPS), ratio(lot.RPS, off.RPS), lot.Booked, lot.P99MS)
 	if len(r) > 5 {
-		fmt.Fprintf(&b, "- fairslot now / at %s: **%s**, p99 %.2f ms against %.2f ms\n", o.before, ratio(fs.RPS, r[5].RPS), fs.P99MS, r[5].P99MS)
+		fmt.Fprintf(&b, "- fairslot now / at %s: **%s**, p99 %.2f ms against %.2f ms; CPU per 100,000 requests %.2f s against %.2f s (**%s**)\n",
+			o.before, ratio(fs.RPS, r[5].RPS), fs.P99MS, r[5].P99MS, fs.CPUPer100k, r[5].CPUPer100k, ratio(fs.CPUPer100k, r[5].CPUPer100k))
 	}
 	return b.String()
 }
@@ -299,7 +309,38 @@ func wrkInput(dir, path string) error {
 	return out.Close()
 }
 
-func startProc(ctx context.Context, e *env, logPath, bin string, args ...string) (func(), error) {
+// targetProc is one target's server process.
+type targetProc struct {
+	pid  int
+	stop func()
+}
+
+// cpu is the process's CPU time so far (user + system, from /proc), or 0
+// where /proc cannot tell.
+func (s *targetProc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (in parentheses, which may hold
+	// spaces): state is field 3, utime 14 and stime 15, in clock ticks.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on Linux.
+const clockTicks = 100
+
+func startProc(ctx context.Context, e *env, logPath, bin string, args ...string) (*targetProc, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -333,7 +374,7 @@ func startProc(ctx context.Context, e *env, logPath, bin string, args ...string)
 		}
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return stop, nil
+			return &targetProc{pid: cmd.Process.Pid, stop: stop}, nil
 		}
 	}
 	stop()
