@@ -329,11 +329,35 @@ func (b *tab) shot(name string) {
 	b.t.Logf("screenshot: %s", path)
 }
 
+// fits checks that the page needs no sideways scrolling at width px, that
+// every tab of the navigation is on screen, and that no table runs off it
+// (inside a scrolling box or not).
+func (b *tab) fits(width int) {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		b.t.Fatalf("measure the page: %v", err)
+	}
+	if got > width {
+		b.t.Errorf("the page is %d px wide at a %d px screen, want it to fit", got, width)
+	}
+	for _, what := range []string{"nav.tabs a", "table"} {
+		right, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`Math.ceil(Math.max(0, ...[...document.querySelectorAll(` + jsString(what) + `)].map(e => e.getBoundingClientRect().right)))`))
+		if err != nil {
+			b.t.Fatalf("measure %s: %v", what, err)
+		}
+		if right > width {
+			b.t.Errorf("%s ends at %d px on a %d px screen, want it on screen", what, right, width)
+		}
+	}
+}
+
 // phoneShot takes a screenshot at a phone's width, then goes back to the
 // desk's 1280×800.
 func (b *tab) phoneShot(name string) {
 	b.t.Helper()
 	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	b.shot(name)
+	b.fits(390)
 	b.do("emulate the desk", chromedp.EmulateViewport(1280, 800))
 }

@@ -57,39 +57,61 @@ type lookupRef struct{ IDType, IDNumber string }
 
 // rememberLookup makes a document the current patient of this session.
 func (c *Console) rememberLookup(r *request, ref lookupRef) {
-	until := time.Now().Add(lookupTTL)
-	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
-	plain = append(plain, ref.IDType+"\x00"+ref.IDNumber...)
-	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
-	_, _ = rand.Read(nonce)
-	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte("session\x00"+r.session))
-	c.setCookieAt(r, deskConsole.Path, lookupCookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
+	c.seal(r, deskConsole, lookupCookie, "session", ref.IDType+"\x00"+ref.IDNumber)
 }
 
 // currentLookup reads the current patient: false when there is none, it
 // expired, or it was sealed for another session.
 func (c *Console) currentLookup(r *request) (lookupRef, bool) {
-	v := r.rc.Request.Header.Cookie(lookupCookie)
-	if len(v) == 0 || !r.signedIn() {
+	plain, ok := c.unseal(r, lookupCookie, "session")
+	if !ok {
 		return lookupRef{}, false
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
-	n := c.lookupSeal.NonceSize()
-	if err != nil || len(sealed) < n {
-		return lookupRef{}, false
-	}
-	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte("session\x00"+r.session))
-	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
-		return lookupRef{}, false
-	}
-	idType, number, ok := strings.Cut(string(plain[8:]), "\x00")
+	idType, number, ok := strings.Cut(plain, "\x00")
 	return lookupRef{IDType: idType, IDNumber: number}, ok
 }
 
 // forgetLookup drops the current patient.
 func (c *Console) forgetLookup(r *request) {
-	if len(r.rc.Request.Header.Cookie(lookupCookie)) > 0 {
-		c.setCookieAt(r, deskConsole.Path, lookupCookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
+	c.unsetSealed(r, deskConsole, lookupCookie)
+}
+
+// seal keeps a person's details for the pages of a console in a cookie,
+// sealed (AES-GCM) to this session and purpose and expiring after
+// lookupTTL: the desk's current patient, the phone console's caller.
+func (c *Console) seal(r *request, con *console, cookie, purpose, value string) {
+	until := time.Now().Add(lookupTTL)
+	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
+	plain = append(plain, value...)
+	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
+	_, _ = rand.Read(nonce)
+	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte(purpose+"\x00"+r.session))
+	c.setCookieAt(r, con.Path, cookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
+}
+
+// unseal reads what seal kept: false when there is nothing, it expired, or
+// it was sealed for another session or purpose.
+func (c *Console) unseal(r *request, cookie, purpose string) (string, bool) {
+	v := r.rc.Request.Header.Cookie(cookie)
+	if len(v) == 0 || !r.signedIn() {
+		return "", false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
+	n := c.lookupSeal.NonceSize()
+	if err != nil || len(sealed) < n {
+		return "", false
+	}
+	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte(purpose+"\x00"+r.session))
+	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
+		return "", false
+	}
+	return string(plain[8:]), true
+}
+
+// unsetSealed drops a sealed cookie.
+func (c *Console) unsetSealed(r *request, con *console, cookie string) {
+	if len(r.rc.Request.Header.Cookie(cookie)) > 0 {
+		c.setCookieAt(r, con.Path, cookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
 	}
 }
 
@@ -110,6 +132,7 @@ func deskFlash(key string) string { return deskFlashes[key] }
 var deskChannels = []booking.Channel{booking.ChannelOnline, booking.ChannelPhone, booking.ChannelOnsite, booking.ChannelReferral}
 
 type deskCell struct {
+	Label     string // the channel, for the cell's label at a phone's width
 	Has       bool
 	Remaining int
 	Quota     int
@@ -181,7 +204,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 	}
 	for _, ch := range deskChannels {
 		q, ok := v.Channel(ch)
-		s.Cells = append(s.Cells, deskCell{Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
+		s.Cells = append(s.Cells, deskCell{Label: channelLabels[ch], Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
 			Released: !now.Before(q.ReleaseAt), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
 	}
 	switch {

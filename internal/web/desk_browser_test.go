@@ -122,6 +122,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	dc.contains(row+" td:nth-child(6)", "4 / 4") // on site
 	dc.contains(row+" .state", "未开始 Upcoming")
 	dc.shot("desk-05-today")
+	dc.phoneShot("desk-05-today-390")
 
 	// Extra slots (加号), authorised by the doctor.
 	dc.do("open the extra-slots form", chromedp.Click(chromedp.CSS(row+" details.extra summary")))

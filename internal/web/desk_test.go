@@ -89,13 +89,16 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 		name string
 		c    *client
 		role string
-	}{{"patient", p.c, "patient"}, {"operator", operator, "operator"}} {
+		home string // the console wrong_console links to
+	}{{"patient", p.c, "patient", "/patient"}, {"operator", operator, "operator", "/phone"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			csrf := tc.c.csrf("/desk/login") // the login page is public
 			for _, path := range []string{"/desk", "/desk/lookup", "/desk/walkin"} {
 				a := tc.c.get(path)
-				if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "not for "+tc.role+" accounts") {
-					t.Errorf("GET %s: %d, want 403 wrong_console\n%.400s", path, a.status, a.body)
+				if a.status != 403 || !strings.Contains(a.body, "wrong_console") ||
+					!strings.Contains(a.body, "signed in with a "+tc.role+" account, whose console is "+tc.home) ||
+					!strings.Contains(a.body, `href="`+tc.home+`" id="own-console"`) {
+					t.Errorf("GET %s: %d, want 403 wrong_console sending the %s to %s\n%.400s", path, a.status, tc.role, tc.home, a.body)
 				}
 			}
 			for path, form := range map[string]url.Values{
@@ -128,8 +131,9 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 			t.Fatalf("create account: %v", err)
 		}
 		a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})
-		if a.status != 403 || !strings.Contains(a.body, "wrong_console") {
-			t.Errorf("got %d, want 403 wrong_console\n%s", a.status, a.body)
+		if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "patient accounts sign in at /patient/login") ||
+			strings.Contains(a.body, "log out") {
+			t.Errorf("got %d, want 403 wrong_console sending a signed-out patient to /patient/login, not telling them to log out\n%s", a.status, a.body)
 		}
 		if ck := cookie(a.cookies, sessionCookie); ck != nil && ck.Value != "" {
 			t.Errorf("got a session cookie for a patient on the desk console, want none")

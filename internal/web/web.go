@@ -210,7 +210,7 @@ func (c *Console) Handler(rc *fasthttp.RequestCtx) {
 			return
 		}
 		if !rt.console.admits(r.actor.Role) {
-			c.fail(r, errWrongConsole(rt.console, r.actor.Role))
+			c.fail(r, errWrongConsole(rt.console, r.actor.Role, true))
 			return
 		}
 	}
