@@ -173,3 +173,30 @@ func StaffWaitlistAudit(e WaitlistEntry) (AuditEntry, bool) {
 		Action: "phone_waitlist", Target: "waitlist:" + e.ID, Reason: "phone waitlist, session " + e.SessionID,
 		HospitalID: e.HospitalID}, true
 }
+
+// RosterEntry is a booking on a session's roster, with its person masked.
+type RosterEntry struct {
+	Booking
+	IDType       string
+	NumberMasked string
+	NameMasked   string
+}
+
+// Roster lists the bookings of a session that are booked, checked in or
+// no-shows, in slot order, with their people masked: the registration
+// desk's list of the day. Only clerks of the session's hospital read it.
+// It is not audited per read (the desk shows it all day, masked); the
+// actions taken from it are.
+func (s *Service) Roster(ctx context.Context, actor Actor, sessionID string) ([]RosterEntry, error) {
+	if actor.Role != RoleClerk {
+		return nil, Errorf(ErrForbidden, "only registration clerks read a session's roster")
+	}
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, ErrSessionNotFound
+	}
+	return s.store.SessionRoster(ctx, sessionID)
+}

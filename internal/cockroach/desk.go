@@ -315,6 +315,33 @@ func (s *Store) IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRe
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Identity, error) { return scanIdentity(r) })
 }
 
+// SessionRoster lists a session's roster with its people masked.
+func (s *Store) SessionRoster(ctx context.Context, sessionID string) (_ []booking.RosterEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_session"), sessionID)
+	bs, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil {
+		return nil, err
+	}
+	type masked struct{ idType, number, name string }
+	people := map[string]masked{}
+	rows, _ = s.db.pool.Query(ctx, q("roster_people"), sessionID)
+	var id string
+	var m masked
+	if _, err := pgx.ForEachRow(rows, []any{&id, &m.idType, &m.number, &m.name}, func() error {
+		people[id] = m
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]booking.RosterEntry, len(bs))
+	for i, b := range bs {
+		p := people[b.ID]
+		out[i] = booking.RosterEntry{Booking: b, IDType: p.idType, NumberMasked: p.number, NameMasked: p.name}
+	}
+	return out, nil
+}
+
 // WaitlistEntry reads one entry, with its position while waiting.
 func (s *Store) WaitlistEntry(ctx context.Context, id string) (_ booking.WaitlistEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
