@@ -581,10 +581,13 @@ func (c *Console) walkin(r *request) error {
 	}
 	if err == nil {
 		// The walk-in is at the desk with the card: checked in at once.
+		// (A resent form answers the first booking, checked in already.)
 		ok := "walkin_in"
-		if _, cerr := c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: b.ID, Origin: r.origin}); cerr != nil {
-			c.log.Warn("check in a walk-in; the desk can check them in from the lookup", "booking_id", b.ID, "err", cerr)
-			ok = "walkin"
+		if b.Status == booking.StatusConfirmed {
+			if _, cerr := c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: b.ID, Origin: r.origin}); cerr != nil {
+				c.log.Warn("check in a walk-in; the desk can check them in from the lookup", "booking_id", b.ID, "err", cerr)
+				ok = "walkin"
+			}
 		}
 		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
 		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {b.ID}}.Encode())

@@ -211,8 +211,8 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'served'`, entry); n != 1 {
 		t.Errorf("B's waitlist entry is not served")
 	}
-	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'confirmed' AND booked_by = $2`, today.ID, actor.AccountID); n != 1 {
-		t.Errorf("got %d walk-ins by the clerk, want 1", n)
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'checked_in' AND booked_by = $2`, today.ID, actor.AccountID); n != 1 {
+		t.Errorf("got %d walk-ins by the clerk checked in as booked, want 1", n)
 	}
 	if n := s.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 12 {
 		t.Errorf("today's session has %d slots, want 10 + 2 extra", n)

@@ -391,16 +391,16 @@ func TestDeskWalkinAndExtraSlots(t *testing.T) {
 	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {mumID}, "name": {mumName},
 		"session_id": {today.ID}, "idem": {key}}
 	a := clerk.post("/desk/bookings", walk)
-	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin" {
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin_in" {
 		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)
 	}
 	id := mustQuery(t, a.location, "id")
 	// The same form sent again books nothing more.
-	if again := clerk.post("/desk/bookings", walk); again.status != 303 || mustQuery(t, again.location, "id") != id {
+	if again := clerk.post("/desk/bookings", walk); again.status != 303 || mustQuery(t, again.location, "id") != id || mustQuery(t, again.location, "ok") != "walkin_in" {
 		t.Errorf("the same walk-in form again: %d → %q, want the same booking", again.status, again.location)
 	}
-	if n := s.count(`SELECT count(*) FROM bookings WHERE channel = 'onsite' AND booked_by IS NOT NULL AND account_id IS NULL`); n != 1 {
-		t.Errorf("got %d on-site bookings by staff, want 1", n)
+	if n := s.count(`SELECT count(*) FROM bookings WHERE channel = 'onsite' AND booked_by IS NOT NULL AND account_id IS NULL AND status = 'checked_in'`); n != 1 {
+		t.Errorf("got %d on-site bookings by staff, checked in, want 1", n)
 	}
 	page = clerk.get(a.location)
 	if !strings.Contains(page.body, "Walk-in booked") || !strings.Contains(page.body, "李*英") || !strings.Contains(page.body, "现场 On site") {
