@@ -52,14 +52,14 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	card := "#s-" + today.ID
 	pa.contains(card, "张伟 Zhang Wei")
 	pa.contains(card+" tr.online", "4 / 4")
-	pa.click(card+" form.book button[type=submit]", "/patient/bookings?")
+	pa.confirmBook(card)
 	pa.contains("#flash", "Booked")
 	pa.contains("#bookings .booking.hl", "张伟 Zhang Wei")
 	pa.contains("#bookings .booking.hl .status", "Confirmed")
 
 	pa.open(sessionsPath(s.hospital.ID, s.dermatology.ID, tiny.VisitDate))
 	pa.contains("#s-"+tiny.ID+" tr.online", "1 / 1")
-	pa.click("#s-"+tiny.ID+" form.book button[type=submit]", "/patient/bookings?")
+	pa.confirmBook("#s-" + tiny.ID)
 	pa.contains("#bookings .booking.hl", "王芳 Wang Fang")
 	pa.shot("desk-01-patient-booked")
 	var bookingA, tinyA string
@@ -94,7 +94,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 
 	// A cancels; the slot goes to B at once, as a booking with the entry's id.
 	pa.open("/patient/bookings")
-	pa.click("#b-"+tinyA+" form.cancel button", "/patient/bookings?")
+	pa.confirmCancel("#b-" + tinyA)
 	pa.contains("#flash", "cancelled")
 	pa.contains("#b-"+tinyA+" .status", "Cancelled")
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strings"
 	"time"
 
 	"fairslot/internal/booking"
@@ -80,16 +81,33 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
-	"welcome":    "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
-	"added":      "已添加就诊人。 Family member added.",
-	"booked":     "预约成功。 Booked.",
-	"cancelled":  "已取消预约。 Booking cancelled.",
-	"waitlisted": "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
-	"left":       "已退出候补。 You left the waitlist.",
-	"entered":    "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
-	"withdrawn":  "已撤回摇号报名。 You withdrew from the draw.",
-	"loggedout":  "已退出。 You are logged out.",
-	"expired":    "登录已过期，请重新登录。 Your session expired; log in again.",
+	"welcome":        "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
+	"added":          "已添加就诊人。 Family member added.",
+	"booked":         "预约成功。 Booked.",
+	"cancelled":      "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
+	"cancelled_late": "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
+	"waitlisted":     "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
+	"left":           "已退出候补。 You left the waitlist.",
+	"entered":        "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
+	"withdrawn":      "已撤回摇号报名。 You withdrew from the draw.",
+	"loggedout":      "已退出。 You are logged out.",
+	"expired":        "登录已过期，请重新登录。 Your session expired; log in again.",
+}
+
+// noShowRule states the no-show rules in both languages: "12 个月内爽约 3
+// 次，暂停预约 90 天 · 3 no-shows in 12 months bar booking for 90 days".
+func noShowRule(r booking.NoShowRules) string {
+	if len(r.Steps) == 0 {
+		return ""
+	}
+	months := int(r.Window.Hours()/24/30 + 0.5)
+	var zh, en []string
+	for _, st := range r.Steps {
+		days := int(st.Bar.Hours() / 24)
+		zh = append(zh, fmt.Sprintf("%d 个月内爽约 %d 次暂停预约 %d 天", months, st.Count, days))
+		en = append(en, fmt.Sprintf("%d no-shows in %d months bar booking for %d days", st.Count, months, days))
+	}
+	return strings.Join(zh, "，") + "。 " + strings.Join(en, "; ") + "."
 }
 
 // newFormKey is a fresh idempotency key for one rendered form: submitting
@@ -177,6 +195,9 @@ type sessionRow struct {
 	Waitlist   bool   // sold out online: the waitlist takes names instead
 	Why        string // why the Book button is off
 	FormKey    string
+	// LateAfter is when cancelling this session's booking starts to count
+	// as a no-show, said in the booking's confirmation step.
+	LateAfter string
 }
 
 func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time) sessionRow {
@@ -187,6 +208,9 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 		Weekday: weekday(v.VisitDate), Period: periodLabel(v.Period),
 		Time:    v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
 		Lottery: v.Mode == booking.Lottery, FormKey: newFormKey(),
+	}
+	if h, ok := cat.Hospital(v.HospitalID); ok {
+		row.LateAfter = h.LateAfter(v.VisitDate).In(loc).Format("01-02 15:04")
 	}
 	online, hasOnline := v.Channel(booking.ChannelOnline)
 	for _, q := range v.Channels {
