@@ -104,6 +104,7 @@ func (c *Console) table() []route {
 	return []route{
 		{method: "GET", pattern: "/", public: true, h: c.landing},
 		{method: "GET", pattern: "/static/style.css", static: true, h: c.stylesheet},
+		{method: "GET", pattern: "/static/countdown.js", static: true, h: c.script},
 
 		{method: "GET", pattern: "/patient/login", console: pc, public: true, h: c.loginPage(pc)},
 		{method: "POST", pattern: "/patient/login", console: pc, public: true, h: c.login(pc)},

@@ -198,6 +198,12 @@ type sessionRow struct {
 	// LateAfter is when cancelling this session's booking starts to count
 	// as a no-show, said in the booking's confirmation step.
 	LateAfter string
+	// Opening: the online pool opens at ReleaseAt (RFC 3339, to the
+	// millisecond) and the page carries its booking form hidden, which
+	// countdown.js shows then; Now is the server's clock in Unix ms.
+	Opening   bool
+	ReleaseAt string
+	Now       int64
 }
 
 func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time) sessionRow {
@@ -216,7 +222,7 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	for _, q := range v.Channels {
 		row.Channels = append(row.Channels, channelRow{
 			Label: channelLabels[q.Channel], Remaining: v.Remaining[q.Channel], Quota: q.Quota,
-			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04"), Released: !now.Before(q.ReleaseAt),
+			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04:05"), Released: !now.Before(q.ReleaseAt),
 			Online: q.Channel == booking.ChannelOnline,
 		})
 	}
@@ -237,7 +243,8 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	case online.IsLottery() && (online.Draw == nil || online.Draw.Status != booking.DrawDrawn):
 		row.Why = "正在开奖 Drawing"
 	case now.Before(online.ReleaseAt):
-		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04")
+		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04:05")
+		row.Opening, row.ReleaseAt, row.Now = true, online.ReleaseAt.Format(time.RFC3339Nano), now.UnixMilli()
 	case v.Remaining[booking.ChannelOnline] <= 0:
 		row.Why, row.Waitlist = "已约满 Sold out", true
 	default:

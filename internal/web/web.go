@@ -78,6 +78,8 @@ type Console struct {
 	pages      map[string]*template.Template
 	css        []byte
 	cssURL     string
+	js         []byte // the release countdown (static/countdown.js)
+	jsURL      string
 	routes     []route
 }
 
@@ -103,6 +105,12 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 	}
 	sum := sha256.Sum256(css)
 	c.css, c.cssURL = css, "/static/style.css?v="+hex.EncodeToString(sum[:6])
+	js, err := assets.ReadFile("static/countdown.js")
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
+	sum = sha256.Sum256(js)
+	c.js, c.jsURL = js, "/static/countdown.js?v="+hex.EncodeToString(sum[:6])
 	if c.pages, err = parsePages(); err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
@@ -256,6 +264,7 @@ type page struct {
 	Flash    string
 	Error    *pageError
 	CSS      string
+	JS       string
 	Data     any
 }
 
@@ -266,7 +275,7 @@ func (c *Console) render(r *request, status int, name string, p page) error {
 	if !ok {
 		return fmt.Errorf("render: no page %q", name)
 	}
-	p.CSS = c.cssURL
+	p.CSS, p.JS = c.cssURL, c.jsURL
 	p.SignedIn = r.signedIn()
 	p.Role = string(r.actor.Role)
 	p.CSRF = c.csrfToken(r)
@@ -312,10 +321,10 @@ func (c *Console) writeErrorPage(rc *fasthttp.RequestCtx, r *request, status int
 }
 
 // securityHeaders forbid framing, inline script and foreign form targets:
-// the pages need nothing but their own stylesheet.
+// the pages need nothing but their own stylesheet and script.
 func securityHeaders(rc *fasthttp.RequestCtx) {
 	h := &rc.Response.Header
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -327,6 +336,14 @@ func (c *Console) stylesheet(r *request) error {
 	r.rc.SetContentType("text/css; charset=utf-8")
 	r.rc.Response.Header.Set("Cache-Control", "public, max-age=86400")
 	r.rc.SetBody(c.css)
+	return nil
+}
+
+// script serves the embedded countdown script, cached like the stylesheet.
+func (c *Console) script(r *request) error {
+	r.rc.SetContentType("text/javascript; charset=utf-8")
+	r.rc.Response.Header.Set("Cache-Control", "public, max-age=86400")
+	r.rc.SetBody(c.js)
 	return nil
 }
 
