@@ -1,11 +1,14 @@
 // Package web serves fairslot's server-rendered consoles: the patient
-// console under /patient, the registration desk under /desk and the
-// administrators' scalper review and audit log under /admin, each with its
+// console under /patient, the call centre's under /phone, the registration
+// desk under /desk and the administrators' scalper review and audit log
+// under /admin, each with its
 // block in the route table (routes.go), its handlers in <console>.go and its
 // pages in templates/<console>/.
 //
 // Pages are html/template over embedded templates and one CSS file; forms
-// are plain HTML with POST-redirect-GET, so no JavaScript is needed. The
+// are plain HTML with POST-redirect-GET, so no JavaScript is needed (one
+// static script counts down to a release and shows the booking form then;
+// without it a reload does). The
 // consoles call booking.Service in-process: the same use cases, errors and
 // rules as the JSON API.
 //
