@@ -149,17 +149,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, SessionID: sess.ID,
 		HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelPhone,
 		StaffID: actor.AccountID, Phone: phoneRef})
-	e, err = s.store.AddWaitlist(ctx, e, ev)
-	if err != nil {
-		return WaitlistEntry{}, err
-	}
-	bg, done := s.followUp(ctx)
-	defer done()
-	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
-		s.log.Warn("join waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
-		s.reconcileLater(e.SessionID)
-	}
-	return e, nil
+	return s.addWaitlist(ctx, e, ev)
 }
 
 // StaffWaitlistAudit is the audit entry of a waitlist entry staff made

@@ -71,11 +71,17 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
-	e, err = s.store.AddWaitlist(ctx, e, ev)
+	return s.addWaitlist(ctx, e, ev)
+}
+
+// addWaitlist stores an entry with its event, then appends it to the
+// session's waitlist in Redis. SQL holds the entry first; if Redis misses
+// it, reconciliation appends it.
+func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error) {
+	e, err := s.store.AddWaitlist(ctx, e, ev)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	// SQL holds the entry; if Redis misses it, reconciliation appends it.
 	bg, done := s.followUp(ctx)
 	defer done()
 	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {

@@ -194,7 +194,6 @@ type deskHospital struct {
 type todayData struct {
 	Hospitals []deskHospital
 	Channels  []string
-	IDTypes   []idType // the roster's check-in forms
 }
 
 // today lists every hospital's sessions of its today with their live
@@ -206,7 +205,7 @@ func (c *Console) today(r *request, highlight string) (todayData, error) {
 
 func (c *Console) todayWith(r *request, highlight, failedBooking string, roster, failed bool) (todayData, error) {
 	cat, now := c.svc.Catalog(), c.opts.Now()
-	d := todayData{IDTypes: idTypes}
+	d := todayData{}
 	for _, ch := range deskChannels {
 		d.Channels = append(d.Channels, channelLabels[ch])
 	}

@@ -227,23 +227,11 @@ func phoneSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locat
 	if q.IsLottery() {
 		s.DrawAt = q.DrawAt.In(loc).Format("01-02 15:04:05")
 	}
-	switch {
-	case !now.Before(v.StartsAt):
-		s.Why = "已开始 Started"
-	case q.TakesEntries(now) && now.Before(q.OpensAt):
-		s.Why = "摇号报名未开始 Entries open " + q.OpensAt.In(loc).Format("01-02 15:04:05")
-	case q.TakesEntries(now) && q.Draw == nil:
-		s.Why = "摇号即将开始 The draw opens shortly"
-	case q.TakesEntries(now):
-		s.Action = "enter"
-	case q.IsLottery() && (q.Draw == nil || q.Draw.Status != booking.DrawDrawn):
-		s.Why = "正在开奖 Drawing"
-	case now.Before(q.ReleaseAt):
-		s.Why = "未放号 Opens " + q.ReleaseAt.In(loc).Format("01-02 15:04:05")
-	case s.Remaining <= 0:
-		s.Action = "waitlist"
-	default:
-		s.Action = "book"
+	var act poolAction
+	act, s.Why = poolActionOf(v, q, loc, now)
+	switch act {
+	case poolBook, poolEnter, poolWaitlist:
+		s.Action, s.Why = string(act), ""
 	}
 	return s, true
 }

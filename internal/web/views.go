@@ -16,6 +16,15 @@ import (
 var funcs = template.FuncMap{
 	"idTypeLabel":  idTypeLabel,
 	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
+	// card is the data of the "idcard-fields" template: the document type
+	// to select first.
+	"card": func(selected string) idCard { return idCard{IDType: selected, IDTypes: idTypes} },
+}
+
+// idCard is what the ID card's fields are rendered from.
+type idCard struct {
+	IDType  string
+	IDTypes []idType
 }
 
 // Bilingual labels: Chinese first, English after, side by side, so one page
@@ -229,28 +238,57 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	if hasOnline && online.IsLottery() {
 		row.Draw = drawRowOf(online, loc, now)
 	}
-	switch {
-	case !now.Before(v.StartsAt):
-		row.Why = "已开始 Started"
-	case !hasOnline || online.Quota == 0:
+	if !hasOnline || online.Quota == 0 {
 		row.Why = "无网上号源 No online slots"
-	case online.TakesEntries(now) && now.Before(online.OpensAt):
-		row.Why = "摇号报名未开始 Entries open " + online.OpensAt.In(loc).Format("01-02 15:04")
-	case online.TakesEntries(now) && online.Draw == nil:
-		row.Why = "摇号即将开始 The draw opens shortly"
-	case online.TakesEntries(now):
+		return row
+	}
+	var act poolAction
+	act, row.Why = poolActionOf(v, online, loc, now)
+	switch act {
+	case poolEnter:
 		row.Enterable = true
-	case online.IsLottery() && (online.Draw == nil || online.Draw.Status != booking.DrawDrawn):
-		row.Why = "正在开奖 Drawing"
-	case now.Before(online.ReleaseAt):
-		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04:05")
+	case poolOpening:
 		row.Opening, row.ReleaseAt, row.Now = true, online.ReleaseAt.Format(time.RFC3339Nano), now.UnixMilli()
-	case v.Remaining[booking.ChannelOnline] <= 0:
-		row.Why, row.Waitlist = "已约满 Sold out", true
-	default:
+	case poolWaitlist:
+		row.Waitlist = true
+	case poolBook:
 		row.Bookable = true
 	}
 	return row
+}
+
+// poolAction is what a session's pool offers now.
+type poolAction string
+
+const (
+	poolClosed   poolAction = ""         // nothing (why says why)
+	poolEnter    poolAction = "enter"    // a lottery taking entries
+	poolOpening  poolAction = "opening"  // released later (why says when, to the second)
+	poolWaitlist poolAction = "waitlist" // sold out: the waitlist takes names
+	poolBook     poolAction = "book"
+)
+
+// poolActionOf decides what pool q of session v offers now, for the patient
+// console's online pool and the phone console's phone pool alike, with the
+// reason when it offers nothing to book.
+func poolActionOf(v booking.SessionView, q booking.ChannelQuota, loc *time.Location, now time.Time) (poolAction, string) {
+	switch {
+	case !now.Before(v.StartsAt):
+		return poolClosed, "已开始 Started"
+	case q.TakesEntries(now) && now.Before(q.OpensAt):
+		return poolClosed, "摇号报名未开始 Entries open " + q.OpensAt.In(loc).Format("01-02 15:04:05")
+	case q.TakesEntries(now) && q.Draw == nil:
+		return poolClosed, "摇号即将开始 The draw opens shortly"
+	case q.TakesEntries(now):
+		return poolEnter, ""
+	case q.IsLottery() && (q.Draw == nil || q.Draw.Status != booking.DrawDrawn):
+		return poolClosed, "正在开奖 Drawing"
+	case now.Before(q.ReleaseAt):
+		return poolOpening, "未放号 Opens " + q.ReleaseAt.In(loc).Format("01-02 15:04:05")
+	case v.Remaining[q.Channel] <= 0:
+		return poolWaitlist, "已约满 Sold out"
+	}
+	return poolBook, ""
 }
 
 type bookingRow struct {
