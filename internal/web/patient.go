@@ -101,10 +101,14 @@ func maskedNames(ps []booking.Patient) map[string]string {
 type familyData struct {
 	Patients []patientView
 	IDTypes  []idType
-	// What the failed form keeps: the document type and the self box,
-	// never the number, the name or the phone.
-	IDType  string
-	Self    bool
+	// What the failed form keeps, so nobody retypes an 18-character ID:
+	// everything the account holder typed, sent back only in the answer to
+	// their own POST (no-store), never in a URL or a later page.
+	IDType   string
+	IDNumber string
+	Name     string
+	Phone    string
+	Self     bool
 	HasSelf bool
 	FormKey string
 }
@@ -149,7 +153,7 @@ func (c *Console) addFamily(r *request) error {
 	if slices.ContainsFunc(idTypes, func(t idType) bool { return t.Value == req.IDType }) {
 		d.IDType = req.IDType
 	}
-	d.Self = req.IsSelf
+	d.Self, d.IDNumber, d.Name, d.Phone = req.IsSelf, req.IDNumber, req.Name, req.Phone
 	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"fairslot/internal/booking"
 )
 
@@ -68,4 +70,36 @@ func TestSortByVisit(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("sortByVisit = %v, want %v", got, want)
 	}
+}
+
+// TestFamilyFormKeepsValuesInBrowser: a family member's form refused for a
+// mistyped ID number comes back with what was typed, so the patient fixes
+// one character instead of retyping 18; the values are in that answer only.
+func TestFamilyFormKeepsValuesInBrowser(t *testing.T) {
+	s := newSite(t)
+	good, name, phone := residentID(6201), "陈静", "13812345678"
+	bad := good[:17] + map[bool]string{true: "1", false: "2"}[good[17] != '1'] // a wrong check digit
+	b := newBrowser(t, s.base, 2*time.Minute)
+	b.open("/patient/register")
+	b.fill("#register-form input[name=phone]", newPhone())
+	b.fill("#register-form input[name=password]", "correct horse battery")
+	b.fill("#register-form input[name=password2]", "correct horse battery")
+	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.fill("#family-form input[name=id_number]", bad)
+	b.fill("#family-form input[name=name]", name)
+	b.fill("#family-form input[name=phone]", phone)
+	b.click("#family-form button[type=submit]", "/patient/family")
+	b.contains("#error", "invalid_id_number")
+	for field, want := range map[string]string{"id_number": bad, "name": name, "phone": phone} {
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("#family-form input[name=`+field+`]").value`))
+		if err != nil || got != want {
+			t.Errorf("after the error the %s field holds %q (%v), want %q as typed", field, got, err, want)
+		}
+	}
+	b.shot("family-01-kept")
+	b.phoneShot("family-01-kept-390")
+	b.set("#family-form input[name=id_number]", good)
+	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
+	b.contains("#family", "陈*")
+	b.hidden(good, bad, name, phone)
 }
