@@ -109,8 +109,8 @@ type familyData struct {
 	Name     string
 	Phone    string
 	Self     bool
-	HasSelf bool
-	FormKey string
+	HasSelf  bool
+	FormKey  string
 }
 
 func (c *Console) familyData(r *request) (familyData, error) {
