@@ -379,3 +379,14 @@ func (b *tab) confirmCancel(card string) {
 	b.contains(card+" form.cancel .consequence", "no-show")
 	b.click(card+" form.cancel button", "/patient/bookings?")
 }
+
+// register creates a patient account through the register form, which
+// signs in and lands on the family page.
+func (b *tab) register(phone, password string) {
+	b.t.Helper()
+	b.open("/patient/register")
+	b.fill("#register-form input[name=phone]", phone)
+	b.fill("#register-form input[name=password]", password)
+	b.fill("#register-form input[name=password2]", password)
+	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+}

@@ -23,11 +23,7 @@ func TestReleaseCountdownInBrowser(t *testing.T) {
 		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: release})
 
 	b := newBrowser(t, s.base, 2*time.Minute)
-	b.open("/patient/register")
-	b.fill("#register-form input[name=phone]", newPhone())
-	b.fill("#register-form input[name=password]", "correct horse battery")
-	b.fill("#register-form input[name=password2]", "correct horse battery")
-	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.register(newPhone(), "correct horse battery")
 	b.addSelf(residentID(7001), "王小明")
 	b.open(sessionsPath(s.hospital.ID, s.dermatology.ID, day.Format(time.DateOnly)))
 	card := "#s-" + soon.ID

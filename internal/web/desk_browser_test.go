@@ -39,11 +39,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 
 	// Patient A books today's session and the only online slot of tiny.
 	pa := newBrowser(t, s.base, 3*time.Minute)
-	pa.open("/patient/register")
-	pa.fill("#register-form input[name=phone]", newPhone())
-	pa.fill("#register-form input[name=password]", password)
-	pa.fill("#register-form input[name=password2]", password)
-	pa.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	pa.register(newPhone(), password)
 	pa.addSelf(idA, nameA)
 
 	pa.click(`nav a[href="/patient/sessions"]`, "/patient/sessions")
@@ -69,11 +65,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	// Patient B, at another computer, finds it sold out and joins the
 	// waitlist instead.
 	pb := pa.fresh()
-	pb.open("/patient/register")
-	pb.fill("#register-form input[name=phone]", newPhone())
-	pb.fill("#register-form input[name=password]", password)
-	pb.fill("#register-form input[name=password2]", password)
-	pb.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	pb.register(newPhone(), password)
 	pb.addSelf(idB, nameB)
 	pb.open(sessionsPath(s.hospital.ID, s.dermatology.ID, tiny.VisitDate))
 	wcard := "#s-" + tiny.ID

@@ -80,11 +80,7 @@ func TestFamilyFormKeepsValuesInBrowser(t *testing.T) {
 	good, name, phone := residentID(6201), "陈静", "13812345678"
 	bad := good[:17] + map[bool]string{true: "1", false: "2"}[good[17] != '1'] // a wrong check digit
 	b := newBrowser(t, s.base, 2*time.Minute)
-	b.open("/patient/register")
-	b.fill("#register-form input[name=phone]", newPhone())
-	b.fill("#register-form input[name=password]", "correct horse battery")
-	b.fill("#register-form input[name=password2]", "correct horse battery")
-	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.register(newPhone(), "correct horse battery")
 	b.fill("#family-form input[name=id_number]", bad)
 	b.fill("#family-form input[name=name]", name)
 	b.fill("#family-form input[name=phone]", phone)
