@@ -172,21 +172,20 @@ type RosterEntry struct {
 	NameMasked   string
 }
 
-// Roster lists the bookings of a session that are booked, checked in or
-// no-shows, in slot order, with their people masked: the registration
-// desk's list of the day. Only clerks of the session's hospital read it.
-// It is not audited per read (the desk shows it all day, masked); the
-// actions taken from it are.
-func (s *Service) Roster(ctx context.Context, actor Actor, sessionID string) ([]RosterEntry, error) {
+// Roster lists a hospital's bookings of a visit date that are booked,
+// checked in or no-shows, by session and slot, with their people masked:
+// the registration desk's list of the day, read in one go for every
+// session. Only clerks of the hospital read it. It is not audited per read
+// (the desk shows it all day, masked); the actions taken from it are.
+func (s *Service) Roster(ctx context.Context, actor Actor, hospitalID, visitDate string) ([]RosterEntry, error) {
 	if actor.Role != RoleClerk {
-		return nil, Errorf(ErrForbidden, "only registration clerks read a session's roster")
+		return nil, Errorf(ErrForbidden, "only registration clerks read the day's roster")
 	}
-	sess, ok := s.catalog.Load().Session(sessionID)
-	if !ok {
-		return nil, ErrSessionNotFound
+	if !actor.Covers(hospitalID) {
+		return nil, ErrHospitalNotFound
 	}
-	if !actor.Covers(sess.HospitalID) {
-		return nil, ErrSessionNotFound
+	if _, err := time.Parse(time.DateOnly, visitDate); err != nil {
+		return nil, ErrInvalidDate
 	}
-	return s.store.SessionRoster(ctx, sessionID)
+	return s.store.Roster(ctx, hospitalID, visitDate)
 }

@@ -71,6 +71,18 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 	db.wantCount("served entries with a booking under the caller's name", 1, `SELECT count(*) FROM waitlist w JOIN bookings b ON b.id = w.id
 		WHERE w.status = 'served' AND b.name_hash = w.name_hash AND b.booked_by IS NOT NULL`)
 
+	// The desk's roster of the day lists the waitlist's booking, masked, and
+	// not the cancelled one; only the hospital's clerks read it.
+	roster, err := h.svc.Roster(h.ctx, clerk, s.HospitalID, s.VisitDate)
+	testenv.Must(t, err, "the day's roster")
+	if len(roster) != 1 || roster[0].ID != e.ID || roster[0].NameMasked != "陈*" || roster[0].NumberMasked == "" || roster[0].SessionID != s.ID {
+		t.Errorf("Roster = %+v; want only %s, 陈*, masked", roster, e.ID)
+	}
+	_, err = h.svc.Roster(h.ctx, op, s.HospitalID, s.VisitDate)
+	wantErr(t, "an operator reading the roster", err, booking.ErrForbidden)
+	_, err = h.svc.Roster(h.ctx, clerk, booking.NewID(), s.VisitDate)
+	wantErr(t, "another hospital's roster", err, booking.ErrHospitalNotFound)
+
 	// The numbers find their callers, masked, with their bookings here.
 	found, err := h.svc.CallersByPhone(h.ctx, op, firstPhone)
 	testenv.Must(t, err, "find the first caller")

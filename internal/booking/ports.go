@@ -449,9 +449,9 @@ type Store interface {
 	// from it (events whose phone is phoneRef), the patients given it as
 	// their phone, and the self of the account whose login it is.
 	IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRef string, limit int) ([]Identity, error)
-	// SessionRoster lists a session's booked, checked-in and no-show
-	// bookings in slot order, with their identities' masked forms.
-	SessionRoster(ctx context.Context, sessionID string) ([]RosterEntry, error)
+	// Roster lists a hospital's booked, checked-in and no-show bookings of
+	// a visit date by session and slot, with their identities' masked forms.
+	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)
 	// CheckIn moves a confirmed booking to checked in, with its event and
 	// audit entry, and makes card's name (the clerk read it from the ID
 	// card) the verified name of the identity card.ID.

@@ -315,17 +315,18 @@ func (s *Store) IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRe
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Identity, error) { return scanIdentity(r) })
 }
 
-// SessionRoster lists a session's roster with its people masked.
-func (s *Store) SessionRoster(ctx context.Context, sessionID string) (_ []booking.RosterEntry, rerr error) {
+// Roster lists a hospital's day at the desk with its people masked: two
+// reads of the (hospital, visit date) index.
+func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []booking.RosterEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_session"), sessionID)
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("roster"), hospitalID, visitDate)
 	bs, err := pgx.CollectRows(rows, scanBooking)
 	if err != nil {
 		return nil, err
 	}
 	type masked struct{ idType, number, name string }
 	people := map[string]masked{}
-	rows, _ = s.db.pool.Query(ctx, q("roster_people"), sessionID)
+	rows, _ = s.db.pool.Query(ctx, q("roster_people"), hospitalID, visitDate)
 	var id string
 	var m masked
 	if _, err := pgx.ForEachRow(rows, []any{&id, &m.idType, &m.number, &m.name}, func() error {

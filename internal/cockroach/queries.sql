@@ -234,15 +234,16 @@ WHERE b.id = $1;
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
 
--- name: bookings_of_session
- WHERE b.session_id = $1 AND b.status IN ('confirmed', 'checked_in', 'no_show')
- ORDER BY b.slot_no;
+-- name: roster
+-- A hospital's day at the desk (Roster): the bookings still on the list,
+-- with their people masked, by session and slot.
+ WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show')
+ ORDER BY b.session_id, b.slot_no;
 
 -- name: roster_people
--- The masked people of a session's roster (SessionRoster).
 SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked
   FROM bookings b JOIN identities i ON i.id = b.identity_id
- WHERE b.session_id = $1 AND b.status IN ('confirmed', 'checked_in', 'no_show');
+ WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show');
 
 -- name: bookings_of_identity
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE

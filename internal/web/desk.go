@@ -217,17 +217,21 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 			return d, err
 		}
 		dh := deskHospital{ID: h.ID, Name: h.Name, Date: date, Weekday: weekday(date)}
+		bySession := map[string][]booking.RosterEntry{}
+		if roster && r.actor.Covers(h.ID) && len(views) > 0 {
+			rs, err := c.svc.Roster(r.ctx, r.actor, h.ID, date)
+			if err != nil {
+				return d, err
+			}
+			for _, e := range rs {
+				bySession[e.SessionID] = append(bySession[e.SessionID], e)
+			}
+		}
 		for _, v := range views {
 			ds := deskSessionOf(cat, v, loc, now, highlight)
 			ds.Columns = 5 + len(deskChannels)
-			if roster && r.actor.Covers(h.ID) {
-				rs, err := c.svc.Roster(r.ctx, r.actor, v.ID)
-				if err != nil {
-					return d, err
-				}
-				for _, e := range rs {
-					ds.Roster = append(ds.Roster, rosterRowOf(e, v, loc, now, failedBooking, failed))
-				}
+			for _, e := range bySession[v.ID] {
+				ds.Roster = append(ds.Roster, rosterRowOf(e, v, loc, now, failedBooking, failed))
 			}
 			dh.Sessions = append(dh.Sessions, ds)
 		}
