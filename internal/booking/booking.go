@@ -373,10 +373,14 @@ type WaitlistEntry struct {
 	PatientID   string
 	IdentityID  string
 	IdentityKey string
-	AccountID   string
-	Status      string // waiting, served, cancelled, skipped
-	Position    int    // 1-based place in line while waiting
-	CreatedAt   time.Time
+	AccountID   string // empty for a caller an operator put on it by phone
+	// BookedBy is the operator who put a caller on the waitlist; NameHash
+	// the name the caller gave, which the booking it turns into is made under.
+	BookedBy  string
+	NameHash  string
+	Status    string // waiting, served, cancelled, skipped
+	Position  int    // 1-based place in line while waiting
+	CreatedAt time.Time
 }
 
 // The waitlist states.

@@ -447,6 +447,14 @@ type Store interface {
 	VerifyName(ctx context.Context, i Identity, selfAccountID string, a AuditEntry) error
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
+	// IdentitiesByPhone finds up to limit people a phone number is known
+	// for: those staff booked, entered or waitlisted for a caller ringing
+	// from it (events whose phone is phoneRef), the patients given it as
+	// their phone, and the self of the account whose login it is.
+	IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRef string, limit int) ([]Identity, error)
+	// Roster lists a hospital's booked, checked-in and no-show bookings of
+	// a visit date by session and slot, with their identities' masked forms.
+	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)
 	// CheckIn moves a confirmed booking to checked in, with its event and
 	// audit entry, and makes card's name (the clerk read it from the ID
 	// card) the verified name of the identity card.ID.
@@ -460,7 +468,8 @@ type Store interface {
 	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
 	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
 
-	// The waitlist.
+	// The waitlist. AddWaitlist writes a staff-made entry's audit entry
+	// (StaffWaitlistAudit) in the same commit.
 	AddWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
 	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
 	WaitlistOfAccount(ctx context.Context, accountID string) ([]WaitlistEntry, error)

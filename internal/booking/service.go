@@ -373,6 +373,10 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
+// NoShowRules are the rules that bar identities for no-shows, for pages
+// that state them before a patient books or cancels.
+func (s *Service) NoShowRules() NoShowRules { return s.cfg.NoShowRules }
+
 // idempotentID derives the booking id of a request that carries an
 // Idempotency-Key, so that every repeat of it names the same booking.
 func (s *Service) idempotentID(accountID, key string) string {

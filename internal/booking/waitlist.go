@@ -71,11 +71,17 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
-	e, err = s.store.AddWaitlist(ctx, e, ev)
+	return s.addWaitlist(ctx, e, ev)
+}
+
+// addWaitlist stores an entry with its event, then appends it to the
+// session's waitlist in Redis. SQL holds the entry first; if Redis misses
+// it, reconciliation appends it.
+func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error) {
+	e, err := s.store.AddWaitlist(ctx, e, ev)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	// SQL holds the entry; if Redis misses it, reconciliation appends it.
 	bg, done := s.followUp(ctx)
 	defer done()
 	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
@@ -185,10 +191,10 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 	b := Booking{ID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, SlotNo: h.SlotNo, SlotStart: slot.StartsAt,
 		SlotEnd: slot.EndsAt, PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey,
-		AccountID: e.AccountID, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now}
+		AccountID: e.AccountID, BookedBy: e.BookedBy, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now}
 	ev := Event{ID: newID(), TS: now, Type: EventBooked, AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID,
 		BookingID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
-		DoctorID: sess.DoctorID, Channel: h.Channel, Reason: "waitlist"}
+		DoctorID: sess.DoctorID, Channel: h.Channel, StaffID: e.BookedBy, Reason: "waitlist"}
 	err = s.store.PromoteWaitlist(ctx, b, ev)
 	switch {
 	case err == nil:

@@ -266,9 +266,10 @@ func (s *Store) ActiveBars(ctx context.Context, now time.Time) (_ []booking.Bar,
 
 func scanWaitlist(r pgx.CollectableRow) (booking.WaitlistEntry, error) {
 	var e booking.WaitlistEntry
-	var idHash []byte
-	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &e.PatientID, &e.IdentityID, &idHash, &e.AccountID, &e.Status, &e.CreatedAt)
-	e.IdentityKey = booking.IdentityKey(idHash)
+	var idHash, nameHash []byte
+	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &e.PatientID, &e.IdentityID, &idHash, &e.AccountID, &e.Status, &e.CreatedAt,
+		&e.BookedBy, &nameHash)
+	e.IdentityKey, e.NameHash = booking.IdentityKey(idHash), string(nameHash)
 	return e, err
 }
 
@@ -286,8 +287,14 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 		if active > 0 {
 			return booking.ErrAlreadyBooked
 		}
-		if _, err := tx.Exec(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, e.PatientID, e.IdentityID, e.AccountID, e.CreatedAt); err != nil {
+		if _, err := tx.Exec(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, nullable(e.PatientID), e.IdentityID,
+			nullable(e.AccountID), e.CreatedAt, nullable(e.BookedBy), nullBytes(e.NameHash)); err != nil {
 			return err
+		}
+		if a, staff := booking.StaffWaitlistAudit(e); staff {
+			if err := insertAudit(ctx, tx, a); err != nil {
+				return err
+			}
 		}
 		if err := insertEvent(ctx, tx, ev); err != nil {
 			return err
@@ -299,6 +306,41 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 	}
 	e.Status = booking.WaitlistWaiting
 	return e, err
+}
+
+// IdentitiesByPhone finds the people a phone number is known for.
+func (s *Store) IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRef string, limit int) (_ []booking.Identity, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("identities_by_phone"), phoneHash, phoneRef, limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Identity, error) { return scanIdentity(r) })
+}
+
+// Roster lists a hospital's day at the desk with its people masked: two
+// reads of the (hospital, visit date) index.
+func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []booking.RosterEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("roster"), hospitalID, visitDate)
+	bs, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil {
+		return nil, err
+	}
+	type masked struct{ idType, number, name string }
+	people := map[string]masked{}
+	rows, _ = s.db.pool.Query(ctx, q("roster_people"), hospitalID, visitDate)
+	var id string
+	var m masked
+	if _, err := pgx.ForEachRow(rows, []any{&id, &m.idType, &m.number, &m.name}, func() error {
+		people[id] = m
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]booking.RosterEntry, len(bs))
+	for i, b := range bs {
+		p := people[b.ID]
+		out[i] = booking.RosterEntry{Booking: b, IDType: p.idType, NumberMasked: p.number, NameMasked: p.name}
+	}
+	return out, nil
 }
 
 // WaitlistEntry reads one entry, with its position while waiting.
@@ -389,7 +431,11 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 		// not be another than the identity's verified name.
 		var ok bool
 		var nameHash []byte
-		if err := tx.QueryRow(ctx, q("patient_claim"), b.PatientID).Scan(&nameHash, &ok); err != nil {
+		claim, arg := "patient_claim", b.PatientID
+		if b.PatientID == "" {
+			claim, arg = "waitlist_claim", b.ID // a caller waitlisted by phone
+		}
+		if err := tx.QueryRow(ctx, q(claim), arg).Scan(&nameHash, &ok); err != nil {
 			return err
 		}
 		b.NameHash = string(nameHash)

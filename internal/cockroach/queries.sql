@@ -276,6 +276,17 @@ WHERE b.id = $1;
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
 
+-- name: roster
+-- A hospital's day at the desk (Roster): the bookings still on the list,
+-- with their people masked, by session and slot.
+ WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show')
+ ORDER BY b.session_id, b.slot_no;
+
+-- name: roster_people
+SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked
+  FROM bookings b JOIN identities i ON i.id = b.identity_id
+ WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show');
+
 -- name: bookings_of_identity
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
  ORDER BY b.visit_date, sl.starts_at;
@@ -335,13 +346,16 @@ SELECT i.id_hash, max(b.until)
  WHERE b.until > $1 GROUP BY i.id_hash;
 
 -- name: insert_waitlist
+-- A caller an operator waitlisted by phone has no patient or account ($4,
+-- $6 NULL); booked_by and the name they gave stand in.
 INSERT INTO waitlist (id, session_id, hospital_id, patient_id, identity_id, account_id, status,
-                      created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7);
+                      created_at, updated_at, booked_by, name_hash)
+VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9);
 
 -- name: waitlist_rows
-SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, w.patient_id::TEXT, w.identity_id::TEXT,
-       i.id_hash, w.account_id::TEXT, w.status, w.created_at
+SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_id::TEXT, ''), w.identity_id::TEXT,
+       i.id_hash, COALESCE(w.account_id::TEXT, ''), w.status, w.created_at,
+       COALESCE(w.booked_by::TEXT, ''), w.name_hash
   FROM waitlist w JOIN identities i ON i.id = w.identity_id
 
 -- name: waitlist_entry
@@ -352,6 +366,27 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, w.patient_id::TEXT, 
 
 -- name: waitlist_waiting
  WHERE w.hospital_id = $1 AND w.status = 'waiting' ORDER BY w.created_at, w.id;
+
+-- name: waitlist_claim
+-- The name a phone waitlist entry was made under, and whether it may book:
+-- it is not another than the identity's verified name.
+SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash
+  FROM waitlist w JOIN identities i ON i.id = w.identity_id WHERE w.id = $1;
+
+-- name: identities_by_phone
+-- The people a phone number is known for (CallersByPhone): staff bookings,
+-- entries and waitlist places for a caller ringing from it ($2 is the
+-- events' phone reference), family members given it ($1 the keyed hash),
+-- and the self of the account it logs in.
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+  FROM identities
+ WHERE id IN (SELECT identity_id FROM booking_events
+               WHERE phone = $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
+              UNION SELECT identity_id FROM patients WHERE phone_hash = $1
+              UNION SELECT p.identity_id FROM patients p JOIN accounts a ON a.id = p.account_id
+               WHERE a.phone_hash = $1 AND p.is_self)
+ ORDER BY created_at, id
+ LIMIT $3;
 
 -- name: waitlist_position
 SELECT count(*) FROM waitlist

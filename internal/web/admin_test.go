@@ -175,12 +175,13 @@ func TestAdminIsForAdminsOnly(t *testing.T) {
 		name string
 		c    *client
 		role string
-	}{{"patient", r.genuine, "patient"}, {"clerk", deskClerk(s), "clerk"}, {"operator", operator, "operator"}} {
+		home string
+	}{{"patient", r.genuine, "patient", "/patient"}, {"clerk", deskClerk(s), "clerk", "/desk"}, {"operator", operator, "operator", "/phone"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			csrf := tc.c.csrf("/admin/login") // the login page is public
 			for _, path := range []string{"/admin", "/admin?status=confirmed", "/admin?status=dismissed", flagPath, "/admin/audit", "/admin/audit?days=90"} {
 				a := tc.c.get(path)
-				if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "not for "+tc.role+" accounts") {
+				if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "a "+tc.role+" account, whose console is "+tc.home) {
 					t.Errorf("GET %s: %d, want 403 wrong_console\n%.400s", path, a.status, a.body)
 				}
 				if strings.Contains(a.body, r.scalperAccount) || strings.Contains(a.body, "identities_per_account") {

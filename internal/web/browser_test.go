@@ -84,7 +84,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	b.phoneShot("05-sessions-phone")
 
 	// 6. Book it for the family member.
-	b.click(card+" form.book button[type=submit]", "/patient/bookings?")
+	b.confirmBook(card)
 	b.contains("#flash", "Booked")
 	b.contains("#bookings .booking.hl", "李明 Li Ming")
 	b.contains("#bookings .booking.hl .status", "Confirmed")
@@ -97,7 +97,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 
 	// 7. Cancel it.
 	b.open("/patient/bookings")
-	b.click("#bookings .booking form.cancel button", "/patient/bookings?")
+	b.confirmCancel("#bookings .booking")
 	b.contains("#flash", "cancelled")
 	b.contains("#bookings .booking.hl .status", "Cancelled")
 	b.shot("07-cancelled")
@@ -329,11 +329,64 @@ func (b *tab) shot(name string) {
 	b.t.Logf("screenshot: %s", path)
 }
 
+// fits checks that the page needs no sideways scrolling at width px, that
+// every tab of the navigation is on screen, and that no table runs off it
+// (inside a scrolling box or not).
+func (b *tab) fits(width int) {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		b.t.Fatalf("measure the page: %v", err)
+	}
+	if got > width {
+		b.t.Errorf("the page is %d px wide at a %d px screen, want it to fit", got, width)
+	}
+	for _, what := range []string{"nav.tabs a", "table"} {
+		right, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`Math.ceil(Math.max(0, ...[...document.querySelectorAll(`+jsString(what)+`)].map(e => e.getBoundingClientRect().right)))`))
+		if err != nil {
+			b.t.Fatalf("measure %s: %v", what, err)
+		}
+		if right > width {
+			b.t.Errorf("%s ends at %d px on a %d px screen, want it on screen", what, right, width)
+		}
+	}
+}
+
 // phoneShot takes a screenshot at a phone's width, then goes back to the
 // desk's 1280×800.
 func (b *tab) phoneShot(name string) {
 	b.t.Helper()
 	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	b.shot(name)
+	b.fits(390)
 	b.do("emulate the desk", chromedp.EmulateViewport(1280, 800))
+}
+
+// confirmBook books from a session card: the Book button opens the
+// confirmation step, which states the no-show rules; its button books.
+func (b *tab) confirmBook(card string) {
+	b.t.Helper()
+	b.do("open the booking step", chromedp.Click(chromedp.CSS(card+" form.book details.confirm-step summary")))
+	b.contains(card+" form.book .consequence", "no-show")
+	b.click(card+" form.book details.confirm-step button[type=submit]", "/patient/bookings?")
+}
+
+// confirmCancel cancels from a booking card through its confirmation step,
+// which says whether it counts as a no-show.
+func (b *tab) confirmCancel(card string) {
+	b.t.Helper()
+	b.do("open the cancellation step", chromedp.Click(chromedp.CSS(card+" details.cancel-step summary")))
+	b.contains(card+" form.cancel .consequence", "no-show")
+	b.click(card+" form.cancel button", "/patient/bookings?")
+}
+
+// register creates a patient account through the register form, which
+// signs in and lands on the family page.
+func (b *tab) register(phone, password string) {
+	b.t.Helper()
+	b.open("/patient/register")
+	b.fill("#register-form input[name=phone]", phone)
+	b.fill("#register-form input[name=password]", password)
+	b.fill("#register-form input[name=password2]", password)
+	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
 }

@@ -52,44 +52,70 @@ func newLookupSeal(csrfKey []byte) cipher.AEAD {
 	return aead
 }
 
-// lookupRef is the document of the current patient.
-type lookupRef struct{ IDType, IDNumber string }
+// lookupRef is the document of the current patient, and the name on it
+// when the clerk read the card (then check-in needs no retyping).
+type lookupRef struct{ IDType, IDNumber, Name string }
 
 // rememberLookup makes a document the current patient of this session.
 func (c *Console) rememberLookup(r *request, ref lookupRef) {
-	until := time.Now().Add(lookupTTL)
-	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
-	plain = append(plain, ref.IDType+"\x00"+ref.IDNumber...)
-	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
-	_, _ = rand.Read(nonce)
-	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte("session\x00"+r.session))
-	c.setCookieAt(r, deskConsole.Path, lookupCookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
+	c.seal(r, deskConsole, lookupCookie, "session", ref.IDType+"\x00"+ref.IDNumber+"\x00"+ref.Name)
 }
 
 // currentLookup reads the current patient: false when there is none, it
 // expired, or it was sealed for another session.
 func (c *Console) currentLookup(r *request) (lookupRef, bool) {
-	v := r.rc.Request.Header.Cookie(lookupCookie)
-	if len(v) == 0 || !r.signedIn() {
+	plain, ok := c.unseal(r, lookupCookie, "session")
+	if !ok {
 		return lookupRef{}, false
 	}
-	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
-	n := c.lookupSeal.NonceSize()
-	if err != nil || len(sealed) < n {
+	f := strings.Split(plain, "\x00")
+	if len(f) != 3 {
 		return lookupRef{}, false
 	}
-	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte("session\x00"+r.session))
-	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
-		return lookupRef{}, false
-	}
-	idType, number, ok := strings.Cut(string(plain[8:]), "\x00")
-	return lookupRef{IDType: idType, IDNumber: number}, ok
+	return lookupRef{IDType: f[0], IDNumber: f[1], Name: f[2]}, true
 }
 
 // forgetLookup drops the current patient.
 func (c *Console) forgetLookup(r *request) {
-	if len(r.rc.Request.Header.Cookie(lookupCookie)) > 0 {
-		c.setCookieAt(r, deskConsole.Path, lookupCookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
+	c.unsetSealed(r, deskConsole, lookupCookie)
+}
+
+// seal keeps a person's details for the pages of a console in a cookie,
+// sealed (AES-GCM) to this session and purpose and expiring after
+// lookupTTL: the desk's current patient, the phone console's caller.
+func (c *Console) seal(r *request, con *console, cookie, purpose, value string) {
+	until := time.Now().Add(lookupTTL)
+	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
+	plain = append(plain, value...)
+	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
+	_, _ = rand.Read(nonce)
+	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte(purpose+"\x00"+r.session))
+	c.setCookieAt(r, con.Path, cookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
+}
+
+// unseal reads what seal kept: false when there is nothing, it expired, or
+// it was sealed for another session or purpose.
+func (c *Console) unseal(r *request, cookie, purpose string) (string, bool) {
+	v := r.rc.Request.Header.Cookie(cookie)
+	if len(v) == 0 || !r.signedIn() {
+		return "", false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
+	n := c.lookupSeal.NonceSize()
+	if err != nil || len(sealed) < n {
+		return "", false
+	}
+	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte(purpose+"\x00"+r.session))
+	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
+		return "", false
+	}
+	return string(plain[8:]), true
+}
+
+// unsetSealed drops a sealed cookie.
+func (c *Console) unsetSealed(r *request, con *console, cookie string) {
+	if len(r.rc.Request.Header.Cookie(cookie)) > 0 {
+		c.setCookieAt(r, con.Path, cookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
 	}
 }
 
@@ -97,6 +123,7 @@ func (c *Console) forgetLookup(r *request) {
 var deskFlashes = map[string]string{
 	"checkedin":     "签到成功。 Checked in.",
 	"walkin":        "现场挂号成功。 Walk-in booked.",
+	"walkin_in":     "现场挂号成功，已签到。 Walk-in booked and checked in.",
 	"extra":         "已加号。 Extra slots added to the on-site pool.",
 	"reissued":      "已重新分配该号。 The slot was reissued.",
 	"reissued_wait": "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
@@ -110,6 +137,7 @@ func deskFlash(key string) string { return deskFlashes[key] }
 var deskChannels = []booking.Channel{booking.ChannelOnline, booking.ChannelPhone, booking.ChannelOnsite, booking.ChannelReferral}
 
 type deskCell struct {
+	Label     string // the channel, for the cell's label at a phone's width
 	Has       bool
 	Remaining int
 	Quota     int
@@ -132,6 +160,27 @@ type deskSession struct {
 	Highlight  bool
 	FormOpen   bool // its extra-slots form failed: shown open
 	FormKey    string
+	Roster     []rosterRow
+	Columns    int // of the table, for the roster's row
+}
+
+// rosterRow is a patient on a session's roster (Today), masked, with the
+// check-in and reissue forms that apply.
+type rosterRow struct {
+	ID          string
+	SlotNo      int
+	Time        string
+	Name        string
+	MaskedID    string
+	IDType      string
+	Channel     string
+	Status      string
+	StatusClass string
+	Absent      bool // the slot's time passed without a check-in
+	CheckIn     bool
+	Reissue     bool
+	Highlight   bool
+	Failed      bool
 }
 
 type deskHospital struct {
@@ -148,8 +197,13 @@ type todayData struct {
 }
 
 // today lists every hospital's sessions of its today with their live
-// remaining slots.
+// remaining slots, and with roster set, each session's patients (a
+// hospital the clerk does not cover shows none).
 func (c *Console) today(r *request, highlight string) (todayData, error) {
+	return c.todayWith(r, highlight, "", false, false)
+}
+
+func (c *Console) todayWith(r *request, highlight, failedBooking string, roster, failed bool) (todayData, error) {
 	cat, now := c.svc.Catalog(), c.opts.Now()
 	d := todayData{}
 	for _, ch := range deskChannels {
@@ -163,8 +217,23 @@ func (c *Console) today(r *request, highlight string) (todayData, error) {
 			return d, err
 		}
 		dh := deskHospital{ID: h.ID, Name: h.Name, Date: date, Weekday: weekday(date)}
+		bySession := map[string][]booking.RosterEntry{}
+		if roster && r.actor.Covers(h.ID) && len(views) > 0 {
+			rs, err := c.svc.Roster(r.ctx, r.actor, h.ID, date)
+			if err != nil {
+				return d, err
+			}
+			for _, e := range rs {
+				bySession[e.SessionID] = append(bySession[e.SessionID], e)
+			}
+		}
 		for _, v := range views {
-			dh.Sessions = append(dh.Sessions, deskSessionOf(cat, v, loc, now, highlight))
+			ds := deskSessionOf(cat, v, loc, now, highlight)
+			ds.Columns = 5 + len(deskChannels)
+			for _, e := range bySession[v.ID] {
+				ds.Roster = append(ds.Roster, rosterRowOf(e, v, loc, now, failedBooking, failed))
+			}
+			dh.Sessions = append(dh.Sessions, ds)
 		}
 		d.Hospitals = append(d.Hospitals, dh)
 	}
@@ -181,7 +250,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 	}
 	for _, ch := range deskChannels {
 		q, ok := v.Channel(ch)
-		s.Cells = append(s.Cells, deskCell{Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
+		s.Cells = append(s.Cells, deskCell{Label: channelLabels[ch], Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
 			Released: !now.Before(q.ReleaseAt), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
 	}
 	switch {
@@ -195,8 +264,28 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 	return s
 }
 
+// rosterRowOf describes a booking of the roster: check-in while the
+// session runs, reissue once its slot's time passed without one (as on the
+// lookup page).
+func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Location, now time.Time, highlight string, failed bool) rosterRow {
+	running := now.Before(v.EndsAt)
+	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
+		MaskedID: e.NumberMasked, IDType: e.IDType, Channel: channelLabels[e.Channel], Status: statusLabels[e.Status],
+		StatusClass: string(e.Status), Highlight: e.ID == highlight}
+	row.Failed = failed && row.Highlight
+	if e.Status == booking.StatusConfirmed {
+		row.Absent = !now.Before(e.SlotStart)
+		row.CheckIn = running
+		row.Reissue = running && row.Absent
+		if row.Absent {
+			row.Status = "未到 Not arrived"
+		}
+	}
+	return row
+}
+
 func (c *Console) deskToday(r *request) error {
-	d, err := c.today(r, r.query("s"))
+	d, err := c.todayWith(r, r.query("s"), r.query("id"), true, false)
 	if err != nil {
 		return err
 	}
@@ -218,7 +307,7 @@ func (c *Console) extraSlots(r *request) error {
 		c.redirect(r, "/desk?"+url.Values{"ok": {"extra"}, "s": {r.param}}.Encode())
 		return nil
 	}
-	d, lerr := c.today(r, r.param)
+	d, lerr := c.todayWith(r, r.param, "", true, false)
 	if lerr != nil {
 		return lerr
 	}
@@ -249,6 +338,7 @@ type lookupData struct {
 	IDType     string
 	MaskedID   string
 	Name       string
+	CardRead   bool // the lookup had the name: check-in needs no typing
 	Bookings   []deskBooking
 }
 
@@ -269,7 +359,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		return d, err
 	}
 	d.Found, d.IDType, d.SearchType = true, l.Identity.IDType, l.Identity.IDType
-	d.MaskedID, d.Name = l.Identity.NumberMasked, l.Identity.NameMasked
+	d.MaskedID, d.Name, d.CardRead = l.Identity.NumberMasked, l.Identity.NameMasked, ref.Name != ""
 	cat, now := c.svc.Catalog(), c.opts.Now()
 	for _, b := range l.Bookings {
 		h, ok := cat.Hospital(b.HospitalID)
@@ -314,7 +404,7 @@ func (c *Console) lookupPage(r *request) error {
 // lookup finds a patient by ID document and makes them the current
 // patient. A failed search forgets the previous one.
 func (c *Console) lookup(r *request) error {
-	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number"))}
+	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name"))}
 	var err error
 	if ref.IDNumber == "" {
 		err = booking.Errorf(booking.ErrInvalidField, "enter the ID number")
@@ -359,9 +449,20 @@ func identityForm(r *request) (booking.IdentityRequest, error) {
 // records it.
 func (c *Console) checkIn(r *request) error {
 	req, err := identityForm(r)
+	if ref, ok := c.currentLookup(r); r.form("card") == "lookup" && ok && ref.Name != "" {
+		// The card was read once, at the lookup: no retyping.
+		req, err = booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, nil
+	}
 	var b booking.Booking
 	if err == nil {
 		b, err = c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: r.param, Origin: r.origin})
+	}
+	if r.form("from") == "today" {
+		if err != nil {
+			return c.todayFailed(r, err)
+		}
+		c.redirect(r, "/desk?"+url.Values{"ok": {"checkedin"}, "s": {b.SessionID}, "id": {b.ID}}.Encode())
+		return nil
 	}
 	if err == nil {
 		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"checkedin"}, "id": {b.ID}}.Encode())
@@ -370,9 +471,22 @@ func (c *Console) checkIn(r *request) error {
 	return c.lookupFailed(r, err)
 }
 
+// todayFailed shows Today again with a roster form's error, its row marked.
+func (c *Console) todayFailed(r *request, err error) error {
+	d, lerr := c.todayWith(r, r.form("s"), r.param, true, true)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Data: d}, err)
+}
+
 // reissue gives a booking's slot to the waitlist or the on-site pool.
 func (c *Console) reissue(r *request) error {
 	pl, err := c.svc.Reissue(r.ctx, r.actor, booking.ReissueRequest{BookingID: r.param, Reason: strings.TrimSpace(r.form("reason")), Origin: r.origin})
+	today := r.form("from") == "today"
+	if err != nil && today {
+		return c.todayFailed(r, err)
+	}
 	if err != nil {
 		return c.lookupFailed(r, err)
 	}
@@ -382,6 +496,10 @@ func (c *Console) reissue(r *request) error {
 		ok = "reissued_wait"
 	case booking.PlacedPool:
 		ok = "reissued_pool"
+	}
+	if today {
+		c.redirect(r, "/desk?"+url.Values{"ok": {ok}, "s": {r.form("s")}, "id": {r.param}}.Encode())
+		return nil
 	}
 	c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {r.param}}.Encode())
 	return nil
@@ -465,8 +583,17 @@ func (c *Console) walkin(r *request) error {
 			Channel: booking.ChannelOnsite, IdempotencyKey: formKey(r), Origin: r.origin})
 	}
 	if err == nil {
-		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber})
-		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"walkin"}, "id": {b.ID}}.Encode())
+		// The walk-in is at the desk with the card: checked in at once.
+		// (A resent form answers the first booking, checked in already.)
+		ok := "walkin_in"
+		if b.Status == booking.StatusConfirmed {
+			if _, cerr := c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: b.ID, Origin: r.origin}); cerr != nil {
+				c.log.Warn("check in a walk-in; the desk can check them in from the lookup", "booking_id", b.ID, "err", cerr)
+				ok = "walkin"
+			}
+		}
+		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
+		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {b.ID}}.Encode())
 		return nil
 	}
 	d, lerr := c.walkinData(r, req.IDType, sessionID)

@@ -39,11 +39,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 
 	// Patient A books today's session and the only online slot of tiny.
 	pa := newBrowser(t, s.base, 3*time.Minute)
-	pa.open("/patient/register")
-	pa.fill("#register-form input[name=phone]", newPhone())
-	pa.fill("#register-form input[name=password]", password)
-	pa.fill("#register-form input[name=password2]", password)
-	pa.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	pa.register(newPhone(), password)
 	pa.addSelf(idA, nameA)
 
 	pa.click(`nav a[href="/patient/sessions"]`, "/patient/sessions")
@@ -52,14 +48,14 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	card := "#s-" + today.ID
 	pa.contains(card, "张伟 Zhang Wei")
 	pa.contains(card+" tr.online", "4 / 4")
-	pa.click(card+" form.book button[type=submit]", "/patient/bookings?")
+	pa.confirmBook(card)
 	pa.contains("#flash", "Booked")
 	pa.contains("#bookings .booking.hl", "张伟 Zhang Wei")
 	pa.contains("#bookings .booking.hl .status", "Confirmed")
 
 	pa.open(sessionsPath(s.hospital.ID, s.dermatology.ID, tiny.VisitDate))
 	pa.contains("#s-"+tiny.ID+" tr.online", "1 / 1")
-	pa.click("#s-"+tiny.ID+" form.book button[type=submit]", "/patient/bookings?")
+	pa.confirmBook("#s-" + tiny.ID)
 	pa.contains("#bookings .booking.hl", "王芳 Wang Fang")
 	pa.shot("desk-01-patient-booked")
 	var bookingA, tinyA string
@@ -69,11 +65,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	// Patient B, at another computer, finds it sold out and joins the
 	// waitlist instead.
 	pb := pa.fresh()
-	pb.open("/patient/register")
-	pb.fill("#register-form input[name=phone]", newPhone())
-	pb.fill("#register-form input[name=password]", password)
-	pb.fill("#register-form input[name=password2]", password)
-	pb.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	pb.register(newPhone(), password)
 	pb.addSelf(idB, nameB)
 	pb.open(sessionsPath(s.hospital.ID, s.dermatology.ID, tiny.VisitDate))
 	wcard := "#s-" + tiny.ID
@@ -94,7 +86,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 
 	// A cancels; the slot goes to B at once, as a booking with the entry's id.
 	pa.open("/patient/bookings")
-	pa.click("#b-"+tinyA+" form.cancel button", "/patient/bookings?")
+	pa.confirmCancel("#b-" + tinyA)
 	pa.contains("#flash", "cancelled")
 	pa.contains("#b-"+tinyA+" .status", "Cancelled")
 
@@ -122,6 +114,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	dc.contains(row+" td:nth-child(6)", "4 / 4") // on site
 	dc.contains(row+" .state", "未开始 Upcoming")
 	dc.shot("desk-05-today")
+	dc.phoneShot("desk-05-today-390")
 
 	// Extra slots (加号), authorised by the doctor.
 	dc.do("open the extra-slots form", chromedp.Click(chromedp.CSS(row+" details.extra summary")))
@@ -210,8 +203,8 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'served'`, entry); n != 1 {
 		t.Errorf("B's waitlist entry is not served")
 	}
-	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'confirmed' AND booked_by = $2`, today.ID, actor.AccountID); n != 1 {
-		t.Errorf("got %d walk-ins by the clerk, want 1", n)
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'checked_in' AND booked_by = $2`, today.ID, actor.AccountID); n != 1 {
+		t.Errorf("got %d walk-ins by the clerk checked in as booked, want 1", n)
 	}
 	if n := s.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 12 {
 		t.Errorf("today's session has %d slots, want 10 + 2 extra", n)

@@ -89,13 +89,16 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 		name string
 		c    *client
 		role string
-	}{{"patient", p.c, "patient"}, {"operator", operator, "operator"}} {
+		home string // the console wrong_console links to
+	}{{"patient", p.c, "patient", "/patient"}, {"operator", operator, "operator", "/phone"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			csrf := tc.c.csrf("/desk/login") // the login page is public
 			for _, path := range []string{"/desk", "/desk/lookup", "/desk/walkin"} {
 				a := tc.c.get(path)
-				if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "not for "+tc.role+" accounts") {
-					t.Errorf("GET %s: %d, want 403 wrong_console\n%.400s", path, a.status, a.body)
+				if a.status != 403 || !strings.Contains(a.body, "wrong_console") ||
+					!strings.Contains(a.body, "signed in with a "+tc.role+" account, whose console is "+tc.home) ||
+					!strings.Contains(a.body, `href="`+tc.home+`" id="own-console"`) {
+					t.Errorf("GET %s: %d, want 403 wrong_console sending the %s to %s\n%.400s", path, a.status, tc.role, tc.home, a.body)
 				}
 			}
 			for path, form := range map[string]url.Values{
@@ -128,8 +131,9 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 			t.Fatalf("create account: %v", err)
 		}
 		a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})
-		if a.status != 403 || !strings.Contains(a.body, "wrong_console") {
-			t.Errorf("got %d, want 403 wrong_console\n%s", a.status, a.body)
+		if a.status != 403 || !strings.Contains(a.body, "wrong_console") || !strings.Contains(a.body, "patient accounts sign in at /patient/login") ||
+			strings.Contains(a.body, "log out") {
+			t.Errorf("got %d, want 403 wrong_console sending a signed-out patient to /patient/login, not telling them to log out\n%s", a.status, a.body)
 		}
 		if ck := cookie(a.cookies, sessionCookie); ck != nil && ck.Value != "" {
 			t.Errorf("got a session cookie for a patient on the desk console, want none")
@@ -387,16 +391,16 @@ func TestDeskWalkinAndExtraSlots(t *testing.T) {
 	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {mumID}, "name": {mumName},
 		"session_id": {today.ID}, "idem": {key}}
 	a := clerk.post("/desk/bookings", walk)
-	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin" {
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin_in" {
 		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)
 	}
 	id := mustQuery(t, a.location, "id")
 	// The same form sent again books nothing more.
-	if again := clerk.post("/desk/bookings", walk); again.status != 303 || mustQuery(t, again.location, "id") != id {
+	if again := clerk.post("/desk/bookings", walk); again.status != 303 || mustQuery(t, again.location, "id") != id || mustQuery(t, again.location, "ok") != "walkin_in" {
 		t.Errorf("the same walk-in form again: %d → %q, want the same booking", again.status, again.location)
 	}
-	if n := s.count(`SELECT count(*) FROM bookings WHERE channel = 'onsite' AND booked_by IS NOT NULL AND account_id IS NULL`); n != 1 {
-		t.Errorf("got %d on-site bookings by staff, want 1", n)
+	if n := s.count(`SELECT count(*) FROM bookings WHERE channel = 'onsite' AND booked_by IS NOT NULL AND account_id IS NULL AND status = 'checked_in'`); n != 1 {
+		t.Errorf("got %d on-site bookings by staff, checked in, want 1", n)
 	}
 	page = clerk.get(a.location)
 	if !strings.Contains(page.body, "Walk-in booked") || !strings.Contains(page.body, "李*英") || !strings.Contains(page.body, "现场 On site") {

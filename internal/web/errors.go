@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 
 	"fairslot/internal/booking"
@@ -17,9 +18,31 @@ var (
 	errPasswordsDiffer  = &booking.Error{Kind: booking.KindInvalid, Code: "passwords_differ", Message: "the two passwords differ"}
 )
 
-func errWrongConsole(c *console, r booking.Role) *booking.Error {
-	return &booking.Error{Kind: booking.KindForbidden, Code: "wrong_console",
-		Message: fmt.Sprintf("the %s console is not for %s accounts; log out and sign in with another account", c.Name, r)}
+// wrongConsoleError is wrong_console with the console the account belongs
+// in, which the error page links to.
+type wrongConsoleError struct {
+	err *booking.Error
+	to  *console // nil for a role without a console (a referrer uses the API)
+}
+
+func (e *wrongConsoleError) Error() string { return e.err.Error() }
+func (e *wrongConsoleError) Unwrap() error { return e.err }
+
+// errWrongConsole refuses an account on a console its role may not use and
+// sends it to its own: signedIn says whether the browser holds its session
+// (a page of another console) or was refused at this console's login.
+func errWrongConsole(c *console, r booking.Role, signedIn bool) error {
+	to := consoleFor(r)
+	msg := fmt.Sprintf("the %s console is for %s", c.Name, c.audience)
+	switch {
+	case to == nil:
+		msg += fmt.Sprintf("; %s accounts have no console here and use the API", r)
+	case signedIn:
+		msg += fmt.Sprintf("; you are signed in with a %s account, whose console is %s (or log out to use another account)", r, to.Path)
+	default:
+		msg += fmt.Sprintf("; %s accounts sign in at %s", r, to.Path+"/login")
+	}
+	return &wrongConsoleError{err: &booking.Error{Kind: booking.KindForbidden, Code: "wrong_console", Message: msg}, to: to}
 }
 
 // pageError is an error as a page shows it: the domain's message, a Chinese
@@ -28,6 +51,9 @@ type pageError struct {
 	Code    string
 	Message string
 	ZH      string
+	// Link and LinkText send the reader where they belong (wrong_console:
+	// their own console).
+	Link, LinkText string
 }
 
 // publicError splits err into what the page may show and its status. An
@@ -47,7 +73,12 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		c.log.Error("web request failed", "route", route, "code", e.Code, "err", err)
 	}
 	status := e.Kind.HTTPStatus()
-	return &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code)}, status
+	pe := &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code)}
+	var wc *wrongConsoleError
+	if errors.As(err, &wc) && wc.to != nil {
+		pe.Link, pe.LinkText = wc.to.Path, "前往 Go to "+wc.to.Title
+	}
+	return pe, status
 }
 
 // zhMessage is the Chinese line shown above the domain's English message.
@@ -64,7 +95,7 @@ var zhMessages = map[string]string{
 	"csrf_failed":            "表单已失效，请返回并刷新页面后重试。",
 	"foreign_origin":         "请求来自其他网站，已拒绝。",
 	"passwords_differ":       "两次输入的密码不一致。",
-	"wrong_console":          "此账号不能使用本控制台，请退出后换账号登录。",
+	"wrong_console":          "此账号不能使用本控制台，请前往该账号对应的控制台。",
 	"invalid_field":          "有必填项未填写或格式不对。",
 	"invalid_id_type":        "证件类型不正确。",
 	"invalid_id_number":      "证件号码无效。",

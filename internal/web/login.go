@@ -60,7 +60,7 @@ func (c *Console) startSession(r *request, con *console, tok booking.Token) erro
 		return err
 	}
 	if !con.admits(actor.Role) {
-		return errWrongConsole(con, actor.Role)
+		return errWrongConsole(con, actor.Role, false)
 	}
 	c.setSession(r, tok)
 	return nil
@@ -68,7 +68,7 @@ func (c *Console) startSession(r *request, con *console, tok booking.Token) erro
 
 // logout ends the session's login (every token of the account stops
 // working, on every instance within a second) and forgets the cookie (and
-// the desk's current patient).
+// the desk's current patient, the phone console's caller).
 func (c *Console) logout(con *console) func(*request) error {
 	return func(r *request) error {
 		if r.signedIn() {
@@ -78,6 +78,7 @@ func (c *Console) logout(con *console) func(*request) error {
 		}
 		c.clearSession(r)
 		c.forgetLookup(r)
+		c.forgetCaller(r)
 		c.redirect(r, con.Path+"/login?m=loggedout")
 		return nil
 	}

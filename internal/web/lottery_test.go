@@ -137,11 +137,7 @@ func TestLotteryInBrowser(t *testing.T) {
 	phone, password := newPhone(), "correct horse battery"
 	idNumber, name := residentID(2101), "赵小雨"
 
-	b.open("/patient/register")
-	b.fill("#register-form input[name=phone]", phone)
-	b.fill("#register-form input[name=password]", password)
-	b.fill("#register-form input[name=password2]", password)
-	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
+	b.register(phone, password)
 	b.fill("#family-form input[name=id_number]", idNumber)
 	b.fill("#family-form input[name=name]", name)
 	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))

@@ -101,12 +101,16 @@ func maskedNames(ps []booking.Patient) map[string]string {
 type familyData struct {
 	Patients []patientView
 	IDTypes  []idType
-	// What the failed form keeps: the document type and the self box,
-	// never the number, the name or the phone.
-	IDType  string
-	Self    bool
-	HasSelf bool
-	FormKey string
+	// What the failed form keeps, so nobody retypes an 18-character ID:
+	// everything the account holder typed, sent back only in the answer to
+	// their own POST (no-store), never in a URL or a later page.
+	IDType   string
+	IDNumber string
+	Name     string
+	Phone    string
+	Self     bool
+	HasSelf  bool
+	FormKey  string
 }
 
 func (c *Console) familyData(r *request) (familyData, error) {
@@ -149,7 +153,7 @@ func (c *Console) addFamily(r *request) error {
 	if slices.ContainsFunc(idTypes, func(t idType) bool { return t.Value == req.IDType }) {
 		d.IDType = req.IDType
 	}
-	d.Self = req.IsSelf
+	d.Self, d.IDNumber, d.Name, d.Phone = req.IsSelf, req.IDNumber, req.Name, req.Phone
 	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
 }
 
@@ -164,6 +168,7 @@ type sessionsData struct {
 	DeptName     string
 	Sessions     []sessionRow
 	Patients     []patientView
+	NoShowRule   string // the booking confirmation states it
 }
 
 // sessionsData builds the filter and, once a department is chosen, its
@@ -171,7 +176,7 @@ type sessionsData struct {
 func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (sessionsData, error) {
 	cat := c.svc.Catalog()
 	now := c.opts.Now()
-	d := sessionsData{}
+	d := sessionsData{NoShowRule: noShowRule(c.svc.NoShowRules())}
 	hs := cat.Hospitals()
 	if hospitalID == "" && len(hs) == 1 {
 		hospitalID = hs[0].ID
@@ -278,9 +283,10 @@ func (c *Console) book(r *request) error {
 }
 
 type bookingsData struct {
-	Bookings []bookingRow
-	Entries  []entryRow
-	Waitlist []waitRow
+	Bookings   []bookingRow
+	Entries    []entryRow
+	Waitlist   []waitRow
+	NoShowRule string // the cancellation step states it
 }
 
 // bookingsData lists the bookings of everyone on the account's list,
@@ -297,7 +303,8 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 		return bookingsData{}, err
 	}
 	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
-	d := bookingsData{Bookings: make([]bookingRow, len(bs))}
+	d := bookingsData{Bookings: make([]bookingRow, len(bs)), NoShowRule: noShowRule(c.svc.NoShowRules())}
+	sortByVisit(bs, now)
 	for i, b := range bs {
 		d.Bookings[i] = bookingRowOf(cat, b, names, now, highlight)
 	}
@@ -316,6 +323,25 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 		d.Entries = append(d.Entries, entryRowOf(cat, e, names, now, highlight))
 	}
 	return d, nil
+}
+
+// sortByVisit orders bookings as a patient reads them: the visits still to
+// come first, soonest first; then the rest, latest first.
+func sortByVisit(bs []booking.Booking, now time.Time) {
+	upcoming := func(b booking.Booking) bool { return b.Status.Active() && b.SlotEnd.After(now) }
+	slices.SortStableFunc(bs, func(a, b booking.Booking) int {
+		ua, ub := upcoming(a), upcoming(b)
+		switch {
+		case ua != ub:
+			if ua {
+				return -1
+			}
+			return 1
+		case ua:
+			return a.SlotStart.Compare(b.SlotStart)
+		}
+		return b.SlotStart.Compare(a.SlotStart)
+	})
 }
 
 // withdrawEntry takes an entry out of its draw, before the draw.
@@ -347,7 +373,11 @@ func (c *Console) bookingsPage(r *request) error {
 func (c *Console) cancel(r *request) error {
 	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
 	if err == nil {
-		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {"cancelled"}, "id": {b.ID}}.Encode())
+		ok := "cancelled"
+		if b.LateCancel {
+			ok = "cancelled_late"
+		}
+		c.redirect(r, "/patient/bookings?"+url.Values{"ok": {ok}, "id": {b.ID}}.Encode())
 		return nil
 	}
 	d, lerr := c.bookingsData(r, r.param)

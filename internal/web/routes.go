@@ -15,15 +15,19 @@ type console struct {
 	Path  string // "/patient"
 	Title string // shown in the header and on the landing page
 	Blurb string // what it is for, on the landing page
-	roles []booking.Role
-	Nav   []navItem
+	// audience names who the console is for, in wrong_console's message.
+	audience string
+	roles    []booking.Role
+	Nav      []navItem
 	// Ready is false for a console announced on the landing page but not
 	// served yet.
 	Ready bool
 }
 
+// navItem is a tab: its label in Chinese and English (a phone's width
+// shows the Chinese only, so every tab fits).
 type navItem struct {
-	Key, Label, Path string
+	Key, ZH, EN, Path string
 }
 
 // admits reports whether an account of role r may use the console.
@@ -33,36 +37,54 @@ var (
 	patientConsole = &console{
 		Name: "patient", Path: "/patient", Title: "患者 Patient", Ready: true,
 		Blurb: "添加就诊人、预约挂号、查看和取消预约。 Add family members, book, see and cancel appointments.",
-		roles: []booking.Role{booking.RolePatient},
+		roles: []booking.Role{booking.RolePatient}, audience: "patients and their families",
 		Nav: []navItem{
-			{"home", "首页 Home", "/patient"},
-			{"family", "就诊人 Family", "/patient/family"},
-			{"sessions", "预约挂号 Book", "/patient/sessions"},
-			{"bookings", "我的预约 My bookings", "/patient/bookings"},
+			{"home", "首页", "Home", "/patient"},
+			{"family", "就诊人", "Family", "/patient/family"},
+			{"sessions", "预约挂号", "Book", "/patient/sessions"},
+			{"bookings", "我的预约", "My bookings", "/patient/bookings"},
 		},
 	}
 	deskConsole = &console{
 		Name: "desk", Path: "/desk", Title: "挂号窗口 Registration desk", Ready: true,
 		Blurb: "查找患者、签到、现场挂号、退号重发、加号。 Find a patient, check in, walk-ins, reissue, extra slots.",
-		roles: []booking.Role{booking.RoleClerk},
+		roles: []booking.Role{booking.RoleClerk}, audience: "registration clerks",
 		Nav: []navItem{
-			{"today", "今日出诊 Today", "/desk"},
-			{"lookup", "查找患者 Find a patient", "/desk/lookup"},
-			{"walkin", "现场挂号 Walk-in", "/desk/walkin"},
+			{"today", "今日出诊", "Today", "/desk"},
+			{"lookup", "查找患者", "Find a patient", "/desk/lookup"},
+			{"walkin", "现场挂号", "Walk-in", "/desk/walkin"},
 		},
 	}
 	adminConsole = &console{
 		Name: "admin", Path: "/admin", Title: "管理 Administration", Ready: true,
 		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; the audit log.",
-		roles: []booking.Role{booking.RoleAdmin},
+		roles: []booking.Role{booking.RoleAdmin}, audience: "administrators",
 		Nav: []navItem{
-			{"flags", "线索审核 Flags", "/admin"},
-			{"lottery", "摇号 Lottery", "/admin/lottery"},
-			{"audit", "审计日志 Audit log", "/admin/audit"},
+			{"flags", "线索审核", "Flags", "/admin"},
+			{"lottery", "摇号", "Lottery", "/admin/lottery"},
+			{"audit", "审计日志", "Audit log", "/admin/audit"},
 		},
 	}
-	consoles = []*console{patientConsole, deskConsole, adminConsole}
+	phoneConsole = &console{
+		Name: "phone", Path: "/phone", Title: "电话预约 Phone booking", Ready: true,
+		Blurb: "呼叫中心为来电患者查找、预约、候补和取消。 Call centre: find a caller, book, waitlist and cancel for them.",
+		roles: []booking.Role{booking.RoleOperator}, audience: "call-centre operators",
+		Nav: []navItem{
+			{"caller", "来电", "Caller", "/phone"},
+		},
+	}
+	consoles = []*console{patientConsole, phoneConsole, deskConsole, adminConsole}
 )
+
+// consoleFor is the console an account of role r works in, or nil.
+func consoleFor(r booking.Role) *console {
+	for _, c := range consoles {
+		if c.admits(r) {
+			return c
+		}
+	}
+	return nil
+}
 
 // route is one entry of the route table. A route with a console whose roles
 // are set needs a session of one of those roles; others are public.
@@ -78,10 +100,11 @@ type route struct {
 // table is the route table: one block per console, routes under its path
 // with its console, handlers in <console>.go, pages in templates/<console>/.
 func (c *Console) table() []route {
-	pc, dc, ac := patientConsole, deskConsole, adminConsole
+	pc, dc, ac, oc := patientConsole, deskConsole, adminConsole, phoneConsole
 	return []route{
 		{method: "GET", pattern: "/", public: true, h: c.landing},
 		{method: "GET", pattern: "/static/style.css", static: true, h: c.stylesheet},
+		{method: "GET", pattern: "/static/countdown.js", static: true, h: c.script},
 
 		{method: "GET", pattern: "/patient/login", console: pc, public: true, h: c.loginPage(pc)},
 		{method: "POST", pattern: "/patient/login", console: pc, public: true, h: c.login(pc)},
@@ -98,6 +121,16 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/waitlist", console: pc, h: c.joinWaitlist},
 		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
 		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
+
+		{method: "GET", pattern: "/phone/login", console: oc, public: true, h: c.loginPage(oc)},
+		{method: "POST", pattern: "/phone/login", console: oc, public: true, h: c.login(oc)},
+		{method: "POST", pattern: "/phone/logout", console: oc, public: true, h: c.logout(oc)},
+		{method: "GET", pattern: "/phone", console: oc, h: c.phonePage},
+		{method: "POST", pattern: "/phone/caller", console: oc, h: c.setCaller},
+		{method: "POST", pattern: "/phone/caller/clear", console: oc, h: c.clearCaller},
+		{method: "POST", pattern: "/phone/bookings", console: oc, h: c.phoneBook},
+		{method: "POST", pattern: "/phone/bookings/{id}/cancel", console: oc, h: c.phoneCancel},
+		{method: "POST", pattern: "/phone/waitlist", console: oc, h: c.phoneWaitlist},
 
 		{method: "GET", pattern: "/desk/login", console: dc, public: true, h: c.loginPage(dc)},
 		{method: "POST", pattern: "/desk/login", console: dc, public: true, h: c.login(dc)},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strings"
 	"time"
 
 	"fairslot/internal/booking"
@@ -15,6 +16,15 @@ import (
 var funcs = template.FuncMap{
 	"idTypeLabel":  idTypeLabel,
 	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
+	// card is the data of the "idcard-fields" template: the document type
+	// to select first.
+	"card": func(selected string) idCard { return idCard{IDType: selected, IDTypes: idTypes} },
+}
+
+// idCard is what the ID card's fields are rendered from.
+type idCard struct {
+	IDType  string
+	IDTypes []idType
 }
 
 // Bilingual labels: Chinese first, English after, side by side, so one page
@@ -80,16 +90,33 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
-	"welcome":    "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
-	"added":      "已添加就诊人。 Family member added.",
-	"booked":     "预约成功。 Booked.",
-	"cancelled":  "已取消预约。 Booking cancelled.",
-	"waitlisted": "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
-	"left":       "已退出候补。 You left the waitlist.",
-	"entered":    "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
-	"withdrawn":  "已撤回摇号报名。 You withdrew from the draw.",
-	"loggedout":  "已退出。 You are logged out.",
-	"expired":    "登录已过期，请重新登录。 Your session expired; log in again.",
+	"welcome":        "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
+	"added":          "已添加就诊人。 Family member added.",
+	"booked":         "预约成功。 Booked.",
+	"cancelled":      "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
+	"cancelled_late": "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
+	"waitlisted":     "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
+	"left":           "已退出候补。 You left the waitlist.",
+	"entered":        "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
+	"withdrawn":      "已撤回摇号报名。 You withdrew from the draw.",
+	"loggedout":      "已退出。 You are logged out.",
+	"expired":        "登录已过期，请重新登录。 Your session expired; log in again.",
+}
+
+// noShowRule states the no-show rules in both languages: "12 个月内爽约 3
+// 次，暂停预约 90 天 · 3 no-shows in 12 months bar booking for 90 days".
+func noShowRule(r booking.NoShowRules) string {
+	if len(r.Steps) == 0 {
+		return ""
+	}
+	months := int(r.Window.Hours()/24/30 + 0.5)
+	var zh, en []string
+	for _, st := range r.Steps {
+		days := int(st.Bar.Hours() / 24)
+		zh = append(zh, fmt.Sprintf("%d 个月内爽约 %d 次暂停预约 %d 天", months, st.Count, days))
+		en = append(en, fmt.Sprintf("%d no-shows in %d months bar booking for %d days", st.Count, months, days))
+	}
+	return strings.Join(zh, "，") + "。 " + strings.Join(en, "; ") + "."
 }
 
 // newFormKey is a fresh idempotency key for one rendered form: submitting
@@ -177,6 +204,15 @@ type sessionRow struct {
 	Waitlist   bool   // sold out online: the waitlist takes names instead
 	Why        string // why the Book button is off
 	FormKey    string
+	// LateAfter is when cancelling this session's booking starts to count
+	// as a no-show, said in the booking's confirmation step.
+	LateAfter string
+	// Opening: the online pool opens at ReleaseAt (RFC 3339, to the
+	// millisecond) and the page carries its booking form hidden, which
+	// countdown.js shows then; Now is the server's clock in Unix ms.
+	Opening   bool
+	ReleaseAt string
+	Now       int64
 }
 
 func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time) sessionRow {
@@ -188,38 +224,71 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 		Time:    v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
 		Lottery: v.Mode == booking.Lottery, FormKey: newFormKey(),
 	}
+	if h, ok := cat.Hospital(v.HospitalID); ok {
+		row.LateAfter = h.LateAfter(v.VisitDate).In(loc).Format("01-02 15:04")
+	}
 	online, hasOnline := v.Channel(booking.ChannelOnline)
 	for _, q := range v.Channels {
 		row.Channels = append(row.Channels, channelRow{
 			Label: channelLabels[q.Channel], Remaining: v.Remaining[q.Channel], Quota: q.Quota,
-			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04"), Released: !now.Before(q.ReleaseAt),
+			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04:05"), Released: !now.Before(q.ReleaseAt),
 			Online: q.Channel == booking.ChannelOnline,
 		})
 	}
 	if hasOnline && online.IsLottery() {
 		row.Draw = drawRowOf(online, loc, now)
 	}
-	switch {
-	case !now.Before(v.StartsAt):
-		row.Why = "已开始 Started"
-	case !hasOnline || online.Quota == 0:
+	if !hasOnline || online.Quota == 0 {
 		row.Why = "无网上号源 No online slots"
-	case online.TakesEntries(now) && now.Before(online.OpensAt):
-		row.Why = "摇号报名未开始 Entries open " + online.OpensAt.In(loc).Format("01-02 15:04")
-	case online.TakesEntries(now) && online.Draw == nil:
-		row.Why = "摇号即将开始 The draw opens shortly"
-	case online.TakesEntries(now):
+		return row
+	}
+	var act poolAction
+	act, row.Why = poolActionOf(v, online, loc, now)
+	switch act {
+	case poolEnter:
 		row.Enterable = true
-	case online.IsLottery() && (online.Draw == nil || online.Draw.Status != booking.DrawDrawn):
-		row.Why = "正在开奖 Drawing"
-	case now.Before(online.ReleaseAt):
-		row.Why = "未放号 Opens " + online.ReleaseAt.In(loc).Format("01-02 15:04")
-	case v.Remaining[booking.ChannelOnline] <= 0:
-		row.Why, row.Waitlist = "已约满 Sold out", true
-	default:
+	case poolOpening:
+		row.Opening, row.ReleaseAt, row.Now = true, online.ReleaseAt.Format(time.RFC3339Nano), now.UnixMilli()
+	case poolWaitlist:
+		row.Waitlist = true
+	case poolBook:
 		row.Bookable = true
 	}
 	return row
+}
+
+// poolAction is what a session's pool offers now.
+type poolAction string
+
+const (
+	poolClosed   poolAction = ""         // nothing (why says why)
+	poolEnter    poolAction = "enter"    // a lottery taking entries
+	poolOpening  poolAction = "opening"  // released later (why says when, to the second)
+	poolWaitlist poolAction = "waitlist" // sold out: the waitlist takes names
+	poolBook     poolAction = "book"
+)
+
+// poolActionOf decides what pool q of session v offers now, for the patient
+// console's online pool and the phone console's phone pool alike, with the
+// reason when it offers nothing to book.
+func poolActionOf(v booking.SessionView, q booking.ChannelQuota, loc *time.Location, now time.Time) (poolAction, string) {
+	switch {
+	case !now.Before(v.StartsAt):
+		return poolClosed, "已开始 Started"
+	case q.TakesEntries(now) && now.Before(q.OpensAt):
+		return poolClosed, "摇号报名未开始 Entries open " + q.OpensAt.In(loc).Format("01-02 15:04:05")
+	case q.TakesEntries(now) && q.Draw == nil:
+		return poolClosed, "摇号即将开始 The draw opens shortly"
+	case q.TakesEntries(now):
+		return poolEnter, ""
+	case q.IsLottery() && (q.Draw == nil || q.Draw.Status != booking.DrawDrawn):
+		return poolClosed, "正在开奖 Drawing"
+	case now.Before(q.ReleaseAt):
+		return poolOpening, "未放号 Opens " + q.ReleaseAt.In(loc).Format("01-02 15:04:05")
+	case v.Remaining[q.Channel] <= 0:
+		return poolWaitlist, "已约满 Sold out"
+	}
+	return poolBook, ""
 }
 
 type bookingRow struct {

@@ -1,11 +1,14 @@
 // Package web serves fairslot's server-rendered consoles: the patient
-// console under /patient, the registration desk under /desk and the
-// administrators' scalper review and audit log under /admin, each with its
+// console under /patient, the call centre's under /phone, the registration
+// desk under /desk and the administrators' scalper review and audit log
+// under /admin, each with its
 // block in the route table (routes.go), its handlers in <console>.go and its
 // pages in templates/<console>/.
 //
 // Pages are html/template over embedded templates and one CSS file; forms
-// are plain HTML with POST-redirect-GET, so no JavaScript is needed. The
+// are plain HTML with POST-redirect-GET, so no JavaScript is needed (one
+// static script counts down to a release and shows the booking form then;
+// without it a reload does). The
 // consoles call booking.Service in-process: the same use cases, errors and
 // rules as the JSON API.
 //
@@ -78,6 +81,8 @@ type Console struct {
 	pages      map[string]*template.Template
 	css        []byte
 	cssURL     string
+	js         []byte // the release countdown (static/countdown.js)
+	jsURL      string
 	routes     []route
 }
 
@@ -103,6 +108,12 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 	}
 	sum := sha256.Sum256(css)
 	c.css, c.cssURL = css, "/static/style.css?v="+hex.EncodeToString(sum[:6])
+	js, err := assets.ReadFile("static/countdown.js")
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err))
+	}
+	sum = sha256.Sum256(js)
+	c.js, c.jsURL = js, "/static/countdown.js?v="+hex.EncodeToString(sum[:6])
 	if c.pages, err = parsePages(); err != nil {
 		panic(fmt.Sprintf("web: %v", err))
 	}
@@ -210,7 +221,7 @@ func (c *Console) Handler(rc *fasthttp.RequestCtx) {
 			return
 		}
 		if !rt.console.admits(r.actor.Role) {
-			c.fail(r, errWrongConsole(rt.console, r.actor.Role))
+			c.fail(r, errWrongConsole(rt.console, r.actor.Role, true))
 			return
 		}
 	}
@@ -256,6 +267,7 @@ type page struct {
 	Flash    string
 	Error    *pageError
 	CSS      string
+	JS       string
 	Data     any
 }
 
@@ -266,7 +278,7 @@ func (c *Console) render(r *request, status int, name string, p page) error {
 	if !ok {
 		return fmt.Errorf("render: no page %q", name)
 	}
-	p.CSS = c.cssURL
+	p.CSS, p.JS = c.cssURL, c.jsURL
 	p.SignedIn = r.signedIn()
 	p.Role = string(r.actor.Role)
 	p.CSRF = c.csrfToken(r)
@@ -312,10 +324,10 @@ func (c *Console) writeErrorPage(rc *fasthttp.RequestCtx, r *request, status int
 }
 
 // securityHeaders forbid framing, inline script and foreign form targets:
-// the pages need nothing but their own stylesheet.
+// the pages need nothing but their own stylesheet and script.
 func securityHeaders(rc *fasthttp.RequestCtx) {
 	h := &rc.Response.Header
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
@@ -327,6 +339,14 @@ func (c *Console) stylesheet(r *request) error {
 	r.rc.SetContentType("text/css; charset=utf-8")
 	r.rc.Response.Header.Set("Cache-Control", "public, max-age=86400")
 	r.rc.SetBody(c.css)
+	return nil
+}
+
+// script serves the embedded countdown script, cached like the stylesheet.
+func (c *Console) script(r *request) error {
+	r.rc.SetContentType("text/javascript; charset=utf-8")
+	r.rc.Response.Header.Set("Cache-Control", "public, max-age=86400")
+	r.rc.SetBody(c.js)
 	return nil
 }
 

@@ -200,6 +200,9 @@ func TestPostWithoutCSRFTokenIsRefused(t *testing.T) {
 	})
 }
 
+// keptRE finds the values a failed family form keeps in its fields.
+var keptRE = regexp.MustCompile(`(<input name="(?:id_number|name|phone)"[^>]*? value=")([^"]*)(")`)
+
 func mustQuery(t *testing.T, location, key string) string {
 	t.Helper()
 	u, err := url.Parse(location)
@@ -264,18 +267,28 @@ func TestPagesNeverShowClearIdentity(t *testing.T) {
 		}
 	}
 	// The same identity again, and a valid one with a bad phone: the
-	// failed form is shown again, without what was typed.
+	// failed form is shown again with what was typed in its fields (so a
+	// patient fixes a character instead of retyping 18), and nowhere else
+	// on the page: not in the message, not in the list.
+	failed := func(a answer) answer {
+		kept := keptRE.FindAllStringSubmatch(a.body, -1)
+		if len(kept) == 0 {
+			t.Errorf("the failed family form (status %d) kept nothing that was typed", a.status)
+		}
+		a.body = keptRE.ReplaceAllString(a.body, `$1$3`)
+		return a
+	}
 	again := c.addFamily(idNumber, name, phone, false)
 	if again.status != 409 || !strings.Contains(again.body, "patient_exists") {
 		t.Errorf("adding the same identity again: %d, want 409 patient_exists", again.status)
 	}
-	add(again)
+	add(failed(again))
 	badPhone := c.addFamily(residentID(43), name, "12345", false)
 	if badPhone.status != 400 || !strings.Contains(badPhone.body, "invalid_phone") {
 		t.Errorf("adding with a bad phone: %d, want 400 invalid_phone", badPhone.status)
 	}
-	add(badPhone)
-	add(c.addFamily(idNumber[:17]+"0", name, phone, false)) // a wrong check digit
+	add(failed(badPhone))
+	add(failed(c.addFamily(idNumber[:17]+"0", name, phone, false))) // a wrong check digit
 
 	sessions := c.get("/patient/sessions?" + url.Values{"hospital": {s.hospital.ID}, "department": {s.cardiology.ID}}.Encode())
 	add(sessions)

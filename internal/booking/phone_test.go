@@ -1,0 +1,104 @@
+package booking_test
+
+import (
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestPhoneWaitlistAndCallers: an operator puts a caller on a sold-out
+// session's waitlist by phone (no account, the operator as booked_by,
+// audited in the same commit), a returned slot becomes the caller's booking
+// under the name they gave, and a phone number finds the people booked from
+// it, masked, with their bookings.
+func TestPhoneWaitlistAndCallers(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	s := h.session(sessionOpts{online: 1, phone: 1})
+	free := h.session(sessionOpts{online: 1, phone: 1, period: "afternoon"})
+	op, clerk := h.staff(booking.RoleOperator), h.staff(booking.RoleClerk)
+	first, second := h.person("王芳"), h.person("陈静")
+	const firstPhone, secondPhone = "13812345678", "13900001111"
+
+	b, err := h.staffBook(op, first, s, booking.ChannelPhone, firstPhone)
+	testenv.Must(t, err, "phone booking")
+	join := func(a booking.Actor, who booking.IdentityRequest, sess *booking.Session, phone string) (booking.WaitlistEntry, error) {
+		return h.svc.JoinWaitlistFor(h.ctx, a, booking.StaffWaitlistRequest{IdentityRequest: who, SessionID: sess.ID, CallerPhone: phone})
+	}
+	e, err := join(op, second, s, secondPhone)
+	testenv.Must(t, err, "waitlist a caller by phone")
+	if e.Position != 1 || e.Status != booking.WaitlistWaiting || e.AccountID != "" || e.PatientID != "" || e.BookedBy != op.AccountID {
+		t.Errorf("JoinWaitlistFor = position %d status %s account %q patient %q booked by %q; want 1, waiting, none, none, the operator",
+			e.Position, e.Status, e.AccountID, e.PatientID, e.BookedBy)
+	}
+	db.wantCount("phone waitlist audit rows", 1, `SELECT count(*) FROM audit_log WHERE action = 'phone_waitlist' AND actor_id = $1 AND target = $2`,
+		op.AccountID, "waitlist:"+e.ID)
+	db.wantCount("waitlisted events by the operator", 1, `SELECT count(*) FROM booking_events WHERE type = 'waitlisted' AND staff_id = $1
+		AND channel = 'phone' AND phone LIKE 'hash:%' AND account_id IS NULL`, op.AccountID)
+
+	refusals := []struct {
+		name string
+		a    booking.Actor
+		who  booking.IdentityRequest
+		sess *booking.Session
+		ph   string
+		want *booking.Error
+	}{
+		{"a clerk", clerk, h.person("李雷"), s, secondPhone, booking.ErrForbidden},
+		{"the same caller again", op, second, s, secondPhone, booking.ErrAlreadyWaitlisted},
+		{"the caller already booked", op, first, s, firstPhone, booking.ErrAlreadyBooked},
+		{"a session with free phone slots", op, h.person("李雷"), free, secondPhone, booking.ErrSlotsAvailable},
+		{"no caller phone", op, h.person("李雷"), s, "", booking.ErrInvalidPhone},
+		{"an invalid ID number", op, booking.IdentityRequest{IDType: "resident_id", IDNumber: "110105194912310029", Name: "李雷"}, s, secondPhone, booking.ErrInvalidIDNumber},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := join(tt.a, tt.who, tt.sess, tt.ph)
+			wantErr(t, tt.name, err, tt.want)
+		})
+	}
+	db.wantCount("waiting entries", 1, `SELECT count(*) FROM waitlist WHERE status = 'waiting'`)
+
+	// The first caller cancels by phone: the slot goes to the second, as a
+	// booking with the entry's id, made under the name they gave.
+	h.mustCancel(op, b.ID)
+	got := h.stored(e.ID)
+	if got.Status != booking.StatusConfirmed || got.BookedBy != op.AccountID || got.AccountID != "" || got.SessionID != s.ID {
+		t.Errorf("the waitlist's booking = %s booked by %q account %q session %s; want confirmed, the operator, none, %s",
+			got.Status, got.BookedBy, got.AccountID, got.SessionID, s.ID)
+	}
+	db.wantCount("served entries with a booking under the caller's name", 1, `SELECT count(*) FROM waitlist w JOIN bookings b ON b.id = w.id
+		WHERE w.status = 'served' AND b.name_hash = w.name_hash AND b.booked_by IS NOT NULL`)
+
+	// The desk's roster of the day lists the waitlist's booking, masked, and
+	// not the cancelled one; only the hospital's clerks read it.
+	roster, err := h.svc.Roster(h.ctx, clerk, s.HospitalID, s.VisitDate)
+	testenv.Must(t, err, "the day's roster")
+	if len(roster) != 1 || roster[0].ID != e.ID || roster[0].NameMasked != "陈*" || roster[0].NumberMasked == "" || roster[0].SessionID != s.ID {
+		t.Errorf("Roster = %+v; want only %s, 陈*, masked", roster, e.ID)
+	}
+	_, err = h.svc.Roster(h.ctx, op, s.HospitalID, s.VisitDate)
+	wantErr(t, "an operator reading the roster", err, booking.ErrForbidden)
+	_, err = h.svc.Roster(h.ctx, clerk, booking.NewID(), s.VisitDate)
+	wantErr(t, "another hospital's roster", err, booking.ErrHospitalNotFound)
+
+	// The numbers find their callers, masked, with their bookings here.
+	found, err := h.svc.CallersByPhone(h.ctx, op, firstPhone)
+	testenv.Must(t, err, "find the first caller")
+	if len(found) != 1 || found[0].Identity.NameMasked != "王*" || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != b.ID {
+		t.Errorf("CallersByPhone(first) = %+v; want 王* with booking %s", found, b.ID)
+	}
+	found, err = h.svc.CallersByPhone(h.ctx, clerk, secondPhone)
+	testenv.Must(t, err, "find the second caller")
+	if len(found) != 1 || found[0].Identity.ID != got.IdentityID || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != e.ID {
+		t.Errorf("CallersByPhone(second) = %+v; want identity %s with booking %s", found, got.IdentityID, e.ID)
+	}
+	_, err = h.svc.CallersByPhone(h.ctx, op, "13700000000")
+	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)
+	_, err = h.svc.CallersByPhone(h.ctx, h.user(0).actor, firstPhone)
+	wantErr(t, "a patient", err, booking.ErrForbidden)
+	db.wantCount("caller lookups audited with the masked phone", 3,
+		`SELECT count(*) FROM audit_log WHERE action = 'caller_lookup' AND target LIKE 'phone:1%****%'`)
+	h.checkClean()
+}

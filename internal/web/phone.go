@@ -1,0 +1,368 @@
+package web
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/identity"
+)
+
+// The phone console (电话预约), for call-centre operators of one hospital:
+// the caller states the number they ring from and, to book, their ID
+// document and name (real-name registration: an operator books for the
+// person the document names). The console then shows that person's bookings
+// in the hospital, with a cancel button on phone bookings (the caller's
+// late cancellation counts as a no-show, and the page says so first), and
+// the hospital's sessions of a chosen day on the phone pool: book, enter
+// the draw of a lottery pool, or join the waitlist of a sold-out one. With
+// the number only, it lists the people the number is known for (masked),
+// with their bookings; booking for one of them needs their document.
+//
+// As at the desk, the caller is kept in a cookie sealed to the operator's
+// session (never in a URL), and the pages show only masked values. Every
+// lookup, booking, entry, waitlist place and cancellation goes through the
+// Service, which audits it as it does for the API.
+
+const callerCookie = "fairslot_phone_caller"
+
+// callerRef is what the operator was told: the number the caller rings
+// from and, when given, their document and name.
+type callerRef struct{ Phone, IDType, IDNumber, Name string }
+
+func (c callerRef) hasID() bool { return c.IDNumber != "" }
+
+func (c *Console) rememberCaller(r *request, ref callerRef) {
+	c.seal(r, phoneConsole, callerCookie, "phone", strings.Join([]string{ref.Phone, ref.IDType, ref.IDNumber, ref.Name}, "\x00"))
+}
+
+func (c *Console) currentCaller(r *request) (callerRef, bool) {
+	plain, ok := c.unseal(r, callerCookie, "phone")
+	if !ok {
+		return callerRef{}, false
+	}
+	f := strings.Split(plain, "\x00")
+	if len(f) != 4 {
+		return callerRef{}, false
+	}
+	return callerRef{Phone: f[0], IDType: f[1], IDNumber: f[2], Name: f[3]}, true
+}
+
+func (c *Console) forgetCaller(r *request) { c.unsetSealed(r, phoneConsole, callerCookie) }
+
+var phoneFlashes = map[string]string{
+	"booked":     "电话预约成功，请告知来电者就诊时间和号序。 Booked: tell the caller the time and the number.",
+	"entered":    "已为来电者报名摇号；开奖后结果可在此查询。 The caller is entered in the draw; the result shows here after the draw.",
+	"waitlisted": "已为来电者加入候补；有人退号时按顺序自动分配。 The caller is on the waitlist: a returned slot goes to the first in line, automatically.",
+	"cancelled":  "已取消该预约。 Booking cancelled.",
+	"late":       "已取消该预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show for the caller.",
+	"cleared":    "已结束本次来电，可接听下一位。 Call ended: ready for the next caller.",
+}
+
+// phoneFlash is the confirmation after a POST; a waitlist place says where
+// in line it is.
+func phoneFlash(r *request) string {
+	f := phoneFlashes[r.query("ok")]
+	if pos, err := strconv.Atoi(r.query("pos")); err == nil && pos > 0 && r.query("ok") == "waitlisted" {
+		f += " 第 " + strconv.Itoa(pos) + " 位 Number " + strconv.Itoa(pos) + " in line."
+	}
+	return f
+}
+
+// personView is a person the console found, masked, with their bookings.
+type personView struct {
+	Name     string
+	IDType   string
+	MaskedID string
+	Bookings []phoneBooking
+}
+
+// phoneBooking is a booking as the operator sees it.
+type phoneBooking struct {
+	bookingRow
+	Cancel    bool   // the operator may cancel it (a phone booking, before its session)
+	CancelWhy string // why not, for a confirmed booking
+	Failed    bool
+}
+
+// phoneSession is a session on the phone pool, with what the operator can
+// do for the caller.
+type phoneSession struct {
+	ID         string
+	Time       string
+	Period     string
+	Department string
+	Doctor     string
+	Title      string
+	Remaining  int
+	Quota      int
+	Lottery    bool
+	DrawAt     string
+	Action     string // book, enter, waitlist, or "" (Why says why not)
+	Why        string
+	FormKey    string
+	Highlight  bool
+}
+
+type callerView struct {
+	PhoneMasked string
+	HasID       bool
+	IDType      string
+	MaskedID    string
+	NameMasked  string
+	Known       bool // the document is on file
+}
+
+type phoneData struct {
+	IDTypes  []idType
+	IDType   string // the search form keeps the document type only
+	Caller   *callerView
+	People   []personView
+	CanBook  bool
+	Hospital string
+	Date     string
+	Dates    []chip
+	Sessions []phoneSession
+}
+
+// phoneData builds the caller page: the current caller, the people found
+// and their bookings, and the sessions of date on the phone pool.
+func (c *Console) phoneData(r *request, date, highlight string, failed bool) (phoneData, error) {
+	d := phoneData{IDTypes: idTypes, IDType: "resident_id"}
+	cat, now := c.svc.Catalog(), c.opts.Now()
+	h, ok := cat.Hospital(r.actor.HospitalID)
+	if !ok {
+		return d, booking.Errorf(booking.ErrForbidden, "this operator account is bound to no hospital; ask an administrator")
+	}
+	loc := h.Location()
+	d.Hospital = h.Name
+	today := now.In(loc).Format(time.DateOnly)
+	if _, err := time.Parse(time.DateOnly, date); err != nil || date < today {
+		date = today
+	}
+	d.Date = date
+	for i := range 8 {
+		day := now.In(loc).AddDate(0, 0, i).Format(time.DateOnly)
+		d.Dates = append(d.Dates, chip{Label: day[5:], Sub: weekday(day), URL: "/phone?" + url.Values{"date": {day}}.Encode(), Selected: day == date})
+	}
+
+	if ref, ok := c.currentCaller(r); ok {
+		cv := &callerView{PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType}
+		d.Caller = cv
+		var found []booking.Lookup
+		if ref.hasID() {
+			d.IDType = ref.IDType
+			if id, err := identity.Parse(ref.IDType, ref.IDNumber); err == nil {
+				cv.MaskedID = id.Masked()
+			}
+			cv.NameMasked = identity.MaskName(ref.Name)
+			l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+			switch {
+			case err == nil:
+				cv.Known, found = true, []booking.Lookup{l}
+			case !errors.Is(err, booking.ErrPatientNotFound):
+				return d, err
+			}
+			d.CanBook = true
+		} else {
+			ls, err := c.svc.CallersByPhone(r.ctx, r.actor, ref.Phone)
+			if err != nil && !errors.Is(err, booking.ErrPatientNotFound) {
+				return d, err
+			}
+			found = ls
+		}
+		for _, l := range found {
+			d.People = append(d.People, c.personView(l, now, highlight, failed))
+		}
+	}
+
+	views, err := c.svc.Sessions(r.ctx, h.ID, date, "")
+	if err != nil {
+		return d, err
+	}
+	for _, v := range views {
+		if s, ok := phoneSessionOf(cat, v, loc, now, highlight); ok {
+			d.Sessions = append(d.Sessions, s)
+		}
+	}
+	return d, nil
+}
+
+func (c *Console) personView(l booking.Lookup, now time.Time, highlight string, failed bool) personView {
+	cat := c.svc.Catalog()
+	p := personView{Name: l.Identity.NameMasked, IDType: idTypeLabel(l.Identity.IDType), MaskedID: l.Identity.NumberMasked}
+	for _, b := range l.Bookings {
+		row := phoneBooking{bookingRow: bookingRowOf(cat, b, nil, now, highlight)}
+		row.Patient = l.Identity.NameMasked
+		row.Failed = failed && b.ID == highlight
+		switch {
+		case !row.Cancellable:
+		case b.Channel != booking.ChannelPhone:
+			row.CancelWhy = "非电话预约，请患者自行取消或到窗口办理 Not a phone booking: the patient cancels it, or the desk"
+		default:
+			row.Cancel = true
+		}
+		p.Bookings = append(p.Bookings, row)
+	}
+	return p
+}
+
+// phoneSessionOf describes a session's phone pool; false when it has none.
+func phoneSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time, highlight string) (phoneSession, bool) {
+	q, ok := v.Channel(booking.ChannelPhone)
+	if !ok || q.Quota == 0 {
+		return phoneSession{}, false
+	}
+	doc, _ := cat.Doctor(v.DoctorID)
+	dept, _ := cat.Department(v.DepartmentID)
+	s := phoneSession{ID: v.ID, Period: periodLabel(v.Period), Department: dept.Name, Doctor: doc.Name, Title: doc.Title,
+		Time:      v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
+		Remaining: v.Remaining[booking.ChannelPhone], Quota: q.Quota, Lottery: q.IsLottery(), FormKey: newFormKey(),
+		Highlight: v.ID == highlight}
+	if q.IsLottery() {
+		s.DrawAt = q.DrawAt.In(loc).Format("01-02 15:04:05")
+	}
+	var act poolAction
+	act, s.Why = poolActionOf(v, q, loc, now)
+	switch act {
+	case poolBook, poolEnter, poolWaitlist:
+		s.Action, s.Why = string(act), ""
+	}
+	return s, true
+}
+
+func (c *Console) phonePage(r *request) error {
+	d, err := c.phoneData(r, r.query("date"), r.query("id"), false)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "phone/caller", page{Title: "来电 Caller", Nav: "caller", Flash: phoneFlash(r), Data: d})
+}
+
+// phoneFailed shows the caller page again with a form's error.
+func (c *Console) phoneFailed(r *request, err error) error {
+	d, lerr := c.phoneData(r, r.form("date"), r.param, true)
+	if lerr != nil {
+		return lerr
+	}
+	if t := r.form("id_type"); knownIDType(t) && d.Caller == nil {
+		d.IDType = t
+	}
+	return c.formFailed(r, "phone/caller", page{Title: "来电 Caller", Nav: "caller", Data: d}, err)
+}
+
+// setCaller starts a call: the number the caller rings from, and their
+// document and name when they gave them. An unknown document is a caller
+// with no record yet, who can still be booked for; a number alone lists the
+// people it is known for.
+func (c *Console) setCaller(r *request) error {
+	ref := callerRef{Phone: strings.TrimSpace(r.form("phone")), IDType: r.form("id_type"),
+		IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name"))}
+	err := func() error {
+		if strings.ContainsRune(ref.Phone+ref.IDType+ref.IDNumber+ref.Name, 0) {
+			return booking.ErrInvalidText
+		}
+		p, err := identity.NormalizePhone(ref.Phone)
+		if err != nil {
+			return booking.Errorf(booking.ErrInvalidPhone, "enter the mobile number the caller rings from")
+		}
+		ref.Phone = p
+		if !ref.hasID() {
+			ref.IDType, ref.Name = "", ""
+			return nil
+		}
+		if ref.Name == "" {
+			return booking.Errorf(booking.ErrInvalidField, "enter the caller's name as printed on the document, with the ID number")
+		}
+		if _, err := identity.NormalizeName(ref.Name); err != nil {
+			return booking.ErrInvalidName
+		}
+		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+		if errors.Is(err, booking.ErrPatientNotFound) {
+			return nil // a first call: booking makes the record
+		}
+		return err
+	}()
+	if err != nil {
+		c.forgetCaller(r)
+		return c.phoneFailed(r, err)
+	}
+	c.rememberCaller(r, ref)
+	c.redirect(r, "/phone?"+url.Values{"date": {r.form("date")}}.Encode())
+	return nil
+}
+
+func (c *Console) clearCaller(r *request) error {
+	c.forgetCaller(r)
+	c.redirect(r, "/phone?ok=cleared")
+	return nil
+}
+
+// callerForBooking is the current caller with a document and name, which
+// booking, entering and waitlisting need.
+func (c *Console) callerForBooking(r *request) (callerRef, error) {
+	ref, ok := c.currentCaller(r)
+	if !ok || !ref.hasID() {
+		return ref, booking.Errorf(booking.ErrInvalidField, "enter the caller's ID document and name first (the form at the top)")
+	}
+	return ref, nil
+}
+
+// phoneBook books the caller on a session's phone pool, or enters them in
+// its draw when it is a lottery pool taking entries.
+func (c *Console) phoneBook(r *request) error {
+	ref, err := c.callerForBooking(r)
+	var res booking.Result
+	if err == nil {
+		res, err = c.svc.AttemptFor(r.ctx, r.actor, booking.StaffBookRequest{
+			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name},
+			SessionID:       r.form("session_id"), Channel: booking.ChannelPhone, CallerPhone: ref.Phone,
+			IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if err != nil {
+		r.param = r.form("session_id")
+		return c.phoneFailed(r, err)
+	}
+	v := url.Values{"ok": {"booked"}, "id": {res.Booking.ID}, "date": {r.form("date")}}
+	if res.Entered {
+		v = url.Values{"ok": {"entered"}, "id": {r.form("session_id")}, "date": {r.form("date")}}
+	}
+	c.redirect(r, "/phone?"+v.Encode())
+	return nil
+}
+
+// phoneWaitlist puts the caller on a sold-out session's waitlist.
+func (c *Console) phoneWaitlist(r *request) error {
+	ref, err := c.callerForBooking(r)
+	var e booking.WaitlistEntry
+	if err == nil {
+		e, err = c.svc.JoinWaitlistFor(r.ctx, r.actor, booking.StaffWaitlistRequest{
+			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name},
+			SessionID:       r.form("session_id"), CallerPhone: ref.Phone, IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if err != nil {
+		r.param = r.form("session_id")
+		return c.phoneFailed(r, err)
+	}
+	c.redirect(r, "/phone?"+url.Values{"ok": {"waitlisted"}, "id": {r.form("session_id")}, "pos": {strconv.Itoa(e.Position)}, "date": {r.form("date")}}.Encode())
+	return nil
+}
+
+// phoneCancel cancels one of the caller's phone bookings.
+func (c *Console) phoneCancel(r *request) error {
+	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
+	if err != nil {
+		return c.phoneFailed(r, err)
+	}
+	ok := "cancelled"
+	if b.LateCancel {
+		ok = "late"
+	}
+	c.redirect(r, "/phone?"+url.Values{"ok": {ok}, "id": {b.ID}, "date": {r.form("date")}}.Encode())
+	return nil
+}

@@ -1,0 +1,203 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// newOperator creates a call-centre operator of the site's hospital and
+// returns its phone.
+func (s *site) newOperator(password string) string {
+	s.t.Helper()
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleOperator, s.hospital.ID)
+	testenv.Must(s.t, err, "create operator")
+	return phone
+}
+
+// TestPhoneConsoleInBrowser drives a call-centre operator through headless
+// Chromium over a real Service: signing in at the desk by mistake sends
+// them to the phone console; a number nobody booked from finds no one; a
+// first-time caller gives their document and is booked on the phone pool;
+// a sold-out session takes them on its waitlist, and a returned slot makes
+// that a booking; a phone lottery pool answers with an entry; a cancellation
+// states its consequence before it happens; the number alone later finds
+// the caller, masked, with their bookings. SQL's audit log and the Service
+// agree at the end; screenshots at 1280 and 390 px (phone-*.png).
+func TestPhoneConsoleInBrowser(t *testing.T) {
+	s := newSite(t)
+	password := "operator password 1"
+	opPhone := s.newOperator(password)
+	callerPhone, callerID, callerName := newPhone(), residentID(4001), "王小明"
+
+	// A sold-out session the day after tomorrow (one phone slot, taken by
+	// someone else), and a phone pool drawn by lottery.
+	now := time.Now().Truncate(time.Second)
+	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+2, 0, 0, 0, 0, shanghai)
+	after := day.Format(time.DateOnly)
+	full := s.addSession(s.doctors[2], after, day.Add(14*time.Hour), day.Add(17*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: 1, ReleaseAt: now.Add(-time.Hour)})
+	lot := s.addSession(s.doctors[1], after, day.Add(8*time.Hour), day.Add(12*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: now.Add(-time.Minute), Mode: booking.Lottery,
+			DrawAt: now.Add(10 * time.Minute)})
+	_, err := s.svc.RunLottery(t.Context())
+	testenv.Must(t, err, "commit the lottery's seed")
+	tok, err := s.svc.Login(t.Context(), opPhone, password, booking.Origin{})
+	testenv.Must(t, err, "operator login")
+	op, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "operator token")
+	other, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{
+		IDType: "resident_id", IDNumber: residentID(4002), Name: "李小红"}, SessionID: full.ID, Channel: booking.ChannelPhone, CallerPhone: newPhone()})
+	testenv.Must(t, err, "fill the phone pool")
+
+	// Signing in at the desk: refused, and sent to the phone console.
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.open("/")
+	b.contains("#console-phone", "Phone booking")
+	b.open("/desk/login")
+	b.fill("#login-form input[name=phone]", opPhone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/desk/login")
+	b.contains("#error", "wrong_console")
+	b.contains("#error", "operator accounts sign in at /phone/login")
+	if html := b.html(); strings.Contains(html, "log out and sign in") {
+		t.Errorf("wrong_console tells a signed-out operator to log out")
+	}
+	b.shot("phone-01-wrong-console")
+	b.click("#own-console", "/phone/login")
+	b.fill("#login-form input[name=phone]", opPhone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/phone")
+	b.contains("main h1", s.hospital.Name)
+
+	// A number nobody is known for.
+	b.fill("#caller-form input[name=phone]", callerPhone)
+	b.click("#caller-form button[type=submit]", "/phone?")
+	b.contains("#caller", callerPhone[:3]+"****"+callerPhone[7:])
+	b.contains("#no-record", "Nothing on file")
+
+	// The caller gives their document: a first call, booked on tomorrow's
+	// phone pool.
+	b.fill("#caller-form input[name=phone]", callerPhone)
+	b.fill("#caller-form input[name=id_number]", callerID)
+	b.fill("#caller-form input[name=name]", callerName)
+	b.click("#caller-form button[type=submit]", "/phone?")
+	b.contains("#caller", "王*明")
+	b.contains("#caller", "No record yet")
+	b.hidden(callerID, callerName, callerPhone)
+	b.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
+	row := "#s-" + s.open.ID
+	b.contains(row, "李明 Li Ming")
+	b.contains(row+" td.left", "4 / 4")
+	b.shot("phone-02-caller")
+	b.click(row+" form.book button", "ok=booked")
+	b.contains("#flash", "Booked")
+	b.contains(".booking.hl", "李明 Li Ming")
+	b.contains(".booking.hl .status", "已预约 Confirmed")
+	b.contains(row+" td.left", "3 / 4")
+	var booked string
+	testenv.Must(t, s.db.Pool().QueryRow(t.Context(), `SELECT id::text FROM bookings WHERE session_id = $1`, s.open.ID).Scan(&booked), "the phone booking")
+
+	// The day after: one session sold out (waitlist), one a lottery (entry).
+	b.clickText("#dates a", after[5:], "date="+after)
+	b.contains("#s-"+full.ID+" td.left", "0 / 1")
+	b.contains("#s-"+lot.ID, "Lottery")
+	b.click("#s-"+full.ID+" form.waitlist button", "ok=waitlisted")
+	b.contains("#flash", "waitlist")
+	b.contains("#flash", "Number 1 in line")
+	b.click("#s-"+lot.ID+" form.enter button", "ok=entered")
+	b.contains("#flash", "entered in the draw")
+	b.shot("phone-03-waitlist-and-draw")
+	b.phoneShot("phone-03-waitlist-and-draw-390")
+	var entry string
+	testenv.Must(t, s.db.Pool().QueryRow(t.Context(), `SELECT id::text FROM waitlist WHERE session_id = $1 AND account_id IS NULL AND booked_by = $2`,
+		full.ID, op.AccountID).Scan(&entry), "the caller's waitlist entry")
+	if n := s.count(`SELECT count(*) FROM lottery_entries WHERE session_id = $1 AND booked_by = $2`, lot.ID, op.AccountID); n != 1 {
+		t.Errorf("got %d lottery entries by the operator, want 1", n)
+	}
+
+	// The other patient cancels by phone: the slot goes to our caller.
+	if _, err := s.svc.Cancel(t.Context(), op, other.ID, booking.Origin{}); err != nil {
+		t.Fatalf("cancel the other booking: %v", err)
+	}
+	b.open("/phone?date=" + after)
+	b.contains("#b-"+entry, "王芳 Wang Fang")
+	b.contains("#b-"+entry+" .status", "已预约 Confirmed")
+
+	// Cancelling tomorrow's booking: a confirmation step that says what it
+	// costs (tomorrow's visit is past 15:00 the day before only after that
+	// hour, so the page says one or the other).
+	bk := "#b-" + booked
+	b.do("open the cancel step", chromedp.Click(chromedp.CSS(bk+" details.cancel-step summary")))
+	b.contains(bk+" form.cancel", "no-show")
+	b.shot("phone-04-cancel-step")
+	late := s.hospitalLate(s.tomorrow)
+	b.click(bk+" form.cancel button", "ok=")
+	if late {
+		b.contains("#flash", "counts as a no-show")
+	} else {
+		b.contains("#flash", "Booking cancelled.")
+	}
+	b.contains(bk+" .status", "已取消 Cancelled")
+
+	// End the call; the number alone finds the caller now, masked.
+	b.click("#next-caller", "ok=cleared")
+	b.contains("#flash", "next caller")
+	b.fill("#caller-form input[name=phone]", callerPhone)
+	b.click("#caller-form button[type=submit]", "/phone?")
+	b.contains(".person", "王*明")
+	b.contains(".person", "110***********"+callerID[14:])
+	b.contains(bk+" .status", "Cancelled")
+	b.absent(".booking form.cancel:not([action$='" + entry + "/cancel'])")
+	b.hidden(callerID, callerName, callerPhone)
+	b.shot("phone-05-found-by-number")
+	b.phoneShot("phone-05-found-by-number-390")
+
+	// The audit log has every step, by this operator.
+	for _, tc := range []struct {
+		action string
+		want   int
+	}{
+		{"phone_booking", 2}, // ours and the other's
+		{"phone_waitlist", 1},
+		{"booking_cancelled", 2},
+		{"caller_lookup", 2}, // each page that shows a number-only call reads it again
+	} {
+		if n := s.count(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor_id = $2`, tc.action, op.AccountID); n != tc.want {
+			t.Errorf("got %d %s audit rows by the operator, want %d", n, tc.action, tc.want)
+		}
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND actor_id = $1`, op.AccountID); n < 1 {
+		t.Errorf("no identity lookup audited")
+	}
+	if n := s.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'confirmed' AND booked_by = $2 AND account_id IS NULL`, entry, op.AccountID); n != 1 {
+		t.Errorf("the waitlist entry %s did not become the caller's booking", entry)
+	}
+	problems, err := s.svc.Check(t.Context())
+	testenv.Must(t, err, "check")
+	if len(problems) > 0 {
+		t.Errorf("Redis and SQL disagree:\n%v", problems)
+	}
+}
+
+// hospitalLate reports whether cancelling a visit on date is late now.
+func (s *site) hospitalLate(date string) bool {
+	h, _ := s.svc.Catalog().Hospital(s.hospital.ID)
+	return time.Now().After(h.LateAfter(date))
+}
+
+// html is the page's whole DOM.
+func (b *tab) html() string {
+	b.t.Helper()
+	html, err := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if err != nil {
+		b.t.Fatalf("read the page: %v", err)
+	}
+	return html
+}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestDeskTodayInBrowser: a clerk works a running session from Today
+// through headless Chromium. The roster lists each booked patient masked,
+// those whose time passed as not arrived; one is checked in from the list
+// (the card read into one form), another's slot is reissued from the list
+// without typing their ID; a walk-in is checked in as they are booked; a
+// patient found with the card read at the lookup is checked in with one
+// click. SQL agrees; screenshots at 1280 and 390 px (today-*.png).
+func TestDeskTodayInBrowser(t *testing.T) {
+	var clock func() time.Time
+	s := newSiteWith(t, Options{Now: func() time.Time { return clock() }})
+	clock = s.now // the console and the Service share the moved clock
+	today := s.addToday()
+	opPhone := newPhone()
+	_, err := s.svc.CreateStaff(t.Context(), opPhone, "operator password 1", booking.RoleOperator, s.hospital.ID)
+	testenv.Must(t, err, "create operator")
+	tok, err := s.svc.Login(t.Context(), opPhone, "operator password 1", booking.Origin{})
+	testenv.Must(t, err, "operator login")
+	op, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "operator token")
+
+	type person struct{ id, name string }
+	a, b, e := person{residentID(5001), "王小明"}, person{residentID(5002), "李小红"}, person{residentID(5003), "张小华"}
+	bookings := map[string]string{}
+	for _, p := range []person{a, b} {
+		bk, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+			IDNumber: p.id, Name: p.name}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: newPhone()})
+		testenv.Must(t, err, "phone booking for %s", p.id)
+		bookings[p.id] = bk.ID
+	}
+	// E books online for themselves.
+	patientPhone := newPhone()
+	account, err := s.svc.CreateAccount(t.Context(), patientPhone, "patient password 1", "", booking.Origin{})
+	testenv.Must(t, err, "create E's account")
+	pe := booking.Actor{AccountID: account, Role: booking.RolePatient}
+	pt, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{IDType: "resident_id", IDNumber: e.id, Name: e.name, IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add E")
+	bkE, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: pt.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "E books online")
+	// The session has run for two hours: both phone slots' times
+	// have passed (its ten slots share 3.5 hours from the start).
+	s.offset.Store(int64(150 * time.Minute))
+
+	password := "clerk password 1"
+	clerkPhone := s.newClerk(password)
+	dc := newBrowser(t, s.base, 3*time.Minute)
+	dc.open("/desk/login")
+	dc.fill("#login-form input[name=phone]", clerkPhone)
+	dc.fill("#login-form input[name=password]", password)
+	dc.click("#login-form button[type=submit]", "/desk")
+	ra, rb := "#r-"+bookings[a.id], "#r-"+bookings[b.id]
+	dc.contains("#roster-"+today.ID, "王*明")
+	dc.contains(ra, "110***********"+a.id[14:])
+	dc.contains(ra+" .status", "未到 Not arrived")
+	dc.contains(rb, "李*红")
+	dc.hidden(a.id, a.name, b.id, b.name)
+	dc.shot("today-01-roster")
+	dc.phoneShot("today-01-roster-390")
+
+	// A arrives late: checked in from the list, the card read once.
+	dc.do("open A's check-in", chromedp.Click(chromedp.CSS(ra+" details.r-checkin summary")))
+	dc.fill(ra+" form.checkin input[name=id_number]", a.id)
+	dc.fill(ra+" form.checkin input[name=name]", a.name)
+	dc.click(ra+" form.checkin button[type=submit]", "/desk?")
+	dc.contains("#flash", "Checked in")
+	dc.contains(ra+" .status", "已签到 Checked in")
+	dc.absent(ra + " form")
+
+	// B never came: the slot is reissued from the list, no ID typed.
+	dc.do("open B's reissue", chromedp.Click(chromedp.CSS(rb+" details.r-reissue summary")))
+	dc.fill(rb+" form.reissue input[name=reason]", "过号未到 Did not come")
+	dc.click(rb+" form.reissue button[type=submit]", "/desk?")
+	dc.contains("#flash", "on-site pool")
+	dc.contains(rb+" .status", "爽约 No-show")
+	dc.absent(rb + " form")
+	dc.shot("today-02-after")
+
+	// A walk-in: booked and checked in with one entry of the card.
+	walk := person{residentID(5004), "赵小虎"}
+	dc.click(`nav a[href="/desk/walkin"]`, "/desk/walkin")
+	dc.fill("#walkin-form input[name=id_number]", walk.id)
+	dc.fill("#walkin-form input[name=name]", walk.name)
+	dc.click("#walkin-form button[type=submit]", "/desk/lookup?")
+	dc.contains("#flash", "Walk-in booked and checked in")
+	dc.contains("#bookings .booking.hl .status", "已签到 Checked in")
+
+	// E is found with the card read into the lookup: one click checks in.
+	dc.click(`nav a[href="/desk/lookup"]`, "/desk/lookup")
+	dc.fill("#lookup-form input[name=id_number]", e.id)
+	dc.fill("#lookup-form input[name=name]", e.name)
+	dc.click("#lookup-form button[type=submit]", "/desk/lookup")
+	dc.contains("#patient", "张*华")
+	be := "#b-" + bkE.ID
+	dc.absent(be + " form.checkin input[name=id_number]")
+	dc.shot("today-03-lookup-card")
+	dc.click(be+" form.checkin button[type=submit]", "/desk/lookup?")
+	dc.contains("#flash", "Checked in")
+	dc.contains(be+" .status", "已签到 Checked in")
+	dc.hidden(e.id, e.name, walk.id, walk.name)
+	dc.phoneShot("today-03-lookup-card-390")
+
+	for _, tc := range []struct {
+		id, status string
+	}{{bookings[a.id], "checked_in"}, {bookings[b.id], "no_show"}, {bkE.ID, "checked_in"}} {
+		if got := s.status(tc.id); got != tc.status {
+			t.Errorf("booking %s is %s, want %s", tc.id, got, tc.status)
+		}
+	}
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'checked_in'`, today.ID); n != 1 {
+		t.Errorf("got %d checked-in walk-ins, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action IN ('checkin', 'reissue')`); n != 4 {
+		t.Errorf("got %d check-in and reissue audit rows, want 4 (A, the walk-in, E; B's reissue)", n)
+	}
+}
