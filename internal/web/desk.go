@@ -210,6 +210,12 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 		d.Channels = append(d.Channels, channelLabels[ch])
 	}
 	for _, h := range cat.Hospitals() {
+		// A clerk works at one hospital: the others' sessions are not
+		// theirs to act on, and a hospital whose Redis state is being
+		// rebuilt must not take the others' desks down with it.
+		if !r.actor.Covers(h.ID) {
+			continue
+		}
 		loc := h.Location()
 		date := now.In(loc).Format(time.DateOnly)
 		views, err := c.svc.Sessions(r.ctx, h.ID, date, "")
@@ -218,7 +224,7 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 		}
 		dh := deskHospital{ID: h.ID, Name: h.Name, Date: date, Weekday: weekday(date)}
 		bySession := map[string][]booking.RosterEntry{}
-		if roster && r.actor.Covers(h.ID) && len(views) > 0 {
+		if roster && len(views) > 0 {
 			rs, err := c.svc.Roster(r.ctx, r.actor, h.ID, date)
 			if err != nil {
 				return d, err

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
@@ -547,5 +548,34 @@ func TestDeskReissue(t *testing.T) {
 	testenv.Must(t, err, "check")
 	if len(problems) > 0 {
 		t.Errorf("Redis and SQL disagree:\n%v", problems)
+	}
+}
+
+// TestDeskShowsOnlyItsHospital: a clerk's Today page lists the sessions of
+// the clerk's hospital only; another hospital's day is not theirs to act on
+// (and its Redis state being rebuilt must not take this desk down).
+func TestDeskShowsOnlyItsHospital(t *testing.T) {
+	s := newSite(t)
+	s.addToday()
+	other := booking.Hospital{ID: booking.NewID(), Name: "别的医院 Other Hospital " + testenv.Token(), TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	dept := booking.Department{ID: booking.NewID(), HospitalID: other.ID, Name: "眼科 Ophthalmology"}
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: other.ID, DepartmentID: dept.ID, Name: "赵敏 Zhao Min"}
+	now := time.Now()
+	ss, err := booking.BuildSession(booking.SessionSpec{HospitalID: other.ID, DepartmentID: dept.ID, DoctorID: doc.ID,
+		VisitDate: now.In(shanghai).Format(time.DateOnly), Period: "evening", StartsAt: now.Add(30 * time.Minute).Truncate(time.Second),
+		EndsAt: now.Add(4 * time.Hour).Truncate(time.Second),
+		Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnsite, Quota: 4, ReleaseAt: now.Add(-time.Hour)}}})
+	testenv.Must(t, err, "build the other hospital's session")
+	testenv.Must(t, s.svc.SaveSchedule(t.Context(), booking.Schedule{Hospitals: []booking.Hospital{other},
+		Departments: []booking.Department{dept}, Doctors: []booking.Doctor{doc}, Sessions: []booking.Session{ss}}), "save the other hospital")
+
+	c := s.client()
+	c.deskLogin(s.newClerk("clerk password 1"), "clerk password 1")
+	a := c.get("/desk")
+	if a.status != 200 || !strings.Contains(a.body, s.hospital.Name) {
+		t.Fatalf("desk Today = %d, want 200 with the clerk's hospital", a.status)
+	}
+	if strings.Contains(a.body, other.Name) || strings.Contains(a.body, "Zhao Min") {
+		t.Errorf("desk Today of a clerk shows another hospital's day")
 	}
 }
