@@ -647,3 +647,25 @@ func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to bookin
 	}
 	return out, nil
 }
+
+// Close stops admission to a session in one MULTI: every channel's release
+// time and lottery window go (reserve.lua then answers channel_closed,
+// enter.lua not_lottery) and the free pools are emptied. The holds, the
+// seed and drawn marks, the waitlist and the delayed returns stay: Load
+// (reconciliation) rebuilds the session from SQL, open or not.
+func (g *Gate) Close(ctx context.Context, s *booking.Session) error {
+	k := g.keys(s.HospitalID)
+	start := time.Now()
+	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, c := range booking.Channels {
+			p.HDel(ctx, k.meta(s.ID), "rel:"+string(c), "lot:"+string(c))
+			p.Del(ctx, k.free(s.ID, c))
+		}
+		return nil
+	})
+	g.observe("close", start)
+	if err != nil {
+		return unavailable("close", err)
+	}
+	return nil
+}

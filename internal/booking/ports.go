@@ -157,6 +157,11 @@ type Admission interface {
 	Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error
 	// Holds lists the holds of the given sessions.
 	Holds(ctx context.Context, hospitalID string, sessionIDs []string) ([]Hold, error)
+	// Close stops admission to a session before its schedule changes: every
+	// pool's release time and lottery window is removed (attempts are then
+	// refused as channel_closed) and its free pools emptied. Holds stay;
+	// Load (reconciliation) opens it again as SQL says.
+	Close(ctx context.Context, s *Session) error
 	// Load makes a session's state match SQL: active are its SQL-active
 	// bookings, stale are holds that SQL does not know (released unless
 	// their commit may still be in flight).
@@ -383,6 +388,16 @@ type Store interface {
 
 	LoadSchedule(ctx context.Context, fromDate string) (Schedule, error)
 	SaveSchedule(ctx context.Context, s Schedule) error
+	// CreateSession stores a new session with its pools and slots and the
+	// audit entry; ErrSessionOverlap when the doctor has a session at an
+	// overlapping time (or in the same period of the day).
+	CreateSession(ctx context.Context, s Session, a AuditEntry) error
+	// UpdateSession replaces a session's times, pools and slots, and
+	// DeleteSession removes it, each with the audit entry; both refuse with
+	// ErrSessionReleased once anything was booked, entered or waitlisted in
+	// it or a lottery seed committed, and ErrSessionNotFound when it is gone.
+	UpdateSession(ctx context.Context, s Session, a AuditEntry) error
+	DeleteSession(ctx context.Context, id string, a AuditEntry) error
 
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)

@@ -164,19 +164,24 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 		}
 		for _, x := range sch.Sessions {
 			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
-			for _, c := range x.Channels {
-				mode := c.Mode
-				if mode == "" {
-					mode = booking.FirstCome
-				}
-				b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
-			}
-			for _, sl := range x.Slots {
-				b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
-			}
+			queueLayout(b, x)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
+}
+
+// queueLayout queues the inserts of a session's pools and slots.
+func queueLayout(b *pgx.Batch, x booking.Session) {
+	for _, c := range x.Channels {
+		mode := c.Mode
+		if mode == "" {
+			mode = booking.FirstCome
+		}
+		b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
+	}
+	for _, sl := range x.Slots {
+		b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
+	}
 }
 
 // CreateAccount inserts an account and its event.

@@ -1,0 +1,258 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Slot sources (号源): a hospital's own administrator publishes its clinic
+// sessions, edits or deletes them before they are released, and, once
+// released, only adds to them (extra slots, pool moves).
+
+// SessionRequest is a clinic session as an administrator publishes or
+// edits it. The hospital is the doctor's; the department too unless given.
+type SessionRequest struct {
+	DoctorID     string
+	DepartmentID string // empty: the doctor's
+	VisitDate    string // YYYY-MM-DD in the hospital's zone; the start's date
+	Period       string // morning, afternoon or evening
+	StartsAt     time.Time
+	EndsAt       time.Time
+	// SlotCount, when given, must equal the sum of the quotas: a check
+	// against a form whose quotas were typed separately from the total.
+	SlotCount int
+	Mode      ReleaseMode    // the mode of every pool whose own Mode is empty (first_come)
+	Quotas    []ChannelQuota // one pool per channel, laid out in this order
+	Reason    string         // for the audit log; optional on create
+	// IdempotencyKey, when set, derives the session's id, so a repeat of
+	// a create names the same session and publishes nothing new.
+	IdempotencyKey string
+}
+
+// The periods of a day a session may be in.
+var periods = map[string]bool{"morning": true, "afternoon": true, "evening": true}
+
+// sessionFromRequest checks a request against the catalog and lays the
+// session out. id is the session's id (new or edited).
+func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest) (Session, error) {
+	if actor.Role != RoleAdmin {
+		return Session{}, Errorf(ErrForbidden, "only administrators publish schedules")
+	}
+	cat := s.catalog.Load()
+	doc, ok := cat.Doctor(req.DoctorID)
+	if !ok {
+		return Session{}, ErrDoctorNotFound
+	}
+	if !actor.Covers(doc.HospitalID) {
+		return Session{}, Errorf(ErrForbidden, "this doctor works for another hospital")
+	}
+	h, ok := cat.Hospital(doc.HospitalID)
+	if !ok {
+		return Session{}, ErrHospitalNotFound
+	}
+	dept := doc.DepartmentID
+	if req.DepartmentID != "" {
+		d, ok := cat.Department(req.DepartmentID)
+		if !ok || d.HospitalID != doc.HospitalID {
+			return Session{}, Errorf(ErrInvalidField, "department_id is not a department of the doctor's hospital")
+		}
+		dept = d.ID
+	}
+	if !periods[req.Period] {
+		return Session{}, Errorf(ErrInvalidField, "period must be morning, afternoon or evening")
+	}
+	if req.StartsAt.IsZero() || req.EndsAt.IsZero() {
+		return Session{}, Errorf(ErrInvalidField, "starts_at and ends_at are required")
+	}
+	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
+		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
+	}
+	if len(req.Quotas) == 0 {
+		return Session{}, Errorf(ErrInvalidField, "channels are required")
+	}
+	total := 0
+	for _, q := range req.Quotas {
+		total += q.Quota
+		if !q.ReleaseAt.IsZero() && !q.ReleaseAt.Before(req.StartsAt) {
+			return Session{}, Errorf(ErrReleaseAfterStart, "the %s pool is released at %s, not before the session starts", q.Channel, q.ReleaseAt.Format(time.RFC3339))
+		}
+		if q.ReleaseAt.IsZero() {
+			return Session{}, Errorf(ErrInvalidField, "the %s pool needs a release_at", q.Channel)
+		}
+	}
+	if req.SlotCount > 0 && req.SlotCount != total {
+		return Session{}, Errorf(ErrQuotaMismatch, "the quotas add up to %d, the slot count is %d", total, req.SlotCount)
+	}
+	if !s.cfg.Now().Before(req.StartsAt) {
+		return Session{}, ErrSessionInPast
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return Session{}, err
+	}
+	sess, err := BuildSession(SessionSpec{ID: id, HospitalID: doc.HospitalID, DepartmentID: dept, DoctorID: doc.ID,
+		VisitDate: req.VisitDate, Period: req.Period, StartsAt: req.StartsAt, EndsAt: req.EndsAt, Mode: req.Mode, Quotas: req.Quotas})
+	if err != nil {
+		return Session{}, err
+	}
+	// The catalog's view of overlaps answers at once; the store checks
+	// again in the transaction, against what other instances published.
+	for _, o := range cat.HospitalSessions(doc.HospitalID) {
+		if o.ID != sess.ID && o.DoctorID == doc.ID && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
+			return Session{}, Errorf(ErrSessionOverlap, "the doctor already has session %s from %s to %s", o.ID,
+				o.StartsAt.In(h.Location()).Format("2006-01-02 15:04"), o.EndsAt.In(h.Location()).Format("15:04"))
+		}
+	}
+	return sess, nil
+}
+
+// CreateSession publishes a clinic session: stored in SQL (refused there
+// too if it overlaps another of the doctor's), then loaded into Redis
+// before the catalog shows it, so it is bookable from its release times on
+// this instance at once.
+func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionRequest) (*Session, error) {
+	id := ""
+	if req.IdempotencyKey != "" {
+		id = s.idempotentID(actor.AccountID, "session\x00"+req.IdempotencyKey)
+		if sess, ok := s.catalog.Load().Session(id); ok {
+			return sess, nil // a repeat: the session it published
+		}
+	}
+	sess, err := s.sessionFromRequest(actor, id, req)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
+	if err := s.store.CreateSession(ctx, sess, audit); err != nil {
+		return nil, err
+	}
+	if _, err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	got, ok := s.catalog.Load().Session(sess.ID)
+	if !ok {
+		return nil, fmt.Errorf("create session %s: not in the catalog after refresh", sess.ID)
+	}
+	return got, nil
+}
+
+// UpdateSession replaces a session's times, quotas, release times and mode
+// before any of its pools opens: closed in Redis first (nothing can be
+// admitted while it changes), changed in SQL (refused there if anything was
+// booked or entered, or a lottery seed committed), then reloaded into Redis
+// from SQL, which opens it again, changed or (if SQL refused) as it was.
+func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req SessionRequest) (*Session, error) {
+	old, err := s.unreleased(actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if req.DoctorID == "" {
+		req.DoctorID = old.DoctorID
+	}
+	if req.DoctorID != old.DoctorID {
+		return nil, Errorf(ErrInvalidField, "a session keeps its doctor: delete it and publish another")
+	}
+	sess, err := s.sessionFromRequest(actor, old.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
+	err = s.changeClosed(ctx, old, func() error { return s.store.UpdateSession(ctx, sess, audit) })
+	if err != nil {
+		return nil, err
+	}
+	got, ok := s.catalog.Load().Session(sess.ID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	return got, nil
+}
+
+// DeleteSession withdraws a session before any of its pools opens, as
+// UpdateSession changes one.
+func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason string) error {
+	old, err := s.unreleased(actor, id)
+	if err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, 500); err != nil {
+		return err
+	}
+	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_delete",
+		Target: "session:" + old.ID, HospitalID: old.HospitalID, Reason: sessionSummary(old, reason)}
+	return s.changeClosed(ctx, old, func() error { return s.store.DeleteSession(ctx, old.ID, audit) })
+}
+
+// unreleased finds a session an administrator may still change: theirs,
+// and none of its pools open yet.
+func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators change schedules")
+	}
+	sess, ok := s.catalog.Load().Session(id) // a malformed id is simply not there
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	now := s.cfg.Now()
+	for _, q := range sess.Channels {
+		if !now.Before(q.OpensFor()) || q.Draw != nil {
+			return nil, ErrSessionReleased
+		}
+	}
+	return sess, nil
+}
+
+// changeClosed runs a change of a session's layout in SQL while the
+// session is closed in Redis, then reloads it from SQL whatever SQL said.
+func (s *Service) changeClosed(ctx context.Context, sess *Session, change func() error) error {
+	if err := s.adm.Close(ctx, sess); err != nil {
+		return err
+	}
+	err := change()
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	// Reload whatever happened: the catalog learns the change (or that the
+	// session is gone), and Redis is rebuilt from SQL, which opens the
+	// session again, changed or as it was.
+	if _, rerr := s.Refresh(ctx); rerr != nil {
+		s.log.Warn("refresh after a schedule change", "session_id", sess.ID, "err", rerr)
+	}
+	if next, ok := s.catalog.Load().Session(sess.ID); ok {
+		if rerr := s.reconcile(ctx, s.catalog.Load(), []*Session{next}); rerr != nil {
+			s.log.Warn("reload a changed session; it will be reconciled", "session_id", sess.ID, "err", rerr)
+			s.reconcileLater(sess.ID)
+		}
+	}
+	return err
+}
+
+// sessionSummary is the audit log's line for a session's layout.
+func sessionSummary(s *Session, reason string) string {
+	out := fmt.Sprintf("doctor %s %s %s %s–%s:", s.DoctorID, s.VisitDate, s.Period,
+		s.StartsAt.Format(time.RFC3339), s.EndsAt.Format(time.RFC3339))
+	for _, q := range s.Channels {
+		out += fmt.Sprintf(" %s %d from %s (%s)", q.Channel, q.Quota, q.ReleaseAt.Format(time.RFC3339), q.Mode)
+	}
+	if reason != "" {
+		out += "; " + reason
+	}
+	return out
+}
+
+// Remaining counts a session's free slots per channel in Redis.
+func (s *Service) Remaining(ctx context.Context, sess *Session) (map[Channel]int, error) {
+	rem, err := s.adm.Remaining(ctx, []*Session{sess})
+	if err != nil {
+		return nil, err
+	}
+	return rem[0], nil
+}

@@ -1,0 +1,176 @@
+package booking_test
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// doctor stores a doctor of the test's hospital with no session yet.
+func (h *harness) doctor(dept string) booking.Doctor {
+	h.t.Helper()
+	d := h.department(dept)
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: d.ID,
+		Name: "Dr Source", Title: "chief physician"}
+	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{Hospitals: []booking.Hospital{h.hosp},
+		Departments: []booking.Department{d}, Doctors: []booking.Doctor{doc}}), "save doctor")
+	return doc
+}
+
+// morning is a request for a session of doc tomorrow from 08:00 to 12:00
+// with online and phone pools, released at release.
+func (h *harness) morning(doc booking.Doctor, online, phone int, release time.Time) booking.SessionRequest {
+	return booking.SessionRequest{DoctorID: doc.ID, VisitDate: h.date, Period: "morning",
+		StartsAt: h.day.Add(8 * time.Hour), EndsAt: h.day.Add(12 * time.Hour), SlotCount: online + phone,
+		Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: online, ReleaseAt: release},
+			{Channel: booking.ChannelPhone, Quota: phone, ReleaseAt: release}}}
+}
+
+// TestAdminPublishesSessions (L): a hospital's administrator publishes a
+// session that is bookable at once, and the checks refuse what a schedule
+// must not hold, each with its code.
+func TestAdminPublishesSessions(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Cardiology")
+	released := time.Now().Add(-time.Minute)
+
+	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 3, 1, released))
+	testenv.Must(t, err, "create session")
+	if len(sess.Slots) != 4 || sess.HospitalID != h.hosp.ID || sess.DepartmentID != doc.DepartmentID {
+		t.Fatalf("created session = %d slots in hospital %s department %s, want 4 in %s %s",
+			len(sess.Slots), sess.HospitalID, sess.DepartmentID, h.hosp.ID, doc.DepartmentID)
+	}
+	h.mustBook(h.user(1), 0, sess, "") // bookable at once, on this instance
+	h.wantRemaining(sess, booking.ChannelOnline, 2)
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'session_create' AND target = $1`, "session:"+sess.ID); n != 1 {
+		t.Errorf("audit rows of the create = %d, want 1", n)
+	}
+
+	other, _ := h.otherHospital()
+	clerk := h.staff(booking.RoleClerk)
+	future := time.Now().Add(time.Hour)
+	cases := []struct {
+		name  string
+		actor booking.Actor
+		edit  func(r *booking.SessionRequest)
+		want  *booking.Error
+	}{
+		{"same doctor, overlapping time", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(11*time.Hour), h.day.Add(14*time.Hour)
+		}, booking.ErrSessionOverlap},
+		{"quotas do not add up", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt, r.SlotCount = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour), 9
+		}, booking.ErrQuotaMismatch},
+		{"released after the start", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+			r.Quotas[1].ReleaseAt = h.day.Add(15 * time.Hour)
+		}, booking.ErrReleaseAfterStart},
+		{"starts in the past", admin, func(r *booking.SessionRequest) {
+			start := time.Now().Add(-time.Hour).In(shanghai)
+			r.VisitDate, r.StartsAt, r.EndsAt = start.Format(time.DateOnly), start, start.Add(time.Hour)
+			r.Quotas[0].ReleaseAt, r.Quotas[1].ReleaseAt = start.Add(-time.Hour), start.Add(-time.Hour)
+		}, booking.ErrSessionInPast},
+		{"visit date not the start's", admin, func(r *booking.SessionRequest) {
+			r.VisitDate = h.day.AddDate(0, 0, 1).Format(time.DateOnly)
+		}, booking.ErrInvalidField},
+		{"unknown doctor", admin, func(r *booking.SessionRequest) { r.DoctorID = booking.NewID() }, booking.ErrDoctorNotFound},
+		{"a clerk", clerk, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+		}, booking.ErrForbidden},
+		{"another hospital's administrator", h.staffOf(booking.RoleAdmin, other.ID), func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+		}, booking.ErrForbidden},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := h.morning(doc, 3, 1, future)
+			c.edit(&req)
+			_, err := h.svc.CreateSession(h.ctx, c.actor, req)
+			wantErr(t, c.name, err, c.want)
+		})
+	}
+
+	// SQL refuses an overlap the catalog did not see (another instance
+	// published it a moment ago).
+	lay, err := booking.BuildSession(booking.SessionSpec{HospitalID: h.hosp.ID, DepartmentID: doc.DepartmentID, DoctorID: doc.ID,
+		VisitDate: h.date, Period: "afternoon", StartsAt: h.day.Add(10 * time.Hour), EndsAt: h.day.Add(13 * time.Hour),
+		Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: future}}})
+	testenv.Must(t, err, "build session")
+	wantErr(t, "the store's overlap check", h.store.CreateSession(h.ctx, lay, booking.AuditEntry{ID: booking.NewID(), TS: time.Now(),
+		ActorID: admin.AccountID, ActorRole: admin.Role, Action: "session_create", Target: "session:" + lay.ID}), booking.ErrSessionOverlap)
+
+	// A repeat with the same Idempotency-Key publishes nothing new.
+	req := h.morning(doc, 2, 0, future)
+	req.Quotas = req.Quotas[:1]
+	req.Period, req.StartsAt, req.EndsAt, req.IdempotencyKey = "evening", h.day.Add(18*time.Hour), h.day.Add(21*time.Hour), "evening-1"
+	first, err := h.svc.CreateSession(h.ctx, admin, req)
+	testenv.Must(t, err, "create evening")
+	again, err := h.svc.CreateSession(h.ctx, admin, req)
+	testenv.Must(t, err, "repeat evening")
+	if again.ID != first.ID {
+		t.Errorf("a repeat created session %s, want the first one %s", again.ID, first.ID)
+	}
+	if n := h.count(`SELECT count(*) FROM clinic_sessions WHERE doctor_id = $1`, doc.ID); n != 2 {
+		t.Errorf("the doctor has %d sessions in SQL, want 2", n)
+	}
+	h.checkClean()
+}
+
+// TestAdminEditsBeforeRelease (L): before release an administrator edits a
+// session (visible to booking at once) or deletes it; once released only
+// slots can be added.
+func TestAdminEditsBeforeRelease(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Neurology")
+	u := h.user(1)
+
+	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 2, 2, time.Now().Add(time.Hour)))
+	testenv.Must(t, err, "create session")
+	_, err = h.book(u, 0, sess, "")
+	wantErr(t, "booking before the release", err, booking.ErrNotReleased)
+
+	// The edit moves the release to now and gives the online pool 5 slots.
+	edit := h.morning(doc, 5, 1, time.Now().Add(-time.Second))
+	edit.Reason = "the doctor sees more patients"
+	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
+	testenv.Must(t, err, "edit session")
+	if q, _ := got.Channel(booking.ChannelOnline); q.Quota != 5 || len(got.Slots) != 6 {
+		t.Fatalf("edited session: online quota %d, %d slots; want 5 and 6", q.Quota, len(got.Slots))
+	}
+	b := h.mustBook(u, 0, got, "") // released by the edit: bookable at once
+	h.wantRemaining(got, booking.ChannelOnline, 4)
+	if b.SlotNo < 1 || b.SlotNo > 5 {
+		t.Errorf("booked slot %d, want one of the online slots 1-5", b.SlotNo)
+	}
+
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, h.morning(doc, 6, 0, time.Now().Add(time.Hour)))
+	wantErr(t, "edit after the release", err, booking.ErrSessionReleased)
+	wantErr(t, "delete after the release", h.svc.DeleteSession(h.ctx, admin, sess.ID, "no"), booking.ErrSessionReleased)
+
+	// A session not yet released is deleted: gone from SQL, the catalog
+	// and booking.
+	later := h.morning(doc, 2, 0, time.Now().Add(time.Hour))
+	later.Quotas = later.Quotas[:1]
+	later.Period, later.StartsAt, later.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+	gone, err := h.svc.CreateSession(h.ctx, admin, later)
+	testenv.Must(t, err, "create afternoon")
+	other, _ := h.otherHospital()
+	wantErr(t, "another hospital's administrator deletes", h.svc.DeleteSession(h.ctx, h.staffOf(booking.RoleAdmin, other.ID), gone.ID, ""), booking.ErrForbidden)
+	testenv.Must(t, h.svc.DeleteSession(h.ctx, admin, gone.ID, "published twice"), "delete")
+	if _, ok := h.svc.Catalog().Session(gone.ID); ok {
+		t.Errorf("the deleted session is still in the catalog")
+	}
+	if n := h.count(`SELECT count(*) FROM clinic_sessions WHERE id = $1`, gone.ID); n != 0 {
+		t.Errorf("the deleted session has %d rows in SQL, want 0", n)
+	}
+	_, err = h.book(u, 0, gone, "")
+	wantErr(t, "booking a deleted session", err, booking.ErrSessionNotFound)
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action IN ('session_update', 'session_delete') AND hospital_id = $1`, h.hosp.ID); n != 2 {
+		t.Errorf("audit rows of the edit and the delete = %d, want 2", n)
+	}
+	h.checkClean()
+}

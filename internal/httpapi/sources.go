@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// sessionIn is a session as an administrator publishes or edits it
+// (POST /v1/admin/sessions, PATCH /v1/admin/sessions/{id}).
+type sessionIn struct {
+	DoctorID     string      `json:"doctor_id"`
+	DepartmentID string      `json:"department_id"`
+	Date         string      `json:"date"`
+	Period       string      `json:"period"`
+	StartsAt     string      `json:"starts_at"`
+	EndsAt       string      `json:"ends_at"`
+	SlotCount    int         `json:"slot_count"`
+	ReleaseMode  string      `json:"release_mode"`
+	Channels     []channelIn `json:"channels"`
+	Reason       string      `json:"reason"`
+}
+
+type channelIn struct {
+	Channel     string `json:"channel"`
+	Quota       int    `json:"quota"`
+	ReleaseAt   string `json:"release_at"`
+	ReleaseMode string `json:"release_mode"`
+	OpensAt     string `json:"opens_at"`
+	DrawAt      string `json:"draw_at"`
+}
+
+// parseTime reads an RFC 3339 time with its offset; "" is the zero time.
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, booking.Errorf(booking.ErrInvalidField, "%s must be an RFC 3339 time with its offset", field)
+	}
+	return t, nil
+}
+
+func parseMode(field, v string) (booking.ReleaseMode, error) {
+	switch m := booking.ReleaseMode(v); m {
+	case "", booking.FirstCome, booking.Lottery:
+		return m, nil
+	}
+	return "", booking.Errorf(booking.ErrInvalidField, "%s must be first_come or lottery", field)
+}
+
+func (in sessionIn) request(key string) (booking.SessionRequest, error) {
+	req := booking.SessionRequest{DoctorID: in.DoctorID, DepartmentID: in.DepartmentID, VisitDate: in.Date, Period: in.Period,
+		SlotCount: in.SlotCount, Reason: in.Reason, IdempotencyKey: key}
+	var err error
+	if req.StartsAt, err = parseTime("starts_at", in.StartsAt); err != nil {
+		return req, err
+	}
+	if req.EndsAt, err = parseTime("ends_at", in.EndsAt); err != nil {
+		return req, err
+	}
+	if req.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return req, err
+	}
+	if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+		return req, booking.ErrInvalidDate
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return req, err
+		}
+		q := booking.ChannelQuota{Channel: ch, Quota: c.Quota}
+		if q.ReleaseAt, err = parseTime("release_at", c.ReleaseAt); err != nil {
+			return req, err
+		}
+		if q.Mode, err = parseMode("channels.release_mode", c.ReleaseMode); err != nil {
+			return req, err
+		}
+		if q.OpensAt, err = parseTime("opens_at", c.OpensAt); err != nil {
+			return req, err
+		}
+		if q.DrawAt, err = parseTime("draw_at", c.DrawAt); err != nil {
+			return req, err
+		}
+		req.Quotas = append(req.Quotas, q)
+	}
+	return req, nil
+}
+
+func (s *Server) createSession(r *request) error {
+	var in sessionIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("doctor_id", in.DoctorID, "date", in.Date, "period", in.Period); err != nil {
+		return err
+	}
+	req, err := in.request(idempotencyKey(r.rc))
+	if err != nil {
+		return err
+	}
+	sess, err := s.svc.CreateSession(r.context(), r.actor, req)
+	if err != nil {
+		return err
+	}
+	return s.writeSession(r, fasthttp.StatusCreated, sess)
+}
+
+func (s *Server) updateSession(r *request) error {
+	var in sessionIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("date", in.Date, "period", in.Period); err != nil {
+		return err
+	}
+	req, err := in.request("")
+	if err != nil {
+		return err
+	}
+	sess, err := s.svc.UpdateSession(r.context(), r.actor, r.param, req)
+	if err != nil {
+		return err
+	}
+	return s.writeSession(r, fasthttp.StatusOK, sess)
+}
+
+func (s *Server) deleteSession(r *request) error {
+	reason := string(r.rc.QueryArgs().Peek("reason"))
+	if err := s.svc.DeleteSession(r.context(), r.actor, r.param, reason); err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"session_id": r.param, "status": "deleted"})
+	return nil
+}
+
+// writeSession answers with a session as the listing shows it, with the
+// free slots Redis counts.
+func (s *Server) writeSession(r *request, status int, sess *booking.Session) error {
+	rem, err := s.svc.Remaining(r.context(), sess)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, time.Now()))
+	return nil
+}
