@@ -378,6 +378,17 @@ func accessTable() map[string]row {
 		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
+		// A platform administrator publishes; the access world's sessions are
+		// released, so a change or a delete gets as far as session_released.
+		"POST /v1/admin/sessions": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions", body: a.sessionBody(3)}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID, body: a.sessionBody(1)}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		"DELETE /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "?reason=mistake"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
@@ -390,6 +401,17 @@ func accessTable() map[string]row {
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 	}
+}
+
+// sessionBody is a morning session of the first session's doctor days
+// ahead, released a minute ago.
+func (a *access) sessionBody(days int) map[string]any {
+	shanghai := testenv.Shanghai
+	day := time.Now().In(shanghai).AddDate(0, 0, days)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, shanghai)
+	return map[string]any{"doctor_id": a.sessions[0].DoctorID, "date": start.Format(time.DateOnly), "period": "morning",
+		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339), "slot_count": 2,
+		"channels": []map[string]any{{"channel": "online", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}}
 }
 
 // sharedEntry is a waitlist entry of patientA that no role's request may
