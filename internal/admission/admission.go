@@ -578,6 +578,11 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 				slots.WriteString(strconv.Itoa(sl.No))
 			}
 		}
+		if s.Stopped() {
+			// Closed: no release time, no lottery window, no free slot.
+			args = append(args, string(q.Channel), "", slots.String(), "")
+			continue
+		}
 		args = append(args, string(q.Channel), q.ReleaseAt.UnixMilli(), slots.String(), lotteryArg(q))
 	}
 	keep := s.EndsAt.Add(48 * time.Hour).UnixMilli()
@@ -650,9 +655,10 @@ func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to bookin
 
 // Close stops admission to a session in one MULTI: every channel's release
 // time and lottery window go (reserve.lua then answers channel_closed,
-// enter.lua not_lottery) and the free pools are emptied. The holds, the
-// seed and drawn marks, the waitlist and the delayed returns stay: Load
-// (reconciliation) rebuilds the session from SQL, open or not.
+// enter.lua not_lottery), the free pools are emptied and the waitlist
+// dropped (a slot returned meanwhile waits out its delay instead of being
+// handed on). The holds, the seed and drawn marks and the delayed returns
+// stay: Load (reconciliation) rebuilds the session from SQL, open or not.
 func (g *Gate) Close(ctx context.Context, s *booking.Session) error {
 	k := g.keys(s.HospitalID)
 	start := time.Now()
@@ -661,6 +667,7 @@ func (g *Gate) Close(ctx context.Context, s *booking.Session) error {
 			p.HDel(ctx, k.meta(s.ID), "rel:"+string(c), "lot:"+string(c))
 			p.Del(ctx, k.free(s.ID, c))
 		}
+		p.Del(ctx, k.wait(s.ID)) // a returned slot is handed to nobody
 		return nil
 	})
 	g.observe("close", start)

@@ -10,7 +10,8 @@
 --       then for each active booking: identity holds, booking record
 --       then for each stale hold:     identity holds, booking record
 -- ARGV: 1 C channels  2 A active  3 S stale  4 visit date  5 department
---       then per channel: name, release ms, slot numbers "1,2,3", lottery
+--       then per channel: name, release ms ("" for a stopped clinic: closed,
+--                         no free slot), slot numbers "1,2,3", lottery
 --                         ("" for first-come; a lottery pool:
 --                         "opens ms|draw ms|seed committed 1/0|drawn 1/0")
 --       then per active:  booking id, slot, identity entry, record, keep-until ms
@@ -37,7 +38,9 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'date', ARGV[4], 'dept', ARGV[5])
 for c = 0, nc - 1 do
   local ch, lot = ARGV[6 + 4 * c], ARGV[9 + 4 * c]
-  redis.call('HSET', KEYS[1], 'rel:' .. ch, ARGV[7 + 4 * c])
+  if ARGV[7 + 4 * c] ~= '' then
+    redis.call('HSET', KEYS[1], 'rel:' .. ch, ARGV[7 + 4 * c])
+  end
   if lot ~= '' then
     local opens, draw, seed, done = string.match(lot, '^(%d+)|(%d+)|([01])|([01])$')
     redis.call('HSET', KEYS[1], 'lot:' .. ch, opens .. '|' .. draw)
@@ -83,9 +86,12 @@ end
 for c = 0, nc - 1 do
   local pool, channel = KEYS[5 + c], ARGV[6 + 4 * c]
   redis.call('DEL', pool)
+  local closed = ARGV[7 + 4 * c] == ''
   for slot in string.gmatch(ARGV[8 + 4 * c], '[^,]+') do
     local member = sid .. '|' .. slot .. '|' .. channel
-    if redis.call('HEXISTS', KEYS[2], slot) == 1 then
+    if closed then
+      redis.call('ZREM', KEYS[4], member) -- a stopped clinic: no slot is free
+    elseif redis.call('HEXISTS', KEYS[2], slot) == 1 then
       redis.call('ZREM', KEYS[4], member) -- held: no longer waiting for its delay
     elseif not redis.call('ZSCORE', KEYS[4], member) then
       redis.call('ZADD', pool, tonumber(slot), slot)

@@ -148,6 +148,9 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 	if !ok {
 		return nil, nil, ErrSessionNotFound
 	}
+	if sess.Stopped() {
+		return nil, nil, ErrSessionStopped
+	}
 	now := s.cfg.Now()
 	if ch == ChannelOnsite || ch == ChannelReferral {
 		// The desk books walk-ins for as long as the session runs.
@@ -305,6 +308,13 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		s.log.Warn("admission drift: slot already booked in SQL", "session_id", b.SessionID, "slot", b.SlotNo)
 		s.reconcileLater(b.SessionID)
 		return fmt.Errorf("%w: %w", errNothingBooked, err)
+	case errors.Is(err, ErrSessionStopped):
+		// The clinic was stopped after admission: the slot goes nowhere
+		// (its session is closed) and the stop's reconciliation, or this
+		// one, makes Redis match SQL.
+		release(Release{Forget: true})
+		s.reconcileLater(b.SessionID)
+		return err
 	case errors.Is(err, ErrOutcomeUnknown):
 		got, gerr := s.readBack(ctx, b.ID)
 		switch {

@@ -211,7 +211,14 @@ type Session struct {
 	Mode         ReleaseMode // lottery when any pool is one
 	Channels     []ChannelQuota
 	Slots        []Slot // ordered by No
+	// StoppedAt is when the hospital stopped the clinic (停诊): closed to
+	// every channel, its bookings cancelled. Zero while it runs.
+	StoppedAt  time.Time
+	StopReason string
 }
+
+// Stopped reports whether the hospital stopped the clinic.
+func (s *Session) Stopped() bool { return !s.StoppedAt.IsZero() }
 
 // Channel returns the session's pool for c.
 func (s *Session) Channel(c Channel) (ChannelQuota, bool) {

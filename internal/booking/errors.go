@@ -149,6 +149,7 @@ var (
 	ErrQuotaMismatch      = newErr(KindRule, "quota_mismatch", "the channel quotas do not add up to the slot count")
 	ErrReleaseAfterStart  = newErr(KindRule, "release_after_start", "a channel is released after the session starts")
 	ErrSessionInPast      = newErr(KindRule, "session_in_past", "the session starts in the past")
+	ErrSessionStopped     = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
 	ErrPatientBarred      = newErr(KindRule, "patient_barred", "this patient is barred from booking")
 	ErrQuotaDayDept       = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
 	ErrQuotaDay           = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")

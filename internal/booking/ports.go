@@ -398,6 +398,14 @@ type Store interface {
 	// it or a lottery seed committed, and ErrSessionNotFound when it is gone.
 	UpdateSession(ctx context.Context, s Session, a AuditEntry) error
 	DeleteSession(ctx context.Context, id string, a AuditEntry) error
+	// StopSession marks a session stopped at now and, in the same
+	// transaction, cancels its active bookings without penalty, ends its
+	// waiting waitlist entries and live lottery entries, writes a
+	// notification (body) for each, the cancellations' events and the
+	// audit entry. ErrSessionStopped if it was stopped already.
+	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// SessionNotifications lists the notifications written for a session.
+	SessionNotifications(ctx context.Context, sessionID string) ([]Notification, error)
 
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)

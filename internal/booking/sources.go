@@ -256,3 +256,163 @@ func (s *Service) Remaining(ctx context.Context, sess *Session) (map[Channel]int
 	}
 	return rem[0], nil
 }
+
+// StopResult is what a stopped clinic (停诊) undid.
+type StopResult struct {
+	SessionID string
+	StoppedAt time.Time
+	// Bookings cancelled without penalty, waitlist entries dropped, lottery
+	// entries withdrawn, and the notifications written for them.
+	Cancelled, WaitlistEnded, EntriesEnded, Notified int
+}
+
+// Notification is what a patient must be told, kept durably until a
+// channel delivers it.
+type Notification struct {
+	ID         string
+	Kind       string // session_stopped
+	AccountID  string // empty for a person no account lists (phone, desk)
+	IdentityID string
+	BookingID  string
+	WaitlistID string
+	EntryID    string
+	Body       string
+	CreatedAt  time.Time
+}
+
+// StopSession stops a clinic (停诊) that may have bookings: the doctor
+// cannot come. In this order:
+//
+//  1. Redis closes the session: no booking, entry or waitlist hand-out is
+//     admitted from here on, on any instance (they share Redis), whatever
+//     their catalog still says.
+//  2. The holds admitted before the close are let finish: it waits until
+//     the session has no pending hold (each commit ends within
+//     CommitTimeout), so every booking that will ever commit has.
+//  3. SQL, in one transaction: the session is marked stopped (the booking
+//     insert refuses a stopped session from then on), every active booking
+//     cancelled without penalty (never late, no no-show), every waiting
+//     waitlist entry and live lottery entry ended, each with a durable
+//     notification for its account (or person), the cancellations' events
+//     and one audit row.
+//  4. The session is rebuilt in Redis from SQL: closed, its holds released,
+//     the identities' quota given back, its waitlist emptied.
+//
+// If step 3 fails, step 4 opens the session again as SQL says; the
+// administrator repeats the stop.
+func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason string) (StopResult, error) {
+	if actor.Role != RoleAdmin {
+		return StopResult{}, Errorf(ErrForbidden, "only administrators stop clinics")
+	}
+	if len(reason) < 2 {
+		return StopResult{}, Errorf(ErrInvalidField, "a reason is required: patients are told it")
+	}
+	if err := checkText("reason", reason, 200); err != nil {
+		return StopResult{}, err
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(id) // a malformed id is simply not there
+	if !ok {
+		return StopResult{}, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return StopResult{}, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	if sess.Stopped() {
+		return StopResult{}, ErrSessionStopped
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.EndsAt) {
+		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
+	}
+	if err := s.adm.Close(ctx, sess); err != nil {
+		return StopResult{}, err
+	}
+	s.drainHolds(ctx, sess)
+	doc, _ := cat.Doctor(sess.DoctorID)
+	h, _ := cat.Hospital(sess.HospitalID)
+	body := stopNotice(sess, doc, h, reason)
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
+		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason})
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	if _, rerr := s.Refresh(ctx); rerr != nil {
+		s.log.Warn("refresh after a stop", "session_id", sess.ID, "err", rerr)
+	}
+	if next, ok := s.catalog.Load().Session(sess.ID); ok {
+		if rerr := s.reconcile(ctx, s.catalog.Load(), []*Session{next}); rerr != nil {
+			s.log.Warn("rebuild a stopped session; it will be reconciled", "session_id", sess.ID, "err", rerr)
+			s.reconcileLater(sess.ID)
+		}
+	}
+	if err != nil {
+		return StopResult{}, err
+	}
+	res.SessionID, res.StoppedAt = sess.ID, now
+	s.log.Info("clinic stopped", "session_id", sess.ID, "cancelled", res.Cancelled, "waitlist", res.WaitlistEnded,
+		"entries", res.EntriesEnded, "notified", res.Notified)
+	return res, nil
+}
+
+// drainHolds waits, after the session closed in Redis, until no hold of
+// it waits for its commit, or CommitTimeout and a second have passed (a
+// commit whose outcome is unknown stays pending for HoldFor: the stop goes
+// on, and SQL's check at insert refuses it once the stop is committed).
+func (s *Service) drainHolds(ctx context.Context, sess *Session) {
+	deadline := time.Now().Add(s.cfg.CommitTimeout + time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		holds, err := s.adm.Holds(ctx, sess.HospitalID, []string{sess.ID})
+		if err != nil {
+			return
+		}
+		pending := 0
+		now := s.cfg.Now()
+		for _, h := range holds {
+			if h.PendingUntil.After(now) {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.log.Warn("stopping a clinic with holds still pending", "session_id", sess.ID, "pending", pending)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// stopNotice is the text each patient of a stopped clinic is told.
+func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) string {
+	name := "the hospital"
+	loc := chinaStandardTime
+	if h != nil {
+		name, loc = h.Name, h.Location()
+	}
+	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
+	return fmt.Sprintf("停诊通知：%s %s %s 的门诊（%s）已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。"+
+		" / %s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
+		name, doc.Name, when, sess.Period, reason, name, doc.Name, when, reason)
+}
+
+// Notifications lists what the patients of a session were told, for its
+// hospital's administrators.
+func (s *Service) Notifications(ctx context.Context, actor Actor, sessionID string) ([]Notification, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators read notifications of a session")
+	}
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	return s.store.SessionNotifications(ctx, sess.ID)
+}

@@ -1,6 +1,10 @@
 package booking_test
 
 import (
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,6 +175,166 @@ func TestAdminEditsBeforeRelease(t *testing.T) {
 	wantErr(t, "booking a deleted session", err, booking.ErrSessionNotFound)
 	if n := h.count(`SELECT count(*) FROM audit_log WHERE action IN ('session_update', 'session_delete') AND hospital_id = $1`, h.hosp.ID); n != 2 {
 		t.Errorf("audit rows of the edit and the delete = %d, want 2", n)
+	}
+	h.checkClean()
+}
+
+// TestStopClinicUnderLoad (L): a clinic stopped (停诊) while patients book
+// it: every booking ever confirmed in it ends cancelled without penalty
+// and notified, none is confirmed after the stop, its waitlist is dropped
+// and notified, the patients' quotas come back, and Redis equals SQL.
+func TestStopClinicUnderLoad(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.session(sessionOpts{dept: "Dermatology", online: 120})
+	full := h.session(sessionOpts{dept: "Dermatology", period: "afternoon", online: 1})
+	later := h.session(sessionOpts{dept: "Dermatology", period: "evening", online: 5})
+
+	// The afternoon is sold out and has a waitlist; the morning has
+	// bookings before the stop.
+	holder, waiter := h.user(1), h.user(1)
+	h.mustBook(holder, 0, full, "")
+	waiting := h.join(waiter, full)
+	users := h.users(16, 5)
+	early := map[string]string{} // booking id → account
+	bookedFirst := map[string]bool{}
+	for _, u := range users[:4] {
+		b := h.mustBook(u, 0, sess, "")
+		early[b.ID] = u.actor.AccountID
+		bookedFirst[u.actor.AccountID] = true
+	}
+
+	// Patients keep booking the morning, each of their people in turn,
+	// while an administrator stops it.
+	type outcome struct {
+		id, account string
+		err         error
+	}
+	results := make(chan outcome, 16*5)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	going := make(chan struct{}) // closed once 20 went through: the stop comes mid-stream
+	for _, u := range users {
+		wg.Go(func() {
+			<-start
+			for p := range u.patients {
+				if p == 0 && bookedFirst[u.actor.AccountID] {
+					continue
+				}
+				b, err := h.book(u, p, sess, "")
+				if err == nil && ok.Add(1) == 20 {
+					close(going)
+				}
+				results <- outcome{b.ID, u.actor.AccountID, err}
+			}
+		})
+	}
+	close(start)
+	<-going
+	res, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop the clinic")
+	stoppedAt := time.Now()
+	wg.Wait()
+	close(results)
+
+	confirmed := map[string]string{}
+	for id, acct := range early {
+		confirmed[id] = acct
+	}
+	refused := 0
+	for r := range results {
+		switch {
+		case r.err == nil:
+			confirmed[r.id] = r.account
+		case errors.Is(r.err, booking.ErrSessionStopped), errors.Is(r.err, booking.ErrChannelClosed):
+			refused++
+		default:
+			t.Errorf("a booking during the stop: %v, want success, session_stopped or channel_closed", r.err)
+		}
+	}
+	t.Logf("during the stop: %d confirmed (4 before), %d refused; the stop cancelled %d, notified %d",
+		len(confirmed), refused, res.Cancelled, res.Notified)
+
+	// Every booking ever confirmed is cancelled, without penalty, with its
+	// event and one notification for its account; none is active.
+	if got := h.activeInSQL(sess); len(got) != 0 {
+		t.Errorf("%d bookings are active in the stopped clinic, want 0", len(got))
+	}
+	if res.Cancelled != len(confirmed) {
+		t.Errorf("the stop cancelled %d bookings, but %d were confirmed", res.Cancelled, len(confirmed))
+	}
+	for id, acct := range confirmed {
+		b := h.stored(id)
+		if b.Status != booking.StatusCancelled || b.LateCancel {
+			t.Errorf("booking %s: status %s, late %v; want cancelled, not late", id, b.Status, b.LateCancel)
+		}
+		if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND account_id = $2 AND kind = 'session_stopped'`, id, acct); n != 1 {
+			t.Errorf("booking %s: %d notifications for its account, want 1", id, n)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE session_id = $1 AND type = 'cancelled' AND reason = 'session_stopped'`, sess.ID); n != len(confirmed) {
+		t.Errorf("%d cancelled events, want %d", n, len(confirmed))
+	}
+	if n := h.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND created_at > $2`, sess.ID, stoppedAt); n != 0 {
+		t.Errorf("%d bookings were made after the stop returned, want 0", n)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'session_stop' AND target = $1`, "session:"+sess.ID); n != 1 {
+		t.Errorf("%d audit rows of the stop, want 1", n)
+	}
+
+	// Booking it again is refused; the patients' quota for the day and
+	// department is theirs again (no penalty), so they book another session.
+	_, err = h.book(users[0], 4, sess, "")
+	wantErr(t, "booking the stopped clinic", err, booking.ErrSessionStopped)
+	_, err = h.svc.StopSession(h.ctx, admin, sess.ID, "again")
+	wantErr(t, "stopping it twice", err, booking.ErrSessionStopped)
+	h.mustBook(users[0], 0, later, "")
+	h.wantRemaining(sess, booking.ChannelOnline, 0)
+	h.checkClean()
+
+	// The sold-out afternoon is stopped too: its booking and its waitlist
+	// entry end, each notified.
+	res, err = h.svc.StopSession(h.ctx, admin, full.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop the afternoon")
+	if res.Cancelled != 1 || res.WaitlistEnded != 1 || res.Notified != 2 {
+		t.Errorf("afternoon stop = %+v, want 1 cancelled, 1 waitlist entry, 2 notified", res)
+	}
+	if e := h.entry(waiting.ID); e.Status != booking.WaitlistCancelled {
+		t.Errorf("the waitlist entry is %s, want cancelled", e.Status)
+	}
+	ns, err := h.svc.Notifications(h.ctx, admin, full.ID)
+	testenv.Must(t, err, "notifications")
+	if len(ns) != 2 || !strings.Contains(ns[0].Body, "停诊") {
+		t.Errorf("notifications of the afternoon = %+v, want 2 telling of the stop", ns)
+	}
+	h.checkClean()
+}
+
+// TestStopClinicRefusals (L): who may stop a clinic, and what.
+func TestStopClinicRefusals(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	sess := h.session(sessionOpts{online: 2})
+	other, _ := h.otherHospital()
+	for _, c := range []struct {
+		name   string
+		actor  booking.Actor
+		id     string
+		reason string
+		want   *booking.Error
+	}{
+		{"a clerk", h.staff(booking.RoleClerk), sess.ID, "ill", booking.ErrForbidden},
+		{"another hospital's administrator", h.staffOf(booking.RoleAdmin, other.ID), sess.ID, "ill", booking.ErrForbidden},
+		{"no reason", h.staffOf(booking.RoleAdmin, h.hosp.ID), sess.ID, "", booking.ErrInvalidField},
+		{"unknown session", h.staffOf(booking.RoleAdmin, h.hosp.ID), booking.NewID(), "ill", booking.ErrSessionNotFound},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := h.svc.StopSession(h.ctx, c.actor, c.id, c.reason)
+			wantErr(t, c.name, err, c.want)
+		})
+	}
+	if got, _ := h.svc.Catalog().Session(sess.ID); got.Stopped() {
+		t.Errorf("a refused stop stopped the clinic")
 	}
 	h.checkClean()
 }

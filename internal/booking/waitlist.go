@@ -239,6 +239,10 @@ func (s *Service) PlaceDelayed(ctx context.Context) (int, error) {
 			if !ok {
 				continue // not in the catalog yet, or long past: reconciliation decides
 			}
+			if sess.Stopped() {
+				s.reconcileLater(sess.ID) // a stopped clinic's slots wait for nobody
+				continue
+			}
 			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, true)
 			if err != nil {
 				return placed, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -116,4 +118,57 @@ func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession
 	}
 	queueLayout(b, x)
 	return tx.SendBatch(ctx, b).Close()
+}
+
+// StopSession stops a clinic in one serializable transaction: a booking
+// committing at the same moment either commits first (and is cancelled
+// here) or finds the session stopped and inserts nothing.
+func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason, body string, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var res booking.StopResult
+	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
+		res = booking.StopResult{}
+		var got string
+		err := tx.QueryRow(ctx, sourceQueries["stop_session"], id, now, reason).Scan(&got)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var stopped *time.Time
+			if err := tx.QueryRow(ctx, sourceQueries["session_stopped_at"], id).Scan(&stopped); errors.Is(err, pgx.ErrNoRows) {
+				return booking.ErrSessionNotFound
+			} else if err != nil {
+				return err
+			}
+			return booking.ErrSessionStopped
+		}
+		if err != nil {
+			return err
+		}
+		var events, notes int
+		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), body).Scan(&res.Cancelled, &events, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body).Scan(&res.WaitlistEnded, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		if err := tx.QueryRow(ctx, sourceQueries["stop_entries"], id, now, body).Scan(&res.EntriesEnded, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		a.Reason = fmt.Sprintf("%d bookings cancelled, %d waitlist entries and %d lottery entries ended: %s",
+			res.Cancelled, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		return insertAudit(ctx, tx, a)
+	})
+	return res, err
+}
+
+// SessionNotifications lists what the patients of a session were told.
+func (s *Store) SessionNotifications(ctx context.Context, sessionID string) (_ []booking.Notification, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["notifications_of_session"], sessionID)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		var n booking.Notification
+		err := r.Scan(&n.ID, &n.Kind, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.Body, &n.CreatedAt)
+		return n, err
+	})
 }

@@ -94,8 +94,13 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Session, error) {
 		var x booking.Session
 		var mode string
-		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode)
+		var stopped *time.Time
+		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode,
+			&stopped, &x.StopReason)
 		x.Mode = booking.ReleaseMode(mode)
+		if stopped != nil {
+			x.StoppedAt = *stopped
+		}
 		return x, err
 	})
 	if err != nil {
@@ -576,12 +581,12 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day bool }
+	type why struct{ name, id, slot, day, stopped bool }
 	reasons := make(map[string]why, len(idx))
 	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -590,6 +595,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 	var again []int
 	for _, i := range idx {
 		switch w := reasons[bs[i].ID]; {
+		case w.stopped:
+			answers[i] = booking.ErrSessionStopped // the clinic was stopped (停诊) after admission
 		case w.name:
 			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
 		case w.id:

@@ -148,3 +148,62 @@ func (s *Server) writeSession(r *request, status int, sess *booking.Session) err
 	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, time.Now()))
 	return nil
 }
+
+type stopIn struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) stopSession(r *request) error {
+	var in stopIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("reason", in.Reason); err != nil {
+		return err
+	}
+	res, err := s.svc.StopSession(r.context(), r.actor, r.param, in.Reason)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	loc := time.UTC
+	if sess, ok := cat.Session(res.SessionID); ok {
+		loc = zoneOf(cat, sess.HospitalID)
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified})
+	return nil
+}
+
+type stopOut struct {
+	SessionID        string `json:"session_id"`
+	Status           string `json:"status"`
+	StoppedAt        string `json:"stopped_at"`
+	Cancelled        int    `json:"cancelled"`
+	WaitlistDropped  int    `json:"waitlist_dropped"`
+	EntriesWithdrawn int    `json:"entries_withdrawn"`
+	Notified         int    `json:"notified"`
+}
+
+type notificationOut struct {
+	ID         string `json:"notification_id"`
+	Kind       string `json:"kind"`
+	AccountID  string `json:"account_id,omitempty"`
+	BookingID  string `json:"booking_id,omitempty"`
+	WaitlistID string `json:"waitlist_id,omitempty"`
+	EntryID    string `json:"request_id,omitempty"`
+	Body       string `json:"body"`
+	CreatedAt  string `json:"created_at"`
+}
+
+func (s *Server) sessionNotifications(r *request) error {
+	ns, err := s.svc.Notifications(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	writeList(r.rc, ns, func(n booking.Notification) notificationOut {
+		return notificationOut{ID: n.ID, Kind: n.Kind, AccountID: n.AccountID, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
+			EntryID: n.EntryID, Body: n.Body, CreatedAt: n.CreatedAt.Format(time.RFC3339)}
+	})
+	return nil
+}
