@@ -205,7 +205,9 @@ func TestStopClinicUnderLoad(t *testing.T) {
 	}
 
 	// Patients keep booking the morning, each of their people in turn,
-	// while an administrator stops it.
+	// while an administrator stops it; half of them through a second
+	// instance whose catalog never learns of the stop.
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
 	type outcome struct {
 		id, account string
 		err         error
@@ -215,14 +217,18 @@ func TestStopClinicUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	var ok atomic.Int64
 	going := make(chan struct{}) // closed once 20 went through: the stop comes mid-stream
-	for _, u := range users {
+	for i, u := range users {
+		svc := h.svc
+		if i%2 == 1 {
+			svc = other
+		}
 		wg.Go(func() {
 			<-start
 			for p := range u.patients {
 				if p == 0 && bookedFirst[u.actor.AccountID] {
 					continue
 				}
-				b, err := h.book(u, p, sess, "")
+				b, err := svc.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[p].ID, Channel: booking.ChannelOnline})
 				if err == nil && ok.Add(1) == 20 {
 					close(going)
 				}
@@ -281,6 +287,21 @@ func TestStopClinicUnderLoad(t *testing.T) {
 	}
 	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'session_stop' AND target = $1`, "session:"+sess.ID); n != 1 {
 		t.Errorf("%d audit rows of the stop, want 1", n)
+	}
+
+	// The other instance still lists the clinic as open: Redis refuses its
+	// attempts, and SQL would refuse a booking Redis had admitted.
+	if st, _ := other.Catalog().Session(sess.ID); st.Stopped() {
+		t.Fatalf("the second instance's catalog learnt of the stop: the test needs a stale one")
+	}
+	_, err = other.Book(h.ctx, users[1].actor, booking.BookRequest{SessionID: sess.ID, PatientID: users[1].patients[4].ID, Channel: booking.ChannelOnline})
+	wantErr(t, "booking through a stale instance", err, booking.ErrChannelClosed)
+	for id := range confirmed {
+		b := h.stored(id)
+		b.ID, b.Status = booking.NewID(), booking.StatusConfirmed
+		wantErr(t, "SQL insert into the stopped clinic", h.store.InsertBooking(h.ctx, b, booking.Event{ID: booking.NewID(), TS: time.Now(),
+			Type: booking.EventBooked, BookingID: b.ID, SessionID: b.SessionID}), booking.ErrSessionStopped)
+		break
 	}
 
 	// Booking it again is refused; the patients' quota for the day and
