@@ -77,6 +77,7 @@ type access struct {
 	hospital      string
 	sessions      []booking.Session // tomorrow: three open ones, then one sold out
 	today         booking.Session
+	otherSession  booking.Session // the other hospital's
 	shared        string // a waitlist entry of patientA's no request removes
 	sharedBooking string // a booking of patientA's no request changes
 	sharedWalkIn  string
@@ -389,6 +390,15 @@ func accessTable() map[string]row {
 		"DELETE /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "?reason=mistake"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		// The stop is an administrator's of the session's hospital; the
+		// platform administrator stops a session of the other hospital (the
+		// last one), so the world's own sessions stay open for the others.
+		"POST /v1/admin/sessions/{session_id}/stop": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.otherSession.ID + "/stop", body: map[string]string{"reason": "the doctor is ill"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/sessions/{session_id}/notifications": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/notifications"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
@@ -437,9 +447,10 @@ func newAccess(t *testing.T, extraEnv map[string]string) *access {
 	sch.Departments = append(sch.Departments, other.Departments...)
 	sch.Doctors = append(sch.Doctors, other.Doctors...)
 	sch.Sessions = append(sch.Sessions, other.Sessions...)
+	otherSession := other.Sessions[0]
 	svc := startService(t, sch, extraEnv)
 	a := &access{t: t, svc: svc, creds: map[string][2]string{}, tokens: map[string]string{}, hospital: sch.Hospitals[0].ID,
-		sessions: sch.Sessions[:4], today: today, lottery: lottery}
+		sessions: sch.Sessions[:4], today: today, lottery: lottery, otherSession: otherSession}
 
 	pa, pb := svc.newPatient(901), svc.newPatient(902)
 	a.creds["patientA"] = [2]string{pa.phone, "password-" + pa.phone}
