@@ -78,8 +78,8 @@ type access struct {
 	sessions      []booking.Session // tomorrow: three open ones, then one sold out
 	today         booking.Session
 	otherSession  booking.Session // the other hospital's
-	shared        string // a waitlist entry of patientA's no request removes
-	sharedBooking string // a booking of patientA's no request changes
+	shared        string          // a waitlist entry of patientA's no request removes
+	sharedBooking string          // a booking of patientA's no request changes
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int

@@ -404,6 +404,9 @@ type Store interface {
 	// notification (body) for each, the cancellations' events and the
 	// audit entry. ErrSessionStopped if it was stopped already.
 	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// CatalogVersion reads the schedule's version, raised in the
+	// transaction of every change of it (0 before any).
+	CatalogVersion(ctx context.Context) (int64, error)
 	// SessionNotifications lists the notifications written for a session.
 	SessionNotifications(ctx context.Context, sessionID string) ([]Notification, error)
 

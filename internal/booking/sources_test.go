@@ -359,3 +359,59 @@ func TestStopClinicRefusals(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestScheduleReachesOtherInstances (L): a session published, changed or
+// stopped on one instance reaches another at its next catalog watch (every
+// second in serve), without waiting for the 30 s refresh; a watch with no
+// change reloads nothing.
+func TestScheduleReachesOtherInstances(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Oncology")
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	watch := func(want bool) {
+		t.Helper()
+		got, err := other.WatchCatalog(h.ctx)
+		testenv.Must(t, err, "watch the catalog")
+		if got != want {
+			t.Errorf("the other instance reloaded its catalog: %v, want %v", got, want)
+		}
+	}
+	watch(false)
+
+	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 3, 0, time.Now().Add(time.Hour)))
+	testenv.Must(t, err, "create session")
+	if _, ok := other.Catalog().Session(sess.ID); ok {
+		t.Fatalf("the other instance knew the session before its watch")
+	}
+	watch(true)
+	got, ok := other.Catalog().Session(sess.ID)
+	if !ok {
+		t.Fatalf("the other instance does not know the published session after its watch")
+	}
+	watch(false)
+
+	edit := h.morning(doc, 5, 0, time.Now().Add(-time.Second))
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
+	testenv.Must(t, err, "edit session")
+	watch(true)
+	if got, _ = other.Catalog().Session(sess.ID); len(got.Slots) != 5 {
+		t.Errorf("the other instance sees %d slots after the edit, want 5", len(got.Slots))
+	}
+	u := h.user(1)
+	b, err := other.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "book through the other instance")
+
+	_, err = h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is away")
+	testenv.Must(t, err, "stop")
+	watch(true)
+	if got, _ = other.Catalog().Session(sess.ID); !got.Stopped() {
+		t.Errorf("the other instance does not see the stop after its watch")
+	}
+	_, err = other.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
+	wantErr(t, "booking the stopped clinic through the other instance", err, booking.ErrSessionStopped)
+	if st := h.stored(b.ID); st.Status != booking.StatusCancelled {
+		t.Errorf("the booking made through the other instance is %s, want cancelled", st.Status)
+	}
+	h.checkClean()
+}

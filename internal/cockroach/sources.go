@@ -30,6 +30,9 @@ func (s *Store) CreateSession(ctx context.Context, x booking.Session, a booking.
 		if err := insertLayout(ctx, tx, x, true); err != nil {
 			return err
 		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, a)
 	})
 	if _, ok := uniqueViolation(err); ok {
@@ -60,6 +63,9 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 		if err := insertLayout(ctx, tx, x, false); err != nil {
 			return err
 		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, a)
 	})
 	if _, ok := uniqueViolation(err); ok {
@@ -77,6 +83,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEnt
 			return err
 		}
 		if _, err := tx.Exec(ctx, sourceQueries["delete_session"], id); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, a)
@@ -157,6 +166,9 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		res.Notified += notes
 		a.Reason = fmt.Sprintf("%d bookings cancelled, %d waitlist entries and %d lottery entries ended: %s",
 			res.Cancelled, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, a)
 	})
 	return res, err
@@ -171,4 +183,23 @@ func (s *Store) SessionNotifications(ctx context.Context, sessionID string) (_ [
 		err := r.Scan(&n.ID, &n.Kind, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.Body, &n.CreatedAt)
 		return n, err
 	})
+}
+
+// bumpCatalog raises the catalog's version in the transaction of a schedule
+// change: every instance polls it (CatalogVersion) and reloads its catalog
+// when it moved, within a second instead of at the next 30 s refresh.
+func bumpCatalog(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, sourceQueries["bump_catalog"])
+	return err
+}
+
+// CatalogVersion reads the catalog's version (0 before any change).
+func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var v int64
+	err := s.db.pool.QueryRow(ctx, sourceQueries["catalog_version"]).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
 }

@@ -99,3 +99,11 @@ SELECT id::TEXT, kind, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEX
        COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''), body, created_at
   FROM notifications WHERE session_id = $1
  ORDER BY created_at, id;
+
+-- name: bump_catalog
+-- One row: the version of the schedule, raised by every change of it.
+INSERT INTO catalog_version (id, version, changed_at) VALUES (1, 1, now())
+ON CONFLICT (id) DO UPDATE SET version = catalog_version.version + 1, changed_at = now();
+
+-- name: catalog_version
+SELECT version FROM catalog_version WHERE id = 1;

@@ -171,6 +171,7 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
 			queueLayout(b, x)
 		}
+		b.Queue(sourceQueries["bump_catalog"])
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
