@@ -399,6 +399,16 @@ func accessTable() map[string]row {
 		"GET /v1/admin/sessions/{session_id}/notifications": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/notifications"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors/{doctor_id}/weeks": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 14)
+			for day.Weekday() != time.Monday {
+				day = day.AddDate(0, 0, 1)
+			}
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/weeks", body: map[string]any{
+				"week_of": day.Format(time.DateOnly),
+				"days":    []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
+				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

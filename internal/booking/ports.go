@@ -392,6 +392,9 @@ type Store interface {
 	// audit entry; ErrSessionOverlap when the doctor has a session at an
 	// overlapping time (or in the same period of the day).
 	CreateSession(ctx context.Context, s Session, a AuditEntry) error
+	// CreateSessions stores several sessions as CreateSession does one, all
+	// or none, with one audit entry.
+	CreateSessions(ctx context.Context, s []Session, a AuditEntry) error
 	// UpdateSession replaces a session's times, pools and slots, and
 	// DeleteSession removes it, each with the audit entry; both refuse with
 	// ErrSessionReleased once anything was booked, entered or waitlisted in

@@ -416,3 +416,146 @@ func (s *Service) Notifications(ctx context.Context, actor Actor, sessionID stri
 	}
 	return s.store.SessionNotifications(ctx, sess.ID)
 }
+
+// WeekTemplate is a doctor's weekly schedule (出诊模板): the days and
+// periods the doctor sits, each with the same pools, each pool released a
+// number of days before the visit at a time of day. PublishWeek lays it
+// out over one week.
+type WeekTemplate struct {
+	DoctorID     string
+	DepartmentID string // empty: the doctor's
+	Days         []TemplateDay
+	SlotCount    int // optional cross-check of the quotas' sum
+	Mode         ReleaseMode
+	Pools        []TemplatePool
+	Reason       string
+}
+
+// TemplateDay is one clinic of the week: ISO weekday (1 Monday … 7
+// Sunday), period, and local start and end ("08:00", "12:00").
+type TemplateDay struct {
+	Weekday    int
+	Period     string
+	Start, End string
+}
+
+// TemplatePool is a pool of every session of the template, released
+// DaysBefore days before the visit at the local time At ("08:00").
+type TemplatePool struct {
+	Channel    Channel
+	Quota      int
+	DaysBefore int
+	At         string
+	Mode       ReleaseMode
+}
+
+// PublishWeek publishes a template's sessions for the week that starts on
+// monday (YYYY-MM-DD, a Monday in the hospital's zone), all or none: every
+// session is checked as CreateSession checks one, then all are stored in one
+// transaction. With an Idempotency-Key a repeat returns the week it
+// published.
+func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t WeekTemplate, idemKey string) ([]*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators publish schedules")
+	}
+	cat := s.catalog.Load()
+	doc, ok := cat.Doctor(t.DoctorID)
+	if !ok {
+		return nil, ErrDoctorNotFound
+	}
+	h, ok := cat.Hospital(doc.HospitalID)
+	if !ok {
+		return nil, ErrHospitalNotFound
+	}
+	loc := h.Location()
+	week, err := time.ParseInLocation(time.DateOnly, monday, loc)
+	if err != nil {
+		return nil, ErrInvalidDate
+	}
+	if week.Weekday() != time.Monday {
+		return nil, Errorf(ErrInvalidField, "week %s does not start on a Monday", monday)
+	}
+	if len(t.Days) == 0 || len(t.Days) > 21 || len(t.Pools) == 0 {
+		return nil, Errorf(ErrInvalidField, "a template needs 1 to 21 days and at least one pool")
+	}
+	clock := func(field, v string) (time.Duration, error) {
+		c, err := time.Parse("15:04", v)
+		if err != nil {
+			return 0, Errorf(ErrInvalidField, "%s %q is not a time of day HH:MM", field, v)
+		}
+		return time.Duration(c.Hour())*time.Hour + time.Duration(c.Minute())*time.Minute, nil
+	}
+	var sessions []Session
+	for i, d := range t.Days {
+		if d.Weekday < 1 || d.Weekday > 7 {
+			return nil, Errorf(ErrInvalidField, "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
+		}
+		start, err := clock("start", d.Start)
+		if err != nil {
+			return nil, err
+		}
+		end, err := clock("end", d.End)
+		if err != nil {
+			return nil, err
+		}
+		day := week.AddDate(0, 0, d.Weekday-1)
+		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: day.Format(time.DateOnly),
+			Period: d.Period, StartsAt: day.Add(start), EndsAt: day.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
+		for _, p := range t.Pools {
+			at, err := clock("release time", p.At)
+			if err != nil {
+				return nil, err
+			}
+			if p.DaysBefore < 0 {
+				return nil, Errorf(ErrInvalidField, "days_before must be 0 or more")
+			}
+			req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
+				ReleaseAt: day.AddDate(0, 0, -p.DaysBefore).Add(at)})
+		}
+		id := ""
+		if idemKey != "" {
+			id = s.idempotentID(actor.AccountID, fmt.Sprintf("week\x00%s\x00%s\x00%d", idemKey, monday, i))
+			if done, ok := cat.Session(id); ok {
+				sessions = append(sessions, *done)
+				continue
+			}
+		}
+		sess, err := s.sessionFromRequest(actor, id, req)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, err)
+		}
+		for _, o := range sessions {
+			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
+				return nil, Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+			}
+		}
+		sessions = append(sessions, sess)
+	}
+	var fresh []Session
+	for _, ss := range sessions {
+		if _, ok := cat.Session(ss.ID); !ok {
+			fresh = append(fresh, ss)
+		}
+	}
+	if len(fresh) > 0 {
+		now := s.cfg.Now()
+		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
+			Target: "week:" + monday + " doctor:" + doc.ID, HospitalID: doc.HospitalID,
+			Reason: fmt.Sprintf("%d sessions from the weekly template; %s", len(fresh), sessionSummary(&fresh[0], t.Reason))}
+		if err := s.store.CreateSessions(ctx, fresh, audit); err != nil {
+			return nil, err
+		}
+		if _, err := s.Refresh(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Session, 0, len(sessions))
+	for _, ss := range sessions {
+		got, ok := s.catalog.Load().Session(ss.ID)
+		if !ok {
+			return nil, fmt.Errorf("publish week: session %s not in the catalog after refresh", ss.ID)
+		}
+		out = append(out, got)
+	}
+	return out, nil
+}

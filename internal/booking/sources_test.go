@@ -415,3 +415,71 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestTemplatePublishesAWeek (L): a doctor's weekly template publishes a
+// week, all or none, each pool released its days before at its time.
+func TestTemplatePublishesAWeek(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Ophthalmology")
+	monday := h.day.AddDate(0, 0, 7)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	week := monday.Format(time.DateOnly)
+	tmpl := booking.WeekTemplate{DoctorID: doc.ID, SlotCount: 16, Reason: "spring rota",
+		Days: []booking.TemplateDay{{Weekday: 1, Period: "morning", Start: "08:00", End: "12:00"},
+			{Weekday: 2, Period: "afternoon", Start: "14:00", End: "17:00"},
+			{Weekday: 3, Period: "morning", Start: "08:00", End: "12:00"},
+			{Weekday: 5, Period: "morning", Start: "08:00", End: "11:30"}},
+		Pools: []booking.TemplatePool{{Channel: booking.ChannelOnline, Quota: 10, DaysBefore: 7, At: "08:00"},
+			{Channel: booking.ChannelPhone, Quota: 2, DaysBefore: 7, At: "08:00"},
+			{Channel: booking.ChannelOnsite, Quota: 4, DaysBefore: 0, At: "07:00"}}}
+
+	// A session already on Wednesday morning: the whole week is refused.
+	wed := h.morning(doc, 2, 0, time.Now().Add(time.Hour))
+	wed.Quotas, wed.SlotCount = wed.Quotas[:1], 2
+	wedDay := monday.AddDate(0, 0, 2)
+	wed.VisitDate, wed.StartsAt, wed.EndsAt = wedDay.Format(time.DateOnly), wedDay.Add(9*time.Hour), wedDay.Add(10*time.Hour)
+	blocker, err := h.svc.CreateSession(h.ctx, admin, wed)
+	testenv.Must(t, err, "create the Wednesday session")
+	_, err = h.svc.PublishWeek(h.ctx, admin, week, tmpl, "")
+	wantErr(t, "a week overlapping a session", err, booking.ErrSessionOverlap)
+	if n := h.count(`SELECT count(*) FROM clinic_sessions WHERE doctor_id = $1`, doc.ID); n != 1 {
+		t.Fatalf("the refused week left %d sessions, want only the blocker", n)
+	}
+	testenv.Must(t, h.svc.DeleteSession(h.ctx, admin, blocker.ID, "make room"), "delete the blocker")
+
+	got, err := h.svc.PublishWeek(h.ctx, admin, week, tmpl, "rota-1")
+	testenv.Must(t, err, "publish the week")
+	if len(got) != 4 {
+		t.Fatalf("published %d sessions, want 4", len(got))
+	}
+	for i, d := range []int{0, 1, 2, 4} {
+		s, day := got[i], monday.AddDate(0, 0, d)
+		if s.VisitDate != day.Format(time.DateOnly) || len(s.Slots) != 16 {
+			t.Errorf("session %d: %s with %d slots, want %s with 16", i, s.VisitDate, len(s.Slots), day.Format(time.DateOnly))
+		}
+		online, _ := s.Channel(booking.ChannelOnline)
+		onsite, _ := s.Channel(booking.ChannelOnsite)
+		if want := day.AddDate(0, 0, -7).Add(8 * time.Hour); !online.ReleaseAt.Equal(want) {
+			t.Errorf("session %d: online released %s, want %s", i, online.ReleaseAt, want)
+		}
+		if want := day.Add(7 * time.Hour); !onsite.ReleaseAt.Equal(want) {
+			t.Errorf("session %d: on-site released %s, want %s", i, onsite.ReleaseAt, want)
+		}
+	}
+	_, err = h.book(h.user(1), 0, got[0], "")
+	wantErr(t, "booking before the template's release", err, booking.ErrNotReleased)
+	again, err := h.svc.PublishWeek(h.ctx, admin, week, tmpl, "rota-1")
+	testenv.Must(t, err, "repeat the week")
+	if len(again) != 4 || again[0].ID != got[0].ID {
+		t.Errorf("a repeat published another week")
+	}
+	if n := h.count(`SELECT count(*) FROM clinic_sessions WHERE doctor_id = $1`, doc.ID); n != 4 {
+		t.Errorf("the doctor has %d sessions, want 4", n)
+	}
+	_, err = h.svc.PublishWeek(h.ctx, admin, monday.AddDate(0, 0, 1).Format(time.DateOnly), tmpl, "")
+	wantErr(t, "a week not starting on Monday", err, booking.ErrInvalidField)
+	h.checkClean()
+}

@@ -21,14 +21,22 @@ var sourceQueries = ParseQueries(sourcesSQL)
 // entry, in one serializable transaction that first looks for an
 // overlapping session of the doctor: two administrators publishing
 // overlapping sessions at once cannot both succeed.
-func (s *Store) CreateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) (rerr error) {
+func (s *Store) CreateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) error {
+	return s.CreateSessions(ctx, []booking.Session{x}, a)
+}
+
+// CreateSessions stores sessions as CreateSession does one, in one
+// transaction: a week from a template is published whole or not at all.
+func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_session", func(tx pgx.Tx) error {
-		if err := noOverlap(ctx, tx, x); err != nil {
-			return err
-		}
-		if err := insertLayout(ctx, tx, x, true); err != nil {
-			return err
+		for _, x := range xs {
+			if err := noOverlap(ctx, tx, x); err != nil {
+				return err
+			}
+			if err := insertLayout(ctx, tx, x, true); err != nil {
+				return err
+			}
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err

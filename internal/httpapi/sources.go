@@ -207,3 +207,70 @@ func (s *Server) sessionNotifications(r *request) error {
 	})
 	return nil
 }
+
+// weekIn is a doctor's weekly template and the week to publish it for
+// (POST /v1/admin/doctors/{id}/weeks).
+type weekIn struct {
+	WeekOf       string `json:"week_of"`
+	DepartmentID string `json:"department_id"`
+	Days         []struct {
+		Weekday int    `json:"weekday"`
+		Period  string `json:"period"`
+		Start   string `json:"start"`
+		End     string `json:"end"`
+	} `json:"days"`
+	SlotCount   int    `json:"slot_count"`
+	ReleaseMode string `json:"release_mode"`
+	Channels    []struct {
+		Channel     string `json:"channel"`
+		Quota       int    `json:"quota"`
+		DaysBefore  int    `json:"days_before"`
+		At          string `json:"at"`
+		ReleaseMode string `json:"release_mode"`
+	} `json:"channels"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) publishWeek(r *request) error {
+	var in weekIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("week_of", in.WeekOf); err != nil {
+		return err
+	}
+	t := booking.WeekTemplate{DoctorID: r.param, DepartmentID: in.DepartmentID, SlotCount: in.SlotCount, Reason: in.Reason}
+	var err error
+	if t.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return err
+	}
+	for _, d := range in.Days {
+		t.Days = append(t.Days, booking.TemplateDay{Weekday: d.Weekday, Period: d.Period, Start: d.Start, End: d.End})
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return err
+		}
+		mode, err := parseMode("channels.release_mode", c.ReleaseMode)
+		if err != nil {
+			return err
+		}
+		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: c.Quota, DaysBefore: c.DaysBefore, At: c.At, Mode: mode})
+	}
+	sessions, err := s.svc.PublishWeek(r.context(), r.actor, in.WeekOf, t, idempotencyKey(r.rc))
+	if err != nil {
+		return err
+	}
+	cat, now := s.svc.Catalog(), time.Now()
+	out := make([]sessionOut, len(sessions))
+	for i, sess := range sessions {
+		rem, err := s.svc.Remaining(r.context(), sess)
+		if err != nil {
+			return err
+		}
+		out[i] = sessionView(cat, booking.SessionView{Session: sess, Remaining: rem}, now)
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, out)
+	return nil
+}
