@@ -396,9 +396,10 @@ func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) string {
 		name, loc = h.Name, h.Location()
 	}
 	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
-	return fmt.Sprintf("停诊通知：%s %s %s 的门诊（%s）已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。"+
+	period := map[string]string{"morning": "上午", "afternoon": "下午", "evening": "晚间"}[sess.Period]
+	return fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。"+
 		" / %s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
-		name, doc.Name, when, sess.Period, reason, name, doc.Name, when, reason)
+		name, doc.Name, when, period, reason, name, doc.Name, when, reason)
 }
 
 // Notifications lists what the patients of a session were told, for its
