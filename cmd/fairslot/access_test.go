@@ -409,6 +409,13 @@ func accessTable() map[string]row {
 				"days":    []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
 				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy", body: map[string]any{"per_day": 2, "per_week": 8,
+				"per_month": 12, "cancel_deadline": "15:00", "effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

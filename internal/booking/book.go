@@ -214,7 +214,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		Week:         week,
 		Month:        month,
 		Today:        now.In(h.Location()).Format(time.DateOnly),
-		Policy:       h.Policy,
+		Policy:       policyAt(h, now),
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
 		Draw:         a.draw,
@@ -542,7 +542,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	}
 	late := false
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
-		late = now.After(h.LateAfter(b.VisitDate))
+		late = now.After(h.LateAfterAt(b.VisitDate, now))
 	}
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,

@@ -407,6 +407,9 @@ type Store interface {
 	// notification (body) for each, the cancellations' events and the
 	// audit entry. ErrSessionStopped if it was stopped already.
 	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// SetPolicy records a hospital's policy change with its audit entry
+	// (and raises the catalog's version).
+	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
 	// CatalogVersion reads the schedule's version, raised in the
 	// transaction of every change of it (0 before any).
 	CatalogVersion(ctx context.Context) (int64, error)

@@ -560,3 +560,81 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 	}
 	return out, nil
 }
+
+// policyAt is the quota policy in effect at now.
+func policyAt(h *Hospital, now time.Time) Policy {
+	p, _ := h.PolicyAt(now)
+	return p
+}
+
+// PolicyRequest is a policy an administrator sets for a hospital, for new
+// bookings (and cancellations) from EffectiveFrom on.
+type PolicyRequest struct {
+	Policy
+	CancelDeadline string // "15:00": the local time the day before a visit after which cancelling is late
+	EffectiveFrom  time.Time
+	Reason         string
+}
+
+// SetPolicy records a hospital's new policy. It takes effect at its time
+// (never before now: bookings already made keep the rules they were made
+// under), on every instance within a catalog watch; the old ones stay in
+// the history.
+func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string, req PolicyRequest) (PolicyChange, error) {
+	if actor.Role != RoleAdmin {
+		return PolicyChange{}, Errorf(ErrForbidden, "only administrators set a hospital's policy")
+	}
+	if _, ok := s.catalog.Load().Hospital(hospitalID); !ok {
+		return PolicyChange{}, ErrHospitalNotFound
+	}
+	if !actor.Covers(hospitalID) {
+		return PolicyChange{}, Errorf(ErrForbidden, "this hospital is not yours")
+	}
+	p := req.Policy
+	if p.PerDay < 1 || p.PerWeek < p.PerDay || p.PerMonth < p.PerWeek || p.PerMonth > 100 {
+		return PolicyChange{}, Errorf(ErrInvalidField, "quotas need 1 ≤ per_day ≤ per_week ≤ per_month ≤ 100")
+	}
+	if _, err := time.Parse("15:04", req.CancelDeadline); err != nil {
+		return PolicyChange{}, Errorf(ErrInvalidField, "cancel_deadline must be a time of day HH:MM")
+	}
+	if len(req.Reason) < 2 {
+		return PolicyChange{}, Errorf(ErrInvalidField, "a reason is required")
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return PolicyChange{}, err
+	}
+	now := s.cfg.Now()
+	if req.EffectiveFrom.IsZero() {
+		req.EffectiveFrom = now
+	}
+	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
+		return PolicyChange{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+	}
+	c := PolicyChange{ID: newID(), HospitalID: hospitalID, EffectiveFrom: req.EffectiveFrom, Policy: p,
+		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "policy_set",
+		Target: "hospital:" + hospitalID, HospitalID: hospitalID,
+		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before; %s",
+			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason)}
+	if err := s.store.SetPolicy(ctx, c, audit); err != nil {
+		return PolicyChange{}, err
+	}
+	_, err := s.Refresh(ctx)
+	return c, err
+}
+
+// Policies returns a hospital's policy in effect now and its history.
+func (s *Service) Policies(actor Actor, hospitalID string) (Policy, string, []PolicyChange, error) {
+	if actor.Role != RoleAdmin {
+		return Policy{}, "", nil, Errorf(ErrForbidden, "only administrators read a hospital's policy history")
+	}
+	h, ok := s.catalog.Load().Hospital(hospitalID)
+	if !ok {
+		return Policy{}, "", nil, ErrHospitalNotFound
+	}
+	if !actor.Covers(hospitalID) {
+		return Policy{}, "", nil, Errorf(ErrForbidden, "this hospital is not yours")
+	}
+	p, d := h.PolicyAt(s.cfg.Now())
+	return p, d, h.Changes, nil
+}

@@ -483,3 +483,58 @@ func TestTemplatePublishesAWeek(t *testing.T) {
 	wantErr(t, "a week not starting on Monday", err, booking.ErrInvalidField)
 	h.checkClean()
 }
+
+// TestPolicyChangesFromItsTime (L): a hospital's administrator changes its
+// quota policy from a stated time: bookings before it follow the old rules,
+// bookings after it the new, and the change stays in the history.
+func TestPolicyChangesFromItsTime(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	a := h.session(sessionOpts{dept: "Cardiology", online: 5})
+	b := h.session(sessionOpts{dept: "Neurology", online: 5})
+	from := time.Now().Add(time.Hour)
+	req := booking.PolicyRequest{Policy: booking.Policy{PerDay: 1, PerWeek: 4, PerMonth: 6}, CancelDeadline: "12:00",
+		EffectiveFrom: from, Reason: "one visit a day from the new rota"}
+
+	other, _ := h.otherHospital()
+	for _, c := range []struct {
+		name  string
+		actor booking.Actor
+		edit  func(r *booking.PolicyRequest)
+		want  *booking.Error
+	}{
+		{"another hospital's administrator", h.staffOf(booking.RoleAdmin, other.ID), func(*booking.PolicyRequest) {}, booking.ErrForbidden},
+		{"a clerk", h.staff(booking.RoleClerk), func(*booking.PolicyRequest) {}, booking.ErrForbidden},
+		{"in the past", admin, func(r *booking.PolicyRequest) { r.EffectiveFrom = time.Now().Add(-time.Hour) }, booking.ErrInvalidField},
+		{"a week below a day", admin, func(r *booking.PolicyRequest) { r.PerWeek = 0 }, booking.ErrInvalidField},
+		{"a deadline that is no time", admin, func(r *booking.PolicyRequest) { r.CancelDeadline = "3pm" }, booking.ErrInvalidField},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := req
+			c.edit(&r)
+			_, err := h.svc.SetPolicy(h.ctx, c.actor, h.hosp.ID, r)
+			wantErr(t, c.name, err, c.want)
+		})
+	}
+	_, err := h.svc.SetPolicy(h.ctx, admin, h.hosp.ID, req)
+	testenv.Must(t, err, "set the policy")
+
+	// Before its time: two a day, as before.
+	early, late := h.user(1), h.user(1)
+	h.mustBook(early, 0, a, "")
+	h.mustBook(early, 0, b, "")
+	h.mustBook(late, 0, a, "")
+	// From its time: one a day.
+	defer h.clock.at(from.Add(time.Minute))()
+	_, err = h.book(late, 0, b, "")
+	wantErr(t, "a second booking of the day under the new policy", err, booking.ErrQuotaDay)
+	p, deadline, history, err := h.svc.Policies(admin, h.hosp.ID)
+	testenv.Must(t, err, "policies")
+	if p.PerDay != 1 || deadline != "12:00" || len(history) != 1 || history[0].Reason != req.Reason {
+		t.Errorf("policy now = %+v, deadline %s, history %+v; want 1 a day, 12:00, the one change", p, deadline, history)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'policy_set' AND hospital_id = $1`, h.hosp.ID); n != 1 {
+		t.Errorf("%d audit rows of the policy, want 1", n)
+	}
+	h.checkClean()
+}

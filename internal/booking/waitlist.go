@@ -142,7 +142,7 @@ func (s *Service) placing(sess *Session) Placing {
 		Today: now.In(chinaStandardTime).Format(time.DateOnly), Policy: DefaultPolicy,
 		HoldFor: s.cfg.HoldFor, KeepUntil: s.keepUntil(sess, now)}
 	if h != nil {
-		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), h.Policy
+		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), policyAt(h, now)
 	}
 	return p
 }

@@ -211,3 +211,19 @@ func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
 	}
 	return v, err
 }
+
+// SetPolicy records a hospital's policy change with its audit entry, and
+// raises the catalog's version so every instance loads it.
+func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "set_policy", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, c.Policy.PerDay,
+			c.Policy.PerWeek, c.Policy.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}

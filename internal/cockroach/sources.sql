@@ -107,3 +107,14 @@ ON CONFLICT (id) DO UPDATE SET version = catalog_version.version + 1, changed_at
 
 -- name: catalog_version
 SELECT version FROM catalog_version WHERE id = 1;
+
+-- name: insert_policy
+INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_week, per_month, cancel_deadline,
+                               reason, set_by, set_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: policies
+SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
+       COALESCE(set_by::TEXT, ''), set_at
+  FROM hospital_policies
+ ORDER BY hospital_id, effective_from, set_at;

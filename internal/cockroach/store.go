@@ -72,6 +72,23 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	if err != nil {
 		return sch, fmt.Errorf("load hospitals: %w", err)
 	}
+	rows, _ = s.db.pool.Query(ctx, sourceQueries["policies"])
+	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.PolicyChange, error) {
+		var c booking.PolicyChange
+		err := r.Scan(&c.ID, &c.HospitalID, &c.EffectiveFrom, &c.Policy.PerDay, &c.Policy.PerWeek, &c.Policy.PerMonth,
+			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt)
+		return c, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load policies: %w", err)
+	}
+	for i := range hs {
+		for _, c := range changes {
+			if c.HospitalID == hs[i].ID {
+				hs[i].Changes = append(hs[i].Changes, c)
+			}
+		}
+	}
 	rows, _ = s.db.pool.Query(ctx, q("departments"))
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Department, error) {
 		var d booking.Department

@@ -274,3 +274,72 @@ func (s *Server) publishWeek(r *request) error {
 	WriteJSON(r.rc, fasthttp.StatusCreated, out)
 	return nil
 }
+
+type policyIn struct {
+	PerDay         int    `json:"per_day"`
+	PerWeek        int    `json:"per_week"`
+	PerMonth       int    `json:"per_month"`
+	CancelDeadline string `json:"cancel_deadline"`
+	EffectiveFrom  string `json:"effective_from"`
+	Reason         string `json:"reason"`
+}
+
+type policyChangeOut struct {
+	ID             string `json:"policy_id,omitempty"`
+	PerDay         int    `json:"per_day"`
+	PerWeek        int    `json:"per_week"`
+	PerMonth       int    `json:"per_month"`
+	CancelDeadline string `json:"cancel_deadline"`
+	EffectiveFrom  string `json:"effective_from,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	SetBy          string `json:"set_by,omitempty"`
+	SetAt          string `json:"set_at,omitempty"`
+}
+
+func changeView(c booking.PolicyChange, loc *time.Location) policyChangeOut {
+	return policyChangeOut{ID: c.ID, PerDay: c.Policy.PerDay, PerWeek: c.Policy.PerWeek, PerMonth: c.Policy.PerMonth,
+		CancelDeadline: c.CancelDeadline, EffectiveFrom: c.EffectiveFrom.In(loc).Format(time.RFC3339), Reason: c.Reason,
+		SetBy: c.SetBy, SetAt: c.SetAt.In(loc).Format(time.RFC3339)}
+}
+
+func (s *Server) setPolicy(r *request) error {
+	var in policyIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	from, err := parseTime("effective_from", in.EffectiveFrom)
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.SetPolicy(r.context(), r.actor, r.param, booking.PolicyRequest{
+		Policy:         booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth},
+		CancelDeadline: in.CancelDeadline, EffectiveFrom: from, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, changeView(c, zoneOf(s.svc.Catalog(), r.param)))
+	return nil
+}
+
+func (s *Server) getPolicy(r *request) error {
+	p, deadline, history, err := s.svc.Policies(r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	loc := zoneOf(s.svc.Catalog(), r.param)
+	out := struct {
+		Current policyChangeOut   `json:"current"`
+		History []policyChangeOut `json:"history"`
+	}{Current: policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline}, History: []policyChangeOut{}}
+	for _, c := range history {
+		out.History = append(out.History, changeView(c, loc))
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+// policyNow is the quota policy a hospital applies now.
+func policyNow(h *booking.Hospital) booking.Policy {
+	p, _ := h.PolicyAt(time.Now())
+	return p
+}
