@@ -405,8 +405,8 @@ func accessTable() map[string]row {
 				day = day.AddDate(0, 0, 1)
 			}
 			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/weeks", body: map[string]any{
-				"week_of": day.Format(time.DateOnly),
-				"days":    []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
+				"week_of":  day.Format(time.DateOnly),
+				"days":     []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
 				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
 		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
