@@ -385,8 +385,7 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 		t.Fatalf("the other instance knew the session before its watch")
 	}
 	watch(true)
-	got, ok := other.Catalog().Session(sess.ID)
-	if !ok {
+	if _, ok := other.Catalog().Session(sess.ID); !ok {
 		t.Fatalf("the other instance does not know the published session after its watch")
 	}
 	watch(false)
@@ -395,7 +394,7 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
 	testenv.Must(t, err, "edit session")
 	watch(true)
-	if got, _ = other.Catalog().Session(sess.ID); len(got.Slots) != 5 {
+	if got, _ := other.Catalog().Session(sess.ID); len(got.Slots) != 5 {
 		t.Errorf("the other instance sees %d slots after the edit, want 5", len(got.Slots))
 	}
 	u := h.user(1)
@@ -405,7 +404,7 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	_, err = h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is away")
 	testenv.Must(t, err, "stop")
 	watch(true)
-	if got, _ = other.Catalog().Session(sess.ID); !got.Stopped() {
+	if got, _ := other.Catalog().Session(sess.ID); !got.Stopped() {
 		t.Errorf("the other instance does not see the stop after its watch")
 	}
 	_, err = other.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})

@@ -44,7 +44,6 @@ type scheduleForm struct {
 	FormKey                                     string
 }
 
-
 // scheduleOf lists the upcoming sessions of the hospitals the administrator
 // covers, with their doctors for the publish form.
 func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
