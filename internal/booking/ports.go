@@ -161,7 +161,12 @@ type Admission interface {
 	// pool's release time and lottery window is removed (attempts are then
 	// refused as channel_closed) and its free pools emptied. Holds stay;
 	// Load (reconciliation) opens it again as SQL says.
-	Close(ctx context.Context, s *Session) error
+	// A mark keeps it closed for up to hold, whatever a reconciliation
+	// meanwhile loads, until Reopen.
+	Close(ctx context.Context, s *Session, hold time.Duration) error
+	// Reopen drops Close's mark; the next Load opens the session as SQL
+	// says.
+	Reopen(ctx context.Context, s *Session) error
 	// Load makes a session's state match SQL: active are its SQL-active
 	// bookings, stale are holds that SQL does not know (released unless
 	// their commit may still be in flight).

@@ -213,12 +213,15 @@ func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
 // changeClosed runs a change of a session's layout in SQL while the
 // session is closed in Redis, then reloads it from SQL whatever SQL said.
 func (s *Service) changeClosed(ctx context.Context, sess *Session, change func() error) error {
-	if err := s.adm.Close(ctx, sess); err != nil {
+	if err := s.adm.Close(ctx, sess, s.cfg.ReloadTimeout); err != nil {
 		return err
 	}
 	err := change()
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
+	}
+	if rerr := s.adm.Reopen(ctx, sess); rerr != nil {
+		s.log.Warn("reopen a changed session; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
 	}
 	// Reload whatever happened: the catalog learns the change (or that the
 	// session is gone), and Redis is rebuilt from SQL, which opens the
@@ -325,7 +328,11 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	if !now.Before(sess.EndsAt) {
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
 	}
-	if err := s.adm.Close(ctx, sess); err != nil {
+	// The mark outlives the stop (the drain and the transaction) so no
+	// reconciliation reopens the session meanwhile; once SQL has it
+	// stopped, Load keeps it closed anyway. If the stop fails, the mark is
+	// dropped and the session rebuilt as SQL has it.
+	if err := s.adm.Close(ctx, sess, s.cfg.ReloadTimeout); err != nil {
 		return StopResult{}, err
 	}
 	s.drainHolds(ctx, sess)
@@ -336,6 +343,11 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason})
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
+	}
+	if err != nil {
+		if rerr := s.adm.Reopen(ctx, sess); rerr != nil {
+			s.log.Warn("reopen after a failed stop; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
+		}
 	}
 	if _, rerr := s.Refresh(ctx); rerr != nil {
 		s.log.Warn("refresh after a stop", "session_id", sess.ID, "err", rerr)

@@ -537,3 +537,21 @@ func TestPolicyChangesFromItsTime(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestClosedSessionStaysClosed (L): while a session is closed for a
+// change or a stop, a reconciliation (the 10-minute job, a heal) loads it
+// closed, not open as SQL still has it; once reopened it opens again.
+func TestClosedSessionStaysClosed(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	sess := h.session(sessionOpts{online: 3})
+	u := h.user(1)
+	testenv.Must(t, h.gate.Close(h.ctx, sess, time.Minute), "close")
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	_, err := h.book(u, 0, sess, "")
+	wantErr(t, "booking a closed session after a reconciliation", err, booking.ErrChannelClosed)
+	h.wantRemaining(sess, booking.ChannelOnline, 0)
+	testenv.Must(t, h.gate.Reopen(h.ctx, sess), "reopen")
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	h.mustBook(u, 0, sess, "")
+	h.checkClean()
+}
