@@ -127,6 +127,15 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
 		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
 	if err := s.store.CreateSession(ctx, sess, audit); err != nil {
+		if id != "" && errors.Is(err, ErrSessionOverlap) {
+			// A repeat whose first answer was lost: SQL has the session
+			// (its own id) though this catalog did not yet.
+			if _, rerr := s.Refresh(ctx); rerr == nil {
+				if done, ok := s.catalog.Load().Session(id); ok {
+					return done, nil
+				}
+			}
+		}
 		return nil, err
 	}
 	if _, err := s.Refresh(ctx); err != nil {

@@ -555,3 +555,22 @@ func TestClosedSessionStaysClosed(t *testing.T) {
 	h.mustBook(u, 0, sess, "")
 	h.checkClean()
 }
+
+// TestPublishRepeatAfterLostAnswer (L): a publish repeated with its
+// Idempotency-Key on an instance that has not seen the first (its answer was
+// lost, the retry went elsewhere) gets the session, not session_overlap.
+func TestPublishRepeatAfterLostAnswer(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Urology")
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	req := h.morning(doc, 2, 1, time.Now().Add(time.Hour))
+	req.IdempotencyKey = "lost-1"
+	first, err := h.svc.CreateSession(h.ctx, admin, req)
+	testenv.Must(t, err, "publish")
+	again, err := other.CreateSession(h.ctx, admin, req)
+	testenv.Must(t, err, "publish again on the other instance")
+	if again.ID != first.ID {
+		t.Errorf("the repeat answered session %s, want %s", again.ID, first.ID)
+	}
+}
