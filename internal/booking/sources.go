@@ -235,16 +235,24 @@ func (s *Service) changeClosed(ctx context.Context, sess *Session, change func()
 	// Reload whatever happened: the catalog learns the change (or that the
 	// session is gone), and Redis is rebuilt from SQL, which opens the
 	// session again, changed or as it was.
-	if _, rerr := s.Refresh(ctx); rerr != nil {
-		s.log.Warn("refresh after a schedule change", "session_id", sess.ID, "err", rerr)
+	s.rebuild(ctx, sess.ID)
+	return err
+}
+
+// rebuild refreshes the catalog and rebuilds one session in Redis from
+// SQL after its schedule changed (or a change failed); a failure is left to
+// a reconciliation in the background.
+func (s *Service) rebuild(ctx context.Context, sessionID string) {
+	if _, err := s.Refresh(ctx); err != nil {
+		s.log.Warn("refresh after a schedule change", "session_id", sessionID, "err", err)
 	}
-	if next, ok := s.catalog.Load().Session(sess.ID); ok {
-		if rerr := s.reconcile(ctx, s.catalog.Load(), []*Session{next}); rerr != nil {
-			s.log.Warn("reload a changed session; it will be reconciled", "session_id", sess.ID, "err", rerr)
-			s.reconcileLater(sess.ID)
+	cat := s.catalog.Load()
+	if next, ok := cat.Session(sessionID); ok {
+		if err := s.reconcile(ctx, cat, []*Session{next}); err != nil {
+			s.log.Warn("rebuild a changed session; it will be reconciled", "session_id", sessionID, "err", err)
+			s.reconcileLater(sessionID)
 		}
 	}
-	return err
 }
 
 // sessionSummary is the audit log's line for a session's layout.
@@ -358,15 +366,7 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 			s.log.Warn("reopen after a failed stop; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
 		}
 	}
-	if _, rerr := s.Refresh(ctx); rerr != nil {
-		s.log.Warn("refresh after a stop", "session_id", sess.ID, "err", rerr)
-	}
-	if next, ok := s.catalog.Load().Session(sess.ID); ok {
-		if rerr := s.reconcile(ctx, s.catalog.Load(), []*Session{next}); rerr != nil {
-			s.log.Warn("rebuild a stopped session; it will be reconciled", "session_id", sess.ID, "err", rerr)
-			s.reconcileLater(sess.ID)
-		}
-	}
+	s.rebuild(ctx, sess.ID)
 	if err != nil {
 		return StopResult{}, err
 	}
