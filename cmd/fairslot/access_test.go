@@ -77,8 +77,9 @@ type access struct {
 	hospital      string
 	sessions      []booking.Session // tomorrow: three open ones, then one sold out
 	today         booking.Session
-	shared        string // a waitlist entry of patientA's no request removes
-	sharedBooking string // a booking of patientA's no request changes
+	otherSession  booking.Session // the other hospital's
+	shared        string          // a waitlist entry of patientA's no request removes
+	sharedBooking string          // a booking of patientA's no request changes
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int
@@ -378,6 +379,43 @@ func accessTable() map[string]row {
 		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
+		// A platform administrator publishes; the access world's sessions are
+		// released, so a change or a delete gets as far as session_released.
+		"POST /v1/admin/sessions": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions", body: a.sessionBody(3)}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID, body: a.sessionBody(1)}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		"DELETE /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "?reason=mistake"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		// The stop is an administrator's of the session's hospital; the
+		// platform administrator stops a session of the other hospital (the
+		// last one), so the world's own sessions stay open for the others.
+		"POST /v1/admin/sessions/{session_id}/stop": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.otherSession.ID + "/stop", body: map[string]string{"reason": "the doctor is ill"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/sessions/{session_id}/notifications": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/notifications"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors/{doctor_id}/weeks": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 14)
+			for day.Weekday() != time.Monday {
+				day = day.AddDate(0, 0, 1)
+			}
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/weeks", body: map[string]any{
+				"week_of":  day.Format(time.DateOnly),
+				"days":     []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
+				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy", body: map[string]any{"per_day": 2, "per_week": 8,
+				"per_month": 12, "cancel_deadline": "15:00", "effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
@@ -390,6 +428,17 @@ func accessTable() map[string]row {
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 	}
+}
+
+// sessionBody is a morning session of the first session's doctor days
+// ahead, released a minute ago.
+func (a *access) sessionBody(days int) map[string]any {
+	shanghai := testenv.Shanghai
+	day := time.Now().In(shanghai).AddDate(0, 0, days)
+	start := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, shanghai)
+	return map[string]any{"doctor_id": a.sessions[0].DoctorID, "date": start.Format(time.DateOnly), "period": "morning",
+		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339), "slot_count": 2,
+		"channels": []map[string]any{{"channel": "online", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}}
 }
 
 // sharedEntry is a waitlist entry of patientA that no role's request may
@@ -415,9 +464,10 @@ func newAccess(t *testing.T, extraEnv map[string]string) *access {
 	sch.Departments = append(sch.Departments, other.Departments...)
 	sch.Doctors = append(sch.Doctors, other.Doctors...)
 	sch.Sessions = append(sch.Sessions, other.Sessions...)
+	otherSession := other.Sessions[0]
 	svc := startService(t, sch, extraEnv)
 	a := &access{t: t, svc: svc, creds: map[string][2]string{}, tokens: map[string]string{}, hospital: sch.Hospitals[0].ID,
-		sessions: sch.Sessions[:4], today: today, lottery: lottery}
+		sessions: sch.Sessions[:4], today: today, lottery: lottery, otherSession: otherSession}
 
 	pa, pb := svc.newPatient(901), svc.newPatient(902)
 	a.creds["patientA"] = [2]string{pa.phone, "password-" + pa.phone}

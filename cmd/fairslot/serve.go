@@ -50,6 +50,7 @@ type serveConfig struct {
 	loginFailures   string
 	revocationPoll  time.Duration
 	healEvery       time.Duration
+	catalogWatch    time.Duration
 	watchEvery      time.Duration
 }
 
@@ -86,6 +87,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&c.loginFailures, "login-failures", e.str("LOGIN_FAILURES", "5/15m,20/24h"), "failed logins per phone before it must wait out the window, in tiers (kept in --rate-store)")
 	fs.DurationVar(&c.revocationPoll, "revocation-poll", e.dur("REVOCATION_POLL", time.Second), "how often revoked tokens (logout, password change) are read from SQL: how long another instance may still accept one")
 	fs.DurationVar(&c.healEvery, "heal-every", e.dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
+	fs.DurationVar(&c.catalogWatch, "catalog-watch", e.dur("CATALOG_WATCH", time.Second), "how often the schedule's version in SQL is read; a change made on another instance reloads the catalog")
 	fs.DurationVar(&c.watchEvery, "watch-every", e.dur("WATCH_EVERY", time.Second), "how often the Redis node serving each hospital is checked (a change, e.g. a failover, reconciles the hospital); the release gauges every 5×")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -203,7 +205,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// instance at a time, under a lease in SQL (job_leases).
 		lease := booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}
 		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
-			Lease: lease})
+			CatalogWatch: c.catalogWatch, Lease: lease})
 	}()
 	revdone := make(chan struct{})
 	go func() {

@@ -578,6 +578,11 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 				slots.WriteString(strconv.Itoa(sl.No))
 			}
 		}
+		if s.Stopped() {
+			// Closed: no release time, no lottery window, no free slot.
+			args = append(args, string(q.Channel), "", slots.String(), "")
+			continue
+		}
 		args = append(args, string(q.Channel), q.ReleaseAt.UnixMilli(), slots.String(), lotteryArg(q))
 	}
 	keep := s.EndsAt.Add(48 * time.Hour).UnixMilli()
@@ -591,6 +596,7 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 		keys = append(keys, k.identity(h.IdentityKey), k.record(h.BookingID))
 		args = append(args, h.BookingID, h.SlotNo, flag(h.Forget))
 	}
+	keys = append(keys, k.closed(s.ID)) // last: a closed session stays closed
 	start := time.Now()
 	err := g.load.Run(ctx, g.rdb, keys, args...).Err()
 	g.observe("load", start)
@@ -646,4 +652,38 @@ func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to bookin
 		}
 	}
 	return out, nil
+}
+
+// Close stops admission to a session in one MULTI: every channel's release
+// time and lottery window go (reserve.lua then answers channel_closed,
+// enter.lua not_lottery), the free pools are emptied and the waitlist
+// dropped (a slot returned meanwhile waits out its delay instead of being
+// handed on). The holds, the seed and drawn marks and the delayed returns
+// stay: Load (reconciliation) rebuilds the session from SQL, open or not.
+func (g *Gate) Close(ctx context.Context, s *booking.Session, hold time.Duration) error {
+	k := g.keys(s.HospitalID)
+	start := time.Now()
+	_, err := g.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, k.closed(s.ID), "1", hold)
+		for _, c := range booking.Channels {
+			p.HDel(ctx, k.meta(s.ID), "rel:"+string(c), "lot:"+string(c))
+			p.Del(ctx, k.free(s.ID, c))
+		}
+		p.Del(ctx, k.wait(s.ID)) // a returned slot is handed to nobody
+		return nil
+	})
+	g.observe("close", start)
+	if err != nil {
+		return unavailable("close", err)
+	}
+	return nil
+}
+
+// Reopen drops Close's mark, so the next Load opens the session as SQL
+// says.
+func (g *Gate) Reopen(ctx context.Context, s *booking.Session) error {
+	if err := g.rdb.Del(ctx, g.keys(s.HospitalID).closed(s.ID)).Err(); err != nil {
+		return unavailable("reopen", err)
+	}
+	return nil
 }

@@ -19,6 +19,7 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:e:<entry id>           string "nonce|session|channel|identity key" of a lottery entry, until it is decided
 //	<p>:{<h>}:s:<session>:entries    hash   entry id → "channel|identity key": the session's live lottery entries
 //	<p>:{<h>}:epending               zset   entry id → deadline (unix ms) of entries not yet in SQL
+//	<p>:{<h>}:s:<session>:closed     string the session is closed while its schedule changes (Close), until Reopen or expiry
 //
 // A lottery pool's session meta also has lot:<ch> = "opens ms|draw ms",
 // seed:<ch> = 1 once its seed is committed and drawn:<ch> = 1 once drawn; an
@@ -45,3 +46,4 @@ func (k keyspace) reloading() string         { return k.base + "reloading" }
 func (k keyspace) entry(id string) string    { return k.base + "e:" + id }
 func (k keyspace) entries(sid string) string { return k.base + "s:" + sid + ":entries" }
 func (k keyspace) entriesPending() string    { return k.base + "epending" }
+func (k keyspace) closed(sid string) string  { return k.base + "s:" + sid + ":closed" }

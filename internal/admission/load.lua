@@ -9,8 +9,10 @@
 --       5 .. 4+C          free pool of each channel, in ARGV order
 --       then for each active booking: identity holds, booking record
 --       then for each stale hold:     identity holds, booking record
+--       last: the session's closed mark
 -- ARGV: 1 C channels  2 A active  3 S stale  4 visit date  5 department
---       then per channel: name, release ms, slot numbers "1,2,3", lottery
+--       then per channel: name, release ms ("" for a stopped clinic: closed,
+--                         no free slot), slot numbers "1,2,3", lottery
 --                         ("" for first-come; a lottery pool:
 --                         "opens ms|draw ms|seed committed 1/0|drawn 1/0")
 --       then per active:  booking id, slot, identity entry, record, keep-until ms
@@ -27,6 +29,11 @@ local nc, na, ns = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
 local sid = string.match(KEYS[1], ':s:([^:]+)$')
 
+-- The last key is the session's closed mark (admission.Gate.Close): while
+-- it lives, the session gets no release time and no free slot, whatever SQL
+-- says, so a reconciliation cannot reopen a session whose schedule changes.
+local closed_all = redis.call('EXISTS', KEYS[#KEYS]) == 1
+
 local drawn, seeded = {}, {}
 for c = 0, nc - 1 do
   local ch = ARGV[6 + 4 * c]
@@ -37,8 +44,10 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'date', ARGV[4], 'dept', ARGV[5])
 for c = 0, nc - 1 do
   local ch, lot = ARGV[6 + 4 * c], ARGV[9 + 4 * c]
-  redis.call('HSET', KEYS[1], 'rel:' .. ch, ARGV[7 + 4 * c])
-  if lot ~= '' then
+  if ARGV[7 + 4 * c] ~= '' and not closed_all then
+    redis.call('HSET', KEYS[1], 'rel:' .. ch, ARGV[7 + 4 * c])
+  end
+  if lot ~= '' and not closed_all then
     local opens, draw, seed, done = string.match(lot, '^(%d+)|(%d+)|([01])|([01])$')
     redis.call('HSET', KEYS[1], 'lot:' .. ch, opens .. '|' .. draw)
     if seed == '1' or seeded[ch] then
@@ -83,9 +92,12 @@ end
 for c = 0, nc - 1 do
   local pool, channel = KEYS[5 + c], ARGV[6 + 4 * c]
   redis.call('DEL', pool)
+  local closed = ARGV[7 + 4 * c] == '' or closed_all
   for slot in string.gmatch(ARGV[8 + 4 * c], '[^,]+') do
     local member = sid .. '|' .. slot .. '|' .. channel
-    if redis.call('HEXISTS', KEYS[2], slot) == 1 then
+    if closed then
+      redis.call('ZREM', KEYS[4], member) -- a stopped clinic: no slot is free
+    elseif redis.call('HEXISTS', KEYS[2], slot) == 1 then
       redis.call('ZREM', KEYS[4], member) -- held: no longer waiting for its delay
     elseif not redis.call('ZSCORE', KEYS[4], member) then
       redis.call('ZADD', pool, tonumber(slot), slot)

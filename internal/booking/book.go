@@ -148,6 +148,9 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 	if !ok {
 		return nil, nil, ErrSessionNotFound
 	}
+	if sess.Stopped() {
+		return nil, nil, ErrSessionStopped
+	}
 	now := s.cfg.Now()
 	if ch == ChannelOnsite || ch == ChannelReferral {
 		// The desk books walk-ins for as long as the session runs.
@@ -211,7 +214,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		Week:         week,
 		Month:        month,
 		Today:        now.In(h.Location()).Format(time.DateOnly),
-		Policy:       h.Policy,
+		Policy:       policyAt(h, now),
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
 		Draw:         a.draw,
@@ -305,6 +308,13 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		s.log.Warn("admission drift: slot already booked in SQL", "session_id", b.SessionID, "slot", b.SlotNo)
 		s.reconcileLater(b.SessionID)
 		return fmt.Errorf("%w: %w", errNothingBooked, err)
+	case errors.Is(err, ErrSessionStopped):
+		// The clinic was stopped after admission: the slot goes nowhere
+		// (its session is closed) and the stop's reconciliation, or this
+		// one, makes Redis match SQL.
+		release(Release{Forget: true})
+		s.reconcileLater(b.SessionID)
+		return err
 	case errors.Is(err, ErrOutcomeUnknown):
 		got, gerr := s.readBack(ctx, b.ID)
 		switch {
@@ -532,7 +542,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	}
 	late := false
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
-		late = now.After(h.LateAfter(b.VisitDate))
+		late = now.After(h.LateAfterAt(b.VisitDate, now))
 	}
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,

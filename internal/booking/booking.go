@@ -107,18 +107,58 @@ type Hospital struct {
 	// CancelDeadline is the local time ("15:00") on the day before the visit
 	// after which a cancellation is late and counts as a no-show.
 	CancelDeadline string
-	loc            *time.Location
+	// Changes are the administrator's policy changes, by effective time:
+	// Policy and CancelDeadline above hold until the first takes effect.
+	Changes []PolicyChange
+	loc     *time.Location
+}
+
+// PolicyChange is a hospital's policy as its administrator set it, for
+// bookings and cancellations from EffectiveFrom on. Changes are kept: the
+// list is the policy's history.
+type PolicyChange struct {
+	ID             string
+	HospitalID     string
+	EffectiveFrom  time.Time
+	Policy         Policy
+	CancelDeadline string
+	Reason         string
+	SetBy          string
+	SetAt          time.Time
+}
+
+// PolicyAt is the hospital's policy and cancellation deadline in effect
+// at t: the latest change effective by then, else the hospital's own.
+func (h *Hospital) PolicyAt(t time.Time) (Policy, string) {
+	p, d := h.Policy, h.CancelDeadline
+	for _, c := range h.Changes { // ordered by EffectiveFrom
+		if c.EffectiveFrom.After(t) {
+			break
+		}
+		p, d = c.Policy, c.CancelDeadline
+	}
+	return p, d
 }
 
 // LateAfter is the moment after which cancelling a visit on visitDate is
 // late.
 func (h *Hospital) LateAfter(visitDate string) time.Time {
+	return h.lateAfter(visitDate, h.CancelDeadline)
+}
+
+// LateAfterAt is LateAfter under the deadline in effect at now.
+func (h *Hospital) LateAfterAt(visitDate string, now time.Time) time.Time {
+	_, deadline := h.PolicyAt(now)
+	return h.lateAfter(visitDate, deadline)
+}
+
+func (h *Hospital) lateAfter(visitDate, deadline string) time.Time {
 	loc := h.Location()
 	d, err := time.ParseInLocation(time.DateOnly, visitDate, loc)
 	if err != nil {
 		return time.Time{}
 	}
-	clock, err := time.Parse("15:04", h.CancelDeadline)
+	clock, err := time.Parse("15:04", deadline)
 	if err != nil {
 		clock, _ = time.Parse("15:04", "15:00")
 	}
@@ -211,7 +251,14 @@ type Session struct {
 	Mode         ReleaseMode // lottery when any pool is one
 	Channels     []ChannelQuota
 	Slots        []Slot // ordered by No
+	// StoppedAt is when the hospital stopped the clinic (停诊): closed to
+	// every channel, its bookings cancelled. Zero while it runs.
+	StoppedAt  time.Time
+	StopReason string
 }
+
+// Stopped reports whether the hospital stopped the clinic.
+func (s *Session) Stopped() bool { return !s.StoppedAt.IsZero() }
 
 // Channel returns the session's pool for c.
 func (s *Session) Channel(c Channel) (ChannelQuota, bool) {

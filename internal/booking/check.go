@@ -41,6 +41,7 @@ const (
 	DriftEntryMissing   = "entry_missing"   // a live lottery entry in SQL holds no quota in Redis
 	DriftEntryStale     = "entry_stale"     // Redis holds quota for an entry SQL has no live row for
 	DriftEntryPending   = "entry_pending"   // the same, but its commit may still be in flight
+	DriftStoppedOpen    = "stopped_open"    // a stopped clinic still admits in Redis, or holds a booking
 )
 
 func (d Drift) String() string {
@@ -135,6 +136,10 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 		rs := snap.Sessions[ss.ID]
 		if !rs.Exists {
 			add(ss.ID, 0, DriftSessionMissing, "Redis has no meta for this session")
+		}
+		if ss.Stopped() {
+			out = append(out, stoppedDrift(hid, ss, rs, bySession[ss.ID])...)
+			continue
 		}
 		for _, q := range ss.Channels {
 			if got, ok := rs.Release[q.Channel]; rs.Exists && (!ok || got.UnixMilli() != q.ReleaseAt.UnixMilli()) {
@@ -263,6 +268,33 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 		return cmp.Or(strings.Compare(a.SessionID, b.SessionID), a.Slot-b.Slot)
 	})
 	return out, nil
+}
+
+// stoppedDrift checks a stopped clinic: Redis admits nothing (no release
+// time, no free slot, no waitlist) and SQL holds no active booking.
+func stoppedDrift(hid string, ss *Session, rs SessionSnapshot, active map[int]Booking) []Drift {
+	var out []Drift
+	add := func(slot int, format string, args ...any) {
+		out = append(out, Drift{HospitalID: hid, SessionID: ss.ID, Slot: slot, Kind: DriftStoppedOpen, Detail: fmt.Sprintf(format, args...)})
+	}
+	for ch := range rs.Release {
+		add(0, "channel %s still has a release time in Redis", ch)
+	}
+	for ch, slots := range rs.Free {
+		for _, n := range slots {
+			add(n, "free in the %s pool", ch)
+		}
+	}
+	for n, bid := range rs.Held {
+		add(n, "held for %s", bid)
+	}
+	for n, b := range active {
+		add(n, "booking %s is active in SQL", b.ID)
+	}
+	if len(rs.Waitlist) > 0 {
+		add(0, "%d entries on the waitlist in Redis", len(rs.Waitlist))
+	}
+	return out
 }
 
 // waitlistDrift compares a session's waitlist in Redis with SQL's waiting

@@ -520,6 +520,9 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if !actor.Covers(sess.HospitalID) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
+	if sess.Stopped() {
+		return nil, ErrSessionStopped
+	}
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
 		return nil, Errorf(ErrSessionClosed, "the session has ended")
@@ -593,6 +596,9 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	}
 	if !actor.Covers(sess.HospitalID) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	if sess.Stopped() {
+		return nil, ErrSessionStopped
 	}
 	if req.Count > len(sess.Slots) {
 		return nil, Errorf(ErrInvalidField, "count must be at most the session's %d slots", len(sess.Slots))

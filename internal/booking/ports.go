@@ -157,6 +157,16 @@ type Admission interface {
 	Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error
 	// Holds lists the holds of the given sessions.
 	Holds(ctx context.Context, hospitalID string, sessionIDs []string) ([]Hold, error)
+	// Close stops admission to a session before its schedule changes: every
+	// pool's release time and lottery window is removed (attempts are then
+	// refused as channel_closed) and its free pools emptied. Holds stay;
+	// Load (reconciliation) opens it again as SQL says.
+	// A mark keeps it closed for up to hold, whatever a reconciliation
+	// meanwhile loads, until Reopen.
+	Close(ctx context.Context, s *Session, hold time.Duration) error
+	// Reopen drops Close's mark; the next Load opens the session as SQL
+	// says.
+	Reopen(ctx context.Context, s *Session) error
 	// Load makes a session's state match SQL: active are its SQL-active
 	// bookings, stale are holds that SQL does not know (released unless
 	// their commit may still be in flight).
@@ -383,6 +393,33 @@ type Store interface {
 
 	LoadSchedule(ctx context.Context, fromDate string) (Schedule, error)
 	SaveSchedule(ctx context.Context, s Schedule) error
+	// CreateSession stores a new session with its pools and slots and the
+	// audit entry; ErrSessionOverlap when the doctor has a session at an
+	// overlapping time (or in the same period of the day).
+	CreateSession(ctx context.Context, s Session, a AuditEntry) error
+	// CreateSessions stores several sessions as CreateSession does one, all
+	// or none, with one audit entry.
+	CreateSessions(ctx context.Context, s []Session, a AuditEntry) error
+	// UpdateSession replaces a session's times, pools and slots, and
+	// DeleteSession removes it, each with the audit entry; both refuse with
+	// ErrSessionReleased once anything was booked, entered or waitlisted in
+	// it or a lottery seed committed, and ErrSessionNotFound when it is gone.
+	UpdateSession(ctx context.Context, s Session, a AuditEntry) error
+	DeleteSession(ctx context.Context, id string, a AuditEntry) error
+	// StopSession marks a session stopped at now and, in the same
+	// transaction, cancels its active bookings without penalty, ends its
+	// waiting waitlist entries and live lottery entries, writes a
+	// notification (body) for each, the cancellations' events and the
+	// audit entry. ErrSessionStopped if it was stopped already.
+	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// SetPolicy records a hospital's policy change with its audit entry
+	// (and raises the catalog's version).
+	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
+	// CatalogVersion reads the schedule's version, raised in the
+	// transaction of every change of it (0 before any).
+	CatalogVersion(ctx context.Context) (int64, error)
+	// SessionNotifications lists the notifications written for a session.
+	SessionNotifications(ctx context.Context, sessionID string) ([]Notification, error)
 
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)

@@ -19,6 +19,10 @@ const catalogHorizon = 24 * time.Hour
 // not whole is reloaded entirely. It returns the number of sessions newly
 // loaded.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
+	// The version is read before the schedule: a change committed between
+	// the two reads is in the schedule or moves the version again, so the
+	// next watch reloads; it is never missed.
+	version, verr := s.store.CatalogVersion(ctx)
 	next, err := s.loadCatalog(ctx)
 	if err != nil {
 		return 0, err
@@ -36,7 +40,24 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	// Published even if loading failed: Reserve then answers that the
 	// session is missing, which starts a reload of its hospital.
 	s.catalog.Store(next)
+	if verr == nil {
+		s.catalogVersion.Store(version)
+	}
 	return len(fresh), err
+}
+
+// WatchCatalog reloads the catalog when the schedule changed since it was
+// loaded (another instance published, changed or stopped a session): one
+// single-row read a second on every instance, so a change reaches every
+// instance within about a second rather than at the 30 s refresh. It
+// reports whether it reloaded.
+func (s *Service) WatchCatalog(ctx context.Context) (bool, error) {
+	v, err := s.store.CatalogVersion(ctx)
+	if err != nil || v == s.catalogVersion.Load() {
+		return false, err
+	}
+	_, err = s.Refresh(ctx)
+	return true, err
 }
 
 // LoadCatalog reloads the schedule from SQL into memory and changes nothing
@@ -492,13 +513,16 @@ func (s *Service) promoteAgain(ctx context.Context, hd Hold) bool {
 // Background says how often each periodic job runs; zero takes the
 // default in the comment.
 type Background struct {
-	Refresh   time.Duration // 30s
-	Heal      time.Duration // 1s: is every hospital's state whole in Redis? (heal.go)
-	Sweep     time.Duration // 5s: abandoned holds, and returned slots whose delay is over
-	Reconcile time.Duration // 10m
-	NoShows   time.Duration // 1m
-	Detect    time.Duration // 5m: scalper detection over the recent events
-	Lottery   time.Duration // 2s: lottery seeds for windows about to open, and draws that are due
+	Refresh time.Duration // 30s
+	// CatalogWatch: 1s: has the schedule changed (another instance's
+	// change)? Then refresh now.
+	CatalogWatch time.Duration
+	Heal         time.Duration // 1s: is every hospital's state whole in Redis? (heal.go)
+	Sweep        time.Duration // 5s: abandoned holds, and returned slots whose delay is over
+	Reconcile    time.Duration // 10m
+	NoShows      time.Duration // 1m
+	Detect       time.Duration // 5m: scalper detection over the recent events
+	Lottery      time.Duration // 2s: lottery seeds for windows about to open, and draws that are due
 	// Lease, when set, lets one instance at a time run the exclusive jobs.
 	Lease Lease
 }
@@ -530,6 +554,8 @@ func (s *Service) Jobs(b Background) []Job {
 	return []Job{
 		{Name: "refresh", Every: every(b.Refresh, 30*time.Second), Timeout: 30 * time.Second,
 			Run: func(ctx context.Context) error { _, err := s.Refresh(ctx); return err }},
+		{Name: "catalog watch", Every: every(b.CatalogWatch, time.Second), Timeout: 30 * time.Second,
+			Run: func(ctx context.Context) error { _, err := s.WatchCatalog(ctx); return err }},
 		// Reading the marks is one round trip; a reload it starts is a task
 		// with its own deadline (--reload-timeout).
 		{Name: "heal", Every: every(b.Heal, time.Second), Timeout: 5 * time.Second, Run: s.Heal},

@@ -219,6 +219,10 @@ type Service struct {
 	tokens  *auth.Signer
 	log     *slog.Logger
 	catalog atomic.Pointer[Catalog]
+	// catalogVersion is the schedule's version (Store.CatalogVersion) read
+	// before the catalog in use was loaded; WatchCatalog reloads when SQL's
+	// moved past it.
+	catalogVersion atomic.Int64
 	// blocked holds the accounts a confirmed flag blocked. Tokens are
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
 	blocked atomic.Pointer[map[string]bool]

@@ -142,7 +142,7 @@ func (s *Service) placing(sess *Session) Placing {
 		Today: now.In(chinaStandardTime).Format(time.DateOnly), Policy: DefaultPolicy,
 		HoldFor: s.cfg.HoldFor, KeepUntil: s.keepUntil(sess, now)}
 	if h != nil {
-		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), h.Policy
+		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), policyAt(h, now)
 	}
 	return p
 }
@@ -238,6 +238,10 @@ func (s *Service) PlaceDelayed(ctx context.Context) (int, error) {
 			sess, ok := cat.Session(d.SessionID)
 			if !ok {
 				continue // not in the catalog yet, or long past: reconciliation decides
+			}
+			if sess.Stopped() {
+				s.reconcileLater(sess.ID) // a stopped clinic's slots wait for nobody
+				continue
 			}
 			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, true)
 			if err != nil {

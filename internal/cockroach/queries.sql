@@ -13,7 +13,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title FROM doctor
 
 -- name: sessions_from
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_date::TEXT,
-       period, starts_at, ends_at, release_mode
+       period, starts_at, ends_at, release_mode, stopped_at, stop_reason
   FROM clinic_sessions
  WHERE visit_date >= $1::DATE;
 
@@ -181,7 +181,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, 
 -- then the entry), from parallel arrays in one statement: one implicit
 -- transaction, one round trip (InsertBookings). A row is refused alone,
 -- never the batch: one whose name ($16) is another than its identity's
--- verified name is not selected, and one that meets a unique index (its id
+-- verified name is not selected, nor one into a stopped clinic (停诊), and one that meets a unique index (its id
 -- again, an active booking of its slot, or of its identity on that day in
 -- that department) goes in as nothing. Events and audit entries go in only
 -- for the bookings that did (a repeat of one id in a batch: DISTINCT ON).
@@ -201,6 +201,7 @@ WITH b AS (
      WHERE NOT EXISTS (SELECT 1 FROM identities i
                         WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
                           AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
+       AND NOT EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ev AS (
@@ -245,7 +246,8 @@ SELECT t.id::TEXT,
                   AND b.status IN ('confirmed', 'checked_in')),
        EXISTS (SELECT 1 FROM bookings b
                 WHERE b.identity_id = t.identity_id AND b.visit_date = t.visit_date::DATE
-                  AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in'))
+                  AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in')),
+       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL)
   FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[])
        AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash);
 

@@ -72,6 +72,23 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	if err != nil {
 		return sch, fmt.Errorf("load hospitals: %w", err)
 	}
+	rows, _ = s.db.pool.Query(ctx, sourceQueries["policies"])
+	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.PolicyChange, error) {
+		var c booking.PolicyChange
+		err := r.Scan(&c.ID, &c.HospitalID, &c.EffectiveFrom, &c.Policy.PerDay, &c.Policy.PerWeek, &c.Policy.PerMonth,
+			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt)
+		return c, err
+	})
+	if err != nil {
+		return sch, fmt.Errorf("load policies: %w", err)
+	}
+	for i := range hs {
+		for _, c := range changes {
+			if c.HospitalID == hs[i].ID {
+				hs[i].Changes = append(hs[i].Changes, c)
+			}
+		}
+	}
 	rows, _ = s.db.pool.Query(ctx, q("departments"))
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Department, error) {
 		var d booking.Department
@@ -94,8 +111,13 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Session, error) {
 		var x booking.Session
 		var mode string
-		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode)
+		var stopped *time.Time
+		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode,
+			&stopped, &x.StopReason)
 		x.Mode = booking.ReleaseMode(mode)
+		if stopped != nil {
+			x.StoppedAt = *stopped
+		}
 		return x, err
 	})
 	if err != nil {
@@ -164,19 +186,25 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 		}
 		for _, x := range sch.Sessions {
 			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
-			for _, c := range x.Channels {
-				mode := c.Mode
-				if mode == "" {
-					mode = booking.FirstCome
-				}
-				b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
-			}
-			for _, sl := range x.Slots {
-				b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
-			}
+			queueLayout(b, x)
 		}
+		b.Queue(sourceQueries["bump_catalog"])
 		return tx.SendBatch(ctx, b).Close()
 	})
+}
+
+// queueLayout queues the inserts of a session's pools and slots.
+func queueLayout(b *pgx.Batch, x booking.Session) {
+	for _, c := range x.Channels {
+		mode := c.Mode
+		if mode == "" {
+			mode = booking.FirstCome
+		}
+		b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
+	}
+	for _, sl := range x.Slots {
+		b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
+	}
 }
 
 // CreateAccount inserts an account and its event.
@@ -571,12 +599,12 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day bool }
+	type why struct{ name, id, slot, day, stopped bool }
 	reasons := make(map[string]why, len(idx))
 	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -585,6 +613,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 	var again []int
 	for _, i := range idx {
 		switch w := reasons[bs[i].ID]; {
+		case w.stopped:
+			answers[i] = booking.ErrSessionStopped // the clinic was stopped (停诊) after admission
 		case w.name:
 			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
 		case w.id:

@@ -35,6 +35,14 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
+		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
+		{method: "PATCH", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.updateSession},
+		{method: "DELETE", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.deleteSession},
+		{method: "POST", template: "/v1/admin/sessions/{id}/stop", prefix: "/v1/admin/sessions/", param: true, suffix: "/stop", auth: true, h: s.stopSession},
+		{method: "GET", template: "/v1/admin/sessions/{id}/notifications", prefix: "/v1/admin/sessions/", param: true, suffix: "/notifications", auth: true, h: s.sessionNotifications},
+		{method: "POST", template: "/v1/admin/doctors/{id}/weeks", prefix: "/v1/admin/doctors/", param: true, suffix: "/weeks", auth: true, h: s.publishWeek},
+		{method: "POST", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.setPolicy},
+		{method: "GET", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.getPolicy},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
 		{method: "GET", template: "/v1/admin/flags", prefix: "/v1/admin/flags", auth: true, h: s.listFlags},
 		{method: "GET", template: "/v1/admin/flags/{id}", prefix: "/v1/admin/flags/", param: true, auth: true, h: s.getFlag},
@@ -166,7 +174,7 @@ func (s *Server) listPatients(r *request) error {
 
 func (s *Server) listHospitals(r *request) error {
 	writeList(r.rc, s.svc.Catalog().Hospitals(), func(h *booking.Hospital) hospitalOut {
-		return hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(h.Policy)}
+		return hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(policyNow(h))}
 	})
 	return nil
 }

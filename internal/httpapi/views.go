@@ -81,6 +81,10 @@ type sessionOut struct {
 	EndsAt         string       `json:"ends_at"`
 	ReleaseMode    string       `json:"release_mode"`
 	Channels       []channelOut `json:"channels"`
+	// Status is open, or stopped (停诊) with when and why.
+	Status     string `json:"status"`
+	StoppedAt  string `json:"stopped_at,omitempty"`
+	StopReason string `json:"stop_reason,omitempty"`
 }
 
 func zoneOf(cat *booking.Catalog, hospitalID string) *time.Location {
@@ -98,7 +102,10 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 		ID: v.ID, HospitalID: v.HospitalID, DepartmentID: v.DepartmentID, DepartmentName: dept.Name,
 		DoctorID: v.DoctorID, DoctorName: doc.Name, DoctorTitle: doc.Title, Date: v.VisitDate, Period: v.Period,
 		StartsAt: v.StartsAt.In(loc).Format(time.RFC3339), EndsAt: v.EndsAt.In(loc).Format(time.RFC3339),
-		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)),
+		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)), Status: "open",
+	}
+	if v.Stopped() {
+		out.Status, out.StoppedAt, out.StopReason = "stopped", v.StoppedAt.In(loc).Format(time.RFC3339), v.StopReason
 	}
 	for i, q := range v.Channels {
 		c := channelOut{Channel: string(q.Channel), Quota: q.Quota, Remaining: v.Remaining[q.Channel],

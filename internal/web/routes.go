@@ -57,10 +57,11 @@ var (
 	}
 	adminConsole = &console{
 		Name: "admin", Path: "/admin", Title: "管理 Administration", Ready: true,
-		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; the audit log.",
+		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；号源发布与停诊；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; publish sessions and stop clinics; the audit log.",
 		roles: []booking.Role{booking.RoleAdmin}, audience: "administrators",
 		Nav: []navItem{
 			{"flags", "线索审核", "Flags", "/admin"},
+			{"schedule", "号源", "Schedule", "/admin/schedule"},
 			{"lottery", "摇号", "Lottery", "/admin/lottery"},
 			{"audit", "审计日志", "Audit log", "/admin/audit"},
 		},
@@ -153,6 +154,9 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/flags/{id}", console: ac, h: c.flagPage},
 		{method: "POST", pattern: "/admin/flags/{id}/decision", console: ac, h: c.decideFlag},
 		{method: "GET", pattern: "/admin/audit", console: ac, h: c.auditPage},
+		{method: "GET", pattern: "/admin/schedule", console: ac, h: c.schedulePage},
+		{method: "POST", pattern: "/admin/schedule", console: ac, h: c.publishSession},
+		{method: "POST", pattern: "/admin/sessions/{id}/stop", console: ac, h: c.stopSession},
 		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
 		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
 	}

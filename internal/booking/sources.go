@@ -1,0 +1,661 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Slot sources (号源): a hospital's own administrator publishes its clinic
+// sessions, edits or deletes them before they are released, and, once
+// released, only adds to them (extra slots, pool moves).
+
+// SessionRequest is a clinic session as an administrator publishes or
+// edits it. The hospital is the doctor's; the department too unless given.
+type SessionRequest struct {
+	DoctorID     string
+	DepartmentID string // empty: the doctor's
+	VisitDate    string // YYYY-MM-DD in the hospital's zone; the start's date
+	Period       string // morning, afternoon or evening
+	StartsAt     time.Time
+	EndsAt       time.Time
+	// SlotCount, when given, must equal the sum of the quotas: a check
+	// against a form whose quotas were typed separately from the total.
+	SlotCount int
+	Mode      ReleaseMode    // the mode of every pool whose own Mode is empty (first_come)
+	Quotas    []ChannelQuota // one pool per channel, laid out in this order
+	Reason    string         // for the audit log; optional on create
+	// IdempotencyKey, when set, derives the session's id, so a repeat of
+	// a create names the same session and publishes nothing new.
+	IdempotencyKey string
+}
+
+// The periods of a day a session may be in.
+var periods = map[string]bool{"morning": true, "afternoon": true, "evening": true}
+
+// sessionFromRequest checks a request against the catalog and lays the
+// session out. id is the session's id (new or edited).
+func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest) (Session, error) {
+	if actor.Role != RoleAdmin {
+		return Session{}, Errorf(ErrForbidden, "only administrators publish schedules")
+	}
+	cat := s.catalog.Load()
+	doc, ok := cat.Doctor(req.DoctorID)
+	if !ok {
+		return Session{}, ErrDoctorNotFound
+	}
+	if !actor.Covers(doc.HospitalID) {
+		return Session{}, Errorf(ErrForbidden, "this doctor works for another hospital")
+	}
+	h, ok := cat.Hospital(doc.HospitalID)
+	if !ok {
+		return Session{}, ErrHospitalNotFound
+	}
+	dept := doc.DepartmentID
+	if req.DepartmentID != "" {
+		d, ok := cat.Department(req.DepartmentID)
+		if !ok || d.HospitalID != doc.HospitalID {
+			return Session{}, Errorf(ErrInvalidField, "department_id is not a department of the doctor's hospital")
+		}
+		dept = d.ID
+	}
+	if !periods[req.Period] {
+		return Session{}, Errorf(ErrInvalidField, "period must be morning, afternoon or evening")
+	}
+	if req.StartsAt.IsZero() || req.EndsAt.IsZero() {
+		return Session{}, Errorf(ErrInvalidField, "starts_at and ends_at are required")
+	}
+	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
+		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
+	}
+	if len(req.Quotas) == 0 {
+		return Session{}, Errorf(ErrInvalidField, "channels are required")
+	}
+	total := 0
+	for _, q := range req.Quotas {
+		total += q.Quota
+		if !q.ReleaseAt.IsZero() && !q.ReleaseAt.Before(req.StartsAt) {
+			return Session{}, Errorf(ErrReleaseAfterStart, "the %s pool is released at %s, not before the session starts", q.Channel, q.ReleaseAt.Format(time.RFC3339))
+		}
+		if q.ReleaseAt.IsZero() {
+			return Session{}, Errorf(ErrInvalidField, "the %s pool needs a release_at", q.Channel)
+		}
+	}
+	if req.SlotCount > 0 && req.SlotCount != total {
+		return Session{}, Errorf(ErrQuotaMismatch, "the quotas add up to %d, the slot count is %d", total, req.SlotCount)
+	}
+	if !s.cfg.Now().Before(req.StartsAt) {
+		return Session{}, ErrSessionInPast
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return Session{}, err
+	}
+	sess, err := BuildSession(SessionSpec{ID: id, HospitalID: doc.HospitalID, DepartmentID: dept, DoctorID: doc.ID,
+		VisitDate: req.VisitDate, Period: req.Period, StartsAt: req.StartsAt, EndsAt: req.EndsAt, Mode: req.Mode, Quotas: req.Quotas})
+	if err != nil {
+		return Session{}, err
+	}
+	// The catalog's view of overlaps answers at once; the store checks
+	// again in the transaction, against what other instances published.
+	for _, o := range cat.HospitalSessions(doc.HospitalID) {
+		if o.ID != sess.ID && o.DoctorID == doc.ID && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
+			return Session{}, Errorf(ErrSessionOverlap, "the doctor already has session %s from %s to %s", o.ID,
+				o.StartsAt.In(h.Location()).Format("2006-01-02 15:04"), o.EndsAt.In(h.Location()).Format("15:04"))
+		}
+	}
+	return sess, nil
+}
+
+// CreateSession publishes a clinic session: stored in SQL (refused there
+// too if it overlaps another of the doctor's), then loaded into Redis
+// before the catalog shows it, so it is bookable from its release times on
+// this instance at once.
+func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionRequest) (*Session, error) {
+	id := ""
+	if req.IdempotencyKey != "" {
+		id = s.idempotentID(actor.AccountID, "session\x00"+req.IdempotencyKey)
+		if sess, ok := s.catalog.Load().Session(id); ok {
+			return sess, nil // a repeat: the session it published
+		}
+	}
+	sess, err := s.sessionFromRequest(actor, id, req)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
+	if err := s.store.CreateSession(ctx, sess, audit); err != nil {
+		if id != "" && errors.Is(err, ErrSessionOverlap) {
+			// A repeat whose first answer was lost: SQL has the session
+			// (its own id) though this catalog did not yet.
+			if _, rerr := s.Refresh(ctx); rerr == nil {
+				if done, ok := s.catalog.Load().Session(id); ok {
+					return done, nil
+				}
+			}
+		}
+		return nil, err
+	}
+	if _, err := s.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	got, ok := s.catalog.Load().Session(sess.ID)
+	if !ok {
+		return nil, fmt.Errorf("create session %s: not in the catalog after refresh", sess.ID)
+	}
+	return got, nil
+}
+
+// UpdateSession replaces a session's times, quotas, release times and mode
+// before any of its pools opens: closed in Redis first (nothing can be
+// admitted while it changes), changed in SQL (refused there if anything was
+// booked or entered, or a lottery seed committed), then reloaded into Redis
+// from SQL, which opens it again, changed or (if SQL refused) as it was.
+func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req SessionRequest) (*Session, error) {
+	old, err := s.unreleased(actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if req.DoctorID == "" {
+		req.DoctorID = old.DoctorID
+	}
+	if req.DoctorID != old.DoctorID {
+		return nil, Errorf(ErrInvalidField, "a session keeps its doctor: delete it and publish another")
+	}
+	sess, err := s.sessionFromRequest(actor, old.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
+	err = s.changeClosed(ctx, old, func() error { return s.store.UpdateSession(ctx, sess, audit) })
+	if err != nil {
+		return nil, err
+	}
+	got, ok := s.catalog.Load().Session(sess.ID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	return got, nil
+}
+
+// DeleteSession withdraws a session before any of its pools opens, as
+// UpdateSession changes one.
+func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason string) error {
+	old, err := s.unreleased(actor, id)
+	if err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, 500); err != nil {
+		return err
+	}
+	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_delete",
+		Target: "session:" + old.ID, HospitalID: old.HospitalID, Reason: sessionSummary(old, reason)}
+	return s.changeClosed(ctx, old, func() error { return s.store.DeleteSession(ctx, old.ID, audit) })
+}
+
+// unreleased finds a session an administrator may still change: theirs,
+// and none of its pools open yet.
+func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators change schedules")
+	}
+	sess, ok := s.catalog.Load().Session(id) // a malformed id is simply not there
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	now := s.cfg.Now()
+	for _, q := range sess.Channels {
+		if !now.Before(q.OpensFor()) || q.Draw != nil {
+			return nil, ErrSessionReleased
+		}
+	}
+	return sess, nil
+}
+
+// changeClosed runs a change of a session's layout in SQL while the
+// session is closed in Redis, then reloads it from SQL whatever SQL said.
+func (s *Service) changeClosed(ctx context.Context, sess *Session, change func() error) error {
+	if err := s.adm.Close(ctx, sess, s.cfg.ReloadTimeout); err != nil {
+		return err
+	}
+	err := change()
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	if rerr := s.adm.Reopen(ctx, sess); rerr != nil {
+		s.log.Warn("reopen a changed session; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
+	}
+	// Reload whatever happened: the catalog learns the change (or that the
+	// session is gone), and Redis is rebuilt from SQL, which opens the
+	// session again, changed or as it was.
+	s.rebuild(ctx, sess.ID)
+	return err
+}
+
+// rebuild refreshes the catalog and rebuilds one session in Redis from
+// SQL after its schedule changed (or a change failed); a failure is left to
+// a reconciliation in the background.
+func (s *Service) rebuild(ctx context.Context, sessionID string) {
+	if _, err := s.Refresh(ctx); err != nil {
+		s.log.Warn("refresh after a schedule change", "session_id", sessionID, "err", err)
+	}
+	cat := s.catalog.Load()
+	if next, ok := cat.Session(sessionID); ok {
+		if err := s.reconcile(ctx, cat, []*Session{next}); err != nil {
+			s.log.Warn("rebuild a changed session; it will be reconciled", "session_id", sessionID, "err", err)
+			s.reconcileLater(sessionID)
+		}
+	}
+}
+
+// sessionSummary is the audit log's line for a session's layout.
+func sessionSummary(s *Session, reason string) string {
+	out := fmt.Sprintf("doctor %s %s %s %s–%s:", s.DoctorID, s.VisitDate, s.Period,
+		s.StartsAt.Format(time.RFC3339), s.EndsAt.Format(time.RFC3339))
+	for _, q := range s.Channels {
+		out += fmt.Sprintf(" %s %d from %s (%s)", q.Channel, q.Quota, q.ReleaseAt.Format(time.RFC3339), q.Mode)
+	}
+	if reason != "" {
+		out += "; " + reason
+	}
+	return out
+}
+
+// Remaining counts a session's free slots per channel in Redis.
+func (s *Service) Remaining(ctx context.Context, sess *Session) (map[Channel]int, error) {
+	rem, err := s.adm.Remaining(ctx, []*Session{sess})
+	if err != nil {
+		return nil, err
+	}
+	return rem[0], nil
+}
+
+// StopResult is what a stopped clinic (停诊) undid.
+type StopResult struct {
+	SessionID string
+	StoppedAt time.Time
+	// Bookings cancelled without penalty, waitlist entries dropped, lottery
+	// entries withdrawn, and the notifications written for them.
+	Cancelled, WaitlistEnded, EntriesEnded, Notified int
+}
+
+// Notification is what a patient must be told, kept durably until a
+// channel delivers it.
+type Notification struct {
+	ID         string
+	Kind       string // session_stopped
+	AccountID  string // empty for a person no account lists (phone, desk)
+	IdentityID string
+	BookingID  string
+	WaitlistID string
+	EntryID    string
+	Body       string
+	CreatedAt  time.Time
+}
+
+// StopSession stops a clinic (停诊) that may have bookings: the doctor
+// cannot come. In this order:
+//
+//  1. Redis closes the session: no booking, entry or waitlist hand-out is
+//     admitted from here on, on any instance (they share Redis), whatever
+//     their catalog still says.
+//  2. The holds admitted before the close are let finish: it waits until
+//     the session has no pending hold (each commit ends within
+//     CommitTimeout), so every booking that will ever commit has.
+//  3. SQL, in one transaction: the session is marked stopped (the booking
+//     insert refuses a stopped session from then on), every active booking
+//     cancelled without penalty (never late, no no-show), every waiting
+//     waitlist entry and live lottery entry ended, each with a durable
+//     notification for its account (or person), the cancellations' events
+//     and one audit row.
+//  4. The session is rebuilt in Redis from SQL: closed, its holds released,
+//     the identities' quota given back, its waitlist emptied.
+//
+// If step 3 fails, step 4 opens the session again as SQL says; the
+// administrator repeats the stop.
+func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason string) (StopResult, error) {
+	if actor.Role != RoleAdmin {
+		return StopResult{}, Errorf(ErrForbidden, "only administrators stop clinics")
+	}
+	if len(reason) < 2 {
+		return StopResult{}, Errorf(ErrInvalidField, "a reason is required: patients are told it")
+	}
+	if err := checkText("reason", reason, 200); err != nil {
+		return StopResult{}, err
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(id) // a malformed id is simply not there
+	if !ok {
+		return StopResult{}, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return StopResult{}, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	if sess.Stopped() {
+		return StopResult{}, ErrSessionStopped
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.EndsAt) {
+		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
+	}
+	// The mark outlives the stop (the drain and the transaction) so no
+	// reconciliation reopens the session meanwhile; once SQL has it
+	// stopped, Load keeps it closed anyway. If the stop fails, the mark is
+	// dropped and the session rebuilt as SQL has it.
+	if err := s.adm.Close(ctx, sess, s.cfg.ReloadTimeout); err != nil {
+		return StopResult{}, err
+	}
+	s.drainHolds(ctx, sess)
+	doc, _ := cat.Doctor(sess.DoctorID)
+	h, _ := cat.Hospital(sess.HospitalID)
+	body := stopNotice(sess, doc, h, reason)
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
+		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason})
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	if err != nil {
+		if rerr := s.adm.Reopen(ctx, sess); rerr != nil {
+			s.log.Warn("reopen after a failed stop; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
+		}
+	}
+	s.rebuild(ctx, sess.ID)
+	if err != nil {
+		return StopResult{}, err
+	}
+	res.SessionID, res.StoppedAt = sess.ID, now
+	s.log.Info("clinic stopped", "session_id", sess.ID, "cancelled", res.Cancelled, "waitlist", res.WaitlistEnded,
+		"entries", res.EntriesEnded, "notified", res.Notified)
+	return res, nil
+}
+
+// drainHolds waits, after the session closed in Redis, until no hold of
+// it waits for its commit, or CommitTimeout and a second have passed (a
+// commit whose outcome is unknown stays pending for HoldFor: the stop goes
+// on, and SQL's check at insert refuses it once the stop is committed).
+func (s *Service) drainHolds(ctx context.Context, sess *Session) {
+	deadline := time.Now().Add(s.cfg.CommitTimeout + time.Second)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		holds, err := s.adm.Holds(ctx, sess.HospitalID, []string{sess.ID})
+		if err != nil {
+			return
+		}
+		pending := 0
+		now := s.cfg.Now()
+		for _, h := range holds {
+			if h.PendingUntil.After(now) {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.log.Warn("stopping a clinic with holds still pending", "session_id", sess.ID, "pending", pending)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// stopNotice is the text each patient of a stopped clinic is told.
+func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) string {
+	name := "the hospital"
+	loc := chinaStandardTime
+	if h != nil {
+		name, loc = h.Name, h.Location()
+	}
+	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
+	period := map[string]string{"morning": "上午", "afternoon": "下午", "evening": "晚间"}[sess.Period]
+	return fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。"+
+		" / %s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
+		name, doc.Name, when, period, reason, name, doc.Name, when, reason)
+}
+
+// Notifications lists what the patients of a session were told, for its
+// hospital's administrators.
+func (s *Service) Notifications(ctx context.Context, actor Actor, sessionID string) ([]Notification, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators read notifications of a session")
+	}
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	return s.store.SessionNotifications(ctx, sess.ID)
+}
+
+// WeekTemplate is a doctor's weekly schedule (出诊模板): the days and
+// periods the doctor sits, each with the same pools, each pool released a
+// number of days before the visit at a time of day. PublishWeek lays it
+// out over one week.
+type WeekTemplate struct {
+	DoctorID     string
+	DepartmentID string // empty: the doctor's
+	Days         []TemplateDay
+	SlotCount    int // optional cross-check of the quotas' sum
+	Mode         ReleaseMode
+	Pools        []TemplatePool
+	Reason       string
+}
+
+// TemplateDay is one clinic of the week: ISO weekday (1 Monday … 7
+// Sunday), period, and local start and end ("08:00", "12:00").
+type TemplateDay struct {
+	Weekday    int
+	Period     string
+	Start, End string
+}
+
+// TemplatePool is a pool of every session of the template, released
+// DaysBefore days before the visit at the local time At ("08:00").
+type TemplatePool struct {
+	Channel    Channel
+	Quota      int
+	DaysBefore int
+	At         string
+	Mode       ReleaseMode
+}
+
+// PublishWeek publishes a template's sessions for the week that starts on
+// monday (YYYY-MM-DD, a Monday in the hospital's zone), all or none: every
+// session is checked as CreateSession checks one, then all are stored in one
+// transaction. With an Idempotency-Key a repeat returns the week it
+// published.
+func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t WeekTemplate, idemKey string) ([]*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators publish schedules")
+	}
+	cat := s.catalog.Load()
+	doc, ok := cat.Doctor(t.DoctorID)
+	if !ok {
+		return nil, ErrDoctorNotFound
+	}
+	h, ok := cat.Hospital(doc.HospitalID)
+	if !ok {
+		return nil, ErrHospitalNotFound
+	}
+	loc := h.Location()
+	week, err := time.ParseInLocation(time.DateOnly, monday, loc)
+	if err != nil {
+		return nil, ErrInvalidDate
+	}
+	if week.Weekday() != time.Monday {
+		return nil, Errorf(ErrInvalidField, "week %s does not start on a Monday", monday)
+	}
+	if len(t.Days) == 0 || len(t.Days) > 21 || len(t.Pools) == 0 {
+		return nil, Errorf(ErrInvalidField, "a template needs 1 to 21 days and at least one pool")
+	}
+	clock := func(field, v string) (time.Duration, error) {
+		c, err := time.Parse("15:04", v)
+		if err != nil {
+			return 0, Errorf(ErrInvalidField, "%s %q is not a time of day HH:MM", field, v)
+		}
+		return time.Duration(c.Hour())*time.Hour + time.Duration(c.Minute())*time.Minute, nil
+	}
+	var sessions []Session
+	for i, d := range t.Days {
+		if d.Weekday < 1 || d.Weekday > 7 {
+			return nil, Errorf(ErrInvalidField, "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
+		}
+		start, err := clock("start", d.Start)
+		if err != nil {
+			return nil, err
+		}
+		end, err := clock("end", d.End)
+		if err != nil {
+			return nil, err
+		}
+		day := week.AddDate(0, 0, d.Weekday-1)
+		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: day.Format(time.DateOnly),
+			Period: d.Period, StartsAt: day.Add(start), EndsAt: day.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
+		for _, p := range t.Pools {
+			at, err := clock("release time", p.At)
+			if err != nil {
+				return nil, err
+			}
+			if p.DaysBefore < 0 {
+				return nil, Errorf(ErrInvalidField, "days_before must be 0 or more")
+			}
+			req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
+				ReleaseAt: day.AddDate(0, 0, -p.DaysBefore).Add(at)})
+		}
+		id := ""
+		if idemKey != "" {
+			id = s.idempotentID(actor.AccountID, fmt.Sprintf("week\x00%s\x00%s\x00%d", idemKey, monday, i))
+			if done, ok := cat.Session(id); ok {
+				sessions = append(sessions, *done)
+				continue
+			}
+		}
+		sess, err := s.sessionFromRequest(actor, id, req)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, err)
+		}
+		for _, o := range sessions {
+			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
+				return nil, Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+			}
+		}
+		sessions = append(sessions, sess)
+	}
+	var fresh []Session
+	for _, ss := range sessions {
+		if _, ok := cat.Session(ss.ID); !ok {
+			fresh = append(fresh, ss)
+		}
+	}
+	if len(fresh) > 0 {
+		now := s.cfg.Now()
+		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
+			Target: "week:" + monday + " doctor:" + doc.ID, HospitalID: doc.HospitalID,
+			Reason: fmt.Sprintf("%d sessions from the weekly template; %s", len(fresh), sessionSummary(&fresh[0], t.Reason))}
+		if err := s.store.CreateSessions(ctx, fresh, audit); err != nil {
+			return nil, err
+		}
+		if _, err := s.Refresh(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*Session, 0, len(sessions))
+	for _, ss := range sessions {
+		got, ok := s.catalog.Load().Session(ss.ID)
+		if !ok {
+			return nil, fmt.Errorf("publish week: session %s not in the catalog after refresh", ss.ID)
+		}
+		out = append(out, got)
+	}
+	return out, nil
+}
+
+// policyAt is the quota policy in effect at now.
+func policyAt(h *Hospital, now time.Time) Policy {
+	p, _ := h.PolicyAt(now)
+	return p
+}
+
+// PolicyRequest is a policy an administrator sets for a hospital, for new
+// bookings (and cancellations) from EffectiveFrom on.
+type PolicyRequest struct {
+	Policy
+	CancelDeadline string // "15:00": the local time the day before a visit after which cancelling is late
+	EffectiveFrom  time.Time
+	Reason         string
+}
+
+// SetPolicy records a hospital's new policy. It takes effect at its time
+// (never before now: bookings already made keep the rules they were made
+// under), on every instance within a catalog watch; the old ones stay in
+// the history.
+func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string, req PolicyRequest) (PolicyChange, error) {
+	if actor.Role != RoleAdmin {
+		return PolicyChange{}, Errorf(ErrForbidden, "only administrators set a hospital's policy")
+	}
+	if _, ok := s.catalog.Load().Hospital(hospitalID); !ok {
+		return PolicyChange{}, ErrHospitalNotFound
+	}
+	if !actor.Covers(hospitalID) {
+		return PolicyChange{}, Errorf(ErrForbidden, "this hospital is not yours")
+	}
+	p := req.Policy
+	if p.PerDay < 1 || p.PerWeek < p.PerDay || p.PerMonth < p.PerWeek || p.PerMonth > 100 {
+		return PolicyChange{}, Errorf(ErrInvalidField, "quotas need 1 ≤ per_day ≤ per_week ≤ per_month ≤ 100")
+	}
+	if _, err := time.Parse("15:04", req.CancelDeadline); err != nil {
+		return PolicyChange{}, Errorf(ErrInvalidField, "cancel_deadline must be a time of day HH:MM")
+	}
+	if len(req.Reason) < 2 {
+		return PolicyChange{}, Errorf(ErrInvalidField, "a reason is required")
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return PolicyChange{}, err
+	}
+	now := s.cfg.Now()
+	if req.EffectiveFrom.IsZero() {
+		req.EffectiveFrom = now
+	}
+	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
+		return PolicyChange{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+	}
+	c := PolicyChange{ID: newID(), HospitalID: hospitalID, EffectiveFrom: req.EffectiveFrom, Policy: p,
+		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "policy_set",
+		Target: "hospital:" + hospitalID, HospitalID: hospitalID,
+		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before; %s",
+			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason)}
+	if err := s.store.SetPolicy(ctx, c, audit); err != nil {
+		return PolicyChange{}, err
+	}
+	_, err := s.Refresh(ctx)
+	return c, err
+}
+
+// Policies returns a hospital's policy in effect now and its history.
+func (s *Service) Policies(actor Actor, hospitalID string) (Policy, string, []PolicyChange, error) {
+	if actor.Role != RoleAdmin {
+		return Policy{}, "", nil, Errorf(ErrForbidden, "only administrators read a hospital's policy history")
+	}
+	h, ok := s.catalog.Load().Hospital(hospitalID)
+	if !ok {
+		return Policy{}, "", nil, ErrHospitalNotFound
+	}
+	if !actor.Covers(hospitalID) {
+		return Policy{}, "", nil, Errorf(ErrForbidden, "this hospital is not yours")
+	}
+	p, d := h.PolicyAt(s.cfg.Now())
+	return p, d, h.Changes, nil
+}

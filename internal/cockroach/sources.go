@@ -1,0 +1,229 @@
+package cockroach
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+//go:embed sources.sql
+var sourcesSQL string
+
+var sourceQueries = ParseQueries(sourcesSQL)
+
+// CreateSession stores a new session, its pools and slots, and the audit
+// entry, in one serializable transaction that first looks for an
+// overlapping session of the doctor: two administrators publishing
+// overlapping sessions at once cannot both succeed.
+func (s *Store) CreateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) error {
+	return s.CreateSessions(ctx, []booking.Session{x}, a)
+}
+
+// CreateSessions stores sessions as CreateSession does one, in one
+// transaction: a week from a template is published whole or not at all.
+func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "create_session", func(tx pgx.Tx) error {
+		for _, x := range xs {
+			if err := noOverlap(ctx, tx, x); err != nil {
+				return err
+			}
+			if err := insertLayout(ctx, tx, x, true); err != nil {
+				return err
+			}
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return booking.ErrSessionOverlap // the doctor, date and period key, or the id of a repeat
+	}
+	return err
+}
+
+// UpdateSession replaces a session's layout while nothing uses it.
+func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "update_session", func(tx pgx.Tx) error {
+		if err := notInUse(ctx, tx, x.ID); err != nil {
+			return err
+		}
+		if err := noOverlap(ctx, tx, x); err != nil {
+			return err
+		}
+		for _, name := range []string{"delete_session_slots", "delete_session_channels"} {
+			if _, err := tx.Exec(ctx, sourceQueries[name], x.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["update_session"], x.ID, x.DepartmentID, x.VisitDate, x.Period,
+			x.StartsAt, x.EndsAt, string(x.Mode)); err != nil {
+			return err
+		}
+		if err := insertLayout(ctx, tx, x, false); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return booking.ErrSessionOverlap
+	}
+	return err
+}
+
+// DeleteSession removes a session nothing uses (its pools and slots go
+// with it).
+func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "delete_session", func(tx pgx.Tx) error {
+		if err := notInUse(ctx, tx, id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["delete_session"], id); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+func noOverlap(ctx context.Context, tx pgx.Tx, x booking.Session) error {
+	var other string
+	err := tx.QueryRow(ctx, sourceQueries["session_overlap"], x.DoctorID, x.ID, x.StartsAt, x.EndsAt, x.VisitDate, x.Period).Scan(&other)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	}
+	return booking.Errorf(booking.ErrSessionOverlap, "the doctor already has session %s at this time or in this period", other)
+}
+
+func notInUse(ctx context.Context, tx pgx.Tx, id string) error {
+	var got string
+	var used bool
+	err := tx.QueryRow(ctx, sourceQueries["session_in_use"], id).Scan(&got, &used)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return booking.ErrSessionNotFound
+	case err != nil:
+		return err
+	case used:
+		return booking.ErrSessionReleased
+	}
+	return nil
+}
+
+// insertLayout queues a session's row (when withSession), pools and slots.
+func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession bool) error {
+	b := &pgx.Batch{}
+	if withSession {
+		b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
+	}
+	queueLayout(b, x)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// StopSession stops a clinic in one serializable transaction: a booking
+// committing at the same moment either commits first (and is cancelled
+// here) or finds the session stopped and inserts nothing.
+func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason, body string, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var res booking.StopResult
+	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
+		res = booking.StopResult{}
+		var got string
+		err := tx.QueryRow(ctx, sourceQueries["stop_session"], id, now, reason).Scan(&got)
+		if errors.Is(err, pgx.ErrNoRows) {
+			var stopped *time.Time
+			if err := tx.QueryRow(ctx, sourceQueries["session_stopped_at"], id).Scan(&stopped); errors.Is(err, pgx.ErrNoRows) {
+				return booking.ErrSessionNotFound
+			} else if err != nil {
+				return err
+			}
+			return booking.ErrSessionStopped
+		}
+		if err != nil {
+			return err
+		}
+		var events, notes int
+		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), body).Scan(&res.Cancelled, &events, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body).Scan(&res.WaitlistEnded, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		if err := tx.QueryRow(ctx, sourceQueries["stop_entries"], id, now, body).Scan(&res.EntriesEnded, &notes); err != nil {
+			return err
+		}
+		res.Notified += notes
+		a.Reason = fmt.Sprintf("%d bookings cancelled, %d waitlist entries and %d lottery entries ended: %s",
+			res.Cancelled, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	return res, err
+}
+
+// SessionNotifications lists what the patients of a session were told.
+func (s *Store) SessionNotifications(ctx context.Context, sessionID string) (_ []booking.Notification, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["notifications_of_session"], sessionID)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		var n booking.Notification
+		err := r.Scan(&n.ID, &n.Kind, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.Body, &n.CreatedAt)
+		return n, err
+	})
+}
+
+// bumpCatalog raises the catalog's version in the transaction of a schedule
+// change: every instance polls it (CatalogVersion) and reloads its catalog
+// when it moved, within a second instead of at the next 30 s refresh.
+func bumpCatalog(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, sourceQueries["bump_catalog"])
+	return err
+}
+
+// CatalogVersion reads the catalog's version (0 before any change).
+func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var v int64
+	err := s.db.pool.QueryRow(ctx, sourceQueries["catalog_version"]).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return v, err
+}
+
+// SetPolicy records a hospital's policy change with its audit entry, and
+// raises the catalog's version so every instance loads it.
+func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "set_policy", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, c.Policy.PerDay,
+			c.Policy.PerWeek, c.Policy.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}

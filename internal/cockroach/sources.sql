@@ -1,0 +1,120 @@
+-- Slot sources (号源): an administrator's sessions (sources.go).
+
+-- name: session_overlap
+-- Another session of the doctor whose time overlaps, or in the same period
+-- of the same day (the table's unique key).
+SELECT id::TEXT FROM clinic_sessions
+ WHERE doctor_id = $1 AND id <> $2
+   AND ((starts_at < $4 AND ends_at > $3) OR (visit_date = $5::DATE AND period = $6))
+ LIMIT 1;
+
+-- name: session_in_use
+-- What makes a session released for good: a booking (in any state), a
+-- lottery entry or seed, a waitlist entry. The session row is locked so a
+-- change and a first booking cannot cross.
+SELECT s.id::TEXT,
+       EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM lottery_pools p WHERE p.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM waitlist w WHERE w.session_id = s.id)
+  FROM clinic_sessions s WHERE s.id = $1
+   FOR UPDATE;
+
+-- name: update_session
+UPDATE clinic_sessions
+   SET department_id = $2, visit_date = $3::DATE, period = $4, starts_at = $5, ends_at = $6, release_mode = $7
+ WHERE id = $1;
+
+-- name: delete_session_slots
+DELETE FROM slots WHERE session_id = $1;
+
+-- name: delete_session_channels
+DELETE FROM session_channels WHERE session_id = $1;
+
+-- name: delete_session
+DELETE FROM clinic_sessions WHERE id = $1;
+
+-- name: stop_session
+-- $1 session, $2 now, $3 reason. Nothing when it is gone or stopped already.
+UPDATE clinic_sessions SET stopped_at = $2, stop_reason = $3
+ WHERE id = $1 AND stopped_at IS NULL
+RETURNING id::TEXT;
+
+-- name: session_stopped_at
+SELECT stopped_at FROM clinic_sessions WHERE id = $1;
+
+-- name: stop_bookings
+-- Every active booking of a stopped session ($1) is cancelled at $2, never
+-- late (the hospital cancelled, not the patient), with its cancelled event
+-- (reason session_stopped, the administrator $3 as staff) and a
+-- notification ($4 the text) for its account, or its person when no account
+-- lists it. Returns how many.
+WITH c AS (
+    UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = false
+     WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
+    RETURNING id, account_id, patient_id, identity_id, hospital_id, department_id, doctor_id, channel
+), ev AS (
+    INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id,
+                                department_id, doctor_id, channel, reason, staff_id, identity_id)
+    SELECT gen_random_uuid(), $2::TIMESTAMPTZ, 'cancelled', account_id, patient_id, id, $1::UUID, hospital_id,
+           department_id, doctor_id, channel, 'session_stopped', $3::UUID, identity_id
+      FROM c
+    RETURNING 1
+), n AS (
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
+    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $4::TEXT, $2::TIMESTAMPTZ
+      FROM c
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n);
+
+-- name: stop_waitlist
+WITH c AS (
+    UPDATE waitlist SET status = 'cancelled', updated_at = $2
+     WHERE session_id = $1 AND status = 'waiting'
+    RETURNING id, hospital_id, account_id, identity_id
+), n AS (
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at)
+    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $3::TEXT, $2::TIMESTAMPTZ
+      FROM c
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);
+
+-- name: stop_entries
+WITH c AS (
+    UPDATE lottery_entries SET status = 'withdrawn', reason = 'session_stopped', updated_at = $2
+     WHERE session_id = $1 AND status IN ('entered', 'held_out')
+    RETURNING id, hospital_id, account_id, identity_id
+), n AS (
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
+    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $3::TEXT, $2::TIMESTAMPTZ
+      FROM c
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);
+
+-- name: notifications_of_session
+SELECT id::TEXT, kind, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
+       COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''), body, created_at
+  FROM notifications WHERE session_id = $1
+ ORDER BY created_at, id;
+
+-- name: bump_catalog
+-- One row: the version of the schedule, raised by every change of it.
+INSERT INTO catalog_version (id, version, changed_at) VALUES (1, 1, now())
+ON CONFLICT (id) DO UPDATE SET version = catalog_version.version + 1, changed_at = now();
+
+-- name: catalog_version
+SELECT version FROM catalog_version WHERE id = 1;
+
+-- name: insert_policy
+INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_week, per_month, cancel_deadline,
+                               reason, set_by, set_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+
+-- name: policies
+SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
+       COALESCE(set_by::TEXT, ''), set_at
+  FROM hospital_policies
+ ORDER BY hospital_id, effective_from, set_at;

@@ -1,0 +1,345 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// sessionIn is a session as an administrator publishes or edits it
+// (POST /v1/admin/sessions, PATCH /v1/admin/sessions/{id}).
+type sessionIn struct {
+	DoctorID     string      `json:"doctor_id"`
+	DepartmentID string      `json:"department_id"`
+	Date         string      `json:"date"`
+	Period       string      `json:"period"`
+	StartsAt     string      `json:"starts_at"`
+	EndsAt       string      `json:"ends_at"`
+	SlotCount    int         `json:"slot_count"`
+	ReleaseMode  string      `json:"release_mode"`
+	Channels     []channelIn `json:"channels"`
+	Reason       string      `json:"reason"`
+}
+
+type channelIn struct {
+	Channel     string `json:"channel"`
+	Quota       int    `json:"quota"`
+	ReleaseAt   string `json:"release_at"`
+	ReleaseMode string `json:"release_mode"`
+	OpensAt     string `json:"opens_at"`
+	DrawAt      string `json:"draw_at"`
+}
+
+// parseTime reads an RFC 3339 time with its offset; "" is the zero time.
+func parseTime(field, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, booking.Errorf(booking.ErrInvalidField, "%s must be an RFC 3339 time with its offset", field)
+	}
+	return t, nil
+}
+
+func parseMode(field, v string) (booking.ReleaseMode, error) {
+	switch m := booking.ReleaseMode(v); m {
+	case "", booking.FirstCome, booking.Lottery:
+		return m, nil
+	}
+	return "", booking.Errorf(booking.ErrInvalidField, "%s must be first_come or lottery", field)
+}
+
+func (in sessionIn) request(key string) (booking.SessionRequest, error) {
+	req := booking.SessionRequest{DoctorID: in.DoctorID, DepartmentID: in.DepartmentID, VisitDate: in.Date, Period: in.Period,
+		SlotCount: in.SlotCount, Reason: in.Reason, IdempotencyKey: key}
+	var err error
+	if req.StartsAt, err = parseTime("starts_at", in.StartsAt); err != nil {
+		return req, err
+	}
+	if req.EndsAt, err = parseTime("ends_at", in.EndsAt); err != nil {
+		return req, err
+	}
+	if req.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return req, err
+	}
+	if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+		return req, booking.ErrInvalidDate
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return req, err
+		}
+		q := booking.ChannelQuota{Channel: ch, Quota: c.Quota}
+		if q.ReleaseAt, err = parseTime("release_at", c.ReleaseAt); err != nil {
+			return req, err
+		}
+		if q.Mode, err = parseMode("channels.release_mode", c.ReleaseMode); err != nil {
+			return req, err
+		}
+		if q.OpensAt, err = parseTime("opens_at", c.OpensAt); err != nil {
+			return req, err
+		}
+		if q.DrawAt, err = parseTime("draw_at", c.DrawAt); err != nil {
+			return req, err
+		}
+		req.Quotas = append(req.Quotas, q)
+	}
+	return req, nil
+}
+
+func (s *Server) createSession(r *request) error {
+	var in sessionIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("doctor_id", in.DoctorID, "date", in.Date, "period", in.Period); err != nil {
+		return err
+	}
+	req, err := in.request(idempotencyKey(r.rc))
+	if err != nil {
+		return err
+	}
+	sess, err := s.svc.CreateSession(r.context(), r.actor, req)
+	if err != nil {
+		return err
+	}
+	return s.writeSession(r, fasthttp.StatusCreated, sess)
+}
+
+func (s *Server) updateSession(r *request) error {
+	var in sessionIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("date", in.Date, "period", in.Period); err != nil {
+		return err
+	}
+	req, err := in.request("")
+	if err != nil {
+		return err
+	}
+	sess, err := s.svc.UpdateSession(r.context(), r.actor, r.param, req)
+	if err != nil {
+		return err
+	}
+	return s.writeSession(r, fasthttp.StatusOK, sess)
+}
+
+func (s *Server) deleteSession(r *request) error {
+	reason := string(r.rc.QueryArgs().Peek("reason"))
+	if err := s.svc.DeleteSession(r.context(), r.actor, r.param, reason); err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"session_id": r.param, "status": "deleted"})
+	return nil
+}
+
+// writeSession answers with a session as the listing shows it, with the
+// free slots Redis counts.
+func (s *Server) writeSession(r *request, status int, sess *booking.Session) error {
+	rem, err := s.svc.Remaining(r.context(), sess)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, time.Now()))
+	return nil
+}
+
+type stopIn struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) stopSession(r *request) error {
+	var in stopIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("reason", in.Reason); err != nil {
+		return err
+	}
+	res, err := s.svc.StopSession(r.context(), r.actor, r.param, in.Reason)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	loc := time.UTC
+	if sess, ok := cat.Session(res.SessionID); ok {
+		loc = zoneOf(cat, sess.HospitalID)
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified})
+	return nil
+}
+
+type stopOut struct {
+	SessionID        string `json:"session_id"`
+	Status           string `json:"status"`
+	StoppedAt        string `json:"stopped_at"`
+	Cancelled        int    `json:"cancelled"`
+	WaitlistDropped  int    `json:"waitlist_dropped"`
+	EntriesWithdrawn int    `json:"entries_withdrawn"`
+	Notified         int    `json:"notified"`
+}
+
+type notificationOut struct {
+	ID         string `json:"notification_id"`
+	Kind       string `json:"kind"`
+	AccountID  string `json:"account_id,omitempty"`
+	BookingID  string `json:"booking_id,omitempty"`
+	WaitlistID string `json:"waitlist_id,omitempty"`
+	EntryID    string `json:"request_id,omitempty"`
+	Body       string `json:"body"`
+	CreatedAt  string `json:"created_at"`
+}
+
+func (s *Server) sessionNotifications(r *request) error {
+	ns, err := s.svc.Notifications(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	writeList(r.rc, ns, func(n booking.Notification) notificationOut {
+		return notificationOut{ID: n.ID, Kind: n.Kind, AccountID: n.AccountID, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
+			EntryID: n.EntryID, Body: n.Body, CreatedAt: n.CreatedAt.Format(time.RFC3339)}
+	})
+	return nil
+}
+
+// weekIn is a doctor's weekly template and the week to publish it for
+// (POST /v1/admin/doctors/{id}/weeks).
+type weekIn struct {
+	WeekOf       string `json:"week_of"`
+	DepartmentID string `json:"department_id"`
+	Days         []struct {
+		Weekday int    `json:"weekday"`
+		Period  string `json:"period"`
+		Start   string `json:"start"`
+		End     string `json:"end"`
+	} `json:"days"`
+	SlotCount   int    `json:"slot_count"`
+	ReleaseMode string `json:"release_mode"`
+	Channels    []struct {
+		Channel     string `json:"channel"`
+		Quota       int    `json:"quota"`
+		DaysBefore  int    `json:"days_before"`
+		At          string `json:"at"`
+		ReleaseMode string `json:"release_mode"`
+	} `json:"channels"`
+	Reason string `json:"reason"`
+}
+
+func (s *Server) publishWeek(r *request) error {
+	var in weekIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("week_of", in.WeekOf); err != nil {
+		return err
+	}
+	t := booking.WeekTemplate{DoctorID: r.param, DepartmentID: in.DepartmentID, SlotCount: in.SlotCount, Reason: in.Reason}
+	var err error
+	if t.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return err
+	}
+	for _, d := range in.Days {
+		t.Days = append(t.Days, booking.TemplateDay{Weekday: d.Weekday, Period: d.Period, Start: d.Start, End: d.End})
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return err
+		}
+		mode, err := parseMode("channels.release_mode", c.ReleaseMode)
+		if err != nil {
+			return err
+		}
+		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: c.Quota, DaysBefore: c.DaysBefore, At: c.At, Mode: mode})
+	}
+	sessions, err := s.svc.PublishWeek(r.context(), r.actor, in.WeekOf, t, idempotencyKey(r.rc))
+	if err != nil {
+		return err
+	}
+	cat, now := s.svc.Catalog(), time.Now()
+	out := make([]sessionOut, len(sessions))
+	for i, sess := range sessions {
+		rem, err := s.svc.Remaining(r.context(), sess)
+		if err != nil {
+			return err
+		}
+		out[i] = sessionView(cat, booking.SessionView{Session: sess, Remaining: rem}, now)
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, out)
+	return nil
+}
+
+type policyIn struct {
+	PerDay         int    `json:"per_day"`
+	PerWeek        int    `json:"per_week"`
+	PerMonth       int    `json:"per_month"`
+	CancelDeadline string `json:"cancel_deadline"`
+	EffectiveFrom  string `json:"effective_from"`
+	Reason         string `json:"reason"`
+}
+
+type policyChangeOut struct {
+	ID             string `json:"policy_id,omitempty"`
+	PerDay         int    `json:"per_day"`
+	PerWeek        int    `json:"per_week"`
+	PerMonth       int    `json:"per_month"`
+	CancelDeadline string `json:"cancel_deadline"`
+	EffectiveFrom  string `json:"effective_from,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	SetBy          string `json:"set_by,omitempty"`
+	SetAt          string `json:"set_at,omitempty"`
+}
+
+func changeView(c booking.PolicyChange, loc *time.Location) policyChangeOut {
+	return policyChangeOut{ID: c.ID, PerDay: c.Policy.PerDay, PerWeek: c.Policy.PerWeek, PerMonth: c.Policy.PerMonth,
+		CancelDeadline: c.CancelDeadline, EffectiveFrom: c.EffectiveFrom.In(loc).Format(time.RFC3339), Reason: c.Reason,
+		SetBy: c.SetBy, SetAt: c.SetAt.In(loc).Format(time.RFC3339)}
+}
+
+func (s *Server) setPolicy(r *request) error {
+	var in policyIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	from, err := parseTime("effective_from", in.EffectiveFrom)
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.SetPolicy(r.context(), r.actor, r.param, booking.PolicyRequest{
+		Policy:         booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth},
+		CancelDeadline: in.CancelDeadline, EffectiveFrom: from, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, changeView(c, zoneOf(s.svc.Catalog(), r.param)))
+	return nil
+}
+
+func (s *Server) getPolicy(r *request) error {
+	p, deadline, history, err := s.svc.Policies(r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	loc := zoneOf(s.svc.Catalog(), r.param)
+	out := struct {
+		Current policyChangeOut   `json:"current"`
+		History []policyChangeOut `json:"history"`
+	}{Current: policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline}, History: []policyChangeOut{}}
+	for _, c := range history {
+		out.History = append(out.History, changeView(c, loc))
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+// policyNow is the quota policy a hospital applies now.
+func policyNow(h *booking.Hospital) booking.Policy {
+	p, _ := h.PolicyAt(time.Now())
+	return p
+}

@@ -1,0 +1,167 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The administrator's schedule (号源): publish a session, and stop a clinic
+// (停诊) that has bookings.
+
+type scheduleData struct {
+	Hospitals []scheduleHospital
+	Periods   []option
+	Form      scheduleForm
+}
+
+type scheduleHospital struct {
+	ID, Name string
+	Doctors  []option
+	Sessions []scheduleRow
+}
+
+type option struct{ Value, Label string }
+
+type scheduleRow struct {
+	ID, Date, Time, Period, Doctor, Department string
+	Slots, Booked                              int
+	Stopped                                    bool
+	StopReason                                 string
+	Pools                                      string // "online 8 · onsite 4"
+}
+
+// scheduleForm keeps what was typed when publishing fails.
+type scheduleForm struct {
+	DoctorID, Date, Period, Start, End, Release string
+	Online, Phone, Onsite                       string
+	FormKey                                     string
+}
+
+// scheduleOf lists the upcoming sessions of the hospitals the administrator
+// covers, with their doctors for the publish form.
+func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
+	cat, now := c.svc.Catalog(), c.opts.Now()
+	d := scheduleData{Form: form, Periods: []option{{"morning", periodLabels["morning"]}, {"afternoon", periodLabels["afternoon"]},
+		{"evening", periodLabels["evening"]}}}
+	for _, h := range cat.Hospitals() {
+		if !r.actor.Covers(h.ID) {
+			continue
+		}
+		sh := scheduleHospital{ID: h.ID, Name: h.Name}
+		seen := map[string]bool{}
+		for _, s := range cat.HospitalSessions(h.ID) {
+			doc, _ := cat.Doctor(s.DoctorID)
+			if !seen[doc.ID] {
+				seen[doc.ID] = true
+				sh.Doctors = append(sh.Doctors, option{doc.ID, doc.Name})
+			}
+			if !s.EndsAt.After(now) {
+				continue
+			}
+			dept, _ := cat.Department(s.DepartmentID)
+			row := scheduleRow{ID: s.ID, Date: s.VisitDate, Time: s.StartsAt.In(h.Location()).Format("15:04") + "–" + s.EndsAt.In(h.Location()).Format("15:04"),
+				Period: periodLabels[s.Period], Doctor: doc.Name, Department: dept.Name, Slots: len(s.Slots),
+				Stopped: s.Stopped(), StopReason: s.StopReason}
+			var pools []string
+			for _, q := range s.Channels {
+				pools = append(pools, fmt.Sprintf("%s %d", channelLabels[q.Channel], q.Quota))
+			}
+			row.Pools = strings.Join(pools, " · ")
+			sh.Sessions = append(sh.Sessions, row)
+		}
+		d.Hospitals = append(d.Hospitals, sh)
+	}
+	return d
+}
+
+func (c *Console) schedulePage(r *request) error {
+	flash := ""
+	switch r.query("ok") {
+	case "published":
+		flash = "出诊已发布，放号时间一到即可预约。 Session published: bookable from its release time."
+	case "stopped":
+		n, _ := strconv.Atoi(r.query("n"))
+		flash = fmt.Sprintf("已停诊：%d 个预约已取消（不计爽约），患者已收到通知。 Clinic stopped: %d booking(s) cancelled without penalty, each patient notified.", n, n)
+	}
+	form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
+	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, form)})
+}
+
+// publishSession publishes a session from the form: its times and the
+// release time are the hospital's local times.
+func (c *Console) publishSession(r *request) error {
+	f := scheduleForm{DoctorID: r.form("doctor_id"), Date: strings.TrimSpace(r.form("date")), Period: r.form("period"),
+		Start: r.form("start"), End: r.form("end"), Release: r.form("release"), Online: r.form("online"),
+		Phone: r.form("phone"), Onsite: r.form("onsite"), FormKey: r.form("idem")}
+	err := c.publish(r, f)
+	if err == nil {
+		c.redirect(r, "/admin/schedule?"+url.Values{"ok": {"published"}}.Encode())
+		return nil
+	}
+	return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, f)}, err)
+}
+
+func (c *Console) publish(r *request, f scheduleForm) error {
+	cat := c.svc.Catalog()
+	doc, ok := cat.Doctor(f.DoctorID)
+	if !ok {
+		return booking.ErrDoctorNotFound
+	}
+	loc := time.UTC
+	if h, ok := cat.Hospital(doc.HospitalID); ok {
+		loc = h.Location()
+	}
+	at := func(field, day, clock string) (time.Time, error) {
+		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, loc)
+		if err != nil {
+			return t, booking.Errorf(booking.ErrInvalidField, "%s: enter a date and a time", field)
+		}
+		return t, nil
+	}
+	start, err := at("start", f.Date, f.Start)
+	if err != nil {
+		return err
+	}
+	end, err := at("end", f.Date, f.End)
+	if err != nil {
+		return err
+	}
+	release, err := time.ParseInLocation("2006-01-02T15:04", f.Release, loc)
+	if err != nil {
+		return booking.Errorf(booking.ErrInvalidField, "release: enter the release date and time")
+	}
+	req := booking.SessionRequest{DoctorID: doc.ID, VisitDate: f.Date, Period: f.Period, StartsAt: start, EndsAt: end,
+		IdempotencyKey: f.FormKey}
+	for _, p := range []struct {
+		ch booking.Channel
+		n  string
+	}{{booking.ChannelOnline, f.Online}, {booking.ChannelPhone, f.Phone}, {booking.ChannelOnsite, f.Onsite}} {
+		n, err := strconv.Atoi(strings.TrimSpace(p.n))
+		if err != nil || n < 0 {
+			return booking.Errorf(booking.ErrInvalidField, "%s: a quota of 0 or more", p.ch)
+		}
+		if n > 0 {
+			req.Quotas = append(req.Quotas, booking.ChannelQuota{Channel: p.ch, Quota: n, ReleaseAt: release})
+		}
+	}
+	_, err = c.svc.CreateSession(r.ctx, r.actor, req)
+	return err
+}
+
+// stopSession stops a clinic (停诊).
+func (c *Console) stopSession(r *request) error {
+	res, err := c.svc.StopSession(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("reason")))
+	if err != nil {
+		form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
+		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, form)}, err)
+	}
+	c.redirect(r, "/admin/schedule?"+url.Values{"ok": {"stopped"}, "n": {strconv.Itoa(res.Cancelled)}}.Encode())
+	return nil
+}

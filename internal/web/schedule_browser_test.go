@@ -1,0 +1,103 @@
+package web
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestScheduleAndStopInBrowser drives headless Chromium through the admin
+// console's schedule page: an administrator publishes an evening clinic
+// (bookable at once), a patient books it, and the administrator stops the
+// clinic (停诊) with a reason: the page says how many bookings it cancelled
+// and shows the clinic stopped; SQL has the booking cancelled without
+// penalty and the patient's notification. Screenshots are schedule-*.png.
+func TestScheduleAndStopInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	password := "admin password 1"
+	adminPhone := s.newAdmin(password)
+	doc := s.doctors[2] // 王芳: only tomorrow morning so far
+	day := time.Now().In(shanghai).AddDate(0, 0, 3).Format(time.DateOnly)
+	release := time.Now().In(shanghai).Add(-time.Minute).Format("2006-01-02T15:04")
+
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.open("/admin/login")
+	b.fill("#login-form input[name=phone]", adminPhone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/admin")
+	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
+	b.contains("#h-"+s.hospital.ID, s.hospital.Name)
+
+	// 1. Publish: 王芳's evening clinic in three days, online released now.
+	open := func(sel string) { // a <details> opens in place: no page to wait for
+		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	}
+	open("#publish-open")
+	set := func(sel, v string) {
+		b.do("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	set("#publish-form select[name=doctor_id]", doc.ID)
+	set("#publish-form input[name=date]", day)
+	set("#publish-form select[name=period]", "evening")
+	set("#publish-form input[name=start]", "18:00")
+	set("#publish-form input[name=end]", "21:00")
+	set("#publish-form input[name=online]", "6")
+	set("#publish-form input[name=onsite]", "2")
+	set("#publish-form input[name=release]", release)
+	b.shot("schedule-01-form")
+	b.click("#publish-form button[type=submit]", "/admin/schedule?ok=published")
+	b.contains("#flash", "Session published")
+	list := s.svc.Catalog().Sessions(s.hospital.ID, day, "")
+	if len(list) != 1 || list[0].DoctorID != doc.ID || len(list[0].Slots) != 8 || list[0].Period != "evening" {
+		t.Fatalf("sessions on %s after publishing: %+v, want 王芳's evening clinic with 8 slots", day, list)
+	}
+	sess := list[0]
+	row := "#s-" + sess.ID
+	b.contains(row, "王芳")
+	b.contains(row, "18:00–21:00")
+	b.contains(row, "开放 Open")
+
+	// 2. A patient books it at once.
+	phone := newPhone()
+	_, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	testenv.Must(t, err, "create account")
+	tok, err := s.svc.Login(ctx, phone, "patient password 1", booking.Origin{})
+	testenv.Must(t, err, "login")
+	patient, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "authenticate")
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: residentID(7301), Name: "赵六", IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add patient")
+	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: sess.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "book the published session")
+
+	// 3. Stop the clinic with a reason.
+	reason := "医生外出会诊 The doctor is called away"
+	open(row + " summary")
+	b.fill(row+" input[name=reason]", reason)
+	b.shot("schedule-02-stop")
+	b.click(row+" form button[type=submit]", "/admin/schedule?n=1&ok=stopped")
+	b.contains("#flash", "1 booking(s) cancelled without penalty")
+	b.contains(row, "停诊 Stopped")
+	b.contains(row, reason)
+	b.absent(row + " form")
+	b.shot("schedule-03-stopped")
+
+	if st := s.status(bk.ID); st != string(booking.StatusCancelled) {
+		t.Errorf("the booking is %s, want cancelled", st)
+	}
+	if n := s.count(`SELECT count(*) FROM bookings WHERE id = $1 AND late_cancel`, bk.ID); n != 0 {
+		t.Errorf("the stop's cancellation counts as late")
+	}
+	if n := s.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND account_id = $2`, bk.ID, patient.AccountID); n != 1 {
+		t.Errorf("%d notifications for the patient, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'session_stop' AND target = $1`, "session:"+sess.ID); n != 1 {
+		t.Errorf("%d audit rows of the stop, want "+strconv.Itoa(1), n)
+	}
+}
