@@ -314,7 +314,10 @@ patroni_start() {
 	dir=$(node_dir "$n")
 	pg_prepare "$n"
 	mapfile -t prefix < <(as_postgres)
-	daemon "$(patroni_pidfile "$n")" "$LOG/patroni$n.log" "${prefix[@]}" patroni "$dir/patroni.yml"
+	# From its own folder: the postgres user may not be able to enter the
+	# checkout (root's 0700 home), and Patroni and initdb fail in a working
+	# directory they cannot read.
+	(cd "$dir" && daemon "$(patroni_pidfile "$n")" "$LOG/patroni$n.log" "${prefix[@]}" patroni "$dir/patroni.yml")
 	return 0
 }
 
