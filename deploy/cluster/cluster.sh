@@ -78,16 +78,12 @@ RUN="$HA/run"
 LOG="$HA/log"
 
 # PostgreSQL's files, where the postgres user can reach them (see
-# services.sh: a checkout in root's 0700 home is closed to it).
-pg_home_default() {
-	local slug hash
-	slug=$(basename "$ROOT" | tr -c 'A-Za-z0-9_.\n-' '_' | cut -c1-32)
-	hash=$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
-	printf '/var/lib/fairslot/%s-%s-ha\n' "$slug" "$hash"
-}
+# deploy/local/pghome.sh: a checkout in root's 0700 home is closed to it).
+# shellcheck source=deploy/local/pghome.sh
+. "$ROOT/deploy/local/pghome.sh"
 PGH="${FAIRSLOT_HA_PG_DIR:-}"
 if [[ -z $PGH ]]; then
-	if $IS_ROOT; then PGH=$(pg_home_default); else PGH="$HA/pg"; fi
+	if $IS_ROOT; then PGH=$(pg_home_for "$ROOT" "$DATA" -ha); else PGH="$HA/pg"; fi
 fi
 [[ $PGH == /* ]] || PGH="$PWD/$PGH"
 
@@ -480,8 +476,27 @@ record_ports() {
 	mv "$STATE.tmp" "$STATE"
 }
 
+# forget_stale_pg: the default folder of PostgreSQL's files, left by an
+# earlier clone at this path (see pg_home_stale), is stopped and deleted, so
+# that this checkout's stack bootstraps its own. FAIRSLOT_HA_PG_DIR is never
+# deleted.
+forget_stale_pg() {
+	local n pid
+	[[ -z ${FAIRSLOT_HA_PG_DIR:-} ]] && $IS_ROOT || return 0
+	pg_home_stale "$PGH" "$HA/postgres-location" || return 0
+	note "PostgreSQL's files in $PGH were made for an earlier data folder at this path, whose passwords went with it: deleting them"
+	for n in "${PG_NODES[@]}"; do
+		if pid=$(pidof_file "$(node_dir "$n")/data/postmaster.pid" postgres); then
+			kill -INT "$pid"
+			wait_until 60 not_alive "$pid" postgres || die "postgres (pid $pid) in $PGH did not stop"
+		fi
+	done
+	rm -rf "$PGH"
+}
+
 start_sql() {
 	local started=false n
+	forget_stale_pg
 	if etcd_start; then started=true; fi
 	# All nodes at once: on a new cluster they race for the initialize key in
 	# etcd and the loser copies the winner; on a stopped one only the node

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local PostgreSQL + Redis for fairslot, private to this checkout:
 # loopback only, non-default ports, data under $FAIRSLOT_DATA_DIR (default .data/;
-# PostgreSQL's own files may live elsewhere, see pg_home_default).
+# PostgreSQL's own files may live elsewhere, see deploy/local/pghome.sh).
 #
 # Usage: services.sh start|start-cluster|stop [postgres|redis|redis-cluster]...|stop-cluster|purge|status|env
 #
@@ -21,7 +21,7 @@
 # Environment: FAIRSLOT_DATA_DIR, FAIRSLOT_PG_PORT (15432), FAIRSLOT_REDIS_PORT (16379),
 # FAIRSLOT_REDIS_CLUSTER_PORT (17001: the cluster uses it and the next two ports,
 # and each port + 10000 for the cluster bus), FAIRSLOT_PG_DIR (where PostgreSQL's
-# own files live; see pg_home_default). A port that is not set is the one this data
+# own files live; see deploy/local/pghome.sh). A port that is not set is the one this data
 # folder's services were last started with ($DATA/services.env), else the default,
 # so `env` and `stop` in a fresh terminal find what `start` started.
 set -euo pipefail
@@ -83,22 +83,14 @@ PG_PASSWORD_FILE="$DATA/pg.password"
 REDIS_PASSWORD_FILE="$DATA/redis.password"
 
 # PostgreSQL's own files: its data folder ($PG), its log and its socket. As
-# root, PostgreSQL runs as the `postgres` user (it refuses root), and that user
-# cannot enter a checkout inside a folder closed to others, such as root's
-# 0700 home. So as root its files live in a folder of their own,
-# /var/lib/fairslot/<checkout>-<hash of the data folder's path>: one per data
-# folder, named in $DATA/postgres-location. Otherwise, or when an earlier
-# version already made $DATA/pg, they stay in the data folder.
-# FAIRSLOT_PG_DIR chooses the folder.
-pg_home_default() {
-	local slug hash
-	slug=$(basename "$ROOT" | tr -c 'A-Za-z0-9_.\n-' '_' | cut -c1-32)
-	hash=$(printf '%s' "$DATA" | sha256sum | cut -c1-12)
-	printf '/var/lib/fairslot/%s-%s\n' "$slug" "$hash"
-}
+# root they live in a folder of their own, pg_home_for in pghome.sh, named in
+# $DATA/postgres-location. Otherwise, or when an earlier version already made
+# $DATA/pg, they stay in the data folder. FAIRSLOT_PG_DIR chooses the folder.
+# shellcheck source=deploy/local/pghome.sh
+. "$ROOT/deploy/local/pghome.sh"
 PG_HOME="${FAIRSLOT_PG_DIR:-}"
 if [[ -z $PG_HOME ]] && $IS_ROOT && [[ ! -e $DATA/pg/PG_VERSION ]]; then
-	PG_HOME=$(pg_home_default)
+	PG_HOME=$(pg_home_for "$ROOT" "$DATA")
 fi
 if [[ -n $PG_HOME ]]; then
 	[[ $PG_HOME == /* ]] || PG_HOME="$PWD/$PG_HOME"
@@ -321,8 +313,22 @@ pg_require_password() {
 	as_pg "$PGBIN/pg_ctl" -D "$PG" reload >/dev/null 9>&- || die "pg_ctl reload failed"
 }
 
+# pg_forget_stale_home: the default folder of PostgreSQL's files, left by an
+# earlier clone at this path (see pg_home_stale), is stopped and deleted, so
+# that this checkout makes its own. A folder chosen with FAIRSLOT_PG_DIR is
+# never deleted.
+pg_forget_stale_home() {
+	[[ -n $PG_HOME && -z ${FAIRSLOT_PG_DIR:-} ]] || return 0
+	pg_home_stale "$PG_HOME" "$DATA/postgres-location" || return 0
+	note "PostgreSQL's files in $PG_HOME were made for an earlier data folder at this path, whose password went with it: deleting them and starting afresh"
+	PGBIN=$(pg_bindir || true)
+	pg_stop >&2
+	rm -rf "$PG_HOME"
+}
+
 pg_start() {
 	local pid port sockdir opts
+	pg_forget_stale_home
 	if pid=$(pg_pid); then
 		port=$(pg_running_port)
 		echo "postgres already running (pid $pid, $HOST:$port)"
