@@ -76,3 +76,12 @@ if [[ $status == *": running"* ]]; then
 	exit 1
 fi
 echo "Ctrl-C stopped the service, Redis and PostgreSQL"
+
+# The same folder cloned again: CI deletes its checkout and clones main at the
+# same path, so the new data folder (new passwords) meets PostgreSQL's files
+# of the old one under /var/lib/fairslot.
+rm -rf .data
+FAIRSLOT_PG_PORT=$PG_PORT FAIRSLOT_REDIS_PORT=$REDIS_PORT deploy/local/services.sh start >/dev/null ||
+	{ echo "newcomer.sh: services.sh start failed in a checkout cloned again at the same path" >&2; exit 1; }
+deploy/local/services.sh stop >/dev/null
+echo "a checkout cloned again at the same path starts its own PostgreSQL"
