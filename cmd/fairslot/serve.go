@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -28,7 +26,6 @@ import (
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
 	"fairslot/internal/httpapi"
-	"fairslot/internal/identity"
 	"fairslot/internal/lockout"
 	"fairslot/internal/web"
 )
@@ -161,12 +158,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies, LocalStore: local},
 		d.svc, store, reg, log.With("component", "http"))
-	csrfKey, err := c.webKey()
-	if err != nil {
-		return err
-	}
 	consoles := web.New(d.svc, log.With("component", "web"), web.Options{
-		CSRFKey:        csrfKey,
+		Keys:           d.keys,
 		TrustedProxies: proxies,
 		IPLimiter:      limiter.New(store, ipRate),
 	})
@@ -293,16 +286,6 @@ func mount(api, consoles fasthttp.RequestHandler) fasthttp.RequestHandler {
 		}
 		consoles(rc)
 	}
-}
-
-// webKey derives the key of the consoles' CSRF tokens from the master key,
-// so every instance behind one address accepts the others' forms.
-func (c *serveConfig) webKey() ([]byte, error) {
-	k, err := hkdf.Key(sha256.New, c.master, nil, "fairslot web csrf v1", identity.KeySize)
-	if err != nil {
-		return nil, fmt.Errorf("derive the web key: %w", err)
-	}
-	return k, nil
 }
 
 // adminMux serves metrics, and the profiles when asked for; it has no login

@@ -499,13 +499,19 @@ func TestNewKeyring(t *testing.T) {
 func TestKeyringSubkeysIndependent(t *testing.T) {
 	k := newTestKeyring(t, 1)
 	master := bytes.Repeat([]byte{1}, KeySize)
-	keys := map[string][]byte{"master": master, "hash": k.hashKey, "token": k.TokenKey()}
+	keys := map[string][]byte{
+		"master": master, "hash": k.hashKey, "token": k.TokenKey(),
+		"web csrf": k.SubKey("fairslot web csrf v1"), "other": k.SubKey("fairslot other v1"),
+	}
 	for a, ka := range keys {
 		for b, kb := range keys {
 			if a < b && bytes.Equal(ka, kb) {
 				t.Errorf("%s key = %s key, want them to differ", a, b)
 			}
 		}
+	}
+	if !bytes.Equal(k.SubKey("x"), newTestKeyring(t, 1).SubKey("x")) || bytes.Equal(k.SubKey("x"), newTestKeyring(t, 2).SubKey("x")) {
+		t.Errorf("SubKey is not a function of the master key and the info alone")
 	}
 	tk := k.TokenKey()
 	tk[0] ^= 0xff

@@ -49,6 +49,7 @@ func ParseKey(s string) ([]byte, error) {
 // keys for hashing, sealing and tokens means a weakness in one use cannot
 // leak material usable by another. A Keyring is safe for concurrent use.
 type Keyring struct {
+	master   []byte
 	hashKey  []byte
 	seal     cipher.AEAD
 	tokenKey []byte
@@ -88,7 +89,7 @@ func NewKeyring(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new keyring: %w", err)
 	}
-	return &Keyring{hashKey: hashKey, seal: aead, tokenKey: tokenKey}, nil
+	return &Keyring{master: append([]byte(nil), master...), hashKey: hashKey, seal: aead, tokenKey: tokenKey}, nil
 }
 
 // Hash returns a keyed, deterministic 32-byte digest of value, for looking
@@ -126,6 +127,17 @@ func (k *Keyring) Open(purpose string, sealed []byte) (string, error) {
 		return "", fmt.Errorf("open %q: message authentication failed", purpose)
 	}
 	return string(p), nil
+}
+
+// SubKey derives a KeySize-byte key for another use of the master key (the
+// web consoles' CSRF tokens), named by info; like every subkey here it
+// reveals nothing of the master key or of the other subkeys.
+func (k *Keyring) SubKey(info string) []byte {
+	sub, err := hkdf.Key(sha256.New, k.master, nil, info, KeySize)
+	if err != nil {
+		panic(fmt.Sprintf("identity: derive %q: %v", info, err)) // SHA-256 never refuses 32 bytes
+	}
+	return sub
 }
 
 // TokenKey returns the subkey for signing bearer tokens (see package auth).

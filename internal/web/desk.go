@@ -1,11 +1,6 @@
 package web
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"net/url"
@@ -29,28 +24,14 @@ import (
 // The patient a clerk found is "the current patient" until the next search:
 // an ID number must never be in a URL, so the search is a POST, and the
 // pages it redirects to read the document from a cookie instead, sealed
-// (AES-GCM, keyed from the CSRF key) to the clerk's session and expiring
-// after lookupTTL. The pages show only the masked identity.
+// with the service's keyring (identity.Keyring.Seal, AES-GCM) to the
+// clerk's session and expiring after lookupTTL. The pages show only the
+// masked identity.
 
 const (
 	lookupCookie = "fairslot_desk_patient"
 	lookupTTL    = 30 * time.Minute
 )
-
-// newLookupSeal derives the AEAD that seals the current patient's document.
-func newLookupSeal(csrfKey []byte) cipher.AEAD {
-	m := hmac.New(sha256.New, csrfKey)
-	m.Write([]byte("fairslot desk lookup v1"))
-	block, err := aes.NewCipher(m.Sum(nil))
-	if err != nil {
-		panic(err) // a 32-byte key never fails
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return aead
-}
 
 // lookupRef is the document of the current patient, and the name on it
 // when the clerk read the card (then check-in needs no retyping).
@@ -81,15 +62,13 @@ func (c *Console) forgetLookup(r *request) {
 }
 
 // seal keeps a person's details for the pages of a console in a cookie,
-// sealed (AES-GCM) to this session and purpose and expiring after
-// lookupTTL: the desk's current patient, the phone console's caller.
+// sealed to this session and purpose and expiring after lookupTTL: the
+// desk's current patient, the phone console's caller.
 func (c *Console) seal(r *request, con *console, cookie, purpose, value string) {
 	until := time.Now().Add(lookupTTL)
 	plain := binary.BigEndian.AppendUint64(nil, uint64(until.Unix()))
 	plain = append(plain, value...)
-	nonce := make([]byte, c.lookupSeal.NonceSize(), c.lookupSeal.NonceSize()+len(plain)+c.lookupSeal.Overhead())
-	_, _ = rand.Read(nonce)
-	sealed := c.lookupSeal.Seal(nonce, nonce, plain, []byte(purpose+"\x00"+r.session))
+	sealed := c.keys.Seal(sealPurpose(r, purpose), string(plain))
 	c.setCookieAt(r, con.Path, cookie, base64.RawURLEncoding.EncodeToString(sealed), until, fasthttp.CookieSameSiteStrictMode)
 }
 
@@ -101,15 +80,19 @@ func (c *Console) unseal(r *request, cookie, purpose string) (string, bool) {
 		return "", false
 	}
 	sealed, err := base64.RawURLEncoding.DecodeString(string(v))
-	n := c.lookupSeal.NonceSize()
-	if err != nil || len(sealed) < n {
+	if err != nil {
 		return "", false
 	}
-	plain, err := c.lookupSeal.Open(nil, sealed[:n], sealed[n:], []byte(purpose+"\x00"+r.session))
-	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64(plain)) {
+	plain, err := c.keys.Open(sealPurpose(r, purpose), sealed)
+	if err != nil || len(plain) < 8 || time.Now().Unix() > int64(binary.BigEndian.Uint64([]byte(plain[:8]))) {
 		return "", false
 	}
-	return string(plain[8:]), true
+	return plain[8:], true
+}
+
+// sealPurpose binds a sealed cookie to its use and to the signed-in session.
+func sealPurpose(r *request, purpose string) string {
+	return "fairslot console cookie v1\x00" + purpose + "\x00" + r.session
 }
 
 // unsetSealed drops a sealed cookie.

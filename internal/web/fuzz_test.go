@@ -12,7 +12,7 @@ import (
 // is read without a panic and names a patient only when this console sealed
 // it for this session.
 func FuzzLookupCookie(f *testing.F) {
-	c := New(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{CSRFKey: make([]byte, 32)})
+	c := New(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
 	var rc fasthttp.RequestCtx
 	sealed := &request{rc: &rc, session: "session-1"}
 	c.rememberLookup(sealed, lookupRef{IDType: "resident_id", IDNumber: "11010519491231002X"})

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"net"
@@ -61,8 +60,8 @@ func newSite(t *testing.T) *site {
 	return newSiteWith(t, Options{})
 }
 
-// newSiteWith is newSite with console options (a CSRF key is made when
-// opts has none).
+// newSiteWith is newSite with console options (random keys when opts has
+// none).
 func newSiteWith(t *testing.T, opts Options) *site {
 	t.Helper()
 	ctx := t.Context()
@@ -73,10 +72,6 @@ func newSiteWith(t *testing.T, opts Options) *site {
 	s.svc, s.db, s.logs = svc, db, logs
 	s.seed(ctx)
 
-	if opts.CSRFKey == nil {
-		opts.CSRFKey = make([]byte, 32)
-		_, _ = rand.Read(opts.CSRFKey)
-	}
 	console := New(svc, log.With("component", "web"), opts)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	testenv.Must(t, err, "listen")

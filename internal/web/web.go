@@ -27,7 +27,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"embed"
@@ -45,6 +44,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/identity"
 )
 
 //go:embed templates static
@@ -52,11 +52,12 @@ var assets embed.FS
 
 // Options tunes a Console. Zero values take the defaults in parentheses.
 type Options struct {
-	// CSRFKey is the HMAC key of the forms' CSRF tokens. Every instance
-	// behind one address must share it; cmd/fairslot derives it from
-	// --secret-key. Empty: a random key, so forms rendered before a restart
-	// are refused after it.
-	CSRFKey []byte
+	// Keys are the service's keys (cmd/fairslot's, from --secret-key): the
+	// forms' CSRF tokens are signed with a subkey of them and the desk's
+	// and phone console's current person is sealed with them, so every
+	// instance behind one address must share them. Nil: a random keyring,
+	// so forms rendered before a restart are refused after it.
+	Keys *identity.Keyring
 	// RequestTimeout bounds one request's Redis and SQL work (5s).
 	RequestTimeout time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For and
@@ -76,14 +77,14 @@ type Console struct {
 	log     *slog.Logger
 	opts    Options
 	csrfKey []byte
-	// lookupSeal seals the desk's current patient into a cookie (desk.go).
-	lookupSeal cipher.AEAD
-	pages      map[string]*template.Template
-	css        []byte
-	cssURL     string
-	js         []byte // the release countdown (static/countdown.js)
-	jsURL      string
-	routes     []route
+	// keys seal the desk's current patient into a cookie (desk.go).
+	keys   *identity.Keyring
+	pages  map[string]*template.Template
+	css    []byte
+	cssURL string
+	js     []byte // the release countdown (static/countdown.js)
+	jsURL  string
+	routes []route
 }
 
 // New builds the consoles over svc. It panics if the embedded templates do
@@ -95,13 +96,12 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	c := &Console{svc: svc, log: log, opts: opts, csrfKey: opts.CSRFKey}
-	if len(c.csrfKey) == 0 {
-		c.csrfKey = make([]byte, 32)
-		_, _ = rand.Read(c.csrfKey)
-		log.Warn("no CSRF key given; using a random one, so forms do not survive a restart or work across instances")
+	c := &Console{svc: svc, log: log, opts: opts, keys: opts.Keys}
+	if c.keys == nil {
+		c.keys = randomKeys()
+		log.Warn("no keys given; using random ones, so forms do not survive a restart or work across instances")
 	}
-	c.lookupSeal = newLookupSeal(c.csrfKey)
+	c.csrfKey = c.keys.SubKey("fairslot web csrf v1")
 	css, err := assets.ReadFile("static/style.css")
 	if err != nil {
 		panic(fmt.Sprintf("web: %v", err))
@@ -353,4 +353,15 @@ func (c *Console) script(r *request) error {
 // landing links to the consoles.
 func (c *Console) landing(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "landing", page{Title: "fairslot 预约挂号", Data: consoles})
+}
+
+// randomKeys is a keyring nobody else has.
+func randomKeys() *identity.Keyring {
+	master := make([]byte, identity.KeySize)
+	_, _ = rand.Read(master)
+	keys, err := identity.NewKeyring(master)
+	if err != nil {
+		panic(fmt.Sprintf("web: %v", err)) // a KeySize master never fails
+	}
+	return keys
 }

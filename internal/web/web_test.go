@@ -377,7 +377,7 @@ func TestLandingAndStylesheet(t *testing.T) {
 // must, answering 500 with its generic page and logging the detail once.
 func TestPanicBecomesErrorPage(t *testing.T) {
 	logs := &testenv.LogBuffer{}
-	c := New(nil, slog.New(slog.NewTextHandler(logs, nil)), Options{CSRFKey: []byte("k")})
+	c := New(nil, slog.New(slog.NewTextHandler(logs, nil)), Options{})
 	c.routes = append(c.routes, route{method: "GET", pattern: "/boom", public: true, h: func(*request) error { panic("boom") }})
 	var rc fasthttp.RequestCtx
 	rc.Request.SetRequestURI("/boom")
