@@ -209,9 +209,7 @@ func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.No
 			if err != nil {
 				return err
 			}
-			if bar != nil {
-				bars = append(bars, *bar)
-			}
+			bars = appendBar(bars, bar)
 		}
 		return nil
 	})
@@ -224,31 +222,60 @@ func (s *Store) MarkNoShow(ctx context.Context, id string, now time.Time, rules 
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
 	err := s.db.Tx(ctx, "mark_no_show", func(tx pgx.Tx) error {
-		bars = bars[:0]
-		tag, err := tx.Exec(ctx, q("mark_no_show"), id)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return booking.ErrBookingNotActive
-		}
-		if err := insertEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		if err := insertAudit(ctx, tx, a); err != nil {
-			return err
-		}
-		var identityID string
-		if err := tx.QueryRow(ctx, q("booking_identity"), id).Scan(&identityID); err != nil {
-			return err
-		}
-		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, now, rules)
-		if bar != nil {
-			bars = append(bars, *bar)
-		}
+		c := closing{id: id, noShow: true, now: now, rules: rules, ev: ev, audit: &a}
+		bar, err := closeBooking(ctx, tx, c, q("mark_no_show"), id)
+		bars = appendBar(bars[:0], bar)
 		return err
 	})
 	return bars, err
+}
+
+// closing is what ends an active booking: a cancellation or a no-show.
+type closing struct {
+	id     string
+	noShow bool // counts against the identity's no-show record (a late cancellation too)
+	now    time.Time
+	rules  booking.NoShowRules
+	ev     booking.Event
+	audit  *booking.AuditEntry // nil: none (the patient's own cancellation)
+}
+
+// closeBooking is the one transaction body of CancelBooking and MarkNoShow:
+// the status change (stmt with args, which must touch only an active
+// booking), its event and audit entry, and, when it counts as a no-show, the
+// bar it may earn.
+func closeBooking(ctx context.Context, tx pgx.Tx, c closing, stmt string, args ...any) (*booking.Bar, error) {
+	tag, err := tx.Exec(ctx, stmt, args...)
+	if err != nil {
+		return nil, err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil, booking.ErrBookingNotActive
+	}
+	if err := insertEvent(ctx, tx, c.ev); err != nil {
+		return nil, err
+	}
+	if c.audit != nil {
+		if err := insertAudit(ctx, tx, *c.audit); err != nil {
+			return nil, err
+		}
+	}
+	if !c.noShow {
+		return nil, nil
+	}
+	var identityID string
+	if err := tx.QueryRow(ctx, q("booking_identity"), c.id).Scan(&identityID); err != nil {
+		return nil, err
+	}
+	return barIfCrossed(ctx, tx, identityID, c.id, 1, c.now, c.rules)
+}
+
+// appendBar appends the bar a closing earned, if any.
+func appendBar(bars []booking.Bar, bar *booking.Bar) []booking.Bar {
+	if bar == nil {
+		return bars
+	}
+	return append(bars, *bar)
 }
 
 // ActiveBars lists the identities barred at now, with the latest end.

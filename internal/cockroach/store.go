@@ -762,33 +762,9 @@ func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules b
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
 	err := s.db.Tx(ctx, "cancel_booking", func(tx pgx.Tx) error {
-		bars = bars[:0]
-		tag, err := tx.Exec(ctx, q("cancel_booking"), id, ev.TS, late)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return booking.ErrBookingNotActive
-		}
-		if err := insertEvent(ctx, tx, ev); err != nil {
-			return err
-		}
-		if audit != nil {
-			if err := insertAudit(ctx, tx, *audit); err != nil {
-				return err
-			}
-		}
-		if !late {
-			return nil
-		}
-		var identityID string
-		if err := tx.QueryRow(ctx, q("booking_identity"), id).Scan(&identityID); err != nil {
-			return err
-		}
-		bar, err := barIfCrossed(ctx, tx, identityID, id, 1, ev.TS, rules)
-		if bar != nil {
-			bars = append(bars, *bar)
-		}
+		c := closing{id: id, noShow: late, now: ev.TS, rules: rules, ev: ev, audit: audit}
+		bar, err := closeBooking(ctx, tx, c, q("cancel_booking"), id, ev.TS, late)
+		bars = appendBar(bars[:0], bar)
 		return err
 	})
 	if err != nil {
