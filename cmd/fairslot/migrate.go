@@ -1,0 +1,60 @@
+package main
+
+// `fairslot migrate`: the schema, applied by the tables' owner, who then
+// grants the service's login its role.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+
+	"fairslot/internal/cockroach"
+)
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c common
+	var ownerURL string
+	e := env(getenv)
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.register(fs, e)
+	fs.StringVar(&ownerURL, "migrate-database-url", e.str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
+		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (empty: --database-url runs them itself)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	serviceURL := c.databaseURL
+	if ownerURL == "" {
+		ownerURL = serviceURL
+	}
+	db, err := cockroach.Open(ctx, ownerURL, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "migrated %s database: %d applied %v\n", db.Flavor(), len(applied), applied)
+	owner, err := url.Parse(ownerURL)
+	if err != nil {
+		return fmt.Errorf("--migrate-database-url: %w", err)
+	}
+	service, err := url.Parse(serviceURL)
+	if err != nil {
+		return fmt.Errorf("--database-url: %w", err)
+	}
+	if user := service.User.Username(); user != "" && user != owner.User.Username() {
+		pw, _ := service.User.Password()
+		if err := db.GrantServiceLogin(ctx, user, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "the service logs in as %s, a member of %s (it may only add to the audit log)\n", user, cockroach.ServiceRole)
+	} else {
+		fmt.Fprintf(stderr, "note: --database-url names the owner; serve refuses to run as a login that can rewrite the audit log: set FAIRSLOT_MIGRATE_DATABASE_URL to the owner's URL and --database-url to the service's login\n")
+	}
+	return nil
+}

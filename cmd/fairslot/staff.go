@@ -1,0 +1,51 @@
+package main
+
+// `fairslot staff add`: a staff account bound to its hospital.
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"fairslot/internal/booking"
+)
+
+func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var role, phone, password, hospital string
+	var r booking.Role
+	return tool{
+		name: "staff add",
+		flags: func(fs *flag.FlagSet, e env) {
+			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
+			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
+			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
+		},
+		check: func() (err error) {
+			if r, err = booking.ParseRole(role); err != nil || r == booking.RolePatient {
+				return errors.New("--role must be clerk, operator, referrer or admin")
+			}
+			if hospital == "" && r != booking.RoleAdmin {
+				return fmt.Errorf("--hospital is required: a %s works for one hospital (GET /v1/hospitals lists them)", r)
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			if _, err := d.svc.Refresh(ctx); err != nil {
+				return err
+			}
+			id, err := d.svc.CreateStaff(ctx, phone, password, r, hospital)
+			if err != nil {
+				return err
+			}
+			scope := "platform-wide"
+			if hospital != "" {
+				scope = "of hospital " + hospital
+			}
+			fmt.Fprintf(stdout, "created %s account %s, %s\n", r, id, scope)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
