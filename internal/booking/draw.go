@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,8 @@ import (
 //     scoring at least LotteryHoldScore: held out for review), compute the
 //     drawn order of the eligible ones from the seed (DrawOrder) and store
 //     it — stage ranked;
-//  3. book: in drawn order, book each entry until the pool's slots are gone,
+//  3. book: in drawn order, book each entry until the pool's slots are gone
+//     (in waves of as many as slots are left, booked at once, see bookDrawn),
 //     through the same admit → commit → confirm path as every booking, with
 //     the entry's id as the booking's (a booking made before a crash is
 //     found again, not made twice); an entry refused at booking (barred
@@ -334,32 +336,43 @@ func (s *Service) bookDrawn(ctx context.Context, c DrawClaim, sess *Session, h *
 			slots = p.Slots
 		}
 	}
+	// The undecided entries are booked in waves, in drawn order: a wave is
+	// as many entries as slots are left, booked at once (so their commits
+	// share group-commit batches instead of queueing one by one), and an
+	// entry refused in it passes its slot to the next wave. The winners are
+	// the same as one at a time: the first eligible entries in drawn order.
 	won := 0
-	soldOut := false
+	var undecided []int
 	for i, e := range ranked {
-		if e.Status != EntryEntered && e.Status != EntryWon {
-			continue // decided by an earlier run
+		if e.Status == EntryEntered || e.Status == EntryWon { // won: booked by an earlier run, found again
+			undecided = append(undecided, i)
 		}
-		if soldOut || won >= slots {
-			ranked[i].Status = EntryLost
-			continue
+	}
+	soldOut := false
+	for len(undecided) > 0 && !soldOut && won < slots {
+		wave := undecided[:min(slots-won, len(undecided))]
+		undecided = undecided[len(wave):]
+		errs := s.bookWinners(ctx, sess, h, q, ranked, wave)
+		for j, i := range wave {
+			var de *Error
+			switch err := errs[j]; {
+			case err == nil:
+				ranked[i].Status, ranked[i].Reason = EntryWon, ""
+				won++
+			case errors.Is(err, ErrSoldOut):
+				soldOut = true // slots left the pool another way (an admin moved them)
+				ranked[i].Status = EntryLost
+			case errors.As(err, &de) && (de.Kind == KindRule || de.Kind == KindConflict):
+				// Barred or over a quota since it entered: passed over, and the
+				// slot goes to the next in drawn order.
+				ranked[i].Status, ranked[i].Reason = EntryLost, de.Code
+			default:
+				return nil, fmt.Errorf("book winner %s: %w", ranked[i].ID, err)
+			}
 		}
-		_, err := s.bookWinner(ctx, sess, h, q, e)
-		var de *Error
-		switch {
-		case err == nil:
-			ranked[i].Status, ranked[i].Reason = EntryWon, ""
-			won++
-		case errors.Is(err, ErrSoldOut):
-			soldOut = true // slots left the pool another way (an admin moved them)
-			ranked[i].Status = EntryLost
-		case errors.As(err, &de) && (de.Kind == KindRule || de.Kind == KindConflict):
-			// Barred or over a quota since it entered: passed over, and the
-			// slot goes to the next in drawn order.
-			ranked[i].Status, ranked[i].Reason = EntryLost, de.Code
-		default:
-			return nil, fmt.Errorf("book winner %s: %w", e.ID, err)
-		}
+	}
+	for _, i := range undecided {
+		ranked[i].Status = EntryLost
 	}
 	for i, e := range ranked {
 		if e.Status != EntryLost || e.Reason != "" || !e.Waitlist || e.PatientID == "" {
@@ -375,6 +388,26 @@ func (s *Service) bookDrawn(ctx context.Context, c DrawClaim, sess *Session, h *
 		return nil, err
 	}
 	return s.store.PoolEntries(ctx, c.PoolKey)
+}
+
+// drawParallel bounds the bookings of one wave in flight at once.
+const drawParallel = 64
+
+// bookWinners books the entries ranked[i] for i in wave at once, at most
+// drawParallel in flight, and returns each one's error.
+func (s *Service) bookWinners(ctx context.Context, sess *Session, h *Hospital, q ChannelQuota, ranked []Entry, wave []int) []error {
+	errs := make([]error, len(wave))
+	sem := make(chan struct{}, drawParallel)
+	var wg sync.WaitGroup
+	for j, i := range wave {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, errs[j] = s.bookWinner(ctx, sess, h, q, ranked[i])
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // bookWinner books a drawn entry through the common booking path, with the

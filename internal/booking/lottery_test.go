@@ -793,6 +793,49 @@ func TestLotteryWinnerBookedUnderTheEntrysName(t *testing.T) {
 	}
 }
 
+// TestLotteryDrawPassesRefusedSlotsOn: winners are booked in waves (as many
+// at once as slots are left); an entry refused at booking passes its slot to
+// the next in drawn order, so the pool still fills with the first eligible
+// entries, whatever the waves.
+func TestLotteryDrawPassesRefusedSlotsOn(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	const slots = 2
+	s := h.lotterySession(lotteryOpts{online: slots})
+	squats := map[string]bool{}
+	for _, name := range []string{"王芳", "李娜", "张伟"} {
+		real := h.person(name)
+		squatter := h.userOf(booking.IdentityRequest{IDType: real.IDType, IDNumber: real.IDNumber, Name: name + "假"})
+		squats[h.mustEnter(squatter, 0, s).ID] = true
+		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real})
+		testenv.Must(t, err, "verify %s at the desk", name)
+	}
+	for _, u := range h.users(3, 1) {
+		h.mustEnter(u, 0, s)
+	}
+	h.drawAll(h.svc, s)
+	d := h.checkDraw(s, slots, 6)
+	for _, e := range d.Entries {
+		switch {
+		case squats[e.ID] && e.Status == booking.EntryWon:
+			t.Errorf("squatter's entry %s won", e.ID)
+		case squats[e.ID] && e.Status == booking.EntryLost && e.Reason == "" && e.Rank < lastWinnerRank(d):
+			t.Errorf("squatter's entry %s (rank %d) lost without a reason before the last winner", e.ID, e.Rank)
+		}
+	}
+}
+
+// lastWinnerRank is the drawn rank of the last winner of a draw.
+func lastWinnerRank(d booking.PublishedDraw) int {
+	last := 0
+	for _, e := range d.Entries {
+		if e.Status == booking.EntryWon {
+			last = max(last, e.Rank)
+		}
+	}
+	return last
+}
+
 // TestLotteryKeyedRepeatAfterTheDraw: a request repeated with its
 // Idempotency-Key after the draw gets its entry as it stands, even when a
 // returned slot is free by then: never a first-come booking under the lost
