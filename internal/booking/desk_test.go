@@ -705,6 +705,20 @@ func TestMarkNoShowsConcurrently(t *testing.T) {
 			t.Errorf("%s booking: error %q does not name the end of the bar, %s", p.name, err, until.In(shanghai).Format(time.RFC3339))
 		}
 	}
+	// Each family sees its own record: the no-shows counted, the bar in
+	// force, the next step.
+	for i, p := range plans {
+		st, err := h.svc.Standings(h.ctx, users[i].actor)
+		testenv.Must(t, err, "standing of %s", p.name)
+		if len(st) != 1 || st[0].NoShows != len(p.sessions) || st[0].BarredUntil.IsZero() != (p.bar == 0) || !st[0].BlockedUntil.IsZero() {
+			t.Errorf("standing of %s = %+v, want %d no-shows, barred %v", p.name, st, len(p.sessions), p.bar > 0)
+			continue
+		}
+		wantNext := map[int]int{1: 3, 2: 3, 3: 6, 6: 0}[len(p.sessions)]
+		if got := st[0].Next; (got == nil) != (wantNext == 0) || (got != nil && got.Count != wantNext) {
+			t.Errorf("standing of %s: next step %+v, want at %d (0: none)", p.name, got, wantNext)
+		}
+	}
 	h.clock.reset()
 	h.checkClean()
 }

@@ -504,6 +504,9 @@ type Store interface {
 	MarkNoShows(ctx context.Context, now time.Time, rules NoShowRules) (int, []Bar, error)
 	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
 	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
+	// NoShowRecords reads each identity's no-shows and late cancellations
+	// with a visit from since on, and its bar and block in force at now.
+	NoShowRecords(ctx context.Context, identityIDs []string, since, now time.Time) (map[string]NoShowRecord, error)
 
 	// The waitlist. AddWaitlist writes a staff-made entry's audit entry
 	// (StaffWaitlistAudit) in the same commit.

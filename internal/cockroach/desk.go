@@ -291,6 +291,28 @@ func (s *Store) ActiveBars(ctx context.Context, now time.Time) (_ []booking.Bar,
 	})
 }
 
+// NoShowRecords reads each identity's standing under the no-show rules.
+func (s *Store) NoShowRecords(ctx context.Context, identityIDs []string, since, now time.Time) (_ map[string]booking.NoShowRecord, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	out := make(map[string]booking.NoShowRecord, len(identityIDs))
+	rows, _ := s.db.pool.Query(ctx, q("no_show_records"), identityIDs, since.UTC().Format(time.DateOnly), now)
+	var id string
+	var n int
+	var barred, blocked *time.Time
+	_, err := pgx.ForEachRow(rows, []any{&id, &n, &barred, &blocked}, func() error {
+		rec := booking.NoShowRecord{NoShows: n}
+		if barred != nil {
+			rec.BarredUntil = *barred
+		}
+		if blocked != nil {
+			rec.BlockedUntil = *blocked
+		}
+		out[id] = rec
+		return nil
+	})
+	return out, err
+}
+
 func scanWaitlist(r pgx.CollectableRow) (booking.WaitlistEntry, error) {
 	var e booking.WaitlistEntry
 	var idHash, nameHash []byte

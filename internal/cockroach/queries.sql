@@ -347,6 +347,19 @@ SELECT i.id_hash, max(b.until)
   JOIN identities i ON i.id = b.identity_id
  WHERE b.until > $1 GROUP BY i.id_hash;
 
+-- name: no_show_records
+-- A patient's standing: per identity, no-shows and late cancellations with
+-- a visit from $2 on (as count_no_shows), and the end of the bar and of the
+-- block in force at $3.
+SELECT i.id::TEXT,
+       (SELECT count(*) FROM bookings b
+         WHERE b.identity_id = i.id AND b.visit_date >= $2::DATE
+           AND (b.status = 'no_show' OR (b.status = 'cancelled' AND b.late_cancel))),
+       (SELECT max(until) FROM bars r WHERE r.identity_id = i.id AND r.until > $3),
+       (SELECT max(until) FROM identity_blocks k WHERE k.identity_id = i.id AND k.until > $3)
+  FROM identities i
+ WHERE i.id = ANY($1::UUID[]);
+
 -- name: insert_waitlist
 -- A caller an operator waitlisted by phone has no patient or account ($4,
 -- $6 NULL); booked_by and the name they gave stand in.

@@ -122,6 +122,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/waitlist", console: pc, h: c.joinWaitlist},
 		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
 		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
+		{method: "GET", pattern: "/patient/rules", console: pc, public: true, h: c.rulesPage},
 
 		{method: "GET", pattern: "/phone/login", console: oc, public: true, h: c.loginPage(oc)},
 		{method: "POST", pattern: "/phone/login", console: oc, public: true, h: c.login(oc)},

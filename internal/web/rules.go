@@ -1,0 +1,128 @@
+package web
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The rules page (就诊规则) of the patient console: a hospital's booking
+// limits, cancellation deadline, no-show bars and usual release times,
+// generated from what the service enforces, for anyone; and, for a signed-in
+// patient, each family member's own record under them.
+
+type rulesData struct {
+	Hospitals []chip
+	Rules     *rulesView
+	Standings []standingView
+	SignedIn  bool
+}
+
+type rulesView struct {
+	Hospital       string
+	Policy         booking.Policy
+	CancelDeadline string
+	Next           *nextPolicy
+	NoShowRule     string
+	Releases       []releaseView
+}
+
+type nextPolicy struct {
+	From           string // local date and time
+	Policy         booking.Policy
+	CancelDeadline string
+}
+
+type releaseView struct {
+	Channel  booking.Channel
+	Lottery  bool
+	When     string // "就诊前 7 天 08:00 · 7 days before the visit at 08:00"
+	Sessions int
+}
+
+type standingView struct {
+	Patient              patientView
+	NoShows              int
+	NextCount, NextDays  int // the next bar: at NextCount no-shows, NextDays days (0: none left)
+	BarredUntil, Blocked string
+}
+
+func (c *Console) rulesPage(r *request) error {
+	cat := c.svc.Catalog()
+	hospitalID := r.query("hospital")
+	hs := cat.Hospitals()
+	if hospitalID == "" && len(hs) == 1 {
+		hospitalID = hs[0].ID
+	}
+	d := rulesData{SignedIn: r.signedIn() && r.actor.Role == booking.RolePatient}
+	for _, h := range hs {
+		d.Hospitals = append(d.Hospitals, chip{Label: h.Name, URL: "/patient/rules?hospital=" + h.ID, Selected: h.ID == hospitalID})
+	}
+	if hospitalID != "" {
+		rules, err := c.svc.Rules(hospitalID)
+		if err != nil {
+			return err
+		}
+		d.Rules = rulesViewOf(rules)
+	}
+	if d.SignedIn {
+		st, err := c.svc.Standings(r.ctx, r.actor)
+		if err != nil {
+			return err
+		}
+		d.Standings = standingViews(st, c.svc.NoShowRules())
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/rules", page{Title: "就诊规则 Rules", Nav: "rules", Data: d})
+}
+
+// releasesShown is how many release times the page shows per channel: the
+// usual ones (a session published by hand at another time is its own).
+const releasesShown = 3
+
+func rulesViewOf(r booking.HospitalRules) *rulesView {
+	v := &rulesView{Hospital: r.Hospital.Name, Policy: r.Policy, CancelDeadline: r.CancelDeadline, NoShowRule: noShowRule(r.NoShows)}
+	if n := r.Next; n != nil {
+		v.Next = &nextPolicy{From: n.EffectiveFrom.In(r.Hospital.Location()).Format("2006-01-02 15:04"), Policy: n.Policy, CancelDeadline: n.CancelDeadline}
+	}
+	shown := map[booking.Channel]int{}
+	for _, p := range r.Releases { // the most frequent first in each channel
+		if shown[p.Channel]++; shown[p.Channel] > releasesShown {
+			continue
+		}
+		when := fmt.Sprintf("就诊前 %d 天 %s · %d days before the visit at %s", p.DaysBefore, p.Clock, p.DaysBefore, p.Clock)
+		switch p.DaysBefore {
+		case 0:
+			when = fmt.Sprintf("就诊当天 %s · on the visit day at %s", p.Clock, p.Clock)
+		case 1:
+			when = fmt.Sprintf("就诊前 1 天 %s · the day before the visit at %s", p.Clock, p.Clock)
+		}
+		v.Releases = append(v.Releases, releaseView{Channel: p.Channel, Lottery: p.Mode == booking.Lottery, When: when, Sessions: p.Sessions})
+	}
+	return v
+}
+
+func standingViews(st []booking.Standing, rules booking.NoShowRules) []standingView {
+	ps := make([]booking.Patient, len(st))
+	for i, s := range st {
+		ps[i] = s.Patient
+	}
+	views := patientViews(ps)
+	out := make([]standingView, len(st))
+	for i, s := range st {
+		v := standingView{Patient: views[i], NoShows: s.NoShows}
+		if s.Next != nil {
+			v.NextCount, v.NextDays = s.Next.Count, int(s.Next.Bar/(24*time.Hour))
+		}
+		if !s.BarredUntil.IsZero() {
+			v.BarredUntil = s.BarredUntil.Format("2006-01-02")
+		}
+		if !s.BlockedUntil.IsZero() {
+			v.Blocked = s.BlockedUntil.Format("2006-01-02")
+		}
+		out[i] = v
+	}
+	return out
+}
