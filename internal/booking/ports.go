@@ -531,6 +531,7 @@ type Store interface {
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
 
 	LotteryStore
+	CaseStore
 }
 
 // PoolKey names a channel pool of a session.
