@@ -532,6 +532,7 @@ type Store interface {
 
 	LotteryStore
 	CaseStore
+	NotificationStore
 }
 
 // PoolKey names a channel pool of a session.

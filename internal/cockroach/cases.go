@@ -148,3 +148,23 @@ func (s *Store) MarkNotificationsRead(ctx context.Context, accountID string, at 
 	tag, err := s.db.pool.Exec(ctx, caseQueries["mark_notifications_read"], accountID, at)
 	return int(tag.RowsAffected()), err
 }
+
+// UndeliveredNotifications lists the outbox's undelivered notifications,
+// oldest first.
+func (s *Store) UndeliveredNotifications(ctx context.Context, limit int) (_ []booking.Notification, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, caseQueries["undelivered_notifications"], limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		var n booking.Notification
+		err := r.Scan(&n.ID, &n.Kind, &n.HospitalID, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID,
+			&n.CaseID, &n.Body, &n.CreatedAt)
+		return n, err
+	})
+}
+
+// MarkDelivered stamps notifications delivered.
+func (s *Store) MarkDelivered(ctx context.Context, ids []string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	_, err := s.db.pool.Exec(ctx, caseQueries["mark_delivered"], ids, at)
+	return err
+}

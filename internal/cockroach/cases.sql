@@ -43,3 +43,14 @@ SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(booking_id::TEXT, ''), COALES
 
 -- name: mark_notifications_read
 UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
+
+-- name: undelivered_notifications
+SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
+       COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''),
+       COALESCE(case_id::TEXT, ''), body, created_at
+  FROM notifications WHERE delivered_at IS NULL
+ ORDER BY created_at, id
+ LIMIT $1;
+
+-- name: mark_delivered
+UPDATE notifications SET delivered_at = $2 WHERE id = ANY($1::UUID[]) AND delivered_at IS NULL;

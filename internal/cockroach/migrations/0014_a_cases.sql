@@ -35,3 +35,5 @@ CREATE INDEX IF NOT EXISTS patient_cases_by_flag ON patient_cases (flag_id);
 ALTER TABLE notifications ALTER COLUMN session_id DROP NOT NULL;
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS case_id UUID;
 ALTER TABLE notifications ADD COLUMN IF NOT EXISTS read_at TIMESTAMPTZ;
+-- The notify job's scan: the undelivered ones, oldest first.
+CREATE INDEX IF NOT EXISTS notifications_undelivered ON notifications (created_at) WHERE delivered_at IS NULL;
