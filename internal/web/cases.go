@@ -87,7 +87,6 @@ func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
 		URL: "/admin/cases/" + cs.ID, Booking: cs.BookingID}
 }
 
-
 type casesData struct {
 	Cases      []caseRow
 	Hospitals  []option
