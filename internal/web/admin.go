@@ -287,6 +287,9 @@ type flagData struct {
 	// with the note typed into it.
 	Failed   string
 	FormNote string
+	// Reports patients filed that an administrator linked to this flag
+	// (cases.go).
+	Reports []caseRow
 }
 
 func (c *Console) flagData(r *request) (flagData, error) {
@@ -303,6 +306,9 @@ func (c *Console) flagData(r *request) (flagData, error) {
 		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
 	}
 	d.Explanation, d.ExplanationZH = f.Explanation, f.ExplanationZH
+	if d.Reports, err = c.linkedReports(r, f.ID); err != nil {
+		return flagData{}, err
+	}
 	for _, rs := range f.Reasons {
 		v := reasonView{Signal: rs.Signal, Detail: rs.Detail, DetailZH: rs.DetailZH, Counted: rs.Points > 0,
 			Kind: labelOr(kindLabels, rs.Kind)}

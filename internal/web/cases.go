@@ -316,3 +316,16 @@ func (c *Console) closeCase(r *request) error {
 	d.FormNote = r.form("note")
 	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
 }
+
+// linkedReports are the reports linked to a flag, for its page.
+func (c *Console) linkedReports(r *request, flagID string) ([]caseRow, error) {
+	cs, err := c.svc.CasesOfFlag(r.ctx, r.actor, flagID)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]caseRow, len(cs))
+	for i, x := range cs {
+		rows[i] = c.caseRowOf(x, c.opts.Now())
+	}
+	return rows, nil
+}
