@@ -53,6 +53,7 @@ func ComplaintCategories() []string { return slices.Clone(complaintCategories) }
 const (
 	caseTextMax     = 2000 // runes of the patient's text
 	caseAnswerMax   = 2000 // runes of an answer
+	caseNoteMax     = 500  // runes of a closing note
 	caseAccountMax  = 64   // runes of an account name the offer came from
 	maxOpenCases    = 10   // open (unanswered) cases one account may have at once
 	caseDueDays     = 5    // working days
@@ -307,6 +308,30 @@ func (s *Service) ReviewCase(ctx context.Context, actor Actor, id string) (Case,
 	return s.Case(ctx, actor, id)
 }
 
+// caseToChange checks an administrator's answer or note (the patient is
+// told it: required, at most max characters) and returns the case it is
+// for, still not closed.
+func (s *Service) caseToChange(ctx context.Context, actor Actor, id, field, text string, max int) (Case, string, error) {
+	if err := mustReviewCases(actor); err != nil {
+		return Case{}, "", err
+	}
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) < 2 {
+		return Case{}, "", Errorf(ErrInvalidField, "the %s is required: the patient is told it", field)
+	}
+	if err := checkCaseText(field, text, max); err != nil {
+		return Case{}, "", err
+	}
+	c, err := s.Case(ctx, actor, id)
+	if err != nil {
+		return Case{}, "", err
+	}
+	if c.Status == CaseClosed {
+		return Case{}, "", ErrCaseClosed
+	}
+	return c, text, nil
+}
+
 // CaseAnswer is an administrator's answer to a case.
 type CaseAnswer struct {
 	Answer string
@@ -321,23 +346,11 @@ type CaseAnswer struct {
 // (a durable notification in the same transaction), the answer audited.
 // An answered case may be answered again until it is closed.
 func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans CaseAnswer) (Case, error) {
-	if err := mustReviewCases(actor); err != nil {
-		return Case{}, err
-	}
-	ans.Answer = strings.TrimSpace(ans.Answer)
-	if utf8.RuneCountInString(ans.Answer) < 2 {
-		return Case{}, Errorf(ErrInvalidField, "an answer is required: the patient is told it")
-	}
-	if err := checkCaseText("answer", ans.Answer, caseAnswerMax); err != nil {
-		return Case{}, err
-	}
-	c, err := s.Case(ctx, actor, id)
+	c, answer, err := s.caseToChange(ctx, actor, id, "answer", ans.Answer, caseAnswerMax)
 	if err != nil {
 		return Case{}, err
 	}
-	if c.Status == CaseClosed {
-		return Case{}, ErrCaseClosed
-	}
+	ans.Answer = answer
 	if ans.FlagID != "" {
 		if c.Kind != CaseReport {
 			return Case{}, Errorf(ErrInvalidField, "only a report is linked to a scalper flag")
@@ -375,22 +388,9 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 // CloseCase closes a case with a note for the record (a duplicate, nothing
 // to answer, the answer given by phone); the patient is told it is closed.
 func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (Case, error) {
-	if err := mustReviewCases(actor); err != nil {
-		return Case{}, err
-	}
-	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) < 2 {
-		return Case{}, Errorf(ErrInvalidField, "a note is required: say why the case is closed")
-	}
-	if err := checkCaseText("note", note, 500); err != nil {
-		return Case{}, err
-	}
-	c, err := s.Case(ctx, actor, id)
+	c, note, err := s.caseToChange(ctx, actor, id, "note", note, caseNoteMax)
 	if err != nil {
 		return Case{}, err
-	}
-	if c.Status == CaseClosed {
-		return Case{}, ErrCaseClosed
 	}
 	now := s.cfg.Now()
 	kindZH := map[string]string{CaseReport: "举报", CaseComplaint: "投诉"}[c.Kind]
