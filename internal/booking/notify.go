@@ -29,7 +29,9 @@ type Sender interface {
 
 // ConsoleSender is the default channel: the patient's console, which
 // lists the notification already, so sending is taking note that it is
-// there. It keeps and logs nothing.
+// there; one naming only a person (a phone or desk booking of someone no
+// account lists) is on the hospital's list of the session's notifications,
+// for the call centre or the desk to tell. It keeps and logs nothing.
 type ConsoleSender struct{}
 
 // Send accepts n: the console shows it.
