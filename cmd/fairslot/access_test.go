@@ -89,6 +89,7 @@ type access struct {
 	lottery       booking.Session
 	sharedLottery string
 	entrySeq      int
+	sharedCaseID  string // a report of patientA's no request closes
 }
 
 // lotteryEntry enters patientA's patient i in the lottery session and
@@ -419,6 +420,38 @@ func accessTable() map[string]row {
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Reports and complaints are a patient's own; the administrators of
+		// the hospital concerned (here the platform's) review them.
+		// patientB's complaint names patientA's booking: not its own.
+		"POST /v1/reports": {func(a *access, _ string) call {
+			return call{path: "/v1/reports", body: map[string]string{"text": "offered me a slot for 500 yuan", "hospital_id": a.hospital,
+				"offered_by_phone": "13912345678"}}
+		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
+		"GET /v1/reports": {ok("/v1/reports"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"POST /v1/complaints": {func(a *access, role string) call {
+			return call{path: "/v1/complaints", body: map[string]string{"text": "the clinic started an hour late", "category": "service",
+				"booking_id": a.booking(role)}}
+		}, [7]int{401, 201, 404, 403, 403, 403, 403}, false},
+		"GET /v1/complaints": {ok("/v1/complaints"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"GET /v1/cases/{case_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/cases/" + a.sharedCase()}
+		}, [7]int{401, 200, 404, 404, 404, 404, 200}, false},
+		"GET /v1/notifications":       {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"GET /v1/admin/cases":         {ok("/v1/admin/cases"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/cases/{case_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/cases/" + a.sharedCase()}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/cases/{case_id}/answer": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/cases/" + a.sharedCase() + "/answer", body: map[string]string{"answer": "we are looking into it"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/cases/{case_id}/close": {func(a *access, role string) call {
+			id := a.sharedCase()
+			if role == "admin" {
+				id = a.aCase()
+			}
+			return call{path: "/v1/admin/cases/" + id + "/close", body: map[string]string{"note": "a duplicate of an earlier report"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/flags": {ok("/v1/admin/flags"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
 			[7]int{401, 403, 403, 403, 403, 403, 404}, false},
@@ -439,6 +472,29 @@ func (a *access) sessionBody(days int) map[string]any {
 	return map[string]any{"doctor_id": a.sessions[0].DoctorID, "date": start.Format(time.DateOnly), "period": "morning",
 		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339), "slot_count": 2,
 		"channels": []map[string]any{{"channel": "online", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}}
+}
+
+// aCase files a fresh report of patientA's and returns its id.
+func (a *access) aCase() string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/reports", a.tokens["patientA"], map[string]string{"text": "someone sells slots at the gate",
+		"hospital_id": a.hospital})
+	var c struct {
+		ID string `json:"case_id"`
+	}
+	r.decode(a.t, &c)
+	if r.status != 201 || c.ID == "" {
+		a.t.Fatalf("file a report = %d %s", r.status, r.body)
+	}
+	return c.ID
+}
+
+// sharedCase is a report of patientA's that no request closes.
+func (a *access) sharedCase() string {
+	if a.sharedCaseID == "" {
+		a.sharedCaseID = a.aCase()
+	}
+	return a.sharedCaseID
 }
 
 // sharedEntry is a waitlist entry of patientA that no role's request may

@@ -534,6 +534,8 @@ type Store interface {
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
 
 	LotteryStore
+	CaseStore
+	NotificationStore
 }
 
 // PoolKey names a channel pool of a session.

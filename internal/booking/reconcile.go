@@ -523,6 +523,7 @@ type Background struct {
 	NoShows      time.Duration // 1m
 	Detect       time.Duration // 5m: scalper detection over the recent events
 	Lottery      time.Duration // 2s: lottery seeds for windows about to open, and draws that are due
+	Notify       time.Duration // 2s: hand undelivered notifications to the sender (notify.go)
 	// Lease, when set, lets one instance at a time run the exclusive jobs.
 	Lease Lease
 }
@@ -580,5 +581,9 @@ func (s *Service) Jobs(b Background) []Job {
 		// crashed draw over where it stopped.
 		{Name: "lottery", Every: every(b.Lottery, 2*time.Second), Timeout: 5 * time.Minute,
 			Run: func(ctx context.Context) error { _, err := s.RunLottery(ctx); return err }},
+		// One instance delivers at a time, so a notification is sent once
+		// unless an instance dies between its send and its mark.
+		{Name: "notify", Every: every(b.Notify, 2*time.Second), Timeout: 30 * time.Second, Exclusive: true,
+			Run: logged("delivered notifications", "delivered", s.DeliverNotifications)},
 	}
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// Detector finds scalper flags in the event stream (internal/detect).
 	// Without one, detection runs find nothing.
 	Detector Detector
+	// Sender delivers patients' notifications (notify.go): the console's
+	// own outbox (ConsoleSender) unless an SMS or push channel is given.
+	Sender Sender
 	// DetectWindow is how far back detection reads events (30 days).
 	DetectWindow time.Duration
 	// BlockFor is how long a confirmed flag blocks its accounts and
@@ -114,6 +117,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Sender == nil {
+		c.Sender = ConsoleSender{}
+	}
 	if c.HoldFor <= 0 {
 		c.HoldFor = 30 * time.Second
 	}

@@ -66,6 +66,8 @@ type harnessConfig struct {
 	metrics booking.Metrics
 	// bookingWriters is booking.Config.BookingWriters.
 	bookingWriters int
+	// sender delivers notifications (ConsoleSender when nil).
+	sender booking.Sender
 }
 
 type harness struct {
@@ -106,6 +108,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		RefusalBuffer:  cfg.refusalBuffer,
 		Metrics:        cfg.metrics,
 		BookingWriters: cfg.bookingWriters,
+		Sender:         cfg.sender,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

@@ -290,14 +290,17 @@ type StopResult struct {
 // channel delivers it.
 type Notification struct {
 	ID         string
-	Kind       string // session_stopped
+	Kind       string // session_stopped, case_answered, case_closed
+	HospitalID string
 	AccountID  string // empty for a person no account lists (phone, desk)
 	IdentityID string
 	BookingID  string
 	WaitlistID string
 	EntryID    string
+	CaseID     string // the report or complaint answered or closed
 	Body       string
 	CreatedAt  time.Time
+	ReadAt     time.Time // zero while unread in the patient's console
 }
 
 // StopSession stops a clinic (停诊) that may have bookings: the doctor

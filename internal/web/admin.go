@@ -54,14 +54,17 @@ var eventLabels = map[booking.EventType]string{
 }
 
 var auditActionLabels = map[string]string{
-	"flag_confirm":    "确认线索 Flag confirmed",
-	"flag_dismiss":    "排除线索 Flag dismissed",
-	"checkin_refused": "签到被拒 Check-in refused",
-	"reissue":         "退号重发 Slot reissued",
-	"extra_slots":     "加号 Extra slots",
-	"move_pool":       "调整号池 Slots moved between pools",
-	"staff_added":     "新增工作人员 Staff account added",
-	"lottery_draw":    "摇号开奖 Lottery drawn",
+	"flag_confirm":      "确认线索 Flag confirmed",
+	"flag_dismiss":      "排除线索 Flag dismissed",
+	"checkin_refused":   "签到被拒 Check-in refused",
+	"reissue":           "退号重发 Slot reissued",
+	"extra_slots":       "加号 Extra slots",
+	"move_pool":         "调整号池 Slots moved between pools",
+	"staff_added":       "新增工作人员 Staff account added",
+	"lottery_draw":      "摇号开奖 Lottery drawn",
+	"case_answer":       "答复投诉举报 Case answered",
+	"case_answer_close": "答复并办结 Case answered and closed",
+	"case_close":        "办结投诉举报 Case closed",
 }
 
 var roleLabels = map[string]string{
@@ -284,6 +287,9 @@ type flagData struct {
 	// with the note typed into it.
 	Failed   string
 	FormNote string
+	// Reports patients filed that an administrator linked to this flag
+	// (cases.go).
+	Reports []caseRow
 }
 
 func (c *Console) flagData(r *request) (flagData, error) {
@@ -300,6 +306,9 @@ func (c *Console) flagData(r *request) (flagData, error) {
 		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
 	}
 	d.Explanation, d.ExplanationZH = f.Explanation, f.ExplanationZH
+	if d.Reports, err = c.linkedReports(r, f.ID); err != nil {
+		return flagData{}, err
+	}
 	for _, rs := range f.Reasons {
 		v := reasonView{Signal: rs.Signal, Detail: rs.Detail, DetailZH: rs.DetailZH, Counted: rs.Points > 0,
 			Kind: labelOr(kindLabels, rs.Kind)}

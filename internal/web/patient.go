@@ -65,8 +65,10 @@ func formKey(r *request) string {
 }
 
 type homeData struct {
-	Patients int
-	Upcoming []bookingRow
+	Patients      int
+	Upcoming      []bookingRow
+	Notifications []notificationRow // the latest (cases.go)
+	Unread        int
 }
 
 func (c *Console) patientHome(r *request) error {
@@ -79,6 +81,9 @@ func (c *Console) patientHome(r *request) error {
 		return err
 	}
 	d := homeData{Patients: len(ps)}
+	if d.Notifications, d.Unread, err = c.notificationRows(r); err != nil {
+		return err
+	}
 	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
 	for _, b := range bs {
 		if b.Status.Active() && b.SlotEnd.After(now) {
@@ -87,7 +92,7 @@ func (c *Console) patientHome(r *request) error {
 	}
 	// Soonest first; the Service lists newest bookings first.
 	slices.SortFunc(d.Upcoming, func(a, b bookingRow) int { return strings.Compare(a.Date+a.Time, b.Date+b.Time) })
-	return c.render(r, fasthttp.StatusOK, "patient/home", page{Title: "首页 Home", Nav: "home", Data: d})
+	return c.render(r, fasthttp.StatusOK, "patient/home", page{Title: "首页 Home", Nav: "home", Flash: flashes[r.query("ok")], Data: d})
 }
 
 func maskedNames(ps []booking.Patient) map[string]string {

@@ -43,6 +43,7 @@ var (
 			{"family", "就诊人", "Family", "/patient/family"},
 			{"sessions", "预约挂号", "Book", "/patient/sessions"},
 			{"bookings", "我的预约", "My bookings", "/patient/bookings"},
+			{"cases", "投诉举报", "Reports", "/patient/cases"},
 		},
 	}
 	deskConsole = &console{
@@ -64,6 +65,7 @@ var (
 			{"schedule", "号源", "Schedule", "/admin/schedule"},
 			{"lottery", "摇号", "Lottery", "/admin/lottery"},
 			{"audit", "审计日志", "Audit log", "/admin/audit"},
+			{"cases", "投诉举报", "Reports", "/admin/cases"},
 		},
 	}
 	phoneConsole = &console{
@@ -123,6 +125,10 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
 		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
 		{method: "GET", pattern: "/patient/rules", console: pc, public: true, h: c.rulesPage},
+		{method: "GET", pattern: "/patient/cases", console: pc, h: c.casesPage},
+		{method: "POST", pattern: "/patient/reports", console: pc, h: c.fileCase(booking.CaseReport)},
+		{method: "POST", pattern: "/patient/complaints", console: pc, h: c.fileCase(booking.CaseComplaint)},
+		{method: "POST", pattern: "/patient/notifications/read", console: pc, h: c.readNotifications},
 
 		{method: "GET", pattern: "/phone/login", console: oc, public: true, h: c.loginPage(oc)},
 		{method: "POST", pattern: "/phone/login", console: oc, public: true, h: c.login(oc)},
@@ -160,6 +166,11 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/sessions/{id}/stop", console: ac, h: c.stopSession},
 		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
 		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
+		// Reports and complaints (cases.go).
+		{method: "GET", pattern: "/admin/cases", console: ac, h: c.caseQueuePage},
+		{method: "GET", pattern: "/admin/cases/{id}", console: ac, h: c.casePage},
+		{method: "POST", pattern: "/admin/cases/{id}/answer", console: ac, h: c.answerCase},
+		{method: "POST", pattern: "/admin/cases/{id}/close", console: ac, h: c.closeCase},
 	}
 }
 

@@ -90,17 +90,22 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
-	"welcome":        "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
-	"added":          "已添加就诊人。 Family member added.",
-	"booked":         "预约成功。 Booked.",
-	"cancelled":      "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
-	"cancelled_late": "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
-	"waitlisted":     "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
-	"left":           "已退出候补。 You left the waitlist.",
-	"entered":        "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
-	"withdrawn":      "已撤回摇号报名。 You withdrew from the draw.",
-	"loggedout":      "已退出。 You are logged out.",
-	"expired":        "登录已过期，请重新登录。 Your session expired; log in again.",
+	"report_filed":    "举报已提交，医院将在 5 个工作日内答复。 Report filed: the hospital answers within 5 working days.",
+	"complaint_filed": "投诉已提交，请留意答复期限。 Complaint filed: see its answer deadline below.",
+	"read":            "消息已全部标为已读。 All notifications marked read.",
+	"case_answered":   "已答复，患者已收到通知。 Answered: the patient is notified.",
+	"case_closed":     "已办结，患者已收到通知。 Closed: the patient is notified.",
+	"welcome":         "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
+	"added":           "已添加就诊人。 Family member added.",
+	"booked":          "预约成功。 Booked.",
+	"cancelled":       "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
+	"cancelled_late":  "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
+	"waitlisted":      "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
+	"left":            "已退出候补。 You left the waitlist.",
+	"entered":         "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
+	"withdrawn":       "已撤回摇号报名。 You withdrew from the draw.",
+	"loggedout":       "已退出。 You are logged out.",
+	"expired":         "登录已过期，请重新登录。 Your session expired; log in again.",
 }
 
 // noShowRule states the no-show rules in both languages: "12 个月内爽约 3

@@ -1,0 +1,471 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"fairslot/internal/identity"
+)
+
+// Scalper reports (举报) and complaints (投诉): a patient's case for the
+// administrators of a hospital.
+//
+// A report says "I think this is a scalper": free text, and optionally the
+// booking it is about, the phone number that offered a slot for money, or
+// the account name the offer came from. A complaint is about a booking or
+// the service. Both go to the administrators of one hospital (the
+// booking's, or the one the patient names), who read them in a queue sorted
+// by deadline, answer them (the patient is notified), close them, and link a
+// report to the scalper flag it supports. Every staff action is audited.
+//
+// Deadlines follow the 2024 national notice on complaint handling: feedback
+// within 5 working days, 10 when several departments are involved. We hold
+// reports to the same clock (the 2016 notice that asks hospitals to take
+// reports of scalpers names none). Working days skip Saturdays and Sundays
+// in the hospital's zone; public holidays are not modelled, so a deadline
+// across one is earlier than the law's, never later.
+
+// Case kinds.
+const (
+	CaseReport    = "report"
+	CaseComplaint = "complaint"
+)
+
+// Case states: open until an administrator answers, answered (the patient
+// has the answer; a further answer may follow) until closed.
+const (
+	CaseOpen     = "open"
+	CaseAnswered = "answered"
+	CaseClosed   = "closed"
+)
+
+// Complaint categories, for the queue and the hospital's statistics.
+var complaintCategories = []string{"booking", "service", "fees", "environment", "other"}
+
+// ComplaintCategories lists the categories a complaint may have.
+func ComplaintCategories() []string { return slices.Clone(complaintCategories) }
+
+// The limits of a case.
+const (
+	caseTextMax     = 2000 // runes of the patient's text
+	caseAnswerMax   = 2000 // runes of an answer
+	caseNoteMax     = 500  // runes of a closing note
+	caseAccountMax  = 64   // runes of an account name the offer came from
+	maxOpenCases    = 10   // open (unanswered) cases one account may have at once
+	caseDueDays     = 5    // working days
+	caseDueDaysMany = 10   // working days when several departments are involved
+)
+
+// Case is a report or a complaint.
+type Case struct {
+	ID         string
+	Kind       string // report or complaint
+	AccountID  string
+	HospitalID string
+	Category   string // complaints: one of ComplaintCategories
+	BookingID  string
+	// OfferedPhoneHash is the keyed hash of the phone a report names (the
+	// detector's phone reference); OfferedPhoneMasked is what staff see
+	// (138****5678). The number itself is never stored.
+	OfferedPhoneHash   []byte
+	OfferedPhoneMasked string
+	OfferedAccount     string
+	Text               string
+	SeveralDepartments bool
+	Status             string
+	CreatedAt, DueAt   time.Time
+	Answer             string
+	AnsweredBy         string
+	AnsweredAt         time.Time
+	CloseNote          string
+	ClosedBy           string
+	ClosedAt           time.Time
+	FlagID             string // the scalper flag a report was linked to
+}
+
+// Overdue reports whether a case still waits for its first answer past its
+// deadline.
+func (c Case) Overdue(now time.Time) bool {
+	return c.Status == CaseOpen && now.After(c.DueAt)
+}
+
+// AnsweredLate reports whether the first answer came after the deadline.
+func (c Case) AnsweredLate() bool {
+	return !c.AnsweredAt.IsZero() && c.AnsweredAt.After(c.DueAt)
+}
+
+// CaseRequest is what a patient files.
+type CaseRequest struct {
+	Kind               string
+	Text               string
+	Category           string
+	BookingID          string
+	HospitalID         string
+	OfferedPhone       string
+	OfferedAccount     string
+	SeveralDepartments bool
+	// IdempotencyKey makes a repeat return the first case.
+	IdempotencyKey string
+}
+
+// AddWorkingDays is the time n working days (Monday to Friday in loc) after
+// t, at t's clock time.
+func AddWorkingDays(t time.Time, n int, loc *time.Location) time.Time {
+	d := t.In(loc)
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return d
+}
+
+// FileCase records a patient's report or complaint for the hospital it
+// concerns: the booking's, or the one named.
+func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (Case, error) {
+	if actor.Role != RolePatient {
+		return Case{}, Errorf(ErrForbidden, "reports and complaints are filed by patients from their own account")
+	}
+	id := newID()
+	if req.IdempotencyKey != "" {
+		id = s.idempotentID(actor.AccountID, "case\x00"+req.Kind+"\x00"+req.IdempotencyKey)
+		if prev, err := s.store.Case(ctx, id); err == nil && prev.AccountID == actor.AccountID {
+			return prev, nil // the first answer
+		}
+	}
+	c := Case{ID: id, Kind: req.Kind, AccountID: actor.AccountID, Status: CaseOpen, Text: strings.TrimSpace(req.Text),
+		SeveralDepartments: req.SeveralDepartments}
+	switch req.Kind {
+	case CaseReport:
+		if req.Category != "" || req.SeveralDepartments {
+			return Case{}, Errorf(ErrInvalidField, "a report has no category or departments")
+		}
+	case CaseComplaint:
+		if !slices.Contains(complaintCategories, req.Category) {
+			return Case{}, Errorf(ErrInvalidField, "category is one of %s", strings.Join(complaintCategories, ", "))
+		}
+		if req.OfferedPhone != "" || req.OfferedAccount != "" {
+			return Case{}, Errorf(ErrInvalidField, "a complaint names no offer: file a report (举报) for a scalper's offer")
+		}
+		c.Category = req.Category
+	default:
+		return Case{}, Errorf(ErrInvalidField, "kind is report or complaint")
+	}
+	if utf8.RuneCountInString(c.Text) < 5 {
+		return Case{}, Errorf(ErrInvalidField, "say in a few words (at least 5 characters) what happened")
+	}
+	if err := checkCaseText("text", c.Text, caseTextMax); err != nil {
+		return Case{}, err
+	}
+	if err := checkText("offered_by_account", req.OfferedAccount, caseAccountMax); err != nil {
+		return Case{}, err
+	}
+	c.OfferedAccount = strings.TrimSpace(req.OfferedAccount)
+	if req.OfferedPhone != "" {
+		p, err := identity.NormalizePhone(req.OfferedPhone)
+		if err != nil {
+			return Case{}, Errorf(ErrInvalidPhone, "offered_by_phone is not a valid mainland mobile number")
+		}
+		c.OfferedPhoneHash, c.OfferedPhoneMasked = s.keys.Hash("phone", p), identity.MaskPhone(p)
+	}
+	cat := s.catalog.Load()
+	switch {
+	case req.BookingID != "":
+		b, err := s.Booking(ctx, actor, req.BookingID)
+		if err != nil {
+			return Case{}, err // booking_not_found: not this account's
+		}
+		if req.HospitalID != "" && req.HospitalID != b.HospitalID {
+			return Case{}, Errorf(ErrInvalidField, "the booking is at another hospital than hospital_id")
+		}
+		c.BookingID, c.HospitalID = b.ID, b.HospitalID
+	case req.HospitalID != "":
+		if _, ok := cat.Hospital(req.HospitalID); !ok {
+			return Case{}, ErrHospitalNotFound
+		}
+		c.HospitalID = req.HospitalID
+	default:
+		return Case{}, Errorf(ErrInvalidField, "name the booking (booking_id) or the hospital (hospital_id) it concerns")
+	}
+	open, err := s.store.OpenCases(ctx, actor.AccountID)
+	if err != nil {
+		return Case{}, err
+	}
+	if open >= maxOpenCases {
+		return Case{}, Errorf(ErrTooManyCases, "you have %d reports and complaints waiting for an answer", open)
+	}
+	loc := chinaStandardTime
+	if h, ok := cat.Hospital(c.HospitalID); ok {
+		loc = h.Location()
+	}
+	c.CreatedAt = s.cfg.Now()
+	days := caseDueDays
+	if c.SeveralDepartments {
+		days = caseDueDaysMany
+	}
+	c.DueAt = AddWorkingDays(c.CreatedAt, days, loc)
+	if err := s.store.InsertCase(ctx, c); err != nil {
+		return Case{}, err
+	}
+	s.log.Info("case filed", "case_id", c.ID, "kind", c.Kind, "hospital_id", c.HospitalID)
+	return c, nil
+}
+
+// checkCaseText is checkText for text of several lines: line breaks and
+// tabs are fine, other control characters are not.
+func checkCaseText(field, v string, max int) error {
+	return checkText(field, strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ").Replace(v), max)
+}
+
+// MyCases lists a patient's own reports and complaints, newest first.
+func (s *Service) MyCases(ctx context.Context, actor Actor, kind string) ([]Case, error) {
+	if actor.Role != RolePatient {
+		return nil, Errorf(ErrForbidden, "only patients have reports and complaints of their own")
+	}
+	cs, err := s.store.CasesOfAccount(ctx, actor.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if kind != "" {
+		cs = slices.DeleteFunc(cs, func(c Case) bool { return c.Kind != kind })
+	}
+	return cs, nil
+}
+
+// mustReviewCases lets through administrators; which cases they see is
+// their hospital's (Covers).
+func mustReviewCases(actor Actor) error {
+	if actor.Role != RoleAdmin {
+		return Errorf(ErrForbidden, "only administrators review reports and complaints")
+	}
+	return nil
+}
+
+// CaseQueue lists the cases of the administrator's hospital (every
+// hospital's for a platform-wide one) in a state ("" for those waiting:
+// open and answered), soonest deadline first; kind "" is both.
+func (s *Service) CaseQueue(ctx context.Context, actor Actor, kind, status string) ([]Case, error) {
+	if err := mustReviewCases(actor); err != nil {
+		return nil, err
+	}
+	var states []string
+	switch status {
+	case "":
+		states = []string{CaseOpen, CaseAnswered}
+	case CaseOpen, CaseAnswered, CaseClosed:
+		states = []string{status}
+	case "all":
+		states = []string{CaseOpen, CaseAnswered, CaseClosed}
+	default:
+		return nil, Errorf(ErrInvalidField, "status is open, answered, closed or all")
+	}
+	switch kind {
+	case "", CaseReport, CaseComplaint:
+	default:
+		return nil, Errorf(ErrInvalidField, "kind is report or complaint")
+	}
+	hospital := actor.HospitalID // "" for a platform-wide administrator: all
+	cs, err := s.store.CasesOfHospital(ctx, hospital, states)
+	if err != nil {
+		return nil, err
+	}
+	cs = slices.DeleteFunc(cs, func(c Case) bool { return kind != "" && c.Kind != kind || !actor.Covers(c.HospitalID) })
+	slices.SortStableFunc(cs, func(a, b Case) int { return a.DueAt.Compare(b.DueAt) })
+	return cs, nil
+}
+
+// Case returns one case: to the patient who filed it, or to an
+// administrator of its hospital. Anyone else is told it does not exist.
+func (s *Service) Case(ctx context.Context, actor Actor, id string) (Case, error) {
+	if !isUUID(id) {
+		return Case{}, ErrCaseNotFound
+	}
+	c, err := s.store.Case(ctx, id)
+	if err != nil {
+		return Case{}, err
+	}
+	switch {
+	case actor.Role == RolePatient && c.AccountID == actor.AccountID:
+		return c, nil
+	case actor.Role == RoleAdmin && actor.Covers(c.HospitalID):
+		return c, nil
+	case actor.Role == RoleAdmin:
+		return Case{}, Errorf(ErrForbidden, "this case is another hospital's")
+	}
+	return Case{}, ErrCaseNotFound
+}
+
+// ReviewCase is Case for the admin console: administrators only.
+func (s *Service) ReviewCase(ctx context.Context, actor Actor, id string) (Case, error) {
+	if err := mustReviewCases(actor); err != nil {
+		return Case{}, err
+	}
+	return s.Case(ctx, actor, id)
+}
+
+// caseToChange checks an administrator's answer or note (the patient is
+// told it: required, at most max characters) and returns the case it is
+// for, still not closed.
+func (s *Service) caseToChange(ctx context.Context, actor Actor, id, field, text string, max int) (Case, string, error) {
+	if err := mustReviewCases(actor); err != nil {
+		return Case{}, "", err
+	}
+	text = strings.TrimSpace(text)
+	if utf8.RuneCountInString(text) < 2 {
+		return Case{}, "", Errorf(ErrInvalidField, "the %s is required: the patient is told it", field)
+	}
+	if err := checkCaseText(field, text, max); err != nil {
+		return Case{}, "", err
+	}
+	c, err := s.Case(ctx, actor, id)
+	if err != nil {
+		return Case{}, "", err
+	}
+	if c.Status == CaseClosed {
+		return Case{}, "", ErrCaseClosed
+	}
+	return c, text, nil
+}
+
+// CaseAnswer is an administrator's answer to a case.
+type CaseAnswer struct {
+	Answer string
+	// Close closes the case with the answer (nothing further to do).
+	Close bool
+	// FlagID links a report to the scalper flag it is evidence for
+	// (platform-wide administrators, who review flags).
+	FlagID string
+}
+
+// AnswerCase records an administrator's answer: the patient is notified
+// (a durable notification in the same transaction), the answer audited.
+// An answered case may be answered again until it is closed.
+func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans CaseAnswer) (Case, error) {
+	c, answer, err := s.caseToChange(ctx, actor, id, "answer", ans.Answer, caseAnswerMax)
+	if err != nil {
+		return Case{}, err
+	}
+	ans.Answer = answer
+	if ans.FlagID != "" {
+		if c.Kind != CaseReport {
+			return Case{}, Errorf(ErrInvalidField, "only a report is linked to a scalper flag")
+		}
+		if err := mustBeAdmin(actor); err != nil {
+			return Case{}, err
+		}
+		if !validFlagID(ans.FlagID) {
+			return Case{}, ErrFlagNotFound
+		}
+		if _, err := s.store.Flag(ctx, ans.FlagID); err != nil {
+			return Case{}, err
+		}
+	}
+	now := s.cfg.Now()
+	kindZH := map[string]string{CaseReport: "举报", CaseComplaint: "投诉"}[c.Kind]
+	note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+		Body: fmt.Sprintf("您的%s已有答复 / Your %s has an answer: %s", kindZH, c.Kind, ans.Answer), CreatedAt: now}
+	action := "case_answer"
+	if ans.Close {
+		action = "case_answer_close"
+	}
+	reason := fmt.Sprintf("%s answered (%d characters)", c.Kind, utf8.RuneCountInString(ans.Answer))
+	if c.Overdue(now) {
+		reason += fmt.Sprintf(", %s after its deadline", now.Sub(c.DueAt).Round(time.Minute))
+	}
+	if ans.FlagID != "" {
+		reason += ", linked to flag " + ans.FlagID
+	}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: action,
+		Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: reason}
+	return s.store.AnswerCase(ctx, c.ID, ans.Answer, ans.FlagID, ans.Close, actor.AccountID, now, note, audit)
+}
+
+// CloseCase closes a case with a note for the record (a duplicate, nothing
+// to answer, the answer given by phone); the patient is told it is closed.
+func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (Case, error) {
+	c, note, err := s.caseToChange(ctx, actor, id, "note", note, caseNoteMax)
+	if err != nil {
+		return Case{}, err
+	}
+	now := s.cfg.Now()
+	kindZH := map[string]string{CaseReport: "举报", CaseComplaint: "投诉"}[c.Kind]
+	n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+		Body: fmt.Sprintf("您的%s已办结 / Your %s is closed: %s", kindZH, c.Kind, note), CreatedAt: now}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_close",
+		Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: note}
+	return s.store.CloseCase(ctx, c.ID, note, actor.AccountID, now, n, audit)
+}
+
+// CasesOfFlag lists the reports linked to a flag, for its review page.
+func (s *Service) CasesOfFlag(ctx context.Context, actor Actor, flagID string) ([]Case, error) {
+	if err := mustBeAdmin(actor); err != nil {
+		return nil, err
+	}
+	if !validFlagID(flagID) {
+		return nil, nil
+	}
+	return s.store.CasesOfFlag(ctx, flagID)
+}
+
+// The notification kinds.
+const (
+	NotifySessionStopped = "session_stopped"
+	NotifyCaseAnswered   = "case_answered"
+	NotifyCaseClosed     = "case_closed"
+)
+
+// MyNotifications lists a patient's notifications, newest first, and how
+// many are unread.
+func (s *Service) MyNotifications(ctx context.Context, actor Actor) ([]Notification, int, error) {
+	if actor.Role != RolePatient {
+		return nil, 0, Errorf(ErrForbidden, "only patients have notifications of their own")
+	}
+	ns, err := s.store.AccountNotifications(ctx, actor.AccountID, 100)
+	if err != nil {
+		return nil, 0, err
+	}
+	unread := 0
+	for _, n := range ns {
+		if n.ReadAt.IsZero() {
+			unread++
+		}
+	}
+	return ns, unread, nil
+}
+
+// MarkNotificationsRead marks every notification of the patient read.
+func (s *Service) MarkNotificationsRead(ctx context.Context, actor Actor) (int, error) {
+	if actor.Role != RolePatient {
+		return 0, Errorf(ErrForbidden, "only patients have notifications of their own")
+	}
+	return s.store.MarkNotificationsRead(ctx, actor.AccountID, s.cfg.Now())
+}
+
+// CaseStore keeps reports, complaints and the notifications of patients.
+type CaseStore interface {
+	InsertCase(ctx context.Context, c Case) error
+	// OpenCases counts an account's cases that wait for a first answer.
+	OpenCases(ctx context.Context, accountID string) (int, error)
+	CasesOfAccount(ctx context.Context, accountID string) ([]Case, error)
+	// CasesOfHospital lists a hospital's cases ("" every hospital's) in
+	// the given states.
+	CasesOfHospital(ctx context.Context, hospitalID string, states []string) ([]Case, error)
+	CasesOfFlag(ctx context.Context, flagID string) ([]Case, error)
+	// Case returns a case or ErrCaseNotFound.
+	Case(ctx context.Context, id string) (Case, error)
+	// AnswerCase records an answer (and closes the case when close is
+	// set), the notification and the audit entry in one transaction;
+	// ErrCaseClosed if the case was closed meanwhile.
+	AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n Notification, a AuditEntry) (Case, error)
+	// CloseCase closes a case with a note, the notification and the audit
+	// entry in one transaction; ErrCaseClosed if it already was.
+	CloseCase(ctx context.Context, id, note, by string, at time.Time, n Notification, a AuditEntry) (Case, error)
+	// AccountNotifications lists an account's notifications, newest first.
+	AccountNotifications(ctx context.Context, accountID string, limit int) ([]Notification, error)
+	MarkNotificationsRead(ctx context.Context, accountID string, at time.Time) (int, error)
+}

@@ -1,0 +1,56 @@
+package booking_test
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// TestAddWorkingDays: the 2024 notice's deadlines count Monday to Friday
+// in the hospital's zone, at the hour the case was filed.
+func TestAddWorkingDays(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		from string
+		n    int
+		want string
+	}{
+		{"2026-12-04 15:00", 5, "2026-12-11 15:00"},  // Friday → next Friday
+		{"2026-12-05 09:30", 5, "2026-12-11 09:30"},  // Saturday → Friday
+		{"2026-12-06 23:59", 5, "2026-12-11 23:59"},  // Sunday → Friday
+		{"2026-12-07 08:00", 5, "2026-12-14 08:00"},  // Monday → next Monday
+		{"2026-12-02 10:00", 10, "2026-12-16 10:00"}, // Wednesday, several departments
+		{"2026-12-05 07:30", 1, "2026-12-07 07:30"},  // Saturday + 1 → Monday
+	} {
+		if got := booking.AddWorkingDays(at(c.from), c.n, loc); !got.Equal(at(c.want)) {
+			t.Errorf("%s + %d working days = %s, want %s", c.from, c.n, got.Format("2006-01-02 15:04 Mon"), c.want)
+		}
+	}
+	// A time given in another zone counts the hospital's days.
+	fri := time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC) // Saturday 07:30 in Shanghai
+	if got := booking.AddWorkingDays(fri, 1, loc); !got.Equal(at("2026-12-07 07:30")) {
+		t.Errorf("Friday 23:30 UTC + 1 = %s, want Monday 07:30 in Shanghai", got.In(loc))
+	}
+}
+
+// TestCaseOverdue: only a case still waiting for its first answer is
+// overdue; an answer after the deadline is late.
+func TestCaseOverdue(t *testing.T) {
+	due := time.Date(2026, 12, 11, 15, 0, 0, 0, time.UTC)
+	c := booking.Case{Status: booking.CaseOpen, DueAt: due}
+	if c.Overdue(due) || !c.Overdue(due.Add(time.Second)) {
+		t.Errorf("open case: overdue at the deadline or not after it")
+	}
+	c.Status, c.AnsweredAt = booking.CaseAnswered, due.Add(time.Hour)
+	if c.Overdue(due.Add(48*time.Hour)) || !c.AnsweredLate() {
+		t.Errorf("answered after the deadline: overdue %v, late %v", c.Overdue(due.Add(48*time.Hour)), c.AnsweredLate())
+	}
+}

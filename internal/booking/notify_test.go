@@ -1,0 +1,97 @@
+package booking_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"fairslot/internal/booking"
+)
+
+// recordingSender is the test channel: it records what it was handed and
+// fails while failing is set.
+type recordingSender struct {
+	mu      sync.Mutex
+	sent    []booking.Notification
+	failing bool
+}
+
+func (r *recordingSender) Send(_ context.Context, n booking.Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing {
+		return errors.New("the channel is down")
+	}
+	r.sent = append(r.sent, n)
+	return nil
+}
+
+func (r *recordingSender) Name() string { return "test" }
+
+func (r *recordingSender) got() []booking.Notification {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]booking.Notification(nil), r.sent...)
+}
+
+// TestNotificationsAreDeliveredOnce: a stopped clinic's and a complaint's
+// answer's notifications go to the sender once each; a sender that fails
+// leaves them for the next run; the patient's console lists them with
+// their unread state whatever the channel did.
+func TestNotificationsAreDeliveredOnce(t *testing.T) {
+	snd := &recordingSender{failing: true}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, sender: snd})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.session(sessionOpts{online: 4})
+	u := h.user(1)
+	b := h.mustBook(u, 0, sess, "")
+	c, err := h.svc.FileCase(h.ctx, u.actor, booking.CaseRequest{Kind: booking.CaseComplaint, Category: "service",
+		Text: "the waiting room was closed", BookingID: b.ID})
+	if err != nil {
+		t.Fatalf("file a complaint: %v", err)
+	}
+	if _, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill"); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if _, err := h.svc.AnswerCase(h.ctx, admin, c.ID, booking.CaseAnswer{Answer: "we are sorry"}); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+
+	// The channel is down: nothing is delivered, the run says why.
+	n, err := h.svc.DeliverNotifications(h.ctx)
+	if n != 0 || err == nil {
+		t.Fatalf("deliver through a failing channel = %d, %v; want 0 and an error", n, err)
+	}
+	// The console lists them already, unread.
+	ns, unread, err := h.svc.MyNotifications(h.ctx, u.actor)
+	if err != nil || len(ns) != 2 || unread != 2 {
+		t.Fatalf("the patient's notifications = %d (%d unread), %v; want 2 unread", len(ns), unread, err)
+	}
+
+	// Back up: each is delivered once, the stop's first.
+	snd.mu.Lock()
+	snd.failing = false
+	snd.mu.Unlock()
+	if n, err := h.svc.DeliverNotifications(h.ctx); n != 2 || err != nil {
+		t.Fatalf("deliver = %d, %v; want 2", n, err)
+	}
+	if n, err := h.svc.DeliverNotifications(h.ctx); n != 0 || err != nil {
+		t.Fatalf("deliver again = %d, %v; want 0", n, err)
+	}
+	sent := snd.got()
+	if len(sent) != 2 || sent[0].Kind != booking.NotifySessionStopped || sent[0].BookingID != b.ID ||
+		sent[1].Kind != booking.NotifyCaseAnswered || sent[1].CaseID != c.ID || sent[1].AccountID != u.actor.AccountID {
+		t.Errorf("sent = %+v, want the stop's then the answer's", sent)
+	}
+	if n, err := h.svc.MarkNotificationsRead(h.ctx, u.actor); n != 2 || err != nil {
+		t.Errorf("mark read = %d, %v; want 2", n, err)
+	}
+	if _, unread, _ := h.svc.MyNotifications(h.ctx, u.actor); unread != 0 {
+		t.Errorf("%d unread after marking read", unread)
+	}
+	other := h.user(1)
+	if ns, _, _ := h.svc.MyNotifications(h.ctx, other.actor); len(ns) != 0 {
+		t.Errorf("another patient sees %d notifications", len(ns))
+	}
+}

@@ -1,0 +1,170 @@
+package cockroach
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+//go:embed cases.sql
+var casesSQL string
+
+var caseQueries = ParseQueries(casesSQL)
+
+// caseQuery is the case columns' SELECT with a tail (WHERE, ORDER BY).
+func caseQuery(tail string) string {
+	return caseQueries["case_columns"] + " " + tail
+}
+
+func scanCase(r pgx.CollectableRow) (booking.Case, error) {
+	var c booking.Case
+	var answeredAt, closedAt *time.Time
+	err := r.Scan(&c.ID, &c.Kind, &c.AccountID, &c.HospitalID, &c.Category, &c.BookingID, &c.OfferedPhoneHash,
+		&c.OfferedPhoneMasked, &c.OfferedAccount, &c.Text, &c.SeveralDepartments, &c.Status, &c.CreatedAt, &c.DueAt,
+		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID)
+	if answeredAt != nil {
+		c.AnsweredAt = *answeredAt
+	}
+	if closedAt != nil {
+		c.ClosedAt = *closedAt
+	}
+	return c, err
+}
+
+// InsertCase stores a patient's new report or complaint.
+func (s *Store) InsertCase(ctx context.Context, c booking.Case) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	_, err := s.db.pool.Exec(ctx, caseQueries["insert_case"], c.ID, c.Kind, c.AccountID, c.HospitalID, c.Category,
+		nullable(c.BookingID), c.OfferedPhoneHash, c.OfferedPhoneMasked, c.OfferedAccount, c.Text, c.SeveralDepartments,
+		c.CreatedAt, c.DueAt)
+	return err
+}
+
+// OpenCases counts an account's cases waiting for a first answer.
+func (s *Store) OpenCases(ctx context.Context, accountID string) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	err := s.db.pool.QueryRow(ctx, caseQueries["open_cases"], accountID).Scan(&n)
+	return n, err
+}
+
+func (s *Store) cases(ctx context.Context, tail string, args ...any) (_ []booking.Case, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, caseQuery(tail), args...)
+	return pgx.CollectRows(rows, scanCase)
+}
+
+// CasesOfAccount lists an account's cases, newest first.
+func (s *Store) CasesOfAccount(ctx context.Context, accountID string) ([]booking.Case, error) {
+	return s.cases(ctx, "WHERE account_id = $1 ORDER BY created_at DESC, id LIMIT 200", accountID)
+}
+
+// CasesOfHospital lists the cases of a hospital ("" every hospital) in the
+// given states, soonest deadline first.
+func (s *Store) CasesOfHospital(ctx context.Context, hospitalID string, states []string) ([]booking.Case, error) {
+	if hospitalID == "" {
+		return s.cases(ctx, "WHERE status = ANY($1) ORDER BY due_at, id LIMIT 500", states)
+	}
+	return s.cases(ctx, "WHERE hospital_id = $1 AND status = ANY($2) ORDER BY due_at, id LIMIT 500", hospitalID, states)
+}
+
+// CasesOfFlag lists the reports linked to a flag.
+func (s *Store) CasesOfFlag(ctx context.Context, flagID string) ([]booking.Case, error) {
+	return s.cases(ctx, "WHERE flag_id = $1 ORDER BY created_at, id", flagID)
+}
+
+// Case returns one case, or ErrCaseNotFound.
+func (s *Store) Case(ctx context.Context, id string) (_ booking.Case, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, caseQuery("WHERE id = $1"), id)
+	c, err := pgx.CollectExactlyOneRow(rows, scanCase)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, booking.ErrCaseNotFound
+	}
+	return c, err
+}
+
+// changeCase runs a case's update with its notification and audit entry in
+// one transaction, and reads the case back; ErrCaseClosed when the update
+// found it closed.
+func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any, n booking.Notification, a booking.AuditEntry) (_ booking.Case, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var out booking.Case
+	err := s.db.Tx(ctx, op, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, caseQueries[query], args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrCaseClosed
+		}
+		if _, err := tx.Exec(ctx, caseQueries["insert_notification"], n.ID, n.HospitalID, n.Kind, n.AccountID, n.CaseID,
+			n.Body, n.CreatedAt); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, caseQuery("WHERE id = $1"), id)
+		out, err = pgx.CollectExactlyOneRow(rows, scanCase)
+		return err
+	})
+	return out, err
+}
+
+// AnswerCase records an answer, its notification and its audit entry.
+func (s *Store) AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
+	return s.changeCase(ctx, "answer_case", id, "answer_case", []any{id, answer, flagID, close, by, at}, n, a)
+}
+
+// CloseCase closes a case with its notification and audit entry.
+func (s *Store) CloseCase(ctx context.Context, id, note, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
+	return s.changeCase(ctx, "close_case", id, "close_case", []any{id, note, by, at}, n, a)
+}
+
+// AccountNotifications lists an account's notifications, newest first.
+func (s *Store) AccountNotifications(ctx context.Context, accountID string, limit int) (_ []booking.Notification, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, caseQueries["account_notifications"], accountID, limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		n := booking.Notification{AccountID: accountID}
+		var read *time.Time
+		err := r.Scan(&n.ID, &n.Kind, &n.HospitalID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.CaseID, &n.Body, &n.CreatedAt, &read)
+		if read != nil {
+			n.ReadAt = *read
+		}
+		return n, err
+	})
+}
+
+// MarkNotificationsRead marks an account's unread notifications read.
+func (s *Store) MarkNotificationsRead(ctx context.Context, accountID string, at time.Time) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	tag, err := s.db.pool.Exec(ctx, caseQueries["mark_notifications_read"], accountID, at)
+	return int(tag.RowsAffected()), err
+}
+
+// UndeliveredNotifications lists the outbox's undelivered notifications,
+// oldest first.
+func (s *Store) UndeliveredNotifications(ctx context.Context, limit int) (_ []booking.Notification, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, caseQueries["undelivered_notifications"], limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
+		var n booking.Notification
+		err := r.Scan(&n.ID, &n.Kind, &n.HospitalID, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID,
+			&n.CaseID, &n.Body, &n.CreatedAt)
+		return n, err
+	})
+}
+
+// MarkDelivered stamps notifications delivered.
+func (s *Store) MarkDelivered(ctx context.Context, ids []string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	_, err := s.db.pool.Exec(ctx, caseQueries["mark_delivered"], ids, at)
+	return err
+}

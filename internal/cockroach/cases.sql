@@ -1,0 +1,56 @@
+-- Reports (举报), complaints (投诉) and the patients' notifications
+-- (cases.go).
+
+-- name: insert_case
+INSERT INTO patient_cases (id, kind, account_id, hospital_id, category, booking_id, offered_phone_hash,
+                           offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13);
+
+-- name: open_cases
+SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';
+
+-- name: case_columns
+SELECT id::TEXT, kind, account_id::TEXT, hospital_id::TEXT, category, COALESCE(booking_id::TEXT, ''),
+       offered_phone_hash, offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
+       answer, COALESCE(answered_by::TEXT, ''), answered_at, close_note, COALESCE(closed_by::TEXT, ''), closed_at, flag_id
+  FROM patient_cases;
+
+-- name: answer_case
+-- The first answer's time and author stay (the deadline is judged by it);
+-- a later answer replaces the text.
+UPDATE patient_cases
+   SET answer = $2, flag_id = CASE WHEN $3::TEXT = '' THEN flag_id ELSE $3::TEXT END,
+       status = CASE WHEN $4::BOOL THEN 'closed' ELSE 'answered' END,
+       answered_by = COALESCE(answered_by, $5::UUID), answered_at = COALESCE(answered_at, $6::TIMESTAMPTZ),
+       closed_by = CASE WHEN $4::BOOL THEN $5::UUID ELSE closed_by END,
+       closed_at = CASE WHEN $4::BOOL THEN $6::TIMESTAMPTZ ELSE closed_at END
+ WHERE id = $1 AND status <> 'closed';
+
+-- name: close_case
+UPDATE patient_cases SET status = 'closed', close_note = $2, closed_by = $3, closed_at = $4
+ WHERE id = $1 AND status <> 'closed';
+
+-- name: insert_notification
+INSERT INTO notifications (id, hospital_id, kind, account_id, case_id, body, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: account_notifications
+SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''),
+       COALESCE(entry_id::TEXT, ''), COALESCE(case_id::TEXT, ''), body, created_at, read_at
+  FROM notifications WHERE account_id = $1
+ ORDER BY created_at DESC, id
+ LIMIT $2;
+
+-- name: mark_notifications_read
+UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
+
+-- name: undelivered_notifications
+SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
+       COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''),
+       COALESCE(case_id::TEXT, ''), body, created_at
+  FROM notifications WHERE delivered_at IS NULL
+ ORDER BY created_at, id
+ LIMIT $1;
+
+-- name: mark_delivered
+UPDATE notifications SET delivered_at = $2 WHERE id = ANY($1::UUID[]) AND delivered_at IS NULL;

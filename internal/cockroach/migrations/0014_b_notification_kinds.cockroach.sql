@@ -1,0 +1,4 @@
+-- The notification kinds of issue 13 (0014_a): CockroachDB named the inline
+-- check of 0010 check_kind.
+ALTER TABLE notifications DROP CONSTRAINT IF EXISTS check_kind;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_known CHECK (kind IN ('session_stopped', 'case_answered', 'case_closed'));

@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// Reports (举报), complaints (投诉) and the patients' notifications.
+
+type reportIn struct {
+	Text             string `json:"text"`
+	BookingID        string `json:"booking_id"`
+	HospitalID       string `json:"hospital_id"`
+	OfferedByPhone   string `json:"offered_by_phone"`
+	OfferedByAccount string `json:"offered_by_account"`
+}
+
+type complaintIn struct {
+	Text               string `json:"text"`
+	Category           string `json:"category"`
+	BookingID          string `json:"booking_id"`
+	HospitalID         string `json:"hospital_id"`
+	SeveralDepartments bool   `json:"several_departments"`
+}
+
+// caseOut is a case as its patient and the administrators see it: the
+// report's phone number only masked.
+type caseOut struct {
+	ID                 string `json:"case_id"`
+	ReportID           string `json:"report_id,omitempty"`
+	ComplaintID        string `json:"complaint_id,omitempty"`
+	Kind               string `json:"kind"`
+	HospitalID         string `json:"hospital_id"`
+	Category           string `json:"category,omitempty"`
+	BookingID          string `json:"booking_id,omitempty"`
+	OfferedByPhone     string `json:"offered_by_phone,omitempty"`
+	OfferedByAccount   string `json:"offered_by_account,omitempty"`
+	Text               string `json:"text"`
+	SeveralDepartments bool   `json:"several_departments"`
+	Status             string `json:"status"`
+	CreatedAt          string `json:"created_at"`
+	DueAt              string `json:"due_at"`
+	Overdue            bool   `json:"overdue"`
+	Answer             string `json:"answer,omitempty"`
+	AnsweredAt         string `json:"answered_at,omitempty"`
+	AnsweredLate       bool   `json:"answered_late"`
+	CloseNote          string `json:"close_note,omitempty"`
+	ClosedAt           string `json:"closed_at,omitempty"`
+	// Staff only.
+	AccountID string `json:"account_id,omitempty"`
+	FlagID    string `json:"flag_id,omitempty"`
+}
+
+func stamp(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format(time.RFC3339)
+}
+
+func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
+	loc := zoneOf(s.svc.Catalog(), c.HospitalID)
+	out := caseOut{ID: c.ID, Kind: c.Kind, HospitalID: c.HospitalID, Category: c.Category, BookingID: c.BookingID,
+		OfferedByPhone: c.OfferedPhoneMasked, OfferedByAccount: c.OfferedAccount, Text: c.Text,
+		SeveralDepartments: c.SeveralDepartments, Status: c.Status, CreatedAt: stamp(c.CreatedAt, loc), DueAt: stamp(c.DueAt, loc),
+		Overdue: c.Overdue(now), Answer: c.Answer, AnsweredAt: stamp(c.AnsweredAt, loc), AnsweredLate: c.AnsweredLate(),
+		CloseNote: c.CloseNote, ClosedAt: stamp(c.ClosedAt, loc)}
+	if c.Kind == booking.CaseReport {
+		out.ReportID = c.ID
+	} else {
+		out.ComplaintID = c.ID
+	}
+	if staff {
+		out.AccountID, out.FlagID = c.AccountID, c.FlagID
+	}
+	return out
+}
+
+func (s *Server) fileCase(r *request, req booking.CaseRequest) error {
+	req.IdempotencyKey = idempotencyKey(r.rc)
+	c, err := s.svc.FileCase(r.context(), r.actor, req)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, time.Now()))
+	return nil
+}
+
+func (s *Server) fileReport(r *request) error {
+	var in reportIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("text", in.Text); err != nil {
+		return err
+	}
+	return s.fileCase(r, booking.CaseRequest{Kind: booking.CaseReport, Text: in.Text, BookingID: in.BookingID,
+		HospitalID: in.HospitalID, OfferedPhone: in.OfferedByPhone, OfferedAccount: in.OfferedByAccount})
+}
+
+func (s *Server) fileComplaint(r *request) error {
+	var in complaintIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("text", in.Text, "category", in.Category); err != nil {
+		return err
+	}
+	return s.fileCase(r, booking.CaseRequest{Kind: booking.CaseComplaint, Text: in.Text, Category: in.Category,
+		BookingID: in.BookingID, HospitalID: in.HospitalID, SeveralDepartments: in.SeveralDepartments})
+}
+
+func (s *Server) myCases(kind string) func(r *request) error {
+	return func(r *request) error {
+		cs, err := s.svc.MyCases(r.context(), r.actor, kind)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		writeList(r.rc, cs, func(c booking.Case) caseOut { return s.caseView(c, false, now) })
+		return nil
+	}
+}
+
+func (s *Server) caseQueue(r *request) error {
+	q := r.rc.QueryArgs()
+	cs, err := s.svc.CaseQueue(r.context(), r.actor, string(q.Peek("kind")), string(q.Peek("status")))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	writeList(r.rc, cs, func(c booking.Case) caseOut { return s.caseView(c, true, now) })
+	return nil
+}
+
+func (s *Server) getCase(r *request) error {
+	c, err := s.svc.Case(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, false, time.Now()))
+	return nil
+}
+
+func (s *Server) reviewCase(r *request) error {
+	c, err := s.svc.ReviewCase(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	return nil
+}
+
+type answerIn struct {
+	Answer string `json:"answer"`
+	Close  bool   `json:"close"`
+	FlagID string `json:"flag_id"`
+}
+
+func (s *Server) answerCase(r *request) error {
+	var in answerIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("answer", in.Answer); err != nil {
+		return err
+	}
+	c, err := s.svc.AnswerCase(r.context(), r.actor, r.param, booking.CaseAnswer{Answer: in.Answer, Close: in.Close, FlagID: in.FlagID})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	return nil
+}
+
+type closeIn struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) closeCase(r *request) error {
+	var in closeIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("note", in.Note); err != nil {
+		return err
+	}
+	c, err := s.svc.CloseCase(r.context(), r.actor, r.param, in.Note)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	return nil
+}
+
+type myNotificationOut struct {
+	ID         string `json:"notification_id"`
+	Kind       string `json:"kind"`
+	BookingID  string `json:"booking_id,omitempty"`
+	WaitlistID string `json:"waitlist_id,omitempty"`
+	EntryID    string `json:"request_id,omitempty"`
+	CaseID     string `json:"case_id,omitempty"`
+	Body       string `json:"body"`
+	CreatedAt  string `json:"created_at"`
+	Read       bool   `json:"read"`
+}
+
+func (s *Server) myNotifications(r *request) error {
+	ns, unread, err := s.svc.MyNotifications(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	out := struct {
+		Unread        int                 `json:"unread"`
+		Notifications []myNotificationOut `json:"notifications"`
+	}{Unread: unread, Notifications: make([]myNotificationOut, len(ns))}
+	for i, n := range ns {
+		out.Notifications[i] = myNotificationOut{ID: n.ID, Kind: n.Kind, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
+			EntryID: n.EntryID, CaseID: n.CaseID, Body: n.Body, CreatedAt: stamp(n.CreatedAt, zoneOf(cat, n.HospitalID)), Read: !n.ReadAt.IsZero()}
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) readNotifications(r *request) error {
+	n, err := s.svc.MarkNotificationsRead(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]int{"marked_read": n})
+	return nil
+}

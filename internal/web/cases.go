@@ -1,0 +1,331 @@
+package web
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// Reports (举报) and complaints (投诉): the patient's page to file them and
+// follow their answers, the patient's notifications (消息) on the home
+// page, and the administrators' queue (admin console, 投诉举报 tab). The
+// admin handlers are kept here, apart from admin.go, with their own
+// templates (admin/cases.html, admin/case.html).
+
+var caseKindLabels = map[string]string{
+	booking.CaseReport:    "举报 Report",
+	booking.CaseComplaint: "投诉 Complaint",
+}
+
+var caseStatusLabels = map[string]string{
+	booking.CaseOpen:     "待答复 Open",
+	booking.CaseAnswered: "已答复 Answered",
+	booking.CaseClosed:   "已办结 Closed",
+}
+
+var categoryLabels = map[string]string{
+	"booking":     "预约挂号 Booking",
+	"service":     "医疗服务 Service",
+	"fees":        "收费 Fees",
+	"environment": "环境秩序 Environment",
+	"other":       "其他 Other",
+}
+
+// caseRow is a case as a page shows it.
+type caseRow struct {
+	ID, ShortID    string
+	Kind           string
+	KindLabel      string
+	Category       string
+	Hospital       string
+	Booking        string // the booking's visit, when one is named
+	OfferedPhone   string // masked
+	OfferedAccount string
+	Text           string
+	Excerpt        string
+	Status         string
+	StatusLabel    string
+	Created        string
+	Due            string
+	Overdue        bool
+	Answer         string
+	Answered       string
+	AnsweredLate   bool
+	CloseNote      string
+	Closed         string
+	Several        bool
+	FlagID         string
+	URL            string
+}
+
+func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
+	cat := c.svc.Catalog()
+	loc := c.adminZone()
+	hosp := ""
+	if h, ok := cat.Hospital(cs.HospitalID); ok {
+		loc, hosp = h.Location(), h.Name
+	}
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
+	}
+	excerpt := cs.Text
+	if utf8.RuneCountInString(excerpt) > 40 {
+		excerpt = string([]rune(excerpt)[:40]) + "…"
+	}
+	return caseRow{ID: cs.ID, ShortID: shortID(cs.ID), Kind: cs.Kind, KindLabel: caseKindLabels[cs.Kind],
+		Category: categoryLabels[cs.Category], Hospital: hosp, OfferedPhone: cs.OfferedPhoneMasked, OfferedAccount: cs.OfferedAccount,
+		Text: cs.Text, Excerpt: excerpt, Status: cs.Status, StatusLabel: caseStatusLabels[cs.Status], Created: at(cs.CreatedAt),
+		Due: at(cs.DueAt), Overdue: cs.Overdue(now), Answer: cs.Answer, Answered: at(cs.AnsweredAt), AnsweredLate: cs.AnsweredLate(),
+		CloseNote: cs.CloseNote, Closed: at(cs.ClosedAt), Several: cs.SeveralDepartments, FlagID: cs.FlagID,
+		URL: "/admin/cases/" + cs.ID, Booking: cs.BookingID}
+}
+
+type casesData struct {
+	Cases      []caseRow
+	Hospitals  []option
+	Bookings   []option
+	Categories []option
+	FormKey    string
+	// What a failed form keeps (the answer to the patient's own POST only).
+	Form map[string]string
+	// Which form failed: report or complaint.
+	Failed string
+}
+
+func (c *Console) casesData(r *request) (casesData, error) {
+	cs, err := c.svc.MyCases(r.ctx, r.actor, "")
+	if err != nil {
+		return casesData{}, err
+	}
+	bs, err := c.svc.Bookings(r.ctx, r.actor)
+	if err != nil {
+		return casesData{}, err
+	}
+	ps, err := c.svc.Patients(r.ctx, r.actor)
+	if err != nil {
+		return casesData{}, err
+	}
+	cat, now := c.svc.Catalog(), c.opts.Now()
+	d := casesData{FormKey: newFormKey(), Form: map[string]string{}}
+	for _, h := range cat.Hospitals() {
+		d.Hospitals = append(d.Hospitals, option{h.ID, h.Name})
+	}
+	names := maskedNames(ps)
+	for _, b := range bs {
+		row := bookingRowOf(cat, b, names, now, "")
+		d.Bookings = append(d.Bookings, option{b.ID, row.Date + " " + row.Time + " · " + row.Hospital + " · " + row.Department + " · " + row.Patient})
+	}
+	for _, k := range booking.ComplaintCategories() {
+		d.Categories = append(d.Categories, option{k, categoryLabels[k]})
+	}
+	for _, x := range cs {
+		row := c.caseRowOf(x, now)
+		for _, o := range d.Bookings {
+			if o.Value == x.BookingID {
+				row.Booking = o.Label
+			}
+		}
+		d.Cases = append(d.Cases, row)
+	}
+	return d, nil
+}
+
+func (c *Console) casesPage(r *request) error {
+	d, err := c.casesData(r)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/cases", page{Title: "投诉举报 Reports", Nav: "cases", Flash: flashes[r.query("ok")], Data: d})
+}
+
+// fileCase files a report or a complaint from the patient's form. A
+// booking named decides the hospital; the hospital chosen counts only
+// without one.
+func (c *Console) fileCase(kind string) func(r *request) error {
+	return func(r *request) error {
+		fields := []string{"text", "booking_id", "hospital_id", "offered_by_phone", "offered_by_account", "category", "several"}
+		form := map[string]string{}
+		for _, f := range fields {
+			form[f] = r.form(f)
+		}
+		req := booking.CaseRequest{Kind: kind, Text: form["text"], BookingID: form["booking_id"], IdempotencyKey: formKey(r)}
+		if req.BookingID == "" {
+			req.HospitalID = form["hospital_id"]
+		}
+		if kind == booking.CaseReport {
+			req.OfferedPhone, req.OfferedAccount = strings.TrimSpace(form["offered_by_phone"]), form["offered_by_account"]
+		} else {
+			req.Category, req.SeveralDepartments = form["category"], form["several"] != ""
+		}
+		_, err := c.svc.FileCase(r.ctx, r.actor, req)
+		if err == nil {
+			c.redirect(r, "/patient/cases?ok="+kind+"_filed")
+			return nil
+		}
+		d, lerr := c.casesData(r)
+		if lerr != nil {
+			return lerr
+		}
+		d.Form, d.Failed = form, kind
+		return c.formFailed(r, "patient/cases", page{Title: "投诉举报 Reports", Nav: "cases", Data: d}, err)
+	}
+}
+
+// notificationRow is a notification on the patient's home page.
+type notificationRow struct {
+	Kind   string
+	Body   string
+	When   string
+	Unread bool
+}
+
+func (c *Console) notificationRows(r *request) ([]notificationRow, int, error) {
+	ns, unread, err := c.svc.MyNotifications(r.ctx, r.actor)
+	if err != nil {
+		return nil, 0, err
+	}
+	cat := c.svc.Catalog()
+	out := make([]notificationRow, 0, min(len(ns), 20))
+	for _, n := range ns[:min(len(ns), 20)] {
+		loc := c.adminZone()
+		if h, ok := cat.Hospital(n.HospitalID); ok {
+			loc = h.Location()
+		}
+		out = append(out, notificationRow{Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
+	}
+	return out, unread, nil
+}
+
+func (c *Console) readNotifications(r *request) error {
+	if _, err := c.svc.MarkNotificationsRead(r.ctx, r.actor); err != nil {
+		return err
+	}
+	c.redirect(r, "/patient?ok=read")
+	return nil
+}
+
+// The admin console's queue.
+
+type caseTab struct {
+	Key, Label, URL string
+	Count           int
+	Selected        bool
+}
+
+type caseQueueData struct {
+	Tabs     []caseTab
+	Status   string
+	Cases    []caseRow
+	Overdue  int
+	Platform bool
+}
+
+var caseQueueTabs = []struct{ key, label string }{
+	{"", "待处理 Waiting"}, {booking.CaseClosed, "已办结 Closed"},
+}
+
+// caseQueuePage lists the hospital's cases, soonest deadline first, the
+// overdue ones marked.
+func (c *Console) caseQueuePage(r *request) error {
+	status := r.query("status")
+	if status != booking.CaseClosed {
+		status = ""
+	}
+	now := c.opts.Now()
+	d := caseQueueData{Status: status, Platform: r.actor.PlatformAdmin()}
+	for _, tab := range caseQueueTabs {
+		cs, err := c.svc.CaseQueue(r.ctx, r.actor, "", tab.key)
+		if err != nil {
+			return err
+		}
+		u := "/admin/cases"
+		if tab.key != "" {
+			u += "?status=" + tab.key
+		}
+		d.Tabs = append(d.Tabs, caseTab{Key: map[string]string{"": "waiting"}[tab.key] + tab.key, Label: tab.label, URL: u, Count: len(cs), Selected: tab.key == status})
+		if tab.key == status {
+			for _, x := range cs {
+				row := c.caseRowOf(x, now)
+				if row.Overdue {
+					d.Overdue++
+				}
+				d.Cases = append(d.Cases, row)
+			}
+		}
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/cases", page{Title: "投诉举报 Reports", Nav: "cases", Flash: flashes[r.query("ok")], Data: d})
+}
+
+type caseData struct {
+	caseRow
+	Platform bool
+	Linked   bool
+	// What a failed form keeps.
+	FormAnswer, FormNote, FormFlag string
+	FormClose                      bool
+}
+
+func (c *Console) caseData(r *request) (caseData, error) {
+	cs, err := c.svc.ReviewCase(r.ctx, r.actor, r.param)
+	if err != nil {
+		return caseData{}, err
+	}
+	return caseData{caseRow: c.caseRowOf(cs, c.opts.Now()), Platform: r.actor.PlatformAdmin()}, nil
+}
+
+func (c *Console) casePage(r *request) error {
+	d, err := c.caseData(r)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Flash: flashes[r.query("ok")], Data: d})
+}
+
+func (c *Console) answerCase(r *request) error {
+	ans := booking.CaseAnswer{Answer: r.form("answer"), Close: r.form("close") != "", FlagID: strings.TrimSpace(r.form("flag_id"))}
+	cs, err := c.svc.AnswerCase(r.ctx, r.actor, r.param, ans)
+	if err == nil {
+		c.redirect(r, "/admin/cases/"+cs.ID+"?ok=case_answered")
+		return nil
+	}
+	d, lerr := c.caseData(r)
+	if lerr != nil {
+		return lerr
+	}
+	d.FormAnswer, d.FormClose, d.FormFlag = ans.Answer, ans.Close, ans.FlagID
+	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
+}
+
+func (c *Console) closeCase(r *request) error {
+	cs, err := c.svc.CloseCase(r.ctx, r.actor, r.param, r.form("note"))
+	if err == nil {
+		c.redirect(r, "/admin/cases/"+cs.ID+"?ok=case_closed")
+		return nil
+	}
+	d, lerr := c.caseData(r)
+	if lerr != nil {
+		return lerr
+	}
+	d.FormNote = r.form("note")
+	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
+}
+
+// linkedReports are the reports linked to a flag, for its page.
+func (c *Console) linkedReports(r *request, flagID string) ([]caseRow, error) {
+	cs, err := c.svc.CasesOfFlag(r.ctx, r.actor, flagID)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]caseRow, len(cs))
+	for i, x := range cs {
+		rows[i] = c.caseRowOf(x, c.opts.Now())
+	}
+	return rows, nil
+}

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestReportLinkedToFlagShowsOnItsPage: a platform administrator answers a
+// report linking it to a scalper flag; the flag's page lists the report
+// (the phone masked), which links back to it. A hospital's administrator
+// has no flag field and is refused a link.
+func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	p := s.client()
+	p.signUp(newPhone(), "patient password 1")
+	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
+		"text": {"a man outside sells slots for cash"}}
+	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
+		t.Fatalf("file a report: %d → %q\n%s", a.status, a.location, a.body)
+	}
+
+	password := "admin password 1"
+	platform, local := s.newAdmin(password), newPhone()
+	_, err := s.svc.CreateStaff(ctx, local, password, booking.RoleAdmin, s.hospital.ID)
+	testenv.Must(t, err, "create the hospital's admin")
+	tok, err := s.svc.Login(ctx, platform, password, booking.Origin{})
+	testenv.Must(t, err, "log the platform admin in")
+	me, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "authenticate")
+	flag := booking.Flag{ID: booking.NameID("flag", "cases"), Score: 0.95, Threshold: 0.9, AccountIDs: []string{booking.NewID()},
+		Reasons: []booking.FlagReason{{Signal: "identities_per_account", Detail: "5 identities", Points: 0.95}}}
+	s.detector.find(flag)
+	_, err = s.svc.RunDetection(ctx, me)
+	testenv.Must(t, err, "run detection")
+	queue, err := s.svc.CaseQueue(ctx, me, "", "")
+	if err != nil || len(queue) != 1 {
+		t.Fatalf("platform queue = %v, %v; want the report", queue, err)
+	}
+	report := queue[0]
+
+	h := s.client()
+	h.adminLogin(local, password)
+	if a := h.get("/admin/cases/" + report.ID); a.status != 200 || strings.Contains(a.body, `name="flag_id"`) {
+		t.Errorf("a hospital admin's case page: %d, flag field shown %v", a.status, strings.Contains(a.body, `name="flag_id"`))
+	}
+	if a := h.post("/admin/cases/"+report.ID+"/answer", url.Values{"csrf": {h.csrf("/admin/cases/" + report.ID)},
+		"answer": {"thank you"}, "flag_id": {flag.ID}}); a.status != 403 {
+		t.Errorf("a hospital admin links a flag: %d, want 403", a.status)
+	}
+
+	a := s.client()
+	a.adminLogin(platform, password)
+	page := "/admin/cases/" + report.ID
+	if got := a.get(page); !strings.Contains(got.body, `name="flag_id"`) {
+		t.Fatalf("the platform admin's case page has no flag field")
+	}
+	if got := a.post(page+"/answer", url.Values{"csrf": {a.csrf(page)}, "answer": {"linked to the ring we found"}, "flag_id": {flag.ID}}); got.status != 303 {
+		t.Fatalf("answer with a flag link: %d\n%s", got.status, got.body)
+	}
+	got := a.get(flagURL(flag.ID))
+	if !strings.Contains(got.body, `id="linked-reports"`) || !strings.Contains(got.body, "/admin/cases/"+report.ID) ||
+		!strings.Contains(got.body, "139****5678") || strings.Contains(got.body, "13912345678") {
+		t.Errorf("the flag's page does not list the linked report with its masked phone:\n%s", got.body)
+	}
+	if got := a.get(page); !strings.Contains(got.body, flagURL(flag.ID)) {
+		t.Errorf("the case page does not link back to the flag")
+	}
+}
