@@ -173,6 +173,10 @@ func TestSignals(t *testing.T) {
 		{"booking_volume: 24 do not", func() []booking.Event { return volume(24) }, "a1", "booking_volume", false},
 		{"held_at_once: 12 bookings held together", func() []booking.Event { return held(12) }, "a1", "held_at_once", true},
 		{"held_at_once: 11 do not", func() []booking.Event { return held(11) }, "a1", "held_at_once", false},
+		{"unused_slots: 12 slots taken and not used in a month", func() []booking.Event { return outcomes(12, 0, 0) }, "a1", "unused_slots", true},
+		{"unused_slots: 11 (a family of five gives back ten at most) do not", func() []booking.Event { return outcomes(11, 0, 0) }, "a1", "unused_slots", false},
+		{"unused_slots: slots used do not count", func() []booking.Event { return outcomes(6, 5, 20) }, "a1", "unused_slots", false},
+		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack(12, 5*day) }, "a1", "unused_slots", false},
 
 		// targeting
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
@@ -499,6 +503,40 @@ func outcomes(cancelled, missed, used int) []booking.Event {
 	return evs
 }
 
+// givenBack: a1 books n slots, one every `every`, and cancels each.
+func givenBack(n int, every time.Duration) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		s := fmt.Sprintf("s%d", i)
+		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%4), s, time.Duration(i)*every, 5*time.Hour),
+			cancel("a1", fmt.Sprintf("p%d", i%4), s, at(time.Duration(i)*every+30*time.Hour)))
+	}
+	return evs
+}
+
+// visited: somebody else books session s (released at t0+off) and comes,
+// so the session is over when the stream goes on.
+func visited(s string, off time.Duration) []booking.Event {
+	return []booking.Event{book("v-"+s, "q", s, off, 6*time.Hour), checkIn("v-"+s, "q", s, at(off+7*day))}
+}
+
+// tripFamily: a family of five, two bookings each for the coming weeks,
+// cancels all ten in one sitting before a trip; five visits it kept.
+func tripFamily() []booking.Event {
+	evs := background(200)
+	for i := range 15 {
+		p, s := fmt.Sprintf("fp%d", i%5), fmt.Sprintf("t%02d", i)
+		evs = append(evs, visited(s, time.Duration(i)*day)...)
+		evs = append(evs, book("trip", p, s, time.Duration(i)*day, 5*time.Hour))
+		if i < 10 {
+			evs = append(evs, cancel("trip", p, s, at(9*day+time.Duration(i)*time.Minute)))
+		} else {
+			evs = append(evs, checkIn("trip", p, s, at(time.Duration(i)*day+7*day)))
+		}
+	}
+	return evs
+}
+
 // lapsed: n bookings of sessions that others came to; a1's patients never
 // did, and nobody wrote a no-show.
 func lapsed(n int) []booking.Event {
@@ -687,6 +725,29 @@ func TestRule(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"bot"}) {
 			t.Errorf("flagged %v, want the bot", got)
+		}
+	})
+	t.Run("waste alone never flags: a family of five cancels ten bookings for a trip", func(t *testing.T) {
+		if got := flaggedAccounts(tripFamily()); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("two kinds flag: a hoarder gives back 14 of its 16 slots, one at a time", func(t *testing.T) {
+		// The share wasted (non_use) and the count of slots taken from
+		// others (scale, unused_slots): neither alone would flag.
+		evs := background(200)
+		for i := range 16 {
+			p, s := fmt.Sprintf("hp%d", i%4), fmt.Sprintf("h%02d", i)
+			evs = append(evs, visited(s, time.Duration(i)*day)...)
+			evs = append(evs, book("hoarder", p, s, time.Duration(i)*day, 5*time.Hour))
+			if i < 14 {
+				evs = append(evs, cancel("hoarder", p, s, at(time.Duration(i)*day+30*time.Hour)))
+			} else {
+				evs = append(evs, checkIn("hoarder", p, s, at(time.Duration(i)*day+7*day)))
+			}
+		}
+		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"hoarder"}) {
+			t.Errorf("flagged %v, want the hoarder", got)
 		}
 	})
 	t.Run("a clerk favouring two people flags alone", func(t *testing.T) {
