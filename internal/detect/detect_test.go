@@ -1051,3 +1051,69 @@ func TestSurprise(t *testing.T) {
 		}
 	}
 }
+
+// TestGenuineGroups: the genuine people the issue names, each as a whole
+// trace with the default configuration, are not flagged. (The carer is in
+// TestRule, the kiosk in TestGrouping, the canceller whose slot a watcher
+// took in TestDirection, a trip family in TestRule.)
+func TestGenuineGroups(t *testing.T) {
+	t.Run("three accounts of one family on one phone and tablet, sharing two children", func(t *testing.T) {
+		evs := background(200)
+		i := 0
+		visit := func(a, p string, react time.Duration, hotSession bool) {
+			s, off := fmt.Sprintf("fam%02d", i), time.Duration(i)*day
+			if hotSession {
+				evs = append(evs, hot(s, off)...)
+			}
+			e := book(a, p, s, off, react)
+			e.DeviceID, e.Phone = "family-tablet", "hash:family"
+			evs = append(evs, e, checkIn(a, p, s, at(off+7*day)))
+			i++
+		}
+		for k := range 3 {
+			a := fmt.Sprintf("f%d", k)
+			for _, c := range []string{"child1", "child2"} {
+				visit(a, c, 4*time.Hour, false)
+			}
+			for m := range 4 {
+				visit(a, fmt.Sprintf("%s-adult%d", a, m), 800*time.Millisecond, m == 0)
+			}
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a chronic patient booking the same expert at every weekly release, and coming", func(t *testing.T) {
+		evs := background(200)
+		for w := range 5 {
+			s, off := fmt.Sprintf("hot%d", w), time.Duration(w)*7*day
+			evs = append(evs, hot(s, off)...)
+			e := book("chronic", "pc", s, off, 900*time.Millisecond)
+			e.DoctorID = "famous"
+			evs = append(evs, e, checkIn("chronic", "pc", s, at(off+7*day)))
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a quick user on a fast network, 0.5–1 s at the scarcest sessions, who comes", func(t *testing.T) {
+		trace := func(base time.Duration) []booking.Event {
+			evs := background(200)
+			for k := range 6 {
+				s, off := fmt.Sprintf("hot%d", k), time.Duration(k)*4*day
+				evs = append(evs, hot(s, off)...)
+				evs = append(evs, book("quick", fmt.Sprintf("q%d", k%2), s, off, base+time.Duration(k)*80*time.Millisecond),
+					checkIn("quick", fmt.Sprintf("q%d", k%2), s, at(off+7*day)))
+			}
+			return evs
+		}
+		if got := flaggedAccounts(trace(500 * time.Millisecond)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+		// The near miss: the same account under 300 ms is faster than any
+		// person, and the targeting then completes the evidence.
+		if got := flaggedAccounts(trace(0)); !slices.Equal(got, []string{"quick"}) {
+			t.Errorf("at 0–0.4 s flagged %v, want the account", got)
+		}
+	})
+}
