@@ -176,7 +176,7 @@ func TestSignals(t *testing.T) {
 		{"unused_slots: 12 slots taken and not used in a month", func() []booking.Event { return outcomes(12, 0, 0) }, "a1", "unused_slots", true},
 		{"unused_slots: 11 (a family of five gives back ten at most) do not", func() []booking.Event { return outcomes(11, 0, 0) }, "a1", "unused_slots", false},
 		{"unused_slots: slots used do not count", func() []booking.Event { return outcomes(6, 5, 20) }, "a1", "unused_slots", false},
-		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack(12, 5*day) }, "a1", "unused_slots", false},
+		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack("a1", 12, 0, 5*day) }, "a1", "unused_slots", false},
 
 		// targeting
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
@@ -503,13 +503,20 @@ func outcomes(cancelled, missed, used int) []booking.Event {
 	return evs
 }
 
-// givenBack: a1 books n slots, one every `every`, and cancels each.
-func givenBack(n int, every time.Duration) []booking.Event {
+// givenBack: account a books wasted+used slots for four people, one every
+// `every`, of sessions others come to; it cancels the first wasted one by
+// one and comes to the others.
+func givenBack(a string, wasted, used int, every time.Duration) []booking.Event {
 	var evs []booking.Event
-	for i := range n {
-		s := fmt.Sprintf("s%d", i)
-		evs = append(evs, book("a1", fmt.Sprintf("p%d", i%4), s, time.Duration(i)*every, 5*time.Hour),
-			cancel("a1", fmt.Sprintf("p%d", i%4), s, at(time.Duration(i)*every+30*time.Hour)))
+	for i := range wasted + used {
+		p, s, off := fmt.Sprintf("%s-p%d", a, i%4), fmt.Sprintf("%s-s%02d", a, i), time.Duration(i)*every
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, book(a, p, s, off, 5*time.Hour))
+		if i < wasted {
+			evs = append(evs, cancel(a, p, s, at(off+30*time.Hour)))
+		} else {
+			evs = append(evs, checkIn(a, p, s, at(off+7*day)))
+		}
 	}
 	return evs
 }
@@ -735,17 +742,7 @@ func TestRule(t *testing.T) {
 	t.Run("two kinds flag: a hoarder gives back 14 of its 16 slots, one at a time", func(t *testing.T) {
 		// The share wasted (non_use) and the count of slots taken from
 		// others (scale, unused_slots): neither alone would flag.
-		evs := background(200)
-		for i := range 16 {
-			p, s := fmt.Sprintf("hp%d", i%4), fmt.Sprintf("h%02d", i)
-			evs = append(evs, visited(s, time.Duration(i)*day)...)
-			evs = append(evs, book("hoarder", p, s, time.Duration(i)*day, 5*time.Hour))
-			if i < 14 {
-				evs = append(evs, cancel("hoarder", p, s, at(time.Duration(i)*day+30*time.Hour)))
-			} else {
-				evs = append(evs, checkIn("hoarder", p, s, at(time.Duration(i)*day+7*day)))
-			}
-		}
+		evs := append(background(200), givenBack("hoarder", 14, 2, day)...)
 		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"hoarder"}) {
 			t.Errorf("flagged %v, want the hoarder", got)
 		}
