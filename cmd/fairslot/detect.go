@@ -88,10 +88,23 @@ func readInput(path string) (*detect.Input, error) {
 }
 
 // writeTo writes to the named file (atomically: a temporary file renamed)
-// or to stdout for "-".
+// or to stdout for "-". A path that is not a regular file (/dev/null, a
+// pipe) is written in place: renaming over it would replace the device for
+// the whole machine.
 func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "-" || path == "" {
 		return write(stdout)
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := write(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".flags-*")
 	if err != nil {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -129,5 +131,38 @@ func writeEvents(t *testing.T, path string, evs []booking.Event) {
 	defer f.Close()
 	if err := detect.WriteEvents(f, evs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteToDevice: --out naming something that is not a regular file
+// (/dev/null, a pipe) writes into it and leaves it what it was; renaming a
+// temporary file over /dev/null once replaced the machine's device with a
+// file only root could write.
+func TestWriteToDevice(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no fifo here: %v", err)
+	}
+	// The reading end, opened without waiting for a writer, so that the
+	// test cannot hang whatever writeTo does.
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := writeTo(fifo, nil, func(w io.Writer) error { _, err := io.WriteString(w, "[]\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 16)
+	n, _ := r.Read(b)
+	if string(b[:n]) != "[]\n" {
+		t.Errorf("read %q from the pipe, want %q", b[:n], "[]\n")
+	}
+	fi, err := os.Lstat(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("%s is now %v, want the named pipe it was", fifo, fi.Mode())
 	}
 }

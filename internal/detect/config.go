@@ -55,6 +55,7 @@ type Rules struct {
 	SharedPersons     Rule `json:"shared_persons"`
 	Volume            Rule `json:"booking_volume"`
 	HeldAtOnce        Rule `json:"held_at_once"`
+	UnusedSlots       Rule `json:"unused_slots"`
 	// targeting: the scarcest sessions, again and again.
 	Scarce     Rule `json:"scarce_concentration"`
 	Racing     Rule `json:"release_racing"`
@@ -247,6 +248,7 @@ func DefaultConfig() Config {
 			SharedPersons:     Rule{Min: 3, Weight: 0.3},
 			Volume:            Rule{Min: 25, Weight: 0.4, Cap: 1.875},
 			HeldAtOnce:        Rule{Min: 12, Weight: 0.5, Cap: 1.5},
+			UnusedSlots:       Rule{Min: 12, Weight: 0.5, Cap: 1.5},
 			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},

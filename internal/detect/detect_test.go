@@ -173,6 +173,10 @@ func TestSignals(t *testing.T) {
 		{"booking_volume: 24 do not", func() []booking.Event { return volume(24) }, "a1", "booking_volume", false},
 		{"held_at_once: 12 bookings held together", func() []booking.Event { return held(12) }, "a1", "held_at_once", true},
 		{"held_at_once: 11 do not", func() []booking.Event { return held(11) }, "a1", "held_at_once", false},
+		{"unused_slots: 12 slots taken and not used in a month", func() []booking.Event { return outcomes(12, 0, 0) }, "a1", "unused_slots", true},
+		{"unused_slots: 11 (a family of five gives back ten at most) do not", func() []booking.Event { return outcomes(11, 0, 0) }, "a1", "unused_slots", false},
+		{"unused_slots: slots used do not count", func() []booking.Event { return outcomes(6, 5, 20) }, "a1", "unused_slots", false},
+		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack("a1", 12, 0, 5*day) }, "a1", "unused_slots", false},
 
 		// targeting
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
@@ -499,6 +503,47 @@ func outcomes(cancelled, missed, used int) []booking.Event {
 	return evs
 }
 
+// givenBack: account a books wasted+used slots for four people, one every
+// `every`, of sessions others come to; it cancels the first wasted one by
+// one and comes to the others.
+func givenBack(a string, wasted, used int, every time.Duration) []booking.Event {
+	var evs []booking.Event
+	for i := range wasted + used {
+		p, s, off := fmt.Sprintf("%s-p%d", a, i%4), fmt.Sprintf("%s-s%02d", a, i), time.Duration(i)*every
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, book(a, p, s, off, 5*time.Hour))
+		if i < wasted {
+			evs = append(evs, cancel(a, p, s, at(off+30*time.Hour)))
+		} else {
+			evs = append(evs, checkIn(a, p, s, at(off+7*day)))
+		}
+	}
+	return evs
+}
+
+// visited: somebody else books session s (released at t0+off) and comes,
+// so the session is over when the stream goes on.
+func visited(s string, off time.Duration) []booking.Event {
+	return []booking.Event{book("v-"+s, "q", s, off, 6*time.Hour), checkIn("v-"+s, "q", s, at(off+7*day))}
+}
+
+// tripFamily: a family of five, two bookings each for the coming weeks,
+// cancels all ten in one sitting before a trip; five visits it kept.
+func tripFamily() []booking.Event {
+	evs := background(200)
+	for i := range 15 {
+		p, s := fmt.Sprintf("fp%d", i%5), fmt.Sprintf("t%02d", i)
+		evs = append(evs, visited(s, time.Duration(i)*day)...)
+		evs = append(evs, book("trip", p, s, time.Duration(i)*day, 5*time.Hour))
+		if i < 10 {
+			evs = append(evs, cancel("trip", p, s, at(9*day+time.Duration(i)*time.Minute)))
+		} else {
+			evs = append(evs, checkIn("trip", p, s, at(time.Duration(i)*day+7*day)))
+		}
+	}
+	return evs
+}
+
 // lapsed: n bookings of sessions that others came to; a1's patients never
 // did, and nobody wrote a no-show.
 func lapsed(n int) []booking.Event {
@@ -687,6 +732,19 @@ func TestRule(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"bot"}) {
 			t.Errorf("flagged %v, want the bot", got)
+		}
+	})
+	t.Run("waste alone never flags: a family of five cancels ten bookings for a trip", func(t *testing.T) {
+		if got := flaggedAccounts(tripFamily()); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("two kinds flag: a hoarder gives back 14 of its 16 slots, one at a time", func(t *testing.T) {
+		// The share wasted (non_use) and the count of slots taken from
+		// others (scale, unused_slots): neither alone would flag.
+		evs := append(background(200), givenBack("hoarder", 14, 2, day)...)
+		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"hoarder"}) {
+			t.Errorf("flagged %v, want the hoarder", got)
 		}
 	})
 	t.Run("a clerk favouring two people flags alone", func(t *testing.T) {
@@ -989,4 +1047,70 @@ func TestSurprise(t *testing.T) {
 			t.Errorf("surprise(%d, %d, %v) = %.3f, want %.3f", tt.k, tt.n, tt.p, got, want)
 		}
 	}
+}
+
+// TestGenuineGroups: the genuine people the issue names, each as a whole
+// trace with the default configuration, are not flagged. (The carer is in
+// TestRule, the kiosk in TestGrouping, the canceller whose slot a watcher
+// took in TestDirection, a trip family in TestRule.)
+func TestGenuineGroups(t *testing.T) {
+	t.Run("three accounts of one family on one phone and tablet, sharing two children", func(t *testing.T) {
+		evs := background(200)
+		i := 0
+		visit := func(a, p string, react time.Duration, hotSession bool) {
+			s, off := fmt.Sprintf("fam%02d", i), time.Duration(i)*day
+			if hotSession {
+				evs = append(evs, hot(s, off)...)
+			}
+			e := book(a, p, s, off, react)
+			e.DeviceID, e.Phone = "family-tablet", "hash:family"
+			evs = append(evs, e, checkIn(a, p, s, at(off+7*day)))
+			i++
+		}
+		for k := range 3 {
+			a := fmt.Sprintf("f%d", k)
+			for _, c := range []string{"child1", "child2"} {
+				visit(a, c, 4*time.Hour, false)
+			}
+			for m := range 4 {
+				visit(a, fmt.Sprintf("%s-adult%d", a, m), 800*time.Millisecond, m == 0)
+			}
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a chronic patient booking the same expert at every weekly release, and coming", func(t *testing.T) {
+		evs := background(200)
+		for w := range 5 {
+			s, off := fmt.Sprintf("hot%d", w), time.Duration(w)*7*day
+			evs = append(evs, hot(s, off)...)
+			e := book("chronic", "pc", s, off, 900*time.Millisecond)
+			e.DoctorID = "famous"
+			evs = append(evs, e, checkIn("chronic", "pc", s, at(off+7*day)))
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a quick user on a fast network, 0.5–1 s at the scarcest sessions, who comes", func(t *testing.T) {
+		trace := func(base time.Duration) []booking.Event {
+			evs := background(200)
+			for k := range 6 {
+				s, off := fmt.Sprintf("hot%d", k), time.Duration(k)*4*day
+				evs = append(evs, hot(s, off)...)
+				evs = append(evs, book("quick", fmt.Sprintf("q%d", k%2), s, off, base+time.Duration(k)*80*time.Millisecond),
+					checkIn("quick", fmt.Sprintf("q%d", k%2), s, at(off+7*day)))
+			}
+			return evs
+		}
+		if got := flaggedAccounts(trace(500 * time.Millisecond)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+		// The near miss: the same account under 300 ms is faster than any
+		// person, and the targeting then completes the evidence.
+		if got := flaggedAccounts(trace(0)); !slices.Equal(got, []string{"quick"}) {
+			t.Errorf("at 0–0.4 s flagged %v, want the account", got)
+		}
+	})
 }

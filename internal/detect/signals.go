@@ -147,7 +147,7 @@ func (d *detector) accountSignals() {
 				fmt.Sprintf("账号 %s 在 %s内出现 %d 位不同的就诊人；一个家庭最多 5 位（每个账号的上限）", name, wZH, n)
 		})
 
-		var all, raced, fast, scarceWon []int64
+		var all, raced, fast, scarceWon, unused []int64
 		var scarcePersons []stamp
 		var nScarceRaced, nResolved, nUsed, nMissed, nWasted, nScarceResolved, nScarceWasted int
 		persons := map[sym][2]int{}  // person → (resolved, used)
@@ -199,6 +199,7 @@ func (d *detector) accountSignals() {
 			}
 			if b.wasted() {
 				nWasted++
+				unused = append(unused, b.ts)
 			}
 			if scarce {
 				nScarceResolved++
@@ -258,6 +259,19 @@ func (d *detector) accountSignals() {
 			add(to, "held_at_once", kScale, r.HeldAtOnce, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s held %d bookings at the same time; a family holds a few, one or two for each person who needs a doctor", name, n),
 					fmt.Sprintf("账号 %s 同时持有 %d 个有效预约；一个家庭同时持有的预约不多，每位需要看病的人一两个", name, n)
+			})
+		}
+		// Slots taken and not used, counted: the harm a hoarder does to
+		// other patients, whether it cancels them in bulk before the
+		// deadline or lets them lapse. A family of five in its worst month
+		// (a trip, an illness) gives back one or two a person, ten at most.
+		// How unusual the share wasted is stays the other question
+		// (wasted, non_use), asked apart: a busy family that gives back
+		// many of many is not surprising there.
+		if n := maxWithin(unused, w); n > 0 {
+			add(to, "unused_slots", kScale, r.UnusedSlots, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s took %d slots within %s that nobody used (cancelled, missed or lapsed); a family of five in its worst month (a trip, an illness) gives back one or two a person, ten at most", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内占了 %d 个号却没有使用（取消、爽约或过期）；五口之家即使在最不顺的一个月（出行、生病）也只退掉每人一两个号，最多十个", name, wZH, n)
 			})
 		}
 		if n := maxWithin(all, w); n > 0 {
