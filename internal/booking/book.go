@@ -99,14 +99,8 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			}
 			// A booking's commit refuses a claim that is not the identity's
 			// verified name (insert_booking); a winner's booking is made by
-			// the draw, so the entry checks the claim now.
-			who, err := s.store.IdentityOf(ctx, p.IdentityID)
-			if err != nil {
-				return Result{}, nothingBooked(err)
-			}
-			if p.NameHash != "" && who.NameVerified && string(who.NameHash) != p.NameHash {
-				return Result{}, ErrIdentityUnverified
-			}
+			// the draw, so the entry's commit refuses it already
+			// (InsertEntries), in its batch: no read of its own per entry.
 			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID,
 				Waitlist: req.Waitlist, NameHash: p.NameHash}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
