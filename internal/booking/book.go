@@ -255,7 +255,18 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 			// SQL already has a booking with this id, but Redis no longer
 			// knew it (its record expired, or was lost and not restored
 			// because the booking is no longer active): answer as a replay.
-			return s.replay(ctx, id, matches)
+			// commit gave this attempt's hold back, as its row did not go
+			// in. If the booking SQL has is active, Redis had lost it: its
+			// slot and quota may count as free there (the hold just given
+			// back may even have been that slot), so the booking's session
+			// is rebuilt from SQL, as for a slot SQL found taken.
+			got, err := s.replay(ctx, id, matches)
+			if err == nil && got.Status.Active() {
+				s.stats.drifts.Add(1)
+				s.log.Warn("admission drift: a retried booking was active in SQL and unknown to Redis", "session_id", got.SessionID, "booking_id", id)
+				s.reconcileLater(got.SessionID)
+			}
+			return got, err
 		}
 		return Booking{}, err
 	}
