@@ -99,14 +99,8 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			}
 			// A booking's commit refuses a claim that is not the identity's
 			// verified name (insert_booking); a winner's booking is made by
-			// the draw, so the entry checks the claim now.
-			who, err := s.store.IdentityOf(ctx, p.IdentityID)
-			if err != nil {
-				return Result{}, nothingBooked(err)
-			}
-			if p.NameHash != "" && who.NameVerified && string(who.NameHash) != p.NameHash {
-				return Result{}, ErrIdentityUnverified
-			}
+			// the draw, so the entry's commit refuses it already
+			// (InsertEntries), in its batch: no read of its own per entry.
 			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID,
 				Waitlist: req.Waitlist, NameHash: p.NameHash}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
@@ -261,7 +255,18 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 			// SQL already has a booking with this id, but Redis no longer
 			// knew it (its record expired, or was lost and not restored
 			// because the booking is no longer active): answer as a replay.
-			return s.replay(ctx, id, matches)
+			// commit gave this attempt's hold back, as its row did not go
+			// in. If the booking SQL has is active, Redis had lost it: its
+			// slot and quota may count as free there (the hold just given
+			// back may even have been that slot), so the booking's session
+			// is rebuilt from SQL, as for a slot SQL found taken.
+			got, err := s.replay(ctx, id, matches)
+			if err == nil && got.Status.Active() {
+				s.stats.drifts.Add(1)
+				s.log.Warn("admission drift: a retried booking was active in SQL and unknown to Redis", "session_id", got.SessionID, "booking_id", id)
+				s.reconcileLater(got.SessionID)
+			}
+			return got, err
 		}
 		return Booking{}, err
 	}

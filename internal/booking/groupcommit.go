@@ -15,8 +15,10 @@ import "sync"
 type groupCommit[T any] struct {
 	maxBatch, maxFlushers int
 	write                 func(items []T) []error // one answer per item
-	// after, when set, runs once the batch's answers are delivered, in the
-	// writing caller's turn: follow-up work nobody needs to wait for.
+	// after, when set, runs once the batch's answers are delivered and the
+	// turn to write is handed on, in the writing caller's goroutine:
+	// follow-up work nobody needs to wait for, which must not hold back the
+	// next batch.
 	after func(items []T, errs []error)
 
 	mu       sync.Mutex
@@ -67,7 +69,7 @@ func (g *groupCommit[T]) do(v T) error {
 }
 
 // flush writes one batch from the head of the queue, then hands the turn on
-// to a waiting caller, or ends it when nobody waits without one.
+// (handOn) before the batch's follow-up work (after).
 func (g *groupCommit[T]) flush() {
 	g.mu.Lock()
 	n := min(len(g.queue), g.maxBatch)
@@ -75,20 +77,28 @@ func (g *groupCommit[T]) flush() {
 	copy(batch, g.queue)
 	g.queue = append(g.queue[:0], g.queue[n:]...)
 	g.mu.Unlock()
+	var vals []T
+	var errs []error
 	if n > 0 {
-		vals := make([]T, n)
+		vals = make([]T, n)
 		for i, it := range batch {
 			vals[i] = it.v
 		}
-		errs := g.write(vals)
+		errs = g.write(vals)
 		for i, it := range batch {
 			it.err = errs[i]
 			close(it.done)
 		}
-		if g.after != nil {
-			g.after(vals, errs)
-		}
 	}
+	g.handOn()
+	if n > 0 && g.after != nil {
+		g.after(vals, errs)
+	}
+}
+
+// handOn hands the turn to write to a waiting caller, or ends it when
+// nobody waits without one.
+func (g *groupCommit[T]) handOn() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, it := range g.queue {

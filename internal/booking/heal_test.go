@@ -2,11 +2,14 @@ package booking_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"fairslot/internal/admission"
 	"fairslot/internal/booking"
@@ -258,4 +261,54 @@ func TestLostReturnIsRepairedOnceRedisIsBack(t *testing.T) {
 	h.placeReturned()
 	h.wantOnline(s, 3)
 	h.checkClean()
+}
+
+// TestRetryOfABookingRedisLost: Redis lost an active booking (its record,
+// its quota hold, its slot marked free again) and the client retries the
+// request with its Idempotency-Key. The retry is admitted afresh, its row
+// meets the booking's id in SQL (request_in_progress from the commit), and
+// the answer is the first booking, replayed; the hold the retry took is
+// given back and the booking's session rebuilt from SQL, so Redis no
+// longer counts a slot free that SQL holds.
+func TestRetryOfABookingRedisLost(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 2})
+	u := h.user(1)
+	b := h.mustBook(u, 0, s, "lost-key")
+	h.checkClean()
+
+	base := h.prefix + ":{" + h.hosp.ID + "}:"
+	slot := fmt.Sprint(b.SlotNo)
+	testenv.Must(t, h.rdb.Del(h.ctx, base+"b:"+b.ID).Err(), "drop the booking's record")
+	testenv.Must(t, h.rdb.HDel(h.ctx, base+"i:"+u.patients[0].IdentityKey, b.ID).Err(), "drop its quota hold")
+	testenv.Must(t, h.rdb.HDel(h.ctx, base+"s:"+s.ID+":held", slot).Err(), "drop its held slot")
+	testenv.Must(t, h.rdb.ZAdd(h.ctx, base+"s:"+s.ID+":free:online", redis.Z{Score: float64(b.SlotNo), Member: slot}).Err(), "mark its slot free")
+	if len(h.discrepancies()) == 0 {
+		t.Fatal("Check found nothing after the booking was dropped from Redis")
+	}
+
+	again, err := h.book(u, 0, s, "lost-key")
+	testenv.Must(t, err, "retry")
+	if again.ID != b.ID || !again.Replayed || again.SlotNo != b.SlotNo {
+		t.Errorf("retry = booking %s slot %d replayed %v, want %s slot %d replayed", again.ID, again.SlotNo, again.Replayed, b.ID, b.SlotNo)
+	}
+	// The session is rebuilt in the background: wait for it, boundedly.
+	var d []string
+	for range 100 {
+		if d = h.discrepancies(); len(d) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(d) > 0 {
+		t.Errorf("Redis and SQL after the retry:\n%s", strings.Join(d, "\n"))
+	}
+	// The other slot is still free, and only that one.
+	other := h.mustBook(h.user(1), 0, s, "")
+	if other.SlotNo == b.SlotNo {
+		t.Errorf("another patient was given slot %d, which %s holds", other.SlotNo, b.ID)
+	}
+	if _, err := h.book(h.user(1), 0, s, ""); !errors.Is(err, booking.ErrSoldOut) {
+		t.Errorf("a third booking of two slots: %v, want sold_out", err)
+	}
 }

@@ -836,6 +836,39 @@ func lastWinnerRank(d booking.PublishedDraw) int {
 	return last
 }
 
+// TestLotteryEntryUnderAnUnverifiedName: an entry under a name that is not
+// its identity's verified name is refused at its commit (in its batch, as a
+// booking is at insert_booking), with nothing stored and its Redis hold
+// given back: the real person then enters the same session, and Redis
+// agrees with SQL.
+func TestLotteryEntryUnderAnUnverifiedName(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	s := h.lotterySession(lotteryOpts{online: 2})
+	real := h.person("张伟")
+	squatter := h.user(0)
+	claim, err := h.addClaim(squatter, booking.IdentityRequest{IDType: real.IDType, IDNumber: real.IDNumber, Name: "张为"}, false)
+	testenv.Must(t, err, "another account claims the person under a false name")
+	owner := h.userOf(real)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real})
+	testenv.Must(t, err, "verify the real name at the desk")
+
+	_, err = h.svc.Attempt(h.ctx, squatter.actor, booking.BookRequest{SessionID: s.ID, PatientID: claim.ID,
+		Channel: booking.ChannelOnline, Origin: booking.Origin{IP: "203.0.113.9"}})
+	if !errors.Is(err, booking.ErrIdentityUnverified) {
+		t.Fatalf("an entry under a false name: %v, want identity_unverified", err)
+	}
+	if n := h.count(`SELECT count(*) FROM lottery_entries WHERE session_id = $1`, s.ID); n != 0 {
+		t.Errorf("entries stored after the refusal: %d, want none", n)
+	}
+	h.mustEnter(owner, 0, s) // the refused entry's hold on the person was given back
+	drift, err := h.svc.Check(h.ctx)
+	testenv.Must(t, err, "check")
+	if len(drift) != 0 {
+		t.Errorf("Redis and SQL after a refused entry: %v, want agreement", drift)
+	}
+}
+
 // TestLotteryKeyedRepeatAfterTheDraw: a request repeated with its
 // Idempotency-Key after the draw gets its entry as it stands, even when a
 // returned slot is free by then: never a first-come booking under the lost

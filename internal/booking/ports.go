@@ -595,7 +595,9 @@ type LotteryStore interface {
 	// InsertEntries commits a batch of entries with their events, in one
 	// transaction, and answers each: nil, ErrAlreadyEntered (a live entry
 	// of the person in the session), ErrEntryClosed (the pool's draw has
-	// begun), or an error of the whole batch. An entry whose id exists with
+	// begun), ErrIdentityUnverified (the entry's name is not its identity's
+	// verified name, as at a booking's commit), or an error of the whole
+	// batch. An entry whose id exists with
 	// the same person and session is answered nil (a replay).
 	InsertEntries(ctx context.Context, entries []Entry, events []Event) ([]error, error)
 	Entry(ctx context.Context, id string) (Entry, error)

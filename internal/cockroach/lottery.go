@@ -71,6 +71,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	}
 	open := map[booking.PoolKey]bool{}
 	inserted := map[string]bool{}
+	unverified := map[string]bool{} // kept out by the name guard
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
 		b.Queue(q("open_pools_for_share"), sessions)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names.
@@ -78,6 +79,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	}, func(br pgx.BatchResults) error {
 		clear(open)
 		clear(inserted)
+		clear(unverified)
 		rows, _ := br.Query()
 		var sid, ch string
 		if _, err := pgx.ForEachRow(rows, []any{&sid, &ch}, func() error {
@@ -88,8 +90,13 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		}
 		rows, _ = br.Query()
 		var id string
-		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
-			inserted[id] = true
+		var in bool
+		_, err := pgx.ForEachRow(rows, []any{&id, &in}, func() error {
+			if in {
+				inserted[id] = true
+			} else {
+				unverified[id] = true
+			}
 			return nil
 		})
 		return err
@@ -135,6 +142,8 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 			// in: this entry, or a repeat of it
 		case ok:
 			answers[i] = booking.ErrIdempotencyReuse
+		case unverified[e.ID]:
+			answers[i] = booking.ErrIdentityUnverified
 		default:
 			answers[i] = booking.ErrAlreadyEntered // a live entry of the person in the session
 		}

@@ -510,8 +510,11 @@ SELECT session_id::TEXT, channel FROM lottery_pools
 -- transaction (InsertEntries). Only entries of open pools go in; a row that
 -- meets a conflict (its id again: a replay; or a live entry of the person in
 -- the session) goes in as nothing; each entry that went in gets its one
--- event (a retry may bring an entry twice: DISTINCT ON). RETURNING names the
--- entries that went in.
+-- event (a retry may bring an entry twice: DISTINCT ON). An entry under a
+-- name that is not its identity's verified name stays out, as a booking
+-- does (insert_booking), so the check needs no read of its own before the
+-- batch. The answer names the entries that went in (true) and those the
+-- name guard kept out (false), read in the statement's one snapshot.
 WITH e AS (
     INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
                                  booked_by, waitlist, status, created_at, updated_at, name_hash)
@@ -523,6 +526,9 @@ WITH e AS (
                  waitlist, created_at, name_hash)
      WHERE EXISTS (SELECT 1 FROM lottery_pools p
                     WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
+       AND NOT EXISTS (SELECT 1 FROM identities i
+                        WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
+                          AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ev AS (
@@ -540,7 +546,13 @@ WITH e AS (
      WHERE v.booking_id IN (SELECT id FROM e)
      ORDER BY v.booking_id
 )
-SELECT id::TEXT FROM e;
+SELECT id::TEXT, true FROM e
+UNION ALL
+SELECT u.id::TEXT, false
+  FROM unnest($1::UUID[], $5::UUID[], $29::BYTEA[]) AS u (id, identity_id, name_hash)
+ WHERE EXISTS (SELECT 1 FROM identities i
+                WHERE i.id = u.identity_id AND i.name_verified_at IS NOT NULL
+                  AND u.name_hash IS NOT NULL AND i.name_hash <> u.name_hash);
 
 -- name: entries_by_id
 SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE id = ANY ($1::UUID[]);

@@ -47,17 +47,19 @@ type scenario struct {
 }
 
 type options struct {
-	scenario  string
-	bin, k6   string
-	runDir    string
-	docs      string
-	rate      int
-	duration  time.Duration
-	patients  int
-	releaseIn time.Duration
-	generator string
-	before    string
-	serveEnv  string
+	scenario   string
+	only       string // throughput: the targets to measure
+	cpuProfile string // throughput: folder for the fairslot targets' CPU profiles
+	bin, k6    string
+	runDir     string
+	docs       string
+	rate       int
+	duration   time.Duration
+	patients   int
+	releaseIn  time.Duration
+	generator  string
+	before     string
+	serveEnv   string
 	// Lottery release: the release sessions' online pools are lotteries
 	// whose window covers the load, drawn after it.
 	mode     string
@@ -82,6 +84,8 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "first_come", "release mode of the released pools: first_come, or lottery (entries during the load, drawn after it)")
 	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
 	flag.IntVar(&o.sessions, "sessions", 0, "released sessions (scenario default when 0)")
+	flag.StringVar(&o.only, "only", "", "throughput only: measure just the targets whose name contains one of these comma-separated words (e.g. \"POST,lottery\")")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "throughput only: write a CPU profile of each fairslot target during its wrk run into this folder (served with --pprof on the admin address)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

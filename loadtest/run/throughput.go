@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,7 +39,8 @@ type target struct {
 	seeds bool // needs a freshly seeded database
 	// lottery seeds the sessions as lottery pools taking entries for the
 	// whole run, with patients enough that every request is a new entry.
-	lottery bool
+	lottery  bool
+	fairslot bool // a fairslot build (profiled with -cpuprofile)
 }
 
 type wrkResult struct {
@@ -73,20 +75,33 @@ func throughput(ctx context.Context, o options) error {
 			return startProc(ctx, e, filepath.Join(dir, filepath.Base(bin)+".log"), bin, append(args, "--http-addr", addr)...)
 		}
 	}
+	admin := []string{"--admin-addr", "off"}
+	if o.cpuProfile != "" {
+		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
+			return err
+		}
+		admin = []string{"--admin-addr", adminAddr, "--pprof"}
+	}
+	serve := func(bin string, args ...string) func(ctx context.Context, e *env, addr string) (*targetProc, error) {
+		return proc(bin, append(append([]string{"serve"}, admin...), append([]string{"--trusted-proxies", "127.0.0.0/8"}, args...)...)...)
+	}
 	// The no-op runs after a seeded target: it reads the same input file.
 	targets := []target{
-		{name: "fairslot POST /v1/bookings", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true},
+		{name: "fairslot POST /v1/bookings", start: serve(o.bin), seeds: true, fairslot: true},
 		{name: "no-op fasthttp handler (ceiling)", start: proc("bin/noop")},
-		{name: "fairslot, fast reject path off", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8", "--sold-out-for", "0"), seeds: true},
+		{name: "fairslot, fast reject path off", start: serve(o.bin, "--sold-out-for", "0"), seeds: true, fairslot: true},
 		{name: "SQL-only baseline", start: proc("bin/sqlbaseline"), seeds: true},
-		{name: "fairslot POST /v1/bookings, lottery entries (202)", start: proc(o.bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true, lottery: true},
+		{name: "fairslot POST /v1/bookings, lottery entries (202)", start: serve(o.bin), seeds: true, lottery: true, fairslot: true},
 	}
 	if o.before != "" {
 		bin, err := buildAt(ctx, o.before, dir)
 		if err != nil {
 			return err
 		}
-		targets = append(targets, target{name: "fairslot at " + o.before, start: proc(bin, "serve", "--admin-addr", "off", "--trusted-proxies", "127.0.0.0/8"), seeds: true})
+		targets = append(targets, target{name: "fairslot at " + o.before, start: serve(bin), seeds: true, fairslot: true})
+	}
+	if o.only != "" {
+		targets = onlyTargets(targets, o.only)
 	}
 	addr := apiAddr // one target at a time
 	input := filepath.Join(dir, "wrk-input.txt")
@@ -136,8 +151,12 @@ func throughput(ctx context.Context, o options) error {
 		}
 		var res wrkResult
 		if err == nil {
+			prof := startProfile(o, t, o.duration)
 			cpu0 := srv.cpu()
 			res, err = runWrk(ctx, addr, input, o.duration)
+			if perr := prof(); perr != nil {
+				fmt.Printf("    cpu profile: %v\n", perr)
+			}
 			if cpu := srv.cpu() - cpu0; err == nil && res.Requests > 0 {
 				res.CPUPer100k = cpu.Seconds() / float64(res.Requests) * 100_000
 			}
@@ -157,6 +176,16 @@ func throughput(ctx context.Context, o options) error {
 			res.RPS, res.P50MS, res.P99MS, res.SocketErrors, res.Booked, res.CPUPer100k)
 		results[i] = res
 	}
+	if o.only != "" {
+		// Not the whole set of targets: no report, the ratios of the
+		// first target to each other one measured.
+		for i := 1; i < len(results); i++ {
+			if results[0].RPS > 0 {
+				fmt.Printf("%s / %s: %.2f×\n", targets[i].name, targets[0].name, results[i].RPS/results[0].RPS)
+			}
+		}
+		return writeJSON(filepath.Join(dir, "results.json"), results)
+	}
 	md := throughputReport(o, targets, results)
 	fmt.Println(md)
 	if err := writeJSON(filepath.Join(dir, "results.json"), results); err != nil {
@@ -166,6 +195,49 @@ func throughput(ctx context.Context, o options) error {
 		return nil
 	}
 	return splice(filepath.Join(o.docs, "performance.md"), "throughput", md)
+}
+
+// onlyTargets keeps the targets whose name contains one of the
+// comma-separated words, in their order.
+func onlyTargets(targets []target, only string) []target {
+	var kept []target
+	for _, t := range targets {
+		for w := range strings.SplitSeq(only, ",") {
+			if w = strings.TrimSpace(w); w != "" && strings.Contains(t.name, w) {
+				kept = append(kept, t)
+				break
+			}
+		}
+	}
+	return kept
+}
+
+// startProfile, with -cpuprofile, fetches a CPU profile of a fairslot
+// target (started with --pprof on the admin address) over the middle of its
+// wrk run; the returned function waits for it. Without, it does nothing.
+func startProfile(o options, t target, d time.Duration) func() error {
+	if o.cpuProfile == "" || !t.fairslot {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		secs := max(1, int((d - 2*time.Second).Seconds()))
+		time.Sleep(time.Second)
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", adminAddr, secs))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		name := strings.NewReplacer(" ", "_", "/", "_", ",", "", "(", "", ")", "").Replace(t.name)
+		f, err := os.Create(filepath.Join(o.cpuProfile, name+".pprof"))
+		if err == nil {
+			_, err = io.Copy(f, resp.Body)
+			err = errors.Join(err, f.Close())
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 func throughputReport(o options, targets []target, r []wrkResult) string {
