@@ -410,6 +410,39 @@ func accessTable() map[string]row {
 				"days":     []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
 				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		// Departments and doctors: an administrator of the hospital (here
+		// the platform's) keeps them; a retirement takes a fresh one, so the
+		// world's own stay on the schedule.
+		"GET /v1/admin/hospitals/{hospital_id}/doctors": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/doctors"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/departments": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/departments", body: map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Dept %d", a.next())}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/departments/{department_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/departments/" + a.sessions[0].DepartmentID, body: map[string]string{"name": fmt.Sprintf("Cardiology %d", a.next())}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/departments/{department_id}/retire": {func(a *access, role string) call {
+			id := a.sessions[0].DepartmentID
+			if role == "admin" {
+				id = a.freshDepartment()
+			}
+			return call{path: "/v1/admin/departments/" + id + "/retire", body: map[string]string{"reason": "merged"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors", body: map[string]string{"department_id": a.sessions[0].DepartmentID,
+				"name": fmt.Sprintf("Dr %d", a.next()), "title": "主治医师", "fee_level": "general"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/doctors/{doctor_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID, body: map[string]string{"title": "主任医师"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors/{doctor_id}/retire": {func(a *access, role string) call {
+			id := a.sessions[0].DoctorID
+			if role == "admin" {
+				id = a.freshDoctor()
+			}
+			return call{path: "/v1/admin/doctors/" + id + "/retire", body: map[string]string{"reason": "left the hospital"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy", body: map[string]any{"per_day": 2, "per_week": 8,
 				"per_month": 12, "cancel_deadline": "15:00", "effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
@@ -461,6 +494,35 @@ func accessTable() map[string]row {
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 	}
+}
+
+// freshDepartment is a new, empty department of the world's hospital.
+func (a *access) freshDepartment() string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/admin/departments", a.tokens["admin"], map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Fresh %d", a.next())})
+	var d struct {
+		ID string `json:"department_id"`
+	}
+	r.decode(a.t, &d)
+	if r.status != 201 || d.ID == "" {
+		a.t.Fatalf("create a department = %d %s", r.status, r.body)
+	}
+	return d.ID
+}
+
+// freshDoctor is a new doctor with no session in the world's hospital.
+func (a *access) freshDoctor() string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/admin/doctors", a.tokens["admin"], map[string]string{"department_id": a.sessions[0].DepartmentID,
+		"name": fmt.Sprintf("Dr Fresh %d", a.next())})
+	var d struct {
+		ID string `json:"doctor_id"`
+	}
+	r.decode(a.t, &d)
+	if r.status != 201 || d.ID == "" {
+		a.t.Fatalf("create a doctor = %d %s", r.status, r.body)
+	}
+	return d.ID
 }
 
 // sessionBody is a morning session of the first session's doctor days

@@ -48,6 +48,9 @@ func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest)
 	if !actor.Covers(doc.HospitalID) {
 		return Session{}, Errorf(ErrForbidden, "this doctor works for another hospital")
 	}
+	if doc.Retired() {
+		return Session{}, ErrDoctorRetired
+	}
 	h, ok := cat.Hospital(doc.HospitalID)
 	if !ok {
 		return Session{}, ErrHospitalNotFound
