@@ -90,6 +90,8 @@ type access struct {
 	sharedLottery string
 	entrySeq      int
 	sharedCaseID  string // a report of patientA's no request closes
+	// sharedTemplate is a stored template no request deletes.
+	sharedTemplate string
 }
 
 // lotteryEntry enters patientA's patient i in the lottery session and
@@ -443,6 +445,30 @@ func accessTable() map[string]row {
 			}
 			return call{path: "/v1/admin/doctors/" + id + "/retire", body: map[string]string{"reason": "left the hospital"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Stored weekly templates: an administrator of the doctor's hospital.
+		"POST /v1/admin/doctors/{doctor_id}/templates": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/templates", body: a.templateBody()}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/doctors/{doctor_id}/templates": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/templates"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"PATCH /v1/admin/templates/{template_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/templates/" + a.template(), body: a.templateBody()}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"DELETE /v1/admin/templates/{template_id}": {func(a *access, role string) call {
+			id := a.template()
+			if role == "admin" {
+				id = a.freshTemplate()
+			}
+			return call{path: "/v1/admin/templates/" + id + "?reason=ended"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/templates/{template_id}/weeks": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 35)
+			for day.Weekday() != time.Monday {
+				day = day.AddDate(0, 0, 1)
+			}
+			return call{path: "/v1/admin/templates/" + a.template() + "/weeks", body: map[string]string{"week_of": day.Format(time.DateOnly)}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
 		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy", body: map[string]any{"per_day": 2, "per_week": 8,
 				"per_month": 12, "cancel_deadline": "15:00", "effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
@@ -494,6 +520,34 @@ func accessTable() map[string]row {
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 	}
+}
+
+// templateBody is a stored weekly template of one Thursday morning clinic.
+func (a *access) templateBody() map[string]any {
+	return map[string]any{"name": fmt.Sprintf("Rota %d", a.next()),
+		"days":     []map[string]any{{"weekday": 4, "period": "morning", "start": "08:00", "end": "12:00"}},
+		"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}
+}
+
+// template is a stored template of the first session's doctor, made once.
+func (a *access) template() string {
+	if a.sharedTemplate == "" {
+		a.sharedTemplate = a.freshTemplate()
+	}
+	return a.sharedTemplate
+}
+
+func (a *access) freshTemplate() string {
+	a.t.Helper()
+	r := a.svc.do("POST", "/v1/admin/doctors/"+a.sessions[0].DoctorID+"/templates", a.tokens["admin"], a.templateBody())
+	var tm struct {
+		ID string `json:"template_id"`
+	}
+	r.decode(a.t, &tm)
+	if r.status != 201 || tm.ID == "" {
+		a.t.Fatalf("create a template = %d %s", r.status, r.body)
+	}
+	return tm.ID
 }
 
 // freshDepartment is a new, empty department of the world's hospital.

@@ -153,6 +153,7 @@ var (
 	ErrDepartmentRetired  = newErr(KindRule, "department_retired", "the department is closed: it takes no new doctor")
 	ErrDoctorRetired      = newErr(KindRule, "doctor_retired", "the doctor has left the schedule: nothing new can be published for them")
 	ErrDoctorHasSessions  = newErr(KindConflict, "doctor_has_sessions", "the doctor has upcoming sessions: delete or stop them before retiring the doctor")
+	ErrTemplateNotFound   = newErr(KindNotFound, "template_not_found", "no such weekly template")
 	ErrSessionOverlap     = newErr(KindConflict, "session_overlap", "the doctor already has a session at this time")
 	ErrSessionReleased    = newErr(KindConflict, "session_released", "this session's slots are released: only slots can be added (extra slots, pool moves), or the clinic stopped")
 	ErrQuotaMismatch      = newErr(KindRule, "quota_mismatch", "the channel quotas do not add up to the slot count")

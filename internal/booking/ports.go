@@ -431,6 +431,13 @@ type Store interface {
 	// the doctor has a session that is not stopped and ends after at.
 	// CreateSession(s) refuse a retired doctor with ErrDoctorRetired.
 	RetireDoctor(ctx context.Context, id string, at time.Time, a AuditEntry) error
+	// SaveTemplate inserts (create) or replaces a stored weekly template
+	// with its audit entry; Template reads one (ErrTemplateNotFound),
+	// Templates a doctor's by name, DeleteTemplate removes one.
+	SaveTemplate(ctx context.Context, t StoredTemplate, create bool, a AuditEntry) error
+	Template(ctx context.Context, id string) (StoredTemplate, error)
+	Templates(ctx context.Context, doctorID string) ([]StoredTemplate, error)
+	DeleteTemplate(ctx context.Context, id string, a AuditEntry) error
 	// CatalogVersion reads the schedule's version, raised in the
 	// transaction of every change of it (0 before any).
 	CatalogVersion(ctx context.Context) (int64, error)

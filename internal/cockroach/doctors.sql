@@ -43,3 +43,25 @@ SELECT visit_date::TEXT, period FROM clinic_sessions
 
 -- name: retire_doctor
 UPDATE doctors SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL;
+
+-- name: create_template
+INSERT INTO doctor_templates (id, hospital_id, doctor_id, name, body, updated_by, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO NOTHING;
+
+-- name: update_template
+UPDATE doctor_templates SET name = $2, body = $3, updated_by = $4, updated_at = $5
+ WHERE id = $1
+RETURNING id::TEXT;
+
+-- name: template
+SELECT id::TEXT, hospital_id::TEXT, doctor_id::TEXT, name, body, COALESCE(updated_by::TEXT, ''), updated_at
+  FROM doctor_templates WHERE id = $1;
+
+-- name: templates_of_doctor
+SELECT id::TEXT, hospital_id::TEXT, doctor_id::TEXT, name, body, COALESCE(updated_by::TEXT, ''), updated_at
+  FROM doctor_templates WHERE doctor_id = $1
+ ORDER BY name, id;
+
+-- name: delete_template
+DELETE FROM doctor_templates WHERE id = $1 RETURNING id::TEXT;
