@@ -538,45 +538,32 @@ func (a *access) template() string {
 }
 
 func (a *access) freshTemplate() string {
+	return a.create("/v1/admin/doctors/"+a.sessions[0].DoctorID+"/templates", a.templateBody(), "template_id")
+}
+
+// create POSTs body to path as the administrator and returns the id field
+// of the 201 answer.
+func (a *access) create(path string, body any, field string) string {
 	a.t.Helper()
-	r := a.svc.do("POST", "/v1/admin/doctors/"+a.sessions[0].DoctorID+"/templates", a.tokens["admin"], a.templateBody())
-	var tm struct {
-		ID string `json:"template_id"`
+	r := a.svc.do("POST", path, a.tokens["admin"], body)
+	var out map[string]any
+	r.decode(a.t, &out)
+	id, _ := out[field].(string)
+	if r.status != 201 || id == "" {
+		a.t.Fatalf("POST %s = %d %s, want 201 with %s", path, r.status, r.body, field)
 	}
-	r.decode(a.t, &tm)
-	if r.status != 201 || tm.ID == "" {
-		a.t.Fatalf("create a template = %d %s", r.status, r.body)
-	}
-	return tm.ID
+	return id
 }
 
 // freshDepartment is a new, empty department of the world's hospital.
 func (a *access) freshDepartment() string {
-	a.t.Helper()
-	r := a.svc.do("POST", "/v1/admin/departments", a.tokens["admin"], map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Fresh %d", a.next())})
-	var d struct {
-		ID string `json:"department_id"`
-	}
-	r.decode(a.t, &d)
-	if r.status != 201 || d.ID == "" {
-		a.t.Fatalf("create a department = %d %s", r.status, r.body)
-	}
-	return d.ID
+	return a.create("/v1/admin/departments", map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Fresh %d", a.next())}, "department_id")
 }
 
 // freshDoctor is a new doctor with no session in the world's hospital.
 func (a *access) freshDoctor() string {
-	a.t.Helper()
-	r := a.svc.do("POST", "/v1/admin/doctors", a.tokens["admin"], map[string]string{"department_id": a.sessions[0].DepartmentID,
-		"name": fmt.Sprintf("Dr Fresh %d", a.next())})
-	var d struct {
-		ID string `json:"doctor_id"`
-	}
-	r.decode(a.t, &d)
-	if r.status != 201 || d.ID == "" {
-		a.t.Fatalf("create a doctor = %d %s", r.status, r.body)
-	}
-	return d.ID
+	return a.create("/v1/admin/doctors", map[string]string{"department_id": a.sessions[0].DepartmentID,
+		"name": fmt.Sprintf("Dr Fresh %d", a.next())}, "doctor_id")
 }
 
 // sessionBody is a morning session of the first session's doctor days

@@ -20,18 +20,7 @@ import (
 func TestDemoSeedHasTwoHospitals(t *testing.T) {
 	ctx := context.Background()
 	_, prefix := testenv.Redis(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	ownerURL := testenv.DatabaseURL(t)
-	env := map[string]string{
-		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
-		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
-		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
-		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
-		"FAIRSLOT_REDIS_PREFIX":         prefix,
-		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
-		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
-	}
+	env := toolEnv(t, prefix)
 	logs := &testenv.LogBuffer{}
 	cmd := func(args ...string) string {
 		t.Helper()
@@ -92,5 +81,24 @@ func TestDemoSeedHasTwoHospitals(t *testing.T) {
 	svc.do("GET", "/v1/admin/hospitals/"+second+"/doctors", admin2, nil).decode(t, &staffing)
 	if len(staffing.Doctors) != 4 || staffing.Doctors[0].FeeLevel != "expert" {
 		t.Errorf("the second hospital's doctors = %+v, want 4 experts", staffing.Doctors)
+	}
+}
+
+// toolEnv is the environment a subcommand run by a test gets: a database of
+// its own (migrated by the owner, served by the service login), the test
+// Redis under prefix, a fresh secret key, and cheap password hashing.
+func toolEnv(t *testing.T, prefix string) map[string]string {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	ownerURL := testenv.DatabaseURL(t)
+	return map[string]string{
+		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
+		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
+		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
+		"FAIRSLOT_REDIS_PREFIX":         prefix,
+		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
 	}
 }

@@ -132,17 +132,24 @@ func (s *Service) RetireDepartment(ctx context.Context, actor Actor, id, reason 
 }
 
 func (s *Service) savedDepartment(ctx context.Context, id string, err error) (Department, error) {
+	return saved(ctx, s, "department", id, err, (*Catalog).Department)
+}
+
+// saved answers a catalog change: err, or the changed item as the catalog
+// has it once refreshed.
+func saved[T any](ctx context.Context, s *Service, what, id string, err error, find func(*Catalog, string) (T, bool)) (T, error) {
+	var zero T
 	if err != nil {
-		return Department{}, err
+		return zero, err
 	}
 	if _, err := s.Refresh(ctx); err != nil {
-		return Department{}, err
+		return zero, err
 	}
-	d, ok := s.catalog.Load().Department(id)
+	got, ok := find(s.catalog.Load(), id)
 	if !ok {
-		return Department{}, fmt.Errorf("department %s: not in the catalog after refresh", id)
+		return zero, fmt.Errorf("%s %s: not in the catalog after refresh", what, id)
 	}
-	return d, nil
+	return got, nil
 }
 
 // CreateDoctor adds a doctor to one of the hospital's open departments.
@@ -274,17 +281,7 @@ func (s *Service) RetireDoctor(ctx context.Context, actor Actor, id, reason stri
 }
 
 func (s *Service) savedDoctor(ctx context.Context, id string, err error) (Doctor, error) {
-	if err != nil {
-		return Doctor{}, err
-	}
-	if _, err := s.Refresh(ctx); err != nil {
-		return Doctor{}, err
-	}
-	d, ok := s.catalog.Load().Doctor(id)
-	if !ok {
-		return Doctor{}, fmt.Errorf("doctor %s: not in the catalog after refresh", id)
-	}
-	return d, nil
+	return saved(ctx, s, "doctor", id, err, (*Catalog).Doctor)
 }
 
 // HospitalDoctors lists a hospital's doctors, retired ones too, for its
