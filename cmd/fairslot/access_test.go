@@ -90,6 +90,8 @@ type access struct {
 	sharedLottery string
 	entrySeq      int
 	sharedCaseID  string // a report of patientA's no request closes
+	// sharedTemplate is a stored template no request deletes.
+	sharedTemplate string
 }
 
 // lotteryEntry enters patientA's patient i in the lottery session and
@@ -410,6 +412,63 @@ func accessTable() map[string]row {
 				"days":     []map[string]any{{"weekday": 2, "period": "morning", "start": "08:00", "end": "12:00"}},
 				"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		// Departments and doctors: an administrator of the hospital (here
+		// the platform's) keeps them; a retirement takes a fresh one, so the
+		// world's own stay on the schedule.
+		"GET /v1/admin/hospitals/{hospital_id}/doctors": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/doctors"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/departments": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/departments", body: map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Dept %d", a.next())}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/departments/{department_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/departments/" + a.sessions[0].DepartmentID, body: map[string]string{"name": fmt.Sprintf("Cardiology %d", a.next())}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/departments/{department_id}/retire": {func(a *access, role string) call {
+			id := a.sessions[0].DepartmentID
+			if role == "admin" {
+				id = a.freshDepartment()
+			}
+			return call{path: "/v1/admin/departments/" + id + "/retire", body: map[string]string{"reason": "merged"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors", body: map[string]string{"department_id": a.sessions[0].DepartmentID,
+				"name": fmt.Sprintf("Dr %d", a.next()), "title": "主治医师", "fee_level": "general"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"PATCH /v1/admin/doctors/{doctor_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID, body: map[string]string{"title": "主任医师"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/doctors/{doctor_id}/retire": {func(a *access, role string) call {
+			id := a.sessions[0].DoctorID
+			if role == "admin" {
+				id = a.freshDoctor()
+			}
+			return call{path: "/v1/admin/doctors/" + id + "/retire", body: map[string]string{"reason": "left the hospital"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Stored weekly templates: an administrator of the doctor's hospital.
+		"POST /v1/admin/doctors/{doctor_id}/templates": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/templates", body: a.templateBody()}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/doctors/{doctor_id}/templates": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/doctors/" + a.sessions[0].DoctorID + "/templates"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"PATCH /v1/admin/templates/{template_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/templates/" + a.template(), body: a.templateBody()}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"DELETE /v1/admin/templates/{template_id}": {func(a *access, role string) call {
+			id := a.template()
+			if role == "admin" {
+				id = a.freshTemplate()
+			}
+			return call{path: "/v1/admin/templates/" + id + "?reason=ended"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/templates/{template_id}/weeks": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 35)
+			for day.Weekday() != time.Monday {
+				day = day.AddDate(0, 0, 1)
+			}
+			return call{path: "/v1/admin/templates/" + a.template() + "/weeks", body: map[string]string{"week_of": day.Format(time.DateOnly)}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
 		"POST /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy", body: map[string]any{"per_day": 2, "per_week": 8,
 				"per_month": 12, "cancel_deadline": "15:00", "effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
@@ -461,6 +520,50 @@ func accessTable() map[string]row {
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 	}
+}
+
+// templateBody is a stored weekly template of one Thursday morning clinic.
+func (a *access) templateBody() map[string]any {
+	return map[string]any{"name": fmt.Sprintf("Rota %d", a.next()),
+		"days":     []map[string]any{{"weekday": 4, "period": "morning", "start": "08:00", "end": "12:00"}},
+		"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}
+}
+
+// template is a stored template of the first session's doctor, made once.
+func (a *access) template() string {
+	if a.sharedTemplate == "" {
+		a.sharedTemplate = a.freshTemplate()
+	}
+	return a.sharedTemplate
+}
+
+func (a *access) freshTemplate() string {
+	return a.create("/v1/admin/doctors/"+a.sessions[0].DoctorID+"/templates", a.templateBody(), "template_id")
+}
+
+// create POSTs body to path as the administrator and returns the id field
+// of the 201 answer.
+func (a *access) create(path string, body any, field string) string {
+	a.t.Helper()
+	r := a.svc.do("POST", path, a.tokens["admin"], body)
+	var out map[string]any
+	r.decode(a.t, &out)
+	id, _ := out[field].(string)
+	if r.status != 201 || id == "" {
+		a.t.Fatalf("POST %s = %d %s, want 201 with %s", path, r.status, r.body, field)
+	}
+	return id
+}
+
+// freshDepartment is a new, empty department of the world's hospital.
+func (a *access) freshDepartment() string {
+	return a.create("/v1/admin/departments", map[string]string{"hospital_id": a.hospital, "name": fmt.Sprintf("Fresh %d", a.next())}, "department_id")
+}
+
+// freshDoctor is a new doctor with no session in the world's hospital.
+func (a *access) freshDoctor() string {
+	return a.create("/v1/admin/doctors", map[string]string{"department_id": a.sessions[0].DepartmentID,
+		"name": fmt.Sprintf("Dr Fresh %d", a.next())}, "doctor_id")
 }
 
 // sessionBody is a morning session of the first session's doctor days

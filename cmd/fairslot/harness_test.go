@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,24 +42,15 @@ type service struct {
 func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string) *service {
 	t.Helper()
 	_, prefix := testenv.Redis(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	ownerURL := testenv.DatabaseURL(t)
-	s := &service{t: t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: map[string]string{
-		// As under `make run`: the owner migrates, the service runs as a
-		// login that may not rewrite the audit log.
-		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
-		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
-		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
-		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
-		"FAIRSLOT_REDIS_PREFIX":         prefix,
-		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
-		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
-		"FAIRSLOT_RATE_IP":              "1000000-S",
-		"FAIRSLOT_RATE_ACCOUNT":         "1000000-S",
-		"FAIRSLOT_ADMIN_ADDR":           "off",
-		"FAIRSLOT_HTTP_ADDR":            "127.0.0.1:0",
-	}}
+	// As under `make run`: the owner migrates, the service runs as a login
+	// that may not rewrite the audit log.
+	s := &service{t: t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: toolEnv(t, prefix)}
+	maps.Copy(s.env, map[string]string{
+		"FAIRSLOT_RATE_IP":      "1000000-S",
+		"FAIRSLOT_RATE_ACCOUNT": "1000000-S",
+		"FAIRSLOT_ADMIN_ADDR":   "off",
+		"FAIRSLOT_HTTP_ADDR":    "127.0.0.1:0",
+	})
 	for k, v := range extraEnv {
 		s.env[k] = v
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"maps"
@@ -28,18 +26,7 @@ func TestLoadSeed(t *testing.T) {
 	zone := dayZone(t)
 	ctx := context.Background()
 	rdb, prefix := testenv.Redis(t)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	ownerURL := testenv.DatabaseURL(t)
-	env := map[string]string{
-		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
-		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
-		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
-		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
-		"FAIRSLOT_REDIS_PREFIX":         prefix,
-		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
-		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
-	}
+	env := toolEnv(t, prefix)
 	logs := &testenv.LogBuffer{}
 	cmd := func(args ...string) (string, error) {
 		var out bytes.Buffer

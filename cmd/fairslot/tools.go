@@ -11,15 +11,41 @@ import (
 	"fairslot/internal/booking"
 )
 
-// The demo staff that `fairslot seed` creates; README prints them.
+// The demo staff that `fairslot seed` creates; README prints them. hospital
+// indexes demoHospitals; -1 is platform-wide (reviews scalper flags, keeps
+// every hospital). The second hospital's own administrator and clerk show
+// staff scoping: they see and change only their hospital.
 var demoStaff = []struct {
 	role     booking.Role
 	phone    string
 	password string
+	hospital int
 }{
-	{booking.RoleAdmin, "13900000001", "admin-demo-pass"},
-	{booking.RoleClerk, "13900000002", "clerk-demo-pass"},
-	{booking.RoleOperator, "13900000003", "operator-demo-pass"},
+	{booking.RoleAdmin, "13900000001", "admin-demo-pass", -1},
+	{booking.RoleClerk, "13900000002", "clerk-demo-pass", 0},
+	{booking.RoleOperator, "13900000003", "operator-demo-pass", 0},
+	{booking.RoleAdmin, "13900000011", "admin2-demo-pass", 1},
+	{booking.RoleClerk, "13900000012", "clerk2-demo-pass", 1},
+}
+
+// demoHospital is a hospital of the demo data: its departments, each with
+// two doctors (a chief and an associate chief physician, both 专家 fee).
+// key derives the ids (the first keeps the ids it always had).
+type demoHospital struct {
+	key, name string
+	depts     []struct{ name, doc1, doc2 string }
+}
+
+var demoHospitals = []demoHospital{
+	{key: "demo", name: "示范医院 Demo Hospital", depts: []struct{ name, doc1, doc2 string }{
+		{"口腔科 Stomatology", "王建国 Wang Jianguo", "李敏 Li Min"},
+		{"心血管内科 Cardiology", "张伟 Zhang Wei", "刘洋 Liu Yang"},
+		{"儿科 Pediatrics", "陈静 Chen Jing", "杨帆 Yang Fan"},
+	}},
+	{key: "demo-binjiang", name: "滨江医院 Binjiang Hospital", depts: []struct{ name, doc1, doc2 string }{
+		{"眼科 Ophthalmology", "赵敏 Zhao Min", "孙强 Sun Qiang"},
+		{"皮肤科 Dermatology", "周婷 Zhou Ting", "吴磊 Wu Lei"},
+	}},
 }
 
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -50,8 +76,20 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 			if err := d.store.SaveSchedule(ctx, sch); err != nil {
 				return fmt.Errorf("seed schedule: %w", err)
 			}
-			fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
-				sch.Hospitals[0].Name, len(sch.Departments), len(sch.Doctors), len(sch.Sessions), days)
+			for _, h := range sch.Hospitals {
+				depts, docs, sessions := 0, 0, 0
+				for _, d := range sch.Departments {
+					depts += btoi(d.HospitalID == h.ID)
+				}
+				for _, d := range sch.Doctors {
+					docs += btoi(d.HospitalID == h.ID)
+				}
+				for _, x := range sch.Sessions {
+					sessions += btoi(x.HospitalID == h.ID)
+				}
+				fmt.Fprintf(stdout, "seeded %s: %d departments, %d doctors, %d sessions over %d days (existing ones kept)\n",
+					h.Name, depts, docs, sessions, days)
+			}
 			if drawIn > 0 {
 				s, fresh, err := lotteryDemo(ctx, d, sch, time.Now(), drawIn)
 				if err != nil {
@@ -69,37 +107,30 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 				return err
 			}
 			for _, s := range demoStaff {
-				// The clerk and the operator work for the demo hospital;
-				// the admin is platform-wide (reviews scalper flags).
-				hospital := sch.Hospitals[0].ID
-				if s.role == booking.RoleAdmin {
-					hospital = ""
+				hospital, where := "", "every hospital"
+				if s.hospital >= 0 {
+					hospital, where = sch.Hospitals[s.hospital].ID, sch.Hospitals[s.hospital].Name
 				}
 				_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role, hospital)
 				if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
 					return fmt.Errorf("seed staff: %w", err)
 				}
-				fmt.Fprintf(stdout, "  %-8s phone %s  password %s\n", s.role, s.phone, s.password)
+				fmt.Fprintf(stdout, "  %-8s phone %s  password %-18s %s\n", s.role, s.phone, s.password, where)
 			}
 			return nil
 		},
 	}.run(ctx, args, getenv, stderr)
 }
 
-// demoSchedule is a hospital with three departments, two doctors each, and
-// a morning and an afternoon session per doctor per day.
+// demoSchedule is the demo hospitals (demoHospitals), each department
+// with two doctors, and a morning and an afternoon session per doctor per
+// day.
 func demoSchedule(now, releaseAt time.Time, days, slots int) (booking.Schedule, error) {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		return booking.Schedule{}, err
 	}
-	h := booking.Hospital{ID: booking.NameID("demo", "hospital"), Name: "示范医院 Demo Hospital", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
-	sch := booking.Schedule{Hospitals: []booking.Hospital{h}}
-	depts := []struct{ name, doc1, doc2 string }{
-		{"口腔科 Stomatology", "王建国 Wang Jianguo", "李敏 Li Min"},
-		{"心血管内科 Cardiology", "张伟 Zhang Wei", "刘洋 Liu Yang"},
-		{"儿科 Pediatrics", "陈静 Chen Jing", "杨帆 Yang Fan"},
-	}
+	var sch booking.Schedule
 	titles := []string{"主任医师 Chief Physician", "副主任医师 Associate Chief Physician"}
 	periods := []struct {
 		name       string
@@ -108,40 +139,52 @@ func demoSchedule(now, releaseAt time.Time, days, slots int) (booking.Schedule, 
 	phone, onsite, referral := slots/6, slots/6, slots/12
 	online := slots - phone - onsite - referral
 	today := now.In(loc)
-	for _, dp := range depts {
-		dept := booking.Department{ID: booking.NameID("demo", dp.name), HospitalID: h.ID, Name: dp.name}
-		sch.Departments = append(sch.Departments, dept)
-		for i, name := range []string{dp.doc1, dp.doc2} {
-			doc := booking.Doctor{ID: booking.NameID("demo", dp.name, name), HospitalID: h.ID, DepartmentID: dept.ID, Name: name, Title: titles[i]}
-			sch.Doctors = append(sch.Doctors, doc)
-			for day := range days {
-				date := time.Date(today.Year(), today.Month(), today.Day()+day, 0, 0, 0, 0, loc)
-				for _, p := range periods {
-					start := date.Add(time.Duration(p.start[0])*time.Hour + time.Duration(p.start[1])*time.Minute)
-					end := date.Add(time.Duration(p.end[0])*time.Hour + time.Duration(p.end[1])*time.Minute)
-					if !end.After(now) {
-						continue // already over
+	for _, dh := range demoHospitals {
+		h := booking.Hospital{ID: booking.NameID(dh.key, "hospital"), Name: dh.name, TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+		sch.Hospitals = append(sch.Hospitals, h)
+		for _, dp := range dh.depts {
+			dept := booking.Department{ID: booking.NameID(dh.key, dp.name), HospitalID: h.ID, Name: dp.name}
+			sch.Departments = append(sch.Departments, dept)
+			for i, name := range []string{dp.doc1, dp.doc2} {
+				doc := booking.Doctor{ID: booking.NameID(dh.key, dp.name, name), HospitalID: h.ID, DepartmentID: dept.ID, Name: name,
+					Title: titles[i], FeeLevel: booking.FeeExpert}
+				sch.Doctors = append(sch.Doctors, doc)
+				for day := range days {
+					date := time.Date(today.Year(), today.Month(), today.Day()+day, 0, 0, 0, 0, loc)
+					for _, p := range periods {
+						start := date.Add(time.Duration(p.start[0])*time.Hour + time.Duration(p.start[1])*time.Minute)
+						end := date.Add(time.Duration(p.end[0])*time.Hour + time.Duration(p.end[1])*time.Minute)
+						if !end.After(now) {
+							continue // already over
+						}
+						s, err := booking.BuildSession(booking.SessionSpec{
+							ID: booking.NameID(dh.key, doc.ID, date.Format(time.DateOnly), p.name), HospitalID: h.ID,
+							DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: date.Format(time.DateOnly), Period: p.name,
+							StartsAt: start, EndsAt: end, Mode: booking.FirstCome,
+							Quotas: []booking.ChannelQuota{
+								{Channel: booking.ChannelOnline, Quota: online, ReleaseAt: releaseAt},
+								{Channel: booking.ChannelPhone, Quota: phone, ReleaseAt: releaseAt},
+								{Channel: booking.ChannelOnsite, Quota: onsite, ReleaseAt: releaseAt},
+								{Channel: booking.ChannelReferral, Quota: referral, ReleaseAt: releaseAt},
+							},
+						})
+						if err != nil {
+							return booking.Schedule{}, err
+						}
+						sch.Sessions = append(sch.Sessions, s)
 					}
-					s, err := booking.BuildSession(booking.SessionSpec{
-						ID: booking.NameID("demo", doc.ID, date.Format(time.DateOnly), p.name), HospitalID: h.ID,
-						DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: date.Format(time.DateOnly), Period: p.name,
-						StartsAt: start, EndsAt: end, Mode: booking.FirstCome,
-						Quotas: []booking.ChannelQuota{
-							{Channel: booking.ChannelOnline, Quota: online, ReleaseAt: releaseAt},
-							{Channel: booking.ChannelPhone, Quota: phone, ReleaseAt: releaseAt},
-							{Channel: booking.ChannelOnsite, Quota: onsite, ReleaseAt: releaseAt},
-							{Channel: booking.ChannelReferral, Quota: referral, ReleaseAt: releaseAt},
-						},
-					})
-					if err != nil {
-						return booking.Schedule{}, err
-					}
-					sch.Sessions = append(sch.Sessions, s)
 				}
 			}
 		}
 	}
 	return sch, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // lotteryDemo makes sure the demo hospital has a session whose online pool

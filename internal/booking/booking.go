@@ -184,7 +184,13 @@ type Department struct {
 	ID         string
 	HospitalID string
 	Name       string
+	// RetiredAt, when set, is when the hospital closed the department: it
+	// keeps its row (old sessions name it) but takes no new doctor.
+	RetiredAt time.Time
 }
+
+// Retired says whether the hospital closed the department.
+func (d Department) Retired() bool { return !d.RetiredAt.IsZero() }
 
 // Doctor sees patients in clinic sessions.
 type Doctor struct {
@@ -192,8 +198,38 @@ type Doctor struct {
 	HospitalID   string
 	DepartmentID string
 	Name         string
-	Title        string
+	Title        string   // 职称 as the hospital writes it: "主任医师 Chief Physician"
+	FeeLevel     FeeLevel // the registration fee's level: general, expert or special
+	// RetiredAt, when set, is when the doctor left the schedule: the row
+	// stays (sessions and bookings name it), nothing new is published.
+	RetiredAt time.Time
 }
+
+// Retired says whether the doctor left the hospital's schedule.
+func (d Doctor) Retired() bool { return !d.RetiredAt.IsZero() }
+
+// FeeLevel is the level of a doctor's registration fee (挂号费级别): what a
+// patient pays and, with the title and department, what makes another
+// doctor a like-for-like substitute.
+type FeeLevel string
+
+// The fee levels of a Chinese hospital's outpatient clinics.
+const (
+	FeeGeneral FeeLevel = "general" // 普通门诊
+	FeeExpert  FeeLevel = "expert"  // 专家门诊
+	FeeSpecial FeeLevel = "special" // 特需门诊
+)
+
+// OrGeneral is the level, or general when none was given.
+func (f FeeLevel) OrGeneral() FeeLevel {
+	if f == "" {
+		return FeeGeneral
+	}
+	return f
+}
+
+// Valid says whether f is one of the fee levels.
+func (f FeeLevel) Valid() bool { return f == FeeGeneral || f == FeeExpert || f == FeeSpecial }
 
 // ChannelQuota is one channel's pool in a session.
 type ChannelQuota struct {

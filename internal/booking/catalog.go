@@ -16,6 +16,7 @@ type Catalog struct {
 	departments map[string][]Department // by hospital
 	department  map[string]Department
 	doctor      map[string]Doctor
+	doctors     map[string][]Doctor // by hospital
 	session     map[string]*sessionEntry
 	byHospital  map[string][]*Session // ordered by visit date, start, id
 }
@@ -32,6 +33,7 @@ func NewCatalog(s Schedule) *Catalog {
 		departments: make(map[string][]Department),
 		department:  make(map[string]Department, len(s.Departments)),
 		doctor:      make(map[string]Doctor, len(s.Doctors)),
+		doctors:     make(map[string][]Doctor),
 		session:     make(map[string]*sessionEntry, len(s.Sessions)),
 		byHospital:  make(map[string][]*Session),
 	}
@@ -51,6 +53,15 @@ func NewCatalog(s Schedule) *Catalog {
 	}
 	for _, d := range s.Doctors {
 		c.doctor[d.ID] = d
+		c.doctors[d.HospitalID] = append(c.doctors[d.HospitalID], d)
+	}
+	for _, d := range c.doctors {
+		slices.SortFunc(d, func(a, b Doctor) int {
+			if a.DepartmentID != b.DepartmentID {
+				return strings.Compare(c.department[a.DepartmentID].Name, c.department[b.DepartmentID].Name)
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
 	}
 	for i := range s.Sessions {
 		ss := s.Sessions[i]
@@ -116,6 +127,10 @@ func (c *Catalog) Doctor(id string) (Doctor, bool) {
 	d, ok := c.doctor[id]
 	return d, ok
 }
+
+// Doctors lists a hospital's doctors, retired ones too, by department
+// name and then name.
+func (c *Catalog) Doctors(hospitalID string) []Doctor { return c.doctors[hospitalID] }
 
 // Session finds a session by id.
 func (c *Catalog) Session(id string) (*Session, bool) {

@@ -415,6 +415,29 @@ type Store interface {
 	// SetPolicy records a hospital's policy change with its audit entry
 	// (and raises the catalog's version).
 	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
+	// SaveDepartment inserts (create) or renames a department, with the
+	// audit entry, raising the catalog's version; ErrDepartmentExists when
+	// the hospital has another of that name. A create whose id is stored
+	// already (a repeat) changes nothing.
+	SaveDepartment(ctx context.Context, d Department, create bool, a AuditEntry) error
+	// RetireDepartment marks a department retired at at; ErrDepartmentInUse
+	// while a doctor who is not retired works in it.
+	RetireDepartment(ctx context.Context, id string, at time.Time, a AuditEntry) error
+	// SaveDoctor inserts (create) or updates a doctor as SaveDepartment
+	// does a department; ErrDepartmentRetired when the department is
+	// retired, ErrDoctorRetired when an edited doctor is.
+	SaveDoctor(ctx context.Context, d Doctor, create bool, a AuditEntry) error
+	// RetireDoctor marks a doctor retired at at; ErrDoctorHasSessions while
+	// the doctor has a session that is not stopped and ends after at.
+	// CreateSession(s) refuse a retired doctor with ErrDoctorRetired.
+	RetireDoctor(ctx context.Context, id string, at time.Time, a AuditEntry) error
+	// SaveTemplate inserts (create) or replaces a stored weekly template
+	// with its audit entry; Template reads one (ErrTemplateNotFound),
+	// Templates a doctor's by name, DeleteTemplate removes one.
+	SaveTemplate(ctx context.Context, t StoredTemplate, create bool, a AuditEntry) error
+	Template(ctx context.Context, id string) (StoredTemplate, error)
+	Templates(ctx context.Context, doctorID string) ([]StoredTemplate, error)
+	DeleteTemplate(ctx context.Context, id string, a AuditEntry) error
 	// CatalogVersion reads the schedule's version, raised in the
 	// transaction of every change of it (0 before any).
 	CatalogVersion(ctx context.Context) (int64, error)

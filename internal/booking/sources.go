@@ -37,6 +37,13 @@ var periods = map[string]bool{"morning": true, "afternoon": true, "evening": tru
 // sessionFromRequest checks a request against the catalog and lays the
 // session out. id is the session's id (new or edited).
 func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest) (Session, error) {
+	return s.layoutSession(actor, id, req, true)
+}
+
+// layoutSession is sessionFromRequest; overlaps says whether to look for
+// the doctor's sessions in the catalog that overlap it (not for a stored
+// template, laid out over a week only to check it).
+func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, overlaps bool) (Session, error) {
 	if actor.Role != RoleAdmin {
 		return Session{}, Errorf(ErrForbidden, "only administrators publish schedules")
 	}
@@ -47,6 +54,9 @@ func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest)
 	}
 	if !actor.Covers(doc.HospitalID) {
 		return Session{}, Errorf(ErrForbidden, "this doctor works for another hospital")
+	}
+	if doc.Retired() {
+		return Session{}, ErrDoctorRetired
 	}
 	h, ok := cat.Hospital(doc.HospitalID)
 	if !ok {
@@ -99,7 +109,7 @@ func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest)
 	// The catalog's view of overlaps answers at once; the store checks
 	// again in the transaction, against what other instances published.
 	for _, o := range cat.HospitalSessions(doc.HospitalID) {
-		if o.ID != sess.ID && o.DoctorID == doc.ID && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
+		if overlaps && o.ID != sess.ID && o.DoctorID == doc.ID && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
 			return Session{}, Errorf(ErrSessionOverlap, "the doctor already has session %s from %s to %s", o.ID,
 				o.StartsAt.In(h.Location()).Format("2006-01-02 15:04"), o.EndsAt.In(h.Location()).Format("15:04"))
 		}
@@ -474,34 +484,30 @@ type TemplatePool struct {
 	Mode       ReleaseMode
 }
 
-// PublishWeek publishes a template's sessions for the week that starts on
-// monday (YYYY-MM-DD, a Monday in the hospital's zone), all or none: every
-// session is checked as CreateSession checks one, then all are stored in one
-// transaction. With an Idempotency-Key a repeat returns the week it
-// published.
-func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t WeekTemplate, idemKey string) ([]*Session, error) {
-	if actor.Role != RoleAdmin {
-		return nil, Errorf(ErrForbidden, "only administrators publish schedules")
-	}
-	cat := s.catalog.Load()
+// layoutWeek lays a template out over the week from monday, each session
+// checked as CreateSession checks one (overlaps with the catalog's
+// sessions only when overlaps is set) and none overlapping another of the
+// template's. With idemKey, a session of a repeat already in the catalog
+// is taken as it is.
+func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTemplate, idemKey string, overlaps bool) (Doctor, []Session, error) {
 	doc, ok := cat.Doctor(t.DoctorID)
 	if !ok {
-		return nil, ErrDoctorNotFound
+		return Doctor{}, nil, ErrDoctorNotFound
 	}
 	h, ok := cat.Hospital(doc.HospitalID)
 	if !ok {
-		return nil, ErrHospitalNotFound
+		return Doctor{}, nil, ErrHospitalNotFound
 	}
 	loc := h.Location()
 	week, err := time.ParseInLocation(time.DateOnly, monday, loc)
 	if err != nil {
-		return nil, ErrInvalidDate
+		return Doctor{}, nil, ErrInvalidDate
 	}
 	if week.Weekday() != time.Monday {
-		return nil, Errorf(ErrInvalidField, "week %s does not start on a Monday", monday)
+		return Doctor{}, nil, Errorf(ErrInvalidField, "week %s does not start on a Monday", monday)
 	}
 	if len(t.Days) == 0 || len(t.Days) > 21 || len(t.Pools) == 0 {
-		return nil, Errorf(ErrInvalidField, "a template needs 1 to 21 days and at least one pool")
+		return Doctor{}, nil, Errorf(ErrInvalidField, "a template needs 1 to 21 days and at least one pool")
 	}
 	clock := func(field, v string) (time.Duration, error) {
 		c, err := time.Parse("15:04", v)
@@ -513,15 +519,15 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 	var sessions []Session
 	for i, d := range t.Days {
 		if d.Weekday < 1 || d.Weekday > 7 {
-			return nil, Errorf(ErrInvalidField, "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
+			return Doctor{}, nil, Errorf(ErrInvalidField, "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
 		}
 		start, err := clock("start", d.Start)
 		if err != nil {
-			return nil, err
+			return Doctor{}, nil, err
 		}
 		end, err := clock("end", d.End)
 		if err != nil {
-			return nil, err
+			return Doctor{}, nil, err
 		}
 		day := week.AddDate(0, 0, d.Weekday-1)
 		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: day.Format(time.DateOnly),
@@ -529,10 +535,10 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 		for _, p := range t.Pools {
 			at, err := clock("release time", p.At)
 			if err != nil {
-				return nil, err
+				return Doctor{}, nil, err
 			}
 			if p.DaysBefore < 0 {
-				return nil, Errorf(ErrInvalidField, "days_before must be 0 or more")
+				return Doctor{}, nil, Errorf(ErrInvalidField, "days_before must be 0 or more")
 			}
 			req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
 				ReleaseAt: day.AddDate(0, 0, -p.DaysBefore).Add(at)})
@@ -545,16 +551,33 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 				continue
 			}
 		}
-		sess, err := s.sessionFromRequest(actor, id, req)
+		sess, err := s.layoutSession(actor, id, req, overlaps)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, err)
+			return Doctor{}, nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, err)
 		}
 		for _, o := range sessions {
 			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
-				return nil, Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+				return Doctor{}, nil, Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
 			}
 		}
 		sessions = append(sessions, sess)
+	}
+	return doc, sessions, nil
+}
+
+// PublishWeek publishes a template's sessions for the week that starts on
+// monday (YYYY-MM-DD, a Monday in the hospital's zone), all or none: every
+// session is checked as CreateSession checks one, then all are stored in one
+// transaction. With an Idempotency-Key a repeat returns the week it
+// published.
+func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t WeekTemplate, idemKey string) ([]*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators publish schedules")
+	}
+	cat := s.catalog.Load()
+	doc, sessions, err := s.layoutWeek(actor, cat, monday, t, idemKey, true)
+	if err != nil {
+		return nil, err
 	}
 	var fresh []Session
 	for _, ss := range sessions {

@@ -49,7 +49,8 @@ func TestMigrate(t *testing.T) {
 	want := []string{"0001_schema.sql", "0002_events_by_time." + string(flavor) + ".sql", "0003_desk_and_waitlist.sql", "0004_flags.sql",
 		"0005_ownership.sql", "0005_roles." + string(flavor) + ".sql", "0007_flag_explanation.sql", "0007_referrer_role." + string(flavor) + ".sql",
 		"0008_lottery.sql", "0009_job_leases.sql", "0010_sources.sql", "0010_sources_catalog.sql", "0010_sources_policy.sql",
-		"0011_consoles.sql", "0013_entry_name.sql", "0014_a_cases.sql", "0014_b_notification_kinds." + string(flavor) + ".sql"}
+		"0011_consoles.sql", "0013_entry_name.sql", "0014_a_cases.sql", "0014_b_notification_kinds." + string(flavor) + ".sql",
+		"0015_a_doctors.sql", "0015_b_templates.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -109,9 +110,9 @@ func newWorld(t *testing.T) *world {
 	deptA := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Cardiology"}
 	deptB := booking.Department{ID: booking.NewID(), HospitalID: w.hosp.ID, Name: "Dermatology"}
 	docs := []booking.Doctor{
-		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A1", Title: "Chief"},
-		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A2"},
-		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptB.ID, Name: "Dr B1", Title: "Attending"},
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A1", Title: "Chief", FeeLevel: booking.FeeExpert},
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptA.ID, Name: "Dr A2", FeeLevel: booking.FeeGeneral},
+		{ID: booking.NewID(), HospitalID: w.hosp.ID, DepartmentID: deptB.ID, Name: "Dr B1", Title: "Attending", FeeLevel: booking.FeeSpecial},
 	}
 	date := day(1)
 	d, err := time.ParseInLocation(time.DateOnly, date, shanghai)

@@ -6,10 +6,10 @@
 SELECT id::TEXT, name, time_zone, per_day, per_week, per_month, cancel_deadline FROM hospitals;
 
 -- name: departments
-SELECT id::TEXT, hospital_id::TEXT, name FROM departments;
+SELECT id::TEXT, hospital_id::TEXT, name, retired_at FROM departments;
 
 -- name: doctors
-SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title FROM doctors;
+SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title, fee_level, retired_at FROM doctors;
 
 -- name: sessions_from
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_date::TEXT,
@@ -44,7 +44,7 @@ ON CONFLICT (id) DO NOTHING;
 INSERT INTO departments (id, hospital_id, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_doctor
-INSERT INTO doctors (id, hospital_id, department_id, name, title) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO doctors (id, hospital_id, department_id, name, title, fee_level) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_session

@@ -31,6 +31,9 @@ func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a book
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_session", func(tx pgx.Tx) error {
 		for _, x := range xs {
+			if err := doctorActive(ctx, tx, x.DoctorID); err != nil {
+				return err
+			}
 			if err := noOverlap(ctx, tx, x); err != nil {
 				return err
 			}

@@ -92,7 +92,11 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	rows, _ = s.db.pool.Query(ctx, q("departments"))
 	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Department, error) {
 		var d booking.Department
-		err := r.Scan(&d.ID, &d.HospitalID, &d.Name)
+		var retired *time.Time
+		err := r.Scan(&d.ID, &d.HospitalID, &d.Name, &retired)
+		if retired != nil {
+			d.RetiredAt = *retired
+		}
 		return d, err
 	})
 	if err != nil {
@@ -101,7 +105,13 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	rows, _ = s.db.pool.Query(ctx, q("doctors"))
 	docs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Doctor, error) {
 		var d booking.Doctor
-		err := r.Scan(&d.ID, &d.HospitalID, &d.DepartmentID, &d.Name, &d.Title)
+		var fee string
+		var retired *time.Time
+		err := r.Scan(&d.ID, &d.HospitalID, &d.DepartmentID, &d.Name, &d.Title, &fee, &retired)
+		d.FeeLevel = booking.FeeLevel(fee)
+		if retired != nil {
+			d.RetiredAt = *retired
+		}
 		return d, err
 	})
 	if err != nil {
@@ -182,7 +192,7 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 			b.Queue(q("insert_department"), d.ID, d.HospitalID, d.Name)
 		}
 		for _, d := range sch.Doctors {
-			b.Queue(q("insert_doctor"), d.ID, d.HospitalID, d.DepartmentID, d.Name, d.Title)
+			b.Queue(q("insert_doctor"), d.ID, d.HospitalID, d.DepartmentID, d.Name, d.Title, string(d.FeeLevel.OrGeneral()))
 		}
 		for _, x := range sch.Sessions {
 			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))

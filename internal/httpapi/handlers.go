@@ -41,6 +41,18 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/admin/sessions/{id}/stop", prefix: "/v1/admin/sessions/", param: true, suffix: "/stop", auth: true, h: s.stopSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}/notifications", prefix: "/v1/admin/sessions/", param: true, suffix: "/notifications", auth: true, h: s.sessionNotifications},
 		{method: "POST", template: "/v1/admin/doctors/{id}/weeks", prefix: "/v1/admin/doctors/", param: true, suffix: "/weeks", auth: true, h: s.publishWeek},
+		{method: "POST", template: "/v1/admin/doctors/{id}/templates", prefix: "/v1/admin/doctors/", param: true, suffix: "/templates", auth: true, h: s.createTemplate},
+		{method: "GET", template: "/v1/admin/doctors/{id}/templates", prefix: "/v1/admin/doctors/", param: true, suffix: "/templates", auth: true, h: s.listTemplates},
+		{method: "PATCH", template: "/v1/admin/templates/{id}", prefix: "/v1/admin/templates/", param: true, auth: true, h: s.updateTemplate},
+		{method: "DELETE", template: "/v1/admin/templates/{id}", prefix: "/v1/admin/templates/", param: true, auth: true, h: s.deleteTemplate},
+		{method: "POST", template: "/v1/admin/templates/{id}/weeks", prefix: "/v1/admin/templates/", param: true, suffix: "/weeks", auth: true, h: s.applyTemplate},
+		{method: "GET", template: "/v1/admin/hospitals/{id}/doctors", prefix: "/v1/admin/hospitals/", param: true, suffix: "/doctors", auth: true, h: s.hospitalStaffing},
+		{method: "POST", template: "/v1/admin/departments", prefix: "/v1/admin/departments", auth: true, h: s.createDepartment},
+		{method: "PATCH", template: "/v1/admin/departments/{id}", prefix: "/v1/admin/departments/", param: true, auth: true, h: s.renameDepartment},
+		{method: "POST", template: "/v1/admin/departments/{id}/retire", prefix: "/v1/admin/departments/", param: true, suffix: "/retire", auth: true, h: s.retireDepartment},
+		{method: "POST", template: "/v1/admin/doctors", prefix: "/v1/admin/doctors", auth: true, h: s.createDoctor},
+		{method: "PATCH", template: "/v1/admin/doctors/{id}", prefix: "/v1/admin/doctors/", param: true, auth: true, h: s.updateDoctor},
+		{method: "POST", template: "/v1/admin/doctors/{id}/retire", prefix: "/v1/admin/doctors/", param: true, suffix: "/retire", auth: true, h: s.retireDoctor},
 		{method: "POST", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.setPolicy},
 		{method: "GET", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.getPolicy},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
@@ -194,7 +206,13 @@ func (s *Server) listDepartments(r *request) error {
 	if _, err := s.svc.Hospital(r.param); err != nil {
 		return err
 	}
-	writeList(r.rc, s.svc.Catalog().Departments(r.param), func(d booking.Department) departmentOut {
+	var open []booking.Department // a closed department takes no bookings: patients do not see it
+	for _, d := range s.svc.Catalog().Departments(r.param) {
+		if !d.Retired() {
+			open = append(open, d)
+		}
+	}
+	writeList(r.rc, open, func(d booking.Department) departmentOut {
 		return departmentOut{ID: d.ID, HospitalID: d.HospitalID, Name: d.Name}
 	})
 	return nil

@@ -208,10 +208,9 @@ func (s *Server) sessionNotifications(r *request) error {
 	return nil
 }
 
-// weekIn is a doctor's weekly template and the week to publish it for
-// (POST /v1/admin/doctors/{id}/weeks).
-type weekIn struct {
-	WeekOf       string `json:"week_of"`
+// templateBody is a doctor's weekly template as the API carries it: sent
+// with a week to publish, or stored.
+type templateBody struct {
 	DepartmentID string `json:"department_id"`
 	Days         []struct {
 		Weekday int    `json:"weekday"`
@@ -219,16 +218,48 @@ type weekIn struct {
 		Start   string `json:"start"`
 		End     string `json:"end"`
 	} `json:"days"`
-	SlotCount   int    `json:"slot_count"`
-	ReleaseMode string `json:"release_mode"`
-	Channels    []struct {
-		Channel     string `json:"channel"`
-		Quota       int    `json:"quota"`
-		DaysBefore  int    `json:"days_before"`
-		At          string `json:"at"`
-		ReleaseMode string `json:"release_mode"`
-	} `json:"channels"`
-	Reason string `json:"reason"`
+	SlotCount   int              `json:"slot_count"`
+	ReleaseMode string           `json:"release_mode"`
+	Channels    []templatePoolIO `json:"channels"`
+	Reason      string           `json:"reason"`
+}
+
+type templatePoolIO struct {
+	Channel     string `json:"channel"`
+	Quota       int    `json:"quota"`
+	DaysBefore  int    `json:"days_before"`
+	At          string `json:"at"`
+	ReleaseMode string `json:"release_mode,omitempty"`
+}
+
+// weekIn is a doctor's weekly template and the week to publish it for
+// (POST /v1/admin/doctors/{id}/weeks).
+type weekIn struct {
+	WeekOf string `json:"week_of"`
+	templateBody
+}
+
+func (in templateBody) template(doctorID string) (booking.WeekTemplate, error) {
+	t := booking.WeekTemplate{DoctorID: doctorID, DepartmentID: in.DepartmentID, SlotCount: in.SlotCount, Reason: in.Reason}
+	var err error
+	if t.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return t, err
+	}
+	for _, d := range in.Days {
+		t.Days = append(t.Days, booking.TemplateDay{Weekday: d.Weekday, Period: d.Period, Start: d.Start, End: d.End})
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return t, err
+		}
+		mode, err := parseMode("channels.release_mode", c.ReleaseMode)
+		if err != nil {
+			return t, err
+		}
+		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: c.Quota, DaysBefore: c.DaysBefore, At: c.At, Mode: mode})
+	}
+	return t, nil
 }
 
 func (s *Server) publishWeek(r *request) error {
@@ -239,29 +270,19 @@ func (s *Server) publishWeek(r *request) error {
 	if err := Required("week_of", in.WeekOf); err != nil {
 		return err
 	}
-	t := booking.WeekTemplate{DoctorID: r.param, DepartmentID: in.DepartmentID, SlotCount: in.SlotCount, Reason: in.Reason}
-	var err error
-	if t.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+	t, err := in.template(r.param)
+	if err != nil {
 		return err
-	}
-	for _, d := range in.Days {
-		t.Days = append(t.Days, booking.TemplateDay{Weekday: d.Weekday, Period: d.Period, Start: d.Start, End: d.End})
-	}
-	for _, c := range in.Channels {
-		ch, err := booking.ParseChannel(c.Channel)
-		if err != nil {
-			return err
-		}
-		mode, err := parseMode("channels.release_mode", c.ReleaseMode)
-		if err != nil {
-			return err
-		}
-		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: c.Quota, DaysBefore: c.DaysBefore, At: c.At, Mode: mode})
 	}
 	sessions, err := s.svc.PublishWeek(r.context(), r.actor, in.WeekOf, t, idempotencyKey(r.rc))
 	if err != nil {
 		return err
 	}
+	return s.writeSessions(r, sessions)
+}
+
+// writeSessions answers 201 with sessions as the listing shows them.
+func (s *Server) writeSessions(r *request, sessions []*booking.Session) error {
 	cat, now := s.svc.Catalog(), time.Now()
 	out := make([]sessionOut, len(sessions))
 	for i, sess := range sessions {

@@ -75,6 +75,7 @@ type sessionOut struct {
 	DoctorID       string       `json:"doctor_id"`
 	DoctorName     string       `json:"doctor_name"`
 	DoctorTitle    string       `json:"doctor_title"`
+	DoctorFee      string       `json:"doctor_fee_level,omitempty"`
 	Date           string       `json:"date"`
 	Period         string       `json:"period"`
 	StartsAt       string       `json:"starts_at"`
@@ -100,7 +101,7 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 	doc, _ := cat.Doctor(v.DoctorID)
 	out := sessionOut{
 		ID: v.ID, HospitalID: v.HospitalID, DepartmentID: v.DepartmentID, DepartmentName: dept.Name,
-		DoctorID: v.DoctorID, DoctorName: doc.Name, DoctorTitle: doc.Title, Date: v.VisitDate, Period: v.Period,
+		DoctorID: v.DoctorID, DoctorName: doc.Name, DoctorTitle: doc.Title, DoctorFee: string(doc.FeeLevel), Date: v.VisitDate, Period: v.Period,
 		StartsAt: v.StartsAt.In(loc).Format(time.RFC3339), EndsAt: v.EndsAt.In(loc).Format(time.RFC3339),
 		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)), Status: "open",
 	}

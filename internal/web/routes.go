@@ -63,6 +63,7 @@ var (
 		Nav: []navItem{
 			{"flags", "线索审核", "Flags", "/admin"},
 			{"schedule", "号源", "Schedule", "/admin/schedule"},
+			{"doctors", "科室与医生", "Doctors", "/admin/doctors"},
 			{"lottery", "摇号", "Lottery", "/admin/lottery"},
 			{"audit", "审计日志", "Audit log", "/admin/audit"},
 			{"cases", "投诉举报", "Reports", "/admin/cases"},
@@ -164,6 +165,12 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/schedule", console: ac, h: c.schedulePage},
 		{method: "POST", pattern: "/admin/schedule", console: ac, h: c.publishSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/stop", console: ac, h: c.stopSession},
+		{method: "GET", pattern: "/admin/doctors", console: ac, h: c.doctorsPage},
+		{method: "POST", pattern: "/admin/doctors", console: ac, h: c.createDoctor},
+		{method: "POST", pattern: "/admin/doctors/{id}", console: ac, h: c.updateDoctor},
+		{method: "POST", pattern: "/admin/doctors/{id}/retire", console: ac, h: c.retireDoctor},
+		{method: "POST", pattern: "/admin/departments", console: ac, h: c.createDepartment},
+		{method: "POST", pattern: "/admin/departments/{id}/retire", console: ac, h: c.retireDepartment},
 		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
 		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
 		// Reports and complaints (cases.go).

@@ -55,13 +55,13 @@ func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 			continue
 		}
 		sh := scheduleHospital{ID: h.ID, Name: h.Name}
-		seen := map[string]bool{}
-		for _, s := range cat.HospitalSessions(h.ID) {
-			doc, _ := cat.Doctor(s.DoctorID)
-			if !seen[doc.ID] {
-				seen[doc.ID] = true
+		for _, doc := range cat.Doctors(h.ID) {
+			if !doc.Retired() { // nothing new is published for a retired doctor
 				sh.Doctors = append(sh.Doctors, option{doc.ID, doc.Name})
 			}
+		}
+		for _, s := range cat.HospitalSessions(h.ID) {
+			doc, _ := cat.Doctor(s.DoctorID)
 			if !s.EndsAt.After(now) {
 				continue
 			}

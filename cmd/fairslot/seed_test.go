@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestDemoSeedHasTwoHospitals runs `fairslot seed` as `make run` does and
+// checks that the demo has two hospitals whose own staff it prints, and
+// that each hospital's administrator keeps only their hospital while the
+// platform administrator keeps both.
+func TestDemoSeedHasTwoHospitals(t *testing.T) {
+	ctx := context.Background()
+	_, prefix := testenv.Redis(t)
+	env := toolEnv(t, prefix)
+	logs := &testenv.LogBuffer{}
+	cmd := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(ctx, args, func(k string) string { return env[k] }, &out, logs); err != nil {
+			t.Fatalf("%s: %v\n%s%s", args[0], err, out.String(), logs)
+		}
+		return out.String()
+	}
+	cmd("migrate")
+	out := cmd("seed", "--days", "2", "--draw-in", "0")
+	for _, want := range []string{
+		"seeded 示范医院 Demo Hospital: 3 departments, 6 doctors",
+		"seeded 滨江医院 Binjiang Hospital: 2 departments, 4 doctors",
+		"admin    phone 13900000001  password admin-demo-pass    every hospital",
+		"clerk    phone 13900000002  password clerk-demo-pass    示范医院 Demo Hospital",
+		"admin    phone 13900000011  password admin2-demo-pass   滨江医院 Binjiang Hospital",
+		"clerk    phone 13900000012  password clerk2-demo-pass   滨江医院 Binjiang Hospital",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("seed output lacks %q:\n%s", want, out)
+		}
+	}
+	if again := cmd("seed", "--days", "2", "--draw-in", "0"); !strings.Contains(again, "admin2-demo-pass") {
+		t.Errorf("a second seed does not print the logins again:\n%s", again)
+	}
+
+	svc := startService(t, booking.Schedule{}, env)
+	first, second := booking.NameID("demo", "hospital"), booking.NameID("demo-binjiang", "hospital")
+	login := func(phone, password string) string {
+		var tok struct{ Token string }
+		svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": phone, "password": password}).decode(t, &tok)
+		if tok.Token == "" {
+			t.Fatalf("%s cannot log in with the printed password", phone)
+		}
+		return tok.Token
+	}
+	platform, admin2, clerk2 := login("13900000001", "admin-demo-pass"), login("13900000011", "admin2-demo-pass"), login("13900000012", "clerk2-demo-pass")
+	for _, c := range []struct {
+		who, token, hospital string
+		want                 int
+	}{
+		{"the platform administrator, the first hospital", platform, first, 200},
+		{"the platform administrator, the second hospital", platform, second, 200},
+		{"the second hospital's administrator, theirs", admin2, second, 200},
+		{"the second hospital's administrator, the first", admin2, first, 403},
+		{"the second hospital's clerk", clerk2, second, 403},
+	} {
+		if got := svc.do("GET", "/v1/admin/hospitals/"+c.hospital+"/doctors", c.token, nil); got.status != c.want {
+			t.Errorf("%s: %d %s, want %d", c.who, got.status, got.body, c.want)
+		}
+	}
+	var staffing struct {
+		Doctors []struct {
+			FeeLevel string `json:"fee_level"`
+		} `json:"doctors"`
+	}
+	svc.do("GET", "/v1/admin/hospitals/"+second+"/doctors", admin2, nil).decode(t, &staffing)
+	if len(staffing.Doctors) != 4 || staffing.Doctors[0].FeeLevel != "expert" {
+		t.Errorf("the second hospital's doctors = %+v, want 4 experts", staffing.Doctors)
+	}
+}
+
+// toolEnv is the environment a subcommand run by a test gets: a database of
+// its own (migrated by the owner, served by the service login), the test
+// Redis under prefix, a fresh secret key, and cheap password hashing.
+func toolEnv(t *testing.T, prefix string) map[string]string {
+	t.Helper()
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	ownerURL := testenv.DatabaseURL(t)
+	return map[string]string{
+		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
+		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
+		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
+		"FAIRSLOT_REDIS_PREFIX":         prefix,
+		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
+	}
+}
