@@ -1,5 +1,7 @@
 package main
 
+// `fairslot seed`: the demo hospitals, their staff and a lottery session.
+
 import (
 	"context"
 	"errors"
