@@ -219,6 +219,33 @@ func TestRuleNoShowBar(t *testing.T) {
 	}
 }
 
+// Bookings of a session that ended without a check-in become no-shows,
+// once; crossing a step bars the person.
+func TestRuleNoShowsMarked(t *testing.T) {
+	rules := booking.NoShowRules{Window: 365 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 2, Bar: 90 * 24 * time.Hour}}}
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{NoShowRules: rules})
+	p, once := w.person(), w.person()
+	a, b := w.session("2026-12-08", "cardio", 3), w.session("2026-12-08", "derm", 3)
+	w.mustBook(p, a)
+	w.mustBook(p, b)
+	w.mustBook(once, a)
+	w.clock.Set(monday.Add(26 * time.Hour)) // Tuesday 12:00: the morning sessions ended
+	n, bars, err := w.svc.MarkNoShows(w.ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("marked %d (%v), want 3", n, err)
+	}
+	if len(bars) != 1 || bars[0].IdentityID != p.patient.IdentityID || bars[0].NoShows != 2 {
+		t.Fatalf("bars %+v, want one of the person with two no-shows", bars)
+	}
+	next := w.session("2026-12-10", "cardio", 3)
+	_, err = w.book(p, next)
+	wantErr(t, "after two no-shows", err, booking.ErrPatientBarred)
+	w.mustBook(once, next) // one no-show: no bar
+	if n, _, err := w.svc.MarkNoShows(w.ctx); err != nil || n != 0 {
+		t.Fatalf("marked again: %d (%v), want 0", n, err)
+	}
+}
+
 // A cancellation in time earns no bar, however many.
 func TestRuleNoBarInTime(t *testing.T) {
 	rules := booking.NoShowRules{Window: 365 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 1, Bar: 90 * 24 * time.Hour}}}

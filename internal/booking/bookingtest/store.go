@@ -14,7 +14,7 @@ import (
 // Store is an in-memory booking.Store: the schedule, patients and their
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
-// NoShowStore's bars of late cancellations, WaitlistStore, EventLog,
+// NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
 // ReviewStore and the reads of AccountStore); the rest panic.
 type Store struct {
 	unimplementedStore
@@ -329,6 +329,41 @@ func (s *Store) barIfCrossed(identityID, trigger string, marked int, now time.Ti
 		Until: now.Add(step.Bar), Trigger: trigger}
 	s.bars[trigger] = bar
 	return bar, true
+}
+
+// MarkNoShows marks every confirmed booking of a session that ended in the
+// week before now as a no-show, with its event, and bars each identity
+// whose no-shows crossed a step of rules with them (its latest marked
+// booking keys the bar).
+func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules booking.NoShowRules) (int, []booking.Bar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	marked := s.filter(func(b booking.Booking) bool {
+		ss, ok := s.session(b.SessionID)
+		return b.Status == booking.StatusConfirmed && ok && !ss.EndsAt.After(now) && ss.EndsAt.After(now.Add(-7*24*time.Hour))
+	})
+	slices.SortFunc(marked, func(a, b booking.Booking) int { return cmp.Compare(a.ID, b.ID) })
+	perIdentity := map[string][]string{}
+	var order []string
+	for _, b := range marked {
+		b.Status = booking.StatusNoShow
+		s.bookings[b.ID] = b
+		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: b.AccountID,
+			IdentityID: b.IdentityID, PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
+			DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
+		if len(perIdentity[b.IdentityID]) == 0 {
+			order = append(order, b.IdentityID)
+		}
+		perIdentity[b.IdentityID] = append(perIdentity[b.IdentityID], b.ID)
+	}
+	var bars []booking.Bar
+	for _, id := range order {
+		ids := perIdentity[id]
+		if bar, ok := s.barIfCrossed(id, ids[len(ids)-1], len(ids), now, rules); ok {
+			bars = append(bars, bar)
+		}
+	}
+	return len(marked), bars, nil
 }
 
 // ActiveBars lists, per identity, the latest end of its no-show bars and
