@@ -208,6 +208,10 @@ func (unimplementedStore) MoveSlots(_ context.Context, _ string, _ []int, _ book
 	panic(unimplemented("Store.MoveSlots"))
 }
 
+func (unimplementedStore) NoShowRecords(_ context.Context, _ []string, _ time.Time, _ time.Time) (map[string]booking.NoShowRecord, error) {
+	panic(unimplemented("Store.NoShowRecords"))
+}
+
 func (unimplementedStore) Patient(_ context.Context, _ string) (booking.Patient, error) {
 	panic(unimplemented("Store.Patient"))
 }
