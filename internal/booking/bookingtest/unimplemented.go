@@ -28,6 +28,10 @@ func (unimplementedStore) AccountHasIdentity(_ context.Context, _ string, _ stri
 	panic(unimplemented("Store.AccountHasIdentity"))
 }
 
+func (unimplementedStore) AccountNotifications(_ context.Context, _ string, _ int) ([]booking.Notification, error) {
+	panic(unimplemented("Store.AccountNotifications"))
+}
+
 func (unimplementedStore) ActiveBars(_ context.Context, _ time.Time) ([]booking.Bar, error) {
 	panic(unimplemented("Store.ActiveBars"))
 }
@@ -46,6 +50,10 @@ func (unimplementedStore) AddSlots(_ context.Context, _ string, _ booking.Channe
 
 func (unimplementedStore) AddWaitlist(_ context.Context, _ booking.WaitlistEntry, _ booking.Event) (booking.WaitlistEntry, error) {
 	panic(unimplemented("Store.AddWaitlist"))
+}
+
+func (unimplementedStore) AnswerCase(_ context.Context, _ string, _ string, _ string, _ bool, _ string, _ time.Time, _ booking.Notification, _ booking.AuditEntry) (booking.Case, error) {
+	panic(unimplemented("Store.AnswerCase"))
 }
 
 func (unimplementedStore) AuditSince(_ context.Context, _ time.Time, _ string) ([]booking.AuditEntry, error) {
@@ -76,6 +84,22 @@ func (unimplementedStore) CancelBooking(_ context.Context, _ string, _ bool, _ b
 	panic(unimplemented("Store.CancelBooking"))
 }
 
+func (unimplementedStore) Case(_ context.Context, _ string) (booking.Case, error) {
+	panic(unimplemented("Store.Case"))
+}
+
+func (unimplementedStore) CasesOfAccount(_ context.Context, _ string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfAccount"))
+}
+
+func (unimplementedStore) CasesOfFlag(_ context.Context, _ string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfFlag"))
+}
+
+func (unimplementedStore) CasesOfHospital(_ context.Context, _ string, _ []string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfHospital"))
+}
+
 func (unimplementedStore) CatalogVersion(_ context.Context) (int64, error) {
 	panic(unimplemented("Store.CatalogVersion"))
 }
@@ -86,6 +110,10 @@ func (unimplementedStore) CheckIn(_ context.Context, _ string, _ time.Time, _ bo
 
 func (unimplementedStore) ClaimDraw(_ context.Context, _ booking.PoolKey, _ string, _ time.Time, _ time.Time, _ time.Time) (booking.DrawClaim, bool, error) {
 	panic(unimplemented("Store.ClaimDraw"))
+}
+
+func (unimplementedStore) CloseCase(_ context.Context, _ string, _ string, _ string, _ time.Time, _ booking.Notification, _ booking.AuditEntry) (booking.Case, error) {
+	panic(unimplemented("Store.CloseCase"))
 }
 
 func (unimplementedStore) CloseWaitlist(_ context.Context, _ []string, _ string, _ time.Time, _ *booking.Event) error {
@@ -180,6 +208,10 @@ func (unimplementedStore) InsertBookings(_ context.Context, _ []booking.Booking,
 	panic(unimplemented("Store.InsertBookings"))
 }
 
+func (unimplementedStore) InsertCase(_ context.Context, _ booking.Case) error {
+	panic(unimplemented("Store.InsertCase"))
+}
+
 func (unimplementedStore) InsertEntries(_ context.Context, _ []booking.Entry, _ []booking.Event) ([]error, error) {
 	panic(unimplemented("Store.InsertEntries"))
 }
@@ -196,6 +228,10 @@ func (unimplementedStore) LotteryPools(_ context.Context, _ []string) ([]booking
 	panic(unimplemented("Store.LotteryPools"))
 }
 
+func (unimplementedStore) MarkDelivered(_ context.Context, _ []string, _ time.Time) error {
+	panic(unimplemented("Store.MarkDelivered"))
+}
+
 func (unimplementedStore) MarkNoShow(_ context.Context, _ string, _ time.Time, _ booking.NoShowRules, _ booking.Event, _ booking.AuditEntry) ([]booking.Bar, error) {
 	panic(unimplemented("Store.MarkNoShow"))
 }
@@ -204,12 +240,20 @@ func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.
 	panic(unimplemented("Store.MarkNoShows"))
 }
 
+func (unimplementedStore) MarkNotificationsRead(_ context.Context, _ string, _ time.Time) (int, error) {
+	panic(unimplemented("Store.MarkNotificationsRead"))
+}
+
 func (unimplementedStore) MoveSlots(_ context.Context, _ string, _ []int, _ booking.Channel, _ booking.Channel, _ time.Time, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.MoveSlots"))
 }
 
 func (unimplementedStore) NoShowRecords(_ context.Context, _ []string, _ time.Time, _ time.Time) (map[string]booking.NoShowRecord, error) {
 	panic(unimplemented("Store.NoShowRecords"))
+}
+
+func (unimplementedStore) OpenCases(_ context.Context, _ string) (int, error) {
+	panic(unimplemented("Store.OpenCases"))
 }
 
 func (unimplementedStore) Patient(_ context.Context, _ string) (booking.Patient, error) {
@@ -290,6 +334,10 @@ func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string,
 
 func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ string, _ booking.AuditEntry) (booking.StopResult, error) {
 	panic(unimplemented("Store.StopSession"))
+}
+
+func (unimplementedStore) UndeliveredNotifications(_ context.Context, _ int) ([]booking.Notification, error) {
+	panic(unimplemented("Store.UndeliveredNotifications"))
 }
 
 func (unimplementedStore) UpdateSession(_ context.Context, _ booking.Session, _ booking.AuditEntry) error {
