@@ -144,6 +144,10 @@ func (unimplementedStore) DeleteSession(_ context.Context, _ string, _ booking.A
 	panic(unimplemented("Store.DeleteSession"))
 }
 
+func (unimplementedStore) DeleteTemplate(_ context.Context, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.DeleteTemplate"))
+}
+
 func (unimplementedStore) DuePools(_ context.Context, _ time.Time) ([]booking.PoolKey, error) {
 	panic(unimplemented("Store.DuePools"))
 }
@@ -292,6 +296,14 @@ func (unimplementedStore) RecordStaffAction(_ context.Context, _ booking.Event, 
 	panic(unimplemented("Store.RecordStaffAction"))
 }
 
+func (unimplementedStore) RetireDepartment(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RetireDepartment"))
+}
+
+func (unimplementedStore) RetireDoctor(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RetireDoctor"))
+}
+
 func (unimplementedStore) Revocations(_ context.Context, _ time.Time) ([]booking.Revocation, error) {
 	panic(unimplemented("Store.Revocations"))
 }
@@ -302,6 +314,14 @@ func (unimplementedStore) RevokeTokens(_ context.Context, _ string, _ string, _ 
 
 func (unimplementedStore) Roster(_ context.Context, _ string, _ string) ([]booking.RosterEntry, error) {
 	panic(unimplemented("Store.Roster"))
+}
+
+func (unimplementedStore) SaveDepartment(_ context.Context, _ booking.Department, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveDepartment"))
+}
+
+func (unimplementedStore) SaveDoctor(_ context.Context, _ booking.Doctor, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveDoctor"))
 }
 
 func (unimplementedStore) SaveFlags(_ context.Context, _ []booking.Flag, _ time.Time, _ float64) (int, error) {
@@ -320,6 +340,10 @@ func (unimplementedStore) SaveSchedule(_ context.Context, _ booking.Schedule) er
 	panic(unimplemented("Store.SaveSchedule"))
 }
 
+func (unimplementedStore) SaveTemplate(_ context.Context, _ booking.StoredTemplate, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveTemplate"))
+}
+
 func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
 	panic(unimplemented("Store.SessionNotifications"))
 }
@@ -334,6 +358,14 @@ func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string,
 
 func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ string, _ booking.AuditEntry) (booking.StopResult, error) {
 	panic(unimplemented("Store.StopSession"))
+}
+
+func (unimplementedStore) Template(_ context.Context, _ string) (booking.StoredTemplate, error) {
+	panic(unimplemented("Store.Template"))
+}
+
+func (unimplementedStore) Templates(_ context.Context, _ string) ([]booking.StoredTemplate, error) {
+	panic(unimplemented("Store.Templates"))
 }
 
 func (unimplementedStore) UndeliveredNotifications(_ context.Context, _ int) ([]booking.Notification, error) {
