@@ -68,7 +68,18 @@ type Gate struct {
 	latency *prometheus.HistogramVec
 }
 
-var _ booking.Admission = (*Gate)(nil)
+// Gate is every narrow admission port of the domain; the whole
+// (booking.Admission) is what cmd/fairslot wires.
+var (
+	_ booking.Admission   = (*Gate)(nil)
+	_ booking.HoldGate    = (*Gate)(nil)
+	_ booking.SlotReturns = (*Gate)(nil)
+	_ booking.WaitQueue   = (*Gate)(nil)
+	_ booking.PoolMover   = (*Gate)(nil)
+	_ booking.BarGate     = (*Gate)(nil)
+	_ booking.StateKeeper = (*Gate)(nil)
+	_ booking.LotteryGate = (*Gate)(nil)
+)
 
 // New returns a Gate whose keys start with prefix (for example "fs"; tests
 // use a prefix of their own). The scripts are idempotent, so go-redis may

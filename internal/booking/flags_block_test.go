@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/booking/bookingtest"
 	"fairslot/internal/testenv"
 )
 
@@ -13,8 +14,8 @@ import (
 // confirmed scalper's token issued before the decision must stop working at
 // once; and confirming again finishes cancellations a crash cut short.
 func TestConfirmedFlagStopsTokensAndCanBeFinished(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	s := h.deskSession(deskOpts{day: 1, online: 3})
 	admin := h.staff(booking.RoleAdmin)
 	phone := h.phone()
@@ -23,7 +24,7 @@ func TestConfirmedFlagStopsTokensAndCanBeFinished(t *testing.T) {
 	testenv.Must(t, err, "login")
 
 	f := ring("ring-token", 9, []user{suspect}, reason("fast_reaction", "9 bookings within 300 ms of release"))
-	det.returns(f)
+	det.Returns(f)
 	h.detect(1)
 	h.decide(admin, f.ID, "confirm", "bot at release")
 

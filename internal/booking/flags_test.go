@@ -5,11 +5,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/booking/bookingtest"
 	"fairslot/internal/testenv"
 )
 
@@ -17,40 +17,9 @@ import (
 // the event stream the detector reads, how detection runs record flags, an
 // administrator's decisions (and what confirming does to accounts,
 // identities, bookings and the waitlist), the evidence timeline and the
-// audit log. The detector is a fake that returns chosen flags and keeps the
-// events it was given; internal/detect has tests of its own.
-
-// fakeDetector returns the flags it was told to and records every run's
-// events.
-type fakeDetector struct {
-	mu    sync.Mutex
-	flags []booking.Flag
-	runs  [][]booking.Event
-}
-
-func (d *fakeDetector) detect(events []booking.Event) []booking.Flag {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.runs = append(d.runs, events)
-	return slices.Clone(d.flags)
-}
-
-// returns sets the flags of the next runs.
-func (d *fakeDetector) returns(flags ...booking.Flag) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.flags = flags
-}
-
-// last is the events of the latest run.
-func (d *fakeDetector) last() []booking.Event {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.runs) == 0 {
-		return nil
-	}
-	return d.runs[len(d.runs)-1]
-}
+// audit log. The detector is bookingtest.Detector, which returns chosen
+// flags and keeps the events it was given; internal/detect has tests of its
+// own.
 
 // detect runs detection and checks how many flags it opened.
 func (h *harness) detect(want int) {
@@ -229,8 +198,8 @@ func noClearPII(t *testing.T, events []booking.Event, clear []string) {
 }
 
 func TestEventsForDetection(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	// The day after tomorrow, so no cancellation is late.
 	sA := h.deskSession(deskOpts{day: 1, online: 1, phone: 1})
 	sB := h.deskSession(deskOpts{day: 1, dept: "Surgery", online: 2})
@@ -343,16 +312,16 @@ func TestEventsForDetection(t *testing.T) {
 	noClearPII(t, events, clear)
 
 	// Detection is handed exactly the stored events of its window.
-	det.returns()
+	det.Returns()
 	h.detect(0)
-	if got := det.last(); !reflect.DeepEqual(eventIDs(got), eventIDs(events)) || !reflect.DeepEqual(got, events) {
+	if got := det.Last(); !reflect.DeepEqual(eventIDs(got), eventIDs(events)) || !reflect.DeepEqual(got, events) {
 		t.Errorf("Detect gave the detector %d events %v, want the %d stored ones %v", len(got), eventIDs(got), len(events), eventIDs(events))
 	}
 	// Thirty days on, only the events of the visit day are in the window.
 	h.clock.set(time.Now().Add(30*24*time.Hour + time.Hour))
 	h.detect(0)
 	var types []booking.EventType
-	for _, e := range det.last() {
+	for _, e := range det.Last() {
 		types = append(types, e.Type)
 	}
 	if wantTypes := []booking.EventType{booking.EventCheckedIn, booking.EventNoShow}; !slices.Equal(types, wantTypes) {
@@ -361,15 +330,15 @@ func TestEventsForDetection(t *testing.T) {
 }
 
 func TestFlagSaveRules(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	admin, clerk := h.staff(booking.RoleAdmin), h.staff(booking.RoleClerk)
 	ringA, ringB := []user{h.user(2), h.user(1)}, []user{h.user(1)}
 	a := ring("ring-a", 3, ringA, reason("shared_device", "1 device, 3 patient cards"))
 	b := ring("ring-b", 5, ringB, reason("hand_off", "2 cancel-then-rebook hand-offs within 40 s"))
 
 	// A new flag opens; the list is by score, highest first.
-	det.returns(a, b)
+	det.Returns(a, b)
 	h.detect(2)
 	h.wantFlags(admin, "", b, a)
 	h.wantFlags(admin, booking.FlagOpen, b, a)
@@ -381,7 +350,7 @@ func TestFlagSaveRules(t *testing.T) {
 
 	// An open flag takes the newer evidence.
 	a.Score, a.Reasons = 6, []booking.FlagReason{reason("shared_device", "1 device, 3 patient cards"), reason("reaction_time", "12 bookings 40 ms after release")}
-	det.returns(a, b)
+	det.Returns(a, b)
 	h.detect(0)
 	h.wantFlags(admin, "", a, b)
 	if got := h.flagNow(admin, a.ID); !got.CreatedAt.Equal(created.CreatedAt) || !got.UpdatedAt.After(created.UpdatedAt) {
@@ -414,7 +383,7 @@ func TestFlagSaveRules(t *testing.T) {
 			next := a
 			next.Score = tt.score
 			next.Reasons = append(slices.Clone(a.Reasons), reason("hand_off", "more"))
-			det.returns(next, b)
+			det.Returns(next, b)
 			h.detect(tt.opened)
 			got := h.flagNow(admin, a.ID)
 			if got.Status != tt.status {
@@ -436,7 +405,7 @@ func TestFlagSaveRules(t *testing.T) {
 	}
 	a2 := a
 	a2.Score = 12
-	det.returns(a2, b)
+	det.Returns(a2, b)
 	h.detect(0)
 	h.wantFlags(admin, booking.FlagDismissed, a)
 
@@ -444,11 +413,11 @@ func TestFlagSaveRules(t *testing.T) {
 	h.decide(admin, b.ID, "confirm", "ring of bots")
 	stronger := b
 	stronger.Score, stronger.Reasons = 100, []booking.FlagReason{reason("reaction_time", "everything")}
-	det.returns(stronger)
+	det.Returns(stronger)
 	h.detect(0)
 	h.wantFlags(admin, booking.FlagConfirmed, b)
 	h.wantFlags(admin, "")
-	det.returns(stronger, a2)
+	det.Returns(stronger, a2)
 	h.detect(0)
 	h.wantFlags(admin, booking.FlagConfirmed, b)
 
@@ -462,14 +431,14 @@ func TestFlagSaveRules(t *testing.T) {
 }
 
 func TestFlagDecisionRefusals(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	db := h.sql()
 	admin, clerk, op := h.staff(booking.RoleAdmin), h.staff(booking.RoleClerk), h.staff(booking.RoleOperator)
 	suspect, decided := h.user(1), h.user(1)
 	open := ring("ring-open", 4, []user{suspect}, reason("shared_ip", "7 accounts on one IP"))
 	done := ring("ring-done", 4, []user{decided}, reason("shared_ip", "5 accounts on one IP"))
-	det.returns(open, done)
+	det.Returns(open, done)
 	h.detect(2)
 	h.decide(admin, done.ID, "dismiss", "a hospital kiosk")
 
@@ -513,8 +482,8 @@ func TestFlagDecisionRefusals(t *testing.T) {
 }
 
 func TestFlagConfirm(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	db := h.sql()
 	// Every session is stored before the clock moves to the first one.
 	past := h.deskSession(deskOpts{online: 1})                                       // day 0, started by the decision
@@ -553,7 +522,7 @@ func TestFlagConfirm(t *testing.T) {
 	f := ring("ring-77", 8.5, nil, reason("shared_device", "device dv-77 on 2 accounts, 3 patient cards"))
 	f.AccountIDs = []string{ringA.actor.AccountID, ringB.actor.AccountID}
 	f.PatientIDs = []string{ringA.patients[0].IdentityID, ringA.patients[1].IdentityID}
-	det.returns(f)
+	det.Returns(f)
 	h.detect(1)
 	const note = "one device, hand-offs to buyers"
 	got := h.decide(admin, f.ID, "confirm", note)
@@ -675,8 +644,8 @@ func TestFlagConfirm(t *testing.T) {
 }
 
 func TestFlagConfirmUnknownPersonKeys(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	db := h.sql()
 	s := h.deskSession(deskOpts{day: 1, online: 2})
 	admin := h.staff(booking.RoleAdmin)
@@ -687,7 +656,7 @@ func TestFlagConfirmUnknownPersonKeys(t *testing.T) {
 	f := ring("ring-keys", 3, []user{suspect}, reason("shared_phone", "1 phone on 4 accounts"))
 	f.AccountIDs = append(f.AccountIDs, "a1", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz")
 	f.PatientIDs = append(f.PatientIDs, suspect.patients[0].ID, booking.NewID(), "p9", "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz")
-	det.returns(f)
+	det.Returns(f)
 	h.detect(1)
 	ev, err := h.svc.Flag(h.ctx, admin, f.ID)
 	testenv.Must(t, err, "evidence of a flag with foreign keys")
@@ -706,8 +675,8 @@ func TestFlagConfirmUnknownPersonKeys(t *testing.T) {
 }
 
 func TestFlagDismiss(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	db := h.sql()
 	s := h.deskSession(deskOpts{day: 1, online: 3})
 	other := h.deskSession(deskOpts{day: 2, online: 3})
@@ -716,7 +685,7 @@ func TestFlagDismiss(t *testing.T) {
 	suspect := h.account(phone, booking.Origin{}, h.person("林黛玉"))
 	b := h.mustBook(suspect, 0, s, "")
 	f := ring("ring-kiosk", 2.5, []user{suspect}, reason("shared_ip", "9 accounts on one IP"))
-	det.returns(f)
+	det.Returns(f)
 	h.detect(1)
 	const note = "the IP is the hospital's self-service kiosk"
 	got := h.decide(admin, f.ID, "dismiss", note)
@@ -737,8 +706,8 @@ func TestFlagDismiss(t *testing.T) {
 }
 
 func TestFlagEvidence(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	s := h.deskSession(deskOpts{day: 1, online: 3, phone: 1})
 	admin, op := h.staff(booking.RoleAdmin), h.staff(booking.RoleOperator)
 	since := h.clock.Now().Add(-time.Minute)
@@ -759,7 +728,7 @@ func TestFlagEvidence(t *testing.T) {
 	f := ring("ring-jia", 4.2, []user{suspect}, reason("phone_reissue", "1 operator, 3 bookings of 2 people"))
 	f.AccountIDs = append(f.AccountIDs, "device:dv-9")
 	f.PatientIDs = append(f.PatientIDs, h.identityOf(p1))
-	det.returns(f)
+	det.Returns(f)
 	h.detect(1)
 
 	ev, err := h.svc.Flag(h.ctx, admin, f.ID)
@@ -837,14 +806,14 @@ func typesOf(events []booking.Event) []booking.EventType {
 }
 
 func TestAuditLog(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	s := h.deskSession(deskOpts{day: 1, online: 1, onsite: 1})
 	admin, clerk, op := h.staff(booking.RoleAdmin), h.staff(booking.RoleClerk), h.staff(booking.RoleOperator)
 	suspect, other := h.user(1), h.user(1)
 	f1 := ring("ring-1", 2, []user{suspect}, reason("shared_ip", "4 accounts on one IP"))
 	f2 := ring("ring-2", 3, []user{other}, reason("no_shows", "5 no-shows in 30 days"))
-	det.returns(f1, f2)
+	det.Returns(f1, f2)
 	h.detect(2)
 
 	since := h.clock.Now()

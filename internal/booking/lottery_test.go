@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/booking/bookingtest"
 	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
@@ -544,8 +545,8 @@ func TestLotteryTwoInstancesDrawAtOnce(t *testing.T) {
 }
 
 func TestLotteryScreening(t *testing.T) {
-	det := &fakeDetector{}
-	h := newHarness(t, harnessConfig{detector: det.detect})
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
 	s := h.lotterySession(lotteryOpts{online: 3})
 	alice, bob, carol, dave := h.user(1), h.user(1), h.user(1), h.user(1)
 	admin := h.staff(booking.RoleAdmin)
@@ -554,11 +555,11 @@ func TestLotteryScreening(t *testing.T) {
 	}
 	eb, _ := h.svc.Entries(h.ctx, bob.actor)
 	// carol's ring is confirmed before the draw: barred, she cannot win.
-	det.returns(ring("carol-ring", 3, []user{carol}))
+	det.Returns(ring("carol-ring", 3, []user{carol}))
 	h.detect(1)
 	h.decide(admin, "carol-ring", "confirm", "farm confirmed")
 	// bob's ring is found but not reviewed: held out for the administrator.
-	det.returns(ring("carol-ring", 3, []user{carol}), ring("bob-ring", 2.5, []user{bob}))
+	det.Returns(ring("carol-ring", 3, []user{carol}), ring("bob-ring", 2.5, []user{bob}))
 
 	if n := h.drawAll(h.svc, s); n != 1 {
 		t.Fatalf("drew %d pools, want 1", n)
@@ -914,9 +915,8 @@ func TestLotteryScreeningOnlyWhereTheDrawIs(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	s := h.lotterySession(lotteryOpts{online: 1})
 	h.mustEnter(h.user(1), 0, s)
-	var runs atomic.Int64
-	counting := func([]booking.Event) []booking.Flag { runs.Add(1); return nil }
-	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, Detector: counting})
+	counting := &bookingtest.Detector{}
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, Detector: counting.Detect})
 	q, _ := s.Channel(booking.ChannelOnline)
 	at := q.DrawAt.Add(3 * time.Second)
 	defer h.clock.at(at)()
@@ -927,8 +927,8 @@ func TestLotteryScreeningOnlyWhereTheDrawIs(t *testing.T) {
 	}
 	n, err := other.RunLottery(h.ctx)
 	testenv.Must(t, err, "the lottery job of an instance that cannot claim")
-	if n != 0 || runs.Load() != 0 {
-		t.Errorf("an instance without the claim drew %d pools and ran the detector %d times; want none", n, runs.Load())
+	if n != 0 || counting.Runs() != 0 {
+		t.Errorf("an instance without the claim drew %d pools and ran the detector %d times; want none", n, counting.Runs())
 	}
 }
 

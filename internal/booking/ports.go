@@ -124,7 +124,23 @@ type DelayedSlot struct {
 // Admission is the atomic gate in front of SQL: it decides in one round trip
 // whether a booking attempt may proceed and, if so, which slot it gets.
 // Losers stop here and never reach SQL.
+//
+// Like Store, it is the sum of narrow ports, one per use case; the Service
+// takes the whole.
 type Admission interface {
+	Ping(ctx context.Context) error
+	HoldGate
+	SlotReturns
+	WaitQueue
+	PoolMover
+	BarGate
+	StateKeeper
+	LotteryGate
+}
+
+// HoldGate is the booking path's part of Admission: a hold taken, made
+// durable, or given back (book.go).
+type HoldGate interface {
 	// Reserve checks release time, bar, quotas and a free slot, in that order
 	// and before writing anything, then takes the slot. replay is true when
 	// the booking id was already admitted by an earlier request.
@@ -134,6 +150,11 @@ type Admission interface {
 	Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error
 	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
+}
+
+// SlotReturns places slots their holders gave back: the waitlist first,
+// else their pool, at once or after a random delay (waitlist.go, desk.go).
+type SlotReturns interface {
 	// Return gives back a slot its holder no longer wants (cancellation,
 	// reissue): waitlist first, in one atomic step.
 	Return(ctx context.Context, h Hold, r Return) (Placement, error)
@@ -142,6 +163,10 @@ type Admission interface {
 	// Place places a delayed slot: waitlist first, else the to pool. With
 	// onlyIfDue it leaves a slot whose delay is not over.
 	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error)
+}
+
+// WaitQueue keeps each session's waitlist in order.
+type WaitQueue interface {
 	// JoinWaitlist appends an entry to a session's waitlist and returns its
 	// position; LeaveWaitlist removes it.
 	JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error)
@@ -150,11 +175,30 @@ type Admission interface {
 	Waitlist(ctx context.Context, hospitalID, sessionID string) ([]WaitlistRef, error)
 	// SyncWaitlist removes closed entries and appends missing ones.
 	SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []WaitlistRef) error
+}
+
+// PoolMover moves free slots between a session's channel pools and counts
+// them (the desk, the consoles' availability).
+type PoolMover interface {
 	// MoveFree moves up to n free slots between two channel pools of a
 	// session, or exactly slots when given; it returns the slots moved.
 	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error)
+	// Remaining counts the free slots of each session, per channel.
+	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
+}
+
+// BarGate applies bars (no-shows, confirmed flags) where bookings are
+// admitted.
+type BarGate interface {
 	// Bar bars an identity from booking until a time, in every hospital given.
 	Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error
+}
+
+// StateKeeper keeps Admission's state in step with SQL: reconciliation,
+// the sweeper, reloads after Redis lost its data, a session closed while
+// its schedule changes, and Service.Check's snapshot (reconcile.go,
+// heal.go, check.go).
+type StateKeeper interface {
 	// Holds lists the holds of the given sessions.
 	Holds(ctx context.Context, hospitalID string, sessionIDs []string) ([]Hold, error)
 	// Close stops admission to a session before its schedule changes: every
@@ -173,10 +217,6 @@ type Admission interface {
 	Load(ctx context.Context, s *Session, active []Booking, stale []StaleHold) error
 	// Expired lists holds whose pending deadline passed before now.
 	Expired(ctx context.Context, hospitalID string, now time.Time, limit int) ([]Hold, error)
-	// Remaining counts the free slots of each session, per channel.
-	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
-	Ping(ctx context.Context) error
-
 	// States says, for each hospital, whether its state is whole: loaded
 	// from SQL, completely, by the Admission server that runs now. Reserve
 	// refuses with ErrStateMissing while a hospital's state is missing.
@@ -192,7 +232,6 @@ type Admission interface {
 	// Snapshot reads what Admission holds for a hospital's sessions and for
 	// the given identities, changing nothing (Service.Check).
 	Snapshot(ctx context.Context, hospitalID string, sessions []*Session, identityKeys []string) (AdmissionSnapshot, error)
-	LotteryGate
 }
 
 // StateStatus says whether Admission's state of a hospital can be trusted.
@@ -388,11 +427,40 @@ type Revocation struct {
 
 // Store is the system of record (CockroachDB, or PostgreSQL on one machine).
 // Unique constraints in it are the final guard against double booking.
+//
+// It is the sum of the narrow stores below, one per use case, so that each
+// part of the domain (and each in-memory fake in bookingtest) names only
+// what it uses; the Service, which runs every use case, takes the whole, as
+// cmd/fairslot wires it (docs/design.md, "Ports").
 type Store interface {
 	Ping(ctx context.Context) error
+	CatalogStore
+	SourceStore
+	AccountStore
+	EventLog
+	BookingStore
+	DeskStore
+	NoShowStore
+	WaitlistStore
+	ReviewStore
+	LotteryStore
+	CaseStore
+	NotificationStore
+}
 
+// CatalogStore is what the catalog is loaded from: the schedule of every
+// hospital and its version.
+type CatalogStore interface {
 	LoadSchedule(ctx context.Context, fromDate string) (Schedule, error)
 	SaveSchedule(ctx context.Context, s Schedule) error
+	// CatalogVersion reads the schedule's version, raised in the
+	// transaction of every change of it (0 before any).
+	CatalogVersion(ctx context.Context) (int64, error)
+}
+
+// SourceStore is a hospital's management of its slot sources (号源):
+// sessions, clinic stops and its policy (sources.go).
+type SourceStore interface {
 	// CreateSession stores a new session with its pools and slots and the
 	// audit entry; ErrSessionOverlap when the doctor has a session at an
 	// overlapping time (or in the same period of the day).
@@ -438,12 +506,13 @@ type Store interface {
 	Template(ctx context.Context, id string) (StoredTemplate, error)
 	Templates(ctx context.Context, doctorID string) ([]StoredTemplate, error)
 	DeleteTemplate(ctx context.Context, id string, a AuditEntry) error
-	// CatalogVersion reads the schedule's version, raised in the
-	// transaction of every change of it (0 before any).
-	CatalogVersion(ctx context.Context) (int64, error)
 	// SessionNotifications lists the notifications written for a session.
 	SessionNotifications(ctx context.Context, sessionID string) ([]Notification, error)
+}
 
+// AccountStore keeps accounts, their logins and their patients
+// (accounts.go, patients.go, revoke.go).
+type AccountStore interface {
 	CreateAccount(ctx context.Context, a Account, ev Event) error
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)
 	AccountByID(ctx context.Context, id string) (Account, error)
@@ -454,11 +523,6 @@ type Store interface {
 	// Revocations lists the accounts whose tokens were revoked at or after
 	// since.
 	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
-	RecordEvent(ctx context.Context, ev Event) error
-	// RecordEvents stores a batch of events at once (refused attempts).
-	RecordEvents(ctx context.Context, evs []Event) error
-	RecordAudit(ctx context.Context, a AuditEntry) error
-
 	// AddPatient adds an identity to an account under the account's claim
 	// of its name (p.Identity's name fields). A claim never conflicts with
 	// another account's claim; it is refused (ErrIdentityUnverified) only
@@ -468,7 +532,21 @@ type Store interface {
 	AddPatient(ctx context.Context, p NewPatient, limits AccountLimits, ev Event) (Patient, error)
 	Patient(ctx context.Context, id string) (Patient, error)
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
+}
 
+// EventLog records the booking events detection reads and the staff's
+// audit entries.
+type EventLog interface {
+	RecordEvent(ctx context.Context, ev Event) error
+	// RecordEvents stores a batch of events at once (refused attempts).
+	RecordEvents(ctx context.Context, evs []Event) error
+	RecordAudit(ctx context.Context, a AuditEntry) error
+}
+
+// BookingStore is the booking path's system of record: the commit, the
+// read-back, a patient's list and cancellation, and what reconciliation
+// compares Admission with (book.go, reconcile.go).
+type BookingStore interface {
 	// InsertBookings commits a batch of bookings, each with its event and,
 	// for a booking staff made, its audit entry (StaffBookingAudit), in
 	// one transaction, and answers each booking: nil; ErrSlotTaken or
@@ -491,8 +569,12 @@ type Store interface {
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
 	BookingStatuses(ctx context.Context, ids []string) (map[string]Status, error)
+}
 
-	// Staff channels and the desk.
+// DeskStore is the staff channels' and the desk's: identities found and
+// verified, the roster, check-in and extra or moved slots (desk.go,
+// phone.go).
+type DeskStore interface {
 	IdentityOf(ctx context.Context, id string) (Identity, error)
 	IdentityByHash(ctx context.Context, idHash []byte) (Identity, error)
 	// EnsureIdentity returns the identity with i's ID hash, inserting i if
@@ -522,16 +604,21 @@ type Store interface {
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
 	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
+}
 
-	// No-shows and bars.
+// NoShowStore marks no-shows and keeps the bars they earn.
+type NoShowStore interface {
 	MarkNoShows(ctx context.Context, now time.Time, rules NoShowRules) (int, []Bar, error)
 	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
 	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
 	// NoShowRecords reads each identity's no-shows and late cancellations
 	// with a visit from since on, and its bar and block in force at now.
 	NoShowRecords(ctx context.Context, identityIDs []string, since, now time.Time) (map[string]NoShowRecord, error)
+}
 
-	// The waitlist. AddWaitlist writes a staff-made entry's audit entry
+// WaitlistStore is the waitlist's system of record (waitlist.go).
+type WaitlistStore interface {
+	// AddWaitlist writes a staff-made entry's audit entry
 	// (StaffWaitlistAudit) in the same commit.
 	AddWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
 	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
@@ -542,8 +629,12 @@ type Store interface {
 	// PromoteWaitlist commits the booking a waitlist entry turned into (the
 	// booking's id is the entry's) and marks the entry served.
 	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error
+}
 
-	// Scalper detection and review.
+// ReviewStore is scalper detection's and the administrators' review: the
+// event stream, flags and their decisions, the audit log and the blocked
+// accounts (flags.go).
+type ReviewStore interface {
 	EventsSince(ctx context.Context, since time.Time) ([]Event, error)
 	EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) ([]Event, error)
 	Flags(ctx context.Context, status string) ([]Flag, error)
@@ -555,10 +646,6 @@ type Store interface {
 	// hospital, or all with hospitalID "".
 	AuditSince(ctx context.Context, since time.Time, hospitalID string) ([]AuditEntry, error)
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
-
-	LotteryStore
-	CaseStore
-	NotificationStore
 }
 
 // PoolKey names a channel pool of a session.

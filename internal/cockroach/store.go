@@ -22,7 +22,21 @@ type Store struct {
 	refused func()
 }
 
-var _ booking.Store = (*Store)(nil)
+// Store is every narrow store of the domain; the whole (booking.Store) is
+// what cmd/fairslot wires.
+var (
+	_ booking.Store         = (*Store)(nil)
+	_ booking.CatalogStore  = (*Store)(nil)
+	_ booking.SourceStore   = (*Store)(nil)
+	_ booking.AccountStore  = (*Store)(nil)
+	_ booking.EventLog      = (*Store)(nil)
+	_ booking.BookingStore  = (*Store)(nil)
+	_ booking.DeskStore     = (*Store)(nil)
+	_ booking.NoShowStore   = (*Store)(nil)
+	_ booking.WaitlistStore = (*Store)(nil)
+	_ booking.ReviewStore   = (*Store)(nil)
+	_ booking.LotteryStore  = (*Store)(nil)
+)
 
 // NewStore returns the booking store over db.
 func NewStore(db *DB) *Store { return &Store{db: db} }

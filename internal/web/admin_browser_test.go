@@ -58,7 +58,7 @@ func TestScalperReviewInBrowser(t *testing.T) {
 	b.absent("#flags tbody tr:nth-child(3)")
 	b.hidden(clear...)
 	b.shot("admin-01-queue")
-	runs, events := s.detector.seen()
+	runs, events := s.detector.Runs(), s.detector.Last()
 	if runs != 1 || !hasEvent(events, booking.EventBooked, r.scalperAccount, r.x.IdentityID) {
 		t.Errorf("the detector ran %d times and saw no booking of x's, want one run over the real event stream", runs)
 	}

@@ -115,7 +115,7 @@ func newRing(t *testing.T, s *site) *ring {
 	r.familyFlag = booking.Flag{ID: booking.NameID("flag", r.familyAccount), Score: 0.41,
 		Reasons:    []booking.FlagReason{{Signal: "shared_ip", Detail: "2 accounts booked from 1 IP (127.0.0.1) within 10 minutes"}},
 		AccountIDs: []string{r.familyAccount}, PatientIDs: []string{fs[0].IdentityID}}
-	s.detector.find(r.scalperFlag, r.familyFlag)
+	s.detector.Returns(r.scalperFlag, r.familyFlag)
 	return r
 }
 
@@ -158,7 +158,7 @@ func TestAdminIsForAdminsOnly(t *testing.T) {
 	if _, err := s.svc.Detect(t.Context()); err != nil {
 		t.Fatalf("detect: %v", err)
 	}
-	runs, _ := s.detector.seen()
+	runs := s.detector.Runs()
 
 	operatorPhone, password := newPhone(), "operator password"
 	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator, s.hospital.ID); err != nil {
@@ -211,7 +211,7 @@ func TestAdminIsForAdminsOnly(t *testing.T) {
 		if n := s.count(`SELECT count(*) FROM bookings WHERE status = 'confirmed'`); n != 4 {
 			t.Errorf("got %d confirmed bookings, want the ring's 4", n)
 		}
-		if got, _ := s.detector.seen(); got != runs {
+		if got := s.detector.Runs(); got != runs {
 			t.Errorf("the detector ran %d times, want %d: a refused POST ran detection", got, runs)
 		}
 	})
@@ -262,7 +262,7 @@ func TestAdminPostWithoutCSRFIsRefused(t *testing.T) {
 	if _, err := s.svc.Detect(t.Context()); err != nil {
 		t.Fatalf("detect: %v", err)
 	}
-	runs, _ := s.detector.seen()
+	runs := s.detector.Runs()
 	admin, _ := adminClient(t, s)
 	other, _ := adminClient(t, s)
 	otherToken := other.csrf("/admin")
@@ -312,7 +312,7 @@ func TestAdminPostWithoutCSRFIsRefused(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM bookings WHERE status = 'confirmed'`); n != 4 {
 		t.Errorf("got %d confirmed bookings, want the ring's 4", n)
 	}
-	if got, _ := s.detector.seen(); got != runs {
+	if got := s.detector.Runs(); got != runs {
 		t.Errorf("the detector ran %d times, want %d", got, runs)
 	}
 	if a := admin.get("/admin"); a.status != 200 {

@@ -34,7 +34,7 @@ func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 	testenv.Must(t, err, "authenticate")
 	flag := booking.Flag{ID: booking.NameID("flag", "cases"), Score: 0.95, Threshold: 0.9, AccountIDs: []string{booking.NewID()},
 		Reasons: []booking.FlagReason{{Signal: "identities_per_account", Detail: "5 identities", Points: 0.95}}}
-	s.detector.find(flag)
+	s.detector.Returns(flag)
 	_, err = s.svc.RunDetection(ctx, me)
 	testenv.Must(t, err, "run detection")
 	queue, err := s.svc.CaseQueue(ctx, me, "", "")

@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/booking/bookingtest"
 	"fairslot/internal/cockroach"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
@@ -40,7 +41,7 @@ type site struct {
 	logs *testenv.LogBuffer
 	// detector is the Service's scalper detector: a fake that returns the
 	// flags a test sets (the real one, internal/detect, is tested there).
-	detector *fakeDetector
+	detector *bookingtest.Detector
 	// offset moves the Service's clock (not the console's), so a test can
 	// let a lottery's draw time come.
 	offset atomic.Int64
@@ -65,9 +66,9 @@ func newSite(t *testing.T) *site {
 func newSiteWith(t *testing.T, opts Options) *site {
 	t.Helper()
 	ctx := t.Context()
-	detector := &fakeDetector{}
+	detector := &bookingtest.Detector{}
 	s := &site{t: t, detector: detector}
-	st := stack.New(t, booking.Config{Detector: detector.detect, Now: s.now}, nil)
+	st := stack.New(t, booking.Config{Detector: detector.Detect, Now: s.now}, nil)
 	svc, db, logs, log := st.Service, st.DB, st.Logs, st.Log
 	s.svc, s.db, s.logs = svc, db, logs
 	s.seed(ctx)
@@ -187,41 +188,6 @@ func (s *site) addTiny() booking.Session {
 		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 1, ReleaseAt: now.Add(-time.Hour)},
 		booking.ChannelQuota{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: day.Add(7 * time.Hour)},
 	)
-}
-
-// fakeDetector stands in for internal/detect in the console's tests: it
-// finds whatever flags the test set, naming the accounts and identities the
-// test made, and keeps the events it was given so a test can check the
-// Service fed it the real event stream.
-type fakeDetector struct {
-	mu     sync.Mutex
-	flags  []booking.Flag
-	runs   int
-	events []booking.Event
-}
-
-func (d *fakeDetector) detect(events []booking.Event) []booking.Flag {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.runs++
-	d.events = events
-	out := make([]booking.Flag, len(d.flags))
-	copy(out, d.flags)
-	return out
-}
-
-// find sets the flags every later detection run finds.
-func (d *fakeDetector) find(flags ...booking.Flag) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.flags = flags
-}
-
-// seen returns how many runs there were and the events of the last one.
-func (d *fakeDetector) seen() (int, []booking.Event) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.runs, d.events
 }
 
 // count runs a counting query on the test's database.

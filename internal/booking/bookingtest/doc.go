@@ -1,0 +1,38 @@
+// Package bookingtest holds in-memory fakes of the booking domain's ports,
+// so that the domain's rules (quotas, bars, the waitlist's order, the fast
+// reject path, flags) are unit-tested in milliseconds, without Redis or
+// PostgreSQL. The real adapters (internal/admission, internal/cockroach)
+// keep their own tests against the real servers, and the end-to-end paths
+// stay tested over them.
+//
+// A fake implements what the domain's unit tests need, with the adapter's
+// semantics: Admission.Reserve checks, in reserve.lua's order, the release
+// time, the lottery gate, a bar, the identity's quotas (one per day and
+// department, per day, per ISO week, per month, holds of past days not
+// counted) and a free slot, lowest first; Store.InsertBookings refuses what
+// the SQL schema's unique indexes refuse. Every method a fake does not
+// implement panics with "bookingtest: X is not implemented", so a test never
+// passes on a method that silently did nothing.
+//
+// Simplifications, each harmless for a single-process test:
+//   - Admission is always whole (States answers StateWhole) and knows no
+//     lottery entries: Enter and the other LotteryGate methods are not
+//     implemented, so Entries answers none and LoadEntries takes none.
+//   - Admission's clock is the test's clock (Redis uses its own TIME).
+//   - Admission.Return and Place take the first eligible waitlist entry in
+//     one step; the adapter may answer "retry" when the waitlist moved
+//     between its read and its script, which one goroutine never sees.
+//   - Store has one transaction per call by construction (a mutex); it does
+//     not check names against verified names (ErrIdentityUnverified never
+//     comes back), and it keeps no audit of its own beyond what it is given.
+//   - Store.SaveFlags and DecideFlag keep the flag's evidence as given, and
+//     DecideFlag bars the flag's identities and blocks its accounts until
+//     blockUntil, as the adapter does; the audit entry is kept, not shown.
+package bookingtest
+
+import "fmt"
+
+// unimplemented is the panic of a fake method nobody implemented yet.
+func unimplemented(method string) string {
+	return fmt.Sprintf("bookingtest: %s is not implemented; implement it with the adapter's semantics before a test relies on it", method)
+}

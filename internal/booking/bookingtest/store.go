@@ -1,0 +1,694 @@
+package bookingtest
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"slices"
+	"sync"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// Store is an in-memory booking.Store: the schedule, patients and their
+// identities, bookings, the waitlist, events, bars and flags. It implements
+// the stores the domain's unit tests use (CatalogStore, BookingStore,
+// NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
+// ReviewStore and the reads of AccountStore); the rest panic.
+type Store struct {
+	unimplementedStore
+
+	mu         sync.Mutex
+	schedule   booking.Schedule
+	version    int64
+	identities map[string]booking.Identity // by id
+	patients   map[string]booking.Patient  // by id
+	bookings   map[string]booking.Booking  // by id
+	waitlist   map[string]booking.WaitlistEntry
+	events     []booking.Event
+	audit      []booking.AuditEntry
+	bars       map[string]booking.Bar // by trigger booking id
+	flags      map[string]booking.Flag
+	blocks     map[string]time.Time // identity id → blocked until (confirmed flags)
+	blocked    map[string]time.Time // account id → blocked until
+}
+
+// The stores Store implements in full; the composite is for NewService.
+var (
+	_ booking.Store         = (*Store)(nil)
+	_ booking.CatalogStore  = (*Store)(nil)
+	_ booking.BookingStore  = (*Store)(nil)
+	_ booking.WaitlistStore = (*Store)(nil)
+	_ booking.EventLog      = (*Store)(nil)
+)
+
+// NewStore returns an empty Store.
+func NewStore() *Store {
+	return &Store{
+		identities: map[string]booking.Identity{},
+		patients:   map[string]booking.Patient{},
+		bookings:   map[string]booking.Booking{},
+		waitlist:   map[string]booking.WaitlistEntry{},
+		bars:       map[string]booking.Bar{},
+		flags:      map[string]booking.Flag{},
+		blocks:     map[string]time.Time{},
+		blocked:    map[string]time.Time{},
+	}
+}
+
+// NewPatient adds a person (a fresh identity, verified) to an account's
+// list and returns the patient, as AddPatient would for a new ID number.
+func (s *Store) NewPatient(accountID string) booking.Patient {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hash := make([]byte, 32)
+	_, _ = rand.Read(hash)
+	i := booking.Identity{ID: booking.NewID(), IDType: "resident", IDHash: hash, NumberMasked: "1*****************", NameVerified: true}
+	s.identities[i.ID] = i
+	p := booking.Patient{ID: booking.NewID(), AccountID: accountID, IdentityID: i.ID, IdentityKey: i.Key(),
+		IDType: i.IDType, MaskedID: i.NumberMasked, Verified: true}
+	s.patients[p.ID] = p
+	return p
+}
+
+// Ping answers: memory is always there.
+func (s *Store) Ping(context.Context) error { return nil }
+
+// SaveSchedule adds (or replaces, by id) hospitals, departments, doctors and
+// sessions, and raises the catalog's version.
+func (s *Store) SaveSchedule(_ context.Context, sch booking.Schedule) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.schedule.Hospitals = upsert(s.schedule.Hospitals, sch.Hospitals, func(h booking.Hospital) string { return h.ID })
+	s.schedule.Departments = upsert(s.schedule.Departments, sch.Departments, func(d booking.Department) string { return d.ID })
+	s.schedule.Doctors = upsert(s.schedule.Doctors, sch.Doctors, func(d booking.Doctor) string { return d.ID })
+	s.schedule.Sessions = upsert(s.schedule.Sessions, sch.Sessions, func(x booking.Session) string { return x.ID })
+	s.version++
+	return nil
+}
+
+func upsert[T any](list, add []T, id func(T) string) []T {
+	for _, a := range add {
+		if i := slices.IndexFunc(list, func(x T) bool { return id(x) == id(a) }); i >= 0 {
+			list[i] = a
+		} else {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+// LoadSchedule returns every hospital, department and doctor, and the
+// sessions from fromDate on.
+func (s *Store) LoadSchedule(_ context.Context, fromDate string) (booking.Schedule, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := booking.Schedule{Hospitals: slices.Clone(s.schedule.Hospitals), Departments: slices.Clone(s.schedule.Departments),
+		Doctors: slices.Clone(s.schedule.Doctors)}
+	for _, ss := range s.schedule.Sessions {
+		if ss.VisitDate >= fromDate {
+			out.Sessions = append(out.Sessions, ss)
+		}
+	}
+	return out, nil
+}
+
+// CatalogVersion is raised by every SaveSchedule.
+func (s *Store) CatalogVersion(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version, nil
+}
+
+// Patient returns a patient, or booking.ErrNotFound.
+func (s *Store) Patient(_ context.Context, id string) (booking.Patient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.patients[id]
+	if !ok {
+		return booking.Patient{}, booking.ErrNotFound
+	}
+	return p, nil
+}
+
+// Patients lists an account's patients.
+func (s *Store) Patients(_ context.Context, accountID string) ([]booking.Patient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Patient
+	for _, p := range s.patients {
+		if p.AccountID == accountID {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Patient) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// IdentityOf returns an identity, or booking.ErrNotFound.
+func (s *Store) IdentityOf(_ context.Context, id string) (booking.Identity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.identities[id]
+	if !ok {
+		return booking.Identity{}, booking.ErrNotFound
+	}
+	return i, nil
+}
+
+// Revocations lists none: RevokeTokens is not implemented, so no token was
+// ever revoked.
+func (s *Store) Revocations(context.Context, time.Time) ([]booking.Revocation, error) {
+	return nil, nil
+}
+
+// BlockedAccounts lists the accounts a confirmed flag blocks at now.
+func (s *Store) BlockedAccounts(_ context.Context, now time.Time) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id, until := range s.blocked {
+		if until.After(now) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// active is the SQL schema's "active" (confirmed or checked in).
+func active(b booking.Booking) bool { return b.Status.Active() }
+
+// InsertBookings commits each booking as the schema's unique indexes allow:
+// one active booking per slot (ErrSlotTaken), per identity, visit day and
+// department (ErrQuotaDayDept); an id already booked is ErrInProgress.
+func (s *Store) InsertBookings(_ context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := make([]error, len(bs))
+	for i, b := range bs {
+		if errs[i] = s.insertable(b); errs[i] != nil {
+			continue
+		}
+		s.bookings[b.ID] = b
+		s.events = append(s.events, evs[i])
+		if a, ok := booking.StaffBookingAudit(b); ok {
+			s.audit = append(s.audit, a)
+		}
+	}
+	return errs, nil
+}
+
+func (s *Store) insertable(b booking.Booking) error {
+	if _, ok := s.bookings[b.ID]; ok {
+		return booking.ErrInProgress
+	}
+	for _, o := range s.bookings {
+		if !active(o) {
+			continue
+		}
+		if o.SessionID == b.SessionID && o.SlotNo == b.SlotNo {
+			return booking.ErrSlotTaken
+		}
+		if o.IdentityID == b.IdentityID && o.VisitDate == b.VisitDate && o.DepartmentID == b.DepartmentID {
+			return booking.ErrQuotaDayDept
+		}
+	}
+	if ss, ok := s.session(b.SessionID); ok && ss.Stopped() {
+		return booking.ErrSessionStopped
+	}
+	return nil
+}
+
+func (s *Store) session(id string) (booking.Session, bool) {
+	i := slices.IndexFunc(s.schedule.Sessions, func(x booking.Session) bool { return x.ID == id })
+	if i < 0 {
+		return booking.Session{}, false
+	}
+	return s.schedule.Sessions[i], true
+}
+
+// Booking returns a booking, or booking.ErrBookingNotFound.
+func (s *Store) Booking(_ context.Context, id string) (booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bookings[id]
+	if !ok {
+		return booking.Booking{}, booking.ErrBookingNotFound
+	}
+	return b, nil
+}
+
+// Bookings lists the bookings an account made, newest first. (The
+// adapter's staff-made bookings of the account's self are not kept apart
+// here: staff channels are not implemented.)
+func (s *Store) Bookings(_ context.Context, accountID string) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.filter(func(b booking.Booking) bool { return b.AccountID == accountID }), nil
+}
+
+func (s *Store) filter(keep func(booking.Booking) bool) []booking.Booking {
+	var out []booking.Booking
+	for _, b := range s.bookings {
+		if keep(b) {
+			out = append(out, b)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Booking) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// ActiveBookings lists a hospital's active bookings from a visit date on.
+func (s *Store) ActiveBookings(_ context.Context, hospitalID, fromDate string) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.filter(func(b booking.Booking) bool {
+		return b.HospitalID == hospitalID && b.VisitDate >= fromDate && active(b)
+	}), nil
+}
+
+// BookingStatuses returns the status of each booking found.
+func (s *Store) BookingStatuses(_ context.Context, ids []string) (map[string]booking.Status, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]booking.Status{}
+	for _, id := range ids {
+		if b, ok := s.bookings[id]; ok {
+			out[id] = b.Status
+		}
+	}
+	return out, nil
+}
+
+// CancelBooking cancels a confirmed booking; a late cancellation counts as
+// a no-show, and bars its identity when it crosses a step of rules (the
+// booking keys the bar).
+func (s *Store) CancelBooking(_ context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event, audit *booking.AuditEntry) (booking.Booking, []booking.Bar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bookings[id]
+	if !ok || b.Status != booking.StatusConfirmed {
+		return booking.Booking{}, nil, booking.ErrBookingNotActive
+	}
+	b.Status, b.CancelledAt, b.LateCancel = booking.StatusCancelled, ev.TS, late
+	s.bookings[id] = b
+	s.events = append(s.events, ev)
+	if audit != nil {
+		s.audit = append(s.audit, *audit)
+	}
+	var bars []booking.Bar
+	if late {
+		if bar, ok := s.barIfCrossed(b.IdentityID, id, 1, ev.TS, rules); ok {
+			bars = append(bars, bar)
+		}
+	}
+	return b, bars, nil
+}
+
+// barIfCrossed is the adapter's: the identity's no-shows and late
+// cancellations of visit days in the window, before and after the marked
+// ones, against the steps of rules.
+func (s *Store) barIfCrossed(identityID, trigger string, marked int, now time.Time, rules booking.NoShowRules) (booking.Bar, bool) {
+	from := now.Add(-rules.Window).UTC().Format(time.DateOnly)
+	n := len(s.filter(func(b booking.Booking) bool {
+		return b.IdentityID == identityID && b.VisitDate >= from &&
+			(b.Status == booking.StatusNoShow || b.Status == booking.StatusCancelled && b.LateCancel)
+	}))
+	step, ok := rules.Crossed(n-marked, n)
+	if !ok {
+		return booking.Bar{}, false
+	}
+	if _, done := s.bars[trigger]; done {
+		return booking.Bar{}, false
+	}
+	bar := booking.Bar{IdentityID: identityID, IdentityKey: s.identities[identityID].Key(), NoShows: n,
+		Until: now.Add(step.Bar), Trigger: trigger}
+	s.bars[trigger] = bar
+	return bar, true
+}
+
+// MarkNoShows marks every confirmed booking of a session that ended in the
+// week before now as a no-show, with its event, and bars each identity
+// whose no-shows crossed a step of rules with them (its latest marked
+// booking keys the bar).
+func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules booking.NoShowRules) (int, []booking.Bar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	marked := s.filter(func(b booking.Booking) bool {
+		ss, ok := s.session(b.SessionID)
+		return b.Status == booking.StatusConfirmed && ok && !ss.EndsAt.After(now) && ss.EndsAt.After(now.Add(-7*24*time.Hour))
+	})
+	slices.SortFunc(marked, func(a, b booking.Booking) int { return cmp.Compare(a.ID, b.ID) })
+	perIdentity := map[string][]string{}
+	var order []string
+	for _, b := range marked {
+		b.Status = booking.StatusNoShow
+		s.bookings[b.ID] = b
+		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: b.AccountID,
+			IdentityID: b.IdentityID, PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
+			DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
+		if len(perIdentity[b.IdentityID]) == 0 {
+			order = append(order, b.IdentityID)
+		}
+		perIdentity[b.IdentityID] = append(perIdentity[b.IdentityID], b.ID)
+	}
+	var bars []booking.Bar
+	for _, id := range order {
+		ids := perIdentity[id]
+		if bar, ok := s.barIfCrossed(id, ids[len(ids)-1], len(ids), now, rules); ok {
+			bars = append(bars, bar)
+		}
+	}
+	return len(marked), bars, nil
+}
+
+// ActiveBars lists, per identity, the latest end of its no-show bars and
+// flag blocks that last past now.
+func (s *Store) ActiveBars(_ context.Context, now time.Time) ([]booking.Bar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until := map[string]time.Time{}
+	for _, b := range s.bars {
+		if b.Until.After(until[b.IdentityID]) {
+			until[b.IdentityID] = b.Until
+		}
+	}
+	for id, u := range s.blocks {
+		if u.After(until[id]) {
+			until[id] = u
+		}
+	}
+	var out []booking.Bar
+	for id, u := range until {
+		if u.After(now) {
+			out = append(out, booking.Bar{IdentityID: id, IdentityKey: s.identities[id].Key(), Until: u})
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Bar) int { return cmp.Compare(a.IdentityID, b.IdentityID) })
+	return out, nil
+}
+
+// AddWaitlist stores a waiting entry: ErrAlreadyBooked when its identity
+// has an active booking in the session, ErrAlreadyWaitlisted when it is
+// waiting there already.
+func (s *Store) AddWaitlist(_ context.Context, e booking.WaitlistEntry, ev booking.Event) (booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.bookings {
+		if active(b) && b.SessionID == e.SessionID && b.IdentityID == e.IdentityID {
+			return booking.WaitlistEntry{}, booking.ErrAlreadyBooked
+		}
+	}
+	for _, o := range s.waitlist {
+		if o.Status == booking.WaitlistWaiting && o.SessionID == e.SessionID && o.IdentityID == e.IdentityID {
+			return e, booking.ErrAlreadyWaitlisted
+		}
+	}
+	e.Status = booking.WaitlistWaiting
+	s.waitlist[e.ID] = e
+	s.events = append(s.events, ev)
+	if a, staff := booking.StaffWaitlistAudit(e); staff {
+		s.audit = append(s.audit, a)
+	}
+	e.Position = s.position(e)
+	return e, nil
+}
+
+// position is an entry's 1-based place among its session's waiting
+// entries, by creation time then id, as the adapter orders them.
+func (s *Store) position(e booking.WaitlistEntry) int {
+	n := 1
+	for _, o := range s.waitlist {
+		if o.Status == booking.WaitlistWaiting && o.SessionID == e.SessionID && o.ID != e.ID && before(o, e) {
+			n++
+		}
+	}
+	return n
+}
+
+func before(a, b booking.WaitlistEntry) bool {
+	return a.CreatedAt.Before(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID < b.ID
+}
+
+// WaitlistEntry returns an entry (with its position while waiting), or
+// booking.ErrWaitlistNotFound.
+func (s *Store) WaitlistEntry(_ context.Context, id string) (booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.waitlist[id]
+	if !ok {
+		return booking.WaitlistEntry{}, booking.ErrWaitlistNotFound
+	}
+	if e.Status == booking.WaitlistWaiting {
+		e.Position = s.position(e)
+	}
+	return e, nil
+}
+
+func (s *Store) entries(keep func(booking.WaitlistEntry) bool) []booking.WaitlistEntry {
+	var out []booking.WaitlistEntry
+	for _, e := range s.waitlist {
+		if keep(e) {
+			if e.Status == booking.WaitlistWaiting {
+				e.Position = s.position(e)
+			}
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.WaitlistEntry) int {
+		if before(a, b) {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// WaitlistOfAccount lists an account's entries, newest first.
+func (s *Store) WaitlistOfAccount(_ context.Context, accountID string) ([]booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.entries(func(e booking.WaitlistEntry) bool { return e.AccountID == accountID })
+	slices.Reverse(out)
+	return out, nil
+}
+
+// WaitingEntries lists a hospital's waiting entries in line order.
+func (s *Store) WaitingEntries(_ context.Context, hospitalID string) ([]booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entries(func(e booking.WaitlistEntry) bool {
+		return e.HospitalID == hospitalID && e.Status == booking.WaitlistWaiting
+	}), nil
+}
+
+// WaitlistStatuses returns the status of each entry found.
+func (s *Store) WaitlistStatuses(_ context.Context, ids []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, id := range ids {
+		if e, ok := s.waitlist[id]; ok {
+			out[id] = e.Status
+		}
+	}
+	return out, nil
+}
+
+// CloseWaitlist moves waiting entries to status; with one id that is not
+// waiting, ErrWaitlistNotWaiting.
+func (s *Store) CloseWaitlist(_ context.Context, ids []string, status string, _ time.Time, ev *booking.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	closed := 0
+	for _, id := range ids {
+		if e, ok := s.waitlist[id]; ok && e.Status == booking.WaitlistWaiting {
+			e.Status = status
+			s.waitlist[id] = e
+			closed++
+		}
+	}
+	if closed == 0 && len(ids) == 1 {
+		return booking.ErrWaitlistNotWaiting
+	}
+	if ev != nil {
+		s.events = append(s.events, *ev)
+	}
+	return nil
+}
+
+// PromoteWaitlist marks a waiting entry served and commits its booking, as
+// InsertBookings would (ErrWaitlistNotWaiting when it no longer waits).
+func (s *Store) PromoteWaitlist(_ context.Context, b booking.Booking, ev booking.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.waitlist[b.ID]
+	if !ok || e.Status != booking.WaitlistWaiting {
+		return booking.ErrWaitlistNotWaiting
+	}
+	if err := s.insertable(b); err != nil {
+		return err
+	}
+	e.Status = booking.WaitlistServed
+	s.waitlist[e.ID] = e
+	s.bookings[b.ID] = b
+	s.events = append(s.events, ev)
+	return nil
+}
+
+// LiveEntries lists none: InsertEntries is not implemented, so there are
+// never lottery entries.
+func (s *Store) LiveEntries(context.Context, string, string) ([]booking.Entry, error) {
+	return nil, nil
+}
+
+// HeldOutEntries lists none: there are never lottery entries (LiveEntries).
+func (s *Store) HeldOutEntries(context.Context, string) ([]booking.Entry, error) { return nil, nil }
+
+// RecordEvent stores an event.
+func (s *Store) RecordEvent(_ context.Context, ev booking.Event) error {
+	return s.RecordEvents(context.Background(), []booking.Event{ev})
+}
+
+// RecordEvents stores events.
+func (s *Store) RecordEvents(_ context.Context, evs []booking.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, evs...)
+	return nil
+}
+
+// RecordAudit stores an audit entry.
+func (s *Store) RecordAudit(_ context.Context, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// EventsSince lists the events at or after since, oldest first.
+func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Event
+	for _, e := range s.events {
+		if !e.TS.Before(since) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b booking.Event) int { return a.TS.Compare(b.TS) })
+	return out, nil
+}
+
+// Events returns every event stored, in the order stored (for assertions).
+func (s *Store) Events() []booking.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+// SaveFlags records what a detection run found, as the adapter does: a new
+// flag opens; an open one takes the new evidence; a confirmed one stays; a
+// dismissed one reopens only when its score reached reopenAt times the
+// score it was dismissed at. It returns how many opened or reopened.
+func (s *Store) SaveFlags(_ context.Context, flags []booking.Flag, now time.Time, reopenAt float64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	opened := 0
+	for _, f := range flags {
+		prev, ok := s.flags[f.ID]
+		if !ok {
+			f.Status, f.CreatedAt, f.UpdatedAt = booking.FlagOpen, now, now
+			s.flags[f.ID] = f
+			opened++
+			continue
+		}
+		status := prev.Status
+		switch prev.Status {
+		case booking.FlagConfirmed:
+			continue
+		case booking.FlagDismissed:
+			if f.Score < prev.DecidedScore*reopenAt {
+				continue
+			}
+			status = booking.FlagOpen
+			opened++
+		}
+		prev.Score, prev.Reasons, prev.AccountIDs, prev.PatientIDs = f.Score, f.Reasons, f.AccountIDs, f.PatientIDs
+		prev.Threshold, prev.Explanation, prev.ExplanationZH = f.Threshold, f.Explanation, f.ExplanationZH
+		prev.Status, prev.UpdatedAt = status, now
+		s.flags[f.ID] = prev
+	}
+	return opened, nil
+}
+
+// Flag returns a flag, or booking.ErrFlagNotFound.
+func (s *Store) Flag(_ context.Context, id string) (booking.Flag, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flags[id]
+	if !ok {
+		return booking.Flag{}, booking.ErrFlagNotFound
+	}
+	return f, nil
+}
+
+// Flags lists the flags in a status, highest score first.
+func (s *Store) Flags(_ context.Context, status string) ([]booking.Flag, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Flag
+	for _, f := range s.flags {
+		if f.Status == status {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Flag) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
+// DecideFlag decides an open flag (ErrFlagDecided when it is not open,
+// ErrFlagNotFound when there is none). Confirming blocks its accounts and
+// its identities until blockUntil, and returns the identities' bars.
+func (s *Store) DecideFlag(_ context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, a booking.AuditEntry) ([]booking.Bar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flags[id]
+	if !ok {
+		return nil, booking.ErrFlagNotFound
+	}
+	if f.Status != booking.FlagOpen {
+		return nil, booking.ErrFlagDecided
+	}
+	f.Status, f.DecidedAt, f.DecidedBy, f.DecidedScore, f.Note = status, now, by.AccountID, f.Score, note
+	s.flags[id] = f
+	s.audit = append(s.audit, a)
+	if status != booking.FlagConfirmed {
+		return nil, nil
+	}
+	for _, acc := range f.AccountIDs {
+		s.blocked[acc] = blockUntil
+	}
+	var bars []booking.Bar
+	for _, ident := range f.PatientIDs {
+		s.blocks[ident] = blockUntil
+		bars = append(bars, booking.Bar{IdentityID: ident, IdentityKey: s.identities[ident].Key(), Until: blockUntil})
+	}
+	return bars, nil
+}
+
+// FutureBookingsOfGroup lists the confirmed bookings, of sessions that
+// start after now, of the given accounts or identities.
+func (s *Store) FutureBookingsOfGroup(_ context.Context, now time.Time, accountIDs, identityIDs []string) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.filter(func(b booking.Booking) bool {
+		ss, ok := s.session(b.SessionID)
+		return b.Status == booking.StatusConfirmed && ok && ss.StartsAt.After(now) &&
+			(b.AccountID != "" && slices.Contains(accountIDs, b.AccountID) || slices.Contains(identityIDs, b.IdentityID))
+	}), nil
+}

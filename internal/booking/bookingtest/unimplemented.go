@@ -1,0 +1,521 @@
+package bookingtest
+
+import (
+	"context"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// unimplementedStore and unimplementedAdmission give every method of the
+// ports a body that panics; the fakes embed them and override what they
+// implement. (Written out from booking.Store and booking.Admission; a
+// method added to a port fails the build of this package until it is here.)
+type (
+	unimplementedStore     struct{}
+	unimplementedAdmission struct{}
+)
+
+func (unimplementedStore) AccountByID(_ context.Context, _ string) (booking.Account, error) {
+	panic(unimplemented("Store.AccountByID"))
+}
+
+func (unimplementedStore) AccountByPhone(_ context.Context, _ []byte) (booking.Account, error) {
+	panic(unimplemented("Store.AccountByPhone"))
+}
+
+func (unimplementedStore) AccountHasIdentity(_ context.Context, _ string, _ string) (bool, error) {
+	panic(unimplemented("Store.AccountHasIdentity"))
+}
+
+func (unimplementedStore) AccountNotifications(_ context.Context, _ string, _ int) ([]booking.Notification, error) {
+	panic(unimplemented("Store.AccountNotifications"))
+}
+
+func (unimplementedStore) ActiveBars(_ context.Context, _ time.Time) ([]booking.Bar, error) {
+	panic(unimplemented("Store.ActiveBars"))
+}
+
+func (unimplementedStore) ActiveBookings(_ context.Context, _ string, _ string) ([]booking.Booking, error) {
+	panic(unimplemented("Store.ActiveBookings"))
+}
+
+func (unimplementedStore) AddPatient(_ context.Context, _ booking.NewPatient, _ booking.AccountLimits, _ booking.Event) (booking.Patient, error) {
+	panic(unimplemented("Store.AddPatient"))
+}
+
+func (unimplementedStore) AddSlots(_ context.Context, _ string, _ booking.Channel, _ int, _ time.Time, _ time.Time, _ time.Time, _ booking.AuditEntry) ([]booking.Slot, error) {
+	panic(unimplemented("Store.AddSlots"))
+}
+
+func (unimplementedStore) AddWaitlist(_ context.Context, _ booking.WaitlistEntry, _ booking.Event) (booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.AddWaitlist"))
+}
+
+func (unimplementedStore) AnswerCase(_ context.Context, _ string, _ string, _ string, _ bool, _ string, _ time.Time, _ booking.Notification, _ booking.AuditEntry) (booking.Case, error) {
+	panic(unimplemented("Store.AnswerCase"))
+}
+
+func (unimplementedStore) AuditSince(_ context.Context, _ time.Time, _ string) ([]booking.AuditEntry, error) {
+	panic(unimplemented("Store.AuditSince"))
+}
+
+func (unimplementedStore) BlockedAccounts(_ context.Context, _ time.Time) ([]string, error) {
+	panic(unimplemented("Store.BlockedAccounts"))
+}
+
+func (unimplementedStore) Booking(_ context.Context, _ string) (booking.Booking, error) {
+	panic(unimplemented("Store.Booking"))
+}
+
+func (unimplementedStore) BookingStatuses(_ context.Context, _ []string) (map[string]booking.Status, error) {
+	panic(unimplemented("Store.BookingStatuses"))
+}
+
+func (unimplementedStore) Bookings(_ context.Context, _ string) ([]booking.Booking, error) {
+	panic(unimplemented("Store.Bookings"))
+}
+
+func (unimplementedStore) BookingsOfIdentity(_ context.Context, _ string, _ string) ([]booking.Booking, error) {
+	panic(unimplemented("Store.BookingsOfIdentity"))
+}
+
+func (unimplementedStore) CancelBooking(_ context.Context, _ string, _ bool, _ booking.NoShowRules, _ booking.Event, _ *booking.AuditEntry) (booking.Booking, []booking.Bar, error) {
+	panic(unimplemented("Store.CancelBooking"))
+}
+
+func (unimplementedStore) Case(_ context.Context, _ string) (booking.Case, error) {
+	panic(unimplemented("Store.Case"))
+}
+
+func (unimplementedStore) CasesOfAccount(_ context.Context, _ string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfAccount"))
+}
+
+func (unimplementedStore) CasesOfFlag(_ context.Context, _ string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfFlag"))
+}
+
+func (unimplementedStore) CasesOfHospital(_ context.Context, _ string, _ []string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesOfHospital"))
+}
+
+func (unimplementedStore) CatalogVersion(_ context.Context) (int64, error) {
+	panic(unimplemented("Store.CatalogVersion"))
+}
+
+func (unimplementedStore) CheckIn(_ context.Context, _ string, _ time.Time, _ booking.Event, _ booking.AuditEntry, _ booking.Identity) (booking.Booking, error) {
+	panic(unimplemented("Store.CheckIn"))
+}
+
+func (unimplementedStore) ClaimDraw(_ context.Context, _ booking.PoolKey, _ string, _ time.Time, _ time.Time, _ time.Time) (booking.DrawClaim, bool, error) {
+	panic(unimplemented("Store.ClaimDraw"))
+}
+
+func (unimplementedStore) CloseCase(_ context.Context, _ string, _ string, _ string, _ time.Time, _ booking.Notification, _ booking.AuditEntry) (booking.Case, error) {
+	panic(unimplemented("Store.CloseCase"))
+}
+
+func (unimplementedStore) CloseWaitlist(_ context.Context, _ []string, _ string, _ time.Time, _ *booking.Event) error {
+	panic(unimplemented("Store.CloseWaitlist"))
+}
+
+func (unimplementedStore) CommitSeeds(_ context.Context, _ []booking.LotterySeed) error {
+	panic(unimplemented("Store.CommitSeeds"))
+}
+
+func (unimplementedStore) CreateAccount(_ context.Context, _ booking.Account, _ booking.Event) error {
+	panic(unimplemented("Store.CreateAccount"))
+}
+
+func (unimplementedStore) CreateSession(_ context.Context, _ booking.Session, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.CreateSession"))
+}
+
+func (unimplementedStore) CreateSessions(_ context.Context, _ []booking.Session, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.CreateSessions"))
+}
+
+func (unimplementedStore) DecideFlag(_ context.Context, _ string, _ string, _ string, _ booking.Actor, _ time.Time, _ time.Time, _ booking.AuditEntry) ([]booking.Bar, error) {
+	panic(unimplemented("Store.DecideFlag"))
+}
+
+func (unimplementedStore) DeleteSession(_ context.Context, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.DeleteSession"))
+}
+
+func (unimplementedStore) DeleteTemplate(_ context.Context, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.DeleteTemplate"))
+}
+
+func (unimplementedStore) DuePools(_ context.Context, _ time.Time) ([]booking.PoolKey, error) {
+	panic(unimplemented("Store.DuePools"))
+}
+
+func (unimplementedStore) EnsureIdentity(_ context.Context, _ booking.Identity) (booking.Identity, error) {
+	panic(unimplemented("Store.EnsureIdentity"))
+}
+
+func (unimplementedStore) EntriesOfAccount(_ context.Context, _ string) ([]booking.Entry, error) {
+	panic(unimplemented("Store.EntriesOfAccount"))
+}
+
+func (unimplementedStore) Entry(_ context.Context, _ string) (booking.Entry, error) {
+	panic(unimplemented("Store.Entry"))
+}
+
+func (unimplementedStore) EntryStatuses(_ context.Context, _ []string) (map[string]string, error) {
+	panic(unimplemented("Store.EntryStatuses"))
+}
+
+func (unimplementedStore) EventsOfGroup(_ context.Context, _ time.Time, _ []string, _ []string) ([]booking.Event, error) {
+	panic(unimplemented("Store.EventsOfGroup"))
+}
+
+func (unimplementedStore) EventsSince(_ context.Context, _ time.Time) ([]booking.Event, error) {
+	panic(unimplemented("Store.EventsSince"))
+}
+
+func (unimplementedStore) FinishDraw(_ context.Context, _ booking.PoolKey, _ string, _ booking.DrawResult) error {
+	panic(unimplemented("Store.FinishDraw"))
+}
+
+func (unimplementedStore) Flag(_ context.Context, _ string) (booking.Flag, error) {
+	panic(unimplemented("Store.Flag"))
+}
+
+func (unimplementedStore) Flags(_ context.Context, _ string) ([]booking.Flag, error) {
+	panic(unimplemented("Store.Flags"))
+}
+
+func (unimplementedStore) FutureBookingsOfGroup(_ context.Context, _ time.Time, _ []string, _ []string) ([]booking.Booking, error) {
+	panic(unimplemented("Store.FutureBookingsOfGroup"))
+}
+
+func (unimplementedStore) HeldOutEntries(_ context.Context, _ string) ([]booking.Entry, error) {
+	panic(unimplemented("Store.HeldOutEntries"))
+}
+
+func (unimplementedStore) IdentitiesByPhone(_ context.Context, _ []byte, _ string, _ int) ([]booking.Identity, error) {
+	panic(unimplemented("Store.IdentitiesByPhone"))
+}
+
+func (unimplementedStore) IdentityByHash(_ context.Context, _ []byte) (booking.Identity, error) {
+	panic(unimplemented("Store.IdentityByHash"))
+}
+
+func (unimplementedStore) IdentityOf(_ context.Context, _ string) (booking.Identity, error) {
+	panic(unimplemented("Store.IdentityOf"))
+}
+
+func (unimplementedStore) InsertBookings(_ context.Context, _ []booking.Booking, _ []booking.Event) ([]error, error) {
+	panic(unimplemented("Store.InsertBookings"))
+}
+
+func (unimplementedStore) InsertCase(_ context.Context, _ booking.Case) error {
+	panic(unimplemented("Store.InsertCase"))
+}
+
+func (unimplementedStore) InsertEntries(_ context.Context, _ []booking.Entry, _ []booking.Event) ([]error, error) {
+	panic(unimplemented("Store.InsertEntries"))
+}
+
+func (unimplementedStore) LiveEntries(_ context.Context, _ string, _ string) ([]booking.Entry, error) {
+	panic(unimplemented("Store.LiveEntries"))
+}
+
+func (unimplementedStore) LoadSchedule(_ context.Context, _ string) (booking.Schedule, error) {
+	panic(unimplemented("Store.LoadSchedule"))
+}
+
+func (unimplementedStore) LotteryPools(_ context.Context, _ []string) ([]booking.PoolRecord, error) {
+	panic(unimplemented("Store.LotteryPools"))
+}
+
+func (unimplementedStore) MarkDelivered(_ context.Context, _ []string, _ time.Time) error {
+	panic(unimplemented("Store.MarkDelivered"))
+}
+
+func (unimplementedStore) MarkNoShow(_ context.Context, _ string, _ time.Time, _ booking.NoShowRules, _ booking.Event, _ booking.AuditEntry) ([]booking.Bar, error) {
+	panic(unimplemented("Store.MarkNoShow"))
+}
+
+func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.NoShowRules) (int, []booking.Bar, error) {
+	panic(unimplemented("Store.MarkNoShows"))
+}
+
+func (unimplementedStore) MarkNotificationsRead(_ context.Context, _ string, _ time.Time) (int, error) {
+	panic(unimplemented("Store.MarkNotificationsRead"))
+}
+
+func (unimplementedStore) MoveSlots(_ context.Context, _ string, _ []int, _ booking.Channel, _ booking.Channel, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.MoveSlots"))
+}
+
+func (unimplementedStore) NoShowRecords(_ context.Context, _ []string, _ time.Time, _ time.Time) (map[string]booking.NoShowRecord, error) {
+	panic(unimplemented("Store.NoShowRecords"))
+}
+
+func (unimplementedStore) OpenCases(_ context.Context, _ string) (int, error) {
+	panic(unimplemented("Store.OpenCases"))
+}
+
+func (unimplementedStore) Patient(_ context.Context, _ string) (booking.Patient, error) {
+	panic(unimplemented("Store.Patient"))
+}
+
+func (unimplementedStore) Patients(_ context.Context, _ string) ([]booking.Patient, error) {
+	panic(unimplemented("Store.Patients"))
+}
+
+func (unimplementedStore) Ping(_ context.Context) error {
+	panic(unimplemented("Store.Ping"))
+}
+
+func (unimplementedStore) PoolEntries(_ context.Context, _ booking.PoolKey) ([]booking.Entry, error) {
+	panic(unimplemented("Store.PoolEntries"))
+}
+
+func (unimplementedStore) PromoteWaitlist(_ context.Context, _ booking.Booking, _ booking.Event) error {
+	panic(unimplemented("Store.PromoteWaitlist"))
+}
+
+func (unimplementedStore) RecordAudit(_ context.Context, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RecordAudit"))
+}
+
+func (unimplementedStore) RecordEvent(_ context.Context, _ booking.Event) error {
+	panic(unimplemented("Store.RecordEvent"))
+}
+
+func (unimplementedStore) RecordEvents(_ context.Context, _ []booking.Event) error {
+	panic(unimplemented("Store.RecordEvents"))
+}
+
+func (unimplementedStore) RecordStaffAction(_ context.Context, _ booking.Event, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RecordStaffAction"))
+}
+
+func (unimplementedStore) RetireDepartment(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RetireDepartment"))
+}
+
+func (unimplementedStore) RetireDoctor(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RetireDoctor"))
+}
+
+func (unimplementedStore) Revocations(_ context.Context, _ time.Time) ([]booking.Revocation, error) {
+	panic(unimplemented("Store.Revocations"))
+}
+
+func (unimplementedStore) RevokeTokens(_ context.Context, _ string, _ string, _ time.Time) (int, error) {
+	panic(unimplemented("Store.RevokeTokens"))
+}
+
+func (unimplementedStore) Roster(_ context.Context, _ string, _ string) ([]booking.RosterEntry, error) {
+	panic(unimplemented("Store.Roster"))
+}
+
+func (unimplementedStore) SaveDepartment(_ context.Context, _ booking.Department, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveDepartment"))
+}
+
+func (unimplementedStore) SaveDoctor(_ context.Context, _ booking.Doctor, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveDoctor"))
+}
+
+func (unimplementedStore) SaveFlags(_ context.Context, _ []booking.Flag, _ time.Time, _ float64) (int, error) {
+	panic(unimplemented("Store.SaveFlags"))
+}
+
+func (unimplementedStore) SaveOutcomes(_ context.Context, _ booking.PoolKey, _ string, _ []booking.Entry, _ time.Time) error {
+	panic(unimplemented("Store.SaveOutcomes"))
+}
+
+func (unimplementedStore) SaveRanking(_ context.Context, _ booking.PoolKey, _ string, _ booking.Ranking, _ time.Time) error {
+	panic(unimplemented("Store.SaveRanking"))
+}
+
+func (unimplementedStore) SaveSchedule(_ context.Context, _ booking.Schedule) error {
+	panic(unimplemented("Store.SaveSchedule"))
+}
+
+func (unimplementedStore) SaveTemplate(_ context.Context, _ booking.StoredTemplate, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveTemplate"))
+}
+
+func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
+	panic(unimplemented("Store.SessionNotifications"))
+}
+
+func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SetPolicy"))
+}
+
+func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string, _ time.Time) error {
+	panic(unimplemented("Store.SettleHeldOut"))
+}
+
+func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ string, _ booking.AuditEntry) (booking.StopResult, error) {
+	panic(unimplemented("Store.StopSession"))
+}
+
+func (unimplementedStore) Template(_ context.Context, _ string) (booking.StoredTemplate, error) {
+	panic(unimplemented("Store.Template"))
+}
+
+func (unimplementedStore) Templates(_ context.Context, _ string) ([]booking.StoredTemplate, error) {
+	panic(unimplemented("Store.Templates"))
+}
+
+func (unimplementedStore) UndeliveredNotifications(_ context.Context, _ int) ([]booking.Notification, error) {
+	panic(unimplemented("Store.UndeliveredNotifications"))
+}
+
+func (unimplementedStore) UpdateSession(_ context.Context, _ booking.Session, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.UpdateSession"))
+}
+
+func (unimplementedStore) VerifyName(_ context.Context, _ booking.Identity, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.VerifyName"))
+}
+
+func (unimplementedStore) WaitingEntries(_ context.Context, _ string) ([]booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.WaitingEntries"))
+}
+
+func (unimplementedStore) WaitlistEntry(_ context.Context, _ string) (booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.WaitlistEntry"))
+}
+
+func (unimplementedStore) WaitlistOfAccount(_ context.Context, _ string) ([]booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.WaitlistOfAccount"))
+}
+
+func (unimplementedStore) WaitlistStatuses(_ context.Context, _ []string) (map[string]string, error) {
+	panic(unimplemented("Store.WaitlistStatuses"))
+}
+
+func (unimplementedStore) WithdrawEntry(_ context.Context, _ string, _ time.Time, _ booking.Event, _ *booking.AuditEntry) (booking.Entry, error) {
+	panic(unimplemented("Store.WithdrawEntry"))
+}
+
+func (unimplementedAdmission) Bar(_ context.Context, _ []string, _ string, _ time.Time) error {
+	panic(unimplemented("Admission.Bar"))
+}
+
+func (unimplementedAdmission) BeginReload(_ context.Context, _ string, _ string, _ time.Duration) (bool, error) {
+	panic(unimplemented("Admission.BeginReload"))
+}
+
+func (unimplementedAdmission) Close(_ context.Context, _ *booking.Session, _ time.Duration) error {
+	panic(unimplemented("Admission.Close"))
+}
+
+func (unimplementedAdmission) Confirm(_ context.Context, _ string, _ ...string) error {
+	panic(unimplemented("Admission.Confirm"))
+}
+
+func (unimplementedAdmission) ConfirmEntries(_ context.Context, _ string, _ []string) error {
+	panic(unimplemented("Admission.ConfirmEntries"))
+}
+
+func (unimplementedAdmission) Delayed(_ context.Context, _ string, _ time.Time, _ int) ([]booking.DelayedSlot, error) {
+	panic(unimplemented("Admission.Delayed"))
+}
+
+func (unimplementedAdmission) Drawn(_ context.Context, _ *booking.Session, _ booking.Channel) error {
+	panic(unimplemented("Admission.Drawn"))
+}
+
+func (unimplementedAdmission) EndReload(_ context.Context, _ string, _ string) (bool, error) {
+	panic(unimplemented("Admission.EndReload"))
+}
+
+func (unimplementedAdmission) Enter(_ context.Context, _ booking.Reservation) (bool, error) {
+	panic(unimplemented("Admission.Enter"))
+}
+
+func (unimplementedAdmission) Entries(_ context.Context, _ string, _ []string) ([]booking.EntryRef, error) {
+	panic(unimplemented("Admission.Entries"))
+}
+
+func (unimplementedAdmission) Expired(_ context.Context, _ string, _ time.Time, _ int) ([]booking.Hold, error) {
+	panic(unimplemented("Admission.Expired"))
+}
+
+func (unimplementedAdmission) ExpiredEntries(_ context.Context, _ string, _ time.Time, _ int) ([]booking.EntryRef, error) {
+	panic(unimplemented("Admission.ExpiredEntries"))
+}
+
+func (unimplementedAdmission) Holds(_ context.Context, _ string, _ []string) ([]booking.Hold, error) {
+	panic(unimplemented("Admission.Holds"))
+}
+
+func (unimplementedAdmission) JoinWaitlist(_ context.Context, _ string, _ string, _ string, _ string) (int, error) {
+	panic(unimplemented("Admission.JoinWaitlist"))
+}
+
+func (unimplementedAdmission) LeaveWaitlist(_ context.Context, _ string, _ string, _ string, _ string) error {
+	panic(unimplemented("Admission.LeaveWaitlist"))
+}
+
+func (unimplementedAdmission) Load(_ context.Context, _ *booking.Session, _ []booking.Booking, _ []booking.StaleHold) error {
+	panic(unimplemented("Admission.Load"))
+}
+
+func (unimplementedAdmission) LoadEntries(_ context.Context, _ *booking.Session, _ []booking.Entry, _ []booking.EntryRef) error {
+	panic(unimplemented("Admission.LoadEntries"))
+}
+
+func (unimplementedAdmission) MoveFree(_ context.Context, _ *booking.Session, _ booking.Channel, _ booking.Channel, _ int, _ time.Time, _ []int) ([]int, error) {
+	panic(unimplemented("Admission.MoveFree"))
+}
+
+func (unimplementedAdmission) Ping(_ context.Context) error {
+	panic(unimplemented("Admission.Ping"))
+}
+
+func (unimplementedAdmission) Place(_ context.Context, _ booking.DelayedSlot, _ booking.Placing, _ booking.Channel, _ bool) (booking.Placement, error) {
+	panic(unimplemented("Admission.Place"))
+}
+
+func (unimplementedAdmission) Release(_ context.Context, _ booking.Hold, _ booking.Release) error {
+	panic(unimplemented("Admission.Release"))
+}
+
+func (unimplementedAdmission) ReleaseEntries(_ context.Context, _ []booking.EntryRef, _ bool, _ bool) ([]string, error) {
+	panic(unimplemented("Admission.ReleaseEntries"))
+}
+
+func (unimplementedAdmission) Remaining(_ context.Context, _ []*booking.Session) ([]map[booking.Channel]int, error) {
+	panic(unimplemented("Admission.Remaining"))
+}
+
+func (unimplementedAdmission) Reopen(_ context.Context, _ *booking.Session) error {
+	panic(unimplemented("Admission.Reopen"))
+}
+
+func (unimplementedAdmission) Reserve(_ context.Context, _ booking.Reservation) (int, bool, error) {
+	panic(unimplemented("Admission.Reserve"))
+}
+
+func (unimplementedAdmission) Return(_ context.Context, _ booking.Hold, _ booking.Return) (booking.Placement, error) {
+	panic(unimplemented("Admission.Return"))
+}
+
+func (unimplementedAdmission) Snapshot(_ context.Context, _ string, _ []*booking.Session, _ []string) (booking.AdmissionSnapshot, error) {
+	panic(unimplemented("Admission.Snapshot"))
+}
+
+func (unimplementedAdmission) States(_ context.Context, _ []string) ([]booking.StateStatus, error) {
+	panic(unimplemented("Admission.States"))
+}
+
+func (unimplementedAdmission) SyncWaitlist(_ context.Context, _ string, _ string, _ []booking.WaitlistRef, _ []booking.WaitlistRef) error {
+	panic(unimplemented("Admission.SyncWaitlist"))
+}
+
+func (unimplementedAdmission) Waitlist(_ context.Context, _ string, _ string) ([]booking.WaitlistRef, error) {
+	panic(unimplemented("Admission.Waitlist"))
+}
