@@ -71,3 +71,51 @@ func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 		t.Errorf("the case page does not link back to the flag")
 	}
 }
+
+// TestReportAttachedByDetectionShowsOnTheFlag: the detection job hands a
+// report filed on the patient's console to the detector (the phone only as
+// its keyed hash), and the flag the detector attached it to lists it,
+// marked as attached by detection, with its phone masked.
+func TestReportAttachedByDetectionShowsOnTheFlag(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	p := s.client()
+	p.signUp(newPhone(), "patient password 1")
+	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
+		"text": {"this number sold me a slot for cash"}}
+	if a := p.post("/patient/reports", form); a.status != 303 {
+		t.Fatalf("file a report: %d\n%s", a.status, a.body)
+	}
+	password := "admin password 1"
+	platform := s.newAdmin(password)
+	tok, err := s.svc.Login(ctx, platform, password, booking.Origin{})
+	testenv.Must(t, err, "log the platform admin in")
+	me, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "authenticate")
+	queue, err := s.svc.CaseQueue(ctx, me, "", "")
+	if err != nil || len(queue) != 1 {
+		t.Fatalf("queue = %v, %v; want the report", queue, err)
+	}
+	report := queue[0]
+	flag := booking.Flag{ID: booking.NameID("flag", "attached"), Score: 1.2, Threshold: 1, AccountIDs: []string{booking.NewID()},
+		Reasons: []booking.FlagReason{{Signal: "reported", Detail: "1 patients reported this account", Points: 0.15}},
+		CaseIDs: []string{report.ID}}
+	s.detector.Returns(flag)
+	_, err = s.svc.RunDetection(ctx, me)
+	testenv.Must(t, err, "run detection")
+	given := s.detector.LastReports()
+	if len(given) != 1 || given[0].CaseID != report.ID || !strings.HasPrefix(given[0].Phone, "hash:") || given[0].Reporter == "" {
+		t.Fatalf("the detector was given reports %+v, want the report with the phone's keyed hash", given)
+	}
+
+	a := s.client()
+	a.adminLogin(platform, password)
+	got := a.get(flagURL(flag.ID))
+	if !strings.Contains(got.body, `data-case="`+report.ID+`"`) || !strings.Contains(got.body, "data-attached") ||
+		!strings.Contains(got.body, "139****5678") || strings.Contains(got.body, "13912345678") {
+		t.Errorf("the flag's page does not list the attached report, marked, with its masked phone:\n%s", got.body)
+	}
+	if strings.Contains(got.body, "已关联") {
+		t.Errorf("the attached report is marked as linked by an administrator")
+	}
+}
