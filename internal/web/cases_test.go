@@ -16,22 +16,12 @@ import (
 func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
-	p := s.client()
-	p.signUp(newPhone(), "patient password 1")
-	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
-		"text": {"a man outside sells slots for cash"}}
-	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
-		t.Fatalf("file a report: %d → %q\n%s", a.status, a.location, a.body)
-	}
-
+	fileReport(t, s, "a man outside sells slots for cash")
 	password := "admin password 1"
-	platform, local := s.newAdmin(password), newPhone()
+	platform, me := platformAdmin(t, s, password)
+	local := newPhone()
 	_, err := s.svc.CreateStaff(ctx, local, password, booking.RoleAdmin, s.hospital.ID)
 	testenv.Must(t, err, "create the hospital's admin")
-	tok, err := s.svc.Login(ctx, platform, password, booking.Origin{})
-	testenv.Must(t, err, "log the platform admin in")
-	me, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "authenticate")
 	flag := booking.Flag{ID: booking.NameID("flag", "cases"), Score: 0.95, Threshold: 0.9, AccountIDs: []string{booking.NewID()},
 		Reasons: []booking.FlagReason{{Signal: "identities_per_account", Detail: "5 identities", Points: 0.95}}}
 	s.detector.Returns(flag)
@@ -79,19 +69,9 @@ func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 func TestReportAttachedByDetectionShowsOnTheFlag(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
-	p := s.client()
-	p.signUp(newPhone(), "patient password 1")
-	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
-		"text": {"this number sold me a slot for cash"}}
-	if a := p.post("/patient/reports", form); a.status != 303 {
-		t.Fatalf("file a report: %d\n%s", a.status, a.body)
-	}
+	fileReport(t, s, "this number sold me a slot for cash")
 	password := "admin password 1"
-	platform := s.newAdmin(password)
-	tok, err := s.svc.Login(ctx, platform, password, booking.Origin{})
-	testenv.Must(t, err, "log the platform admin in")
-	me, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "authenticate")
+	platform, me := platformAdmin(t, s, password)
 	queue, err := s.svc.CaseQueue(ctx, me, "", "")
 	if err != nil || len(queue) != 1 {
 		t.Fatalf("queue = %v, %v; want the report", queue, err)
@@ -118,4 +98,28 @@ func TestReportAttachedByDetectionShowsOnTheFlag(t *testing.T) {
 	if strings.Contains(got.body, "已关联") {
 		t.Errorf("the attached report is marked as linked by an administrator")
 	}
+}
+
+// fileReport has a new patient report, on the console, the phone
+// 13912345678 offering slots at the site's hospital.
+func fileReport(t *testing.T, s *site, text string) {
+	t.Helper()
+	p := s.client()
+	p.signUp(newPhone(), "patient password 1")
+	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
+		"text": {text}}
+	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
+		t.Fatalf("file a report: %d → %q\n%s", a.status, a.location, a.body)
+	}
+}
+
+// platformAdmin makes a platform-wide administrator: its phone and actor.
+func platformAdmin(t *testing.T, s *site, password string) (string, booking.Actor) {
+	t.Helper()
+	phone := s.newAdmin(password)
+	tok, err := s.svc.Login(t.Context(), phone, password, booking.Origin{})
+	testenv.Must(t, err, "log the platform admin in")
+	me, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "authenticate")
+	return phone, me
 }
