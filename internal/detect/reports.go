@@ -11,9 +11,10 @@ import (
 // Scalper reports (举报): a patient's testimony that an account, a booking or
 // a phone number offered them a slot for money. A report is attached to the
 // accounts it points at — the account named, the account that made the
-// booking named, the accounts whose events carry the phone named (unless the
-// phone is a hub: a call centre's line names nobody) — and counts as the
-// kind "reported".
+// booking named (and, for a booking made on the phone channel, the accounts
+// of the caller's phone), the accounts whose events carry the phone named
+// (unless the phone is a hub: a call centre's line names nobody) — and
+// counts as the kind "reported".
 //
 // Testimony never flags anyone on its own: a grudge, a mistake or a rival
 // can file a report. So the kind does not count towards MinKinds: an
@@ -58,23 +59,43 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 	if len(d.reports) == 0 {
 		return nil, nil
 	}
-	// The accounts of the bookings named: one pass over the events.
-	bookingOf := map[sym]int32{}
+	// The bookings named: the account that made each, and the caller of
+	// one booked on the phone channel (a scalper may phone the hotline with
+	// the patient's ID and sell the slot): one pass over the events.
+	type bookedBy struct {
+		acct  int32
+		phone sym
+	}
+	bookingOf := map[sym]bookedBy{}
 	for _, r := range d.reports {
 		if b := d.lookup(r.booking); b != 0 {
-			bookingOf[b] = -1
+			bookingOf[b] = bookedBy{acct: -1}
 		}
 	}
 	if len(bookingOf) > 0 {
 		for i := range d.evs {
 			e := &d.evs[i]
-			if e.typ != tBooked || e.bk == 0 || e.acct == 0 {
+			if e.typ != tBooked || e.bk == 0 {
 				continue
 			}
-			if a, ok := bookingOf[e.bk]; ok && a < 0 {
-				bookingOf[e.bk] = d.acctOf[e.acct]
+			if by, ok := bookingOf[e.bk]; ok && by.acct < 0 && by.phone == 0 {
+				if e.acct != 0 {
+					by.acct = d.acctOf[e.acct]
+				}
+				if e.marks&cPhone != 0 {
+					by.phone = e.phone
+				}
+				bookingOf[e.bk] = by
 			}
 		}
+	}
+	// phoneAccounts are the accounts whose events carry a phone, unless it
+	// is a hub (a call centre's line names nobody).
+	phoneAccounts := func(p sym) []int32 {
+		if xi, ok := d.attrOf[[2]sym{kindPhone, p}]; ok && p != 0 && !d.attrs[xi].hub {
+			return d.attrs[xi].accounts
+		}
+		return nil
 	}
 	type testimony struct {
 		reporters map[string]bool // independent reporters: a group, or an account outside the events
@@ -86,14 +107,13 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 		if a := d.lookup(r.account); a != 0 && d.acctOf[a] >= 0 {
 			targets = append(targets, d.acctOf[a])
 		}
-		if a, ok := bookingOf[d.lookup(r.booking)]; ok && a >= 0 {
-			targets = append(targets, a)
-		}
-		if p := d.lookup(r.phone); p != 0 {
-			if xi, ok := d.attrOf[[2]sym{kindPhone, p}]; ok && !d.attrs[xi].hub {
-				targets = append(targets, d.attrs[xi].accounts...)
+		if by, ok := bookingOf[d.lookup(r.booking)]; ok {
+			if by.acct >= 0 {
+				targets = append(targets, by.acct)
 			}
+			targets = append(targets, phoneAccounts(by.phone)...)
 		}
+		targets = append(targets, phoneAccounts(d.lookup(r.phone))...)
 		if len(targets) == 0 || r.reporter == "" {
 			continue
 		}

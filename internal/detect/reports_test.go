@@ -16,7 +16,10 @@ import (
 // ordinary patient. The bot's account was made on the phone hash:bot.
 func botTrace() []booking.Event {
 	evs := background(100)
-	evs = append(evs, booking.Event{TS: at(-day), Type: booking.EventAccountCreated, AccountID: "bot", Phone: "hash:bot"})
+	evs = append(evs, booking.Event{TS: at(-day), Type: booking.EventAccountCreated, AccountID: "bot", Phone: "hash:bot"},
+		// The bot also phones the hotline, booking for a patient's ID.
+		booking.Event{TS: at(2 * day), Type: booking.EventBooked, StaffID: "op1", Channel: booking.ChannelPhone, Phone: "hash:bot",
+			IdentityID: "victim", BookingID: "b-by-phone", SessionID: "plenty01"})
 	for i := range 4 {
 		s := fmt.Sprintf("hot%d", i)
 		evs = append(evs, hot(s, time.Duration(i)*day)...)
@@ -98,6 +101,7 @@ func TestReportsRaiseWhatTheEventsPointAt(t *testing.T) {
 		{"the account named", reportsBy("bot", 1, "r1"), w},
 		{"the account of the booking named", []booking.Report{{CaseID: "c1", Reporter: "r1", BookingID: "b-botp1hot2"}}, w},
 		{"the accounts of the phone named", []booking.Report{{CaseID: "c1", Reporter: "r1", Phone: "hash:bot"}}, w},
+		{"the caller of the phone booking named", []booking.Report{{CaseID: "c1", Reporter: "r1", BookingID: "b-by-phone"}}, w},
 		{"two reporters count twice", reportsBy("bot", 1, "r1", "r2"), 2 * w},
 		{"three reporters by every route", []booking.Report{{CaseID: "c1", Reporter: "r1", AccountID: "bot"},
 			{CaseID: "c2", Reporter: "r2", BookingID: "b-botp1hot0"}, {CaseID: "c3", Reporter: "r3", Phone: "hash:bot"}}, 3 * w},
