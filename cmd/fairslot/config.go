@@ -320,8 +320,8 @@ func (c *common) detector() (booking.Detector, error) {
 			return nil, fmt.Errorf("--detect-config: %w", err)
 		}
 	}
-	return func(events []booking.Event) []booking.Flag {
-		found := detect.Detect(events, cfg)
+	return func(events []booking.Event, reports []booking.Report) []booking.Flag {
+		found := detect.DetectWithReports(events, reports, cfg)
 		out := make([]booking.Flag, len(found))
 		for i, f := range found {
 			out[i] = domainFlag(f)
@@ -338,5 +338,5 @@ func domainFlag(f detect.Flag) booking.Flag {
 	}
 	return booking.Flag{ID: f.FlagID, Score: f.Score, Status: booking.FlagOpen, Reasons: reasons,
 		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt,
-		Threshold: f.Threshold, Explanation: f.Explanation, ExplanationZH: f.ExplanationZH}
+		Threshold: f.Threshold, Explanation: f.Explanation, ExplanationZH: f.ExplanationZH, CaseIDs: f.CaseIDs}
 }

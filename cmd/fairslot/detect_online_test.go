@@ -21,64 +21,7 @@ import (
 // that hammers the session once it is sold out (refused attempts, written by
 // the service as events), and an ordinary family that tries twice.
 func TestDetectionOnlineEqualsOffline(t *testing.T) {
-	sch := schedule(t, time.Now().Add(-time.Minute), 19)
-	sess := sch.Sessions[0]
-	svc := startService(t, sch, nil)
-	tokens := map[string]string{}
-	patients := map[string][]string{}
-
-	account := func(n int, device string, people int) (string, []string) {
-		phone := fmt.Sprintf("136%08d", n)
-		creds := map[string]string{"phone": phone, "password": "password-" + phone}
-		var acct struct {
-			ID string `json:"account_id"`
-		}
-		svc.do("POST", "/v1/accounts", "", creds, "X-Device-Id", device).decode(t, &acct)
-		var tok struct{ Token string }
-		svc.do("POST", "/v1/auth/login", "", creds, "X-Device-Id", device).decode(t, &tok)
-		var pids []string
-		for i := range people {
-			var p struct {
-				ID string `json:"patient_id"`
-			}
-			r := svc.do("POST", "/v1/patients", tok.Token, map[string]any{
-				"id_type": "resident_id", "id_number": residentID(n*10 + i), "name": "测试" + string(rune('甲'+i)), "self": i == 0,
-			}, "X-Device-Id", device)
-			r.decode(t, &p)
-			pids = append(pids, p.ID)
-			if r := svc.do("POST", "/v1/bookings", tok.Token, map[string]string{"session_id": sess.ID, "patient_id": p.ID}, "X-Device-Id", device); r.status != 201 {
-				t.Fatalf("book = %d %s", r.status, r.body)
-			}
-		}
-		tokens[acct.ID], patients[acct.ID] = tok.Token, pids
-		return acct.ID, pids
-	}
-	family, _ := account(9, "dv-family-phone", 3)
-	var farm []string
-	for n := 1; n <= 4; n++ {
-		id, _ := account(n, "dv-farm-tablet", 4)
-		farm = append(farm, id)
-	}
-	// Sold out now: the farm tries again and again, the family twice.
-	retry := func(acct, device string, n int) {
-		for range n {
-			r := svc.do("POST", "/v1/bookings", tokens[acct], map[string]string{"session_id": sess.ID, "patient_id": patients[acct][0]}, "X-Device-Id", device)
-			if r.code != "sold_out" && r.code != "already_booked" {
-				t.Fatalf("retry = %d %s, want a refusal", r.status, r.body)
-			}
-		}
-	}
-	for _, id := range farm {
-		retry(id, "dv-farm-tablet", 16)
-	}
-	retry(family, "dv-family-phone", 2)
-	// The refused attempts reach SQL in the background: wait for them.
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 4*4 {
-			break
-		}
-	}
-
+	svc, farm, family := farmTrace(t)
 	admin := svc.staffLogin(booking.RoleAdmin, 7)
 	var opened struct{ Opened int }
 	if r := svc.do("POST", "/v1/admin/detect", admin, nil); r.status != 200 {
@@ -135,6 +78,72 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 	if slices.Contains(flagged, family) {
 		t.Errorf("the family's account is flagged: %v", key(online))
 	}
+}
+
+// farmTrace makes, through the real API, an identity farm of four accounts
+// on one tablet with 16 people between them that hammers a session once it
+// is sold out, and an ordinary family of three that tries twice; it
+// returns the service once the refused attempts are in SQL.
+func farmTrace(t *testing.T) (svc *service, farm []string, family string) {
+	t.Helper()
+	sch := schedule(t, time.Now().Add(-time.Minute), 19)
+	sess := sch.Sessions[0]
+	svc = startService(t, sch, nil)
+	tokens := map[string]string{}
+	patients := map[string][]string{}
+
+	account := func(n int, device string, people int) (string, []string) {
+		phone := fmt.Sprintf("136%08d", n)
+		creds := map[string]string{"phone": phone, "password": "password-" + phone}
+		var acct struct {
+			ID string `json:"account_id"`
+		}
+		svc.do("POST", "/v1/accounts", "", creds, "X-Device-Id", device).decode(t, &acct)
+		var tok struct{ Token string }
+		svc.do("POST", "/v1/auth/login", "", creds, "X-Device-Id", device).decode(t, &tok)
+		var pids []string
+		for i := range people {
+			var p struct {
+				ID string `json:"patient_id"`
+			}
+			r := svc.do("POST", "/v1/patients", tok.Token, map[string]any{
+				"id_type": "resident_id", "id_number": residentID(n*10 + i), "name": "测试" + string(rune('甲'+i)), "self": i == 0,
+			}, "X-Device-Id", device)
+			r.decode(t, &p)
+			pids = append(pids, p.ID)
+			if r := svc.do("POST", "/v1/bookings", tok.Token, map[string]string{"session_id": sess.ID, "patient_id": p.ID}, "X-Device-Id", device); r.status != 201 {
+				t.Fatalf("book = %d %s", r.status, r.body)
+			}
+		}
+		tokens[acct.ID], patients[acct.ID] = tok.Token, pids
+		return acct.ID, pids
+	}
+	family, _ = account(9, "dv-family-phone", 3)
+	for n := 1; n <= 4; n++ {
+		id, _ := account(n, "dv-farm-tablet", 4)
+		farm = append(farm, id)
+	}
+	// Sold out now: the farm tries again and again, the family twice.
+	retry := func(acct, device string, n int) {
+		for range n {
+			r := svc.do("POST", "/v1/bookings", tokens[acct], map[string]string{"session_id": sess.ID, "patient_id": patients[acct][0]}, "X-Device-Id", device)
+			if r.code != "sold_out" && r.code != "already_booked" {
+				t.Fatalf("retry = %d %s, want a refusal", r.status, r.body)
+			}
+		}
+	}
+	for _, id := range farm {
+		retry(id, "dv-farm-tablet", 16)
+	}
+	retry(family, "dv-family-phone", 2)
+	// The refused attempts reach SQL in the background: wait for them.
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 4*4 {
+			break
+		}
+	}
+
+	return svc, farm, family
 }
 
 // TestRefusedAttemptsAreEvents: in a real run (Redis, PostgreSQL, the HTTP

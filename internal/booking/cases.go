@@ -1,7 +1,9 @@
 package booking
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -401,15 +403,63 @@ func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (
 	return s.store.CloseCase(ctx, c.ID, note, actor.AccountID, now, n, audit)
 }
 
-// CasesOfFlag lists the reports linked to a flag, for its review page.
-func (s *Service) CasesOfFlag(ctx context.Context, actor Actor, flagID string) ([]Case, error) {
+// FlagReport is a report on a flag's page: linked to the flag by an
+// administrator, attached to the group's accounts by the detector, or both.
+type FlagReport struct {
+	Case
+	Linked, Attached bool
+}
+
+// CasesOfFlag lists the reports of a flag, for its review page: those an
+// administrator linked to it and those the detector attached to its
+// group's accounts, oldest first.
+func (s *Service) CasesOfFlag(ctx context.Context, actor Actor, flagID string) ([]FlagReport, error) {
 	if err := mustBeAdmin(actor); err != nil {
 		return nil, err
 	}
 	if !validFlagID(flagID) {
 		return nil, nil
 	}
-	return s.store.CasesOfFlag(ctx, flagID)
+	linked, err := s.store.CasesOfFlag(ctx, flagID)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.store.Flag(ctx, flagID)
+	if err != nil && !errors.Is(err, ErrFlagNotFound) {
+		return nil, err
+	}
+	attached, err := s.store.CasesByID(ctx, f.CaseIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FlagReport, 0, len(linked)+len(attached))
+	at := map[string]int{}
+	for _, c := range linked {
+		at[c.ID] = len(out)
+		out = append(out, FlagReport{Case: c, Linked: true})
+	}
+	for _, c := range attached {
+		if i, ok := at[c.ID]; ok {
+			out[i].Attached = true
+			continue
+		}
+		out = append(out, FlagReport{Case: c, Attached: true})
+	}
+	slices.SortStableFunc(out, func(a, b FlagReport) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// reportOf is a report as the detector sees it: the offered account as
+// typed (it matches an account of the events only if it is that account's
+// id), the phone as the keyed reference the events carry.
+func (s *Service) reportOf(c Case) Report {
+	r := Report{CaseID: c.ID, TS: c.CreatedAt, Reporter: c.AccountID, AccountID: c.OfferedAccount, BookingID: c.BookingID}
+	if len(c.OfferedPhoneHash) > 0 {
+		r.Phone = s.phoneRef(c.OfferedPhoneHash)
+	}
+	return r
 }
 
 // The notification kinds.
@@ -456,6 +506,11 @@ type CaseStore interface {
 	// the given states.
 	CasesOfHospital(ctx context.Context, hospitalID string, states []string) ([]Case, error)
 	CasesOfFlag(ctx context.Context, flagID string) ([]Case, error)
+	// CasesByID returns the cases of the ids that exist.
+	CasesByID(ctx context.Context, ids []string) ([]Case, error)
+	// ReportsSince lists the scalper reports filed since a time, for
+	// detection.
+	ReportsSince(ctx context.Context, since time.Time) ([]Case, error)
 	// Case returns a case or ErrCaseNotFound.
 	Case(ctx context.Context, id string) (Case, error)
 	// AnswerCase records an answer (and closes the case when close is

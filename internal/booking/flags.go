@@ -33,11 +33,14 @@ type Flag struct {
 	Threshold     float64      `json:"threshold,omitempty"`
 	Explanation   string       `json:"explanation,omitempty"`
 	ExplanationZH string       `json:"explanation_zh,omitempty"`
-	UpdatedAt     time.Time    `json:"-"`
-	DecidedAt     time.Time    `json:"-"`
-	DecidedBy     string       `json:"-"`
-	DecidedScore  float64      `json:"-"`
-	Note          string       `json:"-"`
+	// CaseIDs are the scalper reports the detector attached to the
+	// group's accounts as evidence (see Report).
+	CaseIDs      []string  `json:"case_ids,omitempty"`
+	UpdatedAt    time.Time `json:"-"`
+	DecidedAt    time.Time `json:"-"`
+	DecidedBy    string    `json:"-"`
+	DecidedScore float64   `json:"-"`
+	Note         string    `json:"-"`
 }
 
 // FlagReason is one signal with its numbers, as a sentence in English
@@ -58,8 +61,22 @@ const (
 	FlagDismissed = "dismissed"
 )
 
-// Detector finds flags in events.
-type Detector func(events []Event) []Flag
+// Detector finds flags in events, with the scalper reports of the same
+// window as testimony.
+type Detector func(events []Event, reports []Report) []Flag
+
+// Report is a patient's scalper report (举报) as the detector sees it: who
+// reported, when, and what it names — an account, a booking, the keyed hash
+// of a phone ("hash:…", as the events carry it). Never the text or the
+// number.
+type Report struct {
+	CaseID    string    `json:"case_id"`
+	TS        time.Time `json:"ts"`
+	Reporter  string    `json:"reporter"`
+	AccountID string    `json:"account_id,omitempty"`
+	BookingID string    `json:"booking_id,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
+}
 
 // Detect runs the detector over the recent event stream and records what it
 // found. It returns how many flags are new or reopened.
@@ -72,8 +89,16 @@ func (s *Service) Detect(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("detect: %w", err)
 	}
+	cases, err := s.store.ReportsSince(ctx, now.Add(-s.cfg.DetectWindow))
+	if err != nil {
+		return 0, fmt.Errorf("detect: %w", err)
+	}
+	reports := make([]Report, len(cases))
+	for i, c := range cases {
+		reports[i] = s.reportOf(c)
+	}
 	start := time.Now()
-	found := s.cfg.Detector(events)
+	found := s.cfg.Detector(events, reports)
 	s.stats.detected(time.Since(start), len(events))
 	n, err := s.store.SaveFlags(ctx, found, now, s.cfg.ReopenAt)
 	s.stats.flagsOpened.Add(uint64(max(n, 0)))

@@ -452,7 +452,7 @@ func TestStaffActOnlyInTheirHospital(t *testing.T) {
 // entry naming who, what, the target and the hospital; it used to be only
 // reissues, extra slots, pool moves and flag decisions.
 func TestEveryStaffActionIsAudited(t *testing.T) {
-	h := newHarness(t, harnessConfig{soldOutFor: -1, detector: func([]booking.Event) []booking.Flag { return nil }})
+	h := newHarness(t, harnessConfig{soldOutFor: -1, detector: func([]booking.Event, []booking.Report) []booking.Flag { return nil }})
 	s := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 3})
 	clerk, op, admin := h.staff(booking.RoleClerk), h.staff(booking.RoleOperator), h.staff(booking.RoleAdmin)
 	caller, walk, online := h.person("孙一"), h.person("孙二"), h.person("孙三")
@@ -513,7 +513,7 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 // anything changes; a NUL in a reissue reason used to move the slot and
 // lose the audit entry (500).
 func TestControlCharactersRefusedBeforeAnythingChanges(t *testing.T) {
-	h := newHarness(t, harnessConfig{soldOutFor: -1, detector: func([]booking.Event) []booking.Flag { return nil }})
+	h := newHarness(t, harnessConfig{soldOutFor: -1, detector: func([]booking.Event, []booking.Report) []booking.Flag { return nil }})
 	s := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
 	clerk, admin := h.staff(booking.RoleClerk), h.staff(booking.RoleAdmin)
 	u := h.userOf(h.person("周一"))

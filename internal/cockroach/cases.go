@@ -78,6 +78,19 @@ func (s *Store) CasesOfFlag(ctx context.Context, flagID string) ([]booking.Case,
 	return s.cases(ctx, "WHERE flag_id = $1 ORDER BY created_at, id", flagID)
 }
 
+// CasesByID returns the cases of the ids that exist.
+func (s *Store) CasesByID(ctx context.Context, ids []string) ([]booking.Case, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.cases(ctx, "WHERE id = ANY($1::UUID[]) ORDER BY created_at, id", ids)
+}
+
+// ReportsSince lists the scalper reports filed since a time, oldest first.
+func (s *Store) ReportsSince(ctx context.Context, since time.Time) ([]booking.Case, error) {
+	return s.cases(ctx, "WHERE kind = 'report' AND created_at >= $1 ORDER BY created_at, id", since)
+}
+
 // Case returns one case, or ErrCaseNotFound.
 func (s *Store) Case(ctx context.Context, id string) (_ booking.Case, rerr error) {
 	defer func() { rerr = translate(rerr) }()

@@ -70,7 +70,7 @@ func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
 		if err := json.Unmarshal(explanation, &x); err != nil {
 			return f, err
 		}
-		f.Threshold, f.Explanation, f.ExplanationZH = x.Threshold, x.EN, x.ZH
+		f.Threshold, f.Explanation, f.ExplanationZH, f.CaseIDs = x.Threshold, x.EN, x.ZH, x.Cases
 	}
 	if decided != nil {
 		f.DecidedAt = *decided
@@ -89,6 +89,8 @@ type flagExplanation struct {
 	Threshold float64 `json:"threshold"`
 	EN        string  `json:"en"`
 	ZH        string  `json:"zh"`
+	// Cases are the reports the detector attached to the flag.
+	Cases []string `json:"case_ids,omitempty"`
 }
 
 // Flags lists flags in a status, highest score first.
@@ -122,7 +124,7 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 			reasons, _ := json.Marshal(f.Reasons)
 			accounts, _ := json.Marshal(f.AccountIDs)
 			patients, _ := json.Marshal(f.PatientIDs)
-			explanation, _ := json.Marshal(flagExplanation{f.Threshold, f.Explanation, f.ExplanationZH})
+			explanation, _ := json.Marshal(flagExplanation{f.Threshold, f.Explanation, f.ExplanationZH, f.CaseIDs})
 			rows, _ := tx.Query(ctx, flagQuery("flag_by_id"), f.ID)
 			prev, err := pgx.CollectExactlyOneRow(rows, scanFlag)
 			switch {

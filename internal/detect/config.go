@@ -74,6 +74,9 @@ type Rules struct {
 	DeviceChurn Rule `json:"device_churn"`
 	// insider: a clerk favouring the same people.
 	Insider Rule `json:"insider"`
+	// reported: patients' reports (举报), counted by independent
+	// reporters; never a kind of evidence of its own (reports.go).
+	Reported Rule `json:"reported"`
 }
 
 // Config is every threshold and weight of the detector. DefaultConfig says
@@ -262,6 +265,7 @@ func DefaultConfig() Config {
 			HandoffPair:       Rule{Min: 2, Weight: 1.0, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
+			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},
 		},
 	}
 }

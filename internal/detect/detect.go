@@ -57,15 +57,26 @@ type Flag struct {
 	Threshold     float64   `json:"threshold"`
 	Explanation   string    `json:"explanation"`
 	ExplanationZH string    `json:"explanation_zh"`
+	// CaseIDs are the scalper reports attached to the flag's accounts.
+	CaseIDs []string `json:"case_ids,omitempty"`
 }
 
 // Detect runs every signal over events, links what they share into groups
 // and returns the flags, highest score first. The input is not modified and
 // may be in any order.
 func Detect(events []booking.Event, cfg Config) []Flag {
+	return DetectWithReports(events, nil, cfg)
+}
+
+// DetectWithReports is Detect with patients' scalper reports of the same
+// window as testimony (reports.go).
+func DetectWithReports(events []booking.Event, reports []booking.Report, cfg Config) []Flag {
 	in := NewInput()
 	for i := range events {
 		in.Add(&events[i])
+	}
+	for i := range reports {
+		in.AddReport(&reports[i])
 	}
 	return in.Detect(cfg)
 }
@@ -101,6 +112,7 @@ var kindNames = map[string][2]string{
 	kTransfer:   {"slots passed on at the second (hand-offs)", "转号（倒号）"},
 	kEvasion:    {"evasion (a new phone every day)", "规避（频繁更换设备）"},
 	kInsider:    {"staff favouring the same people", "工作人员偏向特定人员"},
+	kReport:     {"patients' reports (testimony: never a kind of its own)", "患者举报（旁证，不单独计为一类证据）"},
 }
 
 // explain says how a score was made up, in English and Chinese.

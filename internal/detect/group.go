@@ -120,6 +120,9 @@ type scored struct {
 	score float64
 	kinds int
 	alone bool
+	// testimony is what reports add to score: they count towards the
+	// threshold, never towards the kinds, nor alone.
+	testimony float64
 }
 
 // flagged says whether the evidence reaches the rule: the threshold with at
@@ -147,7 +150,10 @@ func (d *detector) evaluate(items []*item) scored {
 			s.alone = true
 		}
 		s.score += pts
-		if pts >= d.cfg.KindMin {
+		switch {
+		case k == kReport:
+			s.testimony += pts
+		case pts >= d.cfg.KindMin:
 			s.kinds++
 		}
 	}
@@ -259,6 +265,7 @@ func (d *detector) flags() []Flag {
 	for _, r := range sortedKeys(members) {
 		groupItems[r] = d.groupItems(members[r])
 	}
+	reported, reportCases := d.reportItems(g)
 	scores := make([]scored, nA)
 	for a := range nA {
 		acc := d.accounts[a]
@@ -279,12 +286,16 @@ func (d *detector) flags() []Flag {
 		for i := range gi {
 			its = append(its, &gi[i])
 		}
+		if it := reported[a]; it != nil {
+			its = append(its, it)
+		}
 		scores[a] = d.evaluate(its)
 	}
 	// The flag of a group names the accounts that reach the rule, and the
 	// other accounts of the group (linked by a handset, a number, people or
-	// hand-offs in common) with half the threshold of evidence: a farm's
-	// quieter accounts are in its flag, a grandmother's other family is not.
+	// hand-offs in common) with half the threshold of evidence from the
+	// events: a farm's quieter accounts are in its flag, a grandmother's
+	// other family is not, and a report against her does not put her there.
 	flaggedGroup := map[int32]bool{}
 	for a := range nA {
 		if scores[a].flagged(cfg) {
@@ -293,7 +304,7 @@ func (d *detector) flags() []Flag {
 	}
 	in := make([]bool, nA)
 	for a := range nA {
-		in[a] = scores[a].flagged(cfg) || (flaggedGroup[g.find(a)] && scores[a].score >= cfg.Threshold/2)
+		in[a] = scores[a].flagged(cfg) || (flaggedGroup[g.find(a)] && scores[a].score-scores[a].testimony >= cfg.Threshold/2)
 	}
 	type cand struct {
 		accounts []int32
@@ -356,7 +367,13 @@ func (d *detector) flags() []Flag {
 			its = append(its, d.staff[s].item)
 		}
 		its = append(its, via[idx[0]]...)
-		flags = append(flags, d.flag(accts, staff, its))
+		f := d.flag(accts, staff, its)
+		for _, a := range accts {
+			f.CaseIDs = append(f.CaseIDs, reportCases[a]...)
+		}
+		slices.Sort(f.CaseIDs)
+		f.CaseIDs = slices.Compact(f.CaseIDs)
+		flags = append(flags, f)
 	}
 	slices.SortFunc(flags, func(a, b Flag) int {
 		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.FlagID, b.FlagID))

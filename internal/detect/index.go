@@ -137,6 +137,8 @@ type detector struct {
 	// link: the receiver took the slots for buyers' IDs.
 	pairs  [][2]int32
 	waited map[[2]int32]bool
+	// reports are the scalper reports, as added (reports.go).
+	reports []report
 }
 
 type cancelRef struct {
@@ -151,7 +153,7 @@ const (
 
 func newDetector(in *Input, cfg Config) *detector {
 	evs, strs, doctorOf := in.finish()
-	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
+	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
 		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{}}
 	d.acctOf = filled(len(strs))
 	d.sessOf = filled(len(strs))

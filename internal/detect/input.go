@@ -123,6 +123,8 @@ type Input struct {
 	chunks [][]ev
 	evs    []ev
 	n      int
+	// reports are the scalper reports (reports.go).
+	reports []report
 }
 
 const chunkSize = 1 << 16

@@ -288,8 +288,8 @@ type flagData struct {
 	Failed   string
 	FormNote string
 	// Reports patients filed that an administrator linked to this flag
-	// (cases.go).
-	Reports []caseRow
+	// or the detector attached to its accounts (cases.go).
+	Reports []flagReport
 }
 
 func (c *Console) flagData(r *request) (flagData, error) {
@@ -306,7 +306,7 @@ func (c *Console) flagData(r *request) (flagData, error) {
 		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
 	}
 	d.Explanation, d.ExplanationZH = f.Explanation, f.ExplanationZH
-	if d.Reports, err = c.linkedReports(r, f.ID); err != nil {
+	if d.Reports, err = c.flagReports(r, f.ID); err != nil {
 		return flagData{}, err
 	}
 	for _, rs := range f.Reasons {

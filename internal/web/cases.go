@@ -317,15 +317,22 @@ func (c *Console) closeCase(r *request) error {
 	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
 }
 
-// linkedReports are the reports linked to a flag, for its page.
-func (c *Console) linkedReports(r *request, flagID string) ([]caseRow, error) {
+// flagReport is a report on a flag's page, with how it came there.
+type flagReport struct {
+	caseRow
+	Linked, Attached bool
+}
+
+// flagReports are the reports of a flag, for its page: linked by an
+// administrator, attached by the detector, or both.
+func (c *Console) flagReports(r *request, flagID string) ([]flagReport, error) {
 	cs, err := c.svc.CasesOfFlag(r.ctx, r.actor, flagID)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]caseRow, len(cs))
+	rows := make([]flagReport, len(cs))
 	for i, x := range cs {
-		rows[i] = c.caseRowOf(x, c.opts.Now())
+		rows[i] = flagReport{caseRow: c.caseRowOf(x.Case, c.opts.Now()), Linked: x.Linked, Attached: x.Attached}
 	}
 	return rows, nil
 }

@@ -16,22 +16,12 @@ import (
 func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
-	p := s.client()
-	p.signUp(newPhone(), "patient password 1")
-	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
-		"text": {"a man outside sells slots for cash"}}
-	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
-		t.Fatalf("file a report: %d → %q\n%s", a.status, a.location, a.body)
-	}
-
+	fileReport(t, s, "a man outside sells slots for cash")
 	password := "admin password 1"
-	platform, local := s.newAdmin(password), newPhone()
+	platform, me := platformAdmin(t, s, password)
+	local := newPhone()
 	_, err := s.svc.CreateStaff(ctx, local, password, booking.RoleAdmin, s.hospital.ID)
 	testenv.Must(t, err, "create the hospital's admin")
-	tok, err := s.svc.Login(ctx, platform, password, booking.Origin{})
-	testenv.Must(t, err, "log the platform admin in")
-	me, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "authenticate")
 	flag := booking.Flag{ID: booking.NameID("flag", "cases"), Score: 0.95, Threshold: 0.9, AccountIDs: []string{booking.NewID()},
 		Reasons: []booking.FlagReason{{Signal: "identities_per_account", Detail: "5 identities", Points: 0.95}}}
 	s.detector.Returns(flag)
@@ -70,4 +60,66 @@ func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 	if got := a.get(page); !strings.Contains(got.body, flagURL(flag.ID)) {
 		t.Errorf("the case page does not link back to the flag")
 	}
+}
+
+// TestReportAttachedByDetectionShowsOnTheFlag: the detection job hands a
+// report filed on the patient's console to the detector (the phone only as
+// its keyed hash), and the flag the detector attached it to lists it,
+// marked as attached by detection, with its phone masked.
+func TestReportAttachedByDetectionShowsOnTheFlag(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	fileReport(t, s, "this number sold me a slot for cash")
+	password := "admin password 1"
+	platform, me := platformAdmin(t, s, password)
+	queue, err := s.svc.CaseQueue(ctx, me, "", "")
+	if err != nil || len(queue) != 1 {
+		t.Fatalf("queue = %v, %v; want the report", queue, err)
+	}
+	report := queue[0]
+	flag := booking.Flag{ID: booking.NameID("flag", "attached"), Score: 1.2, Threshold: 1, AccountIDs: []string{booking.NewID()},
+		Reasons: []booking.FlagReason{{Signal: "reported", Detail: "1 patients reported this account", Points: 0.15}},
+		CaseIDs: []string{report.ID}}
+	s.detector.Returns(flag)
+	_, err = s.svc.RunDetection(ctx, me)
+	testenv.Must(t, err, "run detection")
+	given := s.detector.LastReports()
+	if len(given) != 1 || given[0].CaseID != report.ID || !strings.HasPrefix(given[0].Phone, "hash:") || given[0].Reporter == "" {
+		t.Fatalf("the detector was given reports %+v, want the report with the phone's keyed hash", given)
+	}
+
+	a := s.client()
+	a.adminLogin(platform, password)
+	got := a.get(flagURL(flag.ID))
+	if !strings.Contains(got.body, `data-case="`+report.ID+`"`) || !strings.Contains(got.body, "data-attached") ||
+		!strings.Contains(got.body, "139****5678") || strings.Contains(got.body, "13912345678") {
+		t.Errorf("the flag's page does not list the attached report, marked, with its masked phone:\n%s", got.body)
+	}
+	if strings.Contains(got.body, "已关联") {
+		t.Errorf("the attached report is marked as linked by an administrator")
+	}
+}
+
+// fileReport has a new patient report, on the console, the phone
+// 13912345678 offering slots at the site's hospital.
+func fileReport(t *testing.T, s *site, text string) {
+	t.Helper()
+	p := s.client()
+	p.signUp(newPhone(), "patient password 1")
+	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_phone": {"13912345678"},
+		"text": {text}}
+	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
+		t.Fatalf("file a report: %d → %q\n%s", a.status, a.location, a.body)
+	}
+}
+
+// platformAdmin makes a platform-wide administrator: its phone and actor.
+func platformAdmin(t *testing.T, s *site, password string) (string, booking.Actor) {
+	t.Helper()
+	phone := s.newAdmin(password)
+	tok, err := s.svc.Login(t.Context(), phone, password, booking.Origin{})
+	testenv.Must(t, err, "log the platform admin in")
+	me, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(t, err, "authenticate")
+	return phone, me
 }

@@ -8,21 +8,24 @@ import (
 )
 
 // Detector stands in for internal/detect: every run finds the flags the
-// test set (Returns), and the events of each run are kept, so a test can
-// check what the Service fed it. Use its Detect as booking.Config.Detector.
+// test set (Returns), and the events and reports of each run are kept, so a
+// test can check what the Service fed it. Use its Detect as
+// booking.Config.Detector.
 type Detector struct {
-	mu    sync.Mutex
-	flags []booking.Flag
-	runs  [][]booking.Event
+	mu      sync.Mutex
+	flags   []booking.Flag
+	runs    [][]booking.Event
+	reports []booking.Report
 }
 
 var _ booking.Detector = (*Detector)(nil).Detect
 
 // Detect is the booking.Detector.
-func (d *Detector) Detect(events []booking.Event) []booking.Flag {
+func (d *Detector) Detect(events []booking.Event, reports []booking.Report) []booking.Flag {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.runs = append(d.runs, events)
+	d.reports = reports
 	return slices.Clone(d.flags)
 }
 
@@ -48,4 +51,11 @@ func (d *Detector) Last() []booking.Event {
 		return nil
 	}
 	return d.runs[len(d.runs)-1]
+}
+
+// LastReports is the reports of the latest run.
+func (d *Detector) LastReports() []booking.Report {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.reports
 }

@@ -571,6 +571,12 @@ func (s *Store) RecordAudit(_ context.Context, a booking.AuditEntry) error {
 }
 
 // EventsSince lists the events at or after since, oldest first.
+// ReportsSince lists no reports: the fake keeps no cases, so detection
+// runs over the events alone.
+func (s *Store) ReportsSince(_ context.Context, _ time.Time) ([]booking.Case, error) {
+	return nil, nil
+}
+
 func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

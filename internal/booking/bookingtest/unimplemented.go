@@ -88,6 +88,10 @@ func (unimplementedStore) Case(_ context.Context, _ string) (booking.Case, error
 	panic(unimplemented("Store.Case"))
 }
 
+func (unimplementedStore) CasesByID(_ context.Context, _ []string) ([]booking.Case, error) {
+	panic(unimplemented("Store.CasesByID"))
+}
+
 func (unimplementedStore) CasesOfAccount(_ context.Context, _ string) ([]booking.Case, error) {
 	panic(unimplemented("Store.CasesOfAccount"))
 }

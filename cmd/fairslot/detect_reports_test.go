@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+)
+
+// TestDetectAttachesReports: patients' scalper reports filed through the
+// API reach the detection job, which attaches them to the accounts they
+// name — by account id, by the phone the offer came from — and shows them
+// on the flag; a report against an account the events do not point at (the
+// family: a grudge) flags nobody.
+func TestDetectAttachesReports(t *testing.T) {
+	svc, farm, family := farmTrace(t)
+	file := func(p patient, body map[string]any) string {
+		t.Helper()
+		body["hospital_id"] = svc.hospital
+		r := svc.do("POST", "/v1/reports", p.token, body)
+		if r.status != 201 {
+			t.Fatalf("file a report = %d %s", r.status, r.body)
+		}
+		var c struct {
+			ID string `json:"case_id"`
+		}
+		r.decode(t, &c)
+		return c.ID
+	}
+	r1, r2, r3 := svc.newPatient(101), svc.newPatient(102), svc.newPatient(103)
+	var onFarm []string
+	for range 3 { // one reporter, three times: one voice
+		onFarm = append(onFarm, file(r1, map[string]any{"text": "此账号在群里加价卖号", "offered_by_account": farm[1]}))
+	}
+	// farmTrace's account n has the phone 136%08d: farm[1] is account 2,
+	// so both reporters point at farm[1].
+	onFarm = append(onFarm, file(r2, map[string]any{"text": "这个号码找我加价卖专家号", "offered_by_phone": "13600000002"}))
+	grudge := file(r3, map[string]any{"text": "我觉得这个账号是号贩子", "offered_by_account": family})
+	slices.Sort(onFarm)
+
+	admin := svc.staffLogin(booking.RoleAdmin, 7)
+	if r := svc.do("POST", "/v1/admin/detect", admin, nil); r.status != 200 {
+		t.Fatalf("detect = %d %s", r.status, r.body)
+	}
+	var flags []booking.Flag
+	svc.do("GET", "/v1/admin/flags?status=open", admin, nil).decode(t, &flags)
+	var farmFlag booking.Flag
+	for _, f := range flags {
+		if slices.Contains(f.AccountIDs, family) {
+			t.Errorf("the family is flagged on a report: %+v", f)
+		}
+		if slices.Contains(f.CaseIDs, grudge) {
+			t.Errorf("the report against the family is attached to flag %s", f.ID)
+		}
+		if slices.Contains(f.AccountIDs, farm[1]) {
+			farmFlag = f
+		}
+	}
+	if farmFlag.ID == "" {
+		t.Fatalf("the farm is not flagged: %+v", flags)
+	}
+	var shown struct {
+		booking.Flag
+	}
+	svc.do("GET", "/v1/admin/flags/"+farmFlag.ID, admin, nil).decode(t, &shown)
+	if !slices.Equal(shown.CaseIDs, onFarm) {
+		t.Errorf("the farm's flag shows reports %v, want %v", shown.CaseIDs, onFarm)
+	}
+	var testimony []string
+	for _, r := range shown.Reasons {
+		if r.Signal == "reported" {
+			testimony = append(testimony, r.Detail)
+		}
+	}
+	// Two reporters, one of them three times.
+	if len(testimony) == 0 || !strings.HasPrefix(testimony[0], "2 patients reported") {
+		t.Errorf("reasons %v: want the testimony of two reporters", testimony)
+	}
+	if strings.Contains(fmt.Sprint(shown), "13600000002") {
+		t.Error("the offered phone is shown in clear on the flag")
+	}
+}
