@@ -22,12 +22,13 @@ var demoStaff = []struct {
 	phone    string
 	password string
 	hospital int
+	name     string // the work name the audit log shows
 }{
-	{booking.RoleAdmin, "13900000001", "admin-demo-pass", -1},
-	{booking.RoleClerk, "13900000002", "clerk-demo-pass", 0},
-	{booking.RoleOperator, "13900000003", "operator-demo-pass", 0},
-	{booking.RoleAdmin, "13900000011", "admin2-demo-pass", 1},
-	{booking.RoleClerk, "13900000012", "clerk2-demo-pass", 1},
+	{booking.RoleAdmin, "13900000001", "admin-demo-pass", -1, "平台管理员 周"},
+	{booking.RoleClerk, "13900000002", "clerk-demo-pass", 0, "挂号员 李"},
+	{booking.RoleOperator, "13900000003", "operator-demo-pass", 0, "话务员 张"},
+	{booking.RoleAdmin, "13900000011", "admin2-demo-pass", 1, "管理员 陈"},
+	{booking.RoleClerk, "13900000012", "clerk2-demo-pass", 1, "挂号员 王"},
 }
 
 // demoHospital is a hospital of the demo data: its departments, each with
@@ -113,7 +114,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 				if s.hospital >= 0 {
 					hospital, where = sch.Hospitals[s.hospital].ID, sch.Hospitals[s.hospital].Name
 				}
-				_, err := d.svc.CreateStaff(ctx, s.phone, s.password, s.role, hospital)
+				_, err := d.svc.CreateStaff(ctx, booking.StaffRequest{Phone: s.phone, Password: s.password, Role: s.role, HospitalID: hospital, Name: s.name})
 				if err != nil && !errors.Is(err, booking.ErrPhoneTaken) {
 					return fmt.Errorf("seed staff: %w", err)
 				}

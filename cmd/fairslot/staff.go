@@ -13,7 +13,7 @@ import (
 )
 
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var role, phone, password, hospital string
+	var role, phone, password, hospital, name string
 	var r booking.Role
 	return tool{
 		name: "staff add",
@@ -21,6 +21,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
 			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+			fs.StringVar(&name, "name", "", "their work name, shown to their administrators in the audit log (optional, up to 40 characters)")
 			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
 		},
 		check: func() (err error) {
@@ -36,7 +37,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			if _, err := d.svc.Refresh(ctx); err != nil {
 				return err
 			}
-			id, err := d.svc.CreateStaff(ctx, phone, password, r, hospital)
+			id, err := d.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: r, HospitalID: hospital, Name: name})
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,10 @@ package booking
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"fairslot/internal/auth"
 	"fairslot/internal/identity"
@@ -18,14 +21,30 @@ type Token struct {
 // CreateAccount registers a patient account under a mainland mobile number.
 // With an idempotency key, a repeat returns the first account's id.
 func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotencyKey string, o Origin) (string, error) {
-	return s.createAccount(ctx, phone, password, RolePatient, "", idempotencyKey, o)
+	return s.createAccount(ctx, Account{Role: RolePatient}, phone, password, idempotencyKey, o)
+}
+
+// StaffRequest is a staff account to create.
+type StaffRequest struct {
+	Phone, Password string
+	Role            Role
+	HospitalID      string
+	// Name is the work name the audit log shows (1 to 40 characters,
+	// optional): a staff member's name is their badge, not a patient's
+	// secret, and their administrators see it.
+	Name string
 }
 
 // CreateStaff registers a staff account; only the CLI calls it. A clerk or
 // an operator works for one hospital; an administrator for one, or, with
 // no hospital, for the whole platform. The hospital must be in the catalog
 // (Refresh first).
-func (s *Service) CreateStaff(ctx context.Context, phone, password string, role Role, hospitalID string) (string, error) {
+func (s *Service) CreateStaff(ctx context.Context, req StaffRequest) (string, error) {
+	phone, password, role, hospitalID := req.Phone, req.Password, req.Role, req.HospitalID
+	name := strings.TrimSpace(req.Name)
+	if n := utf8.RuneCountInString(name); n > 40 || strings.ContainsFunc(name, unicode.IsControl) {
+		return "", Errorf(ErrInvalidField, "a staff name has at most 40 characters and no control characters")
+	}
 	if role == RolePatient {
 		return "", Errorf(ErrInvalidField, "staff role must be operator, clerk, referrer or admin")
 	}
@@ -37,7 +56,7 @@ func (s *Service) CreateStaff(ctx context.Context, phone, password string, role 
 			return "", Errorf(ErrHospitalNotFound, "no hospital %s", hospitalID)
 		}
 	}
-	id, err := s.createAccount(ctx, phone, password, role, hospitalID, "", Origin{})
+	id, err := s.createAccount(ctx, Account{Role: role, HospitalID: hospitalID, Name: name}, phone, password, "", Origin{})
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +69,8 @@ func (s *Service) CreateStaff(ctx context.Context, phone, password string, role 
 	return id, err
 }
 
-func (s *Service) createAccount(ctx context.Context, phone, password string, role Role, hospitalID, idempotencyKey string, o Origin) (string, error) {
+// createAccount makes an account of a's role, hospital and name.
+func (s *Service) createAccount(ctx context.Context, a Account, phone, password, idempotencyKey string, o Origin) (string, error) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
 		return "", ErrInvalidPhone
@@ -65,16 +85,9 @@ func (s *Service) createAccount(ctx context.Context, phone, password string, rol
 	if err != nil {
 		return "", err
 	}
-	a := Account{
-		ID:           newID(),
-		Role:         role,
-		PhoneHash:    s.keys.Hash("phone", p),
-		PhoneSealed:  s.keys.Seal("phone", p),
-		PhoneMasked:  identity.MaskPhone(p),
-		PasswordHash: hash,
-		CreatedAt:    s.cfg.Now(),
-		HospitalID:   hospitalID,
-	}
+	a.ID = newID()
+	a.PhoneHash, a.PhoneSealed, a.PhoneMasked = s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p)
+	a.PasswordHash, a.CreatedAt = hash, s.cfg.Now()
 	if idempotencyKey != "" {
 		// Derived from the phone and the key: a repeat names the same account.
 		a.ID = s.idempotentID(IdentityKey(a.PhoneHash), "account\x00"+idempotencyKey)

@@ -333,6 +333,10 @@ type Account struct {
 	// HospitalID is the hospital a staff member works for; empty for
 	// patients and for platform-wide administrators.
 	HospitalID string
+	// Name is a staff member's work name (the audit log shows it to their
+	// administrators); empty for patients, whose names live with their
+	// identities, masked.
+	Name string
 	// TokenGeneration is the generation of the account's valid tokens:
 	// logging out and changing the password raise it.
 	TokenGeneration int

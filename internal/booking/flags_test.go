@@ -57,7 +57,7 @@ func (h *harness) addPatient(u *user, p booking.IdentityRequest, self bool, phon
 // staffAt creates a staff account under a known phone and logs it in.
 func (h *harness) staffAt(phone string, role booking.Role) booking.Actor {
 	h.t.Helper()
-	_, err := h.svc.CreateStaff(h.ctx, phone, password, role, h.staffHospital(role))
+	_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: phone, Password: password, Role: role, HospitalID: h.staffHospital(role)})
 	testenv.Must(h.t, err, "create staff")
 	return h.login(phone)
 }

@@ -373,6 +373,9 @@ type AuditEntry struct {
 	// HospitalID is the hospital the action was in, when it was in one: a
 	// hospital's administrator reads its entries.
 	HospitalID string
+	// ActorName is the staff member's work name, when the store read it
+	// with the entry (never written: the account holds it).
+	ActorName string
 }
 
 // Verdict is what a real-name check says of a name and an ID number.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -347,7 +348,7 @@ func (h *harness) otherHospital() (booking.Hospital, *booking.Session) {
 func (h *harness) staffOf(role booking.Role, hospitalID string) booking.Actor {
 	h.t.Helper()
 	phone := h.phone()
-	_, err := h.svc.CreateStaff(h.ctx, phone, password, role, hospitalID)
+	_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: phone, Password: password, Role: role, HospitalID: hospitalID})
 	testenv.Must(h.t, err, "create staff")
 	return h.login(phone)
 }
@@ -366,7 +367,7 @@ func TestStaffActOnlyInTheirHospital(t *testing.T) {
 	if clerk.HospitalID != h.hosp.ID || theirAdmin.HospitalID != other.ID || platform.HospitalID != "" {
 		t.Fatalf("staff actors = %+v, %+v, %+v; want their hospitals in their tokens", clerk, theirAdmin, platform)
 	}
-	if _, err := h.svc.CreateStaff(h.ctx, h.phone(), password, booking.RoleClerk, ""); !errors.Is(err, booking.ErrInvalidField) {
+	if _, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: h.phone(), Password: password, Role: booking.RoleClerk, HospitalID: ""}); !errors.Is(err, booking.ErrInvalidField) {
 		t.Errorf("a clerk of no hospital: %v, want invalid_field", err)
 	}
 
@@ -570,5 +571,39 @@ func TestPoolMoveCountBounded(t *testing.T) {
 	}
 	if after := h.remaining(s); !mapsEqual(after, before) {
 		t.Errorf("pools after refused moves = %v, want %v", after, before)
+	}
+}
+
+// TestAuditNamesStaff: the audit log names the staff member who acted by
+// the work name their account was made with (issue 13: the audit log
+// showed account ids); a name too long or with control characters is
+// refused.
+func TestAuditNamesStaff(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	phone := h.phone()
+	_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleClerk,
+		HospitalID: h.hosp.ID, Name: "挂号员 李清"})
+	testenv.Must(t, err, "create a named clerk")
+	clerk := h.login(phone)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: h.person("王芳")})
+	testenv.Must(t, err, "the clerk verifies a card")
+	entries, err := h.svc.Audit(h.ctx, h.staff(booking.RoleAdmin), time.Now().Add(-time.Hour))
+	testenv.Must(t, err, "read the audit log")
+	named := 0
+	for _, a := range entries {
+		if a.ActorID == clerk.AccountID {
+			if a.ActorName != "挂号员 李清" {
+				t.Errorf("audit entry %s by the clerk names %q, want 挂号员 李清", a.Action, a.ActorName)
+			}
+			named++
+		}
+	}
+	if named == 0 {
+		t.Errorf("no audit entry by the clerk in %d entries", len(entries))
+	}
+	for _, bad := range []string{strings.Repeat("名", 41), "李\n清"} {
+		_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: h.phone(), Password: password, Role: booking.RoleClerk,
+			HospitalID: h.hosp.ID, Name: bad})
+		wantErr(t, "staff name "+strconv.Quote(bad), err, booking.ErrInvalidField)
 	}
 }

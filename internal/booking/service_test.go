@@ -318,7 +318,7 @@ func (h *harness) staffHospital(role booking.Role) string {
 func (h *harness) staff(role booking.Role) booking.Actor {
 	h.t.Helper()
 	phone := h.phone()
-	_, err := h.svc.CreateStaff(h.ctx, phone, password, role, h.staffHospital(role))
+	_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: phone, Password: password, Role: role, HospitalID: h.staffHospital(role)})
 	testenv.Must(h.t, err, "create staff")
 	a := h.login(phone)
 	if a.Role != role {

@@ -235,7 +235,7 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID stri
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
 		var a booking.AuditEntry
 		var role string
-		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason, &a.HospitalID)
+		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason, &a.HospitalID, &a.ActorName)
 		a.ActorRole = booking.Role(role)
 		return a, err
 	})

@@ -63,8 +63,8 @@ INSERT INTO slots (session_id, slot_no, channel, starts_at, ends_at) VALUES ($1,
 ON CONFLICT (session_id, slot_no) DO NOTHING;
 
 -- name: insert_account
-INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at, hospital_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at, hospital_id, staff_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 
 -- name: account_rows
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
@@ -486,10 +486,11 @@ ON CONFLICT (flag_id, identity_id) DO NOTHING;
 
 -- name: audit_since
 -- Of one hospital ($2), or of all with $2 empty.
-SELECT id::TEXT, ts, COALESCE(actor_id::TEXT, ''), actor_role, action, target, reason, COALESCE(hospital_id::TEXT, '')
-  FROM audit_log
- WHERE ts >= $1 AND ($2::TEXT = '' OR hospital_id::TEXT = $2::TEXT)
- ORDER BY ts DESC, id LIMIT 1000;
+SELECT l.id::TEXT, l.ts, COALESCE(l.actor_id::TEXT, ''), l.actor_role, l.action, l.target, l.reason,
+       COALESCE(l.hospital_id::TEXT, ''), COALESCE(a.staff_name, '')
+  FROM audit_log l LEFT JOIN accounts a ON a.id = l.actor_id
+ WHERE l.ts >= $1 AND ($2::TEXT = '' OR l.hospital_id::TEXT = $2::TEXT)
+ ORDER BY l.ts DESC, l.id LIMIT 1000;
 
 -- name: blocked_accounts
 SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);

@@ -235,7 +235,7 @@ func queueLayout(b *pgx.Batch, x booking.Session) {
 func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_account", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, nullable(a.HospitalID)); err != nil {
+		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, nullable(a.HospitalID), a.Name); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, ev)

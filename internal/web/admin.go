@@ -107,12 +107,14 @@ func flagURL(id string) string { return "/admin/flags/" + url.PathEscape(id) }
 // who names the actor of a decision or an audit entry: "you" for the
 // administrator looking, the CLI for an entry without an actor, else the
 // account's id.
-func who(id string, me booking.Actor) (label, title string) {
-	switch id {
-	case "":
+func who(id, name string, me booking.Actor) (label, title string) {
+	switch {
+	case id == "":
 		return "命令行 CLI", ""
-	case me.AccountID:
+	case id == me.AccountID:
 		return "你 You", id
+	case name != "":
+		return name, id
 	}
 	return shortID(id), id
 }
@@ -148,7 +150,7 @@ func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location
 	}
 	if !f.DecidedAt.IsZero() {
 		row.DecidedAt = f.DecidedAt.In(loc).Format("2006-01-02 15:04")
-		row.DecidedBy, row.DecidedByID = who(f.DecidedBy, me)
+		row.DecidedBy, row.DecidedByID = who(f.DecidedBy, "", me)
 	}
 	return row
 }
@@ -345,7 +347,7 @@ func (c *Console) flagData(r *request) (flagData, error) {
 			row.Device, row.DeviceTitle = shortID(e.DeviceID), e.DeviceID
 		}
 		if e.StaffID != "" {
-			row.Staff, row.StaffTitle = who(e.StaffID, r.actor)
+			row.Staff, row.StaffTitle = who(e.StaffID, "", r.actor)
 		}
 		if e.SessionID != "" {
 			row.Session, row.SessionTitle = shortID(e.SessionID), e.SessionID
@@ -504,7 +506,7 @@ func (c *Console) auditPage(r *request) error {
 		row := auditRow{Time: a.TS.In(loc).Format("2006-01-02 15:04:05"), Role: labelOr(roleLabels, string(a.ActorRole)),
 			Action: labelOr(auditActionLabels, a.Action), Code: a.Action, Target: a.Target, Reason: a.Reason,
 			Mine: a.ActorID != "" && a.ActorID == r.actor.AccountID}
-		row.Who, row.WhoTitle = who(a.ActorID, r.actor)
+		row.Who, row.WhoTitle = who(a.ActorID, a.ActorName, r.actor)
 		if kind, id, ok := strings.Cut(a.Target, ":"); ok {
 			row.Target, row.TargetID = kind+":"+shortID(id), a.Target
 			if kind == "flag" {

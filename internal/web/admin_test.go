@@ -161,7 +161,7 @@ func TestAdminIsForAdminsOnly(t *testing.T) {
 	runs := s.detector.Runs()
 
 	operatorPhone, password := newPhone(), "operator password"
-	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator, s.hospital.ID); err != nil {
+	if _, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: operatorPhone, Password: password, Role: booking.RoleOperator, HospitalID: s.hospital.ID}); err != nil {
 		t.Fatalf("create operator: %v", err)
 	}
 	tok, err := s.svc.Login(t.Context(), operatorPhone, password, booking.Origin{})

@@ -23,7 +23,7 @@ import (
 func TestReportAndAnswerInBrowser(t *testing.T) {
 	s := newSite(t)
 	adminPhone, password := newPhone(), "admin password 1"
-	_, err := s.svc.CreateStaff(t.Context(), adminPhone, password, booking.RoleAdmin, s.hospital.ID)
+	_, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: adminPhone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
 	testenv.Must(t, err, "create the hospital's admin")
 	offered := "13912345678"
 	story := "门口有人加价 300 元卖李明医生的号 Someone at the gate sells Dr Li's slots for 300 yuan more"

@@ -20,7 +20,7 @@ func TestReportLinkedToFlagShowsOnItsPage(t *testing.T) {
 	password := "admin password 1"
 	platform, me := platformAdmin(t, s, password)
 	local := newPhone()
-	_, err := s.svc.CreateStaff(ctx, local, password, booking.RoleAdmin, s.hospital.ID)
+	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: local, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
 	testenv.Must(t, err, "create the hospital's admin")
 	flag := booking.Flag{ID: booking.NameID("flag", "cases"), Score: 0.95, Threshold: 0.9, AccountIDs: []string{booking.NewID()},
 		Reasons: []booking.FlagReason{{Signal: "identities_per_account", Detail: "5 identities", Points: 0.95}}}

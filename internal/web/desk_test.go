@@ -75,7 +75,7 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 	p := newDeskPatient(t, s, 11, "周八", today.ID)
 
 	operatorPhone, password := newPhone(), "operator password"
-	if _, err := s.svc.CreateStaff(t.Context(), operatorPhone, password, booking.RoleOperator, s.hospital.ID); err != nil {
+	if _, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: operatorPhone, Password: password, Role: booking.RoleOperator, HospitalID: s.hospital.ID}); err != nil {
 		t.Fatalf("create operator: %v", err)
 	}
 	// An operator has no console of its own yet: give its browser the

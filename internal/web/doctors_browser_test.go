@@ -24,7 +24,7 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 	testenv.Must(t, s.svc.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{other}}), "save another hospital")
 	password := "admin password 1"
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(ctx, phone, password, booking.RoleAdmin, s.hospital.ID)
+	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
 	testenv.Must(t, err, "create the hospital's administrator")
 
 	b := newBrowser(t, s.base, 3*time.Minute)

@@ -297,7 +297,7 @@ func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 func (s *site) newClerk(password string) string {
 	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleClerk, s.hospital.ID)
+	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleClerk, HospitalID: s.hospital.ID})
 	testenv.Must(s.t, err, "create clerk")
 	return phone
 }
@@ -315,7 +315,7 @@ func (c *client) deskLogin(phone, password string) {
 func (s *site) newAdmin(password string) string {
 	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleAdmin, "")
+	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: ""})
 	testenv.Must(s.t, err, "create admin")
 	return phone
 }

@@ -16,7 +16,7 @@ import (
 func (s *site) newOperator(password string) string {
 	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), phone, password, booking.RoleOperator, s.hospital.ID)
+	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleOperator, HospitalID: s.hospital.ID})
 	testenv.Must(s.t, err, "create operator")
 	return phone
 }

@@ -23,7 +23,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	clock = s.now // the console and the Service share the moved clock
 	today := s.addToday()
 	opPhone := newPhone()
-	_, err := s.svc.CreateStaff(t.Context(), opPhone, "operator password 1", booking.RoleOperator, s.hospital.ID)
+	_, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: opPhone, Password: "operator password 1", Role: booking.RoleOperator, HospitalID: s.hospital.ID})
 	testenv.Must(t, err, "create operator")
 	tok, err := s.svc.Login(t.Context(), opPhone, "operator password 1", booking.Origin{})
 	testenv.Must(t, err, "operator login")

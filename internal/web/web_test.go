@@ -83,7 +83,7 @@ func TestLoginSetsSessionCookie(t *testing.T) {
 
 	t.Run("staff account", func(t *testing.T) {
 		clerk := newPhone()
-		if _, err := s.svc.CreateStaff(t.Context(), clerk, password, booking.RoleClerk, s.hospital.ID); err != nil {
+		if _, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: clerk, Password: password, Role: booking.RoleClerk, HospitalID: s.hospital.ID}); err != nil {
 			t.Fatalf("create clerk: %v", err)
 		}
 		c := s.client()
