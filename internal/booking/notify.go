@@ -71,6 +71,16 @@ func (s *Service) DeliverNotifications(ctx context.Context) (int, error) {
 
 // NotificationStore keeps the outbox's delivery state.
 type NotificationStore interface {
+	// LastEventNotification is when the newest event already told
+	// happened (zero: none).
+	LastEventNotification(ctx context.Context) (time.Time, error)
+	// EventsToNotify reads events of the given types from since on, by
+	// time, at most limit.
+	EventsToNotify(ctx context.Context, since time.Time, types []EventType, limit int) ([]Event, error)
+	// AddEventNotifications stores notifications derived from events,
+	// skipping those whose event is told already; it returns how many it
+	// stored.
+	AddEventNotifications(ctx context.Context, ns []Notification) (int, error)
 	// UndeliveredNotifications lists notifications not yet delivered,
 	// oldest first, at most limit.
 	UndeliveredNotifications(ctx context.Context, limit int) ([]Notification, error)

@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -93,5 +94,60 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	other := h.user(1)
 	if ns, _, _ := h.svc.MyNotifications(h.ctx, other.actor); len(ns) != 0 {
 		t.Errorf("another patient sees %d notifications", len(ns))
+	}
+}
+
+// TestNotificationsFromEvents: the notify job tells a patient of a booking
+// and of a cancellation someone else made for them (here the hospital's
+// clerk), from the event log and once per event; the patient's own
+// cancellation tells nothing, and the notifications reach the sender.
+func TestNotificationsFromEvents(t *testing.T) {
+	snd := &recordingSender{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, sender: snd})
+	sess := h.session(sessionOpts{online: 4})
+	u := h.user(2)
+	mine := h.mustBook(u, 0, sess, "")
+	theirs := h.mustBook(u, 1, sess, "")
+	if _, err := h.svc.Cancel(h.ctx, u.actor, mine.ID, booking.Origin{}); err != nil {
+		t.Fatalf("the patient cancels: %v", err)
+	}
+	clerk := h.staffOf(booking.RoleClerk, h.hosp.ID)
+	if _, err := h.svc.Cancel(h.ctx, clerk, theirs.ID, booking.Origin{}); err != nil {
+		t.Fatalf("the clerk cancels for the patient: %v", err)
+	}
+
+	n, err := h.svc.NotifyEvents(h.ctx)
+	if err != nil || n != 3 {
+		t.Fatalf("NotifyEvents = %d, %v; want 3 (two bookings, the clerk's cancellation)", n, err)
+	}
+	if n, err := h.svc.NotifyEvents(h.ctx); err != nil || n != 0 {
+		t.Errorf("NotifyEvents again = %d, %v; want nothing told twice", n, err)
+	}
+	ns, unread, err := h.svc.MyNotifications(h.ctx, u.actor)
+	if err != nil || len(ns) != 3 || unread != 3 {
+		t.Fatalf("the patient's notifications = %d (%d unread), %v; want 3 unread", len(ns), unread, err)
+	}
+	kinds := map[string]int{}
+	for _, n := range ns {
+		kinds[n.Kind]++
+		if n.Kind == "cancelled" && (n.BookingID != theirs.ID || !strings.Contains(n.Body, "Cancelled for you (not a no-show)")) {
+			t.Errorf("cancellation notice = %+v, want the clerk's cancellation of %s, not a no-show", n, theirs.ID)
+		}
+		if n.Kind == "booked" && !strings.Contains(n.Body, sess.VisitDate) {
+			t.Errorf("booking notice %q does not name the visit date %s", n.Body, sess.VisitDate)
+		}
+	}
+	if kinds["booked"] != 2 || kinds["cancelled"] != 1 {
+		t.Errorf("notification kinds = %v, want 2 booked and 1 cancelled", kinds)
+	}
+	if n, err := h.svc.DeliverNotifications(h.ctx); n != 3 || err != nil || len(snd.got()) != 3 {
+		t.Errorf("deliver = %d, %v (sent %d); want the 3", n, err, len(snd.got()))
+	}
+
+	// Another instance taking the job over starts from what is told
+	// already: nothing again.
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	if n, err := other.NotifyEvents(h.ctx); err != nil || n != 0 {
+		t.Errorf("NotifyEvents on another instance = %d, %v; want 0", n, err)
 	}
 }

@@ -584,6 +584,13 @@ func (s *Service) Jobs(b Background) []Job {
 		// One instance delivers at a time, so a notification is sent once
 		// unless an instance dies between its send and its mark.
 		{Name: "notify", Every: every(b.Notify, 2*time.Second), Timeout: 30 * time.Second, Exclusive: true,
-			Run: logged("delivered notifications", "delivered", s.DeliverNotifications)},
+			Run: func(ctx context.Context) error {
+				if n, err := s.NotifyEvents(ctx); err != nil {
+					return fmt.Errorf("notifications from events: %w", err)
+				} else if n > 0 {
+					s.log.Info("notifications from events", "written", n)
+				}
+				return logged("delivered notifications", "delivered", s.DeliverNotifications)(ctx)
+			}},
 	}
 }

@@ -248,6 +248,7 @@ type Service struct {
 	entries        *groupCommit[pendingEntry]
 	bookings       *groupCommit[pendingBooking]
 	owner          string // this instance, as it claims lottery draws
+	notified       eventCursor // where the notify job reads the event log (notify_events.go)
 	drawing        sync.Mutex
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string

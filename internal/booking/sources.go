@@ -300,8 +300,10 @@ type StopResult struct {
 // channel delivers it.
 type Notification struct {
 	ID         string
-	Kind       string // session_stopped, case_answered, case_closed
+	Kind       string // session_stopped, case_answered, case_closed; booked, cancelled, no_show (from events)
 	HospitalID string
+	SessionID  string // the session it is about, when it is about one
+	EventID    string // the event it tells of, for one derived from the event log
 	AccountID  string // empty for a person no account lists (phone, desk)
 	IdentityID string
 	BookingID  string

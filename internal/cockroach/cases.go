@@ -181,3 +181,44 @@ func (s *Store) MarkDelivered(ctx context.Context, ids []string, at time.Time) (
 	_, err := s.db.pool.Exec(ctx, caseQueries["mark_delivered"], ids, at)
 	return err
 }
+
+// LastEventNotification is the time of the newest event already told.
+func (s *Store) LastEventNotification(ctx context.Context) (_ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var at time.Time
+	err := s.db.pool.QueryRow(ctx, caseQueries["last_event_notification"]).Scan(&at)
+	if at.Year() <= 1 {
+		at = time.Time{}
+	}
+	return at, err
+}
+
+// EventsToNotify reads the events of some types from since on.
+func (s *Store) EventsToNotify(ctx context.Context, since time.Time, types []booking.EventType, limit int) (_ []booking.Event, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, names, limit)
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// AddEventNotifications stores notifications derived from events, once per
+// event.
+func (s *Store) AddEventNotifications(ctx context.Context, ns []booking.Notification) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	if len(ns) == 0 {
+		return 0, nil
+	}
+	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, bodies []string
+	var at []time.Time
+	for _, n := range ns {
+		ids, events, hospitals, sessions = append(ids, n.ID), append(events, n.EventID), append(hospitals, n.HospitalID), append(sessions, n.SessionID)
+		kinds, accounts, identities = append(kinds, n.Kind), append(accounts, n.AccountID), append(identities, n.IdentityID)
+		bookings, bodies, at = append(bookings, n.BookingID), append(bodies, n.Body), append(at, n.CreatedAt)
+	}
+	tag, err := s.db.pool.Exec(ctx, caseQueries["insert_event_notifications"], ids, events, hospitals, nullableIDs(sessions),
+		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), bodies, at)
+	return int(tag.RowsAffected()), err
+}

@@ -54,3 +54,25 @@ SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(account_id::TEXT, ''), COALES
 
 -- name: mark_delivered
 UPDATE notifications SET delivered_at = $2 WHERE id = ANY($1::UUID[]) AND delivered_at IS NULL;
+
+-- name: last_event_notification
+SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notifications WHERE event_id IS NOT NULL;
+
+-- name: events_to_notify
+-- The events the notify job tells patients about ($2 their types), from $1 on.
+SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
+       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
+       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
+  FROM booking_events
+ WHERE ts >= $1 AND type = ANY($2::TEXT[])
+ ORDER BY ts, id LIMIT $3;
+
+-- name: insert_event_notifications
+-- Notifications derived from events; one already told (its event_id) is skipped.
+INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
+SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.body, t.created_at
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::UUID[], $8::UUID[], $9::TEXT[],
+              $10::TIMESTAMPTZ[])
+       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
+ON CONFLICT DO NOTHING;

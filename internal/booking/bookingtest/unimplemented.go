@@ -236,6 +236,18 @@ func (unimplementedStore) LotteryPools(_ context.Context, _ []string) ([]booking
 	panic(unimplemented("Store.LotteryPools"))
 }
 
+func (unimplementedStore) LastEventNotification(_ context.Context) (time.Time, error) {
+	panic(unimplemented("Store.LastEventNotification"))
+}
+
+func (unimplementedStore) EventsToNotify(_ context.Context, _ time.Time, _ []booking.EventType, _ int) ([]booking.Event, error) {
+	panic(unimplemented("Store.EventsToNotify"))
+}
+
+func (unimplementedStore) AddEventNotifications(_ context.Context, _ []booking.Notification) (int, error) {
+	panic(unimplemented("Store.AddEventNotifications"))
+}
+
 func (unimplementedStore) MarkDelivered(_ context.Context, _ []string, _ time.Time) error {
 	panic(unimplemented("Store.MarkDelivered"))
 }
