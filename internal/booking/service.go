@@ -247,7 +247,7 @@ type Service struct {
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	entries        *groupCommit[pendingEntry]
 	bookings       *groupCommit[pendingBooking]
-	owner          string // this instance, as it claims lottery draws
+	owner          string      // this instance, as it claims lottery draws
 	notified       eventCursor // where the notify job reads the event log (notify_events.go)
 	drawing        sync.Mutex
 	// dummyHash equalises login time for unknown phones.
