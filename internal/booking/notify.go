@@ -74,9 +74,9 @@ type NotificationStore interface {
 	// LastEventNotification is when the newest event already told
 	// happened (zero: none).
 	LastEventNotification(ctx context.Context) (time.Time, error)
-	// EventsToNotify reads events of the given types from since on, by
-	// time, at most limit.
-	EventsToNotify(ctx context.Context, since time.Time, types []EventType, limit int) ([]Event, error)
+	// EventsToNotify reads the events the notify job tells of (booked,
+	// cancelled, no_show) from since on, by time, at most limit.
+	EventsToNotify(ctx context.Context, since time.Time, limit int) ([]Event, error)
 	// AddEventNotifications stores notifications derived from events,
 	// skipping those whose event is told already; it returns how many it
 	// stored.

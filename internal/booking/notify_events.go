@@ -31,9 +31,6 @@ const (
 	eventBatch    = 1000
 )
 
-// NotifiedEvents are the event types the notify job tells patients about.
-var NotifiedEvents = []EventType{EventBooked, EventCancelled, EventNoShow}
-
 // eventCursor is where the notify job reads the event log from.
 type eventCursor struct {
 	mu sync.Mutex
@@ -52,7 +49,7 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 		}
 		s.notified.at = later(last, s.cfg.Now().Add(-eventLookback))
 	}
-	evs, err := s.store.EventsToNotify(ctx, s.notified.at.Add(-eventLag), NotifiedEvents, eventBatch)
+	evs, err := s.store.EventsToNotify(ctx, s.notified.at.Add(-eventLag), eventBatch)
 	if err != nil {
 		return 0, err
 	}

@@ -193,14 +193,10 @@ func (s *Store) LastEventNotification(ctx context.Context) (_ time.Time, rerr er
 	return at, err
 }
 
-// EventsToNotify reads the events of some types from since on.
-func (s *Store) EventsToNotify(ctx context.Context, since time.Time, types []booking.EventType, limit int) (_ []booking.Event, rerr error) {
+// EventsToNotify reads the booked, cancelled and no-show events from since on.
+func (s *Store) EventsToNotify(ctx context.Context, since time.Time, limit int) (_ []booking.Event, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	names := make([]string, len(types))
-	for i, t := range types {
-		names[i] = string(t)
-	}
-	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, names, limit)
+	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, limit)
 	return pgx.CollectRows(rows, scanEvent)
 }
 

@@ -59,14 +59,15 @@ UPDATE notifications SET delivered_at = $2 WHERE id = ANY($1::UUID[]) AND delive
 SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notifications WHERE event_id IS NOT NULL;
 
 -- name: events_to_notify
--- The events the notify job tells patients about ($2 their types), from $1 on.
+-- The events the notify job tells patients about, from $1 on (the predicate
+-- of the partial index booking_events_to_notify, 0022).
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
   FROM booking_events
- WHERE ts >= $1 AND type = ANY($2::TEXT[])
- ORDER BY ts, id LIMIT $3;
+ WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show')
+ ORDER BY ts, id LIMIT $2;
 
 -- name: insert_event_notifications
 -- Notifications derived from events; one already told (its event_id) is skipped.

@@ -240,7 +240,7 @@ func (unimplementedStore) LastEventNotification(_ context.Context) (time.Time, e
 	panic(unimplemented("Store.LastEventNotification"))
 }
 
-func (unimplementedStore) EventsToNotify(_ context.Context, _ time.Time, _ []booking.EventType, _ int) ([]booking.Event, error) {
+func (unimplementedStore) EventsToNotify(_ context.Context, _ time.Time, _ int) ([]booking.Event, error) {
 	panic(unimplemented("Store.EventsToNotify"))
 }
 
