@@ -366,6 +366,12 @@ func auditArgs(a booking.AuditEntry) []any {
 func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (_ booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	claim := np.Identity
+	if np.Relationship == "" { // tools and tests that give none: the Service's default
+		np.Relationship = booking.RelOther
+		if np.IsSelf {
+			np.Relationship = booking.RelSelf
+		}
+	}
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
 		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS)
 		if err != nil {
