@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
 
@@ -35,6 +36,20 @@ func TestAPITour(t *testing.T) {
 	}
 	if id := pts[0]["masked_id"].(string); strings.Count(id, "*") < 8 || strings.Contains(id, residentID(1)[3:14]) {
 		t.Errorf("masked_id = %q, want the middle of the number hidden", id)
+	}
+	if pts[0]["relationship"] != "self" || pts[0]["birth_year"] != float64(1960) {
+		t.Errorf("the holder reads relationship %v, birth_year %v; want self, 1960 (from the resident ID)", pts[0]["relationship"], pts[0]["birth_year"])
+	}
+	var child, abroad map[string]any
+	born2016 := "11010520160304123" + string(identity.CheckDigit("11010520160304123"))
+	svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "resident_id", "id_number": born2016, "name": "测试乙",
+		"relationship": "child"}).decode(t, &child)
+	svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "passport", "id_number": "E20161234", "name": "测试丙"}).decode(t, &abroad)
+	if child["relationship"] != "child" || child["birth_year"] != float64(2016) {
+		t.Errorf("a child added reads %v, want relationship child, birth_year 2016", child)
+	}
+	if _, has := abroad["birth_year"]; abroad["relationship"] != "other" || has {
+		t.Errorf("a member added by passport reads %v, want relationship other (the default) and no birth_year", abroad)
 	}
 
 	var hs []struct {
@@ -208,6 +223,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown id type", "POST", "/v1/patients", alice.token, addPatient("library_card", "12345678", "王五"), 400, "invalid_id_type"},
 		{"name with digits", "POST", "/v1/patients", alice.token, addPatient("resident_id", valid, "王五5"), 400, "invalid_name"},
 		{"invalid phone on patient", "POST", "/v1/patients", alice.token, map[string]string{"id_type": "resident_id", "id_number": valid, "name": "王五", "phone": "12345"}, 400, "invalid_phone"},
+		{"unknown relationship", "POST", "/v1/patients", alice.token, map[string]string{"id_type": "resident_id", "id_number": valid, "name": "王五", "relationship": "cousin"}, 400, "invalid_field"},
+		{"holder as a child", "POST", "/v1/patients", alice.token, map[string]any{"id_type": "resident_id", "id_number": valid, "name": "王五", "self": true, "relationship": "child"}, 400, "invalid_field"},
 		{"unknown session", "POST", "/v1/bookings", alice.token, book("7d9f3c1e-0000-4000-8000-000000000000", alice.patientID), 404, "session_not_found"},
 		{"malformed session id", "POST", "/v1/bookings", alice.token, book("../etc", alice.patientID), 404, "session_not_found"},
 		{"before release", "POST", "/v1/bookings", alice.token, book(notYet.ID, alice.patientID), 422, "not_released"},

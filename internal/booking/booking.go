@@ -390,9 +390,60 @@ type Patient struct {
 	NameHash    string // the claimed name's keyed hash (raw bytes)
 	PhoneMasked string
 	IsSelf      bool
+	// Relationship is who the member is to the account holder; BirthYear
+	// the year of birth the ID document carries (0: none). With the masked
+	// name they tell apart members whose masked names collide.
+	Relationship Relationship
+	BirthYear    int
 	// Verified: the identity's name is verified and is this claim's.
 	Verified  bool
 	CreatedAt time.Time
+}
+
+// Relationship is who a family member (就诊人) is to the account holder.
+type Relationship string
+
+// The relationships an account holder may give a family member.
+const (
+	RelSelf   Relationship = "self"   // 本人
+	RelSpouse Relationship = "spouse" // 配偶
+	RelChild  Relationship = "child"  // 子女
+	RelParent Relationship = "parent" // 父母
+	RelOther  Relationship = "other"  // 其他
+)
+
+// Relationships lists the relationships in the order forms offer them.
+var Relationships = []Relationship{RelSelf, RelSpouse, RelChild, RelParent, RelOther}
+
+var relationshipLabels = map[Relationship]string{
+	RelSelf: "本人", RelSpouse: "配偶", RelChild: "子女", RelParent: "父母", RelOther: "其他",
+}
+
+// Label is the relationship's Chinese name, as the consoles show it.
+func (r Relationship) Label() string {
+	if l, ok := relationshipLabels[r]; ok {
+		return l
+	}
+	return relationshipLabels[RelOther]
+}
+
+// relationshipOf checks the relationship a request gives a new member:
+// none means self for the account holder, other for anyone else; self
+// makes the member the account holder; the account holder is nobody's
+// spouse, child or parent.
+func relationshipOf(given string, isSelf bool) (Relationship, bool, error) {
+	r := Relationship(given)
+	switch {
+	case given == "" && isSelf:
+		return RelSelf, true, nil
+	case given == "":
+		return RelOther, false, nil
+	case relationshipLabels[r] == "":
+		return "", false, Errorf(ErrInvalidField, "relationship is one of self, spouse, child, parent, other")
+	case isSelf && r != RelSelf:
+		return "", false, Errorf(ErrInvalidField, "the account holder (self) has the relationship self")
+	}
+	return r, r == RelSelf, nil
 }
 
 // Booking is a patient's slot in a session.

@@ -15,6 +15,9 @@ type AddPatientRequest struct {
 	Name     string
 	Phone    string // optional contact phone
 	IsSelf   bool   // this identity is the account holder
+	// Relationship to the account holder: self, spouse, child, parent or
+	// other; empty means self when IsSelf, else other. Self implies IsSelf.
+	Relationship string
 	// IdempotencyKey, when set, makes a repeat return the first patient.
 	IdempotencyKey string
 }
@@ -30,6 +33,10 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if actor.Role != RolePatient {
 		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
 	}
+	rel, isSelf, err := relationshipOf(req.Relationship, req.IsSelf)
+	if err != nil {
+		return Patient{}, err
+	}
 	who, err := s.resolve(IdentityRequest{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
 	if err != nil {
 		return Patient{}, err
@@ -37,7 +44,8 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if err := s.verify(ctx, &who); err != nil {
 		return Patient{}, err
 	}
-	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: req.IsSelf, Identity: who.Identity}
+	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: isSelf, Identity: who.Identity,
+		Relationship: rel, BirthYear: who.doc.BirthYear()}
 	if req.Phone != "" {
 		p, err := identity.NormalizePhone(req.Phone)
 		if err != nil {

@@ -346,13 +346,17 @@ type Schedule struct {
 // NewPatient is a patient to add, with the identity already validated,
 // hashed and sealed.
 type NewPatient struct {
-	ID          string
-	AccountID   string
-	Identity    Identity // ID is used when the identity is new
-	IsSelf      bool
-	PhoneHash   []byte
-	PhoneSealed []byte
-	PhoneMasked string
+	ID        string
+	AccountID string
+	Identity  Identity // ID is used when the identity is new
+	IsSelf    bool
+	// Relationship to the account holder; BirthYear from the ID document
+	// (0: the document carries none).
+	Relationship Relationship
+	BirthYear    int
+	PhoneHash    []byte
+	PhoneSealed  []byte
+	PhoneMasked  string
 }
 
 // AccountLimits are the platform's rules on accounts and their patients.

@@ -50,7 +50,8 @@ func TestMigrate(t *testing.T) {
 		"0005_ownership.sql", "0005_roles." + string(flavor) + ".sql", "0007_flag_explanation.sql", "0007_referrer_role." + string(flavor) + ".sql",
 		"0008_lottery.sql", "0009_job_leases.sql", "0010_sources.sql", "0010_sources_catalog.sql", "0010_sources_policy.sql",
 		"0011_consoles.sql", "0013_entry_name.sql", "0014_a_cases.sql", "0014_b_notification_kinds." + string(flavor) + ".sql",
-		"0015_a_doctors.sql", "0015_b_templates.sql", "0019_reports_by_time.sql", "0020_staff_names.sql", "0022_event_notifications.sql"}
+		"0015_a_doctors.sql", "0015_b_templates.sql", "0019_reports_by_time.sql", "0020_staff_names.sql",
+		"0021_a_patient_relationship.sql", "0021_b_patient_relationship_self.sql", "0022_event_notifications.sql"}
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}
@@ -312,10 +313,11 @@ func TestAddPatient(t *testing.T) {
 		a := w.createAccount()
 		id := newIdentity(randomBytes(32))
 		np := newPatient(a.ID, id, true, randomBytes(32))
+		np.BirthYear = 1984 // no relationship given: the holder's is self
 		got := w.mustAddPatient(np)
 		want := booking.Patient{ID: np.ID, AccountID: a.ID, IdentityID: id.ID, IdentityKey: id.Key(),
 			IDType: id.IDType, MaskedID: id.NumberMasked, MaskedName: id.NameMasked, NameHash: string(id.NameHash),
-			PhoneMasked: np.PhoneMasked, IsSelf: true, CreatedAt: got.CreatedAt}
+			PhoneMasked: np.PhoneMasked, IsSelf: true, Relationship: booking.RelSelf, BirthYear: 1984, CreatedAt: got.CreatedAt}
 		if got != want {
 			t.Errorf("patient = %+v, want %+v", got, want)
 		}

@@ -126,7 +126,8 @@ SELECT p.account_id::TEXT,
  WHERE p.identity_id = $1 AND p.is_self AND p.account_id <> $2;
 
 -- name: drop_self
-UPDATE patients SET is_self = false WHERE identity_id = $1 AND is_self AND account_id <> $2;
+-- The member stays on the account, no longer its holder: 其他 other.
+UPDATE patients SET is_self = false, relationship = 'other' WHERE identity_id = $1 AND is_self AND account_id <> $2;
 
 -- name: patient_claim
 -- A patient's claim, and whether it may book: the identity's name is not
@@ -139,7 +140,7 @@ SELECT COALESCE(p.name_hash, i.name_hash),
 -- name: bind_self
 -- The desk made this account's patient of the identity its self: the claim
 -- takes the verified name.
-UPDATE patients SET is_self = true, name_hash = $3, name_sealed = $4, name_masked = $5
+UPDATE patients SET is_self = true, relationship = 'self', name_hash = $3, name_sealed = $4, name_masked = $5
  WHERE account_id = $1 AND identity_id = $2;
 
 -- name: count_patients
@@ -150,8 +151,8 @@ SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND accoun
 
 -- name: insert_patient
 INSERT INTO patients (id, account_id, identity_id, is_self, phone_hash, phone_sealed, phone_masked,
-                      name_hash, name_sealed, name_masked)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+                      name_hash, name_sealed, name_masked, relationship, birth_year)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0));
 
 -- name: patient_rows
 -- A patient with its claim (rows from before claims were kept read the
@@ -159,7 +160,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
        COALESCE(NULLIF(p.name_masked, ''), i.name_masked), COALESCE(p.name_hash, i.name_hash),
        i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
-       p.phone_masked, p.is_self, p.created_at
+       p.phone_masked, p.is_self, p.relationship, COALESCE(p.birth_year, 0), p.created_at
   FROM patients p JOIN identities i ON i.id = p.identity_id
 
 -- name: patient
@@ -653,7 +654,7 @@ SELECT session_id::TEXT, channel, hospital_id::TEXT, opens_at, draw_at, commitme
 
 -- name: drop_other_selves
 -- The desk bound another identity as this account's self.
-UPDATE patients SET is_self = false WHERE account_id = $1 AND identity_id <> $2 AND is_self;
+UPDATE patients SET is_self = false, relationship = 'other' WHERE account_id = $1 AND identity_id <> $2 AND is_self;
 
 -- name: identity_hash
 SELECT id_hash FROM identities WHERE id = $1;

@@ -366,6 +366,12 @@ func auditArgs(a booking.AuditEntry) []any {
 func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booking.AccountLimits, ev booking.Event) (_ booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	claim := np.Identity
+	if np.Relationship == "" { // tools and tests that give none: the Service's default
+		np.Relationship = booking.RelOther
+		if np.IsSelf {
+			np.Relationship = booking.RelSelf
+		}
+	}
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
 		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS)
 		if err != nil {
@@ -402,7 +408,7 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 			}
 		}
 		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
-			claim.NameHash, claim.NameSealed, claim.NameMasked); err != nil {
+			claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear); err != nil {
 			return err
 		}
 		ev.IdentityID = identityID
@@ -497,7 +503,7 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
 	var idHash, nameHash []byte
 	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &nameHash, &p.Verified,
-		&p.PhoneMasked, &p.IsSelf, &p.CreatedAt)
+		&p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt)
 	p.NameHash = string(nameHash)
 	p.IdentityKey = booking.IdentityKey(idHash)
 	return p, err

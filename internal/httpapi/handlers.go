@@ -165,6 +165,9 @@ type addPatientIn struct {
 	Name     string `json:"name"`
 	Phone    string `json:"phone"`
 	Self     bool   `json:"self"`
+	// Relationship to the account holder; optional (default other, or
+	// self when Self).
+	Relationship string `json:"relationship"`
 }
 
 func (s *Server) addPatient(r *request) error {
@@ -176,7 +179,7 @@ func (s *Server) addPatient(r *request) error {
 		return err
 	}
 	p, err := s.svc.AddPatient(r.context(), r.actor, booking.AddPatientRequest{
-		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self,
+		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self, Relationship: in.Relationship,
 		IdempotencyKey: idempotencyKey(r.rc),
 	}, r.origin)
 	if err != nil {

@@ -20,11 +20,15 @@ type patientOut struct {
 	Phone     string `json:"phone,omitempty"`
 	Self      bool   `json:"self"`
 	Verified  bool   `json:"verified"`
+	// Relationship to the account holder; BirthYear from the ID document,
+	// absent when it carries none.
+	Relationship string `json:"relationship"`
+	BirthYear    int    `json:"birth_year,omitempty"`
 }
 
 func patientView(p booking.Patient) patientOut {
 	return patientOut{PatientID: p.ID, IDType: p.IDType, MaskedID: p.MaskedID, Name: p.MaskedName, Phone: p.PhoneMasked,
-		Self: p.IsSelf, Verified: p.Verified}
+		Self: p.IsSelf, Verified: p.Verified, Relationship: string(p.Relationship), BirthYear: p.BirthYear}
 }
 
 type policyView struct {

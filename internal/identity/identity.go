@@ -242,6 +242,20 @@ func allLetters(s string) bool {
 
 func isCheckChar(c byte) bool { return c == 'X' || (c >= '0' && c <= '9') }
 
+// BirthYear is the holder's year of birth where the document carries it:
+// a resident ID's digits 7-10 (Parse has checked they begin a calendar
+// date). Other documents carry none, and give 0.
+func (id ID) BirthYear() int {
+	if id.Type != ResidentID || len(id.Number) != 18 {
+		return 0
+	}
+	y := 0
+	for _, c := range id.Number[6:10] {
+		y = y*10 + int(c-'0')
+	}
+	return y
+}
+
 // Masked returns the document number with all but a few characters replaced
 // by asterisks, keeping its length so staff can still tell formats apart.
 // 18-character numbers keep the first 3 (the province and city) and the last

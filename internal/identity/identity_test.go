@@ -228,6 +228,31 @@ func TestParseUsesClock(t *testing.T) {
 	}
 }
 
+func TestBirthYear(t *testing.T) {
+	cases := []struct {
+		typ, number string
+		want        int
+	}{
+		{"resident_id", withCheck(t, "11010520160304123"), 2016},
+		{"resident_id", withCheck(t, "44030419491001002"), 1949},
+		{"passport", "E12345678", 0},
+	}
+	for _, c := range cases {
+		id, err := parse(c.typ, c.number, testNow())
+		if err != nil {
+			t.Fatalf("parse %s: %v", c.typ, err)
+		}
+		if got := id.BirthYear(); got != c.want {
+			t.Errorf("%s BirthYear() = %d, want %d", c.typ, got, c.want)
+		}
+	}
+	// An 18-character foreign permanent ID has digits where a resident ID
+	// has its birth date, but they are no birth date to read.
+	if got := (ID{Type: ForeignPermanentID, Number: "910000201603040123"}).BirthYear(); got != 0 {
+		t.Errorf("foreign permanent ID BirthYear() = %d, want 0", got)
+	}
+}
+
 func TestMasked(t *testing.T) {
 	tests := []struct {
 		name string

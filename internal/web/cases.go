@@ -117,7 +117,7 @@ func (c *Console) casesData(r *request) (casesData, error) {
 	for _, h := range cat.Hospitals() {
 		d.Hospitals = append(d.Hospitals, option{h.ID, h.Name})
 	}
-	names := maskedNames(ps)
+	names := patientLabels(ps)
 	for _, b := range bs {
 		row := bookingRowOf(cat, b, names, now, "")
 		d.Bookings = append(d.Bookings, option{b.ID, row.Date + " " + row.Time + " · " + row.Hospital + " · " + row.Department + " · " + row.Patient})

@@ -84,7 +84,7 @@ func (c *Console) patientHome(r *request) error {
 	if d.Notifications, d.Unread, err = c.notificationRows(r); err != nil {
 		return err
 	}
-	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
+	cat, now, names := c.svc.Catalog(), c.opts.Now(), patientLabels(ps)
 	for _, b := range bs {
 		if b.Status.Active() && b.SlotEnd.After(now) {
 			d.Upcoming = append(d.Upcoming, bookingRowOf(cat, b, names, now, ""))
@@ -95,10 +95,12 @@ func (c *Console) patientHome(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "patient/home", page{Title: "首页 Home", Nav: "home", Flash: flashes[r.query("ok")], Data: d})
 }
 
-func maskedNames(ps []booking.Patient) map[string]string {
+// patientLabels maps the account's patients to their labels, for the rows
+// of bookings, waitlist places and lottery entries.
+func patientLabels(ps []booking.Patient) map[string]string {
 	m := make(map[string]string, len(ps))
 	for _, p := range ps {
-		m[p.ID] = p.MaskedName
+		m[p.ID] = patientLabel(p)
 	}
 	return m
 }
@@ -115,7 +117,11 @@ type familyData struct {
 	Phone    string
 	Self     bool
 	HasSelf  bool
-	FormKey  string
+	// The relationships a member other than the account holder may have
+	// (the holder ticks "this is me": 本人).
+	Relationships []relationshipChoice
+	Relationship  string
+	FormKey       string
 }
 
 func (c *Console) familyData(r *request) (familyData, error) {
@@ -123,7 +129,8 @@ func (c *Console) familyData(r *request) (familyData, error) {
 	if err != nil {
 		return familyData{}, err
 	}
-	d := familyData{Patients: patientViews(ps), IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey()}
+	d := familyData{Patients: patientViews(ps), IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey(),
+		Relationships: relationshipChoices, Relationship: string(booking.RelOther)}
 	d.HasSelf = slices.ContainsFunc(ps, func(p booking.Patient) bool { return p.IsSelf })
 	return d, nil
 }
@@ -140,6 +147,10 @@ func (c *Console) addFamily(r *request) error {
 	req := booking.AddPatientRequest{
 		IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: r.form("name"),
 		Phone: strings.TrimSpace(r.form("phone")), IsSelf: r.form("self") != "", IdempotencyKey: formKey(r),
+		Relationship: r.form("relationship"),
+	}
+	if req.IsSelf {
+		req.Relationship = "" // "this is me" is the relationship: 本人
 	}
 	var err error
 	if req.IDNumber == "" || strings.TrimSpace(req.Name) == "" {
@@ -159,6 +170,9 @@ func (c *Console) addFamily(r *request) error {
 		d.IDType = req.IDType
 	}
 	d.Self, d.IDNumber, d.Name, d.Phone = req.IsSelf, req.IDNumber, req.Name, req.Phone
+	if slices.ContainsFunc(relationshipChoices, func(c relationshipChoice) bool { return c.Value == req.Relationship }) {
+		d.Relationship = req.Relationship
+	}
 	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
 }
 
@@ -307,7 +321,7 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	if err != nil {
 		return bookingsData{}, err
 	}
-	cat, now, names := c.svc.Catalog(), c.opts.Now(), maskedNames(ps)
+	cat, now, names := c.svc.Catalog(), c.opts.Now(), patientLabels(ps)
 	d := bookingsData{Bookings: make([]bookingRow, len(bs)), NoShowRule: noShowRule(c.svc.NoShowRules())}
 	sortByVisit(bs, now)
 	for i, b := range bs {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,18 @@ type idCard struct {
 // serves a patient, a relative from abroad and a desk clerk alike.
 
 type idType struct{ Value, Label string }
+
+// relationshipChoice is a relationship the family form offers.
+type relationshipChoice struct{ Value, Label string }
+
+// relationshipChoices are the relationships of a member who is not the
+// account holder (本人 is the form's "this is me" box).
+var relationshipChoices = []relationshipChoice{
+	{string(booking.RelChild), "子女 Child"},
+	{string(booking.RelSpouse), "配偶 Spouse"},
+	{string(booking.RelParent), "父母 Parent"},
+	{string(booking.RelOther), "其他 Other"},
+}
 
 // idTypes are the documents identity.Parse accepts, in the order the form
 // offers them.
@@ -135,26 +148,44 @@ func newFormKey() string {
 // patientView is a family member as pages show it: masked values only, as
 // the Service returns them.
 type patientView struct {
-	ID         string
-	Name       string // masked: 张*
-	IDType     string
-	MaskedID   string // 110***********002X
-	Phone      string // masked: 138****5678
-	Self       bool
-	OptionText string
+	ID       string
+	Name     string // masked: 张*
+	IDType   string
+	MaskedID string // 110***********002X
+	Phone    string // masked: 138****5678
+	Self     bool
+	// Label tells apart members whose masked names are alike (陈一 and
+	// 陈二 are both 陈*): "子女 · 陈* · 2016". Pages show it wherever a
+	// member is chosen or listed.
+	Label        string
+	Relationship string // 子女
+	BirthYear    int    // 0: the document carries none
+	OptionText   string
 }
 
 func patientViews(ps []booking.Patient) []patientView {
 	out := make([]patientView, len(ps))
 	for i, p := range ps {
-		text := p.MaskedName + " · " + p.MaskedID
-		if p.IsSelf {
-			text += " （本人 self）"
-		}
+		label := patientLabel(p)
 		out[i] = patientView{ID: p.ID, Name: p.MaskedName, IDType: p.IDType, MaskedID: p.MaskedID,
-			Phone: p.PhoneMasked, Self: p.IsSelf, OptionText: text}
+			Phone: p.PhoneMasked, Self: p.IsSelf, Label: label, Relationship: p.Relationship.Label(), BirthYear: p.BirthYear,
+			OptionText: label + " · " + p.MaskedID}
 	}
 	return out
+}
+
+// patientLabel is relationship, masked name and birth year (when the ID
+// document carries one): "子女 · 陈* · 2016". Never the full name or ID.
+func patientLabel(p booking.Patient) string {
+	rel := p.Relationship
+	if p.IsSelf {
+		rel = booking.RelSelf
+	}
+	label := rel.Label() + " · " + p.MaskedName
+	if p.BirthYear > 0 {
+		label += " · " + strconv.Itoa(p.BirthYear)
+	}
+	return label
 }
 
 // chip is one choice of the hospital → department → date filter.
