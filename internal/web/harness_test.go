@@ -85,6 +85,11 @@ func newSiteWith(t *testing.T, opts Options) *site {
 		if err := srv.ShutdownWithContext(ctx); err != nil {
 			t.Errorf("shut down the console: %v", err)
 		}
+		// fasthttp's Shutdown closes only the listeners Serve has
+		// registered: a test that ends before the Serve goroutine ran (one
+		// that makes no request, on a loaded machine) would leave it
+		// accepting forever. Closing the listener ends it either way.
+		_ = ln.Close()
 		<-done
 	})
 	s.base = "http://" + ln.Addr().String()
