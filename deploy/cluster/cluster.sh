@@ -428,10 +428,16 @@ redis_all() {
 	for i in "${REDIS_NODES[@]}"; do "$1" "$i" || return 1; done
 }
 
+# redis_conf: the nodes' config file with the password. It is written to a
+# temporary file and renamed over the old one: each node start writes it
+# again while the node started just before may still be reading it, and a
+# node that read it half-written started without a password (seen in CI:
+# "AUTH called without any password configured").
 redis_conf() {
 	local pw
 	pw=$(secret redis)
-	(umask 077 && printf 'requirepass %s\nmasterauth %s\n' "$pw" "$pw" >"$RUN/redis-ha.conf")
+	(umask 077 && printf 'requirepass %s\nmasterauth %s\n' "$pw" "$pw" >"$RUN/redis-ha.conf.tmp" &&
+		mv -f "$RUN/redis-ha.conf.tmp" "$RUN/redis-ha.conf")
 	printf '%s\n' "$RUN/redis-ha.conf"
 }
 

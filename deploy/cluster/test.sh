@@ -32,7 +32,15 @@ trap 'exit 143' TERM
 step() { printf '\n==> %s\n' "$*"; }
 
 step "cluster: etcd, PostgreSQL under Patroni, HAProxy, Redis Cluster with replicas"
-out=$("$CLUSTER" start) || { printf '%s\n' "$out"; exit 1; }
+if ! out=$("$CLUSTER" start); then
+	printf '%s\n' "$out"
+	# A start that failed half-way stops the parts it did not find running,
+	# so that no half-made stack holds the ports for the next run.
+	for s in sql redis; do
+		grep -q "^$s already running" <<<"$out" || "$CLUSTER" stop "$s" || true
+	done
+	exit 1
+fi
 printf '%s\n' "$out"
 for s in sql redis; do
 	if grep -qx "started $s" <<<"$out"; then started+=("$s"); fi

@@ -394,7 +394,7 @@ open_ping() { env -u REDISCLI_AUTH timeout 5 redis-cli -h "$HOST" -p "$1" ping <
 redis_conf() {
 	local conf="$RUN/redis-auth.conf" pw
 	pw=$(secret "$REDIS_PASSWORD_FILE")
-	(umask 077 && printf 'requirepass %s\nmasterauth %s\n' "$pw" "$pw" >"$conf")
+	(umask 077 && printf 'requirepass %s\nmasterauth %s\n' "$pw" "$pw" >"$conf.tmp" && mv -f "$conf.tmp" "$conf")
 	printf '%s\n' "$conf"
 }
 
