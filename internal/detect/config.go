@@ -264,7 +264,7 @@ func DefaultConfig() Config {
 			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},
-			PhantomPatients:   Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			PhantomPatients:   Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			NoShows:           Rule{Min: 2, Weight: 0.5, Cap: 1.5},

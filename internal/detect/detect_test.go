@@ -191,7 +191,8 @@ func TestSignals(t *testing.T) {
 		{"phantom_patients: 3 people raced for at release over 16 days, never came", func() []booking.Event { return phantomRaces(3, 8*day, false) }, "x", "phantom_patients", true},
 		{"phantom_patients: … within 10 days is a trip's fortnight", func() []booking.Event { return phantomRaces(3, 5*day, false) }, "x", "phantom_patients", false},
 		{"phantom_patients: one of four came once, elsewhere: the other three still count", func() []booking.Event { return phantomRaces(4, 8*day, true) }, "x", "phantom_patients", true},
-		{"phantom_patients: 2 people, one of whom came, do not", func() []booking.Event { return phantomRaces(2, 16*day, true) }, "x", "phantom_patients", false},
+		{"phantom_patients: 2 people (a family's two who needed the experts) do not", func() []booking.Event { return phantomRaces(2, 16*day, false) }, "x", "phantom_patients", false},
+		{"phantom_patients: 3 people, one of whom came, do not", func() []booking.Event { return phantomRaces(3, 16*day, true) }, "x", "phantom_patients", false},
 		{"phantom_patients: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(phantomRaces(3, 8*day, false)) }, "x", "phantom_patients", false},
 
 		// non-use
@@ -1142,6 +1143,33 @@ func TestGenuineGroups(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	// The trap of phantom_patients: a family whose two members each won
+	// an expert at release, 20 days apart, and cancelled, neither seen
+	// since, strangers taking the slots at once (handoff_given, transfer
+	// 0.5). Two people who needed the experts is a family; three names
+	// raced for over 24 days, none ever seen and every slot passed on at
+	// once, is the seller.
+	cancelledAndTaken := func(n int, every time.Duration) []booking.Event {
+		evs := phantomRaces(n, every, false)
+		for i := range n {
+			evs = append(evs, book(fmt.Sprintf("stranger%d", i), "q2", fmt.Sprintf("hot%d", i), time.Duration(i)*every, day+2*time.Second))
+		}
+		return evs
+	}
+	t.Run("a family whose two members won an expert 20 days apart and cancelled, strangers taking the slots at once", func(t *testing.T) {
+		evs := cancelledAndTaken(2, 20*day)
+		if got := fired(t, evs, "x"); !slices.Contains(got, "handoff_given") || slices.Contains(got, "phantom_patients") {
+			t.Errorf("fired %v: want handoff_given and not phantom_patients (two people)", got)
+		}
+		if got := flaggedAccounts(evs); slices.Contains(got, "x") {
+			t.Errorf("flagged %v, want the family left alone", got)
+		}
+	})
+	t.Run("… three names over 24 days is the seller", func(t *testing.T) {
+		if got := flaggedAccounts(cancelledAndTaken(3, 12*day)); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
 		}
 	})
 	t.Run("a quick user on a fast network, 0.5–1 s at the scarcest sessions, who comes", func(t *testing.T) {
