@@ -35,18 +35,9 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 		t.Fatalf("detection opened %d flags, %d listed; want the farm flagged", opened.Opened, len(online))
 	}
 
-	dir := t.TempDir()
-	events, flagsFile := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "flags.json")
+	events := filepath.Join(t.TempDir(), "events.jsonl")
 	svc.run("events", "--out", events)
-	svc.run("detect", "--events", events, "--out", flagsFile)
-	raw, err := os.ReadFile(flagsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var offline []booking.Flag
-	if err := json.Unmarshal(raw, &offline); err != nil {
-		t.Fatalf("flags.json: %v", err)
-	}
+	offline := offlineFlags(t, svc, "--events", events)
 
 	key := flagKeys
 	if got, want := key(online), key(offline); !slices.Equal(got, want) {
