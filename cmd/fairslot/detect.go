@@ -11,21 +11,24 @@ import (
 	"runtime/debug"
 	"time"
 
+	"fairslot/internal/booking"
 	"fairslot/internal/detect"
 )
 
 // detectCmd runs the scalper detector over a file of booking events:
 //
-//	fairslot detect --events events.jsonl --out flags.json [--config detect.json]
+//	fairslot detect --events events.jsonl [--reports reports.jsonl] --out flags.json [--config detect.json]
 //
 // It needs no database: the same detector runs inside the service over the
-// event table.
+// event table and the window's scalper reports; given the reports `fairslot
+// events --reports` wrote, it finds what the service finds.
 func detectCmd(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var events, out, config string
+	var events, reports, out, config string
 	e := env(getenv)
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&events, "events", e.str("DETECT_EVENTS", ""), "booking events, one JSON object a line (- for standard input)")
+	fs.StringVar(&reports, "reports", e.str("DETECT_REPORTS", ""), "scalper reports (举报), one JSON object a line, as fairslot events --reports writes them: testimony that adds to what the events show, never flags alone")
 	fs.StringVar(&out, "out", e.str("DETECT_OUT", "-"), "where to write the flags as JSON (- for standard output)")
 	fs.StringVar(&config, "config", e.str("DETECT_CONFIG", ""), "detector configuration (JSON; names only what differs from the defaults)")
 	if err := parse(fs, args); err != nil {
@@ -49,6 +52,15 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	in, err := readInput(events)
 	if err != nil {
 		return err
+	}
+	if reports != "" {
+		rs, err := readReports(reports)
+		if err != nil {
+			return err
+		}
+		for i := range rs {
+			in.AddReport(&rs[i])
+		}
 	}
 	read := time.Since(start)
 	n := in.Len()
@@ -85,6 +97,15 @@ func readInput(path string) (*detect.Input, error) {
 	}
 	defer f.Close()
 	return detect.ReadInput(f)
+}
+
+func readReports(path string) ([]booking.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return detect.ReadReports(f)
 }
 
 // writeTo writes to the named file (atomically: a temporary file renamed)

@@ -35,34 +35,11 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 		t.Fatalf("detection opened %d flags, %d listed; want the farm flagged", opened.Opened, len(online))
 	}
 
-	dir := t.TempDir()
-	events, flagsFile := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "flags.json")
+	events := filepath.Join(t.TempDir(), "events.jsonl")
 	svc.run("events", "--out", events)
-	svc.run("detect", "--events", events, "--out", flagsFile)
-	raw, err := os.ReadFile(flagsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var offline []booking.Flag
-	if err := json.Unmarshal(raw, &offline); err != nil {
-		t.Fatalf("flags.json: %v", err)
-	}
+	offline := offlineFlags(t, svc, "--events", events)
 
-	key := func(fs []booking.Flag) []string {
-		var out []string
-		for _, f := range fs {
-			b, _ := json.Marshal(struct {
-				ID       string
-				Score    float64
-				Reasons  []booking.FlagReason
-				Accounts []string
-				Persons  []string
-			}{f.ID, f.Score, f.Reasons, f.AccountIDs, f.PatientIDs})
-			out = append(out, string(b))
-		}
-		slices.Sort(out)
-		return out
-	}
+	key := flagKeys
 	if got, want := key(online), key(offline); !slices.Equal(got, want) {
 		t.Errorf("online flags differ from offline flags:\n online  %v\n offline %v", got, want)
 	}
@@ -78,6 +55,41 @@ func TestDetectionOnlineEqualsOffline(t *testing.T) {
 	if slices.Contains(flagged, family) {
 		t.Errorf("the family's account is flagged: %v", key(online))
 	}
+}
+
+// flagKeys writes each flag's identity, score, reasons, members and attached
+// reports as one comparable string, sorted.
+func flagKeys(fs []booking.Flag) []string {
+	var out []string
+	for _, f := range fs {
+		b, _ := json.Marshal(struct {
+			ID       string
+			Score    float64
+			Reasons  []booking.FlagReason
+			Accounts []string
+			Persons  []string
+			Cases    []string
+		}{f.ID, f.Score, f.Reasons, f.AccountIDs, f.PatientIDs, f.CaseIDs})
+		out = append(out, string(b))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// offlineFlags runs `fairslot detect` over files and reads its flags.
+func offlineFlags(t *testing.T, svc *service, args ...string) []booking.Flag {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "flags.json")
+	svc.run(append([]string{"detect"}, append(args, "--out", out)...)...)
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags []booking.Flag
+	if err := json.Unmarshal(raw, &flags); err != nil {
+		t.Fatalf("flags.json: %v", err)
+	}
+	return flags
 }
 
 // farmTrace makes, through the real API, an identity farm of four accounts

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -80,5 +82,32 @@ func TestDetectAttachesReports(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(shown), "13600000002") {
 		t.Error("the offered phone is shown in clear on the flag")
+	}
+
+	// Online equals offline with the evidence: `fairslot detect` over the
+	// exported events and reports finds the flags the job found, the
+	// testimony and the attached case ids included.
+	var online []booking.Flag
+	svc.do("GET", "/v1/admin/flags?status=open", admin, nil).decode(t, &online)
+	dir := t.TempDir()
+	events, reports := filepath.Join(dir, "events.jsonl"), filepath.Join(dir, "reports.jsonl")
+	svc.run("events", "--out", events, "--reports", reports)
+	raw, err := os.ReadFile(reports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(raw), "\n"); n != 5 {
+		t.Errorf("exported %d reports, want the 5 filed", n)
+	}
+	if strings.Contains(string(raw), "13600000002") {
+		t.Error("the exported reports carry the offered phone in clear")
+	}
+	offline := offlineFlags(t, svc, "--events", events, "--reports", reports)
+	if got, want := flagKeys(offline), flagKeys(online); !slices.Equal(got, want) {
+		t.Errorf("offline flags with the reports differ from online:\n online  %v\n offline %v", want, got)
+	}
+	// The near miss: without the reports, the testimony is missing.
+	if got := flagKeys(offlineFlags(t, svc, "--events", events)); slices.Equal(got, flagKeys(online)) {
+		t.Error("offline flags without the reports equal online ones: the reports made no difference to the test")
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
+	"fairslot/internal/booking"
 	"fairslot/internal/detect"
 )
 
@@ -15,32 +15,42 @@ import (
 // input of `fairslot detect`: the detector then sees what the service sees.
 func exportEvents(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var since time.Duration
-	var out string
+	var out, reports string
 	return tool{
 		name: "events",
 		flags: func(fs *flag.FlagSet, e env) {
 			fs.DurationVar(&since, "since", 30*24*time.Hour, "how far back (the service's detection window is 720h)")
 			fs.StringVar(&out, "out", "-", "where to write the events (- for standard output)")
+			fs.StringVar(&reports, "reports", "", "also write the scalper reports (举报) of the same window to this file, as the detection job reads them (the input of fairslot detect --reports)")
 		},
 		work: func(ctx context.Context, d *deps) error {
-			events, err := d.store.EventsSince(ctx, time.Now().Add(-since))
+			from := time.Now().Add(-since)
+			events, err := d.store.EventsSince(ctx, from)
 			if err != nil {
 				return err
 			}
-			w := stdout
-			if out != "-" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
-			}
-			if err := detect.WriteEvents(w, events); err != nil {
+			if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteEvents(w, events) }); err != nil {
 				return err
 			}
 			if out != "-" {
 				fmt.Fprintf(stderr, "wrote %d events to %s\n", len(events), out)
+			}
+			if reports == "" {
+				return nil
+			}
+			cases, err := d.store.ReportsSince(ctx, from)
+			if err != nil {
+				return err
+			}
+			rs := make([]booking.Report, len(cases))
+			for i, c := range cases {
+				rs[i] = booking.ReportOf(c)
+			}
+			if err := writeTo(reports, stdout, func(w io.Writer) error { return detect.WriteReports(w, rs) }); err != nil {
+				return err
+			}
+			if reports != "-" {
+				fmt.Fprintf(stderr, "wrote %d reports to %s\n", len(rs), reports)
 			}
 			return nil
 		},

@@ -106,9 +106,9 @@ func (s *Service) createAccount(ctx context.Context, a Account, phone, password,
 }
 
 // phoneRef is how a phone appears in events: its keyed hash.
-func (s *Service) phoneRef(hash []byte) string {
-	return "hash:" + IdentityKey(hash)
-}
+func (s *Service) phoneRef(hash []byte) string { return phoneRefOf(hash) }
+
+func phoneRefOf(hash []byte) string { return "hash:" + IdentityKey(hash) }
 
 // Login checks a phone and password and returns a bearer token.
 //

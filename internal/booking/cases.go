@@ -454,10 +454,16 @@ func (s *Service) CasesOfFlag(ctx context.Context, actor Actor, flagID string) (
 // reportOf is a report as the detector sees it: the offered account as
 // typed (it matches an account of the events only if it is that account's
 // id), the phone as the keyed reference the events carry.
-func (s *Service) reportOf(c Case) Report {
+func (s *Service) reportOf(c Case) Report { return ReportOf(c) }
+
+// ReportOf is a scalper report as the detector reads it: the phone named
+// only as the keyed hash the events carry. `fairslot events --reports`
+// writes the same, so `fairslot detect` offline sees what the detection
+// job sees.
+func ReportOf(c Case) Report {
 	r := Report{CaseID: c.ID, TS: c.CreatedAt, Reporter: c.AccountID, AccountID: c.OfferedAccount, BookingID: c.BookingID}
 	if len(c.OfferedPhoneHash) > 0 {
-		r.Phone = s.phoneRef(c.OfferedPhoneHash)
+		r.Phone = phoneRefOf(c.OfferedPhoneHash)
 	}
 	return r
 }

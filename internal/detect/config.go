@@ -60,6 +60,9 @@ type Rules struct {
 	Scarce     Rule `json:"scarce_concentration"`
 	Racing     Rule `json:"release_racing"`
 	SameExpert Rule `json:"same_expert"`
+	// PhantomPatients: persons the account raced for at the release of the
+	// scarcest sessions who never came, anywhere (signals.go, phantoms).
+	PhantomPatients Rule `json:"phantom_patients"`
 	// non_use: slots taken and not used.
 	UnusedScarce Rule `json:"unused_scarce"`
 	Wasted       Rule `json:"wasted"`
@@ -161,6 +164,11 @@ type Config struct {
 	// FreshWithin: a person added this soon before their first booking
 	// is fresh (fresh_persons).
 	FreshWithin Duration `json:"fresh_within"`
+	// PhantomSpan: phantom_patients counts an account's races for persons
+	// who never came only when those races span this long at least: a
+	// trip or an illness makes a family give back what it won for a week
+	// or two.
+	PhantomSpan Duration `json:"phantom_span"`
 	// OverAfter: a session whose latest check-in or no-show is this old is
 	// over; its bookings never used have lapsed.
 	OverAfter Duration `json:"over_after"`
@@ -224,6 +232,7 @@ func DefaultConfig() Config {
 		RacingMinShare:       0.6,
 		OverAfter:            Duration(6 * time.Hour),
 		FreshWithin:          Duration(48 * time.Hour),
+		PhantomSpan:          Duration(15 * 24 * time.Hour),
 		NoShowRate:           0.2,
 		WasteRate:            0.3,
 		ScarceWasteRate:      0.25,
@@ -255,6 +264,7 @@ func DefaultConfig() Config {
 			Scarce:            Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			PhantomPatients:   Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			NoShows:           Rule{Min: 2, Weight: 0.5, Cap: 1.5},

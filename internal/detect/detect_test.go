@@ -188,6 +188,12 @@ func TestSignals(t *testing.T) {
 		{"release_racing: 4 do not", func() []booking.Event { return raced(0, 4) }, "x", "release_racing", false},
 		{"same_expert: 6 sessions of one sought-after doctor", func() []booking.Event { return sameExpert(6) }, "x", "same_expert", true},
 		{"same_expert: 5 (a weekly patient) do not", func() []booking.Event { return sameExpert(5) }, "x", "same_expert", false},
+		{"phantom_patients: 3 people raced for at release over 16 days, never came", func() []booking.Event { return phantomRaces(3, 8*day, false) }, "x", "phantom_patients", true},
+		{"phantom_patients: … within 10 days is a trip's fortnight", func() []booking.Event { return phantomRaces(3, 5*day, false) }, "x", "phantom_patients", false},
+		{"phantom_patients: one of four came once, elsewhere: the other three still count", func() []booking.Event { return phantomRaces(4, 8*day, true) }, "x", "phantom_patients", true},
+		{"phantom_patients: 2 people (a family's two who needed the experts) do not", func() []booking.Event { return phantomRaces(2, 16*day, false) }, "x", "phantom_patients", false},
+		{"phantom_patients: 3 people, one of whom came, do not", func() []booking.Event { return phantomRaces(3, 16*day, true) }, "x", "phantom_patients", false},
+		{"phantom_patients: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(phantomRaces(3, 8*day, false)) }, "x", "phantom_patients", false},
 
 		// non-use
 		{"unused_scarce: 5 of 5 scarcest slots not used", func() []booking.Event { return unusedScarce(5, 5) }, "x", "unused_scarce", true},
@@ -465,6 +471,28 @@ func sameExpert(n int) []booking.Event {
 		evs = append(evs, e)
 	}
 	return evs
+}
+
+// phantomRaces: x races at the release of n hot sessions, `every` apart,
+// for a different person each time, wins, and cancels the next day; others
+// come to those sessions. With came, the first person checks in once, at
+// another session booked by another account.
+func phantomRaces(n int, every time.Duration, came bool) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, off, p := fmt.Sprintf("hot%d", i), time.Duration(i)*every, fmt.Sprintf("name%d", i)
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, checkIn(fmt.Sprintf("h-%s-0", s), "q", s, at(off+7*day)),
+			book("x", p, s, off, 3*time.Second), cancel("x", p, s, at(off+day)))
+	}
+	if came {
+		evs = append(evs, book("kin", "name0", "plenty00", 0, 5*time.Hour), checkIn("kin", "name0", "plenty00", at(7*day)))
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(n)*every + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+func withoutCheckIns(evs []booking.Event) []booking.Event {
+	return slices.DeleteFunc(evs, func(e booking.Event) bool { return e.Type == booking.EventCheckedIn })
 }
 
 // unusedScarce: x wins n hot sessions and lets wasted of them go (cancel).
@@ -745,6 +773,30 @@ func TestRule(t *testing.T) {
 		evs := append(background(200), givenBack("hoarder", 14, 2, day)...)
 		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"hoarder"}) {
 			t.Errorf("flagged %v, want the hoarder", got)
+		}
+	})
+	// Three names raced for at release and never seen, and three plain
+	// bookings given back too: six of six wasted (non_use). Over 16 days
+	// it is a list of names (phantom_patients, targeting); within 8 days
+	// it is a family that won experts for three of its people and then
+	// cancelled everything for a trip, and waste alone never flags.
+	racedAndGivenBack := func(every time.Duration) []booking.Event {
+		evs := phantomRaces(3, every, false)
+		for i := range 3 {
+			s, p := fmt.Sprintf("plain%d", i), fmt.Sprintf("name%d", i)
+			evs = append(evs, visited(s, time.Duration(i)*every)...)
+			evs = append(evs, book("x", p, s, time.Duration(i)*every, 5*time.Hour), cancel("x", p, s, at(time.Duration(i)*every+day)))
+		}
+		return evs
+	}
+	t.Run("two kinds flag: names raced for at release over 16 days that never come, their slots wasted", func(t *testing.T) {
+		if got := flaggedAccounts(racedAndGivenBack(8 * day)); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
+		}
+	})
+	t.Run("a release family that won experts for three people and cancelled it all for a trip is not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(racedAndGivenBack(4 * day)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
 		}
 	})
 	t.Run("a clerk favouring two people flags alone", func(t *testing.T) {
@@ -1091,6 +1143,33 @@ func TestGenuineGroups(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	// The trap of phantom_patients: a family whose two members each won
+	// an expert at release, 20 days apart, and cancelled, neither seen
+	// since, strangers taking the slots at once (handoff_given, transfer
+	// 0.5). Two people who needed the experts is a family; three names
+	// raced for over 24 days, none ever seen and every slot passed on at
+	// once, is the seller.
+	cancelledAndTaken := func(n int, every time.Duration) []booking.Event {
+		evs := phantomRaces(n, every, false)
+		for i := range n {
+			evs = append(evs, book(fmt.Sprintf("stranger%d", i), "q2", fmt.Sprintf("hot%d", i), time.Duration(i)*every, day+2*time.Second))
+		}
+		return evs
+	}
+	t.Run("a family whose two members won an expert 20 days apart and cancelled, strangers taking the slots at once", func(t *testing.T) {
+		evs := cancelledAndTaken(2, 20*day)
+		if got := fired(t, evs, "x"); !slices.Contains(got, "handoff_given") || slices.Contains(got, "phantom_patients") {
+			t.Errorf("fired %v: want handoff_given and not phantom_patients (two people)", got)
+		}
+		if got := flaggedAccounts(evs); slices.Contains(got, "x") {
+			t.Errorf("flagged %v, want the family left alone", got)
+		}
+	})
+	t.Run("… three names over 24 days is the seller", func(t *testing.T) {
+		if got := flaggedAccounts(cancelledAndTaken(3, 12*day)); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
 		}
 	})
 	t.Run("a quick user on a fast network, 0.5–1 s at the scarcest sessions, who comes", func(t *testing.T) {

@@ -113,7 +113,10 @@ type detector struct {
 	evs      []ev
 	doctorOf map[sym]sym // session → its doctor
 	checkIns int         // check-in events: none means no visit is ever known
-	end      int64       // the latest event
+	// came holds the persons who checked in at least once, on any
+	// account or at the desk.
+	came     map[sym]bool
+	end      int64 // the latest event
 	accounts []*account
 	acctOf   []int32 // sym → account index, -1
 	attrs    []*attr
@@ -154,7 +157,8 @@ const (
 func newDetector(in *Input, cfg Config) *detector {
 	evs, strs, doctorOf := in.finish()
 	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
-		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{}}
+		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{},
+		came: map[sym]bool{}}
 	d.acctOf = filled(len(strs))
 	d.sessOf = filled(len(strs))
 	d.staffOf = filled(len(strs))
@@ -354,6 +358,9 @@ func (d *detector) index() {
 			}
 		case tCheckedIn:
 			d.checkIns++
+			if e.person != 0 {
+				d.came[e.person] = true
+			}
 			if bi := find(e, ai, si); bi >= 0 {
 				d.bookings[bi].outcome, d.bookings[bi].outAt = oUsed, e.ts
 			}

@@ -4,42 +4,73 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	"fairslot/internal/booking"
 )
 
+// ReadReports reads scalper reports as `fairslot events --reports` writes
+// them: one booking.Report a line (case_id, ts, reporter, account_id,
+// booking_id, phone as its keyed hash), blank lines skipped.
+func ReadReports(r io.Reader) ([]booking.Report, error) {
+	return readLines(r, "reports", 1<<20, func(rep *booking.Report) error {
+		if rep.CaseID == "" || rep.Reporter == "" {
+			return errors.New("a report needs its case_id and reporter")
+		}
+		return nil
+	})
+}
+
+// WriteReports writes reports in the format ReadReports reads.
+func WriteReports(w io.Writer, reports []booking.Report) error {
+	return writeLines(w, "report", reports)
+}
+
 // ReadEvents reads the booking-event format of ../shared/API.md: one JSON
 // object a line, blank lines skipped, unknown fields ignored, any order.
 func ReadEvents(r io.Reader) ([]booking.Event, error) {
-	var out []booking.Event
+	return readLines(r, "events", 16<<20, func(*booking.Event) error { return nil })
+}
+
+// WriteEvents writes events in the same format, one a line.
+func WriteEvents(w io.Writer, events []booking.Event) error {
+	return writeLines(w, "event", events)
+}
+
+// readLines reads one JSON object of type T a line, blank lines skipped,
+// each checked; an error names the line.
+func readLines[T any](r io.Reader, what string, maxLine int, check func(*T) error) ([]T, error) {
+	var out []T
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	sc.Buffer(make([]byte, 0, 64*1024), maxLine)
 	for n := 1; sc.Scan(); n++ {
 		line := bytes.TrimSpace(sc.Bytes())
 		if len(line) == 0 {
 			continue
 		}
-		var e booking.Event
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("events line %d: %w", n, err)
+		var v T
+		if err := json.Unmarshal(line, &v); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", what, n, err)
 		}
-		out = append(out, e)
+		if err := check(&v); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", what, n, err)
+		}
+		out = append(out, v)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read events: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	return out, nil
 }
 
-// WriteEvents writes events in the same format, one a line.
-func WriteEvents(w io.Writer, events []booking.Event) error {
+func writeLines[T any](w io.Writer, what string, vs []T) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	for i := range events {
-		if err := enc.Encode(&events[i]); err != nil {
-			return fmt.Errorf("write event %d: %w", i, err)
+	for i := range vs {
+		if err := enc.Encode(&vs[i]); err != nil {
+			return fmt.Errorf("write %s %d: %w", what, i, err)
 		}
 	}
 	return bw.Flush()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 func TestReadEvents(t *testing.T) {
@@ -28,6 +30,29 @@ func TestReadEvents(t *testing.T) {
 	}
 	if _, err := ReadEvents(strings.NewReader("{\"ts\":\n")); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("err = %v, want one naming line 1", err)
+	}
+}
+
+// TestReadReports: reports read as `fairslot events --reports` writes them;
+// a line that is not a report, or a report without its case or reporter,
+// is an error naming the line.
+func TestReadReports(t *testing.T) {
+	want := []booking.Report{{CaseID: "c1", TS: t0, Reporter: "r1", AccountID: "a1"}, {CaseID: "c2", TS: t0, Reporter: "r2", Phone: "hash:abc"}}
+	var buf bytes.Buffer
+	if err := WriteReports(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadReports(strings.NewReader(buf.String() + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].CaseID != "c1" || got[1].Phone != "hash:abc" || !got[0].TS.Equal(t0) {
+		t.Errorf("read %+v, want %+v", got, want)
+	}
+	for _, bad := range []string{"{\"case_id\":\n", `{"case_id":"c1"}`, `{"reporter":"r1"}`} {
+		if _, err := ReadReports(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%q: err = %v, want one naming line 1", bad, err)
+		}
 	}
 }
 

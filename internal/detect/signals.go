@@ -136,7 +136,8 @@ func (d *detector) accountSignals() {
 	cfg, r := d.cfg, d.cfg.Rules
 	w := ns(cfg.Window)
 	wEN, wZH := span(cfg.Window.D())
-	for _, a := range d.accounts {
+	phantom := d.phantoms()
+	for ai, a := range d.accounts {
 		name := d.str(a.id)
 		to := &a.items
 
@@ -334,6 +335,14 @@ func (d *detector) accountSignals() {
 			})
 		}
 
+		if ts := phantom[int32(ai)]; len(ts) > 0 {
+			n := maxWithin(ts, w)
+			add(to, "phantom_patients", kTargeting, r.PhantomPatients, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced at release for the scarcest sessions for %d patients within %s who never came, not once, on any account, and let what they were booked go unused; a patient who fought for a famous expert comes, a name put on the list for the race does not", name, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内于放号时为 %d 位就诊人抢约最紧俏的号源，这些就诊人从未到院就诊（任何账号都没有），约到的号也都没有使用；抢到名专家号的患者会来，为抢号而挂名的身份不会", name, wZH, n)
+			})
+		}
+
 		// automation
 		if len(fast) > 0 {
 			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)), func() (string, string) {
@@ -413,6 +422,64 @@ func (d *detector) accountSignals() {
 			})
 		}
 	}
+}
+
+// phantoms finds, per account, the persons it raced for at the release
+// of the scarcest sessions (booked or refused) who never came: no check-in
+// anywhere, on any account or at the desk, while at least one booking of
+// theirs settled unused. A fake or borrowed ID is a name on the list of a
+// seller racing for the famous experts; a patient who fought for one comes
+// when they win it. It returns, by account, the time of each such person's
+// first race, in order. A stream with no check-in says nothing about who
+// came.
+func (d *detector) phantoms() map[int32][]int64 {
+	if d.checkIns == 0 {
+		return nil
+	}
+	settled := map[sym]bool{}
+	for i := range d.bookings {
+		b := &d.bookings[i]
+		if b.person != 0 && b.wasted() && b.sess >= 0 && d.sessions[b.sess].over {
+			settled[b.person] = true
+		}
+	}
+	out := map[int32][]int64{}
+	for ai, a := range d.accounts {
+		var first []int64
+		var lo, hi int64
+		seen := map[sym]bool{}
+		for _, x := range a.attempts {
+			if x.who == 0 || x.key == 0 || d.came[x.who] || !settled[x.who] {
+				continue
+			}
+			si := d.sessOf[x.key]
+			if si < 0 || !d.sessions[si].scarce || !d.raced(si, x.ts) {
+				continue
+			}
+			if len(first) == 0 {
+				lo = x.ts
+			}
+			hi = x.ts
+			if !seen[x.who] {
+				seen[x.who] = true
+				first = append(first, x.ts)
+			}
+		}
+		// A trip or an illness makes a family give back what it won for a
+		// week or two; names that never come, race after race for longer
+		// than that, are no trip.
+		if len(first) > 0 && hi-lo >= ns(d.cfg.PhantomSpan) {
+			out[int32(ai)] = first
+		}
+	}
+	return out
+}
+
+// raced says whether an attempt at t of session si was a race for it: from
+// RaceBefore before its release to RaceAfter after.
+func (d *detector) raced(si int32, t int64) bool {
+	s := d.sessions[si]
+	return s.rel != 0 && t >= s.rel-ns(d.cfg.RaceBefore) && t <= s.rel+ns(d.cfg.RaceAfter)
 }
 
 // scarceTries appends to xs the persons of a's attempts (booked or

@@ -349,19 +349,28 @@ func (g *gen) farm(room int) int {
 // of many accounts, each account on a phone and a home address of its own,
 // at human speed. Nobody can come with a fake ID: every slot is handed to a
 // buyer, cancelled unsold or left to lapse.
+//
+// Half the farms are spread thin, as the second reviewer saw them:
+// more accounts with two to four IDs each, each racing at a few releases
+// only, so that no account has much to show on its own.
 func (g *gen) fakeFarm(room int) int {
 	size := min(room, g.between(4, 10))
+	ids, days := [2]int{3, 5}, [2]int{8, 20}
+	if g.chance(0.5) {
+		size = min(room, g.between(6, 12))
+		ids, days = [2]int{2, 4}, [2]int{3, 7}
+	}
 	plan := sellPlan{hand: g.uniform(0.2, 0.5), unsold: 0.45, lapse: 1}
 	for range size {
 		a := g.scalper("fake_farm")
 		a.devices, a.ips, a.mobile = []string{g.uuid()}, []string{g.ip()}, false
 		g.create(a)
-		for range g.between(3, 5) {
+		for range g.between(ids[0], ids[1]) {
 			g.addMember(a, g.newPerson(), a.created.Add(g.dur(time.Minute, 3*24*time.Hour)))
 		}
 		// At release for the experts on most days; and whatever slot is
 		// left later on: it sells what it gets.
-		for _, d := range g.releaseDays(8, 20) {
+		for _, d := range g.releaseDays(days[0], days[1]) {
 			s := g.releasedOn(d, g.chance(0.85))
 			if s == nil {
 				continue
