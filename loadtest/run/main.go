@@ -385,6 +385,9 @@ func (o options) section() string {
 			name += "_unscreened"
 		}
 	}
+	if o.pin {
+		name += "_pinned"
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(env))
 	}
@@ -408,6 +411,9 @@ func meta(o options, k6err error) report.Meta {
 	if o.sessions > 0 {
 		args = append(args, fmt.Sprintf("-sessions %d", o.sessions))
 	}
+	if o.pin {
+		args = append(args, "-pin")
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		args = append(args, "-serve-env "+env)
 	}
@@ -420,6 +426,7 @@ func meta(o options, k6err error) report.Meta {
 	}
 	notes := fmt.Sprintf("%s on the same machine as the service, Redis and PostgreSQL; rate limits at their defaults "+
 		"(50/s per IP, 10/s per account), clients spread over 50,000 X-Forwarded-For addresses.", gen)
+	notes += fmt.Sprintf(" CPUs %s; load average (1, 5, 15 min) when the report was written: %s.", pinned.describe(), loadAvg())
 	if k6err != nil {
 		notes += " k6: " + k6err.Error() + "."
 	}
