@@ -52,8 +52,8 @@ func refusedAB(ctx context.Context, o options, dir string, serve func(bin string
 				return fmt.Errorf("%s: %d booked (want 1000), %d of %d answers refused (want all): not the sold-out answer",
 					b.name, booked, res.Non2xx, res.Requests)
 			}
-			fmt.Printf("    %.2f CPU-s per 100,000 refused attempts; %.0f requests/s, client p99 %.2f ms, service-side p99 %s; load average %s\n",
-				res.CPUPer100k, res.RPS, res.P99MS, msOrDash(res.ServiceP99MS), res.LoadAvg)
+			fmt.Printf("    %.2f CPU-s per 100,000 refused attempts (%.1f %% answered from memory); %.0f requests/s, client p99 %.2f ms, service-side p99 %s; load average %s\n",
+				res.CPUPer100k, res.FromMemory*100, res.RPS, res.P99MS, msOrDash(res.ServiceP99MS), res.LoadAvg)
 			cpu[i] = append(cpu[i], res.CPUPer100k)
 		}
 	}

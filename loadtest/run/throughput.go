@@ -61,6 +61,9 @@ type wrkResult struct {
 	// same run; 0 for a target without one (the no-op, the baseline).
 	ServiceP99MS float64 `json:"service_p99_ms"`
 	LoadAvg      string  `json:"load_avg"` // the machine's, when wrk ended
+	// FromMemory is the share of the requests a fairslot build answered
+	// from memory (the fast reject path), over the same run.
+	FromMemory float64 `json:"from_memory"`
 	Booked       int64   `json:"booked"`   // bookings in SQL afterwards
 }
 
@@ -497,6 +500,9 @@ func measureWrk(ctx context.Context, srv *targetProc, fairslot bool, addr, input
 		}
 		if p99, ok := quantile(.99, before.attempts, after.attempts); ok {
 			res.ServiceP99MS = p99 * 1000
+		}
+		if res.Requests > 0 {
+			res.FromMemory = (after.fast - before.fast) / float64(res.Requests)
 		}
 	}
 	return res, nil
