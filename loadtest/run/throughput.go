@@ -64,7 +64,7 @@ type wrkResult struct {
 	// FromMemory is the share of the requests a fairslot build answered
 	// from memory (the fast reject path), over the same run.
 	FromMemory float64 `json:"from_memory"`
-	Booked       int64   `json:"booked"`   // bookings in SQL afterwards
+	Booked     int64   `json:"booked"` // bookings in SQL afterwards
 }
 
 func throughput(ctx context.Context, o options) error {
