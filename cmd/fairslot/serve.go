@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
-	"github.com/ulule/limiter/v3/drivers/store/memory"
 	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
 	"github.com/valyala/fasthttp"
 
@@ -28,6 +27,7 @@ import (
 	"fairslot/internal/cockroach"
 	"fairslot/internal/httpapi"
 	"fairslot/internal/lockout"
+	"fairslot/internal/ratelimit"
 	"fairslot/internal/web"
 )
 
@@ -52,16 +52,17 @@ type serveConfig struct {
 	watchEvery      time.Duration
 }
 
-// memoryLimitStore keeps rate counters in this instance's memory and drops
-// the expired ones every 2 s instead of the library's 30 s. Each counter is
-// a handful of small objects the garbage collector must trace: at the
-// release hour, 30 s meant a counter for every patient and address seen in
-// the last half minute (~250,000), the largest part of the collector's
-// work (BenchmarkRateCountersGC: 60 ms a cycle for 250,000 counters, 13 ms
-// for 80,000). An expired counter is reset in place on its next use anyway,
-// so sweeping sooner changes no limit.
+// memoryLimitStore keeps rate counters in this instance's memory
+// (internal/ratelimit: the library's fixed windows, counted at a fraction
+// of its memory store's CPU) and drops the expired ones every 2 s instead
+// of the library's 30 s. Counters the garbage collector must trace cost
+// every cycle: at the release hour, 30 s meant a counter for every patient
+// and address seen in the last half minute (~250,000), the largest part of
+// the collector's work (BenchmarkRateCountersGC: 60 ms a cycle for 250,000
+// of the library's counters, 13 ms for 80,000). An expired counter is reset
+// on its next use anyway, so sweeping sooner changes no limit.
 func memoryLimitStore() limiter.Store {
-	return memory.NewStoreWithOptions(limiter.StoreOptions{Prefix: limiter.DefaultPrefix, CleanUpInterval: 2 * time.Second})
+	return ratelimit.NewMemoryStore(2 * time.Second)
 }
 
 // The garbage collector's defaults for serve, from the release minute

@@ -17,6 +17,10 @@ type BookRequest struct {
 	// Waitlist asks, for an entry in a lottery pool's draw, to join the
 	// session's waitlist if not drawn.
 	Waitlist bool
+	// memoAsked: KnownRefusalOf has asked the fast reject path and it let
+	// the attempt through, so the attempt does not ask again (the one let
+	// through to renew a remembered answer must reach admission).
+	memoAsked bool
 }
 
 // mayBookOn says which roles book on which channel: patients online for
@@ -60,13 +64,16 @@ func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Re
 
 // KnownRefusalOf is KnownRefusal for an attempt by actor: the refusal the
 // fast reject path answers from memory, recorded as an event like every
-// other refused attempt.
-func (s *Service) KnownRefusalOf(actor Actor, req BookRequest) error {
+// other refused attempt. When it answers nil, req is marked as asked: its
+// Attempt goes to admission without asking the memory again.
+func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
 	err := s.KnownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
+		return err
 	}
-	return err
+	req.memoAsked = true
+	return nil
 }
 
 // attempt is Book and Attempt; a refused attempt is recorded as an event,
@@ -77,7 +84,7 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 			return Result{}, ErrChannelForbidden
 		}
-		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, !req.memoAsked)
 		if err != nil {
 			return Result{}, err
 		}
@@ -123,14 +130,17 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 // attemptSession is bookableSession for a booking attempt, and where the
 // fast reject path answers (KnownRefusal): after the catalog's checks, before
 // any work for the person (a patient lookup, an identity written for the
-// desk) and before admission.
-func (s *Service) attemptSession(sessionID string, ch Channel, idemKey string) (*Session, *Hospital, error) {
+// desk) and before admission. askMemo is false for an attempt whose caller asked already
+// (KnownRefusalOf).
+func (s *Service) attemptSession(sessionID string, ch Channel, idemKey string, askMemo bool) (*Session, *Hospital, error) {
 	sess, h, err := s.bookableSession(sessionID, ch)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.KnownRefusal(sess.ID, ch, idemKey); err != nil {
-		return nil, nil, err
+	if askMemo {
+		if err := s.KnownRefusal(sess.ID, ch, idemKey); err != nil {
+			return nil, nil, err
+		}
 	}
 	return sess, h, nil
 }

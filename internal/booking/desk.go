@@ -132,7 +132,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	// identityID is the person's, once known, for the event of a refusal.
 	var identityID string
 	r, err := func() (Result, error) {
-		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey)
+		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, true)
 		if err != nil {
 			return Result{}, err
 		}

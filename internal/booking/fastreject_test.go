@@ -149,3 +149,36 @@ func TestFastRejectForStaff(t *testing.T) {
 		t.Errorf("identities %d → %d: the refused caller's identity was written", before, after)
 	}
 }
+
+// TestFastRejectRenewed: from half of SoldOutFor on, one attempt is let
+// through to admission, and its sold_out is remembered for a new
+// SoldOutFor, so the pool's answer stays in memory past the first one
+// instead of sending every attempt after its expiry to Redis. The clock is
+// frozen at each step.
+func TestFastRejectRenewed(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 1})
+	us := h.users(5, 1)
+	t0 := time.Now()
+	h.clock.freeze(t0)
+
+	h.mustBook(us[0], 0, s, "")
+	_, err := h.book(us[1], 0, s, "")
+	wantErr(t, "admission's sold_out", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+
+	h.clock.freeze(t0.Add(60 * time.Millisecond))
+	_, err = h.book(us[2], 0, s, "")
+	wantErr(t, "past half of SoldOutFor: let through to admission", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+	_, err = h.book(us[3], 0, s, "")
+	wantErr(t, "the next one, from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
+
+	// Past the first answer's 100ms, within the renewed one's.
+	h.clock.freeze(t0.Add(105 * time.Millisecond))
+	_, err = h.book(us[4], 0, s, "")
+	wantErr(t, "past the first SoldOutFor, from the renewed memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 2)
+	h.checkClean()
+}

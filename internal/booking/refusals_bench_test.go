@@ -46,7 +46,7 @@ func BenchmarkKnownRefusal(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if s.KnownRefusalOf(actor, req) == nil {
+				if s.KnownRefusalOf(actor, &req) == nil {
 					b.Fatal("want an answer from memory")
 				}
 				// What the writer does every 250 ms, here every 8,192

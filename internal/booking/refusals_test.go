@@ -25,7 +25,7 @@ func TestRefusalsBecomeEvents(t *testing.T) {
 	req := booking.BookRequest{SessionID: s.ID, PatientID: bob.patients[1].ID, Channel: booking.ChannelOnline,
 		Origin: booking.Origin{IP: "198.51.100.9", DeviceID: "dv-bob"}}
 	for range 6 {
-		wantErr(t, "bob from memory", h.svc.KnownRefusalOf(bob.actor, req), booking.ErrSoldOut)
+		wantErr(t, "bob from memory", h.svc.KnownRefusalOf(bob.actor, &req), booking.ErrSoldOut)
 	}
 	// A clerk's walk-in on a pool nobody may book on site: refused, with
 	// the clerk as staff_id.
@@ -89,7 +89,7 @@ func TestRefusalBufferBounded(t *testing.T) {
 	wantErr(t, "sold out", err, booking.ErrSoldOut)
 	for i := range 5 { // five persons: none thinned
 		req := booking.BookRequest{SessionID: s.ID, PatientID: us[1].patients[i].ID, Channel: booking.ChannelOnline}
-		wantErr(t, "from memory", h.svc.KnownRefusalOf(us[1].actor, req), booking.ErrSoldOut)
+		wantErr(t, "from memory", h.svc.KnownRefusalOf(us[1].actor, &req), booking.ErrSoldOut)
 	}
 	h.svc.FlushRefusals(h.ctx)
 	if w, _, d := h.svc.RefusalStats(); w != 3 || d != 3 {

@@ -267,7 +267,7 @@ func (s *Server) book(r *request) error {
 	// The fast reject path: a pool not yet released or already empty
 	// answers from memory (and records the refused attempt), before the
 	// shared (Redis) rate limits and the patient lookup.
-	if err := s.svc.KnownRefusalOf(r.actor, req); err != nil {
+	if err := s.svc.KnownRefusalOf(r.actor, &req); err != nil {
 		return err
 	}
 	if err := s.sharedLimits(r); err != nil {

@@ -60,6 +60,14 @@ type options struct {
 	generator  string
 	before     string
 	serveEnv   string
+	// refused: throughput measures only the sold-out answer's CPU, this
+	// build against -before's (or -before-bin), alternating for rounds.
+	refused   bool
+	rounds    int
+	beforeBin string
+	// pin: the load generator on one CPU, the service on the other
+	// (taskset), where the machine has two or more.
+	pin bool
 	// Lottery release: the release sessions' online pools are lotteries
 	// whose window covers the load, drawn after it.
 	mode     string
@@ -80,6 +88,10 @@ func main() {
 	flag.DurationVar(&o.releaseIn, "release-in", 0, "how long after seeding the slots are released (default: time for the waiting room)")
 	flag.StringVar(&o.serveEnv, "serve-env", "", "NAME=value pairs, comma-separated, for fairslot serve alone (e.g. GOGC=400)")
 	flag.StringVar(&o.before, "before", "", "throughput only: also measure fairslot as built at this git revision")
+	flag.BoolVar(&o.refused, "refused", false, "throughput only: measure just the CPU per refused (sold-out) attempt, this build against -before or -before-bin, alternating")
+	flag.IntVar(&o.rounds, "rounds", 3, "with -refused: how many times each build is measured")
+	flag.StringVar(&o.beforeBin, "before-bin", "", "with -refused: the other build, as a binary (instead of -before REV)")
+	flag.BoolVar(&o.pin, "pin", false, "pin the load generator (wrk, loadtest/spike) and the service to different CPUs with taskset (needs 2 or more)")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.StringVar(&o.mode, "mode", "first_come", "release mode of the released pools: first_come, or lottery (entries during the load, drawn after it)")
 	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
@@ -126,7 +138,10 @@ func scenarios(o *options) (scenario, error) {
 	return scenario{}, fmt.Errorf("unknown scenario %q: release_hour, steady_day or scalper_mix", o.scenario)
 }
 
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options) (err error) {
+	if pinned, err = newPinning(o.pin, runtime.NumCPU()); err != nil {
+		return err
+	}
 	if o.scenario == "throughput" {
 		return throughput(ctx, o)
 	}
@@ -311,7 +326,7 @@ func (e *env) spike(ctx context.Context, o options, startDelay float64) error {
 		return err
 	}
 	defer out.Close()
-	cmd := exec.CommandContext(ctx, "bin/spike", "-run-dir", o.runDir, "-addr", apiAddr, "-rate", fmt.Sprint(o.rate),
+	cmd := pinned.commandContext(ctx, "generator", "bin/spike", "-run-dir", o.runDir, "-addr", apiAddr, "-rate", fmt.Sprint(o.rate),
 		"-duration", o.duration.String(), "-start-in", fmt.Sprintf("%.3fs", startDelay))
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
 	return cmd.Run()
@@ -370,6 +385,9 @@ func (o options) section() string {
 			name += "_unscreened"
 		}
 	}
+	if o.pin {
+		name += "_pinned"
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(env))
 	}
@@ -393,6 +411,9 @@ func meta(o options, k6err error) report.Meta {
 	if o.sessions > 0 {
 		args = append(args, fmt.Sprintf("-sessions %d", o.sessions))
 	}
+	if o.pin {
+		args = append(args, "-pin")
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		args = append(args, "-serve-env "+env)
 	}
@@ -405,6 +426,7 @@ func meta(o options, k6err error) report.Meta {
 	}
 	notes := fmt.Sprintf("%s on the same machine as the service, Redis and PostgreSQL; rate limits at their defaults "+
 		"(50/s per IP, 10/s per account), clients spread over 50,000 X-Forwarded-For addresses.", gen)
+	notes += fmt.Sprintf(" CPUs %s; load average (1, 5, 15 min) when the report was written: %s.", pinned.describe(), loadAvg())
 	if k6err != nil {
 		notes += " k6: " + k6err.Error() + "."
 	}
@@ -561,7 +583,7 @@ func (e *env) serve(ctx context.Context, bin, runDir, extraEnv string) (*server,
 		return nil, err
 	}
 	s := &server{api: "http://" + apiAddr, admin: "http://" + adminAddr, exit: make(chan error, 1)}
-	s.cmd = exec.Command(bin, "serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8")
+	s.cmd = pinned.command("service", bin, "serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8")
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = e.vars, logf, logf
 	if extraEnv != "" {
 		s.cmd.Env = append(slices.Clip(e.vars), strings.Split(extraEnv, ",")...)
@@ -623,7 +645,7 @@ func (e *env) k6(ctx context.Context, o options, sc scenario, startDelay float64
 	for _, v := range sc.k6env {
 		args = append(args, "-e", v)
 	}
-	cmd := exec.CommandContext(ctx, o.k6, append(args, filepath.Join("loadtest", "k6", o.scenario+".js"))...)
+	cmd := pinned.commandContext(ctx, "generator", o.k6, append(args, filepath.Join("loadtest", "k6", o.scenario+".js"))...)
 	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true")
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
 	err = cmd.Run()

@@ -115,8 +115,12 @@ func (s *sampler) sample(ctx context.Context) {
 }
 
 // scrape reads the service's metrics.
-func (s *sampler) scrape() (snapshot, error) {
-	res, err := http.Get(s.srv.admin + "/metrics")
+func (s *sampler) scrape() (snapshot, error) { return scrapeMetrics(s.srv.admin) }
+
+// scrapeMetrics reads the metrics of the service whose admin server is at
+// admin (a URL).
+func scrapeMetrics(admin string) (snapshot, error) {
+	res, err := http.Get(admin + "/metrics")
 	if err != nil {
 		return snapshot{}, err
 	}

@@ -56,6 +56,14 @@ type wrkResult struct {
 	// CPUPer100k is the server process's CPU time (user + system) while
 	// wrk ran, in seconds per 100,000 requests answered.
 	CPUPer100k float64 `json:"cpu_s_per_100k"`
+	// ServiceP99MS is the p99 of the booking attempts in the service's own
+	// histogram (from reading the request to writing the answer) over the
+	// same run; 0 for a target without one (the no-op, the baseline).
+	ServiceP99MS float64 `json:"service_p99_ms"`
+	LoadAvg      string  `json:"load_avg"` // the machine's, when wrk ended
+	// FromMemory is the share of the requests a fairslot build answered
+	// from memory (the fast reject path), over the same run.
+	FromMemory float64 `json:"from_memory"`
 	Booked     int64   `json:"booked"` // bookings in SQL afterwards
 }
 
@@ -75,15 +83,21 @@ func throughput(ctx context.Context, o options) error {
 			return startProc(ctx, e, filepath.Join(dir, filepath.Base(bin)+".log"), bin, append(args, "--http-addr", addr)...)
 		}
 	}
-	admin := []string{"--admin-addr", "off"}
+	// The admin server is on for the service's own latency histogram
+	// (read before and after each wrk run), and serves pprof for
+	// -cpuprofile.
+	admin := []string{"--admin-addr", adminAddr}
 	if o.cpuProfile != "" {
 		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
 			return err
 		}
-		admin = []string{"--admin-addr", adminAddr, "--pprof"}
+		admin = append(admin, "--pprof")
 	}
 	serve := func(bin string, args ...string) func(ctx context.Context, e *env, addr string) (*targetProc, error) {
 		return proc(bin, append(append([]string{"serve"}, admin...), append([]string{"--trusted-proxies", "127.0.0.0/8"}, args...)...)...)
+	}
+	if o.refused {
+		return refusedAB(ctx, o, dir, serve)
 	}
 	// The no-op runs after a seeded target: it reads the same input file.
 	targets := []target{
@@ -152,13 +166,9 @@ func throughput(ctx context.Context, o options) error {
 		var res wrkResult
 		if err == nil {
 			prof := startProfile(o, t, o.duration)
-			cpu0 := srv.cpu()
-			res, err = runWrk(ctx, addr, input, o.duration)
+			res, err = measureWrk(ctx, srv, t.fairslot, addr, input, o.duration)
 			if perr := prof(); perr != nil {
 				fmt.Printf("    cpu profile: %v\n", perr)
-			}
-			if cpu := srv.cpu() - cpu0; err == nil && res.Requests > 0 {
-				res.CPUPer100k = cpu.Seconds() / float64(res.Requests) * 100_000
 			}
 		}
 		srv.stop()
@@ -172,8 +182,8 @@ func throughput(ctx context.Context, o options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		fmt.Printf("    %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %d socket errors, %d booked, %.2f CPU-s per 100,000 requests\n",
-			res.RPS, res.P50MS, res.P99MS, res.SocketErrors, res.Booked, res.CPUPer100k)
+		fmt.Printf("    %.0f requests/s, p50 %.2f ms, p99 %.2f ms (service-side %s), %d socket errors, %d booked, %.2f CPU-s per 100,000 requests\n",
+			res.RPS, res.P50MS, res.P99MS, msOrDash(res.ServiceP99MS), res.SocketErrors, res.Booked, res.CPUPer100k)
 		results[i] = res
 	}
 	if o.only != "" {
@@ -245,14 +255,23 @@ func throughputReport(o options, targets []target, r []wrkResult) string {
 	fmt.Fprintf(&b, "### Throughput: fairslot against the machine's ceiling and a SQL-only baseline\n\n")
 	fmt.Fprintf(&b, "`make bench`, %s. Load generator: wrk %s, `-t2 -c64 -d%s`, closed loop, with `loadtest/wrk/book.lua` "+
 		"(each request a booking attempt by the next of %d seeded patients over 20 sessions × 50 released slots). "+
-		"Generator, servers, Redis and PostgreSQL all on one machine: %s.\n\n", time.Now().UTC().Format("2006-01-02"), wrkVersion(), o.duration, o.patients, meta(o, nil).Machine)
-	b.WriteString("| target | requests/s | p50 ms | p90 ms | p99 ms | max ms | socket errors | booked | server CPU-s per 100,000 requests |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		"Generator, servers, Redis and PostgreSQL all on one machine: %s; CPUs %s. "+
+		"Client-side latencies are wrk's; the service-side p99 is the service's own histogram of the booking attempts over the same run "+
+		"(from reading the request to writing the answer: no socket queue). Load average (1, 5, 15 min) when each target's run ended in the last column.\n\n",
+		time.Now().UTC().Format("2006-01-02"), wrkVersion(), o.duration, o.patients, meta(o, nil).Machine, pinned.describe())
+	b.WriteString("| target | requests/s | p50 ms | p90 ms | p99 ms | max ms | service p99 ms | socket errors | booked | server CPU-s per 100,000 requests | load average |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for i, t := range targets {
 		booked := "–"
 		if t.seeds {
 			booked = fmt.Sprint(r[i].Booked)
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %d | %s | %.2f |\n", t.name, r[i].RPS, r[i].P50MS, r[i].P90MS, r[i].P99MS, r[i].MaxMS, r[i].SocketErrors, booked, r[i].CPUPer100k)
+		svc := "–"
+		if r[i].ServiceP99MS > 0 {
+			svc = fmt.Sprintf("%.2f", r[i].ServiceP99MS)
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.2f | %.2f | %.2f | %.1f | %s | %d | %s | %.2f | %s |\n", t.name, r[i].RPS, r[i].P50MS, r[i].P90MS, r[i].P99MS, r[i].MaxMS,
+			svc, r[i].SocketErrors, booked, r[i].CPUPer100k, r[i].LoadAvg)
 	}
 	ratio := func(a, c float64) string {
 		if c == 0 {
@@ -283,7 +302,7 @@ const (
 // warmUp runs loadtest/wrk/book.lua as the waiting room: every patient
 // lists their patients.
 func warmUp(ctx context.Context, addr, input string, d time.Duration) error {
-	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
+	out, err := pinned.commandContext(ctx, "generator", "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
 		"-s", "loadtest/wrk/book.lua", "http://"+addr, "--", input, "patients").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("wrk waiting room: %w: %s", err, out)
@@ -417,7 +436,7 @@ func startProc(ctx context.Context, e *env, logPath, bin string, args ...string)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := pinned.command("service", bin, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = e.vars, logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -453,9 +472,61 @@ func startProc(ctx context.Context, e *env, logPath, bin string, args ...string)
 	return nil, fmt.Errorf("%s did not listen on %s within 60s", bin, addr)
 }
 
+// measureWrk runs wrk against a started target and adds what the target
+// itself says over the same run: its CPU time and, for a fairslot build,
+// its own p99 of the booking attempts.
+func measureWrk(ctx context.Context, srv *targetProc, fairslot bool, addr, input string, d time.Duration) (wrkResult, error) {
+	var before snapshot
+	var err error
+	if fairslot {
+		if before, err = scrapeMetrics("http://" + adminAddr); err != nil {
+			return wrkResult{}, fmt.Errorf("service metrics: %w", err)
+		}
+	}
+	cpu0 := srv.cpu()
+	res, err := runWrk(ctx, addr, input, d)
+	cpu := srv.cpu() - cpu0
+	res.LoadAvg = loadAvg()
+	if err != nil {
+		return res, err
+	}
+	if res.Requests > 0 {
+		res.CPUPer100k = cpu.Seconds() / float64(res.Requests) * 100_000
+	}
+	if fairslot {
+		after, err := scrapeMetrics("http://" + adminAddr)
+		if err != nil {
+			return res, fmt.Errorf("service metrics: %w", err)
+		}
+		if p99, ok := quantile(.99, before.attempts, after.attempts); ok {
+			res.ServiceP99MS = p99 * 1000
+		}
+		if res.Requests > 0 {
+			res.FromMemory = (after.fast - before.fast) / float64(res.Requests)
+		}
+	}
+	return res, nil
+}
+
+// loadAvg is the machine's load average over 1, 5 and 15 minutes.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
+func msOrDash(ms float64) string {
+	if ms == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f ms", ms)
+}
+
 func runWrk(ctx context.Context, addr, input string, d time.Duration) (wrkResult, error) {
 	var res wrkResult
-	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
+	out, err := pinned.commandContext(ctx, "generator", "wrk", "-t2", "-c64", "-d"+d.String(), "--timeout", "5s",
 		"-s", "loadtest/wrk/book.lua", "http://"+addr, "--", input).CombinedOutput()
 	if err != nil {
 		return res, fmt.Errorf("wrk: %w: %s", err, out)
