@@ -535,3 +535,11 @@ func (unimplementedAdmission) SyncWaitlist(_ context.Context, _ string, _ string
 func (unimplementedAdmission) Waitlist(_ context.Context, _ string, _ string) ([]booking.WaitlistRef, error) {
 	panic(unimplemented("Admission.Waitlist"))
 }
+
+func (unimplementedStore) RemovePatient(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RemovePatient"))
+}
+
+func (unimplementedStore) SetRelationship(_ context.Context, _ string, _ string, _ booking.Relationship, _ booking.AuditEntry) (booking.Patient, error) {
+	panic(unimplemented("Store.SetRelationship"))
+}
