@@ -80,6 +80,7 @@ type access struct {
 	otherSession  booking.Session // the other hospital's
 	shared        string          // a waitlist entry of patientA's no request removes
 	sharedBooking string          // a booking of patientA's no request changes
+	sharedMember  string          // a family member of patientB's no request removes
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int
@@ -232,6 +233,27 @@ func (a *access) aWaitlistEntry(i int) string {
 	return e.ID
 }
 
+// bMember is a fresh family member of patientB's (fresh: for the request
+// that removes it), else one shared by the others.
+func (a *access) bMember(fresh bool) string {
+	a.t.Helper()
+	if !fresh && a.sharedMember != "" {
+		return a.sharedMember
+	}
+	r := a.svc.do("POST", "/v1/patients", a.tokens["patientB"], a.person())
+	var p struct {
+		ID string `json:"patient_id"`
+	}
+	r.decode(a.t, &p)
+	if r.status != 201 || p.ID == "" {
+		a.t.Fatalf("add patientB's member = %d %s", r.status, r.body)
+	}
+	if !fresh {
+		a.sharedMember = p.ID
+	}
+	return p.ID
+}
+
 func (a *access) person() map[string]string {
 	return map[string]string{"id_type": "resident_id", "id_number": residentID(6000 + a.next()), "name": "吴八"}
 }
@@ -297,7 +319,16 @@ func accessTable() map[string]row {
 		"POST /v1/patients": {func(a *access, _ string) call {
 			return call{path: "/v1/patients", body: a.person()}
 		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
-		"GET /v1/patients":  {ok("/v1/patients"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/patients": {ok("/v1/patients"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		// patientB's family members (patientA's list is full): patientB
+		// edits and removes its own, patientA finds no such member, staff
+		// keep no list.
+		"PATCH /v1/patients/{patient_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/patients/" + a.bMember(false), body: map[string]string{"relationship": "parent"}}
+		}, [7]int{401, 404, 200, 403, 403, 403, 403}, false},
+		"DELETE /v1/patients/{patient_id}": {func(a *access, role string) call {
+			return call{path: "/v1/patients/" + a.bMember(role == "patientB")}
+		}, [7]int{401, 404, 204, 403, 403, 403, 403}, false},
 		"GET /v1/hospitals": {ok("/v1/hospitals"), [7]int{200, 200, 200, 200, 200, 200, 200}, false},
 		"GET /v1/hospitals/{hospital_id}/departments": {func(a *access, _ string) call {
 			return call{path: "/v1/hospitals/" + a.hospital + "/departments"}

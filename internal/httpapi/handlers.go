@@ -18,6 +18,8 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/auth/password", prefix: "/v1/auth/password", auth: true, h: s.changePassword},
 		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
+		{method: "PATCH", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.editPatient},
+		{method: "DELETE", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.removePatient},
 		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
 		{method: "GET", template: "/v1/hospitals/{id}/departments", prefix: "/v1/hospitals/", param: true, suffix: "/departments", h: s.listDepartments},
 		{method: "GET", template: "/v1/hospitals/{id}/sessions", prefix: "/v1/hospitals/", param: true, suffix: "/sessions", h: s.listSessions},
@@ -186,6 +188,39 @@ func (s *Server) addPatient(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusCreated, patientView(p))
+	return nil
+}
+
+type editPatientIn struct {
+	Relationship string `json:"relationship"`
+}
+
+// editPatient changes a family member's relationship: the one thing a
+// real-name system lets the holder change (the name and ID number are
+// verified: remove the member and add them again).
+func (s *Server) editPatient(r *request) error {
+	var in editPatientIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("relationship", in.Relationship); err != nil {
+		return err
+	}
+	p, err := s.svc.EditPatient(r.context(), r.actor, r.param, in.Relationship)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, patientView(p))
+	return nil
+}
+
+// removePatient takes a family member off the list (204), or answers 409
+// patient_has_pending while it has something to cancel first.
+func (s *Server) removePatient(r *request) error {
+	if err := s.svc.RemovePatient(r.context(), r.actor, r.param); err != nil {
+		return err
+	}
+	r.rc.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
 }
 
