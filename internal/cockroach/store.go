@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -472,9 +473,17 @@ func (s *Store) RemovePatient(ctx context.Context, accountID, patientID string, 
 			return err
 		}
 		if bookings+entries+waiting > 0 {
-			return booking.Errorf(booking.ErrPatientPending,
-				"this family member still has %d booking(s), %d lottery entr(ies) and %d waitlist place(s): cancel or withdraw them first",
-				bookings, entries, waiting)
+			var what []string
+			for _, c := range []struct {
+				n    int
+				what string
+			}{{bookings, "booking"}, {entries, "lottery request"}, {waiting, "waitlist place"}} {
+				if c.n > 0 {
+					what = append(what, fmt.Sprintf("%d %s", c.n, c.what))
+				}
+			}
+			return booking.Errorf(booking.ErrPatientPending, "this family member still has %s pending: cancel or withdraw it first",
+				strings.Join(what, ", "))
 		}
 		return insertAudit(ctx, tx, a)
 	})

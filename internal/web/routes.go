@@ -118,6 +118,8 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/patient", console: pc, h: c.patientHome},
 		{method: "GET", pattern: "/patient/family", console: pc, h: c.familyPage},
 		{method: "POST", pattern: "/patient/family", console: pc, h: c.addFamily},
+		{method: "POST", pattern: "/patient/family/{id}/remove", console: pc, h: c.removeFamily},
+		{method: "POST", pattern: "/patient/family/{id}/edit", console: pc, h: c.editFamily},
 		{method: "GET", pattern: "/patient/sessions", console: pc, h: c.sessionsPage},
 		{method: "POST", pattern: "/patient/bookings", console: pc, h: c.book},
 		{method: "GET", pattern: "/patient/bookings", console: pc, h: c.bookingsPage},
