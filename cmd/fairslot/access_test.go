@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -81,6 +82,7 @@ type access struct {
 	shared        string          // a waitlist entry of patientA's no request removes
 	sharedBooking string          // a booking of patientA's no request changes
 	sharedMember  string          // a family member of patientB's no request removes
+	notification  string          // a notification of patientA's
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int
@@ -231,6 +233,21 @@ func (a *access) aWaitlistEntry(i int) string {
 	}
 	r.decode(a.t, &e)
 	return e.ID
+}
+
+// aNotification is a notification of patientA's (a clinic stop's, written
+// as the stop writes it).
+func (a *access) aNotification() string {
+	a.t.Helper()
+	if a.notification == "" {
+		id := booking.NewID()
+		_, err := a.svc.pool.Exec(context.Background(), `INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, body, created_at)
+			SELECT $1, $2, $3, 'session_stopped', account_id, 'stopped', now() FROM patients WHERE id = $4`,
+			id, a.hospital, a.sessions[0].ID, a.aPatients[0])
+		testenv.Must(a.t, err, "write patientA's notification")
+		a.notification = id
+	}
+	return a.notification
 }
 
 // bMember is a fresh family member of patientB's (fresh: for the request
@@ -528,7 +545,11 @@ func accessTable() map[string]row {
 		}, [7]int{401, 200, 404, 404, 404, 404, 200}, false},
 		"GET /v1/notifications":       {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
-		"GET /v1/admin/cases":         {ok("/v1/admin/cases"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// A notification of patientA's: marking it read again is no error.
+		"POST /v1/notifications/{notification_id}/read": {func(a *access, _ string) call {
+			return call{path: "/v1/notifications/" + a.aNotification() + "/read"}
+		}, [7]int{401, 204, 404, 403, 403, 403, 403}, false},
+		"GET /v1/admin/cases": {ok("/v1/admin/cases"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/cases/{case_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/cases/" + a.sharedCase()}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

@@ -494,6 +494,18 @@ func (s *Service) MyNotifications(ctx context.Context, actor Actor) ([]Notificat
 	return ns, unread, nil
 }
 
+// MarkNotificationRead marks one notification of the patient read; another
+// account's is not found.
+func (s *Service) MarkNotificationRead(ctx context.Context, actor Actor, id string) error {
+	if actor.Role != RolePatient {
+		return Errorf(ErrForbidden, "only patients have notifications of their own")
+	}
+	if !isUUID(id) {
+		return ErrNotificationNotFound
+	}
+	return s.store.MarkNotificationRead(ctx, actor.AccountID, id, s.cfg.Now())
+}
+
 // MarkNotificationsRead marks every notification of the patient read.
 func (s *Service) MarkNotificationsRead(ctx context.Context, actor Actor) (int, error) {
 	if actor.Role != RolePatient {
@@ -529,4 +541,8 @@ type CaseStore interface {
 	// AccountNotifications lists an account's notifications, newest first.
 	AccountNotifications(ctx context.Context, accountID string, limit int) ([]Notification, error)
 	MarkNotificationsRead(ctx context.Context, accountID string, at time.Time) (int, error)
+	// MarkNotificationRead marks one of an account's notifications read
+	// (a read one stays as it was); ErrNotificationNotFound when the
+	// account has no such notification.
+	MarkNotificationRead(ctx context.Context, accountID, id string, at time.Time) error
 }

@@ -155,6 +155,16 @@ func (s *Store) AccountNotifications(ctx context.Context, accountID string, limi
 	})
 }
 
+// MarkNotificationRead marks one of an account's notifications read.
+func (s *Store) MarkNotificationRead(ctx context.Context, accountID, id string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	tag, err := s.db.pool.Exec(ctx, caseQueries["mark_notification_read"], id, accountID, at)
+	if err == nil && tag.RowsAffected() == 0 {
+		return booking.ErrNotificationNotFound
+	}
+	return err
+}
+
 // MarkNotificationsRead marks an account's unread notifications read.
 func (s *Store) MarkNotificationsRead(ctx context.Context, accountID string, at time.Time) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()

@@ -41,6 +41,10 @@ SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(booking_id::TEXT, ''), COALES
  ORDER BY created_at DESC, id
  LIMIT $2;
 
+-- name: mark_notification_read
+-- One notification of the account read; one read already keeps its time.
+UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND account_id = $2;
+
 -- name: mark_notifications_read
 UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
 

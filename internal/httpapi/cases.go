@@ -226,6 +226,15 @@ func (s *Server) myNotifications(r *request) error {
 	return nil
 }
 
+// readNotification marks one notification read (204).
+func (s *Server) readNotification(r *request) error {
+	if err := s.svc.MarkNotificationRead(r.context(), r.actor, r.param); err != nil {
+		return err
+	}
+	r.rc.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
+}
+
 func (s *Server) readNotifications(r *request) error {
 	n, err := s.svc.MarkNotificationsRead(r.context(), r.actor)
 	if err != nil {

@@ -70,6 +70,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/cases/{id}", prefix: "/v1/cases/", param: true, auth: true, h: s.getCase},
 		{method: "GET", template: "/v1/notifications", prefix: "/v1/notifications", auth: true, h: s.myNotifications},
 		{method: "POST", template: "/v1/notifications/read", prefix: "/v1/notifications/read", auth: true, h: s.readNotifications},
+		{method: "POST", template: "/v1/notifications/{id}/read", prefix: "/v1/notifications/", param: true, suffix: "/read", auth: true, h: s.readNotification},
 		{method: "GET", template: "/v1/admin/cases", prefix: "/v1/admin/cases", auth: true, h: s.caseQueue},
 		{method: "GET", template: "/v1/admin/cases/{id}", prefix: "/v1/admin/cases/", param: true, auth: true, h: s.reviewCase},
 		{method: "POST", template: "/v1/admin/cases/{id}/answer", prefix: "/v1/admin/cases/", param: true, suffix: "/answer", auth: true, h: s.answerCase},

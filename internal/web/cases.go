@@ -180,6 +180,7 @@ func (c *Console) fileCase(kind string) func(r *request) error {
 
 // notificationRow is a notification on the patient's home page.
 type notificationRow struct {
+	ID     string
 	Kind   string
 	Body   string
 	When   string
@@ -198,9 +199,18 @@ func (c *Console) notificationRows(r *request) ([]notificationRow, int, error) {
 		if h, ok := cat.Hospital(n.HospitalID); ok {
 			loc = h.Location()
 		}
-		out = append(out, notificationRow{Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
+		out = append(out, notificationRow{ID: n.ID, Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
 	}
 	return out, unread, nil
+}
+
+// readNotification marks one notification read and goes back to it.
+func (c *Console) readNotification(r *request) error {
+	if err := c.svc.MarkNotificationRead(r.ctx, r.actor, r.param); err != nil {
+		return err
+	}
+	c.redirect(r, "/patient#notifications")
+	return nil
 }
 
 func (c *Console) readNotifications(r *request) error {

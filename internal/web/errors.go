@@ -114,6 +114,7 @@ var zhMessages = map[string]string{
 	"hospital_not_found":     "找不到该医院。",
 	"session_not_found":      "找不到该出诊。",
 	"patient_not_found":      "找不到该就诊人。",
+	"notification_not_found": "找不到该消息。",
 	"patient_has_pending":    "该就诊人还有未就诊的预约、摇号报名或候补，请先取消或撤回后再移除。",
 	"patient_removed":        "该就诊人已从账号中移除；如需为其预约，请重新添加。",
 	"patient_is_self":        "本人信息不能移除，也不能改为其他关系。",

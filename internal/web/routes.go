@@ -132,6 +132,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/reports", console: pc, h: c.fileCase(booking.CaseReport)},
 		{method: "POST", pattern: "/patient/complaints", console: pc, h: c.fileCase(booking.CaseComplaint)},
 		{method: "POST", pattern: "/patient/notifications/read", console: pc, h: c.readNotifications},
+		{method: "POST", pattern: "/patient/notifications/{id}/read", console: pc, h: c.readNotification},
 
 		{method: "GET", pattern: "/phone/login", console: oc, public: true, h: c.loginPage(oc)},
 		{method: "POST", pattern: "/phone/login", console: oc, public: true, h: c.login(oc)},

@@ -260,6 +260,10 @@ func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.
 	panic(unimplemented("Store.MarkNoShows"))
 }
 
+func (unimplementedStore) MarkNotificationRead(_ context.Context, _ string, _ string, _ time.Time) error {
+	panic(unimplemented("Store.MarkNotificationRead"))
+}
+
 func (unimplementedStore) MarkNotificationsRead(_ context.Context, _ string, _ time.Time) (int, error) {
 	panic(unimplemented("Store.MarkNotificationsRead"))
 }
