@@ -709,6 +709,10 @@ type DrawResult struct {
 	Winners int
 	DrawnAt time.Time
 	Audit   AuditEntry
+	// Notifications tell the entrants the draw did not book their result
+	// (lottery_lost, lottery_waitlisted), stored with the record: a draw
+	// that finished told them, one that did not told nobody.
+	Notifications []Notification
 }
 
 // Ranking is the first stage of a draw: the drawn order of the eligible
