@@ -324,8 +324,12 @@ WHERE b.id = $1;
  ORDER BY b.session_id, b.slot_no;
 
 -- name: roster_people
-SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked
+-- With the family member's relationship to the account that booked and the
+-- birth year, when an account booked (issue 13: 陈一 and 陈二 are both 陈*).
+SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked,
+       COALESCE(CASE WHEN p.is_self THEN 'self' ELSE p.relationship END, ''), COALESCE(p.birth_year, 0)
   FROM bookings b JOIN identities i ON i.id = b.identity_id
+  LEFT JOIN patients p ON p.id = b.patient_id
  WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show');
 
 -- name: bookings_of_identity
