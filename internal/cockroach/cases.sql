@@ -3,8 +3,27 @@
 
 -- name: insert_case
 INSERT INTO patient_cases (id, kind, account_id, hospital_id, category, booking_id, offered_phone_hash,
-                           offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13);
+                           offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
+                           flag_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14);
+
+-- name: blocked_until
+-- When an account's block ends (NULL: until lifted).
+SELECT blocked_until FROM accounts WHERE id = $1;
+
+-- name: blocking_flag
+-- The confirmed flag, latest decided, that names an account: its block.
+SELECT id FROM flags WHERE status = 'confirmed' AND account_ids @> to_jsonb(ARRAY[$1::TEXT])
+ ORDER BY decided_at DESC LIMIT 1;
+
+-- name: lift_account_block
+UPDATE accounts SET blocked = false, blocked_until = NULL WHERE id = $1;
+
+-- name: lift_identity_blocks
+-- The blocks of the account's people end now (a confirmed flag blocked
+-- them with the account).
+UPDATE identity_blocks SET until = $2
+ WHERE until > $2 AND identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1);
 
 -- name: open_cases
 SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -66,6 +67,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.fileReport},
 		{method: "GET", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.myCases(booking.CaseReport)},
 		{method: "POST", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.fileComplaint},
+		{method: "POST", template: "/v1/appeals", prefix: "/v1/appeals", h: s.fileAppeal},
 		{method: "GET", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.myCases(booking.CaseComplaint)},
 		{method: "GET", template: "/v1/cases/{id}", prefix: "/v1/cases/", param: true, auth: true, h: s.getCase},
 		{method: "GET", template: "/v1/notifications", prefix: "/v1/notifications", auth: true, h: s.myNotifications},
@@ -126,11 +128,37 @@ func (s *Server) login(r *request) error {
 		return err
 	}
 	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
+	var blocked *booking.BlockedError
+	if errors.As(err, &blocked) {
+		// The right password of a blocked account: why, and how to appeal.
+		b := blockedOut{Reason: blocked.Info.Reason, AppealToken: blocked.Info.AppealToken,
+			AppealDueWorkingDays: blocked.Info.AppealDue}
+		if !blocked.Info.Until.IsZero() {
+			b.Until = blocked.Info.Until.UTC().Format(time.RFC3339)
+		}
+		e := booking.ErrAccountBlocked
+		WriteJSON(r.rc, e.Kind.HTTPStatus(), blockedBody{Error: errorDetail{Code: e.Code, Message: e.Message}, Blocked: b})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
 	return nil
+}
+
+// blockedBody is the error answer to a blocked account's right password,
+// with what its holder may know and the token to appeal with.
+type blockedBody struct {
+	Error   errorDetail `json:"error"`
+	Blocked blockedOut  `json:"blocked"`
+}
+
+type blockedOut struct {
+	Reason               string `json:"reason"`
+	Until                string `json:"until,omitempty"`
+	AppealToken          string `json:"appeal_token"`
+	AppealDueWorkingDays int    `json:"appeal_due_working_days"`
 }
 
 func (s *Server) logout(r *request) error {

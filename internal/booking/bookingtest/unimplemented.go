@@ -547,3 +547,15 @@ func (unimplementedStore) RemovePatient(_ context.Context, _ string, _ string, _
 func (unimplementedStore) SetRelationship(_ context.Context, _ string, _ string, _ booking.Relationship, _ booking.AuditEntry) (booking.Patient, error) {
 	panic(unimplemented("Store.SetRelationship"))
 }
+
+func (unimplementedStore) BlockedUntil(_ context.Context, _ string) (time.Time, error) {
+	panic(unimplemented("Store.BlockedUntil"))
+}
+
+func (unimplementedStore) BlockingFlag(_ context.Context, _ string) (string, error) {
+	panic(unimplemented("Store.BlockingFlag"))
+}
+
+func (unimplementedStore) LiftBlock(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.LiftBlock"))
+}
