@@ -544,6 +544,11 @@ func accessTable() map[string]row {
 			return call{path: "/v1/cases/" + a.sharedCase()}
 		}, [7]int{401, 200, 404, 404, 404, 404, 200}, false},
 		"GET /v1/notifications":       {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// No login: the appeal token is the credential (TestBlockedAccountAppeal);
+		// every role's request without one is the same 400.
+		"POST /v1/appeals": {func(*access, string) call {
+			return call{path: "/v1/appeals", body: map[string]string{"text": "not a scalper"}}
+		}, [7]int{400, 400, 400, 400, 400, 400, 400}, false},
 		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A notification of patientA's: marking it read again is no error.
 		"POST /v1/notifications/{notification_id}/read": {func(a *access, _ string) call {

@@ -115,6 +115,8 @@ var zhMessages = map[string]string{
 	"session_not_found":      "找不到该出诊。",
 	"patient_not_found":      "找不到该就诊人。",
 	"notification_not_found": "找不到该消息。",
+	"invalid_appeal_token":   "申诉凭证无效或已过期，请重新登录后再提交申诉。",
+	"appeal_pending":         "您已提交的申诉尚在处理中，请等待答复。",
 	"patient_has_pending":    "该就诊人还有未就诊的预约、摇号报名或候补，请先取消或撤回后再移除。",
 	"patient_removed":        "该就诊人已从账号中移除；如需为其预约，请重新添加。",
 	"patient_is_self":        "本人信息不能移除，也不能改为其他关系。",
