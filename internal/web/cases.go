@@ -19,6 +19,7 @@ import (
 var caseKindLabels = map[string]string{
 	booking.CaseReport:    "举报 Report",
 	booking.CaseComplaint: "投诉 Complaint",
+	booking.CaseAppeal:    "申诉 Appeal",
 }
 
 var caseStatusLabels = map[string]string{
@@ -68,6 +69,8 @@ func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
 	hosp := ""
 	if h, ok := cat.Hospital(cs.HospitalID); ok {
 		loc, hosp = h.Location(), h.Name
+	} else if cs.HospitalID == booking.PlatformHospital {
+		hosp = "平台 Platform"
 	}
 	at := func(t time.Time) string {
 		if t.IsZero() {
@@ -299,7 +302,8 @@ func (c *Console) casePage(r *request) error {
 }
 
 func (c *Console) answerCase(r *request) error {
-	ans := booking.CaseAnswer{Answer: r.form("answer"), Close: r.form("close") != "", FlagID: strings.TrimSpace(r.form("flag_id"))}
+	ans := booking.CaseAnswer{Answer: r.form("answer"), Close: r.form("close") != "", FlagID: strings.TrimSpace(r.form("flag_id")),
+		LiftBlock: r.form("lift_block") != ""}
 	cs, err := c.svc.AnswerCase(r.ctx, r.actor, r.param, ans)
 	if err == nil {
 		c.redirect(r, "/admin/cases/"+cs.ID+"?ok=case_answered")

@@ -115,6 +115,7 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/patient/register", console: pc, public: true, h: c.registerPage},
 		{method: "POST", pattern: "/patient/register", console: pc, public: true, h: c.register},
 		{method: "POST", pattern: "/patient/logout", console: pc, public: true, h: c.logout(pc)},
+		{method: "POST", pattern: "/patient/appeal", console: pc, public: true, h: c.appeal},
 		{method: "GET", pattern: "/patient", console: pc, h: c.patientHome},
 		{method: "GET", pattern: "/patient/family", console: pc, h: c.familyPage},
 		{method: "POST", pattern: "/patient/family", console: pc, h: c.addFamily},
