@@ -109,7 +109,7 @@ var zhMessages = map[string]string{
 	"invalid_credentials":    "手机号或密码错误。",
 	"forbidden":              "无权进行此操作。",
 	"channel_forbidden":      "此渠道不能预约。",
-	"account_blocked":        "账号已被停用。",
+	"account_blocked":        "账号已被停用。输入正确的密码登录，可查看原因并提出申诉。",
 	"not_found":              "找不到该记录。",
 	"hospital_not_found":     "找不到该医院。",
 	"session_not_found":      "找不到该出诊。",
