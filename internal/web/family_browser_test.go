@@ -17,6 +17,16 @@ func bornIn(year, n int) string {
 	return first17 + string(identity.CheckDigit(first17))
 }
 
+// addChild adds a family member as a child through the family form.
+func (b *tab) addChild(idNumber, name string) {
+	b.t.Helper()
+	b.open("/patient/family")
+	b.fill("#family-form input[name=id_number]", idNumber)
+	b.fill("#family-form input[name=name]", name)
+	b.set("#family-form select[name=relationship]", "child")
+	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
+}
+
 // TestFamilyLabelsInBrowser: 陈芳 adds her two children 陈一 and 陈二,
 // whose masked names are both 陈*. The booking drop-down, the family page
 // and my bookings tell them apart by relationship and birth year (子女 ·
@@ -28,13 +38,8 @@ func TestFamilyLabelsInBrowser(t *testing.T) {
 	n := int(time.Now().UnixNano() % 1000)
 	me, one, two := bornIn(1984, n), bornIn(2016, n+1), bornIn(2019, n+2)
 	b.addSelf(me, "陈芳")
-	for _, c := range []struct{ id, name string }{{one, "陈一"}, {two, "陈二"}} {
-		b.open("/patient/family")
-		b.fill("#family-form input[name=id_number]", c.id)
-		b.fill("#family-form input[name=name]", c.name)
-		b.set("#family-form select[name=relationship]", "child")
-		b.click("#family-form button[type=submit]", "/patient/family?ok=added")
-	}
+	b.addChild(one, "陈一")
+	b.addChild(two, "陈二")
 	b.contains("#family", "本人 · 陈* · 1984")
 	b.contains("#family", "子女 · 陈* · 2016")
 	b.contains("#family", "子女 · 陈* · 2019")
@@ -81,13 +86,8 @@ func TestFamilyRemoveInBrowser(t *testing.T) {
 	n := int(time.Now().UnixNano() % 1000)
 	me, one, two := bornIn(1984, n), bornIn(2016, n+1), bornIn(1950, n+2)
 	b.addSelf(me, "陈芳")
-	for _, c := range []struct{ id, name string }{{one, "陈一"}, {two, "陈二"}} {
-		b.open("/patient/family")
-		b.fill("#family-form input[name=id_number]", c.id)
-		b.fill("#family-form input[name=name]", c.name)
-		b.set("#family-form select[name=relationship]", "child")
-		b.click("#family-form button[type=submit]", "/patient/family?ok=added")
-	}
+	b.addChild(one, "陈一")
+	b.addChild(two, "陈二")
 	first, second := "#family li:nth-child(2)", "#family li:nth-child(3)"
 	b.absent("#family li:nth-child(1) details.remove-step") // the holder is never removed
 
