@@ -543,7 +543,7 @@ func accessTable() map[string]row {
 		"GET /v1/cases/{case_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/cases/" + a.sharedCase()}
 		}, [7]int{401, 200, 404, 404, 404, 404, 200}, false},
-		"GET /v1/notifications":       {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"GET /v1/notifications": {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// No login: the appeal token is the credential (TestBlockedAccountAppeal);
 		// every role's request without one is the same 400.
 		"POST /v1/appeals": {func(*access, string) call {
