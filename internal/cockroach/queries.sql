@@ -355,7 +355,7 @@ SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_v
   FROM identities WHERE id_hash = $1;
 
 -- name: account_has_identity
-SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2;
+SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NULL;
 
 -- name: check_in
 UPDATE bookings SET status = 'checked_in', checked_in_at = $2 WHERE id = $1 AND status = 'confirmed';
