@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -80,6 +81,8 @@ type access struct {
 	otherSession  booking.Session // the other hospital's
 	shared        string          // a waitlist entry of patientA's no request removes
 	sharedBooking string          // a booking of patientA's no request changes
+	sharedMember  string          // a family member of patientB's no request removes
+	notification  string          // a notification of patientA's
 	sharedWalkIn  string
 	sharedCard    map[string]string
 	seq           int
@@ -232,6 +235,42 @@ func (a *access) aWaitlistEntry(i int) string {
 	return e.ID
 }
 
+// aNotification is a notification of patientA's (a clinic stop's, written
+// as the stop writes it).
+func (a *access) aNotification() string {
+	a.t.Helper()
+	if a.notification == "" {
+		id := booking.NewID()
+		_, err := a.svc.pool.Exec(context.Background(), `INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, body, created_at)
+			SELECT $1, $2, $3, 'session_stopped', account_id, 'stopped', now() FROM patients WHERE id = $4`,
+			id, a.hospital, a.sessions[0].ID, a.aPatients[0])
+		testenv.Must(a.t, err, "write patientA's notification")
+		a.notification = id
+	}
+	return a.notification
+}
+
+// bMember is a fresh family member of patientB's (fresh: for the request
+// that removes it), else one shared by the others.
+func (a *access) bMember(fresh bool) string {
+	a.t.Helper()
+	if !fresh && a.sharedMember != "" {
+		return a.sharedMember
+	}
+	r := a.svc.do("POST", "/v1/patients", a.tokens["patientB"], a.person())
+	var p struct {
+		ID string `json:"patient_id"`
+	}
+	r.decode(a.t, &p)
+	if r.status != 201 || p.ID == "" {
+		a.t.Fatalf("add patientB's member = %d %s", r.status, r.body)
+	}
+	if !fresh {
+		a.sharedMember = p.ID
+	}
+	return p.ID
+}
+
 func (a *access) person() map[string]string {
 	return map[string]string{"id_type": "resident_id", "id_number": residentID(6000 + a.next()), "name": "吴八"}
 }
@@ -297,7 +336,16 @@ func accessTable() map[string]row {
 		"POST /v1/patients": {func(a *access, _ string) call {
 			return call{path: "/v1/patients", body: a.person()}
 		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
-		"GET /v1/patients":  {ok("/v1/patients"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		"GET /v1/patients": {ok("/v1/patients"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		// patientB's family members (patientA's list is full): patientB
+		// edits and removes its own, patientA finds no such member, staff
+		// keep no list.
+		"PATCH /v1/patients/{patient_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/patients/" + a.bMember(false), body: map[string]string{"relationship": "parent"}}
+		}, [7]int{401, 404, 200, 403, 403, 403, 403}, false},
+		"DELETE /v1/patients/{patient_id}": {func(a *access, role string) call {
+			return call{path: "/v1/patients/" + a.bMember(role == "patientB")}
+		}, [7]int{401, 404, 204, 403, 403, 403, 403}, false},
 		"GET /v1/hospitals": {ok("/v1/hospitals"), [7]int{200, 200, 200, 200, 200, 200, 200}, false},
 		"GET /v1/hospitals/{hospital_id}/departments": {func(a *access, _ string) call {
 			return call{path: "/v1/hospitals/" + a.hospital + "/departments"}
@@ -495,9 +543,18 @@ func accessTable() map[string]row {
 		"GET /v1/cases/{case_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/cases/" + a.sharedCase()}
 		}, [7]int{401, 200, 404, 404, 404, 404, 200}, false},
-		"GET /v1/notifications":       {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"GET /v1/notifications": {ok("/v1/notifications"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// No login: the appeal token is the credential (TestBlockedAccountAppeal);
+		// every role's request without one is the same 400.
+		"POST /v1/appeals": {func(*access, string) call {
+			return call{path: "/v1/appeals", body: map[string]string{"text": "not a scalper"}}
+		}, [7]int{400, 400, 400, 400, 400, 400, 400}, false},
 		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
-		"GET /v1/admin/cases":         {ok("/v1/admin/cases"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// A notification of patientA's: marking it read again is no error.
+		"POST /v1/notifications/{notification_id}/read": {func(a *access, _ string) call {
+			return call{path: "/v1/notifications/" + a.aNotification() + "/read"}
+		}, [7]int{401, 204, 404, 403, 403, 403, 403}, false},
+		"GET /v1/admin/cases": {ok("/v1/admin/cases"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/cases/{case_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/cases/" + a.sharedCase()}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

@@ -65,7 +65,23 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	t.Cleanup(db.Close)
 	s.pool = db.Pool()
 	testenv.Must(t, cockroach.NewStore(db).SaveSchedule(ctx, sch), "save schedule")
+	s.serve()
+	return s
+}
 
+// another runs a second `fairslot serve` on s's database and Redis: another
+// instance of the same deployment, with caches of its own.
+func (s *service) another() *service {
+	s.t.Helper()
+	o := &service{t: s.t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: s.env, pool: s.pool, hospital: s.hospital}
+	o.serve()
+	return o
+}
+
+// serve runs `fairslot serve` with s's environment until the test ends.
+func (s *service) serve() {
+	t := s.t
+	ctx := context.Background()
 	sctx, stop := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -101,7 +117,6 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 			t.Errorf("serve did not shut down within 30s")
 		}
 	})
-	return s
 }
 
 func (s *service) getenv(k string) string { return s.env[k] }

@@ -145,7 +145,7 @@ func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (
 	}
 	s.loginSucceeded(ctx, key)
 	if a.Blocked {
-		return Token{}, ErrAccountBlocked
+		return Token{}, s.blockedLogin(ctx, a) // the reason and an appeal token: the password was right
 	}
 	now := s.cfg.Now()
 	tok := s.mint(a, now)

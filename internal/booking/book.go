@@ -349,6 +349,9 @@ func (s *Service) commit(ctx context.Context, b Booking, ev Event) error {
 		}
 	default:
 		release(Release{ReturnSlot: true, Forget: true})
+		if errors.Is(err, ErrPatientRemoved) {
+			s.forgetRemoved(b.PatientID)
+		}
 		if e, ok := AsError(err); ok && e.Kind != KindUnavailable {
 			return err // a rule SQL enforces, e.g. one booking per day and department
 		}

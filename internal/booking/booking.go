@@ -398,6 +398,10 @@ type Patient struct {
 	// Verified: the identity's name is verified and is this claim's.
 	Verified  bool
 	CreatedAt time.Time
+	// Removed: the account holder took the member off the list (a soft
+	// delete: the row stays for the bookings and audit that name it, and
+	// no longer counts, lists or books).
+	Removed bool
 }
 
 // Relationship is who a family member (就诊人) is to the account holder.

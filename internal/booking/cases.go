@@ -114,6 +114,8 @@ type CaseRequest struct {
 	IdempotencyKey string
 }
 
+var caseKindZH = map[string]string{CaseReport: "举报", CaseComplaint: "投诉", CaseAppeal: "申诉"}
+
 // AddWorkingDays is the time n working days (Monday to Friday in loc) after
 // t, at t's clock time.
 func AddWorkingDays(t time.Time, n int, loc *time.Location) time.Time {
@@ -267,9 +269,9 @@ func (s *Service) CaseQueue(ctx context.Context, actor Actor, kind, status strin
 		return nil, Errorf(ErrInvalidField, "status is open, answered, closed or all")
 	}
 	switch kind {
-	case "", CaseReport, CaseComplaint:
+	case "", CaseReport, CaseComplaint, CaseAppeal:
 	default:
-		return nil, Errorf(ErrInvalidField, "kind is report or complaint")
+		return nil, Errorf(ErrInvalidField, "kind is report, complaint or appeal")
 	}
 	hospital := actor.HospitalID // "" for a platform-wide administrator: all
 	cs, err := s.store.CasesOfHospital(ctx, hospital, states)
@@ -342,6 +344,8 @@ type CaseAnswer struct {
 	// FlagID links a report to the scalper flag it is evidence for
 	// (platform-wide administrators, who review flags).
 	FlagID string
+	// LiftBlock, answering an appeal, ends the account's block.
+	LiftBlock bool
 }
 
 // AnswerCase records an administrator's answer: the patient is notified
@@ -368,7 +372,19 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 		}
 	}
 	now := s.cfg.Now()
-	kindZH := map[string]string{CaseReport: "举报", CaseComplaint: "投诉"}[c.Kind]
+	if ans.LiftBlock {
+		if c.Kind != CaseAppeal {
+			return Case{}, Errorf(ErrInvalidField, "only an appeal lifts a block")
+		}
+		if err := mustBeAdmin(actor); err != nil {
+			return Case{}, err
+		}
+		if err := s.liftBlock(ctx, actor, c, now); err != nil {
+			return Case{}, err
+		}
+		ans.Answer += " 已解除账号停用，可以重新登录。 The block is lifted: you may sign in again."
+	}
+	kindZH := caseKindZH[c.Kind]
 	note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
 		Body: fmt.Sprintf("您的%s已有答复 / Your %s has an answer: %s", kindZH, c.Kind, ans.Answer), CreatedAt: now}
 	action := "case_answer"
@@ -395,7 +411,7 @@ func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (
 		return Case{}, err
 	}
 	now := s.cfg.Now()
-	kindZH := map[string]string{CaseReport: "举报", CaseComplaint: "投诉"}[c.Kind]
+	kindZH := caseKindZH[c.Kind]
 	n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
 		Body: fmt.Sprintf("您的%s已办结 / Your %s is closed: %s", kindZH, c.Kind, note), CreatedAt: now}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_close",
@@ -494,6 +510,18 @@ func (s *Service) MyNotifications(ctx context.Context, actor Actor) ([]Notificat
 	return ns, unread, nil
 }
 
+// MarkNotificationRead marks one notification of the patient read; another
+// account's is not found.
+func (s *Service) MarkNotificationRead(ctx context.Context, actor Actor, id string) error {
+	if actor.Role != RolePatient {
+		return Errorf(ErrForbidden, "only patients have notifications of their own")
+	}
+	if !isUUID(id) {
+		return ErrNotificationNotFound
+	}
+	return s.store.MarkNotificationRead(ctx, actor.AccountID, id, s.cfg.Now())
+}
+
 // MarkNotificationsRead marks every notification of the patient read.
 func (s *Service) MarkNotificationsRead(ctx context.Context, actor Actor) (int, error) {
 	if actor.Role != RolePatient {
@@ -529,4 +557,16 @@ type CaseStore interface {
 	// AccountNotifications lists an account's notifications, newest first.
 	AccountNotifications(ctx context.Context, accountID string, limit int) ([]Notification, error)
 	MarkNotificationsRead(ctx context.Context, accountID string, at time.Time) (int, error)
+	// BlockedUntil is when an account's block ends (zero: until lifted).
+	BlockedUntil(ctx context.Context, accountID string) (time.Time, error)
+	// BlockingFlag is the confirmed flag that blocks an account, or
+	// ErrFlagNotFound.
+	BlockingFlag(ctx context.Context, accountID string) (string, error)
+	// LiftBlock ends an account's block and its people's blocks, with the
+	// audit entry, in one transaction.
+	LiftBlock(ctx context.Context, accountID string, at time.Time, a AuditEntry) error
+	// MarkNotificationRead marks one of an account's notifications read
+	// (a read one stays as it was); ErrNotificationNotFound when the
+	// account has no such notification.
+	MarkNotificationRead(ctx context.Context, accountID, id string, at time.Time) error
 }

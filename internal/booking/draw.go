@@ -487,8 +487,43 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 		Reason: fmt.Sprintf("eligible %d, held out %d, excluded %d, winners %d; seed %x; commitment %x",
 			r.Eligible, r.HeldOut, r.Excluded, r.Winners, seed, c.Commitment),
 		HospitalID: c.HospitalID}
-	err := s.store.FinishDraw(ctx, c.PoolKey, s.owner, DrawResult{Seed: seed, Winners: r.Winners, DrawnAt: now, Audit: audit})
+	err := s.store.FinishDraw(ctx, c.PoolKey, s.owner, DrawResult{Seed: seed, Winners: r.Winners, DrawnAt: now, Audit: audit,
+		Notifications: s.drawNotifications(sess, entries, now)})
 	return r.Winners, err
+}
+
+// drawNotifications tell each entrant the draw did not book its result. A
+// winner is told by its booking (the booked event, reason lottery); an
+// entry excluded by a confirmed flag, or held out for review, is not told
+// here. The ids are the entries' own, named, so a draw finished twice
+// (after a crash) tells once.
+func (s *Service) drawNotifications(sess *Session, entries []Entry, now time.Time) []Notification {
+	where := sessionLine(s.catalog.Load(), sess)
+	var ns []Notification
+	for _, e := range entries {
+		var kind, body string
+		switch {
+		case e.Status == EntryWaitlisted:
+			kind = "lottery_waitlisted"
+			body = "未中签，已按您的选择加入候补：" + where + "。有人退号时按顺序自动为您预约。" +
+				" You were not drawn and are on the waitlist, as you asked: " + where + ". A returned slot books the first in line."
+		case e.Status == EntryLost && e.Reason != "":
+			kind = "lottery_lost"
+			body = "已抽中，但因预约规则未能为您预约（" + e.Reason + "），号源已顺延给下一位：" + where +
+				" You were drawn but could not be booked (" + e.Reason + "); the slot went to the next in line: " + where
+		case e.Status == EntryLost:
+			kind = "lottery_lost"
+			body = "未中签：" + where + "。可以预约其他出诊。 You were not drawn for " + where + ". You may book another session."
+		default:
+			continue
+		}
+		if e.AccountID == "" && e.IdentityID == "" {
+			continue
+		}
+		ns = append(ns, Notification{ID: NameID("lottery result", e.ID), Kind: kind, HospitalID: sess.HospitalID,
+			SessionID: sess.ID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now})
+	}
+	return ns
 }
 
 // settleHeldOut decides the entries a flag held out of draws, once an

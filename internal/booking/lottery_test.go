@@ -964,3 +964,54 @@ func TestCheckTellsAnEntryInFlight(t *testing.T) {
 		t.Errorf("check after the entry's deadline = %v, want entry_stale", got)
 	}
 }
+
+// TestLotteryResultNotified: every entrant learns the result. The winners
+// by their booking (the booked event); those not drawn by a lottery_lost
+// notification, or lottery_waitlisted when they asked for the waitlist,
+// written with the draw's record over PostgreSQL; a draw run again tells
+// nobody twice.
+func TestLotteryResultNotified(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	const slots, entrants = 2, 6
+	s := h.lotterySession(lotteryOpts{online: slots})
+	users := h.users(entrants, 1)
+	for i, u := range users {
+		_, err := h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[0].ID,
+			Channel: booking.ChannelOnline, Waitlist: i%2 == 1, Origin: booking.Origin{IP: "203.0.113.9"}})
+		testenv.Must(t, err, "enter %d", i)
+	}
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	h.drawAll(h.svc, s) // nothing left to draw: tells nobody again
+	counts := map[string]int{}
+	for i, u := range users {
+		es, err := h.svc.Entries(h.ctx, u.actor)
+		testenv.Must(t, err, "entries of %d", i)
+		ns, _, err := h.svc.MyNotifications(h.ctx, u.actor)
+		testenv.Must(t, err, "notifications of %d", i)
+		kinds := map[string]int{}
+		for _, n := range ns {
+			kinds[n.Kind]++
+			if n.Kind == "lottery_lost" || n.Kind == "lottery_waitlisted" {
+				if n.EntryID != "" && n.EntryID != es[0].ID {
+					t.Errorf("user %d is told of entry %s, not its own %s", i, n.EntryID, es[0].ID)
+				}
+			}
+		}
+		want := map[string]string{booking.EntryLost: "lottery_lost", booking.EntryWaitlisted: "lottery_waitlisted"}[es[0].Status]
+		counts[es[0].Status]++
+		for _, k := range []string{"lottery_lost", "lottery_waitlisted"} {
+			if n := kinds[k]; (k == want) != (n == 1) || n > 1 {
+				t.Errorf("user %d (%s, waitlist %v) has %d %s notifications, want %d", i, es[0].Status, i%2 == 1, n, k,
+					map[bool]int{true: 1}[k == want])
+			}
+		}
+	}
+	if counts[booking.EntryWon] != slots || counts[booking.EntryLost] == 0 || counts[booking.EntryWaitlisted] == 0 {
+		t.Errorf("outcomes %v: want %d won and some lost and some waitlisted", counts, slots)
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE kind IN ('lottery_lost', 'lottery_waitlisted') AND session_id = $1`, s.ID); n != entrants-slots {
+		t.Errorf("%d result notifications in SQL, want %d (one per entrant not booked)", n, entrants-slots)
+	}
+}

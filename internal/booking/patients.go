@@ -118,7 +118,93 @@ func (s *Service) patientOf(ctx context.Context, actor Actor, id string) (Patien
 	if p.AccountID != actor.AccountID {
 		return Patient{}, ErrPatientNotFound // do not reveal other accounts' patients
 	}
+	if p.Removed {
+		return Patient{}, ErrPatientRemoved
+	}
 	return p, nil
+}
+
+// RemovePatient takes a family member (就诊人) off the actor's list: a soft
+// delete that frees the member's place (the row stays for the bookings and
+// the audit that name it; the identity may be added again later, by this
+// account, which gets the same row back, or by another as the binding rules
+// allow). A member with a confirmed booking, a live lottery entry or a
+// waiting waitlist place is refused (ErrPatientPending: cancel first), as
+// hospital apps refuse it; the holder's own entry (本人) is never removed.
+// Audited. A booking racing the removal is refused by SQL at its commit
+// (ErrPatientRemoved), whichever instance's patient cache admitted it.
+func (s *Service) RemovePatient(ctx context.Context, actor Actor, patientID string) error {
+	p, err := s.ownPatient(ctx, actor, patientID)
+	if err != nil {
+		return err
+	}
+	if p.IsSelf {
+		return ErrPatientIsSelf
+	}
+	now := s.cfg.Now()
+	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_removed",
+		Target: "patient:" + p.ID, Reason: "removed by the account holder (" + p.Relationship.Label() + ")"}
+	if err := s.store.RemovePatient(ctx, actor.AccountID, p.ID, now, a); err != nil {
+		return err
+	}
+	p.Removed = true
+	s.patients.put(p)
+	return nil
+}
+
+// EditPatient changes what a real-name system lets an account holder
+// change of a member: the relationship (not to or from 本人, which is the
+// holder's verified self). The name and ID number are verified facts: a
+// wrong one is removed and added again. Audited.
+func (s *Service) EditPatient(ctx context.Context, actor Actor, patientID, relationship string) (Patient, error) {
+	p, err := s.ownPatient(ctx, actor, patientID)
+	if err != nil {
+		return Patient{}, err
+	}
+	rel := Relationship(relationship)
+	switch {
+	case relationshipLabels[rel] == "":
+		return Patient{}, Errorf(ErrInvalidField, "relationship is one of spouse, child, parent, other")
+	case p.IsSelf || rel == RelSelf:
+		return Patient{}, ErrPatientIsSelf
+	}
+	if rel == p.Relationship {
+		return p, nil
+	}
+	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_edited",
+		Target: "patient:" + p.ID, Reason: "relationship " + string(p.Relationship) + " -> " + string(rel)}
+	np, err := s.store.SetRelationship(ctx, actor.AccountID, p.ID, rel, a)
+	if err != nil {
+		return Patient{}, err
+	}
+	s.patients.put(np)
+	return np, nil
+}
+
+// ownPatient is a patient of the actor's account still on its list, read
+// from SQL (not the cache): what a change is checked against.
+func (s *Service) ownPatient(ctx context.Context, actor Actor, id string) (Patient, error) {
+	if actor.Role != RolePatient {
+		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
+	}
+	if !isUUID(id) {
+		return Patient{}, ErrPatientNotFound
+	}
+	p, err := s.store.Patient(ctx, id)
+	if errors.Is(err, ErrNotFound) || err == nil && (p.AccountID != actor.AccountID || p.Removed) {
+		return Patient{}, ErrPatientNotFound
+	}
+	return p, err
+}
+
+// forgetRemoved marks removed a patient this instance still had cached as
+// on its list, once SQL refused a booking for it: another instance removed
+// it, and the next attempt is refused before admission.
+func (s *Service) forgetRemoved(patientID string) {
+	if p, ok := s.patients.get(patientID); ok && !p.Removed {
+		p.Removed = true
+		s.patients.put(p)
+	}
 }
 
 func (s *Service) warmPatients(ctx context.Context, accountID string) {

@@ -170,6 +170,11 @@ type RosterEntry struct {
 	IDType       string
 	NumberMasked string
 	NameMasked   string
+	// Relationship of the person to the account that booked, and the birth
+	// year their document carries (0: none): what tells apart a family's
+	// members whose masked names are alike. Empty for staff bookings.
+	Relationship Relationship
+	BirthYear    int
 }
 
 // Roster lists a hospital's bookings of a visit date that are booked,

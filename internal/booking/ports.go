@@ -537,8 +537,22 @@ type AccountStore interface {
 	// p.Identity.NameVerified (a provider confirmed the claim), the claim
 	// becomes the identity's verified name.
 	AddPatient(ctx context.Context, p NewPatient, limits AccountLimits, ev Event) (Patient, error)
+	// Patient reads a patient, a removed one too (Removed set).
 	Patient(ctx context.Context, id string) (Patient, error)
+	// Patients lists an account's patients still on its list.
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
+	// RemovePatient takes a member off an account's list (a soft delete:
+	// removed_at), freeing its place, with its audit entry, in one
+	// transaction that first locks the row and then finds the member has
+	// nothing pending: ErrPatientPending (with what is pending in the
+	// message) when it has a confirmed booking, a live lottery entry or a
+	// waiting waitlist place; ErrPatientNotFound when the account has no
+	// such member on its list. A booking committed after the removal is
+	// refused by the booking insert itself (ErrPatientRemoved).
+	RemovePatient(ctx context.Context, accountID, patientID string, at time.Time, a AuditEntry) error
+	// SetRelationship changes a member's relationship (not self's, and
+	// never to self), with its audit entry.
+	SetRelationship(ctx context.Context, accountID, patientID string, rel Relationship, a AuditEntry) (Patient, error)
 }
 
 // EventLog records the booking events detection reads and the staff's
@@ -695,6 +709,10 @@ type DrawResult struct {
 	Winners int
 	DrawnAt time.Time
 	Audit   AuditEntry
+	// Notifications tell the entrants the draw did not book their result
+	// (lottery_lost, lottery_waitlisted), stored with the record: a draw
+	// that finished told them, one that did not told nobody.
+	Notifications []Notification
 }
 
 // Ranking is the first stage of a draw: the drawn order of the eligible

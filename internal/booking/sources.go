@@ -300,7 +300,7 @@ type StopResult struct {
 // channel delivers it.
 type Notification struct {
 	ID         string
-	Kind       string // session_stopped, case_answered, case_closed; booked, cancelled, no_show (from events)
+	Kind       string // session_stopped, case_answered, case_closed; booked, cancelled, no_show (from events); lottery_lost, lottery_waitlisted (a draw)
 	HospitalID string
 	SessionID  string // the session it is about, when it is about one
 	EventID    string // the event it tells of, for one derived from the event log

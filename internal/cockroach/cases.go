@@ -41,8 +41,52 @@ func (s *Store) InsertCase(ctx context.Context, c booking.Case) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, caseQueries["insert_case"], c.ID, c.Kind, c.AccountID, c.HospitalID, c.Category,
 		nullable(c.BookingID), c.OfferedPhoneHash, c.OfferedPhoneMasked, c.OfferedAccount, c.Text, c.SeveralDepartments,
-		c.CreatedAt, c.DueAt)
+		c.CreatedAt, c.DueAt, c.FlagID)
+	if name, ok := uniqueViolation(err); ok && name == "patient_cases_pkey" {
+		return booking.ErrIdempotencyReuse
+	}
 	return err
+}
+
+// BlockedUntil is when an account's block ends (zero: until lifted).
+func (s *Store) BlockedUntil(ctx context.Context, accountID string) (_ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var until *time.Time
+	err := s.db.pool.QueryRow(ctx, caseQueries["blocked_until"], accountID).Scan(&until)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, booking.ErrNotFound
+	}
+	if until == nil {
+		return time.Time{}, err
+	}
+	return *until, err
+}
+
+// BlockingFlag is the confirmed flag that blocks an account, or
+// booking.ErrFlagNotFound.
+func (s *Store) BlockingFlag(ctx context.Context, accountID string) (_ string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var id string
+	err := s.db.pool.QueryRow(ctx, caseQueries["blocking_flag"], accountID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", booking.ErrFlagNotFound
+	}
+	return id, err
+}
+
+// LiftBlock ends an account's block and its people's, with the audit
+// entry, in one transaction.
+func (s *Store) LiftBlock(ctx context.Context, accountID string, at time.Time, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "lift_block", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, caseQueries["lift_account_block"], accountID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, caseQueries["lift_identity_blocks"], accountID, at); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
 }
 
 // OpenCases counts an account's cases waiting for a first answer.
@@ -153,6 +197,16 @@ func (s *Store) AccountNotifications(ctx context.Context, accountID string, limi
 		}
 		return n, err
 	})
+}
+
+// MarkNotificationRead marks one of an account's notifications read.
+func (s *Store) MarkNotificationRead(ctx context.Context, accountID, id string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	tag, err := s.db.pool.Exec(ctx, caseQueries["mark_notification_read"], id, accountID, at)
+	if err == nil && tag.RowsAffected() == 0 {
+		return booking.ErrNotificationNotFound
+	}
+	return err
 }
 
 // MarkNotificationsRead marks an account's unread notifications read.

@@ -3,8 +3,27 @@
 
 -- name: insert_case
 INSERT INTO patient_cases (id, kind, account_id, hospital_id, category, booking_id, offered_phone_hash,
-                           offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13);
+                           offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
+                           flag_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14);
+
+-- name: blocked_until
+-- When an account's block ends (NULL: until lifted).
+SELECT blocked_until FROM accounts WHERE id = $1;
+
+-- name: blocking_flag
+-- The confirmed flag, latest decided, that names an account: its block.
+SELECT id FROM flags WHERE status = 'confirmed' AND account_ids @> to_jsonb(ARRAY[$1::TEXT])
+ ORDER BY decided_at DESC LIMIT 1;
+
+-- name: lift_account_block
+UPDATE accounts SET blocked = false, blocked_until = NULL WHERE id = $1;
+
+-- name: lift_identity_blocks
+-- The blocks of the account's people end now (a confirmed flag blocked
+-- them with the account).
+UPDATE identity_blocks SET until = $2
+ WHERE until > $2 AND identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1);
 
 -- name: open_cases
 SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';
@@ -41,6 +60,10 @@ SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(booking_id::TEXT, ''), COALES
  ORDER BY created_at DESC, id
  LIMIT $2;
 
+-- name: mark_notification_read
+-- One notification of the account read; one read already keeps its time.
+UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND account_id = $2;
+
 -- name: mark_notifications_read
 UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
 
@@ -68,6 +91,16 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
   FROM booking_events
  WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show')
  ORDER BY ts, id LIMIT $2;
+
+-- name: insert_entry_notifications
+-- A draw's notifications to the entrants it did not book (FinishDraw, in
+-- the draw's transaction); one already written (its id) is skipped.
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
+SELECT t.id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.entry_id, t.body, t.created_at
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::TEXT[], $5::UUID[], $6::UUID[], $7::UUID[], $8::TEXT[],
+              $9::TIMESTAMPTZ[])
+       AS t (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
+ON CONFLICT DO NOTHING;
 
 -- name: insert_event_notifications
 -- Notifications derived from events; one already told (its event_id) is skipped.

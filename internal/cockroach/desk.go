@@ -373,12 +373,15 @@ func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []b
 	if err != nil {
 		return nil, err
 	}
-	type masked struct{ idType, number, name string }
+	type masked struct {
+		idType, number, name, rel string
+		born                      int
+	}
 	people := map[string]masked{}
 	rows, _ = s.db.pool.Query(ctx, q("roster_people"), hospitalID, visitDate)
 	var id string
 	var m masked
-	if _, err := pgx.ForEachRow(rows, []any{&id, &m.idType, &m.number, &m.name}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&id, &m.idType, &m.number, &m.name, &m.rel, &m.born}, func() error {
 		people[id] = m
 		return nil
 	}); err != nil {
@@ -387,7 +390,8 @@ func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []b
 	out := make([]booking.RosterEntry, len(bs))
 	for i, b := range bs {
 		p := people[b.ID]
-		out[i] = booking.RosterEntry{Booking: b, IDType: p.idType, NumberMasked: p.number, NameMasked: p.name}
+		out[i] = booking.RosterEntry{Booking: b, IDType: p.idType, NumberMasked: p.number, NameMasked: p.name,
+			Relationship: booking.Relationship(p.rel), BirthYear: p.born}
 	}
 	return out, nil
 }

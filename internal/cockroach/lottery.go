@@ -439,8 +439,29 @@ func (s *Store) FinishDraw(ctx context.Context, k booking.PoolKey, owner string,
 			}
 			return booking.ErrLeaseLost
 		}
+		if err := insertEntryNotifications(ctx, tx, r.Notifications); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, r.Audit)
 	})
+}
+
+// insertEntryNotifications writes a draw's notifications to its entrants
+// in tx, in one statement; one already written (its id) is skipped.
+func insertEntryNotifications(ctx context.Context, tx pgx.Tx, ns []booking.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	var ids, hospitals, sessions, kinds, accounts, identities, entries, bodies []string
+	var at []time.Time
+	for _, n := range ns {
+		ids, hospitals, sessions, kinds = append(ids, n.ID), append(hospitals, n.HospitalID), append(sessions, n.SessionID), append(kinds, n.Kind)
+		accounts, identities, entries = append(accounts, n.AccountID), append(identities, n.IdentityID), append(entries, n.EntryID)
+		bodies, at = append(bodies, n.Body), append(at, n.CreatedAt)
+	}
+	_, err := tx.Exec(ctx, caseQueries["insert_entry_notifications"], ids, hospitals, nullableIDs(sessions), kinds,
+		nullableIDs(accounts), nullableIDs(identities), nullableIDs(entries), bodies, at)
+	return err
 }
 
 // SettleHeldOut moves held-out entries to their final status.

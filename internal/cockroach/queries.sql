@@ -141,13 +141,43 @@ SELECT COALESCE(p.name_hash, i.name_hash),
 -- The desk made this account's patient of the identity its self: the claim
 -- takes the verified name.
 UPDATE patients SET is_self = true, relationship = 'self', name_hash = $3, name_sealed = $4, name_masked = $5
- WHERE account_id = $1 AND identity_id = $2;
+ WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NULL;
 
 -- name: count_patients
-SELECT count(*) FROM patients WHERE account_id = $1;
+SELECT count(*) FROM patients WHERE account_id = $1 AND removed_at IS NULL;
 
 -- name: count_phone_accounts
-SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND account_id <> $2;
+SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND account_id <> $2 AND removed_at IS NULL;
+
+-- name: restore_patient
+-- The identity comes back to an account that had removed it: the same row,
+-- with what the new add gives. RETURNING its id (none: no removed row).
+UPDATE patients
+   SET removed_at = NULL, is_self = $3, phone_hash = $4, phone_sealed = $5, phone_masked = $6,
+       name_hash = $7, name_sealed = $8, name_masked = $9, relationship = $10, birth_year = NULLIF($11::INT, 0)
+ WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NOT NULL
+RETURNING id::TEXT;
+
+-- name: lock_patient_for_removal
+-- The removal's first statement (RemovePatient, READ COMMITTED): the row
+-- lock waits for any booking or entry insert holding the row FOR SHARE,
+-- and every later one waits for this transaction and then finds the row
+-- removed. RETURNING is_self (no row: not this account's, or gone).
+UPDATE patients SET removed_at = $3
+ WHERE id = $1 AND account_id = $2 AND removed_at IS NULL
+RETURNING is_self;
+
+-- name: patient_pending
+-- What a member still has pending, read after lock_patient_for_removal in
+-- a fresh snapshot: confirmed bookings, live lottery entries, waiting
+-- waitlist places.
+SELECT (SELECT count(*) FROM bookings WHERE patient_id = $1 AND status = 'confirmed'),
+       (SELECT count(*) FROM lottery_entries WHERE patient_id = $1 AND status IN ('entered', 'waitlisted')),
+       (SELECT count(*) FROM waitlist WHERE patient_id = $1 AND status = 'waiting');
+
+-- name: set_relationship
+UPDATE patients SET relationship = $3
+ WHERE id = $1 AND account_id = $2 AND removed_at IS NULL AND NOT is_self;
 
 -- name: insert_patient
 INSERT INTO patients (id, account_id, identity_id, is_self, phone_hash, phone_sealed, phone_masked,
@@ -160,14 +190,15 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0));
 SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
        COALESCE(NULLIF(p.name_masked, ''), i.name_masked), COALESCE(p.name_hash, i.name_hash),
        i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
-       p.phone_masked, p.is_self, p.relationship, COALESCE(p.birth_year, 0), p.created_at
+       p.phone_masked, p.is_self, p.relationship, COALESCE(p.birth_year, 0), p.created_at,
+       p.removed_at IS NOT NULL
   FROM patients p JOIN identities i ON i.id = p.identity_id
 
 -- name: patient
  WHERE p.id = $1;
 
 -- name: patients_of_account
- WHERE p.account_id = $1
+ WHERE p.account_id = $1 AND p.removed_at IS NULL
  ORDER BY p.created_at, p.id;
 
 -- name: insert_booking
@@ -182,7 +213,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, 
 -- then the entry), from parallel arrays in one statement: one implicit
 -- transaction, one round trip (InsertBookings). A row is refused alone,
 -- never the batch: one whose name ($16) is another than its identity's
--- verified name is not selected, nor one into a stopped clinic (停诊), and one that meets a unique index (its id
+-- verified name is not selected, nor one into a stopped clinic (停诊), nor
+-- one for a family member removed from its account (its row is read FOR
+-- SHARE: a removal holding the row makes the insert wait and then see it
+-- removed, and a removal that comes later waits for this insert and then
+-- finds its booking pending, RemovePatient), and one that meets a unique index (its id
 -- again, an active booking of its slot, or of its identity on that day in
 -- that department) goes in as nothing. Events and audit entries go in only
 -- for the bookings that did (a repeat of one id in a batch: DISTINCT ON).
@@ -203,6 +238,8 @@ WITH b AS (
                         WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
                           AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
        AND NOT EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL)
+       AND (t.patient_id IS NULL OR EXISTS (SELECT 1 FROM patients pt
+                                             WHERE pt.id = t.patient_id AND pt.removed_at IS NULL FOR SHARE))
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ev AS (
@@ -248,9 +285,10 @@ SELECT t.id::TEXT,
        EXISTS (SELECT 1 FROM bookings b
                 WHERE b.identity_id = t.identity_id AND b.visit_date = t.visit_date::DATE
                   AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in')),
-       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL)
-  FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[])
-       AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash);
+       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL),
+       EXISTS (SELECT 1 FROM patients pt WHERE pt.id = t.patient_id AND pt.removed_at IS NOT NULL)
+  FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[], $8::UUID[])
+       AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash, patient_id);
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash. The
@@ -286,8 +324,12 @@ WHERE b.id = $1;
  ORDER BY b.session_id, b.slot_no;
 
 -- name: roster_people
-SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked
+-- With the family member's relationship to the account that booked and the
+-- birth year, when an account booked (issue 13: 陈一 and 陈二 are both 陈*).
+SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked,
+       COALESCE(CASE WHEN p.is_self THEN 'self' ELSE p.relationship END, ''), COALESCE(p.birth_year, 0)
   FROM bookings b JOIN identities i ON i.id = b.identity_id
+  LEFT JOIN patients p ON p.id = b.patient_id
  WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show');
 
 -- name: bookings_of_identity
@@ -313,7 +355,7 @@ SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_v
   FROM identities WHERE id_hash = $1;
 
 -- name: account_has_identity
-SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2;
+SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NULL;
 
 -- name: check_in
 UPDATE bookings SET status = 'checked_in', checked_in_at = $2 WHERE id = $1 AND status = 'confirmed';

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -372,7 +373,9 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 			np.Relationship = booking.RelSelf
 		}
 	}
+	var id string // the row's id: np.ID, or a removed row's that came back
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
+		id = np.ID
 		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS)
 		if err != nil {
 			return err
@@ -407,10 +410,22 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 				}
 			}
 		}
-		if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
-			claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear); err != nil {
+		// The account removed this identity before: the same row comes back.
+		var restored string
+		err = tx.QueryRow(ctx, q("restore_patient"), np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
+			claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear).Scan(&restored)
+		switch {
+		case err == nil:
+			id = restored
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
+		default:
+			if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
+				claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear); err != nil {
+				return err
+			}
 		}
+		ev.PatientID = id
 		ev.IdentityID = identityID
 		return insertEvent(ctx, tx, ev)
 	})
@@ -432,7 +447,65 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 	if err != nil {
 		return booking.Patient{}, err
 	}
-	return s.Patient(ctx, np.ID)
+	return s.Patient(ctx, id)
+}
+
+// RemovePatient is booking.AccountStore's: at READ COMMITTED, so that the
+// pending check after the row lock reads what committed while it waited (a
+// serializable snapshot, taken before the wait, would not see a booking
+// that held the row FOR SHARE and committed).
+func (s *Store) RemovePatient(ctx context.Context, accountID, patientID string, at time.Time, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.TxAt(ctx, "remove_patient", pgx.ReadCommitted, func(tx pgx.Tx) error {
+		var self bool
+		err := tx.QueryRow(ctx, q("lock_patient_for_removal"), patientID, accountID, at).Scan(&self)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return booking.ErrPatientNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if self {
+			return booking.ErrPatientIsSelf
+		}
+		var bookings, entries, waiting int
+		if err := tx.QueryRow(ctx, q("patient_pending"), patientID).Scan(&bookings, &entries, &waiting); err != nil {
+			return err
+		}
+		if bookings+entries+waiting > 0 {
+			var what []string
+			for _, c := range []struct {
+				n    int
+				what string
+			}{{bookings, "booking"}, {entries, "lottery request"}, {waiting, "waitlist place"}} {
+				if c.n > 0 {
+					what = append(what, fmt.Sprintf("%d %s", c.n, c.what))
+				}
+			}
+			return booking.Errorf(booking.ErrPatientPending, "this family member still has %s pending: cancel or withdraw it first",
+				strings.Join(what, ", "))
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// SetRelationship is booking.AccountStore's.
+func (s *Store) SetRelationship(ctx context.Context, accountID, patientID string, rel booking.Relationship, a booking.AuditEntry) (_ booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "set_relationship", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("set_relationship"), patientID, accountID, string(rel))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrPatientNotFound
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return booking.Patient{}, err
+	}
+	return s.Patient(ctx, patientID)
 }
 
 // ensureIdentity returns the id of the identity with i's ID hash, inserting
@@ -503,7 +576,7 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
 	var idHash, nameHash []byte
 	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &nameHash, &p.Verified,
-		&p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt)
+		&p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt, &p.Removed)
 	p.NameHash = string(nameHash)
 	p.IdentityKey = booking.IdentityKey(idHash)
 	return p, err
@@ -617,24 +690,26 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		return nil, nil
 	}
 	var id, session, identity, date, dept []string
+	var patient []*string
 	var slot []int32
 	var name [][]byte
 	for _, i := range idx {
 		b := bs[i]
 		id, session, identity = append(id, b.ID), append(session, b.SessionID), append(identity, b.IdentityID)
 		date, dept, slot = append(date, b.VisitDate), append(dept, b.DepartmentID), append(slot, int32(b.SlotNo))
+		patient = append(patient, nullableIDs([]string{b.PatientID})[0])
 		var h []byte
 		if b.NameHash != "" {
 			h = []byte(b.NameHash)
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day, stopped bool }
+	type why struct{ name, id, slot, day, stopped, removed bool }
 	reasons := make(map[string]why, len(idx))
-	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name)
+	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name, patient)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -645,6 +720,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		switch w := reasons[bs[i].ID]; {
 		case w.stopped:
 			answers[i] = booking.ErrSessionStopped // the clinic was stopped (停诊) after admission
+		case w.removed:
+			answers[i] = booking.ErrPatientRemoved // the member was removed after admission
 		case w.name:
 			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
 		case w.id:

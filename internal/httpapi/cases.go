@@ -32,6 +32,7 @@ type caseOut struct {
 	ID                 string `json:"case_id"`
 	ReportID           string `json:"report_id,omitempty"`
 	ComplaintID        string `json:"complaint_id,omitempty"`
+	AppealID           string `json:"appeal_id,omitempty"`
 	Kind               string `json:"kind"`
 	HospitalID         string `json:"hospital_id"`
 	Category           string `json:"category,omitempty"`
@@ -68,9 +69,12 @@ func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
 		SeveralDepartments: c.SeveralDepartments, Status: c.Status, CreatedAt: stamp(c.CreatedAt, loc), DueAt: stamp(c.DueAt, loc),
 		Overdue: c.Overdue(now), Answer: c.Answer, AnsweredAt: stamp(c.AnsweredAt, loc), AnsweredLate: c.AnsweredLate(),
 		CloseNote: c.CloseNote, ClosedAt: stamp(c.ClosedAt, loc)}
-	if c.Kind == booking.CaseReport {
+	switch c.Kind {
+	case booking.CaseReport:
 		out.ReportID = c.ID
-	} else {
+	case booking.CaseAppeal:
+		out.AppealID = c.ID
+	default:
 		out.ComplaintID = c.ID
 	}
 	if staff {
@@ -158,6 +162,32 @@ type answerIn struct {
 	Answer string `json:"answer"`
 	Close  bool   `json:"close"`
 	FlagID string `json:"flag_id"`
+	// LiftBlock, answering an appeal, ends the account's block.
+	LiftBlock bool `json:"lift_block"`
+}
+
+type appealIn struct {
+	AppealToken string `json:"appeal_token"`
+	Text        string `json:"text"`
+}
+
+// fileAppeal files a blocked account's appeal (申诉), without a login: the
+// appeal token its sign-in with the right password got is the credential,
+// spent by this request.
+func (s *Server) fileAppeal(r *request) error {
+	var in appealIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("appeal_token", in.AppealToken, "text", in.Text); err != nil {
+		return err
+	}
+	c, err := s.svc.FileAppeal(r.context(), in.AppealToken, in.Text)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, time.Now()))
+	return nil
 }
 
 func (s *Server) answerCase(r *request) error {
@@ -168,7 +198,8 @@ func (s *Server) answerCase(r *request) error {
 	if err := Required("answer", in.Answer); err != nil {
 		return err
 	}
-	c, err := s.svc.AnswerCase(r.context(), r.actor, r.param, booking.CaseAnswer{Answer: in.Answer, Close: in.Close, FlagID: in.FlagID})
+	c, err := s.svc.AnswerCase(r.context(), r.actor, r.param, booking.CaseAnswer{Answer: in.Answer, Close: in.Close, FlagID: in.FlagID,
+		LiftBlock: in.LiftBlock})
 	if err != nil {
 		return err
 	}
@@ -223,6 +254,15 @@ func (s *Server) myNotifications(r *request) error {
 			EntryID: n.EntryID, CaseID: n.CaseID, Body: n.Body, CreatedAt: stamp(n.CreatedAt, zoneOf(cat, n.HospitalID)), Read: !n.ReadAt.IsZero()}
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+// readNotification marks one notification read (204).
+func (s *Server) readNotification(r *request) error {
+	if err := s.svc.MarkNotificationRead(r.context(), r.actor, r.param); err != nil {
+		return err
+	}
+	r.rc.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -18,6 +19,8 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/auth/password", prefix: "/v1/auth/password", auth: true, h: s.changePassword},
 		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
+		{method: "PATCH", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.editPatient},
+		{method: "DELETE", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.removePatient},
 		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
 		{method: "GET", template: "/v1/hospitals/{id}/departments", prefix: "/v1/hospitals/", param: true, suffix: "/departments", h: s.listDepartments},
 		{method: "GET", template: "/v1/hospitals/{id}/sessions", prefix: "/v1/hospitals/", param: true, suffix: "/sessions", h: s.listSessions},
@@ -64,10 +67,12 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.fileReport},
 		{method: "GET", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.myCases(booking.CaseReport)},
 		{method: "POST", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.fileComplaint},
+		{method: "POST", template: "/v1/appeals", prefix: "/v1/appeals", h: s.fileAppeal},
 		{method: "GET", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.myCases(booking.CaseComplaint)},
 		{method: "GET", template: "/v1/cases/{id}", prefix: "/v1/cases/", param: true, auth: true, h: s.getCase},
 		{method: "GET", template: "/v1/notifications", prefix: "/v1/notifications", auth: true, h: s.myNotifications},
 		{method: "POST", template: "/v1/notifications/read", prefix: "/v1/notifications/read", auth: true, h: s.readNotifications},
+		{method: "POST", template: "/v1/notifications/{id}/read", prefix: "/v1/notifications/", param: true, suffix: "/read", auth: true, h: s.readNotification},
 		{method: "GET", template: "/v1/admin/cases", prefix: "/v1/admin/cases", auth: true, h: s.caseQueue},
 		{method: "GET", template: "/v1/admin/cases/{id}", prefix: "/v1/admin/cases/", param: true, auth: true, h: s.reviewCase},
 		{method: "POST", template: "/v1/admin/cases/{id}/answer", prefix: "/v1/admin/cases/", param: true, suffix: "/answer", auth: true, h: s.answerCase},
@@ -123,11 +128,37 @@ func (s *Server) login(r *request) error {
 		return err
 	}
 	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
+	var blocked *booking.BlockedError
+	if errors.As(err, &blocked) {
+		// The right password of a blocked account: why, and how to appeal.
+		b := blockedOut{Reason: blocked.Info.Reason, AppealToken: blocked.Info.AppealToken,
+			AppealDueWorkingDays: blocked.Info.AppealDue}
+		if !blocked.Info.Until.IsZero() {
+			b.Until = blocked.Info.Until.UTC().Format(time.RFC3339)
+		}
+		e := booking.ErrAccountBlocked
+		WriteJSON(r.rc, e.Kind.HTTPStatus(), blockedBody{Error: errorDetail{Code: e.Code, Message: e.Message}, Blocked: b})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
 	return nil
+}
+
+// blockedBody is the error answer to a blocked account's right password,
+// with what its holder may know and the token to appeal with.
+type blockedBody struct {
+	Error   errorDetail `json:"error"`
+	Blocked blockedOut  `json:"blocked"`
+}
+
+type blockedOut struct {
+	Reason               string `json:"reason"`
+	Until                string `json:"until,omitempty"`
+	AppealToken          string `json:"appeal_token"`
+	AppealDueWorkingDays int    `json:"appeal_due_working_days"`
 }
 
 func (s *Server) logout(r *request) error {
@@ -186,6 +217,39 @@ func (s *Server) addPatient(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusCreated, patientView(p))
+	return nil
+}
+
+type editPatientIn struct {
+	Relationship string `json:"relationship"`
+}
+
+// editPatient changes a family member's relationship: the one thing a
+// real-name system lets the holder change (the name and ID number are
+// verified: remove the member and add them again).
+func (s *Server) editPatient(r *request) error {
+	var in editPatientIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("relationship", in.Relationship); err != nil {
+		return err
+	}
+	p, err := s.svc.EditPatient(r.context(), r.actor, r.param, in.Relationship)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, patientView(p))
+	return nil
+}
+
+// removePatient takes a family member off the list (204), or answers 409
+// patient_has_pending while it has something to cancel first.
+func (s *Server) removePatient(r *request) error {
+	if err := s.svc.RemovePatient(r.context(), r.actor, r.param); err != nil {
+		return err
+	}
+	r.rc.SetStatusCode(fasthttp.StatusNoContent)
 	return nil
 }
 

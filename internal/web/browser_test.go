@@ -341,6 +341,21 @@ func (b *tab) fits(width int) {
 	if got > width {
 		b.t.Errorf("the page is %d px wide at a %d px screen, want it to fit", got, width)
 	}
+	// The tab bar is one row, every tab wholly on screen: a wrapped bar
+	// put tabs on a second row under the first's current tab.
+	tabs, err := chromedp.Run(b.ctx, chromedp.Evaluate[[][3]int](`[...document.querySelectorAll("nav.tabs a")].map(e => {
+		const r = e.getBoundingClientRect(); return [Math.floor(r.left), Math.ceil(r.right), Math.round(r.top)] })`))
+	if err != nil {
+		b.t.Fatalf("measure the tabs: %v", err)
+	}
+	for i, tb := range tabs {
+		if tb[0] < 0 || tb[1] > width {
+			b.t.Errorf("tab %d spans %d..%d px on a %d px screen, want it wholly on screen", i+1, tb[0], tb[1], width)
+		}
+		if tb[2] != tabs[0][2] {
+			b.t.Errorf("tab %d is at %d px from the top, the first at %d: the tab bar wraps into rows", i+1, tb[2], tabs[0][2])
+		}
+	}
 	for _, what := range []string{"nav.tabs a", "table"} {
 		right, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`Math.ceil(Math.max(0, ...[...document.querySelectorAll(`+jsString(what)+`)].map(e => e.getBoundingClientRect().right)))`))
 		if err != nil {

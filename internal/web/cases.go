@@ -19,6 +19,7 @@ import (
 var caseKindLabels = map[string]string{
 	booking.CaseReport:    "举报 Report",
 	booking.CaseComplaint: "投诉 Complaint",
+	booking.CaseAppeal:    "申诉 Appeal",
 }
 
 var caseStatusLabels = map[string]string{
@@ -68,6 +69,8 @@ func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
 	hosp := ""
 	if h, ok := cat.Hospital(cs.HospitalID); ok {
 		loc, hosp = h.Location(), h.Name
+	} else if cs.HospitalID == booking.PlatformHospital {
+		hosp = "平台 Platform"
 	}
 	at := func(t time.Time) string {
 		if t.IsZero() {
@@ -180,6 +183,7 @@ func (c *Console) fileCase(kind string) func(r *request) error {
 
 // notificationRow is a notification on the patient's home page.
 type notificationRow struct {
+	ID     string
 	Kind   string
 	Body   string
 	When   string
@@ -198,9 +202,18 @@ func (c *Console) notificationRows(r *request) ([]notificationRow, int, error) {
 		if h, ok := cat.Hospital(n.HospitalID); ok {
 			loc = h.Location()
 		}
-		out = append(out, notificationRow{Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
+		out = append(out, notificationRow{ID: n.ID, Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
 	}
 	return out, unread, nil
+}
+
+// readNotification marks one notification read and goes back to it.
+func (c *Console) readNotification(r *request) error {
+	if err := c.svc.MarkNotificationRead(r.ctx, r.actor, r.param); err != nil {
+		return err
+	}
+	c.redirect(r, "/patient#notifications")
+	return nil
 }
 
 func (c *Console) readNotifications(r *request) error {
@@ -289,7 +302,8 @@ func (c *Console) casePage(r *request) error {
 }
 
 func (c *Console) answerCase(r *request) error {
-	ans := booking.CaseAnswer{Answer: r.form("answer"), Close: r.form("close") != "", FlagID: strings.TrimSpace(r.form("flag_id"))}
+	ans := booking.CaseAnswer{Answer: r.form("answer"), Close: r.form("close") != "", FlagID: strings.TrimSpace(r.form("flag_id")),
+		LiftBlock: r.form("lift_block") != ""}
 	cs, err := c.svc.AnswerCase(r.ctx, r.actor, r.param, ans)
 	if err == nil {
 		c.redirect(r, "/admin/cases/"+cs.ID+"?ok=case_answered")

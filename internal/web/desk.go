@@ -154,6 +154,7 @@ type rosterRow struct {
 	SlotNo      int
 	Time        string
 	Name        string
+	Family      string // 子女 · 2016: relationship to the booking account, birth year
 	MaskedID    string
 	IDType      string
 	Channel     string
@@ -261,6 +262,12 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
 		MaskedID: e.NumberMasked, IDType: e.IDType, Channel: channelLabels[e.Channel], Status: statusLabels[e.Status],
 		StatusClass: string(e.Status), Highlight: e.ID == highlight}
+	if e.Relationship != "" {
+		row.Family = e.Relationship.Label()
+		if e.BirthYear > 0 {
+			row.Family += " · " + strconv.Itoa(e.BirthYear)
+		}
+	}
 	row.Failed = failed && row.Highlight
 	if e.Status == booking.StatusConfirmed {
 		row.Absent = !now.Before(e.SlotStart)

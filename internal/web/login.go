@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -41,6 +42,12 @@ func (c *Console) login(con *console) func(*request) error {
 			return c.formFailed(r, name, p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
 		}
 		tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
+		var blocked *booking.BlockedError
+		if errors.As(err, &blocked) && con == patientConsole {
+			// The right password of a blocked patient: why, and the appeal.
+			return c.render(r, fasthttp.StatusForbidden, "patient/blocked", page{Title: "账号已停用 Account suspended",
+				Data: blockedData{Reason: blocked.Info.Reason, Token: blocked.Info.AppealToken, Due: blocked.Info.AppealDue}})
+		}
 		if err != nil {
 			return c.formFailed(r, name, p, err)
 		}
@@ -50,6 +57,29 @@ func (c *Console) login(con *console) func(*request) error {
 		c.redirect(r, con.Path)
 		return nil
 	}
+}
+
+// blockedData is the blocked patient's page: the reason, and the appeal
+// form with its token (in the form only, never in an address).
+type blockedData struct {
+	Reason, Token, Text string
+	Due                 int
+	Filed               bool
+}
+
+// appeal files a blocked patient's appeal (申诉) with the token the sign-in
+// answered. A refusal comes back on the same page with the text kept.
+func (c *Console) appeal(r *request) error {
+	token, text := r.form("appeal_token"), r.form("text")
+	d := blockedData{Token: token, Text: text, Due: 5}
+	_, err := c.svc.FileAppeal(r.ctx, token, text)
+	p := page{Title: "账号已停用 Account suspended", Data: d}
+	if err != nil {
+		return c.formFailed(r, "patient/blocked", p, err)
+	}
+	d.Filed, d.Token, d.Text = true, "", ""
+	p.Data = d
+	return c.render(r, fasthttp.StatusCreated, "patient/blocked", p)
 }
 
 // startSession sets the session cookie for a token, if its role may use the

@@ -170,3 +170,61 @@ func TestLotteryInBrowser(t *testing.T) {
 	b.shot("lottery-3-won")
 	b.hidden(idNumber, name)
 }
+
+// TestLotteryLoserToldInBrowser: three patients enter a draw of two slots,
+// none asking for the waitlist; the one not drawn finds the result among
+// the notifications on the home page, in words, and the winners find no
+// such notice. Screenshots at 1280 and 390 px (lottery-4-*.png).
+func TestLotteryLoserToldInBrowser(t *testing.T) {
+	s := newSite(t)
+	lot := s.addLottery()
+	first := newBrowser(t, s.base, 3*time.Minute)
+	tabs := []*tab{first}
+	card := "#s-" + lot.ID
+	for i := range 3 {
+		b := first
+		if i > 0 {
+			b = first.fresh()
+			tabs = append(tabs, b)
+		}
+		b.register(newPhone(), "correct horse battery")
+		b.addSelf(residentID(2201+i), "钱小"+string(rune('一'+i)))
+		b.open(sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate))
+		b.click(card+" form.enter button[type=submit]", "/patient/bookings?")
+		b.contains("#flash", "You entered the draw")
+	}
+	s.offset.Store(int64(11 * time.Minute))
+	if n, err := s.svc.RunLottery(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the draw: %d pools, %v", n, err)
+	}
+	s.offset.Store(0)
+	lost := 0
+	for i, b := range tabs {
+		b.open("/patient/bookings")
+		status, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#entries .entry .status")))
+		if err != nil {
+			t.Fatalf("patient %d's entry: %v", i, err)
+		}
+		b.open("/patient")
+		told, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(document.querySelector("#notifications")?.innerText || "").includes("未中签")`))
+		if err != nil {
+			t.Fatalf("patient %d's notifications: %v", i, err)
+		}
+		switch won := strings.Contains(status, "Won"); {
+		case won && told:
+			t.Errorf("patient %d won (%q) and is told of a loss", i, status)
+		case !won:
+			lost++
+			if !told {
+				t.Errorf("patient %d was not drawn (%q) and is not told", i, status)
+			}
+			b.contains("#notifications", "You were not drawn")
+			b.contains("#unread", "1")
+			b.shot("lottery-4-not-drawn")
+			b.phoneShot("lottery-4-not-drawn-390")
+		}
+	}
+	if lost != 1 {
+		t.Errorf("%d patients were not drawn, want 1 of 3 for 2 slots", lost)
+	}
+}

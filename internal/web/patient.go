@@ -176,6 +176,32 @@ func (c *Console) addFamily(r *request) error {
 	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
 }
 
+// removeFamily takes a member off the list; a member with a booking, an
+// entry or a waitlist place is refused with the message that says to cancel
+// first, on the family page.
+func (c *Console) removeFamily(r *request) error {
+	return c.changeFamily(r, "removed", c.svc.RemovePatient(r.ctx, r.actor, r.param))
+}
+
+// editFamily changes a member's relationship (the name and ID number are
+// verified: remove and add again).
+func (c *Console) editFamily(r *request) error {
+	_, err := c.svc.EditPatient(r.ctx, r.actor, r.param, r.form("relationship"))
+	return c.changeFamily(r, "edited", err)
+}
+
+func (c *Console) changeFamily(r *request, ok string, err error) error {
+	if err == nil {
+		c.redirect(r, "/patient/family?ok="+ok)
+		return nil
+	}
+	d, lerr := c.familyData(r)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
+}
+
 type sessionsData struct {
 	Hospitals    []chip
 	Departments  []chip

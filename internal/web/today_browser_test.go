@@ -48,6 +48,13 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	testenv.Must(t, err, "add E")
 	bkE, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: pt.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "E books online")
+	// and for E's child, whose masked name is E's too (张*华): the roster
+	// tells them apart by relationship and birth year.
+	child, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{IDType: "resident_id", IDNumber: bornIn(2016, 5004),
+		Name: "张小华", Relationship: "child"}, booking.Origin{})
+	testenv.Must(t, err, "add E's child")
+	bkChild, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: child.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "E books for the child")
 	// The session has run for two hours: both phone slots' times
 	// have passed (its ten slots share 3.5 hours from the start).
 	s.offset.Store(int64(150 * time.Minute))
@@ -64,6 +71,9 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.contains(ra, "110***********"+a.id[14:])
 	dc.contains(ra+" .status", "未到 Not arrived")
 	dc.contains(rb, "李*红")
+	dc.contains("#r-"+bkE.ID+" .family", "本人")
+	dc.contains("#r-"+bkChild.ID+" .family", "子女 · 2016")
+	dc.absent(ra + " .family") // booked by phone: no account, no relationship
 	dc.hidden(a.id, a.name, b.id, b.name)
 	dc.shot("today-01-roster")
 	dc.phoneShot("today-01-roster-390")

@@ -110,6 +110,8 @@ var flashes = map[string]string{
 	"case_closed":     "已办结，患者已收到通知。 Closed: the patient is notified.",
 	"welcome":         "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
 	"added":           "已添加就诊人。 Family member added.",
+	"removed":         "已移除就诊人，名额已释放；以后可以重新添加。 Family member removed: the place is free, and they can be added again later.",
+	"edited":          "已修改关系。 Relationship changed.",
 	"booked":          "预约成功。 Booked.",
 	"cancelled":       "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
 	"cancelled_late":  "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
@@ -159,6 +161,7 @@ type patientView struct {
 	// member is chosen or listed.
 	Label        string
 	Relationship string // 子女
+	RelValue     string // child: what the edit form has selected
 	BirthYear    int    // 0: the document carries none
 	OptionText   string
 }
@@ -168,7 +171,7 @@ func patientViews(ps []booking.Patient) []patientView {
 	for i, p := range ps {
 		label := patientLabel(p)
 		out[i] = patientView{ID: p.ID, Name: p.MaskedName, IDType: p.IDType, MaskedID: p.MaskedID,
-			Phone: p.PhoneMasked, Self: p.IsSelf, Label: label, Relationship: p.Relationship.Label(), BirthYear: p.BirthYear,
+			Phone: p.PhoneMasked, Self: p.IsSelf, Label: label, Relationship: p.Relationship.Label(), RelValue: string(p.Relationship), BirthYear: p.BirthYear,
 			OptionText: label + " · " + p.MaskedID}
 	}
 	return out

@@ -260,6 +260,10 @@ func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.
 	panic(unimplemented("Store.MarkNoShows"))
 }
 
+func (unimplementedStore) MarkNotificationRead(_ context.Context, _ string, _ string, _ time.Time) error {
+	panic(unimplemented("Store.MarkNotificationRead"))
+}
+
 func (unimplementedStore) MarkNotificationsRead(_ context.Context, _ string, _ time.Time) (int, error) {
 	panic(unimplemented("Store.MarkNotificationsRead"))
 }
@@ -534,4 +538,24 @@ func (unimplementedAdmission) SyncWaitlist(_ context.Context, _ string, _ string
 
 func (unimplementedAdmission) Waitlist(_ context.Context, _ string, _ string) ([]booking.WaitlistRef, error) {
 	panic(unimplemented("Admission.Waitlist"))
+}
+
+func (unimplementedStore) RemovePatient(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RemovePatient"))
+}
+
+func (unimplementedStore) SetRelationship(_ context.Context, _ string, _ string, _ booking.Relationship, _ booking.AuditEntry) (booking.Patient, error) {
+	panic(unimplemented("Store.SetRelationship"))
+}
+
+func (unimplementedStore) BlockedUntil(_ context.Context, _ string) (time.Time, error) {
+	panic(unimplemented("Store.BlockedUntil"))
+}
+
+func (unimplementedStore) BlockingFlag(_ context.Context, _ string) (string, error) {
+	panic(unimplemented("Store.BlockingFlag"))
+}
+
+func (unimplementedStore) LiftBlock(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.LiftBlock"))
 }
