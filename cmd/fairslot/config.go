@@ -41,6 +41,12 @@ func (e env) int(name string, def int) int {
 	return def
 }
 
+// bool reads a boolean FAIRSLOT_* variable; anything unparsable is false.
+func (e env) bool(name string) bool {
+	v, _ := strconv.ParseBool(e("FAIRSLOT_" + name))
+	return v
+}
+
 func (e env) float(name string, def float64) float64 {
 	if v, err := strconv.ParseFloat(e("FAIRSLOT_"+name), 64); err == nil {
 		return v
