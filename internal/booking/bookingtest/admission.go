@@ -15,8 +15,8 @@ import (
 // Admission is an in-memory booking.Admission with the semantics of
 // internal/admission's scripts for what it implements: holds (HoldGate),
 // returned slots (SlotReturns), waitlists (WaitQueue), bars (BarGate),
-// free counts, and the reconciliation's reads and Load. Lottery pools,
-// moving free slots and closing a session panic (package doc).
+// free counts, the reconciliation's reads and Load, and closing a session
+// (desk.go). Lottery pools and moving free slots panic (package doc).
 type Admission struct {
 	unimplementedAdmission
 
@@ -25,6 +25,7 @@ type Admission struct {
 	mu        sync.Mutex
 	hospitals map[string]*hospital
 	reserves  int
+	closed    map[string]bool // session id → closed by Close until Reopen (desk.go)
 }
 
 // The ports Admission implements in full; the composite is for NewService.
@@ -483,7 +484,8 @@ func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking
 	now := a.now()
 	h.sessions[s.ID] = &session{date: s.VisitDate, dept: s.DepartmentID}
 	h.release[s.ID] = map[booking.Channel]time.Time{}
-	if !s.Stopped() {
+	shut := s.Stopped() || a.closed[s.ID]
+	if !shut {
 		for _, q := range s.Channels {
 			h.release[s.ID][q.Channel] = q.ReleaseAt
 		}
@@ -521,7 +523,7 @@ func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking
 			_, held := h.held[s.ID][sl.No]
 			_, waiting := h.delayed[d]
 			switch {
-			case s.Stopped() || held:
+			case shut || held:
 				delete(h.delayed, d)
 			case !waiting:
 				free = append(free, sl.No)

@@ -15,7 +15,9 @@ import (
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
-// ReviewStore and the reads of AccountStore); the rest panic.
+// ReviewStore and the reads of AccountStore; of DeskStore the identities,
+// check-in and staff actions, of SourceStore the 停诊: desk.go); the rest
+// panic.
 type Store struct {
 	unimplementedStore
 
@@ -32,6 +34,8 @@ type Store struct {
 	flags      map[string]booking.Flag
 	blocks     map[string]time.Time // identity id → blocked until (confirmed flags)
 	blocked    map[string]time.Time // account id → blocked until
+	// notifications is the outbox: what patients were told (desk.go).
+	notifications []booking.Notification
 }
 
 // The stores Store implements in full; the composite is for NewService.
