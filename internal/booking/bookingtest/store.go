@@ -15,9 +15,9 @@ import (
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
-// ReviewStore and the reads of AccountStore; of DeskStore the identities,
-// check-in and staff actions, of SourceStore the 停诊: desk.go); the rest
-// panic.
+// ReviewStore, CaseStore (cases.go) and the reads of AccountStore; of
+// DeskStore the identities, check-in and staff actions, of SourceStore the
+// 停诊: desk.go); the rest panic.
 type Store struct {
 	unimplementedStore
 
@@ -34,8 +34,10 @@ type Store struct {
 	flags      map[string]booking.Flag
 	blocks     map[string]time.Time // identity id → blocked until (confirmed flags)
 	blocked    map[string]time.Time // account id → blocked until
-	// notifications is the outbox: what patients were told (desk.go).
+	// notifications is the outbox: what patients were told (desk.go,
+	// cases.go); cases are the reports and complaints.
 	notifications []booking.Notification
+	cases         map[string]booking.Case
 }
 
 // The stores Store implements in full; the composite is for NewService.
@@ -575,12 +577,6 @@ func (s *Store) RecordAudit(_ context.Context, a booking.AuditEntry) error {
 }
 
 // EventsSince lists the events at or after since, oldest first.
-// ReportsSince lists no reports: the fake keeps no cases, so detection
-// runs over the events alone.
-func (s *Store) ReportsSince(_ context.Context, _ time.Time) ([]booking.Case, error) {
-	return nil, nil
-}
-
 func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
