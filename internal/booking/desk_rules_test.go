@@ -12,8 +12,9 @@ import (
 // Unit tests of the desk's, the phone's and the 停诊's rules over the fakes
 // (world, rules_test.go): no Redis, no PostgreSQL.
 
-// poolSession publishes a morning session (08:00–12:00) of a new doctor of
-// dept on date with the given pools, each released an hour ago.
+// poolSession publishes a morning session (08:00–12:00, ten-minute slots)
+// of a new doctor of dept on date with the given pools, each released an
+// hour ago, and returns its id.
 func (w *world) poolSession(date, dept string, pools map[booking.Channel]int) string {
 	w.t.Helper()
 	day, err := time.ParseInLocation(time.DateOnly, date, monday.Location())
@@ -32,8 +33,8 @@ func (w *world) poolSession(date, dept string, pools map[booking.Channel]int) st
 		s.Channels = append(s.Channels, booking.ChannelQuota{Channel: ch, Quota: pools[ch], ReleaseAt: w.clock.Now().Add(-time.Hour)})
 		for range pools[ch] {
 			no++
-			at := s.StartsAt.Add(time.Duration(no-1) * 5 * time.Minute)
-			s.Slots = append(s.Slots, booking.Slot{No: no, Channel: ch, StartsAt: at, EndsAt: at.Add(5 * time.Minute)})
+			at := s.StartsAt.Add(time.Duration(no-1) * 10 * time.Minute)
+			s.Slots = append(s.Slots, booking.Slot{No: no, Channel: ch, StartsAt: at, EndsAt: at.Add(10 * time.Minute)})
 		}
 	}
 	err = w.store.SaveSchedule(w.ctx, booking.Schedule{

@@ -23,7 +23,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -34,6 +33,7 @@ import (
 	"fairslot/internal/admission"
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/envflag"
 	"fairslot/internal/identity"
 )
 
@@ -51,34 +51,7 @@ func main() {
 }
 
 // env reads FAIRSLOT_* variables as flag defaults, as `fairslot` does.
-type env func(string) string
-
-func (e env) str(name, def string) string {
-	if v := e("FAIRSLOT_" + name); v != "" {
-		return v
-	}
-	return def
-}
-
-func (e env) int(name string, def int) int {
-	if v, err := strconv.Atoi(e("FAIRSLOT_" + name)); err == nil {
-		return v
-	}
-	return def
-}
-
-func (e env) dur(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(e("FAIRSLOT_" + name)); err == nil {
-		return v
-	}
-	return def
-}
-
-// bool reads a boolean variable; anything unparsable is false.
-func (e env) bool(name string) bool {
-	v, _ := strconv.ParseBool(e("FAIRSLOT_" + name))
-	return v
-}
+type env = envflag.Env
 
 // conn is where the service's data lives: the subset of `fairslot`'s common
 // flags loadseed needs, with the same names, variables and defaults.
@@ -94,14 +67,14 @@ type conn struct {
 }
 
 func (c *conn) register(fs *flag.FlagSet, e env) {
-	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login")
-	fs.StringVar(&c.ownerURL, "owner-database-url", e.str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: skipped)")
-	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
+	fs.StringVar(&c.databaseURL, "database-url", e.Str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login")
+	fs.StringVar(&c.ownerURL, "owner-database-url", e.Str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: skipped)")
+	fs.StringVar(&c.redisAddr, "redis-addr", e.Str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
 	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
-	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
+	fs.StringVar(&c.redisPrefix, "redis-prefix", e.Str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
 	c.secretKey = e("FAIRSLOT_SECRET_KEY")
-	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.str("SECRET_KEY_FILE", ""), "file holding the service's master key; or set FAIRSLOT_SECRET_KEY")
-	fs.IntVar(&c.iterations, "password-iterations", e.int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations of the seeded accounts' (one, shared) password hash")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.Str("SECRET_KEY_FILE", ""), "file holding the service's master key; or set FAIRSLOT_SECRET_KEY")
+	fs.IntVar(&c.iterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations of the seeded accounts' (one, shared) password hash")
 }
 
 // keyring reads the service's master key: the tokens loadseed mints and the

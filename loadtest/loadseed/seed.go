@@ -61,18 +61,18 @@ const (
 )
 
 func (c *config) register(f *flag.FlagSet, e env) {
-	f.StringVar(&c.out, "out", e.str("LOADSEED_OUT", ""), "directory for patients.csv, sessions.json, staff.json and identities.csv (required; created)")
-	f.IntVar(&c.patients, "patients", e.int("LOADSEED_PATIENTS", 200_000), "genuine patient accounts, each with one self patient")
-	f.IntVar(&c.bots, "bots", e.int("LOADSEED_BOTS", 0), "scalper accounts")
-	f.IntVar(&c.botPatients, "bot-patients", e.int("LOADSEED_BOT_PATIENTS", 5), "patients (distinct identities) on each scalper account")
-	f.IntVar(&c.sessions, "sessions", e.int("LOADSEED_SESSIONS", 20), "expert sessions released at --release-at, one per doctor")
-	f.IntVar(&c.slots, "slots", e.int("LOADSEED_SLOTS", 50), "slots per session")
-	f.StringVar(&c.releaseAt, "release-at", e.str("LOADSEED_RELEASE_AT", "+60s"), "when the sessions' online pools open: RFC3339, or an offset from the start of the command (+30s, -1m)")
-	f.BoolVar(&c.steady, "steady", e.bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools), 10 clerks and 10 operators")
-	f.Int64Var(&c.seed, "seed", int64(e.int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
-	f.DurationVar(&c.tokenTTL, "token-ttl", e.dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
-	f.StringVar(&c.timeZone, "time-zone", e.str("LOADSEED_TIME_ZONE", "Asia/Shanghai"), "the hospital's time zone (IANA name): its days, its release times and the --steady sessions of today are in it")
-	f.DurationVar(&c.lottery, "lottery-window", e.dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
+	f.StringVar(&c.out, "out", e.Str("LOADSEED_OUT", ""), "directory for patients.csv, sessions.json, staff.json and identities.csv (required; created)")
+	f.IntVar(&c.patients, "patients", e.Int("LOADSEED_PATIENTS", 200_000), "genuine patient accounts, each with one self patient")
+	f.IntVar(&c.bots, "bots", e.Int("LOADSEED_BOTS", 0), "scalper accounts")
+	f.IntVar(&c.botPatients, "bot-patients", e.Int("LOADSEED_BOT_PATIENTS", 5), "patients (distinct identities) on each scalper account")
+	f.IntVar(&c.sessions, "sessions", e.Int("LOADSEED_SESSIONS", 20), "expert sessions released at --release-at, one per doctor")
+	f.IntVar(&c.slots, "slots", e.Int("LOADSEED_SLOTS", 50), "slots per session")
+	f.StringVar(&c.releaseAt, "release-at", e.Str("LOADSEED_RELEASE_AT", "+60s"), "when the sessions' online pools open: RFC3339, or an offset from the start of the command (+30s, -1m)")
+	f.BoolVar(&c.steady, "steady", e.Bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools), 10 clerks and 10 operators")
+	f.Int64Var(&c.seed, "seed", int64(e.Int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
+	f.DurationVar(&c.tokenTTL, "token-ttl", e.Dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
+	f.StringVar(&c.timeZone, "time-zone", e.Str("LOADSEED_TIME_ZONE", "Asia/Shanghai"), "the hospital's time zone (IANA name): its days, its release times and the --steady sessions of today are in it")
+	f.DurationVar(&c.lottery, "lottery-window", e.Dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
 }
 
 func (c *config) check() error {
