@@ -194,3 +194,41 @@ func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
 	delete(a.closed, s.ID)
 	return nil
 }
+
+// VerifyName makes i's name identity i.ID's verified name (the desk read
+// the card), with the audit entry; with selfAccountID, that account's
+// patient of the identity becomes its self, taking it from any other
+// account, and the account's other self stops being it. An account that
+// does not list the identity is ErrPatientNotFound.
+func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID string, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who, ok := s.identities[i.ID]
+	if !ok {
+		return booking.ErrNotFound
+	}
+	if selfAccountID != "" {
+		found := false
+		for _, p := range s.patients {
+			found = found || (p.AccountID == selfAccountID && p.IdentityID == i.ID)
+		}
+		if !found {
+			return booking.ErrPatientNotFound
+		}
+	}
+	who.NameHash, who.NameSealed, who.NameMasked, who.NameVerified, who.VerifiedBy = i.NameHash, i.NameSealed, i.NameMasked, true, "desk"
+	s.identities[who.ID] = who
+	for id, p := range s.patients {
+		if p.IdentityID == who.ID {
+			p.Verified = p.NameHash == string(who.NameHash)
+			if selfAccountID != "" {
+				p.IsSelf = p.AccountID == selfAccountID
+			}
+		} else if selfAccountID != "" && p.AccountID == selfAccountID {
+			p.IsSelf = false
+		}
+		s.patients[id] = p
+	}
+	s.audit = append(s.audit, a)
+	return nil
+}

@@ -1,6 +1,7 @@
 // Package bookingtest holds in-memory fakes of the booking domain's ports,
 // so that the domain's rules (quotas, bars, the waitlist's order, the fast
-// reject path, flags, walk-ins, check-in, 停诊) are unit-tested in milliseconds, without Redis or
+// reject path, flags, walk-ins, check-in, 停诊, cases, accounts and family
+// lists) are unit-tested in milliseconds, without Redis or
 // PostgreSQL. The real adapters (internal/admission, internal/cockroach)
 // keep their own tests against the real servers, and the end-to-end paths
 // stay tested over them.
@@ -22,10 +23,11 @@
 //   - Admission.Return and Place take the first eligible waitlist entry in
 //     one step; the adapter may answer "retry" when the waitlist moved
 //     between its read and its script, which one goroutine never sees.
-//   - Store has one transaction per call by construction (a mutex); it
-//     checks names against verified names only in EnsureIdentity (the
-//     desk's and the phone's path; AddPatient is not implemented), and it
+//   - Store has one transaction per call by construction (a mutex), and it
 //     keeps no audit of its own beyond what it is given.
+//   - Store.AccountByID and AccountByPhone never answer Blocked (a
+//     confirmed flag's block is BlockedAccounts', which the Service reads);
+//     RevokeTokens panics.
 //   - Admission.Close keeps a session closed until Reopen (the mark's
 //     lifetime is not modelled); Store.StopSession ends waitlist entries
 //     but no lottery entries (there are none).

@@ -15,9 +15,9 @@ import (
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
-// ReviewStore, CaseStore (cases.go) and the reads of AccountStore; of
-// DeskStore the identities, check-in and staff actions, of SourceStore the
-// 停诊: desk.go); the rest panic.
+// ReviewStore, CaseStore (cases.go), AccountStore but RevokeTokens
+// (accounts.go); of DeskStore the identities, names verified, check-in and
+// staff actions, of SourceStore the 停诊: desk.go); the rest panic.
 type Store struct {
 	unimplementedStore
 
@@ -38,6 +38,8 @@ type Store struct {
 	// cases.go); cases are the reports and complaints.
 	notifications []booking.Notification
 	cases         map[string]booking.Case
+	accounts      map[string]booking.Account // accounts.go
+	phones        map[string][]byte          // patient id → contact phone's hash
 }
 
 // The stores Store implements in full; the composite is for NewService.
