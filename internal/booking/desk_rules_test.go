@@ -234,3 +234,59 @@ func TestRuleStopSession(t *testing.T) {
 	_, err = w.book(q, w.session("2026-12-10", "eye", 2))
 	wantErr(t, "after a late cancellation of one's own", err, booking.ErrPatientBarred)
 }
+
+// An operator finds a caller by the number they ring from: the people staff
+// booked for a caller from it, the family members given it as their phone,
+// and the holder whose login it is; each with their bookings in the
+// operator's hospital only. An unknown number finds nobody; only staff on
+// the phone or at the desk look.
+func TestRuleCallersByPhone(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	operator := w.staff(booking.RoleOperator)
+	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
+	zhang := card(1, "张三")
+	b, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: tomorrow,
+		Channel: booking.ChannelPhone, CallerPhone: "13800000001"})
+	if err != nil {
+		t.Fatalf("phone booking: %v", err)
+	}
+	holder := w.account("13800000002")
+	if _, err := w.addPatient(holder, card(2, "李四"), "self", "", ""); err != nil {
+		t.Fatalf("self: %v", err)
+	}
+	if _, err := w.addPatient(holder, card(3, "王五"), "child", "13800000001", ""); err != nil {
+		t.Fatalf("child with the caller's phone: %v", err)
+	}
+
+	found, err := w.svc.CallersByPhone(w.ctx, operator, "138 0000 0001")
+	if err != nil || len(found) != 2 {
+		t.Fatalf("callers of 13800000001 = %d (%v), want the booked caller and the child given the number", len(found), err)
+	}
+	for _, l := range found {
+		switch l.Identity.NameMasked {
+		case identity.MaskName("张三"):
+			if len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID {
+				t.Errorf("the caller's bookings = %d, want the phone booking", len(l.Bookings))
+			}
+		case identity.MaskName("王五"):
+			if len(l.Bookings) != 0 {
+				t.Errorf("the child has %d bookings, want none", len(l.Bookings))
+			}
+		default:
+			t.Errorf("found %s, want 张三 or 王五 masked", l.Identity.NameMasked)
+		}
+	}
+	if found, err := w.svc.CallersByPhone(w.ctx, operator, "13800000002"); err != nil || len(found) != 1 || found[0].Identity.NameMasked != identity.MaskName("李四") {
+		t.Errorf("callers of the holder's login = %+v (%v), want the holder's self", found, err)
+	}
+	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleOperator, HospitalID: booking.NewID()}
+	if found, err := w.svc.CallersByPhone(w.ctx, elsewhere, "13800000001"); err != nil || len(found) != 2 || len(found[0].Bookings)+len(found[1].Bookings) != 0 {
+		t.Errorf("another hospital's operator: %d found (%v), want both, with none of this hospital's bookings", len(found), err)
+	}
+	_, err = w.svc.CallersByPhone(w.ctx, operator, "13900000000")
+	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)
+	_, err = w.svc.CallersByPhone(w.ctx, operator, "12345")
+	wantErr(t, "not a mobile number", err, booking.ErrInvalidPhone)
+	_, err = w.svc.CallersByPhone(w.ctx, holder, "13800000001")
+	wantErr(t, "a patient looking up a number", err, booking.ErrForbidden)
+}

@@ -1,7 +1,9 @@
 package bookingtest
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"fairslot/internal/booking"
@@ -231,4 +233,48 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 	}
 	s.audit = append(s.audit, a)
 	return nil
+}
+
+// BookingsOfIdentity lists a person's bookings of visit dates from fromDate
+// on, by visit date and slot time.
+func (s *Store) BookingsOfIdentity(_ context.Context, identityID, fromDate string) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.filter(func(b booking.Booking) bool { return b.IdentityID == identityID && b.VisitDate >= fromDate })
+	slices.SortStableFunc(out, func(a, b booking.Booking) int {
+		return cmp.Or(cmp.Compare(a.VisitDate, b.VisitDate), a.SlotStart.Compare(b.SlotStart))
+	})
+	return out, nil
+}
+
+// IdentitiesByPhone finds up to limit people a phone number is known for:
+// those staff booked, entered or waitlisted for a caller ringing from it
+// (events with phoneRef and a staff member), the patients given it as their
+// contact phone, and the self of the account whose login it is. (The
+// adapter orders them by when the identity was made; here by id.)
+func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef string, limit int) ([]booking.Identity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := map[string]bool{}
+	for _, e := range s.events {
+		if e.Phone == phoneRef && e.StaffID != "" && e.IdentityID != "" {
+			ids[e.IdentityID] = true
+		}
+	}
+	for pid, p := range s.patients {
+		if string(s.phones[pid]) == string(phoneHash) {
+			ids[p.IdentityID] = true
+		}
+		if a, ok := s.accounts[p.AccountID]; ok && p.IsSelf && string(a.PhoneHash) == string(phoneHash) {
+			ids[p.IdentityID] = true
+		}
+	}
+	var out []booking.Identity
+	for id := range ids {
+		if i, ok := s.identities[id]; ok {
+			out = append(out, i)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Identity) int { return cmp.Compare(a.ID, b.ID) })
+	return out[:min(limit, len(out))], nil
 }

@@ -16,8 +16,9 @@ import (
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
 // ReviewStore, CaseStore (cases.go), AccountStore but RevokeTokens
-// (accounts.go); of DeskStore the identities, names verified, check-in and
-// staff actions, of SourceStore the 停诊: desk.go); the rest panic.
+// (accounts.go); of DeskStore the identities, names verified, a phone's
+// callers, a person's bookings, check-in and staff actions, of SourceStore
+// the 停诊: desk.go); the rest panic.
 type Store struct {
 	unimplementedStore
 
