@@ -17,6 +17,13 @@ import (
 // hour ago, and returns its id.
 func (w *world) poolSession(date, dept string, pools map[booking.Channel]int) string {
 	w.t.Helper()
+	return w.publish(date, dept, pools, nil)
+}
+
+// publish is poolSession with a last change to the session before it is
+// saved (mod, when set).
+func (w *world) publish(date, dept string, pools map[booking.Channel]int, mod func(*booking.Session)) string {
+	w.t.Helper()
 	day, err := time.ParseInLocation(time.DateOnly, date, monday.Location())
 	if err != nil {
 		w.t.Fatalf("date %q: %v", date, err)
@@ -36,6 +43,9 @@ func (w *world) poolSession(date, dept string, pools map[booking.Channel]int) st
 			at := s.StartsAt.Add(time.Duration(no-1) * 10 * time.Minute)
 			s.Slots = append(s.Slots, booking.Slot{No: no, Channel: ch, StartsAt: at, EndsAt: at.Add(10 * time.Minute)})
 		}
+	}
+	if mod != nil {
+		mod(&s)
 	}
 	err = w.store.SaveSchedule(w.ctx, booking.Schedule{
 		Departments: []booking.Department{{ID: dept, HospitalID: w.hospital.ID, Name: dept}},

@@ -15,7 +15,8 @@ import (
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
-// ReviewStore, CaseStore (cases.go), AccountStore but RevokeTokens
+// ReviewStore, CaseStore (cases.go), LotteryStore's entries (lottery.go),
+// AccountStore but RevokeTokens
 // (accounts.go); of DeskStore the identities, names verified, a phone's
 // callers, a person's bookings, check-in and staff actions, of SourceStore
 // the 停诊: desk.go); the rest panic.
@@ -41,6 +42,7 @@ type Store struct {
 	cases         map[string]booking.Case
 	accounts      map[string]booking.Account // accounts.go
 	phones        map[string][]byte          // patient id → contact phone's hash
+	lottery       map[string]booking.Entry   // lottery entries by id (lottery.go)
 }
 
 // The stores Store implements in full; the composite is for NewService.
@@ -549,13 +551,8 @@ func (s *Store) PromoteWaitlist(_ context.Context, b booking.Booking, ev booking
 	return nil
 }
 
-// LiveEntries lists none: InsertEntries is not implemented, so there are
-// never lottery entries.
-func (s *Store) LiveEntries(context.Context, string, string) ([]booking.Entry, error) {
-	return nil, nil
-}
-
-// HeldOutEntries lists none: there are never lottery entries (LiveEntries).
+// HeldOutEntries lists none: only a draw holds entries out, and the draw
+// is not implemented.
 func (s *Store) HeldOutEntries(context.Context, string) ([]booking.Entry, error) { return nil, nil }
 
 // RecordEvent stores an event.
