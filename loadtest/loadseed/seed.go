@@ -611,7 +611,7 @@ func (c *config) writeFiles(s seeded) error {
 		return err
 	}
 	return writeFile(filepath.Join(c.out, "identities.csv"), func(w *bufio.Writer) error {
-		_, _ = w.WriteString("# synthetic test data from `fairslot loadseed`: invented people, generated ID numbers and names; keep it in the git-ignored --out directory\n")
+		_, _ = w.WriteString("# synthetic test data from loadtest/loadseed: invented people, generated ID numbers and names; keep it in the git-ignored --out directory\n")
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"patient_id", "id_type", "id_number", "name"})
 		for _, p := range s.people {
