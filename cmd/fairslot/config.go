@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,39 +20,13 @@ import (
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
 	"fairslot/internal/detect"
+	"fairslot/internal/envflag"
 	"fairslot/internal/identity"
 )
 
-// env reads FAIRSLOT_* variables as flag defaults.
-type env func(string) string
-
-func (e env) str(name, def string) string {
-	if v := e("FAIRSLOT_" + name); v != "" {
-		return v
-	}
-	return def
-}
-
-func (e env) int(name string, def int) int {
-	if v, err := strconv.Atoi(e("FAIRSLOT_" + name)); err == nil {
-		return v
-	}
-	return def
-}
-
-func (e env) float(name string, def float64) float64 {
-	if v, err := strconv.ParseFloat(e("FAIRSLOT_"+name), 64); err == nil {
-		return v
-	}
-	return def
-}
-
-func (e env) dur(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(e("FAIRSLOT_" + name)); err == nil {
-		return v
-	}
-	return def
-}
+// env reads FAIRSLOT_* variables as flag defaults (envflag, shared with
+// the load tests' tools).
+type env = envflag.Env
 
 // common is the configuration every command shares: where the data lives.
 type common struct {
@@ -84,32 +57,32 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
-	fs.StringVar(&c.databaseURL, "database-url", e.str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login (a member of the fairslot_service role; migrate grants it)")
-	fs.StringVar(&c.redisAddr, "redis-addr", e.str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
+	fs.StringVar(&c.databaseURL, "database-url", e.Str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login (a member of the fairslot_service role; migrate grants it)")
+	fs.StringVar(&c.redisAddr, "redis-addr", e.Str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
 	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
-	fs.StringVar(&c.redisPrefix, "redis-prefix", e.str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
+	fs.StringVar(&c.redisPrefix, "redis-prefix", e.Str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
 	// The master key comes from a file or the environment, never from the
 	// command line: arguments show in process listings and in pprof's
 	// cmdline. A --secret-key flag is refused with a pointer to both.
 	c.secretKey = e("FAIRSLOT_SECRET_KEY")
-	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.str("SECRET_KEY_FILE", ""), "file holding the 32-byte master key (base64 or hex) for ID hashing, encryption and tokens; or set FAIRSLOT_SECRET_KEY (one of them is required)")
+	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.Str("SECRET_KEY_FILE", ""), "file holding the 32-byte master key (base64 or hex) for ID hashing, encryption and tokens; or set FAIRSLOT_SECRET_KEY (one of them is required)")
 	fs.Func("secret-key", "refused: the key is read from --secret-key-file or FAIRSLOT_SECRET_KEY, never the command line", func(string) error {
 		return errSecretKeyFlag
 	})
-	fs.StringVar(&c.logLevel, "log-level", e.str("LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.IntVar(&c.passwordIterations, "password-iterations", e.int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
-	fs.DurationVar(&c.holdFor, "hold-for", e.dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
-	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
-	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
-	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
-	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
-	fs.IntVar(&c.passwordHashers, "password-hashers", e.int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
-	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
-	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
-	fs.IntVar(&c.refusalRate, "refusal-rate", e.int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
-	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
-	fs.DurationVar(&c.drawGrace, "draw-grace", e.dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
-	fs.StringVar(&c.detectConfig, "detect-config", e.str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
+	fs.StringVar(&c.logLevel, "log-level", e.Str("LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
+	fs.DurationVar(&c.holdFor, "hold-for", e.Dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
+	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
+	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
+	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.Dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.Dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
+	fs.IntVar(&c.passwordHashers, "password-hashers", e.Int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
+	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.Dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
+	fs.IntVar(&c.refusalBuffer, "refusal-buffer", e.Int("REFUSAL_BUFFER", 32768), "refused attempts waiting in memory to be written as rejected/rate_limited events; beyond it they are dropped and counted (0: not recorded)")
+	fs.IntVar(&c.refusalRate, "refusal-rate", e.Int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
+	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.Float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
+	fs.DurationVar(&c.drawGrace, "draw-grace", e.Dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
+	fs.StringVar(&c.detectConfig, "detect-config", e.Str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
 // errSecretKeyFlag is the answer to a --secret-key on the command line.

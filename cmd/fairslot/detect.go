@@ -27,10 +27,10 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	e := env(getenv)
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&events, "events", e.str("DETECT_EVENTS", ""), "booking events, one JSON object a line (- for standard input)")
-	fs.StringVar(&reports, "reports", e.str("DETECT_REPORTS", ""), "scalper reports (举报), one JSON object a line, as fairslot events --reports writes them: testimony that adds to what the events show, never flags alone")
-	fs.StringVar(&out, "out", e.str("DETECT_OUT", "-"), "where to write the flags as JSON (- for standard output)")
-	fs.StringVar(&config, "config", e.str("DETECT_CONFIG", ""), "detector configuration (JSON; names only what differs from the defaults)")
+	fs.StringVar(&events, "events", e.Str("DETECT_EVENTS", ""), "booking events, one JSON object a line (- for standard input)")
+	fs.StringVar(&reports, "reports", e.Str("DETECT_REPORTS", ""), "scalper reports (举报), one JSON object a line, as fairslot events --reports writes them: testimony that adds to what the events show, never flags alone")
+	fs.StringVar(&out, "out", e.Str("DETECT_OUT", "-"), "where to write the flags as JSON (- for standard output)")
+	fs.StringVar(&config, "config", e.Str("DETECT_CONFIG", ""), "detector configuration (JSON; names only what differs from the defaults)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -7,11 +7,11 @@
 //	fairslot staff add   create a staff account (clerk, operator or admin)
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot events      write the booking events in SQL to a file
-//	fairslot loadseed    bulk-load a load-test population straight into SQL
 //	fairslot lottery     export a session's lottery draws, or verify them
 //
 // Every flag has a FAIRSLOT_* environment twin: --http-addr is
-// FAIRSLOT_HTTP_ADDR. Flags win over the environment.
+// FAIRSLOT_HTTP_ADDR. Flags win over the environment. The load tests' seeding
+// tool is not here but in loadtest/loadseed.
 package main
 
 import (
@@ -57,7 +57,6 @@ commands:
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
-  loadseed    bulk-load a load-test hospital, patients and tokens straight into SQL: --out DIR [--patients N]
   lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
 
 Run "fairslot <command> -h" for the flags of a command.
@@ -77,8 +76,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "seed":
 		return seed(ctx, rest, getenv, stdout, stderr)
-	case "loadseed":
-		return loadseed(ctx, rest, getenv, stdout, stderr)
 	case "reconcile":
 		return reconcile(ctx, rest, getenv, stdout, stderr)
 	case "staff":

@@ -20,7 +20,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, e)
-	fs.StringVar(&ownerURL, "migrate-database-url", e.str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
+	fs.StringVar(&ownerURL, "migrate-database-url", e.Str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
 		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (empty: --database-url runs them itself)")
 	if err := parse(fs, args); err != nil {
 		return err

@@ -57,10 +57,10 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	return tool{
 		name: "seed",
 		flags: func(fs *flag.FlagSet, e env) {
-			fs.DurationVar(&releaseIn, "release-in", e.dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
-			fs.IntVar(&days, "days", e.int("SEED_DAYS", 7), "days of sessions from today")
-			fs.IntVar(&slots, "slots", e.int("SEED_SLOTS", 24), "slots per session")
-			fs.DurationVar(&drawIn, "draw-in", e.dur("SEED_DRAW_IN", 5*time.Minute), "the lottery demo session takes entries from now and is drawn this long after (0: no lottery demo)")
+			fs.DurationVar(&releaseIn, "release-in", e.Dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
+			fs.IntVar(&days, "days", e.Int("SEED_DAYS", 7), "days of sessions from today")
+			fs.IntVar(&slots, "slots", e.Int("SEED_SLOTS", 24), "slots per session")
+			fs.DurationVar(&drawIn, "draw-in", e.Dur("SEED_DRAW_IN", 5*time.Minute), "the lottery demo session takes entries from now and is drawn this long after (0: no lottery demo)")
 		},
 		check: func() error {
 			if days < 1 || slots < 4 {

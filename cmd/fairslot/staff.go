@@ -20,7 +20,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 		flags: func(fs *flag.FlagSet, e env) {
 			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
-			fs.StringVar(&password, "password", e.str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+			fs.StringVar(&password, "password", e.Str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
 			fs.StringVar(&name, "name", "", "their work name, shown to their administrators in the audit log (optional, up to 40 characters)")
 			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
 		},

@@ -51,9 +51,9 @@ step "go vet and staticcheck with -tags cluster"
 go vet -tags cluster ./loadtest/failover/
 go tool staticcheck -tags cluster ./loadtest/failover/
 
-step "go build fairslot"
-go build -o "$BIN/fairslot" ./cmd/fairslot
-export FAIRSLOT_TEST_BIN="$BIN/fairslot"
+step "go build fairslot and the load tests' seeding tool"
+go build -o "$BIN/" ./cmd/fairslot ./loadtest/loadseed
+export FAIRSLOT_TEST_BIN="$BIN/fairslot" FAIRSLOT_TEST_LOADSEED_BIN="$BIN/loadseed"
 
 read -r -a extra <<<"${GOTESTFLAGS:-}"
 step "go test -tags cluster ./loadtest/failover/ ${extra[*]}"

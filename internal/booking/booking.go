@@ -266,6 +266,11 @@ func (q ChannelQuota) OpensFor() time.Time {
 	return q.ReleaseAt
 }
 
+// Released reports whether the pool takes attempts at now: its lottery
+// window has opened, or its release time has come. Every view of a pool
+// (the API's "released", the consoles') asks this.
+func (q ChannelQuota) Released(now time.Time) bool { return !now.Before(q.OpensFor()) }
+
 // Slot is one appointment time in a session, belonging to one channel's pool.
 type Slot struct {
 	No       int

@@ -308,16 +308,9 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	if err != nil {
 		return Lookup{}, ErrPatientNotFound
 	}
-	today := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
-	all, err := s.store.BookingsOfIdentity(ctx, who.ID, today)
+	bs, err := s.bookingsInReach(ctx, actor, who.ID)
 	if err != nil {
 		return Lookup{}, err
-	}
-	var bs []Booking
-	for _, b := range all {
-		if actor.Covers(b.HospitalID) {
-			bs = append(bs, b)
-		}
 	}
 	return Lookup{Identity: who, Bookings: bs}, nil
 }

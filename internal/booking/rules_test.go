@@ -74,27 +74,7 @@ func (w *world) refresh() {
 // (YYYY-MM-DD) with n online slots released an hour ago, and returns its id.
 func (w *world) session(date, dept string, n int) string {
 	w.t.Helper()
-	day, err := time.ParseInLocation(time.DateOnly, date, monday.Location())
-	if err != nil {
-		w.t.Fatalf("date %q: %v", date, err)
-	}
-	w.doctors++
-	doc := booking.Doctor{ID: booking.NewID(), HospitalID: w.hospital.ID, DepartmentID: dept, Name: "医生"}
-	s := booking.Session{ID: booking.NewID(), HospitalID: w.hospital.ID, DepartmentID: dept, DoctorID: doc.ID,
-		VisitDate: date, Period: "morning", StartsAt: day.Add(8 * time.Hour), EndsAt: day.Add(12 * time.Hour),
-		Channels: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: n, ReleaseAt: w.clock.Now().Add(-time.Hour)}}}
-	for i := 1; i <= n; i++ {
-		at := s.StartsAt.Add(time.Duration(i-1) * 10 * time.Minute)
-		s.Slots = append(s.Slots, booking.Slot{No: i, Channel: booking.ChannelOnline, StartsAt: at, EndsAt: at.Add(10 * time.Minute)})
-	}
-	err = w.store.SaveSchedule(w.ctx, booking.Schedule{
-		Departments: []booking.Department{{ID: dept, HospitalID: w.hospital.ID, Name: dept}},
-		Doctors:     []booking.Doctor{doc}, Sessions: []booking.Session{s}})
-	if err != nil {
-		w.t.Fatalf("save session: %v", err)
-	}
-	w.refresh()
-	return s.ID
+	return w.poolSession(date, dept, map[booking.Channel]int{booking.ChannelOnline: n})
 }
 
 // person is a patient account with one person on its list.

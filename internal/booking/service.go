@@ -317,6 +317,10 @@ func (s *Service) followUp(ctx context.Context) (context.Context, context.Cancel
 // Catalog returns the current schedule snapshot.
 func (s *Service) Catalog() *Catalog { return s.catalog.Load() }
 
+// Now is the Service's clock (Config.Now): the adapters read it to show what
+// is released, overdue or in force, so they judge by the domain's time.
+func (s *Service) Now() time.Time { return s.cfg.Now() }
+
 // Authenticate verifies a bearer token: its signature and expiry, that its
 // account is not blocked, and that its generation was not revoked (logout,
 // password change). It does no I/O.

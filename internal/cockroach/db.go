@@ -102,7 +102,7 @@ func (db *DB) Close() { db.pool.Close() }
 // Flavor says which server this is.
 func (db *DB) Flavor() Flavor { return db.flavor }
 
-// Pool exposes the pool to tools (seeding, tests).
+// Pool exposes the pool to the benchmark peers and tests.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // Ping checks the database answers.

@@ -89,7 +89,7 @@ func (s *Server) fileCase(r *request, req booking.CaseRequest) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, s.svc.Now()))
 	return nil
 }
 
@@ -123,7 +123,7 @@ func (s *Server) myCases(kind string) func(r *request) error {
 		if err != nil {
 			return err
 		}
-		now := time.Now()
+		now := s.svc.Now()
 		writeList(r.rc, cs, func(c booking.Case) caseOut { return s.caseView(c, false, now) })
 		return nil
 	}
@@ -135,7 +135,7 @@ func (s *Server) caseQueue(r *request) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.svc.Now()
 	writeList(r.rc, cs, func(c booking.Case) caseOut { return s.caseView(c, true, now) })
 	return nil
 }
@@ -145,7 +145,7 @@ func (s *Server) getCase(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, false, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, false, s.svc.Now()))
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (s *Server) reviewCase(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, s.svc.Now()))
 	return nil
 }
 
@@ -203,7 +203,7 @@ func (s *Server) answerCase(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, s.svc.Now()))
 	return nil
 }
 
@@ -223,7 +223,7 @@ func (s *Server) closeCase(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, s.svc.Now()))
 	return nil
 }
 

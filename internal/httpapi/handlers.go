@@ -263,8 +263,9 @@ func (s *Server) listPatients(r *request) error {
 }
 
 func (s *Server) listHospitals(r *request) error {
+	now := s.svc.Now()
 	writeList(r.rc, s.svc.Catalog().Hospitals(), func(h *booking.Hospital) hospitalOut {
-		return hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(policyNow(h))}
+		return hospitalOut{ID: h.ID, Name: h.Name, TimeZone: h.TimeZone, Policy: policyOut(policyAt(h, now))}
 	})
 	return nil
 }
@@ -292,7 +293,7 @@ func (s *Server) listSessions(r *request) error {
 	if err != nil {
 		return err
 	}
-	cat, now := s.svc.Catalog(), time.Now()
+	cat, now := s.svc.Catalog(), s.svc.Now()
 	writeList(r.rc, views, func(v booking.SessionView) sessionOut { return sessionView(cat, v, now) })
 	return nil
 }
@@ -722,7 +723,7 @@ type auditOut struct {
 }
 
 func (s *Server) audit(r *request) error {
-	since := time.Now().Add(-7 * 24 * time.Hour)
+	since := s.svc.Now().Add(-7 * 24 * time.Hour)
 	if v := r.rc.QueryArgs().Peek("since"); len(v) > 0 {
 		t, err := time.Parse(time.RFC3339, string(v))
 		if err != nil {

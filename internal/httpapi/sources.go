@@ -145,7 +145,7 @@ func (s *Server) writeSession(r *request, status int, sess *booking.Session) err
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, time.Now()))
+	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now()))
 	return nil
 }
 
@@ -283,7 +283,7 @@ func (s *Server) publishWeek(r *request) error {
 
 // writeSessions answers 201 with sessions as the listing shows them.
 func (s *Server) writeSessions(r *request, sessions []*booking.Session) error {
-	cat, now := s.svc.Catalog(), time.Now()
+	cat, now := s.svc.Catalog(), s.svc.Now()
 	out := make([]sessionOut, len(sessions))
 	for i, sess := range sessions {
 		rem, err := s.svc.Remaining(r.context(), sess)
@@ -359,8 +359,8 @@ func (s *Server) getPolicy(r *request) error {
 	return nil
 }
 
-// policyNow is the quota policy a hospital applies now.
-func policyNow(h *booking.Hospital) booking.Policy {
-	p, _ := h.PolicyAt(time.Now())
+// policyAt is the quota policy a hospital applies at now.
+func policyAt(h *booking.Hospital, now time.Time) booking.Policy {
+	p, _ := h.PolicyAt(now)
 	return p
 }

@@ -114,11 +114,10 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 	}
 	for i, q := range v.Channels {
 		c := channelOut{Channel: string(q.Channel), Quota: q.Quota, Remaining: v.Remaining[q.Channel],
-			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: !now.Before(q.ReleaseAt), Mode: string(q.Mode)}
+			ReleaseAt: q.ReleaseAt.In(loc).Format(time.RFC3339), Released: q.Released(now), Mode: string(q.Mode)}
 		if q.IsLottery() {
 			c.OpensAt, c.DrawAt = q.OpensAt.In(loc).Format(time.RFC3339), q.DrawAt.In(loc).Format(time.RFC3339)
 			c.DrawStatus = booking.DrawOpen
-			c.Released = !now.Before(q.OpensAt)
 			if q.Draw != nil {
 				c.DrawStatus, c.SeedCommitment, c.Seed = q.Draw.Status, hex.EncodeToString(q.Draw.Commitment), hex.EncodeToString(q.Draw.Seed)
 			}

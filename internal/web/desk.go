@@ -241,7 +241,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 	for _, ch := range deskChannels {
 		q, ok := v.Channel(ch)
 		s.Cells = append(s.Cells, deskCell{Label: channelLabels[ch], Has: ok && q.Quota > 0, Remaining: v.Remaining[ch], Quota: q.Quota,
-			Released: !now.Before(q.ReleaseAt), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
+			Released: q.Released(now), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
 	}
 	switch {
 	case !now.Before(v.EndsAt):

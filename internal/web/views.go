@@ -270,7 +270,7 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	for _, q := range v.Channels {
 		row.Channels = append(row.Channels, channelRow{
 			Label: channelLabels[q.Channel], Remaining: v.Remaining[q.Channel], Quota: q.Quota,
-			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04:05"), Released: !now.Before(q.ReleaseAt),
+			ReleaseAt: q.ReleaseAt.In(loc).Format("2006-01-02 15:04:05"), Released: q.Released(now),
 			Online: q.Channel == booking.ChannelOnline,
 		})
 	}

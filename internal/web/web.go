@@ -67,7 +67,8 @@ type Options struct {
 	// its client IP (key "ip:<addr>", the key the API uses, so a client has
 	// one budget for both). A store error lets the request through.
 	IPLimiter *limiter.Limiter
-	// Now is the clock that decides what is released or past (time.Now).
+	// Now is the clock that decides what is released or past (the
+	// Service's).
 	Now func() time.Time
 }
 
@@ -94,7 +95,7 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 		opts.RequestTimeout = 5 * time.Second
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = svc.Now // the domain's clock
 	}
 	c := &Console{svc: svc, log: log, opts: opts, keys: opts.Keys}
 	if c.keys == nil {

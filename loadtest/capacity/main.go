@@ -1,14 +1,15 @@
 // Command capacity measures the numbers of docs/scaling.md's capacity model
 // in one run, so their ratios can be compared:
 //
-//	go run ./loadtest/capacity -bin bin/fairslot -redis 127.0.0.1:16379 \
+//	go build -o bin/ ./cmd/fairslot ./loadtest/loadseed
+//	go run ./loadtest/capacity -bin bin/fairslot -loadseed bin/loadseed -redis 127.0.0.1:16379 \
 //	    -db local=$FAIRSLOT_TEST_DATABASE_URL -db replicated=$FAIRSLOT_TEST_HA_DATABASE_URL
 //
 // Redis (one shard): admissions per second (reserve.lua handing out slots,
 // and refusing an empty pool), and memory per 1,000 slots free and booked.
 // SQL (each -db): bookings committed per second by the booking commit
 // (cockroach.Store.InsertBooking, one statement per booking) from 32
-// workers, and the disk per 100,000 patients after `fairslot loadseed`.
+// workers, and the disk per 100,000 patients after loadtest/loadseed.
 // Each database is made for the run and dropped after it; Redis keys live
 // under a prefix of the run's own and are deleted after it.
 package main
@@ -46,10 +47,10 @@ func (d *dbFlag) String() string     { return strings.Join(*d, ",") }
 func (d *dbFlag) Set(v string) error { *d = append(*d, v); return nil }
 
 type config struct {
-	bin, redisAddr, redisPassword string
-	dbs                           dbFlag
-	workers                       int
-	patients                      int
+	bin, loadseed, redisAddr, redisPassword string
+	dbs                                     dbFlag
+	workers                                 int
+	patients                                int
 }
 
 func main() {
@@ -63,7 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("capacity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.bin, "bin", "bin/fairslot", "the fairslot binary (for migrate and loadseed)")
+	fs.StringVar(&c.bin, "bin", "bin/fairslot", "the fairslot binary (for migrate)")
+	fs.StringVar(&c.loadseed, "loadseed", "bin/loadseed", "the seeding tool's binary (go build -o bin/ ./loadtest/loadseed)")
 	fs.StringVar(&c.redisAddr, "redis", os.Getenv("FAIRSLOT_TEST_REDIS_ADDR"), "a single Redis: one shard")
 	fs.StringVar(&c.redisPassword, "redis-password", os.Getenv("FAIRSLOT_TEST_REDIS_PASSWORD"), "its password")
 	fs.Var(&c.dbs, "db", "label=URL of a PostgreSQL (or CockroachDB) whose user may create databases; repeatable")
@@ -272,7 +274,7 @@ func deletePrefix(ctx context.Context, rdb *redis.Client, prefix string) {
 	}
 }
 
-// sqlCapacity makes a database, seeds it with `fairslot loadseed`, then
+// sqlCapacity makes a database, seeds it with loadtest/loadseed, then
 // commits one booking per slot from `workers` clients.
 func sqlCapacity(ctx context.Context, c config, label, admin string, out io.Writer) error {
 	name := "fairslot_cap_" + token()
@@ -307,12 +309,12 @@ func sqlCapacity(ctx context.Context, c config, label, admin string, out io.Writ
 		"FAIRSLOT_REDIS_PASSWORD="+c.redisPassword, "FAIRSLOT_REDIS_PREFIX=cap"+token(),
 		"FAIRSLOT_SECRET_KEY="+base64.StdEncoding.EncodeToString(key))
 	const sessions, slots = 40, 500
-	for _, args := range [][]string{{"migrate"}, {"loadseed", "--out", dir, "--patients", fmt.Sprint(c.patients),
+	for _, args := range [][]string{{c.bin, "migrate"}, {c.loadseed, "--out", dir, "--patients", fmt.Sprint(c.patients),
 		"--sessions", fmt.Sprint(sessions), "--slots", fmt.Sprint(slots), "--release-at", "-1m"}} {
-		cmd := exec.CommandContext(ctx, c.bin, args...)
+		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Env = env
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("fairslot %s: %w\n%s", args[0], err, b)
+			return fmt.Errorf("%s %s: %w\n%s", args[0], args[1], err, b)
 		}
 	}
 	db, err := cockroach.Open(ctx, u.String(), nil)

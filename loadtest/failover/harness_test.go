@@ -36,6 +36,7 @@ const (
 	envRedisPassword = "FAIRSLOT_TEST_HA_REDIS_PASSWORD"
 	envScript        = "FAIRSLOT_TEST_HA_SCRIPT"
 	envBinary        = "FAIRSLOT_TEST_BIN"
+	envLoadseed      = "FAIRSLOT_TEST_LOADSEED_BIN" // loadtest/loadseed, built
 )
 
 func need(t *testing.T, name string) string {
@@ -123,7 +124,7 @@ func newStack(t *testing.T, sessions, slots, patients int) *stack {
 		"FAIRSLOT_PASSWORD_ITERATIONS=1000",
 	)
 	s.fairslot("migrate")
-	out := s.fairslot("loadseed", "--out", s.dir, "--patients", fmt.Sprint(patients), "--sessions", fmt.Sprint(sessions),
+	out := s.loadseed("--out", s.dir, "--patients", fmt.Sprint(patients), "--sessions", fmt.Sprint(sessions),
 		"--slots", fmt.Sprint(slots), "--release-at", "-1m")
 	t.Logf("%s", strings.TrimSpace(out))
 	var sf struct {
@@ -164,9 +165,24 @@ func (s *stack) fairslot(args ...string) string {
 }
 
 func (s *stack) tryFairslot(args ...string) (string, error) {
+	return s.command(need(s.t, envBinary), args...)
+}
+
+// loadseed runs the load tests' seeding tool (loadtest/loadseed) to its
+// end, in the stack's environment, and returns its output.
+func (s *stack) loadseed(args ...string) string {
+	s.t.Helper()
+	out, err := s.command(need(s.t, envLoadseed), args...)
+	if err != nil {
+		s.t.Fatalf("loadseed %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (s *stack) command(bin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, need(s.t, envBinary), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = s.env
 	out, err := cmd.CombinedOutput()
 	return string(out), err

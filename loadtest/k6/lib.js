@@ -1,5 +1,6 @@
 // Shared parts of the fairslot k6 scenarios. The runner (loadtest/run)
-// seeds a population with `fairslot loadseed --out RUN_DIR` and passes:
+// seeds a population with loadtest/loadseed (`bin/loadseed --out RUN_DIR`)
+// and passes:
 //   RUN_DIR     the seed's files (patients.csv, sessions.json, staff.json)
 //   BASE_URL    the service, e.g. http://127.0.0.1:18080
 //   START_DELAY seconds from k6's start until the release (release_hour)

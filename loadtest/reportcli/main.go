@@ -1,7 +1,7 @@
 // Command reportcli turns a load-test run directory into PNG plots and the
 // Markdown section that shows them (see package fairslot/loadtest/report):
 //
-//	go run ./loadtest/report/reportcli -run DIR -out docs/performance -prefix release_hour -md DIR/report.md
+//	go run ./loadtest/reportcli -run DIR -out docs/performance -prefix release_hour -md DIR/report.md
 //
 // The Markdown is meant for docs/performance.md, so its image links are
 // relative to docs/ ("performance/release_hour-throughput.png"); -links

@@ -6,7 +6,8 @@
 //	go run ./loadtest/run -scenario release_hour
 //
 // It expects the local services running and their environment exported
-// (deploy/local/loadtest.sh does both), bin/fairslot and bin/k6 built.
+// (deploy/local/loadtest.sh does both), bin/fairslot, bin/loadseed and bin/k6
+// built.
 package main
 
 import (
@@ -51,6 +52,7 @@ type options struct {
 	only       string // throughput: the targets to measure
 	cpuProfile string // throughput: folder for the fairslot targets' CPU profiles
 	bin, k6    string
+	loadseed   string // the seeding tool (loadtest/loadseed)
 	runDir     string
 	docs       string
 	rate       int
@@ -79,6 +81,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.scenario, "scenario", "release_hour", "release_hour, steady_day, scalper_mix, or throughput (the wrk benchmark)")
 	flag.StringVar(&o.bin, "fairslot", "bin/fairslot", "the fairslot binary")
+	flag.StringVar(&o.loadseed, "loadseed", "bin/loadseed", "the seeding tool's binary (go build -o bin/ ./loadtest/loadseed)")
 	flag.StringVar(&o.k6, "k6", "bin/k6", "the k6 binary")
 	flag.StringVar(&o.runDir, "run-dir", "", "where the run's files go (default .data/loadtest/<scenario>)")
 	flag.StringVar(&o.docs, "docs", "docs", "where performance.md and its plots are (empty: write no report)")
@@ -193,12 +196,12 @@ func run(ctx context.Context, o options) (err error) {
 	defer env.close()
 
 	step("seed %d patients into %s", o.patients, env.dbName)
-	seedArgs := append([]string{"loadseed", "--out", o.runDir, "--patients", fmt.Sprint(o.patients),
+	seedArgs := append([]string{"--out", o.runDir, "--patients", fmt.Sprint(o.patients),
 		"--release-at", "+" + o.releaseIn.String()}, sc.seed...)
 	if err := env.fairslot(ctx, o.bin, os.Stdout, "migrate"); err != nil {
 		return err
 	}
-	if err := env.fairslot(ctx, o.bin, os.Stdout, seedArgs...); err != nil {
+	if err := env.fairslot(ctx, o.loadseed, os.Stdout, seedArgs...); err != nil {
 		return err
 	}
 	var seeded seedFile
@@ -552,11 +555,13 @@ func (e *env) close() {
 	e.rdb.Close()
 }
 
+// fairslot runs a command of the fairslot binary, or a tool that reads the
+// same FAIRSLOT_* variables (loadseed), in the run's environment.
 func (e *env) fairslot(ctx context.Context, bin string, out io.Writer, args ...string) error {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = e.vars, out, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("fairslot %s: %w", args[0], err)
+		return fmt.Errorf("%s %s: %w", filepath.Base(bin), args[0], err)
 	}
 	return nil
 }

@@ -84,7 +84,7 @@ func measureRefused(ctx context.Context, o options, dir, input, bin string, star
 	if err := e.fairslot(ctx, o.bin, io.Discard, "migrate"); err != nil {
 		return wrkResult{}, 0, err
 	}
-	if err := e.fairslot(ctx, o.bin, io.Discard, "loadseed", "--out", dir, "--patients", fmt.Sprint(o.patients),
+	if err := e.fairslot(ctx, o.loadseed, io.Discard, "--out", dir, "--patients", fmt.Sprint(o.patients),
 		"--sessions", "20", "--slots", "50", "--release-at", "-1m"); err != nil {
 		return wrkResult{}, 0, err
 	}

@@ -126,20 +126,20 @@ func throughput(ctx context.Context, o options) error {
 			return err
 		}
 		if t.seeds {
-			args := []string{"loadseed", "--out", dir, "--patients", fmt.Sprint(o.patients), "--sessions", "20", "--slots", "50", "--release-at", "-1m"}
+			args := []string{"--out", dir, "--patients", fmt.Sprint(o.patients), "--sessions", "20", "--slots", "50", "--release-at", "-1m"}
 			what := "released"
 			if t.lottery {
 				// One request a patient: 200,000 patients outlast 20 s even
 				// at 10,000 entries a second.
-				args = []string{"loadseed", "--out", dir, "--patients", fmt.Sprint(max(o.patients, lotteryPatients)), "--sessions", "20",
+				args = []string{"--out", dir, "--patients", fmt.Sprint(max(o.patients, lotteryPatients)), "--sessions", "20",
 					"--slots", "50", "--release-at", "-1m", "--lottery-window", "30m"}
 				what = "lottery pools taking entries"
 			}
-			step("seed %s patients, 20 sessions × 50 slots, %s", args[4], what)
+			step("seed %s patients, 20 sessions × 50 slots, %s", args[3], what)
 			if err := e.fairslot(ctx, o.bin, io.Discard, "migrate"); err != nil {
 				return err
 			}
-			if err := e.fairslot(ctx, o.bin, os.Stdout, args...); err != nil {
+			if err := e.fairslot(ctx, o.loadseed, os.Stdout, args...); err != nil {
 				return err
 			}
 			if err := wrkInput(dir, input); err != nil {

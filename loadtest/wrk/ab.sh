@@ -25,6 +25,7 @@ echo "==> build fairslot at $rev and the working tree"
 git -C "$root" archive "$rev" | tar -x -C "$dir/src"
 go build -C "$dir/src" -o "$dir/fairslot-$rev" ./cmd/fairslot
 go build -C "$root" -o "$dir/fairslot-now" ./cmd/fairslot
+go build -C "$root" -o "$dir/loadseed" ./loadtest/loadseed
 
 echo "==> seed 20000 patients, 20 sessions × 50 slots, released (database fairslot_ab, Redis prefix ab)"
 FAIRSLOT_SECRET_KEY="$(head -c32 /dev/urandom | base64)"
@@ -35,7 +36,7 @@ export FAIRSLOT_SECRET_KEY FAIRSLOT_DATABASE_URL="${FAIRSLOT_DATABASE_URL/\/fair
 export FAIRSLOT_REDIS_PREFIX=ab FAIRSLOT_LOG_LEVEL=warn
 redis-cli -p "$FAIRSLOT_REDIS_PORT" --scan --pattern 'ab*' | xargs -r redis-cli -p "$FAIRSLOT_REDIS_PORT" del >/dev/null
 "$dir/fairslot-now" migrate >/dev/null
-"$dir/fairslot-now" loadseed --out "$dir" --patients 20000 --sessions 20 --slots 50 --release-at -1m >/dev/null
+"$dir/loadseed" --out "$dir" --patients 20000 --sessions 20 --slots 50 --release-at -1m >/dev/null
 python3 - "$dir" <<'PY'
 import csv, json, sys
 d = sys.argv[1]

@@ -15,8 +15,9 @@ import (
 // Admission is an in-memory booking.Admission with the semantics of
 // internal/admission's scripts for what it implements: holds (HoldGate),
 // returned slots (SlotReturns), waitlists (WaitQueue), bars (BarGate),
-// free counts, and the reconciliation's reads and Load. Lottery pools,
-// moving free slots and closing a session panic (package doc).
+// free counts, the reconciliation's reads and Load, closing a session
+// (desk.go) and lottery entries (lottery.go). A lottery's draw and moving
+// free slots panic (package doc).
 type Admission struct {
 	unimplementedAdmission
 
@@ -25,6 +26,7 @@ type Admission struct {
 	mu        sync.Mutex
 	hospitals map[string]*hospital
 	reserves  int
+	closed    map[string]bool // session id → closed by Close until Reopen (desk.go)
 }
 
 // The ports Admission implements in full; the composite is for NewService.
@@ -48,6 +50,10 @@ type hospital struct {
 	free     map[string]map[booking.Channel][]int     // session id → channel → free slots, ascending
 	held     map[string]map[int]string                // session id → slot → booking id
 	release  map[string]map[booking.Channel]time.Time // session id → channel → release time
+	// Lottery pools (lottery.go): their windows, entries and pending ones.
+	lots     map[string]map[booking.Channel]*lotMeta // session id → channel → window
+	entries  map[string]entryRec                     // entry id → record
+	ePending map[string]time.Time                    // entry id → pending deadline
 }
 
 // session is a session's meta: the adapter's meta hash exists once Load ran.
@@ -63,7 +69,10 @@ type record struct {
 }
 
 // identHold is an identity's hold ("date|dept|week|month|session|slot").
-type identHold struct{ date, dept, week, month, sid string }
+type identHold struct {
+	date, dept, week, month, sid string
+	entry                        bool // a lottery entry's hold (slot 'E')
+}
 
 // NewAdmission returns an empty Admission whose clock is now (Redis's TIME
 // in the adapter; pass the Service's clock).
@@ -77,7 +86,8 @@ func (a *Admission) hospital(id string) *hospital {
 		h = &hospital{sessions: map[string]*session{}, records: map[string]record{}, idents: map[string]map[string]identHold{},
 			pending: map[string]time.Time{}, bars: map[string]time.Time{}, delayed: map[booking.DelayedSlot]time.Time{},
 			waits: map[string][]booking.WaitlistRef{}, free: map[string]map[booking.Channel][]int{},
-			held: map[string]map[int]string{}, release: map[string]map[booking.Channel]time.Time{}}
+			held: map[string]map[int]string{}, release: map[string]map[booking.Channel]time.Time{},
+			lots: map[string]map[booking.Channel]*lotMeta{}, entries: map[string]entryRec{}, ePending: map[string]time.Time{}}
 		a.hospitals[id] = h
 	}
 	return h
@@ -123,6 +133,9 @@ func (a *Admission) Reserve(_ context.Context, r booking.Reservation) (int, bool
 	}
 	if now.Before(rel) {
 		return 0, false, booking.ErrNotReleased
+	}
+	if m := h.lots[r.SessionID][r.Channel]; m != nil && !m.drawn {
+		return 0, false, booking.ErrNotReleased // lottery_pending: first-come once drawn
 	}
 	if !r.KeepUntil.After(now) {
 		return 0, false, fmt.Errorf("reserve: KeepUntil is not in the future")
@@ -474,19 +487,16 @@ func (a *Admission) Expired(_ context.Context, hospitalID string, now time.Time,
 func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking.Booking, stale []booking.StaleHold) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, q := range s.Channels {
-		if q.IsLottery() {
-			panic(unimplemented("Admission.Load of a lottery pool"))
-		}
-	}
 	h := a.hospital(s.HospitalID)
 	now := a.now()
 	h.sessions[s.ID] = &session{date: s.VisitDate, dept: s.DepartmentID}
 	h.release[s.ID] = map[booking.Channel]time.Time{}
-	if !s.Stopped() {
+	shut := s.Stopped() || a.closed[s.ID]
+	if !shut {
 		for _, q := range s.Channels {
 			h.release[s.ID][q.Channel] = q.ReleaseAt
 		}
+		h.loadLots(s)
 	}
 	for _, st := range stale {
 		if d, ok := h.pending[st.BookingID]; ok && d.After(now) {
@@ -521,27 +531,13 @@ func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking
 			_, held := h.held[s.ID][sl.No]
 			_, waiting := h.delayed[d]
 			switch {
-			case s.Stopped() || held:
+			case shut || held:
 				delete(h.delayed, d)
 			case !waiting:
 				free = append(free, sl.No)
 			}
 		}
 		h.free[s.ID][q.Channel] = free
-	}
-	return nil
-}
-
-// Entries lists none: Enter is not implemented, so there are never
-// lottery entries.
-func (a *Admission) Entries(context.Context, string, []string) ([]booking.EntryRef, error) {
-	return nil, nil
-}
-
-// LoadEntries takes no entries (there are none; see Entries).
-func (a *Admission) LoadEntries(_ context.Context, s *booking.Session, live []booking.Entry, stale []booking.EntryRef) error {
-	if len(live)+len(stale) > 0 {
-		panic(unimplemented("Admission.LoadEntries of entries"))
 	}
 	return nil
 }

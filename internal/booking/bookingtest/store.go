@@ -15,7 +15,11 @@ import (
 // identities, bookings, the waitlist, events, bars and flags. It implements
 // the stores the domain's unit tests use (CatalogStore, BookingStore,
 // NoShowStore but the desk's MarkNoShow, WaitlistStore, EventLog,
-// ReviewStore and the reads of AccountStore); the rest panic.
+// ReviewStore, CaseStore (cases.go), LotteryStore's entries (lottery.go),
+// AccountStore but RevokeTokens
+// (accounts.go); of DeskStore the identities, names verified, a phone's
+// callers, a person's bookings, check-in and staff actions, of SourceStore
+// the 停诊: desk.go); the rest panic.
 type Store struct {
 	unimplementedStore
 
@@ -32,6 +36,13 @@ type Store struct {
 	flags      map[string]booking.Flag
 	blocks     map[string]time.Time // identity id → blocked until (confirmed flags)
 	blocked    map[string]time.Time // account id → blocked until
+	// notifications is the outbox: what patients were told (desk.go,
+	// cases.go); cases are the reports and complaints.
+	notifications []booking.Notification
+	cases         map[string]booking.Case
+	accounts      map[string]booking.Account // accounts.go
+	phones        map[string][]byte          // patient id → contact phone's hash
+	lottery       map[string]booking.Entry   // lottery entries by id (lottery.go)
 }
 
 // The stores Store implements in full; the composite is for NewService.
@@ -540,13 +551,8 @@ func (s *Store) PromoteWaitlist(_ context.Context, b booking.Booking, ev booking
 	return nil
 }
 
-// LiveEntries lists none: InsertEntries is not implemented, so there are
-// never lottery entries.
-func (s *Store) LiveEntries(context.Context, string, string) ([]booking.Entry, error) {
-	return nil, nil
-}
-
-// HeldOutEntries lists none: there are never lottery entries (LiveEntries).
+// HeldOutEntries lists none: only a draw holds entries out, and the draw
+// is not implemented.
 func (s *Store) HeldOutEntries(context.Context, string) ([]booking.Entry, error) { return nil, nil }
 
 // RecordEvent stores an event.
@@ -571,12 +577,6 @@ func (s *Store) RecordAudit(_ context.Context, a booking.AuditEntry) error {
 }
 
 // EventsSince lists the events at or after since, oldest first.
-// ReportsSince lists no reports: the fake keeps no cases, so detection
-// runs over the events alone.
-func (s *Store) ReportsSince(_ context.Context, _ time.Time) ([]booking.Case, error) {
-	return nil, nil
-}
-
 func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -16,22 +17,18 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"fairslot/internal/auth"
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/identity"
 )
 
-// loadseedConfig is what `fairslot loadseed` makes.
-type loadseedConfig struct {
+// config is what one run makes, and the clock and zone it makes it on.
+type config struct {
 	out         string
 	patients    int
 	bots        int
@@ -42,11 +39,12 @@ type loadseedConfig struct {
 	steady      bool
 	seed        int64
 	tokenTTL    time.Duration
-	ownerURL    string        // the tables' owner, who may ANALYZE them
 	lottery     time.Duration // the release sessions' online pools are lotteries drawn this long after release
-	timeZone    string        // the hospital's zone
+	timeZone    string        // the hospital's zone, as given
 
-	release time.Time // releaseAt parsed
+	now     func() time.Time // the clock: --release-at offsets, today's sessions, tokens
+	loc     *time.Location   // timeZone loaded
+	release time.Time        // releaseAt parsed
 }
 
 // Limits of loadseed's flags. Bot accounts stay within the service's own
@@ -62,60 +60,22 @@ const (
 	minSteadyLeft    = 2 * time.Minute // of the hospital's day, for --steady
 )
 
-// loadseed writes a load-test population (accounts, identities, patients)
-// and one hospital's schedule straight into SQL, loads the sessions into
-// Redis, and writes the files the k6 scenarios read (loadtest/).
-func loadseed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var c loadseedConfig
-	var fs *flag.FlagSet
-	return tool{
-		name: "loadseed",
-		flags: func(f *flag.FlagSet, e env) {
-			fs = f
-			f.StringVar(&c.out, "out", e.str("LOADSEED_OUT", ""), "directory for patients.csv, sessions.json, staff.json and identities.csv (required; created)")
-			f.IntVar(&c.patients, "patients", e.int("LOADSEED_PATIENTS", 200_000), "genuine patient accounts, each with one self patient")
-			f.IntVar(&c.bots, "bots", e.int("LOADSEED_BOTS", 0), "scalper accounts")
-			f.IntVar(&c.botPatients, "bot-patients", e.int("LOADSEED_BOT_PATIENTS", 5), "patients (distinct identities) on each scalper account")
-			f.IntVar(&c.sessions, "sessions", e.int("LOADSEED_SESSIONS", 20), "expert sessions released at --release-at, one per doctor")
-			f.IntVar(&c.slots, "slots", e.int("LOADSEED_SLOTS", 50), "slots per session")
-			f.StringVar(&c.releaseAt, "release-at", e.str("LOADSEED_RELEASE_AT", "+60s"), "when the sessions' online pools open: RFC3339, or an offset from the start of the command (+30s, -1m)")
-			f.BoolVar(&c.steady, "steady", e.bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools), 10 clerks and 10 operators")
-			f.Int64Var(&c.seed, "seed", int64(e.int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
-			f.DurationVar(&c.tokenTTL, "token-ttl", e.dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
-			f.StringVar(&c.ownerURL, "owner-database-url", e.str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: --database-url)")
-			f.StringVar(&c.timeZone, "time-zone", e.str("LOADSEED_TIME_ZONE", "Asia/Shanghai"), "the hospital's time zone (IANA name): its days, its release times and the --steady sessions of today are in it")
-			f.DurationVar(&c.lottery, "lottery-window", e.dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
-		},
-		check: c.check,
-		work: func(ctx context.Context, d *deps) error {
-			return c.run(ctx, d, fs, stdout, stderr)
-		},
-	}.run(ctx, args, getenv, stderr)
+func (c *config) register(f *flag.FlagSet, e env) {
+	f.StringVar(&c.out, "out", e.Str("LOADSEED_OUT", ""), "directory for patients.csv, sessions.json, staff.json and identities.csv (required; created)")
+	f.IntVar(&c.patients, "patients", e.Int("LOADSEED_PATIENTS", 200_000), "genuine patient accounts, each with one self patient")
+	f.IntVar(&c.bots, "bots", e.Int("LOADSEED_BOTS", 0), "scalper accounts")
+	f.IntVar(&c.botPatients, "bot-patients", e.Int("LOADSEED_BOT_PATIENTS", 5), "patients (distinct identities) on each scalper account")
+	f.IntVar(&c.sessions, "sessions", e.Int("LOADSEED_SESSIONS", 20), "expert sessions released at --release-at, one per doctor")
+	f.IntVar(&c.slots, "slots", e.Int("LOADSEED_SLOTS", 50), "slots per session")
+	f.StringVar(&c.releaseAt, "release-at", e.Str("LOADSEED_RELEASE_AT", "+60s"), "when the sessions' online pools open: RFC3339, or an offset from the start of the command (+30s, -1m)")
+	f.BoolVar(&c.steady, "steady", e.Bool("LOADSEED_STEADY"), "also make sessions open now for today (online, phone, onsite pools), 10 clerks and 10 operators")
+	f.Int64Var(&c.seed, "seed", int64(e.Int("LOADSEED_SEED", 0)), "picks the block of phone and ID numbers (0: random); the same seed twice fails on the second run")
+	f.DurationVar(&c.tokenTTL, "token-ttl", e.Dur("LOADSEED_TOKEN_TTL", 24*time.Hour), "lifetime of the minted bearer tokens")
+	f.StringVar(&c.timeZone, "time-zone", e.Str("LOADSEED_TIME_ZONE", "Asia/Shanghai"), "the hospital's time zone (IANA name): its days, its release times and the --steady sessions of today are in it")
+	f.DurationVar(&c.lottery, "lottery-window", e.Dur("LOADSEED_LOTTERY_WINDOW", 0), "make the release sessions' online pools lotteries taking entries from --release-at for this long, then drawn (0: first-come)")
 }
 
-// analyze refreshes the planner's statistics as the tables' owner
-// (--owner-database-url), or over the service's own connection without one.
-func (c *loadseedConfig) analyze(ctx context.Context, d *deps) error {
-	if c.ownerURL == "" {
-		_, err := d.db.Pool().Exec(ctx, "ANALYZE")
-		return err
-	}
-	conn, err := pgx.Connect(ctx, c.ownerURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "ANALYZE")
-	return err
-}
-
-// bool reads a boolean FAIRSLOT_* variable; anything unparsable is false.
-func (e env) bool(name string) bool {
-	v, _ := strconv.ParseBool(e("FAIRSLOT_" + name))
-	return v
-}
-
-func (c *loadseedConfig) check() error {
+func (c *config) check() error {
 	var errs []error
 	if c.out == "" {
 		errs = append(errs, errors.New("--out is required"))
@@ -139,8 +99,11 @@ func (c *loadseedConfig) check() error {
 		errs = append(errs, errors.New("--lottery-window must be from 0 (first-come) to 24h"))
 	}
 	var err error
-	if c.release, err = parseReleaseAt(c.releaseAt, time.Now()); err != nil {
+	if c.release, err = parseReleaseAt(c.releaseAt, c.now()); err != nil {
 		errs = append(errs, err)
+	}
+	if c.loc, err = time.LoadLocation(c.timeZone); err != nil {
+		errs = append(errs, fmt.Errorf("--time-zone: %w", err))
 	}
 	return errors.Join(errs...)
 }
@@ -181,24 +144,20 @@ type seedPerson struct {
 	idNumber, name              string
 }
 
-func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, stdout, stderr io.Writer) error {
-	start := time.Now()
+func (c *config) run(ctx context.Context, d *deps, iterations int, stdout, stderr io.Writer) error {
+	began := time.Now() // for the summary's duration only; the run's time is c.now
+	start := c.now()
 	keys := d.keys // the Service's keyring, from the same master key
-	iterations := fs.Lookup("password-iterations").Value.(flag.Getter).Get().(int)
 	if err := os.MkdirAll(c.out, 0o750); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 
-	loc, err := time.LoadLocation(c.timeZone)
-	if err != nil {
-		return fmt.Errorf("--time-zone: %w", err)
-	}
-	sch, out, err := c.schedule(start, loc)
+	sch, out, err := c.schedule(start, c.loc)
 	if err != nil {
 		return err
 	}
 	if len(out.steady) > 0 && !out.steady[0].StartsAt.After(start) {
-		fmt.Fprintf(stderr, "loadseed: too late in the day in %s for remote booking: the steady sessions are running already, so only the desk books them (until midnight there)\n", loc)
+		fmt.Fprintf(stderr, "loadseed: too late in the day in %s for remote booking: the steady sessions are running already, so only the desk books them (until midnight there)\n", c.loc)
 	}
 	if c.seed == 0 {
 		var b [8]byte
@@ -215,8 +174,11 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	for i := range pop.staff {
 		pop.staff[i].HospitalID = out.hospitalID // clerks and operators work there
 	}
-	if err := pop.write(ctx, d); err != nil {
-		return err
+	if err := d.store.BulkLoad(ctx, append(pop.accounts[:len(pop.accounts):len(pop.accounts)], pop.staff...), pop.patients); err != nil {
+		if errors.Is(err, cockroach.ErrAlreadyLoaded) {
+			return fmt.Errorf("write population: %w: the phone and ID numbers of seed %d are taken; nothing was written: run again with another --seed, or none", err, c.seed)
+		}
+		return fmt.Errorf("write population: %w", err)
 	}
 	if err := d.store.SaveSchedule(ctx, sch); err != nil {
 		return fmt.Errorf("save schedule: %w", err)
@@ -232,7 +194,7 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	// empty (autovacuum's analyze comes later), and picks slow plans. Only
 	// the tables' owner may analyze them: the service's login would skip
 	// them all with a warning.
-	if err := c.analyze(ctx, d); err != nil {
+	if err := cmp.Or(d.owner, d.db).Analyze(ctx); err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
 	// Same path as `fairslot reconcile` and serve's start: the catalog reads
@@ -259,7 +221,7 @@ func (c *loadseedConfig) run(ctx context.Context, d *deps, fs *flag.FlagSet, std
 	}
 	fmt.Fprintf(stdout, "loadseed: hospital %s: %d genuine patients, %d bot accounts with %d patients, %d sessions × %d slots released %s, %d steady sessions, seed %d; files in %s; %.1fs\n",
 		out.hospitalID, c.patients, c.bots, c.bots*c.botPatients, len(out.release), c.slots,
-		c.release.Format(time.RFC3339), len(out.steady), c.seed, c.out, time.Since(start).Seconds())
+		c.release.Format(time.RFC3339), len(out.steady), c.seed, c.out, time.Since(began).Seconds())
 	return nil
 }
 
@@ -273,7 +235,7 @@ const deskStaff = 10
 // many sessions of today, released an hour ago, over online, phone and onsite
 // pools (steadyWindow says when they run). Every session has its own doctor,
 // five doctors to a department.
-func (c *loadseedConfig) schedule(now time.Time, loc *time.Location) (booking.Schedule, seeded, error) {
+func (c *config) schedule(now time.Time, loc *time.Location) (booking.Schedule, seeded, error) {
 	h := booking.Hospital{ID: booking.NewID(), Name: "Load-test hospital", TimeZone: loc.String(), Policy: booking.DefaultPolicy}
 	sch := booking.Schedule{Hospitals: []booking.Hospital{h}}
 	out := seeded{hospitalID: h.ID}
@@ -396,7 +358,7 @@ type population struct {
 	staff      []booking.Account
 	// clear[i] is identities[i]'s number and name, kept for identities.csv.
 	clear [][2]string
-	cfg   *loadseedConfig
+	cfg   *config
 }
 
 // Numbers. Phones are 1[3-9] and nine digits: 7×10⁹ of them. Resident IDs
@@ -448,7 +410,7 @@ func nameAt(n int64) string {
 	return string(r)
 }
 
-func (c *loadseedConfig) population(keys *identity.Keyring, iterations int, now time.Time) (*population, error) {
+func (c *config) population(keys *identity.Keyring, iterations int, now time.Time) (*population, error) {
 	// One password hash for every seeded account: PBKDF2 at production cost
 	// is tenths of a second each, hours for 200,000 accounts. The password is
 	// random and written nowhere; the accounts are used through the tokens
@@ -497,7 +459,12 @@ func (c *loadseedConfig) population(keys *identity.Keyring, iterations int, now 
 		p.identities[n] = booking.Identity{ID: booking.NewID(), IDType: string(id.Type), IDHash: keys.IDHash(id),
 			NumberSealed: keys.Seal("id_number", id.Number), NumberMasked: id.Masked(),
 			NameHash: keys.Hash("name", name), NameSealed: keys.Seal("name", name), NameMasked: identity.MaskName(name)}
-		p.patients[n] = booking.NewPatient{ID: booking.NewID(), AccountID: accountID, IsSelf: self, Identity: p.identities[n]}
+		rel := booking.RelOther
+		if self {
+			rel = booking.RelSelf
+		}
+		p.patients[n] = booking.NewPatient{ID: booking.NewID(), AccountID: accountID, IsSelf: self, Identity: p.identities[n],
+			Relationship: rel, BirthYear: id.BirthYear()}
 		if n < identitiesInDesk && n < c.patients {
 			p.clear[n] = [2]string{id.Number, name}
 		}
@@ -555,75 +522,6 @@ func (c *loadseedConfig) population(keys *identity.Keyring, iterations int, now 
 	return p, nil
 }
 
-// write copies the population into SQL in one transaction, so a run that
-// fails leaves nothing behind. Seeded rows have no events: nothing happened
-// to them yet.
-func (p *population) write(ctx context.Context, d *deps) error {
-	tx, err := d.db.Pool().Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("write population: %w", err)
-	}
-	defer func() {
-		rctx, cancel := booking.Detach(ctx, 30*time.Second)
-		defer cancel()
-		_ = tx.Rollback(rctx)
-	}()
-
-	accounts := append(p.accounts[:len(p.accounts):len(p.accounts)], p.staff...)
-	copies := []struct {
-		table string
-		cols  []string
-		n     int
-		row   func(i int) []any
-	}{
-		{"accounts", []string{"id", "role", "phone_hash", "phone_sealed", "phone_masked", "password_hash", "created_at", "hospital_id"}, len(accounts),
-			func(i int) []any {
-				a := accounts[i]
-				var hospital pgtype.UUID // NULL for patients
-				if a.HospitalID != "" {
-					hospital = uuid(a.HospitalID)
-				}
-				return []any{uuid(a.ID), string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, hospital}
-			}},
-		{"identities", []string{"id", "id_type", "id_hash", "number_sealed", "number_masked", "name_hash", "name_sealed", "name_masked"}, len(p.identities),
-			func(i int) []any {
-				x := p.identities[i]
-				return []any{uuid(x.ID), x.IDType, x.IDHash, x.NumberSealed, x.NumberMasked, x.NameHash, x.NameSealed, x.NameMasked}
-			}},
-		// A patient without a contact phone, as AddPatient writes one.
-		{"patients", []string{"id", "account_id", "identity_id", "is_self"}, len(p.patients),
-			func(i int) []any {
-				x := p.patients[i]
-				return []any{uuid(x.ID), uuid(x.AccountID), uuid(x.Identity.ID), x.IsSelf}
-			}},
-	}
-	for _, cp := range copies {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{cp.table}, cp.cols, pgx.CopyFromSlice(cp.n, func(i int) ([]any, error) {
-			return cp.row(i), nil
-		}))
-		if err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-				return fmt.Errorf("copy %s: phone or ID numbers of seed %d are already in the database (%s); nothing was written: run again with another --seed, or none",
-					cp.table, p.cfg.seed, pgErr.ConstraintName)
-			}
-			return fmt.Errorf("copy %s: %w", cp.table, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("write population: %w", err)
-	}
-	return nil
-}
-
-func uuid(s string) pgtype.UUID {
-	var u pgtype.UUID
-	if err := u.Scan(s); err != nil {
-		panic("loadseed: bad uuid " + s) // our own booking.NewID
-	}
-	return u
-}
-
 // people mints a token per account and lists the patients in the order of
 // patients.csv.
 func (p *population) people(signer *auth.Signer, now time.Time) []seedPerson {
@@ -668,7 +566,7 @@ type (
 	}
 )
 
-func (c *loadseedConfig) writeFiles(s seeded) error {
+func (c *config) writeFiles(s seeded) error {
 	mode := booking.FirstCome
 	sf := sessionsFile{HospitalID: s.hospitalID, ReleaseAt: c.release.UTC().Format(time.RFC3339),
 		Sessions: []releasedEntry{}, SteadySessions: []steadyEntry{}}
@@ -713,7 +611,7 @@ func (c *loadseedConfig) writeFiles(s seeded) error {
 		return err
 	}
 	return writeFile(filepath.Join(c.out, "identities.csv"), func(w *bufio.Writer) error {
-		_, _ = w.WriteString("# synthetic test data from `fairslot loadseed`: invented people, generated ID numbers and names; keep it in the git-ignored --out directory\n")
+		_, _ = w.WriteString("# synthetic test data from loadtest/loadseed: invented people, generated ID numbers and names; keep it in the git-ignored --out directory\n")
 		cw := csv.NewWriter(w)
 		_ = cw.Write([]string{"patient_id", "id_type", "id_number", "name"})
 		for _, p := range s.people {

@@ -3,8 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,29 +22,27 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
 
-// TestLoadSeed seeds a small population with `fairslot loadseed`, checks its
-// files against SQL and Redis, then serves it and books, looks up and checks
-// in with the seeded tokens and identities.
+// TestLoadSeed seeds a small population with loadseed, checks its files
+// against SQL and Redis, then books, looks up and checks in with the seeded
+// tokens and identities through a Service over the same database and Redis.
 func TestLoadSeed(t *testing.T) {
-	zone := dayZone(t)
+	zone := morningZone(time.Now())
 	ctx := context.Background()
 	rdb, prefix := testenv.Redis(t)
-	env := toolEnv(t, prefix)
+	env, owner := seedEnv(t, prefix)
 	logs := &testenv.LogBuffer{}
 	cmd := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(ctx, args, func(k string) string { return env[k] }, &out, logs)
+		err := run(ctx, args, func(k string) string { return env[k] }, time.Now, &out, logs)
 		return out.String(), err
 	}
-	if out, err := cmd("migrate"); err != nil {
-		t.Fatalf("migrate: %v\n%s%s", err, out, logs)
-	}
 	dir := filepath.Join(t.TempDir(), "out")
-	summary, err := cmd("loadseed", "--out", dir, "--patients", "30", "--bots", "2", "--bot-patients", "3",
+	summary, err := cmd("--out", dir, "--patients", "30", "--bots", "2", "--bot-patients", "3",
 		"--sessions", "2", "--slots", "5", "--release-at", "-1m", "--steady", "--time-zone", zone)
 	if err != nil {
 		t.Fatalf("loadseed: %v\n%s", err, logs)
@@ -184,9 +189,15 @@ func TestLoadSeed(t *testing.T) {
 		}
 	}
 
-	// The service over the seeded database and Redis keys. (startService
-	// also makes a database and a prefix of its own; the env replaces them.)
-	svc := startService(t, booking.Schedule{}, env)
+	// A Service over the seeded database and Redis keys, as serve wires it,
+	// with its own connections and an empty catalog until it loads SQL's.
+	svc := openService(t, env)
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		testenv.Must(t, owner.Pool().QueryRow(ctx, query, args...).Scan(&n), "count: %s", query)
+		return n
+	}
 
 	// SQL matches the files, and the rows are the service's own.
 	t.Run("sql", func(t *testing.T) {
@@ -205,13 +216,15 @@ func TestLoadSeed(t *testing.T) {
 			{"all identities", "SELECT count(*) FROM identities", nil, 36},
 			{"one self per account", "SELECT count(DISTINCT account_id) FROM patients WHERE is_self", nil, 32},
 			{"genuine accounts with one patient", "SELECT count(*) FROM (SELECT account_id FROM patients WHERE account_id::TEXT = ANY($1) GROUP BY account_id HAVING count(*) = 1) x", []any{genuine}, 30},
+			{"selves as AddPatient writes them", "SELECT count(*) FROM patients WHERE is_self AND relationship = 'self'", nil, 32},
+			{"birth years from the resident IDs", "SELECT count(*) FROM patients p JOIN identities i ON i.id = p.identity_id WHERE p.birth_year BETWEEN 1940 AND 2003 AND p.name_hash = i.name_hash", nil, 36},
 			{"staff", "SELECT count(*) FROM accounts WHERE role IN ('clerk', 'operator')", nil, 20},
 			{"hospital with default quotas", "SELECT count(*) FROM hospitals WHERE id = $1 AND name = 'Load-test hospital' AND per_day = 2 AND per_week = 8 AND per_month = 12", []any{sf.HospitalID}, 1},
 			{"sessions", "SELECT count(*) FROM clinic_sessions WHERE hospital_id = $1 AND release_mode = 'first_come'", []any{sf.HospitalID}, 4},
 			{"one session per doctor", "SELECT count(DISTINCT doctor_id) FROM clinic_sessions WHERE hospital_id = $1", []any{sf.HospitalID}, 4},
 			{"slots", "SELECT count(*) FROM slots s JOIN clinic_sessions c ON c.id = s.session_id WHERE c.hospital_id = $1", []any{sf.HospitalID}, 20},
 		} {
-			if got := svc.count(c.query, c.args...); got != c.want {
+			if got := count(c.query, c.args...); got != c.want {
 				t.Errorf("%s: got %d, want %d", c.name, got, c.want)
 			}
 		}
@@ -220,7 +233,7 @@ func TestLoadSeed(t *testing.T) {
 		keys, err := identity.NewKeyring(master)
 		testenv.Must(t, err, "keyring")
 		phone := regexp.MustCompile(`^1[3-9][0-9]{9}$`)
-		prows, err := svc.pool.Query(ctx, "SELECT phone_hash, phone_sealed, phone_masked FROM accounts")
+		prows, err := owner.Pool().Query(ctx, "SELECT phone_hash, phone_sealed, phone_masked FROM accounts")
 		testenv.Must(t, err, "read accounts")
 		for prows.Next() {
 			var hash, sealed []byte
@@ -235,7 +248,7 @@ func TestLoadSeed(t *testing.T) {
 		for _, r := range ids[:5] {
 			var idHash, numSealed, nameHash, nameSealed []byte
 			var numMasked, nameMasked string
-			err := svc.pool.QueryRow(ctx, `SELECT i.id_hash, i.number_sealed, i.number_masked, i.name_hash, i.name_sealed, i.name_masked
+			err := owner.Pool().QueryRow(ctx, `SELECT i.id_hash, i.number_sealed, i.number_masked, i.name_hash, i.name_sealed, i.name_masked
 				FROM patients p JOIN identities i ON i.id = p.identity_id WHERE p.id = $1`, r[0]).
 				Scan(&idHash, &numSealed, &numMasked, &nameHash, &nameSealed, &nameMasked)
 			testenv.Must(t, err, "read identity of %s", r[0])
@@ -250,17 +263,23 @@ func TestLoadSeed(t *testing.T) {
 	})
 
 	session := sf.Sessions[0].ID
-	book := func(token, patientID, sessionID string) reply {
-		return svc.do("POST", "/v1/bookings", token, map[string]string{"session_id": sessionID, "patient_id": patientID, "channel": "online"})
+	actor := func(token string) booking.Actor {
+		t.Helper()
+		a, err := svc.Authenticate([]byte(token))
+		testenv.Must(t, err, "authenticate a seeded token")
+		return a
+	}
+	book := func(token, patientID, sessionID string) (booking.Booking, error) {
+		return svc.Book(ctx, actor(token), booking.BookRequest{SessionID: sessionID, PatientID: patientID, Channel: booking.ChannelOnline})
 	}
 	t.Run("genuine patient books", func(t *testing.T) {
 		a := accounts[genuine[0]]
-		if r := book(a.token, a.patients[0], session); r.status != 201 {
-			t.Errorf("book = %d %s, want 201", r.status, r.body)
+		if _, err := book(a.token, a.patients[0], session); err != nil {
+			t.Errorf("book = %v, want a booking", err)
 		}
 		other := accounts[genuine[1]].patients[0]
-		if r := book(a.token, other, session); r.status != 404 || r.code != "patient_not_found" {
-			t.Errorf("book another account's patient = %d %s, want 404 patient_not_found", r.status, r.body)
+		if _, err := book(a.token, other, session); !errors.Is(err, booking.ErrPatientNotFound) {
+			t.Errorf("book another account's patient = %v, want patient_not_found", err)
 		}
 	})
 	t.Run("bot books for each of its patients", func(t *testing.T) {
@@ -270,111 +289,77 @@ func TestLoadSeed(t *testing.T) {
 				continue
 			}
 			for _, p := range a.patients {
-				if r := book(a.token, p, session); r.status != 201 {
-					t.Errorf("bot books for patient %s = %d %s, want 201", p, r.status, r.body)
+				if _, err := book(a.token, p, session); err != nil {
+					t.Errorf("bot books for patient %s = %v, want a booking", p, err)
 				}
 			}
 			break
 		}
-		if got, want := svc.count("SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'confirmed'", session), 4; got != want {
+		if got, want := count("SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'confirmed'", session), 4; got != want {
 			t.Errorf("session has %d bookings, want %d", got, want)
 		}
 	})
 
 	steady := sf.SteadySessions[0].ID
-	person := func(r []string) map[string]string {
-		return map[string]string{"id_type": r[1], "id_number": r[2], "name": r[3]}
+	person := func(r []string) booking.IdentityRequest {
+		return booking.IdentityRequest{IDType: r[1], IDNumber: r[2], Name: r[3]}
 	}
-	with := func(m map[string]string, kv ...string) map[string]string {
-		out := maps.Clone(m)
-		for i := 0; i+1 < len(kv); i += 2 {
-			out[kv[i]] = kv[i+1]
-		}
-		return out
-	}
+	clerk, operator := actor(staff.Clerk), actor(staff.Operator)
 	t.Run("desk looks up and checks in", func(t *testing.T) {
-		var l struct {
-			MaskedID string `json:"masked_id"`
-			Name     string `json:"name"`
-		}
-		r := svc.do("POST", "/v1/desk/lookup", staff.Clerk, map[string]string{"id_type": ids[0][1], "id_number": ids[0][2]})
-		if r.status != 200 {
-			t.Fatalf("lookup = %d %s, want 200", r.status, r.body)
-		}
-		r.decode(t, &l)
-		if id, _ := identity.Parse(ids[0][1], ids[0][2]); l.MaskedID != id.Masked() || l.Name != identity.MaskName(ids[0][3]) {
-			t.Errorf("lookup found %+v, want the patient's masked ID and name", l)
+		l, err := svc.LookupIdentity(ctx, clerk, ids[0][1], ids[0][2])
+		testenv.Must(t, err, "lookup")
+		if id, _ := identity.Parse(ids[0][1], ids[0][2]); l.Identity.NumberMasked != id.Masked() || l.Identity.NameMasked != identity.MaskName(ids[0][3]) {
+			t.Errorf("lookup found %s %s, want the patient's masked ID and name", l.Identity.NumberMasked, l.Identity.NameMasked)
 		}
 		// A walk-in, then their check-in: the desk works all session long.
-		r = svc.do("POST", "/v1/desk/bookings", staff.Clerk, with(person(ids[2]), "session_id", steady))
-		var b struct {
-			ID     string `json:"booking_id"`
-			Status string `json:"status"`
-		}
-		if r.status != 201 {
-			t.Fatalf("walk-in = %d %s, want 201", r.status, r.body)
-		}
-		r.decode(t, &b)
-		r = svc.do("POST", "/v1/desk/checkins", staff.Clerk, with(person(ids[2]), "booking_id", b.ID))
-		if r.decode(t, &b); r.status != 200 || b.Status != "checked_in" {
-			t.Errorf("check-in = %d %s, want 200 checked_in", r.status, r.body)
+		b, err := svc.BookFor(ctx, clerk, booking.StaffBookRequest{IdentityRequest: person(ids[2]), SessionID: steady, Channel: booking.ChannelOnsite})
+		testenv.Must(t, err, "walk-in")
+		b, err = svc.CheckIn(ctx, clerk, booking.CheckInRequest{IdentityRequest: person(ids[2]), BookingID: b.ID})
+		if err != nil || b.Status != booking.StatusCheckedIn {
+			t.Errorf("check-in = %s, %v; want checked_in", b.Status, err)
 		}
 	})
-	t.Run("steady session takes online and phone bookings while remote booking is open", func(t *testing.T) {
-		var startsAt time.Time
-		testenv.Must(t, svc.pool.QueryRow(ctx, "SELECT starts_at FROM clinic_sessions WHERE id = $1", steady).Scan(&startsAt), "read session")
+	t.Run("steady session takes online and phone bookings before it starts", func(t *testing.T) {
+		// morningZone makes it mid-morning at the hospital: today's
+		// sessions start an hour from now, so remote booking is open.
 		tok := accounts[rows[slices.IndexFunc(rows, func(p []string) bool { return p[1] == ids[0][0] })][2]].token
-		if time.Until(startsAt) < time.Minute {
-			// Late in the hospital's day loadseed starts the steady
-			// sessions early: remote booking is closed, only the desk books.
-			if r := book(tok, ids[0][0], steady); r.status != 422 || r.code != "session_closed" {
-				t.Errorf("online booking of a running session = %d %s, want 422 session_closed", r.status, r.body)
-			}
-			return
+		b, err := book(tok, ids[0][0], steady)
+		testenv.Must(t, err, "online booking")
+		b, err = svc.CheckIn(ctx, clerk, booking.CheckInRequest{IdentityRequest: person(ids[0]), BookingID: b.ID})
+		if err != nil || b.Status != booking.StatusCheckedIn {
+			t.Errorf("check-in = %s, %v; want checked_in", b.Status, err)
 		}
-		r := book(tok, ids[0][0], steady)
-		var b struct {
-			ID     string `json:"booking_id"`
-			Status string `json:"status"`
-		}
-		if r.status != 201 {
-			t.Fatalf("online booking = %d %s, want 201", r.status, r.body)
-		}
-		r.decode(t, &b)
-		r = svc.do("POST", "/v1/desk/checkins", staff.Clerk, with(person(ids[0]), "booking_id", b.ID))
-		if r.decode(t, &b); r.status != 200 || b.Status != "checked_in" {
-			t.Errorf("check-in = %d %s, want 200 checked_in", r.status, r.body)
-		}
-		r = svc.do("POST", "/v1/phone/bookings", staff.Operator, with(person(ids[1]), "session_id", steady, "caller_phone", "13700000001"))
-		if r.status != 201 {
-			t.Errorf("phone booking = %d %s, want 201", r.status, r.body)
+		_, err = svc.BookFor(ctx, operator, booking.StaffBookRequest{IdentityRequest: person(ids[1]), SessionID: steady,
+			Channel: booking.ChannelPhone, CallerPhone: "13700000001"})
+		if err != nil {
+			t.Errorf("phone booking = %v, want a booking", err)
 		}
 	})
 
 	t.Run("runs again into the same database", func(t *testing.T) {
-		hospitals := svc.count("SELECT count(*) FROM hospitals")
+		hospitals := count("SELECT count(*) FROM hospitals")
 		seed := func() error {
-			_, err := cmd("loadseed", "--out", filepath.Join(t.TempDir(), "again"), "--patients", "3", "--sessions", "1", "--slots", "2", "--seed", "4242")
+			_, err := cmd("--out", filepath.Join(t.TempDir(), "again"), "--patients", "3", "--sessions", "1", "--slots", "2", "--seed", "4242")
 			return err
 		}
 		testenv.Must(t, seed(), "second loadseed")
-		if got, want := svc.count("SELECT count(*) FROM hospitals"), hospitals+1; got != want {
+		if got, want := count("SELECT count(*) FROM hospitals"), hospitals+1; got != want {
 			t.Errorf("hospitals = %d, want %d: a fresh one", got, want)
 		}
 		// The same seed names the same people: refused, and nothing written.
 		if err := seed(); err == nil || !strings.Contains(err.Error(), "--seed") {
 			t.Errorf("loadseed with a used --seed = %v, want an error naming --seed", err)
 		}
-		if got, want := svc.count("SELECT count(*) FROM hospitals"), hospitals+1; got != want {
+		if got, want := count("SELECT count(*) FROM hospitals"), hospitals+1; got != want {
 			t.Errorf("hospitals = %d after a refused run, want %d", got, want)
 		}
-		if got, want := svc.count("SELECT count(*) FROM patients"), 36+3; got != want {
+		if got, want := count("SELECT count(*) FROM patients"), 36+3; got != want {
 			t.Errorf("patients = %d after a refused run, want %d", got, want)
 		}
 	})
 
 	// Nothing logged an ID number or a name in clear.
-	all := logs.String() + svc.logs.String() + summary
+	all := logs.String() + summary
 	for _, r := range ids {
 		if strings.Contains(all, r[2]) || strings.Contains(all, r[3]) {
 			t.Errorf("logs contain patient %s's ID number or name in clear", r[0])
@@ -382,20 +367,61 @@ func TestLoadSeed(t *testing.T) {
 	}
 }
 
-// dayZone is a time zone for the seeded hospital where the day has a few
-// minutes left: --steady makes sessions of today in the hospital's zone, and
-// the test needs some of it. Asia/Shanghai, unless it is within 3 minutes of
-// midnight there; then Asia/Tokyo, an hour ahead (no waiting for the day).
-func dayZone(t *testing.T) string {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	testenv.Must(t, err, "load zone")
-	now := time.Now().In(loc)
-	midnight := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 5, 0, loc)
-	if midnight.Sub(now) < 3*time.Minute {
-		return "Asia/Tokyo"
+// morningZone names a time zone where it is mid-morning at now (10:00 to
+// 10:59): --steady makes sessions of today in the hospital's zone, starting
+// an hour on, and the test books them remotely before they start. Etc/GMT-N
+// is UTC+N; N runs from -12 to +14, so every hour of UTC has one.
+func morningZone(now time.Time) string {
+	n := 10 - now.UTC().Hour()
+	if n < -12 {
+		n += 24
 	}
-	return "Asia/Shanghai"
+	return fmt.Sprintf("Etc/GMT%+d", -n)
+}
+
+// seedEnv is the service's configuration for a database and Redis prefix
+// of the test's own, as the load tests give it: the tables' owner migrated
+// the database and granted the service's login. It returns the owner's
+// connection for the test's own reads.
+func seedEnv(t *testing.T, prefix string) (map[string]string, *cockroach.DB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ownerURL := testenv.DatabaseURL(t)
+	owner, err := cockroach.Open(ctx, ownerURL, nil)
+	testenv.Must(t, err, "open the test database")
+	t.Cleanup(owner.Close)
+	_, err = owner.Migrate(ctx)
+	testenv.Must(t, err, "migrate")
+	testenv.GrantService(t, owner, ownerURL)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return map[string]string{
+		"FAIRSLOT_MIGRATE_DATABASE_URL": ownerURL,
+		"FAIRSLOT_DATABASE_URL":         testenv.ServiceURL(t, ownerURL),
+		"FAIRSLOT_REDIS_ADDR":           os.Getenv(testenv.RedisAddrEnv),
+		"FAIRSLOT_REDIS_PASSWORD":       testenv.RedisPassword(),
+		"FAIRSLOT_REDIS_PREFIX":         prefix,
+		"FAIRSLOT_SECRET_KEY":           base64.StdEncoding.EncodeToString(key),
+		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
+	}, owner
+}
+
+// openService is a Service on env's database, Redis and key, its catalog
+// loaded from SQL.
+func openService(t *testing.T, vars map[string]string) *booking.Service {
+	t.Helper()
+	var cn conn
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	cn.register(fs, func(k string) string { return vars[k] })
+	testenv.Must(t, fs.Parse(nil), "parse")
+	cn.ownerURL = ""
+	d, err := cn.open(context.Background(), time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	testenv.Must(t, err, "open the service")
+	t.Cleanup(d.Close)
+	_, err = d.svc.LoadCatalog(context.Background())
+	testenv.Must(t, err, "load the catalog")
+	return d.svc
 }
 
 func readCSV(t *testing.T, path string) [][]string {
@@ -476,5 +502,53 @@ func TestParseReleaseAt(t *testing.T) {
 				t.Errorf("parseReleaseAt(%q) = %s, %v; want %s (ok %v)", c.in, got, err, c.want, c.ok)
 			}
 		})
+	}
+}
+
+// TestScheduleOnItsClock lays out a hospital on a clock stopped ten minutes
+// before midnight in Shanghai, with no services and no waiting: the release
+// sessions are three days after the release, at 08:00 there; today's
+// sessions end at midnight and have started already (only the desk books
+// them); everything reads the given clock, none the wall clock.
+func TestScheduleOnItsClock(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	testenv.Must(t, err, "load zone")
+	now := time.Date(2026, 11, 23, 23, 50, 0, 0, shanghai)
+	c := config{out: t.TempDir(), patients: 1, botPatients: 1, sessions: 2, slots: 5, steady: true, tokenTTL: time.Hour,
+		releaseAt: "-1m", timeZone: "Asia/Shanghai", now: func() time.Time { return now }}
+	testenv.Must(t, c.check(), "check")
+	if want := now.Add(-time.Minute); !c.release.Equal(want) {
+		t.Errorf("release = %s, want %s: a minute before the given clock", c.release, want)
+	}
+	sch, out, err := c.schedule(c.now(), c.loc)
+	testenv.Must(t, err, "schedule")
+	if got := sch.Hospitals[0].TimeZone; got != "Asia/Shanghai" {
+		t.Errorf("hospital zone = %q, want Asia/Shanghai", got)
+	}
+	if len(out.release) != 2 || len(out.steady) != 2 {
+		t.Fatalf("%d release and %d steady sessions, want 2 and 2", len(out.release), len(out.steady))
+	}
+	wantDay := time.Date(2026, 11, 26, 8, 0, 0, 0, shanghai)
+	for _, s := range out.release {
+		if !s.StartsAt.Equal(wantDay) || s.VisitDate != "2026-11-26" || !s.Channels[0].ReleaseAt.Equal(c.release) {
+			t.Errorf("release session starts %s on %s, released %s; want %s, released %s",
+				s.StartsAt, s.VisitDate, s.Channels[0].ReleaseAt, wantDay, c.release)
+		}
+	}
+	start, midnight := time.Date(2026, 11, 23, 23, 0, 0, 0, shanghai), time.Date(2026, 11, 24, 0, 0, 0, 0, shanghai)
+	for _, s := range out.steady {
+		if !s.StartsAt.Equal(start) || !s.EndsAt.Equal(midnight) || s.VisitDate != "2026-11-23" {
+			t.Errorf("steady session %s–%s on %s, want %s–%s on 2026-11-23", s.StartsAt, s.EndsAt, s.VisitDate, start, midnight)
+		}
+		for _, q := range s.Channels {
+			if want := now.Add(-time.Hour); !q.ReleaseAt.Equal(want) {
+				t.Errorf("steady %s pool released %s, want an hour before the clock (%s)", q.Channel, q.ReleaseAt, want)
+			}
+		}
+	}
+	c.now = func() time.Time { return now.Add(9 * time.Minute) } // 23:59: too late for today
+	testenv.Must(t, c.check(), "check")
+	if _, _, err := c.schedule(c.now(), c.loc); err == nil || !strings.Contains(err.Error(), "after midnight") {
+		t.Errorf("schedule at 23:59 = %v, want the error that says to run it after midnight", err)
 	}
 }

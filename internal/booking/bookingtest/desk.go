@@ -1,0 +1,280 @@
+package bookingtest
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// The desk's and the 停诊's parts of Store and Admission, with the
+// adapters' semantics (internal/cockroach desk.go and sources.go,
+// internal/admission's close): the identities the desk and the phone find
+// and make, check-in, refused staff actions, stopping a clinic and what its
+// patients were told, and closing a session in admission.
+
+// IdentityByHash finds a person by their ID number's keyed hash.
+func (s *Store) IdentityByHash(_ context.Context, idHash []byte) (booking.Identity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i, ok := s.byHash(idHash); ok {
+		return i, nil
+	}
+	return booking.Identity{}, booking.ErrNotFound
+}
+
+func (s *Store) byHash(idHash []byte) (booking.Identity, bool) {
+	for _, i := range s.identities {
+		if string(i.IDHash) == string(idHash) {
+			return i, true
+		}
+	}
+	return booking.Identity{}, false
+}
+
+// EnsureIdentity returns the identity with i's ID hash, inserting i when
+// there is none. A verified i (the desk saw the card) makes its name the
+// identity's verified name; an unverified claim against another verified
+// name is ErrIdentityUnverified.
+func (s *Store) EnsureIdentity(_ context.Context, i booking.Identity) (booking.Identity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	known, ok := s.byHash(i.IDHash)
+	switch {
+	case !ok:
+		if i.ID == "" {
+			i.ID = booking.NewID()
+		}
+		i.VerifiedBy = verifiedBy(i)
+		s.identities[i.ID] = i
+		return i, nil
+	case i.NameVerified:
+		known.NameHash, known.NameSealed, known.NameMasked = i.NameHash, i.NameSealed, i.NameMasked
+		known.NameVerified, known.VerifiedBy = true, verifiedBy(i)
+		s.identities[known.ID] = known
+	case known.NameVerified && string(known.NameHash) != string(i.NameHash):
+		return booking.Identity{}, booking.ErrIdentityUnverified
+	}
+	return known, nil
+}
+
+func verifiedBy(i booking.Identity) string {
+	if !i.NameVerified {
+		return ""
+	}
+	if i.VerifiedBy == "" {
+		return "desk"
+	}
+	return i.VerifiedBy
+}
+
+// CheckIn moves a confirmed booking to checked in, with its event and audit
+// entry, and makes the card's name the identity's verified name.
+func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bookings[id]
+	if !ok {
+		return booking.Booking{}, booking.ErrBookingNotFound
+	}
+	if b.Status != booking.StatusConfirmed {
+		return booking.Booking{}, booking.ErrBookingNotActive
+	}
+	b.Status, b.CheckedInAt = booking.StatusCheckedIn, at
+	s.bookings[id] = b
+	if i, ok := s.identities[card.ID]; ok {
+		i.NameHash, i.NameSealed, i.NameMasked, i.NameVerified, i.VerifiedBy = card.NameHash, card.NameSealed, card.NameMasked, true, "desk"
+		s.identities[i.ID] = i
+	}
+	s.events = append(s.events, ev)
+	s.audit = append(s.audit, a)
+	return b, nil
+}
+
+// RecordStaffAction keeps a staff action's event and audit entry (a refused
+// check-in, a reissue).
+func (s *Store) RecordStaffAction(_ context.Context, ev booking.Event, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, ev)
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// StopSession stops a clinic (停诊) as the adapter's transaction does: the
+// session is marked stopped (ErrSessionStopped if it was; the catalog's
+// version rises), every active booking is cancelled never late (no bar can
+// follow) with its cancelled event (reason session_stopped) and a
+// notification, every waiting waitlist entry is cancelled with one, and
+// the audit entry is kept.
+func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason, body string, a booking.AuditEntry) (booking.StopResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sess *booking.Session
+	for i := range s.schedule.Sessions {
+		if s.schedule.Sessions[i].ID == id {
+			sess = &s.schedule.Sessions[i]
+		}
+	}
+	if sess == nil {
+		return booking.StopResult{}, booking.ErrSessionNotFound
+	}
+	if sess.Stopped() {
+		return booking.StopResult{}, booking.ErrSessionStopped
+	}
+	sess.StoppedAt, sess.StopReason = now, reason
+	s.version++
+	var res booking.StopResult
+	note := func(n booking.Notification) {
+		n.ID, n.Kind, n.HospitalID, n.SessionID, n.Body, n.CreatedAt = booking.NewID(), "session_stopped", sess.HospitalID, id, body, now
+		s.notifications = append(s.notifications, n)
+		res.Notified++
+	}
+	for bid, b := range s.bookings {
+		if b.SessionID != id || !active(b) {
+			continue
+		}
+		b.Status, b.CancelledAt, b.LateCancel = booking.StatusCancelled, now, false
+		s.bookings[bid] = b
+		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventCancelled, AccountID: b.AccountID,
+			PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: id, HospitalID: b.HospitalID,
+			DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel, Reason: "session_stopped", StaffID: a.ActorID})
+		note(booking.Notification{AccountID: b.AccountID, IdentityID: b.IdentityID, BookingID: b.ID})
+		res.Cancelled++
+	}
+	for wid, w := range s.waitlist {
+		if w.SessionID != id || w.Status != booking.WaitlistWaiting {
+			continue
+		}
+		w.Status = booking.WaitlistCancelled
+		s.waitlist[wid] = w
+		note(booking.Notification{AccountID: w.AccountID, IdentityID: w.IdentityID, WaitlistID: w.ID})
+		res.WaitlistEnded++
+	}
+	s.audit = append(s.audit, a)
+	return res, nil
+}
+
+// SessionNotifications lists what the patients of a session were told,
+// oldest first.
+func (s *Store) SessionNotifications(_ context.Context, sessionID string) ([]booking.Notification, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Notification
+	for _, n := range s.notifications {
+		if n.SessionID == sessionID {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// Close is the adapter's close of a session: every pool's release time
+// removed (attempts are refused as channel_closed) and its free slots
+// emptied; holds stay. A mark keeps it closed until Reopen, whatever Load
+// meanwhile loads (hold, the mark's lifetime, is not modelled: a test's
+// clock does not run out on its own).
+func (a *Admission) Close(_ context.Context, s *booking.Session, _ time.Duration) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hospital(s.HospitalID)
+	h.release[s.ID] = map[booking.Channel]time.Time{}
+	h.free[s.ID] = map[booking.Channel][]int{}
+	if a.closed == nil {
+		a.closed = map[string]bool{}
+	}
+	a.closed[s.ID] = true
+	return nil
+}
+
+// Reopen drops Close's mark; the next Load opens the session as SQL says.
+func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.closed, s.ID)
+	return nil
+}
+
+// VerifyName makes i's name identity i.ID's verified name (the desk read
+// the card), with the audit entry; with selfAccountID, that account's
+// patient of the identity becomes its self, taking it from any other
+// account, and the account's other self stops being it. An account that
+// does not list the identity is ErrPatientNotFound.
+func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID string, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who, ok := s.identities[i.ID]
+	if !ok {
+		return booking.ErrNotFound
+	}
+	if selfAccountID != "" {
+		found := false
+		for _, p := range s.patients {
+			found = found || (p.AccountID == selfAccountID && p.IdentityID == i.ID)
+		}
+		if !found {
+			return booking.ErrPatientNotFound
+		}
+	}
+	who.NameHash, who.NameSealed, who.NameMasked, who.NameVerified, who.VerifiedBy = i.NameHash, i.NameSealed, i.NameMasked, true, "desk"
+	s.identities[who.ID] = who
+	for id, p := range s.patients {
+		if p.IdentityID == who.ID {
+			p.Verified = p.NameHash == string(who.NameHash)
+			if selfAccountID != "" {
+				p.IsSelf = p.AccountID == selfAccountID
+			}
+		} else if selfAccountID != "" && p.AccountID == selfAccountID {
+			p.IsSelf = false
+		}
+		s.patients[id] = p
+	}
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// BookingsOfIdentity lists a person's bookings of visit dates from fromDate
+// on, by visit date and slot time.
+func (s *Store) BookingsOfIdentity(_ context.Context, identityID, fromDate string) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.filter(func(b booking.Booking) bool { return b.IdentityID == identityID && b.VisitDate >= fromDate })
+	slices.SortStableFunc(out, func(a, b booking.Booking) int {
+		return cmp.Or(cmp.Compare(a.VisitDate, b.VisitDate), a.SlotStart.Compare(b.SlotStart))
+	})
+	return out, nil
+}
+
+// IdentitiesByPhone finds up to limit people a phone number is known for:
+// those staff booked, entered or waitlisted for a caller ringing from it
+// (events with phoneRef and a staff member), the patients given it as their
+// contact phone, and the self of the account whose login it is. (The
+// adapter orders them by when the identity was made; here by id.)
+func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef string, limit int) ([]booking.Identity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := map[string]bool{}
+	for _, e := range s.events {
+		if e.Phone == phoneRef && e.StaffID != "" && e.IdentityID != "" {
+			ids[e.IdentityID] = true
+		}
+	}
+	for pid, p := range s.patients {
+		if string(s.phones[pid]) == string(phoneHash) {
+			ids[p.IdentityID] = true
+		}
+		if a, ok := s.accounts[p.AccountID]; ok && p.IsSelf && string(a.PhoneHash) == string(phoneHash) {
+			ids[p.IdentityID] = true
+		}
+	}
+	var out []booking.Identity
+	for id := range ids {
+		if i, ok := s.identities[id]; ok {
+			out = append(out, i)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Identity) int { return cmp.Compare(a.ID, b.ID) })
+	return out[:min(limit, len(out))], nil
+}

@@ -1,0 +1,302 @@
+package booking_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/identity"
+)
+
+// Unit tests of the desk's, the phone's and the 停诊's rules over the fakes
+// (world, rules_test.go): no Redis, no PostgreSQL.
+
+// poolSession publishes a morning session (08:00–12:00, ten-minute slots)
+// of a new doctor of dept on date with the given pools, each released an
+// hour ago, and returns its id.
+func (w *world) poolSession(date, dept string, pools map[booking.Channel]int) string {
+	w.t.Helper()
+	return w.publish(date, dept, pools, nil)
+}
+
+// publish is poolSession with a last change to the session before it is
+// saved (mod, when set).
+func (w *world) publish(date, dept string, pools map[booking.Channel]int, mod func(*booking.Session)) string {
+	w.t.Helper()
+	day, err := time.ParseInLocation(time.DateOnly, date, monday.Location())
+	if err != nil {
+		w.t.Fatalf("date %q: %v", date, err)
+	}
+	w.doctors++
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: w.hospital.ID, DepartmentID: dept, Name: "医生"}
+	s := booking.Session{ID: booking.NewID(), HospitalID: w.hospital.ID, DepartmentID: dept, DoctorID: doc.ID,
+		VisitDate: date, Period: "morning", StartsAt: day.Add(8 * time.Hour), EndsAt: day.Add(12 * time.Hour)}
+	no := 0
+	for _, ch := range []booking.Channel{booking.ChannelOnline, booking.ChannelPhone, booking.ChannelOnsite} {
+		if pools[ch] == 0 {
+			continue
+		}
+		s.Channels = append(s.Channels, booking.ChannelQuota{Channel: ch, Quota: pools[ch], ReleaseAt: w.clock.Now().Add(-time.Hour)})
+		for range pools[ch] {
+			no++
+			at := s.StartsAt.Add(time.Duration(no-1) * 10 * time.Minute)
+			s.Slots = append(s.Slots, booking.Slot{No: no, Channel: ch, StartsAt: at, EndsAt: at.Add(10 * time.Minute)})
+		}
+	}
+	if mod != nil {
+		mod(&s)
+	}
+	err = w.store.SaveSchedule(w.ctx, booking.Schedule{
+		Departments: []booking.Department{{ID: dept, HospitalID: w.hospital.ID, Name: dept}},
+		Doctors:     []booking.Doctor{doc}, Sessions: []booking.Session{s}})
+	if err != nil {
+		w.t.Fatalf("save session: %v", err)
+	}
+	w.refresh()
+	return s.ID
+}
+
+// staff is a staff member of the world's hospital.
+func (w *world) staff(role booking.Role) booking.Actor {
+	return booking.Actor{AccountID: booking.NewID(), Role: role, HospitalID: w.hospital.ID}
+}
+
+// card is a person's ID card: a valid resident ID (n picks it) and a name.
+func card(n int, name string) booking.IdentityRequest {
+	body := "11010119800101" + string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+	return booking.IdentityRequest{IDType: string(identity.ResidentID), IDNumber: body + string(identity.CheckDigit(body)), Name: name}
+}
+
+// A walk-in is booked by the clerk who has the card in hand: the name is
+// verified, the booking is the clerk's (booked_by) and counts against the
+// person's quotas like any other. Only staff of the hospital book for
+// someone, and only on their own channel.
+func TestRuleWalkIn(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	clerk := w.staff(booking.RoleClerk)
+	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 3})
+	again := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 3})
+	zhang := card(1, "张三")
+	walkIn := func(a booking.Actor, id booking.IdentityRequest, session string, ch booking.Channel) (booking.Booking, error) {
+		return w.svc.BookFor(w.ctx, a, booking.StaffBookRequest{IdentityRequest: id, SessionID: session, Channel: ch})
+	}
+
+	b, err := walkIn(clerk, zhang, today, booking.ChannelOnsite)
+	if err != nil {
+		t.Fatalf("walk-in: %v", err)
+	}
+	if b.BookedBy != clerk.AccountID || b.Channel != booking.ChannelOnsite || b.AccountID != "" {
+		t.Errorf("walk-in booked by %q on %s for account %q; want the clerk, onsite, no account", b.BookedBy, b.Channel, b.AccountID)
+	}
+	who, err := w.store.IdentityOf(w.ctx, b.IdentityID)
+	if err != nil || !who.NameVerified || who.VerifiedBy != "desk" {
+		t.Errorf("the walk-in's identity: verified %v by %q (%v); want verified by the desk", who.NameVerified, who.VerifiedBy, err)
+	}
+	_, err = walkIn(clerk, zhang, again, booking.ChannelOnsite)
+	wantErr(t, "a second walk-in the same day and department", err, booking.ErrQuotaDayDept)
+
+	_, err = walkIn(w.staff(booking.RoleOperator), card(2, "李四"), today, booking.ChannelOnsite)
+	wantErr(t, "an operator on the desk's channel", err, booking.ErrChannelForbidden)
+	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleClerk, HospitalID: booking.NewID()}
+	_, err = walkIn(elsewhere, card(3, "王五"), today, booking.ChannelOnsite)
+	wantErr(t, "a clerk of another hospital", err, booking.ErrForbidden)
+	_, err = walkIn(booking.Actor{AccountID: booking.NewID(), Role: booking.RolePatient}, card(4, "赵六"), today, booking.ChannelOnsite)
+	wantErr(t, "a patient booking for a stranger", err, booking.ErrChannelForbidden)
+}
+
+// A caller's name is a claim: the phone books it, unless the person's
+// verified name (the desk saw the card) is another; then nothing is booked.
+func TestRuleCallerNameAgainstTheCard(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	clerk, operator := w.staff(booking.RoleClerk), w.staff(booking.RoleOperator)
+	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 2})
+	tomorrow := w.poolSession("2026-12-08", "derm", map[booking.Channel]int{booking.ChannelPhone: 2})
+	if _, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: card(1, "张三"), SessionID: today,
+		Channel: booking.ChannelOnsite}); err != nil {
+		t.Fatalf("walk-in: %v", err)
+	}
+	call := func(id booking.IdentityRequest) (booking.Booking, error) {
+		return w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: id, SessionID: tomorrow,
+			Channel: booking.ChannelPhone, CallerPhone: "13800000001"})
+	}
+	_, err := call(card(1, "张四"))
+	wantErr(t, "a caller's name against the verified one", err, booking.ErrIdentityUnverified)
+	if b, err := call(card(1, "张三")); err != nil || b.Channel != booking.ChannelPhone || b.BookedBy != operator.AccountID {
+		t.Errorf("the caller with the card's name = %+v, %v; want a phone booking by the operator", b, err)
+	}
+	if b, err := call(card(2, "李四")); err != nil { // nobody knows this person yet: a claim is enough
+		t.Errorf("a new caller = %+v, %v; want a booking", b, err)
+	}
+}
+
+// Check-in is the clerk's, on the visit day while the session runs, with
+// the card of the person under the name booked: another name is refused as
+// identity_mismatch and recorded; a booking of another day is refused as
+// checkin_closed; a checked-in booking is not checked in again.
+func TestRuleCheckIn(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	clerk, operator := w.staff(booking.RoleClerk), w.staff(booking.RoleOperator)
+	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 2, booking.ChannelPhone: 2})
+	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
+	zhang, li := card(1, "张三"), card(2, "李四")
+	now, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: today, Channel: booking.ChannelOnsite})
+	if err != nil {
+		t.Fatalf("walk-in: %v", err)
+	}
+	later, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: li, SessionID: tomorrow,
+		Channel: booking.ChannelPhone, CallerPhone: "13800000002"})
+	if err != nil {
+		t.Fatalf("phone booking: %v", err)
+	}
+	checkIn := func(a booking.Actor, id booking.IdentityRequest, b booking.Booking) (booking.Booking, error) {
+		return w.svc.CheckIn(w.ctx, a, booking.CheckInRequest{IdentityRequest: id, BookingID: b.ID})
+	}
+
+	_, err = checkIn(operator, zhang, now)
+	wantErr(t, "an operator checking in", err, booking.ErrForbidden)
+	events := len(w.store.Events())
+	_, err = checkIn(clerk, card(1, "张叁"), now)
+	wantErr(t, "the card's name is another", err, booking.ErrIdentityMismatch)
+	if ev := w.store.Events(); len(ev) != events+1 || ev[len(ev)-1].Type != booking.EventRejected || ev[len(ev)-1].Reason != booking.ErrIdentityMismatch.Code {
+		t.Errorf("a refused check-in recorded %d events, the last %+v; want one rejected identity_mismatch", len(ev)-events, ev[len(ev)-1])
+	}
+	_, err = checkIn(clerk, li, now)
+	wantErr(t, "another person's card", err, booking.ErrIdentityMismatch)
+	_, err = checkIn(clerk, li, later)
+	wantErr(t, "tomorrow's booking today", err, booking.ErrCheckinClosed)
+
+	b, err := checkIn(clerk, zhang, now)
+	if err != nil || b.Status != booking.StatusCheckedIn {
+		t.Fatalf("check-in with the card = %s, %v; want checked_in", b.Status, err)
+	}
+	_, err = checkIn(clerk, zhang, now)
+	wantErr(t, "checking in twice", err, booking.ErrBookingNotActive)
+
+	wang := card(3, "王五")
+	late, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: wang, SessionID: today, Channel: booking.ChannelOnsite})
+	if err != nil {
+		t.Fatalf("walk-in: %v", err)
+	}
+	w.clock.Set(monday.Add(2 * time.Hour)) // 12:00: the morning session is over
+	_, err = checkIn(clerk, wang, late)
+	wantErr(t, "after the session ended", err, booking.ErrCheckinClosed)
+	w.clock.Set(monday.Add(24 * time.Hour))
+	if _, err := checkIn(clerk, li, later); err != nil {
+		t.Errorf("tomorrow's booking on its day = %v, want checked in", err)
+	}
+}
+
+// A stopped clinic (停诊) cancels its bookings without penalty: even in the
+// late-cancellation window no bar follows, the person's quota is given back
+// at once (they book the same department that day), each patient and each
+// waiting person is told, in Chinese and English, and the session takes no
+// booking again. Only the hospital's administrators stop a clinic, with a
+// reason, once.
+func TestRuleStopSession(t *testing.T) {
+	rules := booking.NoShowRules{Window: 365 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 1, Bar: 90 * 24 * time.Hour}}}
+	w := newWorld(t, booking.Policy{PerDay: 1, PerWeek: 8, PerMonth: 12}, booking.Config{NoShowRules: rules})
+	admin := w.staff(booking.RoleAdmin)
+	stopped, other := w.session("2026-12-08", "cardio", 2), w.session("2026-12-08", "cardio", 3)
+	p, q, r := w.person(), w.person(), w.person()
+	bp, bq := w.mustBook(p, stopped), w.mustBook(q, stopped)
+	if _, err := w.svc.JoinWaitlist(w.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: stopped, PatientID: r.patient.ID}); err != nil {
+		t.Fatalf("join the waitlist: %v", err)
+	}
+	w.clock.Set(monday.Add(6 * time.Hour)) // Monday 16:00: past the 15:00 deadline before Tuesday's visit
+
+	_, err := w.svc.StopSession(w.ctx, w.staff(booking.RoleClerk), stopped, "医生出差")
+	wantErr(t, "a clerk stopping a clinic", err, booking.ErrForbidden)
+	_, err = w.svc.StopSession(w.ctx, admin, stopped, "")
+	wantErr(t, "no reason", err, booking.ErrInvalidField)
+	res, err := w.svc.StopSession(w.ctx, admin, stopped, "医生出差")
+	if err != nil || res.Cancelled != 2 || res.WaitlistEnded != 1 || res.Notified != 3 {
+		t.Fatalf("stop = %+v, %v; want 2 bookings cancelled, 1 waitlist entry ended, 3 told", res, err)
+	}
+	for _, b := range []booking.Booking{bp, bq} {
+		got, err := w.store.Booking(w.ctx, b.ID)
+		if err != nil || got.Status != booking.StatusCancelled || got.LateCancel {
+			t.Errorf("booking %s after the stop: %s, late %v (%v); want cancelled, never late", b.ID, got.Status, got.LateCancel, err)
+		}
+	}
+	notes, err := w.svc.Notifications(w.ctx, admin, stopped)
+	if err != nil || len(notes) != 3 {
+		t.Fatalf("notifications = %d (%v), want 3", len(notes), err)
+	}
+	for _, n := range notes {
+		if n.Kind != "session_stopped" || !strings.Contains(n.Body, "不计爽约") || !strings.Contains(n.Body, "without penalty") || !strings.Contains(n.Body, "医生出差") {
+			t.Errorf("notification %s %q, want the 停诊 notice with its reason", n.Kind, n.Body)
+		}
+	}
+
+	// No bar, quota back: the same department the same day, at once.
+	if _, err := w.book(p, other); err != nil {
+		t.Errorf("after the stop, the same day and department = %v, want a booking", err)
+	}
+	_, err = w.book(w.person(), stopped)
+	wantErr(t, "booking the stopped session", err, booking.ErrSessionStopped)
+	_, err = w.svc.StopSession(w.ctx, admin, stopped, "医生出差")
+	wantErr(t, "stopping it twice", err, booking.ErrSessionStopped)
+
+	// The contrast: the patient's own cancellation in the same window earns
+	// the bar (the rules bar at one).
+	w.cancel(q, w.mustBook(q, other))
+	_, err = w.book(q, w.session("2026-12-10", "eye", 2))
+	wantErr(t, "after a late cancellation of one's own", err, booking.ErrPatientBarred)
+}
+
+// An operator finds a caller by the number they ring from: the people staff
+// booked for a caller from it, the family members given it as their phone,
+// and the holder whose login it is; each with their bookings in the
+// operator's hospital only. An unknown number finds nobody; only staff on
+// the phone or at the desk look.
+func TestRuleCallersByPhone(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	operator := w.staff(booking.RoleOperator)
+	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
+	zhang := card(1, "张三")
+	b, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: tomorrow,
+		Channel: booking.ChannelPhone, CallerPhone: "13800000001"})
+	if err != nil {
+		t.Fatalf("phone booking: %v", err)
+	}
+	holder := w.account("13800000002")
+	if _, err := w.addPatient(holder, card(2, "李四"), "self", "", ""); err != nil {
+		t.Fatalf("self: %v", err)
+	}
+	if _, err := w.addPatient(holder, card(3, "王五"), "child", "13800000001", ""); err != nil {
+		t.Fatalf("child with the caller's phone: %v", err)
+	}
+
+	found, err := w.svc.CallersByPhone(w.ctx, operator, "138 0000 0001")
+	if err != nil || len(found) != 2 {
+		t.Fatalf("callers of 13800000001 = %d (%v), want the booked caller and the child given the number", len(found), err)
+	}
+	for _, l := range found {
+		switch l.Identity.NameMasked {
+		case identity.MaskName("张三"):
+			if len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID {
+				t.Errorf("the caller's bookings = %d, want the phone booking", len(l.Bookings))
+			}
+		case identity.MaskName("王五"):
+			if len(l.Bookings) != 0 {
+				t.Errorf("the child has %d bookings, want none", len(l.Bookings))
+			}
+		default:
+			t.Errorf("found %s, want 张三 or 王五 masked", l.Identity.NameMasked)
+		}
+	}
+	if found, err := w.svc.CallersByPhone(w.ctx, operator, "13800000002"); err != nil || len(found) != 1 || found[0].Identity.NameMasked != identity.MaskName("李四") {
+		t.Errorf("callers of the holder's login = %+v (%v), want the holder's self", found, err)
+	}
+	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleOperator, HospitalID: booking.NewID()}
+	if found, err := w.svc.CallersByPhone(w.ctx, elsewhere, "13800000001"); err != nil || len(found) != 2 || len(found[0].Bookings)+len(found[1].Bookings) != 0 {
+		t.Errorf("another hospital's operator: %d found (%v), want both, with none of this hospital's bookings", len(found), err)
+	}
+	_, err = w.svc.CallersByPhone(w.ctx, operator, "13900000000")
+	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)
+	_, err = w.svc.CallersByPhone(w.ctx, operator, "12345")
+	wantErr(t, "not a mobile number", err, booking.ErrInvalidPhone)
+	_, err = w.svc.CallersByPhone(w.ctx, holder, "13800000001")
+	wantErr(t, "a patient looking up a number", err, booking.ErrForbidden)
+}
