@@ -167,7 +167,37 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 		return nil, nil, Errorf(ErrSessionClosed, "remote booking closes when the session starts; the desk books walk-ins")
 	}
 	h, _ := cat.Hospital(sess.HospitalID)
+	if err := beyondWindow(h, sess, now); err != nil {
+		return nil, nil, err
+	}
 	return sess, h, nil
+}
+
+// beyondWindow refuses a session whose visit date lies further ahead than
+// the booking window of the hospital's policy in effect at now (days in the
+// hospital's calendar: a window of 7 books today's sessions up to those of
+// the same weekday next week).
+func beyondWindow(h *Hospital, sess *Session, now time.Time) error {
+	p, _ := h.PolicyAt(now)
+	if p.BookAheadDays <= 0 {
+		return nil
+	}
+	last := now.In(h.Location()).AddDate(0, 0, p.BookAheadDays).Format(time.DateOnly)
+	if sess.VisitDate > last {
+		return Errorf(ErrBeyondWindow, "the hospital books at most %d days ahead: this session (%s) opens to booking on %s",
+			p.BookAheadDays, sess.VisitDate, windowOpens(h, sess.VisitDate, p.BookAheadDays))
+	}
+	return nil
+}
+
+// windowOpens is the local date from which a visit on visitDate is inside a
+// window of days.
+func windowOpens(h *Hospital, visitDate string, days int) string {
+	d, err := time.ParseInLocation(time.DateOnly, visitDate, h.Location())
+	if err != nil {
+		return visitDate
+	}
+	return d.AddDate(0, 0, -days).Format(time.DateOnly)
 }
 
 // admit runs the protocol for one attempt. b carries who the booking is for
@@ -577,7 +607,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	if late {
 		ev.Reason = "late"
 	}
-	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.cfg.NoShowRules, ev, audit)
+	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.noShowRules(b.HospitalID, now), ev, audit)
 	if err != nil {
 		return Booking{}, err
 	}

@@ -162,6 +162,8 @@ var (
 	ErrSessionReleased      = newErr(KindConflict, "session_released", "this session's slots are released: only slots can be added (extra slots, pool moves), or the clinic stopped")
 	ErrQuotaMismatch        = newErr(KindRule, "quota_mismatch", "the channel quotas do not add up to the slot count")
 	ErrReleaseAfterStart    = newErr(KindRule, "release_after_start", "a channel is released after the session starts")
+	ErrOnsiteShort          = newErr(KindRule, "onsite_share_short", "the on-site pool has less than the share of the slots the hospital keeps for on-site patients")
+	ErrBeyondWindow         = newErr(KindRule, "beyond_booking_window", "this session is further ahead than the hospital's booking window")
 	ErrSessionInPast        = newErr(KindRule, "session_in_past", "the session starts in the past")
 	ErrSessionStopped       = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
 	ErrPatientBarred        = newErr(KindRule, "patient_barred", "this patient is barred from booking")

@@ -629,7 +629,9 @@ type DeskStore interface {
 
 // NoShowStore marks no-shows and keeps the bars they earn.
 type NoShowStore interface {
-	MarkNoShows(ctx context.Context, now time.Time, rules NoShowRules) (int, []Bar, error)
+	// rules gives the no-show rules of the hospital where a no-show
+	// happened (its policy in effect at now).
+	MarkNoShows(ctx context.Context, now time.Time, rules func(hospitalID string) NoShowRules) (int, []Bar, error)
 	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
 	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
 	// NoShowRecords reads each identity's no-shows and late cancellations

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -82,9 +83,16 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	if len(req.Quotas) == 0 {
 		return Session{}, Errorf(ErrInvalidField, "channels are required")
 	}
-	total := 0
+	total, onsite := 0, 0
+	firstRelease := time.Time{}
 	for _, q := range req.Quotas {
 		total += q.Quota
+		if q.Channel == ChannelOnsite {
+			onsite += q.Quota
+		}
+		if firstRelease.IsZero() || q.ReleaseAt.Before(firstRelease) {
+			firstRelease = q.ReleaseAt
+		}
 		if !q.ReleaseAt.IsZero() && !q.ReleaseAt.Before(req.StartsAt) {
 			return Session{}, Errorf(ErrReleaseAfterStart, "the %s pool is released at %s, not before the session starts", q.Channel, q.ReleaseAt.Format(time.RFC3339))
 		}
@@ -97,6 +105,15 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	}
 	if !s.cfg.Now().Before(req.StartsAt) {
 		return Session{}, ErrSessionInPast
+	}
+	// The share kept for on-site is the policy's in effect when the session
+	// first gives slots out: a session released before a new share takes
+	// effect keeps the rule it was published under.
+	if p, _ := h.PolicyAt(firstRelease); p.OnsiteShare > 0 {
+		if need := onsiteNeed(total, p.OnsiteShare); onsite < need {
+			return Session{}, Errorf(ErrOnsiteShort, "the hospital keeps %d%% of a session's slots for on-site patients: %d of %d here, the on-site pool has %d",
+				p.OnsiteShare, need, total, onsite)
+		}
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return Session{}, err
@@ -115,6 +132,12 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 		}
 	}
 	return sess, nil
+}
+
+// onsiteNeed is how many of total slots a share (percent) keeps for the
+// on-site pool, rounded up.
+func onsiteNeed(total, share int) int {
+	return (total*share + 99) / 100
 }
 
 // CreateSession publishes a clinic session: stored in SQL (refused there
@@ -616,6 +639,89 @@ func policyAt(h *Hospital, now time.Time) Policy {
 	return p
 }
 
+// policyOf is the hospital's policy in effect at now, the service's no-show
+// rules standing in where the policy sets none.
+func (s *Service) policyOf(h *Hospital, now time.Time) Policy {
+	p, _ := h.PolicyAt(now)
+	if len(p.NoShows.Steps) == 0 {
+		p.NoShows = s.cfg.NoShowRules
+	}
+	return p
+}
+
+// noShowRules are the no-show rules of a hospital's policy in effect at now:
+// a no-show (or late cancellation) is judged by the rules of the hospital
+// where it happened, counting the person's record everywhere.
+func (s *Service) noShowRules(hospitalID string, now time.Time) NoShowRules {
+	if h, ok := s.catalog.Load().Hospital(hospitalID); ok {
+		return s.policyOf(h, now).NoShows
+	}
+	return s.cfg.NoShowRules
+}
+
+// The bounds of a policy's other rules.
+const (
+	maxBookAheadDays = 365
+	maxNoShowSteps   = 5
+	maxNoShowDays    = 3650
+)
+
+// checkRest checks the policy's rules beyond the quotas: the booking
+// window, the on-site share and the no-show steps (none: the service's).
+func (p Policy) checkRest() error {
+	if p.BookAheadDays < 0 || p.BookAheadDays > maxBookAheadDays {
+		return Errorf(ErrInvalidField, "book_ahead_days must be 0 (no window) to %d", maxBookAheadDays)
+	}
+	if p.OnsiteShare < 0 || p.OnsiteShare > 100 {
+		return Errorf(ErrInvalidField, "onsite_share is a percentage: 0 to 100")
+	}
+	r := p.NoShows
+	if len(r.Steps) == 0 {
+		if r.Window != 0 {
+			return Errorf(ErrInvalidField, "no_show_window_days needs no_show_steps")
+		}
+		return nil
+	}
+	if len(r.Steps) > maxNoShowSteps {
+		return Errorf(ErrInvalidField, "at most %d no-show steps", maxNoShowSteps)
+	}
+	if r.Window < 24*time.Hour || r.Window > maxNoShowDays*24*time.Hour {
+		return Errorf(ErrInvalidField, "no_show_window_days must be 1 to %d", maxNoShowDays)
+	}
+	for i, st := range r.Steps {
+		if st.Count < 1 {
+			return Errorf(ErrInvalidField, "a no-show step's count must be 1 or more")
+		}
+		if st.Bar < 24*time.Hour || st.Bar > maxNoShowDays*24*time.Hour {
+			return Errorf(ErrInvalidField, "the step at %d no-shows needs a bar of 1 to %d days", st.Count, maxNoShowDays)
+		}
+		if i > 0 && (st.Count <= r.Steps[i-1].Count || st.Bar < r.Steps[i-1].Bar) {
+			return Errorf(ErrInvalidField, "no-show steps go up: each a higher count than the one before, with a bar at least as long")
+		}
+	}
+	return nil
+}
+
+// summary says the policy's rules beyond the quotas, for the audit log.
+func (p Policy) summary() string {
+	var b strings.Builder
+	if p.BookAheadDays > 0 {
+		fmt.Fprintf(&b, "booking window %d days", p.BookAheadDays)
+	} else {
+		b.WriteString("no booking window")
+	}
+	fmt.Fprintf(&b, ", %d%% kept for on-site", p.OnsiteShare)
+	if len(p.NoShows.Steps) == 0 {
+		b.WriteString(", the service's no-show rules")
+	} else {
+		fmt.Fprintf(&b, ", no-shows over %d days:", int(p.NoShows.Window.Hours()/24))
+		for _, st := range p.NoShows.Steps {
+			fmt.Fprintf(&b, " %d bar %d days", st.Count, int(st.Bar.Hours()/24))
+		}
+	}
+	return b.String()
+}
+
 // PolicyRequest is a policy an administrator sets for a hospital, for new
 // bookings (and cancellations) from EffectiveFrom on.
 type PolicyRequest struct {
@@ -646,6 +752,9 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 	if _, err := time.Parse("15:04", req.CancelDeadline); err != nil {
 		return PolicyChange{}, Errorf(ErrInvalidField, "cancel_deadline must be a time of day HH:MM")
 	}
+	if err := p.checkRest(); err != nil {
+		return PolicyChange{}, err
+	}
 	if len(req.Reason) < 2 {
 		return PolicyChange{}, Errorf(ErrInvalidField, "a reason is required")
 	}
@@ -663,8 +772,8 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "policy_set",
 		Target: "hospital:" + hospitalID, HospitalID: hospitalID,
-		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before; %s",
-			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason)}
+		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before, %s; %s",
+			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, p.summary(), c.Reason)}
 	if err := s.store.SetPolicy(ctx, c, audit); err != nil {
 		return PolicyChange{}, err
 	}

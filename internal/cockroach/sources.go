@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -215,13 +216,41 @@ func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
 	return v, err
 }
 
+// formatSteps writes no-show steps as hospital_policies.no_show_steps keeps
+// them: "3:90,6:180" (count:bar in days).
+func formatSteps(steps []booking.NoShowStep) string {
+	parts := make([]string, len(steps))
+	for i, st := range steps {
+		parts[i] = fmt.Sprintf("%d:%d", st.Count, int(st.Bar/(24*time.Hour)))
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseSteps reads what formatSteps wrote.
+func parseSteps(s string) ([]booking.NoShowStep, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []booking.NoShowStep
+	for _, part := range strings.Split(s, ",") {
+		var count, days int
+		if _, err := fmt.Sscanf(part, "%d:%d", &count, &days); err != nil {
+			return nil, fmt.Errorf("no-show step %q: %w", part, err)
+		}
+		out = append(out, booking.NoShowStep{Count: count, Bar: time.Duration(days) * 24 * time.Hour})
+	}
+	return out, nil
+}
+
 // SetPolicy records a hospital's policy change with its audit entry, and
 // raises the catalog's version so every instance loads it.
 func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "set_policy", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, c.Policy.PerDay,
-			c.Policy.PerWeek, c.Policy.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+		p := c.Policy
+		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, p.PerDay,
+			p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt, p.BookAheadDays, p.OnsiteShare,
+			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps)); err != nil {
 			return err
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {

@@ -297,30 +297,67 @@ func (s *Server) writeSessions(r *request, sessions []*booking.Session) error {
 }
 
 type policyIn struct {
-	PerDay         int    `json:"per_day"`
-	PerWeek        int    `json:"per_week"`
-	PerMonth       int    `json:"per_month"`
-	CancelDeadline string `json:"cancel_deadline"`
-	EffectiveFrom  string `json:"effective_from"`
-	Reason         string `json:"reason"`
+	PerDay           int          `json:"per_day"`
+	PerWeek          int          `json:"per_week"`
+	PerMonth         int          `json:"per_month"`
+	CancelDeadline   string       `json:"cancel_deadline"`
+	BookAheadDays    int          `json:"book_ahead_days"`
+	OnsiteShare      int          `json:"onsite_share"`
+	NoShowWindowDays int          `json:"no_show_window_days"`
+	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	EffectiveFrom    string       `json:"effective_from"`
+	Reason           string       `json:"reason"`
+}
+
+// noShowStep is a step of the no-show rules: Count no-shows within the
+// window bar the person for BarDays.
+type noShowStep struct {
+	Count   int `json:"count"`
+	BarDays int `json:"bar_days"`
+}
+
+func (in policyIn) policy() booking.Policy {
+	p := booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth, BookAheadDays: in.BookAheadDays,
+		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour}}
+	for _, st := range in.NoShowSteps {
+		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: st.Count, Bar: time.Duration(st.BarDays) * 24 * time.Hour})
+	}
+	return p
 }
 
 type policyChangeOut struct {
-	ID             string `json:"policy_id,omitempty"`
-	PerDay         int    `json:"per_day"`
-	PerWeek        int    `json:"per_week"`
-	PerMonth       int    `json:"per_month"`
-	CancelDeadline string `json:"cancel_deadline"`
-	EffectiveFrom  string `json:"effective_from,omitempty"`
-	Reason         string `json:"reason,omitempty"`
-	SetBy          string `json:"set_by,omitempty"`
-	SetAt          string `json:"set_at,omitempty"`
+	ID               string       `json:"policy_id,omitempty"`
+	PerDay           int          `json:"per_day"`
+	PerWeek          int          `json:"per_week"`
+	PerMonth         int          `json:"per_month"`
+	CancelDeadline   string       `json:"cancel_deadline"`
+	BookAheadDays    int          `json:"book_ahead_days"`
+	OnsiteShare      int          `json:"onsite_share"`
+	NoShowWindowDays int          `json:"no_show_window_days"`
+	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	EffectiveFrom    string       `json:"effective_from,omitempty"`
+	Reason           string       `json:"reason,omitempty"`
+	SetBy            string       `json:"set_by,omitempty"`
+	SetAt            string       `json:"set_at,omitempty"`
+}
+
+// policyRulesOut is a policy's rules as the API writes them (no_show_steps
+// empty: the service's rules, which Current spells out).
+func policyRulesOut(p booking.Policy, deadline string) policyChangeOut {
+	out := policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline,
+		BookAheadDays: p.BookAheadDays, OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)),
+		NoShowSteps: []noShowStep{}}
+	for _, st := range p.NoShows.Steps {
+		out.NoShowSteps = append(out.NoShowSteps, noShowStep{Count: st.Count, BarDays: int(st.Bar / (24 * time.Hour))})
+	}
+	return out
 }
 
 func changeView(c booking.PolicyChange, loc *time.Location) policyChangeOut {
-	return policyChangeOut{ID: c.ID, PerDay: c.Policy.PerDay, PerWeek: c.Policy.PerWeek, PerMonth: c.Policy.PerMonth,
-		CancelDeadline: c.CancelDeadline, EffectiveFrom: c.EffectiveFrom.In(loc).Format(time.RFC3339), Reason: c.Reason,
-		SetBy: c.SetBy, SetAt: c.SetAt.In(loc).Format(time.RFC3339)}
+	out := policyRulesOut(c.Policy, c.CancelDeadline)
+	out.ID, out.EffectiveFrom, out.Reason = c.ID, c.EffectiveFrom.In(loc).Format(time.RFC3339), c.Reason
+	out.SetBy, out.SetAt = c.SetBy, c.SetAt.In(loc).Format(time.RFC3339)
+	return out
 }
 
 func (s *Server) setPolicy(r *request) error {
@@ -333,7 +370,7 @@ func (s *Server) setPolicy(r *request) error {
 		return err
 	}
 	c, err := s.svc.SetPolicy(r.context(), r.actor, r.param, booking.PolicyRequest{
-		Policy:         booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth},
+		Policy:         in.policy(),
 		CancelDeadline: in.CancelDeadline, EffectiveFrom: from, Reason: in.Reason})
 	if err != nil {
 		return err
@@ -351,7 +388,7 @@ func (s *Server) getPolicy(r *request) error {
 	out := struct {
 		Current policyChangeOut   `json:"current"`
 		History []policyChangeOut `json:"history"`
-	}{Current: policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline}, History: []policyChangeOut{}}
+	}{Current: policyRulesOut(p, deadline), History: []policyChangeOut{}}
 	for _, c := range history {
 		out.History = append(out.History, changeView(c, loc))
 	}

@@ -256,7 +256,7 @@ func (unimplementedStore) MarkNoShow(_ context.Context, _ string, _ time.Time, _
 	panic(unimplemented("Store.MarkNoShow"))
 }
 
-func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.NoShowRules) (int, []booking.Bar, error) {
+func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ func(string) booking.NoShowRules) (int, []booking.Bar, error) {
 	panic(unimplemented("Store.MarkNoShows"))
 }
 
