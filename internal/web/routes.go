@@ -64,6 +64,7 @@ var (
 			{"flags", "线索审核", "Flags", "/admin"},
 			{"schedule", "号源", "Schedule", "/admin/schedule"},
 			{"doctors", "科室与医生", "Doctors", "/admin/doctors"},
+			{"policy", "规则", "Policy", "/admin/policy"},
 			{"lottery", "摇号", "Lottery", "/admin/lottery"},
 			{"audit", "审计日志", "Audit log", "/admin/audit"},
 			{"cases", "投诉举报", "Reports", "/admin/cases"},
@@ -175,6 +176,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/doctors/{id}/retire", console: ac, h: c.retireDoctor},
 		{method: "POST", pattern: "/admin/departments", console: ac, h: c.createDepartment},
 		{method: "POST", pattern: "/admin/departments/{id}/retire", console: ac, h: c.retireDepartment},
+		{method: "GET", pattern: "/admin/policy", console: ac, h: c.policyPage},
+		{method: "POST", pattern: "/admin/policy", console: ac, h: c.setPolicy},
 		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
 		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
 		// Reports and complaints (cases.go).
