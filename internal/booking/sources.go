@@ -793,6 +793,7 @@ func (s *Service) Policies(actor Actor, hospitalID string) (Policy, string, []Po
 	if !actor.Covers(hospitalID) {
 		return Policy{}, "", nil, Errorf(ErrForbidden, "this hospital is not yours")
 	}
-	p, d := h.PolicyAt(s.cfg.Now())
-	return p, d, h.Changes, nil
+	now := s.cfg.Now()
+	_, d := h.PolicyAt(now)
+	return s.policyOf(h, now), d, h.Changes, nil
 }
