@@ -524,6 +524,14 @@ func accessTable() map[string]row {
 		"GET /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// The platform's account limits: a platform administrator sets them.
+		"POST /v1/admin/account-policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/account-policy", body: map[string]any{"max_patients": 5, "max_accounts_on_phone": 3,
+				"effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/account-policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/account-policy"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

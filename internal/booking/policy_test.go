@@ -167,3 +167,64 @@ func TestOnsiteShareFromItsTime(t *testing.T) {
 	_, err = h.svc.CreateSession(h.ctx, admin, afternoon(2)) // 2 of 6: need ceil(1.5) = 2
 	testenv.Must(t, err, "an on-site pool of the share")
 }
+
+// TestAccountLimitsFromTheirTime (L): the platform's account limits are set
+// by a platform administrator only, from a stated time: before it an
+// account adds patients under the service's limits, from it under the new
+// ones (patients per account, accounts per phone); the history is kept.
+func TestAccountLimitsFromTheirTime(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	platform := h.staffOf(booking.RoleAdmin, "")
+	from := time.Now().Add(time.Hour)
+	req := booking.AccountPolicyRequest{Limits: booking.AccountLimits{MaxPatients: 2, MaxAccountsOnPhone: 1},
+		EffectiveFrom: from, Reason: "one phone, one family"}
+	for _, c := range []struct {
+		name  string
+		actor booking.Actor
+		edit  func(r *booking.AccountPolicyRequest)
+		want  *booking.Error
+	}{
+		{"a hospital's administrator", h.staffOf(booking.RoleAdmin, h.hosp.ID), func(*booking.AccountPolicyRequest) {}, booking.ErrForbidden},
+		{"no patient allowed", platform, func(r *booking.AccountPolicyRequest) { r.Limits.MaxPatients = 0 }, booking.ErrInvalidField},
+		{"a negative phone limit", platform, func(r *booking.AccountPolicyRequest) { r.Limits.MaxAccountsOnPhone = -1 }, booking.ErrInvalidField},
+		{"in the past", platform, func(r *booking.AccountPolicyRequest) { r.EffectiveFrom = time.Now().Add(-time.Hour) }, booking.ErrInvalidField},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := req
+			c.edit(&r)
+			_, err := h.svc.SetAccountPolicy(h.ctx, c.actor, r)
+			wantErr(t, c.name, err, c.want)
+		})
+	}
+	_, err := h.svc.SetAccountPolicy(h.ctx, platform, req)
+	testenv.Must(t, err, "set the account limits")
+
+	add := func(u user, phone string) error {
+		who := h.person("李四")
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+			Name: who.Name, Phone: phone}, booking.Origin{})
+		return err
+	}
+	// Before its time: three patients and a phone on two accounts are fine.
+	early, other := h.user(1), h.user(1)
+	testenv.Must(t, add(early, "13800001111"), "a second patient before the limits' time")
+	testenv.Must(t, add(early, ""), "a third patient before the limits' time")
+	testenv.Must(t, add(other, "13800001111"), "the phone on a second account before the limits' time")
+
+	defer h.clock.at(from.Add(time.Minute))()
+	late := h.user(1)
+	testenv.Must(t, add(late, ""), "a second patient under a limit of two")
+	wantErr(t, "a third patient under a limit of two", add(late, ""), booking.ErrTooManyPatients)
+	wantErr(t, "more patients on an account that has them already", add(early, ""), booking.ErrTooManyPatients)
+	last := h.user(0)
+	wantErr(t, "a phone on a third account under a limit of one", add(last, "13800001111"), booking.ErrPhoneLimit)
+
+	limits, history, err := h.svc.AccountPolicies(h.ctx, platform)
+	testenv.Must(t, err, "account policies")
+	if limits.MaxPatients != 2 || limits.MaxAccountsOnPhone != 1 || len(history) != 1 || history[0].Reason != req.Reason {
+		t.Errorf("limits now = %+v, history %+v; want 2 and 1, the one change", limits, history)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'account_policy_set'`); n != 1 {
+		t.Errorf("%d audit rows of the account limits, want 1", n)
+	}
+}

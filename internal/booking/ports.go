@@ -365,6 +365,18 @@ type AccountLimits struct {
 	MaxAccountsOnPhone int // accounts whose patients share one phone number
 }
 
+// AccountPolicy is a change of the platform's account limits, as a
+// platform administrator set it, from EffectiveFrom on; the list of them is
+// the history. Accounts span hospitals, so no one hospital sets these.
+type AccountPolicy struct {
+	ID            string
+	EffectiveFrom time.Time
+	Limits        AccountLimits
+	Reason        string
+	SetBy         string
+	SetAt         time.Time
+}
+
 // AuditEntry is one staff action.
 type AuditEntry struct {
 	ID        string
@@ -490,6 +502,11 @@ type SourceStore interface {
 	// SetPolicy records a hospital's policy change with its audit entry
 	// (and raises the catalog's version).
 	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
+	// SetAccountPolicy records a change of the platform's account limits
+	// with its audit entry; AccountPolicies lists every change by
+	// effective time (then by when it was set).
+	SetAccountPolicy(ctx context.Context, c AccountPolicy, a AuditEntry) error
+	AccountPolicies(ctx context.Context) ([]AccountPolicy, error)
 	// SaveDepartment inserts (create) or renames a department, with the
 	// audit entry, raising the catalog's version; ErrDepartmentExists when
 	// the hospital has another of that name. A create whose id is stored

@@ -797,3 +797,91 @@ func (s *Service) Policies(actor Actor, hospitalID string) (Policy, string, []Po
 	_, d := h.PolicyAt(now)
 	return s.policyOf(h, now), d, h.Changes, nil
 }
+
+// AccountPolicyRequest is a change of the platform's account limits from
+// EffectiveFrom on (now when zero, never in the past).
+type AccountPolicyRequest struct {
+	Limits        AccountLimits
+	EffectiveFrom time.Time
+	Reason        string
+}
+
+// The bounds of the account limits a platform administrator may set.
+const (
+	maxPatientsLimit = 20
+	maxPhoneLimit    = 20
+)
+
+// SetAccountPolicy records a change of the platform's account limits:
+// patients per account and accounts per phone. Only a platform
+// administrator sets them (accounts span hospitals). A stricter limit
+// removes no patient: it refuses the next one added.
+func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req AccountPolicyRequest) (AccountPolicy, error) {
+	if !actor.PlatformAdmin() {
+		return AccountPolicy{}, Errorf(ErrForbidden, "only a platform administrator sets the account limits: accounts span hospitals")
+	}
+	l := req.Limits
+	if l.MaxPatients < 1 || l.MaxPatients > maxPatientsLimit {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "max_patients must be 1 to %d", maxPatientsLimit)
+	}
+	if l.MaxAccountsOnPhone < 1 || l.MaxAccountsOnPhone > maxPhoneLimit {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "max_accounts_on_phone must be 1 to %d", maxPhoneLimit)
+	}
+	if len(req.Reason) < 2 {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "a reason is required")
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return AccountPolicy{}, err
+	}
+	now := s.cfg.Now()
+	if req.EffectiveFrom.IsZero() {
+		req.EffectiveFrom = now
+	}
+	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+	}
+	c := AccountPolicy{ID: newID(), EffectiveFrom: req.EffectiveFrom, Limits: l, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_policy_set",
+		Target: "platform", Reason: fmt.Sprintf("from %s: %d patients an account, %d accounts a phone; %s",
+			c.EffectiveFrom.Format(time.RFC3339), l.MaxPatients, l.MaxAccountsOnPhone, c.Reason)}
+	if err := s.store.SetAccountPolicy(ctx, c, audit); err != nil {
+		return AccountPolicy{}, err
+	}
+	return c, nil
+}
+
+// AccountPolicies are the account limits in effect now and their history,
+// for administrators (a hospital's sees them; only a platform one sets them).
+func (s *Service) AccountPolicies(ctx context.Context, actor Actor) (AccountLimits, []AccountPolicy, error) {
+	if actor.Role != RoleAdmin {
+		return AccountLimits{}, nil, Errorf(ErrForbidden, "only administrators read the account limits")
+	}
+	cs, err := s.store.AccountPolicies(ctx)
+	if err != nil {
+		return AccountLimits{}, nil, err
+	}
+	return limitsAt(s.cfg.Limits, cs, s.cfg.Now()), cs, nil
+}
+
+// accountLimits are the account limits in effect at now, read from SQL: a
+// patient is added rarely, and every instance then follows a change the
+// moment it takes effect, with no catalog to wait for.
+func (s *Service) accountLimits(ctx context.Context, now time.Time) (AccountLimits, error) {
+	cs, err := s.store.AccountPolicies(ctx)
+	if err != nil {
+		return AccountLimits{}, err
+	}
+	return limitsAt(s.cfg.Limits, cs, now), nil
+}
+
+// limitsAt is the latest of changes (by effective time) in effect at now,
+// else base.
+func limitsAt(base AccountLimits, changes []AccountPolicy, now time.Time) AccountLimits {
+	for _, c := range changes {
+		if c.EffectiveFrom.After(now) {
+			break
+		}
+		base = c.Limits
+	}
+	return base
+}

@@ -216,6 +216,30 @@ func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
 	return v, err
 }
 
+// SetAccountPolicy records a change of the platform's account limits with
+// its audit entry. Nothing is cached: AddPatient reads them from SQL.
+func (s *Store) SetAccountPolicy(ctx context.Context, c booking.AccountPolicy, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "set_account_policy", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sourceQueries["insert_account_policy"], c.ID, c.EffectiveFrom, c.Limits.MaxPatients,
+			c.Limits.MaxAccountsOnPhone, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// AccountPolicies lists the changes of the platform's account limits.
+func (s *Store) AccountPolicies(ctx context.Context) (_ []booking.AccountPolicy, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["account_policies"])
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AccountPolicy, error) {
+		var c booking.AccountPolicy
+		err := r.Scan(&c.ID, &c.EffectiveFrom, &c.Limits.MaxPatients, &c.Limits.MaxAccountsOnPhone, &c.Reason, &c.SetBy, &c.SetAt)
+		return c, err
+	})
+}
+
 // formatSteps writes no-show steps as hospital_policies.no_show_steps keeps
 // them: "3:90,6:180" (count:bar in days).
 func formatSteps(steps []booking.NoShowStep) string {

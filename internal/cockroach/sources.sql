@@ -114,6 +114,15 @@ INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_wee
                                no_show_steps)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
 
+-- name: insert_account_policy
+INSERT INTO account_policies (id, effective_from, max_patients, max_accounts_on_phone, reason, set_by, set_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: account_policies
+SELECT id::TEXT, effective_from, max_patients, max_accounts_on_phone, reason, COALESCE(set_by::TEXT, ''), set_at
+  FROM account_policies
+ ORDER BY effective_from, set_at;
+
 -- name: policies
 SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
        COALESCE(set_by::TEXT, ''), set_at, book_ahead_days, onsite_share, no_show_window_days, no_show_steps

@@ -58,6 +58,8 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/admin/doctors/{id}/retire", prefix: "/v1/admin/doctors/", param: true, suffix: "/retire", auth: true, h: s.retireDoctor},
 		{method: "POST", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.setPolicy},
 		{method: "GET", template: "/v1/admin/hospitals/{id}/policy", prefix: "/v1/admin/hospitals/", param: true, suffix: "/policy", auth: true, h: s.getPolicy},
+		{method: "POST", template: "/v1/admin/account-policy", prefix: "/v1/admin/account-policy", auth: true, h: s.setAccountPolicy},
+		{method: "GET", template: "/v1/admin/account-policy", prefix: "/v1/admin/account-policy", auth: true, h: s.getAccountPolicy},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
 		{method: "GET", template: "/v1/admin/flags", prefix: "/v1/admin/flags", auth: true, h: s.listFlags},
 		{method: "GET", template: "/v1/admin/flags/{id}", prefix: "/v1/admin/flags/", param: true, auth: true, h: s.getFlag},

@@ -401,3 +401,59 @@ func policyNow(h *booking.Hospital) booking.Policy {
 	p, _ := h.PolicyAt(time.Now())
 	return p
 }
+
+type accountPolicyIn struct {
+	MaxPatients        int    `json:"max_patients"`
+	MaxAccountsOnPhone int    `json:"max_accounts_on_phone"`
+	EffectiveFrom      string `json:"effective_from"`
+	Reason             string `json:"reason"`
+}
+
+type accountPolicyOut struct {
+	ID                 string `json:"policy_id,omitempty"`
+	MaxPatients        int    `json:"max_patients"`
+	MaxAccountsOnPhone int    `json:"max_accounts_on_phone"`
+	EffectiveFrom      string `json:"effective_from,omitempty"`
+	Reason             string `json:"reason,omitempty"`
+	SetBy              string `json:"set_by,omitempty"`
+	SetAt              string `json:"set_at,omitempty"`
+}
+
+func accountPolicyView(c booking.AccountPolicy) accountPolicyOut {
+	return accountPolicyOut{ID: c.ID, MaxPatients: c.Limits.MaxPatients, MaxAccountsOnPhone: c.Limits.MaxAccountsOnPhone,
+		EffectiveFrom: c.EffectiveFrom.UTC().Format(time.RFC3339), Reason: c.Reason, SetBy: c.SetBy, SetAt: c.SetAt.UTC().Format(time.RFC3339)}
+}
+
+func (s *Server) setAccountPolicy(r *request) error {
+	var in accountPolicyIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	from, err := parseTime("effective_from", in.EffectiveFrom)
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.SetAccountPolicy(r.context(), r.actor, booking.AccountPolicyRequest{
+		Limits: booking.AccountLimits{MaxPatients: in.MaxPatients, MaxAccountsOnPhone: in.MaxAccountsOnPhone}, EffectiveFrom: from, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, accountPolicyView(c))
+	return nil
+}
+
+func (s *Server) getAccountPolicy(r *request) error {
+	now, history, err := s.svc.AccountPolicies(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Current accountPolicyOut   `json:"current"`
+		History []accountPolicyOut `json:"history"`
+	}{Current: accountPolicyOut{MaxPatients: now.MaxPatients, MaxAccountsOnPhone: now.MaxAccountsOnPhone}, History: []accountPolicyOut{}}
+	for _, c := range history {
+		out.History = append(out.History, accountPolicyView(c))
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}

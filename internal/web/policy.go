@@ -19,6 +19,17 @@ import (
 
 type policyData struct {
 	Hospitals []policyHospital
+	// Accounts are the platform's account limits: every administrator
+	// sees them, a platform one (Platform) changes them.
+	Accounts        booking.AccountLimits
+	AccountsHistory []accountRow
+	Platform        bool
+}
+
+type accountRow struct {
+	From, Reason                    string
+	MaxPatients, MaxAccountsOnPhone int
+	Pending                         bool
 }
 
 type policyHospital struct {
@@ -51,8 +62,17 @@ func policyFormOf(p booking.Policy, deadline string) policyForm {
 }
 
 func (c *Console) policyOf(r *request) policyData {
-	var d policyData
+	d := policyData{Platform: r.actor.PlatformAdmin()}
 	now := time.Now()
+	if limits, history, err := c.svc.AccountPolicies(r.ctx, r.actor); err == nil {
+		d.Accounts = limits
+		for i := len(history) - 1; i >= 0; i-- {
+			ch := history[i]
+			d.AccountsHistory = append(d.AccountsHistory, accountRow{From: ch.EffectiveFrom.In(c.adminZone()).Format("2006-01-02 15:04"),
+				Reason: ch.Reason, MaxPatients: ch.Limits.MaxPatients, MaxAccountsOnPhone: ch.Limits.MaxAccountsOnPhone,
+				Pending: ch.EffectiveFrom.After(now)})
+		}
+	}
 	for _, h := range c.svc.Catalog().Hospitals() {
 		if !r.actor.Covers(h.ID) {
 			continue
@@ -78,10 +98,10 @@ func (c *Console) policyOf(r *request) policyData {
 }
 
 func (c *Console) policyPage(r *request) error {
-	flash := ""
-	if r.query("ok") == "policy" {
-		flash = "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time."
-	}
+	flash := map[string]string{
+		"policy":   "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time.",
+		"accounts": "账户限额已保存，自所填时间起生效。 Account limits saved: they apply from their time.",
+	}[r.query("ok")]
 	return c.render(r, fasthttp.StatusOK, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Flash: flash, Data: c.policyOf(r)})
 }
 
@@ -145,5 +165,33 @@ func (c *Console) setPolicy(r *request) error {
 		return failed(err)
 	}
 	c.redirect(r, "/admin/policy?"+url.Values{"ok": {"policy"}}.Encode()+"#h-"+hospitalID)
+	return nil
+}
+
+// setAccountPolicy reads the account limits form (a platform
+// administrator's; the time in the admin console's zone).
+func (c *Console) setAccountPolicy(r *request) error {
+	failed := func(err error) error {
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Data: c.policyOf(r)}, err)
+	}
+	var l booking.AccountLimits
+	var err error
+	if l.MaxPatients, err = strconv.Atoi(strings.TrimSpace(r.form("max_patients"))); err != nil {
+		return failed(booking.Errorf(booking.ErrInvalidField, "max_patients must be a whole number"))
+	}
+	if l.MaxAccountsOnPhone, err = strconv.Atoi(strings.TrimSpace(r.form("max_accounts_on_phone"))); err != nil {
+		return failed(booking.Errorf(booking.ErrInvalidField, "max_accounts_on_phone must be a whole number"))
+	}
+	var from time.Time
+	if v := strings.TrimSpace(r.form("effective_from")); v != "" {
+		if from, err = time.ParseInLocation("2006-01-02T15:04", v, c.adminZone()); err != nil {
+			return failed(booking.Errorf(booking.ErrInvalidField, "effective_from is not a date and time"))
+		}
+	}
+	if _, err := c.svc.SetAccountPolicy(r.ctx, r.actor, booking.AccountPolicyRequest{Limits: l, EffectiveFrom: from,
+		Reason: strings.TrimSpace(r.form("reason"))}); err != nil {
+		return failed(err)
+	}
+	c.redirect(r, "/admin/policy?ok=accounts#accounts")
 	return nil
 }

@@ -16,8 +16,9 @@ import (
 // refused with its code, a valid one (a booking window of 2 days, 20% kept
 // for on-site, one no-show bars 30 days) is saved from now and shown in
 // effect and in the history; SQL has the row and the audit entry, and the
-// Service applies it. Screenshots are policy-*.png, at the desk's width and
-// a phone's.
+// Service applies it. The platform's account limits are shown to it, and
+// changed only by a platform administrator. Screenshots are policy-*.png,
+// at the desk's width and a phone's.
 func TestPolicyPageInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
@@ -70,6 +71,32 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	b.contains(sec+" table.history", "New wing opens")
 	b.shot("policy-03-saved")
 	b.phoneShot("policy-04-phone")
+	// A hospital's administrator sees the platform's account limits, and
+	// no form to change them.
+	b.contains("#accounts-current", "at most 5 patients per account")
+	b.absent("#accounts-open")
+
+	// 3. A platform administrator changes the account limits.
+	platformPhone := s.newAdmin(password)
+	p := newBrowser(t, s.base, 3*time.Minute)
+	p.open("/admin/login")
+	p.fill("#login-form input[name=phone]", platformPhone)
+	p.fill("#login-form input[name=password]", password)
+	p.click("#login-form button[type=submit]", "/admin")
+	p.open("/admin/policy")
+	p.do("open the account form", chromedp.WaitVisible(chromedp.CSS("#accounts-open")), chromedp.Click(chromedp.CSS("#accounts-open")))
+	for name, v := range map[string]string{"max_patients": "4", "max_accounts_on_phone": "2", "reason": "一号多户 Tighter"} {
+		sel := "#accounts-form input[name=" + name + "]"
+		p.do("set "+name, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	p.click("#accounts-form button[type=submit]", "/admin/policy?ok=accounts")
+	p.contains("#flash", "Account limits saved")
+	p.contains("#accounts-current", "at most 4 patients per account")
+	p.contains("#accounts-history", "Tighter")
+	p.shot("policy-05-accounts")
+	if n := s.count(`SELECT count(*) FROM account_policies WHERE max_patients = 4 AND max_accounts_on_phone = 2`); n != 1 {
+		t.Errorf("stored account limits of the form = %d, want 1", n)
+	}
 
 	if n := s.count(`SELECT count(*) FROM hospital_policies WHERE hospital_id = $1 AND book_ahead_days = 2 AND onsite_share = 20
 		AND no_show_window_days = 90 AND no_show_steps = '1:30'`, s.hospital.ID); n != 1 {

@@ -178,6 +178,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/departments/{id}/retire", console: ac, h: c.retireDepartment},
 		{method: "GET", pattern: "/admin/policy", console: ac, h: c.policyPage},
 		{method: "POST", pattern: "/admin/policy", console: ac, h: c.setPolicy},
+		{method: "POST", pattern: "/admin/account-policy", console: ac, h: c.setAccountPolicy},
 		{method: "GET", pattern: "/admin/lottery", console: ac, h: c.lotteryPage},
 		{method: "GET", pattern: "/admin/lottery/{id}", console: ac, h: c.lotteryDrawPage},
 		// Reports and complaints (cases.go).

@@ -368,6 +368,14 @@ func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]b
 	panic(unimplemented("Store.SessionNotifications"))
 }
 
+func (unimplementedStore) SetAccountPolicy(_ context.Context, _ booking.AccountPolicy, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SetAccountPolicy"))
+}
+
+func (unimplementedStore) AccountPolicies(_ context.Context) ([]booking.AccountPolicy, error) {
+	panic(unimplemented("Store.AccountPolicies"))
+}
+
 func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SetPolicy"))
 }
