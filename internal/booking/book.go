@@ -592,6 +592,37 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
 		late = now.After(h.LateAfterAt(b.VisitDate, now))
 	}
+	if late {
+		// A slot held for a substitute doctor (替诊) is the hospital's
+		// offer: giving it up is a decline, never a late cancellation.
+		if off, err := s.store.Offer(ctx, b.ID); err == nil && off.Status == OfferOpen {
+			if _, err := s.store.SettleOffer(ctx, b.ID, OfferDeclined, now, actor.AccountID); err != nil {
+				return Booking{}, err
+			}
+			late = false
+		}
+	}
+	return s.cancel(ctx, actor, b, sess, ok, late, "", o)
+}
+
+// cancelWithoutPenalty cancels a booking for the hospital's reason (never
+// late), as the stop of a clinic or a declined substitute offer does.
+func (s *Service) cancelWithoutPenalty(ctx context.Context, actor Actor, id, reason string, o Origin) (Booking, error) {
+	b, err := s.store.Booking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Status != StatusConfirmed {
+		return Booking{}, ErrBookingNotActive
+	}
+	sess, ok := s.catalog.Load().Session(b.SessionID)
+	return s.cancel(ctx, actor, b, sess, ok, false, reason, o)
+}
+
+// cancel is the cancellation proper: SQL, then the slot's return.
+func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Session, ok, late bool, reason string, o Origin) (Booking, error) {
+	id := b.ID
+	now := s.cfg.Now()
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
@@ -606,6 +637,9 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	}
 	if late {
 		ev.Reason = "late"
+	}
+	if reason != "" {
+		ev.Reason = reason
 	}
 	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.noShowRules(b.HospitalID, now), ev, audit)
 	if err != nil {

@@ -498,7 +498,21 @@ type SourceStore interface {
 	// waiting waitlist entries and live lottery entries, writes a
 	// notification (body) for each, the cancellations' events and the
 	// audit entry. ErrSessionStopped if it was stopped already.
-	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// With sub, the same transaction publishes sub.Session for the
+	// substitute doctor (ErrSessionOverlap, ErrDoctorRetired as a publish)
+	// and holds each cancelled booking's slot there: a booking of the same
+	// person, channel and slot number, and its offer, open until
+	// sub.HoldUntil.
+	StopSession(ctx context.Context, id string, now time.Time, reason, body string, sub *Substitution, a AuditEntry) (StopResult, error)
+	// Offer reads the substitute offer of a held booking
+	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
+	// first; DueOffers the open ones whose time is up at now.
+	Offer(ctx context.Context, bookingID string) (SubstituteOffer, error)
+	OffersOfAccount(ctx context.Context, accountID string) ([]SubstituteOffer, error)
+	DueOffers(ctx context.Context, now time.Time) ([]SubstituteOffer, error)
+	// SettleOffer moves an open offer to status (accepted, declined,
+	// lapsed) at at by actor; ErrOfferClosed if it is not open.
+	SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string) (SubstituteOffer, error)
 	// SetPolicy records a hospital's policy change with its audit entry
 	// (and raises the catalog's version).
 	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error

@@ -317,6 +317,11 @@ type StopResult struct {
 	// Bookings cancelled without penalty, waitlist entries dropped, lottery
 	// entries withdrawn, and the notifications written for them.
 	Cancelled, WaitlistEnded, EntriesEnded, Notified int
+	// With a substitute: their session, how many slots are held for the
+	// cancelled patients there, and until when.
+	SubstituteSessionID string
+	Offered             int
+	HoldUntil           time.Time
 }
 
 // Notification is what a patient must be told, kept durably until a
@@ -359,6 +364,15 @@ type Notification struct {
 // If step 3 fails, step 4 opens the session again as SQL says; the
 // administrator repeats the stop.
 func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason string) (StopResult, error) {
+	return s.Stop(ctx, actor, id, StopRequest{Reason: reason})
+}
+
+// Stop is StopSession, with a substitute doctor when the request names one
+// (substitute.go): the same transaction then publishes the session for the
+// substitute and holds each cancelled patient's slot there, offered to them
+// until req.HoldUntil.
+func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequest) (StopResult, error) {
+	reason := req.Reason
 	if actor.Role != RoleAdmin {
 		return StopResult{}, Errorf(ErrForbidden, "only administrators stop clinics")
 	}
@@ -383,6 +397,10 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	if !now.Before(sess.EndsAt) {
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
 	}
+	sub, err := s.substitution(cat, sess, req, now)
+	if err != nil {
+		return StopResult{}, err
+	}
 	// The mark outlives the stop (the drain and the transaction) so no
 	// reconciliation reopens the session meanwhile; once SQL has it
 	// stopped, Load keeps it closed anyway. If the stop fails, the mark is
@@ -394,8 +412,15 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	doc, _ := cat.Doctor(sess.DoctorID)
 	h, _ := cat.Hospital(sess.HospitalID)
 	body := stopNotice(sess, doc, h, reason)
-	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
-		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason})
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
+		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason}
+	if sub != nil {
+		subDoc, _ := cat.Doctor(sub.Session.DoctorID)
+		sub.Notice = substituteNotice(sess, doc, subDoc, h, reason, sub.HoldUntil)
+		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
+			sub.HoldUntil.Format(time.RFC3339))
+	}
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
@@ -407,6 +432,15 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	s.rebuild(ctx, sess.ID)
 	if err != nil {
 		return StopResult{}, err
+	}
+	if sub != nil {
+		// The substitute's session enters Redis from SQL, its held slots
+		// taken by their offers, before the catalog shows it.
+		if _, err := s.Refresh(ctx); err != nil {
+			s.log.Warn("load the substitute session; it will be reconciled", "session_id", sub.Session.ID, "err", err)
+			s.reconcileLater(sub.Session.ID)
+		}
+		res.SubstituteSessionID, res.HoldUntil = sub.Session.ID, sub.HoldUntil
 	}
 	res.SessionID, res.StoppedAt = sess.ID, now
 	s.log.Info("clinic stopped", "session_id", sess.ID, "cancelled", res.Cancelled, "waitlist", res.WaitlistEnded,
