@@ -153,6 +153,9 @@ func (s *Service) Offers(ctx context.Context, actor Actor) ([]SubstituteOffer, e
 // booking without penalty and returns its slot; an offer past its time has
 // lapsed (offer_closed).
 func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string, accept bool, o Origin) (SubstituteOffer, error) {
+	if !isUUID(bookingID) {
+		return SubstituteOffer{}, ErrOfferNotFound
+	}
 	off, err := s.store.Offer(ctx, bookingID)
 	if err != nil {
 		return SubstituteOffer{}, err

@@ -151,6 +151,10 @@ func (s *Server) writeSession(r *request, status int, sess *booking.Session) err
 
 type stopIn struct {
 	Reason string `json:"reason"`
+	// SubstituteDoctorID names a doctor of the same level who takes the
+	// clinic over (替诊); HoldUntil how long the held slots wait.
+	SubstituteDoctorID string `json:"substitute_doctor_id"`
+	HoldUntil          string `json:"hold_until"`
 }
 
 func (s *Server) stopSession(r *request) error {
@@ -161,7 +165,12 @@ func (s *Server) stopSession(r *request) error {
 	if err := Required("reason", in.Reason); err != nil {
 		return err
 	}
-	res, err := s.svc.StopSession(r.context(), r.actor, r.param, in.Reason)
+	hold, err := parseTime("hold_until", in.HoldUntil)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.Stop(r.context(), r.actor, r.param, booking.StopRequest{Reason: in.Reason,
+		SubstituteDoctorID: in.SubstituteDoctorID, HoldUntil: hold})
 	if err != nil {
 		return err
 	}
@@ -170,8 +179,57 @@ func (s *Server) stopSession(r *request) error {
 	if sess, ok := cat.Session(res.SessionID); ok {
 		loc = zoneOf(cat, sess.HospitalID)
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
-		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified})
+	out := stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified}
+	if res.SubstituteSessionID != "" {
+		out.SubstituteSessionID, out.Offered = res.SubstituteSessionID, res.Offered
+		out.HoldUntil = res.HoldUntil.In(loc).Format(time.RFC3339)
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type offerOut struct {
+	BookingID         string `json:"booking_id"`
+	OriginalBookingID string `json:"original_booking_id"`
+	StoppedSessionID  string `json:"stopped_session_id"`
+	SessionID         string `json:"session_id"`
+	Status            string `json:"status"`
+	HoldUntil         string `json:"hold_until"`
+	DecidedAt         string `json:"decided_at,omitempty"`
+}
+
+func offerView(o booking.SubstituteOffer, now time.Time) offerOut {
+	out := offerOut{BookingID: o.BookingID, OriginalBookingID: o.OriginalBookingID, StoppedSessionID: o.StoppedSessionID,
+		SessionID: o.SessionID, Status: o.Status, HoldUntil: o.HoldUntil.UTC().Format(time.RFC3339)}
+	if o.Status == booking.OfferOpen && !now.Before(o.HoldUntil) {
+		out.Status = booking.OfferLapsed // the lapse job has not run yet
+	}
+	if !o.DecidedAt.IsZero() {
+		out.DecidedAt = o.DecidedAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+func (s *Server) listOffers(r *request) error {
+	offers, err := s.svc.Offers(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	writeList(r.rc, offers, func(o booking.SubstituteOffer) offerOut { return offerView(o, now) })
+	return nil
+}
+
+func (s *Server) acceptOffer(r *request) error  { return s.answerOffer(r, true) }
+func (s *Server) declineOffer(r *request) error { return s.answerOffer(r, false) }
+
+func (s *Server) answerOffer(r *request, accept bool) error {
+	o, err := s.svc.AnswerOffer(r.context(), r.actor, r.param, accept, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, offerView(o, time.Now()))
 	return nil
 }
 
@@ -183,6 +241,10 @@ type stopOut struct {
 	WaitlistDropped  int    `json:"waitlist_dropped"`
 	EntriesWithdrawn int    `json:"entries_withdrawn"`
 	Notified         int    `json:"notified"`
+	// With a substitute: their session, the slots held there, until when.
+	SubstituteSessionID string `json:"substitute_session_id,omitempty"`
+	Offered             int    `json:"offered,omitempty"`
+	HoldUntil           string `json:"hold_until,omitempty"`
 }
 
 type notificationOut struct {
