@@ -127,6 +127,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/bookings", console: pc, h: c.book},
 		{method: "GET", pattern: "/patient/bookings", console: pc, h: c.bookingsPage},
 		{method: "POST", pattern: "/patient/bookings/{id}/cancel", console: pc, h: c.cancel},
+		{method: "POST", pattern: "/patient/offers/{id}/accept", console: pc, h: c.acceptOffer},
+		{method: "POST", pattern: "/patient/offers/{id}/decline", console: pc, h: c.declineOffer},
 		{method: "POST", pattern: "/patient/waitlist", console: pc, h: c.joinWaitlist},
 		{method: "POST", pattern: "/patient/waitlist/{id}/leave", console: pc, h: c.leaveWaitlist},
 		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
