@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -113,17 +112,6 @@ func (c *Console) setPolicy(r *request) error {
 	failed := func(err error) error {
 		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Data: c.policyOf(r)}, err)
 	}
-	num := func(key string) (int, error) {
-		v := strings.TrimSpace(r.form(key))
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, booking.Errorf(booking.ErrInvalidField, "%s must be a whole number", key)
-		}
-		return n, nil
-	}
 	var p booking.Policy
 	var window int
 	for _, f := range []struct {
@@ -131,7 +119,7 @@ func (c *Console) setPolicy(r *request) error {
 		to  *int
 	}{{"per_day", &p.PerDay}, {"per_week", &p.PerWeek}, {"per_month", &p.PerMonth}, {"book_ahead_days", &p.BookAheadDays},
 		{"onsite_share", &p.OnsiteShare}, {"no_show_window_days", &window}} {
-		n, err := num(f.key)
+		n, err := r.formInt(f.key)
 		if err != nil {
 			return failed(err)
 		}
@@ -176,11 +164,11 @@ func (c *Console) setAccountPolicy(r *request) error {
 	}
 	var l booking.AccountLimits
 	var err error
-	if l.MaxPatients, err = strconv.Atoi(strings.TrimSpace(r.form("max_patients"))); err != nil {
-		return failed(booking.Errorf(booking.ErrInvalidField, "max_patients must be a whole number"))
+	if l.MaxPatients, err = r.formInt("max_patients"); err != nil {
+		return failed(err)
 	}
-	if l.MaxAccountsOnPhone, err = strconv.Atoi(strings.TrimSpace(r.form("max_accounts_on_phone"))); err != nil {
-		return failed(booking.Errorf(booking.ErrInvalidField, "max_accounts_on_phone must be a whole number"))
+	if l.MaxAccountsOnPhone, err = r.formInt("max_accounts_on_phone"); err != nil {
+		return failed(err)
 	}
 	var from time.Time
 	if v := strings.TrimSpace(r.form("effective_from")); v != "" {

@@ -158,19 +158,8 @@ func (c *Console) templatesFailed(r *request, err error) error {
 // (channels with a quota) of a template form.
 func templateFromForm(r *request) (booking.WeekTemplate, error) {
 	var t booking.WeekTemplate
-	num := func(key string) (int, error) {
-		v := strings.TrimSpace(r.form(key))
-		if v == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 0, booking.Errorf(booking.ErrInvalidField, "%s must be a whole number", key)
-		}
-		return n, nil
-	}
 	for i := range templateDayRows {
-		wd, err := num(fmt.Sprintf("day%d_weekday", i))
+		wd, err := r.formInt(fmt.Sprintf("day%d_weekday", i))
 		if err != nil {
 			return t, err
 		}
@@ -181,14 +170,14 @@ func templateFromForm(r *request) (booking.WeekTemplate, error) {
 			Start: strings.TrimSpace(r.form(fmt.Sprintf("day%d_start", i))), End: strings.TrimSpace(r.form(fmt.Sprintf("day%d_end", i)))})
 	}
 	for _, ch := range templatePoolChannels {
-		quota, err := num(string(ch) + "_quota")
+		quota, err := r.formInt(string(ch) + "_quota")
 		if err != nil {
 			return t, err
 		}
 		if quota == 0 {
 			continue
 		}
-		days, err := num(string(ch) + "_days_before")
+		days, err := r.formInt(string(ch) + "_days_before")
 		if err != nil {
 			return t, err
 		}
@@ -217,4 +206,19 @@ func (c *Console) applyTemplate(r *request) error {
 	}
 	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"published"}}.Encode())
 	return nil
+}
+
+// formInt reads a whole number from a form field: empty is 0 (which the
+// Service refuses where 0 is no value), anything else not a number is
+// invalid_field.
+func (r *request) formInt(key string) (int, error) {
+	v := strings.TrimSpace(r.form(key))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, booking.Errorf(booking.ErrInvalidField, "%s must be a whole number", key)
+	}
+	return n, nil
 }
