@@ -164,6 +164,16 @@ func TestStopWithSubstitute(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM bars`); n != 0 {
 		t.Errorf("%d bars after the offers ended, want none", n)
 	}
+	// The patients are told of a lapse; the held booking itself tells
+	// nothing (the stop's notice did).
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notifications from events")
+	if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND body LIKE '%lapsed%'`, ids[2]); n != 1 {
+		t.Errorf("%d lapse notifications for %s, want 1", n, ids[2])
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = ANY($1) AND kind = 'booked'`, ids); n != 0 {
+		t.Errorf("%d 'booked' notifications for held slots, want none", n)
+	}
 	h.placeReturned()
 	h.checkClean()
 }
