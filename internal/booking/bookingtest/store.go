@@ -331,6 +331,12 @@ func (s *Store) barIfCrossed(identityID, trigger string, marked int, now time.Ti
 	return bar, true
 }
 
+// Offer finds no substitute offer: the fake never stops a clinic with a
+// substitute (StopSession is not implemented), so no booking is a held one.
+func (s *Store) Offer(_ context.Context, _ string) (booking.SubstituteOffer, error) {
+	return booking.SubstituteOffer{}, booking.ErrOfferNotFound
+}
+
 // MarkNoShows marks every confirmed booking of a session that ended in the
 // week before now as a no-show, with its event, and bars each identity
 // whose no-shows crossed a step of rules with them (its latest marked
