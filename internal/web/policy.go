@@ -101,7 +101,7 @@ func (c *Console) policyPage(r *request) error {
 		"policy":   "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time.",
 		"accounts": "账户限额已保存，自所填时间起生效。 Account limits saved: they apply from their time.",
 	}[r.query("ok")]
-	return c.render(r, fasthttp.StatusOK, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Flash: flash, Data: c.policyOf(r)})
+	return c.render(r, fasthttp.StatusOK, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Flash: flash, Data: c.policyOf(r)})
 }
 
 // setPolicy reads the form: numbers as typed (an empty one is 0, which the
@@ -110,7 +110,7 @@ func (c *Console) policyPage(r *request) error {
 // zone (empty: now).
 func (c *Console) setPolicy(r *request) error {
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Data: c.policyOf(r)}, err)
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
 	}
 	var p booking.Policy
 	var window int
@@ -160,7 +160,7 @@ func (c *Console) setPolicy(r *request) error {
 // administrator's; the time in the admin console's zone).
 func (c *Console) setAccountPolicy(r *request) error {
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "policy", Data: c.policyOf(r)}, err)
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
 	}
 	var l booking.AccountLimits
 	var err error

@@ -32,7 +32,8 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	b.fill("#login-form input[name=phone]", phone)
 	b.fill("#login-form input[name=password]", password)
 	b.click("#login-form button[type=submit]", "/admin")
-	b.click(`nav a[href="/admin/policy"]`, "/admin/policy")
+	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
+	b.click(`nav.subnav a[href="/admin/policy"]`, "/admin/policy")
 	sec := "#h-" + s.hospital.ID
 	b.contains(sec, s.hospital.Name)
 	b.contains(sec+" .window", "no booking window")

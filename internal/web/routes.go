@@ -64,8 +64,6 @@ var (
 			{"flags", "线索审核", "Flags", "/admin"},
 			{"schedule", "号源", "Schedule", "/admin/schedule"},
 			{"doctors", "科室与医生", "Doctors", "/admin/doctors"},
-			{"templates", "出诊模板", "Templates", "/admin/templates"},
-			{"policy", "规则", "Policy", "/admin/policy"},
 			{"lottery", "摇号", "Lottery", "/admin/lottery"},
 			{"audit", "审计日志", "Audit log", "/admin/audit"},
 			{"cases", "投诉举报", "Reports", "/admin/cases"},

@@ -147,11 +147,11 @@ func (c *Console) templatesPage(r *request) error {
 		"saved":     "模板已保存。 Template saved.",
 		"published": "本周出诊已发布，可在号源页查看。 The week is published: see the schedule page.",
 	}[r.query("ok")]
-	return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "templates", Flash: flash, Data: c.templatesOf(r)})
+	return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Flash: flash, Data: c.templatesOf(r)})
 }
 
 func (c *Console) templatesFailed(r *request, err error) error {
-	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "templates", Data: c.templatesOf(r)}, err)
+	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Data: c.templatesOf(r)}, err)
 }
 
 // templateFromForm reads the clinics (rows with a weekday) and the pools

@@ -32,7 +32,8 @@ func TestTemplatesPageInBrowser(t *testing.T) {
 	b.fill("#login-form input[name=phone]", phone)
 	b.fill("#login-form input[name=password]", password)
 	b.click("#login-form button[type=submit]", "/admin")
-	b.click(`nav a[href="/admin/templates"]`, "/admin/templates")
+	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
+	b.click(`nav.subnav a[href="/admin/templates"]`, "/admin/templates")
 	box := "#t-doc-" + doc.ID
 	b.contains(box, doc.Name)
 
