@@ -524,6 +524,23 @@ func accessTable() map[string]row {
 		"GET /v1/admin/hospitals/{hospital_id}/policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/hospitals/" + a.hospital + "/policy"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Substitute offers (替诊): the patient whose slot is held, or the
+		// desk or call centre of its hospital for them.
+		"GET /v1/substitute-offers": {ok("/v1/substitute-offers"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"POST /v1/substitute-offers/{booking_id}/accept": {func(a *access, _ string) call {
+			return call{path: "/v1/substitute-offers/" + a.offer() + "/accept"}
+		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		"POST /v1/substitute-offers/{booking_id}/decline": {func(a *access, _ string) call {
+			return call{path: "/v1/substitute-offers/" + a.offer() + "/decline"}
+		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		// The platform's account limits: a platform administrator sets them.
+		"POST /v1/admin/account-policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/account-policy", body: map[string]any{"max_patients": 5, "max_accounts_on_phone": 3,
+				"effective_from": time.Now().Add(time.Hour).Format(time.RFC3339), "reason": "the same, restated"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/account-policy": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/account-policy"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"POST /v1/admin/sessions/{session_id}/pools": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "/pools", body: map[string]any{"from": "phone", "to": "online", "count": 1, "reason": "few calls"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
@@ -610,6 +627,34 @@ func (a *access) create(path string, body any, field string) string {
 		a.t.Fatalf("POST %s = %d %s, want 201 with %s", path, r.status, r.body, field)
 	}
 	return id
+}
+
+// offer is a fresh substitute offer held for patientA: a session of a new
+// doctor some weeks ahead, booked by patientA, stopped with another new
+// doctor of the same level as the substitute. It returns the held booking.
+func (a *access) offer() string {
+	a.t.Helper()
+	doctor := func() string {
+		return a.create("/v1/admin/doctors", map[string]string{"department_id": a.sessions[0].DepartmentID,
+			"name": fmt.Sprintf("Dr Offer %d", a.next()), "title": "主治医师", "fee_level": "general"}, "doctor_id")
+	}
+	body := a.sessionBody(20 + a.next())
+	body["doctor_id"] = doctor()
+	sess := a.create("/v1/admin/sessions", body, "session_id")
+	r := a.svc.do("POST", "/v1/bookings", a.tokens["patientA"], map[string]string{"session_id": sess, "patient_id": a.aPatients[0]})
+	var b struct {
+		ID string `json:"booking_id"`
+	}
+	r.decode(a.t, &b)
+	if r.status != 201 {
+		a.t.Fatalf("patientA books the session to stop: %d %s", r.status, r.body)
+	}
+	r = a.svc.do("POST", "/v1/admin/sessions/"+sess+"/stop", a.tokens["admin"], map[string]string{"reason": "the doctor is ill",
+		"substitute_doctor_id": doctor()})
+	if r.status != 200 {
+		a.t.Fatalf("stop with a substitute: %d %s", r.status, r.body)
+	}
+	return booking.NameID(b.ID, "substitute")
 }
 
 // freshDepartment is a new, empty department of the world's hospital.

@@ -167,7 +167,37 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 		return nil, nil, Errorf(ErrSessionClosed, "remote booking closes when the session starts; the desk books walk-ins")
 	}
 	h, _ := cat.Hospital(sess.HospitalID)
+	if err := beyondWindow(h, sess, now); err != nil {
+		return nil, nil, err
+	}
 	return sess, h, nil
+}
+
+// beyondWindow refuses a session whose visit date lies further ahead than
+// the booking window of the hospital's policy in effect at now (days in the
+// hospital's calendar: a window of 7 books today's sessions up to those of
+// the same weekday next week).
+func beyondWindow(h *Hospital, sess *Session, now time.Time) error {
+	p, _ := h.PolicyAt(now)
+	if p.BookAheadDays <= 0 {
+		return nil
+	}
+	last := now.In(h.Location()).AddDate(0, 0, p.BookAheadDays).Format(time.DateOnly)
+	if sess.VisitDate > last {
+		return Errorf(ErrBeyondWindow, "the hospital books at most %d days ahead: this session (%s) opens to booking on %s",
+			p.BookAheadDays, sess.VisitDate, windowOpens(h, sess.VisitDate, p.BookAheadDays))
+	}
+	return nil
+}
+
+// windowOpens is the local date from which a visit on visitDate is inside a
+// window of days.
+func windowOpens(h *Hospital, visitDate string, days int) string {
+	d, err := time.ParseInLocation(time.DateOnly, visitDate, h.Location())
+	if err != nil {
+		return visitDate
+	}
+	return d.AddDate(0, 0, -days).Format(time.DateOnly)
 }
 
 // admit runs the protocol for one attempt. b carries who the booking is for
@@ -562,6 +592,37 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
 		late = now.After(h.LateAfterAt(b.VisitDate, now))
 	}
+	if late {
+		// A slot held for a substitute doctor (替诊) is the hospital's
+		// offer: giving it up is a decline, never a late cancellation.
+		if off, err := s.store.Offer(ctx, b.ID); err == nil && off.Status == OfferOpen {
+			if _, err := s.store.SettleOffer(ctx, b.ID, OfferDeclined, now, actor.AccountID); err != nil {
+				return Booking{}, err
+			}
+			late = false
+		}
+	}
+	return s.cancel(ctx, actor, b, sess, ok, late, "", o)
+}
+
+// cancelWithoutPenalty cancels a booking for the hospital's reason (never
+// late), as the stop of a clinic or a declined substitute offer does.
+func (s *Service) cancelWithoutPenalty(ctx context.Context, actor Actor, id, reason string, o Origin) (Booking, error) {
+	b, err := s.store.Booking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Status != StatusConfirmed {
+		return Booking{}, ErrBookingNotActive
+	}
+	sess, ok := s.catalog.Load().Session(b.SessionID)
+	return s.cancel(ctx, actor, b, sess, ok, false, reason, o)
+}
+
+// cancel is the cancellation proper: SQL, then the slot's return.
+func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Session, ok, late bool, reason string, o Origin) (Booking, error) {
+	id := b.ID
+	now := s.cfg.Now()
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel})
@@ -577,7 +638,10 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	if late {
 		ev.Reason = "late"
 	}
-	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.cfg.NoShowRules, ev, audit)
+	if reason != "" {
+		ev.Reason = reason
+	}
+	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.noShowRules(b.HospitalID, now), ev, audit)
 	if err != nil {
 		return Booking{}, err
 	}

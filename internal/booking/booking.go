@@ -86,13 +86,29 @@ const (
 // Active reports whether a booking in this state holds its slot.
 func (s Status) Active() bool { return s == StatusConfirmed || s == StatusCheckedIn }
 
-// Policy holds a hospital's per-identity booking limits. One booking per
-// patient per visit day per department is not configurable: SQL enforces it
-// with a unique index.
+// Policy holds a hospital's rules for booking. One booking per patient per
+// visit day per department is not configurable: SQL enforces it with a
+// unique index, the last guard against a double booking, so a policy cannot
+// raise it (docs/design.md, "Policy per hospital").
 type Policy struct {
 	PerDay   int // bookings per patient per visit day
 	PerWeek  int // active bookings per patient per ISO week of the visit date
 	PerMonth int // active bookings per patient per calendar month of the visit date
+	// BookAheadDays is the booking window: a session may be booked (or
+	// waitlisted, or entered into its draw) at most this many days before
+	// its visit date, counted in the hospital's calendar; 0: no window but
+	// the pools' release times.
+	BookAheadDays int
+	// OnsiteShare is the share of each session's slots, in percent, kept
+	// for the on-site channel (the desk's walk-ins): a session published
+	// while it is in effect gives its on-site pool at least
+	// ceil(slots × share / 100) slots, by default when its quotas leave
+	// the on-site pool out, else refused (onsite_share_short).
+	OnsiteShare int
+	// NoShows bar an identity after no-shows at this hospital; none
+	// (no steps): the service's rules (--no-show flags; 3 in 12 months bar
+	// 90 days, 6 bar 180).
+	NoShows NoShowRules
 }
 
 // DefaultPolicy is modelled on the Beijing unified appointment platform.

@@ -436,7 +436,7 @@ func TestCatalogLookups(t *testing.T) {
 		t.Errorf("Hospitals() = %v, want %v", names, want)
 	}
 	h, ok := c.Hospital("hA")
-	if !ok || h.Name != "Alpha" || h.Policy != (Policy{PerDay: 1, PerWeek: 2, PerMonth: 3}) {
+	if !ok || h.Name != "Alpha" || h.Policy.PerDay != 1 || h.Policy.PerWeek != 2 || h.Policy.PerMonth != 3 {
 		t.Errorf("Hospital(hA) = %+v, %v; want Alpha with its policy", h, ok)
 	}
 	if h != nil && h.Location().String() != "Asia/Shanghai" {

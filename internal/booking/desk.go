@@ -417,7 +417,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		}
 		noShow := ev
 		noShow.ID, noShow.Type, noShow.Reason = newID(), EventNoShow, "reissued at the desk"
-		bars, err := s.store.MarkNoShow(ctx, b.ID, now, s.cfg.NoShowRules, noShow, audit)
+		bars, err := s.store.MarkNoShow(ctx, b.ID, now, s.noShowRules(b.HospitalID, now), noShow, audit)
 		if err != nil {
 			return Placement{}, err
 		}
@@ -628,7 +628,7 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 // and on several instances at once.
 func (s *Service) MarkNoShows(ctx context.Context) (int, []Bar, error) {
 	now := s.cfg.Now()
-	n, bars, err := s.store.MarkNoShows(ctx, now, s.cfg.NoShowRules)
+	n, bars, err := s.store.MarkNoShows(ctx, now, func(hospitalID string) NoShowRules { return s.noShowRules(hospitalID, now) })
 	if err != nil {
 		return 0, nil, err
 	}

@@ -258,7 +258,7 @@ func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, fla
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID,
 		HospitalID: b.HospitalID, DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel,
 		StaffID: actor.AccountID, Reason: "flag_confirmed:" + flagID}
-	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.cfg.NoShowRules, ev, nil)
+	cancelled, _, err := s.store.CancelBooking(ctx, b.ID, false, s.noShowRules(b.HospitalID, ev.TS), ev, nil)
 	if err != nil {
 		s.log.Warn("cancel a flagged booking", "booking_id", b.ID, "err", err)
 		return

@@ -87,11 +87,15 @@ func notificationOf(cat *Catalog, ev Event) (Notification, bool) {
 			body = "摇号中签，已为您预约：" + where + " You won the draw and are booked: " + where
 		case "waitlist":
 			body = "候补成功，已为您预约：" + where + " Your waitlist place became a booking: " + where
+		case "substitute_offer":
+			return Notification{}, false // the stop's notice tells of the held slot and its deadline
 		default:
 			body = "预约成功：" + where + " Booked: " + where
 		}
 	case EventCancelled:
 		switch {
+		case ev.Reason == "substitute_lapsed":
+			body = "替诊保留已到期，该预约已取消（不计爽约）：" + where + " The slot held with the substitute doctor lapsed unanswered: cancelled, not a no-show: " + where
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

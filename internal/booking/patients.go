@@ -63,7 +63,11 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 		np.ID = s.idempotentID(actor.AccountID, "patient\x00"+req.IdempotencyKey)
 		ev.PatientID = np.ID
 	}
-	p, err := s.store.AddPatient(ctx, np, s.cfg.Limits, ev)
+	limits, err := s.accountLimits(ctx, ev.TS)
+	if err != nil {
+		return Patient{}, err
+	}
+	p, err := s.store.AddPatient(ctx, np, limits, ev)
 	if err != nil && req.IdempotencyKey != "" && (errors.Is(err, ErrPatientExists) || errors.Is(err, ErrIdempotencyReuse)) {
 		if prev, perr := s.store.Patient(ctx, np.ID); perr == nil && prev.AccountID == actor.AccountID {
 			if prev.IdentityKey != IdentityKey(np.Identity.IDHash) {

@@ -365,6 +365,18 @@ type AccountLimits struct {
 	MaxAccountsOnPhone int // accounts whose patients share one phone number
 }
 
+// AccountPolicy is a change of the platform's account limits, as a
+// platform administrator set it, from EffectiveFrom on; the list of them is
+// the history. Accounts span hospitals, so no one hospital sets these.
+type AccountPolicy struct {
+	ID            string
+	EffectiveFrom time.Time
+	Limits        AccountLimits
+	Reason        string
+	SetBy         string
+	SetAt         time.Time
+}
+
 // AuditEntry is one staff action.
 type AuditEntry struct {
 	ID        string
@@ -486,10 +498,29 @@ type SourceStore interface {
 	// waiting waitlist entries and live lottery entries, writes a
 	// notification (body) for each, the cancellations' events and the
 	// audit entry. ErrSessionStopped if it was stopped already.
-	StopSession(ctx context.Context, id string, now time.Time, reason, body string, a AuditEntry) (StopResult, error)
+	// With sub, the same transaction publishes sub.Session for the
+	// substitute doctor (ErrSessionOverlap, ErrDoctorRetired as a publish)
+	// and holds each cancelled booking's slot there: a booking of the same
+	// person, channel and slot number, and its offer, open until
+	// sub.HoldUntil.
+	StopSession(ctx context.Context, id string, now time.Time, reason, body string, sub *Substitution, a AuditEntry) (StopResult, error)
+	// Offer reads the substitute offer of a held booking
+	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
+	// first; DueOffers the open ones whose time is up at now.
+	Offer(ctx context.Context, bookingID string) (SubstituteOffer, error)
+	OffersOfAccount(ctx context.Context, accountID string) ([]SubstituteOffer, error)
+	DueOffers(ctx context.Context, now time.Time) ([]SubstituteOffer, error)
+	// SettleOffer moves an open offer to status (accepted, declined,
+	// lapsed) at at by actor; ErrOfferClosed if it is not open.
+	SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string) (SubstituteOffer, error)
 	// SetPolicy records a hospital's policy change with its audit entry
 	// (and raises the catalog's version).
 	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
+	// SetAccountPolicy records a change of the platform's account limits
+	// with its audit entry; AccountPolicies lists every change by
+	// effective time (then by when it was set).
+	SetAccountPolicy(ctx context.Context, c AccountPolicy, a AuditEntry) error
+	AccountPolicies(ctx context.Context) ([]AccountPolicy, error)
 	// SaveDepartment inserts (create) or renames a department, with the
 	// audit entry, raising the catalog's version; ErrDepartmentExists when
 	// the hospital has another of that name. A create whose id is stored
@@ -629,7 +660,9 @@ type DeskStore interface {
 
 // NoShowStore marks no-shows and keeps the bars they earn.
 type NoShowStore interface {
-	MarkNoShows(ctx context.Context, now time.Time, rules NoShowRules) (int, []Bar, error)
+	// rules gives the no-show rules of the hospital where a no-show
+	// happened (its policy in effect at now).
+	MarkNoShows(ctx context.Context, now time.Time, rules func(hospitalID string) NoShowRules) (int, []Bar, error)
 	MarkNoShow(ctx context.Context, id string, now time.Time, rules NoShowRules, ev Event, a AuditEntry) ([]Bar, error)
 	ActiveBars(ctx context.Context, now time.Time) ([]Bar, error)
 	// NoShowRecords reads each identity's no-shows and late cancellations

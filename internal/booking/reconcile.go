@@ -574,6 +574,10 @@ func (s *Service) Jobs(b Background) []Job {
 				}
 				return err
 			}},
+		// A substitute offer (替诊) nobody answered ends at its time, before
+		// the session starts: its held booking is cancelled without penalty.
+		{Name: "lapse offers", Every: sweep, Timeout: max(sweep, 30*time.Second), Exclusive: true,
+			Run: logged("lapsed substitute offers", "lapsed", s.LapseOffers)},
 		{Name: "detect", Every: every(b.Detect, 5*time.Minute), Timeout: 5 * time.Minute, Exclusive: true,
 			Run: logged("scalper detection opened flags", "flags", s.Detect)},
 		// Every instance looks; a draw itself runs under its own claim in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -82,9 +83,16 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	if len(req.Quotas) == 0 {
 		return Session{}, Errorf(ErrInvalidField, "channels are required")
 	}
-	total := 0
+	total, onsite := 0, 0
+	firstRelease := time.Time{}
 	for _, q := range req.Quotas {
 		total += q.Quota
+		if q.Channel == ChannelOnsite {
+			onsite += q.Quota
+		}
+		if firstRelease.IsZero() || q.ReleaseAt.Before(firstRelease) {
+			firstRelease = q.ReleaseAt
+		}
 		if !q.ReleaseAt.IsZero() && !q.ReleaseAt.Before(req.StartsAt) {
 			return Session{}, Errorf(ErrReleaseAfterStart, "the %s pool is released at %s, not before the session starts", q.Channel, q.ReleaseAt.Format(time.RFC3339))
 		}
@@ -97,6 +105,15 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	}
 	if !s.cfg.Now().Before(req.StartsAt) {
 		return Session{}, ErrSessionInPast
+	}
+	// The share kept for on-site is the policy's in effect when the session
+	// first gives slots out: a session released before a new share takes
+	// effect keeps the rule it was published under.
+	if p, _ := h.PolicyAt(firstRelease); p.OnsiteShare > 0 {
+		if need := onsiteNeed(total, p.OnsiteShare); onsite < need {
+			return Session{}, Errorf(ErrOnsiteShort, "the hospital keeps %d%% of a session's slots for on-site patients: %d of %d here, the on-site pool has %d",
+				p.OnsiteShare, need, total, onsite)
+		}
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return Session{}, err
@@ -115,6 +132,12 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 		}
 	}
 	return sess, nil
+}
+
+// onsiteNeed is how many of total slots a share (percent) keeps for the
+// on-site pool, rounded up.
+func onsiteNeed(total, share int) int {
+	return (total*share + 99) / 100
 }
 
 // CreateSession publishes a clinic session: stored in SQL (refused there
@@ -294,6 +317,11 @@ type StopResult struct {
 	// Bookings cancelled without penalty, waitlist entries dropped, lottery
 	// entries withdrawn, and the notifications written for them.
 	Cancelled, WaitlistEnded, EntriesEnded, Notified int
+	// With a substitute: their session, how many slots are held for the
+	// cancelled patients there, and until when.
+	SubstituteSessionID string
+	Offered             int
+	HoldUntil           time.Time
 }
 
 // Notification is what a patient must be told, kept durably until a
@@ -336,6 +364,15 @@ type Notification struct {
 // If step 3 fails, step 4 opens the session again as SQL says; the
 // administrator repeats the stop.
 func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason string) (StopResult, error) {
+	return s.Stop(ctx, actor, id, StopRequest{Reason: reason})
+}
+
+// Stop is StopSession, with a substitute doctor when the request names one
+// (substitute.go): the same transaction then publishes the session for the
+// substitute and holds each cancelled patient's slot there, offered to them
+// until req.HoldUntil.
+func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequest) (StopResult, error) {
+	reason := req.Reason
 	if actor.Role != RoleAdmin {
 		return StopResult{}, Errorf(ErrForbidden, "only administrators stop clinics")
 	}
@@ -360,6 +397,10 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	if !now.Before(sess.EndsAt) {
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
 	}
+	sub, err := s.substitution(cat, sess, req, now)
+	if err != nil {
+		return StopResult{}, err
+	}
 	// The mark outlives the stop (the drain and the transaction) so no
 	// reconciliation reopens the session meanwhile; once SQL has it
 	// stopped, Load keeps it closed anyway. If the stop fails, the mark is
@@ -371,8 +412,15 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	doc, _ := cat.Doctor(sess.DoctorID)
 	h, _ := cat.Hospital(sess.HospitalID)
 	body := stopNotice(sess, doc, h, reason)
-	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
-		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason})
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
+		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason}
+	if sub != nil {
+		subDoc, _ := cat.Doctor(sub.Session.DoctorID)
+		sub.Notice = substituteNotice(sess, doc, subDoc, h, reason, sub.HoldUntil)
+		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
+			sub.HoldUntil.Format(time.RFC3339))
+	}
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
@@ -384,6 +432,15 @@ func (s *Service) StopSession(ctx context.Context, actor Actor, id, reason strin
 	s.rebuild(ctx, sess.ID)
 	if err != nil {
 		return StopResult{}, err
+	}
+	if sub != nil {
+		// The substitute's session enters Redis from SQL, its held slots
+		// taken by their offers, before the catalog shows it.
+		if _, err := s.Refresh(ctx); err != nil {
+			s.log.Warn("load the substitute session; it will be reconciled", "session_id", sub.Session.ID, "err", err)
+			s.reconcileLater(sub.Session.ID)
+		}
+		res.SubstituteSessionID, res.HoldUntil = sub.Session.ID, sub.HoldUntil
 	}
 	res.SessionID, res.StoppedAt = sess.ID, now
 	s.log.Info("clinic stopped", "session_id", sess.ID, "cancelled", res.Cancelled, "waitlist", res.WaitlistEnded,
@@ -616,6 +673,89 @@ func policyAt(h *Hospital, now time.Time) Policy {
 	return p
 }
 
+// policyOf is the hospital's policy in effect at now, the service's no-show
+// rules standing in where the policy sets none.
+func (s *Service) policyOf(h *Hospital, now time.Time) Policy {
+	p, _ := h.PolicyAt(now)
+	if len(p.NoShows.Steps) == 0 {
+		p.NoShows = s.cfg.NoShowRules
+	}
+	return p
+}
+
+// noShowRules are the no-show rules of a hospital's policy in effect at now:
+// a no-show (or late cancellation) is judged by the rules of the hospital
+// where it happened, counting the person's record everywhere.
+func (s *Service) noShowRules(hospitalID string, now time.Time) NoShowRules {
+	if h, ok := s.catalog.Load().Hospital(hospitalID); ok {
+		return s.policyOf(h, now).NoShows
+	}
+	return s.cfg.NoShowRules
+}
+
+// The bounds of a policy's other rules.
+const (
+	maxBookAheadDays = 365
+	maxNoShowSteps   = 5
+	maxNoShowDays    = 3650
+)
+
+// checkRest checks the policy's rules beyond the quotas: the booking
+// window, the on-site share and the no-show steps (none: the service's).
+func (p Policy) checkRest() error {
+	if p.BookAheadDays < 0 || p.BookAheadDays > maxBookAheadDays {
+		return Errorf(ErrInvalidField, "book_ahead_days must be 0 (no window) to %d", maxBookAheadDays)
+	}
+	if p.OnsiteShare < 0 || p.OnsiteShare > 100 {
+		return Errorf(ErrInvalidField, "onsite_share is a percentage: 0 to 100")
+	}
+	r := p.NoShows
+	if len(r.Steps) == 0 {
+		if r.Window != 0 {
+			return Errorf(ErrInvalidField, "no_show_window_days needs no_show_steps")
+		}
+		return nil
+	}
+	if len(r.Steps) > maxNoShowSteps {
+		return Errorf(ErrInvalidField, "at most %d no-show steps", maxNoShowSteps)
+	}
+	if r.Window < 24*time.Hour || r.Window > maxNoShowDays*24*time.Hour {
+		return Errorf(ErrInvalidField, "no_show_window_days must be 1 to %d", maxNoShowDays)
+	}
+	for i, st := range r.Steps {
+		if st.Count < 1 {
+			return Errorf(ErrInvalidField, "a no-show step's count must be 1 or more")
+		}
+		if st.Bar < 24*time.Hour || st.Bar > maxNoShowDays*24*time.Hour {
+			return Errorf(ErrInvalidField, "the step at %d no-shows needs a bar of 1 to %d days", st.Count, maxNoShowDays)
+		}
+		if i > 0 && (st.Count <= r.Steps[i-1].Count || st.Bar < r.Steps[i-1].Bar) {
+			return Errorf(ErrInvalidField, "no-show steps go up: each a higher count than the one before, with a bar at least as long")
+		}
+	}
+	return nil
+}
+
+// summary says the policy's rules beyond the quotas, for the audit log.
+func (p Policy) summary() string {
+	var b strings.Builder
+	if p.BookAheadDays > 0 {
+		fmt.Fprintf(&b, "booking window %d days", p.BookAheadDays)
+	} else {
+		b.WriteString("no booking window")
+	}
+	fmt.Fprintf(&b, ", %d%% kept for on-site", p.OnsiteShare)
+	if len(p.NoShows.Steps) == 0 {
+		b.WriteString(", the service's no-show rules")
+	} else {
+		fmt.Fprintf(&b, ", no-shows over %d days:", int(p.NoShows.Window.Hours()/24))
+		for _, st := range p.NoShows.Steps {
+			fmt.Fprintf(&b, " %d bar %d days", st.Count, int(st.Bar.Hours()/24))
+		}
+	}
+	return b.String()
+}
+
 // PolicyRequest is a policy an administrator sets for a hospital, for new
 // bookings (and cancellations) from EffectiveFrom on.
 type PolicyRequest struct {
@@ -646,6 +786,9 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 	if _, err := time.Parse("15:04", req.CancelDeadline); err != nil {
 		return PolicyChange{}, Errorf(ErrInvalidField, "cancel_deadline must be a time of day HH:MM")
 	}
+	if err := p.checkRest(); err != nil {
+		return PolicyChange{}, err
+	}
 	if len(req.Reason) < 2 {
 		return PolicyChange{}, Errorf(ErrInvalidField, "a reason is required")
 	}
@@ -663,8 +806,8 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "policy_set",
 		Target: "hospital:" + hospitalID, HospitalID: hospitalID,
-		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before; %s",
-			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason)}
+		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before, %s; %s",
+			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, p.summary(), c.Reason)}
 	if err := s.store.SetPolicy(ctx, c, audit); err != nil {
 		return PolicyChange{}, err
 	}
@@ -684,6 +827,95 @@ func (s *Service) Policies(actor Actor, hospitalID string) (Policy, string, []Po
 	if !actor.Covers(hospitalID) {
 		return Policy{}, "", nil, Errorf(ErrForbidden, "this hospital is not yours")
 	}
-	p, d := h.PolicyAt(s.cfg.Now())
-	return p, d, h.Changes, nil
+	now := s.cfg.Now()
+	_, d := h.PolicyAt(now)
+	return s.policyOf(h, now), d, h.Changes, nil
+}
+
+// AccountPolicyRequest is a change of the platform's account limits from
+// EffectiveFrom on (now when zero, never in the past).
+type AccountPolicyRequest struct {
+	Limits        AccountLimits
+	EffectiveFrom time.Time
+	Reason        string
+}
+
+// The bounds of the account limits a platform administrator may set.
+const (
+	maxPatientsLimit = 20
+	maxPhoneLimit    = 20
+)
+
+// SetAccountPolicy records a change of the platform's account limits:
+// patients per account and accounts per phone. Only a platform
+// administrator sets them (accounts span hospitals). A stricter limit
+// removes no patient: it refuses the next one added.
+func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req AccountPolicyRequest) (AccountPolicy, error) {
+	if !actor.PlatformAdmin() {
+		return AccountPolicy{}, Errorf(ErrForbidden, "only a platform administrator sets the account limits: accounts span hospitals")
+	}
+	l := req.Limits
+	if l.MaxPatients < 1 || l.MaxPatients > maxPatientsLimit {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "max_patients must be 1 to %d", maxPatientsLimit)
+	}
+	if l.MaxAccountsOnPhone < 1 || l.MaxAccountsOnPhone > maxPhoneLimit {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "max_accounts_on_phone must be 1 to %d", maxPhoneLimit)
+	}
+	if len(req.Reason) < 2 {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "a reason is required")
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return AccountPolicy{}, err
+	}
+	now := s.cfg.Now()
+	if req.EffectiveFrom.IsZero() {
+		req.EffectiveFrom = now
+	}
+	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
+		return AccountPolicy{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+	}
+	c := AccountPolicy{ID: newID(), EffectiveFrom: req.EffectiveFrom, Limits: l, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_policy_set",
+		Target: "platform", Reason: fmt.Sprintf("from %s: %d patients an account, %d accounts a phone; %s",
+			c.EffectiveFrom.Format(time.RFC3339), l.MaxPatients, l.MaxAccountsOnPhone, c.Reason)}
+	if err := s.store.SetAccountPolicy(ctx, c, audit); err != nil {
+		return AccountPolicy{}, err
+	}
+	return c, nil
+}
+
+// AccountPolicies are the account limits in effect now and their history,
+// for administrators (a hospital's sees them; only a platform one sets them).
+func (s *Service) AccountPolicies(ctx context.Context, actor Actor) (AccountLimits, []AccountPolicy, error) {
+	if actor.Role != RoleAdmin {
+		return AccountLimits{}, nil, Errorf(ErrForbidden, "only administrators read the account limits")
+	}
+	cs, err := s.store.AccountPolicies(ctx)
+	if err != nil {
+		return AccountLimits{}, nil, err
+	}
+	return limitsAt(s.cfg.Limits, cs, s.cfg.Now()), cs, nil
+}
+
+// accountLimits are the account limits in effect at now, read from SQL: a
+// patient is added rarely, and every instance then follows a change the
+// moment it takes effect, with no catalog to wait for.
+func (s *Service) accountLimits(ctx context.Context, now time.Time) (AccountLimits, error) {
+	cs, err := s.store.AccountPolicies(ctx)
+	if err != nil {
+		return AccountLimits{}, err
+	}
+	return limitsAt(s.cfg.Limits, cs, now), nil
+}
+
+// limitsAt is the latest of changes (by effective time) in effect at now,
+// else base.
+func limitsAt(base AccountLimits, changes []AccountPolicy, now time.Time) AccountLimits {
+	for _, c := range changes {
+		if c.EffectiveFrom.After(now) {
+			break
+		}
+		base = c.Limits
+	}
+	return base
 }

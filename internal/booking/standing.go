@@ -45,8 +45,9 @@ func (s *Service) Rules(hospitalID string) (HospitalRules, error) {
 		return HospitalRules{}, ErrHospitalNotFound
 	}
 	now := s.cfg.Now()
-	r := HospitalRules{Hospital: h, NoShows: s.cfg.NoShowRules}
-	r.Policy, r.CancelDeadline = h.PolicyAt(now)
+	r := HospitalRules{Hospital: h, Policy: s.policyOf(h, now)}
+	_, r.CancelDeadline = h.PolicyAt(now)
+	r.NoShows = r.Policy.NoShows
 	for _, c := range h.Changes {
 		if c.EffectiveFrom.After(now) {
 			r.Next = &c

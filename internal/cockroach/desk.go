@@ -177,7 +177,7 @@ func barIfCrossed(ctx context.Context, tx pgx.Tx, identityID, trigger string, ma
 // the last week) as a no-show, writes their events, and bars identities that
 // crossed a threshold. Two runs at once mark and bar each booking once: the
 // SERIALIZABLE transaction makes one of them retry and find nothing.
-func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.NoShowRules) (_ int, _ []booking.Bar, rerr error) {
+func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules func(hospitalID string) booking.NoShowRules) (_ int, _ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var marked int
 	var bars []booking.Bar
@@ -195,8 +195,10 @@ func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.No
 		}
 		marked = len(list)
 		perIdentity := map[string][]string{}
+		hospitalOf := map[string]string{} // the hospital of the identity's last no-show here
 		for _, n := range list {
 			perIdentity[n.identity] = append(perIdentity[n.identity], n.id)
+			hospitalOf[n.identity] = n.hospital
 			ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: n.account, IdentityID: n.identity,
 				PatientID: n.patient, BookingID: n.id, SessionID: n.session, HospitalID: n.hospital,
 				DepartmentID: n.dept, DoctorID: n.doctor, Channel: booking.Channel(n.channel)}
@@ -205,7 +207,7 @@ func (s *Store) MarkNoShows(ctx context.Context, now time.Time, rules booking.No
 			}
 		}
 		for identity, ids := range perIdentity {
-			bar, err := barIfCrossed(ctx, tx, identity, ids[len(ids)-1], len(ids), now, rules)
+			bar, err := barIfCrossed(ctx, tx, identity, ids[len(ids)-1], len(ids), now, rules(hospitalOf[identity]))
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,7 +144,7 @@ func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession
 // StopSession stops a clinic in one serializable transaction: a booking
 // committing at the same moment either commits first (and is cancelled
 // here) or finds the session stopped and inserts nothing.
-func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason, body string, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason, body string, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var res booking.StopResult
 	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
@@ -162,11 +163,38 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
+		var held []heldBooking
+		if sub != nil {
+			if err := doctorActive(ctx, tx, sub.Session.DoctorID); err != nil {
+				return err
+			}
+			if err := noOverlap(ctx, tx, sub.Session); err != nil {
+				return err
+			}
+			if err := insertLayout(ctx, tx, sub.Session, true); err != nil {
+				return err
+			}
+			rows, _ := tx.Query(ctx, sourceQueries["active_of_session"], id)
+			var err error
+			if held, err = pgx.CollectRows(rows, pgx.RowToStructByPos[heldBooking]); err != nil {
+				return err
+			}
+		}
 		var events, notes int
-		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), body).Scan(&res.Cancelled, &events, &notes); err != nil {
+		bookingsTold := body
+		if sub != nil {
+			bookingsTold = sub.Notice
+		}
+		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), bookingsTold).Scan(&res.Cancelled, &events, &notes); err != nil {
 			return err
 		}
 		res.Notified += notes
+		for _, hb := range held {
+			if err := holdForSubstitute(ctx, tx, hb, id, sub, now, a.ActorID); err != nil {
+				return err
+			}
+			res.Offered++
+		}
 		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body).Scan(&res.WaitlistEnded, &notes); err != nil {
 			return err
 		}
@@ -175,14 +203,106 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			return err
 		}
 		res.Notified += notes
-		a.Reason = fmt.Sprintf("%d bookings cancelled, %d waitlist entries and %d lottery entries ended: %s",
-			res.Cancelled, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		a.Reason = fmt.Sprintf("%d bookings cancelled (%d held with the substitute), %d waitlist entries and %d lottery entries ended: %s",
+			res.Cancelled, res.Offered, res.WaitlistEnded, res.EntriesEnded, a.Reason)
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, a)
 	})
+	if _, ok := uniqueViolation(err); ok && sub != nil {
+		return booking.StopResult{}, booking.ErrSessionOverlap // the substitute's date and period
+	}
 	return res, err
+}
+
+// heldBooking is an active booking of a stopped session, read before the
+// stop cancels it, whose slot the substitute's session holds for its person.
+type heldBooking struct {
+	ID, HospitalID, DepartmentID, VisitDate string
+	SlotNo                                  int
+	PatientID, IdentityID, AccountID        string
+	Channel, BookedBy                       string
+	NameHash                                []byte
+}
+
+// holdForSubstitute books hb's person into the substitute's session at the
+// same slot number and channel, with its booked event (reason
+// substitute_offer, the administrator as staff) and the open offer. The
+// held booking's id derives from the original's, so it is one per original.
+func holdForSubstitute(ctx context.Context, tx pgx.Tx, hb heldBooking, stoppedID string, sub *booking.Substitution, now time.Time, staff string) error {
+	x := sub.Session
+	id := booking.NameID(hb.ID, "substitute")
+	if _, err := tx.Exec(ctx, q("insert_booking"), id, x.ID, hb.SlotNo, hb.HospitalID, hb.DepartmentID, x.DoctorID, hb.VisitDate,
+		nullable(hb.PatientID), hb.IdentityID, nullable(hb.AccountID), hb.Channel, string(booking.StatusConfirmed), "", now,
+		nullable(hb.BookedBy), hb.NameHash); err != nil {
+		return err
+	}
+	ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventBooked, AccountID: hb.AccountID, PatientID: hb.PatientID,
+		IdentityID: hb.IdentityID, BookingID: id, SessionID: x.ID, HospitalID: hb.HospitalID, DepartmentID: hb.DepartmentID,
+		DoctorID: x.DoctorID, Channel: booking.Channel(hb.Channel), StaffID: staff, Reason: "substitute_offer"}
+	if err := insertEvent(ctx, tx, ev); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, sourceQueries["insert_offer"], id, hb.ID, stoppedID, x.ID, hb.HospitalID, nullable(hb.AccountID),
+		hb.IdentityID, sub.HoldUntil, now)
+	return err
+}
+
+// Offer reads the substitute offer of a held booking.
+func (s *Store) Offer(ctx context.Context, bookingID string) (_ booking.SubstituteOffer, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE booking_id = $1", bookingID)
+	offers, err := pgx.CollectRows(rows, scanOffer)
+	if err != nil {
+		return booking.SubstituteOffer{}, err
+	}
+	if len(offers) == 0 {
+		return booking.SubstituteOffer{}, booking.ErrOfferNotFound
+	}
+	return offers[0], nil
+}
+
+// OffersOfAccount lists an account's offers, open ones first, the latest
+// first.
+func (s *Store) OffersOfAccount(ctx context.Context, accountID string) (_ []booking.SubstituteOffer, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE account_id = $1 ORDER BY status <> 'offered', created_at DESC", accountID)
+	return pgx.CollectRows(rows, scanOffer)
+}
+
+// DueOffers lists the open offers whose time is up.
+func (s *Store) DueOffers(ctx context.Context, now time.Time) (_ []booking.SubstituteOffer, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE status = 'offered' AND hold_until <= $1 ORDER BY hold_until", now)
+	return pgx.CollectRows(rows, scanOffer)
+}
+
+// SettleOffer moves an open offer to its answer.
+func (s *Store) SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string) (_ booking.SubstituteOffer, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	tag, err := s.db.pool.Exec(ctx, sourceQueries["settle_offer"], bookingID, status, at, nullable(by))
+	if err != nil {
+		return booking.SubstituteOffer{}, err
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := s.Offer(ctx, bookingID); err != nil {
+			return booking.SubstituteOffer{}, err
+		}
+		return booking.SubstituteOffer{}, booking.ErrOfferClosed
+	}
+	return s.Offer(ctx, bookingID)
+}
+
+func scanOffer(r pgx.CollectableRow) (booking.SubstituteOffer, error) {
+	var o booking.SubstituteOffer
+	var decided *time.Time
+	err := r.Scan(&o.BookingID, &o.OriginalBookingID, &o.StoppedSessionID, &o.SessionID, &o.HospitalID, &o.AccountID,
+		&o.IdentityID, &o.Status, &o.HoldUntil, &decided, &o.DecidedBy, &o.CreatedAt)
+	if decided != nil {
+		o.DecidedAt = *decided
+	}
+	return o, err
 }
 
 // SessionNotifications lists what the patients of a session were told.
@@ -215,13 +335,65 @@ func (s *Store) CatalogVersion(ctx context.Context) (_ int64, rerr error) {
 	return v, err
 }
 
+// SetAccountPolicy records a change of the platform's account limits with
+// its audit entry. Nothing is cached: AddPatient reads them from SQL.
+func (s *Store) SetAccountPolicy(ctx context.Context, c booking.AccountPolicy, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "set_account_policy", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sourceQueries["insert_account_policy"], c.ID, c.EffectiveFrom, c.Limits.MaxPatients,
+			c.Limits.MaxAccountsOnPhone, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// AccountPolicies lists the changes of the platform's account limits.
+func (s *Store) AccountPolicies(ctx context.Context) (_ []booking.AccountPolicy, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["account_policies"])
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AccountPolicy, error) {
+		var c booking.AccountPolicy
+		err := r.Scan(&c.ID, &c.EffectiveFrom, &c.Limits.MaxPatients, &c.Limits.MaxAccountsOnPhone, &c.Reason, &c.SetBy, &c.SetAt)
+		return c, err
+	})
+}
+
+// formatSteps writes no-show steps as hospital_policies.no_show_steps keeps
+// them: "3:90,6:180" (count:bar in days).
+func formatSteps(steps []booking.NoShowStep) string {
+	parts := make([]string, len(steps))
+	for i, st := range steps {
+		parts[i] = fmt.Sprintf("%d:%d", st.Count, int(st.Bar/(24*time.Hour)))
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseSteps reads what formatSteps wrote.
+func parseSteps(s string) ([]booking.NoShowStep, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []booking.NoShowStep
+	for _, part := range strings.Split(s, ",") {
+		var count, days int
+		if _, err := fmt.Sscanf(part, "%d:%d", &count, &days); err != nil {
+			return nil, fmt.Errorf("no-show step %q: %w", part, err)
+		}
+		out = append(out, booking.NoShowStep{Count: count, Bar: time.Duration(days) * 24 * time.Hour})
+	}
+	return out, nil
+}
+
 // SetPolicy records a hospital's policy change with its audit entry, and
 // raises the catalog's version so every instance loads it.
 func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "set_policy", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, c.Policy.PerDay,
-			c.Policy.PerWeek, c.Policy.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt); err != nil {
+		p := c.Policy
+		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, p.PerDay,
+			p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt, p.BookAheadDays, p.OnsiteShare,
+			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps)); err != nil {
 			return err
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {

@@ -110,11 +110,46 @@ SELECT version FROM catalog_version WHERE id = 1;
 
 -- name: insert_policy
 INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_week, per_month, cancel_deadline,
-                               reason, set_by, set_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
+                               reason, set_by, set_at, book_ahead_days, onsite_share, no_show_window_days,
+                               no_show_steps)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
+
+-- name: insert_account_policy
+INSERT INTO account_policies (id, effective_from, max_patients, max_accounts_on_phone, reason, set_by, set_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: account_policies
+SELECT id::TEXT, effective_from, max_patients, max_accounts_on_phone, reason, COALESCE(set_by::TEXT, ''), set_at
+  FROM account_policies
+ ORDER BY effective_from, set_at;
 
 -- name: policies
 SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
-       COALESCE(set_by::TEXT, ''), set_at
+       COALESCE(set_by::TEXT, ''), set_at, book_ahead_days, onsite_share, no_show_window_days, no_show_steps
   FROM hospital_policies
  ORDER BY hospital_id, effective_from, set_at;
+
+-- name: active_of_session
+-- The active bookings of a session about to be stopped with a substitute,
+-- as the substitute's session holds them (heldBooking).
+SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, visit_date::TEXT, slot_no, COALESCE(patient_id::TEXT, ''),
+       identity_id::TEXT, COALESCE(account_id::TEXT, ''), channel, COALESCE(booked_by::TEXT, ''), name_hash
+  FROM bookings
+ WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
+ ORDER BY slot_no;
+
+-- name: insert_offer
+INSERT INTO substitute_offers (booking_id, original_booking_id, stopped_session_id, session_id, hospital_id, account_id,
+                               identity_id, status, hold_until, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 'offered', $8, $9);
+
+-- name: offers
+-- Completed with a WHERE clause (and an order) by the store.
+SELECT booking_id::TEXT, original_booking_id::TEXT, stopped_session_id::TEXT, session_id::TEXT, hospital_id::TEXT,
+       COALESCE(account_id::TEXT, ''), identity_id::TEXT, status, hold_until, decided_at, COALESCE(decided_by::TEXT, ''),
+       created_at
+  FROM substitute_offers
+
+-- name: settle_offer
+UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
+ WHERE booking_id = $1 AND status = 'offered';

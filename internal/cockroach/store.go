@@ -90,8 +90,15 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	rows, _ = s.db.pool.Query(ctx, sourceQueries["policies"])
 	changes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.PolicyChange, error) {
 		var c booking.PolicyChange
+		var windowDays int
+		var steps string
 		err := r.Scan(&c.ID, &c.HospitalID, &c.EffectiveFrom, &c.Policy.PerDay, &c.Policy.PerWeek, &c.Policy.PerMonth,
-			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt)
+			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt, &c.Policy.BookAheadDays, &c.Policy.OnsiteShare, &windowDays, &steps)
+		if err != nil {
+			return c, err
+		}
+		c.Policy.NoShows.Window = time.Duration(windowDays) * 24 * time.Hour
+		c.Policy.NoShows.Steps, err = parseSteps(steps)
 		return c, err
 	})
 	if err != nil {

@@ -151,6 +151,10 @@ func (s *Server) writeSession(r *request, status int, sess *booking.Session) err
 
 type stopIn struct {
 	Reason string `json:"reason"`
+	// SubstituteDoctorID names a doctor of the same level who takes the
+	// clinic over (替诊); HoldUntil how long the held slots wait.
+	SubstituteDoctorID string `json:"substitute_doctor_id"`
+	HoldUntil          string `json:"hold_until"`
 }
 
 func (s *Server) stopSession(r *request) error {
@@ -161,7 +165,12 @@ func (s *Server) stopSession(r *request) error {
 	if err := Required("reason", in.Reason); err != nil {
 		return err
 	}
-	res, err := s.svc.StopSession(r.context(), r.actor, r.param, in.Reason)
+	hold, err := parseTime("hold_until", in.HoldUntil)
+	if err != nil {
+		return err
+	}
+	res, err := s.svc.Stop(r.context(), r.actor, r.param, booking.StopRequest{Reason: in.Reason,
+		SubstituteDoctorID: in.SubstituteDoctorID, HoldUntil: hold})
 	if err != nil {
 		return err
 	}
@@ -170,8 +179,57 @@ func (s *Server) stopSession(r *request) error {
 	if sess, ok := cat.Session(res.SessionID); ok {
 		loc = zoneOf(cat, sess.HospitalID)
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
-		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified})
+	out := stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified}
+	if res.SubstituteSessionID != "" {
+		out.SubstituteSessionID, out.Offered = res.SubstituteSessionID, res.Offered
+		out.HoldUntil = res.HoldUntil.In(loc).Format(time.RFC3339)
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type offerOut struct {
+	BookingID         string `json:"booking_id"`
+	OriginalBookingID string `json:"original_booking_id"`
+	StoppedSessionID  string `json:"stopped_session_id"`
+	SessionID         string `json:"session_id"`
+	Status            string `json:"status"`
+	HoldUntil         string `json:"hold_until"`
+	DecidedAt         string `json:"decided_at,omitempty"`
+}
+
+func offerView(o booking.SubstituteOffer, now time.Time) offerOut {
+	out := offerOut{BookingID: o.BookingID, OriginalBookingID: o.OriginalBookingID, StoppedSessionID: o.StoppedSessionID,
+		SessionID: o.SessionID, Status: o.Status, HoldUntil: o.HoldUntil.UTC().Format(time.RFC3339)}
+	if o.Status == booking.OfferOpen && !now.Before(o.HoldUntil) {
+		out.Status = booking.OfferLapsed // the lapse job has not run yet
+	}
+	if !o.DecidedAt.IsZero() {
+		out.DecidedAt = o.DecidedAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+func (s *Server) listOffers(r *request) error {
+	offers, err := s.svc.Offers(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	writeList(r.rc, offers, func(o booking.SubstituteOffer) offerOut { return offerView(o, now) })
+	return nil
+}
+
+func (s *Server) acceptOffer(r *request) error  { return s.answerOffer(r, true) }
+func (s *Server) declineOffer(r *request) error { return s.answerOffer(r, false) }
+
+func (s *Server) answerOffer(r *request, accept bool) error {
+	o, err := s.svc.AnswerOffer(r.context(), r.actor, r.param, accept, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, offerView(o, time.Now()))
 	return nil
 }
 
@@ -183,6 +241,10 @@ type stopOut struct {
 	WaitlistDropped  int    `json:"waitlist_dropped"`
 	EntriesWithdrawn int    `json:"entries_withdrawn"`
 	Notified         int    `json:"notified"`
+	// With a substitute: their session, the slots held there, until when.
+	SubstituteSessionID string `json:"substitute_session_id,omitempty"`
+	Offered             int    `json:"offered,omitempty"`
+	HoldUntil           string `json:"hold_until,omitempty"`
 }
 
 type notificationOut struct {
@@ -297,30 +359,67 @@ func (s *Server) writeSessions(r *request, sessions []*booking.Session) error {
 }
 
 type policyIn struct {
-	PerDay         int    `json:"per_day"`
-	PerWeek        int    `json:"per_week"`
-	PerMonth       int    `json:"per_month"`
-	CancelDeadline string `json:"cancel_deadline"`
-	EffectiveFrom  string `json:"effective_from"`
-	Reason         string `json:"reason"`
+	PerDay           int          `json:"per_day"`
+	PerWeek          int          `json:"per_week"`
+	PerMonth         int          `json:"per_month"`
+	CancelDeadline   string       `json:"cancel_deadline"`
+	BookAheadDays    int          `json:"book_ahead_days"`
+	OnsiteShare      int          `json:"onsite_share"`
+	NoShowWindowDays int          `json:"no_show_window_days"`
+	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	EffectiveFrom    string       `json:"effective_from"`
+	Reason           string       `json:"reason"`
+}
+
+// noShowStep is a step of the no-show rules: Count no-shows within the
+// window bar the person for BarDays.
+type noShowStep struct {
+	Count   int `json:"count"`
+	BarDays int `json:"bar_days"`
+}
+
+func (in policyIn) policy() booking.Policy {
+	p := booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth, BookAheadDays: in.BookAheadDays,
+		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour}}
+	for _, st := range in.NoShowSteps {
+		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: st.Count, Bar: time.Duration(st.BarDays) * 24 * time.Hour})
+	}
+	return p
 }
 
 type policyChangeOut struct {
-	ID             string `json:"policy_id,omitempty"`
-	PerDay         int    `json:"per_day"`
-	PerWeek        int    `json:"per_week"`
-	PerMonth       int    `json:"per_month"`
-	CancelDeadline string `json:"cancel_deadline"`
-	EffectiveFrom  string `json:"effective_from,omitempty"`
-	Reason         string `json:"reason,omitempty"`
-	SetBy          string `json:"set_by,omitempty"`
-	SetAt          string `json:"set_at,omitempty"`
+	ID               string       `json:"policy_id,omitempty"`
+	PerDay           int          `json:"per_day"`
+	PerWeek          int          `json:"per_week"`
+	PerMonth         int          `json:"per_month"`
+	CancelDeadline   string       `json:"cancel_deadline"`
+	BookAheadDays    int          `json:"book_ahead_days"`
+	OnsiteShare      int          `json:"onsite_share"`
+	NoShowWindowDays int          `json:"no_show_window_days"`
+	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	EffectiveFrom    string       `json:"effective_from,omitempty"`
+	Reason           string       `json:"reason,omitempty"`
+	SetBy            string       `json:"set_by,omitempty"`
+	SetAt            string       `json:"set_at,omitempty"`
+}
+
+// policyRulesOut is a policy's rules as the API writes them (no_show_steps
+// empty: the service's rules, which Current spells out).
+func policyRulesOut(p booking.Policy, deadline string) policyChangeOut {
+	out := policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline,
+		BookAheadDays: p.BookAheadDays, OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)),
+		NoShowSteps: []noShowStep{}}
+	for _, st := range p.NoShows.Steps {
+		out.NoShowSteps = append(out.NoShowSteps, noShowStep{Count: st.Count, BarDays: int(st.Bar / (24 * time.Hour))})
+	}
+	return out
 }
 
 func changeView(c booking.PolicyChange, loc *time.Location) policyChangeOut {
-	return policyChangeOut{ID: c.ID, PerDay: c.Policy.PerDay, PerWeek: c.Policy.PerWeek, PerMonth: c.Policy.PerMonth,
-		CancelDeadline: c.CancelDeadline, EffectiveFrom: c.EffectiveFrom.In(loc).Format(time.RFC3339), Reason: c.Reason,
-		SetBy: c.SetBy, SetAt: c.SetAt.In(loc).Format(time.RFC3339)}
+	out := policyRulesOut(c.Policy, c.CancelDeadline)
+	out.ID, out.EffectiveFrom, out.Reason = c.ID, c.EffectiveFrom.In(loc).Format(time.RFC3339), c.Reason
+	out.SetBy, out.SetAt = c.SetBy, c.SetAt.In(loc).Format(time.RFC3339)
+	return out
 }
 
 func (s *Server) setPolicy(r *request) error {
@@ -333,7 +432,7 @@ func (s *Server) setPolicy(r *request) error {
 		return err
 	}
 	c, err := s.svc.SetPolicy(r.context(), r.actor, r.param, booking.PolicyRequest{
-		Policy:         booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth},
+		Policy:         in.policy(),
 		CancelDeadline: in.CancelDeadline, EffectiveFrom: from, Reason: in.Reason})
 	if err != nil {
 		return err
@@ -351,7 +450,7 @@ func (s *Server) getPolicy(r *request) error {
 	out := struct {
 		Current policyChangeOut   `json:"current"`
 		History []policyChangeOut `json:"history"`
-	}{Current: policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline}, History: []policyChangeOut{}}
+	}{Current: policyRulesOut(p, deadline), History: []policyChangeOut{}}
 	for _, c := range history {
 		out.History = append(out.History, changeView(c, loc))
 	}
@@ -363,4 +462,60 @@ func (s *Server) getPolicy(r *request) error {
 func policyAt(h *booking.Hospital, now time.Time) booking.Policy {
 	p, _ := h.PolicyAt(now)
 	return p
+}
+
+type accountPolicyIn struct {
+	MaxPatients        int    `json:"max_patients"`
+	MaxAccountsOnPhone int    `json:"max_accounts_on_phone"`
+	EffectiveFrom      string `json:"effective_from"`
+	Reason             string `json:"reason"`
+}
+
+type accountPolicyOut struct {
+	ID                 string `json:"policy_id,omitempty"`
+	MaxPatients        int    `json:"max_patients"`
+	MaxAccountsOnPhone int    `json:"max_accounts_on_phone"`
+	EffectiveFrom      string `json:"effective_from,omitempty"`
+	Reason             string `json:"reason,omitempty"`
+	SetBy              string `json:"set_by,omitempty"`
+	SetAt              string `json:"set_at,omitempty"`
+}
+
+func accountPolicyView(c booking.AccountPolicy) accountPolicyOut {
+	return accountPolicyOut{ID: c.ID, MaxPatients: c.Limits.MaxPatients, MaxAccountsOnPhone: c.Limits.MaxAccountsOnPhone,
+		EffectiveFrom: c.EffectiveFrom.UTC().Format(time.RFC3339), Reason: c.Reason, SetBy: c.SetBy, SetAt: c.SetAt.UTC().Format(time.RFC3339)}
+}
+
+func (s *Server) setAccountPolicy(r *request) error {
+	var in accountPolicyIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	from, err := parseTime("effective_from", in.EffectiveFrom)
+	if err != nil {
+		return err
+	}
+	c, err := s.svc.SetAccountPolicy(r.context(), r.actor, booking.AccountPolicyRequest{
+		Limits: booking.AccountLimits{MaxPatients: in.MaxPatients, MaxAccountsOnPhone: in.MaxAccountsOnPhone}, EffectiveFrom: from, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, accountPolicyView(c))
+	return nil
+}
+
+func (s *Server) getAccountPolicy(r *request) error {
+	now, history, err := s.svc.AccountPolicies(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Current accountPolicyOut   `json:"current"`
+		History []accountPolicyOut `json:"history"`
+	}{Current: accountPolicyOut{MaxPatients: now.MaxPatients, MaxAccountsOnPhone: now.MaxAccountsOnPhone}, History: []accountPolicyOut{}}
+	for _, c := range history {
+		out.History = append(out.History, accountPolicyView(c))
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
 }

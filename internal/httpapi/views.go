@@ -36,10 +36,12 @@ type policyView struct {
 	PerDay           int `json:"per_day"`
 	PerWeek          int `json:"per_week"`
 	PerMonth         int `json:"per_month"`
+	// BookAheadDays is the booking window (0: none but the release times).
+	BookAheadDays int `json:"book_ahead_days"`
 }
 
 func policyOut(p booking.Policy) policyView {
-	return policyView{PerDayDepartment: 1, PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth}
+	return policyView{PerDayDepartment: 1, PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, BookAheadDays: p.BookAheadDays}
 }
 
 type hospitalOut struct {

@@ -350,8 +350,27 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	cat, now, names := c.svc.Catalog(), c.opts.Now(), patientLabels(ps)
 	d := bookingsData{Bookings: make([]bookingRow, len(bs)), NoShowRule: noShowRule(c.svc.NoShowRules())}
 	sortByVisit(bs, now)
+	offers, err := c.svc.Offers(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	open := map[string]time.Time{}
+	for _, o := range offers {
+		if o.Status == booking.OfferOpen && now.Before(o.HoldUntil) {
+			open[o.BookingID] = o.HoldUntil
+		}
+	}
 	for i, b := range bs {
 		d.Bookings[i] = bookingRowOf(cat, b, names, now, highlight)
+		if until, ok := open[b.ID]; ok && b.Status == booking.StatusConfirmed {
+			row := &d.Bookings[i]
+			row.Cancellable, row.Late = false, false
+			loc := time.UTC
+			if h, ok := cat.Hospital(b.HospitalID); ok {
+				loc = h.Location()
+			}
+			row.OfferUntil = until.In(loc).Format("01-02 15:04")
+		}
 	}
 	es, err := c.svc.Waitlist(r.ctx, r.actor)
 	if err != nil {
@@ -431,6 +450,26 @@ func (c *Console) cancel(r *request) error {
 	}
 	return c.formFailed(r, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Data: d}, err)
 }
+
+// answerOffer accepts or declines a slot held with a substitute doctor.
+func (c *Console) answerOffer(r *request, accept bool) error {
+	if _, err := c.svc.AnswerOffer(r.ctx, r.actor, r.param, accept, r.origin); err != nil {
+		d, lerr := c.bookingsData(r, r.param)
+		if lerr != nil {
+			return lerr
+		}
+		return c.formFailed(r, "patient/bookings", page{Title: "我的预约 My bookings", Nav: "bookings", Data: d}, err)
+	}
+	ok := "offer_declined"
+	if accept {
+		ok = "offer_accepted"
+	}
+	c.redirect(r, "/patient/bookings?"+url.Values{"ok": {ok}, "id": {r.param}}.Encode())
+	return nil
+}
+
+func (c *Console) acceptOffer(r *request) error  { return c.answerOffer(r, true) }
+func (c *Console) declineOffer(r *request) error { return c.answerOffer(r, false) }
 
 // joinWaitlist puts a family member on a sold-out session's waitlist (候补).
 func (c *Console) joinWaitlist(r *request) error {

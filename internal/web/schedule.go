@@ -35,6 +35,9 @@ type scheduleRow struct {
 	Stopped                                    bool
 	StopReason                                 string
 	Pools                                      string // "online 8 · onsite 4"
+	// Substitutes are the doctors of the same department, title and fee
+	// level the stop form offers (替诊); none for a lottery clinic.
+	Substitutes []option
 }
 
 // scheduleForm keeps what was typed when publishing fails.
@@ -74,6 +77,14 @@ func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 				pools = append(pools, fmt.Sprintf("%s %d", channelLabels[q.Channel], q.Quota))
 			}
 			row.Pools = strings.Join(pools, " · ")
+			if s.Mode != booking.Lottery {
+				for _, o := range cat.Doctors(h.ID) {
+					if o.ID != doc.ID && !o.Retired() && o.DepartmentID == s.DepartmentID && o.Title == doc.Title &&
+						o.FeeLevel.OrGeneral() == doc.FeeLevel.OrGeneral() {
+						row.Substitutes = append(row.Substitutes, option{o.ID, o.Name})
+					}
+				}
+			}
 			sh.Sessions = append(sh.Sessions, row)
 		}
 		d.Hospitals = append(d.Hospitals, sh)
@@ -89,6 +100,9 @@ func (c *Console) schedulePage(r *request) error {
 	case "stopped":
 		n, _ := strconv.Atoi(r.query("n"))
 		flash = fmt.Sprintf("已停诊：%d 个预约已取消（不计爽约），患者已收到通知。 Clinic stopped: %d booking(s) cancelled without penalty, each patient notified.", n, n)
+	case "substituted":
+		n, _ := strconv.Atoi(r.query("n"))
+		flash = fmt.Sprintf("已停诊并安排替诊：%d 位患者的号已在替诊医生处保留，待其确认。 Clinic stopped with a substitute: %d patient(s) offered the same slot, held for their answer.", n, n)
 	}
 	form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
 	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, form)})
@@ -157,11 +171,16 @@ func (c *Console) publish(r *request, f scheduleForm) error {
 
 // stopSession stops a clinic (停诊).
 func (c *Console) stopSession(r *request) error {
-	res, err := c.svc.StopSession(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("reason")))
+	res, err := c.svc.Stop(r.ctx, r.actor, r.param, booking.StopRequest{Reason: strings.TrimSpace(r.form("reason")),
+		SubstituteDoctorID: r.form("substitute_doctor_id")})
 	if err != nil {
 		form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
 		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, form)}, err)
 	}
-	c.redirect(r, "/admin/schedule?"+url.Values{"ok": {"stopped"}, "n": {strconv.Itoa(res.Cancelled)}}.Encode())
+	ok := "stopped"
+	if res.SubstituteSessionID != "" {
+		ok = "substituted"
+	}
+	c.redirect(r, "/admin/schedule?"+url.Values{"ok": {ok}, "n": {strconv.Itoa(res.Cancelled)}}.Encode())
 	return nil
 }

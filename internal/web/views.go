@@ -103,6 +103,8 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
+	"offer_accepted":  "已确认替诊，预约保留。 Substitute accepted: the booking stays.",
+	"offer_declined":  "已放弃替诊，预约已取消，不计爽约。 Substitute declined: the booking is cancelled, not a no-show.",
 	"report_filed":    "举报已提交，医院将在 5 个工作日内答复。 Report filed: the hospital answers within 5 working days.",
 	"complaint_filed": "投诉已提交，请留意答复期限。 Complaint filed: see its answer deadline below.",
 	"read":            "消息已全部标为已读。 All notifications marked read.",
@@ -349,6 +351,9 @@ type bookingRow struct {
 	LateAfter string
 	Late      bool
 	Highlight bool
+	// OfferUntil, when set, says the booking is a slot held with a
+	// substitute doctor (替诊) until then: accept or decline, never late.
+	OfferUntil string
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {

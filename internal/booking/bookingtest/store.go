@@ -342,11 +342,17 @@ func (s *Store) barIfCrossed(identityID, trigger string, marked int, now time.Ti
 	return bar, true
 }
 
+// Offer finds no substitute offer: the fake never stops a clinic with a
+// substitute (StopSession is not implemented), so no booking is a held one.
+func (s *Store) Offer(_ context.Context, _ string) (booking.SubstituteOffer, error) {
+	return booking.SubstituteOffer{}, booking.ErrOfferNotFound
+}
+
 // MarkNoShows marks every confirmed booking of a session that ended in the
 // week before now as a no-show, with its event, and bars each identity
 // whose no-shows crossed a step of rules with them (its latest marked
 // booking keys the bar).
-func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules booking.NoShowRules) (int, []booking.Bar, error) {
+func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules func(hospitalID string) booking.NoShowRules) (int, []booking.Bar, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	marked := s.filter(func(b booking.Booking) bool {
@@ -355,8 +361,10 @@ func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules booking.NoSh
 	})
 	slices.SortFunc(marked, func(a, b booking.Booking) int { return cmp.Compare(a.ID, b.ID) })
 	perIdentity := map[string][]string{}
+	hospitalOf := map[string]string{}
 	var order []string
 	for _, b := range marked {
+		hospitalOf[b.IdentityID] = b.HospitalID
 		b.Status = booking.StatusNoShow
 		s.bookings[b.ID] = b
 		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventNoShow, AccountID: b.AccountID,
@@ -370,7 +378,7 @@ func (s *Store) MarkNoShows(_ context.Context, now time.Time, rules booking.NoSh
 	var bars []booking.Bar
 	for _, id := range order {
 		ids := perIdentity[id]
-		if bar, ok := s.barIfCrossed(id, ids[len(ids)-1], len(ids), now, rules); ok {
+		if bar, ok := s.barIfCrossed(id, ids[len(ids)-1], len(ids), now, rules(hospitalOf[id])); ok {
 			bars = append(bars, bar)
 		}
 	}

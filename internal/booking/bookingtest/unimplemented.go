@@ -256,7 +256,7 @@ func (unimplementedStore) MarkNoShow(_ context.Context, _ string, _ time.Time, _
 	panic(unimplemented("Store.MarkNoShow"))
 }
 
-func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ booking.NoShowRules) (int, []booking.Bar, error) {
+func (unimplementedStore) MarkNoShows(_ context.Context, _ time.Time, _ func(string) booking.NoShowRules) (int, []booking.Bar, error) {
 	panic(unimplemented("Store.MarkNoShows"))
 }
 
@@ -368,6 +368,30 @@ func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]b
 	panic(unimplemented("Store.SessionNotifications"))
 }
 
+func (unimplementedStore) Offer(_ context.Context, _ string) (booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.Offer"))
+}
+
+func (unimplementedStore) OffersOfAccount(_ context.Context, _ string) ([]booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.OffersOfAccount"))
+}
+
+func (unimplementedStore) DueOffers(_ context.Context, _ time.Time) ([]booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.DueOffers"))
+}
+
+func (unimplementedStore) SettleOffer(_ context.Context, _, _ string, _ time.Time, _ string) (booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.SettleOffer"))
+}
+
+func (unimplementedStore) SetAccountPolicy(_ context.Context, _ booking.AccountPolicy, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SetAccountPolicy"))
+}
+
+func (unimplementedStore) AccountPolicies(_ context.Context) ([]booking.AccountPolicy, error) {
+	panic(unimplemented("Store.AccountPolicies"))
+}
+
 func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SetPolicy"))
 }
@@ -376,7 +400,7 @@ func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string,
 	panic(unimplemented("Store.SettleHeldOut"))
 }
 
-func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ string, _ booking.AuditEntry) (booking.StopResult, error) {
+func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ string, _ *booking.Substitution, _ booking.AuditEntry) (booking.StopResult, error) {
 	panic(unimplemented("Store.StopSession"))
 }
 

@@ -1,0 +1,226 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// 停诊 with a substitute (替诊): when a doctor cannot come, the hospital may
+// name another doctor of the same department, title and fee level. The stop
+// then publishes the same session for the substitute (same times, pools,
+// release times and slot numbers) and, in the stop's own transaction, holds
+// each cancelled patient's slot for them there: a booking in their name, at
+// the same slot number, offered until a deadline. The patient (or the desk,
+// or the call centre for them) accepts it, and it stays; declines it, or lets
+// it lapse, and it is cancelled — never late, never a no-show, like the
+// original, which the stop cancelled without penalty either way. Held as a
+// booking, the slot is counted by SQL's unique index and held in Redis like
+// any other, so nobody else can take it, and Redis equals SQL by the usual
+// check. A session with a lottery pool takes no substitute: its winners were
+// drawn among entries for the stopped doctor, and moving them would be a new
+// draw's matter (substitute_lottery).
+
+// StopRequest is a stop (停诊) as an administrator asks for it.
+type StopRequest struct {
+	Reason string
+	// SubstituteDoctorID, when set, names the doctor who takes the clinic
+	// over: same hospital and department, same title and fee level, free
+	// at that time.
+	SubstituteDoctorID string
+	// HoldUntil is how long the offers wait for an answer (zero: 24 hours,
+	// but no later than the session's start).
+	HoldUntil time.Time
+}
+
+// Substitution is the session a stop publishes for the substitute doctor
+// and how long its offers are held.
+type Substitution struct {
+	Session   Session
+	HoldUntil time.Time
+	// Notice is what the patients whose slots are held are told (the
+	// waitlist and lottery entries get the stop's plain notice).
+	Notice string
+}
+
+// Offer statuses.
+const (
+	OfferOpen     = "offered"
+	OfferAccepted = "accepted"
+	OfferDeclined = "declined"
+	OfferLapsed   = "lapsed"
+)
+
+// SubstituteOffer is a slot held for a patient with the substitute doctor.
+type SubstituteOffer struct {
+	BookingID         string // the booking held in the substitute session
+	OriginalBookingID string
+	StoppedSessionID  string
+	SessionID         string
+	HospitalID        string
+	AccountID         string
+	IdentityID        string
+	Status            string
+	HoldUntil         time.Time
+	DecidedAt         time.Time
+	DecidedBy         string
+	CreatedAt         time.Time
+}
+
+// defaultHold is how long a substitute offer waits for an answer at most.
+const defaultHold = 24 * time.Hour
+
+// substitution checks a substitute for sess and lays out the session the
+// stop publishes for them.
+func (s *Service) substitution(cat *Catalog, sess *Session, req StopRequest, now time.Time) (*Substitution, error) {
+	if req.SubstituteDoctorID == "" {
+		return nil, nil
+	}
+	for _, q := range sess.Channels {
+		if q.IsLottery() {
+			return nil, Errorf(ErrSubstituteLottery, "the %s pool was drawn by lottery among entries for this doctor", q.Channel)
+		}
+	}
+	orig, _ := cat.Doctor(sess.DoctorID)
+	sub, ok := cat.Doctor(req.SubstituteDoctorID)
+	if !ok || sub.HospitalID != sess.HospitalID {
+		return nil, ErrDoctorNotFound
+	}
+	if sub.Retired() {
+		return nil, ErrDoctorRetired
+	}
+	switch {
+	case sub.ID == orig.ID:
+		return nil, Errorf(ErrNotSameLevel, "the substitute is the doctor who cannot come")
+	case sub.DepartmentID != sess.DepartmentID:
+		return nil, Errorf(ErrNotSameLevel, "the substitute works in another department")
+	case sub.FeeLevel.OrGeneral() != orig.FeeLevel.OrGeneral():
+		return nil, Errorf(ErrNotSameLevel, "the substitute's fee level is %s, the clinic's %s", sub.FeeLevel.OrGeneral(), orig.FeeLevel.OrGeneral())
+	case strings.TrimSpace(sub.Title) != strings.TrimSpace(orig.Title):
+		return nil, Errorf(ErrNotSameLevel, "the substitute's title is %q, the doctor's %q", sub.Title, orig.Title)
+	}
+	for _, o := range cat.HospitalSessions(sess.HospitalID) {
+		if o.DoctorID == sub.ID && !o.Stopped() && (o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) ||
+			o.VisitDate == sess.VisitDate && o.Period == sess.Period) {
+			return nil, Errorf(ErrSessionOverlap, "the substitute already has session %s at this time or in this period", o.ID)
+		}
+	}
+	hold := req.HoldUntil
+	if hold.IsZero() {
+		hold = now.Add(defaultHold)
+		if hold.After(sess.StartsAt) {
+			hold = sess.StartsAt
+		}
+	}
+	if !hold.After(now) || hold.After(sess.StartsAt) {
+		return nil, Errorf(ErrInvalidField, "hold_until must be after now and no later than the session's start")
+	}
+	next := Session{ID: newID(), HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sub.ID,
+		VisitDate: sess.VisitDate, Period: sess.Period, StartsAt: sess.StartsAt, EndsAt: sess.EndsAt, Mode: sess.Mode,
+		Slots: append([]Slot(nil), sess.Slots...)}
+	for _, q := range sess.Channels {
+		q.Draw = nil
+		next.Channels = append(next.Channels, q)
+	}
+	return &Substitution{Session: next, HoldUntil: hold}, nil
+}
+
+// substituteNotice is the stop's notice when a substitute is offered.
+func substituteNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string, hold time.Time) string {
+	loc := chinaStandardTime
+	if h != nil {
+		loc = h.Location()
+	}
+	until := hold.In(loc).Format("2006-01-02 15:04")
+	return stopNotice(sess, doc, h, reason) + fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。"+
+		" / The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
+		" declining or not answering is never a no-show.", sub.Name, until, sub.Name, until)
+}
+
+// Offers lists the substitute offers of the actor's bookings (a patient),
+// open ones first.
+func (s *Service) Offers(ctx context.Context, actor Actor) ([]SubstituteOffer, error) {
+	if actor.Role != RolePatient {
+		return nil, Errorf(ErrForbidden, "patients list their offers; staff answer one by its booking")
+	}
+	return s.store.OffersOfAccount(ctx, actor.AccountID)
+}
+
+// AnswerOffer accepts (accept true) or declines a substitute offer: the
+// patient whose account holds the booking, or a clerk or operator of its
+// hospital for them (the desk, the call centre). A decline cancels the held
+// booking without penalty and returns its slot; an offer past its time has
+// lapsed (offer_closed).
+func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string, accept bool, o Origin) (SubstituteOffer, error) {
+	if !isUUID(bookingID) {
+		return SubstituteOffer{}, ErrOfferNotFound
+	}
+	off, err := s.store.Offer(ctx, bookingID)
+	if err != nil {
+		return SubstituteOffer{}, err
+	}
+	switch actor.Role {
+	case RolePatient:
+		if off.AccountID == "" || off.AccountID != actor.AccountID {
+			return SubstituteOffer{}, ErrOfferNotFound // not told apart from none
+		}
+	case RoleClerk, RoleOperator, RoleAdmin:
+		if !actor.Covers(off.HospitalID) {
+			return SubstituteOffer{}, ErrOfferNotFound
+		}
+	default:
+		return SubstituteOffer{}, Errorf(ErrForbidden, "patients, the desk and the call centre answer offers")
+	}
+	now := s.cfg.Now()
+	if off.Status != OfferOpen || !now.Before(off.HoldUntil) {
+		return off, Errorf(ErrOfferClosed, "this offer is %s", offerState(off, now))
+	}
+	if accept {
+		return s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID)
+	}
+	return s.endOffer(ctx, actor, off, OfferDeclined, now, o)
+}
+
+func offerState(off SubstituteOffer, now time.Time) string {
+	if off.Status == OfferOpen && !now.Before(off.HoldUntil) {
+		return OfferLapsed
+	}
+	return off.Status
+}
+
+// endOffer cancels an offer's held booking without penalty (never late)
+// and settles the offer as declined or lapsed; the slot returns as any
+// cancelled slot does (the waitlist, else its pool after a delay).
+func (s *Service) endOffer(ctx context.Context, actor Actor, off SubstituteOffer, status string, now time.Time, o Origin) (SubstituteOffer, error) {
+	got, err := s.store.SettleOffer(ctx, off.BookingID, status, now, actor.AccountID)
+	if err != nil {
+		return SubstituteOffer{}, err
+	}
+	if _, err := s.cancelWithoutPenalty(ctx, actor, off.BookingID, "substitute_"+status, o); err != nil {
+		return got, err
+	}
+	return got, nil
+}
+
+// LapseOffers ends the offers whose time passed unanswered: each held
+// booking is cancelled without penalty. Safe to run on several instances:
+// the offer is settled once (SettleOffer refuses one settled already).
+func (s *Service) LapseOffers(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	due, err := s.store.DueOffers(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, off := range due {
+		if _, err := s.endOffer(ctx, Actor{Role: RoleAdmin}, off, OfferLapsed, now, Origin{}); err != nil {
+			if e, ok := AsError(err); ok && e.Code == ErrOfferClosed.Code {
+				continue // another instance settled it
+			}
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,222 @@
+package booking_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// colleague stores another doctor of a department, with a title and fee
+// level.
+func (h *harness) colleague(dept, title string, fee booking.FeeLevel) booking.Doctor {
+	h.t.Helper()
+	d := h.department(dept)
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: d.ID, Name: "Dr Colleague", Title: title, FeeLevel: fee}
+	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{Hospitals: []booking.Hospital{h.hosp},
+		Departments: []booking.Department{d}, Doctors: []booking.Doctor{doc}}), "save doctor")
+	return doc
+}
+
+// TestStopWithSubstitute (L): a clinic stopped (停诊) while patients book
+// it, with a substitute of the same level the hospital names: every booking
+// ever confirmed in it is cancelled without penalty and its slot held with
+// the substitute (same time, same number, same person), none confirmed into
+// the stopped clinic after the stop; nobody else can take a held slot;
+// accepting keeps it, declining or letting it lapse cancels it without
+// penalty; Redis equals SQL throughout.
+func TestStopWithSubstitute(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.session(sessionOpts{dept: "Dermatology", online: 30})
+	sub := h.colleague("Dermatology", "chief physician", "")
+
+	users := h.users(8, 3)
+	type outcome struct {
+		id  string
+		err error
+	}
+	results := make(chan outcome, 8*3)
+	var wg sync.WaitGroup
+	start, going := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	for _, u := range users {
+		wg.Go(func() {
+			<-start
+			for p := range u.patients {
+				b, err := h.svc.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[p].ID, Channel: booking.ChannelOnline})
+				if err == nil {
+					once.Do(func() { close(going) })
+				}
+				results <- outcome{b.ID, err}
+			}
+		})
+	}
+	close(start)
+	<-going
+	res, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	wg.Wait()
+	close(results)
+	confirmed := map[string]bool{}
+	for r := range results {
+		switch {
+		case r.err == nil:
+			confirmed[r.id] = true
+		case errors.Is(r.err, booking.ErrSessionStopped), errors.Is(r.err, booking.ErrChannelClosed):
+		default:
+			t.Errorf("a booking during the stop: %v", r.err)
+		}
+	}
+	t.Logf("%d confirmed before the stop, %d held with the substitute until %s", len(confirmed), res.Offered, res.HoldUntil)
+	if len(h.activeInSQL(sess)) != 0 {
+		t.Errorf("bookings remain active in the stopped clinic")
+	}
+	if res.Cancelled != len(confirmed) || res.Offered != len(confirmed) || res.SubstituteSessionID == "" {
+		t.Fatalf("stop = %+v; want %d cancelled and as many held", res, len(confirmed))
+	}
+	next, ok := h.svc.Catalog().Session(res.SubstituteSessionID)
+	if !ok || next.DoctorID != sub.ID || !next.StartsAt.Equal(sess.StartsAt) || len(next.Slots) != len(sess.Slots) {
+		t.Fatalf("the substitute session %+v is not the clinic's layout for %s", next, sub.ID)
+	}
+	held := map[int]bool{}
+	for id := range confirmed {
+		orig := h.stored(id)
+		if orig.Status != booking.StatusCancelled || orig.LateCancel {
+			t.Errorf("original %s: %s late=%v, want cancelled without penalty", id, orig.Status, orig.LateCancel)
+		}
+		hb := h.stored(booking.NameID(id, "substitute"))
+		if hb.SessionID != next.ID || hb.SlotNo != orig.SlotNo || hb.IdentityID != orig.IdentityID || hb.Status != booking.StatusConfirmed {
+			t.Errorf("held booking for %s = %+v, want the same slot %d and person in %s", id, hb, orig.SlotNo, next.ID)
+		}
+		held[hb.SlotNo] = true
+	}
+	h.checkClean()
+
+	// Nobody else takes a held slot: the substitute's session sells out
+	// at the slots left.
+	for _, u := range h.users(30-len(held)+2, 1) {
+		b, err := h.book(u, 0, next, "")
+		if err != nil {
+			wantErr(t, "booking past the free slots", err, booking.ErrSoldOut)
+			continue
+		}
+		if held[b.SlotNo] {
+			t.Errorf("another patient got held slot %d", b.SlotNo)
+		}
+	}
+	h.checkClean()
+
+	// Each answer: the patient accepts one; the desk declines one for
+	// them; one lapses. None is late, none bars.
+	var ids []string
+	for id := range confirmed {
+		ids = append(ids, booking.NameID(id, "substitute"))
+	}
+	if len(ids) < 3 {
+		t.Fatalf("only %d held bookings; the test needs 3", len(ids))
+	}
+	owner := func(bookingID string) user {
+		b := h.stored(bookingID)
+		for _, u := range users {
+			if u.actor.AccountID == b.AccountID {
+				return u
+			}
+		}
+		t.Fatalf("no user holds %s", bookingID)
+		return user{}
+	}
+	off, err := h.svc.AnswerOffer(h.ctx, owner(ids[0]).actor, ids[0], true, booking.Origin{})
+	testenv.Must(t, err, "accept")
+	if off.Status != booking.OfferAccepted || h.stored(ids[0]).Status != booking.StatusConfirmed {
+		t.Errorf("accepted offer = %+v, booking %s", off, h.stored(ids[0]).Status)
+	}
+	_, err = h.svc.AnswerOffer(h.ctx, owner(ids[0]).actor, ids[0], false, booking.Origin{})
+	wantErr(t, "declining an accepted offer", err, booking.ErrOfferClosed)
+	_, err = h.svc.AnswerOffer(h.ctx, owner(ids[1]).actor, ids[0], true, booking.Origin{})
+	if owner(ids[1]).actor.AccountID != owner(ids[0]).actor.AccountID {
+		wantErr(t, "answering another account's offer", err, booking.ErrOfferNotFound)
+	}
+	clerk := h.staff(booking.RoleClerk)
+	off, err = h.svc.AnswerOffer(h.ctx, clerk, ids[1], false, booking.Origin{})
+	testenv.Must(t, err, "the desk declines for the patient")
+	if b := h.stored(ids[1]); off.Status != booking.OfferDeclined || b.Status != booking.StatusCancelled || b.LateCancel {
+		t.Errorf("declined offer %+v: booking %s late=%v, want cancelled without penalty", off, b.Status, b.LateCancel)
+	}
+	func() {
+		defer h.clock.at(res.HoldUntil.Add(time.Second))()
+		n, err := h.svc.LapseOffers(h.ctx)
+		testenv.Must(t, err, "lapse offers")
+		if n != len(ids)-2 {
+			t.Errorf("%d offers lapsed, want %d (all but the accepted and the declined)", n, len(ids)-2)
+		}
+		_, err = h.svc.AnswerOffer(h.ctx, owner(ids[2]).actor, ids[2], true, booking.Origin{})
+		wantErr(t, "accepting a lapsed offer", err, booking.ErrOfferClosed)
+	}()
+	for _, id := range ids[2:] {
+		if b := h.stored(id); b.Status != booking.StatusCancelled || b.LateCancel {
+			t.Errorf("lapsed %s: %s late=%v, want cancelled without penalty", id, b.Status, b.LateCancel)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM bars`); n != 0 {
+		t.Errorf("%d bars after the offers ended, want none", n)
+	}
+	// The patients are told of a lapse; the held booking itself tells
+	// nothing (the stop's notice did).
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notifications from events")
+	if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND body LIKE '%lapsed%'`, ids[2]); n != 1 {
+		t.Errorf("%d lapse notifications for %s, want 1", n, ids[2])
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = ANY($1) AND kind = 'booked'`, ids); n != 0 {
+		t.Errorf("%d 'booked' notifications for held slots, want none", n)
+	}
+	h.placeReturned()
+	h.checkClean()
+}
+
+// TestSubstituteRefusals (L): a substitute who is not the same level, a
+// lottery clinic, a substitute already sitting then: each refused with its
+// code, and the clinic is not stopped.
+func TestSubstituteRefusals(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.session(sessionOpts{dept: "Urology", online: 4})
+	h.mustBook(h.user(1), 0, sess, "")
+	expert := h.colleague("Urology", "chief physician", booking.FeeExpert)
+	junior := h.colleague("Urology", "attending physician", "")
+	elsewhere := h.colleague("Neurology", "chief physician", "")
+	busy := h.colleague("Urology", "chief physician", "")
+	_, err := h.svc.CreateSession(h.ctx, admin, h.morning(busy, 2, 0, time.Now().Add(time.Hour)))
+	testenv.Must(t, err, "the busy colleague's own clinic")
+	lottery := h.lotterySession(lotteryOpts{dept: "Urology", period: "afternoon", online: 4})
+	free := h.colleague("Urology", "chief physician", "")
+
+	for _, c := range []struct {
+		name string
+		sess *booking.Session
+		req  booking.StopRequest
+		want *booking.Error
+	}{
+		{"another fee level", sess, booking.StopRequest{SubstituteDoctorID: expert.ID}, booking.ErrNotSameLevel},
+		{"another title", sess, booking.StopRequest{SubstituteDoctorID: junior.ID}, booking.ErrNotSameLevel},
+		{"another department", sess, booking.StopRequest{SubstituteDoctorID: elsewhere.ID}, booking.ErrNotSameLevel},
+		{"sitting at that time", sess, booking.StopRequest{SubstituteDoctorID: busy.ID}, booking.ErrSessionOverlap},
+		{"no such doctor", sess, booking.StopRequest{SubstituteDoctorID: booking.NewID()}, booking.ErrDoctorNotFound},
+		{"a hold past the start", sess, booking.StopRequest{SubstituteDoctorID: free.ID, HoldUntil: sess.StartsAt.Add(time.Minute)}, booking.ErrInvalidField},
+		{"a lottery clinic", lottery, booking.StopRequest{SubstituteDoctorID: free.ID}, booking.ErrSubstituteLottery},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.req.Reason = "the doctor is ill"
+			_, err := h.svc.Stop(h.ctx, admin, c.sess.ID, c.req)
+			wantErr(t, c.name, err, c.want)
+		})
+	}
+	if got, _ := h.svc.Catalog().Session(sess.ID); got.Stopped() || len(h.activeInSQL(sess)) != 1 {
+		t.Errorf("a refused substitute stopped the clinic")
+	}
+	h.checkClean()
+}

@@ -1,0 +1,185 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The administrator's policy page (规则设置): a hospital's booking rules —
+// quotas, the cancellation deadline, the booking window, the share kept for
+// on-site patients and the no-show rules — in effect now, a form that sets
+// new ones from a stated time, and the history of every change.
+
+type policyData struct {
+	Hospitals []policyHospital
+	// Accounts are the platform's account limits: every administrator
+	// sees them, a platform one (Platform) changes them.
+	Accounts        booking.AccountLimits
+	AccountsHistory []accountRow
+	Platform        bool
+}
+
+type accountRow struct {
+	From, Reason                    string
+	MaxPatients, MaxAccountsOnPhone int
+	Pending                         bool
+}
+
+type policyHospital struct {
+	ID, Name string
+	Current  policyForm
+	History  []policyRow
+}
+
+// policyForm is a policy as the form writes it.
+type policyForm struct {
+	PerDay, PerWeek, PerMonth, BookAheadDays, OnsiteShare, NoShowWindowDays int
+	CancelDeadline, NoShowSteps                                             string
+}
+
+type policyRow struct {
+	From, SetAt, Reason string
+	Form                policyForm
+	Pending             bool // not in effect yet
+}
+
+func policyFormOf(p booking.Policy, deadline string) policyForm {
+	f := policyForm{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, BookAheadDays: p.BookAheadDays,
+		OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)), CancelDeadline: deadline}
+	steps := make([]string, len(p.NoShows.Steps))
+	for i, st := range p.NoShows.Steps {
+		steps[i] = fmt.Sprintf("%d:%d", st.Count, int(st.Bar/(24*time.Hour)))
+	}
+	f.NoShowSteps = strings.Join(steps, ", ")
+	return f
+}
+
+func (c *Console) policyOf(r *request) policyData {
+	d := policyData{Platform: r.actor.PlatformAdmin()}
+	now := time.Now()
+	if limits, history, err := c.svc.AccountPolicies(r.ctx, r.actor); err == nil {
+		d.Accounts = limits
+		for i := len(history) - 1; i >= 0; i-- {
+			ch := history[i]
+			d.AccountsHistory = append(d.AccountsHistory, accountRow{From: ch.EffectiveFrom.In(c.adminZone()).Format("2006-01-02 15:04"),
+				Reason: ch.Reason, MaxPatients: ch.Limits.MaxPatients, MaxAccountsOnPhone: ch.Limits.MaxAccountsOnPhone,
+				Pending: ch.EffectiveFrom.After(now)})
+		}
+	}
+	for _, h := range c.svc.Catalog().Hospitals() {
+		if !r.actor.Covers(h.ID) {
+			continue
+		}
+		p, deadline, history, err := c.svc.Policies(r.actor, h.ID)
+		if err != nil {
+			continue
+		}
+		if len(p.NoShows.Steps) == 0 {
+			p.NoShows = c.svc.NoShowRules()
+		}
+		loc := h.Location()
+		ph := policyHospital{ID: h.ID, Name: h.Name, Current: policyFormOf(p, deadline)}
+		for i := len(history) - 1; i >= 0; i-- { // the latest first
+			ch := history[i]
+			ph.History = append(ph.History, policyRow{From: ch.EffectiveFrom.In(loc).Format("2006-01-02 15:04"),
+				SetAt: ch.SetAt.In(loc).Format("2006-01-02 15:04"), Reason: ch.Reason,
+				Form: policyFormOf(ch.Policy, ch.CancelDeadline), Pending: ch.EffectiveFrom.After(now)})
+		}
+		d.Hospitals = append(d.Hospitals, ph)
+	}
+	return d
+}
+
+func (c *Console) policyPage(r *request) error {
+	flash := map[string]string{
+		"policy":   "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time.",
+		"accounts": "账户限额已保存，自所填时间起生效。 Account limits saved: they apply from their time.",
+	}[r.query("ok")]
+	return c.render(r, fasthttp.StatusOK, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Flash: flash, Data: c.policyOf(r)})
+}
+
+// setPolicy reads the form: numbers as typed (an empty one is 0, which the
+// Service refuses where 0 is no value), the no-show steps as "3:90, 6:180"
+// (count:bar days; empty: the service's rules), the time in the hospital's
+// zone (empty: now).
+func (c *Console) setPolicy(r *request) error {
+	failed := func(err error) error {
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
+	}
+	var p booking.Policy
+	var window int
+	for _, f := range []struct {
+		key string
+		to  *int
+	}{{"per_day", &p.PerDay}, {"per_week", &p.PerWeek}, {"per_month", &p.PerMonth}, {"book_ahead_days", &p.BookAheadDays},
+		{"onsite_share", &p.OnsiteShare}, {"no_show_window_days", &window}} {
+		n, err := r.formInt(f.key)
+		if err != nil {
+			return failed(err)
+		}
+		*f.to = n
+	}
+	p.NoShows.Window = time.Duration(window) * 24 * time.Hour
+	for _, part := range strings.Split(r.form("no_show_steps"), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		var count, days int
+		if _, err := fmt.Sscanf(part, "%d:%d", &count, &days); err != nil {
+			return failed(booking.Errorf(booking.ErrInvalidField, "no-show steps are count:bar days, comma-separated (3:90, 6:180)"))
+		}
+		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: count, Bar: time.Duration(days) * 24 * time.Hour})
+	}
+	hospitalID := r.form("hospital_id")
+	var from time.Time
+	if v := strings.TrimSpace(r.form("effective_from")); v != "" {
+		h, err := c.svc.Hospital(hospitalID)
+		if err != nil {
+			return failed(err)
+		}
+		if from, err = time.ParseInLocation("2006-01-02T15:04", v, h.Location()); err != nil {
+			return failed(booking.Errorf(booking.ErrInvalidField, "effective_from is not a date and time"))
+		}
+	}
+	_, err := c.svc.SetPolicy(r.ctx, r.actor, hospitalID, booking.PolicyRequest{Policy: p,
+		CancelDeadline: strings.TrimSpace(r.form("cancel_deadline")), EffectiveFrom: from, Reason: strings.TrimSpace(r.form("reason"))})
+	if err != nil {
+		return failed(err)
+	}
+	c.redirect(r, "/admin/policy?"+url.Values{"ok": {"policy"}}.Encode()+"#h-"+hospitalID)
+	return nil
+}
+
+// setAccountPolicy reads the account limits form (a platform
+// administrator's; the time in the admin console's zone).
+func (c *Console) setAccountPolicy(r *request) error {
+	failed := func(err error) error {
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
+	}
+	var l booking.AccountLimits
+	var err error
+	if l.MaxPatients, err = r.formInt("max_patients"); err != nil {
+		return failed(err)
+	}
+	if l.MaxAccountsOnPhone, err = r.formInt("max_accounts_on_phone"); err != nil {
+		return failed(err)
+	}
+	var from time.Time
+	if v := strings.TrimSpace(r.form("effective_from")); v != "" {
+		if from, err = time.ParseInLocation("2006-01-02T15:04", v, c.adminZone()); err != nil {
+			return failed(booking.Errorf(booking.ErrInvalidField, "effective_from is not a date and time"))
+		}
+	}
+	if _, err := c.svc.SetAccountPolicy(r.ctx, r.actor, booking.AccountPolicyRequest{Limits: l, EffectiveFrom: from,
+		Reason: strings.TrimSpace(r.form("reason"))}); err != nil {
+		return failed(err)
+	}
+	c.redirect(r, "/admin/policy?ok=accounts#accounts")
+	return nil
+}

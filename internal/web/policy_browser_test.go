@@ -1,0 +1,114 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestPolicyPageInBrowser drives headless Chromium through the admin
+// console's policy page as a hospital's own administrator: the rules in
+// effect are shown, a policy whose no-show step has a bar of 0 days is
+// refused with its code, a valid one (a booking window of 2 days, 20% kept
+// for on-site, one no-show bars 30 days) is saved from now and shown in
+// effect and in the history; SQL has the row and the audit entry, and the
+// Service applies it. The platform's account limits are shown to it, and
+// changed only by a platform administrator. Screenshots are policy-*.png,
+// at the desk's width and a phone's.
+func TestPolicyPageInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	password := "admin password 1"
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
+	testenv.Must(t, err, "create the hospital's administrator")
+
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.open("/admin/login")
+	b.fill("#login-form input[name=phone]", phone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/admin")
+	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
+	b.click(`nav.subnav a[href="/admin/policy"]`, "/admin/policy")
+	sec := "#h-" + s.hospital.ID
+	b.contains(sec, s.hospital.Name)
+	b.contains(sec+" .window", "no booking window")
+
+	open := func() {
+		b.do("open the form", chromedp.WaitVisible(chromedp.CSS(sec+" .policy-open")), chromedp.Click(chromedp.CSS(sec+" .policy-open")))
+	}
+	set := func(name, v string) {
+		sel := sec + " .policy-form input[name=" + name + "]"
+		b.do("set "+name, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	// 1. A bar of 0 days is refused, with its code.
+	open()
+	set("book_ahead_days", "2")
+	set("onsite_share", "20")
+	set("no_show_window_days", "90")
+	set("no_show_steps", "1:0")
+	set("reason", "新院区开诊 New wing opens")
+	b.shot("policy-01-form")
+	b.click(sec+" .policy-form button[type=submit]", "/admin/policy")
+	b.contains("#error", "invalid_field")
+	b.shot("policy-02-refused")
+
+	// 2. A valid policy from now.
+	open()
+	set("book_ahead_days", "2")
+	set("onsite_share", "20")
+	set("no_show_window_days", "90")
+	set("no_show_steps", "1:30")
+	set("reason", "新院区开诊 New wing opens")
+	b.click(sec+" .policy-form button[type=submit]", "/admin/policy?ok=policy")
+	b.contains("#flash", "Policy saved")
+	b.contains(sec+" .window", "at most 2 days ahead")
+	b.contains(sec+" .onsite", "20%")
+	b.contains(sec+" .noshow", "1:30")
+	b.contains(sec+" table.history", "New wing opens")
+	b.shot("policy-03-saved")
+	b.phoneShot("policy-04-phone")
+	// A hospital's administrator sees the platform's account limits, and
+	// no form to change them.
+	b.contains("#accounts-current", "at most 5 patients per account")
+	b.absent("#accounts-open")
+
+	// 3. A platform administrator changes the account limits.
+	platformPhone := s.newAdmin(password)
+	p := newBrowser(t, s.base, 3*time.Minute)
+	p.open("/admin/login")
+	p.fill("#login-form input[name=phone]", platformPhone)
+	p.fill("#login-form input[name=password]", password)
+	p.click("#login-form button[type=submit]", "/admin")
+	p.open("/admin/policy")
+	p.do("open the account form", chromedp.WaitVisible(chromedp.CSS("#accounts-open")), chromedp.Click(chromedp.CSS("#accounts-open")))
+	for name, v := range map[string]string{"max_patients": "4", "max_accounts_on_phone": "2", "reason": "一号多户 Tighter"} {
+		sel := "#accounts-form input[name=" + name + "]"
+		p.do("set "+name, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	p.click("#accounts-form button[type=submit]", "/admin/policy?ok=accounts")
+	p.contains("#flash", "Account limits saved")
+	p.contains("#accounts-current", "at most 4 patients per account")
+	p.contains("#accounts-history", "Tighter")
+	p.shot("policy-05-accounts")
+	if n := s.count(`SELECT count(*) FROM account_policies WHERE max_patients = 4 AND max_accounts_on_phone = 2`); n != 1 {
+		t.Errorf("stored account limits of the form = %d, want 1", n)
+	}
+
+	if n := s.count(`SELECT count(*) FROM hospital_policies WHERE hospital_id = $1 AND book_ahead_days = 2 AND onsite_share = 20
+		AND no_show_window_days = 90 AND no_show_steps = '1:30'`, s.hospital.ID); n != 1 {
+		t.Errorf("stored policies of the form = %d, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'policy_set' AND hospital_id = $1`, s.hospital.ID); n != 1 {
+		t.Errorf("audit rows policy_set = %d, want 1", n)
+	}
+	rules, err := s.svc.Rules(s.hospital.ID)
+	testenv.Must(t, err, "rules")
+	if rules.Policy.BookAheadDays != 2 || rules.Policy.OnsiteShare != 20 || len(rules.NoShows.Steps) != 1 || rules.NoShows.Steps[0].Bar != 30*24*time.Hour {
+		t.Errorf("the Service's rules now = %+v, want the form's", rules.Policy)
+	}
+}

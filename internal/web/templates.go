@@ -1,0 +1,224 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The administrator's weekly templates (出诊模板): a doctor's rota kept by
+// name, edited when it changes, and applied to a week to publish its
+// sessions (all or none, each checked as one published alone).
+
+// templateDayRows and templatePoolChannels are how many clinics a form
+// offers and which pools: enough for a specialist's week; the API takes
+// more.
+const templateDayRows = 4
+
+var templatePoolChannels = []booking.Channel{booking.ChannelOnline, booking.ChannelPhone, booking.ChannelOnsite, booking.ChannelReferral}
+
+// The choices of a template form's rows.
+var (
+	weekdayOptions = []option{{"1", "周一 Mon"}, {"2", "周二 Tue"}, {"3", "周三 Wed"}, {"4", "周四 Thu"}, {"5", "周五 Fri"},
+		{"6", "周六 Sat"}, {"7", "周日 Sun"}}
+	periodOptions = []option{{"morning", "上午 Morning"}, {"afternoon", "下午 Afternoon"}, {"evening", "晚间 Evening"}}
+)
+
+type templatesData struct {
+	Hospitals []templatesHospital
+	FormKey   string
+	NextWeek  string // the Monday after next, the publish form's default
+}
+
+type templatesHospital struct {
+	ID, Name string
+	Doctors  []templatesDoctor
+}
+
+type templatesDoctor struct {
+	ID, Name, Department string
+	Templates            []templateView
+	New                  templateForm // an empty form to create one
+}
+
+type templateView struct {
+	ID, Name, Summary, UpdatedAt string
+	Form                         templateForm
+}
+
+// templateForm is a template as the form shows it: fixed rows of clinics
+// (empty ones unused) and one row per channel (quota 0: no pool).
+type templateForm struct {
+	Days              []templateDayForm
+	Pools             []templatePoolForm
+	Weekdays, Periods []option // the choices of every row
+}
+
+type templateDayForm struct {
+	N                           int    // the row, naming its fields day<N>_…
+	Weekday, Period, Start, End string // Weekday "" for an unused row
+}
+
+type templatePoolForm struct {
+	Channel    string
+	Label      string
+	Quota      int
+	DaysBefore int
+	At         string
+}
+
+func templateFormOf(t booking.WeekTemplate) templateForm {
+	f := templateForm{Weekdays: weekdayOptions, Periods: periodOptions}
+	for i := range templateDayRows {
+		d := templateDayForm{N: i, Period: "morning", Start: "08:00", End: "12:00"}
+		if i < len(t.Days) {
+			d = templateDayForm{N: i, Weekday: strconv.Itoa(t.Days[i].Weekday), Period: t.Days[i].Period, Start: t.Days[i].Start, End: t.Days[i].End}
+		}
+		f.Days = append(f.Days, d)
+	}
+	for _, ch := range templatePoolChannels {
+		p := templatePoolForm{Channel: string(ch), Label: channelLabels[ch], At: "08:00"}
+		for _, tp := range t.Pools {
+			if tp.Channel == ch {
+				p.Quota, p.DaysBefore, p.At = tp.Quota, tp.DaysBefore, tp.At
+			}
+		}
+		f.Pools = append(f.Pools, p)
+	}
+	return f
+}
+
+// summarise says a template's clinics and pools in a line.
+func summarise(t booking.WeekTemplate) string {
+	names := []string{"", "一 Mon", "二 Tue", "三 Wed", "四 Thu", "五 Fri", "六 Sat", "日 Sun"}
+	var days, pools []string
+	for _, d := range t.Days {
+		if d.Weekday >= 1 && d.Weekday <= 7 {
+			days = append(days, fmt.Sprintf("周%s %s–%s", names[d.Weekday], d.Start, d.End))
+		}
+	}
+	for _, p := range t.Pools {
+		pools = append(pools, fmt.Sprintf("%s %d（前 %d 天 %s）", channelLabels[p.Channel], p.Quota, p.DaysBefore, p.At))
+	}
+	return strings.Join(days, "、") + " · " + strings.Join(pools, "、")
+}
+
+func (c *Console) templatesOf(r *request) templatesData {
+	cat := c.svc.Catalog()
+	d := templatesData{FormKey: newFormKey()}
+	next := time.Now().In(c.adminZone()).AddDate(0, 0, 8)
+	for next.Weekday() != time.Monday {
+		next = next.AddDate(0, 0, 1)
+	}
+	d.NextWeek = next.Format(time.DateOnly)
+	for _, h := range cat.Hospitals() {
+		if !r.actor.Covers(h.ID) {
+			continue
+		}
+		th := templatesHospital{ID: h.ID, Name: h.Name}
+		for _, doc := range cat.Doctors(h.ID) {
+			if doc.Retired() {
+				continue
+			}
+			dept, _ := cat.Department(doc.DepartmentID)
+			td := templatesDoctor{ID: doc.ID, Name: doc.Name, Department: dept.Name, New: templateFormOf(booking.WeekTemplate{})}
+			ts, err := c.svc.DoctorTemplates(r.ctx, r.actor, doc.ID)
+			if err == nil {
+				for _, t := range ts {
+					td.Templates = append(td.Templates, templateView{ID: t.ID, Name: t.Name, Summary: summarise(t.WeekTemplate),
+						UpdatedAt: t.UpdatedAt.In(h.Location()).Format("2006-01-02 15:04"), Form: templateFormOf(t.WeekTemplate)})
+				}
+			}
+			th.Doctors = append(th.Doctors, td)
+		}
+		d.Hospitals = append(d.Hospitals, th)
+	}
+	return d
+}
+
+func (c *Console) templatesPage(r *request) error {
+	flash := map[string]string{
+		"saved":     "模板已保存。 Template saved.",
+		"published": "本周出诊已发布，可在号源页查看。 The week is published: see the schedule page.",
+	}[r.query("ok")]
+	return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Flash: flash, Data: c.templatesOf(r)})
+}
+
+func (c *Console) templatesFailed(r *request, err error) error {
+	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Data: c.templatesOf(r)}, err)
+}
+
+// templateFromForm reads the clinics (rows with a weekday) and the pools
+// (channels with a quota) of a template form.
+func templateFromForm(r *request) (booking.WeekTemplate, error) {
+	var t booking.WeekTemplate
+	for i := range templateDayRows {
+		wd, err := r.formInt(fmt.Sprintf("day%d_weekday", i))
+		if err != nil {
+			return t, err
+		}
+		if wd == 0 {
+			continue
+		}
+		t.Days = append(t.Days, booking.TemplateDay{Weekday: wd, Period: r.form(fmt.Sprintf("day%d_period", i)),
+			Start: strings.TrimSpace(r.form(fmt.Sprintf("day%d_start", i))), End: strings.TrimSpace(r.form(fmt.Sprintf("day%d_end", i)))})
+	}
+	for _, ch := range templatePoolChannels {
+		quota, err := r.formInt(string(ch) + "_quota")
+		if err != nil {
+			return t, err
+		}
+		if quota == 0 {
+			continue
+		}
+		days, err := r.formInt(string(ch) + "_days_before")
+		if err != nil {
+			return t, err
+		}
+		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: quota, DaysBefore: days, At: strings.TrimSpace(r.form(string(ch) + "_at"))})
+	}
+	return t, nil
+}
+
+func (c *Console) saveTemplate(r *request) error {
+	t, err := templateFromForm(r)
+	if err != nil {
+		return c.templatesFailed(r, err)
+	}
+	t.DoctorID = r.form("doctor_id")
+	req := booking.TemplateRequest{Name: r.form("name"), WeekTemplate: t, IdempotencyKey: r.form("idem")}
+	if _, err := c.svc.SaveTemplate(r.ctx, r.actor, r.param, req); err != nil {
+		return c.templatesFailed(r, err)
+	}
+	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"saved"}}.Encode())
+	return nil
+}
+
+func (c *Console) applyTemplate(r *request) error {
+	if _, err := c.svc.ApplyTemplate(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("week_of")), r.form("idem")); err != nil {
+		return c.templatesFailed(r, err)
+	}
+	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"published"}}.Encode())
+	return nil
+}
+
+// formInt reads a whole number from a form field: empty is 0 (which the
+// Service refuses where 0 is no value), anything else not a number is
+// invalid_field.
+func (r *request) formInt(key string) (int, error) {
+	v := strings.TrimSpace(r.form(key))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, booking.Errorf(booking.ErrInvalidField, "%s must be a whole number", key)
+	}
+	return n, nil
+}

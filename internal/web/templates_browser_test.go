@@ -1,0 +1,118 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestTemplatesPageInBrowser drives headless Chromium through the admin
+// console's weekly-template page as a hospital's own administrator: a
+// template with a clinic whose release comes after its start is refused
+// with its code; a valid one (Tuesday morning and Thursday afternoon,
+// online released 7 days before at 08:00, on-site on the day) is saved,
+// edited (online 6 → 8), and published to a week; the catalog has the two
+// sessions with the edited quota, bookable from their release. Screenshots
+// are templates-*.png, at the desk's width and a phone's.
+func TestTemplatesPageInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	password := "admin password 1"
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
+	testenv.Must(t, err, "create the hospital's administrator")
+	doc := s.doctors[2]
+
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.open("/admin/login")
+	b.fill("#login-form input[name=phone]", phone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/admin")
+	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
+	b.click(`nav.subnav a[href="/admin/templates"]`, "/admin/templates")
+	box := "#t-doc-" + doc.ID
+	b.contains(box, doc.Name)
+
+	open := func(sel string) {
+		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	}
+	set := func(sel, v string) {
+		b.do("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	fillNew := func(onsiteAt string) {
+		form := box + " .new-form"
+		open(box + " .new-open")
+		set(form+" input[name=name]", "春季 Spring")
+		set(form+" select[name=day0_weekday]", "2")
+		set(form+" select[name=day0_period]", "morning")
+		set(form+" input[name=day0_start]", "08:00")
+		set(form+" input[name=day0_end]", "12:00")
+		set(form+" select[name=day1_weekday]", "4")
+		set(form+" select[name=day1_period]", "afternoon")
+		set(form+" input[name=day1_start]", "14:00")
+		set(form+" input[name=day1_end]", "17:00")
+		set(form+" input[name=online_quota]", "6")
+		set(form+" input[name=online_days_before]", "7")
+		set(form+" input[name=online_at]", "08:00")
+		set(form+" input[name=onsite_quota]", "2")
+		set(form+" input[name=onsite_days_before]", "0")
+		set(form+" input[name=onsite_at]", onsiteAt)
+	}
+	// 1. On-site released at 15:00 on the day: after the morning clinic starts.
+	fillNew("15:00")
+	b.shot("templates-01-form")
+	b.click(box+" .new-form button[type=submit]", "/admin/templates")
+	b.contains("#error", "release_after_start")
+
+	// 2. Valid: on-site at 07:00.
+	b.open("/admin/templates")
+	fillNew("07:00")
+	b.click(box+" .new-form button[type=submit]", "/admin/templates?ok=saved")
+	b.contains("#flash", "Template saved")
+	b.contains(box+" .tpl-summary", "Tue 08:00–12:00")
+
+	// 3. Edit: six online slots become eight.
+	open(box + " .edit-open")
+	set(box+" .edit-form input[name=online_quota]", "8")
+	b.click(box+" .edit-form button[type=submit]", "/admin/templates?ok=saved")
+	b.contains(box+" .tpl-summary", "Online 8")
+
+	// 4. Publish the Monday after next.
+	open(box + " .publish-open")
+	monday := time.Now().In(shanghai).AddDate(0, 0, 8)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	set(box+" .publish-form input[name=week_of]", monday.Format(time.DateOnly))
+	b.click(box+" .publish-form button[type=submit]", "/admin/templates?ok=published")
+	b.contains("#flash", "The week is published")
+	b.shot("templates-02-published")
+	b.phoneShot("templates-03-phone")
+
+	var got []*booking.Session
+	for d := range 7 {
+		for _, ss := range s.svc.Catalog().Sessions(s.hospital.ID, monday.AddDate(0, 0, d).Format(time.DateOnly), "") {
+			if ss.DoctorID == doc.ID {
+				got = append(got, ss)
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Fatalf("the doctor's sessions in the week of %s: %d, want 2 (Tuesday and Thursday)", monday.Format(time.DateOnly), len(got))
+	}
+	for _, ss := range got {
+		q, ok := ss.Channel(booking.ChannelOnline)
+		if !ok || q.Quota != 8 || len(ss.Slots) != 10 {
+			t.Errorf("session %s %s: online %+v, %d slots; want the edited 8 online of 10", ss.VisitDate, ss.Period, q, len(ss.Slots))
+		}
+	}
+	for _, action := range []string{"template_create", "template_update", "session_create"} {
+		if n := s.count(`SELECT count(*) FROM audit_log WHERE action = $1 AND hospital_id = $2`, action, s.hospital.ID); n < 1 {
+			t.Errorf("audit rows %s = %d, want at least 1", action, n)
+		}
+	}
+}
