@@ -2,6 +2,7 @@ package bookingtest
 
 import (
 	"context"
+	"sort"
 
 	"fairslot/internal/booking"
 )
@@ -143,4 +144,29 @@ func (s *Store) AddPatient(_ context.Context, np booking.NewPatient, lim booking
 	ev.IdentityID = who.ID
 	s.events = append(s.events, ev)
 	return p, nil
+}
+
+// SetAccountPolicy records a change of the platform's account limits and
+// its audit entry.
+func (s *Store) SetAccountPolicy(_ context.Context, c booking.AccountPolicy, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits = append(s.limits, c)
+	s.audit = append(s.audit, a)
+	return nil
+}
+
+// AccountPolicies lists the changes by effective time, then by when they
+// were set, as the adapter orders them.
+func (s *Store) AccountPolicies(_ context.Context) ([]booking.AccountPolicy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := append([]booking.AccountPolicy(nil), s.limits...)
+	sort.SliceStable(cs, func(i, j int) bool {
+		if !cs[i].EffectiveFrom.Equal(cs[j].EffectiveFrom) {
+			return cs[i].EffectiveFrom.Before(cs[j].EffectiveFrom)
+		}
+		return cs[i].SetAt.Before(cs[j].SetAt)
+	})
+	return cs, nil
 }

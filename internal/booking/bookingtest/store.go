@@ -43,6 +43,7 @@ type Store struct {
 	accounts      map[string]booking.Account // accounts.go
 	phones        map[string][]byte          // patient id → contact phone's hash
 	lottery       map[string]booking.Entry   // lottery entries by id (lottery.go)
+	limits        []booking.AccountPolicy    // the platform's account limits by effective time (accounts.go)
 }
 
 // The stores Store implements in full; the composite is for NewService.

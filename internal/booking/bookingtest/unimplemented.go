@@ -384,14 +384,6 @@ func (unimplementedStore) SettleOffer(_ context.Context, _, _ string, _ time.Tim
 	panic(unimplemented("Store.SettleOffer"))
 }
 
-func (unimplementedStore) SetAccountPolicy(_ context.Context, _ booking.AccountPolicy, _ booking.AuditEntry) error {
-	panic(unimplemented("Store.SetAccountPolicy"))
-}
-
-func (unimplementedStore) AccountPolicies(_ context.Context) ([]booking.AccountPolicy, error) {
-	panic(unimplemented("Store.AccountPolicies"))
-}
-
 func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SetPolicy"))
 }
