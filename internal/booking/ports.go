@@ -509,6 +509,9 @@ type SourceStore interface {
 	// first; DueOffers the open ones whose time is up at now.
 	Offer(ctx context.Context, bookingID string) (SubstituteOffer, error)
 	OffersOfAccount(ctx context.Context, accountID string) ([]SubstituteOffer, error)
+	// OffersOfBookings reads the offers of those held bookings that have
+	// one (by primary key; the others are left out).
+	OffersOfBookings(ctx context.Context, bookingIDs []string) ([]SubstituteOffer, error)
 	DueOffers(ctx context.Context, now time.Time) ([]SubstituteOffer, error)
 	// SettleOffer moves an open offer to status (accepted, declined,
 	// lapsed) at at by actor; ErrOfferClosed if it is not open.

@@ -376,6 +376,10 @@ func (unimplementedStore) OffersOfAccount(_ context.Context, _ string) ([]bookin
 	panic(unimplemented("Store.OffersOfAccount"))
 }
 
+func (unimplementedStore) OffersOfBookings(_ context.Context, _ []string) ([]booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.OffersOfBookings"))
+}
+
 func (unimplementedStore) DueOffers(_ context.Context, _ time.Time) ([]booking.SubstituteOffer, error) {
 	panic(unimplemented("Store.DueOffers"))
 }
