@@ -354,6 +354,9 @@ type bookingRow struct {
 	// OfferUntil, when set, says the booking is a slot held with a
 	// substitute doctor (替诊) until then: accept or decline, never late.
 	OfferUntil string
+	// NoShowRule states the no-show rules of the booking's hospital (the
+	// patient's bookings page's cancellation step).
+	NoShowRule string
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {
