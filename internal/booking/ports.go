@@ -649,6 +649,10 @@ type DeskStore interface {
 	// from it (events whose phone is phoneRef), the patients given it as
 	// their phone, and the self of the account whose login it is.
 	IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRef string, limit int) ([]Identity, error)
+	// PhoneKin tells, by identity id, who the people an account gave the
+	// phone number to (or the holder whose login it is) are to that
+	// account: the holder's self first, else a family member's entry.
+	PhoneKin(ctx context.Context, phoneHash []byte) (map[string]Kin, error)
 	// Roster lists a hospital's booked, checked-in and no-show bookings of
 	// a visit date by session and slot, with their identities' masked forms.
 	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)

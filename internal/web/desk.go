@@ -292,12 +292,7 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
 		MaskedID: e.NumberMasked, IDType: e.IDType, Channel: channelLabels[e.Channel], Status: statusLabels[e.Status],
 		StatusClass: string(e.Status), Highlight: e.ID == highlight}
-	if e.Relationship != "" {
-		row.Family = e.Relationship.Label()
-		if e.BirthYear > 0 {
-			row.Family += " · " + strconv.Itoa(e.BirthYear)
-		}
-	}
+	row.Family = kinLabel(booking.Kin{Relationship: e.Relationship, BirthYear: e.BirthYear})
 	row.Failed = failed && row.Highlight
 	if e.Status == booking.StatusConfirmed {
 		row.Absent = !now.Before(e.SlotStart)

@@ -329,9 +329,9 @@ func (c *Console) book(r *request) error {
 }
 
 type bookingsData struct {
-	Bookings   []bookingRow
-	Entries    []entryRow
-	Waitlist   []waitRow
+	Bookings []bookingRow
+	Entries  []entryRow
+	Waitlist []waitRow
 }
 
 // bookingsData lists the bookings of everyone on the account's list,

@@ -79,6 +79,7 @@ func phoneFlash(r *request) string {
 // personView is a person the console found, masked, with their bookings.
 type personView struct {
 	Name     string
+	Family   string // 子女 · 2016: who they are to an account of the number
 	IDType   string
 	MaskedID string
 	Bookings []phoneBooking
@@ -215,7 +216,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 
 func (c *Console) personView(l booking.Lookup, now time.Time, highlight string, failed bool) personView {
 	cat := c.svc.Catalog()
-	p := personView{Name: l.Identity.NameMasked, IDType: idTypeLabel(l.Identity.IDType), MaskedID: l.Identity.NumberMasked}
+	p := personView{Name: l.Identity.NameMasked, Family: kinLabel(l.Kin), IDType: idTypeLabel(l.Identity.IDType), MaskedID: l.Identity.NumberMasked}
 	for _, b := range l.Bookings {
 		row := phoneBooking{bookingRow: bookingRowOf(cat, b, nil, now, highlight)}
 		row.Patient = l.Identity.NameMasked

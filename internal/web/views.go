@@ -193,6 +193,20 @@ func patientLabel(p booking.Patient) string {
 	return label
 }
 
+// kinLabel is who a person is to the account that booked or gave the
+// number, as staff pages show it beside the masked name: "子女 · 2016";
+// empty for nobody's family.
+func kinLabel(k booking.Kin) string {
+	if k.Relationship == "" {
+		return ""
+	}
+	label := k.Relationship.Label()
+	if k.BirthYear > 0 {
+		label += " · " + strconv.Itoa(k.BirthYear)
+	}
+	return label
+}
+
 // chip is one choice of the hospital → department → date filter.
 type chip struct {
 	Label    string

@@ -200,6 +200,10 @@ func (unimplementedStore) HeldOutEntries(_ context.Context, _ string) ([]booking
 	panic(unimplemented("Store.HeldOutEntries"))
 }
 
+func (unimplementedStore) PhoneKin(_ context.Context, _ []byte) (map[string]booking.Kin, error) {
+	panic(unimplemented("Store.PhoneKin"))
+}
+
 func (unimplementedStore) IdentitiesByPhone(_ context.Context, _ []byte, _ string, _ int) ([]booking.Identity, error) {
 	panic(unimplemented("Store.IdentitiesByPhone"))
 }
