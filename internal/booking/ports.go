@@ -807,8 +807,10 @@ type LotteryStore interface {
 	FinishDraw(ctx context.Context, k PoolKey, owner string, r DrawResult) error
 	// HeldOutEntries lists the entries a flag held out of draws.
 	HeldOutEntries(ctx context.Context, flagID string) ([]Entry, error)
-	// SettleHeldOut moves held-out entries to their final status.
-	SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time) error
+	// SettleHeldOut moves held-out entries to their final status and, in
+	// the same transaction, writes the notifications telling their
+	// entrants (one already written, by its id, is skipped).
+	SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time, ns []Notification) error
 	// LotteryPools lists the pools of the given sessions with their records.
 	LotteryPools(ctx context.Context, sessionIDs []string) ([]PoolRecord, error)
 }

@@ -396,7 +396,7 @@ func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _
 	panic(unimplemented("Store.SetPolicy"))
 }
 
-func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string, _ time.Time) error {
+func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string, _ time.Time, _ []booking.Notification) error {
 	panic(unimplemented("Store.SettleHeldOut"))
 }
 
