@@ -27,24 +27,15 @@ func TestHospitalNoShowRulesInBrowser(t *testing.T) {
 	}
 	policy, deadline := h.PolicyAt(time.Now())
 	policy.NoShows = booking.NoShowRules{Window: 180 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 2, Bar: 45 * 24 * time.Hour}}}
-	adminPhone := newPhone()
-	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: adminPhone, Password: "admin password 1", Role: booking.RoleAdmin, HospitalID: h.ID})
-	testenv.Must(t, err, "create the hospital's administrator")
-	tok, err := s.svc.Login(ctx, adminPhone, "admin password 1", booking.Origin{})
-	testenv.Must(t, err, "admin login")
-	admin, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "admin token")
-	_, err = s.svc.SetPolicy(ctx, admin, h.ID, booking.PolicyRequest{Policy: policy, CancelDeadline: deadline, Reason: "the board's stricter rules"})
+	admin := s.actor(s.newHospitalAdmin("admin password 1"), "admin password 1")
+	_, err := s.svc.SetPolicy(ctx, admin, h.ID, booking.PolicyRequest{Policy: policy, CancelDeadline: deadline, Reason: "the board's stricter rules"})
 	testenv.Must(t, err, "set the hospital's no-show rules")
 	const own, defaults = "2 no-shows in 6 months bar booking for 45 days", "for 90 days"
 
 	b := newBrowser(t, s.base, 3*time.Minute)
 	phone := newPhone()
 	b.register(phone, "patient password 1")
-	acct, err := s.svc.Login(ctx, phone, "patient password 1", booking.Origin{})
-	testenv.Must(t, err, "patient login")
-	patient, err := s.svc.Authenticate([]byte(acct.Token))
-	testenv.Must(t, err, "patient token")
+	patient := s.actor(phone, "patient password 1")
 	_, err = s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: residentID(7601), Name: "赵六", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add patient")
 

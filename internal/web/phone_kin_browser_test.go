@@ -36,10 +36,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	password := "operator password 1"
 	opPhone := s.newOperator(password)
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.open("/phone/login")
-	b.fill("#login-form input[name=phone]", opPhone)
-	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/phone")
+	b.signIn("phone", opPhone, password)
 	b.fill("#caller-form input[name=phone]", phone)
 	b.click("#caller-form button[type=submit]", "/phone?")
 	html := b.html()
@@ -56,10 +53,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	b.phoneShot("phone-kin-01-390")
 
 	// A caller staff booked for is nobody's family: no label.
-	tok, err := s.svc.Login(ctx, opPhone, password, booking.Origin{})
-	testenv.Must(t, err, "operator login")
-	op, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "operator token")
+	op := s.actor(opPhone, password)
 	other := newPhone()
 	_, err = s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7701), Name: "王小明"}, SessionID: s.open.ID, Channel: booking.ChannelPhone, CallerPhone: other})

@@ -29,10 +29,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 
 	password := "operator password 1"
 	opPhone := s.newOperator(password)
-	tok, err := s.svc.Login(ctx, opPhone, password, booking.Origin{})
-	testenv.Must(t, err, "operator login")
-	op, err := s.svc.Authenticate([]byte(tok.Token))
-	testenv.Must(t, err, "operator token")
+	op := s.actor(opPhone, password)
 	callerA, callerB := newPhone(), newPhone()
 	bkA, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7501), Name: "王小明"}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: callerA})
@@ -41,13 +38,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 		IDNumber: residentID(7502), Name: "李小红"}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: callerB})
 	testenv.Must(t, err, "book B by phone")
 
-	adminPhone := newPhone()
-	_, err = s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: adminPhone, Password: "admin password 1", Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
-	testenv.Must(t, err, "create the hospital's administrator")
-	atok, err := s.svc.Login(ctx, adminPhone, "admin password 1", booking.Origin{})
-	testenv.Must(t, err, "admin login")
-	admin, err := s.svc.Authenticate([]byte(atok.Token))
-	testenv.Must(t, err, "admin token")
+	admin := s.actor(s.newHospitalAdmin("admin password 1"), "admin password 1")
 	res, err := s.svc.Stop(ctx, admin, today.ID, booking.StopRequest{Reason: "医生外出会诊 The doctor is called away", SubstituteDoctorID: sub.ID})
 	testenv.Must(t, err, "stop with a substitute")
 	heldA, heldB := booking.NameID(bkA.ID, "substitute"), booking.NameID(bkB.ID, "substitute")
@@ -55,10 +46,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 	// 1. The desk: the held slot on Today, accepted for the patient.
 	clerkPhone := s.newClerk("clerk password 1")
 	dc := newBrowser(t, s.base, 3*time.Minute)
-	dc.open("/desk/login")
-	dc.fill("#login-form input[name=phone]", clerkPhone)
-	dc.fill("#login-form input[name=password]", "clerk password 1")
-	dc.click("#login-form button[type=submit]", "/desk")
+	dc.signIn("desk", clerkPhone, "clerk password 1")
 	ra := "#r-" + heldA
 	dc.contains("#roster-"+res.SubstituteSessionID, "王*明")
 	dc.contains(ra+" .offer", "周强")
@@ -73,10 +61,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 
 	// 2. The call centre: caller B rings, hears the offer and declines.
 	oc := newBrowser(t, s.base, 3*time.Minute)
-	oc.open("/phone/login")
-	oc.fill("#login-form input[name=phone]", opPhone)
-	oc.fill("#login-form input[name=password]", password)
-	oc.click("#login-form button[type=submit]", "/phone")
+	oc.signIn("phone", opPhone, password)
 	oc.fill("#caller-form input[name=phone]", callerB)
 	oc.click("#caller-form button[type=submit]", "/phone?")
 	cb := "#b-" + heldB

@@ -20,7 +20,24 @@ var funcs = template.FuncMap{
 	// card is the data of the "idcard-fields" template: the document type
 	// to select first.
 	"card": func(selected string) idCard { return idCard{IDType: selected, IDTypes: idTypes} },
+	// offerAnswer is the data of the "offer-answer" template: the accept
+	// and decline forms of a substitute offer (替诊) posted under base, with
+	// the hidden fields given as name, value pairs.
+	"offerAnswer": func(base, csrf string, pairs ...string) offerAnswer {
+		a := offerAnswer{Base: base, CSRF: csrf}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			a.Hidden = append(a.Hidden, hiddenField{pairs[i], pairs[i+1]})
+		}
+		return a
+	},
 }
+
+type offerAnswer struct {
+	Base, CSRF string
+	Hidden     []hiddenField
+}
+
+type hiddenField struct{ Name, Value string }
 
 // idCard is what the ID card's fields are rendered from.
 type idCard struct {
