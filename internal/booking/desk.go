@@ -280,6 +280,19 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 type Lookup struct {
 	Identity Identity
 	Bookings []Booking
+	// Kin, for a person found by the number a caller rings from, is who
+	// they are to an account of that number (zero: nobody's family, as a
+	// caller staff booked for).
+	Kin Kin
+}
+
+// Kin is who a person is to an account holder: the relationship on the
+// family list (本人 for the holder) and the birth year the document
+// carries (0: none). It tells apart family members whose masked names are
+// alike (陈一 and 陈二 are both 陈*).
+type Kin struct {
+	Relationship Relationship
+	BirthYear    int
 }
 
 // LookupIdentity finds a person by ID document for the desk or the phone

@@ -278,15 +278,22 @@ func TestRuleCallersByPhone(t *testing.T) {
 			if len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID {
 				t.Errorf("the caller's bookings = %d, want the phone booking", len(l.Bookings))
 			}
+			if l.Kin != (booking.Kin{}) {
+				t.Errorf("the caller staff booked for is kin %+v, want nobody's family", l.Kin)
+			}
 		case identity.MaskName("王五"):
 			if len(l.Bookings) != 0 {
 				t.Errorf("the child has %d bookings, want none", len(l.Bookings))
+			}
+			if l.Kin.Relationship != booking.RelChild {
+				t.Errorf("the child given the number is kin %+v, want a child", l.Kin)
 			}
 		default:
 			t.Errorf("found %s, want 张三 or 王五 masked", l.Identity.NameMasked)
 		}
 	}
-	if found, err := w.svc.CallersByPhone(w.ctx, operator, "13800000002"); err != nil || len(found) != 1 || found[0].Identity.NameMasked != identity.MaskName("李四") {
+	if found, err := w.svc.CallersByPhone(w.ctx, operator, "13800000002"); err != nil || len(found) != 1 || found[0].Identity.NameMasked != identity.MaskName("李四") ||
+		found[0].Kin.Relationship != booking.RelSelf {
 		t.Errorf("callers of the holder's login = %+v (%v), want the holder's self", found, err)
 	}
 	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleOperator, HospitalID: booking.NewID()}

@@ -708,7 +708,7 @@ func TestMarkNoShowsConcurrently(t *testing.T) {
 	// Each family sees its own record: the no-shows counted, the bar in
 	// force, the next step.
 	for i, p := range plans {
-		st, err := h.svc.Standings(h.ctx, users[i].actor)
+		st, err := h.svc.Standings(h.ctx, users[i].actor, "")
 		testenv.Must(t, err, "standing of %s", p.name)
 		if len(st) != 1 || st[0].NoShows != len(p.sessions) || st[0].BarredUntil.IsZero() != (p.bar == 0) || !st[0].BlockedUntil.IsZero() {
 			t.Errorf("standing of %s = %+v, want %d no-shows, barred %v", p.name, st, len(p.sessions), p.bar > 0)

@@ -494,9 +494,10 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 
 // drawNotifications tell each entrant the draw did not book its result. A
 // winner is told by its booking (the booked event, reason lottery); an
-// entry excluded by a confirmed flag, or held out for review, is not told
-// here. The ids are the entries' own, named, so a draw finished twice
-// (after a crash) tells once.
+// entry held out for review is told it is under review and not in this
+// draw, one excluded (blocked or barred) that it was not drawn — in words
+// that never name a flag or its evidence. The ids are the entries' own,
+// named, so a draw finished twice (after a crash) tells once.
 func (s *Service) drawNotifications(sess *Session, entries []Entry, now time.Time) []Notification {
 	where := sessionLine(s.catalog.Load(), sess)
 	var ns []Notification
@@ -514,6 +515,10 @@ func (s *Service) drawNotifications(sess *Session, entries []Entry, now time.Tim
 		case e.Status == EntryLost:
 			kind = "lottery_lost"
 			body = "未中签：" + where + "。可以预约其他出诊。 You were not drawn for " + where + ". You may book another session."
+		case e.Status == EntryHeldOut:
+			kind, body = "lottery_review", heldOutNotice(where)
+		case e.Status == EntryExcluded:
+			kind, body = "lottery_lost", notDrawnNotice(where)
 		default:
 			continue
 		}
@@ -557,7 +562,7 @@ func (s *Service) settleHeldOut(ctx context.Context, flagID, status string) {
 		refs = append(refs, e.ref())
 	}
 	for to, ids := range byStatus {
-		if err := s.store.SettleHeldOut(ctx, ids, to, now); err != nil {
+		if err := s.store.SettleHeldOut(ctx, ids, to, now, reviewNotifications(cat, held, ids, to, now)); err != nil {
 			s.log.Warn("settle held-out entries", "flag_id", flagID, "err", err)
 			return
 		}
@@ -565,4 +570,41 @@ func (s *Service) settleHeldOut(ctx context.Context, flagID, status string) {
 	if _, err := s.adm.ReleaseEntries(ctx, refs, false, false); err != nil {
 		s.log.Warn("release held-out entries; reconciliation will", "flag_id", flagID, "err", err)
 	}
+}
+
+// heldOutNotice and notDrawnNotice are what an entrant kept out of a draw
+// is told: that the entry is under review, or that it was not drawn. They
+// never say why (a flag's evidence is the reviewers' alone).
+func heldOutNotice(where string) string {
+	return "您的摇号报名正在审核中，未参加本次抽签；审核结束后将另行通知：" + where +
+		" Your entry is under review and was not in this draw; you will be told when the review is over: " + where
+}
+
+func notDrawnNotice(where string) string {
+	return "本次摇号未中签：" + where + " Your entry was not drawn for " + where
+}
+
+// reviewNotifications tell the entrants whose held-out entries (ids among
+// held) were settled to status to: not drawn, or not drawn and on the
+// waitlist. Named from the entries, so a repeat tells once.
+func reviewNotifications(cat *Catalog, held []Entry, ids []string, to string, now time.Time) []Notification {
+	var ns []Notification
+	for _, e := range held {
+		if !slices.Contains(ids, e.ID) || (e.AccountID == "" && e.IdentityID == "") {
+			continue
+		}
+		where := "（出诊已变更 the session changed）"
+		if sess, ok := cat.Session(e.SessionID); ok {
+			where = sessionLine(cat, sess)
+		}
+		kind, body := "lottery_lost", "审核结束。"+notDrawnNotice(where)
+		if to == EntryWaitlisted {
+			kind = "lottery_waitlisted"
+			body = "审核结束，未中签，已为您加入候补：" + where + "。有人退号时按顺序自动为您预约。" +
+				" The review is over: you were not drawn and are on the waitlist: " + where + ". A returned slot books the first in line."
+		}
+		ns = append(ns, Notification{ID: NameID("lottery review result", e.ID), Kind: kind, HospitalID: e.HospitalID,
+			SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now})
+	}
+	return ns
 }

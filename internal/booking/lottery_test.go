@@ -585,6 +585,18 @@ func TestLotteryScreening(t *testing.T) {
 	if held < 0 {
 		t.Errorf("the administrator does not see bob's entry held out by bob-ring: %+v", admins[0].Entries)
 	}
+	// Bob is told his entry is under review, carol that hers was not drawn;
+	// neither is told of a flag or its evidence.
+	ec, _ := h.svc.Entries(h.ctx, carol.actor)
+	told := func(entryID, kind, says string) {
+		t.Helper()
+		if n := h.count(`SELECT count(*) FROM notifications WHERE entry_id = $1 AND kind = $2 AND body LIKE '%' || $3 || '%'
+			AND body NOT LIKE '%ring%' AND body NOT LIKE '%flag%' AND body NOT LIKE '%审核通过%'`, entryID, kind, says); n != 1 {
+			t.Errorf("%d %s notifications for entry %s saying %q (and nothing of the flag), want 1", n, kind, entryID, says)
+		}
+	}
+	told(eb[0].ID, "lottery_review", "under review")
+	told(ec[0].ID, "lottery_lost", "not drawn")
 	// The held-out entry keeps its quota until the flag is decided.
 	same := h.session(sessionOpts{online: 2, period: "afternoon"})
 	_, err = h.book(bob, 0, same, "")
@@ -596,6 +608,7 @@ func TestLotteryScreening(t *testing.T) {
 	if err != nil || e.Status != booking.EntryWaitlisted {
 		t.Errorf("bob's entry after the dismissal = %s, %v; want waitlisted", e.Status, err)
 	}
+	told(eb[0].ID, "lottery_waitlisted", "review is over")
 	h.mustBook(bob, 0, same, "") // the quota came back
 	h.checkClean()
 }

@@ -10,7 +10,8 @@ import (
 
 // Notifications of what happened to a booking — booked (online, by the
 // waitlist, by a lottery draw, or for the person by phone or at the desk),
-// cancelled by someone else than its patient, marked a no-show — are derived
+// cancelled by someone else than its patient or by a declined substitute
+// offer (替诊, the patient's own answer confirmed), marked a no-show — are derived
 // from the booking-event log by the notify job, not written on the booking
 // path: the release second's commits stay one statement each, and the event
 // a commit writes is the proof the change happened. Each notification is
@@ -96,6 +97,10 @@ func notificationOf(cat *Catalog, ev Event) (Notification, bool) {
 		switch {
 		case ev.Reason == "substitute_lapsed":
 			body = "替诊保留已到期，该预约已取消（不计爽约）：" + where + " The slot held with the substitute doctor lapsed unanswered: cancelled, not a no-show: " + where
+		case ev.Reason == "substitute_declined":
+			// The patient's own answer (or the desk's or the call centre's
+			// for them) is confirmed: the slot is let go, never a no-show.
+			body = "您已放弃替诊，该预约已取消（不计爽约）：" + where + " You declined the substitute doctor: the booking is cancelled, not a no-show: " + where
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

@@ -47,13 +47,17 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 	if len(who) == 0 {
 		return nil, ErrPatientNotFound
 	}
+	kin, err := s.store.PhoneKin(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Lookup, 0, len(who))
 	for _, i := range who {
 		bs, err := s.bookingsInReach(ctx, actor, i.ID)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Lookup{Identity: i, Bookings: bs})
+		out = append(out, Lookup{Identity: i, Bookings: bs, Kin: kin[i.ID]})
 	}
 	return out, nil
 }

@@ -228,3 +228,16 @@ func TestAccountLimitsFromTheirTime(t *testing.T) {
 		t.Errorf("%d audit rows of the account limits, want 1", n)
 	}
 }
+
+// TestOnsiteQuotaFor: the on-site quota a publish form proposes is the
+// smallest that meets the share beside the other pools, as CreateSession
+// counts it (one short of it is refused there).
+func TestOnsiteQuotaFor(t *testing.T) {
+	for _, c := range []struct{ others, share, want int }{
+		{10, 0, 0}, {10, 20, 3}, {8, 20, 2}, {10, 50, 10}, {1, 1, 1}, {0, 30, 0}, {10, 100, 0},
+	} {
+		if got := booking.OnsiteQuotaFor(c.others, c.share); got != c.want {
+			t.Errorf("OnsiteQuotaFor(%d, %d%%) = %d, want %d", c.others, c.share, got, c.want)
+		}
+	}
+}

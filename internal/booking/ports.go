@@ -509,6 +509,9 @@ type SourceStore interface {
 	// first; DueOffers the open ones whose time is up at now.
 	Offer(ctx context.Context, bookingID string) (SubstituteOffer, error)
 	OffersOfAccount(ctx context.Context, accountID string) ([]SubstituteOffer, error)
+	// OffersOfBookings reads the offers of those held bookings that have
+	// one (by primary key; the others are left out).
+	OffersOfBookings(ctx context.Context, bookingIDs []string) ([]SubstituteOffer, error)
 	DueOffers(ctx context.Context, now time.Time) ([]SubstituteOffer, error)
 	// SettleOffer moves an open offer to status (accepted, declined,
 	// lapsed) at at by actor; ErrOfferClosed if it is not open.
@@ -646,6 +649,10 @@ type DeskStore interface {
 	// from it (events whose phone is phoneRef), the patients given it as
 	// their phone, and the self of the account whose login it is.
 	IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRef string, limit int) ([]Identity, error)
+	// PhoneKin tells, by identity id, who the people an account gave the
+	// phone number to (or the holder whose login it is) are to that
+	// account: the holder's self first, else a family member's entry.
+	PhoneKin(ctx context.Context, phoneHash []byte) (map[string]Kin, error)
 	// Roster lists a hospital's booked, checked-in and no-show bookings of
 	// a visit date by session and slot, with their identities' masked forms.
 	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)
@@ -800,8 +807,10 @@ type LotteryStore interface {
 	FinishDraw(ctx context.Context, k PoolKey, owner string, r DrawResult) error
 	// HeldOutEntries lists the entries a flag held out of draws.
 	HeldOutEntries(ctx context.Context, flagID string) ([]Entry, error)
-	// SettleHeldOut moves held-out entries to their final status.
-	SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time) error
+	// SettleHeldOut moves held-out entries to their final status and, in
+	// the same transaction, writes the notifications telling their
+	// entrants (one already written, by its id, is skipped).
+	SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time, ns []Notification) error
 	// LotteryPools lists the pools of the given sessions with their records.
 	LotteryPools(ctx context.Context, sessionIDs []string) ([]PoolRecord, error)
 }

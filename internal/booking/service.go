@@ -388,9 +388,18 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// NoShowRules are the rules that bar identities for no-shows, for pages
-// that state them before a patient books or cancels.
+// NoShowRules are the service's default rules that bar identities for
+// no-shows: those of a hospital whose policy names none. A page about one
+// hospital states that hospital's (HospitalNoShowRules).
 func (s *Service) NoShowRules() NoShowRules { return s.cfg.NoShowRules }
+
+// HospitalNoShowRules are the no-show rules of hospitalID's policy in force
+// now, by which a no-show or late cancellation there is judged: for pages
+// that state them before a patient books or cancels. An unknown hospital
+// has the defaults.
+func (s *Service) HospitalNoShowRules(hospitalID string) NoShowRules {
+	return s.noShowRules(hospitalID, s.cfg.Now())
+}
 
 // idempotentID derives the booking id of a request that carries an
 // Idempotency-Key, so that every repeat of it names the same booking.

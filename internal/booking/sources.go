@@ -140,6 +140,21 @@ func onsiteNeed(total, share int) int {
 	return (total*share + 99) / 100
 }
 
+// OnsiteQuotaFor is the smallest on-site quota that, beside others slots in
+// the other pools, keeps share percent of the session's slots for on-site
+// patients as CreateSession requires: what a publish form proposes. 0 for
+// no share (or a share of all, which no other pool can meet).
+func OnsiteQuotaFor(others, share int) int {
+	if share <= 0 || share >= 100 {
+		return 0
+	}
+	k := 0
+	for k < onsiteNeed(others+k, share) {
+		k++
+	}
+	return k
+}
+
 // CreateSession publishes a clinic session: stored in SQL (refused there
 // too if it overlaps another of the doctor's), then loaded into Redis
 // before the catalog shows it, so it is bookable from its release times on

@@ -113,8 +113,11 @@ type Standing struct {
 }
 
 // Standings are the actor's patients' records: every member of the family,
-// since a no-show counts against the person, whoever booked.
-func (s *Service) Standings(ctx context.Context, actor Actor) ([]Standing, error) {
+// since a no-show counts against the person, whoever booked. The window
+// counted and the next step are those of hospitalID's rules in force now
+// (the record counts no-shows everywhere; the bar is the hospital's where
+// the next one happens), or the defaults for "".
+func (s *Service) Standings(ctx context.Context, actor Actor, hospitalID string) ([]Standing, error) {
 	if actor.Role != RolePatient {
 		return nil, Errorf(ErrForbidden, "only patients have a family record")
 	}
@@ -128,6 +131,9 @@ func (s *Service) Standings(ctx context.Context, actor Actor) ([]Standing, error
 	}
 	now := s.cfg.Now()
 	rules := s.cfg.NoShowRules
+	if hospitalID != "" {
+		rules = s.noShowRules(hospitalID, now)
+	}
 	recs, err := s.store.NoShowRecords(ctx, ids, now.Add(-rules.Window), now)
 	if err != nil {
 		return nil, err

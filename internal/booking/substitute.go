@@ -147,6 +147,40 @@ func (s *Service) Offers(ctx context.Context, actor Actor) ([]SubstituteOffer, e
 	return s.store.OffersOfAccount(ctx, actor.AccountID)
 }
 
+// OpenOffers finds, among bookingIDs, the held bookings whose substitute
+// offer still waits for an answer, for the desk or the call centre of
+// their hospital to answer with the patient in front of them or on the
+// line: keyed by booking id; offers of hospitals the actor does not cover,
+// and settled or lapsed ones, are left out.
+func (s *Service) OpenOffers(ctx context.Context, actor Actor, bookingIDs []string) (map[string]SubstituteOffer, error) {
+	switch actor.Role {
+	case RoleClerk, RoleOperator, RoleAdmin:
+	default:
+		return nil, Errorf(ErrForbidden, "the desk and the call centre read a patient's offers by booking")
+	}
+	ids := make([]string, 0, len(bookingIDs))
+	for _, id := range bookingIDs {
+		if isUUID(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	offers, err := s.store.OffersOfBookings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	out := make(map[string]SubstituteOffer, len(offers))
+	for _, off := range offers {
+		if actor.Covers(off.HospitalID) && offerState(off, now) == OfferOpen {
+			out[off.BookingID] = off
+		}
+	}
+	return out, nil
+}
+
 // AnswerOffer accepts (accept true) or declines a substitute offer: the
 // patient whose account holds the booking, or a clerk or operator of its
 // hospital for them (the desk, the call centre). A decline cancels the held

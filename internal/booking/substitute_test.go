@@ -220,3 +220,29 @@ func TestSubstituteRefusals(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestOwnDeclineConfirmed (L): a patient who declines a substitute offer
+// (替诊) is sent a confirmation that the booking is cancelled and is not a
+// no-show; the notify job run twice tells it once.
+func TestOwnDeclineConfirmed(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.session(sessionOpts{dept: "Dermatology", online: 4})
+	sub := h.colleague("Dermatology", "chief physician", "")
+	u := h.users(1, 1)[0]
+	b, err := h.svc.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "book")
+	_, err = h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	held := booking.NameID(b.ID, "substitute")
+	_, err = h.svc.AnswerOffer(h.ctx, u.actor, held, false, booking.Origin{})
+	testenv.Must(t, err, "the patient declines")
+	for range 2 {
+		_, err = h.svc.NotifyEvents(h.ctx)
+		testenv.Must(t, err, "notifications from events")
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND account_id = $2 AND kind = 'cancelled'
+		AND body LIKE '%declined the substitute%not a no-show%'`, held, u.actor.AccountID); n != 1 {
+		t.Errorf("%d confirmations of the patient's own decline, want 1", n)
+	}
+}

@@ -366,6 +366,23 @@ func (s *Store) IdentitiesByPhone(ctx context.Context, phoneHash []byte, phoneRe
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Identity, error) { return scanIdentity(r) })
 }
 
+// PhoneKin tells who the people a phone number is known for are to an
+// account of it, the holder's self first.
+func (s *Store) PhoneKin(ctx context.Context, phoneHash []byte) (_ map[string]booking.Kin, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("phone_kin"), phoneHash)
+	out := map[string]booking.Kin{}
+	var id, rel string
+	var born, pref int
+	_, err := pgx.ForEachRow(rows, []any{&id, &rel, &born, &pref}, func() error {
+		if _, ok := out[id]; !ok {
+			out[id] = booking.Kin{Relationship: booking.Relationship(rel), BirthYear: born}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // Roster lists a hospital's day at the desk with its people masked: two
 // reads of the (hospital, visit date) index.
 func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []booking.RosterEntry, rerr error) {

@@ -465,10 +465,14 @@ func insertEntryNotifications(ctx context.Context, tx pgx.Tx, ns []booking.Notif
 }
 
 // SettleHeldOut moves held-out entries to their final status.
-func (s *Store) SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time) (rerr error) {
+func (s *Store) SettleHeldOut(ctx context.Context, ids []string, status string, at time.Time, ns []booking.Notification) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	_, err := s.db.pool.Exec(ctx, q("settle_held_out"), ids, status, at)
-	return err
+	return s.db.Tx(ctx, "settle_held_out", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, q("settle_held_out"), ids, status, at); err != nil {
+			return err
+		}
+		return insertEntryNotifications(ctx, tx, ns)
+	})
 }
 
 // LotteryPools lists the lottery pools of sessions with their records.

@@ -446,6 +446,18 @@ SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_v
  ORDER BY created_at, id
  LIMIT $3;
 
+-- name: phone_kin
+-- Who the people a phone number is known for are to an account of it
+-- (CallersByPhone): the self of the account whose login it is first, then
+-- the family members given it ($1 the keyed hash; both by index).
+SELECT p.identity_id::TEXT, 'self', COALESCE(p.birth_year, 0), 0 AS pref
+  FROM accounts a JOIN patients p ON p.account_id = a.id AND p.is_self
+ WHERE a.phone_hash = $1
+UNION ALL
+SELECT identity_id::TEXT, CASE WHEN is_self THEN 'self' ELSE relationship END, COALESCE(birth_year, 0), 1
+  FROM patients WHERE phone_hash = $1
+ ORDER BY 4;
+
 -- name: waitlist_position
 SELECT count(*) FROM waitlist
  WHERE session_id = $1 AND status = 'waiting' AND (created_at, id) <= ($2, $3);

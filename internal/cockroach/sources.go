@@ -271,6 +271,16 @@ func (s *Store) OffersOfAccount(ctx context.Context, accountID string) (_ []book
 	return pgx.CollectRows(rows, scanOffer)
 }
 
+// OffersOfBookings reads the offers of the held bookings among ids.
+func (s *Store) OffersOfBookings(ctx context.Context, ids []string) (_ []booking.SubstituteOffer, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE booking_id = ANY ($1::UUID[])", ids)
+	return pgx.CollectRows(rows, scanOffer)
+}
+
 // DueOffers lists the open offers whose time is up.
 func (s *Store) DueOffers(ctx context.Context, now time.Time) (_ []booking.SubstituteOffer, rerr error) {
 	defer func() { rerr = translate(rerr) }()

@@ -405,3 +405,13 @@ func (b *tab) register(phone, password string) {
 	b.fill("#register-form input[name=password2]", password)
 	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
 }
+
+// signIn signs a staff member in on a console's login page ("desk",
+// "phone", "admin") and lands on the console.
+func (b *tab) signIn(console, phone, password string) {
+	b.t.Helper()
+	b.open("/" + console + "/login")
+	b.fill("#login-form input[name=phone]", phone)
+	b.fill("#login-form input[name=password]", password)
+	b.click("#login-form button[type=submit]", "/"+console)
+}

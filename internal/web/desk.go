@@ -104,14 +104,16 @@ func (c *Console) unsetSealed(r *request, con *console, cookie string) {
 
 // deskFlashes are the desk's confirmations after a POST.
 var deskFlashes = map[string]string{
-	"checkedin":     "签到成功。 Checked in.",
-	"walkin":        "现场挂号成功。 Walk-in booked.",
-	"walkin_in":     "现场挂号成功，已签到。 Walk-in booked and checked in.",
-	"extra":         "已加号。 Extra slots added to the on-site pool.",
-	"reissued":      "已重新分配该号。 The slot was reissued.",
-	"reissued_wait": "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
-	"reissued_pool": "该号已放回现场号池。 The slot is back in the on-site pool.",
-	"cleared":       "已清除，可查找下一位。 Cleared: ready for the next patient.",
+	"checkedin":      "签到成功。 Checked in.",
+	"walkin":         "现场挂号成功。 Walk-in booked.",
+	"walkin_in":      "现场挂号成功，已签到。 Walk-in booked and checked in.",
+	"extra":          "已加号。 Extra slots added to the on-site pool.",
+	"reissued":       "已重新分配该号。 The slot was reissued.",
+	"reissued_wait":  "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
+	"reissued_pool":  "该号已放回现场号池。 The slot is back in the on-site pool.",
+	"cleared":        "已清除，可查找下一位。 Cleared: ready for the next patient.",
+	"offer_accepted": flashes["offer_accepted"],
+	"offer_declined": flashes["offer_declined"],
 }
 
 func deskFlash(key string) string { return deskFlashes[key] }
@@ -160,7 +162,8 @@ type rosterRow struct {
 	Channel     string
 	Status      string
 	StatusClass string
-	Absent      bool // the slot's time passed without a check-in
+	Absent      bool       // the slot's time passed without a check-in
+	Offer       *offerView // a slot held with a substitute, awaiting the answer
 	CheckIn     bool
 	Reissue     bool
 	Highlight   bool
@@ -227,7 +230,34 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 		}
 		d.Hospitals = append(d.Hospitals, dh)
 	}
-	return d, nil
+	return d, c.rosterOffers(r, d)
+}
+
+// rosterOffers marks the roster's held slots whose substitute offer waits
+// for an answer (替诊): the desk answers it with the patient.
+func (c *Console) rosterOffers(r *request, d todayData) error {
+	var ids []string
+	for _, h := range d.Hospitals {
+		for _, s := range h.Sessions {
+			for _, e := range s.Roster {
+				if e.StatusClass == string(booking.StatusConfirmed) {
+					ids = append(ids, e.ID)
+				}
+			}
+		}
+	}
+	offers, err := c.openOffers(r, ids)
+	if err != nil {
+		return err
+	}
+	for _, h := range d.Hospitals {
+		for _, s := range h.Sessions {
+			for i := range s.Roster {
+				s.Roster[i].Offer = offers[s.Roster[i].ID]
+			}
+		}
+	}
+	return nil
 }
 
 func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Location, now time.Time, highlight string) deskSession {
@@ -262,12 +292,7 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
 		MaskedID: e.NumberMasked, IDType: e.IDType, Channel: channelLabels[e.Channel], Status: statusLabels[e.Status],
 		StatusClass: string(e.Status), Highlight: e.ID == highlight}
-	if e.Relationship != "" {
-		row.Family = e.Relationship.Label()
-		if e.BirthYear > 0 {
-			row.Family += " · " + strconv.Itoa(e.BirthYear)
-		}
-	}
+	row.Family = kinLabel(booking.Kin{Relationship: e.Relationship, BirthYear: e.BirthYear})
 	row.Failed = failed && row.Highlight
 	if e.Status == booking.StatusConfirmed {
 		row.Absent = !now.Before(e.SlotStart)
@@ -322,8 +347,9 @@ type deskBooking struct {
 	bookingRow
 	CheckIn    bool   // the check-in form is offered
 	CheckInWhy string // why not, when it would be expected
-	Reissue    bool   // the reissue form is offered
-	Failed     bool   // a form of this booking just failed
+	Offer      *offerView
+	Reissue    bool // the reissue form is offered
+	Failed     bool // a form of this booking just failed
 }
 
 type lookupData struct {
@@ -385,6 +411,17 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		row.Reissue = running && b.VisitDate == today &&
 			(b.Status == booking.StatusConfirmed && !now.Before(b.SlotStart) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)
+	}
+	ids := make([]string, len(d.Bookings))
+	for i, b := range d.Bookings {
+		ids[i] = b.ID
+	}
+	offers, err := c.openOffers(r, ids)
+	if err != nil {
+		return d, err
+	}
+	for i := range d.Bookings {
+		d.Bookings[i].Offer = offers[d.Bookings[i].ID]
 	}
 	return d, nil
 }

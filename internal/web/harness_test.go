@@ -301,9 +301,16 @@ func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 // newClerk creates a registration clerk's account and returns its phone.
 func (s *site) newClerk(password string) string {
 	s.t.Helper()
+	return s.newStaff(booking.RoleClerk, password)
+}
+
+// newStaff creates a staff account of role at the site's hospital and
+// returns its phone.
+func (s *site) newStaff(role booking.Role, password string) string {
+	s.t.Helper()
 	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleClerk, HospitalID: s.hospital.ID})
-	testenv.Must(s.t, err, "create clerk")
+	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: role, HospitalID: s.hospital.ID})
+	testenv.Must(s.t, err, "create %s", role)
 	return phone
 }
 
@@ -353,4 +360,22 @@ func residentID(n int) string {
 	birth := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n%9000)
 	body := fmt.Sprintf("110105%s%03d", birth.Format("20060102"), n%900+100)
 	return body + string(identity.CheckDigit(body))
+}
+
+// newHospitalAdmin creates an administrator of the site's hospital (not a
+// platform-wide one) and returns its phone.
+func (s *site) newHospitalAdmin(password string) string {
+	s.t.Helper()
+	return s.newStaff(booking.RoleAdmin, password)
+}
+
+// actor signs phone in through the Service and returns who its token
+// authenticates: a test's way to act as that account besides the browser.
+func (s *site) actor(phone, password string) booking.Actor {
+	s.t.Helper()
+	tok, err := s.svc.Login(s.t.Context(), phone, password, booking.Origin{})
+	testenv.Must(s.t, err, "login %s", phone)
+	a, err := s.svc.Authenticate([]byte(tok.Token))
+	testenv.Must(s.t, err, "authenticate %s", phone)
+	return a
 }

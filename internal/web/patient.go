@@ -221,7 +221,7 @@ type sessionsData struct {
 func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (sessionsData, error) {
 	cat := c.svc.Catalog()
 	now := c.opts.Now()
-	d := sessionsData{NoShowRule: noShowRule(c.svc.NoShowRules())}
+	d := sessionsData{}
 	hs := cat.Hospitals()
 	if hospitalID == "" && len(hs) == 1 {
 		hospitalID = hs[0].ID
@@ -238,6 +238,7 @@ func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (ses
 		return d, nil
 	}
 	d.Hospital, d.HospitalName = hosp.ID, hosp.Name
+	d.NoShowRule = noShowRule(c.svc.HospitalNoShowRules(hosp.ID))
 	depts := cat.Departments(hosp.ID)
 	if deptID == "" && len(depts) == 1 {
 		deptID = depts[0].ID
@@ -328,10 +329,9 @@ func (c *Console) book(r *request) error {
 }
 
 type bookingsData struct {
-	Bookings   []bookingRow
-	Entries    []entryRow
-	Waitlist   []waitRow
-	NoShowRule string // the cancellation step states it
+	Bookings []bookingRow
+	Entries  []entryRow
+	Waitlist []waitRow
 }
 
 // bookingsData lists the bookings of everyone on the account's list,
@@ -348,7 +348,8 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 		return bookingsData{}, err
 	}
 	cat, now, names := c.svc.Catalog(), c.opts.Now(), patientLabels(ps)
-	d := bookingsData{Bookings: make([]bookingRow, len(bs)), NoShowRule: noShowRule(c.svc.NoShowRules())}
+	d := bookingsData{Bookings: make([]bookingRow, len(bs))}
+	rules := map[string]string{} // each booking's hospital's no-show rules
 	sortByVisit(bs, now)
 	offers, err := c.svc.Offers(r.ctx, r.actor)
 	if err != nil {
@@ -362,6 +363,10 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	}
 	for i, b := range bs {
 		d.Bookings[i] = bookingRowOf(cat, b, names, now, highlight)
+		if _, ok := rules[b.HospitalID]; !ok {
+			rules[b.HospitalID] = noShowRule(c.svc.HospitalNoShowRules(b.HospitalID))
+		}
+		d.Bookings[i].NoShowRule = rules[b.HospitalID]
 		if until, ok := open[b.ID]; ok && b.Status == booking.StatusConfirmed {
 			row := &d.Bookings[i]
 			row.Cancellable, row.Late = false, false

@@ -56,12 +56,14 @@ func (c *Console) currentCaller(r *request) (callerRef, bool) {
 func (c *Console) forgetCaller(r *request) { c.unsetSealed(r, phoneConsole, callerCookie) }
 
 var phoneFlashes = map[string]string{
-	"booked":     "电话预约成功，请告知来电者就诊时间和号序。 Booked: tell the caller the time and the number.",
-	"entered":    "已为来电者报名摇号；开奖后结果可在此查询。 The caller is entered in the draw; the result shows here after the draw.",
-	"waitlisted": "已为来电者加入候补；有人退号时按顺序自动分配。 The caller is on the waitlist: a returned slot goes to the first in line, automatically.",
-	"cancelled":  "已取消该预约。 Booking cancelled.",
-	"late":       "已取消该预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show for the caller.",
-	"cleared":    "已结束本次来电，可接听下一位。 Call ended: ready for the next caller.",
+	"booked":         "电话预约成功，请告知来电者就诊时间和号序。 Booked: tell the caller the time and the number.",
+	"entered":        "已为来电者报名摇号；开奖后结果可在此查询。 The caller is entered in the draw; the result shows here after the draw.",
+	"waitlisted":     "已为来电者加入候补；有人退号时按顺序自动分配。 The caller is on the waitlist: a returned slot goes to the first in line, automatically.",
+	"cancelled":      "已取消该预约。 Booking cancelled.",
+	"late":           "已取消该预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show for the caller.",
+	"cleared":        "已结束本次来电，可接听下一位。 Call ended: ready for the next caller.",
+	"offer_accepted": "已为来电者确认替诊，预约保留。 Substitute accepted for the caller: the booking stays.",
+	"offer_declined": "已为来电者放弃替诊，预约已取消，不计爽约。 Substitute declined for the caller: the booking is cancelled, not a no-show.",
 }
 
 // phoneFlash is the confirmation after a POST; a waitlist place says where
@@ -77,6 +79,7 @@ func phoneFlash(r *request) string {
 // personView is a person the console found, masked, with their bookings.
 type personView struct {
 	Name     string
+	Family   string // 子女 · 2016: who they are to an account of the number
 	IDType   string
 	MaskedID string
 	Bookings []phoneBooking
@@ -85,8 +88,9 @@ type personView struct {
 // phoneBooking is a booking as the operator sees it.
 type phoneBooking struct {
 	bookingRow
-	Cancel    bool   // the operator may cancel it (a phone booking, before its session)
-	CancelWhy string // why not, for a confirmed booking
+	Cancel    bool       // the operator may cancel it (a phone booking, before its session)
+	CancelWhy string     // why not, for a confirmed booking
+	Offer     *offerView // a slot held with a substitute, awaiting the answer
 	Failed    bool
 }
 
@@ -176,8 +180,25 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 			}
 			found = ls
 		}
+		var ids []string
 		for _, l := range found {
-			d.People = append(d.People, c.personView(l, now, highlight, failed))
+			for _, b := range l.Bookings {
+				ids = append(ids, b.ID)
+			}
+		}
+		offers, err := c.openOffers(r, ids)
+		if err != nil {
+			return d, err
+		}
+		for _, l := range found {
+			p := c.personView(l, now, highlight, failed)
+			for i := range p.Bookings {
+				if off := offers[p.Bookings[i].ID]; off != nil {
+					// Answered, not cancelled: declining is never late.
+					p.Bookings[i].Offer, p.Bookings[i].Cancel, p.Bookings[i].CancelWhy = off, false, ""
+				}
+			}
+			d.People = append(d.People, p)
 		}
 	}
 
@@ -195,7 +216,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 
 func (c *Console) personView(l booking.Lookup, now time.Time, highlight string, failed bool) personView {
 	cat := c.svc.Catalog()
-	p := personView{Name: l.Identity.NameMasked, IDType: idTypeLabel(l.Identity.IDType), MaskedID: l.Identity.NumberMasked}
+	p := personView{Name: l.Identity.NameMasked, Family: kinLabel(l.Kin), IDType: idTypeLabel(l.Identity.IDType), MaskedID: l.Identity.NumberMasked}
 	for _, b := range l.Bookings {
 		row := phoneBooking{bookingRow: bookingRowOf(cat, b, nil, now, highlight)}
 		row.Patient = l.Identity.NameMasked

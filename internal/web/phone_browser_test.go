@@ -15,10 +15,7 @@ import (
 // returns its phone.
 func (s *site) newOperator(password string) string {
 	s.t.Helper()
-	phone := newPhone()
-	_, err := s.svc.CreateStaff(s.t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleOperator, HospitalID: s.hospital.ID})
-	testenv.Must(s.t, err, "create operator")
-	return phone
+	return s.newStaff(booking.RoleOperator, password)
 }
 
 // TestPhoneConsoleInBrowser drives a call-centre operator through headless

@@ -146,6 +146,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/phone/bookings", console: oc, h: c.phoneBook},
 		{method: "POST", pattern: "/phone/bookings/{id}/cancel", console: oc, h: c.phoneCancel},
 		{method: "POST", pattern: "/phone/waitlist", console: oc, h: c.phoneWaitlist},
+		{method: "POST", pattern: "/phone/offers/{id}/accept", console: oc, h: c.phoneAnswerOffer(true)},
+		{method: "POST", pattern: "/phone/offers/{id}/decline", console: oc, h: c.phoneAnswerOffer(false)},
 
 		{method: "GET", pattern: "/desk/login", console: dc, public: true, h: c.loginPage(dc)},
 		{method: "POST", pattern: "/desk/login", console: dc, public: true, h: c.login(dc)},
@@ -157,6 +159,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/lookup/clear", console: dc, h: c.clearLookup},
 		{method: "POST", pattern: "/desk/bookings/{id}/checkin", console: dc, h: c.checkIn},
 		{method: "POST", pattern: "/desk/bookings/{id}/reissue", console: dc, h: c.reissue},
+		{method: "POST", pattern: "/desk/offers/{id}/accept", console: dc, h: c.deskAnswerOffer(true)},
+		{method: "POST", pattern: "/desk/offers/{id}/decline", console: dc, h: c.deskAnswerOffer(false)},
 		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
 

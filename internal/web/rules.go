@@ -69,11 +69,11 @@ func (c *Console) rulesPage(r *request) error {
 		d.Rules = rulesViewOf(rules)
 	}
 	if d.SignedIn {
-		st, err := c.svc.Standings(r.ctx, r.actor)
+		st, err := c.svc.Standings(r.ctx, r.actor, hospitalID)
 		if err != nil {
 			return err
 		}
-		d.Standings = standingViews(st, c.svc.NoShowRules())
+		d.Standings = standingViews(st)
 	}
 	return c.render(r, fasthttp.StatusOK, "patient/rules", page{Title: "就诊规则 Rules", Nav: "rules", Data: d})
 }
@@ -104,7 +104,7 @@ func rulesViewOf(r booking.HospitalRules) *rulesView {
 	return v
 }
 
-func standingViews(st []booking.Standing, rules booking.NoShowRules) []standingView {
+func standingViews(st []booking.Standing) []standingView {
 	ps := make([]booking.Patient, len(st))
 	for i, s := range st {
 		ps[i] = s.Patient

@@ -25,6 +25,20 @@ type scheduleHospital struct {
 	ID, Name string
 	Doctors  []option
 	Sessions []scheduleRow
+	// OnsiteShare is the share of slots the hospital's policy keeps for
+	// on-site patients; Onsite the on-site quota the publish form proposes
+	// beside the default online quota to meet it.
+	OnsiteShare int
+	Onsite      string
+}
+
+// defaultOnline is the publish form's online quota before anything is typed.
+const defaultOnline = 10
+
+// newScheduleForm is the publish form before anything is typed: its on-site
+// quota comes from each hospital's share (scheduleHospital.Onsite).
+func newScheduleForm() scheduleForm {
+	return scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: strconv.Itoa(defaultOnline), Phone: "0", FormKey: newFormKey()}
 }
 
 type option struct{ Value, Label string }
@@ -58,6 +72,10 @@ func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 			continue
 		}
 		sh := scheduleHospital{ID: h.ID, Name: h.Name}
+		if p, _ := h.PolicyAt(now); p.OnsiteShare > 0 {
+			sh.OnsiteShare = p.OnsiteShare
+		}
+		sh.Onsite = strconv.Itoa(booking.OnsiteQuotaFor(defaultOnline, sh.OnsiteShare))
 		for _, doc := range cat.Doctors(h.ID) {
 			if !doc.Retired() { // nothing new is published for a retired doctor
 				sh.Doctors = append(sh.Doctors, option{doc.ID, doc.Name})
@@ -104,7 +122,7 @@ func (c *Console) schedulePage(r *request) error {
 		n, _ := strconv.Atoi(r.query("n"))
 		flash = fmt.Sprintf("已停诊并安排替诊：%d 位患者的号已在替诊医生处保留，待其确认。 Clinic stopped with a substitute: %d patient(s) offered the same slot, held for their answer.", n, n)
 	}
-	form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
+	form := newScheduleForm()
 	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, form)})
 }
 
@@ -174,7 +192,7 @@ func (c *Console) stopSession(r *request) error {
 	res, err := c.svc.Stop(r.ctx, r.actor, r.param, booking.StopRequest{Reason: strings.TrimSpace(r.form("reason")),
 		SubstituteDoctorID: r.form("substitute_doctor_id")})
 	if err != nil {
-		form := scheduleForm{Period: "morning", Start: "08:00", End: "12:00", Online: "10", Phone: "0", Onsite: "0", FormKey: newFormKey()}
+		form := newScheduleForm()
 		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, form)}, err)
 	}
 	ok := "stopped"

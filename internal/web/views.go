@@ -20,7 +20,24 @@ var funcs = template.FuncMap{
 	// card is the data of the "idcard-fields" template: the document type
 	// to select first.
 	"card": func(selected string) idCard { return idCard{IDType: selected, IDTypes: idTypes} },
+	// offerAnswer is the data of the "offer-answer" template: the accept
+	// and decline forms of a substitute offer (替诊) posted under base, with
+	// the hidden fields given as name, value pairs.
+	"offerAnswer": func(base, csrf string, pairs ...string) offerAnswer {
+		a := offerAnswer{Base: base, CSRF: csrf}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			a.Hidden = append(a.Hidden, hiddenField{pairs[i], pairs[i+1]})
+		}
+		return a
+	},
 }
+
+type offerAnswer struct {
+	Base, CSRF string
+	Hidden     []hiddenField
+}
+
+type hiddenField struct{ Name, Value string }
 
 // idCard is what the ID card's fields are rendered from.
 type idCard struct {
@@ -193,6 +210,20 @@ func patientLabel(p booking.Patient) string {
 	return label
 }
 
+// kinLabel is who a person is to the account that booked or gave the
+// number, as staff pages show it beside the masked name: "子女 · 2016";
+// empty for nobody's family.
+func kinLabel(k booking.Kin) string {
+	if k.Relationship == "" {
+		return ""
+	}
+	label := k.Relationship.Label()
+	if k.BirthYear > 0 {
+		label += " · " + strconv.Itoa(k.BirthYear)
+	}
+	return label
+}
+
 // chip is one choice of the hospital → department → date filter.
 type chip struct {
 	Label    string
@@ -354,6 +385,9 @@ type bookingRow struct {
 	// OfferUntil, when set, says the booking is a slot held with a
 	// substitute doctor (替诊) until then: accept or decline, never late.
 	OfferUntil string
+	// NoShowRule states the no-show rules of the booking's hospital (the
+	// patient's bookings page's cancellation step).
+	NoShowRule string
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {

@@ -255,6 +255,29 @@ func (s *Store) BookingsOfIdentity(_ context.Context, identityID, fromDate strin
 // those staff booked, entered or waitlisted for a caller ringing from it
 // (events with phoneRef and a staff member), the patients given it as their
 // contact phone, and the self of the account whose login it is. (The
+// PhoneKin tells who the holder whose login phoneHash is and the family
+// members given it are to their account, the holder's self first.
+func (s *Store) PhoneKin(_ context.Context, phoneHash []byte) (map[string]booking.Kin, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]booking.Kin{}
+	for _, p := range s.patients {
+		if a, ok := s.accounts[p.AccountID]; ok && p.IsSelf && string(a.PhoneHash) == string(phoneHash) {
+			out[p.IdentityID] = booking.Kin{Relationship: booking.RelSelf, BirthYear: p.BirthYear}
+		}
+	}
+	for pid, p := range s.patients {
+		if _, ok := out[p.IdentityID]; !ok && string(s.phones[pid]) == string(phoneHash) {
+			rel := p.Relationship
+			if p.IsSelf {
+				rel = booking.RelSelf
+			}
+			out[p.IdentityID] = booking.Kin{Relationship: rel, BirthYear: p.BirthYear}
+		}
+	}
+	return out, nil
+}
+
 // adapter orders them by when the identity was made; here by id.)
 func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef string, limit int) ([]booking.Identity, error) {
 	s.mu.Lock()

@@ -343,6 +343,11 @@ func (s *Store) barIfCrossed(identityID, trigger string, marked int, now time.Ti
 	return bar, true
 }
 
+// OffersOfBookings finds none: the fake holds no substitute offers.
+func (s *Store) OffersOfBookings(_ context.Context, _ []string) ([]booking.SubstituteOffer, error) {
+	return nil, nil
+}
+
 // Offer finds no substitute offer: the fake never stops a clinic with a
 // substitute (StopSession is not implemented), so no booking is a held one.
 func (s *Store) Offer(_ context.Context, _ string) (booking.SubstituteOffer, error) {

@@ -200,6 +200,10 @@ func (unimplementedStore) HeldOutEntries(_ context.Context, _ string) ([]booking
 	panic(unimplemented("Store.HeldOutEntries"))
 }
 
+func (unimplementedStore) PhoneKin(_ context.Context, _ []byte) (map[string]booking.Kin, error) {
+	panic(unimplemented("Store.PhoneKin"))
+}
+
 func (unimplementedStore) IdentitiesByPhone(_ context.Context, _ []byte, _ string, _ int) ([]booking.Identity, error) {
 	panic(unimplemented("Store.IdentitiesByPhone"))
 }
@@ -376,6 +380,10 @@ func (unimplementedStore) OffersOfAccount(_ context.Context, _ string) ([]bookin
 	panic(unimplemented("Store.OffersOfAccount"))
 }
 
+func (unimplementedStore) OffersOfBookings(_ context.Context, _ []string) ([]booking.SubstituteOffer, error) {
+	panic(unimplemented("Store.OffersOfBookings"))
+}
+
 func (unimplementedStore) DueOffers(_ context.Context, _ time.Time) ([]booking.SubstituteOffer, error) {
 	panic(unimplemented("Store.DueOffers"))
 }
@@ -388,7 +396,7 @@ func (unimplementedStore) SetPolicy(_ context.Context, _ booking.PolicyChange, _
 	panic(unimplemented("Store.SetPolicy"))
 }
 
-func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string, _ time.Time) error {
+func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string, _ time.Time, _ []booking.Notification) error {
 	panic(unimplemented("Store.SettleHeldOut"))
 }
 
