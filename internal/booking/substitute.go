@@ -211,7 +211,15 @@ func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string
 		return off, Errorf(ErrOfferClosed, "this offer is %s", offerState(off, now))
 	}
 	if accept {
-		return s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID)
+		got, err := s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID)
+		if err != nil || actor.Role == RolePatient {
+			return got, err
+		}
+		// Staff answering for a patient is a staff action like any other:
+		// the decline is audited by its cancellation, the accept here.
+		return got, s.store.RecordAudit(ctx, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
+			Action: "substitute_accepted", Target: "booking:" + off.BookingID, HospitalID: off.HospitalID,
+			Reason: "accepted the substitute doctor's slot for the patient"})
 	}
 	return s.endOffer(ctx, actor, off, OfferDeclined, now, o)
 }

@@ -80,6 +80,10 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 		WHERE o.booking_id = $1 AND o.status = 'accepted' AND a.role = 'clerk'`, heldA); n != 1 {
 		t.Errorf("offer A is not accepted by the clerk")
 	}
+	if n := s.count(`SELECT count(*) FROM audit_log a JOIN accounts c ON c.id = a.actor_id
+		WHERE a.action = 'substitute_accepted' AND a.target = $1 AND c.role = 'clerk'`, "booking:"+heldA); n != 1 {
+		t.Errorf("the clerk's accept is not audited")
+	}
 	if n := s.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'confirmed'`, heldA); n != 1 {
 		t.Errorf("the accepted held booking is not confirmed")
 	}
