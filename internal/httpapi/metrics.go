@@ -22,8 +22,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "HTTP requests by route template, method and status code.",
 		}, []string{"route", "method", "code"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "fairslot_http_request_duration_seconds",
-			Help:    "HTTP request latency by route template, method and outcome (ok or the error code).",
+			Name: "fairslot_http_request_duration_seconds",
+			Help: "HTTP request latency by route template, method and outcome (ok or the error code).",
 			// .15 and .2 so the release second's 201s (issue 16: p99 ≤ 100 ms)
 			// are estimated inside a 50 ms step rather than 100-250 ms.
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .15, .2, .25, .5, 1, 2.5},
