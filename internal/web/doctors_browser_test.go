@@ -23,15 +23,10 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 	other := booking.Hospital{ID: booking.NewID(), Name: "别的医院 Other Hospital", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
 	testenv.Must(t, s.svc.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{other}}), "save another hospital")
 	password := "admin password 1"
-	phone := newPhone()
-	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
-	testenv.Must(t, err, "create the hospital's administrator")
+	phone := s.newHospitalAdmin(password)
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.open("/admin/login")
-	b.fill("#login-form input[name=phone]", phone)
-	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/admin")
+	b.signIn("admin", phone, password)
 	b.click(`nav a[href="/admin/doctors"]`, "/admin/doctors")
 	b.contains("#h-"+s.hospital.ID, s.hospital.Name)
 	b.absent("#h-" + other.ID) // another hospital's staff is not theirs to keep

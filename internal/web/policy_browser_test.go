@@ -6,7 +6,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
 
@@ -21,17 +20,11 @@ import (
 // at the desk's width and a phone's.
 func TestPolicyPageInBrowser(t *testing.T) {
 	s := newSite(t)
-	ctx := t.Context()
 	password := "admin password 1"
-	phone := newPhone()
-	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
-	testenv.Must(t, err, "create the hospital's administrator")
+	phone := s.newHospitalAdmin(password)
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.open("/admin/login")
-	b.fill("#login-form input[name=phone]", phone)
-	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/admin")
+	b.signIn("admin", phone, password)
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.click(`nav.subnav a[href="/admin/policy"]`, "/admin/policy")
 	sec := "#h-" + s.hospital.ID

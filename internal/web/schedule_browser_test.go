@@ -27,10 +27,7 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	release := time.Now().In(shanghai).Add(-time.Minute).Format("2006-01-02T15:04")
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.open("/admin/login")
-	b.fill("#login-form input[name=phone]", adminPhone)
-	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/admin")
+	b.signIn("admin", adminPhone, password)
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.contains("#h-"+s.hospital.ID, s.hospital.Name)
 

@@ -7,7 +7,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"fairslot/internal/booking"
-	"fairslot/internal/testenv"
 )
 
 // TestTemplatesPageInBrowser drives headless Chromium through the admin
@@ -20,18 +19,12 @@ import (
 // are templates-*.png, at the desk's width and a phone's.
 func TestTemplatesPageInBrowser(t *testing.T) {
 	s := newSite(t)
-	ctx := t.Context()
 	password := "admin password 1"
-	phone := newPhone()
-	_, err := s.svc.CreateStaff(ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: s.hospital.ID})
-	testenv.Must(t, err, "create the hospital's administrator")
+	phone := s.newHospitalAdmin(password)
 	doc := s.doctors[2]
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.open("/admin/login")
-	b.fill("#login-form input[name=phone]", phone)
-	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/admin")
+	b.signIn("admin", phone, password)
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.click(`nav.subnav a[href="/admin/templates"]`, "/admin/templates")
 	box := "#t-doc-" + doc.ID
