@@ -15,7 +15,7 @@ const (
 	kScale      = "scale"      // more people or bookings than a family has
 	kTargeting  = "targeting"  // the scarcest sessions, again and again
 	kNonUse     = "non_use"    // slots taken and not used
-	kTransfer   = "transfer"   // slots passed on at the second
+	kTransfer   = "transfer"   // slots passed on to other people
 	kEvasion    = "evasion"    // a new phone every day
 	kInsider    = "insider"    // a clerk favouring the same people
 )
@@ -57,6 +57,37 @@ func maxDistinct(xs []stamp, w int64) int {
 			lo++
 		}
 		best = max(best, len(count))
+	}
+	return best
+}
+
+// strangersCame is the most of an account's bookings that people not on
+// the account came to the desk for within any span of w, each person
+// counted once: one confused stranger turned away at three bookings is one
+// (vs sorted by time; a visit naming nobody is a person of its own).
+func strangersCame(vs []strangerVisit, w int64) int {
+	bks, whos := map[sym]int{}, map[sym]int{}
+	who := func(v strangerVisit) sym {
+		if v.who != 0 {
+			return v.who
+		}
+		return -1 - v.bk
+	}
+	drop := func(m map[sym]int, k sym) {
+		if m[k]--; m[k] == 0 {
+			delete(m, k)
+		}
+	}
+	best, lo := 0, 0
+	for hi := range vs {
+		bks[vs[hi].bk]++
+		whos[who(vs[hi])]++
+		for vs[hi].ts-vs[lo].ts > w {
+			drop(bks, vs[lo].bk)
+			drop(whos, who(vs[lo]))
+			lo++
+		}
+		best = max(best, min(len(bks), len(whos)))
 	}
 	return best
 }
@@ -340,6 +371,16 @@ func (d *detector) accountSignals() {
 			add(to, "phantom_patients", kTargeting, r.PhantomPatients, float64(n), func() (string, string) {
 				return fmt.Sprintf("account %s raced at release for the scarcest sessions for %d patients within %s who never came, not once, on any account, and let what they were booked go unused; a patient who fought for a famous expert comes, a name put on the list for the race does not", name, n, wEN),
 					fmt.Sprintf("账号 %s 在 %s内于放号时为 %d 位就诊人抢约最紧俏的号源，这些就诊人从未到院就诊（任何账号都没有），约到的号也都没有使用；抢到名专家号的患者会来，为抢号而挂名的身份不会", name, wZH, n)
+			})
+		}
+
+		// transfer: people not on the account came to the desk for its
+		// bookings. A family books for its own people; a stranger holding
+		// the booking was sold or given it.
+		if n := strangersCame(a.strangers, w); n > 0 {
+			add(to, "strangers_came", kTransfer, r.StrangersCame, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s: %d different people not on the account came to the desk for %d of its bookings within %s and were turned away (the ID card was not the booked patient's); a family books for its own people, and one of them picked by mistake is on the account — a stranger with the booking was sold it", name, n, n, wEN),
+					fmt.Sprintf("账号 %s 在 %s内有 %d 位不在该账号就诊人名单上的人持本人证件来取该账号的 %d 个号，因证件与预约人不符被拒；家庭只为自家人挂号，选错的家人也在名单上——拿着别人号来的陌生人是买了号的", name, wZH, n, n)
 			})
 		}
 
