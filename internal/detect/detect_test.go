@@ -239,6 +239,16 @@ func TestSignals(t *testing.T) {
 		{"strangers_came: family members picked by mistake are on the account", func() []booking.Event {
 			return deskVisits([]string{"xp1", "xp2", "xp0"}, true)
 		}, "x", "strangers_came", false},
+		{"strangers_came: one stranger and one scarce slot handed off at the second are two slots passed on", func() []booking.Event {
+			return append(deskVisits([]string{"buyer1"}, false), handedOff("x", true, 5*time.Second)...)
+		}, "x", "strangers_came", true},
+		{"strangers_came: … an ordinary slot somebody took within a minute counts half", func() []booking.Event {
+			return append(deskVisits([]string{"buyer1"}, false), handedOff("x", false, 5*time.Second)...)
+		}, "x", "strangers_came", false},
+		{"strangers_came: … a slot a return watcher took says nothing against the canceller", func() []booking.Event {
+			evs := append(deskVisits([]string{"friend"}, false), watcher(3)...)
+			return append(evs, handedOff("x", true, 0)...) // w, watching, takes x's slot too
+		}, "x", "strangers_came", false},
 		{"strangers_came: a refused check-in that does not say who came says nothing", func() []booking.Event {
 			evs := deskVisits([]string{"buyer1", "buyer2", "buyer3"}, false)
 			for i := range evs {
@@ -569,6 +579,26 @@ func deskVisits(who []string, onAccount bool) []booking.Event {
 	}
 	// Life goes on: the last visit day is over.
 	return append(evs, book("later", "q", "plenty-late", 20*day, time.Hour))
+}
+
+// handedOff: account a wins a session at release (the scarcest, or a plain
+// one booked hours later) and, two days on, cancels it; account w books it
+// gap later (0: the watcher of watcher(n), which takes it 3 s later).
+func handedOff(a string, scarce bool, gap time.Duration) []booking.Event {
+	s, off, d := "handed-"+a, 30*day, 2*time.Second
+	var evs []booking.Event
+	if scarce {
+		evs = append(evs, hot(s, off)...)
+	} else {
+		d = 5 * time.Hour
+		evs = append(evs, visited(s, off)...)
+	}
+	taker := "taker-" + a
+	if gap == 0 {
+		taker, gap = "w", 3*time.Second
+	}
+	return append(evs, book(a, "xp0", s, off, d), cancel(a, "xp0", s, at(off+d+2*day)),
+		book(taker, "buyer-"+a, s, off, d+2*day+gap))
 }
 
 // givenBack: account a books wasted+used slots for four people, one every

@@ -374,16 +374,6 @@ func (d *detector) accountSignals() {
 			})
 		}
 
-		// transfer: people not on the account came to the desk for its
-		// bookings. A family books for its own people; a stranger holding
-		// the booking was sold or given it.
-		if n := strangersCame(a.strangers, w); n > 0 {
-			add(to, "strangers_came", kTransfer, r.StrangersCame, float64(n), func() (string, string) {
-				return fmt.Sprintf("account %s: %d different people not on the account came to the desk for %d of its bookings within %s and were turned away (the ID card was not the booked patient's); a family books for its own people, and one of them picked by mistake is on the account — a stranger with the booking was sold it", name, n, n, wEN),
-					fmt.Sprintf("账号 %s 在 %s内有 %d 位不在该账号就诊人名单上的人持本人证件来取该账号的 %d 个号，因证件与预约人不符被拒；家庭只为自家人挂号，选错的家人也在名单上——拿着别人号来的陌生人是买了号的", name, wZH, n, n)
-			})
-		}
-
 		// automation
 		if len(fast) > 0 {
 			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)), func() (string, string) {
