@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"fairslot/internal/booking"
 )
@@ -187,5 +188,13 @@ func TestReadInputParts(t *testing.T) {
 	defer f2.Close()
 	if _, err := ReadInput(f2); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", lines+1)) {
 		t.Errorf("err = %v, want one naming line %d", err, lines+1)
+	}
+}
+
+// TestEventRecordSize: an event stays a 64-byte record (docs/detection.md,
+// "Performance"): a field more must fit in its padding.
+func TestEventRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(ev{}); n != 64 {
+		t.Errorf("an event record is %d bytes, want 64", n)
 	}
 }
