@@ -295,9 +295,9 @@ func TestRefusedCheckInNamesWhoCame(t *testing.T) {
 		t.Fatal("alice could not book today's session")
 	}
 	cards := []map[string]string{
-		{"id_number": residentID(33), "name": "测试子"},                    // her child, picked by mistake
+		{"id_number": residentID(33), "name": "测试子"},                      // her child, picked by mistake
 		{"id_number": residentID(32), "name": "测试" + string(rune('甲'+2))}, // bob, another account's holder
-		{"id_number": residentID(34), "name": "路人"},                     // nobody registered this card
+		{"id_number": residentID(34), "name": "路人"},                       // nobody registered this card
 	}
 	for _, c := range cards {
 		c["booking_id"], c["id_type"] = booked.ID, "resident_id"
