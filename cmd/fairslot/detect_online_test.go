@@ -260,3 +260,89 @@ func TestRefusedAttemptsAreEvents(t *testing.T) {
 		t.Errorf("%d rate_limited events for %d 429 answers", got["rate_limited"], limited)
 	}
 }
+
+// TestRefusedCheckInNamesWhoCame: a check-in the desk refuses for a
+// mismatch is exported with who showed the card, through the real API,
+// PostgreSQL and `fairslot events`: the account's own child picked by
+// mistake is on the account; another account's holder and a card nobody
+// registered are strangers, the first by their identity id, the second by a
+// keyed id. No ID number appears in the export.
+func TestRefusedCheckInNamesWhoCame(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	now := time.Now()
+	today, err := booking.BuildSession(booking.SessionSpec{
+		HospitalID: sch.Hospitals[0].ID, DepartmentID: sch.Departments[0].ID, DoctorID: sch.Doctors[0].ID,
+		VisitDate: now.In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly), Period: "evening",
+		StartsAt: now.Add(time.Hour), EndsAt: now.Add(2 * time.Hour),
+		Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: now.Add(-24 * time.Hour)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch.Sessions = append(sch.Sessions, today)
+	svc := startService(t, sch, nil)
+	alice, bob := svc.newPatient(31), svc.newPatient(32)
+	clerk := svc.staffLogin(booking.RoleClerk, 31)
+	child := map[string]any{"id_type": "resident_id", "id_number": residentID(33), "name": "测试子", "relationship": "child"}
+	if r := svc.do("POST", "/v1/patients", alice.token, child); r.status != 201 {
+		t.Fatalf("add alice's child: %d %s", r.status, r.body)
+	}
+	var booked struct {
+		ID string `json:"booking_id"`
+	}
+	svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": today.ID, "patient_id": alice.patientID}).decode(t, &booked)
+	if booked.ID == "" {
+		t.Fatal("alice could not book today's session")
+	}
+	cards := []map[string]string{
+		{"id_number": residentID(33), "name": "测试子"},                      // her child, picked by mistake
+		{"id_number": residentID(32), "name": "测试" + string(rune('甲'+2))}, // bob, another account's holder
+		{"id_number": residentID(34), "name": "路人"},                       // nobody registered this card
+	}
+	for _, c := range cards {
+		c["booking_id"], c["id_type"] = booked.ID, "resident_id"
+		if r := svc.do("POST", "/v1/desk/checkins", clerk, c); r.code != "identity_mismatch" {
+			t.Fatalf("check-in of alice's booking with %s's card = %d %s, want identity_mismatch", c["name"], r.status, r.body)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	svc.run("events", "--out", file)
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{31, 32, 33, 34} {
+		if bytes.Contains(raw, []byte(residentID(n))) {
+			t.Errorf("the export carries ID number %d", n)
+		}
+	}
+	evs, err := detect.ReadEvents(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobIdentity := ""
+	for _, e := range evs {
+		if e.Type == booking.EventPatientAdded && e.PatientID == bob.patientID {
+			bobIdentity = e.IdentityID
+		}
+	}
+	var got []booking.Event
+	for _, e := range evs {
+		if e.Type == booking.EventRejected && e.Reason == "identity_mismatch" {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("exported %d refused check-ins, want 3", len(got))
+	}
+	for i, want := range []bool{true, false, false} {
+		e := got[i]
+		if e.BookingID != booked.ID || e.StaffID == "" || e.PresentedOnAccount == nil || *e.PresentedOnAccount != want ||
+			!booking.IsUUID(e.PresentedIdentityID) || e.PresentedIdentityID == e.IdentityID {
+			t.Errorf("refused check-in %d (%s) = %+v, want the presented person, on the account %v", i, cards[i]["name"], e, want)
+		}
+	}
+	if bobIdentity == "" || got[1].PresentedIdentityID != bobIdentity {
+		t.Errorf("bob's card presented as %q, want his identity %q", got[1].PresentedIdentityID, bobIdentity)
+	}
+}

@@ -264,6 +264,9 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 		Action: "checkin", Target: "booking:" + b.ID, Reason: "ID card matched", HospitalID: b.HospitalID}
 	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != bookedAs {
 		ev.Type, ev.Reason = EventRejected, ErrIdentityMismatch.Code
+		if ev.PresentedIdentityID, ev.PresentedOnAccount, err = s.presented(ctx, b, got.IDHash); err != nil {
+			return Booking{}, err
+		}
 		audit.Action, audit.Reason = "checkin_refused", ErrIdentityMismatch.Code
 		if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
 			return Booking{}, err
@@ -273,6 +276,33 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	ev.Type = EventCheckedIn
 	got.ID, got.NameVerified, got.VerifiedBy = onFile.ID, true, "desk"
 	return s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
+}
+
+// presented says who showed a card the desk refused for a booking: the
+// identity id of the card's person — for a card nobody registered, a keyed
+// id derived from its number's keyed hash, so the same card gives the same
+// id and the number never appears — and whether that person is on the
+// booking's account (the booked person, or a member of the account's family
+// list). Scalper detection counts the bookings strangers came for: a
+// family member picked by mistake is on the account, a buyer is not.
+func (s *Service) presented(ctx context.Context, b Booking, idHash []byte) (string, *bool, error) {
+	who, err := s.store.IdentityByHash(ctx, idHash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		var k [16]byte
+		copy(k[:], s.keys.Hash("presented_card", string(idHash)))
+		no := false
+		return formatUUID(k, 8), &no, nil
+	case err != nil:
+		return "", nil, err
+	}
+	on := who.ID == b.IdentityID
+	if !on && b.AccountID != "" {
+		if on, err = s.store.AccountHasIdentity(ctx, b.AccountID, who.ID); err != nil {
+			return "", nil, err
+		}
+	}
+	return who.ID, &on, nil
 }
 
 // Lookup is what the desk sees of a person: their masked identity and their

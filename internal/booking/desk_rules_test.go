@@ -187,6 +187,88 @@ func TestRuleCheckIn(t *testing.T) {
 	}
 }
 
+// A check-in refused for a mismatch names who showed the card, for scalper
+// detection: the booked person under another name, and a family member of
+// the account picked by mistake, are on the account; a person of another
+// account is a stranger, named by their identity id; a card nobody
+// registered is a stranger too, named by a keyed id that is the same each
+// time the card comes and never the number. A matching check-in names
+// nobody.
+func TestRuleRefusedCheckInNamesWhoCame(t *testing.T) {
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	clerk := w.staff(booking.RoleClerk)
+	w.clock.Set(monday.Add(-24 * time.Hour)) // booked the day before
+	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnline: 4})
+	holder := booking.Actor{AccountID: booking.NewID(), Role: booking.RolePatient}
+	add := func(a booking.Actor, c booking.IdentityRequest, rel string) booking.Patient {
+		t.Helper()
+		p, err := w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{IDType: c.IDType, IDNumber: c.IDNumber, Name: c.Name,
+			Relationship: rel}, booking.Origin{})
+		if err != nil {
+			t.Fatalf("add %s: %v", c.Name, err)
+		}
+		return p
+	}
+	mother, child := card(11, "陈母"), card(12, "陈子")
+	self := add(holder, card(10, "陈父"), "self")
+	add(holder, child, "child")
+	add(holder, mother, "parent")
+	stranger := card(13, "周某")
+	other := add(booking.Actor{AccountID: booking.NewID(), Role: booking.RolePatient}, stranger, "self")
+	b, err := w.svc.Book(w.ctx, holder, booking.BookRequest{SessionID: today, PatientID: self.ID, Channel: booking.ChannelOnline})
+	if err != nil {
+		t.Fatalf("book: %v", err)
+	}
+	w.clock.Set(monday)
+	refused := func(c booking.IdentityRequest) booking.Event {
+		t.Helper()
+		n := len(w.store.Events())
+		_, err := w.svc.CheckIn(w.ctx, clerk, booking.CheckInRequest{IdentityRequest: c, BookingID: b.ID})
+		wantErr(t, c.Name, err, booking.ErrIdentityMismatch)
+		evs := w.store.Events()
+		if len(evs) != n+1 || evs[n].Type != booking.EventRejected || evs[n].PresentedOnAccount == nil {
+			t.Fatalf("a refused check-in recorded %+v, want one rejected event naming who came", evs[n:])
+		}
+		return evs[n]
+	}
+	unregistered := card(14, "吴某")
+	for _, c := range []struct {
+		name     string
+		card     booking.IdentityRequest
+		identity string // "" for a keyed id of a card nobody registered
+		on       bool
+	}{
+		{"the booked person under another name", card(10, "陈甫"), self.IdentityID, true},
+		{"the child picked by mistake", child, "", true},
+		{"the mother picked by mistake", mother, "", true},
+		{"another account's person", stranger, other.IdentityID, false},
+		{"a card nobody registered", unregistered, "", false},
+	} {
+		ev := refused(c.card)
+		if *ev.PresentedOnAccount != c.on || ev.IdentityID != self.IdentityID || !booking.IsUUID(ev.PresentedIdentityID) ||
+			(c.identity != "" && ev.PresentedIdentityID != c.identity) {
+			t.Errorf("%s: presented %q on account %v (booked %q); want on account %v, identity %q", c.name,
+				ev.PresentedIdentityID, *ev.PresentedOnAccount, ev.IdentityID, c.on, c.identity)
+		}
+		if strings.Contains(ev.PresentedIdentityID, c.card.IDNumber[6:14]) {
+			t.Errorf("%s: the presented id %q carries the ID number", c.name, ev.PresentedIdentityID)
+		}
+	}
+	if a, b := refused(unregistered), refused(unregistered); a.PresentedIdentityID != b.PresentedIdentityID {
+		t.Errorf("the same unregistered card twice = %q, %q; want one keyed id", a.PresentedIdentityID, b.PresentedIdentityID)
+	}
+	if a, b := refused(unregistered), refused(card(15, "郑某")); a.PresentedIdentityID == b.PresentedIdentityID {
+		t.Errorf("two unregistered cards share the id %q", a.PresentedIdentityID)
+	}
+	n := len(w.store.Events())
+	if _, err := w.svc.CheckIn(w.ctx, clerk, booking.CheckInRequest{IdentityRequest: card(10, "陈父"), BookingID: b.ID}); err != nil {
+		t.Fatalf("check-in with the card: %v", err)
+	}
+	if ev := w.store.Events()[n]; ev.Type != booking.EventCheckedIn || ev.PresentedIdentityID != "" || ev.PresentedOnAccount != nil {
+		t.Errorf("a check-in recorded %+v, want no presented person", ev)
+	}
+}
+
 // A stopped clinic (停诊) cancels its bookings without penalty: even in the
 // late-cancellation window no bar follows, the person's quota is given back
 // at once (they book the same department that day), each patient and each

@@ -50,6 +50,15 @@ type Event struct {
 	ReleaseAt    time.Time `json:"release_at,omitzero"`
 	Reason       string    `json:"reason,omitempty"`
 	StaffID      string    `json:"staff_id,omitempty"` // the clerk or operator behind a phone, desk or reissue event
+	// PresentedIdentityID and PresentedOnAccount say, on a check-in the
+	// desk refused with identity_mismatch, who showed the card: the
+	// identity id of the card's person (for a card nobody registered, a
+	// keyed id derived from its number's keyed hash: stable, never the
+	// number) and whether that person is on the booking's account (the
+	// booked person themself, or a member of its family list). A family
+	// member picked by mistake is on the account; a buyer is a stranger.
+	PresentedIdentityID string `json:"presented_identity_id,omitempty"`
+	PresentedOnAccount  *bool  `json:"presented_on_account,omitempty"`
 }
 
 // Origin is where a request came from, as the HTTP layer saw it; it goes

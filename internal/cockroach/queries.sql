@@ -93,8 +93,9 @@ SELECT id::TEXT, token_generation, tokens_revoked_at FROM accounts WHERE tokens_
 -- name: insert_event
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
-                            phone, release_at, reason, staff_id, identity_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18);
+                            phone, release_at, reason, staff_id, identity_id,
+                            presented_identity_id, presented_on_account)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20);
 
 -- name: insert_audit
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
@@ -485,7 +486,8 @@ UPDATE session_channels SET quota = quota - $3 WHERE session_id = $1 AND channel
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
-       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account
   FROM booking_events
  WHERE ts >= $1
  ORDER BY ts, id;
@@ -494,7 +496,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
-       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, '')
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account
   FROM booking_events
  WHERE ts >= $1 AND (account_id = ANY ($2::UUID[]) OR identity_id = ANY ($3::UUID[]))
  ORDER BY ts, id

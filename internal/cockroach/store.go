@@ -346,7 +346,7 @@ func eventArgs(ev booking.Event) []any {
 	return []any{ev.ID, ev.TS, string(ev.Type), nullable(ev.AccountID), nullable(ev.PatientID),
 		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
 		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-		nullable(ev.StaffID), nullable(ev.IdentityID)}
+		nullable(ev.StaffID), nullable(ev.IdentityID), nullable(ev.PresentedIdentityID), ev.PresentedOnAccount}
 }
 
 // RecordAudit stores one staff action.

@@ -69,10 +69,13 @@ type Rules struct {
 	NoShows      Rule `json:"no_shows"`
 	NeverCame    Rule `json:"never_came"`
 	BulkCancel   Rule `json:"bulk_cancel"`
-	// transfer: slots passed on at the second.
+	// transfer: slots passed on to other people.
 	HandoffGiven Rule `json:"handoff_given"`
 	ReturnsTaken Rule `json:"returns_taken"`
 	HandoffPair  Rule `json:"handoff_pair"`
+	// StrangersCame: bookings that people not on the account came to the
+	// desk for and were turned away (a refused check-in naming who came).
+	StrangersCame Rule `json:"strangers_came"`
 	// evasion: a new phone every day.
 	DeviceChurn Rule `json:"device_churn"`
 	// insider: a clerk favouring the same people.
@@ -273,6 +276,7 @@ func DefaultConfig() Config {
 			HandoffGiven:      Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			ReturnsTaken:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			HandoffPair:       Rule{Min: 2, Weight: 1.0, Cap: 1.5},
+			StrangersCame:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
 			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},

@@ -109,7 +109,7 @@ var kindNames = map[string][2]string{
 	kScale:      {"scale (more people or bookings than a family has)", "规模（超出一个家庭）"},
 	kTargeting:  {"targeting of the scarcest sessions", "盯抢最紧俏的号源"},
 	kNonUse:     {"slots taken and not used", "占号不用"},
-	kTransfer:   {"slots passed on at the second (hand-offs)", "转号（倒号）"},
+	kTransfer:   {"slots passed on to other people (hand-offs, strangers at the desk)", "转号（倒号、他人持证来取号）"},
 	kEvasion:    {"evasion (a new phone every day)", "规避（频繁更换设备）"},
 	kInsider:    {"staff favouring the same people", "工作人员偏向特定人员"},
 	kReport:     {"patients' reports (testimony: never a kind of its own)", "患者举报（旁证，不单独计为一类证据）"},

@@ -227,6 +227,36 @@ func TestSignals(t *testing.T) {
 		{"handoff_pair: a family that bought twice from one seller is not the seller's accomplice", func() []booking.Event { return pair(false) }, "a2", "handoff_pair", false},
 		{"handoff_pair: … the seller's side still fires", func() []booking.Event { return pair(false) }, "a1", "handoff_pair", true},
 
+		{"strangers_came: two people not on the account came for two of its bookings", func() []booking.Event {
+			return deskVisits([]string{"buyer1", "buyer2"}, false)
+		}, "x", "strangers_came", true},
+		{"strangers_came: one stranger (a friend given a slot) does not", func() []booking.Event {
+			return deskVisits([]string{"friend"}, false)
+		}, "x", "strangers_came", false},
+		{"strangers_came: one confused stranger turned away at three bookings is one", func() []booking.Event {
+			return deskVisits([]string{"friend", "friend", "friend"}, false)
+		}, "x", "strangers_came", false},
+		{"strangers_came: family members picked by mistake are on the account", func() []booking.Event {
+			return deskVisits([]string{"xp1", "xp2", "xp0"}, true)
+		}, "x", "strangers_came", false},
+		{"strangers_came: one stranger and one scarce slot handed off at the second are two slots passed on", func() []booking.Event {
+			return append(deskVisits([]string{"buyer1"}, false), handedOff("x", true, 5*time.Second)...)
+		}, "x", "strangers_came", true},
+		{"strangers_came: … an ordinary slot somebody took within a minute counts half", func() []booking.Event {
+			return append(deskVisits([]string{"buyer1"}, false), handedOff("x", false, 5*time.Second)...)
+		}, "x", "strangers_came", false},
+		{"strangers_came: … a slot a return watcher took says nothing against the canceller", func() []booking.Event {
+			evs := append(deskVisits([]string{"friend"}, false), watcher(3)...)
+			return append(evs, handedOff("x", true, 0)...) // w, watching, takes x's slot too
+		}, "x", "strangers_came", false},
+		{"strangers_came: a refused check-in that does not say who came says nothing", func() []booking.Event {
+			evs := deskVisits([]string{"buyer1", "buyer2", "buyer3"}, false)
+			for i := range evs {
+				evs[i].PresentedIdentityID, evs[i].PresentedOnAccount = "", nil
+			}
+			return evs
+		}, "x", "strangers_came", false},
+
 		// evasion
 		{"device_churn: five handsets in a month", func() []booking.Event { return devices(5) }, "a1", "device_churn", true},
 		{"device_churn: four do not", func() []booking.Event { return devices(4) }, "a1", "device_churn", false},
@@ -531,6 +561,46 @@ func outcomes(cancelled, missed, used int) []booking.Event {
 	return evs
 }
 
+// deskVisits: account x books a plain session for one of its three people
+// every four days, one for each name in who; on the visit day the person
+// named shows their own card, the desk refuses the check-in
+// (identity_mismatch, onAccount saying whether they are on x's list), and
+// the booking goes unused (a no-show).
+func deskVisits(who []string, onAccount bool) []booking.Event {
+	evs := background(100)
+	for i, w := range who {
+		s, p, off := fmt.Sprintf("desk%d", i), fmt.Sprintf("xp%d", i%3), time.Duration(i)*4*day
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, book("x", p, s, off, 5*time.Hour))
+		on := onAccount
+		evs = append(evs, booking.Event{TS: at(off + 7*day - time.Hour), Type: booking.EventRejected, AccountID: "x", PatientID: p,
+			SessionID: s, BookingID: "b-x" + p + s, StaffID: "desk", Reason: "identity_mismatch", PresentedIdentityID: w, PresentedOnAccount: &on},
+			noShow("x", p, s, at(off+7*day+4*time.Hour)))
+	}
+	// Life goes on: the last visit day is over.
+	return append(evs, book("later", "q", "plenty-late", 20*day, time.Hour))
+}
+
+// handedOff: account a wins a session at release (the scarcest, or a plain
+// one booked hours later) and, two days on, cancels it; account w books it
+// gap later (0: the watcher of watcher(n), which takes it 3 s later).
+func handedOff(a string, scarce bool, gap time.Duration) []booking.Event {
+	s, off, d := "handed-"+a, 30*day, 2*time.Second
+	var evs []booking.Event
+	if scarce {
+		evs = append(evs, hot(s, off)...)
+	} else {
+		d = 5 * time.Hour
+		evs = append(evs, visited(s, off)...)
+	}
+	taker := "taker-" + a
+	if gap == 0 {
+		taker, gap = "w", 3*time.Second
+	}
+	return append(evs, book(a, "xp0", s, off, d), cancel(a, "xp0", s, at(off+d+2*day)),
+		book(taker, "buyer-"+a, s, off, d+2*day+gap))
+}
+
 // givenBack: account a books wasted+used slots for four people, one every
 // `every`, of sessions others come to; it cancels the first wasted one by
 // one and comes to the others.
@@ -797,6 +867,24 @@ func TestRule(t *testing.T) {
 	t.Run("a release family that won experts for three people and cancelled it all for a trip is not flagged", func(t *testing.T) {
 		if got := flaggedAccounts(racedAndGivenBack(4 * day)); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	// The holder who picks the wrong family member three times is turned
+	// away three times, as a seller's buyers are, and each booking is a
+	// missed one (no_shows, non_use): the people who came are on the
+	// account, so nothing says the slots were passed on. Strangers are.
+	t.Run("a holder who picks the wrong family member three times is not flagged", func(t *testing.T) {
+		evs := deskVisits([]string{"xp1", "xp2", "xp0"}, true)
+		if got := fired(t, evs, "x"); !slices.Contains(got, "no_shows") {
+			t.Errorf("fired %v, want no_shows: the near miss has one kind of evidence", got)
+		}
+		if got := flaggedAccounts(evs); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("two kinds flag: three strangers came for an account's bookings, all unused", func(t *testing.T) {
+		if got := flaggedAccounts(deskVisits([]string{"buyer1", "buyer2", "buyer3"}, false)); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
 		}
 	})
 	t.Run("a clerk favouring two people flags alone", func(t *testing.T) {

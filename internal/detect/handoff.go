@@ -142,6 +142,34 @@ func (d *detector) handoffSignals() {
 				fmt.Sprintf("账号 %s 取消的 %d 个预约（其中最紧俏的 %d 个）在 %s内被另一账号或就诊人约走（%s）", name, len(hs), nScarce, wZH, d.handoffExamplesZH(hs))
 		})
 	}
+	// People not on the account came to the desk for its bookings and were
+	// turned away: a family books for its own people, and one of them
+	// picked by mistake is on the account; a stranger holding the booking
+	// was sold or given it. Each is a slot passed on as much as a hand-off
+	// is, by the other route (sold as it stood), so the two add up: a
+	// family passes a slot to a friend once, a seller again and again.
+	w := ns(cfg.Window)
+	wWin, wWinZH := span(cfg.Window.D())
+	for ai, acc := range d.accounts {
+		n := strangersCame(acc.strangers, w)
+		if n == 0 {
+			continue
+		}
+		var v float64
+		for _, h := range given[int32(ai)] {
+			v += h.weight()
+		}
+		name := d.str(acc.id)
+		add(&acc.items, "strangers_came", kTransfer, r.StrangersCame, float64(n)+v, func() (string, string) {
+			en := fmt.Sprintf("account %s: %d different people not on the account came to the desk for %d of its bookings within %s and were turned away (the ID card was not the booked patient's); a family books for its own people, and one of them picked by mistake is on the account — a stranger holding the booking was sold or given it", name, n, n, wWin)
+			zh := fmt.Sprintf("账号 %s 在 %s内有 %d 位不在该账号就诊人名单上的人持本人证件来取该账号的 %d 个号，因证件与预约人不符被拒；家庭只为自家人挂号，选错的家人也在名单上——拿着别人号来的陌生人是买了或被转了号的", name, wWinZH, n, n)
+			if v > 0 {
+				en += fmt.Sprintf("; with the slots it handed off at the second (%g counted), %g slots passed on", v, float64(n)+v)
+				zh += fmt.Sprintf("；加上倒号转出的号（计 %g 个），共转出 %g 个号", v, float64(n)+v)
+			}
+			return en, zh
+		})
+	}
 	for _, k := range sortedPairs(pairs) {
 		hs := pairs[k]
 		if len(hs) < 2 {

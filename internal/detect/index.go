@@ -55,11 +55,22 @@ type account struct {
 	attempts []attempt // refused and successful attempts
 	refused  []int64   // … the refused ones
 	limited  int       // rate_limited events
-	cancels  []int64   // its own cancellations of bookings
-	attrs    []int32   // the devices and phones it used (into detector.attrs)
-	ipReqs   int       // its own requests that named an IP
-	last     int64
-	items    []item
+	// strangers are the check-ins of its bookings the desk refused
+	// because the person who showed their card is not on the account.
+	strangers []strangerVisit
+	cancels   []int64 // its own cancellations of bookings
+	attrs     []int32 // the devices and phones it used (into detector.attrs)
+	ipReqs    int     // its own requests that named an IP
+	last      int64
+	items     []item
+}
+
+// strangerVisit is a refused check-in of one of the account's bookings
+// (its id, else its session) by a person not on the account (who; 0 when
+// the stream does not name them).
+type strangerVisit struct {
+	ts      int64
+	bk, who sym
 }
 
 // attr is a device or a phone.
@@ -376,6 +387,13 @@ func (d *detector) index() {
 				}
 			}
 		case tRejected, tRateLimited:
+			if a != nil && e.marks&pStranger != 0 {
+				bk := e.bk
+				if bk == 0 {
+					bk = e.sess
+				}
+				a.strangers = append(a.strangers, strangerVisit{e.ts, bk, e.shown})
+			}
 			if !self {
 				break
 			}

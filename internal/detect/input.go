@@ -65,6 +65,10 @@ const (
 	rByStaff                        // cancelled by the hospital (a stopped clinic, a confirmed flag)
 	cPhone                          // on the phone channel
 	cReferral                       // on the referral channel
+	// A check-in the desk refused for a mismatch (rejected,
+	// identity_mismatch) by a person who showed their own card:
+	pStranger // … who is not on the booking's account
+	pKin      // … who is (the booked person, or a family member picked by mistake)
 )
 
 func channelMarks(ch string) uint8 {
@@ -75,6 +79,20 @@ func channelMarks(ch string) uint8 {
 		return cReferral
 	}
 	return 0
+}
+
+// presentedMarks reads who showed the card at a refused check-in: a
+// mismatch's rejected event with presented_on_account. A stream that does
+// not say (another system, or the service before it recorded it) says
+// nothing.
+func presentedMarks(typ uint8, reason string, onAccount *bool) uint8 {
+	if typ != tRejected || onAccount == nil || !strings.Contains(strings.ToLower(reason), "mismatch") {
+		return 0
+	}
+	if *onAccount {
+		return pKin
+	}
+	return pStranger
 }
 
 func reasonMarks(typ uint8, reason string) uint8 {
@@ -108,6 +126,7 @@ type ev struct {
 	ts, rel                                           int64
 	acct, pat, ident, bk, sess, ip, dev, phone, staff sym
 	person                                            sym // the identity, resolved (see resolvePersons)
+	shown                                             sym // who showed their card at a refused check-in (presented_identity_id)
 	typ, marks                                        uint8
 }
 
@@ -208,7 +227,8 @@ func (in *Input) Add(e *booking.Event) {
 		ts: unixNano(e.TS), rel: unixNano(e.ReleaseAt),
 		acct: in.sym(e.AccountID), pat: in.sym(e.PatientID), ident: in.sym(e.IdentityID), bk: in.sym(e.BookingID),
 		sess: in.sym(e.SessionID), ip: in.sym(e.IP), dev: in.sym(e.DeviceID), phone: in.sym(e.Phone),
-		staff: in.sym(e.StaffID), typ: typ, marks: reasonMarks(typ, e.Reason) | channelMarks(string(e.Channel)),
+		staff: in.sym(e.StaffID), shown: in.sym(e.PresentedIdentityID), typ: typ,
+		marks: reasonMarks(typ, e.Reason) | channelMarks(string(e.Channel)) | presentedMarks(typ, e.Reason, e.PresentedOnAccount),
 	}
 	if e.DoctorID != "" {
 		in.doctor(x.sess, in.sym(e.DoctorID))
@@ -351,7 +371,7 @@ func (in *Input) merge(p *Input) {
 	}
 	for _, c := range append(p.chunks, p.evs) {
 		for _, e := range c {
-			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff} {
+			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
 				*f = to[*f]
 			}
 			in.push(e)
@@ -396,6 +416,8 @@ func (in *Input) addFlat(line []byte) bool {
 	var typ, reason, ch []byte
 	var ts, rel []byte
 	var doct sym
+	var onAccount *bool
+	yes, no := true, false
 	i := 0
 	skip := func() {
 		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
@@ -441,8 +463,18 @@ func (in *Input) addFlat(line []byte) bool {
 		}
 		i++
 		skip()
-		val, ok := str()
-		if !ok {
+		var val []byte
+		if string(key) == "presented_on_account" {
+			// The one value that is not a string: a JSON boolean.
+			switch {
+			case bytes.HasPrefix(line[i:], []byte("true")):
+				onAccount, i = &yes, i+4
+			case bytes.HasPrefix(line[i:], []byte("false")):
+				onAccount, i = &no, i+5
+			default:
+				return false
+			}
+		} else if val, ok = str(); !ok {
 			return false
 		}
 		switch string(key) {
@@ -472,6 +504,8 @@ func (in *Input) addFlat(line []byte) bool {
 			e.phone = in.symBytes(val)
 		case "staff_id":
 			e.staff = in.symBytes(val)
+		case "presented_identity_id":
+			e.shown = in.symBytes(val)
 		case "doctor_id":
 			doct = in.symBytes(val)
 		case "channel":
@@ -505,6 +539,9 @@ func (in *Input) addFlat(line []byte) bool {
 	e.marks = channelMarks(string(ch))
 	if len(reason) > 0 && (e.typ == tBooked || e.typ == tCancelled) {
 		e.marks |= reasonMarks(e.typ, string(reason))
+	}
+	if onAccount != nil {
+		e.marks |= presentedMarks(e.typ, string(reason), onAccount)
 	}
 	in.doctor(e.sess, doct)
 	in.push(e)
@@ -663,7 +700,7 @@ func (in *Input) finish() (evs []ev, strs []string, doctorOf map[sym]sym) {
 
 	for i := range evs {
 		e := &evs[i]
-		for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff} {
+		for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
 			*f = rank[*f]
 		}
 	}
@@ -766,5 +803,6 @@ func compareEv(a, b ev) int {
 		cmp.Compare(a.phone, b.phone),
 		cmp.Compare(a.marks, b.marks),
 		cmp.Compare(a.rel, b.rel),
+		cmp.Compare(a.shown, b.shown),
 	)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"fairslot/internal/booking"
 )
@@ -66,6 +67,8 @@ func TestReadInput(t *testing.T) {
 		`{"ts":"2026-11-02T08:00:02+08:00","type":"cancelled","account_id":"a\u0031","reason":"late"}`, // an escape: the slow path
 		`{"ts":"2026-11-02T08:00:03+08:00","type":"rate_limited","account_id":"a1","count":3}`,         // a number: the slow path
 		`{"ts":"2026-11-02T08:00:04+08:00","type":"something_else","staff_id":"c1"}`,
+		`{"ts":"2026-11-03T09:10:00+08:00","type":"rejected","account_id":"a1","booking_id":"b1","staff_id":"c1","reason":"identity_mismatch","presented_identity_id":"i7","presented_on_account":false}`,
+		`{"ts":"2026-11-03T09:11:00+08:00","type":"rejected","presented_on_account": true ,"account_id":"a1","booking_id":"b1","staff_id":"c1","presented_identity_id":"i9","reason":"identity_mismatch"}`,
 	}
 	text := strings.Join(lines, "\n") + "\n\n"
 	got, err := ReadInput(strings.NewReader(text))
@@ -185,5 +188,13 @@ func TestReadInputParts(t *testing.T) {
 	defer f2.Close()
 	if _, err := ReadInput(f2); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", lines+1)) {
 		t.Errorf("err = %v, want one naming line %d", err, lines+1)
+	}
+}
+
+// TestEventRecordSize: an event stays a 64-byte record (docs/detection.md,
+// "Performance"): a field more must fit in its padding.
+func TestEventRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(ev{}); n != 64 {
+		t.Errorf("an event record is %d bytes, want 64", n)
 	}
 }

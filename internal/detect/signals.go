@@ -15,7 +15,7 @@ const (
 	kScale      = "scale"      // more people or bookings than a family has
 	kTargeting  = "targeting"  // the scarcest sessions, again and again
 	kNonUse     = "non_use"    // slots taken and not used
-	kTransfer   = "transfer"   // slots passed on at the second
+	kTransfer   = "transfer"   // slots passed on to other people
 	kEvasion    = "evasion"    // a new phone every day
 	kInsider    = "insider"    // a clerk favouring the same people
 )
@@ -57,6 +57,37 @@ func maxDistinct(xs []stamp, w int64) int {
 			lo++
 		}
 		best = max(best, len(count))
+	}
+	return best
+}
+
+// strangersCame is the most of an account's bookings that people not on
+// the account came to the desk for within any span of w, each person
+// counted once: one confused stranger turned away at three bookings is one
+// (vs sorted by time; a visit naming nobody is a person of its own).
+func strangersCame(vs []strangerVisit, w int64) int {
+	bks, whos := map[sym]int{}, map[sym]int{}
+	who := func(v strangerVisit) sym {
+		if v.who != 0 {
+			return v.who
+		}
+		return -1 - v.bk
+	}
+	drop := func(m map[sym]int, k sym) {
+		if m[k]--; m[k] == 0 {
+			delete(m, k)
+		}
+	}
+	best, lo := 0, 0
+	for hi := range vs {
+		bks[vs[hi].bk]++
+		whos[who(vs[hi])]++
+		for vs[hi].ts-vs[lo].ts > w {
+			drop(bks, vs[lo].bk)
+			drop(whos, who(vs[lo]))
+			lo++
+		}
+		best = max(best, min(len(bks), len(whos)))
 	}
 	return best
 }

@@ -28,16 +28,34 @@ func TestEndToEnd(t *testing.T) {
 	tr := trace(t)
 	ev := labels.Evaluate(detect.Detect(tr.Events, detect.DefaultConfig()), tr.Labels)
 	t.Logf("%d events: precision %.3f recall %.3f tactics %v", len(tr.Events), ev.Precision, ev.Recall, ev.Tactics)
-	if ev.Precision < 0.97 || ev.Recall < 0.93 {
-		t.Errorf("precision %.3f, recall %.3f; want ≥ 0.97 and ≥ 0.93 on this small trace", ev.Precision, ev.Recall)
+	// 0.92: this seed's trace changed when the generator began writing
+	// refused check-ins (the draws moved); main's detector scored 0.924 on
+	// it as this one does.
+	if ev.Precision < 0.97 || ev.Recall < 0.92 {
+		t.Errorf("precision %.3f, recall %.3f; want ≥ 0.97 and ≥ 0.92 on this small trace", ev.Precision, ev.Recall)
 	}
 	if ev.FamiliesFlagged != 0 {
 		t.Errorf("%d genuine accounts flagged (%v), want none", ev.FamiliesFlagged, ev.FalseFlagged)
 	}
-	for _, k := range []string{"carer", "kiosk", "fast", "household", "canceller"} {
+	for _, k := range []string{"carer", "kiosk", "fast", "household", "canceller", "wrong_member"} {
 		if ev.Genuine[k].Accounts == 0 {
 			t.Errorf("the trace has no %q accounts to be tested on", k)
 		}
+	}
+	// Check-ins the desk refused, written as the service writes them: a
+	// seller's buyers (strangers to the account) and a family's other
+	// member (on it), each naming who came.
+	came := map[bool]int{}
+	for _, e := range tr.Events {
+		if e.Type == "rejected" && e.Reason == "identity_mismatch" {
+			if e.PresentedOnAccount == nil || e.PresentedIdentityID == "" || e.StaffID == "" || e.BookingID == "" {
+				t.Fatalf("a refused check-in without who came: %+v", e)
+			}
+			came[*e.PresentedOnAccount]++
+		}
+	}
+	if came[false] == 0 || came[true] == 0 {
+		t.Errorf("refused check-ins by strangers and by family members = %d, %d; want some of each", came[false], came[true])
 	}
 }
 

@@ -93,6 +93,19 @@ func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.E
 	return b, nil
 }
 
+// AccountHasIdentity reports whether an identity is on an account's list
+// (a removed member is not).
+func (s *Store) AccountHasIdentity(_ context.Context, accountID, identityID string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.patients {
+		if p.AccountID == accountID && p.IdentityID == identityID && !p.Removed {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // RecordStaffAction keeps a staff action's event and audit entry (a refused
 // check-in, a reissue).
 func (s *Store) RecordStaffAction(_ context.Context, ev booking.Event, a booking.AuditEntry) error {

@@ -61,6 +61,9 @@ func (g *gen) genuine() {
 			}
 		case r < 0.21:
 			kind = "fast" // quick at the keyboard on a fast network
+		case r < 0.23 && len(a.members) > 1:
+			kind = "wrong_member" // picks the wrong family member now and then: turned away at the desk
+			a.wrongMember = g.between(1, 3)
 		}
 		if kind != "" && g.labels.FamilyKinds[a.id] == "" {
 			g.labels.FamilyKinds[a.id] = kind

@@ -78,9 +78,13 @@ func (g *gen) buyer() *request {
 // sellPlan is what a seller does with the slots it holds: hands a share to
 // buyers (cancels at an agreed second, the buyer books it seconds later),
 // cancels the unsold ones before the deadline (at cleanup, if set: all of a
-// day's at once), lets some lapse, and the rest a relative uses.
+// day's at once), lets some lapse, and the rest a relative uses. Of the
+// slots that lapse, a share (desk) were sold as they stood, booked under a
+// name that is not the buyer's: the buyer comes to the desk with their own
+// card and is turned away.
 type sellPlan struct {
 	hand, unsold, lapse float64
+	desk                float64
 	cleanup             func(s *session) time.Time
 }
 
@@ -107,6 +111,13 @@ func (g *gen) sell(p sellPlan) func(s *session, b *bookingRec) *step {
 			}
 			g.noShow(s, b)
 		case x < p.hand+p.unsold+p.lapse:
+			if g.chance(p.desk) {
+				who := g.buyer().m
+				g.turnedAway(s, b, who, false)
+				if g.chance(0.25) { // and asks the clerk to try again
+					g.turnedAway(s, b, who, false)
+				}
+			}
 			g.noShow(s, b)
 		default:
 			g.checkIn(s, b)
@@ -348,7 +359,8 @@ func (g *gen) farm(room int) int {
 // fakeFarm: fake ID numbers with valid check digits, three to five on each
 // of many accounts, each account on a phone and a home address of its own,
 // at human speed. Nobody can come with a fake ID: every slot is handed to a
-// buyer, cancelled unsold or left to lapse.
+// buyer, cancelled unsold or left to lapse — half of those that lapse sold
+// as they stood, the buyer turned away at the desk.
 //
 // Half the farms are spread thin, as the second reviewer saw them:
 // more accounts with two to four IDs each, each racing at a few releases
@@ -360,7 +372,7 @@ func (g *gen) fakeFarm(room int) int {
 		size = min(room, g.between(6, 12))
 		ids, days = [2]int{2, 4}, [2]int{3, 7}
 	}
-	plan := sellPlan{hand: g.uniform(0.2, 0.5), unsold: 0.45, lapse: 1}
+	plan := sellPlan{hand: g.uniform(0.2, 0.5), unsold: 0.45, lapse: 1, desk: 0.5}
 	for range size {
 		a := g.scalper("fake_farm")
 		a.devices, a.ips, a.mobile = []string{g.uuid()}, []string{g.ip()}, false
@@ -471,7 +483,8 @@ func (g *gen) handoffRing(room int) int {
 // expert at (nearly) every release, at human speed, and sells 30–60% of the
 // slots: cancelled at the agreed second for the buyer, who books it from
 // their own account. What it cannot sell it cancels before the deadline or
-// lets lapse.
+// lets lapse; half of what lapses it sold as it stood, under one of its
+// people's names, and the buyer is turned away at the desk.
 func (g *gen) lowSlow() int {
 	a := g.scalper("low_slow")
 	a.devices, a.ips, a.mobile = []string{g.uuid()}, []string{g.ip()}, g.chance(0.5)
@@ -498,7 +511,7 @@ func (g *gen) lowSlow() int {
 			}
 		}
 	}
-	plan := sellPlan{hand: g.uniform(0.3, 0.6), unsold: 0.55, lapse: 0.3}
+	plan := sellPlan{hand: g.uniform(0.3, 0.6), unsold: 0.55, lapse: 0.3, desk: 0.5}
 	for v := releaseLead; v < releaseLead+g.p.Days; v++ {
 		s := g.doctorOn(v, doctor)
 		if s == nil || !g.chance(0.85) {

@@ -4,7 +4,8 @@
 // hospital Wi-Fi and carrier NAT, missing device ids, desk walk-ins) and the
 // genuine people who look a little like scalpers (carers booking for a
 // nursing home's residents, households on one phone, quick users on a fast
-// network, community kiosks, chronic patients of one expert), mixed with the
+// network, community kiosks, chronic patients of one expert, families that
+// pick the wrong member and are turned away at the desk), mixed with the
 // scalper tactics of the press reports — bots and key-macro bots at release,
 // rings that change phone and address every day, identity farms (real IDs on
 // shared devices, or fake IDs one account each), hand-offs, low-and-slow
@@ -13,7 +14,8 @@
 //
 // Sessions are simulated one by one: requests race for a session's slots in
 // time order, refused attempts are written as `rejected` (and `rate_limited`)
-// events as the service writes them, a cancelled slot goes to the waitlist
+// events as the service writes them — check-ins the desk refuses too, with
+// who came (a seller's buyer, a family's other member) — a cancelled slot goes to the waitlist
 // first and otherwise returns after a random delay — or at once, in the
 // hospital that has not turned the delay on, where return watchers can grab
 // it. Everything is drawn from one seeded generator, so a seed always gives
@@ -117,6 +119,10 @@ type account struct {
 	cleanups  []time.Time
 	created   time.Time
 	atRelease map[time.Time]time.Time // release → when this account last booked at it
+	// wrongMember: bookings still to come for which the holder picked the
+	// wrong family member: another of its people comes to the desk and is
+	// turned away (a genuine family's slip).
+	wrongMember int
 }
 
 type request struct {
@@ -639,12 +645,37 @@ func (g *gen) book(s *session, r *request, at time.Time, fromWaitlist bool) *ste
 			return &step{at: t, kind: kCancel, bk: b}
 		}
 	}
+	if a.wrongMember > 0 && !r.viaPhone && len(a.members) > 1 && g.chance(0.5) {
+		// The holder picked the wrong name in the list: the one who came
+		// is on the account too, and goes home; the slot goes unused.
+		a.wrongMember--
+		other := a.members[0]
+		if other == r.m {
+			other = a.members[1]
+		}
+		g.turnedAway(s, b, other, true)
+		g.noShow(s, b)
+		return nil
+	}
 	if g.chance(a.pNoShow) {
 		g.noShow(s, b)
 		return nil
 	}
 	g.checkIn(s, b)
 	return nil
+}
+
+// turnedAway: before the session, somebody shows the desk their own card
+// for booking b and the clerk refuses the check-in (identity_mismatch), as
+// the service records it: the booking's fields, the clerk, and who came —
+// their identity and whether they are on the booking's account.
+func (g *gen) turnedAway(s *session, b *bookingRec, who *member, onAccount bool) {
+	e := booking.Event{TS: s.start.Add(-g.dur(0, 30*time.Minute)), Type: booking.EventRejected, BookingID: b.id,
+		SessionID: s.id, HospitalID: s.h.id, DepartmentID: s.dept, DoctorID: s.doctor, Channel: booking.ChannelOnline,
+		StaffID: pick(g, s.h.clerks), IP: s.h.deskIP, DeviceID: pick(g, s.h.deskPCs), Reason: "identity_mismatch",
+		PresentedIdentityID: who.identity, PresentedOnAccount: &onAccount}
+	g.holder(b.req, &e)
+	g.emit(e)
 }
 
 func (g *gen) cancel(s *session, b *bookingRec, at time.Time) {
