@@ -14,7 +14,11 @@ func TestRefusalMemoRenewal(t *testing.T) {
 	m := newRefusalMemo(ttl)
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	known := func(d time.Duration) bool { return m.known("s1", ChannelOnline, at(d)) != nil }
+	// known: answered from memory, without renewing it.
+	known := func(d time.Duration) bool {
+		e, renew := m.known("s1", ChannelOnline, at(d))
+		return e != nil && !renew
+	}
 	if known(0) {
 		t.Fatal("a pool never refused is answered from memory")
 	}
@@ -74,10 +78,10 @@ func TestRefusalMemoNotReleasedNotRenewedPastRelease(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	release := t0.Add(40 * time.Millisecond)
 	m.remember("s1", ChannelOnline, ErrNotReleased, t0, release)
-	if m.known("s1", ChannelOnline, t0.Add(39*time.Millisecond)) == nil {
+	if e, _ := m.known("s1", ChannelOnline, t0.Add(39*time.Millisecond)); e == nil {
 		t.Error("before the release time: not answered from memory")
 	}
-	if m.known("s1", ChannelOnline, release) != nil {
+	if e, _ := m.known("s1", ChannelOnline, release); e != nil {
 		t.Error("at the release time: answered from memory")
 	}
 }

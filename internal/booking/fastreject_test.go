@@ -150,35 +150,59 @@ func TestFastRejectForStaff(t *testing.T) {
 	}
 }
 
-// TestFastRejectRenewed: from half of SoldOutFor on, one attempt is let
-// through to admission, and its sold_out is remembered for a new
-// SoldOutFor, so the pool's answer stays in memory past the first one
-// instead of sending every attempt after its expiry to Redis. The clock is
-// frozen at each step.
+// TestFastRejectRenewed: from half of SoldOutFor on, one attempt renews the
+// remembered sold_out by asking admission whether the pool still is empty
+// (Admission.SoldOut: no attempt of its own), and is answered from memory
+// too; the answer then lasts a new SoldOutFor from when it asked. When a
+// slot has come back (through another instance, which this one's memory
+// does not hear of) the renewing attempt finds it and goes on to admission,
+// before the remembered answer would have run out. The clock is frozen at
+// each step.
 func TestFastRejectRenewed(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	s := h.session(sessionOpts{online: 1})
-	us := h.users(5, 1)
+	us := h.users(6, 1)
 	t0 := time.Now()
 	h.clock.freeze(t0)
 
-	h.mustBook(us[0], 0, s, "")
+	first := h.mustBook(us[0], 0, s, "")
 	_, err := h.book(us[1], 0, s, "")
 	wantErr(t, "admission's sold_out", err, booking.ErrSoldOut)
 	wantFastRejects(t, h.svc, 0)
 
 	h.clock.freeze(t0.Add(60 * time.Millisecond))
 	_, err = h.book(us[2], 0, s, "")
-	wantErr(t, "past half of SoldOutFor: let through to admission", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 0)
+	wantErr(t, "past half of SoldOutFor: renews, answered from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
 	_, err = h.book(us[3], 0, s, "")
 	wantErr(t, "the next one, from memory", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 1)
+	wantFastRejects(t, h.svc, 2)
 
-	// Past the first answer's 100ms, within the renewed one's.
+	// Past the first answer's 100ms, within the renewed one's (to 160ms).
 	h.clock.freeze(t0.Add(105 * time.Millisecond))
 	_, err = h.book(us[4], 0, s, "")
 	wantErr(t, "past the first SoldOutFor, from the renewed memory", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 2)
+	wantFastRejects(t, h.svc, 3)
+
+	// The slot comes back through another instance at 106ms; from 110ms
+	// (half the renewed answer) the next attempt asks, finds it and books.
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond})
+	h.clock.freeze(t0.Add(106 * time.Millisecond))
+	if _, err := other.Cancel(h.ctx, us[0].actor, first.ID, booking.Origin{}); err != nil {
+		t.Fatalf("cancel on the other instance: %v", err)
+	}
+	h.clock.freeze(t0.Add(107 * time.Millisecond))
+	if _, err := other.PlaceDelayed(h.ctx); err != nil {
+		t.Fatalf("place on the other instance: %v", err)
+	}
+	h.wantOnline(s, 1)
+	_, err = h.book(us[5], 0, s, "")
+	wantErr(t, "107ms, before half the renewed answer: from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 4)
+	h.clock.freeze(t0.Add(111 * time.Millisecond))
+	if _, err := h.book(us[5], 0, s, ""); err != nil {
+		t.Fatalf("111ms: the renewing attempt should find the returned slot and book it: %v", err)
+	}
+	wantFastRejects(t, h.svc, 4)
 	h.checkClean()
 }
