@@ -196,18 +196,28 @@ func (s *Service) FastRejects() uint64 {
 // before its shared rate limits, so such an answer costs no Redis round trip
 // at all.
 func (s *Service) KnownRefusal(sessionID string, ch Channel, idemKey string) error {
+	_, err := s.knownRefusal(sessionID, ch, idemKey)
+	return err
+}
+
+// knownRefusal is KnownRefusal, and whether a nil answer let the attempt
+// through on purpose, with a refusal remembered: to renew it, or because
+// the renewing read found a slot or failed.
+func (s *Service) knownRefusal(sessionID string, ch Channel, idemKey string) (letThrough bool, err error) {
 	if s.memo == nil || idemKey != "" {
-		return nil
+		return false, nil
 	}
 	now := s.cfg.Now()
 	e, renew := s.memo.known(sessionID, ch, now)
-	if e == nil || renew && !s.renewSoldOut(sessionID, ch, e, now) {
-		return nil
-	}
-	if renew {
+	switch {
+	case e == nil:
+		return false, nil
+	case renew && !s.renewSoldOut(sessionID, ch, e, now):
+		return true, nil
+	case renew:
 		s.memo.hits.Add(1)
 	}
-	return e
+	return false, e
 }
 
 // renewSoldOut renews a remembered sold_out (e) from asked, the time before

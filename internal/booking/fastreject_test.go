@@ -206,3 +206,47 @@ func TestFastRejectRenewed(t *testing.T) {
 	wantFastRejects(t, h.svc, 4)
 	h.checkClean()
 }
+
+// TestFastRejectAskedAgainBeforeAdmission: an attempt the memory let
+// through when the API asked it (before the shared limits: the pool not yet
+// known empty) asks again just before admission, and is answered from
+// memory if the pool was learnt empty meanwhile, as it is in the release
+// second. One let through on purpose, to renew a not_released, goes on to
+// admission, whose answer renews the memory.
+func TestFastRejectAskedAgainBeforeAdmission(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 1})
+	us := h.users(3, 1)
+	h.clock.freeze(time.Now())
+	req := booking.BookRequest{SessionID: s.ID, PatientID: us[2].patients[0].ID, Channel: booking.ChannelOnline}
+	if err := h.svc.KnownRefusalOf(us[2].actor, &req); err != nil {
+		t.Fatalf("the API's ask, nothing known yet: %v", err)
+	}
+	h.mustBook(us[0], 0, s, "")
+	_, err := h.book(us[1], 0, s, "")
+	wantErr(t, "admission's sold_out", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+	_, err = h.svc.Attempt(h.ctx, us[2].actor, req)
+	wantErr(t, "the attempt let through before the pool was known empty", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
+	h.checkClean()
+
+	release := time.Now().Add(time.Hour).Truncate(time.Second)
+	later := h.session(sessionOpts{online: 1, release: release})
+	t0 := release.Add(-time.Second)
+	h.clock.freeze(t0)
+	_, err = h.book(us[1], 0, later, "")
+	wantErr(t, "admission's not_released", err, booking.ErrNotReleased)
+	h.clock.freeze(t0.Add(60 * time.Millisecond))
+	req = booking.BookRequest{SessionID: later.ID, PatientID: us[2].patients[0].ID, Channel: booking.ChannelOnline}
+	if err := h.svc.KnownRefusalOf(us[2].actor, &req); err != nil {
+		t.Fatalf("past half the memory's time: want the attempt let through to renew, got %v", err)
+	}
+	_, err = h.svc.Attempt(h.ctx, us[2].actor, req)
+	wantErr(t, "the renewing attempt, at admission", err, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 1)
+	h.clock.freeze(t0.Add(105 * time.Millisecond))
+	_, err = h.book(us[1], 0, later, "")
+	wantErr(t, "past the first answer's time, from the renewed memory", err, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 2)
+}
