@@ -6,9 +6,10 @@ import (
 )
 
 // TestRefusalMemoRenewal: the memo answers a pool's refusal for its TTL,
-// never longer; from half the TTL on it lets one caller per refreshGap
-// through (to renew the answer at admission) and answers the others; an
-// answer remembered again starts a new TTL. Times are given, not read.
+// never longer; from half the TTL on it hands one caller per refreshGap the
+// renewal (that caller renews it, or goes on to admission) and answers the
+// others; an answer remembered again starts a new TTL. Times are given, not
+// read.
 func TestRefusalMemoRenewal(t *testing.T) {
 	const ttl = 100 * time.Millisecond
 	m := newRefusalMemo(ttl)
