@@ -20,10 +20,10 @@ type profileWindow struct {
 	d    time.Duration
 }
 
-// releaseSeconds is how much of a release the first profile covers: the
+// releaseSpan is how much of a release the first profile covers: the
 // second before T (not_released answers), the release second, and the
 // seconds in which the pools are learnt to be empty.
-const releaseSeconds = 5 * time.Second
+const releaseSpan = 5 * time.Second
 
 // profileWindows are the profiles of a load run with -cpuprofile: for a
 // release at T, the release seconds (T−1 s to T+4 s) in release.pprof and
@@ -34,9 +34,9 @@ func profileWindows(release, start time.Time, hold time.Duration) []profileWindo
 		return []profileWindow{{"load", start, hold}}
 	}
 	from := release.Add(-time.Second)
-	w := []profileWindow{{"release", from, releaseSeconds}}
-	if rest := hold - releaseSeconds + time.Second; rest > 0 {
-		w = append(w, profileWindow{"after", from.Add(releaseSeconds), rest})
+	w := []profileWindow{{"release", from, releaseSpan}}
+	if rest := hold - releaseSpan + time.Second; rest > 0 {
+		w = append(w, profileWindow{"after", from.Add(releaseSpan), rest})
 	}
 	return w
 }
