@@ -259,6 +259,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
 		LotteryMetrics:     newLotteryMetrics(reg),
 		Metrics:            newBookingMetrics(reg),
+		CommitMetrics:      newCommitMetrics(reg),
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

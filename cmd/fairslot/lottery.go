@@ -53,6 +53,49 @@ func newBookingMetrics(reg prometheus.Registerer) booking.Metrics {
 func (m *bookingMetrics) Booked(ch booking.Channel) { m.bookings.WithLabelValues(string(ch)).Inc() }
 func (m *bookingMetrics) Refused(code string)       { m.refusals.WithLabelValues(code).Inc() }
 
+// commitMetrics is booking.CommitMetrics on Prometheus: the group commits'
+// batch sizes, each row's wait for its batch, and each batch's write.
+type commitMetrics struct {
+	rows, wait, write *prometheus.HistogramVec
+}
+
+func newCommitMetrics(reg prometheus.Registerer) booking.CommitMetrics {
+	if reg == nil {
+		return nil
+	}
+	// The latency buckets are the HTTP histogram's, so a row's wait and its
+	// batch's write read against the 201's time.
+	latency := []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .15, .2, .25, .5, 1, 2.5}
+	m := &commitMetrics{
+		rows: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_group_commit_batch_rows",
+			Help:    "Rows in each group commit batch, by kind (booking, entry).",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 250},
+		}, []string{"kind"}),
+		wait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_group_commit_wait_seconds",
+			Help:    "Time a row waited in the group commit's queue, from its admission's end until its batch was taken to be written, by kind.",
+			Buckets: latency,
+		}, []string{"kind"}),
+		write: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_group_commit_write_seconds",
+			Help:    "Time each group commit batch took to write: its SQL statement and, for bookings, the confirm in Redis; by kind.",
+			Buckets: latency,
+		}, []string{"kind"}),
+	}
+	reg.MustRegister(m.rows, m.wait, m.write)
+	return m
+}
+
+func (m *commitMetrics) Batch(kind string, waits []time.Duration, took time.Duration) {
+	m.rows.WithLabelValues(kind).Observe(float64(len(waits)))
+	wait := m.wait.WithLabelValues(kind)
+	for _, w := range waits {
+		wait.Observe(w.Seconds())
+	}
+	m.write.WithLabelValues(kind).Observe(took.Seconds())
+}
+
 func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {
 	if reg == nil {
 		return nil

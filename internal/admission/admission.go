@@ -46,6 +46,8 @@ var (
 	unenterLua string
 	//go:embed loadentries.lua
 	loadEntriesLua string
+	//go:embed soldout.lua
+	soldOutLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -65,6 +67,7 @@ type Gate struct {
 	enter   *redis.Script
 	unenter *redis.Script
 	loadEnt *redis.Script
+	soldOut *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -98,6 +101,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		mark:    redis.NewScript(markLua),
 		enter:   script(enterLua),
 		unenter: script(unenterLua),
+		soldOut: script(soldOutLua),
 		loadEnt: script(loadEntriesLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
@@ -159,6 +163,19 @@ func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, e
 		return 0, false, unavailable("reserve", err)
 	}
 	return reserveReply(res)
+}
+
+// SoldOut runs soldout.lua: whether the pool is still empty, its channel
+// released (a lottery drawn) and its hospital's state whole.
+func (g *Gate) SoldOut(ctx context.Context, s *booking.Session, ch booking.Channel) (bool, error) {
+	k := g.keys(s.HospitalID)
+	start := time.Now()
+	n, err := g.soldOut.Run(ctx, g.rdb, []string{k.meta(s.ID), k.free(s.ID, ch), k.loaded()}, string(ch)).Int()
+	g.observe("sold_out", start)
+	if err != nil {
+		return false, unavailable("sold out", err)
+	}
+	return n == 1, nil
 }
 
 // reserveReply translates reserve.lua's reply.

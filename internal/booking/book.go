@@ -18,9 +18,10 @@ type BookRequest struct {
 	// session's waitlist if not drawn.
 	Waitlist bool
 	// memoAsked: KnownRefusalOf has asked the fast reject path and it let
-	// the attempt through, so the attempt does not ask again (the one let
-	// through to renew a remembered answer must reach admission).
-	memoAsked bool
+	// the attempt through; letThrough: on purpose, to renew a remembered
+	// answer, so it must reach admission. One not let through on purpose
+	// asks again just before admission (attempt).
+	memoAsked, letThrough bool
 }
 
 // mayBookOn says which roles book on which channel: patients online for
@@ -67,12 +68,12 @@ func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Re
 // other refused attempt. When it answers nil, req is marked as asked: its
 // Attempt goes to admission without asking the memory again.
 func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
-	err := s.KnownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
+	letThrough, err := s.knownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
 		return err
 	}
-	req.memoAsked = true
+	req.memoAsked, req.letThrough = true, letThrough
 	return nil
 }
 
@@ -116,6 +117,15 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			}
 			// The draw time came while the request travelled: it is a
 			// booking attempt now, answered as the pool answers first-come.
+		}
+		if req.memoAsked && !req.letThrough {
+			// The API asked the memory before its shared limits, a Redis
+			// round trip or two ago; in the release second a pool is often
+			// learnt empty meanwhile. Asked again before admission, such an
+			// attempt costs no reserve.lua.
+			if err := s.KnownRefusal(req.SessionID, req.Channel, req.IdempotencyKey); err != nil {
+				return Result{}, err
+			}
 		}
 		b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
 		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)

@@ -111,7 +111,7 @@ func TestGroupCommit(t *testing.T) {
 		inFlight atomic.Int32
 		peak     atomic.Int32
 	)
-	g := newGroupCommit(maxBatch, maxFlushers, func(items []int) []error {
+	g := newGroupCommit("test", maxBatch, maxFlushers, func(items []int) []error {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {

@@ -23,13 +23,20 @@ import (
 // the retry of an attempt that was admitted, and must get its booking back.
 //
 // The answer is renewed before it expires: from half its TTL on, one attempt
-// at a time (one per refreshGap) is let through to admission, whose answer,
-// if the pool is still empty, is remembered for a new TTL, while the others
-// are still answered from memory. Without it, every attempt that arrived
-// between the expiry and admission's next answer went to Redis (at 20,000
-// attempts a second over 20 pools, and a round trip of a few ms on a busy
-// machine, dozens a pool each TTL: a tenth of the sold-out minute's CPU). No
-// answer is given from memory later than the TTL after admission gave it.
+// at a time (one per refreshGap) renews it, while the others are still
+// answered from memory. Without it, every attempt that arrived between the
+// expiry and admission's next answer went to Redis (at 20,000 attempts a
+// second over 20 pools, and a round trip of a few ms on a busy machine,
+// dozens a pool each TTL: a tenth of the sold-out minute's CPU). A sold_out
+// is renewed by asking admission whether the pool still is
+// (Admission.SoldOut, one read): if so the answer is remembered for a new
+// TTL from when it asked and the attempt answered from memory too; if a
+// slot is back the pool is forgotten and the attempt goes on to admission,
+// as everyone's after it; if the read fails the attempt goes on as well.
+// (Letting the attempt itself through to renew cost a whole attempt, three
+// scripts and the patient lookup, about 20 times a second a pool.) A
+// not_released is renewed by the attempt let through. No answer is given
+// from memory later than the TTL after admission gave it.
 type refusalMemo struct {
 	ttl  time.Duration
 	mu   sync.RWMutex
@@ -63,20 +70,21 @@ func newRefusalMemo(ttl time.Duration) *refusalMemo {
 }
 
 // known returns the refusal remembered for the pool at now, if any, and
-// counts the answers it saves. From the refusal's refreshFrom on, it
-// returns nil to one caller per refreshGap, who goes on to admission.
-func (m *refusalMemo) known(sessionID string, ch Channel, now time.Time) *Error {
+// counts the answers it saves. From the refusal's refreshFrom on, one
+// caller per refreshGap gets renew: the refusal is not counted, and the
+// caller renews it (Service.renew) or goes on to admission.
+func (m *refusalMemo) known(sessionID string, ch Channel, now time.Time) (e *Error, renew bool) {
 	m.mu.RLock()
 	r := m.pool[pool{sessionID, ch}]
 	m.mu.RUnlock()
 	if r == nil || !now.Before(r.until) {
-		return nil
+		return nil, false
 	}
 	if !now.Before(r.refreshFrom) && r.claimRefresh(now, m.refreshGap()) {
-		return nil
+		return r.err, true
 	}
 	m.hits.Add(1)
-	return r.err
+	return r.err, false
 }
 
 // claimRefresh says whether the caller is the one to renew the answer: no
@@ -188,11 +196,54 @@ func (s *Service) FastRejects() uint64 {
 // before its shared rate limits, so such an answer costs no Redis round trip
 // at all.
 func (s *Service) KnownRefusal(sessionID string, ch Channel, idemKey string) error {
+	_, err := s.knownRefusal(sessionID, ch, idemKey)
+	return err
+}
+
+// knownRefusal is KnownRefusal, and whether a nil answer let the attempt
+// through on purpose, with a refusal remembered: to renew it, or because
+// the renewing read found a slot or failed.
+func (s *Service) knownRefusal(sessionID string, ch Channel, idemKey string) (letThrough bool, err error) {
 	if s.memo == nil || idemKey != "" {
-		return nil
+		return false, nil
 	}
-	if e := s.memo.known(sessionID, ch, s.cfg.Now()); e != nil {
-		return e
+	now := s.cfg.Now()
+	e, renew := s.memo.known(sessionID, ch, now)
+	switch {
+	case e == nil:
+		return false, nil
+	case renew && !s.renewSoldOut(sessionID, ch, e, now):
+		return true, nil
+	case renew:
+		s.memo.hits.Add(1)
 	}
-	return nil
+	return false, e
+}
+
+// renewSoldOut renews a remembered sold_out (e) from asked, the time before
+// it asks admission whether the pool still is. It reports whether the
+// attempt is answered from memory; false sends it on to admission: the
+// refusal is not a sold_out, the pool has a slot again (then the session
+// is forgotten: everyone goes to admission), or the read failed or took
+// longer than the memory lasts.
+func (s *Service) renewSoldOut(sessionID string, ch Channel, e *Error, asked time.Time) bool {
+	if e.Code != ErrSoldOut.Code {
+		return false
+	}
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.SoldOutFor)
+	defer cancel()
+	empty, err := s.adm.SoldOut(ctx, sess, ch)
+	switch {
+	case err != nil:
+		return false
+	case !empty:
+		s.memo.forget(sessionID)
+		return false
+	}
+	s.memo.remember(sessionID, ch, e, asked, time.Time{})
+	return true
 }

@@ -6,15 +6,20 @@ import (
 )
 
 // TestRefusalMemoRenewal: the memo answers a pool's refusal for its TTL,
-// never longer; from half the TTL on it lets one caller per refreshGap
-// through (to renew the answer at admission) and answers the others; an
-// answer remembered again starts a new TTL. Times are given, not read.
+// never longer; from half the TTL on it hands one caller per refreshGap the
+// renewal (that caller renews it, or goes on to admission) and answers the
+// others; an answer remembered again starts a new TTL. Times are given, not
+// read.
 func TestRefusalMemoRenewal(t *testing.T) {
 	const ttl = 100 * time.Millisecond
 	m := newRefusalMemo(ttl)
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) time.Time { return t0.Add(d) }
-	known := func(d time.Duration) bool { return m.known("s1", ChannelOnline, at(d)) != nil }
+	// known: answered from memory, without renewing it.
+	known := func(d time.Duration) bool {
+		e, renew := m.known("s1", ChannelOnline, at(d))
+		return e != nil && !renew
+	}
 	if known(0) {
 		t.Fatal("a pool never refused is answered from memory")
 	}
@@ -74,10 +79,10 @@ func TestRefusalMemoNotReleasedNotRenewedPastRelease(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
 	release := t0.Add(40 * time.Millisecond)
 	m.remember("s1", ChannelOnline, ErrNotReleased, t0, release)
-	if m.known("s1", ChannelOnline, t0.Add(39*time.Millisecond)) == nil {
+	if e, _ := m.known("s1", ChannelOnline, t0.Add(39*time.Millisecond)); e == nil {
 		t.Error("before the release time: not answered from memory")
 	}
-	if m.known("s1", ChannelOnline, release) != nil {
+	if e, _ := m.known("s1", ChannelOnline, release); e != nil {
 		t.Error("at the release time: answered from memory")
 	}
 }

@@ -150,35 +150,103 @@ func TestFastRejectForStaff(t *testing.T) {
 	}
 }
 
-// TestFastRejectRenewed: from half of SoldOutFor on, one attempt is let
-// through to admission, and its sold_out is remembered for a new
-// SoldOutFor, so the pool's answer stays in memory past the first one
-// instead of sending every attempt after its expiry to Redis. The clock is
-// frozen at each step.
+// TestFastRejectRenewed: from half of SoldOutFor on, one attempt renews the
+// remembered sold_out by asking admission whether the pool still is empty
+// (Admission.SoldOut: no attempt of its own), and is answered from memory
+// too; the answer then lasts a new SoldOutFor from when it asked. When a
+// slot has come back (through another instance, which this one's memory
+// does not hear of) the renewing attempt finds it and goes on to admission,
+// before the remembered answer would have run out. The clock is frozen at
+// each step.
 func TestFastRejectRenewed(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	s := h.session(sessionOpts{online: 1})
-	us := h.users(5, 1)
+	us := h.users(6, 1)
 	t0 := time.Now()
 	h.clock.freeze(t0)
 
-	h.mustBook(us[0], 0, s, "")
+	first := h.mustBook(us[0], 0, s, "")
 	_, err := h.book(us[1], 0, s, "")
 	wantErr(t, "admission's sold_out", err, booking.ErrSoldOut)
 	wantFastRejects(t, h.svc, 0)
 
 	h.clock.freeze(t0.Add(60 * time.Millisecond))
 	_, err = h.book(us[2], 0, s, "")
-	wantErr(t, "past half of SoldOutFor: let through to admission", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 0)
+	wantErr(t, "past half of SoldOutFor: renews, answered from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
 	_, err = h.book(us[3], 0, s, "")
 	wantErr(t, "the next one, from memory", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 1)
+	wantFastRejects(t, h.svc, 2)
 
-	// Past the first answer's 100ms, within the renewed one's.
+	// Past the first answer's 100ms, within the renewed one's (to 160ms).
 	h.clock.freeze(t0.Add(105 * time.Millisecond))
 	_, err = h.book(us[4], 0, s, "")
 	wantErr(t, "past the first SoldOutFor, from the renewed memory", err, booking.ErrSoldOut)
-	wantFastRejects(t, h.svc, 2)
+	wantFastRejects(t, h.svc, 3)
+
+	// The slot comes back through another instance at 106ms; from 110ms
+	// (half the renewed answer) the next attempt asks, finds it and books.
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond})
+	h.clock.freeze(t0.Add(106 * time.Millisecond))
+	if _, err := other.Cancel(h.ctx, us[0].actor, first.ID, booking.Origin{}); err != nil {
+		t.Fatalf("cancel on the other instance: %v", err)
+	}
+	h.clock.freeze(t0.Add(107 * time.Millisecond))
+	if _, err := other.PlaceDelayed(h.ctx); err != nil {
+		t.Fatalf("place on the other instance: %v", err)
+	}
+	h.wantOnline(s, 1)
+	_, err = h.book(us[5], 0, s, "")
+	wantErr(t, "107ms, before half the renewed answer: from memory", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 4)
+	h.clock.freeze(t0.Add(111 * time.Millisecond))
+	if _, err := h.book(us[5], 0, s, ""); err != nil {
+		t.Fatalf("111ms: the renewing attempt should find the returned slot and book it: %v", err)
+	}
+	wantFastRejects(t, h.svc, 4)
 	h.checkClean()
+}
+
+// TestFastRejectAskedAgainBeforeAdmission: an attempt the memory let
+// through when the API asked it (before the shared limits: the pool not yet
+// known empty) asks again just before admission, and is answered from
+// memory if the pool was learnt empty meanwhile, as it is in the release
+// second. One let through on purpose, to renew a not_released, goes on to
+// admission, whose answer renews the memory.
+func TestFastRejectAskedAgainBeforeAdmission(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{online: 1})
+	us := h.users(3, 1)
+	h.clock.freeze(time.Now())
+	req := booking.BookRequest{SessionID: s.ID, PatientID: us[2].patients[0].ID, Channel: booking.ChannelOnline}
+	if err := h.svc.KnownRefusalOf(us[2].actor, &req); err != nil {
+		t.Fatalf("the API's ask, nothing known yet: %v", err)
+	}
+	h.mustBook(us[0], 0, s, "")
+	_, err := h.book(us[1], 0, s, "")
+	wantErr(t, "admission's sold_out", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 0)
+	_, err = h.svc.Attempt(h.ctx, us[2].actor, req)
+	wantErr(t, "the attempt let through before the pool was known empty", err, booking.ErrSoldOut)
+	wantFastRejects(t, h.svc, 1)
+	h.checkClean()
+
+	release := time.Now().Add(time.Hour).Truncate(time.Second)
+	later := h.session(sessionOpts{online: 1, release: release})
+	t0 := release.Add(-time.Second)
+	h.clock.freeze(t0)
+	_, err = h.book(us[1], 0, later, "")
+	wantErr(t, "admission's not_released", err, booking.ErrNotReleased)
+	h.clock.freeze(t0.Add(60 * time.Millisecond))
+	req = booking.BookRequest{SessionID: later.ID, PatientID: us[2].patients[0].ID, Channel: booking.ChannelOnline}
+	if err := h.svc.KnownRefusalOf(us[2].actor, &req); err != nil {
+		t.Fatalf("past half the memory's time: want the attempt let through to renew, got %v", err)
+	}
+	_, err = h.svc.Attempt(h.ctx, us[2].actor, req)
+	wantErr(t, "the renewing attempt, at admission", err, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 1)
+	h.clock.freeze(t0.Add(105 * time.Millisecond))
+	_, err = h.book(us[1], 0, later, "")
+	wantErr(t, "past the first answer's time, from the renewed memory", err, booking.ErrNotReleased)
+	wantFastRejects(t, h.svc, 2)
 }

@@ -1,6 +1,9 @@
 package booking
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // groupCommit writes items that arrive at the same time in shared batches,
 // so a thousand concurrent entries cost a few SQL statements, not a
@@ -20,6 +23,11 @@ type groupCommit[T any] struct {
 	// follow-up work nobody needs to wait for, which must not hold back the
 	// next batch.
 	after func(items []T, errs []error)
+	// kind names the rows for metrics ("booking", "entry"); metrics
+	// receives each batch (never nil), timed by now.
+	kind    string
+	metrics CommitMetrics
+	now     func() time.Time
 
 	mu       sync.Mutex
 	queue    []*gcItem[T]
@@ -28,19 +36,21 @@ type groupCommit[T any] struct {
 
 type gcItem[T any] struct {
 	v         T
+	queued    time.Time // when do queued it
 	err       error
 	done      chan struct{} // closed once err is set
 	turn      chan struct{} // a turn to write handed to this caller (buffered: at most one)
 	signalled bool          // under mu: turn was sent
 }
 
-func newGroupCommit[T any](maxBatch, maxFlushers int, write func([]T) []error) *groupCommit[T] {
-	return &groupCommit[T]{maxBatch: max(1, maxBatch), maxFlushers: max(1, maxFlushers), write: write}
+func newGroupCommit[T any](kind string, maxBatch, maxFlushers int, write func([]T) []error) *groupCommit[T] {
+	return &groupCommit[T]{kind: kind, maxBatch: max(1, maxBatch), maxFlushers: max(1, maxFlushers), write: write,
+		metrics: noCommitMetrics{}, now: time.Now}
 }
 
 // do queues v and returns its answer once its batch is written.
 func (g *groupCommit[T]) do(v T) error {
-	it := &gcItem[T]{v: v, done: make(chan struct{}), turn: make(chan struct{}, 1)}
+	it := &gcItem[T]{v: v, queued: g.now(), done: make(chan struct{}), turn: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, it)
 	lead := g.flushing < g.maxFlushers
@@ -69,7 +79,7 @@ func (g *groupCommit[T]) do(v T) error {
 }
 
 // flush writes one batch from the head of the queue, then hands the turn on
-// (handOn) before the batch's follow-up work (after).
+// (handOn) before the batch's metrics and follow-up work (after).
 func (g *groupCommit[T]) flush() {
 	g.mu.Lock()
 	n := min(len(g.queue), g.maxBatch)
@@ -79,20 +89,27 @@ func (g *groupCommit[T]) flush() {
 	g.mu.Unlock()
 	var vals []T
 	var errs []error
+	var waits []time.Duration
+	var took time.Duration
 	if n > 0 {
-		vals = make([]T, n)
+		sent := g.now()
+		vals, waits = make([]T, n), make([]time.Duration, n)
 		for i, it := range batch {
-			vals[i] = it.v
+			vals[i], waits[i] = it.v, sent.Sub(it.queued)
 		}
 		errs = g.write(vals)
+		took = g.now().Sub(sent)
 		for i, it := range batch {
 			it.err = errs[i]
 			close(it.done)
 		}
 	}
 	g.handOn()
-	if n > 0 && g.after != nil {
-		g.after(vals, errs)
+	if n > 0 {
+		g.metrics.Batch(g.kind, waits, took)
+		if g.after != nil {
+			g.after(vals, errs)
+		}
 	}
 }
 

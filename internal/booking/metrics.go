@@ -1,5 +1,7 @@
 package booking
 
+import "time"
+
 // Metrics receives the booking outcomes where they happen, whichever
 // adapter asked (the API, the consoles) or none did (a waitlist hand-over, a
 // lottery draw), so every booking and every refused attempt is counted once.
@@ -15,3 +17,18 @@ type noMetrics struct{}
 
 func (noMetrics) Booked(Channel) {}
 func (noMetrics) Refused(string) {}
+
+// CommitMetrics receives the group commits' batches (groupcommit.go): what
+// a booking or a lottery entry waits for between its admission and its
+// answer, which no SQL or Redis timing shows.
+type CommitMetrics interface {
+	// Batch: one batch of kind ("booking" or "entry") written; waits holds,
+	// per row, how long it was queued before its batch was taken to be
+	// written (len(waits) is the batch's size), and took is how long the
+	// write ran (the SQL statement, and for bookings the confirm in Redis).
+	Batch(kind string, waits []time.Duration, took time.Duration)
+}
+
+type noCommitMetrics struct{}
+
+func (noCommitMetrics) Batch(string, []time.Duration, time.Duration) {}

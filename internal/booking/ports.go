@@ -150,6 +150,11 @@ type HoldGate interface {
 	Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error
 	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
+	// SoldOut says whether Reserve would still answer sold_out to any
+	// attempt on the pool that passes the person's checks: the hospital's
+	// state whole, the channel released (a lottery pool drawn) and its
+	// pool empty. It writes nothing.
+	SoldOut(ctx context.Context, s *Session, ch Channel) (bool, error)
 }
 
 // SlotReturns places slots their holders gave back: the waitlist first,

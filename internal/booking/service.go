@@ -112,6 +112,8 @@ type Config struct {
 	LotteryMetrics LotteryMetrics
 	// Metrics receives bookings and refused attempts (none when nil).
 	Metrics Metrics
+	// CommitMetrics receives the group commits' batches (none when nil).
+	CommitMetrics CommitMetrics
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -213,6 +215,9 @@ func (c Config) withDefaults() Config {
 	if c.Metrics == nil {
 		c.Metrics = noMetrics{}
 	}
+	if c.CommitMetrics == nil {
+		c.CommitMetrics = noCommitMetrics{}
+	}
 	return c
 }
 
@@ -288,9 +293,10 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		owner:          newID(),
 	}
 	s.health.Store(&map[string]hospitalHealth{})
-	s.entries = newGroupCommit(cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
+	s.entries = newGroupCommit("entry", cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
 	s.entries.after = s.confirmEntries
-	s.bookings = newGroupCommit(cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)
+	s.bookings = newGroupCommit("booking", cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)
+	s.entries.metrics, s.bookings.metrics = cfg.CommitMetrics, cfg.CommitMetrics
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}

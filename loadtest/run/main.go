@@ -50,7 +50,7 @@ type scenario struct {
 type options struct {
 	scenario   string
 	only       string // throughput: the targets to measure
-	cpuProfile string // throughput: folder for the fairslot targets' CPU profiles
+	cpuProfile string // folder for the service's CPU profiles (profileWindows; throughput: per target)
 	bin, k6    string
 	loadseed   string // the seeding tool (loadtest/loadseed)
 	runDir     string
@@ -100,7 +100,8 @@ func main() {
 	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
 	flag.IntVar(&o.sessions, "sessions", 0, "released sessions (scenario default when 0)")
 	flag.StringVar(&o.only, "only", "", "throughput only: measure just the targets whose name contains one of these comma-separated words (e.g. \"POST,lottery\")")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "throughput only: write a CPU profile of each fairslot target during its wrk run into this folder (served with --pprof on the admin address)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles of the service into this folder (served with --pprof on the admin address): "+
+		"throughput, one per fairslot target during its wrk run; a release, release.pprof (T-1s to T+4s) and after.pprof (the rest of the load); other loads, load.pprof; and heap.pprof at the load's end")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -210,19 +211,39 @@ func run(ctx context.Context, o options) (err error) {
 	}
 
 	step("start fairslot serve")
-	srv, err := env.serve(ctx, o.bin, o.runDir, o.serveEnv)
+	var serveArgs []string
+	if o.cpuProfile != "" {
+		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
+			return err
+		}
+		serveArgs = append(serveArgs, "--pprof")
+	}
+	srv, err := env.serve(ctx, o.bin, o.runDir, o.serveEnv, serveArgs...)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 
 	startDelay := 0.0
+	var release time.Time
 	if sc.releases {
-		release, err := time.Parse(time.RFC3339, seeded.ReleaseAt)
-		if err != nil {
+		if release, err = time.Parse(time.RFC3339, seeded.ReleaseAt); err != nil {
 			return fmt.Errorf("sessions.json release_at: %w", err)
 		}
 		startDelay = max(0, time.Until(release).Seconds())
+	}
+	// The service's CPU over the load, and with -cpuprofile its profiles:
+	// from a second before the release (the waiting room before it is not
+	// the load), or from now.
+	loadStart := time.Now()
+	cpuFrom := loadStart
+	if !release.IsZero() {
+		cpuFrom = release.Add(-time.Second)
+	}
+	cpuOfLoad := measureLoadCPU(ctx, srv, cpuFrom)
+	profiles := func() error { return nil }
+	if o.cpuProfile != "" {
+		profiles = startLoadProfiles(ctx, adminAddr, o.cpuProfile, profileWindows(release, loadStart, o.duration))
 	}
 	// Slots left: the released sessions' online pools, or for a steady day
 	// every pool of today's sessions.
@@ -249,6 +270,15 @@ func run(ctx context.Context, o options) (err error) {
 	} else {
 		step("k6 run loadtest/k6/%s.js (%d/s for %s)", o.scenario, o.rate, o.duration)
 		k6err = env.k6(ctx, o, sc, startDelay)
+	}
+	lc, lcOK := cpuOfLoad()
+	if lcOK {
+		fmt.Println(lc)
+	}
+	if err := profiles(); err != nil {
+		fmt.Printf("cpu profiles: %v\n", err)
+	} else if o.cpuProfile != "" {
+		fmt.Printf("cpu profiles of the service in %s (go tool pprof -top %s %s/*.pprof)\n", o.cpuProfile, o.bin, o.cpuProfile)
 	}
 	if o.mode == "lottery" {
 		step("wait for the draws (at %s)", seeded.DrawAt)
@@ -304,6 +334,9 @@ func run(ctx context.Context, o options) (err error) {
 		}
 	}
 	m.Notes += fmt.Sprintf(" Of %.0f sold_out and not_released answers, %.0f came from memory (the fast reject path, --sold-out-for).", sampler.refused, sampler.fastRejects)
+	if lcOK {
+		m.Notes += " " + lc.String()
+	}
 	m.ServerLatency = sampler.wholeRun()
 	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
 		return err
@@ -582,13 +615,13 @@ var (
 	adminAddr = cmp.Or(os.Getenv("FAIRSLOT_ADMIN_ADDR"), "127.0.0.1:19090")
 )
 
-func (e *env) serve(ctx context.Context, bin, runDir, extraEnv string) (*server, error) {
+func (e *env) serve(ctx context.Context, bin, runDir, extraEnv string, args ...string) (*server, error) {
 	logf, err := os.Create(filepath.Join(runDir, "serve.log"))
 	if err != nil {
 		return nil, err
 	}
 	s := &server{api: "http://" + apiAddr, admin: "http://" + adminAddr, exit: make(chan error, 1)}
-	s.cmd = pinned.command("service", bin, "serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8")
+	s.cmd = pinned.command("service", bin, append([]string{"serve", "--http-addr", apiAddr, "--admin-addr", adminAddr, "--trusted-proxies", "127.0.0.0/8"}, args...)...)
 	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = e.vars, logf, logf
 	if extraEnv != "" {
 		s.cmd.Env = append(slices.Clip(e.vars), strings.Split(extraEnv, ",")...)

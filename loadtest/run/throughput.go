@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -233,19 +232,8 @@ func startProfile(o options, t target, d time.Duration) func() error {
 	go func() {
 		secs := max(1, int((d - 2*time.Second).Seconds()))
 		time.Sleep(time.Second)
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", adminAddr, secs))
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
 		name := strings.NewReplacer(" ", "_", "/", "_", ",", "", "(", "", ")", "").Replace(t.name)
-		f, err := os.Create(filepath.Join(o.cpuProfile, name+".pprof"))
-		if err == nil {
-			_, err = io.Copy(f, resp.Body)
-			err = errors.Join(err, f.Close())
-		}
-		done <- err
+		done <- fetchProfile(context.Background(), adminAddr, fmt.Sprintf("profile?seconds=%d", secs), filepath.Join(o.cpuProfile, name+".pprof"))
 	}()
 	return func() error { return <-done }
 }

@@ -81,10 +81,14 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		mu        sync.Mutex
 		latencies = make([]float64, 0, rate*int(hold.Seconds()+2))
 		perSecond = make([][]float64, int(hold.Seconds())+2) // by scheduled second, from T−1 s
-		outcomes  = map[string]int{}
-		inFlight  atomic.Int64
-		dropped   atomic.Int64
-		wg        sync.WaitGroup
+		// lags: per scheduled second, how late the generator itself sent
+		// each attempt (from its scheduled start until its goroutine ran):
+		// the generator's own share of the latency.
+		lags     = make([][]float64, len(perSecond))
+		outcomes = map[string]int{}
+		inFlight atomic.Int64
+		dropped  atomic.Int64
+		wg       sync.WaitGroup
 	)
 	// The schedule: from one second before the release (those attempts are
 	// answered not_released), RATE a second for the hold.
@@ -105,11 +109,13 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		go func(a attempt, sec int) {
 			defer wg.Done()
 			defer inFlight.Add(-1)
+			lag := float64(time.Since(at)) / 1e6
 			o, id := post(client, a)
 			ms := float64(time.Since(at)) / 1e6
 			mu.Lock()
 			latencies = append(latencies, ms)
 			perSecond[sec] = append(perSecond[sec], ms)
+			lags[sec] = append(lags[sec], lag)
 			outcomes[o]++
 			switch {
 			case id != "" && o == "202":
@@ -122,7 +128,7 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
-	printPerSecond(perSecond)
+	printPerSecond(perSecond, lags)
 	return summary(dir, latencies, outcomes, dropped.Load(), elapsed)
 }
 
@@ -254,20 +260,28 @@ func load(dir string) ([]attempt, error) {
 
 // printPerSecond prints the client-side p99 of the attempts scheduled in
 // each second, from the second before the release, and the p99 of those
-// scheduled from two seconds after it: where the tail comes from.
-func printPerSecond(perSecond [][]float64) {
-	var line strings.Builder
-	var after []float64
+// scheduled from two seconds after it: where the tail comes from. Beside
+// each it prints the p99 of the generator's own lag (scheduled start to
+// sending), which is in the latency but not the service's.
+func printPerSecond(perSecond, lags [][]float64) {
+	var line, lagLine strings.Builder
+	var after, lagAfter []float64
 	for i, lat := range perSecond {
 		sort.Float64s(lat)
+		sort.Float64s(lags[i])
 		fmt.Fprintf(&line, " %.0f", quantile(lat, .99))
+		fmt.Fprintf(&lagLine, " %.0f", quantile(lags[i], .99))
 		if i >= 3 {
 			after = append(after, lat...)
+			lagAfter = append(lagAfter, lags[i]...)
 		}
 	}
 	sort.Float64s(after)
+	sort.Float64s(lagAfter)
 	fmt.Printf("spike: client p99 (ms) of the attempts scheduled in each second from T-1s:%s\n", line.String())
-	fmt.Printf("spike: attempts scheduled from T+2s: %d, p99 %.2f ms\n", len(after), quantile(after, .99))
+	fmt.Printf("spike: the generator's own lag, p99 (ms), the same seconds:%s\n", lagLine.String())
+	fmt.Printf("spike: attempts scheduled from T+2s: %d, p99 %.2f ms (the generator's lag p99 %.2f ms)\n",
+		len(after), quantile(after, .99), quantile(lagAfter, .99))
 }
 
 // quantile is the p-quantile of sorted, by the nearest rank.

@@ -154,6 +154,22 @@ func (a *Admission) Reserve(_ context.Context, r booking.Reservation) (int, bool
 	return slot, false, nil
 }
 
+// SoldOut is soldout.lua: the channel released (a lottery drawn) and its
+// pool empty.
+func (a *Admission) SoldOut(_ context.Context, s *booking.Session, ch booking.Channel) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hospital(s.HospitalID)
+	rel, ok := h.release[s.ID][ch]
+	if !ok || a.now().Before(rel) {
+		return false, nil
+	}
+	if m := h.lots[s.ID][ch]; m != nil && !m.drawn {
+		return false, nil
+	}
+	return len(h.free[s.ID][ch]) == 0, nil
+}
+
 // quotaArgs is common.lua's session_args.
 type quotaArgs struct {
 	sid, date, dept, week, month, today string

@@ -544,6 +544,10 @@ func (unimplementedAdmission) Reserve(_ context.Context, _ booking.Reservation) 
 	panic(unimplemented("Admission.Reserve"))
 }
 
+func (unimplementedAdmission) SoldOut(_ context.Context, _ *booking.Session, _ booking.Channel) (bool, error) {
+	panic(unimplemented("Admission.SoldOut"))
+}
+
 func (unimplementedAdmission) Return(_ context.Context, _ booking.Hold, _ booking.Return) (booking.Placement, error) {
 	panic(unimplemented("Admission.Return"))
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// profileWindow is one CPU profile a load run takes of the service: name
+// (the file, name.pprof) and the span it covers.
+type profileWindow struct {
+	name string
+	from time.Time
+	d    time.Duration
+}
+
+// releaseSpan is how much of a release the first profile covers: the
+// second before T (not_released answers), the release second, and the
+// seconds in which the pools are learnt to be empty.
+const releaseSpan = 5 * time.Second
+
+// profileWindows are the profiles of a load run with -cpuprofile: for a
+// release at T, the release seconds (T−1 s to T+4 s) in release.pprof and
+// the rest of the load in after.pprof; for a load without a release, the
+// whole load from start in load.pprof.
+func profileWindows(release, start time.Time, hold time.Duration) []profileWindow {
+	if release.IsZero() {
+		return []profileWindow{{"load", start, hold}}
+	}
+	from := release.Add(-time.Second)
+	w := []profileWindow{{"release", from, releaseSpan}}
+	if rest := hold - releaseSpan + time.Second; rest > 0 {
+		w = append(w, profileWindow{"after", from.Add(releaseSpan), rest})
+	}
+	return w
+}
+
+// startLoadProfiles fetches the windows' CPU profiles from the service's
+// admin address (it serves pprof: --pprof) into dir, one after the other,
+// each started at its time, then its heap profile at the load's end
+// (heap.pprof: what is live then, and every allocation since the start);
+// the returned function waits for them. pprof counts whole seconds.
+func startLoadProfiles(ctx context.Context, admin, dir string, windows []profileWindow) func() error {
+	done := make(chan error, 1)
+	go func() {
+		var errs []error
+		for _, w := range windows {
+			select {
+			case <-ctx.Done():
+				done <- ctx.Err()
+				return
+			case <-time.After(time.Until(w.from)):
+			}
+			secs := max(1, int(math.Round(w.d.Seconds())))
+			errs = append(errs, fetchProfile(ctx, admin, fmt.Sprintf("profile?seconds=%d", secs), filepath.Join(dir, w.name+".pprof")))
+		}
+		errs = append(errs, fetchProfile(ctx, admin, "heap", filepath.Join(dir, "heap.pprof")))
+		done <- errors.Join(errs...)
+	}()
+	return func() error { return <-done }
+}
+
+// fetchProfile writes a profile from the pprof handler at admin
+// (host:port) to path: which is the handler's path and query under
+// /debug/pprof/ (profile?seconds=N, heap).
+func fetchProfile(ctx context.Context, admin, which, path string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("http://%s/debug/pprof/%s", admin, which), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s profile: %s (is pprof served?)", which, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
+}
+
+// loadCPU is the service's CPU time over the load: from a second before the
+// release (or the load's start) to the generator's end, the time its
+// threads waited, runnable, for a CPU in that span (the kernel's run queue:
+// another process on the service's CPU, or its own threads more than its
+// CPUs), and the booking attempts it answered.
+type loadCPU struct {
+	cpu, runQueue time.Duration
+	attempts      float64
+}
+
+// perHundredThousand is the service's CPU-s per 100,000 booking attempts.
+func (l loadCPU) perHundredThousand() float64 {
+	if l.attempts <= 0 {
+		return 0
+	}
+	return l.cpu.Seconds() / l.attempts * 1e5
+}
+
+func (l loadCPU) String() string {
+	return fmt.Sprintf("Service CPU from T−1 s to the load's end: %.1f CPU-s for %.0f booking attempts, %.2f CPU-s per 100,000; "+
+		"its threads waited %.1f s runnable for a CPU (run queue).",
+		l.cpu.Seconds(), l.attempts, l.perHundredThousand(), l.runQueue.Seconds())
+}
+
+// measureLoadCPU reads the service's CPU time and booking attempts at from
+// and again when the returned function is called (after the generator).
+func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (loadCPU, bool) {
+	type reading struct {
+		cpu, runQueue time.Duration
+		attempts      float64
+		ok            bool
+	}
+	read := func() reading {
+		snap, err := scrapeMetrics(s.admin)
+		if err != nil {
+			return reading{}
+		}
+		pid := s.cmd.Process.Pid
+		p := &targetProc{pid: pid}
+		return reading{cpu: p.cpu(), runQueue: runQueueWait(pid), attempts: snap.attempts[math.Inf(1)], ok: true}
+	}
+	first := make(chan reading, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			first <- reading{}
+		case <-time.After(time.Until(from)):
+			first <- read()
+		}
+	}()
+	return func() (loadCPU, bool) {
+		a := <-first
+		b := read()
+		if !a.ok || !b.ok || b.cpu <= a.cpu {
+			return loadCPU{}, false
+		}
+		return loadCPU{cpu: b.cpu - a.cpu, runQueue: b.runQueue - a.runQueue, attempts: b.attempts - a.attempts}, true
+	}
+}
+
+// runQueueWait is how long pid's threads have waited, runnable, for a CPU,
+// summed over the threads alive now; 0 where the kernel does not say.
+func runQueueWait(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	return sumRunQueue(tasks)
+}
+
+// sumRunQueue sums the run-queue wait of schedstat files: their second
+// field, in ns.
+func sumRunQueue(paths []string) time.Duration {
+	var sum time.Duration
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		var onCPU, waited int64
+		if _, err := fmt.Sscan(string(b), &onCPU, &waited); err == nil {
+			sum += time.Duration(waited)
+		}
+	}
+	return sum
+}
