@@ -59,26 +59,26 @@ func nullableIDs(ids []string) []*string {
 // does a second query tell a replay from a second entry of the person.
 func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, events []booking.Event) (_ []error, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	sessions := make([]string, 0, 4)
+	var sessions uuidArray
 	seen := map[string]bool{}
 	var cols entryColumns
 	var evs eventArrays
 	for i, e := range entries {
 		if !seen[e.SessionID] {
 			seen[e.SessionID] = true
-			sessions = append(sessions, e.SessionID)
+			sessions.add(e.SessionID)
 		}
 		cols.add(e)
 		evs.add(events[i])
 	}
-	if err := errors.Join(cols.err(), evs.err()); err != nil {
+	if err := errors.Join(sessions.err(), cols.err(), evs.err()); err != nil {
 		return nil, err
 	}
 	open := map[booking.PoolKey]bool{}
 	inserted := map[string]bool{}
 	unverified := map[string]bool{} // kept out by the name guard
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
-		b.Queue(q("open_pools_for_share"), sessions)
+		b.Queue(q("open_pools_for_share"), sessions.v)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names.
 		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash)...)
 	}, func(br pgx.BatchResults) error {
