@@ -39,6 +39,16 @@ func (w *world) instance(adm booking.Admission, cfg booking.Config) *booking.Ser
 	return svc
 }
 
+// twoInstances is a world and a second instance over its fakes, both with
+// a 10 s entry memo, a lottery session drawing in draws, and a person.
+func twoInstances(t *testing.T, draws time.Duration) (*world, *booking.Service, string, person) {
+	t.Helper()
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{EntryMemoFor: 10 * time.Second})
+	now := w.clock.Now()
+	sid := w.lotterySession("2026-12-09", "cardio", 2, now.Add(-time.Hour), now.Add(draws))
+	return w, w.instance(w.adm, booking.Config{EntryMemoFor: 10 * time.Second}), sid, w.person()
+}
+
 func attemptOn(svc *booking.Service, p person, sessionID, idemKey string) (booking.Result, error) {
 	return svc.Attempt(context.Background(), p.actor, booking.BookRequest{SessionID: sessionID, PatientID: p.patient.ID,
 		Channel: booking.ChannelOnline, IdempotencyKey: idemKey})
@@ -101,39 +111,33 @@ func TestRuleEntryMemoAnswersRepeats(t *testing.T) {
 // A refusal by admission is remembered too; nothing is answered from memory
 // later than EntryMemoFor after admission or the 202, nor at the draw time.
 func TestRuleEntryMemoBounds(t *testing.T) {
-	w := newWorld(t, booking.DefaultPolicy, booking.Config{EntryMemoFor: 10 * time.Second})
-	now := w.clock.Now()
-	sid := w.lotterySession("2026-12-09", "cardio", 2, now.Add(-time.Hour), now.Add(time.Minute))
-	p := w.person()
-	other := w.instance(w.adm, booking.Config{EntryMemoFor: 10 * time.Second})
+	w, other, sid, p := twoInstances(t, time.Minute)
 
 	if r, err := attemptOn(other, p, sid, ""); err != nil || !r.Entered {
 		t.Fatalf("enter on the other instance = %+v, %v", r, err)
 	}
-	_, err := w.enter(p, sid)
-	wantErr(t, "admission's refusal", err, booking.ErrAlreadyEntered)
-	w.wantEnters("admission's refusal", 2)
-	w.clock.Advance(9 * time.Second)
-	_, err = w.enter(p, sid)
-	wantErr(t, "a repeat 9 s later", err, booking.ErrAlreadyEntered)
-	w.wantEnters("a repeat 9 s later", 2)
-	w.clock.Advance(time.Second)
-	_, err = w.enter(p, sid)
-	wantErr(t, "a repeat at EntryMemoFor", err, booking.ErrAlreadyEntered)
-	w.wantEnters("a repeat at EntryMemoFor", 3)
-
-	// Remembered 55 s before the draw: 5 s only (the draw time bounds it).
-	w.clock.Advance(45 * time.Second)
-	_, err = w.enter(p, sid)
-	wantErr(t, "a repeat 5 s before the draw", err, booking.ErrAlreadyEntered)
-	w.wantEnters("a repeat 5 s before the draw", 4)
-	w.clock.Advance(4 * time.Second)
-	_, err = w.enter(p, sid)
-	wantErr(t, "a repeat 1 s before the draw", err, booking.ErrAlreadyEntered)
-	w.wantEnters("a repeat 1 s before the draw", 4)
+	// Each step: the clock moves on, p tries again and is refused; the
+	// calls that reached admission so far.
+	for _, st := range []struct {
+		after  time.Duration
+		what   string
+		enters int
+	}{
+		{0, "admission's refusal", 2},
+		{9 * time.Second, "a repeat 9 s later, from memory", 2},
+		{time.Second, "a repeat at EntryMemoFor, asked again", 3},
+		// Remembered 5 s before the draw: until the draw only.
+		{45 * time.Second, "a repeat 5 s before the draw, asked again", 4},
+		{4 * time.Second, "a repeat 1 s before the draw, from memory", 4},
+	} {
+		w.clock.Advance(st.after)
+		_, err := w.enter(p, sid)
+		wantErr(t, st.what, err, booking.ErrAlreadyEntered)
+		w.wantEnters(st.what, st.enters)
+	}
 	w.clock.Advance(time.Second)
 	reserves := w.adm.Reserves()
-	_, err = w.enter(p, sid)
+	_, err := w.enter(p, sid)
 	if errorsIsEntered(err) {
 		t.Errorf("an attempt at the draw time answered %v; want the pool's first-come answer", err)
 	}
@@ -143,6 +147,7 @@ func TestRuleEntryMemoBounds(t *testing.T) {
 
 	// Off: every repeat asks admission.
 	off := newWorld(t, booking.DefaultPolicy, booking.Config{EntryMemoFor: -1})
+	now := off.clock.Now()
 	sid = off.lotterySession("2026-12-09", "cardio", 2, now.Add(-time.Hour), now.Add(time.Minute))
 	p = off.person()
 	for i := range 3 {
@@ -164,11 +169,7 @@ func errorsIsEntered(err error) bool {
 // admission refuses one whose entry's instance crashed before its commit,
 // for HoldFor), never given a second entry.
 func TestRuleEntryMemoAcrossInstances(t *testing.T) {
-	w := newWorld(t, booking.DefaultPolicy, booking.Config{EntryMemoFor: 10 * time.Second})
-	now := w.clock.Now()
-	sid := w.lotterySession("2026-12-09", "cardio", 2, now.Add(-time.Hour), now.Add(time.Hour))
-	p := w.person()
-	other := w.instance(w.adm, booking.Config{EntryMemoFor: 10 * time.Second})
+	w, other, sid, p := twoInstances(t, time.Hour)
 
 	r, err := w.enter(p, sid)
 	if err != nil || !r.Entered {
