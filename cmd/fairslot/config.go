@@ -45,6 +45,7 @@ type common struct {
 	returnDelayMax     time.Duration
 	detectConfig       string
 	soldOutFor         time.Duration
+	entryMemoFor       time.Duration
 	passwordHashers    int
 	// loginGuard, when set (serve), builds the per-phone login failure
 	// limit over the Redis client open makes.
@@ -75,6 +76,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.Dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.DurationVar(&c.entryMemoFor, "entry-memo-for", e.Dur("ENTRY_MEMO_FOR", 30*time.Second), "how long a person's repeat attempts on a lottery pool are answered already_entered from memory once this instance answered them 202 or already_entered (0: always ask Redis; never longer than --hold-for, to which a longer value is cut)")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.Dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
 	fs.IntVar(&c.passwordHashers, "password-hashers", e.Int("PASSWORD_HASHERS", 0), "password hashes computed at once, each ~0.2 s of a core (0: half the CPUs, at least 1)")
 	fs.DurationVar(&c.reloadTimeout, "reload-timeout", e.Dur("RELOAD_TIMEOUT", 30*time.Second), "deadline of one reload of a hospital's state from SQL after Redis lost it; an instance dying mid-reload holds the others back this long")
@@ -108,6 +110,9 @@ func (c *common) validate() error {
 	}
 	if c.soldOutFor < 0 || c.soldOutFor > time.Second {
 		errs = append(errs, fmt.Errorf("--sold-out-for (%s) must be from 0 to 1s: it is how long a returned slot may stay hidden", c.soldOutFor))
+	}
+	if c.entryMemoFor < 0 {
+		errs = append(errs, fmt.Errorf("--entry-memo-for (%s) must be 0 (off) or more", c.entryMemoFor))
 	}
 	if c.refusalBuffer < 0 || c.refusalRate < 1 {
 		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
@@ -159,7 +164,7 @@ func (c *common) logAttrs() []any {
 		redisPassword = "[set]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor,
+		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
 		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace}
 }
@@ -250,6 +255,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		EntryMemoFor:       entryMemoFor(c.entryMemoFor, c.holdFor),
 		LoginGuard:         guard,
 		PasswordHashers:    c.passwordHashers,
 		ReloadTimeout:      c.reloadTimeout,
@@ -313,4 +319,13 @@ func domainFlag(f detect.Flag) booking.Flag {
 	return booking.Flag{ID: f.FlagID, Score: f.Score, Status: booking.FlagOpen, Reasons: reasons,
 		AccountIDs: f.AccountIDs, PatientIDs: f.PatientIDs, CreatedAt: f.CreatedAt,
 		Threshold: f.Threshold, Explanation: f.Explanation, ExplanationZH: f.ExplanationZH, CaseIDs: f.CaseIDs}
+}
+
+// entryMemoFor is --entry-memo-for as the Service takes it: 0 on the command
+// line turns the memo off (-1), and an answer from memory lasts no longer
+// than --hold-for, for which admission already refuses the person of an
+// entry whose instance crashed before its commit (docs/design.md, the entry
+// memo).
+func entryMemoFor(flag, holdFor time.Duration) time.Duration {
+	return cmp.Or(min(flag, holdFor), -1)
 }

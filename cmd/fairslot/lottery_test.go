@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +193,76 @@ func TestLotteryEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	svc.run("reconcile", "--check")
+}
+
+// TestLotteryRepeatsFromMemory: over the real binary, a person's repeat
+// attempts after their 202 are answered 409 already_entered from memory
+// (fairslot_known_entries_total counts them), and once the entry is
+// withdrawn the person enters again at once: the memo forgot them.
+func TestLotteryRepeatsFromMemory(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "find a free port")
+	admin := ln.Addr().String()
+	ln.Close()
+	sch := lotterySchedule(t, 2, time.Now().Add(5*time.Minute).Truncate(time.Second))
+	sess := sch.Sessions[0]
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})
+	poll(t, "the seed's commitment is published", func() bool { return svc.onlinePool(sess).SeedCommitment != "" })
+	known := func() float64 {
+		resp, err := http.Get("http://" + admin + "/metrics")
+		testenv.Must(t, err, "scrape")
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "fairslot_known_entries_total "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				testenv.Must(t, err, "parse %q", v)
+				return f
+			}
+		}
+		t.Fatal("no fairslot_known_entries_total in /metrics")
+		return 0
+	}
+
+	p := svc.newPatient(1)
+	body := map[string]any{"session_id": sess.ID, "patient_id": p.patientID}
+	enter := func() string {
+		t.Helper()
+		var e struct {
+			ID string `json:"request_id"`
+		}
+		r := svc.do("POST", "/v1/bookings", p.token, body)
+		r.decode(t, &e)
+		if r.status != 202 || e.ID == "" {
+			t.Fatalf("entry = %d %s, want 202", r.status, r.body)
+		}
+		return e.ID
+	}
+	repeat := func(n int) {
+		t.Helper()
+		for range n {
+			if r := svc.do("POST", "/v1/bookings", p.token, body); r.status != 409 || r.code != "already_entered" {
+				t.Fatalf("repeat = %d %s, want 409 already_entered", r.status, r.body)
+			}
+		}
+	}
+	id := enter()
+	repeat(3)
+	if got := known(); got != 3 {
+		t.Errorf("repeats answered from memory = %g, want 3", got)
+	}
+	if r := svc.do("DELETE", "/v1/lottery/requests/"+id, p.token, nil); r.status != 200 {
+		t.Fatalf("withdraw = %d %s", r.status, r.body)
+	}
+	again := enter()
+	if again == id {
+		t.Errorf("the new entry has the withdrawn one's id")
+	}
+	repeat(1)
+	if got := known(); got != 4 {
+		t.Errorf("repeats answered from memory = %g, want 4", got)
+	}
 	svc.run("reconcile", "--check")
 }

@@ -154,6 +154,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Name: "fairslot_fast_rejects_total",
 		Help: "Booking attempts answered sold_out or not_released from memory, without a Redis round trip (--sold-out-for).",
 	}, func() float64 { return float64(d.svc.FastRejects()) }))
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "fairslot_known_entries_total",
+		Help: "Lottery attempts answered already_entered from memory, without a Redis round trip (--entry-memo-for).",
+	}, func() float64 { return float64(d.svc.KnownEntries()) }))
 	for _, c := range []struct {
 		outcome, help string
 		n             func(w, t, d uint64) uint64

@@ -65,12 +65,17 @@ func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Re
 
 // KnownRefusalOf is KnownRefusal for an attempt by actor: the refusal the
 // fast reject path answers from memory, recorded as an event like every
-// other refused attempt. When it answers nil, req is marked as asked: its
-// Attempt goes to admission without asking the memory again.
+// other refused attempt; and, on a lottery pool taking entries, the entry
+// memo's already_entered for a person this instance knows has entered
+// (entrymemo.go). When it answers nil, req is marked as asked: its Attempt
+// goes to admission without asking the memory of sold-out pools again.
 func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
 	letThrough, err := s.knownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
+		return err
+	}
+	if err := s.knownEntryOf(actor, req, s.cfg.Now()); err != nil {
 		return err
 	}
 	req.memoAsked, req.letThrough = true, letThrough

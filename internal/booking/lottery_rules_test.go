@@ -45,7 +45,7 @@ func TestRuleLotteryEntryHoldsTheQuota(t *testing.T) {
 	_, err = w.book(p, first)
 	wantErr(t, "a booking the same day while the entry waits", err, booking.ErrQuotaDay)
 	_, err = w.enter(p, draw)
-	wantErr(t, "a second entry in the same draw", err, booking.ErrAlreadyBooked)
+	wantErr(t, "a second entry in the same draw", err, booking.ErrAlreadyEntered)
 	_, err = w.book(q, draw)
 	wantErr(t, "booking a lottery pool before its draw", err, booking.ErrLotteryOnly)
 

@@ -87,6 +87,9 @@ func (s *Service) loadCatalog(ctx context.Context) (*Catalog, error) {
 	if s.memo != nil {
 		s.memo.prune(s.cfg.Now())
 	}
+	if s.entryMemo != nil {
+		s.entryMemo.prune(s.cfg.Now())
+	}
 	return NewCatalog(sch), nil
 }
 

@@ -72,6 +72,12 @@ type Config struct {
 	// without an Idempotency-Key (100ms; fastreject.go). Negative turns the
 	// fast reject path off.
 	SoldOutFor time.Duration
+	// EntryMemoFor is how long an instance answers a person's repeat
+	// attempts on a lottery pool 409 already_entered from memory, after it
+	// answered them 202 or admission refused them already_entered (30s,
+	// HoldFor's default; never past the draw time; entrymemo.go). Negative
+	// turns the entry memo off.
+	EntryMemoFor time.Duration
 	// ReloadTimeout bounds one reload of a hospital's state from SQL after
 	// Redis lost it, and one drift reconciliation of a session; it is also
 	// how long a reload's claim in Redis lasts, so an instance that dies
@@ -164,6 +170,9 @@ func (c Config) withDefaults() Config {
 	if c.SoldOutFor == 0 {
 		c.SoldOutFor = 100 * time.Millisecond
 	}
+	if c.EntryMemoFor == 0 {
+		c.EntryMemoFor = 30 * time.Second
+	}
 	if c.Verifier == nil {
 		c.Verifier = DeskOnly{}
 	}
@@ -248,6 +257,7 @@ type Service struct {
 	// bound on hashing at work).
 	verifyPassword func(hash, password string) bool
 	memo           *refusalMemo // the fast reject path; nil when off
+	entryMemo      *entryMemo   // repeat entries answered from memory; nil when off
 	stats          opsStats     // counts for the operators' metrics (stats.go)
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	entries        *groupCommit[pendingEntry]
@@ -300,6 +310,10 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)
 		s.adm = memoGate{Admission: adm, memo: s.memo}
+	}
+	if cfg.EntryMemoFor > 0 {
+		s.entryMemo = newEntryMemo(cfg.EntryMemoFor)
+		s.adm = entryGate{Admission: s.adm, memo: s.entryMemo}
 	}
 	if cfg.RefusalBuffer > 0 {
 		s.refusals = newRefusalLog(cfg.RefusalBuffer)

@@ -3,9 +3,11 @@ package cockroach
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"fairslot/internal/booking"
 )
@@ -57,23 +59,26 @@ func nullableIDs(ids []string) []*string {
 // does a second query tell a replay from a second entry of the person.
 func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, events []booking.Event) (_ []error, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	sessions := make([]string, 0, 4)
+	var sessions uuidArray
 	seen := map[string]bool{}
 	var cols entryColumns
 	var evs eventArrays
 	for i, e := range entries {
 		if !seen[e.SessionID] {
 			seen[e.SessionID] = true
-			sessions = append(sessions, e.SessionID)
+			sessions.add(e.SessionID)
 		}
 		cols.add(e)
 		evs.add(events[i])
+	}
+	if err := errors.Join(sessions.err(), cols.err(), evs.err()); err != nil {
+		return nil, err
 	}
 	open := map[booking.PoolKey]bool{}
 	inserted := map[string]bool{}
 	unverified := map[string]bool{} // kept out by the name guard
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
-		b.Queue(q("open_pools_for_share"), sessions)
+		b.Queue(q("open_pools_for_share"), sessions.v)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names.
 		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash)...)
 	}, func(br pgx.BatchResults) error {
@@ -151,24 +156,51 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	return answers, nil
 }
 
+// uuidArray is a UUID[] parameter that pgx sends in binary. A []string
+// for a UUID[] is sent as text, after pgx has tried binary and built an
+// error to say it cannot: that, the quoting of each element and the plan
+// made again for every statement were 14 % of the entry path's CPU
+// (docs/performance.md, "The entry path, a third time"). "" is NULL; a
+// malformed id is kept and refuses the statement (err).
+type uuidArray struct {
+	v   []pgtype.UUID
+	bad string
+}
+
+func (a *uuidArray) add(s string) {
+	var u pgtype.UUID
+	if s != "" && u.Scan(s) != nil {
+		a.bad = s
+	}
+	a.v = append(a.v, u)
+}
+
+func (a *uuidArray) err() error {
+	if a.bad != "" {
+		return fmt.Errorf("not a uuid: %q", a.bad)
+	}
+	return nil
+}
+
 // entryColumns are entries as the parallel arrays of insert_entries.
 type entryColumns struct {
-	id, session, channel, hospital, identity []string
-	patient, account, bookedBy               []*string
-	waitlist                                 []bool
-	created                                  []time.Time
-	nameHash                                 [][]byte
+	id, session, hospital, identity uuidArray
+	patient, account, bookedBy      uuidArray
+	channel                         []string
+	waitlist                        []bool
+	created                         []time.Time
+	nameHash                        [][]byte
 }
 
 func (c *entryColumns) add(e booking.Entry) {
-	c.id = append(c.id, e.ID)
-	c.session = append(c.session, e.SessionID)
+	c.id.add(e.ID)
+	c.session.add(e.SessionID)
 	c.channel = append(c.channel, string(e.Channel))
-	c.hospital = append(c.hospital, e.HospitalID)
-	c.identity = append(c.identity, e.IdentityID)
-	c.patient = append(c.patient, nullableIDs([]string{e.PatientID})[0])
-	c.account = append(c.account, nullableIDs([]string{e.AccountID})[0])
-	c.bookedBy = append(c.bookedBy, nullableIDs([]string{e.BookedBy})[0])
+	c.hospital.add(e.HospitalID)
+	c.identity.add(e.IdentityID)
+	c.patient.add(e.PatientID)
+	c.account.add(e.AccountID)
+	c.bookedBy.add(e.BookedBy)
 	c.waitlist = append(c.waitlist, e.Waitlist)
 	c.created = append(c.created, e.CreatedAt)
 	var name []byte // NULL when empty
@@ -179,49 +211,54 @@ func (c *entryColumns) add(e booking.Entry) {
 }
 
 func (c *entryColumns) args() []any {
-	return []any{c.id, c.session, c.channel, c.hospital, c.identity, c.patient, c.account, c.bookedBy, c.waitlist, c.created}
+	return []any{c.id.v, c.session.v, c.channel, c.hospital.v, c.identity.v, c.patient.v, c.account.v, c.bookedBy.v,
+		c.waitlist, c.created}
+}
+
+func (c *entryColumns) err() error {
+	return errors.Join(c.id.err(), c.session.err(), c.hospital.err(), c.identity.err(), c.patient.err(), c.account.err(),
+		c.bookedBy.err())
 }
 
 // eventArrays are events as the parallel arrays of insert_events.
 type eventArrays struct {
-	id                                           []string
+	id                                           uuidArray
 	ts                                           []time.Time
 	typ, channel, ip, device, phone, reason      []string
-	account, patient, booking, session, hospital []*string
-	department, doctor, staff, identity          []*string
-	releaseAt                                    []*time.Time
+	account, patient, booking, session, hospital uuidArray
+	department, doctor, staff, identity          uuidArray
+	releaseAt                                    []pgtype.Timestamptz
 }
 
 func (c *eventArrays) add(ev booking.Event) {
-	opt := func(v string) *string { return nullableIDs([]string{v})[0] }
-	c.id = append(c.id, ev.ID)
+	c.id.add(ev.ID)
 	c.ts = append(c.ts, ev.TS)
 	c.typ = append(c.typ, string(ev.Type))
-	c.account = append(c.account, opt(ev.AccountID))
-	c.patient = append(c.patient, opt(ev.PatientID))
-	c.booking = append(c.booking, opt(ev.BookingID))
-	c.session = append(c.session, opt(ev.SessionID))
-	c.hospital = append(c.hospital, opt(ev.HospitalID))
-	c.department = append(c.department, opt(ev.DepartmentID))
-	c.doctor = append(c.doctor, opt(ev.DoctorID))
+	c.account.add(ev.AccountID)
+	c.patient.add(ev.PatientID)
+	c.booking.add(ev.BookingID)
+	c.session.add(ev.SessionID)
+	c.hospital.add(ev.HospitalID)
+	c.department.add(ev.DepartmentID)
+	c.doctor.add(ev.DoctorID)
 	c.channel = append(c.channel, string(ev.Channel))
 	c.ip = append(c.ip, ev.IP)
 	c.device = append(c.device, ev.DeviceID)
 	c.phone = append(c.phone, ev.Phone)
-	var rel *time.Time
-	if !ev.ReleaseAt.IsZero() {
-		t := ev.ReleaseAt
-		rel = &t
-	}
-	c.releaseAt = append(c.releaseAt, rel)
+	c.releaseAt = append(c.releaseAt, pgtype.Timestamptz{Time: ev.ReleaseAt, Valid: !ev.ReleaseAt.IsZero()})
 	c.reason = append(c.reason, ev.Reason)
-	c.staff = append(c.staff, opt(ev.StaffID))
-	c.identity = append(c.identity, opt(ev.IdentityID))
+	c.staff.add(ev.StaffID)
+	c.identity.add(ev.IdentityID)
 }
 
 func (c *eventArrays) args() []any {
-	return []any{c.id, c.ts, c.typ, c.account, c.patient, c.booking, c.session, c.hospital, c.department, c.doctor,
-		c.channel, c.ip, c.device, c.phone, c.releaseAt, c.reason, c.staff, c.identity}
+	return []any{c.id.v, c.ts, c.typ, c.account.v, c.patient.v, c.booking.v, c.session.v, c.hospital.v, c.department.v,
+		c.doctor.v, c.channel, c.ip, c.device, c.phone, c.releaseAt, c.reason, c.staff.v, c.identity.v}
+}
+
+func (c *eventArrays) err() error {
+	return errors.Join(c.id.err(), c.account.err(), c.patient.err(), c.booking.err(), c.session.err(), c.hospital.err(),
+		c.department.err(), c.doctor.err(), c.staff.err(), c.identity.err())
 }
 
 func entryQuery(clause string) string { return q("entry_rows") + "\n" + q(clause) }

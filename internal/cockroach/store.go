@@ -670,6 +670,9 @@ func (s *Store) insertBookings(ctx context.Context, bs []booking.Booking, evs []
 			au.add(bs[i].ID, a)
 		}
 	}
+	if err := ev.err(); err != nil {
+		return nil, err
+	}
 	args := append(append(cols.args(), ev.args()...), au.args()...)
 	inserted := make(map[string]bool, len(idx))
 	// The op keeps its name, which the alerts and the dashboard read: it is

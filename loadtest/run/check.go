@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"fairslot/loadtest/report"
 )
 
@@ -141,9 +143,16 @@ func (e *env) waitDraws(ctx context.Context, seeded seedFile) error {
 		return fmt.Errorf("sessions.json draw_at: %w", err)
 	}
 	deadline := at.Add(3 * time.Minute)
+	// A connection of its own: the sampler queries e.db meanwhile, and a
+	// pgx.Conn takes one query at a time ("conn busy").
+	db, err := pgx.Connect(ctx, e.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close(context.WithoutCancel(ctx))
 	for {
 		var drawn int
-		if err := e.db.QueryRow(ctx, `SELECT count(*) FROM lottery_pools WHERE status = 'drawn'`).Scan(&drawn); err != nil {
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM lottery_pools WHERE status = 'drawn'`).Scan(&drawn); err != nil {
 			return err
 		}
 		if drawn >= len(seeded.Sessions) {

@@ -337,6 +337,9 @@ func run(ctx context.Context, o options) (err error) {
 	if lcOK {
 		m.Notes += " " + lc.String()
 	}
+	if sampler.alreadyEntered > 0 {
+		m.Notes += fmt.Sprintf(" Of %.0f already_entered answers, %.0f came from memory (the entry memo, --entry-memo-for).", sampler.alreadyEntered, sampler.knownEntries)
+	}
 	m.ServerLatency = sampler.wholeRun()
 	if err := writeJSON(filepath.Join(o.runDir, report.MetaFile), m); err != nil {
 		return err

@@ -38,6 +38,9 @@ type sampler struct {
 	// fastRejects and refused (sold_out and not_released answers) are the
 	// totals at the end, for the notes.
 	fastRejects, refused float64
+	// knownEntries and alreadyEntered (409 already_entered answers) are
+	// the same for the entry memo.
+	knownEntries, alreadyEntered float64
 }
 
 type snapshot struct {
@@ -47,6 +50,7 @@ type snapshot struct {
 	booked   map[float64]float64 // and for those answered 201
 	count    float64
 	fast     float64
+	known    float64 // fairslot_known_entries_total
 }
 
 func newSampler(e *env, s *server, sessions []string, offered func(float64) float64) *sampler {
@@ -97,6 +101,7 @@ func (s *sampler) sample(ctx context.Context) {
 			}
 		}
 		s.fastRejects = cur.fast
+		s.knownEntries, s.alreadyEntered = cur.known, cur.outcomes["409 already_entered"]
 		s.refused = cur.outcomes["409 sold_out"] + cur.outcomes["422 not_released"]
 		s.prev = cur
 	}
@@ -134,6 +139,9 @@ func scrapeMetrics(admin string) (snapshot, error) {
 		attempts: map[float64]float64{}, booked: map[float64]float64{}}
 	if f := fams["fairslot_fast_rejects_total"]; f != nil && len(f.Metric) > 0 {
 		snap.fast = f.Metric[0].GetCounter().GetValue()
+	}
+	if f := fams["fairslot_known_entries_total"]; f != nil && len(f.Metric) > 0 {
+		snap.known = f.Metric[0].GetCounter().GetValue()
 	}
 	f := fams["fairslot_http_request_duration_seconds"]
 	if f == nil {

@@ -26,6 +26,7 @@ type Admission struct {
 	mu        sync.Mutex
 	hospitals map[string]*hospital
 	reserves  int
+	enters    int
 	closed    map[string]bool // session id → closed by Close until Reopen (desk.go)
 }
 
@@ -99,6 +100,14 @@ func (a *Admission) Reserves() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.reserves
+}
+
+// Enters counts the Enter calls that reached Admission (the entry memo
+// answers some repeats from memory).
+func (a *Admission) Enters() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.enters
 }
 
 // Ping answers: memory is always there.
@@ -189,6 +198,9 @@ func (h *hospital) refusal(ik string, now time.Time, q quotaArgs) error {
 			continue // a past day's hold does not count
 		}
 		if hd.sid == q.sid {
+			if hd.entry {
+				return booking.ErrAlreadyEntered // common.lua: the hold is an entry's (slot 'E')
+			}
 			return booking.ErrAlreadyBooked
 		}
 		if hd.date == q.date {

@@ -60,6 +60,7 @@ func (h *hospital) loadLots(s *booking.Session) {
 func (a *Admission) Enter(_ context.Context, r booking.Reservation) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.enters++
 	h := a.hospital(r.HospitalID)
 	now := a.now()
 	if rec, ok := h.entries[r.BookingID]; ok && rec.keepUntil.After(now) {

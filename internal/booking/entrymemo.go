@@ -1,0 +1,190 @@
+package booking
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The entry memo: repeat attempts answered from memory. In a lottery's
+// release minute most attempts are repeats of a person who has entered
+// already (a patient pressing again, a family's second phone, a bot's
+// loop); admission refuses each with already_entered, after the shared rate
+// limits: three Redis scripts for an answer this instance already gave. So
+// once an instance has answered an entry 202, or admission has refused one
+// already_entered, it remembers (session, identity) and answers the next
+// repeat 409 already_entered itself, before the shared limits and
+// admission, as the fast reject path answers sold_out.
+//
+// It only ever refuses, and only with the answer admission gave for the
+// same person and session, so it cannot make an entry (every 202 is still
+// admission's and SQL's) nor a second one. What it may do is refuse for a
+// while a person who could enter again: one whose entry was withdrawn, or
+// whose racing entry's commit failed, on another instance. So an answer is
+// kept at most ttl (Config.EntryMemoFor, 30 s: the same as HoldFor, for
+// which admission itself already refuses a person whose entry's instance
+// crashed before its commit; docs/design.md), and:
+//   - never at or past the pool's draw time (then the attempt is a booking
+//     attempt, answered first-come after the draw);
+//   - forgotten at once when this instance gives an entry back to Redis
+//     (ReleaseEntries: a withdrawal, a failed commit, the sweeper's drop);
+//   - not kept at all if anything was forgotten while admission answered
+//     (a withdrawal racing the refusal it would remember);
+//   - not asked by attempts with an Idempotency-Key: one of them may be the
+//     retry of the entry itself, and must get its 202 back.
+//
+// A crash loses the memory, which is only ever a shortcut: the next attempt
+// asks admission again.
+type entryMemo struct {
+	ttl   time.Duration
+	mu    sync.RWMutex
+	known map[entrant]time.Time // until when to answer already_entered
+	// gen counts forgets; an answer is remembered only if no forget came
+	// between the call to admission and its answer.
+	gen  atomic.Uint64
+	hits atomic.Uint64
+}
+
+// entrant is a person in a session: one entry each, whatever the channel.
+type entrant struct {
+	session  string
+	identity string // IdentityKey
+}
+
+func newEntryMemo(ttl time.Duration) *entryMemo {
+	return &entryMemo{ttl: ttl, known: make(map[entrant]time.Time)}
+}
+
+// entered says whether the person is remembered as entered in the session
+// at now, and counts the answer it saves.
+func (m *entryMemo) entered(sessionID, identityKey string, now time.Time) bool {
+	m.mu.RLock()
+	until, ok := m.known[entrant{sessionID, identityKey}]
+	m.mu.RUnlock()
+	if !ok || !now.Before(until) {
+		return false
+	}
+	m.hits.Add(1)
+	return true
+}
+
+// generation is read before asking admission, and handed to remember.
+func (m *entryMemo) generation() uint64 { return m.gen.Load() }
+
+// remember keeps the person as entered for the ttl, never past drawAt,
+// unless a forget came since gen was read.
+func (m *entryMemo) remember(sessionID, identityKey string, gen uint64, now, drawAt time.Time) {
+	until := now.Add(m.ttl)
+	if drawAt.Before(until) {
+		until = drawAt
+	}
+	if !now.Before(until) {
+		return
+	}
+	m.mu.Lock()
+	if m.gen.Load() == gen {
+		m.known[entrant{sessionID, identityKey}] = until
+	}
+	m.mu.Unlock()
+}
+
+// forget drops the people of refs: their entries were given back.
+func (m *entryMemo) forget(refs []EntryRef) {
+	m.mu.Lock()
+	m.gen.Add(1)
+	for _, r := range refs {
+		delete(m.known, entrant{r.SessionID, r.IdentityKey})
+	}
+	m.mu.Unlock()
+}
+
+// prune drops what expired before now (the catalog refresh calls it).
+func (m *entryMemo) prune(now time.Time) {
+	m.mu.Lock()
+	for k, until := range m.known {
+		if !now.Before(until) {
+			delete(m.known, k)
+		}
+	}
+	m.mu.Unlock()
+}
+
+// entryGate is the Admission the Service uses when the entry memo is on:
+// every entry given back to Redis through this instance is forgotten first,
+// and the forget is counted before Redis answers, so an already_entered
+// read before it is not remembered after it.
+type entryGate struct {
+	Admission
+	memo *entryMemo
+}
+
+func (g entryGate) ReleaseEntries(ctx context.Context, refs []EntryRef, keepHold, onlyIfExpired bool) ([]string, error) {
+	g.memo.forget(refs)
+	skipped, err := g.Admission.ReleaseEntries(ctx, refs, keepHold, onlyIfExpired)
+	g.memo.forget(refs) // and an answer remembered while Redis ran
+	return skipped, err
+}
+
+// knownEntry is the entry memo's answer for an attempt of p on q at now:
+// ErrAlreadyEntered, or nil to ask admission.
+func (s *Service) knownEntry(sess *Session, q ChannelQuota, identityKey, idemKey string, now time.Time) error {
+	if s.entryMemo == nil || idemKey != "" || identityKey == "" || !q.TakesEntries(now) {
+		return nil
+	}
+	if s.entryMemo.entered(sess.ID, identityKey, now) {
+		return ErrAlreadyEntered
+	}
+	return nil
+}
+
+// rememberEntry keeps the person as entered in sess after admission's 202
+// or already_entered; gen is the memo's generation read before admission.
+func (s *Service) rememberEntry(sess *Session, q ChannelQuota, identityKey string, gen uint64, now time.Time) {
+	if s.entryMemo != nil && identityKey != "" {
+		s.entryMemo.remember(sess.ID, identityKey, gen, now, q.DrawAt)
+	}
+}
+
+// entryGeneration is the memo's generation, 0 when it is off.
+func (s *Service) entryGeneration() uint64 {
+	if s.entryMemo == nil {
+		return 0
+	}
+	return s.entryMemo.generation()
+}
+
+// knownEntryOf is the entry memo asked before the shared rate limits
+// (KnownRefusalOf): only for a patient this instance has cached, whose
+// account is the caller's; anything else goes on to Attempt, which asks
+// again once it has looked the patient up.
+func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) error {
+	if s.entryMemo == nil || req.IdempotencyKey != "" || actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
+		return nil
+	}
+	sess, _, err := s.bookableSession(req.SessionID, req.Channel)
+	if err != nil {
+		return nil // Attempt answers it
+	}
+	q, ok := sess.Channel(req.Channel)
+	if !ok || !q.TakesEntries(now) {
+		return nil
+	}
+	p, ok := s.patients.get(req.PatientID)
+	if !ok || p.AccountID != actor.AccountID || p.Removed {
+		return nil
+	}
+	if err := s.knownEntry(sess, q, p.IdentityKey, "", now); err != nil {
+		s.noteRefusal(actor, req.SessionID, req.PatientID, p.IdentityID, "", req.Channel, req.Origin, err)
+		return err
+	}
+	return nil
+}
+
+// KnownEntries counts the repeat entries answered from memory.
+func (s *Service) KnownEntries() uint64 {
+	if s.entryMemo == nil {
+		return 0
+	}
+	return s.entryMemo.hits.Load()
+}
