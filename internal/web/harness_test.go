@@ -174,7 +174,7 @@ func (s *site) addToday() booking.Session {
 	s.t.Helper()
 	doc := booking.Doctor{ID: booking.NewID(), HospitalID: s.hospital.ID, DepartmentID: s.cardiology.ID, Name: "张伟 Zhang Wei", Title: "主治医师 Attending"}
 	testenv.Must(s.t, s.svc.SaveSchedule(s.t.Context(), booking.Schedule{Doctors: []booking.Doctor{doc}}), "save doctor")
-	now := time.Now()
+	now := s.now()
 	yesterday := now.Add(-24 * time.Hour)
 	return s.addSession(doc, now.In(shanghai).Format(time.DateOnly), now.Add(30*time.Minute), now.Add(4*time.Hour),
 		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 4, ReleaseAt: yesterday},

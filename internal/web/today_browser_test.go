@@ -21,6 +21,13 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	var clock func() time.Time
 	s := newSiteWith(t, Options{Now: func() time.Time { return clock() }})
 	clock = s.now // the console and the Service share the moved clock
+	// The session runs 4 hours from half an hour on, and the clock moves
+	// 150 minutes into it: past 19:30 in Shanghai that would cross
+	// midnight, and Today (the clinic day) would no longer list it. The
+	// test's clock goes back to 10:00 of the same day instead; only back,
+	// so every release time it sets has passed for Redis's clock too.
+	base := anchorMorning(time.Now())
+	s.offset.Store(int64(base))
 	today := s.addToday()
 	opPhone := newPhone()
 	_, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: opPhone, Password: "operator password 1", Role: booking.RoleOperator, HospitalID: s.hospital.ID})
@@ -57,7 +64,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	testenv.Must(t, err, "E books for the child")
 	// The session has run for two hours: both phone slots' times
 	// have passed (its ten slots share 3.5 hours from the start).
-	s.offset.Store(int64(150 * time.Minute))
+	s.offset.Store(int64(base + 150*time.Minute))
 
 	password := "clerk password 1"
 	clerkPhone := s.newClerk(password)
@@ -132,5 +139,29 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action IN ('checkin', 'reissue')`); n != 4 {
 		t.Errorf("got %d check-in and reissue audit rows, want 4 (A, the walk-in, E; B's reissue)", n)
+	}
+}
+
+// anchorMorning is how far to move a test's clock back from now so that it
+// reads 10:00 in Shanghai on the same day: 0 before 10:00, never forward.
+func anchorMorning(now time.Time) time.Duration {
+	l := now.In(shanghai)
+	ten := time.Date(l.Year(), l.Month(), l.Day(), 10, 0, 0, 0, shanghai)
+	if now.Before(ten) {
+		return 0
+	}
+	return ten.Sub(now)
+}
+
+func TestAnchorMorning(t *testing.T) {
+	day := func(h, m int) time.Time { return time.Date(2026, 12, 3, h, m, 0, 0, shanghai) }
+	for _, now := range []time.Time{day(0, 5), day(9, 59), day(10, 0), day(13, 30), day(21, 51), day(23, 59)} {
+		got := now.Add(anchorMorning(now)).In(shanghai)
+		if anchorMorning(now) > 0 || got.Day() != 3 || got.After(day(10, 0)) {
+			t.Errorf("at %s the clock reads %s: want the same day, no later than 10:00, never moved forward", now.Format("15:04"), got.Format("2006-01-02 15:04"))
+		}
+		if now.After(day(10, 0)) && !got.Equal(day(10, 0)) {
+			t.Errorf("at %s the clock reads %s, want 10:00", now.Format("15:04"), got.Format("15:04"))
+		}
 	}
 }
