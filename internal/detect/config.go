@@ -63,12 +63,17 @@ type Rules struct {
 	// PhantomPatients: persons the account raced for at the release of the
 	// scarcest sessions who never came, anywhere (signals.go, phantoms).
 	PhantomPatients Rule `json:"phantom_patients"`
+	// PhantomRaces: the scarcest sessions raced for those persons.
+	PhantomRaces Rule `json:"phantom_races"`
 	// non_use: slots taken and not used.
 	UnusedScarce Rule `json:"unused_scarce"`
 	Wasted       Rule `json:"wasted"`
 	NoShows      Rule `json:"no_shows"`
 	NeverCame    Rule `json:"never_came"`
-	BulkCancel   Rule `json:"bulk_cancel"`
+	// NeverSeen: settled bookings of an account none of whose people
+	// ever came, all unused.
+	NeverSeen  Rule `json:"never_seen"`
+	BulkCancel Rule `json:"bulk_cancel"`
 	// transfer: slots passed on to other people.
 	HandoffGiven Rule `json:"handoff_given"`
 	ReturnsTaken Rule `json:"returns_taken"`
@@ -268,6 +273,8 @@ func DefaultConfig() Config {
 			Racing:            Rule{Min: 5, Weight: 0.4, Cap: 1.8},
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},
 			PhantomPatients:   Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			PhantomRaces:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			NeverSeen:         Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			NoShows:           Rule{Min: 2, Weight: 0.5, Cap: 1.5},

@@ -167,7 +167,7 @@ func (d *detector) accountSignals() {
 	cfg, r := d.cfg, d.cfg.Rules
 	w := ns(cfg.Window)
 	wEN, wZH := span(cfg.Window.D())
-	phantom := d.phantoms()
+	phantom, phantomRaces := d.phantoms()
 	for ai, a := range d.accounts {
 		name := d.str(a.id)
 		to := &a.items
@@ -374,6 +374,23 @@ func (d *detector) accountSignals() {
 			})
 		}
 
+		// The same names counted by race rather than by person: a thin
+		// fake-ID account carries two or three names and races for one or
+		// two of them at each release. Two names at least: one patient
+		// who kept racing for an expert and never came is one person's
+		// bad month. never_seen asks the other question — was anything it
+		// took ever used, by anyone it names.
+		if xs := phantomRaces[int32(ai)]; len(xs) > 0 {
+			n := maxDistinct(xs, w)
+			spEN, spZH := span(cfg.PhantomSpan.D())
+			add(to, "phantom_races", kTargeting, r.PhantomRaces, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s raced at release for %d of the scarcest sessions within %s for %d patients who never came, not once, on any account, over %s or more; a patient who fights for a famous expert again and again comes when they win",
+						name, n, wEN, len(phantom[int32(ai)]), spEN),
+					fmt.Sprintf("账号 %s 在 %s内于放号时为 %d 位从未到院（任何账号都没有）的就诊人抢约了 %d 个最紧俏的出诊，前后达 %s以上；反复抢名专家号的患者，抢到了就会来",
+						name, wZH, len(phantom[int32(ai)]), n, spZH)
+			})
+		}
+
 		// automation
 		if len(fast) > 0 {
 			add(to, "fast_reaction", kAutomation, r.FastReaction, float64(len(fast)), func() (string, string) {
@@ -437,6 +454,20 @@ func (d *detector) accountSignals() {
 					fmt.Sprintf("账号 %s 有 %d 位就诊人被预约两次以上却一次也没有来就诊；其 %d 个已结束预约中只用了 %d 个", name, never, nResolved, nUsed)
 			})
 		}
+		// Nobody it names ever came: every settled booking unused, for
+		// two people or more, and not one of the people on the account
+		// checked in anywhere, on any account or at the desk. A fake ID
+		// cannot be shown at a desk; a family that gives back everything
+		// for a while (a trip, an illness) still has someone who sees a
+		// doctor somewhere, or it is one patient's bad month.
+		if n := d.neverSeen(a, persons, nUsed, unused, w); n > 0 {
+			add(to, "never_seen", kNonUse, r.NeverSeen, float64(n), func() (string, string) {
+				return fmt.Sprintf("account %s: none of the %d settled bookings within %s was used, they were for %d different patients, and none of the %d patients on the account ever came, not once, on any account; a family that gives everything back for a while still has somebody who sees a doctor",
+						name, n, wEN, len(persons), countPersons(a)),
+					fmt.Sprintf("账号 %s 在 %s内的 %d 个已结束预约全部未使用，涉及 %d 位不同的就诊人，账号上的 %d 位就诊人在任何账号下都从未到院就诊；即使一个家庭一时退掉所有的号，总还有人会去看病",
+						name, wZH, n, len(persons), countPersons(a))
+			})
+		}
 		if n := maxWithin(a.cancels, ns(cfg.BulkWindow)); n > 1 {
 			en, zh := span(cfg.BulkWindow.D())
 			add(to, "bulk_cancel", kNonUse, r.BulkCancel, float64(n), func() (string, string) {
@@ -461,11 +492,12 @@ func (d *detector) accountSignals() {
 // theirs settled unused. A fake or borrowed ID is a name on the list of a
 // seller racing for the famous experts; a patient who fought for one comes
 // when they win it. It returns, by account, the time of each such person's
-// first race, in order. A stream with no check-in says nothing about who
-// came.
-func (d *detector) phantoms() map[int32][]int64 {
+// first race, in order, and the races themselves (time, session): the
+// scarcest sessions raced for those names. A stream with no check-in says
+// nothing about who came.
+func (d *detector) phantoms() (map[int32][]int64, map[int32][]stamp) {
 	if d.checkIns == 0 {
-		return nil
+		return nil, nil
 	}
 	settled := map[sym]bool{}
 	for i := range d.bookings {
@@ -474,9 +506,10 @@ func (d *detector) phantoms() map[int32][]int64 {
 			settled[b.person] = true
 		}
 	}
-	out := map[int32][]int64{}
+	out, races := map[int32][]int64{}, map[int32][]stamp{}
 	for ai, a := range d.accounts {
 		var first []int64
+		var sessions []stamp
 		var lo, hi int64
 		seen := map[sym]bool{}
 		for _, x := range a.attempts {
@@ -491,6 +524,7 @@ func (d *detector) phantoms() map[int32][]int64 {
 				lo = x.ts
 			}
 			hi = x.ts
+			sessions = append(sessions, stamp{x.ts, x.key})
 			if !seen[x.who] {
 				seen[x.who] = true
 				first = append(first, x.ts)
@@ -501,9 +535,40 @@ func (d *detector) phantoms() map[int32][]int64 {
 		// than that, are no trip.
 		if len(first) > 0 && hi-lo >= ns(d.cfg.PhantomSpan) {
 			out[int32(ai)] = first
+			// By race, two names at least: one patient who kept racing
+			// and never came is one person's bad month (an illness, a
+			// move), not a list.
+			if len(first) >= 2 {
+				races[int32(ai)] = sessions
+			}
 		}
 	}
-	return out
+	return out, races
+}
+
+// neverSeen is the most settled bookings within w of an account none of
+// whose people ever came (no check-in anywhere of any person it named) and
+// none of whose settled bookings was used, when those were for two people
+// or more; 0 otherwise, and in a stream with no check-in at all.
+func (d *detector) neverSeen(a *account, persons map[sym][2]int, used int, unused []int64, w int64) int {
+	if d.checkIns == 0 || used > 0 || len(persons) < 2 || len(unused) == 0 {
+		return 0
+	}
+	for _, p := range a.persons {
+		if d.came[p.key] {
+			return 0
+		}
+	}
+	return maxWithin(unused, w)
+}
+
+// countPersons is the number of different people the account named.
+func countPersons(a *account) int {
+	seen := map[sym]bool{}
+	for _, p := range a.persons {
+		seen[p.key] = true
+	}
+	return len(seen)
 }
 
 // raced says whether an attempt at t of session si was a race for it: from
