@@ -194,8 +194,18 @@ func TestSignals(t *testing.T) {
 		{"phantom_patients: 2 people (a family's two who needed the experts) do not", func() []booking.Event { return phantomRaces(2, 16*day, false) }, "x", "phantom_patients", false},
 		{"phantom_patients: 3 people, one of whom came, do not", func() []booking.Event { return phantomRaces(3, 16*day, true) }, "x", "phantom_patients", false},
 		{"phantom_patients: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(phantomRaces(3, 8*day, false)) }, "x", "phantom_patients", false},
+		{"phantom_races: 3 of the scarcest sessions raced for 2 names over 16 days, never seen", func() []booking.Event { return thinRaces(2, 3, 8*day) }, "x", "phantom_races", true},
+		{"phantom_races: … for 1 name is one patient's bad month", func() []booking.Event { return thinRaces(1, 3, 8*day) }, "x", "phantom_races", false},
+		{"phantom_races: … within 10 days is a trip's fortnight", func() []booking.Event { return thinRaces(2, 3, 5*day) }, "x", "phantom_races", false},
+		{"phantom_races: 2 races over 16 days (a family's two who needed the experts) do not", func() []booking.Event { return thinRaces(2, 2, 16*day) }, "x", "phantom_races", false},
+		{"phantom_races: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(thinRaces(2, 3, 8*day)) }, "x", "phantom_races", false},
 
 		// non-use
+		{"never_seen: 3 settled bookings for 2 people, none used, nobody ever came", func() []booking.Event { return notSeen(2, 3, false) }, "x", "never_seen", true},
+		{"never_seen: … one of them came once, on another account", func() []booking.Event { return notSeen(2, 3, true) }, "x", "never_seen", false},
+		{"never_seen: … all for 1 person is one patient's bad month", func() []booking.Event { return notSeen(1, 3, false) }, "x", "never_seen", false},
+		{"never_seen: 2 bookings do not", func() []booking.Event { return notSeen(2, 2, false) }, "x", "never_seen", false},
+		{"never_seen: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(notSeen(2, 3, false)) }, "x", "never_seen", false},
 		{"unused_scarce: 5 of 5 scarcest slots not used", func() []booking.Event { return unusedScarce(5, 5) }, "x", "unused_scarce", true},
 		{"unused_scarce: 4 of 4 can be bad luck among thousands of families", func() []booking.Event { return unusedScarce(4, 4) }, "x", "unused_scarce", false},
 		{"wasted: 5 of 5 cancelled or missed", func() []booking.Event { return outcomes(5, 0, 0) }, "a1", "wasted", true},
@@ -519,6 +529,37 @@ func phantomRaces(n int, every time.Duration, came bool) []booking.Event {
 		evs = append(evs, book("kin", "name0", "plenty00", 0, 5*time.Hour), checkIn("kin", "name0", "plenty00", at(7*day)))
 	}
 	return append(evs, booking.Event{TS: at(time.Duration(n)*every + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+// thinRaces: x races at the release of n hot sessions, `every` apart, for
+// names people in turn (name0, name1, …), wins, and cancels the next day;
+// others come to those sessions. A thin fake-ID account: few names, few
+// races, nothing used.
+func thinRaces(names, n int, every time.Duration) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		s, off, p := fmt.Sprintf("hot%d", i), time.Duration(i)*every, fmt.Sprintf("name%d", i%names)
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, checkIn(fmt.Sprintf("h-%s-0", s), "q", s, at(off+7*day)),
+			book("x", p, s, off, 3*time.Second), cancel("x", p, s, at(off+day)))
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(n)*every + 10*day), Type: booking.EventLogin, AccountID: "x"})
+}
+
+// notSeen: x books n ordinary sessions two days apart for names people in
+// turn and uses none (cancels them); others come to those sessions. With
+// came, name0 checks in once at a session another account booked.
+func notSeen(names, n int, came bool) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		s, off, p := fmt.Sprintf("plain%d", i), time.Duration(i)*2*day, fmt.Sprintf("name%d", i%names)
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, book("x", p, s, off, 5*time.Hour), cancel("x", p, s, at(off+day)))
+	}
+	if came {
+		evs = append(evs, book("kin", "name0", "elsewhere", 0, 5*time.Hour), checkIn("kin", "name0", "elsewhere", at(7*day)))
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(n)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
 }
 
 func withoutCheckIns(evs []booking.Event) []booking.Event {
@@ -862,6 +903,21 @@ func TestRule(t *testing.T) {
 	t.Run("two kinds flag: names raced for at release over 16 days that never come, their slots wasted", func(t *testing.T) {
 		if got := flaggedAccounts(racedAndGivenBack(8 * day)); !slices.Equal(got, []string{"x"}) {
 			t.Errorf("flagged %v, want x", got)
+		}
+	})
+	// A thin fake-ID account: two names raced for at three releases over
+	// 16 days (phantom_races, targeting) and every slot given back, none
+	// of its people ever seen (never_seen, non_use). The near miss is
+	// one patient who kept racing for an expert and never came: neither
+	// signal counts one name, and its waste alone never flags.
+	t.Run("two kinds flag: a thin fake-ID account, two names raced for over 16 days, never seen, nothing used", func(t *testing.T) {
+		if got := flaggedAccounts(thinRaces(2, 3, 8*day)); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
+		}
+	})
+	t.Run("one patient who raced three times over 16 days and never came is not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(thinRaces(1, 3, 8*day)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
 		}
 	})
 	t.Run("a release family that won experts for three people and cancelled it all for a trip is not flagged", func(t *testing.T) {
