@@ -1216,6 +1216,25 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// TestOdds: the odds read in the sentences; the Chinese ones in digits,
+// never an English word ("不到 a million 分之一" before).
+func TestOdds(t *testing.T) {
+	for _, tt := range []struct {
+		s      float64
+		en, zh string
+	}{
+		{2.4, "100", "100"},
+		{3, "1,000", "1,000"},
+		{5.9, "100,000", "100,000"},
+		{6, "a million", "1,000,000"},
+		{40, "a million", "1,000,000"},
+	} {
+		if en, zh := odds(tt.s), oddsZH(tt.s); en != tt.en || zh != tt.zh {
+			t.Errorf("odds(%v) = %q, %q; want %q, %q", tt.s, en, zh, tt.en, tt.zh)
+		}
+	}
+}
+
 func TestSurprise(t *testing.T) {
 	tests := []struct {
 		k, n int

@@ -155,6 +155,14 @@ func odds(s float64) string {
 	return fmt.Sprintf("%.0f", n)
 }
 
+// oddsZH is odds for the Chinese sentences: digits, never English words.
+func oddsZH(s float64) string {
+	if math.Floor(s) >= 6 {
+		return "1,000,000"
+	}
+	return odds(s)
+}
+
 func pct(a, b int) int {
 	if b == 0 {
 		return 0
@@ -421,7 +429,7 @@ func (d *detector) accountSignals() {
 				return fmt.Sprintf("account %s let %d of its %d scarcest slots go unused (cancelled or not come); a family wasting %.0f%% would do that less than once in %s; a patient who fought for a famous expert goes",
 						name, nScarceWasted, nScarceResolved, 100*cfg.ScarceWasteRate, odds(sp)),
 					fmt.Sprintf("账号 %s 抢到的 %d 个最紧俏的号中有 %d 个未使用（取消或爽约）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一；抢到名专家号的患者一般都会去",
-						name, nScarceResolved, nScarceWasted, 100*cfg.ScarceWasteRate, odds(sp))
+						name, nScarceResolved, nScarceWasted, 100*cfg.ScarceWasteRate, oddsZH(sp))
 			})
 		}
 		if sp := surprise(nWasted, nResolved, cfg.WasteRate); sp > 0 {
@@ -429,7 +437,7 @@ func (d *detector) accountSignals() {
 				return fmt.Sprintf("account %s cancelled or missed %d of its %d settled bookings (%d%%); a family wasting %.0f%% would do that less than once in %s",
 						name, nWasted, nResolved, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp)),
 					fmt.Sprintf("账号 %s 的 %d 个已结束预约中取消或爽约 %d 个（%d%%）；即使一个家庭浪费 %.0f%% 的号，出现这种情况的机会也不到 %s 分之一",
-						name, nResolved, nWasted, pct(nWasted, nResolved), 100*cfg.WasteRate, odds(sp))
+						name, nResolved, nWasted, pct(nWasted, nResolved), 100*cfg.WasteRate, oddsZH(sp))
 			})
 		}
 		if sp := surprise(nMissed, nResolved, cfg.NoShowRate); sp > 0 {
@@ -437,7 +445,7 @@ func (d *detector) accountSignals() {
 				return fmt.Sprintf("account %s: %d no-shows or late cancellations in %d settled bookings (%d%%); a family missing %.0f%% would do that less than once in %s",
 						name, nMissed, nResolved, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp)),
 					fmt.Sprintf("账号 %s 的 %d 个已结束预约中爽约或逾期取消 %d 次（%d%%）；即使一个家庭爽约率为 %.0f%%，出现这种情况的机会也不到 %s 分之一",
-						name, nResolved, nMissed, pct(nMissed, nResolved), 100*cfg.NoShowRate, odds(sp))
+						name, nResolved, nMissed, pct(nMissed, nResolved), 100*cfg.NoShowRate, oddsZH(sp))
 			})
 		}
 		if nResolved >= 4 && float64(nUsed) < cfg.NeverCameMaxUse*float64(nResolved) {
