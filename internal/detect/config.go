@@ -196,10 +196,14 @@ type Config struct {
 	// InsiderReissueRepeat times through a reissue or extra slot (a booking
 	// by the same staff member on the same session within InsiderFollow of
 	// it). Referral bookings do not count: booking for the same residents
-	// again and again is a referrer's job.
+	// again and again is a referrer's job. A person given
+	// InsiderReissueAlone reissues or extra slots by one staff member
+	// within Window counts as two favoured persons: more than a patient in
+	// a course of treatment, seen weekly at most (4–5 a month), can need.
 	InsiderFollow        Duration `json:"insider_follow"`
 	InsiderRepeat        int      `json:"insider_repeat"`
 	InsiderReissueRepeat int      `json:"insider_reissue_repeat"`
+	InsiderReissueAlone  int      `json:"insider_reissue_alone"`
 	// MaxReasons per signal in one flag; the rest are summarised.
 	MaxReasons int `json:"max_reasons"`
 
@@ -248,6 +252,7 @@ func DefaultConfig() Config {
 		InsiderFollow:        Duration(15 * time.Minute),
 		InsiderRepeat:        6,
 		InsiderReissueRepeat: 3,
+		InsiderReissueAlone:  6,
 		MaxReasons:           5,
 		Rules: Rules{
 			FastReaction:      Rule{Min: 2, Weight: 0.5, Cap: 1.5},

@@ -275,6 +275,8 @@ func TestSignals(t *testing.T) {
 		{"insider: a clerk reissues to the same two people", func() []booking.Event { return insider(true) }, "clerk", "insider", true},
 		{"insider: a clerk with walk-ins for many people does not", func() []booking.Event { return insider(false) }, "clerk", "insider", false},
 		{"insider: a referrer booking the same residents weekly does not", func() []booking.Event { return referrer() }, "ref", "insider", false},
+		{"insider: a clerk gives one person 6 returned or extra slots within 30 days", func() []booking.Event { return insiderOne(6) }, "clerk", "insider", true},
+		{"insider: … 5 (a regular waiting at the desk for returns, weekly at most) do not", func() []booking.Event { return insiderOne(5) }, "clerk", "insider", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -824,6 +826,20 @@ func insider(favouring bool) []booking.Event {
 	return evs
 }
 
+// insiderOne: the clerk serves 300 different walk-ins and gives one person
+// n returned or extra slots, five days apart.
+func insiderOne(n int) []booking.Event {
+	evs := insider(false)
+	for i := range n {
+		s, ts := fmt.Sprintf("expert%d", i), at(time.Duration(i)*5*day+time.Hour)
+		evs = append(evs,
+			booking.Event{TS: ts, Type: booking.EventReissued, StaffID: "clerk", SessionID: s, Reason: "no-show; patient waiting"},
+			booking.Event{TS: ts.Add(4 * time.Minute), Type: booking.EventBooked, StaffID: "clerk", Channel: booking.ChannelOnsite,
+				IdentityID: "fav", SessionID: s})
+	}
+	return evs
+}
+
 // referrer: a community doctor books referral slots for the same 12
 // residents every week.
 func referrer() []booking.Event {
@@ -950,6 +966,24 @@ func TestRule(t *testing.T) {
 		}
 		if got, want := flags[0].PatientIDs, []string{"fav1", "fav2"}; !slices.Equal(got, want) {
 			t.Errorf("patients = %v, want %v", got, want)
+		}
+	})
+	// One person given six returned or extra slots by one clerk within a
+	// month: more than a patient in a course of treatment needs. The near
+	// miss is a regular who waits at the desk for returns: five.
+	t.Run("a clerk giving one person six returned or extra slots in a month flags alone", func(t *testing.T) {
+		flags := Detect(insiderOne(6), DefaultConfig())
+		if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"clerk"}) || !slices.Equal(flags[0].PatientIDs, []string{"fav"}) {
+			t.Fatalf("got %+v, want the clerk and fav", flags)
+		}
+		r := flags[0].Reasons[0]
+		if !strings.Contains(r.Detail, "1 of them got 6 or more returned or extra slots") || !strings.Contains(r.DetailZH, "其中 1 人从这一位工作人员处得到 6 个以上") {
+			t.Errorf("reason %q / %q does not say why one person counts twice", r.Detail, r.DetailZH)
+		}
+	})
+	t.Run("a clerk giving one regular five returned slots in a month is not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(insiderOne(5)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
 		}
 	})
 	t.Run("hand-offs repeated between two accounts flag both alone", func(t *testing.T) {

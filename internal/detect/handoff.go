@@ -313,7 +313,17 @@ func (d *detector) insiders() {
 				s.favours = append(s.favours, favour{p, n, nr})
 			}
 		}
-		sc := r.Insider.score(float64(len(s.favours)))
+		// A person given more returned or extra slots than a course of
+		// treatment needs counts twice.
+		value, many := 0, 0
+		for _, f := range s.favours {
+			value++
+			if cfg.InsiderReissueAlone > 0 && f.viaRe >= cfg.InsiderReissueAlone {
+				value++
+				many++
+			}
+		}
+		sc := r.Insider.score(float64(value))
 		if sc <= 0 {
 			s.favours = nil // not enough to link the clerk to anyone
 			continue
@@ -329,11 +339,18 @@ func (d *detector) insiders() {
 			en = append(en, fmt.Sprintf("and %d more", len(fs)-5))
 			zh = append(zh, fmt.Sprintf("另有 %d 人", len(fs)-5))
 		}
-		s.item = &item{signal: "insider", kind: kInsider, value: float64(len(fs)), score: sc, alone: true,
-			en: fmt.Sprintf("staff %s booked or reissued slots for the same %d persons again and again within %s (%s); a clerk serves hundreds of different people",
-				d.str(s.id), len(fs), wEN, strings.Join(en, ", ")),
-			zh: fmt.Sprintf("工作人员 %s 在 %s内反复为同样的 %d 人预约或重发号源（%s）；窗口人员每天服务的是成百上千的不同患者",
-				d.str(s.id), wZH, len(fs), strings.Join(zh, "，"))}
+		var manyEN, manyZH string
+		if many > 0 {
+			manyEN = fmt.Sprintf("; %d of them got %d or more returned or extra slots from this one clerk, more than a patient in a course of treatment, seen weekly at most (4–5 a month), can need, and each counts twice",
+				many, cfg.InsiderReissueAlone)
+			manyZH = fmt.Sprintf("；其中 %d 人从这一位工作人员处得到 %d 个以上的退号重发或加号，超过复诊患者所需（最多每周一次，每月 4–5 次），每人按 2 人计",
+				many, cfg.InsiderReissueAlone)
+		}
+		s.item = &item{signal: "insider", kind: kInsider, value: float64(value), score: sc, alone: true,
+			en: fmt.Sprintf("staff %s booked or reissued slots for the same %d persons again and again within %s (%s)%s; a clerk serves hundreds of different people",
+				d.str(s.id), len(fs), wEN, strings.Join(en, ", "), manyEN),
+			zh: fmt.Sprintf("工作人员 %s 在 %s内反复为同样的 %d 人预约或重发号源（%s）%s；窗口人员每天服务的是成百上千的不同患者",
+				d.str(s.id), wZH, len(fs), strings.Join(zh, "，"), manyZH)}
 	}
 }
 
