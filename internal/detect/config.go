@@ -199,7 +199,8 @@ type Config struct {
 	// again and again is a referrer's job. A person given
 	// InsiderReissueAlone reissues or extra slots by one staff member
 	// within Window counts as two favoured persons: more than a patient in
-	// a course of treatment, seen weekly at most (4–5 a month), can need.
+	// a course of treatment, seen weekly at most (4–5 a month), can need;
+	// 0 turns it off.
 	InsiderFollow        Duration `json:"insider_follow"`
 	InsiderRepeat        int      `json:"insider_repeat"`
 	InsiderReissueRepeat int      `json:"insider_reissue_repeat"`
