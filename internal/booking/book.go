@@ -325,8 +325,9 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		}
 		return Booking{}, err
 	}
-	// Confirmed: the batch that wrote the row, or the read-back that found
-	// it, took the hold off the pending list (commit).
+	// Committed: the batch that wrote the row takes the hold off the
+	// pending list once its answers are out (confirmBatch), the read-back
+	// that found it already has (commit).
 	s.cfg.Metrics.Booked(ch)
 	return b, nil
 }
@@ -413,8 +414,8 @@ type pendingBooking struct {
 }
 
 // writeBookings is the bookings' group commit's write: one statement for
-// the batch, an answer per booking, and one confirm of the committed holds
-// per hospital.
+// the batch and an answer per booking. Its committed holds are confirmed
+// after the answers (confirmBatch).
 func (s *Service) writeBookings(items []pendingBooking) []error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
 	defer cancel()
@@ -426,18 +427,23 @@ func (s *Service) writeBookings(items []pendingBooking) []error {
 	if err != nil {
 		errs = s.batchFailed(ctx, bs, evs, err)
 	}
-	// Confirm, before the answers go out: the rows are durable, so the
-	// holds no longer need the sweeper; one Redis round trip per hospital
-	// for the batch instead of one per booking. If it is lost the sweeper
-	// finds the rows in SQL and confirms them.
+	return errs
+}
+
+// confirmBatch runs once a batch's answers are out, before the turn to
+// write is handed on: the rows are durable, so their holds no longer need
+// the sweeper; one Redis round trip per hospital for the batch. A 201 does
+// not wait for it: SQL's row is the booking, and if this is lost (Redis
+// fails, the process dies) the sweeper finds the row and confirms the hold,
+// as it does for a crash after the commit.
+func (s *Service) confirmBatch(items []pendingBooking, errs []error) {
 	durable := map[string][]string{}
-	for i, b := range bs {
+	for i, it := range items {
 		if errs[i] == nil {
-			durable[b.HospitalID] = append(durable[b.HospitalID], b.ID)
+			durable[it.b.HospitalID] = append(durable[it.b.HospitalID], it.b.ID)
 		}
 	}
-	s.confirmBookings(ctx, durable)
-	return errs
+	s.confirmBookings(context.Background(), durable)
 }
 
 // confirmBookings takes committed bookings' holds off the pending list, per

@@ -18,11 +18,14 @@ import (
 type groupCommit[T any] struct {
 	maxBatch, maxFlushers int
 	write                 func(items []T) []error // one answer per item
-	// after, when set, runs once the batch's answers are delivered and the
-	// turn to write is handed on, in the writing caller's goroutine:
-	// follow-up work nobody needs to wait for, which must not hold back the
-	// next batch.
-	after func(items []T, errs []error)
+	// after, when set, runs once the batch's answers are delivered, in the
+	// writing caller's goroutine: follow-up work nobody needs to wait for.
+	// It runs after the turn to write is handed on, so it never holds back
+	// the next batch; with afterKeepsTurn, before: the next batch gathers
+	// meanwhile, as it would if after were part of the write, and at most
+	// maxFlushers of them run at once.
+	after          func(items []T, errs []error)
+	afterKeepsTurn bool
 	// kind names the rows for metrics ("booking", "entry"); metrics
 	// receives each batch (never nil), timed by now.
 	kind    string
@@ -78,8 +81,9 @@ func (g *groupCommit[T]) do(v T) error {
 	}
 }
 
-// flush writes one batch from the head of the queue, then hands the turn on
-// (handOn) before the batch's metrics and follow-up work (after).
+// flush writes one batch from the head of the queue, answers its callers,
+// then hands the turn on (handOn) before the batch's metrics and follow-up
+// work (after; before handOn with afterKeepsTurn).
 func (g *groupCommit[T]) flush() {
 	g.mu.Lock()
 	n := min(len(g.queue), g.maxBatch)
@@ -104,12 +108,16 @@ func (g *groupCommit[T]) flush() {
 			close(it.done)
 		}
 	}
+	after := g.after != nil && n > 0
+	if after && g.afterKeepsTurn {
+		g.after(vals, errs)
+	}
 	g.handOn()
 	if n > 0 {
 		g.metrics.Batch(g.kind, waits, took)
-		if g.after != nil {
-			g.after(vals, errs)
-		}
+	}
+	if after && !g.afterKeepsTurn {
+		g.after(vals, errs)
 	}
 }
 

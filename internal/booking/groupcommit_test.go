@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -20,12 +21,7 @@ func (g *groupCommit[T]) queued() int {
 // time (the test never sleeps for a batch to form).
 func waitQueued[T any](t *testing.T, g *groupCommit[T], n int) {
 	t.Helper()
-	for i := 0; g.queued() < n; i++ {
-		if i > 10_000_000 {
-			t.Fatalf("%d items queued, want %d", g.queued(), n)
-		}
-		runtime.Gosched()
-	}
+	until(t, fmt.Sprintf("%d items queued", n), func() bool { return g.queued() >= n })
 }
 
 // TestGroupCommitBatches: what arrives while the batches in flight are
@@ -126,5 +122,90 @@ func TestGroupCommitMetrics(t *testing.T) {
 		return a.kind == b.kind && a.took == b.took && slices.Equal(a.waits, b.waits)
 	}) {
 		t.Errorf("batches reported %v, want %v", rec.seen, want)
+	}
+}
+
+// TestGroupCommitAfter: a batch's callers are answered before its follow-up
+// work (after) runs; with afterKeepsTurn the next batch is not written until
+// after has run (the writer still holds its turn), without it the next batch
+// goes at once. Each step waits for a condition, never for a time.
+func TestGroupCommitAfter(t *testing.T) {
+	for _, keepsTurn := range []bool{true, false} {
+		t.Run(map[bool]string{true: "keeps the turn", false: "hands the turn on first"}[keepsTurn], func(t *testing.T) {
+			var mu sync.Mutex
+			var batches [][]int
+			written := func() int {
+				mu.Lock()
+				defer mu.Unlock()
+				return len(batches)
+			}
+			hold, holding := make(chan struct{}), make(chan struct{})
+			afterHold, afterIn := make(chan struct{}), make(chan struct{})
+			g := newGroupCommit("test", 2, 1, func(items []int) []error {
+				mu.Lock()
+				batches = append(batches, slices.Clone(items))
+				first := len(batches) == 1
+				mu.Unlock()
+				if first {
+					close(holding)
+					<-hold
+				}
+				return make([]error, len(items))
+			})
+			g.afterKeepsTurn = keepsTurn
+			g.after = func(items []int, errs []error) {
+				if len(items) == 2 { // the second batch: {1, 2}
+					close(afterIn)
+					<-afterHold
+				}
+			}
+			var wg sync.WaitGroup
+			var answered [4]atomic.Bool
+			do := func(i int) {
+				wg.Go(func() {
+					_ = g.do(i)
+					answered[i].Store(true)
+				})
+			}
+			do(0)
+			<-holding
+			do(1)
+			waitQueued(t, g, 1)
+			do(2)
+			waitQueued(t, g, 2)
+			close(hold)
+			<-afterIn
+			// One of 1 and 2 writes the batch and runs after; the other is
+			// answered meanwhile.
+			until(t, "the batch's other caller is answered while after runs", func() bool {
+				return answered[1].Load() != answered[2].Load()
+			})
+			do(3)
+			if keepsTurn {
+				waitQueued(t, g, 1)
+				if n := written(); n != 2 {
+					t.Errorf("%d batches written while after runs, want 2: the writer keeps its turn", n)
+				}
+			} else {
+				until(t, "the next batch is written while after runs", func() bool { return written() == 3 })
+			}
+			close(afterHold)
+			wg.Wait()
+			want := [][]int{{0}, {1, 2}, {3}}
+			if !slices.EqualFunc(batches, want, slices.Equal) {
+				t.Errorf("batches = %v, want %v", batches, want)
+			}
+		})
+	}
+}
+
+// until yields until cond holds: a condition, not a time.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i > 10_000_000 {
+			t.Fatalf("%s: not reached", what)
+		}
+		runtime.Gosched()
 	}
 }

@@ -306,6 +306,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	s.entries = newGroupCommit("entry", cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
 	s.entries.after = s.confirmEntries
 	s.bookings = newGroupCommit("booking", cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)
+	s.bookings.after, s.bookings.afterKeepsTurn = s.confirmBatch, true
 	s.entries.metrics, s.bookings.metrics = cfg.CommitMetrics, cfg.CommitMetrics
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)

@@ -1431,3 +1431,124 @@ func TestBookingBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchAnsweredBeforeItsConfirm: a batch's bookings are answered as
+// soon as SQL has their rows, before the Redis confirm that takes their
+// holds off the pending list. Redis's writes are paused (CLIENT PAUSE
+// WRITE) from the moment the second batch's rows are committed, so that
+// batch's confirm cannot run: its other bookings are answered meanwhile,
+// each with its row in SQL and its hold still pending. One of them is
+// cancelled in that window (its SQL update goes in, its slot's return waits
+// for Redis, like the confirm); once Redis takes writes again nothing is
+// left pending, the cancelled booking's slot comes back once, and Redis
+// agrees with SQL.
+func TestBatchAnsweredBeforeItsConfirm(t *testing.T) {
+	var fs *faultyStore
+	h := newHarness(t, harnessConfig{bookingWriters: 1, wrap: func(s *cockroach.Store) booking.Store {
+		fs = &faultyStore{Store: s}
+		return fs
+	}})
+	const quota, behind = 6, 3
+	s := h.session(sessionOpts{online: quota, dept: "Answered before the confirm"})
+	users := make([]user, 1+behind)
+	for i := range users {
+		users[i] = h.user(1)
+	}
+	unpause := func() {
+		if err := h.rdb.Do(context.WithoutCancel(h.ctx), "CLIENT", "UNPAUSE").Err(); err != nil {
+			t.Errorf("client unpause: %v", err)
+		}
+	}
+	t.Cleanup(unpause) // whatever becomes of the test
+	hold, holding := make(chan struct{}), make(chan struct{})
+	calls := 0 // batches are written one at a time (bookingWriters: 1)
+	fs.setBatch(func(ctx context.Context, bs []booking.Booking, evs []booking.Event) ([]error, error) {
+		calls++
+		if calls == 1 {
+			close(holding)
+			<-hold
+		}
+		errs, err := h.store.InsertBookings(ctx, bs, evs)
+		if calls == 2 {
+			testenv.Must(t, h.rdb.Do(ctx, "CLIENT", "PAUSE", "30000", "WRITE").Err(), "client pause write")
+		}
+		return errs, err
+	})
+	defer fs.setBatch(nil)
+
+	type answer struct {
+		b    booking.Booking
+		err  error
+		done atomic.Bool
+	}
+	answers := make([]answer, len(users))
+	var wg sync.WaitGroup
+	book := func(i int) {
+		answers[i].b, answers[i].err = h.book(users[i], 0, s, "")
+		answers[i].done.Store(true)
+	}
+	wg.Go(func() { book(0) })
+	<-holding
+	for i := 1; i <= behind; i++ {
+		wg.Go(func() { book(i) })
+	}
+	eventually(t, 10*time.Second, "the bookings queue behind the first batch", func() bool { return h.svc.QueuedBookings() == behind })
+	close(hold)
+
+	// The second batch's writer waits for the confirm; the others do not.
+	var answered []int
+	eventually(t, 10*time.Second, "the batch's other bookings are answered while its confirm waits for Redis", func() bool {
+		answered = answered[:0]
+		for i := 1; i <= behind; i++ {
+			if answers[i].done.Load() {
+				answered = append(answered, i)
+			}
+		}
+		return len(answered) == behind-1
+	})
+	pendingKey := h.prefix + ":{" + h.hosp.ID + "}:pending"
+	for _, i := range answered {
+		a := &answers[i]
+		if a.err != nil {
+			t.Fatalf("user %d: Book = %v; want the booking its batch committed", i, a.err)
+		}
+		got, err := h.store.Booking(h.ctx, a.b.ID)
+		testenv.Must(t, err, "read back user %d's booking before its confirm", i)
+		sameBooking(t, "answered before the confirm", got, a.b)
+		if err := h.rdb.ZScore(h.ctx, pendingKey, a.b.ID).Err(); err != nil {
+			t.Errorf("user %d's hold: ZSCORE = %v; want it still pending while the confirm waits", i, err)
+		}
+	}
+
+	// Cancelled in the window: SQL first, then the slot's return, which
+	// waits for Redis as the confirm does.
+	cancelled := answers[answered[0]].b
+	var cancelErr error
+	wg.Go(func() { _, cancelErr = h.svc.Cancel(h.ctx, users[answered[0]].actor, cancelled.ID, booking.Origin{}) })
+	eventually(t, 10*time.Second, "the cancellation is in SQL", func() bool {
+		got, err := h.store.Booking(h.ctx, cancelled.ID)
+		return err == nil && got.Status == booking.StatusCancelled
+	})
+	unpause()
+	wg.Wait()
+	if cancelErr != nil {
+		t.Fatalf("Cancel: %v", cancelErr)
+	}
+	for i := range answers {
+		if i != answered[0] && answers[i].err != nil {
+			t.Errorf("user %d: Book = %v", i, answers[i].err)
+		}
+	}
+	if !slices.Equal(fs.batches, []int{1, behind}) {
+		t.Errorf("batches = %v, want [1 %d]", fs.batches, behind)
+	}
+	if p := h.pending(); len(p) != 0 {
+		t.Errorf("pending holds = %v, want none", p)
+	}
+	if n := len(h.activeInSQL(s)); n != behind {
+		t.Errorf("active bookings in SQL = %d, want %d", n, behind)
+	}
+	h.placeReturned()
+	h.wantOnline(s, quota-behind)
+	h.checkClean()
+}
