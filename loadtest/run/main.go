@@ -69,7 +69,8 @@ type options struct {
 	beforeBin string
 	// pin: the load generator on one CPU, the service on the other
 	// (taskset), where the machine has two or more.
-	pin bool
+	pin       bool
+	pinStores string
 	// Lottery release: the release sessions' online pools are lotteries
 	// whose window covers the load, drawn after it.
 	mode     string
@@ -95,6 +96,7 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "with -refused: how many times each build is measured")
 	flag.StringVar(&o.beforeBin, "before-bin", "", "with -refused: the other build, as a binary (instead of -before REV)")
 	flag.BoolVar(&o.pin, "pin", false, "pin the load generator (wrk, loadtest/spike) and the service to different CPUs with taskset (needs 2 or more)")
+	flag.StringVar(&o.pinStores, "pin-stores", "", "with -pin: put Redis and PostgreSQL on the CPUs of the \"generator\" or the \"service\" for the run (default: all CPUs)")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.StringVar(&o.mode, "mode", "first_come", "release mode of the released pools: first_come, or lottery (entries during the load, drawn after it)")
 	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
@@ -143,7 +145,7 @@ func scenarios(o *options) (scenario, error) {
 }
 
 func run(ctx context.Context, o options) (err error) {
-	if pinned, err = newPinning(o.pin, runtime.NumCPU()); err != nil {
+	if pinned, err = newPinning(o.pin, runtime.NumCPU(), o.pinStores); err != nil {
 		return err
 	}
 	if o.scenario == "throughput" {
@@ -195,6 +197,11 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	defer env.close()
+	restore, err := pinned.pinStores(ctx, env.db, env.rdb)
+	if err != nil {
+		return err
+	}
+	defer restore()
 
 	step("seed %d patients into %s", o.patients, env.dbName)
 	seedArgs := append([]string{"--out", o.runDir, "--patients", fmt.Sprint(o.patients),
@@ -427,6 +434,9 @@ func (o options) section() string {
 	if o.pin {
 		name += "_pinned"
 	}
+	if o.pinStores != "" {
+		name += "_stores_with_" + o.pinStores
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		name += "_" + strings.ToLower(strings.NewReplacer("=", "", ",", "_").Replace(env))
 	}
@@ -452,6 +462,9 @@ func meta(o options, k6err error) report.Meta {
 	}
 	if o.pin {
 		args = append(args, "-pin")
+	}
+	if o.pinStores != "" {
+		args = append(args, "-pin-stores "+o.pinStores)
 	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		args = append(args, "-serve-env "+env)

@@ -2,22 +2,32 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // CPU pinning (-pin): the load generator and the service each on CPUs of
 // their own, so that a latency the generator measures is not its own wait
 // for a core the service holds, and the service's CPU is not the
-// generator's. Redis and PostgreSQL are left to the scheduler, on all CPUs:
-// they serve the service, and pinning them with it would measure a machine
-// with fewer cores than it has.
+// generator's. Redis and PostgreSQL are left to the scheduler, on all CPUs,
+// unless -pin-stores puts them with the generator or the service: which
+// split serves the service best is a measurement (docs/performance.md).
 
 // pinning says which CPUs each side runs on; zero when not pinned.
 type pinning struct {
 	service, generator string // taskset CPU lists, e.g. "0" and "1"
+	// stores is the side whose CPUs Redis and PostgreSQL are put on for
+	// the run (-pin-stores: "generator" or "service"); "" leaves them on
+	// all CPUs.
+	stores string
 }
 
 // pinned is the run's pinning, set once from -pin before anything starts.
@@ -25,9 +35,15 @@ var pinned pinning
 
 // newPinning splits the machine's CPUs: the generator gets the last
 // half (at least one), the service the rest.
-func newPinning(on bool, ncpu int) (pinning, error) {
+func newPinning(on bool, ncpu int, stores string) (pinning, error) {
 	if !on {
+		if stores != "" {
+			return pinning{}, errors.New("-pin-stores needs -pin")
+		}
 		return pinning{}, nil
+	}
+	if stores != "" && stores != "generator" && stores != "service" {
+		return pinning{}, fmt.Errorf("-pin-stores %s: generator or service", stores)
 	}
 	if ncpu < 2 {
 		return pinning{}, fmt.Errorf("-pin needs 2 or more CPUs, this machine has %d", ncpu)
@@ -36,7 +52,7 @@ func newPinning(on bool, ncpu int) (pinning, error) {
 		return pinning{}, fmt.Errorf("-pin needs taskset (util-linux): %w", err)
 	}
 	gen := max(1, ncpu/2)
-	return pinning{service: cpuRange(0, ncpu-gen), generator: cpuRange(ncpu-gen, ncpu)}, nil
+	return pinning{service: cpuRange(0, ncpu-gen), generator: cpuRange(ncpu-gen, ncpu), stores: stores}, nil
 }
 
 // cpuRange is taskset's list of the CPUs from lo to hi-1.
@@ -77,6 +93,114 @@ func (p pinning) describe() string {
 	if p.service == "" {
 		return fmt.Sprintf("not pinned: generator, service, Redis and PostgreSQL share all %d CPUs", runtime.NumCPU())
 	}
-	return fmt.Sprintf("pinned with taskset: service on CPU %s, load generator on CPU %s, Redis and PostgreSQL unpinned (all %d CPUs)",
-		p.service, p.generator, runtime.NumCPU())
+	stores := fmt.Sprintf("Redis and PostgreSQL unpinned (all %d CPUs)", runtime.NumCPU())
+	if p.stores != "" {
+		stores = fmt.Sprintf("Redis and PostgreSQL (server and backends) with the %s on CPU %s", p.stores, p.cpus(p.stores))
+	}
+	return fmt.Sprintf("pinned with taskset: service on CPU %s, load generator on CPU %s, %s", p.service, p.generator, stores)
+}
+
+// cpus is side's CPU list.
+func (p pinning) cpus(side string) string {
+	if side == "generator" {
+		return p.generator
+	}
+	return p.service
+}
+
+// pinStores puts Redis and PostgreSQL (the postmaster and every process
+// it has forked; backends forked later inherit its CPUs) on the CPUs of
+// p.stores for the run, and returns what gives them all CPUs back. Both
+// are this run's own servers (the ones the service is given), found by
+// asking them for their process ids.
+func (p pinning) pinStores(ctx context.Context, db *pgx.Conn, rdb *redis.Client) (restore func(), err error) {
+	if p.stores == "" {
+		return func() {}, nil
+	}
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return nil, fmt.Errorf("-pin-stores: redis info: %w", err)
+	}
+	rpid, ok := infoField(info, "process_id")
+	if !ok {
+		return nil, errors.New("-pin-stores: redis info has no process_id")
+	}
+	var backend int
+	if err := db.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return nil, fmt.Errorf("-pin-stores: %w", err)
+	}
+	postmaster, err := parentOf(backend)
+	if err != nil {
+		return nil, fmt.Errorf("-pin-stores: %w", err)
+	}
+	set := func(cpus string) error {
+		pids := append([]string{rpid, strconv.Itoa(postmaster)}, childrenOf(postmaster)...)
+		for _, pid := range pids {
+			if out, err := exec.CommandContext(ctx, "taskset", "-a", "-p", "-c", cpus, pid).CombinedOutput(); err != nil {
+				// A backend may end between the listing and taskset.
+				if _, gone := os.Stat("/proc/" + pid); gone != nil {
+					continue
+				}
+				return fmt.Errorf("taskset %s %s: %w: %s", cpus, pid, err, out)
+			}
+		}
+		return nil
+	}
+	all := cpuRange(0, runtime.NumCPU())
+	if err := set(p.cpus(p.stores)); err != nil {
+		_ = set(all)
+		return nil, fmt.Errorf("-pin-stores: %w", err)
+	}
+	return func() {
+		if err := set(all); err != nil {
+			fmt.Fprintf(os.Stderr, "loadtest: giving Redis and PostgreSQL all CPUs back: %v\n", err)
+		}
+	}, nil
+}
+
+// infoField is a field of Redis's INFO answer.
+func infoField(info, name string) (string, bool) {
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// parentOf is a process's parent, from /proc.
+func parentOf(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return statParent(string(b))
+}
+
+// statParent is the parent pid in a /proc/PID/stat line: the field after
+// the state, after the command's closing parenthesis (a command may hold
+// spaces and parentheses).
+func statParent(stat string) (int, error) {
+	i := strings.LastIndexByte(stat, ')')
+	f := strings.Fields(stat[i+1:])
+	if i < 0 || len(f) < 2 {
+		return 0, fmt.Errorf("unexpected stat line %q", stat)
+	}
+	return strconv.Atoi(f[1])
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(pid int) []string {
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if pp, err := parentOf(n); err == nil && pp == pid {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }

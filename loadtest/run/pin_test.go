@@ -9,17 +9,17 @@ import (
 // service the rest, and runs each side under taskset; unpinned, commands
 // are left alone; one CPU cannot be split.
 func TestPinning(t *testing.T) {
-	if p, err := newPinning(false, 2); err != nil || p != (pinning{}) {
+	if p, err := newPinning(false, 2, ""); err != nil || p != (pinning{}) {
 		t.Errorf("unpinned: %+v, %v", p, err)
 	}
-	if _, err := newPinning(true, 1); err == nil {
+	if _, err := newPinning(true, 1, ""); err == nil {
 		t.Error("one CPU pinned: no error")
 	}
 	for _, c := range []struct {
 		ncpu               int
 		service, generator string
 	}{{2, "0", "1"}, {4, "0-1", "2-3"}, {3, "0-1", "2"}} {
-		p, err := newPinning(true, c.ncpu)
+		p, err := newPinning(true, c.ncpu, "")
 		if err != nil {
 			t.Skipf("taskset: %v", err)
 		}
@@ -36,5 +36,41 @@ func TestPinning(t *testing.T) {
 	}
 	if name, args := (pinning{}).wrap("service", "bin/fairslot", []string{"serve"}); name != "bin/fairslot" || !slices.Equal(args, []string{"serve"}) {
 		t.Errorf("unpinned: %s %v", name, args)
+	}
+}
+
+// TestPinStoresOptions: -pin-stores names a side and needs -pin.
+func TestPinStoresOptions(t *testing.T) {
+	if _, err := newPinning(false, 2, "service"); err == nil {
+		t.Error("-pin-stores without -pin: no error")
+	}
+	if _, err := newPinning(true, 2, "redis"); err == nil {
+		t.Error("-pin-stores redis: no error")
+	}
+	p, err := newPinning(true, 2, "generator")
+	if err != nil {
+		t.Skipf("taskset: %v", err)
+	}
+	if p.cpus(p.stores) != "1" {
+		t.Errorf("stores with the generator on CPU %q, want 1", p.cpus(p.stores))
+	}
+}
+
+// TestStatParent: the parent pid is read after the command's last
+// parenthesis, whatever the command holds.
+func TestStatParent(t *testing.T) {
+	for stat, want := range map[string]int{
+		"4242 (postgres) S 4200 4242 4242 0 -1":            4200,
+		"77 (postgres: fairslot (x) idle) S 12 77 77 0 -1": 12,
+	} {
+		if got, err := statParent(stat); err != nil || got != want {
+			t.Errorf("statParent(%q) = %d, %v; want %d", stat, got, err, want)
+		}
+	}
+	if _, err := statParent("garbage"); err == nil {
+		t.Error("statParent(garbage): no error")
+	}
+	if v, ok := infoField("# Server\r\nredis_version:7.0.15\r\nprocess_id:4711\r\n", "process_id"); !ok || v != "4711" {
+		t.Errorf("infoField = %q, %v; want 4711", v, ok)
 	}
 }

@@ -86,6 +86,8 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		// the generator's own share of the latency.
 		lags     = make([][]float64, len(perSecond))
 		outcomes = map[string]int{}
+		// the 201s' latencies, client side: the winners' wait
+		won      []float64
 		inFlight atomic.Int64
 		dropped  atomic.Int64
 		wg       sync.WaitGroup
@@ -117,6 +119,9 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 			perSecond[sec] = append(perSecond[sec], ms)
 			lags[sec] = append(lags[sec], lag)
 			outcomes[o]++
+			if o == "201" {
+				won = append(won, ms)
+			}
 			switch {
 			case id != "" && o == "202":
 				fmt.Fprintf(booked, "ENTERED %s\n", id)
@@ -129,6 +134,9 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
 	printPerSecond(perSecond, lags)
+	sort.Float64s(won)
+	fmt.Printf("spike: the %d 201s, client side (ms): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f\n",
+		len(won), quantile(won, .5), quantile(won, .9), quantile(won, .99), quantile(won, 1))
 	return summary(dir, latencies, outcomes, dropped.Load(), elapsed)
 }
 
