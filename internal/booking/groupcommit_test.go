@@ -24,38 +24,58 @@ func waitQueued[T any](t *testing.T, g *groupCommit[T], n int) {
 	until(t, fmt.Sprintf("%d items queued", n), func() bool { return g.queued() >= n })
 }
 
+// heldBatches is a group commit's write that records each batch and holds
+// the first inside its write until hold is closed (holding says it is
+// there), so the batches that follow are known exactly.
+type heldBatches struct {
+	mu            sync.Mutex
+	batches       [][]int
+	hold, holding chan struct{}
+}
+
+func newHeldBatches() *heldBatches {
+	return &heldBatches{hold: make(chan struct{}), holding: make(chan struct{})}
+}
+
+func (h *heldBatches) write(items []int) []error {
+	h.mu.Lock()
+	h.batches = append(h.batches, slices.Clone(items))
+	first := len(h.batches) == 1
+	h.mu.Unlock()
+	if first {
+		close(h.holding)
+		<-h.hold
+	}
+	return make([]error, len(items))
+}
+
+// written is how many batches were written.
+func (h *heldBatches) written() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.batches)
+}
+
 // TestGroupCommitBatches: what arrives while the batches in flight are
 // written goes together in the next batch, up to maxBatch; the rest waits
 // for the one after. The first caller is held inside its write (the explicit
 // flush), so the batches' composition is known exactly.
 func TestGroupCommitBatches(t *testing.T) {
 	const maxBatch = 3
-	var mu sync.Mutex
-	var batches [][]int
-	hold, holding := make(chan struct{}), make(chan struct{})
-	g := newGroupCommit("test", maxBatch, 1, func(items []int) []error {
-		mu.Lock()
-		batches = append(batches, slices.Clone(items))
-		first := len(batches) == 1
-		mu.Unlock()
-		if first {
-			close(holding)
-			<-hold
-		}
-		return make([]error, len(items))
-	})
+	w := newHeldBatches()
+	g := newGroupCommit("test", maxBatch, 1, w.write)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = g.do(0) })
-	<-holding
+	<-w.holding
 	for i := 1; i <= 5; i++ {
 		wg.Go(func() { _ = g.do(i) })
 		waitQueued(t, g, i) // in this order
 	}
-	close(hold)
+	close(w.hold)
 	wg.Wait()
 	want := [][]int{{0}, {1, 2, 3}, {4, 5}}
-	if !slices.EqualFunc(batches, want, slices.Equal) {
-		t.Errorf("batches = %v, want %v", batches, want)
+	if !slices.EqualFunc(w.batches, want, slices.Equal) {
+		t.Errorf("batches = %v, want %v", w.batches, want)
 	}
 }
 
@@ -132,26 +152,9 @@ func TestGroupCommitMetrics(t *testing.T) {
 func TestGroupCommitAfter(t *testing.T) {
 	for _, keepsTurn := range []bool{true, false} {
 		t.Run(map[bool]string{true: "keeps the turn", false: "hands the turn on first"}[keepsTurn], func(t *testing.T) {
-			var mu sync.Mutex
-			var batches [][]int
-			written := func() int {
-				mu.Lock()
-				defer mu.Unlock()
-				return len(batches)
-			}
-			hold, holding := make(chan struct{}), make(chan struct{})
+			w := newHeldBatches()
 			afterHold, afterIn := make(chan struct{}), make(chan struct{})
-			g := newGroupCommit("test", 2, 1, func(items []int) []error {
-				mu.Lock()
-				batches = append(batches, slices.Clone(items))
-				first := len(batches) == 1
-				mu.Unlock()
-				if first {
-					close(holding)
-					<-hold
-				}
-				return make([]error, len(items))
-			})
+			g := newGroupCommit("test", 2, 1, w.write)
 			g.afterKeepsTurn = keepsTurn
 			g.after = func(items []int, errs []error) {
 				if len(items) == 2 { // the second batch: {1, 2}
@@ -168,12 +171,12 @@ func TestGroupCommitAfter(t *testing.T) {
 				})
 			}
 			do(0)
-			<-holding
+			<-w.holding
 			do(1)
 			waitQueued(t, g, 1)
 			do(2)
 			waitQueued(t, g, 2)
-			close(hold)
+			close(w.hold)
 			<-afterIn
 			// One of 1 and 2 writes the batch and runs after; the other is
 			// answered meanwhile.
@@ -183,17 +186,17 @@ func TestGroupCommitAfter(t *testing.T) {
 			do(3)
 			if keepsTurn {
 				waitQueued(t, g, 1)
-				if n := written(); n != 2 {
+				if n := w.written(); n != 2 {
 					t.Errorf("%d batches written while after runs, want 2: the writer keeps its turn", n)
 				}
 			} else {
-				until(t, "the next batch is written while after runs", func() bool { return written() == 3 })
+				until(t, "the next batch is written while after runs", func() bool { return w.written() == 3 })
 			}
 			close(afterHold)
 			wg.Wait()
 			want := [][]int{{0}, {1, 2}, {3}}
-			if !slices.EqualFunc(batches, want, slices.Equal) {
-				t.Errorf("batches = %v, want %v", batches, want)
+			if !slices.EqualFunc(w.batches, want, slices.Equal) {
+				t.Errorf("batches = %v, want %v", w.batches, want)
 			}
 		})
 	}

@@ -1316,16 +1316,23 @@ func codeOf(err error) string {
 	return err.Error()
 }
 
-// TestBookingBatch: bookings that arrive while a batch is being written
-// are committed together in the next, and whatever becomes of that batch
-// each booking gets its own answer. The first batch is held in its write
-// until the others have queued, so the batches are known exactly.
-func TestBookingBatch(t *testing.T) {
+// newOneWriterHarness is a harness whose bookings are written one batch at
+// a time (bookingWriters: 1), through a faultyStore.
+func newOneWriterHarness(t *testing.T) (*harness, *faultyStore) {
 	var fs *faultyStore
 	h := newHarness(t, harnessConfig{bookingWriters: 1, wrap: func(s *cockroach.Store) booking.Store {
 		fs = &faultyStore{Store: s}
 		return fs
 	}})
+	return h, fs
+}
+
+// TestBookingBatch: bookings that arrive while a batch is being written
+// are committed together in the next, and whatever becomes of that batch
+// each booking gets its own answer. The first batch is held in its write
+// until the others have queued, so the batches are known exactly.
+func TestBookingBatch(t *testing.T) {
+	h, fs := newOneWriterHarness(t)
 	const quota, behind = 6, 3
 	badValue := booking.Errorf(booking.ErrInvalidField, "a value is not acceptable (22P05)")
 	for _, tt := range []struct {
@@ -1443,11 +1450,7 @@ func TestBookingBatch(t *testing.T) {
 // left pending, the cancelled booking's slot comes back once, and Redis
 // agrees with SQL.
 func TestBatchAnsweredBeforeItsConfirm(t *testing.T) {
-	var fs *faultyStore
-	h := newHarness(t, harnessConfig{bookingWriters: 1, wrap: func(s *cockroach.Store) booking.Store {
-		fs = &faultyStore{Store: s}
-		return fs
-	}})
+	h, fs := newOneWriterHarness(t)
 	const quota, behind = 6, 3
 	s := h.session(sessionOpts{online: quota, dept: "Answered before the confirm"})
 	users := make([]user, 1+behind)
