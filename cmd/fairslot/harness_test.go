@@ -136,6 +136,7 @@ type reply struct {
 	status int
 	body   []byte
 	code   string
+	header http.Header
 }
 
 func (r reply) decode(t testing.TB, v any) {
@@ -173,7 +174,7 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, body: b}
+	r := reply{status: resp.StatusCode, body: b, header: resp.Header}
 	var e struct {
 		Error struct{ Code string } `json:"error"`
 	}

@@ -185,15 +185,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// With Redis, the limits have two tiers: this instance's memory counts
 	// every request, Redis (shared by the instances) every request that
 	// does not end in the fast reject path (httpapi.Config.LocalStore).
+	// A lottery entry's shared limits are counted by admission, in the
+	// entry's round trip, under the Redis store's keys (SharedPrefix).
 	var store, local limiter.Store
+	var shared string
 	if c.limiterStore == "memory" {
 		store = memoryLimitStore()
 	} else if store, err = limredis.NewStoreWithOptions(d.rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":rl"}); err != nil {
 		return fmt.Errorf("rate limiter: %w", err)
 	} else {
-		local = memoryLimitStore()
+		local, shared = memoryLimitStore(), c.redisPrefix+":rl"
 	}
-	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies, LocalStore: local},
+	api := httpapi.New(httpapi.Config{IPRate: ipRate, AccountRate: accountRate, TrustedProxies: proxies, LocalStore: local,
+		SharedPrefix: shared},
 		d.svc, store, reg, log.With("component", "http"))
 	consoles := web.New(d.svc, log.With("component", "web"), web.Options{
 		Keys:           d.keys,

@@ -569,3 +569,11 @@ func keyKind(key string) string {
 	}
 	return "unknown: " + rest
 }
+
+// TestClusterEnterCountsTheSharedLimits: on a cluster the limits' keys live
+// in other slots than the hospital's, so Enter counts them on their own
+// before enter.lua; the counts and the refusal are the single Redis's.
+func TestClusterEnterCountsTheSharedLimits(t *testing.T) {
+	cf := newClusterFixture(t, 1)
+	sharedLimitsScenario(t, on(t, cf.hosps[0]), cf.rdb)
+}

@@ -13,10 +13,38 @@
 --       6 department  7 ISO week  8 month  9 today  10 per-day limit
 --       11 per-week limit  12 per-month limit  13 hold ms  14 keep-until ms
 --       15 identity key
--- Reply: {code[, value]}: ok, replay, window_closed (the draw time has
+--       then, per shared rate limit (KEYS 8 on, ARGV 16 on): limit, period ms
+-- Reply: {code[, value]}: ok, replay, rate_limited (values: the counter's
+-- ms to live, which limit, from 1), window_closed (the draw time has
 -- come: the attempt is a booking attempt), not_released (value: opens ms),
 -- not_lottery (no lottery window in Redis, or its seed not committed yet), or
 -- a refusal code, or state_missing.
+
+-- The caller's shared rate limits come first, as they come before any
+-- other request reaches its handler: each counted as ulule/limiter's Redis
+-- store counts it (its incr script: INCRBY, the period set on the first
+-- count, else the time left read), so booking attempts and entries share one
+-- count. Over any limit (all are counted, as the store's calls are), nothing
+-- else happens.
+local limited, which
+for i = 8, #KEYS do
+  local j = 16 + (i - 8) * 2
+  local n = redis.call('INCRBY', KEYS[i], 1)
+  local ttl = tonumber(ARGV[j + 1])
+  if n == 1 then
+    if ttl > 0 then
+      redis.call('PEXPIRE', KEYS[i], ARGV[j + 1])
+    end
+  else
+    ttl = redis.call('PTTL', KEYS[i])
+  end
+  if n > tonumber(ARGV[j]) and not limited then
+    limited, which = ttl, i - 7
+  end
+end
+if limited then
+  return {'rate_limited', tostring(limited), tostring(which)}
+end
 
 -- As in reserve.lua: judge nothing on a state that is not whole.
 if redis.call('EXISTS', KEYS[7]) == 0 then

@@ -42,6 +42,19 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey,
 	}
 	start := time.Now()
+	if _, cluster := g.rdb.(*redis.ClusterClient); cluster {
+		// The limits' keys live in other slots than the hospital's: a
+		// script cannot reach them, so they are counted first, on their
+		// own (one round trip, the nodes at once).
+		if err := g.countLimits(ctx, r.Limits, start); err != nil {
+			return false, err
+		}
+	} else {
+		for _, l := range r.Limits {
+			keys = append(keys, l.Key)
+			args = append(args, l.Limit, l.Period.Milliseconds())
+		}
+	}
 	res, err := g.enter.Run(ctx, g.rdb, keys, args...).StringSlice()
 	g.observe("enter", start)
 	if err != nil {
@@ -53,6 +66,10 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 	switch res[0] {
 	case "ok":
 		return false, nil
+	case "rate_limited":
+		ttl, _ := strconv.ParseInt(res[1], 10, 64)
+		i, _ := strconv.Atoi(res[2])
+		return false, limitReached(start, ttl, r.Limits[min(max(i, 1), len(r.Limits))-1].Period)
 	case "replay":
 		return true, nil
 	case "window_closed":
@@ -63,6 +80,62 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 		return false, booking.ErrNotReleased
 	}
 	return false, replyError("enter", res)
+}
+
+// limitIncr is ulule/limiter's Redis store's incr script, word for word
+// (drivers/store/redis): the one the API's limiter runs for every other
+// request, here for a cluster's entries (Enter).
+var limitIncr = `
+local key = KEYS[1]
+local count = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local ret = redis.call("incrby", key, ARGV[1])
+if ret == count then
+	if ttl > 0 then
+		redis.call("pexpire", key, ARGV[2])
+	end
+	return {ret, ttl}
+end
+ttl = redis.call("pttl", key)
+return {ret, ttl}
+`
+
+// countLimits counts an entry's shared limits on their own, in one
+// pipeline, as the limiter's store does: for a cluster.
+func (g *Gate) countLimits(ctx context.Context, limits []booking.SharedLimit, start time.Time) error {
+	if len(limits) == 0 {
+		return nil
+	}
+	pipe := g.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(limits))
+	for i, l := range limits {
+		cmds[i] = pipe.Eval(ctx, limitIncr, []string{l.Key}, 1, l.Period.Milliseconds())
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable("shared limits", err)
+	}
+	for i, c := range cmds {
+		v, err := c.Int64Slice()
+		if err != nil || len(v) != 2 {
+			return unavailable("shared limits", fmt.Errorf("reply %v: %v", c.Val(), err))
+		}
+		if v[0] > limits[i].Limit {
+			return limitReached(start, v[1], limits[i].Period)
+		}
+	}
+	return nil
+}
+
+// limitReached is the answer to an attempt over a shared limit, with the
+// wait the API's limiter gives (httpapi: the counter's expiry, in whole
+// seconds, rounded up; at least 1 s).
+func limitReached(now time.Time, ttlMS int64, period time.Duration) error {
+	expires := now.Add(period)
+	if ttlMS > 0 {
+		expires = now.Add(time.Duration(ttlMS) * time.Millisecond)
+	}
+	wait := int(time.Unix(expires.Unix(), 0).Sub(now).Seconds() + 0.999)
+	return &booking.LimitError{Wait: time.Duration(max(wait, 1)) * time.Second, Err: booking.ErrRateLimited}
 }
 
 // ConfirmEntries drops entries from the pending set once SQL has them.

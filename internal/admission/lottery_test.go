@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
+	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
+
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
@@ -190,5 +194,87 @@ func wantIs(t *testing.T, what string, err, want error) {
 	t.Helper()
 	if !errors.Is(err, want) {
 		t.Errorf("%s: %v, want %v", what, err, want)
+	}
+}
+
+// TestEnterCountsTheSharedLimits: an entry's shared rate limits, counted by
+// enter.lua in the entry's round trip, are the API's limiter's own
+// counters (ulule/limiter's Redis store, same keys): a booking attempt
+// counted by the library and an entry counted by admission add up, and an
+// entry over a limit is refused with nothing admitted.
+func TestEnterCountsTheSharedLimits(t *testing.T) {
+	f := newFixture(t)
+	sharedLimitsScenario(t, f, f.rdb)
+}
+
+// sharedLimitsScenario runs TestEnterCountsTheSharedLimits on f's
+// hospital, with the library's store over rdb (a single Redis or a
+// cluster).
+func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client) {
+	t.Helper()
+	store, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: f.prefix + ":rl"})
+	testenv.Must(t, err, "the limiter's store")
+	perIP := limiter.Rate{Limit: 2, Period: time.Minute}
+	perAccount := limiter.Rate{Limit: 5, Period: 30 * time.Second}
+	ip, acct := "ip:198.51.100.7", "acct:"+booking.NewID()
+	limits := []booking.SharedLimit{
+		{Key: f.prefix + ":rl:" + ip, Limit: perIP.Limit, Period: perIP.Period},
+		{Key: f.prefix + ":rl:" + acct, Limit: perAccount.Limit, Period: perAccount.Period},
+	}
+	count := func(key string, _ limiter.Rate) int64 {
+		t.Helper()
+		n, err := rdb.(redis.Cmdable).Get(f.ctx, f.prefix+":rl:"+key).Int64()
+		testenv.Must(t, err, "read the counter %s", key)
+		return n
+	}
+	s := f.session(day(1), booking.NewID(), lottery(4, past, future, true, false))
+
+	// A booking attempt of the same client, counted by the library.
+	if c, err := store.Get(f.ctx, ip, perIP); err != nil || c.Reached {
+		t.Fatalf("the library's count = %+v, %v", c, err)
+	}
+	r := f.reservation(s, newIdentityKey())
+	r.Limits = limits
+	if replay, err := f.g.Enter(f.ctx, r); err != nil || replay {
+		t.Fatalf("Enter within the limits = %v, %v", replay, err)
+	}
+	if ipN, acctN := count(ip, perIP), count(acct, perAccount); ipN != 2 || acctN != 1 {
+		t.Errorf("after a booking attempt and an entry: per IP %d, per account %d; want 2 and 1 (one count each)", ipN, acctN)
+	}
+	// The period is set on the first count, as the library sets it.
+	ttl, err := rdb.(redis.Cmdable).PTTL(f.ctx, limits[1].Key).Result()
+	testenv.Must(t, err, "pttl")
+	if ttl <= 0 || ttl > perAccount.Period {
+		t.Errorf("the account counter expires in %v, want within its period %v", ttl, perAccount.Period)
+	}
+
+	over := f.reservation(s, newIdentityKey())
+	over.Limits = limits
+	_, err = f.g.Enter(f.ctx, over)
+	var le *booking.LimitError
+	if !errors.As(err, &le) || !errors.Is(err, booking.ErrRateLimited) {
+		t.Fatalf("Enter over the per-IP limit = %v, want a LimitError (rate_limited)", err)
+	}
+	if le.Wait < time.Second || le.Wait > perIP.Period {
+		t.Errorf("wait = %v, want 1 s to the IP counter's period", le.Wait)
+	}
+	if hold := f.identityHold(over.IdentityKey, over.BookingID); hold != "" {
+		t.Errorf("an entry over the limit left the hold %q", hold)
+	}
+	if n, err := f.rdb.Exists(f.ctx, f.g.keys(f.hosp).entry(over.BookingID)).Result(); err != nil || n != 0 {
+		t.Errorf("an entry over the limit left its record (%d, %v)", n, err)
+	}
+	// Every limit is counted, as the store's calls count each.
+	if ipN, acctN := count(ip, perIP), count(acct, perAccount); ipN != 3 || acctN != 2 {
+		t.Errorf("after the refused entry: per IP %d, per account %d; want 3 and 2", ipN, acctN)
+	}
+	// And the library sees the entries' counts: the client is limited for
+	// booking attempts too.
+	if c, err := store.Get(f.ctx, ip, perIP); err != nil || !c.Reached {
+		t.Errorf("the library's next count = %+v, %v; want reached", c, err)
+	}
+	// Without limits, Enter admits as before.
+	if _, err := f.g.Enter(f.ctx, f.reservation(s, newIdentityKey())); err != nil {
+		t.Errorf("Enter without limits = %v", err)
 	}
 }

@@ -22,6 +22,35 @@ type BookRequest struct {
 	// answer, so it must reach admission. One not let through on purpose
 	// asks again just before admission (attempt).
 	memoAsked, letThrough bool
+	// entering: KnownRefusalOf found an entry attempt whose shared limits
+	// may be counted by admission in the entry's own round trip
+	// (LimitsAtAdmission).
+	entering bool
+	// Limits are the caller's shared rate limits not counted yet, for
+	// admission to count with the entry (Reservation.Limits); TakeLimits
+	// counts them on their own, for an attempt that turns out not to reach
+	// the entries' admission (the draw time came meanwhile). Set both or
+	// neither, and only when LimitsAtAdmission.
+	Limits     []SharedLimit
+	TakeLimits func(context.Context) error
+}
+
+// LimitsAtAdmission says whether the caller may leave its shared rate
+// limits to the attempt (Limits, TakeLimits) instead of counting them
+// first: an entry by a patient this instance has cached, with no
+// Idempotency-Key, on a pool taking entries, as KnownRefusalOf found it.
+// Anything else counts them before Attempt, as every other request does.
+func (r *BookRequest) LimitsAtAdmission() bool { return r.entering }
+
+// takeLimits counts the limits left to the attempt, once: before any
+// admission but the entries', and before any SQL read.
+func (r *BookRequest) takeLimits(ctx context.Context) error {
+	take := r.TakeLimits
+	r.Limits, r.TakeLimits = nil, nil
+	if take == nil {
+		return nil
+	}
+	return take(ctx)
 }
 
 // mayBookOn says which roles book on which channel: patients online for
@@ -94,6 +123,12 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		if err != nil {
 			return Result{}, err
 		}
+		if _, cached := s.patients.get(req.PatientID); !cached {
+			// Evicted since KnownRefusalOf: the limits come before a SQL read.
+			if err := req.takeLimits(ctx); err != nil {
+				return Result{}, err
+			}
+		}
 		p, err := s.patientOf(ctx, actor, req.PatientID)
 		if err != nil {
 			return Result{}, nothingBooked(err)
@@ -101,12 +136,20 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		identityID = p.IdentityID
 		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
 		q, hasPool := sess.Channel(req.Channel)
-		if hasPool && !q.TakesEntries(s.cfg.Now()) {
+		takesEntries := hasPool && q.TakesEntries(s.cfg.Now())
+		if !takesEntries || !mayEnter {
+			// Not an entry after all (the draw time came since
+			// KnownRefusalOf): the limits left to admission count now.
+			if err := req.takeLimits(ctx); err != nil {
+				return Result{}, err
+			}
+		}
+		if hasPool && !takesEntries {
 			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, p.IdentityID); found {
 				return Result{Entry: e, Entered: err == nil}, err
 			}
 		}
-		if hasPool && q.TakesEntries(s.cfg.Now()) {
+		if takesEntries {
 			if !mayEnter {
 				return Result{}, ErrLotteryOnly
 			}
@@ -116,7 +159,9 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			// (InsertEntries), in its batch: no read of its own per entry.
 			e := Entry{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID,
 				Waitlist: req.Waitlist, NameHash: p.NameHash}
-			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin, req.Limits)
+			// The limits were counted with the entry (or the memo answered).
+			req.Limits, req.TakeLimits = nil, nil
 			if !errors.Is(err, ErrWindowClosed) {
 				return Result{Entry: e, Entered: err == nil}, err
 			}

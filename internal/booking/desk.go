@@ -179,7 +179,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			}
 			want.ID, identityID, ev.IdentityID = who.ID, who.ID, who.ID
 			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID, NameHash: string(want.NameHash)}
-			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin)
+			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin, nil)
 			if !errors.Is(err, ErrWindowClosed) {
 				return Result{Entry: e, Entered: err == nil}, err
 			}

@@ -158,8 +158,10 @@ func (s *Service) entryGeneration() uint64 {
 // (KnownRefusalOf): only for a patient this instance has cached, whose
 // account is the caller's; anything else goes on to Attempt, which asks
 // again once it has looked the patient up.
+// It also marks such an attempt as an entry whose shared limits admission
+// may count (BookRequest.LimitsAtAdmission).
 func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) error {
-	if s.entryMemo == nil || req.IdempotencyKey != "" || actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
+	if req.IdempotencyKey != "" || actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return nil
 	}
 	sess, _, err := s.bookableSession(req.SessionID, req.Channel)
@@ -174,6 +176,7 @@ func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) err
 	if !ok || p.AccountID != actor.AccountID || p.Removed {
 		return nil
 	}
+	req.entering = true
 	if err := s.knownEntry(sess, q, p.IdentityKey, "", now); err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, p.IdentityID, "", req.Channel, req.Origin, err)
 		return err

@@ -147,7 +147,7 @@ type pendingEntry struct {
 // the entries arriving at the same time → confirm. The entry is answered
 // only once its row is committed. ErrWindowClosed means the pool's draw time
 // came first: the caller books instead.
-func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hospital, q ChannelQuota, e Entry, ev Event, idemKey string, o Origin) (Entry, error) {
+func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hospital, q ChannelQuota, e Entry, ev Event, idemKey string, o Origin, limits []SharedLimit) (Entry, error) {
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	e.ID = newID()
 	matches := func(got Entry) bool {
@@ -171,7 +171,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		BookingID: e.ID, Nonce: newNonce(), HospitalID: sess.HospitalID, SessionID: sess.ID, Channel: q.Channel,
 		IdentityKey: e.IdentityKey, VisitDate: sess.VisitDate, DepartmentID: sess.DepartmentID, Week: week, Month: month,
 		Today: now.In(h.Location()).Format(time.DateOnly), Policy: policyAt(h, now), HoldFor: s.cfg.HoldFor,
-		KeepUntil: s.keepUntil(sess, now),
+		KeepUntil: s.keepUntil(sess, now), Limits: limits,
 	}
 	if err := s.knownEntry(sess, q, e.IdentityKey, idemKey, now); err != nil {
 		return Entry{}, err

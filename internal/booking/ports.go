@@ -36,6 +36,22 @@ type Reservation struct {
 	// lottery gate is passed, and the entry's quota hold (same id) becomes
 	// the booking's instead of counting against it.
 	Draw bool
+	// Limits, for an entry (Enter), are the caller's shared rate limits,
+	// counted first in the same round trip (SharedLimit). When one is over,
+	// nothing else happens and Enter answers *LimitError (ErrRateLimited).
+	Limits []SharedLimit
+}
+
+// SharedLimit is one shared rate-limit counter (per client IP, per account)
+// that admission counts with an entry, in the same round trip, exactly as
+// the API's limiter store (ulule/limiter's Redis store) counts it for every
+// other request: one more on Key, which expires Period after its first
+// count; over Limit is refused. Booking attempts and entries so share one
+// count (docs/design.md, "The shared limits in the entry's round trip").
+type SharedLimit struct {
+	Key    string // the store's key, prefix included
+	Limit  int64
+	Period time.Duration
 }
 
 // Hold is a slot that Admission has handed to a booking id.

@@ -38,6 +38,12 @@ type Config struct {
 	// every request but the booking attempts answered from memory (the fast
 	// reject path), which then cost no Redis round trip at all.
 	LocalStore limiter.Store
+	// SharedPrefix, when set, says the store given to New is ulule/limiter's
+	// Redis store with this key prefix, on admission's Redis: a lottery
+	// entry's shared limits are then counted by admission in the entry's
+	// own round trip, under the same keys (booking.SharedLimit), instead of
+	// two round trips of their own before it.
+	SharedPrefix string
 }
 
 // Server serves the API.
@@ -273,9 +279,19 @@ func (s *Server) handle(rc *fasthttp.RequestCtx) {
 // an append to a bounded buffer). It runs on every refused request, so it
 // asks the error's type, not errors.Is (whose match on codes allocates).
 func (s *Server) noteLimited(r *request, err error) {
-	if _, ok := err.(*rateLimitError); ok && r.actor.AccountID != "" {
+	if r.actor.AccountID == "" {
+		return
+	}
+	if _, ok := err.(*rateLimitError); ok || isSharedLimit(err) {
 		s.svc.NoteRateLimited(r.actor, r.origin)
 	}
+}
+
+// isSharedLimit reports an entry refused by the shared limits that
+// admission counted with it (Server.entryLimits).
+func isSharedLimit(err error) bool {
+	l, ok := err.(*booking.LimitError)
+	return ok && l.Err == booking.ErrRateLimited
 }
 
 // authenticate checks the bearer token of routes that need one and applies
@@ -334,6 +350,22 @@ func (s *Server) sharedLimits(r *request) error {
 		return err
 	}
 	return acct
+}
+
+// entryLimits leaves an entry attempt's shared limits to admission, which
+// counts them with the entry in one round trip (Config.SharedPrefix), when
+// the attempt is one (booking.BookRequest.LimitsAtAdmission); otherwise it
+// counts them here, now.
+func (s *Server) entryLimits(r *request, req *booking.BookRequest) error {
+	if s.cfg.SharedPrefix == "" || !req.LimitsAtAdmission() {
+		return s.sharedLimits(r)
+	}
+	req.Limits = []booking.SharedLimit{
+		{Key: s.cfg.SharedPrefix + ":ip:" + r.origin.IP, Limit: s.cfg.IPRate.Limit, Period: s.cfg.IPRate.Period},
+		{Key: s.cfg.SharedPrefix + ":acct:" + r.actor.AccountID, Limit: s.cfg.AccountRate.Limit, Period: s.cfg.AccountRate.Period},
+	}
+	req.TakeLimits = func(context.Context) error { return s.sharedLimits(r) }
+	return nil
 }
 
 // limit counts one request against key. A broken limiter store must not take
