@@ -34,14 +34,16 @@ type TemplateRequest struct {
 // it is in the past, with every check of a published week but the
 // doctor's existing sessions (those are met when it is applied).
 func (s *Service) checkTemplate(actor Actor, cat *Catalog, t WeekTemplate) (Doctor, error) {
+	// The Monday is the hospital's: found in its own time zone, or a
+	// server on UTC would name a Tuesday from 00:00 to 08:00 in Beijing.
 	ahead := s.cfg.Now().AddDate(0, 0, 14)
-	for ahead.Weekday() != time.Monday {
-		ahead = ahead.AddDate(0, 0, 1)
-	}
 	if doc, ok := cat.Doctor(t.DoctorID); ok {
 		if h, ok := cat.Hospital(doc.HospitalID); ok {
 			ahead = ahead.In(h.Location())
 		}
+	}
+	for ahead.Weekday() != time.Monday {
+		ahead = ahead.AddDate(0, 0, 1)
 	}
 	doc, _, err := s.layoutWeek(actor, cat, ahead.Format(time.DateOnly), t, "", false)
 	return doc, err

@@ -112,3 +112,19 @@ func TestStoredTemplate(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestTemplateCheckedInTheHospitalsWeek: a template is checked against a
+// week that starts on the hospital's Monday. At 17:00 UTC it is already
+// the next day in Beijing: a Monday found in UTC was a Tuesday there, and
+// every template was refused from 00:00 to 08:00 Beijing time.
+func TestTemplateCheckedInTheHospitalsWeek(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Ophthalmology")
+	h.clock.freeze(time.Now().UTC().Truncate(24 * time.Hour).Add(17 * time.Hour))
+	_, err := h.svc.SaveTemplate(h.ctx, admin, "", booking.TemplateRequest{Name: "夜里保存 Saved at night", WeekTemplate: booking.WeekTemplate{
+		DoctorID: doc.ID, SlotCount: 4,
+		Days:  []booking.TemplateDay{{Weekday: 1, Period: "morning", Start: "08:00", End: "12:00"}},
+		Pools: []booking.TemplatePool{{Channel: booking.ChannelOnline, Quota: 4, DaysBefore: 7, At: "08:00"}}}})
+	testenv.Must(t, err, "save a template at 01:00 Beijing time")
+}
