@@ -488,7 +488,10 @@ func (s *Service) confirmBatch(items []pendingBooking, errs []error) {
 			durable[it.b.HospitalID] = append(durable[it.b.HospitalID], it.b.ID)
 		}
 	}
-	s.confirmBookings(context.Background(), durable)
+	// Bounded as the write was: the writer holds its turn meanwhile.
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
+	defer cancel()
+	s.confirmBookings(ctx, durable)
 }
 
 // confirmBookings takes committed bookings' holds off the pending list, per
