@@ -140,6 +140,7 @@ func (db *DB) TxAt(ctx context.Context, op string, iso pgx.TxIsoLevel, fn func(p
 	start := time.Now()
 	defer db.observe(op, start)
 	opts := pgx.TxOptions{IsoLevel: iso}
+	var last error // the last failure retried
 	for attempt := 1; ; attempt++ {
 		var err error
 		if db.flavor == Cockroach {
@@ -153,8 +154,9 @@ func (db *DB) TxAt(ctx context.Context, op string, iso pgx.TxIsoLevel, fn func(p
 		}
 		if err == nil || !retryable(err) || attempt >= maxAttempts ||
 			db.flavor == Cockroach && !marked(err) { // crdb has retried its own
-			return err
+			return cutShort(ctx, op, err, last)
 		}
+		last = err
 		db.retries.Inc()
 		// Jittered exponential backoff: conflicting transactions should not
 		// meet again at the same instant.
@@ -240,6 +242,7 @@ func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), rea
 func (db *DB) implicit(ctx context.Context, op string, send func() error) error {
 	start := time.Now()
 	defer db.observe(op, start)
+	var last error // the last failure retried
 	for attempt := 1; ; attempt++ {
 		err := send()
 		if err == nil {
@@ -248,6 +251,7 @@ func (db *DB) implicit(ctx context.Context, op string, send func() error) error 
 		var pgErr *pgconn.PgError
 		switch {
 		case retryable(err) && attempt < maxAttempts:
+			last = err
 			db.retries.Inc()
 			d := time.Duration(1<<min(attempt, 7)) * time.Millisecond
 			select {
@@ -257,10 +261,22 @@ func (db *DB) implicit(ctx context.Context, op string, send func() error) error 
 			}
 			continue
 		case errors.As(err, &pgErr), pgconn.SafeToRetry(err):
-			return err // the server answered, or nothing was sent
+			return cutShort(ctx, op, err, last) // the server answered, or nothing was sent
 		}
 		return fmt.Errorf("%s: %w: %w", op, booking.ErrOutcomeUnknown, err)
 	}
+}
+
+// cutShort is the error of a retry loop that ended on err, known not to
+// have committed, after it had retried last: when the context ended
+// meanwhile (the deadline came while a retry was beginning, before it
+// could run), the caller learns both the deadline and what was being
+// retried, as when the deadline comes during the backoff.
+func cutShort(ctx context.Context, op string, err, last error) error {
+	if last == nil || ctx.Err() == nil || errors.Is(err, booking.ErrOutcomeUnknown) {
+		return err
+	}
+	return fmt.Errorf("%s: retry: %w (last: %w)", op, ctx.Err(), last)
 }
 
 // retryable reports a serialization failure, a deadlock or an error fn

@@ -648,6 +648,48 @@ func TestTxRetryBudget(t *testing.T) {
 			t.Errorf("runs = %d, want a few retries cut short by the deadline", runs)
 		}
 	})
+
+	// The deadline may also come after the backoff, while the retry's
+	// BEGIN waits (CI met it on a loaded machine): the caller still learns
+	// what was being retried.
+	t.Run("the deadline comes while the retry begins", func(t *testing.T) {
+		ctx := &endsAfterBackoff{Context: t.Context()}
+		runs := 0
+		err := db.Tx(ctx, "conflicts", func(pgx.Tx) error {
+			runs++
+			ctx.armed.Store(true)
+			return serializationFailure
+		})
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, serializationFailure) || runs != 1 {
+			t.Errorf("Tx = %v after %d runs, want the deadline and the serialization failure after 1", err, runs)
+		}
+	})
+}
+
+// endsAfterBackoff is a context whose deadline comes just after the first
+// retry's backoff: once armed, the first look at Done (the backoff's) sees
+// it open, and every later one (the retry's BEGIN) sees it ended.
+type endsAfterBackoff struct {
+	context.Context
+	armed, ended atomic.Bool
+	looked       atomic.Int32
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (c *endsAfterBackoff) Done() <-chan struct{} {
+	if c.armed.Load() && c.looked.Add(1) > 1 {
+		c.ended.Store(true)
+		return closedChan
+	}
+	return c.Context.Done()
+}
+
+func (c *endsAfterBackoff) Err() error {
+	if c.ended.Load() {
+		return context.DeadlineExceeded
+	}
+	return c.Context.Err()
 }
 
 // TestTxAtIsolationAndRetry: TxAt runs at the level asked, and a run that
