@@ -644,8 +644,10 @@ func TestTxRetryBudget(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, serializationFailure) {
 			t.Errorf("Tx = %v, want the deadline and the last serialization failure", err)
 		}
-		if runs < 2 || runs >= 50 {
-			t.Errorf("runs = %d, want a few retries cut short by the deadline", runs)
+		// At least one run (a loaded machine may spend the 200 ms before the
+		// second), and not the fifty that no deadline would stop.
+		if runs < 1 || runs >= 50 {
+			t.Errorf("runs = %d, want retries cut short by the deadline", runs)
 		}
 	})
 
