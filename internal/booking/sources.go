@@ -80,6 +80,13 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
 		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
 	}
+	// A clinic is a day's: check-in, the desk's day, the one booking per
+	// day and department and the no-show count all go by the visit date,
+	// so a session ends by the midnight that closes it (24:00 included).
+	if day, err := time.ParseInLocation(time.DateOnly, req.VisitDate, h.Location()); err == nil && req.EndsAt.After(day.AddDate(0, 0, 1)) {
+		return Session{}, Errorf(ErrInvalidField, "ends_at %s is past the end of visit_date %s in the hospital's zone: a session ends on its visit date",
+			req.EndsAt.In(h.Location()).Format(time.DateTime), req.VisitDate)
+	}
 	if len(req.Quotas) == 0 {
 		return Session{}, Errorf(ErrInvalidField, "channels are required")
 	}

@@ -73,12 +73,15 @@ func TestAdminPublishesSessions(t *testing.T) {
 			r.Quotas[1].ReleaseAt = h.day.Add(15 * time.Hour)
 		}, booking.ErrReleaseAfterStart},
 		{"starts in the past", admin, func(r *booking.SessionRequest) {
-			start := time.Now().Add(-time.Hour).In(shanghai)
+			start := h.day.AddDate(0, 0, -2).Add(8 * time.Hour) // yesterday morning, whatever the hour now
 			r.VisitDate, r.StartsAt, r.EndsAt = start.Format(time.DateOnly), start, start.Add(time.Hour)
 			r.Quotas[0].ReleaseAt, r.Quotas[1].ReleaseAt = start.Add(-time.Hour), start.Add(-time.Hour)
 		}, booking.ErrSessionInPast},
 		{"visit date not the start's", admin, func(r *booking.SessionRequest) {
 			r.VisitDate = h.day.AddDate(0, 0, 1).Format(time.DateOnly)
+		}, booking.ErrInvalidField},
+		{"ends past midnight", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "evening", h.day.Add(22*time.Hour), h.day.Add(24*time.Hour+30*time.Minute)
 		}, booking.ErrInvalidField},
 		{"unknown doctor", admin, func(r *booking.SessionRequest) { r.DoctorID = booking.NewID() }, booking.ErrDoctorNotFound},
 		{"a clerk", clerk, func(r *booking.SessionRequest) {
@@ -96,6 +99,13 @@ func TestAdminPublishesSessions(t *testing.T) {
 			wantErr(t, c.name, err, c.want)
 		})
 	}
+
+	// The near miss of "ends past midnight": an evening clinic that ends
+	// at 24:00 of its visit date.
+	late := h.morning(h.doctor("Cardiology"), 3, 1, future)
+	late.Period, late.StartsAt, late.EndsAt = "evening", h.day.Add(20*time.Hour), h.day.Add(24*time.Hour)
+	_, err = h.svc.CreateSession(h.ctx, admin, late)
+	testenv.Must(t, err, "an evening clinic ending at midnight")
 
 	// SQL refuses an overlap the catalog did not see (another instance
 	// published it a moment ago).
