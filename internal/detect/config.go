@@ -81,6 +81,10 @@ type Rules struct {
 	// StrangersCame: bookings that people not on the account came to the
 	// desk for and were turned away (a refused check-in naming who came).
 	StrangersCame Rule `json:"strangers_came"`
+	// UnseenPassedOn: slots of an account none of whose people ever came
+	// that went to somebody else — a hand-off, or a stranger at the desk
+	// (unseen.go).
+	UnseenPassedOn Rule `json:"unseen_passed_on"`
 	// evasion: a new phone every day.
 	DeviceChurn Rule `json:"device_churn"`
 	// insider: a clerk favouring the same people.
@@ -290,6 +294,7 @@ func DefaultConfig() Config {
 			ReturnsTaken:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			HandoffPair:       Rule{Min: 2, Weight: 1.0, Cap: 1.5},
 			StrangersCame:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			UnseenPassedOn:    Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
 			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},

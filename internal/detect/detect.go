@@ -89,6 +89,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d.attrSignals()
 	d.findHandoffs()
 	d.handoffSignals()
+	d.unseenPassedOn()
 	d.insiders()
 	return d.flags()
 }

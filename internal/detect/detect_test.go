@@ -266,6 +266,30 @@ func TestSignals(t *testing.T) {
 			}
 			return evs
 		}, "x", "strangers_came", false},
+		{"unseen_passed_on: one scarce slot of an account nobody on which ever came, taken by another at the second", func() []booking.Event {
+			return passedOn(true, false, false)
+		}, "x", "unseen_passed_on", true},
+		{"unseen_passed_on: … its patient came once, on another account", func() []booking.Event { return passedOn(true, true, false) }, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: … an ordinary slot somebody took within a minute counts half", func() []booking.Event {
+			return passedOn(false, false, false)
+		}, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: … one of two cancelled in one sitting (a trip) was taken by chance", func() []booking.Event {
+			return passedOn(true, false, true)
+		}, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: … a slot a return watcher took says nothing against the canceller", func() []booking.Event {
+			evs := append(append(background(100), visited("plain-seen", 0)...), watcher(3)...)
+			return append(evs, handedOff("x", true, 0)...) // w, watching, takes x's slot too
+		}, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: one stranger came to the desk with a booking of an account nobody on which ever came", func() []booking.Event {
+			return deskVisits([]string{"buyer1"}, false)
+		}, "x", "unseen_passed_on", true},
+		{"unseen_passed_on: … its patient came once, on another account (a friend given a slot)", func() []booking.Event {
+			return append(deskVisits([]string{"friend"}, false), book("kin", "xp0", "elsewhere", 0, 5*time.Hour),
+				checkIn("kin", "xp0", "elsewhere", at(7*day)))
+		}, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: a stream with no check-in at all says nothing", func() []booking.Event {
+			return withoutCheckIns(passedOn(true, false, false))
+		}, "x", "unseen_passed_on", false},
 
 		// evasion
 		{"device_churn: five handsets in a month", func() []booking.Event { return devices(5) }, "a1", "device_churn", true},
@@ -644,6 +668,25 @@ func handedOff(a string, scarce bool, gap time.Duration) []booking.Event {
 		book(taker, "buyer-"+a, s, off, d+2*day+gap))
 }
 
+// passedOn: account x, none of whose people ever came, wins a session (the
+// scarcest, or a plain one booked hours after release) and two days on
+// cancels it; another account books it 5 s later (handedOff). With came,
+// x's patient checks in once at a session another account booked; with
+// bulk, x cancels another booking ten minutes later, in the same sitting.
+// Others come to their sessions, so the stream has check-ins.
+func passedOn(scarce, came, bulk bool) []booking.Event {
+	evs := append(background(100), visited("plain-seen", 0)...)
+	evs = append(evs, handedOff("x", scarce, 5*time.Second)...)
+	if came {
+		evs = append(evs, book("kin", "xp0", "elsewhere", 0, 5*time.Hour), checkIn("kin", "xp0", "elsewhere", at(7*day)))
+	}
+	if bulk {
+		gave := 30*day + 2*time.Second + 2*day // when handedOff's scarce slot was cancelled
+		evs = append(evs, book("x", "xp1", "trip-s", 29*day, 5*time.Hour), cancel("x", "xp1", "trip-s", at(gave+10*time.Minute)))
+	}
+	return evs
+}
+
 // givenBack: account a books wasted+used slots for four people, one every
 // `every`, of sessions others come to; it cancels the first wasted one by
 // one and comes to the others.
@@ -938,6 +981,60 @@ func TestRule(t *testing.T) {
 	})
 	t.Run("a release family that won experts for three people and cancelled it all for a trip is not flagged", func(t *testing.T) {
 		if got := flaggedAccounts(racedAndGivenBack(4 * day)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	// A thin fake-ID account: three bookings for two names given back,
+	// nobody it names ever seen (never_seen, non_use), and one slot of the
+	// scarcest sessions taken by another account at the second of its
+	// cancellation (unseen_passed_on, transfer). The near misses: the
+	// same slot taken out of two given back in one sitting (a family
+	// cancelling for a trip), or an ordinary slot somebody rebooked within
+	// the minute — never_seen alone.
+	unseenGave := func(scarce, bulk bool) []booking.Event {
+		evs := append(append(background(100), notSeen(2, 3, false)...), handedOff("x", scarce, 5*time.Second)...)
+		if bulk {
+			gave := 30*day + 2*time.Second + 2*day
+			evs = append(evs, book("x", "name1", "trip-s", 29*day, 5*time.Hour), cancel("x", "name1", "trip-s", at(gave+10*time.Minute)))
+		}
+		return evs
+	}
+	t.Run("two kinds flag: an account nobody on which ever came passes a scarce slot on at the second", func(t *testing.T) {
+		evs := unseenGave(true, false)
+		if got := fired(t, evs, "x"); !slices.Contains(got, "never_seen") || !slices.Contains(got, "unseen_passed_on") {
+			t.Errorf("fired %v, want never_seen and unseen_passed_on", got)
+		}
+		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"x"}) {
+			t.Errorf("flagged %v, want x", got)
+		}
+		for _, f := range Detect(evs, DefaultConfig()) {
+			for _, r := range f.Reasons {
+				if r.Signal != "unseen_passed_on" {
+					continue
+				}
+				if !strings.Contains(r.Detail, "none of the 3 patients on it ever came") || !strings.Contains(r.Detail, "1 of its slots were taken by another account within 1 min of its cancellation (1 counted") ||
+					!strings.Contains(r.DetailZH, "3 位就诊人在任何账号下都从未到院就诊") || !strings.Contains(r.DetailZH, "有 1 个号在它取消后 1 分钟内被另一账号约走（计 1 个") {
+					t.Errorf("reason %q / %q does not say what was passed on", r.Detail, r.DetailZH)
+				}
+				if r.Points != 0.5 || r.Kind != kTransfer {
+					t.Errorf("reason adds %.2f as %s, want 0.50 as transfer", r.Points, r.Kind)
+				}
+			}
+		}
+	})
+	t.Run("a never-seen family whose slot somebody took out of a sitting of cancellations is not flagged", func(t *testing.T) {
+		if got := fired(t, unseenGave(true, true), "x"); !slices.Contains(got, "never_seen") || slices.Contains(got, "unseen_passed_on") {
+			t.Errorf("fired %v, want never_seen alone", got)
+		}
+		if got := flaggedAccounts(unseenGave(true, true)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a never-seen family whose ordinary slot somebody rebooked within the minute is not flagged", func(t *testing.T) {
+		if got := fired(t, unseenGave(false, false), "x"); slices.Contains(got, "unseen_passed_on") {
+			t.Errorf("fired %v: an ordinary slot rebooked within the minute counts half", got)
+		}
+		if got := flaggedAccounts(unseenGave(false, false)); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
 		}
 	})

@@ -1,0 +1,114 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// unseenPassedOn is the transfer side of a thin fake-ID account: the slots
+// of an account none of whose people ever came that ended with somebody
+// else. A fake ID cannot be shown at a desk, so a seller holding a slot
+// under one has two ways to sell it: cancel it at the agreed second while
+// the buyer books it (a hand-off), or sell it as it stands and let the
+// buyer be turned away at the desk (a stranger came). A family that never
+// came at all — on a trip, ill, moved away — gives its slots back; it has
+// nobody to give them to at the second, and a stranger with its booking at
+// the desk would be a friend once, not a list of buyers.
+//
+// It counts, for an account none of whose people ever came (no check-in
+// anywhere, of any person it named) and none of whose bookings was used:
+// the strangers turned away at the desk for its bookings (each person and
+// each booking once, as strangers_came counts them) plus its hand-offs as
+// handoff_given weighs them (a slot of the scarcest sessions in full,
+// another by half: a slot nobody is short of is rebooked within seconds by
+// chance), leaving out the slots a return watcher took and a cancellation
+// that was one of several within BulkWindow — a family giving back a trip's
+// bookings in one sitting, one of which somebody happened to book within
+// the minute. One scarce slot passed on, or one stranger, fires it: the
+// rule still wants a second kind of evidence (never_seen's nothing used for
+// two people, or races for names never seen), so a never-seen family whose
+// one cancelled slot somebody took at once is not flagged by it alone.
+func (d *detector) unseenPassedOn() {
+	if d.checkIns == 0 {
+		return
+	}
+	cfg, r := d.cfg, d.cfg.Rules
+	// A receiver of the slots of WatcherGivers accounts or more is a
+	// return watcher: what it took says nothing against who cancelled.
+	givers := map[int32]map[int32]bool{} // receiver → its distinct givers
+	for _, h := range d.handoffs {
+		if h.giver != h.receiver {
+			if givers[h.receiver] == nil {
+				givers[h.receiver] = map[int32]bool{}
+			}
+			givers[h.receiver][h.giver] = true
+		}
+	}
+	passed := map[int32]float64{} // giver → its hand-offs, weighed
+	nPassed := map[int32]int{}
+	for _, h := range d.handoffs {
+		if h.giver == h.receiver || len(givers[h.receiver]) >= cfg.WatcherGivers {
+			continue
+		}
+		if d.inBulk(d.accounts[h.giver].cancels, h.at) {
+			continue
+		}
+		passed[h.giver] += h.weight()
+		nPassed[h.giver]++
+	}
+	w := ns(cfg.Window)
+	wEN, wZH := span(cfg.Window.D())
+	hEN, hZH := span(cfg.HandoffWindow.D())
+	for ai, a := range d.accounts {
+		v, n := passed[int32(ai)], strangersCame(a.strangers, w)
+		if (v == 0 && n == 0) || !d.nobodyCame(a) {
+			continue
+		}
+		name, nh := d.str(a.id), nPassed[int32(ai)]
+		add(&a.items, "unseen_passed_on", kTransfer, r.UnseenPassedOn, v+float64(n), func() (string, string) {
+			var en, zh []string
+			if nh > 0 {
+				en = append(en, fmt.Sprintf("%d of its slots were taken by another account within %s of its cancellation (%g counted: a slot of the scarcest sessions in full, another by half)", nh, hEN, v))
+				zh = append(zh, fmt.Sprintf("有 %d 个号在它取消后 %s内被另一账号约走（计 %g 个：最紧俏的号计 1 个，其他计半个）", nh, hZH, v))
+			}
+			if n > 0 {
+				en = append(en, fmt.Sprintf("%d people not on it came to the desk with its bookings within %s and were turned away", n, wEN))
+				zh = append(zh, fmt.Sprintf("有 %d 位不在该账号名单上的人在 %s内拿着它的号到窗口就诊被拒", n, wZH))
+			}
+			return fmt.Sprintf("account %s: none of the %d patients on it ever came, not once, on any account, and nothing it booked was used — yet %s; a fake ID cannot be shown at a desk, so its slots are sold by passing them on, while a family that never came has nobody to pass them to and gives them back",
+					name, countPersons(a), strings.Join(en, ", and ")),
+				fmt.Sprintf("账号 %s 上的 %d 位就诊人在任何账号下都从未到院就诊，约到的号也一个没用——但%s；假身份无法在窗口出示，只能靠倒号或原号转卖把号卖出，从未来过的家庭没有人可转，只会把号退掉",
+					name, countPersons(a), strings.Join(zh, "，另"))
+		})
+	}
+}
+
+// nobodyCame says whether none of the people the account named ever checked
+// in, anywhere, and none of its bookings was used.
+func (d *detector) nobodyCame(a *account) bool {
+	for _, p := range a.persons {
+		if d.came[p.key] {
+			return false
+		}
+	}
+	for _, bi := range a.bookings {
+		if d.bookings[bi].used() {
+			return false
+		}
+	}
+	return true
+}
+
+// inBulk says whether the cancellation at t was one of several the account
+// made within BulkWindow of it (cancels: the account's, sorted by time, t
+// among them).
+func (d *detector) inBulk(cancels []int64, t int64) bool {
+	bw := ns(d.cfg.BulkWindow)
+	i, _ := slices.BinarySearch(cancels, t-bw)
+	n := 0 // the cancellation at t is among them
+	for ; i < len(cancels) && cancels[i] <= t+bw; i++ {
+		n++
+	}
+	return n > 1
+}
