@@ -12,9 +12,11 @@ import (
 // under one has two ways to sell it: cancel it at the agreed second while
 // the buyer books it (a hand-off), or sell it as it stands and let the
 // buyer be turned away at the desk (a stranger came). A family that never
-// came at all — on a trip, ill, moved away — gives its slots back; it has
-// nobody to give them to at the second, and a stranger with its booking at
-// the desk would be a friend once, not a list of buyers.
+// came at all — on a trip, ill, moved away — gives its slots back: it has
+// nobody to give them to at the second. (A friend it gave one booking to
+// would be turned away at the desk too: that family is flagged only if it
+// also gave back three bookings for two people, nobody ever seen — see
+// docs/detection.md, "Limits".)
 //
 // It counts, for an account none of whose people ever came (no check-in
 // anywhere, of any person it named) and none of whose bookings was used:
