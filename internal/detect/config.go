@@ -78,6 +78,10 @@ type Rules struct {
 	HandoffGiven Rule `json:"handoff_given"`
 	ReturnsTaken Rule `json:"returns_taken"`
 	HandoffPair  Rule `json:"handoff_pair"`
+	// HandoffLinked: slots an account took at the second from an account
+	// it shares a handset or number with, for a person put on it for the
+	// slot (handoff_linked.go).
+	HandoffLinked Rule `json:"handoff_linked"`
 	// StrangersCame: bookings that people not on the account came to the
 	// desk for and were turned away (a refused check-in naming who came).
 	StrangersCame Rule `json:"strangers_came"`
@@ -293,6 +297,7 @@ func DefaultConfig() Config {
 			HandoffGiven:      Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			ReturnsTaken:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			HandoffPair:       Rule{Min: 2, Weight: 1.0, Cap: 1.5},
+			HandoffLinked:     Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			StrangersCame:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			UnseenPassedOn:    Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},

@@ -90,6 +90,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d.findHandoffs()
 	d.handoffSignals()
 	d.unseenPassedOn()
+	d.linkedHandoffs()
 	d.insiders()
 	return d.flags()
 }

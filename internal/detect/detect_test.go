@@ -236,6 +236,15 @@ func TestSignals(t *testing.T) {
 		{"handoff_pair: the same two accounts twice, for buyers put on the receiver", func() []booking.Event { return pair(true) }, "a2", "handoff_pair", true},
 		{"handoff_pair: a family that bought twice from one seller is not the seller's accomplice", func() []booking.Event { return pair(false) }, "a2", "handoff_pair", false},
 		{"handoff_pair: … the seller's side still fires", func() []booking.Event { return pair(false) }, "a1", "handoff_pair", true},
+		{"handoff_linked: a slot taken from an account on the same handset for a person put on the taker for it", func() []booking.Event {
+			return linked(true, true)
+		}, "a2", "handoff_linked", true},
+		{"handoff_linked: a family on one tablet passing a slot to a member it already had is not one", func() []booking.Event {
+			return linked(true, false)
+		}, "a2", "handoff_linked", false},
+		{"handoff_linked: a buyer booking a seller's slot from a handset of their own is not one", func() []booking.Event {
+			return linked(false, true)
+		}, "a2", "handoff_linked", false},
 
 		{"strangers_came: two people not on the account came for two of its bookings", func() []booking.Event {
 			return deskVisits([]string{"buyer1", "buyer2"}, false)
@@ -836,6 +845,42 @@ func pair(buyers bool) []booking.Event {
 	return evs
 }
 
+// linked: a1 books a hot session at release, holds it a day and cancels;
+// a2 books the slot 4 s later, for a person put on a2 five hours after a1
+// booked it (a buyer's ID) or for a member a2 has had for two months; from
+// a1's handset when shared, else from its own.
+func linked(shared, buyer bool) []booking.Event {
+	evs := append(background(100), hot("hot0", 0)...)
+	p, added := "member", at(-60*day)
+	if buyer {
+		p, added = "buyer", at(5*time.Hour)
+	}
+	b := book("a2", p, "hot0", 0, day+6*time.Second)
+	if shared {
+		b.DeviceID = "dev-a1"
+	}
+	return append(evs, booking.Event{TS: added, Type: booking.EventPatientAdded, AccountID: "a2", PatientID: p},
+		book("a1", "placeholder", "hot0", 0, 2*time.Second), cancel("a1", "placeholder", "hot0", at(day+2*time.Second)), b)
+}
+
+// swaps: a1 books an ordinary session for itself, holds it a day, cancels
+// and books the same slot 5 s later for another person, once for each of
+// people, three days apart; each put on a1 after it booked the slot (fresh)
+// or two months before.
+func swaps(fresh bool, people ...string) []booking.Event {
+	evs := background(100)
+	for i, p := range people {
+		s, off := fmt.Sprintf("plain%d", i), time.Duration(i)*3*day
+		added := at(-60 * day)
+		if fresh {
+			added = at(off + 5*time.Hour)
+		}
+		evs = append(evs, booking.Event{TS: added, Type: booking.EventPatientAdded, AccountID: "a1", PatientID: p},
+			book("a1", "self", s, off, 2*time.Hour), cancel("a1", "self", s, at(off+day)), book("a1", p, s, off, day+5*time.Second))
+	}
+	return evs
+}
+
 func devices(n int) []booking.Event {
 	var evs []booking.Event
 	for i := range n {
@@ -1088,6 +1133,33 @@ func TestRule(t *testing.T) {
 			t.Errorf("flagged %v, want a1 and a2 in one flag", got)
 		}
 	})
+	// One account cancelling a slot and booking it again within the
+	// minute for a person it put on only after it had booked the slot: the
+	// name did not exist there when the slot was won (a buyer's ID). Twice,
+	// for two such people, is a combination in itself, like a pair; a
+	// family correcting a booking for a member it already had, or moving
+	// two slots to one newly added relative, is not.
+	t.Run("an account swapping two slots to two people put on it after it booked them flags alone", func(t *testing.T) {
+		evs := swaps(true, "buyer1", "buyer2")
+		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"a1"}) {
+			t.Fatalf("flagged %v, want a1", got)
+		}
+		r := Detect(evs, DefaultConfig())[0].Reasons[0]
+		if r.Signal != "handoff_pair" || !strings.Contains(r.Detail, "2 of them for different patients put on the account only for the slot") ||
+			!strings.Contains(r.DetailZH, "其中 2 次约给了在抢到该号之后才添加") {
+			t.Errorf("reason %+v does not say the swaps were for buyers' IDs", r)
+		}
+	})
+	t.Run("a family swapping two slots to members it already had is not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(swaps(false, "m1", "m2")); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
+	t.Run("a family moving two slots to one relative it just added is not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(swaps(true, "grandma", "grandma")); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
 	t.Run("a clerk with walk-ins for many people and a referrer are not flagged", func(t *testing.T) {
 		if got := flaggedAccounts(append(insider(false), referrer()...)); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
@@ -1129,6 +1201,31 @@ func TestGrouping(t *testing.T) {
 		}
 		if got, want := flags[0].AccountIDs, []string{"ring0", "ring1", "ring2", "ring3", "ring4"}; !slices.Equal(got, want) {
 			t.Errorf("accounts = %v, want %v", got, want)
+		}
+	})
+	// A bot that hands a slot it won to a second account on its handset,
+	// for a person put there for the slot: the second account is the
+	// bot's delivery account and is in its flag. A buyer who books the
+	// bot's slot from a handset of their own is not.
+	linkedBot := func(shared bool) []booking.Event {
+		evs := linked(shared, true)
+		for i := 1; i <= 4; i++ {
+			s := fmt.Sprintf("hot%d", i)
+			evs = append(evs, hot(s, time.Duration(i)*day)...)
+			evs = append(evs, book("a1", "p1", s, time.Duration(i)*day, 60*time.Millisecond))
+		}
+		return evs
+	}
+	t.Run("the account a bot hands a slot to on its own handset, for a buyer, is in its flag", func(t *testing.T) {
+		flags := Detect(linkedBot(true), DefaultConfig())
+		if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"a1", "a2"}) {
+			t.Fatalf("got %+v, want one flag naming a1 and a2", flags)
+		}
+	})
+	t.Run("a buyer taking a bot's slot from a handset of their own is not in its flag", func(t *testing.T) {
+		flags := Detect(linkedBot(false), DefaultConfig())
+		if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"a1"}) {
+			t.Fatalf("got %+v, want one flag naming a1 alone", flags)
 		}
 	})
 	bots := func(ip string) []booking.Event {

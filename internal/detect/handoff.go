@@ -179,12 +179,9 @@ func (d *detector) handoffSignals() {
 		// on any session. One account swapping its own patients counts
 		// scarce sessions in full and others by half, like hand-offs given:
 		// a family corrects a booking now and then.
-		v := float64(len(hs))
+		v, forBuyers := float64(len(hs)), 0
 		if k[0] == k[1] {
-			v = 0
-			for _, h := range hs {
-				v += h.weight()
-			}
+			v, forBuyers = d.swapValue(d.accounts[k[0]], hs)
 		}
 		s := r.HandoffPair.score(v)
 		if s <= 0 {
@@ -196,6 +193,10 @@ func (d *detector) handoffSignals() {
 		if k[0] == k[1] {
 			en = fmt.Sprintf("account %s cancelled a booking and booked the same slot for another patient within %s, %d times (%s)", d.str(g.id), wEN, len(hs), d.handoffExamples(hs))
 			zh = fmt.Sprintf("账号 %s 取消一个预约后在 %s内为另一位就诊人约回同一个号，共 %d 次（%s）", d.str(g.id), wZH, len(hs), d.handoffExamplesZH(hs))
+			if forBuyers > 0 {
+				en += fmt.Sprintf("; %d of them for different patients put on the account only for the slot, after it was booked (a buyer's ID), each counted in full; a family corrects a booking for a member it already has", forBuyers)
+				zh += fmt.Sprintf("；其中 %d 次约给了在抢到该号之后才添加到账号上的不同就诊人（买号人的身份证），每次全额计算；家庭改约的是本来就在账号上的家人", forBuyers)
+			}
 		}
 		it := item{signal: "handoff_pair", kind: kTransfer, value: v, score: s, alone: true, en: en, zh: zh}
 		g.items = append(g.items, it)
@@ -212,19 +213,40 @@ func (d *detector) handoffSignals() {
 // family that bought from the same seller twice takes them for its own
 // members.
 func (d *detector) receivedForBuyers(rc *account, hs []handoff) bool {
-	addedAt := map[sym]int64{}
-	for _, x := range rc.added {
-		if _, ok := addedAt[x.key]; !ok {
-			addedAt[x.key] = x.ts
-		}
-	}
 	fresh := 0
 	for _, h := range hs {
-		if t, ok := addedAt[h.rPerson]; ok && h.at >= t && (t >= h.booked || h.at-t <= ns(d.cfg.FreshWithin)) {
+		if d.forBuyer(rc, h) {
 			fresh++
 		}
 	}
 	return 2*fresh >= len(hs)
+}
+
+// forBuyer says whether the receiver rc took hand-off h for a person put on
+// it for the slot: after the giver had booked it, or shortly before the
+// hand-off — a buyer's ID, not a member the account already had.
+func (d *detector) forBuyer(rc *account, h handoff) bool {
+	t, ok := d.firstAdded(rc, h.rPerson)
+	return ok && h.at >= t && (t >= h.booked || h.at-t <= ns(d.cfg.FreshWithin))
+}
+
+// firstAdded is when person p was first put on account a.
+func (d *detector) firstAdded(a *account, p sym) (int64, bool) {
+	if d.addedAt == nil {
+		d.addedAt = map[*account]map[sym]int64{}
+	}
+	at, ok := d.addedAt[a]
+	if !ok {
+		at = make(map[sym]int64, len(a.added))
+		for _, x := range a.added {
+			if _, ok := at[x.key]; !ok {
+				at[x.key] = x.ts
+			}
+		}
+		d.addedAt[a] = at
+	}
+	t, ok := at[p]
+	return t, ok
 }
 
 func (d *detector) handoffExamples(hs []handoff) string {

@@ -151,6 +151,9 @@ type detector struct {
 	// link: the receiver took the slots for buyers' IDs.
 	pairs  [][2]int32
 	waited map[[2]int32]bool
+	// addedAt caches, per receiver of hand-offs, when each person was
+	// first put on it (forBuyer).
+	addedAt map[*account]map[sym]int64
 	// reports are the scalper reports, as added (reports.go).
 	reports []report
 }
