@@ -19,22 +19,28 @@ import (
 // linkedHandoffs scores the takers of hand-offs from accounts they share a
 // handset or number with (not a hub, not a shared terminal), for people
 // put on them for the slot (handoff_linked). One pass over the hand-offs;
-// each looks up its giver's handsets and numbers among the taker's.
+// each pair of accounts looks up the giver's handsets and numbers (binary
+// search in each one's sorted accounts) once.
 func (d *detector) linkedHandoffs() {
 	type take struct {
 		h   handoff
 		via int32 // the handset or number they share
 	}
 	taken := map[int32][]take{}
+	shared := map[[2]int32]int32{} // (giver, receiver) → sharedAttr, asked once a pair
 	for _, h := range d.handoffs {
-		if h.giver == h.receiver {
+		if h.giver == h.receiver || !d.forBuyer(d.accounts[h.receiver], h) {
 			continue
 		}
-		via := d.sharedAttr(d.accounts[h.giver], h.receiver)
-		if via < 0 || !d.forBuyer(d.accounts[h.receiver], h) {
-			continue
+		k := [2]int32{h.giver, h.receiver}
+		via, ok := shared[k]
+		if !ok {
+			via = d.sharedAttr(d.accounts[h.giver], h.receiver)
+			shared[k] = via
 		}
-		taken[h.receiver] = append(taken[h.receiver], take{h, via})
+		if via >= 0 {
+			taken[h.receiver] = append(taken[h.receiver], take{h, via})
+		}
 	}
 	r := d.cfg.Rules
 	wEN, wZH := span(d.cfg.HandoffWindow.D())
