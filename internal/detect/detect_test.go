@@ -1221,6 +1221,16 @@ func TestGrouping(t *testing.T) {
 		if len(flags) != 1 || !slices.Equal(flags[0].AccountIDs, []string{"a1", "a2"}) {
 			t.Fatalf("got %+v, want one flag naming a1 and a2", flags)
 		}
+		var r Reason
+		for _, x := range flags[0].Reasons {
+			if x.Signal == "handoff_linked" {
+				r = x
+			}
+		}
+		if !strings.Contains(r.Detail, "account a2 took 1 slot within 1 min of its cancellation by an account it shares a handset or number with (account a1, device dev-a1)") ||
+			!strings.Contains(r.DetailZH, "账号 a2 有 1 个号是与其共用手机或号码的账号（账号 a1，设备 dev-a1）取消后 1 分钟内约走的") || r.Kind != kTransfer {
+			t.Errorf("handoff_linked reason %+v: want the taker, the giver, the handset and the numbers in both languages", r)
+		}
 	})
 	t.Run("a buyer taking a bot's slot from a handset of their own is not in its flag", func(t *testing.T) {
 		flags := Detect(linkedBot(false), DefaultConfig())

@@ -55,9 +55,13 @@ func (d *detector) linkedHandoffs() {
 		name, giver := d.str(acc.id), d.str(d.accounts[first.h.giver].id)
 		x := d.attrs[first.via]
 		kindZH := map[string]string{"device": "设备", "phone": "手机号"}[x.kind]
+		slots := "slots"
+		if len(ts) == 1 {
+			slots = "slot"
+		}
 		add(&acc.items, "handoff_linked", kTransfer, r.HandoffLinked, float64(len(ts)), func() (string, string) {
-			return fmt.Sprintf("account %s took %d slots within %s of their cancellation by an account it shares a handset or number with (account %s, %s %s), each for a patient put on it only for the slot — after the other account booked it, or within %s before (%s); a family on one tablet passes a slot among the people it already has, a seller's second account delivers it to a buyer's ID",
-					name, len(ts), wEN, giver, x.kind, d.str(x.id), fEN, d.handoffExamples(hs)),
+			return fmt.Sprintf("account %s took %d %s within %s of its cancellation by an account it shares a handset or number with (account %s, %s %s), each for a patient put on it only for the slot — after the other account booked it, or within %s before (%s); a family on one tablet passes a slot among the people it already has, a seller's second account delivers it to a buyer's ID",
+					name, len(ts), slots, wEN, giver, x.kind, d.str(x.id), fEN, d.handoffExamples(hs)),
 				fmt.Sprintf("账号 %s 有 %d 个号是与其共用手机或号码的账号（账号 %s，%s %s）取消后 %s内约走的，每次都约给为这个号才添加的就诊人——在对方抢到该号之后、或约号前 %s内才添加（%s）；一家人共用平板时只会在已有的家人之间改约，号贩子的第二个账号则把号转给买号人的身份证",
 					name, len(ts), giver, kindZH, d.str(x.id), wZH, fZH, d.handoffExamplesZH(hs))
 		})
