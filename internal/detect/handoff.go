@@ -178,7 +178,9 @@ func (d *detector) handoffSignals() {
 		// The same two accounts meeting at the second twice is no chance,
 		// on any session. One account swapping its own patients counts
 		// scarce sessions in full and others by half, like hand-offs given:
-		// a family corrects a booking now and then.
+		// a family corrects a booking now and then — for a member it has;
+		// a swap to a person put on after the slot was booked counts in
+		// full (swapValue).
 		v, forBuyers := float64(len(hs)), 0
 		if k[0] == k[1] {
 			v, forBuyers = d.swapValue(d.accounts[k[0]], hs)
