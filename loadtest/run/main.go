@@ -71,6 +71,9 @@ type options struct {
 	// (taskset), where the machine has two or more.
 	pin       bool
 	pinStores string
+	// perf: record who holds each CPU over the load (cpushare.go).
+	perf bool
+	nice int
 	// Lottery release: the release sessions' online pools are lotteries
 	// whose window covers the load, drawn after it.
 	mode     string
@@ -97,6 +100,8 @@ func main() {
 	flag.StringVar(&o.beforeBin, "before-bin", "", "with -refused: the other build, as a binary (instead of -before REV)")
 	flag.BoolVar(&o.pin, "pin", false, "pin the load generator (wrk, loadtest/spike) and the service to different CPUs with taskset (needs 2 or more)")
 	flag.StringVar(&o.pinStores, "pin-stores", "", "with -pin: put Redis and PostgreSQL on the CPUs of the \"generator\" or the \"service\" for the run (default: all CPUs)")
+	flag.IntVar(&o.nice, "nice", 0, "run the service, the generator, Redis and PostgreSQL at this nice(1) priority for the run (e.g. -10: ahead of other work on a shared machine; below 0 needs root)")
+	flag.BoolVar(&o.perf, "perf", false, "record with perf who held each CPU (by process, PostgreSQL's by role) from T-1s to the load's end: cpu-shares.txt in the run folder")
 	flag.StringVar(&o.generator, "generator", "k6", "k6, or spike (loadtest/spike, an open-loop Go generator; release_hour only)")
 	flag.StringVar(&o.mode, "mode", "first_come", "release mode of the released pools: first_come, or lottery (entries during the load, drawn after it)")
 	flag.BoolVar(&o.screen, "screen", true, "lottery: hold the entries of open scalper flags out of the draw (the service's default; false: --lottery-hold-score 0)")
@@ -148,6 +153,7 @@ func run(ctx context.Context, o options) (err error) {
 	if pinned, err = newPinning(o.pin, runtime.NumCPU(), o.pinStores); err != nil {
 		return err
 	}
+	pinned.nice = o.nice
 	if o.scenario == "throughput" {
 		return throughput(ctx, o)
 	}
@@ -264,6 +270,12 @@ func run(ctx context.Context, o options) (err error) {
 			ids = append(ids, s.ID)
 		}
 	}
+	shares := func(runPids) ([]cpuShare, error) { return nil, nil }
+	if o.perf {
+		if shares, err = startCPUShares(ctx, o.runDir, cpuFrom, o.duration+time.Second); err != nil {
+			return err
+		}
+	}
 	sampler := newSampler(env, srv, ids, func(t float64) float64 { return offered(o, sc, startDelay, t) })
 	sampler.allPools = sc.steady
 	sctx, stopSampling := context.WithCancel(ctx)
@@ -281,6 +293,11 @@ func run(ctx context.Context, o options) (err error) {
 	lc, lcOK := cpuOfLoad()
 	if lcOK {
 		fmt.Println(lc)
+	}
+	if sh, err := shares(env.runPids(ctx, srv)); err != nil {
+		fmt.Printf("cpu shares: %v\n", err)
+	} else if sh != nil {
+		printCPUShares(sh)
 	}
 	if err := profiles(); err != nil {
 		fmt.Printf("cpu profiles: %v\n", err)
@@ -372,10 +389,18 @@ func (e *env) spike(ctx context.Context, o options, startDelay float64) error {
 		return err
 	}
 	defer out.Close()
-	cmd := pinned.commandContext(ctx, "generator", "bin/spike", "-run-dir", o.runDir, "-addr", apiAddr, "-rate", fmt.Sprint(o.rate),
-		"-duration", o.duration.String(), "-start-in", fmt.Sprintf("%.3fs", startDelay))
+	args := []string{"-run-dir", o.runDir, "-addr", apiAddr, "-rate", fmt.Sprint(o.rate),
+		"-duration", o.duration.String(), "-start-in", fmt.Sprintf("%.3fs", startDelay)}
+	if o.cpuProfile != "" {
+		args = append(args, "-cpuprofile", filepath.Join(o.cpuProfile, "spike.pprof"))
+	}
+	cmd := pinned.commandContext(ctx, "generator", "bin/spike", args...)
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
-	return cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	e.generatorPid = cmd.Process.Pid
+	return cmd.Wait()
 }
 
 // saveMetrics keeps the service's final metrics beside the run's files.
@@ -466,6 +491,9 @@ func meta(o options, k6err error) report.Meta {
 	if o.pinStores != "" {
 		args = append(args, "-pin-stores "+o.pinStores)
 	}
+	if o.nice != 0 {
+		args = append(args, fmt.Sprintf("-nice %d", o.nice))
+	}
 	if env := strings.Trim(strings.ReplaceAll(o.serveEnv, "FAIRSLOT_LOTTERY_HOLD_SCORE=0", ""), ","); env != "" {
 		args = append(args, "-serve-env "+env)
 	}
@@ -516,6 +544,8 @@ type env struct {
 	vars          []string
 	db            *pgx.Conn
 	rdb           *redis.Client
+	// generatorPid is the load generator's process, once started.
+	generatorPid int
 }
 
 func newEnv(ctx context.Context) (*env, error) {
@@ -702,7 +732,10 @@ func (e *env) k6(ctx context.Context, o options, sc scenario, startDelay float64
 	cmd := pinned.commandContext(ctx, "generator", o.k6, append(args, filepath.Join("loadtest", "k6", o.scenario+".js"))...)
 	cmd.Env = append(os.Environ(), "K6_NO_USAGE_REPORT=true")
 	cmd.Stdout, cmd.Stderr = io.MultiWriter(os.Stdout, out), io.MultiWriter(os.Stderr, out)
-	err = cmd.Run()
+	if err = cmd.Start(); err == nil {
+		e.generatorPid = cmd.Process.Pid
+		err = cmd.Wait()
+	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 99 {
 		return errors.New("some thresholds were crossed")

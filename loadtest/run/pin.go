@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -28,6 +29,11 @@ type pinning struct {
 	// the run (-pin-stores: "generator" or "service"); "" leaves them on
 	// all CPUs.
 	stores string
+	// nice, when not 0, is the scheduling priority (nice(1)) the run
+	// gives everything it measures: the service, the generator, Redis and
+	// PostgreSQL (-nice). Below 0 they win their CPUs from other work on a
+	// shared machine, as on a machine of their own.
+	nice int
 }
 
 // pinned is the run's pinning, set once from -pin before anything starts.
@@ -67,13 +73,17 @@ func cpuRange(lo, hi int) string {
 // taskset when pinned.
 func (p pinning) command(side, name string, args ...string) *exec.Cmd {
 	name, args = p.wrap(side, name, args)
-	return exec.Command(name, args...)
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = p.sysProcAttr()
+	return cmd
 }
 
 // commandContext is exec.CommandContext for one side, as command.
 func (p pinning) commandContext(ctx context.Context, side, name string, args ...string) *exec.Cmd {
 	name, args = p.wrap(side, name, args)
-	return exec.CommandContext(ctx, name, args...)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = p.sysProcAttr()
+	return cmd
 }
 
 // wrap returns the command line to run name with args on side's CPUs.
@@ -82,22 +92,47 @@ func (p pinning) wrap(side, name string, args []string) (string, []string) {
 	if side == "generator" {
 		cpus = p.generator
 	}
-	if cpus == "" {
-		return name, args
+	if cpus != "" {
+		name, args = "taskset", append([]string{"-c", cpus, name}, args...)
 	}
-	return "taskset", append([]string{"-c", cpus, name}, args...)
+	if p.nice != 0 {
+		// In a session of its own (setsid, see command), so that the
+		// kernel's autogroup — what CFS weighs one session against another
+		// by, where sched_autogroup_enabled is 1, and within which nice
+		// alone counts — holds this side alone and takes its priority.
+		n := strconv.Itoa(p.nice)
+		name, args = "sh", append([]string{"-c", `echo "$0" > /proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"`, n, name}, args...)
+	}
+	return name, args
+}
+
+// sysProcAttr starts a side in a session of its own when it is given a
+// priority (wrap).
+func (p pinning) sysProcAttr() *syscall.SysProcAttr {
+	if p.nice == 0 {
+		return nil
+	}
+	return &syscall.SysProcAttr{Setsid: true}
 }
 
 // describe says how the CPUs were split, for reports.
 func (p pinning) describe() string {
 	if p.service == "" {
-		return fmt.Sprintf("not pinned: generator, service, Redis and PostgreSQL share all %d CPUs", runtime.NumCPU())
+		return fmt.Sprintf("not pinned: generator, service, Redis and PostgreSQL share all %d CPUs%s", runtime.NumCPU(), p.niceNote())
 	}
 	stores := fmt.Sprintf("Redis and PostgreSQL unpinned (all %d CPUs)", runtime.NumCPU())
 	if p.stores != "" {
 		stores = fmt.Sprintf("Redis and PostgreSQL (server and backends) with the %s on CPU %s", p.stores, p.cpus(p.stores))
 	}
-	return fmt.Sprintf("pinned with taskset: service on CPU %s, load generator on CPU %s, %s", p.service, p.generator, stores)
+	return fmt.Sprintf("pinned with taskset: service on CPU %s, load generator on CPU %s, %s%s", p.service, p.generator, stores, p.niceNote())
+}
+
+// niceNote says the run's priority, for describe.
+func (p pinning) niceNote() string {
+	if p.nice == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the service, the generator, Redis and PostgreSQL at nice %d (other work on the machine at its own)", p.nice)
 }
 
 // cpus is side's CPU list.
@@ -109,53 +144,81 @@ func (p pinning) cpus(side string) string {
 }
 
 // pinStores puts Redis and PostgreSQL (the postmaster and every process
-// it has forked; backends forked later inherit its CPUs) on the CPUs of
-// p.stores for the run, and returns what gives them all CPUs back. Both
-// are this run's own servers (the ones the service is given), found by
-// asking them for their process ids.
+// it has forked; backends forked later inherit its CPUs and its priority)
+// on the CPUs of p.stores and at p.nice for the run, and returns what
+// gives them all CPUs and priority 0 back. Both are this run's own
+// servers (the ones the service is given), found by asking them for their
+// process ids.
 func (p pinning) pinStores(ctx context.Context, db *pgx.Conn, rdb *redis.Client) (restore func(), err error) {
-	if p.stores == "" {
+	if p.stores == "" && p.nice == 0 {
 		return func() {}, nil
 	}
-	info, err := rdb.Info(ctx, "server").Result()
-	if err != nil {
-		return nil, fmt.Errorf("-pin-stores: redis info: %w", err)
-	}
-	rpid, ok := infoField(info, "process_id")
-	if !ok {
-		return nil, errors.New("-pin-stores: redis info has no process_id")
-	}
-	var backend int
-	if err := db.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
-		return nil, fmt.Errorf("-pin-stores: %w", err)
-	}
-	postmaster, err := parentOf(backend)
+	redisPid, postmaster, err := storePids(ctx, db, rdb)
 	if err != nil {
 		return nil, fmt.Errorf("-pin-stores: %w", err)
 	}
-	set := func(cpus string) error {
+	rpid := strconv.Itoa(redisPid)
+	// each runs one command (taskset or renice) on every store process.
+	each := func(cmd string, args ...string) error {
 		pids := append([]string{rpid, strconv.Itoa(postmaster)}, childrenOf(postmaster)...)
 		for _, pid := range pids {
-			if out, err := exec.CommandContext(ctx, "taskset", "-a", "-p", "-c", cpus, pid).CombinedOutput(); err != nil {
-				// A backend may end between the listing and taskset.
+			if out, err := exec.CommandContext(ctx, cmd, append(args, pid)...).CombinedOutput(); err != nil {
+				// A backend may end between the listing and the command.
 				if _, gone := os.Stat("/proc/" + pid); gone != nil {
 					continue
 				}
-				return fmt.Errorf("taskset %s %s: %w: %s", cpus, pid, err, out)
+				return fmt.Errorf("%s %s: %w: %s", cmd, pid, err, out)
 			}
 		}
 		return nil
 	}
+	set := func(cpus string, nice int) error {
+		var errs []error
+		if p.stores != "" {
+			errs = append(errs, each("taskset", "-a", "-p", "-c", cpus))
+		}
+		if p.nice != 0 {
+			errs = append(errs, each("renice", "-n", strconv.Itoa(nice), "-p"))
+			// Redis (daemonized) and the postmaster each lead a session of
+			// their own: their autogroups hold them (and the backends) alone.
+			for _, pid := range []string{rpid, strconv.Itoa(postmaster)} {
+				errs = append(errs, os.WriteFile("/proc/"+pid+"/autogroup", []byte(strconv.Itoa(nice)), 0))
+			}
+		}
+		return errors.Join(errs...)
+	}
 	all := cpuRange(0, runtime.NumCPU())
-	if err := set(p.cpus(p.stores)); err != nil {
-		_ = set(all)
-		return nil, fmt.Errorf("-pin-stores: %w", err)
+	if err := set(p.cpus(p.stores), p.nice); err != nil {
+		_ = set(all, 0)
+		return nil, fmt.Errorf("-pin-stores/-nice: %w", err)
 	}
 	return func() {
-		if err := set(all); err != nil {
-			fmt.Fprintf(os.Stderr, "loadtest: giving Redis and PostgreSQL all CPUs back: %v\n", err)
+		if err := set(all, 0); err != nil {
+			fmt.Fprintf(os.Stderr, "loadtest: giving Redis and PostgreSQL all CPUs and priority 0 back: %v\n", err)
 		}
 	}, nil
+}
+
+// storePids are the process ids of this run's Redis and of its
+// PostgreSQL's postmaster, found by asking them.
+func storePids(ctx context.Context, db *pgx.Conn, rdb *redis.Client) (redisPid, postmaster int, err error) {
+	info, err := rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return 0, 0, fmt.Errorf("redis info: %w", err)
+	}
+	rpid, ok := infoField(info, "process_id")
+	if !ok {
+		return 0, 0, errors.New("redis info has no process_id")
+	}
+	if redisPid, err = strconv.Atoi(strings.TrimSpace(rpid)); err != nil {
+		return 0, 0, fmt.Errorf("redis process_id: %w", err)
+	}
+	var backend int
+	if err := db.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&backend); err != nil {
+		return 0, 0, err
+	}
+	postmaster, err = parentOf(backend)
+	return redisPid, postmaster, err
 }
 
 // infoField is a field of Redis's INFO answer.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,43 @@ func TestPinning(t *testing.T) {
 	}
 	if name, args := (pinning{}).wrap("service", "bin/fairslot", []string{"serve"}); name != "bin/fairslot" || !slices.Equal(args, []string{"serve"}) {
 		t.Errorf("unpinned: %s %v", name, args)
+	}
+	if p := (pinning{}); p.sysProcAttr() != nil {
+		t.Error("no priority: a session of its own")
+	}
+}
+
+// TestPriority: -nice runs each side in a session of its own whose
+// autogroup takes the priority, under nice, pinned or not; a real child
+// started so finds both.
+func TestPriority(t *testing.T) {
+	p := pinning{service: "0", generator: "1", nice: 5}
+	name, args := p.wrap("service", "bin/fairslot", []string{"serve"})
+	if name != "sh" || len(args) < 4 || args[2] != "5" || !slices.Equal(args[3:], []string{"taskset", "-c", "0", "bin/fairslot", "serve"}) {
+		t.Errorf("service: %s %q", name, args)
+	}
+	if a := p.sysProcAttr(); a == nil || !a.Setsid {
+		t.Errorf("no session of its own: %+v", a)
+	}
+	// A positive nice needs no privilege: the child reports what it got.
+	cmd := pinning{nice: 5}.command("service", "sh", "-c", `cat /proc/self/autogroup 2>/dev/null; nice; ps -o sid= -p $$; echo $$`)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		t.Fatalf("child said %q", out)
+	}
+	n := len(f)
+	if f[n-2] != f[n-1] {
+		t.Errorf("child's session %s, pid %s: not its own session", f[n-2], f[n-1])
+	}
+	if f[n-3] != "5" {
+		t.Errorf("child's nice %s, want 5 (%q)", f[n-3], out)
+	}
+	if strings.Contains(string(out), "autogroup") && !strings.Contains(string(out), "nice 5") {
+		t.Errorf("child's autogroup: %q, want nice 5", out)
 	}
 }
 

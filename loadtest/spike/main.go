@@ -25,6 +25,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -50,14 +51,15 @@ func main() {
 	// instead of 19,600 (measured 2026-11-22).
 	conns := flag.Int("conns", 512, "connections")
 	maxInFlight := flag.Int("max-in-flight", 4096, "attempts waiting at once before new ones are dropped")
+	cpuProfile := flag.String("cpuprofile", "", "write the generator's own CPU profile of the load (T-1s to its end) to this file")
 	flag.Parse()
-	if err := run(*dir, *addr, *rate, *duration, *startIn, *conns, *maxInFlight); err != nil {
+	if err := run(*dir, *addr, *rate, *duration, *startIn, *conns, *maxInFlight, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "spike:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFlight int) error {
+func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFlight int, cpuProfile string) error {
 	release := time.Now().Add(startIn)
 	attempts, err := load(dir)
 	if err != nil {
@@ -96,6 +98,18 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	// answered not_released), RATE a second for the hold.
 	start := release.Add(-time.Second)
 	total := rate * int((hold + time.Second).Seconds())
+	time.Sleep(time.Until(start))
+	own := readOwnCost()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	interval := time.Duration(float64(time.Second) / float64(rate))
 	for i := range total {
 		at := start.Add(time.Duration(i) * interval)
@@ -133,6 +147,10 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	}
 	wg.Wait()
 	elapsed := time.Since(start).Seconds()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	fmt.Println(readOwnCost().since(own, elapsed))
 	printPerSecond(perSecond, lags)
 	sort.Float64s(won)
 	fmt.Printf("spike: the %d 201s, client side (ms): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f\n",
