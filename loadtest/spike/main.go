@@ -5,11 +5,18 @@
 // one's latency is measured from its scheduled start, so a stall of the
 // generator or the service counts against the service (no coordinated
 // omission). An attempt that cannot start because MAX_IN_FLIGHT are already
-// waiting is dropped and counted, as k6 counts dropped_iterations.
+// waiting is dropped and counted, as k6 counts dropped_iterations: at 20,000
+// a second, 4,096 unanswered attempts are ~200 ms of answers owed. Each drop
+// is also told by cause: when the generator's own schedule was late by more
+// than 10 ms at that moment (its CPU was not its own), the drop is the
+// generator's; otherwise the answers owed were the service's.
 //
 // It reads the seed's files (patients.csv, sessions.json), first lists every
-// patient once (the waiting room, as release_hour.js does), waits for the
-// release, then books, and writes:
+// patient once (the waiting room, as release_hour.js does), opens its
+// connections (the phones in the waiting room are connected; the pool does
+// not grow during the load), waits for the release, then books, and prints
+// its own CPU and run-queue wait over the load beside the latencies (is the
+// generator keeping up on the CPU it was given?). It writes:
 //   - k6-summary.json: its totals in the shape of k6's --summary-export;
 //   - booked.log: "BOOKED <id>" per 201 and "ENTERED <request id>" per 202
 //     (an entry in a lottery pool's draw), for the runner's checks.
@@ -72,6 +79,9 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 
 	warm := waitingRoom(client, attempts, time.Until(release.Add(-3*time.Second)))
 	fmt.Printf("spike: waiting room listed %d of %d patients\n", warm, len(attempts))
+	// The phones are connected before the release, as they are when they
+	// sit in the waiting room: opening connections is not the attempts'.
+	fmt.Printf("spike: %d of %d connections open before the load\n", connect(client, conns, time.Until(release.Add(-1500*time.Millisecond))), conns)
 	time.Sleep(time.Until(release.Add(-time.Second)))
 
 	booked, err := os.Create(filepath.Join(dir, "booked.log"))
@@ -91,8 +101,10 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		// the 201s' latencies, client side: the winners' wait
 		won      []float64
 		inFlight atomic.Int64
-		dropped  atomic.Int64
-		wg       sync.WaitGroup
+		// drops by scheduled second, and those while the generator's own
+		// schedule was late (its own, not the service's)
+		drops, ownDrops = make([]int, len(perSecond)), make([]int, len(perSecond))
+		wg              sync.WaitGroup
 	)
 	// The schedule: from one second before the release (those attempts are
 	// answered not_released), RATE a second for the hold.
@@ -116,8 +128,12 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 		if d := time.Until(at); d > 0 {
 			time.Sleep(d)
 		}
-		if inFlight.Load() >= int64(maxInFlight) {
-			dropped.Add(1)
+		if drop, own := dropped(inFlight.Load(), maxInFlight, time.Since(at)); drop {
+			sec := min(i/rate, len(perSecond)-1)
+			drops[sec]++
+			if own {
+				ownDrops[sec]++
+			}
 			continue
 		}
 		inFlight.Add(1)
@@ -152,10 +168,68 @@ func run(dir, addr string, rate int, hold, startIn time.Duration, conns, maxInFl
 	}
 	fmt.Println(readOwnCost().since(own, elapsed))
 	printPerSecond(perSecond, lags)
+	fmt.Printf("spike: attempts dropped, the same seconds:%s\n", join(drops))
+	fmt.Printf("spike: of the %d dropped, %d while the generator's own schedule was more than %s late (the generator's drops; the rest waited on answers owed)\n",
+		sum(drops), sum(ownDrops), lateness)
 	sort.Float64s(won)
 	fmt.Printf("spike: the %d 201s, client side (ms): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f\n",
 		len(won), quantile(won, .5), quantile(won, .9), quantile(won, .99), quantile(won, 1))
-	return summary(dir, latencies, outcomes, dropped.Load(), elapsed)
+	return summary(dir, latencies, outcomes, int64(sum(drops)), elapsed)
+}
+
+// lateness is how late the generator's own schedule may run before a drop
+// is put down to it rather than to the answers owed.
+const lateness = 10 * time.Millisecond
+
+// dropped says whether an attempt due now is dropped, with inFlight
+// attempts unanswered of at most maxInFlight, and whether the drop is the
+// generator's own: its schedule was more than lateness behind (late), so
+// the attempts it owes are partly its own backlog.
+func dropped(inFlight int64, maxInFlight int, late time.Duration) (drop, own bool) {
+	if inFlight < int64(maxInFlight) {
+		return false, false
+	}
+	return true, late > lateness
+}
+
+func join(v []int) string {
+	var b strings.Builder
+	for _, n := range v {
+		fmt.Fprintf(&b, " %d", n)
+	}
+	return b.String()
+}
+
+func sum(v []int) (n int) {
+	for _, x := range v {
+		n += x
+	}
+	return n
+}
+
+// connect opens n connections to the service (the pool's, idle after)
+// within budget; it returns how many it opened.
+func connect(client *fasthttp.HostClient, n int, budget time.Duration) int {
+	var (
+		mu   sync.Mutex
+		held []func()
+		wg   sync.WaitGroup
+	)
+	for range n {
+		wg.Go(func() {
+			// Each is held until all are open, so none is handed out twice.
+			if cc, err := client.AcquireConn(max(budget, time.Millisecond), false); err == nil {
+				mu.Lock()
+				held = append(held, func() { client.ReleaseConn(cc) })
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, release := range held {
+		release()
+	}
+	return len(held)
 }
 
 // waitingRoom lists every patient once, from 64 connections, until done or

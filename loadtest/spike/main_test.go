@@ -1,9 +1,14 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"fairslot/loadtest/report"
 )
@@ -44,4 +49,65 @@ func TestSummaryReadsAsK6s(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDropped: an attempt is dropped only with max-in-flight attempts
+// unanswered, and the drop is the generator's own when its schedule ran
+// more than 10 ms late.
+func TestDropped(t *testing.T) {
+	for _, c := range []struct {
+		inFlight  int64
+		late      time.Duration
+		drop, own bool
+	}{
+		{4095, time.Second, false, false},
+		{4096, time.Millisecond, true, false},
+		{5000, 11 * time.Millisecond, true, true},
+	} {
+		if drop, own := dropped(c.inFlight, 4096, c.late); drop != c.drop || own != c.own {
+			t.Errorf("%d in flight, %s late: drop %v own %v, want %v %v", c.inFlight, c.late, drop, own, c.drop, c.own)
+		}
+	}
+}
+
+// TestConnect: the connections are opened before the load, each a
+// connection of its own (none handed out twice while they open), and
+// then idle in the pool for the attempts.
+func TestConnect(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &countingListener{Listener: ln}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(200) }}
+	go func() { _ = srv.Serve(counted) }()
+	defer func() { _ = srv.Shutdown() }()
+	client := &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 64, MaxIdleConnDuration: time.Minute}
+	if n := connect(client, 40, 5*time.Second); n != 40 {
+		t.Fatalf("opened %d of 40", n)
+	}
+	if got := client.ConnsCount(); got != 40 {
+		t.Errorf("the pool holds %d connections, want 40", got)
+	}
+	for range 40 { // reused, not opened anew
+		if code, _, err := client.Get(nil, "http://"+client.Addr+"/"); err != nil || code != 200 {
+			t.Fatalf("get: %d %v", code, err)
+		}
+	}
+	if got := counted.accepted.Load(); got != 40 {
+		t.Errorf("the server accepted %d connections, want 40", got)
+	}
+}
+
+type countingListener struct {
+	net.Listener
+	accepted atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted.Add(1)
+	}
+	return c, err
 }
