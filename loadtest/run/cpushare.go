@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,9 +68,9 @@ func startCPUShares(ctx context.Context, dir string, from time.Time, d time.Dura
 		if err := <-done; err != nil {
 			return nil, err
 		}
-		out, err := exec.CommandContext(ctx, "perf", "report", "-i", data, "--sort", "cpu,pid", "--stdio", "-q").Output()
+		out, err := exec.CommandContext(ctx, "perf", "script", "-i", data, "-F", "comm,pid,cpu").Output()
 		if err != nil {
-			return nil, fmt.Errorf("perf report: %w", err)
+			return nil, fmt.Errorf("perf script: %w", err)
 		}
 		shares := cpuShares(out, pids.kind)
 		var b strings.Builder
@@ -82,38 +81,41 @@ func startCPUShares(ctx context.Context, dir string, from time.Time, d time.Dura
 	}, nil
 }
 
-// cpuShares reads perf report's "--sort cpu,pid" lines ("  26.71%  000
-// 16288:detecteval"), names each thread by kind (which reads /proc while
-// the processes live) and sums them by CPU and kind, as shares of each
+// cpuShares reads perf script's "-F comm,pid,cpu" lines, one a sample
+// ("      spike  5000 [001]"; pid is the process, not the thread), names
+// each process by kind and sums them by CPU and kind, as shares of each
 // CPU's samples, largest first within a CPU.
-func cpuShares(report []byte, kind func(tid int, comm string) string) []cpuShare {
-	byCPU := map[int]map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(report))
+func cpuShares(samples []byte, kind func(pid int, comm string) string) []cpuShare {
+	type key struct {
+		cpu, pid int
+		comm     string
+	}
+	counts := map[key]int{}
+	sc := bufio.NewScanner(bytes.NewReader(samples))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) < 3 || !strings.HasSuffix(f[0], "%") {
+		if len(f) < 3 || !strings.HasPrefix(f[len(f)-1], "[") {
 			continue
 		}
-		pct, err1 := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
-		cpu, err2 := strconv.Atoi(f[1])
-		tid, comm, ok := strings.Cut(strings.Join(f[2:], " "), ":")
-		id, err3 := strconv.Atoi(tid)
-		if errors.Join(err1, err2, err3) != nil || !ok {
+		cpu, err1 := strconv.Atoi(strings.Trim(f[len(f)-1], "[]"))
+		pid, err2 := strconv.Atoi(f[len(f)-2])
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		if byCPU[cpu] == nil {
-			byCPU[cpu] = map[string]float64{}
+		counts[key{cpu, pid, strings.Join(f[:len(f)-2], " ")}]++
+	}
+	byCPU, totals := map[int]map[string]int{}, map[int]int{}
+	for k, n := range counts {
+		if byCPU[k.cpu] == nil {
+			byCPU[k.cpu] = map[string]int{}
 		}
-		byCPU[cpu][kind(id, comm)] += pct
+		byCPU[k.cpu][kind(k.pid, k.comm)] += n
+		totals[k.cpu] += n
 	}
 	var out []cpuShare
 	for cpu, kinds := range byCPU {
-		total := 0.0
-		for _, p := range kinds {
-			total += p
-		}
-		for who, p := range kinds {
-			out = append(out, cpuShare{cpu: cpu, who: who, share: p / total})
+		for who, n := range kinds {
+			out = append(out, cpuShare{cpu: cpu, who: who, share: float64(n) / float64(totals[cpu])})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -128,47 +130,30 @@ func cpuShares(report []byte, kind func(tid int, comm string) string) []cpuShare
 	return out
 }
 
-// kind names a sampled thread for the table: the run's service,
+// kind names a sampled process for the table: the run's service,
 // generator, Redis and PostgreSQL (by role: a backend, the WAL writer, the
 // checkpointer…) as such, the idle task as idle, the rest by command and
-// "(other)", or "(ended)" when its process is gone and cannot be told.
-func (p runPids) kind(tid int, comm string) string {
-	if tid == 0 {
-		return "(idle)"
-	}
-	pid, parent, ok := procOf(tid)
+// "(other)", or "(ended)" when it is gone and cannot be told.
+func (p runPids) kind(pid int, comm string) string {
 	switch {
-	case !ok:
-		return comm + " (ended)"
+	case pid == 0:
+		return "(idle)"
 	case pid == p.service:
 		return "the service"
-	case pid == p.generator || parent == p.generator: // under taskset or sh, the child
+	case pid == p.generator:
 		return "the generator"
 	case pid == p.redis:
 		return "Redis"
+	}
+	parent, ok := parentOf(pid)
+	switch {
+	case ok != nil:
+		return comm + " (ended)"
 	case pid == p.postmaster || parent == p.postmaster:
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		return postgresRole(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
 	}
 	return comm + " (other)"
-}
-
-// procOf is a thread's process (its thread group) and that process's
-// parent, from /proc; ok is false once the thread is gone.
-func procOf(tid int) (pid, parent int, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
-	if err != nil {
-		return 0, 0, false
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, found := strings.CutPrefix(line, "Tgid:"); found {
-			pid, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-		if v, found := strings.CutPrefix(line, "PPid:"); found {
-			parent, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	return pid, parent, pid != 0
 }
 
 // postgresRole is the role in a PostgreSQL process's title ("postgres:

@@ -3,27 +3,34 @@ package main
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
-// TestCPUShares: perf's "--sort cpu,pid" lines are summed by CPU and by
-// kind of process, as shares of each CPU's samples, largest first.
+// TestCPUShares: perf script's samples are counted by CPU and by kind of
+// process, as shares of each CPU's samples, largest first.
 func TestCPUShares(t *testing.T) {
-	report := []byte(`
-    30.00%  000    4242:fairslot
-    10.00%  000    4243:fairslot
-    10.00%  000       0:swapper
-    25.00%  001    5000:spike
-    15.00%  001    6000:postgres
-    10.00%  001    6001:postgres
-# a comment
-garbage line
-`)
-	kind := func(tid int, comm string) string {
+	var b strings.Builder
+	for line, n := range map[string]int{
+		"        fairslot  4242 [000]": 6,
+		"        fairslot  4243 [000]": 2,
+		"         swapper     0 [000]": 2,
+		"           spike  5000 [001]": 5,
+		"        postgres  6000 [001]": 3,
+		"  postgres: wal  6001 [001]":  2,
+		"# a comment":                  1,
+		"garbage [line]":               1,
+	} {
+		for range n {
+			b.WriteString(line + "\n")
+		}
+	}
+	report := []byte(b.String())
+	kind := func(pid int, comm string) string {
 		switch {
-		case tid == 0:
+		case pid == 0:
 			return "(idle)"
-		case comm == "postgres":
+		case strings.HasPrefix(comm, "postgres"):
 			return "PostgreSQL: backend"
 		}
 		return comm
@@ -43,20 +50,24 @@ garbage line
 	}
 }
 
-// TestRunPidsKind: the run's own processes are named as such, PostgreSQL's
-// by their role, anything else as other work.
+// TestRunPidsKind: the run's own processes are named as such, even once
+// they have ended, PostgreSQL's by their role, anything else as other work.
 func TestRunPidsKind(t *testing.T) {
 	self := os.Getpid()
-	if got := (runPids{service: self}).kind(self, "run.test"); got != "the service" {
-		t.Errorf("the service's thread: %q", got)
+	run := runPids{service: 1 << 30, generator: 1<<30 + 1}
+	if got := run.kind(1<<30, "fairslot"); got != "the service" {
+		t.Errorf("the service: %q", got)
 	}
-	if got := (runPids{generator: os.Getppid()}).kind(self, "run.test"); got != "the generator" {
-		t.Errorf("the generator's child: %q", got)
+	if got := run.kind(1<<30+1, "spike"); got != "the generator" {
+		t.Errorf("the generator, ended: %q", got)
 	}
-	if got := (runPids{}).kind(self, "run.test"); got != "run.test (other)" {
+	if got := run.kind(1<<30+2, "compile"); got != "compile (ended)" {
+		t.Errorf("another process, ended: %q", got)
+	}
+	if got := run.kind(self, "run.test"); got != "run.test (other)" {
 		t.Errorf("another process: %q", got)
 	}
-	if got := (runPids{}).kind(0, "swapper"); got != "(idle)" {
+	if got := run.kind(0, "swapper"); got != "(idle)" {
 		t.Errorf("idle: %q", got)
 	}
 	for title, want := range map[string]string{
