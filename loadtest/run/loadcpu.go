@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
+
+	"fairslot/loadtest/procstat"
 )
 
 // profileWindow is one CPU profile a load run takes of the service: name
@@ -129,7 +132,7 @@ func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (load
 		}
 		pid := s.cmd.Process.Pid
 		p := &targetProc{pid: pid}
-		return reading{cpu: p.cpu(), runQueue: runQueueWait(pid), attempts: snap.attempts[math.Inf(1)], ok: true}
+		return reading{cpu: p.cpu(), runQueue: procstat.RunQueueWait(strconv.Itoa(pid)), attempts: snap.attempts[math.Inf(1)], ok: true}
 	}
 	first := make(chan reading, 1)
 	go func() {
@@ -148,28 +151,4 @@ func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (load
 		}
 		return loadCPU{cpu: b.cpu - a.cpu, runQueue: b.runQueue - a.runQueue, attempts: b.attempts - a.attempts}, true
 	}
-}
-
-// runQueueWait is how long pid's threads have waited, runnable, for a CPU,
-// summed over the threads alive now; 0 where the kernel does not say.
-func runQueueWait(pid int) time.Duration {
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
-	return sumRunQueue(tasks)
-}
-
-// sumRunQueue sums the run-queue wait of schedstat files: their second
-// field, in ns.
-func sumRunQueue(paths []string) time.Duration {
-	var sum time.Duration
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		var onCPU, waited int64
-		if _, err := fmt.Sscan(string(b), &onCPU, &waited); err == nil {
-			sum += time.Duration(waited)
-		}
-	}
-	return sum
 }

@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"syscall"
 	"time"
+
+	"fairslot/loadtest/procstat"
 )
 
 // ownCost is what the generator itself has cost so far: its CPU time (user
@@ -21,8 +21,7 @@ func readOwnCost() ownCost {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	tasks, _ := filepath.Glob("/proc/self/task/*/schedstat")
-	return ownCost{cpu: cpu, runQueue: sumRunQueue(tasks)}
+	return ownCost{cpu: cpu, runQueue: procstat.RunQueueWait("self")}
 }
 
 // since is the cost from before to c over a load of elapsed seconds, as
@@ -31,21 +30,4 @@ func (c ownCost) since(before ownCost, elapsed float64) string {
 	cpu, rq := c.cpu-before.cpu, c.runQueue-before.runQueue
 	return fmt.Sprintf("spike: the generator's own cost over the load's %.1f s: %.1f CPU-s (%.0f %% of one CPU), its threads waited %.1f s runnable for a CPU",
 		elapsed, cpu.Seconds(), 100*cpu.Seconds()/max(elapsed, 1e-9), rq.Seconds())
-}
-
-// sumRunQueue sums the run-queue wait of schedstat files (their second
-// field, in ns); threads that ended in between are not counted.
-func sumRunQueue(paths []string) time.Duration {
-	var sum time.Duration
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		var onCPU, waited int64
-		if _, err := fmt.Sscan(string(b), &onCPU, &waited); err == nil {
-			sum += time.Duration(waited)
-		}
-	}
-	return sum
 }
