@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,6 +79,13 @@ const (
 	serveMemoryLimit = 1 << 30
 )
 
+// gcMetrics adds, to the Go collector's defaults, the runtime's own count
+// of collections and its estimate of the CPU they took
+// (go_gc_cycles_total_gc_cycles_total, go_cpu_classes_gc_*_cpu_seconds_total
+// beside go_cpu_classes_total_cpu_seconds_total): what the GC settings
+// above were chosen by, and what an operator reads to change them.
+var gcMetrics = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/(gc/cycles/total|cpu/classes/(gc/|total))`)}
+
 // gcDefaults applies serve's collector defaults where the environment sets
 // none, and returns the settings in force as the runtime's variables spell
 // them.
@@ -141,7 +149,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"gogc", gogc, "gomemlimit", memLimit)...)
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d, err := c.open(ctx, log, reg)
 	if err != nil {
 		return err

@@ -44,12 +44,15 @@ func profileWindows(release, start time.Time, hold time.Duration) []profileWindo
 	return w
 }
 
-// startLoadProfiles fetches the windows' CPU profiles from the service's
-// admin address (it serves pprof: --pprof) into dir, one after the other,
-// each started at its time, then its heap profile at the load's end
-// (heap.pprof: what is live then, and every allocation since the start);
-// the returned function waits for them. pprof counts whole seconds.
-func startLoadProfiles(ctx context.Context, admin, dir string, windows []profileWindow) func() error {
+// startLoadProfiles fetches the windows' profiles from the service's
+// admin address (it serves pprof: --pprof), one window after the other,
+// each started at its time: with -cpuprofile its CPU profile, with
+// -memprofile its allocations (allocs?seconds: every allocation in the
+// window), each into its folder as name.pprof; then, with -cpuprofile, its
+// heap profile at the load's end (heap.pprof: what is live then, and every
+// allocation since the start). The returned function waits for them.
+// pprof counts whole seconds.
+func startLoadProfiles(ctx context.Context, admin string, o options, windows []profileWindow) func() error {
 	done := make(chan error, 1)
 	go func() {
 		var errs []error
@@ -61,12 +64,38 @@ func startLoadProfiles(ctx context.Context, admin, dir string, windows []profile
 			case <-time.After(time.Until(w.from)):
 			}
 			secs := max(1, int(math.Round(w.d.Seconds())))
-			errs = append(errs, fetchProfile(ctx, admin, fmt.Sprintf("profile?seconds=%d", secs), filepath.Join(dir, w.name+".pprof")))
+			errs = append(errs, fetchProfiles(ctx, admin, o, secs, w.name+".pprof"))
 		}
-		errs = append(errs, fetchProfile(ctx, admin, "heap", filepath.Join(dir, "heap.pprof")))
+		if o.cpuProfile != "" {
+			errs = append(errs, fetchProfile(ctx, admin, "heap", filepath.Join(o.cpuProfile, "heap.pprof")))
+		}
 		done <- errors.Join(errs...)
 	}()
 	return func() error { return <-done }
+}
+
+// fetchProfiles takes the profiles o asks for over the same secs, at once:
+// CPU into -cpuprofile's folder, allocations into -memprofile's, each as
+// file.
+func fetchProfiles(ctx context.Context, admin string, o options, secs int, file string) error {
+	var kinds [][2]string
+	if o.cpuProfile != "" {
+		kinds = append(kinds, [2]string{"profile", o.cpuProfile})
+	}
+	if o.memProfile != "" {
+		kinds = append(kinds, [2]string{"allocs", o.memProfile})
+	}
+	errs := make(chan error, len(kinds))
+	for _, k := range kinds {
+		go func() {
+			errs <- fetchProfile(ctx, admin, fmt.Sprintf("%s?seconds=%d", k[0], secs), filepath.Join(k[1], file))
+		}()
+	}
+	var all []error
+	for range kinds {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
 // fetchProfile writes a profile from the pprof handler at admin
@@ -101,6 +130,7 @@ func fetchProfile(ctx context.Context, admin, which, path string) error {
 type loadCPU struct {
 	cpu, runQueue time.Duration
 	attempts      float64
+	gc            goRuntime // the collector and the allocations over the same span
 }
 
 // perHundredThousand is the service's CPU-s per 100,000 booking attempts.
@@ -112,9 +142,15 @@ func (l loadCPU) perHundredThousand() float64 {
 }
 
 func (l loadCPU) String() string {
-	return fmt.Sprintf("Service CPU from T−1 s to the load's end: %.1f CPU-s for %.0f booking attempts, %.2f CPU-s per 100,000; "+
+	s := fmt.Sprintf("Service CPU from T−1 s to the load's end: %.1f CPU-s for %.0f booking attempts, %.2f CPU-s per 100,000; "+
 		"its threads waited %.1f s runnable for a CPU (run queue).",
 		l.cpu.Seconds(), l.attempts, l.perHundredThousand(), l.runQueue.Seconds())
+	if l.attempts > 0 && l.gc.cpu > 0 {
+		s += fmt.Sprintf(" Garbage collector: %.0f collections, %.1f %% of the service's CPU by the runtime's estimate (%.2f of %.1f CPU-s; mark assists %.2f, idle marking %.2f); "+
+			"%.0f bytes and %.1f objects allocated per attempt.",
+			l.gc.cycles, l.gc.gcShare()*100, l.gc.gcCPU, l.gc.cpu, l.gc.assistCPU, l.gc.idleCPU, l.gc.allocBytes/l.attempts, l.gc.allocObjects/l.attempts)
+	}
+	return s
 }
 
 // measureLoadCPU reads the service's CPU time and booking attempts at from
@@ -123,6 +159,7 @@ func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (load
 	type reading struct {
 		cpu, runQueue time.Duration
 		attempts      float64
+		gc            goRuntime
 		ok            bool
 	}
 	read := func() reading {
@@ -132,7 +169,7 @@ func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (load
 		}
 		pid := s.cmd.Process.Pid
 		p := &targetProc{pid: pid}
-		return reading{cpu: p.cpu(), runQueue: procstat.RunQueueWait(strconv.Itoa(pid)), attempts: snap.attempts[math.Inf(1)], ok: true}
+		return reading{cpu: p.cpu(), runQueue: procstat.RunQueueWait(strconv.Itoa(pid)), attempts: snap.attempts[math.Inf(1)], gc: snap.gc, ok: true}
 	}
 	first := make(chan reading, 1)
 	go func() {
@@ -149,6 +186,6 @@ func measureLoadCPU(ctx context.Context, s *server, from time.Time) func() (load
 		if !a.ok || !b.ok || b.cpu <= a.cpu {
 			return loadCPU{}, false
 		}
-		return loadCPU{cpu: b.cpu - a.cpu, runQueue: b.runQueue - a.runQueue, attempts: b.attempts - a.attempts}, true
+		return loadCPU{cpu: b.cpu - a.cpu, runQueue: b.runQueue - a.runQueue, attempts: b.attempts - a.attempts, gc: b.gc.sub(a.gc)}, true
 	}
 }

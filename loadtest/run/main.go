@@ -51,6 +51,7 @@ type options struct {
 	scenario   string
 	only       string // throughput: the targets to measure
 	cpuProfile string // folder for the service's CPU profiles (profileWindows; throughput: per target)
+	memProfile string // the same for its allocation profiles (every allocation in the same windows)
 	bin, k6    string
 	loadseed   string // the seeding tool (loadtest/loadseed)
 	runDir     string
@@ -109,6 +110,8 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "throughput only: measure just the targets whose name contains one of these comma-separated words (e.g. \"POST,lottery\")")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles of the service into this folder (served with --pprof on the admin address): "+
 		"throughput, one per fairslot target during its wrk run; a release, release.pprof (T-1s to T+4s) and after.pprof (the rest of the load); other loads, load.pprof; and heap.pprof at the load's end")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write allocation profiles of the service into this folder, over the same spans as -cpuprofile's and with the same names "+
+		"(every allocation in the span: go tool pprof -sample_index=alloc_space or alloc_objects)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -225,8 +228,8 @@ func run(ctx context.Context, o options) (err error) {
 
 	step("start fairslot serve")
 	var serveArgs []string
-	if o.cpuProfile != "" {
-		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
+	if o.profiled() {
+		if err := o.makeProfileDirs(); err != nil {
 			return err
 		}
 		serveArgs = append(serveArgs, "--pprof")
@@ -255,8 +258,8 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	cpuOfLoad := measureLoadCPU(ctx, srv, cpuFrom)
 	profiles := func() error { return nil }
-	if o.cpuProfile != "" {
-		profiles = startLoadProfiles(ctx, adminAddr, o.cpuProfile, profileWindows(release, loadStart, o.duration))
+	if o.profiled() {
+		profiles = startLoadProfiles(ctx, adminAddr, o, profileWindows(release, loadStart, o.duration))
 	}
 	// Slots left: the released sessions' online pools, or for a steady day
 	// every pool of today's sessions.
@@ -300,9 +303,14 @@ func run(ctx context.Context, o options) (err error) {
 		printCPUShares(sh)
 	}
 	if err := profiles(); err != nil {
-		fmt.Printf("cpu profiles: %v\n", err)
-	} else if o.cpuProfile != "" {
-		fmt.Printf("cpu profiles of the service in %s (go tool pprof -top %s %s/*.pprof)\n", o.cpuProfile, o.bin, o.cpuProfile)
+		fmt.Printf("profiles: %v\n", err)
+	} else {
+		if o.cpuProfile != "" {
+			fmt.Printf("cpu profiles of the service in %s (go tool pprof -top %s %s/*.pprof)\n", o.cpuProfile, o.bin, o.cpuProfile)
+		}
+		if o.memProfile != "" {
+			fmt.Printf("allocation profiles of the service in %s (go tool pprof -sample_index=alloc_space -top %s %s/*.pprof)\n", o.memProfile, o.bin, o.memProfile)
+		}
 	}
 	if o.mode == "lottery" {
 		step("wait for the draws (at %s)", seeded.DrawAt)

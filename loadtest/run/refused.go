@@ -40,6 +40,7 @@ func refusedAB(ctx context.Context, o options, dir string, serve func(bin string
 	rounds := max(o.rounds, 1)
 	input := filepath.Join(dir, "wrk-input.txt")
 	cpu := make([][]float64, len(builds))
+	allocB, allocN := make([][]float64, len(builds)), make([][]float64, len(builds))
 	fmt.Printf("CPUs: %s\n", pinned.describe())
 	for round := 1; round <= rounds; round++ {
 		for i, b := range builds {
@@ -52,23 +53,29 @@ func refusedAB(ctx context.Context, o options, dir string, serve func(bin string
 				return fmt.Errorf("%s: %d booked (want 1000), %d of %d answers refused (want all): not the sold-out answer",
 					b.name, booked, res.Non2xx, res.Requests)
 			}
-			fmt.Printf("    %.2f CPU-s per 100,000 refused attempts (%.1f %% answered from memory); %.0f requests/s, client p99 %.2f ms, service-side p99 %s; load average %s\n",
-				res.CPUPer100k, res.FromMemory*100, res.RPS, res.P99MS, msOrDash(res.ServiceP99MS), res.LoadAvg)
+			fmt.Printf("    %.2f CPU-s per 100,000 refused attempts (%.1f %% answered from memory); %.0f bytes and %.1f objects allocated per attempt, %.0f collections; "+
+				"%.0f requests/s, client p99 %.2f ms, service-side p99 %s; load average %s\n",
+				res.CPUPer100k, res.FromMemory*100, res.AllocBytes, res.AllocObjects, res.GCCycles, res.RPS, res.P99MS, msOrDash(res.ServiceP99MS), res.LoadAvg)
 			cpu[i] = append(cpu[i], res.CPUPer100k)
+			allocB[i], allocN[i] = append(allocB[i], res.AllocBytes), append(allocN[i], res.AllocObjects)
 		}
 	}
 	fmt.Println()
-	fmt.Println("| build | CPU-s per 100,000 refused attempts, each round | median |")
-	fmt.Println("|---|---|---:|")
+	fmt.Println("| build | CPU-s per 100,000 refused attempts, each round | median | bytes allocated per attempt, median | objects per attempt, median |")
+	fmt.Println("|---|---|---:|---:|---:|")
 	for i, b := range builds {
 		var each []string
 		for _, c := range cpu[i] {
 			each = append(each, fmt.Sprintf("%.2f", c))
 		}
-		fmt.Printf("| %s | %s | %.2f |\n", b.name, strings.Join(each, ", "), median(cpu[i]))
+		fmt.Printf("| %s | %s | %.2f | %.0f | %.1f |\n", b.name, strings.Join(each, ", "), median(cpu[i]), median(allocB[i]), median(allocN[i]))
 	}
 	if len(builds) == 2 && median(cpu[1]) > 0 {
-		fmt.Printf("\nthis build / %s: %.2f× the CPU per refused attempt\n", builds[1].name, median(cpu[0])/median(cpu[1]))
+		fmt.Printf("\nthis build / %s: %.2f× the CPU per refused attempt", builds[1].name, median(cpu[0])/median(cpu[1]))
+		if median(allocB[1]) > 0 {
+			fmt.Printf(", %.2f× the bytes allocated", median(allocB[0])/median(allocB[1]))
+		}
+		fmt.Println()
 	}
 	return nil
 }

@@ -51,6 +51,60 @@ type snapshot struct {
 	count    float64
 	fast     float64
 	known    float64 // fairslot_known_entries_total
+	gc       goRuntime
+}
+
+// goRuntime is what the Go runtime says of the service's memory and
+// collector (the Go collector's metrics, counters since the start).
+type goRuntime struct {
+	allocBytes, allocObjects float64 // go_memstats_alloc_bytes_total, go_memstats_mallocs_total
+	cycles                   float64 // collections completed
+	// The runtime's estimates, CPU-s: the collector; of it, mark assists
+	// (taken from allocating goroutines) and idle marking (on a CPU that
+	// had nothing else to run); all of the process's.
+	gcCPU, assistCPU, idleCPU, cpu float64
+}
+
+// sub is what happened between o and g.
+func (g goRuntime) sub(o goRuntime) goRuntime {
+	return goRuntime{allocBytes: g.allocBytes - o.allocBytes, allocObjects: g.allocObjects - o.allocObjects,
+		cycles: g.cycles - o.cycles, gcCPU: g.gcCPU - o.gcCPU, assistCPU: g.assistCPU - o.assistCPU, idleCPU: g.idleCPU - o.idleCPU,
+		cpu: g.cpu - o.cpu}
+}
+
+// gcShare is the collector's part of the service's CPU, by the runtime's
+// estimates (comparable with each other only).
+func (g goRuntime) gcShare() float64 {
+	if g.cpu <= 0 {
+		return 0
+	}
+	return g.gcCPU / g.cpu
+}
+
+func readGoRuntime(fams map[string]*dto.MetricFamily) goRuntime {
+	v := func(name string) float64 {
+		f := fams[name]
+		if f == nil || len(f.Metric) == 0 {
+			return 0
+		}
+		m := f.Metric[0]
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue()
+		case m.Gauge != nil:
+			return m.Gauge.GetValue()
+		case m.Untyped != nil:
+			return m.Untyped.GetValue()
+		}
+		return 0
+	}
+	return goRuntime{
+		allocBytes: v("go_memstats_alloc_bytes_total"), allocObjects: v("go_memstats_mallocs_total"),
+		cycles: v("go_gc_cycles_total_gc_cycles_total"),
+		gcCPU:  v("go_cpu_classes_gc_total_cpu_seconds_total"), assistCPU: v("go_cpu_classes_gc_mark_assist_cpu_seconds_total"),
+		idleCPU: v("go_cpu_classes_gc_mark_idle_cpu_seconds_total"),
+		cpu:     v("go_cpu_classes_total_cpu_seconds_total"),
+	}
 }
 
 func newSampler(e *env, s *server, sessions []string, offered func(float64) float64) *sampler {
@@ -137,6 +191,7 @@ func scrapeMetrics(admin string) (snapshot, error) {
 	}
 	snap := snapshot{outcomes: map[string]float64{}, buckets: map[float64]float64{},
 		attempts: map[float64]float64{}, booked: map[float64]float64{}}
+	snap.gc = readGoRuntime(fams)
 	if f := fams["fairslot_fast_rejects_total"]; f != nil && len(f.Metric) > 0 {
 		snap.fast = f.Metric[0].GetCounter().GetValue()
 	}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func TestQuantileInterpolatesInsideABucket(t *testing.T) {
@@ -65,5 +70,55 @@ func TestWholeRunIsBetweenTheStartAndEndOfSampling(t *testing.T) {
 	}
 	if b := got[1]; b.What != "201 answers" || b.Count != 10 || b.P50MS != 50.5 {
 		t.Errorf("201 answers = %+v, want 10 with p50 50.5 ms", b)
+	}
+}
+
+// TestGoRuntimeFromTheServicesMetrics: the collector's figures are read
+// under the names the service's Go collector gives them (cmd/fairslot's
+// gcMetrics), and a span's are the difference of two readings.
+func TestGoRuntimeFromTheServicesMetrics(t *testing.T) {
+	read := func(text string) goRuntime {
+		t.Helper()
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readGoRuntime(fams)
+	}
+	const at = `# TYPE go_memstats_alloc_bytes_total counter
+go_memstats_alloc_bytes_total %d
+# TYPE go_memstats_mallocs_total counter
+go_memstats_mallocs_total %d
+# TYPE go_gc_cycles_total_gc_cycles_total counter
+go_gc_cycles_total_gc_cycles_total %d
+# TYPE go_cpu_classes_gc_total_cpu_seconds_total counter
+go_cpu_classes_gc_total_cpu_seconds_total %g
+# TYPE go_cpu_classes_gc_mark_assist_cpu_seconds_total counter
+go_cpu_classes_gc_mark_assist_cpu_seconds_total %g
+# TYPE go_cpu_classes_gc_mark_idle_cpu_seconds_total counter
+go_cpu_classes_gc_mark_idle_cpu_seconds_total %g
+# TYPE go_cpu_classes_total_cpu_seconds_total counter
+go_cpu_classes_total_cpu_seconds_total %g
+`
+	a := read(fmt.Sprintf(at, 1000, 10, 2, 0.5, 0.1, 0.05, 10.0))
+	b := read(fmt.Sprintf(at, 801000, 4010, 5, 2.5, 0.6, 0.25, 50.0))
+	want := goRuntime{allocBytes: 800000, allocObjects: 4000, cycles: 3, gcCPU: 2, assistCPU: 0.5, idleCPU: 0.2, cpu: 40}
+	got := b.sub(a)
+	for _, f := range []struct {
+		name      string
+		got, want float64
+	}{{"allocBytes", got.allocBytes, want.allocBytes}, {"allocObjects", got.allocObjects, want.allocObjects},
+		{"cycles", got.cycles, want.cycles}, {"gcCPU", got.gcCPU, want.gcCPU}, {"assistCPU", got.assistCPU, want.assistCPU},
+		{"idleCPU", got.idleCPU, want.idleCPU}, {"cpu", got.cpu, want.cpu}} {
+		if math.Abs(f.got-f.want) > 1e-9 {
+			t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
+		}
+	}
+	if s := got.gcShare(); math.Abs(s-0.05) > 1e-12 {
+		t.Errorf("gcShare = %v, want 0.05", s)
+	}
+	if s := (goRuntime{}).gcShare(); s != 0 {
+		t.Errorf("gcShare with no CPU = %v, want 0", s)
 	}
 }

@@ -64,6 +64,12 @@ type wrkResult struct {
 	// from memory (the fast reject path), over the same run.
 	FromMemory float64 `json:"from_memory"`
 	Booked     int64   `json:"booked"` // bookings in SQL afterwards
+	// AllocBytes and AllocObjects are what a fairslot build allocated per
+	// request answered, over the same run (the Go runtime's counters:
+	// the collector's work grows with them); GCCycles the collections.
+	AllocBytes   float64 `json:"alloc_bytes"`
+	AllocObjects float64 `json:"alloc_objects"`
+	GCCycles     float64 `json:"gc_cycles"`
 }
 
 func throughput(ctx context.Context, o options) error {
@@ -86,8 +92,8 @@ func throughput(ctx context.Context, o options) error {
 	// (read before and after each wrk run), and serves pprof for
 	// -cpuprofile.
 	admin := []string{"--admin-addr", adminAddr}
-	if o.cpuProfile != "" {
-		if err := os.MkdirAll(o.cpuProfile, 0o755); err != nil {
+	if o.profiled() {
+		if err := o.makeProfileDirs(); err != nil {
 			return err
 		}
 		admin = append(admin, "--pprof")
@@ -221,11 +227,12 @@ func onlyTargets(targets []target, only string) []target {
 	return kept
 }
 
-// startProfile, with -cpuprofile, fetches a CPU profile of a fairslot
-// target (started with --pprof on the admin address) over the middle of its
-// wrk run; the returned function waits for it. Without, it does nothing.
+// startProfile, with -cpuprofile or -memprofile, fetches a CPU or
+// allocation profile (or both) of a fairslot target (started with --pprof
+// on the admin address) over the middle of its wrk run; the returned
+// function waits for them. Without either, it does nothing.
 func startProfile(o options, t target, d time.Duration) func() error {
-	if o.cpuProfile == "" || !t.fairslot {
+	if !o.profiled() || !t.fairslot {
 		return func() error { return nil }
 	}
 	done := make(chan error, 1)
@@ -233,9 +240,25 @@ func startProfile(o options, t target, d time.Duration) func() error {
 		secs := max(1, int((d - 2*time.Second).Seconds()))
 		time.Sleep(time.Second)
 		name := strings.NewReplacer(" ", "_", "/", "_", ",", "", "(", "", ")", "").Replace(t.name)
-		done <- fetchProfile(context.Background(), adminAddr, fmt.Sprintf("profile?seconds=%d", secs), filepath.Join(o.cpuProfile, name+".pprof"))
+		done <- fetchProfiles(context.Background(), adminAddr, o, secs, name+".pprof")
 	}()
 	return func() error { return <-done }
+}
+
+// profiled says whether the service is to be profiled (-cpuprofile,
+// -memprofile).
+func (o options) profiled() bool { return o.cpuProfile != "" || o.memProfile != "" }
+
+// makeProfileDirs makes the profiles' folders.
+func (o options) makeProfileDirs() error {
+	for _, d := range []string{o.cpuProfile, o.memProfile} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func throughputReport(o options, targets []target, r []wrkResult) string {
@@ -490,7 +513,10 @@ func measureWrk(ctx context.Context, srv *targetProc, fairslot bool, addr, input
 			res.ServiceP99MS = p99 * 1000
 		}
 		if res.Requests > 0 {
-			res.FromMemory = (after.fast - before.fast) / float64(res.Requests)
+			n := float64(res.Requests)
+			g := after.gc.sub(before.gc)
+			res.FromMemory = (after.fast - before.fast) / n
+			res.AllocBytes, res.AllocObjects, res.GCCycles = g.allocBytes/n, g.allocObjects/n, g.cycles
 		}
 	}
 	return res, nil
