@@ -62,6 +62,9 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // Is makes errors.Is match on Code, so a sentinel matches an Error built later
 // with a more specific message.
 func (e *Error) Is(target error) bool {
+	if t, ok := target.(*Error); ok { // a sentinel, as nearly always: no allocation
+		return t.Code == e.Code
+	}
 	var t *Error
 	return errors.As(target, &t) && t.Code == e.Code
 }
@@ -73,6 +76,9 @@ func Errorf(sentinel *Error, format string, args ...any) *Error {
 
 // AsError returns the *Error inside err, if any.
 func AsError(err error) (*Error, bool) {
+	if e, ok := err.(*Error); ok { // every refusal of the hot path: no allocation
+		return e, true // as errors.As answers, a nil *Error included
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok

@@ -46,10 +46,17 @@ type refused struct {
 // Both its slices are allocated once, at their full size: a request never
 // grows them.
 type refusalLog struct {
-	mu      sync.Mutex
-	buf     []refused
-	spare   []refused
-	max     int
+	mu    sync.Mutex
+	buf   []refused
+	spare []refused
+	max   int
+	// flushing is held by the one who drains the buffer (take, thin,
+	// write), who alone uses spare and seen; seen is thinRefusals' map,
+	// kept from flush to flush: made anew, it was a fifth of the bytes the
+	// service allocated in the release minute's refusals (one entry per
+	// refusal, four flushes a second).
+	flushing sync.Mutex
+	seen     map[thinKey]int
 	wake    chan struct{}
 	dropped atomic.Uint64 // no room in the buffer, over the write rate, or a failed write
 	thinned atomic.Uint64 // more than RefusalsPerSecond alike in a second
@@ -215,7 +222,12 @@ func (s *Service) FlushRefusals(ctx context.Context) {
 // when negative), and returns how many it wrote.
 func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 	l := s.refusals
-	rs := thinRefusals(l.take(), s.cfg.RefusalsPerSecond, &l.thinned)
+	l.flushing.Lock()
+	defer l.flushing.Unlock()
+	if l.seen == nil {
+		l.seen = make(map[thinKey]int)
+	}
+	rs := thinRefusals(l.take(), s.cfg.RefusalsPerSecond, &l.thinned, l.seen)
 	if len(rs) == 0 {
 		return 0
 	}
@@ -269,19 +281,23 @@ func sampleAccounts(rs []refused, share float64) []refused {
 	return out
 }
 
+// thinKey is what makes refused attempts alike for thinRefusals.
+type thinKey struct {
+	typ                                    EventType
+	sess                                   *Session
+	account, staff, patient, identity, why string
+	second                                 int64
+}
+
 // thinRefusals keeps, of the events with the same type, actor, session,
-// person and reason within one second, the first perSecond, in place.
-func thinRefusals(rs []refused, perSecond int, thinned *atomic.Uint64) []refused {
-	type key struct {
-		typ                                    EventType
-		sess                                   *Session
-		account, staff, patient, identity, why string
-		second                                 int64
-	}
-	seen := make(map[key]int, len(rs))
+// person and reason within one second, the first perSecond, in place. seen
+// is its scratch map, emptied first: one batch's counts never carry into
+// the next (as when it was made anew for each).
+func thinRefusals(rs []refused, perSecond int, thinned *atomic.Uint64, seen map[thinKey]int) []refused {
+	clear(seen)
 	out := rs[:0]
 	for _, e := range rs {
-		k := key{e.typ, e.sess, e.account, e.staff, e.patient, e.identity, e.reason, e.ts / int64(time.Second)}
+		k := thinKey{e.typ, e.sess, e.account, e.staff, e.patient, e.identity, e.reason, e.ts / int64(time.Second)}
 		if seen[k]++; seen[k] > perSecond {
 			thinned.Add(1)
 			continue

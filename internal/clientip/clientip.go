@@ -40,11 +40,12 @@ func (p Proxies) Trusts(a netip.Addr) bool {
 // leftmost entry is whatever the client chose to send.
 func (p Proxies) ClientIP(rc *fasthttp.RequestCtx) (ip string, proxied bool) {
 	peer, _ := netip.AddrFromSlice(rc.RemoteIP())
-	peer = peer.Unmap()
-	ip = peer.String()
-	if !p.Trusts(peer) {
-		return ip, false
+	client := peer.Unmap()
+	if !p.Trusts(client) {
+		return client.String(), false
 	}
+	// The address is made a string once, at the end: behind a proxy, the
+	// peer's and each hop's strings were garbage of every request.
 	xff := string(rc.Request.Header.Peek("X-Forwarded-For"))
 	for xff != "" {
 		i := strings.LastIndexByte(xff, ',')
@@ -54,10 +55,10 @@ func (p Proxies) ClientIP(rc *fasthttp.RequestCtx) (ip string, proxied bool) {
 		if err != nil {
 			break
 		}
-		ip = a.Unmap().String()
-		if !p.Trusts(a.Unmap()) {
+		client = a.Unmap()
+		if !p.Trusts(client) {
 			break
 		}
 	}
-	return ip, true
+	return client.String(), true
 }

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/valyala/fasthttp"
 
@@ -48,7 +51,39 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 
 // WriteErrorBody answers with e's status and the API's error shape.
 func WriteErrorBody(rc *fasthttp.RequestCtx, e *booking.Error) {
+	if body, ok := sentinelBody(e); ok {
+		rc.SetStatusCode(e.Kind.HTTPStatus())
+		rc.SetContentType("application/json")
+		_, _ = rc.Write(body)
+		return
+	}
 	WriteJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+}
+
+// sentinelBodies holds the encoded answer of each of the domain's
+// sentinel errors (booking.Sentinel: fixed values, a few dozen), encoded
+// once by WriteJSON's encoder: the refusals of the release minute
+// (sold_out, not_released, rate_limited) are sentinels, and encoding
+// their unchanging body again was two allocations and a reflective walk a
+// refusal. An error made with its own message (booking.Errorf) is not a
+// sentinel and is encoded as it comes.
+var sentinelBodies sync.Map // *booking.Error → []byte
+
+func sentinelBody(e *booking.Error) ([]byte, bool) {
+	if b, ok := sentinelBodies.Load(e); ok {
+		return b.([]byte), true
+	}
+	if s, ok := booking.Sentinel(e.Code); !ok || s != e {
+		return nil, false
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}}); err != nil {
+		return nil, false
+	}
+	sentinelBodies.Store(e, buf.Bytes())
+	return buf.Bytes(), true
 }
 
 // ReadError is the answer to a request fasthttp could not read, and its

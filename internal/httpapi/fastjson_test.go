@@ -1,7 +1,12 @@
 package httpapi
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
 )
 
 // slowBook is what decode (DecodeStrict: encoding/json and the API's own
@@ -91,4 +96,42 @@ func BenchmarkDecodeBook(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestSentinelBodiesAreTheEncodersBytes: a sentinel error's answer, kept
+// encoded after its first use, is byte for byte what the encoder writes,
+// the first time and after; an error made with its own message under a
+// sentinel's code (booking.Errorf) gets its own message, not the
+// sentinel's kept bytes; and the kept body is appended as the encoder
+// appends.
+func TestSentinelBodiesAreTheEncodersBytes(t *testing.T) {
+	encoded := func(e *booking.Error) (int, string) {
+		var rc fasthttp.RequestCtx
+		WriteJSON(&rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+		return rc.Response.StatusCode(), string(rc.Response.Body())
+	}
+	written := func(e *booking.Error) (int, string, string) {
+		var rc fasthttp.RequestCtx
+		WriteErrorBody(&rc, e)
+		return rc.Response.StatusCode(), string(rc.Response.Body()), string(rc.Response.Header.ContentType())
+	}
+	own := booking.Errorf(booking.ErrSoldOut, "no slot is left for 张三 <today>")
+	for _, e := range []*booking.Error{booking.ErrSoldOut, booking.ErrNotReleased, booking.ErrRateLimited, own, ErrRouteNotFound} {
+		wantStatus, wantBody := encoded(e)
+		for i := range 2 {
+			status, body, ct := written(e)
+			if status != wantStatus || body != wantBody || ct != "application/json" {
+				t.Errorf("%s, answer %d: %d %q (%s); want %d %q (application/json)", e.Code, i+1, status, body, ct, wantStatus, wantBody)
+			}
+		}
+	}
+	if _, body, _ := written(own); !strings.Contains(body, "张三 <today>") {
+		t.Errorf("an error with its own message answered %q", body)
+	}
+	var rc fasthttp.RequestCtx
+	rc.Response.AppendBodyString("x")
+	WriteErrorBody(&rc, booking.ErrSoldOut)
+	if _, want := encoded(booking.ErrSoldOut); string(rc.Response.Body()) != "x"+want {
+		t.Errorf("kept body after %q: %q, want it appended", "x", rc.Response.Body())
+	}
 }

@@ -58,6 +58,11 @@ type Server struct {
 	localIP, localAcct *limiter.Limiter
 	metrics            *metrics
 	routes             []route
+	// paths are the paths of the routes without a parameter, and methods
+	// the routes' methods, each its own key: handle takes a known path and
+	// method from here rather than copying them from the request (two
+	// allocations on every booking attempt).
+	paths, methods map[string]string
 	base               context.Context
 	stop               context.CancelFunc
 }
@@ -85,6 +90,13 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
 	}
 	s.routes = s.table()
+	s.paths, s.methods = make(map[string]string), make(map[string]string)
+	for _, rt := range s.routes {
+		if !rt.param {
+			s.paths[rt.prefix] = rt.prefix
+		}
+		s.methods[rt.method] = rt.method
+	}
 	s.srv = NewFastHTTPServer(s.handle, s.connError, cfg.MaxBodyBytes, log)
 	return s
 }
@@ -202,8 +214,14 @@ func (rt route) match(path string) (string, bool) {
 
 func (s *Server) handle(rc *fasthttp.RequestCtx) {
 	start := time.Now()
-	path := string(rc.Path())
-	method := string(rc.Method())
+	path, ok := s.paths[string(rc.Path())] // looked up in place: no copy
+	if !ok {
+		path = string(rc.Path())
+	}
+	method, ok := s.methods[string(rc.Method())]
+	if !ok {
+		method = string(rc.Method())
+	}
 	var rt *route
 	pathKnown := false
 	var param string
