@@ -4,6 +4,9 @@ import (
 	"math"
 	"runtime/debug"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // TestGCDefaults: serve collects at 400% growth under a 1 GiB soft limit
@@ -35,5 +38,34 @@ func TestGCDefaults(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
 		t.Errorf("memory limit changed to %d though GOMEMLIMIT was set", got)
+	}
+}
+
+// TestGCMetricsServed: the runtime's estimates of the collector's CPU and
+// of all the CPU are exported beside the Go collector's defaults, under
+// the names loadtest/run reads (readGoRuntime), and nothing else of
+// runtime/metrics is added.
+func TestGCMetricsServed(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)))
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range fams {
+		got[f.GetName()] = true
+	}
+	for _, name := range []string{"go_cpu_classes_gc_total_cpu_seconds_total", "go_cpu_classes_gc_mark_assist_cpu_seconds_total",
+		"go_cpu_classes_gc_mark_idle_cpu_seconds_total", "go_cpu_classes_total_cpu_seconds_total",
+		"go_gc_duration_seconds", "go_memstats_alloc_bytes_total", "go_memstats_mallocs_total"} {
+		if !got[name] {
+			t.Errorf("%s not served", name)
+		}
+	}
+	for _, name := range []string{"go_cpu_classes_idle_cpu_seconds_total", "go_sched_goroutines_goroutines"} {
+		if got[name] {
+			t.Errorf("%s served: the rule takes more than the collector's CPU", name)
+		}
 	}
 }

@@ -58,7 +58,7 @@ type snapshot struct {
 // collector (the Go collector's metrics, counters since the start).
 type goRuntime struct {
 	allocBytes, allocObjects float64 // go_memstats_alloc_bytes_total, go_memstats_mallocs_total
-	cycles                   float64 // collections completed
+	cycles                   float64 // collections completed (the pause summary's count: any build has it)
 	// The runtime's estimates, CPU-s: the collector; of it, mark assists
 	// (taken from allocating goroutines) and idle marking (on a CPU that
 	// had nothing else to run); all of the process's.
@@ -81,6 +81,14 @@ func (g goRuntime) gcShare() float64 {
 	return g.gcCPU / g.cpu
 }
 
+// cycles is the count of the collector's pause summary: one a collection.
+func cycles(f *dto.MetricFamily) float64 {
+	if f == nil || len(f.Metric) == 0 || f.Metric[0].Summary == nil {
+		return 0
+	}
+	return float64(f.Metric[0].Summary.GetSampleCount())
+}
+
 func readGoRuntime(fams map[string]*dto.MetricFamily) goRuntime {
 	v := func(name string) float64 {
 		f := fams[name]
@@ -100,7 +108,7 @@ func readGoRuntime(fams map[string]*dto.MetricFamily) goRuntime {
 	}
 	return goRuntime{
 		allocBytes: v("go_memstats_alloc_bytes_total"), allocObjects: v("go_memstats_mallocs_total"),
-		cycles: v("go_gc_cycles_total_gc_cycles_total"),
+		cycles: cycles(fams["go_gc_duration_seconds"]),
 		gcCPU:  v("go_cpu_classes_gc_total_cpu_seconds_total"), assistCPU: v("go_cpu_classes_gc_mark_assist_cpu_seconds_total"),
 		idleCPU: v("go_cpu_classes_gc_mark_idle_cpu_seconds_total"),
 		cpu:     v("go_cpu_classes_total_cpu_seconds_total"),

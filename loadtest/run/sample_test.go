@@ -90,8 +90,10 @@ func TestGoRuntimeFromTheServicesMetrics(t *testing.T) {
 go_memstats_alloc_bytes_total %d
 # TYPE go_memstats_mallocs_total counter
 go_memstats_mallocs_total %d
-# TYPE go_gc_cycles_total_gc_cycles_total counter
-go_gc_cycles_total_gc_cycles_total %d
+# TYPE go_gc_duration_seconds summary
+go_gc_duration_seconds{quantile="0.5"} 0.0001
+go_gc_duration_seconds_sum 0.001
+go_gc_duration_seconds_count %d
 # TYPE go_cpu_classes_gc_total_cpu_seconds_total counter
 go_cpu_classes_gc_total_cpu_seconds_total %g
 # TYPE go_cpu_classes_gc_mark_assist_cpu_seconds_total counter
