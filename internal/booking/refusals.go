@@ -57,10 +57,10 @@ type refusalLog struct {
 	// refusal, four flushes a second).
 	flushing sync.Mutex
 	seen     map[thinKey]int
-	wake    chan struct{}
-	dropped atomic.Uint64 // no room in the buffer, over the write rate, or a failed write
-	thinned atomic.Uint64 // more than RefusalsPerSecond alike in a second
-	written atomic.Uint64
+	wake     chan struct{}
+	dropped  atomic.Uint64 // no room in the buffer, over the write rate, or a failed write
+	thinned  atomic.Uint64 // more than RefusalsPerSecond alike in a second
+	written  atomic.Uint64
 }
 
 func newRefusalLog(max int) *refusalLog {

@@ -63,8 +63,8 @@ type Server struct {
 	// method from here rather than copying them from the request (two
 	// allocations on every booking attempt).
 	paths, methods map[string]string
-	base               context.Context
-	stop               context.CancelFunc
+	base           context.Context
+	stop           context.CancelFunc
 }
 
 // New builds a Server over svc. store keeps the rate-limit counters.
