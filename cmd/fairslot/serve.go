@@ -80,11 +80,11 @@ const (
 )
 
 // gcMetrics adds, to the Go collector's defaults, the runtime's estimate
-// of the CPU the collector took (go_cpu_classes_gc_*_cpu_seconds_total
-// beside go_cpu_classes_total_cpu_seconds_total): with the collections
+// of the CPU the collector took (go_cpu_classes_gc_*_cpu_seconds_total;
+// against process_cpu_seconds_total): with the collections
 // (go_gc_duration_seconds_count) and the bytes allocated, what the GC
 // settings above were chosen by, and what an operator reads to change them.
-var gcMetrics = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/(gc/|total:)`)}
+var gcMetrics = collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/cpu/classes/gc/`)}
 
 // gcDefaults applies serve's collector defaults where the environment sets
 // none, and returns the settings in force as the runtime's variables spell

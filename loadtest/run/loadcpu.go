@@ -141,14 +141,23 @@ func (l loadCPU) perHundredThousand() float64 {
 	return l.cpu.Seconds() / l.attempts * 1e5
 }
 
+// gcShare is the collector's part of the service's CPU: the runtime's
+// estimate of the collector's against the process's own (/proc).
+func (l loadCPU) gcShare() float64 {
+	if l.cpu <= 0 {
+		return 0
+	}
+	return l.gc.gcCPU / l.cpu.Seconds()
+}
+
 func (l loadCPU) String() string {
 	s := fmt.Sprintf("Service CPU from T−1 s to the load's end: %.1f CPU-s for %.0f booking attempts, %.2f CPU-s per 100,000; "+
 		"its threads waited %.1f s runnable for a CPU (run queue).",
 		l.cpu.Seconds(), l.attempts, l.perHundredThousand(), l.runQueue.Seconds())
-	if l.attempts > 0 && l.gc.cpu > 0 {
-		s += fmt.Sprintf(" Garbage collector: %.0f collections, %.1f %% of the service's CPU by the runtime's estimate (%.2f of %.1f CPU-s; mark assists %.2f, idle marking %.2f); "+
+	if l.attempts > 0 && l.gc.allocBytes > 0 {
+		s += fmt.Sprintf(" Garbage collector: %.0f collections, %.2f CPU-s by the runtime's estimate (%.1f %% of the service's CPU; mark assists %.2f, idle marking %.2f); "+
 			"%.0f bytes and %.1f objects allocated per attempt.",
-			l.gc.cycles, l.gc.gcShare()*100, l.gc.gcCPU, l.gc.cpu, l.gc.assistCPU, l.gc.idleCPU, l.gc.allocBytes/l.attempts, l.gc.allocObjects/l.attempts)
+			l.gc.cycles, l.gc.gcCPU, l.gcShare()*100, l.gc.assistCPU, l.gc.idleCPU, l.gc.allocBytes/l.attempts, l.gc.allocObjects/l.attempts)
 	}
 	return s
 }

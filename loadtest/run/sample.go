@@ -61,24 +61,15 @@ type goRuntime struct {
 	cycles                   float64 // collections completed (the pause summary's count: any build has it)
 	// The runtime's estimates, CPU-s: the collector; of it, mark assists
 	// (taken from allocating goroutines) and idle marking (on a CPU that
-	// had nothing else to run); all of the process's.
-	gcCPU, assistCPU, idleCPU, cpu float64
+	// had nothing else to run). They count the time its workers held a P,
+	// so on a CPU other processes share they are an upper bound.
+	gcCPU, assistCPU, idleCPU float64
 }
 
 // sub is what happened between o and g.
 func (g goRuntime) sub(o goRuntime) goRuntime {
 	return goRuntime{allocBytes: g.allocBytes - o.allocBytes, allocObjects: g.allocObjects - o.allocObjects,
-		cycles: g.cycles - o.cycles, gcCPU: g.gcCPU - o.gcCPU, assistCPU: g.assistCPU - o.assistCPU, idleCPU: g.idleCPU - o.idleCPU,
-		cpu: g.cpu - o.cpu}
-}
-
-// gcShare is the collector's part of the service's CPU, by the runtime's
-// estimates (comparable with each other only).
-func (g goRuntime) gcShare() float64 {
-	if g.cpu <= 0 {
-		return 0
-	}
-	return g.gcCPU / g.cpu
+		cycles: g.cycles - o.cycles, gcCPU: g.gcCPU - o.gcCPU, assistCPU: g.assistCPU - o.assistCPU, idleCPU: g.idleCPU - o.idleCPU}
 }
 
 // cycles is the count of the collector's pause summary: one a collection.
@@ -111,7 +102,6 @@ func readGoRuntime(fams map[string]*dto.MetricFamily) goRuntime {
 		cycles: cycles(fams["go_gc_duration_seconds"]),
 		gcCPU:  v("go_cpu_classes_gc_total_cpu_seconds_total"), assistCPU: v("go_cpu_classes_gc_mark_assist_cpu_seconds_total"),
 		idleCPU: v("go_cpu_classes_gc_mark_idle_cpu_seconds_total"),
-		cpu:     v("go_cpu_classes_total_cpu_seconds_total"),
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -100,27 +101,25 @@ go_cpu_classes_gc_total_cpu_seconds_total %g
 go_cpu_classes_gc_mark_assist_cpu_seconds_total %g
 # TYPE go_cpu_classes_gc_mark_idle_cpu_seconds_total counter
 go_cpu_classes_gc_mark_idle_cpu_seconds_total %g
-# TYPE go_cpu_classes_total_cpu_seconds_total counter
-go_cpu_classes_total_cpu_seconds_total %g
 `
-	a := read(fmt.Sprintf(at, 1000, 10, 2, 0.5, 0.1, 0.05, 10.0))
-	b := read(fmt.Sprintf(at, 801000, 4010, 5, 2.5, 0.6, 0.25, 50.0))
-	want := goRuntime{allocBytes: 800000, allocObjects: 4000, cycles: 3, gcCPU: 2, assistCPU: 0.5, idleCPU: 0.2, cpu: 40}
+	a := read(fmt.Sprintf(at, 1000, 10, 2, 0.5, 0.1, 0.05))
+	b := read(fmt.Sprintf(at, 801000, 4010, 5, 2.5, 0.6, 0.25))
+	want := goRuntime{allocBytes: 800000, allocObjects: 4000, cycles: 3, gcCPU: 2, assistCPU: 0.5, idleCPU: 0.2}
 	got := b.sub(a)
 	for _, f := range []struct {
 		name      string
 		got, want float64
 	}{{"allocBytes", got.allocBytes, want.allocBytes}, {"allocObjects", got.allocObjects, want.allocObjects},
 		{"cycles", got.cycles, want.cycles}, {"gcCPU", got.gcCPU, want.gcCPU}, {"assistCPU", got.assistCPU, want.assistCPU},
-		{"idleCPU", got.idleCPU, want.idleCPU}, {"cpu", got.cpu, want.cpu}} {
+		{"idleCPU", got.idleCPU, want.idleCPU}} {
 		if math.Abs(f.got-f.want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", f.name, f.got, f.want)
 		}
 	}
-	if s := got.gcShare(); math.Abs(s-0.05) > 1e-12 {
-		t.Errorf("gcShare = %v, want 0.05", s)
+	if s := (loadCPU{cpu: 40 * time.Second, gc: got}).gcShare(); math.Abs(s-0.05) > 1e-12 {
+		t.Errorf("gcShare = %v, want 0.05 (2 of 40 CPU-s)", s)
 	}
-	if s := (goRuntime{}).gcShare(); s != 0 {
+	if s := (loadCPU{gc: got}).gcShare(); s != 0 {
 		t.Errorf("gcShare with no CPU = %v, want 0", s)
 	}
 }
