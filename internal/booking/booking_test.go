@@ -656,7 +656,7 @@ func TestPatientCacheBounded(t *testing.T) {
 				if got, ok := c.get(p.ID); !ok || got != p {
 					t.Fatalf("get(%s) right after put = %+v, %v; want %+v", p.ID, got, ok, p)
 				}
-				if n := len(c.young) + len(c.old); n > limit {
+				if n := c.len(); n > limit {
 					t.Fatalf("after %d puts the cache holds %d entries, more than %d", i+1, n, limit)
 				}
 			}
@@ -694,7 +694,7 @@ func TestPatientCacheBounded(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := len(c.young) + len(c.old); n > limit {
+		if n := c.len(); n > limit {
 			t.Errorf("cache holds %d entries, more than %d", n, limit)
 		}
 	})

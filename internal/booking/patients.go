@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"fairslot/internal/identity"
 )
@@ -220,36 +219,4 @@ func (s *Service) warmPatients(ctx context.Context, accountID string) {
 	for _, p := range ps {
 		s.patients.put(p)
 	}
-}
-
-// patientCache is a bounded two-generation cache: lookups hit either
-// generation; when the young one is full it becomes the old one and the old
-// one is dropped. O(1), no per-entry bookkeeping.
-type patientCache struct {
-	mu         sync.RWMutex
-	max        int
-	young, old map[string]Patient
-}
-
-func newPatientCache(max int) *patientCache {
-	return &patientCache{max: max, young: make(map[string]Patient), old: map[string]Patient{}}
-}
-
-func (c *patientCache) get(id string) (Patient, bool) {
-	c.mu.RLock()
-	p, ok := c.young[id]
-	if !ok {
-		p, ok = c.old[id]
-	}
-	c.mu.RUnlock()
-	return p, ok
-}
-
-func (c *patientCache) put(p Patient) {
-	c.mu.Lock()
-	if len(c.young) >= c.max/2 {
-		c.old, c.young = c.young, make(map[string]Patient, c.max/2)
-	}
-	c.young[p.ID] = p
-	c.mu.Unlock()
 }
