@@ -2,6 +2,7 @@ package booking
 
 import (
 	"fmt"
+	"reflect"
 	"runtime"
 	"runtime/metrics"
 	"strings"
@@ -127,4 +128,37 @@ func BenchmarkPatientCacheGC(b *testing.B) {
 		run(b, c.put, func(id string) bool { _, ok := c.get(id); return ok })
 		runtime.KeepAlive(c)
 	})
+}
+
+// TestPatientCacheKnowsEveryField: every field of Patient, set by
+// reflection to a value of its own, comes back from the cache. A field
+// added to Patient without a place in patientRec fails here instead of
+// being dropped silently by every cached read.
+func TestPatientCacheKnowsEveryField(t *testing.T) {
+	typ := reflect.TypeFor[Patient]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		var p Patient
+		v := reflect.ValueOf(&p).Elem().Field(i)
+		switch {
+		case f.Type == reflect.TypeFor[time.Time]():
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 3, 8, 0, 0, 7, time.UTC)))
+		case v.Kind() == reflect.String:
+			v.SetString("value of " + f.Name)
+		case v.Kind() == reflect.Bool:
+			v.SetBool(true)
+		case v.CanInt():
+			v.SetInt(1987)
+		default:
+			t.Fatalf("Patient.%s is a %s: give it a place in patientRec and a case here", f.Name, f.Type)
+		}
+		if f.Name != "ID" {
+			p.ID = "p"
+		}
+		c := newPatientCache(10)
+		c.put(p)
+		if got, ok := c.get(p.ID); !ok || got != p {
+			t.Errorf("Patient.%s: get = %+v, %v; want %+v", f.Name, got, ok, p)
+		}
+	}
 }
