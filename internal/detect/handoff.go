@@ -94,17 +94,7 @@ func (d *detector) findHandoffs() {
 // (handoff_pair), a combination in itself.
 func (d *detector) handoffSignals() {
 	cfg, r := d.cfg, d.cfg.Rules
-	givers := map[int32]map[int32]bool{} // receiver → its distinct givers
-	for _, h := range d.handoffs {
-		if h.giver == h.receiver {
-			continue
-		}
-		if givers[h.receiver] == nil {
-			givers[h.receiver] = map[int32]bool{}
-		}
-		givers[h.receiver][h.giver] = true
-	}
-	watcher := func(a int32) bool { return len(givers[a]) >= cfg.WatcherGivers }
+	givers := d.handoffGivers()
 	wEN, wZH := span(cfg.HandoffWindow.D())
 	for _, a := range sortedKeys(givers) {
 		if n := len(givers[a]); n > 1 {
@@ -119,7 +109,7 @@ func (d *detector) handoffSignals() {
 	given := map[int32][]handoff{}
 	pairs := map[[2]int32][]handoff{}
 	for _, h := range d.handoffs {
-		if watcher(h.receiver) && h.receiver != h.giver {
+		if d.watcher(h.receiver) && h.receiver != h.giver {
 			continue
 		}
 		given[h.giver] = append(given[h.giver], h)
@@ -391,3 +381,28 @@ func sortedPairs[V any](m map[[2]int32]V) [][2]int32 {
 	})
 	return ks
 }
+
+// handoffGivers maps each receiver of hand-offs to its distinct givers (an
+// account's own swaps left out), worked out once for every signal that
+// asks.
+func (d *detector) handoffGivers() map[int32]map[int32]bool {
+	if d.givers != nil {
+		return d.givers
+	}
+	d.givers = map[int32]map[int32]bool{}
+	for _, h := range d.handoffs {
+		if h.giver == h.receiver {
+			continue
+		}
+		if d.givers[h.receiver] == nil {
+			d.givers[h.receiver] = map[int32]bool{}
+		}
+		d.givers[h.receiver][h.giver] = true
+	}
+	return d.givers
+}
+
+// watcher says whether account a took the returned slots of WatcherGivers
+// different accounts or more: a return watcher, whose takes say nothing
+// against the people who cancelled.
+func (d *detector) watcher(a int32) bool { return len(d.handoffGivers()[a]) >= d.cfg.WatcherGivers }

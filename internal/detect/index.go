@@ -122,8 +122,9 @@ type detector struct {
 	cfg      Config
 	strs     []string
 	evs      []ev
-	doctorOf map[sym]sym // session → its doctor
-	checkIns int         // check-in events: none means no visit is ever known
+	doctorOf map[sym]sym              // session → its doctor
+	checkIns int                      // check-in events: none means no visit is ever known
+	givers   map[int32]map[int32]bool // receiver → its distinct givers (handoffGivers), once the hand-offs are found
 	// came holds the persons who checked in at least once, on any
 	// account or at the desk.
 	came     map[sym]bool

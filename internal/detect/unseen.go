@@ -36,21 +36,11 @@ func (d *detector) unseenPassedOn() {
 		return
 	}
 	cfg, r := d.cfg, d.cfg.Rules
-	// A receiver of the slots of WatcherGivers accounts or more is a
-	// return watcher: what it took says nothing against who cancelled.
-	givers := map[int32]map[int32]bool{} // receiver → its distinct givers
-	for _, h := range d.handoffs {
-		if h.giver != h.receiver {
-			if givers[h.receiver] == nil {
-				givers[h.receiver] = map[int32]bool{}
-			}
-			givers[h.receiver][h.giver] = true
-		}
-	}
 	passed := map[int32]float64{} // giver → its hand-offs, weighed
 	nPassed := map[int32]int{}
 	for _, h := range d.handoffs {
-		if h.giver == h.receiver || len(givers[h.receiver]) >= cfg.WatcherGivers {
+		// A return watcher's take says nothing against who cancelled.
+		if h.giver == h.receiver || d.watcher(h.receiver) {
 			continue
 		}
 		if d.inBulk(d.accounts[h.giver].cancels, h.at) {
