@@ -19,6 +19,8 @@ const catalogHorizon = 24 * time.Hour
 // not whole is reloaded entirely. It returns the number of sessions newly
 // loaded.
 func (s *Service) Refresh(ctx context.Context) (int, error) {
+	s.refreshing.Lock()
+	defer s.refreshing.Unlock()
 	// The version is read before the schedule: a change committed between
 	// the two reads is in the schedule or moves the version again, so the
 	// next watch reloads; it is never missed.
@@ -64,6 +66,8 @@ func (s *Service) WatchCatalog(ctx context.Context) (bool, error) {
 // in Redis or SQL, for tools that only read (reconcile --check). It returns
 // the number of sessions.
 func (s *Service) LoadCatalog(ctx context.Context) (int, error) {
+	s.refreshing.Lock()
+	defer s.refreshing.Unlock()
 	next, err := s.loadCatalog(ctx)
 	if err != nil {
 		return 0, err

@@ -40,8 +40,19 @@ var monday = time.Date(2026, 12, 7, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
 
 func newWorld(t *testing.T, policy booking.Policy, cfg booking.Config) *world {
 	t.Helper()
+	return newWorldOver(t, policy, cfg, nil)
+}
+
+// newWorldOver is newWorld whose service sees the world's store through
+// wrap (when set): a test's way to step into a store call.
+func newWorldOver(t *testing.T, policy booking.Policy, cfg booking.Config, wrap func(*bookingtest.Store) booking.Store) *world {
+	t.Helper()
 	w := &world{t: t, ctx: context.Background(), clock: bookingtest.NewClock(monday), store: bookingtest.NewStore(),
 		detector: &bookingtest.Detector{}}
+	var store booking.Store = w.store
+	if wrap != nil {
+		store = wrap(w.store)
+	}
 	w.adm = bookingtest.NewAdmission(w.clock.Now)
 	w.hospital = booking.Hospital{ID: booking.NewID(), Name: "协和", TimeZone: "Asia/Shanghai", Policy: policy, CancelDeadline: "15:00"}
 	if err := w.store.SaveSchedule(w.ctx, booking.Schedule{Hospitals: []booking.Hospital{w.hospital}}); err != nil {
@@ -54,7 +65,7 @@ func newWorld(t *testing.T, policy booking.Policy, cfg booking.Config) *world {
 		t.Fatalf("keyring: %v", err)
 	}
 	cfg.Now, cfg.Detector, cfg.PasswordIterations = w.clock.Now, w.detector.Detect, 1000
-	w.svc, err = booking.NewService(cfg, w.store, w.adm, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w.svc, err = booking.NewService(cfg, store, w.adm, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -239,6 +239,11 @@ type Service struct {
 	tokens  *auth.Signer
 	log     *slog.Logger
 	catalog atomic.Pointer[Catalog]
+	// refreshing orders the reloads of the catalog: each reads SQL and
+	// stores what it read while holding it, so a reload that read before a
+	// session was published can never store its older schedule after the
+	// one that published it (which hid a new session until the next watch).
+	refreshing sync.Mutex
 	// catalogVersion is the schedule's version (Store.CatalogVersion) read
 	// before the catalog in use was loaded; WatchCatalog reloads when SQL's
 	// moved past it.
