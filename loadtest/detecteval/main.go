@@ -176,7 +176,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	var families int
 	var share float64
 	var verbose, check bool
-	var why string
+	var why, dominated string
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&seeds, "seeds", "1,2,3,4,5,6,7,8,9,10", "generator seeds, comma-separated, or a range like 1-10")
@@ -188,6 +188,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&config, "config", "", "detector configuration (JSON; names only what differs from the defaults)")
 	fs.BoolVar(&verbose, "v", false, "list the accounts missed and wrongly flagged")
 	fs.StringVar(&why, "why", "", "for the accounts of this tactic (or genuine kind) missed (or flagged), print the evidence the detector saw")
+	fs.StringVar(&dominated, "dominated", "", "for the accounts of this tactic missed, count how many are matched or exceeded in every count a rule could use (bookings, races, names raced, cancellations, slots passed on, strangers at the desk, persons, nobody came) by a genuine account of the traces or a genuine case of docs/detection.md")
 	fs.BoolVar(&check, "check", false, "exit non-zero unless the synth traces together meet the targets (precision and recall ≥ 0.97, every tactic ≥ 0.9), no trace flags a genuine account, and no flag names more than 30 accounts")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -210,6 +211,10 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		ev   labels.Evaluation
 	}
 	var results []result
+	var dom *dominance
+	if dominated != "" {
+		dom = &dominance{tactic: dominated}
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "trace\tevents\taccounts\tscalpers\tflags\tflagged\tprecision\trecall\tgenuine flagged\tlargest flag\tdetect time\t")
 	measure := func(gen, name string, evs []booking.Event, l labels.Labels) {
@@ -220,6 +225,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		results = append(results, result{gen, name, ev})
 		if why != "" {
 			explainMisses(stderr, name, evs, l, ev, cfg, why)
+		}
+		if dom != nil {
+			dom.add(evs, l, ev)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%d\t%d\t%s\t\n", name, len(evs), len(l.Families)+len(l.Scalpers),
 			ev.Scalpers, ev.Flags, ev.Flagged, ev.Precision, ev.Recall, ev.FamiliesFlagged, ev.LargestFlag, took.Round(time.Millisecond))
@@ -294,6 +302,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 		}
+	}
+	if dom != nil {
+		dom.report(stdout)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("targets missed:\n  %s", strings.Join(failed, "\n  "))

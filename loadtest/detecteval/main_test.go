@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"fairslot/internal/booking"
 	"fairslot/internal/detect"
 	"fairslot/loadtest/detecteval/heldout"
 	"fairslot/loadtest/detecteval/labels"
@@ -176,5 +179,61 @@ func TestCommand(t *testing.T) {
 	}
 	if err := run([]string{"eval", "--events", events}, &stdout, &stderr); err == nil {
 		t.Error("--events without --labels: want an error")
+	}
+}
+
+// TestProfiles counts a thin fake-ID account's profile from raw events — two
+// names raced for at two releases, one slot passed on at the second, nobody
+// ever seen — and leaves out the slots a return watcher took.
+func TestProfiles(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	ev := func(at time.Time, typ booking.EventType, acct, pat, sess, bk string, rel time.Time) booking.Event {
+		return booking.Event{TS: at, Type: typ, AccountID: acct, PatientID: pat, IdentityID: "id-" + pat, SessionID: sess, BookingID: bk, ReleaseAt: rel}
+	}
+	s2 := t0.Add(10 * day)
+	evs := []booking.Event{
+		ev(t0.Add(2*time.Second), booking.EventBooked, "farm", "p1", "s1", "b1", t0),
+		ev(s2.Add(3*time.Second), booking.EventRejected, "farm", "p2", "s2", "", s2),
+		ev(t0.Add(3*time.Hour), booking.EventCancelled, "farm", "p1", "s1", "b1", time.Time{}),
+		ev(t0.Add(3*time.Hour+20*time.Second), booking.EventBooked, "buyer", "q", "s1", "b2", t0),
+		ev(t0.Add(7*day), booking.EventCheckedIn, "buyer", "q", "s1", "b2", time.Time{}),
+	}
+	// Three families whose cancelled slots one watcher took within seconds.
+	for i, f := range []string{"f1", "f2", "f3"} {
+		at := t0.Add(time.Duration(i+1) * day)
+		sess, bk := fmt.Sprintf("w%d", i), fmt.Sprintf("wb%d", i)
+		evs = append(evs, ev(at, booking.EventBooked, f, f+"p", sess, bk+"x", time.Time{}),
+			ev(at.Add(time.Hour), booking.EventCancelled, f, f+"p", sess, bk+"x", time.Time{}),
+			ev(at.Add(time.Hour+2*time.Second), booking.EventBooked, "watcher", "wp", sess, bk, time.Time{}))
+	}
+	ps := profiles(evs)
+	want := profile{pBookings: 1, pRaced: 2, pNames: 2, pSpan: 10, pCancelled: 1, pHandoffs: 1, pPersons: 2, pUnseen: 1}
+	if got := *ps["farm"]; got != want {
+		t.Errorf("farm's profile = %v, want %v", got, want)
+	}
+	if got := ps["f1"][pHandoffs]; got != 0 {
+		t.Errorf("a family whose slot a watcher took passed %d on, want 0", got)
+	}
+	if got := ps["buyer"][pUnseen]; got != 0 {
+		t.Errorf("the buyer, whose patient came: nobody came = %d, want 0", got)
+	}
+	// The genuine family whose two members' experts strangers took at once
+	// covers the farm account; one more slot passed on and it does not.
+	trap := genuineTraps[0].p
+	if !trap.covers(&want) {
+		t.Errorf("%v does not cover %v", trap, want)
+	}
+	more := want
+	more[pHandoffs] = 3
+	if trap.covers(&more) {
+		t.Errorf("%v covers %v", trap, more)
+	}
+	var out bytes.Buffer
+	d := &dominance{tactic: "fake_farm"}
+	d.add(evs, labels.Labels{Scalpers: map[string]string{"farm": "fake_farm"}}, labels.Evaluation{MissedAccounts: []string{"farm"}})
+	d.report(&out)
+	if !strings.Contains(out.String(), "1 of 1 accounts missed") || !strings.Contains(out.String(), "finds at most 0 of 1") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }
