@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"fairslot/internal/booking"
@@ -256,7 +257,7 @@ next:
 		byTraps += n
 	}
 	covered := none + byTraps + byGenuine
-	fmt.Fprintf(w, "\n%s: %d of %d accounts missed; counted from the events (%v):\n", d.tactic, len(d.missed), d.total, countNames)
+	fmt.Fprintf(w, "\n%s: %d of %d accounts missed; counted from the events (%s):\n", d.tactic, len(d.missed), d.total, strings.Join(countNames[:], ", "))
 	fmt.Fprintf(w, "  %d booked nothing\n", none)
 	for j, t := range genuineTraps {
 		fmt.Fprintf(w, "  %d matched or exceeded in every count by %s %v\n", byTrap[j], t.who, t.p)
