@@ -177,6 +177,13 @@ func TestCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
+	stdout.Reset()
+	if err := run([]string{"eval", "--seeds", "1", "--families", "400", "--generator", "synth", "--dominated", "fake_farm"}, &stdout, &stderr); err != nil {
+		t.Fatalf("eval --dominated: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "fake_farm: ") || !strings.Contains(stdout.String(), "accounts missed; counted from the events") {
+		t.Errorf("--dominated printed no bound:\n%s", stdout.String())
+	}
 	if err := run([]string{"eval", "--events", events}, &stdout, &stderr); err == nil {
 		t.Error("--events without --labels: want an error")
 	}
