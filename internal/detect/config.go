@@ -65,6 +65,10 @@ type Rules struct {
 	PhantomPatients Rule `json:"phantom_patients"`
 	// PhantomRaces: the scarcest sessions raced for those persons.
 	PhantomRaces Rule `json:"phantom_races"`
+	// ScarceForMany: the scarcest sessions tried by an account or group
+	// of more people than a family, when most of what it tried
+	// (scarce_for_many.go).
+	ScarceForMany Rule `json:"scarce_for_many"`
 	// non_use: slots taken and not used.
 	UnusedScarce Rule `json:"unused_scarce"`
 	Wasted       Rule `json:"wasted"`
@@ -288,6 +292,7 @@ func DefaultConfig() Config {
 			SameExpert:        Rule{Min: 6, Weight: 0.5, Cap: 1.5},
 			PhantomPatients:   Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			PhantomRaces:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			ScarceForMany:     Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			NeverSeen:         Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},

@@ -179,6 +179,12 @@ func TestSignals(t *testing.T) {
 		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack("a1", 12, 0, 5*day) }, "a1", "unused_slots", false},
 
 		// targeting
+		{"scarce_for_many: an account of 8 people trying 5 sessions that sell out at once, of 7 it tried", func() []booking.Event { return manyAtScarce("x", 8, 5, 2) }, "x", "scarce_for_many", true},
+		{"scarce_for_many: a carer's 12 residents at 3 such sessions of the 12 it tried (ordinary doctors for most)", func() []booking.Event { return manyAtScarce("x", 12, 3, 9) }, "x", "scarce_for_many", false},
+		{"scarce_for_many: 5 such sessions of 12 tried is under half", func() []booking.Event { return manyAtScarce("x", 12, 5, 7) }, "x", "scarce_for_many", false},
+		{"scarce_for_many: a family of 5 at 7 such sessions is not many people", func() []booking.Event { return manyAtScarce("x", 5, 7, 0) }, "x", "scarce_for_many", false},
+		{"scarce_for_many: two accounts on one handset, 18 people, 6 such sessions of 8", func() []booking.Event { return manyAtScarceGroup(18, 6, 2) }, "g0", "scarce_for_many", true},
+		{"scarce_for_many: … 14 people on the two is a family's three accounts", func() []booking.Event { return manyAtScarceGroup(14, 6, 2) }, "g0", "scarce_for_many", false},
 		{"scarce_concentration: raced for 4 sessions that sell out at once", func() []booking.Event { return raced(4, 0) }, "x", "scarce_concentration", true},
 		{"scarce_concentration: 3 do not", func() []booking.Event { return raced(3, 0) }, "x", "scarce_concentration", false},
 		{"scarce_concentration: 4 of 10 races is under half", func() []booking.Event { return raced(4, 6) }, "x", "scarce_concentration", false},
@@ -522,6 +528,58 @@ func raced(nHot, nPlain int) []booking.Event {
 	}
 	for i := range nPlain {
 		evs = append(evs, book("x", "px", fmt.Sprintf("plain%d", i), time.Duration(i)*day+12*time.Hour, 3*time.Second))
+	}
+	return evs
+}
+
+// manyAtScarce: account a names n people; it tries nHot sessions that
+// sell out at once (refused, hours later) and books nPlain plentiful ones,
+// each for another of its people, who come.
+func manyAtScarce(a string, n, nHot, nPlain int) []booking.Event {
+	evs := background(100)
+	for i := range n {
+		evs = append(evs, booking.Event{TS: at(-day + time.Duration(i)*time.Minute), Type: booking.EventPatientAdded,
+			AccountID: a, PatientID: fmt.Sprintf("px%d", i), DeviceID: "dev-" + a, IP: "ip-" + a})
+	}
+	for i := range nHot {
+		s, off := fmt.Sprintf("hot%d", i), time.Duration(i)*day
+		evs = append(evs, hot(s, off)...)
+		evs = append(evs, refused(a, fmt.Sprintf("px%d", i%n), s, at(off+4*time.Hour), "sold_out"))
+	}
+	for i := range nPlain {
+		s, p := fmt.Sprintf("plenty%02d", i%20), fmt.Sprintf("px%d", (nHot+i)%n)
+		evs = append(evs, book(a, p, s, time.Duration(i)*day, 3*time.Hour), checkIn(a, p, s, at(time.Duration(i)*day+7*day)))
+	}
+	return evs
+}
+
+// manyAtScarceGroup: two accounts on one handset share n people between
+// them (each on one of the two) and try nHot sold-out sessions and nPlain
+// plentiful ones.
+func manyAtScarceGroup(n, nHot, nPlain int) []booking.Event {
+	var evs []booking.Event
+	for _, e := range manyAtScarce("g0", n/2, nHot/2, nPlain/2) {
+		evs = append(evs, e)
+	}
+	for _, e := range manyAtScarce("g1", n-n/2, nHot-nHot/2, nPlain-nPlain/2) {
+		if e.AccountID != "g1" {
+			continue // the background and hot sessions once
+		}
+		if e.PatientID != "" {
+			e.PatientID = "g1-" + e.PatientID
+		}
+		if e.Type == booking.EventRejected {
+			e.SessionID = "g1-" + e.SessionID
+		}
+		evs = append(evs, e)
+	}
+	for i := range nHot - nHot/2 {
+		evs = append(evs, hot(fmt.Sprintf("g1-hot%d", i), time.Duration(i)*day+12*time.Hour)...)
+	}
+	for i := range evs {
+		if evs[i].AccountID == "g0" || evs[i].AccountID == "g1" {
+			evs[i].DeviceID = "farm-phone"
+		}
 	}
 	return evs
 }
@@ -977,6 +1035,17 @@ func TestRule(t *testing.T) {
 			t.Errorf("flagged %v, want the bot", got)
 		}
 	})
+	t.Run("two kinds flag: 16 people on an account, most of what it tries the scarcest sessions", func(t *testing.T) {
+		// persons_per_account (scale) and scarce_for_many (targeting).
+		if got := flaggedAccounts(manyAtScarce("farm", 16, 6, 3)); !slices.Equal(got, []string{"farm"}) {
+			t.Errorf("flagged %v, want the farm account", got)
+		}
+	})
+	t.Run("a carer's 16 residents, ordinary doctors for most, three sold-out experts tried: not flagged", func(t *testing.T) {
+		if got := flaggedAccounts(manyAtScarce("carer", 16, 3, 13)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
+		}
+	})
 	t.Run("waste alone never flags: a family of five cancels ten bookings for a trip", func(t *testing.T) {
 		if got := flaggedAccounts(tripFamily()); len(got) != 0 {
 			t.Errorf("flagged %v, want nobody", got)
@@ -1271,6 +1340,33 @@ func TestGrouping(t *testing.T) {
 		flags := Detect(bots("proxy"), DefaultConfig())
 		if len(flags) != 1 || len(flags[0].AccountIDs) != 3 {
 			t.Fatalf("got %+v, want one flag of 3 bots", flags)
+		}
+	})
+	// quiet books three plentiful sessions 50 ms after release and comes:
+	// machine speed and nothing else.
+	quiet := func(a, ip string, react time.Duration) []booking.Event {
+		var evs []booking.Event
+		for j := range 3 {
+			s := fmt.Sprintf("q%d", j)
+			e := book(a, a+"p", s, time.Duration(j)*day+time.Hour, react)
+			e.IP = ip
+			evs = append(evs, e, checkIn(a, a+"p", s, at(time.Duration(j)*day+2*day)))
+		}
+		// Somebody comes a fortnight later: every session above is over.
+		return append(evs, book("later", "laterp", "q9", 14*day, time.Hour), checkIn("later", "laterp", "q9", at(20*day)))
+	}
+	t.Run("an account of machine speed alone behind flagged bots' own line is in their flag", func(t *testing.T) {
+		flags := Detect(append(bots("proxy"), quiet("quiet", "proxy", 50*time.Millisecond)...), DefaultConfig())
+		if len(flags) != 1 || !slices.Contains(flags[0].AccountIDs, "quiet") || len(flags[0].AccountIDs) != 4 {
+			t.Fatalf("got %+v, want one flag of the 3 bots and quiet", flags)
+		}
+	})
+	t.Run("… a household member at human speed on that line is not, nor machine speed on a line of its own", func(t *testing.T) {
+		evs := append(bots("proxy"), quiet("home", "proxy", 2*time.Second)...)
+		evs = append(evs, quiet("quiet", "own-line", 50*time.Millisecond)...)
+		got := flaggedAccounts(evs)
+		if !slices.Equal(got, []string{"bot1", "bot2", "bot3"}) {
+			t.Fatalf("flagged %v, want the three bots only", got)
 		}
 	})
 	t.Run("a community kiosk links nobody, counts nobody and flags nobody", func(t *testing.T) {

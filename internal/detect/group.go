@@ -200,11 +200,11 @@ func (d *detector) sharedPersons(accts []int32, each func(p sym, n int)) {
 // groupItems are the signals of a group as a whole: the people it shares
 // between its accounts, and the people it books into the scarcest sessions.
 func (d *detector) groupItems(members []int32) []item {
+	out := d.scarceForMany(members) // an account alone is its own group here
 	if len(members) < 2 {
-		return nil
+		return out
 	}
 	cfg, r := d.cfg, d.cfg.Rules
-	var out []item
 	extra, nShared := 0, 0
 	var top []string
 	d.sharedPersons(members, func(p sym, n int) {
@@ -344,10 +344,19 @@ func (d *detector) flags() []Flag {
 	for _, r := range sortedKeys(cands) {
 		out = append(out, cands[r])
 	}
-	// Merge flags behind one IP of their own (see mergeByIP).
+	// Merge flags behind one IP of their own (see mergeByIP), with the
+	// accounts of machine speed behind it (behindOwnLine); a merge of
+	// those alone is no flag.
+	nFlagged := len(out)
+	for _, a := range d.behindOwnLine(scores, in) {
+		out = append(out, &cand{accounts: []int32{a}})
+	}
 	merged, via := d.mergeByIP(len(out), func(i int) []int32 { return out[i].accounts })
 	var flags []Flag
 	for _, idx := range merged {
+		if idx[0] >= nFlagged {
+			continue
+		}
 		var accts, staff []int32
 		for _, i := range idx {
 			accts = append(accts, out[i].accounts...)
