@@ -1360,6 +1360,11 @@ func TestGrouping(t *testing.T) {
 		if len(flags) != 1 || !slices.Contains(flags[0].AccountIDs, "quiet") || len(flags[0].AccountIDs) != 4 {
 			t.Fatalf("got %+v, want one flag of the 3 bots and quiet", flags)
 		}
+		i := slices.IndexFunc(flags[0].Reasons, func(r Reason) bool { return r.Signal == "shared_ip" })
+		if i < 0 || !strings.Contains(flags[0].Reasons[i].Detail, "1 of them with machine speed of its own") ||
+			!strings.Contains(flags[0].Reasons[i].DetailZH, "同一线路，同一台机器") {
+			t.Errorf("reasons %+v, want the line's reason to say why quiet is there", flags[0].Reasons)
+		}
 	})
 	t.Run("… a household member at human speed on that line is not, nor machine speed on a line of its own", func(t *testing.T) {
 		evs := append(bots("proxy"), quiet("home", "proxy", 2*time.Second)...)

@@ -351,7 +351,7 @@ func (d *detector) flags() []Flag {
 	for _, a := range d.behindOwnLine(scores, in) {
 		out = append(out, &cand{accounts: []int32{a}})
 	}
-	merged, via := d.mergeByIP(len(out), func(i int) []int32 { return out[i].accounts })
+	merged, via := d.mergeByIP(len(out), func(i int) []int32 { return out[i].accounts }, func(i int) bool { return i >= nFlagged })
 	var flags []Flag
 	for _, idx := range merged {
 		if idx[0] >= nFlagged {
@@ -396,7 +396,10 @@ func (d *detector) flags() []Flag {
 // hide among thousands, merges nothing. It returns the candidates grouped
 // (each group's candidates in order) and the shared_ip items of each merged
 // group, keyed by its first candidate.
-func (d *detector) mergeByIP(n int, accountsOf func(int) []int32) ([][]int, map[int][]*item) {
+//
+// Candidates for which behind says true are accounts of machine speed not
+// flagged (behindOwnLine): the shared_ip item names how many joined.
+func (d *detector) mergeByIP(n int, accountsOf func(int) []int32, behind func(int) bool) ([][]int, map[int][]*item) {
 	owner := map[int32]int{}
 	for i := range n {
 		for _, a := range accountsOf(i) {
@@ -438,7 +441,7 @@ func (d *detector) mergeByIP(n int, accountsOf func(int) []int32) ([][]int, map[
 		if len(hit) < 2 || float64(flagged) < d.cfg.IPLinkShare*float64(len(l)) {
 			continue
 		}
-		merged := false
+		merged, joined := false, 0
 		for _, i := range hit[1:] {
 			ri, r0 := find(i), find(hit[0])
 			if ri == r0 || size[ri]+size[r0] > d.cfg.MaxGroup {
@@ -449,11 +452,21 @@ func (d *detector) mergeByIP(n int, accountsOf func(int) []int32) ([][]int, map[
 			size[lo] += size[hi]
 			merged = true
 		}
+		for _, i := range hit {
+			if behind(i) && find(i) == find(hit[0]) {
+				joined++
+			}
+		}
 		if merged {
 			r := find(hit[0])
-			via[r] = append(via[r], &item{signal: "shared_ip", kind: "link",
+			it := &item{signal: "shared_ip", kind: "link",
 				en: fmt.Sprintf("ip %s: the own line of %d of the flagged accounts (%d accounts use it in all)", d.str(ip), len(hit), len(l)),
-				zh: fmt.Sprintf("IP %s：是 %d 个已标记账号的常用线路（共有 %d 个账号用过）", d.str(ip), len(hit), len(l))})
+				zh: fmt.Sprintf("IP %s：是 %d 个已标记账号的常用线路（共有 %d 个账号用过）", d.str(ip), len(hit), len(l))}
+			if joined > 0 {
+				it.en += fmt.Sprintf("; %d of them with machine speed of its own and nothing else is in the flag for the line: one line, one machine", joined)
+				it.zh += fmt.Sprintf("；其中 %d 个账号本身只有机器般的操作速度，因与已标记账号同一线路而一并提示：同一线路，同一台机器", joined)
+			}
+			via[r] = append(via[r], it)
 		}
 	}
 	byRoot := map[int][]int{}
