@@ -42,6 +42,9 @@ type Rules struct {
 	Polling      Rule `json:"polling"`
 	Burst        Rule `json:"burst"`
 	RateLimited  Rule `json:"rate_limited"`
+	// BeforeOpening: attempts at one session before its release, the
+	// account's people together (before_opening.go).
+	BeforeOpening Rule `json:"before_opening"`
 	// scale: more people or bookings than a family has.
 	PersonsPerAccount Rule `json:"persons_per_account"`
 	PersonsPerDevice  Rule `json:"persons_per_device"`
@@ -272,6 +275,7 @@ func DefaultConfig() Config {
 			Cadence:           Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			RetryStorm:        Rule{Min: 15, Weight: 0.5, Cap: 1.5},
 			Polling:           Rule{Min: 30, Weight: 0.5, Cap: 1.5},
+			BeforeOpening:     Rule{Min: 15, Weight: 0.5, Cap: 1.5},
 			Burst:             Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			RateLimited:       Rule{Min: 10, Weight: 0.3},
 			PersonsPerAccount: Rule{Min: 6, Weight: 0.5, Cap: 1.5},

@@ -86,6 +86,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d := newDetector(in, cfg)
 	d.index()
 	d.accountSignals()
+	d.beforeOpening()
 	d.attrSignals()
 	d.findHandoffs()
 	d.handoffSignals()

@@ -179,6 +179,10 @@ func TestSignals(t *testing.T) {
 		{"unused_slots: 12 given back over two months, 6 a month, do not", func() []booking.Event { return givenBack("a1", 12, 0, 5*day) }, "a1", "unused_slots", false},
 
 		// targeting
+		{"before_opening: 16 clicks within 8 s before release, for two people", func() []booking.Event { return clicksBeforeOpening(8, 8, 500*time.Millisecond, -10*time.Second) }, "x", "before_opening", true},
+		{"before_opening: a family clicking 4 times for each of two people before release", func() []booking.Event { return clicksBeforeOpening(4, 4, 2*time.Second, -10*time.Second) }, "x", "before_opening", false},
+		{"before_opening: 16 tries after the session sold out are retry_storm's, not this", func() []booking.Event { return clicksBeforeOpening(8, 8, 500*time.Millisecond, 30*time.Second) }, "x", "before_opening", false},
+		{"before_opening: a stream naming no release time says nothing", func() []booking.Event { return noRelease(clicksBeforeOpening(8, 8, 500*time.Millisecond, -10*time.Second)) }, "x", "before_opening", false},
 		{"scarce_for_many: an account of 8 people trying 5 sessions that sell out at once, of 7 it tried", func() []booking.Event { return manyAtScarce("x", 8, 5, 2) }, "x", "scarce_for_many", true},
 		{"scarce_for_many: a carer's 12 residents at 3 such sessions of the 12 it tried (ordinary doctors for most)", func() []booking.Event { return manyAtScarce("x", 12, 3, 9) }, "x", "scarce_for_many", false},
 		{"scarce_for_many: 5 such sessions of 12 tried is under half", func() []booking.Event { return manyAtScarce("x", 12, 5, 7) }, "x", "scarce_for_many", false},
@@ -528,6 +532,28 @@ func raced(nHot, nPlain int) []booking.Event {
 	}
 	for i := range nPlain {
 		evs = append(evs, book("x", "px", fmt.Sprintf("plain%d", i), time.Duration(i)*day+12*time.Hour, 3*time.Second))
+	}
+	return evs
+}
+
+// clicksBeforeOpening: x tries hot session s0 for px1 n1 times and for px2
+// n2 times, every gap, starting from at(from) (before the release at t0 if
+// from is negative), all refused.
+func clicksBeforeOpening(n1, n2 int, gap, from time.Duration) []booking.Event {
+	evs := append(background(100), hot("s0", 0)...)
+	t := from
+	for i := range n1 + n2 {
+		p, reason := "px1", "not_released"
+		if i%2 == 1 && n2 > i/2 || i/2 >= n1 {
+			p = "px2"
+		}
+		if t >= 0 {
+			reason = "sold_out"
+		}
+		e := refused("x", p, "s0", at(t), reason)
+		e.ReleaseAt = t0
+		evs = append(evs, e)
+		t += gap
 	}
 	return evs
 }
@@ -1033,6 +1059,11 @@ func TestRule(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); !slices.Equal(got, []string{"bot"}) {
 			t.Errorf("flagged %v, want the bot", got)
+		}
+	})
+	t.Run("clicks before opening alone never flag: 30 within 15 s at the closed session", func(t *testing.T) {
+		if got := flaggedAccounts(clicksBeforeOpening(15, 15, 500*time.Millisecond, -20*time.Second)); len(got) != 0 {
+			t.Errorf("flagged %v, want nobody", got)
 		}
 	})
 	t.Run("two kinds flag: 16 people on an account, most of what it tries the scarcest sessions", func(t *testing.T) {
