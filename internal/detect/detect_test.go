@@ -182,7 +182,9 @@ func TestSignals(t *testing.T) {
 		{"before_opening: 16 clicks within 8 s before release, for two people", func() []booking.Event { return clicksBeforeOpening(8, 8, 500*time.Millisecond, -10*time.Second) }, "x", "before_opening", true},
 		{"before_opening: a family clicking 4 times for each of two people before release", func() []booking.Event { return clicksBeforeOpening(4, 4, 2*time.Second, -10*time.Second) }, "x", "before_opening", false},
 		{"before_opening: 16 tries after the session sold out are retry_storm's, not this", func() []booking.Event { return clicksBeforeOpening(8, 8, 500*time.Millisecond, 30*time.Second) }, "x", "before_opening", false},
-		{"before_opening: a stream naming no release time says nothing", func() []booking.Event { return noRelease(clicksBeforeOpening(8, 8, 500*time.Millisecond, -10*time.Second)) }, "x", "before_opening", false},
+		{"before_opening: a stream naming no release time says nothing", func() []booking.Event {
+			return noRelease(clicksBeforeOpening(8, 8, 500*time.Millisecond, -10*time.Second))
+		}, "x", "before_opening", false},
 		{"scarce_for_many: an account of 8 people trying 5 sessions that sell out at once, of 7 it tried", func() []booking.Event { return manyAtScarce("x", 8, 5, 2) }, "x", "scarce_for_many", true},
 		{"scarce_for_many: a carer's 12 residents at 3 such sessions of the 12 it tried (ordinary doctors for most)", func() []booking.Event { return manyAtScarce("x", 12, 3, 9) }, "x", "scarce_for_many", false},
 		{"scarce_for_many: 5 such sessions of 12 tried is under half", func() []booking.Event { return manyAtScarce("x", 12, 5, 7) }, "x", "scarce_for_many", false},
