@@ -585,10 +585,7 @@ func manyAtScarce(a string, n, nHot, nPlain int) []booking.Event {
 // them (each on one of the two) and try nHot sold-out sessions and nPlain
 // plentiful ones.
 func manyAtScarceGroup(n, nHot, nPlain int) []booking.Event {
-	var evs []booking.Event
-	for _, e := range manyAtScarce("g0", n/2, nHot/2, nPlain/2) {
-		evs = append(evs, e)
-	}
+	evs := manyAtScarce("g0", n/2, nHot/2, nPlain/2)
 	for _, e := range manyAtScarce("g1", n-n/2, nHot-nHot/2, nPlain-nPlain/2) {
 		if e.AccountID != "g1" {
 			continue // the background and hot sessions once
