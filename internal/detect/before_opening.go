@@ -20,8 +20,9 @@ func (d *detector) beforeOpening() {
 	if r.Weight <= 0 {
 		return
 	}
+	var early []attempt // reused: few accounts click before an opening
 	for _, a := range d.accounts {
-		var early map[sym][]int64
+		early = early[:0]
 		for _, x := range a.attempts {
 			if x.key == 0 {
 				continue
@@ -30,25 +31,26 @@ func (d *detector) beforeOpening() {
 			if si < 0 || d.sessions[si].relGuessed || d.sessions[si].rel == 0 || x.ts >= d.sessions[si].rel {
 				continue
 			}
-			if early == nil {
-				early = map[sym][]int64{}
-			}
-			early[x.key] = append(early[x.key], x.ts)
+			early = append(early, x)
 		}
 		if len(early) == 0 {
 			continue
 		}
+		// By session, in time order within each (attempts come in time
+		// order): then a two-pointer window over each run.
+		slices.SortStableFunc(early, func(x, y attempt) int { return int(x.key) - int(y.key) })
 		best, bestSess := 0, sym(0)
-		for _, s := range slices.Sorted(func(yield func(sym) bool) {
-			for k := range early {
-				if !yield(k) {
-					return
+		for i := 0; i < len(early); {
+			j, lo := i, i
+			for ; j < len(early) && early[j].key == early[i].key; j++ {
+				for early[j].ts-early[lo].ts > w {
+					lo++
+				}
+				if n := j - lo + 1; n > best {
+					best, bestSess = n, early[i].key
 				}
 			}
-		}) {
-			if n := maxWithin(early[s], w); n > best {
-				best, bestSess = n, s
-			}
+			i = j
 		}
 		en, zh := span(d.cfg.RetryWindow.D())
 		name := d.str(a.id)

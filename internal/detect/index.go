@@ -157,6 +157,8 @@ type detector struct {
 	addedAt map[*account]map[sym]int64
 	// reports are the scalper reports, as added (reports.go).
 	reports []report
+	// seenPersons is scarceForMany's scratch map, cleared before each use.
+	seenPersons map[sym]struct{}
 }
 
 type cancelRef struct {

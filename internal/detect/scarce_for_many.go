@@ -28,17 +28,34 @@ func (d *detector) scarceForMany(members []int32) []item {
 	if bar <= 0 {
 		return nil
 	}
-	var persons, scarce []stamp
-	total := 0
+	total, named := 0, 0
 	for _, a := range members {
-		acc := d.accounts[a]
-		persons = append(persons, acc.persons...)
-		total += len(acc.attempts)
+		total += len(d.accounts[a].attempts)
+		named += len(d.accounts[a].persons)
 	}
-	if total == 0 || float64(len(persons)) < bar {
+	if total == 0 || float64(named) < bar {
 		return nil
 	}
+	// Few accounts name as many people as that: count them once, in a
+	// map kept for the purpose, before anything is built.
+	if d.seenPersons == nil {
+		d.seenPersons = map[sym]struct{}{}
+	}
+	clear(d.seenPersons)
+	for _, a := range members {
+		for _, p := range d.accounts[a].persons {
+			d.seenPersons[p.key] = struct{}{}
+		}
+	}
+	if float64(len(d.seenPersons)) < bar {
+		return nil
+	}
+	persons := d.accounts[members[0]].persons
 	if len(members) > 1 {
+		persons = make([]stamp, 0, named)
+		for _, a := range members {
+			persons = append(persons, d.accounts[a].persons...)
+		}
 		slices.SortStableFunc(persons, func(a, b stamp) int { return cmpInt64(a.ts, b.ts) })
 	}
 	n := maxDistinct(persons, w)
@@ -47,6 +64,7 @@ func (d *detector) scarceForMany(members []int32) []item {
 	}
 	tried := make(map[sym]bool, total)
 	nScarce := 0
+	var scarce []stamp
 	for _, a := range members {
 		for _, x := range d.accounts[a].attempts {
 			if x.key == 0 || tried[x.key] {
