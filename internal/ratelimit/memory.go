@@ -33,8 +33,8 @@ const shards = 64
 
 type shard struct {
 	mu sync.Mutex
-	m  map[string]counter
-	_  [40]byte // one shard a cache line or two: no false sharing of locks
+	m  map[uint64]counter // by the key's hash
+	_  [48]byte           // one shard a cache line: no false sharing of locks
 }
 
 type store struct {
@@ -63,7 +63,7 @@ func NewMemoryStore(sweepEvery time.Duration) *Store {
 func newStore(sweepEvery time.Duration, now func() time.Time) *Store {
 	s := &store{seed: maphash.MakeSeed(), now: now}
 	for i := range s.shards {
-		s.shards[i].m = make(map[string]counter)
+		s.shards[i].m = make(map[uint64]counter)
 	}
 	w := &Store{store: s, stop: make(chan struct{})}
 	if sweepEvery > 0 {
@@ -73,21 +73,23 @@ func newStore(sweepEvery time.Duration, now func() time.Time) *Store {
 	return w
 }
 
-func (s *store) shard(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)%shards]
+// shard returns key's shard and its hash, the key in the shard's map.
+func (s *store) shard(key string) (*shard, uint64) {
+	h := maphash.String(s.seed, key)
+	return &s.shards[h%shards], h
 }
 
 // add counts n requests for key now and returns the window's count and end.
 func (s *store) add(key string, n int64, period time.Duration) (int64, int64) {
 	now := s.now().UnixNano()
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.Lock()
-	c, ok := sh.m[key]
+	c, ok := sh.m[h]
 	if !ok || now > c.expires {
 		c = counter{expires: now + int64(period)}
 	}
 	c.count += n
-	sh.m[key] = c
+	sh.m[h] = c
 	sh.mu.Unlock()
 	return c.count, c.expires
 }
@@ -107,9 +109,9 @@ func (s *store) Increment(_ context.Context, key string, n int64, rate limiter.R
 // Peek reads key's count without counting.
 func (s *store) Peek(_ context.Context, key string, rate limiter.Rate) (limiter.Context, error) {
 	now := s.now().UnixNano()
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.Lock()
-	c, ok := sh.m[key]
+	c, ok := sh.m[h]
 	sh.mu.Unlock()
 	if !ok || now > c.expires {
 		c = counter{expires: now + int64(rate.Period)}
@@ -119,9 +121,9 @@ func (s *store) Peek(_ context.Context, key string, rate limiter.Rate) (limiter.
 
 // Reset forgets key's count.
 func (s *store) Reset(_ context.Context, key string, rate limiter.Rate) (limiter.Context, error) {
-	sh := s.shard(key)
+	sh, h := s.shard(key)
 	sh.mu.Lock()
-	delete(sh.m, key)
+	delete(sh.m, h)
 	sh.mu.Unlock()
 	return state(rate, 0, s.now().UnixNano()+int64(rate.Period)), nil
 }
