@@ -2,9 +2,12 @@ package booking
 
 import (
 	"context"
+	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Refused attempts as events.
@@ -30,9 +33,9 @@ import (
 // rest are dropped and counted. The writes are COPYs that compete for the
 // same cores as the requests, hence the budget.
 
-// refused is a refused attempt as it waits in the buffer: what the
-// request knew, no more (the session's details come from the catalog when
-// the writer makes the event).
+// refused is a refused attempt as the request hands it to the buffer: what
+// the request knew, no more (the session's details come from the catalog
+// when the writer makes the event).
 type refused struct {
 	ts                                       int64
 	typ                                      EventType
@@ -42,13 +45,14 @@ type refused struct {
 	reason, ip, device                       string
 }
 
-// refusalLog is the bounded buffer between the requests and the writer.
-// Both its slices are allocated once, at their full size: a request never
+// refusalLog is the bounded buffer between the requests and the writer:
+// two refusalBufs, one filled by the requests while the writer drains the
+// other. Both are allocated once, at their full size: a request never
 // grows them.
 type refusalLog struct {
 	mu    sync.Mutex
-	buf   []refused
-	spare []refused
+	buf   *refusalBuf
+	spare *refusalBuf
 	max   int
 	// flushing is held by the one who drains the buffer (take, thin,
 	// write), who alone uses spare and seen; seen is thinRefusals' map,
@@ -64,21 +68,20 @@ type refusalLog struct {
 }
 
 func newRefusalLog(max int) *refusalLog {
-	return &refusalLog{buf: make([]refused, 0, max), spare: make([]refused, 0, max), max: max, wake: make(chan struct{}, 1)}
+	return &refusalLog{buf: newRefusalBuf(max), spare: newRefusalBuf(max), max: max, wake: make(chan struct{}, 1)}
 }
 
 // add appends e, or drops it when the buffer is full. It never blocks but
 // on the buffer's own lock, held for an append.
 func (l *refusalLog) add(e refused) {
 	l.mu.Lock()
-	if len(l.buf) >= l.max {
-		l.mu.Unlock()
+	ok := l.buf.put(&e)
+	half := len(l.buf.recs) == l.max/2
+	l.mu.Unlock()
+	if !ok {
 		l.dropped.Add(1)
 		return
 	}
-	l.buf = append(l.buf, e)
-	half := len(l.buf) == l.max/2
-	l.mu.Unlock()
 	if half {
 		select {
 		case l.wake <- struct{}{}:
@@ -87,15 +90,125 @@ func (l *refusalLog) add(e refused) {
 	}
 }
 
-// take empties the buffer and returns what it held; the slice is the
-// writer's until its next take.
-func (l *refusalLog) take() []refused {
+// take empties the buffer and returns what it held; the buffer is the
+// writer's until its next take, and the strings read from it are valid
+// until then.
+func (l *refusalLog) take() *refusalBuf {
+	next := l.spare
+	next.reset()
 	l.mu.Lock()
 	out := l.buf
-	l.buf = l.spare[:0]
+	l.buf = next
 	l.mu.Unlock()
 	l.spare = out
 	return out
+}
+
+// A refusalBuf holds refused attempts without pointers for the collector
+// to trace but its few sessions. Refusals come at ~20,000 a second in the
+// release minute, and as refused values (eleven strings and a *Session
+// each, 32,768 of them twice over) the buffers were the largest
+// structure every collection of the minute scanned, ~11 MB whether used or
+// not (docs/performance.md, "What the collector scans"). Here an attempt's
+// strings are copied one after the other into text, and its record holds
+// where they end; the sessions the records name are listed once each.
+type refusalBuf struct {
+	recs      []refusedRec
+	text      []byte
+	sessions  []*Session
+	sessionAt map[*Session]int32
+}
+
+// refusedFields is how many of refused's fields are strings (refusedRec.ends).
+const refusedFields = 10
+
+// refusalText is the room for one refused attempt's strings, on average:
+// about 130 bytes for a patient's (two ids, an address, a device, the type,
+// channel and reason), a staff member's with an identity and a phone a
+// little more. A buffer whose text is full drops what comes next, as when
+// its records are.
+const refusalText = 192
+
+// A refusedRec is a refused attempt without pointers: its strings are
+// text[at:at+ends[0]], text[at+ends[0]:at+ends[1]], … in the order of
+// refusedRec.strings; sess indexes the buffer's sessions, -1 for none.
+type refusedRec struct {
+	ts   int64
+	at   uint32
+	sess int32
+	ends [refusedFields]uint16
+}
+
+// strings lists r's string fields in a record's order.
+func (r *refused) strings() [refusedFields]*string {
+	return [refusedFields]*string{(*string)(&r.typ), (*string)(&r.ch), &r.account, &r.patient, &r.identity,
+		&r.staff, &r.phone, &r.reason, &r.ip, &r.device}
+}
+
+func newRefusalBuf(max int) *refusalBuf {
+	return &refusalBuf{recs: make([]refusedRec, 0, max), text: make([]byte, 0, max*refusalText),
+		sessionAt: make(map[*Session]int32)}
+}
+
+// put appends r, or reports that the buffer has no room for it.
+func (b *refusalBuf) put(r *refused) bool {
+	if len(b.recs) == cap(b.recs) {
+		return false
+	}
+	rec := refusedRec{ts: r.ts, at: uint32(len(b.text)), sess: -1}
+	n := 0
+	for i, f := range r.strings() {
+		n += len(*f)
+		if n > math.MaxUint16 {
+			return false
+		}
+		rec.ends[i] = uint16(n)
+	}
+	if len(b.text)+n > cap(b.text) {
+		return false
+	}
+	for _, f := range r.strings() {
+		b.text = append(b.text, *f...)
+	}
+	if r.sess != nil {
+		i, ok := b.sessionAt[r.sess]
+		if !ok {
+			i = int32(len(b.sessions))
+			b.sessions = append(b.sessions, r.sess)
+			b.sessionAt[r.sess] = i
+		}
+		rec.sess = i
+	}
+	b.recs = append(b.recs, rec)
+	return true
+}
+
+// at returns the i-th refused attempt. Its strings point into the buffer's
+// text (unsafe.String: no copy), so they are valid only until the buffer
+// is reset; what outlives the flush must copy them (event does).
+func (b *refusalBuf) at(i int) refused {
+	rec := &b.recs[i]
+	r := refused{ts: rec.ts}
+	if rec.sess >= 0 {
+		r.sess = b.sessions[rec.sess]
+	}
+	from := int(rec.at)
+	for j, f := range r.strings() {
+		to := int(rec.at) + int(rec.ends[j])
+		if to > from {
+			*f = unsafe.String(&b.text[from], to-from)
+		}
+		from = to
+	}
+	return r
+}
+
+// reset empties the buffer for reuse, keeping its room.
+func (b *refusalBuf) reset() {
+	b.recs, b.text = b.recs[:0], b.text[:0]
+	clear(b.sessions) // let sessions gone from the catalog go
+	b.sessions = b.sessions[:0]
+	clear(b.sessionAt)
 }
 
 // RefusalStats counts refused attempts written as events, thinned (more
@@ -152,10 +265,13 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 	s.refusals.add(r)
 }
 
-// event is the refused attempt as an event of the stream.
+// event is the refused attempt as an event of the stream. Its strings are
+// copies: r's may point into a buffer (refusalBuf.at).
 func (r *refused) event() Event {
-	e := Event{TS: time.Unix(0, r.ts), Type: r.typ, AccountID: r.account, PatientID: r.patient, IdentityID: r.identity,
-		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone}
+	c := strings.Clone
+	e := Event{TS: time.Unix(0, r.ts), Type: EventType(c(string(r.typ))), AccountID: c(r.account), PatientID: c(r.patient),
+		IdentityID: c(r.identity), StaffID: c(r.staff), Channel: Channel(c(string(r.ch))), Reason: c(r.reason), IP: c(r.ip),
+		DeviceID: c(r.device), Phone: c(r.phone)}
 	if s := r.sess; s != nil {
 		e.SessionID, e.HospitalID, e.DepartmentID, e.DoctorID = s.ID, s.HospitalID, s.DepartmentID, s.DoctorID
 		if q, ok := s.Channel(r.ch); ok {
@@ -227,24 +343,26 @@ func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 	if l.seen == nil {
 		l.seen = make(map[thinKey]int)
 	}
-	rs := thinRefusals(l.take(), s.cfg.RefusalsPerSecond, &l.thinned, l.seen)
-	if len(rs) == 0 {
+	b := l.take()
+	thinRefusals(b, s.cfg.RefusalsPerSecond, &l.thinned, l.seen)
+	if len(b.recs) == 0 {
 		return 0
 	}
-	if limit >= 0 && len(rs) > limit {
+	if limit >= 0 && len(b.recs) > limit {
 		// Over the budget, keep whole accounts rather than the first
 		// comers: an account kept is kept in every batch, so its retries
 		// and its cadence stay whole for detection.
-		n := len(rs)
-		rs = sampleAccounts(rs, float64(limit)/float64(n))
-		if len(rs) > limit {
-			rs = rs[:limit]
+		n := len(b.recs)
+		sampleAccounts(b, float64(limit)/float64(n))
+		if len(b.recs) > limit {
+			b.recs = b.recs[:limit]
 		}
-		l.dropped.Add(uint64(n - len(rs)))
+		l.dropped.Add(uint64(n - len(b.recs)))
 	}
-	evs := make([]Event, len(rs))
-	for i := range rs {
-		evs[i] = rs[i].event()
+	evs := make([]Event, len(b.recs))
+	for i := range b.recs {
+		r := b.at(i)
+		evs[i] = r.event()
 		evs[i].ID = newID()
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -261,13 +379,14 @@ func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 // sampleAccounts keeps, in place, the refused attempts of the accounts (or
 // staff members) whose hash falls in the first share of the range: the same
 // accounts in every batch.
-func sampleAccounts(rs []refused, share float64) []refused {
+func sampleAccounts(b *refusalBuf, share float64) {
 	cut := uint32(share * (1 << 32))
 	if share >= 1 {
-		return rs
+		return
 	}
-	out := rs[:0]
-	for _, r := range rs {
+	out := b.recs[:0]
+	for i := range b.recs {
+		r := b.at(i)
 		who := r.account + r.staff
 		h := uint32(2166136261) // FNV-1a
 		for i := 0; i < len(who); i++ {
@@ -275,10 +394,10 @@ func sampleAccounts(rs []refused, share float64) []refused {
 			h *= 16777619
 		}
 		if h < cut {
-			out = append(out, r)
+			out = append(out, b.recs[i])
 		}
 	}
-	return out
+	b.recs = out
 }
 
 // thinKey is what makes refused attempts alike for thinRefusals.
@@ -289,20 +408,22 @@ type thinKey struct {
 	second                                 int64
 }
 
-// thinRefusals keeps, of the events with the same type, actor, session,
-// person and reason within one second, the first perSecond, in place. seen
-// is its scratch map, emptied first: one batch's counts never carry into
-// the next (as when it was made anew for each).
-func thinRefusals(rs []refused, perSecond int, thinned *atomic.Uint64, seen map[thinKey]int) []refused {
+// thinRefusals keeps, of the events in b with the same type, actor,
+// session, person and reason within one second, the first perSecond, in
+// place. seen is its scratch map, emptied first: one batch's counts never
+// carry into the next (as when it was made anew for each), and no key of a
+// past batch, whose strings point into a buffer since reused, is read again.
+func thinRefusals(b *refusalBuf, perSecond int, thinned *atomic.Uint64, seen map[thinKey]int) {
 	clear(seen)
-	out := rs[:0]
-	for _, e := range rs {
+	out := b.recs[:0]
+	for i := range b.recs {
+		e := b.at(i)
 		k := thinKey{e.typ, e.sess, e.account, e.staff, e.patient, e.identity, e.reason, e.ts / int64(time.Second)}
 		if seen[k]++; seen[k] > perSecond {
 			thinned.Add(1)
 			continue
 		}
-		out = append(out, e)
+		out = append(out, b.recs[i])
 	}
-	return out
+	b.recs = out
 }

@@ -62,17 +62,19 @@ func BenchmarkKnownRefusal(b *testing.B) {
 // TestSampleAccounts: over the budget, whole accounts are kept — every
 // attempt of an account kept, none of one dropped — about the share asked.
 func TestSampleAccounts(t *testing.T) {
-	var rs []refused
+	b := newRefusalBuf(5000)
 	for range 1000 { // five attempts of each of 1,000 accounts
 		a := NewID()
 		for range 5 {
-			rs = append(rs, refused{account: a, reason: "sold_out"})
+			if !b.put(&refused{account: a, reason: "sold_out"}) {
+				t.Fatal("no room in the buffer")
+			}
 		}
 	}
-	kept := sampleAccounts(append([]refused(nil), rs...), 0.3)
+	sampleAccounts(b, 0.3)
 	per := map[string]int{}
-	for _, r := range kept {
-		per[r.account]++
+	for i := range b.recs {
+		per[b.at(i).account]++
 	}
 	for a, n := range per {
 		if n != 5 {
