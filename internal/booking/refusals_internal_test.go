@@ -102,8 +102,10 @@ func TestRefusalBufferKeepsEveryField(t *testing.T) {
 		refused{ts: 1, typ: EventRateLimited, account: strings.Repeat("a", 4000), ip: "2001:db8::1", sess: &other},
 		refused{ts: -1, typ: EventRejected, ch: ChannelPhone, staff: "s", identity: "身份", phone: "+86 138 0000 0000", sess: &sess},
 		refused{})
-	b := newRefusalBuf(2 * len(want)) // text for the 4,000 bytes too
-	for range 2 { // the second time over text the first one wrote
+	// Room for the 4,000 bytes too; the second time over text the first
+	// one wrote.
+	b := newRefusalBuf(2 * len(want))
+	for range 2 {
 		b.reset()
 		for i := range want {
 			if !b.put(&want[i]) {
