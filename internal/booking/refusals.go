@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"math"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,20 +184,33 @@ func (b *refusalBuf) put(r *refused) bool {
 
 // at returns the i-th refused attempt. Its strings point into the buffer's
 // text (unsafe.String: no copy), so they are valid only until the buffer
-// is reset; what outlives the flush must copy them (event does).
+// is reset; what outlives the flush takes owned's.
 func (b *refusalBuf) at(i int) refused {
 	rec := &b.recs[i]
+	n := int(rec.ends[refusedFields-1])
+	if n == 0 {
+		return b.view(rec, "")
+	}
+	return b.view(rec, unsafe.String(&b.text[rec.at], n))
+}
+
+// owned returns the i-th refused attempt with strings of its own, all in
+// one allocation.
+func (b *refusalBuf) owned(i int) refused {
+	rec := &b.recs[i]
+	return b.view(rec, string(b.text[rec.at:int(rec.at)+int(rec.ends[refusedFields-1])]))
+}
+
+// view is rec with its strings sliced from text, its strings' bytes.
+func (b *refusalBuf) view(rec *refusedRec, text string) refused {
 	r := refused{ts: rec.ts}
 	if rec.sess >= 0 {
 		r.sess = b.sessions[rec.sess]
 	}
-	from := int(rec.at)
+	from := 0
 	for j, f := range r.strings() {
-		to := int(rec.at) + int(rec.ends[j])
-		if to > from {
-			*f = unsafe.String(&b.text[from], to-from)
-		}
-		from = to
+		*f = text[from:rec.ends[j]]
+		from = int(rec.ends[j])
 	}
 	return r
 }
@@ -265,13 +277,11 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 	s.refusals.add(r)
 }
 
-// event is the refused attempt as an event of the stream. Its strings are
-// copies: r's may point into a buffer (refusalBuf.at).
+// event is the refused attempt as an event of the stream, sharing its
+// strings (of a buffer, take refusalBuf.owned's).
 func (r *refused) event() Event {
-	c := strings.Clone
-	e := Event{TS: time.Unix(0, r.ts), Type: EventType(c(string(r.typ))), AccountID: c(r.account), PatientID: c(r.patient),
-		IdentityID: c(r.identity), StaffID: c(r.staff), Channel: Channel(c(string(r.ch))), Reason: c(r.reason), IP: c(r.ip),
-		DeviceID: c(r.device), Phone: c(r.phone)}
+	e := Event{TS: time.Unix(0, r.ts), Type: r.typ, AccountID: r.account, PatientID: r.patient, IdentityID: r.identity,
+		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone}
 	if s := r.sess; s != nil {
 		e.SessionID, e.HospitalID, e.DepartmentID, e.DoctorID = s.ID, s.HospitalID, s.DepartmentID, s.DoctorID
 		if q, ok := s.Channel(r.ch); ok {
@@ -361,7 +371,7 @@ func (s *Service) flushRefusals(ctx context.Context, limit int) int {
 	}
 	evs := make([]Event, len(b.recs))
 	for i := range b.recs {
-		r := b.at(i)
+		r := b.owned(i)
 		evs[i] = r.event()
 		evs[i].ID = newID()
 	}

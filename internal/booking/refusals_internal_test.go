@@ -105,6 +105,7 @@ func TestRefusalBufferKeepsEveryField(t *testing.T) {
 	// Room for the 4,000 bytes too; the second time over text the first
 	// one wrote.
 	b := newRefusalBuf(2 * len(want))
+	var owned []refused
 	for range 2 {
 		b.reset()
 		for i := range want {
@@ -113,14 +114,36 @@ func TestRefusalBufferKeepsEveryField(t *testing.T) {
 			}
 		}
 		for i := range want {
-			got := b.at(i)
-			if got != want[i] {
+			if got := b.at(i); got != want[i] {
 				t.Errorf("attempt %d back from the buffer:\n%+v\nwant\n%+v", i, got, want[i])
+			}
+			got := b.owned(i)
+			if got != want[i] {
+				t.Errorf("attempt %d owned:\n%+v\nwant\n%+v", i, got, want[i])
 			}
 			if g, w := got.event(), want[i].event(); !reflect.DeepEqual(g, w) {
 				t.Errorf("attempt %d's event:\n%+v\nwant\n%+v", i, g, w)
 			}
+			owned = append(owned, got)
 		}
+	}
+	// What owned gave is the attempts' own: the buffer's next fill
+	// changes none of it.
+	b.reset()
+	for range want {
+		b.put(&refused{account: strings.Repeat("x", 40), device: strings.Repeat("y", 40)})
+	}
+	for i, r := range owned[len(want):] {
+		if r != want[i] {
+			t.Errorf("attempt %d owned, after the buffer was filled again:\n%+v\nwant\n%+v", i, r, want[i])
+		}
+	}
+	if n := len(b.sessions); n != 0 {
+		t.Errorf("%d sessions listed after a fill without any", n)
+	}
+	b.reset()
+	for i := range want {
+		b.put(&want[i])
 	}
 	if n := len(b.sessions); n != 2 {
 		t.Errorf("%d sessions listed for two", n)
