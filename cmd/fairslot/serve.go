@@ -66,6 +66,10 @@ func memoryLimitStore() limiter.Store {
 	return ratelimit.NewMemoryStore(2 * time.Second)
 }
 
+// The API's first tier counts "ip:"+address and "acct:"+account without
+// making those strings.
+var _ httpapi.JoinedCounter = (*ratelimit.Store)(nil)
+
 // The garbage collector's defaults for serve, from the release minute
 // (docs/performance.md, "The garbage collector"): collecting at 400%
 // growth instead of Go's 100% runs a quarter as many cycles, whose mark

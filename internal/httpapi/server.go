@@ -37,6 +37,9 @@ type Config struct {
 	// (Redis: shared by the instances) is then the second tier, counted on
 	// every request but the booking attempts answered from memory (the fast
 	// reject path), which then cost no Redis round trip at all.
+	// If it also counts prefix+key without their being joined (a
+	// JoinedCounter: internal/ratelimit's store), each count allocates
+	// nothing.
 	LocalStore limiter.Store
 	// SharedPrefix, when set, says the store given to New is ulule/limiter's
 	// Redis store with this key prefix, on admission's Redis: a lottery
@@ -55,7 +58,9 @@ type Server struct {
 	ipLim   *limiter.Limiter
 	acctLim *limiter.Limiter
 	// localIP and localAcct are the in-memory first tier; nil without one.
+	// joined is its store when that is a JoinedCounter.
 	localIP, localAcct *limiter.Limiter
+	joined             JoinedCounter
 	metrics            *metrics
 	routes             []route
 	// paths are the paths of the routes without a parameter, and methods
@@ -88,6 +93,7 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 	}
 	if cfg.LocalStore != nil {
 		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
+		s.joined, _ = cfg.LocalStore.(JoinedCounter)
 	}
 	s.routes = s.table()
 	s.paths, s.methods = make(map[string]string), make(map[string]string)
@@ -328,7 +334,7 @@ func (s *Server) authenticate(r *request, rt *route) error {
 	}
 	r.actor = actor
 	if s.localAcct != nil {
-		if err := s.limit(s.base, s.localAcct, "acct:"+actor.AccountID); err != nil {
+		if err := s.limitLocal(s.localAcct, "acct:", actor.AccountID); err != nil {
 			return err
 		}
 	}
@@ -342,7 +348,7 @@ func (s *Server) authenticate(r *request, rt *route) error {
 // when shared, in the store New was given.
 func (s *Server) limitIP(r *request, shared bool) error {
 	if s.localIP != nil {
-		if err := s.limit(s.base, s.localIP, "ip:"+r.origin.IP); err != nil {
+		if err := s.limitLocal(s.localIP, "ip:", r.origin.IP); err != nil {
 			return err
 		}
 	}
@@ -395,6 +401,26 @@ func (s *Server) limit(ctx context.Context, l *limiter.Limiter, key string) erro
 		s.log.Warn("rate limiter unavailable; request let through", "err", err)
 		return nil
 	}
+	return reached(res)
+}
+
+// JoinedCounter is a limiter.Store that counts the key prefix+key without
+// the caller making that string (ratelimit's GetJoined): the same counter
+// as Get(prefix+key).
+type JoinedCounter interface {
+	GetJoined(prefix, key string, rate limiter.Rate) limiter.Context
+}
+
+// limitLocal counts the request in the first tier (l), under prefix+key.
+func (s *Server) limitLocal(l *limiter.Limiter, prefix, key string) error {
+	if s.joined == nil {
+		return s.limit(s.base, l, prefix+key)
+	}
+	return reached(s.joined.GetJoined(prefix, key, l.Rate))
+}
+
+// reached is the refusal of a count over its limit, nil under it.
+func reached(res limiter.Context) error {
 	if res.Reached {
 		wait := int(time.Until(time.Unix(res.Reset, 0)).Seconds() + 0.999)
 		return &rateLimitError{seconds: max(wait, 1)}

@@ -128,3 +128,36 @@ func BenchmarkGet(b *testing.B) {
 		})
 	}
 }
+
+// TestGetJoinedIsGetOfTheJoinedKey: GetJoined(prefix, key) counts on the
+// very counter of Get(prefix+key), interleaved, so the API's first tier
+// refuses at the same request whichever it calls; other keys (the same
+// bytes split elsewhere excepted, which is the same key) are apart.
+func TestGetJoinedIsGetOfTheJoinedKey(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryStore(0)
+	rate := limiter.Rate{Period: time.Hour, Limit: 5}
+	for i := range 5 {
+		var c limiter.Context
+		switch i % 3 {
+		case 0:
+			c = s.GetJoined("ip:", "10.0.0.1", rate)
+		case 1:
+			c, _ = s.Get(ctx, "ip:10.0.0.1", rate)
+		case 2:
+			c = s.GetJoined("ip:10.", "0.0.1", rate)
+		}
+		if c.Remaining != int64(4-i) || c.Reached {
+			t.Fatalf("request %d: %+v, want %d left", i+1, c, 4-i)
+		}
+	}
+	if c := s.GetJoined("ip:", "10.0.0.1", rate); !c.Reached {
+		t.Errorf("sixth request: %+v, want refused", c)
+	}
+	if c := s.GetJoined("acct:", "10.0.0.1", rate); c.Reached || c.Remaining != 4 {
+		t.Errorf("another prefix: %+v, want its own first request", c)
+	}
+	if n := testing.AllocsPerRun(100, func() { s.GetJoined("ip:", "10.0.0.2", rate) }); n != 0 {
+		t.Errorf("GetJoined allocates %v objects, want 0", n)
+	}
+}
