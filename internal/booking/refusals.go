@@ -154,20 +154,17 @@ func (b *refusalBuf) put(r *refused) bool {
 	if len(b.recs) == cap(b.recs) {
 		return false
 	}
-	rec := refusedRec{ts: r.ts, at: uint32(len(b.text)), sess: -1}
-	n := 0
+	// Appended to a local copy of text and stored once: the string that
+	// does not fit leaves the buffer as it was.
+	text, at := b.text, len(b.text)
+	rec := refusedRec{ts: r.ts, at: uint32(at), sess: -1}
 	for i, f := range r.strings() {
-		n += len(*f)
-		if n > math.MaxUint16 {
+		end := len(text) + len(*f)
+		if end > cap(text) || end-at > math.MaxUint16 {
 			return false
 		}
-		rec.ends[i] = uint16(n)
-	}
-	if len(b.text)+n > cap(b.text) {
-		return false
-	}
-	for _, f := range r.strings() {
-		b.text = append(b.text, *f...)
+		text = append(text, *f...)
+		rec.ends[i] = uint16(end - at)
 	}
 	if r.sess != nil {
 		i, ok := b.sessionAt[r.sess]
@@ -178,6 +175,7 @@ func (b *refusalBuf) put(r *refused) bool {
 		}
 		rec.sess = i
 	}
+	b.text = text
 	b.recs = append(b.recs, rec)
 	return true
 }
