@@ -8,7 +8,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"fairslot/internal/booking"
@@ -18,12 +20,13 @@ import (
 // detectCmd runs the scalper detector over a file of booking events:
 //
 //	fairslot detect --events events.jsonl [--reports reports.jsonl] --out flags.json [--config detect.json]
+//	                [--cpuprofile cpu.pprof] [--memprofile mem.pprof]
 //
 // It needs no database: the same detector runs inside the service over the
 // event table and the window's scalper reports; given the reports `fairslot
 // events --reports` wrote, it finds what the service finds.
 func detectCmd(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var events, reports, out, config string
+	var events, reports, out, config, cpuProfile, memProfile string
 	e := env(getenv)
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,12 +34,19 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&reports, "reports", e.Str("DETECT_REPORTS", ""), "scalper reports (举报), one JSON object a line, as fairslot events --reports writes them: testimony that adds to what the events show, never flags alone")
 	fs.StringVar(&out, "out", e.Str("DETECT_OUT", "-"), "where to write the flags as JSON (- for standard output)")
 	fs.StringVar(&config, "config", e.Str("DETECT_CONFIG", ""), "detector configuration (JSON; names only what differs from the defaults)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of reading and detecting to this file (go tool pprof)")
+	fs.StringVar(&memProfile, "memprofile", "", "write an allocation profile (every allocation of the run, and the heap live at its end) to this file (go tool pprof -sample_index=alloc_space)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if events == "" {
 		return errors.New("detect: --events is required")
 	}
+	stopProfiles, err := startProfiles(cpuProfile, memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles() // on an error; a second call does nothing
 	cfg, err := loadDetectConfig(config)
 	if err != nil {
 		return err
@@ -69,8 +79,55 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteFlags(w, flags) }); err != nil {
 		return err
 	}
+	if err := stopProfiles(); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "detect: %d events, %d flags in %s (reading %s)\n", n, len(flags), took.Round(time.Millisecond), read.Round(time.Millisecond))
 	return nil
+}
+
+// startProfiles starts a CPU profile into cpu, when named; the function it
+// returns stops it and, when mem is named, writes the allocation profile of
+// the whole run there (Go's sampling: alloc_space for what was allocated,
+// inuse_space for the heap live at the end). Only its first call does
+// anything.
+func startProfiles(cpu, mem string) (stop func() error, err error) {
+	var cf *os.File
+	if cpu != "" {
+		if cf, err = os.Create(cpu); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(cf); err != nil {
+			cf.Close()
+			return nil, err
+		}
+	}
+	stopped := false
+	return func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		if cf != nil {
+			pprof.StopCPUProfile()
+			if err := cf.Close(); err != nil {
+				return err
+			}
+		}
+		if mem == "" {
+			return nil
+		}
+		f, err := os.Create(mem)
+		if err != nil {
+			return err
+		}
+		runtime.GC() // the live heap as of now
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}, nil
 }
 
 func loadDetectConfig(path string) (detect.Config, error) {
