@@ -120,7 +120,7 @@ type favour struct {
 
 type detector struct {
 	cfg      Config
-	strs     []string
+	strs     strTable
 	evs      []ev
 	doctorOf map[sym]sym              // session → its doctor
 	checkIns int                      // check-in events: none means no visit is ever known
@@ -176,9 +176,9 @@ func newDetector(in *Input, cfg Config) *detector {
 	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
 		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{},
 		came: map[sym]bool{}}
-	d.acctOf = filled(len(strs))
-	d.sessOf = filled(len(strs))
-	d.staffOf = filled(len(strs))
+	d.acctOf = filled(strs.len())
+	d.sessOf = filled(strs.len())
+	d.staffOf = filled(strs.len())
 	if len(evs) > 0 {
 		d.end = evs[len(evs)-1].ts
 	}
@@ -193,7 +193,7 @@ func filled(n int) []int32 {
 	return s
 }
 
-func (d *detector) str(s sym) string { return d.strs[s] }
+func (d *detector) str(s sym) string { return d.strs.at(s) }
 
 func (d *detector) account(id sym) *account {
 	i := d.acctOf[id]
@@ -250,7 +250,7 @@ func (d *detector) index() {
 		sess int32
 		who  sym
 	}
-	byID := filled(len(d.strs))          // booking id → booking
+	byID := filled(d.strs.len())         // booking id → booking
 	byKey := map[bkKey]int32{}           // (account, session, person) → its latest booking
 	bySessPerson := map[[2]int32]int32{} // (session, person) → the latest booking, for events that name no account
 	attrSeen := map[[2]int32]bool{}

@@ -22,10 +22,10 @@ import (
 // a few linear passes.
 //
 // Every string of an event (ids, addresses, reasons) becomes a sym, an index
-// into one table of the distinct strings. Once every event is in, the table
-// is sorted and the syms renumbered in that order, so that comparing two
-// syms compares their strings: the result does not depend on the order the
-// events came in.
+// into a table of the distinct strings (strtable.go). Once every event is
+// in, the strings are sorted and the syms renumbered in that order, so that
+// comparing two syms compares their strings: the result does not depend on
+// the order the events came in.
 
 // sym names an interned string; 0 is the empty string.
 type sym = int32
@@ -133,8 +133,16 @@ type ev struct {
 // Input collects events for Detect. Add them in any order, then call
 // Detect; an Input is used once.
 type Input struct {
-	index    map[string]sym
-	strs     []string
+	// parts are read apart (a file's parts, one a core), each with its
+	// own strings; Add adds to the first.
+	parts []*part
+	// reports are the scalper reports (reports.go).
+	reports []report
+}
+
+// part is events with their own table of strings.
+type part struct {
+	strs     *interner
 	doctorOf map[sym]sym // session → its doctor
 	// evs fill chunks of chunkSize, joined into one slice once all are in:
 	// a growing slice would hold up to three times the events at its
@@ -142,13 +150,13 @@ type Input struct {
 	chunks [][]ev
 	evs    []ev
 	n      int
-	// reports are the scalper reports (reports.go).
-	reports []report
 }
 
 const chunkSize = 1 << 16
 
-func (in *Input) push(e ev) {
+func newPart() *part { return &part{strs: newInterner(), doctorOf: map[sym]sym{}} }
+
+func (in *part) push(e ev) {
 	if len(in.evs) == cap(in.evs) {
 		if in.evs != nil {
 			in.chunks = append(in.chunks, in.evs)
@@ -160,58 +168,30 @@ func (in *Input) push(e ev) {
 }
 
 // NewInput makes an empty input.
-func NewInput() *Input {
-	return &Input{index: map[string]sym{"": 0}, strs: []string{""}, doctorOf: map[sym]sym{}}
-}
+func NewInput() *Input { return &Input{parts: []*part{newPart()}} }
 
-// Grow makes room for n more events, so that a reader that knows how many
-// are coming (a file whose lines it counted) fills one slice.
-func (in *Input) Grow(n int) {
-	if n > cap(in.evs)-len(in.evs) {
-		if len(in.evs) > 0 {
-			in.chunks = append(in.chunks, in.evs)
-		}
-		in.evs = make([]ev, 0, n)
-	}
-}
-
-func (in *Input) doctor(sess, doct sym) {
+func (in *part) doctor(sess, doct sym) {
 	if sess != 0 && doct != 0 {
 		// The first doctor in string order, whatever the order of the
 		// events (a session has one doctor; a stream that disagrees with
 		// itself still gives one answer).
-		if cur, ok := in.doctorOf[sess]; !ok || in.strs[doct] < in.strs[cur] {
+		if cur, ok := in.doctorOf[sess]; !ok || bytes.Compare(in.strs.bytes(doct), in.strs.bytes(cur)) < 0 {
 			in.doctorOf[sess] = doct
 		}
 	}
 }
 
 // Len is the number of events added.
-func (in *Input) Len() int { return in.n }
-
-func (in *Input) sym(s string) sym {
-	if s == "" {
-		return 0
+func (in *Input) Len() int {
+	n := 0
+	for _, p := range in.parts {
+		n += p.n
 	}
-	if i, ok := in.index[s]; ok {
-		return i
-	}
-	i := sym(len(in.strs))
-	in.index[s] = i
-	in.strs = append(in.strs, s)
-	return i
+	return n
 }
 
-// symBytes interns b without allocating when it is known already.
-func (in *Input) symBytes(b []byte) sym {
-	if len(b) == 0 {
-		return 0
-	}
-	if i, ok := in.index[string(b)]; ok {
-		return i
-	}
-	return in.sym(string(b))
-}
+func (in *part) sym(s string) sym      { return in.strs.internString(s) }
+func (in *part) symBytes(b []byte) sym { return in.strs.intern(b) }
 
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
@@ -221,7 +201,9 @@ func unixNano(t time.Time) int64 {
 }
 
 // Add adds one event.
-func (in *Input) Add(e *booking.Event) {
+func (in *Input) Add(e *booking.Event) { in.parts[0].add(e) }
+
+func (in *part) add(e *booking.Event) {
 	typ := typeCodes[e.Type]
 	x := ev{
 		ts: unixNano(e.TS), rel: unixNano(e.ReleaseAt),
@@ -249,11 +231,11 @@ func ReadInput(r io.Reader) (*Input, error) {
 			}
 		}
 	}
-	in := NewInput()
-	if _, err := in.read(r, 0); err != nil {
+	p := newPart()
+	if _, err := p.read(r, 0); err != nil {
 		return nil, err
 	}
-	return in, nil
+	return &Input{parts: []*part{p}}, nil
 }
 
 // parallelFrom is the size of a file worth reading in parts.
@@ -261,7 +243,7 @@ const parallelFrom = 8 << 20
 
 // read adds the lines of r; their numbers start after skipped lines. It
 // returns the lines read.
-func (in *Input) read(r io.Reader, skipped int) (int, error) {
+func (in *part) read(r io.Reader, skipped int) (int, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 256*1024), 16<<20)
 	var e booking.Event
@@ -281,7 +263,7 @@ func (in *Input) read(r io.Reader, skipped int) (int, error) {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return n, &lineError{line: skipped + n, err: err}
 		}
-		in.Add(&e)
+		in.add(&e)
 	}
 	if err := sc.Err(); err != nil {
 		return n, fmt.Errorf("read events: %w", err)
@@ -299,7 +281,7 @@ func (e *lineError) Error() string { return fmt.Sprintf("events line %d: %v", e.
 func (e *lineError) Unwrap() error { return e.err }
 
 // readParts reads [start, end) of f in one part per core, each cut at a line
-// end, and merges them in order.
+// end and read through a buffer of its own, and keeps the parts in order.
 func readParts(f *os.File, start, end int64) (*Input, error) {
 	k := int64(max(1, min(runtime.GOMAXPROCS(0), 8)))
 	cuts := []int64{start}
@@ -320,23 +302,14 @@ func readParts(f *os.File, start, end int64) (*Input, error) {
 		cuts = append(cuts, min(at, end))
 	}
 	cuts = append(cuts, end)
-	parts := make([]*Input, len(cuts)-1)
+	parts := make([]*part, len(cuts)-1)
 	lines := make([]int, len(parts))
 	errs := make([]error, len(parts))
 	var wg sync.WaitGroup
 	for i := range parts {
 		wg.Go(func() {
-			sec := io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i])
-			parts[i] = NewInput()
-			n, err := countLines(sec)
-			if err == nil {
-				parts[i].Grow(n)
-				_, err = sec.Seek(0, io.SeekStart)
-			}
-			if err == nil {
-				lines[i], err = parts[i].read(sec, 0)
-			}
-			errs[i] = err
+			parts[i] = newPart()
+			lines[i], errs[i] = parts[i].read(io.NewSectionReader(f, cuts[i], cuts[i+1]-cuts[i]), 0)
 		})
 	}
 	wg.Wait()
@@ -351,67 +324,14 @@ func readParts(f *os.File, start, end int64) (*Input, error) {
 		}
 		skipped += lines[i]
 	}
-	in := parts[0]
-	total := 0
-	for _, p := range parts {
-		total += p.n
-	}
-	in.Grow(total - in.n)
-	for _, p := range parts[1:] {
-		in.merge(p)
-	}
-	return in, nil
-}
-
-// merge adds the events of p, whose strings are p's own.
-func (in *Input) merge(p *Input) {
-	to := make([]sym, len(p.strs))
-	for i, s := range p.strs {
-		to[i] = in.sym(s)
-	}
-	for _, c := range append(p.chunks, p.evs) {
-		for _, e := range c {
-			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
-				*f = to[*f]
-			}
-			in.push(e)
-		}
-	}
-	for s, d := range p.doctorOf {
-		in.doctor(to[s], to[d])
-	}
-	p.chunks, p.evs, p.strs, p.index = nil, nil, nil, nil
-}
-
-// countLines counts the lines (line ends, and a last line without one) of
-// what r holds from where it stands.
-func countLines(r io.Reader) (int, error) {
-	buf := make([]byte, 1<<20)
-	n, last := 0, byte('\n')
-	for {
-		k, err := r.Read(buf)
-		n += bytes.Count(buf[:k], []byte{'\n'})
-		if k > 0 {
-			last = buf[k-1]
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-	if last != '\n' {
-		n++
-	}
-	return n, nil
+	return &Input{parts: parts}, nil
 }
 
 // addFlat reads a line that is a flat JSON object of string values without
 // escapes — every line the service and the generators write — straight into
 // syms, and reports whether it could. It allocates only for strings it has
 // not seen.
-func (in *Input) addFlat(line []byte) bool {
+func (in *part) addFlat(line []byte) bool {
 	var e ev
 	var typ, reason, ch []byte
 	var ts, rel []byte
@@ -653,18 +573,16 @@ func daysFromCivil(y, m, d int) int64 {
 // alone, in a slice of (time, index) pairs, at the same time as the strings
 // on another core, and only runs of equal times are sorted again on every
 // field once the strings have their ranks.
-func (in *Input) finish() (evs []ev, strs []string, doctorOf map[sym]sym) {
-	if len(in.chunks) == 0 {
-		evs = in.evs
-	} else {
-		evs = make([]ev, 0, in.n)
-		for i, c := range in.chunks {
+func (in *Input) finish() (evs []ev, strs strTable, doctorOf map[sym]sym) {
+	evs = make([]ev, 0, in.Len())
+	from := make([]int, len(in.parts)+1) // part p's events are evs[from[p]:from[p+1]]
+	for p, x := range in.parts {
+		for _, c := range append(x.chunks, x.evs) {
 			evs = append(evs, c...)
-			in.chunks[i] = nil
 		}
-		evs = append(evs, in.evs...)
+		x.chunks, x.evs = nil, nil
+		from[p+1] = len(evs)
 	}
-	in.evs, in.chunks = nil, nil
 
 	type keyed struct {
 		key uint64
@@ -678,38 +596,32 @@ func (in *Input) finish() (evs []ev, strs []string, doctorOf map[sym]sym) {
 		}
 		slices.SortFunc(byTime, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
 	})
-	order := make([]keyed, len(in.strs))
-	for i, s := range in.strs {
-		order[i] = keyed{prefix(s), int32(i)}
+	tables := make([]*interner, len(in.parts))
+	for p, x := range in.parts {
+		tables[p] = x.strs
+		x.strs.slots = nil
 	}
-	slices.SortFunc(order, func(a, b keyed) int {
-		if a.key != b.key {
-			return cmp.Compare(a.key, b.key)
+	strs, ranks := sortStrings(tables)
+	doctorOf = map[sym]sym{}
+	for p, x := range in.parts {
+		rank := ranks[p]
+		for i := range evs[from[p]:from[p+1]] {
+			e := &evs[from[p]+i]
+			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
+				*f = rank[*f]
+			}
 		}
-		return strings.Compare(in.strs[a.i], in.strs[b.i])
-	})
-	rank := make([]sym, len(in.strs))
-	strs = make([]string, len(in.strs))
-	for r, s := range order {
-		rank[s.i] = sym(r)
-		strs[r] = in.strs[s.i]
+		for s, d := range x.doctorOf {
+			// The first doctor in string order: the least rank.
+			if cur, ok := doctorOf[rank[s]]; !ok || rank[d] < cur {
+				doctorOf[rank[s]] = rank[d]
+			}
+		}
+		x.strs, x.doctorOf = nil, nil
 	}
-	order = nil
-	in.index, in.strs = nil, nil
+	ranks = nil
 	wg.Wait()
-
-	for i := range evs {
-		e := &evs[i]
-		for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
-			*f = rank[*f]
-		}
-	}
-	doctorOf = make(map[sym]sym, len(in.doctorOf))
-	for s, d := range in.doctorOf {
-		doctorOf[rank[s]] = rank[d]
-	}
-	in.doctorOf = nil
-	resolvePersons(evs, len(strs))
+	resolvePersons(evs, strs.len())
 
 	// Put the events in time order in place, following the permutation's
 	// cycles, then sort each run of equal times on every field.
@@ -746,19 +658,6 @@ func (in *Input) finish() (evs []ev, strs []string, doctorOf map[sym]sym) {
 		lo = hi
 	}
 	return evs, strs, doctorOf
-}
-
-// prefix is the first eight bytes of s as a number, zeros after a short
-// string: comparing prefixes orders strings as far as they go.
-func prefix(s string) uint64 {
-	var k uint64
-	for i := 0; i < 8; i++ {
-		k <<= 8
-		if i < len(s) {
-			k |= uint64(s[i])
-		}
-	}
-	return k
 }
 
 // resolvePersons names the person behind each event: its identity, else

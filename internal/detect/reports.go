@@ -46,8 +46,8 @@ func (d *detector) lookup(s string) sym {
 	if s == "" {
 		return 0
 	}
-	if i, ok := slices.BinarySearch(d.strs, s); ok {
-		return sym(i)
+	if i, ok := d.strs.search(s); ok {
+		return i
 	}
 	return 0
 }
