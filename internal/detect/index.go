@@ -132,7 +132,7 @@ type detector struct {
 	accounts []*account
 	acctOf   []int32 // sym → account index, -1
 	attrs    []*attr
-	attrOf   map[[2]sym]int32 // (kind, id) → attr index
+	attrOf   [2][]int32 // kind → sym → attr index, -1
 	sessions []*session
 	sessOf   []int32
 	staff    []*staffMember
@@ -173,12 +173,13 @@ const (
 
 func newDetector(in *Input, cfg Config) *detector {
 	evs, strs, doctorOf := in.finish()
-	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports, attrOf: map[[2]sym]int32{}, personAccounts: map[sym][]int32{},
+	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports,
 		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{},
 		came: map[sym]bool{}}
 	d.acctOf = filled(strs.len())
 	d.sessOf = filled(strs.len())
 	d.staffOf = filled(strs.len())
+	d.attrOf = [2][]int32{filled(strs.len()), filled(strs.len())}
 	if len(evs) > 0 {
 		d.end = evs[len(evs)-1].ts
 	}
@@ -219,11 +220,10 @@ func (d *detector) session(id sym) int32 {
 }
 
 func (d *detector) attr(kind int, id sym) int32 {
-	k := [2]sym{sym(kind), id}
-	i, ok := d.attrOf[k]
-	if !ok {
+	i := d.attrOf[kind][id]
+	if i < 0 {
 		i = int32(len(d.attrs))
-		d.attrOf[k] = i
+		d.attrOf[kind][id] = i
 		name := "device"
 		if kind == kindPhone {
 			name = "phone"
@@ -253,8 +253,21 @@ func (d *detector) index() {
 	byID := filled(d.strs.len())         // booking id → booking
 	byKey := map[bkKey]int32{}           // (account, session, person) → its latest booking
 	bySessPerson := map[[2]int32]int32{} // (session, person) → the latest booking, for events that name no account
+	// The maps are asked only when an account's request names another
+	// handset, number or line than its last one: a few times an account.
 	attrSeen := map[[2]int32]bool{}
-	ipUse := map[[2]int32]int32{} // (ip, account) → requests
+	ipUse := map[[2]int32]int32{} // (ip, account) → index into ipN
+	var ipN []int32               // requests of an (ip, account)
+	type last struct {
+		attr   [2]int32 // its last device and phone (attr indexes)
+		ip     sym      // its last IP
+		ipUsed int32    // … its index into ipN
+	}
+	lastOf := []last{} // by account index
+	// personOf lists, per person, the accounts that name them (into
+	// persons), made d.personAccounts at the end.
+	personOf := filled(d.strs.len())
+	var persons [][]int32
 	d.bookings = make([]bref, 0, len(d.evs)/4)
 	find := func(e *ev, ai int32, si int32) int32 {
 		if e.bk != 0 {
@@ -296,11 +309,20 @@ func (d *detector) index() {
 		if e.acct != 0 {
 			a = d.account(e.acct)
 			ai = d.acctOf[e.acct]
+			for int(ai) >= len(lastOf) {
+				lastOf = append(lastOf, last{attr: [2]int32{-1, -1}})
+			}
 			a.last = e.ts
 			if e.person != 0 {
 				a.persons = append(a.persons, stamp{e.ts, e.person})
-				if l := d.personAccounts[e.person]; len(l) == 0 || !slices.Contains(l, ai) {
-					d.personAccounts[e.person] = append(l, ai)
+				pi := personOf[e.person]
+				if pi < 0 {
+					pi = int32(len(persons))
+					personOf[e.person] = pi
+					persons = append(persons, nil)
+				}
+				if l := persons[pi]; len(l) == 0 || !slices.Contains(l, ai) {
+					persons[pi] = append(l, ai)
 				}
 			}
 		}
@@ -417,11 +439,18 @@ func (d *detector) index() {
 		}
 		if e.ip != 0 {
 			a.ipReqs++
-			k := [2]int32{e.ip, ai}
-			if ipUse[k] == 0 {
-				d.ipAccounts[e.ip] = append(d.ipAccounts[e.ip], ai)
+			if m := &lastOf[ai]; m.ip != e.ip {
+				k := [2]int32{e.ip, ai}
+				u, ok := ipUse[k]
+				if !ok {
+					u = int32(len(ipN))
+					ipUse[k] = u
+					ipN = append(ipN, 0)
+					d.ipAccounts[e.ip] = append(d.ipAccounts[e.ip], ai)
+				}
+				m.ip, m.ipUsed = e.ip, u
 			}
-			ipUse[k]++
+			ipN[lastOf[ai].ipUsed]++
 		}
 		for _, at := range [...]struct {
 			kind int
@@ -432,10 +461,13 @@ func (d *detector) index() {
 			}
 			xi := d.attr(at.kind, at.id)
 			x := d.attrs[xi]
-			if k := [2]int32{xi, ai}; !attrSeen[k] {
-				attrSeen[k] = true
-				x.accounts = append(x.accounts, ai)
-				a.attrs = append(a.attrs, xi)
+			if m := &lastOf[ai]; m.attr[at.kind] != xi {
+				m.attr[at.kind] = xi
+				if k := [2]int32{xi, ai}; !attrSeen[k] {
+					attrSeen[k] = true
+					x.accounts = append(x.accounts, ai)
+					a.attrs = append(a.attrs, xi)
+				}
 			}
 			if e.person != 0 {
 				x.persons = append(x.persons, stamp{e.ts, e.person})
@@ -449,8 +481,12 @@ func (d *detector) index() {
 		slices.Sort(x.accounts)
 		x.hub = len(x.accounts) > d.cfg.HubAccounts
 	}
-	for _, l := range d.personAccounts {
-		slices.Sort(l)
+	d.personAccounts = make(map[sym][]int32, len(persons))
+	for p, i := range personOf {
+		if i >= 0 {
+			slices.Sort(persons[i])
+			d.personAccounts[sym(p)] = persons[i]
+		}
 	}
 	// An IP is an account's own when it carried half its requests or more:
 	// its home line, or its own proxy. A carrier's NAT address carries a
@@ -458,7 +494,7 @@ func (d *detector) index() {
 	for ip, l := range d.ipAccounts {
 		var own []int32
 		for _, a := range l {
-			if n := ipUse[[2]int32{ip, a}]; 2*int(n) >= d.accounts[a].ipReqs {
+			if n := ipN[ipUse[[2]int32{ip, a}]]; 2*int(n) >= d.accounts[a].ipReqs {
 				own = append(own, a)
 			}
 		}

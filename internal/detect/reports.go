@@ -92,7 +92,7 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 	// phoneAccounts are the accounts whose events carry a phone, unless it
 	// is a hub (a call centre's line names nobody).
 	phoneAccounts := func(p sym) []int32 {
-		if xi, ok := d.attrOf[[2]sym{kindPhone, p}]; ok && p != 0 && !d.attrs[xi].hub {
+		if xi := d.attrOf[kindPhone][p]; xi >= 0 && p != 0 && !d.attrs[xi].hub {
 			return d.attrs[xi].accounts
 		}
 		return nil
