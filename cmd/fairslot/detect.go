@@ -79,10 +79,12 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteFlags(w, flags) }); err != nil {
 		return err
 	}
+	wrote := time.Since(start) - took
 	if err := stopProfiles(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "detect: %d events, %d flags in %s (reading %s)\n", n, len(flags), took.Round(time.Millisecond), read.Round(time.Millisecond))
+	fmt.Fprintf(stderr, "detect: %d events, %d flags in %s (reading %s; then writing the flags %s)\n",
+		n, len(flags), took.Round(time.Millisecond), read.Round(time.Millisecond), wrote.Round(time.Millisecond))
 	return nil
 }
 

@@ -76,12 +76,27 @@ func writeLines[T any](w io.Writer, what string, vs []T) error {
 	return bw.Flush()
 }
 
-// WriteFlags writes flags as the JSON array GET /v1/admin/flags returns.
+// WriteFlags writes flags as the JSON array GET /v1/admin/flags returns,
+// indented as a json.Encoder with SetIndent("", "  ") writes it — a flag
+// at a time, so that tens of thousands of flags never sit in memory twice
+// as text.
 func WriteFlags(w io.Writer, flags []Flag) error {
-	if flags == nil {
-		flags = []Flag{}
+	if len(flags) == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(flags)
+	bw := bufio.NewWriterSize(w, 256*1024)
+	bw.WriteString("[\n  ")
+	for i := range flags {
+		if i > 0 {
+			bw.WriteString(",\n  ")
+		}
+		b, err := json.MarshalIndent(&flags[i], "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("write flag %d: %w", i, err)
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -196,5 +197,35 @@ func TestReadInputParts(t *testing.T) {
 func TestEventRecordSize(t *testing.T) {
 	if n := unsafe.Sizeof(ev{}); n != 64 {
 		t.Errorf("an event record is %d bytes, want 64", n)
+	}
+}
+
+// TestWriteFlagsAsTheEncoder: flags written a flag at a time are the bytes
+// json.Encoder with SetIndent("", "  ") writes of the whole array (the
+// format `fairslot detect` has always written), none, one or several, with
+// characters the encoder escapes.
+func TestWriteFlagsAsTheEncoder(t *testing.T) {
+	flags := Detect(append(insider(true), pair(true)...), DefaultConfig())
+	if len(flags) != 2 {
+		t.Fatalf("got %d flags, want 2", len(flags))
+	}
+	odd := flags[0]
+	odd.Reasons = append([]Reason{{Signal: "x", Detail: "<a & b> \u2028 \"q\"", Points: 0.1}}, odd.Reasons...)
+	odd.CaseIDs = []string{"c1"}
+	for _, fs := range [][]Flag{nil, {}, flags[:1], flags, {odd, flags[1]}} {
+		var want, got bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if fs == nil {
+			_ = enc.Encode([]Flag{})
+		} else {
+			_ = enc.Encode(fs)
+		}
+		if err := WriteFlags(&got, fs); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%d flags: wrote\n%s\nwant\n%s", len(fs), got.String(), want.String())
+		}
 	}
 }
