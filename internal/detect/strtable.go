@@ -19,18 +19,33 @@ import (
 type interner struct {
 	arena []byte
 	offs  []int
-	// slots hold a string's hash's top 32 bits and its sym (0: free). A
-	// string's slot is found from the same top bits, so the table grows
-	// without the strings being hashed again.
-	slots []uint64
+	// slots hold a string's hash's top 32 bits, its sym and where its
+	// bytes are (a zero key: free). A string's slot is found from the same
+	// top bits, so the table grows without the strings being hashed again.
+	slots []slot
 	bits  uint // len(slots) is 1<<bits
+}
+
+// slot is a string in the table: key is its hash's top 32 bits and its sym,
+// at its offset in the arena and its length (lenMax: look in offs), so that
+// a lookup that finds it reads its bytes without reading offs.
+type slot struct{ key, at uint64 }
+
+const lenMax = 1<<16 - 1
+
+func (t *interner) equal(s slot, b []byte) bool {
+	off, n := int(s.at>>16), int(s.at&lenMax)
+	if n == lenMax {
+		return string(t.bytes(sym(uint32(s.key)))) == string(b)
+	}
+	return n == len(b) && string(t.arena[off:off+n]) == string(b)
 }
 
 var internSeed = maphash.MakeSeed()
 
 func newInterner() *interner {
 	const bits = 12
-	return &interner{offs: []int{0, 0}, slots: make([]uint64, 1<<bits), bits: bits}
+	return &interner{offs: []int{0, 0}, slots: make([]slot, 1<<bits), bits: bits}
 }
 
 // len is the number of syms, the empty string's included.
@@ -48,20 +63,19 @@ func (t *interner) intern(b []byte) sym {
 	i := tag >> (32 - t.bits)
 	for {
 		s := t.slots[i]
-		if s == 0 {
+		if s.key == 0 {
 			break
 		}
-		if s>>32 == tag {
-			if j := sym(uint32(s)); string(t.bytes(j)) == string(b) {
-				return j
-			}
+		if s.key>>32 == tag && t.equal(s, b) {
+			return sym(uint32(s.key))
 		}
 		i = (i + 1) & mask
 	}
 	j := sym(t.len())
+	off := len(t.arena)
 	t.arena = append(t.arena, b...)
 	t.offs = append(t.offs, len(t.arena))
-	t.slots[i] = tag<<32 | uint64(uint32(j))
+	t.slots[i] = slot{key: tag<<32 | uint64(uint32(j)), at: uint64(off)<<16 | uint64(min(len(b), lenMax))}
 	if 4*t.len() > 3*len(t.slots) {
 		t.grow()
 	}
@@ -78,14 +92,14 @@ func (t *interner) internString(s string) sym {
 
 func (t *interner) grow() {
 	t.bits++
-	slots := make([]uint64, 1<<t.bits)
+	slots := make([]slot, 1<<t.bits)
 	mask := uint64(len(slots) - 1)
 	for _, s := range t.slots {
-		if s == 0 {
+		if s.key == 0 {
 			continue
 		}
-		i := (s >> 32) >> (32 - t.bits)
-		for slots[i] != 0 {
+		i := (s.key >> 32) >> (32 - t.bits)
+		for slots[i].key != 0 {
 			i = (i + 1) & mask
 		}
 		slots[i] = s
