@@ -258,6 +258,7 @@ func (d *detector) index() {
 	attrSeen := map[[2]int32]bool{}
 	ipUse := map[[2]int32]int32{} // (ip, account) → index into ipN
 	var ipN []int32               // requests of an (ip, account)
+	var ipPairs [][2]int32        // … and the pair
 	type last struct {
 		attr   [2]int32 // its last device and phone (attr indexes)
 		ip     sym      // its last IP
@@ -446,6 +447,7 @@ func (d *detector) index() {
 					u = int32(len(ipN))
 					ipUse[k] = u
 					ipN = append(ipN, 0)
+					ipPairs = append(ipPairs, k)
 					d.ipAccounts[e.ip] = append(d.ipAccounts[e.ip], ai)
 				}
 				m.ip, m.ipUsed = e.ip, u
@@ -491,15 +493,13 @@ func (d *detector) index() {
 	// An IP is an account's own when it carried half its requests or more:
 	// its home line, or its own proxy. A carrier's NAT address carries a
 	// few requests of thousands of people.
-	for ip, l := range d.ipAccounts {
-		var own []int32
-		for _, a := range l {
-			if n := ipN[ipUse[[2]int32{ip, a}]]; 2*int(n) >= d.accounts[a].ipReqs {
-				own = append(own, a)
-			}
+	for u, k := range ipPairs {
+		if ip, a := k[0], k[1]; 2*int(ipN[u]) >= d.accounts[a].ipReqs {
+			d.ipOwners[ip] = append(d.ipOwners[ip], a)
 		}
-		slices.Sort(own)
-		d.ipOwners[ip] = own
+	}
+	for ip, l := range d.ipAccounts {
+		slices.Sort(d.ipOwners[ip])
 		slices.Sort(l)
 	}
 	d.settleSessions()
