@@ -33,7 +33,7 @@ type slot struct{ key, at uint64 }
 
 const lenMax = 1<<16 - 1
 
-func (t *interner) equal(s slot, b []byte) bool {
+func equal[T string | []byte](t *interner, s slot, b T) bool {
 	off, n := int(s.at>>16), int(s.at&lenMax)
 	if n == lenMax {
 		return string(t.bytes(sym(uint32(s.key)))) == string(b)
@@ -58,7 +58,20 @@ func (t *interner) intern(b []byte) sym {
 	if len(b) == 0 {
 		return 0
 	}
-	tag := maphash.Bytes(internSeed, b) >> 32
+	return internHashed(t, maphash.Bytes(internSeed, b)>>32, b)
+}
+
+// internString is intern for a string, without converting it (which
+// allocates for ids longer than 32 bytes).
+func (t *interner) internString(s string) sym {
+	if s == "" {
+		return 0
+	}
+	return internHashed(t, maphash.String(internSeed, s)>>32, s)
+}
+
+// internHashed is intern of b whose hash's top 32 bits are tag.
+func internHashed[T string | []byte](t *interner, tag uint64, b T) sym {
 	mask := uint64(len(t.slots) - 1)
 	i := tag >> (32 - t.bits)
 	for {
@@ -66,7 +79,7 @@ func (t *interner) intern(b []byte) sym {
 		if s.key == 0 {
 			break
 		}
-		if s.key>>32 == tag && t.equal(s, b) {
+		if s.key>>32 == tag && equal(t, s, b) {
 			return sym(uint32(s.key))
 		}
 		i = (i + 1) & mask
@@ -80,14 +93,6 @@ func (t *interner) intern(b []byte) sym {
 		t.grow()
 	}
 	return j
-}
-
-// internString is intern for a string.
-func (t *interner) internString(s string) sym {
-	if s == "" {
-		return 0
-	}
-	return t.intern([]byte(s))
 }
 
 func (t *interner) grow() {

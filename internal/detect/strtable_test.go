@@ -76,3 +76,17 @@ func TestInterner(t *testing.T) {
 		t.Error("search found a string nobody interned")
 	}
 }
+
+// TestInternerAllocates: a string already interned is found without
+// allocating, ids longer than Go's 32-byte conversion buffer too (the
+// service's detector interns every field of every event it reads from its
+// table, through Add).
+func TestInternerAllocates(t *testing.T) {
+	in := newInterner()
+	s, b := "c6d8c641-fa67-4d1f-80ea-6b07a15ca38f-c10", []byte("b8d83fc1-5c86-412b-9f57-0a8dcf3cbc9c")
+	in.internString(s)
+	in.intern(b)
+	if n := testing.AllocsPerRun(100, func() { in.internString(s); in.intern(b) }); n != 0 {
+		t.Errorf("%v allocations to find two interned strings, want 0", n)
+	}
+}
