@@ -166,3 +166,31 @@ func TestWriteToDevice(t *testing.T) {
 		t.Errorf("%s is now %v, want the named pipe it was", fifo, fi.Mode())
 	}
 }
+
+// TestDetectProfiles: --cpuprofile and --memprofile write the run's CPU
+// and allocation profiles (gzipped protocol buffers, as go tool pprof
+// reads them) beside the flags.
+func TestDetectProfiles(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "events.jsonl")
+	at := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	writeEvents(t, events, []booking.Event{{TS: at, Type: booking.EventBooked, AccountID: "a1", PatientID: "p1", SessionID: "s1"}})
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
+	var stdout, stderr bytes.Buffer
+	args := []string{"detect", "--events", events, "--out", filepath.Join(dir, "flags.json"), "--cpuprofile", cpu, "--memprofile", mem}
+	if err := run(context.Background(), args, func(string) string { return "" }, &stdout, &stderr); err != nil {
+		t.Fatalf("detect: %v\n%s", err, stderr.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, not a gzipped profile", filepath.Base(p), len(b))
+		}
+	}
+	if !strings.Contains(stderr.String(), "writing the flags") {
+		t.Errorf("summary line %q does not say how long writing took", stderr.String())
+	}
+}
