@@ -55,6 +55,10 @@ type common struct {
 	refusalRate   int
 	holdScore     float64
 	drawGrace     time.Duration
+	// bookingWriters and entryWriters are the group commits' batches in
+	// flight at once (booking.Config.BookingWriters, EntryWriters).
+	bookingWriters int
+	entryWriters   int
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -84,6 +88,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.refusalRate, "refusal-rate", e.Int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
 	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.Float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
 	fs.DurationVar(&c.drawGrace, "draw-grace", e.Dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
+	fs.IntVar(&c.bookingWriters, "booking-writers", e.Int("BOOKING_WRITERS", 4), "booking batches written to SQL at once, each one statement on its own pooled connection; bookings that arrive meanwhile wait and go together in the next batch (docs/performance.md)")
+	fs.IntVar(&c.entryWriters, "entry-writers", e.Int("ENTRY_WRITERS", 8), "lottery entry batches written to SQL at once, each one transaction on its own pooled connection")
 	fs.StringVar(&c.detectConfig, "detect-config", e.Str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
 
@@ -113,6 +119,9 @@ func (c *common) validate() error {
 	}
 	if c.entryMemoFor < 0 {
 		errs = append(errs, fmt.Errorf("--entry-memo-for (%s) must be 0 (off) or more", c.entryMemoFor))
+	}
+	if err := checkWriters(c.bookingWriters, c.entryWriters, c.databaseURL); err != nil {
+		errs = append(errs, err)
 	}
 	if c.refusalBuffer < 0 || c.refusalRate < 1 {
 		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
@@ -166,7 +175,7 @@ func (c *common) logAttrs() []any {
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
 		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
-		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace}
+		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "entry_writers", c.entryWriters}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -263,6 +272,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		RefusalRate:        c.refusalRate,
 		LotteryHoldScore:   cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
 		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
+		BookingWriters:     c.bookingWriters,
+		EntryWriters:       c.entryWriters,
 		LotteryMetrics:     newLotteryMetrics(reg),
 		Metrics:            newBookingMetrics(reg),
 		CommitMetrics:      newCommitMetrics(reg),
@@ -272,6 +283,26 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		return nil, err
 	}
 	return d, nil
+}
+
+// poolSpare is how many of the SQL pool's connections the group commits'
+// writers must leave to everything else: reads, the sweeper, the refusal
+// events' writer, jobs.
+const poolSpare = 8
+
+// checkWriters refuses writer counts below 1, or together taking more of
+// the SQL pool (its pool_max_conns, or the default) than leaves poolSpare
+// connections: a writer waiting for a connection holds its batch back, and
+// reads and the sweeper would wait behind the writers.
+func checkWriters(booking, entry int, databaseURL string) error {
+	if booking < 1 || entry < 1 {
+		return fmt.Errorf("--booking-writers (%d) and --entry-writers (%d) must be 1 or more", booking, entry)
+	}
+	if pool := cockroach.PoolSize(databaseURL); booking+entry > pool-poolSpare {
+		return fmt.Errorf("--booking-writers (%d) and --entry-writers (%d) together must leave %d of the SQL pool's %d connections free (raise pool_max_conns in --database-url for more)",
+			booking, entry, poolSpare, pool)
+	}
+	return nil
 }
 
 // parse parses a command's flags; -h prints them and is not an error.

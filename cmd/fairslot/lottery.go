@@ -84,7 +84,7 @@ func (m *bookingMetrics) Refused(code string) {
 // commitMetrics is booking.CommitMetrics on Prometheus: the group commits'
 // batch sizes, each row's wait for its batch, and each batch's write.
 type commitMetrics struct {
-	rows, wait, write *prometheus.HistogramVec
+	rows, wait, write, answer *prometheus.HistogramVec
 }
 
 func newCommitMetrics(reg prometheus.Registerer) booking.CommitMetrics {
@@ -110,8 +110,13 @@ func newCommitMetrics(reg prometheus.Registerer) booking.CommitMetrics {
 			Help:    "Time each group commit batch took to write: its SQL statement and, for bookings, the confirm in Redis; by kind.",
 			Buckets: latency,
 		}, []string{"kind"}),
+		answer: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "fairslot_group_commit_answer_seconds",
+			Help:    "Time from a row's batch being written until its caller had the answer back (a CPU to resume it; for the batch's writer, also the work it does before returning, such as the bookings' confirm in Redis), by kind.",
+			Buckets: []float64{.0001, .0005, .001, .002, .005, .01, .025, .05, .1, .15, .2, .25, .5, 1},
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.rows, m.wait, m.write)
+	reg.MustRegister(m.rows, m.wait, m.write, m.answer)
 	return m
 }
 
@@ -122,6 +127,10 @@ func (m *commitMetrics) Batch(kind string, waits []time.Duration, took time.Dura
 		wait.Observe(w.Seconds())
 	}
 	m.write.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+func (m *commitMetrics) Answered(kind string, took time.Duration) {
+	m.answer.WithLabelValues(kind).Observe(took.Seconds())
 }
 
 func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {

@@ -41,7 +41,8 @@ type gcItem[T any] struct {
 	v         T
 	queued    time.Time // when do queued it
 	err       error
-	done      chan struct{} // closed once err is set
+	answered  time.Time     // when err was set
+	done      chan struct{} // closed once err and answered are set
 	turn      chan struct{} // a turn to write handed to this caller (buffered: at most one)
 	signalled bool          // under mu: turn was sent
 }
@@ -76,6 +77,7 @@ func (g *groupCommit[T]) do(v T) error {
 				g.flush()
 			default:
 			}
+			g.metrics.Answered(g.kind, g.now().Sub(it.answered))
 			return it.err
 		}
 	}
@@ -102,9 +104,10 @@ func (g *groupCommit[T]) flush() {
 			vals[i], waits[i] = it.v, sent.Sub(it.queued)
 		}
 		errs = g.write(vals)
-		took = g.now().Sub(sent)
+		ended := g.now()
+		took = ended.Sub(sent)
 		for i, it := range batch {
-			it.err = errs[i]
+			it.err, it.answered = errs[i], ended
 			close(it.done)
 		}
 	}

@@ -87,8 +87,15 @@ type batchSeen struct {
 }
 
 type recordedBatches struct {
-	mu   sync.Mutex
-	seen []batchSeen
+	mu       sync.Mutex
+	seen     []batchSeen
+	answered []time.Duration
+}
+
+func (r *recordedBatches) Answered(kind string, took time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.answered = append(r.answered, took)
 }
 
 func (r *recordedBatches) Batch(kind string, waits []time.Duration, took time.Duration) {
@@ -199,6 +206,48 @@ func TestGroupCommitAfter(t *testing.T) {
 				t.Errorf("batches = %v, want %v", w.batches, want)
 			}
 		})
+	}
+}
+
+// TestGroupCommitAnswered: each row reports how long after its batch's
+// write its caller had the answer back. On a clock the test moves: the
+// second batch's writer runs its follow-up (after, keeping its turn) from
+// 0 s to 3 s, so its own row comes back 3 s after the write; the rows of
+// callers that only waited (the other caller of that batch, the first
+// batch's writer, whose after does nothing) come back at 0 s.
+func TestGroupCommitAnswered(t *testing.T) {
+	var clock atomic.Int64 // seconds
+	var returned atomic.Int32
+	w := newHeldBatches()
+	g := newGroupCommit("booking", 2, 1, w.write)
+	rec := &recordedBatches{}
+	g.metrics = rec
+	g.now = func() time.Time { return time.Unix(clock.Load(), 0) }
+	g.afterKeepsTurn = true
+	g.after = func(items []int, errs []error) {
+		if len(items) == 2 { // the second batch, {1, 2}: its writer's follow-up
+			until(t, "the callers that only waited have their answers", func() bool { return returned.Load() == 2 })
+			clock.Add(3)
+		}
+	}
+	var wg sync.WaitGroup
+	do := func(i int) {
+		wg.Go(func() {
+			_ = g.do(i)
+			returned.Add(1)
+		})
+	}
+	do(0)
+	<-w.holding
+	do(1)
+	waitQueued(t, g, 1)
+	do(2)
+	waitQueued(t, g, 2)
+	close(w.hold)
+	wg.Wait()
+	slices.Sort(rec.answered)
+	if want := []time.Duration{0, 0, 3 * time.Second}; !slices.Equal(rec.answered, want) {
+		t.Errorf("answered after %v, want %v", rec.answered, want)
 	}
 }
 

@@ -27,8 +27,14 @@ type CommitMetrics interface {
 	// written (len(waits) is the batch's size), and took is how long the
 	// write ran (the SQL statement, and for bookings the confirm in Redis).
 	Batch(kind string, waits []time.Duration, took time.Duration)
+	// Answered: one row of kind had its answer back in its caller, took
+	// after its batch's write ended: the wait for a CPU to resume the
+	// caller, and for the batch's writer, the work it does before it
+	// returns (the follow-up with afterKeepsTurn, the turn's hand-on).
+	Answered(kind string, took time.Duration)
 }
 
 type noCommitMetrics struct{}
 
 func (noCommitMetrics) Batch(string, []time.Duration, time.Duration) {}
+func (noCommitMetrics) Answered(string, time.Duration)               {}

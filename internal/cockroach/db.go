@@ -53,6 +53,17 @@ const maxAttempts = 50
 // defaultMaxConns is the pool size when the URL does not set pool_max_conns.
 const defaultMaxConns = 32
 
+// PoolSize is the number of connections Open's pool holds for url: its
+// pool_max_conns, or defaultMaxConns (also for a URL that does not parse,
+// which Open refuses).
+func PoolSize(url string) int {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil || !strings.Contains(url, "pool_max_conns") {
+		return defaultMaxConns
+	}
+	return int(cfg.MaxConns)
+}
+
 // Open connects to url and detects whether the server is CockroachDB.
 func Open(ctx context.Context, url string, reg prometheus.Registerer) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
