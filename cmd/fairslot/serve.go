@@ -198,8 +198,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// With Redis, the limits have two tiers: this instance's memory counts
 	// every request, Redis (shared by the instances) every request that
 	// does not end in the fast reject path (httpapi.Config.LocalStore).
-	// A lottery entry's shared limits are counted by admission, in the
-	// entry's round trip, under the Redis store's keys (SharedPrefix).
+	// A lottery entry's or a booking attempt's shared limits are counted by
+	// admission, in the attempt's round trip, under the Redis store's keys
+	// (SharedPrefix).
 	var store, local limiter.Store
 	var shared string
 	if c.limiterStore == "memory" {

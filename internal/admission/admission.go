@@ -157,10 +157,17 @@ func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, e
 		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey, flag(r.Draw),
 	}
 	start := time.Now()
+	keys, args, err := g.withLimits(ctx, r.Limits, keys, args, start)
+	if err != nil {
+		return 0, false, err
+	}
 	res, err := g.reserve.Run(ctx, g.rdb, keys, args...).StringSlice()
 	g.observe("reserve", start)
 	if err != nil {
 		return 0, false, unavailable("reserve", err)
+	}
+	if err := rateLimited(res, r.Limits, start); err != nil {
+		return 0, false, err
 	}
 	return reserveReply(res)
 }

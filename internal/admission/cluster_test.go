@@ -575,5 +575,12 @@ func keyKind(key string) string {
 // before enter.lua; the counts and the refusal are the single Redis's.
 func TestClusterEnterCountsTheSharedLimits(t *testing.T) {
 	cf := newClusterFixture(t, 1)
-	sharedLimitsScenario(t, on(t, cf.hosps[0]), cf.rdb)
+	sharedLimitsScenario(t, on(t, cf.hosps[0]), cf.rdb, entering)
+}
+
+// TestClusterReserveCountsTheSharedLimits: the same for a booking attempt's
+// Reserve.
+func TestClusterReserveCountsTheSharedLimits(t *testing.T) {
+	cf := newClusterFixture(t, 1)
+	sharedLimitsScenario(t, on(t, cf.hosps[0]), cf.rdb, reserving)
 }

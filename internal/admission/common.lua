@@ -1,6 +1,33 @@
 -- common: functions the scripts share. admission.go puts this file in front
 -- of each script, so they stay single atomic scripts.
 
+-- shared_limits counts the caller's shared rate limits (KEYS first_key on,
+-- each with a limit and a period in ms at ARGV first_arg on): each as
+-- ulule/limiter's Redis store counts it (its incr script: INCRBY, the period
+-- set on the first count, else the time left read), so attempts counted here
+-- and every other request share one count. All are counted, as the store's
+-- calls are. It returns the first limit over (its counter's ms to live, its
+-- number from 1), or nil.
+local function shared_limits(first_key, first_arg)
+  local limited, which
+  for i = first_key, #KEYS do
+    local j = first_arg + (i - first_key) * 2
+    local n = redis.call('INCRBY', KEYS[i], 1)
+    local ttl = tonumber(ARGV[j + 1])
+    if n == 1 then
+      if ttl > 0 then
+        redis.call('PEXPIRE', KEYS[i], ARGV[j + 1])
+      end
+    else
+      ttl = redis.call('PTTL', KEYS[i])
+    end
+    if n > tonumber(ARGV[j]) and not limited then
+      limited, which = ttl, i - first_key + 1
+    end
+  end
+  return limited, which
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -21,27 +21,10 @@
 -- a refusal code, or state_missing.
 
 -- The caller's shared rate limits come first, as they come before any
--- other request reaches its handler: each counted as ulule/limiter's Redis
--- store counts it (its incr script: INCRBY, the period set on the first
--- count, else the time left read), so booking attempts and entries share one
--- count. Over any limit (all are counted, as the store's calls are), nothing
--- else happens.
-local limited, which
-for i = 8, #KEYS do
-  local j = 16 + (i - 8) * 2
-  local n = redis.call('INCRBY', KEYS[i], 1)
-  local ttl = tonumber(ARGV[j + 1])
-  if n == 1 then
-    if ttl > 0 then
-      redis.call('PEXPIRE', KEYS[i], ARGV[j + 1])
-    end
-  else
-    ttl = redis.call('PTTL', KEYS[i])
-  end
-  if n > tonumber(ARGV[j]) and not limited then
-    limited, which = ttl, i - 7
-  end
-end
+-- other request reaches its handler (common.lua shared_limits), so booking
+-- attempts and entries share one count. Over any limit, nothing else
+-- happens.
+local limited, which = shared_limits(8, 16)
 if limited then
   return {'rate_limited', tostring(limited), tostring(which)}
 end

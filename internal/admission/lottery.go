@@ -42,18 +42,9 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 		r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.IdentityKey,
 	}
 	start := time.Now()
-	if _, cluster := g.rdb.(*redis.ClusterClient); cluster {
-		// The limits' keys live in other slots than the hospital's: a
-		// script cannot reach them, so they are counted first, on their
-		// own (one round trip, the nodes at once).
-		if err := g.countLimits(ctx, r.Limits, start); err != nil {
-			return false, err
-		}
-	} else {
-		for _, l := range r.Limits {
-			keys = append(keys, l.Key)
-			args = append(args, l.Limit, l.Period.Milliseconds())
-		}
+	keys, args, err := g.withLimits(ctx, r.Limits, keys, args, start)
+	if err != nil {
+		return false, err
 	}
 	res, err := g.enter.Run(ctx, g.rdb, keys, args...).StringSlice()
 	g.observe("enter", start)
@@ -63,13 +54,12 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 	if len(res) == 0 {
 		return false, fmt.Errorf("enter: empty reply")
 	}
+	if err := rateLimited(res, r.Limits, start); err != nil {
+		return false, err
+	}
 	switch res[0] {
 	case "ok":
 		return false, nil
-	case "rate_limited":
-		ttl, _ := strconv.ParseInt(res[1], 10, 64)
-		i, _ := strconv.Atoi(res[2])
-		return false, limitReached(start, ttl, r.Limits[min(max(i, 1), len(r.Limits))-1].Period)
 	case "replay":
 		return true, nil
 	case "window_closed":
@@ -80,6 +70,37 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 		return false, booking.ErrNotReleased
 	}
 	return false, replyError("enter", res)
+}
+
+// withLimits adds the caller's shared rate limits to a script's keys and
+// arguments (common.lua shared_limits), for the script to count first in
+// its own round trip. On a cluster the limits' keys live in other slots
+// than the hospital's, where a script cannot reach them: they are counted
+// first, on their own (one round trip, the nodes at once), and an attempt
+// over one is refused here.
+func (g *Gate) withLimits(ctx context.Context, limits []booking.SharedLimit, keys []string, args []any, start time.Time) ([]string, []any, error) {
+	if len(limits) == 0 {
+		return keys, args, nil
+	}
+	if _, cluster := g.rdb.(*redis.ClusterClient); cluster {
+		return keys, args, g.countLimits(ctx, limits, start)
+	}
+	for _, l := range limits {
+		keys = append(keys, l.Key)
+		args = append(args, l.Limit, l.Period.Milliseconds())
+	}
+	return keys, args, nil
+}
+
+// rateLimited is the refusal of a script's rate_limited reply (nil for
+// any other reply): which of limits was over, and for how long.
+func rateLimited(res []string, limits []booking.SharedLimit, start time.Time) error {
+	if len(res) < 3 || res[0] != "rate_limited" || len(limits) == 0 {
+		return nil
+	}
+	ttl, _ := strconv.ParseInt(res[1], 10, 64)
+	i, _ := strconv.Atoi(res[2])
+	return limitReached(start, ttl, limits[min(max(i, 1), len(limits))-1].Period)
 }
 
 // limitIncr is ulule/limiter's Redis store's incr script, word for word
@@ -100,7 +121,7 @@ ttl = redis.call("pttl", key)
 return {ret, ttl}
 `
 
-// countLimits counts an entry's shared limits on their own, in one
+// countLimits counts an attempt's shared limits on their own, in one
 // pipeline, as the limiter's store does: for a cluster.
 func (g *Gate) countLimits(ctx context.Context, limits []booking.SharedLimit, start time.Time) error {
 	if len(limits) == 0 {

@@ -204,13 +204,54 @@ func wantIs(t *testing.T, what string, err, want error) {
 // entry over a limit is refused with nothing admitted.
 func TestEnterCountsTheSharedLimits(t *testing.T) {
 	f := newFixture(t)
-	sharedLimitsScenario(t, f, f.rdb)
+	sharedLimitsScenario(t, f, f.rdb, entering)
 }
 
-// sharedLimitsScenario runs TestEnterCountsTheSharedLimits on f's
-// hospital, with the library's store over rdb (a single Redis or a
+// TestReserveCountsTheSharedLimits is TestEnterCountsTheSharedLimits for a
+// booking attempt's reserve.lua: over a limit, no slot is taken.
+func TestReserveCountsTheSharedLimits(t *testing.T) {
+	f := newFixture(t)
+	sharedLimitsScenario(t, f, f.rdb, reserving)
+}
+
+// limitedCall is an admission call that counts the shared limits: its
+// session, the call, and the key of the record it writes.
+type limitedCall struct {
+	name    string
+	session func(f *fixture) *booking.Session
+	call    func(f *fixture, r booking.Reservation) error
+	record  func(f *fixture, id string) string
+}
+
+var (
+	entering = limitedCall{"Enter",
+		func(f *fixture) *booking.Session {
+			return f.session(day(1), booking.NewID(), lottery(4, past, future, true, false))
+		},
+		func(f *fixture, r booking.Reservation) error {
+			replay, err := f.g.Enter(f.ctx, r)
+			if err == nil && replay {
+				err = errors.New("a replay")
+			}
+			return err
+		},
+		func(f *fixture, id string) string { return f.g.keys(f.hosp).entry(id) }}
+	reserving = limitedCall{"Reserve",
+		func(f *fixture) *booking.Session { return f.session(day(1), booking.NewID(), online(4, past)) },
+		func(f *fixture, r booking.Reservation) error {
+			_, replay, err := f.g.Reserve(f.ctx, r)
+			if err == nil && replay {
+				err = errors.New("a replay")
+			}
+			return err
+		},
+		func(f *fixture, id string) string { return f.g.keys(f.hosp).record(id) }}
+)
+
+// sharedLimitsScenario runs TestEnterCountsTheSharedLimits with the call
+// c on f's hospital, with the library's store over rdb (a single Redis or a
 // cluster).
-func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client) {
+func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client, c limitedCall) {
 	t.Helper()
 	store, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: f.prefix + ":rl"})
 	testenv.Must(t, err, "the limiter's store")
@@ -227,20 +268,21 @@ func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client) {
 		testenv.Must(t, err, "read the counter %s", key)
 		return n
 	}
-	s := f.session(day(1), booking.NewID(), lottery(4, past, future, true, false))
+	s := c.session(f)
 
-	// A booking attempt of the same client, counted by the library.
+	// A request of the same client, counted by the library.
 	if c, err := store.Get(f.ctx, ip, perIP); err != nil || c.Reached {
 		t.Fatalf("the library's count = %+v, %v", c, err)
 	}
 	r := f.reservation(s, newIdentityKey())
 	r.Limits = limits
-	if replay, err := f.g.Enter(f.ctx, r); err != nil || replay {
-		t.Fatalf("Enter within the limits = %v, %v", replay, err)
+	if err := c.call(f, r); err != nil {
+		t.Fatalf("%s within the limits = %v", c.name, err)
 	}
 	if ipN, acctN := count(ip, perIP), count(acct, perAccount); ipN != 2 || acctN != 1 {
-		t.Errorf("after a booking attempt and an entry: per IP %d, per account %d; want 2 and 1 (one count each)", ipN, acctN)
+		t.Errorf("after a request and a %s: per IP %d, per account %d; want 2 and 1 (one count each)", c.name, ipN, acctN)
 	}
+	free := f.remaining(s, booking.ChannelOnline)
 	// The period is set on the first count, as the library sets it.
 	ttl, err := rdb.(redis.Cmdable).PTTL(f.ctx, limits[1].Key).Result()
 	testenv.Must(t, err, "pttl")
@@ -250,19 +292,22 @@ func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client) {
 
 	over := f.reservation(s, newIdentityKey())
 	over.Limits = limits
-	_, err = f.g.Enter(f.ctx, over)
+	err = c.call(f, over)
 	var le *booking.LimitError
 	if !errors.As(err, &le) || !errors.Is(err, booking.ErrRateLimited) {
-		t.Fatalf("Enter over the per-IP limit = %v, want a LimitError (rate_limited)", err)
+		t.Fatalf("%s over the per-IP limit = %v, want a LimitError (rate_limited)", c.name, err)
 	}
 	if le.Wait < time.Second || le.Wait > perIP.Period {
 		t.Errorf("wait = %v, want 1 s to the IP counter's period", le.Wait)
 	}
 	if hold := f.identityHold(over.IdentityKey, over.BookingID); hold != "" {
-		t.Errorf("an entry over the limit left the hold %q", hold)
+		t.Errorf("a %s over the limit left the hold %q", c.name, hold)
 	}
-	if n, err := f.rdb.Exists(f.ctx, f.g.keys(f.hosp).entry(over.BookingID)).Result(); err != nil || n != 0 {
-		t.Errorf("an entry over the limit left its record (%d, %v)", n, err)
+	if n, err := f.rdb.Exists(f.ctx, c.record(f, over.BookingID)).Result(); err != nil || n != 0 {
+		t.Errorf("a %s over the limit left its record (%d, %v)", c.name, n, err)
+	}
+	if left := f.remaining(s, booking.ChannelOnline); left != free {
+		t.Errorf("a %s over the limit: %d slots left, want %d (none taken)", c.name, left, free)
 	}
 	// Every limit is counted, as the store's calls count each.
 	if ipN, acctN := count(ip, perIP), count(acct, perAccount); ipN != 3 || acctN != 2 {
@@ -273,8 +318,8 @@ func sharedLimitsScenario(t *testing.T, f *fixture, rdb limredis.Client) {
 	if c, err := store.Get(f.ctx, ip, perIP); err != nil || !c.Reached {
 		t.Errorf("the library's next count = %+v, %v; want reached", c, err)
 	}
-	// Without limits, Enter admits as before.
-	if _, err := f.g.Enter(f.ctx, f.reservation(s, newIdentityKey())); err != nil {
-		t.Errorf("Enter without limits = %v", err)
+	// Without limits, the call admits as before.
+	if err := c.call(f, f.reservation(s, newIdentityKey())); err != nil {
+		t.Errorf("%s without limits = %v", c.name, err)
 	}
 }

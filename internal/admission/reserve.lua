@@ -13,9 +13,18 @@
 --       15 identity key  16 draw (1: the lottery's draw books a winner whose
 --       entry id is the booking id: the pool's gate is passed and the
 --       entry's own quota hold becomes the booking's)
--- Reply: {code[, value]}; code is ok, replay, state_missing, or a rejection
+--       then, per shared rate limit (KEYS 9 on, ARGV 17 on): limit, period ms
+-- Reply: {code[, value]}; code is ok, replay, state_missing, rate_limited
+-- (values: the counter's ms to live, which limit, from 1), or a rejection
 -- code (lottery_pending: the pool is a lottery not drawn yet, value its
 -- draw ms).
+
+-- The caller's shared rate limits come first, as in enter.lua: an attempt
+-- over one is refused before anything else is read or written.
+local limited, which = shared_limits(9, 17)
+if limited then
+  return {'rate_limited', tostring(limited), tostring(which)}
+end
 
 -- A Redis that lost its data (restarted empty, flushed) has no mark: judge
 -- nothing on what is left until the state is reloaded from SQL.

@@ -22,28 +22,30 @@ type BookRequest struct {
 	// answer, so it must reach admission. One not let through on purpose
 	// asks again just before admission (attempt).
 	memoAsked, letThrough bool
-	// entering: KnownRefusalOf found an entry attempt whose shared limits
-	// may be counted by admission in the entry's own round trip
+	// atAdmission: KnownRefusalOf found an attempt whose shared limits
+	// may be counted by admission in the attempt's own round trip
 	// (LimitsAtAdmission).
-	entering bool
+	atAdmission bool
 	// Limits are the caller's shared rate limits not counted yet, for
-	// admission to count with the entry (Reservation.Limits); TakeLimits
-	// counts them on their own, for an attempt that turns out not to reach
-	// the entries' admission (the draw time came meanwhile). Set both or
-	// neither, and only when LimitsAtAdmission.
+	// admission to count with the entry or the booking attempt
+	// (Reservation.Limits); TakeLimits counts them on their own, for an
+	// attempt that turns out to need them before (its patient evicted from
+	// the cache meanwhile: a SQL read comes first). Set both or neither, and
+	// only when LimitsAtAdmission.
 	Limits     []SharedLimit
 	TakeLimits func(context.Context) error
 }
 
 // LimitsAtAdmission says whether the caller may leave its shared rate
 // limits to the attempt (Limits, TakeLimits) instead of counting them
-// first: an entry by a patient this instance has cached, with no
-// Idempotency-Key, on a pool taking entries, as KnownRefusalOf found it.
+// first: an attempt by a patient this instance has cached, with no
+// Idempotency-Key, on a pool that takes entries or bookings, as
+// KnownRefusalOf found it: nothing but memory comes before its admission.
 // Anything else counts them before Attempt, as every other request does.
-func (r *BookRequest) LimitsAtAdmission() bool { return r.entering }
+func (r *BookRequest) LimitsAtAdmission() bool { return r.atAdmission }
 
-// takeLimits counts the limits left to the attempt, once: before any
-// admission but the entries', and before any SQL read.
+// takeLimits counts the limits left to the attempt, once: before any SQL
+// read, when the attempt does not leave them to its admission.
 func (r *BookRequest) takeLimits(ctx context.Context) error {
 	take := r.TakeLimits
 	r.Limits, r.TakeLimits = nil, nil
@@ -137,9 +139,9 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
 		q, hasPool := sess.Channel(req.Channel)
 		takesEntries := hasPool && q.TakesEntries(s.cfg.Now())
-		if !takesEntries || !mayEnter {
-			// Not an entry after all (the draw time came since
-			// KnownRefusalOf): the limits left to admission count now.
+		if takesEntries && !mayEnter {
+			// Book of a pool taking entries: refused below, after the
+			// limits, as every other request's.
 			if err := req.takeLimits(ctx); err != nil {
 				return Result{}, err
 			}
@@ -178,7 +180,11 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			}
 		}
 		b := Booking{PatientID: p.ID, IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, NameHash: p.NameHash, AccountID: actor.AccountID}
-		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil)
+		// The limits left to admission (none when counted already) are
+		// counted by reserve.lua, in the booking attempt's one round trip.
+		limits := req.Limits
+		req.Limits, req.TakeLimits = nil, nil
+		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, limits, nil)
 		return Result{Booking: b}, err
 	}()
 	if err != nil {
@@ -268,7 +274,7 @@ func windowOpens(h *Hospital, visitDate string, days int) string {
 // refused attempt leaves nothing behind); if it fails, the hold is given
 // back.
 func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hospital, ch Channel, b Booking, ev Event, idemKey string, o Origin,
-	prepare func(*Booking, *Event) error) (Booking, error) {
+	limits []SharedLimit, prepare func(*Booking, *Event) error) (Booking, error) {
 	id := newID()
 	if idemKey != "" {
 		id = s.idempotentID(actor.AccountID, idemKey)
@@ -278,15 +284,17 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
 			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
 	}
-	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce()}, idemKey, o, matches, prepare)
+	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce(), limits: limits}, idemKey, o, matches, prepare)
 }
 
 // attemptID names a booking attempt to Admission: the booking id, the nonce
 // that tells a client library's retry of this very call from a replayed
-// request, and whether the lottery's draw books a winner.
+// request, whether the lottery's draw books a winner, and the caller's
+// shared rate limits admission counts first (Reservation.Limits).
 type attemptID struct {
 	id, nonce string
 	draw      bool
+	limits    []SharedLimit
 }
 
 // book is the protocol proper, for every booking: an attempt's, and a
@@ -312,6 +320,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
 		Draw:         a.draw,
+		Limits:       a.limits,
 	}
 	slotNo, replay, err := s.adm.Reserve(ctx, r)
 	if err != nil {

@@ -196,7 +196,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			b.IdentityID, ev.IdentityID, identityID = who.ID, who.ID, who.ID
 			return nil
 		}
-		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, ensure)
+		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, nil, ensure)
 		return Result{Booking: b}, err
 	}()
 	if err != nil {

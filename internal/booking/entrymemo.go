@@ -158,8 +158,9 @@ func (s *Service) entryGeneration() uint64 {
 // (KnownRefusalOf): only for a patient this instance has cached, whose
 // account is the caller's; anything else goes on to Attempt, which asks
 // again once it has looked the patient up.
-// It also marks such an attempt as an entry whose shared limits admission
-// may count (BookRequest.LimitsAtAdmission).
+// It also marks such an attempt, an entry or a booking attempt, as one
+// whose shared limits admission may count in the attempt's own round trip
+// (BookRequest.LimitsAtAdmission): nothing but memory comes before it.
 func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) error {
 	if req.IdempotencyKey != "" || actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 		return nil
@@ -169,14 +170,17 @@ func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) err
 		return nil // Attempt answers it
 	}
 	q, ok := sess.Channel(req.Channel)
-	if !ok || !q.TakesEntries(now) {
+	if !ok {
 		return nil
 	}
 	p, ok := s.patients.get(req.PatientID)
 	if !ok || p.AccountID != actor.AccountID || p.Removed {
 		return nil
 	}
-	req.entering = true
+	req.atAdmission = true
+	if !q.TakesEntries(now) {
+		return nil
+	}
 	if err := s.knownEntry(sess, q, p.IdentityKey, "", now); err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, p.IdentityID, "", req.Channel, req.Origin, err)
 		return err

@@ -36,9 +36,10 @@ type Reservation struct {
 	// lottery gate is passed, and the entry's quota hold (same id) becomes
 	// the booking's instead of counting against it.
 	Draw bool
-	// Limits, for an entry (Enter), are the caller's shared rate limits,
-	// counted first in the same round trip (SharedLimit). When one is over,
-	// nothing else happens and Enter answers *LimitError (ErrRateLimited).
+	// Limits are the caller's shared rate limits, counted first in the same
+	// round trip as the entry (Enter) or the booking attempt (Reserve)
+	// (SharedLimit). When one is over, nothing else happens and the call
+	// answers *LimitError (ErrRateLimited).
 	Limits []SharedLimit
 }
 

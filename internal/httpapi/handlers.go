@@ -337,7 +337,7 @@ func (s *Server) book(r *request) error {
 	if err := s.svc.KnownRefusalOf(r.actor, &req); err != nil {
 		return err
 	}
-	if err := s.entryLimits(r, &req); err != nil {
+	if err := s.attemptLimits(r, &req); err != nil {
 		return err
 	}
 	req.Waitlist = in.Waitlist

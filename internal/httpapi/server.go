@@ -43,9 +43,9 @@ type Config struct {
 	LocalStore limiter.Store
 	// SharedPrefix, when set, says the store given to New is ulule/limiter's
 	// Redis store with this key prefix, on admission's Redis: a lottery
-	// entry's shared limits are then counted by admission in the entry's
-	// own round trip, under the same keys (booking.SharedLimit), instead of
-	// two round trips of their own before it.
+	// entry's or a booking attempt's shared limits are then counted by
+	// admission in the attempt's own round trip, under the same keys
+	// (booking.SharedLimit), instead of a round trip of their own before it.
 	SharedPrefix string
 }
 
@@ -312,7 +312,7 @@ func (s *Server) noteLimited(r *request, err error) {
 }
 
 // isSharedLimit reports an entry refused by the shared limits that
-// admission counted with it (Server.entryLimits).
+// admission counted with it (Server.attemptLimits).
 func isSharedLimit(err error) bool {
 	l, ok := err.(*booking.LimitError)
 	return ok && l.Err == booking.ErrRateLimited
@@ -376,11 +376,12 @@ func (s *Server) sharedLimits(r *request) error {
 	return acct
 }
 
-// entryLimits leaves an entry attempt's shared limits to admission, which
-// counts them with the entry in one round trip (Config.SharedPrefix), when
-// the attempt is one (booking.BookRequest.LimitsAtAdmission); otherwise it
-// counts them here, now.
-func (s *Server) entryLimits(r *request, req *booking.BookRequest) error {
+// attemptLimits leaves an attempt's shared limits to admission, which
+// counts them with the entry or the reservation in one round trip
+// (Config.SharedPrefix), when the attempt may
+// (booking.BookRequest.LimitsAtAdmission); otherwise it counts them here,
+// now.
+func (s *Server) attemptLimits(r *request, req *booking.BookRequest) error {
 	if s.cfg.SharedPrefix == "" || !req.LimitsAtAdmission() {
 		return s.sharedLimits(r)
 	}
