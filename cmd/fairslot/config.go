@@ -88,7 +88,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.refusalRate, "refusal-rate", e.Int("REFUSAL_RATE", 2000), "refused attempts written to SQL a second at most, on average (over it, whole accounts are kept); the rest are dropped and counted")
 	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.Float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
 	fs.DurationVar(&c.drawGrace, "draw-grace", e.Dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
-	fs.IntVar(&c.bookingWriters, "booking-writers", e.Int("BOOKING_WRITERS", 4), "booking batches written to SQL at once, each one statement on its own pooled connection; bookings that arrive meanwhile wait and go together in the next batch (docs/performance.md)")
+	fs.IntVar(&c.bookingWriters, "booking-writers", e.Int("BOOKING_WRITERS", 8), "booking batches written to SQL at once, each one statement on its own pooled connection; bookings that arrive meanwhile wait and go together in the next batch (docs/performance.md)")
 	fs.IntVar(&c.entryWriters, "entry-writers", e.Int("ENTRY_WRITERS", 8), "lottery entry batches written to SQL at once, each one transaction on its own pooled connection")
 	fs.StringVar(&c.detectConfig, "detect-config", e.Str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
