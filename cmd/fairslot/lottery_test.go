@@ -276,30 +276,9 @@ func TestLotteryRepeatsFromMemory(t *testing.T) {
 func TestLotteryEntryCountsTheSharedLimits(t *testing.T) {
 	sch := lotterySchedule(t, 2, time.Now().Add(5*time.Minute).Truncate(time.Second))
 	sess := sch.Sessions[0]
-	a := startService(t, sch, map[string]string{"FAIRSLOT_RATE_ACCOUNT": "4-M"})
-	b := a.another()
-	poll(t, "the seed's commitment is published", func() bool { return a.onlinePool(sess).SeedCommitment != "" })
-
-	p := a.newPatient(1) // the account's first request (shared count 1)
-	for i, s := range []*service{a, b} {
-		// The waiting room: each instance caches the patient (2, 3).
-		if r := s.do("GET", "/v1/patients", p.token, nil); r.status != 200 {
-			t.Fatalf("list patients on instance %d = %d %s", i, r.status, r.body)
-		}
-	}
-	body := map[string]any{"session_id": sess.ID, "patient_id": p.patientID}
-	if r := a.do("POST", "/v1/bookings", p.token, body); r.status != 202 {
-		t.Fatalf("entry (shared count 4 of 4) = %d %s, want 202", r.status, r.body)
-	}
-	// On the other instance, its second request of the account: its own
-	// limit lets it through, the shared count (5 of 4) does not.
-	r := b.do("POST", "/v1/bookings", p.token, body)
-	if r.status != 429 || r.code != "rate_limited" {
-		t.Fatalf("a repeat over the shared limit = %d %s, want 429 rate_limited (409 already_entered: the entry was not counted)", r.status, r.body)
-	}
-	if ra := r.header.Get("Retry-After"); ra == "" || ra == "0" {
-		t.Errorf("Retry-After = %q, want a positive number of seconds", ra)
-	}
+	a := sharedLimitAcrossInstances(t, sch, func(a *service) {
+		poll(t, "the seed's commitment is published", func() bool { return a.onlinePool(sess).SeedCommitment != "" })
+	}, 202, "entry")
 	var n int
 	testenv.Must(t, a.pool.QueryRow(t.Context(), `SELECT count(*) FROM lottery_entries WHERE session_id = $1`, sess.ID).Scan(&n), "count entries")
 	if n != 1 {

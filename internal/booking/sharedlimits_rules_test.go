@@ -31,6 +31,25 @@ func (a *limitsAdmission) Reserve(ctx context.Context, r booking.Reservation) (i
 	return a.Admission.Reserve(ctx, r)
 }
 
+// limitsAsker asks svc's KnownRefusalOf about p's attempt on a session, as
+// the API does, and when the attempt may leave its shared limits to
+// admission gives it limits, and a TakeLimits that counts its calls.
+func limitsAsker(t *testing.T, svc *booking.Service, limits []booking.SharedLimit) func(p person, sessionID, idemKey string) (booking.BookRequest, *int) {
+	return func(p person, sessionID, idemKey string) (booking.BookRequest, *int) {
+		t.Helper()
+		req := booking.BookRequest{SessionID: sessionID, PatientID: p.patient.ID, Channel: booking.ChannelOnline, IdempotencyKey: idemKey}
+		if err := svc.KnownRefusalOf(p.actor, &req); err != nil {
+			t.Fatalf("KnownRefusalOf = %v", err)
+		}
+		taken := new(int)
+		if req.LimitsAtAdmission() {
+			req.Limits = limits
+			req.TakeLimits = func(context.Context) error { *taken++; return nil }
+		}
+		return req, taken
+	}
+}
+
 // An entry's shared rate limits go to admission with the entry only when
 // the attempt is known to be one before any SQL (a cached patient, no
 // Idempotency-Key, a pool taking entries); an attempt that turns out not to
@@ -44,19 +63,7 @@ func TestRuleSharedLimitsLeftToTheEntry(t *testing.T) {
 	adm := &limitsAdmission{Admission: w.adm}
 	svc := w.instance(adm, booking.Config{})
 	limits := []booking.SharedLimit{{Key: "rl:acct:x", Limit: 10, Period: time.Second}}
-	ask := func(p person, sessionID, idemKey string) (booking.BookRequest, *int) {
-		t.Helper()
-		req := booking.BookRequest{SessionID: sessionID, PatientID: p.patient.ID, Channel: booking.ChannelOnline, IdempotencyKey: idemKey}
-		if err := svc.KnownRefusalOf(p.actor, &req); err != nil {
-			t.Fatalf("KnownRefusalOf = %v", err)
-		}
-		taken := new(int)
-		if req.LimitsAtAdmission() {
-			req.Limits = limits
-			req.TakeLimits = func(context.Context) error { *taken++; return nil }
-		}
-		return req, taken
-	}
+	ask := limitsAsker(t, svc, limits)
 	p, q := w.person(), w.person()
 
 	if req, _ := ask(p, sid, ""); req.LimitsAtAdmission() {
@@ -115,19 +122,7 @@ func TestRuleSharedLimitsLeftToTheReservation(t *testing.T) {
 	adm := &limitsAdmission{Admission: w.adm}
 	svc := w.instance(adm, booking.Config{})
 	limits := []booking.SharedLimit{{Key: "rl:ip:x", Limit: 10, Period: time.Second}}
-	ask := func(p person, sessionID, idemKey string) (booking.BookRequest, *int) {
-		t.Helper()
-		req := booking.BookRequest{SessionID: sessionID, PatientID: p.patient.ID, Channel: booking.ChannelOnline, IdempotencyKey: idemKey}
-		if err := svc.KnownRefusalOf(p.actor, &req); err != nil {
-			t.Fatalf("KnownRefusalOf = %v", err)
-		}
-		taken := new(int)
-		if req.LimitsAtAdmission() {
-			req.Limits = limits
-			req.TakeLimits = func(context.Context) error { *taken++; return nil }
-		}
-		return req, taken
-	}
+	ask := limitsAsker(t, svc, limits)
 	p, q := w.person(), w.person()
 	if req, _ := ask(p, sid, ""); req.LimitsAtAdmission() {
 		t.Errorf("a patient the instance has not cached: limits left to admission, want them counted first")
