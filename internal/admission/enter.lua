@@ -20,15 +20,6 @@
 -- not_lottery (no lottery window in Redis, or its seed not committed yet), or
 -- a refusal code, or state_missing.
 
--- The caller's shared rate limits come first, as they come before any
--- other request reaches its handler (common.lua shared_limits), so booking
--- attempts and entries share one count. Over any limit, nothing else
--- happens.
-local limited, which = shared_limits(8, 16)
-if limited then
-  return {'rate_limited', tostring(limited), tostring(which)}
-end
-
 -- As in reserve.lua: judge nothing on a state that is not whole.
 if redis.call('EXISTS', KEYS[7]) == 0 then
   return {'state_missing'}
@@ -40,6 +31,16 @@ if rec then
     return {'ok'} -- a client retry of this same call: it already ran
   end
   return {'replay'}
+end
+
+-- The caller's shared rate limits, as they come before any other request
+-- reaches its handler (common.lua shared_limits), so booking attempts and
+-- entries share one count. Over any limit, nothing is written. After the
+-- replay check, so that a client library's retry of a call that already ran
+-- is answered as the call was.
+local limited, which = shared_limits(8, 16)
+if limited then
+  return {'rate_limited', tostring(limited), tostring(which)}
 end
 
 local meta = redis.call('HMGET', KEYS[2], 'lot:' .. ARGV[3], 'seed:' .. ARGV[3], 'drawn:' .. ARGV[3])

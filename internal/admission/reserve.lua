@@ -19,13 +19,6 @@
 -- code (lottery_pending: the pool is a lottery not drawn yet, value its
 -- draw ms).
 
--- The caller's shared rate limits come first, as in enter.lua: an attempt
--- over one is refused before anything else is read or written.
-local limited, which = shared_limits(9, 17)
-if limited then
-  return {'rate_limited', tostring(limited), tostring(which)}
-end
-
 -- A Redis that lost its data (restarted empty, flushed) has no mark: judge
 -- nothing on what is left until the state is reloaded from SQL.
 if redis.call('EXISTS', KEYS[8]) == 0 then
@@ -39,6 +32,15 @@ if rec then
     return {'ok', slot} -- a client retry of this same call: it already ran
   end
   return {'replay', slot}
+end
+
+-- The caller's shared rate limits come next, as in enter.lua: an attempt
+-- over one is refused before anything is written. After the replay check,
+-- so that a client library's retry of a call that already ran is answered
+-- as the call was, not refused and its slot left to lapse.
+local limited, which = shared_limits(9, 17)
+if limited then
+  return {'rate_limited', tostring(limited), tostring(which)}
 end
 
 local rel = redis.call('HGET', KEYS[2], 'rel:' .. ARGV[3])
