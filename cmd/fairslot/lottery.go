@@ -7,15 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cowmap"
 	"fairslot/internal/httpapi"
 )
 
@@ -33,13 +31,11 @@ type lotteryMetrics struct {
 // hand-over, a lottery draw).
 type bookingMetrics struct {
 	bookings, refusals *prometheus.CounterVec
-	// byCode holds each reason's counter once resolved, read without a
-	// lock and copied on a new reason (under mu): every refused attempt
-	// counts here, the release minute's 20,000 a second too, and the
-	// vector's own lookup checks, hashes and locks each time. Reasons are
-	// error codes, a bounded set.
-	byCode atomic.Pointer[map[string]prometheus.Counter]
-	mu     sync.Mutex
+	// byCode holds each reason's counter once resolved: every refused
+	// attempt counts here, the release minute's 20,000 a second too, and
+	// the vector's own lookup checks, hashes and locks each time. Reasons
+	// are error codes, a bounded set.
+	byCode *cowmap.Map[string, prometheus.Counter]
 }
 
 func newBookingMetrics(reg prometheus.Registerer) booking.Metrics {
@@ -56,30 +52,14 @@ func newBookingMetrics(reg prometheus.Registerer) booking.Metrics {
 			Help: "Booking attempts refused by a rule or a conflict, by reason (the error code), on every channel and console.",
 		}, []string{"reason"}),
 	}
+	m.byCode = cowmap.New(func(code string) prometheus.Counter { return m.refusals.WithLabelValues(code) })
 	reg.MustRegister(m.bookings, m.refusals)
 	return m
 }
 
 func (m *bookingMetrics) Booked(ch booking.Channel) { m.bookings.WithLabelValues(string(ch)).Inc() }
 
-func (m *bookingMetrics) Refused(code string) {
-	if byCode := m.byCode.Load(); byCode != nil {
-		if c, ok := (*byCode)[code]; ok {
-			c.Inc()
-			return
-		}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	byCode := map[string]prometheus.Counter{}
-	if old := m.byCode.Load(); old != nil {
-		byCode = maps.Clone(*old)
-	}
-	c := m.refusals.WithLabelValues(code)
-	byCode[code] = c
-	m.byCode.Store(&byCode)
-	c.Inc()
-}
+func (m *bookingMetrics) Refused(code string) { m.byCode.Get(code).Inc() }
 
 // commitMetrics is booking.CommitMetrics on Prometheus: the group commits'
 // batch sizes, each row's wait for its batch, and each batch's write.

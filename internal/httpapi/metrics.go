@@ -1,13 +1,12 @@
 package httpapi
 
 import (
-	"maps"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"fairslot/internal/cowmap"
 )
 
 // metrics are labelled by route template, method, status and outcome (an
@@ -17,13 +16,11 @@ type metrics struct {
 	latency       *prometheus.HistogramVec
 	limiterErrors prometheus.Counter
 	// seen holds the counter and the histogram of each label set observed
-	// so far, read without a lock and copied on a new one (under mu): a
-	// request then counts with one map read, where the vectors' own lookup
-	// formatted the status, checked every label's UTF-8, hashed them and
-	// took a read lock (2 % of a sold-out answer's CPU). The label sets are
-	// bounded, so is the map.
-	seen atomic.Pointer[map[labelSet]observers]
-	mu   sync.Mutex
+	// so far, resolved once: a request then counts with one map read, where
+	// the vectors' own lookup formatted the status, checked every label's
+	// UTF-8, hashed them and took a read lock (2 % of a sold-out answer's
+	// CPU). The label sets are bounded, so is the map.
+	seen *cowmap.Map[labelSet, observers]
 }
 
 // labelSet is one request's labels; route, method and outcome are the
@@ -57,6 +54,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Rate-limiter store failures (the request was let through).",
 		}),
 	}
+	m.seen = cowmap.New(m.resolve)
 	if reg != nil {
 		reg.MustRegister(m.requests, m.latency, m.limiterErrors)
 	}
@@ -64,34 +62,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 func (m *metrics) observe(route, method string, status int, outcome string, d time.Duration) {
-	o := m.observers(labelSet{route: route, method: methodLabel(method), outcome: outcome, status: status})
+	o := m.seen.Get(labelSet{route: route, method: methodLabel(method), outcome: outcome, status: status})
 	o.requests.Inc()
 	o.latency.Observe(d.Seconds())
 }
 
-// observers returns l's counter and histogram, resolved once.
-func (m *metrics) observers(l labelSet) observers {
-	if seen := m.seen.Load(); seen != nil {
-		if o, ok := (*seen)[l]; ok {
-			return o
-		}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	seen := map[labelSet]observers{}
-	if old := m.seen.Load(); old != nil {
-		if o, ok := (*old)[l]; ok {
-			return o
-		}
-		seen = maps.Clone(*old)
-	}
-	o := observers{
+// resolve looks l's counter and histogram up in the vectors.
+func (m *metrics) resolve(l labelSet) observers {
+	return observers{
 		requests: m.requests.WithLabelValues(l.route, l.method, strconv.Itoa(l.status)),
 		latency:  m.latency.WithLabelValues(l.route, l.method, l.outcome),
 	}
-	seen[l] = o
-	m.seen.Store(&seen)
-	return o
 }
 
 // methodLabel is the method as a metric label: the methods HTTP defines,
