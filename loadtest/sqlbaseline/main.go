@@ -62,6 +62,7 @@ type config struct {
 	secretKey   string
 	isolation   string
 	precheck    bool
+	timeout     time.Duration
 }
 
 // run serves until ctx ends, then stops gracefully.
@@ -77,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&c.secretKey, "secret-key", getenv("FAIRSLOT_SECRET_KEY"), "fairslot's 32-byte master key (FAIRSLOT_SECRET_KEY), to verify its bearer tokens")
 	fs.StringVar(&c.isolation, "isolation", string(readCommitted), "read-committed (the classic form) or serializable (cockroach.DB.Tx, for comparison)")
 	fs.BoolVar(&c.precheck, "sold-out-precheck", true, "answer sold_out from the lock-free read when the pool has no free slot, without queueing for the lock")
+	fs.DurationVar(&c.timeout, "request-timeout", defaultRequestTimeout, "how long a request may take before it is answered 503 unavailable (fairslot's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		db = u.Redacted()
 	}
 	log.Info("starting", "http_addr", c.httpAddr, "database_url", db, "secret_key", "[set]",
-		"isolation", c.isolation, "sold_out_precheck", c.precheck)
+		"isolation", c.isolation, "sold_out_precheck", c.precheck, "request_timeout", c.timeout)
 
 	// cockroach.Open builds fairslot's pool from the same URL: the same size.
 	octx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -106,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if _, err := sql.Pool().Exec(octx, "SELECT 1 FROM bookings LIMIT 0"); err != nil {
 		return fmt.Errorf("database not migrated? %w", err)
 	}
-	srv, err := newServer(sql, signer, isolation(c.isolation), c.precheck, log)
+	srv, err := newServer(sql, signer, isolation(c.isolation), c.precheck, c.timeout, log)
 	if err != nil {
 		return err
 	}
@@ -154,6 +156,9 @@ func (c *config) validate() (*auth.Signer, error) {
 	case readCommitted, serializable:
 	default:
 		errs = append(errs, fmt.Errorf("--isolation must be %s or %s, not %q", readCommitted, serializable, c.isolation))
+	}
+	if c.timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--request-timeout must be positive, not %s", c.timeout))
 	}
 	return signer, errors.Join(errs...)
 }

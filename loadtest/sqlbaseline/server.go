@@ -20,8 +20,8 @@ import (
 
 // The limits of fairslot's API server (httpapi.Config defaults).
 const (
-	requestTimeout = 5 * time.Second
-	maxBodyBytes   = 64 << 10
+	defaultRequestTimeout = 5 * time.Second
+	maxBodyBytes          = 64 << 10
 )
 
 // server is the baseline's HTTP API: POST /v1/bookings only.
@@ -38,6 +38,7 @@ type server struct {
 	q        queries
 	iso      isolation
 	precheck bool
+	timeout  time.Duration // each request's, as fairslot's --request-timeout
 	log      *slog.Logger
 	srv      *fasthttp.Server
 	zones    sync.Map // time zone name → *time.Location
@@ -45,13 +46,13 @@ type server struct {
 	stop     context.CancelFunc
 }
 
-func newServer(db *cockroach.DB, signer *auth.Signer, iso isolation, precheck bool, log *slog.Logger) (*server, error) {
+func newServer(db *cockroach.DB, signer *auth.Signer, iso isolation, precheck bool, timeout time.Duration, log *slog.Logger) (*server, error) {
 	q, err := loadQueries()
 	if err != nil {
 		return nil, err
 	}
 	base, stop := context.WithCancel(context.Background())
-	s := &server{db: db, signer: signer, q: q, iso: iso, precheck: precheck, log: log, base: base, stop: stop}
+	s := &server{db: db, signer: signer, q: q, iso: iso, precheck: precheck, timeout: timeout, log: log, base: base, stop: stop}
 	// internal/httpapi's own server: the same HTTP layer.
 	s.srv = httpapi.NewFastHTTPServer(s.handle, s.connError, maxBodyBytes, log)
 	return s, nil
@@ -85,7 +86,7 @@ func (s *server) handle(rc *fasthttp.RequestCtx) {
 		rc.SetStatusCode(fasthttp.StatusMethodNotAllowed)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.base, requestTimeout)
+	ctx, cancel := context.WithTimeout(s.base, s.timeout)
 	defer cancel()
 	c, err := s.serveBook(ctx, rc)
 	if err != nil {
