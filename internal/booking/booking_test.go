@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -230,6 +231,20 @@ func TestBuildSessionErrors(t *testing.T) {
 			spec: SessionSpec{VisitDate: "02/11/2026", StartsAt: start, EndsAt: end,
 				Quotas: []ChannelQuota{quota(ChannelOnline, 2, rel)}},
 			want: ErrInvalidDate,
+		},
+		{
+			// Two quotas of the largest int and 14 add up, wrapped, to 12:
+			// laid out one by one they would fill the memory.
+			name: "quotas that wrap around",
+			spec: SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: end,
+				Quotas: []ChannelQuota{quota(ChannelOnline, math.MaxInt, rel), quota(ChannelPhone, math.MaxInt, rel), quota(ChannelOnsite, 14, rel)}},
+			want: ErrInvalidField, detail: "more slots than fit",
+		},
+		{
+			name: "one more slot than minutes",
+			spec: SessionSpec{VisitDate: "2026-11-02", StartsAt: start, EndsAt: end,
+				Quotas: []ChannelQuota{quota(ChannelOnline, 200, rel), quota(ChannelPhone, 41, rel)}},
+			want: ErrInvalidField, detail: "more slots than fit",
 		},
 		{
 			name: "unknown channel",

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
@@ -83,6 +84,13 @@ const DefaultDrawAfter = 10 * time.Minute
 // BuildSession lays out a session's slots: the quotas' slots in order, each
 // an equal share of the session's time.
 func BuildSession(spec SessionSpec) (Session, error) {
+	if !spec.EndsAt.After(spec.StartsAt) {
+		return Session{}, Errorf(ErrInvalidField, "a session needs an end after its start")
+	}
+	// Each slot needs at least a minute: a quota, or the quotas together,
+	// beyond the session's minutes cannot fit. Checked as they are added,
+	// so no sum of huge quotas can wrap around into a small one.
+	fits := int(min(spec.EndsAt.Sub(spec.StartsAt)/time.Minute, math.MaxInt32))
 	total := 0
 	seen := map[Channel]bool{}
 	for _, q := range spec.Quotas {
@@ -93,10 +101,13 @@ func BuildSession(spec SessionSpec) (Session, error) {
 			return Session{}, Errorf(ErrInvalidField, "each channel once, with a quota of 0 or more")
 		}
 		seen[q.Channel] = true
+		if q.Quota > fits-total {
+			return Session{}, Errorf(ErrInvalidField, "more slots than fit: each slot needs at least a minute, and the session has %d", fits)
+		}
 		total += q.Quota
 	}
-	if total == 0 || !spec.EndsAt.After(spec.StartsAt) {
-		return Session{}, Errorf(ErrInvalidField, "a session needs slots and an end after its start")
+	if total == 0 {
+		return Session{}, Errorf(ErrInvalidField, "a session needs slots")
 	}
 	if _, err := time.Parse(time.DateOnly, spec.VisitDate); err != nil {
 		return Session{}, ErrInvalidDate

@@ -32,6 +32,11 @@ type SessionRequest struct {
 	IdempotencyKey string
 }
 
+// MaxSessionSlots bounds one session's slots and each of its quotas: a
+// session lies within its visit date and each slot needs at least a
+// minute, so no session holds more than a day's minutes.
+const MaxSessionSlots = 24 * 60
+
 // The periods of a day a session may be in.
 var periods = map[string]bool{"morning": true, "afternoon": true, "evening": true}
 
@@ -93,6 +98,11 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	total, onsite := 0, 0
 	firstRelease := time.Time{}
 	for _, q := range req.Quotas {
+		// Bounded before they are added: huge quotas must not wrap around
+		// into a sum that matches the slot count.
+		if q.Quota < 0 || q.Quota > MaxSessionSlots {
+			return Session{}, Errorf(ErrInvalidField, "the %s quota must be 0 to %d (a session lies within its visit date, a minute a slot at least)", q.Channel, MaxSessionSlots)
+		}
 		total += q.Quota
 		if q.Channel == ChannelOnsite {
 			onsite += q.Quota

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,17 @@ func TestAdminPublishesSessions(t *testing.T) {
 		}, booking.ErrInvalidField},
 		{"ends past midnight", admin, func(r *booking.SessionRequest) {
 			r.Period, r.StartsAt, r.EndsAt = "evening", h.day.Add(22*time.Hour), h.day.Add(24*time.Hour+30*time.Minute)
+		}, booking.ErrInvalidField},
+		// Two quotas of the largest int and 3 add up, wrapped, to the
+		// slot count of 1.
+		{"quotas that wrap around", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+			r.Quotas[0].Quota, r.Quotas[1].Quota, r.SlotCount = math.MaxInt, math.MaxInt, 1
+			r.Quotas = append(r.Quotas, booking.ChannelQuota{Channel: booking.ChannelOnsite, Quota: 3, ReleaseAt: r.Quotas[0].ReleaseAt})
+		}, booking.ErrInvalidField},
+		{"a quota over a day's minutes", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+			r.Quotas[0].Quota, r.SlotCount = booking.MaxSessionSlots+1, 0
 		}, booking.ErrInvalidField},
 		{"unknown doctor", admin, func(r *booking.SessionRequest) { r.DoctorID = booking.NewID() }, booking.ErrDoctorNotFound},
 		{"a clerk", clerk, func(r *booking.SessionRequest) {
