@@ -44,6 +44,35 @@ func profileWindows(release, start time.Time, hold time.Duration) []profileWindo
 	return w
 }
 
+// traceWindow is the execution trace a release run takes with -trace:
+// from a little before T (the not_released answers, the connections'
+// state as the release comes) over the release second, in which the
+// 1,000 winners are answered.
+func traceWindow(release time.Time) profileWindow {
+	return profileWindow{"release", release.Add(-300 * time.Millisecond), 1500 * time.Millisecond}
+}
+
+// startTrace fetches the service's execution trace over traceWindow into
+// path; the returned function waits for it. A load without a release has
+// no release second to trace.
+func startTrace(ctx context.Context, admin, path string, release time.Time) func() error {
+	if release.IsZero() {
+		return func() error { return errors.New("-trace: this load has no release") }
+	}
+	w := traceWindow(release)
+	done := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+			done <- ctx.Err()
+			return
+		case <-time.After(time.Until(w.from)):
+		}
+		done <- fetchProfile(ctx, admin, fmt.Sprintf("trace?seconds=%g", w.d.Seconds()), path)
+	}()
+	return func() error { return <-done }
+}
+
 // startLoadProfiles fetches the windows' profiles from the service's
 // admin address (it serves pprof: --pprof), one window after the other,
 // each started at its time: with -cpuprofile its CPU profile, with
