@@ -649,10 +649,16 @@ func (e *env) dropKeys(ctx context.Context) error {
 	return iter.Err()
 }
 
-// reconnect replaces the database connection if it was closed.
+// reconnect replaces the database connection if it was closed, or is
+// still busy with the sampler's cancelled query (pgx closes such a
+// connection once the cancellation comes back, which may be after the
+// sampler has returned: the checks then failed "conn busy").
 func (e *env) reconnect(ctx context.Context) error {
-	if !e.db.IsClosed() {
+	if !e.db.IsClosed() && !e.db.PgConn().IsBusy() {
 		return nil
+	}
+	if old := e.db; !old.IsClosed() {
+		go old.Close(context.Background())
 	}
 	db, err := pgx.Connect(ctx, e.dbURL)
 	if err != nil {
