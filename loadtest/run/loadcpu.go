@@ -62,15 +62,23 @@ func startTrace(ctx context.Context, admin, path string, release time.Time) func
 	w := traceWindow(release)
 	done := make(chan error, 1)
 	go func() {
-		select {
-		case <-ctx.Done():
-			done <- ctx.Err()
+		if err := waitUntil(ctx, w.from); err != nil {
+			done <- err
 			return
-		case <-time.After(time.Until(w.from)):
 		}
 		done <- fetchProfile(ctx, admin, fmt.Sprintf("trace?seconds=%g", w.d.Seconds()), path)
 	}()
 	return func() error { return <-done }
+}
+
+// waitUntil returns at t, or with ctx's error if it ends first.
+func waitUntil(ctx context.Context, t time.Time) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(t)):
+		return nil
+	}
 }
 
 // startLoadProfiles fetches the windows' profiles from the service's
@@ -86,11 +94,9 @@ func startLoadProfiles(ctx context.Context, admin string, o options, windows []p
 	go func() {
 		var errs []error
 		for _, w := range windows {
-			select {
-			case <-ctx.Done():
-				done <- ctx.Err()
+			if err := waitUntil(ctx, w.from); err != nil {
+				done <- err
 				return
-			case <-time.After(time.Until(w.from)):
 			}
 			secs := max(1, int(math.Round(w.d.Seconds())))
 			errs = append(errs, fetchProfiles(ctx, admin, o, secs, w.name+".pprof"))

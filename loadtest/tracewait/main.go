@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -293,10 +294,7 @@ func (a *analysis) breakdown(w io.Writer, name string, rs []*request) {
 	n := float64(len(rs))
 	fmt.Fprintf(w, "%s: %d, from the request's wake-up to the next request wait: mean %.1f ms, p50 %.1f, p90 %.1f, p99 %.1f, max %.1f\n",
 		name, len(rs), ms(total)/n, pct(spans, .5), pct(spans, .9), pct(spans, .99), spans[len(spans)-1])
-	keys := make([]string, 0, len(parts))
-	for k := range parts {
-		keys = append(keys, k)
-	}
+	keys := slices.Collect(maps.Keys(parts))
 	slices.SortFunc(keys, func(x, y string) int { return cmp.Compare(parts[y], parts[x]) })
 	for _, k := range keys {
 		if parts[k] > 0 {
@@ -315,12 +313,7 @@ func printEach(w io.Writer, rs []*request, of func(*request) map[string][]time.D
 			}
 		}
 	}
-	keys := make([]string, 0, len(all))
-	for k := range all {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(all)) {
 		l := all[k]
 		slices.Sort(l)
 		var s float64

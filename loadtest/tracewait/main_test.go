@@ -62,18 +62,22 @@ func TestParse(t *testing.T) {
 	for _, g := range []int{7, 8} {
 		p.transition(1*ms, g, "Running", "Waiting", atRequest)
 	}
-	p.transition(10*ms, 7, "Waiting", "Runnable", nil)
-	p.transition(12*ms, 7, "Runnable", "Running", nil)
-	p.transition(13*ms, 7, "Running", "Waiting", atReserve)
-	p.transition(20*ms, 7, "Waiting", "Runnable", nil)
-	p.transition(25*ms, 7, "Runnable", "Running", nil)
-	p.transition(26*ms, 7, "Running", "Waiting", atCommit)
-	p.transition(30*ms, 8, "Waiting", "Runnable", nil)
-	p.transition(33*ms, 8, "Runnable", "Running", nil)
-	p.transition(34*ms, 8, "Running", "Waiting", atRequest)
-	p.transition(100*ms, 7, "Waiting", "Runnable", nil)
-	p.transition(101*ms, 7, "Runnable", "Running", nil)
-	p.transition(102*ms, 7, "Running", "Waiting", atRequest)
+	// Each goroutine is woken (made runnable), then runs, then blocks at
+	// a stack: the winner (7) three times, the refused request (8) once.
+	for _, e := range []struct {
+		woken, runs, blocks time.Duration
+		g                   int
+		at                  []string
+	}{
+		{10 * ms, 12 * ms, 13 * ms, 7, atReserve},
+		{20 * ms, 25 * ms, 26 * ms, 7, atCommit},
+		{30 * ms, 33 * ms, 34 * ms, 8, atRequest},
+		{100 * ms, 101 * ms, 102 * ms, 7, atRequest},
+	} {
+		p.transition(e.woken, e.g, "Waiting", "Runnable", nil)
+		p.transition(e.runs, e.g, "Runnable", "Running", nil)
+		p.transition(e.blocks, e.g, "Running", "Waiting", e.at)
+	}
 
 	a, err := parse(strings.NewReader(p.String()))
 	if err != nil {
