@@ -41,6 +41,9 @@ type groupCommit[T any] struct {
 	mu       sync.Mutex
 	queue    []*gcItem[T]
 	flushing int // turns taken or handed on and not yet ended
+	// following counts the follow-ups (after, with afterKeepsTurn) still
+	// running in goroutines of their own; wait waits for them.
+	following sync.WaitGroup
 }
 
 type gcItem[T any] struct {
@@ -120,11 +123,11 @@ func (g *groupCommit[T]) flush() {
 	}
 	after := g.after != nil && n > 0
 	if after && g.afterKeepsTurn {
-		go func() {
+		g.following.Go(func() {
 			g.after(vals, errs)
 			g.handOn()
 			g.metrics.Batch(g.kind, waits, took)
-		}()
+		})
 		return
 	}
 	g.handOn()
@@ -135,6 +138,10 @@ func (g *groupCommit[T]) flush() {
 		g.after(vals, errs)
 	}
 }
+
+// wait returns once the follow-ups of the batches written so far are done
+// (Service.Close: before Redis is closed under them).
+func (g *groupCommit[T]) wait() { g.following.Wait() }
 
 // handOn hands the turn to write to a waiting caller, or ends it when
 // nobody waits without one.

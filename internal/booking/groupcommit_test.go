@@ -267,3 +267,24 @@ func until(t *testing.T, what string, cond func() bool) {
 		runtime.Gosched()
 	}
 }
+
+// TestGroupCommitWaitsForFollowUps: wait (Service.Close) returns only once
+// the follow-up of a batch answered already (after, keeping its turn, in a
+// goroutine of its own) is done; the follow-up is let go only once its
+// caller has its answer.
+func TestGroupCommitWaitsForFollowUps(t *testing.T) {
+	afterHold := make(chan struct{})
+	var finished atomic.Bool
+	g := newGroupCommit("test", 2, 1, func(items []int) []error { return make([]error, len(items)) })
+	g.afterKeepsTurn = true
+	g.after = func([]int, []error) {
+		<-afterHold
+		finished.Store(true)
+	}
+	_ = g.do(0) // answered while its follow-up waits for afterHold
+	go close(afterHold)
+	g.wait()
+	if !finished.Load() {
+		t.Error("wait returned before the batch's follow-up was done")
+	}
+}

@@ -376,9 +376,11 @@ func (h *harness) wantOnline(s *booking.Session, want int) {
 	}
 }
 
-// discrepancies is what Check reports, one line each.
+// discrepancies is what Check reports, one line each, once the booking
+// batches' confirms have run (settle).
 func (h *harness) discrepancies() []string {
 	h.t.Helper()
+	h.settle()
 	d, err := h.svc.Check(h.ctx)
 	testenv.Must(h.t, err, "check")
 	out := make([]string, len(d))
@@ -396,9 +398,19 @@ func (h *harness) checkClean() {
 	}
 }
 
-// pending lists the booking ids whose holds still wait for their commit.
+// settle waits until no booking batch is written or followed up: a
+// batch's confirm runs after its answers (the writer's too), so a hold may
+// be pending for a moment after Book returns.
+func (h *harness) settle() {
+	h.t.Helper()
+	eventually(h.t, 10*time.Second, "the booking batches and their confirms are done", h.svc.BookingsSettled)
+}
+
+// pending lists the booking ids whose holds still wait for their commit,
+// once the booking batches' confirms have run (settle).
 func (h *harness) pending() []string {
 	h.t.Helper()
+	h.settle()
 	holds, err := h.gate.Expired(h.ctx, h.hosp.ID, time.Now().Add(24*time.Hour), 10_000)
 	testenv.Must(h.t, err, "pending holds")
 	var ids []string
