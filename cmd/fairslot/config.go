@@ -59,6 +59,9 @@ type common struct {
 	// flight at once (booking.Config.BookingWriters, EntryWriters).
 	bookingWriters int
 	entryWriters   int
+	// bookingBatch bounds the rows of one booking batch
+	// (booking.Config.BookingBatch).
+	bookingBatch int
 }
 
 func (c *common) register(fs *flag.FlagSet, e env) {
@@ -89,6 +92,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.Float64Var(&c.holdScore, "lottery-hold-score", e.Float("LOTTERY_HOLD_SCORE", 1.0), "hold the lottery entries of accounts and persons in an open scalper flag scoring at least this out of the draw, for review (0: hold none)")
 	fs.DurationVar(&c.drawGrace, "draw-grace", e.Dur("DRAW_GRACE", 2*time.Second), "how long after a lottery pool's draw time its draw begins, so entries in flight settle first")
 	fs.IntVar(&c.bookingWriters, "booking-writers", e.Int("BOOKING_WRITERS", 8), "booking batches written to SQL at once, each one statement on its own pooled connection; bookings that arrive meanwhile wait and go together in the next batch (docs/performance.md)")
+	fs.IntVar(&c.bookingBatch, "booking-batch", e.Int("BOOKING_BATCH", 250), "the most bookings written in one batch's statement; what waits beyond it goes in the next batch, on another writer (docs/performance.md)")
 	fs.IntVar(&c.entryWriters, "entry-writers", e.Int("ENTRY_WRITERS", 8), "lottery entry batches written to SQL at once, each one transaction on its own pooled connection")
 	fs.StringVar(&c.detectConfig, "detect-config", e.Str("DETECT_CONFIG", ""), "JSON file of scalper-detection thresholds and weights over the defaults (docs/detection.md)")
 }
@@ -122,6 +126,9 @@ func (c *common) validate() error {
 	}
 	if err := checkWriters(c.bookingWriters, c.entryWriters, c.databaseURL); err != nil {
 		errs = append(errs, err)
+	}
+	if c.bookingBatch < 1 {
+		errs = append(errs, fmt.Errorf("--booking-batch (%d) must be 1 or more", c.bookingBatch))
 	}
 	if c.refusalBuffer < 0 || c.refusalRate < 1 {
 		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
@@ -175,7 +182,7 @@ func (c *common) logAttrs() []any {
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
 		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
-		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "entry_writers", c.entryWriters}
+		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "booking_batch", c.bookingBatch, "entry_writers", c.entryWriters}
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -273,6 +280,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		LotteryHoldScore:   cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
 		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
 		BookingWriters:     c.bookingWriters,
+		BookingBatch:       c.bookingBatch,
 		EntryWriters:       c.entryWriters,
 		LotteryMetrics:     newLotteryMetrics(reg),
 		Metrics:            newBookingMetrics(reg),

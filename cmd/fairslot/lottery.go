@@ -92,7 +92,7 @@ func newCommitMetrics(reg prometheus.Registerer) booking.CommitMetrics {
 		}, []string{"kind"}),
 		answer: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_group_commit_answer_seconds",
-			Help:    "Time from a row's batch being written until its caller had the answer back (a CPU to resume it; for the batch's writer, also the work it does before returning, such as the bookings' confirm in Redis), by kind.",
+			Help:    "Time from a row's batch being written until its caller had the answer back (a CPU to resume it; for an entry batch's writer, also the entries' confirm in Redis), by kind.",
 			Buckets: []float64{.0001, .0005, .001, .002, .005, .01, .025, .05, .1, .15, .2, .25, .5, 1},
 		}, []string{"kind"}),
 	}

@@ -43,3 +43,32 @@ func TestWriterFlags(t *testing.T) {
 		}
 	}
 }
+
+// --booking-batch (FAIRSLOT_BOOKING_BATCH) reaches the configuration, 250
+// unless set, and a batch of no rows is refused.
+func TestBookingBatchFlag(t *testing.T) {
+	for _, c := range []struct {
+		env, flag string
+		want      int
+		refused   bool
+	}{{"", "", 250, false}, {"32", "", 32, false}, {"32", "64", 64, false}, {"", "0", 0, true}} {
+		vars := map[string]string{"FAIRSLOT_BOOKING_BATCH": c.env}
+		var cm common
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		cm.register(fs, env(func(k string) string { return vars[k] }))
+		var args []string
+		if c.flag != "" {
+			args = []string{"--booking-batch", c.flag}
+		}
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if cm.bookingBatch != c.want {
+			t.Errorf("env %q, flag %q: booking batch %d, want %d", c.env, c.flag, cm.bookingBatch, c.want)
+		}
+		err := cm.validate()
+		if got := err != nil && strings.Contains(err.Error(), "--booking-batch"); got != c.refused {
+			t.Errorf("env %q, flag %q: validate() = %v; refused the batch: %v, want %v", c.env, c.flag, err, got, c.refused)
+		}
+	}
+}

@@ -13,17 +13,23 @@ import (
 // when done it hands its turn to the next caller still waiting.
 //
 // It has no goroutine of its own: every batch is written by a caller, so
-// there is nothing to start or to stop, and nothing outlives the requests.
-// write bounds its own time (it must not wait for a client).
+// there is nothing to start or to stop. write bounds its own time (it must
+// not wait for a client); so must after, which with afterKeepsTurn runs in
+// a goroutine of its own once every answer of its batch is out, the
+// writer's too.
 type groupCommit[T any] struct {
 	maxBatch, maxFlushers int
 	write                 func(items []T) []error // one answer per item
-	// after, when set, runs once the batch's answers are delivered, in the
-	// writing caller's goroutine: follow-up work nobody needs to wait for.
-	// It runs after the turn to write is handed on, so it never holds back
-	// the next batch; with afterKeepsTurn, before: the next batch gathers
-	// meanwhile, as it would if after were part of the write, and at most
-	// maxFlushers of them run at once.
+	// after, when set, runs once the batch's answers are delivered:
+	// follow-up work nobody needs to wait for. Without afterKeepsTurn it
+	// runs in the writing caller's goroutine after the turn to write is
+	// handed on, so it never holds back the next batch. With
+	// afterKeepsTurn it runs before the turn is handed on — the next batch
+	// gathers meanwhile, as it would if after were part of the write, and
+	// at most maxFlushers of them run at once — in a goroutine that holds
+	// the turn, so the writer's own answer does not wait for it either:
+	// in the release second that wait is one more network round trip, and
+	// one more turn of the run queue, for every batch's writer.
 	after          func(items []T, errs []error)
 	afterKeepsTurn bool
 	// kind names the rows for metrics ("booking", "entry"); metrics
@@ -35,6 +41,9 @@ type groupCommit[T any] struct {
 	mu       sync.Mutex
 	queue    []*gcItem[T]
 	flushing int // turns taken or handed on and not yet ended
+	// following counts the follow-ups (after, with afterKeepsTurn) still
+	// running in goroutines of their own; wait waits for them.
+	following sync.WaitGroup
 }
 
 type gcItem[T any] struct {
@@ -85,7 +94,8 @@ func (g *groupCommit[T]) do(v T) error {
 
 // flush writes one batch from the head of the queue, answers its callers,
 // then hands the turn on (handOn) before the batch's metrics and follow-up
-// work (after; before handOn with afterKeepsTurn).
+// work (after; with afterKeepsTurn, in a goroutine that runs after and
+// then hands the turn on, while the writer returns to its own answer).
 func (g *groupCommit[T]) flush() {
 	g.mu.Lock()
 	n := min(len(g.queue), g.maxBatch)
@@ -113,7 +123,12 @@ func (g *groupCommit[T]) flush() {
 	}
 	after := g.after != nil && n > 0
 	if after && g.afterKeepsTurn {
-		g.after(vals, errs)
+		g.following.Go(func() {
+			g.after(vals, errs)
+			g.handOn()
+			g.metrics.Batch(g.kind, waits, took)
+		})
+		return
 	}
 	g.handOn()
 	if n > 0 {
@@ -123,6 +138,10 @@ func (g *groupCommit[T]) flush() {
 		g.after(vals, errs)
 	}
 }
+
+// wait returns once the follow-ups of the batches written so far are done
+// (Service.Close: before Redis is closed under them).
+func (g *groupCommit[T]) wait() { g.following.Wait() }
 
 // handOn hands the turn to write to a waiting caller, or ends it when
 // nobody waits without one.

@@ -153,8 +153,9 @@ func TestGroupCommitMetrics(t *testing.T) {
 }
 
 // TestGroupCommitAfter: a batch's callers are answered before its follow-up
-// work (after) runs; with afterKeepsTurn the next batch is not written until
-// after has run (the writer still holds its turn), without it the next batch
+// work (after) runs; with afterKeepsTurn every one of them, the writer too,
+// and the next batch is not written until after has run (the turn is held
+// meanwhile); without it the writer runs after itself and the next batch
 // goes at once. Each step waits for a condition, never for a time.
 func TestGroupCommitAfter(t *testing.T) {
 	for _, keepsTurn := range []bool{true, false} {
@@ -185,11 +186,17 @@ func TestGroupCommitAfter(t *testing.T) {
 			waitQueued(t, g, 2)
 			close(w.hold)
 			<-afterIn
-			// One of 1 and 2 writes the batch and runs after; the other is
-			// answered meanwhile.
-			until(t, "the batch's other caller is answered while after runs", func() bool {
-				return answered[1].Load() != answered[2].Load()
-			})
+			if keepsTurn {
+				// One of 1 and 2 wrote the batch; neither waits for after.
+				until(t, "both callers of the batch, its writer too, are answered while after runs", func() bool {
+					return answered[1].Load() && answered[2].Load()
+				})
+			} else {
+				// The writer runs after; the other is answered meanwhile.
+				until(t, "the batch's other caller is answered while after runs", func() bool {
+					return answered[1].Load() != answered[2].Load()
+				})
+			}
 			do(3)
 			if keepsTurn {
 				waitQueued(t, g, 1)
@@ -211,10 +218,9 @@ func TestGroupCommitAfter(t *testing.T) {
 
 // TestGroupCommitAnswered: each row reports how long after its batch's
 // write its caller had the answer back. On a clock the test moves: the
-// second batch's writer runs its follow-up (after, keeping its turn) from
-// 0 s to 3 s, so its own row comes back 3 s after the write; the rows of
-// callers that only waited (the other caller of that batch, the first
-// batch's writer, whose after does nothing) come back at 0 s.
+// second batch's follow-up (after, keeping its turn) runs from 0 s to 3 s,
+// and every row comes back at 0 s, its writer's too: no caller waits for
+// after (until 2026-12-04 the writer's own row came back at 3 s).
 func TestGroupCommitAnswered(t *testing.T) {
 	var clock atomic.Int64 // seconds
 	var returned atomic.Int32
@@ -225,8 +231,8 @@ func TestGroupCommitAnswered(t *testing.T) {
 	g.now = func() time.Time { return time.Unix(clock.Load(), 0) }
 	g.afterKeepsTurn = true
 	g.after = func(items []int, errs []error) {
-		if len(items) == 2 { // the second batch, {1, 2}: its writer's follow-up
-			until(t, "the callers that only waited have their answers", func() bool { return returned.Load() == 2 })
+		if len(items) == 2 { // the second batch, {1, 2}: its follow-up
+			until(t, "every caller has its answer while after runs", func() bool { return returned.Load() == 3 })
 			clock.Add(3)
 		}
 	}
@@ -246,7 +252,7 @@ func TestGroupCommitAnswered(t *testing.T) {
 	close(w.hold)
 	wg.Wait()
 	slices.Sort(rec.answered)
-	if want := []time.Duration{0, 0, 3 * time.Second}; !slices.Equal(rec.answered, want) {
+	if want := []time.Duration{0, 0, 0}; !slices.Equal(rec.answered, want) {
 		t.Errorf("answered after %v, want %v", rec.answered, want)
 	}
 }
@@ -259,5 +265,26 @@ func until(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not reached", what)
 		}
 		runtime.Gosched()
+	}
+}
+
+// TestGroupCommitWaitsForFollowUps: wait (Service.Close) returns only once
+// the follow-up of a batch answered already (after, keeping its turn, in a
+// goroutine of its own) is done; the follow-up is let go only once its
+// caller has its answer.
+func TestGroupCommitWaitsForFollowUps(t *testing.T) {
+	afterHold := make(chan struct{})
+	var finished atomic.Bool
+	g := newGroupCommit("test", 2, 1, func(items []int) []error { return make([]error, len(items)) })
+	g.afterKeepsTurn = true
+	g.after = func([]int, []error) {
+		<-afterHold
+		finished.Store(true)
+	}
+	_ = g.do(0) // answered while its follow-up waits for afterHold
+	go close(afterHold)
+	g.wait()
+	if !finished.Load() {
+		t.Error("wait returned before the batch's follow-up was done")
 	}
 }

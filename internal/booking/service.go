@@ -331,9 +331,13 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 }
 
 // Close cancels the Service's background tasks (a reload, a drift
-// reconciliation) and waits for them. Call it before closing the Store and
-// the Admission connections.
-func (s *Service) Close() { s.tasks.close() }
+// reconciliation) and waits for them and for the booking batches' confirms
+// still running (each bounded by CommitTimeout). Call it before closing the
+// Store and the Admission connections.
+func (s *Service) Close() {
+	s.tasks.close()
+	s.bookings.wait()
+}
 
 // followUp is the context of work that follows a committed change (giving
 // a slot back, applying bars): detached from the client, who may hang up,

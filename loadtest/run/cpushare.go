@@ -51,11 +51,9 @@ func startCPUShares(ctx context.Context, dir string, from time.Time, d time.Dura
 	data := filepath.Join(dir, "perf.data")
 	done := make(chan error, 1)
 	go func() {
-		select {
-		case <-ctx.Done():
-			done <- ctx.Err()
+		if err := waitUntil(ctx, from); err != nil {
+			done <- err
 			return
-		case <-time.After(time.Until(from)):
 		}
 		out, err := exec.CommandContext(ctx, "perf", "record", "-a", "-e", "cpu-clock", "-F", "250", "-o", data,
 			"--", "sleep", fmt.Sprintf("%.1f", d.Seconds())).CombinedOutput()

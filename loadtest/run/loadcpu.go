@@ -44,6 +44,43 @@ func profileWindows(release, start time.Time, hold time.Duration) []profileWindo
 	return w
 }
 
+// traceWindow is the execution trace a release run takes with -trace:
+// from a little before T (the not_released answers, the connections'
+// state as the release comes) over the release second, in which the
+// 1,000 winners are answered.
+func traceWindow(release time.Time) profileWindow {
+	return profileWindow{"release", release.Add(-300 * time.Millisecond), 1500 * time.Millisecond}
+}
+
+// startTrace fetches the service's execution trace over traceWindow into
+// path; the returned function waits for it. A load without a release has
+// no release second to trace.
+func startTrace(ctx context.Context, admin, path string, release time.Time) func() error {
+	if release.IsZero() {
+		return func() error { return errors.New("-trace: this load has no release") }
+	}
+	w := traceWindow(release)
+	done := make(chan error, 1)
+	go func() {
+		if err := waitUntil(ctx, w.from); err != nil {
+			done <- err
+			return
+		}
+		done <- fetchProfile(ctx, admin, fmt.Sprintf("trace?seconds=%g", w.d.Seconds()), path)
+	}()
+	return func() error { return <-done }
+}
+
+// waitUntil returns at t, or with ctx's error if it ends first.
+func waitUntil(ctx context.Context, t time.Time) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(t)):
+		return nil
+	}
+}
+
 // startLoadProfiles fetches the windows' profiles from the service's
 // admin address (it serves pprof: --pprof), one window after the other,
 // each started at its time: with -cpuprofile its CPU profile, with
@@ -57,11 +94,9 @@ func startLoadProfiles(ctx context.Context, admin string, o options, windows []p
 	go func() {
 		var errs []error
 		for _, w := range windows {
-			select {
-			case <-ctx.Done():
-				done <- ctx.Err()
+			if err := waitUntil(ctx, w.from); err != nil {
+				done <- err
 				return
-			case <-time.After(time.Until(w.from)):
 			}
 			secs := max(1, int(math.Round(w.d.Seconds())))
 			errs = append(errs, fetchProfiles(ctx, admin, o, secs, w.name+".pprof"))

@@ -52,17 +52,20 @@ type options struct {
 	only       string // throughput: the targets to measure
 	cpuProfile string // folder for the service's CPU profiles (profileWindows; throughput: per target)
 	memProfile string // the same for its allocation profiles (every allocation in the same windows)
-	bin, k6    string
-	loadseed   string // the seeding tool (loadtest/loadseed)
-	runDir     string
-	docs       string
-	rate       int
-	duration   time.Duration
-	patients   int
-	releaseIn  time.Duration
-	generator  string
-	before     string
-	serveEnv   string
+	// trace: an execution trace of the service over the release second
+	// (traceWindow), release.trace in the run folder.
+	trace     bool
+	bin, k6   string
+	loadseed  string // the seeding tool (loadtest/loadseed)
+	runDir    string
+	docs      string
+	rate      int
+	duration  time.Duration
+	patients  int
+	releaseIn time.Duration
+	generator string
+	before    string
+	serveEnv  string
 	// refused: throughput measures only the sold-out answer's CPU, this
 	// build against -before's (or -before-bin), alternating for rounds.
 	refused   bool
@@ -71,6 +74,7 @@ type options struct {
 	// pin: the load generator on one CPU, the service on the other
 	// (taskset), where the machine has two or more.
 	pin       bool
+	pinSplit  string // how -pin splits the CPUs: halves (default) or shared (pin.go)
 	pinStores string
 	// perf: record who holds each CPU over the load (cpushare.go).
 	perf bool
@@ -100,6 +104,8 @@ func main() {
 	flag.IntVar(&o.rounds, "rounds", 3, "with -refused: how many times each build is measured")
 	flag.StringVar(&o.beforeBin, "before-bin", "", "with -refused: the other build, as a binary (instead of -before REV)")
 	flag.BoolVar(&o.pin, "pin", false, "pin the load generator (wrk, loadtest/spike) and the service to different CPUs with taskset (needs 2 or more)")
+	flag.StringVar(&o.pinSplit, "pin-split", "", "with -pin: \"halves\" (the default: the generator on the last half of the CPUs, the service on the rest) or \"shared\" "+
+		"(the generator on the last CPU, 10 steps of nice ahead; the service on every CPU, with the time the generator leaves)")
 	flag.StringVar(&o.pinStores, "pin-stores", "", "with -pin: put Redis and PostgreSQL on the CPUs of the \"generator\" or the \"service\" for the run (default: all CPUs)")
 	flag.IntVar(&o.nice, "nice", 0, "run the service, the generator, Redis and PostgreSQL at this nice(1) priority for the run (e.g. -10: ahead of other work on a shared machine; below 0 needs root)")
 	flag.BoolVar(&o.perf, "perf", false, "record with perf who held each CPU (by process, PostgreSQL's by role) from T-1s to the load's end: cpu-shares.txt in the run folder")
@@ -112,6 +118,8 @@ func main() {
 		"throughput, one per fairslot target during its wrk run; a release, release.pprof (T-1s to T+4s) and after.pprof (the rest of the load); other loads, load.pprof; and heap.pprof at the load's end")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write allocation profiles of the service into this folder, over the same spans as -cpuprofile's and with the same names "+
 		"(every allocation in the span: go tool pprof -sample_index=alloc_space or alloc_objects)")
+	flag.BoolVar(&o.trace, "trace", false, "write an execution trace of the service over the release second (T-0.3s to T+1.2s) into the run folder as release.trace "+
+		"(served with --pprof on the admin address; go tool trace -pprof=sched, or loadtest/tracewait)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -153,7 +161,7 @@ func scenarios(o *options) (scenario, error) {
 }
 
 func run(ctx context.Context, o options) (err error) {
-	if pinned, err = newPinning(o.pin, runtime.NumCPU(), o.pinStores); err != nil {
+	if pinned, err = newPinning(o.pin, runtime.NumCPU(), o.pinSplit, o.pinStores); err != nil {
 		return err
 	}
 	pinned.nice = o.nice
@@ -232,6 +240,8 @@ func run(ctx context.Context, o options) (err error) {
 		if err := o.makeProfileDirs(); err != nil {
 			return err
 		}
+	}
+	if o.profiled() || o.trace {
 		serveArgs = append(serveArgs, "--pprof")
 	}
 	srv, err := env.serve(ctx, o.bin, o.runDir, o.serveEnv, serveArgs...)
@@ -247,6 +257,10 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("sessions.json release_at: %w", err)
 		}
 		startDelay = max(0, time.Until(release).Seconds())
+	}
+	traced := func() error { return nil }
+	if o.trace {
+		traced = startTrace(ctx, adminAddr, filepath.Join(o.runDir, "release.trace"), release)
 	}
 	// The service's CPU over the load, and with -cpuprofile its profiles:
 	// from a second before the release (the waiting room before it is not
@@ -301,6 +315,11 @@ func run(ctx context.Context, o options) (err error) {
 		fmt.Printf("cpu shares: %v\n", err)
 	} else if sh != nil {
 		printCPUShares(sh)
+	}
+	if err := traced(); err != nil {
+		fmt.Printf("trace: %v\n", err)
+	} else if o.trace {
+		fmt.Printf("execution trace of the release second in %s\n", filepath.Join(o.runDir, "release.trace"))
 	}
 	if err := profiles(); err != nil {
 		fmt.Printf("profiles: %v\n", err)
@@ -467,6 +486,9 @@ func (o options) section() string {
 	if o.pin {
 		name += "_pinned"
 	}
+	if o.pinSplit == splitShared {
+		name += "_shared"
+	}
 	if o.pinStores != "" {
 		name += "_stores_with_" + o.pinStores
 	}
@@ -495,6 +517,9 @@ func meta(o options, k6err error) report.Meta {
 	}
 	if o.pin {
 		args = append(args, "-pin")
+	}
+	if o.pinSplit == splitShared {
+		args = append(args, "-pin-split "+o.pinSplit)
 	}
 	if o.pinStores != "" {
 		args = append(args, "-pin-stores "+o.pinStores)
@@ -624,10 +649,16 @@ func (e *env) dropKeys(ctx context.Context) error {
 	return iter.Err()
 }
 
-// reconnect replaces the database connection if it was closed.
+// reconnect replaces the database connection if it was closed, or is
+// still busy with the sampler's cancelled query (pgx closes such a
+// connection once the cancellation comes back, which may be after the
+// sampler has returned: the checks then failed "conn busy").
 func (e *env) reconnect(ctx context.Context) error {
-	if !e.db.IsClosed() {
+	if !e.db.IsClosed() && !e.db.PgConn().IsBusy() {
 		return nil
+	}
+	if old := e.db; !old.IsClosed() {
+		go old.Close(context.Background())
 	}
 	db, err := pgx.Connect(ctx, e.dbURL)
 	if err != nil {

@@ -21,6 +21,12 @@ import (
 // generator's. Redis and PostgreSQL are left to the scheduler, on all CPUs,
 // unless -pin-stores puts them with the generator or the service: which
 // split serves the service best is a measurement (docs/performance.md).
+//
+// -pin-split shared splits otherwise: the generator alone on the last CPU,
+// ahead of everything else there (generatorLead steps of nice), and the
+// service on every CPU, so that it also has the time the generator leaves
+// idle on its CPU (on two cores, about half of one) while the generator's
+// schedule and measurement stay its own.
 
 // pinning says which CPUs each side runs on; zero when not pinned.
 type pinning struct {
@@ -34,22 +40,46 @@ type pinning struct {
 	// PostgreSQL (-nice). Below 0 they win their CPUs from other work on a
 	// shared machine, as on a machine of their own.
 	nice int
+	// shared: -pin-split shared. The service runs on every CPU and the
+	// generator on the last, generatorLead steps of nice ahead of the rest.
+	shared bool
 }
+
+// The CPU splits -pin-split names.
+const (
+	splitHalves = "halves" // the generator on the last half of the CPUs, the service on the rest (the default)
+	splitShared = "shared" // the generator on the last CPU, ahead; the service on every CPU
+)
+
+// generatorLead is how many steps of nice the generator runs ahead of the
+// rest with -pin-split shared: ~9× the service's weight on the CPU they
+// share, so the service has what the generator leaves and no more.
+const generatorLead = 10
 
 // pinned is the run's pinning, set once from -pin before anything starts.
 var pinned pinning
 
-// newPinning splits the machine's CPUs: the generator gets the last
-// half (at least one), the service the rest.
-func newPinning(on bool, ncpu int, stores string) (pinning, error) {
+// newPinning splits the machine's CPUs. By halves (split "" or "halves"):
+// the generator gets the last half (at least one), the service the rest.
+// Shared: the generator gets the last CPU, the service every CPU.
+func newPinning(on bool, ncpu int, split, stores string) (pinning, error) {
 	if !on {
 		if stores != "" {
 			return pinning{}, errors.New("-pin-stores needs -pin")
 		}
+		if split != "" {
+			return pinning{}, errors.New("-pin-split needs -pin")
+		}
 		return pinning{}, nil
+	}
+	if split != "" && split != splitHalves && split != splitShared {
+		return pinning{}, fmt.Errorf("-pin-split %s: %s or %s", split, splitHalves, splitShared)
 	}
 	if stores != "" && stores != "generator" && stores != "service" {
 		return pinning{}, fmt.Errorf("-pin-stores %s: generator or service", stores)
+	}
+	if stores != "" && split == splitShared {
+		return pinning{}, fmt.Errorf("-pin-stores with -pin-split %s: the service's CPUs are all of them", splitShared)
 	}
 	if ncpu < 2 {
 		return pinning{}, fmt.Errorf("-pin needs 2 or more CPUs, this machine has %d", ncpu)
@@ -57,8 +87,21 @@ func newPinning(on bool, ncpu int, stores string) (pinning, error) {
 	if _, err := exec.LookPath("taskset"); err != nil {
 		return pinning{}, fmt.Errorf("-pin needs taskset (util-linux): %w", err)
 	}
+	if split == splitShared {
+		return pinning{service: cpuRange(0, ncpu), generator: cpuRange(ncpu-1, ncpu), shared: true}, nil
+	}
 	gen := max(1, ncpu/2)
 	return pinning{service: cpuRange(0, ncpu-gen), generator: cpuRange(ncpu-gen, ncpu), stores: stores}, nil
+}
+
+// niceOf is side's priority: the run's (-nice), and with the shared split
+// the generator's generatorLead steps ahead of it (at most -20, nice's
+// highest).
+func (p pinning) niceOf(side string) int {
+	if p.shared && side == "generator" {
+		return max(-20, p.nice-generatorLead)
+	}
+	return p.nice
 }
 
 // cpuRange is taskset's list of the CPUs from lo to hi-1.
@@ -74,7 +117,7 @@ func cpuRange(lo, hi int) string {
 func (p pinning) command(side, name string, args ...string) *exec.Cmd {
 	name, args = p.wrap(side, name, args)
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = p.sysProcAttr()
+	cmd.SysProcAttr = p.sysProcAttr(side)
 	return cmd
 }
 
@@ -82,7 +125,7 @@ func (p pinning) command(side, name string, args ...string) *exec.Cmd {
 func (p pinning) commandContext(ctx context.Context, side, name string, args ...string) *exec.Cmd {
 	name, args = p.wrap(side, name, args)
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = p.sysProcAttr()
+	cmd.SysProcAttr = p.sysProcAttr(side)
 	return cmd
 }
 
@@ -95,12 +138,12 @@ func (p pinning) wrap(side, name string, args []string) (string, []string) {
 	if cpus != "" {
 		name, args = "taskset", append([]string{"-c", cpus, name}, args...)
 	}
-	if p.nice != 0 {
+	if nice := p.niceOf(side); nice != 0 {
 		// In a session of its own (setsid, see command), so that the
 		// kernel's autogroup — what CFS weighs one session against another
 		// by, where sched_autogroup_enabled is 1, and within which nice
 		// alone counts — holds this side alone and takes its priority.
-		n := strconv.Itoa(p.nice)
+		n := strconv.Itoa(nice)
 		name, args = "sh", append([]string{"-c", `echo "$0" > /proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"`, n, name}, args...)
 	}
 	return name, args
@@ -108,8 +151,8 @@ func (p pinning) wrap(side, name string, args []string) (string, []string) {
 
 // sysProcAttr starts a side in a session of its own when it is given a
 // priority (wrap).
-func (p pinning) sysProcAttr() *syscall.SysProcAttr {
-	if p.nice == 0 {
+func (p pinning) sysProcAttr(side string) *syscall.SysProcAttr {
+	if p.niceOf(side) == 0 {
 		return nil
 	}
 	return &syscall.SysProcAttr{Setsid: true}
@@ -123,6 +166,10 @@ func (p pinning) describe() string {
 	stores := fmt.Sprintf("Redis and PostgreSQL unpinned (all %d CPUs)", runtime.NumCPU())
 	if p.stores != "" {
 		stores = fmt.Sprintf("Redis and PostgreSQL (server and backends) with the %s on CPU %s", p.stores, p.cpus(p.stores))
+	}
+	if p.shared {
+		return fmt.Sprintf("pinned with taskset, split shared: service on every CPU (%s, GOMAXPROCS %d), load generator on CPU %s at nice %d, "+
+			"%d steps ahead of the rest there, %s%s", p.service, runtime.NumCPU(), p.generator, p.niceOf("generator"), generatorLead, stores, p.niceNote())
 	}
 	return fmt.Sprintf("pinned with taskset: service on CPU %s, load generator on CPU %s, %s%s", p.service, p.generator, stores, p.niceNote())
 }
