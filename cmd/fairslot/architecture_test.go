@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"go/build"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestAdaptersNeverImportEachOther keeps the architecture docs/design.md
@@ -104,4 +106,72 @@ func TestToolingStaysOutOfTheBinary(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestDocLinksLand keeps the docs' links to sections true: every
+// [text](file.md#anchor) and [text](#anchor) in README.md and docs/*.md
+// names a heading of that file, by GitHub's rule for anchors (lower case,
+// punctuation dropped, spaces to hyphens; a repeated heading gets -1, -2).
+// Sections that a load run rewrites come and go, and a link to one of
+// them would otherwise break without a sound.
+func TestDocLinksLand(t *testing.T) {
+	const root = "../.."
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, filepath.Join(root, "README.md"))
+	heading := regexp.MustCompile("(?m)^#{1,6} (.*)$")
+	link := regexp.MustCompile(`\]\(([^()\s#]*)#([^()\s]+)\)`)
+	anchors := map[string]map[string]bool{}
+	texts := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[f] = string(b)
+		seen, set := map[string]int{}, map[string]bool{}
+		for _, m := range heading.FindAllStringSubmatch(string(b), -1) {
+			a := anchorOf(m[1])
+			if n, ok := seen[a]; ok {
+				seen[a] = n + 1
+				set[fmt.Sprintf("%s-%d", a, n+1)] = true
+				continue
+			}
+			seen[a] = 0
+			set[a] = true
+		}
+		anchors[f] = set
+	}
+	for f, text := range texts {
+		for _, m := range link.FindAllStringSubmatch(text, -1) {
+			target := f
+			if m[1] != "" {
+				target = filepath.Join(filepath.Dir(f), m[1])
+			}
+			set, ok := anchors[target]
+			if !ok {
+				continue // a link into a file this test does not read
+			}
+			if !set[m[2]] {
+				rel, _ := filepath.Rel(root, f)
+				t.Errorf("%s links to %s#%s: no such section", rel, m[1], m[2])
+			}
+		}
+	}
+}
+
+// anchorOf is GitHub's anchor for a heading's text.
+func anchorOf(h string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(h)) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
