@@ -213,6 +213,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed JSON", "POST", "/v1/bookings", alice.token, `{"session_id": "x",`, 400, "invalid_json"},
 		{"empty body", "POST", "/v1/bookings", alice.token, ``, 400, "invalid_json"},
 		{"not an object", "POST", "/v1/bookings", alice.token, `[1,2]`, 400, "invalid_json"},
+		{"null body", "POST", "/v1/bookings", alice.token, `null`, 400, "invalid_json"},
 		{"two values", "POST", "/v1/bookings", alice.token, `{} {}`, 400, "invalid_json"},
 		{"unknown field", "POST", "/v1/bookings", alice.token, `{"session_id":"x","patient_id":"y","vip":true}`, 400, "invalid_field"},
 		{"wrong type", "POST", "/v1/bookings", alice.token, `{"session_id":42,"patient_id":"y"}`, 400, "invalid_field"},
