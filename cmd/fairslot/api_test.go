@@ -240,6 +240,9 @@ func TestBadInput(t *testing.T) {
 		{"wrong password", "POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": "not the password"}, 401, "invalid_credentials"},
 		{"invalid date", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?date=tomorrow", "", nil, 400, "invalid_date"},
 		{"unknown hospital", "GET", "/v1/hospitals/7d9f3c1e-0000-4000-8000-000000000000/sessions", "", nil, 404, "hospital_not_found"},
+		{"unknown department", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?department_id=7d9f3c1e-0000-4000-8000-000000000000", "", nil, 404, "department_not_found"},
+		{"another hospital's department", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?department_id=" + notYet.DepartmentID, "", nil, 404, "department_not_found"},
+		{"a department with no sessions that day", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?date=2000-01-01&department_id=" + open.DepartmentID, "", nil, 200, ""},
 		{"unknown route", "GET", "/v1/nothing", "", nil, 404, "route_not_found"},
 		{"wrong method", "PUT", "/v1/bookings", alice.token, nil, 405, "method_not_allowed"},
 	}
