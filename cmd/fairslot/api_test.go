@@ -166,6 +166,18 @@ func TestWaitlistIdempotent(t *testing.T) {
 	if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
 		t.Errorf("join twice with one key = %d %s then %d %s, want the same 201", first.status, first.body, again.status, again.body)
 	}
+	// Its time is in the hospital's zone, as a booking's (it was UTC).
+	var joined struct {
+		CreatedAt string `json:"created_at"`
+	}
+	first.decode(t, &joined)
+	var listed []struct {
+		CreatedAt string `json:"created_at"`
+	}
+	svc.do("GET", "/v1/waitlist", bob.token, nil).decode(t, &listed)
+	if !strings.HasSuffix(joined.CreatedAt, "+08:00") || len(listed) != 1 || listed[0].CreatedAt != joined.CreatedAt {
+		t.Errorf("created_at = %q, listed %+v; want one time in the hospital's +08:00", joined.CreatedAt, listed)
+	}
 	if r := svc.do("POST", "/v1/waitlist", bob.token, join); r.status != 409 || r.code != "already_waitlisted" {
 		t.Errorf("join again without the key = %d %q, want 409 already_waitlisted", r.status, r.code)
 	}

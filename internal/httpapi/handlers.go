@@ -428,7 +428,7 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, waitlistView(e))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.waitlistView(e))
 	return nil
 }
 
@@ -437,7 +437,7 @@ func (s *Server) listWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeList(r.rc, es, waitlistView)
+	writeList(r.rc, es, s.waitlistView)
 	return nil
 }
 
