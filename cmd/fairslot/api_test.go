@@ -166,6 +166,18 @@ func TestWaitlistIdempotent(t *testing.T) {
 	if first.status != 201 || again.status != 201 || string(first.body) != string(again.body) {
 		t.Errorf("join twice with one key = %d %s then %d %s, want the same 201", first.status, first.body, again.status, again.body)
 	}
+	// Its time is in the hospital's zone, as a booking's (it was UTC).
+	var joined struct {
+		CreatedAt string `json:"created_at"`
+	}
+	first.decode(t, &joined)
+	var listed []struct {
+		CreatedAt string `json:"created_at"`
+	}
+	svc.do("GET", "/v1/waitlist", bob.token, nil).decode(t, &listed)
+	if !strings.HasSuffix(joined.CreatedAt, "+08:00") || len(listed) != 1 || listed[0].CreatedAt != joined.CreatedAt {
+		t.Errorf("created_at = %q, listed %+v; want one time in the hospital's +08:00", joined.CreatedAt, listed)
+	}
 	if r := svc.do("POST", "/v1/waitlist", bob.token, join); r.status != 409 || r.code != "already_waitlisted" {
 		t.Errorf("join again without the key = %d %q, want 409 already_waitlisted", r.status, r.code)
 	}
@@ -213,6 +225,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed JSON", "POST", "/v1/bookings", alice.token, `{"session_id": "x",`, 400, "invalid_json"},
 		{"empty body", "POST", "/v1/bookings", alice.token, ``, 400, "invalid_json"},
 		{"not an object", "POST", "/v1/bookings", alice.token, `[1,2]`, 400, "invalid_json"},
+		{"null body", "POST", "/v1/bookings", alice.token, `null`, 400, "invalid_json"},
 		{"two values", "POST", "/v1/bookings", alice.token, `{} {}`, 400, "invalid_json"},
 		{"unknown field", "POST", "/v1/bookings", alice.token, `{"session_id":"x","patient_id":"y","vip":true}`, 400, "invalid_field"},
 		{"wrong type", "POST", "/v1/bookings", alice.token, `{"session_id":42,"patient_id":"y"}`, 400, "invalid_field"},
@@ -239,6 +252,9 @@ func TestBadInput(t *testing.T) {
 		{"wrong password", "POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": "not the password"}, 401, "invalid_credentials"},
 		{"invalid date", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?date=tomorrow", "", nil, 400, "invalid_date"},
 		{"unknown hospital", "GET", "/v1/hospitals/7d9f3c1e-0000-4000-8000-000000000000/sessions", "", nil, 404, "hospital_not_found"},
+		{"unknown department", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?department_id=7d9f3c1e-0000-4000-8000-000000000000", "", nil, 404, "department_not_found"},
+		{"another hospital's department", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?department_id=" + notYet.DepartmentID, "", nil, 404, "department_not_found"},
+		{"a department with no sessions that day", "GET", "/v1/hospitals/" + open.HospitalID + "/sessions?date=2000-01-01&department_id=" + open.DepartmentID, "", nil, 200, ""},
 		{"unknown route", "GET", "/v1/nothing", "", nil, 404, "route_not_found"},
 		{"wrong method", "PUT", "/v1/bookings", alice.token, nil, 405, "method_not_allowed"},
 	}

@@ -117,6 +117,18 @@ func TestLotteryEndToEnd(t *testing.T) {
 	if r := svc.do("GET", "/v1/lottery/requests/"+requests[0], people[1].token, nil); r.status != 404 {
 		t.Errorf("another account's entry = %d, want 404", r.status)
 	}
+	// The public record before the draw: the pool's slots and the entries
+	// so far (the withdrawn one not counted), none of them listed.
+	var before []struct {
+		Status  string `json:"status"`
+		Slots   int    `json:"slots"`
+		Entered int    `json:"entered"`
+		Entries []any  `json:"entries"`
+	}
+	svc.do("GET", "/v1/lottery/sessions/"+sess.ID, "", nil).decode(t, &before)
+	if len(before) != 1 || before[0].Status != "open" || before[0].Slots != slots || before[0].Entered != entrants || len(before[0].Entries) != 0 {
+		t.Errorf("GET /v1/lottery/sessions before the draw = %+v; want open, %d slots, %d entered, no entries", before, slots, entrants)
+	}
 
 	status := func(i int) (string, string) {
 		var e struct {

@@ -76,6 +76,11 @@ func TestRuleCaseAnswers(t *testing.T) {
 	if got, _ := w.svc.Case(w.ctx, p.actor, c.ID); !got.Overdue(w.clock.Now()) {
 		t.Errorf("an unanswered case an hour past its deadline is not overdue")
 	}
+	// An answer of one character is too short, and the admin is told how
+	// long it must be (it was "the answer is required").
+	_, err = w.svc.AnswerCase(w.ctx, admin, c.ID, booking.CaseAnswer{Answer: " x "})
+	wantErr(t, "a one-character answer", err, booking.ErrInvalidField)
+	wantMessage(t, "a one-character answer", err, "the answer is too short (it has 1): write at least 2 characters")
 	first := w.clock.Now()
 	a, err := w.svc.AnswerCase(w.ctx, admin, c.ID, booking.CaseAnswer{Answer: "已核实，系统故障，已为您补号"})
 	if err != nil || a.Status != booking.CaseAnswered || !a.AnsweredLate() || a.Overdue(first) {

@@ -320,8 +320,8 @@ func (s *Service) caseToChange(ctx context.Context, actor Actor, id, field, text
 		return Case{}, "", err
 	}
 	text = strings.TrimSpace(text)
-	if utf8.RuneCountInString(text) < 2 {
-		return Case{}, "", Errorf(ErrInvalidField, "the %s is required: the patient is told it", field)
+	if err := requireText(field, text, 2, "; the patient is told it"); err != nil {
+		return Case{}, "", err
 	}
 	if err := checkCaseText(field, text, max); err != nil {
 		return Case{}, "", err

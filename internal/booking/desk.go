@@ -349,7 +349,9 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		return Lookup{}, aerr
 	}
 	if err != nil {
-		return Lookup{}, ErrPatientNotFound
+		// The code is a patient's, the words a clerk's: nobody with this
+		// ID number is known to the platform (not "on this account").
+		return Lookup{}, Errorf(ErrPatientNotFound, "no patient with this ID number is registered")
 	}
 	bs, err := s.bookingsInReach(ctx, actor, who.ID)
 	if err != nil {

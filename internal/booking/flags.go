@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -187,8 +186,8 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	if status == "" {
 		return Flag{}, Errorf(ErrInvalidField, "action is confirm or dismiss")
 	}
-	if len(strings.TrimSpace(d.Note)) < 2 {
-		return Flag{}, Errorf(ErrInvalidField, "a note is required")
+	if err := requireText("note", d.Note, 2, " saying why"); err != nil {
+		return Flag{}, err
 	}
 	if err := checkText("note", d.Note, 2000); err != nil {
 		return Flag{}, err

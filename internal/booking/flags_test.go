@@ -449,23 +449,29 @@ func TestFlagDecisionRefusals(t *testing.T) {
 		action string
 		note   string
 		want   *booking.Error
+		msg    string // what the admin is told, when it matters
 	}{
-		{"clerk", clerk, open.ID, "confirm", "ring", booking.ErrForbidden},
-		{"operator", op, open.ID, "confirm", "ring", booking.ErrForbidden},
-		{"patient", suspect.actor, open.ID, "dismiss", "not me", booking.ErrForbidden},
-		{"unknown action", admin, open.ID, "block", "ring", booking.ErrInvalidField},
-		{"no action", admin, open.ID, "", "ring", booking.ErrInvalidField},
-		{"no note", admin, open.ID, "confirm", "", booking.ErrInvalidField},
-		{"blank note", admin, open.ID, "confirm", "   ", booking.ErrInvalidField},
-		{"unknown flag", admin, "ring-unknown", "confirm", "ring", booking.ErrFlagNotFound},
-		{"unknown flag, dismiss", admin, "ring-unknown", "dismiss", "ring", booking.ErrFlagNotFound},
-		{"decided flag, confirm", admin, done.ID, "confirm", "changed my mind", booking.ErrFlagDecided},
-		{"decided flag, dismiss again", admin, done.ID, "dismiss", "again", booking.ErrFlagDecided},
+		{"clerk", clerk, open.ID, "confirm", "ring", booking.ErrForbidden, ""},
+		{"operator", op, open.ID, "confirm", "ring", booking.ErrForbidden, ""},
+		{"patient", suspect.actor, open.ID, "dismiss", "not me", booking.ErrForbidden, ""},
+		{"unknown action", admin, open.ID, "block", "ring", booking.ErrInvalidField, ""},
+		{"no action", admin, open.ID, "", "ring", booking.ErrInvalidField, ""},
+		{"no note", admin, open.ID, "confirm", "", booking.ErrInvalidField, "the note is required: write at least 2 characters"},
+		{"blank note", admin, open.ID, "confirm", "   ", booking.ErrInvalidField, "the note is required: write at least 2 characters"},
+		{"one-letter note", admin, open.ID, "confirm", "x", booking.ErrInvalidField, "the note is too short (it has 1): write at least 2 characters"},
+		{"one-character note", admin, open.ID, "dismiss", " 否 ", booking.ErrInvalidField, "the note is too short (it has 1): write at least 2 characters"},
+		{"unknown flag", admin, "ring-unknown", "confirm", "ring", booking.ErrFlagNotFound, ""},
+		{"unknown flag, dismiss", admin, "ring-unknown", "dismiss", "ring", booking.ErrFlagNotFound, ""},
+		{"decided flag, confirm", admin, done.ID, "confirm", "changed my mind", booking.ErrFlagDecided, ""},
+		{"decided flag, dismiss again", admin, done.ID, "dismiss", "again", booking.ErrFlagDecided, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.svc.DecideFlag(h.ctx, tt.actor, tt.id, booking.Decision{Action: tt.action, Note: tt.note})
 			wantErr(t, "DecideFlag", err, tt.want)
+			if tt.msg != "" {
+				wantMessage(t, "DecideFlag", err, tt.msg)
+			}
 			if got := h.flagNow(admin, open.ID).Status; got != booking.FlagOpen {
 				t.Errorf("flag %s after a refused decision is %s, want open", open.ID, got)
 			}

@@ -38,8 +38,8 @@ type DrawRecord struct {
 	Status     string // DrawOpen, DrawDrawing, DrawDrawn
 	DrawnAt    time.Time
 	Digest     []byte // SHA-256 of the eligible entry ids, sorted (DrawOrder)
-	Slots      int
-	Entered    int // entries when the draw began: eligible, held out and excluded
+	Slots      int    // free slots when the draw ranked; before, the pool's quota (LotteryDraws)
+	Entered    int    // entries when the draw began: eligible, held out and excluded; before, the live entries so far
 	Eligible   int
 	HeldOut    int
 	Excluded   int
@@ -456,6 +456,13 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Entries: []Entry{}}
 		if p, ok := byChannel[q.Channel]; ok {
 			d.DrawRecord = p.DrawRecord
+			if len(p.Digest) == 0 {
+				// Not ranked yet (the ranking stores the digest): the store
+				// gives the live entries so far, and the slots are the
+				// pool's quota until the ranking reads its free slots. A
+				// 0 for both read as no slots and nobody entered.
+				d.Slots = q.Quota
+			}
 			if admin || p.Status == DrawDrawn {
 				es, err := s.store.PoolEntries(ctx, PoolKey{SessionID: sess.ID, Channel: q.Channel})
 				if err != nil {
@@ -469,7 +476,7 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 				}
 			}
 		} else {
-			d.Status = DrawOpen
+			d.Status, d.Slots = DrawOpen, q.Quota
 		}
 		out = append(out, d)
 	}

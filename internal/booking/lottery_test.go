@@ -236,6 +236,14 @@ func TestLotteryDraw(t *testing.T) {
 	entered := entrants + 2 // and the two subtests' entrants
 	h.checkClean()
 
+	// Before the draw the public record shows the pool's slots and how many
+	// have entered so far, and no entry (it showed 0 and 0).
+	ds, err := h.svc.LotteryDraws(h.ctx, booking.Actor{}, s.ID)
+	testenv.Must(t, err, "draws before the draw")
+	if len(ds) != 1 || ds[0].Status != booking.DrawOpen || ds[0].Slots != slots || ds[0].Entered != entered || len(ds[0].Entries) != 0 {
+		t.Errorf("draw before the draw = %+v; want open, %d slots, %d entered, no entries listed", ds, slots, entered)
+	}
+
 	if n := h.drawAll(h.svc, s); n != 1 {
 		t.Fatalf("lottery job drew %d pools, want 1", n)
 	}

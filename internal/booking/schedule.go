@@ -14,7 +14,8 @@ type SessionView struct {
 }
 
 // Sessions lists a hospital's sessions on a date (and in a department) with
-// their remaining slots. An empty date lists every upcoming session.
+// their remaining slots. An empty date lists every upcoming session; a
+// department that is not the hospital's is ErrDepartmentNotFound.
 func (s *Service) Sessions(ctx context.Context, hospitalID, date, departmentID string) ([]SessionView, error) {
 	cat := s.catalog.Load()
 	if _, ok := cat.Hospital(hospitalID); !ok {
@@ -23,6 +24,13 @@ func (s *Service) Sessions(ctx context.Context, hospitalID, date, departmentID s
 	if date != "" {
 		if _, err := time.Parse(time.DateOnly, date); err != nil {
 			return nil, ErrInvalidDate
+		}
+	}
+	if departmentID != "" {
+		// An unknown department (or another hospital's) is not one with no
+		// sessions: the caller asked for something that is not there.
+		if d, ok := cat.Department(departmentID); !ok || d.HospitalID != hospitalID {
+			return nil, ErrDepartmentNotFound
 		}
 	}
 	if err := s.stateWhole(hospitalID); err != nil {

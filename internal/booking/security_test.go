@@ -467,6 +467,7 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 	testenv.Must(t, err, "lookup")
 	_, err = h.svc.LookupIdentity(h.ctx, op, "resident_id", residentID(999_999))
 	wantErr(t, "lookup of an unknown ID", err, booking.ErrPatientNotFound)
+	wantMessage(t, "lookup of an unknown ID", err, "no patient with this ID number is registered")
 	h.mustCancel(op, pb.ID)
 	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: online})
 	testenv.Must(t, err, "verify")

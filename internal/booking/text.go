@@ -1,9 +1,24 @@
 package booking
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
+
+// requireText refuses free text staff must write (a decision's note, a
+// case's answer) that is shorter than min characters, leading and trailing
+// spaces aside, saying how long it must be: a note of "x" is too short, not
+// missing. why, when given, is appended to the message.
+func requireText(field, v string, min int, why string) error {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(v)); {
+	case n == 0:
+		return Errorf(ErrInvalidField, "the %s is required: write at least %d characters%s", field, min, why)
+	case n < min:
+		return Errorf(ErrInvalidField, "the %s is too short (it has %d): write at least %d characters%s", field, n, min, why)
+	}
+	return nil
+}
 
 // checkText refuses free text a person typed (a reason, a note) that is not
 // valid UTF-8, holds a control character, or is longer than max runes. Such

@@ -702,10 +702,17 @@ SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2;
 UPDATE lottery_entries SET status = $2, updated_at = $3 WHERE id = ANY ($1::UUID[]) AND status = 'held_out';
 
 -- name: lottery_pools
-SELECT session_id::TEXT, channel, hospital_id::TEXT, opens_at, draw_at, commitment, seed, status, drawn_at,
-       entries_digest, slots, entries, eligible, held_out, excluded, winners
-  FROM lottery_pools WHERE session_id = ANY ($1::UUID[])
- ORDER BY session_id, channel;
+-- Until the draw ranks a pool (stage ''), its entries are the live ones so
+-- far, counted here (the index by pool); from then on, those it ranked.
+SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at, p.commitment, p.seed, p.status,
+       p.drawn_at, p.entries_digest, p.slots,
+       CASE WHEN p.stage = '' THEN (SELECT count(*) FROM lottery_entries e
+                                     WHERE e.session_id = p.session_id AND e.channel = p.channel
+                                       AND e.status <> 'withdrawn')::INT
+            ELSE p.entries END,
+       p.eligible, p.held_out, p.excluded, p.winners
+  FROM lottery_pools p WHERE p.session_id = ANY ($1::UUID[])
+ ORDER BY p.session_id, p.channel;
 
 -- Small lookups inside the transactions of desk.go, flags.go and store.go.
 

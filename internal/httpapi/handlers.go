@@ -378,9 +378,9 @@ func (s *Server) writeAttempt(r *request, res booking.Result) {
 }
 
 // idempotencyKey copies the header: the RequestCtx is reused after return.
+// checkHeaders has refused one over MaxIdempotencyKey.
 func idempotencyKey(rc *fasthttp.RequestCtx) string {
-	k := rc.Request.Header.Peek("Idempotency-Key")
-	return string(k[:min(len(k), 200)])
+	return string(rc.Request.Header.Peek("Idempotency-Key"))
 }
 
 func (s *Server) listBookings(r *request) error {
@@ -428,7 +428,7 @@ func (s *Server) joinWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, waitlistView(e))
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.waitlistView(e))
 	return nil
 }
 
@@ -437,7 +437,7 @@ func (s *Server) listWaitlist(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeList(r.rc, es, waitlistView)
+	writeList(r.rc, es, s.waitlistView)
 	return nil
 }
 

@@ -171,6 +171,26 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeRefusesEveryNonObjectAlike: a body that is JSON but not an
+// object gets one answer, whatever the value. null was read as an object
+// with no fields and refused for its first missing field ("session_id is
+// required"), as if the client had sent an object.
+func TestDecodeRefusesEveryNonObjectAlike(t *testing.T) {
+	var req struct {
+		SessionID string `json:"session_id"`
+	}
+	want, _ := booking.AsError(DecodeStrict([]byte(`[]`), &req))
+	if want == nil || want.Code != "invalid_json" {
+		t.Fatalf("[] = %v, want invalid_json", want)
+	}
+	for _, body := range []string{`null`, " null\n", `"x"`, `1`, `true`, `[{"session_id":"s"}]`} {
+		got, ok := booking.AsError(DecodeStrict([]byte(body), &req))
+		if !ok || got.Code != want.Code || got.Message != want.Message {
+			t.Errorf("%q = %v, want %s %q as for []", body, got, want.Code, want.Message)
+		}
+	}
+}
+
 func TestPanicIsA500AndTheServerGoesOn(t *testing.T) {
 	s := newTestServer(t, Config{}, nil)
 	s.routes = append(s.routes, route{method: "GET", template: "/boom", prefix: "/boom", h: func(*request) error { panic("boom") }})

@@ -24,8 +24,15 @@ func decode(rc *fasthttp.RequestCtx, v any) error { return DecodeStrict(rc.PostB
 // DecodeStrict is decode over a body: the API's JSON rules, for the
 // load-test peers that answer as the API does.
 func DecodeStrict(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return booking.Errorf(booking.ErrInvalidJSON, "the request body is empty; send a JSON object")
+	}
+	// encoding/json reads null into a struct as "nothing to set": the
+	// request would then be refused for its first missing field, as if an
+	// object had been sent. null is not an object, as [] and "x" are not.
+	if string(trimmed) == "null" {
+		return booking.Errorf(booking.ErrInvalidJSON, notAnObject)
 	}
 	// encoding/json would replace bad bytes with U+FFFD silently: two
 	// different passwords would become one.
@@ -152,13 +159,16 @@ func fieldNames(t reflect.Type) map[string]bool {
 // namesCache keeps fieldNames per type: request types are few and fixed.
 var namesCache sync.Map
 
+// notAnObject is the answer to a body that is JSON but not an object.
+const notAnObject = "the body must be a JSON object"
+
 func decodeError(err error) error {
 	var typ *json.UnmarshalTypeError
 	var syn *json.SyntaxError
 	switch {
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return booking.Errorf(booking.ErrInvalidJSON, "the body must be a JSON object")
+			return booking.Errorf(booking.ErrInvalidJSON, notAnObject)
 		}
 		return booking.Errorf(booking.ErrInvalidField, "field %q must be of type %s", typ.Field, typ.Type)
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):

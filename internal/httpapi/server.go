@@ -452,14 +452,23 @@ func (s *Server) origin(rc *fasthttp.RequestCtx) (booking.Origin, bool) {
 	return o, clientip.Secure(rc, proxied)
 }
 
+// MaxIdempotencyKey is the longest Idempotency-Key taken, in bytes (of
+// printable ASCII, so characters): the common bound for the header.
+const MaxIdempotencyKey = 255
+
 // checkHeaders refuses headers whose values the service stores or compares
 // (Idempotency-Key, X-Device-Id) unless they are printable ASCII: a cut
-// multibyte character or a NUL would otherwise reach SQL.
+// multibyte character or a NUL would otherwise reach SQL. An
+// Idempotency-Key over MaxIdempotencyKey is refused, not cut: two keys alike
+// in their first bytes would otherwise name one request.
 func checkHeaders(rc *fasthttp.RequestCtx) error {
 	for _, name := range [...]string{"Idempotency-Key", "X-Device-Id"} {
 		if v := rc.Request.Header.Peek(name); len(v) > 0 && !PlainText(string(v)) {
 			return booking.Errorf(ErrInvalidHeader, "%s must be printable ASCII", name)
 		}
+	}
+	if n := len(rc.Request.Header.Peek("Idempotency-Key")); n > MaxIdempotencyKey {
+		return booking.Errorf(ErrInvalidHeader, "Idempotency-Key must be at most %d characters (it has %d)", MaxIdempotencyKey, n)
 	}
 	return nil
 }

@@ -282,9 +282,12 @@ type waitlistOut struct {
 	CreatedAt string `json:"created_at"`
 }
 
-func waitlistView(e booking.WaitlistEntry) waitlistOut {
+// waitlistView is e as the API answers it, its time in the hospital's
+// zone as every other answer's.
+func (s *Server) waitlistView(e booking.WaitlistEntry) waitlistOut {
+	loc := zoneOf(s.svc.Catalog(), e.HospitalID)
 	return waitlistOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Status: e.Status,
-		Position: e.Position, CreatedAt: e.CreatedAt.Format(time.RFC3339)}
+		Position: e.Position, CreatedAt: e.CreatedAt.In(loc).Format(time.RFC3339)}
 }
 
 type lookupOut struct {
