@@ -432,8 +432,8 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	if actor.Role != RoleClerk {
 		return Placement{}, Errorf(ErrForbidden, "only registration clerks reissue slots")
 	}
-	if len(req.Reason) < 2 {
-		return Placement{}, Errorf(ErrInvalidField, "a reason is required")
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return Placement{}, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return Placement{}, err
@@ -542,8 +542,11 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if req.Count < 1 || req.Count > 20 {
 		return nil, Errorf(ErrInvalidField, "count must be 1 to 20")
 	}
-	if len(req.Reason) < 2 || len(req.AuthorisedBy) < 2 {
-		return nil, Errorf(ErrInvalidField, "a reason and the authorising doctor are required")
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return nil, err
+	}
+	if err := requireText("authorising doctor", req.AuthorisedBy, 2, ""); err != nil {
+		return nil, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return nil, err
@@ -622,8 +625,8 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if req.From == req.To || req.Count < 1 {
 		return nil, Errorf(ErrInvalidField, "move at least one slot between two different channels")
 	}
-	if len(req.Reason) < 2 {
-		return nil, Errorf(ErrInvalidField, "a reason is required")
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return nil, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return nil, err

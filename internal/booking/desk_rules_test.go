@@ -291,6 +291,13 @@ func TestRuleStopSession(t *testing.T) {
 	wantErr(t, "a clerk stopping a clinic", err, booking.ErrForbidden)
 	_, err = w.svc.StopSession(w.ctx, admin, stopped, "")
 	wantErr(t, "no reason", err, booking.ErrInvalidField)
+	// One character is too short, counted in characters: "停" is three
+	// bytes, and passed when the check counted bytes.
+	_, err = w.svc.StopSession(w.ctx, admin, stopped, "停")
+	wantErr(t, "a one-character reason", err, booking.ErrInvalidField)
+	if err == nil || !strings.Contains(err.Error(), "too short") {
+		t.Errorf("a one-character reason: %v, want it called too short", err)
+	}
 	res, err := w.svc.StopSession(w.ctx, admin, stopped, "医生出差")
 	if err != nil || res.Cancelled != 2 || res.WaitlistEnded != 1 || res.Notified != 3 {
 		t.Fatalf("stop = %+v, %v; want 2 bookings cancelled, 1 waitlist entry ended, 3 told", res, err)

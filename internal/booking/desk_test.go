@@ -1427,6 +1427,7 @@ func TestAddExtraSlots(t *testing.T) {
 			{"21 slots", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.Count = 21 }), booking.ErrInvalidField},
 			{"negative", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.Count = -1 }), booking.ErrInvalidField},
 			{"no reason", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.Reason = "" }), booking.ErrInvalidField},
+			{"a one-character reason", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.Reason = "加" }), booking.ErrInvalidField},
 			{"no authorising doctor", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.AuthorisedBy = "" }), booking.ErrInvalidField},
 			{"unknown session", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.SessionID = booking.NewID() }), booking.ErrSessionNotFound},
 			{"after the session", clerk, s.EndsAt, ok, booking.ErrSessionClosed},

@@ -304,8 +304,8 @@ func (s *Service) catalogAudit(actor Actor, action, target, hospitalID, reason s
 }
 
 func needReason(reason string) error {
-	if len(strings.TrimSpace(reason)) < 2 {
-		return Errorf(ErrInvalidField, "a reason is required")
+	if err := requireText("reason", reason, 2, ""); err != nil {
+		return err
 	}
 	return checkText("reason", reason, 500)
 }

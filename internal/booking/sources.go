@@ -408,8 +408,8 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if actor.Role != RoleAdmin {
 		return StopResult{}, Errorf(ErrForbidden, "only administrators stop clinics")
 	}
-	if len(reason) < 2 {
-		return StopResult{}, Errorf(ErrInvalidField, "a reason is required: patients are told it")
+	if err := requireText("reason", reason, 2, "; patients are told it"); err != nil {
+		return StopResult{}, err
 	}
 	if err := checkText("reason", reason, 200); err != nil {
 		return StopResult{}, err
@@ -821,8 +821,8 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 	if err := p.checkRest(); err != nil {
 		return PolicyChange{}, err
 	}
-	if len(req.Reason) < 2 {
-		return PolicyChange{}, Errorf(ErrInvalidField, "a reason is required")
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return PolicyChange{}, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return PolicyChange{}, err
@@ -893,8 +893,8 @@ func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req Account
 	if l.MaxAccountsOnPhone < 1 || l.MaxAccountsOnPhone > maxPhoneLimit {
 		return AccountPolicy{}, Errorf(ErrInvalidField, "max_accounts_on_phone must be 1 to %d", maxPhoneLimit)
 	}
-	if len(req.Reason) < 2 {
-		return AccountPolicy{}, Errorf(ErrInvalidField, "a reason is required")
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return AccountPolicy{}, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return AccountPolicy{}, err
