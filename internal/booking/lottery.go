@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -430,9 +431,11 @@ type PublishedDraw struct {
 
 // LotteryDraws returns the lottery pools of a session and their draws.
 // Entries are listed once a pool is drawn; administrators see them all
-// along, with who made them and the masked identities.
+// along, with who made them and the masked identities. What anyone else
+// reads is kept for PublicDrawsFor (publicDraws): share it, never change it.
 func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID string) ([]PublishedDraw, error) {
-	sess, ok := s.catalog.Load().Session(sessionID)
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(sessionID)
 	if !ok {
 		return nil, ErrSessionNotFound
 	}
@@ -440,6 +443,21 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 	if admin && !actor.Covers(sess.HospitalID) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
+	if !slices.ContainsFunc(sess.Channels, ChannelQuota.IsLottery) {
+		// Said before SQL is asked: anyone may ask this of any session.
+		return nil, Errorf(ErrChannelClosed, "this session has no lottery pool")
+	}
+	if admin {
+		return s.lotteryDraws(ctx, sess, true)
+	}
+	return s.public.get(ctx, cat, sess.ID, s.cfg.Now(), s.cfg.PublicDrawsFor, func(ctx context.Context) ([]PublishedDraw, error) {
+		return s.lotteryDraws(ctx, sess, false)
+	})
+}
+
+// lotteryDraws reads a session's lottery pools and their draws from SQL;
+// admin lists every entry with who made it, before the draw too.
+func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) ([]PublishedDraw, error) {
 	pools, err := s.store.LotteryPools(ctx, []string{sess.ID})
 	if err != nil {
 		return nil, err

@@ -1036,3 +1036,78 @@ func TestLotteryResultNotified(t *testing.T) {
 		t.Errorf("%d result notifications in SQL, want %d (one per entrant not booked)", n, entrants-slots)
 	}
 }
+
+// countingPools counts the SQL reads of lottery pools.
+type countingPools struct {
+	booking.Store
+	reads atomic.Int64
+}
+
+func (c *countingPools) LotteryPools(ctx context.Context, ids []string) ([]booking.PoolRecord, error) {
+	c.reads.Add(1)
+	return c.Store.LotteryPools(ctx, ids)
+}
+
+// TestPublicDrawsAreKept: what anyone may read of a session's draws (GET
+// /v1/lottery/sessions/{id}, no login) is read from SQL once per
+// PublicDrawsFor, however many ask, and shared by concurrent askers; an
+// administrator reads SQL each time; a draw shows at once (it reloads the
+// catalog); a session with no lottery pool is refused without asking SQL.
+// Before, every anonymous request counted the pool's entries in SQL (a
+// reviewer's 16 clients saturated PostgreSQL over 100,000 entries).
+func TestPublicDrawsAreKept(t *testing.T) {
+	cp := &countingPools{}
+	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { cp.Store = s; return cp }})
+	s := h.lotterySession(lotteryOpts{online: 2})
+	plain := h.session(sessionOpts{dept: "Dermatology", online: 2})
+	admin := h.staff(booking.RoleAdmin)
+	us := h.users(3, 1)
+	h.mustEnter(us[0], 0, s)
+	h.mustEnter(us[1], 0, s)
+	now := time.Now()
+	h.clock.freeze(now)
+	public := func(what string, wantEntered int) {
+		t.Helper()
+		ds, err := h.svc.LotteryDraws(h.ctx, booking.Actor{}, s.ID)
+		testenv.Must(t, err, "public draws (%s)", what)
+		if len(ds) != 1 || ds[0].Entered != wantEntered {
+			t.Errorf("%s: public draws = %+v; want one pool, %d entered", what, ds, wantEntered)
+		}
+	}
+	before := cp.reads.Load()
+	public("first read", 2)
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() { public("40 at once", 2) })
+	}
+	wg.Wait()
+	if got := cp.reads.Load() - before; got != 1 {
+		t.Errorf("41 public reads in one moment read SQL %d times; want 1", got)
+	}
+
+	h.mustEnter(us[2], 0, s)
+	public("an entry later in the same moment", 2) // kept
+	ds, err := h.svc.LotteryDraws(h.ctx, admin, s.ID)
+	testenv.Must(t, err, "draws as admin")
+	if len(ds) != 1 || ds[0].Entered != 3 {
+		t.Errorf("admin draws = %+v; want 3 entered (read each time)", ds)
+	}
+	h.clock.freeze(now.Add(time.Second))
+	public("PublicDrawsFor later", 3)
+
+	before = cp.reads.Load()
+	_, err = h.svc.LotteryDraws(h.ctx, booking.Actor{}, plain.ID)
+	wantErr(t, "public draws of a first-come session", err, booking.ErrChannelClosed)
+	if got := cp.reads.Load() - before; got != 0 {
+		t.Errorf("a session with no lottery pool read SQL %d times; want 0", got)
+	}
+
+	h.clock.frozen.Store(0)
+	h.drawAll(h.svc, s)
+	h.clock.freeze(now.Add(time.Second)) // the moment the count was kept
+	ds, err = h.svc.LotteryDraws(h.ctx, booking.Actor{}, s.ID)
+	testenv.Must(t, err, "public draws after the draw")
+	if len(ds) != 1 || ds[0].Status != booking.DrawDrawn || len(ds[0].Entries) != 3 || len(ds[0].Seed) == 0 {
+		t.Errorf("public draws after the draw = %+v; want drawn at once, with its seed and 3 entries", ds)
+	}
+}

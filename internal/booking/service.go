@@ -99,6 +99,9 @@ type Config struct {
 	// DrawGrace is how long after a pool's draw time its draw begins (2s),
 	// so that entries admitted just before reach SQL, or are refused, first.
 	DrawGrace time.Duration
+	// PublicDrawsFor is how long what anyone may read of a session's
+	// lottery draws is kept before SQL is read again (1s; publicDraws).
+	PublicDrawsFor time.Duration
 	// DrawLease is how long a draw's claim lasts before another instance
 	// may take the draw over (60s); each stage renews it.
 	DrawLease time.Duration
@@ -129,6 +132,9 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if c.Sender == nil {
 		c.Sender = ConsoleSender{}
+	}
+	if c.PublicDrawsFor <= 0 {
+		c.PublicDrawsFor = time.Second
 	}
 	if c.HoldFor <= 0 {
 		c.HoldFor = 30 * time.Second
@@ -272,6 +278,7 @@ type Service struct {
 	owner          string      // this instance, as it claims lottery draws
 	notified       eventCursor // where the notify job reads the event log (notify_events.go)
 	drawing        sync.Mutex
+	public         *publicDraws // the anonymous view of lottery draws, kept a moment
 	// dummyHash equalises login time for unknown phones.
 	dummyHash string
 
@@ -308,6 +315,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		tasks:          newTasks(log),
 		dirty:          map[string]bool{},
 		owner:          newID(),
+		public:         newPublicDraws(),
 	}
 	s.health.Store(&map[string]hospitalHealth{})
 	s.entries = newGroupCommit("entry", cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
