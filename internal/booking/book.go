@@ -223,8 +223,9 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 	}
 	now := s.cfg.Now()
 	if ch == ChannelOnsite || ch == ChannelReferral {
-		// The desk books walk-ins for as long as the session runs.
-		if !now.Before(sess.EndsAt) {
+		// The desk books walk-ins for as long as the session runs (its
+		// extra slots included).
+		if !now.Before(sess.Closes()) {
 			return nil, nil, Errorf(ErrSessionClosed, "the session has ended")
 		}
 	} else if !now.Before(sess.StartsAt) {

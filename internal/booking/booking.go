@@ -317,6 +317,20 @@ type Session struct {
 // Stopped reports whether the hospital stopped the clinic.
 func (s *Session) Stopped() bool { return !s.StoppedAt.IsZero() }
 
+// Closes is when the clinic is over: the end of its last slot, which is
+// EndsAt unless the desk added extra slots (加号), laid out after EndsAt. A
+// patient is checked in, walked in, reissued to and counted a no-show by it,
+// so a patient given an extra slot can be seen at its time.
+func (s *Session) Closes() time.Time {
+	end := s.EndsAt
+	for _, sl := range s.Slots {
+		if sl.EndsAt.After(end) {
+			end = sl.EndsAt
+		}
+	}
+	return end
+}
+
 // Channel returns the session's pool for c.
 func (s *Session) Channel(c Channel) (ChannelQuota, bool) {
 	for _, q := range s.Channels {

@@ -246,7 +246,7 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	sess, ok := cat.Session(b.SessionID)
 	h, _ := cat.Hospital(b.HospitalID)
 	now := s.cfg.Now()
-	if !ok || h == nil || now.In(h.Location()).Format(time.DateOnly) != b.VisitDate || !now.Before(sess.EndsAt) {
+	if !ok || h == nil || now.In(h.Location()).Format(time.DateOnly) != b.VisitDate || !now.Before(sess.Closes()) {
 		return Booking{}, ErrCheckinClosed
 	}
 	onFile, err := s.store.IdentityOf(ctx, b.IdentityID)
@@ -445,7 +445,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	cat := s.catalog.Load()
 	sess, ok := cat.Session(b.SessionID)
 	now := s.cfg.Now()
-	if !ok || !now.Before(sess.EndsAt) {
+	if !ok || !now.Before(sess.Closes()) {
 		return Placement{}, Errorf(ErrNotReissuable, "the session is over")
 	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
@@ -688,7 +688,7 @@ func (s *Service) MarkNoShows(ctx context.Context) (int, []Bar, error) {
 		var ended []*Session
 		for _, h := range cat.Hospitals() {
 			for _, ss := range cat.HospitalSessions(h.ID) {
-				if !now.Before(ss.EndsAt) {
+				if !now.Before(ss.Closes()) {
 					ended = append(ended, ss)
 				}
 			}

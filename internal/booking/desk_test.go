@@ -1591,3 +1591,56 @@ func TestReconcileRebuildsWaitlistAndBars(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestExtraSlotIsSeenAtItsTime: extra slots (加号) are laid out after the
+// session's end, so the session is over only when its last slot is. A
+// reviewer's walk-in given an extra slot at 12:00 of a clinic ending at 12:00
+// could not be checked in at that time (checkin_closed), and the no-show job
+// marked them a no-show at 12:00, a step towards a bar for a slot the
+// hospital gave them.
+func TestExtraSlotIsSeenAtItsTime(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Extra at the end", online: 2, onsite: 1})
+	added, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 1,
+		Reason: "a patient from out of town", AuthorisedBy: "Dr Wang"})
+	testenv.Must(t, err, "add an extra slot")
+	regularP, extraP, lateP := h.person("周一"), h.person("吴二"), h.person("郑三")
+	regular := h.mustWalkIn(clerk, regularP, s)
+	extra := h.mustWalkIn(clerk, extraP, s)
+	if extra.SlotNo != added[0].No || !extra.SlotStart.Equal(s.EndsAt) {
+		t.Fatalf("second walk-in = slot %d at %v; want the extra slot %d at the session's end %v", extra.SlotNo, extra.SlotStart, added[0].No, s.EndsAt)
+	}
+
+	// Five minutes into the extra slot: the session is not over.
+	restore := h.clock.at(s.EndsAt.Add(5 * time.Minute))
+	n, _, err := h.svc.MarkNoShows(h.ctx)
+	testenv.Must(t, err, "mark no-shows during the extra slot")
+	if n != 0 {
+		t.Errorf("MarkNoShows during the extra slot marked %d; want 0", n)
+	}
+	in, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: extra.ID, IdentityRequest: extraP})
+	if err != nil || in.Status != booking.StatusCheckedIn {
+		t.Errorf("check-in at the extra slot's time = %s, %v; want checked_in", in.Status, err)
+	}
+	_, err = h.staffBook(clerk, lateP, s, booking.ChannelOnsite, "")
+	wantErr(t, "a walk-in with every slot taken, extra ones too", err, booking.ErrSoldOut)
+
+	// Once the extra slot is over, so is the session.
+	h.clock.set(added[0].EndsAt)
+	n, _, err = h.svc.MarkNoShows(h.ctx)
+	testenv.Must(t, err, "mark no-shows after the extra slot")
+	if n != 1 {
+		t.Errorf("MarkNoShows after the extra slot marked %d; want 1 (the regular walk-in who never came)", n)
+	}
+	if got := h.stored(regular.ID).Status; got != booking.StatusNoShow {
+		t.Errorf("the regular walk-in who never came is %s; want no_show", got)
+	}
+	if got := h.stored(extra.ID).Status; got != booking.StatusCheckedIn {
+		t.Errorf("the extra slot's patient is %s; want checked_in", got)
+	}
+	_, err = h.staffBook(clerk, lateP, s, booking.ChannelOnsite, "")
+	wantErr(t, "a walk-in after the last slot", err, booking.ErrSessionClosed)
+	restore()
+	h.checkClean()
+}

@@ -363,10 +363,13 @@ UPDATE bookings SET status = 'checked_in', checked_in_at = $2 WHERE id = $1 AND 
 
 -- name: mark_no_shows
 -- Bookings of sessions that ended without a check-in. RETURNING feeds the
--- events and the bar rule in the same transaction.
+-- events and the bar rule in the same transaction. A session ends with its
+-- last slot: extra slots (加号) lie after ends_at (booking.Session.Closes).
 UPDATE bookings SET status = 'no_show'
  WHERE status = 'confirmed'
-   AND session_id IN (SELECT id FROM clinic_sessions WHERE ends_at <= $1 AND ends_at > $2)
+   AND session_id IN (SELECT s.id FROM clinic_sessions s
+                       WHERE s.ends_at > $2
+                         AND GREATEST(s.ends_at, (SELECT max(sl.ends_at) FROM slots sl WHERE sl.session_id = s.id)) <= $1)
 RETURNING id::TEXT, identity_id::TEXT, session_id::TEXT, hospital_id::TEXT, department_id::TEXT,
           doctor_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''), channel;
 

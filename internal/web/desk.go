@@ -274,7 +274,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 			Released: q.Released(now), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
 	}
 	switch {
-	case !now.Before(v.EndsAt):
+	case !now.Before(v.Closes()):
 		s.State, s.StateClass = "已结束 Ended", "ended"
 	case !now.Before(v.StartsAt):
 		s.State, s.StateClass, s.Open = "出诊中 Running", "running", true
@@ -288,7 +288,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 // session runs, reissue once its slot's time passed without one (as on the
 // lookup page).
 func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Location, now time.Time, highlight string, failed bool) rosterRow {
-	running := now.Before(v.EndsAt)
+	running := now.Before(v.Closes())
 	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
 		MaskedID: e.NumberMasked, IDType: e.IDType, Channel: channelLabels[e.Channel], Status: statusLabels[e.Status],
 		StatusClass: string(e.Status), Highlight: e.ID == highlight}
@@ -396,7 +396,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		row.Patient = l.Identity.NameMasked
 		row.Failed = failed && b.ID == highlight
 		sess, ok := cat.Session(b.SessionID)
-		running := ok && now.Before(sess.EndsAt)
+		running := ok && now.Before(sess.Closes())
 		switch {
 		case b.Status != booking.StatusConfirmed:
 		case b.VisitDate != today:
