@@ -169,12 +169,22 @@ func (c *common) readKey() error {
 	return nil
 }
 
+// redactURL masks the password of a URL that has one (u.Redacted); any
+// other text is returned as it is.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); !ok {
+		return s
+	}
+	return u.Redacted()
+}
+
 // logAttrs is the configuration as logged: secrets masked.
 func (c *common) logAttrs() []any {
-	db := c.databaseURL
-	if u, err := url.Parse(db); err == nil {
-		db = u.Redacted()
-	}
+	db := redactURL(c.databaseURL)
 	redisPassword := "[none]"
 	if c.redisPassword != "" {
 		redisPassword = "[set]"
@@ -315,6 +325,9 @@ func checkWriters(booking, entry int, databaseURL string) error {
 
 // parse parses a command's flags; -h prints them and is not an error.
 func parse(fs *flag.FlagSet, args []string) error {
+	// A default read from the environment may hold a password (a database
+	// URL's): -h shows it masked, as the start-up line does.
+	fs.VisitAll(func(f *flag.Flag) { f.DefValue = redactURL(f.DefValue) })
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp
