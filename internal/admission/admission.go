@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -600,9 +601,21 @@ func (g *Gate) Expired(ctx context.Context, hospitalID string, now time.Time, li
 func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Booking, stale []booking.StaleHold) error {
 	k := g.keys(s.HospitalID)
 	keys := []string{k.meta(s.ID), k.held(s.ID), k.pending(), k.delayed()}
-	args := []any{len(s.Channels), len(active), len(stale), s.VisitDate, s.DepartmentID}
+	// Every channel is passed, those the session has not as closed with no
+	// slot, so load.lua empties their pools too: a layout changed by two
+	// administrators at once (each closing the session as it was before) left
+	// the first change's pool beside the second's (reconcile --check:
+	// unknown_slot, free_twice).
+	pools := slices.Clone(s.Channels)
+	absent := map[booking.Channel]bool{}
+	for _, ch := range booking.Channels {
+		if _, ok := s.Channel(ch); !ok {
+			pools, absent[ch] = append(pools, booking.ChannelQuota{Channel: ch}), true
+		}
+	}
+	args := []any{len(pools), len(active), len(stale), s.VisitDate, s.DepartmentID}
 	week, month := booking.PeriodKeys(s.VisitDate)
-	for _, q := range s.Channels {
+	for _, q := range pools {
 		keys = append(keys, k.free(s.ID, q.Channel))
 		var slots strings.Builder
 		for _, sl := range s.Slots {
@@ -613,8 +626,9 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 				slots.WriteString(strconv.Itoa(sl.No))
 			}
 		}
-		if s.Stopped() {
-			// Closed: no release time, no lottery window, no free slot.
+		if s.Stopped() || absent[q.Channel] {
+			// Closed (or no pool of the session): no release time, no
+			// lottery window, no free slot.
 			args = append(args, string(q.Channel), "", slots.String(), "")
 			continue
 		}

@@ -1014,3 +1014,28 @@ func TestReserveRefusesPastKeepUntil(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadEmptiesPoolsTheSessionLost: a load makes every channel's pool
+// match the session, those it no longer has too. Two administrators who
+// changed one session's layout at once each closed it as it was before, so
+// the first change's pool (online) stayed free beside the second's (phone):
+// reconcile --check found unknown_slot and free_twice (review9).
+func TestLoadEmptiesPoolsTheSessionLost(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), booking.NewID(), online(6, past))
+	if got := f.free(s, booking.ChannelOnline); len(got) != 6 {
+		t.Fatalf("online pool after the first load = %v; want 6 slots", got)
+	}
+	changed := f.newSession(day(1), s.DepartmentID, phone(4, past))
+	changed.ID = s.ID
+	testenv.Must(t, f.g.Load(f.ctx, changed, nil, nil), "load the changed layout")
+	if got := f.free(s, booking.ChannelOnline); len(got) != 0 {
+		t.Errorf("online pool after a load without it = %v; want none", got)
+	}
+	if got := f.free(s, booking.ChannelPhone); len(got) != 4 {
+		t.Errorf("phone pool = %v; want 4 slots", got)
+	}
+	if got := f.remaining(changed, booking.ChannelPhone); got != 4 {
+		t.Errorf("remaining phone = %d; want 4", got)
+	}
+}
