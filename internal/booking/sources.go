@@ -40,6 +40,20 @@ const MaxSessionSlots = 24 * 60
 // The periods of a day a session may be in.
 var periods = map[string]bool{"morning": true, "afternoon": true, "evening": true}
 
+// periodFits reports whether a session starting at start (the hospital's
+// local time) may be called period.
+func periodFits(period string, start time.Time) bool {
+	h := start.Hour()
+	switch period {
+	case "morning":
+		return h < 12
+	case "afternoon":
+		return h >= 12 && h < 18
+	default: // evening
+		return h >= 17
+	}
+}
+
 // sessionFromRequest checks a request against the catalog and lays the
 // session out. id is the session's id (new or edited).
 func (s *Service) sessionFromRequest(actor Actor, id string, req SessionRequest) (Session, error) {
@@ -84,6 +98,15 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	}
 	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
 		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
+	}
+	// The period is what patients read (上午, 下午, 晚间) and what two
+	// sessions of a doctor may not share: it must name the part of the day
+	// the session starts in (a reviewer's "morning" clinic at 19:00 was
+	// published, and then barred the doctor's real morning clinic). 17:00 to
+	// 18:00 may be either afternoon or evening.
+	if !periodFits(req.Period, req.StartsAt.In(h.Location())) {
+		return Session{}, Errorf(ErrInvalidField, "period %s does not fit a session starting at %s (morning: before 12:00, afternoon: 12:00 to 18:00, evening: from 17:00)",
+			req.Period, req.StartsAt.In(h.Location()).Format("15:04"))
 	}
 	// A clinic is a day's: check-in, the desk's day, the one booking per
 	// day and department and the no-show count all go by the visit date,

@@ -64,8 +64,19 @@ func TestAdminPublishesSessions(t *testing.T) {
 		want  *booking.Error
 	}{
 		{"same doctor, overlapping time", admin, func(r *booking.SessionRequest) {
-			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(11*time.Hour), h.day.Add(14*time.Hour)
+			r.StartsAt, r.EndsAt = h.day.Add(11*time.Hour), h.day.Add(14*time.Hour)
 		}, booking.ErrSessionOverlap},
+		// The period names the part of the day the session starts in
+		// (a "morning" clinic at 19:00 was published, review9).
+		{"a morning at 19:00", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "morning", h.day.Add(19*time.Hour), h.day.Add(21*time.Hour)
+		}, booking.ErrInvalidField},
+		{"an afternoon at 09:00", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "afternoon", h.day.Add(9*time.Hour), h.day.Add(11*time.Hour)
+		}, booking.ErrInvalidField},
+		{"an evening at 14:00", admin, func(r *booking.SessionRequest) {
+			r.Period, r.StartsAt, r.EndsAt = "evening", h.day.Add(14*time.Hour), h.day.Add(16*time.Hour)
+		}, booking.ErrInvalidField},
 		{"quotas do not add up", admin, func(r *booking.SessionRequest) {
 			r.Period, r.StartsAt, r.EndsAt, r.SlotCount = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour), 9
 		}, booking.ErrQuotaMismatch},
