@@ -33,12 +33,25 @@ func checkText(field, v string, max int) error {
 		if unicode.IsControl(r) || r == utf8.RuneError {
 			return Errorf(ErrInvalidText, "%s holds a control character", field)
 		}
+		if isBidiControl(r) {
+			return Errorf(ErrInvalidText, "%s holds a bidirectional control character (U+%04X)", field, r)
+		}
 		n++
 	}
 	if n > max {
 		return Errorf(ErrInvalidText, "%s is longer than %d characters", field, max)
 	}
 	return nil
+}
+
+// isBidiControl reports the embeddings, overrides and isolates of the
+// Unicode bidirectional algorithm (U+202A–U+202E, U+2066–U+2069): not
+// control characters to Go, yet they reorder what follows them where the text
+// is shown, so a doctor's name or a reason could read otherwise in the
+// consoles and the audit log than it was stored ("Trojan Source",
+// CVE-2021-42574). A reviewer published a doctor named "\u202eRTL x".
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 // validFlagID reports whether id could name a flag (printable ASCII, at most

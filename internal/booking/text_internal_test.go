@@ -9,7 +9,7 @@ import (
 // FuzzCheckText: free text is accepted only as valid UTF-8 without a
 // control character, within its length: what SQL and the audit log take.
 func FuzzCheckText(f *testing.F) {
-	for _, seed := range []string{"did not come", "急诊加号", "a\x00b", "a\nb", "\xff", "\u0085", "\u2028"} {
+	for _, seed := range []string{"did not come", "急诊加号", "a\x00b", "a\nb", "\xff", "\u0085", "\u2028", "\u202eRTL x", "a\u2066b"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -24,9 +24,30 @@ func FuzzCheckText(f *testing.F) {
 			t.Fatalf("checkText accepted %q", in)
 		}
 		for _, r := range in {
-			if unicode.IsControl(r) || r == 0 {
+			if unicode.IsControl(r) || r == 0 || isBidiControl(r) {
 				t.Fatalf("checkText accepted %q with control %U", in, r)
 			}
 		}
 	})
+}
+
+// TestCheckTextRefusesBidiControls: every embedding, override and isolate
+// is refused wherever it stands; marks that only set a direction (U+200E,
+// U+200F) and text of either direction are kept.
+func TestCheckTextRefusesBidiControls(t *testing.T) {
+	for r := rune(0x202A); r <= 0x202E; r++ {
+		if err := checkText("name", "Dr "+string(r)+"Wang", 60); err == nil {
+			t.Errorf("checkText accepted U+%04X", r)
+		}
+	}
+	for r := rune(0x2066); r <= 0x2069; r++ {
+		if err := checkText("name", string(r)+"王医生", 60); err == nil {
+			t.Errorf("checkText accepted U+%04X", r)
+		}
+	}
+	for _, ok := range []string{"王建国 Wang Jianguo", "\u200f\u0645\u062d\u0645\u062f", "a\u200eb"} {
+		if err := checkText("name", ok, 60); err != nil {
+			t.Errorf("checkText(%q) = %v, want nil", ok, err)
+		}
+	}
 }
