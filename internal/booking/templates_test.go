@@ -48,7 +48,7 @@ func TestStoredTemplate(t *testing.T) {
 			t.Pools[1].DaysBefore, t.Pools[1].At = 0, "09:00"
 		}, booking.ErrReleaseAfterStart},
 		{"two clinics of the template overlap", admin, func(t *booking.WeekTemplate) {
-			t.Days = append(t.Days, booking.TemplateDay{Weekday: 1, Period: "afternoon", Start: "11:00", End: "13:00"})
+			t.Days = append(t.Days, booking.TemplateDay{Weekday: 1, Period: "morning", Start: "11:00", End: "13:00"})
 		}, booking.ErrSessionOverlap},
 		{"a bad time of day", admin, func(t *booking.WeekTemplate) { t.Days[0].Start = "8 o'clock" }, booking.ErrInvalidField},
 		{"a clerk", h.staffOf(booking.RoleClerk, h.hosp.ID), func(*booking.WeekTemplate) {}, booking.ErrForbidden},
