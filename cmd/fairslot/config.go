@@ -326,8 +326,14 @@ func checkWriters(booking, entry int, databaseURL string) error {
 // parse parses a command's flags; -h prints them and is not an error.
 func parse(fs *flag.FlagSet, args []string) error {
 	// A default read from the environment may hold a password (a database
-	// URL's): -h shows it masked, as the start-up line does.
-	fs.VisitAll(func(f *flag.Flag) { f.DefValue = redactURL(f.DefValue) })
+	// URL's, FAIRSLOT_STAFF_PASSWORD): -h shows it masked, as the start-up
+	// line does.
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.Contains(f.Name, "password") && f.DefValue != "" {
+			f.DefValue = "[set]"
+		}
+		f.DefValue = redactURL(f.DefValue)
+	})
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp

@@ -132,7 +132,8 @@ func (s *service) adminAddr() string {
 }
 
 // TestHelpMasksPasswords: `fairslot <command> -h` shows each flag's default,
-// read from the environment; the database URLs' passwords are shown masked,
+// read from the environment; the database URLs' passwords and
+// FAIRSLOT_STAFF_PASSWORD (staff add's --password) are shown masked,
 // as in the start-up line (a reviewer found them in clear in every command's
 // help, which operators paste into tickets). A URL without a password and
 // other defaults are shown as they are.
@@ -143,6 +144,7 @@ func TestHelpMasksPasswords(t *testing.T) {
 			"FAIRSLOT_DATABASE_URL":         "postgres://fairslot_app:" + pw + "@127.0.0.1:5432/fairslot?sslmode=disable",
 			"FAIRSLOT_MIGRATE_DATABASE_URL": "postgres://fairslot:" + pw + "@127.0.0.1:5432/fairslot",
 			"FAIRSLOT_REDIS_ADDR":           "127.0.0.1:6390",
+			"FAIRSLOT_STAFF_PASSWORD":       pw,
 		}[k]
 	}
 	for _, cmd := range [][]string{{"serve"}, {"reconcile"}, {"migrate"}, {"seed"}, {"events"}, {"staff", "add"}} {
