@@ -226,7 +226,7 @@ func (d *deps) Close() {
 }
 
 // open connects to SQL and Redis and builds the Service.
-func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (*deps, error) {
+func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Registerer, opts ...cockroach.Option) (*deps, error) {
 	keys, err := identity.NewKeyring(c.master)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
@@ -234,7 +234,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	d := &deps{keys: keys}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg); err != nil {
+	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg, opts...); err != nil {
 		return nil, err
 	}
 	// One address: a single Redis. Several: a Redis Cluster (keys of one

@@ -155,13 +155,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	d, err := c.open(ctx, log, reg)
+	// The pool keeps every connection open, each readied for the release
+	// second's commits as it opens (cockroach.Warm), and is filled before
+	// the API listens.
+	d, err := c.open(ctx, log, reg, cockroach.Warm())
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if err := d.db.CheckServiceRole(ctx); err != nil {
 		return err
+	}
+	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	err = d.db.Fill(fctx)
+	cancel()
+	if err != nil {
+		// The pool opens the rest as they are needed, as without Warm.
+		log.Warn("could not open every SQL connection before listening", "err", err)
 	}
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "fairslot_fast_rejects_total",

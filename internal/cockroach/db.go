@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/cockroach-go/v2/crdb"
@@ -65,7 +66,7 @@ func PoolSize(url string) int {
 }
 
 // Open connects to url and detects whether the server is CockroachDB.
-func Open(ctx context.Context, url string, reg prometheus.Registerer) (*DB, error) {
+func Open(ctx context.Context, url string, reg prometheus.Registerer, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -75,6 +76,9 @@ func Open(ctx context.Context, url string, reg prometheus.Registerer) (*DB, erro
 		// at a time; the release second commits a thousand bookings at once
 		// and wants the server's group commit. The URL's own setting wins.
 		cfg.MaxConns = defaultMaxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -360,4 +364,81 @@ func translate(err error) error {
 	}
 	// Not a server answer: the connection or the deadline failed.
 	return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+}
+
+// Option adjusts the pool Open makes.
+type Option func(*pgxpool.Config)
+
+// Warm keeps every connection of the pool open (MinConns is MaxConns,
+// unless the URL sets pool_min_conns) and readies each as it opens
+// (warmConn), so the release second's commits run on open connections that
+// have run their statements. Without it the pool closes connections idle
+// for 30 minutes — all of them, in the quiet before a morning's release —
+// and opens them again as they are needed, in the release second itself;
+// and a connection's first run of insert_bookings_with_events costs the
+// server several times its later ones (the backend's start, the
+// statement's plan, the catalog entries of its tables and indexes). The
+// release-shaped commit benchmark wrote 1,900 bookings a second through
+// such a pool against 3,800 through a warm one, and 2,900 through a full
+// pool not readied (BenchmarkReleaseCommit, docs/performance.md). serve
+// opens its pool with it and fills it (Fill) before it listens.
+func Warm() Option {
+	return func(cfg *pgxpool.Config) {
+		if cfg.MinConns == 0 { // the URL's pool_min_conns wins
+			cfg.MinConns = cfg.MaxConns
+		}
+		// Connections that all opened together would all reach their
+		// lifetime together, and be replaced as they are released, perhaps
+		// in a burst of bookings: spread their ends over half an hour.
+		cfg.MaxConnLifetimeJitter = 30 * time.Minute
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			warmConn(ctx, c)
+			return nil
+		}
+	}
+}
+
+// warmed are the statements of the release second's commits, which a
+// connection opened under Warm runs once with no rows.
+var warmed = []string{"insert_bookings_with_events", "insert_entries_with_events"}
+
+// warmConn runs each warmed statement on c with every parameter NULL (no
+// rows): pgx prepares and keeps the statement, and the server plans it and
+// reads the catalog entries of the tables and indexes it writes. Best
+// effort: a database not yet migrated, or a failure, leaves the connection
+// as it was, only colder.
+func warmConn(ctx context.Context, c *pgx.Conn) {
+	for _, name := range warmed {
+		sql := q(name)
+		sd, err := c.Prepare(ctx, "", sql) // unnamed: only to count the parameters
+		if err != nil {
+			return
+		}
+		if _, err := c.Exec(ctx, sql, make([]any, len(sd.ParamOIDs))...); err != nil {
+			return
+		}
+	}
+}
+
+// Fill opens every connection the pool may hold, at once, and returns
+// them: under Warm each is readied as it opens. serve calls it before it
+// listens, so the pool is full before its first release second.
+func (db *DB) Fill(ctx context.Context) error {
+	n := int(db.pool.Config().MaxConns)
+	conns := make([]*pgxpool.Conn, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { conns[i], errs[i] = db.pool.Acquire(ctx) })
+	}
+	wg.Wait()
+	for _, c := range conns {
+		if c != nil {
+			c.Release()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("fill the pool: %w", err)
+	}
+	return nil
 }
