@@ -378,10 +378,11 @@ type Option func(*pgxpool.Config)
 // and a connection's first run of insert_bookings_with_events costs the
 // server several times its later ones (the backend's start, the
 // statement's plan, the catalog entries of its tables and indexes). The
-// release-shaped commit benchmark wrote 1,900 bookings a second through
-// such a pool against 3,800 through a warm one, and 2,900 through a full
-// pool not readied (BenchmarkReleaseCommit, docs/performance.md). serve
-// opens its pool with it and fills it (Fill) before it listens.
+// release-shaped commit benchmark wrote its burst 1.75–1.9× as fast through
+// a warm pool as through one that opened its connections in the burst, and
+// 1.4–1.5× as fast as through a full pool not readied (medians of the
+// per-round ratios, two runs: BenchmarkReleaseCommit, docs/performance.md).
+// serve opens its pool with it and fills it (Fill) before it listens.
 func Warm() Option {
 	return func(cfg *pgxpool.Config) {
 		if cfg.MinConns == 0 { // the URL's pool_min_conns wins
