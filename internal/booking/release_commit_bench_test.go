@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"fairslot/internal/admission"
@@ -39,6 +40,10 @@ type releaseVariant struct {
 	// first time. fill then opens every connection the pool may hold
 	// (cockroach.DB.Fill) before the burst.
 	cold, fill bool
+	// used, with fill, has every connection read the tables a booking
+	// references before the burst, as a service's reads do before a
+	// release (its connections have touched their pages).
+	used bool
 }
 
 // releaseVariants are the databases BenchmarkReleaseCommit compares, the
@@ -56,6 +61,10 @@ var releaseVariants = []releaseVariant{
 	// serve's pool: every connection opened before the burst and readied
 	// as it opened (cockroach.Warm), none of them having booked.
 	{name: "warm", opts: []cockroach.Option{cockroach.Warm()}, cold: true, fill: true},
+	// Both after reading the tables a booking references on every
+	// connection.
+	{name: "cold-used", cold: true, fill: true, used: true},
+	{name: "warm-used", opts: []cockroach.Option{cockroach.Warm()}, cold: true, fill: true, used: true},
 	// Less work per row, tried and left out (docs/performance.md): the
 	// session's foreign key (implied by the slot's); every foreign key;
 	// the bookings' and the events' secondary indexes.
@@ -280,8 +289,33 @@ func (rb *releaseBench) prepare(b *testing.B, round int) []pendingCommit {
 		if rb.variant.fill {
 			testenv.Must(b, rb.db.Fill(ctx), "%s: fill", rb.variant.name)
 		}
+		if rb.variant.used {
+			rb.readOnEach(b)
+		}
 	}
 	return burst
+}
+
+// readOnEach reads, on every connection of the pool at once, the tables a
+// booking references and those it writes.
+func (rb *releaseBench) readOnEach(b *testing.B) {
+	ctx := context.Background()
+	n := int(rb.db.Pool().Config().MaxConns)
+	conns := make([]*pgxpool.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Release()
+		}
+	}()
+	for range n {
+		c, err := rb.db.Pool().Acquire(ctx)
+		testenv.Must(b, err, "acquire")
+		conns = append(conns, c)
+		for _, table := range []string{"accounts", "identities", "patients", "clinic_sessions", "slots", "bookings", "booking_events"} {
+			_, err := c.Exec(ctx, "SELECT count(*) FROM "+table)
+			testenv.Must(b, err, "read %s", table)
+		}
+	}
 }
 
 type pendingCommit struct {

@@ -380,8 +380,9 @@ type Option func(*pgxpool.Config)
 // statement's plan, the catalog entries of its tables and indexes). The
 // release-shaped commit benchmark wrote its burst 1.75–1.9× as fast through
 // a warm pool as through one that opened its connections in the burst, and
-// 1.4–1.5× as fast as through a full pool not readied (medians of the
-// per-round ratios, two runs: BenchmarkReleaseCommit, docs/performance.md).
+// ~1.2× as fast as through a full pool whose connections had read the
+// tables but not booked (medians of the per-round ratios:
+// BenchmarkReleaseCommit, docs/performance.md).
 // serve opens its pool with it and fills it (Fill) before it listens.
 func Warm() Option {
 	return func(cfg *pgxpool.Config) {
