@@ -92,9 +92,9 @@ func (g *groupCommit[T]) do(v T) error {
 	}
 }
 
-// flush writes one batch from the head of the queue, answers its callers,
-// then hands the turn on (handOn) before the batch's metrics and follow-up
-// work (after; with afterKeepsTurn, in a goroutine that runs after and
+// flush writes one batch from the head of the queue, records its metrics,
+// answers its callers, then hands the turn on (handOn) before the batch's
+// follow-up work (after; with afterKeepsTurn, in a goroutine that runs after and
 // then hands the turn on, while the writer returns to its own answer).
 func (g *groupCommit[T]) flush() {
 	g.mu.Lock()
@@ -116,6 +116,9 @@ func (g *groupCommit[T]) flush() {
 		errs = g.write(vals)
 		ended := g.now()
 		took = ended.Sub(sent)
+		// The batch's metrics before its answers: a caller that reads
+		// /metrics after its 201 finds its batch there.
+		g.metrics.Batch(g.kind, waits, took)
 		for i, it := range batch {
 			it.err, it.answered = errs[i], ended
 			close(it.done)
@@ -126,14 +129,10 @@ func (g *groupCommit[T]) flush() {
 		g.following.Go(func() {
 			g.after(vals, errs)
 			g.handOn()
-			g.metrics.Batch(g.kind, waits, took)
 		})
 		return
 	}
 	g.handOn()
-	if n > 0 {
-		g.metrics.Batch(g.kind, waits, took)
-	}
 	if after && !g.afterKeepsTurn {
 		g.after(vals, errs)
 	}
