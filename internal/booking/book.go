@@ -721,14 +721,24 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		ev.Reason = reason
 	}
 	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.noShowRules(b.HospitalID, now), ev, audit)
+	// SQL has the cancellation (or may have: a lost answer): what follows
+	// must finish even if the client hangs up, and reconciliation repairs
+	// Redis if it does not.
+	bg, done := s.followUp(ctx)
+	defer done()
 	if err != nil {
+		// A commit whose answer was lost, or a read after it that failed,
+		// may have cancelled the booking: read it back, and if it is
+		// cancelled give its slot back (a release only places a slot this
+		// booking still holds), so Redis does not keep a slot SQL has
+		// freed. The caller still hears the error and may retry.
+		if got, rerr := s.store.Booking(bg, id); rerr == nil && got.Status == StatusCancelled && ok {
+			got.PatientID = b.PatientID
+			s.returnSlot(bg, sess, got, Return{Delay: s.returnDelay()})
+		}
 		return Booking{}, err
 	}
 	cancelled.PatientID = b.PatientID
-	// SQL has the cancellation: what follows must finish even if the
-	// client hangs up, and reconciliation repairs Redis if it does not.
-	bg, done := s.followUp(ctx)
-	defer done()
 	s.applyBars(bg, bars)
 	if ok {
 		s.returnSlot(bg, sess, cancelled, Return{Delay: s.returnDelay()})

@@ -3,6 +3,8 @@ package booking_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -418,6 +420,42 @@ func TestRuleFlags(t *testing.T) {
 		w.detector.Returns(family)
 		if n, err := w.svc.Detect(w.ctx); err != nil || n != tt.want {
 			t.Fatalf("dismissed at 1.2, found at %.1f: %d reopened (%v), want %d", tt.score, n, err, tt.want)
+		}
+	}
+}
+
+// lostCancel commits a cancellation and then loses its answer, as a
+// connection reset after COMMIT does.
+type lostCancel struct{ *bookingtest.Store }
+
+func (s lostCancel) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event, audit *booking.AuditEntry) (booking.Booking, []booking.Bar, error) {
+	if _, _, err := s.Store.CancelBooking(ctx, id, late, rules, ev, audit); err != nil {
+		return booking.Booking{}, nil, err
+	}
+	return booking.Booking{}, nil, fmt.Errorf("cancel_booking: %w: connection reset", booking.ErrOutcomeUnknown)
+}
+
+// A cancellation that committed but lost its answer still gives the slot
+// back: Redis must not hold a slot SQL has freed (the fault suite's "SQL
+// connections reset" found one held). The caller hears the error.
+func TestRuleLostCancelReturnsTheSlot(t *testing.T) {
+	w := newWorldOver(t, booking.DefaultPolicy, booking.Config{}, func(s *bookingtest.Store) booking.Store { return lostCancel{s} })
+	sid := w.session("2026-12-09", "dept-a", 1)
+	p := w.person()
+	b := w.mustBook(p, sid)
+	if _, err := w.svc.Cancel(w.ctx, p.actor, b.ID, booking.Origin{}); !errors.Is(err, booking.ErrOutcomeUnknown) {
+		t.Fatalf("cancel with a lost answer: %v, want ErrOutcomeUnknown", err)
+	}
+	if got, err := w.store.Booking(w.ctx, b.ID); err != nil || got.Status != booking.StatusCancelled {
+		t.Fatalf("booking after the lost answer: %v (%v), want cancelled", got.Status, err)
+	}
+	holds, err := w.adm.Holds(w.ctx, w.hospital.ID, []string{sid})
+	if err != nil {
+		t.Fatalf("holds: %v", err)
+	}
+	for _, h := range holds {
+		if h.BookingID == b.ID {
+			t.Fatalf("slot %d still held by the cancelled booking in admission: %s", h.SlotNo, w.adm.Dump(w.hospital.ID))
 		}
 	}
 }
