@@ -731,8 +731,13 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		// may have cancelled the booking: read it back, and if it is
 		// cancelled give its slot back (a release only places a slot this
 		// booking still holds), so Redis does not keep a slot SQL has
-		// freed. The caller still hears the error and may retry.
-		if got, rerr := s.store.Booking(bg, id); rerr == nil && got.Status == StatusCancelled && ok {
+		// freed. The caller still hears the error and may retry. A refusal
+		// (the booking no longer active, …) changed nothing: no read.
+		unknown := errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrUnavailable)
+		if !unknown || !ok {
+			return Booking{}, err
+		}
+		if got, rerr := s.store.Booking(bg, id); rerr == nil && got.Status == StatusCancelled {
 			got.PatientID = b.PatientID
 			s.returnSlot(bg, sess, got, Return{Delay: s.returnDelay()})
 		}

@@ -53,7 +53,9 @@ func (p *publicDraws) get(ctx context.Context, cat *Catalog, sessionID string, n
 		return e.draws, nil
 	}
 	v, err, _ := p.group.Do(sessionID, func() (any, error) {
-		ds, err := read(ctx)
+		// The read is shared: one caller hanging up must not fail the
+		// others waiting on it.
+		ds, err := read(context.WithoutCancel(ctx))
 		if err != nil {
 			return nil, err // never kept: the next request reads again
 		}
