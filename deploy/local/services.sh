@@ -24,6 +24,12 @@
 # own files live; see deploy/local/pghome.sh). A port that is not set is the one this data
 # folder's services were last started with ($DATA/services.env), else the default,
 # so `env` and `stop` in a fresh terminal find what `start` started.
+# FAIRSLOT_PG_HUGE_PAGES=on (opt-in; unset leaves PostgreSQL's default, try,
+# which finds no huge pages on a machine that has none) starts PostgreSQL
+# with its shared memory in huge pages, or fails: as root, when too few are
+# free, vm.nr_hugepages is raised by what the server needs for its start
+# and lowered again at once (the server keeps its pages until it stops; the
+# setting is left as it was). docs/performance.md measures what it buys.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -345,13 +351,58 @@ pg_start() {
 		note "note: $PG_SOCK is too long for a Unix socket; PostgreSQL listens on TCP only"
 		sockdir=""
 	fi
-	opts="-p $PG_PORT -c listen_addresses=$HOST -k '$sockdir' -c fsync=on -c max_connections=200 -c shared_buffers=256MB"
-	if ! as_pg "$PGBIN/pg_ctl" -D "$PG" -l "$PG_LOG" -w -t 60 -o "$opts" start \
-		>"$RUN/pg_ctl.out" 2>&1 9>&-; then
+	opts="-p $PG_PORT -c listen_addresses=$HOST -k '$sockdir' -c fsync=on $PG_SIZING"
+	local huge=${FAIRSLOT_PG_HUGE_PAGES:-} added=0 started=true
+	case $huge in
+	'') ;;
+	on | off | try) opts+=" -c huge_pages=$huge" ;;
+	*) die "FAIRSLOT_PG_HUGE_PAGES must be on, off or try: $huge" ;;
+	esac
+	[[ $huge != on ]] || added=$(pg_huge_pages_raise)
+	as_pg "$PGBIN/pg_ctl" -D "$PG" -l "$PG_LOG" -w -t 60 -o "$opts" start \
+		>"$RUN/pg_ctl.out" 2>&1 9>&- || started=false
+	((added == 0)) || pg_huge_pages_lower "$added"
+	if ! $started; then
 		cat "$RUN/pg_ctl.out" >&2
 		die_log "PostgreSQL did not start on $HOST:$PG_PORT" "$PG_LOG"
 	fi
-	echo "started postgres"
+	echo "started postgres${huge:+ (huge_pages=$huge)}"
+}
+
+# The settings that size PostgreSQL's shared memory.
+PG_SIZING="-c max_connections=200 -c shared_buffers=256MB"
+
+# pg_huge_pages_raise: make sure the huge pages the stopped server on $PG
+# needs are free, raising vm.nr_hugepages (root only) by what is missing;
+# prints how many it added.
+pg_huge_pages_raise() {
+	local need free rsvd nr missing
+	# shellcheck disable=SC2086 # PG_SIZING is several words
+	need=$(as_pg "$PGBIN/postgres" -D "$PG" -C shared_memory_size_in_huge_pages $PG_SIZING 2>/dev/null) ||
+		die "FAIRSLOT_PG_HUGE_PAGES=on: cannot ask PostgreSQL (15 or later) how many huge pages it needs"
+	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+	rsvd=$(awk '/^HugePages_Rsvd:/ {print $2}' /proc/meminfo)
+	missing=$((need - (free - rsvd)))
+	if ((missing <= 0)); then
+		echo 0
+		return 0
+	fi
+	$IS_ROOT || die "FAIRSLOT_PG_HUGE_PAGES=on: PostgreSQL needs $need huge pages and $((free - rsvd)) are free; as root this script raises vm.nr_hugepages for the start"
+	nr=$(</proc/sys/vm/nr_hugepages)
+	echo $((nr + missing)) >/proc/sys/vm/nr_hugepages 2>/dev/null ||
+		die "FAIRSLOT_PG_HUGE_PAGES=on: cannot raise vm.nr_hugepages"
+	note "vm.nr_hugepages raised by $missing for PostgreSQL's start (needs $need)"
+	echo "$missing"
+}
+
+# pg_huge_pages_lower N: take back the N huge pages pg_huge_pages_raise
+# added. Those the server holds stay its own (surplus pages) until it stops.
+pg_huge_pages_lower() {
+	local nr
+	nr=$(</proc/sys/vm/nr_hugepages)
+	echo $((nr > $1 ? nr - $1 : 0)) >/proc/sys/vm/nr_hugepages ||
+		note "warning: could not lower vm.nr_hugepages by $1 (now $nr); set it back by hand"
+	note "vm.nr_hugepages lowered by $1 again (now $(</proc/sys/vm/nr_hugepages))"
 }
 
 pg_ensure_db() {
