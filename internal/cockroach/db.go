@@ -400,6 +400,78 @@ func Warm() Option {
 	}
 }
 
+// WarmRow is Warm with one more step as each connection opens: it writes a
+// throwaway booking, its event and the rows it references in a transaction
+// it then rolls back (warmRow), so the server has also run the booking's
+// insert path once on that connection — its foreign keys' checks, the
+// indexes' pages, the event's insert.
+func WarmRow() Option {
+	return func(cfg *pgxpool.Config) {
+		Warm()(cfg)
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			warmConn(ctx, c)
+			_ = warmRow(ctx, c) // best effort, as warmConn
+			return nil
+		}
+	}
+}
+
+// warmRow writes one booking of a patient of its own, in a session of its
+// own, with its booked event, through insert_bookings_with_events, inside
+// a transaction it rolls back: no row stays, and the tables have no
+// sequences or triggers, so nothing else does either. Its keys are new and
+// random, so it locks and meets no real row and no other connection's.
+func warmRow(ctx context.Context, c *pgx.Conn) error {
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	hosp, dept, doc, sess := booking.NewID(), booking.NewID(), booking.NewID(), booking.NewID()
+	acct, ident, pat := booking.NewID(), booking.NewID(), booking.NewID()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	day := now.AddDate(0, 0, 7).Truncate(24 * time.Hour)
+	starts, ends := day.Add(8*time.Hour), day.Add(12*time.Hour)
+	phone, idHash, name := rand.Uint64(), rand.Uint64(), rand.Uint64()
+	key := func(v uint64) []byte { return fmt.Appendf(nil, "warm-up %016x", v) }
+	b := &pgx.Batch{}
+	b.Queue(q("warm_hospital"), hosp)
+	b.Queue(q("warm_department"), dept, hosp)
+	b.Queue(q("warm_doctor"), doc, hosp, dept)
+	b.Queue(q("warm_session"), sess, hosp, dept, doc, day.Format(time.DateOnly), starts, ends)
+	b.Queue(q("warm_slot"), sess, starts, ends)
+	b.Queue(q("warm_account"), acct, key(phone))
+	b.Queue(q("warm_identity"), ident, key(idHash), key(name), now)
+	b.Queue(q("warm_patient"), pat, acct, ident)
+	bk := booking.Booking{ID: booking.NewID(), SessionID: sess, SlotNo: 1, HospitalID: hosp, DepartmentID: dept,
+		DoctorID: doc, VisitDate: day.Format(time.DateOnly), PatientID: pat, IdentityID: ident, AccountID: acct,
+		NameHash: string(key(name)), Channel: booking.ChannelOnline, Status: booking.StatusConfirmed, CreatedAt: now}
+	var cols bookingColumns
+	var ev eventArrays
+	var au auditArrays
+	cols.add(bk)
+	ev.add(booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventBooked, AccountID: acct, PatientID: pat,
+		IdentityID: ident, BookingID: bk.ID, SessionID: sess, HospitalID: hosp, DepartmentID: dept, DoctorID: doc,
+		Channel: booking.ChannelOnline, ReleaseAt: now})
+	b.Queue(q("insert_bookings_with_events"), append(append(cols.args(), ev.args()...), au.args()...)...)
+	br := tx.SendBatch(ctx, b)
+	defer func() { _ = br.Close() }()
+	for range b.Len() - 1 {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	rows, _ := br.Query()
+	n, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	if len(n) != 1 {
+		return fmt.Errorf("warm-up booking: %d rows went in, want 1", len(n))
+	}
+	return br.Close()
+}
+
 // warmed are the statements of the release second's commits, which a
 // connection opened under Warm runs once with no rows.
 var warmed = []string{"insert_bookings_with_events", "insert_entries_with_events"}
