@@ -65,6 +65,10 @@ var releaseVariants = []releaseVariant{
 	// connection.
 	{name: "cold-used", cold: true, fill: true, used: true},
 	{name: "warm-used", opts: []cockroach.Option{cockroach.Warm()}, cold: true, fill: true, used: true},
+	// warm and warm-used with each connection readied by a booking written
+	// and rolled back as it opens (cockroach.WarmRow).
+	{name: "warm-row", opts: []cockroach.Option{cockroach.WarmRow()}, cold: true, fill: true},
+	{name: "warm-row-used", opts: []cockroach.Option{cockroach.WarmRow()}, cold: true, fill: true, used: true},
 	// Less work per row, tried and left out (docs/performance.md): the
 	// session's foreign key (implied by the slot's); every foreign key;
 	// the bookings' and the events' secondary indexes.
@@ -119,36 +123,49 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			variants = append(variants, releaseVariants[i])
 		}
 	}
+	// FAIRSLOT_RELEASE_SECOND_URL, the admin URL of a second PostgreSQL (a
+	// server setting to compare, such as huge pages), runs every variant
+	// there too, named with "@2", after the first server's.
+	urls := []string{os.Getenv(testenv.DatabaseURLEnv)}
+	if second := os.Getenv("FAIRSLOT_RELEASE_SECOND_URL"); second != "" {
+		urls = append(urls, second)
+	}
 	rdb, prefix := testenv.Redis(b)
 	gate := admission.New(rdb, prefix, prometheus.NewRegistry())
 	keys, err := identity.NewKeyring(make([]byte, identity.KeySize))
 	testenv.Must(b, err, "keyring")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	benches := make([]*releaseBench, len(variants))
-	for i, v := range variants {
-		url := testenv.DatabaseURL(b)
-		owner, err := cockroach.Open(ctx, url, nil)
-		testenv.Must(b, err, "open")
-		_, err = owner.Migrate(ctx)
-		testenv.Must(b, err, "migrate")
-		for _, stmt := range v.ddl {
-			_, err := owner.Pool().Exec(ctx, stmt)
-			testenv.Must(b, err, "%s: %s", v.name, stmt)
+	var benches []*releaseBench
+	for server, admin := range urls {
+		for _, v := range variants {
+			b.Setenv(testenv.DatabaseURLEnv, admin)
+			url := testenv.DatabaseURL(b)
+			if server > 0 {
+				v.name += "@" + strconv.Itoa(server+1)
+			}
+			owner, err := cockroach.Open(ctx, url, nil)
+			testenv.Must(b, err, "open")
+			_, err = owner.Migrate(ctx)
+			testenv.Must(b, err, "migrate")
+			for _, stmt := range v.ddl {
+				_, err := owner.Pool().Exec(ctx, stmt)
+				testenv.Must(b, err, "%s: %s", v.name, stmt)
+			}
+			owner.Close()
+			db, err := cockroach.Open(ctx, url, nil, v.opts...)
+			testenv.Must(b, err, "open")
+			b.Cleanup(db.Close)
+			store := cockroach.NewStore(db)
+			svc, err := booking.NewService(booking.Config{PasswordIterations: 1000}, store, gate, keys, log)
+			testenv.Must(b, err, "service")
+			b.Cleanup(svc.Close)
+			rb := &releaseBench{variant: v, db: db, store: store, svc: svc,
+				hosp: booking.Hospital{ID: booking.NewID(), Name: "Bench", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}}
+			rb.dept = booking.Department{ID: booking.NewID(), HospitalID: rb.hosp.ID, Name: "Cardiology"}
+			testenv.Must(b, store.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{rb.hosp}, Departments: []booking.Department{rb.dept}}), "hospital")
+			benches = append(benches, rb)
 		}
-		owner.Close()
-		db, err := cockroach.Open(ctx, url, nil, v.opts...)
-		testenv.Must(b, err, "open")
-		b.Cleanup(db.Close)
-		store := cockroach.NewStore(db)
-		svc, err := booking.NewService(booking.Config{PasswordIterations: 1000}, store, gate, keys, log)
-		testenv.Must(b, err, "service")
-		b.Cleanup(svc.Close)
-		rb := &releaseBench{variant: v, db: db, store: store, svc: svc,
-			hosp: booking.Hospital{ID: booking.NewID(), Name: "Bench", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}}
-		rb.dept = booking.Department{ID: booking.NewID(), HospitalID: rb.hosp.ID, Name: "Cardiology"}
-		testenv.Must(b, store.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{rb.hosp}, Departments: []booking.Department{rb.dept}}), "hospital")
-		benches[i] = rb
 	}
 
 	// One burst each first, not counted: a database's first writes and a
@@ -166,8 +183,8 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			b.StartTimer()
 			r := rb.run(b, burst)
 			rb.results = append(rb.results, r)
-			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms",
-				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU)
+			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms; PostgreSQL's minor faults %6.0f",
+				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU, r.pgFaults)
 		}
 	}
 	b.StopTimer()
@@ -187,6 +204,7 @@ func BenchmarkReleaseCommit(b *testing.B) {
 		cpu := base.results[0].pgCPU > 0 // PostgreSQL's processes were readable
 		if cpu {
 			b.ReportMetric(med(func(r releaseResult) float64 { return r.pgCPU }), rb.variant.name+"-pg-cpu-ms/1000rows")
+			b.ReportMetric(med(func(r releaseResult) float64 { return r.pgFaults }), rb.variant.name+"-pg-faults/1000rows")
 		}
 		if rb == base {
 			continue
@@ -220,8 +238,9 @@ type releaseBench struct {
 }
 
 // releaseResult is a burst's: rows/s, a caller's p50 and p99 wait (ms),
-// and the CPU time PostgreSQL and this process spent per 1,000 rows (ms).
-type releaseResult struct{ rowsPerSec, p50, p99, pgCPU, selfCPU float64 }
+// the CPU time PostgreSQL and this process spent per 1,000 rows (ms), and
+// PostgreSQL's minor page faults per 1,000 rows.
+type releaseResult struct{ rowsPerSec, p50, p99, pgCPU, selfCPU, pgFaults float64 }
 
 // prepare makes a round's sessions and people (an account, an identity
 // with a verified name, and the account's self patient for each winner)
@@ -331,7 +350,8 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	lat := make([]time.Duration, len(burst))
-	pg0, self0 := rb.postgresCPU(), selfCPU()
+	pg0, faults0 := rb.postgresCPU()
+	self0 := selfCPU()
 	start := time.Now()
 	for range releaseCallers {
 		wg.Go(func() {
@@ -350,24 +370,27 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	}
 	wg.Wait()
 	took := time.Since(start)
-	pg, self := rb.postgresCPU()-pg0, selfCPU()-self0
+	pg, faults := rb.postgresCPU()
+	pg, faults, self := pg-pg0, faults-faults0, selfCPU()-self0
 	if err, ok := failed.Load().(error); ok {
 		b.Fatalf("%s: a commit failed: %v", rb.variant.name, err)
 	}
 	slices.Sort(lat)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return releaseResult{rowsPerSec: float64(len(burst)) / took.Seconds(), p50: ms(lat[len(lat)/2]), p99: ms(lat[len(lat)*99/100]),
-		pgCPU: ms(pg) * 1000 / float64(len(burst)), selfCPU: ms(self) * 1000 / float64(len(burst))}
+		pgCPU: ms(pg) * 1000 / float64(len(burst)), selfCPU: ms(self) * 1000 / float64(len(burst)),
+		pgFaults: float64(faults) * 1000 / float64(len(burst))}
 }
 
-// postgresCPU is the CPU time of the test PostgreSQL's processes so far:
-// the postmaster's, its children's and that of the children it reaped, read
-// from /proc (0 when the server is not on this machine, or not readable).
-func (rb *releaseBench) postgresCPU() time.Duration {
+// postgresCPU is the CPU time and the minor page faults of the test
+// PostgreSQL's processes so far: the postmaster's, its children's and those
+// of the children it reaped, read from /proc (0 when the server is not on
+// this machine, or not readable).
+func (rb *releaseBench) postgresCPU() (time.Duration, int64) {
 	if rb.postmaster == 0 {
 		var backend int
 		if err := rb.db.Pool().QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
-			return 0
+			return 0, 0
 		}
 		if st, ok := procStat(backend); ok {
 			rb.postmaster = st.ppid
@@ -375,9 +398,9 @@ func (rb *releaseBench) postgresCPU() time.Duration {
 	}
 	dir, err := os.ReadDir("/proc")
 	if err != nil || rb.postmaster == 0 {
-		return 0
+		return 0, 0
 	}
-	var ticks int64
+	var ticks, faults int64
 	for _, e := range dir {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -385,16 +408,19 @@ func (rb *releaseBench) postgresCPU() time.Duration {
 		}
 		if st, ok := procStat(pid); ok && (pid == rb.postmaster || st.ppid == rb.postmaster) {
 			ticks += st.utime + st.stime
+			faults += st.minflt
 			if pid == rb.postmaster {
 				ticks += st.cutime + st.cstime
+				faults += st.cminflt
 			}
 		}
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ
+	return time.Duration(ticks) * time.Second / 100, faults // USER_HZ
 }
 
 type procStats struct {
 	ppid                         int
+	minflt, cminflt              int64
 	utime, stime, cutime, cstime int64
 }
 
@@ -413,7 +439,7 @@ func procStat(pid int) (procStats, bool) {
 		return procStats{}, false
 	}
 	n := func(k int) int64 { v, _ := strconv.ParseInt(f[k-3], 10, 64); return v }
-	return procStats{ppid: int(n(4)), utime: n(14), stime: n(15), cutime: n(16), cstime: n(17)}, true
+	return procStats{ppid: int(n(4)), minflt: n(10), cminflt: n(11), utime: n(14), stime: n(15), cutime: n(16), cstime: n(17)}, true
 }
 
 // selfCPU is this process's CPU time so far (the service's side of the
