@@ -340,6 +340,8 @@ pg_start() {
 		echo "postgres already running (pid $pid, $HOST:$port)"
 		[[ $port == "$PG_PORT" ]] ||
 			note "warning: postgres on $PG listens on port $port, not FAIRSLOT_PG_PORT=$PG_PORT; run 'services.sh stop' first"
+		[[ -z ${FAIRSLOT_PG_HUGE_PAGES:-} ]] ||
+			note "note: FAIRSLOT_PG_HUGE_PAGES applies when PostgreSQL starts; run 'services.sh stop postgres' first"
 		return 0
 	fi
 	pg_prepare_dirs
