@@ -65,10 +65,6 @@ var releaseVariants = []releaseVariant{
 	// connection.
 	{name: "cold-used", cold: true, fill: true, used: true},
 	{name: "warm-used", opts: []cockroach.Option{cockroach.Warm()}, cold: true, fill: true, used: true},
-	// warm and warm-used with each connection readied by a booking written
-	// and rolled back as it opens (cockroach.WarmRow).
-	{name: "warm-row", opts: []cockroach.Option{cockroach.WarmRow()}, cold: true, fill: true},
-	{name: "warm-row-used", opts: []cockroach.Option{cockroach.WarmRow()}, cold: true, fill: true, used: true},
 	// Less work per row, tried and left out (docs/performance.md): the
 	// session's foreign key (implied by the slot's); every foreign key;
 	// the bookings' and the events' secondary indexes.

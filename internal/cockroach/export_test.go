@@ -1,11 +1,5 @@
 package cockroach
 
-import (
-	"context"
-
-	"github.com/jackc/pgx/v5"
-)
-
 // OnRefused makes s call f after a batch of bookings left rows out, before
 // it reads why: the moment a conflicting booking may be cancelled.
 func OnRefused(s *Store, f func()) { s.refused = f }
@@ -18,6 +12,3 @@ func Warmed() []string {
 	}
 	return sqls
 }
-
-// WarmRowOn runs WarmRow's rolled-back booking on c.
-func WarmRowOn(ctx context.Context, c *pgx.Conn) error { return warmRow(ctx, c) }

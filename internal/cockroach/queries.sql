@@ -566,38 +566,6 @@ SELECT session_id::TEXT, channel FROM lottery_pools
  WHERE session_id = ANY ($1::UUID[]) AND status = 'open'
  FOR SHARE;
 
--- The parents of one throwaway booking, written by a connection readied with
--- a row (WarmRow) inside a transaction it rolls back: a hospital, its
--- department and doctor, a session with one slot, and an account with its
--- self patient. Every key is new, so no real row is locked or met.
-
--- name: warm_hospital
-INSERT INTO hospitals (id, name) VALUES ($1, 'warm-up');
-
--- name: warm_department
-INSERT INTO departments (id, hospital_id, name) VALUES ($1, $2, 'warm-up');
-
--- name: warm_doctor
-INSERT INTO doctors (id, hospital_id, department_id, name) VALUES ($1, $2, $3, 'warm-up');
-
--- name: warm_session
-INSERT INTO clinic_sessions (id, hospital_id, department_id, doctor_id, visit_date, period, starts_at, ends_at)
-VALUES ($1, $2, $3, $4, $5::DATE, 'morning', $6, $7);
-
--- name: warm_slot
-INSERT INTO slots (session_id, slot_no, channel, starts_at, ends_at) VALUES ($1, 1, 'online', $2, $3);
-
--- name: warm_account
-INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash)
-VALUES ($1, 'patient', $2, '\x00', '', '');
-
--- name: warm_identity
-INSERT INTO identities (id, id_type, id_hash, number_sealed, number_masked, name_hash, name_sealed, name_masked, name_verified_at)
-VALUES ($1, 'resident_id', $2, '\x00', '', $3, '\x00', '', $4);
-
--- name: warm_patient
-INSERT INTO patients (id, account_id, identity_id, is_self, relationship) VALUES ($1, $2, $3, true, 'self');
-
 -- name: insert_entries_with_events
 -- A batch of entries and their events from parallel arrays, in one
 -- statement, sent after open_pools_for_share in the same implicit

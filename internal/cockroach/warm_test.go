@@ -125,38 +125,3 @@ func TestWarmPoolUnmigrated(t *testing.T) {
 		t.Fatalf("SELECT 1 = %d", one)
 	}
 }
-
-// WarmRow's booking goes in (warmRow fails if the statement left it out)
-// and leaves nothing: no row in any table it wrote or could have, after a
-// filled pool's connections each ran it as they opened and once more.
-func TestWarmRowLeavesNothing(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	u := testenv.DatabaseURL(t)
-	owner, err := cockroach.Open(ctx, u, nil)
-	testenv.Must(t, err, "open")
-	_, err = owner.Migrate(ctx)
-	testenv.Must(t, err, "migrate")
-	defer owner.Close()
-
-	db, err := cockroach.Open(ctx, withPoolSize(t, u, "3"), nil, cockroach.WarmRow())
-	testenv.Must(t, err, "open warm")
-	defer db.Close()
-	testenv.Must(t, db.Fill(ctx), "fill")
-	for i := range 3 {
-		c, err := db.Pool().Acquire(ctx)
-		testenv.Must(t, err, "acquire")
-		err = cockroach.WarmRowOn(ctx, c.Conn())
-		c.Release()
-		testenv.Must(t, err, "warm-up booking %d", i)
-	}
-	tables := []string{"hospitals", "departments", "doctors", "clinic_sessions", "slots", "accounts", "identities",
-		"patients", "bookings", "booking_events", "audit_log", "lottery_entries"}
-	for _, table := range tables {
-		var n int
-		testenv.Must(t, owner.Pool().QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n), "count %s", table)
-		if n != 0 {
-			t.Errorf("the warm-up left %d rows in %s", n, table)
-		}
-	}
-}
