@@ -99,10 +99,11 @@ const releaseSessions, releaseSlots, releaseCallers = 20, 50, 512
 // sessions and people made for it, so each variant pays the same; b.N is
 // the rounds, after one burst each not counted. It reports, per variant,
 // the median over the rounds of rows/s (1,000 over the burst's time), of a
-// caller's p50 and p99 wait and of PostgreSQL's CPU time per 1,000 rows
-// (its processes' in /proc, when the server runs on this machine), and the
-// medians of the per-round ratios of rows/s and of that CPU to the first
-// variant's: only those ratios compare on a shared machine. Each round's
+// caller's p50 and p99 wait and of PostgreSQL's CPU time and minor page
+// faults per 1,000 rows (its processes' in /proc, when the server runs on
+// this machine), and the medians of the per-round ratios of rows/s and of
+// that CPU to the first variant's: only those ratios compare on a shared
+// machine. FAIRSLOT_RELEASE_SECOND_URL adds a second server's variants. Each round's
 // log line has the burst's figures and the benchmark's own CPU.
 //
 //	go test -run '^$' -bench ReleaseCommit -benchtime 10x -v ./internal/booking/
