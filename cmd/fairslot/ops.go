@@ -219,3 +219,59 @@ func (w *redisWatch) gauges(ctx context.Context) error {
 	}
 	return nil
 }
+
+// jobMetrics is booking.JobMetrics on Prometheus: failed runs of each
+// periodic job, and when each last succeeded, so a job that keeps failing
+// or stops succeeding (hung past its deadline, never given its lease)
+// raises an alert (deploy/prometheus/alerts.yml, FairslotJobFailing and
+// FairslotJobNotSucceeding) rather than only a log line.
+type jobMetrics struct {
+	failures    *prometheus.CounterVec
+	lastSuccess *prometheus.GaugeVec
+	now         func() time.Time
+}
+
+// newJobMetrics exports both series for every job from the start: the
+// failures at 0 (a rate needs the series before its first failure), the
+// last success at now, so a job that never succeeds on any instance is
+// caught as well as one that stopped.
+func newJobMetrics(reg prometheus.Registerer, jobs []string, now func() time.Time) booking.JobMetrics {
+	if reg == nil {
+		return nil
+	}
+	m := &jobMetrics{
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairslot_job_failures_total",
+			Help: "Runs of a periodic background job (sweep, notify, no-shows, …) that ended in an error or past their deadline, by job_name (not job: that label is Prometheus's own).",
+		}, []string{"job_name"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairslot_job_last_success_timestamp_seconds",
+			Help: "When a periodic background job last ran to success on this instance (Unix seconds), by job_name; the instance's start until its first success.",
+		}, []string{"job_name"}),
+		now: now,
+	}
+	start := float64(now().UnixNano()) / 1e9
+	for _, j := range jobs {
+		m.failures.WithLabelValues(j)
+		m.lastSuccess.WithLabelValues(j).Set(start)
+	}
+	reg.MustRegister(m.failures, m.lastSuccess)
+	return m
+}
+
+func (m *jobMetrics) JobRan(job string, err error) {
+	if err != nil {
+		m.failures.WithLabelValues(job).Inc()
+		return
+	}
+	m.lastSuccess.WithLabelValues(job).Set(float64(m.now().UnixNano()) / 1e9)
+}
+
+// jobNames are the names of jobs.
+func jobNames(jobs []booking.Job) []string {
+	names := make([]string, len(jobs))
+	for i, j := range jobs {
+		names[i] = j.Name
+	}
+	return names
+}

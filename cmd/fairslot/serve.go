@@ -230,6 +230,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	api.SetHandler(mount(api.Handler(), consoles.Handler))
 
+	// The exclusive jobs (reconcile, no-shows, detection) run on one
+	// instance at a time, under a lease in SQL (job_leases). Their metrics'
+	// series exist before the first scrape, and before the first request.
+	bg := booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
+		CatalogWatch: c.catalogWatch,
+		Lease:        booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}}
+	bg.Metrics = newJobMetrics(reg, jobNames(d.svc.Jobs(bg)), time.Now)
+
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.httpAddr, err)
@@ -259,11 +267,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bgdone, watchdone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(bgdone)
-		// The exclusive jobs (reconcile, no-shows, detection) run on one
-		// instance at a time, under a lease in SQL (job_leases).
-		lease := booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}
-		d.svc.Run(bgctx, booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
-			CatalogWatch: c.catalogWatch, Lease: lease})
+		d.svc.Run(bgctx, bg)
 	}()
 	revdone := make(chan struct{})
 	go func() {

@@ -61,11 +61,29 @@ var _ Lease = JobLease{}
 // leaseReleaseTimeout bounds giving the leases back at shutdown.
 const leaseReleaseTimeout = 5 * time.Second
 
+// JobMetrics receives the outcome of each run of a periodic job, so a job
+// that keeps failing, or stops succeeding, is seen by more than its log
+// line (docs/operations.md, "Background jobs").
+type JobMetrics interface {
+	// JobRan: a run of job ended, err nil when it succeeded. A run skipped
+	// because another instance holds the job's lease, and a run cut short
+	// by shutdown, are not reported.
+	JobRan(job string, err error)
+}
+
+type noJobMetrics struct{}
+
+func (noJobMetrics) JobRan(string, error) {}
+
 // RunJobs runs each job in its own goroutine until ctx ends, and returns
 // when all of them have, after giving back the leases this instance held,
 // so another instance takes the exclusive jobs over at its next tick.
-// lease may be nil: every job then runs on every instance.
-func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
+// lease may be nil: every job then runs on every instance. metrics may be
+// nil.
+func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, metrics JobMetrics, jobs []Job) {
+	if metrics == nil {
+		metrics = noJobMetrics{}
+	}
 	var wg sync.WaitGroup
 	var exclusive []string
 	for _, j := range jobs {
@@ -78,7 +96,7 @@ func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
 		if j.Exclusive {
 			exclusive = append(exclusive, j.Name)
 		}
-		wg.Go(func() { runJob(ctx, log, lease, j) })
+		wg.Go(func() { runJob(ctx, log, lease, metrics, j) })
 	}
 	wg.Wait()
 	if lease != nil && len(exclusive) > 0 {
@@ -88,7 +106,7 @@ func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, jobs []Job) {
 	}
 }
 
-func runJob(ctx context.Context, log *slog.Logger, lease Lease, j Job) {
+func runJob(ctx context.Context, log *slog.Logger, lease Lease, metrics JobMetrics, j Job) {
 	t := time.NewTicker(j.Every)
 	defer t.Stop()
 	for {
@@ -97,21 +115,26 @@ func runJob(ctx context.Context, log *slog.Logger, lease Lease, j Job) {
 			return
 		case <-t.C:
 		}
-		if err := runOnce(ctx, lease, j); err != nil && ctx.Err() == nil {
+		ran, err := runOnce(ctx, lease, j)
+		if !ran || ctx.Err() != nil {
+			continue
+		}
+		if err != nil {
 			log.Error("background job", "job", j.Name, "err", err)
 		}
+		metrics.JobRan(j.Name, err)
 	}
 }
 
 // runOnce runs j once under its deadline, if this instance holds its lease
-// when it needs one.
-func runOnce(ctx context.Context, lease Lease, j Job) error {
+// when it needs one; ran says whether it did.
+func runOnce(ctx context.Context, lease Lease, j Job) (ran bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
 	if j.Exclusive && lease != nil && !lease.Due(rctx, j.Name, j.Every) {
-		return nil
+		return false, nil
 	}
-	return j.Run(rctx)
+	return true, j.Run(rctx)
 }
 
 // tasks runs on-demand background work: one goroutine per key at a time,

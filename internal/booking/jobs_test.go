@@ -2,9 +2,11 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func TestJobsDoNotWaitForEachOther(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		RunJobs(ctx, quiet, nil, []Job{
+		RunJobs(ctx, quiet, nil, nil, []Job{
 			{Name: "slow", Every: time.Millisecond, Timeout: time.Hour, Run: func(ctx context.Context) error {
 				select {
 				case stuck <- struct{}{}:
@@ -43,7 +45,7 @@ func TestJobsDoNotWaitForEachOther(t *testing.T) {
 
 // TestJobRunDeadline: each run has its job's deadline.
 func TestJobRunDeadline(t *testing.T) {
-	err := runOnce(t.Context(), nil, Job{Name: "x", Every: time.Hour, Timeout: time.Millisecond,
+	_, err := runOnce(t.Context(), nil, Job{Name: "x", Every: time.Hour, Timeout: time.Millisecond,
 		Run: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
 	if err != context.DeadlineExceeded {
 		t.Errorf("run = %v, want its deadline exceeded", err)
@@ -68,7 +70,7 @@ func TestRunJobsReleasesLeases(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	nop := func(context.Context) error { return nil }
-	RunJobs(ctx, quiet, lease, []Job{
+	RunJobs(ctx, quiet, lease, nil, []Job{
 		{Name: "reconcile", Every: time.Hour, Exclusive: true, Run: nop},
 		{Name: "sweep", Every: time.Hour, Run: nop},
 		{Name: "detect", Every: time.Hour, Exclusive: true, Run: nop},
@@ -96,10 +98,79 @@ func TestLeaseGuardsExclusiveJobsOnly(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lease.held = tt.held
 			ran := false
-			err := runOnce(t.Context(), lease, Job{Name: "j", Every: time.Hour, Timeout: time.Second, Exclusive: tt.exclusive,
+			_, err := runOnce(t.Context(), lease, Job{Name: "j", Every: time.Hour, Timeout: time.Second, Exclusive: tt.exclusive,
 				Run: func(context.Context) error { ran = true; return nil }})
 			if err != nil || ran != tt.wantRun {
 				t.Errorf("ran %v, err %v; want ran %v", ran, err, tt.wantRun)
+			}
+		})
+	}
+}
+
+// jobOutcomes records what RunJobs reports, per job.
+type jobOutcomes struct {
+	mu     sync.Mutex
+	ok     map[string]int
+	failed map[string]int
+}
+
+func (m *jobOutcomes) JobRan(job string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.failed[job]++
+	} else {
+		m.ok[job]++
+	}
+}
+
+func (m *jobOutcomes) counts(job string) (ok, failed int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ok[job], m.failed[job]
+}
+
+// TestJobOutcomesReported: each run's outcome reaches the metrics — a
+// failure as a failure, a success as one — and an exclusive job skipped
+// because another instance holds its lease reports nothing (it neither
+// failed nor succeeded here).
+func TestJobOutcomesReported(t *testing.T) {
+	m := &jobOutcomes{ok: map[string]int{}, failed: map[string]int{}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		RunJobs(ctx, quiet, &fakeLease{held: true}, m, []Job{
+			{Name: "fails", Every: time.Millisecond, Run: func(context.Context) error { return errors.New("SQL down") }},
+			{Name: "works", Every: time.Millisecond, Run: func(context.Context) error { return nil }},
+			{Name: "elsewhere", Every: time.Millisecond, Exclusive: true, Run: func(context.Context) error { return nil }},
+		})
+	}()
+	for {
+		_, failed := m.counts("fails")
+		ok, _ := m.counts("works")
+		if failed >= 3 && ok >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	tests := []struct {
+		job          string
+		okMin, okMax int
+		failedMin    int
+		failedMax    int
+	}{
+		{"fails", 0, 0, 3, 1 << 30},
+		{"works", 3, 1 << 30, 0, 0},
+		{"elsewhere", 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.job, func(t *testing.T) {
+			ok, failed := m.counts(tt.job)
+			if ok < tt.okMin || ok > tt.okMax || failed < tt.failedMin || failed > tt.failedMax {
+				t.Errorf("ok %d, failed %d; want ok in [%d, %d], failed in [%d, %d]", ok, failed, tt.okMin, tt.okMax, tt.failedMin, tt.failedMax)
 			}
 		})
 	}

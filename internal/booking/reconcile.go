@@ -533,12 +533,14 @@ type Background struct {
 	Notify       time.Duration // 2s: hand undelivered notifications to the sender (notify.go)
 	// Lease, when set, lets one instance at a time run the exclusive jobs.
 	Lease Lease
+	// Metrics, when set, receives each run's outcome.
+	Metrics JobMetrics
 }
 
 // Run runs the periodic jobs, each in its own goroutine with a deadline per
 // run, until ctx ends; it returns when all of them have.
 func (s *Service) Run(ctx context.Context, b Background) {
-	RunJobs(ctx, s.log, b.Lease, s.Jobs(b))
+	RunJobs(ctx, s.log, b.Lease, b.Metrics, s.Jobs(b))
 }
 
 // Jobs are the Service's periodic jobs.

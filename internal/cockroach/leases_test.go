@@ -202,7 +202,7 @@ func TestJobLoopsOnTwoInstances(t *testing.T) {
 		lease := booking.JobLease{Leases: l, Holder: fmt.Sprintf("instance-%d", i)}
 		go func() {
 			defer close(done[i])
-			booking.RunJobs(ctxs[i], quiet, lease, jobs(&ran[i]))
+			booking.RunJobs(ctxs[i], quiet, lease, nil, jobs(&ran[i]))
 		}()
 	}
 	defer func() {
