@@ -96,6 +96,13 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	if req.StartsAt.IsZero() || req.EndsAt.IsZero() {
 		return Session{}, Errorf(ErrInvalidField, "starts_at and ends_at are required")
 	}
+	// Before the pools' release times are looked at: a clinic in the past is
+	// refused as that, whatever else is wrong with it (review9's past
+	// session with a later release time was told release_after_start, and
+	// fixing that would only have led to session_in_past).
+	if !s.cfg.Now().Before(req.StartsAt) {
+		return Session{}, ErrSessionInPast
+	}
 	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
 		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
 	}
@@ -142,9 +149,6 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	}
 	if req.SlotCount > 0 && req.SlotCount != total {
 		return Session{}, Errorf(ErrQuotaMismatch, "the quotas add up to %d, the slot count is %d", total, req.SlotCount)
-	}
-	if !s.cfg.Now().Before(req.StartsAt) {
-		return Session{}, ErrSessionInPast
 	}
 	// The share kept for on-site is the policy's in effect when the session
 	// first gives slots out: a session released before a new share takes
