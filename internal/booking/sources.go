@@ -100,8 +100,13 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	// refused as that, whatever else is wrong with it (review9's past
 	// session with a later release time was told release_after_start, and
 	// fixing that would only have led to session_in_past).
-	if !s.cfg.Now().Before(req.StartsAt) {
+	now := s.cfg.Now()
+	if !now.Before(req.StartsAt) {
 		return Session{}, ErrSessionInPast
+	}
+	if end := scheduleHorizon(now, h.Location()); !req.StartsAt.Before(end) {
+		return Session{}, Errorf(ErrSessionTooFar, "the session's date %s is more than %d days after today (%s) in the hospital's zone",
+			req.StartsAt.In(h.Location()).Format(time.DateOnly), ScheduleHorizonDays, now.In(h.Location()).Format(time.DateOnly))
 	}
 	if got := req.StartsAt.In(h.Location()).Format(time.DateOnly); got != req.VisitDate {
 		return Session{}, Errorf(ErrInvalidField, "visit_date %s is not the start's date in the hospital's zone (%s)", req.VisitDate, got)
@@ -176,6 +181,22 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 		}
 	}
 	return sess, nil
+}
+
+// ScheduleHorizonDays is how far ahead a session may be published: a year
+// and a day after today, so a yearly clinic is published on the same date
+// a year on (a leap year's too). review9 published one on 9999-12-01: a
+// typo in the year that nothing refused, cluttering the schedule for
+// ever. Slots are released days ahead (PRODUCT.md: 7 days, for example);
+// no hospital means a date further than this, so it is a fixed bound, not
+// a policy.
+const ScheduleHorizonDays = 366
+
+// scheduleHorizon is the first instant too far ahead for a session: the
+// midnight, in loc, that ends the day ScheduleHorizonDays after now's.
+func scheduleHorizon(now time.Time, loc *time.Location) time.Time {
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d+ScheduleHorizonDays+1, 0, 0, 0, 0, loc)
 }
 
 // onsiteNeed is how many of total slots a share (percent) keeps for the

@@ -96,6 +96,17 @@ func TestAdminPublishesSessions(t *testing.T) {
 			r.VisitDate, r.StartsAt, r.EndsAt = start.Format(time.DateOnly), start, start.Add(time.Hour)
 			r.Quotas[0].ReleaseAt, r.Quotas[1].ReleaseAt = start.Add(time.Hour), start.Add(time.Hour)
 		}, booking.ErrSessionInPast},
+		// review9 published a clinic on 9999-12-01.
+		{"thousands of years ahead", admin, func(r *booking.SessionRequest) {
+			start := time.Date(9999, 12, 1, 8, 0, 0, 0, h.day.Location())
+			r.VisitDate, r.StartsAt, r.EndsAt = start.Format(time.DateOnly), start, start.Add(time.Hour)
+		}, booking.ErrSessionTooFar},
+		// h.day is tomorrow: this is today + 367 days, a day past the
+		// horizon (its near miss, today + 366, is published below).
+		{"a year and two days ahead", admin, func(r *booking.SessionRequest) {
+			start := h.day.AddDate(0, 0, booking.ScheduleHorizonDays).Add(8 * time.Hour)
+			r.VisitDate, r.StartsAt, r.EndsAt = start.Format(time.DateOnly), start, start.Add(time.Hour)
+		}, booking.ErrSessionTooFar},
 		{"visit date not the start's", admin, func(r *booking.SessionRequest) {
 			r.VisitDate = h.day.AddDate(0, 0, 1).Format(time.DateOnly)
 		}, booking.ErrInvalidField},
@@ -136,6 +147,14 @@ func TestAdminPublishesSessions(t *testing.T) {
 	late.Period, late.StartsAt, late.EndsAt = "evening", h.day.Add(20*time.Hour), h.day.Add(24*time.Hour)
 	_, err = h.svc.CreateSession(h.ctx, admin, late)
 	testenv.Must(t, err, "an evening clinic ending at midnight")
+
+	// The near miss of "a year and two days ahead": the last day of the
+	// horizon, ending at its midnight, is published.
+	last := h.morning(h.doctor("Cardiology"), 3, 1, future)
+	lastDay := h.day.AddDate(0, 0, booking.ScheduleHorizonDays-1)
+	last.VisitDate, last.Period, last.StartsAt, last.EndsAt = lastDay.Format(time.DateOnly), "evening", lastDay.Add(20*time.Hour), lastDay.Add(24*time.Hour)
+	_, err = h.svc.CreateSession(h.ctx, admin, last)
+	testenv.Must(t, err, "a clinic on the horizon's last day")
 
 	// SQL refuses an overlap the catalog did not see (another instance
 	// published it a moment ago).
