@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +199,42 @@ func TestRoles(t *testing.T) {
 		t.Errorf("%d slots in today's session, want 8 (6 + one extra + one keyed extra)", n)
 	}
 	svc.run("reconcile", "--check")
+}
+
+// TestAuditTimesInHospitalZone: GET /v1/admin/audit gives each row's time
+// in its hospital's zone with the offset (+08:00 for Asia/Shanghai), as
+// every session and booking time is, a platform-wide row too; review9 read
+// "…Z" there. The time is still the instant written: within the test's run.
+func TestAuditTimesInHospitalZone(t *testing.T) {
+	before := time.Now().Add(-time.Second)
+	svc := startService(t, schedule(t, time.Now().Add(time.Hour), 1), nil)
+	svc.staffLoginAt(booking.RoleAdmin, 1, svc.hospital) // a row in the hospital
+	platform := svc.staffLogin(booking.RoleAdmin, 2)     // a platform-wide row
+	after := time.Now().Add(time.Second)
+	r := svc.do("GET", "/v1/admin/audit", platform, nil)
+	if r.status != 200 {
+		t.Fatalf("audit: %d %s", r.status, r.body)
+	}
+	var rows []struct {
+		TS     string `json:"ts"`
+		Action string `json:"action"`
+		Target string `json:"target"`
+	}
+	r.decode(t, &rows)
+	if len(rows) < 2 {
+		t.Fatalf("audit rows %d, want the two staff_added at least: %s", len(rows), r.body)
+	}
+	for _, row := range rows {
+		ts, err := time.Parse(time.RFC3339, row.TS)
+		if err != nil {
+			t.Errorf("%s %s: ts %q is not RFC 3339: %v", row.Action, row.Target, row.TS, err)
+			continue
+		}
+		if _, offset := ts.Zone(); offset != 8*3600 || !strings.HasSuffix(row.TS, "+08:00") {
+			t.Errorf("%s %s: ts %q, want the hospital's +08:00", row.Action, row.Target, row.TS)
+		}
+		if ts.Before(before) || ts.After(after) {
+			t.Errorf("%s %s: ts %s, want between %s and %s", row.Action, row.Target, ts, before, after)
+		}
+	}
 }

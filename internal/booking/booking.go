@@ -184,6 +184,12 @@ func (h *Hospital) lateAfter(visitDate, deadline string) time.Time {
 // chinaStandardTime stands in when a zone name cannot be loaded.
 var chinaStandardTime = time.FixedZone("CST", 8*3600)
 
+// StandInLocation is the zone of a time that belongs to no hospital (a
+// platform-wide audit row read by a platform-wide administrator): the zone
+// that stands in for a hospital's that cannot be loaded, China Standard
+// Time.
+func StandInLocation() *time.Location { return chinaStandardTime }
+
 // Location is the hospital's time zone; visit dates are civil dates there.
 func (h *Hospital) Location() *time.Location {
 	if h.loc != nil {

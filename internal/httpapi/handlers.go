@@ -755,8 +755,21 @@ func (s *Server) audit(r *request) error {
 	if err != nil {
 		return err
 	}
+	// Each row's time in its hospital's zone, with the offset, as every
+	// session and booking time is (review9 read "…Z" here beside "+08:00"
+	// everywhere else); a platform-wide row in the reader's hospital's, or
+	// the stand-in zone.
+	cat := s.svc.Catalog()
+	fallback := booking.StandInLocation()
+	if h, ok := cat.Hospital(r.actor.HospitalID); ok {
+		fallback = h.Location()
+	}
 	writeList(r.rc, as, func(a booking.AuditEntry) auditOut {
-		return auditOut{ID: a.ID, TS: a.TS.Format(time.RFC3339), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
+		loc := fallback
+		if h, ok := cat.Hospital(a.HospitalID); ok {
+			loc = h.Location()
+		}
+		return auditOut{ID: a.ID, TS: a.TS.In(loc).Format(time.RFC3339), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
 			Action: a.Action, Target: a.Target, Reason: a.Reason}
 	})
 	return nil
