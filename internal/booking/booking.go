@@ -109,6 +109,24 @@ type Policy struct {
 	// (no steps): the service's rules (--no-show flags; 3 in 12 months bar
 	// 90 days, 6 bar 180).
 	NoShows NoShowRules
+	// ExtraSlotsMax bounds the extra slots (加号) the desk adds to one
+	// session, all its requests together; 0: DefaultExtraSlotsMax.
+	ExtraSlotsMax int
+}
+
+// DefaultExtraSlotsMax is how many extra slots one session takes unless its
+// hospital's policy says otherwise: one request's most (a clerk's 1 to 20),
+// once. review9 added 160 onto a 24-slot clinic in eight requests; a
+// doctor who agrees to see more than 20 more patients in one clinic is a
+// decision the hospital writes into its policy, not a clerk's repeat.
+const DefaultExtraSlotsMax = 20
+
+// ExtraSlotsLimit is the most extra slots one session takes under p.
+func (p Policy) ExtraSlotsLimit() int {
+	if p.ExtraSlotsMax > 0 {
+		return p.ExtraSlotsMax
+	}
+	return DefaultExtraSlotsMax
 }
 
 // DefaultPolicy is modelled on the Beijing unified appointment platform.

@@ -577,7 +577,14 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if req.IdempotencyKey != "" {
 		auditID = s.idempotentID(actor.AccountID, "extra\x00"+req.IdempotencyKey)
 	}
-	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, sess.EndsAt, sess.EndsAt.Add(step), now,
+	// The policy's bound counts every request's slots: SQL checks it in the
+	// transaction that adds them, so two clerks at once cannot pass it.
+	h, ok := s.catalog.Load().Hospital(sess.HospitalID)
+	if !ok {
+		return nil, ErrHospitalNotFound
+	}
+	p, _ := h.PolicyAt(now)
+	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, p.ExtraSlotsLimit(), sess.EndsAt, sess.EndsAt.Add(step), now,
 		AuditEntry{ID: auditID, TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
 			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason), HospitalID: sess.HospitalID})
 	if err != nil {

@@ -1644,3 +1644,81 @@ func TestExtraSlotIsSeenAtItsTime(t *testing.T) {
 	restore()
 	h.checkClean()
 }
+
+// TestExtraSlotsBound: a session takes at most the policy's extra slots
+// (20 by default), all requests together; two clerks adding at once cannot
+// pass the bound together — of two 12s on the real SQL and Redis, one is
+// added and the other refused extra_slots_limit, in every round — and a
+// hospital that raises the bound in its policy gets it.
+func TestExtraSlotsBound(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	clerks := []booking.Actor{h.staff(booking.RoleClerk), h.staff(booking.RoleClerk)}
+	add := func(clerk booking.Actor, s *booking.Session, n int) error {
+		_, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: n,
+			Reason: "many patients from out of town", AuthorisedBy: "Dr Wang"})
+		return err
+	}
+	extra := func(s *booking.Session) int {
+		return h.count(`SELECT count(*) FROM slots WHERE session_id = $1 AND slot_no > $2`, s.ID, len(s.Slots))
+	}
+
+	for round := range 4 {
+		t.Run(fmt.Sprintf("two clerks at once, round %d", round), func(t *testing.T) {
+			s := h.deskSession(deskOpts{dept: fmt.Sprintf("Bound %d", round), online: 2, onsite: 1})
+			start := make(chan struct{})
+			errs := make([]error, len(clerks))
+			var wg sync.WaitGroup
+			for i, c := range clerks {
+				wg.Go(func() {
+					<-start
+					errs[i] = add(c, s, 12)
+				})
+			}
+			close(start)
+			wg.Wait()
+			added, refused := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					added++
+				case errors.Is(err, booking.ErrExtraSlotsLimit):
+					refused++
+				default:
+					t.Errorf("a clerk's 12 extra slots: %v, want added or extra_slots_limit", err)
+				}
+			}
+			if added != 1 || refused != 1 {
+				t.Fatalf("%d added, %d refused; want 1 and 1 (12 + 12 passes the 20)", added, refused)
+			}
+			if got := extra(s); got != 12 {
+				t.Errorf("extra slots in SQL = %d, want 12", got)
+			}
+			h.wantRemaining(s, booking.ChannelOnsite, 1+12)
+			testenv.Must(t, add(clerks[1], s, 8), "the 8 up to the bound")
+			wantErr(t, "one past the bound", add(clerks[0], s, 1), booking.ErrExtraSlotsLimit)
+			if got := extra(s); got != booking.DefaultExtraSlotsMax {
+				t.Errorf("extra slots in SQL = %d, want %d", got, booking.DefaultExtraSlotsMax)
+			}
+			h.wantRemaining(s, booking.ChannelOnsite, 1+booking.DefaultExtraSlotsMax)
+			db.wantCount("extra_slots audit entries", 2, `SELECT count(*) FROM audit_log WHERE action = 'extra_slots' AND target LIKE $1`, "session:"+s.ID+"%")
+			h.checkClean()
+		})
+	}
+
+	t.Run("the hospital raises it", func(t *testing.T) {
+		admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+		_, err := h.svc.SetPolicy(h.ctx, admin, h.hosp.ID, policyFrom(time.Time{}, func(p *booking.Policy) { p.ExtraSlotsMax = -1 }))
+		wantErr(t, "a negative bound", err, booking.ErrInvalidField)
+		_, err = h.svc.SetPolicy(h.ctx, admin, h.hosp.ID, policyFrom(time.Time{}, func(p *booking.Policy) { p.ExtraSlotsMax = 30 }))
+		testenv.Must(t, err, "raise the bound to 30")
+		s := h.deskSession(deskOpts{dept: "Bound raised", online: 2, onsite: 1})
+		testenv.Must(t, add(clerks[0], s, 20), "20 extra slots")
+		testenv.Must(t, add(clerks[1], s, 10), "10 more, up to 30")
+		wantErr(t, "one past the raised bound", add(clerks[0], s, 1), booking.ErrExtraSlotsLimit)
+		if got := extra(s); got != 30 {
+			t.Errorf("extra slots in SQL = %d, want 30", got)
+		}
+		h.checkClean()
+	})
+}

@@ -175,6 +175,7 @@ var (
 	ErrOfferNotFound        = newErr(KindNotFound, "offer_not_found", "no such substitute offer")
 	ErrOfferClosed          = newErr(KindConflict, "offer_closed", "this substitute offer has been answered or has lapsed")
 	ErrSessionInPast        = newErr(KindRule, "session_in_past", "the session starts in the past")
+	ErrExtraSlotsLimit      = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
 	ErrSessionTooFar        = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")
 	ErrSessionStopped       = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
 	ErrPatientBarred        = newErr(KindRule, "patient_barred", "this patient is barred from booking")

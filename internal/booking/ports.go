@@ -683,7 +683,7 @@ type DeskStore interface {
 	// card) the verified name of the identity card.ID.
 	CheckIn(ctx context.Context, id string, at time.Time, ev Event, a AuditEntry, card Identity) (Booking, error)
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
-	AddSlots(ctx context.Context, sessionID string, ch Channel, count int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
+	AddSlots(ctx context.Context, sessionID string, ch Channel, count, most int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
 	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
 }
 

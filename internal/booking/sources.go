@@ -789,6 +789,9 @@ func (p Policy) checkRest() error {
 	if p.OnsiteShare < 0 || p.OnsiteShare > 100 {
 		return Errorf(ErrInvalidField, "onsite_share is a percentage: 0 to 100")
 	}
+	if p.ExtraSlotsMax < 0 || p.ExtraSlotsMax > MaxSessionSlots {
+		return Errorf(ErrInvalidField, "extra_slots_max must be 0 (the default, %d) to %d", DefaultExtraSlotsMax, MaxSessionSlots)
+	}
 	r := p.NoShows
 	if len(r.Steps) == 0 {
 		if r.Window != 0 {
@@ -824,7 +827,7 @@ func (p Policy) summary() string {
 	} else {
 		b.WriteString("no booking window")
 	}
-	fmt.Fprintf(&b, ", %d%% kept for on-site", p.OnsiteShare)
+	fmt.Fprintf(&b, ", %d%% kept for on-site, at most %d extra slots a session", p.OnsiteShare, p.ExtraSlotsLimit())
 	if len(p.NoShows.Steps) == 0 {
 		b.WriteString(", the service's no-show rules")
 	} else {

@@ -533,8 +533,11 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 // AddSlots appends extra slots (加号) to a session's channel pool, with the
 // audit entry of the clerk who added them; the entry's target records the
 // slot numbers. If an audit entry with a.ID exists, this is a repeat of that
-// request: nothing is added and its slots are returned.
-func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Channel, count int, start, end time.Time, releaseAt time.Time, a booking.AuditEntry) (_ []booking.Slot, rerr error) {
+// request: nothing is added and its slots are returned. The session's extra
+// slots may not pass most (booking.ErrExtraSlotsLimit): counted in the
+// SERIALIZABLE transaction that adds them, so of two clerks adding at once
+// the second is retried after the first and counts its slots.
+func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Channel, count, most int, start, end time.Time, releaseAt time.Time, a booking.AuditEntry) (_ []booking.Slot, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var added []booking.Slot
 	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
@@ -552,6 +555,14 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
+		}
+		var extra int
+		if err := tx.QueryRow(ctx, q("extra_slot_count"), sessionID).Scan(&extra); err != nil {
+			return err
+		}
+		if extra+count > most {
+			return booking.Errorf(booking.ErrExtraSlotsLimit, "the session has %d extra slots and the hospital's policy allows %d: %d more would pass it",
+				extra, most, count)
 		}
 		var last int
 		if err := tx.QueryRow(ctx, q("max_slot"), sessionID).Scan(&last); err != nil {

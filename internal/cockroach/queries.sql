@@ -472,6 +472,12 @@ SELECT id::TEXT, status FROM waitlist WHERE id = ANY ($1::UUID[]);
 -- name: close_waitlist
 UPDATE waitlist SET status = $2, updated_at = $3 WHERE id = $1 AND status = 'waiting';
 
+-- name: extra_slot_count
+-- A session's extra slots (加号): AddSlots puts them at or after its end,
+-- where no slot of its layout starts.
+SELECT count(*) FROM slots
+ WHERE session_id = $1 AND starts_at >= (SELECT ends_at FROM clinic_sessions WHERE id = $1);
+
 -- name: max_slot
 SELECT COALESCE(max(slot_no), 0) FROM slots WHERE session_id = $1;
 

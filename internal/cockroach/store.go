@@ -93,7 +93,8 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 		var windowDays int
 		var steps string
 		err := r.Scan(&c.ID, &c.HospitalID, &c.EffectiveFrom, &c.Policy.PerDay, &c.Policy.PerWeek, &c.Policy.PerMonth,
-			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt, &c.Policy.BookAheadDays, &c.Policy.OnsiteShare, &windowDays, &steps)
+			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt, &c.Policy.BookAheadDays, &c.Policy.OnsiteShare, &windowDays, &steps,
+			&c.Policy.ExtraSlotsMax)
 		if err != nil {
 			return c, err
 		}

@@ -367,6 +367,7 @@ type policyIn struct {
 	OnsiteShare      int          `json:"onsite_share"`
 	NoShowWindowDays int          `json:"no_show_window_days"`
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	ExtraSlotsMax    int          `json:"extra_slots_max"`
 	EffectiveFrom    string       `json:"effective_from"`
 	Reason           string       `json:"reason"`
 }
@@ -380,7 +381,8 @@ type noShowStep struct {
 
 func (in policyIn) policy() booking.Policy {
 	p := booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth, BookAheadDays: in.BookAheadDays,
-		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour}}
+		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour},
+		ExtraSlotsMax: in.ExtraSlotsMax}
 	for _, st := range in.NoShowSteps {
 		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: st.Count, Bar: time.Duration(st.BarDays) * 24 * time.Hour})
 	}
@@ -397,6 +399,7 @@ type policyChangeOut struct {
 	OnsiteShare      int          `json:"onsite_share"`
 	NoShowWindowDays int          `json:"no_show_window_days"`
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
+	ExtraSlotsMax    int          `json:"extra_slots_max"`
 	EffectiveFrom    string       `json:"effective_from,omitempty"`
 	Reason           string       `json:"reason,omitempty"`
 	SetBy            string       `json:"set_by,omitempty"`
@@ -408,7 +411,7 @@ type policyChangeOut struct {
 func policyRulesOut(p booking.Policy, deadline string) policyChangeOut {
 	out := policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline,
 		BookAheadDays: p.BookAheadDays, OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)),
-		NoShowSteps: []noShowStep{}}
+		NoShowSteps: []noShowStep{}, ExtraSlotsMax: p.ExtraSlotsLimit()}
 	for _, st := range p.NoShows.Steps {
 		out.NoShowSteps = append(out.NoShowSteps, noShowStep{Count: st.Count, BarDays: int(st.Bar / (24 * time.Hour))})
 	}

@@ -40,6 +40,7 @@ type policyHospital struct {
 // policyForm is a policy as the form writes it.
 type policyForm struct {
 	PerDay, PerWeek, PerMonth, BookAheadDays, OnsiteShare, NoShowWindowDays int
+	ExtraSlotsMax                                                           int // the bound in effect (the default when not set)
 	CancelDeadline, NoShowSteps                                             string
 }
 
@@ -51,7 +52,8 @@ type policyRow struct {
 
 func policyFormOf(p booking.Policy, deadline string) policyForm {
 	f := policyForm{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, BookAheadDays: p.BookAheadDays,
-		OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)), CancelDeadline: deadline}
+		OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)), CancelDeadline: deadline,
+		ExtraSlotsMax: p.ExtraSlotsLimit()}
 	steps := make([]string, len(p.NoShows.Steps))
 	for i, st := range p.NoShows.Steps {
 		steps[i] = fmt.Sprintf("%d:%d", st.Count, int(st.Bar/(24*time.Hour)))
@@ -118,7 +120,7 @@ func (c *Console) setPolicy(r *request) error {
 		key string
 		to  *int
 	}{{"per_day", &p.PerDay}, {"per_week", &p.PerWeek}, {"per_month", &p.PerMonth}, {"book_ahead_days", &p.BookAheadDays},
-		{"onsite_share", &p.OnsiteShare}, {"no_show_window_days", &window}} {
+		{"onsite_share", &p.OnsiteShare}, {"no_show_window_days", &window}, {"extra_slots_max", &p.ExtraSlotsMax}} {
 		n, err := r.formInt(f.key)
 		if err != nil {
 			return failed(err)

@@ -44,7 +44,7 @@ func (unimplementedStore) AddPatient(_ context.Context, _ booking.NewPatient, _ 
 	panic(unimplemented("Store.AddPatient"))
 }
 
-func (unimplementedStore) AddSlots(_ context.Context, _ string, _ booking.Channel, _ int, _ time.Time, _ time.Time, _ time.Time, _ booking.AuditEntry) ([]booking.Slot, error) {
+func (unimplementedStore) AddSlots(_ context.Context, _ string, _ booking.Channel, _, _ int, _ time.Time, _ time.Time, _ time.Time, _ booking.AuditEntry) ([]booking.Slot, error) {
 	panic(unimplemented("Store.AddSlots"))
 }
 
