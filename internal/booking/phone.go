@@ -62,6 +62,38 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 	return out, nil
 }
 
+// LookupCaller is the phone's lookup of a caller who gave an ID document and
+// a name: LookupIdentity (audited the same way), keeping only the bookings
+// made under that name, the name check-in compares a card with. The ID
+// number alone is no proof over the phone (it is printed on forms and
+// copies of the card), so a caller naming someone else hears nothing of the
+// holder's bookings.
+func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityRequest) (Lookup, error) {
+	if actor.Role != RoleClerk && actor.Role != RoleOperator {
+		return Lookup{}, ErrForbidden
+	}
+	want, err := s.resolve(req)
+	if err != nil {
+		return Lookup{}, err
+	}
+	l, err := s.LookupIdentity(ctx, actor, req.IDType, req.IDNumber)
+	if err != nil {
+		return Lookup{}, err
+	}
+	kept := l.Bookings[:0]
+	for _, b := range l.Bookings {
+		bookedAs := b.NameHash
+		if bookedAs == "" {
+			bookedAs = string(l.Identity.NameHash) // booked before names were kept per booking
+		}
+		if bookedAs == string(want.NameHash) {
+			kept = append(kept, b)
+		}
+	}
+	l.Bookings = kept
+	return l, nil
+}
+
 // bookingsInReach lists an identity's bookings from yesterday on (in China
 // Standard Time, so a hospital ahead or behind still sees its today) in the
 // hospitals the staff member covers.

@@ -165,7 +165,9 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 				cv.MaskedID = id.Masked()
 			}
 			cv.NameMasked = identity.MaskName(ref.Name)
-			l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+			// Only the bookings made under the name the caller gave: the ID
+			// number alone proves nothing on the phone.
+			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name})
 			switch {
 			case err == nil:
 				cv.Known, found = true, []booking.Lookup{l}

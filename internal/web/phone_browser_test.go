@@ -198,3 +198,57 @@ func (b *tab) html() string {
 	}
 	return html
 }
+
+// TestPhoneCallerNeedsTheName: a caller who gives a person's ID number with
+// another name than the one a booking was made under hears nothing of it.
+// The phone console used to look the caller up by the ID number alone and
+// list every booking of the person in the hospital, so anyone who had seen a
+// card (a number printed on forms, photocopies, tickets) could ring and have
+// the operator read out where and when its holder sees which doctor. The
+// booking's name is the check-in rule's: a card must match it at the desk,
+// and the phone now asks the same of a caller.
+func TestPhoneCallerNeedsTheName(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	phone := newPhone()
+	idNumber, name := residentID(4101), "王小明"
+	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	testenv.Must(t, err, "create the patient's account")
+	patient := booking.Actor{AccountID: account, Role: booking.RolePatient}
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add the patient")
+	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "book online")
+
+	password := "operator password 1"
+	opPhone := s.newOperator(password)
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.signIn("phone", opPhone, password)
+	caller := newPhone()
+	for _, tc := range []struct {
+		name   string
+		listed bool
+	}{
+		{"张三", false}, // knows the number, not the name
+		{name, true},
+	} {
+		b.fill("#caller-form input[name=phone]", caller)
+		b.fill("#caller-form input[name=id_number]", idNumber)
+		b.fill("#caller-form input[name=name]", tc.name)
+		b.click("#caller-form button[type=submit]", "/phone?")
+		n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(".person .booking").length`))
+		testenv.Must(t, err, "count the listed bookings")
+		if got := n == 1 && strings.Contains(b.html(), "b-"+bk.ID); got != tc.listed {
+			t.Errorf("caller naming %s: the online booking is listed: %v (%d bookings), want %v", identityMask(tc.name), got, n, tc.listed)
+		}
+		b.hidden(idNumber, name, phone, caller)
+		b.shot("phone-name-" + map[bool]string{false: "other", true: "same"}[tc.listed])
+		b.click("#next-caller", "ok=cleared")
+	}
+}
+
+// identityMask keeps a test's messages free of the names it types.
+func identityMask(name string) string {
+	r := []rune(name)
+	return string(r[:1]) + strings.Repeat("*", len(r)-1)
+}
