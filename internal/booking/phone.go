@@ -22,9 +22,10 @@ const maxCallers = 10
 // operator (or a clerk) on the phone: the people staff booked, entered or
 // waitlisted by phone for a caller ringing from it, the family members an
 // account gave it as their phone, and the account holder whose login it is.
-// Each comes masked, with their bookings in the staff member's hospital from
-// yesterday on (as LookupIdentity). The lookup is audited with the masked
-// phone, found or not.
+// Each comes masked, with those of their bookings in the staff member's
+// hospital from yesterday on that the number has a say in (BookingsOfCaller:
+// not another account's bookings for the same person). The lookup is
+// audited with the masked phone, found or not.
 func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string) ([]Lookup, error) {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return nil, ErrForbidden
@@ -52,25 +53,41 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 		return nil, err
 	}
 	out := make([]Lookup, 0, len(who))
+	from := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
 	for _, i := range who {
-		bs, err := s.bookingsInReach(ctx, actor, i.ID)
+		// Only the bookings the number has a say in: another account
+		// may have given its own number to a person it knows the ID
+		// number and name of, and the person's own bookings are not its.
+		all, err := s.store.BookingsOfCaller(ctx, i.ID, from, hash, s.phoneRef(hash))
 		if err != nil {
 			return nil, err
+		}
+		var bs []Booking
+		for _, b := range all {
+			if actor.Covers(b.HospitalID) {
+				bs = append(bs, b)
+			}
 		}
 		out = append(out, Lookup{Identity: i, Bookings: bs, Kin: kin[i.ID]})
 	}
 	return out, nil
 }
 
-// LookupCaller is the phone's lookup of a caller who gave an ID document and
-// a name: LookupIdentity (audited the same way), keeping only the bookings
-// made under that name, the name check-in compares a card with. The ID
-// number alone is no proof over the phone (it is printed on forms and
-// copies of the card), so a caller naming someone else hears nothing of the
-// holder's bookings.
-func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityRequest) (Lookup, error) {
+// LookupCaller is the phone's lookup of a caller who rings from
+// callerPhone and gave an ID document and a name: LookupIdentity (audited
+// the same way), keeping only the bookings made under that name (the name
+// check-in compares a card with) that belong to the person (staff made
+// them) or to an account the number has a say in (BookingsOfCaller). The ID
+// number is no proof over the phone (it is printed on forms and copies of
+// the card), and neither are number and name together of a right to the
+// bookings another account made: over the API that account alone sees them.
+func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityRequest, callerPhone string) (Lookup, error) {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return Lookup{}, ErrForbidden
+	}
+	p, err := identity.NormalizePhone(callerPhone)
+	if err != nil {
+		return Lookup{}, ErrInvalidPhone
 	}
 	want, err := s.resolve(req)
 	if err != nil {
@@ -80,13 +97,23 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
+	hash := s.keys.Hash("phone", p)
+	from := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
+	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.ID, from, hash, s.phoneRef(hash))
+	if err != nil {
+		return Lookup{}, err
+	}
+	said := map[string]bool{}
+	for _, b := range theirs {
+		said[b.ID] = true
+	}
 	kept := l.Bookings[:0]
 	for _, b := range l.Bookings {
 		bookedAs := b.NameHash
 		if bookedAs == "" {
 			bookedAs = string(l.Identity.NameHash) // booked before names were kept per booking
 		}
-		if bookedAs == string(want.NameHash) {
+		if bookedAs == string(want.NameHash) && (b.AccountID == "" || said[b.ID]) {
 			kept = append(kept, b)
 		}
 	}

@@ -666,6 +666,13 @@ type DeskStore interface {
 	VerifyName(ctx context.Context, i Identity, selfAccountID string, a AuditEntry) error
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
+	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call
+	// from a number has a say in: those an account logging in with it made
+	// (phoneHash), those made for a family member an account gave it, and
+	// those staff made for the person when staff acted for them on a call
+	// from it (events whose phone is phoneRef) or when the person's verified
+	// self's account logs in with it.
+	BookingsOfCaller(ctx context.Context, identityID, fromDate string, phoneHash []byte, phoneRef string) ([]Booking, error)
 	// IdentitiesByPhone finds up to limit people a phone number is known
 	// for: those staff booked, entered or waitlisted for a caller ringing
 	// from it (events whose phone is phoneRef), the patients given it as

@@ -104,6 +104,14 @@ func (s *Store) BookingsOfIdentity(ctx context.Context, identityID, fromDate str
 	return pgx.CollectRows(rows, scanBooking)
 }
 
+// BookingsOfCaller lists an identity's bookings from a visit date on that a
+// call from the number with phoneHash (events: phoneRef) has a say in.
+func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate string, phoneHash []byte, phoneRef string) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_caller"), identityID, fromDate, phoneHash, phoneRef)
+	return pgx.CollectRows(rows, scanBooking)
+}
+
 // CheckIn moves a confirmed booking to checked in, with its event and
 // audit entry, and makes the card's name the identity's verified name.
 func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (_ booking.Booking, rerr error) {

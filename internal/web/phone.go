@@ -165,9 +165,10 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 				cv.MaskedID = id.Masked()
 			}
 			cv.NameMasked = identity.MaskName(ref.Name)
-			// Only the bookings made under the name the caller gave: the ID
-			// number alone proves nothing on the phone.
-			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name})
+			// Only the bookings made under the name the caller gave, and of
+			// those an account made only the ones the number has a say in:
+			// an ID number and a name prove nothing on the phone.
+			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
 			switch {
 			case err == nil:
 				cv.Known, found = true, []booking.Lookup{l}

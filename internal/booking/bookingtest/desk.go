@@ -264,6 +264,40 @@ func (s *Store) BookingsOfIdentity(_ context.Context, identityID, fromDate strin
 	return out, nil
 }
 
+// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call from
+// the number has a say in (the adapter's bookings_of_caller).
+func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate string, phoneHash []byte, phoneRef string) ([]booking.Booking, error) {
+	all, err := s.BookingsOfIdentity(ctx, identityID, fromDate)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rang := false // staff acted for the person on a call from the number
+	for _, e := range s.events {
+		if e.Phone == phoneRef && e.StaffID != "" && e.IdentityID == identityID {
+			rang = true
+		}
+	}
+	ownSelf := false // the person's verified self logs in with the number
+	for _, p := range s.patients {
+		if a, ok := s.accounts[p.AccountID]; ok && p.IdentityID == identityID && p.IsSelf && p.Verified && string(a.PhoneHash) == string(phoneHash) {
+			ownSelf = true
+		}
+	}
+	var out []booking.Booking
+	for _, b := range all {
+		a, ok := s.accounts[b.AccountID]
+		switch {
+		case ok && string(a.PhoneHash) == string(phoneHash),
+			b.PatientID != "" && string(s.phones[b.PatientID]) == string(phoneHash),
+			b.AccountID == "" && (rang || ownSelf):
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
 // IdentitiesByPhone finds up to limit people a phone number is known for:
 // those staff booked, entered or waitlisted for a caller ringing from it
 // (events with phoneRef and a staff member), the patients given it as their

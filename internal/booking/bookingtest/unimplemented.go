@@ -80,6 +80,10 @@ func (unimplementedStore) BookingsOfIdentity(_ context.Context, _ string, _ stri
 	panic(unimplemented("Store.BookingsOfIdentity"))
 }
 
+func (unimplementedStore) BookingsOfCaller(_ context.Context, _ string, _ string, _ []byte, _ string) ([]booking.Booking, error) {
+	panic(unimplemented("Store.BookingsOfCaller"))
+}
+
 func (unimplementedStore) CancelBooking(_ context.Context, _ string, _ bool, _ booking.NoShowRules, _ booking.Event, _ *booking.AuditEntry) (booking.Booking, []booking.Bar, error) {
 	panic(unimplemented("Store.CancelBooking"))
 }
