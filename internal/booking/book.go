@@ -282,7 +282,12 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	}
 	// matches tells a replay of this request from a reuse of its key.
 	matches := func(got Booking) bool {
+		// The name too: a booking is made under a name (check-in and the
+		// phone's lookup compare with it), so one ID number under another
+		// name is another request. A booking from before names were kept
+		// per booking has none.
 		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
+			(got.NameHash == "" || got.NameHash == b.NameHash) &&
 			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
 	}
 	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce(), limits: limits}, idemKey, o, matches, prepare)

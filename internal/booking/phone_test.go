@@ -102,3 +102,30 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 		`SELECT count(*) FROM audit_log WHERE action = 'caller_lookup' AND target LIKE 'phone:1%****%'`)
 	h.checkClean()
 }
+
+// TestPhoneKeyRepeatedWithAnotherName: an operator's Idempotency-Key
+// repeated for the same session and ID number but another name is another
+// request (409 idempotency_key_reused), not the booking made under the
+// first name: a booking is made under a name, which check-in and the phone
+// console's lookup compare with. It used to return the first booking.
+func TestPhoneKeyRepeatedWithAnotherName(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.session(sessionOpts{phone: 3})
+	op := h.staff(booking.RoleOperator)
+	req := booking.StaffBookRequest{IdentityRequest: h.person("周八"), SessionID: s.ID, Channel: booking.ChannelPhone,
+		CallerPhone: "13877778888", IdempotencyKey: "op-key-1"}
+	first, err := h.svc.BookFor(h.ctx, op, req)
+	testenv.Must(t, err, "book by phone")
+	again, err := h.svc.BookFor(h.ctx, op, req)
+	testenv.Must(t, err, "repeat")
+	if again.ID != first.ID || !again.Replayed {
+		t.Errorf("the same request again = %s (replayed %v), want %s replayed", again.ID, again.Replayed, first.ID)
+	}
+	req.Name = "吴九"
+	got, err := h.svc.BookFor(h.ctx, op, req)
+	wantErr(t, "the same key and ID number under another name", err, booking.ErrIdempotencyReuse)
+	if got.ID != "" {
+		t.Errorf("the repeat under another name answered booking %s, want none", got.ID)
+	}
+	h.checkClean()
+}
