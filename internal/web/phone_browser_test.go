@@ -214,13 +214,7 @@ func TestPhoneCallerNeedsTheName(t *testing.T) {
 	ctx := t.Context()
 	phone := newPhone()
 	idNumber, name := residentID(4101), "王小明"
-	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
-	testenv.Must(t, err, "create the patient's account")
-	patient := booking.Actor{AccountID: account, Role: booking.RolePatient}
-	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
-	testenv.Must(t, err, "add the patient")
-	online, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
-	testenv.Must(t, err, "book online")
+	online := s.selfBookedOnline(phone, idNumber, name)
 
 	password := "operator password 1"
 	opPhone := s.newOperator(password)
@@ -274,13 +268,7 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
 	idNumber, name := residentID(4201), "王小明"
-	owner, err := s.svc.CreateAccount(ctx, newPhone(), "patient password 1", "", booking.Origin{})
-	testenv.Must(t, err, "create the owner's account")
-	ownerActor := booking.Actor{AccountID: owner, Role: booking.RolePatient}
-	p, err := s.svc.AddPatient(ctx, ownerActor, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
-	testenv.Must(t, err, "add the owner")
-	own, err := s.svc.Book(ctx, ownerActor, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
-	testenv.Must(t, err, "the owner books online")
+	own := s.selfBookedOnline(newPhone(), idNumber, name)
 
 	snoopPhone := newPhone()
 	snoop, err := s.svc.CreateAccount(ctx, snoopPhone, "patient password 2", "", booking.Origin{})
@@ -290,12 +278,9 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 		Relationship: "parent", Phone: snoopPhone}, booking.Origin{})
 	testenv.Must(t, err, "the snoop adds the owner as a parent with the snoop's phone")
 
-	password := "operator password 1"
-	opPhone := s.newOperator(password)
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signIn("phone", opPhone, password)
-	b.fill("#caller-form input[name=phone]", snoopPhone)
-	b.click("#caller-form button[type=submit]", "/phone?")
+	b.signIn("phone", s.newOperator("operator password 1"), "operator password 1")
+	b.ringFrom(snoopPhone)
 	b.contains(".person", "王*明") // the number was given to the person
 	if html := b.html(); strings.Contains(html, "b-"+own.ID) {
 		t.Errorf("a call from the snoop's number lists the booking the owner's account made")
@@ -303,4 +288,27 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 	b.absent(".person .booking")
 	b.hidden(idNumber, name, snoopPhone)
 	b.shot("phone-number-snoop")
+}
+
+// selfBookedOnline creates a patient account logging in with phone, whose
+// self is the person idNumber, name, booked online on the site's open
+// session.
+func (s *site) selfBookedOnline(phone, idNumber, name string) booking.Booking {
+	s.t.Helper()
+	ctx := s.t.Context()
+	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	testenv.Must(s.t, err, "create the patient's account")
+	patient := booking.Actor{AccountID: account, Role: booking.RolePatient}
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
+	testenv.Must(s.t, err, "add the patient")
+	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
+	testenv.Must(s.t, err, "book online")
+	return bk
+}
+
+// ringFrom starts a call on the phone console from a number alone.
+func (b *tab) ringFrom(phone string) {
+	b.t.Helper()
+	b.fill("#caller-form input[name=phone]", phone)
+	b.click("#caller-form button[type=submit]", "/phone?")
 }

@@ -37,8 +37,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	opPhone := s.newOperator(password)
 	b := newBrowser(t, s.base, 3*time.Minute)
 	b.signIn("phone", opPhone, password)
-	b.fill("#caller-form input[name=phone]", phone)
-	b.click("#caller-form button[type=submit]", "/phone?")
+	b.ringFrom(phone)
 	html := b.html()
 	for _, want := range []string{"本人 · 1985", "子女 · 2016", "子女 · 2018"} {
 		if !strings.Contains(html, `<span class="family tag">`+want+`</span>`) {
