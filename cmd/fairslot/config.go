@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -133,8 +134,8 @@ func (c *common) validate() error {
 	if c.refusalBuffer < 0 || c.refusalRate < 1 {
 		errs = append(errs, fmt.Errorf("--refusal-buffer (%d) must be 0 or more and --refusal-rate (%d) 1 or more", c.refusalBuffer, c.refusalRate))
 	}
-	if _, err := url.Parse(c.databaseURL); err != nil {
-		errs = append(errs, fmt.Errorf("--database-url: %w", err))
+	if _, err := parseURL("--database-url", c.databaseURL); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -169,17 +170,51 @@ func (c *common) readKey() error {
 	return nil
 }
 
-// redactURL masks the password of a URL that has one (u.Redacted); any
-// other text is returned as it is.
+// redactURL masks the password of a URL that has one (u.Redacted), of a
+// key=value connection string (password=…), and the whole of a text that
+// does not parse as a URL but holds an '@' (a user and password before a
+// host); any other text is returned as it is.
 func redactURL(s string) string {
+	if dsnPassword.MatchString(s) {
+		return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
+	}
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "[not a valid URL: hidden, it may hold a password]"
+		}
+		return s
+	}
+	if u.User == nil {
 		return s
 	}
 	if _, ok := u.User.Password(); !ok {
 		return s
 	}
 	return u.Redacted()
+}
+
+// dsnPassword finds the password of a key=value connection string
+// ("host=… user=… password=…"), which pgx takes as well as a URL.
+var dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// parseURL parses a database URL given to flag. url.Parse's error repeats
+// the whole text, password included (an operator saw theirs in clear when a
+// character of it was not escaped): this one names the flag and the fault only.
+func parseURL(flag, s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err == nil {
+		return u, nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var esc url.EscapeError
+	if errors.As(err, &esc) {
+		err = errors.New("a % not followed by two hex digits (write a % in a password as %25)")
+	}
+	return nil, fmt.Errorf("%s is not a valid URL: %v (the URL is not shown: it may hold a password)", flag, err)
 }
 
 // logAttrs is the configuration as logged: secrets masked.
@@ -329,7 +364,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	// URL's, FAIRSLOT_STAFF_PASSWORD): -h shows it masked, as the start-up
 	// line does.
 	fs.VisitAll(func(f *flag.Flag) {
-		if strings.Contains(f.Name, "password") && f.DefValue != "" {
+		if (f.Name == "password" || strings.HasSuffix(f.Name, "-password")) && f.DefValue != "" {
 			f.DefValue = "[set]"
 		}
 		f.DefValue = redactURL(f.DefValue)

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 
 	"fairslot/internal/cockroach"
 )
@@ -29,6 +28,14 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if ownerURL == "" {
 		ownerURL = serviceURL
 	}
+	owner, err := parseURL("--migrate-database-url", ownerURL)
+	if err != nil {
+		return err
+	}
+	service, err := parseURL("--database-url", serviceURL)
+	if err != nil {
+		return err
+	}
 	db, err := cockroach.Open(ctx, ownerURL, nil)
 	if err != nil {
 		return err
@@ -39,14 +46,6 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	fmt.Fprintf(stdout, "migrated %s database: %d applied %v\n", db.Flavor(), len(applied), applied)
-	owner, err := url.Parse(ownerURL)
-	if err != nil {
-		return fmt.Errorf("--migrate-database-url: %w", err)
-	}
-	service, err := url.Parse(serviceURL)
-	if err != nil {
-		return fmt.Errorf("--database-url: %w", err)
-	}
 	if user := service.User.Username(); user != "" && user != owner.User.Username() {
 		pw, _ := service.User.Password()
 		if err := db.GrantServiceLogin(ctx, user, pw); err != nil {

@@ -167,3 +167,77 @@ func TestHelpMasksPasswords(t *testing.T) {
 		t.Errorf("redactURL of a URL without a password = %q, want it unchanged", got)
 	}
 }
+
+// TestBadDatabaseURLKeepsItsPassword: a database URL that does not parse (a
+// password with an unescaped % or a typo in the port) is refused naming the
+// flag and the fault; the error used to repeat the whole URL, password in
+// clear (url.Parse's error quotes its input), on the terminal and in the
+// service's log. A key=value connection string's password and an
+// unparseable URL's are masked in -h as a URL's is; the defaults of
+// --password-iterations and --password-hashers (not secrets) are shown.
+func TestBadDatabaseURLKeepsItsPassword(t *testing.T) {
+	const pw = "pw-Review10b-s3cret"
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	bad := []struct{ name, url string }{
+		{"unescaped percent", "postgres://fairslot_app:" + pw + "%zz@127.0.0.1:5432/fairslot"},
+		{"port not a number", "postgres://fairslot_app:" + pw + "@127.0.0.1:port/fairslot"},
+		{"no scheme", "fairslot_app:" + pw + "@127.0.0.1:5432/fairslot"},
+	}
+	for _, b := range bad {
+		for _, cmd := range [][]string{{"serve"}, {"reconcile", "--check"}, {"events"}, {"staff", "add", "--role", "admin", "--phone", "13900000001"}, {"migrate"}} {
+			for _, variable := range []string{"FAIRSLOT_DATABASE_URL", "FAIRSLOT_MIGRATE_DATABASE_URL"} {
+				if variable == "FAIRSLOT_MIGRATE_DATABASE_URL" && cmd[0] != "migrate" {
+					continue
+				}
+				t.Run(b.name+"/"+strings.Join(cmd, " ")+"/"+variable, func(t *testing.T) {
+					env := map[string]string{
+						"FAIRSLOT_DATABASE_URL":         "postgres://fairslot_app@127.0.0.1:1/fairslot",
+						"FAIRSLOT_MIGRATE_DATABASE_URL": "postgres://fairslot@127.0.0.1:1/fairslot",
+						"FAIRSLOT_SECRET_KEY":           key,
+						"FAIRSLOT_STAFF_PASSWORD":       "staff-pass-123",
+					}
+					env[variable] = b.url
+					var out, errs bytes.Buffer
+					err := run(context.Background(), cmd, func(k string) string { return env[k] }, &out, &errs)
+					flagName := "--database-url"
+					if variable == "FAIRSLOT_MIGRATE_DATABASE_URL" {
+						flagName = "--migrate-database-url"
+					}
+					if err == nil || !strings.Contains(err.Error(), flagName+" is not a valid URL") {
+						t.Fatalf("fairslot %s = %v, want an error naming %s", strings.Join(cmd, " "), err, flagName)
+					}
+					if all := err.Error() + out.String() + errs.String(); strings.Contains(all, pw) {
+						t.Errorf("fairslot %s printed the password in clear:\n%s", strings.Join(cmd, " "), all)
+					}
+				})
+			}
+		}
+	}
+	for _, u := range []string{
+		"host=127.0.0.1 port=5432 user=fairslot_app password=" + pw + " dbname=fairslot",
+		"host=127.0.0.1 user=fairslot_app password='" + pw + " x' dbname=fairslot",
+		bad[0].url, bad[1].url,
+	} {
+		t.Run("help/"+u[:20], func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(context.Background(), []string{"reconcile", "-h"}, func(k string) string {
+				return map[string]string{"FAIRSLOT_DATABASE_URL": u}[k]
+			}, &out, &errs)
+			if !errors.Is(err, errHelp) {
+				t.Fatalf("fairslot reconcile -h = %v, want the help", err)
+			}
+			if help := out.String() + errs.String(); strings.Contains(help, pw) {
+				t.Errorf("fairslot reconcile -h shows the password of %q in clear", u)
+			}
+		})
+	}
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"reconcile", "-h"}, func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) {
+		t.Fatalf("fairslot reconcile -h = %v, want the help", err)
+	}
+	for _, want := range []string{"(default 600000)"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("fairslot reconcile -h lacks %q (the default of --password-iterations is no secret)", want)
+		}
+	}
+}
