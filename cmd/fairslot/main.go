@@ -5,6 +5,7 @@
 //	fairslot seed        load the demo hospital, its schedule and demo staff
 //	fairslot reconcile   rebuild Redis admission state from SQL
 //	fairslot staff add   create a staff account (clerk, operator or admin)
+//	fairslot staff password  set a staff account's password, ending its logins
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot events      write the booking events in SQL to a file
 //	fairslot lottery     export a session's lottery draws, or verify them
@@ -55,6 +56,7 @@ commands:
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
+  staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
@@ -79,11 +81,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "reconcile":
 		return reconcile(ctx, rest, getenv, stdout, stderr)
 	case "staff":
-		if len(rest) == 0 || rest[0] != "add" {
-			fmt.Fprint(stderr, usage)
-			return errUsage
+		switch {
+		case len(rest) > 0 && rest[0] == "add":
+			return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "password":
+			return staffPassword(ctx, rest[1:], getenv, stdout, stderr)
 		}
-		return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
+		fmt.Fprint(stderr, usage)
+		return errUsage
 	case "detect":
 		return detectCmd(ctx, rest, getenv, stdout, stderr)
 	case "events":

@@ -28,6 +28,9 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			if r, err = booking.ParseRole(role); err != nil || r == booking.RolePatient {
 				return errors.New("--role must be clerk, operator, referrer or admin")
 			}
+			if password == "" {
+				return errors.New("a password is required: set FAIRSLOT_STAFF_PASSWORD (or --password)")
+			}
 			if hospital == "" && r != booking.RoleAdmin {
 				return fmt.Errorf("--hospital is required: a %s works for one hospital (GET /v1/hospitals lists them)", r)
 			}
@@ -47,6 +50,40 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			fmt.Fprintf(stdout, "created %s account %s, %s\n", r, id, scope)
 			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
+
+// staffPassword is `fairslot staff password`: a staff account's new
+// password (forgotten, or a random one nobody keeps to lock out someone who
+// left), every login of the account ended.
+func staffPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var phone, password string
+	return tool{
+		name: "staff password",
+		flags: func(fs *flag.FlagSet, e env) {
+			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
+			fs.StringVar(&password, "password", e.Str("STAFF_PASSWORD", ""), "the new password (8 to 72 characters); prefer FAIRSLOT_STAFF_PASSWORD: a command line shows in process listings and the shell's history")
+		},
+		check: func() error {
+			if phone == "" {
+				return errors.New("--phone is required: the staff member's login")
+			}
+			if password == "" {
+				return errors.New("a new password is required: set FAIRSLOT_STAFF_PASSWORD (or --password)")
+			}
+			return nil
+		},
+		work: func(ctx context.Context, d *deps) error {
+			r, err := d.svc.ResetStaffPassword(ctx, phone, password)
+			if r.AccountID != "" {
+				scope := "platform-wide"
+				if r.HospitalID != "" {
+					scope = "of hospital " + r.HospitalID
+				}
+				fmt.Fprintf(stdout, "set the password of %s account %s, %s; every login of it is ended (on every instance within --revocation-poll)\n", r.Role, r.AccountID, scope)
+			}
+			return err
 		},
 	}.run(ctx, args, getenv, stderr)
 }

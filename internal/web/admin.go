@@ -54,17 +54,18 @@ var eventLabels = map[booking.EventType]string{
 }
 
 var auditActionLabels = map[string]string{
-	"flag_confirm":      "确认线索 Flag confirmed",
-	"flag_dismiss":      "排除线索 Flag dismissed",
-	"checkin_refused":   "签到被拒 Check-in refused",
-	"reissue":           "退号重发 Slot reissued",
-	"extra_slots":       "加号 Extra slots",
-	"move_pool":         "调整号池 Slots moved between pools",
-	"staff_added":       "新增工作人员 Staff account added",
-	"lottery_draw":      "摇号开奖 Lottery drawn",
-	"case_answer":       "答复投诉举报 Case answered",
-	"case_answer_close": "答复并办结 Case answered and closed",
-	"case_close":        "办结投诉举报 Case closed",
+	"flag_confirm":         "确认线索 Flag confirmed",
+	"flag_dismiss":         "排除线索 Flag dismissed",
+	"checkin_refused":      "签到被拒 Check-in refused",
+	"reissue":              "退号重发 Slot reissued",
+	"extra_slots":          "加号 Extra slots",
+	"move_pool":            "调整号池 Slots moved between pools",
+	"staff_added":          "新增工作人员 Staff account added",
+	"staff_password_reset": "重置工作人员密码 Staff password reset",
+	"lottery_draw":         "摇号开奖 Lottery drawn",
+	"case_answer":          "答复投诉举报 Case answered",
+	"case_answer_close":    "答复并办结 Case answered and closed",
+	"case_close":           "办结投诉举报 Case closed",
 }
 
 var roleLabels = map[string]string{
