@@ -24,6 +24,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // hospitals name their zone; do not depend on the host's tz database
+
+	"fairslot/internal/cockroach"
 )
 
 func main() {
@@ -64,8 +66,20 @@ commands:
 Run "fairslot <command> -h" for the flags of a command.
 `
 
-// run is the whole program, so tests can run it in-process.
+// run is the whole program, so tests can run it in-process. An error of a
+// database without this build's tables says what to do about it: the bare
+// "relation … does not exist" left an operator to guess.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if cockroach.SchemaBehind(err) {
+		return fmt.Errorf("%w\n(the database lacks a table or column this fairslot needs: it was never migrated, or is older than this build; "+
+			"run `fairslot migrate` with FAIRSLOT_MIGRATE_DATABASE_URL naming the tables' owner)", err)
+	}
+	return err
+}
+
+// dispatch runs the command args name.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage

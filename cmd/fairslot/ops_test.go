@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +156,34 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, ch string) float64 {
 	}
 	t.Fatalf("metric %s{channel=%q} not found", name, ch)
 	return 0
+}
+
+// TestUnmigratedDatabaseSaysMigrate: a command run against a database that
+// was never migrated (or is older than the build) says to run `fairslot
+// migrate`; it used to end on PostgreSQL's bare `relation "hospitals" does
+// not exist`, which left the operator to guess. A migrated database runs.
+func TestUnmigratedDatabaseSaysMigrate(t *testing.T) {
+	_, prefix := testenv.Redis(t)
+	env := toolEnv(t, prefix)
+	env["FAIRSLOT_DATABASE_URL"] = env["FAIRSLOT_MIGRATE_DATABASE_URL"]
+	env["FAIRSLOT_STAFF_PASSWORD"] = "staff-pass-123"
+	getenv := func(k string) string { return env[k] }
+	for _, cmd := range [][]string{
+		{"reconcile", "--check"},
+		{"events", "--out", filepath.Join(t.TempDir(), "events.jsonl")},
+		{"staff", "add", "--role", "admin", "--phone", "13900000077"},
+	} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(context.Background(), cmd, getenv, &out, &errs)
+			if err == nil || !strings.Contains(err.Error(), "run `fairslot migrate`") {
+				t.Errorf("fairslot %s on an unmigrated database = %v, want it to say to run fairslot migrate", strings.Join(cmd, " "), err)
+			}
+		})
+	}
+	var out, errs bytes.Buffer
+	testenv.Must(t, run(context.Background(), []string{"migrate"}, getenv, &out, &errs), "migrate")
+	if err := run(context.Background(), []string{"reconcile", "--check"}, getenv, &out, &errs); err != nil {
+		t.Errorf("fairslot reconcile --check after migrate = %v, want success", err)
+	}
 }

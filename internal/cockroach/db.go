@@ -444,3 +444,11 @@ func (db *DB) Fill(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SchemaBehind reports whether err is the database lacking a table or a
+// column (SQLSTATE 42P01, 42703): a database never migrated, or one older
+// than this build's migrations.
+func SchemaBehind(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703")
+}
