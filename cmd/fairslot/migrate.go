@@ -20,7 +20,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fs.SetOutput(stderr)
 	c.register(fs, e)
 	fs.StringVar(&ownerURL, "migrate-database-url", e.Str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
-		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (empty: --database-url runs them itself)")
+		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (--migrate-database-url= on the command line: --database-url runs them itself; an empty FAIRSLOT_MIGRATE_DATABASE_URL counts as unset)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
