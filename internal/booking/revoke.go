@@ -67,21 +67,33 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		s.loginFailed(ctx, key)
 		return Token{}, ErrBadCredentials
 	}
-	var hash string
-	if err := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(req.New, s.cfg.PasswordIterations) }); err != nil {
-		return Token{}, err
-	}
+	gen, now, err := s.setPassword(ctx, a.ID, req.New)
 	if err != nil {
 		return Token{}, err
 	}
-	now := s.cfg.Now()
-	gen, err := s.store.RevokeTokens(ctx, a.ID, hash, now)
-	if err != nil {
-		return Token{}, err
-	}
-	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	a.TokenGeneration = gen
 	return s.mint(a, now), nil
+}
+
+// setPassword hashes a new password (in a hashing slot), stores it and ends
+// every token of the account, here at once; it returns the account's new
+// token generation and the time of the change.
+func (s *Service) setPassword(ctx context.Context, accountID, password string) (int, time.Time, error) {
+	var hash string
+	var err error
+	if serr := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(password, s.cfg.PasswordIterations) }); serr != nil {
+		return 0, time.Time{}, serr
+	}
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	now := s.cfg.Now()
+	gen, err := s.store.RevokeTokens(ctx, accountID, hash, now)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	s.noteRevocation(Revocation{AccountID: accountID, Generation: gen, At: now})
+	return gen, now, nil
 }
 
 // mint makes a token for an account at its current generation.
@@ -265,19 +277,10 @@ func (s *Service) ResetStaffPassword(ctx context.Context, phone, password string
 	if a.Role == RolePatient {
 		return StaffPasswordReset{}, Errorf(ErrForbidden, "this phone is a patient's account: patients change their own password (POST /v1/auth/password)")
 	}
-	var hash string
-	if err := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(password, s.cfg.PasswordIterations) }); err != nil {
-		return StaffPasswordReset{}, err
-	}
+	_, now, err := s.setPassword(ctx, a.ID, password)
 	if err != nil {
 		return StaffPasswordReset{}, err
 	}
-	now := s.cfg.Now()
-	gen, err := s.store.RevokeTokens(ctx, a.ID, hash, now)
-	if err != nil {
-		return StaffPasswordReset{}, err
-	}
-	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	r := StaffPasswordReset{AccountID: a.ID, HospitalID: a.HospitalID, Role: a.Role}
 	err = s.store.RecordAudit(ctx, AuditEntry{ID: newID(), TS: now, ActorRole: "cli", Action: "staff_password_reset",
 		Target: "account:" + a.ID, Reason: "role " + string(a.Role) + ", every login ended", HospitalID: a.HospitalID})
