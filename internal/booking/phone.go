@@ -53,7 +53,7 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 		return nil, err
 	}
 	out := make([]Lookup, 0, len(who))
-	from := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
+	from := s.lookupFrom()
 	for _, i := range who {
 		// Only the bookings the number has a say in: another account
 		// may have given its own number to a person it knows the ID
@@ -62,13 +62,7 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 		if err != nil {
 			return nil, err
 		}
-		var bs []Booking
-		for _, b := range all {
-			if actor.Covers(b.HospitalID) {
-				bs = append(bs, b)
-			}
-		}
-		out = append(out, Lookup{Identity: i, Bookings: bs, Kin: kin[i.ID]})
+		out = append(out, Lookup{Identity: i, Bookings: inReach(actor, all), Kin: kin[i.ID]})
 	}
 	return out, nil
 }
@@ -98,8 +92,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 		return Lookup{}, err
 	}
 	hash := s.keys.Hash("phone", p)
-	from := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
-	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.ID, from, hash, s.phoneRef(hash))
+	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.ID, s.lookupFrom(), hash, s.phoneRef(hash))
 	if err != nil {
 		return Lookup{}, err
 	}
@@ -125,18 +118,28 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 // Standard Time, so a hospital ahead or behind still sees its today) in the
 // hospitals the staff member covers.
 func (s *Service) bookingsInReach(ctx context.Context, actor Actor, identityID string) ([]Booking, error) {
-	from := s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
-	all, err := s.store.BookingsOfIdentity(ctx, identityID, from)
+	all, err := s.store.BookingsOfIdentity(ctx, identityID, s.lookupFrom())
 	if err != nil {
 		return nil, err
 	}
+	return inReach(actor, all), nil
+}
+
+// lookupFrom is the first visit date a staff lookup lists: yesterday in
+// China Standard Time, so a hospital ahead or behind still sees its today.
+func (s *Service) lookupFrom() string {
+	return s.cfg.Now().In(chinaStandardTime).AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+// inReach keeps the bookings in the hospitals the staff member covers.
+func inReach(actor Actor, all []Booking) []Booking {
 	var bs []Booking
 	for _, b := range all {
 		if actor.Covers(b.HospitalID) {
 			bs = append(bs, b)
 		}
 	}
-	return bs, nil
+	return bs
 }
 
 // StaffWaitlistRequest puts a caller on a session's waitlist by phone.
