@@ -51,13 +51,19 @@ func TestRefusedCountsByReason(t *testing.T) {
 // TestJobFailuresCounted: a background job whose runs fail is counted in
 // fairslot_job_failures_total under its name, and its last success stays
 // where it was; a job that succeeds moves its own last success and counts
-// no failure. Read from the registry, as /metrics serves it.
+// no failure; each job's interval and deadline are exported beside them
+// (FairslotJobNotSucceeding's threshold is made of them). Read from the
+// registry, as /metrics serves it.
 func TestJobFailuresCounted(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	var clock atomic.Int64
 	clock.Store(1_000)
 	now := func() time.Time { return time.Unix(clock.Add(1), 0) } // each reading a second later
-	m := newJobMetrics(reg, []string{"notify", "sweep"}, now)
+	m := newJobMetrics(reg, []booking.Job{
+		{Name: "notify", Every: 2 * time.Second, Timeout: 30 * time.Second},
+		{Name: "sweep", Every: 5 * time.Second}, // the deadline is the interval
+	}, now)
+	configured := map[string]map[string]float64{}
 	read := func() (failures, last map[string]float64) {
 		families, err := reg.Gather()
 		if err != nil {
@@ -71,6 +77,11 @@ func TestJobFailuresCounted(t *testing.T) {
 					failures[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
 				case "fairslot_job_last_success_timestamp_seconds":
 					last[s.GetLabel()[0].GetValue()] = s.GetGauge().GetValue()
+				case "fairslot_job_interval_seconds", "fairslot_job_timeout_seconds":
+					if configured[f.GetName()] == nil {
+						configured[f.GetName()] = map[string]float64{}
+					}
+					configured[f.GetName()][s.GetLabel()[0].GetValue()] = s.GetGauge().GetValue()
 				}
 			}
 		}
@@ -82,6 +93,12 @@ func TestJobFailuresCounted(t *testing.T) {
 	}
 	if want := map[string]float64{"notify": 1001, "sweep": 1001}; !maps.Equal(last, want) {
 		t.Errorf("last successes before any run %v, want %v (the start)", last, want)
+	}
+	if got, want := configured["fairslot_job_interval_seconds"], map[string]float64{"notify": 2, "sweep": 5}; !maps.Equal(got, want) {
+		t.Errorf("intervals %v, want %v", got, want)
+	}
+	if got, want := configured["fairslot_job_timeout_seconds"], map[string]float64{"notify": 30, "sweep": 5}; !maps.Equal(got, want) {
+		t.Errorf("deadlines %v, want %v (sweep's: its interval)", got, want)
 	}
 
 	ctx, cancel := context.WithCancel(t.Context())

@@ -224,7 +224,9 @@ func (w *redisWatch) gauges(ctx context.Context) error {
 // periodic job, and when each last succeeded, so a job that keeps failing
 // or stops succeeding (hung past its deadline, never given its lease)
 // raises an alert (deploy/prometheus/alerts.yml, FairslotJobFailing and
-// FairslotJobNotSucceeding) rather than only a log line.
+// FairslotJobNotSucceeding) rather than only a log line. Each job's
+// interval and deadline are exported beside them, so the alert's
+// threshold follows the job as configured rather than one figure for all.
 type jobMetrics struct {
 	failures    *prometheus.CounterVec
 	lastSuccess *prometheus.GaugeVec
@@ -234,8 +236,9 @@ type jobMetrics struct {
 // newJobMetrics exports both series for every job from the start: the
 // failures at 0 (a rate needs the series before its first failure), the
 // last success at now, so a job that never succeeds on any instance is
-// caught as well as one that stopped.
-func newJobMetrics(reg prometheus.Registerer, jobs []string, now func() time.Time) booking.JobMetrics {
+// caught as well as one that stopped; and each job's interval and
+// per-run deadline, which do not change while the process runs.
+func newJobMetrics(reg prometheus.Registerer, jobs []booking.Job, now func() time.Time) booking.JobMetrics {
 	if reg == nil {
 		return nil
 	}
@@ -250,12 +253,22 @@ func newJobMetrics(reg prometheus.Registerer, jobs []string, now func() time.Tim
 		}, []string{"job_name"}),
 		now: now,
 	}
+	interval := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fairslot_job_interval_seconds",
+		Help: "How often a periodic background job runs on this instance (its ticker), by job_name.",
+	}, []string{"job_name"})
+	timeout := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fairslot_job_timeout_seconds",
+		Help: "The deadline of each run of a periodic background job, by job_name.",
+	}, []string{"job_name"})
 	start := float64(now().UnixNano()) / 1e9
 	for _, j := range jobs {
-		m.failures.WithLabelValues(j)
-		m.lastSuccess.WithLabelValues(j).Set(start)
+		m.failures.WithLabelValues(j.Name)
+		m.lastSuccess.WithLabelValues(j.Name).Set(start)
+		interval.WithLabelValues(j.Name).Set(j.Every.Seconds())
+		timeout.WithLabelValues(j.Name).Set(j.RunTimeout().Seconds())
 	}
-	reg.MustRegister(m.failures, m.lastSuccess)
+	reg.MustRegister(m.failures, m.lastSuccess, interval, timeout)
 	return m
 }
 
@@ -265,13 +278,4 @@ func (m *jobMetrics) JobRan(job string, err error) {
 		return
 	}
 	m.lastSuccess.WithLabelValues(job).Set(float64(m.now().UnixNano()) / 1e9)
-}
-
-// jobNames are the names of jobs.
-func jobNames(jobs []booking.Job) []string {
-	names := make([]string, len(jobs))
-	for i, j := range jobs {
-		names[i] = j.Name
-	}
-	return names
 }

@@ -236,7 +236,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bg := booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
 		CatalogWatch: c.catalogWatch,
 		Lease:        booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}}
-	bg.Metrics = newJobMetrics(reg, jobNames(d.svc.Jobs(bg)), time.Now)
+	bg.Metrics = newJobMetrics(reg, d.svc.Jobs(bg), time.Now)
 
 	ln, err := net.Listen("tcp", c.httpAddr)
 	if err != nil {

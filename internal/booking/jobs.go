@@ -44,6 +44,14 @@ type Job struct {
 	Run       func(ctx context.Context) error
 }
 
+// RunTimeout is the deadline of each run: Timeout, or Every when zero.
+func (j Job) RunTimeout() time.Duration {
+	if j.Timeout > 0 {
+		return j.Timeout
+	}
+	return j.Every
+}
+
 // Lease lets one instance at a time run an exclusive job, across instances:
 // JobLease over the store's job_leases (lease.go). At each tick the
 // instance claims or renews the job's lease and runs the job only if it
@@ -90,9 +98,7 @@ func RunJobs(ctx context.Context, log *slog.Logger, lease Lease, metrics JobMetr
 		if j.Every <= 0 {
 			continue
 		}
-		if j.Timeout <= 0 {
-			j.Timeout = j.Every
-		}
+		j.Timeout = j.RunTimeout()
 		if j.Exclusive {
 			exclusive = append(exclusive, j.Name)
 		}
