@@ -181,6 +181,9 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if q, ok := sess.Channel(ChannelPhone); ok && q.TakesEntries(s.cfg.Now()) {
 		return WaitlistEntry{}, Errorf(ErrLotteryOnly, "this session's phone slots are drawn by lottery: enter the caller in the draw")
 	}
+	if err := drawPending(sess, s.cfg.Now()); err != nil {
+		return WaitlistEntry{}, err
+	}
 	want, err := s.resolve(req.IdentityRequest)
 	if err != nil {
 		return WaitlistEntry{}, err

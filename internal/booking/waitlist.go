@@ -44,6 +44,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		// Enter the draw instead, asking for the waitlist if not drawn.
 		return WaitlistEntry{}, Errorf(ErrLotteryOnly, "this session's online slots are drawn by lottery: enter the draw, and ask for the waitlist if not drawn")
 	}
+	if err := drawPending(sess, s.cfg.Now()); err != nil {
+		return WaitlistEntry{}, err
+	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
 		return WaitlistEntry{}, err
@@ -72,6 +75,22 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
 	return s.addWaitlist(ctx, e, ev)
+}
+
+// drawPending refuses a waitlist join while a lottery pool of the session
+// is being drawn: its draw time has come and the draw is not done. The draw
+// books its winners first, then puts the losers who asked on the waitlist,
+// one by one in drawn order; a join in between (a bot polling from the draw
+// time finds the slots gone) would go in front of them all and take the
+// first returned slot (review11). The catalog says drawn only once every
+// loser is on the list, and a stale catalog only refuses longer.
+func drawPending(sess *Session, now time.Time) error {
+	for _, q := range sess.Channels {
+		if q.IsLottery() && !now.Before(q.DrawAt) && (q.Draw == nil || q.Draw.Status != DrawDrawn) {
+			return Errorf(ErrLotteryOnly, "this session's %s slots are being drawn by lottery, and those not drawn who asked join the waitlist first, in drawn order: join once the draw is done", q.Channel)
+		}
+	}
+	return nil
 }
 
 // addWaitlist stores an entry with its event, then appends it to the
