@@ -506,8 +506,9 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 
 // VerifyDraw computes a published draw again from its seed and entries and
 // compares it with what was booked (the ids of bookings among its entries).
-// It returns nil when the seed matches the commitment and the winners are
-// exactly the entries the drawn order gives the pool's slots to.
+// It returns nil when the seed matches the commitment, every published
+// place is the drawn order's, and the winners are exactly the entries the
+// drawn order gives the pool's slots to.
 func VerifyDraw(d PublishedDraw, booked map[string]bool) error {
 	if d.Status != DrawDrawn {
 		return fmt.Errorf("%s pool of session %s: not drawn yet (%s)", d.Channel, d.SessionID, d.Status)
@@ -528,6 +529,16 @@ func VerifyDraw(d PublishedDraw, booked map[string]bool) error {
 	order, digest := DrawOrder(d.Seed, d.SessionID, d.Channel, ids)
 	if d.Digest != nil && string(digest) != string(d.Digest) {
 		return fmt.Errorf("%s pool: the eligible entries do not hash to the recorded digest", d.Channel)
+	}
+	// Every place published is the one the seed gives: the places are what
+	// an entrant checks, and the losers' are the waitlist's order.
+	for _, e := range d.Entries {
+		if e.Rank > len(order) {
+			return fmt.Errorf("%s pool: entry %s is published at place %d of %d", d.Channel, e.ID, e.Rank, len(order))
+		}
+		if e.Rank > 0 && order[e.Rank-1] != e.ID {
+			return fmt.Errorf("%s pool: entry %s is published at place %d, and the seed puts %s there", d.Channel, e.ID, e.Rank, order[e.Rank-1])
+		}
 	}
 	want := map[string]bool{}
 	for _, id := range order {

@@ -305,6 +305,16 @@ func TestLotteryDraw(t *testing.T) {
 				d.Seed[0] ^= 1
 				return d
 			},
+			// The places decide the waitlist's order too (the first loser
+			// gets the first returned slot), and the published order is what
+			// a patient checks their place against (review11: verify
+			// recomputed the winners only, and passed these).
+			"two losers' places swapped": func(d booking.PublishedDraw) booking.PublishedDraw {
+				return swapPlaces(d, d.Winners+1, d.Winners+2)
+			},
+			"a winner's and a loser's places swapped": func(d booking.PublishedDraw) booking.PublishedDraw {
+				return swapPlaces(d, 1, d.Winners+1)
+			},
 			"another seed and its commitment": func(d booking.PublishedDraw) booking.PublishedDraw {
 				d.Seed = slices.Clone(d.Seed)
 				d.Seed[0] ^= 1
@@ -319,6 +329,20 @@ func TestLotteryDraw(t *testing.T) {
 			}
 		}
 	})
+}
+
+// swapPlaces is d with the entries at places a and b swapped, nothing else.
+func swapPlaces(d booking.PublishedDraw, a, b int) booking.PublishedDraw {
+	d.Entries = slices.Clone(d.Entries)
+	for i, e := range d.Entries {
+		switch e.Rank {
+		case a:
+			d.Entries[i].Rank = b
+		case b:
+			d.Entries[i].Rank = a
+		}
+	}
+	return d
 }
 
 func TestLotteryQuotaHeldAndGivenBack(t *testing.T) {
