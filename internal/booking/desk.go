@@ -652,6 +652,10 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 		return nil, Errorf(ErrInvalidField, "count must be at most the session's %d slots", len(sess.Slots))
 	}
 	now := s.cfg.Now()
+	if q, ok := sess.Channel(req.From); ok && s.promisedToDraw(q, now) {
+		return nil, Errorf(ErrLotteryOnly, "the %s pool's slots are promised to its lottery draw (%s): move what the draw leaves once it is drawn",
+			req.From, q.DrawAt.Format(time.RFC3339))
+	}
 	releaseAt := now
 	if q, ok := sess.Channel(req.To); ok {
 		releaseAt = q.ReleaseAt
@@ -676,6 +680,18 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 		return nil, err
 	}
 	return moved, s.reload(ctx, sess.ID)
+}
+
+// promisedToDraw reports whether a pool's free slots belong to its lottery
+// draw at now: from the seed's commitment (or SeedLead before the window,
+// should this instance's catalog not show the seed yet) until the pool is
+// drawn. Moving them out then, with the entries in view, would take slots
+// from the draw into a first-come pool (review11).
+func (s *Service) promisedToDraw(q ChannelQuota, now time.Time) bool {
+	if !q.IsLottery() || (q.Draw != nil && q.Draw.Status == DrawDrawn) {
+		return false
+	}
+	return q.Draw != nil || !now.Before(q.OpensAt.Add(-s.cfg.SeedLead))
 }
 
 // MarkNoShows marks the bookings of ended sessions that nobody checked in

@@ -98,3 +98,34 @@ func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
 		t.Errorf("the waitlist join after the draw is %s; want still waiting behind the losers", got)
 	}
 }
+
+// TestLotterySlotsStayInTheDraw: from the seed's commitment until the draw,
+// the slots of a lottery pool are promised to it, and an administrator who
+// has seen the entries cannot move them to a first-come pool (review11: two
+// of four slots moved to the desk's on-site pool mid-window, where a clerk
+// books walk-ins first-come, and the draw gave out two). Once the pool is
+// drawn, what it left moves as any free slot.
+func TestLotterySlotsStayInTheDraw(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	admin := h.staff(booking.RoleAdmin)
+	const slots = 4
+	s := h.lotterySession(lotteryOpts{online: slots})
+	q, _ := s.Channel(booking.ChannelOnline)
+	u := h.user(1)
+	h.mustEnter(u, 0, s)
+	move := func() error {
+		_, err := h.svc.MovePool(h.ctx, admin, booking.MovePoolRequest{SessionID: s.ID, From: booking.ChannelOnline,
+			To: booking.ChannelOnsite, Count: 2, Reason: "desk is short"})
+		return err
+	}
+	wantErr(t, "moving slots out of a lottery pool taking entries", move(), booking.ErrLotteryOnly)
+	h.wantOnline(s, slots)
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	if d := h.drawn(s)[0]; d.Slots != slots || d.Winners != 1 {
+		t.Errorf("the draw had %d slots and %d winners; want %d and 1", d.Slots, d.Winners, slots)
+	}
+	defer h.clock.at(q.DrawAt.Add(5 * time.Second))()
+	testenv.Must(t, move(), "move what the draw left")
+}
