@@ -24,6 +24,7 @@ type lotteryOpts struct {
 	dept, period string
 	online       int
 	phone        int       // a lottery pool too, when > 0
+	phoneFirst   int       // a first-come phone pool released at opens, when > 0 (phone 0)
 	opens, draw  time.Time // default: opened a minute ago, draws in ten minutes
 }
 
@@ -54,6 +55,9 @@ func (h *harness) lotterySession(o lotteryOpts) *booking.Session {
 	quotas := []booking.ChannelQuota{pool(booking.ChannelOnline, o.online)}
 	if o.phone > 0 {
 		quotas = append(quotas, pool(booking.ChannelPhone, o.phone))
+	}
+	if o.phoneFirst > 0 {
+		quotas = append(quotas, booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: o.phoneFirst, ReleaseAt: o.opens, Mode: booking.FirstCome})
 	}
 	s, err := booking.BuildSession(booking.SessionSpec{
 		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: h.date, Period: o.period,

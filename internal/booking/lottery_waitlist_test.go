@@ -37,8 +37,12 @@ func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
 	jd := &joinDuringDraw{}
 	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { jd.Store = s; return jd }})
 	const slots, entrants = 2, 6
-	s := h.lotterySession(lotteryOpts{online: slots})
+	s := h.lotterySession(lotteryOpts{online: slots, phoneFirst: 1})
 	q, _ := s.Channel(booking.ChannelOnline)
+	// The phone pool, first-come, is sold out: its waitlist takes callers.
+	op := h.staff(booking.RoleOperator)
+	_, err := h.staffBook(op, h.person("蒋琴"), s, booking.ChannelPhone, "13700002222")
+	testenv.Must(t, err, "book the phone slot")
 	users := h.users(entrants, 1)
 	for i, u := range users {
 		_, err := h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[0].ID,
@@ -49,9 +53,13 @@ func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
 	joinBot := func() (booking.WaitlistEntry, error) {
 		return h.svc.JoinWaitlist(h.ctx, bot.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: bot.patients[0].ID})
 	}
-	var duringErr error
-	var during booking.WaitlistEntry
-	jd.during = func() { during, duringErr = joinBot() }
+	var duringErr, phoneErr error
+	var during, phoned booking.WaitlistEntry
+	jd.during = func() {
+		during, duringErr = joinBot()
+		phoned, phoneErr = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("韩梅"),
+			SessionID: s.ID, CallerPhone: "13700003333"})
+	}
 	if n := h.drawAll(h.svc, s); n != 1 {
 		t.Fatalf("drew %d pools, want 1", n)
 	}
@@ -59,11 +67,14 @@ func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
 		t.Errorf("a waitlist join while the draw listed its losers = %s; want refused", during.ID)
 	}
 	wantErr(t, "a waitlist join while the draw runs", duringErr, booking.ErrLotteryOnly)
+	if phoneErr == nil {
+		t.Errorf("a caller's waitlist join while the draw listed its losers = %s; want refused", phoned.ID)
+	}
+	wantErr(t, "a caller's waitlist join while the draw runs", phoneErr, booking.ErrLotteryOnly)
 
 	defer h.clock.at(q.DrawAt.Add(5 * time.Second))()
 	botEntry := during
 	if duringErr != nil {
-		var err error
 		botEntry, err = joinBot()
 		testenv.Must(t, err, "join the waitlist once the pool is drawn")
 	}
