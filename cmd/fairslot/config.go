@@ -272,6 +272,17 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg, opts...); err != nil {
 		return nil, err
 	}
+	// Every migration of this build, or none of the work: a missing column
+	// was otherwise found by the first request that needed it (a 500).
+	// Newer ones are a newer build's, beside which this one may serve.
+	newer, err := d.db.CheckMigrations(cctx)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if len(newer) > 0 {
+		log.Warn("the database has migrations this build does not know (a newer build migrated it); serving on, as migrations only add", "migrations", newer)
+	}
 	// One address: a single Redis. Several: a Redis Cluster (keys of one
 	// hospital share a hash tag, so every script stays on one node).
 	d.rdb = redis.NewUniversalClient(&redis.UniversalOptions{
