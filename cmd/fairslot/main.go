@@ -6,6 +6,8 @@
 //	fairslot reconcile   rebuild Redis admission state from SQL
 //	fairslot staff add   create a staff account (clerk, operator or admin)
 //	fairslot staff password  set a staff account's password, ending its logins
+//	fairslot staff list  list the staff accounts (phones masked)
+//	fairslot staff disable, enable  lock a staff account out, let it back in
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot events      write the booking events in SQL to a file
 //	fairslot lottery     export a session's lottery draws, or verify them
@@ -59,6 +61,8 @@ commands:
   reconcile   rebuild Redis admission state from SQL
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
   staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
+  staff list  list staff accounts (phones masked): [--hospital ID] [--phone]
+  staff disable   end a staff account's logins and refuse new ones: --phone (staff enable --phone: undo)
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
@@ -100,6 +104,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return staffAdd(ctx, rest[1:], getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "password":
 			return staffPassword(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "list":
+			return staffList(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "disable":
+			return staffDisable(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "enable":
+			return staffEnable(ctx, rest[1:], getenv, stdout, stderr)
 		}
 		fmt.Fprint(stderr, usage)
 		return errUsage

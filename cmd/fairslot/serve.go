@@ -66,6 +66,17 @@ func memoryLimitStore() limiter.Store {
 	return ratelimit.NewMemoryStore(2 * time.Second)
 }
 
+// redisLoginGuard is the per-phone login failure limit in Redis, which
+// every instance, and the staff commands that forget a phone's failures,
+// share.
+func redisLoginGuard(rdb redis.UniversalClient, prefix string, tiers []lockout.Tier) (booking.LoginGuard, error) {
+	st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: prefix + ":login"})
+	if err != nil {
+		return nil, fmt.Errorf("login limit: %w", err)
+	}
+	return lockout.New(st, tiers), nil
+}
+
 // The API's first tier counts "ip:"+address and "acct:"+account without
 // making those strings.
 var _ httpapi.JoinedCounter = (*ratelimit.Store)(nil)
@@ -140,11 +151,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if c.limiterStore == "memory" {
 			return lockout.New(memoryLimitStore(), tiers), nil
 		}
-		st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: c.redisPrefix + ":login"})
-		if err != nil {
-			return nil, fmt.Errorf("login limit: %w", err)
-		}
-		return lockout.New(st, tiers), nil
+		return redisLoginGuard(rdb, c.redisPrefix, tiers)
 	}
 	log := newLogger(stderr, c.logLevel)
 	gogc, memLimit := gcDefaults(getenv)

@@ -1,13 +1,17 @@
 package main
 
-// `fairslot staff add`: a staff account bound to its hospital.
+// `fairslot staff`: staff accounts added, listed, reset, disabled and
+// enabled from the host.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"text/tabwriter"
+	"time"
 
 	"fairslot/internal/booking"
 )
@@ -55,8 +59,8 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // staffPassword is `fairslot staff password`: a staff account's new
-// password (forgotten, or a random one nobody keeps to lock out someone who
-// left), every login of the account ended.
+// password (a forgotten one), every login of the account ended and the
+// phone's failed logins forgotten.
 func staffPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var phone, password string
 	return tool{
@@ -74,16 +78,96 @@ func staffPassword(ctx context.Context, args []string, getenv func(string) strin
 			}
 			return nil
 		},
+		forgetsLogins: true,
 		work: func(ctx context.Context, d *deps) error {
 			r, err := d.svc.ResetStaffPassword(ctx, phone, password)
-			if r.AccountID != "" {
-				scope := "platform-wide"
-				if r.HospitalID != "" {
-					scope = "of hospital " + r.HospitalID
-				}
-				fmt.Fprintf(stdout, "set the password of %s account %s, %s; every login of it is ended (on every instance within --revocation-poll)\n", r.Role, r.AccountID, scope)
+			if err != nil {
+				return err
 			}
-			return err
+			fmt.Fprintf(stdout, "set the password of %s; every login of it is ended (on every instance within --revocation-poll) and its failed logins forgotten\n", r)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
+
+// staffDisable and staffEnable are `fairslot staff disable` and `enable`:
+// a member of staff who left is locked out (every token ended, logins
+// refused), and let back in.
+func staffDisable(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return staffSwitch(ctx, "disable", args, getenv, stdout, stderr)
+}
+
+func staffEnable(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return staffSwitch(ctx, "enable", args, getenv, stdout, stderr)
+}
+
+func staffSwitch(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var phone string
+	return tool{
+		name: "staff " + verb,
+		flags: func(fs *flag.FlagSet, _ env) {
+			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login; `fairslot staff list` shows it masked)")
+		},
+		check: func() error {
+			if phone == "" {
+				return errors.New("--phone is required: the staff member's login")
+			}
+			return nil
+		},
+		forgetsLogins: verb == "enable",
+		work: func(ctx context.Context, d *deps) error {
+			if verb == "disable" {
+				r, err := d.svc.DisableStaff(ctx, phone)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(stdout, "disabled %s: every login of it is ended (on every instance within --revocation-poll) and its logins refused until `fairslot staff enable`\n", r)
+				return nil
+			}
+			r, err := d.svc.EnableStaff(ctx, phone)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "enabled %s: it logs in with its password again\n", r)
+			return nil
+		},
+	}.run(ctx, args, getenv, stderr)
+}
+
+// staffList is `fairslot staff list`: who holds a staff login, with the
+// phone masked as in the logs (--phone selects one by its full number).
+func staffList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var hospital, phone string
+	return tool{
+		name: "staff list",
+		flags: func(fs *flag.FlagSet, _ env) {
+			fs.StringVar(&hospital, "hospital", "", "only this hospital's staff (default: every hospital's, and the platform-wide administrators)")
+			fs.StringVar(&phone, "phone", "", "only the account of this mobile number")
+		},
+		work: func(ctx context.Context, d *deps) error {
+			accounts, err := d.svc.StaffAccounts(ctx, hospital, phone)
+			if err != nil {
+				return err
+			}
+			when := func(t time.Time, none string) string {
+				if t.IsZero() {
+					return none
+				}
+				return t.UTC().Format("2006-01-02T15:04Z")
+			}
+			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ROLE\tNAME\tPHONE\tHOSPITAL\tACCOUNT\tCREATED\tLAST LOGIN\tDISABLED")
+			for _, a := range accounts {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Role, cmp.Or(a.Name, "-"), a.PhoneMasked, cmp.Or(a.HospitalID, "platform-wide"),
+					a.ID, when(a.CreatedAt, "-"), when(a.LastLogin, "-"), when(a.DisabledAt, "no"))
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if len(accounts) == 0 {
+				return errors.New("no staff account matches")
+			}
+			return nil
 		},
 	}.run(ctx, args, getenv, stderr)
 }

@@ -144,6 +144,9 @@ func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (
 		return Token{}, ErrBadCredentials
 	}
 	s.loginSucceeded(ctx, key)
+	if a.Disabled {
+		return Token{}, ErrAccountDisabled // after the password, as a block: nobody learns it without one
+	}
 	if a.Blocked {
 		return Token{}, s.blockedLogin(ctx, a) // the reason and an appeal token: the password was right
 	}

@@ -399,6 +399,21 @@ type Account struct {
 	// TokenGeneration is the generation of the account's valid tokens:
 	// logging out and changing the password raise it.
 	TokenGeneration int
+	// Disabled is a staff account an operator disabled (`fairslot staff
+	// disable`): its logins are refused.
+	Disabled bool
+}
+
+// StaffAccount is a staff login as `fairslot staff list` shows it.
+type StaffAccount struct {
+	ID, HospitalID, Name string
+	PhoneMasked          string
+	Role                 Role
+	CreatedAt            time.Time
+	// LastLogin is the latest login still in the events (zero: none).
+	LastLogin time.Time
+	// DisabledAt is when it was disabled (zero: enabled).
+	DisabledAt time.Time
 }
 
 // Identity is a real person, known by a validated ID document: quotas and

@@ -120,6 +120,8 @@ var (
 	ErrForbidden            = newErr(KindForbidden, "forbidden", "your role may not do this")
 	ErrChannelForbidden     = newErr(KindForbidden, "channel_forbidden", "your role may not book on this channel")
 	ErrAccountBlocked       = newErr(KindForbidden, "account_blocked", "this account is blocked")
+	ErrAccountDisabled      = newErr(KindForbidden, "account_disabled", "this staff account is disabled; ask your hospital's operator")
+	ErrNoChange             = newErr(KindConflict, "no_change", "the account is already so")
 	ErrNotFound             = newErr(KindNotFound, "not_found", "no such resource")
 	ErrHospitalNotFound     = newErr(KindNotFound, "hospital_not_found", "no such hospital")
 	ErrSessionNotFound      = newErr(KindNotFound, "session_not_found", "no such clinic session")

@@ -586,6 +586,16 @@ type AccountStore interface {
 	// Revocations lists the accounts whose tokens were revoked at or after
 	// since.
 	Revocations(ctx context.Context, since time.Time) ([]Revocation, error)
+	// ResetPassword is RevokeTokens with a new password hash and the
+	// change's audit entry, in one transaction.
+	ResetPassword(ctx context.Context, accountID, passwordHash string, at time.Time, a AuditEntry) (int, error)
+	// SetDisabled disables an account, raising its token generation, or
+	// enables it, with the audit entry, in one transaction; it returns the
+	// generation. An account already so is ErrNoChange, nothing written.
+	SetDisabled(ctx context.Context, accountID string, disabled bool, at time.Time, a AuditEntry) (int, error)
+	// StaffAccounts lists the staff accounts of a hospital (of every one
+	// with hospitalID empty), or the one of phoneHash when not nil.
+	StaffAccounts(ctx context.Context, hospitalID string, phoneHash []byte) ([]StaffAccount, error)
 	// AddPatient adds an identity to an account under the account's claim
 	// of its name (p.Identity's name fields). A claim never conflicts with
 	// another account's claim; it is refused (ErrIdentityUnverified) only

@@ -3,11 +3,9 @@ package booking
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"fairslot/internal/auth"
-	"fairslot/internal/identity"
 )
 
 // Ending logins: logout and password change.
@@ -67,7 +65,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		s.loginFailed(ctx, key)
 		return Token{}, ErrBadCredentials
 	}
-	gen, now, err := s.setPassword(ctx, a.ID, req.New)
+	gen, now, err := s.setPassword(ctx, a.ID, req.New, nil)
 	if err != nil {
 		return Token{}, err
 	}
@@ -75,10 +73,11 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 	return s.mint(a, now), nil
 }
 
-// setPassword hashes a new password (in a hashing slot), stores it and ends
-// every token of the account, here at once; it returns the account's new
-// token generation and the time of the change.
-func (s *Service) setPassword(ctx context.Context, accountID, password string) (int, time.Time, error) {
+// setPassword hashes a new password (in a hashing slot), stores it (with
+// audit, when not nil, in the same transaction, stamped with the change's
+// time) and ends every token of the account, here at once; it returns the
+// account's new token generation and the time of the change.
+func (s *Service) setPassword(ctx context.Context, accountID, password string, audit *AuditEntry) (int, time.Time, error) {
 	var hash string
 	var err error
 	if serr := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(password, s.cfg.PasswordIterations) }); serr != nil {
@@ -88,7 +87,13 @@ func (s *Service) setPassword(ctx context.Context, accountID, password string) (
 		return 0, time.Time{}, err
 	}
 	now := s.cfg.Now()
-	gen, err := s.store.RevokeTokens(ctx, accountID, hash, now)
+	var gen int
+	if audit != nil {
+		audit.TS = now
+		gen, err = s.store.ResetPassword(ctx, accountID, hash, now, *audit)
+	} else {
+		gen, err = s.store.RevokeTokens(ctx, accountID, hash, now)
+	}
 	if err != nil {
 		return 0, time.Time{}, err
 	}
@@ -242,50 +247,4 @@ func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok 
 func (s *Service) phoneKey(normalized string) ([]byte, string) {
 	h := s.keys.Hash("phone", normalized)
 	return h, IdentityKey(h)
-}
-
-// StaffPasswordReset is the account whose password ResetStaffPassword set.
-type StaffPasswordReset struct {
-	AccountID, HospitalID string
-	Role                  Role
-}
-
-// ResetStaffPassword sets a staff account's password from the command line
-// (an operator on the host) and ends every token of the account: on this
-// instance at once, on every serving instance within their RevocationPoll.
-// It is how a forgotten staff password is replaced, and how a member of
-// staff who left is locked out (a random password nobody keeps): staff
-// accounts have no other way to end. A patient's account is refused: its
-// holder changes their own password. The audit row (staff_password_reset,
-// actor cli) follows the change; if it cannot be written the change stands
-// and the error says so.
-func (s *Service) ResetStaffPassword(ctx context.Context, phone, password string) (StaffPasswordReset, error) {
-	p, err := identity.NormalizePhone(phone)
-	if err != nil {
-		return StaffPasswordReset{}, ErrInvalidPhone
-	}
-	if err := auth.CheckPassword(password); err != nil {
-		return StaffPasswordReset{}, Errorf(ErrWeakPassword, "%s", err)
-	}
-	a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
-	if errors.Is(err, ErrNotFound) {
-		return StaffPasswordReset{}, Errorf(ErrNotFound, "no account has this phone")
-	}
-	if err != nil {
-		return StaffPasswordReset{}, err
-	}
-	if a.Role == RolePatient {
-		return StaffPasswordReset{}, Errorf(ErrForbidden, "this phone is a patient's account: patients change their own password (POST /v1/auth/password)")
-	}
-	_, now, err := s.setPassword(ctx, a.ID, password)
-	if err != nil {
-		return StaffPasswordReset{}, err
-	}
-	r := StaffPasswordReset{AccountID: a.ID, HospitalID: a.HospitalID, Role: a.Role}
-	err = s.store.RecordAudit(ctx, AuditEntry{ID: newID(), TS: now, ActorRole: "cli", Action: "staff_password_reset",
-		Target: "account:" + a.ID, Reason: "role " + string(a.Role) + ", every login ended", HospitalID: a.HospitalID})
-	if err != nil {
-		return r, fmt.Errorf("the password is set and every login ended, but the audit row was not written: %w", err)
-	}
-	return r, nil
 }

@@ -69,7 +69,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 -- name: account_rows
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
        blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
-       COALESCE(hospital_id::TEXT, ''), token_generation
+       COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL
   FROM accounts
 
 -- name: account_by_phone
@@ -96,6 +96,30 @@ INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, se
                             phone, release_at, reason, staff_id, identity_id,
                             presented_identity_id, presented_on_account)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20);
+
+-- name: disable_account
+-- `fairslot staff disable`: the account's tokens end in the same write.
+UPDATE accounts
+   SET disabled_at = $2, token_generation = token_generation + 1, tokens_revoked_at = $2
+ WHERE id = $1 AND disabled_at IS NULL
+RETURNING token_generation;
+
+-- name: enable_account
+UPDATE accounts SET disabled_at = NULL
+ WHERE id = $1 AND disabled_at IS NOT NULL
+RETURNING token_generation;
+
+-- name: staff_accounts
+-- `fairslot staff list`: the staff of a hospital ($1, or every one), or the
+-- one of a phone ($2), with their last login still in the events.
+SELECT a.id::TEXT, a.role, COALESCE(a.hospital_id::TEXT, ''), a.staff_name, a.phone_masked,
+       a.created_at, a.disabled_at,
+       (SELECT max(e.ts) FROM booking_events e WHERE e.account_id = a.id AND e.type = 'login')
+  FROM accounts a
+ WHERE a.role <> 'patient'
+   AND ($1::TEXT = '' OR a.hospital_id::TEXT = $1::TEXT)
+   AND ($2::BYTEA IS NULL OR a.phone_hash = $2::BYTEA)
+ ORDER BY COALESCE(a.hospital_id::TEXT, ''), a.role, a.created_at, a.id;
 
 -- name: insert_audit
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)

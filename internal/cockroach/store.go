@@ -270,7 +270,7 @@ func (s *Store) AccountByID(ctx context.Context, id string) (_ booking.Account, 
 func scanAccount(row pgx.Row) (booking.Account, error) {
 	var a booking.Account
 	var role string
-	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration)
+	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, booking.ErrNotFound
 	}
@@ -288,6 +288,68 @@ func (s *Store) RevokeTokens(ctx context.Context, accountID, newPasswordHash str
 		return 0, booking.ErrNotFound
 	}
 	return gen, err
+}
+
+// ResetPassword sets a new password hash and raises the token generation,
+// with the change's audit entry, in one transaction.
+func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "reset_password", func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, q("revoke_tokens"), accountID, at, hash).Scan(&gen); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNotFound
+	}
+	return gen, err
+}
+
+// SetDisabled disables an account (ending its tokens: the generation
+// rises) or enables it, with the audit entry, in one transaction; an account
+// already so is booking.ErrConflict, and nothing is written.
+func (s *Store) SetDisabled(ctx context.Context, accountID string, disabled bool, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "set_disabled", func(tx pgx.Tx) error {
+		row := func() pgx.Row { return tx.QueryRow(ctx, q("enable_account"), accountID) }
+		if disabled {
+			row = func() pgx.Row { return tx.QueryRow(ctx, q("disable_account"), accountID, at) }
+		}
+		if err := row().Scan(&gen); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNoChange
+	}
+	return gen, err
+}
+
+// StaffAccounts lists the staff accounts of a hospital (every one's with
+// hospitalID empty), or the one of phoneHash when it is not nil.
+func (s *Store) StaffAccounts(ctx context.Context, hospitalID string, phoneHash []byte) (_ []booking.StaffAccount, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("staff_accounts"), hospitalID, phoneHash)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.StaffAccount, error) {
+		var a booking.StaffAccount
+		var role string
+		var disabled, last *time.Time
+		err := r.Scan(&a.ID, &role, &a.HospitalID, &a.Name, &a.PhoneMasked, &a.CreatedAt, &disabled, &last)
+		a.Role = booking.Role(role)
+		if disabled != nil {
+			a.DisabledAt = *disabled
+		}
+		if last != nil {
+			a.LastLogin = *last
+		}
+		return a, err
+	})
 }
 
 // Revocations lists accounts whose tokens were revoked at or after since.

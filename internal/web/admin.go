@@ -62,6 +62,8 @@ var auditActionLabels = map[string]string{
 	"move_pool":            "调整号池 Slots moved between pools",
 	"staff_added":          "新增工作人员 Staff account added",
 	"staff_password_reset": "重置工作人员密码 Staff password reset",
+	"staff_disabled":       "停用工作人员账号 Staff account disabled",
+	"staff_enabled":        "启用工作人员账号 Staff account enabled",
 	"lottery_draw":         "摇号开奖 Lottery drawn",
 	"case_answer":          "答复投诉举报 Case answered",
 	"case_answer_close":    "答复并办结 Case answered and closed",

@@ -591,3 +591,15 @@ func (unimplementedStore) BlockingFlag(_ context.Context, _ string) (string, err
 func (unimplementedStore) LiftBlock(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.LiftBlock"))
 }
+
+func (unimplementedStore) ResetPassword(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.ResetPassword"))
+}
+
+func (unimplementedStore) SetDisabled(_ context.Context, _ string, _ bool, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.SetDisabled"))
+}
+
+func (unimplementedStore) StaffAccounts(_ context.Context, _ string, _ []byte) ([]booking.StaffAccount, error) {
+	panic(unimplemented("Store.StaffAccounts"))
+}
