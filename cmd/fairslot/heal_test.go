@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -61,8 +62,8 @@ func TestReconcileCheckFindsHandMadeDrift(t *testing.T) {
 	}
 	for i := range 2 { // twice: the first run changed nothing the second could miss
 		out, err := svc.check()
-		if err == nil {
-			t.Errorf("run %d: reconcile --check on a hand-made drift succeeded, want an error (exit 1)\n%s", i, out)
+		if code := exitCode(err); code != 1 {
+			t.Errorf("run %d: reconcile --check on a hand-made drift exits %d (%v), want 1\n%s", i, code, err, out)
 		}
 		for _, w := range want {
 			if !strings.Contains(out, w) {
@@ -158,5 +159,38 @@ func TestRedisLossEndToEnd(t *testing.T) {
 	}
 	if n := svc.count(`SELECT count(*) FROM bookings WHERE status = 'confirmed'`); n != 2 {
 		t.Errorf("%d confirmed bookings, want 2", n)
+	}
+}
+
+// TestReconcileCheckCannotCompareExitsTwo: `reconcile --check` exits 2 when
+// it cannot compare (Redis or SQL unreachable), 1 only for differences
+// found (TestReconcileCheckFindsHandMadeDrift), so a script tells "repair"
+// from "look at the connections"; both exited 1 before ops11.
+func TestReconcileCheckCannotCompareExitsTwo(t *testing.T) {
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), nil)
+	if out, err := svc.check(); exitCode(err) != 0 {
+		t.Fatalf("reconcile --check of an agreeing system: %v\n%s", err, out)
+	}
+	// A loopback port where nothing listens any more.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "listen")
+	closed := l.Addr().String()
+	l.Close()
+	for name, env := range map[string][2]string{
+		"redis unreachable": {"FAIRSLOT_REDIS_ADDR", closed},
+		"sql unreachable":   {"FAIRSLOT_DATABASE_URL", "postgres://fairslot_app@" + closed + "/fairslot?sslmode=disable&connect_timeout=2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out, errs bytes.Buffer
+			err := run(context.Background(), []string{"reconcile", "--check"}, func(k string) string {
+				if k == env[0] {
+					return env[1]
+				}
+				return svc.env[k]
+			}, &out, &errs)
+			if code := exitCode(err); code != 2 || !strings.Contains(err.Error(), "cannot compare") {
+				t.Errorf("reconcile --check with %s exits %d (%v), want 2, saying it cannot compare", name, code, err)
+			}
+		})
 	}
 }

@@ -34,15 +34,34 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, errHelp) {
-		return
+	if err != nil && !errors.Is(err, errHelp) && !errors.Is(err, errUsage) {
+		fmt.Fprintln(os.Stderr, "fairslot:", err)
 	}
-	if err != nil {
-		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "fairslot:", err)
-		}
-		os.Exit(1)
+	if code := exitCode(err); code != 0 {
+		os.Exit(code)
 	}
+}
+
+// exitError is an error that exits with a status other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode is the status the process exits with after err: 0 for none (or
+// help asked for), an exitError's, else 1.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil || errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
 }
 
 // errUsage means the usage was printed for a wrong command line; errHelp

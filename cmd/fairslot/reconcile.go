@@ -5,17 +5,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 )
 
+// errDrift is reconcile --check's finding: Redis and SQL differ (exit 1).
+// Any other failure of --check is one to compare them at all (exit 2), so a
+// script tells "repair" from "look at the connections".
+var errDrift = errors.New("redis and SQL differ")
+
 func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var checkOnly bool
-	return tool{
+	err := tool{
 		name: "reconcile",
 		flags: func(fs *flag.FlagSet, _ env) {
-			fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list each difference; change nothing (exit 1 on any)")
+			fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list each difference; change nothing (exit 1 on any; 2 when it cannot compare: Redis or SQL unreachable)")
 		},
 		work: func(ctx context.Context, d *deps) error {
 			if checkOnly {
@@ -36,6 +42,10 @@ func reconcile(ctx context.Context, args []string, getenv func(string) string, s
 			return nil
 		},
 	}.run(ctx, args, getenv, stderr)
+	if checkOnly && err != nil && !errors.Is(err, errDrift) && !errors.Is(err, errHelp) {
+		return &exitError{code: 2, err: fmt.Errorf("cannot compare: %w", err)}
+	}
+	return err
 }
 
 // reconcileCheck is `reconcile --check`: it reads SQL and Redis, writes
@@ -54,7 +64,7 @@ func reconcileCheck(ctx context.Context, d *deps, stdout io.Writer) error {
 		fmt.Fprintln(stdout, dr)
 	}
 	if len(drift) > 0 {
-		return fmt.Errorf("redis and SQL differ in %d places (a pending_hold or entry_pending may be a commit in flight); `fairslot reconcile` repairs them", len(drift))
+		return fmt.Errorf("%w in %d places (a pending_hold or entry_pending may be a commit in flight); `fairslot reconcile` repairs them", errDrift, len(drift))
 	}
 	fmt.Fprintf(stdout, "redis and SQL agree on %d sessions\n", n)
 	return nil
