@@ -267,11 +267,30 @@ func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, fla
 	}
 }
 
-// Audit lists staff actions since a time, newest first: a hospital's
-// administrator reads those of their hospital, a platform-wide one all.
+// AuditPageSize is the most audit entries one read answers.
+const AuditPageSize = 1000
+
+// Audit lists staff actions since a time, newest first (AuditPageSize at
+// most): a hospital's administrator reads those of their hospital, a
+// platform-wide one all.
 func (s *Service) Audit(ctx context.Context, actor Actor, since time.Time) ([]AuditEntry, error) {
+	return s.AuditBefore(ctx, actor, since, "")
+}
+
+// AuditBefore is Audit's next page: the entries after the one of id before
+// in the order newest first by (time, id), so a page boundary among equal
+// times skips and repeats none. An id that is not one of the reader's
+// entries is ErrInvalidField.
+func (s *Service) AuditBefore(ctx context.Context, actor Actor, since time.Time, before string) ([]AuditEntry, error) {
 	if actor.Role != RoleAdmin {
 		return nil, Errorf(ErrForbidden, "only administrators read the audit log")
 	}
-	return s.store.AuditSince(ctx, since, actor.HospitalID)
+	if before != "" && !isUUID(before) {
+		return nil, Errorf(ErrInvalidField, "before is the id of an audit entry (the last of the previous page)")
+	}
+	as, err := s.store.AuditSince(ctx, since, actor.HospitalID, before)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ErrInvalidField, "before names no audit entry you can read")
+	}
+	return as, err
 }

@@ -742,9 +742,12 @@ type ReviewStore interface {
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
 	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)
 	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) ([]Booking, error)
-	// AuditSince lists staff actions since a time, newest first: of one
-	// hospital, or all with hospitalID "".
-	AuditSince(ctx context.Context, since time.Time, hospitalID string) ([]AuditEntry, error)
+	// AuditSince lists at most AuditPageSize staff actions since a time,
+	// newest first by (time, id): of one hospital, or all with hospitalID
+	// "", and with before not empty only those after the entry of that id
+	// in that order (the next page; ErrNotFound when there is no such
+	// entry of the hospital).
+	AuditSince(ctx context.Context, since time.Time, hospitalID, before string) ([]AuditEntry, error)
 	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
 }
 

@@ -229,10 +229,23 @@ func (s *Store) FutureBookingsOfGroup(ctx context.Context, now time.Time, accoun
 	return pgx.CollectRows(rows, scanBooking)
 }
 
-// AuditSince reads staff actions from a time on, newest first.
-func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID string) (_ []booking.AuditEntry, rerr error) {
+// AuditSince reads staff actions from a time on, newest first by (ts, id),
+// after the entry before when it is not empty.
+func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, before string) (_ []booking.AuditEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since, hospitalID)
+	var at time.Time
+	var cursor *string
+	if before != "" {
+		err := s.db.pool.QueryRow(ctx, q("audit_entry_time"), before, hospitalID).Scan(&at)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, booking.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		cursor = &before
+	}
+	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since, hospitalID, at, cursor)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
 		var a booking.AuditEntry
 		var role string

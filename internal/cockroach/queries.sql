@@ -597,12 +597,19 @@ ON CONFLICT (flag_id, identity_id) DO NOTHING;
    AND (b.account_id = ANY ($2::UUID[]) OR b.identity_id = ANY ($3::UUID[]));
 
 -- name: audit_since
--- Of one hospital ($2), or of all with $2 empty.
+-- Of one hospital ($2), or of all with $2 empty; with $3 and $4 (the time
+-- and id of the previous page's last entry) only those after it in the
+-- page's order, which (ts, id) makes total: no entry of equal time is
+-- skipped or repeated at a boundary.
 SELECT l.id::TEXT, l.ts, COALESCE(l.actor_id::TEXT, ''), l.actor_role, l.action, l.target, l.reason,
        COALESCE(l.hospital_id::TEXT, ''), COALESCE(a.staff_name, '')
   FROM audit_log l LEFT JOIN accounts a ON a.id = l.actor_id
  WHERE l.ts >= $1 AND ($2::TEXT = '' OR l.hospital_id::TEXT = $2::TEXT)
- ORDER BY l.ts DESC, l.id LIMIT 1000;
+   AND ($4::UUID IS NULL OR (l.ts, l.id) < ($3::TIMESTAMPTZ, $4::UUID))
+ ORDER BY l.ts DESC, l.id DESC LIMIT 1000;
+
+-- name: audit_entry_time
+SELECT ts FROM audit_log WHERE id = $1::UUID AND ($2::TEXT = '' OR hospital_id::TEXT = $2::TEXT);
 
 -- name: blocked_accounts
 SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);

@@ -751,7 +751,9 @@ func (s *Server) audit(r *request) error {
 		}
 		since = t
 	}
-	as, err := s.svc.Audit(r.context(), r.actor, since)
+	// before: the id of the previous page's last entry (a page is
+	// booking.AuditPageSize entries; a full one may have more behind it).
+	as, err := s.svc.AuditBefore(r.context(), r.actor, since, string(r.rc.QueryArgs().Peek("before")))
 	if err != nil {
 		return err
 	}

@@ -466,17 +466,23 @@ type auditData struct {
 	Target   string
 	ClearURL string
 	Rows     []auditRow
+	// OlderURL is the next page's, when this one is full
+	// (booking.AuditPageSize); NewestURL the first page's, on a later one.
+	OlderURL, NewestURL string
 }
 
 var auditDays = []int{1, 7, 30, 90}
 
-func auditURL(days int, target string) string {
+func auditURL(days int, target string, before ...string) string {
 	v := url.Values{}
 	if days != 7 {
 		v.Set("days", strconv.Itoa(days))
 	}
 	if target != "" {
 		v.Set("target", target)
+	}
+	if len(before) > 0 && before[0] != "" {
+		v.Set("before", before[0])
 	}
 	if len(v) == 0 {
 		return "/admin/audit"
@@ -485,7 +491,8 @@ func auditURL(days int, target string) string {
 }
 
 // auditPage lists staff actions of the last days (7 unless asked), newest
-// first, optionally of one target ("flag:<id>").
+// first, optionally of one target ("flag:<id>"), a page
+// (booking.AuditPageSize) at a time: ?before= is the previous page's last.
 func (c *Console) auditPage(r *request) error {
 	days, err := strconv.Atoi(r.query("days"))
 	if !slices.Contains(auditDays, days) || err != nil {
@@ -494,11 +501,18 @@ func (c *Console) auditPage(r *request) error {
 	target := r.query("target")
 	loc := c.adminZone()
 	since := c.opts.Now().Add(-time.Duration(days) * 24 * time.Hour)
-	as, err := c.svc.Audit(r.ctx, r.actor, since)
+	before := r.query("before")
+	as, err := c.svc.AuditBefore(r.ctx, r.actor, since, before)
 	if err != nil {
 		return err
 	}
 	d := auditData{Since: since.In(loc).Format("2006-01-02 15:04"), Target: target, ClearURL: auditURL(days, "")}
+	if len(as) == booking.AuditPageSize {
+		d.OlderURL = auditURL(days, target, as[len(as)-1].ID)
+	}
+	if before != "" {
+		d.NewestURL = auditURL(days, target)
+	}
 	for _, n := range auditDays {
 		d.Days = append(d.Days, chip{Label: fmt.Sprintf("%d 天", n), Sub: fmt.Sprintf("%d d", n), URL: auditURL(n, target), Selected: n == days})
 	}

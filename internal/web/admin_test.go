@@ -1,10 +1,13 @@
 package web
 
 import (
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
@@ -503,5 +506,37 @@ func TestAdminFlagExplains(t *testing.T) {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("the flag page lacks %q", want)
 		}
+	}
+}
+
+// TestAdminAuditPagesOlder: the audit page shows 1,000 entries, newest
+// first; a full page links to the older ones (the API's `before`), which
+// reach the oldest entry, and a later page links back to the newest.
+func TestAdminAuditPagesOlder(t *testing.T) {
+	s := newSite(t)
+	admin, _ := adminClient(t, s)
+	now := time.Now().Truncate(time.Second)
+	if _, err := s.db.Pool().Exec(t.Context(), `INSERT INTO audit_log (id, ts, actor_role, action, target)
+		SELECT gen_random_uuid(), $1::TIMESTAMPTZ - (g / 400) * INTERVAL '1 second', 'cli', 'test_row', 'row:' || g
+		  FROM generate_series(1, 1200) g`, now.Add(-time.Hour)); err != nil {
+		t.Fatalf("insert audit rows: %v", err)
+	}
+	first := admin.get("/admin/audit")
+	if first.status != 200 || strings.Contains(first.body, `id="newest"`) {
+		t.Fatalf("GET /admin/audit: %d, want 200 and no link to the newest", first.status)
+	}
+	m := regexp.MustCompile(`href="([^"]+)" id="older"`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatalf("the full first page has no link to older entries")
+	}
+	older := admin.get(html.UnescapeString(m[1]))
+	if older.status != 200 || !strings.Contains(older.body, `id="newest"`) || strings.Contains(older.body, `id="older"`) {
+		t.Fatalf("GET %s: %d, want 200 with a link to the newest and none further", m[1], older.status)
+	}
+	if n := strings.Count(first.body, "a-test_row") + strings.Count(older.body, "a-test_row"); n != 1200 {
+		t.Errorf("test rows on the two pages = %d, want 1200, each once", n)
+	}
+	if !strings.Contains(older.body, ">row:1200</code>") || strings.Contains(first.body, ">row:1200</code>") {
+		t.Errorf("the oldest entry (row:1200) is not on the older page alone")
 	}
 }
