@@ -22,15 +22,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // hospitals name their zone; do not depend on the host's tz database
 
+	"github.com/redis/go-redis/v9"
+
 	"fairslot/internal/cockroach"
 )
 
 func main() {
+	// go-redis's own lines (its pool's: ~50 "failed to dial" when Redis is
+	// down at start, before fairslot's one-line error) go to the structured
+	// log at debug level. Its logger is the library's, one per process: set
+	// here, not in run, which tests run many of at once.
+	redis.SetLogger(goRedisLog{newLogger(os.Stderr, os.Getenv("FAIRSLOT_LOG_LEVEL")).With("component", "go-redis")})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -40,6 +48,13 @@ func main() {
 	if code := exitCode(err); code != 0 {
 		os.Exit(code)
 	}
+}
+
+// goRedisLog is go-redis's logger on slog, at debug level.
+type goRedisLog struct{ log *slog.Logger }
+
+func (l goRedisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // exitError is an error that exits with a status other than 1.
