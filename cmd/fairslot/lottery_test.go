@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -202,6 +203,37 @@ func TestLotteryEndToEnd(t *testing.T) {
 			err := run(context.Background(), []string{"lottery", "verify", "--session", sess.ID, "--entries", path}, svc.getenv, &out, svc.logs)
 			if err == nil || !strings.Contains(out.String(), "FAIL") {
 				t.Errorf("verify of a file with %s = %v, printed %q; want a failure", name, err, out.String())
+			}
+		}
+	})
+	t.Run("public pages", func(t *testing.T) {
+		type page []struct {
+			Seed    string `json:"seed"`
+			Winners int    `json:"winners"`
+			Entries []struct {
+				ID string `json:"request_id"`
+			} `json:"entries"`
+			Next string `json:"entries_next"`
+		}
+		var first, rest page
+		svc.do("GET", "/v1/lottery/sessions/"+sess.ID, "", nil).decode(t, &first)
+		if len(first) != 1 || first[0].Seed != pool.Seed || first[0].Winners != slots || len(first[0].Entries) != entrants+1 || first[0].Next != "" {
+			t.Fatalf("first page = %+v; want the drawn pool, its seed, %d winners, its %d entries (one withdrawn), no next page", first, slots, entrants+1)
+		}
+		var ids []string
+		for _, e := range first[0].Entries {
+			ids = append(ids, e.ID)
+		}
+		if !slices.IsSorted(ids) {
+			t.Errorf("entries %v; want them in request id order, the order verify hashes them in", ids)
+		}
+		svc.do("GET", "/v1/lottery/sessions/"+sess.ID+"?channel=online&after="+ids[1], "", nil).decode(t, &rest)
+		if len(rest) != 1 || rest[0].Seed != pool.Seed || len(rest[0].Entries) != entrants-1 || rest[0].Entries[0].ID != ids[2] {
+			t.Errorf("page after the second entry = %+v; want the pool's record and the entries from %s on", rest, ids[2])
+		}
+		for _, q := range []string{"?after=" + ids[0], "?channel=online&after=12345", "?channel=phone"} {
+			if r := svc.do("GET", "/v1/lottery/sessions/"+sess.ID+q, "", nil); r.status != 400 || r.code != "invalid_cursor" {
+				t.Errorf("GET …%s = %d %s; want 400 invalid_cursor", q, r.status, r.body)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -455,6 +456,65 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 	})
 }
 
+// DrawPageSize is the most entries one page of a published draw lists
+// (GET /v1/lottery/sessions/{id}). An entry is ~100 bytes of JSON, so a
+// page is ~100 KB where the whole list of 100,000 entries was ~10 MB, and
+// an auditor walks those 100,000 in 100 requests: two seconds at the
+// per-IP limit of 50 a second.
+const DrawPageSize = 1000
+
+// DrawPage is one page of a published draw: the pool's record (seed,
+// commitment, counts) and at most a page of its entries, in request id
+// order. Next is the request id to give as after for the next page; empty
+// on the last.
+type DrawPage struct {
+	PublishedDraw
+	Next string
+}
+
+// PublicDrawPage is what anyone may read of a session's lottery draws, a
+// page at a time. With no channel: every lottery pool's record with its
+// first page of entries. With channel (one of the session's lottery pools):
+// that pool's record with the entries whose request id sorts after after
+// (from the first when after is empty). The cursor is the request id
+// itself, the key DrawOrder sorts the entries by before it hashes and
+// shuffles them, so the pages walked in turn are exactly the list
+// `fairslot lottery verify` computes the draw from, each entry once. A
+// drawn pool's entries no longer change, so a cursor stays good; before the
+// draw no entry is listed. Pages are cut from the copy LotteryDraws keeps
+// (publicDraws): one SQL read a session a second, however many pages.
+func (s *Service) PublicDrawPage(ctx context.Context, sessionID string, ch Channel, after string) ([]DrawPage, error) {
+	if after != "" && (ch == "" || !isUUID(after)) {
+		return nil, Errorf(ErrInvalidCursor, "after must be a request id, given with the channel of its pool")
+	}
+	after = strings.ToLower(after) // request ids are written in lower case
+	ds, err := s.LotteryDraws(ctx, Actor{}, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []DrawPage
+	for _, d := range ds {
+		if ch != "" && d.Channel != ch {
+			continue
+		}
+		from, _ := slices.BinarySearchFunc(d.Entries, after, func(e Entry, id string) int { return strings.Compare(e.ID, id) })
+		if from < len(d.Entries) && after != "" && d.Entries[from].ID == after {
+			from++
+		}
+		to := min(from+s.cfg.DrawPage, len(d.Entries))
+		p := DrawPage{PublishedDraw: d}
+		p.Entries = d.Entries[from:to:to] // shared with the kept copy: a full slice, never appended to
+		if to < len(d.Entries) {
+			p.Next = d.Entries[to-1].ID
+		}
+		out = append(out, p)
+	}
+	if out == nil {
+		return nil, Errorf(ErrInvalidCursor, "channel %q is not a lottery pool of this session", ch)
+	}
+	return out, nil
+}
+
 // lotteryDraws reads a session's lottery pools and their draws from SQL;
 // admin lists every entry with who made it, before the draw too.
 func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) ([]PublishedDraw, error) {
@@ -491,6 +551,11 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 						e = Entry{ID: e.ID, Status: e.Status, Rank: e.Rank, Reason: e.Reason, Channel: e.Channel, SessionID: e.SessionID}
 					}
 					d.Entries = append(d.Entries, e)
+				}
+				if !admin {
+					// In request id order, the order DrawOrder hashes them
+					// in: the public pages' cursor (PublicDrawPage).
+					slices.SortFunc(d.Entries, func(a, b Entry) int { return strings.Compare(a.ID, b.ID) })
 				}
 			}
 		} else {

@@ -102,6 +102,9 @@ type Config struct {
 	// PublicDrawsFor is how long what anyone may read of a session's
 	// lottery draws is kept before SQL is read again (1s; publicDraws).
 	PublicDrawsFor time.Duration
+	// DrawPage is the most entries one page of a published draw lists
+	// (DrawPageSize; tests set fewer, never more).
+	DrawPage int
 	// DrawLease is how long a draw's claim lasts before another instance
 	// may take the draw over (60s); each stage renews it.
 	DrawLease time.Duration
@@ -135,6 +138,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublicDrawsFor <= 0 {
 		c.PublicDrawsFor = time.Second
+	}
+	if c.DrawPage <= 0 || c.DrawPage > DrawPageSize {
+		c.DrawPage = DrawPageSize
 	}
 	if c.HoldFor <= 0 {
 		c.HoldFor = 30 * time.Second

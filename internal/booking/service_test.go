@@ -68,6 +68,8 @@ type harnessConfig struct {
 	bookingWriters int
 	// sender delivers notifications (ConsoleSender when nil).
 	sender booking.Sender
+	// drawPage is booking.Config.DrawPage.
+	drawPage int
 }
 
 type harness struct {
@@ -109,6 +111,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		Metrics:        cfg.metrics,
 		BookingWriters: cfg.bookingWriters,
 		Sender:         cfg.sender,
+		DrawPage:       cfg.drawPage,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

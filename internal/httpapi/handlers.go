@@ -806,27 +806,41 @@ func (s *Server) withdrawEntry(r *request) error {
 }
 
 // lotteryDraws is the public record of a session's lottery pools: anyone
-// may read it, and once a pool is drawn it lists every entry.
+// may read it, and once a pool is drawn it lists the entries a page at a
+// time (booking.PublicDrawPage): ?channel=…&after=<request id> reads the
+// page after entries_next.
 func (s *Server) lotteryDraws(r *request) error {
-	return s.writeDraws(r, booking.Actor{})
+	args := r.rc.QueryArgs()
+	ps, err := s.svc.PublicDrawPage(r.context(), r.param, booking.Channel(args.Peek("channel")), string(args.Peek("after")))
+	if err != nil {
+		return err
+	}
+	loc := s.sessionZone(r.param)
+	writeList(r.rc, ps, func(p booking.DrawPage) DrawOut {
+		out := DrawView(p.PublishedDraw, loc)
+		out.EntriesNext = p.Next
+		return out
+	})
+	return nil
 }
 
 func (s *Server) adminLotteryDraws(r *request) error {
 	if r.actor.Role != booking.RoleAdmin {
 		return booking.Errorf(booking.ErrForbidden, "only administrators see entries before the draw")
 	}
-	return s.writeDraws(r, r.actor)
-}
-
-func (s *Server) writeDraws(r *request, actor booking.Actor) error {
-	ds, err := s.svc.LotteryDraws(r.context(), actor, r.param)
+	ds, err := s.svc.LotteryDraws(r.context(), r.actor, r.param)
 	if err != nil {
 		return err
 	}
-	loc := zoneOf(s.svc.Catalog(), "")
-	if sess, ok := s.svc.Catalog().Session(r.param); ok {
-		loc = zoneOf(s.svc.Catalog(), sess.HospitalID)
-	}
+	loc := s.sessionZone(r.param)
 	writeList(r.rc, ds, func(d booking.PublishedDraw) DrawOut { return DrawView(d, loc) })
 	return nil
+}
+
+// sessionZone is the time zone of a session's hospital.
+func (s *Server) sessionZone(sessionID string) *time.Location {
+	if sess, ok := s.svc.Catalog().Session(sessionID); ok {
+		return zoneOf(s.svc.Catalog(), sess.HospitalID)
+	}
+	return zoneOf(s.svc.Catalog(), "")
 }

@@ -176,6 +176,9 @@ type DrawOut struct {
 	Winners        int            `json:"winners"`
 	DrawnAt        string         `json:"drawn_at,omitempty"`
 	Entries        []DrawEntryOut `json:"entries"`
+	// EntriesNext is, on a public page (GET /v1/lottery/sessions/{id}),
+	// the after of the pool's next page; absent on its last.
+	EntriesNext string `json:"entries_next,omitempty"`
 }
 
 // DrawEntryOut is an entry as a draw publishes it; staff see who it is.
