@@ -59,6 +59,12 @@ type scheduleForm struct {
 	DoctorID, Date, Period, Start, End, Release string
 	Online, Phone, Onsite                       string
 	FormKey                                     string
+	// ConfirmRelease is the release time the administrator confirmed
+	// after ReleaseWarning; a changed release time is warned of again.
+	ConfirmRelease string
+	// ReleaseWarning says why the release time needs a confirmation
+	// (releaseWarning); the form is shown again with it, nothing published.
+	ReleaseWarning string
 }
 
 // scheduleOf lists the upcoming sessions of the hospitals the administrator
@@ -131,8 +137,11 @@ func (c *Console) schedulePage(r *request) error {
 func (c *Console) publishSession(r *request) error {
 	f := scheduleForm{DoctorID: r.form("doctor_id"), Date: strings.TrimSpace(r.form("date")), Period: r.form("period"),
 		Start: r.form("start"), End: r.form("end"), Release: r.form("release"), Online: r.form("online"),
-		Phone: r.form("phone"), Onsite: r.form("onsite"), FormKey: r.form("idem")}
-	err := c.publish(r, f)
+		Phone: r.form("phone"), Onsite: r.form("onsite"), FormKey: r.form("idem"), ConfirmRelease: r.form("confirm_release")}
+	err := c.publish(r, &f)
+	if err == nil && f.ReleaseWarning != "" {
+		return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, f)})
+	}
 	if err == nil {
 		c.redirect(r, "/admin/schedule?"+url.Values{"ok": {"published"}}.Encode())
 		return nil
@@ -140,7 +149,27 @@ func (c *Console) publishSession(r *request) error {
 	return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, f)}, err)
 }
 
-func (c *Console) publish(r *request, f scheduleForm) error {
+// releaseWarning says why a release time should be confirmed before it is
+// published: already past (the session is bookable the moment it is
+// published, at a minute nobody announced) or more than
+// booking.ScheduleHorizonDays ahead (no session may be that far, so the
+// year is likely a typo). The API takes either (a hospital may publish a
+// clinic for booking at once); the console asks first.
+func releaseWarning(release, now time.Time) string {
+	switch {
+	case release.Before(now):
+		return "放号时间已过：发布后立即开放预约。请核对日期与年份。 The release time is already past: the session is bookable the moment it is published. Check the date and the year."
+	case release.After(now.AddDate(0, 0, booking.ScheduleHorizonDays)):
+		return fmt.Sprintf("放号时间在 %d 天之后，请核对年份。 The release time is more than %d days away: check the year.",
+			booking.ScheduleHorizonDays, booking.ScheduleHorizonDays)
+	}
+	return ""
+}
+
+// publish creates the session of the form, unless its release time needs
+// a confirmation not given yet: then it sets f.ReleaseWarning and
+// publishes nothing.
+func (c *Console) publish(r *request, f *scheduleForm) error {
 	cat := c.svc.Catalog()
 	doc, ok := cat.Doctor(f.DoctorID)
 	if !ok {
@@ -168,6 +197,10 @@ func (c *Console) publish(r *request, f scheduleForm) error {
 	release, err := time.ParseInLocation("2006-01-02T15:04", f.Release, loc)
 	if err != nil {
 		return booking.Errorf(booking.ErrInvalidField, "release: enter the release date and time")
+	}
+	if w := releaseWarning(release, c.opts.Now()); w != "" && f.ConfirmRelease != f.Release {
+		f.ReleaseWarning = w
+		return nil
 	}
 	req := booking.SessionRequest{DoctorID: doc.ID, VisitDate: f.Date, Period: f.Period, StartsAt: start, EndsAt: end,
 		IdempotencyKey: f.FormKey}

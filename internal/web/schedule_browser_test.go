@@ -48,8 +48,17 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	set("#publish-form input[name=onsite]", "2")
 	set("#publish-form input[name=release]", release)
 	b.shot("schedule-01-form")
-	b.click("#publish-form button[type=submit]", "/admin/schedule?ok=published")
+	// A release time already past is warned of, and nothing is published
+	// until the administrator confirms it.
+	b.click("#publish-form button[type=submit]", "/admin/schedule")
+	b.contains("#release-warning", "The release time is already past")
+	b.shot("schedule-01-warning")
+	if list := s.svc.Catalog().Sessions(s.hospital.ID, day, ""); len(list) != 0 {
+		t.Fatalf("published before the past release time was confirmed: %+v", list)
+	}
+	b.click("#publish-confirm", "/admin/schedule?ok=published")
 	b.contains("#flash", "Session published")
+	b.absent("#release-warning")
 	list := s.svc.Catalog().Sessions(s.hospital.ID, day, "")
 	if len(list) != 1 || list[0].DoctorID != doc.ID || len(list[0].Slots) != 8 || list[0].Period != "evening" {
 		t.Fatalf("sessions on %s after publishing: %+v, want 王芳's evening clinic with 8 slots", day, list)
@@ -97,4 +106,66 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'session_stop' AND target = $1`, "session:"+sess.ID); n != 1 {
 		t.Errorf("%d audit rows of the stop, want "+strconv.Itoa(1), n)
 	}
+}
+
+// TestPublishReleaseTimeWarnings: the schedule form publishes a release
+// time from now to booking.ScheduleHorizonDays ahead at once; one already
+// past, or further than that, is warned of and needs the confirmation, and
+// a release time changed after the warning is warned of again. The API
+// takes them all (a hospital may publish a clinic bookable at once).
+func TestPublishReleaseTimeWarnings(t *testing.T) {
+	s := newSite(t)
+	password := "admin password 1"
+	adminPhone := s.newAdmin(password)
+	doc := s.doctors[2]
+	now := time.Now().In(shanghai)
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.signIn("admin", adminPhone, password)
+	set := func(sel, v string) {
+		b.do("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	fill := func(day string, release time.Time) {
+		b.open("/admin/schedule")
+		b.do("open the form", chromedp.WaitVisible(chromedp.CSS("#publish-open")), chromedp.Click(chromedp.CSS("#publish-open")))
+		set("#publish-form select[name=doctor_id]", doc.ID)
+		set("#publish-form input[name=date]", day)
+		set("#publish-form select[name=period]", "evening")
+		set("#publish-form input[name=start]", "18:00")
+		set("#publish-form input[name=end]", "21:00")
+		set("#publish-form input[name=release]", release.Format("2006-01-02T15:04"))
+	}
+	published := func(day string) int { return len(s.svc.Catalog().Sessions(s.hospital.ID, day, "")) }
+
+	t.Run("a future release time publishes without a warning", func(t *testing.T) {
+		day := now.AddDate(0, 0, 4).Format(time.DateOnly)
+		fill(day, now.Add(2*time.Hour))
+		b.click("#publish-form button[type=submit]", "/admin/schedule?ok=published")
+		b.absent("#release-warning")
+		if n := published(day); n != 1 {
+			t.Errorf("%d sessions on %s, want the one published", n, day)
+		}
+	})
+	t.Run("a release time a year and more ahead needs the confirmation", func(t *testing.T) {
+		day := now.AddDate(0, 0, 5).Format(time.DateOnly)
+		fill(day, now.AddDate(1, 0, 5)) // the year mistyped
+		b.click("#publish-form button[type=submit]", "/admin/schedule")
+		b.contains("#release-warning", "more than 366 days away")
+		if n := published(day); n != 0 {
+			t.Fatalf("%d sessions published before the confirmation", n)
+		}
+		// Corrected to another time still a year ahead: warned again, not
+		// taken as confirmed.
+		set("#publish-form input[name=release]", now.AddDate(1, 0, 6).Format("2006-01-02T15:04"))
+		b.click("#publish-confirm", "/admin/schedule")
+		b.contains("#release-warning", "more than 366 days away")
+		if n := published(day); n != 0 {
+			t.Fatalf("%d sessions published with a release time changed after the warning", n)
+		}
+		// Corrected to an hour from now: published without a word.
+		set("#publish-form input[name=release]", now.Add(time.Hour).Format("2006-01-02T15:04"))
+		b.click("#publish-confirm", "/admin/schedule?ok=published")
+		if n := published(day); n != 1 {
+			t.Errorf("%d sessions on %s after the correction, want 1", n, day)
+		}
+	})
 }
