@@ -9,6 +9,7 @@ package booking
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -503,6 +504,22 @@ func (r Relationship) Label() string {
 		return l
 	}
 	return relationshipLabels[RelOther]
+}
+
+// Label tells a member apart from the account's others whose masked names
+// are alike (陈一 and 陈二 are both 陈*): relationship, masked name and
+// birth year (when the ID document carries one), "子女 · 陈* · 2016", as the
+// consoles and notifications show it. Never the full name or ID.
+func (p Patient) Label() string {
+	rel := p.Relationship
+	if p.IsSelf {
+		rel = RelSelf
+	}
+	label := rel.Label() + " · " + p.MaskedName
+	if p.BirthYear > 0 {
+		label += " · " + strconv.Itoa(p.BirthYear)
+	}
+	return label
 }
 
 // relationshipOf checks the relationship a request gives a new member:

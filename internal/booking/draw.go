@@ -488,7 +488,7 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 			r.Eligible, r.HeldOut, r.Excluded, r.Winners, seed, c.Commitment),
 		HospitalID: c.HospitalID}
 	err := s.store.FinishDraw(ctx, c.PoolKey, s.owner, DrawResult{Seed: seed, Winners: r.Winners, DrawnAt: now, Audit: audit,
-		Notifications: s.drawNotifications(sess, entries, now)})
+		Notifications: s.drawNotifications(sess, entries, s.entrantLabels(ctx, entries), now)})
 	return r.Winners, err
 }
 
@@ -498,27 +498,27 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 // draw, one excluded (blocked or barred) that it was not drawn — in words
 // that never name a flag or its evidence. The ids are the entries' own,
 // named, so a draw finished twice (after a crash) tells once.
-func (s *Service) drawNotifications(sess *Session, entries []Entry, now time.Time) []Notification {
-	where := sessionLine(s.catalog.Load(), sess)
+func (s *Service) drawNotifications(sess *Session, entries []Entry, who map[string]string, now time.Time) []Notification {
+	zh, en := sessionLines(s.catalog.Load(), sess)
 	var ns []Notification
 	for _, e := range entries {
 		var kind, body string
 		switch {
 		case e.Status == EntryWaitlisted:
 			kind = "lottery_waitlisted"
-			body = "未中签，已按您的选择加入候补：" + where + "。有人退号时按顺序自动为您预约。" +
-				" You were not drawn and are on the waitlist, as you asked: " + where + ". A returned slot books the first in line."
+			body = told(who[e.PatientID], "未中签，已按您的选择加入候补："+zh+"。有人退号时按顺序自动为您预约。",
+				"You were not drawn and are on the waitlist, as you asked: "+en+". A returned slot books the first in line.")
 		case e.Status == EntryLost && e.Reason != "":
 			kind = "lottery_lost"
-			body = "已抽中，但因预约规则未能为您预约（" + e.Reason + "），号源已顺延给下一位：" + where +
-				" You were drawn but could not be booked (" + e.Reason + "); the slot went to the next in line: " + where
+			body = told(who[e.PatientID], "已抽中，但因预约规则未能为您预约（"+e.Reason+"），号源已顺延给下一位："+zh,
+				"You were drawn but could not be booked ("+e.Reason+"); the slot went to the next in line: "+en)
 		case e.Status == EntryLost:
 			kind = "lottery_lost"
-			body = "未中签：" + where + "。可以预约其他出诊。 You were not drawn for " + where + ". You may book another session."
+			body = told(who[e.PatientID], "未中签："+zh+"。可以预约其他出诊。", "You were not drawn for "+en+". You may book another session.")
 		case e.Status == EntryHeldOut:
-			kind, body = "lottery_review", heldOutNotice(where)
+			kind, body = "lottery_review", heldOutNotice(who[e.PatientID], zh, en)
 		case e.Status == EntryExcluded:
-			kind, body = "lottery_lost", notDrawnNotice(where)
+			kind, body = "lottery_lost", notDrawnNotice(who[e.PatientID], "", zh, en)
 		default:
 			continue
 		}
@@ -562,7 +562,7 @@ func (s *Service) settleHeldOut(ctx context.Context, flagID, status string) {
 		refs = append(refs, e.ref())
 	}
 	for to, ids := range byStatus {
-		if err := s.store.SettleHeldOut(ctx, ids, to, now, reviewNotifications(cat, held, ids, to, now)); err != nil {
+		if err := s.store.SettleHeldOut(ctx, ids, to, now, reviewNotifications(cat, held, s.entrantLabels(ctx, held), ids, to, now)); err != nil {
 			s.log.Warn("settle held-out entries", "flag_id", flagID, "err", err)
 			return
 		}
@@ -575,33 +575,48 @@ func (s *Service) settleHeldOut(ctx context.Context, flagID, status string) {
 // heldOutNotice and notDrawnNotice are what an entrant kept out of a draw
 // is told: that the entry is under review, or that it was not drawn. They
 // never say why (a flag's evidence is the reviewers' alone).
-func heldOutNotice(where string) string {
-	return "您的摇号报名正在审核中，未参加本次抽签；审核结束后将另行通知：" + where +
-		" Your entry is under review and was not in this draw; you will be told when the review is over: " + where
+func heldOutNotice(who, zh, en string) string {
+	return told(who, "您的摇号报名正在审核中，未参加本次抽签；审核结束后将另行通知："+zh,
+		"Your entry is under review and was not in this draw; you will be told when the review is over: "+en)
 }
 
-func notDrawnNotice(where string) string {
-	return "本次摇号未中签：" + where + " Your entry was not drawn for " + where
+func notDrawnNotice(who, prefix, zh, en string) string {
+	return told(who, prefix+"本次摇号未中签："+zh, "Your entry was not drawn for "+en)
+}
+
+// entrantLabels are the labels of the members entries were made for
+// (memberLabels); on a failed read the notifications go without them
+// rather than hold up the draw.
+func (s *Service) entrantLabels(ctx context.Context, entries []Entry) map[string]string {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.PatientID
+	}
+	who, err := s.memberLabels(ctx, ids)
+	if err != nil {
+		s.log.Warn("read the entrants' labels; their notifications go without them", "err", err)
+	}
+	return who
 }
 
 // reviewNotifications tell the entrants whose held-out entries (ids among
 // held) were settled to status to: not drawn, or not drawn and on the
 // waitlist. Named from the entries, so a repeat tells once.
-func reviewNotifications(cat *Catalog, held []Entry, ids []string, to string, now time.Time) []Notification {
+func reviewNotifications(cat *Catalog, held []Entry, who map[string]string, ids []string, to string, now time.Time) []Notification {
 	var ns []Notification
 	for _, e := range held {
 		if !slices.Contains(ids, e.ID) || (e.AccountID == "" && e.IdentityID == "") {
 			continue
 		}
-		where := "（出诊已变更 the session changed）"
+		zh, en := "（出诊已变更）", "(the session changed)"
 		if sess, ok := cat.Session(e.SessionID); ok {
-			where = sessionLine(cat, sess)
+			zh, en = sessionLines(cat, sess)
 		}
-		kind, body := "lottery_lost", "审核结束。"+notDrawnNotice(where)
+		kind, body := "lottery_lost", notDrawnNotice(who[e.PatientID], "审核结束。", zh, en)
 		if to == EntryWaitlisted {
 			kind = "lottery_waitlisted"
-			body = "审核结束，未中签，已为您加入候补：" + where + "。有人退号时按顺序自动为您预约。" +
-				" The review is over: you were not drawn and are on the waitlist: " + where + ". A returned slot books the first in line."
+			body = told(who[e.PatientID], "审核结束，未中签，已为您加入候补："+zh+"。有人退号时按顺序自动为您预约。",
+				"The review is over: you were not drawn and are on the waitlist: "+en+". A returned slot books the first in line.")
 		}
 		ns = append(ns, Notification{ID: NameID("lottery review result", e.ID), Kind: kind, HospitalID: e.HospitalID,
 			SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now})

@@ -55,9 +55,17 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	cat := s.catalog.Load()
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ids[i] = ev.PatientID
+	}
+	who, err := s.memberLabels(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
 	var ns []Notification
 	for _, ev := range evs {
-		if n, ok := notificationOf(cat, ev); ok {
+		if n, ok := notificationOf(cat, ev, who[ev.PatientID]); ok {
 			ns = append(ns, n)
 		}
 	}
@@ -71,47 +79,50 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 	return written, nil
 }
 
-// notificationOf is what a patient is told of an event, if anything.
-func notificationOf(cat *Catalog, ev Event) (Notification, bool) {
+// notificationOf is what a patient is told of an event, if anything. who
+// is the member's label (Patient.Label, "子女 · 王* · 2016"; empty when the
+// event names no member of an account): two members of one family booked
+// in one draw read apart.
+func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 	if ev.BookingID == "" || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
-	where := "（出诊已变更 the session changed）"
+	zh, en := "（出诊已变更）", "(the session changed)"
 	if sess, ok := cat.Session(ev.SessionID); ok {
-		where = sessionLine(cat, sess)
+		zh, en = sessionLines(cat, sess)
 	}
 	var body string
 	switch ev.Type {
 	case EventBooked:
 		switch ev.Reason {
 		case "lottery":
-			body = "摇号中签，已为您预约：" + where + " You won the draw and are booked: " + where
+			body = told(who, "摇号中签，已为您预约："+zh, "You won the draw and are booked: "+en)
 		case "waitlist":
-			body = "候补成功，已为您预约：" + where + " Your waitlist place became a booking: " + where
+			body = told(who, "候补成功，已为您预约："+zh, "Your waitlist place became a booking: "+en)
 		case "substitute_offer":
 			return Notification{}, false // the stop's notice tells of the held slot and its deadline
 		default:
-			body = "预约成功：" + where + " Booked: " + where
+			body = told(who, "预约成功："+zh, "Booked: "+en)
 		}
 	case EventCancelled:
 		switch {
 		case ev.Reason == "substitute_lapsed":
-			body = "替诊保留已到期，该预约已取消（不计爽约）：" + where + " The slot held with the substitute doctor lapsed unanswered: cancelled, not a no-show: " + where
+			body = told(who, "替诊保留已到期，该预约已取消（不计爽约）："+zh, "The slot held with the substitute doctor lapsed unanswered: cancelled, not a no-show: "+en)
 		case ev.Reason == "substitute_declined":
 			// The patient's own answer (or the desk's or the call centre's
 			// for them) is confirmed: the slot is let go, never a no-show.
-			body = "您已放弃替诊，该预约已取消（不计爽约）：" + where + " You declined the substitute doctor: the booking is cancelled, not a no-show: " + where
+			body = told(who, "您已放弃替诊，该预约已取消（不计爽约）："+zh, "You declined the substitute doctor: the booking is cancelled, not a no-show: "+en)
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):
-			body = "经审核，您的预约已被取消：" + where + " Cancelled after a review: " + where
+			body = told(who, "经审核，您的预约已被取消："+zh, "Cancelled after a review: "+en)
 		case ev.Reason == "late":
-			body = "已为您取消预约，已过免费取消时间，记爽约一次：" + where + " Cancelled for you after the deadline, one no-show recorded: " + where
+			body = told(who, "已为您取消预约，已过免费取消时间，记爽约一次："+zh, "Cancelled for you after the deadline, one no-show recorded: "+en)
 		default:
-			body = "已为您取消预约（不计爽约）：" + where + " Cancelled for you (not a no-show): " + where
+			body = told(who, "已为您取消预约（不计爽约）："+zh, "Cancelled for you (not a no-show): "+en)
 		}
 	case EventNoShow:
-		body = "未按时就诊，已记爽约一次：" + where + " You did not come: one no-show recorded for " + where
+		body = told(who, "未按时就诊，已记爽约一次："+zh, "You did not come: one no-show recorded for "+en)
 	default:
 		return Notification{}, false
 	}
@@ -119,9 +130,22 @@ func notificationOf(cat *Catalog, ev Event) (Notification, bool) {
 		AccountID: ev.AccountID, IdentityID: ev.IdentityID, BookingID: ev.BookingID, Body: body, CreatedAt: ev.TS}, true
 }
 
-// sessionLine names a session for a patient: hospital, department, doctor,
-// visit date and period.
-func sessionLine(cat *Catalog, sess *Session) string {
+// told is a notification's body: the Chinese sentence, then the English,
+// each naming the member it is about when there is one.
+func told(who, zh, en string) string {
+	if who == "" {
+		return zh + " " + en
+	}
+	return "就诊人 " + who + "：" + zh + " Patient " + who + ": " + en
+}
+
+// periodsZH are the periods as the consoles write them in Chinese.
+var periodsZH = map[string]string{"morning": "上午", "afternoon": "下午", "evening": "晚间"}
+
+// sessionLines names a session for a patient, in Chinese and in English:
+// hospital, department, doctor, visit date and period (上午/下午/晚间 in
+// the one, morning/afternoon/evening in the other).
+func sessionLines(cat *Catalog, sess *Session) (zh, en string) {
 	hospital, dept, doctor := "", "", ""
 	if h, ok := cat.Hospital(sess.HospitalID); ok {
 		hospital = h.Name
@@ -132,7 +156,33 @@ func sessionLine(cat *Catalog, sess *Session) string {
 	if d, ok := cat.Doctor(sess.DoctorID); ok {
 		doctor = d.Name
 	}
-	return fmt.Sprintf("%s %s %s %s %s", hospital, dept, doctor, sess.VisitDate, sess.Period)
+	line := fmt.Sprintf("%s %s %s %s ", hospital, dept, doctor, sess.VisitDate)
+	zhPeriod, ok := periodsZH[sess.Period]
+	if !ok {
+		zhPeriod = sess.Period
+	}
+	return line + zhPeriod, line + sess.Period
+}
+
+// memberLabels maps the ids among patientIDs to the members' labels
+// (Patient.Label), for the notifications that name them.
+func (s *Service) memberLabels(ctx context.Context, patientIDs []string) (map[string]string, error) {
+	var ids []string
+	out := map[string]string{}
+	for _, id := range patientIDs {
+		if _, seen := out[id]; isUUID(id) && !seen {
+			ids = append(ids, id)
+			out[id] = "" // unnamed, should the patient be gone
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ps, err := s.store.PatientsByID(ctx, ids)
+	for _, p := range ps {
+		out[p.ID] = p.Label()
+	}
+	return out, err
 }
 
 func later(a, b time.Time) time.Time {

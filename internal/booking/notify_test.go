@@ -136,6 +136,16 @@ func TestNotificationsFromEvents(t *testing.T) {
 		if n.Kind == "booked" && !strings.Contains(n.Body, sess.VisitDate) {
 			t.Errorf("booking notice %q does not name the visit date %s", n.Body, sess.VisitDate)
 		}
+		// Each names its member by the console's label, never the full
+		// name: the account's two members (both 张*) read apart.
+		who := map[string]booking.Patient{mine.ID: u.patients[0], theirs.ID: u.patients[1]}[n.BookingID]
+		if label := who.Label(); !strings.HasPrefix(n.Body, "就诊人 "+label+"：") || !strings.Contains(n.Body, " Patient "+label+": ") ||
+			strings.Contains(n.Body, "张伟") {
+			t.Errorf("notice %q; want it to name the member as %q in both sentences, never by the full name", n.Body, label)
+		}
+	}
+	if ns[0].Body == ns[1].Body || ns[1].Body == ns[2].Body || ns[0].Body == ns[2].Body {
+		t.Errorf("notices alike: %q", []string{ns[0].Body, ns[1].Body, ns[2].Body})
 	}
 	if kinds["booked"] != 2 || kinds["cancelled"] != 1 {
 		t.Errorf("notification kinds = %v, want 2 booked and 1 cancelled", kinds)

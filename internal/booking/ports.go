@@ -607,6 +607,9 @@ type AccountStore interface {
 	Patient(ctx context.Context, id string) (Patient, error)
 	// Patients lists an account's patients still on its list.
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
+	// PatientsByID reads the patients of the given ids that exist, removed
+	// ones too: the members notifications name.
+	PatientsByID(ctx context.Context, ids []string) ([]Patient, error)
 	// RemovePatient takes a member off an account's list (a soft delete:
 	// removed_at), freeing its place, with its audit entry, in one
 	// transaction that first locks the row and then finds the member has

@@ -222,6 +222,9 @@ SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type
 -- name: patient
  WHERE p.id = $1;
 
+-- name: patients_by_id
+ WHERE p.id = ANY ($1::UUID[]);
+
 -- name: patients_of_account
  WHERE p.account_id = $1 AND p.removed_at IS NULL
  ORDER BY p.created_at, p.id;

@@ -642,6 +642,13 @@ func (s *Store) Patients(ctx context.Context, accountID string) (_ []booking.Pat
 	return pgx.CollectRows(rows, scanPatient)
 }
 
+// PatientsByID reads the patients of ids that exist, removed ones too.
+func (s *Store) PatientsByID(ctx context.Context, ids []string) (_ []booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("patient_rows")+"\n"+q("patients_by_id"), ids)
+	return pgx.CollectRows(rows, scanPatient)
+}
+
 func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
 	var idHash, nameHash []byte

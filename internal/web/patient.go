@@ -100,7 +100,7 @@ func (c *Console) patientHome(r *request) error {
 func patientLabels(ps []booking.Patient) map[string]string {
 	m := make(map[string]string, len(ps))
 	for _, p := range ps {
-		m[p.ID] = patientLabel(p)
+		m[p.ID] = p.Label()
 	}
 	return m
 }

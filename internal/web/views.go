@@ -188,26 +188,12 @@ type patientView struct {
 func patientViews(ps []booking.Patient) []patientView {
 	out := make([]patientView, len(ps))
 	for i, p := range ps {
-		label := patientLabel(p)
+		label := p.Label()
 		out[i] = patientView{ID: p.ID, Name: p.MaskedName, IDType: p.IDType, MaskedID: p.MaskedID,
 			Phone: p.PhoneMasked, Self: p.IsSelf, Label: label, Relationship: p.Relationship.Label(), RelValue: string(p.Relationship), BirthYear: p.BirthYear,
 			OptionText: label + " · " + p.MaskedID}
 	}
 	return out
-}
-
-// patientLabel is relationship, masked name and birth year (when the ID
-// document carries one): "子女 · 陈* · 2016". Never the full name or ID.
-func patientLabel(p booking.Patient) string {
-	rel := p.Relationship
-	if p.IsSelf {
-		rel = booking.RelSelf
-	}
-	label := rel.Label() + " · " + p.MaskedName
-	if p.BirthYear > 0 {
-		label += " · " + strconv.Itoa(p.BirthYear)
-	}
-	return label
 }
 
 // kinLabel is who a person is to the account that booked or gave the
