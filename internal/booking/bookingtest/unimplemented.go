@@ -292,12 +292,12 @@ func (unimplementedStore) Patient(_ context.Context, _ string) (booking.Patient,
 	panic(unimplemented("Store.Patient"))
 }
 
-func (unimplementedStore) PatientsByID(_ context.Context, _ []string) ([]booking.Patient, error) {
-	panic(unimplemented("Store.PatientsByID"))
-}
-
 func (unimplementedStore) Patients(_ context.Context, _ string) ([]booking.Patient, error) {
 	panic(unimplemented("Store.Patients"))
+}
+
+func (unimplementedStore) PatientsByID(_ context.Context, _ []string) ([]booking.Patient, error) {
+	panic(unimplemented("Store.PatientsByID"))
 }
 
 func (unimplementedStore) Ping(_ context.Context) error {
