@@ -294,13 +294,8 @@ func (s *Store) RevokeTokens(ctx context.Context, accountID, newPasswordHash str
 // with the change's audit entry, in one transaction.
 func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	var gen int
-	err := s.db.Tx(ctx, "reset_password", func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, q("revoke_tokens"), accountID, at, hash).Scan(&gen); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
-		return err
+	gen, err := s.generationWithAudit(ctx, "reset_password", a, func(tx pgx.Tx) pgx.Row {
+		return tx.QueryRow(ctx, q("revoke_tokens"), accountID, at, hash)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, booking.ErrNotFound
@@ -308,22 +303,31 @@ func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at ti
 	return gen, err
 }
 
-// SetDisabled disables an account (ending its tokens: the generation
-// rises) or enables it, with the audit entry, in one transaction; an account
-// already so is booking.ErrConflict, and nothing is written.
-func (s *Store) SetDisabled(ctx context.Context, accountID string, disabled bool, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
-	defer func() { rerr = translate(rerr) }()
+// generationWithAudit runs one statement that changes an account and
+// returns its token generation, and writes its audit entry, in one
+// transaction: the change is not made without its audit row.
+func (s *Store) generationWithAudit(ctx context.Context, name string, a booking.AuditEntry, change func(pgx.Tx) pgx.Row) (int, error) {
 	var gen int
-	err := s.db.Tx(ctx, "set_disabled", func(tx pgx.Tx) error {
-		row := func() pgx.Row { return tx.QueryRow(ctx, q("enable_account"), accountID) }
-		if disabled {
-			row = func() pgx.Row { return tx.QueryRow(ctx, q("disable_account"), accountID, at) }
-		}
-		if err := row().Scan(&gen); err != nil {
+	err := s.db.Tx(ctx, name, func(tx pgx.Tx) error {
+		if err := change(tx).Scan(&gen); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
 		return err
+	})
+	return gen, err
+}
+
+// SetDisabled disables an account (ending its tokens: the generation
+// rises) or enables it, with the audit entry, in one transaction; an account
+// already so is booking.ErrNoChange, and nothing is written.
+func (s *Store) SetDisabled(ctx context.Context, accountID string, disabled bool, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	gen, err := s.generationWithAudit(ctx, "set_disabled", a, func(tx pgx.Tx) pgx.Row {
+		if disabled {
+			return tx.QueryRow(ctx, q("disable_account"), accountID, at)
+		}
+		return tx.QueryRow(ctx, q("enable_account"), accountID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, booking.ErrNoChange
