@@ -161,3 +161,43 @@ func TestNotificationsFromEvents(t *testing.T) {
 		t.Errorf("NotifyEvents on another instance = %d, %v; want 0", n, err)
 	}
 }
+
+// TestStopNoticeNamesMember: a stopped clinic's notice of each cancelled
+// booking names its member by the consoles' label, in both sentences, so
+// two members of one family (both 王*) read apart; never the full name. A
+// walk-in on no account's list reads the plain notice, without a label.
+func TestStopNoticeNamesMember(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.deskSession(deskOpts{online: 4, onsite: 2})
+	u := h.userOf(h.person("王大明"), h.person("王小明"))
+	parent, child := h.mustBook(u, 0, sess, ""), h.mustBook(u, 1, sess, "")
+	walkIn := h.mustWalkIn(h.staffOf(booking.RoleClerk, h.hosp.ID), h.person("李四"), sess)
+	if _, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill"); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	ns, err := h.svc.Notifications(h.ctx, admin, sess.ID)
+	if err != nil || len(ns) != 3 {
+		t.Fatalf("the stop's notifications = %d, %v; want 3", len(ns), err)
+	}
+	body := map[string]string{}
+	for _, n := range ns {
+		body[n.BookingID] = n.Body
+		if !strings.Contains(n.Body, "停诊通知") || !strings.Contains(n.Body, "the doctor is ill") ||
+			strings.Contains(n.Body, "王大明") || strings.Contains(n.Body, "王小明") || strings.Contains(n.Body, "李四") {
+			t.Errorf("stop notice %q; want the stop and its reason, never a full name", n.Body)
+		}
+	}
+	for id, p := range map[string]booking.Patient{parent.ID: u.patients[0], child.ID: u.patients[1]} {
+		label := p.Label()
+		if b := body[id]; !strings.HasPrefix(b, "就诊人 "+label+"：停诊通知") || !strings.Contains(b, " Patient "+label+": ") {
+			t.Errorf("stop notice of booking %s = %q; want it to name the member as %q in both sentences", id, b, label)
+		}
+	}
+	if body[parent.ID] == body[child.ID] {
+		t.Errorf("the two members' stop notices are alike: %q", body[parent.ID])
+	}
+	if b := body[walkIn.ID]; !strings.HasPrefix(b, "停诊通知") || strings.Contains(b, "就诊人") || strings.Contains(b, "Patient ") {
+		t.Errorf("the walk-in's stop notice = %q; want the plain one, without a label", b)
+	}
+}

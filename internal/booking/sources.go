@@ -491,7 +491,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	s.drainHolds(ctx, sess)
 	doc, _ := cat.Doctor(sess.DoctorID)
 	h, _ := cat.Hospital(sess.HospitalID)
-	body := stopNotice(sess, doc, h, reason)
+	notice := stopNotice(sess, doc, h, reason)
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
 		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason}
 	if sub != nil {
@@ -500,7 +500,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
 			sub.HoldUntil.Format(time.RFC3339))
 	}
-	res, err := s.store.StopSession(ctx, sess.ID, now, reason, body, sub, audit)
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, notice, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
@@ -561,18 +561,29 @@ func (s *Service) drainHolds(ctx context.Context, sess *Session) {
 	}
 }
 
-// stopNotice is the text each patient of a stopped clinic is told.
-func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) string {
+// Notice is a notification's text in Chinese and in English, before it
+// names the member it is about.
+type Notice struct{ ZH, EN string }
+
+// For is the notice as told of the member labelled who (Patient.Label,
+// "子女 · 王* · 2016"), in both sentences as every other notification; who
+// empty (a person on no account's list) reads without a label.
+func (n Notice) For(who string) string { return told(who, n.ZH, n.EN) }
+
+// stopNotice is what each patient of a stopped clinic is told.
+func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) Notice {
 	name := "the hospital"
 	loc := chinaStandardTime
 	if h != nil {
 		name, loc = h.Name, h.Location()
 	}
 	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
-	period := map[string]string{"morning": "上午", "afternoon": "下午", "evening": "晚间"}[sess.Period]
-	return fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。"+
-		" / %s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
-		name, doc.Name, when, period, reason, name, doc.Name, when, reason)
+	return Notice{
+		ZH: fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。",
+			name, doc.Name, when, periodsZH[sess.Period], reason),
+		EN: fmt.Sprintf("%s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
+			name, doc.Name, when, reason),
+	}
 }
 
 // Notifications lists what the patients of a session were told, for its

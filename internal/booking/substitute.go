@@ -41,7 +41,7 @@ type Substitution struct {
 	HoldUntil time.Time
 	// Notice is what the patients whose slots are held are told (the
 	// waitlist and lottery entries get the stop's plain notice).
-	Notice string
+	Notice Notice
 }
 
 // Offer statuses.
@@ -127,15 +127,17 @@ func (s *Service) substitution(cat *Catalog, sess *Session, req StopRequest, now
 }
 
 // substituteNotice is the stop's notice when a substitute is offered.
-func substituteNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string, hold time.Time) string {
+func substituteNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string, hold time.Time) Notice {
 	loc := chinaStandardTime
 	if h != nil {
 		loc = h.Location()
 	}
 	until := hold.In(loc).Format("2006-01-02 15:04")
-	return stopNotice(sess, doc, h, reason) + fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。"+
-		" / The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
-		" declining or not answering is never a no-show.", sub.Name, until, sub.Name, until)
+	n := stopNotice(sess, doc, h, reason)
+	n.ZH += fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。", sub.Name, until)
+	n.EN += fmt.Sprintf(" The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
+		" declining or not answering is never a no-show.", sub.Name, until)
+	return n
 }
 
 // Offers lists the substitute offers of the actor's bookings (a patient),

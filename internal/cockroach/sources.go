@@ -144,7 +144,7 @@ func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession
 // StopSession stops a clinic in one serializable transaction: a booking
 // committing at the same moment either commits first (and is cancelled
 // here) or finds the session stopped and inserts nothing.
-func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason, body string, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.Notice, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var res booking.StopResult
 	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
@@ -163,7 +163,6 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
-		var held []heldBooking
 		if sub != nil {
 			if err := doctorActive(ctx, tx, sub.Session.DoctorID); err != nil {
 				return err
@@ -174,32 +173,42 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			if err := insertLayout(ctx, tx, sub.Session, true); err != nil {
 				return err
 			}
-			rows, _ := tx.Query(ctx, sourceQueries["active_of_session"], id)
-			var err error
-			if held, err = pgx.CollectRows(rows, pgx.RowToStructByPos[heldBooking]); err != nil {
-				return err
-			}
 		}
-		var events, notes int
+		// The bookings about to be cancelled, and their members: each
+		// notice names its member (a person on no account's list reads the
+		// plain one).
+		rows, _ := tx.Query(ctx, sourceQueries["active_of_session"], id)
+		active, err := pgx.CollectRows(rows, pgx.RowToStructByPos[heldBooking])
+		if err != nil {
+			return err
+		}
 		bookingsTold := body
 		if sub != nil {
 			bookingsTold = sub.Notice
 		}
-		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), bookingsTold).Scan(&res.Cancelled, &events, &notes); err != nil {
+		ids, bodies, err := stopNotices(ctx, tx, active, bookingsTold)
+		if err != nil {
+			return err
+		}
+		var events, notes int
+		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), bookingsTold.For(""), ids, bodies).
+			Scan(&res.Cancelled, &events, &notes); err != nil {
 			return err
 		}
 		res.Notified += notes
-		for _, hb := range held {
-			if err := holdForSubstitute(ctx, tx, hb, id, sub, now, a.ActorID); err != nil {
-				return err
+		for _, hb := range active {
+			if sub != nil {
+				if err := holdForSubstitute(ctx, tx, hb, id, sub, now, a.ActorID); err != nil {
+					return err
+				}
+				res.Offered++
 			}
-			res.Offered++
 		}
-		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body).Scan(&res.WaitlistEnded, &notes); err != nil {
+		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body.For("")).Scan(&res.WaitlistEnded, &notes); err != nil {
 			return err
 		}
 		res.Notified += notes
-		if err := tx.QueryRow(ctx, sourceQueries["stop_entries"], id, now, body).Scan(&res.EntriesEnded, &notes); err != nil {
+		if err := tx.QueryRow(ctx, sourceQueries["stop_entries"], id, now, body.For("")).Scan(&res.EntriesEnded, &notes); err != nil {
 			return err
 		}
 		res.Notified += notes
@@ -216,8 +225,39 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 	return res, err
 }
 
+// stopNotices are the notices of the bookings a stop cancels that name a
+// member (Patient.Label), read in the stop's transaction: booking ids and
+// bodies, in the same order.
+func stopNotices(ctx context.Context, tx pgx.Tx, active []heldBooking, n booking.Notice) (ids, bodies []string, _ error) {
+	var patientIDs []string
+	for _, hb := range active {
+		if hb.PatientID != "" {
+			patientIDs = append(patientIDs, hb.PatientID)
+		}
+	}
+	if len(patientIDs) == 0 {
+		return nil, nil, nil
+	}
+	rows, _ := tx.Query(ctx, q("patient_rows")+"\n"+q("patients_by_id"), patientIDs)
+	ps, err := pgx.CollectRows(rows, scanPatient)
+	if err != nil {
+		return nil, nil, err
+	}
+	who := make(map[string]string, len(ps))
+	for _, p := range ps {
+		who[p.ID] = p.Label()
+	}
+	for _, hb := range active {
+		if label := who[hb.PatientID]; label != "" {
+			ids, bodies = append(ids, hb.ID), append(bodies, n.For(label))
+		}
+	}
+	return ids, bodies, nil
+}
+
 // heldBooking is an active booking of a stopped session, read before the
-// stop cancels it, whose slot the substitute's session holds for its person.
+// stop cancels it: the member its notice names and, with a substitute, the
+// slot the substitute's session holds for its person.
 type heldBooking struct {
 	ID, HospitalID, DepartmentID, VisitDate string
 	SlotNo                                  int

@@ -47,8 +47,9 @@ SELECT stopped_at FROM clinic_sessions WHERE id = $1;
 -- Every active booking of a stopped session ($1) is cancelled at $2, never
 -- late (the hospital cancelled, not the patient), with its cancelled event
 -- (reason session_stopped, the administrator $3 as staff) and a
--- notification ($4 the text) for its account, or its person when no account
--- lists it. Returns how many.
+-- notification for its account, or its person when no account lists it:
+-- the text $6 of its booking id in $5 (naming its member), else $4.
+-- Returns how many.
 WITH c AS (
     UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = false
      WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
@@ -62,8 +63,9 @@ WITH c AS (
     RETURNING 1
 ), n AS (
     INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
-    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $4::TEXT, $2::TIMESTAMPTZ
-      FROM c
+    SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
+           COALESCE(t.body, $4::TEXT), $2::TIMESTAMPTZ
+      FROM c LEFT JOIN unnest($5::UUID[], $6::TEXT[]) AS t (booking_id, body) ON t.booking_id = c.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n);
@@ -131,8 +133,8 @@ SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month
  ORDER BY hospital_id, effective_from, set_at;
 
 -- name: active_of_session
--- The active bookings of a session about to be stopped with a substitute,
--- as the substitute's session holds them (heldBooking).
+-- The active bookings of a session about to be stopped: their members, and
+-- with a substitute, as its session holds them (heldBooking).
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, visit_date::TEXT, slot_no, COALESCE(patient_id::TEXT, ''),
        identity_id::TEXT, COALESCE(account_id::TEXT, ''), channel, COALESCE(booked_by::TEXT, ''), name_hash
   FROM bookings
