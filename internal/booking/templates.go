@@ -156,6 +156,20 @@ func (s *Service) ApplyTemplate(ctx context.Context, actor Actor, id, monday, id
 	return s.PublishWeek(ctx, actor, monday, t.WeekTemplate, idemKey)
 }
 
+// TemplateWeek lays a stored template's week from monday out as
+// ApplyTemplate would publish it, publishing nothing: the console checks
+// its release times first (sessions already in the catalog are not
+// checked against, so a week that overlaps one is refused only at
+// ApplyTemplate).
+func (s *Service) TemplateWeek(ctx context.Context, actor Actor, id, monday string) ([]Session, error) {
+	t, err := s.template(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	_, sessions, err := s.layoutWeek(actor, s.catalog.Load(), monday, t.WeekTemplate, "", false)
+	return sessions, err
+}
+
 // templateSummary is the audit log's line for a template's layout.
 func templateSummary(t WeekTemplate) string {
 	var days, pools []string

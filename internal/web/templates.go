@@ -34,6 +34,16 @@ type templatesData struct {
 	Hospitals []templatesHospital
 	FormKey   string
 	NextWeek  string // the Monday after next, the publish form's default
+	// Warning, when set, is the publish form of one template shown again:
+	// a release time of its week needs a confirmation (weekWarning).
+	Warning weekWarning
+}
+
+// weekWarning is why a template's week was not published yet: the
+// template, the week (what the confirmation confirms; another week is
+// checked again) and the release time's warning (releaseWarning).
+type weekWarning struct {
+	TemplateID, Week, Text string
 }
 
 type templatesHospital struct {
@@ -200,12 +210,48 @@ func (c *Console) saveTemplate(r *request) error {
 	return nil
 }
 
+// applyTemplate publishes a template's week, unless a release time of it
+// is already past or more than booking.ScheduleHorizonDays ahead and the
+// administrator has not confirmed that week yet: then the form comes back
+// with the warning, as the schedule form's does, and nothing is published.
 func (c *Console) applyTemplate(r *request) error {
-	if _, err := c.svc.ApplyTemplate(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("week_of")), r.form("idem")); err != nil {
+	week := strings.TrimSpace(r.form("week_of"))
+	if r.form("confirm_week") != week {
+		sessions, err := c.svc.TemplateWeek(r.ctx, r.actor, r.param, week)
+		if err != nil {
+			return c.templatesFailed(r, err)
+		}
+		if w := weekReleaseWarning(sessions, c.opts.Now()); w != "" {
+			d := c.templatesOf(r)
+			d.Warning = weekWarning{TemplateID: r.param, Week: week, Text: w}
+			return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Data: d})
+		}
+	}
+	if _, err := c.svc.ApplyTemplate(r.ctx, r.actor, r.param, week, r.form("idem")); err != nil {
 		return c.templatesFailed(r, err)
 	}
 	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"published"}}.Encode())
 	return nil
+}
+
+// weekReleaseWarning is the warning of the first release time of a laid
+// out week that needs a confirmation (releaseWarning), naming its session
+// and pool and how many of the week's release times do; empty when none.
+func weekReleaseWarning(sessions []booking.Session, now time.Time) string {
+	first, n := "", 0
+	for _, s := range sessions {
+		for _, q := range s.Channels {
+			if w := releaseWarning(q.ReleaseAt, now); w != "" {
+				if n++; first == "" {
+					first = fmt.Sprintf("%s %s · %s: %s", s.VisitDate, periodLabel(s.Period), channelLabels[q.Channel], w)
+				}
+			}
+		}
+	}
+	if n > 1 {
+		first += fmt.Sprintf("（共 %d 个放号时间 %d release times in all）", n, n)
+	}
+	return first
 }
 
 // formInt reads a whole number from a form field: empty is 0 (which the

@@ -109,3 +109,91 @@ func TestTemplatesPageInBrowser(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishWeekReleaseTimeWarnings: publishing a template's week whose
+// release times are already past (a pool released 20 days before its
+// Tuesday clinic, for a week a few days ahead) is warned of and needs the
+// confirmation, as the schedule form's single session does; a week changed
+// after the warning is checked again, not taken as confirmed; a week whose
+// release times are all ahead publishes at once.
+func TestPublishWeekReleaseTimeWarnings(t *testing.T) {
+	s := newSite(t)
+	password := "admin password 1"
+	phone := s.newHospitalAdmin(password)
+	doc := s.doctors[2]
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.signIn("admin", phone, password)
+	box := "#t-doc-" + doc.ID
+	open := func(sel string) {
+		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	}
+	set := func(sel, v string) {
+		b.do("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
+	}
+	b.open("/admin/templates")
+	form := box + " .new-form"
+	open(box + " .new-open")
+	set(form+" input[name=name]", "长周期 Long lead")
+	set(form+" select[name=day0_weekday]", "2")
+	set(form+" select[name=day0_period]", "morning")
+	set(form+" input[name=day0_start]", "08:00")
+	set(form+" input[name=day0_end]", "12:00")
+	set(form+" input[name=online_quota]", "2")
+	set(form+" input[name=online_days_before]", "20")
+	set(form+" input[name=online_at]", "08:00")
+	b.click(form+" button[type=submit]", "/admin/templates?ok=saved")
+
+	next := time.Now().In(shanghai).AddDate(0, 0, 1)
+	for next.Weekday() != time.Monday {
+		next = next.AddDate(0, 0, 1)
+	}
+	week := func(n int) string { return next.AddDate(0, 0, 7*n).Format(time.DateOnly) }
+	published := func(monday string) int {
+		tuesday, _ := time.Parse(time.DateOnly, monday)
+		n := 0
+		for _, ss := range s.svc.Catalog().Sessions(s.hospital.ID, tuesday.AddDate(0, 0, 1).Format(time.DateOnly), "") {
+			if ss.DoctorID == doc.ID {
+				n++
+			}
+		}
+		return n
+	}
+
+	// Next week: its Tuesday is 2 to 8 days ahead, released 20 days
+	// before, so already past: warned of, nothing published.
+	open(box + " .publish-open")
+	set(box+" .publish-form input[name=week_of]", week(0))
+	b.click(box+" .publish-form button[type=submit]", "weeks") // the form again, at its own address
+	b.contains(box+" #release-warning", "The release time is already past")
+	b.contains(box+" #release-warning", "Online")
+	b.shot("templates-04-release-warning")
+	if n := published(week(0)); n != 0 {
+		t.Fatalf("%d sessions published in the week of %s before the confirmation", n, week(0))
+	}
+
+	// Changed to the week after (its release time past too): warned again,
+	// the confirmation was of the other week.
+	set(box+" .publish-form input[name=week_of]", week(1))
+	b.click(box+" #publish-confirm", "weeks")
+	b.contains(box+" #release-warning", "The release time is already past")
+	if n, m := published(week(0)), published(week(1)); n != 0 || m != 0 {
+		t.Fatalf("sessions published with a week changed after the warning: %d and %d", n, m)
+	}
+
+	// Confirmed: that week is published.
+	b.click(box+" #publish-confirm", "/admin/templates?ok=published")
+	b.contains("#flash", "The week is published")
+	b.absent("#release-warning")
+	if n := published(week(1)); n != 1 {
+		t.Errorf("%d sessions in the week of %s after the confirmation, want 1", n, week(1))
+	}
+
+	// Four weeks on, released 10 days ahead and more: published at once.
+	open(box + " .publish-open")
+	set(box+" .publish-form input[name=week_of]", week(4))
+	b.click(box+" .publish-form button[type=submit]", "/admin/templates?ok=published")
+	b.absent("#release-warning")
+	if n := published(week(4)); n != 1 {
+		t.Errorf("%d sessions in the week of %s, want 1 published without a warning", n, week(4))
+	}
+}
