@@ -149,17 +149,30 @@ func staffList(ctx context.Context, args []string, getenv func(string) string, s
 			if err != nil {
 				return err
 			}
-			when := func(t time.Time, none string) string {
+			// Times in the account's hospital's zone with its offset, as the
+			// audit API shows them; a platform-wide administrator's in China
+			// Standard Time. The schedule is read for its hospitals only: no
+			// session is as far as its first date.
+			sch, err := d.store.LoadSchedule(ctx, "9999-12-31")
+			if err != nil {
+				return err
+			}
+			zones := map[string]*time.Location{}
+			for i := range sch.Hospitals {
+				zones[sch.Hospitals[i].ID] = sch.Hospitals[i].Location()
+			}
+			when := func(t time.Time, loc *time.Location, none string) string {
 				if t.IsZero() {
 					return none
 				}
-				return t.UTC().Format("2006-01-02T15:04Z")
+				return t.In(loc).Format("2006-01-02T15:04-07:00")
 			}
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ROLE\tNAME\tPHONE\tHOSPITAL\tACCOUNT\tCREATED\tLAST LOGIN\tDISABLED")
 			for _, a := range accounts {
+				loc := cmp.Or(zones[a.HospitalID], booking.StandInLocation())
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Role, cmp.Or(a.Name, "-"), a.PhoneMasked, cmp.Or(a.HospitalID, "platform-wide"),
-					a.ID, when(a.CreatedAt, "-"), when(a.LastLogin, "-"), when(a.DisabledAt, "no"))
+					a.ID, when(a.CreatedAt, loc, "-"), when(a.LastLogin, loc, "-"), when(a.DisabledAt, loc, "no"))
 			}
 			if err := w.Flush(); err != nil {
 				return err

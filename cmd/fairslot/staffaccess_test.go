@@ -69,6 +69,15 @@ func TestStaffListDisableEnable(t *testing.T) {
 	}
 	if fields := strings.Fields(strings.Split(out, "\n")[1]); len(fields) < 8 || fields[6] == "-" {
 		t.Errorf("fairslot staff list --phone row %q: want a last login (the clerk logged in)", fields)
+	} else {
+		// Created and last login in the hospital's zone (Asia/Shanghai) with
+		// its offset, as the audit API shows times, not in UTC.
+		for _, f := range fields[5:7] {
+			at, err := time.Parse("2006-01-02T15:04-07:00", f)
+			if _, off := at.Zone(); err != nil || off != 8*3600 || time.Since(at) > 10*time.Minute {
+				t.Errorf("fairslot staff list --phone time %q: want a recent time at +08:00 (%v)", f, err)
+			}
+		}
 	}
 
 	if _, err := svc.staffCmd(nil, "disable", "--phone", alice.phone); err == nil || !strings.Contains(err.Error(), "patient") {
