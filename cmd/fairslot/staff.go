@@ -150,17 +150,7 @@ func staffList(ctx context.Context, args []string, getenv func(string) string, s
 				return err
 			}
 			// Times in the account's hospital's zone with its offset, as the
-			// audit API shows them; a platform-wide administrator's in China
-			// Standard Time. The schedule is read for its hospitals only: no
-			// session is as far as its first date.
-			sch, err := d.store.LoadSchedule(ctx, "9999-12-31")
-			if err != nil {
-				return err
-			}
-			zones := map[string]*time.Location{}
-			for i := range sch.Hospitals {
-				zones[sch.Hospitals[i].ID] = sch.Hospitals[i].Location()
-			}
+			// audit API shows them (StaffAccount.Location).
 			when := func(t time.Time, loc *time.Location, none string) string {
 				if t.IsZero() {
 					return none
@@ -170,7 +160,7 @@ func staffList(ctx context.Context, args []string, getenv func(string) string, s
 			w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ROLE\tNAME\tPHONE\tHOSPITAL\tACCOUNT\tCREATED\tLAST LOGIN\tDISABLED")
 			for _, a := range accounts {
-				loc := cmp.Or(zones[a.HospitalID], booking.StandInLocation())
+				loc := a.Location()
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Role, cmp.Or(a.Name, "-"), a.PhoneMasked, cmp.Or(a.HospitalID, "platform-wide"),
 					a.ID, when(a.CreatedAt, loc, "-"), when(a.LastLogin, loc, "-"), when(a.DisabledAt, loc, "no"))
 			}

@@ -415,6 +415,18 @@ type StaffAccount struct {
 	LastLogin time.Time
 	// DisabledAt is when it was disabled (zero: enabled).
 	DisabledAt time.Time
+	// TimeZone is the hospital's (empty for a platform-wide administrator).
+	TimeZone string
+}
+
+// Location is the zone the account's times are shown in: its hospital's,
+// China Standard Time for a platform-wide administrator (as the audit log
+// shows a platform-wide reader's).
+func (a StaffAccount) Location() *time.Location {
+	if a.TimeZone == "" {
+		return chinaStandardTime
+	}
+	return (&Hospital{TimeZone: a.TimeZone}).Location()
 }
 
 // Identity is a real person, known by a validated ID document: quotas and

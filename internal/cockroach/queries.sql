@@ -111,11 +111,14 @@ RETURNING token_generation;
 
 -- name: staff_accounts
 -- `fairslot staff list`: the staff of a hospital ($1, or every one), or the
--- one of a phone ($2), with their last login still in the events.
+-- one of a phone ($2), with their last login still in the events and their
+-- hospital's time zone (none for a platform-wide administrator).
 SELECT a.id::TEXT, a.role, COALESCE(a.hospital_id::TEXT, ''), a.staff_name, a.phone_masked,
        a.created_at, a.disabled_at,
-       (SELECT max(e.ts) FROM booking_events e WHERE e.account_id = a.id AND e.type = 'login')
+       (SELECT max(e.ts) FROM booking_events e WHERE e.account_id = a.id AND e.type = 'login'),
+       COALESCE(h.time_zone, '')
   FROM accounts a
+  LEFT JOIN hospitals h ON h.id = a.hospital_id
  WHERE a.role <> 'patient'
    AND ($1::TEXT = '' OR a.hospital_id::TEXT = $1::TEXT)
    AND ($2::BYTEA IS NULL OR a.phone_hash = $2::BYTEA)

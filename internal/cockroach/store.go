@@ -344,7 +344,7 @@ func (s *Store) StaffAccounts(ctx context.Context, hospitalID string, phoneHash 
 		var a booking.StaffAccount
 		var role string
 		var disabled, last *time.Time
-		err := r.Scan(&a.ID, &role, &a.HospitalID, &a.Name, &a.PhoneMasked, &a.CreatedAt, &disabled, &last)
+		err := r.Scan(&a.ID, &role, &a.HospitalID, &a.Name, &a.PhoneMasked, &a.CreatedAt, &disabled, &last, &a.TimeZone)
 		a.Role = booking.Role(role)
 		if disabled != nil {
 			a.DisabledAt = *disabled
