@@ -196,13 +196,13 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			return err
 		}
 		res.Notified += notes
-		for _, hb := range active {
-			if sub != nil {
+		if sub != nil {
+			for _, hb := range active {
 				if err := holdForSubstitute(ctx, tx, hb, id, sub, now, a.ActorID); err != nil {
 					return err
 				}
-				res.Offered++
 			}
+			res.Offered = len(active)
 		}
 		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body.For("")).Scan(&res.WaitlistEnded, &notes); err != nil {
 			return err
