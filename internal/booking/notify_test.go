@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // recordingSender is the test channel: it records what it was handed and
@@ -199,5 +200,61 @@ func TestStopNoticeNamesMember(t *testing.T) {
 	}
 	if b := body[walkIn.ID]; !strings.HasPrefix(b, "停诊通知") || strings.Contains(b, "就诊人") || strings.Contains(b, "Patient ") {
 		t.Errorf("the walk-in's stop notice = %q; want the plain one, without a label", b)
+	}
+}
+
+// A stop's notices for waitlist places and lottery entries say what ended
+// and name their member as a booking's does; a phone caller's place has
+// none to name.
+func TestStopNoticesNameWaitingMembers(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	full := h.deskSession(deskOpts{online: 1, phone: 1})
+	h.mustBook(h.user(1), 0, full, "")
+	_, err := h.staffBook(h.staffOf(booking.RoleOperator, h.hosp.ID), h.person("周一"), full, booking.ChannelPhone, h.phone())
+	testenv.Must(t, err, "book the phone pool's slot")
+	names := []string{"赵大明", "赵小明"}
+	u := h.userOf(h.person(names[0]), h.person(names[1]))
+	var places []booking.WaitlistEntry
+	for _, p := range u.patients {
+		e, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: p.ID})
+		testenv.Must(t, err, "join the waitlist")
+		places = append(places, e)
+	}
+	caller, err := h.svc.JoinWaitlistFor(h.ctx, h.staffOf(booking.RoleOperator, h.hosp.ID),
+		booking.StaffWaitlistRequest{IdentityRequest: h.person("钱三"), SessionID: full.ID, CallerPhone: h.phone()})
+	testenv.Must(t, err, "put a caller on the phone waitlist")
+	drawn := h.lotterySession(lotteryOpts{online: 2})
+	entries := []booking.Entry{h.mustEnter(u, 0, drawn), h.mustEnter(u, 1, drawn)}
+
+	told := map[string]string{} // waitlist place or entry id → its notice
+	for _, s := range []*booking.Session{full, drawn} {
+		if _, err := h.svc.StopSession(h.ctx, admin, s.ID, "the doctor is ill"); err != nil {
+			t.Fatalf("stop %s: %v", s.ID, err)
+		}
+		ns, err := h.svc.Notifications(h.ctx, admin, s.ID)
+		testenv.Must(t, err, "the stop's notifications")
+		for _, n := range ns {
+			if n.WaitlistID != "" || n.EntryID != "" {
+				told[n.WaitlistID+n.EntryID] = n.Body
+			}
+		}
+	}
+	for i, p := range u.patients {
+		label := p.Label()
+		for id, what := range map[string][2]string{places[i].ID: {"候补已结束", "waitlist place has ended"},
+			entries[i].ID: {"抽签登记已撤销", "lottery entry is withdrawn"}} {
+			b := told[id]
+			if !strings.HasPrefix(b, "就诊人 "+label+"：停诊通知") || !strings.Contains(b, " Patient "+label+": ") ||
+				strings.Contains(b, names[i]) {
+				t.Errorf("stop notice of %s = %q; want it to name the member as %q, never by full name", id, b, label)
+			}
+			if !strings.Contains(b, what[0]) || !strings.Contains(b, what[1]) || strings.Contains(b, "预约已取消") {
+				t.Errorf("stop notice of %s = %q; want it to say its %q, not that a booking is cancelled", id, b, what[1])
+			}
+		}
+	}
+	if b := told[caller.ID]; !strings.HasPrefix(b, "停诊通知") || strings.Contains(b, "就诊人") {
+		t.Errorf("the phone caller's stop notice = %q; want the plain one, without a label", b)
 	}
 }

@@ -518,15 +518,16 @@ type SourceStore interface {
 	// StopSession marks a session stopped at now and, in the same
 	// transaction, cancels its active bookings without penalty, ends its
 	// waiting waitlist entries and live lottery entries, writes a
-	// notification for each (body; a booking's names its member,
-	// body.For(Patient.Label()), read in the same transaction, or
-	// sub.Notice's with sub), the cancellations' events and the audit entry. ErrSessionStopped if it was stopped already.
+	// notification for each (the one of body for its kind, or sub.Notice for
+	// a booking with sub; it names the member, For(Patient.Label()), read in
+	// the same transaction, where there is one), the cancellations' events
+	// and the audit entry. ErrSessionStopped if it was stopped already.
 	// With sub, the same transaction publishes sub.Session for the
 	// substitute doctor (ErrSessionOverlap, ErrDoctorRetired as a publish)
 	// and holds each cancelled booking's slot there: a booking of the same
 	// person, channel and slot number, and its offer, open until
 	// sub.HoldUntil.
-	StopSession(ctx context.Context, id string, now time.Time, reason string, body Notice, sub *Substitution, a AuditEntry) (StopResult, error)
+	StopSession(ctx context.Context, id string, now time.Time, reason string, body StopNotices, sub *Substitution, a AuditEntry) (StopResult, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
 	// first; DueOffers the open ones whose time is up at now.

@@ -491,7 +491,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	s.drainHolds(ctx, sess)
 	doc, _ := cat.Doctor(sess.DoctorID)
 	h, _ := cat.Hospital(sess.HospitalID)
-	notice := stopNotice(sess, doc, h, reason)
+	notices := stopNotices(sess, doc, h, reason)
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID,
 		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason}
 	if sub != nil {
@@ -500,7 +500,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
 			sub.HoldUntil.Format(time.RFC3339))
 	}
-	res, err := s.store.StopSession(ctx, sess.ID, now, reason, notice, sub, audit)
+	res, err := s.store.StopSession(ctx, sess.ID, now, reason, notices, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
@@ -570,19 +570,25 @@ type Notice struct{ ZH, EN string }
 // empty (a person on no account's list) reads without a label.
 func (n Notice) For(who string) string { return told(who, n.ZH, n.EN) }
 
-// stopNotice is what each patient of a stopped clinic is told.
-func stopNotice(sess *Session, doc Doctor, h *Hospital, reason string) Notice {
+// StopNotices are what a stopped clinic's people are told: those with a
+// booking, those waiting on its waitlist, and its lottery's entrants, each
+// of what happened to theirs.
+type StopNotices struct{ Booking, Waitlist, Entry Notice }
+
+// stopNotices are the texts a stop writes.
+func stopNotices(sess *Session, doc Doctor, h *Hospital, reason string) StopNotices {
 	name := "the hospital"
 	loc := chinaStandardTime
 	if h != nil {
 		name, loc = h.Name, h.Location()
 	}
 	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
-	return Notice{
-		ZH: fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。您的预约已取消，不计爽约，可另行预约。",
-			name, doc.Name, when, periodsZH[sess.Period], reason),
-		EN: fmt.Sprintf("%s: the clinic of %s at %s is stopped (%s). Your booking is cancelled without penalty; you may book again.",
-			name, doc.Name, when, reason),
+	zh := fmt.Sprintf("停诊通知：%s %s %s（%s）的门诊已停诊，原因：%s。", name, doc.Name, when, periodsZH[sess.Period], reason)
+	en := fmt.Sprintf("%s: the clinic of %s at %s is stopped (%s).", name, doc.Name, when, reason)
+	return StopNotices{
+		Booking:  Notice{ZH: zh + "您的预约已取消，不计爽约，可另行预约。", EN: en + " Your booking is cancelled without penalty; you may book again."},
+		Waitlist: Notice{ZH: zh + "您的候补已结束，可另行预约。", EN: en + " Your waitlist place has ended; you may book elsewhere."},
+		Entry:    Notice{ZH: zh + "您的抽签登记已撤销，可另行预约。", EN: en + " Your lottery entry is withdrawn; you may book elsewhere."},
 	}
 }
 

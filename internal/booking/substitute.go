@@ -133,7 +133,7 @@ func substituteNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string
 		loc = h.Location()
 	}
 	until := hold.In(loc).Format("2006-01-02 15:04")
-	n := stopNotice(sess, doc, h, reason)
+	n := stopNotices(sess, doc, h, reason).Booking
 	n.ZH += fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。", sub.Name, until)
 	n.EN += fmt.Sprintf(" The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
 		" declining or not answering is never a no-show.", sub.Name, until)

@@ -144,7 +144,7 @@ func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession
 // StopSession stops a clinic in one serializable transaction: a booking
 // committing at the same moment either commits first (and is cancelled
 // here) or finds the session stopped and inserts nothing.
-func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.Notice, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var res booking.StopResult
 	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
@@ -182,11 +182,15 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
-		bookingsTold := body
+		bookingsTold := body.Booking
 		if sub != nil {
 			bookingsTold = sub.Notice
 		}
-		ids, bodies, err := stopNotices(ctx, tx, active, bookingsTold)
+		items := make([]stopped, len(active))
+		for i, hb := range active {
+			items[i] = stopped{hb.ID, hb.PatientID}
+		}
+		ids, bodies, err := stopNotices(ctx, tx, items, bookingsTold)
 		if err != nil {
 			return err
 		}
@@ -204,14 +208,30 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			}
 			res.Offered = len(active)
 		}
-		if err := tx.QueryRow(ctx, sourceQueries["stop_waitlist"], id, now, body.For("")).Scan(&res.WaitlistEnded, &notes); err != nil {
-			return err
+		// Waitlist places and lottery entries end the same way, each
+		// notice naming its member as a booking's does.
+		for _, end := range []struct {
+			items, stop string
+			told        booking.Notice
+			ended       *int
+		}{
+			{"waiting_of_session", "stop_waitlist", body.Waitlist, &res.WaitlistEnded},
+			{"entries_of_session", "stop_entries", body.Entry, &res.EntriesEnded},
+		} {
+			rows, _ := tx.Query(ctx, sourceQueries[end.items], id)
+			items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+			if err != nil {
+				return err
+			}
+			ids, bodies, err := stopNotices(ctx, tx, items, end.told)
+			if err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, sourceQueries[end.stop], id, now, end.told.For(""), ids, bodies).Scan(end.ended, &notes); err != nil {
+				return err
+			}
+			res.Notified += notes
 		}
-		res.Notified += notes
-		if err := tx.QueryRow(ctx, sourceQueries["stop_entries"], id, now, body.For("")).Scan(&res.EntriesEnded, &notes); err != nil {
-			return err
-		}
-		res.Notified += notes
 		a.Reason = fmt.Sprintf("%d bookings cancelled (%d held with the substitute), %d waitlist entries and %d lottery entries ended: %s",
 			res.Cancelled, res.Offered, res.WaitlistEnded, res.EntriesEnded, a.Reason)
 		if err := bumpCatalog(ctx, tx); err != nil {
@@ -225,14 +245,19 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 	return res, err
 }
 
-// stopNotices are the notices of the bookings a stop cancels that name a
-// member (Patient.Label), read in the stop's transaction: booking ids and
+// stopped is what a stop ends (a booking, a waitlist place, a lottery
+// entry) and the family member it is for: none for a phone caller's or a
+// walk-in's.
+type stopped struct{ ID, PatientID string }
+
+// stopNotices are the notices of what a stop ends that name a member
+// (Patient.Label), read in the stop's transaction: the items' ids and
 // bodies, in the same order.
-func stopNotices(ctx context.Context, tx pgx.Tx, active []heldBooking, n booking.Notice) (ids, bodies []string, _ error) {
+func stopNotices(ctx context.Context, tx pgx.Tx, items []stopped, n booking.Notice) (ids, bodies []string, _ error) {
 	var patientIDs []string
-	for _, hb := range active {
-		if hb.PatientID != "" {
-			patientIDs = append(patientIDs, hb.PatientID)
+	for _, it := range items {
+		if it.PatientID != "" {
+			patientIDs = append(patientIDs, it.PatientID)
 		}
 	}
 	if len(patientIDs) == 0 {
@@ -247,9 +272,9 @@ func stopNotices(ctx context.Context, tx pgx.Tx, active []heldBooking, n booking
 	for _, p := range ps {
 		who[p.ID] = p.Label()
 	}
-	for _, hb := range active {
-		if label := who[hb.PatientID]; label != "" {
-			ids, bodies = append(ids, hb.ID), append(bodies, n.For(label))
+	for _, it := range items {
+		if label := who[it.PatientID]; label != "" {
+			ids, bodies = append(ids, it.ID), append(bodies, n.For(label))
 		}
 	}
 	return ids, bodies, nil

@@ -70,28 +70,45 @@ WITH c AS (
 )
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n);
 
+-- name: waiting_of_session
+-- The waiting places of a session about to be stopped and their members
+-- (none for a phone caller's), for their notices.
+SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM waitlist WHERE session_id = $1 AND status = 'waiting';
+
 -- name: stop_waitlist
+-- Every waiting place of a stopped session ($1) ends at $2 with a
+-- notification: the text $5 of its id in $4 (naming its member), else $3.
 WITH c AS (
     UPDATE waitlist SET status = 'cancelled', updated_at = $2
      WHERE session_id = $1 AND status = 'waiting'
     RETURNING id, hospital_id, account_id, identity_id
 ), n AS (
     INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at)
-    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $3::TEXT, $2::TIMESTAMPTZ
-      FROM c
+    SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
+           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
+      FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);
 
+-- name: entries_of_session
+-- The live lottery entries of a session about to be stopped and their
+-- members (none for a phone caller's), for their notices.
+SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM lottery_entries
+ WHERE session_id = $1 AND status IN ('entered', 'held_out');
+
 -- name: stop_entries
+-- Every live entry of a stopped session ($1) is withdrawn at $2 with a
+-- notification: the text $5 of its id in $4 (naming its member), else $3.
 WITH c AS (
     UPDATE lottery_entries SET status = 'withdrawn', reason = 'session_stopped', updated_at = $2
      WHERE session_id = $1 AND status IN ('entered', 'held_out')
     RETURNING id, hospital_id, account_id, identity_id
 ), n AS (
     INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
-    SELECT gen_random_uuid(), hospital_id, $1::UUID, 'session_stopped', account_id, identity_id, id, $3::TEXT, $2::TIMESTAMPTZ
-      FROM c
+    SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
+           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
+      FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);

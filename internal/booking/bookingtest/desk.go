@@ -123,7 +123,7 @@ func (s *Store) RecordStaffAction(_ context.Context, ev booking.Event, a booking
 // notification naming its member, every waiting waitlist entry is cancelled with one, and
 // the audit entry is kept. Holding slots for a substitute (sub != nil) is
 // not modelled: the SQL store's tests cover it.
-func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason string, body booking.Notice, sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
+func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
 	if sub != nil {
 		panic("bookingtest: StopSession with a substitute is not implemented")
 	}
@@ -144,8 +144,12 @@ func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason 
 	sess.StoppedAt, sess.StopReason = now, reason
 	s.version++
 	var res booking.StopResult
-	note := func(n booking.Notification, who string) {
-		n.ID, n.Kind, n.HospitalID, n.SessionID, n.Body, n.CreatedAt = booking.NewID(), "session_stopped", sess.HospitalID, id, body.For(who), now
+	note := func(n booking.Notification, text booking.Notice, patientID string) {
+		who := ""
+		if p, ok := s.patients[patientID]; ok {
+			who = p.Label()
+		}
+		n.ID, n.Kind, n.HospitalID, n.SessionID, n.Body, n.CreatedAt = booking.NewID(), "session_stopped", sess.HospitalID, id, text.For(who), now
 		s.notifications = append(s.notifications, n)
 		res.Notified++
 	}
@@ -158,11 +162,7 @@ func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason 
 		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventCancelled, AccountID: b.AccountID,
 			PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: id, HospitalID: b.HospitalID,
 			DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: b.Channel, Reason: "session_stopped", StaffID: a.ActorID})
-		who := ""
-		if p, ok := s.patients[b.PatientID]; ok {
-			who = p.Label()
-		}
-		note(booking.Notification{AccountID: b.AccountID, IdentityID: b.IdentityID, BookingID: b.ID}, who)
+		note(booking.Notification{AccountID: b.AccountID, IdentityID: b.IdentityID, BookingID: b.ID}, body.Booking, b.PatientID)
 		res.Cancelled++
 	}
 	for wid, w := range s.waitlist {
@@ -171,7 +171,7 @@ func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason 
 		}
 		w.Status = booking.WaitlistCancelled
 		s.waitlist[wid] = w
-		note(booking.Notification{AccountID: w.AccountID, IdentityID: w.IdentityID, WaitlistID: w.ID}, "")
+		note(booking.Notification{AccountID: w.AccountID, IdentityID: w.IdentityID, WaitlistID: w.ID}, body.Waitlist, w.PatientID)
 		res.WaitlistEnded++
 	}
 	s.audit = append(s.audit, a)

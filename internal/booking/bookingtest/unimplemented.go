@@ -408,7 +408,7 @@ func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string,
 	panic(unimplemented("Store.SettleHeldOut"))
 }
 
-func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ booking.Notice, _ *booking.Substitution, _ booking.AuditEntry) (booking.StopResult, error) {
+func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ booking.StopNotices, _ *booking.Substitution, _ booking.AuditEntry) (booking.StopResult, error) {
 	panic(unimplemented("Store.StopSession"))
 }
 
