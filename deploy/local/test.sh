@@ -41,12 +41,14 @@ browser_pkgs=()
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || browser_pkgs+=(fonts-wqy-microhei)
 # The load-test report (loadtest/report) draws its plots with gnuplot.
 command -v gnuplot >/dev/null || browser_pkgs+=(gnuplot-nox)
+# TestSystemdKit checks deploy/systemd's units with systemd-analyze verify.
+command -v systemd-analyze >/dev/null || browser_pkgs+=(systemd)
 if ((${#browser_pkgs[@]})); then
 	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-		step "installing ${browser_pkgs[*]} (the browser test of internal/web, the plots of loadtest/report)"
+		step "installing ${browser_pkgs[*]} (the browser test of internal/web, the plots of loadtest/report, the systemd units' check)"
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
 	else
-		echo "test.sh: the tests need Chromium and gnuplot: sudo apt-get install chromium fonts-wqy-microhei gnuplot-nox" >&2
+		echo "test.sh: the tests need Chromium, gnuplot and systemd-analyze: sudo apt-get install chromium fonts-wqy-microhei gnuplot-nox systemd" >&2
 		exit 1
 	fi
 fi
