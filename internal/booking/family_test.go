@@ -77,3 +77,29 @@ func TestFamilyRelationship(t *testing.T) {
 		t.Errorf("a refused member was written: %d patients, want %d", len(listed), before)
 	}
 }
+
+// TestNewbornByBirthCertificate: a child without a resident ID number yet
+// is added by a parent with their 出生医学证明 and booked like any member;
+// a birth certificate is never an account's self, and the refusal writes
+// nothing.
+func TestNewbornByBirthCertificate(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	parent := h.userOf(h.person("林芳"))
+	cert := fmt.Sprintf("p%09d", h.seq.Add(1))
+	baby, err := h.svc.AddPatient(h.ctx, parent.actor, booking.AddPatientRequest{IDType: "birth_certificate", IDNumber: cert,
+		Name: "林小宝", Relationship: "child"}, booking.Origin{})
+	testenv.Must(t, err, "add the newborn by birth certificate")
+	if baby.Relationship != booking.RelChild || baby.BirthYear != 0 || baby.MaskedID != "P"+"*******"+cert[8:] {
+		t.Errorf("newborn = %s, born %d, %s; want a child with no birth year and the number masked", baby.Relationship, baby.BirthYear, baby.MaskedID)
+	}
+	parent.patients = append(parent.patients, baby)
+	h.mustBook(parent, 1, h.session(sessionOpts{online: 1}), "")
+
+	other := h.user(0)
+	_, err = h.svc.AddPatient(h.ctx, other.actor, booking.AddPatientRequest{IDType: "birth_certificate",
+		IDNumber: fmt.Sprintf("Q%09d", h.seq.Add(1)), Name: "赵小宝", IsSelf: true}, booking.Origin{})
+	wantErr(t, "a birth certificate as the account's self", err, booking.ErrInvalidField)
+	if listed, err := h.svc.Patients(h.ctx, other.actor); err != nil || len(listed) != 0 {
+		t.Errorf("after the refusal the account lists %d patients (%v), want none", len(listed), err)
+	}
+}

@@ -40,6 +40,9 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if err != nil {
 		return Patient{}, err
 	}
+	if isSelf && who.doc.Type == identity.BirthCertificate {
+		return Patient{}, Errorf(ErrInvalidField, "a birth certificate is a newborn's: add the child as a family member of a parent's account")
+	}
 	if err := s.verify(ctx, &who); err != nil {
 		return Patient{}, err
 	}

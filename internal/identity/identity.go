@@ -26,6 +26,10 @@ const (
 	HKMacauPermit      Type = "hk_macau_permit"      // 港澳居民来往内地通行证
 	TaiwanPermit       Type = "taiwan_permit"        // 台湾居民来往大陆通行证
 	ForeignPermanentID Type = "foreign_permanent_id" // 外国人永久居留身份证
+	// BirthCertificate is a newborn's 出生医学证明, the document a child is
+	// booked with (by a parent, as a family member) until household
+	// registration gives them a resident ID number.
+	BirthCertificate Type = "birth_certificate"
 )
 
 // Sentinel errors, always returned wrapped with a human-readable detail so
@@ -72,6 +76,8 @@ func parse(typ, number string, now time.Time) (ID, error) {
 		err = checkTaiwanPermit(n)
 	case ForeignPermanentID:
 		err = checkForeignPermanentID(n)
+	case BirthCertificate:
+		err = checkBirthCertificate(n)
 	default:
 		return ID{}, fmt.Errorf("%w: %q is not a supported document type", ErrInvalidType, typ)
 	}
@@ -220,6 +226,15 @@ func checkForeignPermanentID(n string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: foreign permanent id must be 15 or 18 characters, got %d", ErrInvalidNumber, len(n))
+}
+
+// checkBirthCertificate checks a 出生医学证明 number: the edition's letter
+// and nine digits (P440012345), as printed on the certificate since 1996.
+func checkBirthCertificate(n string) error {
+	if len(n) != 10 || !allLetters(n[:1]) || !allDigits(n[1:]) {
+		return fmt.Errorf("%w: birth certificate number must be a letter and 9 digits", ErrInvalidNumber)
+	}
+	return nil
 }
 
 func allDigits(s string) bool {

@@ -133,6 +133,10 @@ func TestParse(t *testing.T) {
 		{name: "foreign old format digit in letters", typ: "foreign_permanent_id", number: "US1110070101001", wantErr: ErrInvalidNumber},
 		{name: "foreign old format letter in digits", typ: "foreign_permanent_id", number: "USA11007010100A", wantErr: ErrInvalidNumber},
 		{name: "foreign 16 chars", typ: "foreign_permanent_id", number: "USA1100701010011", wantErr: ErrInvalidNumber},
+		{name: "birth certificate", typ: "birth_certificate", number: "p440012345", want: ID{BirthCertificate, "P440012345"}},
+		{name: "birth certificate two letters", typ: "birth_certificate", number: "PQ44001234", wantErr: ErrInvalidNumber},
+		{name: "birth certificate 8 digits", typ: "birth_certificate", number: "P44001234", wantErr: ErrInvalidNumber},
+		{name: "birth certificate no letter", typ: "birth_certificate", number: "4400123456", wantErr: ErrInvalidNumber},
 
 		{name: "unknown type", typ: "driver_license", number: "E12345678", wantErr: ErrInvalidType},
 		{name: "empty type", typ: "", number: "E12345678", wantErr: ErrInvalidType},

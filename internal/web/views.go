@@ -70,6 +70,7 @@ var idTypes = []idType{
 	{"hk_macau_permit", "港澳居民来往内地通行证 HK/Macao permit"},
 	{"taiwan_permit", "台湾居民来往大陆通行证 Taiwan permit"},
 	{"foreign_permanent_id", "外国人永久居留身份证 Foreign permanent resident ID"},
+	{"birth_certificate", "出生医学证明（新生儿） Birth certificate (newborn)"},
 }
 
 func idTypeLabel(v string) string {
