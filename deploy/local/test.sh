@@ -43,14 +43,25 @@ dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || browser_pkgs+=(fonts-wqy-microhei)
 command -v gnuplot >/dev/null || browser_pkgs+=(gnuplot-nox)
 # TestSystemdKit checks deploy/systemd's units with systemd-analyze verify.
 command -v systemd-analyze >/dev/null || browser_pkgs+=(systemd)
+# The accessibility tests run axe-core, an npm package, in that Chromium.
+command -v npm >/dev/null || browser_pkgs+=(npm)
 if ((${#browser_pkgs[@]})); then
 	if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-		step "installing ${browser_pkgs[*]} (the browser test of internal/web, the plots of loadtest/report, the systemd units' check)"
+		step "installing ${browser_pkgs[*]} (the browser test of internal/web, the plots of loadtest/report, the systemd units' check, axe-core)"
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null
 	else
-		echo "test.sh: the tests need Chromium, gnuplot and systemd-analyze: sudo apt-get install chromium fonts-wqy-microhei gnuplot-nox systemd" >&2
+		echo "test.sh: the tests need Chromium, gnuplot, systemd-analyze and npm: sudo apt-get install chromium fonts-wqy-microhei gnuplot-nox systemd npm" >&2
 		exit 1
 	fi
+fi
+# axe-core, pinned, into .data/npm, where internal/web's accessibility
+# tests read it (docs/accessibility.md); installed again only when the
+# version changes.
+AXE_CORE_VERSION=4.11.0
+if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" .data/npm/node_modules/axe-core/package.json; then
+	step "installing axe-core $AXE_CORE_VERSION with npm (the accessibility tests of internal/web)"
+	mkdir -p .data/npm
+	npm install --prefix .data/npm --no-save --no-audit --no-fund --loglevel=error "axe-core@$AXE_CORE_VERSION" >/dev/null
 fi
 
 read -r -a extra <<<"${GOTESTFLAGS:-}"

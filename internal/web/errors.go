@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 
 	"fairslot/internal/booking"
 )
@@ -54,6 +55,43 @@ type pageError struct {
 	// Link and LinkText send the reader where they belong (wrong_console:
 	// their own console).
 	Link, LinkText string
+	// Fields are the form fields the error is about (invalid_id_number:
+	// id_number), first the one to correct: a page marks them invalid and
+	// ties them to the message (invalidField).
+	Fields []string
+}
+
+// errorFields are the form fields an error code is about. A field's name
+// is the same on every form that has it.
+var errorFields = map[string][]string{
+	"invalid_id_type":     {"id_type"},
+	"invalid_id_number":   {"id_number"},
+	"invalid_name":        {"name"},
+	"invalid_phone":       {"phone"},
+	"weak_password":       {"password"},
+	"passwords_differ":    {"password2"},
+	"invalid_credentials": {"phone", "password"},
+}
+
+// invalidField is the attributes of a form field that the page's error is
+// about: aria-invalid, aria-describedby naming the error's message (so a
+// screen reader reads it with the field), and autofocus on the first, so
+// that after the reload the reader lands on the field to correct, hearing
+// why. Empty when the error is about another field or there is none.
+func invalidField(e *pageError, name string) template.HTMLAttr {
+	if e == nil {
+		return ""
+	}
+	for i, f := range e.Fields {
+		if f != name {
+			continue
+		}
+		if i == 0 {
+			return ` aria-invalid="true" aria-describedby="error" autofocus`
+		}
+		return ` aria-invalid="true" aria-describedby="error"`
+	}
+	return ""
 }
 
 // publicError splits err into what the page may show and its status. An
@@ -73,7 +111,7 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		c.log.Error("web request failed", "route", route, "code", e.Code, "err", err)
 	}
 	status := e.Kind.HTTPStatus()
-	pe := &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code)}
+	pe := &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code), Fields: errorFields[e.Code]}
 	var wc *wrongConsoleError
 	if errors.As(err, &wc) && wc.to != nil {
 		pe.Link, pe.LinkText = wc.to.Path, "前往 Go to "+wc.to.Title

@@ -16,6 +16,7 @@ import (
 // funcs are the few helpers the templates use.
 var funcs = template.FuncMap{
 	"idTypeLabel":  idTypeLabel,
+	"invalid":      invalidField,
 	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
 	// card is the data of the "idcard-fields" template: the document type
 	// to select first.

@@ -27,6 +27,7 @@
     }
     return "还有 " + sec + " 秒 · in " + sec + " s";
   }
+  var news = document.getElementById("release-news"), opened = [];
   function tick() {
     var now = Date.now() + skew, waiting = 0;
     Array.prototype.forEach.call(forms, function (f) {
@@ -40,6 +41,7 @@
         if (note) {
           note.hidden = true;
         }
+        opened.push(f);
         return;
       }
       waiting++;
@@ -48,6 +50,15 @@
         c.textContent = say(left);
       }
     });
+    // A screen reader hears each opening once, from one status region;
+    // the countdowns themselves (role=timer) are not announced as they tick.
+    if (opened.length && news) {
+      news.textContent = opened.map(function (f) {
+        var doc = f.closest(".session") && f.closest(".session").querySelector(".doc");
+        return "网上预约已开放 Online booking is open" + (doc ? "：" + doc.textContent : "");
+      }).join("；");
+      opened = [];
+    }
     if (waiting) {
       setTimeout(tick, 250);
     }

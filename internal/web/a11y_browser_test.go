@@ -1,0 +1,561 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// axeSource is axe-core's script, which `make test` (deploy/local/test.sh)
+// installs with npm into .data/npm; FAIRSLOT_AXE_JS names another copy.
+// Like Chromium, it is required: without it the test fails, never skips.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("FAIRSLOT_AXE_JS")
+	if path == "" {
+		root, err := filepath.Abs(filepath.Join("..", ".."))
+		testenv.Must(t, err, "repository root")
+		path = filepath.Join(root, ".data", "npm", "node_modules", "axe-core", "axe.min.js")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core is missing (%v): run the tests with `make test`, which installs it, "+
+			"or `npm install --prefix .data/npm axe-core` (the version deploy/local/test.sh names)", err)
+	}
+	return string(src)
+}
+
+// axeViolation is one rule axe-core found broken, with where.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target  []any  `json:"target"`
+		Summary string `json:"failureSummary"`
+	} `json:"nodes"`
+}
+
+// axe runs axe-core's WCAG 2.1 A and AA rules on the page in the tab and
+// returns the violations.
+func (b *tab) axe(src string) []axeViolation {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](src+";true")); err != nil {
+		b.t.Fatalf("load axe-core: %v", err)
+	}
+	js := `axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}, resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("run axe-core: %v", err)
+	}
+	var vs []axeViolation
+	testenv.Must(b.t, json.Unmarshal([]byte(out), &vs), "decode axe-core's answer")
+	return vs
+}
+
+func (v axeViolation) String() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s (%s): %s", v.ID, v.Impact, v.Help)
+	for i, n := range v.Nodes {
+		if i == 5 {
+			fmt.Fprintf(&sb, "\n    … and %d more", len(v.Nodes)-5)
+			break
+		}
+		fmt.Fprintf(&sb, "\n    %v: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " / "))
+	}
+	return sb.String()
+}
+
+// axeClean fails the test on each serious or critical violation axe-core
+// finds on the page in the tab, and logs the moderate and minor ones.
+func (b *tab) axeClean(src, where string) {
+	b.t.Helper()
+	for _, v := range b.axe(src) {
+		if v.Impact == "serious" || v.Impact == "critical" {
+			b.t.Errorf("%s: %v", where, v)
+		} else {
+			b.t.Logf("%s (not failing): %v", where, v)
+		}
+	}
+}
+
+// phone emulates a 390 px phone; largeText also sets the browser's default
+// text size to 32 px, twice the usual, as an elderly reader sets it.
+func (b *tab) phone(largeText bool) {
+	b.t.Helper()
+	size := int64(16)
+	if largeText {
+		size = 32
+	}
+	b.do("emulate a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, cdppage.SetFontSizes, cdppage.SetFontSizesParams{FontSizes: &cdppage.FontSizes{Standard: size}})
+			return err
+		}))
+}
+
+// a11yJS are the page-side checks: contrast of a colour pair, what
+// element is where, and the checks that return a list of problems.
+const a11yJS = `(() => {
+  const rgba = s => { const m = s.match(/[\d.]+/g) || [0, 0, 0, 0]; return [+m[0], +m[1], +m[2], m.length > 3 ? +m[3] : 1] };
+  const over = (c, bg) => [0, 1, 2].map(i => c[i] * c[3] + bg[i] * (1 - c[3])).concat(1);
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4) }; return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]) };
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05) };
+  const name = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
+    " «" + (e.textContent || e.name || "").trim().replace(/\s+/g, " ").slice(0, 30) + "»";
+  const behind = e => { for (let p = e.parentElement; p; p = p.parentElement) { const c = rgba(getComputedStyle(p).backgroundColor); if (c[3] > 0.99) return c } return [255, 255, 255, 1] };
+  const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" && !e.closest(".visually-hidden");
+  window.fairslotA11y = {
+    // focusRing: what is wrong with the focused element's focus ring: none,
+    // or one of less than 3:1 against what is behind it.
+    focusRing() {
+      const e = document.activeElement;
+      if (!e || e === document.body) return "nothing has focus";
+      const cs = getComputedStyle(e);
+      if (cs.outlineStyle === "auto") return "";
+      if (cs.outlineStyle === "none" || parseFloat(cs.outlineWidth) < 2) return name(e) + " shows no focus ring";
+      const bg = behind(e), ring = over(rgba(cs.outlineColor), bg), r = ratio(ring, bg);
+      return r >= 3 ? "" : name(e) + ": its focus ring " + cs.outlineColor + " on rgb(" + bg.slice(0, 3) + ") is " + r.toFixed(2) + ":1, want 3:1";
+    },
+    // smallTargets: controls smaller than 44×44 CSS px. A link within a
+    // line of text is exempt (WCAG 2.5.8), and a check box counts with its label.
+    smallTargets() {
+      const out = [];
+      for (const e of document.querySelectorAll("a, button, summary, select, input:not([type=hidden]), textarea")) {
+        if (!shown(e) || e.classList.contains("skip")) continue;
+        if (e.tagName === "A" && getComputedStyle(e).display === "inline") continue;
+        const t = e.type === "checkbox" || e.type === "radio" ? e.closest("label") || e : e;
+        const r = t.getBoundingClientRect();
+        if (r.width < 44 || r.height < 44) out.push(name(t) + " is " + Math.round(r.width) + "×" + Math.round(r.height));
+      }
+      return out;
+    },
+    // overflow: elements that run past the right edge of a width px screen,
+    // and the page's own width.
+    overflow(width) {
+      const out = [];
+      if (document.documentElement.scrollWidth > width) out.push("the page is " + document.documentElement.scrollWidth + " px wide");
+      for (const e of document.querySelectorAll("main *, header *")) {
+        if (!shown(e) || e.closest(".skip")) continue;
+        const r = e.getBoundingClientRect();
+        if (r.right > width + 1 || r.left < -1) out.push(name(e) + " spans " + Math.round(r.left) + ".." + Math.round(r.right));
+      }
+      return out.slice(0, 5);
+    },
+    // language: the page's language and the English lines not marked as
+    // English (a screen reader reads them with a Chinese voice otherwise).
+    language() {
+      const out = [];
+      if (document.documentElement.lang !== "zh-CN") out.push("the page's lang is " + JSON.stringify(document.documentElement.lang) + ", want zh-CN");
+      for (const e of document.querySelectorAll(".en")) if ((e.closest("[lang]") || {}).lang !== "en") out.push(name(e) + " is not marked lang=en");
+      return out.slice(0, 5);
+    },
+    textSize() { return getComputedStyle(document.body).fontSize },
+    // liveText: the text of every live region on the page (what a screen
+    // reader announces when it changes).
+    liveText() {
+      return [...document.querySelectorAll("[aria-live]:not([aria-live=off]), [role=status], [role=alert], [role=log]")].map(e => e.textContent).join("|");
+    },
+  };
+  return true;
+})()`
+
+// check runs one of a11yJS's checks in the tab.
+func check[T any](b *tab, js string) T {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.fairslotA11y ? true : `+a11yJS)); err != nil {
+		b.t.Fatalf("load the checks: %v", err)
+	}
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](`window.fairslotA11y.`+js))
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
+	}
+	return got
+}
+
+// tabTo presses Tab until the focused element matches sel, checking the
+// focus ring of every element on the way; it fails when sel is not reached
+// within 120 presses. It returns the number of presses.
+func (b *tab) tabTo(sel string) int {
+	b.t.Helper()
+	bad := 0
+	for n := 1; n <= 120; n++ {
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		if ring := check[string](b, "focusRing()"); ring != "" && bad < 3 {
+			bad++
+			b.t.Errorf("Tab %d toward %s: %s", n, sel, ring)
+		}
+		at, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.activeElement && document.activeElement.matches(`+jsString(sel)+`)`))
+		testenv.Must(b.t, err, "where is the focus")
+		if at {
+			return n
+		}
+	}
+	b.t.Fatalf("Tab never reached %s", sel)
+	return 0
+}
+
+// press presses a key on the focused element and waits for the page it
+// leads to (waitFor's want).
+func (b *tab) press(key, want string) {
+	b.t.Helper()
+	b.markStale()
+	b.do("press a key", chromedp.KeyEvent(key))
+	b.waitFor(want)
+}
+
+// typeIn tabs to a field and types into it.
+func (b *tab) typeIn(sel, text string) {
+	b.t.Helper()
+	b.tabTo(sel)
+	b.do("type into "+sel, chromedp.KeyEvent(text))
+}
+
+// readable checks a page at a 390 px phone with 32 px default text: the
+// text is at that size, and nothing runs off the screen sideways.
+func (b *tab) readable(where string) {
+	b.t.Helper()
+	size := check[string](b, "textSize()")
+	if size != "32px" {
+		b.t.Errorf("%s: the body's text is %s with the browser's text at 32 px, want 32px", where, size)
+	}
+	for _, o := range check[[]string](b, "overflow(390)") {
+		b.t.Errorf("%s at 390 px and 32 px text: %s", where, o)
+	}
+}
+
+// TestPatientPagesPassAxe runs axe-core's WCAG 2.1 A/AA rules on every page
+// of the patient console, signed out and in, with a booking, a lottery
+// entry, a waitlist place, a release countdown and a form error on show, at
+// a desk PC's width and at a 390 px phone's: no serious or critical
+// violation. On the phone every control is at least 44×44 CSS px.
+func TestPatientPagesPassAxe(t *testing.T) {
+	s := newSite(t)
+	src := axeSource(t)
+	lot := s.addLottery()
+	tiny := s.addTiny()
+	// Another cardiology session the day after tomorrow, whose online
+	// slots open in an hour: its card counts down.
+	later := s.addSession(s.doctors[0], lot.VisitDate, lot.StartsAt.Add(6*time.Hour), lot.StartsAt.Add(9*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: time.Now().Add(time.Hour)})
+	b := newBrowser(t, s.base, 4*time.Minute)
+
+	b.register(newPhone(), "correct horse battery")
+	b.addSelf(residentID(3101), "王小明")
+	b.open("/patient/family")
+	b.fill("#family-form input[name=id_number]", residentID(3102))
+	b.fill("#family-form input[name=name]", "李大华")
+	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
+
+	// Book the last slot of tiny for 王小明, then put 李大华 on its
+	// waitlist and enter him in the lottery.
+	derm := sessionsPath(s.hospital.ID, s.dermatology.ID, tiny.VisitDate)
+	b.open(derm)
+	b.confirmBook("#s-" + tiny.ID)
+	b.open(derm)
+	choose := func(card, who string) {
+		b.t.Helper()
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(() => { const s = document.querySelector(`+jsString(card+" select[name=patient_id]")+`);
+			for (const o of s.options) if (o.text.includes(`+jsString(who)+`)) { s.value = o.value; return true } return false })()`))
+		if err != nil || !ok {
+			b.t.Fatalf("choose %s in %s: %v (found: %v)", who, card, err, ok)
+		}
+	}
+	choose("#s-"+tiny.ID, "李*华")
+	b.click("#s-"+tiny.ID+" form.waitlist button[type=submit]", "/patient/bookings?")
+	cardio := sessionsPath(s.hospital.ID, s.cardiology.ID, lot.VisitDate)
+	b.open(cardio)
+	b.click("#s-"+lot.ID+" form.enter button[type=submit]", "/patient/bookings?")
+	if n := s.count(`SELECT count(*) FROM waitlist`); n != 1 {
+		t.Errorf("got %d waitlist places, want 1", n)
+	}
+	b.open(cardio)
+	b.contains("#s-"+later.ID+" .opening", "Opens")
+	// An unread notification, as a stopped clinic leaves one.
+	_, err := s.db.Pool().Exec(t.Context(), `INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, body, created_at)
+		SELECT $1, $2, $3, 'session_stopped', account_id, $4, now() FROM patients LIMIT 1`,
+		booking.NewID(), s.hospital.ID, s.open.ID, "李明医生明天上午停诊 Dr Li's clinic is stopped")
+	testenv.Must(t, err, "write a notification")
+	b.open("/patient")
+	b.contains("#unread", "1")
+
+	pages := []string{"/", "/patient/login", "/patient/register", "/patient", "/patient/family", "/patient/bookings", "/patient/cases", "/patient/rules",
+		sessionsPath(s.hospital.ID, s.cardiology.ID, s.tomorrow), cardio, derm}
+	scanAll := func(size string) {
+		b.t.Helper()
+		for _, p := range pages {
+			if p == "/" || strings.HasPrefix(p, "/patient/login") || strings.HasPrefix(p, "/patient/register") {
+				// Signed-out pages: a fresh tab.
+				f := b.fresh()
+				if size == "phone" {
+					f.phone(false)
+				}
+				f.open(p)
+				f.axeClean(src, size+" "+p)
+				continue
+			}
+			b.open(p)
+			b.axeClean(src, size+" "+p)
+			for _, l := range check[[]string](b, "language()") {
+				t.Errorf("%s: %s", p, l)
+			}
+			if size == "phone" && strings.HasPrefix(p, "/patient") {
+				for _, small := range check[[]string](b, "smallTargets()") {
+					t.Errorf("phone %s: %s, want at least 44×44", p, small)
+				}
+			}
+		}
+		// A form's error.
+		b.open("/patient/family")
+		b.fill("#family-form input[name=id_number]", "12345")
+		b.fill("#family-form input[name=name]", "王小明")
+		b.click("#family-form button[type=submit]", "/patient/family")
+		b.contains("#error", "invalid_id_number")
+		b.axeClean(src, size+" the family form's error")
+	}
+	scanAll("desk")
+	b.phone(false)
+	scanAll("phone")
+}
+
+// TestBookingAtLargeTextByKeyboard is an elderly patient on a 390 px phone
+// with the browser's text at 32 px (200 %), using only the keyboard (as a
+// switch or a screen reader drives a page): create an account, add
+// themself, find a session, book it and cancel it, by Tab, typing, Enter
+// and Space. Every page shows the text at 32 px without sideways
+// scrolling, every control on the way shows a focus ring of at least 3:1,
+// the first Tab reaches a link that skips to the content, and the page
+// after booking says in its title (what a screen reader reads first) that
+// it booked.
+func TestBookingAtLargeTextByKeyboard(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base, 4*time.Minute)
+	b.open("/")
+	b.phone(true)
+	phone, password := newPhone(), "correct horse battery"
+
+	b.open("/patient/register")
+	b.readable("register")
+	if n := b.tabTo("a.skip"); n != 1 {
+		t.Errorf("the skip link is Tab %d, want the first", n)
+	}
+	if ring := check[string](b, "focusRing()"); ring != "" {
+		t.Errorf("the skip link: %s", ring)
+	}
+	if in, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(r => r.left >= 0 && r.right <= innerWidth && r.top >= 0)(document.activeElement.getBoundingClientRect())`)); err != nil || !in {
+		t.Errorf("the focused skip link is off screen (%v)", err)
+	}
+	b.do("follow the skip link", chromedp.KeyEvent(kb.Enter))
+	if got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); err != nil || got != "content" {
+		t.Errorf("the skip link left the focus on %q (%v), want main#content", got, err)
+	}
+	b.typeIn("#register-form input[name=phone]", phone)
+	b.typeIn("#register-form input[name=password]", password)
+	b.typeIn("#register-form input[name=password2]", password)
+	b.tabTo("#register-form button[type=submit]")
+	b.press(kb.Enter, "/patient/family?ok=welcome")
+	b.readable("family")
+	b.shot("a11y-01-family-large-text")
+
+	b.typeIn("#family-form input[name=id_number]", residentID(3201))
+	b.typeIn("#family-form input[name=name]", "王小明")
+	b.tabTo("#family-form input[name=self]")
+	b.do("tick self", chromedp.KeyEvent(" "))
+	b.tabTo("#family-form button[type=submit]")
+	b.press(kb.Enter, "/patient/family?ok=added")
+	b.contains("#flash", "Family member added")
+
+	b.tabTo(`nav a[href="/patient/sessions"]`)
+	b.press(kb.Enter, "/patient/sessions")
+	b.readable("sessions")
+	b.tabTo(`#departments a[href*="department=` + s.cardiology.ID + `"]`)
+	b.press(kb.Enter, "department="+s.cardiology.ID)
+	b.tabTo(`#dates a[href*="date=` + s.tomorrow + `"]`)
+	b.press(kb.Enter, "date="+s.tomorrow)
+	b.readable("sessions of a day")
+	b.shot("a11y-02-sessions-large-text")
+	card := "#s-" + s.open.ID
+	b.tabTo(card + " details.confirm-step summary")
+	b.do("open the booking step", chromedp.KeyEvent(kb.Enter))
+	b.tabTo(card + " details.confirm-step button[type=submit]")
+	b.press(kb.Enter, "/patient/bookings?")
+	b.contains("#flash", "Booked")
+	if title, err := chromedp.Run(b.ctx, chromedp.Title()); err != nil || !strings.HasPrefix(title, "预约成功。 Booked. · ") {
+		t.Errorf("after booking the title is %q (%v), want it to start with what happened, 预约成功。 Booked.", title, err)
+	}
+	b.readable("bookings")
+	b.shot("a11y-03-booked-large-text")
+
+	b.tabTo("#bookings .booking.hl details.cancel-step summary")
+	b.do("open the cancellation step", chromedp.KeyEvent(kb.Enter))
+	b.tabTo("#bookings .booking.hl form.cancel button")
+	b.press(kb.Enter, "/patient/bookings?")
+	b.contains("#flash", "cancelled")
+
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'cancelled'`, s.open.ID); n != 1 {
+		t.Errorf("got %d cancelled bookings of the session in SQL, want 1", n)
+	}
+}
+
+// TestCountdownIsQuietForScreenReaders: a release countdown ticks every
+// second, and a screen reader must not read each tick (a live region that
+// changes every second talks over everything else on the page). The
+// countdown is a timer, not a live region; the page says once, in its one
+// status region, that a session opened.
+func TestCountdownIsQuietForScreenReaders(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base, 2*time.Minute)
+	b.register(newPhone(), "correct horse battery")
+	b.addSelf(residentID(3301), "王小明")
+	now := time.Now()
+	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+2, 0, 0, 0, 0, shanghai)
+
+	// An hour away: it only ticks.
+	far := s.addSession(s.doctors[2], day.Format(time.DateOnly), day.Add(8*time.Hour), day.Add(12*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: now.Add(time.Hour)})
+	b.open(sessionsPath(s.hospital.ID, s.dermatology.ID, day.Format(time.DateOnly)))
+	tick := "#s-" + far.ID + " .opening .countdown"
+	role, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(tick)+`).getAttribute("role") || ""`))
+	testenv.Must(t, err, "read the countdown's role")
+	if role != "timer" {
+		t.Errorf("the countdown's role is %q, want timer", role)
+	}
+	text := func() string {
+		got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(tick)))
+		testenv.Must(t, err, "read the countdown")
+		return got
+	}
+	first, live := text(), check[string](b, "liveText()")
+	deadline := time.Now().Add(10 * time.Second)
+	for text() == first {
+		if time.Now().After(deadline) {
+			t.Fatalf("the countdown stayed at %q for 10 s", first)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := check[string](b, "liveText()"); got != live {
+		t.Errorf("a live region changed as the countdown ticked: %q, then %q", live, got)
+	}
+
+	// Seconds away: when it opens the status region says so, once.
+	soon := s.addSession(s.doctors[2], day.Format(time.DateOnly), day.Add(14*time.Hour), day.Add(17*time.Hour),
+		booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: 2, ReleaseAt: time.Now().Add(8 * time.Second)})
+	b.open(sessionsPath(s.hospital.ID, s.dermatology.ID, day.Format(time.DateOnly)))
+	b.do("wait for the release", chromedp.WaitVisible(chromedp.CSS("#s-"+soon.ID+" form.book details.confirm-step summary")))
+	b.contains("#release-news", "Online booking is open")
+	b.contains("#release-news", "王芳 Wang Fang")
+	if got := check[string](b, "liveText()"); strings.Count(got, "Online booking is open") != 1 {
+		t.Errorf("the live regions read %q, want the opening said once", got)
+	}
+}
+
+// TestFormErrorsAreTiedToTheirFields: after a form is refused, a screen
+// reader hears what failed without hunting for it: the page's title starts
+// with 错误 Error, the message is an alert, and the field it is about is
+// marked invalid, described by the message and focused.
+func TestFormErrorsAreTiedToTheirFields(t *testing.T) {
+	s := newSite(t)
+	b := newBrowser(t, s.base, 2*time.Minute)
+	attrs := func(sel string) string {
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby"), document.activeElement === e].join(" "))(document.querySelector(`+jsString(sel)+`))`))
+		testenv.Must(t, err, "read %s", sel)
+		return got
+	}
+	title := func() string {
+		got, err := chromedp.Run(b.ctx, chromedp.Title())
+		testenv.Must(t, err, "read the title")
+		return got
+	}
+	b.register(newPhone(), "correct horse battery")
+	for _, c := range []struct {
+		name           string
+		form           string
+		fill           map[string]string
+		code           string
+		invalid, valid []string // the first invalid one has the focus
+	}{
+		{"family: a wrong ID number", "#family-form", map[string]string{"id_number": "12345", "name": "王小明"}, "invalid_id_number", []string{"id_number"}, []string{"name", "phone"}},
+		{"family: a wrong phone", "#family-form", map[string]string{"id_number": residentID(3401), "name": "王小明", "phone": "12"}, "invalid_phone", []string{"phone"}, []string{"id_number", "name"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b.open("/patient/family")
+			for name, v := range c.fill {
+				b.fill(c.form+" [name="+name+"]", v)
+			}
+			b.click(c.form+" button[type=submit]", "/patient/family")
+			b.contains("#error[role=alert]", c.code)
+			if got := title(); !strings.HasPrefix(got, "错误 Error") {
+				t.Errorf("the title is %q, want it to start with 错误 Error", got)
+			}
+			for i, f := range c.invalid {
+				want := "true error " + fmt.Sprint(i == 0)
+				if got := attrs(c.form + " [name=" + f + "]"); got != want {
+					t.Errorf("%s: aria-invalid, aria-describedby, focused = %q, want %q", f, got, want)
+				}
+			}
+			for _, f := range c.valid {
+				if got := attrs(c.form + " [name=" + f + "]"); got != "  false" {
+					t.Errorf("%s: aria-invalid, aria-describedby, focused = %q, want none", f, got)
+				}
+			}
+		})
+	}
+
+	// Signing in with a wrong password: both fields, the phone focused.
+	f := b.fresh()
+	f.open("/patient/login")
+	f.fill("#login-form input[name=phone]", newPhone())
+	f.fill("#login-form input[name=password]", "not the password")
+	f.click("#login-form button[type=submit]", "/patient/login")
+	f.contains("#error[role=alert]", "invalid_credentials")
+	b = f // attrs reads b
+	if got := attrs("#login-form [name=phone]"); got != "true error true" {
+		t.Errorf("phone: aria-invalid, aria-describedby, focused = %q, want %q", got, "true error true")
+	}
+	if got := attrs("#login-form [name=password]"); got != "true error false" {
+		t.Errorf("password: aria-invalid, aria-describedby, focused = %q, want %q", got, "true error false")
+	}
+}
+
+// TestStaffPagesPassAxe runs axe-core on the registration desk's and the
+// phone operator's pages (and the admin console's front pages): no serious
+// or critical violation.
+func TestStaffPagesPassAxe(t *testing.T) {
+	s := newSite(t)
+	src := axeSource(t)
+	s.addToday()
+	password := "staff password 1"
+	clerk, operator, admin := s.newClerk(password), s.newOperator(password), s.newHospitalAdmin(password)
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.open("/")
+	for _, c := range []struct {
+		console, phone string
+		pages          []string
+	}{
+		{"desk", clerk, []string{"/desk", "/desk/lookup", "/desk/walkin"}},
+		{"phone", operator, []string{"/phone"}},
+		{"admin", admin, []string{"/admin", "/admin/schedule", "/admin/doctors", "/admin/policy", "/admin/audit", "/admin/cases"}},
+	} {
+		f := b.fresh()
+		f.open("/" + c.console + "/login")
+		f.axeClean(src, "/"+c.console+"/login")
+		f.signIn(c.console, c.phone, password)
+		for _, p := range c.pages {
+			f.open(p)
+			f.axeClean(src, p)
+		}
+	}
+}
