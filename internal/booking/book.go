@@ -614,36 +614,55 @@ func (s *Service) verifiedSelf(ctx context.Context, actor Actor) (Patient, bool,
 // (Bookings). Whether a
 // booking exists is never revealed to anyone else.
 func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking, error) {
+	b, self, err := s.bookingOf(ctx, actor, id)
+	if self != "" {
+		b.PatientID = self
+	}
+	return b, err
+}
+
+// bookingOf is Booking as stored: for one another account made for the
+// actor's verified self (MadeByOthers), with the maker's patient, and self
+// the actor's.
+func (s *Service) bookingOf(ctx context.Context, actor Actor, id string) (_ Booking, self string, _ error) {
 	if !isUUID(id) {
-		return Booking{}, ErrBookingNotFound
+		return Booking{}, "", ErrBookingNotFound
 	}
 	b, err := s.store.Booking(ctx, id)
 	if err != nil {
-		return Booking{}, err
+		return Booking{}, "", err
 	}
 	switch {
 	case actor.IsStaff():
 		if actor.Covers(b.HospitalID) {
-			return b, nil
+			return b, "", nil
 		}
 	case actor.Role == RoleReferrer:
 		if b.BookedBy == actor.AccountID {
-			return b, nil // a referrer sees (and cancels) the bookings it made
+			return b, "", nil // a referrer sees (and cancels) the bookings it made
 		}
 	case actor.Role != RolePatient:
 	case b.AccountID == actor.AccountID:
-		return b, nil
+		return b, "", nil
 	case b.AccountID == "":
 		self, ok, err := s.verifiedSelf(ctx, actor)
 		if err != nil {
-			return Booking{}, err
+			return Booking{}, "", err
 		}
 		if ok && self.IdentityID == b.IdentityID {
 			b.PatientID = self.ID
-			return b, nil
+			return b, "", nil
+		}
+	default:
+		self, ok, err := s.forPerson(ctx, actor, b.AccountID, b.IdentityID)
+		if err != nil {
+			return Booking{}, "", err
+		}
+		if ok {
+			return b, self.ID, nil
 		}
 	}
-	return Booking{}, ErrBookingNotFound
+	return Booking{}, "", ErrBookingNotFound
 }
 
 // Cancel cancels a confirmed booking before its session starts. SQL is
@@ -655,8 +674,12 @@ func (s *Service) Booking(ctx context.Context, actor Actor, id string) (Booking,
 // cancellation after the
 // hospital's deadline (15:00 the day before) is late and counts as a
 // no-show; a clerk or admin cancelling for the hospital is never late.
+//
+// The person's verified self cancels a booking another account made for
+// them as its own (late rules and all); the maker keeps the cancelled
+// booking in its list and is told (notificationOf).
 func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
-	b, err := s.Booking(ctx, actor, id)
+	b, self, err := s.bookingOf(ctx, actor, id)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -686,7 +709,11 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 			late = false
 		}
 	}
-	return s.cancel(ctx, actor, b, sess, ok, late, "", o)
+	got, err := s.cancel(ctx, actor, b, sess, ok, late, "", o)
+	if err == nil && self != "" {
+		got.PatientID = self
+	}
+	return got, err
 }
 
 // cancelWithoutPenalty cancels a booking for the hospital's reason (never
@@ -721,6 +748,18 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	}
 	if late {
 		ev.Reason = "late"
+	}
+	if actor.Role == RolePatient && b.AccountID != "" && b.AccountID != actor.AccountID {
+		// The person's verified self, on a booking another account made
+		// for them (bookingOf): the maker is told, and it is audited.
+		ev.Reason = reasonByPerson
+		if late {
+			ev.Reason = reasonLateByPerson
+		}
+		audit = s.byPersonAudit(actor, "booking:"+b.ID, "booking", "cancelled", b.HospitalID)
+		if late {
+			audit.Reason += " (late)"
+		}
 	}
 	if reason != "" {
 		ev.Reason = reason

@@ -333,14 +333,25 @@ func (s *Service) entryFailed(ctx context.Context, e Entry, err error) error {
 	return ErrUnavailable
 }
 
-// Entry returns a lottery entry of the actor's account; staff may read any.
+// Entry returns a lottery entry of the actor's account; staff may read any;
+// the person's verified self, one another account made for them.
 func (s *Service) Entry(ctx context.Context, actor Actor, id string) (Entry, error) {
+	e, self, err := s.entryOf(ctx, actor, id)
+	if self != "" {
+		e.PatientID = self
+	}
+	return e, err
+}
+
+// entryOf is Entry as stored: for one another account made for the actor's
+// verified self, with the maker's patient, and self the actor's.
+func (s *Service) entryOf(ctx context.Context, actor Actor, id string) (_ Entry, self string, _ error) {
 	if !isUUID(id) {
-		return Entry{}, ErrEntryNotFound
+		return Entry{}, "", ErrEntryNotFound
 	}
 	e, err := s.store.Entry(ctx, id)
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, "", err
 	}
 	// As for bookings (Service.Booking): staff see the entries of their
 	// hospital, a referrer those it made, a patient those of its account;
@@ -353,11 +364,18 @@ func (s *Service) Entry(ctx context.Context, actor Actor, id string) (Entry, err
 		mine = e.BookedBy == actor.AccountID
 	case actor.Role == RolePatient:
 		mine = e.AccountID == actor.AccountID
+		if !mine {
+			p, ok, err := s.forPerson(ctx, actor, e.AccountID, e.IdentityID)
+			if err != nil {
+				return Entry{}, "", err
+			}
+			mine, self = ok, p.ID
+		}
 	}
 	if !mine {
-		return Entry{}, ErrEntryNotFound
+		return Entry{}, "", ErrEntryNotFound
 	}
-	return s.withDrawAt(e), nil
+	return s.withDrawAt(e), self, nil
 }
 
 // Entries lists the lottery entries made from the actor's account, newest
@@ -384,8 +402,11 @@ func (s *Service) withDrawAt(e Entry) Entry {
 
 // WithdrawEntry takes an entry back before its pool's draw begins; its quota
 // is given back.
+//
+// The person's verified self withdraws an entry another account made for
+// them as its own; the maker is told (notificationOf).
 func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o Origin) (Entry, error) {
-	e, err := s.Entry(ctx, actor, id)
+	e, self, err := s.entryOf(ctx, actor, id)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -407,6 +428,10 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 			Target: "lottery_entry:" + e.ID, Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn", e.Channel, e.SessionID),
 			HospitalID: e.HospitalID}
 	}
+	if self != "" {
+		ev.Reason = reasonEntryByPerson
+		audit = s.byPersonAudit(actor, "lottery_entry:"+e.ID, "lottery entry", "withdrawn", e.HospitalID)
+	}
 	w, err := s.store.WithdrawEntry(ctx, id, now, ev, audit)
 	if err != nil {
 		return Entry{}, err
@@ -414,7 +439,11 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 	if _, err := s.adm.ReleaseEntries(context.WithoutCancel(ctx), []EntryRef{e.ref()}, false, false); err != nil {
 		s.log.Warn("release a withdrawn entry; reconciliation will", "entry_id", e.ID, "err", err)
 	}
-	return s.withDrawAt(w), nil
+	w = s.withDrawAt(w)
+	if self != "" {
+		w.PatientID = self
+	}
+	return w, nil
 }
 
 // PublishedDraw is a lottery pool's draw as anyone may read it: its window,

@@ -84,7 +84,7 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if ev.BookingID == "" || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -112,6 +112,14 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			// The patient's own answer (or the desk's or the call centre's
 			// for them) is confirmed: the slot is let go, never a no-show.
 			body = told(who, "您已放弃替诊，该预约已取消（不计爽约）："+zh, "You declined the substitute doctor: the booking is cancelled, not a no-show: "+en)
+		case ev.Reason == reasonByPerson || ev.Reason == reasonLateByPerson:
+			// The person it was made for, from their own account (their
+			// verified self): the account that made it is told.
+			body = told(who, "您为其预约的就诊人已由本人取消该预约："+zh, "Cancelled by the person it was made for: "+en)
+		case ev.Reason == reasonEntryByPerson:
+			body = told(who, "您为其报名的就诊人已由本人撤回该摇号报名："+zh, "Lottery entry withdrawn by the person it was made for: "+en)
+		case ev.Reason == reasonLeftByPerson:
+			body = told(who, "您为其候补的就诊人已由本人退出该候补："+zh, "Waitlist place left by the person it was made for: "+en)
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

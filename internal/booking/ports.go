@@ -661,6 +661,11 @@ type BookingStore interface {
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
 	BookingStatuses(ctx context.Context, ids []string) (map[string]Status, error)
+	// MadeByOthers lists the bookings (visit from fromDate on), lottery
+	// entries and waitlist places (open, or made since) of an identity
+	// that patient accounts other than accountID made, with those
+	// accounts' masked phones (Service.MadeByOthers).
+	MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (MadeByOthers, error)
 }
 
 // DeskStore is the staff channels' and the desk's: identities found and
@@ -730,7 +735,10 @@ type WaitlistStore interface {
 	WaitlistOfAccount(ctx context.Context, accountID string) ([]WaitlistEntry, error)
 	WaitingEntries(ctx context.Context, hospitalID string) ([]WaitlistEntry, error)
 	WaitlistStatuses(ctx context.Context, ids []string) (map[string]string, error)
-	CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *Event) error
+	// CloseWaitlist ends waiting entries, with their event and audit entry
+	// (the person's verified self left a place another account made) in
+	// the same transaction when given.
+	CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *Event, audit *AuditEntry) error
 	// PromoteWaitlist commits the booking a waitlist entry turned into (the
 	// booking's id is the entry's) and marks the entry served.
 	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error

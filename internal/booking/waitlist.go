@@ -115,7 +115,8 @@ func (s *Service) Waitlist(ctx context.Context, actor Actor) ([]WaitlistEntry, e
 	return s.store.WaitlistOfAccount(ctx, actor.AccountID)
 }
 
-// LeaveWaitlist takes the actor's entry off its waitlist.
+// LeaveWaitlist takes the actor's entry off its waitlist; the person's
+// verified self, one another account made for them (the maker is told).
 func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o Origin) error {
 	if !isUUID(id) {
 		return ErrWaitlistNotFound
@@ -124,12 +125,21 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if err != nil {
 		return err
 	}
-	if e.AccountID != actor.AccountID {
+	_, byPerson, err := s.forPerson(ctx, actor, e.AccountID, e.IdentityID)
+	if err != nil {
+		return err
+	}
+	if e.AccountID != actor.AccountID && !byPerson {
 		return ErrWaitlistNotFound
 	}
-	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: actor.AccountID, IdentityID: e.IdentityID,
+	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: e.AccountID, IdentityID: e.IdentityID,
 		PatientID: e.PatientID, SessionID: e.SessionID, HospitalID: e.HospitalID, Reason: "left_waitlist"})
-	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev); err != nil {
+	var audit *AuditEntry
+	if byPerson {
+		ev.Reason = reasonLeftByPerson
+		audit = s.byPersonAudit(actor, "waitlist:"+e.ID, "waitlist place", "left", e.HospitalID)
+	}
+	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev, audit); err != nil {
 		return err
 	}
 	bg, done := s.followUp(ctx)
@@ -184,7 +194,7 @@ func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Re
 // entry that got the slot is promoted to a booking.
 func (s *Service) settle(ctx context.Context, sess *Session, slotNo int, ch Channel, pl Placement) {
 	if len(pl.Skipped) > 0 {
-		if err := s.store.CloseWaitlist(ctx, pl.Skipped, WaitlistSkipped, s.cfg.Now(), nil); err != nil &&
+		if err := s.store.CloseWaitlist(ctx, pl.Skipped, WaitlistSkipped, s.cfg.Now(), nil, nil); err != nil &&
 			!errors.Is(err, ErrWaitlistNotWaiting) {
 			s.log.Warn("close skipped waitlist entries", "err", err)
 		}
@@ -233,7 +243,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		// SQL refused this identity (it booked the same day and department
 		// elsewhere): skip it and hand the slot on.
 		s.log.Warn("waitlist entry refused by SQL; skipped", "waitlist_id", e.ID, "err", err)
-		_ = s.store.CloseWaitlist(ctx, []string{e.ID}, WaitlistSkipped, now, nil)
+		_ = s.store.CloseWaitlist(ctx, []string{e.ID}, WaitlistSkipped, now, nil, nil)
 		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
 			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{Delay: s.returnDelay()})
 		return

@@ -472,8 +472,8 @@ func (s *Store) WaitlistStatuses(ctx context.Context, ids []string) (_ map[strin
 }
 
 // CloseWaitlist ends waiting entries (cancelled by their patient, or skipped
-// as no longer eligible), with an event when one is given.
-func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *booking.Event) (rerr error) {
+// as no longer eligible), with an event and an audit entry when given.
+func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *booking.Event, audit *booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "close_waitlist", func(tx pgx.Tx) error {
 		closed := int64(0)
@@ -488,10 +488,58 @@ func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, 
 			return booking.ErrWaitlistNotWaiting
 		}
 		if ev != nil {
-			return insertEvent(ctx, tx, *ev)
+			if err := insertEvent(ctx, tx, *ev); err != nil {
+				return err
+			}
+		}
+		if audit != nil {
+			return insertAudit(ctx, tx, *audit)
 		}
 		return nil
 	})
+}
+
+// MadeByOthers lists what patient accounts other than accountID made for
+// an identity, with their masked phones.
+func (s *Store) MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (_ booking.MadeByOthers, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var out booking.MadeByOthers
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_by_others"), identityID, accountID, fromDate)
+	bs, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil {
+		return out, err
+	}
+	rows, _ = s.db.pool.Query(ctx, entryQuery("entries_by_others"), identityID, accountID, since)
+	es, err := pgx.CollectRows(rows, scanEntry)
+	if err != nil {
+		return out, err
+	}
+	rows, _ = s.db.pool.Query(ctx, waitlistQuery("waitlist_by_others"), identityID, accountID, since)
+	ws, err := pgx.CollectRows(rows, scanWaitlist)
+	if err != nil {
+		return out, err
+	}
+	out.Bookings, out.Entries, out.Waitlist, out.Makers = bs, es, ws, map[string]string{}
+	var ids []string
+	for _, b := range bs {
+		ids = append(ids, b.AccountID)
+	}
+	for _, e := range es {
+		ids = append(ids, e.AccountID)
+	}
+	for _, w := range ws {
+		ids = append(ids, w.AccountID)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, _ = s.db.pool.Query(ctx, q("masked_phones_of_accounts"), ids)
+	var id, masked string
+	_, err = pgx.ForEachRow(rows, []any{&id, &masked}, func() error {
+		out.Makers[id] = masked
+		return nil
+	})
+	return out, err
 }
 
 // PromoteWaitlist turns a waiting entry into its booking: the booking row

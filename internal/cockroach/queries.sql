@@ -363,6 +363,17 @@ SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked,
   LEFT JOIN patients p ON p.id = b.patient_id
  WHERE b.hospital_id = $1 AND b.visit_date = $2::DATE AND b.status IN ('confirmed', 'checked_in', 'no_show');
 
+-- name: bookings_by_others
+-- An identity's bookings that patient accounts other than $2 made, visits
+-- from $3 on (MadeByOthers): what the person's verified self sees of them.
+ WHERE b.identity_id = $1 AND b.account_id IS NOT NULL AND b.account_id <> $2
+   AND b.visit_date >= $3::DATE
+ ORDER BY b.visit_date, sl.starts_at
+ LIMIT 200;
+
+-- name: masked_phones_of_accounts
+SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
+
 -- name: bookings_of_identity
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
  ORDER BY b.visit_date, sl.starts_at;
@@ -476,6 +487,13 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
 
 -- name: waitlist_of_account
  WHERE w.account_id = $1 ORDER BY w.created_at DESC LIMIT 200;
+
+-- name: waitlist_by_others
+-- An identity's waitlist places that patient accounts other than $2 made,
+-- waiting or made since $3 (MadeByOthers).
+ WHERE w.identity_id = $1 AND w.account_id IS NOT NULL AND w.account_id <> $2
+   AND (w.status = 'waiting' OR w.created_at > $3)
+ ORDER BY w.created_at DESC LIMIT 200;
 
 -- name: waitlist_waiting
  WHERE w.hospital_id = $1 AND w.status = 'waiting' ORDER BY w.created_at, w.id;
@@ -695,6 +713,13 @@ SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identit
 
 -- name: entries_of_account
  WHERE e.account_id = $1 ORDER BY e.created_at DESC, e.id LIMIT 200;
+
+-- name: entries_by_others
+-- An identity's lottery entries that patient accounts other than $2 made,
+-- still entered or made since $3 (MadeByOthers).
+ WHERE e.identity_id = $1 AND e.account_id IS NOT NULL AND e.account_id <> $2
+   AND (e.status = 'entered' OR e.created_at > $3)
+ ORDER BY e.created_at DESC, e.id LIMIT 200;
 
 -- name: pool_entries
 -- Ranked entries in drawn order, then the others.

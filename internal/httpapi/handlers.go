@@ -31,6 +31,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/waitlist", prefix: "/v1/waitlist", auth: true, h: s.joinWaitlist},
 		{method: "GET", template: "/v1/waitlist", prefix: "/v1/waitlist", auth: true, h: s.listWaitlist},
 		{method: "DELETE", template: "/v1/waitlist/{id}", prefix: "/v1/waitlist/", param: true, auth: true, h: s.leaveWaitlist},
+		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
 		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
@@ -446,6 +447,50 @@ func (s *Server) leaveWaitlist(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": r.param, "status": booking.WaitlistCancelled})
+	return nil
+}
+
+// madeByOthersOut is what other accounts made for the caller's verified
+// self, each item as the caller's own list shows it, with made_by: the
+// maker's account phone, masked, all that is told of that account.
+type madeByOthersOut struct {
+	Bookings []bookingByOther  `json:"bookings"`
+	Entries  []entryByOther    `json:"entries"`
+	Waitlist []waitlistByOther `json:"waitlist"`
+}
+
+type (
+	bookingByOther struct {
+		BookingOut
+		MadeBy string `json:"made_by"`
+	}
+	entryByOther struct {
+		EntryOut
+		MadeBy string `json:"made_by"`
+	}
+	waitlistByOther struct {
+		waitlistOut
+		MadeBy string `json:"made_by"`
+	}
+)
+
+func (s *Server) madeByOthers(r *request) error {
+	m, err := s.svc.MadeByOthers(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalog()
+	out := madeByOthersOut{Bookings: []bookingByOther{}, Entries: []entryByOther{}, Waitlist: []waitlistByOther{}}
+	for _, b := range m.Bookings {
+		out.Bookings = append(out.Bookings, bookingByOther{s.bookingView(b), m.Makers[b.AccountID]})
+	}
+	for _, e := range m.Entries {
+		out.Entries = append(out.Entries, entryByOther{entryView(e, zoneOf(cat, e.HospitalID)), m.Makers[e.AccountID]})
+	}
+	for _, w := range m.Waitlist {
+		out.Waitlist = append(out.Waitlist, waitlistByOther{s.waitlistView(w), m.Makers[w.AccountID]})
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
 

@@ -526,7 +526,7 @@ func (s *Store) WaitlistStatuses(_ context.Context, ids []string) (map[string]st
 
 // CloseWaitlist moves waiting entries to status; with one id that is not
 // waiting, ErrWaitlistNotWaiting.
-func (s *Store) CloseWaitlist(_ context.Context, ids []string, status string, _ time.Time, ev *booking.Event) error {
+func (s *Store) CloseWaitlist(_ context.Context, ids []string, status string, _ time.Time, ev *booking.Event, _ *booking.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	closed := 0

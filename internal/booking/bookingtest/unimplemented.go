@@ -124,7 +124,7 @@ func (unimplementedStore) CloseCase(_ context.Context, _ string, _ string, _ str
 	panic(unimplemented("Store.CloseCase"))
 }
 
-func (unimplementedStore) CloseWaitlist(_ context.Context, _ []string, _ string, _ time.Time, _ *booking.Event) error {
+func (unimplementedStore) CloseWaitlist(_ context.Context, _ []string, _ string, _ time.Time, _ *booking.Event, _ *booking.AuditEntry) error {
 	panic(unimplemented("Store.CloseWaitlist"))
 }
 
@@ -606,4 +606,8 @@ func (unimplementedStore) SetDisabled(_ context.Context, _ string, _ bool, _ tim
 
 func (unimplementedStore) StaffAccounts(_ context.Context, _ string, _ []byte) ([]booking.StaffAccount, error) {
 	panic(unimplemented("Store.StaffAccounts"))
+}
+
+func (unimplementedStore) MadeByOthers(_ context.Context, _ string, _ string, _ string, _ time.Time) (booking.MadeByOthers, error) {
+	panic(unimplemented("Store.MadeByOthers"))
 }

@@ -1,0 +1,145 @@
+package booking_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/identity"
+	"fairslot/internal/testenv"
+)
+
+// madeByOthers is the person's view of what other accounts made for them.
+func (h *harness) madeByOthers(u user) booking.MadeByOthers {
+	h.t.Helper()
+	m, err := h.svc.MadeByOthers(h.ctx, u.actor)
+	testenv.Must(h.t, err, "made by others")
+	return m
+}
+
+// TestVerifiedSelfActsOnWhatOthersMadeForThem: another account adds person
+// P (ID number and a name) and books P, enters P in a draw and puts P on a
+// waitlist; P's own attempts are refused for things P cannot see. Until the
+// desk verifies P, P's own account (an unverified self) and a plain family
+// member's account see and touch none of it. Once verified, P's account
+// lists the three with the maker's phone masked, cancels, withdraws and
+// leaves them, and then books, enters and waits from its own account; the
+// maker is told of each, and each is audited.
+func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	first := h.session(sessionOpts{online: 3, dept: "Neurology"})
+	full := h.session(sessionOpts{online: 1, dept: "Dermatology"})
+	draw := h.lotterySession(lotteryOpts{online: 2})
+	person := h.person("王芳")
+	p := h.userOf(person)
+	maker := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "王方"})
+	family := h.userOf(h.person("赵强"), person)
+	h.mustBook(h.user(1), 0, full, "") // sold out: the waitlist is open
+
+	mb := h.mustBook(maker, 1, first, "")
+	me := h.mustEnter(maker, 1, draw)
+	mw, err := h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
+	testenv.Must(t, err, "the maker puts P on the waitlist")
+
+	join := func(u user) error {
+		_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[0].ID})
+		return err
+	}
+	_, err = h.book(p, 0, first, "")
+	wantErr(t, "P books where the maker booked P", err, booking.ErrAlreadyBooked)
+	_, err = h.enter(p, 0, draw, "")
+	wantErr(t, "P enters the draw the maker entered P in", err, booking.ErrAlreadyEntered)
+	wantErr(t, "P joins the waitlist the maker put P on", join(p), booking.ErrAlreadyWaitlisted)
+
+	nothing := func(who string, u user) {
+		t.Helper()
+		if m := h.madeByOthers(u); len(m.Bookings)+len(m.Entries)+len(m.Waitlist) != 0 {
+			t.Errorf("%s sees %d bookings, %d entries, %d waitlist places made by others; want none", who,
+				len(m.Bookings), len(m.Entries), len(m.Waitlist))
+		}
+		if _, err := h.svc.Booking(h.ctx, u.actor, mb.ID); !errors.Is(err, booking.ErrBookingNotFound) {
+			t.Errorf("%s reads the maker's booking: %v, want booking_not_found", who, err)
+		}
+		_, err := h.svc.Cancel(h.ctx, u.actor, mb.ID, booking.Origin{})
+		wantErr(t, who+" cancels the maker's booking", err, booking.ErrBookingNotFound)
+		_, err = h.svc.WithdrawEntry(h.ctx, u.actor, me.ID, booking.Origin{})
+		wantErr(t, who+" withdraws the maker's entry", err, booking.ErrEntryNotFound)
+		err = h.svc.LeaveWaitlist(h.ctx, u.actor, mw.ID, booking.Origin{})
+		wantErr(t, who+" leaves the maker's waitlist place", err, booking.ErrWaitlistNotFound)
+	}
+	nothing("P's unverified self", p)
+	nothing("a family member's account", family)
+
+	clerk := h.staff(booking.RoleClerk)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	testenv.Must(t, err, "the desk verifies P with P's account phone")
+	nothing("a family member's account after P's verification", family)
+
+	m := h.madeByOthers(p)
+	self := p.patients[0].ID
+	if len(m.Bookings) != 1 || m.Bookings[0].ID != mb.ID || m.Bookings[0].PatientID != self || m.Bookings[0].Status != booking.StatusConfirmed {
+		t.Errorf("P's view of bookings = %+v, want the maker's %s, confirmed, as P's own patient %s", m.Bookings, mb.ID, self)
+	}
+	if len(m.Entries) != 1 || m.Entries[0].ID != me.ID || m.Entries[0].PatientID != self || m.Entries[0].Status != booking.EntryEntered {
+		t.Errorf("P's view of entries = %+v, want the maker's %s, entered", m.Entries, me.ID)
+	}
+	if len(m.Waitlist) != 1 || m.Waitlist[0].ID != mw.ID || m.Waitlist[0].PatientID != self {
+		t.Errorf("P's view of the waitlist = %+v, want the maker's %s", m.Waitlist, mw.ID)
+	}
+	if got, want := m.Makers[maker.actor.AccountID], identity.MaskPhone(maker.phone); got != want || len(m.Makers) != 1 {
+		t.Errorf("makers = %v, want only the maker's masked phone %s", m.Makers, want)
+	}
+	if got, err := h.svc.Booking(h.ctx, p.actor, mb.ID); err != nil || got.PatientID != self {
+		t.Errorf("P reads the maker's booking = %+v, %v; want it, as P's own patient", got, err)
+	}
+
+	if got, err := h.svc.Cancel(h.ctx, p.actor, mb.ID, booking.Origin{}); err != nil || got.Status != booking.StatusCancelled || got.PatientID != self {
+		t.Errorf("P cancels the maker's booking = %+v, %v; want cancelled", got, err)
+	}
+	if got, err := h.svc.WithdrawEntry(h.ctx, p.actor, me.ID, booking.Origin{}); err != nil || got.Status != booking.EntryWithdrawn {
+		t.Errorf("P withdraws the maker's entry = %+v, %v; want withdrawn", got, err)
+	}
+	testenv.Must(t, h.svc.LeaveWaitlist(h.ctx, p.actor, mw.ID, booking.Origin{}), "P leaves the maker's waitlist place")
+
+	own := h.mustBook(p, 0, first, "")
+	h.mustEnter(p, 0, draw)
+	testenv.Must(t, join(p), "P joins the waitlist from their own account")
+	if _, err := h.svc.Cancel(h.ctx, maker.actor, mb.ID, booking.Origin{}); !errors.Is(err, booking.ErrBookingNotActive) {
+		t.Errorf("the maker cancels its booking after P did: %v, want booking_not_active", err)
+	}
+	if _, err := h.svc.Booking(h.ctx, maker.actor, own.ID); !errors.Is(err, booking.ErrBookingNotFound) {
+		t.Errorf("the maker reads P's own booking: %v, want booking_not_found", err)
+	}
+	if got := h.entry(mw.ID).Status; got != booking.WaitlistCancelled {
+		t.Errorf("the maker's waitlist place = %s, want cancelled", got)
+	}
+	if n := h.auditCount("cancelled_by_person"); n != 3 {
+		t.Errorf("audit entries cancelled_by_person = %d, want 3", n)
+	}
+
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notify")
+	ns, _, err := h.svc.MyNotifications(h.ctx, maker.actor)
+	testenv.Must(t, err, "the maker's notifications")
+	var told []string
+	for _, n := range ns {
+		if strings.Contains(n.Body, "by the person it was made for") {
+			told = append(told, n.Body)
+		}
+	}
+	if len(told) != 3 || !slices.ContainsFunc(told, func(b string) bool { return strings.Contains(b, "Cancelled by the person") }) ||
+		!slices.ContainsFunc(told, func(b string) bool { return strings.Contains(b, "Lottery entry withdrawn") }) ||
+		!slices.ContainsFunc(told, func(b string) bool { return strings.Contains(b, "Waitlist place left") }) {
+		t.Errorf("the maker was told %q; want the cancellation, the withdrawal and the place left", told)
+	}
+	ns, _, err = h.svc.MyNotifications(h.ctx, p.actor)
+	testenv.Must(t, err, "P's notifications")
+	for _, n := range ns {
+		if strings.Contains(n.Body, "made for") {
+			t.Errorf("P was told %q; the maker is the one told", n.Body)
+		}
+	}
+	h.checkClean()
+}
