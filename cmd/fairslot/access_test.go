@@ -400,6 +400,10 @@ func accessTable() map[string]row {
 			}
 			return call{path: "/v1/waitlist/" + a.sharedEntry()}
 		}, [7]int{401, 200, 404, 404, 404, 404, 404}, false},
+		// What other accounts made for the caller's verified self: neither
+		// patient's self is verified here, so both see empty lists; staff
+		// have no person of their own.
+		"GET /v1/made-by-others": {ok("/v1/made-by-others"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		"POST /v1/phone/bookings": {func(a *access, _ string) call {
 			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
 		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},

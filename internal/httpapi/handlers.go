@@ -461,16 +461,16 @@ type madeByOthersOut struct {
 
 type (
 	bookingByOther struct {
-		BookingOut
-		MadeBy string `json:"made_by"`
+		Booking BookingOut `json:"booking"`
+		MadeBy  string     `json:"made_by"`
 	}
 	entryByOther struct {
-		EntryOut
-		MadeBy string `json:"made_by"`
+		Entry  EntryOut `json:"entry"`
+		MadeBy string   `json:"made_by"`
 	}
 	waitlistByOther struct {
-		waitlistOut
-		MadeBy string `json:"made_by"`
+		Place  waitlistOut `json:"place"`
+		MadeBy string      `json:"made_by"`
 	}
 )
 

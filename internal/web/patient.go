@@ -332,6 +332,9 @@ type bookingsData struct {
 	Bookings []bookingRow
 	Entries  []entryRow
 	Waitlist []waitRow
+	// Others is what other accounts made for the person the account holds
+	// as its verified self (他人为您办理), with each maker's phone masked.
+	Others *bookingsData
 }
 
 // bookingsData lists the bookings of everyone on the account's list,
@@ -390,6 +393,30 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	}
 	for _, e := range entries {
 		d.Entries = append(d.Entries, entryRowOf(cat, e, names, now, highlight))
+	}
+	others, err := c.svc.MadeByOthers(r.ctx, r.actor)
+	if err != nil {
+		return bookingsData{}, err
+	}
+	if len(others.Bookings)+len(others.Entries)+len(others.Waitlist) > 0 {
+		o := &bookingsData{}
+		sortByVisit(others.Bookings, now)
+		for _, b := range others.Bookings {
+			row := bookingRowOf(cat, b, names, now, highlight)
+			row.MadeBy = others.Makers[b.AccountID]
+			o.Bookings = append(o.Bookings, row)
+		}
+		for _, e := range others.Entries {
+			row := entryRowOf(cat, e, names, now, highlight)
+			row.MadeBy = others.Makers[e.AccountID]
+			o.Entries = append(o.Entries, row)
+		}
+		for _, e := range others.Waitlist {
+			row := waitRowOf(cat, e, names, highlight)
+			row.MadeBy = others.Makers[e.AccountID]
+			o.Waitlist = append(o.Waitlist, row)
+		}
+		d.Others = o
 	}
 	return d, nil
 }

@@ -376,6 +376,9 @@ type bookingRow struct {
 	// NoShowRule states the no-show rules of the booking's hospital (the
 	// patient's bookings page's cancellation step).
 	NoShowRule string
+	// MadeBy is, for one another account made for the person the viewer
+	// holds as verified self, that account's phone, masked.
+	MadeBy string
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {
@@ -457,6 +460,9 @@ type waitRow struct {
 	Waiting     bool
 	Served      bool // its booking, with the same id, is listed above
 	Highlight   bool
+	// MadeBy is, for one another account made for the person the viewer
+	// holds as verified self, that account's phone, masked.
+	MadeBy string
 }
 
 func waitRowOf(cat *booking.Catalog, e booking.WaitlistEntry, names map[string]string, highlight string) waitRow {
@@ -542,6 +548,9 @@ type entryRow struct {
 	BookingID    string // the booking it became, listed above
 	Withdrawable bool
 	Highlight    bool
+	// MadeBy is, for one another account made for the person the viewer
+	// holds as verified self, that account's phone, masked.
+	MadeBy string
 }
 
 func entryRowOf(cat *booking.Catalog, e booking.Entry, names map[string]string, now time.Time, highlight string) entryRow {

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/identity"
+	"fairslot/internal/testenv"
+)
+
+// TestMadeForYouByOthersInBrowser: another account adds the patient's ID
+// number under a name of its own and books them. The patient's bookings
+// page shows nothing of it while their self is unverified; once the desk
+// verifies them, it lists the booking under "made for you by other
+// accounts" with the maker's phone masked, and the patient cancels it with
+// the form (no script needed) and then books the same session themself.
+// Screenshots at 1280 and 390 px (made-by-others-*.png).
+func TestMadeForYouByOthersInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	b := newBrowser(t, s.base, 2*time.Minute)
+	phone, makerPhone := newPhone(), newPhone()
+	idNumber := bornIn(1986, int(time.Now().UnixNano()%1000))
+	b.register(phone, "correct horse battery")
+	b.addSelf(idNumber, "陈芳")
+
+	_, err := s.svc.CreateAccount(ctx, makerPhone, "maker password 1", "", booking.Origin{})
+	testenv.Must(t, err, "the maker's account")
+	maker := s.actor(makerPhone, "maker password 1")
+	p, err := s.svc.AddPatient(ctx, maker, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈方"}, booking.Origin{})
+	testenv.Must(t, err, "the maker adds the patient under another name")
+	made, err := s.svc.Book(ctx, maker, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "the maker books the patient")
+
+	b.open("/patient/bookings")
+	b.absent("#made-by-others")
+	b.absent("#ob-" + made.ID)
+
+	clerk := s.actor(s.newClerk("clerk password 1"), "clerk password 1")
+	_, err = s.svc.VerifyIdentity(ctx, clerk, booking.VerifyRequest{
+		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, AccountPhone: phone})
+	testenv.Must(t, err, "the desk verifies the patient")
+
+	b.open("/patient/bookings")
+	b.contains("#ob-"+made.ID+" .made-by", identity.MaskPhone(makerPhone))
+	b.contains("#ob-"+made.ID, "李明")
+	b.shot("made-by-others-01-listed")
+	b.phoneShot("made-by-others-01-listed-390")
+	b.click("#ob-"+made.ID+" form.cancel button", "/patient/bookings?id="+made.ID+"&ok=cancelled")
+	if n := s.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, made.ID); n != 1 {
+		t.Errorf("the maker's booking is not cancelled in SQL after the patient's cancel")
+	}
+	b.absent("#ob-" + made.ID + " form.cancel")
+
+	self := s.actor(phone, "correct horse battery")
+	ps, err := s.svc.Patients(ctx, self)
+	testenv.Must(t, err, "the patient's list")
+	if _, err := s.svc.Book(ctx, self, booking.BookRequest{SessionID: s.open.ID, PatientID: ps[0].ID, Channel: booking.ChannelOnline}); err != nil {
+		t.Errorf("the patient books the session themself after the cancel: %v", err)
+	}
+}
