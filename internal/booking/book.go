@@ -117,11 +117,14 @@ func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
 // with the person once known.
 func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, mayEnter bool) (Result, error) {
 	var identityID string
+	var sess *Session
 	r, err := func() (Result, error) {
 		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 			return Result{}, ErrChannelForbidden
 		}
-		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, !req.memoAsked)
+		var h *Hospital
+		var err error
+		sess, h, err = s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, !req.memoAsked)
 		if err != nil {
 			return Result{}, err
 		}
@@ -189,6 +192,7 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 	}()
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, identityID, "", req.Channel, req.Origin, err)
+		err = s.explainRefusal(ctx, actor, sess, identityID, err)
 	}
 	return r, err
 }

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // What other accounts made for the person (docs/security.md, "Ownership").
@@ -94,4 +95,101 @@ const (
 func (s *Service) byPersonAudit(actor Actor, target, what, done, hospitalID string) *AuditEntry {
 	return &AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: auditByPersonAction,
 		Target: target, Reason: fmt.Sprintf(auditByPersonPattern, what, done), HospitalID: hospitalID}
+}
+
+// SeeMadeByOthers is where the person's verified self lists what other
+// accounts made for them (the API's route; the console's bookings page
+// shows the same list).
+const SeeMadeByOthers = "/v1/made-by-others"
+
+// explainRefusal says, on a patient's attempt for a person refused because
+// of something another patient account made for that person, that it was
+// made from another account (docs/security.md, "Ownership"): the code
+// stays; MadeElsewhere is set, and the message says to the person's
+// verified self where to see and end it (See), to anyone else only that
+// the person can, once the desk has verified them. It tells nothing of
+// where the other booking is, nor of the account that made it. Which
+// things count: a confirmed booking in the session (already_booked), a
+// live entry in its draw (already_entered), a waiting place on its
+// waitlist (already_waitlisted); for the quotas, a confirmed booking on
+// the same visit day and department (quota_day_department), day
+// (quota_day), week (quota_week) or month (quota_month). Anything else,
+// and a refusal for what this account or staff made, is answered as it
+// was. It reads SQL, so only refusals that reached admission or SQL are
+// explained; the entry memo's repeats within its 30 s keep the plain
+// answer.
+func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session, identityID string, err error) error {
+	e, ok := AsError(err)
+	if !ok || e == nil || actor.Role != RolePatient || identityID == "" || sess == nil {
+		return err
+	}
+	switch e.Code {
+	case ErrAlreadyBooked.Code, ErrAlreadyEntered.Code, ErrAlreadyWaitlisted.Code,
+		ErrQuotaDayDept.Code, ErrQuotaDay.Code, ErrQuotaWeek.Code, ErrQuotaMonth.Code:
+	default:
+		return err
+	}
+	rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
+	defer cancel()
+	// From a month before the visit: the week and month quotas count
+	// bookings before it.
+	from := sess.VisitDate
+	if d, perr := time.Parse(time.DateOnly, sess.VisitDate); perr == nil {
+		from = d.AddDate(0, 0, -31).Format(time.DateOnly)
+	}
+	got, lerr := s.store.MadeByOthers(rctx, identityID, actor.AccountID, from, s.cfg.Now().AddDate(0, 0, -30))
+	if lerr != nil {
+		s.log.Warn("explain a refusal; answered plain", "code", e.Code, "err", lerr)
+		return err
+	}
+	if !blockedByOthers(got, sess, e.Code) {
+		return err
+	}
+	self, isSelf, serr := s.verifiedSelf(ctx, actor)
+	if serr != nil {
+		return err
+	}
+	out := &Error{Kind: e.Kind, Code: e.Code, MadeElsewhere: true}
+	it := "it was"
+	if e.Kind == KindRule {
+		it = "a booking that counts here was"
+	}
+	if isSelf && self.IdentityID == identityID {
+		out.Message = e.Message + ": " + it + " made for you from another account; you may cancel, withdraw or leave it under \"made for you by other accounts\" (" + SeeMadeByOthers + ")"
+		out.See = SeeMadeByOthers
+	} else {
+		out.Message = e.Message + ": " + it + " made from another account; the person it is for can see and cancel it from their own account once the registration desk has verified them"
+	}
+	return out
+}
+
+// blockedByOthers reports whether what other accounts made (got) holds
+// what the refusal code counts, for an attempt on sess.
+func blockedByOthers(got MadeByOthers, sess *Session, code string) bool {
+	week, month := PeriodKeys(sess.VisitDate)
+	for _, b := range got.Bookings {
+		if b.Status != StatusConfirmed {
+			continue
+		}
+		bw, bm := PeriodKeys(b.VisitDate)
+		switch {
+		case code == ErrAlreadyBooked.Code && b.SessionID == sess.ID,
+			code == ErrQuotaDayDept.Code && b.VisitDate == sess.VisitDate && b.DepartmentID == sess.DepartmentID,
+			code == ErrQuotaDay.Code && b.VisitDate == sess.VisitDate,
+			code == ErrQuotaWeek.Code && bw == week,
+			code == ErrQuotaMonth.Code && bm == month:
+			return true
+		}
+	}
+	for _, en := range got.Entries {
+		if code == ErrAlreadyEntered.Code && en.SessionID == sess.ID && (en.Status == EntryEntered || en.Status == EntryHeldOut) {
+			return true
+		}
+	}
+	for _, w := range got.Waitlist {
+		if code == ErrAlreadyWaitlisted.Code && w.SessionID == sess.ID && w.Status == WaitlistWaiting {
+			return true
+		}
+	}
+	return false
 }

@@ -43,15 +43,25 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	mw, err := h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
 	testenv.Must(t, err, "the maker puts P on the waitlist")
 
-	join := func(u user) error {
-		_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[0].ID})
+	join := func(u user, patient int) error {
+		_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
 		return err
 	}
-	_, err = h.book(p, 0, first, "")
-	wantErr(t, "P books where the maker booked P", err, booking.ErrAlreadyBooked)
-	_, err = h.enter(p, 0, draw, "")
-	wantErr(t, "P enters the draw the maker entered P in", err, booking.ErrAlreadyEntered)
-	wantErr(t, "P joins the waitlist the maker put P on", join(p), booking.ErrAlreadyWaitlisted)
+	// Each refusal keeps its code and says it was made from another
+	// account; to anyone but the person's verified self, only that the
+	// person can act once verified at the desk.
+	refusals := func(who string, u user, patient int, see string) {
+		t.Helper()
+		_, err := h.book(u, patient, first, "")
+		wantElsewhere(t, who+" books where the maker booked P", err, booking.ErrAlreadyBooked, see)
+		_, err = h.enter(u, patient, draw, "")
+		wantElsewhere(t, who+" enters the draw the maker entered P in", err, booking.ErrAlreadyEntered, see)
+		wantElsewhere(t, who+" joins the waitlist the maker put P on", join(u, patient), booking.ErrAlreadyWaitlisted, see)
+	}
+	refusals("P, unverified,", p, 0, "")
+	refusals("a family member's account", family, 1, "")
+	_, err = h.book(maker, 1, first, "")
+	wantElsewhere(t, "the maker books P again", err, booking.ErrAlreadyBooked, "-")
 
 	nothing := func(who string, u user) {
 		t.Helper()
@@ -76,6 +86,8 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
 	testenv.Must(t, err, "the desk verifies P with P's account phone")
 	nothing("a family member's account after P's verification", family)
+	refusals("P, verified,", p, 0, booking.SeeMadeByOthers)
+	refusals("a family member's account after P's verification", family, 1, "")
 
 	m := h.madeByOthers(p)
 	self := p.patients[0].ID
@@ -105,7 +117,7 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 
 	own := h.mustBook(p, 0, first, "")
 	h.mustEnter(p, 0, draw)
-	testenv.Must(t, join(p), "P joins the waitlist from their own account")
+	testenv.Must(t, join(p, 0), "P joins the waitlist from their own account")
 	if _, err := h.svc.Cancel(h.ctx, maker.actor, mb.ID, booking.Origin{}); !errors.Is(err, booking.ErrBookingNotActive) {
 		t.Errorf("the maker cancels its booking after P did: %v, want booking_not_active", err)
 	}
@@ -142,4 +154,27 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 		}
 	}
 	h.checkClean()
+}
+
+// wantElsewhere checks a refusal's code and whether it says it was made from
+// another account: see is "-" for a plain refusal, "" for one that says so
+// without where, else where the caller sees it.
+func wantElsewhere(t *testing.T, what string, err error, code *booking.Error, see string) {
+	t.Helper()
+	wantErr(t, what, err, code)
+	e, _ := booking.AsError(err)
+	if e == nil {
+		return
+	}
+	switch {
+	case see == "-" && (e.MadeElsewhere || e.See != ""):
+		t.Errorf("%s: %q says made elsewhere (see %q); want the plain refusal", what, e.Message, e.See)
+	case see == "-":
+	case !e.MadeElsewhere || e.See != see:
+		t.Errorf("%s: made elsewhere %v, see %q (%q); want true, see %q", what, e.MadeElsewhere, e.See, e.Message, see)
+	case see == "" && !strings.Contains(e.Message, "once the registration desk has verified them"):
+		t.Errorf("%s: message %q does not point the person to the desk", what, e.Message)
+	case see != "" && !strings.Contains(e.Message, see):
+		t.Errorf("%s: message %q does not say where to see it", what, e.Message)
+	}
 }

@@ -55,6 +55,13 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
+	// MadeElsewhere says a refusal of a patient's attempt for a person
+	// (already_booked, already_entered, already_waitlisted, a quota) is
+	// because of a booking, entry or waitlist place another patient account
+	// made for that person (explainRefusal); See is where the caller, when
+	// it holds the person as its verified self, sees and ends it.
+	MadeElsewhere bool
+	See           string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -74,7 +74,8 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
-	return s.addWaitlist(ctx, e, ev)
+	e, err = s.addWaitlist(ctx, e, ev)
+	return e, s.explainRefusal(ctx, actor, sess, p.IdentityID, err)
 }
 
 // drawPending refuses a waitlist join while a lottery pool of the session
