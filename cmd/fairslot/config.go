@@ -51,6 +51,9 @@ type common struct {
 	// loginGuard, when set (serve), builds the per-phone login failure
 	// limit over the Redis client open makes.
 	loginGuard    func(rdb redis.UniversalClient) (booking.LoginGuard, error)
+	// claimGuards, when set (serve), builds the bounds on refused identity
+	// claims per account and per address.
+	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
 	reloadTimeout time.Duration
 	refusalBuffer int
 	refusalRate   int
@@ -319,6 +322,13 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 			return nil, err
 		}
 	}
+	var claims, claimsIP booking.LoginGuard
+	if c.claimGuards != nil {
+		if claims, claimsIP, err = c.claimGuards(d.rdb); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	d.svc, err = booking.NewService(booking.Config{
 		Detector:           detector,
 		HoldFor:            c.holdFor,
@@ -329,6 +339,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
 		EntryMemoFor:       entryMemoFor(c.entryMemoFor, c.holdFor),
 		LoginGuard:         guard,
+		ClaimGuard:         claims,
+		ClaimIPGuard:       claimsIP,
 		PasswordHashers:    c.passwordHashers,
 		ReloadTimeout:      c.reloadTimeout,
 		RefusalBuffer:      cmp.Or(c.refusalBuffer, -1),

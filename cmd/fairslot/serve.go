@@ -70,12 +70,29 @@ func memoryLimitStore() limiter.Store {
 // every instance, and the staff commands that forget a phone's failures,
 // share.
 func redisLoginGuard(rdb redis.UniversalClient, prefix string, tiers []lockout.Tier) (booking.LoginGuard, error) {
-	st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: prefix + ":login"})
+	return redisGuard(rdb, prefix, "login", tiers)
+}
+
+// redisGuard is a failure count of its own name in Redis.
+func redisGuard(rdb redis.UniversalClient, prefix, name string, tiers []lockout.Tier) (booking.LoginGuard, error) {
+	st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: prefix + ":" + name})
 	if err != nil {
-		return nil, fmt.Errorf("login limit: %w", err)
+		return nil, fmt.Errorf("%s limit: %w", name, err)
 	}
 	return lockout.New(st, tiers), nil
 }
+
+// The bounds on refused identity claims (booking.Config.ClaimGuard,
+// ClaimIPGuard; docs/security.md): an honest account claims its self once
+// and a family a handful of members, so three refusals a day (a typo, a
+// number already someone's self, a name the desk verified otherwise) are
+// more than it meets before it should go to the desk; an address is shared
+// by a household or a hospital's Wi-Fi, hence ten. Accounts cost nothing
+// here, so the address bound is the one a prober meets.
+var (
+	claimTiers   = []lockout.Tier{{Failures: 3, Window: 24 * time.Hour}}
+	claimIPTiers = []lockout.Tier{{Failures: 10, Window: 24 * time.Hour}}
+)
 
 // The API's first tier counts "ip:"+address and "acct:"+account without
 // making those strings.
@@ -152,6 +169,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return lockout.New(memoryLimitStore(), tiers), nil
 		}
 		return redisLoginGuard(rdb, c.redisPrefix, tiers)
+	}
+	c.claimGuards = func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error) {
+		if c.limiterStore == "memory" {
+			return lockout.New(memoryLimitStore(), claimTiers), lockout.New(memoryLimitStore(), claimIPTiers), nil
+		}
+		if account, err = redisGuard(rdb, c.redisPrefix, "claims", claimTiers); err != nil {
+			return nil, nil, err
+		}
+		ip, err = redisGuard(rdb, c.redisPrefix, "claims-ip", claimIPTiers)
+		return account, ip, err
 	}
 	log := newLogger(stderr, c.logLevel)
 	gogc, memLimit := gcDefaults(getenv)

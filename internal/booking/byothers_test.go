@@ -5,9 +5,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ulule/limiter/v3"
+	limredis "github.com/ulule/limiter/v3/drivers/store/redis"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/identity"
+	"fairslot/internal/lockout"
 	"fairslot/internal/testenv"
 )
 
@@ -176,5 +181,76 @@ func wantElsewhere(t *testing.T, what string, err error, code *booking.Error, se
 		t.Errorf("%s: message %q does not point the person to the desk", what, e.Message)
 	case see != "" && !strings.Contains(e.Message, see):
 		t.Errorf("%s: message %q does not say where to see it", what, e.Message)
+	}
+}
+
+// TestIdentityTakenProbesAreBounded: adding someone else's registered self
+// as one's own answers identity_taken, three times a day per account (five
+// per address here); past that, every add from the account or the address
+// is 429 identity_claims_limited, whether the number is registered or not,
+// and another account on another address is answered as before. Each
+// refusal is a rejected event with its code.
+func TestIdentityTakenProbesAreBounded(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	guard := func(name string, n int64) booking.LoginGuard {
+		st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: prefix + ":" + name})
+		testenv.Must(t, err, "limiter store")
+		return lockout.New(st, []lockout.Tier{{Failures: n, Window: 24 * time.Hour}})
+	}
+	h := newHarness(t, harnessConfig{claimGuard: guard("claims", 3), claimIPGuard: guard("claims-ip", 5)})
+	var taken []booking.IdentityRequest
+	for i := range 4 {
+		who := h.person("王" + string(rune('甲'+i)))
+		h.userOf(who)
+		taken = append(taken, who)
+	}
+	add := func(u user, who booking.IdentityRequest, ip string) error {
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+			Name: "李四", IsSelf: true}, booking.Origin{IP: ip})
+		return err
+	}
+	prober, sameIP, elsewhere := h.user(0), h.user(0), h.user(0)
+	for i := range 3 {
+		wantErr(t, "a probe within the limit", add(prober, taken[i], "198.51.100.7"), booking.ErrIdentityTaken)
+	}
+	limited := func(what string, err error) {
+		t.Helper()
+		wantErr(t, what, err, booking.ErrClaimsLimited)
+		var le *booking.LimitError
+		if !errors.As(err, &le) || le.Wait <= 0 || le.Wait > 24*time.Hour+time.Second {
+			t.Errorf("%s: %v, want a wait of up to a day", what, err)
+		}
+	}
+	limited("a registered number past the account's limit", add(prober, taken[3], "198.51.100.7"))
+	limited("an unregistered number past the account's limit", add(prober, h.person("赵五"), "203.0.113.50"))
+	_, err := h.svc.AddPatient(h.ctx, prober.actor, booking.AddPatientRequest{IDType: "resident_id",
+		IDNumber: h.person("").IDNumber, Name: "孙六"}, booking.Origin{IP: "203.0.113.50"})
+	limited("a family member past the account's limit", err)
+
+	for i := range 2 {
+		wantErr(t, "another account on the address", add(sameIP, taken[i], "198.51.100.7"), booking.ErrIdentityTaken)
+	}
+	limited("past the address's limit", add(sameIP, taken[2], "198.51.100.7"))
+	limited("an unregistered number past the address's limit", add(sameIP, h.person("钱七"), "198.51.100.7"))
+	wantErr(t, "another account on another address", add(elsewhere, taken[0], "192.0.2.8"), booking.ErrIdentityTaken)
+	if err := add(elsewhere, h.person("周八"), "192.0.2.8"); err != nil {
+		t.Errorf("an unregistered self on another address: %v, want it added", err)
+	}
+
+	h.svc.FlushRefusals(h.ctx)
+	for _, c := range []struct {
+		account booking.Actor
+		reason  string
+		want    int
+	}{
+		{prober.actor, "identity_taken", 3}, {prober.actor, "identity_claims_limited", 3},
+		{sameIP.actor, "identity_taken", 2}, {sameIP.actor, "identity_claims_limited", 2},
+		{elsewhere.actor, "identity_taken", 1},
+	} {
+		got := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND account_id = $1 AND reason = $2`,
+			c.account.AccountID, c.reason)
+		if got != c.want {
+			t.Errorf("rejected events of %s with reason %s = %d, want %d", c.account.AccountID, c.reason, got, c.want)
+		}
 	}
 }

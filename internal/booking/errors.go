@@ -143,6 +143,7 @@ var (
 	ErrPatientRemoved       = newErr(KindConflict, "patient_removed", "this family member was removed from the account; add them again to book for them")
 	ErrPatientIsSelf        = newErr(KindConflict, "patient_is_self", "the account holder's own entry (本人) cannot be removed or given another relationship")
 	ErrIdentityTaken        = newErr(KindConflict, "identity_taken", "this identity is already the self-identity of another account")
+	ErrClaimsLimited        = newErr(KindRateLimited, "identity_claims_limited", "too many refused identity claims from this account or address today; try again tomorrow, or ask the registration desk with the ID card")
 	ErrSelfExists           = newErr(KindConflict, "self_exists", "this account already names another patient as its holder")
 	ErrAlreadyWaitlisted    = newErr(KindConflict, "already_waitlisted", "this patient is already on this session's waitlist")
 	ErrWaitlistNotWaiting   = newErr(KindConflict, "waitlist_not_waiting", "this waitlist entry is no longer waiting")

@@ -36,6 +36,17 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 	if err != nil {
 		return Patient{}, err
 	}
+	if err := s.claimsAllowed(ctx, actor, o); err != nil {
+		s.noteClaimRefusal(actor, o, err)
+		return Patient{}, err
+	}
+	p, err := s.addPatient(ctx, actor, req, rel, isSelf, o)
+	s.claimRefused(ctx, actor, o, err)
+	return p, err
+}
+
+// addPatient is AddPatient past the checks of the caller.
+func (s *Service) addPatient(ctx context.Context, actor Actor, req AddPatientRequest, rel Relationship, isSelf bool, o Origin) (Patient, error) {
 	who, err := s.resolve(IdentityRequest{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
 	if err != nil {
 		return Patient{}, err

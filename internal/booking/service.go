@@ -63,6 +63,13 @@ type Config struct {
 	// LoginGuard limits failed logins per phone across instances; nil: no
 	// such limit (the per-IP limit of the HTTP layer still applies).
 	LoginGuard LoginGuard
+	// ClaimGuard and ClaimIPGuard count the identity refusals of adding a
+	// patient (identity_taken, identity_unverified) per account ("acct:"+
+	// id) and per client address ("ip:"+address); past their limit an
+	// account or address adds nobody for the rest of the window
+	// (identity_claims_limited), so whether an ID number is registered
+	// cannot be probed for free (claims.go). nil: no limit.
+	ClaimGuard, ClaimIPGuard LoginGuard
 	// PasswordHashers bounds how many password hashes are computed at once
 	// (half the CPUs, at least 1): each costs ~0.2 s of a core, and a login
 	// flood must not starve bookings.

@@ -60,6 +60,8 @@ type harnessConfig struct {
 	verifier booking.IdentityVerifier
 	// loginGuard is the per-phone login failure limit (none when nil).
 	loginGuard booking.LoginGuard
+	// claimGuard and claimIPGuard are booking.Config's (none when nil).
+	claimGuard, claimIPGuard booking.LoginGuard
 	// refusalBuffer is booking.Config.RefusalBuffer.
 	refusalBuffer int
 	// metrics receives bookings and refusals (none when nil).
@@ -107,6 +109,8 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		SoldOutFor:     cfg.soldOutFor,
 		Verifier:       cfg.verifier,
 		LoginGuard:     cfg.loginGuard,
+		ClaimGuard:     cfg.claimGuard,
+		ClaimIPGuard:   cfg.claimIPGuard,
 		RefusalBuffer:  cfg.refusalBuffer,
 		Metrics:        cfg.metrics,
 		BookingWriters: cfg.bookingWriters,

@@ -42,7 +42,7 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 	if logIt {
 		s.log.Error("request failed", "route", route, "method", string(rc.Method()), "code", e.Code, "err", err)
 	}
-	if errors.Is(e, booking.ErrRateLimited) {
+	if e.Kind == booking.KindRateLimited {
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}
 	WriteErrorBody(rc, e)
