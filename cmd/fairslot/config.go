@@ -50,10 +50,10 @@ type common struct {
 	passwordHashers    int
 	// loginGuard, when set (serve), builds the per-phone login failure
 	// limit over the Redis client open makes.
-	loginGuard    func(rdb redis.UniversalClient) (booking.LoginGuard, error)
+	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
 	// claimGuards, when set (serve), builds the bounds on refused identity
 	// claims per account and per address.
-	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
+	claimGuards   func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
 	reloadTimeout time.Duration
 	refusalBuffer int
 	refusalRate   int
