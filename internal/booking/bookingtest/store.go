@@ -712,3 +712,31 @@ func (s *Store) FutureBookingsOfGroup(_ context.Context, now time.Time, accountI
 			(b.AccountID != "" && slices.Contains(accountIDs, b.AccountID) || slices.Contains(identityIDs, b.IdentityID))
 	}), nil
 }
+
+// MadeByOthers lists what patient accounts other than accountID made for
+// an identity, as the adapter does (bookings_by_others and its twins).
+func (s *Store) MadeByOthers(_ context.Context, identityID, accountID, fromDate string, since time.Time) (booking.MadeByOthers, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := booking.MadeByOthers{Makers: map[string]string{}}
+	other := func(id, acct string) bool { return id == identityID && acct != "" && acct != accountID }
+	for _, b := range s.bookings {
+		if other(b.IdentityID, b.AccountID) && b.VisitDate >= fromDate {
+			out.Bookings = append(out.Bookings, b)
+			out.Makers[b.AccountID] = s.accounts[b.AccountID].PhoneMasked
+		}
+	}
+	for _, e := range s.lottery {
+		if other(e.IdentityID, e.AccountID) && (e.Status == booking.EntryEntered || e.CreatedAt.After(since)) {
+			out.Entries = append(out.Entries, e)
+			out.Makers[e.AccountID] = s.accounts[e.AccountID].PhoneMasked
+		}
+	}
+	for _, w := range s.waitlist {
+		if other(w.IdentityID, w.AccountID) && (w.Status == booking.WaitlistWaiting || w.CreatedAt.After(since)) {
+			out.Waitlist = append(out.Waitlist, w)
+			out.Makers[w.AccountID] = s.accounts[w.AccountID].PhoneMasked
+		}
+	}
+	return out, nil
+}
