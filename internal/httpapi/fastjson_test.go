@@ -137,3 +137,26 @@ func TestSentinelBodiesAreTheEncodersBytes(t *testing.T) {
 		t.Errorf("kept body after %q: %q, want it appended", "x", rc.Response.Body())
 	}
 }
+
+// TestMadeElsewhereInTheErrorBody: a refusal because of what another
+// account made for the person keeps its code and status and says so in
+// made_by_other_account (and see, for the person's verified self); a
+// plain refusal has neither field.
+func TestMadeElsewhereInTheErrorBody(t *testing.T) {
+	for _, c := range []struct {
+		e    *booking.Error
+		want string
+	}{
+		{booking.ErrAlreadyBooked, `{"error":{"code":"already_booked","message":"this patient already holds a booking in this session"}}`},
+		{&booking.Error{Kind: booking.KindConflict, Code: "already_booked", Message: "m", MadeElsewhere: true},
+			`{"error":{"code":"already_booked","message":"m","made_by_other_account":true}}`},
+		{&booking.Error{Kind: booking.KindConflict, Code: "already_entered", Message: "m", MadeElsewhere: true, See: booking.SeeMadeByOthers},
+			`{"error":{"code":"already_entered","message":"m","made_by_other_account":true,"see":"/v1/made-by-others"}}`},
+	} {
+		var rc fasthttp.RequestCtx
+		WriteErrorBody(&rc, c.e)
+		if got := strings.TrimSpace(string(rc.Response.Body())); got != c.want || rc.Response.StatusCode() != 409 {
+			t.Errorf("%s: %d %s, want 409 %s", c.e.Code, rc.Response.StatusCode(), got, c.want)
+		}
+	}
+}
