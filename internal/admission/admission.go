@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -314,9 +315,9 @@ type releaseResult struct {
 func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channel, route string, how booking.Release, r booking.Return, cands []booking.WaitlistRef) (releaseResult, error) {
 	k := g.keys(h.HospitalID)
 	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, to),
-		k.pending(), k.wait(h.SessionID), k.delayed()}
+		k.pending(), k.wait(h.SessionID), k.delayed(), k.round(h.SessionID)}
 	args := []any{h.BookingID, h.SlotNo, flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
-		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli()}
+		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.Now.UnixMilli(), r.Round.Milliseconds()}
 	args = append(args, sessionArgs(h.SessionID, r.Placing)...)
 	keys, args = appendCandidates(k, keys, args, cands)
 	start := time.Now()
@@ -406,17 +407,22 @@ func (g *Gate) Delayed(ctx context.Context, hospitalID string, now time.Time, li
 	return out, nil
 }
 
-// Place runs place.lua for a delayed slot.
+// Place runs place.lua for a delayed slot. A slot held for the waitlist
+// whose round is over is drawn: the waitlist (its first drawLimit entries)
+// is shuffled here and its first candidateCount entries, in drawn order, go
+// to the script, which checks that the list is the one shuffled.
 func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
 	k := g.keys(d.HospitalID)
 	member := d.SessionID + "|" + strconv.Itoa(d.SlotNo) + "|" + string(d.Channel)
 	for range maxRetries {
-		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
+		mode, cands, n, err := g.placeCandidates(ctx, d, p.Now, onlyIfDue)
 		if err != nil {
 			return booking.Placement{}, err
 		}
-		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to)}
-		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli()}
+		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to),
+			k.round(d.SessionID)}
+		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli(),
+			p.Now.UnixMilli(), p.Delay.Milliseconds(), mode, n}
 		args = append(args, sessionArgs(d.SessionID, p)...)
 		keys, args = appendCandidates(k, keys, args, cands)
 		start := time.Now()
@@ -433,6 +439,48 @@ func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placi
 		}
 	}
 	return booking.Placement{}, unavailable("place", errWaitlistBusy)
+}
+
+// drawLimit bounds the waitlist entries a held slot is drawn among: the
+// first 1,000 in line.
+const drawLimit = 1000
+
+// placeCandidates reads what place.lua needs for d: in mode "head" the
+// head of the waitlist; in mode "draw" (a slot held for the waitlist whose
+// round is over) the waitlist shuffled, and its length.
+func (g *Gate) placeCandidates(ctx context.Context, d booking.DelayedSlot, now time.Time, onlyIfDue bool) (string, []booking.WaitlistRef, int64, error) {
+	k := g.keys(d.HospitalID)
+	var held, end *redis.StringCmd
+	if onlyIfDue {
+		var err error
+		_, err = g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			held = p.HGet(ctx, k.round(d.SessionID), "slot:"+strconv.Itoa(d.SlotNo))
+			end = p.HGet(ctx, k.round(d.SessionID), "end")
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return "", nil, 0, unavailable("round", err)
+		}
+	}
+	if held == nil || held.Err() != nil {
+		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
+		return "head", cands, 0, err
+	}
+	if e, err := end.Int64(); err == nil && e > now.UnixMilli() {
+		return "draw", nil, 0, nil // the round is open: the slot waits for it
+	}
+	var list *redis.StringSliceCmd
+	var n *redis.IntCmd
+	if _, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		list = p.LRange(ctx, k.wait(d.SessionID), 0, drawLimit-1)
+		n = p.LLen(ctx, k.wait(d.SessionID))
+		return nil
+	}); err != nil {
+		return "", nil, 0, unavailable("waitlist", err)
+	}
+	cands := parseWaitlist(list.Val())
+	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+	return "draw", cands[:min(candidateCount, len(cands))], n.Val(), nil
 }
 
 // JoinWaitlist appends an entry and returns its position.
@@ -718,7 +766,8 @@ func (g *Gate) Close(ctx context.Context, s *booking.Session, hold time.Duration
 			p.HDel(ctx, k.meta(s.ID), "rel:"+string(c), "lot:"+string(c))
 			p.Del(ctx, k.free(s.ID, c))
 		}
-		p.Del(ctx, k.wait(s.ID)) // a returned slot is handed to nobody
+		p.Del(ctx, k.wait(s.ID))  // a returned slot is handed to nobody
+		p.Del(ctx, k.round(s.ID)) // nor held for anybody
 		return nil
 	})
 	g.observe("close", start)

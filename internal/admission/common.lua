@@ -157,3 +157,30 @@ local function candidates(n, i, k)
   end
   return out
 end
+
+-- round_is_open: the session's round (KEYS round hash, field end) has not
+-- ended by clock (the service's, unix ms). A round holds returned slots for
+-- the waitlist until its end, then they are drawn among those waiting.
+local function round_is_open(round_key, clock)
+  local e = redis.call('HGET', round_key, 'end')
+  return e ~= false and tonumber(e) > clock
+end
+
+-- hold_for_round puts a returned slot in the delayed set until the session's
+-- round ends and marks it held for the waitlist. With round_ms > 0 a new
+-- round starts at clock; else the open round's end is used.
+local function hold_for_round(round_key, delayed_key, member, slot, clock, round_ms)
+  local e
+  if round_ms > 0 then
+    e = clock + round_ms
+    redis.call('HSET', round_key, 'end', e)
+    -- Kept a day past its end: a slot the sweeper has not placed yet still
+    -- finds its mark.
+    redis.call('PEXPIRE', round_key, round_ms + 86400000)
+  else
+    e = tonumber(redis.call('HGET', round_key, 'end'))
+  end
+  redis.call('HSET', round_key, 'slot:' .. slot, '1')
+  redis.call('ZADD', delayed_key, e, member)
+  return 'held'
+end

@@ -13,6 +13,7 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:b:<booking id>         string "nonce|session|slot|channel|identity key", expires after the visit
 //	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
 //	<p>:{<h>}:s:<session>:wait       list   waitlist entries "entry id|identity key", first in line first
+//	<p>:{<h>}:s:<session>:round      hash   end = when the waitlist's round ends (unix ms, the service's clock); slot:<n> = 1 for each returned slot held for it
 //	<p>:{<h>}:delayed                zset   "session|slot|channel" → when a returned slot may be placed (unix ms)
 //	<p>:{<h>}:loaded                 string "<redis run id>|<unix ms>": the state is whole (mark.lua)
 //	<p>:{<h>}:reloading              string the token of the instance reloading the state from SQL
@@ -40,6 +41,7 @@ func (k keyspace) bar(ik string) string      { return k.base + "bar:" + ik }
 func (k keyspace) record(bid string) string  { return k.base + "b:" + bid }
 func (k keyspace) pending() string           { return k.base + "pending" }
 func (k keyspace) wait(sid string) string    { return k.base + "s:" + sid + ":wait" }
+func (k keyspace) round(sid string) string   { return k.base + "s:" + sid + ":round" }
 func (k keyspace) delayed() string           { return k.base + "delayed" }
 func (k keyspace) loaded() string            { return k.base + "loaded" }
 func (k keyspace) reloading() string         { return k.base + "reloading" }

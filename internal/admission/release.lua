@@ -7,20 +7,25 @@
 --   pool      straight back to the target pool (it never really left the
 --             market: a failed commit, an abandoned hold)
 --   returned  a slot its holder gave back: to the first eligible identity on
---             the waitlist, else back to its pool after a random delay, so it
---             never reappears at a moment a scalper can predict
+--             the waitlist, else held for the waitlist for one round (a
+--             random draw among those who join by its end, place.lua), and
+--             only then, if nobody joined, back to its pool after a random
+--             delay; while a round is open every returned slot waits for it,
+--             so the first to join a round is not served before the others
 --   reissue   to the waitlist, else to the target pool (the on-site pool) now
 --
 -- KEYS: 1 booking record  2 session holds  3 identity holds  4 target pool
 --       5 pending holds  6 waitlist  7 delayed slots of the hospital
---       8.. three per waitlist candidate: identity holds, bar, booking record
+--       8 the session's round (hash: end = unix ms, and the held slots)
+--       9.. three per waitlist candidate: identity holds, bar, booking record
 -- ARGV: 1 booking id  2 slot  3 forget record (1/0)
 --       4 only if the pending deadline passed (1/0)  5 route  6 delay ms
 --       7 channel of the slot  8 hold ms  9 keep-until ms
---       10..18 session: sid, date, dept, week, month, today, per-day,
---       per-week, per-month  19 candidates n  20.. candidate entries
+--       10 the service's clock (unix ms)  11 round ms (0: no round)
+--       12..20 session: sid, date, dept, week, month, today, per-day,
+--       per-week, per-month  21 candidates n  22.. candidate entries
 -- Reply: {released (1, 0 nothing held, -1 skipped: commit may be in flight),
---         outcome (none, dropped, pool, delayed, waitlist, retry),
+--         outcome (none, dropped, pool, delayed, held, waitlist, retry),
 --         waitlist id served or '', skipped waitlist ids...}
 
 local now = now_ms()
@@ -33,12 +38,17 @@ end
 
 local slot, route = ARGV[2], ARGV[5]
 local holds_it = redis.call('HGET', KEYS[2], slot) == ARGV[1]
-local s = session_args(10)
+local s = session_args(12)
 local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[7],
-  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[19]), 20, 8)}
+  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[21]), 22, 9)}
+local clock, round_ms = tonumber(ARGV[10]), tonumber(ARGV[11])
+local member = s.sid .. '|' .. slot .. '|' .. ARGV[7]
+-- A round is open: the slot waits for its end with the others (the
+-- waitlist's order is not consulted, so there is nothing to re-read).
+local round_open = route == 'returned' and round_is_open(KEYS[8], clock)
 
 -- Everything that can refuse comes before the first write.
-if holds_it and (route == 'returned' or route == 'reissue') then
+if holds_it and not round_open and (route == 'returned' or route == 'reissue') then
   local n = #w.cands
   local head = redis.call('LRANGE', w.wait_key, 0, math.max(n - 1, 0))
   if n == 0 and #head > 0 then return {0, 'retry', ''} end
@@ -61,13 +71,19 @@ local outcome, served, skipped = 'dropped', '', {}
 if route == 'pool' then
   redis.call('ZADD', KEYS[4], tonumber(slot), slot)
   outcome = 'pool'
+elseif round_open then
+  outcome = hold_for_round(KEYS[8], KEYS[7], member, slot, clock, 0)
 elseif route == 'returned' or route == 'reissue' then
   outcome, served, skipped = place(w, now, slot, s, function()
     if route == 'reissue' then
       redis.call('ZADD', KEYS[4], tonumber(slot), slot)
       return 'pool'
     end
-    redis.call('ZADD', KEYS[7], now + tonumber(ARGV[6]), s.sid .. '|' .. slot .. '|' .. ARGV[7])
+    if round_ms > 0 then
+      -- Nobody waits: a new round starts now, for those who ask.
+      return hold_for_round(KEYS[8], KEYS[7], member, slot, clock, round_ms)
+    end
+    redis.call('ZADD', KEYS[7], now + tonumber(ARGV[6]), member)
     return 'delayed'
   end)
 end

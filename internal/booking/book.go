@@ -787,14 +787,14 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		}
 		if got, rerr := s.store.Booking(bg, id); rerr == nil && got.Status == StatusCancelled {
 			got.PatientID = b.PatientID
-			s.returnSlot(bg, sess, got, Return{Delay: s.returnDelay()})
+			s.returnSlot(bg, sess, got, Return{})
 		}
 		return Booking{}, err
 	}
 	cancelled.PatientID = b.PatientID
 	s.applyBars(bg, bars)
 	if ok {
-		s.returnSlot(bg, sess, cancelled, Return{Delay: s.returnDelay()})
+		s.returnSlot(bg, sess, cancelled, Return{})
 	}
 	return cancelled, nil
 }

@@ -62,7 +62,7 @@ func TestFastRejectPath(t *testing.T) {
 	// Through another instance: bob cancels there; carol meets the empty
 	// pool before the other instance places the slot, and her answer then
 	// hides the slot from dave until SoldOutFor has passed, never longer.
-	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond})
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond, ReturnRound: -1})
 	if _, err := other.Cancel(h.ctx, bob.actor, bobs.ID, booking.Origin{}); err != nil {
 		t.Fatalf("cancel on the other instance: %v", err)
 	}
@@ -191,7 +191,7 @@ func TestFastRejectRenewed(t *testing.T) {
 
 	// The slot comes back through another instance at 106ms; from 110ms
 	// (half the renewed answer) the next attempt asks, finds it and books.
-	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond})
+	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond, ReturnRound: -1})
 	h.clock.freeze(t0.Add(106 * time.Millisecond))
 	if _, err := other.Cancel(h.ctx, us[0].actor, first.ID, booking.Origin{}); err != nil {
 		t.Fatalf("cancel on the other instance: %v", err)

@@ -263,7 +263,7 @@ func (s *Service) cancelForFlag(ctx context.Context, actor Actor, b Booking, fla
 		return
 	}
 	if sess, ok := s.catalog.Load().Session(b.SessionID); ok {
-		s.returnSlot(ctx, sess, cancelled, Return{Delay: s.returnDelay()})
+		s.returnSlot(ctx, sess, cancelled, Return{})
 	}
 }
 

@@ -240,7 +240,7 @@ func TestLostReturnIsRepairedOnceRedisIsBack(t *testing.T) {
 	u := h.user(1)
 	b := h.mustBook(u, 0, s, "")
 	gate := &flakyReturn{Gate: h.gate}
-	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond},
+	svc, err := booking.NewService(booking.Config{PasswordIterations: 1000, ReturnDelayMin: time.Nanosecond, ReturnDelayMax: time.Nanosecond, ReturnRound: -1},
 		h.stack.Store, gate, h.stack.Keys, h.stack.Log)
 	testenv.Must(t, err, "service over the flaky gate")
 	t.Cleanup(svc.Close)

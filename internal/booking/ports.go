@@ -100,17 +100,24 @@ type Placing struct {
 	Policy       Policy
 	HoldFor      time.Duration
 	KeepUntil    time.Time
+	// Now is the service's clock: a round's end is by it.
+	Now time.Time
+	// Round is how long a returned slot that finds nobody waiting is held
+	// for those who join the waitlist (0: not held); Delay the random delay
+	// after which, if nobody joined, it rejoins its pool.
+	Round, Delay time.Duration
 }
 
 // Return says where a slot given back by its holder goes: to the first
-// eligible identity on the session's waitlist, else, for a cancellation, back
-// to its pool after Delay (a random moment, so returns cannot be watched);
-// for a desk reissue, to the To pool at once.
+// eligible identity on the session's waitlist; else, for a cancellation,
+// held for the waitlist for a Round and drawn among those who joined by its
+// end, and only if nobody did back to its pool after Delay (a random moment,
+// so returns cannot be watched); for a desk reissue, to the To pool at once.
+// While a round is open every returned slot of the session waits for it.
 type Return struct {
 	Placing
 	Reissue bool
 	To      Channel
-	Delay   time.Duration
 }
 
 // Placement is where a returned slot went.
@@ -125,6 +132,7 @@ const (
 	PlacedNone     = "none"
 	PlacedPool     = "pool"
 	PlacedDelayed  = "delayed"
+	PlacedHeld     = "held" // held for the waitlist until its round ends
 	PlacedWaitlist = "waitlist"
 	PlacedGone     = "gone" // the slot was no longer waiting to be placed
 	PlacedNotDue   = "notdue"

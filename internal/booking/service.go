@@ -42,6 +42,11 @@ type Config struct {
 	// cancelled slot nobody on the waitlist could take rejoins its pool
 	// (5 and 60 minutes).
 	ReturnDelayMin, ReturnDelayMax time.Duration
+	// ReturnRound is how long a returned slot that finds nobody on its
+	// session's waitlist is held for those who join it (10 minutes), before
+	// it is drawn among them, or, if nobody joined, rejoins its pool after
+	// the random delay. Negative: not held (the delay alone, as before).
+	ReturnRound time.Duration
 	// Detector finds scalper flags in the event stream (internal/detect).
 	// Without one, detection runs find nothing.
 	Detector Detector
@@ -187,6 +192,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ReturnDelayMax <= 0 {
 		c.ReturnDelayMin, c.ReturnDelayMax = 5*time.Minute, 60*time.Minute
+	}
+	if c.ReturnRound == 0 {
+		c.ReturnRound = DefaultReturnRound
 	}
 	if c.SoldOutFor == 0 {
 		c.SoldOutFor = 100 * time.Millisecond

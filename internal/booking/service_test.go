@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,9 @@ type harnessConfig struct {
 	sender booking.Sender
 	// drawPage is booking.Config.DrawPage.
 	drawPage int
+	// returnRound and returnDelay are booking.Config.ReturnRound and the
+	// fixed return delay (none and 1 ns, due at once, when zero).
+	returnRound, returnDelay time.Duration
 }
 
 type harness struct {
@@ -103,8 +107,9 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		HoldFor: cfg.holdFor,
 		Now:     clk.Now,
 		// Returned slots are due at once; placeReturned places them.
-		ReturnDelayMin: time.Nanosecond,
-		ReturnDelayMax: time.Nanosecond,
+		ReturnDelayMin: cmp.Or(cfg.returnDelay, time.Nanosecond),
+		ReturnDelayMax: cmp.Or(cfg.returnDelay, time.Nanosecond),
+		ReturnRound:    cmp.Or(cfg.returnRound, -1),
 		Detector:       cfg.detector,
 		SoldOutFor:     cfg.soldOutFor,
 		Verifier:       cfg.verifier,

@@ -162,6 +162,12 @@ func (s *Service) returnDelay() time.Duration {
 	return lo + rand.N(hi-lo)
 }
 
+// DefaultReturnRound is how long a returned slot nobody waits for is held
+// for the waitlist: long enough for a person who opens the app a few times
+// an hour to see the session full and join, short enough that the slot is
+// still usable (most sessions are booked days ahead).
+const DefaultReturnRound = 10 * time.Minute
+
 // placing is what Admission needs to judge waitlisted identities for sess.
 func (s *Service) placing(sess *Session) Placing {
 	cat := s.catalog.Load()
@@ -170,7 +176,8 @@ func (s *Service) placing(sess *Session) Placing {
 	week, month := PeriodKeys(sess.VisitDate)
 	p := Placing{VisitDate: sess.VisitDate, DepartmentID: sess.DepartmentID, Week: week, Month: month,
 		Today: now.In(chinaStandardTime).Format(time.DateOnly), Policy: DefaultPolicy,
-		HoldFor: s.cfg.HoldFor, KeepUntil: s.keepUntil(sess, now)}
+		HoldFor: s.cfg.HoldFor, KeepUntil: s.keepUntil(sess, now), Now: now, Delay: s.returnDelay(),
+		Round: max(s.cfg.ReturnRound, 0)}
 	if h != nil {
 		p.Today, p.Policy = now.In(h.Location()).Format(time.DateOnly), policyAt(h, now)
 	}
@@ -235,7 +242,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		}
 		// The patient left the waitlist in the meantime: the slot moves on.
 		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
-			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{Delay: s.returnDelay()})
+			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{})
 		return
 	case errors.Is(err, ErrOutcomeUnknown), errors.Is(err, ErrUnavailable):
 		s.log.Warn("promote waitlist entry; the sweeper will retry", "waitlist_id", e.ID, "err", err)
@@ -246,7 +253,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		s.log.Warn("waitlist entry refused by SQL; skipped", "waitlist_id", e.ID, "err", err)
 		_ = s.store.CloseWaitlist(ctx, []string{e.ID}, WaitlistSkipped, now, nil, nil)
 		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
-			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{Delay: s.returnDelay()})
+			SlotNo: h.SlotNo, Channel: h.Channel, IdentityKey: e.IdentityKey}, Return{})
 		return
 	}
 	if err := s.adm.Confirm(ctx, sess.HospitalID, e.ID); err != nil {

@@ -1,0 +1,195 @@
+package booking_test
+
+import (
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// These tests drive the round a returned slot is held for the waitlist
+// (waitlist.go, release.lua, place.lua) over real Redis and PostgreSQL. The
+// clock is the Service's (the round's end is by it), moved, never slept on.
+
+const testRound = 10 * time.Minute
+
+// poll is a bot's POST /v1/bookings on s: each with a fresh Idempotency-Key,
+// so none is answered from the sold-out memory.
+func (h *harness) poll(bot user, s *booking.Session) error {
+	h.t.Helper()
+	_, err := h.book(bot, 0, s, "poll-"+strconv.FormatInt(h.seq.Add(1), 10))
+	return err
+}
+
+// bookedEntry says which of the entries got a booking (-1: none).
+func (h *harness) bookedEntry(entries []booking.WaitlistEntry) []int {
+	h.t.Helper()
+	var got []int
+	for i, e := range entries {
+		if b, err := h.store.Booking(h.ctx, e.ID); err == nil && b.Status == booking.StatusConfirmed {
+			got = append(got, i)
+		} else if err != nil && !errors.Is(err, booking.ErrBookingNotFound) {
+			h.t.Fatalf("booking of entry %d: %v", i, err)
+		}
+	}
+	return got
+}
+
+// A slot returned to an empty waitlist is held for the round: a bot polling
+// the booking endpoint never gets it, a second slot returned during the
+// round waits for it too (though someone is now in line), and at the end
+// both go to joiners of the round.
+func TestReturnedSlotIsHeldForTheWaitlistRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.session(sessionOpts{online: 2})
+	holderA, holderB, bot := h.user(1), h.user(1), h.user(1)
+	a, b := h.mustBook(holderA, 0, s, ""), h.mustBook(holderB, 0, s, "")
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+
+	h.mustCancel(holderA.actor, a.ID)
+	if got := h.delayedOf(s); len(got) != 1 || got[0].SlotNo != a.SlotNo {
+		t.Fatalf("held slots after the cancellation = %+v, want slot %d", got, a.SlotNo)
+	}
+	var joiners []user
+	var entries []booking.WaitlistEntry
+	for i, at := range []time.Duration{0, time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 9*time.Minute + 59*time.Second} {
+		h.clock.set(t0.Add(at))
+		h.placeReturned()
+		wantErr(t, "a bot polling "+at.String()+" into the round", h.poll(bot, s), booking.ErrSoldOut)
+		h.wantOnline(s, 0)
+		if i == 1 || i == 2 || i == 4 {
+			u := h.user(1)
+			joiners = append(joiners, u)
+			entries = append(entries, h.join(u, s))
+		}
+		if i == 3 {
+			// A second slot comes back while someone is in line: it is held
+			// for the round as well, not handed to the first who joined.
+			h.mustCancel(holderB.actor, b.ID)
+			if got := h.bookedEntry(entries); len(got) != 0 {
+				t.Fatalf("entries booked during the round: %v, want none", got)
+			}
+			if got := h.delayedOf(s); len(got) != 2 {
+				t.Fatalf("held slots after the second cancellation = %+v, want 2", got)
+			}
+		}
+	}
+	h.clock.set(t0.Add(testRound + time.Second))
+	h.placeReturned()
+	wantErr(t, "the bot after the round", h.poll(bot, s), booking.ErrSoldOut)
+	if got := h.bookedEntry(entries); len(got) != 2 {
+		t.Fatalf("entries booked after the round: %v, want two of the three joiners", got)
+	}
+	if got := h.delayedOf(s); len(got) != 0 {
+		t.Errorf("held slots after the round = %+v, want none", got)
+	}
+	h.checkClean()
+}
+
+// Within a round nobody is first: the slot is drawn among everyone who
+// joined. Over many rounds the first to join does not always win (with
+// three joiners a round, the chance that they would is 3^-15).
+func TestReturnedSlotIsDrawnAmongTheRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.session(sessionOpts{online: 1})
+	holder := h.user(1)
+	held := h.mustBook(holder, 0, s, "")
+	at := time.Now()
+	defer h.clock.reset()
+	const rounds = 15
+	wins := [3]int{}
+	for r := range rounds {
+		h.clock.set(at)
+		h.mustCancel(holder.actor, held.ID)
+		var joiners []user
+		var entries []booking.WaitlistEntry
+		for i := range 3 {
+			h.clock.set(at.Add(time.Duration(i+1) * time.Minute))
+			u := h.user(1)
+			joiners = append(joiners, u)
+			entries = append(entries, h.join(u, s))
+		}
+		at = at.Add(testRound + time.Second)
+		h.clock.set(at)
+		h.placeReturned()
+		got := h.bookedEntry(entries)
+		if len(got) != 1 {
+			t.Fatalf("round %d: booked entries %v, want one", r, got)
+		}
+		w := got[0]
+		wins[w]++
+		// The others leave; the winner's booking is the next round's return.
+		for i, e := range entries {
+			if i != w {
+				testenv.Must(t, h.svc.LeaveWaitlist(h.ctx, joiners[i].actor, e.ID, booking.Origin{}), "leave")
+			}
+		}
+		holder, held = joiners[w], h.stored(entries[w].ID)
+		at = at.Add(time.Minute)
+	}
+	t.Logf("wins by order of joining: %v", wins)
+	if wins[0] == rounds {
+		t.Errorf("the first to join won all %d rounds: the draw favours speed", rounds)
+	}
+	h.checkClean()
+}
+
+// Nobody joins during the round: the slot rejoins the pool only after the
+// round (and the random delay, here none), and a bot polling meanwhile gets
+// nothing; with a delay, the slot waits it out from the round's end.
+func TestReturnedSlotNobodyAskedForGoesToThePoolAfterTheRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.session(sessionOpts{online: 1})
+	holder, bot := h.user(1), h.user(1)
+	b := h.mustBook(holder, 0, s, "")
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+	h.mustCancel(holder.actor, b.ID)
+	h.placeReturned()
+	wantErr(t, "polling right after the cancellation", h.poll(bot, s), booking.ErrSoldOut)
+	h.clock.set(t0.Add(testRound - time.Second))
+	h.placeReturned()
+	wantErr(t, "polling just before the round's end", h.poll(bot, s), booking.ErrSoldOut)
+	h.clock.set(t0.Add(testRound + time.Second))
+	h.placeReturned()
+	if err := h.poll(bot, s); err != nil {
+		t.Errorf("polling after the round (no delay): %v, want the slot", err)
+	}
+	h.checkClean()
+
+	t.Run("with a delay", func(t *testing.T) {
+		h := newHarness(t, harnessConfig{returnRound: testRound, returnDelay: 5 * time.Minute})
+		s := h.session(sessionOpts{online: 1})
+		holder, bot := h.user(1), h.user(1)
+		b := h.mustBook(holder, 0, s, "")
+		defer h.clock.reset()
+		h.clock.set(t0)
+		h.mustCancel(holder.actor, b.ID)
+		keys := h.prefix + ":{" + s.HospitalID + "}:"
+		mark := "slot:" + strconv.Itoa(b.SlotNo)
+		if held, _ := h.rdb.HExists(h.ctx, keys+"s:"+s.ID+":round", mark).Result(); !held {
+			t.Fatalf("the returned slot is not held for the round")
+		}
+		h.clock.set(t0.Add(testRound + time.Second))
+		before := time.Now()
+		h.placeReturned()
+		wantErr(t, "polling once the round is over", h.poll(bot, s), booking.ErrSoldOut)
+		h.wantOnline(s, 0)
+		// The random delay runs by Redis's clock from the round's end.
+		due, err := h.rdb.ZScore(h.ctx, keys+"delayed", s.ID+"|"+strconv.Itoa(b.SlotNo)+"|"+string(booking.ChannelOnline)).Result()
+		testenv.Must(t, err, "the slot's due time")
+		if low := before.Add(5*time.Minute - time.Second).UnixMilli(); int64(due) < low {
+			t.Errorf("due at %d, want the random delay after the round (at least %d)", int64(due), low)
+		}
+		if held, _ := h.rdb.HExists(h.ctx, keys+"s:"+s.ID+":round", mark).Result(); held {
+			t.Errorf("the slot is still marked held for the round")
+		}
+		h.checkClean()
+	})
+}
