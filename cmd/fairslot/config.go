@@ -342,7 +342,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:     c.returnDelayMin,
 		ReturnDelayMax:     c.returnDelayMax,
 		ReturnRound:        cmp.Or(c.returnRound, -1), // 0 on the command line: not held
-		SoldOutFor:         cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		SoldOutFor:         cmp.Or(c.soldOutFor, -1),  // 0 on the command line: off
 		EntryMemoFor:       entryMemoFor(c.entryMemoFor, c.holdFor),
 		LoginGuard:         guard,
 		ClaimGuard:         claims,

@@ -13,7 +13,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +97,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		release: script(releaseLua),
 		load:    script(loadLua),
 		place:   script(placeLua),
-		wait:    redis.NewScript(waitlistLua),
+		wait:    script(waitlistLua),
 		move:    redis.NewScript(movePoolLua),
 		mark:    redis.NewScript(markLua),
 		enter:   script(enterLua),
@@ -315,7 +314,7 @@ type releaseResult struct {
 func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channel, route string, how booking.Release, r booking.Return, cands []booking.WaitlistRef) (releaseResult, error) {
 	k := g.keys(h.HospitalID)
 	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, to),
-		k.pending(), k.wait(h.SessionID), k.delayed(), k.round(h.SessionID)}
+		k.pending(), k.wait(h.SessionID), k.delayed(), k.round(h.SessionID), k.joins(h.SessionID)}
 	args := []any{h.BookingID, h.SlotNo, flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
 		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.Now.UnixMilli(), r.Round.Milliseconds()}
 	args = append(args, sessionArgs(h.SessionID, r.Placing)...)
@@ -407,22 +406,19 @@ func (g *Gate) Delayed(ctx context.Context, hospitalID string, now time.Time, li
 	return out, nil
 }
 
-// Place runs place.lua for a delayed slot. A slot held for the waitlist
-// whose round is over is drawn: the waitlist (its first drawLimit entries)
-// is shuffled here and its first candidateCount entries, in drawn order, go
-// to the script, which checks that the list is the one shuffled.
+// Place runs place.lua for a delayed slot.
 func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
 	k := g.keys(d.HospitalID)
 	member := d.SessionID + "|" + strconv.Itoa(d.SlotNo) + "|" + string(d.Channel)
 	for range maxRetries {
-		mode, cands, n, err := g.placeCandidates(ctx, d, p.Now, onlyIfDue)
+		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
 		if err != nil {
 			return booking.Placement{}, err
 		}
 		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to),
-			k.round(d.SessionID)}
+			k.round(d.SessionID), k.joins(d.SessionID)}
 		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli(),
-			p.Now.UnixMilli(), p.Delay.Milliseconds(), mode, n}
+			p.Now.UnixMilli(), p.Delay.Milliseconds()}
 		args = append(args, sessionArgs(d.SessionID, p)...)
 		keys, args = appendCandidates(k, keys, args, cands)
 		start := time.Now()
@@ -441,51 +437,11 @@ func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placi
 	return booking.Placement{}, unavailable("place", errWaitlistBusy)
 }
 
-// drawLimit bounds the waitlist entries a held slot is drawn among: the
-// first 1,000 in line.
-const drawLimit = 1000
-
-// placeCandidates reads what place.lua needs for d: in mode "head" the
-// head of the waitlist; in mode "draw" (a slot held for the waitlist whose
-// round is over) the waitlist shuffled, and its length.
-func (g *Gate) placeCandidates(ctx context.Context, d booking.DelayedSlot, now time.Time, onlyIfDue bool) (string, []booking.WaitlistRef, int64, error) {
-	k := g.keys(d.HospitalID)
-	var held, end *redis.StringCmd
-	if onlyIfDue {
-		var err error
-		_, err = g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			held = p.HGet(ctx, k.round(d.SessionID), "slot:"+strconv.Itoa(d.SlotNo))
-			end = p.HGet(ctx, k.round(d.SessionID), "end")
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return "", nil, 0, unavailable("round", err)
-		}
-	}
-	if held == nil || held.Err() != nil {
-		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
-		return "head", cands, 0, err
-	}
-	if e, err := end.Int64(); err == nil && e > now.UnixMilli() {
-		return "draw", nil, 0, nil // the round is open: the slot waits for it
-	}
-	var list *redis.StringSliceCmd
-	var n *redis.IntCmd
-	if _, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		list = p.LRange(ctx, k.wait(d.SessionID), 0, drawLimit-1)
-		n = p.LLen(ctx, k.wait(d.SessionID))
-		return nil
-	}); err != nil {
-		return "", nil, 0, unavailable("waitlist", err)
-	}
-	cands := parseWaitlist(list.Val())
-	rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
-	return "draw", cands[:min(candidateCount, len(cands))], n.Val(), nil
-}
-
-// JoinWaitlist appends an entry and returns its position.
-func (g *Gate) JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error) {
-	res, err := g.wait.Run(ctx, g.rdb, []string{g.keys(hospitalID).wait(sessionID)}, 0, entryID+"|"+identityKey).Int64Slice()
+// JoinWaitlist adds an entry: to its round's joins while the round is
+// open, else to the end of the line; it returns its position in the line
+// (0 while its round is open).
+func (g *Gate) JoinWaitlist(ctx context.Context, hospitalID, sessionID string, e booking.WaitlistRef, now time.Time) (int, error) {
+	res, err := g.runWait(ctx, hospitalID, sessionID, nil, []booking.WaitlistRef{e}, now)
 	if err != nil {
 		return 0, unavailable("join waitlist", err)
 	}
@@ -493,32 +449,69 @@ func (g *Gate) JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID,
 }
 
 // LeaveWaitlist removes an entry.
-func (g *Gate) LeaveWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) error {
-	return g.SyncWaitlist(ctx, hospitalID, sessionID, []booking.WaitlistRef{{ID: entryID, IdentityKey: identityKey}}, nil)
+func (g *Gate) LeaveWaitlist(ctx context.Context, hospitalID, sessionID string, e booking.WaitlistRef, now time.Time) error {
+	return g.SyncWaitlist(ctx, hospitalID, sessionID, []booking.WaitlistRef{e}, nil, now)
 }
 
-// Waitlist lists a session's waitlist in order.
-func (g *Gate) Waitlist(ctx context.Context, hospitalID, sessionID string) ([]booking.WaitlistRef, error) {
-	entries, err := g.rdb.LRange(ctx, g.keys(hospitalID).wait(sessionID), 0, -1).Result()
+// WaitRound reads when the session's latest waitlist round ends.
+func (g *Gate) WaitRound(ctx context.Context, hospitalID, sessionID string) (time.Time, error) {
+	ms, err := g.rdb.HGet(ctx, g.keys(hospitalID).round(sessionID), "end").Int64()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
 	if err != nil {
+		return time.Time{}, unavailable("waitlist round", err)
+	}
+	return time.UnixMilli(ms), nil
+}
+
+// Waitlist lists a session's waitlist in order: the line, then the joins
+// of open rounds by round and key (their order until the rounds end).
+func (g *Gate) Waitlist(ctx context.Context, hospitalID, sessionID string) ([]booking.WaitlistRef, error) {
+	k := g.keys(hospitalID)
+	var line *redis.StringSliceCmd
+	var joins *redis.ZSliceCmd
+	if _, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		line = p.LRange(ctx, k.wait(sessionID), 0, -1)
+		joins = p.ZRangeWithScores(ctx, k.joins(sessionID), 0, -1)
+		return nil
+	}); err != nil {
 		return nil, unavailable("waitlist", err)
 	}
-	return parseWaitlist(entries), nil
+	return append(parseWaitlist(line.Val()), parseJoins(joins.Val())...), nil
+}
+
+// parseJoins reads the joins of open rounds ("key|entry id|identity key",
+// scored by the round's end).
+func parseJoins(zs []redis.Z) []booking.WaitlistRef {
+	out := make([]booking.WaitlistRef, 0, len(zs))
+	for _, z := range zs {
+		m, _ := z.Member.(string)
+		key, rest, _ := strings.Cut(m, "|")
+		id, ik, ok := strings.Cut(rest, "|")
+		n, err := strconv.ParseUint(key, 16, 64)
+		if ok && err == nil {
+			out = append(out, booking.WaitlistRef{ID: id, IdentityKey: ik, RoundEnd: int64(z.Score), Key: n})
+		}
+	}
+	return out
 }
 
 // SyncWaitlist runs waitlist.lua.
-func (g *Gate) SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef) error {
-	args := []any{len(drop)}
-	for _, e := range drop {
-		args = append(args, e.ID+"|"+e.IdentityKey)
-	}
-	for _, e := range add {
-		args = append(args, e.ID+"|"+e.IdentityKey)
-	}
-	if err := g.wait.Run(ctx, g.rdb, []string{g.keys(hospitalID).wait(sessionID)}, args...).Err(); err != nil {
+func (g *Gate) SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef, now time.Time) error {
+	if _, err := g.runWait(ctx, hospitalID, sessionID, drop, add, now); err != nil {
 		return unavailable("sync waitlist", err)
 	}
 	return nil
+}
+
+func (g *Gate) runWait(ctx context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef, now time.Time) ([]int64, error) {
+	k := g.keys(hospitalID)
+	args := []any{now.UnixMilli(), len(drop)}
+	for _, e := range append(slices.Clone(drop), add...) {
+		args = append(args, fmt.Sprintf("%d|%016x|%s|%s", e.RoundEnd, e.Key, e.ID, e.IdentityKey))
+	}
+	return g.wait.Run(ctx, g.rdb, []string{k.wait(sessionID), k.joins(sessionID), k.round(sessionID)}, args...).Int64Slice()
 }
 
 // Bar sets an identity's bar in each hospital's keyspace; the key expires
@@ -768,6 +761,7 @@ func (g *Gate) Close(ctx context.Context, s *booking.Session, hold time.Duration
 		}
 		p.Del(ctx, k.wait(s.ID))  // a returned slot is handed to nobody
 		p.Del(ctx, k.round(s.ID)) // nor held for anybody
+		p.Del(ctx, k.joins(s.ID))
 		return nil
 	})
 	g.observe("close", start)

@@ -184,3 +184,18 @@ local function hold_for_round(round_key, delayed_key, member, slot, clock, round
   redis.call('ZADD', delayed_key, e, member)
   return 'held'
 end
+
+-- close_rounds moves the joins of every round that has ended by clock (the
+-- service's, unix ms) from the session's joins (zset: score = the round's
+-- end, member = "key|entry id|identity key") to the end of its waitlist,
+-- ordered by round, then by each join's random key. It reports whether it
+-- moved any.
+local function close_rounds(joins_key, wait_key, clock)
+  local due = redis.call('ZRANGEBYSCORE', joins_key, '-inf', clock)
+  if #due == 0 then return false end
+  for _, m in ipairs(due) do
+    redis.call('RPUSH', wait_key, string.match(m, '^[^|]*|(.*)$'))
+  end
+  redis.call('ZREMRANGEBYSCORE', joins_key, '-inf', clock)
+  return true
+end

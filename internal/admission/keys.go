@@ -14,6 +14,7 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
 //	<p>:{<h>}:s:<session>:wait       list   waitlist entries "entry id|identity key", first in line first
 //	<p>:{<h>}:s:<session>:round      hash   end = when the waitlist's round ends (unix ms, the service's clock); slot:<n> = 1 for each returned slot held for it
+//	<p>:{<h>}:s:<session>:joins      zset   joins of open rounds "key|entry id|identity key" → the round's end (unix ms); they join the wait list, by key, when it ends
 //	<p>:{<h>}:delayed                zset   "session|slot|channel" → when a returned slot may be placed (unix ms)
 //	<p>:{<h>}:loaded                 string "<redis run id>|<unix ms>": the state is whole (mark.lua)
 //	<p>:{<h>}:reloading              string the token of the instance reloading the state from SQL
@@ -42,6 +43,7 @@ func (k keyspace) record(bid string) string  { return k.base + "b:" + bid }
 func (k keyspace) pending() string           { return k.base + "pending" }
 func (k keyspace) wait(sid string) string    { return k.base + "s:" + sid + ":wait" }
 func (k keyspace) round(sid string) string   { return k.base + "s:" + sid + ":round" }
+func (k keyspace) joins(sid string) string   { return k.base + "s:" + sid + ":joins" }
 func (k keyspace) delayed() string           { return k.base + "delayed" }
 func (k keyspace) loaded() string            { return k.base + "loaded" }
 func (k keyspace) reloading() string         { return k.base + "reloading" }

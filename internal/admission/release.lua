@@ -7,17 +7,18 @@
 --   pool      straight back to the target pool (it never really left the
 --             market: a failed commit, an abandoned hold)
 --   returned  a slot its holder gave back: to the first eligible identity on
---             the waitlist, else held for the waitlist for one round (a
---             random draw among those who join by its end, place.lua), and
---             only then, if nobody joined, back to its pool after a random
---             delay; while a round is open every returned slot waits for it,
---             so the first to join a round is not served before the others
+--             the waitlist (the joins of rounds that have ended, in order);
+--             else held for the waitlist until the open round ends (or for a
+--             new round from now), when it goes to the first of that round's
+--             joins in the order of their random keys (place.lua); only if
+--             nobody joined, back to its pool after a random delay
 --   reissue   to the waitlist, else to the target pool (the on-site pool) now
 --
 -- KEYS: 1 booking record  2 session holds  3 identity holds  4 target pool
 --       5 pending holds  6 waitlist  7 delayed slots of the hospital
 --       8 the session's round (hash: end = unix ms, and the held slots)
---       9.. three per waitlist candidate: identity holds, bar, booking record
+--       9 the session's joins of open rounds
+--       10.. three per waitlist candidate: identity holds, bar, booking record
 -- ARGV: 1 booking id  2 slot  3 forget record (1/0)
 --       4 only if the pending deadline passed (1/0)  5 route  6 delay ms
 --       7 channel of the slot  8 hold ms  9 keep-until ms
@@ -40,15 +41,14 @@ local slot, route = ARGV[2], ARGV[5]
 local holds_it = redis.call('HGET', KEYS[2], slot) == ARGV[1]
 local s = session_args(12)
 local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[7],
-  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[21]), 22, 9)}
+  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[21]), 22, 10)}
 local clock, round_ms = tonumber(ARGV[10]), tonumber(ARGV[11])
 local member = s.sid .. '|' .. slot .. '|' .. ARGV[7]
--- A round is open: the slot waits for its end with the others (the
--- waitlist's order is not consulted, so there is nothing to re-read).
-local round_open = route == 'returned' and round_is_open(KEYS[8], clock)
 
--- Everything that can refuse comes before the first write.
-if holds_it and not round_open and (route == 'returned' or route == 'reissue') then
+-- Everything that can refuse comes before the first write. A round that
+-- has ended joins the line first (a change the caller must see: retry).
+if holds_it and (route == 'returned' or route == 'reissue') then
+  if close_rounds(KEYS[9], KEYS[6], clock) then return {0, 'retry', ''} end
   local n = #w.cands
   local head = redis.call('LRANGE', w.wait_key, 0, math.max(n - 1, 0))
   if n == 0 and #head > 0 then return {0, 'retry', ''} end
@@ -71,13 +71,14 @@ local outcome, served, skipped = 'dropped', '', {}
 if route == 'pool' then
   redis.call('ZADD', KEYS[4], tonumber(slot), slot)
   outcome = 'pool'
-elseif round_open then
-  outcome = hold_for_round(KEYS[8], KEYS[7], member, slot, clock, 0)
 elseif route == 'returned' or route == 'reissue' then
   outcome, served, skipped = place(w, now, slot, s, function()
     if route == 'reissue' then
       redis.call('ZADD', KEYS[4], tonumber(slot), slot)
       return 'pool'
+    end
+    if round_is_open(KEYS[8], clock) then
+      return hold_for_round(KEYS[8], KEYS[7], member, slot, clock, 0)
     end
     if round_ms > 0 then
       -- Nobody waits: a new round starts now, for those who ask.

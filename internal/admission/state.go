@@ -132,12 +132,13 @@ func (g *Gate) Snapshot(ctx context.Context, hospitalID string, sessions []*book
 		free []*redis.StringSliceCmd
 		held *redis.MapStringStringCmd
 		wait *redis.StringSliceCmd
+		join *redis.ZSliceCmd
 	}
 	pipe := g.rdb.Pipeline()
 	cmds := make([]sessionCmds, len(sessions))
 	for i, s := range sessions {
 		c := sessionCmds{meta: pipe.HGetAll(ctx, k.meta(s.ID)), held: pipe.HGetAll(ctx, k.held(s.ID)),
-			wait: pipe.LRange(ctx, k.wait(s.ID), 0, -1)}
+			wait: pipe.LRange(ctx, k.wait(s.ID), 0, -1), join: pipe.ZRangeWithScores(ctx, k.joins(s.ID), 0, -1)}
 		for _, ch := range booking.Channels {
 			c.free = append(c.free, pipe.ZRange(ctx, k.free(s.ID, ch), 0, -1))
 		}
@@ -152,7 +153,7 @@ func (g *Gate) Snapshot(ctx context.Context, hospitalID string, sessions []*book
 	for i, s := range sessions {
 		c := cmds[i]
 		ss := booking.SessionSnapshot{Exists: len(c.meta.Val()) > 0, Release: map[booking.Channel]time.Time{},
-			Free: map[booking.Channel][]int{}, Held: map[int]string{}, Waitlist: parseWaitlist(c.wait.Val())}
+			Free: map[booking.Channel][]int{}, Held: map[int]string{}, Waitlist: append(parseWaitlist(c.wait.Val()), parseJoins(c.join.Val())...)}
 		for f, v := range c.meta.Val() {
 			if ch, ok := strings.CutPrefix(f, "rel:"); ok {
 				if ms, err := strconv.ParseInt(v, 10, 64); err == nil {

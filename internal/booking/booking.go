@@ -624,8 +624,32 @@ type WaitlistEntry struct {
 	BookedBy  string
 	NameHash  string
 	Status    string // waiting, served, cancelled, skipped
-	Position  int    // 1-based place in line while waiting
+	Position  int    // 1-based place in line while waiting; 0 while its round is open
 	CreatedAt time.Time
+	// RoundEndsAt is when the entry's round ends (zero: it has none, as a
+	// lottery loser's, who is in line at once); Key is its random key, which
+	// orders it within its round. The line is by round, then key.
+	RoundEndsAt time.Time
+	Key         uint64
+	// While the round is open: Ahead is how many wait in earlier rounds
+	// (all of them go first), InRound how many have joined this round so
+	// far; the order within it is drawn (by key) when it ends.
+	Ahead, InRound int
+}
+
+// RoundOpen says whether the entry's round is still open at now: its place
+// among that round's joins is not known until the round ends.
+func (e WaitlistEntry) RoundOpen(now time.Time) bool {
+	return e.Status == WaitlistWaiting && e.RoundEndsAt.After(now)
+}
+
+// Ref is the entry as Admission keeps it.
+func (e WaitlistEntry) Ref() WaitlistRef {
+	r := WaitlistRef{ID: e.ID, IdentityKey: e.IdentityKey, Key: e.Key}
+	if !e.RoundEndsAt.IsZero() {
+		r.RoundEnd = e.RoundEndsAt.UnixMilli()
+	}
+	return r
 }
 
 // The waitlist states.

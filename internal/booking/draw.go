@@ -433,7 +433,8 @@ func (s *Service) waitlistLoser(ctx context.Context, sess *Session, e Entry) (bo
 	}
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	w := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: e.PatientID,
-		IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, CreatedAt: now}
+		IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, CreatedAt: now,
+		Key: uint64(max(e.Rank, 0))} // no round: in line at once, in drawn order
 	ev := Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: e.AccountID, IdentityID: e.IdentityID,
 		PatientID: e.PatientID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: e.Channel, Reason: "lottery"}
@@ -444,7 +445,7 @@ func (s *Service) waitlistLoser(ctx context.Context, sess *Session, e Entry) (bo
 	if err != nil {
 		return false, err
 	}
-	if _, err := s.adm.JoinWaitlist(ctx, w.HospitalID, w.SessionID, w.ID, w.IdentityKey); err != nil {
+	if _, err := s.adm.JoinWaitlist(ctx, w.HospitalID, w.SessionID, w.Ref(), s.cfg.Now()); err != nil {
 		s.log.Warn("join waitlist in redis; reconciliation will", "waitlist_id", w.ID, "err", err)
 	}
 	return true, nil

@@ -199,12 +199,17 @@ type SlotReturns interface {
 type WaitQueue interface {
 	// JoinWaitlist appends an entry to a session's waitlist and returns its
 	// position; LeaveWaitlist removes it.
-	JoinWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error)
-	LeaveWaitlist(ctx context.Context, hospitalID, sessionID, entryID, identityKey string) error
+	// An entry whose round has not ended by now waits in its round (position
+	// 0) and joins the line, in the order of the round's keys, when it ends.
+	JoinWaitlist(ctx context.Context, hospitalID, sessionID string, e WaitlistRef, now time.Time) (int, error)
+	LeaveWaitlist(ctx context.Context, hospitalID, sessionID string, e WaitlistRef, now time.Time) error
+	// WaitRound is when the session's latest waitlist round ends (zero:
+	// none is known).
+	WaitRound(ctx context.Context, hospitalID, sessionID string) (time.Time, error)
 	// Waitlist lists a session's waitlist entries in order.
 	Waitlist(ctx context.Context, hospitalID, sessionID string) ([]WaitlistRef, error)
 	// SyncWaitlist removes closed entries and appends missing ones.
-	SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []WaitlistRef) error
+	SyncWaitlist(ctx context.Context, hospitalID, sessionID string, drop, add []WaitlistRef, now time.Time) error
 }
 
 // PoolMover moves free slots between a session's channel pools and counts
@@ -363,6 +368,12 @@ type LotteryGate interface {
 type WaitlistRef struct {
 	ID          string
 	IdentityKey string
+	// RoundEnd is when the entry's round ends (unix ms, the service's
+	// clock), and Key its random key, which orders it within the round; a
+	// lottery loser (or any entry without rounds) has no round and goes to
+	// the end of the line at once.
+	RoundEnd int64
+	Key      uint64
 }
 
 // Schedule is a set of hospitals and their clinic sessions, as stored.

@@ -357,7 +357,7 @@ func (s *Service) reconcileWaitlists(ctx context.Context, hospitalID string, ses
 	}
 	add := map[string][]WaitlistRef{}
 	for _, e := range waiting {
-		add[e.SessionID] = append(add[e.SessionID], WaitlistRef{ID: e.ID, IdentityKey: e.IdentityKey})
+		add[e.SessionID] = append(add[e.SessionID], e.Ref())
 	}
 	for _, ss := range sessions {
 		var drop []WaitlistRef
@@ -369,7 +369,7 @@ func (s *Service) reconcileWaitlists(ctx context.Context, hospitalID string, ses
 		if len(drop) == 0 && len(add[ss.ID]) == len(inRedis[ss.ID]) {
 			continue
 		}
-		if err := s.adm.SyncWaitlist(ctx, hospitalID, ss.ID, drop, add[ss.ID]); err != nil {
+		if err := s.adm.SyncWaitlist(ctx, hospitalID, ss.ID, drop, add[ss.ID], s.cfg.Now()); err != nil {
 			return err
 		}
 	}

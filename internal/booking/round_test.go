@@ -1,7 +1,9 @@
 package booking_test
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -192,4 +194,108 @@ func TestReturnedSlotNobodyAskedForGoesToThePoolAfterTheRound(t *testing.T) {
 		}
 		h.checkClean()
 	})
+}
+
+// refIDs lists the entries' ids.
+func refIDs(refs []booking.WaitlistRef) []string {
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// The line is by round, then by each join's random key: a join in a later
+// round stays behind every join of an earlier one, however early in its
+// round it came; while a round is open nobody is told a place in it, only
+// who is ahead and when it is drawn. SQL keeps what decides the order, so
+// reconciliation rebuilds the same line, open round included.
+func TestWaitlistIsByRoundThenDrawn(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.session(sessionOpts{online: 1})
+	holder := h.user(1)
+	held := h.mustBook(holder, 0, s, "")
+	t0 := time.Now().Truncate(time.Millisecond)
+	defer h.clock.frozen.Store(0)
+
+	join := func(at time.Duration) (user, booking.WaitlistEntry) {
+		t.Helper()
+		u := h.user(1)
+		h.clock.freeze(t0.Add(at))
+		return u, h.join(u, s)
+	}
+	type joined struct {
+		u user
+		e booking.WaitlistEntry
+	}
+	var first, second []joined
+	for _, at := range []time.Duration{0, 5 * time.Minute, 9*time.Minute + 59*time.Second} {
+		u, e := join(at)
+		first = append(first, joined{u, e})
+	}
+	for _, at := range []time.Duration{10*time.Minute + time.Millisecond, 15 * time.Minute} {
+		u, e := join(at)
+		second = append(second, joined{u, e})
+	}
+	end1, end2 := t0.Add(testRound), t0.Add(2*testRound)
+	for i, j := range first {
+		if !j.e.RoundEndsAt.Equal(end1) || j.e.Position != 0 || j.e.Ahead != 0 || j.e.InRound != i+1 {
+			t.Errorf("join %d of round 1 = round end %s, position %d, ahead %d, in round %d; want %s, 0 (not known yet), 0, %d",
+				i, j.e.RoundEndsAt, j.e.Position, j.e.Ahead, j.e.InRound, end1, i+1)
+		}
+	}
+	for i, j := range second {
+		if !j.e.RoundEndsAt.Equal(end2) || j.e.Position != 0 || j.e.Ahead != 3 || j.e.InRound != i+1 {
+			t.Errorf("join %d of round 2 = round end %s, position %d, ahead %d, in round %d; want %s, 0, 3, %d",
+				i, j.e.RoundEndsAt, j.e.Position, j.e.Ahead, j.e.InRound, end2, i+1)
+		}
+	}
+	// The line as it must be: round 1 by key, then round 2 by key.
+	byKey := func(js []joined) []string {
+		sorted := slices.Clone(js)
+		slices.SortFunc(sorted, func(a, b joined) int { return cmp.Compare(a.e.Key, b.e.Key) })
+		var out []string
+		for _, j := range sorted {
+			out = append(out, j.e.ID)
+		}
+		return out
+	}
+	want := append(byKey(first), byKey(second)...)
+
+	// During round 2, Redis and a reconciliation from SQL agree on it.
+	inRedis, err := h.gate.Waitlist(h.ctx, h.hosp.ID, s.ID)
+	testenv.Must(t, err, "waitlist")
+	if got := refIDs(inRedis); !slices.Equal(got, want) {
+		t.Errorf("the line in Redis during round 2 = %v, want %v", got, want)
+	}
+	if n := h.dropRedis(); n == 0 {
+		t.Fatal("no Redis keys under the gate's prefix")
+	}
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	rebuilt, err := h.gate.Waitlist(h.ctx, h.hosp.ID, s.ID)
+	testenv.Must(t, err, "waitlist")
+	if !slices.Equal(rebuilt, inRedis) {
+		t.Errorf("the line rebuilt from SQL = %+v, want %+v", rebuilt, inRedis)
+	}
+
+	// Round 2 over: every place is known and told.
+	h.clock.freeze(end2.Add(time.Second))
+	for i, id := range want {
+		if got := h.entry(id); got.Position != i+1 {
+			t.Errorf("entry %s at %d, want %d", id, got.Position, i+1)
+		}
+	}
+	last := second[len(second)-1]
+	list, err := h.svc.Waitlist(h.ctx, last.u.actor)
+	testenv.Must(t, err, "waitlist of the last joiner")
+	if len(list) != 1 || list[0].Position != slices.Index(want, last.e.ID)+1 || list[0].Ahead != 0 {
+		t.Errorf("the last joiner's waitlist once its round ended = %+v, want its place %d", list, slices.Index(want, last.e.ID)+1)
+	}
+	// The returned slot goes to the head: round 1's first by key, not its
+	// first to join unless the draw said so.
+	h.mustCancel(holder.actor, held.ID)
+	if got := h.bookedEntry([]booking.WaitlistEntry{h.entry(want[0])}); len(got) != 1 {
+		t.Errorf("the head of the line (%s) did not get the returned slot", want[0])
+	}
+	h.checkClean()
 }

@@ -67,6 +67,9 @@ func newWorldOver(t *testing.T, policy booking.Policy, cfg booking.Config, wrap 
 		t.Fatalf("keyring: %v", err)
 	}
 	cfg.Now, cfg.Detector, cfg.PasswordIterations = w.clock.Now, w.detector.Detect, 1000
+	if cfg.ReturnRound == 0 {
+		cfg.ReturnRound = -1 // the fake keeps no rounds
+	}
 	w.svc, err = booking.NewService(cfg, store, w.adm, keys, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

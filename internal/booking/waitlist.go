@@ -2,6 +2,8 @@ package booking
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -58,7 +60,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 			if prev.SessionID != sess.ID || prev.PatientID != p.ID {
 				return WaitlistEntry{}, ErrIdempotencyReuse
 			}
-			return prev, nil // the first answer
+			return s.honest(prev), nil // the first answer
 		}
 	}
 	rem, err := s.adm.Remaining(ctx, []*Session{sess})
@@ -97,23 +99,74 @@ func drawPending(sess *Session, now time.Time) error {
 // addWaitlist stores an entry with its event, then appends it to the
 // session's waitlist in Redis. SQL holds the entry first; if Redis misses
 // it, reconciliation appends it.
+//
+// With rounds (Config.ReturnRound), the entry joins the session's open
+// round, or the next one: rounds follow each other from the end of the
+// latest (Admission keeps it; a returned slot that finds nobody waiting
+// starts a new one), so every join in a round is equal, and its random key,
+// stored with it, orders it within the round when the round ends.
 func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error) {
+	if r := s.cfg.ReturnRound; r > 0 {
+		last, err := s.adm.WaitRound(ctx, e.HospitalID, e.SessionID)
+		if err != nil {
+			return WaitlistEntry{}, err
+		}
+		e.RoundEndsAt, e.Key = roundEnd(last, e.CreatedAt, r), randomKey()
+	}
 	e, err := s.store.AddWaitlist(ctx, e, ev)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
 	bg, done := s.followUp(ctx)
 	defer done()
-	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+	if _, err := s.adm.JoinWaitlist(bg, e.HospitalID, e.SessionID, e.Ref(), s.cfg.Now()); err != nil {
 		s.log.Warn("join waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
 		s.reconcileLater(e.SessionID)
 	}
-	return e, nil
+	return s.honest(e), nil
+}
+
+// roundEnd is the end of the round a join at now belongs to: the latest
+// round while it is open, else the first of the rounds that follow it
+// (each r long) to end after now; with none known, a round from now.
+// Milliseconds, as Admission keeps them.
+func roundEnd(last, now time.Time, r time.Duration) time.Time {
+	switch {
+	case last.IsZero():
+		return now.Add(r).Truncate(time.Millisecond)
+	case last.After(now):
+		return last
+	}
+	return last.Add((now.Sub(last)/r + 1) * r)
+}
+
+// randomKey orders a join within its round: 53 random bits (crypto/rand),
+// so it is exact as a float and as a BIGINT, and nobody can choose it.
+func randomKey() uint64 {
+	var b [8]byte
+	_, _ = cryptorand.Read(b[:]) // never fails (crypto/rand)
+	return binary.BigEndian.Uint64(b[:]) >> 11
+}
+
+// honest hides a place that is not known yet: while the entry's round is
+// open a later join may be drawn ahead of it, so only those ahead in earlier
+// rounds, the round's joins so far and its end are told.
+func (s *Service) honest(e WaitlistEntry) WaitlistEntry {
+	if e.RoundOpen(s.cfg.Now()) {
+		e.Position = 0
+	} else {
+		e.Ahead, e.InRound = 0, 0
+	}
+	return e
 }
 
 // Waitlist lists the actor's waitlist entries, newest first.
 func (s *Service) Waitlist(ctx context.Context, actor Actor) ([]WaitlistEntry, error) {
-	return s.store.WaitlistOfAccount(ctx, actor.AccountID)
+	es, err := s.store.WaitlistOfAccount(ctx, actor.AccountID)
+	for i := range es {
+		es[i] = s.honest(es[i])
+	}
+	return es, err
 }
 
 // LeaveWaitlist takes the actor's entry off its waitlist; the person's
@@ -145,7 +198,7 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	}
 	bg, done := s.followUp(ctx)
 	defer done()
-	if err := s.adm.LeaveWaitlist(bg, e.HospitalID, e.SessionID, e.ID, e.IdentityKey); err != nil {
+	if err := s.adm.LeaveWaitlist(bg, e.HospitalID, e.SessionID, e.Ref(), s.cfg.Now()); err != nil {
 		s.log.Warn("leave waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
 		s.reconcileLater(e.SessionID)
 	}

@@ -326,10 +326,30 @@ func (s *Store) NoShowRecords(ctx context.Context, identityIDs []string, since, 
 func scanWaitlist(r pgx.CollectableRow) (booking.WaitlistEntry, error) {
 	var e booking.WaitlistEntry
 	var idHash, nameHash []byte
+	var roundEnd *time.Time
+	var key int64
 	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &e.PatientID, &e.IdentityID, &idHash, &e.AccountID, &e.Status, &e.CreatedAt,
-		&e.BookedBy, &nameHash)
-	e.IdentityKey, e.NameHash = booking.IdentityKey(idHash), string(nameHash)
+		&e.BookedBy, &nameHash, &roundEnd, &key)
+	e.IdentityKey, e.NameHash, e.Key = booking.IdentityKey(idHash), string(nameHash), uint64(key)
+	if roundEnd != nil {
+		e.RoundEndsAt = *roundEnd
+	}
 	return e, err
+}
+
+// waitlistPosition reads a waiting entry's place in line, and those ahead
+// in earlier rounds and in its round.
+func waitlistPosition(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, e *booking.WaitlistEntry) error {
+	round := e.CreatedAt
+	if !e.RoundEndsAt.IsZero() {
+		round = e.RoundEndsAt
+	}
+	var pos, ahead, in int
+	err := db.QueryRow(ctx, q("waitlist_position"), e.SessionID, round, int64(e.Key), e.CreatedAt, e.ID).Scan(&pos, &ahead, &in)
+	e.Position, e.Ahead, e.InRound = pos, ahead, in
+	return err
 }
 
 func waitlistQuery(clause string) string { return q("waitlist_rows") + "\n" + q(clause) }
@@ -346,8 +366,12 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 		if active > 0 {
 			return booking.ErrAlreadyBooked
 		}
+		var roundEnd *time.Time
+		if !e.RoundEndsAt.IsZero() {
+			roundEnd = &e.RoundEndsAt
+		}
 		if _, err := tx.Exec(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, nullable(e.PatientID), e.IdentityID,
-			nullable(e.AccountID), e.CreatedAt, nullable(e.BookedBy), nullBytes(e.NameHash)); err != nil {
+			nullable(e.AccountID), e.CreatedAt, nullable(e.BookedBy), nullBytes(e.NameHash), roundEnd, int64(e.Key)); err != nil {
 			return err
 		}
 		if a, staff := booking.StaffWaitlistAudit(e); staff {
@@ -358,7 +382,7 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 		if err := insertEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, q("waitlist_position"), e.SessionID, e.CreatedAt, e.ID).Scan(&e.Position)
+		return waitlistPosition(ctx, tx, &e)
 	})
 	if name, ok := uniqueViolation(err); ok && name == "waitlist_one_per_identity" {
 		return e, booking.ErrAlreadyWaitlisted
@@ -432,7 +456,7 @@ func (s *Store) WaitlistEntry(ctx context.Context, id string) (_ booking.Waitlis
 		return e, booking.ErrWaitlistNotFound
 	}
 	if err == nil && e.Status == booking.WaitlistWaiting {
-		err = s.db.pool.QueryRow(ctx, q("waitlist_position"), e.SessionID, e.CreatedAt, e.ID).Scan(&e.Position)
+		err = waitlistPosition(ctx, s.db.pool, &e)
 	}
 	return e, err
 }
@@ -445,7 +469,7 @@ func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string) (_ []bo
 	es, err := pgx.CollectRows(rows, scanWaitlist)
 	for i := range es {
 		if err == nil && es[i].Status == booking.WaitlistWaiting {
-			err = s.db.pool.QueryRow(ctx, q("waitlist_position"), es[i].SessionID, es[i].CreatedAt, es[i].ID).Scan(&es[i].Position)
+			err = waitlistPosition(ctx, s.db.pool, &es[i])
 		}
 	}
 	return es, err

@@ -473,13 +473,13 @@ SELECT i.id::TEXT,
 -- A caller an operator waitlisted by phone has no patient or account ($4,
 -- $6 NULL); booked_by and the name they gave stand in.
 INSERT INTO waitlist (id, session_id, hospital_id, patient_id, identity_id, account_id, status,
-                      created_at, updated_at, booked_by, name_hash)
-VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9);
+                      created_at, updated_at, booked_by, name_hash, round_ends_at, wait_key)
+VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9, $10, $11);
 
 -- name: waitlist_rows
 SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_id::TEXT, ''), w.identity_id::TEXT,
        i.id_hash, COALESCE(w.account_id::TEXT, ''), w.status, w.created_at,
-       COALESCE(w.booked_by::TEXT, ''), w.name_hash
+       COALESCE(w.booked_by::TEXT, ''), w.name_hash, w.round_ends_at, w.wait_key
   FROM waitlist w JOIN identities i ON i.id = w.identity_id
 
 -- name: waitlist_entry
@@ -496,7 +496,8 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
  ORDER BY w.created_at DESC LIMIT 200;
 
 -- name: waitlist_waiting
- WHERE w.hospital_id = $1 AND w.status = 'waiting' ORDER BY w.created_at, w.id;
+ WHERE w.hospital_id = $1 AND w.status = 'waiting'
+ ORDER BY COALESCE(w.round_ends_at, w.created_at), w.wait_key, w.created_at, w.id;
 
 -- name: waitlist_claim
 -- The name a phone waitlist entry was made under, and whether it may book:
@@ -532,8 +533,16 @@ SELECT identity_id::TEXT, CASE WHEN is_self THEN 'self' ELSE relationship END, C
  ORDER BY 4;
 
 -- name: waitlist_position
-SELECT count(*) FROM waitlist
- WHERE session_id = $1 AND status = 'waiting' AND (created_at, id) <= ($2, $3);
+-- An entry's place in its session's line: by round (an entry without one
+-- by its time of joining), then key; and, for an entry whose round is still
+-- open, how many wait in earlier rounds and how many are in its round. $2
+-- its round's end (else its created_at), $3 key, $4 created_at, $5 id.
+SELECT COALESCE(sum(CASE WHEN (COALESCE(round_ends_at, created_at), wait_key, created_at, id)
+                              <= ($2::TIMESTAMPTZ, $3::INT8, $4::TIMESTAMPTZ, $5::UUID) THEN 1 ELSE 0 END), 0),
+       COALESCE(sum(CASE WHEN COALESCE(round_ends_at, created_at) < $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0),
+       COALESCE(sum(CASE WHEN round_ends_at = $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0)
+  FROM waitlist
+ WHERE session_id = $1 AND status = 'waiting';
 
 -- name: waitlist_statuses
 SELECT id::TEXT, status FROM waitlist WHERE id = ANY ($1::UUID[]);

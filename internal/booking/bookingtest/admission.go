@@ -392,19 +392,26 @@ func (a *Admission) Place(_ context.Context, d booking.DelayedSlot, p booking.Pl
 }
 
 // JoinWaitlist appends an entry (unless it is there) and returns its
-// 1-based position.
-func (a *Admission) JoinWaitlist(_ context.Context, hospitalID, sessionID, entryID, identityKey string) (int, error) {
+// 1-based position. Rounds are not modelled (the adapter's waitlist.lua
+// and place.lua are; run the domain with Config.ReturnRound < 0 over this
+// fake): every entry is in line at once.
+func (a *Admission) JoinWaitlist(_ context.Context, hospitalID, sessionID string, e booking.WaitlistRef, _ time.Time) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.hospital(hospitalID).sync(sessionID, nil, []booking.WaitlistRef{{ID: entryID, IdentityKey: identityKey}}), nil
+	return a.hospital(hospitalID).sync(sessionID, nil, []booking.WaitlistRef{e}), nil
 }
 
 // LeaveWaitlist removes an entry.
-func (a *Admission) LeaveWaitlist(_ context.Context, hospitalID, sessionID, entryID, identityKey string) error {
+func (a *Admission) LeaveWaitlist(_ context.Context, hospitalID, sessionID string, e booking.WaitlistRef, _ time.Time) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.hospital(hospitalID).sync(sessionID, []booking.WaitlistRef{{ID: entryID, IdentityKey: identityKey}}, nil)
+	a.hospital(hospitalID).sync(sessionID, []booking.WaitlistRef{e}, nil)
 	return nil
+}
+
+// WaitRound knows no round (rounds are not modelled).
+func (a *Admission) WaitRound(context.Context, string, string) (time.Time, error) {
+	return time.Time{}, nil
 }
 
 // Waitlist lists a session's waitlist in order.
@@ -415,7 +422,7 @@ func (a *Admission) Waitlist(_ context.Context, hospitalID, sessionID string) ([
 }
 
 // SyncWaitlist is waitlist.lua: drop, then append what is missing.
-func (a *Admission) SyncWaitlist(_ context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef) error {
+func (a *Admission) SyncWaitlist(_ context.Context, hospitalID, sessionID string, drop, add []booking.WaitlistRef, _ time.Time) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.hospital(hospitalID).sync(sessionID, drop, add)
@@ -424,10 +431,13 @@ func (a *Admission) SyncWaitlist(_ context.Context, hospitalID, sessionID string
 
 // sync returns the position of the last entry added (0 if none).
 func (h *hospital) sync(sid string, drop, add []booking.WaitlistRef) int {
-	w := slices.DeleteFunc(h.waits[sid], func(r booking.WaitlistRef) bool { return slices.Contains(drop, r) })
+	index := func(w []booking.WaitlistRef, id string) int {
+		return slices.IndexFunc(w, func(r booking.WaitlistRef) bool { return r.ID == id })
+	}
+	w := slices.DeleteFunc(h.waits[sid], func(r booking.WaitlistRef) bool { return index(drop, r.ID) >= 0 })
 	pos := 0
 	for _, r := range add {
-		at := slices.Index(w, r)
+		at := index(w, r.ID)
 		if at < 0 {
 			w = append(w, r)
 			at = len(w) - 1

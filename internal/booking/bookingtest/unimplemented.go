@@ -504,12 +504,16 @@ func (unimplementedAdmission) Holds(_ context.Context, _ string, _ []string) ([]
 	panic(unimplemented("Admission.Holds"))
 }
 
-func (unimplementedAdmission) JoinWaitlist(_ context.Context, _ string, _ string, _ string, _ string) (int, error) {
+func (unimplementedAdmission) JoinWaitlist(_ context.Context, _ string, _ string, _ booking.WaitlistRef, _ time.Time) (int, error) {
 	panic(unimplemented("Admission.JoinWaitlist"))
 }
 
-func (unimplementedAdmission) LeaveWaitlist(_ context.Context, _ string, _ string, _ string, _ string) error {
+func (unimplementedAdmission) LeaveWaitlist(_ context.Context, _ string, _ string, _ booking.WaitlistRef, _ time.Time) error {
 	panic(unimplemented("Admission.LeaveWaitlist"))
+}
+
+func (unimplementedAdmission) WaitRound(_ context.Context, _ string, _ string) (time.Time, error) {
+	panic(unimplemented("Admission.WaitRound"))
 }
 
 func (unimplementedAdmission) Load(_ context.Context, _ *booking.Session, _ []booking.Booking, _ []booking.StaleHold) error {
@@ -568,7 +572,7 @@ func (unimplementedAdmission) States(_ context.Context, _ []string) ([]booking.S
 	panic(unimplemented("Admission.States"))
 }
 
-func (unimplementedAdmission) SyncWaitlist(_ context.Context, _ string, _ string, _ []booking.WaitlistRef, _ []booking.WaitlistRef) error {
+func (unimplementedAdmission) SyncWaitlist(_ context.Context, _ string, _ string, _ []booking.WaitlistRef, _ []booking.WaitlistRef, _ time.Time) error {
 	panic(unimplemented("Admission.SyncWaitlist"))
 }
 
