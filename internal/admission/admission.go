@@ -37,6 +37,8 @@ var (
 	placeLua string
 	//go:embed waitlist.lua
 	waitlistLua string
+	//go:embed drawn.lua
+	drawnLua string
 	//go:embed movepool.lua
 	movePoolLua string
 	//go:embed mark.lua
@@ -63,6 +65,7 @@ type Gate struct {
 	load    *redis.Script
 	place   *redis.Script
 	wait    *redis.Script
+	drawn   *redis.Script
 	move    *redis.Script
 	mark    *redis.Script
 	enter   *redis.Script
@@ -98,6 +101,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		load:    script(loadLua),
 		place:   script(placeLua),
 		wait:    script(waitlistLua),
+		drawn:   script(drawnLua),
 		move:    redis.NewScript(movePoolLua),
 		mark:    redis.NewScript(markLua),
 		enter:   script(enterLua),
@@ -119,7 +123,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.move, g.mark, g.enter, g.unenter, g.loadEnt} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}

@@ -307,11 +307,15 @@ func (g *Gate) LoadEntries(ctx context.Context, s *booking.Session, live []booki
 	return nil
 }
 
-// Drawn marks a pool's draw done: reserve.lua serves what is left
-// first-come from now on.
-func (g *Gate) Drawn(ctx context.Context, s *booking.Session, ch booking.Channel) error {
-	if err := g.rdb.HSet(ctx, g.keys(s.HospitalID).meta(s.ID), "drawn:"+string(ch), "1").Err(); err != nil {
-		return unavailable("drawn", err)
+// Drawn marks a pool's draw done (drawn.lua): reserve.lua serves the pool
+// first-come from then on, once what the draw left is held for the
+// waitlist's round (with round > 0).
+func (g *Gate) Drawn(ctx context.Context, s *booking.Session, ch booking.Channel, now time.Time, round time.Duration) (int, error) {
+	k := g.keys(s.HospitalID)
+	n, err := g.drawn.Run(ctx, g.rdb, []string{k.meta(s.ID), k.free(s.ID, ch), k.round(s.ID), k.delayed()},
+		s.ID, string(ch), now.UnixMilli(), round.Milliseconds()).Int()
+	if err != nil {
+		return 0, unavailable("drawn", err)
 	}
-	return nil
+	return n, nil
 }

@@ -130,7 +130,8 @@ func TestEnterHoldsQuotaAndGatesFirstCome(t *testing.T) {
 		}
 	})
 	t.Run("drawn: first-come", func(t *testing.T) {
-		testenv.Must(t, f.g.Drawn(f.ctx, s, booking.ChannelOnline), "drawn")
+		_, err := f.g.Drawn(f.ctx, s, booking.ChannelOnline, time.Now(), 0)
+		testenv.Must(t, err, "drawn")
 		f.mustReserve(f.reservation(s, newIdentityKey()))
 		// A reload that read SQL before the draw finished keeps it drawn.
 		testenv.Must(t, f.g.Load(f.ctx, s, nil, nil), "load")

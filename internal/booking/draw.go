@@ -479,7 +479,9 @@ func (s *Service) finishDraw(ctx context.Context, c DrawClaim, sess *Session, se
 	if _, err := s.adm.ReleaseEntries(ctx, release, false, false); err != nil {
 		return 0, err
 	}
-	if err := s.adm.Drawn(ctx, sess, c.Channel); err != nil {
+	// What the draw left goes to the waitlist's round, not to whoever
+	// polls first at the draw's public moment.
+	if _, err := s.adm.Drawn(ctx, sess, c.Channel, s.cfg.Now(), max(s.cfg.ReturnRound, 0)); err != nil {
 		return 0, err
 	}
 	now := s.cfg.Now()

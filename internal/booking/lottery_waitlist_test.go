@@ -32,10 +32,18 @@ func (j *joinDuringDraw) AddWaitlist(ctx context.Context, e booking.WaitlistEntr
 // the draw books its winners and lists its losers (review11: a bot polling
 // POST /v1/waitlist from the draw time joined at place 1, ahead of every
 // loser, and so took the first returned slot). A join is refused until the
-// pool is drawn; after it, it goes behind the losers.
+// pool is drawn; after it, it goes behind the losers, with waitlist rounds
+// too (the losers have none: they are in line at once, the join is in a
+// round that ends later).
 func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
+	for _, round := range []time.Duration{0, testRound} {
+		t.Run("round "+round.String(), func(t *testing.T) { testWaitlistClosedWhileTheDrawRuns(t, round) })
+	}
+}
+
+func testWaitlistClosedWhileTheDrawRuns(t *testing.T, round time.Duration) {
 	jd := &joinDuringDraw{}
-	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { jd.Store = s; return jd }})
+	h := newHarness(t, harnessConfig{returnRound: round, wrap: func(s *cockroach.Store) booking.Store { jd.Store = s; return jd }})
 	const slots, entrants = 2, 6
 	s := h.lotterySession(lotteryOpts{online: slots, phoneFirst: 1})
 	q, _ := s.Channel(booking.ChannelOnline)
@@ -77,6 +85,14 @@ func TestWaitlistClosedWhileTheDrawRuns(t *testing.T) {
 	if duringErr != nil {
 		botEntry, err = joinBot()
 		testenv.Must(t, err, "join the waitlist once the pool is drawn")
+	}
+	if round > 0 {
+		if botEntry.Position != 0 || botEntry.Ahead != entrants-slots || botEntry.RoundEndsAt.IsZero() {
+			t.Errorf("the join after the draw = position %d, ahead %d, round end %s; want 0 (its round is open), %d (the losers), a round end",
+				botEntry.Position, botEntry.Ahead, botEntry.RoundEndsAt, entrants-slots)
+		}
+		// Its round has ended when the slot comes back: it stays behind.
+		defer h.clock.at(botEntry.RoundEndsAt.Add(time.Second))()
 	}
 
 	// A winner gives the slot back: it goes to the first loser in drawn

@@ -360,8 +360,10 @@ type LotteryGate interface {
 	// LoadEntries adds live entries Redis lacks (holding their quota again)
 	// and drops stale ones (unless their commit may still be in flight).
 	LoadEntries(ctx context.Context, s *Session, live []Entry, stale []EntryRef) error
-	// Drawn opens what a pool's draw left to first-come.
-	Drawn(ctx context.Context, s *Session, ch Channel) error
+	// Drawn opens a pool to first-come once its draw is done; what the draw
+	// left is first held for the waitlist's round (round > 0), as a returned
+	// slot that finds nobody waiting. It returns how many slots it held.
+	Drawn(ctx context.Context, s *Session, ch Channel, now time.Time, round time.Duration) (int, error)
 }
 
 // WaitlistRef is a waitlist entry as Admission keeps it.

@@ -299,3 +299,36 @@ func TestWaitlistIsByRoundThenDrawn(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// What a draw leaves (fewer entries than slots) is held for the waitlist's
+// round like a returned slot nobody waits for: a bot polling from the draw
+// time gets nothing; at the round's end a slot goes to whoever joined, and
+// the rest, which nobody asked for, to the pool after the delay (here none).
+func TestWhatADrawLeavesIsHeldForTheRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	q, _ := s.Channel(booking.ChannelOnline)
+	entrant, bot, person := h.user(1), h.user(1), h.user(1)
+	h.mustEnter(entrant, 0, s)
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	defer h.clock.reset()
+	drawn := q.DrawAt.Add(3 * time.Second)
+	for _, at := range []time.Duration{0, time.Second, 5 * time.Minute, testRound - time.Second} {
+		h.clock.set(drawn.Add(at))
+		h.placeReturned()
+		wantErr(t, "a bot polling "+at.String()+" after the draw", h.poll(bot, s), booking.ErrSoldOut)
+	}
+	e := h.join(person, s)
+	h.clock.set(drawn.Add(testRound + time.Second))
+	h.placeReturned()
+	if got := h.bookedEntry([]booking.WaitlistEntry{e}); len(got) != 1 {
+		t.Errorf("the person who joined during the round has no booking")
+	}
+	if err := h.poll(bot, s); err != nil {
+		t.Errorf("polling after the round, the slot nobody asked for: %v, want it", err)
+	}
+	h.wantOnline(s, 0)
+	h.checkClean()
+}

@@ -476,7 +476,7 @@ func (unimplementedAdmission) Delayed(_ context.Context, _ string, _ time.Time, 
 	panic(unimplemented("Admission.Delayed"))
 }
 
-func (unimplementedAdmission) Drawn(_ context.Context, _ *booking.Session, _ booking.Channel) error {
+func (unimplementedAdmission) Drawn(_ context.Context, _ *booking.Session, _ booking.Channel, _ time.Time, _ time.Duration) (int, error) {
 	panic(unimplemented("Admission.Drawn"))
 }
 
