@@ -283,14 +283,24 @@ type waitlistOut struct {
 	Status    string `json:"status"`
 	Position  int    `json:"position,omitempty"`
 	CreatedAt string `json:"created_at"`
+	// While the entry's round is open (position then absent): when it
+	// ends, how many wait ahead in earlier rounds, how many joined it so far.
+	RoundEndsAt string `json:"round_ends_at,omitempty"`
+	Ahead       *int   `json:"ahead,omitempty"`
+	InRound     *int   `json:"in_round,omitempty"`
 }
 
 // waitlistView is e as the API answers it, its time in the hospital's
 // zone as every other answer's.
 func (s *Server) waitlistView(e booking.WaitlistEntry) waitlistOut {
 	loc := zoneOf(s.svc.Catalog(), e.HospitalID)
-	return waitlistOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Status: e.Status,
+	out := waitlistOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Status: e.Status,
 		Position: e.Position, CreatedAt: e.CreatedAt.In(loc).Format(time.RFC3339)}
+	if e.Status == booking.WaitlistWaiting && e.Position == 0 && !e.RoundEndsAt.IsZero() {
+		out.RoundEndsAt = e.RoundEndsAt.In(loc).Format(time.RFC3339)
+		out.Ahead, out.InRound = &e.Ahead, &e.InRound
+	}
+	return out
 }
 
 type lookupOut struct {

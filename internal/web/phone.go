@@ -73,6 +73,9 @@ func phoneFlash(r *request) string {
 	if pos, err := strconv.Atoi(r.query("pos")); err == nil && pos > 0 && r.query("ok") == "waitlisted" {
 		f += " 第 " + strconv.Itoa(pos) + " 位 Number " + strconv.Itoa(pos) + " in line."
 	}
+	if round := r.query("round"); round != "" && r.query("ok") == "waitlisted" {
+		f += " 本轮 " + round + " 截止后随机抽定轮内顺序。 The order within the round is drawn when it closes at " + round + "."
+	}
 	return f
 }
 
@@ -373,7 +376,11 @@ func (c *Console) phoneWaitlist(r *request) error {
 		r.param = r.form("session_id")
 		return c.phoneFailed(r, err)
 	}
-	c.redirect(r, "/phone?"+url.Values{"ok": {"waitlisted"}, "id": {r.form("session_id")}, "pos": {strconv.Itoa(e.Position)}, "date": {r.form("date")}}.Encode())
+	v := url.Values{"ok": {"waitlisted"}, "id": {r.form("session_id")}, "pos": {strconv.Itoa(e.Position)}, "date": {r.form("date")}}
+	if e.Position == 0 && !e.RoundEndsAt.IsZero() {
+		v.Set("round", roundEnd(c.svc.Catalog(), e))
+	}
+	c.redirect(r, "/phone?"+v.Encode())
 	return nil
 }
 

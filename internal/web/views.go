@@ -457,6 +457,10 @@ type waitRow struct {
 	Status      string
 	StatusClass string
 	Position    int // place in line while waiting, when the Service knows it
+	// While its round is open: when the round ends (the hospital's clock),
+	// and how many wait ahead in earlier rounds.
+	Round       string
+	Ahead       int
 	Waiting     bool
 	Served      bool // its booking, with the same id, is listed above
 	Highlight   bool
@@ -473,9 +477,26 @@ func waitRowOf(cat *booking.Catalog, e booking.WaitlistEntry, names map[string]s
 	}
 	if row.Waiting {
 		row.Position = e.Position
+		if e.Position == 0 && !e.RoundEndsAt.IsZero() {
+			row.Round, row.Ahead = roundEnd(cat, e), e.Ahead
+		}
 	}
 	row.sessionPlace, _, _ = placeOf(cat, e.SessionID)
 	return row
+}
+
+// roundEnd is when e's waitlist round ends, on the hospital's clock
+// ("15:40", or "12-05 15:40" on another day than the entry's joining).
+func roundEnd(cat *booking.Catalog, e booking.WaitlistEntry) string {
+	loc := time.Local
+	if h, ok := cat.Hospital(e.HospitalID); ok {
+		loc = h.Location()
+	}
+	end := e.RoundEndsAt.In(loc)
+	if end.Format(time.DateOnly) != e.CreatedAt.In(loc).Format(time.DateOnly) {
+		return end.Format("01-02 15:04")
+	}
+	return end.Format("15:04")
 }
 
 // drawRow is a lottery pool's window and its draw's public record, as the
