@@ -459,11 +459,11 @@ type waitRow struct {
 	Position    int // place in line while waiting, when the Service knows it
 	// While its round is open: when the round ends (the hospital's clock),
 	// and how many wait ahead in earlier rounds.
-	Round       string
-	Ahead       int
-	Waiting     bool
-	Served      bool // its booking, with the same id, is listed above
-	Highlight   bool
+	Round     string
+	Ahead     int
+	Waiting   bool
+	Served    bool // its booking, with the same id, is listed above
+	Highlight bool
 	// MadeBy is, for one another account made for the person the viewer
 	// holds as verified self, that account's phone, masked.
 	MadeBy string
