@@ -62,13 +62,26 @@ func newSite(t *testing.T) *site {
 }
 
 // newSiteWith is newSite with console options (random keys when opts has
-// none).
+// none). A returned slot reaches the waitlist's line at once: no rounds
+// (newSiteRounds has them).
 func newSiteWith(t *testing.T, opts Options) *site {
+	t.Helper()
+	return newSiteOf(t, opts, -1)
+}
+
+// newSiteRounds is newSite whose waitlist joins are held in rounds of the
+// given length (booking.Config.ReturnRound).
+func newSiteRounds(t *testing.T, round time.Duration) *site {
+	t.Helper()
+	return newSiteOf(t, Options{}, round)
+}
+
+func newSiteOf(t *testing.T, opts Options, round time.Duration) *site {
 	t.Helper()
 	ctx := t.Context()
 	detector := &bookingtest.Detector{}
 	s := &site{t: t, detector: detector}
-	st := stack.New(t, booking.Config{Detector: detector.Detect, Now: s.now}, nil)
+	st := stack.New(t, booking.Config{Detector: detector.Detect, Now: s.now, ReturnRound: round}, nil)
 	svc, db, logs, log := st.Service, st.DB, st.Logs, st.Log
 	s.svc, s.db, s.logs = svc, db, logs
 	s.seed(ctx)

@@ -58,7 +58,7 @@ func (c *Console) forgetCaller(r *request) { c.unsetSealed(r, phoneConsole, call
 var phoneFlashes = map[string]string{
 	"booked":         "电话预约成功，请告知来电者就诊时间和号序。 Booked: tell the caller the time and the number.",
 	"entered":        "已为来电者报名摇号；开奖后结果可在此查询。 The caller is entered in the draw; the result shows here after the draw.",
-	"waitlisted":     "已为来电者加入候补；有人退号时按顺序自动分配。 The caller is on the waitlist: a returned slot goes to the first in line, automatically.",
+	"waitlisted":     "已为来电者加入候补；有人退号时自动分配：先到更早轮次，同一轮内顺序随机抽定。 The caller is on the waitlist: returned slots go to it automatically, earlier rounds first, in an order drawn within each round.",
 	"cancelled":      "已取消该预约。 Booking cancelled.",
 	"late":           "已取消该预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show for the caller.",
 	"cleared":        "已结束本次来电，可接听下一位。 Call ended: ready for the next caller.",

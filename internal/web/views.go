@@ -136,7 +136,7 @@ var flashes = map[string]string{
 	"booked":          "预约成功。 Booked.",
 	"cancelled":       "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
 	"cancelled_late":  "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
-	"waitlisted":      "已加入候补。有人退号时，号会按排队顺序自动分给候补者。 You joined the waitlist: a returned slot goes to the first in line, automatically.",
+	"waitlisted":      "已加入候补。有人退号时，号自动分给候补者：先到更早轮次，同一轮内顺序随机抽定。 You joined the waitlist: returned slots go to it automatically, earlier rounds first, in an order drawn within each round.",
 	"left":            "已退出候补。 You left the waitlist.",
 	"entered":         "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
 	"withdrawn":       "已撤回摇号报名。 You withdrew from the draw.",
