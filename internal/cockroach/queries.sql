@@ -537,10 +537,11 @@ SELECT identity_id::TEXT, CASE WHEN is_self THEN 'self' ELSE relationship END, C
 -- by its time of joining), then key; and, for an entry whose round is still
 -- open, how many wait in earlier rounds and how many are in its round. $2
 -- its round's end (else its created_at), $3 key, $4 created_at, $5 id.
+-- (sum is DECIMAL on CockroachDB: cast back.)
 SELECT COALESCE(sum(CASE WHEN (COALESCE(round_ends_at, created_at), wait_key, created_at, id)
-                              <= ($2::TIMESTAMPTZ, $3::INT8, $4::TIMESTAMPTZ, $5::UUID) THEN 1 ELSE 0 END), 0),
-       COALESCE(sum(CASE WHEN COALESCE(round_ends_at, created_at) < $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0),
-       COALESCE(sum(CASE WHEN round_ends_at = $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0)
+                              <= ($2::TIMESTAMPTZ, $3::INT8, $4::TIMESTAMPTZ, $5::UUID) THEN 1 ELSE 0 END), 0)::INT8,
+       COALESCE(sum(CASE WHEN COALESCE(round_ends_at, created_at) < $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0)::INT8,
+       COALESCE(sum(CASE WHEN round_ends_at = $2::TIMESTAMPTZ THEN 1 ELSE 0 END), 0)::INT8
   FROM waitlist
  WHERE session_id = $1 AND status = 'waiting';
 
