@@ -57,7 +57,6 @@ func TestReturnedSlotIsHeldForTheWaitlistRound(t *testing.T) {
 	if got := h.delayedOf(s); len(got) != 1 || got[0].SlotNo != a.SlotNo {
 		t.Fatalf("held slots after the cancellation = %+v, want slot %d", got, a.SlotNo)
 	}
-	var joiners []user
 	var entries []booking.WaitlistEntry
 	for i, at := range []time.Duration{0, time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute, 9*time.Minute + 59*time.Second} {
 		h.clock.set(t0.Add(at))
@@ -65,9 +64,7 @@ func TestReturnedSlotIsHeldForTheWaitlistRound(t *testing.T) {
 		wantErr(t, "a bot polling "+at.String()+" into the round", h.poll(bot, s), booking.ErrSoldOut)
 		h.wantOnline(s, 0)
 		if i == 1 || i == 2 || i == 4 {
-			u := h.user(1)
-			joiners = append(joiners, u)
-			entries = append(entries, h.join(u, s))
+			entries = append(entries, h.join(h.user(1), s))
 		}
 		if i == 3 {
 			// A second slot comes back while someone is in line: it is held
