@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -117,7 +118,9 @@ const SeeMadeByOthers = "/v1/made-by-others"
 // and a refusal for what this account or staff made, is answered as it
 // was. It reads SQL, so only refusals that reached admission or SQL are
 // explained; the entry memo's repeats within its 30 s keep the plain
-// answer.
+// answer. What SQL it reads is bounded (explanations): one account
+// looping on a refusal, or a stampede of them, costs SQL no more than
+// explainRate reads a second on an instance.
 func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session, identityID string, err error) error {
 	e, ok := AsError(err)
 	if !ok || e == nil || actor.Role != RolePatient || identityID == "" || sess == nil {
@@ -129,6 +132,15 @@ func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session
 	default:
 		return err
 	}
+	if !s.explained.spend(s.cfg.Now()) {
+		return err // over the budget: the plain refusal, as before explanations
+	}
+	return s.readExplanation(ctx, actor, sess, identityID, err, e)
+}
+
+// readExplanation is explainRefusal's read of SQL: err itself when nothing
+// another account made accounts for it.
+func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Session, identityID string, err error, e *Error) error {
 	rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 	defer cancel()
 	// From a month before the visit: the week and month quotas count
@@ -161,6 +173,32 @@ func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session
 		out.Message = e.Message + ": " + it + " made from another account; the person it is for can see and cancel it from their own account once the registration desk has verified them"
 	}
 	return out
+}
+
+// explanations is explainRefusal's budget: at most explainRate SQL reads a
+// second on an instance. Beyond it a refusal is answered plain, as before
+// refusals were explained: a bot looping on already_booked, or the release
+// second's refusals by the thousand, cost SQL nothing more, and a person
+// who asks again a second later is told.
+type explanations struct {
+	mu     sync.Mutex
+	second int64 // the Unix second spent counts
+	spent  int
+}
+
+const explainRate = 50
+
+func (x *explanations) spend(now time.Time) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if sec := now.Unix(); sec != x.second {
+		x.second, x.spent = sec, 0
+	}
+	if x.spent >= explainRate {
+		return false
+	}
+	x.spent++
+	return true
 }
 
 // blockedByOthers reports whether what other accounts made (got) holds

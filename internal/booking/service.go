@@ -292,6 +292,7 @@ type Service struct {
 	verifyPassword func(hash, password string) bool
 	memo           *refusalMemo // the fast reject path; nil when off
 	entryMemo      *entryMemo   // repeat entries answered from memory; nil when off
+	explained      explanations // refusals explained as made by another account (byothers.go)
 	stats          opsStats     // counts for the operators' metrics (stats.go)
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	entries        *groupCommit[pendingEntry]
