@@ -517,7 +517,8 @@ func TestFormErrorsAreTiedToTheirFields(t *testing.T) {
 	// Signing in with a wrong password: both fields, the phone focused.
 	f := b.fresh()
 	f.open("/patient/login")
-	f.fill("#login-form input[name=phone]", newPhone())
+	typed := newPhone()
+	f.fill("#login-form input[name=phone]", typed)
 	f.fill("#login-form input[name=password]", "not the password")
 	f.click("#login-form button[type=submit]", "/patient/login")
 	f.contains("#error[role=alert]", "invalid_credentials")
@@ -527,6 +528,28 @@ func TestFormErrorsAreTiedToTheirFields(t *testing.T) {
 	}
 	if got := attrs("#login-form [name=password]"); got != "true error false" {
 		t.Errorf("password: aria-invalid, aria-describedby, focused = %q, want %q", got, "true error false")
+	}
+	// The number typed stays in its field, on the login form and on the
+	// register form, so that nobody types it twice; a password never does.
+	value := func(sel string) string {
+		v, err := chromedp.Run(f.ctx, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`).value`))
+		testenv.Must(t, err, "read %s", sel)
+		return v
+	}
+	if got := value("#login-form [name=phone]"); got != typed {
+		t.Errorf("after the refusal the login form's phone is %q, want the number typed", got)
+	}
+	if got := value("#login-form [name=password]"); got != "" {
+		t.Errorf("after the refusal the login form's password is %q, want it empty", got)
+	}
+	f.open("/patient/register")
+	f.fill("#register-form input[name=phone]", typed)
+	f.fill("#register-form input[name=password]", "correct horse battery")
+	f.fill("#register-form input[name=password2]", "correct horse battery staple")
+	f.click("#register-form button[type=submit]", "/patient/register")
+	f.contains("#error[role=alert]", "passwords_differ")
+	if got := value("#register-form [name=phone]"); got != typed {
+		t.Errorf("after the refusal the register form's phone is %q, want the number typed", got)
 	}
 }
 

@@ -35,9 +35,9 @@ func (c *Console) loginPage(con *console) func(*request) error {
 // login signs in with a phone and password, for a role the console admits.
 func (c *Console) login(con *console) func(*request) error {
 	return func(r *request) error {
-		p := page{Title: "登录 Log in"}
-		name := con.Name + "/login"
 		phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
+		p := page{Title: "登录 Log in", Data: loginData{Phone: phone}}
+		name := con.Name + "/login"
 		if phone == "" || password == "" {
 			return c.formFailed(r, name, p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
 		}

@@ -29,6 +29,9 @@ func (c *Console) formFailed(r *request, name string, p page, err error) error {
 
 type loginData struct {
 	FormKey string // for the register form's idempotency key
+	// Phone is the number typed into a login or register form that was
+	// refused, shown again so that nobody types it twice (never logged).
+	Phone string
 }
 
 func (c *Console) registerPage(r *request) error {
@@ -36,8 +39,8 @@ func (c *Console) registerPage(r *request) error {
 }
 
 func (c *Console) register(r *request) error {
-	p := page{Title: "注册 Create account", Data: loginData{FormKey: newFormKey()}}
 	phone, password := strings.TrimSpace(r.form("phone")), r.form("password")
+	p := page{Title: "注册 Create account", Data: loginData{FormKey: newFormKey(), Phone: phone}}
 	if phone == "" || password == "" {
 		return c.formFailed(r, "patient/register", p, booking.Errorf(booking.ErrInvalidField, "enter a phone number and a password"))
 	}
