@@ -21,28 +21,30 @@ import (
 // a rejected event with its code as the reason, on the path of the other
 // refused attempts (refusals.go), for the detector and the reviewers.
 
-// claimKeys are the guard keys of an attempt by actor from o.
-func claimKeys(actor Actor, o Origin) (account, ip string) {
-	account = "acct:" + actor.AccountID
-	if o.IP != "" {
-		ip = "ip:" + o.IP
+// claimGuard is one of the two counts an add is held to, with its key.
+type claimGuard struct {
+	guard LoginGuard
+	key   string
+}
+
+// claimGuards are the counts an add by actor from o is held to: the
+// account's and the address's, those configured and with a key.
+func (s *Service) claimGuards(actor Actor, o Origin) []claimGuard {
+	var out []claimGuard
+	for _, g := range []claimGuard{{s.cfg.ClaimGuard, "acct:" + actor.AccountID}, {s.cfg.ClaimIPGuard, "ip:" + o.IP}} {
+		if g.guard != nil && g.key != "ip:" {
+			out = append(out, g)
+		}
 	}
-	return account, ip
+	return out
 }
 
 // claimsAllowed refuses an add once the account's or the address's
 // refusals are used up. A guard that fails lets it through, as the login
 // guard does.
 func (s *Service) claimsAllowed(ctx context.Context, actor Actor, o Origin) error {
-	account, ip := claimKeys(actor, o)
 	var wait time.Duration
-	for _, g := range []struct {
-		guard LoginGuard
-		key   string
-	}{{s.cfg.ClaimGuard, account}, {s.cfg.ClaimIPGuard, ip}} {
-		if g.guard == nil || g.key == "" {
-			continue
-		}
+	for _, g := range s.claimGuards(actor, o) {
 		w, err := g.guard.Wait(ctx, g.key)
 		if err != nil {
 			s.log.Warn("identity claim guard unavailable; attempt let through", "err", err)
@@ -62,14 +64,7 @@ func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, err e
 	if !errors.Is(err, ErrIdentityTaken) && !errors.Is(err, ErrIdentityUnverified) {
 		return
 	}
-	account, ip := claimKeys(actor, o)
-	for _, g := range []struct {
-		guard LoginGuard
-		key   string
-	}{{s.cfg.ClaimGuard, account}, {s.cfg.ClaimIPGuard, ip}} {
-		if g.guard == nil || g.key == "" {
-			continue
-		}
+	for _, g := range s.claimGuards(actor, o) {
 		if ferr := g.guard.Failed(context.WithoutCancel(ctx), g.key); ferr != nil {
 			s.log.Warn("count a refused identity claim", "err", ferr)
 		}
