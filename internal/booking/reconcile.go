@@ -263,12 +263,56 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 				return fmt.Errorf("reconcile session %s: %w", ss.ID, err)
 			}
 		}
+		if err := s.freeCancelledSince(ctx, list, bySession); err != nil {
+			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
+		}
 		if err := s.reconcileWaitlists(ctx, hid, list); err != nil {
 			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 		}
 		if err := s.reconcileEntries(ctx, hid, list, oldest); err != nil {
 			return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 		}
+	}
+	return nil
+}
+
+// freeCancelledSince closes reconcile's window between reading SQL and
+// loading Redis: a booking active when SQL was read and cancelled before
+// Load installed its hold had that hold given back first — its release
+// found nothing to free, as while a reload rebuilds a Redis that lost its
+// state (the fault table met it) — and Load then held a slot SQL has free,
+// until the next reconciliation. SQL is read again after the loads, and a
+// loaded booking no longer active is released as a stale hold; only those
+// are passed, so no hold is installed again. A booking cancelled after this
+// read releases the hold Load installed itself.
+func (s *Service) freeCancelledSince(ctx context.Context, sessions []*Session, loaded map[string][]Booking) error {
+	var ids []string
+	for _, bs := range loaded {
+		for _, b := range bs {
+			ids = append(ids, b.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	st, err := s.store.BookingStatuses(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, ss := range sessions {
+		var stale []StaleHold
+		for _, b := range loaded[ss.ID] {
+			if status, ok := st[b.ID]; ok && !status.Active() {
+				stale = append(stale, StaleHold{Hold: HoldOf(b)})
+			}
+		}
+		if len(stale) == 0 {
+			continue
+		}
+		if err := s.adm.Load(ctx, ss, nil, stale); err != nil {
+			return fmt.Errorf("session %s: %w", ss.ID, err)
+		}
+		s.log.Info("reconcile: freed holds of bookings cancelled while it ran", "session_id", ss.ID, "holds", len(stale))
 	}
 	return nil
 }
