@@ -582,3 +582,28 @@ func TestStaffPagesPassAxe(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkInErrorIsTiedToItsField: the desk's walk-in form, where a clerk
+// types the number from a card, marks the field a refusal is about as the
+// patient forms do, and gives it the focus.
+func TestWalkInErrorIsTiedToItsField(t *testing.T) {
+	s := newSite(t)
+	s.addToday()
+	password := "staff password 1"
+	clerk := s.newClerk(password)
+	b := newBrowser(t, s.base, 2*time.Minute)
+	b.open("/")
+	b.signIn("desk", clerk, password)
+	b.open("/desk/walkin")
+	b.fill("#walkin-form input[name=id_number]", "12345")
+	b.fill("#walkin-form input[name=name]", "王小明")
+	b.click("#walkin-form button[type=submit]", "/desk/bookings")
+	b.contains("#error[role=alert]", "invalid_id_number")
+	for sel, want := range map[string]string{"id_number": "true error true", "name": "  false", "id_type": "  false"} {
+		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby"), document.activeElement === e].join(" "))(document.querySelector("#walkin-form [name=`+sel+`]"))`))
+		testenv.Must(t, err, "read %s", sel)
+		if got != want {
+			t.Errorf("%s: aria-invalid, aria-describedby, focused = %q, want %q", sel, got, want)
+		}
+	}
+}
