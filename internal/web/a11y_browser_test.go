@@ -284,8 +284,16 @@ func TestPatientPagesPassAxe(t *testing.T) {
 	}
 	b.open(cardio)
 	b.contains("#s-"+later.ID+" .opening", "Opens")
+	// Heading navigation reaches every session card: the doctor's name is
+	// its heading, under the page's 出诊 Sessions.
+	cards, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(() => { const cs = [...document.querySelectorAll("article.session")];
+		return cs.length + " " + cs.filter(c => { const h = c.querySelector("h3"); return h && h.textContent.trim() !== "" }).length })()`))
+	testenv.Must(t, err, "count the session cards' headings")
+	if n, h, _ := strings.Cut(cards, " "); n == "0" || n != h {
+		t.Errorf("session cards, cards with a heading = %q; want every card headed by its doctor", cards)
+	}
 	// An unread notification, as a stopped clinic leaves one.
-	_, err := s.db.Pool().Exec(t.Context(), `INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, body, created_at)
+	_, err = s.db.Pool().Exec(t.Context(), `INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, body, created_at)
 		SELECT $1, $2, $3, 'session_stopped', account_id, $4, now() FROM patients LIMIT 1`,
 		booking.NewID(), s.hospital.ID, s.open.ID, "李明医生明天上午停诊 Dr Li's clinic is stopped")
 	testenv.Must(t, err, "write a notification")
