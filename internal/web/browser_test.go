@@ -289,7 +289,13 @@ func arrived(loc, want string) bool {
 
 func (b *tab) fill(sel, value string) {
 	b.t.Helper()
-	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
+	// Cleared first: a refused form shows again what was typed (the phone
+	// of a login), and typing would add to it.
+	b.do("fill "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => (e.value = "", ""))(document.querySelector(`+jsString(sel)+`))`)); err != nil {
+		b.t.Fatalf("clear %s: %v", sel, err)
+	}
+	b.do("fill "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
 // contains checks the visible text of the first element matching sel.
