@@ -720,6 +720,24 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	return got, err
 }
 
+// readBackAfterOutage reads a booking after a write whose answer was lost
+// and whose first read-back failed, trying again while the outage lasts (a
+// reset of SQL's connections is over in well under a second), until ctx's
+// deadline.
+func (s *Service) readBackAfterOutage(ctx context.Context, id string) (Booking, error) {
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		b, err := s.store.Booking(ctx, id)
+		if err == nil || errors.Is(err, ErrBookingNotFound) {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return Booking{}, err
+		case <-time.After(wait):
+		}
+	}
+}
+
 // cancelWithoutPenalty cancels a booking for the hospital's reason (never
 // late), as the stop of a clinic or a declined substitute offer does.
 func (s *Service) cancelWithoutPenalty(ctx context.Context, actor Actor, id, reason string, o Origin) (Booking, error) {
@@ -785,9 +803,26 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		if !unknown || !ok {
 			return Booking{}, err
 		}
-		if got, rerr := s.store.Booking(bg, id); rerr == nil && got.Status == StatusCancelled {
-			got.PatientID = b.PatientID
-			s.returnSlot(bg, sess, got, Return{})
+		giveBack := func(ctx context.Context, got Booking) {
+			if got.Status == StatusCancelled {
+				got.PatientID = b.PatientID
+				s.returnSlot(ctx, sess, got, Return{})
+			}
+		}
+		if got, rerr := s.store.Booking(bg, id); rerr == nil {
+			giveBack(bg, got)
+		} else {
+			// SQL is still away (the outage that lost the answer): read
+			// it back in the background while the outage lasts, so the
+			// caller hears at once and a slot SQL freed is not left held
+			// (the fault table met one).
+			s.tasks.start("read back cancellation "+id, 3*s.cfg.CommitTimeout, func(ctx context.Context) error {
+				got, err := s.readBackAfterOutage(ctx, id)
+				if err == nil {
+					giveBack(ctx, got)
+				}
+				return err
+			})
 		}
 		return Booking{}, err
 	}
