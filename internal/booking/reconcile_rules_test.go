@@ -51,15 +51,25 @@ func TestRuleReconcileFreesWhatWasCancelledWhileItRan(t *testing.T) {
 	if err != nil || got.Status != booking.StatusCancelled {
 		t.Fatalf("booking %s after the cancellation = %s, %v; want cancelled", b.ID, got.Status, err)
 	}
-	holds, err := w.adm.Holds(w.ctx, w.hospital.ID, []string{s})
+	if slot, held := w.heldFor(s, b.ID); held {
+		t.Errorf("after reconciling, slot %d is held for booking %s, which SQL has cancelled", slot, b.ID)
+	}
+}
+
+// heldFor reports whether, and at which slot, admission holds bookingID in
+// session sid.
+func (w *world) heldFor(sid, bookingID string) (int, bool) {
+	w.t.Helper()
+	holds, err := w.adm.Holds(w.ctx, w.hospital.ID, []string{sid})
 	if err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	for _, h := range holds {
-		if h.BookingID == b.ID {
-			t.Errorf("after reconciling, slot %d is held for booking %s, which SQL has cancelled", h.SlotNo, b.ID)
+		if h.BookingID == bookingID {
+			return h.SlotNo, true
 		}
 	}
+	return 0, false
 }
 
 // unreadCancel commits a cancellation but loses its answer, and then
@@ -100,18 +110,7 @@ func TestRuleLostCancelReadsBackThroughTheOutage(t *testing.T) {
 	if _, err := w.svc.Cancel(w.ctx, p.actor, b.ID, booking.Origin{}); !errors.Is(err, booking.ErrOutcomeUnknown) {
 		t.Fatalf("cancel with a lost answer: %v, want ErrOutcomeUnknown", err)
 	}
-	held := func() bool {
-		holds, err := w.adm.Holds(w.ctx, w.hospital.ID, []string{s})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, h := range holds {
-			if h.BookingID == b.ID {
-				return true
-			}
-		}
-		return false
-	}
+	held := func() bool { _, h := w.heldFor(s, b.ID); return h }
 	// The read-back goes on in the background, a few tries in well under
 	// a second; ten seconds is only the test's bound.
 	for deadline := time.Now().Add(10 * time.Second); held(); time.Sleep(10 * time.Millisecond) {
