@@ -51,6 +51,8 @@ var (
 	loadEntriesLua string
 	//go:embed soldout.lua
 	soldOutLua string
+	//go:embed redelay.lua
+	redelayLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -72,6 +74,7 @@ type Gate struct {
 	unenter *redis.Script
 	loadEnt *redis.Script
 	soldOut *redis.Script
+	redelay *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -108,6 +111,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		unenter: script(unenterLua),
 		soldOut: script(soldOutLua),
 		loadEnt: script(loadEntriesLua),
+		redelay: script(redelayLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -123,7 +127,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -408,6 +412,28 @@ func (g *Gate) Delayed(ctx context.Context, hospitalID string, now time.Time, li
 		out = append(out, booking.DelayedSlot{HospitalID: hospitalID, SessionID: f[0], SlotNo: n, Channel: booking.Channel(f[2])})
 	}
 	return out, nil
+}
+
+// Redelay runs redelay.lua: each slot free in its pool waits delay() again
+// among the returned slots (all of one hospital).
+func (g *Gate) Redelay(ctx context.Context, slots []booking.DelayedSlot, delay func() time.Duration) (int, error) {
+	if len(slots) == 0 {
+		return 0, nil
+	}
+	k := g.keys(slots[0].HospitalID)
+	keys := []string{k.delayed()}
+	args := make([]any, 0, 3*len(slots))
+	for _, d := range slots {
+		keys = append(keys, k.free(d.SessionID, d.Channel))
+		args = append(args, d.SessionID+"|"+strconv.Itoa(d.SlotNo)+"|"+string(d.Channel), d.SlotNo, delay().Milliseconds())
+	}
+	start := time.Now()
+	n, err := g.redelay.Run(ctx, g.rdb, keys, args...).Int()
+	g.observe("redelay", start)
+	if err != nil {
+		return 0, unavailable("redelay", err)
+	}
+	return n, nil
 }
 
 // Place runs place.lua for a delayed slot.

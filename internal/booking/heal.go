@@ -124,6 +124,9 @@ func (s *Service) reloadHospital(ctx context.Context, cat *Catalog, hospitalID s
 	if err := s.reconcileBarsIn(ctx, []string{hospitalID}); err != nil {
 		return fmt.Errorf("reload hospital %s: bars: %w", hospitalID, err)
 	}
+	if err := s.redelayReturned(ctx, hospitalID, sessions); err != nil {
+		return fmt.Errorf("reload hospital %s: %w", hospitalID, err)
+	}
 	if ok, err = s.adm.EndReload(ctx, hospitalID, token); err != nil {
 		return fmt.Errorf("reload hospital %s: %w", hospitalID, err)
 	}
@@ -135,6 +138,48 @@ func (s *Service) reloadHospital(ctx context.Context, cat *Catalog, hospitalID s
 	s.log.Info("reloaded a hospital's admission state from SQL", "hospital_id", hospitalID,
 		"sessions", len(sessions), "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// redelayReturned sends the slots bookings gave back through the return
+// path again when a hospital's state is reloaded. The random delays and the
+// waitlist rounds they waited for were lost with Redis's state, and the load
+// put them in their pools, where the first to poll would take them ahead of
+// the people in line (review12). Each free one, of a session open for
+// booking, waits a new random delay and is then placed as any returned slot
+// is: the line's head, else held for a round still open (reconcileWaitlists
+// rebuilt the rounds from SQL), else its pool. It runs before the state is
+// marked whole, so no booking attempt meets the slot in its pool first.
+func (s *Service) redelayReturned(ctx context.Context, hospitalID string, sessions []*Session) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	oldest := sessions[0].VisitDate
+	for _, ss := range sessions {
+		oldest = min(oldest, ss.VisitDate)
+	}
+	returned, err := s.store.ReturnedSlots(ctx, hospitalID, oldest)
+	if err != nil || len(returned) == 0 {
+		return err
+	}
+	now := s.cfg.Now()
+	var slots []DelayedSlot
+	for _, ss := range sessions {
+		if ss.Stopped() || !now.Before(ss.Closes()) {
+			continue
+		}
+		for _, sl := range ss.Slots {
+			q, ok := ss.Channel(sl.Channel)
+			if !ok || now.Before(q.ReleaseAt) || !slices.Contains(returned[ss.ID], sl.No) {
+				continue
+			}
+			slots = append(slots, DelayedSlot{HospitalID: hospitalID, SessionID: ss.ID, SlotNo: sl.No, Channel: sl.Channel})
+		}
+	}
+	n, err := s.adm.Redelay(ctx, slots, s.returnDelay)
+	if n > 0 {
+		s.log.Info("returned slots wait again for the waitlist after a reload", "hospital_id", hospitalID, "slots", n)
+	}
+	return err
 }
 
 // Heal reads every hospital's state mark and starts the reload of each one

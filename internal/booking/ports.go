@@ -193,6 +193,11 @@ type SlotReturns interface {
 	// Place places a delayed slot: waitlist first, else the to pool. With
 	// onlyIfDue it leaves a slot whose delay is not over.
 	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error)
+	// Redelay makes each of a hospital's slots that is free in its pool
+	// wait delay() again among the returned slots, so Place gives it out
+	// (the waitlist first); a slot not free is left. It returns how many
+	// wait.
+	Redelay(ctx context.Context, slots []DelayedSlot, delay func() time.Duration) (int, error)
 }
 
 // WaitQueue keeps each session's waitlist in order.
@@ -681,6 +686,10 @@ type BookingStore interface {
 	// same transaction.
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
+	// ReturnedSlots lists, by session, the slots of a hospital's sessions
+	// (visit from fromDate on) that a booking gave back — cancelled, or a
+	// no-show's — and no active booking holds.
+	ReturnedSlots(ctx context.Context, hospitalID, fromDate string) (map[string][]int, error)
 	BookingStatuses(ctx context.Context, ids []string) (map[string]Status, error)
 	// MadeByOthers lists the bookings (visit from fromDate on), lottery
 	// entries and waitlist places (open, or made since) of an identity

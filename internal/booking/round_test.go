@@ -329,3 +329,63 @@ func TestWhatADrawLeavesIsHeldForTheRound(t *testing.T) {
 	h.wantOnline(s, 0)
 	h.checkClean()
 }
+
+// When Redis loses a hospital's state, the slots bookings gave back do not
+// land in their pools for the first poller: the reload sends them through
+// the return path again. A slot held for a round still goes to the round's
+// joiner; one waiting out its delay waits again. (Before, the load put both
+// straight in the pool, and a bot polling after the reload booked them.)
+func TestReturnedSlotsWaitAgainAfterRedisLosesState(t *testing.T) {
+	lose := func(t *testing.T, h *harness) {
+		t.Helper()
+		if n := h.dropRedis(); n == 0 {
+			t.Fatal("no Redis keys under the gate's prefix")
+		}
+		reloads := h.svc.Reloads()
+		testenv.Must(t, h.svc.Heal(h.ctx), "heal")
+		eventually(t, healBound, "the reload", func() bool { return h.svc.Reloads() > reloads })
+	}
+	t.Run("held for an open round", func(t *testing.T) {
+		h := newHarness(t, harnessConfig{returnRound: testRound})
+		s := h.session(sessionOpts{online: 1})
+		holder, person, bot := h.user(1), h.user(1), h.user(1)
+		b := h.mustBook(holder, 0, s, "")
+		t0 := time.Now()
+		defer h.clock.reset()
+		h.clock.set(t0)
+		e := h.join(person, s)
+		h.clock.set(t0.Add(time.Minute))
+		h.mustCancel(holder.actor, b.ID)
+
+		lose(t, h)
+		for _, at := range []time.Duration{time.Minute, 5 * time.Minute, testRound - time.Second} {
+			h.clock.set(t0.Add(at))
+			h.placeReturned()
+			wantErr(t, "a bot polling "+at.String()+" after the reload", h.poll(bot, s), booking.ErrSoldOut)
+		}
+		h.clock.set(t0.Add(testRound + time.Second))
+		h.placeReturned()
+		if got := h.bookedEntry([]booking.WaitlistEntry{e}); len(got) != 1 {
+			t.Error("the person who joined the round has no booking after it")
+		}
+		h.checkClean()
+	})
+	t.Run("waiting out its delay", func(t *testing.T) {
+		h := newHarness(t, harnessConfig{returnDelay: time.Hour})
+		s := h.session(sessionOpts{online: 1})
+		holder, bot := h.user(1), h.user(1)
+		b := h.mustBook(holder, 0, s, "")
+		h.mustCancel(holder.actor, b.ID)
+		if got := h.delayedOf(s); len(got) != 1 {
+			t.Fatalf("delayed slots after the cancellation = %+v, want 1", got)
+		}
+
+		lose(t, h)
+		h.placeReturned()
+		wantErr(t, "a bot polling after the reload", h.poll(bot, s), booking.ErrSoldOut)
+		if got := h.delayedOf(s); len(got) != 1 || got[0].SlotNo != b.SlotNo {
+			t.Errorf("delayed slots after the reload = %+v, want slot %d", got, b.SlotNo)
+		}
+		h.checkClean()
+	})
+}

@@ -1179,6 +1179,11 @@ func TestReconcileAfterRedisLoss(t *testing.T) {
 	h.wantOnline(s, 0)
 
 	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	// The loss's reload (the heal job's) sends the cancelled booking's slot
+	// through the return path again; placed, it is free.
+	testenv.Must(t, h.svc.Heal(h.ctx), "heal")
+	eventually(t, healBound, "the state whole again", func() bool { return h.svc.Ready(h.ctx) == nil })
+	h.placeReturned()
 	h.checkClean()
 	h.wantOnline(s, quota-len(active))
 	h.wantOnline(other, 1)

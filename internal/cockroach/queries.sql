@@ -402,6 +402,18 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
 -- name: active_bookings
  WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('confirmed', 'checked_in');
 
+-- name: returned_slots
+-- The slots a booking gave back (cancelled, or a no-show's) that no active
+-- booking holds: after Redis lost its state they go through the return path
+-- again (the waitlist first), not straight to their pool.
+SELECT DISTINCT b.session_id::TEXT, b.slot_no
+  FROM bookings b
+ WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('cancelled', 'no_show')
+   AND NOT EXISTS (SELECT 1 FROM bookings a
+                    WHERE a.session_id = b.session_id AND a.slot_no = b.slot_no
+                      AND a.status IN ('confirmed', 'checked_in'))
+ ORDER BY 1, 2;
+
 -- name: cancel_booking
 UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = $3
  WHERE id = $1 AND status = 'confirmed';

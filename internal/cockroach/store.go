@@ -923,6 +923,21 @@ func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string)
 	return pgx.CollectRows(rows, scanBooking)
 }
 
+// ReturnedSlots lists the slots a booking gave back that no active booking
+// holds, by session.
+func (s *Store) ReturnedSlots(ctx context.Context, hospitalID, fromDate string) (_ map[string][]int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	out := map[string][]int{}
+	rows, _ := s.db.pool.Query(ctx, q("returned_slots"), hospitalID, fromDate)
+	var sid string
+	var slot int
+	_, err := pgx.ForEachRow(rows, []any{&sid, &slot}, func() error {
+		out[sid] = append(out[sid], slot)
+		return nil
+	})
+	return out, err
+}
+
 // bookingQuery is booking_rows completed by the named clause.
 func bookingQuery(clause string) string { return q("booking_rows") + "\n" + q(clause) }
 

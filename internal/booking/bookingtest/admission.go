@@ -391,6 +391,27 @@ func (a *Admission) Place(_ context.Context, d booking.DelayedSlot, p booking.Pl
 	}), nil
 }
 
+// Redelay is redelay.lua's: each slot free in its pool waits delay() again.
+func (a *Admission) Redelay(_ context.Context, slots []booking.DelayedSlot, delay func() time.Duration) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, d := range slots {
+		h := a.hospital(d.HospitalID)
+		free := h.free[d.SessionID][d.Channel]
+		i := slices.Index(free, d.SlotNo)
+		if i < 0 {
+			continue
+		}
+		h.free[d.SessionID][d.Channel] = slices.Delete(free, i, i+1)
+		if _, waiting := h.delayed[d]; !waiting {
+			h.delayed[d] = a.now().Add(delay())
+		}
+		n++
+	}
+	return n, nil
+}
+
 // JoinWaitlist appends an entry (unless it is there) and returns its
 // 1-based position. Rounds are not modelled (the adapter's waitlist.lua
 // and place.lua are; run the domain with Config.ReturnRound < 0 over this

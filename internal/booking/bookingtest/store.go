@@ -283,6 +283,32 @@ func (s *Store) ActiveBookings(_ context.Context, hospitalID, fromDate string) (
 	}), nil
 }
 
+// ReturnedSlots lists the slots a booking gave back that no active booking
+// holds, by session.
+func (s *Store) ReturnedSlots(_ context.Context, hospitalID, fromDate string) (map[string][]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := map[string]map[int]bool{}
+	for _, b := range s.filter(active) {
+		if held[b.SessionID] == nil {
+			held[b.SessionID] = map[int]bool{}
+		}
+		held[b.SessionID][b.SlotNo] = true
+	}
+	out := map[string][]int{}
+	for _, b := range s.filter(func(b booking.Booking) bool {
+		return b.HospitalID == hospitalID && b.VisitDate >= fromDate && !active(b)
+	}) {
+		if !held[b.SessionID][b.SlotNo] && !slices.Contains(out[b.SessionID], b.SlotNo) {
+			out[b.SessionID] = append(out[b.SessionID], b.SlotNo)
+		}
+	}
+	for _, slots := range out {
+		slices.Sort(slots)
+	}
+	return out, nil
+}
+
 // BookingStatuses returns the status of each booking found.
 func (s *Store) BookingStatuses(_ context.Context, ids []string) (map[string]booking.Status, error) {
 	s.mu.Lock()

@@ -36,6 +36,10 @@ func (unimplementedStore) ActiveBars(_ context.Context, _ time.Time) ([]booking.
 	panic(unimplemented("Store.ActiveBars"))
 }
 
+func (unimplementedStore) ReturnedSlots(_ context.Context, _ string, _ string) (map[string][]int, error) {
+	panic(unimplemented("Store.ReturnedSlots"))
+}
+
 func (unimplementedStore) ActiveBookings(_ context.Context, _ string, _ string) ([]booking.Booking, error) {
 	panic(unimplemented("Store.ActiveBookings"))
 }
@@ -514,6 +518,10 @@ func (unimplementedAdmission) LeaveWaitlist(_ context.Context, _ string, _ strin
 
 func (unimplementedAdmission) WaitRound(_ context.Context, _ string, _ string) (time.Time, error) {
 	panic(unimplemented("Admission.WaitRound"))
+}
+
+func (unimplementedAdmission) Redelay(_ context.Context, _ []booking.DelayedSlot, _ func() time.Duration) (int, error) {
+	panic(unimplemented("Admission.Redelay"))
 }
 
 func (unimplementedAdmission) Load(_ context.Context, _ *booking.Session, _ []booking.Booking, _ []booking.StaleHold) error {
