@@ -191,8 +191,10 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		return Result{Booking: b}, err
 	}()
 	if err != nil {
-		s.noteRefusal(actor, req.SessionID, req.PatientID, identityID, "", req.Channel, req.Origin, err)
+		// Explained first: the event says whether another account's
+		// booking was in the way (made_by_other_account).
 		err = s.explainRefusal(ctx, actor, sess, identityID, err)
+		s.noteRefusal(actor, req.SessionID, req.PatientID, identityID, "", req.Channel, req.Origin, err)
 	}
 	return r, err
 }
@@ -774,7 +776,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	if actor.Role == RolePatient && b.AccountID != "" && b.AccountID != actor.AccountID {
 		// The person's verified self, on a booking another account made
 		// for them (bookingOf): the maker is told, and it is audited.
-		ev.Reason = reasonByPerson
+		ev.Reason, ev.ByAccountID = reasonByPerson, actor.AccountID
 		if late {
 			ev.Reason = reasonLateByPerson
 		}

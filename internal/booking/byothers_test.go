@@ -135,6 +135,32 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	if n := h.auditCount("cancelled_by_person"); n != 3 {
 		t.Errorf("audit entries cancelled_by_person = %d, want 3", n)
 	}
+	// The events say who ended what (by_account_id, the maker's stays the
+	// account) and which refusals another account's booking was behind
+	// (made_by_other_account): the detector's evidence, and its victims'.
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE account_id = $1 AND by_account_id = $2 AND reason IN
+		('cancelled_by_person', 'lottery_withdrawn_by_person', 'left_waitlist_by_person')`, maker.actor.AccountID, p.actor.AccountID); n != 3 {
+		t.Errorf("events of the maker's items ended by P, naming P's account = %d, want 3", n)
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE by_account_id IS NOT NULL`); n != 3 {
+		t.Errorf("events naming an account that ended them = %d, want 3 (no other event)", n)
+	}
+	h.svc.FlushRefusals(h.ctx)
+	for _, c := range []struct {
+		who     string
+		account string
+		made    string
+		want    int
+	}{
+		{"P", p.actor.AccountID, "made_by_other_account", 2},
+		{"the family member's account", family.actor.AccountID, "made_by_other_account", 2},
+		{"the maker", maker.actor.AccountID, "made_by_other_account IS NULL", 1},
+	} {
+		if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND reason = 'already_booked'
+			AND account_id = $1 AND `+c.made, c.account); n != c.want {
+			t.Errorf("%s's refused already_booked events with %s = %d, want %d", c.who, c.made, n, c.want)
+		}
+	}
 
 	_, err = h.svc.NotifyEvents(h.ctx)
 	testenv.Must(t, err, "notify")
@@ -252,5 +278,14 @@ func TestIdentityTakenProbesAreBounded(t *testing.T) {
 		if got != c.want {
 			t.Errorf("rejected events of %s with reason %s = %d, want %d", c.account.AccountID, c.reason, got, c.want)
 		}
+	}
+	// A refused claim names the person the number is (the detector counts
+	// distinct numbers), the registered self's; a 429 looked at no number.
+	if n := h.count(`SELECT count(DISTINCT e.identity_id) FROM booking_events e JOIN patients p ON p.identity_id = e.identity_id AND p.is_self
+		WHERE e.type = 'rejected' AND e.account_id = $1 AND e.reason = 'identity_taken'`, prober.actor.AccountID); n != 3 {
+		t.Errorf("the prober's refused claims name %d registered selves, want 3", n)
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE reason = 'identity_claims_limited' AND identity_id IS NOT NULL`); n != 0 {
+		t.Errorf("%d identity_claims_limited events name a person; want none", n)
 	}
 }

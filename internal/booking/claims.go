@@ -59,8 +59,9 @@ func (s *Service) claimsAllowed(ctx context.Context, actor Actor, o Origin) erro
 }
 
 // claimRefused counts and records an add refused for what is known of the
-// identity; other errors pass untouched.
-func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, err error) {
+// identity (idHash, its ID number's keyed hash); other errors pass
+// untouched.
+func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, idHash []byte, err error) {
 	if !errors.Is(err, ErrIdentityTaken) && !errors.Is(err, ErrIdentityUnverified) {
 		return
 	}
@@ -69,12 +70,24 @@ func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, err e
 			s.log.Warn("count a refused identity claim", "err", ferr)
 		}
 	}
-	s.noteClaimRefusal(actor, o, err)
+	// The person the number is (it is registered: that is why it was
+	// refused), so that the detector counts the distinct numbers an account
+	// was refused, not its retries of one. One point read, bounded as the
+	// refusals are (ClaimGuard, ClaimIPGuard); a failed read records the
+	// refusal without it.
+	identityID := ""
+	if len(idHash) > 0 {
+		if who, ierr := s.store.IdentityByHash(context.WithoutCancel(ctx), idHash); ierr == nil {
+			identityID = who.ID
+		}
+	}
+	s.noteClaimRefusal(actor, o, identityID, err)
 }
 
 // noteClaimRefusal records a refused add as a rejected event (no session):
-// the account, the address and device, the code as the reason.
-func (s *Service) noteClaimRefusal(actor Actor, o Origin, err error) {
+// the account, the address and device, the code as the reason, and the
+// person the number is when known (never the number).
+func (s *Service) noteClaimRefusal(actor Actor, o Origin, identityID string, err error) {
 	e, ok := AsError(err)
 	if !ok || e == nil {
 		return
@@ -84,5 +97,5 @@ func (s *Service) noteClaimRefusal(actor Actor, o Origin, err error) {
 		return
 	}
 	s.refusals.add(refused{ts: s.cfg.Now().UnixNano(), typ: EventRejected, account: actor.AccountID, reason: e.Code,
-		ip: o.IP, device: o.DeviceID})
+		ip: o.IP, device: o.DeviceID, identity: identityID})
 }

@@ -59,6 +59,18 @@ type Event struct {
 	// member picked by mistake is on the account; a buyer is a stranger.
 	PresentedIdentityID string `json:"presented_identity_id,omitempty"`
 	PresentedOnAccount  *bool  `json:"presented_on_account,omitempty"`
+	// ByAccountID, on an event of a person's verified self ending what
+	// another account made for them (reason cancelled_by_person,
+	// late_cancelled_by_person, lottery_withdrawn_by_person,
+	// left_waitlist_by_person), is the account of that verified self:
+	// AccountID stays the maker's, and IP and DeviceID are the request's
+	// of the person who ended it, not the maker's.
+	ByAccountID string `json:"by_account_id,omitempty"`
+	// MadeByOtherAccount, on a rejected attempt, says it was refused for
+	// something another patient account made for the person (a booking,
+	// entry or place in the way, or one that fills a quota): the answer's
+	// made_by_other_account. The attempt's account is the one refused.
+	MadeByOtherAccount bool `json:"made_by_other_account,omitempty"`
 }
 
 // Origin is where a request came from, as the HTTP layer saw it; it goes

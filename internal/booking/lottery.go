@@ -429,7 +429,7 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 			HospitalID: e.HospitalID}
 	}
 	if self != "" {
-		ev.Reason = reasonEntryByPerson
+		ev.Reason, ev.ByAccountID = reasonEntryByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "lottery_entry:"+e.ID, "lottery entry", "withdrawn", e.HospitalID)
 	}
 	w, err := s.store.WithdrawEntry(ctx, id, now, ev, audit)

@@ -37,20 +37,27 @@ func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientReq
 		return Patient{}, err
 	}
 	if err := s.claimsAllowed(ctx, actor, o); err != nil {
-		s.noteClaimRefusal(actor, o, err)
+		s.noteClaimRefusal(actor, o, "", err)
 		return Patient{}, err
 	}
-	p, err := s.addPatient(ctx, actor, req, rel, isSelf, o)
-	s.claimRefused(ctx, actor, o, err)
+	p, idHash, err := s.addPatient(ctx, actor, req, rel, isSelf, o)
+	s.claimRefused(ctx, actor, o, idHash, err)
 	return p, err
 }
 
-// addPatient is AddPatient past the checks of the caller.
-func (s *Service) addPatient(ctx context.Context, actor Actor, req AddPatientRequest, rel Relationship, isSelf bool, o Origin) (Patient, error) {
+// addPatient is AddPatient past the checks of the caller; it returns the
+// ID number's keyed hash once the number is read (for claimRefused).
+func (s *Service) addPatient(ctx context.Context, actor Actor, req AddPatientRequest, rel Relationship, isSelf bool, o Origin) (Patient, []byte, error) {
 	who, err := s.resolve(IdentityRequest{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
 	if err != nil {
-		return Patient{}, err
+		return Patient{}, nil, err
 	}
+	p, err := s.addResolved(ctx, actor, req, who, rel, isSelf, o)
+	return p, who.Identity.IDHash, err
+}
+
+// addResolved is addPatient once the identity is read.
+func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRequest, who person, rel Relationship, isSelf bool, o Origin) (Patient, error) {
 	if isSelf && who.doc.Type == identity.BirthCertificate {
 		return Patient{}, Errorf(ErrInvalidField, "a birth certificate is a newborn's: add the child as a family member of a parent's account")
 	}

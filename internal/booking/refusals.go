@@ -42,6 +42,7 @@ type refused struct {
 	ch                                       Channel
 	account, patient, identity, staff, phone string
 	reason, ip, device                       string
+	byOthers                                 bool // made_by_other_account
 }
 
 // refusalLog is the bounded buffer between the requests and the writer:
@@ -132,10 +133,11 @@ const refusalText = 192
 // text[at:at+ends[0]], text[at+ends[0]:at+ends[1]], … in the order of
 // refusedRec.strings; sess indexes the buffer's sessions, -1 for none.
 type refusedRec struct {
-	ts   int64
-	at   uint32
-	sess int32
-	ends [refusedFields]uint16
+	ts       int64
+	at       uint32
+	sess     int32
+	ends     [refusedFields]uint16
+	byOthers bool
 }
 
 // strings lists r's string fields in a record's order.
@@ -157,7 +159,7 @@ func (b *refusalBuf) put(r *refused) bool {
 	// Appended to a local copy of text and stored once: the string that
 	// does not fit leaves the buffer as it was.
 	text, at := b.text, len(b.text)
-	rec := refusedRec{ts: r.ts, at: uint32(at), sess: -1}
+	rec := refusedRec{ts: r.ts, at: uint32(at), sess: -1, byOthers: r.byOthers}
 	for i, f := range r.strings() {
 		end := len(text) + len(*f)
 		if end > cap(text) || end-at > math.MaxUint16 {
@@ -201,7 +203,7 @@ func (b *refusalBuf) owned(i int) refused {
 
 // view is rec with its strings sliced from text, its strings' bytes.
 func (b *refusalBuf) view(rec *refusedRec, text string) refused {
-	r := refused{ts: rec.ts}
+	r := refused{ts: rec.ts, byOthers: rec.byOthers}
 	if rec.sess >= 0 {
 		r.sess = b.sessions[rec.sess]
 	}
@@ -263,7 +265,7 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 		return
 	}
 	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRejected, sess: sess, ch: ch, reason: e.Code,
-		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone}
+		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone, byOthers: e.MadeElsewhere}
 	if actor.Role != RolePatient {
 		r.staff = actor.AccountID
 	} else {
@@ -279,7 +281,8 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 // strings (of a buffer, take refusalBuf.owned's).
 func (r *refused) event() Event {
 	e := Event{TS: time.Unix(0, r.ts), Type: r.typ, AccountID: r.account, PatientID: r.patient, IdentityID: r.identity,
-		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone}
+		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone,
+		MadeByOtherAccount: r.byOthers}
 	if s := r.sess; s != nil {
 		e.SessionID, e.HospitalID, e.DepartmentID, e.DoctorID = s.ID, s.HospitalID, s.DepartmentID, s.DoctorID
 		if q, ok := s.Channel(r.ch); ok {

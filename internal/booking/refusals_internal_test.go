@@ -89,6 +89,8 @@ func TestRefusalBufferKeepsEveryField(t *testing.T) {
 					f.SetString("值 of " + typ.Field(j).Name)
 				case f.Kind() == reflect.Int64:
 					f.SetInt(now.UnixNano())
+				case f.Kind() == reflect.Bool:
+					f.SetBool(true)
 				case f.Type() == reflect.TypeFor[*Session]():
 					f.Set(reflect.ValueOf(&sess))
 				default:

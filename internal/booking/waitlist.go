@@ -190,7 +190,7 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 		PatientID: e.PatientID, SessionID: e.SessionID, HospitalID: e.HospitalID, Reason: "left_waitlist"})
 	var audit *AuditEntry
 	if byPerson {
-		ev.Reason = reasonLeftByPerson
+		ev.Reason, ev.ByAccountID = reasonLeftByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "waitlist:"+e.ID, "waitlist place", "left", e.HospitalID)
 	}
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev, audit); err != nil {

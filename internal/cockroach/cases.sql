@@ -88,7 +88,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
+       COALESCE(made_by_other_account, FALSE)
   FROM booking_events
  WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show')
  ORDER BY ts, id LIMIT $2;

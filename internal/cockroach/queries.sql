@@ -94,8 +94,9 @@ SELECT id::TEXT, token_generation, tokens_revoked_at FROM accounts WHERE tokens_
 INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
                             phone, release_at, reason, staff_id, identity_id,
-                            presented_identity_id, presented_on_account)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20);
+                            presented_identity_id, presented_on_account, by_account_id,
+                            made_by_other_account)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22);
 
 -- name: disable_account
 -- `fairslot staff disable`: the account's tokens end in the same write.
@@ -587,7 +588,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
+       COALESCE(made_by_other_account, FALSE)
   FROM booking_events
  WHERE ts >= $1
  ORDER BY ts, id;
@@ -597,7 +599,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
+       COALESCE(made_by_other_account, FALSE)
   FROM booking_events
  WHERE ts >= $1 AND (account_id = ANY ($2::UUID[]) OR identity_id = ANY ($3::UUID[]))
  ORDER BY ts, id

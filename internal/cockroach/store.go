@@ -61,6 +61,15 @@ func nullBytes(v string) any {
 	return []byte(v)
 }
 
+// nullBool turns false into NULL for an optional BOOL mark that only says
+// yes (made_by_other_account).
+func nullBool(v bool) any {
+	if !v {
+		return nil
+	}
+	return true
+}
+
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -377,7 +386,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) (rerr error) 
 // eventColumns are booking_events' columns in the order of eventArgs.
 var eventColumns = []string{"id", "ts", "type", "account_id", "patient_id", "booking_id", "session_id",
 	"hospital_id", "department_id", "doctor_id", "channel", "ip", "device_id", "phone", "release_at", "reason",
-	"staff_id", "identity_id"}
+	"staff_id", "identity_id", "made_by_other_account"}
 
 // RecordEvents stores a batch of events in one COPY (refused attempts,
 // written by the service in the background). An id that is not a UUID —
@@ -390,7 +399,7 @@ func (s *Store) RecordEvents(ctx context.Context, evs []booking.Event) (rerr err
 		return []any{uuidOrNil(ev.ID), ev.TS, string(ev.Type), uuidOrNil(ev.AccountID), uuidOrNil(ev.PatientID),
 			uuidOrNil(ev.BookingID), uuidOrNil(ev.SessionID), uuidOrNil(ev.HospitalID), uuidOrNil(ev.DepartmentID),
 			uuidOrNil(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-			uuidOrNil(ev.StaffID), uuidOrNil(ev.IdentityID)}, nil
+			uuidOrNil(ev.StaffID), uuidOrNil(ev.IdentityID), nullBool(ev.MadeByOtherAccount)}, nil
 	}))
 	return err
 }
@@ -413,7 +422,8 @@ func eventArgs(ev booking.Event) []any {
 	return []any{ev.ID, ev.TS, string(ev.Type), nullable(ev.AccountID), nullable(ev.PatientID),
 		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
 		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-		nullable(ev.StaffID), nullable(ev.IdentityID), nullable(ev.PresentedIdentityID), ev.PresentedOnAccount}
+		nullable(ev.StaffID), nullable(ev.IdentityID), nullable(ev.PresentedIdentityID), ev.PresentedOnAccount,
+		nullable(ev.ByAccountID), nullBool(ev.MadeByOtherAccount)}
 }
 
 // RecordAudit stores one staff action.
