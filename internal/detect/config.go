@@ -100,6 +100,12 @@ type Rules struct {
 	DeviceChurn Rule `json:"device_churn"`
 	// insider: a clerk favouring the same people.
 	Insider Rule `json:"insider"`
+	// claims: distinct ID numbers the service refused to put on the
+	// account (identity_taken, identity_unverified; identities.go).
+	ClaimsRefused Rule `json:"claims_refused"`
+	// disowned: distinct people whose verified self ended, from their own
+	// account, what the account made for them (identities.go).
+	EndedByPerson Rule `json:"ended_by_person"`
 	// reported: patients' reports (举报), counted by independent
 	// reporters; never a kind of evidence of its own (reports.go).
 	Reported Rule `json:"reported"`
@@ -309,6 +315,8 @@ func DefaultConfig() Config {
 			HandoffLinked:     Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			StrangersCame:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			UnseenPassedOn:    Rule{Min: 1, Weight: 0.5, Cap: 1.5},
+			ClaimsRefused:     Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			EndedByPerson:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
 			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},

@@ -87,6 +87,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d.index()
 	d.accountSignals()
 	d.beforeOpening()
+	d.identities()
 	d.attrSignals()
 	d.findHandoffs()
 	d.handoffSignals()
@@ -115,6 +116,8 @@ var kindNames = map[string][2]string{
 	kTransfer:   {"slots passed on to other people (hand-offs, strangers at the desk)", "转号（倒号、他人持证来取号）"},
 	kEvasion:    {"evasion (a new phone every day)", "规避（频繁更换设备）"},
 	kInsider:    {"staff favouring the same people", "工作人员偏向特定人员"},
+	kClaims:     {"other people's ID numbers, refused when it tried to add them", "添加他人身份证号被拒"},
+	kDisowned:   {"people who cancelled, from their own accounts, what it booked for them", "被办理人本人取消其代办的预约"},
 	kReport:     {"patients' reports (testimony: never a kind of its own)", "患者举报（旁证，不单独计为一类证据）"},
 }
 

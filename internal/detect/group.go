@@ -71,7 +71,12 @@ func (d *detector) link() (*groups, []edge) {
 		}
 		for i := range l {
 			for j := i + 1; j < len(l); j++ {
-				shared[[2]int32{l[i], l[j]}]++
+				// A person who disowned what one of the two made for
+				// them ties nobody to it: the squatter and the person's
+				// own family are not one operator.
+				if !d.disowned[[2]int32{p, l[i]}] && !d.disowned[[2]int32{p, l[j]}] {
+					shared[[2]int32{l[i], l[j]}]++
+				}
 			}
 		}
 	}

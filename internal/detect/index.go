@@ -18,6 +18,10 @@ const (
 	oNoShow                 // a no-show
 	oLapsed                 // its session is over and it was never used: a no-show nobody wrote
 	oHospital               // cancelled by the hospital (a stopped clinic, a confirmed flag)
+	// oByPerson: ended by the verified self of the person the account made
+	// it for. Not the account's waste: that the person disowned it is
+	// ended_by_person's evidence, counted there once.
+	oByPerson
 )
 
 // bref is one booking an account made itself (not a clerk's or an
@@ -59,10 +63,20 @@ type account struct {
 	// because the person who showed their card is not on the account.
 	strangers []strangerVisit
 	cancels   []int64 // its own cancellations of bookings
-	attrs     []int32 // the devices and phones it used (into detector.attrs)
-	ipReqs    int     // its own requests that named an IP
-	last      int64
-	items     []item
+	// endedBy are the persons whose verified self ended (cancelled,
+	// withdrew, left) what this account made for them, from their own
+	// account: the person disowning it (ended_by_person).
+	endedBy []stamp
+	// claims are its refused identity claims (adding a patient refused
+	// identity_taken or identity_unverified), by the person the number is
+	// (0 when the stream does not say); claimsLimited the 429s past the
+	// day's refusals (claims_refused).
+	claims        []stamp
+	claimsLimited int
+	attrs         []int32 // the devices and phones it used (into detector.attrs)
+	ipReqs        int     // its own requests that named an IP
+	last          int64
+	items         []item
 }
 
 // strangerVisit is a refused check-in of one of the account's bookings
@@ -152,6 +166,10 @@ type detector struct {
 	// link: the receiver took the slots for buyers' IDs.
 	pairs  [][2]int32
 	waited map[[2]int32]bool
+	// disowned holds the (person, account) pairs where the person's
+	// verified self ended what the account made for them: the person is
+	// no tie between that account and any other (link).
+	disowned map[[2]int32]bool
 	// addedAt caches, per receiver of hand-offs, when each person was
 	// first put on it (forBuyer).
 	addedAt map[*account]map[sym]int64
@@ -175,7 +193,8 @@ func newDetector(in *Input, cfg Config) *detector {
 	evs, strs, doctorOf := in.finish()
 	d := &detector{cfg: cfg, strs: strs, evs: evs, doctorOf: doctorOf, reports: in.reports,
 		ipAccounts: map[sym][]int32{}, ipOwners: map[sym][]int32{}, waited: map[[2]int32]bool{},
-		came: map[sym]bool{}}
+		disowned: map[[2]int32]bool{},
+		came:     map[sym]bool{}}
 	d.acctOf = filled(strs.len())
 	d.sessOf = filled(strs.len())
 	d.staffOf = filled(strs.len())
@@ -288,6 +307,22 @@ func (d *detector) index() {
 	}
 	for i := range d.evs {
 		e := &d.evs[i]
+		if e.typ == tRejected && e.sess == 0 && e.marks&rClaim != 0 {
+			// A refused identity claim names a number the account tried
+			// to put on it, not one of its people: counted apart, never
+			// a person of the account (it would link the account to the
+			// number's owner) nor an attempt at a slot.
+			if e.acct != 0 && e.staff == 0 {
+				a := d.account(e.acct)
+				a.last = e.ts
+				if e.marks&rClaimLimited != 0 {
+					a.claimsLimited++
+				} else {
+					a.claims = append(a.claims, stamp{e.ts, e.person})
+				}
+			}
+			continue
+		}
 		si := d.session(e.sess)
 		if e.staff != 0 {
 			s := d.staffMember(e.staff)
@@ -327,7 +362,11 @@ func (d *detector) index() {
 				}
 			}
 		}
-		self := a != nil && e.staff == 0
+		// A cancellation by the person the account made it for was the
+		// person's request from their own account: not the account's own
+		// (no hand-off of its, no sitting of cancels, not its handset).
+		byPerson := e.typ == tCancelled && e.marks&rByPerson != 0
+		self := a != nil && e.staff == 0 && !byPerson
 		switch e.typ {
 		case tPatientAdded:
 			if a != nil && e.person != 0 {
@@ -373,6 +412,10 @@ func (d *detector) index() {
 				a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})
 			}
 		case tCancelled:
+			if byPerson && a != nil && e.person != 0 {
+				a.endedBy = append(a.endedBy, stamp{e.ts, e.person})
+				d.disowned[[2]int32{e.person, ai}] = true
+			}
 			if e.marks&rLeftWaitlist != 0 {
 				break
 			}
@@ -384,6 +427,8 @@ func (d *detector) index() {
 			switch {
 			case e.marks&rByStaff != 0:
 				b.outcome = oHospital
+			case byPerson:
+				b.outcome = oByPerson
 			case e.marks&rLate != 0:
 				b.outcome = oLate
 			default:
@@ -421,9 +466,12 @@ func (d *detector) index() {
 				if bk == 0 {
 					bk = e.sess
 				}
-				a.strangers = append(a.strangers, strangerVisit{e.ts, bk, e.shown})
+				a.strangers = append(a.strangers, strangerVisit{e.ts, bk, e.other})
 			}
-			if !self {
+			if !self || e.marks&rByOthers != 0 {
+				// Refused for what another account made for the person:
+				// the person kept out, not an attempt that says anything
+				// of them.
 				break
 			}
 			a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})

@@ -59,19 +59,34 @@ var typeCodes = map[booking.EventType]uint8{
 // — "waitlist_promoted", "late_cancel" — reads the same as the service's)
 // and the channel, once: the detector needs no more of either.
 const (
-	rWaitlist     uint8 = 1 << iota // booked: handed over by the waitlist or a lottery draw (no race behind it)
-	rLate                           // cancelled after the deadline: counts as a no-show
-	rLeftWaitlist                   // cancelled: a waitlist entry, not a booking
-	rByStaff                        // cancelled by the hospital (a stopped clinic, a confirmed flag)
-	cPhone                          // on the phone channel
-	cReferral                       // on the referral channel
+	rWaitlist     uint16 = 1 << iota // booked: handed over by the waitlist or a lottery draw (no race behind it)
+	rLate                            // cancelled after the deadline: counts as a no-show
+	rLeftWaitlist                    // cancelled: a waitlist entry, not a booking
+	rByStaff                         // cancelled by the hospital (a stopped clinic, a confirmed flag)
+	cPhone                           // on the phone channel
+	cReferral                        // on the referral channel
 	// A check-in the desk refused for a mismatch (rejected,
 	// identity_mismatch) by a person who showed their own card:
 	pStranger // … who is not on the booking's account
 	pKin      // … who is (the booked person, or a family member picked by mistake)
+	// rByPerson: cancelled (a booking, an entry, a waitlist place) by the
+	// verified self of the person another account made it for — reason
+	// …_by_person, or by_account_id naming an account other than the
+	// event's. The event's account is the maker's; the request was the
+	// person's.
+	rByPerson
+	// rByOthers: a refused attempt of the person for something another
+	// patient account made for them (made_by_other_account).
+	rByOthers
+	// rClaim: a refused identity claim — adding a patient refused
+	// identity_taken or identity_unverified — or the 429
+	// identity_claims_limited past the day's refusals (a rejected event
+	// with no session).
+	rClaim
+	rClaimLimited // … the 429
 )
 
-func channelMarks(ch string) uint8 {
+func channelMarks(ch string) uint16 {
 	switch ch {
 	case string(booking.ChannelPhone):
 		return cPhone
@@ -85,7 +100,7 @@ func channelMarks(ch string) uint8 {
 // mismatch's rejected event with presented_on_account. A stream that does
 // not say (another system, or the service before it recorded it) says
 // nothing.
-func presentedMarks(typ uint8, reason string, onAccount *bool) uint8 {
+func presentedMarks(typ uint8, reason string, onAccount *bool) uint16 {
 	if typ != tRejected || onAccount == nil || !strings.Contains(strings.ToLower(reason), "mismatch") {
 		return 0
 	}
@@ -95,13 +110,20 @@ func presentedMarks(typ uint8, reason string, onAccount *bool) uint8 {
 	return pStranger
 }
 
-func reasonMarks(typ uint8, reason string) uint8 {
-	if reason == "" || (typ != tBooked && typ != tCancelled) {
+func reasonMarks(typ uint8, reason string) uint16 {
+	if reason == "" || (typ != tBooked && typ != tCancelled && typ != tRejected) {
 		return 0
 	}
 	r := strings.ToLower(reason)
-	var m uint8
+	var m uint16
 	switch typ {
+	case tRejected:
+		switch {
+		case strings.Contains(r, "claims_limited"):
+			m |= rClaim | rClaimLimited
+		case strings.Contains(r, "identity_taken") || strings.Contains(r, "identity_unverified"):
+			m |= rClaim
+		}
 	case tBooked:
 		if strings.Contains(r, "waitlist") || strings.Contains(r, "wait_list") || strings.Contains(r, "lottery") {
 			m |= rWaitlist
@@ -115,6 +137,24 @@ func reasonMarks(typ uint8, reason string) uint8 {
 		case strings.HasPrefix(r, "flag_confirmed") || strings.Contains(r, "clinic_stopped") || strings.Contains(r, "stopped"):
 			m |= rByStaff
 		}
+		if strings.Contains(r, "by_person") {
+			m |= rByPerson
+		}
+	}
+	return m
+}
+
+// actorMarks reads who acted on an event beside its account: a
+// cancellation naming another account that ended it (by_account_id) was
+// the person's, and a refusal made_by_other_account was for something
+// another account made.
+func actorMarks(typ uint8, acct, by sym, byOthers bool) uint16 {
+	var m uint16
+	if typ == tCancelled && by != 0 && by != acct {
+		m |= rByPerson
+	}
+	if typ == tRejected && byOthers {
+		m |= rByOthers
 	}
 	return m
 }
@@ -126,8 +166,12 @@ type ev struct {
 	ts, rel                                           int64
 	acct, pat, ident, bk, sess, ip, dev, phone, staff sym
 	person                                            sym // the identity, resolved (see resolvePersons)
-	shown                                             sym // who showed their card at a refused check-in (presented_identity_id)
-	typ, marks                                        uint8
+	// other is who else an event names: at a refused check-in, who showed
+	// their card (presented_identity_id); on a cancellation by the person
+	// it was made for, the person's account (by_account_id).
+	other sym
+	typ   uint8
+	marks uint16
 }
 
 // Input collects events for Detect. Add them in any order, then call
@@ -209,9 +253,10 @@ func (in *part) add(e *booking.Event) {
 		ts: unixNano(e.TS), rel: unixNano(e.ReleaseAt),
 		acct: in.sym(e.AccountID), pat: in.sym(e.PatientID), ident: in.sym(e.IdentityID), bk: in.sym(e.BookingID),
 		sess: in.sym(e.SessionID), ip: in.sym(e.IP), dev: in.sym(e.DeviceID), phone: in.sym(e.Phone),
-		staff: in.sym(e.StaffID), shown: in.sym(e.PresentedIdentityID), typ: typ,
+		staff: in.sym(e.StaffID), other: in.sym(cmp.Or(e.PresentedIdentityID, e.ByAccountID)), typ: typ,
 		marks: reasonMarks(typ, e.Reason) | channelMarks(string(e.Channel)) | presentedMarks(typ, e.Reason, e.PresentedOnAccount),
 	}
+	x.marks |= actorMarks(typ, x.acct, in.sym(e.ByAccountID), e.MadeByOtherAccount)
 	if e.DoctorID != "" {
 		in.doctor(x.sess, in.sym(e.DoctorID))
 	}
@@ -337,6 +382,8 @@ func (in *part) addFlat(line []byte) bool {
 	var ts, rel []byte
 	var doct sym
 	var onAccount *bool
+	var by sym
+	byOthers := false
 	yes, no := true, false
 	i := 0
 	skip := func() {
@@ -384,15 +431,21 @@ func (in *part) addFlat(line []byte) bool {
 		i++
 		skip()
 		var val []byte
-		if string(key) == "presented_on_account" {
-			// The one value that is not a string: a JSON boolean.
+		if k := string(key); k == "presented_on_account" || k == "made_by_other_account" {
+			// The values that are not strings: JSON booleans.
+			var b *bool
 			switch {
 			case bytes.HasPrefix(line[i:], []byte("true")):
-				onAccount, i = &yes, i+4
+				b, i = &yes, i+4
 			case bytes.HasPrefix(line[i:], []byte("false")):
-				onAccount, i = &no, i+5
+				b, i = &no, i+5
 			default:
 				return false
+			}
+			if k == "presented_on_account" {
+				onAccount = b
+			} else {
+				byOthers = *b
 			}
 		} else if val, ok = str(); !ok {
 			return false
@@ -425,7 +478,9 @@ func (in *part) addFlat(line []byte) bool {
 		case "staff_id":
 			e.staff = in.symBytes(val)
 		case "presented_identity_id":
-			e.shown = in.symBytes(val)
+			e.other = in.symBytes(val)
+		case "by_account_id":
+			by = in.symBytes(val)
 		case "doctor_id":
 			doct = in.symBytes(val)
 		case "channel":
@@ -457,9 +512,13 @@ func (in *part) addFlat(line []byte) bool {
 	}
 	e.typ = typeCodes[booking.EventType(typ)]
 	e.marks = channelMarks(string(ch))
-	if len(reason) > 0 && (e.typ == tBooked || e.typ == tCancelled) {
+	if len(reason) > 0 && (e.typ == tBooked || e.typ == tCancelled || e.typ == tRejected) {
 		e.marks |= reasonMarks(e.typ, string(reason))
 	}
+	if by != 0 && e.other == 0 {
+		e.other = by
+	}
+	e.marks |= actorMarks(e.typ, e.acct, by, byOthers)
 	if onAccount != nil {
 		e.marks |= presentedMarks(e.typ, string(reason), onAccount)
 	}
@@ -607,7 +666,7 @@ func (in *Input) finish() (evs []ev, strs strTable, doctorOf map[sym]sym) {
 		rank := ranks[p]
 		for i := range evs[from[p]:from[p+1]] {
 			e := &evs[from[p]+i]
-			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.shown} {
+			for _, f := range [...]*sym{&e.acct, &e.pat, &e.ident, &e.bk, &e.sess, &e.ip, &e.dev, &e.phone, &e.staff, &e.other} {
 				*f = rank[*f]
 			}
 		}
@@ -702,6 +761,6 @@ func compareEv(a, b ev) int {
 		cmp.Compare(a.phone, b.phone),
 		cmp.Compare(a.marks, b.marks),
 		cmp.Compare(a.rel, b.rel),
-		cmp.Compare(a.shown, b.shown),
+		cmp.Compare(a.other, b.other),
 	)
 }

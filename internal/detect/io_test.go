@@ -70,6 +70,11 @@ func TestReadInput(t *testing.T) {
 		`{"ts":"2026-11-02T08:00:04+08:00","type":"something_else","staff_id":"c1"}`,
 		`{"ts":"2026-11-03T09:10:00+08:00","type":"rejected","account_id":"a1","booking_id":"b1","staff_id":"c1","reason":"identity_mismatch","presented_identity_id":"i7","presented_on_account":false}`,
 		`{"ts":"2026-11-03T09:11:00+08:00","type":"rejected","presented_on_account": true ,"account_id":"a1","booking_id":"b1","staff_id":"c1","presented_identity_id":"i9","reason":"identity_mismatch"}`,
+		`{"ts":"2026-11-03T09:12:00+08:00","type":"cancelled","account_id":"a1","booking_id":"b1","session_id":"s3","reason":"late_cancelled_by_person","by_account_id":"a2","device_id":"dv2"}`,
+		`{"ts":"2026-11-03T09:13:00+08:00","type":"rejected","account_id":"a2","session_id":"s3","reason":"already_booked","made_by_other_account":true}`,
+		`{"ts":"2026-11-03T09:14:00+08:00","type":"rejected","made_by_other_account": false,"account_id":"a2","session_id":"s3","reason":"already_booked"}`,
+		`{"ts":"2026-11-03T09:15:00+08:00","type":"rejected","account_id":"a3","identity_id":"i9","reason":"identity_taken"}`,
+		`{"ts":"2026-11-03T09:16:00+08:00","type":"rejected","account_id":"a3","reason":"identity_claims_limited"}`,
 	}
 	text := strings.Join(lines, "\n") + "\n\n"
 	got, err := ReadInput(strings.NewReader(text))

@@ -18,6 +18,8 @@ const (
 	kTransfer   = "transfer"   // slots passed on to other people
 	kEvasion    = "evasion"    // a new phone every day
 	kInsider    = "insider"    // a clerk favouring the same people
+	kClaims     = "claims"     // ID numbers that are other people's, refused when it tried them
+	kDisowned   = "disowned"   // people who ended, from their own account, what it made for them
 )
 
 // item is one fired signal with its numbers, in English and Chinese.
@@ -223,7 +225,7 @@ func (d *detector) accountSignals() {
 			} else if b.sess < 0 || !d.sessions[b.sess].over {
 				continue
 			}
-			if b.outcome == oHospital {
+			if b.outcome == oHospital || b.outcome == oByPerson {
 				continue
 			}
 			nResolved++

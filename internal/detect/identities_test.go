@@ -1,0 +1,245 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// Other people's identities: refused identity claims (claims_refused) and
+// what the person's verified self ended (ended_by_person), with the people
+// the squatter wronged, who must gain nothing from it.
+
+// claim is account a's add of a patient refused with reason (identity_taken,
+// identity_unverified, identity_claims_limited) for the person ident ("" when
+// the stream does not say, as for the 429).
+func claim(a, ident, reason string, ts time.Time) booking.Event {
+	return booking.Event{TS: ts, Type: booking.EventRejected, AccountID: a, IdentityID: ident, Reason: reason,
+		DeviceID: "dev-" + a, IP: "ip-" + a}
+}
+
+// squatted: account maker adds person p (identity id-p) and books session s
+// for them; p's verified self, on account by, cancels it from their own
+// handset (by "" for a stream that names nobody, the reason alone) and, a
+// few seconds later, books the slot for themself.
+func squatted(maker, by, p, s string, off time.Duration) []booking.Event {
+	add := booking.Event{TS: at(off - 10*day), Type: booking.EventPatientAdded, AccountID: maker, PatientID: maker + "-" + p,
+		IdentityID: "id-" + p, DeviceID: "dev-" + maker, IP: "ip-" + maker}
+	b := book(maker, maker+"-"+p, s, off, 2*time.Second)
+	end := cancel(maker, maker+"-"+p, s, at(off+2*day))
+	end.Reason, end.ByAccountID, end.DeviceID, end.IP = "cancelled_by_person", by, "dev-"+by, "ip-"+by
+	own := "victim-" + p
+	if by != "" {
+		own = by
+	}
+	self := book(own, own+"-self", s, off, 2*day+5*time.Second)
+	self.IdentityID = "id-" + p
+	return []booking.Event{add, b, end, self}
+}
+
+// claims is account a refused for n different numbers (each once) and, when
+// limited, turned away twice more past the day's limit.
+func claims(a string, n int, limited bool) []booking.Event {
+	var out []booking.Event
+	for i := range n {
+		reason := "identity_taken"
+		if i%2 == 1 {
+			reason = "identity_unverified"
+		}
+		out = append(out, claim(a, fmt.Sprintf("id-owner%d", i), reason, at(time.Duration(i)*time.Hour)))
+	}
+	if limited {
+		out = append(out, claim(a, "", "identity_claims_limited", at(time.Duration(n)*time.Hour)),
+			claim(a, "", "identity_claims_limited", at(time.Duration(n+1)*time.Hour)))
+	}
+	return out
+}
+
+// retries is account a's person p refused n times within a minute at
+// session s, made_by_other_account as byOthers says.
+func retries(a, p, s string, n int, byOthers bool) []booking.Event {
+	var out []booking.Event
+	for i := range n {
+		e := refused(a, p, s, at(3*day+time.Duration(i)*3*time.Second), "already_booked")
+		e.MadeByOtherAccount = byOthers
+		out = append(out, e)
+	}
+	return out
+}
+
+func TestIdentitySignals(t *testing.T) {
+	tests := []struct {
+		name   string
+		events func() []booking.Event
+		acct   string
+		signal string
+		want   bool
+	}{
+		{"claims_refused: three different numbers refused", func() []booking.Event { return claims("farm", 3, false) }, "farm", "claims_refused", true},
+		{"claims_refused: two (a typo and the person's older account) do not", func() []booking.Event { return claims("fam", 2, false) }, "fam", "claims_refused", false},
+		{"claims_refused: one number retried until the day's limit is one number", func() []booking.Event {
+			evs := []booking.Event{}
+			for i := range 3 {
+				evs = append(evs, claim("fam", "id-mother", "identity_unverified", at(time.Duration(i)*time.Minute)))
+			}
+			return append(evs, claim("fam", "", "identity_claims_limited", at(5*time.Minute)))
+		}, "fam", "claims_refused", false},
+		{"claims_refused: refusals that name nobody say nothing", func() []booking.Event {
+			var evs []booking.Event
+			for i := range 5 {
+				evs = append(evs, claim("old", "", "identity_taken", at(time.Duration(i)*day)))
+			}
+			return evs
+		}, "old", "claims_refused", false},
+		{"claims_refused: a refused booking under an unverified name is not a claim", func() []booking.Event {
+			var evs []booking.Event
+			for i := range 4 {
+				e := refused("fam", fmt.Sprintf("p%d", i), "s1", at(time.Duration(i)*time.Hour), "identity_unverified")
+				e.IdentityID = fmt.Sprintf("id-p%d", i)
+				evs = append(evs, e)
+			}
+			return evs
+		}, "fam", "claims_refused", false},
+		{"ended_by_person: two people cancelled what it booked for them", func() []booking.Event {
+			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "vb", "pb", "s2", day)...)
+		}, "sq", "ended_by_person", true},
+		{"ended_by_person: … from the reason alone (a stream that names no account)", func() []booking.Event {
+			return append(squatted("sq", "", "pa", "s1", 0), squatted("sq", "", "pb", "s2", day)...)
+		}, "sq", "ended_by_person", true},
+		{"ended_by_person: one person (a grandmother who cancelled what her son booked) does not", func() []booking.Event {
+			return append(squatted("son", "gran", "pa", "s1", 0), squatted("son", "gran", "pa", "s2", day)...)
+		}, "son", "ended_by_person", false},
+		{"ended_by_person: the person who cancelled gains nothing", func() []booking.Event {
+			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "va", "pa", "s2", day)...)
+		}, "va", "ended_by_person", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := fired(t, append(background(50), tt.events()...), tt.acct)
+			if has := slices.Contains(got, tt.signal); has != tt.want {
+				t.Errorf("signal %s fired = %v, want %v (fired: %v)", tt.signal, has, tt.want, got)
+			}
+		})
+	}
+}
+
+// TestVictimsGainNothing: what a squatter made and its person ended, and the
+// person's refusals because of it, score nothing for the person: not a
+// hand-off between them (the person rebooks the slot at once), not the
+// squatter's handset, not the person's retries.
+func TestVictimsGainNothing(t *testing.T) {
+	scarce := func(evs []booking.Event) []booking.Event {
+		for i := range 2 {
+			evs = append(evs, hot(fmt.Sprintf("s%d", i+1), time.Duration(i)*day)...)
+		}
+		return append(background(100), evs...)
+	}
+	t.Run("two scarce slots a person rebooked after cancelling them from the squatter are no hand-offs", func(t *testing.T) {
+		evs := scarce(append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "vb", "pb", "s2", day)...))
+		if got := fired(t, evs, "sq"); slices.Contains(got, "handoff_given") || slices.Contains(got, "bulk_cancel") {
+			t.Errorf("the squatter's signals %v count the persons' cancellations as its own", got)
+		}
+		for _, v := range []string{"va", "vb"} {
+			if got := fired(t, evs, v); len(got) != 0 {
+				t.Errorf("the person %s has signals %v", v, got)
+			}
+		}
+		// The near miss: the squatter cancelling them itself, the persons
+		// booking at once, is its hand-offs.
+		for i := range evs {
+			if evs[i].Reason == "cancelled_by_person" {
+				evs[i].Reason, evs[i].ByAccountID, evs[i].DeviceID, evs[i].IP = "", "", "dev-sq", "ip-sq"
+			}
+		}
+		if got := fired(t, evs, "sq"); !slices.Contains(got, "handoff_given") {
+			t.Errorf("its own cancellations: signals %v, want handoff_given", got)
+		}
+	})
+	t.Run("the persons' handsets are not the squatter's", func(t *testing.T) {
+		// Five people ending from their own phones what it made for them
+		// would be five handsets of its own (device_churn).
+		var evs []booking.Event
+		for i, v := range []string{"va", "vb", "vc", "vd", "ve"} {
+			evs = append(evs, squatted("sq", v, "p"+v, fmt.Sprintf("plenty%02d", i), time.Duration(i)*day)...)
+		}
+		if got := fired(t, append(background(100), evs...), "sq"); slices.Contains(got, "device_churn") {
+			t.Errorf("signals %v: the persons' handsets counted as the squatter's", got)
+		}
+	})
+	t.Run("refusals for what another account made are not the person's retries", func(t *testing.T) {
+		for _, byOthers := range []bool{true, false} {
+			got := fired(t, append(background(50), retries("va", "pa", "s1", 20, byOthers)...), "va")
+			if slices.Contains(got, "retry_storm") == byOthers {
+				t.Errorf("made_by_other_account %v: signals %v; want retry_storm only for the account's own refusals", byOthers, got)
+			}
+		}
+	})
+}
+
+// TestDisownedPersonsLinkNobody: a couple on one family account (the wife's
+// self and her husband, who is his own account's self), both squatted by
+// one account and both ending what it made: the two people in common are
+// no tie between the squatter and the family. Without the ending they are.
+func TestDisownedPersonsLinkNobody(t *testing.T) {
+	trace := func(ended bool) []booking.Event {
+		evs := append(squatted("sq", "fam", "wife", "plenty01", 0), squatted("sq", "husband", "husband", "plenty02", day)...)
+		for _, p := range []string{"wife", "husband"} {
+			evs = append(evs, booking.Event{TS: at(-day), Type: booking.EventPatientAdded, AccountID: "fam", PatientID: "fam-" + p,
+				IdentityID: "id-" + p, DeviceID: "dev-fam"})
+		}
+		if !ended {
+			for i := range evs {
+				if evs[i].Reason == "cancelled_by_person" {
+					evs[i].Reason, evs[i].ByAccountID = "", ""
+				}
+			}
+		}
+		return append(background(20), evs...)
+	}
+	for _, ended := range []bool{true, false} {
+		in := NewInput()
+		for _, e := range trace(ended) {
+			in.Add(&e)
+		}
+		d := newDetector(in, DefaultConfig())
+		d.index()
+		g, _ := d.link()
+		sqSym, _ := d.strs.search("sq")
+		famSym, _ := d.strs.search("fam")
+		sq, fam := d.acctOf[sqSym], d.acctOf[famSym]
+		if linked := g.find(sq) == g.find(fam); linked == ended {
+			t.Errorf("ended by the persons %v: squatter and family linked %v, want %v", ended, linked, !ended)
+		}
+	}
+}
+
+func TestIdentityRule(t *testing.T) {
+	squatter := func(numbers, persons int) []booking.Event {
+		evs := append(background(200), claims("sq", numbers, numbers >= 3)...)
+		for i := range persons {
+			p := fmt.Sprintf("p%d", i)
+			evs = append(evs, squatted("sq", "v"+p, p, fmt.Sprintf("plenty%02d", i), time.Duration(i)*day)...)
+		}
+		return evs
+	}
+	for _, c := range []struct {
+		name             string
+		numbers, persons int
+		want             []string
+	}{
+		{"three numbers refused and two people who ended what it made for them flag it, never the people", 3, 2, []string{"sq"}},
+		{"two numbers refused and two people do not (a family's typo and an older account)", 2, 2, nil},
+		{"three numbers and one person do not", 3, 1, nil},
+		{"ten numbers refused alone never flag", 10, 0, nil},
+		{"five people who ended what it made alone never flag", 0, 5, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := flaggedAccounts(squatter(c.numbers, c.persons)); !slices.Equal(got, c.want) {
+				t.Errorf("flagged %v, want %v", got, c.want)
+			}
+		})
+	}
+}
