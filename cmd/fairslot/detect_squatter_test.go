@@ -13,9 +13,9 @@ import (
 )
 
 // TestSquatterEventsAreExported: in a real run (the HTTP API, Redis,
-// PostgreSQL, `fairslot events`), a squatter puts two verified people's ID
-// numbers on its account and books for them, and tries three more numbers
-// under names that are not theirs (refused identity_unverified, then 429
+// PostgreSQL, `fairslot events`), a squatter puts three verified people's ID
+// numbers on its account and books for them, and tries the three numbers
+// again under names that are not theirs (refused identity_unverified, then 429
 // identity_claims_limited). Each person is refused when they book from their
 // own account (made_by_other_account) and cancels what the squatter made
 // (cancelled_by_person). The export carries what the detector needs — who
@@ -41,7 +41,7 @@ func TestSquatterEventsAreExported(t *testing.T) {
 		return svc.do("POST", "/v1/patients", sq.token, map[string]any{"id_type": "resident_id", "id_number": residentID(n),
 			"name": nm, "relationship": "other"}, "X-Device-Id", "dv-squatter")
 	}
-	for i := range 2 {
+	for i := range 3 {
 		var p struct {
 			ID string `json:"patient_id"`
 		}
@@ -59,7 +59,7 @@ func TestSquatterEventsAreExported(t *testing.T) {
 	if r := add(44, name(44)); r.code != "identity_claims_limited" {
 		t.Fatalf("a fourth add: %d %s, want identity_claims_limited", r.status, r.body)
 	}
-	for i, v := range victims[:2] {
+	for i, v := range victims {
 		dev := "dv-" + v.phone
 		if r := svc.do("POST", "/v1/bookings", v.token, map[string]string{"session_id": sch.Sessions[i].ID, "patient_id": v.patientID},
 			"X-Device-Id", dev); r.code != "already_booked" {
@@ -81,7 +81,7 @@ func TestSquatterEventsAreExported(t *testing.T) {
 		}
 	}
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 6 {
+		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 7 {
 			break
 		}
 	}
@@ -128,7 +128,7 @@ func TestSquatterEventsAreExported(t *testing.T) {
 			limited++
 		}
 	}
-	persons := []string{accountOf[victims[0].patientID], accountOf[victims[1].patientID]}
+	persons := []string{accountOf[victims[0].patientID], accountOf[victims[1].patientID], accountOf[victims[2].patientID]}
 	if !slices.Equal(ended, persons) {
 		t.Errorf("cancelled by accounts %v, want the persons' own %v", ended, persons)
 	}

@@ -316,7 +316,7 @@ func DefaultConfig() Config {
 			StrangersCame:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			UnseenPassedOn:    Rule{Min: 1, Weight: 0.5, Cap: 1.5},
 			ClaimsRefused:     Rule{Min: 3, Weight: 0.5, Cap: 1.5},
-			EndedByPerson:     Rule{Min: 2, Weight: 0.5, Cap: 1.5},
+			EndedByPerson:     Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
 			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},

@@ -103,15 +103,15 @@ func TestIdentitySignals(t *testing.T) {
 			}
 			return evs
 		}, "fam", "claims_refused", false},
-		{"ended_by_person: two people cancelled what it booked for them", func() []booking.Event {
-			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "vb", "pb", "s2", day)...)
+		{"ended_by_person: three people cancelled what it booked for them", func() []booking.Event {
+			return slices.Concat(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "vb", "pb", "s2", day), squatted("sq", "vc", "pc", "s3", 2*day))
 		}, "sq", "ended_by_person", true},
 		{"ended_by_person: … from the reason alone (a stream that names no account)", func() []booking.Event {
-			return append(squatted("sq", "", "pa", "s1", 0), squatted("sq", "", "pb", "s2", day)...)
+			return slices.Concat(squatted("sq", "", "pa", "s1", 0), squatted("sq", "", "pb", "s2", day), squatted("sq", "", "pc", "s3", 2*day))
 		}, "sq", "ended_by_person", true},
-		{"ended_by_person: one person (a grandmother who cancelled what her son booked) does not", func() []booking.Event {
-			return append(squatted("son", "gran", "pa", "s1", 0), squatted("son", "gran", "pa", "s2", day)...)
-		}, "son", "ended_by_person", false},
+		{"ended_by_person: two (a daughter's two parents, each on an account of their own) do not", func() []booking.Event {
+			return append(squatted("kin", "mum", "pa", "s1", 0), squatted("kin", "dad", "pb", "s2", day)...)
+		}, "kin", "ended_by_person", false},
 		{"ended_by_person: the person who cancelled gains nothing", func() []booking.Event {
 			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "va", "pa", "s2", day)...)
 		}, "va", "ended_by_person", false},
@@ -230,9 +230,9 @@ func TestIdentityRule(t *testing.T) {
 		numbers, persons int
 		want             []string
 	}{
-		{"three numbers refused and two people who ended what it made for them flag it, never the people", 3, 2, []string{"sq"}},
-		{"two numbers refused and two people do not (a family's typo and an older account)", 2, 2, nil},
-		{"three numbers and one person do not", 3, 1, nil},
+		{"three numbers refused and three people who ended what it made for them flag it, never the people", 3, 3, []string{"sq"}},
+		{"two numbers refused and three people do not (a family's typo and an older account)", 2, 3, nil},
+		{"three numbers and two people (a daughter's parents) do not", 3, 2, nil},
 		{"ten numbers refused alone never flag", 10, 0, nil},
 		{"five people who ended what it made alone never flag", 0, 5, nil},
 	} {

@@ -44,6 +44,7 @@ func (g *gen) scalpers() {
 func (g *gen) scalper(kind string) *account {
 	a := g.newAccount(kind, g.start.Add(-g.dur(24*time.Hour, 40*24*time.Hour)))
 	g.labels.Scalpers[a.id] = kind
+	g.scalperAccts = append(g.scalperAccts, a)
 	return a
 }
 

@@ -190,6 +190,8 @@ type gen struct {
 	// lastCanceller of a session whose slot came back at once, for the
 	// labels: a watcher that grabs it makes them a "canceller".
 	lastCanceller map[*session]*account
+	// scalperAccts are the scalpers' accounts, in the order made.
+	scalperAccts []*account
 }
 
 // Generate makes a trace. The same Params always give the same trace.
@@ -211,6 +213,7 @@ func Generate(p Params) Trace {
 		g.simulate(s)
 	}
 	g.desk()
+	g.identities()
 	slices.SortStableFunc(g.events, func(a, b booking.Event) int { return a.TS.Compare(b.TS) })
 	slices.Sort(g.labels.Families)
 	slices.Sort(g.labels.GenuineStaff)
