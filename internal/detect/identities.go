@@ -7,7 +7,7 @@ import "fmt"
 // the people whose own verified account ended what the account made for
 // them. Two witnesses a family never meets more than once or twice: the
 // registry, which knows the number is somebody else's, and the person, who
-// undid what was made in their name.
+// undid what was made in their name or tried to book it themselves.
 
 // identities scores claims_refused and ended_by_person for every account.
 func (d *detector) identities() {
@@ -31,8 +31,8 @@ func (d *detector) identities() {
 			n := distinctPersons(a.endedBy)
 			name := d.str(a.id)
 			add(&a.items, "ended_by_person", kDisowned, r.EndedByPerson, float64(n), func() (string, string) {
-				return fmt.Sprintf("account %s: %d different people, verified as themselves, cancelled from their own accounts what it had booked for them; a family books for people who asked it to", name, n),
-					fmt.Sprintf("账号 %s 为 %d 位不同的人办理的预约被其本人（已实名核实）从自己的账号取消；家人只替请自己办理的人预约", name, n)
+				return fmt.Sprintf("account %s: %d different people cancelled from their own accounts what it had booked for them, or were refused booking it themselves because it held it; a family books for people who asked it to, two parents at most", name, n),
+					fmt.Sprintf("账号 %s 为 %d 位不同的人办理的预约被其本人从自己的账号取消，或本人自己预约时因该账号已占而被拒；家人只替请自己办理的人预约，最多两位父母", name, n)
 			})
 		}
 	}

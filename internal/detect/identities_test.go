@@ -40,6 +40,19 @@ func squatted(maker, by, p, s string, off time.Duration) []booking.Event {
 	return []booking.Event{add, b, end, self}
 }
 
+// keptOut: account maker adds person p and books session s for them;
+// p, from their own account by, tries to book s and is refused for it
+// (made_by_other_account). With gone, the maker had cancelled it first.
+func keptOut(maker, by, p, s string, off time.Duration, gone bool) []booking.Event {
+	evs := squatted(maker, by, p, s, off)[:2]
+	if gone {
+		evs = append(evs, cancel(maker, maker+"-"+p, s, at(off+time.Hour)))
+	}
+	r := refused(by, by+"-self", s, at(off+2*time.Hour), "already_booked")
+	r.IdentityID, r.MadeByOtherAccount = "id-"+p, true
+	return append(evs, r)
+}
+
 // claims is account a refused for n different numbers (each once) and, when
 // limited, turned away twice more past the day's limit.
 func claims(a string, n int, limited bool) []booking.Event {
@@ -112,6 +125,12 @@ func TestIdentitySignals(t *testing.T) {
 		{"ended_by_person: two (a daughter's two parents, each on an account of their own) do not", func() []booking.Event {
 			return append(squatted("kin", "mum", "pa", "s1", 0), squatted("kin", "dad", "pb", "s2", day)...)
 		}, "kin", "ended_by_person", false},
+		{"ended_by_person: three people refused their own booking of a session it held for them", func() []booking.Event {
+			return slices.Concat(keptOut("sq", "va", "pa", "s1", 0, false), keptOut("sq", "vb", "pb", "s2", day, false), keptOut("sq", "vc", "pc", "s3", 2*day, false))
+		}, "sq", "ended_by_person", true},
+		{"ended_by_person: … not once it had given the slots back", func() []booking.Event {
+			return slices.Concat(keptOut("sq", "va", "pa", "s1", 0, true), keptOut("sq", "vb", "pb", "s2", day, true), keptOut("sq", "vc", "pc", "s3", 2*day, true))
+		}, "sq", "ended_by_person", false},
 		{"ended_by_person: the person who cancelled gains nothing", func() []booking.Event {
 			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "va", "pa", "s2", day)...)
 		}, "va", "ended_by_person", false},

@@ -65,7 +65,9 @@ type account struct {
 	cancels   []int64 // its own cancellations of bookings
 	// endedBy are the persons whose verified self ended (cancelled,
 	// withdrew, left) what this account made for them, from their own
-	// account: the person disowning it (ended_by_person).
+	// account, or who were refused a session from their own account
+	// because this account held it for them: the person disowning it
+	// (ended_by_person).
 	endedBy []stamp
 	// claims are its refused identity claims (adding a patient refused
 	// identity_taken or identity_unverified), by the person the number is
@@ -468,10 +470,22 @@ func (d *detector) index() {
 				}
 				a.strangers = append(a.strangers, strangerVisit{e.ts, bk, e.other})
 			}
-			if !self || e.marks&rByOthers != 0 {
+			if e.marks&rByOthers != 0 {
 				// Refused for what another account made for the person:
-				// the person kept out, not an attempt that says anything
-				// of them.
+				// not an attempt that says anything of the person. When
+				// it was this session's booking, the person was kept out
+				// by the account that holds it: they tried to book it
+				// themselves, so they had not asked it to.
+				if bi, ok := bySessPerson[[2]int32{si, e.person}]; ok && si >= 0 && e.person != 0 {
+					if b := &d.bookings[bi]; b.acct != ai && b.outcome == oOpen {
+						maker := d.accounts[b.acct]
+						maker.endedBy = append(maker.endedBy, stamp{e.ts, e.person})
+						d.disowned[[2]int32{e.person, b.acct}] = true
+					}
+				}
+				break
+			}
+			if !self {
 				break
 			}
 			a.attempts = append(a.attempts, attempt{e.ts, e.sess, e.person})

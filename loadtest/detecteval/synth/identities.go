@@ -20,11 +20,12 @@ import (
 //   - Squatters (squatter, a tactic of its own) put real people's numbers on
 //     their accounts as family members — people who have accounts of their
 //     own — and book the famous experts for them at release, at human
-//     speed, to sell. A person the desk has verified who tries to book the
+//     speed, to sell. A person who tries to book the
 //     same session is refused for what another account made
-//     (made_by_other_account), sees it under 他人为您办理, cancels it from
-//     their own account (cancelled_by_person) and books for themself. What
-//     nobody noticed the squatter hands to a buyer or lets lapse.
+//     (made_by_other_account); if the desk has verified them, they see it
+//     under 他人为您办理, cancel it from their own account
+//     (cancelled_by_person) and book for themself. What nobody ended, the
+//     squatter hands to a buyer or lets lapse.
 //   - Genuine: a family member who mistypes a relative's name once
 //     (typo); a person whose older account already holds their self opening
 //     a new one, refused once, sometimes with a typo besides — two numbers,
@@ -124,18 +125,16 @@ func (g *gen) squatters(holder func() *account, kind func(*account, string)) {
 			r := &request{acct: a, m: m}
 			b := &bookingRec{id: g.uuid(), req: r, at: s.release.Add(g.humanReaction())}
 			g.bookEvent(s, r, b.id, b.at)
-			switch x := g.r.Float64(); {
-			case x < 0.5: // the person, verified at the desk, notices
+			x := g.r.Float64()
+			if x < 0.5 { // the person tries to book the expert themself and is refused for it
 				kind(victim, "victim")
+				g.keptOut(s, victim, b.at.Add(g.dur(time.Second, 6*time.Hour)))
+			}
+			switch {
+			case x < 0.3: // … and, verified at the desk, sees it and cancels it
 				own := &request{acct: victim, m: victim.members[0]}
-				tried := b.at.Add(g.dur(time.Second, 6*time.Hour))
+				ended := b.at.Add(g.dur(6*time.Hour, 12*time.Hour))
 				ip, dev := g.origin(victim)
-				g.emit(booking.Event{TS: tried, Type: booking.EventRejected, AccountID: victim.id, PatientID: own.m.patient,
-					IdentityID: own.m.identity, SessionID: s.id, HospitalID: s.h.id, DepartmentID: s.dept, DoctorID: s.doctor,
-					Channel: booking.ChannelOnline, ReleaseAt: s.release, Reason: "already_booked", MadeByOtherAccount: true,
-					IP: ip, DeviceID: dev})
-				ended := tried.Add(g.dur(time.Minute, 30*time.Minute))
-				ip, dev = g.origin(victim)
 				g.emit(booking.Event{TS: ended, Type: booking.EventCancelled, AccountID: a.id, PatientID: m.patient,
 					IdentityID: m.identity, BookingID: b.id, SessionID: s.id, HospitalID: s.h.id, DepartmentID: s.dept,
 					DoctorID: s.doctor, Channel: booking.ChannelOnline, Reason: "cancelled_by_person", ByAccountID: victim.id,
@@ -143,8 +142,8 @@ func (g *gen) squatters(holder func() *account, kind func(*account, string)) {
 				rebook := &bookingRec{id: g.uuid(), req: own, at: ended.Add(g.dur(2*time.Second, 60*time.Second))}
 				g.bookEvent(s, own, rebook.id, rebook.at)
 				g.checkIn(s, rebook)
-			case x < 0.75: // sold: cancelled at the agreed second, the buyer books
-				at := b.at.Add(g.dur(2*time.Hour, 48*time.Hour))
+			case g.chance(0.5): // … or not: sold, cancelled at the agreed second while the buyer books
+				at := b.at.Add(g.dur(12*time.Hour, 48*time.Hour))
 				g.cancel(s, b, at)
 				to := g.buyer()
 				sold := &bookingRec{id: g.uuid(), req: to, at: at.Add(g.dur(800*time.Millisecond, 40*time.Second))}
@@ -153,6 +152,20 @@ func (g *gen) squatters(holder func() *account, kind func(*account, string)) {
 			default: // unsold, left to lapse
 			}
 		}
+	}
+}
+
+// keptOut: the person, from their own account (victim's self), tries to
+// book s from at, once or twice, and is refused for what another account
+// made for them (made_by_other_account); unverified, they can do no more.
+func (g *gen) keptOut(s *session, victim *account, at time.Time) {
+	me := victim.members[0]
+	for i := range g.between(1, 2) {
+		ip, dev := g.origin(victim)
+		g.emit(booking.Event{TS: at.Add(time.Duration(i) * g.dur(5*time.Second, time.Minute)), Type: booking.EventRejected,
+			AccountID: victim.id, PatientID: me.patient, IdentityID: me.identity, SessionID: s.id, HospitalID: s.h.id,
+			DepartmentID: s.dept, DoctorID: s.doctor, Channel: booking.ChannelOnline, ReleaseAt: s.release,
+			Reason: "already_booked", MadeByOtherAccount: true, IP: ip, DeviceID: dev})
 	}
 }
 
@@ -209,6 +222,9 @@ func (g *gen) forKin(a, kin *account) {
 	ended := b.at.Add(g.dur(time.Hour, 72*time.Hour))
 	if !ended.Before(s.start) {
 		return
+	}
+	if g.chance(0.5) { // the parent tries to book it first, not knowing
+		g.keptOut(s, kin, ended.Add(-g.dur(time.Minute, time.Hour)))
 	}
 	ip, dev := g.origin(kin)
 	g.emit(booking.Event{TS: ended, Type: booking.EventCancelled, AccountID: a.id, PatientID: m.patient,
