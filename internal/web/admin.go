@@ -244,6 +244,8 @@ var kindLabels = map[string]string{
 	"transfer":   "转号 Hand-offs",
 	"evasion":    "频繁换设备 Evasion",
 	"insider":    "工作人员偏向 Insider",
+	"claims":     "添加他人证件被拒 Others' ID numbers",
+	"disowned":   "被办理人本人取消 Undone by the person",
 	"link":       "关联 Link",
 }
 
