@@ -103,14 +103,31 @@ func flaggedAccounts(events []booking.Event) []string {
 	return out
 }
 
+// signalCase is a trace that should (or should just not) fire a signal
+// for an account.
+type signalCase struct {
+	name   string
+	events func() []booking.Event
+	acct   string
+	signal string
+	want   bool
+}
+
+// checkSignals runs each case as a subtest.
+func checkSignals(t *testing.T, tests []signalCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := fired(t, tt.events(), tt.acct)
+			if has := slices.Contains(got, tt.signal); has != tt.want {
+				t.Errorf("signal %s fired = %v, want %v (fired: %v)", tt.signal, has, tt.want, got)
+			}
+		})
+	}
+}
+
 func TestSignals(t *testing.T) {
-	tests := []struct {
-		name   string
-		events func() []booking.Event
-		acct   string
-		signal string
-		want   bool
-	}{
+	checkSignals(t, []signalCase{
 		// automation
 		{"fast_reaction: two bookings 120 ms after release", func() []booking.Event {
 			return []booking.Event{book("a1", "p1", "s1", 0, 120*time.Millisecond), book("a1", "p1", "s2", day, 90*time.Millisecond)}
@@ -322,15 +339,7 @@ func TestSignals(t *testing.T) {
 		{"insider: a referrer booking the same residents weekly does not", func() []booking.Event { return referrer() }, "ref", "insider", false},
 		{"insider: a clerk gives one person 6 returned or extra slots within 30 days", func() []booking.Event { return insiderOne(6) }, "clerk", "insider", true},
 		{"insider: … 5 (a regular waiting at the desk for returns, weekly at most) do not", func() []booking.Event { return insiderOne(5) }, "clerk", "insider", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := fired(t, tt.events(), tt.acct)
-			if has := slices.Contains(got, tt.signal); has != tt.want {
-				t.Errorf("signal %s fired = %v, want %v (fired: %v)", tt.signal, has, tt.want, got)
-			}
-		})
-	}
+	})
 }
 
 // cadence: account a1 tries a sold-out session ten times, gap(i) apart.

@@ -84,13 +84,7 @@ func retries(a, p, s string, n int, byOthers bool) []booking.Event {
 }
 
 func TestIdentitySignals(t *testing.T) {
-	tests := []struct {
-		name   string
-		events func() []booking.Event
-		acct   string
-		signal string
-		want   bool
-	}{
+	tests := []signalCase{
 		{"claims_refused: three different numbers refused", func() []booking.Event { return claims("farm", 3, false) }, "farm", "claims_refused", true},
 		{"claims_refused: two (a typo and the person's older account) do not", func() []booking.Event { return claims("fam", 2, false) }, "fam", "claims_refused", false},
 		{"claims_refused: one number retried until the day's limit is one number", func() []booking.Event {
@@ -135,14 +129,11 @@ func TestIdentitySignals(t *testing.T) {
 			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "va", "pa", "s2", day)...)
 		}, "va", "ended_by_person", false},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := fired(t, append(background(50), tt.events()...), tt.acct)
-			if has := slices.Contains(got, tt.signal); has != tt.want {
-				t.Errorf("signal %s fired = %v, want %v (fired: %v)", tt.signal, has, tt.want, got)
-			}
-		})
+	for i := range tests {
+		evs := tests[i].events
+		tests[i].events = func() []booking.Event { return append(background(50), evs()...) }
 	}
+	checkSignals(t, tests)
 }
 
 // TestVictimsGainNothing: what a squatter made and its person ended, and the
