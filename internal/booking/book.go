@@ -116,7 +116,7 @@ func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
 // attempt is Book and Attempt; a refused attempt is recorded as an event,
 // with the person once known.
 func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, mayEnter bool) (Result, error) {
-	var identityID string
+	var pat Patient // the person, once known
 	var sess *Session
 	r, err := func() (Result, error) {
 		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
@@ -138,7 +138,7 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		if err != nil {
 			return Result{}, nothingBooked(err)
 		}
-		identityID = p.IdentityID
+		pat = p
 		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
 		q, hasPool := sess.Channel(req.Channel)
 		takesEntries := hasPool && q.TakesEntries(s.cfg.Now())
@@ -193,8 +193,8 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 	if err != nil {
 		// Explained first: the event says whether another account's
 		// booking was in the way (made_by_other_account).
-		err = s.explainRefusal(ctx, actor, sess, identityID, err)
-		s.noteRefusal(actor, req.SessionID, req.PatientID, identityID, "", req.Channel, req.Origin, err)
+		err = s.explainRefusal(ctx, actor, sess, pat, err)
+		s.noteRefusal(actor, req.SessionID, req.PatientID, pat.IdentityID, "", req.Channel, req.Origin, err)
 	}
 	return r, err
 }

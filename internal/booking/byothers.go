@@ -103,27 +103,34 @@ func (s *Service) byPersonAudit(actor Actor, target, what, done, hospitalID stri
 // shows the same list).
 const SeeMadeByOthers = "/v1/made-by-others"
 
-// explainRefusal says, on a patient's attempt for a person refused because
-// of something another patient account made for that person, that it was
-// made from another account (docs/security.md, "Ownership"): the code
-// stays; MadeElsewhere is set, and the message says to the person's
-// verified self where to see and end it (See), to anyone else only that
-// the person can, once the desk has verified them. It tells nothing of
-// where the other booking is, nor of the account that made it. Which
-// things count: a confirmed booking in the session (already_booked), a
-// live entry in its draw (already_entered), a waiting place on its
-// waitlist (already_waitlisted); for the quotas, a confirmed booking on
-// the same visit day and department (quota_day_department), day
-// (quota_day), week (quota_week) or month (quota_month). Anything else,
-// and a refusal for what this account or staff made, is answered as it
-// was. It reads SQL, so only refusals that reached admission or SQL are
-// explained; the entry memo's repeats within its 30 s keep the plain
-// answer. What SQL it reads is bounded (explanations): one account
+// explainRefusal answers a patient's attempt for a person refused because
+// of something the person holds: a confirmed booking in the session
+// (already_booked), a live entry in its draw (already_entered), a waiting
+// place on its waitlist (already_waitlisted); for the quotas, bookings and
+// entries on the same visit day and department (quota_day_department), day
+// (quota_day), week (quota_week) or month (quota_month). The code says
+// where the person is booked and what they see a doctor for, so who hears
+// it is decided here (docs/security.md, "Refusals tell nothing of what
+// others made"):
+//   - the person's verified self hears it, theirs to know; when another
+//     patient account made it, MadeElsewhere is set and See and the message
+//     say where to end it;
+//   - any other account hears it only when its own bookings, entries and
+//     places account for it alone (ownAccounts), which it can list anyway;
+//     else ErrBookedElsewhere, the same answer for every code and whoever
+//     made the thing (another account, staff, a hold not yet committed).
+//
+// It reads SQL, and what it reads is bounded (explanations): one account
 // looping on a refusal, or a stampede of them, costs SQL no more than
-// explainRate reads a second on an instance.
-func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session, identityID string, err error) error {
+// explainRate reads a second on an instance. Beyond that, and when a read
+// fails, nothing can be shown: the verified self (as its patient row in
+// hand says) hears the code plain, anyone else ErrBookedElsewhere. An
+// account that is not the verified self reads the same (its patients, then
+// its own items of the person) whatever the code and whoever made the
+// thing, so neither the answer nor its work tells them apart.
+func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session, p Patient, err error) error {
 	e, ok := AsError(err)
-	if !ok || e == nil || actor.Role != RolePatient || identityID == "" || sess == nil {
+	if !ok || e == nil || actor.Role != RolePatient || p.IdentityID == "" || sess == nil {
 		return err
 	}
 	switch e.Code {
@@ -133,14 +140,23 @@ func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session
 		return err
 	}
 	if !s.explained.spend(s.cfg.Now()) {
-		return err // over the budget: the plain refusal, as before explanations
+		return unexplained(p, err)
 	}
-	return s.readExplanation(ctx, actor, sess, identityID, err, e)
+	return s.readExplanation(ctx, actor, sess, p, err, e)
 }
 
-// readExplanation is explainRefusal's read of SQL: err itself when nothing
-// another account made accounts for it.
-func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Session, identityID string, err error, e *Error) error {
+// unexplained is a refusal nothing was read for: plain to the person's
+// verified self, as the patient row in hand says; ErrBookedElsewhere to
+// anyone else.
+func unexplained(p Patient, err error) error {
+	if p.IsSelf && p.Verified {
+		return err
+	}
+	return ErrBookedElsewhere
+}
+
+// readExplanation is explainRefusal's read of SQL.
+func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Session, p Patient, err error, e *Error) error {
 	rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 	defer cancel()
 	// From a month before the visit: the week and month quotas count
@@ -149,7 +165,24 @@ func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Sessio
 	if d, perr := time.Parse(time.DateOnly, sess.VisitDate); perr == nil {
 		from = d.AddDate(0, 0, -31).Format(time.DateOnly)
 	}
-	got, lerr := s.store.MadeByOthers(rctx, identityID, actor.AccountID, from, s.cfg.Now().AddDate(0, 0, -30))
+	since := s.cfg.Now().AddDate(0, 0, -30)
+	self, isSelf, serr := s.verifiedSelf(rctx, actor)
+	if serr != nil {
+		s.log.Warn("explain a refusal", "code", e.Code, "err", serr)
+		return unexplained(p, err)
+	}
+	if !isSelf || self.IdentityID != p.IdentityID {
+		own, lerr := s.store.MadeByAccount(rctx, p.IdentityID, actor.AccountID, from, since)
+		if lerr != nil {
+			s.log.Warn("explain a refusal", "code", e.Code, "err", lerr)
+			return ErrBookedElsewhere
+		}
+		if s.ownAccounts(own, sess, e.Code) {
+			return err
+		}
+		return ErrBookedElsewhere
+	}
+	got, lerr := s.store.MadeByOthers(rctx, p.IdentityID, actor.AccountID, from, since)
 	if lerr != nil {
 		s.log.Warn("explain a refusal; answered plain", "code", e.Code, "err", lerr)
 		return err
@@ -157,22 +190,12 @@ func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Sessio
 	if !blockedByOthers(got, sess, e.Code) {
 		return err
 	}
-	self, isSelf, serr := s.verifiedSelf(ctx, actor)
-	if serr != nil {
-		return err
-	}
-	out := &Error{Kind: e.Kind, Code: e.Code, MadeElsewhere: true}
 	it := "it was"
 	if e.Kind == KindRule {
 		it = "a booking that counts here was"
 	}
-	if isSelf && self.IdentityID == identityID {
-		out.Message = e.Message + ": " + it + " made for you from another account; you may cancel, withdraw or leave it under \"made for you by other accounts\" (" + SeeMadeByOthers + ")"
-		out.See = SeeMadeByOthers
-	} else {
-		out.Message = e.Message + ": " + it + " made from another account; the person it is for can see and cancel it from their own account once the registration desk has verified them"
-	}
-	return out
+	return &Error{Kind: e.Kind, Code: e.Code, MadeElsewhere: true, See: SeeMadeByOthers,
+		Message: e.Message + ": " + it + " made for you from another account; you may cancel, withdraw or leave it under \"made for you by other accounts\" (" + SeeMadeByOthers + ")"}
 }
 
 // explanations is explainRefusal's budget: at most explainRate SQL reads a
@@ -228,6 +251,78 @@ func blockedByOthers(got MadeByOthers, sess *Session, code string) bool {
 		if code == ErrAlreadyWaitlisted.Code && w.SessionID == sess.ID && w.Status == WaitlistWaiting {
 			return true
 		}
+	}
+	return false
+}
+
+// ownAccounts reports whether what the asking account made for the person
+// (own: MadeByAccount) accounts alone for a refusal of code on sess,
+// counted as admission counts (common.lua, refusal): in sess's hospital,
+// visits from its today on, confirmed bookings and live entries. It counts
+// too few rather than too many: a yes that others' items made true would
+// tell of them.
+func (s *Service) ownAccounts(own MadeByOthers, sess *Session, code string) bool {
+	cat := s.catalog.Load()
+	h, ok := cat.Hospital(sess.HospitalID)
+	if !ok {
+		return false
+	}
+	now := s.cfg.Now()
+	today, pol := now.In(h.Location()).Format(time.DateOnly), policyAt(h, now)
+	type hold struct{ session, date, dept string }
+	var holds []hold
+	for _, b := range own.Bookings {
+		if b.Status == StatusConfirmed && b.HospitalID == sess.HospitalID && b.VisitDate >= today {
+			holds = append(holds, hold{b.SessionID, b.VisitDate, b.DepartmentID})
+		}
+	}
+	for _, en := range own.Entries {
+		live := en.Status == EntryEntered || en.Status == EntryHeldOut
+		if code == ErrAlreadyEntered.Code && en.SessionID == sess.ID && live {
+			return true
+		}
+		if es, ok := cat.Session(en.SessionID); ok && en.Status == EntryEntered && es.HospitalID == sess.HospitalID && es.VisitDate >= today {
+			holds = append(holds, hold{es.ID, es.VisitDate, es.DepartmentID})
+		}
+	}
+	for _, w := range own.Waitlist {
+		if code == ErrAlreadyWaitlisted.Code && w.SessionID == sess.ID && w.Status == WaitlistWaiting {
+			return true
+		}
+	}
+	week, month := PeriodKeys(sess.VisitDate)
+	var day, inWeek, inMonth int
+	for _, o := range holds {
+		if o.session == sess.ID {
+			if code == ErrAlreadyBooked.Code {
+				return true
+			}
+			continue
+		}
+		if o.date == sess.VisitDate {
+			if o.dept == sess.DepartmentID {
+				if code == ErrQuotaDayDept.Code {
+					return true
+				}
+				continue
+			}
+			day++
+		}
+		w, m := PeriodKeys(o.date)
+		if w == week {
+			inWeek++
+		}
+		if m == month {
+			inMonth++
+		}
+	}
+	switch code {
+	case ErrQuotaDay.Code:
+		return day >= pol.PerDay
+	case ErrQuotaWeek.Code:
+		return inWeek >= pol.PerWeek
+	case ErrQuotaMonth.Code:
+		return inMonth >= pol.PerMonth
 	}
 	return false
 }

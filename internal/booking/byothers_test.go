@@ -52,9 +52,9 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 		_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
 		return err
 	}
-	// Each refusal keeps its code and says it was made from another
-	// account; to anyone but the person's verified self, only that the
-	// person can act once verified at the desk.
+	// To the person's verified self each refusal keeps its code and says
+	// it was made from another account; to anyone else it is the one
+	// refusal that tells nothing of what or where (ErrBookedElsewhere).
 	refusals := func(who string, u user, patient int, see string) {
 		t.Helper()
 		_, err := h.book(u, patient, first, "")
@@ -188,10 +188,14 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 }
 
 // wantElsewhere checks a refusal's code and whether it says it was made from
-// another account: see is "-" for a plain refusal, "" for one that says so
-// without where, else where the caller sees it.
+// another account: see is "-" for a plain refusal, "" for the uniform
+// refusal (wantUniform, whatever code), else where the caller sees it.
 func wantElsewhere(t *testing.T, what string, err error, code *booking.Error, see string) {
 	t.Helper()
+	if see == "" {
+		wantUniform(t, what, err)
+		return
+	}
 	wantErr(t, what, err, code)
 	e, _ := booking.AsError(err)
 	if e == nil {
@@ -203,10 +207,25 @@ func wantElsewhere(t *testing.T, what string, err error, code *booking.Error, se
 	case see == "-":
 	case !e.MadeElsewhere || e.See != see:
 		t.Errorf("%s: made elsewhere %v, see %q (%q); want true, see %q", what, e.MadeElsewhere, e.See, e.Message, see)
-	case see == "" && !strings.Contains(e.Message, "once the registration desk has verified them"):
-		t.Errorf("%s: message %q does not point the person to the desk", what, e.Message)
-	case see != "" && !strings.Contains(e.Message, see):
+	case !strings.Contains(e.Message, see):
 		t.Errorf("%s: message %q does not say where to see it", what, e.Message)
+	}
+}
+
+// wantUniform checks that err is the one refusal an account that is not
+// the person's verified self gets for what it cannot be shown to have
+// made: ErrBookedElsewhere itself, every field alike (so the same status
+// and body over HTTP), whatever code admission or SQL gave.
+func wantUniform(t *testing.T, what string, err error) {
+	t.Helper()
+	e, ok := booking.AsError(err)
+	switch {
+	case !ok || e == nil:
+		t.Errorf("%s: %v, want person_booked_elsewhere", what, err)
+	case *e != *booking.ErrBookedElsewhere:
+		t.Errorf("%s: %+v, want exactly %+v", what, *e, *booking.ErrBookedElsewhere)
+	case e.Kind.HTTPStatus() != 409 || !strings.Contains(e.Message, "once the registration desk has verified them"):
+		t.Errorf("%s: status %d, message %q; want 409, pointing the person to the desk", what, e.Kind.HTTPStatus(), e.Message)
 	}
 }
 
@@ -288,4 +307,127 @@ func TestIdentityTakenProbesAreBounded(t *testing.T) {
 	if n := h.count(`SELECT count(*) FROM booking_events WHERE reason = 'identity_claims_limited' AND identity_id IS NOT NULL`); n != 0 {
 		t.Errorf("%d identity_claims_limited events name a person; want none", n)
 	}
+}
+
+// TestRefusalsTellAnotherAccountNothing: an account that adds person P
+// (ID number and name) and tries P's sessions learns nothing of P's
+// bookings from the refusals (docs/security.md, "Refusals tell nothing of
+// what others made"). P's account books P into psychiatry and cardiology
+// on a Monday and dermatology on the Tuesday (a week quota of 3 is
+// reached), waits for a full session and enters a draw; an operator books
+// P by phone. The other account's attempts are refused for the same
+// session (already_booked), the same department that day
+// (quota_day_department), the same day (quota_day), the same week
+// (quota_week), the waitlist (already_waitlisted), the draw
+// (already_entered) and the phone booking's session alike: one refusal,
+// every field the same; another week is booked, and its own booking stays
+// precise. Past the explanations' budget the same holds (and its own
+// booking, not shown to be its own, is the uniform refusal too); the entry
+// memo answers it nothing. P's own attempts are precise; verified, P hears
+// of the other account's booking precisely, with where to end it, and of
+// the phone booking plainly.
+func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1, policy: &booking.Policy{PerDay: 2, PerWeek: 3, PerMonth: 12}})
+	mon := h.day.AddDate(0, 0, 7)
+	for mon.Weekday() != time.Monday {
+		mon = mon.AddDate(0, 0, 1)
+	}
+	psych := h.session(sessionOpts{day: mon, dept: "Psychiatry", online: 2})
+	psych2 := h.session(sessionOpts{day: mon, dept: "Psychiatry", period: "afternoon", online: 2})
+	cardio := h.session(sessionOpts{day: mon, dept: "Cardiology", online: 2})
+	ent := h.session(sessionOpts{day: mon, dept: "ENT", online: 2})
+	derm := h.session(sessionOpts{day: mon.AddDate(0, 0, 1), dept: "Dermatology", online: 2})
+	neuro := h.session(sessionOpts{day: mon.AddDate(0, 0, 2), dept: "Neurology", online: 2})
+	later := h.session(sessionOpts{day: mon.AddDate(0, 0, 14), dept: "Psychiatry", online: 2})
+	full := h.session(sessionOpts{day: mon.AddDate(0, 0, 3), dept: "Infectious Diseases", online: 1})
+	draw := h.lotterySession(lotteryOpts{dept: "Reproductive Medicine", online: 2})
+	byPhone := h.session(sessionOpts{day: mon.AddDate(0, 0, 21), dept: "Infectious Diseases", phone: 1, online: 1})
+
+	person := h.person("王芳")
+	p := h.userOf(person)
+	other := h.userOf(h.person("李娜"), person)
+	h.mustBook(h.user(1), 0, full, "") // sold out: the waitlist is open
+	for _, s := range []*booking.Session{psych, cardio, derm} {
+		h.mustBook(p, 0, s, "")
+	}
+	_, err := h.svc.JoinWaitlist(h.ctx, p.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: p.patients[0].ID})
+	testenv.Must(t, err, "P waits for the full session")
+	h.mustEnter(p, 0, draw)
+	_, err = h.staffBook(h.staff(booking.RoleOperator), person, byPhone, booking.ChannelPhone, p.phone)
+	testenv.Must(t, err, "an operator books P by phone")
+
+	type try struct {
+		what string
+		code *booking.Error // what P's own attempt is refused
+		try  func(u user, patient int) error
+	}
+	book := func(s *booking.Session) func(user, int) error {
+		return func(u user, patient int) error { _, err := h.book(u, patient, s, ""); return err }
+	}
+	tries := []try{
+		{"the session P is booked in", booking.ErrAlreadyBooked, book(psych)},
+		{"P's department that day", booking.ErrQuotaDayDept, book(psych2)},
+		{"P's day", booking.ErrQuotaDay, book(ent)},
+		{"P's week", booking.ErrQuotaWeek, book(neuro)},
+		{"the waitlist P is on", booking.ErrAlreadyWaitlisted, func(u user, patient int) error {
+			_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
+			return err
+		}},
+		{"the draw P entered", booking.ErrAlreadyEntered, func(u user, patient int) error { _, err := h.enter(u, patient, draw, ""); return err }},
+	}
+	probe := func(when string) {
+		t.Helper()
+		for _, tr := range tries {
+			wantUniform(t, "the other account tries "+tr.what+when, tr.try(other, 1))
+		}
+	}
+	probe("")
+	wantUniform(t, "the other account tries the session staff booked P in", book(byPhone)(other, 1))
+	wantUniform(t, "P's unverified self tries the session staff booked P in", book(byPhone)(p, 0))
+	for _, tr := range tries {
+		wantElsewhere(t, "P tries "+tr.what, tr.try(p, 0), tr.code, "-")
+	}
+	// The entry memo knows P entered; asked before the shared limits, it
+	// answers only P's account.
+	req := booking.BookRequest{SessionID: draw.ID, PatientID: other.patients[1].ID, Channel: booking.ChannelOnline}
+	if err := h.svc.KnownRefusalOf(other.actor, &req); err != nil {
+		t.Errorf("the entry memo answers the other account %v; want it asked through", err)
+	}
+	req = booking.BookRequest{SessionID: draw.ID, PatientID: p.patients[0].ID, Channel: booking.ChannelOnline}
+	wantErr(t, "the entry memo answers P's account", h.svc.KnownRefusalOf(p.actor, &req), booking.ErrAlreadyEntered)
+
+	mine := h.mustBook(other, 1, later, "") // nothing in the way: booked
+	wantElsewhere(t, "the other account books P again where it booked P", book(later)(other, 1), booking.ErrAlreadyBooked, "-")
+
+	// The budget is the clock's second's: the clock stands still past it.
+	overBudget := func(check func()) {
+		t.Helper()
+		h.clock.freeze(h.clock.Now())
+		h.svc.SpendExplanations()
+		check()
+		h.clock.frozen.Store(0)
+		h.svc.RefillExplanations()
+	}
+	overBudget(func() {
+		probe(", past the explanations' budget")
+		wantUniform(t, "the other account books P again where it booked P, past the budget", book(later)(other, 1))
+		wantUniform(t, "P's unverified self books where P is booked, past the budget", book(psych)(p, 0))
+	})
+
+	clerk := h.staff(booking.RoleClerk)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	testenv.Must(t, err, "the desk verifies P with P's account phone")
+	wantElsewhere(t, "P, verified, books where the other account booked P", book(later)(p, 0), booking.ErrAlreadyBooked, booking.SeeMadeByOthers)
+	wantElsewhere(t, "P, verified, books where P's account booked P", book(psych)(p, 0), booking.ErrAlreadyBooked, "-")
+	probe(", P verified")
+	wantUniform(t, "the other account tries the session staff booked P in, P verified", book(byPhone)(other, 1))
+	wantElsewhere(t, "P, verified, tries the session staff booked P in", book(byPhone)(p, 0), booking.ErrAlreadyBooked, "-")
+	overBudget(func() {
+		wantElsewhere(t, "P, verified, books where the other account booked P, past the budget", book(later)(p, 0), booking.ErrAlreadyBooked, "-")
+		probe(", P verified, past the budget")
+	})
+	if m := h.madeByOthers(p); len(m.Bookings) != 1 || m.Bookings[0].ID != mine.ID {
+		t.Errorf("P's view of what others made = %+v, want the other account's booking %s", m.Bookings, mine.ID)
+	}
+	h.checkClean()
 }

@@ -32,14 +32,20 @@ import (
 //   - not kept at all if anything was forgotten while admission answered
 //     (a withdrawal racing the refusal it would remember);
 //   - not asked by attempts with an Idempotency-Key: one of them may be the
-//     retry of the entry itself, and must get its 202 back.
+//     retry of the entry itself, and must get its 202 back;
+//   - asked before the shared limits (knownEntryOf) only for the account
+//     whose entry it answered 202: its answer there is not explained
+//     (explainRefusal), and to another account holding the person the
+//     plain already_entered would tell that the person entered this draw
+//     (docs/security.md, "Refusals tell nothing of what others made").
+//     Anyone else's repeat asks it in enter, and is explained.
 //
 // A crash loses the memory, which is only ever a shortcut: the next attempt
 // asks admission again.
 type entryMemo struct {
 	ttl   time.Duration
 	mu    sync.RWMutex
-	known map[entrant]time.Time // until when to answer already_entered
+	known map[entrant]entered // until when to answer already_entered
 	// gen counts forgets; an answer is remembered only if no forget came
 	// between the call to admission and its answer.
 	gen  atomic.Uint64
@@ -52,17 +58,25 @@ type entrant struct {
 	identity string // IdentityKey
 }
 
+// entered is what the memo keeps of an entrant: until when, and the
+// account whose entry it answered 202 ("" when it remembers admission's
+// refusal).
+type entered struct {
+	until time.Time
+	by    string
+}
+
 func newEntryMemo(ttl time.Duration) *entryMemo {
-	return &entryMemo{ttl: ttl, known: make(map[entrant]time.Time)}
+	return &entryMemo{ttl: ttl, known: make(map[entrant]entered)}
 }
 
 // entered says whether the person is remembered as entered in the session
-// at now, and counts the answer it saves.
-func (m *entryMemo) entered(sessionID, identityKey string, now time.Time) bool {
+// at now (by account, unless by is ""), and counts the answer it saves.
+func (m *entryMemo) entered(sessionID, identityKey, by string, now time.Time) bool {
 	m.mu.RLock()
-	until, ok := m.known[entrant{sessionID, identityKey}]
+	k, ok := m.known[entrant{sessionID, identityKey}]
 	m.mu.RUnlock()
-	if !ok || !now.Before(until) {
+	if !ok || !now.Before(k.until) || by != "" && k.by != by {
 		return false
 	}
 	m.hits.Add(1)
@@ -73,8 +87,9 @@ func (m *entryMemo) entered(sessionID, identityKey string, now time.Time) bool {
 func (m *entryMemo) generation() uint64 { return m.gen.Load() }
 
 // remember keeps the person as entered for the ttl, never past drawAt,
-// unless a forget came since gen was read.
-func (m *entryMemo) remember(sessionID, identityKey string, gen uint64, now, drawAt time.Time) {
+// unless a forget came since gen was read; by is the account answered 202,
+// "" after admission's refusal (which keeps the account of a 202 before).
+func (m *entryMemo) remember(sessionID, identityKey, by string, gen uint64, now, drawAt time.Time) {
 	until := now.Add(m.ttl)
 	if drawAt.Before(until) {
 		until = drawAt
@@ -84,7 +99,11 @@ func (m *entryMemo) remember(sessionID, identityKey string, gen uint64, now, dra
 	}
 	m.mu.Lock()
 	if m.gen.Load() == gen {
-		m.known[entrant{sessionID, identityKey}] = until
+		k := entrant{sessionID, identityKey}
+		if by == "" {
+			by = m.known[k].by
+		}
+		m.known[k] = entered{until, by}
 	}
 	m.mu.Unlock()
 }
@@ -102,8 +121,8 @@ func (m *entryMemo) forget(refs []EntryRef) {
 // prune drops what expired before now (the catalog refresh calls it).
 func (m *entryMemo) prune(now time.Time) {
 	m.mu.Lock()
-	for k, until := range m.known {
-		if !now.Before(until) {
+	for k, v := range m.known {
+		if !now.Before(v.until) {
 			delete(m.known, k)
 		}
 	}
@@ -127,22 +146,24 @@ func (g entryGate) ReleaseEntries(ctx context.Context, refs []EntryRef, keepHold
 }
 
 // knownEntry is the entry memo's answer for an attempt of p on q at now:
-// ErrAlreadyEntered, or nil to ask admission.
-func (s *Service) knownEntry(sess *Session, q ChannelQuota, identityKey, idemKey string, now time.Time) error {
+// ErrAlreadyEntered, or nil to ask admission. With by, only if the memo
+// answered that account's entry 202.
+func (s *Service) knownEntry(sess *Session, q ChannelQuota, identityKey, by, idemKey string, now time.Time) error {
 	if s.entryMemo == nil || idemKey != "" || identityKey == "" || !q.TakesEntries(now) {
 		return nil
 	}
-	if s.entryMemo.entered(sess.ID, identityKey, now) {
+	if s.entryMemo.entered(sess.ID, identityKey, by, now) {
 		return ErrAlreadyEntered
 	}
 	return nil
 }
 
 // rememberEntry keeps the person as entered in sess after admission's 202
-// or already_entered; gen is the memo's generation read before admission.
-func (s *Service) rememberEntry(sess *Session, q ChannelQuota, identityKey string, gen uint64, now time.Time) {
+// (by: the account answered) or already_entered (by ""); gen is the memo's
+// generation read before admission.
+func (s *Service) rememberEntry(sess *Session, q ChannelQuota, identityKey, by string, gen uint64, now time.Time) {
 	if s.entryMemo != nil && identityKey != "" {
-		s.entryMemo.remember(sess.ID, identityKey, gen, now, q.DrawAt)
+		s.entryMemo.remember(sess.ID, identityKey, by, gen, now, q.DrawAt)
 	}
 }
 
@@ -181,7 +202,7 @@ func (s *Service) knownEntryOf(actor Actor, req *BookRequest, now time.Time) err
 	if !q.TakesEntries(now) {
 		return nil
 	}
-	if err := s.knownEntry(sess, q, p.IdentityKey, "", now); err != nil {
+	if err := s.knownEntry(sess, q, p.IdentityKey, actor.AccountID, "", now); err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, p.IdentityID, "", req.Channel, req.Origin, err)
 		return err
 	}

@@ -204,6 +204,13 @@ var (
 	ErrUnavailable          = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; retry later")
 )
 
+// ErrBookedElsewhere is the one answer, to any account but the person's
+// verified self, when what refuses a patient's attempt for a person is not
+// shown to be that account's own (explainRefusal): the same for a booking
+// in the session, a lottery entry, a waitlist place and every quota, so it
+// tells nothing of which.
+var ErrBookedElsewhere = newErr(KindConflict, "person_booked_elsewhere", "this person already has a booking, a lottery entry or a waitlist place that rules this attempt out; if this account did not make it, the person can see and cancel it from their own account once the registration desk has verified them")
+
 // LimitError is a refusal to go on for a while: too many failed logins for a
 // phone, or too many logins being checked at once. Wait is how long to wait
 // (the HTTP answer's Retry-After).

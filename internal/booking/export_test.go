@@ -22,3 +22,17 @@ func (g *groupCommit[T]) settled() bool {
 // Commit is the booking protocol's commit step alone (commit): the group
 // commit and its answer, for the commit benchmark.
 func (s *Service) Commit(ctx context.Context, b Booking, ev Event) error { return s.commit(ctx, b, ev) }
+
+// SpendExplanations spends the refusal explanations' budget of the
+// current second (explainRefusal): the next refusals are not explained.
+func (s *Service) SpendExplanations() {
+	for s.explained.spend(s.cfg.Now()) {
+	}
+}
+
+// RefillExplanations gives the explanations' budget back.
+func (s *Service) RefillExplanations() {
+	s.explained.mu.Lock()
+	s.explained.spent = 0
+	s.explained.mu.Unlock()
+}

@@ -175,7 +175,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		Today: now.In(h.Location()).Format(time.DateOnly), Policy: policyAt(h, now), HoldFor: s.cfg.HoldFor,
 		KeepUntil: s.keepUntil(sess, now), Limits: limits,
 	}
-	if err := s.knownEntry(sess, q, e.IdentityKey, idemKey, now); err != nil {
+	if err := s.knownEntry(sess, q, e.IdentityKey, "", idemKey, now); err != nil {
 		return Entry{}, err
 	}
 	gen := s.entryGeneration()
@@ -185,7 +185,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 			return Entry{}, lost // Redis lost the state: reloading, 503
 		}
 		if errors.Is(err, ErrAlreadyEntered) {
-			s.rememberEntry(sess, q, e.IdentityKey, gen, now)
+			s.rememberEntry(sess, q, e.IdentityKey, "", gen, now)
 		}
 		if errors.Is(err, ErrNotReleased) {
 			err = Errorf(ErrNotReleased, "entries for this draw open at %s", q.OpensAt.In(h.Location()).Format(time.RFC3339))
@@ -215,7 +215,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 			return Entry{}, err
 		}
 	}
-	s.rememberEntry(sess, q, e.IdentityKey, gen, now)
+	s.rememberEntry(sess, q, e.IdentityKey, actor.AccountID, gen, now)
 	s.cfg.LotteryMetrics.Entered(q.Channel)
 	return e, nil
 }

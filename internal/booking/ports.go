@@ -696,6 +696,9 @@ type BookingStore interface {
 	// that patient accounts other than accountID made, with those
 	// accounts' masked phones (Service.MadeByOthers).
 	MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (MadeByOthers, error)
+	// MadeByAccount is MadeByOthers' other half: what accountID itself
+	// made for the identity, the same reads but no phones (explainRefusal).
+	MadeByAccount(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (MadeByOthers, error)
 }
 
 // DeskStore is the staff channels' and the desk's: identities found and

@@ -76,6 +76,8 @@ type harnessConfig struct {
 	// returnRound and returnDelay are booking.Config.ReturnRound and the
 	// fixed return delay (none and 1 ns, due at once, when zero).
 	returnRound, returnDelay time.Duration
+	// policy is the hospital's (DefaultPolicy when nil).
+	policy *booking.Policy
 }
 
 type harness struct {
@@ -125,10 +127,14 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
 	tomorrow := time.Now().In(shanghai).AddDate(0, 0, 1)
+	policy := booking.DefaultPolicy
+	if cfg.policy != nil {
+		policy = *cfg.policy
+	}
 	h := &harness{
 		t: t, ctx: ctx, svc: svc, store: store, gate: gate, rdb: rdb, prefix: prefix, clock: clk, stack: st,
 		hosp: booking.Hospital{ID: booking.NewID(), Name: "Test Hospital " + testenv.Token(),
-			TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy},
+			TimeZone: "Asia/Shanghai", Policy: policy},
 		day:   time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, shanghai),
 		depts: map[string]booking.Department{},
 	}
@@ -155,6 +161,7 @@ type sessionOpts struct {
 	phone   int       // slots of the phone pool
 	release time.Time // release time of every pool; an hour ago when zero
 	mode    booking.ReleaseMode
+	day     time.Time // the visit day; tomorrow when zero
 }
 
 // session stores a session tomorrow, with a doctor of its own, through
@@ -170,6 +177,9 @@ func (h *harness) session(o sessionOpts) *booking.Session {
 	if o.release.IsZero() {
 		o.release = time.Now().Add(-time.Hour)
 	}
+	if o.day.IsZero() {
+		o.day = h.day
+	}
 	hours := map[string][2]time.Duration{"morning": {8, 12}, "afternoon": {14, 18}, "evening": {18, 21}}[o.period]
 	dept := h.department(o.dept)
 	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: dept.ID,
@@ -182,8 +192,8 @@ func (h *harness) session(o sessionOpts) *booking.Session {
 		quotas = append(quotas, booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: o.phone, ReleaseAt: o.release})
 	}
 	s, err := booking.BuildSession(booking.SessionSpec{
-		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: h.date, Period: o.period,
-		StartsAt: h.day.Add(hours[0] * time.Hour), EndsAt: h.day.Add(hours[1] * time.Hour), Mode: o.mode, Quotas: quotas,
+		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: o.day.Format(time.DateOnly), Period: o.period,
+		StartsAt: o.day.Add(hours[0] * time.Hour), EndsAt: o.day.Add(hours[1] * time.Hour), Mode: o.mode, Quotas: quotas,
 	})
 	testenv.Must(h.t, err, "build session")
 	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{

@@ -77,7 +77,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
 	e, err = s.addWaitlist(ctx, e, ev)
-	return e, s.explainRefusal(ctx, actor, sess, p.IdentityID, err)
+	return e, s.explainRefusal(ctx, actor, sess, p, err)
 }
 
 // drawPending refuses a waitlist join while a lottery pool of the session

@@ -527,42 +527,56 @@ func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, 
 // an identity, with their masked phones.
 func (s *Store) MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (_ booking.MadeByOthers, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	var out booking.MadeByOthers
-	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_by_others"), identityID, accountID, fromDate)
-	bs, err := pgx.CollectRows(rows, scanBooking)
+	out, err := s.madeBy(ctx, "by_others", identityID, accountID, fromDate, since)
 	if err != nil {
 		return out, err
 	}
-	rows, _ = s.db.pool.Query(ctx, entryQuery("entries_by_others"), identityID, accountID, since)
-	es, err := pgx.CollectRows(rows, scanEntry)
-	if err != nil {
-		return out, err
-	}
-	rows, _ = s.db.pool.Query(ctx, waitlistQuery("waitlist_by_others"), identityID, accountID, since)
-	ws, err := pgx.CollectRows(rows, scanWaitlist)
-	if err != nil {
-		return out, err
-	}
-	out.Bookings, out.Entries, out.Waitlist, out.Makers = bs, es, ws, map[string]string{}
+	out.Makers = map[string]string{}
 	var ids []string
-	for _, b := range bs {
+	for _, b := range out.Bookings {
 		ids = append(ids, b.AccountID)
 	}
-	for _, e := range es {
+	for _, e := range out.Entries {
 		ids = append(ids, e.AccountID)
 	}
-	for _, w := range ws {
+	for _, w := range out.Waitlist {
 		ids = append(ids, w.AccountID)
 	}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, _ = s.db.pool.Query(ctx, q("masked_phones_of_accounts"), ids)
+	rows, _ := s.db.pool.Query(ctx, q("masked_phones_of_accounts"), ids)
 	var id, masked string
 	_, err = pgx.ForEachRow(rows, []any{&id, &masked}, func() error {
 		out.Makers[id] = masked
 		return nil
 	})
+	return out, err
+}
+
+// MadeByAccount lists what accountID itself made for an identity.
+func (s *Store) MadeByAccount(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (_ booking.MadeByOthers, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.madeBy(ctx, "by_account", identityID, accountID, fromDate, since)
+}
+
+// madeBy reads an identity's bookings, entries and waitlist places by the
+// queries named bookings_<which>, entries_<which> and waitlist_<which>.
+func (s *Store) madeBy(ctx context.Context, which, identityID, accountID, fromDate string, since time.Time) (booking.MadeByOthers, error) {
+	var out booking.MadeByOthers
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_"+which), identityID, accountID, fromDate)
+	bs, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil {
+		return out, err
+	}
+	rows, _ = s.db.pool.Query(ctx, entryQuery("entries_"+which), identityID, accountID, since)
+	es, err := pgx.CollectRows(rows, scanEntry)
+	if err != nil {
+		return out, err
+	}
+	rows, _ = s.db.pool.Query(ctx, waitlistQuery("waitlist_"+which), identityID, accountID, since)
+	ws, err := pgx.CollectRows(rows, scanWaitlist)
+	out.Bookings, out.Entries, out.Waitlist = bs, es, ws
 	return out, err
 }
 

@@ -372,6 +372,14 @@ SELECT b.id::TEXT, i.id_type, i.number_masked, i.name_masked,
  ORDER BY b.visit_date, sl.starts_at
  LIMIT 200;
 
+-- name: bookings_by_account
+-- An identity's bookings that account $2 made, visits from $3 on
+-- (MadeByAccount): what explains a refusal to it.
+ WHERE b.identity_id = $1 AND b.account_id = $2
+   AND b.visit_date >= $3::DATE
+ ORDER BY b.visit_date, sl.starts_at
+ LIMIT 200;
+
 -- name: masked_phones_of_accounts
 SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
 
@@ -505,6 +513,13 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
 -- An identity's waitlist places that patient accounts other than $2 made,
 -- waiting or made since $3 (MadeByOthers).
  WHERE w.identity_id = $1 AND w.account_id IS NOT NULL AND w.account_id <> $2
+   AND (w.status = 'waiting' OR w.created_at > $3)
+ ORDER BY w.created_at DESC LIMIT 200;
+
+-- name: waitlist_by_account
+-- An identity's waitlist places that account $2 made, waiting or made
+-- since $3 (MadeByAccount).
+ WHERE w.identity_id = $1 AND w.account_id = $2
    AND (w.status = 'waiting' OR w.created_at > $3)
  ORDER BY w.created_at DESC LIMIT 200;
 
@@ -743,6 +758,13 @@ SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identit
 -- An identity's lottery entries that patient accounts other than $2 made,
 -- still entered or made since $3 (MadeByOthers).
  WHERE e.identity_id = $1 AND e.account_id IS NOT NULL AND e.account_id <> $2
+   AND (e.status = 'entered' OR e.created_at > $3)
+ ORDER BY e.created_at DESC, e.id LIMIT 200;
+
+-- name: entries_by_account
+-- An identity's lottery entries that account $2 made, still entered or
+-- made since $3 (MadeByAccount).
+ WHERE e.identity_id = $1 AND e.account_id = $2
    AND (e.status = 'entered' OR e.created_at > $3)
  ORDER BY e.created_at DESC, e.id LIMIT 200;
 

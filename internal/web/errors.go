@@ -112,13 +112,10 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 	}
 	status := e.Kind.HTTPStatus()
 	pe := &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code), Fields: errorFields[e.Code]}
-	switch {
-	case e.See != "":
+	if e.See != "" {
 		// The caller is the person (verified): where to end it.
 		pe.ZH += "这是其他账户为您办理的，您可以在“我的预约 · 他人为您办理”中取消或撤回。"
 		pe.Link, pe.LinkText = "/patient/bookings#made-by-others", "他人为您办理 Made for you by other accounts"
-	case e.MadeElsewhere:
-		pe.ZH += "这是其他账户办理的；本人持身份证到挂号窗口核验后，可在自己的账户中查看并取消。"
 	}
 	var wc *wrongConsoleError
 	if errors.As(err, &wc) && wc.to != nil {
@@ -170,6 +167,7 @@ var zhMessages = map[string]string{
 	"booking_not_found":       "找不到该预约。",
 	"sold_out":                "号源已约满。",
 	"already_booked":          "该就诊人已预约本次出诊。",
+	"person_booked_elsewhere": "该就诊人已有预约、摇号报名或候补，与本次预约冲突。若不是本账号办理的，本人持身份证到挂号窗口核验后，可在自己的账户中查看并取消。",
 	"phone_taken":             "该手机号已注册。",
 	"patient_exists":          "该就诊人已在列表中。",
 	"identity_taken":          "该证件已是另一账号的本人。",

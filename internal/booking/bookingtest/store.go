@@ -742,10 +742,22 @@ func (s *Store) FutureBookingsOfGroup(_ context.Context, now time.Time, accountI
 // MadeByOthers lists what patient accounts other than accountID made for
 // an identity, as the adapter does (bookings_by_others and its twins).
 func (s *Store) MadeByOthers(_ context.Context, identityID, accountID, fromDate string, since time.Time) (booking.MadeByOthers, error) {
+	return s.madeBy(func(id, acct string) bool { return id == identityID && acct != "" && acct != accountID }, fromDate, since), nil
+}
+
+// MadeByAccount lists what accountID made for the identity.
+func (s *Store) MadeByAccount(_ context.Context, identityID, accountID, fromDate string, since time.Time) (booking.MadeByOthers, error) {
+	out := s.madeBy(func(id, acct string) bool { return id == identityID && acct == accountID }, fromDate, since)
+	out.Makers = nil
+	return out, nil
+}
+
+// madeBy is MadeByOthers and MadeByAccount: the items whose identity and
+// account other holds.
+func (s *Store) madeBy(other func(id, acct string) bool, fromDate string, since time.Time) booking.MadeByOthers {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := booking.MadeByOthers{Makers: map[string]string{}}
-	other := func(id, acct string) bool { return id == identityID && acct != "" && acct != accountID }
 	for _, b := range s.bookings {
 		if other(b.IdentityID, b.AccountID) && b.VisitDate >= fromDate {
 			out.Bookings = append(out.Bookings, b)
@@ -764,5 +776,5 @@ func (s *Store) MadeByOthers(_ context.Context, identityID, accountID, fromDate 
 			out.Makers[w.AccountID] = s.accounts[w.AccountID].PhoneMasked
 		}
 	}
-	return out, nil
+	return out
 }

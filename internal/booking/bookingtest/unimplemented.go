@@ -623,3 +623,7 @@ func (unimplementedStore) StaffAccounts(_ context.Context, _ string, _ []byte) (
 func (unimplementedStore) MadeByOthers(_ context.Context, _ string, _ string, _ string, _ time.Time) (booking.MadeByOthers, error) {
 	panic(unimplemented("Store.MadeByOthers"))
 }
+
+func (unimplementedStore) MadeByAccount(_ context.Context, _ string, _ string, _ string, _ time.Time) (booking.MadeByOthers, error) {
+	panic(unimplemented("Store.MadeByAccount"))
+}
