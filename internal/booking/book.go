@@ -195,6 +195,7 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		// booking was in the way (made_by_other_account).
 		err = s.explainRefusal(ctx, actor, sess, pat, err)
 		s.noteRefusal(actor, req.SessionID, req.PatientID, pat.IdentityID, "", req.Channel, req.Origin, err)
+		s.ownEntry(actor, sess, pat, err)
 	}
 	return r, err
 }

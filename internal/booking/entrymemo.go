@@ -34,7 +34,8 @@ import (
 //   - not asked by attempts with an Idempotency-Key: one of them may be the
 //     retry of the entry itself, and must get its 202 back;
 //   - asked before the shared limits (knownEntryOf) only for the account
-//     whose entry it answered 202: its answer there is not explained
+//     whose entry it answered 202, or whose already_entered was explained
+//     as its own (ownEntry): its answer there is not explained
 //     (explainRefusal), and to another account holding the person the
 //     plain already_entered would tell that the person entered this draw
 //     (docs/security.md, "Refusals tell nothing of what others made").
@@ -108,6 +109,18 @@ func (m *entryMemo) remember(sessionID, identityKey, by string, gen uint64, now,
 	m.mu.Unlock()
 }
 
+// own marks the answer kept for an entrant, remembered from admission's
+// refusal, as by's: explainRefusal showed the entry to be that account's.
+func (m *entryMemo) own(sessionID, identityKey, by string) {
+	m.mu.Lock()
+	k := entrant{sessionID, identityKey}
+	if v, ok := m.known[k]; ok && v.by == "" {
+		v.by = by
+		m.known[k] = v
+	}
+	m.mu.Unlock()
+}
+
 // forget drops the people of refs: their entries were given back.
 func (m *entryMemo) forget(refs []EntryRef) {
 	m.mu.Lock()
@@ -164,6 +177,16 @@ func (s *Service) knownEntry(sess *Session, q ChannelQuota, identityKey, by, ide
 func (s *Service) rememberEntry(sess *Session, q ChannelQuota, identityKey, by string, gen uint64, now time.Time) {
 	if s.entryMemo != nil && identityKey != "" {
 		s.entryMemo.remember(sess.ID, identityKey, by, gen, now, q.DrawAt)
+	}
+}
+
+// ownEntry tells the entry memo that an attempt's already_entered,
+// explained (explainRefusal), was answered plain: the entry is the
+// account's own (or the person's, to their verified self), so the memo may
+// answer the account's next repeats before the shared limits.
+func (s *Service) ownEntry(actor Actor, sess *Session, p Patient, err error) {
+	if e, ok := AsError(err); s.entryMemo != nil && sess != nil && ok && e != nil && e.Code == ErrAlreadyEntered.Code && !e.MadeElsewhere {
+		s.entryMemo.own(sess.ID, p.IdentityKey, actor.AccountID)
 	}
 }
 

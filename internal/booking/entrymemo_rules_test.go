@@ -253,3 +253,18 @@ func TestRuleEntryMemoWithdrawalRacingARefusal(t *testing.T) {
 		t.Fatalf("entering after the withdrawal = %+v, %v; want a 202, not a refusal remembered across the withdrawal", again, err)
 	}
 }
+
+// An already_entered that admission answered here and that explainRefusal
+// showed to be the account's own entry (made on another instance) lets the
+// memo answer the account's next repeat before the shared limits.
+func TestRuleEntryMemoOwnRefusal(t *testing.T) {
+	w, other, sid, p := twoInstances(t, time.Hour)
+	if r, err := attemptOn(other, p, sid, ""); err != nil || !r.Entered {
+		t.Fatalf("enter on the other instance = %+v, %v", r, err)
+	}
+	_, err := w.enter(p, sid)
+	wantErr(t, "admission's refusal here, explained as the account's own", err, booking.ErrAlreadyEntered)
+	req := booking.BookRequest{SessionID: sid, PatientID: p.patient.ID, Channel: booking.ChannelOnline}
+	wantErr(t, "a repeat asked before the rate limits", w.svc.KnownRefusalOf(p.actor, &req), booking.ErrAlreadyEntered)
+	w.wantEnters("the entry and admission's refusal", 2)
+}

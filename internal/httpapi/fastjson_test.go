@@ -138,18 +138,18 @@ func TestSentinelBodiesAreTheEncodersBytes(t *testing.T) {
 	}
 }
 
-// TestMadeElsewhereInTheErrorBody: a refusal because of what another
-// account made for the person keeps its code and status and says so in
-// made_by_other_account (and see, for the person's verified self); a
-// plain refusal has neither field.
+// TestMadeElsewhereInTheErrorBody: to the person's verified self a refusal
+// because of what another account made for them keeps its code and status
+// and says so in made_by_other_account and see; to anyone else it is
+// person_booked_elsewhere, with neither field (nothing but the code and
+// the message); a plain refusal has neither field.
 func TestMadeElsewhereInTheErrorBody(t *testing.T) {
 	for _, c := range []struct {
 		e    *booking.Error
 		want string
 	}{
 		{booking.ErrAlreadyBooked, `{"error":{"code":"already_booked","message":"this patient already holds a booking in this session"}}`},
-		{&booking.Error{Kind: booking.KindConflict, Code: "already_booked", Message: "m", MadeElsewhere: true},
-			`{"error":{"code":"already_booked","message":"m","made_by_other_account":true}}`},
+		{booking.ErrBookedElsewhere, `{"error":{"code":"person_booked_elsewhere","message":"` + booking.ErrBookedElsewhere.Message + `"}}`},
 		{&booking.Error{Kind: booking.KindConflict, Code: "already_entered", Message: "m", MadeElsewhere: true, See: booking.SeeMadeByOthers},
 			`{"error":{"code":"already_entered","message":"m","made_by_other_account":true,"see":"/v1/made-by-others"}}`},
 	} {

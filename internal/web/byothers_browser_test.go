@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"fairslot/internal/booking"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
@@ -13,7 +15,8 @@ import (
 // number under a name of its own and books them. The patient's bookings
 // page shows nothing of it while their self is unverified; once the desk
 // verifies them, it lists the booking under "made for you by other
-// accounts" with the maker's phone masked, and the patient cancels it with
+// accounts" with the maker's phone masked (before, booking that session is
+// refused person_booked_elsewhere), and the patient cancels it with
 // the form (no script needed) and then books the same session themself.
 // Screenshots at 1280 and 390 px (made-by-others-*.png).
 func TestMadeForYouByOthersInBrowser(t *testing.T) {
@@ -36,6 +39,18 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	b.open("/patient/bookings")
 	b.absent("#made-by-others")
 	b.absent("#ob-" + made.ID)
+
+	// Booking the session the maker booked them in, the patient is refused
+	// with the one answer that tells nothing of what or where
+	// (person_booked_elsewhere), in Chinese and English.
+	card := "#s-" + s.open.ID
+	b.open("/patient/sessions?hospital=" + s.hospital.ID + "&department=" + s.cardiology.ID + "&date=" + s.tomorrow)
+	b.do("open the booking step", chromedp.Click(chromedp.CSS(card+" form.book details.confirm-step summary")))
+	b.click(card+" form.book details.confirm-step button[type=submit]", "/patient/bookings")
+	b.contains("#error", "person_booked_elsewhere")
+	b.contains("#error", "若不是本账号办理的，本人持身份证到挂号窗口核验后，可在自己的账户中查看并取消")
+	b.contains("#error", "the person can see and cancel it from their own account once the registration desk has verified them")
+	b.shot("made-by-others-00-refused")
 
 	clerk := s.actor(s.newClerk("clerk password 1"), "clerk password 1")
 	_, err = s.svc.VerifyIdentity(ctx, clerk, booking.VerifyRequest{
