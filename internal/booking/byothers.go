@@ -258,7 +258,8 @@ func blockedByOthers(got MadeByOthers, sess *Session, code string) bool {
 // ownAccounts reports whether what the asking account made for the person
 // (own: MadeByAccount) accounts alone for a refusal of code on sess,
 // counted as admission counts (common.lua, refusal): in sess's hospital,
-// visits from its today on, confirmed bookings and live entries. It counts
+// visits from its today on, confirmed bookings and entries entered or held
+// out. It counts
 // too few rather than too many: a yes that others' items made true would
 // tell of them.
 func (s *Service) ownAccounts(own MadeByOthers, sess *Session, code string) bool {
@@ -277,11 +278,14 @@ func (s *Service) ownAccounts(own MadeByOthers, sess *Session, code string) bool
 		}
 	}
 	for _, en := range own.Entries {
-		live := en.Status == EntryEntered || en.Status == EntryHeldOut
-		if code == ErrAlreadyEntered.Code && en.SessionID == sess.ID && live {
+		// Held out for review, an entry keeps its hold until the draw.
+		if en.Status != EntryEntered && en.Status != EntryHeldOut {
+			continue
+		}
+		if code == ErrAlreadyEntered.Code && en.SessionID == sess.ID {
 			return true
 		}
-		if es, ok := cat.Session(en.SessionID); ok && en.Status == EntryEntered && es.HospitalID == sess.HospitalID && es.VisitDate >= today {
+		if es, ok := cat.Session(en.SessionID); ok && es.HospitalID == sess.HospitalID && es.VisitDate >= today {
 			holds = append(holds, hold{es.ID, es.VisitDate, es.DepartmentID})
 		}
 	}
