@@ -381,7 +381,11 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 			wantUniform(t, "the other account tries "+tr.what+when, tr.try(other, 1))
 		}
 	}
+	hits := h.svc.KnownEntries()
 	probe("")
+	if got := h.svc.KnownEntries(); got != hits {
+		t.Errorf("the entry memo answered %d of the other account's attempts; want none: it asks admission, as the other refusals do", got-hits)
+	}
 	wantUniform(t, "the other account tries the session staff booked P in", book(byPhone)(other, 1))
 	wantUniform(t, "P's unverified self tries the session staff booked P in", book(byPhone)(p, 0))
 	for _, tr := range tries {

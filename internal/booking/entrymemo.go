@@ -33,13 +33,16 @@ import (
 //     (a withdrawal racing the refusal it would remember);
 //   - not asked by attempts with an Idempotency-Key: one of them may be the
 //     retry of the entry itself, and must get its 202 back;
-//   - asked before the shared limits (knownEntryOf) only for the account
-//     whose entry it answered 202, or whose already_entered was explained
-//     as its own (ownEntry): its answer there is not explained
+//   - answering only the account whose entry it answered 202, or whose
+//     already_entered was explained as its own (ownEntry). Asked before
+//     the shared limits (knownEntryOf) its answer is not explained
 //     (explainRefusal), and to another account holding the person the
 //     plain already_entered would tell that the person entered this draw
-//     (docs/security.md, "Refusals tell nothing of what others made").
-//     Anyone else's repeat asks it in enter, and is explained.
+//     (docs/security.md, "Refusals tell nothing of what others made"); in
+//     enter it would be explained, but answered without admission's round
+//     trip, faster than the other refusals that explanation makes alike.
+//     So another account's attempt asks admission, as anyone's did before
+//     this instance answered.
 //
 // A crash loses the memory, which is only ever a shortcut: the next attempt
 // asks admission again.
@@ -72,12 +75,12 @@ func newEntryMemo(ttl time.Duration) *entryMemo {
 }
 
 // entered says whether the person is remembered as entered in the session
-// at now (by account, unless by is ""), and counts the answer it saves.
+// at now as by's (an account), and counts the answer it saves.
 func (m *entryMemo) entered(sessionID, identityKey, by string, now time.Time) bool {
 	m.mu.RLock()
 	k, ok := m.known[entrant{sessionID, identityKey}]
 	m.mu.RUnlock()
-	if !ok || !now.Before(k.until) || by != "" && k.by != by {
+	if !ok || !now.Before(k.until) || by == "" || k.by != by {
 		return false
 	}
 	m.hits.Add(1)
@@ -159,8 +162,8 @@ func (g entryGate) ReleaseEntries(ctx context.Context, refs []EntryRef, keepHold
 }
 
 // knownEntry is the entry memo's answer for an attempt of p on q at now:
-// ErrAlreadyEntered, or nil to ask admission. With by, only if the memo
-// answered that account's entry 202.
+// ErrAlreadyEntered, or nil to ask admission; only for the account (by)
+// whose entry it is.
 func (s *Service) knownEntry(sess *Session, q ChannelQuota, identityKey, by, idemKey string, now time.Time) error {
 	if s.entryMemo == nil || idemKey != "" || identityKey == "" || !q.TakesEntries(now) {
 		return nil

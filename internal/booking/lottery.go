@@ -175,7 +175,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 		Today: now.In(h.Location()).Format(time.DateOnly), Policy: policyAt(h, now), HoldFor: s.cfg.HoldFor,
 		KeepUntil: s.keepUntil(sess, now), Limits: limits,
 	}
-	if err := s.knownEntry(sess, q, e.IdentityKey, "", idemKey, now); err != nil {
+	if err := s.knownEntry(sess, q, e.IdentityKey, actor.AccountID, idemKey, now); err != nil {
 		return Entry{}, err
 	}
 	gen := s.entryGeneration()
