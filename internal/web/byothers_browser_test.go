@@ -44,7 +44,7 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	// with the one answer that tells nothing of what or where
 	// (person_booked_elsewhere), in Chinese and English.
 	card := "#s-" + s.open.ID
-	b.open("/patient/sessions?hospital=" + s.hospital.ID + "&department=" + s.cardiology.ID + "&date=" + s.tomorrow)
+	b.open(sessionsURL(s.hospital.ID, s.cardiology.ID, s.tomorrow))
 	b.do("open the booking step", chromedp.Click(chromedp.CSS(card+" form.book details.confirm-step summary")))
 	b.click(card+" form.book details.confirm-step button[type=submit]", "/patient/bookings")
 	b.contains("#error", "person_booked_elsewhere")
