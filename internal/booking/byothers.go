@@ -198,11 +198,11 @@ func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Sessio
 		Message: e.Message + ": " + it + " made for you from another account; you may cancel, withdraw or leave it under \"made for you by other accounts\" (" + SeeMadeByOthers + ")"}
 }
 
-// explanations is explainRefusal's budget: at most explainRate SQL reads a
-// second on an instance. Beyond it a refusal is answered plain, as before
-// refusals were explained: a bot looping on already_booked, or the release
-// second's refusals by the thousand, cost SQL nothing more, and a person
-// who asks again a second later is told.
+// explanations is explainRefusal's budget: at most explainRate
+// explanations (each a few SQL reads) a second on an instance. Beyond it
+// nothing is read (unexplained): a bot looping on already_booked, or the
+// release second's refusals by the thousand, cost SQL nothing more, and a
+// person who asks again a second later is told.
 type explanations struct {
 	mu     sync.Mutex
 	second int64 // the Unix second spent counts

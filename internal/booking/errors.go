@@ -55,11 +55,12 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
-	// MadeElsewhere says a refusal of a patient's attempt for a person
-	// (already_booked, already_entered, already_waitlisted, a quota) is
-	// because of a booking, entry or waitlist place another patient account
-	// made for that person (explainRefusal); See is where the caller, when
-	// it holds the person as its verified self, sees and ends it.
+	// MadeElsewhere says, to the person's verified self, that a refusal of
+	// its attempt for the person (already_booked, already_entered,
+	// already_waitlisted, a quota) is because of a booking, entry or
+	// waitlist place another patient account made for them
+	// (explainRefusal); See is where it sees and ends it. Any other
+	// account gets ErrBookedElsewhere instead.
 	MadeElsewhere bool
 	See           string
 }
