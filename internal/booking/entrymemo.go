@@ -92,7 +92,8 @@ func (m *entryMemo) generation() uint64 { return m.gen.Load() }
 
 // remember keeps the person as entered for the ttl, never past drawAt,
 // unless a forget came since gen was read; by is the account answered 202,
-// "" after admission's refusal (which keeps the account of a 202 before).
+// "" after admission's refusal (which keeps the account of a 202 still
+// remembered).
 func (m *entryMemo) remember(sessionID, identityKey, by string, gen uint64, now, drawAt time.Time) {
 	until := now.Add(m.ttl)
 	if drawAt.Before(until) {
@@ -104,8 +105,8 @@ func (m *entryMemo) remember(sessionID, identityKey, by string, gen uint64, now,
 	m.mu.Lock()
 	if m.gen.Load() == gen {
 		k := entrant{sessionID, identityKey}
-		if by == "" {
-			by = m.known[k].by
+		if prev, ok := m.known[k]; by == "" && ok && now.Before(prev.until) {
+			by = prev.by
 		}
 		m.known[k] = entered{until, by}
 	}
