@@ -83,5 +83,5 @@ export function outcomeThresholds(names) {
   return t;
 }
 
-export const outcomeNames = ['201', '202', '409 already_entered', '409 sold_out', '409 already_booked', '422 not_released', '422 patient_barred',
+export const outcomeNames = ['201', '202', '409 already_entered', '409 sold_out', '409 already_booked', '409 person_booked_elsewhere', '422 not_released', '422 patient_barred',
   '422 quota_day', '422 quota_week', '422 quota_month', '422 quota_day_department', '429', '5xx', 'error'];
