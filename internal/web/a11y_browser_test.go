@@ -591,27 +591,112 @@ func TestStaffPagesPassAxe(t *testing.T) {
 	}
 }
 
-// TestWalkInErrorIsTiedToItsField: the desk's walk-in form, where a clerk
-// types the number from a card, marks the field a refusal is about as the
-// patient forms do, and gives it the focus.
-func TestWalkInErrorIsTiedToItsField(t *testing.T) {
+// TestStaffFormErrorsAreTiedToTheirFields: on every staff form where a
+// clerk or an operator types from a card or a call — the desk's walk-in,
+// its search, the check-in form of a booking on Find a patient and on
+// Today's roster, the phone console's caller form — a refusal marks the
+// field it is about (aria-invalid, described by the message) and gives the
+// first the focus, only in the form refused. The document type chosen is
+// kept; the number, the name and the phone are not (no staff page shows
+// them in clear: TestDeskNeverShowsClearIdentity, TestPhoneConsoleInBrowser).
+func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
 	s := newSite(t)
-	s.addToday()
+	today := s.addToday()
 	password := "staff password 1"
-	clerk := s.newClerk(password)
-	b := newBrowser(t, s.base, 2*time.Minute)
-	b.open("/")
-	b.signIn("desk", clerk, password)
-	b.open("/desk/walkin")
-	b.fill("#walkin-form input[name=id_number]", "12345")
-	b.fill("#walkin-form input[name=name]", "王小明")
-	b.click("#walkin-form button[type=submit]", "/desk/bookings")
-	b.contains("#error[role=alert]", "invalid_id_number")
-	for sel, want := range map[string]string{"id_number": "true error true", "name": "  false", "id_type": "  false"} {
-		got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby"), document.activeElement === e].join(" "))(document.querySelector("#walkin-form [name=`+sel+`]"))`))
-		testenv.Must(t, err, "read %s", sel)
-		if got != want {
-			t.Errorf("%s: aria-invalid, aria-describedby, focused = %q, want %q", sel, got, want)
-		}
+	clerk, operator := s.newClerk(password), s.newOperator(password)
+	idNumber, name := residentID(6101), "王小明"
+	bk, err := s.svc.BookFor(t.Context(), s.actor(clerk, password), booking.StaffBookRequest{
+		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: name},
+		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: "a11y-staff-forms"})
+	testenv.Must(t, err, "book the patient on site")
+	checkin := "#checkin-" + bk.ID
+
+	desk := newBrowser(t, s.base, 3*time.Minute)
+	desk.open("/")
+	desk.signIn("desk", clerk, password)
+	phone := desk.fresh()
+	phone.open("/")
+	phone.signIn("phone", operator, password)
+	// found: the patient is the desk's current patient, found by the
+	// number only, so their booking's check-in form asks for the card.
+	found := func(b *tab) {
+		b.open("/desk/lookup")
+		b.fill("#lookup-form input[name=id_number]", idNumber)
+		b.click("#lookup-form button[type=submit]", "/desk/lookup")
 	}
+	wrongNumber := residentID(6102)
+	for _, c := range []struct {
+		name   string
+		b      *tab
+		before func(b *tab) // opens the page
+		form   string
+		fill   [][2]string // in order: name, value
+		code   string
+		// fields: name → aria-invalid, aria-describedby, focused, value
+		fields map[string]string
+		// others are fields of other forms on the page, left unmarked.
+		others []string
+	}{
+		{"walk-in: a wrong ID number", desk, func(b *tab) { b.open("/desk/walkin") }, "#walkin-form",
+			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
+			map[string]string{"id_number": "true error true ", "name": "  false ", "id_type": "  false resident_id"}, nil},
+		{"find a patient: a wrong ID number", desk, func(b *tab) { b.open("/desk/lookup") }, "#lookup-form",
+			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
+			map[string]string{"id_number": "true error true ", "name": "  false "}, nil},
+		{"find a patient: nobody with this number", desk, func(b *tab) { b.open("/desk/lookup") }, "#lookup-form",
+			[][2]string{{"id_number", wrongNumber}}, "patient_not_found",
+			map[string]string{"id_number": "true error true "}, nil},
+		{"check-in: another person's card", desk, found, checkin,
+			[][2]string{{"id_number", wrongNumber}, {"name", "王大明"}}, "identity_mismatch",
+			map[string]string{"id_number": "true error true ", "name": "true error false "},
+			[]string{"#lookup-form [name=id_number]", "#lookup-form [name=name]"}},
+		{"check-in: a wrong ID number", desk, found, checkin,
+			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
+			map[string]string{"id_number": "true error true ", "name": "  false "},
+			[]string{"#lookup-form [name=id_number]"}},
+		{"today's roster: check-in with a wrong ID number", desk, func(b *tab) {
+			b.open("/desk")
+			b.do("open the check-in form", chromedp.Click(chromedp.CSS("#r-"+bk.ID+" details.r-checkin summary")))
+		}, checkin,
+			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
+			map[string]string{"id_number": "true error true ", "name": "  false "}, nil},
+		{"caller: a wrong phone", phone, func(b *tab) { b.open("/phone") }, "#caller-form",
+			[][2]string{{"phone", "12"}, {"id_number", idNumber}, {"name", name}}, "invalid_phone",
+			map[string]string{"phone": "true error true ", "id_number": "  false ", "name": "  false "}, nil},
+		{"caller: a wrong ID number", phone, func(b *tab) { b.open("/phone") }, "#caller-form",
+			[][2]string{{"phone", "13800138000"}, {"id_number", "12345"}, {"name", name}}, "invalid_id_number",
+			map[string]string{"id_number": "true error true ", "phone": "  false ", "name": "  false "}, nil},
+		{"caller: the ID number without the name", phone, func(b *tab) { b.open("/phone") }, "#caller-form",
+			[][2]string{{"phone", "13800138000"}, {"id_number", idNumber}}, "invalid_field",
+			map[string]string{"name": "true error true ", "id_number": "  false "}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := c.b
+			c.before(b)
+			for _, f := range c.fill {
+				b.fill(c.form+" [name="+f[0]+"]", f[1])
+			}
+			b.click(c.form+" button[type=submit]", "")
+			b.contains("#error[role=alert]", c.code)
+			for f, want := range c.fields {
+				if got := fieldState(b, c.form+" [name="+f+"]"); got != want {
+					t.Errorf("%s: aria-invalid, aria-describedby, focused, value = %q, want %q", f, got, want)
+				}
+			}
+			for _, sel := range c.others {
+				if got := fieldState(b, sel); !strings.HasPrefix(got, "  false") {
+					t.Errorf("%s, of another form: aria-invalid, aria-describedby, focused, value = %q, want it unmarked", sel, got)
+				}
+			}
+		})
+	}
+}
+
+// fieldState is a form field's aria-invalid, aria-describedby, whether it
+// has the focus, and its value, joined by spaces.
+func fieldState(b *tab, sel string) string {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby"), document.activeElement === e, e.value].join(" "))(document.querySelector(`+jsString(sel)+`))`))
+	testenv.Must(b.t, err, "read %s", sel)
+	return got
 }

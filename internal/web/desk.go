@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -168,6 +169,7 @@ type rosterRow struct {
 	Reissue     bool
 	Highlight   bool
 	Failed      bool
+	Card        idCard // the check-in form's card fields
 }
 
 type deskHospital struct {
@@ -224,7 +226,9 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 			ds := deskSessionOf(cat, v, loc, now, highlight)
 			ds.Columns = 5 + len(deskChannels)
 			for _, e := range bySession[v.ID] {
-				ds.Roster = append(ds.Roster, rosterRowOf(e, v, loc, now, failedBooking, failed))
+				row := rosterRowOf(e, v, loc, now, failedBooking, failed)
+				row.Card = typedCard(r, checkInForm(row.ID), row.IDType, row.Failed)
+				ds.Roster = append(ds.Roster, row)
 			}
 			dh.Sessions = append(dh.Sessions, ds)
 		}
@@ -348,13 +352,15 @@ type deskBooking struct {
 	CheckIn    bool   // the check-in form is offered
 	CheckInWhy string // why not, when it would be expected
 	Offer      *offerView
-	Reissue    bool // the reissue form is offered
-	Failed     bool // a form of this booking just failed
+	Reissue    bool   // the reissue form is offered
+	Failed     bool   // a form of this booking just failed
+	Card       idCard // the check-in form's card fields
 }
 
 type lookupData struct {
 	IDTypes []idType
-	// The search form keeps the document type only.
+	// The search form keeps the document type only: no desk page shows
+	// an ID number or a name in clear.
 	SearchType string
 	Found      bool
 	IDType     string
@@ -395,6 +401,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		row := deskBooking{bookingRow: bookingRowOf(cat, b, nil, now, highlight)}
 		row.Patient = l.Identity.NameMasked
 		row.Failed = failed && b.ID == highlight
+		row.Card = typedCard(r, checkInForm(b.ID), l.Identity.IDType, row.Failed)
 		sess, ok := cat.Session(b.SessionID)
 		running := ok && now.Before(sess.Closes())
 		switch {
@@ -440,9 +447,13 @@ func (c *Console) lookup(r *request) error {
 	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name"))}
 	var err error
 	if ref.IDNumber == "" {
-		err = booking.Errorf(booking.ErrInvalidField, "enter the ID number")
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter the ID number from the document"), "id_number")
 	} else {
 		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+	}
+	if errors.Is(err, booking.ErrPatientNotFound) {
+		// Mistyped, or a first visit: the number is what to check.
+		err = onFields(err, "id_number")
 	}
 	if err == nil {
 		c.rememberLookup(r, ref)
@@ -454,7 +465,7 @@ func (c *Console) lookup(r *request) error {
 	if knownIDType(ref.IDType) {
 		d.SearchType = ref.IDType
 	}
-	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Data: d}, err)
+	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Form: "lookup-form", Data: d}, err)
 }
 
 func knownIDType(v string) bool {
@@ -471,10 +482,27 @@ func (c *Console) clearLookup(r *request) error {
 // identityForm reads the ID card fields of a desk form.
 func identityForm(r *request) (booking.IdentityRequest, error) {
 	req := booking.IdentityRequest{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: r.form("name")}
-	if req.IDNumber == "" || strings.TrimSpace(req.Name) == "" {
-		return req, booking.Errorf(booking.ErrInvalidField, "enter the ID number and the name as printed on the document")
+	switch {
+	case req.IDNumber == "":
+		return req, onFields(booking.Errorf(booking.ErrInvalidField, "enter the ID number from the document"), "id_number")
+	case strings.TrimSpace(req.Name) == "":
+		return req, onFields(booking.Errorf(booking.ErrInvalidField, "enter the name as printed on the document"), "name")
 	}
 	return req, nil
+}
+
+// checkInForm is the id of a booking's check-in form.
+func checkInForm(bookingID string) string { return "checkin-" + bookingID }
+
+// typedCard is the card fields of form, which select the document type
+// the clerk chose when it is the form just refused (failed), and idType
+// otherwise.
+func typedCard(r *request, form, idType string, failed bool) idCard {
+	c := idCard{Form: form, IDType: idType}
+	if t := r.form("id_type"); failed && knownIDType(t) {
+		c.IDType = t
+	}
+	return c
 }
 
 // checkIn checks the current patient in for a booking, with the ID card
@@ -492,7 +520,7 @@ func (c *Console) checkIn(r *request) error {
 	}
 	if r.form("from") == "today" {
 		if err != nil {
-			return c.todayFailed(r, err)
+			return c.todayFailed(r, checkInForm(r.param), err)
 		}
 		c.redirect(r, "/desk?"+url.Values{"ok": {"checkedin"}, "s": {b.SessionID}, "id": {b.ID}}.Encode())
 		return nil
@@ -501,16 +529,17 @@ func (c *Console) checkIn(r *request) error {
 		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"checkedin"}, "id": {b.ID}}.Encode())
 		return nil
 	}
-	return c.lookupFailed(r, err)
+	return c.lookupFailed(r, checkInForm(r.param), err)
 }
 
-// todayFailed shows Today again with a roster form's error, its row marked.
-func (c *Console) todayFailed(r *request, err error) error {
+// todayFailed shows Today again with the error of a roster's form (its id),
+// its row marked.
+func (c *Console) todayFailed(r *request, form string, err error) error {
 	d, lerr := c.todayWith(r, r.form("s"), r.param, true, true)
 	if lerr != nil {
 		return lerr
 	}
-	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Data: d}, err)
+	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Form: form, Data: d}, err)
 }
 
 // reissue gives a booking's slot to the waitlist or the on-site pool.
@@ -518,10 +547,10 @@ func (c *Console) reissue(r *request) error {
 	pl, err := c.svc.Reissue(r.ctx, r.actor, booking.ReissueRequest{BookingID: r.param, Reason: strings.TrimSpace(r.form("reason")), Origin: r.origin})
 	today := r.form("from") == "today"
 	if err != nil && today {
-		return c.todayFailed(r, err)
+		return c.todayFailed(r, "reissue-"+r.param, err)
 	}
 	if err != nil {
-		return c.lookupFailed(r, err)
+		return c.lookupFailed(r, "reissue-"+r.param, err)
 	}
 	ok := "reissued"
 	switch pl.Outcome {
@@ -538,13 +567,14 @@ func (c *Console) reissue(r *request) error {
 	return nil
 }
 
-// lookupFailed shows the lookup page again with a booking form's error.
-func (c *Console) lookupFailed(r *request, err error) error {
+// lookupFailed shows the lookup page again with the error of a booking's
+// form (its id).
+func (c *Console) lookupFailed(r *request, form string, err error) error {
 	d, lerr := c.lookupData(r, r.param, true)
 	if lerr != nil {
 		return lerr
 	}
-	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Data: d}, err)
+	return c.formFailed(r, "desk/lookup", page{Title: "查找患者 Find a patient", Nav: "lookup", Form: form, Data: d}, err)
 }
 
 type walkinOption struct {
@@ -609,7 +639,7 @@ func (c *Console) walkin(r *request) error {
 	sessionID := r.form("session_id")
 	var b booking.Booking
 	if err == nil && sessionID == "" {
-		err = booking.Errorf(booking.ErrInvalidField, "choose a session")
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "choose a session"), "session_id")
 	}
 	if err == nil {
 		b, err = c.svc.BookFor(r.ctx, r.actor, booking.StaffBookRequest{IdentityRequest: req, SessionID: sessionID,
@@ -633,5 +663,5 @@ func (c *Console) walkin(r *request) error {
 	if lerr != nil {
 		return lerr
 	}
-	return c.formFailed(r, "desk/walkin", page{Title: "现场挂号 Walk-in", Nav: "walkin", Data: d}, err)
+	return c.formFailed(r, "desk/walkin", page{Title: "现场挂号 Walk-in", Nav: "walkin", Form: "walkin-form", Data: d}, err)
 }

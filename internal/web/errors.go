@@ -59,10 +59,17 @@ type pageError struct {
 	// id_number), first the one to correct: a page marks them invalid and
 	// ties them to the message (invalidField).
 	Fields []string
+	// Form is the id of the form that was refused, on a page with several
+	// forms that have the same fields (the desk's check-in form of each
+	// booking, its search form): only that form's fields are marked. Empty
+	// on a page whose forms have no field in common.
+	Form string
 }
 
-// errorFields are the form fields an error code is about. A field's name
-// is the same on every form that has it.
+// errorFields are the form fields an error code is about, for every form
+// of every console: a field's name is the same on every form that has it.
+// An error whose code names no one field (invalid_field: which one was
+// left empty) names its fields where it is made (onFields).
 var errorFields = map[string][]string{
 	"invalid_id_type":     {"id_type"},
 	"invalid_id_number":   {"id_number"},
@@ -71,15 +78,32 @@ var errorFields = map[string][]string{
 	"weak_password":       {"password"},
 	"passwords_differ":    {"password2"},
 	"invalid_credentials": {"phone", "password"},
+	// The card read does not match the booking: the number or the name.
+	"identity_mismatch":   {"id_number", "name"},
+	"identity_unverified": {"name", "id_number"},
 }
 
-// invalidField is the attributes of a form field that the page's error is
-// about: aria-invalid, aria-describedby naming the error's message (so a
+// fieldsError is an error about the named form fields, whatever its code.
+type fieldsError struct {
+	err    error
+	fields []string
+}
+
+func (e *fieldsError) Error() string { return e.err.Error() }
+func (e *fieldsError) Unwrap() error { return e.err }
+
+// onFields says which form fields err is about, first the one to correct,
+// for a code errorFields cannot tie to one field.
+func onFields(err error, fields ...string) error { return &fieldsError{err: err, fields: fields} }
+
+// invalidField is the attributes of a field of form that the page's error
+// is about: aria-invalid, aria-describedby naming the error's message (so a
 // screen reader reads it with the field), and autofocus on the first, so
 // that after the reload the reader lands on the field to correct, hearing
-// why. Empty when the error is about another field or there is none.
-func invalidField(e *pageError, name string) template.HTMLAttr {
-	if e == nil {
+// why. Empty when the error is about another field or another form, or
+// there is none.
+func invalidField(e *pageError, form, name string) template.HTMLAttr {
+	if e == nil || e.Form != "" && e.Form != form {
 		return ""
 	}
 	for i, f := range e.Fields {
@@ -116,6 +140,10 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		// The caller is the person (verified): where to end it.
 		pe.ZH += "这是其他账户为您办理的，您可以在“我的预约 · 他人为您办理”中取消或撤回。"
 		pe.Link, pe.LinkText = "/patient/bookings#made-by-others", "他人为您办理 Made for you by other accounts"
+	}
+	var fe *fieldsError
+	if errors.As(err, &fe) {
+		pe.Fields = fe.fields
 	}
 	var wc *wrongConsoleError
 	if errors.As(err, &wc) && wc.to != nil {

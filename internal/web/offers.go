@@ -63,9 +63,9 @@ func (c *Console) deskAnswerOffer(accept bool) func(*request) error {
 		today := r.form("from") == "today"
 		switch {
 		case err != nil && today:
-			return c.todayFailed(r, err)
+			return c.todayFailed(r, "offer-"+r.param, err)
 		case err != nil:
-			return c.lookupFailed(r, err)
+			return c.lookupFailed(r, "offer-"+r.param, err)
 		case today:
 			c.redirect(r, "/desk?"+url.Values{"ok": {offerFlash(accept)}, "s": {off.SessionID}, "id": {off.BookingID}}.Encode())
 		default:
@@ -80,7 +80,7 @@ func (c *Console) phoneAnswerOffer(accept bool) func(*request) error {
 	return func(r *request) error {
 		off, err := c.svc.AnswerOffer(r.ctx, r.actor, r.param, accept, r.origin)
 		if err != nil {
-			return c.phoneFailed(r, err)
+			return c.phoneFailed(r, "offer-"+r.param, err)
 		}
 		c.redirect(r, "/phone?"+url.Values{"ok": {offerFlash(accept)}, "id": {off.BookingID}, "date": {r.form("date")}}.Encode())
 		return nil

@@ -127,7 +127,7 @@ type callerView struct {
 
 type phoneData struct {
 	IDTypes  []idType
-	IDType   string // the search form keeps the document type only
+	IDType   string // the document type the caller form selects
 	Caller   *callerView
 	People   []personView
 	CanBook  bool
@@ -271,16 +271,23 @@ func (c *Console) phonePage(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "phone/caller", page{Title: "来电 Caller", Nav: "caller", Flash: phoneFlash(r), Data: d})
 }
 
-// phoneFailed shows the caller page again with a form's error.
-func (c *Console) phoneFailed(r *request, err error) error {
+// callerForm is the id of the form that finds the caller.
+const callerForm = "caller-form"
+
+// phoneFailed shows the caller page again with the error of a form (its
+// id); the caller form keeps the document type chosen, never the number,
+// name or phone typed (no page shows them in clear).
+func (c *Console) phoneFailed(r *request, form string, err error) error {
 	d, lerr := c.phoneData(r, r.form("date"), r.param, true)
 	if lerr != nil {
 		return lerr
 	}
-	if t := r.form("id_type"); knownIDType(t) && d.Caller == nil {
-		d.IDType = t
+	if form == callerForm {
+		if t := r.form("id_type"); knownIDType(t) {
+			d.IDType = t
+		}
 	}
-	return c.formFailed(r, "phone/caller", page{Title: "来电 Caller", Nav: "caller", Data: d}, err)
+	return c.formFailed(r, "phone/caller", page{Title: "来电 Caller", Nav: "caller", Form: form, Data: d}, err)
 }
 
 // setCaller starts a call: the number the caller rings from, and their
@@ -304,7 +311,7 @@ func (c *Console) setCaller(r *request) error {
 			return nil
 		}
 		if ref.Name == "" {
-			return booking.Errorf(booking.ErrInvalidField, "enter the caller's name as printed on the document, with the ID number")
+			return onFields(booking.Errorf(booking.ErrInvalidField, "enter the caller's name as printed on the document, with the ID number"), "name")
 		}
 		if _, err := identity.NormalizeName(ref.Name); err != nil {
 			return booking.ErrInvalidName
@@ -317,7 +324,7 @@ func (c *Console) setCaller(r *request) error {
 	}()
 	if err != nil {
 		c.forgetCaller(r)
-		return c.phoneFailed(r, err)
+		return c.phoneFailed(r, callerForm, err)
 	}
 	c.rememberCaller(r, ref)
 	c.redirect(r, "/phone?"+url.Values{"date": {r.form("date")}}.Encode())
@@ -335,9 +342,22 @@ func (c *Console) clearCaller(r *request) error {
 func (c *Console) callerForBooking(r *request) (callerRef, error) {
 	ref, ok := c.currentCaller(r)
 	if !ok || !ref.hasID() {
-		return ref, booking.Errorf(booking.ErrInvalidField, "enter the caller's ID document and name first (the form at the top)")
+		return ref, onFields(booking.Errorf(booking.ErrInvalidField, "enter the caller's ID number and name first, in the form at the top"), "id_number", "name")
 	}
 	return ref, nil
+}
+
+// sessionFormFailed shows the error of a session's form (book, enter the
+// draw, waitlist): about the caller form when the caller's document is
+// missing.
+func (c *Console) sessionFormFailed(r *request, err error) error {
+	r.param = r.form("session_id")
+	form := "session-" + r.param
+	var fe *fieldsError
+	if errors.As(err, &fe) {
+		form = callerForm
+	}
+	return c.phoneFailed(r, form, err)
 }
 
 // phoneBook books the caller on a session's phone pool, or enters them in
@@ -352,8 +372,7 @@ func (c *Console) phoneBook(r *request) error {
 			IdempotencyKey: formKey(r), Origin: r.origin})
 	}
 	if err != nil {
-		r.param = r.form("session_id")
-		return c.phoneFailed(r, err)
+		return c.sessionFormFailed(r, err)
 	}
 	v := url.Values{"ok": {"booked"}, "id": {res.Booking.ID}, "date": {r.form("date")}}
 	if res.Entered {
@@ -373,8 +392,7 @@ func (c *Console) phoneWaitlist(r *request) error {
 			SessionID:       r.form("session_id"), CallerPhone: ref.Phone, IdempotencyKey: formKey(r), Origin: r.origin})
 	}
 	if err != nil {
-		r.param = r.form("session_id")
-		return c.phoneFailed(r, err)
+		return c.sessionFormFailed(r, err)
 	}
 	v := url.Values{"ok": {"waitlisted"}, "id": {r.form("session_id")}, "pos": {strconv.Itoa(e.Position)}, "date": {r.form("date")}}
 	if e.Position == 0 && !e.RoundEndsAt.IsZero() {
@@ -388,7 +406,7 @@ func (c *Console) phoneWaitlist(r *request) error {
 func (c *Console) phoneCancel(r *request) error {
 	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
 	if err != nil {
-		return c.phoneFailed(r, err)
+		return c.phoneFailed(r, "cancel-"+r.param, err)
 	}
 	ok := "cancelled"
 	if b.LateCancel {

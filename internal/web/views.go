@@ -18,9 +18,12 @@ var funcs = template.FuncMap{
 	"idTypeLabel":  idTypeLabel,
 	"invalid":      invalidField,
 	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
-	// card is the data of the "idcard-fields" template: the document type
-	// to select first.
-	"card": func(selected string) idCard { return idCard{IDType: selected, IDTypes: idTypes} },
+	// card is the data of the "idcard-fields" template: the card's form,
+	// what it shows, and the page's error, which may be about its fields.
+	"card": func(c idCard, e *pageError) idCard { c.IDTypes, c.Error = idTypes, e; return c },
+	// failedForm says whether the page's error came from the form with
+	// this id (its <details> is shown open).
+	"failedForm": func(e *pageError, form string) bool { return e != nil && e.Form == form },
 	// offerAnswer is the data of the "offer-answer" template: the accept
 	// and decline forms of a substitute offer (替诊) posted under base, with
 	// the hidden fields given as name, value pairs.
@@ -40,10 +43,16 @@ type offerAnswer struct {
 
 type hiddenField struct{ Name, Value string }
 
-// idCard is what the ID card's fields are rendered from.
+// idCard is what the ID card's fields of a form are rendered from: the
+// form's id, the document type to select (after a refusal, the one typed)
+// and the page's error. The number and the name typed are never sent back:
+// no desk page shows them in clear (TestDeskNeverShowsClearIdentity); the
+// card is read again.
 type idCard struct {
+	Form    string
 	IDType  string
 	IDTypes []idType
+	Error   *pageError
 }
 
 // Bilingual labels: Chinese first, English after, side by side, so one page

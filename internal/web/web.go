@@ -267,9 +267,11 @@ type page struct {
 	CSRF     string
 	Flash    string
 	Error    *pageError
-	CSS      string
-	JS       string
-	Data     any
+	// Form is the id of the form a failed POST came from (pageError.Form).
+	Form string
+	CSS  string
+	JS   string
+	Data any
 }
 
 // render writes a page. It renders into a buffer first, so a template error
