@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -660,6 +662,12 @@ func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
 		}, checkin,
 			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
 			map[string]string{"id_number": "true error true ", "name": "  false "}, nil},
+		{"today: extra slots authorised by a one-character name", desk, func(b *tab) {
+			b.open("/desk")
+			b.do("open the extra-slots form", chromedp.Click(chromedp.CSS("#s-"+today.ID+" details.extra summary")))
+		}, "#extra-" + today.ID,
+			[][2]string{{"count", "3"}, {"reason", "专家加号"}, {"authorised_by", "张"}}, "invalid_field",
+			map[string]string{"authorised_by": "true error true 张", "count": "  false 3", "reason": "  false 专家加号"}, nil},
 		{"caller: a wrong phone", phone, func(b *tab) { b.open("/phone") }, "#caller-form",
 			[][2]string{{"phone", "12"}, {"id_number", idNumber}, {"name", name}}, "invalid_phone",
 			map[string]string{"phone": "true error true ", "id_number": "  false ", "name": "  false "}, nil},
@@ -699,4 +707,256 @@ func fieldState(b *tab, sel string) string {
 	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby"), document.activeElement === e, e.value].join(" "))(document.querySelector(`+jsString(sel)+`))`))
 	testenv.Must(b.t, err, "read %s", sel)
 	return got
+}
+
+// largeText sets the browser's text to 32 px, twice the usual, at a
+// width px wide window (a desk PC's 1280, or a phone's 390, emulated as a
+// phone).
+func (b *tab) largeText(width int64) {
+	b.t.Helper()
+	if width <= 390 {
+		b.phone(true)
+		return
+	}
+	b.do("a large window with large text", chromedp.EmulateViewport(width, 900),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, cdppage.SetFontSizes, cdppage.SetFontSizesParams{FontSizes: &cdppage.FontSizes{Standard: 32}})
+			return err
+		}))
+}
+
+// keyboardWalk tabs through every stop of the page in the tab, from its
+// top, until the focus comes round to the first stop again. It fails on a
+// stop whose focus ring is missing or faint, on a control in view that Tab
+// never reaches, and when the focus never comes round (a keyboard trap).
+// The controls inside a closed <details> are not in view: its summary is.
+func (b *tab) keyboardWalk(where string) {
+	b.t.Helper()
+	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`(() => {
+		document.activeElement && document.activeElement.blur && document.activeElement.blur();
+		window.scrollTo(0, 0);
+		const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" &&
+			!e.closest("details:not([open]) > :not(summary)");
+		const all = [...document.querySelectorAll("a[href], button:not([disabled]), summary, input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])")]
+			.filter(e => shown(e) && e.tabIndex >= 0);
+		all.forEach((e, i) => e.dataset.kw = i);
+		return all.length })()`))
+	testenv.Must(b.t, err, "%s: list the controls", where)
+	seen, bad := map[int]bool{}, 0
+	for press := 1; ; press++ {
+		if press > 2*n+10 {
+			b.t.Errorf("%s: after %d Tabs the focus has not come round to the first of %d controls: a keyboard trap", where, press-1, n)
+			break
+		}
+		b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+		at, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`(e => e && e.dataset && e.dataset.kw !== undefined ? +e.dataset.kw : -1)(document.activeElement)`))
+		testenv.Must(b.t, err, "%s: where is the focus", where)
+		if at < 0 {
+			continue // the page itself, between the last stop and the first
+		}
+		if seen[at] {
+			break
+		}
+		seen[at] = true
+		if ring := check[string](b, "focusRing()"); ring != "" && bad < 3 {
+			bad++
+			b.t.Errorf("%s: Tab %d: %s", where, press, ring)
+		}
+	}
+	reached, _ := json.Marshal(slices.Collect(maps.Keys(seen)))
+	missed, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("[data-kw]")].filter(e => !`+string(reached)+`.includes(+e.dataset.kw)).map(e => e.outerHTML.slice(0, 120))`))
+	testenv.Must(b.t, err, "%s: the controls not reached", where)
+	for _, m := range missed {
+		b.t.Errorf("%s: Tab never reaches %s", where, m)
+	}
+}
+
+// TestStaffSuccessIsAnnouncedWithoutMovingFocus: after a desk or phone
+// form succeeds, a status region that was empty when the page loaded says
+// what happened (a screen reader announces it; one present at load it does
+// not), and the focus is on the field the clerk or the operator types into
+// next: the check-in form's card number while the patient has a booking to
+// check in, then the search's, for the next patient; after a call, the
+// next caller's number. Typing at once lands there.
+func TestStaffSuccessIsAnnouncedWithoutMovingFocus(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	password := "staff password 1"
+	clerk, operator := s.newClerk(password), s.newOperator(password)
+	idNumber, name := residentID(6201), "王小明"
+	bk, err := s.svc.BookFor(t.Context(), s.actor(clerk, password), booking.StaffBookRequest{
+		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: name},
+		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: "a11y-staff-announce"})
+	testenv.Must(t, err, "book the patient on site")
+
+	// focused waits for sel to have the focus (autofocus is applied when
+	// the page is next drawn, after it loaded).
+	focused := func(b *tab, sel, after string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			at, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.activeElement && document.activeElement.matches(`+jsString(sel)+`)`))
+			testenv.Must(t, err, "where is the focus")
+			if at {
+				return
+			}
+			if time.Now().After(deadline) {
+				got, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.outerHTML.slice(0, 100) : "none"`))
+				t.Errorf("after %s the focus is on %s, want %s", after, got, sel)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	// announced waits for the status region to say want, and checks that
+	// the focus is on sel.
+	announced := func(b *tab, want, sel string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => e ? e.getAttribute("role") + " " + e.textContent : "no #announce")(document.getElementById("announce"))`))
+			testenv.Must(t, err, "read the status region")
+			if strings.HasPrefix(got, "status ") && strings.Contains(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the status region reads %q, want it to say %q", got, want)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		focused(b, sel, want)
+	}
+	// typed checks that sel has the focus as the page opens, and fills it.
+	typed := func(b *tab, sel, text string) {
+		t.Helper()
+		focused(b, sel, "the page opened")
+		b.fill(sel, text)
+	}
+
+	desk := newBrowser(t, s.base, 3*time.Minute)
+	desk.open("/")
+	desk.signIn("desk", clerk, password)
+	desk.open("/desk/lookup")
+	typed(desk, "#lookup-form [name=id_number]", idNumber)
+	desk.click("#lookup-form button[type=submit]", "/desk/lookup")
+	// The card is read into the check-in form, which has the focus.
+	typed(desk, "#checkin-"+bk.ID+" [name=id_number]", idNumber)
+	desk.fill("#checkin-"+bk.ID+" [name=name]", name)
+	desk.click("#checkin-"+bk.ID+" button[type=submit]", "ok=checkedin")
+	announced(desk, "签到成功。 Checked in.", "#lookup-form [name=id_number]")
+	desk.click("#next-patient", "ok=cleared")
+	announced(desk, "Cleared", "#lookup-form [name=id_number]")
+	desk.open("/desk/walkin?s=" + today.ID)
+	typed(desk, "#walkin-form [name=id_number]", residentID(6202))
+	desk.fill("#walkin-form [name=name]", "李小红")
+	desk.click("#walkin-form button[type=submit]", "ok=walkin")
+	announced(desk, "Walk-in booked", "#lookup-form [name=id_number]")
+
+	op := desk.fresh()
+	op.open("/")
+	op.signIn("phone", operator, password)
+	typed(op, "#caller-form [name=phone]", newPhone())
+	op.fill("#caller-form [name=id_number]", residentID(6203))
+	op.fill("#caller-form [name=name]", "赵小虎")
+	op.click("#caller-form button[type=submit]", "/phone?")
+	op.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
+	op.click("#s-"+s.open.ID+" form.book button", "ok=booked")
+	announced(op, "电话预约成功", "body")
+	op.click("#next-caller", "ok=cleared")
+	announced(op, "Call ended", "#caller-form [name=phone]")
+}
+
+// TestStaffPagesAtLargeTextByKeyboard walks every page of the desk, phone
+// and admin consoles as their users meet them — empty, with a list, after
+// a refused form — with the browser's text at 200 %, at a phone's 390 px
+// and at a desk PC's 1280 px. On each: axe-core finds no serious or
+// critical violation; the page has one h1; the text is at the reader's
+// size; nothing runs off the screen sideways, with every form that opens
+// in place (<details>) open; and by keyboard alone, Tab reaches every
+// control in view, each with a visible focus ring, and comes round to the
+// first again (no trap).
+func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
+	s := newSite(t)
+	src := axeSource(t)
+	today := s.addToday()
+	password := "staff password 1"
+	clerk, operator, admin, hospitalAdmin := s.newClerk(password), s.newOperator(password), s.newAdmin(password), s.newHospitalAdmin(password)
+	b := newBrowser(t, s.base, 6*time.Minute)
+	b.open("/")
+	for i, width := range []int64{390, 1280} {
+		look := func(f *tab, page string) {
+			where := fmt.Sprintf("%s at %d px, 200 %% text", page, width)
+			f.axeClean(src, where)
+			n, err := chromedp.Run(f.ctx, chromedp.Evaluate[int](`document.querySelectorAll("h1").length`))
+			testenv.Must(t, err, "%s: count the h1", where)
+			if n != 1 {
+				t.Errorf("%s: %d h1, want 1", where, n)
+			}
+			if size := check[string](f, "textSize()"); size != "32px" {
+				t.Errorf("%s: the body's text is %s, want 32px", where, size)
+			}
+			f.keyboardWalk(where)
+			_, err = chromedp.Run(f.ctx, chromedp.Evaluate[bool](`document.querySelectorAll("details").forEach(d => d.open = true), true`))
+			testenv.Must(t, err, "%s: open every <details>", where)
+			for _, o := range check[[]string](f, fmt.Sprintf("overflow(%d)", width)) {
+				t.Errorf("%s, every <details> open: %s", where, o)
+			}
+		}
+		d := b.fresh()
+		d.largeText(width)
+		d.open("/desk/login")
+		look(d, "/desk/login")
+		d.signIn("desk", clerk, password)
+		look(d, "/desk, no bookings")
+		d.open("/desk/lookup")
+		look(d, "/desk/lookup, nobody found")
+		d.fill("#lookup-form input[name=id_number]", "123")
+		d.click("#lookup-form button[type=submit]", "/desk/lookup")
+		look(d, "/desk/lookup, refused")
+		d.open("/desk/walkin?s=" + today.ID)
+		look(d, "/desk/walkin")
+		d.fill("#walkin-form input[name=id_number]", "12345")
+		d.fill("#walkin-form input[name=name]", "王小明")
+		d.click("#walkin-form button[type=submit]", "/desk/bookings")
+		look(d, "/desk/walkin, refused")
+		d.fill("#walkin-form input[name=id_number]", residentID(6301+i))
+		d.fill("#walkin-form input[name=name]", "王小明")
+		d.click("#walkin-form button[type=submit]", "/desk/lookup?")
+		look(d, "/desk/lookup, a booking")
+		d.open("/desk")
+		look(d, "/desk, a roster")
+
+		o := b.fresh()
+		o.largeText(width)
+		o.open("/phone/login")
+		o.signIn("phone", operator, password)
+		look(o, "/phone, no caller")
+		o.fill("#caller-form input[name=phone]", "12")
+		o.click("#caller-form button[type=submit]", "/phone/caller")
+		look(o, "/phone, refused")
+		o.fill("#caller-form input[name=phone]", newPhone())
+		o.fill("#caller-form input[name=id_number]", residentID(6311+i))
+		o.fill("#caller-form input[name=name]", "李小红")
+		o.click("#caller-form button[type=submit]", "/phone?")
+		o.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
+		o.click("#s-"+s.open.ID+" form.book button", "ok=booked")
+		look(o, "/phone, a booking")
+
+		a := b.fresh()
+		a.largeText(width)
+		a.open("/admin/login")
+		a.signIn("admin", admin, password)
+		for _, p := range []string{"/admin", "/admin/schedule", "/admin/templates", "/admin/policy", "/admin/doctors", "/admin/lottery", "/admin/audit", "/admin/cases"} {
+			a.open(p)
+			look(a, p)
+		}
+		// A hospital's administrator is refused the platform's review.
+		h := b.fresh()
+		h.largeText(width)
+		h.open("/admin/login")
+		h.signIn("admin", hospitalAdmin, password)
+		h.open("/admin")
+		look(h, "/admin, refused to a hospital's administrator")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -145,9 +146,12 @@ type deskSession struct {
 	OnsiteLeft int
 	Highlight  bool
 	FormOpen   bool // its extra-slots form failed: shown open
-	FormKey    string
-	Roster     []rosterRow
-	Columns    int // of the table, for the roster's row
+	// Extra is what its refused extra-slots form had typed in it, shown
+	// again so that the clerk types nothing twice.
+	Extra   struct{ Count, Reason, AuthorisedBy string }
+	FormKey string
+	Roster  []rosterRow
+	Columns int // of the table, for the roster's row
 }
 
 // rosterRow is a patient on a session's roster (Today), masked, with the
@@ -321,12 +325,24 @@ func (c *Console) deskToday(r *request) error {
 // on-site pool.
 func (c *Console) extraSlots(r *request) error {
 	count, err := strconv.Atoi(strings.TrimSpace(r.form("count")))
+	reason, by := strings.TrimSpace(r.form("reason")), strings.TrimSpace(r.form("authorised_by"))
 	if err != nil {
 		err = booking.Errorf(booking.ErrInvalidField, "count must be 1 to 20")
 	} else {
 		_, err = c.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: count,
-			Reason: strings.TrimSpace(r.form("reason")), AuthorisedBy: strings.TrimSpace(r.form("authorised_by")),
-			IdempotencyKey: formKey(r), Origin: r.origin})
+			Reason: reason, AuthorisedBy: by, IdempotencyKey: formKey(r), Origin: r.origin})
+	}
+	if errors.Is(err, booking.ErrInvalidField) {
+		// Which field, for the page to mark: the Service's rules (a count
+		// of 1 to 20, a reason and a doctor of at least 2 characters).
+		switch {
+		case count < 1 || count > 20:
+			err = onFields(err, "count")
+		case utf8.RuneCountInString(reason) < 2:
+			err = onFields(err, "reason")
+		default:
+			err = onFields(err, "authorised_by")
+		}
 	}
 	if err == nil {
 		c.redirect(r, "/desk?"+url.Values{"ok": {"extra"}, "s": {r.param}}.Encode())
@@ -340,10 +356,11 @@ func (c *Console) extraSlots(r *request) error {
 		for j := range d.Hospitals[i].Sessions {
 			if s := &d.Hospitals[i].Sessions[j]; s.ID == r.param {
 				s.FormOpen = true
+				s.Extra.Count, s.Extra.Reason, s.Extra.AuthorisedBy = r.form("count"), r.form("reason"), r.form("authorised_by")
 			}
 		}
 	}
-	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Data: d}, err)
+	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Form: "extra-" + r.param, Data: d}, err)
 }
 
 // deskBooking is a booking of the current patient as the desk sees it.
@@ -362,18 +379,21 @@ type lookupData struct {
 	// The search form keeps the document type only: no desk page shows
 	// an ID number or a name in clear.
 	SearchType string
-	Found      bool
-	IDType     string
-	MaskedID   string
-	Name       string
-	CardRead   bool // the lookup had the name: check-in needs no typing
-	Bookings   []deskBooking
+	// FocusSearch gives the search's number the focus (autofocus): it is
+	// what the clerk types into next.
+	FocusSearch bool
+	Found       bool
+	IDType      string
+	MaskedID    string
+	Name        string
+	CardRead    bool // the lookup had the name: check-in needs no typing
+	Bookings    []deskBooking
 }
 
 // lookupData finds the current patient, if any, with their bookings from
 // today on.
 func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupData, error) {
-	d := lookupData{IDTypes: idTypes, SearchType: "resident_id"}
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", FocusSearch: true}
 	ref, ok := c.currentLookup(r)
 	if !ok {
 		return d, nil
@@ -429,6 +449,15 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 	}
 	for i := range d.Bookings {
 		d.Bookings[i].Offer = offers[d.Bookings[i].ID]
+	}
+	// The clerk types next into the first check-in form that needs the
+	// card read; with none, into the search, for the next patient.
+	d.FocusSearch = true
+	for i := range d.Bookings {
+		if b := &d.Bookings[i]; b.CheckIn && !d.CardRead {
+			b.Card.Focus, d.FocusSearch = true, false
+			break
+		}
 	}
 	return d, nil
 }

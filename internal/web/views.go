@@ -51,6 +51,7 @@ type hiddenField struct{ Name, Value string }
 type idCard struct {
 	Form    string
 	IDType  string
+	Focus   bool // the number is what the clerk types next: it has the focus
 	IDTypes []idType
 	Error   *pageError
 }

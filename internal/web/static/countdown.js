@@ -8,6 +8,21 @@
 // not_released). Served from /static under a strict CSP: no inline script.
 (function () {
   "use strict";
+  // The confirmation after a form (the flash) is in the page when it
+  // loads, where a screen reader does not read it. Copied into an empty
+  // status region once the page is there, it is announced, and the focus
+  // stays where the page put it: on the field a clerk types into next.
+  var flash = document.getElementById("flash"), announce = document.getElementById("announce");
+  if (flash && announce) {
+    setTimeout(function () {
+      announce.textContent = flash.textContent;
+    }, 300);
+  }
+})();
+
+// Release countdowns.
+(function () {
+  "use strict";
   var forms = document.querySelectorAll("form[data-release]");
   if (!forms.length) {
     return;
