@@ -593,6 +593,29 @@ func TestStaffPagesPassAxe(t *testing.T) {
 	}
 }
 
+// staffBooking is a patient booked on today's on-site pool by a clerk,
+// not checked in, with the staff who serve them.
+type staffBooking struct {
+	booking.Booking
+	password, clerk, operator string
+	idNumber, name            string
+}
+
+// newStaffDay is a site with a session today and a patient booked on it.
+func newStaffDay(t *testing.T) (*site, booking.Session, staffBooking) {
+	t.Helper()
+	s := newSite(t)
+	today := s.addToday()
+	sb := staffBooking{password: "staff password 1", idNumber: residentID(6101), name: "王小明"}
+	sb.clerk, sb.operator = s.newClerk(sb.password), s.newOperator(sb.password)
+	var err error
+	sb.Booking, err = s.svc.BookFor(t.Context(), s.actor(sb.clerk, sb.password), booking.StaffBookRequest{
+		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: sb.idNumber, Name: sb.name},
+		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: booking.NewID()})
+	testenv.Must(t, err, "book the patient on site")
+	return s, today, sb
+}
+
 // TestStaffFormErrorsAreTiedToTheirFields: on every staff form where a
 // clerk or an operator types from a card or a call — the desk's walk-in,
 // its search, the check-in form of a booking on Find a patient and on
@@ -602,15 +625,8 @@ func TestStaffPagesPassAxe(t *testing.T) {
 // kept; the number, the name and the phone are not (no staff page shows
 // them in clear: TestDeskNeverShowsClearIdentity, TestPhoneConsoleInBrowser).
 func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
-	s := newSite(t)
-	today := s.addToday()
-	password := "staff password 1"
-	clerk, operator := s.newClerk(password), s.newOperator(password)
-	idNumber, name := residentID(6101), "王小明"
-	bk, err := s.svc.BookFor(t.Context(), s.actor(clerk, password), booking.StaffBookRequest{
-		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: name},
-		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: "a11y-staff-forms"})
-	testenv.Must(t, err, "book the patient on site")
+	s, today, bk := newStaffDay(t)
+	password, clerk, operator, idNumber, name := bk.password, bk.clerk, bk.operator, bk.idNumber, bk.name
 	checkin := "#checkin-" + bk.ID
 
 	desk := newBrowser(t, s.base, 3*time.Minute)
@@ -777,17 +793,10 @@ func (b *tab) keyboardWalk(where string) {
 // not), and the focus is on the field the clerk or the operator types into
 // next: the check-in form's card number while the patient has a booking to
 // check in, then the search's, for the next patient; after a call, the
-// next caller's number. Typing at once lands there.
+// next caller's number.
 func TestStaffSuccessIsAnnouncedWithoutMovingFocus(t *testing.T) {
-	s := newSite(t)
-	today := s.addToday()
-	password := "staff password 1"
-	clerk, operator := s.newClerk(password), s.newOperator(password)
-	idNumber, name := residentID(6201), "王小明"
-	bk, err := s.svc.BookFor(t.Context(), s.actor(clerk, password), booking.StaffBookRequest{
-		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: name},
-		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: "a11y-staff-announce"})
-	testenv.Must(t, err, "book the patient on site")
+	s, today, bk := newStaffDay(t)
+	password, clerk, operator, idNumber, name := bk.password, bk.clerk, bk.operator, bk.idNumber, bk.name
 
 	// focused waits for sel to have the focus (autofocus is applied when
 	// the page is next drawn, after it loaded).
