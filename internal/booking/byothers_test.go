@@ -146,19 +146,22 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 		t.Errorf("events naming an account that ended them = %d, want 3 (no other event)", n)
 	}
 	h.svc.FlushRefusals(h.ctx)
+	// Anyone but the verified self was told person_booked_elsewhere, and
+	// the event says what they were told.
 	for _, c := range []struct {
 		who     string
 		account string
-		made    string
+		what    string
 		want    int
 	}{
-		{"P", p.actor.AccountID, "made_by_other_account", 2},
-		{"the family member's account", family.actor.AccountID, "made_by_other_account", 2},
-		{"the maker", maker.actor.AccountID, "made_by_other_account IS NULL", 1},
+		{"P, verified", p.actor.AccountID, "reason = 'already_booked' AND made_by_other_account", 1},
+		{"P, unverified", p.actor.AccountID, "reason = 'person_booked_elsewhere'", 1},
+		{"the family member's account", family.actor.AccountID, "reason = 'person_booked_elsewhere'", 2},
+		{"the maker", maker.actor.AccountID, "reason = 'already_booked' AND made_by_other_account IS NULL", 1},
 	} {
-		if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND reason = 'already_booked'
-			AND account_id = $1 AND `+c.made, c.account); n != c.want {
-			t.Errorf("%s's refused already_booked events with %s = %d, want %d", c.who, c.made, n, c.want)
+		if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND session_id = $2
+			AND account_id = $1 AND `+c.what, c.account, first.ID); n != c.want {
+			t.Errorf("%s's refused booking events with %s = %d, want %d", c.who, c.what, n, c.want)
 		}
 	}
 

@@ -187,6 +187,18 @@ func TestVictimsGainNothing(t *testing.T) {
 			}
 		}
 	})
+	t.Run("nor are refusals told person_booked_elsewhere", func(t *testing.T) {
+		// What an account that is not the person's verified self hears
+		// instead of already_booked when it cannot be shown to have made
+		// the booking: the same, with no mark.
+		evs := retries("va", "pa", "s1", 20, false)
+		for i := range evs {
+			evs[i].Reason = "person_booked_elsewhere"
+		}
+		if got := fired(t, append(background(50), evs...), "va"); slices.Contains(got, "retry_storm") {
+			t.Errorf("signals %v; want no retry_storm for refusals told person_booked_elsewhere", got)
+		}
+	})
 }
 
 // TestDisownedPersonsLinkNobody: a couple on one family account (the wife's

@@ -119,6 +119,13 @@ func reasonMarks(typ uint8, reason string) uint16 {
 	switch typ {
 	case tRejected:
 		switch {
+		case r == "person_booked_elsewhere":
+			// What anyone but the person's verified self is told of a
+			// booking, entry or place it cannot be shown to have made
+			// (docs/security.md): like made_by_other_account, not the
+			// asker's own attempt; whose booking was in the way the
+			// detector reads from its own events (index.go).
+			m |= rByOthers
 		case strings.Contains(r, "claims_limited"):
 			m |= rClaim | rClaimLimited
 		case strings.Contains(r, "identity_taken") || strings.Contains(r, "identity_unverified"):
