@@ -575,17 +575,17 @@ func TestStaffPagesPassAxe(t *testing.T) {
 	b := newBrowser(t, s.base, 3*time.Minute)
 	b.open("/")
 	for _, c := range []struct {
-		console, phone string
-		pages          []string
+		console, phone, home string
+		pages                []string
 	}{
-		{"desk", clerk, []string{"/desk", "/desk/lookup", "/desk/walkin"}},
-		{"phone", operator, []string{"/phone"}},
-		{"admin", admin, []string{"/admin", "/admin/schedule", "/admin/doctors", "/admin/policy", "/admin/audit", "/admin/cases"}},
+		{"desk", clerk, "/desk", []string{"/desk", "/desk/lookup", "/desk/walkin"}},
+		{"phone", operator, "/phone", []string{"/phone"}},
+		{"admin", admin, "/admin/schedule", []string{"/admin/schedule", "/admin/doctors", "/admin/policy", "/admin/audit", "/admin/cases"}},
 	} {
 		f := b.fresh()
 		f.open("/" + c.console + "/login")
 		f.axeClean(src, "/"+c.console+"/login")
-		f.signIn(c.console, c.phone, password)
+		f.signInAt(c.console, c.phone, password, c.home)
 		for _, p := range c.pages {
 			f.open(p)
 			f.axeClean(src, p)
@@ -960,12 +960,14 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 			a.open(p)
 			look(a, p)
 		}
-		// A hospital's administrator is refused the platform's review.
+		// A hospital's administrator starts at the schedule, and is
+		// refused a flag of the platform's review.
 		h := b.fresh()
 		h.largeText(width)
 		h.open("/admin/login")
-		h.signIn("admin", hospitalAdmin, password)
-		h.open("/admin")
-		look(h, "/admin, refused to a hospital's administrator")
+		h.signInAt("admin", hospitalAdmin, password, "/admin/schedule")
+		look(h, "/admin/schedule, where a hospital's administrator starts")
+		h.open("/admin/flags/00000000-0000-0000-0000-000000000000")
+		look(h, "a flag, refused to a hospital's administrator")
 	}
 }

@@ -176,6 +176,12 @@ type flagsData struct {
 // flagsPage is the review queue: a tab per status, the flags of the chosen
 // one highest score first.
 func (c *Console) flagsPage(r *request) error {
+	if !r.actor.PlatformAdmin() {
+		// A hospital's administrator signs in here too, but flags span
+		// hospitals: their console starts at their hospital's schedule.
+		c.redirect(r, "/admin/schedule")
+		return nil
+	}
 	status := r.query("status")
 	if !slices.Contains(flagStatuses, status) {
 		status = booking.FlagOpen

@@ -540,3 +540,41 @@ func TestAdminAuditPagesOlder(t *testing.T) {
 		t.Errorf("the oldest entry (row:1200) is not on the older page alone")
 	}
 }
+
+// A hospital's own administrator signs in on the admin console too, but
+// scalper flags span hospitals and are a platform-wide administrator's: the
+// console starts them at their hospital's schedule, and its tabs do not
+// offer the flags. A platform-wide administrator still starts at the flags.
+func TestHospitalAdminStartsAtTheSchedule(t *testing.T) {
+	s := newSite(t)
+	const password = "admin password 1"
+	const flagsTab = `<a href="/admin"`
+	for _, tc := range []struct {
+		name, phone, home string
+		flags             bool
+	}{
+		{"hospital administrator", s.newHospitalAdmin(password), "/admin/schedule", false},
+		{"platform-wide administrator", s.newAdmin(password), "/admin", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := s.client()
+			c.adminLogin(tc.phone, password)
+			a := c.get("/admin")
+			if tc.home != "/admin" {
+				if a.status != 303 || a.location != tc.home {
+					t.Fatalf("GET /admin: %d → %q, want 303 → %s\n%.400s", a.status, a.location, tc.home, a.body)
+				}
+				a = c.get(tc.home)
+			}
+			if a.status != 200 {
+				t.Fatalf("GET %s: %d, want 200\n%.400s", tc.home, a.status, a.body)
+			}
+			if got := strings.Contains(a.body, flagsTab); got != tc.flags {
+				t.Errorf("%s shows the flags tab: %v, want %v", tc.home, got, tc.flags)
+			}
+			if !strings.Contains(a.body, `<a href="/admin/schedule"`) {
+				t.Errorf("%s has no schedule tab", tc.home)
+			}
+		})
+	}
+}

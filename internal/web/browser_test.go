@@ -416,8 +416,15 @@ func (b *tab) register(phone, password string) {
 // "phone", "admin") and lands on the console.
 func (b *tab) signIn(console, phone, password string) {
 	b.t.Helper()
+	b.signInAt(console, phone, password, "/"+console)
+}
+
+// signInAt signs in on a console that starts the account at home (a
+// hospital's administrator starts at /admin/schedule).
+func (b *tab) signInAt(console, phone, password, home string) {
+	b.t.Helper()
 	b.open("/" + console + "/login")
 	b.fill("#login-form input[name=phone]", phone)
 	b.fill("#login-form input[name=password]", password)
-	b.click("#login-form button[type=submit]", "/"+console)
+	b.click("#login-form button[type=submit]", home)
 }

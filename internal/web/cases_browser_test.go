@@ -67,7 +67,7 @@ func TestReportAndAnswerInBrowser(t *testing.T) {
 	a.open("/admin/login")
 	a.fill("#login-form input[name=phone]", adminPhone)
 	a.fill("#login-form input[name=password]", password)
-	a.click("#login-form button[type=submit]", "/admin")
+	a.click("#login-form button[type=submit]", "/admin/schedule")
 	a.click(`nav a[href="/admin/cases"]`, "/admin/cases")
 	a.contains("#ctab-waiting .count", "2")
 	a.contains("#overdue-count", "1 past the deadline")

@@ -26,7 +26,7 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 	phone := s.newHospitalAdmin(password)
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signIn("admin", phone, password)
+	b.signInAt("admin", phone, password, "/admin/schedule")
 	b.click(`nav a[href="/admin/doctors"]`, "/admin/doctors")
 	b.contains("#h-"+s.hospital.ID, s.hospital.Name)
 	b.absent("#h-" + other.ID) // another hospital's staff is not theirs to keep

@@ -24,7 +24,7 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	phone := s.newHospitalAdmin(password)
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signIn("admin", phone, password)
+	b.signInAt("admin", phone, password, "/admin/schedule")
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.click(`nav.subnav a[href="/admin/policy"]`, "/admin/policy")
 	sec := "#h-" + s.hospital.ID

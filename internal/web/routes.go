@@ -19,6 +19,10 @@ type console struct {
 	audience string
 	roles    []booking.Role
 	Nav      []navItem
+	// platformOnly are the Nav keys only a platform-wide administrator
+	// uses (scalper flags span hospitals): a hospital's own administrator
+	// is not shown them (menu).
+	platformOnly []string
 	// Ready is false for a console announced on the landing page but not
 	// served yet.
 	Ready bool
@@ -28,6 +32,20 @@ type console struct {
 // shows the Chinese only, so every tab fits).
 type navItem struct {
 	Key, ZH, EN, Path string
+}
+
+// menu is the console's Nav as actor sees it.
+func (c *console) menu(actor booking.Actor) []navItem {
+	if len(c.platformOnly) == 0 || actor.PlatformAdmin() {
+		return c.Nav
+	}
+	var out []navItem
+	for _, n := range c.Nav {
+		if !slices.Contains(c.platformOnly, n.Key) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // admits reports whether an account of role r may use the console.
@@ -59,7 +77,7 @@ var (
 	adminConsole = &console{
 		Name: "admin", Path: "/admin", Title: "管理 Administration", Ready: true,
 		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；号源发布与停诊；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; publish sessions and stop clinics; the audit log.",
-		roles: []booking.Role{booking.RoleAdmin}, audience: "administrators",
+		roles: []booking.Role{booking.RoleAdmin}, audience: "administrators", platformOnly: []string{"flags"},
 		Nav: []navItem{
 			{"flags", "线索审核", "Flags", "/admin"},
 			{"schedule", "号源", "Schedule", "/admin/schedule"},

@@ -48,7 +48,7 @@ func TestStopWithSubstituteInBrowser(t *testing.T) {
 	a.open("/admin/login")
 	a.fill("#login-form input[name=phone]", adminPhone)
 	a.fill("#login-form input[name=password]", password)
-	a.click("#login-form button[type=submit]", "/admin")
+	a.click("#login-form button[type=submit]", "/admin/schedule")
 	a.open("/admin/schedule")
 	row := "#s-" + s.open.ID
 	a.do("open the stop form", chromedp.WaitVisible(chromedp.CSS(row+" summary")), chromedp.Click(chromedp.CSS(row+" summary")))

@@ -24,7 +24,7 @@ func TestTemplatesPageInBrowser(t *testing.T) {
 	doc := s.doctors[2]
 
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signIn("admin", phone, password)
+	b.signInAt("admin", phone, password, "/admin/schedule")
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.click(`nav.subnav a[href="/admin/templates"]`, "/admin/templates")
 	box := "#t-doc-" + doc.ID
@@ -122,7 +122,7 @@ func TestPublishWeekReleaseTimeWarnings(t *testing.T) {
 	phone := s.newHospitalAdmin(password)
 	doc := s.doctors[2]
 	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signIn("admin", phone, password)
+	b.signInAt("admin", phone, password, "/admin/schedule")
 	box := "#t-doc-" + doc.ID
 	open := func(sel string) {
 		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))

@@ -262,7 +262,8 @@ type page struct {
 	Console  *console // nil on the landing and error pages
 	Nav      string   // the active navigation entry
 	SignedIn bool
-	ShowNav  bool // signed in with a role this console admits
+	ShowNav  bool      // signed in with a role this console admits
+	Menu     []navItem // the console's tabs this account uses (console.menu)
 	Role     string
 	CSRF     string
 	Flash    string
@@ -289,6 +290,9 @@ func (c *Console) render(r *request, status int, name string, p page) error {
 		p.Console = r.route.console
 	}
 	p.ShowNav = p.SignedIn && p.Console != nil && p.Console.admits(r.actor.Role)
+	if p.ShowNav {
+		p.Menu = p.Console.menu(r.actor)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
