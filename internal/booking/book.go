@@ -608,7 +608,7 @@ func (s *Service) verifiedSelf(ctx context.Context, actor Actor) (Patient, bool,
 		return Patient{}, false, err
 	}
 	for _, p := range ps {
-		if p.IsSelf && p.Verified {
+		if p.IsSelf && p.SelfVerified {
 			return p, true, nil
 		}
 	}

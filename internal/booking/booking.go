@@ -483,8 +483,14 @@ type Patient struct {
 	Relationship Relationship
 	BirthYear    int
 	// Verified: the identity's name is verified and is this claim's.
-	Verified  bool
-	CreatedAt time.Time
+	Verified bool
+	// SelfVerified: the row is its account's self and the desk bound it to
+	// the person (VerifyIdentity with the account holder's phone): the
+	// person's verified self, who sees and ends what others made for them.
+	// A claim under the true name, even a verified one, is not enough: a
+	// squatter who knows the name would pass (docs/security.md).
+	SelfVerified bool
+	CreatedAt    time.Time
 	// Removed: the account holder took the member off the list (a soft
 	// delete: the row stays for the bookings and audit that name it, and
 	// no longer counts, lists or books).

@@ -149,7 +149,7 @@ func (s *Service) explainRefusal(ctx context.Context, actor Actor, sess *Session
 // verified self, as the patient row in hand says; ErrBookedElsewhere to
 // anyone else.
 func unexplained(p Patient, err error) error {
-	if p.IsSelf && p.Verified {
+	if p.IsSelf && p.SelfVerified {
 		return err
 	}
 	return ErrBookedElsewhere

@@ -438,3 +438,57 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// A squatter who knows the person's ID number and real name and claims the
+// self first is not the person's verified self when that name is verified
+// — by a clerk who sees the card without binding an account, or by a
+// real-name provider, which only proves that name and number belong
+// together. It sees and ends nothing others made for the person, and the
+// person, verified by a provider, takes the self from it. Only the desk,
+// naming the account holder, makes a verified self (review13's High).
+func TestSquatterUnderTheTrueNameIsNoVerifiedSelf(t *testing.T) {
+	check := func(t *testing.T, h *harness, squatter user, bk booking.Booking) {
+		t.Helper()
+		ps, err := h.svc.Patients(h.ctx, squatter.actor)
+		testenv.Must(t, err, "the squatter's patients")
+		if len(ps) != 1 || !ps[0].IsSelf || ps[0].SelfVerified {
+			t.Errorf("the squatter's self = %+v, want a self that is not the verified self", ps)
+		}
+		if m := h.madeByOthers(squatter); len(m.Bookings)+len(m.Entries)+len(m.Waitlist) != 0 {
+			t.Errorf("the squatter sees %d bookings made by others, want none", len(m.Bookings))
+		}
+		if _, err := h.svc.Booking(h.ctx, squatter.actor, bk.ID); !errors.Is(err, booking.ErrBookingNotFound) {
+			t.Errorf("the squatter reads the relative's booking: %v, want booking_not_found", err)
+		}
+		_, err = h.svc.Cancel(h.ctx, squatter.actor, bk.ID, booking.Origin{})
+		wantErr(t, "the squatter cancels the relative's booking", err, booking.ErrBookingNotFound)
+	}
+	t.Run("the desk verifies the name", func(t *testing.T) {
+		h := newHarness(t, harnessConfig{soldOutFor: -1})
+		s := h.session(sessionOpts{online: 2, dept: "Psychiatry"})
+		person := h.person("王芳")
+		squatter := h.userOf(person)
+		relative := h.userOf(h.person("赵强"), person)
+		bk := h.mustBook(relative, 1, s, "")
+		_, err := h.svc.VerifyIdentity(h.ctx, h.staff(booking.RoleClerk), booking.VerifyRequest{IdentityRequest: person})
+		testenv.Must(t, err, "a clerk verifies the card, naming no account")
+		check(t, h, squatter, bk)
+	})
+	t.Run("a real-name provider verifies the name", func(t *testing.T) {
+		person := booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(9901), Name: "王芳"}
+		h := newHarness(t, harnessConfig{soldOutFor: -1, verifier: fakeVerifier{person.IDNumber: person.Name}})
+		s := h.session(sessionOpts{online: 2, dept: "Psychiatry"})
+		squatter := h.userOf(person)
+		relative := h.userOf(h.person("赵强"), person)
+		bk := h.mustBook(relative, 1, s, "")
+		check(t, h, squatter, bk)
+		// The person, verified by the provider too, is not turned away
+		// (identity_taken): the squatter's self was never bound.
+		real := h.userOf(person)
+		ps, err := h.svc.Patients(h.ctx, real.actor)
+		testenv.Must(t, err, "the person's patients")
+		if len(ps) != 1 || !ps[0].IsSelf {
+			t.Errorf("the person's own account = %+v, want the person as its self", ps)
+		}
+	})
+}

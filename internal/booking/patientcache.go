@@ -58,6 +58,7 @@ type patientRec struct {
 	loc        uint8
 	isSelf     bool
 	verified   bool
+	selfBound  bool
 	removed    bool
 	birthYear  int64
 }
@@ -98,7 +99,7 @@ func (c *patientCache) lookup(g *patientGen, h uint64, id string) (Patient, bool
 }
 
 func (c *patientCache) decode(g *patientGen, r *patientRec) Patient {
-	p := Patient{IsSelf: r.isSelf, Verified: r.verified, Removed: r.removed, BirthYear: int(r.birthYear),
+	p := Patient{IsSelf: r.isSelf, Verified: r.verified, SelfVerified: r.selfBound, Removed: r.removed, BirthYear: int(r.birthYear),
 		CreatedAt: time.Unix(r.createdSec, int64(r.createdNs)).In(c.locs[r.loc])}
 	chunk, from := g.chunks[r.chunk], r.off
 	for i, f := range patientStrings(&p) {
@@ -140,7 +141,7 @@ func (c *patientCache) put(p Patient) {
 	n := len(g.chunks) - 1
 	chunk := g.chunks[n]
 	r := patientRec{chunk: uint32(n), off: uint32(len(chunk)), createdSec: p.CreatedAt.Unix(), createdNs: int32(p.CreatedAt.Nanosecond()),
-		loc: loc, isSelf: p.IsSelf, verified: p.Verified, removed: p.Removed, birthYear: int64(p.BirthYear)}
+		loc: loc, isSelf: p.IsSelf, verified: p.Verified, selfBound: p.SelfVerified, removed: p.Removed, birthYear: int64(p.BirthYear)}
 	for i, f := range fields {
 		chunk = append(chunk, *f...)
 		r.ends[i] = uint16(len(chunk) - int(r.off))

@@ -77,7 +77,7 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 			if _, err := tx.Exec(ctx, q("drop_other_selves"), selfAccountID, i.ID); err != nil {
 				return err
 			}
-			tag, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked)
+			tag, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked, a.TS)
 			if err != nil {
 				return err
 			}

@@ -148,15 +148,17 @@ UPDATE identities
 
 -- name: self_elsewhere
 -- The account, other than $2, that holds identity $1 as its self, and
--- whether its claim is the identity's verified name.
+-- whether it is the person's verified self (bound by the desk).
 SELECT p.account_id::TEXT,
-       i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash
+       p.self_verified_at IS NOT NULL AND i.name_verified_at IS NOT NULL
+       AND COALESCE(p.name_hash, i.name_hash) = i.name_hash
   FROM patients p JOIN identities i ON i.id = p.identity_id
  WHERE p.identity_id = $1 AND p.is_self AND p.account_id <> $2;
 
 -- name: drop_self
 -- The member stays on the account, no longer its holder: 其他 other.
-UPDATE patients SET is_self = false, relationship = 'other' WHERE identity_id = $1 AND is_self AND account_id <> $2;
+UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL
+ WHERE identity_id = $1 AND is_self AND account_id <> $2;
 
 -- name: patient_claim
 -- A patient's claim, and whether it may book: the identity's name is not
@@ -168,8 +170,9 @@ SELECT COALESCE(p.name_hash, i.name_hash),
 
 -- name: bind_self
 -- The desk made this account's patient of the identity its self: the claim
--- takes the verified name.
-UPDATE patients SET is_self = true, relationship = 'self', name_hash = $3, name_sealed = $4, name_masked = $5
+-- takes the verified name, and the row is the person's verified self.
+UPDATE patients SET is_self = true, relationship = 'self', name_hash = $3, name_sealed = $4, name_masked = $5,
+       self_verified_at = $6
  WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NULL;
 
 -- name: count_patients
@@ -182,7 +185,7 @@ SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND accoun
 -- The identity comes back to an account that had removed it: the same row,
 -- with what the new add gives. RETURNING its id (none: no removed row).
 UPDATE patients
-   SET removed_at = NULL, is_self = $3, phone_hash = $4, phone_sealed = $5, phone_masked = $6,
+   SET removed_at = NULL, is_self = $3, self_verified_at = NULL, phone_hash = $4, phone_sealed = $5, phone_masked = $6,
        name_hash = $7, name_sealed = $8, name_masked = $9, relationship = $10, birth_year = NULLIF($11::INT, 0)
  WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NOT NULL
 RETURNING id::TEXT;
@@ -219,6 +222,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0));
 SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
        COALESCE(NULLIF(p.name_masked, ''), i.name_masked), COALESCE(p.name_hash, i.name_hash),
        i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
+       p.is_self AND p.self_verified_at IS NOT NULL AND i.name_verified_at IS NOT NULL
+       AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
        p.phone_masked, p.is_self, p.relationship, COALESCE(p.birth_year, 0), p.created_at,
        p.removed_at IS NOT NULL
   FROM patients p JOIN identities i ON i.id = p.identity_id
@@ -344,7 +349,7 @@ WHERE b.id = $1;
  WHERE b.account_id = $1
     OR b.account_id IS NULL AND b.identity_id IN (
         SELECT p.identity_id FROM patients p JOIN identities si ON si.id = p.identity_id
-         WHERE p.account_id = $1 AND p.is_self AND si.name_verified_at IS NOT NULL
+         WHERE p.account_id = $1 AND p.is_self AND p.self_verified_at IS NOT NULL AND si.name_verified_at IS NOT NULL
            AND COALESCE(p.name_hash, si.name_hash) = si.name_hash)
  ORDER BY b.created_at DESC, b.id
  LIMIT 500;
@@ -404,7 +409,7 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
              OR EXISTS (SELECT 1 FROM patients p JOIN accounts a ON a.id = p.account_id
                           JOIN identities si ON si.id = p.identity_id
                          WHERE p.identity_id = b.identity_id AND p.is_self AND a.phone_hash = $3
-                           AND si.name_verified_at IS NOT NULL
+                           AND p.self_verified_at IS NOT NULL AND si.name_verified_at IS NOT NULL
                            AND COALESCE(p.name_hash, si.name_hash) = si.name_hash)))
  ORDER BY b.visit_date, sl.starts_at;
 
@@ -857,7 +862,8 @@ SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at
 
 -- name: drop_other_selves
 -- The desk bound another identity as this account's self.
-UPDATE patients SET is_self = false, relationship = 'other' WHERE account_id = $1 AND identity_id <> $2 AND is_self;
+UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL
+ WHERE account_id = $1 AND identity_id <> $2 AND is_self;
 
 -- name: identity_hash
 SELECT id_hash FROM identities WHERE id = $1;

@@ -116,7 +116,7 @@ func (s *Store) AddPatient(_ context.Context, np booking.NewPatient, lim booking
 		}
 	}
 	if np.IsSelf && selfElsewhere != nil {
-		if !claim.NameVerified || selfElsewhere.Verified {
+		if !claim.NameVerified || selfElsewhere.SelfVerified {
 			return booking.Patient{}, booking.ErrIdentityTaken
 		}
 		selfElsewhere.IsSelf = false // a verified claim takes the self

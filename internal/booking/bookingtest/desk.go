@@ -245,10 +245,14 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 		if p.IdentityID == who.ID {
 			p.Verified = p.NameHash == string(who.NameHash)
 			if selfAccountID != "" {
+				// The desk binds this account's row as the person's
+				// verified self; any other self of the person stops being
+				// one (queries.sql's bind_self, drop_self).
 				p.IsSelf = p.AccountID == selfAccountID
+				p.SelfVerified = p.IsSelf
 			}
 		} else if selfAccountID != "" && p.AccountID == selfAccountID {
-			p.IsSelf = false
+			p.IsSelf, p.SelfVerified = false, false
 		}
 		s.patients[id] = p
 	}
@@ -285,7 +289,7 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 	}
 	ownSelf := false // the person's verified self logs in with the number
 	for _, p := range s.patients {
-		if a, ok := s.accounts[p.AccountID]; ok && p.IdentityID == identityID && p.IsSelf && p.Verified && string(a.PhoneHash) == string(phoneHash) {
+		if a, ok := s.accounts[p.AccountID]; ok && p.IdentityID == identityID && p.IsSelf && p.SelfVerified && string(a.PhoneHash) == string(phoneHash) {
 			ownSelf = true
 		}
 	}
