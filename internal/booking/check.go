@@ -88,12 +88,8 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 	}
 	var active []Booking
 	if len(sessions) > 0 {
-		oldest := sessions[0].VisitDate
-		for _, ss := range sessions {
-			oldest = min(oldest, ss.VisitDate)
-		}
 		var err error
-		if active, err = s.store.ActiveBookings(ctx, hid, oldest); err != nil {
+		if active, err = s.store.ActiveBookings(ctx, hid, oldestVisit(sessions)); err != nil {
 			return nil, err
 		}
 	}
@@ -198,11 +194,7 @@ func (s *Service) checkHospital(ctx context.Context, cat *Catalog, hid string, b
 		out = append(out, waitlistDrift(hid, ss.ID, rs.Waitlist, waiting)...)
 	}
 	if len(sessions) > 0 {
-		oldest := sessions[0].VisitDate
-		for _, ss := range sessions {
-			oldest = min(oldest, ss.VisitDate)
-		}
-		missing, stale, err := s.entryDiff(ctx, hid, sessions, oldest)
+		missing, stale, err := s.entryDiff(ctx, hid, sessions, oldestVisit(sessions))
 		if err != nil {
 			return nil, err
 		}

@@ -153,11 +153,7 @@ func (s *Service) redelayReturned(ctx context.Context, hospitalID string, sessio
 	if len(sessions) == 0 {
 		return nil
 	}
-	oldest := sessions[0].VisitDate
-	for _, ss := range sessions {
-		oldest = min(oldest, ss.VisitDate)
-	}
-	returned, err := s.store.ReturnedSlots(ctx, hospitalID, oldest)
+	returned, err := s.store.ReturnedSlots(ctx, hospitalID, oldestVisit(sessions))
 	if err != nil || len(returned) == 0 {
 		return err
 	}

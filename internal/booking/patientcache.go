@@ -51,16 +51,16 @@ const patientChunk = 64 << 10
 // chunk[off:off+ends[0]], chunk[off+ends[0]:off+ends[1]], … in the order of
 // strings below.
 type patientRec struct {
-	chunk, off uint32
-	ends       [patientFields]uint16
-	createdSec int64
-	createdNs  int32
-	loc        uint8
-	isSelf     bool
-	verified   bool
-	selfBound  bool
-	removed    bool
-	birthYear  int64
+	chunk, off   uint32
+	ends         [patientFields]uint16
+	createdSec   int64
+	createdNs    int32
+	loc          uint8
+	isSelf       bool
+	verified     bool
+	selfVerified bool
+	removed      bool
+	birthYear    int64
 }
 
 func newPatientCache(max int) *patientCache {
@@ -99,7 +99,7 @@ func (c *patientCache) lookup(g *patientGen, h uint64, id string) (Patient, bool
 }
 
 func (c *patientCache) decode(g *patientGen, r *patientRec) Patient {
-	p := Patient{IsSelf: r.isSelf, Verified: r.verified, SelfVerified: r.selfBound, Removed: r.removed, BirthYear: int(r.birthYear),
+	p := Patient{IsSelf: r.isSelf, Verified: r.verified, SelfVerified: r.selfVerified, Removed: r.removed, BirthYear: int(r.birthYear),
 		CreatedAt: time.Unix(r.createdSec, int64(r.createdNs)).In(c.locs[r.loc])}
 	chunk, from := g.chunks[r.chunk], r.off
 	for i, f := range patientStrings(&p) {
@@ -141,7 +141,7 @@ func (c *patientCache) put(p Patient) {
 	n := len(g.chunks) - 1
 	chunk := g.chunks[n]
 	r := patientRec{chunk: uint32(n), off: uint32(len(chunk)), createdSec: p.CreatedAt.Unix(), createdNs: int32(p.CreatedAt.Nanosecond()),
-		loc: loc, isSelf: p.IsSelf, verified: p.Verified, selfBound: p.SelfVerified, removed: p.Removed, birthYear: int64(p.BirthYear)}
+		loc: loc, isSelf: p.IsSelf, verified: p.Verified, selfVerified: p.SelfVerified, removed: p.Removed, birthYear: int64(p.BirthYear)}
 	for i, f := range fields {
 		chunk = append(chunk, *f...)
 		r.ends[i] = uint16(len(chunk) - int(r.off))

@@ -203,6 +203,19 @@ func (s *Service) reconcileSession(ctx context.Context, sessionID string) error 
 	return s.reconcile(ctx, cat, []*Session{sess})
 }
 
+// oldestVisit is the earliest visit date of sessions ("" for none): what
+// reconciliation and its check read SQL from.
+func oldestVisit(sessions []*Session) string {
+	if len(sessions) == 0 {
+		return ""
+	}
+	oldest := sessions[0].VisitDate
+	for _, ss := range sessions[1:] {
+		oldest = min(oldest, ss.VisitDate)
+	}
+	return oldest
+}
+
 func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Session) error {
 	byHospital := map[string][]*Session{}
 	for _, ss := range sessions {
@@ -210,11 +223,10 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 	}
 	for hid, list := range byHospital {
 		ids := make([]string, len(list))
-		oldest := list[0].VisitDate
 		for i, ss := range list {
 			ids[i] = ss.ID
-			oldest = min(oldest, ss.VisitDate)
 		}
+		oldest := oldestVisit(list)
 		// Redis first, SQL second: a hold that is neither pending nor in
 		// SQL when read in this order was really abandoned or cancelled.
 		holds, err := s.adm.Holds(ctx, hid, ids)
