@@ -545,7 +545,7 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if err := requireText("reason", req.Reason, 2, ""); err != nil {
 		return nil, err
 	}
-	if err := requireText("authorising doctor", req.AuthorisedBy, 2, ""); err != nil {
+	if err := requireText("authorised_by", req.AuthorisedBy, 2, ""); err != nil {
 		return nil, err
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {

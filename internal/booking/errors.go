@@ -63,6 +63,10 @@ type Error struct {
 	// account gets ErrBookedElsewhere instead.
 	MadeElsewhere bool
 	See           string
+	// Field is the request's field a refusal of free text is about (a
+	// reason too short, a note with a control character), for a form to
+	// mark; empty when the error is not about one field.
+	Field string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

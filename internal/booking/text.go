@@ -9,16 +9,29 @@ import (
 // requireText refuses free text staff must write (a decision's note, a
 // case's answer) that is shorter than min characters, leading and trailing
 // spaces aside, saying how long it must be: a note of "x" is too short, not
-// missing. why, when given, is appended to the message.
+// missing. why, when given, is appended to the message. field is the
+// request's field (authorised_by), named in the message in words.
 func requireText(field, v string, min int, why string) error {
 	switch n := utf8.RuneCountInString(strings.TrimSpace(v)); {
 	case n == 0:
-		return Errorf(ErrInvalidField, "the %s is required: write at least %d characters%s", field, min, why)
+		return textError(ErrInvalidField, field, "the %s is required: write at least %d characters%s", words(field), min, why)
 	case n < min:
-		return Errorf(ErrInvalidField, "the %s is too short (it has %d): write at least %d characters%s", field, n, min, why)
+		return textError(ErrInvalidField, field, "the %s is too short (it has %d): write at least %d characters%s", words(field), n, min, why)
 	}
 	return nil
 }
+
+// textError is an error about one field of free text: Field names it, so
+// a form can mark the field to correct.
+func textError(sentinel *Error, field, format string, args ...any) *Error {
+	e := Errorf(sentinel, format, args...)
+	e.Field = field
+	return e
+}
+
+// words is a field's name as a message says it: authorised_by is
+// "authorised by".
+func words(field string) string { return strings.ReplaceAll(field, "_", " ") }
 
 // checkText refuses free text a person typed (a reason, a note) that is not
 // valid UTF-8, holds a control character, or is longer than max runes. Such
@@ -26,20 +39,20 @@ func requireText(field, v string, min int, why string) error {
 // reissue had moved the slot, and the audit entry was lost.
 func checkText(field, v string, max int) error {
 	if !utf8.ValidString(v) {
-		return Errorf(ErrInvalidText, "%s is not valid UTF-8", field)
+		return textError(ErrInvalidText, field, "%s is not valid UTF-8", words(field))
 	}
 	n := 0
 	for _, r := range v {
 		if unicode.IsControl(r) || r == utf8.RuneError {
-			return Errorf(ErrInvalidText, "%s holds a control character", field)
+			return textError(ErrInvalidText, field, "%s holds a control character", words(field))
 		}
 		if isBidiControl(r) {
-			return Errorf(ErrInvalidText, "%s holds a bidirectional control character (U+%04X)", field, r)
+			return textError(ErrInvalidText, field, "%s holds a bidirectional control character (U+%04X)", words(field), r)
 		}
 		n++
 	}
 	if n > max {
-		return Errorf(ErrInvalidText, "%s is longer than %d characters", field, max)
+		return textError(ErrInvalidText, field, "%s is longer than %d characters", words(field), max)
 	}
 	return nil
 }

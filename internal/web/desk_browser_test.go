@@ -248,6 +248,15 @@ func (b *tab) absent(sel string) {
 	}
 }
 
+// isOpen says whether the element sel is inside an open <details> (a
+// form a refusal showed again) — or in none.
+func (b *tab) isOpen(sel string) bool {
+	b.t.Helper()
+	open, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool]("(e => { const d = e.closest('details'); return !d || d.open })(document.querySelector("+jsString(sel)+"))"))
+	testenv.Must(b.t, err, "is %s open", sel)
+	return open
+}
+
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }

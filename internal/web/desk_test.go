@@ -533,6 +533,11 @@ func TestDeskReissue(t *testing.T) {
 	if a := reissue(""); a.status != 400 || !strings.Contains(a.body, "invalid_field") || !strings.Contains(a.body, "item booking hl failed") {
 		t.Errorf("reissue without a reason: %d, want 400 invalid_field on the lookup page", a.status)
 	}
+	// A reason too short is shown again, marked, in the form left open.
+	if a := reissue("停"); a.status != 400 || !strings.Contains(a.body, `<details class="reissue" open>`) ||
+		!strings.Contains(a.body, `name="reason" required maxlength="200" autocomplete="off" value="停" aria-invalid="true" aria-describedby="error" autofocus>`) {
+		t.Errorf("reissue with a one-character reason: %d, want 400 with the form open, the reason kept and marked\n%s", a.status, a.body)
+	}
 	a := reissue("患者改约 rebooked")
 	if a.status != 303 || !strings.HasPrefix(mustQuery(t, a.location, "ok"), "reissued") {
 		t.Fatalf("reissue: %d → %q\n%s", a.status, a.location, a.body)

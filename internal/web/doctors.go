@@ -88,10 +88,11 @@ func (c *Console) doctorsPage(r *request) error {
 }
 
 // doctorsDone answers a change: back to the page with its message, or the
-// page again with the error.
-func (c *Console) doctorsDone(r *request, ok string, err error) error {
+// page again with the error, the refused form (its id; "" for a form the
+// page has once a hospital) open.
+func (c *Console) doctorsDone(r *request, form, ok string, err error) error {
 	if err != nil {
-		return c.formFailed(r, "admin/doctors", page{Title: "科室与医生 Doctors", Nav: "doctors", Data: c.doctorsOf(r)}, err)
+		return c.formFailed(r, "admin/doctors", page{Title: "科室与医生 Doctors", Nav: "doctors", Form: form, Data: c.doctorsOf(r)}, err)
 	}
 	c.redirect(r, "/admin/doctors?"+url.Values{"ok": {ok}}.Encode())
 	return nil
@@ -100,27 +101,27 @@ func (c *Console) doctorsDone(r *request, ok string, err error) error {
 func (c *Console) createDepartment(r *request) error {
 	_, err := c.svc.CreateDepartment(r.ctx, r.actor, booking.DepartmentRequest{HospitalID: r.form("hospital_id"),
 		Name: r.form("name"), IdempotencyKey: r.form("idem")})
-	return c.doctorsDone(r, "department", err)
+	return c.doctorsDone(r, "", "department", err)
 }
 
 func (c *Console) retireDepartment(r *request) error {
 	_, err := c.svc.RetireDepartment(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("reason")))
-	return c.doctorsDone(r, "department_retired", err)
+	return c.doctorsDone(r, "retire-"+r.param, "department_retired", err)
 }
 
 func (c *Console) createDoctor(r *request) error {
 	_, err := c.svc.CreateDoctor(r.ctx, r.actor, booking.DoctorRequest{DepartmentID: r.form("department_id"), Name: r.form("name"),
 		Title: r.form("title"), FeeLevel: booking.FeeLevel(r.form("fee_level")), IdempotencyKey: r.form("idem")})
-	return c.doctorsDone(r, "doctor", err)
+	return c.doctorsDone(r, "", "doctor", err)
 }
 
 func (c *Console) updateDoctor(r *request) error {
 	_, err := c.svc.UpdateDoctor(r.ctx, r.actor, r.param, booking.DoctorRequest{DepartmentID: r.form("department_id"),
 		Name: r.form("name"), Title: r.form("title"), FeeLevel: booking.FeeLevel(r.form("fee_level")), Reason: r.form("reason")})
-	return c.doctorsDone(r, "doctor_saved", err)
+	return c.doctorsDone(r, "", "doctor_saved", err)
 }
 
 func (c *Console) retireDoctor(r *request) error {
 	_, err := c.svc.RetireDoctor(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("reason")))
-	return c.doctorsDone(r, "doctor_retired", err)
+	return c.doctorsDone(r, "retire-"+r.param, "doctor_retired", err)
 }

@@ -64,6 +64,11 @@ type pageError struct {
 	// booking, its search form): only that form's fields are marked. Empty
 	// on a page whose forms have no field in common.
 	Form string
+	// Reason is the refused form's reason as typed, shown again in that
+	// form (kept) so that a clerk or an administrator does not write it
+	// twice. Only a reason: a staff form never sends back an ID number, a
+	// name or a phone (docs/accessibility.md).
+	Reason string
 }
 
 // errorFields are the form fields an error code is about, for every form
@@ -136,6 +141,9 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 	}
 	status := e.Kind.HTTPStatus()
 	pe := &pageError{Code: e.Code, Message: e.Message, ZH: zhMessage(e.Code), Fields: errorFields[e.Code]}
+	if e.Field != "" {
+		pe.Fields = []string{e.Field} // a reason too short, a note with a control character
+	}
 	if e.See != "" {
 		// The caller is the person (verified): where to end it.
 		pe.ZH += "这是其他账户为您办理的，您可以在“我的预约 · 他人为您办理”中取消或撤回。"

@@ -23,7 +23,7 @@ import (
 // the error's kind.
 func (c *Console) formFailed(r *request, name string, p page, err error) error {
 	pe, status := c.publicError(r, err)
-	pe.Form = p.Form
+	pe.Form, pe.Reason = p.Form, r.form("reason")
 	p.Error = pe
 	return c.render(r, status, name, p)
 }

@@ -111,8 +111,9 @@ func (c *Console) policyPage(r *request) error {
 // (count:bar days; empty: the service's rules), the time in the hospital's
 // zone (empty: now).
 func (c *Console) setPolicy(r *request) error {
+	hospitalID := r.form("hospital_id")
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "policy-" + hospitalID, Data: c.policyOf(r)}, err)
 	}
 	var p booking.Policy
 	var window int
@@ -138,7 +139,6 @@ func (c *Console) setPolicy(r *request) error {
 		}
 		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: count, Bar: time.Duration(days) * 24 * time.Hour})
 	}
-	hospitalID := r.form("hospital_id")
 	var from time.Time
 	if v := strings.TrimSpace(r.form("effective_from")); v != "" {
 		h, err := c.svc.Hospital(hospitalID)
@@ -162,7 +162,7 @@ func (c *Console) setPolicy(r *request) error {
 // administrator's; the time in the admin console's zone).
 func (c *Console) setAccountPolicy(r *request) error {
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Data: c.policyOf(r)}, err)
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "accounts", Data: c.policyOf(r)}, err)
 	}
 	var l booking.AccountLimits
 	var err error

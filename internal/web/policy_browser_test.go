@@ -49,9 +49,12 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	b.click(sec+" .policy-form button[type=submit]", "/admin/policy")
 	b.contains("#error", "invalid_field")
 	b.shot("policy-02-refused")
+	// The refused form is shown again open, with its reason.
+	if got := fieldState(b, sec+" .policy-form [name=reason]"); got != "  false 新院区开诊 New wing opens" {
+		t.Errorf("the refused policy's reason: aria-invalid, aria-describedby, focused, value = %q, want it kept", got)
+	}
 
-	// 2. A valid policy from now.
-	open()
+	// 2. A valid policy from now (the form is still open).
 	set("book_ahead_days", "2")
 	set("onsite_share", "20")
 	set("no_show_window_days", "90")

@@ -225,8 +225,8 @@ func (c *Console) stopSession(r *request) error {
 	res, err := c.svc.Stop(r.ctx, r.actor, r.param, booking.StopRequest{Reason: strings.TrimSpace(r.form("reason")),
 		SubstituteDoctorID: r.form("substitute_doctor_id")})
 	if err != nil {
-		form := newScheduleForm()
-		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, form)}, err)
+		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Form: "stop-" + r.param,
+			Data: c.scheduleOf(r, newScheduleForm())}, err)
 	}
 	ok := "stopped"
 	if res.SubstituteSessionID != "" {

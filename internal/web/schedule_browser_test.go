@@ -82,9 +82,20 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: sess.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "book the published session")
 
-	// 3. Stop the clinic with a reason.
-	reason := "医生外出会诊 The doctor is called away"
+	// 3. A stop with a one-character reason is refused: the stop form is
+	// shown again open, the reason kept and marked; the publish form stays
+	// closed. Then the clinic stops with a reason.
 	open(row + " summary")
+	b.fill(row+" input[name=reason]", "停")
+	b.click(row+" form button[type=submit]", "/admin/sessions/"+sess.ID+"/stop")
+	b.contains("#error", "invalid_field")
+	if got := fieldState(b, row+" [name=reason]"); got != "true error true 停" {
+		t.Errorf("the refused stop's reason: aria-invalid, aria-describedby, focused, value = %q, want it marked and kept", got)
+	}
+	if b.isOpen("#publish-form") {
+		t.Errorf("a refused stop opened the publish form")
+	}
+	reason := "医生外出会诊 The doctor is called away"
 	b.fill(row+" input[name=reason]", reason)
 	b.shot("schedule-02-stop")
 	b.click(row+" form button[type=submit]", "/admin/schedule?n=1&ok=stopped")

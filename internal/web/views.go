@@ -24,6 +24,14 @@ var funcs = template.FuncMap{
 	// failedForm says whether the page's error came from the form with
 	// this id (its <details> is shown open).
 	"failedForm": func(e *pageError, form string) bool { return e != nil && e.Form == form },
+	// kept is the reason the form with this id had typed in it when it was
+	// refused, for its field's value; empty on any other form.
+	"kept": func(e *pageError, form string) string {
+		if e == nil || e.Form != form {
+			return ""
+		}
+		return e.Reason
+	},
 	// offerAnswer is the data of the "offer-answer" template: the accept
 	// and decline forms of a substitute offer (替诊) posted under base, with
 	// the hidden fields given as name, value pairs.
