@@ -97,10 +97,13 @@ func sealPurpose(r *request, purpose string) string {
 	return "fairslot console cookie v1\x00" + purpose + "\x00" + r.session
 }
 
-// unsetSealed drops a sealed cookie.
+// unsetSealed drops a sealed cookie: from the browser, and from this
+// request, so that the page that answers it no longer reads it (a refused
+// change of caller showed the caller it had just forgotten).
 func (c *Console) unsetSealed(r *request, con *console, cookie string) {
 	if len(r.rc.Request.Header.Cookie(cookie)) > 0 {
 		c.setCookieAt(r, con.Path, cookie, "", fasthttp.CookieExpireDelete, fasthttp.CookieSameSiteStrictMode)
+		r.rc.Request.Header.DelCookie(cookie)
 	}
 }
 

@@ -253,6 +253,21 @@ func TestPhoneCallerNeedsTheName(t *testing.T) {
 		b.hidden(idNumber, name, phone, other)
 		b.click("#next-caller", "ok=cleared")
 	}
+
+	// A refused change of caller forgets the caller, and the page that
+	// answers it shows nobody: it used to show the caller just forgotten,
+	// and booking for them then asked for the document.
+	b.fill("#caller-form input[name=phone]", phone)
+	b.fill("#caller-form input[name=id_number]", idNumber)
+	b.fill("#caller-form input[name=name]", name)
+	b.click("#caller-form button[type=submit]", "/phone?")
+	b.count("#caller", 1)
+	b.fill("#caller-form input[name=phone]", "12")
+	b.click("#caller-form button[type=submit]", "/phone/caller")
+	b.contains("#error", "invalid_phone")
+	b.absent("#caller")
+	b.open("/phone")
+	b.absent("#caller")
 }
 
 // TestPhoneNumberHearsOnlyItsOwnBookings: someone who knows a person's ID
