@@ -426,7 +426,10 @@ func accessTable() map[string]row {
 			return call{path: "/v1/desk/reissue", body: map[string]string{"booking_id": a.booking(role), "reason": "did not come"}}
 		}, [7]int{401, 403, 403, 403, 409, 404, 403}, false},
 		"POST /v1/desk/lookup": {func(a *access, _ string) call {
-			return call{path: "/v1/desk/lookup", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[0])}}
+			// As a caller: the name and the number they ring from are what an
+			// operator's lookup needs beside the ID number (a clerk's, not).
+			return call{path: "/v1/desk/lookup", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[1]),
+				"name": "甲乙", "caller_phone": a.creds["patientA"][0]}}
 		}, [7]int{401, 403, 403, 200, 200, 200, 403}, false},
 		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/identities/verify", body: a.person()}

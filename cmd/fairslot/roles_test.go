@@ -238,3 +238,49 @@ func TestAuditTimesInHospitalZone(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorLooksUpCallersOverTheAPI: over the API an operator looks a
+// person up as the phone console does, as a caller — the number they ring
+// from and their name beside the ID number — and hears of the bookings
+// those have a say in. The lookup used to take the ID number alone from an
+// operator and list every booking of the person, those their own account
+// made online included: what the phone console had been fixed to hide
+// (review10a's H3) came back to a call centre built on the API.
+func TestOperatorLooksUpCallersOverTheAPI(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, nil)
+	alice := svc.newPatient(61)
+	r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID})
+	if r.status != 201 {
+		t.Fatalf("alice books online = %d %s", r.status, r.body)
+	}
+	var booked struct {
+		ID string `json:"booking_id"`
+	}
+	r.decode(t, &booked)
+	operator := svc.staffLogin(booking.RoleOperator, 61)
+	clerk := svc.staffLogin(booking.RoleClerk, 62)
+	card := map[string]string{"id_type": "resident_id", "id_number": residentID(61)}
+	name := "测试" + string(rune('甲'+61%10))
+
+	lists := func(r reply) bool { return strings.Contains(string(r.body), booked.ID) }
+	if r := svc.do("POST", "/v1/desk/lookup", operator, card); r.status != 400 || r.code != "invalid_field" {
+		t.Errorf("an operator's lookup by the ID number alone = %d %s, want 400 invalid_field", r.status, r.body)
+	}
+	for _, c := range []struct {
+		what, from string
+		lists      bool
+	}{
+		{"from another phone", "13700009999", false},
+		{"from the account's phone", alice.phone, true},
+	} {
+		r := svc.do("POST", "/v1/desk/lookup", operator, with(card, "name", name, "caller_phone", c.from))
+		if r.status != 200 || lists(r) != c.lists {
+			t.Errorf("an operator's lookup of the caller %s = %d, lists the online booking %v, want 200 and %v\n%s", c.what, r.status, lists(r), c.lists, r.body)
+		}
+	}
+	// The desk has the card in hand: the ID number is enough.
+	if r := svc.do("POST", "/v1/desk/lookup", clerk, card); r.status != 200 || !lists(r) {
+		t.Errorf("the desk's lookup = %d, lists the online booking %v, want 200 and true\n%s", r.status, lists(r), r.body)
+	}
+}

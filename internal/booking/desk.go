@@ -325,14 +325,25 @@ type Kin struct {
 	BirthYear    int
 }
 
-// LookupIdentity finds a person by ID document for the desk or the phone
-// operator: their masked identity and their bookings in the staff member's
-// hospital. An unknown ID is patient_not_found. Every lookup, found or not,
-// is audited: it reads a person's data.
+// LookupIdentity finds a person by ID document for the registration desk:
+// their masked identity and their bookings in the clerk's hospital. An
+// unknown ID is patient_not_found. Every lookup, found or not, is audited:
+// it reads a person's data. The desk has the card in hand; a phone operator
+// has only what the caller says, and looks them up with LookupCaller, which
+// keeps what the number and the name have a say in.
 func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
-	if actor.Role != RoleClerk && actor.Role != RoleOperator {
+	if actor.Role != RoleClerk {
+		if actor.Role == RoleOperator {
+			return Lookup{}, Errorf(ErrForbidden, "a phone operator looks a caller up by the number they ring from and their name as well (LookupCaller)")
+		}
 		return Lookup{}, ErrForbidden
 	}
+	return s.lookupIdentity(ctx, actor, idType, idNumber)
+}
+
+// lookupIdentity is LookupIdentity for any staff member at a desk or a
+// telephone, its caller checked.
+func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
 	id, err := parseID(idType, idNumber)
 	if err != nil {
 		return Lookup{}, err

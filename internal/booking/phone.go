@@ -87,7 +87,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
-	l, err := s.LookupIdentity(ctx, actor, req.IDType, req.IDNumber)
+	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber)
 	if err != nil {
 		return Lookup{}, err
 	}

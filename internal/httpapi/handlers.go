@@ -621,6 +621,10 @@ func (s *Server) reissue(r *request) error {
 type lookupIn struct {
 	IDType   string `json:"id_type"`
 	IDNumber string `json:"id_number"`
+	// An operator's lookup is a caller's: the number they ring from and
+	// their name as on the document, beside the ID number (LookupCaller).
+	Name        string `json:"name"`
+	CallerPhone string `json:"caller_phone"`
 }
 
 func (s *Server) lookup(r *request) error {
@@ -631,7 +635,16 @@ func (s *Server) lookup(r *request) error {
 	if err := Required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
 		return err
 	}
-	l, err := s.svc.LookupIdentity(r.context(), r.actor, in.IDType, in.IDNumber)
+	var l booking.Lookup
+	var err error
+	if r.actor.Role == booking.RoleOperator {
+		if err := Required("name", in.Name, "caller_phone", in.CallerPhone); err != nil {
+			return err
+		}
+		l, err = s.svc.LookupCaller(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}, in.CallerPhone)
+	} else {
+		l, err = s.svc.LookupIdentity(r.context(), r.actor, in.IDType, in.IDNumber)
+	}
 	if err != nil {
 		return err
 	}

@@ -316,7 +316,7 @@ func (c *Console) setCaller(r *request) error {
 		if _, err := identity.NormalizeName(ref.Name); err != nil {
 			return booking.ErrInvalidName
 		}
-		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+		_, err = c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
 		if errors.Is(err, booking.ErrPatientNotFound) {
 			return nil // a first call: booking makes the record
 		}
