@@ -261,9 +261,14 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 			for _, x := range stored {
 				committed[x.Channel] = x.Commitment
 			}
-			failed := 0
+			failed, waiting := 0, 0
 			for _, x := range draws {
 				err := verifyOne(ctx, d, session, x, committed)
+				if errors.Is(err, booking.ErrNotDrawn) {
+					waiting++
+					fmt.Fprintf(stdout, "wait %s pool of session %s: %v; its commitment %x is published\n", x.Channel, session, err, x.Commitment)
+					continue
+				}
 				if err != nil {
 					failed++
 					fmt.Fprintf(stdout, "FAIL %s pool of session %s: %v\n", x.Channel, session, err)
@@ -277,6 +282,10 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 			}
 			if len(draws) == 0 {
 				return errors.New("no draw to verify")
+			}
+			if waiting > 0 {
+				// Not a failure: run it again after the draw.
+				return &exitError{code: 2, err: fmt.Errorf("%d of %d draws not drawn yet", waiting, len(draws))}
 			}
 			return nil
 		},

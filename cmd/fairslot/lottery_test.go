@@ -88,6 +88,13 @@ func TestLotteryEndToEnd(t *testing.T) {
 	if pool.Mode != "lottery" || pool.DrawStatus != "open" || pool.Seed != "" || pool.Remaining != slots {
 		t.Errorf("lottery pool before the draw = %+v", pool)
 	}
+	// Before the draw there is nothing to verify, and nothing wrong: the
+	// pool waits with its commitment, exit 2 (it printed FAIL, exit 1).
+	var early bytes.Buffer
+	err := run(context.Background(), []string{"lottery", "verify", "--session", sess.ID}, svc.getenv, &early, svc.logs)
+	if exitCode(err) != 2 || !strings.Contains(early.String(), "wait online pool of session "+sess.ID+": not drawn yet (open); its commitment") || strings.Contains(early.String(), "FAIL") {
+		t.Errorf("verify before the draw: exit %d, printed %q; want exit 2 and the pool waiting", exitCode(err), early.String())
+	}
 
 	people := make([]patient, entrants+1)
 	requests := make([]string, entrants+1)

@@ -598,6 +598,10 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 	return out, nil
 }
 
+// ErrNotDrawn is VerifyDraw's answer for a pool whose draw has not run yet:
+// nothing to verify, nothing wrong.
+var ErrNotDrawn = errors.New("not drawn yet")
+
 // VerifyDraw computes a published draw again from its seed and entries and
 // compares it with what was booked (the ids of bookings among its entries).
 // It returns nil when the seed matches the commitment, every published
@@ -605,7 +609,7 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 // drawn order gives the pool's slots to.
 func VerifyDraw(d PublishedDraw, booked map[string]bool) error {
 	if d.Status != DrawDrawn {
-		return fmt.Errorf("%s pool of session %s: not drawn yet (%s)", d.Channel, d.SessionID, d.Status)
+		return fmt.Errorf("%w (%s)", ErrNotDrawn, d.Status)
 	}
 	if string(Commitment(d.Seed)) != string(d.Commitment) {
 		return fmt.Errorf("%s pool: the seed does not match the published commitment", d.Channel)
