@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,6 +104,11 @@ func TestRemoveFamilyMember(t *testing.T) {
 		if r.status != 400 && r.status != 409 {
 			t.Errorf("edit with %v = %d %s, want 400 or 409", bad, r.status, r.body)
 		}
+	}
+	// A member made self hears why, not that "the holder's own entry" cannot change.
+	if r := svc.do("PATCH", "/v1/patients/"+ids[1], p.token, map[string]string{"relationship": "self"}); r.code != "patient_is_self" ||
+		!strings.Contains(string(r.body), "a family member cannot become the account holder's own entry") {
+		t.Errorf("make a member self = %d %s, want patient_is_self saying a member cannot become the holder", r.status, r.body)
 	}
 	if r := svc.do("PATCH", "/v1/patients/"+p.patientID, p.token, map[string]string{"relationship": "child"}); r.code != "patient_is_self" {
 		t.Errorf("edit the holder = %d %s, want patient_is_self", r.status, r.body)

@@ -189,8 +189,10 @@ func (s *Service) EditPatient(ctx context.Context, actor Actor, patientID, relat
 	switch {
 	case relationshipLabels[rel] == "":
 		return Patient{}, Errorf(ErrInvalidField, "relationship is one of spouse, child, parent, other")
-	case p.IsSelf || rel == RelSelf:
+	case p.IsSelf:
 		return Patient{}, ErrPatientIsSelf
+	case rel == RelSelf:
+		return Patient{}, Errorf(ErrPatientIsSelf, "a family member cannot become the account holder's own entry (本人): the holder adds themselves as self")
 	}
 	if rel == p.Relationship {
 		return p, nil
