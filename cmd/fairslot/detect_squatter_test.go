@@ -17,14 +17,25 @@ import (
 // numbers on its account and books for them, and tries the three numbers
 // again under names that are not theirs (refused identity_unverified, then 429
 // identity_claims_limited). Each person is refused when they book from their
-// own account (made_by_other_account) and cancels what the squatter made
-// (cancelled_by_person). The export carries what the detector needs — who
-// ended it (by_account_id, from their own handset), the refusals behind
-// another account's booking, the person each refused claim was — and no ID
-// number; detection online and `fairslot detect` over the export flag the
+// own account (made_by_other_account; the first also at another session of
+// the department that day, quota_day_department) and cancels what the
+// squatter made (cancelled_by_person). The export carries what the
+// detector needs — who ended it (by_account_id, from their own handset),
+// the refusals behind another account's booking and whose booking it was
+// (by_account_id), the person each refused claim was — and no ID number; detection online and `fairslot detect` over the export flag the
 // squatter alike, and neither person.
 func TestSquatterEventsAreExported(t *testing.T) {
 	sch := schedule(t, time.Now().Add(-time.Minute), 5, 5, 5)
+	// The afternoon of the first session's department: the department's
+	// quota for the day the squatter's booking fills.
+	s0 := sch.Sessions[0]
+	afternoon, err := booking.BuildSession(booking.SessionSpec{ID: booking.NameID(s0.ID, "afternoon"), HospitalID: s0.HospitalID,
+		DepartmentID: s0.DepartmentID, DoctorID: s0.DoctorID, VisitDate: s0.VisitDate, Period: "afternoon",
+		StartsAt: s0.StartsAt.Add(6 * time.Hour), EndsAt: s0.EndsAt.Add(6 * time.Hour), Quotas: s0.Channels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch.Sessions = append(sch.Sessions, afternoon)
 	svc := startService(t, sch, nil)
 	clerk, admin := svc.staffLogin(booking.RoleClerk, 41), svc.staffLogin(booking.RoleAdmin, 42)
 	name := func(n int) string { return "测试" + string(rune('甲'+n%10)) }
@@ -65,6 +76,12 @@ func TestSquatterEventsAreExported(t *testing.T) {
 			"X-Device-Id", dev); r.code != "already_booked" {
 			t.Fatalf("person %d books: %d %s, want already_booked", i, r.status, r.body)
 		}
+		if i == 0 {
+			if r := svc.do("POST", "/v1/bookings", v.token, map[string]string{"session_id": afternoon.ID, "patient_id": v.patientID},
+				"X-Device-Id", dev); r.code != "quota_day_department" {
+				t.Fatalf("person 0 books the afternoon: %d %s, want quota_day_department", r.status, r.body)
+			}
+		}
 		var made struct {
 			Bookings []struct {
 				Booking struct {
@@ -81,7 +98,7 @@ func TestSquatterEventsAreExported(t *testing.T) {
 		}
 	}
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 7 {
+		if svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`) >= 8 {
 			break
 		}
 	}
@@ -117,9 +134,9 @@ func TestSquatterEventsAreExported(t *testing.T) {
 				t.Errorf("cancelled by the person: %+v, want the squatter's account and the person's handset", e)
 			}
 			ended = append(ended, e.ByAccountID)
-		case e.Type == booking.EventRejected && e.Reason == "already_booked":
-			if !e.MadeByOtherAccount {
-				t.Errorf("the person's refusal %+v does not say made_by_other_account", e)
+		case e.Type == booking.EventRejected && (e.Reason == "already_booked" || e.Reason == "quota_day_department"):
+			if !e.MadeByOtherAccount || e.ByAccountID != squatter {
+				t.Errorf("the person's refusal %+v does not say made_by_other_account by the squatter's account", e)
 			}
 			byOthers = append(byOthers, e.AccountID)
 		case e.Type == booking.EventRejected && e.Reason == "identity_unverified" && e.AccountID == squatter:
@@ -132,8 +149,8 @@ func TestSquatterEventsAreExported(t *testing.T) {
 	if !slices.Equal(ended, persons) {
 		t.Errorf("cancelled by accounts %v, want the persons' own %v", ended, persons)
 	}
-	if !slices.Equal(byOthers, persons) {
-		t.Errorf("refused made_by_other_account: accounts %v, want %v", byOthers, persons)
+	if want := append([]string{persons[0]}, persons...); !slices.Equal(byOthers, want) {
+		t.Errorf("refused made_by_other_account: accounts %v, want %v", byOthers, want)
 	}
 	var want []string
 	for _, v := range victims {

@@ -187,14 +187,15 @@ func (s *Service) readExplanation(ctx context.Context, actor Actor, sess *Sessio
 		s.log.Warn("explain a refusal; answered plain", "code", e.Code, "err", lerr)
 		return err
 	}
-	if !blockedByOthers(got, sess, e.Code) {
+	maker := s.blockedBy(got, sess, e.Code)
+	if maker == "" {
 		return err
 	}
 	it := "it was"
 	if e.Kind == KindRule {
 		it = "a booking that counts here was"
 	}
-	return &Error{Kind: e.Kind, Code: e.Code, MadeElsewhere: true, See: SeeMadeByOthers,
+	return &Error{Kind: e.Kind, Code: e.Code, MadeElsewhere: true, MadeBy: maker, See: SeeMadeByOthers,
 		Message: e.Message + ": " + it + " made for you from another account; you may cancel, withdraw or leave it under \"made for you by other accounts\" (" + SeeMadeByOthers + ")"}
 }
 
@@ -224,35 +225,53 @@ func (x *explanations) spend(now time.Time) bool {
 	return true
 }
 
-// blockedByOthers reports whether what other accounts made (got) holds
-// what the refusal code counts, for an attempt on sess.
-func blockedByOthers(got MadeByOthers, sess *Session, code string) bool {
+// blockedBy returns the account that made, of what other accounts made for
+// the person (got), the first booking, entry or waitlist place that a
+// refusal of code on sess counts, as admission counts it (common.lua): a
+// confirmed booking or an entry entered or held out in the session
+// (already_booked, already_entered), on its visit day and department, day,
+// week or month (the quotas); a waiting place on its waitlist
+// (already_waitlisted). "" when none: the refusal is the person's own
+// items', or a hold not yet committed. The account goes into the
+// refusal's event (by_account_id), never into the answer.
+func (s *Service) blockedBy(got MadeByOthers, sess *Session, code string) string {
 	week, month := PeriodKeys(sess.VisitDate)
-	for _, b := range got.Bookings {
-		if b.Status != StatusConfirmed {
-			continue
+	counts := func(sessionID, date, dept string) bool {
+		w, m := PeriodKeys(date)
+		switch code {
+		case ErrAlreadyBooked.Code, ErrAlreadyEntered.Code:
+			return sessionID == sess.ID
+		case ErrQuotaDayDept.Code:
+			return date == sess.VisitDate && dept == sess.DepartmentID
+		case ErrQuotaDay.Code:
+			return date == sess.VisitDate
+		case ErrQuotaWeek.Code:
+			return w == week
+		case ErrQuotaMonth.Code:
+			return m == month
 		}
-		bw, bm := PeriodKeys(b.VisitDate)
-		switch {
-		case code == ErrAlreadyBooked.Code && b.SessionID == sess.ID,
-			code == ErrQuotaDayDept.Code && b.VisitDate == sess.VisitDate && b.DepartmentID == sess.DepartmentID,
-			code == ErrQuotaDay.Code && b.VisitDate == sess.VisitDate,
-			code == ErrQuotaWeek.Code && bw == week,
-			code == ErrQuotaMonth.Code && bm == month:
-			return true
+		return false
+	}
+	for _, b := range got.Bookings {
+		if b.Status == StatusConfirmed && code != ErrAlreadyEntered.Code && counts(b.SessionID, b.VisitDate, b.DepartmentID) {
+			return b.AccountID
 		}
 	}
+	cat := s.catalog.Load()
 	for _, en := range got.Entries {
-		if code == ErrAlreadyEntered.Code && en.SessionID == sess.ID && (en.Status == EntryEntered || en.Status == EntryHeldOut) {
-			return true
+		if en.Status != EntryEntered && en.Status != EntryHeldOut || code == ErrAlreadyBooked.Code {
+			continue
+		}
+		if es, ok := cat.Session(en.SessionID); ok && counts(es.ID, es.VisitDate, es.DepartmentID) {
+			return en.AccountID
 		}
 	}
 	for _, w := range got.Waitlist {
 		if code == ErrAlreadyWaitlisted.Code && w.SessionID == sess.ID && w.Status == WaitlistWaiting {
-			return true
+			return w.AccountID
 		}
 	}
-	return false
+	return ""
 }
 
 // ownAccounts reports whether what the asking account made for the person

@@ -37,6 +37,10 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	first := h.session(sessionOpts{online: 3, dept: "Neurology"})
 	full := h.session(sessionOpts{online: 1, dept: "Dermatology"})
 	draw := h.lotterySession(lotteryOpts{online: 2})
+	// Same day, the departments of the maker's booking and entry: the
+	// quotas they fill.
+	nearBooking := h.session(sessionOpts{online: 3, dept: "Neurology", period: "afternoon"})
+	nearEntry := h.session(sessionOpts{online: 3, dept: "Cardiology", period: "evening"})
 	person := h.person("王芳")
 	p := h.userOf(person)
 	maker := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "王方"})
@@ -92,6 +96,11 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	testenv.Must(t, err, "the desk verifies P with P's account phone")
 	nothing("a family member's account after P's verification", family)
 	refusals("P, verified,", p, 0, booking.SeeMadeByOthers)
+	// A quota the maker's booking or entry fills is explained alike.
+	_, err = h.book(p, 0, nearBooking, "")
+	wantElsewhere(t, "P, verified, books the maker's booking's department that day", err, booking.ErrQuotaDayDept, booking.SeeMadeByOthers)
+	_, err = h.book(p, 0, nearEntry, "")
+	wantElsewhere(t, "P, verified, books the maker's entry's department that day", err, booking.ErrQuotaDayDept, booking.SeeMadeByOthers)
 	refusals("a family member's account after P's verification", family, 1, "")
 
 	m := h.madeByOthers(p)
@@ -146,6 +155,21 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 		t.Errorf("events naming an account that ended them = %d, want 3 (no other event)", n)
 	}
 	h.svc.FlushRefusals(h.ctx)
+	// Each refusal of P's verified self names the account whose booking,
+	// entry or place was in the way, whatever the rule.
+	for _, reason := range []string{"already_booked", "already_entered", "already_waitlisted", "quota_day_department"} {
+		want := 1
+		if reason == "quota_day_department" {
+			want = 2
+		}
+		if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND account_id = $1 AND reason = $2
+			AND made_by_other_account AND by_account_id = $3`, p.actor.AccountID, reason, maker.actor.AccountID); n != want {
+			t.Errorf("P's verified refusals %s naming the maker = %d, want %d", reason, n, want)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected' AND (made_by_other_account IS NULL) <> (by_account_id IS NULL)`); n != 0 {
+		t.Errorf("refusals marked made_by_other_account without the maker, or naming one unmarked: %d, want 0", n)
+	}
 	// Anyone but the verified self was told person_booked_elsewhere, and
 	// the event says what they were told.
 	for _, c := range []struct {

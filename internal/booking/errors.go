@@ -63,6 +63,10 @@ type Error struct {
 	// account gets ErrBookedElsewhere instead.
 	MadeElsewhere bool
 	See           string
+	// MadeBy is the account that made it (one, when several did), for
+	// the refusal's event (by_account_id): never in the answer, which
+	// tells the person only where to see it.
+	MadeBy string
 	// Field is the request's field a refusal of free text is about (a
 	// reason too short, a note with a control character), for a form to
 	// mark; empty when the error is not about one field.

@@ -42,7 +42,8 @@ type refused struct {
 	ch                                       Channel
 	account, patient, identity, staff, phone string
 	reason, ip, device                       string
-	byOthers                                 bool // made_by_other_account
+	byOthers                                 bool   // made_by_other_account
+	maker                                    string // by_account_id: the account that made what was in the way
 }
 
 // refusalLog is the bounded buffer between the requests and the writer:
@@ -120,7 +121,7 @@ type refusalBuf struct {
 }
 
 // refusedFields is how many of refused's fields are strings (refusedRec.ends).
-const refusedFields = 10
+const refusedFields = 11
 
 // refusalText is the room for one refused attempt's strings, on average:
 // about 130 bytes for a patient's (two ids, an address, a device, the type,
@@ -143,7 +144,7 @@ type refusedRec struct {
 // strings lists r's string fields in a record's order.
 func (r *refused) strings() [refusedFields]*string {
 	return [refusedFields]*string{(*string)(&r.typ), (*string)(&r.ch), &r.account, &r.patient, &r.identity,
-		&r.staff, &r.phone, &r.reason, &r.ip, &r.device}
+		&r.staff, &r.phone, &r.reason, &r.ip, &r.device, &r.maker}
 }
 
 func newRefusalBuf(max int) *refusalBuf {
@@ -265,7 +266,7 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 		return
 	}
 	r := refused{ts: s.cfg.Now().UnixNano(), typ: EventRejected, sess: sess, ch: ch, reason: e.Code,
-		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone, byOthers: e.MadeElsewhere}
+		ip: o.IP, device: o.DeviceID, identity: identityID, phone: phone, byOthers: e.MadeElsewhere, maker: e.MadeBy}
 	if actor.Role != RolePatient {
 		r.staff = actor.AccountID
 	} else {
@@ -282,7 +283,7 @@ func (s *Service) noteRefusal(actor Actor, sessionID, patientID, identityID, pho
 func (r *refused) event() Event {
 	e := Event{TS: time.Unix(0, r.ts), Type: r.typ, AccountID: r.account, PatientID: r.patient, IdentityID: r.identity,
 		StaffID: r.staff, Channel: r.ch, Reason: r.reason, IP: r.ip, DeviceID: r.device, Phone: r.phone,
-		MadeByOtherAccount: r.byOthers}
+		MadeByOtherAccount: r.byOthers, ByAccountID: r.maker}
 	if s := r.sess; s != nil {
 		e.SessionID, e.HospitalID, e.DepartmentID, e.DoctorID = s.ID, s.HospitalID, s.DepartmentID, s.DoctorID
 		if q, ok := s.Channel(r.ch); ok {

@@ -77,7 +77,12 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
 	e, err = s.addWaitlist(ctx, e, ev)
-	return e, s.explainRefusal(ctx, actor, sess, p, err)
+	// What the person already holds refuses the place (already_booked,
+	// already_waitlisted): a refused attempt like a booking's, recorded
+	// with whose item was in the way when it was another account's.
+	err = s.explainRefusal(ctx, actor, sess, p, err)
+	s.noteRefusal(actor, sess.ID, p.ID, p.IdentityID, "", ChannelOnline, req.Origin, err)
+	return e, err
 }
 
 // drawPending refuses a waitlist join while a lottery pool of the session

@@ -386,7 +386,7 @@ func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) (rerr error) 
 // eventColumns are booking_events' columns in the order of eventArgs.
 var eventColumns = []string{"id", "ts", "type", "account_id", "patient_id", "booking_id", "session_id",
 	"hospital_id", "department_id", "doctor_id", "channel", "ip", "device_id", "phone", "release_at", "reason",
-	"staff_id", "identity_id", "made_by_other_account"}
+	"staff_id", "identity_id", "made_by_other_account", "by_account_id"}
 
 // RecordEvents stores a batch of events in one COPY (refused attempts,
 // written by the service in the background). An id that is not a UUID —
@@ -399,7 +399,8 @@ func (s *Store) RecordEvents(ctx context.Context, evs []booking.Event) (rerr err
 		return []any{uuidOrNil(ev.ID), ev.TS, string(ev.Type), uuidOrNil(ev.AccountID), uuidOrNil(ev.PatientID),
 			uuidOrNil(ev.BookingID), uuidOrNil(ev.SessionID), uuidOrNil(ev.HospitalID), uuidOrNil(ev.DepartmentID),
 			uuidOrNil(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-			uuidOrNil(ev.StaffID), uuidOrNil(ev.IdentityID), nullBool(ev.MadeByOtherAccount)}, nil
+			uuidOrNil(ev.StaffID), uuidOrNil(ev.IdentityID), nullBool(ev.MadeByOtherAccount),
+			uuidOrNil(ev.ByAccountID)}, nil
 	}))
 	return err
 }
