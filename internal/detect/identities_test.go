@@ -53,6 +53,30 @@ func keptOut(maker, by, p, s string, off time.Duration, gone bool) []booking.Eve
 	return append(evs, r)
 }
 
+// keptOutAt: account maker adds person p and books session s for them
+// (or, with entry, enters them in its draw); p, from their own account by,
+// is refused at session at, for reason, naming the maker (by_account_id)
+// as the service does for the person's verified self.
+func keptOutAt(maker, by, p, s, at_, reason string, off time.Duration, entry bool) []booking.Event {
+	evs := squatted(maker, by, p, s, off)[:2]
+	if entry {
+		evs[1].Type, evs[1].BookingID = booking.EventLotteryEntered, ""
+	}
+	r := refused(by, by+"-self", at_, at(off+2*time.Hour), reason)
+	r.IdentityID, r.MadeByOtherAccount, r.ByAccountID = "id-"+p, true, maker
+	return append(evs, r)
+}
+
+// elsewhere is keptOut as the service writes it for a person whose self
+// is not verified: the uniform person_booked_elsewhere, no mark, nobody
+// named.
+func elsewhere(maker, by, p, s string, off time.Duration) []booking.Event {
+	evs := keptOut(maker, by, p, s, off, false)
+	r := &evs[len(evs)-1]
+	r.Reason, r.MadeByOtherAccount = "person_booked_elsewhere", false
+	return evs
+}
+
 // claims is account a refused for n different numbers (each once) and, when
 // limited, turned away twice more past the day's limit.
 func claims(a string, n int, limited bool) []booking.Event {
@@ -125,6 +149,24 @@ func TestIdentitySignals(t *testing.T) {
 		{"ended_by_person: … not once it had given the slots back", func() []booking.Event {
 			return slices.Concat(keptOut("sq", "va", "pa", "s1", 0, true), keptOut("sq", "vb", "pb", "s2", day, true), keptOut("sq", "vc", "pc", "s3", 2*day, true))
 		}, "sq", "ended_by_person", false},
+		{"ended_by_person: three people refused at their department that day, whose quota its booking filled, the maker named", func() []booking.Event {
+			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "s1pm", "quota_day_department", 0, false),
+				keptOutAt("sq", "vb", "pb", "s2", "s2pm", "quota_day_department", day, false),
+				keptOutAt("sq", "vc", "pc", "s3", "s3pm", "quota_day_department", 2*day, false))
+		}, "sq", "ended_by_person", true},
+		{"ended_by_person: three people refused their own entry in a draw it entered them in, the maker named", func() []booking.Event {
+			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "s1", "already_entered", 0, true),
+				keptOutAt("sq", "vb", "pb", "s2", "s2", "already_entered", day, true),
+				keptOutAt("sq", "vc", "pc", "s3", "s3", "already_entered", 2*day, true))
+		}, "sq", "ended_by_person", true},
+		{"ended_by_person: … not for the week's quota its bookings filled: another visit, which the person may have asked for", func() []booking.Event {
+			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "eye1", "quota_week", 0, false),
+				keptOutAt("sq", "vb", "pb", "s2", "eye2", "quota_day", day, false),
+				keptOutAt("sq", "vc", "pc", "s3", "eye3", "quota_month", 2*day, false))
+		}, "sq", "ended_by_person", false},
+		{"ended_by_person: three people told person_booked_elsewhere at a session it held for them (unverified)", func() []booking.Event {
+			return slices.Concat(elsewhere("sq", "va", "pa", "s1", 0), elsewhere("sq", "vb", "pb", "s2", day), elsewhere("sq", "vc", "pc", "s3", 2*day))
+		}, "sq", "ended_by_person", true},
 		{"ended_by_person: the person who cancelled gains nothing", func() []booking.Event {
 			return append(squatted("sq", "va", "pa", "s1", 0), squatted("sq", "va", "pa", "s2", day)...)
 		}, "va", "ended_by_person", false},
@@ -263,5 +305,33 @@ func TestIdentityRule(t *testing.T) {
 				t.Errorf("flagged %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// TestKeptOutReadAlike: a person kept out of a session another account
+// holds for them is told already_booked, made_by_other_account, with the
+// maker named, when their self is verified, and person_booked_elsewhere
+// otherwise (docs/security.md); the detector reads the two alike — the
+// same flags, scores and reasons for the squatter, nothing for the people.
+func TestKeptOutReadAlike(t *testing.T) {
+	trace := func(kept func(maker, by, p, s string, off time.Duration) []booking.Event) []booking.Event {
+		evs := append(background(200), claims("sq", 3, true)...)
+		for i := range 3 {
+			p := fmt.Sprintf("p%d", i)
+			evs = append(evs, kept("sq", "v"+p, p, fmt.Sprintf("plenty%02d", i), time.Duration(i)*day)...)
+		}
+		return evs
+	}
+	verified := trace(func(maker, by, p, s string, off time.Duration) []booking.Event {
+		return keptOutAt(maker, by, p, s, s, "already_booked", off, false)
+	})
+	unverified := trace(elsewhere)
+	a, b := Detect(verified, DefaultConfig()), Detect(unverified, DefaultConfig())
+	if len(a) != 1 || !slices.Equal(a[0].AccountIDs, []string{"sq"}) {
+		t.Fatalf("verified people: flags %v, want the squatter's alone", flaggedAccounts(verified))
+	}
+	if len(b) != len(a) || b[0].Score != a[0].Score || !slices.Equal(b[0].AccountIDs, a[0].AccountIDs) ||
+		b[0].Explanation != a[0].Explanation {
+		t.Errorf("unverified people: %+v\nwant as the verified: %+v", b, a)
 	}
 }

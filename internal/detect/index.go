@@ -472,16 +472,13 @@ func (d *detector) index() {
 			}
 			if e.marks&rByOthers != 0 {
 				// Refused for what another account made for the person:
-				// not an attempt that says anything of the person. When
-				// it was this session's booking, the person was kept out
-				// by the account that holds it: they tried to book it
-				// themselves, so they had not asked it to.
-				if bi, ok := bySessPerson[[2]int32{si, e.person}]; ok && si >= 0 && e.person != 0 {
-					if b := &d.bookings[bi]; b.acct != ai && b.outcome == oOpen {
-						maker := d.accounts[b.acct]
-						maker.endedBy = append(maker.endedBy, stamp{e.ts, e.person})
-						d.disowned[[2]int32{e.person, b.acct}] = true
-					}
+				// not an attempt that says anything of the person. The
+				// person tried to book it themselves, so they had not
+				// asked that account to: it kept them out.
+				if maker := d.keptOutBy(e, si, ai, bySessPerson); maker >= 0 {
+					m := d.accounts[maker]
+					m.endedBy = append(m.endedBy, stamp{e.ts, e.person})
+					d.disowned[[2]int32{e.person, maker}] = true
 				}
 				break
 			}
@@ -638,3 +635,35 @@ func (b *bref) missed() bool {
 
 // ns converts a configured duration.
 func ns(d Duration) int64 { return time.Duration(d).Nanoseconds() }
+
+// keptOutBy returns the account that kept the person of e, a refusal for
+// what another account made for them, out of what they tried: -1 for none.
+// The service names it (by_account_id) when it could tell whose booking,
+// lottery entry or waitlist place was in the way, for every rule; a
+// refusal of the day's, week's or month's quota does not count, named or
+// not: what filled it was another visit — a son's booking of the
+// cardiologist on Monday is in the way of his mother's own booking of the
+// eye clinic that week, and she may well have asked him for it. The
+// session's own booking, entry or place, or the department's that day,
+// is the visit the person was trying to make. A refusal that names nobody
+// (a stream from before the name, or person_booked_elsewhere, what
+// anyone but the person's verified self is told) counts for the account
+// holding the session's live booking for the person.
+func (d *detector) keptOutBy(e *ev, si, ai int32, bySessPerson map[[2]int32]int32) int32 {
+	if e.person == 0 {
+		return -1
+	}
+	if e.other != 0 {
+		maker := d.acctOf[e.other]
+		if maker < 0 || maker == ai || e.marks&rOtherVisit != 0 {
+			return -1
+		}
+		return maker
+	}
+	if bi, ok := bySessPerson[[2]int32{si, e.person}]; ok && si >= 0 {
+		if b := &d.bookings[bi]; b.acct != ai && b.outcome == oOpen {
+			return b.acct
+		}
+	}
+	return -1
+}

@@ -84,6 +84,9 @@ const (
 	// with no session).
 	rClaim
 	rClaimLimited // … the 429
+	// rOtherVisit: a refusal for the day's, week's or month's quota (not
+	// the department's for the day): what filled it was another visit.
+	rOtherVisit
 )
 
 func channelMarks(ch string) uint16 {
@@ -130,6 +133,8 @@ func reasonMarks(typ uint8, reason string) uint16 {
 			m |= rClaim | rClaimLimited
 		case strings.Contains(r, "identity_taken") || strings.Contains(r, "identity_unverified"):
 			m |= rClaim
+		case strings.HasPrefix(r, "quota") && !strings.Contains(r, "dep"):
+			m |= rOtherVisit
 		}
 	case tBooked:
 		if strings.Contains(r, "waitlist") || strings.Contains(r, "wait_list") || strings.Contains(r, "lottery") {
