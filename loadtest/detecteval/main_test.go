@@ -60,6 +60,44 @@ func TestEndToEnd(t *testing.T) {
 	if came[false] == 0 || came[true] == 0 {
 		t.Errorf("refused check-ins by strangers and by family members = %d, %d; want some of each", came[false], came[true])
 	}
+	checkKeptOut(t, tr.Events)
+}
+
+// checkKeptOut checks a generator's refusals of people kept out of a
+// session by what another account made for them against what the service
+// writes (booking/byothers.go, refusals.go): to the person's verified self
+// the rule's code, made_by_other_account and the account that holds it
+// (by_account_id); to anyone else person_booked_elsewhere, no mark, nobody
+// named. Both must be there, each naming the person and the session.
+func checkKeptOut(t *testing.T, evs []booking.Event) {
+	t.Helper()
+	booked := map[[2]string]bool{} // (session, account) of the bookings
+	for _, e := range evs {
+		if e.Type == booking.EventBooked {
+			booked[[2]string{e.SessionID, e.AccountID}] = true
+		}
+	}
+	n := map[bool]int{}
+	for _, e := range evs {
+		switch {
+		case e.Type == booking.EventRejected && e.MadeByOtherAccount:
+			n[true]++
+			if e.Reason != "already_booked" || e.ByAccountID == "" || e.ByAccountID == e.AccountID ||
+				e.IdentityID == "" || e.SessionID == "" || !booked[[2]string{e.SessionID, e.ByAccountID}] {
+				t.Fatalf("a refusal made_by_other_account not as the service writes it, or not naming the account that holds the session: %+v", e)
+			}
+		case e.Type == booking.EventRejected && e.Reason == "person_booked_elsewhere":
+			n[false]++
+			if e.ByAccountID != "" || e.IdentityID == "" || e.SessionID == "" || e.ReleaseAt.IsZero() {
+				t.Fatalf("a person_booked_elsewhere refusal not as the service writes it: %+v", e)
+			}
+		case e.Type == booking.EventRejected && e.ByAccountID != "":
+			t.Fatalf("a refusal naming an account without made_by_other_account: %+v", e)
+		}
+	}
+	if n[true] == 0 || n[false] == 0 {
+		t.Errorf("refusals of verified people kept out, of the others = %d, %d; want some of each", n[true], n[false])
+	}
 }
 
 // The held-out generator is a check, never a target; its genuine people

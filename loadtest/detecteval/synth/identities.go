@@ -21,8 +21,9 @@ import (
 //     their accounts as family members — people who have accounts of their
 //     own — and book the famous experts for them at release, at human
 //     speed, to sell. A person who tries to book the
-//     same session is refused for what another account made
-//     (made_by_other_account); if the desk has verified them, they see it
+//     same session is refused for what another account made (their
+//     verified self hears made_by_other_account, anyone else
+//     person_booked_elsewhere); if the desk has verified them, they see it
 //     under 他人为您办理, cancel it from their own account
 //     (cancelled_by_person) and book for themself. What nobody ended, the
 //     squatter hands to a buyer or lets lapse.
@@ -128,7 +129,7 @@ func (g *gen) squatters(holder func() *account, kind func(*account, string)) {
 			x := g.r.Float64()
 			if x < 0.5 { // the person tries to book the expert themself and is refused for it
 				kind(victim, "victim")
-				g.keptOut(s, victim, b.at.Add(g.dur(time.Second, 6*time.Hour)))
+				g.keptOut(s, victim, a, x < 0.3, b.at.Add(g.dur(time.Second, 6*time.Hour)))
 			}
 			switch {
 			case x < 0.3: // … and, verified at the desk, sees it and cancels it
@@ -156,16 +157,24 @@ func (g *gen) squatters(holder func() *account, kind func(*account, string)) {
 }
 
 // keptOut: the person, from their own account (victim's self), tries to
-// book s from at, once or twice, and is refused for what another account
-// made for them (made_by_other_account); unverified, they can do no more.
-func (g *gen) keptOut(s *session, victim *account, at time.Time) {
+// book s from at, once or twice, and is refused for what maker made for
+// them. As the service answers (booking/byothers.go): their verified self
+// hears already_booked, made_by_other_account, and the event names the
+// maker (by_account_id); unverified, they hear person_booked_elsewhere,
+// like anyone else, the event with no mark and nobody named, and can do
+// no more.
+func (g *gen) keptOut(s *session, victim, maker *account, verified bool, at time.Time) {
 	me := victim.members[0]
+	reason, byOthers, by := "person_booked_elsewhere", false, ""
+	if verified {
+		reason, byOthers, by = "already_booked", true, maker.id
+	}
 	for i := range g.between(1, 2) {
 		ip, dev := g.origin(victim)
 		g.emit(booking.Event{TS: at.Add(time.Duration(i) * g.dur(5*time.Second, time.Minute)), Type: booking.EventRejected,
 			AccountID: victim.id, PatientID: me.patient, IdentityID: me.identity, SessionID: s.id, HospitalID: s.h.id,
 			DepartmentID: s.dept, DoctorID: s.doctor, Channel: booking.ChannelOnline, ReleaseAt: s.release,
-			Reason: "already_booked", MadeByOtherAccount: true, IP: ip, DeviceID: dev})
+			Reason: reason, MadeByOtherAccount: byOthers, ByAccountID: by, IP: ip, DeviceID: dev})
 	}
 }
 
@@ -223,8 +232,8 @@ func (g *gen) forKin(a, kin *account) {
 	if !ended.Before(s.start) {
 		return
 	}
-	if g.chance(0.5) { // the parent tries to book it first, not knowing
-		g.keptOut(s, kin, ended.Add(-g.dur(time.Minute, time.Hour)))
+	if g.chance(0.5) { // the parent, verified (they cancel it next), tries to book it first, not knowing
+		g.keptOut(s, kin, a, true, ended.Add(-g.dur(time.Minute, time.Hour)))
 	}
 	ip, dev := g.origin(kin)
 	g.emit(booking.Event{TS: ended, Type: booking.EventCancelled, AccountID: a.id, PatientID: m.patient,
