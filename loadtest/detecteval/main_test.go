@@ -60,21 +60,22 @@ func TestEndToEnd(t *testing.T) {
 	if came[false] == 0 || came[true] == 0 {
 		t.Errorf("refused check-ins by strangers and by family members = %d, %d; want some of each", came[false], came[true])
 	}
-	checkKeptOut(t, tr.Events)
+	checkKeptOut(t, tr.Events, "already_booked")
 }
 
-// checkKeptOut checks a generator's refusals of people kept out of a
-// session by what another account made for them against what the service
-// writes (booking/byothers.go, refusals.go): to the person's verified self
-// the rule's code, made_by_other_account and the account that holds it
-// (by_account_id); to anyone else person_booked_elsewhere, no mark, nobody
-// named. Both must be there, each naming the person and the session.
-func checkKeptOut(t *testing.T, evs []booking.Event) {
+// checkKeptOut checks a generator's refusals of people kept out by what
+// another account made for them against what the service writes
+// (booking/byothers.go, refusals.go): to the person's verified self the
+// rule's code (one of marked, any case), made_by_other_account and the
+// account holding it (by_account_id), which booked in that department; to
+// anyone else person_booked_elsewhere, no mark, nobody named. Both must be
+// there, each naming the person and the session.
+func checkKeptOut(t *testing.T, evs []booking.Event, marked ...string) {
 	t.Helper()
-	booked := map[[2]string]bool{} // (session, account) of the bookings
+	booked := map[[2]string]bool{} // (department, account) of the bookings
 	for _, e := range evs {
 		if e.Type == booking.EventBooked {
-			booked[[2]string{e.SessionID, e.AccountID}] = true
+			booked[[2]string{e.DepartmentID, e.AccountID}] = true
 		}
 	}
 	n := map[bool]int{}
@@ -82,11 +83,11 @@ func checkKeptOut(t *testing.T, evs []booking.Event) {
 		switch {
 		case e.Type == booking.EventRejected && e.MadeByOtherAccount:
 			n[true]++
-			if e.Reason != "already_booked" || e.ByAccountID == "" || e.ByAccountID == e.AccountID ||
-				e.IdentityID == "" || e.SessionID == "" || !booked[[2]string{e.SessionID, e.ByAccountID}] {
-				t.Fatalf("a refusal made_by_other_account not as the service writes it, or not naming the account that holds the session: %+v", e)
+			if !slices.Contains(marked, strings.ToLower(e.Reason)) || e.ByAccountID == "" || e.ByAccountID == e.AccountID ||
+				e.IdentityID == "" || e.SessionID == "" || !booked[[2]string{e.DepartmentID, e.ByAccountID}] {
+				t.Fatalf("a refusal made_by_other_account not as the service writes it, or not naming the account that holds it: %+v", e)
 			}
-		case e.Type == booking.EventRejected && e.Reason == "person_booked_elsewhere":
+		case e.Type == booking.EventRejected && strings.EqualFold(e.Reason, "person_booked_elsewhere"):
 			n[false]++
 			if e.ByAccountID != "" || e.IdentityID == "" || e.SessionID == "" || e.ReleaseAt.IsZero() {
 				t.Fatalf("a person_booked_elsewhere refusal not as the service writes it: %+v", e)
@@ -108,6 +109,26 @@ func TestHeldoutGenuineNotFlagged(t *testing.T) {
 	t.Logf("%d events: precision %.3f recall %.3f", len(evs), ev.Precision, ev.Recall)
 	if ev.FamiliesFlagged != 0 || ev.Precision < 0.97 {
 		t.Errorf("%d genuine accounts flagged (%v), precision %.3f", ev.FamiliesFlagged, ev.FalseFlagged, ev.Precision)
+	}
+	// Other people's ID numbers, its own way: squatters and the genuine
+	// kinds, each labelled, and the events as the service writes them.
+	if ev.Tactics["squatter"].Accounts == 0 {
+		t.Error("the trace has no squatters")
+	}
+	for _, k := range []string{"victim", "mistyped", "new_phone", "proxy"} {
+		if ev.Genuine[k].Accounts == 0 {
+			t.Errorf("the trace has no %q accounts to be tested on", k)
+		}
+	}
+	checkKeptOut(t, evs, "already_booked", "quota_day_department")
+	byPerson := 0
+	for _, e := range evs {
+		if e.Type == booking.EventCancelled && e.ByAccountID != "" && e.ByAccountID != e.AccountID {
+			byPerson++
+		}
+	}
+	if byPerson == 0 {
+		t.Error("no person cancelled what another account made for them")
 	}
 }
 

@@ -19,7 +19,11 @@
 //     all (the booking just lapses); waitlist promotions "waitlist_promoted";
 //   - other group sizes: rings of 2–8 accounts, farms of 3–12, fake-ID
 //     farms of 5–15 accounts with 2–4 IDs each, carers with 8–25
-//     residents, kiosks shared by 6–10 accounts.
+//     residents, kiosks shared by 6–10 accounts;
+//   - other people's ID numbers its own way (identities.go): operations
+//     working from a department's leaked patient list, whose people are
+//     that department's patients; a cancellation by the person names
+//     their account and gives no reason.
 package heldout
 
 import (
@@ -133,6 +137,7 @@ func Generate(p Params) ([]booking.Event, labels.Labels) {
 	g.build()
 	g.people()
 	g.tactics()
+	g.identities()
 	g.play()
 	for i := range g.evs {
 		g.evs[i].TS = g.evs[i].TS.UTC().Truncate(time.Millisecond)

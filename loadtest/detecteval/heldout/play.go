@@ -163,6 +163,13 @@ func (g *gen) cancel(b *bk, now time.Time, late bool, buyer *attempt) {
 		e.Reason = "late_cancel"
 	}
 	g.emit(e)
+	g.slotBack(b, now, buyer)
+}
+
+// slotBack gives a cancelled booking's slot on: to the buyer when there
+// is one, else to the first in the waitlist, else to the pool.
+func (g *gen) slotBack(b *bk, now time.Time, buyer *attempt) {
+	s := b.t.s
 	if buyer != nil {
 		buyer.sure = true
 		g.later(buyer.at, func(n time.Time) { g.try(buyer, n) })
