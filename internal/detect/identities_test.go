@@ -67,6 +67,18 @@ func keptOutAt(maker, by, p, s, at_, reason string, off time.Duration, entry boo
 	return append(evs, r)
 }
 
+// refusedThree: three people sq booked sessions s1, s2, s3 for (or entered
+// them in their draws), each refused at where(session) for the reason of
+// their turn, the maker named.
+func refusedThree(where func(string) string, entry bool, reasons ...string) []booking.Event {
+	var evs []booking.Event
+	for i, r := range reasons {
+		p, s := string(rune('a'+i)), fmt.Sprintf("s%d", i+1)
+		evs = append(evs, keptOutAt("sq", "v"+p, "p"+p, s, where(s), r, time.Duration(i)*day, entry)...)
+	}
+	return evs
+}
+
 // elsewhere is keptOut as the service writes it for a person whose self
 // is not verified: the uniform person_booked_elsewhere, no mark, nobody
 // named.
@@ -150,19 +162,13 @@ func TestIdentitySignals(t *testing.T) {
 			return slices.Concat(keptOut("sq", "va", "pa", "s1", 0, true), keptOut("sq", "vb", "pb", "s2", day, true), keptOut("sq", "vc", "pc", "s3", 2*day, true))
 		}, "sq", "ended_by_person", false},
 		{"ended_by_person: three people refused at their department that day, whose quota its booking filled, the maker named", func() []booking.Event {
-			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "s1pm", "quota_day_department", 0, false),
-				keptOutAt("sq", "vb", "pb", "s2", "s2pm", "quota_day_department", day, false),
-				keptOutAt("sq", "vc", "pc", "s3", "s3pm", "quota_day_department", 2*day, false))
+			return refusedThree(func(s string) string { return s + "pm" }, false, "quota_day_department", "quota_day_department", "quota_day_department")
 		}, "sq", "ended_by_person", true},
 		{"ended_by_person: three people refused their own entry in a draw it entered them in, the maker named", func() []booking.Event {
-			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "s1", "already_entered", 0, true),
-				keptOutAt("sq", "vb", "pb", "s2", "s2", "already_entered", day, true),
-				keptOutAt("sq", "vc", "pc", "s3", "s3", "already_entered", 2*day, true))
+			return refusedThree(func(s string) string { return s }, true, "already_entered", "already_entered", "already_entered")
 		}, "sq", "ended_by_person", true},
-		{"ended_by_person: … not for the week's quota its bookings filled: another visit, which the person may have asked for", func() []booking.Event {
-			return slices.Concat(keptOutAt("sq", "va", "pa", "s1", "eye1", "quota_week", 0, false),
-				keptOutAt("sq", "vb", "pb", "s2", "eye2", "quota_day", day, false),
-				keptOutAt("sq", "vc", "pc", "s3", "eye3", "quota_month", 2*day, false))
+		{"ended_by_person: … not for the day's, week's or month's quota its bookings filled: another visit, which the person may have asked for", func() []booking.Event {
+			return refusedThree(func(s string) string { return "eye-" + s }, false, "quota_week", "quota_day", "quota_month")
 		}, "sq", "ended_by_person", false},
 		{"ended_by_person: three people told person_booked_elsewhere at a session it held for them (unverified)", func() []booking.Event {
 			return slices.Concat(elsewhere("sq", "va", "pa", "s1", 0), elsewhere("sq", "vb", "pb", "s2", day), elsewhere("sq", "vc", "pc", "s3", 2*day))
