@@ -1,9 +1,12 @@
 package main
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // TestRemoveFamilyMember runs the removal and the edit of a family member
@@ -154,4 +157,60 @@ func TestRemovedMemberAcrossInstances(t *testing.T) {
 	if r := a.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sessions[0], "patient_id": p.patientID}); r.status != 201 {
 		t.Errorf("the holder books the session's only slot = %d %s, want 201 (the refused hold went back)", r.status, r.body)
 	}
+}
+
+// TestVerifiedIsTheAccountsOwnFact: `verified` on a patient says only what
+// is the listing account's own: its self, bound by the desk. Another
+// account that added the person under their true name sees `verified:
+// false` whether or not the desk verified that name for somebody else (it
+// would tell the number and name are real and that the person came to the
+// hospital), and so does the person's own self until the desk binds it.
+func TestVerifiedIsTheAccountsOwnFact(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 5)
+	svc := startService(t, sch, nil)
+	clerk := svc.staffLogin(booking.RoleClerk, 4401)
+	person := svc.newPatient(4402)
+	person1 := map[string]any{"id_type": "resident_id", "id_number": residentID(4402), "name": "测试" + string(rune('甲'+4402%10))}
+	other := svc.newPatient(4403)
+	add := maps.Clone(person1)
+	add["relationship"] = "other"
+	if r := svc.do("POST", "/v1/patients", other.token, add); r.status != 201 {
+		t.Fatalf("another account adds the person: %d %s", r.status, r.body)
+	}
+	// verified is the person's row on p's list: p's self, or the member.
+	verified := func(who string, p patient, self bool) bool {
+		t.Helper()
+		var ps []struct {
+			Self     bool `json:"self"`
+			Verified bool `json:"verified"`
+		}
+		svc.do("GET", "/v1/patients", p.token, nil).decode(t, &ps)
+		for _, x := range ps {
+			if x.Self == self {
+				return x.Verified
+			}
+		}
+		t.Fatalf("%s does not list the person: %+v", who, ps)
+		return false
+	}
+	want := func(when string, self, family bool) {
+		t.Helper()
+		if got := verified("the person", person, true); got != self {
+			t.Errorf("%s: the person's own self shows verified %v, want %v", when, got, self)
+		}
+		if got := verified("the other account", other, false); got != family {
+			t.Errorf("%s: the other account's member shows verified %v, want %v", when, got, family)
+		}
+	}
+	want("nobody verified", false, false)
+	if r := svc.do("POST", "/v1/desk/identities/verify", clerk, person1); r.status != 200 {
+		t.Fatalf("a clerk verifies the card, naming no account: %d %s", r.status, r.body)
+	}
+	want("the desk verified the name, binding no account", false, false)
+	bind := maps.Clone(person1)
+	bind["account_phone"] = person.phone
+	if r := svc.do("POST", "/v1/desk/identities/verify", clerk, bind); r.status != 200 {
+		t.Fatalf("the desk binds the person's account: %d %s", r.status, r.body)
+	}
+	want("the desk bound the person's self", true, false)
 }

@@ -19,7 +19,12 @@ type patientOut struct {
 	Name      string `json:"name"`
 	Phone     string `json:"phone,omitempty"`
 	Self      bool   `json:"self"`
-	Verified  bool   `json:"verified"`
+	// Verified is the listing account's own fact only: the row is its self
+	// and the desk bound it (the person's verified self). A name the desk
+	// verified for someone else would tell another account holding the
+	// person that the number and name are real and that they came to the
+	// hospital (docs/security.md, "What a patient row shows").
+	Verified bool `json:"verified"`
 	// Relationship to the account holder; BirthYear from the ID document,
 	// absent when it carries none.
 	Relationship string `json:"relationship"`
@@ -28,7 +33,7 @@ type patientOut struct {
 
 func patientView(p booking.Patient) patientOut {
 	return patientOut{PatientID: p.ID, IDType: p.IDType, MaskedID: p.MaskedID, Name: p.MaskedName, Phone: p.PhoneMasked,
-		Self: p.IsSelf, Verified: p.Verified, Relationship: string(p.Relationship), BirthYear: p.BirthYear}
+		Self: p.IsSelf, Verified: p.SelfVerified, Relationship: string(p.Relationship), BirthYear: p.BirthYear}
 }
 
 type policyView struct {
