@@ -53,6 +53,8 @@ var (
 	soldOutLua string
 	//go:embed redelay.lua
 	redelayLua string
+	//go:embed turn.lua
+	turnLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -75,6 +77,7 @@ type Gate struct {
 	loadEnt *redis.Script
 	soldOut *redis.Script
 	redelay *redis.Script
+	turn    *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -112,6 +115,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		soldOut: script(soldOutLua),
 		loadEnt: script(loadEntriesLua),
 		redelay: script(redelayLua),
+		turn:    script(turnLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -127,7 +131,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay, g.turn} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -476,6 +480,20 @@ func (g *Gate) JoinWaitlist(ctx context.Context, hospitalID, sessionID string, e
 		return 0, unavailable("join waitlist", err)
 	}
 	return int(res[1]), nil
+}
+
+// Refusal runs turn.lua: why a returned slot of the session would pass the
+// identity by at its turn on the waitlist (nil: it would not).
+func (g *Gate) Refusal(ctx context.Context, hospitalID, sessionID, identityKey string, p booking.Placing) error {
+	k := g.keys(hospitalID)
+	res, err := g.turn.Run(ctx, g.rdb, []string{k.identity(identityKey), k.bar(identityKey)}, sessionArgs(sessionID, p)...).StringSlice()
+	if err != nil {
+		return unavailable("waitlist turn", err)
+	}
+	if len(res) == 0 {
+		return nil
+	}
+	return replyError("waitlist turn", res)
 }
 
 // LeaveWaitlist removes an entry.

@@ -35,7 +35,8 @@ func (h *harness) madeByOthers(u user) booking.MadeByOthers {
 func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	h := newHarness(t, harnessConfig{soldOutFor: -1})
 	first := h.session(sessionOpts{online: 3, dept: "Neurology"})
-	full := h.session(sessionOpts{online: 1, dept: "Dermatology"})
+	// Another day: a join is checked against the day's quota up front.
+	full := h.session(sessionOpts{online: 1, dept: "Dermatology", day: h.day.AddDate(0, 0, 2)})
 	draw := h.lotterySession(lotteryOpts{online: 2})
 	// Same day, the departments of the maker's booking and entry: the
 	// quotas they fill.
@@ -52,20 +53,28 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	mw, err := h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
 	testenv.Must(t, err, "the maker puts P on the waitlist")
 
-	join := func(u user, patient int) error {
-		_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
-		return err
+	place := func(u user, patient int) (booking.WaitlistEntry, error) {
+		return h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
 	}
+	join := func(u user, patient int) error { _, err := place(u, patient); return err }
 	// To the person's verified self each refusal keeps its code and says
 	// it was made from another account; to anyone else it is the one
-	// refusal that tells nothing of what or where (ErrBookedElsewhere).
+	// refusal that tells nothing of what or where (ErrBookedElsewhere),
+	// and a join is taken as anywhere (a place beside the maker's, left
+	// here again).
 	refusals := func(who string, u user, patient int, see string) {
 		t.Helper()
 		_, err := h.book(u, patient, first, "")
 		wantElsewhere(t, who+" books where the maker booked P", err, booking.ErrAlreadyBooked, see)
 		_, err = h.enter(u, patient, draw, "")
 		wantElsewhere(t, who+" enters the draw the maker entered P in", err, booking.ErrAlreadyEntered, see)
-		wantElsewhere(t, who+" joins the waitlist the maker put P on", join(u, patient), booking.ErrAlreadyWaitlisted, see)
+		if see != "" {
+			wantElsewhere(t, who+" joins the waitlist the maker put P on", join(u, patient), booking.ErrAlreadyWaitlisted, see)
+			return
+		}
+		w, err := place(u, patient)
+		testenv.Must(t, err, "%s joins the waitlist the maker put P on", who)
+		testenv.Must(t, h.svc.LeaveWaitlist(h.ctx, u.actor, w.ID, booking.Origin{}), "%s leaves it", who)
 	}
 	refusals("P, unverified,", p, 0, "")
 	refusals("a family member's account", family, 1, "")
@@ -111,11 +120,14 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	if len(m.Entries) != 1 || m.Entries[0].ID != me.ID || m.Entries[0].PatientID != self || m.Entries[0].Status != booking.EntryEntered {
 		t.Errorf("P's view of entries = %+v, want the maker's %s, entered", m.Entries, me.ID)
 	}
-	if len(m.Waitlist) != 1 || m.Waitlist[0].ID != mw.ID || m.Waitlist[0].PatientID != self {
-		t.Errorf("P's view of the waitlist = %+v, want the maker's %s", m.Waitlist, mw.ID)
+	// The family member's places, left, are there too.
+	if i := slices.IndexFunc(m.Waitlist, func(w booking.WaitlistEntry) bool { return w.ID == mw.ID }); i < 0 ||
+		m.Waitlist[i].PatientID != self || len(m.Waitlist) != 3 {
+		t.Errorf("P's view of the waitlist = %+v, want the maker's %s, as P's own patient, and the family's two left", m.Waitlist, mw.ID)
 	}
-	if got, want := m.Makers[maker.actor.AccountID], identity.MaskPhone(maker.phone); got != want || len(m.Makers) != 1 {
-		t.Errorf("makers = %v, want only the maker's masked phone %s", m.Makers, want)
+	if got, want := m.Makers[maker.actor.AccountID], identity.MaskPhone(maker.phone); got != want || len(m.Makers) != 2 ||
+		m.Makers[family.actor.AccountID] != identity.MaskPhone(family.phone) {
+		t.Errorf("makers = %v, want only the maker's masked phone %s and the family's", m.Makers, want)
 	}
 	if got, err := h.svc.Booking(h.ctx, p.actor, mb.ID); err != nil || got.PatientID != self {
 		t.Errorf("P reads the maker's booking = %+v, %v; want it, as P's own patient", got, err)
@@ -366,7 +378,8 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 	derm := h.session(sessionOpts{day: mon.AddDate(0, 0, 1), dept: "Dermatology", online: 2})
 	neuro := h.session(sessionOpts{day: mon.AddDate(0, 0, 2), dept: "Neurology", online: 2})
 	later := h.session(sessionOpts{day: mon.AddDate(0, 0, 14), dept: "Psychiatry", online: 2})
-	full := h.session(sessionOpts{day: mon.AddDate(0, 0, 3), dept: "Infectious Diseases", online: 1})
+	// The week after: a join is checked against P's week up front.
+	full := h.session(sessionOpts{day: mon.AddDate(0, 0, 10), dept: "Infectious Diseases", online: 1})
 	draw := h.lotterySession(lotteryOpts{dept: "Reproductive Medicine", online: 2})
 	byPhone := h.session(sessionOpts{day: mon.AddDate(0, 0, 21), dept: "Infectious Diseases", phone: 1, online: 1})
 
@@ -377,7 +390,10 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 	for _, s := range []*booking.Session{psych, cardio, derm} {
 		h.mustBook(p, 0, s, "")
 	}
-	_, err := h.svc.JoinWaitlist(h.ctx, p.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: p.patients[0].ID})
+	joinFull := func(u user, patient int) (booking.WaitlistEntry, error) {
+		return h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
+	}
+	_, err := joinFull(p, 0)
 	testenv.Must(t, err, "P waits for the full session")
 	h.mustEnter(p, 0, draw)
 	_, err = h.staffBook(h.staff(booking.RoleOperator), person, byPhone, booking.ChannelPhone, p.phone)
@@ -396,10 +412,6 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 		{"P's department that day", booking.ErrQuotaDayDept, book(psych2)},
 		{"P's day", booking.ErrQuotaDay, book(ent)},
 		{"P's week", booking.ErrQuotaWeek, book(neuro)},
-		{"the waitlist P is on", booking.ErrAlreadyWaitlisted, func(u user, patient int) error {
-			_, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
-			return err
-		}},
 		{"the draw P entered", booking.ErrAlreadyEntered, func(u user, patient int) error { _, err := h.enter(u, patient, draw, ""); return err }},
 	}
 	probe := func(when string) {
@@ -407,6 +419,10 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 		for _, tr := range tries {
 			wantUniform(t, "the other account tries "+tr.what+when, tr.try(other, 1))
 		}
+		// A join is taken, as anywhere (TestWaitlistJoinTellsAnotherAccountNothing).
+		w, err := joinFull(other, 1)
+		testenv.Must(t, err, "the other account joins the waitlist P is on%s", when)
+		testenv.Must(t, h.svc.LeaveWaitlist(h.ctx, other.actor, w.ID, booking.Origin{}), "the other account leaves it")
 	}
 	hits := h.svc.KnownEntries()
 	probe("")
@@ -418,6 +434,8 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 	for _, tr := range tries {
 		wantElsewhere(t, "P tries "+tr.what, tr.try(p, 0), tr.code, "-")
 	}
+	_, err = joinFull(p, 0)
+	wantElsewhere(t, "P joins the waitlist P is on", err, booking.ErrAlreadyWaitlisted, "-")
 	// The entry memo knows P entered; asked before the shared limits, it
 	// answers only P's account.
 	req := booking.BookRequest{SessionID: draw.ID, PatientID: other.patients[1].ID, Channel: booking.ChannelOnline}
@@ -515,4 +533,162 @@ func TestSquatterUnderTheTrueNameIsNoVerifiedSelf(t *testing.T) {
 			t.Errorf("the person's own account = %+v, want the person as its self", ps)
 		}
 	})
+}
+
+// TestWaitlistJoinTellsAnotherAccountNothing: joining a sold-out session's
+// waitlist for person P is free to undo (leave, join again), so its answer
+// must not depend on what other accounts made for P. Another account that
+// holds P joins a session a third account booked P in, and a waitlist that
+// account put P on, and is answered as in a session where nothing is in
+// the way: a waiting place. The places are real but never a second slot
+// nor a second chance: a returned slot serves P once, through the place
+// ahead, and passes the others by. P's verified self is told precisely,
+// and sees and leaves the places others made. A join the hand-out would
+// skip for P's own bookings is refused up front, precisely, to P and to an
+// account whose own booking explains it (the quotas were not checked).
+func TestWaitlistJoinTellsAnotherAccountNothing(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	booked := h.session(sessionOpts{online: 2, dept: "Psychiatry"})
+	evening := h.session(sessionOpts{online: 1, dept: "Psychiatry", period: "evening"})
+	full := h.session(sessionOpts{online: 2, dept: "Infectious Diseases"})
+	free := h.session(sessionOpts{online: 1, dept: "Dermatology", day: h.day.AddDate(0, 0, 1)})
+	person := h.person("王芳")
+	p := h.userOf(person)
+	maker := h.userOf(h.person("李娜"), person)
+	other := h.userOf(h.person("赵强"), person)
+	h.mustBook(maker, 1, booked, "")
+	type filled struct {
+		u user
+		b booking.Booking
+	}
+	fill := func(s *booking.Session) filled { u := h.user(1); return filled{u, h.mustBook(u, 0, s, "")} }
+	fills := map[string]filled{"booked": fill(booked), "free": fill(free), "full": fill(full), "full2": fill(full)}
+	fill(evening)
+	mw, err := h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
+	testenv.Must(t, err, "the maker puts P on the full session's waitlist")
+
+	join := func(u user, patient int, s *booking.Session) (booking.WaitlistEntry, error) {
+		return h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: u.patients[patient].ID})
+	}
+	// Nothing in the way, the maker's booking, the maker's place, the
+	// maker's booking that day in the department: one answer, a place.
+	places := map[string]booking.WaitlistEntry{}
+	for what, s := range map[string]*booking.Session{"free": free, "booked": booked, "full": full, "evening": evening} {
+		e, err := join(other, 1, s)
+		if err != nil || e.Status != booking.WaitlistWaiting || e.SessionID != s.ID {
+			t.Fatalf("the other account joins the %s session for P = %+v, %v; want a waiting place, as anywhere", what, e, err)
+		}
+		places[what] = e
+	}
+	_, err = join(other, 1, full)
+	wantElsewhere(t, "the other account joins again where it waits", err, booking.ErrAlreadyWaitlisted, "-")
+	// Own bookings are checked up front, as the hand-out would skip.
+	_, err = join(maker, 1, evening)
+	wantElsewhere(t, "the maker joins P's department that day, where its own booking is", err, booking.ErrQuotaDayDept, "-")
+
+	// The slots come back: P is served once, through the place ahead.
+	for _, f := range []string{"full", "full2", "booked", "free"} {
+		h.mustCancel(fills[f].u.actor, fills[f].b.ID)
+	}
+	if got := h.entry(mw.ID); got.Status != booking.WaitlistServed {
+		t.Errorf("the maker's place: %s, want served", got.Status)
+	}
+	for what, want := range map[string]string{"full": booking.WaitlistSkipped, "booked": booking.WaitlistSkipped,
+		"free": booking.WaitlistServed, "evening": booking.WaitlistWaiting} {
+		if got := h.entry(places[what].ID); got.Status != want {
+			t.Errorf("the other account's place in the %s session: %s, want %s", what, got.Status, want)
+		}
+	}
+	for _, s := range []*booking.Session{full, booked} {
+		n := 0
+		for _, b := range h.activeInSQL(s) {
+			if b.IdentityID == p.patients[0].IdentityID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("P holds %d bookings in session %s, want 1", n, s.ID)
+		}
+	}
+
+	clerk := h.staff(booking.RoleClerk)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	testenv.Must(t, err, "the desk verifies P with P's account phone")
+	_, err = join(p, 0, evening)
+	wantElsewhere(t, "P, verified, joins where the maker's booking rules it out", err, booking.ErrQuotaDayDept, booking.SeeMadeByOthers)
+	_, err = join(p, 0, full)
+	wantElsewhere(t, "P, verified, joins where P was served through the maker's place", err, booking.ErrAlreadyBooked, booking.SeeMadeByOthers)
+	var seen []string
+	for _, w := range h.madeByOthers(p).Waitlist {
+		seen = append(seen, w.ID)
+	}
+	if !slices.Contains(seen, places["evening"].ID) {
+		t.Errorf("P sees waitlist places %v made by others, want the other account's %s among them", seen, places["evening"].ID)
+	}
+	testenv.Must(t, h.svc.LeaveWaitlist(h.ctx, p.actor, places["evening"].ID, booking.Origin{}), "P leaves the other account's place")
+	h.checkClean()
+}
+
+// TestPlaceBesideAnothersTakesItsRoundAndKey: with waitlist rounds, a join
+// for P taken beside another account's place for P in the open round (the
+// join that tells nothing) takes that place's round and key, so P is drawn
+// once in the round, not once per account that holds them.
+func TestPlaceBesideAnothersTakesItsRoundAndKey(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1, returnRound: time.Hour})
+	full := h.session(sessionOpts{online: 1})
+	person := h.person("王芳")
+	maker := h.userOf(h.person("李娜"), person)
+	other := h.userOf(h.person("赵强"), person)
+	h.mustBook(h.user(1), 0, full, "")
+	join := func(u user, patient int) booking.WaitlistEntry {
+		t.Helper()
+		e, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: u.patients[patient].ID})
+		testenv.Must(t, err, "join the full session's waitlist")
+		return h.entry(e.ID)
+	}
+	first, beside, stranger := join(maker, 1), join(other, 1), join(h.user(1), 0)
+	if beside.Key != first.Key || !beside.RoundEndsAt.Equal(first.RoundEndsAt) {
+		t.Errorf("the place beside: round %s key %d; want the maker's place's, round %s key %d",
+			beside.RoundEndsAt, beside.Key, first.RoundEndsAt, first.Key)
+	}
+	if stranger.Key == first.Key || !stranger.RoundEndsAt.Equal(first.RoundEndsAt) {
+		t.Errorf("another person's place: round %s key %d; want the same round, a key of its own (not %d)",
+			stranger.RoundEndsAt, stranger.Key, first.Key)
+	}
+	h.checkClean()
+}
+
+// TestBarIsToldToEveryAccountHoldingThePerson pins a decision (session 14):
+// a bar is told, patient_barred with its end, to any account that holds the
+// person, not the uniform refusal: it is the person's standing, and the
+// family account booking for them must learn why and until when. A join to
+// a waitlist is refused for it up front, as a booking is (the hand-out
+// would pass the place by), and nothing is written.
+func TestBarIsToldToEveryAccountHoldingThePerson(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	missed := []*booking.Session{
+		h.deskSession(deskOpts{day: 0, dept: "Ophthalmology", online: 2}),
+		h.deskSession(deskOpts{day: 0, dept: "Dentistry", online: 2}),
+		h.deskSession(deskOpts{day: 1, dept: "Ophthalmology", online: 2}),
+	}
+	full := h.deskSession(deskOpts{day: 3, dept: "Psychiatry", online: 1})
+	open := h.deskSession(deskOpts{day: 3, dept: "Neurology", online: 1})
+	h.mustBook(h.user(1), 0, full, "")
+	person := h.person("王芳")
+	p := h.userOf(person)
+	other := h.userOf(h.person("赵强"), person)
+	h.barByNoShows(p, missed...)
+	defer h.clock.reset()
+
+	_, err := h.book(other, 1, open, "")
+	wantErr(t, "the other account books for P, barred", err, booking.ErrPatientBarred)
+	_, err = h.svc.JoinWaitlist(h.ctx, other.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: other.patients[1].ID})
+	wantErr(t, "the other account joins a waitlist for P, barred", err, booking.ErrPatientBarred)
+	if e, _ := booking.AsError(err); e == nil || !strings.Contains(e.Message, "may not book until") {
+		t.Errorf("the join's refusal %v does not say until when", err)
+	}
+	if n := h.count(`SELECT count(*) FROM waitlist WHERE session_id = $1`, full.ID); n != 0 {
+		t.Errorf("%d waitlist rows written for the refused join, want none", n)
+	}
+	h.checkClean()
 }

@@ -966,7 +966,18 @@ func TestWaitlistSkipsIneligible(t *testing.T) {
 			elsewhere: h.deskSession(deskOpts{day: 3, dept: dept, period: "afternoon", online: 3}),
 		}
 	}
+	// Each session is sold out, and the barred user waits in it, before the
+	// bar: once barred a join is refused up front, but a bar may begin
+	// after a join.
 	barredUser := h.user(1)
+	holders, holds, barredWaits := map[string]user{}, map[string]booking.Booking{}, map[string]booking.WaitlistEntry{}
+	for dept, ss := range sessions {
+		holders[dept] = h.user(1)
+		holds[dept] = h.mustBook(holders[dept], 0, ss.s, "")
+		if dept != "Booked" {
+			barredWaits[dept] = h.join(barredUser, ss.s)
+		}
+	}
 	bar := h.barByNoShows(barredUser, missed...) // the clock is now on day 1
 	defer h.clock.reset()
 
@@ -984,14 +995,12 @@ func TestWaitlistSkipsIneligible(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ss := sessions[tt.dept]
-			holder := h.user(1)
-			held := h.mustBook(holder, 0, ss.s, "")
+			ss, holder, held := sessions[tt.dept], holders[tt.dept], holds[tt.dept]
 			var ahead []booking.WaitlistEntry
 			for _, who := range tt.ahead {
 				switch who {
 				case "barred":
-					ahead = append(ahead, h.join(barredUser, ss.s))
+					ahead = append(ahead, barredWaits[tt.dept])
 				case "booked":
 					u := h.user(1)
 					ahead = append(ahead, h.join(u, ss.s))

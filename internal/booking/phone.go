@@ -208,6 +208,10 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if rem[0][ChannelPhone] > 0 {
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
+	// A join the hand-out would pass by is refused up front, as a booking is.
+	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, want.Key(), s.placing(sess)); err != nil {
+		return WaitlistEntry{}, err
+	}
 	who, err := s.store.EnsureIdentity(ctx, want.Identity)
 	if err != nil {
 		return WaitlistEntry{}, err
@@ -218,7 +222,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, SessionID: sess.ID,
 		HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelPhone,
 		StaffID: actor.AccountID, Phone: phoneRef})
-	return s.addWaitlist(ctx, e, ev)
+	return s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)
 }
 
 // StaffWaitlistAudit is the audit entry of a waitlist entry staff made

@@ -208,6 +208,11 @@ type WaitQueue interface {
 	// 0) and joins the line, in the order of the round's keys, when it ends.
 	JoinWaitlist(ctx context.Context, hospitalID, sessionID string, e WaitlistRef, now time.Time) (int, error)
 	LeaveWaitlist(ctx context.Context, hospitalID, sessionID string, e WaitlistRef, now time.Time) error
+	// Refusal says why a returned slot of the session would pass the
+	// identity by at its turn (a bar, a booking or entry in the session, a
+	// quota: ErrPatientBarred, ErrAlreadyBooked, …), as Place judges it;
+	// nil when it would not. It writes nothing.
+	Refusal(ctx context.Context, hospitalID, sessionID, identityKey string, p Placing) error
 	// WaitRound is when the session's latest waitlist round ends (zero:
 	// none is known).
 	WaitRound(ctx context.Context, hospitalID, sessionID string) (time.Time, error)
@@ -763,7 +768,16 @@ type NoShowStore interface {
 type WaitlistStore interface {
 	// AddWaitlist writes a staff-made entry's audit entry
 	// (StaffWaitlistAudit) in the same commit.
+	// It refuses ErrAlreadyBooked while the identity holds a booking in
+	// the session, ErrAlreadyWaitlisted while it waits there.
 	AddWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
+	// AddWaitlistBeside stores an account's place whatever the identity
+	// holds or waits for in the session (JoinWaitlist, when what another
+	// account made must not show); only the account's own waiting place
+	// refuses it (ErrAlreadyWaitlisted). Beside a waiting place in a round
+	// still open it takes that place's round and key, so the person is not
+	// drawn twice in one round.
+	AddWaitlistBeside(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
 	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
 	WaitlistOfAccount(ctx context.Context, accountID string) ([]WaitlistEntry, error)
 	WaitingEntries(ctx context.Context, hospitalID string) ([]WaitlistEntry, error)

@@ -76,12 +76,35 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
 		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
-	e, err = s.addWaitlist(ctx, e, ev)
+	// Up front, what the hand-out would pass the person by for: a join it
+	// would skip is refused as a booking is.
+	err = s.adm.Refusal(ctx, sess.HospitalID, sess.ID, p.IdentityKey, s.placing(sess))
+	if err == nil {
+		var got WaitlistEntry
+		if got, err = s.addWaitlist(ctx, e, ev, s.store.AddWaitlist); err == nil {
+			return got, nil
+		}
+	}
 	// What the person already holds refuses the place (already_booked,
-	// already_waitlisted): a refused attempt like a booking's, recorded
-	// with whose item was in the way when it was another account's.
-	err = s.explainRefusal(ctx, actor, sess, p, err)
-	s.noteRefusal(actor, sess.ID, p.ID, p.IdentityID, "", ChannelOnline, req.Origin, err)
+	// already_waitlisted, a quota): a refused attempt like a booking's,
+	// recorded with whose item was in the way when it was another account's.
+	refused := func(err error) (WaitlistEntry, error) {
+		s.noteRefusal(actor, sess.ID, p.ID, p.IdentityID, "", ChannelOnline, req.Origin, err)
+		return WaitlistEntry{}, err
+	}
+	if err = s.explainRefusal(ctx, actor, sess, p, err); !errors.Is(err, ErrBookedElsewhere) {
+		return refused(err)
+	}
+	// What rules the join out is not shown to be this account's: the join
+	// is taken as if nothing were in the way, a real place beside what
+	// others made, so that joining tells nothing of it (leaving and joining
+	// again are free, unlike a booking). A returned slot passes the place
+	// by while the person holds the session or is over a quota, and the
+	// person's verified self sees and leaves it (docs/security.md).
+	e, err = s.addWaitlist(ctx, e, ev, s.store.AddWaitlistBeside)
+	if errors.Is(err, ErrAlreadyWaitlisted) {
+		return refused(ErrBookedElsewhere) // its own place, not shown to be (past the budget)
+	}
 	return e, err
 }
 
@@ -101,8 +124,8 @@ func drawPending(sess *Session, now time.Time) error {
 	return nil
 }
 
-// addWaitlist stores an entry with its event, then appends it to the
-// session's waitlist in Redis. SQL holds the entry first; if Redis misses
+// addWaitlist stores an entry with its event (add: the store's AddWaitlist
+// or AddWaitlistBeside), then appends it to the session's waitlist in Redis. SQL holds the entry first; if Redis misses
 // it, reconciliation appends it.
 //
 // With rounds (Config.ReturnRound), the entry joins the session's open
@@ -110,7 +133,8 @@ func drawPending(sess *Session, now time.Time) error {
 // latest (Admission keeps it; a returned slot that finds nobody waiting
 // starts a new one), so every join in a round is equal, and its random key,
 // stored with it, orders it within the round when the round ends.
-func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error) {
+func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event,
+	add func(context.Context, WaitlistEntry, Event) (WaitlistEntry, error)) (WaitlistEntry, error) {
 	if r := s.cfg.ReturnRound; r > 0 {
 		last, err := s.adm.WaitRound(ctx, e.HospitalID, e.SessionID)
 		if err != nil {
@@ -118,7 +142,7 @@ func (s *Service) addWaitlist(ctx context.Context, e WaitlistEntry, ev Event) (W
 		}
 		e.RoundEndsAt, e.Key = roundEnd(last, e.CreatedAt, r), randomKey()
 	}
-	e, err := s.store.AddWaitlist(ctx, e, ev)
+	e, err := add(ctx, e, ev)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}

@@ -355,16 +355,42 @@ func waitlistPosition(ctx context.Context, db interface {
 func waitlistQuery(clause string) string { return q("waitlist_rows") + "\n" + q(clause) }
 
 // AddWaitlist puts an identity on a session's waitlist with its event and
-// returns the entry with its position.
-func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.Event) (_ booking.WaitlistEntry, rerr error) {
+// returns the entry with its position: ErrAlreadyBooked while the identity
+// holds a booking there, ErrAlreadyWaitlisted while it waits there.
+func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.Event) (booking.WaitlistEntry, error) {
+	return s.addWaitlist(ctx, e, ev, false)
+}
+
+// AddWaitlistBeside puts an account's patient on the waitlist whatever
+// else the identity holds or waits for there, beside a place in a round
+// still open with that place's round and key (booking.WaitlistStore).
+func (s *Store) AddWaitlistBeside(ctx context.Context, e booking.WaitlistEntry, ev booking.Event) (booking.WaitlistEntry, error) {
+	return s.addWaitlist(ctx, e, ev, true)
+}
+
+func (s *Store) addWaitlist(ctx context.Context, e booking.WaitlistEntry, ev booking.Event, beside bool) (_ booking.WaitlistEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "add_waitlist", func(tx pgx.Tx) error {
-		var active int
-		if err := tx.QueryRow(ctx, q("active_in_session"), e.SessionID, e.IdentityID).Scan(&active); err != nil {
-			return err
-		}
-		if active > 0 {
-			return booking.ErrAlreadyBooked
+		if beside {
+			var end time.Time
+			var key int64
+			switch err := tx.QueryRow(ctx, q("place_in_open_round"), e.SessionID, e.IdentityID, e.CreatedAt).Scan(&end, &key); {
+			case err == nil:
+				e.RoundEndsAt, e.Key = end, uint64(key)
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
+		} else {
+			var active, waiting int
+			if err := tx.QueryRow(ctx, q("held_in_session"), e.SessionID, e.IdentityID).Scan(&active, &waiting); err != nil {
+				return err
+			}
+			if active > 0 {
+				return booking.ErrAlreadyBooked
+			}
+			if waiting > 0 {
+				return booking.ErrAlreadyWaitlisted
+			}
 		}
 		var roundEnd *time.Time
 		if !e.RoundEndsAt.IsZero() {
@@ -384,7 +410,7 @@ func (s *Store) AddWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 		}
 		return waitlistPosition(ctx, tx, &e)
 	})
-	if name, ok := uniqueViolation(err); ok && name == "waitlist_one_per_identity" {
+	if name, ok := uniqueViolation(err); ok && (name == "waitlist_one_per_account" || name == "waitlist_one_by_phone") {
 		return e, booking.ErrAlreadyWaitlisted
 	}
 	e.Status = booking.WaitlistWaiting

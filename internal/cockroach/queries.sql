@@ -871,8 +871,18 @@ SELECT id_hash FROM identities WHERE id = $1;
 -- name: booking_identity
 SELECT identity_id::TEXT FROM bookings WHERE id = $1;
 
--- name: active_in_session
-SELECT count(*) FROM bookings WHERE session_id = $1 AND identity_id = $2 AND status IN ('confirmed', 'checked_in');
+-- name: held_in_session
+-- Whether an identity holds a session (a booking) or waits for it.
+SELECT (SELECT count(*) FROM bookings
+         WHERE session_id = $1 AND identity_id = $2 AND status IN ('confirmed', 'checked_in')),
+       (SELECT count(*) FROM waitlist WHERE session_id = $1 AND identity_id = $2 AND status = 'waiting');
+
+-- name: place_in_open_round
+-- The round and key of an identity's waiting place in a round still open
+-- at $3: a place beside it takes them (AddWaitlistBeside).
+SELECT round_ends_at, wait_key FROM waitlist
+ WHERE session_id = $1 AND identity_id = $2 AND status = 'waiting' AND round_ends_at > $3
+ ORDER BY wait_key LIMIT 1;
 
 -- name: audit_target
 SELECT target FROM audit_log WHERE id = $1;

@@ -185,6 +185,11 @@ type quotaArgs struct {
 	policy                              booking.Policy
 }
 
+// quotaOf is the session_args a placing of session sid passes.
+func quotaOf(sid string, p booking.Placing) quotaArgs {
+	return quotaArgs{sid: sid, date: p.VisitDate, dept: p.DepartmentID, week: p.Week, month: p.Month, today: p.Today, policy: p.Policy}
+}
+
 // refusal is common.lua's: the bar, then the identity's holds of today on
 // (one per session, one per day and department, then per day, week and
 // month under the policy).
@@ -325,7 +330,7 @@ const candidateCount = 20
 
 // place is common.lua's.
 func (h *hospital) place(sid string, slot int, ch booking.Channel, p booking.Placing, now time.Time, fallback func() string) booking.Placement {
-	q := quotaArgs{sid: sid, date: p.VisitDate, dept: p.DepartmentID, week: p.Week, month: p.Month, today: p.Today, policy: p.Policy}
+	q := quotaOf(sid, p)
 	cands := h.waits[sid][:min(candidateCount, len(h.waits[sid]))]
 	chosen := -1
 	for i, c := range cands {
@@ -420,6 +425,13 @@ func (a *Admission) JoinWaitlist(_ context.Context, hospitalID, sessionID string
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.hospital(hospitalID).sync(sessionID, nil, []booking.WaitlistRef{e}), nil
+}
+
+// Refusal is turn.lua's: the refusal place would skip the identity for.
+func (a *Admission) Refusal(_ context.Context, hospitalID, sessionID, identityKey string, p booking.Placing) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.hospital(hospitalID).refusal(identityKey, a.now(), quotaOf(sessionID, p))
 }
 
 // LeaveWaitlist removes an entry.

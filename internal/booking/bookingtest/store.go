@@ -454,11 +454,36 @@ func (s *Store) AddWaitlist(_ context.Context, e booking.WaitlistEntry, ev booki
 			return booking.WaitlistEntry{}, booking.ErrAlreadyBooked
 		}
 	}
+	if s.waiting(e, func(booking.WaitlistEntry) bool { return true }) {
+		return e, booking.ErrAlreadyWaitlisted
+	}
+	return s.addWaitlist(e, ev), nil
+}
+
+// AddWaitlistBeside stores a waiting entry whatever else its identity
+// holds or waits for in the session, but one per account (rounds are not
+// modelled: see Admission.JoinWaitlist).
+func (s *Store) AddWaitlistBeside(_ context.Context, e booking.WaitlistEntry, ev booking.Event) (booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiting(e, func(o booking.WaitlistEntry) bool { return o.AccountID == e.AccountID }) {
+		return e, booking.ErrAlreadyWaitlisted
+	}
+	return s.addWaitlist(e, ev), nil
+}
+
+// waiting reports whether e's identity waits in e's session in an entry
+// that also matches.
+func (s *Store) waiting(e booking.WaitlistEntry, match func(booking.WaitlistEntry) bool) bool {
 	for _, o := range s.waitlist {
-		if o.Status == booking.WaitlistWaiting && o.SessionID == e.SessionID && o.IdentityID == e.IdentityID {
-			return e, booking.ErrAlreadyWaitlisted
+		if o.Status == booking.WaitlistWaiting && o.SessionID == e.SessionID && o.IdentityID == e.IdentityID && match(o) {
+			return true
 		}
 	}
+	return false
+}
+
+func (s *Store) addWaitlist(e booking.WaitlistEntry, ev booking.Event) booking.WaitlistEntry {
 	e.Status = booking.WaitlistWaiting
 	s.waitlist[e.ID] = e
 	s.events = append(s.events, ev)
@@ -466,7 +491,7 @@ func (s *Store) AddWaitlist(_ context.Context, e booking.WaitlistEntry, ev booki
 		s.audit = append(s.audit, a)
 	}
 	e.Position = s.position(e)
-	return e, nil
+	return e
 }
 
 // position is an entry's 1-based place among its session's waiting

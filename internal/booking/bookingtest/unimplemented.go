@@ -52,6 +52,10 @@ func (unimplementedStore) AddSlots(_ context.Context, _ string, _ booking.Channe
 	panic(unimplemented("Store.AddSlots"))
 }
 
+func (unimplementedStore) AddWaitlistBeside(_ context.Context, _ booking.WaitlistEntry, _ booking.Event) (booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.AddWaitlistBeside"))
+}
+
 func (unimplementedStore) AddWaitlist(_ context.Context, _ booking.WaitlistEntry, _ booking.Event) (booking.WaitlistEntry, error) {
 	panic(unimplemented("Store.AddWaitlist"))
 }
@@ -510,6 +514,10 @@ func (unimplementedAdmission) Holds(_ context.Context, _ string, _ []string) ([]
 
 func (unimplementedAdmission) JoinWaitlist(_ context.Context, _ string, _ string, _ booking.WaitlistRef, _ time.Time) (int, error) {
 	panic(unimplemented("Admission.JoinWaitlist"))
+}
+
+func (unimplementedAdmission) Refusal(_ context.Context, _ string, _ string, _ string, _ booking.Placing) error {
+	panic(unimplemented("Admission.Refusal"))
 }
 
 func (unimplementedAdmission) LeaveWaitlist(_ context.Context, _ string, _ string, _ booking.WaitlistRef, _ time.Time) error {
