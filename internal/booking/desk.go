@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fairslot/internal/identity"
@@ -160,6 +161,11 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			return Result{}, err
 		case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
 			return Result{}, ErrIdentityUnverified
+		case known.NameVerified && want.VerifiedBy == "desk" && string(known.NameHash) != string(want.NameHash):
+			// A walk-in does not silently replace the name the desk
+			// verified: VerifyIdentity corrects it, with a reason.
+			identityID = known.ID
+			return Result{}, verifiedNameDiffers(known)
 		default:
 			want.ID, identityID = known.ID, known.ID
 		}
@@ -219,20 +225,33 @@ func worksFor(actor Actor, hospitalID string) bool {
 type CheckInRequest struct {
 	IdentityRequest
 	BookingID string
-	Origin    Origin
+	// OverrideReason is the clerk's word, when the card's name is not the
+	// one the booking was made under and no name is verified yet, that the
+	// booking is this card's person's all the same (a misheard name, 同音字):
+	// the check-in override, audited with it.
+	OverrideReason string
+	Origin         Origin
 }
 
-// CheckIn checks a patient in for a booking when the ID type, number and
-// name on the card match the booking's: its identity's ID number and the
-// name it was booked under. A mismatch is refused with identity_mismatch and
-// recorded (event and audit). A match is audited, and the card verifies the
-// identity's name.
+// CheckIn checks a patient in for a booking when the card is the booking's
+// person's: the same ID type and number, and the name the desk verified for
+// it — or, while none is verified, the name the booking was made under (or
+// another with the clerk's OverrideReason). The card is the truth: a
+// booking made under another name is checked in on the card's verified
+// name, and the difference is audited as a check-in override. A mismatch is
+// refused (identity_mismatch; verified_name_differs when the card's name is
+// not the verified one, which the check-in never replaces) and recorded
+// (event and audit). A match is audited, and the card verifies the
+// identity's name if none was.
 func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) (Booking, error) {
 	if actor.Role != RoleClerk {
 		return Booking{}, Errorf(ErrForbidden, "only registration clerks check patients in")
 	}
 	got, err := s.resolve(req.IdentityRequest)
 	if err != nil {
+		return Booking{}, err
+	}
+	if err := checkText("override_reason", req.OverrideReason, 500); err != nil {
 		return Booking{}, err
 	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
@@ -253,29 +272,72 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if err != nil {
 		return Booking{}, err
 	}
-	bookedAs := b.NameHash
-	if bookedAs == "" {
-		bookedAs = string(onFile.NameHash) // booked before names were kept per booking
-	}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID, IdentityID: b.IdentityID,
 		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
 		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "checkin", Target: "booking:" + b.ID, Reason: "ID card matched", HospitalID: b.HospitalID}
-	if string(got.IDHash) != string(onFile.IDHash) || string(got.NameHash) != bookedAs {
-		ev.Type, ev.Reason = EventRejected, ErrIdentityMismatch.Code
+	refusal, override := s.cardFits(b, onFile, got, req.OverrideReason)
+	if refusal != nil {
+		ev.Type, ev.Reason = EventRejected, refusal.Code
 		if ev.PresentedIdentityID, ev.PresentedOnAccount, err = s.presented(ctx, b, got.IDHash); err != nil {
 			return Booking{}, err
 		}
-		audit.Action, audit.Reason = "checkin_refused", ErrIdentityMismatch.Code
+		audit.Action, audit.Reason = "checkin_refused", refusal.Code
 		if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
 			return Booking{}, err
 		}
-		return Booking{}, Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s)", onFile.NumberMasked, onFile.NameMasked)
+		return Booking{}, refusal
+	}
+	if override != "" {
+		audit.Action, audit.Reason = "checkin_override", override
 	}
 	ev.Type = EventCheckedIn
 	got.ID, got.NameVerified, got.VerifiedBy = onFile.ID, true, "desk"
 	return s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
+}
+
+// cardFits says whether the card the desk read (got) is booking b's
+// person's (onFile): a refusal when it is not, else the audit reason of a
+// check-in override when the booking was made under a name other than the
+// card's ("" when it was not).
+func (s *Service) cardFits(b Booking, onFile Identity, got person, overrideReason string) (refusal *Error, override string) {
+	bookedAs := b.NameHash
+	if bookedAs == "" {
+		bookedAs = string(onFile.NameHash) // booked before names were kept per booking
+	}
+	card := string(got.NameHash)
+	const differs = "booked under another name than the ID card's"
+	switch {
+	case string(got.IDHash) != string(onFile.IDHash):
+		return Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s)", onFile.NumberMasked, onFile.NameMasked), ""
+	case onFile.NameVerified && card != string(onFile.NameHash):
+		return verifiedNameDiffers(onFile), ""
+	case card == bookedAs:
+		return nil, ""
+	case onFile.NameVerified:
+		// The card matches the number and its verified name: the person is
+		// here, whatever name someone booked them under.
+		return nil, joinReason(differs+"; it matches the number and the verified name", overrideReason)
+	case strings.TrimSpace(overrideReason) != "":
+		return nil, joinReason(differs+"; the clerk confirmed the person", overrideReason)
+	}
+	return Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s); if the card's number is the booking's "+
+		"and the name was misheard when booking, check in with an override reason", onFile.NumberMasked, onFile.NameMasked), ""
+}
+
+func joinReason(what, reason string) string {
+	if reason = strings.TrimSpace(reason); reason != "" {
+		return what + ": " + reason
+	}
+	return what
+}
+
+// verifiedNameDiffers is the refusal of a desk action whose name is not the
+// one the desk verified for the person (known).
+func verifiedNameDiffers(known Identity) *Error {
+	return Errorf(ErrVerifiedNameDiffers, "the registration desk verified another name for this ID number (%s, %s): check the card; "+
+		"if the verified name is wrong, correct it (verify the identity with a correction reason) first", known.NumberMasked, known.NameMasked)
 }
 
 // presented says who showed a card the desk refused for a booking: the
@@ -378,6 +440,10 @@ type VerifyRequest struct {
 	// this person's own: it becomes the account's self (verified), taking
 	// it from any other account that claimed it.
 	AccountPhone string
+	// CorrectionReason, when the desk verified another name for the ID
+	// number before, says why the card's name replaces it (a name typed
+	// wrong): audited. Without it such a verification is refused.
+	CorrectionReason string
 }
 
 // VerifyIdentity is how a person regains control of their identity: the
@@ -385,13 +451,19 @@ type VerifyRequest struct {
 // verified name. From then on only that name may book for the ID number
 // (claims of other names are refused, identity_unverified), and with an
 // account phone, that account becomes the person's verified self: the one
-// that sees the bookings staff make for them. Audited.
+// that sees the bookings staff make for them. A name verified before is
+// replaced only with a correction reason (verified_name_differs without).
+// All of it is one transaction with its audit entry: a refused verification
+// changes nothing about the person.
 func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyRequest) (Identity, error) {
 	if actor.Role != RoleClerk {
 		return Identity{}, Errorf(ErrForbidden, "only registration clerks verify identities, with the card in hand")
 	}
 	card, err := s.resolve(req.IdentityRequest)
 	if err != nil {
+		return Identity{}, err
+	}
+	if err := checkText("correction_reason", req.CorrectionReason, 500); err != nil {
 		return Identity{}, err
 	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
@@ -410,17 +482,32 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		}
 		accountID = a.ID
 	}
-	who, err := s.store.EnsureIdentity(ctx, card.Identity)
-	if err != nil {
-		return Identity{}, err
-	}
-	card.ID = who.ID
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "identity_verified", Target: "identity:" + who.ID, Reason: "name read from the ID card", HospitalID: actor.HospitalID}
+		Action: "identity_verified", Reason: "name read from the ID card", HospitalID: actor.HospitalID}
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	switch {
+	case errors.Is(err, ErrNotFound): // a new person: card.ID is theirs
+	case err != nil:
+		return Identity{}, err
+	default:
+		card.ID = known.ID
+	}
+	replace := err == nil && known.NameVerified && string(known.NameHash) != string(card.NameHash)
+	if replace {
+		if strings.TrimSpace(req.CorrectionReason) == "" {
+			return Identity{}, verifiedNameDiffers(known)
+		}
+		if err := requireText("correction reason", req.CorrectionReason, 2, ""); err != nil {
+			return Identity{}, err
+		}
+		audit.Action = "identity_name_corrected"
+		audit.Reason = "name read from the ID card replaces the verified name: " + strings.TrimSpace(req.CorrectionReason)
+	}
+	audit.Target = "identity:" + card.ID
 	if accountID != "" {
 		audit.Reason += "; self of account " + accountID
 	}
-	if err := s.store.VerifyName(ctx, card.Identity, accountID, audit); err != nil {
+	if err := s.store.VerifyName(ctx, card.Identity, accountID, replace, audit); err != nil {
 		return Identity{}, err
 	}
 	return card.Identity, nil

@@ -153,6 +153,7 @@ var (
 	ErrPatientIsSelf        = newErr(KindConflict, "patient_is_self", "the account holder's own entry (本人) cannot be removed or given another relationship")
 	ErrIdentityTaken        = newErr(KindConflict, "identity_taken", "this identity is already the self-identity of another account")
 	ErrClaimsLimited        = newErr(KindRateLimited, "identity_claims_limited", "too many refused identity claims from this account or address today; try again tomorrow, or ask the registration desk with the ID card")
+	ErrVerifiedNameDiffers  = newErr(KindConflict, "verified_name_differs", "the registration desk verified another name for this ID number; check the card, and if the verified name is wrong, correct it with a reason")
 	ErrSelfExists           = newErr(KindConflict, "self_exists", "this account already names another patient as its holder")
 	ErrAlreadyWaitlisted    = newErr(KindConflict, "already_waitlisted", "this patient is already on this session's waitlist")
 	ErrWaitlistNotWaiting   = newErr(KindConflict, "waitlist_not_waiting", "this waitlist entry is no longer waiting")

@@ -713,15 +713,20 @@ type DeskStore interface {
 	IdentityOf(ctx context.Context, id string) (Identity, error)
 	IdentityByHash(ctx context.Context, idHash []byte) (Identity, error)
 	// EnsureIdentity returns the identity with i's ID hash, inserting i if
-	// there is none. With i.NameVerified (the desk saw the card), i's name
-	// becomes the identity's verified name; otherwise an identity whose
-	// verified name is another is ErrIdentityUnverified, and an unverified
-	// one is returned as it is.
+	// there is none. With i.NameVerified (a provider, or the desk saw the
+	// card), i's name becomes the identity's verified name — the desk's
+	// never replaces another verified one (ErrVerifiedNameDiffers);
+	// otherwise an identity whose verified name is another is
+	// ErrIdentityUnverified, and an unverified one is returned as it is.
 	EnsureIdentity(ctx context.Context, i Identity) (Identity, error)
-	// VerifyName makes name (i's name fields) an identity's verified name,
-	// with the desk's audit entry; with selfAccountID, that account's patient
-	// of the identity becomes its self (taking it from any other account).
-	VerifyName(ctx context.Context, i Identity, selfAccountID string, a AuditEntry) error
+	// VerifyName makes name (i's name fields) the verified name of the
+	// person with i's ID hash, inserting i (with i.ID) if there is none, with
+	// the desk's audit entry; with selfAccountID, that account's patient of
+	// the identity becomes its self (taking it from any other account).
+	// Another verified name is replaced only with replace (a clerk's
+	// correction), else ErrVerifiedNameDiffers. One transaction: an error
+	// leaves the person as they were.
+	VerifyName(ctx context.Context, i Identity, selfAccountID string, replace bool, a AuditEntry) error
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
 	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call
@@ -745,7 +750,8 @@ type DeskStore interface {
 	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)
 	// CheckIn moves a confirmed booking to checked in, with its event and
 	// audit entry, and makes card's name (the clerk read it from the ID
-	// card) the verified name of the identity card.ID.
+	// card) the verified name of the identity card.ID; if another name is
+	// verified, nothing changes (ErrVerifiedNameDiffers).
 	CheckIn(ctx context.Context, id string, at time.Time, ev Event, a AuditEntry, card Identity) (Booking, error)
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count, most int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)

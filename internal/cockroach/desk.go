@@ -3,6 +3,7 @@ package cockroach
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -38,35 +39,48 @@ func (s *Store) IdentityByHash(ctx context.Context, idHash []byte) (_ booking.Id
 }
 
 // EnsureIdentity returns the identity with i's ID hash, inserting i if there
-// is none (ensureIdentity: a verified i sets the verified name; an
-// unverified one another verified name refuses).
+// is none (ensureIdentity: a verified i sets the verified name, the desk's
+// never over another; an unverified one another verified name refuses).
 func (s *Store) EnsureIdentity(ctx context.Context, i booking.Identity) (_ booking.Identity, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var out booking.Identity
 	err := s.db.Tx(ctx, "ensure_identity", func(tx pgx.Tx) error {
-		id, err := ensureIdentity(ctx, tx, i, time.Now())
+		id, err := ensureIdentity(ctx, tx, i, time.Now(), false)
 		if err != nil {
 			return err
 		}
 		out, err = scanIdentity(tx.QueryRow(ctx, q("identity_full"), id))
 		return err
 	})
-	if name, ok := uniqueViolation(err); ok && name == "identities_id_hash_key" {
-		return out, booking.ErrUnavailable // a concurrent insert won; a retry finds it
-	}
-	return out, err
+	return out, concurrentInsert(err)
 }
 
-// VerifyName makes i's name the verified name of identity i.ID, and with
+// concurrentInsert turns the unique violation of two first inserts of one
+// person into ErrUnavailable: a retry finds the identity the other made.
+func concurrentInsert(err error) error {
+	if name, ok := uniqueViolation(err); ok && name == "identities_id_hash_key" {
+		return booking.ErrUnavailable
+	}
+	return err
+}
+
+// VerifyName makes i's name the verified name of the person with i's ID
+// hash, inserting i (with i.ID) if nobody has it yet, and with
 // selfAccountID makes that account's patient of the identity its self
-// (dropping the self of any other account), with the audit entry, in one
-// transaction. An account that does not hold the identity is
-// ErrPatientNotFound.
-func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountID string, a booking.AuditEntry) (rerr error) {
+// (dropping the self of any other account), with the audit entry: all in
+// one transaction, so a refusal changes nothing. Another verified name is
+// replaced only with replace (ErrVerifiedNameDiffers otherwise). An account
+// that does not hold the identity is ErrPatientNotFound; a person that
+// another transaction inserted meanwhile under another id, ErrUnavailable.
+func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountID string, replace bool, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	return s.db.Tx(ctx, "verify_name", func(tx pgx.Tx) error {
-		if err := setVerifiedName(ctx, tx, i, a.TS); err != nil {
+	err := s.db.Tx(ctx, "verify_name", func(tx pgx.Tx) error {
+		id, err := ensureIdentity(ctx, tx, i, a.TS, replace)
+		if err != nil {
 			return err
+		}
+		if id != i.ID {
+			return fmt.Errorf("verify name: the person was registered meanwhile: %w", booking.ErrUnavailable)
 		}
 		if selfAccountID != "" {
 			if _, err := tx.Exec(ctx, q("drop_self"), i.ID, selfAccountID); err != nil {
@@ -87,6 +101,7 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 		}
 		return insertAudit(ctx, tx, a)
 	})
+	return concurrentInsert(err)
 }
 
 // AccountHasIdentity reports whether an identity is on an account's list.
@@ -113,7 +128,8 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 }
 
 // CheckIn moves a confirmed booking to checked in, with its event and
-// audit entry, and makes the card's name the identity's verified name.
+// audit entry, and makes the card's name the identity's verified name; a
+// verified name that is another refuses it all (ErrVerifiedNameDiffers).
 func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (_ booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "check_in", func(tx pgx.Tx) error {
@@ -130,7 +146,8 @@ func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking
 		if err := insertAudit(ctx, tx, a); err != nil {
 			return err
 		}
-		return setVerifiedName(ctx, tx, card, at)
+		_, err = ensureIdentity(ctx, tx, card, at, false)
+		return err
 	})
 	if err != nil {
 		return booking.Booking{}, err

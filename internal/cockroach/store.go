@@ -461,7 +461,7 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 	var id string // the row's id: np.ID, or a removed row's that came back
 	err := s.db.Tx(ctx, "add_patient", func(tx pgx.Tx) error {
 		id = np.ID
-		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS)
+		identityID, err := ensureIdentity(ctx, tx, claim, ev.TS, false)
 		if err != nil {
 			return err
 		}
@@ -595,15 +595,18 @@ func (s *Store) SetRelationship(ctx context.Context, accountID, patientID string
 
 // ensureIdentity returns the id of the identity with i's ID hash, inserting
 // i when there is none, within tx. A verified i (a provider or the desk
-// confirmed its name) makes its name the identity's verified name; an
-// unverified one whose identity has another verified name is
-// ErrIdentityUnverified; an unverified one is otherwise only a claim and
-// changes nothing.
-func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time) (string, error) {
+// confirmed its name) makes its name the identity's verified name, but the
+// desk never silently replaces another verified name: without replace (a
+// clerk's correction, with its reason in the audit) that is
+// ErrVerifiedNameDiffers. An unverified i whose identity has another
+// verified name is ErrIdentityUnverified; an unverified one is otherwise
+// only a claim and changes nothing.
+func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time, replace bool) (string, error) {
 	var id string
 	var nameHash []byte
 	var verified bool
 	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified)
+	differs := string(nameHash) != string(i.NameHash)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		by := ""
@@ -614,13 +617,16 @@ func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time
 		return i.ID, err
 	case err != nil:
 		return "", err
-	case i.NameVerified:
-		if !verified || string(nameHash) != string(i.NameHash) {
-			i.ID = id
-			return id, setVerifiedName(ctx, tx, i, now)
+	case !i.NameVerified:
+		if verified && differs {
+			return "", booking.ErrIdentityUnverified
 		}
-	case verified && string(nameHash) != string(i.NameHash):
-		return "", booking.ErrIdentityUnverified
+	case verified && !differs: // already so
+	case verified && verifiedBy(i) == "desk" && !replace:
+		return "", booking.ErrVerifiedNameDiffers
+	default:
+		i.ID = id
+		return id, setVerifiedName(ctx, tx, i, now)
 	}
 	return id, nil
 }

@@ -571,7 +571,8 @@ func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {
 
 type checkInIn struct {
 	identityIn
-	BookingID string `json:"booking_id"`
+	BookingID      string `json:"booking_id"`
+	OverrideReason string `json:"override_reason"`
 }
 
 func (s *Server) checkIn(r *request) error {
@@ -585,7 +586,8 @@ func (s *Server) checkIn(r *request) error {
 	if err := Required("booking_id", in.BookingID); err != nil {
 		return err
 	}
-	b, err := s.svc.CheckIn(r.context(), r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID, Origin: r.origin})
+	b, err := s.svc.CheckIn(r.context(), r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID,
+		OverrideReason: in.OverrideReason, Origin: r.origin})
 	if err != nil {
 		return err
 	}
@@ -659,7 +661,8 @@ func (s *Server) lookup(r *request) error {
 
 type verifyIn struct {
 	identityIn
-	AccountPhone string `json:"account_phone"`
+	AccountPhone     string `json:"account_phone"`
+	CorrectionReason string `json:"correction_reason"`
 }
 
 func (s *Server) verifyIdentity(r *request) error {
@@ -670,7 +673,8 @@ func (s *Server) verifyIdentity(r *request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
+	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone,
+		CorrectionReason: in.CorrectionReason})
 	if err != nil {
 		return err
 	}

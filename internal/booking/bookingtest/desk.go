@@ -50,13 +50,29 @@ func (s *Store) EnsureIdentity(_ context.Context, i booking.Identity) (booking.I
 		i.VerifiedBy = verifiedBy(i)
 		s.identities[i.ID] = i
 		return i, nil
-	case i.NameVerified:
-		known.NameHash, known.NameSealed, known.NameMasked = i.NameHash, i.NameSealed, i.NameMasked
-		known.NameVerified, known.VerifiedBy = true, verifiedBy(i)
-		s.identities[known.ID] = known
-	case known.NameVerified && string(known.NameHash) != string(i.NameHash):
-		return booking.Identity{}, booking.ErrIdentityUnverified
+	case !i.NameVerified:
+		if known.NameVerified && string(known.NameHash) != string(i.NameHash) {
+			return booking.Identity{}, booking.ErrIdentityUnverified
+		}
+	default:
+		return s.setVerified(known, i, false)
 	}
+	return known, nil
+}
+
+// setVerified makes i's name known's verified name, unless the desk would
+// replace another verified name without replace (ErrVerifiedNameDiffers).
+// The caller holds s.mu.
+func (s *Store) setVerified(known, i booking.Identity, replace bool) (booking.Identity, error) {
+	switch {
+	case known.NameVerified && string(known.NameHash) == string(i.NameHash):
+		return known, nil
+	case known.NameVerified && verifiedBy(i) == "desk" && !replace:
+		return booking.Identity{}, booking.ErrVerifiedNameDiffers
+	}
+	known.NameHash, known.NameSealed, known.NameMasked = i.NameHash, i.NameSealed, i.NameMasked
+	known.NameVerified, known.VerifiedBy = true, verifiedBy(i)
+	s.identities[known.ID] = known
 	return known, nil
 }
 
@@ -71,7 +87,8 @@ func verifiedBy(i booking.Identity) string {
 }
 
 // CheckIn moves a confirmed booking to checked in, with its event and audit
-// entry, and makes the card's name the identity's verified name.
+// entry, and makes the card's name the identity's verified name (never
+// over another: ErrVerifiedNameDiffers, and nothing changes).
 func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (booking.Booking, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -82,12 +99,13 @@ func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.E
 	if b.Status != booking.StatusConfirmed {
 		return booking.Booking{}, booking.ErrBookingNotActive
 	}
+	if i, ok := s.identities[card.ID]; ok {
+		if _, err := s.setVerified(i, card, false); err != nil {
+			return booking.Booking{}, err
+		}
+	}
 	b.Status, b.CheckedInAt = booking.StatusCheckedIn, at
 	s.bookings[id] = b
-	if i, ok := s.identities[card.ID]; ok {
-		i.NameHash, i.NameSealed, i.NameMasked, i.NameVerified, i.VerifiedBy = card.NameHash, card.NameSealed, card.NameMasked, true, "desk"
-		s.identities[i.ID] = i
-	}
 	s.events = append(s.events, ev)
 	s.audit = append(s.audit, a)
 	return b, nil
@@ -218,17 +236,19 @@ func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
 	return nil
 }
 
-// VerifyName makes i's name identity i.ID's verified name (the desk read
-// the card), with the audit entry; with selfAccountID, that account's
-// patient of the identity becomes its self, taking it from any other
-// account, and the account's other self stops being it. An account that
-// does not list the identity is ErrPatientNotFound.
-func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID string, a booking.AuditEntry) error {
+// VerifyName makes i's name the verified name of the person with i's ID
+// hash (the desk read the card), inserting i if there is none, with the
+// audit entry; with selfAccountID, that account's patient of the identity
+// becomes its self, taking it from any other account, and the account's
+// other self stops being it. An account that does not list the identity is
+// ErrPatientNotFound; another verified name without replace,
+// ErrVerifiedNameDiffers; either changes nothing.
+func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID string, replace bool, a booking.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	who, ok := s.identities[i.ID]
-	if !ok {
-		return booking.ErrNotFound
+	who, ok := s.byHash(i.IDHash)
+	if ok && who.ID != i.ID {
+		return booking.ErrUnavailable
 	}
 	if selfAccountID != "" {
 		found := false
@@ -239,8 +259,14 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 			return booking.ErrPatientNotFound
 		}
 	}
-	who.NameHash, who.NameSealed, who.NameMasked, who.NameVerified, who.VerifiedBy = i.NameHash, i.NameSealed, i.NameMasked, true, "desk"
-	s.identities[who.ID] = who
+	if !ok {
+		who = i
+		who.VerifiedBy = verifiedBy(i)
+		s.identities[who.ID] = who
+	} else if _, err := s.setVerified(who, i, replace); err != nil {
+		return err
+	}
+	who = s.identities[i.ID]
 	for id, p := range s.patients {
 		if p.IdentityID == who.ID {
 			p.Verified = p.NameHash == string(who.NameHash)
