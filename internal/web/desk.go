@@ -548,7 +548,8 @@ func (c *Console) checkIn(r *request) error {
 	}
 	var b booking.Booking
 	if err == nil {
-		b, err = c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: r.param, Origin: r.origin})
+		b, err = c.svc.CheckIn(r.ctx, r.actor, booking.CheckInRequest{IdentityRequest: req, BookingID: r.param,
+			OverrideReason: r.form("override_reason"), Origin: r.origin})
 	}
 	if r.form("from") == "today" {
 		if err != nil {

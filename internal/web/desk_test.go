@@ -369,6 +369,32 @@ func TestDeskCheckIn(t *testing.T) {
 	}
 }
 
+// TestDeskCheckInOverride: a booking made under a misheard name (钱朵朵 for
+// the card's 钱多多), no name verified, is checked in with the clerk's
+// override reason from the lookup page's form, audited as a check-in
+// override with it.
+func TestDeskCheckInOverride(t *testing.T) {
+	s := newSite(t)
+	today := s.addToday()
+	p := newDeskPatient(t, s, 17, "钱朵朵", today.ID)
+	clerk := deskClerk(s)
+	if page := clerk.find("resident_id", p.idNumber); !strings.Contains(page.body, `name="override_reason"`) {
+		t.Fatalf("the lookup's check-in form has no override reason")
+	}
+	a := clerk.post("/desk/bookings/"+p.bookingID+"/checkin", url.Values{"csrf": {clerk.csrf("/desk/lookup")},
+		"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {"钱多多"}, "override_reason": {"同音字，电话里听错"}})
+	if a.status != 303 || mustQuery(t, a.location, "ok") != "checkedin" {
+		t.Fatalf("check-in with the override: %d → %q, want 303 → ok=checkedin\n%s", a.status, a.location, a.body)
+	}
+	if st := s.status(p.bookingID); st != "checked_in" {
+		t.Errorf("the booking is %s, want checked_in", st)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'checkin_override' AND target = $1 AND reason LIKE '%同音字，电话里听错%'`,
+		"booking:"+p.bookingID); n != 1 {
+		t.Errorf("got %d checkin_override audit rows with the reason, want 1", n)
+	}
+}
+
 // TestDeskWalkinAndExtraSlots books a walk-in for a family member of a
 // patient account, who then sees it on "my bookings", and adds extra slots.
 func TestDeskWalkinAndExtraSlots(t *testing.T) {

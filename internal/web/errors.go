@@ -86,6 +86,8 @@ var errorFields = map[string][]string{
 	// The card read does not match the booking: the number or the name.
 	"identity_mismatch":   {"id_number", "name"},
 	"identity_unverified": {"name", "id_number"},
+	// The card's name is not the one the desk verified for the number.
+	"verified_name_differs": {"name"},
 }
 
 // fieldsError is an error about the named form fields, whatever its code.
@@ -234,6 +236,7 @@ var zhMessages = map[string]string{
 	"phone_limit":             "该手机号关联的账号已达上限。",
 	"identity_mismatch":       "姓名与证件登记信息不符。",
 	"identity_unverified":     "姓名与证件号码不符；可持身份证到挂号窗口核验。",
+	"verified_name_differs":   "该证件号码已由挂号窗口核验为另一姓名，请核对身份证；如核验的姓名有误，须先填写原因予以更正。",
 	"token_revoked":           "登录已结束（已退出或已改密码），请重新登录。",
 	"invalid_text":            "文字中含有控制字符或无效编码。",
 	"flag_not_found":          "找不到该线索。",
