@@ -277,7 +277,7 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "checkin", Target: "booking:" + b.ID, Reason: "ID card matched", HospitalID: b.HospitalID}
-	refusal, override := s.cardFits(b, onFile, got, req.OverrideReason)
+	refusal, override := cardFits(b, onFile, got, req.OverrideReason)
 	if refusal != nil {
 		ev.Type, ev.Reason = EventRejected, refusal.Code
 		if ev.PresentedIdentityID, ev.PresentedOnAccount, err = s.presented(ctx, b, got.IDHash); err != nil {
@@ -301,7 +301,7 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 // person's (onFile): a refusal when it is not, else the audit reason of a
 // check-in override when the booking was made under a name other than the
 // card's ("" when it was not).
-func (s *Service) cardFits(b Booking, onFile Identity, got person, overrideReason string) (refusal *Error, override string) {
+func cardFits(b Booking, onFile Identity, got person, overrideReason string) (refusal *Error, override string) {
 	bookedAs := b.NameHash
 	if bookedAs == "" {
 		bookedAs = string(onFile.NameHash) // booked before names were kept per booking
@@ -322,8 +322,8 @@ func (s *Service) cardFits(b Booking, onFile Identity, got person, overrideReaso
 	case strings.TrimSpace(overrideReason) != "":
 		return nil, joinReason(differs+"; the clerk confirmed the person", overrideReason)
 	}
-	return Errorf(ErrIdentityMismatch, "the ID or name does not match the booking's patient (%s, %s); if the card's number is the booking's "+
-		"and the name was misheard when booking, check in with an override reason", onFile.NumberMasked, onFile.NameMasked), ""
+	return Errorf(ErrIdentityMismatch, "the name is not the one the booking was made under (%s, %s); if it was misheard when booking, "+
+		"check in with an override reason", onFile.NumberMasked, onFile.NameMasked), ""
 }
 
 func joinReason(what, reason string) string {

@@ -131,9 +131,11 @@ func TestRuleCallerNameAgainstTheCard(t *testing.T) {
 }
 
 // Check-in is the clerk's, on the visit day while the session runs, with
-// the card of the person under the name booked: another name is refused as
-// identity_mismatch and recorded; a booking of another day is refused as
-// checkin_closed; a checked-in booking is not checked in again.
+// the card of the person under their verified name: another name is
+// refused as verified_name_differs (the walk-in verified the name) and
+// recorded, another person's card as identity_mismatch; a booking of
+// another day is refused as checkin_closed; a checked-in booking is not
+// checked in again.
 func TestRuleCheckIn(t *testing.T) {
 	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
 	clerk, operator := w.staff(booking.RoleClerk), w.staff(booking.RoleOperator)
@@ -157,9 +159,9 @@ func TestRuleCheckIn(t *testing.T) {
 	wantErr(t, "an operator checking in", err, booking.ErrForbidden)
 	events := len(w.store.Events())
 	_, err = checkIn(clerk, card(1, "张叁"), now)
-	wantErr(t, "the card's name is another", err, booking.ErrIdentityMismatch)
-	if ev := w.store.Events(); len(ev) != events+1 || ev[len(ev)-1].Type != booking.EventRejected || ev[len(ev)-1].Reason != booking.ErrIdentityMismatch.Code {
-		t.Errorf("a refused check-in recorded %d events, the last %+v; want one rejected identity_mismatch", len(ev)-events, ev[len(ev)-1])
+	wantErr(t, "the card's name is another", err, booking.ErrVerifiedNameDiffers)
+	if ev := w.store.Events(); len(ev) != events+1 || ev[len(ev)-1].Type != booking.EventRejected || ev[len(ev)-1].Reason != booking.ErrVerifiedNameDiffers.Code {
+		t.Errorf("a refused check-in recorded %d events, the last %+v; want one rejected verified_name_differs", len(ev)-events, ev[len(ev)-1])
 	}
 	_, err = checkIn(clerk, li, now)
 	wantErr(t, "another person's card", err, booking.ErrIdentityMismatch)
