@@ -171,8 +171,9 @@ func TestRoles(t *testing.T) {
 		t.Errorf("operator phone booking = %d %s, want 201", r.status, r.body)
 	}
 	mismatch := map[string]string{"booking_id": walk.ID, "id_type": "resident_id", "id_number": residentID(50), "name": "周八"}
-	if r := svc.do("POST", "/v1/desk/checkins", clerk, mismatch); r.status != 422 || r.code != "identity_mismatch" {
-		t.Errorf("check-in with the wrong name = %d %q, want 422 identity_mismatch", r.status, r.code)
+	// The walk-in verified 周七: another name is not the verified one.
+	if r := svc.do("POST", "/v1/desk/checkins", clerk, mismatch); r.status != 409 || r.code != "verified_name_differs" {
+		t.Errorf("check-in with the wrong name = %d %q, want 409 verified_name_differs", r.status, r.code)
 	}
 	if r := svc.do("POST", "/v1/desk/checkins", clerk, checkIn); r.status != 200 {
 		t.Errorf("check-in = %d %s, want 200", r.status, r.body)
