@@ -53,7 +53,6 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 	as := func(who booking.IdentityRequest, name string) booking.IdentityRequest { who.Name = name; return who }
 	tests := []struct {
 		name string
-		who  booking.IdentityRequest
 		id   string // the person's identity
 		req  booking.VerifyRequest
 		want *booking.Error
@@ -61,7 +60,7 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 		{name: "another name, an account that does not hold the person (the review's repro)", id: owner.patients[0].IdentityID,
 			req: booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone}, want: booking.ErrVerifiedNameDiffers},
 		{name: "a correction naming an account that does not hold the person", id: owner.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone, CorrectionReason: "typed wrong"},
+			req:  booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone, CorrectionReason: "typed wrong"},
 			want: booking.ErrPatientNotFound},
 		{name: "the verified name, an account that does not hold the person", id: owner.patients[0].IdentityID,
 			req: booking.VerifyRequest{IdentityRequest: real, AccountPhone: stranger.phone}, want: booking.ErrPatientNotFound},
