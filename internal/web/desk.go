@@ -117,6 +117,8 @@ var deskFlashes = map[string]string{
 	"reissued_wait":  "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
 	"reissued_pool":  "该号已放回现场号池。 The slot is back in the on-site pool.",
 	"cleared":        "已清除，可查找下一位。 Cleared: ready for the next patient.",
+	"verified":       "已按证件核验姓名。 The name is verified from the card.",
+	"verified_bound": "已核验，并绑定为患者本人账户。 Verified; the account is now the person's own.",
 	"offer_accepted": flashes["offer_accepted"],
 	"offer_declined": flashes["offer_declined"],
 }
@@ -598,6 +600,47 @@ func (c *Console) reissue(r *request) error {
 	}
 	c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {r.param}}.Encode())
 	return nil
+}
+
+// verifyIdentity verifies the current patient's name from the card in the
+// clerk's hand and, given the phone the person logs in with, binds that
+// account as their own (their verified self): what a person whose ID
+// number someone else used needs before they can see and end it
+// (docs/security.md). The number is the current lookup's, never typed or
+// shown again; the name, when the card was read at the lookup, is the
+// card's.
+func (c *Console) verifyIdentity(r *request) error {
+	ref, ok := c.currentLookup(r)
+	if !ok {
+		return c.lookupFailed(r, "verify-form", booking.Errorf(booking.ErrInvalidField, "find the patient by their card first"))
+	}
+	name, phone := strings.TrimSpace(r.form("name")), strings.TrimSpace(r.form("account_phone"))
+	if name == "" {
+		name = ref.Name
+	}
+	var err error
+	if name == "" {
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter the name as printed on the card"), "name")
+	} else {
+		_, err = c.svc.VerifyIdentity(r.ctx, r.actor, booking.VerifyRequest{
+			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: name},
+			AccountPhone:    phone, CorrectionReason: strings.TrimSpace(r.form("correction_reason"))})
+	}
+	switch {
+	case err == nil:
+		done := "verified"
+		if phone != "" {
+			done = "verified_bound"
+		}
+		c.redirect(r, "/desk/lookup?ok="+done)
+		return nil
+	case errors.Is(err, booking.ErrInvalidPhone), errors.Is(err, booking.ErrPatientNotFound):
+		// No such account, or one that has not added this person.
+		err = onFields(err, "account_phone")
+	case errors.Is(err, booking.ErrVerifiedNameDiffers):
+		err = onFields(err, "name", "correction_reason")
+	}
+	return c.lookupFailed(r, "verify-form", err)
 }
 
 // lookupFailed shows the lookup page again with the error of a booking's
