@@ -207,6 +207,8 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	}()
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
+	} else if phoneRef != "" {
+		s.keepCallerPhone(ctx, identityID, req.CallerPhone) // for a call back (callback.go)
 	}
 	return r, err
 }

@@ -222,7 +222,11 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, SessionID: sess.ID,
 		HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelPhone,
 		StaffID: actor.AccountID, Phone: phoneRef})
-	return s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)
+	got, err := s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)
+	if err == nil {
+		s.keepCallerPhone(ctx, who.ID, req.CallerPhone) // for a call back (callback.go)
+	}
+	return got, err
 }
 
 // StaffWaitlistAudit is the audit entry of a waitlist entry staff made

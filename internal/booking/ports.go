@@ -518,6 +518,7 @@ type Store interface {
 	LotteryStore
 	CaseStore
 	NotificationStore
+	CallBackStore
 }
 
 // CatalogStore is what the catalog is loaded from: the schedule of every

@@ -395,8 +395,11 @@ type StopResult struct {
 	SessionID string
 	StoppedAt time.Time
 	// Bookings cancelled without penalty, waitlist entries dropped, lottery
-	// entries withdrawn, and the notifications written for them.
-	Cancelled, WaitlistEnded, EntriesEnded, Notified int
+	// entries withdrawn, and the notifications written for them: Notified
+	// those to an account (its console tells them), ToCallBack those of a
+	// person no account lists, on the hospital's call-back list
+	// (callback.go) until the call centre or the desk tells them.
+	Cancelled, WaitlistEnded, EntriesEnded, Notified, ToCallBack int
 	// With a substitute: their session, how many slots are held for the
 	// cancelled patients there, and until when.
 	SubstituteSessionID string
@@ -524,7 +527,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	}
 	res.SessionID, res.StoppedAt = sess.ID, now
 	s.log.Info("clinic stopped", "session_id", sess.ID, "cancelled", res.Cancelled, "waitlist", res.WaitlistEnded,
-		"entries", res.EntriesEnded, "notified", res.Notified)
+		"entries", res.EntriesEnded, "notified", res.Notified, "to_call_back", res.ToCallBack)
 	return res, nil
 }
 

@@ -68,10 +68,12 @@ UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND accou
 UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
 
 -- name: undelivered_notifications
+-- An account's only (the partial index notifications_to_deliver, 0035): a
+-- person on no account's list is reached by a call back, not by the job.
 SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
        COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''),
        COALESCE(case_id::TEXT, ''), body, created_at
-  FROM notifications WHERE delivered_at IS NULL
+  FROM notifications WHERE delivered_at IS NULL AND account_id IS NOT NULL
  ORDER BY created_at, id
  LIMIT $1;
 

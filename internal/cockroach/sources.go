@@ -194,12 +194,13 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
-		var events, notes int
+		var events, notes, calls int
 		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), bookingsTold.For(""), ids, bodies).
-			Scan(&res.Cancelled, &events, &notes); err != nil {
+			Scan(&res.Cancelled, &events, &notes, &calls); err != nil {
 			return err
 		}
 		res.Notified += notes
+		res.ToCallBack += calls
 		if sub != nil {
 			for _, hb := range active {
 				if err := holdForSubstitute(ctx, tx, hb, id, sub, now, a.ActorID); err != nil {
@@ -227,10 +228,11 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			if err != nil {
 				return err
 			}
-			if err := tx.QueryRow(ctx, sourceQueries[end.stop], id, now, end.told.For(""), ids, bodies).Scan(end.ended, &notes); err != nil {
+			if err := tx.QueryRow(ctx, sourceQueries[end.stop], id, now, end.told.For(""), ids, bodies).Scan(end.ended, &notes, &calls); err != nil {
 				return err
 			}
 			res.Notified += notes
+			res.ToCallBack += calls
 		}
 		a.Reason = fmt.Sprintf("%d bookings cancelled (%d held with the substitute), %d waitlist entries and %d lottery entries ended: %s",
 			res.Cancelled, res.Offered, res.WaitlistEnded, res.EntriesEnded, a.Reason)
@@ -476,4 +478,71 @@ func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking
 		}
 		return insertAudit(ctx, tx, a)
 	})
+}
+
+// CallBacks lists a hospital's stop notices of people on no account's list
+// not yet told, oldest first.
+func (s *Store) CallBacks(ctx context.Context, hospitalID string) (_ []booking.CallBack, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["call_backs"]+" AND n.hospital_id = $1 ORDER BY n.created_at, n.id", hospitalID)
+	return pgx.CollectRows(rows, scanCallBack)
+}
+
+// CallBack reads one row of a call-back list (ErrCallBackNotFound once it
+// is told).
+func (s *Store) CallBack(ctx context.Context, id string) (_ booking.CallBack, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["call_backs"]+" AND n.id = $1", id)
+	cbs, err := pgx.CollectRows(rows, scanCallBack)
+	if err != nil {
+		return booking.CallBack{}, err
+	}
+	if len(cbs) == 0 {
+		return booking.CallBack{}, booking.ErrCallBackNotFound
+	}
+	return cbs[0], nil
+}
+
+// RecordCallBack counts a call on its row, stamps it delivered when told,
+// and writes the audit entry, in one transaction.
+func (s *Store) RecordCallBack(ctx context.Context, id string, at time.Time, by, outcome string, told bool, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "record_call_back", func(tx pgx.Tx) error {
+		var got string
+		err := tx.QueryRow(ctx, sourceQueries["record_call_back"], id, at, nullable(by), outcome, told).Scan(&got)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return booking.ErrCallBackDone
+		}
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// KeepCallerPhone keeps the number a person rang from, for a call back.
+func (s *Store) KeepCallerPhone(ctx context.Context, identityID string, hash, sealed []byte, masked string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	_, err := s.db.pool.Exec(ctx, sourceQueries["keep_caller_phone"], identityID, hash, sealed, masked, at)
+	return err
+}
+
+func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
+	var c booking.CallBack
+	var channel, offerID, offerStatus string
+	var lastCall, holdUntil *time.Time
+	var sealed []byte
+	err := r.Scan(&c.NotificationID, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
+		&channel, &c.IDType, &c.NumberMasked, &c.NameMasked, &c.Reason, &c.Body, &c.CreatedAt, &c.Attempts, &lastCall,
+		&c.LastOutcome, &c.PhoneMasked, &sealed, &offerID, &offerStatus, &holdUntil)
+	c.Channel = booking.Channel(channel)
+	c.SetPhoneSealed(sealed)
+	if lastCall != nil {
+		c.LastCallAt = *lastCall
+	}
+	if offerID != "" && holdUntil != nil {
+		c.Offer = &booking.SubstituteOffer{BookingID: offerID, OriginalBookingID: c.BookingID, StoppedSessionID: c.SessionID,
+			HospitalID: c.HospitalID, IdentityID: c.IdentityID, Status: offerStatus, HoldUntil: *holdUntil}
+	}
+	return c, err
 }

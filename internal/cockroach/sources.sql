@@ -49,7 +49,8 @@ SELECT stopped_at FROM clinic_sessions WHERE id = $1;
 -- (reason session_stopped, the administrator $3 as staff) and a
 -- notification for its account, or its person when no account lists it:
 -- the text $6 of its booking id in $5 (naming its member), else $4.
--- Returns how many.
+-- Returns how many, and how many notices went to an account and how many
+-- wait for a call back (no account lists the person).
 WITH c AS (
     UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = false
      WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
@@ -66,9 +67,10 @@ WITH c AS (
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
            COALESCE(t.body, $4::TEXT), $2::TIMESTAMPTZ
       FROM c LEFT JOIN unnest($5::UUID[], $6::TEXT[]) AS t (booking_id, body) ON t.booking_id = c.id
-    RETURNING 1
+    RETURNING account_id
 )
-SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n);
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n WHERE account_id IS NOT NULL),
+       (SELECT count(*) FROM n WHERE account_id IS NULL);
 
 -- name: waiting_of_session
 -- The waiting places of a session about to be stopped and their members
@@ -87,9 +89,9 @@ WITH c AS (
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
            COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
       FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
-    RETURNING 1
+    RETURNING account_id
 )
-SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n WHERE account_id IS NOT NULL), (SELECT count(*) FROM n WHERE account_id IS NULL);
 
 -- name: entries_of_session
 -- The live lottery entries of a session about to be stopped and their
@@ -109,9 +111,9 @@ WITH c AS (
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
            COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
       FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
-    RETURNING 1
+    RETURNING account_id
 )
-SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n);
+SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n WHERE account_id IS NOT NULL), (SELECT count(*) FROM n WHERE account_id IS NULL);
 
 -- name: notifications_of_session
 SELECT id::TEXT, kind, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
@@ -173,3 +175,43 @@ SELECT booking_id::TEXT, original_booking_id::TEXT, stopped_session_id::TEXT, se
 -- name: settle_offer
 UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
  WHERE booking_id = $1 AND status = 'offered';
+
+-- name: call_backs
+-- The call-back list (0035): the stop notices of people on no account's
+-- list not yet told, with what the row needs: the stop's reason, the
+-- booking's channel, the person masked, the number they last rang from
+-- (sealed; opened only for an operator who asks), the slot a substitute
+-- holds. Completed with a WHERE clause on n by the store.
+SELECT n.id::TEXT, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_id::TEXT, ''),
+       COALESCE(n.waitlist_id::TEXT, ''), COALESCE(n.entry_id::TEXT, ''), COALESCE(n.identity_id::TEXT, ''),
+       COALESCE(b.channel, ''), COALESCE(i.id_type, ''), COALESCE(i.number_masked, ''), COALESCE(i.name_masked, ''),
+       s.stop_reason, n.body, n.created_at, n.call_attempts, n.last_call_at, n.last_call_outcome,
+       COALESCE(p.phone_masked, ''), p.phone_sealed,
+       COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until
+  FROM notifications n
+  JOIN clinic_sessions s ON s.id = n.session_id
+  LEFT JOIN bookings b ON b.id = n.booking_id
+  LEFT JOIN identities i ON i.id = n.identity_id
+  LEFT JOIN substitute_offers o ON o.original_booking_id = n.booking_id
+  LEFT JOIN LATERAL (
+      SELECT phone_masked, phone_sealed FROM caller_phones c
+       WHERE c.identity_id = n.identity_id ORDER BY c.last_used_at DESC LIMIT 1
+  ) p ON true
+ WHERE n.kind = 'session_stopped' AND n.account_id IS NULL AND n.delivered_at IS NULL
+
+-- name: record_call_back
+-- One call about a call-back row $1 at $2 by $3 with outcome $4; $5 true
+-- marks it told (delivered), which takes it off the list. Nothing when it
+-- is told already.
+UPDATE notifications
+   SET call_attempts = call_attempts + 1, last_call_at = $2, last_call_outcome = $4,
+       told_by = CASE WHEN $5::BOOL THEN $3::UUID END, delivered_at = CASE WHEN $5::BOOL THEN $2::TIMESTAMPTZ END
+ WHERE id = $1 AND kind = 'session_stopped' AND account_id IS NULL AND delivered_at IS NULL
+RETURNING id::TEXT;
+
+-- name: keep_caller_phone
+-- The number a person rang from ($2 keyed hash, $3 sealed, $4 masked), last
+-- used at $5.
+INSERT INTO caller_phones (identity_id, phone_hash, phone_sealed, phone_masked, last_used_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (identity_id, phone_hash) DO UPDATE SET last_used_at = excluded.last_used_at;

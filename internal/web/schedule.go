@@ -121,12 +121,19 @@ func (c *Console) schedulePage(r *request) error {
 	switch r.query("ok") {
 	case "published":
 		flash = "出诊已发布，放号时间一到即可预约。 Session published: bookable from its release time."
-	case "stopped":
+	case "stopped", "substituted":
 		n, _ := strconv.Atoi(r.query("n"))
-		flash = fmt.Sprintf("已停诊：%d 个预约已取消（不计爽约），患者已收到通知。 Clinic stopped: %d booking(s) cancelled without penalty, each patient notified.", n, n)
-	case "substituted":
-		n, _ := strconv.Atoi(r.query("n"))
-		flash = fmt.Sprintf("已停诊并安排替诊：%d 位患者的号已在替诊医生处保留，待其确认。 Clinic stopped with a substitute: %d patient(s) offered the same slot, held for their answer.", n, n)
+		online, _ := strconv.Atoi(r.query("on"))
+		calls, _ := strconv.Atoi(r.query("cb"))
+		if r.query("ok") == "stopped" {
+			flash = fmt.Sprintf("已停诊：%d 个预约已取消（不计爽约）。 Clinic stopped: %d booking(s) cancelled without penalty. ", n, n)
+		} else {
+			flash = fmt.Sprintf("已停诊并安排替诊：%d 位患者的号已在替诊医生处保留，待其确认。 Clinic stopped with a substitute: %d patient(s) offered the same slot, held for their answer. ", n, n)
+		}
+		// Honest counts: a person no account lists is told by a call back,
+		// not by the console (the call centre's and the desk's list).
+		flash += fmt.Sprintf("%d 人已在线通知，%d 人待回电告知（电话/服务台“回电”列表）。 %d notified online, %d to call back (the phone and desk call-back list).",
+			online, calls, online, calls)
 	}
 	form := newScheduleForm()
 	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, form)})
@@ -232,6 +239,7 @@ func (c *Console) stopSession(r *request) error {
 	if res.SubstituteSessionID != "" {
 		ok = "substituted"
 	}
-	c.redirect(r, "/admin/schedule?"+url.Values{"ok": {ok}, "n": {strconv.Itoa(res.Cancelled)}}.Encode())
+	c.redirect(r, "/admin/schedule?"+url.Values{"ok": {ok}, "n": {strconv.Itoa(res.Cancelled)}, "on": {strconv.Itoa(res.Notified)},
+		"cb": {strconv.Itoa(res.ToCallBack)}}.Encode())
 	return nil
 }

@@ -169,7 +169,11 @@ func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason 
 		}
 		n.ID, n.Kind, n.HospitalID, n.SessionID, n.Body, n.CreatedAt = booking.NewID(), "session_stopped", sess.HospitalID, id, text.For(who), now
 		s.notifications = append(s.notifications, n)
-		res.Notified++
+		if n.AccountID == "" {
+			res.ToCallBack++
+		} else {
+			res.Notified++
+		}
 	}
 	for bid, b := range s.bookings {
 		if b.SessionID != id || !active(b) {
@@ -385,4 +389,9 @@ func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef 
 	}
 	slices.SortFunc(out, func(a, b booking.Identity) int { return cmp.Compare(a.ID, b.ID) })
 	return out[:min(limit, len(out))], nil
+}
+
+// KeepCallerPhone forgets the number: the fake keeps no call-back list.
+func (s *Store) KeepCallerPhone(_ context.Context, _ string, _, _ []byte, _ string, _ time.Time) error {
+	return nil
 }

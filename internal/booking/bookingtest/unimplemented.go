@@ -635,3 +635,15 @@ func (unimplementedStore) MadeByOthers(_ context.Context, _ string, _ string, _ 
 func (unimplementedStore) MadeByAccount(_ context.Context, _ string, _ string, _ string, _ time.Time) (booking.MadeByOthers, error) {
 	panic(unimplemented("Store.MadeByAccount"))
 }
+
+func (unimplementedStore) CallBacks(_ context.Context, _ string) ([]booking.CallBack, error) {
+	panic(unimplemented("Store.CallBacks"))
+}
+
+func (unimplementedStore) CallBack(_ context.Context, _ string) (booking.CallBack, error) {
+	panic(unimplemented("Store.CallBack"))
+}
+
+func (unimplementedStore) RecordCallBack(_ context.Context, _ string, _ time.Time, _, _ string, _ bool, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RecordCallBack"))
+}

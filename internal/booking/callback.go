@@ -1,0 +1,207 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"fairslot/internal/identity"
+)
+
+// The call-back list (停诊 told by phone). A stop's notice of a person no
+// account lists — a caller an operator booked, entered or waitlisted by
+// phone, a walk-in booked at the desk — has no channel that reaches them:
+// the notify job does not stamp it delivered (nobody was told), and it waits
+// on its hospital's call-back list for the call centre (or the desk) to ring
+// the person and say why the clinic stopped, and, with a substitute doctor
+// (替诊), to take their answer to the slot held for them before it lapses.
+// Each call is audited with its outcome; "told" (or an answer to the offer)
+// marks the notice delivered and takes the row off the list; "no_answer"
+// keeps it there, counted.
+//
+// The number the person rang from is kept sealed (caller_phones) and shown
+// masked on the list; an operator opens it for one row at a time
+// (CallBackNumber), audited as a read. Nothing here logs it.
+
+// Call-back outcomes.
+const (
+	CallTold     = "told"      // the person was told of the stop
+	CallNoAnswer = "no_answer" // nobody answered: the row stays on the list
+	CallAccepted = "accepted"  // told, and accepted the substitute's slot
+	CallDeclined = "declined"  // told, and declined it (cancelled, no penalty)
+)
+
+// CallBack is one person to ring about a stopped clinic.
+type CallBack struct {
+	NotificationID string
+	HospitalID     string
+	SessionID      string // the stopped session
+	// What the stop ended: one of a booking, a waitlist place, a lottery
+	// entry; Channel is the booking's.
+	BookingID, WaitlistID, EntryID string
+	Channel                        Channel
+	IdentityID                     string
+	IDType, NumberMasked           string
+	NameMasked                     string
+	Reason                         string // the stop's reason, as the administrator gave it
+	Body                           string // the notice, as the person is to be told it
+	CreatedAt                      time.Time
+	// PhoneMasked is the number the person last rang from, masked (empty:
+	// none on file, a desk booking or one from before numbers were kept).
+	PhoneMasked string
+	phoneSealed []byte
+	// Offer is the slot a substitute doctor holds for the person (nil:
+	// none); its Status is offered, accepted, declined or lapsed.
+	Offer *SubstituteOffer
+	// Attempts counts the calls so far; the last one's time and outcome.
+	Attempts    int
+	LastCallAt  time.Time
+	LastOutcome string
+}
+
+// SetPhoneSealed is for the store: the number as sealed (never shown).
+func (c *CallBack) SetPhoneSealed(sealed []byte) { c.phoneSealed = sealed }
+
+// CallBackStore keeps the call-back list (callback.go).
+type CallBackStore interface {
+	// CallBacks lists a hospital's stop notices of people on no account's
+	// list not yet told, oldest first; CallBack reads one of them
+	// (ErrCallBackNotFound, also once it is told).
+	CallBacks(ctx context.Context, hospitalID string) ([]CallBack, error)
+	CallBack(ctx context.Context, id string) (CallBack, error)
+	// RecordCallBack counts one call with its outcome and, when told,
+	// stamps the notice delivered by actor, in one transaction with the
+	// audit entry; ErrCallBackDone when it was told already.
+	RecordCallBack(ctx context.Context, id string, at time.Time, by, outcome string, told bool, a AuditEntry) error
+	// KeepCallerPhone keeps the number a person rang from (its keyed hash,
+	// sealed and masked), last used at at.
+	KeepCallerPhone(ctx context.Context, identityID string, hash, sealed []byte, masked string, at time.Time) error
+}
+
+// callBackStaff checks that actor is an operator or a clerk of one
+// hospital: the call centre and the desk ring their own hospital's people.
+func callBackStaff(actor Actor) error {
+	if (actor.Role != RoleOperator && actor.Role != RoleClerk) || actor.HospitalID == "" {
+		return Errorf(ErrForbidden, "the call centre and the desk of a hospital call its patients back")
+	}
+	return nil
+}
+
+// CallBacks lists the actor's hospital's people to ring about stopped
+// clinics, oldest first, their numbers masked.
+func (s *Service) CallBacks(ctx context.Context, actor Actor) ([]CallBack, error) {
+	if err := callBackStaff(actor); err != nil {
+		return nil, err
+	}
+	cbs, err := s.store.CallBacks(ctx, actor.HospitalID)
+	for i := range cbs {
+		cbs[i].phoneSealed = nil
+	}
+	return cbs, err
+}
+
+// callBackOf reads a row of the actor's hospital's list; another
+// hospital's is not told apart from none.
+func (s *Service) callBackOf(ctx context.Context, actor Actor, id string) (CallBack, error) {
+	if err := callBackStaff(actor); err != nil {
+		return CallBack{}, err
+	}
+	if !isUUID(id) {
+		return CallBack{}, ErrCallBackNotFound
+	}
+	cb, err := s.store.CallBack(ctx, id)
+	if err != nil {
+		return CallBack{}, err
+	}
+	if cb.HospitalID != actor.HospitalID {
+		return CallBack{}, ErrCallBackNotFound
+	}
+	return cb, nil
+}
+
+// CallBackNumber opens the number of one row for an operator about to
+// ring it, and audits the read (who, which row, the masked number). Clerks
+// do not ring: theirs is the desk.
+func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (string, error) {
+	if actor.Role != RoleOperator {
+		return "", Errorf(ErrForbidden, "operators ring callers back")
+	}
+	cb, err := s.callBackOf(ctx, actor, id)
+	if err != nil {
+		return "", err
+	}
+	if len(cb.phoneSealed) == 0 {
+		return "", ErrNoCallerPhone
+	}
+	phone, err := s.keys.Open("phone", cb.phoneSealed)
+	if err != nil {
+		return "", fmt.Errorf("open the caller's number of call-back %s: %w", id, err)
+	}
+	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "callback_number_read",
+		Target: "notification:" + cb.NotificationID, HospitalID: cb.HospitalID,
+		Reason: "opened " + identity.MaskPhone(phone) + " to call back about stopped session " + cb.SessionID}
+	if err := s.store.RecordAudit(ctx, a); err != nil {
+		return "", err
+	}
+	return phone, nil
+}
+
+// MarkCallBack records a call about one row: told, no_answer, or the
+// person's answer to the substitute's slot (accepted, declined), which is
+// given through AnswerOffer as the desk or the call centre gives it and
+// counts as told. note (optional, 200 bytes) goes into the audit entry.
+func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, note string, o Origin) (CallBack, error) {
+	if err := checkText("note", note, 200); err != nil {
+		return CallBack{}, err
+	}
+	switch outcome {
+	case CallTold, CallNoAnswer, CallAccepted, CallDeclined:
+	default:
+		return CallBack{}, Errorf(ErrInvalidField, "outcome must be told, no_answer, accepted or declined")
+	}
+	cb, err := s.callBackOf(ctx, actor, id)
+	if err != nil {
+		return CallBack{}, err
+	}
+	if outcome == CallAccepted || outcome == CallDeclined {
+		if cb.Offer == nil {
+			return CallBack{}, Errorf(ErrOfferNotFound, "no substitute slot is held for this person")
+		}
+		got, err := s.AnswerOffer(ctx, actor, cb.Offer.BookingID, outcome == CallAccepted, o)
+		// A repeat after the answer went through but the mark did not
+		// finds the offer settled as asked: the mark goes on.
+		if err != nil && !(errors.Is(err, ErrOfferClosed) && got.Status == outcome) {
+			return CallBack{}, err
+		}
+		cb.Offer = &got
+	}
+	now := s.cfg.Now()
+	reason := fmt.Sprintf("call back about stopped session %s: %s", cb.SessionID, outcome)
+	if note != "" {
+		reason += "; " + note
+	}
+	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "callback",
+		Target: "notification:" + cb.NotificationID, HospitalID: cb.HospitalID, Reason: reason}
+	if err := s.store.RecordCallBack(ctx, cb.NotificationID, now, actor.AccountID, outcome, outcome != CallNoAnswer, a); err != nil {
+		return CallBack{}, err
+	}
+	cb.phoneSealed = nil
+	cb.Attempts, cb.LastCallAt, cb.LastOutcome = cb.Attempts+1, now, outcome
+	return cb, nil
+}
+
+// keepCallerPhone keeps the number a person booked, entered or waitlisted
+// by phone rang from, for a call back. The booking stands whatever
+// happens here: a failure is logged (without the number) and the row
+// then shows no number.
+func (s *Service) keepCallerPhone(ctx context.Context, identityID, phone string) {
+	p, err := identity.NormalizePhone(phone)
+	if err != nil || identityID == "" {
+		return
+	}
+	if err := s.store.KeepCallerPhone(ctx, identityID, s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p),
+		s.cfg.Now()); err != nil {
+		s.log.Warn("keep the caller's number for a call back", "identity_id", identityID, "err", err)
+	}
+}

@@ -1,0 +1,206 @@
+package booking_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// deliveredAt reads a booking's stop notice's delivery time (nil: pending).
+func (h *harness) deliveredAt(bookingID string) *time.Time {
+	h.t.Helper()
+	var at *time.Time
+	testenv.Must(h.t, h.stack.DB.Pool().QueryRow(h.ctx,
+		`SELECT delivered_at FROM notifications WHERE booking_id = $1 AND kind = 'session_stopped'`, bookingID).Scan(&at),
+		"read the stop notice of %s", bookingID)
+	return at
+}
+
+// TestCallBackAfterStop (H2): a clinic stopped with a caller the call centre
+// booked by phone and a walk-in the desk booked: the account's patient is
+// told through the channel; the caller's and the walk-in's notices are not
+// stamped delivered (no channel reaches them) but wait on the hospital's
+// call-back list with the stop's reason, the caller's number masked; the
+// operator opens the number (audited), a no-answer keeps the row, "told"
+// (audited) stamps it delivered and takes it off; another hospital's staff,
+// patients and administrators see nothing of it.
+func TestCallBackAfterStop(t *testing.T) {
+	snd := &recordingSender{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, sender: snd})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op, clerk := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleClerk, h.hosp.ID)
+	other, _ := h.otherHospital()
+	theirOp := h.staffOf(booking.RoleOperator, other.ID)
+	sess := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
+	u := h.user(1)
+	online := h.mustBook(u, 0, sess, "")
+	caller, err := h.staffBook(op, h.person("孙老伯"), sess, booking.ChannelPhone, "13912345678")
+	testenv.Must(t, err, "book a caller by phone")
+	walkIn := h.mustWalkIn(clerk, h.person("周阿姨"), sess)
+
+	res, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop")
+	if res.Cancelled != 3 || res.Notified != 1 || res.ToCallBack != 2 {
+		t.Fatalf("stop = %+v; want 3 cancelled, 1 notified online, 2 to call back", res)
+	}
+	if n, err := h.svc.DeliverNotifications(h.ctx); n != 1 || err != nil {
+		t.Fatalf("deliver = %d, %v; want the account's one notice only", n, err)
+	}
+	if sent := snd.got(); len(sent) != 1 || sent[0].BookingID != online.ID {
+		t.Errorf("sent = %+v; want the online booking's notice only", sent)
+	}
+	for _, b := range []booking.Booking{caller, walkIn} {
+		if at := h.deliveredAt(b.ID); at != nil {
+			t.Errorf("the %s booking's stop notice is stamped delivered at %s; nobody told the person", b.Channel, at)
+		}
+	}
+
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the operator's call-back list")
+	if len(list) != 2 {
+		t.Fatalf("call-back list = %+v; want the caller and the walk-in", list)
+	}
+	rows := map[string]booking.CallBack{}
+	for _, c := range list {
+		rows[c.BookingID] = c
+	}
+	cb, walk := rows[caller.ID], rows[walkIn.ID]
+	if cb.Reason != "the doctor is ill" || cb.SessionID != sess.ID || cb.Channel != booking.ChannelPhone ||
+		cb.PhoneMasked != "139****5678" || cb.Offer != nil || cb.NameMasked == "" || cb.NameMasked == "孙老伯" {
+		t.Errorf("caller's row = %+v; want the stop's reason, the phone channel, the number and name masked, no offer", cb)
+	}
+	if walk.Channel != booking.ChannelOnsite || walk.PhoneMasked != "" || walk.Reason != "the doctor is ill" {
+		t.Errorf("walk-in's row = %+v; want the desk's, with no number on file", walk)
+	}
+	if l, err := h.svc.CallBacks(h.ctx, clerk); err != nil || len(l) != 2 {
+		t.Errorf("the clerk's list = %d rows, %v; want the same 2", len(l), err)
+	}
+
+	// Nobody else: another hospital's operator, a patient, an
+	// administrator.
+	if l, err := h.svc.CallBacks(h.ctx, theirOp); err != nil || len(l) != 0 {
+		t.Errorf("another hospital's operator lists %d rows, %v; want none", len(l), err)
+	}
+	for name, err := range map[string]error{
+		"another hospital's operator opens the number": func() error { _, err := h.svc.CallBackNumber(h.ctx, theirOp, cb.NotificationID); return err }(),
+		"another hospital's operator marks it told": func() error {
+			_, err := h.svc.MarkCallBack(h.ctx, theirOp, cb.NotificationID, booking.CallTold, "", booking.Origin{})
+			return err
+		}(),
+	} {
+		if !errors.Is(err, booking.ErrCallBackNotFound) {
+			t.Errorf("%s: %v; want callback_not_found", name, err)
+		}
+	}
+	for name, a := range map[string]booking.Actor{"a patient": u.actor, "an administrator": admin} {
+		if _, err := h.svc.CallBacks(h.ctx, a); !errors.Is(err, booking.ErrForbidden) {
+			t.Errorf("%s lists call-backs: %v; want forbidden", name, err)
+		}
+	}
+	if _, err := h.svc.CallBackNumber(h.ctx, clerk, cb.NotificationID); !errors.Is(err, booking.ErrForbidden) {
+		t.Errorf("a clerk opens a caller's number: %v; want forbidden (operators ring)", err)
+	}
+	if _, err := h.svc.CallBackNumber(h.ctx, op, walk.NotificationID); !errors.Is(err, booking.ErrNoCallerPhone) {
+		t.Errorf("the walk-in's number: %v; want caller_phone_unknown", err)
+	}
+
+	// The operator rings: the number opens, audited.
+	phone, err := h.svc.CallBackNumber(h.ctx, op, cb.NotificationID)
+	if err != nil || phone != "13912345678" {
+		t.Fatalf("the caller's number = %q, %v; want 13912345678", phone, err)
+	}
+	if n := h.auditCount("callback_number_read"); n != 1 {
+		t.Errorf("%d audited reads of a number; want 1", n)
+	}
+	// No answer: counted, audited, still on the list.
+	if got, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallNoAnswer, "", booking.Origin{}); err != nil ||
+		got.Attempts != 1 || got.LastOutcome != booking.CallNoAnswer {
+		t.Fatalf("no answer = %+v, %v; want one attempt", got, err)
+	}
+	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 2 || h.deliveredAt(caller.ID) != nil {
+		t.Errorf("after no answer: %d rows, delivered %v; want the row kept, pending", len(l), h.deliveredAt(caller.ID))
+	}
+	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, "maybe", "", booking.Origin{}); !errors.Is(err, booking.ErrInvalidField) {
+		t.Errorf("an unknown outcome: %v; want invalid_field", err)
+	}
+	// Told: delivered, audited, off the list; a repeat finds nothing.
+	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallTold, "told his daughter", booking.Origin{}); err != nil {
+		t.Fatalf("told: %v", err)
+	}
+	if h.deliveredAt(caller.ID) == nil {
+		t.Errorf("the caller's notice is still pending after told")
+	}
+	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 1 || l[0].BookingID != walkIn.ID {
+		t.Errorf("after told: %+v; want the walk-in's row only", l)
+	}
+	if n := h.auditCount("callback"); n != 2 {
+		t.Errorf("%d audited calls; want 2 (no answer, told)", n)
+	}
+	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallTold, "", booking.Origin{}); !errors.Is(err, booking.ErrCallBackNotFound) {
+		t.Errorf("told again: %v; want callback_not_found", err)
+	}
+	if n, err := h.svc.DeliverNotifications(h.ctx); n != 0 || err != nil {
+		t.Errorf("deliver again = %d, %v; want nothing (the walk-in waits for the desk)", n, err)
+	}
+	if strings.Contains(h.stack.Logs.String(), "12345678") {
+		t.Errorf("the service log holds the caller's number")
+	}
+}
+
+// TestCallBackAnswersSubstitute (H2): with a substitute doctor (替诊) the
+// caller's row shows the slot held for them and until when; the operator
+// takes the caller's answer on the row (the offer's own answer), which
+// counts as told.
+func TestCallBackAnswersSubstitute(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	sess := h.deskSession(deskOpts{dept: "Dermatology", phone: 4})
+	sub := h.colleague("Dermatology", "attending physician", "")
+	first, err := h.staffBook(op, h.person("孙老伯"), sess, booking.ChannelPhone, "13912345678")
+	testenv.Must(t, err, "book a caller")
+	second, err := h.staffBook(op, h.person("吴奶奶"), sess, booking.ChannelPhone, "13987654321")
+	testenv.Must(t, err, "book another caller")
+	res, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	if res.ToCallBack != 2 || res.Notified != 0 {
+		t.Fatalf("stop = %+v; want 2 to call back, none notified online", res)
+	}
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "list")
+	rows := map[string]booking.CallBack{}
+	for _, c := range list {
+		rows[c.BookingID] = c
+	}
+	a, b := rows[first.ID], rows[second.ID]
+	if a.Offer == nil || a.Offer.Status != booking.OfferOpen || a.Offer.HoldUntil.Sub(res.HoldUntil).Abs() > time.Millisecond {
+		t.Fatalf("row = %+v; want the held slot open until %s", a, res.HoldUntil)
+	}
+	if _, err := h.svc.MarkCallBack(h.ctx, op, a.NotificationID, booking.CallAccepted, "", booking.Origin{}); err != nil {
+		t.Fatalf("accepted on the call: %v", err)
+	}
+	if off, err := h.svc.OpenOffers(h.ctx, op, []string{a.Offer.BookingID}); err != nil || len(off) != 0 {
+		t.Errorf("open offers after the accept = %v, %v; want none", off, err)
+	}
+	if _, err := h.svc.MarkCallBack(h.ctx, op, b.NotificationID, booking.CallDeclined, "", booking.Origin{}); err != nil {
+		t.Fatalf("declined on the call: %v", err)
+	}
+	held, err := h.svc.Booking(h.ctx, op, b.Offer.BookingID)
+	if err != nil || held.Status != booking.StatusCancelled {
+		t.Errorf("the declined slot = %+v, %v; want cancelled", held, err)
+	}
+	kept, err := h.svc.Booking(h.ctx, op, a.Offer.BookingID)
+	if err != nil || kept.Status != booking.StatusConfirmed {
+		t.Errorf("the accepted slot = %+v, %v; want confirmed", kept, err)
+	}
+	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 0 {
+		t.Errorf("after both answers: %d rows; want none", len(l))
+	}
+	if n := h.auditCount("substitute_accepted"); n != 1 {
+		t.Errorf("%d audited accepts; want 1", n)
+	}
+}

@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
+)
+
+// The call-back list (booking/callback.go): the call centre's and the
+// desk's people to ring about a stopped clinic.
+
+type callBackOut struct {
+	ID          string      `json:"callback_id"`
+	SessionID   string      `json:"session_id"`
+	BookingID   string      `json:"booking_id,omitempty"`
+	WaitlistID  string      `json:"waitlist_id,omitempty"`
+	EntryID     string      `json:"request_id,omitempty"`
+	Channel     string      `json:"channel,omitempty"`
+	IDType      string      `json:"id_type,omitempty"`
+	MaskedID    string      `json:"masked_id,omitempty"`
+	Name        string      `json:"name,omitempty"`
+	Reason      string      `json:"reason"`
+	Body        string      `json:"body"`
+	PhoneMasked string      `json:"phone_masked,omitempty"`
+	Offer       *offerState `json:"offer,omitempty"`
+	Attempts    int         `json:"attempts"`
+	LastCallAt  string      `json:"last_call_at,omitempty"`
+	LastOutcome string      `json:"last_outcome,omitempty"`
+	CreatedAt   string      `json:"created_at"`
+}
+
+// offerState is a substitute offer as a booking or a call back shows it:
+// a slot held for the patient, not yet theirs until accepted.
+type offerState struct {
+	BookingID string `json:"booking_id,omitempty"`
+	Status    string `json:"status"`
+	HoldUntil string `json:"hold_until"`
+}
+
+func offerStateOf(o booking.SubstituteOffer, loc *time.Location, now time.Time) *offerState {
+	v := offerView(o, now)
+	return &offerState{BookingID: o.BookingID, Status: v.Status, HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
+}
+
+func callBackView(cat *booking.Catalog, c booking.CallBack, now time.Time) callBackOut {
+	loc := zoneOf(cat, c.HospitalID)
+	out := callBackOut{ID: c.NotificationID, SessionID: c.SessionID, BookingID: c.BookingID, WaitlistID: c.WaitlistID,
+		EntryID: c.EntryID, Channel: string(c.Channel), IDType: c.IDType, MaskedID: c.NumberMasked, Name: c.NameMasked,
+		Reason: c.Reason, Body: c.Body, PhoneMasked: c.PhoneMasked, Attempts: c.Attempts, LastOutcome: c.LastOutcome,
+		CreatedAt: c.CreatedAt.In(loc).Format(time.RFC3339)}
+	if c.Offer != nil {
+		out.Offer = offerStateOf(*c.Offer, loc, now)
+	}
+	if !c.LastCallAt.IsZero() {
+		out.LastCallAt = c.LastCallAt.In(loc).Format(time.RFC3339)
+	}
+	return out
+}
+
+func (s *Server) listCallBacks(r *request) error {
+	cbs, err := s.svc.CallBacks(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	cat, now := s.svc.Catalog(), time.Now()
+	writeList(r.rc, cbs, func(c booking.CallBack) callBackOut { return callBackView(cat, c, now) })
+	return nil
+}
+
+func (s *Server) callBackNumber(r *request) error {
+	phone, err := s.svc.CallBackNumber(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"phone": phone})
+	return nil
+}
+
+type callBackIn struct {
+	Outcome string `json:"outcome"`
+	Note    string `json:"note"`
+}
+
+func (s *Server) markCallBack(r *request) error {
+	var in callBackIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("outcome", in.Outcome); err != nil {
+		return err
+	}
+	c, err := s.svc.MarkCallBack(r.context(), r.actor, r.param, in.Outcome, in.Note, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, callBackView(s.svc.Catalog(), c, time.Now()))
+	return nil
+}
