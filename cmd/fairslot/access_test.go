@@ -95,6 +95,9 @@ type access struct {
 	sharedCaseID  string // a report of patientA's no request closes
 	// sharedTemplate is a stored template no request deletes.
 	sharedTemplate string
+	// sharedCallBack is a call-back row of a caller's stopped booking that
+	// no request takes off the list (no_answer keeps it).
+	sharedCallBack string
 }
 
 // lotteryEntry enters patientA's patient i in the lottery session and
@@ -540,6 +543,16 @@ func accessTable() map[string]row {
 		"POST /v1/substitute-offers/{booking_id}/decline": {func(a *access, _ string) call {
 			return call{path: "/v1/substitute-offers/" + a.offer() + "/decline"}
 		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		// The call-back list (停诊 told by phone): the operators and clerks
+		// of the hospital; only an operator opens a number; no_answer keeps
+		// the row for the next role.
+		"GET /v1/callbacks": {ok("/v1/callbacks"), [7]int{401, 403, 403, 200, 200, 200, 403}, false},
+		"POST /v1/callbacks/{callback_id}/number": {func(a *access, _ string) call {
+			return call{path: "/v1/callbacks/" + a.callBack() + "/number"}
+		}, [7]int{401, 403, 403, 200, 403, 403, 403}, false},
+		"POST /v1/callbacks/{callback_id}/outcome": {func(a *access, _ string) call {
+			return call{path: "/v1/callbacks/" + a.callBack() + "/outcome", body: map[string]string{"outcome": "no_answer"}}
+		}, [7]int{401, 403, 403, 200, 200, 404, 403}, false},
 		// The platform's account limits: a platform administrator sets them.
 		"POST /v1/admin/account-policy": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/account-policy", body: map[string]any{"max_patients": 5, "max_accounts_on_phone": 3,
@@ -662,6 +675,40 @@ func (a *access) offer() string {
 		a.t.Fatalf("stop with a substitute: %d %s", r.status, r.body)
 	}
 	return booking.NameID(b.ID, "substitute")
+}
+
+// callBack is the call-back row of a caller the operator booked by phone
+// in a session the administrator then stopped (made once).
+func (a *access) callBack() string {
+	a.t.Helper()
+	if a.sharedCallBack != "" {
+		return a.sharedCallBack
+	}
+	body := a.sessionBody(40 + a.next())
+	body["doctor_id"] = a.freshDoctor()
+	body["channels"] = []map[string]any{{"channel": "phone", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
+	sess := a.create("/v1/admin/sessions", body, "session_id")
+	if r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(a.person(), "caller_phone", "13700000098", "session_id", sess)); r.status != 201 {
+		a.t.Fatalf("book a caller by phone: %d %s", r.status, r.body)
+	}
+	if r := a.svc.do("POST", "/v1/admin/sessions/"+sess+"/stop", a.tokens["admin"], map[string]string{"reason": "the doctor is ill"}); r.status != 200 {
+		a.t.Fatalf("stop: %d %s", r.status, r.body)
+	}
+	r := a.svc.do("GET", "/v1/callbacks", a.tokens["operator"], nil)
+	var rows []struct {
+		ID        string `json:"callback_id"`
+		SessionID string `json:"session_id"`
+	}
+	r.decode(a.t, &rows)
+	for _, c := range rows {
+		if c.SessionID == sess {
+			a.sharedCallBack = c.ID
+		}
+	}
+	if a.sharedCallBack == "" {
+		a.t.Fatalf("the stopped caller is not on the call-back list: %s", r.body)
+	}
+	return a.sharedCallBack
 }
 
 // freshDepartment is a new, empty department of the world's hospital.

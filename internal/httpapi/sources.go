@@ -180,7 +180,8 @@ func (s *Server) stopSession(r *request) error {
 		loc = zoneOf(cat, sess.HospitalID)
 	}
 	out := stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
-		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified}
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified,
+		ToCallBack: res.ToCallBack}
 	if res.SubstituteSessionID != "" {
 		out.SubstituteSessionID, out.Offered = res.SubstituteSessionID, res.Offered
 		out.HoldUntil = res.HoldUntil.In(loc).Format(time.RFC3339)
@@ -241,6 +242,9 @@ type stopOut struct {
 	WaitlistDropped  int    `json:"waitlist_dropped"`
 	EntriesWithdrawn int    `json:"entries_withdrawn"`
 	Notified         int    `json:"notified"`
+	// ToCallBack counts the notices of people no account lists, on the
+	// call-back list until someone tells them.
+	ToCallBack int `json:"to_call_back"`
 	// With a substitute: their session, the slots held there, until when.
 	SubstituteSessionID string `json:"substitute_session_id,omitempty"`
 	Offered             int    `json:"offered,omitempty"`
