@@ -72,6 +72,7 @@ var (
 			{"today", "今日出诊", "Today", "/desk"},
 			{"lookup", "查找患者", "Find a patient", "/desk/lookup"},
 			{"walkin", "现场挂号", "Walk-in", "/desk/walkin"},
+			{"callbacks", "回电", "Call backs", "/desk/callbacks"},
 		},
 	}
 	adminConsole = &console{
@@ -93,6 +94,7 @@ var (
 		roles: []booking.Role{booking.RoleOperator}, audience: "call-centre operators",
 		Nav: []navItem{
 			{"caller", "来电", "Caller", "/phone"},
+			{"callbacks", "回电", "Call backs", "/phone/callbacks"},
 		},
 	}
 	consoles = []*console{patientConsole, phoneConsole, deskConsole, adminConsole}
@@ -166,6 +168,9 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/phone/waitlist", console: oc, h: c.phoneWaitlist},
 		{method: "POST", pattern: "/phone/offers/{id}/accept", console: oc, h: c.phoneAnswerOffer(true)},
 		{method: "POST", pattern: "/phone/offers/{id}/decline", console: oc, h: c.phoneAnswerOffer(false)},
+		{method: "GET", pattern: "/phone/callbacks", console: oc, h: c.callBacksPage},
+		{method: "POST", pattern: "/phone/callbacks/{id}/number", console: oc, h: c.callBackNumber},
+		{method: "POST", pattern: "/phone/callbacks/{id}/outcome", console: oc, h: c.markCallBack},
 
 		{method: "GET", pattern: "/desk/login", console: dc, public: true, h: c.loginPage(dc)},
 		{method: "POST", pattern: "/desk/login", console: dc, public: true, h: c.login(dc)},
@@ -180,6 +185,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/lookup/verify", console: dc, h: c.verifyIdentity},
 		{method: "POST", pattern: "/desk/offers/{id}/accept", console: dc, h: c.deskAnswerOffer(true)},
 		{method: "POST", pattern: "/desk/offers/{id}/decline", console: dc, h: c.deskAnswerOffer(false)},
+		{method: "GET", pattern: "/desk/callbacks", console: dc, h: c.callBacksPage},
+		{method: "POST", pattern: "/desk/callbacks/{id}/outcome", console: dc, h: c.markCallBack},
 		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
 

@@ -397,6 +397,9 @@ type bookingRow struct {
 	// MadeBy is, for one another account made for the person the viewer
 	// holds as verified self, that account's phone, masked.
 	MadeBy string
+	// StopReason is, for a booking a stopped clinic (停诊) cancelled, the
+	// reason the hospital gave: what staff tell the patient.
+	StopReason string
 }
 
 func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]string, now time.Time, highlight string) bookingRow {
@@ -417,6 +420,9 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 	}
 	if row.Status == "" {
 		row.Status = string(b.Status)
+	}
+	if s, ok := cat.Session(b.SessionID); ok && b.Status == booking.StatusCancelled && s.Stopped() && !b.CancelledAt.Before(s.StoppedAt) {
+		row.StopReason = s.StopReason
 	}
 	if b.Status == booking.StatusConfirmed {
 		// Cancelling closes when the session starts (the desk handles it
