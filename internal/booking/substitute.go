@@ -268,3 +268,27 @@ func (s *Service) LapseOffers(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// OffersOf reads the substitute offers of those of bs that are slots held
+// with a substitute doctor (替诊), keyed by booking id, so a held slot does
+// not read as a plain confirmed booking. The caller read bs already, as
+// the actor may (their own, or their hospital's).
+func (s *Service) OffersOf(ctx context.Context, bs []Booking) (map[string]SubstituteOffer, error) {
+	ids := make([]string, 0, len(bs))
+	for _, b := range bs {
+		ids = append(ids, b.ID)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	offers, err := s.store.OffersOfBookings(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]SubstituteOffer, len(offers))
+	for _, off := range offers {
+		off.Status = offerState(off, s.cfg.Now())
+		out[off.BookingID] = off
+	}
+	return out, nil
+}

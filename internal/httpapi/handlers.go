@@ -392,7 +392,11 @@ func (s *Server) listBookings(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeList(r.rc, bs, s.bookingView)
+	out, err := s.bookingViews(r.context(), bs)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
 
@@ -401,7 +405,11 @@ func (s *Server) getBooking(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	out, err := s.bookingViews(r.context(), []booking.Booking{b})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out[0])
 	return nil
 }
 
@@ -653,10 +661,9 @@ func (s *Server) lookup(r *request) error {
 	if err != nil {
 		return err
 	}
-	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked,
-		Bookings: make([]BookingOut, len(l.Bookings))}
-	for i, b := range l.Bookings {
-		out.Bookings[i] = s.bookingView(b)
+	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked}
+	if out.Bookings, err = s.bookingViews(r.context(), l.Bookings); err != nil {
+		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -257,10 +258,38 @@ type BookingOut struct {
 	CancelledAt  string `json:"cancelled_at,omitempty"`
 	CheckedInAt  string `json:"checked_in_at,omitempty"`
 	LateCancel   bool   `json:"late_cancel,omitempty"`
+	// Offer is set on a slot a substitute doctor (替诊) holds for the
+	// patient: confirmed in SQL, but theirs only once accepted.
+	Offer *offerState `json:"offer,omitempty"`
+	// StopReason is set on a booking a stopped clinic (停诊) cancelled.
+	StopReason string `json:"stop_reason,omitempty"`
 }
 
 func (s *Server) bookingView(b booking.Booking) BookingOut {
 	return BookingView(b, zoneOf(s.svc.Catalog(), b.HospitalID))
+}
+
+// bookingViews are bs as a list or a lookup answers them: with the state of
+// the substitute's offer of a held slot and the reason of a stopped clinic.
+func (s *Server) bookingViews(ctx context.Context, bs []booking.Booking) ([]BookingOut, error) {
+	offers, err := s.svc.OffersOf(ctx, bs)
+	if err != nil {
+		return nil, err
+	}
+	cat, now := s.svc.Catalog(), time.Now()
+	out := make([]BookingOut, len(bs))
+	for i, b := range bs {
+		loc := zoneOf(cat, b.HospitalID)
+		out[i] = BookingView(b, loc)
+		if off, ok := offers[b.ID]; ok {
+			out[i].Offer = offerStateOf(off, loc, now)
+			out[i].Offer.BookingID = ""
+		}
+		if sess, ok := cat.Session(b.SessionID); ok && b.Status == booking.StatusCancelled && sess.Stopped() && !b.CancelledAt.Before(sess.StoppedAt) {
+			out[i].StopReason = sess.StopReason
+		}
+	}
+	return out, nil
 }
 
 // BookingView is b as the API answers it, its times in the hospital's zone.
