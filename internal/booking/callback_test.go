@@ -180,6 +180,9 @@ func TestCallBackAnswersSubstitute(t *testing.T) {
 	if a.Offer == nil || a.Offer.Status != booking.OfferOpen || a.Offer.HoldUntil.Sub(res.HoldUntil).Abs() > time.Millisecond {
 		t.Fatalf("row = %+v; want the held slot open until %s", a, res.HoldUntil)
 	}
+	if strings.Contains(a.Body, "My bookings") || !strings.Contains(a.Body, "will call to ask") {
+		t.Errorf("the caller's notice %q; want it to say the hospital calls, not to answer in a console they do not have", a.Body)
+	}
 	if _, err := h.svc.MarkCallBack(h.ctx, op, a.NotificationID, booking.CallAccepted, "", booking.Origin{}); err != nil {
 		t.Fatalf("accepted on the call: %v", err)
 	}

@@ -551,7 +551,8 @@ type SourceStore interface {
 	// transaction, cancels its active bookings without penalty, ends its
 	// waiting waitlist entries and live lottery entries, writes a
 	// notification for each (the one of body for its kind, or sub.Notice for
-	// a booking with sub; it names the member, For(Patient.Label()), read in
+	// a booking with sub, sub.Unlisted for one of a person on no account's
+	// list; it names the member, For(Patient.Label()), read in
 	// the same transaction, where there is one), the cancellations' events
 	// and the audit entry. ErrSessionStopped if it was stopped already.
 	// With sub, the same transaction publishes sub.Session for the

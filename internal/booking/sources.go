@@ -499,7 +499,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		ActorRole: actor.Role, Action: "session_stop", Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: reason}
 	if sub != nil {
 		subDoc, _ := cat.Doctor(sub.Session.DoctorID)
-		sub.Notice = substituteNotice(sess, doc, subDoc, h, reason, sub.HoldUntil)
+		sub.Notice, sub.Unlisted = substituteNotices(sess, doc, subDoc, h, reason, sub.HoldUntil)
 		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
 			sub.HoldUntil.Format(time.RFC3339))
 	}

@@ -40,8 +40,10 @@ type Substitution struct {
 	Session   Session
 	HoldUntil time.Time
 	// Notice is what the patients whose slots are held are told (the
-	// waitlist and lottery entries get the stop's plain notice).
-	Notice Notice
+	// waitlist and lottery entries get the stop's plain notice); Unlisted
+	// what a person no account lists is told (by the call centre or the
+	// desk, who take the answer: they have no "My bookings").
+	Notice, Unlisted Notice
 }
 
 // Offer statuses.
@@ -126,18 +128,23 @@ func (s *Service) substitution(cat *Catalog, sess *Session, req StopRequest, now
 	return &Substitution{Session: next, HoldUntil: hold}, nil
 }
 
-// substituteNotice is the stop's notice when a substitute is offered.
-func substituteNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string, hold time.Time) Notice {
+// substituteNotices are the stop's notices when a substitute is offered:
+// to an account's member, and to a person no account lists.
+func substituteNotices(sess *Session, doc, sub Doctor, h *Hospital, reason string, hold time.Time) (listed, unlisted Notice) {
 	loc := chinaStandardTime
 	if h != nil {
 		loc = h.Location()
 	}
 	until := hold.In(loc).Format("2006-01-02 15:04")
 	n := stopNotices(sess, doc, h, reason).Booking
-	n.ZH += fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。", sub.Name, until)
-	n.EN += fmt.Sprintf(" The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
+	listed, unlisted = n, n
+	listed.ZH += fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号，请在 %s 前于“我的预约”确认或放弃（放弃或逾期均不计爽约）。", sub.Name, until)
+	listed.EN += fmt.Sprintf(" The hospital offers the same time and number with %s (same level): accept or decline in My bookings by %s;"+
 		" declining or not answering is never a no-show.", sub.Name, until)
-	return n
+	unlisted.ZH += fmt.Sprintf(" 医院安排同级别医生 %s 替诊：已为您保留同一时间、同一序号的号至 %s，医院将来电询问您是否接受（放弃或逾期均不计爽约）。", sub.Name, until)
+	unlisted.EN += fmt.Sprintf(" The hospital holds the same time and number with %s (same level) until %s and will call to ask whether you take it;"+
+		" declining or not answering is never a no-show.", sub.Name, until)
+	return listed, unlisted
 }
 
 // Offers lists the substitute offers of the actor's bookings (a patient),

@@ -182,9 +182,9 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
-		bookingsTold := body.Booking
+		bookingsTold, unlisted := body.Booking, body.Booking
 		if sub != nil {
-			bookingsTold = sub.Notice
+			bookingsTold, unlisted = sub.Notice, sub.Unlisted
 		}
 		items := make([]stopped, len(active))
 		for i, hb := range active {
@@ -195,7 +195,7 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			return err
 		}
 		var events, notes, calls int
-		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), bookingsTold.For(""), ids, bodies).
+		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), unlisted.For(""), ids, bodies).
 			Scan(&res.Cancelled, &events, &notes, &calls); err != nil {
 			return err
 		}
