@@ -98,8 +98,9 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	reason := "医生外出会诊 The doctor is called away"
 	b.fill(row+" input[name=reason]", reason)
 	b.shot("schedule-02-stop")
-	b.click(row+" form button[type=submit]", "/admin/schedule?n=1&ok=stopped")
+	b.click(row+" form button[type=submit]", "/admin/schedule?cb=0&n=1&ok=stopped&on=1")
 	b.contains("#flash", "1 booking(s) cancelled without penalty")
+	b.contains("#flash", "1 notified online, 0 to call back")
 	b.contains(row, "停诊 Stopped")
 	b.contains(row, reason)
 	b.absent(row + " form")

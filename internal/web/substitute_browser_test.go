@@ -55,7 +55,7 @@ func TestStopWithSubstituteInBrowser(t *testing.T) {
 	a.fill(row+" input[name=reason]", "医生外出会诊 The doctor is called away")
 	a.set(row+" select[name=substitute_doctor_id]", sub.ID)
 	a.shot("substitute-01-stop")
-	a.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"n": {"1"}, "ok": {"substituted"}}.Encode())
+	a.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"n": {"1"}, "ok": {"substituted"}, "on": {"1"}, "cb": {"0"}}.Encode())
 	a.contains("#flash", "offered the same slot")
 
 	// 2. The patient finds the held slot and accepts it.
