@@ -89,7 +89,7 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 	var look struct {
 		Bookings []bookingWithOffer `json:"bookings"`
 	}
-	if r := svc.do("POST", "/v1/desk/lookup", op, map[string]string{"id_type": "resident_id", "id_number": callerID}); r.status != 200 {
+	if r := svc.do("POST", "/v1/desk/lookup", op, map[string]string{"id_type": "resident_id", "id_number": callerID, "name": "孙老伯", "caller_phone": "13912340000"}); r.status != 200 {
 		t.Fatalf("lookup: %d %s", r.status, r.body)
 	} else {
 		r.decode(t, &look)
