@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -104,8 +105,26 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 		t.Errorf("the lookup = %+v; want the caller's held slot with its open offer", look.Bookings)
 	}
 
-	if r := svc.do("POST", "/v1/substitute-offers/"+held+"/accept", p.token, nil); r.status != 200 {
+	// The offers themselves say their times in the hospital's zone, as the
+	// bookings do (they were in UTC).
+	var offers []struct {
+		BookingID string `json:"booking_id"`
+		HoldUntil string `json:"hold_until"`
+		DecidedAt string `json:"decided_at"`
+	}
+	svc.do("GET", "/v1/substitute-offers", p.token, nil).decode(t, &offers)
+	if len(offers) != 1 || offers[0].BookingID != held || offers[0].HoldUntil != stop.HoldUntil || !strings.HasSuffix(offers[0].HoldUntil, "+08:00") {
+		t.Errorf("the patient's offers = %+v; want the held slot's, until %s (+08:00)", offers, stop.HoldUntil)
+	}
+	r := svc.do("POST", "/v1/substitute-offers/"+held+"/accept", p.token, nil)
+	if r.status != 200 {
 		t.Fatalf("accept: %d %s", r.status, r.body)
+	}
+	var accepted struct {
+		DecidedAt string `json:"decided_at"`
+	}
+	if r.decode(t, &accepted); !strings.HasSuffix(accepted.DecidedAt, "+08:00") {
+		t.Errorf("the accepted offer's decided_at = %q, want the hospital's zone (+08:00)", accepted.DecidedAt)
 	}
 	svc.do("GET", "/v1/bookings/"+held, p.token, nil).decode(t, &one)
 	if one.Offer == nil || one.Offer.Status != "accepted" {

@@ -200,14 +200,23 @@ type offerOut struct {
 	DecidedAt         string `json:"decided_at,omitempty"`
 }
 
-func offerView(o booking.SubstituteOffer, now time.Time) offerOut {
-	out := offerOut{BookingID: o.BookingID, OriginalBookingID: o.OriginalBookingID, StoppedSessionID: o.StoppedSessionID,
-		SessionID: o.SessionID, Status: o.Status, HoldUntil: o.HoldUntil.UTC().Format(time.RFC3339)}
+// offerStatus is an offer's status as of now: an open one past its time
+// has lapsed, whether or not the lapse job has run yet.
+func offerStatus(o booking.SubstituteOffer, now time.Time) string {
 	if o.Status == booking.OfferOpen && !now.Before(o.HoldUntil) {
-		out.Status = booking.OfferLapsed // the lapse job has not run yet
+		return booking.OfferLapsed
 	}
+	return o.Status
+}
+
+// offerView is an offer with its times in its hospital's zone, as every
+// other time of the API.
+func offerView(cat *booking.Catalog, o booking.SubstituteOffer, now time.Time) offerOut {
+	loc := zoneOf(cat, o.HospitalID)
+	out := offerOut{BookingID: o.BookingID, OriginalBookingID: o.OriginalBookingID, StoppedSessionID: o.StoppedSessionID,
+		SessionID: o.SessionID, Status: offerStatus(o, now), HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
 	if !o.DecidedAt.IsZero() {
-		out.DecidedAt = o.DecidedAt.UTC().Format(time.RFC3339)
+		out.DecidedAt = o.DecidedAt.In(loc).Format(time.RFC3339)
 	}
 	return out
 }
@@ -217,8 +226,8 @@ func (s *Server) listOffers(r *request) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	writeList(r.rc, offers, func(o booking.SubstituteOffer) offerOut { return offerView(o, now) })
+	cat, now := s.svc.Catalog(), time.Now()
+	writeList(r.rc, offers, func(o booking.SubstituteOffer) offerOut { return offerView(cat, o, now) })
 	return nil
 }
 
@@ -230,7 +239,7 @@ func (s *Server) answerOffer(r *request, accept bool) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, offerView(o, time.Now()))
+	WriteJSON(r.rc, fasthttp.StatusOK, offerView(s.svc.Catalog(), o, time.Now()))
 	return nil
 }
 
@@ -267,9 +276,10 @@ func (s *Server) sessionNotifications(r *request) error {
 	if err != nil {
 		return err
 	}
+	cat := s.svc.Catalog()
 	writeList(r.rc, ns, func(n booking.Notification) notificationOut {
 		return notificationOut{ID: n.ID, Kind: n.Kind, AccountID: n.AccountID, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
-			EntryID: n.EntryID, Body: n.Body, CreatedAt: n.CreatedAt.Format(time.RFC3339)}
+			EntryID: n.EntryID, Body: n.Body, CreatedAt: n.CreatedAt.In(zoneOf(cat, n.HospitalID)).Format(time.RFC3339)}
 	})
 	return nil
 }
