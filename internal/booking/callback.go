@@ -74,9 +74,11 @@ type CallBackStore interface {
 	// stamps the notice delivered by actor, in one transaction with the
 	// audit entry; ErrCallBackDone when it was told already.
 	RecordCallBack(ctx context.Context, id string, at time.Time, by, outcome string, told bool, a AuditEntry) error
-	// KeepCallerPhone keeps the number a person rang from (its keyed hash,
-	// sealed and masked), last used at at.
-	KeepCallerPhone(ctx context.Context, identityID string, hash, sealed []byte, masked string, at time.Time) error
+	// KeepCallerPhone keeps the number (sealed and masked) the call that
+	// made an item — a booking, a waitlist place, a lottery entry — for a
+	// person came from: its call back rings that caller, never another
+	// who rang about the same person.
+	KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, at time.Time) error
 }
 
 // callBackStaff checks that actor is an operator or a clerk of one
@@ -191,16 +193,18 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 	return cb, nil
 }
 
-// keepCallerPhone keeps the number a person booked, entered or waitlisted
-// by phone rang from, for a call back. The booking stands whatever
-// happens here: a failure is logged (without the number) and the row
-// then shows no number.
-func (s *Service) keepCallerPhone(ctx context.Context, identityID, phone string) {
+// keepCallerPhone keeps the number the call that booked, entered or
+// waitlisted a person (itemID) came from, for a call back about that item.
+// Per item, not per person: anyone who knows an ID number and a name can
+// ring and waitlist the person, and the call back about the person's own
+// booking must not ring them. The booking stands whatever happens here: a
+// failure is logged (without the number) and the row then shows no number.
+func (s *Service) keepCallerPhone(ctx context.Context, itemID, identityID, phone string) {
 	p, err := identity.NormalizePhone(phone)
-	if err != nil || identityID == "" {
+	if err != nil || identityID == "" || itemID == "" {
 		return
 	}
-	if err := s.store.KeepCallerPhone(ctx, identityID, s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p),
+	if err := s.store.KeepCallerPhone(ctx, itemID, identityID, s.keys.Seal("phone", p), identity.MaskPhone(p),
 		s.cfg.Now()); err != nil {
 		s.log.Warn("keep the caller's number for a call back", "identity_id", identityID, "err", err)
 	}

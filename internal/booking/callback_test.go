@@ -38,9 +38,22 @@ func TestCallBackAfterStop(t *testing.T) {
 	sess := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
 	u := h.user(1)
 	online := h.mustBook(u, 0, sess, "")
-	caller, err := h.staffBook(op, h.person("孙老伯"), sess, booking.ChannelPhone, "13912345678")
+	old, aunt := h.person("孙老伯"), h.person("周阿姨")
+	caller, err := h.staffBook(op, old, sess, booking.ChannelPhone, "13912345678")
 	testenv.Must(t, err, "book a caller by phone")
-	walkIn := h.mustWalkIn(clerk, h.person("周阿姨"), sess)
+	walkIn := h.mustWalkIn(clerk, aunt, sess)
+	// Someone else, who knows their ID numbers and names, rings from
+	// another number and waitlists both elsewhere: the call backs about
+	// their own bookings must not ring that number (it rang the last
+	// number given for the person, whoever gave it).
+	full := h.deskSession(deskOpts{day: 2, dept: "Dermatology", phone: 1})
+	_, err = h.staffBook(op, h.person("吴先生"), full, booking.ChannelPhone, "13600000001")
+	testenv.Must(t, err, "fill the other session's phone pool")
+	for _, who := range []booking.IdentityRequest{old, aunt} {
+		_, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: who, SessionID: full.ID,
+			CallerPhone: "13700001111"})
+		testenv.Must(t, err, "another caller waitlists %s", who.Name)
+	}
 
 	res, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill")
 	testenv.Must(t, err, "stop")

@@ -208,7 +208,11 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	} else if phoneRef != "" {
-		s.keepCallerPhone(ctx, identityID, req.CallerPhone) // for a call back (callback.go)
+		item := r.Booking.ID
+		if r.Entered {
+			item = r.Entry.ID // a won entry's booking has its id
+		}
+		s.keepCallerPhone(ctx, item, identityID, req.CallerPhone) // for a call back (callback.go)
 	}
 	return r, err
 }

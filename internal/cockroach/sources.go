@@ -520,10 +520,11 @@ func (s *Store) RecordCallBack(ctx context.Context, id string, at time.Time, by,
 	})
 }
 
-// KeepCallerPhone keeps the number a person rang from, for a call back.
-func (s *Store) KeepCallerPhone(ctx context.Context, identityID string, hash, sealed []byte, masked string, at time.Time) (rerr error) {
+// KeepCallerPhone keeps the number the call that made an item came from,
+// for a call back.
+func (s *Store) KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, at time.Time) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	_, err := s.db.pool.Exec(ctx, sourceQueries["keep_caller_phone"], identityID, hash, sealed, masked, at)
+	_, err := s.db.pool.Exec(ctx, sourceQueries["keep_caller_phone"], itemID, identityID, sealed, masked, at)
 	return err
 }
 

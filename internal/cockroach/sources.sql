@@ -193,10 +193,7 @@ SELECT n.id::TEXT, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_i
   LEFT JOIN bookings b ON b.id = n.booking_id
   LEFT JOIN identities i ON i.id = n.identity_id
   LEFT JOIN substitute_offers o ON o.original_booking_id = n.booking_id
-  LEFT JOIN LATERAL (
-      SELECT phone_masked, phone_sealed FROM caller_phones c
-       WHERE c.identity_id = n.identity_id ORDER BY c.last_used_at DESC LIMIT 1
-  ) p ON true
+  LEFT JOIN caller_phones p ON p.item_id = COALESCE(n.booking_id, n.waitlist_id, n.entry_id)
  WHERE n.kind = 'session_stopped' AND n.account_id IS NULL AND n.delivered_at IS NULL
 
 -- name: record_call_back
@@ -210,8 +207,9 @@ UPDATE notifications
 RETURNING id::TEXT;
 
 -- name: keep_caller_phone
--- The number a person rang from ($2 keyed hash, $3 sealed, $4 masked), last
--- used at $5.
-INSERT INTO caller_phones (identity_id, phone_hash, phone_sealed, phone_masked, last_used_at)
+-- The number the call that made item $1 (a booking, waitlist place or
+-- entry) for identity $2 came from ($3 sealed, $4 masked), at $5; a replay
+-- keeps the first.
+INSERT INTO caller_phones (item_id, identity_id, phone_sealed, phone_masked, kept_at)
 VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (identity_id, phone_hash) DO UPDATE SET last_used_at = excluded.last_used_at;
+ON CONFLICT (item_id) DO NOTHING;

@@ -18,17 +18,18 @@ CREATE INDEX IF NOT EXISTS notifications_to_deliver ON notifications (created_at
 CREATE INDEX IF NOT EXISTS notifications_to_call ON notifications (hospital_id, created_at)
  WHERE delivered_at IS NULL AND account_id IS NULL AND kind = 'session_stopped';
 
--- The number a caller rang from, per person: the keyed hash (what finds
--- them) and the number sealed (AES-GCM, as an account's phone), so the
--- call centre can ring them back. Written when an operator books, enters
--- or waitlists the person by phone.
+-- The number a call came from, per booking, waitlist place or lottery entry
+-- made on it (item_id; a won entry's booking has the entry's id), sealed
+-- (AES-GCM, as an account's phone) and masked, so the call centre can ring
+-- back the caller who made it — not whoever rang last about the same
+-- person (review14b: anyone who knows an ID number and name can ring).
+-- Written when an operator books, enters or waitlists a person by phone.
 CREATE TABLE IF NOT EXISTS caller_phones (
+    item_id      UUID  PRIMARY KEY,
     identity_id  UUID  NOT NULL,
-    phone_hash   BYTEA NOT NULL,
     phone_sealed BYTEA NOT NULL,
     phone_masked TEXT  NOT NULL,
-    last_used_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (identity_id, phone_hash)
+    kept_at      TIMESTAMPTZ NOT NULL
 );
 
 -- Stops of sessions still to come whose account-less notices the old job
