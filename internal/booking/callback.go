@@ -152,7 +152,9 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 // MarkCallBack records a call about one row: told, no_answer, or the
 // person's answer to the substitute's slot (accepted, declined), which is
 // given through AnswerOffer as the desk or the call centre gives it and
-// counts as told. note (optional, 200 bytes) goes into the audit entry.
+// counts as told. Told, while a substitute's slot is still held for the
+// person, keeps the row until their answer. note (optional, 200 bytes)
+// goes into the audit entry.
 func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, note string, o Origin) (CallBack, error) {
 	if err := checkText("note", note, 200); err != nil {
 		return CallBack{}, err
@@ -179,13 +181,17 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 		cb.Offer = &got
 	}
 	now := s.cfg.Now()
+	// Told while a substitute's slot is still held for them is a call, not
+	// the end of the row: the notice promised the hospital would ask for
+	// their answer, so the row stays until it is given or the hold lapses.
+	done := outcome != CallNoAnswer && (outcome != CallTold || cb.Offer == nil || offerState(*cb.Offer, now) != OfferOpen)
 	reason := fmt.Sprintf("call back about stopped session %s: %s", cb.SessionID, outcome)
 	if note != "" {
 		reason += "; " + note
 	}
 	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "callback",
 		Target: "notification:" + cb.NotificationID, HospitalID: cb.HospitalID, Reason: reason}
-	if err := s.store.RecordCallBack(ctx, cb.NotificationID, now, actor.AccountID, outcome, outcome != CallNoAnswer, a); err != nil {
+	if err := s.store.RecordCallBack(ctx, cb.NotificationID, now, actor.AccountID, outcome, done, a); err != nil {
 		return CallBack{}, err
 	}
 	cb.phoneSealed = nil

@@ -196,6 +196,14 @@ func TestCallBackAnswersSubstitute(t *testing.T) {
 	if strings.Contains(a.Body, "My bookings") || !strings.Contains(a.Body, "will call to ask") {
 		t.Errorf("the caller's notice %q; want it to say the hospital calls, not to answer in a console they do not have", a.Body)
 	}
+	// Told, thinking it over: the slot is still held, and the row stays
+	// for the answer the notice said the hospital would ask for.
+	if _, err := h.svc.MarkCallBack(h.ctx, op, a.NotificationID, booking.CallTold, "will think it over", booking.Origin{}); err != nil {
+		t.Fatalf("told on the call: %v", err)
+	}
+	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 2 {
+		t.Errorf("after told with the slot still held: %d rows; want both still on the list", len(l))
+	}
 	if _, err := h.svc.MarkCallBack(h.ctx, op, a.NotificationID, booking.CallAccepted, "", booking.Origin{}); err != nil {
 		t.Fatalf("accepted on the call: %v", err)
 	}

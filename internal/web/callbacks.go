@@ -132,6 +132,7 @@ func callBackBase(r *request) string {
 
 var callBackFlashes = map[string]string{
 	booking.CallTold:     "已记录：已告知，该条已移出回电列表。 Recorded: told, and off the call-back list.",
+	"told_held":          "已记录：已告知；替诊号仍为其保留，该条留在列表中，待其答复后记录接受或放弃。 Recorded: told; the substitute's slot is still held for them, so the row stays until their answer.",
 	booking.CallNoAnswer: "已记录：无人接听，该条仍在列表中，请稍后再拨。 Recorded: no answer; the row stays on the list, call again later.",
 	booking.CallAccepted: "已为患者接受替诊，预约保留，该条已移出列表。 The substitute is accepted for the patient: the booking stays, and the row is off the list.",
 	booking.CallDeclined: "已为患者放弃替诊，预约已取消，不计爽约；该条已移出列表。 The substitute is declined for the patient: cancelled, not a no-show; the row is off the list.",
@@ -175,10 +176,15 @@ func (c *Console) callBackNumber(r *request) error {
 // markCallBack records a call's outcome on a row.
 func (c *Console) markCallBack(r *request) error {
 	outcome := r.form("outcome")
-	if _, err := c.svc.MarkCallBack(r.ctx, r.actor, r.param, outcome, strings.TrimSpace(r.form("note")), r.origin); err != nil {
+	cb, err := c.svc.MarkCallBack(r.ctx, r.actor, r.param, outcome, strings.TrimSpace(r.form("note")), r.origin)
+	if err != nil {
 		return c.callBacksFailed(r, err)
 	}
+	done := outcome
+	if outcome == booking.CallTold && cb.Offer != nil && cb.Offer.Status == booking.OfferOpen && c.opts.Now().Before(cb.Offer.HoldUntil) {
+		done = "told_held" // the row stays for their answer (MarkCallBack)
+	}
 	base := callBackBase(r)
-	c.redirect(r, base+"/callbacks?"+url.Values{"ok": {outcome}, "id": {r.param}}.Encode())
+	c.redirect(r, base+"/callbacks?"+url.Values{"ok": {done}, "id": {r.param}}.Encode())
 	return nil
 }
