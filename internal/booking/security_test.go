@@ -466,7 +466,10 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 	ob := h.mustBook(u, 0, s, "")
 	_, err = h.svc.LookupIdentity(h.ctx, clerk, caller.IDType, caller.IDNumber)
 	testenv.Must(t, err, "lookup")
-	_, err = h.svc.LookupIdentity(h.ctx, op, "resident_id", residentID(999_999))
+	// An operator looks up a caller (the number alone is the desk's).
+	_, err = h.svc.LookupIdentity(h.ctx, op, caller.IDType, caller.IDNumber)
+	wantErr(t, "an operator's lookup by the number alone", err, booking.ErrForbidden)
+	_, err = h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(999_999), Name: "孙五"}, "13800000007")
 	wantErr(t, "lookup of an unknown ID", err, booking.ErrPatientNotFound)
 	wantMessage(t, "lookup of an unknown ID", err, "no patient with this ID number is registered")
 	h.mustCancel(op, pb.ID)
