@@ -237,7 +237,6 @@ func (x *explanations) spend(now time.Time) bool {
 func (s *Service) blockedBy(got MadeByOthers, sess *Session, code string) string {
 	week, month := PeriodKeys(sess.VisitDate)
 	counts := func(sessionID, date, dept string) bool {
-		w, m := PeriodKeys(date)
 		switch code {
 		case ErrAlreadyBooked.Code, ErrAlreadyEntered.Code:
 			return sessionID == sess.ID
@@ -246,8 +245,10 @@ func (s *Service) blockedBy(got MadeByOthers, sess *Session, code string) string
 		case ErrQuotaDay.Code:
 			return date == sess.VisitDate
 		case ErrQuotaWeek.Code:
+			w, _ := PeriodKeys(date)
 			return w == week
 		case ErrQuotaMonth.Code:
+			_, m := PeriodKeys(date)
 			return m == month
 		}
 		return false

@@ -60,6 +60,12 @@ type CallBack struct {
 	LastOutcome string
 }
 
+// AwaitsAnswer says whether a substitute's slot is still held for the
+// person as of now: the row stays on the list for their answer.
+func (c CallBack) AwaitsAnswer(now time.Time) bool {
+	return c.Offer != nil && c.Offer.StateAt(now) == OfferOpen
+}
+
 // SetPhoneSealed is for the store: the number as sealed (never shown).
 func (c *CallBack) SetPhoneSealed(sealed []byte) { c.phoneSealed = sealed }
 
@@ -184,7 +190,7 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 	// Told while a substitute's slot is still held for them is a call, not
 	// the end of the row: the notice promised the hospital would ask for
 	// their answer, so the row stays until it is given or the hold lapses.
-	done := outcome != CallNoAnswer && (outcome != CallTold || cb.Offer == nil || offerState(*cb.Offer, now) != OfferOpen)
+	done := outcome != CallNoAnswer && (outcome != CallTold || !cb.AwaitsAnswer(now))
 	reason := fmt.Sprintf("call back about stopped session %s: %s", cb.SessionID, outcome)
 	if note != "" {
 		reason += "; " + note

@@ -183,7 +183,7 @@ func (s *Service) OpenOffers(ctx context.Context, actor Actor, bookingIDs []stri
 	now := s.cfg.Now()
 	out := make(map[string]SubstituteOffer, len(offers))
 	for _, off := range offers {
-		if actor.Covers(off.HospitalID) && offerState(off, now) == OfferOpen {
+		if actor.Covers(off.HospitalID) && off.StateAt(now) == OfferOpen {
 			out[off.BookingID] = off
 		}
 	}
@@ -217,7 +217,7 @@ func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string
 	}
 	now := s.cfg.Now()
 	if off.Status != OfferOpen || !now.Before(off.HoldUntil) {
-		return off, Errorf(ErrOfferClosed, "this offer is %s", offerState(off, now))
+		return off, Errorf(ErrOfferClosed, "this offer is %s", off.StateAt(now))
 	}
 	if accept {
 		got, err := s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID)
@@ -233,11 +233,13 @@ func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string
 	return s.endOffer(ctx, actor, off, OfferDeclined, now, o)
 }
 
-func offerState(off SubstituteOffer, now time.Time) string {
-	if off.Status == OfferOpen && !now.Before(off.HoldUntil) {
+// StateAt is the offer's status as of now: an open one past its time has
+// lapsed, whether or not the lapse job has run yet.
+func (o SubstituteOffer) StateAt(now time.Time) string {
+	if o.Status == OfferOpen && !now.Before(o.HoldUntil) {
 		return OfferLapsed
 	}
-	return off.Status
+	return o.Status
 }
 
 // endOffer cancels an offer's held booking without penalty (never late)
@@ -294,7 +296,7 @@ func (s *Service) OffersOf(ctx context.Context, bs []Booking) (map[string]Substi
 	}
 	out := make(map[string]SubstituteOffer, len(offers))
 	for _, off := range offers {
-		off.Status = offerState(off, s.cfg.Now())
+		off.Status = off.StateAt(s.cfg.Now())
 		out[off.BookingID] = off
 	}
 	return out, nil

@@ -40,7 +40,7 @@ type offerState struct {
 }
 
 func offerStateOf(o booking.SubstituteOffer, loc *time.Location, now time.Time) *offerState {
-	return &offerState{BookingID: o.BookingID, Status: offerStatus(o, now), HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
+	return &offerState{BookingID: o.BookingID, Status: o.StateAt(now), HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
 }
 
 func callBackView(cat *booking.Catalog, c booking.CallBack, now time.Time) callBackOut {

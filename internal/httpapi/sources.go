@@ -200,21 +200,12 @@ type offerOut struct {
 	DecidedAt         string `json:"decided_at,omitempty"`
 }
 
-// offerStatus is an offer's status as of now: an open one past its time
-// has lapsed, whether or not the lapse job has run yet.
-func offerStatus(o booking.SubstituteOffer, now time.Time) string {
-	if o.Status == booking.OfferOpen && !now.Before(o.HoldUntil) {
-		return booking.OfferLapsed
-	}
-	return o.Status
-}
-
 // offerView is an offer with its times in its hospital's zone, as every
 // other time of the API.
 func offerView(cat *booking.Catalog, o booking.SubstituteOffer, now time.Time) offerOut {
 	loc := zoneOf(cat, o.HospitalID)
 	out := offerOut{BookingID: o.BookingID, OriginalBookingID: o.OriginalBookingID, StoppedSessionID: o.StoppedSessionID,
-		SessionID: o.SessionID, Status: offerStatus(o, now), HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
+		SessionID: o.SessionID, Status: o.StateAt(now), HoldUntil: o.HoldUntil.In(loc).Format(time.RFC3339)}
 	if !o.DecidedAt.IsZero() {
 		out.DecidedAt = o.DecidedAt.In(loc).Format(time.RFC3339)
 	}

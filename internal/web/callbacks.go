@@ -101,10 +101,7 @@ func (c *Console) callBackData(r *request, base, highlight, dialID, dial string,
 			row.Time = periodLabel(s.Period) + " " + s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
 		}
 		if off := cb.Offer; off != nil {
-			state := off.Status
-			if state == booking.OfferOpen && !now.Before(off.HoldUntil) {
-				state = booking.OfferLapsed
-			}
+			state := off.StateAt(now)
 			row.OfferState = offerStateLabels[state]
 			if state == booking.OfferOpen {
 				row.Offer = &offerView{Until: off.HoldUntil.In(loc).Format("01-02 15:04")}
@@ -181,7 +178,7 @@ func (c *Console) markCallBack(r *request) error {
 		return c.callBacksFailed(r, err)
 	}
 	done := outcome
-	if outcome == booking.CallTold && cb.Offer != nil && cb.Offer.Status == booking.OfferOpen && c.opts.Now().Before(cb.Offer.HoldUntil) {
+	if outcome == booking.CallTold && cb.AwaitsAnswer(c.opts.Now()) {
 		done = "told_held" // the row stays for their answer (MarkCallBack)
 	}
 	base := callBackBase(r)
