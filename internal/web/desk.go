@@ -146,8 +146,9 @@ type deskSession struct {
 	Time       string
 	Cells      []deskCell
 	State      string
-	StateClass string // upcoming, running, ended
-	Open       bool   // not ended: extra slots and walk-ins
+	StateClass string // upcoming, running, ended, stopped
+	StopReason string // why the hospital stopped it (停诊)
+	Open       bool   // neither ended nor stopped: extra slots and walk-ins
 	OnsiteLeft int
 	Highlight  bool
 	FormOpen   bool // its extra-slots form failed: shown open
@@ -287,6 +288,8 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 			Released: q.Released(now), ReleaseAt: q.ReleaseAt.In(loc).Format("15:04")})
 	}
 	switch {
+	case v.Stopped():
+		s.State, s.StateClass, s.StopReason = "停诊 Stopped", "stopped", v.StopReason
 	case !now.Before(v.Closes()):
 		s.State, s.StateClass = "已结束 Ended", "ended"
 	case !now.Before(v.StartsAt):

@@ -351,6 +351,8 @@ const (
 // reason when it offers nothing to book.
 func poolActionOf(v booking.SessionView, q booking.ChannelQuota, loc *time.Location, now time.Time) (poolAction, string) {
 	switch {
+	case v.Stopped():
+		return poolClosed, "停诊 Clinic stopped：" + v.StopReason
 	case !now.Before(v.StartsAt):
 		return poolClosed, "已开始 Started"
 	case q.TakesEntries(now) && now.Before(q.OpensAt):
