@@ -90,6 +90,14 @@ func Errorf(sentinel *Error, format string, args ...any) *Error {
 	return &Error{Kind: sentinel.Kind, Code: sentinel.Code, Message: fmt.Sprintf(format, args...)}
 }
 
+// FieldErrorf is an error about one field (free text, a number out of its
+// range): Field names it, so a form can mark the field to correct.
+func FieldErrorf(sentinel *Error, field, format string, args ...any) *Error {
+	e := Errorf(sentinel, format, args...)
+	e.Field = field
+	return e
+}
+
 // AsError returns the *Error inside err, if any.
 func AsError(err error) (*Error, bool) {
 	if e, ok := err.(*Error); ok { // every refusal of the hot path: no allocation

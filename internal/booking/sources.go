@@ -800,40 +800,57 @@ const (
 	maxNoShowDays    = 3650
 )
 
+// checkQuotas: 1 ≤ per_day ≤ per_week ≤ per_month ≤ 100, the first
+// quota out of order named as the field to correct.
+func (p Policy) checkQuotas() error {
+	field := ""
+	switch {
+	case p.PerDay < 1:
+		field = "per_day"
+	case p.PerWeek < p.PerDay:
+		field = "per_week"
+	case p.PerMonth < p.PerWeek || p.PerMonth > 100:
+		field = "per_month"
+	default:
+		return nil
+	}
+	return FieldErrorf(ErrInvalidField, field, "quotas need 1 ≤ per_day ≤ per_week ≤ per_month ≤ 100")
+}
+
 // checkRest checks the policy's rules beyond the quotas: the booking
 // window, the on-site share and the no-show steps (none: the service's).
 func (p Policy) checkRest() error {
 	if p.BookAheadDays < 0 || p.BookAheadDays > maxBookAheadDays {
-		return Errorf(ErrInvalidField, "book_ahead_days must be 0 (no window) to %d", maxBookAheadDays)
+		return FieldErrorf(ErrInvalidField, "book_ahead_days", "book_ahead_days must be 0 (no window) to %d", maxBookAheadDays)
 	}
 	if p.OnsiteShare < 0 || p.OnsiteShare > 100 {
-		return Errorf(ErrInvalidField, "onsite_share is a percentage: 0 to 100")
+		return FieldErrorf(ErrInvalidField, "onsite_share", "onsite_share is a percentage: 0 to 100")
 	}
 	if p.ExtraSlotsMax < 0 || p.ExtraSlotsMax > MaxSessionSlots {
-		return Errorf(ErrInvalidField, "extra_slots_max must be 0 (the default, %d) to %d", DefaultExtraSlotsMax, MaxSessionSlots)
+		return FieldErrorf(ErrInvalidField, "extra_slots_max", "extra_slots_max must be 0 (the default, %d) to %d", DefaultExtraSlotsMax, MaxSessionSlots)
 	}
 	r := p.NoShows
 	if len(r.Steps) == 0 {
 		if r.Window != 0 {
-			return Errorf(ErrInvalidField, "no_show_window_days needs no_show_steps")
+			return FieldErrorf(ErrInvalidField, "no_show_steps", "no_show_window_days needs no_show_steps")
 		}
 		return nil
 	}
 	if len(r.Steps) > maxNoShowSteps {
-		return Errorf(ErrInvalidField, "at most %d no-show steps", maxNoShowSteps)
+		return FieldErrorf(ErrInvalidField, "no_show_steps", "at most %d no-show steps", maxNoShowSteps)
 	}
 	if r.Window < 24*time.Hour || r.Window > maxNoShowDays*24*time.Hour {
-		return Errorf(ErrInvalidField, "no_show_window_days must be 1 to %d", maxNoShowDays)
+		return FieldErrorf(ErrInvalidField, "no_show_window_days", "no_show_window_days must be 1 to %d", maxNoShowDays)
 	}
 	for i, st := range r.Steps {
 		if st.Count < 1 {
-			return Errorf(ErrInvalidField, "a no-show step's count must be 1 or more")
+			return FieldErrorf(ErrInvalidField, "no_show_steps", "a no-show step's count must be 1 or more")
 		}
 		if st.Bar < 24*time.Hour || st.Bar > maxNoShowDays*24*time.Hour {
-			return Errorf(ErrInvalidField, "the step at %d no-shows needs a bar of 1 to %d days", st.Count, maxNoShowDays)
+			return FieldErrorf(ErrInvalidField, "no_show_steps", "the step at %d no-shows needs a bar of 1 to %d days", st.Count, maxNoShowDays)
 		}
 		if i > 0 && (st.Count <= r.Steps[i-1].Count || st.Bar < r.Steps[i-1].Bar) {
-			return Errorf(ErrInvalidField, "no-show steps go up: each a higher count than the one before, with a bar at least as long")
+			return FieldErrorf(ErrInvalidField, "no_show_steps", "no-show steps go up: each a higher count than the one before, with a bar at least as long")
 		}
 	}
 	return nil
@@ -883,11 +900,11 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 		return PolicyChange{}, Errorf(ErrForbidden, "this hospital is not yours")
 	}
 	p := req.Policy
-	if p.PerDay < 1 || p.PerWeek < p.PerDay || p.PerMonth < p.PerWeek || p.PerMonth > 100 {
-		return PolicyChange{}, Errorf(ErrInvalidField, "quotas need 1 ≤ per_day ≤ per_week ≤ per_month ≤ 100")
+	if err := p.checkQuotas(); err != nil {
+		return PolicyChange{}, err
 	}
 	if _, err := time.Parse("15:04", req.CancelDeadline); err != nil {
-		return PolicyChange{}, Errorf(ErrInvalidField, "cancel_deadline must be a time of day HH:MM")
+		return PolicyChange{}, FieldErrorf(ErrInvalidField, "cancel_deadline", "cancel_deadline must be a time of day HH:MM")
 	}
 	if err := p.checkRest(); err != nil {
 		return PolicyChange{}, err
@@ -903,7 +920,7 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 		req.EffectiveFrom = now
 	}
 	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
-		return PolicyChange{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+		return PolicyChange{}, FieldErrorf(ErrInvalidField, "effective_from", "a policy takes effect from now or later, never in the past")
 	}
 	c := PolicyChange{ID: newID(), HospitalID: hospitalID, EffectiveFrom: req.EffectiveFrom, Policy: p,
 		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
@@ -959,10 +976,10 @@ func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req Account
 	}
 	l := req.Limits
 	if l.MaxPatients < 1 || l.MaxPatients > maxPatientsLimit {
-		return AccountPolicy{}, Errorf(ErrInvalidField, "max_patients must be 1 to %d", maxPatientsLimit)
+		return AccountPolicy{}, FieldErrorf(ErrInvalidField, "max_patients", "max_patients must be 1 to %d", maxPatientsLimit)
 	}
 	if l.MaxAccountsOnPhone < 1 || l.MaxAccountsOnPhone > maxPhoneLimit {
-		return AccountPolicy{}, Errorf(ErrInvalidField, "max_accounts_on_phone must be 1 to %d", maxPhoneLimit)
+		return AccountPolicy{}, FieldErrorf(ErrInvalidField, "max_accounts_on_phone", "max_accounts_on_phone must be 1 to %d", maxPhoneLimit)
 	}
 	if err := requireText("reason", req.Reason, 2, ""); err != nil {
 		return AccountPolicy{}, err
@@ -975,7 +992,7 @@ func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req Account
 		req.EffectiveFrom = now
 	}
 	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
-		return AccountPolicy{}, Errorf(ErrInvalidField, "a policy takes effect from now or later, never in the past")
+		return AccountPolicy{}, FieldErrorf(ErrInvalidField, "effective_from", "a policy takes effect from now or later, never in the past")
 	}
 	c := AccountPolicy{ID: newID(), EffectiveFrom: req.EffectiveFrom, Limits: l, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_policy_set",

@@ -14,19 +14,11 @@ import (
 func requireText(field, v string, min int, why string) error {
 	switch n := utf8.RuneCountInString(strings.TrimSpace(v)); {
 	case n == 0:
-		return textError(ErrInvalidField, field, "the %s is required: write at least %d characters%s", words(field), min, why)
+		return FieldErrorf(ErrInvalidField, field, "the %s is required: write at least %d characters%s", words(field), min, why)
 	case n < min:
-		return textError(ErrInvalidField, field, "the %s is too short (it has %d): write at least %d characters%s", words(field), n, min, why)
+		return FieldErrorf(ErrInvalidField, field, "the %s is too short (it has %d): write at least %d characters%s", words(field), n, min, why)
 	}
 	return nil
-}
-
-// textError is an error about one field of free text: Field names it, so
-// a form can mark the field to correct.
-func textError(sentinel *Error, field, format string, args ...any) *Error {
-	e := Errorf(sentinel, format, args...)
-	e.Field = field
-	return e
 }
 
 // words is a field's name as a message says it: authorised_by is
@@ -39,20 +31,20 @@ func words(field string) string { return strings.ReplaceAll(field, "_", " ") }
 // reissue had moved the slot, and the audit entry was lost.
 func checkText(field, v string, max int) error {
 	if !utf8.ValidString(v) {
-		return textError(ErrInvalidText, field, "%s is not valid UTF-8", words(field))
+		return FieldErrorf(ErrInvalidText, field, "%s is not valid UTF-8", words(field))
 	}
 	n := 0
 	for _, r := range v {
 		if unicode.IsControl(r) || r == utf8.RuneError {
-			return textError(ErrInvalidText, field, "%s holds a control character", words(field))
+			return FieldErrorf(ErrInvalidText, field, "%s holds a control character", words(field))
 		}
 		if isBidiControl(r) {
-			return textError(ErrInvalidText, field, "%s holds a bidirectional control character (U+%04X)", words(field), r)
+			return FieldErrorf(ErrInvalidText, field, "%s holds a bidirectional control character (U+%04X)", words(field), r)
 		}
 		n++
 	}
 	if n > max {
-		return textError(ErrInvalidText, field, "%s is longer than %d characters", words(field), max)
+		return FieldErrorf(ErrInvalidText, field, "%s is longer than %d characters", words(field), max)
 	}
 	return nil
 }

@@ -21,9 +21,40 @@ type policyData struct {
 	// Accounts are the platform's account limits: every administrator
 	// sees them, a platform one (Platform) changes them.
 	Accounts        booking.AccountLimits
+	AccountsTyped   typed // the refused account limits form's values
 	AccountsHistory []accountRow
 	Platform        bool
 }
+
+// typed is a refused form's values as the administrator typed them, by
+// field name, shown again instead of the rules in effect so that nothing is
+// typed twice; nil when no form of it was refused.
+type typed map[string]string
+
+// Value is the form field's value: as typed when the form was refused,
+// else current.
+func (t typed) Value(name string, current any) string {
+	if v, ok := t[name]; ok {
+		return v
+	}
+	return fmt.Sprint(current)
+}
+
+// typedValues reads the named fields of a refused form.
+func typedValues(r *request, names ...string) typed {
+	t := typed{}
+	for _, n := range names {
+		t[n] = r.form(n)
+	}
+	return t
+}
+
+// The policy form's fields, and the account limits form's, besides the
+// reason (kept).
+var (
+	policyFields   = []string{"per_day", "per_week", "per_month", "cancel_deadline", "book_ahead_days", "onsite_share", "extra_slots_max", "no_show_window_days", "no_show_steps", "effective_from"}
+	accountsFields = []string{"max_patients", "max_accounts_on_phone", "effective_from"}
+)
 
 type accountRow struct {
 	From, Reason                    string
@@ -34,6 +65,7 @@ type accountRow struct {
 type policyHospital struct {
 	ID, Name string
 	Current  policyForm
+	Typed    typed // its refused policy form's values
 	History  []policyRow
 }
 
@@ -113,7 +145,13 @@ func (c *Console) policyPage(r *request) error {
 func (c *Console) setPolicy(r *request) error {
 	hospitalID := r.form("hospital_id")
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "policy-" + hospitalID, Data: c.policyOf(r)}, err)
+		d := c.policyOf(r)
+		for i := range d.Hospitals {
+			if d.Hospitals[i].ID == hospitalID {
+				d.Hospitals[i].Typed = typedValues(r, policyFields...)
+			}
+		}
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "policy-" + hospitalID, Data: d}, err)
 	}
 	var p booking.Policy
 	var window int
@@ -135,7 +173,7 @@ func (c *Console) setPolicy(r *request) error {
 		}
 		var count, days int
 		if _, err := fmt.Sscanf(part, "%d:%d", &count, &days); err != nil {
-			return failed(booking.Errorf(booking.ErrInvalidField, "no-show steps are count:bar days, comma-separated (3:90, 6:180)"))
+			return failed(booking.FieldErrorf(booking.ErrInvalidField, "no_show_steps", "no-show steps are count:bar days, comma-separated (3:90, 6:180)"))
 		}
 		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: count, Bar: time.Duration(days) * 24 * time.Hour})
 	}
@@ -146,7 +184,7 @@ func (c *Console) setPolicy(r *request) error {
 			return failed(err)
 		}
 		if from, err = time.ParseInLocation("2006-01-02T15:04", v, h.Location()); err != nil {
-			return failed(booking.Errorf(booking.ErrInvalidField, "effective_from is not a date and time"))
+			return failed(booking.FieldErrorf(booking.ErrInvalidField, "effective_from", "effective_from is not a date and time"))
 		}
 	}
 	_, err := c.svc.SetPolicy(r.ctx, r.actor, hospitalID, booking.PolicyRequest{Policy: p,
@@ -162,7 +200,9 @@ func (c *Console) setPolicy(r *request) error {
 // administrator's; the time in the admin console's zone).
 func (c *Console) setAccountPolicy(r *request) error {
 	failed := func(err error) error {
-		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "accounts", Data: c.policyOf(r)}, err)
+		d := c.policyOf(r)
+		d.AccountsTyped = typedValues(r, accountsFields...)
+		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "accounts", Data: d}, err)
 	}
 	var l booking.AccountLimits
 	var err error
@@ -175,7 +215,7 @@ func (c *Console) setAccountPolicy(r *request) error {
 	var from time.Time
 	if v := strings.TrimSpace(r.form("effective_from")); v != "" {
 		if from, err = time.ParseInLocation("2006-01-02T15:04", v, c.adminZone()); err != nil {
-			return failed(booking.Errorf(booking.ErrInvalidField, "effective_from is not a date and time"))
+			return failed(booking.FieldErrorf(booking.ErrInvalidField, "effective_from", "effective_from is not a date and time"))
 		}
 	}
 	if _, err := c.svc.SetAccountPolicy(r.ctx, r.actor, booking.AccountPolicyRequest{Limits: l, EffectiveFrom: from,

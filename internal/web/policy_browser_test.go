@@ -53,6 +53,16 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	if got := fieldState(b, sec+" .policy-form [name=reason]"); got != "  false 新院区开诊 New wing opens" {
 		t.Errorf("the refused policy's reason: aria-invalid, aria-describedby, focused, value = %q, want it kept", got)
 	}
+	// So is every number as typed, not as in effect, and the steps are
+	// marked as the field to correct.
+	if got := fieldState(b, sec+" .policy-form [name=no_show_steps]"); got != "true error true 1:0" {
+		t.Errorf("the refused policy's no-show steps: aria-invalid, aria-describedby, focused, value = %q, want marked and kept", got)
+	}
+	for name, typed := range map[string]string{"book_ahead_days": "2", "onsite_share": "20", "no_show_window_days": "90"} {
+		if got := fieldState(b, sec+" .policy-form [name="+name+"]"); got != "  false "+typed {
+			t.Errorf("the refused policy's %s: %q, want %q kept, unmarked", name, got, typed)
+		}
+	}
 
 	// 2. A valid policy from now (the form is still open).
 	set("book_ahead_days", "2")

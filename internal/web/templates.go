@@ -264,7 +264,7 @@ func (r *request) formInt(key string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, booking.Errorf(booking.ErrInvalidField, "%s must be a whole number", key)
+		return 0, booking.FieldErrorf(booking.ErrInvalidField, key, "%s must be a whole number", key)
 	}
 	return n, nil
 }
