@@ -67,9 +67,10 @@ type Error struct {
 	// the refusal's event (by_account_id): never in the answer, which
 	// tells the person only where to see it.
 	MadeBy string
-	// Field is the request's field a refusal of free text is about (a
-	// reason too short, a note with a control character), for a form to
-	// mark; empty when the error is not about one field.
+	// Field is the field a refusal is about, by the name a form gives it
+	// (a reason too short, a note with a control character, a quota out
+	// of range by its channel, a session's end), for the form to mark;
+	// empty when the error is not about one field.
 	Field string
 }
 

@@ -93,7 +93,7 @@ const DefaultDrawAfter = 10 * time.Minute
 // an equal share of the session's time.
 func BuildSession(spec SessionSpec) (Session, error) {
 	if !spec.EndsAt.After(spec.StartsAt) {
-		return Session{}, Errorf(ErrInvalidField, "a session needs an end after its start")
+		return Session{}, FieldErrorf(ErrInvalidField, "end", "a session needs an end after its start")
 	}
 	// Each slot needs at least a minute: a quota, or the quotas together,
 	// beyond the session's minutes cannot fit. Checked as they are added,
@@ -110,12 +110,12 @@ func BuildSession(spec SessionSpec) (Session, error) {
 		}
 		seen[q.Channel] = true
 		if q.Quota > fits-total {
-			return Session{}, Errorf(ErrInvalidField, "more slots than fit: each slot needs at least a minute, and the session has %d", fits)
+			return Session{}, FieldErrorf(ErrInvalidField, string(q.Channel), "more slots than fit: each slot needs at least a minute, and the session has %d", fits)
 		}
 		total += q.Quota
 	}
 	if total == 0 {
-		return Session{}, Errorf(ErrInvalidField, "a session needs slots")
+		return Session{}, FieldErrorf(ErrInvalidField, string(ChannelOnline), "a session needs slots")
 	}
 	if _, err := time.Parse(time.DateOnly, spec.VisitDate); err != nil {
 		return Session{}, ErrInvalidDate

@@ -91,7 +91,7 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 		dept = d.ID
 	}
 	if !periods[req.Period] {
-		return Session{}, Errorf(ErrInvalidField, "period must be morning, afternoon or evening")
+		return Session{}, FieldErrorf(ErrInvalidField, "period", "period must be morning, afternoon or evening")
 	}
 	if req.StartsAt.IsZero() || req.EndsAt.IsZero() {
 		return Session{}, Errorf(ErrInvalidField, "starts_at and ends_at are required")
@@ -117,18 +117,18 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	// published, and then barred the doctor's real morning clinic). 17:00 to
 	// 18:00 may be either afternoon or evening.
 	if !periodFits(req.Period, req.StartsAt.In(h.Location())) {
-		return Session{}, Errorf(ErrInvalidField, "period %s does not fit a session starting at %s (morning: before 12:00, afternoon: 12:00 to 18:00, evening: from 17:00)",
+		return Session{}, FieldErrorf(ErrInvalidField, "period", "period %s does not fit a session starting at %s (morning: before 12:00, afternoon: 12:00 to 18:00, evening: from 17:00)",
 			req.Period, req.StartsAt.In(h.Location()).Format("15:04"))
 	}
 	// A clinic is a day's: check-in, the desk's day, the one booking per
 	// day and department and the no-show count all go by the visit date,
 	// so a session ends by the midnight that closes it (24:00 included).
 	if day, err := time.ParseInLocation(time.DateOnly, req.VisitDate, h.Location()); err == nil && req.EndsAt.After(day.AddDate(0, 0, 1)) {
-		return Session{}, Errorf(ErrInvalidField, "ends_at %s is past the end of visit_date %s in the hospital's zone: a session ends on its visit date",
+		return Session{}, FieldErrorf(ErrInvalidField, "end", "ends_at %s is past the end of visit_date %s in the hospital's zone: a session ends on its visit date",
 			req.EndsAt.In(h.Location()).Format(time.DateTime), req.VisitDate)
 	}
 	if len(req.Quotas) == 0 {
-		return Session{}, Errorf(ErrInvalidField, "channels are required")
+		return Session{}, FieldErrorf(ErrInvalidField, string(ChannelOnline), "channels are required")
 	}
 	total, onsite := 0, 0
 	firstRelease := time.Time{}
@@ -136,7 +136,7 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 		// Bounded before they are added: huge quotas must not wrap around
 		// into a sum that matches the slot count.
 		if q.Quota < 0 || q.Quota > MaxSessionSlots {
-			return Session{}, Errorf(ErrInvalidField, "the %s quota must be 0 to %d (a session lies within its visit date, a minute a slot at least)", q.Channel, MaxSessionSlots)
+			return Session{}, FieldErrorf(ErrInvalidField, string(q.Channel), "the %s quota must be 0 to %d (a session lies within its visit date, a minute a slot at least)", q.Channel, MaxSessionSlots)
 		}
 		total += q.Quota
 		if q.Channel == ChannelOnsite {

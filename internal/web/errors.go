@@ -88,6 +88,15 @@ var errorFields = map[string][]string{
 	"identity_unverified": {"name", "id_number"},
 	// The card's name is not the one the desk verified for the number.
 	"verified_name_differs": {"name"},
+	// A session the schedule form publishes: its date, its times, its
+	// release time, the on-site pool the hospital's share needs.
+	"invalid_date":        {"date"},
+	"session_in_past":     {"date", "start"},
+	"session_too_far":     {"date"},
+	"session_overlap":     {"start", "end"},
+	"release_after_start": {"release"},
+	"onsite_share_short":  {"onsite"},
+	"doctor_not_found":    {"doctor_id"},
 }
 
 // fieldsError is an error about the named form fields, whatever its code.

@@ -186,24 +186,27 @@ func (c *Console) publish(r *request, f *scheduleForm) error {
 	if h, ok := cat.Hospital(doc.HospitalID); ok {
 		loc = h.Location()
 	}
-	at := func(field, day, clock string) (time.Time, error) {
-		t, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, loc)
+	if _, err := time.Parse(time.DateOnly, f.Date); err != nil {
+		return booking.FieldErrorf(booking.ErrInvalidField, "date", "date: enter the visit's date")
+	}
+	at := func(field, clock string) (time.Time, error) {
+		t, err := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+clock, loc)
 		if err != nil {
-			return t, booking.Errorf(booking.ErrInvalidField, "%s: enter a date and a time", field)
+			return t, booking.FieldErrorf(booking.ErrInvalidField, field, "%s: enter a time", field)
 		}
 		return t, nil
 	}
-	start, err := at("start", f.Date, f.Start)
+	start, err := at("start", f.Start)
 	if err != nil {
 		return err
 	}
-	end, err := at("end", f.Date, f.End)
+	end, err := at("end", f.End)
 	if err != nil {
 		return err
 	}
 	release, err := time.ParseInLocation("2006-01-02T15:04", f.Release, loc)
 	if err != nil {
-		return booking.Errorf(booking.ErrInvalidField, "release: enter the release date and time")
+		return booking.FieldErrorf(booking.ErrInvalidField, "release", "release: enter the release date and time")
 	}
 	if w := releaseWarning(release, c.opts.Now()); w != "" && f.ConfirmRelease != f.Release {
 		f.ReleaseWarning = w
@@ -217,7 +220,7 @@ func (c *Console) publish(r *request, f *scheduleForm) error {
 	}{{booking.ChannelOnline, f.Online}, {booking.ChannelPhone, f.Phone}, {booking.ChannelOnsite, f.Onsite}} {
 		n, err := strconv.Atoi(strings.TrimSpace(p.n))
 		if err != nil || n < 0 {
-			return booking.Errorf(booking.ErrInvalidField, "%s: a quota of 0 or more", p.ch)
+			return booking.FieldErrorf(booking.ErrInvalidField, string(p.ch), "%s: a quota of 0 or more", p.ch)
 		}
 		if n > 0 {
 			req.Quotas = append(req.Quotas, booking.ChannelQuota{Channel: p.ch, Quota: n, ReleaseAt: release})

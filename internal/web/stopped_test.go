@@ -5,7 +5,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
 
@@ -59,5 +61,56 @@ func TestStoppedClinicOnEveryConsole(t *testing.T) {
 	}
 	if v, ok := s.svc.Catalog().Session(today.ID); !ok || !v.Stopped() {
 		t.Fatalf("the session is not stopped in the catalog")
+	}
+}
+
+// TestRefusedPublishMarksItsField: a session the schedule form cannot
+// publish comes back with what was typed and the field to correct marked,
+// whichever field it is.
+func TestRefusedPublishMarksItsField(t *testing.T) {
+	s := newSite(t)
+	c, _ := adminClient(t, s)
+	day := time.Now().In(shanghai).AddDate(0, 0, 5).Format(time.DateOnly)
+	release := time.Now().In(shanghai).Add(time.Hour).Format("2006-01-02T15:04")
+	form := func(change ...string) url.Values {
+		v := url.Values{"csrf": {c.csrf("/admin/schedule")}, "idem": {booking.NewID()}, "doctor_id": {s.doctors[2].ID},
+			"date": {day}, "period": {"evening"}, "start": {"18:00"}, "end": {"21:00"}, "online": {"6"}, "phone": {"0"},
+			"onsite": {"2"}, "release": {release}}
+		for i := 0; i+1 < len(change); i += 2 {
+			v.Set(change[i], change[i+1])
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		change []string
+		field  string
+	}{
+		{[]string{"end", "17:00"}, "end"},
+		{[]string{"date", ""}, "date"},
+		{[]string{"release", "soon"}, "release"},
+		{[]string{"online", "-1"}, "online"},
+		{[]string{"onsite", "500"}, "onsite"},
+		{[]string{"online", "0", "onsite", "0"}, "online"},
+		{[]string{"period", "morning"}, "period"},
+		{[]string{"date", "2020-01-01", "release", "2019-12-31T08:00", "confirm_release", "2019-12-31T08:00"}, "date"},
+	} {
+		a := c.post("/admin/schedule", form(tc.change...))
+		if a.status != 400 && a.status != 422 {
+			t.Errorf("%v: %d, want 400 or 422", tc.change, a.status)
+			continue
+		}
+		marked := regexp.MustCompile(`<(input|select) name="([a-z_]+)"[^>]*aria-invalid="true"`).FindAllStringSubmatch(a.body, -1)
+		if len(marked) == 0 || marked[0][2] != tc.field {
+			t.Errorf("%v: marked %v, want %s first", tc.change, marked, tc.field)
+		}
+		if focused := strings.Count(a.body, "autofocus"); focused != 1 {
+			t.Errorf("%v: %d fields focused, want the one to correct", tc.change, focused)
+		}
+		if !strings.Contains(a.body, `name="start" type="time" value="18:00"`) {
+			t.Errorf("%v: the start typed is not kept", tc.change)
+		}
+	}
+	if n := len(s.svc.Catalog().Sessions(s.hospital.ID, day, "")); n != 0 {
+		t.Errorf("%d sessions published by refused forms", n)
 	}
 }
