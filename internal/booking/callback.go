@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fairslot/internal/identity"
@@ -24,6 +25,25 @@ import (
 // masked on the list; an operator opens it for one row at a time
 // (CallBackNumber), audited as a read. Nothing here logs it.
 
+// happenedOffTheLine says whether an event of a person no account lists
+// happened while they were not on the line, so that only a call back tells
+// them: a returned slot their waitlist place became a booking with, a draw
+// that booked their entry, a cancellation after a review of their booking,
+// a substitute's slot that lapsed. What an operator or a clerk did with the
+// person there — a booking, their own cancellation, their answer to an
+// offer — they heard then; a no-show they know of. A draw's other results
+// are rung for every entry no account made (drawNotifications), a stop's
+// notices for every item (the stop's SQL).
+func happenedOffTheLine(ev Event) bool {
+	switch ev.Type {
+	case EventBooked:
+		return ev.Reason == "waitlist" || ev.Reason == "lottery"
+	case EventCancelled:
+		return strings.HasPrefix(ev.Reason, "flag_confirmed") || ev.Reason == "substitute_lapsed"
+	}
+	return false
+}
+
 // Call-back outcomes.
 const (
 	CallTold     = "told"      // the person was told of the stop
@@ -35,6 +55,7 @@ const (
 // CallBack is one person to ring about a stopped clinic.
 type CallBack struct {
 	NotificationID string
+	Kind           string // the notification's: session_stopped, booked, cancelled, lottery_*
 	HospitalID     string
 	SessionID      string // the stopped session
 	// What the stop ended: one of a booking, a waitlist place, a lottery

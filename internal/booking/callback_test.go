@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,81 @@ func TestCallBackAnswersSubstitute(t *testing.T) {
 	}
 	if n := h.auditCount("substitute_accepted"); n != 1 {
 		t.Errorf("%d audited accepts; want 1", n)
+	}
+}
+
+// TestCallBackForWhatHappenedWithoutThem: a person no account lists hears
+// what happened to them while they were not on the line — a returned slot
+// their phone waitlist place became a booking with, a phone lottery entry
+// won or not drawn — from the call-back list: nothing else reaches them, and
+// a booking they do not know of becomes their no-show. What they heard in
+// the call itself (a booking made while they were on the line) is not
+// rung again.
+func TestCallBackForWhatHappenedWithoutThem(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	s := h.session(sessionOpts{online: 1, phone: 1})
+	first, second := h.person("王芳"), h.person("陈静")
+	b, err := h.staffBook(op, first, s, booking.ChannelPhone, "13812345678")
+	testenv.Must(t, err, "phone booking")
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: second, SessionID: s.ID,
+		CallerPhone: "13900001111"})
+	testenv.Must(t, err, "waitlist a caller by phone")
+	// The first caller rings to cancel: the slot goes to the second.
+	h.mustCancel(op, b.ID)
+	if got := h.stored(place.ID); got.Status != booking.StatusConfirmed {
+		t.Fatalf("the waitlist place's booking is %s, want confirmed", got.Status)
+	}
+
+	lot := h.lotterySession(lotteryOpts{dept: "Dermatology", online: 1, phone: 1})
+	var entries []booking.Entry
+	for i, who := range []booking.IdentityRequest{h.person("赵敏"), h.person("钱三")} {
+		r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: who, SessionID: lot.ID,
+			Channel: booking.ChannelPhone, CallerPhone: fmt.Sprintf("1370000111%d", i)})
+		if err != nil || !r.Entered {
+			t.Fatalf("phone entry %d = %+v, %v", i, r, err)
+		}
+		entries = append(entries, r.Entry)
+	}
+	h.drawAll(h.svc, lot)
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "the notify job")
+
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the call-back list")
+	rows := map[string]booking.CallBack{}
+	for _, c := range list {
+		rows[c.BookingID+c.WaitlistID+c.EntryID] = c
+	}
+	if len(list) != 3 {
+		t.Errorf("call-back list = %d rows %+v; want the waitlist's booking and the two entries' results", len(list), list)
+	}
+	served := rows[place.ID]
+	if served.Kind != "booked" || !strings.Contains(served.Body, "候补成功") || served.PhoneMasked != "139****1111" {
+		t.Errorf("the served waitlist place's row = %+v; want its booking told, from the number that made the place", served)
+	}
+	if _, ok := rows[b.ID]; ok {
+		t.Errorf("the cancellation the caller made on the line is on the list")
+	}
+	won := 0
+	for _, e := range entries {
+		row, ok := rows[e.ID]
+		if !ok {
+			t.Errorf("entry %s's result is not on the list", e.ID)
+			continue
+		}
+		if row.Kind == "booked" {
+			won++
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d rows tell a won draw, want 1 (one phone slot)", won)
+	}
+	// Told: off the list, the notice delivered.
+	if _, err := h.svc.MarkCallBack(h.ctx, op, served.NotificationID, booking.CallTold, "", booking.Origin{}); err != nil {
+		t.Fatalf("told: %v", err)
+	}
+	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 2 {
+		t.Errorf("after told: %d rows, want 2", len(l))
 	}
 }

@@ -529,7 +529,8 @@ func (s *Service) drawNotifications(sess *Session, entries []Entry, who map[stri
 			continue
 		}
 		ns = append(ns, Notification{ID: NameID("lottery result", e.ID), Kind: kind, HospitalID: sess.HospitalID,
-			SessionID: sess.ID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now})
+			SessionID: sess.ID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now,
+			CallBack: e.AccountID == ""})
 	}
 	return ns
 }
@@ -622,7 +623,8 @@ func reviewNotifications(cat *Catalog, held []Entry, who map[string]string, ids 
 				"The review is over: you were not drawn and are on the waitlist: "+en+". A returned slot books the first in line.")
 		}
 		ns = append(ns, Notification{ID: NameID("lottery review result", e.ID), Kind: kind, HospitalID: e.HospitalID,
-			SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now})
+			SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now,
+			CallBack: e.AccountID == ""})
 	}
 	return ns
 }

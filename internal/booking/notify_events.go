@@ -135,7 +135,8 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 		return Notification{}, false
 	}
 	return Notification{ID: ev.ID, EventID: ev.ID, Kind: string(ev.Type), HospitalID: ev.HospitalID, SessionID: ev.SessionID,
-		AccountID: ev.AccountID, IdentityID: ev.IdentityID, BookingID: ev.BookingID, Body: body, CreatedAt: ev.TS}, true
+		AccountID: ev.AccountID, IdentityID: ev.IdentityID, BookingID: ev.BookingID, Body: body, CreatedAt: ev.TS,
+		CallBack: ev.AccountID == "" && happenedOffTheLine(ev)}, true
 }
 
 // told is a notification's body: the Chinese sentence, then the English,

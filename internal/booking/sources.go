@@ -424,6 +424,9 @@ type Notification struct {
 	Body       string
 	CreatedAt  time.Time
 	ReadAt     time.Time // zero while unread in the patient's console
+	// CallBack: the person no account lists is rung to hear it, from the
+	// hospital's call-back list (callback.go, happenedOffTheLine).
+	CallBack bool
 }
 
 // StopSession stops a clinic (停诊) that may have bookings: the doctor

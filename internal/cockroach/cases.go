@@ -263,12 +263,13 @@ func (s *Store) AddEventNotifications(ctx context.Context, ns []booking.Notifica
 	}
 	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, bodies []string
 	var at []time.Time
+	var calls []bool
 	for _, n := range ns {
 		ids, events, hospitals, sessions = append(ids, n.ID), append(events, n.EventID), append(hospitals, n.HospitalID), append(sessions, n.SessionID)
 		kinds, accounts, identities = append(kinds, n.Kind), append(accounts, n.AccountID), append(identities, n.IdentityID)
-		bookings, bodies, at = append(bookings, n.BookingID), append(bodies, n.Body), append(at, n.CreatedAt)
+		bookings, bodies, at, calls = append(bookings, n.BookingID), append(bodies, n.Body), append(at, n.CreatedAt), append(calls, n.CallBack)
 	}
 	tag, err := s.db.pool.Exec(ctx, caseQueries["insert_event_notifications"], ids, events, hospitals, nullableIDs(sessions),
-		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), bodies, at)
+		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), bodies, at, calls)
 	return int(tag.RowsAffected()), err
 }

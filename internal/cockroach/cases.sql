@@ -99,18 +99,18 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
 -- name: insert_entry_notifications
 -- A draw's notifications to the entrants it did not book (FinishDraw, in
 -- the draw's transaction); one already written (its id) is skipped.
-INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
-SELECT t.id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.entry_id, t.body, t.created_at
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at, call_back)
+SELECT t.id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.entry_id, t.body, t.created_at, t.call_back
   FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::TEXT[], $5::UUID[], $6::UUID[], $7::UUID[], $8::TEXT[],
-              $9::TIMESTAMPTZ[])
-       AS t (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
+              $9::TIMESTAMPTZ[], $10::BOOL[])
+       AS t (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at, call_back)
 ON CONFLICT DO NOTHING;
 
 -- name: insert_event_notifications
 -- Notifications derived from events; one already told (its event_id) is skipped.
-INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
-SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.body, t.created_at
+INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.body, t.created_at, t.call_back
   FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::UUID[], $8::UUID[], $9::TEXT[],
-              $10::TIMESTAMPTZ[])
-       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
+              $10::TIMESTAMPTZ[], $11::BOOL[])
+       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
 ON CONFLICT DO NOTHING;

@@ -491,13 +491,14 @@ func insertEntryNotifications(ctx context.Context, tx pgx.Tx, ns []booking.Notif
 	}
 	var ids, hospitals, sessions, kinds, accounts, identities, entries, bodies []string
 	var at []time.Time
+	var calls []bool
 	for _, n := range ns {
 		ids, hospitals, sessions, kinds = append(ids, n.ID), append(hospitals, n.HospitalID), append(sessions, n.SessionID), append(kinds, n.Kind)
 		accounts, identities, entries = append(accounts, n.AccountID), append(identities, n.IdentityID), append(entries, n.EntryID)
-		bodies, at = append(bodies, n.Body), append(at, n.CreatedAt)
+		bodies, at, calls = append(bodies, n.Body), append(at, n.CreatedAt), append(calls, n.CallBack)
 	}
 	_, err := tx.Exec(ctx, caseQueries["insert_entry_notifications"], ids, hospitals, nullableIDs(sessions), kinds,
-		nullableIDs(accounts), nullableIDs(identities), nullableIDs(entries), bodies, at)
+		nullableIDs(accounts), nullableIDs(identities), nullableIDs(entries), bodies, at, calls)
 	return err
 }
 

@@ -533,7 +533,7 @@ func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	var channel, offerID, offerStatus string
 	var lastCall, holdUntil *time.Time
 	var sealed []byte
-	err := r.Scan(&c.NotificationID, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
+	err := r.Scan(&c.NotificationID, &c.Kind, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
 		&channel, &c.IDType, &c.NumberMasked, &c.NameMasked, &c.Reason, &c.Body, &c.CreatedAt, &c.Attempts, &lastCall,
 		&c.LastOutcome, &c.PhoneMasked, &sealed, &offerID, &offerStatus, &holdUntil)
 	c.Channel = booking.Channel(channel)

@@ -63,9 +63,9 @@ WITH c AS (
       FROM c
     RETURNING 1
 ), n AS (
-    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at)
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
-           COALESCE(t.body, $4::TEXT), $2::TIMESTAMPTZ
+           COALESCE(t.body, $4::TEXT), $2::TIMESTAMPTZ, c.account_id IS NULL
       FROM c LEFT JOIN unnest($5::UUID[], $6::TEXT[]) AS t (booking_id, body) ON t.booking_id = c.id
     RETURNING account_id
 )
@@ -85,9 +85,9 @@ WITH c AS (
      WHERE session_id = $1 AND status = 'waiting'
     RETURNING id, hospital_id, account_id, identity_id
 ), n AS (
-    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at)
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at, call_back)
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
-           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
+           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ, c.account_id IS NULL
       FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
     RETURNING account_id
 )
@@ -107,9 +107,9 @@ WITH c AS (
      WHERE session_id = $1 AND status IN ('entered', 'held_out')
     RETURNING id, hospital_id, account_id, identity_id
 ), n AS (
-    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at)
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, entry_id, body, created_at, call_back)
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
-           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ
+           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ, c.account_id IS NULL
       FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
     RETURNING account_id
 )
@@ -177,15 +177,18 @@ UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
  WHERE booking_id = $1 AND status = 'offered';
 
 -- name: call_backs
--- The call-back list (0035): the stop notices of people on no account's
--- list not yet told, with what the row needs: the stop's reason, the
--- booking's channel, the person masked, the number they last rang from
--- (sealed; opened only for an operator who asks), the slot a substitute
--- holds. Completed with a WHERE clause on n by the store.
-SELECT n.id::TEXT, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_id::TEXT, ''),
+-- The call-back list (0036, 0037): the notices marked call_back — of
+-- people on no account's list, about what happened while they were not on
+-- the line (a stop, a waitlist place served, a draw) — not yet told, with
+-- what the row needs: a stop's reason, the booking's channel, the person
+-- masked, the number the call that made the item came from (sealed; opened
+-- only for an operator who asks), the slot a substitute holds. Completed
+-- with a WHERE clause on n by the store.
+SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_id::TEXT, ''),
        COALESCE(n.waitlist_id::TEXT, ''), COALESCE(n.entry_id::TEXT, ''), COALESCE(n.identity_id::TEXT, ''),
        COALESCE(b.channel, ''), COALESCE(i.id_type, ''), COALESCE(i.number_masked, ''), COALESCE(i.name_masked, ''),
-       s.stop_reason, n.body, n.created_at, n.call_attempts, n.last_call_at, n.last_call_outcome,
+       CASE WHEN n.kind = 'session_stopped' THEN s.stop_reason ELSE '' END, n.body, n.created_at, n.call_attempts,
+       n.last_call_at, n.last_call_outcome,
        COALESCE(p.phone_masked, ''), p.phone_sealed,
        COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until
   FROM notifications n
@@ -194,7 +197,10 @@ SELECT n.id::TEXT, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_i
   LEFT JOIN identities i ON i.id = n.identity_id
   LEFT JOIN substitute_offers o ON o.original_booking_id = n.booking_id
   LEFT JOIN caller_phones p ON p.item_id = COALESCE(n.booking_id, n.waitlist_id, n.entry_id)
- WHERE n.kind = 'session_stopped' AND n.account_id IS NULL AND n.delivered_at IS NULL
+ WHERE n.call_back AND n.delivered_at IS NULL
+   -- A booking told of that has ended since is not rung for: what ended it
+   -- is told (a stop's notice) or was the person's own doing.
+   AND NOT (n.kind = 'booked' AND b.status = 'cancelled')
 
 -- name: record_call_back
 -- One call about a call-back row $1 at $2 by $3 with outcome $4; $5 true
@@ -203,7 +209,7 @@ SELECT n.id::TEXT, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_i
 UPDATE notifications
    SET call_attempts = call_attempts + 1, last_call_at = $2, last_call_outcome = $4,
        told_by = CASE WHEN $5::BOOL THEN $3::UUID END, delivered_at = CASE WHEN $5::BOOL THEN $2::TIMESTAMPTZ END
- WHERE id = $1 AND kind = 'session_stopped' AND account_id IS NULL AND delivered_at IS NULL
+ WHERE id = $1 AND call_back AND delivered_at IS NULL
 RETURNING id::TEXT;
 
 -- name: keep_caller_phone

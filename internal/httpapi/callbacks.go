@@ -9,10 +9,12 @@ import (
 )
 
 // The call-back list (booking/callback.go): the call centre's and the
-// desk's people to ring about a stopped clinic.
+// desk's people to ring — about a stopped clinic, a waitlist place served,
+// a draw — who have no account to be told in.
 
 type callBackOut struct {
 	ID          string      `json:"callback_id"`
+	Kind        string      `json:"kind"`
 	SessionID   string      `json:"session_id"`
 	BookingID   string      `json:"booking_id,omitempty"`
 	WaitlistID  string      `json:"waitlist_id,omitempty"`
@@ -21,7 +23,7 @@ type callBackOut struct {
 	IDType      string      `json:"id_type,omitempty"`
 	MaskedID    string      `json:"masked_id,omitempty"`
 	Name        string      `json:"name,omitempty"`
-	Reason      string      `json:"reason"`
+	Reason      string      `json:"reason,omitempty"`
 	Body        string      `json:"body"`
 	PhoneMasked string      `json:"phone_masked,omitempty"`
 	Offer       *offerState `json:"offer,omitempty"`
@@ -45,7 +47,7 @@ func offerStateOf(o booking.SubstituteOffer, loc *time.Location, now time.Time) 
 
 func callBackView(cat *booking.Catalog, c booking.CallBack, now time.Time) callBackOut {
 	loc := zoneOf(cat, c.HospitalID)
-	out := callBackOut{ID: c.NotificationID, SessionID: c.SessionID, BookingID: c.BookingID, WaitlistID: c.WaitlistID,
+	out := callBackOut{ID: c.NotificationID, Kind: c.Kind, SessionID: c.SessionID, BookingID: c.BookingID, WaitlistID: c.WaitlistID,
 		EntryID: c.EntryID, Channel: string(c.Channel), IDType: c.IDType, MaskedID: c.NumberMasked, Name: c.NameMasked,
 		Reason: c.Reason, Body: c.Body, PhoneMasked: c.PhoneMasked, Attempts: c.Attempts, LastOutcome: c.LastOutcome,
 		CreatedAt: c.CreatedAt.In(loc).Format(time.RFC3339)}

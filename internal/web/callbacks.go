@@ -10,10 +10,12 @@ import (
 )
 
 // The call-back list (回电), on the phone console and the desk's: the people
-// a stopped clinic (停诊) cancelled whom no account's console reaches — the
-// callers the call centre booked, the walk-ins the desk booked — until
-// someone tells them. Each row says which clinic, the stop's reason and,
-// with a substitute (替诊), the slot held for them and until when. An
+// no account's console reaches — the callers the call centre booked,
+// entered or waitlisted, the walk-ins the desk booked — to be told what
+// happened while they were not there: a stopped clinic (停诊), a returned
+// slot their waitlist place became a booking with, a draw's result. Each
+// row says which clinic, what to tell (a stop's reason too) and, with a
+// substitute (替诊), the slot held for them and until when. An
 // operator opens a row's number to dial it (Service.CallBackNumber, audited;
 // shown on that one answer only, never in a URL or a log); the outcome of
 // each call is recorded on the row (told, no answer, or the person's answer
@@ -32,7 +34,9 @@ type callBackRow struct {
 	IDType     string
 	MaskedID   string
 	Channel    string
-	Ended      string // what the stop ended: a booking, a waitlist place, a lottery entry
+	Ended      string // what happened: a stop ended a booking, a waitlist place or an entry; a slot booked; a draw
+	EndedClass string // its status colour: confirmed for a slot booked, else cancelled
+	Body       string // the notice, as the person is to be told it
 	Phone      string // masked; Dial holds it in clear on the one answer that opened it
 	Dial       string
 	Offer      *offerView
@@ -83,13 +87,9 @@ func (c *Console) callBackData(r *request, base, highlight, dialID, dial string,
 		row := callBackRow{ID: cb.NotificationID, Reason: cb.Reason, Person: cb.NameMasked, IDType: idTypeLabel(cb.IDType),
 			MaskedID: cb.NumberMasked, Channel: channelLabels[cb.Channel], Phone: cb.PhoneMasked, Attempts: cb.Attempts,
 			Highlight: cb.NotificationID == highlight, Failed: failed && cb.NotificationID == highlight}
-		switch {
-		case cb.BookingID != "":
-			row.Ended = "预约已取消 Booking cancelled"
-		case cb.WaitlistID != "":
-			row.Ended = "候补已结束 Waitlist place ended"
-		default:
-			row.Ended = "摇号登记已撤销 Lottery entry withdrawn"
+		row.Ended, row.EndedClass, row.Body = callBackLabel(cb), "cancelled", cb.Body
+		if cb.Kind == "booked" {
+			row.EndedClass = string(booking.StatusConfirmed)
 		}
 		if cb.NotificationID == dialID {
 			row.Dial = dial
@@ -184,4 +184,28 @@ func (c *Console) markCallBack(r *request) error {
 	base := callBackBase(r)
 	c.redirect(r, base+"/callbacks?"+url.Values{"ok": {done}, "id": {r.param}}.Encode())
 	return nil
+}
+
+// callBackLabel says what a row is about, in a word or two: what a stop
+// ended, or what happened without the person (the notice says the rest).
+func callBackLabel(cb booking.CallBack) string {
+	switch cb.Kind {
+	case "booked":
+		return "已为其预约 Booked for them"
+	case "cancelled":
+		return "预约已取消 Booking cancelled"
+	case "lottery_lost":
+		return "未中签 Not drawn"
+	case "lottery_waitlisted":
+		return "未中签·已候补 Not drawn, waitlisted"
+	case "lottery_review":
+		return "摇号审核中 Entry under review"
+	}
+	switch {
+	case cb.BookingID != "":
+		return "预约已取消 Booking cancelled"
+	case cb.WaitlistID != "":
+		return "候补已结束 Waitlist place ended"
+	}
+	return "摇号登记已撤销 Lottery entry withdrawn"
 }
