@@ -48,7 +48,7 @@ func admin(actor Actor, hospitalID, what string) error {
 func checkName(field, v string, max int) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return "", Errorf(ErrInvalidField, "%s is required", field)
+		return "", FieldErrorf(ErrInvalidField, field, "%s is required", field)
 	}
 	return v, checkText(field, v, max)
 }
@@ -214,7 +214,7 @@ func (s *Service) UpdateDoctor(ctx context.Context, actor Actor, id string, req 
 // doc (new, or the doctor as it was).
 func (s *Service) doctorFromRequest(actor Actor, doc Doctor, req DoctorRequest) (Doctor, error) {
 	if req.DepartmentID == "" {
-		return Doctor{}, Errorf(ErrInvalidField, "department_id is required")
+		return Doctor{}, FieldErrorf(ErrInvalidField, "department_id", "department_id is required")
 	}
 	dept, ok := s.catalog.Load().Department(req.DepartmentID)
 	if !ok {
@@ -224,7 +224,7 @@ func (s *Service) doctorFromRequest(actor Actor, doc Doctor, req DoctorRequest) 
 		return Doctor{}, err
 	}
 	if doc.HospitalID != "" && doc.HospitalID != dept.HospitalID {
-		return Doctor{}, Errorf(ErrInvalidField, "department_id is another hospital's: a doctor stays in their hospital")
+		return Doctor{}, FieldErrorf(ErrInvalidField, "department_id", "department_id is another hospital's: a doctor stays in their hospital")
 	}
 	if dept.Retired() {
 		return Doctor{}, ErrDepartmentRetired
@@ -238,7 +238,7 @@ func (s *Service) doctorFromRequest(actor Actor, doc Doctor, req DoctorRequest) 
 		return Doctor{}, err
 	}
 	if !req.FeeLevel.Valid() {
-		return Doctor{}, Errorf(ErrInvalidField, "fee_level must be general, expert or special")
+		return Doctor{}, FieldErrorf(ErrInvalidField, "fee_level", "fee_level must be general, expert or special")
 	}
 	if err := checkText("reason", req.Reason, 500); err != nil {
 		return Doctor{}, err

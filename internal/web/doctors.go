@@ -17,6 +17,7 @@ type doctorsData struct {
 	Hospitals []doctorsHospital
 	FeeLevels []option
 	FormKey   string
+	Typed     typed // a refused form's values: a hospital's new department or doctor, or a doctor's edit
 }
 
 type doctorsHospital struct {
@@ -88,11 +89,13 @@ func (c *Console) doctorsPage(r *request) error {
 }
 
 // doctorsDone answers a change: back to the page with its message, or the
-// page again with the error, the refused form (its id; "" for a form the
-// page has once a hospital) open.
-func (c *Console) doctorsDone(r *request, form, ok string, err error) error {
+// page again with the error and the refused form (its id) open, with the
+// named fields as typed.
+func (c *Console) doctorsDone(r *request, form, ok string, err error, fields ...string) error {
 	if err != nil {
-		return c.formFailed(r, "admin/doctors", page{Title: "科室与医生 Doctors", Nav: "doctors", Form: form, Data: c.doctorsOf(r)}, err)
+		d := c.doctorsOf(r)
+		d.Typed = typedValues(r, form, fields...)
+		return c.formFailed(r, "admin/doctors", page{Title: "科室与医生 Doctors", Nav: "doctors", Form: form, Data: d}, err)
 	}
 	c.redirect(r, "/admin/doctors?"+url.Values{"ok": {ok}}.Encode())
 	return nil
@@ -101,7 +104,7 @@ func (c *Console) doctorsDone(r *request, form, ok string, err error) error {
 func (c *Console) createDepartment(r *request) error {
 	_, err := c.svc.CreateDepartment(r.ctx, r.actor, booking.DepartmentRequest{HospitalID: r.form("hospital_id"),
 		Name: r.form("name"), IdempotencyKey: r.form("idem")})
-	return c.doctorsDone(r, "", "department", err)
+	return c.doctorsDone(r, "department-"+r.form("hospital_id"), "department", err, "name")
 }
 
 func (c *Console) retireDepartment(r *request) error {
@@ -109,16 +112,19 @@ func (c *Console) retireDepartment(r *request) error {
 	return c.doctorsDone(r, "retire-"+r.param, "department_retired", err)
 }
 
+// doctorFields are the fields of the add and edit doctor forms.
+var doctorFields = []string{"department_id", "name", "title", "fee_level"}
+
 func (c *Console) createDoctor(r *request) error {
 	_, err := c.svc.CreateDoctor(r.ctx, r.actor, booking.DoctorRequest{DepartmentID: r.form("department_id"), Name: r.form("name"),
 		Title: r.form("title"), FeeLevel: booking.FeeLevel(r.form("fee_level")), IdempotencyKey: r.form("idem")})
-	return c.doctorsDone(r, "", "doctor", err)
+	return c.doctorsDone(r, "doctor-"+r.form("hospital_id"), "doctor", err, doctorFields...)
 }
 
 func (c *Console) updateDoctor(r *request) error {
 	_, err := c.svc.UpdateDoctor(r.ctx, r.actor, r.param, booking.DoctorRequest{DepartmentID: r.form("department_id"),
 		Name: r.form("name"), Title: r.form("title"), FeeLevel: booking.FeeLevel(r.form("fee_level")), Reason: r.form("reason")})
-	return c.doctorsDone(r, "", "doctor_saved", err)
+	return c.doctorsDone(r, "edit-"+r.param, "doctor_saved", err, doctorFields...)
 }
 
 func (c *Console) retireDoctor(r *request) error {

@@ -21,32 +21,9 @@ type policyData struct {
 	// Accounts are the platform's account limits: every administrator
 	// sees them, a platform one (Platform) changes them.
 	Accounts        booking.AccountLimits
-	AccountsTyped   typed // the refused account limits form's values
 	AccountsHistory []accountRow
 	Platform        bool
-}
-
-// typed is a refused form's values as the administrator typed them, by
-// field name, shown again instead of the rules in effect so that nothing is
-// typed twice; nil when no form of it was refused.
-type typed map[string]string
-
-// Value is the form field's value: as typed when the form was refused,
-// else current.
-func (t typed) Value(name string, current any) string {
-	if v, ok := t[name]; ok {
-		return v
-	}
-	return fmt.Sprint(current)
-}
-
-// typedValues reads the named fields of a refused form.
-func typedValues(r *request, names ...string) typed {
-	t := typed{}
-	for _, n := range names {
-		t[n] = r.form(n)
-	}
-	return t
+	Typed           typed // a refused form's values: a hospital's policy or the account limits
 }
 
 // The policy form's fields, and the account limits form's, besides the
@@ -65,7 +42,6 @@ type accountRow struct {
 type policyHospital struct {
 	ID, Name string
 	Current  policyForm
-	Typed    typed // its refused policy form's values
 	History  []policyRow
 }
 
@@ -146,11 +122,7 @@ func (c *Console) setPolicy(r *request) error {
 	hospitalID := r.form("hospital_id")
 	failed := func(err error) error {
 		d := c.policyOf(r)
-		for i := range d.Hospitals {
-			if d.Hospitals[i].ID == hospitalID {
-				d.Hospitals[i].Typed = typedValues(r, policyFields...)
-			}
-		}
+		d.Typed = typedValues(r, "policy-"+hospitalID, policyFields...)
 		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "policy-" + hospitalID, Data: d}, err)
 	}
 	var p booking.Policy
@@ -201,7 +173,7 @@ func (c *Console) setPolicy(r *request) error {
 func (c *Console) setAccountPolicy(r *request) error {
 	failed := func(err error) error {
 		d := c.policyOf(r)
-		d.AccountsTyped = typedValues(r, accountsFields...)
+		d.Typed = typedValues(r, "accounts", accountsFields...)
 		return c.formFailed(r, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Form: "accounts", Data: d}, err)
 	}
 	var l booking.AccountLimits

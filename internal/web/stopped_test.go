@@ -114,3 +114,53 @@ func TestRefusedPublishMarksItsField(t *testing.T) {
 		t.Errorf("%d sessions published by refused forms", n)
 	}
 }
+
+// TestRefusedDoctorFormsKeepWhatWasTyped: a refused new department, new
+// doctor or doctor's edit comes back open, with what was typed and the field
+// to correct marked — it came back closed and empty (or with the stored
+// values), and the administrator typed it all again.
+func TestRefusedDoctorFormsKeepWhatWasTyped(t *testing.T) {
+	s := newSite(t)
+	c := s.client()
+	c.adminLogin(s.newHospitalAdmin("admin password 1"), "admin password 1")
+	long := strings.Repeat("长", 61)
+	doc := s.doctors[0]
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		open       string // the <details> that must be open: its form's action
+		field      string
+		kept       []string
+	}{
+		{"a department without a name", "/admin/departments", url.Values{"hospital_id": {s.hospital.ID}, "name": {" "}},
+			`action="/admin/departments"`, "name", nil},
+		{"a doctor with a title too long", "/admin/doctors", url.Values{"hospital_id": {s.hospital.ID}, "department_id": {s.dermatology.ID},
+			"name": {"赵敏"}, "title": {long}, "fee_level": {"expert"}},
+			`action="/admin/doctors"`, "title", []string{`value="赵敏"`, `value="` + long + `"`, `<option value="expert" selected>`, `<option value="` + s.dermatology.ID + `" selected>`}},
+		{"an edit with a name too long", "/admin/doctors/" + doc.ID, url.Values{"department_id": {doc.DepartmentID}, "name": {long},
+			"title": {"主任医师"}, "fee_level": {"special"}},
+			`action="/admin/doctors/` + doc.ID + `"`, "name", []string{`value="` + long + `"`, `value="主任医师"`, `<option value="special" selected>`}},
+	} {
+		tc.form.Set("csrf", c.csrf("/admin/doctors"))
+		tc.form.Set("idem", booking.NewID())
+		a := c.post(tc.path, tc.form)
+		if a.status != 400 {
+			t.Errorf("%s: %d, want 400", tc.name, a.status)
+			continue
+		}
+		form := regexp.MustCompile(`(?s)<details class="pop" open>\s*<summary[^>]*>[^<]*</summary>\s*<form method="post" ` + regexp.QuoteMeta(tc.open) + `.*?</form>`).FindString(a.body)
+		if form == "" {
+			t.Errorf("%s: the refused form is not shown open", tc.name)
+			continue
+		}
+		marked := regexp.MustCompile(`<(input|select) name="([a-z_]+)"[^>]*aria-invalid="true"`).FindAllStringSubmatch(form, -1)
+		if len(marked) != 1 || marked[0][2] != tc.field {
+			t.Errorf("%s: marked %v, want %s", tc.name, marked, tc.field)
+		}
+		for _, k := range tc.kept {
+			if !strings.Contains(form, k) {
+				t.Errorf("%s: the refused form lacks %s", tc.name, k)
+			}
+		}
+	}
+}

@@ -268,3 +268,31 @@ func (r *request) formInt(key string) (int, error) {
 	}
 	return n, nil
 }
+
+// typed is a refused form's values as they were typed, by field name, shown
+// again in that form (its id) instead of what is stored, so that nothing is
+// typed twice; the zero value when no form was refused. For an
+// administrator's forms: numbers, times, a doctor's or department's name —
+// never an ID number, a patient's name or a phone (kept, for a reason).
+type typed struct {
+	form   string
+	values map[string]string
+}
+
+// Value is the value of field name in form: as typed when form is the one
+// refused, else current.
+func (t typed) Value(form, name string, current any) string {
+	if v, ok := t.values[name]; ok && form == t.form {
+		return v
+	}
+	return fmt.Sprint(current)
+}
+
+// typedValues reads the named fields of the refused form.
+func typedValues(r *request, form string, names ...string) typed {
+	t := typed{form: form, values: map[string]string{}}
+	for _, n := range names {
+		t.values[n] = r.form(n)
+	}
+	return t
+}
