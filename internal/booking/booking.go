@@ -187,6 +187,37 @@ func (h *Hospital) LateAfterAt(visitDate string, now time.Time) time.Time {
 	return h.lateAfter(visitDate, deadline)
 }
 
+// CancelLateAfter is the moment after which cancelling a visit on
+// visitDate, from now on, is late — what a console promises: Cancel judges
+// a cancellation at t by the deadline in effect at t (LateAfterAt), so a
+// policy change that takes effect before the deadline moves it, and one
+// that takes effect after its own deadline has passed makes cancelling late
+// from that change on. In the past when it is late already.
+func (h *Hospital) CancelLateAfter(visitDate string, now time.Time) time.Time {
+	_, deadline := h.PolicyAt(now)
+	start := now
+	for _, c := range h.Changes { // ordered by EffectiveFrom
+		if !c.EffectiveFrom.After(now) {
+			continue // in effect already: PolicyAt's
+		}
+		if late := h.lateAfter(visitDate, deadline); late.Before(c.EffectiveFrom) {
+			return lateFrom(late, start, now)
+		}
+		start, deadline = c.EffectiveFrom, c.CancelDeadline
+	}
+	return lateFrom(h.lateAfter(visitDate, deadline), start, now)
+}
+
+// lateFrom is when cancelling becomes late under a deadline late that
+// holds from start: late itself, or start when a change brought in a
+// deadline already past (now's deadline is never moved).
+func lateFrom(late, start, now time.Time) time.Time {
+	if late.Before(start) && start.After(now) {
+		return start
+	}
+	return late
+}
+
 func (h *Hospital) lateAfter(visitDate, deadline string) time.Time {
 	loc := h.Location()
 	d, err := time.ParseInLocation(time.DateOnly, visitDate, loc)

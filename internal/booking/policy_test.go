@@ -241,3 +241,50 @@ func TestOnsiteQuotaFor(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelLateAfterFollowsThePolicy: the moment a console names as the
+// end of free cancellation is the one Cancel enforces — the deadline in
+// effect when the patient cancels, a change that takes effect before then
+// included — not the hospital's first deadline (a review's patient was
+// promised free cancellation until 15:00 and charged a no-show at 09:45,
+// after the hospital moved its deadline to 09:44).
+func TestCancelLateAfterFollowsThePolicy(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	at := func(day, clock string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", day+" "+clock, cst)
+		testenv.Must(t, err, "parse %s %s", day, clock)
+		return v
+	}
+	change := func(from time.Time, deadline string) booking.PolicyChange {
+		return booking.PolicyChange{EffectiveFrom: from, Policy: booking.DefaultPolicy, CancelDeadline: deadline}
+	}
+	const visit = "2026-12-10"
+	now := at("2026-12-05", "09:00")
+	for _, tc := range []struct {
+		name    string
+		changes []booking.PolicyChange
+		want    time.Time
+	}{
+		{"the hospital's own deadline", nil, at("2026-12-09", "15:00")},
+		{"a deadline changed already", []booking.PolicyChange{change(now.Add(-time.Hour), "09:44")}, at("2026-12-09", "09:44")},
+		{"a change to come before the old deadline", []booking.PolicyChange{change(at("2026-12-07", "00:00"), "12:00")}, at("2026-12-09", "12:00")},
+		{"a change to come after the old deadline", []booking.PolicyChange{change(at("2026-12-09", "16:00"), "18:00")}, at("2026-12-09", "15:00")},
+		// Near miss: the change comes in after its own deadline has passed,
+		// so cancelling is late from the moment it takes effect.
+		{"a change whose deadline has passed when it comes in", []booking.PolicyChange{change(at("2026-12-08", "00:00"), "17:00"),
+			change(at("2026-12-09", "14:00"), "10:00")}, at("2026-12-09", "14:00")},
+	} {
+		h := &booking.Hospital{TimeZone: "Asia/Shanghai", CancelDeadline: "15:00", Policy: booking.DefaultPolicy, Changes: tc.changes}
+		got := h.CancelLateAfter(visit, now)
+		if !got.Equal(tc.want) {
+			t.Errorf("%s: late after %s, want %s", tc.name, got.In(cst), tc.want)
+		}
+		// What Cancel enforces, just before and just after that moment.
+		if h.LateAfterAt(visit, got.Add(-time.Second)).Before(got.Add(-time.Second)) {
+			t.Errorf("%s: a cancellation a second before %s is already late", tc.name, got.In(cst))
+		}
+		if after := got.Add(time.Second); !after.After(h.LateAfterAt(visit, after)) {
+			t.Errorf("%s: a cancellation a second after %s is not late", tc.name, got.In(cst))
+		}
+	}
+}

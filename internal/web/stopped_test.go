@@ -164,3 +164,27 @@ func TestRefusedDoctorFormsKeepWhatWasTyped(t *testing.T) {
 		}
 	}
 }
+
+// TestBookingsPageShowsTheDeadlineInForce: after the hospital moves its
+// cancellation deadline, the patient's bookings page names the new one —
+// the one a cancellation is judged by — and a late cancellation reads as
+// one that counts.
+func TestBookingsPageShowsTheDeadlineInForce(t *testing.T) {
+	s := newSite(t)
+	tiny := s.addTiny() // the day after tomorrow: its deadline is tomorrow's
+	p := newDeskPatient(t, s, 51, "孔八", tiny.ID)
+	admin := s.actor(s.newAdmin("admin password 1"), "admin password 1")
+	_, err := s.svc.SetPolicy(t.Context(), admin, s.hospital.ID, booking.PolicyRequest{Policy: booking.DefaultPolicy,
+		CancelDeadline: "09:44", Reason: "门诊调整 The clinics changed"})
+	testenv.Must(t, err, "move the deadline")
+	day, _ := time.ParseInLocation(time.DateOnly, tiny.VisitDate, shanghai)
+	want := day.AddDate(0, 0, -1).Format("01-02") + " 09:44"
+	page := p.c.get("/patient/bookings")
+	row := regexp.MustCompile(`(?s)id="b-` + p.bookingID + `".*?</li>`).FindString(page.body)
+	if row == "" {
+		row = page.body
+	}
+	if !strings.Contains(row, want) || strings.Contains(row, " 15:00") {
+		t.Errorf("the booking's free cancellation deadline: want %s, the one in force:\n%s", want, row)
+	}
+}

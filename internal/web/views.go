@@ -303,7 +303,7 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 		Lottery: v.Mode == booking.Lottery, FormKey: newFormKey(),
 	}
 	if h, ok := cat.Hospital(v.HospitalID); ok {
-		row.LateAfter = h.LateAfter(v.VisitDate).In(loc).Format("01-02 15:04")
+		row.LateAfter = h.CancelLateAfter(v.VisitDate, now).In(loc).Format("01-02 15:04")
 	}
 	online, hasOnline := v.Channel(booking.ChannelOnline)
 	for _, q := range v.Channels {
@@ -409,7 +409,7 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 	hosp := ""
 	var late time.Time
 	if h, ok := cat.Hospital(b.HospitalID); ok {
-		loc, hosp, late = h.Location(), h.Name, h.LateAfter(b.VisitDate)
+		loc, hosp, late = h.Location(), h.Name, h.CancelLateAfter(b.VisitDate, now)
 	}
 	doc, _ := cat.Doctor(b.DoctorID)
 	dept, _ := cat.Department(b.DepartmentID)
@@ -422,6 +422,9 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 	}
 	if row.Status == "" {
 		row.Status = string(b.Status)
+	}
+	if b.Status == booking.StatusCancelled && b.LateCancel {
+		row.Status = "已取消·计爽约 Cancelled late: a no-show"
 	}
 	if s, ok := cat.Session(b.SessionID); ok && b.Status == booking.StatusCancelled && s.Stopped() && !b.CancelledAt.Before(s.StoppedAt) {
 		row.StopReason = s.StopReason
