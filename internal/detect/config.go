@@ -79,8 +79,12 @@ type Rules struct {
 	NeverCame    Rule `json:"never_came"`
 	// NeverSeen: settled bookings of an account none of whose people
 	// ever came, all unused.
-	NeverSeen  Rule `json:"never_seen"`
-	BulkCancel Rule `json:"bulk_cancel"`
+	NeverSeen Rule `json:"never_seen"`
+	// OthersPatients: people on unrelated accounts whose settled
+	// bookings on an account that never used one went unused
+	// (others_patients.go).
+	OthersPatients Rule `json:"others_patients"`
+	BulkCancel     Rule `json:"bulk_cancel"`
 	// transfer: slots passed on to other people.
 	HandoffGiven Rule `json:"handoff_given"`
 	ReturnsTaken Rule `json:"returns_taken"`
@@ -304,6 +308,7 @@ func DefaultConfig() Config {
 			PhantomRaces:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			ScarceForMany:     Rule{Min: 4, Weight: 0.5, Cap: 1.5},
 			NeverSeen:         Rule{Min: 3, Weight: 0.5, Cap: 1.5},
+			OthersPatients:    Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			UnusedScarce:      Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			Wasted:            Rule{Min: 2, Weight: 0.5, Cap: 1.5},
 			NoShows:           Rule{Min: 2, Weight: 0.5, Cap: 1.5},

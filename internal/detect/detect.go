@@ -89,6 +89,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d.beforeOpening()
 	d.identities()
 	d.attrSignals()
+	d.othersPatients()
 	d.findHandoffs()
 	d.handoffSignals()
 	d.unseenPassedOn()

@@ -341,3 +341,69 @@ func TestKeptOutReadAlike(t *testing.T) {
 		t.Errorf("unverified people: %+v\nwant as the verified: %+v", b, a)
 	}
 }
+
+// othersBooked: account sq puts n people on it and books a session for
+// each, which it then gives back (cancelled, sold at the second or
+// unsold); each person is a patient of an account of their own ("own-p0"…),
+// where they book and come. shareHandset of them have those accounts on
+// sq's handset (a relative's account a son set up on his own phone);
+// usedOwn books one more session for sq's own holder, who comes.
+func othersBooked(n, shareHandset int, usedOwn bool) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		p, own := fmt.Sprintf("p%d", i), fmt.Sprintf("own-p%d", i)
+		s, mine := fmt.Sprintf("plain%d", i), fmt.Sprintf("theirs%d", i)
+		off := time.Duration(i) * 2 * day
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, visited(mine, off)...)
+		b := book("sq", p, s, off, 5*time.Hour)
+		b.IdentityID = "id-" + p
+		evs = append(evs, b, cancel("sq", p, s, at(off+day)))
+		ob := book(own, own+"-self", mine, off, 6*time.Hour)
+		ob.IdentityID = "id-" + p
+		if i < shareHandset {
+			ob.DeviceID = "dev-sq"
+		}
+		c := checkIn(own, own+"-self", mine, at(off+7*day))
+		c.IdentityID = "id-" + p
+		evs = append(evs, ob, c)
+	}
+	if usedOwn {
+		evs = append(evs, visited("mine", 0)...)
+		evs = append(evs, book("sq", "sq-self", "mine", 0, 5*time.Hour), checkIn("sq", "sq-self", "mine", at(7*day)))
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(n)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+func TestOthersPatients(t *testing.T) {
+	tests := []signalCase{
+		{"others_patients: three people of accounts of their own, every slot it booked them given back, nothing it booked used", func() []booking.Event { return othersBooked(3, 0, false) }, "sq", "others_patients", true},
+		{"others_patients: two (a son's two parents, each on an account of their own) do not", func() []booking.Event { return othersBooked(2, 0, false) }, "sq", "others_patients", false},
+		{"others_patients: three, one of whose accounts is on its own handset (a relative's account set up on the family's phone), do not", func() []booking.Event { return othersBooked(3, 1, false) }, "sq", "others_patients", false},
+		{"others_patients: three, when something it booked was used (its own people come), do not", func() []booking.Event { return othersBooked(3, 0, true) }, "sq", "others_patients", false},
+		{"others_patients: people who were kept out by what it made are ended_by_person's, not counted again", func() []booking.Event {
+			var evs []booking.Event
+			for i := range 3 {
+				p, s, off := fmt.Sprintf("p%d", i), fmt.Sprintf("plain%d", i), time.Duration(i)*2*day
+				evs = append(evs, visited(s, off)...)
+				evs = append(evs, keptOutAt("sq", "v"+p, p, s, s, "already_booked", off, false)...)
+				evs = append(evs, cancel("sq", "sq-"+p, s, at(off+day)))
+			}
+			return append(evs, booking.Event{TS: at(20 * day), Type: booking.EventLogin, AccountID: "other"})
+		}, "sq", "others_patients", false},
+		{"others_patients: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(othersBooked(3, 0, false)) }, "sq", "others_patients", false},
+	}
+	for i := range tests {
+		evs := tests[i].events
+		tests[i].events = func() []booking.Event { return append(background(50), evs()...) }
+	}
+	checkSignals(t, tests)
+	// Never alone: three such people flag it with three numbers refused,
+	// and alone they do not.
+	for _, numbers := range []int{0, 3} {
+		evs := append(append(background(50), claims("sq", numbers, false)...), othersBooked(3, 0, false)...)
+		if got, want := flaggedAccounts(evs), numbers > 0; slices.Contains(got, "sq") != want {
+			t.Errorf("%d numbers refused: flagged %v, want the squatter flagged %v", numbers, got, want)
+		}
+	}
+}
