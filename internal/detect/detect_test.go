@@ -328,6 +328,12 @@ func TestSignals(t *testing.T) {
 		{"unseen_passed_on: a stream with no check-in at all says nothing", func() []booking.Event {
 			return withoutCheckIns(passedOn(true, false, false))
 		}, "x", "unseen_passed_on", false},
+		{"unseen_passed_on: one scarce slot of an account nobody ever came through, whose two people came only with bookings of accounts of their own (somebody else's patients)", func() []booking.Event {
+			return othersCame(false)
+		}, "x", "unseen_passed_on", true},
+		{"unseen_passed_on: … not when those accounts are on its own handset (a household's people, coming through its other account)", func() []booking.Event {
+			return othersCame(true)
+		}, "x", "unseen_passed_on", false},
 
 		// evasion
 		{"device_churn: five handsets in a month", func() []booking.Event { return devices(5) }, "a1", "device_churn", true},
@@ -784,6 +790,24 @@ func passedOn(scarce, came, bulk bool) []booking.Event {
 	if bulk {
 		gave := 30*day + 2*time.Second + 2*day // when handedOff's scarce slot was cancelled
 		evs = append(evs, book("x", "xp1", "trip-s", 29*day, 5*time.Hour), cancel("x", "xp1", "trip-s", at(gave+10*time.Minute)))
+	}
+	return evs
+}
+
+// othersCame is passedOn(true, false, false) with a second person on x,
+// and each of its two people booking a session from an account of their
+// own ("own-xp0", "own-xp1") and coming; with household, those accounts
+// are on x's handset (a household's other accounts).
+func othersCame(household bool) []booking.Event {
+	evs := append(passedOn(true, false, false), booking.Event{TS: at(29 * day), Type: booking.EventPatientAdded, AccountID: "x",
+		PatientID: "xp1", DeviceID: "dev-x", IP: "ip-x"})
+	for _, p := range []string{"xp0", "xp1"} {
+		own, s := "own-"+p, "theirs-"+p
+		b := book(own, p, s, 0, 5*time.Hour)
+		if household {
+			b.DeviceID = "dev-x"
+		}
+		evs = append(evs, b, checkIn(own, p, s, at(7*day)))
 	}
 	return evs
 }

@@ -398,6 +398,20 @@ func TestOthersPatients(t *testing.T) {
 		tests[i].events = func() []booking.Event { return append(background(50), evs()...) }
 	}
 	checkSignals(t, tests)
+	// A squatter that also sold one of the slots at the second: non_use
+	// and transfer (unseen_passed_on, its people coming only through
+	// accounts of their own) flag it. The near miss is a family whose
+	// people have accounts on its own handset: neither counts.
+	for _, household := range []bool{false, true} {
+		shared := 0
+		if household {
+			shared = 3
+		}
+		evs := append(append(background(50), othersBooked(3, shared, false)...), handedOff("sq", true, 5*time.Second)...)
+		if got := flaggedAccounts(evs); slices.Contains(got, "sq") == household {
+			t.Errorf("their accounts on its handset %v: flagged %v", household, got)
+		}
+	}
 	// Never alone: three such people flag it with three numbers refused,
 	// and alone they do not.
 	for _, numbers := range []int{0, 3} {

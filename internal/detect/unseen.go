@@ -52,12 +52,36 @@ func (d *detector) unseenPassedOn() {
 	w := ns(cfg.Window)
 	wEN, wZH := span(cfg.Window.D())
 	hEN, hZH := span(cfg.HandoffWindow.D())
+	type cand struct {
+		ai   int32
+		v    float64
+		n    int
+		none bool // none of its people ever came, anywhere
+	}
+	var cands []cand
+	want := map[sym][]int32{} // a person of a candidate who came → the accounts whose bookings they came for
 	for ai, a := range d.accounts {
 		v, n := passed[int32(ai)], strangersCame(a.strangers, w)
-		if (v == 0 && n == 0) || !d.nobodyCame(a) {
+		if (v == 0 && n == 0) || d.anyUsed(a) {
 			continue
 		}
-		name, nh := d.str(a.id), nPassed[int32(ai)]
+		none := true
+		for _, p := range a.persons {
+			if d.came[p.key] {
+				none = false
+				want[p.key] = nil
+			}
+		}
+		cands = append(cands, cand{int32(ai), v, n, none})
+	}
+	d.cameThrough(want)
+	for _, c := range cands {
+		a := d.accounts[c.ai]
+		if !c.none && !d.onlyElsewhere(a, c.ai, want) {
+			continue
+		}
+		v, n := c.v, c.n
+		name, nh := d.str(a.id), nPassed[c.ai]
 		add(&a.items, "unseen_passed_on", kTransfer, r.UnseenPassedOn, v+float64(n), func() (string, string) {
 			var en, zh []string
 			if nh > 0 {
@@ -68,6 +92,12 @@ func (d *detector) unseenPassedOn() {
 				en = append(en, fmt.Sprintf("%d people not on it came to the desk with its bookings within %s and were turned away", n, wEN))
 				zh = append(zh, fmt.Sprintf("有 %d 位不在该账号名单上的人在 %s内拿着它的号到窗口就诊被拒", n, wZH))
 			}
+			if !c.none {
+				return fmt.Sprintf("account %s: nothing it booked was ever used, and those of its %d patients who came came only with bookings of accounts it shares no handset or number with — somebody else's patients — yet %s; a name that is not the account's own cannot be used through it, so its slots are sold by passing them on, while a family nobody came through has nobody to pass them to and gives them back",
+						name, countPersons(a), strings.Join(en, ", and ")),
+					fmt.Sprintf("账号 %s 约的号从未有人使用，它的 %d 位就诊人中来过的，都是拿着与它不共用手机或号码的其他账号约的号来的——是别人的就诊人——但%s；不是自家的人用不了它约的号，只能靠倒号或原号转卖把号卖出，没有人通过它来看病的家庭没有人可转，只会把号退掉",
+						name, countPersons(a), strings.Join(zh, "，另"))
+			}
 			return fmt.Sprintf("account %s: none of the %d patients on it ever came, not once, on any account, and nothing it booked was used — yet %s; a fake ID cannot be shown at a desk, so its slots are sold by passing them on, while a family that never came has nobody to pass them to and gives them back",
 					name, countPersons(a), strings.Join(en, ", and ")),
 				fmt.Sprintf("账号 %s 上的 %d 位就诊人在任何账号下都从未到院就诊，约到的号也一个没用——但%s；假身份无法在窗口出示，只能靠倒号或原号转卖把号卖出，从未来过的家庭没有人可转，只会把号退掉",
@@ -76,20 +106,56 @@ func (d *detector) unseenPassedOn() {
 	}
 }
 
-// nobodyCame says whether none of the people the account named ever checked
-// in, anywhere, and none of its bookings was used.
-func (d *detector) nobodyCame(a *account) bool {
-	for _, p := range a.persons {
-		if d.came[p.key] {
-			return false
-		}
-	}
+// anyUsed says whether any booking of the account was used.
+func (d *detector) anyUsed(a *account) bool {
 	for _, bi := range a.bookings {
 		if d.bookings[bi].used() {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// cameThrough fills want, keyed by the persons asked about, with the
+// accounts whose used bookings were theirs: one pass over the bookings.
+func (d *detector) cameThrough(want map[sym][]int32) {
+	if len(want) == 0 {
+		return
+	}
+	for i := range d.bookings {
+		b := &d.bookings[i]
+		if !b.used() {
+			continue
+		}
+		if l, ok := want[b.person]; ok && !slices.Contains(l, b.acct) {
+			want[b.person] = append(l, b.acct)
+		}
+	}
+}
+
+// onlyElsewhere says whether every person of a (account ai) who ever came
+// came only for bookings of accounts a shares no handset or number with:
+// somebody else's patients, never its own or its household's. A person
+// who came by a way the bookings do not show (a desk's or a phone
+// operator's booking) came as far as it knows through a: false.
+func (d *detector) onlyElsewhere(a *account, ai int32, via map[sym][]int32) bool {
+	seen := map[sym]bool{}
+	for _, p := range a.persons {
+		if !d.came[p.key] || seen[p.key] {
+			continue
+		}
+		seen[p.key] = true
+		l := via[p.key]
+		if len(l) == 0 {
+			return false
+		}
+		for _, o := range l {
+			if o == ai || d.sharedAttr(a, o) >= 0 {
+				return false
+			}
+		}
+	}
+	return len(seen) >= 2
 }
 
 // inBulk says whether the cancellation at t was one of several the account
