@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -410,6 +411,23 @@ func TestOthersPatients(t *testing.T) {
 		evs := append(append(background(50), othersBooked(3, shared, false)...), handedOff("sq", true, 5*time.Second)...)
 		if got := flaggedAccounts(evs); slices.Contains(got, "sq") == household {
 			t.Errorf("their accounts on its handset %v: flagged %v", household, got)
+		}
+		if household {
+			continue
+		}
+		for _, f := range Detect(evs, DefaultConfig()) {
+			for _, r := range f.Reasons {
+				switch r.Signal {
+				case "unseen_passed_on":
+					if !strings.Contains(r.Detail, "came only with bookings of accounts it shares no handset or number with") || !strings.Contains(r.DetailZH, "是别人的就诊人") {
+						t.Errorf("unseen_passed_on reason %q / %q does not say its people are somebody else's", r.Detail, r.DetailZH)
+					}
+				case "others_patients":
+					if !strings.Contains(r.Detail, "3 of the people it booked") || !strings.Contains(r.DetailZH, "有 3 位") || r.Kind != kNonUse || r.Points != 0.5 {
+						t.Errorf("others_patients reason %q / %q, %s %.2f", r.Detail, r.DetailZH, r.Kind, r.Points)
+					}
+				}
+			}
 		}
 	}
 	// Never alone: three such people flag it with three numbers refused,
