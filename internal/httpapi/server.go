@@ -23,6 +23,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/clientip"
+	"fairslot/internal/ratelimit"
 )
 
 // Config tunes the server.
@@ -57,6 +58,9 @@ type Server struct {
 	srv     *fasthttp.Server
 	ipLim   *limiter.Limiter
 	acctLim *limiter.Limiter
+	// limitFailures logs the shared limiter's failures, a line at most
+	// every limiterLogEvery (Redis down fails every request open).
+	limitFailures *ratelimit.Failures
 	// localIP and localAcct are the in-memory first tier; nil without one.
 	// joined is its store when that is a JoinedCounter.
 	localIP, localAcct *limiter.Limiter
@@ -91,6 +95,7 @@ func New(cfg Config, svc *booking.Service, store limiter.Store, reg prometheus.R
 		base:    base,
 		stop:    stop,
 	}
+	s.limitFailures = ratelimit.NewFailures(log, limiterLogEvery)
 	if cfg.LocalStore != nil {
 		s.localIP, s.localAcct = limiter.New(cfg.LocalStore, cfg.IPRate), limiter.New(cfg.LocalStore, cfg.AccountRate)
 		s.joined, _ = cfg.LocalStore.(JoinedCounter)
@@ -393,13 +398,17 @@ func (s *Server) attemptLimits(r *request, req *booking.BookRequest) error {
 	return nil
 }
 
+// limiterLogEvery bounds the log lines of a failing limiter store.
+const limiterLogEvery = 10 * time.Second
+
 // limit counts one request against key. A broken limiter store must not take
-// the service down: it fails open, and the failure is counted and logged.
+// the service down: it fails open, and the failure is counted, and logged
+// a line at most every limiterLogEvery.
 func (s *Server) limit(ctx context.Context, l *limiter.Limiter, key string) error {
 	res, err := l.Get(ctx, key)
 	if err != nil {
 		s.metrics.limiterErrors.Inc()
-		s.log.Warn("rate limiter unavailable; request let through", "err", err)
+		s.limitFailures.LetThrough(err)
 		return nil
 	}
 	return reached(res)

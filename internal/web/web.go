@@ -45,6 +45,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/identity"
+	"fairslot/internal/ratelimit"
 )
 
 //go:embed templates static
@@ -86,6 +87,9 @@ type Console struct {
 	js     []byte // the release countdown (static/countdown.js)
 	jsURL  string
 	routes []route
+	// limitFailures logs the IP limiter's failures, a line at most every
+	// ten seconds (Redis down fails every request open).
+	limitFailures *ratelimit.Failures
 }
 
 // New builds the consoles over svc. It panics if the embedded templates do
@@ -97,7 +101,7 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 	if opts.Now == nil {
 		opts.Now = svc.Now // the domain's clock
 	}
-	c := &Console{svc: svc, log: log, opts: opts, keys: opts.Keys}
+	c := &Console{svc: svc, log: log, opts: opts, keys: opts.Keys, limitFailures: ratelimit.NewFailures(log, 10*time.Second)}
 	if c.keys == nil {
 		c.keys = randomKeys()
 		log.Warn("no keys given; using random ones, so forms do not survive a restart or work across instances")
@@ -238,7 +242,7 @@ func (c *Console) limit(r *request) error {
 	}
 	res, err := c.opts.IPLimiter.Get(r.ctx, "ip:"+r.origin.IP)
 	if err != nil {
-		c.log.Warn("rate limiter unavailable; request let through", "err", err)
+		c.limitFailures.LetThrough(err)
 		return nil
 	}
 	if res.Reached {
