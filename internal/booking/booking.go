@@ -10,6 +10,7 @@ package booking
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -279,6 +280,31 @@ type Doctor struct {
 
 // Retired says whether the doctor left the hospital's schedule.
 func (d Doctor) Retired() bool { return !d.RetiredAt.IsZero() }
+
+// SameLevelAs says whether d may stand in for o (替诊): the same
+// department, fee level and professional title, a title compared by the
+// 职称 it names however the hospital wrote it (professionalTitle).
+func (d Doctor) SameLevelAs(o Doctor) bool {
+	return d.DepartmentID == o.DepartmentID && d.FeeLevel.OrGeneral() == o.FeeLevel.OrGeneral() &&
+		professionalTitle(d.Title) == professionalTitle(o.Title)
+}
+
+// professionalTitles are the clinical titles (职称) of China's doctors, of
+// Western and of Chinese medicine, each before any title it contains (副主任
+// before 主任, 主治 and 住院 before the plain 医师).
+var professionalTitles = []string{"副主任中医师", "主任中医师", "主治中医师", "副主任医师", "主任医师", "主治医师", "住院医师", "中医师", "医师"}
+
+// professionalTitle is the 职称 a title as the hospital writes it names
+// ("主任医师 Chief Physician": 主任医师), or the title itself, trimmed,
+// when it names none.
+func professionalTitle(title string) string {
+	for _, t := range professionalTitles {
+		if strings.Contains(title, t) {
+			return t
+		}
+	}
+	return strings.TrimSpace(title)
+}
 
 // FeeLevel is the level of a doctor's registration fee (挂号费级别): what a
 // patient pays and, with the title and department, what makes another

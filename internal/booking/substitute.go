@@ -3,7 +3,6 @@ package booking
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -99,7 +98,7 @@ func (s *Service) substitution(cat *Catalog, sess *Session, req StopRequest, now
 		return nil, Errorf(ErrNotSameLevel, "the substitute works in another department")
 	case sub.FeeLevel.OrGeneral() != orig.FeeLevel.OrGeneral():
 		return nil, Errorf(ErrNotSameLevel, "the substitute's fee level is %s, the clinic's %s", sub.FeeLevel.OrGeneral(), orig.FeeLevel.OrGeneral())
-	case strings.TrimSpace(sub.Title) != strings.TrimSpace(orig.Title):
+	case !sub.SameLevelAs(orig):
 		return nil, Errorf(ErrNotSameLevel, "the substitute's title is %q, the doctor's %q", sub.Title, orig.Title)
 	}
 	for _, o := range cat.HospitalSessions(sess.HospitalID) {

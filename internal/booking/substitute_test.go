@@ -246,3 +246,41 @@ func TestOwnDeclineConfirmed(t *testing.T) {
 		t.Errorf("%d confirmations of the patient's own decline, want 1", n)
 	}
 }
+
+// TestSameTitleAsTheHospitalWritesIt: a substitute's title is compared by
+// the professional title it names (职称), however the hospital wrote it —
+// "主任医师" and "主任医师 Chief Physician" are one title, and no seeded pair
+// could substitute for each other (review15) — while 副主任医师, which
+// contains 主任医师, is another.
+func TestSameTitleAsTheHospitalWritesIt(t *testing.T) {
+	doc := func(title string) booking.Doctor {
+		return booking.Doctor{DepartmentID: "d", FeeLevel: booking.FeeExpert, Title: title}
+	}
+	for _, tc := range []struct {
+		a, b string
+		same bool
+	}{
+		{"主任医师", "主任医师 Chief Physician", true},
+		{" 副主任医师 Associate Chief Physician", "副主任医师", true},
+		{"主治医师 Attending", "主治医师", true},
+		{"副主任医师", "主任医师", false}, // near miss: one contains the other
+		{"主任医师", "主任中医师", false},
+		{"住院医师", "医师", false},
+		{"Chief Physician", "Chief Physician ", true}, // no title known: the text, trimmed
+		{"Chief Physician", "Attending", false},
+	} {
+		if got := doc(tc.a).SameLevelAs(doc(tc.b)); got != tc.same {
+			t.Errorf("%q beside %q: same level %v, want %v", tc.a, tc.b, got, tc.same)
+		}
+	}
+	other := doc("主任医师")
+	other.FeeLevel = booking.FeeSpecial
+	if doc("主任医师").SameLevelAs(other) {
+		t.Errorf("another fee level is the same level")
+	}
+	other = doc("主任医师")
+	other.DepartmentID = "e"
+	if doc("主任医师").SameLevelAs(other) {
+		t.Errorf("another department is the same level")
+	}
+}

@@ -103,8 +103,7 @@ func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 			row.Pools = strings.Join(pools, " · ")
 			if s.Mode != booking.Lottery {
 				for _, o := range cat.Doctors(h.ID) {
-					if o.ID != doc.ID && !o.Retired() && o.DepartmentID == s.DepartmentID && o.Title == doc.Title &&
-						o.FeeLevel.OrGeneral() == doc.FeeLevel.OrGeneral() {
+					if o.ID != doc.ID && !o.Retired() && o.DepartmentID == s.DepartmentID && o.SameLevelAs(doc) {
 						row.Substitutes = append(row.Substitutes, option{o.ID, o.Name})
 					}
 				}
