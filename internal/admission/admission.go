@@ -275,7 +275,7 @@ func (g *Gate) Release(ctx context.Context, h booking.Hold, how booking.Release)
 	if how.ReturnSlot {
 		route = "pool"
 	}
-	res, err := g.runRelease(ctx, h, h.Channel, route, how, booking.Return{}, nil)
+	res, err := g.runRelease(ctx, h, h.Channel, route, how, booking.Return{}, nil, false)
 	if err != nil {
 		return err
 	}
@@ -285,27 +285,51 @@ func (g *Gate) Release(ctx context.Context, h booking.Hold, how booking.Release)
 	return nil
 }
 
-// Return runs release.lua with the returned or reissue route, re-reading
-// the head of the waitlist whenever it changed under the script.
+// Return runs release.lua with the returned or reissue route, over the
+// waitlist's head in steps (handOut).
 func (g *Gate) Return(ctx context.Context, h booking.Hold, r booking.Return) (booking.Placement, error) {
 	route, to := "returned", h.Channel
 	if r.Reissue {
 		route, to = "reissue", r.To
 	}
-	for range maxRetries {
-		cands, err := g.waitHead(ctx, h.HospitalID, h.SessionID)
+	return g.handOut(ctx, h.HospitalID, h.SessionID, "return", func(cands []booking.WaitlistRef, last bool) (booking.Placement, error) {
+		res, err := g.runRelease(ctx, h, to, route, booking.Release{}, r, cands, last)
+		return res.Placement, err
+	})
+}
+
+// handOut runs step, one placing script over the head of the session's
+// waitlist read just before, until the slot is placed. It reads the head
+// again when the line changed under the script ("retry", at most
+// maxRetries times in all) and reads on when every candidate was passed by
+// with more of the line behind them ("more", common.lua pass_by: at most
+// maxPassSteps steps, the last of which places the slot whatever stands
+// further back). The placement's Skipped has every entry passed by, on an
+// error too: they have left the line.
+func (g *Gate) handOut(ctx context.Context, hospitalID, sessionID, op string,
+	step func(cands []booking.WaitlistRef, last bool) (booking.Placement, error)) (booking.Placement, error) {
+	var passed []string
+	for retries, steps := 0, 0; retries < maxRetries; {
+		cands, err := g.waitHead(ctx, hospitalID, sessionID)
 		if err != nil {
-			return booking.Placement{}, err
+			return booking.Placement{Skipped: passed}, err
 		}
-		res, err := g.runRelease(ctx, h, to, route, booking.Release{}, r, cands)
+		pl, err := step(cands, steps == maxPassSteps-1)
 		if err != nil {
-			return booking.Placement{}, err
+			return booking.Placement{Skipped: passed}, err
 		}
-		if res.outcome != "retry" {
-			return res.Placement, nil
+		switch pl.Outcome {
+		case "retry":
+			retries++
+		case "more":
+			steps++
+			passed = append(passed, pl.Skipped...)
+		default:
+			pl.Skipped = append(passed, pl.Skipped...)
+			return pl, nil
 		}
 	}
-	return booking.Placement{}, unavailable("return", errWaitlistBusy)
+	return booking.Placement{Skipped: passed}, unavailable(op, errWaitlistBusy)
 }
 
 // maxRetries bounds the re-reads of a waitlist that keeps changing.
@@ -313,9 +337,17 @@ const maxRetries = 8
 
 var errWaitlistBusy = errors.New("the waitlist changed under every attempt")
 
-// candidateCount is how many waitlist entries a placing script may look at:
-// enough that a returned slot practically always finds an eligible one.
+// candidateCount is how many waitlist entries a placing script may look at
+// in one step: enough that a returned slot practically always finds an
+// eligible one in the first.
 const candidateCount = 20
+
+// maxPassSteps bounds the steps of one hand-out: a returned slot reads on
+// past up to maxPassSteps×candidateCount (1,280) entries it may not go to,
+// each step one script over 20, before it is placed whatever stands further
+// back. Every step takes the entries it passes by out of the line for good,
+// so a crowd of them costs its scripts once, not on every returned slot.
+const maxPassSteps = 64
 
 type releaseResult struct {
 	booking.Placement
@@ -323,14 +355,15 @@ type releaseResult struct {
 	outcome  string
 }
 
-func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channel, route string, how booking.Release, r booking.Return, cands []booking.WaitlistRef) (releaseResult, error) {
+func (g *Gate) runRelease(ctx context.Context, h booking.Hold, to booking.Channel, route string, how booking.Release, r booking.Return,
+	cands []booking.WaitlistRef, last bool) (releaseResult, error) {
 	k := g.keys(h.HospitalID)
 	keys := []string{k.record(h.BookingID), k.held(h.SessionID), k.identity(h.IdentityKey), k.free(h.SessionID, to),
 		k.pending(), k.wait(h.SessionID), k.delayed(), k.round(h.SessionID), k.joins(h.SessionID)}
 	args := []any{h.BookingID, h.SlotNo, flag(how.Forget), flag(how.OnlyIfExpired), route, r.Delay.Milliseconds(),
 		string(h.Channel), r.HoldFor.Milliseconds(), r.KeepUntil.UnixMilli(), r.Now.UnixMilli(), r.Round.Milliseconds()}
 	args = append(args, sessionArgs(h.SessionID, r.Placing)...)
-	keys, args = appendCandidates(k, keys, args, cands)
+	keys, args = appendCandidates(k, keys, args, cands, last)
 	start := time.Now()
 	res, err := g.release.Run(ctx, g.rdb, keys, args...).Slice()
 	g.observe("release", start)
@@ -365,10 +398,11 @@ func sessionArgs(sessionID string, p booking.Placing) []any {
 		p.Policy.PerDay, p.Policy.PerWeek, p.Policy.PerMonth}
 }
 
-// appendCandidates adds the waitlist candidates: their count and entries to
-// ARGV, three keys each to KEYS (common.lua candidates).
-func appendCandidates(k keyspace, keys []string, args []any, cands []booking.WaitlistRef) ([]string, []any) {
-	args = append(args, len(cands))
+// appendCandidates adds whether this is the hand-out's last step and the
+// waitlist candidates: their count and entries to ARGV, three keys each to
+// KEYS (common.lua candidates).
+func appendCandidates(k keyspace, keys []string, args []any, cands []booking.WaitlistRef, last bool) ([]string, []any) {
+	args = append(args, flag(last), len(cands))
 	for _, c := range cands {
 		args = append(args, c.ID+"|"+c.IdentityKey)
 		keys = append(keys, k.identity(c.IdentityKey), k.bar(c.IdentityKey), k.record(c.ID))
@@ -440,21 +474,18 @@ func (g *Gate) Redelay(ctx context.Context, slots []booking.DelayedSlot, delay f
 	return n, nil
 }
 
-// Place runs place.lua for a delayed slot.
+// Place runs place.lua for a delayed slot, over the waitlist's head in
+// steps (handOut).
 func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
 	k := g.keys(d.HospitalID)
 	member := d.SessionID + "|" + strconv.Itoa(d.SlotNo) + "|" + string(d.Channel)
-	for range maxRetries {
-		cands, err := g.waitHead(ctx, d.HospitalID, d.SessionID)
-		if err != nil {
-			return booking.Placement{}, err
-		}
+	return g.handOut(ctx, d.HospitalID, d.SessionID, "place", func(cands []booking.WaitlistRef, last bool) (booking.Placement, error) {
 		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to),
 			k.round(d.SessionID), k.joins(d.SessionID)}
 		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli(),
 			p.Now.UnixMilli(), p.Delay.Milliseconds()}
 		args = append(args, sessionArgs(d.SessionID, p)...)
-		keys, args = appendCandidates(k, keys, args, cands)
+		keys, args = appendCandidates(k, keys, args, cands, last)
 		start := time.Now()
 		res, err := g.place.Run(ctx, g.rdb, keys, args...).Slice()
 		g.observe("place", start)
@@ -464,11 +495,8 @@ func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placi
 		if len(res) == 0 {
 			return booking.Placement{}, fmt.Errorf("place: empty reply")
 		}
-		if pl := placement(res); pl.Outcome != "retry" {
-			return pl, nil
-		}
-	}
-	return booking.Placement{}, unavailable("place", errWaitlistBusy)
+		return placement(res), nil
+	})
 }
 
 // JoinWaitlist adds an entry: to its round's joins while the round is

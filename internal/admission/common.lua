@@ -88,6 +88,58 @@ local function assign(held_key, ident_key, record_key, pending_key, now, slot, s
   redis.call('ZADD', pending_key, now + a.hold_ms, a.bid)
 end
 
+-- head_is says whether the session's waitlist still starts with the
+-- candidates the caller read just before (and is empty if it read none).
+local function head_is(w)
+  local n = #w.cands
+  if n == 0 then return redis.call('LLEN', w.wait_key) == 0 end
+  local head = redis.call('LRANGE', w.wait_key, 0, n - 1)
+  if #head ~= n then return false end
+  for i = 1, n do
+    if head[i] ~= w.cands[i].entry then return false end
+  end
+  return true
+end
+
+-- first_eligible is the first candidate a returned slot may go to (0:
+-- none), with its past holds to prune.
+local function first_eligible(w, now, s)
+  for i = 1, #w.cands do
+    local why, past = refusal(w.cands[i].ident_key, w.cands[i].bar_key, now, s)
+    if why == nil then return i, past end
+  end
+  return 0, nil
+end
+
+-- with_ids appends ids to a script's reply.
+local function with_ids(reply, ids)
+  for _, id in ipairs(ids) do reply[#reply + 1] = id end
+  return reply
+end
+
+-- pass_by reads on past a head of the line nobody in it may be served
+-- from: with no candidate eligible and more of the line behind them, the
+-- candidates leave the line and their ids are returned, and the caller
+-- answers 'more' having placed nothing; admission.go reads the next head
+-- and runs the script again. So places that will all be passed by (a held
+-- person put in line beside others many times, people over a quota) cannot
+-- send a slot to the pool past those behind them. One step reads at most
+-- the candidates given (20); the steps are bounded in admission.go, whose
+-- last step (w.last) places the slot whatever stands further back. nil:
+-- place the slot now (the caller has checked the head with head_is).
+local function pass_by(w, now, s)
+  local n = #w.cands
+  if w.last or n == 0 or first_eligible(w, now, s) > 0 or redis.call('LLEN', w.wait_key) <= n then
+    return nil
+  end
+  local skipped = {}
+  for i = 1, n do
+    redis.call('LPOP', w.wait_key)
+    skipped[i] = w.cands[i].wid
+  end
+  return skipped
+end
+
 -- place puts a returned slot where it belongs: to the first eligible
 -- identity on the session's waitlist, else to the fallback. The caller read
 -- the head of the waitlist (cands, with their keys) just before; if the list
@@ -97,26 +149,10 @@ end
 -- fallback: function() that places the slot elsewhere and returns its name.
 -- Returns outcome, the waitlist id served (or ''), and the skipped entries.
 local function place(w, now, slot, s, fallback)
+  if not head_is(w) then return 'retry', '', {} end
   local n = #w.cands
-  if n > 0 then
-    local head = redis.call('LRANGE', w.wait_key, 0, n - 1)
-    if #head ~= n then return 'retry', '', {} end
-    for i = 1, n do
-      if head[i] ~= w.cands[i].entry then return 'retry', '', {} end
-    end
-  elseif redis.call('LLEN', w.wait_key) > 0 then
-    return 'retry', '', {}
-  end
   -- Find the first eligible candidate before writing anything.
-  local chosen, chosen_past = 0, nil
-  for i = 1, n do
-    local c = w.cands[i]
-    local why, past = refusal(c.ident_key, c.bar_key, now, s)
-    if why == nil then
-      chosen, chosen_past = i, past
-      break
-    end
-  end
+  local chosen, chosen_past = first_eligible(w, now, s)
   local skipped = {}
   local popped = chosen
   if chosen == 0 then popped = n end

@@ -14,9 +14,11 @@
 --       3 channel the slot serves now  4 hold ms  5 keep-until ms
 --       6 the service's clock (unix ms)  7 random delay ms
 --       8..16 session: sid, date, dept, week, month, today, per-day,
---       per-week, per-month  17 candidates n  18.. candidate entries
--- Reply: {outcome (gone, notdue, pool, delayed, held, waitlist, retry),
---         waitlist id or '', skipped waitlist ids...}
+--       per-week, per-month  17 the hand-out's last step (1/0; common.lua
+--       pass_by)  18 candidates n  19.. candidate entries
+-- Reply: {outcome (gone, notdue, pool, delayed, held, waitlist, retry,
+--         more: the candidates were passed by, read on), waitlist id or '',
+--         skipped waitlist ids...}
 
 local now = now_ms()
 local clock = tonumber(ARGV[6])
@@ -45,7 +47,11 @@ if close_rounds(KEYS[7], KEYS[4], clock) then
 end
 local s = session_args(8)
 local w = {wait_key = KEYS[4], held_key = KEYS[2], pending_key = KEYS[3], channel = ARGV[3],
-  hold_ms = tonumber(ARGV[4]), keep_until = ARGV[5], cands = candidates(tonumber(ARGV[17]), 18, 8)}
+  hold_ms = tonumber(ARGV[4]), keep_until = ARGV[5], last = ARGV[17] == '1',
+  cands = candidates(tonumber(ARGV[18]), 19, 8)}
+if not head_is(w) then return {'retry', ''} end
+local passed = pass_by(w, now, s)
+if passed then return with_ids({'more', ''}, passed) end
 local outcome, served, skipped = place(w, now, slot, s, function()
   if not now_asked and round_is_open(KEYS[6], clock) then
     return hold_for_round(KEYS[6], KEYS[1], ARGV[1], slot, clock, 0)
@@ -64,6 +70,4 @@ if outcome == 'waitlist' or outcome == 'pool' then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[6], mark)
 end
-local reply = {outcome, served}
-for _, id in ipairs(skipped) do reply[#reply + 1] = id end
-return reply
+return with_ids({outcome, served}, skipped)

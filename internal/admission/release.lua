@@ -24,9 +24,11 @@
 --       7 channel of the slot  8 hold ms  9 keep-until ms
 --       10 the service's clock (unix ms)  11 round ms (0: no round)
 --       12..20 session: sid, date, dept, week, month, today, per-day,
---       per-week, per-month  21 candidates n  22.. candidate entries
+--       per-week, per-month  21 the hand-out's last step (1/0; common.lua
+--       pass_by)  22 candidates n  23.. candidate entries
 -- Reply: {released (1, 0 nothing held, -1 skipped: commit may be in flight),
---         outcome (none, dropped, pool, delayed, held, waitlist, retry),
+--         outcome (none, dropped, pool, delayed, held, waitlist, retry,
+--         more: the candidates were passed by, nothing released, read on),
 --         waitlist id served or '', skipped waitlist ids...}
 
 local now = now_ms()
@@ -41,7 +43,8 @@ local slot, route = ARGV[2], ARGV[5]
 local holds_it = redis.call('HGET', KEYS[2], slot) == ARGV[1]
 local s = session_args(12)
 local w = {wait_key = KEYS[6], held_key = KEYS[2], pending_key = KEYS[5], channel = ARGV[7],
-  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], cands = candidates(tonumber(ARGV[21]), 22, 10)}
+  hold_ms = tonumber(ARGV[8]), keep_until = ARGV[9], last = ARGV[21] == '1',
+  cands = candidates(tonumber(ARGV[22]), 23, 10)}
 local clock, round_ms = tonumber(ARGV[10]), tonumber(ARGV[11])
 local member = s.sid .. '|' .. slot .. '|' .. ARGV[7]
 
@@ -49,12 +52,13 @@ local member = s.sid .. '|' .. slot .. '|' .. ARGV[7]
 -- has ended joins the line first (a change the caller must see: retry).
 if holds_it and (route == 'returned' or route == 'reissue') then
   if close_rounds(KEYS[9], KEYS[6], clock) then return {0, 'retry', ''} end
-  local n = #w.cands
-  local head = redis.call('LRANGE', w.wait_key, 0, math.max(n - 1, 0))
-  if n == 0 and #head > 0 then return {0, 'retry', ''} end
-  for i = 1, n do
-    if head[i] ~= w.cands[i].entry then return {0, 'retry', ''} end
-  end
+  if not head_is(w) then return {0, 'retry', ''} end
+  -- The hold given back still counts until it is released below: judged
+  -- without it, as place() will judge.
+  s.exempt = ARGV[1]
+  local passed = pass_by(w, now, s)
+  s.exempt = nil
+  if passed then return with_ids({0, 'more', ''}, passed) end
 end
 
 redis.call('HDEL', KEYS[3], ARGV[1])
@@ -88,6 +92,4 @@ elseif route == 'returned' or route == 'reissue' then
     return 'delayed'
   end)
 end
-local reply = {1, outcome, served}
-for _, id in ipairs(skipped) do reply[#reply + 1] = id end
-return reply
+return with_ids({1, outcome, served}, skipped)

@@ -579,12 +579,14 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		hold := HoldOf(b)
 		hold.Channel = ChannelOnsite
 		if pl, err = s.adm.Return(ctx, hold, to); err != nil {
+			s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
 			return Placement{}, err
 		}
 	case StatusCancelled:
 		pl, err = s.adm.Place(ctx, DelayedSlot{HospitalID: b.HospitalID, SessionID: b.SessionID, SlotNo: b.SlotNo, Channel: b.Channel},
 			to.Placing, ChannelOnsite, false)
 		if err != nil {
+			s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
 			return Placement{}, err
 		}
 		if pl.Outcome == PlacedGone {

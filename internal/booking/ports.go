@@ -186,12 +186,15 @@ type HoldGate interface {
 // else their pool, at once or after a random delay (waitlist.go, desk.go).
 type SlotReturns interface {
 	// Return gives back a slot its holder no longer wants (cancellation,
-	// reissue): waitlist first, in one atomic step.
+	// reissue): waitlist first, in one atomic step. Entries nobody may be
+	// served from are passed by (Skipped), and on an error too the
+	// placement names those that have left the line.
 	Return(ctx context.Context, h Hold, r Return) (Placement, error)
 	// Delayed lists returned slots whose delay is over.
 	Delayed(ctx context.Context, hospitalID string, now time.Time, limit int) ([]DelayedSlot, error)
 	// Place places a delayed slot: waitlist first, else the to pool. With
-	// onlyIfDue it leaves a slot whose delay is not over.
+	// onlyIfDue it leaves a slot whose delay is not over. Skipped as for
+	// Return.
 	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error)
 	// Redelay makes each of a hospital's slots that is free in its pool
 	// wait delay() again among the returned slots, so Place gives it out

@@ -462,3 +462,42 @@ func TestRuleLostCancelReturnsTheSlot(t *testing.T) {
 		}
 	}
 }
+
+// A returned slot reads on past more entries nobody may be served from
+// than a placing step reads (20): 25 people in front, each booked the same
+// day and department elsewhere after joining, are passed by and the one
+// behind them is served, not the pool (the adapter's steps, pass_by).
+func TestRuleHandOutReadsOnPastThePassedBy(t *testing.T) {
+	const ahead = 25
+	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
+	full, elsewhere := w.session("2026-12-09", "cardio", 1), w.session("2026-12-09", "cardio", ahead)
+	holder := w.person()
+	b := w.mustBook(holder, full)
+	join := func(p person) booking.WaitlistEntry {
+		t.Helper()
+		e, err := w.svc.JoinWaitlist(w.ctx, p.actor, booking.JoinWaitlistRequest{SessionID: full, PatientID: p.patient.ID})
+		if err != nil {
+			t.Fatalf("join waitlist: %v", err)
+		}
+		return e
+	}
+	var passed []booking.WaitlistEntry
+	for range ahead {
+		p := w.person()
+		passed = append(passed, join(p))
+		w.mustBook(p, elsewhere)
+	}
+	last := join(w.person())
+
+	w.cancel(holder, b)
+
+	if got, err := w.store.Booking(w.ctx, last.ID); err != nil || got.SlotNo != b.SlotNo || got.Status != booking.StatusConfirmed {
+		t.Fatalf("the one behind %d passed by got %+v, %v; want slot %d, confirmed (admission: %s)",
+			ahead, got, err, b.SlotNo, w.adm.Dump(w.hospital.ID))
+	}
+	for i, e := range passed {
+		if got, err := w.store.WaitlistEntry(w.ctx, e.ID); err != nil || got.Status != booking.WaitlistSkipped {
+			t.Errorf("entry %d in front: %q (%v), want skipped", i, got.Status, err)
+		}
+	}
+}

@@ -274,6 +274,7 @@ func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Re
 	pl, err := s.adm.Return(ctx, HoldOf(b), r)
 	if err != nil {
 		s.log.Warn("return slot; the session will be reconciled", "booking_id", b.ID, "err", err)
+		s.settle(ctx, sess, b.SlotNo, b.Channel, pl) // those passed by have left the line
 		s.reconcileLater(sess.ID)
 		return
 	}
@@ -364,6 +365,7 @@ func (s *Service) PlaceDelayed(ctx context.Context) (int, error) {
 			}
 			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, true)
 			if err != nil {
+				s.settle(ctx, sess, d.SlotNo, d.Channel, pl) // those passed by have left the line
 				return placed, err
 			}
 			if pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist {

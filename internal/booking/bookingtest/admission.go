@@ -324,14 +324,20 @@ func (a *Admission) Return(_ context.Context, hd booking.Hold, r booking.Return)
 	}), nil
 }
 
-// candidateCount is the adapter's: how many waitlist entries a placing
-// looks at.
-const candidateCount = 20
+// candidateCount and maxPassSteps are the adapter's: a placing looks at 20
+// waitlist entries a step, and reads on past entries nobody may be served
+// from for at most 64 steps.
+const (
+	candidateCount = 20
+	maxPassSteps   = 64
+)
 
-// place is common.lua's.
+// place is common.lua's, with the adapter's steps (handOut, pass_by) in
+// one: the first eligible of the first 1,280 entries is served, those in
+// front of it passed by; with none eligible, they are all passed by.
 func (h *hospital) place(sid string, slot int, ch booking.Channel, p booking.Placing, now time.Time, fallback func() string) booking.Placement {
 	q := quotaOf(sid, p)
-	cands := h.waits[sid][:min(candidateCount, len(h.waits[sid]))]
+	cands := h.waits[sid][:min(candidateCount*maxPassSteps, len(h.waits[sid]))]
 	chosen := -1
 	for i, c := range cands {
 		if h.refusal(c.IdentityKey, now, q) == nil {

@@ -24,8 +24,9 @@
 //     its draw record.
 //   - Admission's clock is the test's clock (Redis uses its own TIME).
 //   - Admission.Return and Place take the first eligible waitlist entry in
-//     one step; the adapter may answer "retry" when the waitlist moved
-//     between its read and its script, which one goroutine never sees.
+//     one step (of the first 1,280, as the adapter's bounded steps read);
+//     the adapter may answer "retry" when the waitlist moved between its
+//     read and its script, which one goroutine never sees.
 //   - Store has one transaction per call by construction (a mutex), and it
 //     keeps no audit of its own beyond what it is given.
 //   - Store.AccountByID and AccountByPhone never answer Blocked (a

@@ -1,0 +1,86 @@
+package booking_test
+
+import (
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// crowd is more places the hand-out passes by than it reads at once (the
+// placing scripts read 20 entries a step), in front of one genuine waiter.
+const crowd = 45
+
+// TestHandOutIsNotCrowdedOutByPassedByPlaces: accounts that each hold P
+// put P on a session's waitlist beside the booking another account made
+// for P there (the join that tells nothing), 45 places in front of G, who
+// may book. A returned slot passes every one of P's places by and goes to
+// G, through a cancellation (release.lua) and through the sweeper
+// (place.lua) alike, never to the pool past G.
+func TestHandOutIsNotCrowdedOutByPassedByPlaces(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	person := h.person("王芳")
+	maker := h.userOf(h.person("李娜"), person)
+	others := make([]user, crowd)
+	for i := range others {
+		others[i] = h.userOf(h.person("赵强"), person)
+	}
+	tests := []struct {
+		name  string
+		dept  string
+		swept bool // the slot is returned before the joins, and the sweeper places it
+	}{
+		{name: "a cancellation", dept: "Cardiology"},
+		{name: "the sweeper", dept: "Dermatology", swept: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := h.session(sessionOpts{online: 2, dept: tt.dept})
+			h.mustBook(maker, 1, s, "")
+			holder := h.user(1)
+			held := h.mustBook(holder, 0, s, "")
+			if tt.swept {
+				h.mustCancel(holder.actor, held.ID) // nobody waits: the slot waits out its delay
+			}
+			var places []booking.WaitlistEntry
+			for _, o := range others {
+				e, err := h.svc.JoinWaitlist(h.ctx, o.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: o.patients[1].ID})
+				testenv.Must(t, err, "another account joins for P, booked there")
+				places = append(places, e)
+			}
+			g := h.user(1)
+			ge := h.join(g, s)
+			if tt.swept {
+				h.placeReturned()
+			} else {
+				h.mustCancel(holder.actor, held.ID)
+			}
+
+			if e := h.entry(ge.ID); e.Status != booking.WaitlistServed {
+				t.Errorf("G's place behind %d of P's: %s, want served", crowd, e.Status)
+			}
+			if b, err := h.store.Booking(h.ctx, ge.ID); err != nil || b.Status != booking.StatusConfirmed || b.SlotNo != held.SlotNo {
+				t.Errorf("G's booking = %+v, %v; want confirmed in slot %d", b, err, held.SlotNo)
+			}
+			for i, p := range places {
+				if e := h.entry(p.ID); e.Status != booking.WaitlistSkipped {
+					t.Errorf("P's place %d: %s, want skipped (P holds the session)", i, e.Status)
+				}
+			}
+			n := 0
+			for _, b := range h.activeInSQL(s) {
+				if b.IdentityID == maker.patients[1].IdentityID {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("P holds %d bookings in the session, want 1", n)
+			}
+			h.wantOnline(s, 0)
+			if d := h.delayedOf(s); len(d) != 0 {
+				t.Errorf("delayed slots of the session = %+v, want none (the slot is G's)", d)
+			}
+			h.checkClean()
+		})
+	}
+}
