@@ -247,6 +247,21 @@ func (s *Service) bookableSession(sessionID string, ch Channel) (*Session, *Hosp
 	return sess, h, nil
 }
 
+// opensAt is the not_released a pool answers before its release time.
+func opensAt(h *Hospital, q ChannelQuota) error {
+	return Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
+}
+
+// unreleased refuses a waitlist join of a pool not released yet, as a
+// booking attempt is refused: its slots are free only because nobody may
+// book them yet, and slots_available would send the caller to book.
+func unreleased(h *Hospital, sess *Session, ch Channel, now time.Time) error {
+	if q, ok := sess.Channel(ch); ok && !q.IsLottery() && !q.Released(now) {
+		return opensAt(h, q)
+	}
+	return nil
+}
+
 // beyondWindow refuses a session whose visit date lies further ahead than
 // the booking window of the hospital's policy in effect at now (days in the
 // hospital's calendar: a window of 7 books today's sessions up to those of
@@ -344,7 +359,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 			if q, ok := sess.Channel(ch); ok && q.IsLottery() && !now.Before(q.DrawAt) {
 				err = Errorf(ErrNotReleased, "this pool is being drawn by lottery; what the draw leaves is booked first-come once it is done")
 			} else if ok {
-				err = Errorf(ErrNotReleased, "this channel opens at %s", q.ReleaseAt.In(h.Location()).Format(time.RFC3339))
+				err = opensAt(h, q)
 			}
 		}
 		s.rememberRefusal(sess, ch, err, now)

@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
@@ -83,4 +84,30 @@ func TestHandOutIsNotCrowdedOutByPassedByPlaces(t *testing.T) {
 			h.checkClean()
 		})
 	}
+}
+
+// TestWaitlistJoinBeforeTheReleaseIsNotReleased: a join to the waitlist of
+// a pool not released yet is answered not_released with the release time,
+// as a booking attempt is, not slots_available (its slots cannot be
+// booked yet), by a patient and by an operator for a caller; nothing is
+// written.
+func TestWaitlistJoinBeforeTheReleaseIsNotReleased(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	later := time.Now().Add(2 * time.Hour)
+	s := h.session(sessionOpts{online: 1, phone: 1, release: later})
+	opens := "this channel opens at " + later.In(testenv.Shanghai).Format(time.RFC3339)
+	u := h.user(1)
+	_, err := h.book(u, 0, s, "")
+	wantErr(t, "a booking before the release", err, booking.ErrNotReleased)
+	_, err = h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: u.patients[0].ID})
+	wantErr(t, "a patient's join before the release", err, booking.ErrNotReleased)
+	wantMessage(t, "a patient's join before the release", err, opens)
+	op := h.staff(booking.RoleOperator)
+	_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("李娜"), SessionID: s.ID, CallerPhone: h.phone()})
+	wantErr(t, "an operator's join before the release", err, booking.ErrNotReleased)
+	wantMessage(t, "an operator's join before the release", err, opens)
+	if es, err := h.store.WaitlistOfAccount(h.ctx, u.actor.AccountID); err != nil || len(es) != 0 {
+		t.Errorf("the patient's waitlist places = %+v, %v; want none", es, err)
+	}
+	h.checkClean()
 }

@@ -168,7 +168,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 		return WaitlistEntry{}, ErrInvalidPhone
 	}
 	phoneRef := s.phoneRef(s.keys.Hash("phone", p))
-	sess, _, err := s.bookableSession(req.SessionID, ChannelPhone)
+	sess, h, err := s.bookableSession(req.SessionID, ChannelPhone)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
@@ -200,6 +200,9 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 			}
 			return prev, nil // the first answer
 		}
+	}
+	if err := unreleased(h, sess, ChannelPhone, s.cfg.Now()); err != nil {
+		return WaitlistEntry{}, err
 	}
 	rem, err := s.adm.Remaining(ctx, []*Session{sess})
 	if err != nil {

@@ -35,7 +35,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if actor.Role != RolePatient {
 		return WaitlistEntry{}, Errorf(ErrForbidden, "patients join waitlists for the people on their list")
 	}
-	sess, _, err := s.bookableSession(req.SessionID, ChannelOnline)
+	sess, h, err := s.bookableSession(req.SessionID, ChannelOnline)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
@@ -62,6 +62,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 			}
 			return s.honest(prev), nil // the first answer
 		}
+	}
+	if err := unreleased(h, sess, ChannelOnline, s.cfg.Now()); err != nil {
+		return WaitlistEntry{}, err
 	}
 	rem, err := s.adm.Remaining(ctx, []*Session{sess})
 	if err != nil {
