@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -108,6 +109,58 @@ func TestWaitlistJoinBeforeTheReleaseIsNotReleased(t *testing.T) {
 	wantMessage(t, "an operator's join before the release", err, opens)
 	if es, err := h.store.WaitlistOfAccount(h.ctx, u.actor.AccountID); err != nil || len(es) != 0 {
 		t.Errorf("the patient's waitlist places = %+v, %v; want none", es, err)
+	}
+	h.checkClean()
+}
+
+// TestConcurrentJoinsOfOnePersonShareOneDraw: accounts that each hold P
+// join a sold-out session's waitlist for P at once, in a round (and, in
+// the second and third sessions, where another account booked P the same
+// day in the department, so that every join is taken beside). Migration
+// 0035 let a person wait once per account, so nothing unique in SQL stops
+// two of them from each taking a place of their own, with a key of its
+// own (a second chance in the draw). Every join must be answered with a
+// place (no error), and every place must carry one round and one key: the
+// first place's, which the others are taken beside.
+func TestConcurrentJoinsOfOnePersonShareOneDraw(t *testing.T) {
+	const accounts = 12
+	h := newHarness(t, harnessConfig{soldOutFor: -1, returnRound: time.Hour})
+	person := h.person("王芳")
+	maker := h.userOf(h.person("李娜"), person)
+	us := make([]user, accounts)
+	for i := range us {
+		us[i] = h.userOf(h.person("赵强"), person)
+	}
+	for round := range 3 {
+		dept := []string{"Cardiology", "Dermatology", "Neurology"}[round]
+		s := h.session(sessionOpts{online: 1, dept: dept})
+		h.mustBook(h.user(1), 0, s, "")
+		if round > 0 {
+			h.mustBook(maker, 1, h.session(sessionOpts{online: 1, dept: dept, period: "afternoon"}), "")
+		}
+		places := make([]booking.WaitlistEntry, accounts)
+		errs := make([]error, accounts)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, u := range us {
+			wg.Go(func() {
+				<-start
+				places[i], errs[i] = h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: u.patients[1].ID})
+			})
+		}
+		close(start)
+		wg.Wait()
+		keys := map[uint64]bool{}
+		for i := range us {
+			if errs[i] != nil {
+				t.Errorf("attempt %d: account %d's join: %v; want a place", round, i, errs[i])
+				continue
+			}
+			keys[h.entry(places[i].ID).Key] = true
+		}
+		if len(keys) != 1 {
+			t.Errorf("attempt %d: P's %d places carry %d keys %v; want one (one draw for P)", round, accounts, len(keys), keys)
+		}
 	}
 	h.checkClean()
 }
