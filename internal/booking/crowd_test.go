@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -161,6 +162,64 @@ func TestConcurrentJoinsOfOnePersonShareOneDraw(t *testing.T) {
 		if len(keys) != 1 {
 			t.Errorf("attempt %d: P's %d places carry %d keys %v; want one (one draw for P)", round, accounts, len(keys), keys)
 		}
+	}
+	h.checkClean()
+}
+
+// TestPlacesBesideEndWhenThePersonIsServed: P waits in a full session
+// through the maker's place and, beside it, through another account's. A
+// returned slot serves P through the maker's place; the other place can
+// never be served while P holds the session, so it ends at once (skipped),
+// its account is told it ended, naming P and the session (not why: what
+// others made is not told), and the line drops it
+// — not left showing a place in line until some later return passes it
+// by, untold.
+func TestPlacesBesideEndWhenThePersonIsServed(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.session(sessionOpts{online: 1})
+	person := h.person("王芳")
+	maker := h.userOf(h.person("李娜"), person)
+	other := h.userOf(h.person("赵强"), person)
+	holder := h.user(1)
+	held := h.mustBook(holder, 0, s, "")
+	join := func(u user) booking.WaitlistEntry {
+		t.Helper()
+		e, err := h.svc.JoinWaitlist(h.ctx, u.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: u.patients[1].ID})
+		testenv.Must(t, err, "join for P")
+		return e
+	}
+	first, beside := join(maker), join(other)
+
+	h.mustCancel(holder.actor, held.ID)
+
+	if e := h.entry(first.ID); e.Status != booking.WaitlistServed {
+		t.Fatalf("the maker's place: %s, want served", e.Status)
+	}
+	if e := h.entry(beside.ID); e.Status != booking.WaitlistSkipped {
+		t.Errorf("the other account's place for P: %s, want skipped once P is served", e.Status)
+	}
+	if refs, err := h.gate.Waitlist(h.ctx, h.hosp.ID, s.ID); err != nil || len(refs) != 0 {
+		t.Errorf("the line after = %+v, %v; want empty", refs, err)
+	}
+	told := func(u user) []booking.Notification {
+		t.Helper()
+		ns, _, err := h.svc.MyNotifications(h.ctx, u.actor)
+		testenv.Must(t, err, "notifications")
+		var out []booking.Notification
+		for _, n := range ns {
+			if n.WaitlistID != "" {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if ns := told(other); len(ns) != 1 || ns[0].WaitlistID != beside.ID || ns[0].Kind != string(booking.EventCancelled) ||
+		!strings.Contains(ns[0].Body, "This waitlist place has ended") || !strings.Contains(ns[0].Body, s.VisitDate) ||
+		!strings.Contains(ns[0].Body, other.patients[1].Label()) {
+		t.Errorf("the other account was told %+v; want one notice of its place %s ended, naming P and the session", ns, beside.ID)
+	}
+	if ns := told(maker); len(ns) != 0 {
+		t.Errorf("the maker, served, was told %+v of a place ended; want nothing", ns)
 	}
 	h.checkClean()
 }

@@ -800,6 +800,14 @@ type WaitlistStore interface {
 	// PromoteWaitlist commits the booking a waitlist entry turned into (the
 	// booking's id is the entry's) and marks the entry served.
 	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error
+	// WaitingOfPerson lists an identity's waiting places in a session (one
+	// per account, and one by phone), oldest first.
+	WaitingOfPerson(ctx context.Context, sessionID, identityID string) ([]WaitlistEntry, error)
+	// EndPlaces ends the waiting places ids as skipped at at and, in the
+	// same transaction, tells each one's account with the body of the same
+	// index (kind cancelled, naming the place); a place no longer waiting,
+	// or with no account, is told nothing.
+	EndPlaces(ctx context.Context, ids, bodies []string, at time.Time) error
 }
 
 // ReviewStore is scalper detection's and the administrators' review: the

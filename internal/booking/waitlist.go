@@ -322,6 +322,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 	switch {
 	case err == nil:
 		s.cfg.Metrics.Booked(b.Channel)
+		s.endPlacesBeside(ctx, sess, e, now)
 	case errors.Is(err, ErrWaitlistNotWaiting):
 		if _, gerr := s.store.Booking(ctx, e.ID); gerr == nil {
 			break // it was promoted before: only the confirm is left
@@ -344,6 +345,52 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 	}
 	if err := s.adm.Confirm(ctx, sess.HospitalID, e.ID); err != nil {
 		s.log.Warn("confirm waitlist booking", "booking_id", e.ID, "err", err)
+	}
+}
+
+// endPlacesBeside ends the person's other waiting places in the session
+// once one of them is served: places other accounts (or a phone call) made
+// beside it, which no returned slot could serve while the person holds the
+// session. Left waiting, each would show its account a place in line for a
+// slot it can never get, and end skipped at some later return, untold. Each
+// ends skipped now, its account told in the same transaction (a phone
+// caller's is not: it has no account); the line drops them. It logs rather
+// than fails: the booking is committed, and a place left waiting is passed
+// by as before.
+func (s *Service) endPlacesBeside(ctx context.Context, sess *Session, served WaitlistEntry, now time.Time) {
+	es, err := s.store.WaitingOfPerson(ctx, sess.ID, served.IdentityID)
+	if err != nil || len(es) == 0 {
+		if err != nil {
+			s.log.Warn("read the places beside a served one", "waitlist_id", served.ID, "err", err)
+		}
+		return
+	}
+	patients := make([]string, len(es))
+	for i, e := range es {
+		patients[i] = e.PatientID
+	}
+	who, err := s.memberLabels(ctx, patients)
+	if err != nil {
+		s.log.Warn("label the places beside a served one", "waitlist_id", served.ID, "err", err) // told unnamed
+	}
+	zh, en := sessionLines(s.catalog.Load(), sess)
+	ids, bodies := make([]string, len(es)), make([]string, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+		// Why is not said (what others made is not told, docs/security.md):
+		// only that this place can no longer become a booking.
+		bodies[i] = told(who[e.PatientID], "此候补已结束，就诊人不能再由此候补获得号源："+zh,
+			"This waitlist place has ended: the person can no longer be booked through it: "+en)
+	}
+	if err := s.store.EndPlaces(ctx, ids, bodies, now); err != nil {
+		s.log.Warn("end the places beside a served one; they are passed by at the next return", "waitlist_id", served.ID, "err", err)
+		return
+	}
+	for _, e := range es {
+		if err := s.adm.LeaveWaitlist(ctx, sess.HospitalID, sess.ID, e.Ref(), s.cfg.Now()); err != nil {
+			s.log.Warn("leave waitlist in redis; the session will be reconciled", "waitlist_id", e.ID, "err", err)
+			s.reconcileLater(sess.ID)
+		}
 	}
 }
 

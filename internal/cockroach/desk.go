@@ -566,6 +566,22 @@ func (s *Store) CloseWaitlist(ctx context.Context, ids []string, status string, 
 	})
 }
 
+// WaitingOfPerson lists an identity's waiting places in a session, oldest
+// first.
+func (s *Store) WaitingOfPerson(ctx context.Context, sessionID, identityID string) (_ []booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waiting_of_person"), sessionID, identityID)
+	return pgx.CollectRows(rows, scanWaitlist)
+}
+
+// EndPlaces ends waiting places as skipped and tells each one's account,
+// in one statement.
+func (s *Store) EndPlaces(ctx context.Context, ids, bodies []string, at time.Time) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	_, err := s.db.pool.Exec(ctx, q("end_places"), ids, at, bodies)
+	return err
+}
+
 // MadeByOthers lists what patient accounts other than accountID made for
 // an identity, with their masked phones.
 func (s *Store) MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (_ booking.MadeByOthers, rerr error) {

@@ -553,6 +553,37 @@ func (s *Store) WaitlistOfAccount(_ context.Context, accountID string) ([]bookin
 	return out, nil
 }
 
+// WaitingOfPerson lists an identity's waiting places in a session, oldest
+// first.
+func (s *Store) WaitingOfPerson(_ context.Context, sessionID, identityID string) ([]booking.WaitlistEntry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entries(func(e booking.WaitlistEntry) bool {
+		return e.SessionID == sessionID && e.IdentityID == identityID && e.Status == booking.WaitlistWaiting
+	}), nil
+}
+
+// EndPlaces ends the waiting places ids as skipped and tells each one's
+// account its body, as the adapter does in one transaction.
+func (s *Store) EndPlaces(_ context.Context, ids, bodies []string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, id := range ids {
+		e, ok := s.waitlist[id]
+		if !ok || e.Status != booking.WaitlistWaiting {
+			continue
+		}
+		e.Status = booking.WaitlistSkipped
+		s.waitlist[id] = e
+		if e.AccountID != "" {
+			s.notifications = append(s.notifications, booking.Notification{ID: booking.NewID(), Kind: string(booking.EventCancelled),
+				HospitalID: e.HospitalID, SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID,
+				WaitlistID: e.ID, Body: bodies[i], CreatedAt: at})
+		}
+	}
+	return nil
+}
+
 // WaitingEntries lists a hospital's waiting entries in line order.
 func (s *Store) WaitingEntries(_ context.Context, hospitalID string) ([]booking.WaitlistEntry, error) {
 	s.mu.Lock()

@@ -452,6 +452,14 @@ func (unimplementedStore) WaitlistOfAccount(_ context.Context, _ string) ([]book
 	panic(unimplemented("Store.WaitlistOfAccount"))
 }
 
+func (unimplementedStore) WaitingOfPerson(_ context.Context, _, _ string) ([]booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.WaitingOfPerson"))
+}
+
+func (unimplementedStore) EndPlaces(_ context.Context, _, _ []string, _ time.Time) error {
+	panic(unimplemented("Store.EndPlaces"))
+}
+
 func (unimplementedStore) WaitlistStatuses(_ context.Context, _ []string) (map[string]string, error) {
 	panic(unimplemented("Store.WaitlistStatuses"))
 }
