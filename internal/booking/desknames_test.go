@@ -150,9 +150,107 @@ func TestDeskNeverSilentlyReplacesAVerifiedName(t *testing.T) {
 		db.wantCount("identity_name_corrected audit entries", 1,
 			`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND target = $1 AND actor_id = $2 AND reason LIKE '%the card reads 玫%'`,
 			"identity:"+id, clerk.AccountID)
-		_, err = h.book(owner, 0, other, "")
-		wantErr(t, "the old name books after the correction", err, booking.ErrIdentityUnverified)
+		// The person's own account keeps its binding (TestCorrectionKeepsTheBinding);
+		// a claim of the old name no longer books.
+		_, err = h.addClaim(h.user(0), real, false)
+		wantErr(t, "a claim of the old name after the correction", err, booking.ErrIdentityUnverified)
+		_, err = h.svc.Patients(h.ctx, owner.actor) // the person's app lists them again
+		testenv.Must(t, err, "the owner's patients")
+		h.mustBook(owner, 0, other, "")
 	})
+	h.checkClean()
+}
+
+// TestVerifierNeverReplacesTheCard: the name the desk read from the ID card
+// outranks the real-name verifier. The verifier's confirmation of another
+// name is a claim, refused like any claim of another name than the verified
+// one, whether a patient adds the person (even as their own self) or an
+// operator books them; its denial of the card's name refuses nothing. The
+// desk-verified name, who verified it and the person's bound account stay.
+func TestVerifierNeverReplacesTheCard(t *testing.T) {
+	fv := fakeVerifier{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, verifier: fv})
+	db := h.sql()
+	s := h.deskSession(deskOpts{online: 3, phone: 3})
+	later := h.deskSession(deskOpts{online: 3, phone: 3, dept: "Neurology", day: 1})
+	clerk, op := h.staff(booking.RoleClerk), h.staff(booking.RoleOperator)
+	real := h.person("王芳")
+	owner := h.userOf(real)
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+	testenv.Must(t, err, "the desk verifies the card and binds the person's account")
+	id := owner.patients[0].IdentityID
+	card := db.nameOf(id)
+	other := real
+	other.Name = "王方"
+	fv[real.IDNumber] = other.Name // the provider's record disagrees with the card
+
+	for _, tt := range []struct {
+		name string
+		try  func() error
+	}{
+		{"a patient adds the person under the provider's name", func() error {
+			_, err := h.addClaim(h.user(0), other, false)
+			return err
+		}},
+		{"a patient adds the person as their own self under it", func() error {
+			_, err := h.addClaim(h.user(0), other, true)
+			return err
+		}},
+		{"an operator books a caller under it", func() error {
+			_, err := h.staffBook(op, other, s, booking.ChannelPhone, "13800003333")
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantErr(t, tt.name, tt.try(), booking.ErrIdentityUnverified)
+			if got := db.nameOf(id); !got.same(card) {
+				t.Errorf("name after %s = %+v, want the card's, %+v", tt.name, got, card)
+			}
+		})
+	}
+	t.Run("the card's name books though the provider denies it", func(t *testing.T) {
+		_, err := h.staffBook(op, real, s, booking.ChannelPhone, "13800004444")
+		testenv.Must(t, err, "an operator books the caller under the card's name")
+		h.mustBook(owner, 0, later, "")
+		if got := db.nameOf(id); !got.same(card) {
+			t.Errorf("name = %+v, want the card's, %+v", got, card)
+		}
+	})
+	ps, err := h.svc.Patients(h.ctx, owner.actor)
+	testenv.Must(t, err, "the owner's patients")
+	if !ps[0].IsSelf || !ps[0].SelfVerified {
+		t.Errorf("the owner's self = %+v, want their verified self still", ps[0])
+	}
+	h.checkClean()
+}
+
+// TestCorrectionKeepsTheBinding: a clerk's correction of the verified name
+// sent without an account phone keeps the account the desk bound as the
+// person's own: its self takes the corrected name, stays their verified
+// self, books, and the audit entry says the binding stayed.
+func TestCorrectionKeepsTheBinding(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	db := h.sql()
+	s := h.deskSession(deskOpts{online: 3})
+	clerk := h.staff(booking.RoleClerk)
+	typo := h.person("张伟")
+	owner := h.userOf(typo)
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: typo, AccountPhone: owner.phone})
+	testenv.Must(t, err, "the desk verifies (with a typo) and binds the person's account")
+	card := typo
+	card.Name = "张玮"
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: card, CorrectionReason: "typed 伟 for 玮"})
+	testenv.Must(t, err, "the clerk corrects the name, no account phone")
+
+	ps, err := h.svc.Patients(h.ctx, owner.actor)
+	testenv.Must(t, err, "the owner's patients")
+	if !ps[0].IsSelf || !ps[0].SelfVerified || !ps[0].Verified {
+		t.Errorf("the owner's self after the correction = %+v, want their verified self", ps[0])
+	}
+	h.mustBook(owner, 0, s, "")
+	db.wantCount("identity_name_corrected audit entries naming the kept binding", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND reason LIKE $1`,
+		"%account "+owner.actor.AccountID+" stays the person's bound self%")
 	h.checkClean()
 }
 
@@ -174,6 +272,18 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 	checkIn := func(b booking.Booking, card booking.IdentityRequest, reason string) (booking.Booking, error) {
 		defer h.clock.at(visitDay)()
 		return h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: b.ID, IdentityRequest: card, OverrideReason: reason})
+	}
+	// carriesCard: a booking checked in by override carries the card's
+	// verified name from then on, not the misheard one it was made under.
+	carriesCard := func(t *testing.T, b booking.Booking) {
+		t.Helper()
+		got, card := h.stored(b.ID).NameHash, db.nameOf(b.IdentityID)
+		if got != string(card.hash) || card.by != "desk" {
+			t.Errorf("booking's name after the override = %x, want the card's verified name %x (by %q)", got, card.hash, card.by)
+		}
+		if got == b.NameHash {
+			t.Errorf("booking keeps the name it was made under after the override")
+		}
 	}
 	overrides := func(b booking.Booking, reason string) int {
 		return db.count(`SELECT count(*) FROM audit_log WHERE action = 'checkin_override' AND target = $1 AND actor_id = $2 AND reason LIKE $3`,
@@ -207,6 +317,7 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 		if n := overrides(b, "verified name"); n != 1 {
 			t.Errorf("checkin_override audit entries = %d, want 1", n)
 		}
+		carriesCard(t, b)
 	})
 	t.Run("no name verified: the clerk overrides", func(t *testing.T) {
 		real := h.person("李梅")
@@ -226,6 +337,7 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 		if n := overrides(b, "同音字：电话里听成了玫"); n != 1 {
 			t.Errorf("checkin_override audit entries with the reason = %d, want 1", n)
 		}
+		carriesCard(t, b)
 		// The card's name is now the verified one: it books, the misheard
 		// one no longer does.
 		_, err = h.book(h.userOf(real), 0, later, "")

@@ -19,7 +19,7 @@ import (
 
 func scanIdentity(row pgx.Row) (booking.Identity, error) {
 	var i booking.Identity
-	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked, &i.NameVerified)
+	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked, &i.NameVerified, &i.VerifiedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return i, booking.ErrNotFound
 	}
@@ -82,6 +82,20 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 		if id != i.ID {
 			return fmt.Errorf("verify name: the person was registered meanwhile: %w", booking.ErrUnavailable)
 		}
+		if replace {
+			// A correction keeps the desk's binding of the person's own
+			// account: its self takes the corrected name.
+			rows, _ := tx.Query(ctx, q("carry_bound_self"), i.ID, i.NameHash, i.NameSealed, i.NameMasked)
+			kept, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return err
+			}
+			for _, acc := range kept {
+				if acc != selfAccountID {
+					a.Reason += "; account " + acc + " stays the person's bound self"
+				}
+			}
+		}
 		if selfAccountID != "" {
 			if _, err := tx.Exec(ctx, q("drop_self"), i.ID, selfAccountID); err != nil {
 				return err
@@ -133,7 +147,7 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (_ booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "check_in", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, q("check_in"), id, at)
+		tag, err := tx.Exec(ctx, q("check_in"), id, at, card.NameHash)
 		if err != nil {
 			return err
 		}

@@ -130,7 +130,7 @@ INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hos
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
 -- name: identity_by_hash
-SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL FROM identities WHERE id_hash = $1;
+SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL, COALESCE(name_verified_by, '') FROM identities WHERE id_hash = $1;
 
 -- name: insert_identity
 -- A new person, under the first name given: verified ($9) when a provider
@@ -154,6 +154,15 @@ SELECT p.account_id::TEXT,
        AND COALESCE(p.name_hash, i.name_hash) = i.name_hash
   FROM patients p JOIN identities i ON i.id = p.identity_id
  WHERE p.identity_id = $1 AND p.is_self AND p.account_id <> $2;
+
+-- name: carry_bound_self
+-- A clerk's correction of the verified name: the account the desk bound as
+-- the person's self keeps the binding under the corrected name (the
+-- binding is of the person, read from the card, not of a spelling).
+-- RETURNING names the account, for the audit entry.
+UPDATE patients SET name_hash = $2, name_sealed = $3, name_masked = $4
+ WHERE identity_id = $1 AND is_self AND self_verified_at IS NOT NULL AND removed_at IS NULL
+RETURNING account_id::TEXT;
 
 -- name: drop_self
 -- The member stays on the account, no longer its holder: 其他 other.
@@ -436,18 +445,22 @@ UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = $3
 SELECT id::TEXT, status FROM bookings WHERE id = ANY ($1::UUID[]);
 
 -- name: identity_full
-SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
   FROM identities WHERE id = $1;
 
 -- name: identity_full_by_hash
-SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
   FROM identities WHERE id_hash = $1;
 
 -- name: account_has_identity
 SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NULL;
 
 -- name: check_in
-UPDATE bookings SET status = 'checked_in', checked_in_at = $2 WHERE id = $1 AND status = 'confirmed';
+-- The booking carries the card's name ($3) from its check-in on: the
+-- person who came, whatever name it was made under (a check-in override).
+UPDATE bookings SET status = 'checked_in', checked_in_at = $2, name_hash = $3 WHERE id = $1 AND status = 'confirmed';
 
 -- name: mark_no_shows
 -- Bookings of sessions that ended without a check-in. RETURNING feeds the

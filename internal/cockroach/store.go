@@ -600,13 +600,18 @@ func (s *Store) SetRelationship(ctx context.Context, accountID, patientID string
 // clerk's correction, with its reason in the audit) that is
 // ErrVerifiedNameDiffers. An unverified i whose identity has another
 // verified name is ErrIdentityUnverified; an unverified one is otherwise
-// only a claim and changes nothing.
+// only a claim and changes nothing. A real-name provider's answer never
+// replaces the name the desk read from the card: such an i counts as a
+// claim (booking.CardOutranks).
 func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time, replace bool) (string, error) {
-	var id string
+	var id, by string
 	var nameHash []byte
 	var verified bool
-	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified)
+	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified, &by)
 	differs := string(nameHash) != string(i.NameHash)
+	if err == nil && verified && booking.CardOutranks(booking.Identity{NameVerified: verified, VerifiedBy: by}, i) {
+		i.NameVerified = false
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		by := ""

@@ -42,6 +42,9 @@ func (s *Store) EnsureIdentity(_ context.Context, i booking.Identity) (booking.I
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	known, ok := s.byHash(i.IDHash)
+	if ok && booking.CardOutranks(known, i) {
+		i.NameVerified = false // a provider's answer is a claim against the card
+	}
 	switch {
 	case !ok:
 		if i.ID == "" {
@@ -104,7 +107,7 @@ func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.E
 			return booking.Booking{}, err
 		}
 	}
-	b.Status, b.CheckedInAt = booking.StatusCheckedIn, at
+	b.Status, b.CheckedInAt, b.NameHash = booking.StatusCheckedIn, at, string(card.NameHash)
 	s.bookings[id] = b
 	s.events = append(s.events, ev)
 	s.audit = append(s.audit, a)
@@ -273,6 +276,10 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 	who = s.identities[i.ID]
 	for id, p := range s.patients {
 		if p.IdentityID == who.ID {
+			if replace && p.IsSelf && p.SelfVerified {
+				// A correction keeps the desk's binding (carry_bound_self).
+				p.NameHash, p.MaskedName = string(who.NameHash), who.NameMasked
+			}
 			p.Verified = p.NameHash == string(who.NameHash)
 			if selfAccountID != "" {
 				// The desk binds this account's row as the person's
