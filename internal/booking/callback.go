@@ -21,9 +21,11 @@ import (
 // marks the notice delivered and takes the row off the list; "no_answer"
 // keeps it there, counted.
 //
-// The number the person rang from is kept sealed (caller_phones) and shown
-// masked on the list; an operator opens it for one row at a time
-// (CallBackNumber), audited as a read. Nothing here logs it.
+// The number the person rang from — for a walk-in, the contact number the
+// desk took (StaffBookRequest.ContactPhone) — is kept sealed per item
+// (caller_phones) and shown masked on the list; an operator opens it for
+// one row at a time (CallBackNumber), audited as a read. Nothing here logs
+// it.
 
 // happenedOffTheLine says whether an event of a person no account lists
 // happened while they were not on the line, so that only a call back tells
@@ -68,8 +70,10 @@ type CallBack struct {
 	Reason                         string // the stop's reason, as the administrator gave it
 	Body                           string // the notice, as the person is to be told it
 	CreatedAt                      time.Time
-	// PhoneMasked is the number the person last rang from, masked (empty:
-	// none on file, a desk booking or one from before numbers were kept).
+	// PhoneMasked is the number kept with the item, masked: the one the
+	// call that made it came from, or a walk-in's contact number (empty:
+	// none on file — a walk-in who left none, or an item from before
+	// numbers were kept).
 	PhoneMasked string
 	phoneSealed []byte
 	// Offer is the slot a substitute doctor holds for the person (nil:

@@ -305,3 +305,78 @@ func TestCallBackForWhatHappenedWithoutThem(t *testing.T) {
 		t.Errorf("after told: %d rows, want 2", len(l))
 	}
 }
+
+// TestCallBackReachesWalkIns: a walk-in the desk booked with a contact
+// number is on the stop's call-back list with it masked, kept sealed per
+// booking like a caller's (caller_phones), opened only by the operator's
+// audited read, never logged; a walk-in without one has no number; a
+// number that is not one, or a contact number on another channel, books
+// nothing.
+func TestCallBackReachesWalkIns(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op, clerk := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.deskSession(deskOpts{phone: 2, onsite: 3})
+	walkIn := func(who booking.IdentityRequest, ch booking.Channel, contact string) (booking.Booking, error) {
+		return h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: who, SessionID: sess.ID, Channel: ch,
+			ContactPhone: contact})
+	}
+	reached, err := walkIn(h.person("钱阿婆"), booking.ChannelOnsite, "13566667777")
+	testenv.Must(t, err, "a walk-in with a contact number")
+	silent := h.mustWalkIn(clerk, h.person("郑老师"), sess)
+
+	for _, tt := range []struct {
+		name    string
+		ch      booking.Channel
+		contact string
+		want    *booking.Error
+	}{
+		{"not a phone number", booking.ChannelOnsite, "12345", booking.ErrInvalidPhone},
+		{"on the referral channel", booking.ChannelReferral, "13566667777", booking.ErrInvalidField},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := h.remaining(sess)
+			_, err := walkIn(h.person("冯某"), tt.ch, tt.contact)
+			wantErr(t, tt.name, err, tt.want)
+			if e, _ := booking.AsError(err); e == nil || e.Field != "contact_phone" {
+				t.Errorf("refusal %v names field %q, want contact_phone", err, e.Field)
+			}
+			if got := h.remaining(sess); got[booking.ChannelOnsite] != before[booking.ChannelOnsite] {
+				t.Errorf("on-site slots left = %d, want %d: nothing booked", got[booking.ChannelOnsite], before[booking.ChannelOnsite])
+			}
+		})
+	}
+
+	_, err = h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop")
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the call-back list")
+	rows := map[string]booking.CallBack{}
+	for _, c := range list {
+		rows[c.BookingID] = c
+	}
+	if got := rows[reached.ID]; got.Channel != booking.ChannelOnsite || got.PhoneMasked != "135****7777" {
+		t.Errorf("the walk-in's row = %+v; want the on-site channel, the contact number masked", got)
+	}
+	if got := rows[silent.ID]; got.PhoneMasked != "" {
+		t.Errorf("the row of a walk-in who left no number = %+v; want no number", got)
+	}
+	if _, err := h.svc.CallBackNumber(h.ctx, clerk, rows[reached.ID].NotificationID); !errors.Is(err, booking.ErrForbidden) {
+		t.Errorf("a clerk opens the number: %v; want forbidden (operators ring)", err)
+	}
+	phone, err := h.svc.CallBackNumber(h.ctx, op, rows[reached.ID].NotificationID)
+	if err != nil || phone != "13566667777" {
+		t.Fatalf("the walk-in's number = %q, %v; want 13566667777", phone, err)
+	}
+	if n := h.auditCount("callback_number_read"); n != 1 {
+		t.Errorf("%d audited reads of a number; want 1", n)
+	}
+	db := h.sql()
+	db.wantCount("sealed numbers kept for the walk-in", 1,
+		`SELECT count(*) FROM caller_phones WHERE item_id = $1 AND phone_masked = '135****7777' AND position('13566667777' in encode(phone_sealed, 'escape')) = 0`, reached.ID)
+	db.wantCount("events carrying a phone for the walk-ins", 0,
+		`SELECT count(*) FROM booking_events WHERE booking_id IN ($1, $2) AND phone IS NOT NULL AND phone <> ''`, reached.ID, silent.ID)
+	if strings.Contains(h.stack.Logs.String(), "66667777") {
+		t.Errorf("the service log holds the walk-in's number")
+	}
+}

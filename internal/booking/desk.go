@@ -121,9 +121,14 @@ func CardOutranks(known, i Identity) bool {
 // referral) makes for a person who is not logged in.
 type StaffBookRequest struct {
 	IdentityRequest
-	SessionID      string
-	Channel        Channel
-	CallerPhone    string // phone channel: the number the caller rang from
+	SessionID   string
+	Channel     Channel
+	CallerPhone string // phone channel: the number the caller rang from
+	// ContactPhone is a walk-in's number for a call back (on site only,
+	// optional): kept sealed with the booking as a caller's number is, so
+	// a stop of the clinic can reach them (callback.go). It is no caller's
+	// number: it goes into no event and gives no say in the booking.
+	ContactPhone   string
 	IdempotencyKey string
 	Origin         Origin
 }
@@ -154,12 +159,22 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		return Result{}, ErrChannelForbidden
 	}
 	var phoneRef string
+	keep := "" // the number a call back about the booking rings
 	if req.Channel == ChannelPhone {
 		p, err := identity.NormalizePhone(req.CallerPhone)
 		if err != nil {
 			return Result{}, ErrInvalidPhone
 		}
-		phoneRef = s.phoneRef(s.keys.Hash("phone", p))
+		phoneRef, keep = s.phoneRef(s.keys.Hash("phone", p)), req.CallerPhone
+	}
+	if req.ContactPhone != "" {
+		if req.Channel != ChannelOnsite {
+			return Result{}, textError(ErrInvalidField, "contact_phone", "a contact number is a walk-in's (on site): the phone channel keeps the caller's")
+		}
+		if _, err := identity.NormalizePhone(req.ContactPhone); err != nil {
+			return Result{}, textError(ErrInvalidPhone, "contact_phone", "the contact number is not a valid mainland mobile number")
+		}
+		keep = req.ContactPhone
 	}
 	// identityID is the person's, once known, for the event of a refusal.
 	var identityID string
@@ -238,12 +253,12 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	}()
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
-	} else if phoneRef != "" {
+	} else if keep != "" {
 		item := r.Booking.ID
 		if r.Entered {
 			item = r.Entry.ID // a won entry's booking has its id
 		}
-		s.keepCallerPhone(ctx, item, identityID, req.CallerPhone) // for a call back (callback.go)
+		s.keepCallerPhone(ctx, item, identityID, keep) // for a call back (callback.go)
 	}
 	return r, err
 }

@@ -206,7 +206,7 @@ var (
 	ErrOfferClosed          = newErr(KindConflict, "offer_closed", "this substitute offer has been answered or has lapsed")
 	ErrCallBackNotFound     = newErr(KindNotFound, "callback_not_found", "no such call-back on your hospital's list")
 	ErrCallBackDone         = newErr(KindConflict, "callback_done", "this person has been told already: the call-back is off the list")
-	ErrNoCallerPhone        = newErr(KindNotFound, "caller_phone_unknown", "no number is on file for this person (booked at the desk, or before numbers were kept)")
+	ErrNoCallerPhone        = newErr(KindNotFound, "caller_phone_unknown", "no number is on file for this person (a walk-in who left no contact number, or booked before numbers were kept)")
 	ErrSessionInPast        = newErr(KindRule, "session_in_past", "the session starts in the past")
 	ErrExtraSlotsLimit      = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
 	ErrSessionTooFar        = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")

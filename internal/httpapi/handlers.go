@@ -542,8 +542,9 @@ func (s *Server) phoneBook(r *request) error {
 
 type deskBookIn struct {
 	identityIn
-	SessionID string `json:"session_id"`
-	Channel   string `json:"channel"`
+	SessionID    string `json:"session_id"`
+	Channel      string `json:"channel"`
+	ContactPhone string `json:"contact_phone"` // optional: a walk-in's number for a call back
 }
 
 func (s *Server) deskBook(r *request) error {
@@ -567,7 +568,8 @@ func (s *Server) deskBook(r *request) error {
 	if ch != booking.ChannelOnsite && ch != booking.ChannelReferral {
 		return booking.Errorf(booking.ErrInvalidChannel, "the desk books on the onsite or referral channel")
 	}
-	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID, Channel: ch})
+	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID, Channel: ch,
+		ContactPhone: in.ContactPhone})
 }
 
 func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {

@@ -122,3 +122,63 @@ func TestCallBackListInBrowser(t *testing.T) {
 		t.Errorf("the service log holds the caller's number")
 	}
 }
+
+// TestWalkInContactInBrowser drives headless Chromium through the desk's
+// walk-in form with its optional contact number: a number that is not one
+// comes back on the form with the field marked and nothing booked; a
+// valid one books, and when the clinic is stopped the call centre's 回电
+// tab lists the walk-in with the number masked and opens it on the row
+// alone, audited. The number is never in the page before it is asked for,
+// nor in the log.
+func TestWalkInContactInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	today := s.addToday()
+	opPass, clerkPass, adminPass := "operator password 1", "clerk password 1", "admin password 1"
+	opPhone, clerkPhone := s.newOperator(opPass), s.newClerk(clerkPass)
+	admin := s.actor(s.newHospitalAdmin(adminPass), adminPass)
+	contact := newPhone()
+
+	d := newBrowser(t, s.base, 3*time.Minute)
+	d.signIn("desk", clerkPhone, clerkPass)
+	d.open("/desk/walkin?s=" + today.ID)
+	d.fill("#walkin-form input[name=id_number]", residentID(7701))
+	d.fill("#walkin-form input[name=name]", "钱阿婆")
+	d.fill("#walkin-form input[name=contact_phone]", "12345")
+	d.click("#walkin-form button[type=submit]", "/desk/bookings")
+	d.contains("#error", "contact number is not a valid mainland mobile number")
+	d.contains("#walkin-form input[name=contact_phone][aria-invalid=true]", "")
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1`, today.ID); n != 0 {
+		t.Fatalf("%d bookings after a refused contact number; want none", n)
+	}
+	d.fill("#walkin-form input[name=id_number]", residentID(7701))
+	d.fill("#walkin-form input[name=name]", "钱阿婆")
+	d.fill("#walkin-form input[name=contact_phone]", contact)
+	d.click("#walkin-form button[type=submit]", "ok=walkin")
+	var bookingID string
+	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id::TEXT FROM bookings WHERE session_id = $1 AND channel = 'onsite'`, today.ID).
+		Scan(&bookingID), "the walk-in's booking")
+
+	_, err := s.svc.StopSession(ctx, admin, today.ID, "医生临时停诊 The doctor is ill")
+	testenv.Must(t, err, "stop")
+	var walkN string
+	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id::TEXT FROM notifications WHERE booking_id = $1`, bookingID).Scan(&walkN),
+		"the walk-in's notice")
+
+	o := newBrowser(t, s.base, 3*time.Minute)
+	o.signIn("phone", opPhone, opPass)
+	o.open("/phone/callbacks")
+	r := "#cb-" + walkN
+	o.contains(r+" .dial", identity.MaskPhone(contact))
+	if strings.Contains(o.html(), contact) {
+		t.Errorf("the list shows the walk-in's number in clear before it is asked for")
+	}
+	o.click(r+" .show-number button", "/phone/callbacks/"+walkN+"/number")
+	o.contains(r+" .phone-clear", contact)
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'callback_number_read' AND target = $1`, "notification:"+walkN); n != 1 {
+		t.Errorf("%d audited reads of the walk-in's number; want 1", n)
+	}
+	if strings.Contains(s.logs.String(), contact) {
+		t.Errorf("the service log holds the walk-in's number")
+	}
+}

@@ -722,7 +722,7 @@ func (c *Console) walkin(r *request) error {
 	}
 	if err == nil {
 		b, err = c.svc.BookFor(r.ctx, r.actor, booking.StaffBookRequest{IdentityRequest: req, SessionID: sessionID,
-			Channel: booking.ChannelOnsite, IdempotencyKey: formKey(r), Origin: r.origin})
+			Channel: booking.ChannelOnsite, ContactPhone: r.form("contact_phone"), IdempotencyKey: formKey(r), Origin: r.origin})
 	}
 	if err == nil {
 		// The walk-in is at the desk with the card: checked in at once.
