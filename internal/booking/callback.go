@@ -83,7 +83,36 @@ type CallBack struct {
 	Attempts    int
 	LastCallAt  time.Time
 	LastOutcome string
+	// VisitDate is the stopped session's day (YYYY-MM-DD, the hospital's).
+	VisitDate string
 }
+
+// Over says whether the row has left the list as of now (today is the
+// hospital's date): once the stopped session's day has passed there is
+// nothing left to tell the person — they came and were told at the desk,
+// or they did not — unless a substitute's slot is still held for their
+// answer. The store's list keeps the same rule (CallBackPage).
+func (c CallBack) Over(today string, now time.Time) bool {
+	return c.VisitDate < today && !c.AwaitsAnswer(now)
+}
+
+// CallBackPage is a page of a hospital's call-back list: rows oldest
+// first after the row of id After ("" from the first), at most Limit, of
+// the stopped sessions from Today (the hospital's date) on or with a
+// substitute's slot held at Now.
+type CallBackPage struct {
+	After string
+	Limit int
+	Today string
+	Now   time.Time
+}
+
+// Call-back list pages: CallBackPageSize rows unless the reader asks for
+// fewer or more, at most CallBackPageMax.
+const (
+	CallBackPageSize = 50
+	CallBackPageMax  = 200
+)
 
 // AwaitsAnswer says whether a substitute's slot is still held for the
 // person as of now: the row stays on the list for their answer.
@@ -96,10 +125,12 @@ func (c *CallBack) SetPhoneSealed(sealed []byte) { c.phoneSealed = sealed }
 
 // CallBackStore keeps the call-back list (callback.go).
 type CallBackStore interface {
-	// CallBacks lists a hospital's stop notices of people on no account's
-	// list not yet told, oldest first; CallBack reads one of them
-	// (ErrCallBackNotFound, also once it is told).
-	CallBacks(ctx context.Context, hospitalID string) ([]CallBack, error)
+	// CallBacks lists a page of a hospital's stop notices of people on no
+	// account's list not yet told and not over (CallBack.Over), oldest
+	// first; a page.After that is not a row of the hospital's is
+	// ErrNotFound. CallBack reads one notice (ErrCallBackNotFound once it
+	// is told).
+	CallBacks(ctx context.Context, hospitalID string, page CallBackPage) ([]CallBack, error)
 	CallBack(ctx context.Context, id string) (CallBack, error)
 	// RecordCallBack counts one call with its outcome and, when told,
 	// stamps the notice delivered by actor, in one transaction with the
@@ -122,16 +153,50 @@ func callBackStaff(actor Actor) error {
 }
 
 // CallBacks lists the actor's hospital's people to ring about stopped
-// clinics, oldest first, their numbers masked.
+// clinics, oldest first, their numbers masked: the first page
+// (CallBacksAfter).
 func (s *Service) CallBacks(ctx context.Context, actor Actor) ([]CallBack, error) {
+	return s.CallBacksAfter(ctx, actor, "", 0)
+}
+
+// CallBacksAfter is a page of the list: up to limit rows (0:
+// CallBackPageSize; at most CallBackPageMax) after the row of id after
+// (the previous page's last; "" from the first). A full page may have
+// more behind it. A row leaves the list when it is told, or once it is
+// over (CallBack.Over: its session's day has passed in the hospital's
+// zone, and no substitute's slot is held for an answer).
+func (s *Service) CallBacksAfter(ctx context.Context, actor Actor, after string, limit int) ([]CallBack, error) {
 	if err := callBackStaff(actor); err != nil {
 		return nil, err
 	}
-	cbs, err := s.store.CallBacks(ctx, actor.HospitalID)
+	switch {
+	case limit == 0:
+		limit = CallBackPageSize
+	case limit < 0 || limit > CallBackPageMax:
+		return nil, textError(ErrInvalidField, "limit", "limit is from 1 to %d rows", CallBackPageMax)
+	}
+	if after != "" && !isUUID(after) {
+		return nil, textError(ErrInvalidField, "after", "after is the id of a call-back row (the last of the previous page)")
+	}
+	page := CallBackPage{After: after, Limit: limit, Today: s.hospitalToday(actor.HospitalID), Now: s.cfg.Now()}
+	cbs, err := s.store.CallBacks(ctx, actor.HospitalID, page)
+	if errors.Is(err, ErrNotFound) {
+		return nil, textError(ErrInvalidField, "after", "after names no call-back row of your hospital")
+	}
 	for i := range cbs {
 		cbs[i].phoneSealed = nil
 	}
 	return cbs, err
+}
+
+// hospitalToday is the date in a hospital's zone (the stand-in zone for
+// one the catalog does not know).
+func (s *Service) hospitalToday(hospitalID string) string {
+	loc := StandInLocation()
+	if h, ok := s.catalog.Load().Hospital(hospitalID); ok {
+		loc = h.Location()
+	}
+	return s.cfg.Now().In(loc).Format(time.DateOnly)
 }
 
 // callBackOf reads a row of the actor's hospital's list; another
@@ -147,7 +212,8 @@ func (s *Service) callBackOf(ctx context.Context, actor Actor, id string) (CallB
 	if err != nil {
 		return CallBack{}, err
 	}
-	if cb.HospitalID != actor.HospitalID {
+	// Another hospital's, or one that left the list as over, is none.
+	if cb.HospitalID != actor.HospitalID || cb.Over(s.hospitalToday(cb.HospitalID), s.cfg.Now()) {
 		return CallBack{}, ErrCallBackNotFound
 	}
 	return cb, nil

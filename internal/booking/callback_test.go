@@ -380,3 +380,93 @@ func TestCallBackReachesWalkIns(t *testing.T) {
 		t.Errorf("the service log holds the walk-in's number")
 	}
 }
+
+// TestCallBackListPages: the call-back list comes a page at a time, oldest
+// first by (time, id), each page going on after the previous page's last
+// row with none skipped or repeated (the stop writes its notices at one
+// time); a cursor that is not a row of the reader's hospital, or a limit
+// out of range, is invalid_field. A row leaves the list once its stopped
+// session's day has passed in the hospital's zone: it is then neither
+// listed nor marked.
+func TestCallBackListPages(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op, clerk := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleClerk, h.hosp.ID)
+	other, _ := h.otherHospital()
+	theirOp := h.staffOf(booking.RoleOperator, other.ID)
+	sess := h.deskSession(deskOpts{phone: 5, onsite: 2})
+	for i := range 5 {
+		_, err := h.staffBook(op, h.person("回电"+string(rune('甲'+i))), sess, booking.ChannelPhone, "1391234567"+string(rune('0'+i)))
+		testenv.Must(t, err, "book caller %d", i)
+	}
+	h.mustWalkIn(clerk, h.person("现场乙"), sess)
+	_, err := h.svc.StopSession(h.ctx, admin, sess.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop")
+
+	all, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the first page, by default")
+	if len(all) != 6 {
+		t.Fatalf("the first page = %d rows, want all 6", len(all))
+	}
+	var paged []string
+	after := ""
+	for range 4 {
+		page, err := h.svc.CallBacksAfter(h.ctx, op, after, 4)
+		testenv.Must(t, err, "the page after %q", after)
+		if len(page) > 4 {
+			t.Fatalf("a page of limit 4 has %d rows", len(page))
+		}
+		for _, c := range page {
+			paged = append(paged, c.NotificationID)
+		}
+		if len(page) < 4 {
+			break
+		}
+		after = page[len(page)-1].NotificationID
+	}
+	var want []string
+	for _, c := range all {
+		want = append(want, c.NotificationID)
+	}
+	if strings.Join(paged, ",") != strings.Join(want, ",") {
+		t.Errorf("pages of 4 = %v, want the whole list in its order %v", paged, want)
+	}
+	for _, tt := range []struct {
+		name  string
+		after string
+		limit int
+	}{
+		{"a cursor that is no id", "nope", 0},
+		{"a cursor no row has", booking.NewID(), 0},
+		{"a limit over the most", "", booking.CallBackPageMax + 1},
+		{"a negative limit", "", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := h.svc.CallBacksAfter(h.ctx, op, tt.after, tt.limit)
+			wantErr(t, tt.name, err, booking.ErrInvalidField)
+		})
+	}
+	t.Run("another hospital's operator pages from this one's row", func(t *testing.T) {
+		_, err := h.svc.CallBacksAfter(h.ctx, theirOp, all[0].NotificationID, 0)
+		wantErr(t, "another hospital's cursor", err, booking.ErrInvalidField)
+	})
+
+	t.Run("the session's day has passed", func(t *testing.T) {
+		defer h.clock.at(sess.StartsAt.AddDate(0, 0, 1))()
+		list, err := h.svc.CallBacks(h.ctx, op)
+		testenv.Must(t, err, "the list the next day")
+		if len(list) != 0 {
+			t.Errorf("the list the day after the stopped session = %d rows, want none", len(list))
+		}
+		_, err = h.svc.MarkCallBack(h.ctx, op, all[0].NotificationID, booking.CallTold, "", booking.Origin{})
+		wantErr(t, "marking a row that is over", err, booking.ErrCallBackNotFound)
+		_, err = h.svc.CallBackNumber(h.ctx, op, all[0].NotificationID)
+		wantErr(t, "opening the number of a row that is over", err, booking.ErrCallBackNotFound)
+	})
+	t.Run("late on the session's day", func(t *testing.T) {
+		defer h.clock.at(h.day.Add(23*time.Hour + 59*time.Minute))()
+		if list, err := h.svc.CallBacks(h.ctx, op); err != nil || len(list) != 6 {
+			t.Errorf("the list late on the session's day = %d rows, %v; want all 6", len(list), err)
+		}
+	})
+}

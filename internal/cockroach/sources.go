@@ -480,11 +480,24 @@ func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking
 	})
 }
 
-// CallBacks lists a hospital's stop notices of people on no account's list
-// not yet told, oldest first.
-func (s *Store) CallBacks(ctx context.Context, hospitalID string) (_ []booking.CallBack, rerr error) {
+// CallBacks lists a page of a hospital's stop notices of people on no
+// account's list not yet told and not over, oldest first.
+func (s *Store) CallBacks(ctx context.Context, hospitalID string, page booking.CallBackPage) (_ []booking.CallBack, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, sourceQueries["call_backs"]+" AND n.hospital_id = $1 ORDER BY n.created_at, n.id", hospitalID)
+	var from time.Time // before every row
+	afterID := "00000000-0000-0000-0000-000000000000"
+	if page.After != "" {
+		err := s.db.pool.QueryRow(ctx, sourceQueries["call_back_cursor"], page.After, hospitalID).Scan(&from)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, booking.ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		afterID = page.After
+	}
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["call_backs"]+"\n"+sourceQueries["call_backs_page"], hospitalID, page.Today, page.Now,
+		from, afterID, page.Limit)
 	return pgx.CollectRows(rows, scanCallBack)
 }
 
@@ -535,7 +548,7 @@ func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	var sealed []byte
 	err := r.Scan(&c.NotificationID, &c.Kind, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
 		&channel, &c.IDType, &c.NumberMasked, &c.NameMasked, &c.Reason, &c.Body, &c.CreatedAt, &c.Attempts, &lastCall,
-		&c.LastOutcome, &c.PhoneMasked, &sealed, &offerID, &offerStatus, &holdUntil)
+		&c.LastOutcome, &c.PhoneMasked, &sealed, &offerID, &offerStatus, &holdUntil, &c.VisitDate)
 	c.Channel = booking.Channel(channel)
 	c.SetPhoneSealed(sealed)
 	if lastCall != nil {

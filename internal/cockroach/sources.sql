@@ -190,7 +190,7 @@ SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.b
        CASE WHEN n.kind = 'session_stopped' THEN s.stop_reason ELSE '' END, n.body, n.created_at, n.call_attempts,
        n.last_call_at, n.last_call_outcome,
        COALESCE(p.phone_masked, ''), p.phone_sealed,
-       COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until
+       COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until, s.visit_date::TEXT
   FROM notifications n
   JOIN clinic_sessions s ON s.id = n.session_id
   LEFT JOIN bookings b ON b.id = n.booking_id
@@ -201,6 +201,22 @@ SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.b
    -- A booking told of that has ended since is not rung for: what ended it
    -- is told (a stop's notice) or was the person's own doing.
    AND NOT (n.kind = 'booked' AND b.status = 'cancelled')
+
+-- name: call_backs_page
+-- A page of a hospital's list ($1; call_backs' WHERE clause goes on): the
+-- rows not over — their session's day ($2, the hospital's today) has not
+-- passed, or a substitute's slot is still held at $3 — after the row at
+-- ($4, $5) in (created_at, id) order, at most $6.
+   AND n.hospital_id = $1
+   AND (s.visit_date >= $2::DATE OR (o.status = 'offered' AND o.hold_until > $3))
+   AND (n.created_at > $4 OR (n.created_at = $4 AND n.id > $5::UUID))
+ ORDER BY n.created_at, n.id
+ LIMIT $6;
+
+-- name: call_back_cursor
+-- Where the row a page goes on after stands: any notice of the hospital's,
+-- told since or not.
+SELECT created_at FROM notifications WHERE id = $1 AND hospital_id = $2;
 
 -- name: record_call_back
 -- One call about a call-back row $1 at $2 by $3 with outcome $4; $5 true

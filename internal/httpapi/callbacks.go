@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -61,7 +62,19 @@ func callBackView(cat *booking.Catalog, c booking.CallBack, now time.Time) callB
 }
 
 func (s *Server) listCallBacks(r *request) error {
-	cbs, err := s.svc.CallBacks(r.context(), r.actor)
+	// A page: limit rows (booking.CallBackPageSize unless given) after the
+	// row of id after (the previous page's last); a full page may have
+	// more behind it.
+	args := r.rc.QueryArgs()
+	limit := 0
+	if v := args.Peek("limit"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 {
+			return booking.Errorf(booking.ErrInvalidField, "limit is a number of rows, from 1 to %d", booking.CallBackPageMax)
+		}
+		limit = n
+	}
+	cbs, err := s.svc.CallBacksAfter(r.context(), r.actor, string(args.Peek("after")), limit)
 	if err != nil {
 		return err
 	}

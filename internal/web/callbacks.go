@@ -38,6 +38,7 @@ type callBackRow struct {
 	EndedClass string // its status colour: confirmed for a slot booked, else cancelled
 	Body       string // the notice, as the person is to be told it
 	Phone      string // masked; Dial holds it in clear on the one answer that opened it
+	Contact    bool   // Phone is a walk-in's contact number, not the one a call came from
 	Dial       string
 	Offer      *offerView
 	OfferState string
@@ -52,6 +53,20 @@ type callBackData struct {
 	Base     string // /phone or /desk
 	CanDial  bool   // operators ring; the desk tells people at the window
 	Rows     []callBackRow
+	// After is the page's start (the previous page's last row; "" on the
+	// first), which a row's forms carry back; NextURL the next page's, when
+	// this one is full (booking.CallBackPageSize); FirstURL the first
+	// page's, on a later one.
+	After, NextURL, FirstURL string
+}
+
+// callBackAfter is where the list's page starts: ?after= on the list, the
+// row form's after on a post from it.
+func callBackAfter(r *request) string {
+	if v := r.query("after"); v != "" {
+		return v
+	}
+	return r.form("after")
 }
 
 var callOutcomeLabels = map[string]string{
@@ -71,7 +86,7 @@ var offerStateLabels = map[string]string{
 // callBackData builds the list of the staff member's hospital; dial, when
 // set, is the row whose number was just opened, shown in clear.
 func (c *Console) callBackData(r *request, base, highlight, dialID, dial string, failed bool) (callBackData, error) {
-	d := callBackData{Base: base, CanDial: r.actor.Role == booking.RoleOperator}
+	d := callBackData{Base: base, CanDial: r.actor.Role == booking.RoleOperator, After: callBackAfter(r)}
 	cat, now := c.svc.Catalog(), c.opts.Now()
 	h, ok := cat.Hospital(r.actor.HospitalID)
 	if !ok {
@@ -79,13 +94,20 @@ func (c *Console) callBackData(r *request, base, highlight, dialID, dial string,
 	}
 	d.Hospital = h.Name
 	loc := h.Location()
-	cbs, err := c.svc.CallBacks(r.ctx, r.actor)
+	cbs, err := c.svc.CallBacksAfter(r.ctx, r.actor, d.After, 0)
 	if err != nil {
 		return d, err
+	}
+	if len(cbs) == booking.CallBackPageSize {
+		d.NextURL = base + "/callbacks?" + url.Values{"after": {cbs[len(cbs)-1].NotificationID}}.Encode()
+	}
+	if d.After != "" {
+		d.FirstURL = base + "/callbacks"
 	}
 	for _, cb := range cbs {
 		row := callBackRow{ID: cb.NotificationID, Reason: cb.Reason, Person: cb.NameMasked, IDType: idTypeLabel(cb.IDType),
 			MaskedID: cb.NumberMasked, Channel: channelLabels[cb.Channel], Phone: cb.PhoneMasked, Attempts: cb.Attempts,
+			Contact:   cb.Channel == booking.ChannelOnsite,
 			Highlight: cb.NotificationID == highlight, Failed: failed && cb.NotificationID == highlight}
 		row.Ended, row.EndedClass, row.Body = callBackLabel(cb), "cancelled", cb.Body
 		if cb.Kind == "booked" {
@@ -182,7 +204,11 @@ func (c *Console) markCallBack(r *request) error {
 		done = "told_held" // the row stays for their answer (MarkCallBack)
 	}
 	base := callBackBase(r)
-	c.redirect(r, base+"/callbacks?"+url.Values{"ok": {done}, "id": {r.param}}.Encode())
+	v := url.Values{"ok": {done}, "id": {r.param}}
+	if after := callBackAfter(r); after != "" {
+		v.Set("after", after) // back to the page the row was on
+	}
+	c.redirect(r, base+"/callbacks?"+v.Encode())
 	return nil
 }
 

@@ -644,7 +644,7 @@ func (unimplementedStore) MadeByAccount(_ context.Context, _ string, _ string, _
 	panic(unimplemented("Store.MadeByAccount"))
 }
 
-func (unimplementedStore) CallBacks(_ context.Context, _ string) ([]booking.CallBack, error) {
+func (unimplementedStore) CallBacks(_ context.Context, _ string, _ booking.CallBackPage) ([]booking.CallBack, error) {
 	panic(unimplemented("Store.CallBacks"))
 }
 
