@@ -575,7 +575,8 @@ SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash
 -- entries and waitlist places for a caller ringing from it ($2 is the
 -- events' phone reference), family members given it ($1 the keyed hash),
 -- and the self of the account it logs in.
-SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL
+SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
   FROM identities
  WHERE id IN (SELECT identity_id FROM booking_events
                WHERE phone = $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
