@@ -169,10 +169,10 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	}
 	if req.ContactPhone != "" {
 		if req.Channel != ChannelOnsite {
-			return Result{}, textError(ErrInvalidField, "contact_phone", "a contact number is a walk-in's (on site): the phone channel keeps the caller's")
+			return Result{}, FieldErrorf(ErrInvalidField, "contact_phone", "a contact number is a walk-in's (on site): the phone channel keeps the caller's")
 		}
 		if _, err := identity.NormalizePhone(req.ContactPhone); err != nil {
-			return Result{}, textError(ErrInvalidPhone, "contact_phone", "the contact number is not a valid mainland mobile number")
+			return Result{}, FieldErrorf(ErrInvalidPhone, "contact_phone", "the contact number is not a valid mainland mobile number")
 		}
 		keep = req.ContactPhone
 	}
