@@ -81,7 +81,7 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 
 	// 3. The schedule page publishes for the new doctor.
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
-	b.count(`#publish-form option[value="`+doc.ID+`"]`, 1)
+	b.count("#publish-form-"+s.hospital.ID+` option[value="`+doc.ID+`"]`, 1)
 
 	// 4. A doctor with an upcoming session is not retired.
 	b.click(`nav a[href="/admin/doctors"]`, "/admin/doctors")

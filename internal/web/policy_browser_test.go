@@ -82,21 +82,21 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	// beside its 10 online slots (3 of 13), and publishing it as proposed
 	// is accepted.
 	b.click(`nav.subnav a[href="/admin/schedule"]`, "/admin/schedule")
-	b.do("open the publish form", chromedp.WaitVisible(chromedp.CSS("#publish-open")), chromedp.Click(chromedp.CSS("#publish-open")))
-	onsite, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#publish-form input[name=onsite]")))
+	b.do("open the publish form", chromedp.WaitVisible(chromedp.CSS("#publish-open-"+s.hospital.ID)), chromedp.Click(chromedp.CSS("#publish-open-"+s.hospital.ID)))
+	onsite, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#publish-form-"+s.hospital.ID+" input[name=onsite]")))
 	testenv.Must(t, err, "read the on-site quota")
 	if onsite != "3" {
 		t.Errorf("the publish form proposes %q on-site slots, want 3 (20%% of 13)", onsite)
 	}
-	b.contains("#publish-form .onsite-share", "20%")
+	b.contains("#publish-form-"+s.hospital.ID+" .onsite-share", "20%")
 	day := time.Now().In(shanghai).AddDate(0, 0, 4).Format(time.DateOnly)
 	for sel, v := range map[string]string{"select[name=doctor_id]": s.doctors[2].ID, "input[name=date]": day, "select[name=period]": "evening",
 		"input[name=start]": "18:00", "input[name=end]": "21:00", "input[name=release]": time.Now().In(shanghai).Add(time.Hour).Format("2006-01-02T15:04")} {
-		b.do("set "+sel, chromedp.SetValue(chromedp.CSS("#publish-form "+sel), v))
+		b.do("set "+sel, chromedp.SetValue(chromedp.CSS("#publish-form-"+s.hospital.ID+" "+sel), v))
 	}
 	b.shot("policy-06-publish-prefilled")
 	b.phoneShot("policy-06-publish-prefilled-390")
-	b.click("#publish-form button[type=submit]", "/admin/schedule?ok=published")
+	b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule?ok=published")
 	b.open("/admin/policy")
 	// A hospital's administrator sees the platform's account limits, and
 	// no form to change them.

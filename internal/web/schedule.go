@@ -18,7 +18,6 @@ import (
 type scheduleData struct {
 	Hospitals []scheduleHospital
 	Periods   []option
-	Form      scheduleForm
 }
 
 type scheduleHospital struct {
@@ -30,6 +29,10 @@ type scheduleHospital struct {
 	// beside the default online quota to meet it.
 	OnsiteShare int
 	Onsite      string
+	// Form is this hospital's publish form: as typed when it was the one
+	// refused or warned of (a platform administrator has one per
+	// hospital), else blank with its own idempotency key.
+	Form scheduleForm
 }
 
 // defaultOnline is the publish form's online quota before anything is typed.
@@ -56,6 +59,8 @@ type scheduleRow struct {
 
 // scheduleForm keeps what was typed when publishing fails.
 type scheduleForm struct {
+	// HospitalID is the hospital whose form was sent (publishForm).
+	HospitalID                                  string
 	DoctorID, Date, Period, Start, End, Release string
 	Online, Phone, Onsite                       string
 	FormKey                                     string
@@ -68,16 +73,20 @@ type scheduleForm struct {
 }
 
 // scheduleOf lists the upcoming sessions of the hospitals the administrator
-// covers, with their doctors for the publish form.
+// covers, with their doctors for the publish form: form (typed, refused or
+// warned of) in its hospital's, a blank one in every other's.
 func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 	cat, now := c.svc.Catalog(), c.opts.Now()
-	d := scheduleData{Form: form, Periods: []option{{"morning", periodLabels["morning"]}, {"afternoon", periodLabels["afternoon"]},
+	d := scheduleData{Periods: []option{{"morning", periodLabels["morning"]}, {"afternoon", periodLabels["afternoon"]},
 		{"evening", periodLabels["evening"]}}}
 	for _, h := range cat.Hospitals() {
 		if !r.actor.Covers(h.ID) {
 			continue
 		}
-		sh := scheduleHospital{ID: h.ID, Name: h.Name}
+		sh := scheduleHospital{ID: h.ID, Name: h.Name, Form: newScheduleForm()}
+		if form.HospitalID == h.ID {
+			sh.Form = form
+		}
 		if p, _ := h.PolicyAt(now); p.OnsiteShare > 0 {
 			sh.OnsiteShare = p.OnsiteShare
 		}
@@ -134,8 +143,7 @@ func (c *Console) schedulePage(r *request) error {
 		flash += fmt.Sprintf("%d 人已在线通知，%d 人待回电告知（电话/服务台“回电”列表）。 %d notified online, %d to call back (the phone and desk call-back list).",
 			online, calls, online, calls)
 	}
-	form := newScheduleForm()
-	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, form)})
+	return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Flash: flash, Data: c.scheduleOf(r, scheduleForm{})})
 }
 
 // publishSession publishes a session from the form: its times and the
@@ -144,6 +152,12 @@ func (c *Console) publishSession(r *request) error {
 	f := scheduleForm{DoctorID: r.form("doctor_id"), Date: strings.TrimSpace(r.form("date")), Period: r.form("period"),
 		Start: r.form("start"), End: r.form("end"), Release: r.form("release"), Online: r.form("online"),
 		Phone: r.form("phone"), Onsite: r.form("onsite"), FormKey: r.form("idem"), ConfirmRelease: r.form("confirm_release")}
+	// The form sent names its hospital; the doctor's, when there is one,
+	// is the one the typed doctor can be chosen in again.
+	f.HospitalID = r.form("hospital_id")
+	if doc, ok := c.svc.Catalog().Doctor(f.DoctorID); ok {
+		f.HospitalID = doc.HospitalID
+	}
 	err := c.publish(r, &f)
 	if err == nil && f.ReleaseWarning != "" {
 		return c.render(r, fasthttp.StatusOK, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, f)})
@@ -152,7 +166,8 @@ func (c *Console) publishSession(r *request) error {
 		c.redirect(r, "/admin/schedule?"+url.Values{"ok": {"published"}}.Encode())
 		return nil
 	}
-	return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Data: c.scheduleOf(r, f)}, err)
+	return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Form: "publish-" + f.HospitalID,
+		Data: c.scheduleOf(r, f)}, err)
 }
 
 // releaseWarning says why a release time should be confirmed before it is
@@ -235,7 +250,7 @@ func (c *Console) stopSession(r *request) error {
 		SubstituteDoctorID: r.form("substitute_doctor_id")})
 	if err != nil {
 		return c.formFailed(r, "admin/schedule", page{Title: "号源 Schedule", Nav: "schedule", Form: "stop-" + r.param,
-			Data: c.scheduleOf(r, newScheduleForm())}, err)
+			Data: c.scheduleOf(r, scheduleForm{})}, err)
 	}
 	ok := "stopped"
 	if res.SubstituteSessionID != "" {

@@ -35,22 +35,22 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	open := func(sel string) { // a <details> opens in place: no page to wait for
 		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
 	}
-	open("#publish-open")
+	open("#publish-open-" + s.hospital.ID)
 	set := func(sel, v string) {
 		b.do("set "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), v))
 	}
-	set("#publish-form select[name=doctor_id]", doc.ID)
-	set("#publish-form input[name=date]", day)
-	set("#publish-form select[name=period]", "evening")
-	set("#publish-form input[name=start]", "18:00")
-	set("#publish-form input[name=end]", "21:00")
-	set("#publish-form input[name=online]", "6")
-	set("#publish-form input[name=onsite]", "2")
-	set("#publish-form input[name=release]", release)
+	set("#publish-form-"+s.hospital.ID+" select[name=doctor_id]", doc.ID)
+	set("#publish-form-"+s.hospital.ID+" input[name=date]", day)
+	set("#publish-form-"+s.hospital.ID+" select[name=period]", "evening")
+	set("#publish-form-"+s.hospital.ID+" input[name=start]", "18:00")
+	set("#publish-form-"+s.hospital.ID+" input[name=end]", "21:00")
+	set("#publish-form-"+s.hospital.ID+" input[name=online]", "6")
+	set("#publish-form-"+s.hospital.ID+" input[name=onsite]", "2")
+	set("#publish-form-"+s.hospital.ID+" input[name=release]", release)
 	b.shot("schedule-01-form")
 	// A release time already past is warned of, and nothing is published
 	// until the administrator confirms it.
-	b.click("#publish-form button[type=submit]", "/admin/schedule")
+	b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule")
 	b.contains("#release-warning", "The release time is already past")
 	b.shot("schedule-01-warning")
 	if list := s.svc.Catalog().Sessions(s.hospital.ID, day, ""); len(list) != 0 {
@@ -92,7 +92,7 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	if got := fieldState(b, row+" [name=reason]"); got != "true error true 停" {
 		t.Errorf("the refused stop's reason: aria-invalid, aria-describedby, focused, value = %q, want it marked and kept", got)
 	}
-	if b.isOpen("#publish-form") {
+	if b.isOpen("#publish-form-" + s.hospital.ID) {
 		t.Errorf("a refused stop opened the publish form")
 	}
 	reason := "医生外出会诊 The doctor is called away"
@@ -138,20 +138,20 @@ func TestPublishReleaseTimeWarnings(t *testing.T) {
 	}
 	fill := func(day string, release time.Time) {
 		b.open("/admin/schedule")
-		b.do("open the form", chromedp.WaitVisible(chromedp.CSS("#publish-open")), chromedp.Click(chromedp.CSS("#publish-open")))
-		set("#publish-form select[name=doctor_id]", doc.ID)
-		set("#publish-form input[name=date]", day)
-		set("#publish-form select[name=period]", "evening")
-		set("#publish-form input[name=start]", "18:00")
-		set("#publish-form input[name=end]", "21:00")
-		set("#publish-form input[name=release]", release.Format("2006-01-02T15:04"))
+		b.do("open the form", chromedp.WaitVisible(chromedp.CSS("#publish-open-"+s.hospital.ID)), chromedp.Click(chromedp.CSS("#publish-open-"+s.hospital.ID)))
+		set("#publish-form-"+s.hospital.ID+" select[name=doctor_id]", doc.ID)
+		set("#publish-form-"+s.hospital.ID+" input[name=date]", day)
+		set("#publish-form-"+s.hospital.ID+" select[name=period]", "evening")
+		set("#publish-form-"+s.hospital.ID+" input[name=start]", "18:00")
+		set("#publish-form-"+s.hospital.ID+" input[name=end]", "21:00")
+		set("#publish-form-"+s.hospital.ID+" input[name=release]", release.Format("2006-01-02T15:04"))
 	}
 	published := func(day string) int { return len(s.svc.Catalog().Sessions(s.hospital.ID, day, "")) }
 
 	t.Run("a future release time publishes without a warning", func(t *testing.T) {
 		day := now.AddDate(0, 0, 4).Format(time.DateOnly)
 		fill(day, now.Add(2*time.Hour))
-		b.click("#publish-form button[type=submit]", "/admin/schedule?ok=published")
+		b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule?ok=published")
 		b.absent("#release-warning")
 		if n := published(day); n != 1 {
 			t.Errorf("%d sessions on %s, want the one published", n, day)
@@ -160,21 +160,21 @@ func TestPublishReleaseTimeWarnings(t *testing.T) {
 	t.Run("a release time a year and more ahead needs the confirmation", func(t *testing.T) {
 		day := now.AddDate(0, 0, 5).Format(time.DateOnly)
 		fill(day, now.AddDate(1, 0, 5)) // the year mistyped
-		b.click("#publish-form button[type=submit]", "/admin/schedule")
+		b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule")
 		b.contains("#release-warning", "more than 366 days away")
 		if n := published(day); n != 0 {
 			t.Fatalf("%d sessions published before the confirmation", n)
 		}
 		// Corrected to another time still a year ahead: warned again, not
 		// taken as confirmed.
-		set("#publish-form input[name=release]", now.AddDate(1, 0, 6).Format("2006-01-02T15:04"))
+		set("#publish-form-"+s.hospital.ID+" input[name=release]", now.AddDate(1, 0, 6).Format("2006-01-02T15:04"))
 		b.click("#publish-confirm", "/admin/schedule")
 		b.contains("#release-warning", "more than 366 days away")
 		if n := published(day); n != 0 {
 			t.Fatalf("%d sessions published with a release time changed after the warning", n)
 		}
 		// Corrected to an hour from now: published without a word.
-		set("#publish-form input[name=release]", now.Add(time.Hour).Format("2006-01-02T15:04"))
+		set("#publish-form-"+s.hospital.ID+" input[name=release]", now.Add(time.Hour).Format("2006-01-02T15:04"))
 		b.click("#publish-confirm", "/admin/schedule?ok=published")
 		if n := published(day); n != 1 {
 			t.Errorf("%d sessions on %s after the correction, want 1", n, day)

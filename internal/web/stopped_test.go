@@ -188,3 +188,77 @@ func TestBookingsPageShowsTheDeadlineInForce(t *testing.T) {
 		t.Errorf("the booking's free cancellation deadline: want %s, the one in force:\n%s", want, row)
 	}
 }
+
+// TestRefusedPublishStaysInItsHospital: a platform administrator has one
+// publish form per hospital; a refused publish comes back open, with what
+// was typed and the field marked, in its hospital's form only — it came
+// back in every hospital's, each open, the other's doctor falling back to
+// its first (a submit there published at the wrong hospital), and all
+// sharing one idempotency key and one set of element ids.
+func TestRefusedPublishStaysInItsHospital(t *testing.T) {
+	s := newSite(t)
+	other := booking.Hospital{ID: booking.NewID(), Name: "别的医院 Other Hospital " + testenv.Token(), TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	dept := booking.Department{ID: booking.NewID(), HospitalID: other.ID, Name: "眼科 Ophthalmology"}
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: other.ID, DepartmentID: dept.ID, Name: "赵敏 Zhao Min"}
+	testenv.Must(t, s.svc.SaveSchedule(t.Context(), booking.Schedule{Hospitals: []booking.Hospital{other},
+		Departments: []booking.Department{dept}, Doctors: []booking.Doctor{doc}}), "save the other hospital")
+	c, _ := adminClient(t, s)
+	day := time.Now().In(shanghai).AddDate(0, 0, 5).Format(time.DateOnly)
+	release := time.Now().In(shanghai).Add(time.Hour).Format("2006-01-02T15:04")
+	section := func(body, hospital string) string {
+		return regexp.MustCompile(`(?s)<section class="card" id="h-` + hospital + `">.*?</section>`).FindString(body)
+	}
+	idem := regexp.MustCompile(`name="idem" value="([^"]*)"`)
+	for _, tc := range []struct {
+		name             string
+		doctor, hospital string // the form sent and the hospital it belongs to
+		idle             string // the other hospital
+		form             url.Values
+	}{
+		{"this hospital's doctor", s.doctors[2].ID, s.hospital.ID, other.ID, url.Values{"hospital_id": {s.hospital.ID}}},
+		{"the other hospital's doctor", doc.ID, other.ID, s.hospital.ID, url.Values{"hospital_id": {other.ID}}},
+		// The doctor unknown (retired since the page was loaded): the form
+		// sent says its hospital.
+		{"an unknown doctor", "nobody", other.ID, s.hospital.ID, url.Values{"hospital_id": {other.ID}}},
+	} {
+		f := url.Values{"csrf": {c.csrf("/admin/schedule")}, "idem": {booking.NewID()}, "doctor_id": {tc.doctor}, "date": {day},
+			"period": {"evening"}, "start": {"18:00"}, "end": {"17:00"}, "online": {"6"}, "phone": {"0"}, "onsite": {"2"}, "release": {release}}
+		for k, v := range tc.form {
+			f[k] = v
+		}
+		a := c.post("/admin/schedule", f)
+		if a.status != 400 && a.status != 404 && a.status != 422 {
+			t.Errorf("%s: %d, want a refusal", tc.name, a.status)
+			continue
+		}
+		refused, idle := section(a.body, tc.hospital), section(a.body, tc.idle)
+		if refused == "" || idle == "" {
+			t.Fatalf("%s: a hospital's section is missing", tc.name)
+		}
+		if !strings.Contains(refused, `<details class="pop" open>`) || !strings.Contains(refused, `value="17:00"`) {
+			t.Errorf("%s: the refused form is not open with what was typed", tc.name)
+		}
+		if !strings.Contains(refused, `aria-invalid="true"`) {
+			t.Errorf("%s: the refused form marks no field", tc.name)
+		}
+		if strings.Contains(idle, `<details class="pop" open>`) || strings.Contains(idle, `value="17:00"`) ||
+			strings.Contains(idle, `aria-invalid`) || strings.Contains(idle, `value="evening" selected`) {
+			t.Errorf("%s: the other hospital's form shows the refused one", tc.name)
+		}
+		if strings.Contains(idle, `value="`+f.Get("idem")+`"`) {
+			t.Errorf("%s: the other hospital's form has the refused form's idempotency key", tc.name)
+		}
+		keys := idem.FindAllStringSubmatch(a.body, -1)
+		if len(keys) != 2 || keys[0][1] == keys[1][1] {
+			t.Errorf("%s: publish forms' idempotency keys %v, want one per form", tc.name, keys)
+		}
+		for _, id := range []string{"publish-open", "publish-form", "schedule"} {
+			if n := strings.Count(a.body, `id="`+id+`"`); n != 0 {
+				t.Errorf("%s: %d elements with id %q, want ids per hospital", tc.name, n, id)
+			}
+		}
+	}
+	if n := len(s.svc.Catalog().Sessions(other.ID, day, "")) + len(s.svc.Catalog().Sessions(s.hospital.ID, day, "")); n != 0 {
+		t.Errorf("%d sessions published by refused forms", n)
+	}
+}
