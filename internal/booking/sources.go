@@ -669,41 +669,49 @@ func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTem
 		return Doctor{}, nil, Errorf(ErrInvalidField, "week %s does not start on a Monday", monday)
 	}
 	if len(t.Days) == 0 || len(t.Days) > 21 || len(t.Pools) == 0 {
-		return Doctor{}, nil, Errorf(ErrInvalidField, "a template needs 1 to 21 days and at least one pool")
+		field := string(ChannelOnline) + "_quota"
+		if len(t.Days) == 0 {
+			field = "day0_weekday"
+		}
+		return Doctor{}, nil, FieldErrorf(ErrInvalidField, field, "a template needs 1 to 21 days and at least one pool")
 	}
-	clock := func(field, v string) (time.Duration, error) {
+	// The fields of a refusal are named as the console's template form
+	// names them: day<i>_<field> for t.Days[i], <channel>_<field> for a
+	// pool.
+	clock := func(field, name, v string) (time.Duration, error) {
 		c, err := time.Parse("15:04", v)
 		if err != nil {
-			return 0, Errorf(ErrInvalidField, "%s %q is not a time of day HH:MM", field, v)
+			return 0, FieldErrorf(ErrInvalidField, field, "%s %q is not a time of day HH:MM", name, v)
 		}
 		return time.Duration(c.Hour())*time.Hour + time.Duration(c.Minute())*time.Minute, nil
 	}
 	var sessions []Session
 	for i, d := range t.Days {
+		day := func(field string) string { return fmt.Sprintf("day%d_%s", i, field) }
 		if d.Weekday < 1 || d.Weekday > 7 {
-			return Doctor{}, nil, Errorf(ErrInvalidField, "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
+			return Doctor{}, nil, FieldErrorf(ErrInvalidField, day("weekday"), "weekday %d is not 1 (Monday) to 7 (Sunday)", d.Weekday)
 		}
-		start, err := clock("start", d.Start)
+		start, err := clock(day("start"), "start", d.Start)
 		if err != nil {
 			return Doctor{}, nil, err
 		}
-		end, err := clock("end", d.End)
+		end, err := clock(day("end"), "end", d.End)
 		if err != nil {
 			return Doctor{}, nil, err
 		}
-		day := week.AddDate(0, 0, d.Weekday-1)
-		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: day.Format(time.DateOnly),
-			Period: d.Period, StartsAt: day.Add(start), EndsAt: day.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
+		date := week.AddDate(0, 0, d.Weekday-1)
+		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: date.Format(time.DateOnly),
+			Period: d.Period, StartsAt: date.Add(start), EndsAt: date.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
 		for _, p := range t.Pools {
-			at, err := clock("release time", p.At)
+			at, err := clock(string(p.Channel)+"_at", "release time", p.At)
 			if err != nil {
 				return Doctor{}, nil, err
 			}
 			if p.DaysBefore < 0 {
-				return Doctor{}, nil, Errorf(ErrInvalidField, "days_before must be 0 or more")
+				return Doctor{}, nil, FieldErrorf(ErrInvalidField, string(p.Channel)+"_days_before", "days_before must be 0 or more")
 			}
 			req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
-				ReleaseAt: day.AddDate(0, 0, -p.DaysBefore).Add(at)})
+				ReleaseAt: date.AddDate(0, 0, -p.DaysBefore).Add(at)})
 		}
 		id := ""
 		if idemKey != "" {
@@ -715,16 +723,36 @@ func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTem
 		}
 		sess, err := s.layoutSession(actor, id, req, overlaps)
 		if err != nil {
-			return Doctor{}, nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, err)
+			return Doctor{}, nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, templateField(err, i))
 		}
 		for _, o := range sessions {
 			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
-				return Doctor{}, nil, Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+				e := Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+				e.Field = day("start")
+				return Doctor{}, nil, e
 			}
 		}
 		sessions = append(sessions, sess)
 	}
 	return doc, sessions, nil
+}
+
+// templateField names the field of a refusal of a template's day i (a
+// session's start, end or period, a pool's quota) as the template form
+// does; err as it is when it names none.
+func templateField(err error, i int) error {
+	e, ok := AsError(err)
+	if !ok || e.Field == "" {
+		return err
+	}
+	named := *e
+	switch Channel(e.Field) {
+	case ChannelOnline, ChannelPhone, ChannelOnsite, ChannelReferral:
+		named.Field = e.Field + "_quota"
+	default:
+		named.Field = fmt.Sprintf("day%d_%s", i, e.Field)
+	}
+	return &named
 }
 
 // PublishWeek publishes a template's sessions for the week that starts on

@@ -262,3 +262,75 @@ func TestRefusedPublishStaysInItsHospital(t *testing.T) {
 		t.Errorf("%d sessions published by refused forms", n)
 	}
 }
+
+// TestRefusedTemplateSaveKeepsWhatWasTyped: a refused new template or
+// template edit comes back open with its name, every clinic's day, period
+// and times and the pools as typed, and the field the refusal is about
+// marked — it came back as blank forms, all closed.
+func TestRefusedTemplateSaveKeepsWhatWasTyped(t *testing.T) {
+	s := newSite(t)
+	c, _ := adminClient(t, s)
+	doc := s.doctors[2]
+	form := func(change ...string) url.Values {
+		v := url.Values{"csrf": {c.csrf("/admin/templates")}, "idem": {booking.NewID()}, "name": {"冬季 Winter"},
+			"day0_weekday": {""}, "day1_weekday": {"3"}, "day1_period": {"afternoon"}, "day1_start": {"13:30"}, "day1_end": {"17:00"},
+			"day2_weekday": {"5"}, "day2_period": {"morning"}, "day2_start": {"08:00"}, "day2_end": {"11:30"},
+			"online_quota": {"12"}, "online_days_before": {"7"}, "online_at": {"08:00"}, "phone_quota": {"3"}, "phone_days_before": {"5"}, "phone_at": {"09:00"}}
+		for i := 0; i+1 < len(change); i += 2 {
+			v.Set(change[i], change[i+1])
+		}
+		return v
+	}
+	saved := form("doctor_id", doc.ID)
+	if a := c.post("/admin/templates", saved); a.status != 303 {
+		t.Fatalf("saving a template: %d, want 303\n%s", a.status, a.body)
+	}
+	m := regexp.MustCompile(`action="/admin/templates/([0-9a-f-]{36})"`).FindStringSubmatch(c.get("/admin/templates").body)
+	if m == nil {
+		t.Fatal("the saved template is not listed")
+	}
+	tpl := m[1]
+	for _, tc := range []struct {
+		name, path, open string // open: the form that must come back open
+		form             url.Values
+		field            string
+		kept             []string
+	}{
+		{"a new template's clinic ending before it starts", "/admin/templates", `id="tpl-new-` + doc.ID + `"`,
+			form("doctor_id", doc.ID, "name", "夏季 Summer", "day2_end", "07:30"), "day2_end",
+			[]string{`value="夏季 Summer"`, `<option value="3" selected>`, `<option value="afternoon" selected>`, `value="13:30"`,
+				`<option value="5" selected>`, `value="07:30"`, `name="online_quota" type="number" min="0" max="500" value="12"`,
+				`name="phone_days_before" type="number" min="0" max="90" value="5"`, `name="phone_at" type="time" value="09:00"`}},
+		{"an edit's pool released at no time", "/admin/templates/" + tpl, `id="tpl-edit-` + tpl + `"`,
+			form("name", "冬季改 Winter 2", "phone_at", "9am"), "phone_at",
+			[]string{`value="冬季改 Winter 2"`, `value="13:30"`, `value="9am"`}},
+		{"an edit without a pool", "/admin/templates/" + tpl, `id="tpl-edit-` + tpl + `"`,
+			form("online_quota", "0", "phone_quota", "0", "day1_start", "14:00"), "online_quota",
+			[]string{`value="14:00"`, `name="phone_quota" type="number" min="0" max="500" value="0"`}},
+		{"a clinic whose period does not fit", "/admin/templates/" + tpl, `id="tpl-edit-` + tpl + `"`,
+			form("day1_period", "morning"), "day1_period", []string{`<option value="morning" selected>`}},
+	} {
+		a := c.post(tc.path, tc.form)
+		if a.status != 400 && a.status != 422 {
+			t.Errorf("%s: %d, want 400 or 422", tc.name, a.status)
+			continue
+		}
+		refused := regexp.MustCompile(`(?s)<details class="pop" open>\s*<summary[^>]*>[^<]*</summary>\s*<form [^>]*` + regexp.QuoteMeta(tc.open) + `>.*?</form>`).FindString(a.body)
+		if refused == "" {
+			t.Errorf("%s: the refused form is not shown open", tc.name)
+			continue
+		}
+		if n := strings.Count(a.body, `<details class="pop" open>`); n != 1 {
+			t.Errorf("%s: %d forms open, want the refused one", tc.name, n)
+		}
+		marked := regexp.MustCompile(`<(input|select) name="([a-z0-9_]+)"[^>]*aria-invalid="true"`).FindAllStringSubmatch(a.body, -1)
+		if len(marked) != 1 || marked[0][2] != tc.field || !strings.Contains(refused, `aria-invalid="true"`) {
+			t.Errorf("%s: marked %v, want %s in the refused form", tc.name, marked, tc.field)
+		}
+		for _, k := range tc.kept {
+			if !strings.Contains(refused, k) {
+				t.Errorf("%s: the refused form lacks %s", tc.name, k)
+			}
+		}
+	}
+}

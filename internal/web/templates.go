@@ -65,9 +65,23 @@ type templateView struct {
 // templateForm is a template as the form shows it: fixed rows of clinics
 // (empty ones unused) and one row per channel (quota 0: no pool).
 type templateForm struct {
+	// ID is the form's id (templateFormID), which a refusal names.
+	ID, Name          string
 	Days              []templateDayForm
 	Pools             []templatePoolForm
 	Weekdays, Periods []option // the choices of every row
+	// Error is the page's error, which may be about this form's fields
+	// (tplFields).
+	Error *pageError
+}
+
+// templateFormID is the id of a template's edit form, or of a doctor's new
+// template form when template is "".
+func templateFormID(doctor, template string) string {
+	if template == "" {
+		return "tpl-new-" + doctor
+	}
+	return "tpl-edit-" + template
 }
 
 type templateDayForm struct {
@@ -76,15 +90,14 @@ type templateDayForm struct {
 }
 
 type templatePoolForm struct {
-	Channel    string
-	Label      string
-	Quota      int
-	DaysBefore int
-	At         string
+	Channel           string
+	Label             string
+	Quota, DaysBefore string
+	At                string
 }
 
-func templateFormOf(t booking.WeekTemplate) templateForm {
-	f := templateForm{Weekdays: weekdayOptions, Periods: periodOptions}
+func templateFormOf(id, name string, t booking.WeekTemplate) templateForm {
+	f := templateForm{ID: id, Name: name, Weekdays: weekdayOptions, Periods: periodOptions}
 	for i := range templateDayRows {
 		d := templateDayForm{N: i, Period: "morning", Start: "08:00", End: "12:00"}
 		if i < len(t.Days) {
@@ -93,13 +106,29 @@ func templateFormOf(t booking.WeekTemplate) templateForm {
 		f.Days = append(f.Days, d)
 	}
 	for _, ch := range templatePoolChannels {
-		p := templatePoolForm{Channel: string(ch), Label: channelLabels[ch], At: "08:00"}
+		p := templatePoolForm{Channel: string(ch), Label: channelLabels[ch], Quota: "0", DaysBefore: "0", At: "08:00"}
 		for _, tp := range t.Pools {
 			if tp.Channel == ch {
-				p.Quota, p.DaysBefore, p.At = tp.Quota, tp.DaysBefore, tp.At
+				p.Quota, p.DaysBefore, p.At = strconv.Itoa(tp.Quota), strconv.Itoa(tp.DaysBefore), tp.At
 			}
 		}
 		f.Pools = append(f.Pools, p)
+	}
+	return f
+}
+
+// typedTemplateForm is the template form of r as it was typed, to show a
+// refused one again.
+func typedTemplateForm(r *request, id string) templateForm {
+	f := templateForm{ID: id, Name: r.form("name"), Weekdays: weekdayOptions, Periods: periodOptions}
+	for i := range templateDayRows {
+		field := func(name string) string { return r.form(fmt.Sprintf("day%d_%s", i, name)) }
+		f.Days = append(f.Days, templateDayForm{N: i, Weekday: field("weekday"), Period: field("period"), Start: field("start"), End: field("end")})
+	}
+	for _, ch := range templatePoolChannels {
+		field := func(name string) string { return r.form(string(ch) + "_" + name) }
+		f.Pools = append(f.Pools, templatePoolForm{Channel: string(ch), Label: channelLabels[ch], Quota: field("quota"),
+			DaysBefore: field("days_before"), At: field("at")})
 	}
 	return f
 }
@@ -137,12 +166,12 @@ func (c *Console) templatesOf(r *request) templatesData {
 				continue
 			}
 			dept, _ := cat.Department(doc.DepartmentID)
-			td := templatesDoctor{ID: doc.ID, Name: doc.Name, Department: dept.Name, New: templateFormOf(booking.WeekTemplate{})}
+			td := templatesDoctor{ID: doc.ID, Name: doc.Name, Department: dept.Name, New: templateFormOf(templateFormID(doc.ID, ""), "", booking.WeekTemplate{})}
 			ts, err := c.svc.DoctorTemplates(r.ctx, r.actor, doc.ID)
 			if err == nil {
 				for _, t := range ts {
 					td.Templates = append(td.Templates, templateView{ID: t.ID, Name: t.Name, Summary: summarise(t.WeekTemplate),
-						UpdatedAt: t.UpdatedAt.In(h.Location()).Format("2006-01-02 15:04"), Form: templateFormOf(t.WeekTemplate)})
+						UpdatedAt: t.UpdatedAt.In(h.Location()).Format("2006-01-02 15:04"), Form: templateFormOf(templateFormID(doc.ID, t.ID), t.Name, t.WeekTemplate)})
 				}
 			}
 			th.Doctors = append(th.Doctors, td)
@@ -160,51 +189,89 @@ func (c *Console) templatesPage(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Flash: flash, Data: c.templatesOf(r)})
 }
 
+// templatesFailed shows a template's refused publish form again open (the
+// fields of a refusal of its week are the template's, not this form's).
 func (c *Console) templatesFailed(r *request, err error) error {
-	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Data: c.templatesOf(r)}, err)
+	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Form: "tpl-publish-" + r.param,
+		Data: c.templatesOf(r)}, err)
+}
+
+// templateSaveFailed shows the refused template form (its id) again open,
+// with what was typed, and the field to correct marked: rows maps the
+// domain's day<i>_ fields (the template's i-th clinic) to the form's rows.
+func (c *Console) templateSaveFailed(r *request, id string, rows []int, err error) error {
+	d := c.templatesOf(r)
+	typed := typedTemplateForm(r, id)
+	for hi := range d.Hospitals {
+		for di := range d.Hospitals[hi].Doctors {
+			doc := &d.Hospitals[hi].Doctors[di]
+			if doc.New.ID == id {
+				doc.New = typed
+			}
+			for ti := range doc.Templates {
+				if doc.Templates[ti].Form.ID == id {
+					doc.Templates[ti].Form = typed
+				}
+			}
+		}
+	}
+	if e, ok := booking.AsError(err); ok {
+		var i int
+		var rest string
+		if n, _ := fmt.Sscanf(e.Field, "day%d_%s", &i, &rest); n == 2 && i >= 0 && i < len(rows) {
+			named := *e
+			named.Field = fmt.Sprintf("day%d_%s", rows[i], rest)
+			err = &named
+		}
+	}
+	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Form: id, Data: d}, err)
 }
 
 // templateFromForm reads the clinics (rows with a weekday) and the pools
-// (channels with a quota) of a template form.
-func templateFromForm(r *request) (booking.WeekTemplate, error) {
+// (channels with a quota) of a template form, and the form's row of each
+// clinic.
+func templateFromForm(r *request) (booking.WeekTemplate, []int, error) {
 	var t booking.WeekTemplate
+	var rows []int
 	for i := range templateDayRows {
 		wd, err := r.formInt(fmt.Sprintf("day%d_weekday", i))
 		if err != nil {
-			return t, err
+			return t, rows, err
 		}
 		if wd == 0 {
 			continue
 		}
+		rows = append(rows, i)
 		t.Days = append(t.Days, booking.TemplateDay{Weekday: wd, Period: r.form(fmt.Sprintf("day%d_period", i)),
 			Start: strings.TrimSpace(r.form(fmt.Sprintf("day%d_start", i))), End: strings.TrimSpace(r.form(fmt.Sprintf("day%d_end", i)))})
 	}
 	for _, ch := range templatePoolChannels {
 		quota, err := r.formInt(string(ch) + "_quota")
 		if err != nil {
-			return t, err
+			return t, rows, err
 		}
 		if quota == 0 {
 			continue
 		}
 		days, err := r.formInt(string(ch) + "_days_before")
 		if err != nil {
-			return t, err
+			return t, rows, err
 		}
 		t.Pools = append(t.Pools, booking.TemplatePool{Channel: ch, Quota: quota, DaysBefore: days, At: strings.TrimSpace(r.form(string(ch) + "_at"))})
 	}
-	return t, nil
+	return t, rows, nil
 }
 
 func (c *Console) saveTemplate(r *request) error {
-	t, err := templateFromForm(r)
+	id := templateFormID(r.form("doctor_id"), r.param)
+	t, rows, err := templateFromForm(r)
 	if err != nil {
-		return c.templatesFailed(r, err)
+		return c.templateSaveFailed(r, id, rows, err)
 	}
 	t.DoctorID = r.form("doctor_id")
 	req := booking.TemplateRequest{Name: r.form("name"), WeekTemplate: t, IdempotencyKey: r.form("idem")}
 	if _, err := c.svc.SaveTemplate(r.ctx, r.actor, r.param, req); err != nil {
-		return c.templatesFailed(r, err)
+		return c.templateSaveFailed(r, id, rows, err)
 	}
 	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"saved"}}.Encode())
 	return nil

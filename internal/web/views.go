@@ -21,6 +21,9 @@ var funcs = template.FuncMap{
 	// card is the data of the "idcard-fields" template: the card's form,
 	// what it shows, and the page's error, which may be about its fields.
 	"card": func(c idCard, e *pageError) idCard { c.IDTypes, c.Error = idTypes, e; return c },
+	// tplFields is the data of the "template-fields" template: a template
+	// form and the page's error, which may be about its fields.
+	"tplFields": func(f templateForm, e *pageError) templateForm { f.Error = e; return f },
 	// failedForm says whether the page's error came from the form with
 	// this id (its <details> is shown open).
 	"failedForm": func(e *pageError, form string) bool { return e != nil && e.Form == form },
