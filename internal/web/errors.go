@@ -252,4 +252,11 @@ var zhMessages = map[string]string{
 	"flag_decided":            "该线索已有结论，不能再改。",
 	"rate_limited":            "请求过于频繁，请稍后再试。",
 	"unavailable":             "系统暂时不可用，请稍后再试；是否已预约见下方说明。",
+	"already_entered":         "该就诊人已报名本次出诊的摇号。",
+	"entry_closed":            "本号源已开始摇号，不能再报名或撤回。",
+	"entry_not_found":         "找不到该摇号报名。",
+	"offer_closed":            "该替诊安排已答复或已过期。",
+	"offer_not_found":         "找不到该替诊安排。",
+	"session_stopped":         "医院已停诊，本次出诊不能预约。",
+	"beyond_booking_window":   "该出诊超出医院的预约期限，暂不能预约。",
 }
