@@ -223,3 +223,29 @@ func TestPlacesBesideEndWhenThePersonIsServed(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestPhonePlaceEndedBesideIsCalledBack: a phone caller's place that ends
+// because the person was served through another place has no account to
+// tell: it goes on the call-back list, to ring at the number the place was
+// made from — else the person waits for a slot that will never come and
+// never hears of the booking in their name.
+func TestPhonePlaceEndedBesideIsCalledBack(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.session(sessionOpts{online: 1, phone: 1})
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	_, err := h.staffBook(op, h.person("吴先生"), s, booking.ChannelPhone, "13600000001")
+	testenv.Must(t, err, "fill the phone pool")
+	byPhone, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("王芳"), SessionID: s.ID,
+		CallerPhone: "13700001111"})
+	testenv.Must(t, err, "waitlist a caller by phone")
+	h.svc.EndPlacesBeside(h.ctx, s, booking.WaitlistEntry{ID: booking.NewID(), IdentityID: byPhone.IdentityID})
+	if e := h.entry(byPhone.ID); e.Status != booking.WaitlistSkipped {
+		t.Fatalf("the phone place: %s, want skipped", e.Status)
+	}
+	cbs, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the call-back list")
+	if len(cbs) != 1 || cbs[0].WaitlistID != byPhone.ID || !strings.Contains(cbs[0].Body, "This waitlist place has ended") ||
+		cbs[0].PhoneMasked != "137****1111" {
+		t.Errorf("call-back list = %+v; want the phone place, ended, to ring at the number it was made from", cbs)
+	}
+}

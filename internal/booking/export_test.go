@@ -36,3 +36,9 @@ func (s *Service) RefillExplanations() {
 	s.explained.spent = 0
 	s.explained.mu.Unlock()
 }
+
+// EndPlacesBeside is endPlacesBeside: the person's waiting places in the
+// session end as once served through another place (served).
+func (s *Service) EndPlacesBeside(ctx context.Context, sess *Session, served WaitlistEntry) {
+	s.endPlacesBeside(ctx, sess, served, s.cfg.Now())
+}

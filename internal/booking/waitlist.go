@@ -325,7 +325,11 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		s.endPlacesBeside(ctx, sess, e, now)
 	case errors.Is(err, ErrWaitlistNotWaiting):
 		if _, gerr := s.store.Booking(ctx, e.ID); gerr == nil {
-			break // it was promoted before: only the confirm is left
+			// It was promoted before, its answer lost: the places beside
+			// it may still wait (ending them again ends none twice), and
+			// the confirm is left.
+			s.endPlacesBeside(ctx, sess, e, now)
+			break
 		}
 		// The patient left the waitlist in the meantime: the slot moves on.
 		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,
@@ -354,7 +358,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 // session. Left waiting, each would show its account a place in line for a
 // slot it can never get, and end skipped at some later return, untold. Each
 // ends skipped now, its account told in the same transaction (a phone
-// caller's is not: it has no account); the line drops them. It logs rather
+// caller's, with no account, on the call-back list); the line drops them. It logs rather
 // than fails: the booking is committed, and a place left waiting is passed
 // by as before.
 func (s *Service) endPlacesBeside(ctx context.Context, sess *Session, served WaitlistEntry, now time.Time) {

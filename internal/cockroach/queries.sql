@@ -534,17 +534,18 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
  ORDER BY w.created_at, w.id;
 
 -- name: end_places
--- The waiting places $1 end skipped at $2, each with a notification to its
--- account (none for a phone caller's): the text of its id in $3 (EndPlaces).
+-- The waiting places $1 end skipped at $2, each with a notification: the
+-- text of its id in $3 (EndPlaces), to its account, or for a phone
+-- caller's place (no account) on the call-back list.
 WITH c AS (
     UPDATE waitlist SET status = 'skipped', updated_at = $2
      WHERE id = ANY($1::UUID[]) AND status = 'waiting'
     RETURNING id, hospital_id, session_id, account_id, identity_id
 )
-INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at)
-SELECT gen_random_uuid(), c.hospital_id, c.session_id, 'cancelled', c.account_id, c.identity_id, c.id, t.body, $2::TIMESTAMPTZ
-  FROM c JOIN unnest($1::UUID[], $3::TEXT[]) AS t (id, body) ON t.id = c.id
- WHERE c.account_id IS NOT NULL;
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at, call_back)
+SELECT gen_random_uuid(), c.hospital_id, c.session_id, 'cancelled', c.account_id, c.identity_id, c.id, t.body, $2::TIMESTAMPTZ,
+       c.account_id IS NULL
+  FROM c JOIN unnest($1::UUID[], $3::TEXT[]) AS t (id, body) ON t.id = c.id;
 
 -- name: waitlist_by_others
 -- An identity's waitlist places that patient accounts other than $2 made,

@@ -219,6 +219,9 @@ func callBackLabel(cb booking.CallBack) string {
 	case "booked":
 		return "已为其预约 Booked for them"
 	case "cancelled":
+		if cb.WaitlistID != "" {
+			return "候补已结束 Waitlist place ended"
+		}
 		return "预约已取消 Booking cancelled"
 	case "lottery_lost":
 		return "未中签 Not drawn"
