@@ -333,4 +333,18 @@ func TestRefusedTemplateSaveKeepsWhatWasTyped(t *testing.T) {
 			}
 		}
 	}
+	// A refused week comes back in its publish form as typed, not as the
+	// default week: corrected and sent again, it must publish the week
+	// asked for, never the next one (review15b).
+	far := time.Now().In(shanghai).AddDate(2, 0, 0)
+	far = far.AddDate(0, 0, (8-int(far.Weekday()))%7) // a Monday two years ahead: beyond the horizon
+	week := far.Format(time.DateOnly)
+	a := c.post("/admin/templates/"+tpl+"/weeks", url.Values{"csrf": {c.csrf("/admin/templates")}, "idem": {booking.NewID()}, "week_of": {week}})
+	if a.status < 400 || a.status >= 500 {
+		t.Fatalf("publishing a week two years ahead: %d, want refused", a.status)
+	}
+	publish := regexp.MustCompile(`(?s)<form method="post" action="/admin/templates/` + tpl + `/weeks".*?</form>`).FindString(a.body)
+	if !strings.Contains(publish, `name="week_of" type="date" value="`+week+`"`) {
+		t.Errorf("the refused week's form does not keep %s (%d):\n%s", week, a.status, publish+regexp.MustCompile(`(?s)<div class="flash err".*?</div>`).FindString(a.body))
+	}
 }

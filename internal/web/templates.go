@@ -34,8 +34,9 @@ type templatesData struct {
 	Hospitals []templatesHospital
 	FormKey   string
 	NextWeek  string // the Monday after next, the publish form's default
-	// Warning, when set, is the publish form of one template shown again:
-	// a release time of its week needs a confirmation (weekWarning).
+	// Warning, when set, is the publish form of one template shown again
+	// with the week typed: with Text, a release time of that week needs a
+	// confirmation (weekWarning); without, the week was refused.
 	Warning weekWarning
 }
 
@@ -192,8 +193,10 @@ func (c *Console) templatesPage(r *request) error {
 // templatesFailed shows a template's refused publish form again open (the
 // fields of a refusal of its week are the template's, not this form's).
 func (c *Console) templatesFailed(r *request, err error) error {
+	d := c.templatesOf(r)
+	d.Warning = weekWarning{TemplateID: r.param, Week: strings.TrimSpace(r.form("week_of"))}
 	return c.formFailed(r, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Form: "tpl-publish-" + r.param,
-		Data: c.templatesOf(r)}, err)
+		Data: d}, err)
 }
 
 // templateSaveFailed shows the refused template form (its id) again open,
