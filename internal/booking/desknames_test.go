@@ -251,6 +251,21 @@ func TestCorrectionKeepsTheBinding(t *testing.T) {
 	db.wantCount("identity_name_corrected audit entries naming the kept binding", 1,
 		`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND reason LIKE $1`,
 		"%account "+owner.actor.AccountID+" stays the person's bound self%")
+
+	// Near miss: a correction that binds another account moves the
+	// binding, and the audit says so — not that it stayed.
+	other := h.userOf(h.person("赵强"), card) // a relative's account lists the person
+	again := card
+	again.Name = "张炜"
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: again, CorrectionReason: "炜, on the card",
+		AccountPhone: other.phone})
+	testenv.Must(t, err, "the clerk corrects the name again and binds another account")
+	db.wantCount("audit entries saying the moved binding stayed", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND reason LIKE $1`,
+		"%account "+owner.actor.AccountID+" stays the person's bound self%")
+	db.wantCount("audit entries saying the binding moved", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND reason LIKE $1`,
+		"%account "+owner.actor.AccountID+" is no longer the person's bound self%")
 	h.checkClean()
 }
 

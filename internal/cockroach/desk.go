@@ -91,8 +91,11 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 				return err
 			}
 			for _, acc := range kept {
-				if acc != selfAccountID {
+				switch {
+				case selfAccountID == "":
 					a.Reason += "; account " + acc + " stays the person's bound self"
+				case acc != selfAccountID:
+					a.Reason += "; account " + acc + " is no longer the person's bound self" // drop_self, below
 				}
 			}
 		}
