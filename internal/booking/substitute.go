@@ -91,15 +91,8 @@ func (s *Service) substitution(cat *Catalog, sess *Session, req StopRequest, now
 	if sub.Retired() {
 		return nil, ErrDoctorRetired
 	}
-	switch {
-	case sub.ID == orig.ID:
-		return nil, Errorf(ErrNotSameLevel, "the substitute is the doctor who cannot come")
-	case sub.DepartmentID != sess.DepartmentID:
-		return nil, Errorf(ErrNotSameLevel, "the substitute works in another department")
-	case sub.FeeLevel.OrGeneral() != orig.FeeLevel.OrGeneral():
-		return nil, Errorf(ErrNotSameLevel, "the substitute's fee level is %s, the clinic's %s", sub.FeeLevel.OrGeneral(), orig.FeeLevel.OrGeneral())
-	case !sub.SameLevelAs(orig):
-		return nil, Errorf(ErrNotSameLevel, "the substitute's title is %q, the doctor's %q", sub.Title, orig.Title)
+	if err := CanStandIn(sess, orig, sub); err != nil {
+		return nil, err
 	}
 	for _, o := range cat.HospitalSessions(sess.HospitalID) {
 		if o.DoctorID == sub.ID && !o.Stopped() && (o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) ||
@@ -299,4 +292,24 @@ func (s *Service) OffersOf(ctx context.Context, bs []Booking) (map[string]Substi
 		out[off.BookingID] = off
 	}
 	return out, nil
+}
+
+// CanStandIn says why sub may not stand in for orig at sess's clinic (替诊;
+// nil when sub may): another doctor of the clinic's department — the
+// session's, whatever orig's is now — of orig's fee level and title
+// (SameLevelAs). The stop and the admin's list of substitutes both ask it.
+func CanStandIn(sess *Session, orig, sub Doctor) error {
+	at := orig
+	at.DepartmentID = sess.DepartmentID
+	switch {
+	case sub.ID == orig.ID:
+		return Errorf(ErrNotSameLevel, "the substitute is the doctor who cannot come")
+	case sub.DepartmentID != sess.DepartmentID:
+		return Errorf(ErrNotSameLevel, "the substitute works in another department")
+	case sub.FeeLevel.OrGeneral() != orig.FeeLevel.OrGeneral():
+		return Errorf(ErrNotSameLevel, "the substitute's fee level is %s, the clinic's %s", sub.FeeLevel.OrGeneral(), orig.FeeLevel.OrGeneral())
+	case !sub.SameLevelAs(at):
+		return Errorf(ErrNotSameLevel, "the substitute's title is %q, the doctor's %q", sub.Title, orig.Title)
+	}
+	return nil
 }

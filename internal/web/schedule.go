@@ -112,7 +112,7 @@ func (c *Console) scheduleOf(r *request, form scheduleForm) scheduleData {
 			row.Pools = strings.Join(pools, " · ")
 			if s.Mode != booking.Lottery {
 				for _, o := range cat.Doctors(h.ID) {
-					if o.ID != doc.ID && !o.Retired() && o.DepartmentID == s.DepartmentID && o.SameLevelAs(doc) {
+					if !o.Retired() && booking.CanStandIn(s, doc, o) == nil {
 						row.Substitutes = append(row.Substitutes, option{o.ID, o.Name})
 					}
 				}
