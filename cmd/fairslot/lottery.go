@@ -178,6 +178,9 @@ func lotteryCmd(ctx context.Context, args []string, getenv func(string) string, 
 		return lotteryEntries(ctx, args[1:], getenv, stdout, stderr)
 	case "verify":
 		return lotteryVerify(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, lotteryUsage)
+		return errHelp
 	}
 	fmt.Fprintf(stderr, "unknown lottery command %q\n\n%s", args[0], lotteryUsage)
 	return errUsage

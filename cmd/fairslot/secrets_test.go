@@ -241,3 +241,34 @@ func TestBadDatabaseURLKeepsItsPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestToolHelpPutsItsOwnFlagsFirst: a tool's -h names its own flags first
+// and apart, then how it reaches the data, then serve's settings; `fairslot
+// lottery verify -h` listed --session and --entries among thirty of serve's
+// flags in one alphabetical list, and `fairslot lottery -h` was an unknown
+// command (review15's L9).
+func TestToolHelpPutsItsOwnFlagsFirst(t *testing.T) {
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"lottery", "verify", "-h"}, func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) {
+		t.Fatalf("fairslot lottery verify -h = %v, want the help", err)
+	}
+	help := errs.String()
+	own, reach, settings := strings.Index(help, "its own flags:"), strings.Index(help, "reaching the service's data"), strings.Index(help, "the service's settings")
+	if own < 0 || reach < own || settings < reach {
+		t.Fatalf("fairslot lottery verify -h is not in its three groups, own first:\n%s", help)
+	}
+	for flagName, group := range map[string][2]int{
+		"-session": {own, reach}, "-entries": {own, reach},
+		"-database-url": {reach, settings}, "-redis-addr": {reach, settings},
+		"-booking-batch": {settings, len(help)}, "-hold-for": {settings, len(help)},
+	} {
+		if at := strings.Index(help, "  "+flagName+" "); at < group[0] || at > group[1] {
+			t.Errorf("fairslot lottery verify -h lists %s outside its group (at %d, want %d–%d)", flagName, at, group[0], group[1])
+		}
+	}
+	out.Reset()
+	errs.Reset()
+	if err := run(context.Background(), []string{"lottery", "--help"}, func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) || !strings.Contains(out.String(), "verify") {
+		t.Errorf("fairslot lottery --help = %v, printed %q, want the lottery commands", err, out.String()+errs.String())
+	}
+}
