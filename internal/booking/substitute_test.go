@@ -284,3 +284,31 @@ func TestSameTitleAsTheHospitalWritesIt(t *testing.T) {
 		t.Errorf("another department is the same level")
 	}
 }
+
+// TestCanStandInByTheClinicsDepartment: whether a doctor may stand in is
+// judged by the clinic's department, not the absent doctor's current one —
+// a doctor moved to another department since the clinic was published had
+// no substitute at all while the rule compared with where they work now.
+func TestCanStandInByTheClinicsDepartment(t *testing.T) {
+	sess := &booking.Session{DepartmentID: "cardio"}
+	moved := booking.Doctor{ID: "wang", DepartmentID: "neuro", FeeLevel: booking.FeeExpert, Title: "主任医师"}
+	for _, tc := range []struct {
+		name string
+		sub  booking.Doctor
+		ok   bool
+	}{
+		{"the clinic's department, same title and fee", booking.Doctor{ID: "li", DepartmentID: "cardio", FeeLevel: booking.FeeExpert, Title: "主任医师 Chief Physician"}, true},
+		{"the doctor's new department", booking.Doctor{ID: "zhao", DepartmentID: "neuro", FeeLevel: booking.FeeExpert, Title: "主任医师"}, false},
+		{"the doctor themself", moved, false},
+		{"another fee level", booking.Doctor{ID: "li", DepartmentID: "cardio", FeeLevel: booking.FeeGeneral, Title: "主任医师"}, false},
+		{"a lower title", booking.Doctor{ID: "li", DepartmentID: "cardio", FeeLevel: booking.FeeExpert, Title: "副主任医师"}, false},
+	} {
+		err := booking.CanStandIn(sess, moved, tc.sub)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: CanStandIn = %v, want allowed %v", tc.name, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, booking.ErrNotSameLevel) {
+			t.Errorf("%s: refused with %v, want %v", tc.name, err, booking.ErrNotSameLevel)
+		}
+	}
+}
