@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
 	"errors"
 	"flag"
 	"fmt"
@@ -178,6 +179,41 @@ func (c *common) readKey() error {
 	return nil
 }
 
+// errWrongKey refuses a master key the database's data was not made with.
+var errWrongKey = errors.New("the master key is not the one this database's data was hashed and sealed with: " +
+	"with it no phone or ID number would be found, every returning patient would get a second account and a second person, " +
+	"and no login token would hold — start with the database's own key (docs/operations.md, \"Secrets\")")
+
+// checkKey refuses a master key that is not the database's: the
+// fingerprint recorded by the first to open it (migration 0038), or, on a
+// database from before that, the key that opens a value sealed there; the
+// first key that passes is recorded. A new database takes the key it is
+// first opened with.
+func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring) error {
+	fp, err := db.KeyFingerprint(ctx)
+	if err != nil {
+		return err
+	}
+	if fp == nil {
+		sealed, err := db.SealedSample(ctx)
+		if err != nil {
+			return err
+		}
+		if sealed != nil {
+			if _, err := keys.Open("phone", sealed); err != nil {
+				return errWrongKey
+			}
+		}
+		if fp, err = db.RecordKeyFingerprint(ctx, keys.Fingerprint()); err != nil {
+			return err
+		}
+	}
+	if !hmac.Equal(fp, keys.Fingerprint()) {
+		return errWrongKey
+	}
+	return nil
+}
+
 // redactURL masks the password of a URL that has one (u.Redacted), of a
 // key=value connection string (password=…), and the whole of a text that
 // does not parse as a URL but holds an '@' (a user and password before a
@@ -290,6 +326,10 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	}
 	if len(newer) > 0 {
 		log.Warn("the database has migrations this build does not know (a newer build migrated it); serving on, as migrations only add", "migrations", newer)
+	}
+	if err := checkKey(cctx, d.db, keys); err != nil {
+		d.Close()
+		return nil, err
 	}
 	// One address: a single Redis. Several: a Redis Cluster (keys of one
 	// hospital share a hash tag, so every script stays on one node).

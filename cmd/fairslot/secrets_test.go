@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"fairslot/internal/testenv"
 )
 
@@ -270,5 +272,64 @@ func TestToolHelpPutsItsOwnFlagsFirst(t *testing.T) {
 	errs.Reset()
 	if err := run(context.Background(), []string{"lottery", "--help"}, func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) || !strings.Contains(out.String(), "verify") {
 		t.Errorf("fairslot lottery --help = %v, printed %q, want the lottery commands", err, out.String()+errs.String())
+	}
+}
+
+// TestAnotherKeyIsRefused: a command started with a master key the
+// database's data was not made with is refused before it does anything. A
+// second serve with a new key answered ready, found no returning patient,
+// and made them a second account and a second person (review16's H1). A
+// database from before the key's fingerprint was recorded is proved by a
+// value sealed in it; an empty one takes the first key it is opened with.
+func TestAnotherKeyIsRefused(t *testing.T) {
+	_, prefix := testenv.Redis(t)
+	env := toolEnv(t, prefix)
+	env["FAIRSLOT_STAFF_PASSWORD"] = "staff-pass-123"
+	withKey := func(key string) func(string) string {
+		return func(k string) string {
+			if k == "FAIRSLOT_SECRET_KEY" {
+				return key
+			}
+			return env[k]
+		}
+	}
+	newKey := func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	own, other := env["FAIRSLOT_SECRET_KEY"], newKey()
+	do := func(key string, args ...string) error {
+		var out, errs bytes.Buffer
+		return run(context.Background(), args, withKey(key), &out, &errs)
+	}
+	testenv.Must(t, do(own, "migrate"), "migrate")
+	testenv.Must(t, do(own, "staff", "add", "--role", "admin", "--phone", "13900000078"), "staff add with the database's key")
+	if err := do(other, "staff", "list"); !errors.Is(err, errWrongKey) {
+		t.Fatalf("fairslot staff list with another key = %v, want %v", err, errWrongKey)
+	}
+	if err := do(other, "staff", "add", "--role", "admin", "--phone", "13900000078"); !errors.Is(err, errWrongKey) {
+		t.Fatalf("fairslot staff add with another key = %v, want %v (a second account for the same phone)", err, errWrongKey)
+	}
+	testenv.Must(t, do(own, "staff", "list"), "staff list with the database's key")
+
+	// A database from before 0038 has data but no fingerprint: the sealed
+	// phone of its account decides, and the key that opens it is recorded.
+	owner, err := pgx.Connect(context.Background(), env["FAIRSLOT_MIGRATE_DATABASE_URL"])
+	testenv.Must(t, err, "connect as the owner")
+	defer owner.Close(context.Background())
+	_, err = owner.Exec(context.Background(), "DELETE FROM key_check")
+	testenv.Must(t, err, "forget the fingerprint")
+	if err := do(other, "staff", "list"); !errors.Is(err, errWrongKey) {
+		t.Fatalf("fairslot staff list with another key on data from before the fingerprint = %v, want %v", err, errWrongKey)
+	}
+	testenv.Must(t, do(own, "staff", "list"), "staff list with the key that opens the data")
+	var n int
+	testenv.Must(t, owner.QueryRow(context.Background(), "SELECT count(*) FROM key_check").Scan(&n), "count fingerprints")
+	if n != 1 {
+		t.Errorf("%d fingerprints recorded after the right key proved itself, want 1", n)
+	}
+	if err := do(other, "staff", "list"); !errors.Is(err, errWrongKey) {
+		t.Errorf("fairslot staff list with another key after the fingerprint = %v, want %v", err, errWrongKey)
 	}
 }

@@ -34,12 +34,13 @@ start_services() {
 # every instance reads the others' tokens and forms), the build, the
 # migrations and the demo data.
 prepare_fairslot() {
-	local data=$1 bin=$2 keyfile
+	local data=$1 bin=$2 keyfile fresh=
 	if [[ -z ${FAIRSLOT_SECRET_KEY:-} ]]; then
 		keyfile="$data/secret.key"
 		if [[ ! -s $keyfile ]]; then
 			(umask 077 && head -c32 /dev/urandom | base64 >"$keyfile.tmp" && mv "$keyfile.tmp" "$keyfile")
 			echo "generated $keyfile (keep it: without it stored identities cannot be decrypted)"
+			fresh=1
 		fi
 		FAIRSLOT_SECRET_KEY="$(<"$keyfile")"
 		export FAIRSLOT_SECRET_KEY
@@ -50,5 +51,10 @@ prepare_fairslot() {
 	echo "==> fairslot migrate"
 	"$bin" migrate
 	echo "==> fairslot seed"
-	"$bin" seed
+	if ! "$bin" seed; then
+		# A key made just now beside a database kept from before: the
+		# database refuses it (its data was made with the key deleted).
+		[[ -n $fresh ]] && echo "the database was kept but $keyfile is new (was it deleted?): restore the old key, or start the demo over with deploy/local/services.sh purge" >&2
+		return 1
+	fi
 }

@@ -923,3 +923,17 @@ SELECT target FROM audit_log WHERE id = $1;
 
 -- name: flag_exists
 SELECT count(*) FROM flags WHERE id = $1;
+
+-- name: key_fingerprint
+SELECT fingerprint FROM key_check WHERE id = 1;
+
+-- name: record_key_fingerprint
+-- The first to record wins; a second instance racing it with another key
+-- reads the first's back and is refused.
+INSERT INTO key_check (id, fingerprint, recorded_at) VALUES (1, $1, now())
+ON CONFLICT (id) DO NOTHING;
+
+-- name: sealed_phone_sample
+-- One value sealed under the master key, to prove a key against data that
+-- was there before key_check was (0038).
+SELECT phone_sealed FROM accounts LIMIT 1;

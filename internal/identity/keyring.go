@@ -140,6 +140,15 @@ func (k *Keyring) SubKey(info string) []byte {
 	return sub
 }
 
+// Fingerprint is a digest that names the master key without revealing it
+// or any subkey: a database records the one it was first served with, and
+// a service started with another key is refused before it hashes a phone.
+func (k *Keyring) Fingerprint() []byte {
+	m := hmac.New(sha256.New, k.SubKey("fairslot key check v1"))
+	m.Write([]byte("fairslot master key"))
+	return m.Sum(nil)
+}
+
 // TokenKey returns the subkey for signing bearer tokens (see package auth).
 // It returns a copy, so the caller cannot alter the keyring.
 func (k *Keyring) TokenKey() []byte {
