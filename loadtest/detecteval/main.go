@@ -176,7 +176,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	var families int
 	var share float64
 	var verbose, check bool
-	var why, dominated string
+	var why, dominated, concertBy string
+	var concertWindow time.Duration
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&seeds, "seeds", "1,2,3,4,5,6,7,8,9,10", "generator seeds, comma-separated, or a range like 1-10")
@@ -189,6 +190,8 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&verbose, "v", false, "list the accounts missed and wrongly flagged")
 	fs.StringVar(&why, "why", "", "for the accounts of this tactic (or genuine kind) missed (or flagged), print the evidence the detector saw")
 	fs.StringVar(&dominated, "dominated", "", "for the accounts of this tactic missed, count how many are matched or exceeded in every count a rule could use (bookings, races, names raced, cancellations, slots passed on, strangers at the desk, persons, nobody came) by a genuine account of the traces or a genuine case of docs/detection.md")
+	fs.DurationVar(&concertWindow, "concert", 0, "for the accounts none of whose people ever came, print by kind how often one other such account sharing no handset or number raced with it within this window (e.g. 2s)")
+	fs.StringVar(&concertBy, "concert-by", concertSession, "what --concert's accounts must race together: session or release")
 	fs.BoolVar(&check, "check", false, "exit non-zero unless the synth traces together meet the targets (precision and recall ≥ 0.97, every tactic ≥ 0.9), no trace flags a genuine account, and no flag names more than 30 accounts")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -215,6 +218,13 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	if dominated != "" {
 		dom = &dominance{tactic: dominated}
 	}
+	var con *concert
+	if concertWindow > 0 {
+		if concertBy != concertSession && concertBy != concertRelease {
+			return fmt.Errorf("--concert-by %q: want %s or %s", concertBy, concertSession, concertRelease)
+		}
+		con = &concert{window: concertWindow, by: concertBy}
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "trace\tevents\taccounts\tscalpers\tflags\tflagged\tprecision\trecall\tgenuine flagged\tlargest flag\tdetect time\t")
 	measure := func(gen, name string, evs []booking.Event, l labels.Labels) {
@@ -228,6 +238,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if dom != nil {
 			dom.add(evs, l, ev)
+		}
+		if con != nil {
+			con.add(evs, l, ev)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%d\t%d\t%s\t\n", name, len(evs), len(l.Families)+len(l.Scalpers),
 			ev.Scalpers, ev.Flags, ev.Flagged, ev.Precision, ev.Recall, ev.FamiliesFlagged, ev.LargestFlag, took.Round(time.Millisecond))
@@ -305,6 +318,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if dom != nil {
 		dom.report(stdout)
+	}
+	if con != nil {
+		con.report(stdout)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("targets missed:\n  %s", strings.Join(failed, "\n  "))

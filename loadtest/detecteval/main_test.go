@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -243,6 +244,16 @@ func TestCommand(t *testing.T) {
 	if !strings.Contains(stdout.String(), "fake_farm: ") || !strings.Contains(stdout.String(), "accounts missed; counted from the events") {
 		t.Errorf("--dominated printed no bound:\n%s", stdout.String())
 	}
+	stdout.Reset()
+	if err := run([]string{"eval", "--seeds", "1", "--families", "400", "--generator", "synth", "--concert", "2s", "--concert-by", "release"}, &stdout, &stderr); err != nil {
+		t.Fatalf("eval --concert: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "in concert: ") || !strings.Contains(stdout.String(), "fake_farm") {
+		t.Errorf("--concert printed no table:\n%s", stdout.String())
+	}
+	if err := run([]string{"eval", "--seeds", "1", "--families", "400", "--generator", "synth", "--concert", "2s", "--concert-by", "day"}, &stdout, &stderr); err == nil {
+		t.Error("--concert-by day: want an error")
+	}
 	if err := run([]string{"eval", "--events", events}, &stdout, &stderr); err == nil {
 		t.Error("--events without --labels: want an error")
 	}
@@ -301,5 +312,67 @@ func TestProfiles(t *testing.T) {
 	d.report(&out)
 	if !strings.Contains(out.String(), "1 of 1 accounts missed") || !strings.Contains(out.String(), "finds at most 0 of 1") {
 		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+// TestConcert counts, for accounts none of whose people ever came, the most
+// sessions (or releases) one other such account raced with them within the
+// window: two accounts on handsets of their own at two releases within a
+// second; an account on one of their handsets is linked already and counts
+// nothing with it; one a few seconds behind, one whose person came, and a
+// person's refusal for what another account made do not count.
+func TestConcert(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	t1 := t0.Add(7 * 24 * time.Hour)
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	try := func(acct, dev, sess string, rel time.Time, after float64) booking.Event {
+		return booking.Event{TS: rel.Add(sec(after)), Type: booking.EventRejected, Reason: "sold_out", AccountID: acct,
+			PatientID: acct + "-p", IdentityID: "id-" + acct, SessionID: sess, HospitalID: "h", ReleaseAt: rel, DeviceID: dev}
+	}
+	evs := []booking.Event{
+		try("farm1", "d1", "s1", t0, 1.0), try("farm2", "d2", "s1", t0, 1.6),
+		try("farm1", "d1", "s2", t1, 2.0), try("farm2", "d2", "s2", t1, 1.1),
+		// On farm1's handset: one operator, linked already.
+		try("farm3", "d1", "s3", t1, 1.0), try("farm1", "d1", "s3", t1, 1.2),
+		try("farm3", "d1", "s4", t0, 3.0), try("farm1", "d1", "s4", t0, 3.2),
+		// Seconds behind the others.
+		try("late", "d4", "s1", t0, 6.0),
+		// Another session opening at the same release.
+		try("other", "d5", "s5", t0, 1.3),
+		// Somebody it named came.
+		try("family", "d6", "s1", t0, 1.2), try("family", "d6", "s2", t1, 1.5),
+		{TS: t1.Add(48 * time.Hour), Type: booking.EventCheckedIn, PatientID: "family-p", IdentityID: "id-family", SessionID: "s9", StaffID: "clerk"},
+	}
+	victim := try("victim", "d7", "s1", t0, 1.1)
+	victim.MadeByOtherAccount = true
+	evs = append(evs, victim)
+
+	got := concertOf(evs, 2*time.Second, concertSession)
+	want := map[string]int{"farm1": 2, "farm2": 2, "farm3": 0, "late": 0, "other": 0}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("by session = %v, want %v", got, want)
+	}
+	// By release, s5 opened with s1: other raced with farm1 and farm2 there,
+	// and farm3 with farm2 at both releases.
+	got = concertOf(evs, 2*time.Second, concertRelease)
+	want = map[string]int{"farm1": 2, "farm2": 2, "farm3": 2, "late": 0, "other": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("by release = %v, want %v", got, want)
+	}
+	// A wider window takes late in.
+	if got := concertOf(evs, 5*time.Second, concertSession)["late"]; got != 1 {
+		t.Errorf("late within 5 s = %d, want 1", got)
+	}
+
+	var out bytes.Buffer
+	c := &concert{window: 2 * time.Second, by: concertSession}
+	c.add(evs, labels.Labels{Scalpers: map[string]string{"farm1": "fake_farm", "farm2": "fake_farm"}, FamilyKinds: map[string]string{"late": "release"}},
+		labels.Evaluation{MissedAccounts: []string{"farm2"}})
+	c.report(&out)
+	for _, line := range []string{`fake_farm\s+0\s+0\s+1\s+0\s+0\s+0`, `fake_farm, missed\s+0\s+0\s+1\s+0\s+0\s+0`,
+		`genuine ordinary\s+2\s+0\s+0`, `genuine release\s+1\s+0\s+0`} {
+		if !regexp.MustCompile(line).MatchString(out.String()) {
+			t.Errorf("report has no line %q:\n%s", line, out.String())
+		}
 	}
 }
