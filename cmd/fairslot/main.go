@@ -93,6 +93,7 @@ commands:
   migrate     apply the database migrations (as FAIRSLOT_MIGRATE_DATABASE_URL's owner) and grant the service's login
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
+  retention   delete the call-back rows and kept numbers past their need (serve's hourly retention job, once)
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
   staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
   staff list  list staff accounts (phones masked): [--hospital ID] [--phone]
@@ -132,6 +133,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return seed(ctx, rest, getenv, stdout, stderr)
 	case "reconcile":
 		return reconcile(ctx, rest, getenv, stdout, stderr)
+	case "retention":
+		return retention(ctx, rest, getenv, stdout, stderr)
 	case "staff":
 		switch {
 		case len(rest) > 0 && rest[0] == "add":

@@ -88,6 +88,14 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Name: "fairslot_detect_last_events",
 			Help: "Events the detector's last run read.",
 		}, func() float64 { return float64(svc.Stats().DetectEvents) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_call_backs_purged_total",
+			Help: "Call-back rows (notices of people no account lists) the retention job deleted past their need and grace.",
+		}, func() float64 { return float64(svc.Stats().CallBacksPurged) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_caller_phones_purged_total",
+			Help: "Numbers kept to call a caller or walk-in back (sealed) the retention job deleted past their need and grace.",
+		}, func() float64 { return float64(svc.Stats().CallerPhonesPurged) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fairslot_admission_state_not_whole",
 			Help: "Hospitals whose booking state in Redis this instance last saw lost, stale or being reloaded (each answers 503 until reloaded).",

@@ -522,6 +522,7 @@ type Store interface {
 	CaseStore
 	NotificationStore
 	CallBackStore
+	RetentionStore
 }
 
 // CatalogStore is what the catalog is loaded from: the schedule of every

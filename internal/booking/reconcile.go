@@ -587,6 +587,7 @@ type Background struct {
 	Detect       time.Duration // 5m: scalper detection over the recent events
 	Lottery      time.Duration // 2s: lottery seeds for windows about to open, and draws that are due
 	Notify       time.Duration // 2s: hand undelivered notifications to the sender (notify.go)
+	Retention    time.Duration // 1h: delete call-back rows and numbers past their need (retention.go)
 	// Lease, when set, lets one instance at a time run the exclusive jobs.
 	Lease Lease
 	// Metrics, when set, receives each run's outcome.
@@ -661,5 +662,10 @@ func (s *Service) Jobs(b Background) []Job {
 				}
 				return logged("delivered notifications", "delivered", s.DeliverNotifications)(ctx)
 			}},
+		// One instance deletes at a time: two would race over the same
+		// batches (each delete is safe twice, but twice the work). It logs
+		// its counts itself.
+		{Name: "retention", Every: every(b.Retention, time.Hour), Timeout: 5 * time.Minute, Exclusive: true,
+			Run: func(ctx context.Context) error { _, err := s.PurgeCallBacks(ctx); return err }},
 	}
 }

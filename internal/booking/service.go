@@ -55,6 +55,10 @@ type Config struct {
 	Sender Sender
 	// DetectWindow is how far back detection reads events (30 days).
 	DetectWindow time.Duration
+	// CallBackGrace is how long a number kept to call a person back, and
+	// the call-back rows about them, outlive their need (30 days;
+	// retention.go): the time for a complaint about the call.
+	CallBackGrace time.Duration
 	// BlockFor is how long a confirmed flag blocks its accounts and
 	// identities (365 days).
 	BlockFor time.Duration
@@ -183,6 +187,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.BlockFor <= 0 {
 		c.BlockFor = 365 * 24 * time.Hour
+	}
+	if c.CallBackGrace <= 0 {
+		c.CallBackGrace = DefaultCallBackGrace
 	}
 	if c.ReopenAt <= 1 {
 		c.ReopenAt = 1.5

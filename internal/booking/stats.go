@@ -14,6 +14,9 @@ type opsStats struct {
 	detectRuns   atomic.Uint64
 	detectLast   atomic.Int64 // nanoseconds of the last detector run (the detector alone, not its SQL)
 	detectEvents atomic.Int64 // events the last run read
+
+	callBacksPurged    atomic.Uint64 // call-back rows deleted past retention (retention.go)
+	callerPhonesPurged atomic.Uint64 // numbers kept to call back deleted past retention
 }
 
 func (o *opsStats) detected(took time.Duration, events int) {
@@ -36,6 +39,10 @@ type OpsStats struct {
 	DetectRuns   uint64
 	DetectLast   time.Duration
 	DetectEvents int64
+	// CallBacksPurged and CallerPhonesPurged count the call-back rows and
+	// the numbers kept to call back that the retention job deleted
+	// (retention.go).
+	CallBacksPurged, CallerPhonesPurged uint64
 }
 
 // Stats returns the operators' counts.
@@ -46,6 +53,9 @@ func (s *Service) Stats() OpsStats {
 		DetectRuns:   s.stats.detectRuns.Load(),
 		DetectLast:   time.Duration(s.stats.detectLast.Load()),
 		DetectEvents: s.stats.detectEvents.Load(),
+
+		CallBacksPurged:    s.stats.callBacksPurged.Load(),
+		CallerPhonesPurged: s.stats.callerPhonesPurged.Load(),
 	}
 }
 

@@ -655,3 +655,11 @@ func (unimplementedStore) CallBack(_ context.Context, _ string) (booking.CallBac
 func (unimplementedStore) RecordCallBack(_ context.Context, _ string, _ time.Time, _, _ string, _ bool, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.RecordCallBack"))
 }
+
+func (unimplementedStore) PurgeCallBacks(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
+	panic(unimplemented("Store.PurgeCallBacks"))
+}
+
+func (unimplementedStore) PurgeCallerPhones(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
+	panic(unimplemented("Store.PurgeCallerPhones"))
+}

@@ -1,0 +1,26 @@
+package main
+
+// `fairslot retention`: one run of the retention job by hand (the call-back
+// rows and the numbers kept to call back that are past their need and
+// grace, booking/retention.go), as serve's job runs it every hour.
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func retention(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return tool{
+		name: "retention",
+		work: func(ctx context.Context, d *deps) error {
+			// The hospitals' zones decide when a session's day has passed.
+			if _, err := d.svc.LoadCatalog(ctx); err != nil {
+				return err
+			}
+			p, err := d.svc.PurgeCallBacks(ctx)
+			fmt.Fprintf(stdout, "purged %d call-back rows and %d kept numbers past retention\n", p.CallBacks, p.CallerPhones)
+			return err
+		},
+	}.run(ctx, args, getenv, stderr)
+}
