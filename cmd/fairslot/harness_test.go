@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -257,6 +258,16 @@ func schedule(t testing.TB, release time.Time, onlineQuotas ...int) booking.Sche
 		sch.Sessions = append(sch.Sessions, s)
 	}
 	return sch
+}
+
+// freeAddr is a loopback address nothing listens on now: for a service's
+// admin address a test scrapes.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "find a free port")
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // count runs a counting query.

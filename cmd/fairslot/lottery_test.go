@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -262,10 +261,7 @@ func TestLotteryEndToEnd(t *testing.T) {
 // (fairslot_known_entries_total counts them), and once the entry is
 // withdrawn the person enters again at once: the memo forgot them.
 func TestLotteryRepeatsFromMemory(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err, "find a free port")
-	admin := ln.Addr().String()
-	ln.Close()
+	admin := freeAddr(t)
 	sch := lotterySchedule(t, 2, time.Now().Add(5*time.Minute).Truncate(time.Second))
 	sess := sch.Sessions[0]
 	svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -22,10 +21,7 @@ import (
 // checks every selector of the dashboard and of the alert rules against it:
 // the metric's name, and each label the selector fixes with =.
 func TestOpsKitNamesExportedMetrics(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err, "find a free port")
-	admin := ln.Addr().String()
-	ln.Close()
+	admin := freeAddr(t)
 	sch := schedule(t, time.Now().Add(-time.Minute), 1)
 	svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})
 	sess := sch.Sessions[0]

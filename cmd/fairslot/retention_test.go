@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,7 @@ import (
 // and says what it deleted; a second run deletes nothing. serve exports the
 // job's counters.
 func TestRetentionByHand(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err, "find a free port")
-	admin := ln.Addr().String()
-	ln.Close()
+	admin := freeAddr(t)
 	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})
 	keep := func(item string, at time.Time) {
 		_, err := svc.pool.Exec(context.Background(), `INSERT INTO caller_phones (item_id, identity_id, phone_sealed, phone_masked, kept_at)

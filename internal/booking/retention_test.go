@@ -6,40 +6,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
 
+// ids runs a query of one text column and returns its rows.
+func (h *harness) ids(query string) []string {
+	h.t.Helper()
+	rows, err := h.stack.DB.Pool().Query(h.ctx, query)
+	testenv.Must(h.t, err, "query: %s", query)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	testenv.Must(h.t, err, "read: %s", query)
+	return ids
+}
+
 // keptItems lists the items whose numbers are kept to call back, sorted.
 func (h *harness) keptItems() []string {
-	h.t.Helper()
-	rows, err := h.stack.DB.Pool().Query(h.ctx, `SELECT item_id::TEXT FROM caller_phones ORDER BY item_id`)
-	testenv.Must(h.t, err, "read caller_phones")
-	var ids []string
-	for rows.Next() {
-		var id string
-		testenv.Must(h.t, rows.Scan(&id), "scan caller_phones")
-		ids = append(ids, id)
-	}
-	testenv.Must(h.t, rows.Err(), "read caller_phones")
-	return ids
+	return h.ids(`SELECT item_id::TEXT FROM caller_phones ORDER BY item_id`)
 }
 
 // callBackItems lists the items of the call-back rows left (told or not),
 // sorted.
 func (h *harness) callBackItems() []string {
-	h.t.Helper()
-	rows, err := h.stack.DB.Pool().Query(h.ctx, `SELECT COALESCE(booking_id, waitlist_id, entry_id)::TEXT FROM notifications
-		WHERE call_back ORDER BY 1`)
-	testenv.Must(h.t, err, "read call-back rows")
-	var ids []string
-	for rows.Next() {
-		var id string
-		testenv.Must(h.t, rows.Scan(&id), "scan call-back rows")
-		ids = append(ids, id)
-	}
-	testenv.Must(h.t, rows.Err(), "read call-back rows")
-	return ids
+	return h.ids(`SELECT COALESCE(booking_id, waitlist_id, entry_id)::TEXT FROM notifications WHERE call_back ORDER BY 1`)
 }
 
 func sorted(ids ...string) []string {
