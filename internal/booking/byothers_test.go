@@ -159,8 +159,9 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	// The events say who ended what (by_account_id, the maker's stays the
 	// account) and which refusals another account's booking was behind
 	// (made_by_other_account): the detector's evidence, and its victims'.
+	// The booking is tomorrow's: past 15:00 today its cancellation is late.
 	if n := h.count(`SELECT count(*) FROM booking_events WHERE account_id = $1 AND by_account_id = $2 AND reason IN
-		('cancelled_by_person', 'lottery_withdrawn_by_person', 'left_waitlist_by_person')`, maker.actor.AccountID, p.actor.AccountID); n != 3 {
+		('cancelled_by_person', 'late_cancelled_by_person', 'lottery_withdrawn_by_person', 'left_waitlist_by_person')`, maker.actor.AccountID, p.actor.AccountID); n != 3 {
 		t.Errorf("events of the maker's items ended by P, naming P's account = %d, want 3", n)
 	}
 	if n := h.count(`SELECT count(*) FROM booking_events WHERE by_account_id IS NOT NULL`); n != 3 {
