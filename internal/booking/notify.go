@@ -75,12 +75,18 @@ type NotificationStore interface {
 	// happened (zero: none).
 	LastEventNotification(ctx context.Context) (time.Time, error)
 	// EventsToNotify reads the events the notify job tells of (booked,
-	// cancelled, no_show) from since on, by time, at most limit.
+	// cancelled, no_show, lottery_entered, waitlisted) from since on, by
+	// time, at most limit.
 	EventsToNotify(ctx context.Context, since time.Time, limit int) ([]Event, error)
 	// AddEventNotifications stores notifications derived from events,
-	// skipping those whose event is told already; it returns how many it
-	// stored.
+	// skipping those whose event is told already in their kind; it returns
+	// how many it stored.
 	AddEventNotifications(ctx context.Context, ns []Notification) (int, error)
+	// VerifiedSelfAccounts maps each of identityIDs that an account holds
+	// as its verified self (Patient.Verified) to that account.
+	VerifiedSelfAccounts(ctx context.Context, identityIDs []string) (map[string]string, error)
+	// MaskedPhones maps each of accountIDs to its phone, masked.
+	MaskedPhones(ctx context.Context, accountIDs []string) (map[string]string, error)
 	// UndeliveredNotifications lists notifications not yet delivered,
 	// oldest first, at most limit.
 	UndeliveredNotifications(ctx context.Context, limit int) ([]Notification, error)

@@ -14,9 +14,12 @@ import (
 // offer (替诊, the patient's own answer confirmed), marked a no-show — are derived
 // from the booking-event log by the notify job, not written on the booking
 // path: the release second's commits stay one statement each, and the event
-// a commit writes is the proof the change happened. Each notification is
-// keyed by its event (notifications.event_id is unique), so reading an event
-// twice tells once.
+// a commit writes is the proof the change happened. A booking, lottery entry
+// or waitlist place another account made for a person tells the person's
+// own account too (personNotices). Each notification is keyed by its event
+// and its kind (notifications.event_id and kind are unique together: the
+// maker's and the person's notices of one event differ in kind), so reading
+// an event twice tells once.
 //
 // The job reads the events of those types from a cursor, kept in memory by
 // the instance holding the job's lease and started, when it takes the lease,
@@ -69,7 +72,11 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 			ns = append(ns, n)
 		}
 	}
-	written, err := s.store.AddEventNotifications(ctx, ns)
+	persons, err := s.personNotices(ctx, cat, evs)
+	if err != nil {
+		return 0, err
+	}
+	written, err := s.store.AddEventNotifications(ctx, append(ns, persons...))
 	if err != nil {
 		return 0, err
 	}
@@ -192,6 +199,123 @@ func (s *Service) memberLabels(ctx context.Context, patientIDs []string) (map[st
 		out[p.ID] = p.Label()
 	}
 	return out, err
+}
+
+// NotificationMadeByOther is the kind of the notice that tells a person
+// what another account made for them (personNotices).
+const NotificationMadeByOther = "made_by_other_account"
+
+// madeForPerson reports whether an event is something a patient account
+// made for a person, of which the person's own account is told: a booking
+// (online, or a draw's or a waitlist's that account's entry or place
+// became), a lottery entry, a waitlist place (joined, or a draw's lost
+// entry put there). Not what staff made (a desk, phone or referral
+// booking, entry or place: the person was there, or on the line; the
+// event names the clerk or operator), nor a substitute's held slot (the
+// booking it replaces was told).
+func madeForPerson(ev Event) bool {
+	switch ev.Type {
+	case EventBooked:
+		if ev.Reason == "substitute_offer" {
+			return false
+		}
+	case EventLotteryEntered, EventWaitlisted:
+	default:
+		return false
+	}
+	return ev.AccountID != "" && ev.StaffID == "" && ev.IdentityID != ""
+}
+
+// personNotices tells, of each event among evs that made something for a
+// person (madeForPerson) from an account other than the person's own, the
+// account holding the person as its verified self (docs/security.md,
+// "Ownership"): the one that sees and ends what others made for them.
+// Not an unverified self: whoever claimed the ID number as his own self
+// first would learn where the person is booked, and could not end it.
+// Nobody when no account holds the person as its verified self (a family
+// member without an account of their own, or one never bound at the
+// desk), nor when that account made it. Of the maker it says only its
+// phone, masked (as the list of what others made does).
+func (s *Service) personNotices(ctx context.Context, cat *Catalog, evs []Event) ([]Notification, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		if madeForPerson(ev) && !seen[ev.IdentityID] {
+			seen[ev.IdentityID] = true
+			ids = append(ids, ev.IdentityID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	selves, err := s.store.VerifiedSelfAccounts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var told []Event
+	var makers []string
+	for _, ev := range evs {
+		if self, ok := selves[ev.IdentityID]; ok && self != ev.AccountID && madeForPerson(ev) {
+			told, makers = append(told, ev), append(makers, ev.AccountID)
+		}
+	}
+	if len(told) == 0 {
+		return nil, nil
+	}
+	phones, err := s.store.MaskedPhones(ctx, makers)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Notification, 0, len(told))
+	for _, ev := range told {
+		out = append(out, personNotice(cat, ev, selves[ev.IdentityID], phones[ev.AccountID]))
+	}
+	return out, nil
+}
+
+// personNotice is the notice to the person's own account (self) of what
+// the account whose phone, masked, is maker made for them: what, where,
+// that it was another account, and what to do if they did not ask for it.
+func personNotice(cat *Catalog, ev Event, self, maker string) Notification {
+	zh, en := "（出诊已变更）", "(the session changed)"
+	if sess, ok := cat.Session(ev.SessionID); ok {
+		zh, en = sessionLines(cat, sess)
+	}
+	byZH, acct := "另一账号", "nother account"
+	if maker != "" {
+		byZH, acct = "另一账号（"+maker+"）", "nother account ("+maker+")"
+	}
+	byEN, inEN := "A"+acct, "a"+acct // opening a sentence, inside one
+	n := Notification{ID: newID(), EventID: ev.ID, Kind: NotificationMadeByOther, HospitalID: ev.HospitalID, SessionID: ev.SessionID,
+		AccountID: self, IdentityID: ev.IdentityID, CreatedAt: ev.TS}
+	var what, whatEN, end, endEN string
+	switch {
+	case ev.Type == EventLotteryEntered:
+		n.EntryID = ev.BookingID // an entry event names its entry there
+		what, whatEN = byZH+"以您的身份为您报名了摇号：", byEN+" entered you in the draw for: "
+		end, endEN = "撤回", "withdraw it"
+	case ev.Type == EventWaitlisted && ev.Reason == "lottery":
+		what, whatEN = byZH+"为您报名的摇号未中签，已为您加入候补：", "A draw "+inEN+" entered you in put you on its waitlist: "
+		end, endEN = "退出", "leave it"
+	case ev.Type == EventWaitlisted:
+		what, whatEN = byZH+"以您的身份为您加入了候补：", byEN+" put you on the waitlist for: "
+		end, endEN = "退出", "leave it"
+	case ev.Reason == "lottery":
+		n.BookingID = ev.BookingID
+		what, whatEN = byZH+"为您报名的摇号已中签，已为您预约：", "A draw "+inEN+" entered you in booked you: "
+		end, endEN = "取消", "cancel it"
+	case ev.Reason == "waitlist":
+		n.BookingID = ev.BookingID
+		what, whatEN = byZH+"为您加入的候补已转为预约：", "A waitlist place "+inEN+" made for you became a booking: "
+		end, endEN = "取消", "cancel it"
+	default:
+		n.BookingID = ev.BookingID
+		what, whatEN = byZH+"以您的身份为您预约了：", byEN+" booked you: "
+		end, endEN = "取消", "cancel it"
+	}
+	n.Body = what + zh + "。如非您本人委托，请在“我的预约”中" + end + "，并在“投诉举报”中举报。 " +
+		whatEN + en + ". If you did not ask for it, " + endEN + " under My bookings and report it under Reports."
+	return n
 }
 
 func later(a, b time.Time) time.Time {

@@ -261,15 +261,44 @@ func (s *Store) AddEventNotifications(ctx context.Context, ns []booking.Notifica
 	if len(ns) == 0 {
 		return 0, nil
 	}
-	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, bodies []string
+	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, entries, bodies []string
 	var at []time.Time
 	var calls []bool
 	for _, n := range ns {
 		ids, events, hospitals, sessions = append(ids, n.ID), append(events, n.EventID), append(hospitals, n.HospitalID), append(sessions, n.SessionID)
 		kinds, accounts, identities = append(kinds, n.Kind), append(accounts, n.AccountID), append(identities, n.IdentityID)
-		bookings, bodies, at, calls = append(bookings, n.BookingID), append(bodies, n.Body), append(at, n.CreatedAt), append(calls, n.CallBack)
+		bookings, entries = append(bookings, n.BookingID), append(entries, n.EntryID)
+		bodies, at, calls = append(bodies, n.Body), append(at, n.CreatedAt), append(calls, n.CallBack)
 	}
 	tag, err := s.db.pool.Exec(ctx, caseQueries["insert_event_notifications"], ids, events, hospitals, nullableIDs(sessions),
-		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), bodies, at, calls)
+		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), nullableIDs(entries), bodies, at, calls)
 	return int(tag.RowsAffected()), err
+}
+
+// VerifiedSelfAccounts maps each of identityIDs that an account holds as
+// its verified self to that account.
+func (s *Store) VerifiedSelfAccounts(ctx context.Context, identityIDs []string) (_ map[string]string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.pairs(ctx, caseQueries["verified_self_accounts"], identityIDs)
+}
+
+// MaskedPhones maps each of accountIDs to its phone, masked.
+func (s *Store) MaskedPhones(ctx context.Context, accountIDs []string) (_ map[string]string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.pairs(ctx, q("masked_phones_of_accounts"), accountIDs)
+}
+
+// pairs runs a query of ids that answers (key, value) rows, as a map.
+func (s *Store) pairs(ctx context.Context, query string, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, _ := s.db.pool.Query(ctx, query, ids)
+	var k, v string
+	_, err := pgx.ForEachRow(rows, []any{&k, &v}, func() error {
+		out[k] = v
+		return nil
+	})
+	return out, err
 }

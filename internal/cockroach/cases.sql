@@ -85,7 +85,7 @@ SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notif
 
 -- name: events_to_notify
 -- The events the notify job tells patients about, from $1 on (the predicate
--- of the partial index booking_events_to_notify, 0022).
+-- of the partial index booking_events_to_notify, 0038).
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
@@ -93,7 +93,7 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
        COALESCE(made_by_other_account, FALSE)
   FROM booking_events
- WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show')
+ WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show', 'lottery_entered', 'waitlisted')
  ORDER BY ts, id LIMIT $2;
 
 -- name: insert_entry_notifications
@@ -107,10 +107,22 @@ SELECT t.id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t
 ON CONFLICT DO NOTHING;
 
 -- name: insert_event_notifications
--- Notifications derived from events; one already told (its event_id) is skipped.
-INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
-SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.body, t.created_at, t.call_back
-  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::UUID[], $8::UUID[], $9::TEXT[],
-              $10::TIMESTAMPTZ[], $11::BOOL[])
-       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+-- Notifications derived from events; one already told (its event_id and
+-- kind) is skipped.
+INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back)
+SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.entry_id, t.body, t.created_at, t.call_back
+  FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::UUID[], $8::UUID[], $9::UUID[], $10::TEXT[],
+              $11::TIMESTAMPTZ[], $12::BOOL[])
+       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back)
 ON CONFLICT DO NOTHING;
+
+-- name: verified_self_accounts
+-- The accounts holding identities $1 as their verified self (bound by the
+-- desk, under the verified name: Patient.Verified's rule), to tell them of
+-- what other accounts made for them; at most one per identity
+-- (patients_self_identity).
+SELECT p.identity_id::TEXT, p.account_id::TEXT
+  FROM patients p JOIN identities i ON i.id = p.identity_id
+ WHERE p.identity_id = ANY($1::UUID[]) AND p.is_self AND p.removed_at IS NULL
+   AND p.self_verified_at IS NOT NULL AND i.name_verified_at IS NOT NULL
+   AND COALESCE(p.name_hash, i.name_hash) = i.name_hash;

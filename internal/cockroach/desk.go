@@ -607,7 +607,6 @@ func (s *Store) MadeByOthers(ctx context.Context, identityID, accountID, fromDat
 	if err != nil {
 		return out, err
 	}
-	out.Makers = map[string]string{}
 	var ids []string
 	for _, b := range out.Bookings {
 		ids = append(ids, b.AccountID)
@@ -618,15 +617,7 @@ func (s *Store) MadeByOthers(ctx context.Context, identityID, accountID, fromDat
 	for _, w := range out.Waitlist {
 		ids = append(ids, w.AccountID)
 	}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, _ := s.db.pool.Query(ctx, q("masked_phones_of_accounts"), ids)
-	var id, masked string
-	_, err = pgx.ForEachRow(rows, []any{&id, &masked}, func() error {
-		out.Makers[id] = masked
-		return nil
-	})
+	out.Makers, err = s.pairs(ctx, q("masked_phones_of_accounts"), ids)
 	return out, err
 }
 

@@ -264,6 +264,14 @@ func (unimplementedStore) AddEventNotifications(_ context.Context, _ []booking.N
 	panic(unimplemented("Store.AddEventNotifications"))
 }
 
+func (unimplementedStore) VerifiedSelfAccounts(_ context.Context, _ []string) (map[string]string, error) {
+	panic(unimplemented("Store.VerifiedSelfAccounts"))
+}
+
+func (unimplementedStore) MaskedPhones(_ context.Context, _ []string) (map[string]string, error) {
+	panic(unimplemented("Store.MaskedPhones"))
+}
+
 func (unimplementedStore) MarkDelivered(_ context.Context, _ []string, _ time.Time) error {
 	panic(unimplemented("Store.MarkDelivered"))
 }
