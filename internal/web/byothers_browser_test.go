@@ -16,9 +16,11 @@ import (
 // page shows nothing of it while their self is unverified; once the desk
 // verifies them, it lists the booking under "made for you by other
 // accounts" with the maker's phone masked (before, booking that session is
-// refused person_booked_elsewhere), and the patient cancels it with
-// the form (no script needed) and then books the same session themself.
-// Screenshots at 1280 and 390 px (made-by-others-*.png).
+// refused person_booked_elsewhere). The patient's notifications tell of
+// it, the maker's phone masked, with a link to its card there; the
+// patient follows it, cancels the booking with the form (no script
+// needed) and then books the same session themself. Screenshots at 1280
+// and 390 px (made-by-others-*.png).
 func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
@@ -57,11 +59,29 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, AccountPhone: phone})
 	testenv.Must(t, err, "the desk verifies the patient")
 
-	b.open("/patient/bookings")
-	b.contains("#ob-"+made.ID+" .made-by", identity.MaskPhone(makerPhone))
+	// The notify job tells the patient's own account, now their verified
+	// self: the notice names the maker by its phone masked, nothing more,
+	// and leads to the booking's card among what others made, highlighted,
+	// and to the report form.
+	_, err = s.svc.NotifyEvents(ctx)
+	testenv.Must(t, err, "notify")
+	var notice string
+	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id FROM notifications WHERE kind = $1 AND booking_id = $2`,
+		booking.NotificationMadeByOther, made.ID).Scan(&notice), "the patient's notice of the maker's booking")
+	b.open("/patient")
+	b.contains("#n-"+notice, "另一账号（"+identity.MaskPhone(makerPhone)+"）")
+	b.contains("#n-"+notice, "If you did not ask for it, cancel it under My bookings")
+	b.contains("#n-"+notice+" a.report", "举报 Report it")
+	if clear, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.querySelector("#notifications").textContent.includes(`+jsString(makerPhone)+`)`)); err != nil || clear {
+		t.Errorf("the notifications show the maker's phone in clear: %v (%v)", clear, err)
+	}
+	b.shot("made-by-others-01-told")
+	b.phoneShot("made-by-others-01-told-390")
+	b.click("#n-"+notice+" a.see", "/patient/bookings?id="+made.ID)
+	b.contains("#ob-"+made.ID+".hl .made-by", identity.MaskPhone(makerPhone))
 	b.contains("#ob-"+made.ID, "李明")
-	b.shot("made-by-others-01-listed")
-	b.phoneShot("made-by-others-01-listed-390")
+	b.shot("made-by-others-02-listed")
+	b.phoneShot("made-by-others-02-listed-390")
 	// Tomorrow's visit: past 15:00 today the cancellation is late (what the
 	// test is about holds either way).
 	cancelled := "&ok=cancelled"

@@ -188,6 +188,25 @@ type notificationRow struct {
 	Body   string
 	When   string
 	Unread bool
+	// See, on a notice of what another account made for the person, leads
+	// to it under 他人为您办理 on the bookings page, where it is cancelled,
+	// withdrawn or left (SeeLabel says which); beside it, a link to the
+	// report form.
+	See, SeeLabel string
+}
+
+// madeByOtherLink is where a notice of what another account made for the
+// person leads: its card among what others made (ob-, ol-: a booking, an
+// entry, highlighted), or that list for a waitlist place, whose notice
+// names none. The ids are the store's UUIDs.
+func madeByOtherLink(n booking.Notification) (href, label string) {
+	switch {
+	case n.BookingID != "":
+		return "/patient/bookings?id=" + n.BookingID + "#ob-" + n.BookingID, "查看并取消 See and cancel it"
+	case n.EntryID != "":
+		return "/patient/bookings?id=" + n.EntryID + "#ol-" + n.EntryID, "查看并撤回 See and withdraw it"
+	}
+	return "/patient/bookings#made-by-others", "查看并退出 See and leave it"
 }
 
 func (c *Console) notificationRows(r *request) ([]notificationRow, int, error) {
@@ -202,7 +221,11 @@ func (c *Console) notificationRows(r *request) ([]notificationRow, int, error) {
 		if h, ok := cat.Hospital(n.HospitalID); ok {
 			loc = h.Location()
 		}
-		out = append(out, notificationRow{ID: n.ID, Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()})
+		row := notificationRow{ID: n.ID, Kind: n.Kind, Body: n.Body, When: n.CreatedAt.In(loc).Format("2006-01-02 15:04"), Unread: n.ReadAt.IsZero()}
+		if n.Kind == booking.NotificationMadeByOther {
+			row.See, row.SeeLabel = madeByOtherLink(n)
+		}
+		out = append(out, row)
 	}
 	return out, unread, nil
 }
