@@ -20,6 +20,7 @@ import (
 // phone booking staff made for P, a family member without an account of
 // their own, and a person whose self is not verified (not bound at the
 // desk: whoever claimed the ID first would learn where the person goes).
+// The entry's draw, won, tells P of the booking it became.
 func TestPersonToldOfWhatOthersMade(t *testing.T) {
 	h := newHarness(t, harnessConfig{soldOutFor: -1})
 	booked := h.session(sessionOpts{online: 3, dept: "Neurology"})
@@ -127,4 +128,22 @@ func TestPersonToldOfWhatOthersMade(t *testing.T) {
 	if c := h.count(`SELECT count(*) FROM notifications WHERE kind = 'made_by_other_account'`); c != 3 {
 		t.Errorf("made_by_other_account notices after the re-reads = %d, want 3", c)
 	}
+
+	// The entry wins its draw: the booking it became is told too, the one
+	// P now holds and may cancel.
+	h.drawAll(h.svc, draw)
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notify the draw")
+	var won []booking.Notification
+	ns, _, err = h.svc.MyNotifications(h.ctx, p.actor)
+	testenv.Must(t, err, "P's notifications after the draw")
+	for _, n := range ns {
+		if n.Kind == booking.NotificationMadeByOther && strings.Contains(n.Body, "A draw another account ("+masked+") entered you in booked you:") {
+			won = append(won, n)
+		}
+	}
+	if len(won) != 1 || won[0].BookingID == "" || !strings.Contains(won[0].Body, "中签") {
+		t.Errorf("P's notices of the draw = %+v; want one, naming the booking it made", won)
+	}
+	h.checkClean()
 }
