@@ -207,12 +207,12 @@ const NotificationMadeByOther = "made_by_other_account"
 
 // madeForPerson reports whether an event is something a patient account
 // made for a person, of which the person's own account is told: a booking
-// (online, or a draw's or a waitlist's that account's entry or place
-// became), a lottery entry, a waitlist place (joined, or a draw's lost
-// entry put there). Not what staff made (a desk, phone or referral
-// booking, entry or place: the person was there, or on the line; the
-// event names the clerk or operator), nor a substitute's held slot (the
-// booking it replaces was told).
+// (online, or the one a draw or a waitlist made of that account's entry or
+// place), a lottery entry, a waitlist place (joined, or the one a lost
+// draw made of that account's entry). Not what staff made (a desk, phone
+// or referral booking, entry or place: the person was there, or on the
+// line; such events have no account, or name the clerk or operator), nor
+// a substitute's held slot (the booking it replaces was told).
 func madeForPerson(ev Event) bool {
 	switch ev.Type {
 	case EventBooked:
