@@ -85,7 +85,7 @@ SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notif
 
 -- name: events_to_notify
 -- The events the notify job tells patients about, from $1 on (the predicate
--- of the partial index booking_events_to_notify, 0038).
+-- of the partial index booking_events_to_notify, 0040).
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
