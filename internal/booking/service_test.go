@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -982,6 +984,31 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		h.checkClean()
 	})
 
+	// The database refuses connections (down, unreachable): nothing was
+	// sent, so the answer is that nothing was booked, not that the outcome
+	// is unknown (review15 L4), and the slot is back at once.
+	t.Run("database refuses connections", func(t *testing.T) {
+		down := cockroach.NewStore(refusingDB(t))
+		_, readErr := down.Booking(h.ctx, testenv.Token())
+		if readErr == nil || errors.Is(readErr, booking.ErrBookingNotFound) {
+			t.Fatalf("a read through the refusing database = %v; want it to fail", readErr)
+		}
+		s := h.session(sessionOpts{online: quota, dept: "Refused"})
+		u := h.user(1)
+		fs.setBatch(down.InsertBookings)
+		fs.set(nil, readErr) // the read-back meets the same outage
+		_, err := h.book(u, 0, s, "")
+		fs.setBatch(nil)
+		fs.set(nil, nil)
+		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantMessage(t, "Book", err, "nothing was booked")
+		if p := h.pending(); slices.Contains(p, fs.last().ID) {
+			t.Errorf("the refused booking %s is still pending", fs.last().ID)
+		}
+		h.wantOnline(s, quota)
+		h.checkClean()
+	})
+
 	t.Run("slot taken in SQL", func(t *testing.T) {
 		s := h.session(sessionOpts{online: quota, dept: "Taken"})
 		u := h.user(1)
@@ -1599,4 +1626,52 @@ func TestBatchAnsweredBeforeItsConfirm(t *testing.T) {
 	h.placeReturned()
 	h.wantOnline(s, quota-behind)
 	h.checkClean()
+}
+
+// refusingDB is a database that has gone away: opened (and migrated)
+// through a forwarder that then refuses connections, its pool emptied, as
+// a pool that found its connections dead.
+func refusingDB(t *testing.T) *cockroach.DB {
+	t.Helper()
+	u, err := url.Parse(testenv.DatabaseURL(t))
+	testenv.Must(t, err, "parse database url")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	testenv.Must(t, err, "listen")
+	target := u.Host
+	u.Host = ln.Addr().String()
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, s)
+			mu.Unlock()
+			wg.Go(func() { _, _ = io.Copy(s, c); s.Close() })
+			wg.Go(func() { _, _ = io.Copy(c, s); c.Close() })
+		}
+	})
+	db, err := cockroach.Open(t.Context(), u.String(), nil)
+	testenv.Must(t, err, "open the database through the forwarder")
+	t.Cleanup(db.Close)
+	_, err = db.Migrate(t.Context())
+	testenv.Must(t, err, "migrate")
+	ln.Close()
+	mu.Lock()
+	for _, c := range conns {
+		c.Close()
+	}
+	mu.Unlock()
+	wg.Wait()
+	db.Pool().Reset()
+	return db
 }

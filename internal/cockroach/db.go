@@ -224,8 +224,8 @@ func (db *DB) Exec1(ctx context.Context, op, sql string, args ...any) error {
 // Exec1Rows is Exec1, and the number of rows the statement reported.
 func (db *DB) Exec1Rows(ctx context.Context, op, sql string, args ...any) (int64, error) {
 	var n int64
-	err := db.implicit(ctx, op, func() error {
-		tag, err := db.pool.Exec(ctx, sql, args...)
+	err := db.implicit(ctx, op, func(c *pgxpool.Conn) error {
+		tag, err := c.Exec(ctx, sql, args...)
 		n = tag.RowsAffected()
 		return err
 	})
@@ -238,10 +238,10 @@ func (db *DB) Exec1Rows(ctx context.Context, op, sql string, args ...any) (int64
 // results, in order; it may run several times, so it must start afresh each
 // time. Retries and an unknown outcome are as in Exec1.
 func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), read func(pgx.BatchResults) error) error {
-	return db.implicit(ctx, op, func() error {
+	return db.implicit(ctx, op, func(c *pgxpool.Conn) error {
 		b := &pgx.Batch{}
 		queue(b)
-		br := db.pool.SendBatch(ctx, b)
+		br := c.SendBatch(ctx, b)
 		err := read(br)
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -250,16 +250,25 @@ func (db *DB) Batch1(ctx context.Context, op string, queue func(*pgx.Batch), rea
 	})
 }
 
-// implicit runs send, one implicit transaction's round trip, until it
-// succeeds or fails for good: serialization failures and deadlocks are
-// retried with backoff; an error from a round trip that was sent but never
-// answered wraps booking.ErrOutcomeUnknown.
-func (db *DB) implicit(ctx context.Context, op string, send func() error) error {
+// implicit runs send, one implicit transaction's round trip on a connection
+// of the pool, until it succeeds or fails for good: serialization failures
+// and deadlocks are retried with backoff; an error from a round trip that
+// was sent but never answered wraps booking.ErrOutcomeUnknown. Failing to
+// get a connection (the database refuses connections, is unreachable, or
+// the deadline came while waiting for one) is a known failure: nothing was
+// sent, so nothing can have committed (review15 L4: pgx's connect error
+// does not say it is safe to retry, and was taken for a lost answer).
+func (db *DB) implicit(ctx context.Context, op string, send func(*pgxpool.Conn) error) error {
 	start := time.Now()
 	defer db.observe(op, start)
 	var last error // the last failure retried
 	for attempt := 1; ; attempt++ {
-		err := send()
+		c, err := db.pool.Acquire(ctx)
+		if err != nil {
+			return cutShort(ctx, op, fmt.Errorf("%s: acquire connection: %w", op, err), last)
+		}
+		err = send(c)
+		c.Release()
 		if err == nil {
 			return nil
 		}

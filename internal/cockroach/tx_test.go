@@ -392,6 +392,17 @@ func (p *commitCutter) addr() string { return p.ln.Addr().String() }
 
 func (p *commitCutter) arm(mode int32) { p.mode.Store(mode) }
 
+// refuse makes the proxy's address refuse connections and breaks those it
+// carries, as a database that stopped.
+func (p *commitCutter) refuse() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
+
 func (p *commitCutter) track(c net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -589,6 +600,55 @@ func TestExec1OutcomeUnknown(t *testing.T) {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "23505" || errors.Is(err, booking.ErrOutcomeUnknown) {
 		t.Errorf("duplicate insert: Exec1 = %v, want the server's 23505", err)
+	}
+}
+
+// TestRefusedConnectionIsNotAnUnknownOutcome: when the database refuses
+// connections (down, unreachable), nothing was sent, so nothing can have
+// committed: every way of writing (Exec1, Batch1, Tx) answers a known
+// failure that the adapter calls unavailable, never an unknown outcome,
+// which would tell a patient to retry a booking that certainly was not made
+// (review15 L4).
+func TestRefusedConnectionIsNotAnUnknownOutcome(t *testing.T) {
+	direct := testenv.DatabaseURL(t)
+	proxy := newCommitCutter(t, hostOf(t, direct))
+	db := openDB(t, withHost(t, direct, proxy.addr()), nil)
+	execSQL(t, db, `CREATE TABLE refused (note TEXT PRIMARY KEY)`)
+	// The database goes away: its address refuses connections, and the
+	// pool has found its connections dead.
+	proxy.refuse()
+	db.Pool().Reset()
+	if c, err := net.Dial("tcp", proxy.addr()); err == nil {
+		c.Close()
+		t.Fatalf("dial %s succeeded; want it refused", proxy.addr())
+	}
+
+	insert := `INSERT INTO refused VALUES ($1)`
+	for _, tt := range []struct {
+		name  string
+		write func(ctx context.Context) error
+	}{
+		{"Exec1", func(ctx context.Context) error { return db.Exec1(ctx, "refused", insert, testenv.Token()) }},
+		{"Batch1", func(ctx context.Context) error {
+			return db.Batch1(ctx, "refused", func(b *pgx.Batch) { b.Queue(insert, testenv.Token()) },
+				func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
+		}},
+		{"Tx", func(ctx context.Context) error {
+			return db.Tx(ctx, "refused", func(tx pgx.Tx) error { _, err := tx.Exec(ctx, insert, testenv.Token()); return err })
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.write(t.Context())
+			if err == nil {
+				t.Fatalf("%s through a refusing address succeeded", tt.name)
+			}
+			if errors.Is(err, booking.ErrOutcomeUnknown) {
+				t.Errorf("%s = %v; want a known failure (nothing was sent), not an unknown outcome", tt.name, err)
+			}
+			if got := cockroach.Translate(err); !errors.Is(got, booking.ErrUnavailable) {
+				t.Errorf("Translate(%s's error) = %v; want it to wrap ErrUnavailable", tt.name, got)
+			}
+		})
 	}
 }
 
