@@ -798,6 +798,40 @@ func (g *Gate) Remaining(ctx context.Context, sessions []*booking.Session) ([]ma
 	return out, nil
 }
 
+// HeldForWaitlist counts each session's slots held for its waitlist's round
+// (the `slot:<n>` marks of its round hash, which place.lua drops as it
+// hands a slot out) and reads when the round ends.
+func (g *Gate) HeldForWaitlist(ctx context.Context, sessions []*booking.Session) ([]booking.WaitlistHold, error) {
+	pipe := g.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(sessions))
+	for i, s := range sessions {
+		cmds[i] = pipe.HGetAll(ctx, g.keys(s.HospitalID).round(s.ID))
+	}
+	start := time.Now()
+	_, err := pipe.Exec(ctx)
+	g.observe("held_for_waitlist", start)
+	if err != nil {
+		return nil, unavailable("held for waitlist", err)
+	}
+	out := make([]booking.WaitlistHold, len(sessions))
+	for i, c := range cmds {
+		for f, v := range c.Val() {
+			switch {
+			case strings.HasPrefix(f, "slot:"):
+				out[i].Slots++
+			case f == "end":
+				if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+					out[i].Until = time.UnixMilli(ms)
+				}
+			}
+		}
+		if out[i].Slots == 0 {
+			out[i].Until = time.Time{}
+		}
+	}
+	return out, nil
+}
+
 // MoveFree moves up to n free slots (the latest first) from one channel pool
 // of a session to another, or exactly the given slots when slots is not
 // empty. It returns the slots moved.

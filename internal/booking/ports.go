@@ -233,6 +233,16 @@ type PoolMover interface {
 	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error)
 	// Remaining counts the free slots of each session, per channel.
 	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
+	// HeldForWaitlist counts each session's slots held for its waitlist's
+	// round, any channel's, and says when that round ends (zero: none).
+	HeldForWaitlist(ctx context.Context, sessions []*Session) ([]WaitlistHold, error)
+}
+
+// WaitlistHold is what a session holds for its waitlist's round: Slots
+// slots, handed out when the round ends at Until.
+type WaitlistHold struct {
+	Slots int
+	Until time.Time
 }
 
 // BarGate applies bars (no-shows, confirmed flags) where bookings are

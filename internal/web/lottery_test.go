@@ -228,3 +228,80 @@ func TestLotteryLoserToldInBrowser(t *testing.T) {
 		t.Errorf("%d patients were not drawn, want 1 of 3 for 2 slots", lost)
 	}
 }
+
+// TestDrawLeftoversAreNotSoldOut: a draw with fewer entries than slots
+// holds what it left for the waitlist's round (drawn.lua). Until that
+// round ends those slots are to be handed out, so the patient console's
+// card does not read "Sold out" (review15 L1): it says how many are held
+// for the waitlist and when they go, and offers the waitlist; the phone
+// console's row says the same.
+func TestDrawLeftoversAreNotSoldOut(t *testing.T) {
+	s := newSiteRounds(t, 10*time.Minute)
+	lot := s.addLottery() // two online slots
+	sessions := sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate)
+	entrant := s.client()
+	entrant.signUp(newPhone(), "correct horse battery")
+	if a := entrant.addFamily(residentID(231), "钱多多", "", true); a.status != 303 {
+		t.Fatalf("add family member: %d\n%s", a.status, a.body)
+	}
+	ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, entrant), Role: booking.RolePatient})
+	testenv.Must(t, err, "patients")
+	form := url.Values{"csrf": {entrant.csrf(sessions)}, "session_id": {lot.ID}, "patient_id": {ps[0].ID}, "idem": {booking.NewID()}}
+	if a := entrant.post("/patient/bookings", form); a.status != 303 || !strings.Contains(a.location, "ok=entered") {
+		t.Fatalf("enter: %d → %q\n%s", a.status, a.location, a.body)
+	}
+	s.offset.Store(int64(11 * time.Minute))
+	if n, err := s.svc.RunLottery(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the draw: %d pools, %v", n, err)
+	}
+
+	other := s.client()
+	other.signUp(newPhone(), "correct horse battery")
+	if a := other.addFamily(residentID(232), "孙小美", "", true); a.status != 303 {
+		t.Fatalf("add family member: %d\n%s", a.status, a.body)
+	}
+	page := other.get(sessions)
+	card := cardOf(t, page.body, lot.ID)
+	for _, bad := range []string{"已约满", "Sold out"} {
+		if strings.Contains(card, bad) {
+			t.Errorf("the card of a drawn session with a slot held for the waitlist says %q:\n%s", bad, card)
+		}
+	}
+	for _, want := range []string{"1 个号留给候补", "1 slot is held for the waitlist", `action="/patient/waitlist"`} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the card does not say %q:\n%s", want, card)
+		}
+	}
+
+	// The phone console decides its row the same way.
+	views, err := s.svc.Sessions(t.Context(), s.hospital.ID, lot.VisitDate, s.cardiology.ID)
+	testenv.Must(t, err, "sessions")
+	testenv.Must(t, s.svc.WaitlistHolds(t.Context(), views), "held for the waitlist")
+	for _, v := range views {
+		if v.ID != lot.ID {
+			continue
+		}
+		if v.Held != 1 {
+			t.Errorf("Held = %d, want the one slot the draw left", v.Held)
+		}
+		q, _ := v.Channel(booking.ChannelOnline)
+		act, why := poolActionOf(v, q, shanghai, s.now())
+		if act != poolWaitlist || strings.Contains(why, "Sold out") || !strings.Contains(why, "held for the waitlist") {
+			t.Errorf("poolActionOf = %q, %q; want the waitlist, saying a slot is held for it", act, why)
+		}
+	}
+}
+
+// cardOf cuts the session card of id out of the sessions page.
+func cardOf(t *testing.T, body, id string) string {
+	t.Helper()
+	i := strings.Index(body, `id="s-`+id+`"`)
+	if i < 0 {
+		t.Fatalf("the sessions page has no card for %s:\n%s", id, body)
+	}
+	card := body[i:]
+	if j := strings.Index(card, "</article>"); j >= 0 {
+		card = card[:j]
+	}
+	return card
+}

@@ -278,6 +278,9 @@ func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (ses
 		d.Dates = append(d.Dates, chip{Label: day[5:], Sub: weekday(day), URL: sessionsURL(hosp.ID, d.Department, day), Selected: day == date})
 	}
 	views, err := c.svc.Sessions(r.ctx, hosp.ID, date, d.Department)
+	if err == nil {
+		err = c.svc.WaitlistHolds(r.ctx, views)
+	}
 	if err != nil {
 		return d, err
 	}

@@ -111,6 +111,7 @@ type phoneSession struct {
 	Lottery    bool
 	DrawAt     string
 	Action     string // book, enter, waitlist, or "" (Why says why not)
+	Held       string // for the waitlist: how many slots are held for it, and when they go
 	Why        string
 	FormKey    string
 	Highlight  bool
@@ -209,6 +210,9 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 	}
 
 	views, err := c.svc.Sessions(r.ctx, h.ID, date, "")
+	if err == nil {
+		err = c.svc.WaitlistHolds(r.ctx, views)
+	}
 	if err != nil {
 		return d, err
 	}
@@ -258,6 +262,9 @@ func phoneSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locat
 	act, s.Why = poolActionOf(v, q, loc, now)
 	switch act {
 	case poolBook, poolEnter, poolWaitlist:
+		if act == poolWaitlist && v.Held > 0 {
+			s.Held = s.Why
+		}
 		s.Action, s.Why = string(act), ""
 	}
 	return s, true

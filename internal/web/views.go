@@ -283,6 +283,7 @@ type sessionRow struct {
 	Channels   []channelRow
 	Bookable   bool
 	Waitlist   bool   // sold out online: the waitlist takes names instead
+	Held       bool   // ... with slots held for it (Why says how many, and when they go)
 	Why        string // why the Book button is off
 	FormKey    string
 	// LateAfter is when cancelling this session's booking starts to count
@@ -331,7 +332,7 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	case poolOpening:
 		row.Opening, row.ReleaseAt, row.Now = true, online.ReleaseAt.Format(time.RFC3339Nano), now.UnixMilli()
 	case poolWaitlist:
-		row.Waitlist = true
+		row.Waitlist, row.Held = true, v.Held > 0
 	case poolBook:
 		row.Bookable = true
 	}
@@ -368,10 +369,31 @@ func poolActionOf(v booking.SessionView, q booking.ChannelQuota, loc *time.Locat
 		return poolClosed, "正在开奖 Drawing"
 	case now.Before(q.ReleaseAt):
 		return poolOpening, "未放号 Opens " + q.ReleaseAt.In(loc).Format("01-02 15:04:05")
+	case v.Remaining[q.Channel] <= 0 && v.Held > 0:
+		// Not sold out: slots are held for the waitlist's round (what a
+		// draw left, or returned slots) and go to those in line when it
+		// ends (review15 L1).
+		return poolWaitlist, heldNote(v, loc)
 	case v.Remaining[q.Channel] <= 0:
 		return poolWaitlist, "已约满 Sold out"
 	}
 	return poolBook, ""
+}
+
+// heldNote says how many of v's slots are held for its waitlist's round and
+// when they are handed out.
+func heldNote(v booking.SessionView, loc *time.Location) string {
+	en := fmt.Sprintf("%d slots are held for the waitlist", v.Held)
+	if v.Held == 1 {
+		en = "1 slot is held for the waitlist"
+	}
+	zh := fmt.Sprintf("%d 个号留给候补", v.Held)
+	if !v.RoundEnds.IsZero() {
+		at := v.RoundEnds.In(loc).Format("15:04")
+		zh += "，" + at + " 分给候补者"
+		en += ", handed out at " + at
+	}
+	return zh + " " + en
 }
 
 type bookingRow struct {

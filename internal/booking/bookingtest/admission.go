@@ -511,6 +511,11 @@ func (a *Admission) Remaining(_ context.Context, sessions []*booking.Session) ([
 	return out, nil
 }
 
+// HeldForWaitlist holds nothing: rounds are not modelled.
+func (a *Admission) HeldForWaitlist(_ context.Context, sessions []*booking.Session) ([]booking.WaitlistHold, error) {
+	return make([]booking.WaitlistHold, len(sessions)), nil
+}
+
 // Holds lists the holds of the given sessions, with their pending
 // deadlines.
 func (a *Admission) Holds(_ context.Context, hospitalID string, sessionIDs []string) ([]booking.Hold, error) {

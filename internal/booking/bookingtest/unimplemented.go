@@ -580,6 +580,10 @@ func (unimplementedAdmission) Remaining(_ context.Context, _ []*booking.Session)
 	panic(unimplemented("Admission.Remaining"))
 }
 
+func (unimplementedAdmission) HeldForWaitlist(_ context.Context, _ []*booking.Session) ([]booking.WaitlistHold, error) {
+	panic(unimplemented("Admission.HeldForWaitlist"))
+}
+
 func (unimplementedAdmission) Reopen(_ context.Context, _ *booking.Session) error {
 	panic(unimplemented("Admission.Reopen"))
 }
