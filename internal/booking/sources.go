@@ -510,19 +510,27 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
+	// What follows runs even when the administrator's request has ended
+	// (hung up, or its deadline passed in the drain, which is what failed
+	// the SQL step): a failed stop reopens the session at once, as SQL has
+	// it, instead of leaving it closed until its mark expires and a
+	// reconciliation runs (review15 L5); a committed one gives the quotas
+	// back at once.
+	fctx, cancel := Detach(ctx, s.cfg.ReloadTimeout)
+	defer cancel()
 	if err != nil {
-		if rerr := s.adm.Reopen(ctx, sess); rerr != nil {
+		if rerr := s.adm.Reopen(fctx, sess); rerr != nil {
 			s.log.Warn("reopen after a failed stop; it stays closed until its mark expires", "session_id", sess.ID, "err", rerr)
 		}
 	}
-	s.rebuild(ctx, sess.ID)
+	s.rebuild(fctx, sess.ID)
 	if err != nil {
 		return StopResult{}, err
 	}
 	if sub != nil {
 		// The substitute's session enters Redis from SQL, its held slots
 		// taken by their offers, before the catalog shows it.
-		if _, err := s.Refresh(ctx); err != nil {
+		if _, err := s.Refresh(fctx); err != nil {
 			s.log.Warn("load the substitute session; it will be reconciled", "session_id", sub.Session.ID, "err", err)
 			s.reconcileLater(sub.Session.ID)
 		}

@@ -1,7 +1,9 @@
 package booking_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -631,5 +634,71 @@ func TestPublishRepeatAfterLostAnswer(t *testing.T) {
 	testenv.Must(t, err, "publish again on the other instance")
 	if again.ID != first.ID {
 		t.Errorf("the repeat answered session %s, want %s", again.ID, first.ID)
+	}
+}
+
+// failingStop fails the stop's SQL step: with fail's error, after calling
+// before (which may end the caller's context).
+type failingStop struct {
+	booking.Store
+	before func()
+	fail   error
+}
+
+func (f *failingStop) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.StopNotices,
+	sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
+	if f.before != nil {
+		f.before()
+	}
+	if f.fail != nil {
+		return booking.StopResult{}, f.fail
+	}
+	return f.Store.StopSession(ctx, id, now, reason, body, sub, a)
+}
+
+// TestFailedStopReopensAtOnce: a stop (停诊) whose SQL step fails leaves
+// the session open, as SQL has it, the moment it answers: bookable again
+// at once, not closed in Redis until a reconciliation or the close mark's
+// expiry (review15 L5) — also when the administrator's request ended
+// meanwhile (hung up, or its deadline passed during the drain), whose
+// context then can no longer reach Redis or SQL.
+func TestFailedStopReopensAtOnce(t *testing.T) {
+	fs := &failingStop{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, wrap: func(s *cockroach.Store) booking.Store { fs.Store = s; return fs }})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	for _, tt := range []struct {
+		name   string
+		ended  bool // the request's context ends before the SQL step
+		fail   error
+		period string
+	}{
+		{"SQL refuses the stop", false, fmt.Errorf("stop session: %w", booking.ErrUnavailable), "morning"},
+		{"the request ended during the stop", true, nil, "afternoon"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sess := h.session(sessionOpts{dept: "Stops", period: tt.period, online: 3})
+			u := h.user(1)
+			h.mustBook(u, 0, sess, "")
+			ctx, cancel := context.WithCancel(h.ctx)
+			defer cancel()
+			fs.fail, fs.before = tt.fail, nil
+			if tt.ended {
+				fs.before = cancel
+			}
+			_, err := h.svc.StopSession(ctx, admin, sess.ID, "the doctor is ill")
+			fs.fail, fs.before = nil, nil
+			if err == nil {
+				t.Fatalf("the stop succeeded; want it failed")
+			}
+			if got, _ := h.svc.Catalog().Session(sess.ID); got.Stopped() {
+				t.Fatalf("the failed stop stopped the session")
+			}
+			// At once: no wait for a heal or the mark's expiry.
+			h.wantOnline(sess, 2)
+			if _, err := h.book(h.user(1), 0, sess, ""); err != nil {
+				t.Errorf("booking after the failed stop: %v; want booked (SQL has the session open)", err)
+			}
+			h.checkClean()
+		})
 	}
 }
