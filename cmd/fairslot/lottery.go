@@ -213,9 +213,18 @@ func lotteryEntries(ctx context.Context, args []string, getenv func(string) stri
 			if err != nil {
 				return err
 			}
+			// In the hospital's zone, with the offset, as the API's
+			// public record has it (review15 L7 read UTC here).
+			loc := booking.StandInLocation()
+			cat := d.svc.Catalog()
+			if sess, ok := cat.Session(session); ok {
+				if h, ok := cat.Hospital(sess.HospitalID); ok {
+					loc = h.Location()
+				}
+			}
 			views := make([]httpapi.DrawOut, len(ds))
 			for i, x := range ds {
-				views[i] = httpapi.DrawView(x, time.UTC)
+				views[i] = httpapi.DrawView(x, loc)
 			}
 			b, err := json.MarshalIndent(views, "", "  ")
 			if err != nil {

@@ -16,6 +16,9 @@ import (
 type Token struct {
 	Token     string
 	ExpiresAt time.Time
+	// HospitalID is the staff account's hospital (empty for a patient or a
+	// platform administrator): the zone its answer tells times in.
+	HospitalID string
 }
 
 // CreateAccount registers a patient account under a mainland mobile number.

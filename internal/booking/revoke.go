@@ -105,7 +105,7 @@ func (s *Service) setPassword(ctx context.Context, accountID, password string, a
 func (s *Service) mint(a Account, now time.Time) Token {
 	tok, exp := s.tokens.MintClaims(auth.Claims{AccountID: a.ID, Role: string(a.Role), HospitalID: a.HospitalID,
 		Generation: uint32(a.TokenGeneration)}, now)
-	return Token{Token: tok, ExpiresAt: exp}
+	return Token{Token: tok, ExpiresAt: exp, HospitalID: a.HospitalID}
 }
 
 // noteRevocation records that an account's tokens below r.Generation no

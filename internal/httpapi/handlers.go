@@ -143,7 +143,7 @@ func (s *Server) login(r *request) error {
 		b := blockedOut{Reason: blocked.Info.Reason, AppealToken: blocked.Info.AppealToken,
 			AppealDueWorkingDays: blocked.Info.AppealDue}
 		if !blocked.Info.Until.IsZero() {
-			b.Until = blocked.Info.Until.UTC().Format(time.RFC3339)
+			b.Until = blocked.Info.Until.In(readerZone(s.svc.Catalog(), "")).Format(time.RFC3339)
 		}
 		e := booking.ErrAccountBlocked
 		WriteJSON(r.rc, e.Kind.HTTPStatus(), blockedBody{Error: errorDetail{Code: e.Code, Message: e.Message}, Blocked: b})
@@ -152,8 +152,17 @@ func (s *Server) login(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+	s.writeToken(r, tok)
 	return nil
+}
+
+// writeToken answers a login: the token, and when it expires in the zone of
+// the account's hospital (the stand-in zone for a patient or a platform
+// administrator), with the offset, as every other time (review15 L7 read
+// "…Z" here).
+func (s *Server) writeToken(r *request, tok booking.Token) {
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token,
+		"expires_at": tok.ExpiresAt.In(readerZone(s.svc.Catalog(), tok.HospitalID)).Format(time.RFC3339)})
 }
 
 // blockedBody is the error answer to a blocked account's right password,
@@ -195,7 +204,7 @@ func (s *Server) changePassword(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token, "expires_at": tok.ExpiresAt.Format(time.RFC3339)})
+	s.writeToken(r, tok)
 	return nil
 }
 
@@ -758,8 +767,16 @@ func (s *Server) listFlags(r *request) error {
 	if err != nil {
 		return err
 	}
-	writeList(r.rc, fs, func(f booking.Flag) booking.Flag { return f })
+	loc := readerZone(s.svc.Catalog(), r.actor.HospitalID)
+	writeList(r.rc, fs, func(f booking.Flag) booking.Flag { return flagIn(f, loc) })
 	return nil
+}
+
+// flagIn is f with its times in loc: a flag spans hospitals, so it is told
+// in the reader's zone (review15 L7 read "…Z" here).
+func flagIn(f booking.Flag, loc *time.Location) booking.Flag {
+	f.CreatedAt = f.CreatedAt.In(loc)
+	return f
 }
 
 type flagOut struct {
@@ -772,7 +789,16 @@ func (s *Server) getFlag(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: f.Flag, Timeline: f.Timeline})
+	cat := s.svc.Catalog()
+	loc := readerZone(cat, r.actor.HospitalID)
+	for i, e := range f.Timeline {
+		if h, ok := cat.Hospital(e.HospitalID); ok {
+			f.Timeline[i].TS = e.TS.In(h.Location())
+		} else {
+			f.Timeline[i].TS = e.TS.In(loc)
+		}
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: flagIn(f.Flag, loc), Timeline: f.Timeline})
 	return nil
 }
 
@@ -836,10 +862,7 @@ func (s *Server) audit(r *request) error {
 	// everywhere else); a platform-wide row in the reader's hospital's, or
 	// the stand-in zone.
 	cat := s.svc.Catalog()
-	fallback := booking.StandInLocation()
-	if h, ok := cat.Hospital(r.actor.HospitalID); ok {
-		fallback = h.Location()
-	}
+	fallback := readerZone(cat, r.actor.HospitalID)
 	writeList(r.rc, as, func(a booking.AuditEntry) auditOut {
 		loc := fallback
 		if h, ok := cat.Hospital(a.HospitalID); ok {

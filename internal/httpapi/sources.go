@@ -489,9 +489,11 @@ type accountPolicyOut struct {
 	SetAt              string `json:"set_at,omitempty"`
 }
 
-func accountPolicyView(c booking.AccountPolicy) accountPolicyOut {
+// accountPolicyView is c with its times in loc: the platform's limits
+// belong to no hospital, so they are told in the reader's zone.
+func accountPolicyView(c booking.AccountPolicy, loc *time.Location) accountPolicyOut {
 	return accountPolicyOut{ID: c.ID, MaxPatients: c.Limits.MaxPatients, MaxAccountsOnPhone: c.Limits.MaxAccountsOnPhone,
-		EffectiveFrom: c.EffectiveFrom.UTC().Format(time.RFC3339), Reason: c.Reason, SetBy: c.SetBy, SetAt: c.SetAt.UTC().Format(time.RFC3339)}
+		EffectiveFrom: c.EffectiveFrom.In(loc).Format(time.RFC3339), Reason: c.Reason, SetBy: c.SetBy, SetAt: c.SetAt.In(loc).Format(time.RFC3339)}
 }
 
 func (s *Server) setAccountPolicy(r *request) error {
@@ -508,7 +510,7 @@ func (s *Server) setAccountPolicy(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, accountPolicyView(c))
+	WriteJSON(r.rc, fasthttp.StatusCreated, accountPolicyView(c, readerZone(s.svc.Catalog(), r.actor.HospitalID)))
 	return nil
 }
 
@@ -521,8 +523,9 @@ func (s *Server) getAccountPolicy(r *request) error {
 		Current accountPolicyOut   `json:"current"`
 		History []accountPolicyOut `json:"history"`
 	}{Current: accountPolicyOut{MaxPatients: now.MaxPatients, MaxAccountsOnPhone: now.MaxAccountsOnPhone}, History: []accountPolicyOut{}}
+	loc := readerZone(s.svc.Catalog(), r.actor.HospitalID)
 	for _, c := range history {
-		out.History = append(out.History, accountPolicyView(c))
+		out.History = append(out.History, accountPolicyView(c, loc))
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil

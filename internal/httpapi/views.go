@@ -107,6 +107,16 @@ func zoneOf(cat *booking.Catalog, hospitalID string) *time.Location {
 	return time.UTC
 }
 
+// readerZone is the zone of a time that belongs to no one hospital (a
+// token, a flag, a platform-wide audit row), told to a reader: the reader's
+// hospital's, else the stand-in zone (China Standard Time), never UTC.
+func readerZone(cat *booking.Catalog, hospitalID string) *time.Location {
+	if h, ok := cat.Hospital(hospitalID); ok {
+		return h.Location()
+	}
+	return booking.StandInLocation()
+}
+
 func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) sessionOut {
 	loc := zoneOf(cat, v.HospitalID)
 	dept, _ := cat.Department(v.DepartmentID)

@@ -93,7 +93,7 @@ func (c *Console) adminZone() *time.Location {
 	if hs := c.svc.Catalog().Hospitals(); len(hs) > 0 {
 		return hs[0].Location()
 	}
-	return time.FixedZone("CST", 8*3600)
+	return booking.StandInLocation()
 }
 
 // shortID shortens an opaque id for a table cell; the whole id goes in the
