@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -988,7 +986,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 	// sent, so the answer is that nothing was booked, not that the outcome
 	// is unknown (review15 L4), and the slot is back at once.
 	t.Run("database refuses connections", func(t *testing.T) {
-		down := cockroach.NewStore(refusingDB(t))
+		down := cockroach.NewStore(testenv.GoneDB(t))
 		_, readErr := down.Booking(h.ctx, testenv.Token())
 		if readErr == nil || errors.Is(readErr, booking.ErrBookingNotFound) {
 			t.Fatalf("a read through the refusing database = %v; want it to fail", readErr)
@@ -1626,52 +1624,4 @@ func TestBatchAnsweredBeforeItsConfirm(t *testing.T) {
 	h.placeReturned()
 	h.wantOnline(s, quota-behind)
 	h.checkClean()
-}
-
-// refusingDB is a database that has gone away: opened (and migrated)
-// through a forwarder that then refuses connections, its pool emptied, as
-// a pool that found its connections dead.
-func refusingDB(t *testing.T) *cockroach.DB {
-	t.Helper()
-	u, err := url.Parse(testenv.DatabaseURL(t))
-	testenv.Must(t, err, "parse database url")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	testenv.Must(t, err, "listen")
-	target := u.Host
-	u.Host = ln.Addr().String()
-	var mu sync.Mutex
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, s)
-			mu.Unlock()
-			wg.Go(func() { _, _ = io.Copy(s, c); s.Close() })
-			wg.Go(func() { _, _ = io.Copy(c, s); c.Close() })
-		}
-	})
-	db, err := cockroach.Open(t.Context(), u.String(), nil)
-	testenv.Must(t, err, "open the database through the forwarder")
-	t.Cleanup(db.Close)
-	_, err = db.Migrate(t.Context())
-	testenv.Must(t, err, "migrate")
-	ln.Close()
-	mu.Lock()
-	for _, c := range conns {
-		c.Close()
-	}
-	mu.Unlock()
-	wg.Wait()
-	db.Pool().Reset()
-	return db
 }
