@@ -62,6 +62,9 @@ func TestBlockedAccountAppeal(t *testing.T) {
 		!strings.Contains(b.Reason, "号贩子") || !strings.Contains(b.Reason, "停用至 "+b.Until[:10]) && !strings.Contains(b.Reason, "停用至") {
 		t.Fatalf("right password of a blocked account = %d %s %+v, want 403 account_blocked with the reason, the end and a token", status, code, b)
 	}
+	if !strings.HasSuffix(b.Until, "+08:00") {
+		t.Errorf("blocked until %q; want China Standard Time's +08:00, as the reason's date (review15 L7 read UTC)", b.Until)
+	}
 	if strings.Contains(b.Reason, "flg_appeal") || strings.Contains(b.Reason, accountID) {
 		t.Errorf("the reason names the flag or the account: %q", b.Reason)
 	}
