@@ -578,3 +578,38 @@ func TestHospitalAdminStartsAtTheSchedule(t *testing.T) {
 		})
 	}
 }
+
+// Every admin page a hospital's administrator opens shows their hospital
+// alone: an administrator of another hospital sees none of this one's
+// doctors, sessions or lottery pools on any tab (the lottery list showed
+// every hospital's pools, each detail link answering 403).
+func TestAdminPagesShowAForeignAdminNothingOfThisHospital(t *testing.T) {
+	s := newSite(t)
+	lot := s.addLottery()
+	other := booking.Hospital{ID: booking.NewID(), Name: "滨江医院 Binjiang " + testenv.Token(), TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
+	testenv.Must(t, s.svc.SaveSchedule(t.Context(), booking.Schedule{Hospitals: []booking.Hospital{other}}), "save another hospital")
+	const password = "admin password 1"
+	phone := newPhone()
+	_, err := s.svc.CreateStaff(t.Context(), booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleAdmin, HospitalID: other.ID})
+	testenv.Must(t, err, "create the other hospital's administrator")
+	c := s.client()
+	c.adminLogin(phone, password)
+	foreign := []string{s.hospital.Name, lot.ID, s.open.ID, s.closed.ID}
+	for _, d := range s.doctors {
+		foreign = append(foreign, d.Name)
+	}
+	for _, path := range []string{"/admin/schedule", "/admin/doctors", "/admin/templates", "/admin/policy", "/admin/lottery",
+		"/admin/audit", "/admin/cases"} {
+		t.Run(path, func(t *testing.T) {
+			a := c.get(path)
+			if a.status != 200 {
+				t.Fatalf("GET %s: %d, want 200\n%.400s", path, a.status, a.body)
+			}
+			for _, f := range foreign {
+				if strings.Contains(a.body, f) {
+					t.Errorf("%s shows the other hospital's administrator %q of this hospital", path, f)
+				}
+			}
+		})
+	}
+}

@@ -12,9 +12,9 @@ import (
 )
 
 // The administrators' view of lottery release (摇号): every lottery pool
-// of the upcoming sessions with its draw's state, and per session its
-// draws with every entry (masked identities), the screening's outcome and
-// the flag that held an entry out. Draws run by themselves at their time;
+// of the upcoming sessions of the hospitals the administrator covers, with
+// its draw's state, and per session its draws with every entry (masked
+// identities), the screening's outcome and the flag that held an entry out. Draws run by themselves at their time;
 // the page only shows them. Every draw is also in the audit log.
 
 // poolRow is a lottery pool in the list.
@@ -39,6 +39,9 @@ func (c *Console) lotteryPage(r *request) error {
 	cat, now, loc := c.svc.Catalog(), c.opts.Now(), c.adminZone()
 	var d lotteryListData
 	for _, h := range cat.Hospitals() {
+		if !r.actor.Covers(h.ID) {
+			continue
+		}
 		for _, s := range cat.HospitalSessions(h.ID) {
 			if !s.EndsAt.After(now) {
 				continue
