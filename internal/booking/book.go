@@ -789,6 +789,17 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	if late {
 		ev.Reason = "late"
 	}
+	if actor.Role == RolePatient && b.AccountID == "" {
+		// The person's verified self, on a booking staff made for them
+		// with no account (bookingOf): nobody to tell, but the event and
+		// the hospital's audit name who cancelled it.
+		ev.ByAccountID = actor.AccountID
+		audit = &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: auditByPersonAction,
+			Target: "booking:" + b.ID, Reason: fmt.Sprintf(auditStaffMadePattern, b.Channel), HospitalID: b.HospitalID}
+		if late {
+			audit.Reason += " (late)"
+		}
+	}
 	if actor.Role == RolePatient && b.AccountID != "" && b.AccountID != actor.AccountID {
 		// The person's verified self, on a booking another account made
 		// for them (bookingOf): the maker is told, and it is audited.

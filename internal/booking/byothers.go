@@ -89,6 +89,9 @@ const (
 	reasonLeftByPerson   = "left_waitlist_by_person"
 	auditByPersonAction  = "cancelled_by_person"
 	auditByPersonPattern = "%s made by another account for the person, %s by the person's verified self"
+	// auditStaffMadePattern is the reason of the entry of a person's
+	// verified self cancelling a booking staff made for them (phone, desk).
+	auditStaffMadePattern = "%s booking made by staff for the person, cancelled by the person's verified self"
 )
 
 // byPersonAudit is the audit entry of a person's verified self acting on

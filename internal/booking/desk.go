@@ -485,6 +485,13 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	return Lookup{Identity: who, Bookings: bs}, nil
 }
 
+// AuditOfPersonHere ends the reason of the copy of a verification's or
+// correction's audit entry that a hospital other than the clerk's reads:
+// identities are platform-wide, so a clerk anywhere may verify a person,
+// and every hospital where the person is booked, entered or waitlisted sees
+// it in its audit log (Store.VerifyName).
+const AuditOfPersonHere = "by a clerk of another hospital, of a person with a booking, lottery entry or waitlist place here"
+
 // VerifyRequest is a clerk confirming a person's name from their ID card.
 type VerifyRequest struct {
 	IdentityRequest
@@ -505,8 +512,9 @@ type VerifyRequest struct {
 // account phone, that account becomes the person's verified self: the one
 // that sees the bookings staff make for them. A name verified before is
 // replaced only with a correction reason (verified_name_differs without).
-// All of it is one transaction with its audit entry: a refused verification
-// changes nothing about the person.
+// All of it is one transaction with its audit entry (copied to every other
+// hospital where the person is booked, entered or waitlisted): a refused
+// verification changes nothing about the person.
 func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyRequest) (Identity, error) {
 	if actor.Role != RoleClerk {
 		return Identity{}, Errorf(ErrForbidden, "only registration clerks verify identities, with the card in hand")

@@ -453,7 +453,10 @@ type AuditEntry struct {
 	Target    string
 	Reason    string
 	// HospitalID is the hospital the action was in, when it was in one: a
-	// hospital's administrator reads its entries.
+	// hospital's administrator reads its entries. A verification or name
+	// correction of a person is also copied to every other hospital where
+	// the person holds a booking, entry or waitlist place (Store.VerifyName;
+	// the copy's reason ends with AuditOfPersonHere).
 	HospitalID string
 	// ActorName is the staff member's work name, when the store read it
 	// with the entry (never written: the account holds it).
@@ -739,6 +742,9 @@ type DeskStore interface {
 	// person with i's ID hash, inserting i (with i.ID) if there is none, with
 	// the desk's audit entry; with selfAccountID, that account's patient of
 	// the identity becomes its self (taking it from any other account).
+	// Every other hospital where the person holds a confirmed booking, a
+	// lottery entry taking part or a waiting waitlist place gets a copy of
+	// the audit entry, its reason ending with AuditOfPersonHere.
 	// Another verified name is replaced only with replace (a clerk's
 	// correction), else ErrVerifiedNameDiffers. One transaction: an error
 	// leaves the person as they were.

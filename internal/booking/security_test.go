@@ -612,3 +612,79 @@ func TestAuditNamesStaff(t *testing.T) {
 		wantErr(t, "staff name "+strconv.Quote(bad), err, booking.ErrInvalidField)
 	}
 }
+
+// TestAnotherHospitalsClerkActsInTheOpen: identities are platform-wide, so a
+// clerk of another hospital may verify a person and bind an account as
+// their self, or correct their name — but the hospitals where the person
+// has a booking, an entry or a waitlist place read it in their audit log
+// (it showed only in the clerk's), and a staff-made booking the bound
+// account then cancels names that account in its event (by_account_id) and
+// in this hospital's audit (the event named nobody). A person with nothing
+// here is not this hospital's to read.
+func TestAnotherHospitalsClerkActsInTheOpen(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	mine := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
+	other, _ := h.otherHospital()
+	theirClerk, op := h.staffOf(booking.RoleClerk, other.ID), h.staff(booking.RoleOperator)
+	ourAdmin, theirAdmin := h.staffOf(booking.RoleAdmin, h.hosp.ID), h.staffOf(booking.RoleAdmin, other.ID)
+	since := time.Now().Add(-time.Hour)
+	audited := func(admin booking.Actor, action, target string) int {
+		t.Helper()
+		as, err := h.svc.Audit(h.ctx, admin, since)
+		testenv.Must(t, err, "read the audit log")
+		n := 0
+		for _, a := range as {
+			if a.Action == action && a.Target == target {
+				n++
+			}
+		}
+		return n
+	}
+
+	// 李九 is booked here by phone; an attacker's account added him, and
+	// the other hospital's clerk binds it as his verified self.
+	li := h.person("李九")
+	pb, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000009")
+	testenv.Must(t, err, "book 李九 by phone")
+	attacker := h.userOf(li)
+	who, err := h.svc.VerifyIdentity(h.ctx, theirClerk, booking.VerifyRequest{IdentityRequest: li, AccountPhone: attacker.phone})
+	testenv.Must(t, err, "the other hospital's clerk verifies 李九 with the attacker's phone")
+	for _, admin := range []booking.Actor{ourAdmin, theirAdmin} {
+		if n := audited(admin, "identity_verified", "identity:"+who.ID); n != 1 {
+			t.Errorf("the audit log of hospital %s has %d identity_verified entries for 李九, want 1", admin.HospitalID, n)
+		}
+	}
+
+	// The bound account cancels the phone booking: this hospital reads who.
+	if _, err := h.svc.Cancel(h.ctx, attacker.actor, pb.ID, booking.Origin{}); err != nil {
+		t.Fatalf("the bound account cancels the phone booking: %v", err)
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'cancelled' AND by_account_id = $2`,
+		pb.ID, attacker.actor.AccountID); n != 1 {
+		t.Errorf("%d cancelled events of the phone booking name the account that cancelled it (by_account_id), want 1", n)
+	}
+	if n := audited(ourAdmin, "cancelled_by_person", "booking:"+pb.ID); n != 1 {
+		t.Errorf("this hospital's audit log has %d cancelled_by_person entries for the phone booking, want 1", n)
+	}
+
+	// 周十 has a booking here; the other hospital's clerk corrects his name.
+	zhou := h.person("周十")
+	h.mustWalkIn(h.staff(booking.RoleClerk), zhou, mine)
+	zhouID, err := h.svc.VerifyIdentity(h.ctx, theirClerk, booking.VerifyRequest{IdentityRequest: booking.IdentityRequest{
+		IDType: zhou.IDType, IDNumber: zhou.IDNumber, Name: "周拾"}, CorrectionReason: "名字录错了"})
+	testenv.Must(t, err, "the other hospital's clerk corrects 周十's name")
+	if n := audited(ourAdmin, "identity_name_corrected", "identity:"+zhouID.ID); n != 1 {
+		t.Errorf("this hospital's audit log has %d identity_name_corrected entries for 周十, want 1", n)
+	}
+
+	// 吴一 has nothing here: their verification is the other hospital's.
+	wu := h.person("吴一")
+	wuID, err := h.svc.VerifyIdentity(h.ctx, theirClerk, booking.VerifyRequest{IdentityRequest: wu})
+	testenv.Must(t, err, "the other hospital's clerk verifies 吴一")
+	if n := audited(ourAdmin, "identity_verified", "identity:"+wuID.ID); n != 0 {
+		t.Errorf("this hospital's audit log has %d entries of a person with nothing here, want 0", n)
+	}
+	if n := audited(theirAdmin, "identity_verified", "identity:"+wuID.ID); n != 1 {
+		t.Errorf("the clerk's hospital's audit log has %d entries of 吴一's verification, want 1", n)
+	}
+}

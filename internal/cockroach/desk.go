@@ -68,8 +68,11 @@ func concurrentInsert(err error) error {
 // hash, inserting i (with i.ID) if nobody has it yet, and with
 // selfAccountID makes that account's patient of the identity its self
 // (dropping the self of any other account), with the audit entry: all in
-// one transaction, so a refusal changes nothing. Another verified name is
-// replaced only with replace (ErrVerifiedNameDiffers otherwise). An account
+// one transaction, so a refusal changes nothing; every other hospital where
+// the person holds a confirmed booking, a lottery entry or a waiting
+// waitlist place gets a copy of the entry (insert_audit_of_person). Another
+// verified name is replaced only with replace (ErrVerifiedNameDiffers
+// otherwise). An account
 // that does not hold the identity is ErrPatientNotFound; a person that
 // another transaction inserted meanwhile under another id, ErrUnavailable.
 func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountID string, replace bool, a booking.AuditEntry) (rerr error) {
@@ -116,7 +119,13 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 				return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person; add them first, then verify")
 			}
 		}
-		return insertAudit(ctx, tx, a)
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		copied := auditArgs(a)
+		copied[0], copied[6] = i.ID, a.Reason+"; "+booking.AuditOfPersonHere
+		_, err = tx.Exec(ctx, q("insert_audit_of_person"), copied...)
+		return err
 	})
 	return concurrentInsert(err)
 }

@@ -129,6 +129,18 @@ SELECT a.id::TEXT, a.role, COALESCE(a.hospital_id::TEXT, ''), a.staff_name, a.ph
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 
+-- name: insert_audit_of_person
+-- A copy of an audit entry of a change to a person ($1) for every other
+-- hospital ($8 the entry's own) where the person holds a confirmed booking,
+-- a lottery entry taking part or a waiting waitlist place: that hospital's
+-- administrator reads it (a clerk anywhere may verify a person).
+INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+SELECT gen_random_uuid(), $2, $3, $4, $5, $6, $7, h.hospital_id
+  FROM (SELECT hospital_id FROM bookings WHERE identity_id = $1 AND status = 'confirmed'
+        UNION SELECT hospital_id FROM lottery_entries WHERE identity_id = $1 AND status = 'entered'
+        UNION SELECT hospital_id FROM waitlist WHERE identity_id = $1 AND status = 'waiting') AS h
+ WHERE h.hospital_id IS DISTINCT FROM $8::UUID;
+
 -- name: identity_by_hash
 SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL, COALESCE(name_verified_by, '') FROM identities WHERE id_hash = $1;
 
