@@ -3,6 +3,7 @@ package bookingtest
 import (
 	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -294,7 +295,31 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 		s.patients[id] = p
 	}
 	s.audit = append(s.audit, a)
+	s.auditOfPerson(i.ID, a)
 	return nil
+}
+
+// auditOfPerson copies a change's audit entry to every other hospital
+// where the person holds a confirmed booking, a lottery entry taking part
+// or a waiting waitlist place (queries.sql's insert_audit_of_person).
+func (s *Store) auditOfPerson(identityID string, a booking.AuditEntry) {
+	here := map[string]bool{}
+	for _, b := range s.bookings {
+		here[b.HospitalID] = here[b.HospitalID] || b.IdentityID == identityID && b.Status == booking.StatusConfirmed
+	}
+	for _, e := range s.lottery {
+		here[e.HospitalID] = here[e.HospitalID] || e.IdentityID == identityID && e.Status == booking.EntryEntered
+	}
+	for _, w := range s.waitlist {
+		here[w.HospitalID] = here[w.HospitalID] || w.IdentityID == identityID && w.Status == booking.WaitlistWaiting
+	}
+	for _, h := range slices.Sorted(maps.Keys(here)) {
+		if here[h] && h != a.HospitalID {
+			c := a
+			c.ID, c.HospitalID, c.Reason = booking.NewID(), h, a.Reason+"; "+booking.AuditOfPersonHere
+			s.audit = append(s.audit, c)
+		}
+	}
 }
 
 // BookingsOfIdentity lists a person's bookings of visit dates from fromDate
