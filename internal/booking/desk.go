@@ -452,12 +452,14 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		}
 		return Lookup{}, ErrForbidden
 	}
-	return s.lookupIdentity(ctx, actor, idType, idNumber)
+	return s.lookupIdentity(ctx, actor, idType, idNumber, nil)
 }
 
 // lookupIdentity is LookupIdentity for any staff member at a desk or a
-// telephone, its caller checked.
-func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
+// telephone, its caller checked. With nameHash (the name a caller gave),
+// the audit entry says whether it is the person's name on record — never
+// the name — so an administrator sees names being probed.
+func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string, nameHash []byte) (Lookup, error) {
 	id, err := parseID(idType, idNumber)
 	if err != nil {
 		return Lookup{}, err
@@ -465,10 +467,15 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	who, err := s.store.IdentityByHash(ctx, s.keys.IDHash(id))
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "identity_lookup", Target: "identity:" + who.ID, Reason: "found", HospitalID: actor.HospitalID}
-	if errors.Is(err, ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrNotFound):
 		audit.Target, audit.Reason = "identity:"+id.Masked(), "not found"
-	} else if err != nil {
+	case err != nil:
 		return Lookup{}, err
+	case nameHash != nil && string(nameHash) == string(who.NameHash):
+		audit.Reason += "; the name given matches"
+	case nameHash != nil:
+		audit.Reason += "; the name given does not match"
 	}
 	if aerr := s.store.RecordAudit(ctx, audit); aerr != nil {
 		return Lookup{}, aerr

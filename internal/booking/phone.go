@@ -69,7 +69,7 @@ func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string)
 
 // LookupCaller is the phone's lookup of a caller who rings from
 // callerPhone and gave an ID document and a name: LookupIdentity (audited
-// the same way), keeping only the bookings made under that name (the name
+// the same way, saying whether the name matched), keeping only the bookings made under that name (the name
 // check-in compares a card with) that belong to the person (staff made
 // them) or to an account the number has a say in (BookingsOfCaller). The ID
 // number is no proof over the phone (it is printed on forms and copies of
@@ -87,7 +87,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
-	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber)
+	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, want.NameHash)
 	if err != nil {
 		return Lookup{}, err
 	}

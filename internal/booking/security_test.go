@@ -688,3 +688,33 @@ func TestAnotherHospitalsClerkActsInTheOpen(t *testing.T) {
 		t.Errorf("the clerk's hospital's audit log has %d entries of 吴一's verification, want 1", n)
 	}
 }
+
+// TestCallerLookupAuditsWhetherTheNameMatched: an operator's lookup of a
+// caller by ID number and name says in its audit entry whether the name
+// given was the person's — never the name — so an administrator sees an
+// operator probing names (the wrong name was logged as the right one was).
+func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	op, admin := h.staff(booking.RoleOperator), h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	person := h.person("郑十一")
+	h.userOf(person)
+	for _, name := range []string{"郑十一", "郑十二"} {
+		_, err := h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: name}, "13800000008")
+		testenv.Must(t, err, "look the caller up as %s", name)
+	}
+	as, err := h.svc.Audit(h.ctx, admin, time.Now().Add(-time.Hour))
+	testenv.Must(t, err, "read the audit log")
+	var reasons []string
+	for _, a := range as {
+		if a.Action == "identity_lookup" {
+			reasons = append(reasons, a.Reason)
+			if strings.Contains(a.Reason, "郑") {
+				t.Errorf("the lookup's audit entry names the person: %q", a.Reason)
+			}
+		}
+	}
+	slices.Sort(reasons)
+	if want := []string{"found; the name given does not match", "found; the name given matches"}; !slices.Equal(reasons, want) {
+		t.Errorf("the lookups' audit reasons = %q, want %q", reasons, want)
+	}
+}
