@@ -485,6 +485,26 @@ func (s *Service) LotteryDraws(ctx context.Context, actor Actor, sessionID strin
 	})
 }
 
+// LotteryPoolsOf lists, to an administrator, the lottery pools of the
+// given sessions with their records, one SQL read: before a pool is ranked
+// its Entered is the live entries so far (as the published draw says), after
+// it the draw's counts. Sessions of hospitals the administrator does not
+// cover are left out.
+func (s *Service) LotteryPoolsOf(ctx context.Context, actor Actor, sessionIDs []string) ([]PoolRecord, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators read every lottery pool's counts")
+	}
+	cat := s.catalog.Load()
+	ids := slices.DeleteFunc(slices.Clone(sessionIDs), func(id string) bool {
+		sess, ok := cat.Session(id)
+		return !ok || !actor.Covers(sess.HospitalID)
+	})
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.store.LotteryPools(ctx, ids)
+}
+
 // DrawPageSize is the most entries one page of a published draw lists
 // (GET /v1/lottery/sessions/{id}). An entry is ~100 bytes of JSON, so a
 // page is ~100 KB where the whole list of 100,000 entries was ~10 MB, and

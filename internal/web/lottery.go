@@ -31,6 +31,7 @@ type poolRow struct {
 	Entered    int
 	HeldOut    int
 	Excluded   int
+	channel    booking.Channel
 }
 
 type lotteryListData struct{ Pools []poolRow }
@@ -38,6 +39,7 @@ type lotteryListData struct{ Pools []poolRow }
 func (c *Console) lotteryPage(r *request) error {
 	cat, now, loc := c.svc.Catalog(), c.opts.Now(), c.adminZone()
 	var d lotteryListData
+	var sessions []string
 	for _, h := range cat.Hospitals() {
 		if !r.actor.Covers(h.ID) {
 			continue
@@ -54,12 +56,28 @@ func (c *Console) lotteryPage(r *request) error {
 				}
 				row := poolRow{SessionID: s.ID, URL: "/admin/lottery/" + url.PathEscape(s.ID), Date: s.VisitDate,
 					Time: s.StartsAt.In(h.Location()).Format("15:04"), Doctor: doc.Name, Department: dept.Name,
-					Channel: channelLabels[q.Channel], Draw: drawRowOf(q, loc, now), Slots: q.Quota}
+					Channel: channelLabels[q.Channel], Draw: drawRowOf(q, loc, now), Slots: q.Quota, channel: q.Channel}
 				if q.Draw != nil {
 					row.Entered, row.HeldOut, row.Excluded = q.Draw.Entered, q.Draw.HeldOut, q.Draw.Excluded
 				}
 				d.Pools = append(d.Pools, row)
+				sessions = append(sessions, s.ID)
 			}
+		}
+	}
+	// The catalog has a draw's counts once drawn; before, the store counts
+	// the live entries (the published draw's entered).
+	records, err := c.svc.LotteryPoolsOf(r.ctx, r.actor, slices.Compact(sessions))
+	if err != nil {
+		return err
+	}
+	counts := map[booking.PoolKey]booking.DrawRecord{}
+	for _, p := range records {
+		counts[p.PoolKey] = p.DrawRecord
+	}
+	for i, row := range d.Pools {
+		if x, ok := counts[booking.PoolKey{SessionID: row.SessionID, Channel: row.channel}]; ok {
+			d.Pools[i].Entered, d.Pools[i].HeldOut, d.Pools[i].Excluded = x.Entered, x.HeldOut, x.Excluded
 		}
 	}
 	slices.SortFunc(d.Pools, func(a, b poolRow) int { return strings.Compare(a.Draw.DrawAt, b.Draw.DrawAt) })

@@ -305,3 +305,40 @@ func cardOf(t *testing.T, body, id string) string {
 	}
 	return card
 }
+
+// TestAdminLotteryListCountsEntriesBeforeTheDraw: the admin list's Entered
+// is the live count while a pool still takes entries, as the published
+// draw says (GET /v1/lottery/sessions/{id}: entered) — it said 0 until the
+// draw.
+func TestAdminLotteryListCountsEntriesBeforeTheDraw(t *testing.T) {
+	s := newSite(t)
+	lot := s.addLottery()
+	for n, name := range []string{"钱多多", "孙小美"} {
+		c := s.client()
+		c.signUp(newPhone(), "correct horse battery")
+		if a := c.addFamily(residentID(301+n), name, "", true); a.status != 303 {
+			t.Fatalf("add family member: %d\n%s", a.status, a.body)
+		}
+		ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, c), Role: booking.RolePatient})
+		testenv.Must(t, err, "patients")
+		sessions := sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate)
+		a := c.post("/patient/bookings", url.Values{"csrf": {c.csrf(sessions)}, "session_id": {lot.ID}, "patient_id": {ps[0].ID}, "idem": {booking.NewID()}})
+		if a.status != 303 || !strings.Contains(a.location, "ok=entered") {
+			t.Fatalf("enter: %d → %q, want 303 with ok=entered\n%s", a.status, a.location, a.body)
+		}
+	}
+	ds, err := s.svc.PublicDrawPage(t.Context(), lot.ID, booking.ChannelOnline, "")
+	testenv.Must(t, err, "the published draw")
+	if len(ds) != 1 || ds[0].Entered != 2 {
+		t.Fatalf("the published draw = %+v, want one pool with 2 entered", ds)
+	}
+	admin := s.client()
+	pw := "admin password 1"
+	admin.adminLogin(s.newHospitalAdmin(pw), pw)
+	list := admin.get("/admin/lottery")
+	row := regexp.MustCompile(`(?s)<tr>\s*<td><b>` + lot.VisitDate + `</b>.*?</tr>`).FindString(list.body)
+	// Slots 2, Entered 2, Held out 0, Excluded 0.
+	if want := `<td class="num">2</td><td class="num">2</td><td class="num">0</td><td class="num">0</td>`; !strings.Contains(row, want) {
+		t.Errorf("the pool's row on /admin/lottery lacks %s (slots, entered, held out, excluded):\n%s", want, row)
+	}
+}
