@@ -715,6 +715,9 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	cat := s.catalog.Load()
 	sess, ok := cat.Session(b.SessionID)
 	if ok && !now.Before(sess.StartsAt) {
+		if actor.IsStaff() {
+			return Booking{}, Errorf(ErrSessionClosed, "the session has started: a registration clerk cancels it at the desk, with a reason (POST /v1/desk/cancellations)")
+		}
 		return Booking{}, Errorf(ErrSessionClosed, "the session has started; ask the registration desk")
 	}
 	late := false
@@ -731,7 +734,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 			late = false
 		}
 	}
-	got, err := s.cancel(ctx, actor, b, sess, ok, late, "", o)
+	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late}, o)
 	if err == nil && self != "" {
 		got.PatientID = self
 	}
@@ -767,12 +770,24 @@ func (s *Service) cancelWithoutPenalty(ctx context.Context, actor Actor, id, rea
 		return Booking{}, ErrBookingNotActive
 	}
 	sess, ok := s.catalog.Load().Session(b.SessionID)
-	return s.cancel(ctx, actor, b, sess, ok, false, reason, o)
+	return s.cancel(ctx, actor, b, sess, ok, cancelHow{reason: reason}, o)
+}
+
+// cancelHow is what a cancellation is beyond its booking: late (it counts
+// toward a bar), the event's reason, the clerk's reason for the audit, and
+// whether the slot goes to the desk at once (a cancellation at the desk
+// during the session).
+type cancelHow struct {
+	late       bool
+	reason     string
+	deskReason string
+	onsite     bool
+	placed     *Placement // where an onsite slot went
 }
 
 // cancel is the cancellation proper: SQL, then the slot's return.
-func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Session, ok, late bool, reason string, o Origin) (Booking, error) {
-	id := b.ID
+func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Session, ok bool, how cancelHow, o Origin) (Booking, error) {
+	id, late, reason := b.ID, how.late, how.reason
 	now := s.cfg.Now()
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: b.AccountID,
 		PatientID: b.PatientID, IdentityID: b.IdentityID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
@@ -784,6 +799,9 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 			Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking cancelled for the patient", b.Channel), HospitalID: b.HospitalID}
 		if late {
 			audit.Reason += " (late)"
+		}
+		if how.deskReason != "" {
+			audit.Reason += " at the desk: " + how.deskReason
 		}
 	}
 	if late {
@@ -857,8 +875,19 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	}
 	cancelled.PatientID = b.PatientID
 	s.applyBars(bg, bars)
-	if ok {
-		s.returnSlot(bg, sess, cancelled, Return{})
+	pl := Placement{Outcome: PlacedNone}
+	switch {
+	case ok && how.onsite:
+		if pl, err = s.placeOnsite(bg, actor, sess, cancelled, "cancellation at the desk"); err != nil {
+			s.log.Warn("give a slot cancelled at the desk to the desk; the session will be reconciled", "booking_id", id, "err", err)
+			s.reconcileLater(sess.ID)
+			pl = Placement{Outcome: PlacedNone}
+		}
+	case ok:
+		pl = s.returnSlot(bg, sess, cancelled, Return{})
+	}
+	if how.placed != nil {
+		*how.placed = pl
 	}
 	return cancelled, nil
 }

@@ -201,6 +201,9 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			return Result{}, err
 		}
 		known, err := s.store.IdentityByHash(ctx, want.IDHash)
+		// A walk-in whose card names a person not verified yet verifies
+		// them, and is audited as VerifyIdentity is.
+		walkInVerifies := req.Channel == ChannelOnsite && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
@@ -225,7 +228,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// An entry is stored with its person, so a new person's
 			// identity is written before the entry is admitted: a refused
 			// entry may leave an identity behind, never an entry.
-			who, err := s.store.EnsureIdentity(ctx, want.Identity)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, walkInVerifies)
 			if err != nil {
 				return Result{}, err
 			}
@@ -241,7 +244,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
 			BookedByRole: actor.Role}
 		ensure := func(b *Booking, ev *Event) error {
-			who, err := s.store.EnsureIdentity(ctx, want.Identity)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, walkInVerifies)
 			if err != nil {
 				return err
 			}
@@ -261,6 +264,25 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		s.keepCallerPhone(ctx, item, identityID, keep) // for a call back (callback.go)
 	}
 	return r, err
+}
+
+// ensureWalkIn is EnsureIdentity for a staff booking; verifies says the
+// desk's card makes the name the person's verified name (a walk-in of a
+// person not verified yet), which is audited (identity_verified), as
+// VerifyIdentity is: a mistyped ID number verifies a stranger's number under
+// the walk-in's name, and the audit is where the desk finds it to correct
+// it (VerifyIdentity with a correction reason).
+func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies bool) (Identity, error) {
+	who, err := s.store.EnsureIdentity(ctx, i)
+	if err != nil || !verifies {
+		return who, err
+	}
+	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
+		Target: "identity:" + who.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
+	if err := s.store.RecordAudit(ctx, a); err != nil {
+		s.log.Warn("audit a walk-in's verified name", "identity_id", who.ID, "err", err)
+	}
+	return who, nil
 }
 
 // worksFor reports whether a staff member or a referrer books in a
@@ -618,7 +640,6 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, AccountID: b.AccountID, IdentityID: b.IdentityID,
 		PatientID: b.PatientID, BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID,
 		DepartmentID: b.DepartmentID, DoctorID: b.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID, Reason: req.Reason})
-	to := Return{Reissue: true, To: ChannelOnsite, Placing: s.placing(sess)}
 	var pl Placement
 	switch b.Status {
 	case StatusConfirmed:
@@ -634,18 +655,17 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		bctx, done := s.followUp(ctx)
 		s.applyBars(bctx, bars)
 		done()
-		// From now on the slot serves the desk, also when a waitlisted
-		// identity gets it: its hold must name the on-site channel, as
-		// Place does for a cancelled slot.
-		hold := HoldOf(b)
-		hold.Channel = ChannelOnsite
-		if pl, err = s.adm.Return(ctx, hold, to); err != nil {
-			s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
+		pl, err := s.placeOnsite(ctx, actor, sess, b, "reissue")
+		if err != nil {
 			return Placement{}, err
 		}
+		if err := s.store.RecordEvent(ctx, ev); err != nil {
+			s.log.Warn("record reissue event", "booking_id", b.ID, "err", err)
+		}
+		return pl, nil
 	case StatusCancelled:
 		pl, err = s.adm.Place(ctx, DelayedSlot{HospitalID: b.HospitalID, SessionID: b.SessionID, SlotNo: b.SlotNo, Channel: b.Channel},
-			to.Placing, ChannelOnsite, false)
+			s.placing(sess), ChannelOnsite, false)
 		if err != nil {
 			s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
 			return Placement{}, err
@@ -659,11 +679,30 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	default:
 		return Placement{}, Errorf(ErrNotReissuable, "the booking is %s", b.Status)
 	}
-	if b.Status == StatusConfirmed {
-		if err := s.store.RecordEvent(ctx, ev); err != nil {
-			s.log.Warn("record reissue event", "booking_id", b.ID, "err", err)
-		}
+	return s.settleOnsite(ctx, actor, sess, b, pl, "reissue")
+}
+
+// placeOnsite gives the slot of booking b, no longer held for it (a no-show
+// or a cancellation at the desk during the session), to the session's
+// waitlist, else to the on-site pool, at once; why names it in the audit.
+func (s *Service) placeOnsite(ctx context.Context, actor Actor, sess *Session, b Booking, why string) (Placement, error) {
+	// From now on the slot serves the desk, also when a waitlisted
+	// identity gets it: its hold must name the on-site channel, as
+	// Place does for a cancelled slot.
+	hold := HoldOf(b)
+	hold.Channel = ChannelOnsite
+	pl, err := s.adm.Return(ctx, hold, Return{Reissue: true, To: ChannelOnsite, Placing: s.placing(sess)})
+	if err != nil {
+		s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
+		return Placement{}, err
 	}
+	return s.settleOnsite(ctx, actor, sess, b, pl, why)
+}
+
+// settleOnsite carries out a placement of b's slot for the desk, and moves
+// the slot to the on-site pool in SQL too.
+func (s *Service) settleOnsite(ctx context.Context, actor Actor, sess *Session, b Booking, pl Placement, why string) (Placement, error) {
+	now := s.cfg.Now()
 	bg, done := s.followUp(ctx)
 	defer done()
 	s.settle(bg, sess, b.SlotNo, ChannelOnsite, pl)
@@ -678,7 +717,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		}
 		err := s.store.MoveSlots(bg, sess.ID, []int{b.SlotNo}, b.Channel, ChannelOnsite, releaseAt, AuditEntry{ID: newID(), TS: now,
 			ActorID: actor.AccountID, ActorRole: actor.Role, Action: "move_pool", Target: "session:" + sess.ID, HospitalID: sess.HospitalID,
-			Reason: fmt.Sprintf("slot %d %s→%s: reissue of booking %s", b.SlotNo, b.Channel, ChannelOnsite, b.ID)})
+			Reason: fmt.Sprintf("slot %d %s→%s: %s of booking %s", b.SlotNo, b.Channel, ChannelOnsite, why, b.ID)})
 		if err == nil {
 			err = s.reload(bg, sess.ID)
 		}
@@ -687,6 +726,53 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		}
 	}
 	return pl, nil
+}
+
+// DeskCancelRequest is a clerk's cancellation of a booking at the desk,
+// with the reason (a walk-in booked on a mistyped ID number, a patient who
+// asks at the window to withdraw).
+type DeskCancelRequest struct {
+	BookingID string
+	Reason    string
+	Origin    Origin
+}
+
+// DeskCancel cancels a confirmed booking of the clerk's hospital for the
+// hospital until the session is over — also once it has started, when a
+// patient may no longer cancel (Cancel). It is never late and never a
+// no-show, and it is audited with the clerk's reason. Before the session
+// starts the slot is returned as any cancelled slot is (the waitlist, else
+// its pool after a random delay); during the session it goes to the desk
+// at once, as a reissued slot does: the waitlist, else the on-site pool.
+// The service handles no money: a refund is the hospital's cashier's (HIS),
+// who act on the cancellation record.
+func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelRequest) (Booking, Placement, error) {
+	if actor.Role != RoleClerk {
+		return Booking{}, Placement{}, Errorf(ErrForbidden, "only registration clerks cancel at the desk")
+	}
+	if err := requireText("reason", req.Reason, 2, ""); err != nil {
+		return Booking{}, Placement{}, err
+	}
+	if err := checkText("reason", req.Reason, 500); err != nil {
+		return Booking{}, Placement{}, err
+	}
+	b, err := s.Booking(ctx, actor, req.BookingID)
+	if err != nil {
+		return Booking{}, Placement{}, err
+	}
+	if b.Status != StatusConfirmed {
+		return Booking{}, Placement{}, ErrBookingNotActive
+	}
+	sess, ok := s.catalog.Load().Session(b.SessionID)
+	now := s.cfg.Now()
+	if !ok || !now.Before(sess.Closes()) {
+		return Booking{}, Placement{}, Errorf(ErrSessionClosed, "the session is over")
+	}
+	reason := strings.TrimSpace(req.Reason)
+	var pl Placement
+	how := cancelHow{reason: "desk: " + reason, deskReason: reason, onsite: !now.Before(sess.StartsAt), placed: &pl}
+	got, err := s.cancel(ctx, actor, b, sess, ok, how, req.Origin)
+	return got, pl, err
 }
 
 // ExtraSlotsRequest adds slots (加号) to a session that a doctor authorised.

@@ -269,19 +269,21 @@ func (s *Service) placing(sess *Session) Placing {
 	return p
 }
 
-// returnSlot gives back a booking's slot and carries out where it went. It
+// returnSlot gives back a booking's slot, carries out where it went and
+// says where (none when Redis failed). It
 // logs rather than fails: the SQL change it follows is already committed,
 // and reconciliation repairs Redis.
-func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Return) {
+func (s *Service) returnSlot(ctx context.Context, sess *Session, b Booking, r Return) Placement {
 	r.Placing = s.placing(sess)
 	pl, err := s.adm.Return(ctx, HoldOf(b), r)
 	if err != nil {
 		s.log.Warn("return slot; the session will be reconciled", "booking_id", b.ID, "err", err)
 		s.settle(ctx, sess, b.SlotNo, b.Channel, pl) // those passed by have left the line
 		s.reconcileLater(sess.ID)
-		return
+		return Placement{Outcome: PlacedNone}
 	}
 	s.settle(ctx, sess, b.SlotNo, b.Channel, pl)
+	return pl
 }
 
 // settle carries out a placement: the skipped entries are closed and the
