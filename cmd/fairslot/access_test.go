@@ -428,6 +428,10 @@ func accessTable() map[string]row {
 		"POST /v1/desk/reissue": {func(a *access, role string) call {
 			return call{path: "/v1/desk/reissue", body: map[string]string{"booking_id": a.booking(role), "reason": "did not come"}}
 		}, [7]int{401, 403, 403, 403, 409, 404, 403}, false},
+		// The clerk of the booking's hospital cancels it (a fresh one).
+		"POST /v1/desk/cancellations": {func(a *access, role string) call {
+			return call{path: "/v1/desk/cancellations", body: map[string]string{"booking_id": a.booking(role, "clerk"), "reason": "ID number mistyped"}}
+		}, [7]int{401, 403, 403, 403, 200, 404, 403}, false},
 		"POST /v1/desk/lookup": {func(a *access, _ string) call {
 			// As a caller: the name and the number they ring from are what an
 			// operator's lookup needs beside the ID number (a clerk's, not).

@@ -150,3 +150,47 @@ func TestDeskCancelDuringSession(t *testing.T) {
 		}
 	})
 }
+
+// TestExtraSlotsReplay is review16's M2: a repeat of an Idempotency-Key
+// answers the first request's slots only when it is the same request; the
+// key on another session or with another count is idempotency_key_reused
+// (as a desk booking's is), and adds nothing.
+func TestExtraSlotsReplay(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	clerk := h.staff(booking.RoleClerk)
+	s1 := h.deskSession(deskOpts{dept: "Replay 1", online: 2, onsite: 1})
+	s6 := h.deskSession(deskOpts{dept: "Replay 6", online: 2, onsite: 1})
+	add := func(s *booking.Session, count int) ([]booking.Slot, error) {
+		return h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: count,
+			Reason: "many patients from out of town", AuthorisedBy: "Dr Wang", IdempotencyKey: "x1"})
+	}
+	nos := func(sl []booking.Slot) []int {
+		out := make([]int, len(sl))
+		for i, x := range sl {
+			out[i] = x.No
+		}
+		return out
+	}
+	first, err := add(s1, 2)
+	testenv.Must(t, err, "add two extra slots")
+	again, err := add(s1, 2)
+	testenv.Must(t, err, "the same request again")
+	if fmt.Sprint(nos(again)) != fmt.Sprint(nos(first)) {
+		t.Errorf("a true replay answered slots %v, want the first answer %v", nos(again), nos(first))
+	}
+	for _, tt := range []struct {
+		name  string
+		s     *booking.Session
+		count int
+	}{{"another count", s1, 5}, {"another session", s6, 2}} {
+		got, err := add(tt.s, tt.count)
+		wantErr(t, "the key reused with "+tt.name, err, booking.ErrIdempotencyReuse)
+		if len(got) != 0 {
+			t.Errorf("the key reused with %s answered slots %v, want none", tt.name, nos(got))
+		}
+	}
+	h.wantRemaining(s1, booking.ChannelOnsite, 3)
+	h.wantRemaining(s6, booking.ChannelOnsite, 1)
+	db.wantCount("extra_slots audit entries", 1, `SELECT count(*) FROM audit_log WHERE action = 'extra_slots'`)
+}

@@ -703,7 +703,9 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 // AddSlots appends extra slots (加号) to a session's channel pool, with the
 // audit entry of the clerk who added them; the entry's target records the
 // slot numbers. If an audit entry with a.ID exists, this is a repeat of that
-// request: nothing is added and its slots are returned. The session's extra
+// request: nothing is added and its slots are returned — or, when that
+// request was for another session (a.Target) or count,
+// booking.ErrIdempotencyReuse. The session's extra
 // slots may not pass most (booking.ErrExtraSlotsLimit): counted in the
 // SERIALIZABLE transaction that adds them, so of two clerks adding at once
 // the second is retried after the first and counts its slots.
@@ -715,11 +717,17 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 		var target string
 		err := tx.QueryRow(ctx, q("audit_target"), a.ID).Scan(&target)
 		if err == nil {
-			_, list, _ := strings.Cut(target, " slots:")
+			was, list, _ := strings.Cut(target, " slots:")
 			for _, f := range strings.Split(list, ",") {
 				if n, err := strconv.Atoi(f); err == nil {
 					added = append(added, booking.Slot{No: n, Channel: ch, StartsAt: start, EndsAt: end})
 				}
+			}
+			if was != a.Target || len(added) != count {
+				// The key of another request (another session, another
+				// count): its slots are not this one's answer.
+				added = added[:0]
+				return booking.ErrIdempotencyReuse
 			}
 			return nil
 		}

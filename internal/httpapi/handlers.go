@@ -36,6 +36,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
 		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
 		{method: "POST", template: "/v1/desk/reissue", prefix: "/v1/desk/reissue", auth: true, h: s.reissue},
+		{method: "POST", template: "/v1/desk/cancellations", prefix: "/v1/desk/cancellations", auth: true, h: s.deskCancel},
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
@@ -635,6 +636,26 @@ func (s *Server) reissue(r *request) error {
 		return err
 	}
 	out := map[string]string{"booking_id": in.BookingID, "placed": pl.Outcome}
+	if pl.Served != "" {
+		out["waitlist_id"] = pl.Served
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deskCancel(r *request) error {
+	var in reissueIn // the same fields: the booking and the clerk's reason
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
+		return err
+	}
+	b, pl, err := s.svc.DeskCancel(r.context(), r.actor, booking.DeskCancelRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"booking": s.bookingView(b), "placed": pl.Outcome}
 	if pl.Served != "" {
 		out["waitlist_id"] = pl.Served
 	}

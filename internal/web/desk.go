@@ -116,6 +116,7 @@ var deskFlashes = map[string]string{
 	"reissued":       "已重新分配该号。 The slot was reissued.",
 	"reissued_wait":  "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
 	"reissued_pool":  "该号已放回现场号池。 The slot is back in the on-site pool.",
+	"desk_cancelled": "已取消该预约（不计爽约）；退费请患者到收费处办理。 The booking is cancelled (not a no-show); the cashier handles any refund.",
 	"cleared":        "已清除，可查找下一位。 Cleared: ready for the next patient.",
 	"verified":       "已按证件核验姓名。 The name is verified from the card.",
 	"verified_bound": "已核验，并绑定为患者本人账户。 Verified; the account is now the person's own.",
@@ -177,6 +178,7 @@ type rosterRow struct {
 	Offer       *offerView // a slot held with a substitute, awaiting the answer
 	CheckIn     bool
 	Reissue     bool
+	Cancel      bool // the desk's cancellation form is offered
 	Highlight   bool
 	Failed      bool
 	Card        idCard // the check-in form's card fields
@@ -314,6 +316,7 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 		row.Absent = !now.Before(e.SlotStart)
 		row.CheckIn = running
 		row.Reissue = running && row.Absent
+		row.Cancel = running
 		if row.Absent {
 			row.Status = "未到 Not arrived"
 		}
@@ -378,6 +381,7 @@ type deskBooking struct {
 	CheckInWhy string // why not, when it would be expected
 	Offer      *offerView
 	Reissue    bool   // the reissue form is offered
+	Cancel     bool   // the desk's cancellation form is offered
 	Failed     bool   // a form of this booking just failed
 	Card       idCard // the check-in form's card fields
 }
@@ -443,6 +447,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		}
 		// A no-show whose time has passed, or a cancelled slot of today
 		// that may still be waiting out its delay.
+		row.Cancel = running && b.Status == booking.StatusConfirmed
 		row.Reissue = running && b.VisitDate == today &&
 			(b.Status == booking.StatusConfirmed && !now.Before(b.SlotStart) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)
@@ -602,6 +607,25 @@ func (c *Console) reissue(r *request) error {
 		return nil
 	}
 	c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {r.param}}.Encode())
+	return nil
+}
+
+// deskCancel cancels a booking for the hospital, with the clerk's reason,
+// also during the session (never late, never a no-show).
+func (c *Console) deskCancel(r *request) error {
+	_, _, err := c.svc.DeskCancel(r.ctx, r.actor, booking.DeskCancelRequest{BookingID: r.param, Reason: strings.TrimSpace(r.form("reason")), Origin: r.origin})
+	today := r.form("from") == "today"
+	if err != nil && today {
+		return c.todayFailed(r, "cancel-"+r.param, err)
+	}
+	if err != nil {
+		return c.lookupFailed(r, "cancel-"+r.param, err)
+	}
+	if today {
+		c.redirect(r, "/desk?"+url.Values{"ok": {"desk_cancelled"}, "s": {r.form("s")}, "id": {r.param}}.Encode())
+		return nil
+	}
+	c.redirect(r, "/desk/lookup?"+url.Values{"ok": {"desk_cancelled"}, "id": {r.param}}.Encode())
 	return nil
 }
 

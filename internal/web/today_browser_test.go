@@ -95,13 +95,25 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.absent(ra + " form")
 
 	// B never came: the slot is reissued from the list, no ID typed.
-	dc.do("open B's reissue", chromedp.Click(chromedp.CSS(rb+" details.r-reissue summary")))
-	dc.fill(rb+" form.reissue input[name=reason]", "过号未到 Did not come")
-	dc.click(rb+" form.reissue button[type=submit]", "/desk?")
+	dc.do("open B's reissue", chromedp.Click(chromedp.CSS(rb+" details.r-reissue:not(.r-cancel) summary")))
+	dc.fill(rb+" form.reissue:not(.cancel) input[name=reason]", "过号未到 Did not come")
+	dc.click(rb+" form.reissue:not(.cancel) button[type=submit]", "/desk?")
 	dc.contains("#flash", "on-site pool")
 	dc.contains(rb+" .status", "爽约 No-show")
 	dc.absent(rb + " form")
 	dc.shot("today-02-after")
+
+	// E's child will not come after all (a booking made in error): the desk
+	// cancels it during the session, with a reason — never a no-show.
+	rc := "#r-" + bkChild.ID
+	dc.do("open the child's cancellation", chromedp.Click(chromedp.CSS(rc+" details.r-cancel summary")))
+	dc.fill(rc+" form.cancel input[name=reason]", "家长来电取消 The parent withdrew")
+	dc.click(rc+" form.cancel button[type=submit]", "/desk?")
+	dc.contains("#flash", "not a no-show")
+	dc.absent(rc + " form") // the roster lists the bookings that may still come
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND reason LIKE '%The parent withdrew'`, "booking:"+bkChild.ID); n != 1 {
+		t.Errorf("got %d audit rows of the desk's cancellation with its reason, want 1", n)
+	}
 
 	// A walk-in: booked and checked in with one entry of the card.
 	walk := person{residentID(5004), "赵小虎"}
@@ -129,7 +141,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 
 	for _, tc := range []struct {
 		id, status string
-	}{{bookings[a.id], "checked_in"}, {bookings[b.id], "no_show"}, {bkE.ID, "checked_in"}} {
+	}{{bookings[a.id], "checked_in"}, {bookings[b.id], "no_show"}, {bkE.ID, "checked_in"}, {bkChild.ID, "cancelled"}} {
 		if got := s.status(tc.id); got != tc.status {
 			t.Errorf("booking %s is %s, want %s", tc.id, got, tc.status)
 		}
