@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -27,8 +28,8 @@ func TestCallBackAPI(t *testing.T) {
 		}
 		return svc.do("POST", "/v1/desk/bookings", clerk, body)
 	}
-	if r := walkIn(60, "钱阿婆", "12345"); r.status != 400 || r.code != "invalid_phone" {
-		t.Errorf("a walk-in with a contact number that is not one = %d %s, want 400 invalid_phone", r.status, r.body)
+	if r := walkIn(60, "钱阿婆", "12345"); r.status != 400 || r.code != "invalid_phone" || r.field != "contact_phone" {
+		t.Errorf("a walk-in with a contact number that is not one = %d %s, want 400 invalid_phone about field contact_phone", r.status, r.body)
 	}
 	for i, contact := range []string{"13566667777", "", "13566668888"} {
 		if r := walkIn(61+i, "郑老师", contact); r.status != 201 {
@@ -76,9 +77,16 @@ func TestCallBackAPI(t *testing.T) {
 	if opened.Phone != "13566667777" {
 		t.Errorf("the operator opens %q, want the walk-in's contact number", opened.Phone)
 	}
-	for _, q := range []string{"?limit=0", "?limit=x", "?limit=201", "?after=nope", "?after=" + booking.NewID()} {
-		if r := svc.do("GET", "/v1/callbacks"+q, operator, nil); r.status != 400 || r.code != "invalid_field" {
-			t.Errorf("GET /v1/callbacks%s = %d %s, want 400 invalid_field", q, r.status, r.body)
+	for q, field := range map[string]string{"?limit=0": "limit", "?limit=x": "limit", "?limit=201": "limit", "?after=nope": "after", "?after=" + booking.NewID(): "after"} {
+		if r := svc.do("GET", "/v1/callbacks"+q, operator, nil); r.status != 400 || r.code != "invalid_field" || r.field != field {
+			t.Errorf("GET /v1/callbacks%s = %d %s, want 400 invalid_field about field %s", q, r.status, r.body, field)
 		}
+	}
+	// A refusal about no one field has no field member at all.
+	if r := svc.do("POST", "/v1/callbacks/"+booking.NewID()+"/number", operator, nil); r.status != 404 || bytes.Contains(r.body, []byte(`"field"`)) {
+		t.Errorf("an unknown call-back row's number = %d %s, want a 404 without a field", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/callbacks/"+all[0].ID+"/outcome", operator, map[string]string{"note": "rang"}); r.status != 400 || r.field != "outcome" {
+		t.Errorf("an outcome without one = %d %s, want 400 about field outcome", r.status, r.body)
 	}
 }

@@ -137,6 +137,7 @@ type reply struct {
 	status int
 	body   []byte
 	code   string
+	field  string // the error's field, when it names one
 	header http.Header
 }
 
@@ -177,10 +178,10 @@ func (s *service) do(method, path, token string, body any, headers ...string) re
 	b, _ := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode, body: b, header: resp.Header}
 	var e struct {
-		Error struct{ Code string } `json:"error"`
+		Error struct{ Code, Field string } `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil {
-		r.code = e.Error.Code
+		r.code, r.field = e.Error.Code, e.Error.Field
 	}
 	return r
 }

@@ -70,7 +70,7 @@ func (s *Server) listCallBacks(r *request) error {
 	if v := args.Peek("limit"); len(v) > 0 {
 		n, err := strconv.Atoi(string(v))
 		if err != nil || n < 1 {
-			return booking.Errorf(booking.ErrInvalidField, "limit is a number of rows, from 1 to %d", booking.CallBackPageMax)
+			return booking.FieldErrorf(booking.ErrInvalidField, "limit", "limit is a number of rows, from 1 to %d", booking.CallBackPageMax)
 		}
 		limit = n
 	}

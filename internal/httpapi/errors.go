@@ -57,7 +57,7 @@ func WriteErrorBody(rc *fasthttp.RequestCtx, e *booking.Error) {
 		_, _ = rc.Write(body)
 		return
 	}
-	WriteJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, MadeByOtherAccount: e.MadeElsewhere, See: e.See}})
+	WriteJSON(rc, e.Kind.HTTPStatus(), errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, MadeByOtherAccount: e.MadeElsewhere, See: e.See}})
 }
 
 // sentinelBodies holds the encoded answer of each of the domain's
@@ -137,6 +137,9 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Field is the member a refusal is about (booking.Error.Field), for a
+	// client to mark; absent when the refusal is not about one field.
+	Field string `json:"field,omitempty"`
 	// MadeByOtherAccount and See: a refusal because of something another
 	// account made for the person (booking.Error.MadeElsewhere).
 	MadeByOtherAccount bool   `json:"made_by_other_account,omitempty"`

@@ -170,7 +170,7 @@ func decodeError(err error) error {
 		if typ.Field == "" {
 			return booking.Errorf(booking.ErrInvalidJSON, notAnObject)
 		}
-		return booking.Errorf(booking.ErrInvalidField, "field %q must be of type %s", typ.Field, typ.Type)
+		return booking.FieldErrorf(booking.ErrInvalidField, typ.Field, "field %q must be of type %s", typ.Field, typ.Type)
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
 		return booking.Errorf(booking.ErrInvalidJSON, "the body is not valid JSON")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -183,7 +183,7 @@ func decodeError(err error) error {
 func Required(fields ...string) error {
 	for i := 0; i+1 < len(fields); i += 2 {
 		if strings.TrimSpace(fields[i+1]) == "" {
-			return booking.Errorf(booking.ErrInvalidField, "field %q is required", fields[i])
+			return booking.FieldErrorf(booking.ErrInvalidField, fields[i], "field %q is required", fields[i])
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func parseTime(field, v string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return time.Time{}, booking.Errorf(booking.ErrInvalidField, "%s must be an RFC 3339 time with its offset", field)
+		return time.Time{}, booking.FieldErrorf(booking.ErrInvalidField, field, "%s must be an RFC 3339 time with its offset", field)
 	}
 	return t, nil
 }
@@ -49,7 +49,7 @@ func parseMode(field, v string) (booking.ReleaseMode, error) {
 	case "", booking.FirstCome, booking.Lottery:
 		return m, nil
 	}
-	return "", booking.Errorf(booking.ErrInvalidField, "%s must be first_come or lottery", field)
+	return "", booking.FieldErrorf(booking.ErrInvalidField, field, "%s must be first_come or lottery", field)
 }
 
 func (in sessionIn) request(key string) (booking.SessionRequest, error) {
