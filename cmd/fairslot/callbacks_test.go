@@ -43,6 +43,7 @@ func TestCallBackAPI(t *testing.T) {
 	type row struct {
 		ID          string `json:"callback_id"`
 		PhoneMasked string `json:"phone_masked"`
+		PhoneSource string `json:"phone_source"`
 	}
 	page := func(query string) []row {
 		t.Helper()
@@ -70,6 +71,11 @@ func TestCallBackAPI(t *testing.T) {
 	for _, want := range []string{"135****7777", "", "135****8888"} {
 		if _, ok := byNumber[want]; !ok {
 			t.Errorf("no row with number %q in %+v; want the contact numbers masked and none for the walk-in who left none", want, all)
+		}
+	}
+	for _, c := range all {
+		if want := map[bool]string{true: "contact"}[c.PhoneMasked != ""]; c.PhoneSource != want {
+			t.Errorf("row %+v: phone_source %q, want %q (a walk-in's contact number; none without a number)", c, c.PhoneSource, want)
 		}
 	}
 	var opened struct{ Phone string }

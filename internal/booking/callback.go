@@ -75,7 +75,12 @@ type CallBack struct {
 	// none on file — a walk-in who left none, or an item from before
 	// numbers were kept).
 	PhoneMasked string
-	phoneSealed []byte
+	// ContactNumber says PhoneMasked is a walk-in's contact number, which
+	// the desk took, not the number a caller rang from: how the number was
+	// kept, whatever channel the booking is on (a caller's waitlist place
+	// may be served with an on-site slot).
+	ContactNumber bool
+	phoneSealed   []byte
 	// Offer is the slot a substitute doctor holds for the person (nil:
 	// none); its Status is offered, accepted, declined or lapsed.
 	Offer *SubstituteOffer
@@ -139,8 +144,9 @@ type CallBackStore interface {
 	// KeepCallerPhone keeps the number (sealed and masked) the call that
 	// made an item — a booking, a waitlist place, a lottery entry — for a
 	// person came from: its call back rings that caller, never another
-	// who rang about the same person.
-	KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, at time.Time) error
+	// who rang about the same person. contact marks a walk-in's contact
+	// number (CallBack.ContactNumber) instead.
+	KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, contact bool, at time.Time) error
 }
 
 // callBackStaff checks that actor is an operator or a clerk of one
@@ -302,13 +308,14 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 // ring and waitlist the person, and the call back about the person's own
 // booking must not ring them. The booking stands whatever happens here: a
 // failure is logged (without the number) and the row then shows no number.
-func (s *Service) keepCallerPhone(ctx context.Context, itemID, identityID, phone string) {
+// contact: phone is the contact number a walk-in left, not a caller's.
+func (s *Service) keepCallerPhone(ctx context.Context, itemID, identityID, phone string, contact bool) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil || identityID == "" || itemID == "" {
 		return
 	}
 	if err := s.store.KeepCallerPhone(ctx, itemID, identityID, s.keys.Seal("phone", p), identity.MaskPhone(p),
-		s.cfg.Now()); err != nil {
+		contact, s.cfg.Now()); err != nil {
 		s.log.Warn("keep the caller's number for a call back", "identity_id", identityID, "err", err)
 	}
 }

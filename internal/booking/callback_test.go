@@ -381,6 +381,58 @@ func TestCallBackReachesWalkIns(t *testing.T) {
 	}
 }
 
+// TestCallBackNumberSaysWhoseItIs: a row's number says how it was kept —
+// the number a caller rang from, or the contact number a walk-in left at the
+// desk — whatever channel the booking is on: a phone caller's waitlist
+// place served with an on-site slot (a walk-in cancelled) is on the on-site
+// channel, and its number is still the caller's.
+func TestCallBackNumberSaysWhoseItIs(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	op, clerk := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.deskSession(deskOpts{phone: 1, onsite: 2})
+	_, err := h.staffBook(op, h.person("王芳"), sess, booking.ChannelPhone, "13812345678")
+	testenv.Must(t, err, "the phone slot")
+	walkIn, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: h.person("钱阿婆"), SessionID: sess.ID,
+		Channel: booking.ChannelOnsite, ContactPhone: "13566667777"})
+	testenv.Must(t, err, "a walk-in with a contact number")
+	reached, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: h.person("冯某"), SessionID: sess.ID,
+		Channel: booking.ChannelOnsite, ContactPhone: "13566668888"})
+	testenv.Must(t, err, "another walk-in with a contact number")
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("陈静"), SessionID: sess.ID,
+		CallerPhone: "13900001111"})
+	testenv.Must(t, err, "waitlist a caller by phone")
+	h.mustCancel(clerk, walkIn.ID) // the walk-in's on-site slot serves the caller's place
+	if got := h.stored(place.ID); got.Status != booking.StatusConfirmed || got.Channel != booking.ChannelOnsite {
+		t.Fatalf("the waitlist place's booking = %s on %s, want confirmed on the on-site channel", got.Status, got.Channel)
+	}
+	_, err = h.svc.StopSession(h.ctx, h.staffOf(booking.RoleAdmin, h.hosp.ID), sess.ID, "the doctor is ill")
+	testenv.Must(t, err, "stop")
+
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the call-back list")
+	for _, tt := range []struct {
+		name, item, kind, masked string
+		contact                  bool
+	}{
+		{"the served place's stop", place.ID, "session_stopped", "139****1111", false},
+		{"the walk-in's stop", reached.ID, "session_stopped", "135****8888", true},
+	} {
+		found := false
+		for _, c := range list {
+			if c.BookingID != tt.item || c.Kind != tt.kind {
+				continue
+			}
+			found = true
+			if c.PhoneMasked != tt.masked || c.ContactNumber != tt.contact {
+				t.Errorf("%s: number %q, a walk-in's contact number %v; want %q, %v", tt.name, c.PhoneMasked, c.ContactNumber, tt.masked, tt.contact)
+			}
+		}
+		if !found {
+			t.Errorf("%s: not on the list %+v", tt.name, list)
+		}
+	}
+}
+
 // TestCallBackListPages: the call-back list comes a page at a time, oldest
 // first by (time, id), each page going on after the previous page's last
 // row with none skipped or repeated (the stop writes its notices at one

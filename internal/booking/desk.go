@@ -159,7 +159,8 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		return Result{}, ErrChannelForbidden
 	}
 	var phoneRef string
-	keep := "" // the number a call back about the booking rings
+	keep := ""       // the number a call back about the booking rings
+	contact := false // keep is a walk-in's contact number, not a caller's
 	if req.Channel == ChannelPhone {
 		p, err := identity.NormalizePhone(req.CallerPhone)
 		if err != nil {
@@ -174,7 +175,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		if _, err := identity.NormalizePhone(req.ContactPhone); err != nil {
 			return Result{}, FieldErrorf(ErrInvalidPhone, "contact_phone", "the contact number is not a valid mainland mobile number")
 		}
-		keep = req.ContactPhone
+		keep, contact = req.ContactPhone, true
 	}
 	// identityID is the person's, once known, for the event of a refusal.
 	var identityID string
@@ -261,7 +262,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		if r.Entered {
 			item = r.Entry.ID // a won entry's booking has its id
 		}
-		s.keepCallerPhone(ctx, item, identityID, keep) // for a call back (callback.go)
+		s.keepCallerPhone(ctx, item, identityID, keep, contact) // for a call back (callback.go)
 	}
 	return r, err
 }

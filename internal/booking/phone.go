@@ -227,7 +227,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 		StaffID: actor.AccountID, Phone: phoneRef})
 	got, err := s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)
 	if err == nil {
-		s.keepCallerPhone(ctx, got.ID, who.ID, req.CallerPhone) // for a call back (callback.go)
+		s.keepCallerPhone(ctx, got.ID, who.ID, req.CallerPhone, false) // for a call back (callback.go)
 	}
 	return got, err
 }

@@ -535,9 +535,9 @@ func (s *Store) RecordCallBack(ctx context.Context, id string, at time.Time, by,
 
 // KeepCallerPhone keeps the number the call that made an item came from,
 // for a call back.
-func (s *Store) KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, at time.Time) (rerr error) {
+func (s *Store) KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, contact bool, at time.Time) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	_, err := s.db.pool.Exec(ctx, sourceQueries["keep_caller_phone"], itemID, identityID, sealed, masked, at)
+	_, err := s.db.pool.Exec(ctx, sourceQueries["keep_caller_phone"], itemID, identityID, sealed, masked, at, contact)
 	return err
 }
 
@@ -548,7 +548,7 @@ func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	var sealed []byte
 	err := r.Scan(&c.NotificationID, &c.Kind, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
 		&channel, &c.IDType, &c.NumberMasked, &c.NameMasked, &c.Reason, &c.Body, &c.CreatedAt, &c.Attempts, &lastCall,
-		&c.LastOutcome, &c.PhoneMasked, &sealed, &offerID, &offerStatus, &holdUntil, &c.VisitDate)
+		&c.LastOutcome, &c.PhoneMasked, &sealed, &c.ContactNumber, &offerID, &offerStatus, &holdUntil, &c.VisitDate)
 	c.Channel = booking.Channel(channel)
 	c.SetPhoneSealed(sealed)
 	if lastCall != nil {

@@ -182,14 +182,15 @@ UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
 -- the line (a stop, a waitlist place served, a draw) — not yet told, with
 -- what the row needs: a stop's reason, the booking's channel, the person
 -- masked, the number the call that made the item came from (sealed; opened
--- only for an operator who asks), the slot a substitute holds. Completed
+-- only for an operator who asks) and whether it is a walk-in's contact
+-- number instead, the slot a substitute holds. Completed
 -- with a WHERE clause on n by the store.
 SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_id::TEXT, ''),
        COALESCE(n.waitlist_id::TEXT, ''), COALESCE(n.entry_id::TEXT, ''), COALESCE(n.identity_id::TEXT, ''),
        COALESCE(b.channel, ''), COALESCE(i.id_type, ''), COALESCE(i.number_masked, ''), COALESCE(i.name_masked, ''),
        CASE WHEN n.kind = 'session_stopped' THEN s.stop_reason ELSE '' END, n.body, n.created_at, n.call_attempts,
        n.last_call_at, n.last_call_outcome,
-       COALESCE(p.phone_masked, ''), p.phone_sealed,
+       COALESCE(p.phone_masked, ''), p.phone_sealed, COALESCE(p.contact, false),
        COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until, s.visit_date::TEXT
   FROM notifications n
   JOIN clinic_sessions s ON s.id = n.session_id
@@ -230,8 +231,9 @@ RETURNING id::TEXT;
 
 -- name: keep_caller_phone
 -- The number the call that made item $1 (a booking, waitlist place or
--- entry) for identity $2 came from ($3 sealed, $4 masked), at $5; a replay
--- keeps the first.
-INSERT INTO caller_phones (item_id, identity_id, phone_sealed, phone_masked, kept_at)
-VALUES ($1, $2, $3, $4, $5)
+-- entry) for identity $2 came from ($3 sealed, $4 masked), at $5; $6 true
+-- when it is a walk-in's contact number instead (0038); a replay keeps the
+-- first.
+INSERT INTO caller_phones (item_id, identity_id, phone_sealed, phone_masked, kept_at, contact)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (item_id) DO NOTHING;

@@ -27,6 +27,7 @@ type callBackOut struct {
 	Reason      string      `json:"reason,omitempty"`
 	Body        string      `json:"body"`
 	PhoneMasked string      `json:"phone_masked,omitempty"`
+	PhoneSource string      `json:"phone_source,omitempty"`
 	Offer       *offerState `json:"offer,omitempty"`
 	Attempts    int         `json:"attempts"`
 	LastCallAt  string      `json:"last_call_at,omitempty"`
@@ -52,6 +53,12 @@ func callBackView(cat *booking.Catalog, c booking.CallBack, now time.Time) callB
 		EntryID: c.EntryID, Channel: string(c.Channel), IDType: c.IDType, MaskedID: c.NumberMasked, Name: c.NameMasked,
 		Reason: c.Reason, Body: c.Body, PhoneMasked: c.PhoneMasked, Attempts: c.Attempts, LastOutcome: c.LastOutcome,
 		CreatedAt: c.CreatedAt.In(loc).Format(time.RFC3339)}
+	if c.PhoneMasked != "" {
+		out.PhoneSource = "caller"
+		if c.ContactNumber {
+			out.PhoneSource = "contact"
+		}
+	}
 	if c.Offer != nil {
 		out.Offer = offerStateOf(*c.Offer, loc, now)
 	}

@@ -107,7 +107,7 @@ func (c *Console) callBackData(r *request, base, highlight, dialID, dial string,
 	for _, cb := range cbs {
 		row := callBackRow{ID: cb.NotificationID, Reason: cb.Reason, Person: cb.NameMasked, IDType: idTypeLabel(cb.IDType),
 			MaskedID: cb.NumberMasked, Channel: channelLabels[cb.Channel], Phone: cb.PhoneMasked, Attempts: cb.Attempts,
-			Contact:   cb.Channel == booking.ChannelOnsite,
+			Contact:   cb.ContactNumber,
 			Highlight: cb.NotificationID == highlight, Failed: failed && cb.NotificationID == highlight}
 		row.Ended, row.EndedClass, row.Body = callBackLabel(cb), "cancelled", cb.Body
 		if cb.Kind == "booked" {

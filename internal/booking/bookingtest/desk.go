@@ -424,6 +424,6 @@ func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef 
 }
 
 // KeepCallerPhone forgets the number: the fake keeps no call-back list.
-func (s *Store) KeepCallerPhone(_ context.Context, _, _ string, _ []byte, _ string, _ time.Time) error {
+func (s *Store) KeepCallerPhone(_ context.Context, _, _ string, _ []byte, _ string, _ bool, _ time.Time) error {
 	return nil
 }
