@@ -112,6 +112,13 @@ type CallBackPage struct {
 	Now   time.Time
 }
 
+// CallOutcomeGrace is how long after a row leaves the list as over (its
+// session's day has passed) the outcome of a call about it is still
+// recorded: a call begun at 23:58 ends after midnight, and its outcome is
+// the audit of a call made while the row was open. No new call is begun
+// from a row over: its number is not opened, and it is not listed.
+const CallOutcomeGrace = time.Hour
+
 // Call-back list pages: CallBackPageSize rows unless the reader asks for
 // fewer or more, at most CallBackPageMax.
 const (
@@ -198,16 +205,22 @@ func (s *Service) CallBacksAfter(ctx context.Context, actor Actor, after string,
 // hospitalToday is the date in a hospital's zone (the stand-in zone for
 // one the catalog does not know).
 func (s *Service) hospitalToday(hospitalID string) string {
+	return s.hospitalDate(hospitalID, s.cfg.Now())
+}
+
+// hospitalDate is the date at t in a hospital's zone.
+func (s *Service) hospitalDate(hospitalID string, t time.Time) string {
 	loc := StandInLocation()
 	if h, ok := s.catalog.Load().Hospital(hospitalID); ok {
 		loc = h.Location()
 	}
-	return s.cfg.Now().In(loc).Format(time.DateOnly)
+	return t.In(loc).Format(time.DateOnly)
 }
 
 // callBackOf reads a row of the actor's hospital's list; another
-// hospital's is not told apart from none.
-func (s *Service) callBackOf(ctx context.Context, actor Actor, id string) (CallBack, error) {
+// hospital's is not told apart from none, nor is a row over as of grace
+// ago (0: now; CallOutcomeGrace for the outcome of a call begun before).
+func (s *Service) callBackOf(ctx context.Context, actor Actor, id string, grace time.Duration) (CallBack, error) {
 	if err := callBackStaff(actor); err != nil {
 		return CallBack{}, err
 	}
@@ -219,7 +232,8 @@ func (s *Service) callBackOf(ctx context.Context, actor Actor, id string) (CallB
 		return CallBack{}, err
 	}
 	// Another hospital's, or one that left the list as over, is none.
-	if cb.HospitalID != actor.HospitalID || cb.Over(s.hospitalToday(cb.HospitalID), s.cfg.Now()) {
+	at := s.cfg.Now().Add(-grace)
+	if cb.HospitalID != actor.HospitalID || cb.Over(s.hospitalDate(cb.HospitalID, at), at) {
 		return CallBack{}, ErrCallBackNotFound
 	}
 	return cb, nil
@@ -232,7 +246,7 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 	if actor.Role != RoleOperator {
 		return "", Errorf(ErrForbidden, "operators ring callers back")
 	}
-	cb, err := s.callBackOf(ctx, actor, id)
+	cb, err := s.callBackOf(ctx, actor, id, 0)
 	if err != nil {
 		return "", err
 	}
@@ -256,7 +270,8 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 // person's answer to the substitute's slot (accepted, declined), which is
 // given through AnswerOffer as the desk or the call centre gives it and
 // counts as told. Told, while a substitute's slot is still held for the
-// person, keeps the row until their answer. note (optional, 200 bytes)
+// person, keeps the row until their answer. A row over is still marked for
+// CallOutcomeGrace after it left the list. note (optional, 200 bytes)
 // goes into the audit entry.
 func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, note string, o Origin) (CallBack, error) {
 	if err := checkText("note", note, 200); err != nil {
@@ -267,7 +282,8 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 	default:
 		return CallBack{}, Errorf(ErrInvalidField, "outcome must be told, no_answer, accepted or declined")
 	}
-	cb, err := s.callBackOf(ctx, actor, id)
+	// A call begun while the row was open may end after it is over.
+	cb, err := s.callBackOf(ctx, actor, id, CallOutcomeGrace)
 	if err != nil {
 		return CallBack{}, err
 	}

@@ -521,4 +521,27 @@ func TestCallBackListPages(t *testing.T) {
 			t.Errorf("the list late on the session's day = %d rows, %v; want all 6", len(list), err)
 		}
 	})
+	// A call begun at 23:58 ends after midnight: its outcome is still
+	// recorded (booking.CallOutcomeGrace), though the row has left the list
+	// and no new call is begun from it; past the grace it is refused.
+	midnight := h.day.AddDate(0, 0, 1)
+	t.Run("an outcome just after midnight", func(t *testing.T) {
+		defer h.clock.at(midnight.Add(3 * time.Minute))()
+		if _, err := h.svc.MarkCallBack(h.ctx, op, all[1].NotificationID, booking.CallTold, "", booking.Origin{}); err != nil {
+			t.Errorf("the outcome of a call begun before midnight, recorded at 00:03: %v; want it recorded", err)
+		}
+		if n := h.auditCount("callback"); n != 1 {
+			t.Errorf("%d audited calls, want 1", n)
+		}
+		_, err := h.svc.CallBackNumber(h.ctx, op, all[2].NotificationID)
+		wantErr(t, "opening a number after midnight", err, booking.ErrCallBackNotFound)
+		if list, err := h.svc.CallBacks(h.ctx, op); err != nil || len(list) != 0 {
+			t.Errorf("the list after midnight = %d rows, %v; want none", len(list), err)
+		}
+	})
+	t.Run("an outcome past the grace", func(t *testing.T) {
+		defer h.clock.at(midnight.Add(booking.CallOutcomeGrace + time.Minute))()
+		_, err := h.svc.MarkCallBack(h.ctx, op, all[2].NotificationID, booking.CallNoAnswer, "", booking.Origin{})
+		wantErr(t, "an outcome past the grace", err, booking.ErrCallBackNotFound)
+	})
 }
