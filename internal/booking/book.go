@@ -304,13 +304,7 @@ func (s *Service) admit(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	}
 	// matches tells a replay of this request from a reuse of its key.
 	matches := func(got Booking) bool {
-		// The name too: a booking is made under a name (check-in and the
-		// phone's lookup compare with it), so one ID number under another
-		// name is another request. A booking from before names were kept
-		// per booking has none.
-		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID &&
-			(got.NameHash == "" || got.NameHash == b.NameHash) &&
-			(got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+		return got.SessionID == sess.ID && got.IdentityID == b.IdentityID && sameRequest(actor, got, b.NameHash)
 	}
 	return s.book(ctx, sess, h, ch, b, ev, attemptID{id: id, nonce: newNonce(), limits: limits}, idemKey, o, matches, prepare)
 }
@@ -574,6 +568,20 @@ func (s *Service) readBack(ctx context.Context, id string) (Booking, error) {
 
 // replay answers a request whose booking id Admission already knows: the
 // first answer if it committed, request_in_progress while it is in flight.
+// sameRequest says whether booking got was made by actor's request under
+// the name nameHash (raw keyed hash). The name too: a booking is made
+// under a name (check-in and the phone's lookup compare with it), so one ID
+// number under another name is another request — the name the request
+// gave, which a check-in by override does not change (BookedNameHash). A
+// booking from before names were kept per booking has none.
+func sameRequest(actor Actor, got Booking, nameHash string) bool {
+	bookedAs := got.BookedNameHash
+	if bookedAs == "" {
+		bookedAs = got.NameHash
+	}
+	return (bookedAs == "" || bookedAs == nameHash) && (got.AccountID == actor.AccountID || got.BookedBy == actor.AccountID)
+}
+
 func (s *Service) replay(ctx context.Context, id string, matches func(Booking) bool) (Booking, error) {
 	b, err := s.store.Booking(ctx, id)
 	if errors.Is(err, ErrBookingNotFound) {

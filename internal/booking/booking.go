@@ -631,6 +631,10 @@ type Booking struct {
 	IdentityID     string
 	IdentityKey    string
 	NameHash       string // raw keyed hash of the name the booking was made under (check-in compares the card with it)
+	// BookedNameHash is the name the request that made the booking gave,
+	// kept when a check-in put the card's name on it (NameHash): a replay
+	// of that request is told apart from another by it. Empty: NameHash.
+	BookedNameHash string
 	AccountID      string // the patient account that booked; empty for staff-made bookings
 	BookedBy       string // the staff account behind a phone or desk booking
 	BookedByRole   Role   // its role, for the booking's audit entry (not stored)

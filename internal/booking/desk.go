@@ -196,6 +196,11 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		if err != nil {
 			return Result{}, err
 		}
+		if hasPool && !q.IsLottery() { // a drawn pool's key names its entry (keyedEntry)
+			if b, found, err := s.keyedBooking(ctx, actor, sess, req.IdempotencyKey, want); found {
+				return Result{Booking: b}, err
+			}
+		}
 		if req.Channel == ChannelOnsite {
 			want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
 		} else if err := s.verify(ctx, &want); err != nil {
@@ -284,6 +289,31 @@ func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, ver
 		s.log.Warn("audit a walk-in's verified name", "identity_id", who.ID, "err", err)
 	}
 	return who, nil
+}
+
+// keyedBooking answers a staff booking request whose Idempotency-Key made a
+// booking already, before the name it gives is checked against the
+// identity's: the desk may have verified another name since, or a
+// check-in put the card's on the booking, and the replay of the request
+// is still that request — its first answer, the booking as it is now.
+// Not found: the request goes on as a new one (a key in flight is
+// answered by admission, as any).
+func (s *Service) keyedBooking(ctx context.Context, actor Actor, sess *Session, idemKey string, want person) (Booking, bool, error) {
+	if idemKey == "" {
+		return Booking{}, false, nil
+	}
+	got, err := s.store.Booking(ctx, s.idempotentID(actor.AccountID, idemKey))
+	switch {
+	case errors.Is(err, ErrBookingNotFound):
+		return Booking{}, false, nil
+	case err != nil:
+		return Booking{}, true, nothingBooked(err)
+	}
+	if got.SessionID != sess.ID || got.IdentityKey != want.Key() || !sameRequest(actor, got, string(want.NameHash)) {
+		return Booking{}, true, ErrIdempotencyReuse
+	}
+	got.Replayed = true
+	return got, true, nil
 }
 
 // worksFor reports whether a staff member or a referrer books in a

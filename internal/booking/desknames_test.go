@@ -334,6 +334,48 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 		}
 		carriesCard(t, b)
 	})
+	// The request that made a booking under a misheard name, replayed with
+	// its Idempotency-Key after the check-in put the card's name on the
+	// booking, is the same request: it gets its first answer, the booking.
+	// The same key under a third name is still another request. The
+	// phone's lookup goes by the card's name once it is on the booking: the
+	// misheard name no longer finds it (docs/design.md).
+	t.Run("the booking request replayed after the override", func(t *testing.T) {
+		real := h.person("李梅")
+		req := booking.StaffBookRequest{IdentityRequest: misheardOf(real), SessionID: s.ID, Channel: booking.ChannelPhone,
+			CallerPhone: "13800003333", IdempotencyKey: "call-0001"}
+		b, err := h.svc.BookFor(h.ctx, op, req)
+		testenv.Must(t, err, "the operator books under the misheard name")
+		_, err = checkIn(b, real, "同音字：电话里听成了玫")
+		testenv.Must(t, err, "check-in with the card and the clerk's override")
+		carriesCard(t, b)
+
+		again, err := h.svc.BookFor(h.ctx, op, req)
+		if err != nil || again.ID != b.ID || !again.Replayed {
+			t.Errorf("the first request replayed = %+v, %v; want its booking %s, replayed", again, err, b.ID)
+		}
+		other := req
+		other.Name = "李美"
+		_, err = h.svc.BookFor(h.ctx, op, other)
+		wantErr(t, "the key under a third name", err, booking.ErrIdempotencyReuse)
+
+		defer h.clock.at(visitDay)()
+		for _, tt := range []struct {
+			name   string
+			who    booking.IdentityRequest
+			listed bool
+		}{{"the card's name", real, true}, {"the misheard name", misheardOf(real), false}} {
+			l, err := h.svc.LookupCaller(h.ctx, op, tt.who, "13800003333")
+			testenv.Must(t, err, "lookup under %s", tt.name)
+			listed := false
+			for _, got := range l.Bookings {
+				listed = listed || got.ID == b.ID
+			}
+			if listed != tt.listed {
+				t.Errorf("the lookup under %s lists the checked-in booking: %v, want %v", tt.name, listed, tt.listed)
+			}
+		}
+	})
 	t.Run("no name verified: the clerk overrides", func(t *testing.T) {
 		real := h.person("李梅")
 		b, err := h.staffBook(op, misheardOf(real), s, booking.ChannelPhone, "13800002222")

@@ -355,7 +355,8 @@ SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEX
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
        COALESCE(b.patient_id::TEXT, ''), b.identity_id::TEXT, i.id_hash,
        COALESCE(b.account_id::TEXT, ''), b.channel, b.status, b.idempotency_key, b.created_at,
-       b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel, b.name_hash
+       b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel, b.name_hash,
+       COALESCE(b.booked_name_hash, b.name_hash)
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
   JOIN identities i ON i.id = b.identity_id;
@@ -471,8 +472,11 @@ SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2 AND rem
 
 -- name: check_in
 -- The booking carries the card's name ($3) from its check-in on: the
--- person who came, whatever name it was made under (a check-in override).
-UPDATE bookings SET status = 'checked_in', checked_in_at = $2, name_hash = $3 WHERE id = $1 AND status = 'confirmed';
+-- person who came, whatever name it was made under (a check-in override),
+-- which booked_name_hash keeps for a replay of the request (0039).
+UPDATE bookings SET status = 'checked_in', checked_in_at = $2, name_hash = $3,
+       booked_name_hash = COALESCE(booked_name_hash, name_hash)
+ WHERE id = $1 AND status = 'confirmed';
 
 -- name: mark_no_shows
 -- Bookings of sessions that ended without a check-in. RETURNING feeds the

@@ -965,13 +965,13 @@ func bookingQuery(clause string) string { return q("booking_rows") + "\n" + q(cl
 
 func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 	var b booking.Booking
-	var idHash, nameHash []byte
+	var idHash, nameHash, bookedName []byte
 	var ch, st string
 	var cancelled, checkedIn *time.Time
 	err := r.Scan(&b.ID, &b.SessionID, &b.HospitalID, &b.DepartmentID, &b.DoctorID, &b.VisitDate, &b.SlotNo,
 		&b.SlotStart, &b.SlotEnd, &b.PatientID, &b.IdentityID, &idHash, &b.AccountID, &ch, &st,
-		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel, &nameHash)
-	b.NameHash = string(nameHash)
+		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel, &nameHash, &bookedName)
+	b.NameHash, b.BookedNameHash = string(nameHash), string(bookedName)
 	b.IdentityKey = booking.IdentityKey(idHash)
 	b.Channel, b.Status = booking.Channel(ch), booking.Status(st)
 	if cancelled != nil {

@@ -108,6 +108,9 @@ func (s *Store) CheckIn(_ context.Context, id string, at time.Time, ev booking.E
 			return booking.Booking{}, err
 		}
 	}
+	if b.BookedNameHash == "" {
+		b.BookedNameHash = b.NameHash
+	}
 	b.Status, b.CheckedInAt, b.NameHash = booking.StatusCheckedIn, at, string(card.NameHash)
 	s.bookings[id] = b
 	s.events = append(s.events, ev)
