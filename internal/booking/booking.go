@@ -618,19 +618,19 @@ func relationshipOf(given string, isSelf bool) (Relationship, bool, error) {
 
 // Booking is a patient's slot in a session.
 type Booking struct {
-	ID             string
-	SessionID      string
-	HospitalID     string
-	DepartmentID   string
-	DoctorID       string
-	VisitDate      string
-	SlotNo         int
-	SlotStart      time.Time
-	SlotEnd        time.Time
-	PatientID      string // empty for a phone or desk booking of an identity no account lists
-	IdentityID     string
-	IdentityKey    string
-	NameHash       string // raw keyed hash of the name the booking was made under (check-in compares the card with it)
+	ID           string
+	SessionID    string
+	HospitalID   string
+	DepartmentID string
+	DoctorID     string
+	VisitDate    string
+	SlotNo       int
+	SlotStart    time.Time
+	SlotEnd      time.Time
+	PatientID    string // empty for a phone or desk booking of an identity no account lists
+	IdentityID   string
+	IdentityKey  string
+	NameHash     string // raw keyed hash of the name the booking was made under (check-in compares the card with it)
 	// BookedNameHash is the name the request that made the booking gave,
 	// kept when a check-in put the card's name on it (NameHash): a replay
 	// of that request is told apart from another by it. Empty: NameHash.
