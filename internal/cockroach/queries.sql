@@ -473,7 +473,7 @@ SELECT count(*) FROM patients WHERE account_id = $1 AND identity_id = $2 AND rem
 -- name: check_in
 -- The booking carries the card's name ($3) from its check-in on: the
 -- person who came, whatever name it was made under (a check-in override),
--- which booked_name_hash keeps for a replay of the request (0039).
+-- which booked_name_hash keeps for a replay of the request (0042).
 UPDATE bookings SET status = 'checked_in', checked_in_at = $2, name_hash = $3,
        booked_name_hash = COALESCE(booked_name_hash, name_hash)
  WHERE id = $1 AND status = 'confirmed';
