@@ -103,9 +103,9 @@ func TestRetentionPurgesCallBackData(t *testing.T) {
 	// day before it.
 	run := h.day.AddDate(0, 0, 32).Add(12 * time.Hour) // day 2 passed 29½ days before, day 1 30½
 	oldOrphan, newOrphan := booking.NewID(), booking.NewID()
-	testenv.Must(t, h.store.KeepCallerPhone(h.ctx, oldOrphan, caller.IdentityID, []byte("sealed"), "139****0000",
+	testenv.Must(t, h.store.KeepCallerPhone(h.ctx, oldOrphan, caller.IdentityID, []byte("sealed"), "139****0000", false,
 		run.AddDate(0, 0, -31)), "keep an old orphan")
-	testenv.Must(t, h.store.KeepCallerPhone(h.ctx, newOrphan, caller.IdentityID, []byte("sealed"), "139****0000",
+	testenv.Must(t, h.store.KeepCallerPhone(h.ctx, newOrphan, caller.IdentityID, []byte("sealed"), "139****0000", false,
 		run.AddDate(0, 0, -1)), "keep a new orphan")
 
 	if got, want := h.keptItems(), sorted(caller.ID, walkIn.ID, place.ID, past.ID, near.ID, offered.ID, oldOrphan, newOrphan); !slices.Equal(got, want) {
