@@ -76,8 +76,10 @@ type NotificationStore interface {
 	LastEventNotification(ctx context.Context) (time.Time, error)
 	// EventsToNotify reads the events the notify job tells of (booked,
 	// cancelled, no_show, lottery_entered, waitlisted) from since on, by
-	// time, at most limit.
-	EventsToNotify(ctx context.Context, since time.Time, limit int) ([]Event, error)
+	// time and id, at most limit; of those at since itself, only the ones
+	// whose id comes after afterID (empty: all), so a page goes on where
+	// the one before it ended.
+	EventsToNotify(ctx context.Context, since time.Time, afterID string, limit int) ([]Event, error)
 	// AddEventNotifications stores notifications derived from events,
 	// skipping those whose event is told already in their kind; it returns
 	// how many it stored.

@@ -33,6 +33,12 @@ const (
 	eventLag      = 30 * time.Second
 	eventLookback = time.Hour
 	eventBatch    = 1000
+	// eventPages bounds one run: a page goes on where the one before it
+	// ended (time, then id), so a burst of more than a batch within
+	// eventLag — a lottery window's entries — is read through instead of
+	// read again at every run (the cursor stayed where the batch's last
+	// event was, inside the lag, and nothing after it was ever told).
+	eventPages = 50
 )
 
 // eventCursor is where the notify job reads the event log from.
@@ -53,10 +59,32 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 		}
 		s.notified.at = later(last, s.cfg.Now().Add(-eventLookback))
 	}
-	evs, err := s.store.EventsToNotify(ctx, s.notified.at.Add(-eventLag), eventBatch)
-	if err != nil {
-		return 0, err
+	from, after, written := s.notified.at.Add(-eventLag), "", 0
+	for range eventPages {
+		evs, err := s.store.EventsToNotify(ctx, from, after, eventBatch)
+		if err != nil {
+			return written, err
+		}
+		n, err := s.notifyPage(ctx, evs)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		last := evs[len(evs)-1]
+		s.notified.at = later(s.notified.at, last.TS)
+		if len(evs) < eventBatch {
+			break
+		}
+		from, after = last.TS, last.ID
 	}
+	return written, nil
+}
+
+// notifyPage writes the notifications of one page of events.
+func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 	cat := s.catalog.Load()
 	ids := make([]string, len(evs))
 	for i, ev := range evs {
@@ -76,14 +104,7 @@ func (s *Service) NotifyEvents(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	written, err := s.store.AddEventNotifications(ctx, append(ns, persons...))
-	if err != nil {
-		return 0, err
-	}
-	if len(evs) > 0 {
-		s.notified.at = later(s.notified.at, evs[len(evs)-1].TS)
-	}
-	return written, nil
+	return s.store.AddEventNotifications(ctx, append(ns, persons...))
 }
 
 // notificationOf is what a patient is told of an event, if anything. who

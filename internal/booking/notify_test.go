@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
@@ -256,5 +257,37 @@ func TestStopNoticesNameWaitingMembers(t *testing.T) {
 	}
 	if b := told[caller.ID]; !strings.HasPrefix(b, "停诊通知") || strings.Contains(b, "就诊人") {
 		t.Errorf("the phone caller's stop notice = %q; want the plain one, without a label", b)
+	}
+}
+
+// TestNotifyReadsThroughABurst: more events than one batch within the 30 s
+// the job reads behind its cursor — a lottery window's entries, a release
+// minute's bookings — are all told. A run read one batch, moved its cursor
+// to the batch's last event (inside the 30 s), and the next run read the
+// same first batch again: nothing after it was ever told (review16b).
+func TestNotifyReadsThroughABurst(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	sess := h.session(sessionOpts{online: 4})
+	u := h.user(1)
+	const burst = 2500 // two and a half batches, in one second
+	at := time.Now().Add(-5 * time.Second)
+	evs := make([]booking.Event, burst)
+	for i := range evs {
+		evs[i] = booking.Event{ID: booking.NewID(), TS: at.Add(time.Duration(i%7) * time.Millisecond), Type: booking.EventNoShow,
+			AccountID: u.actor.AccountID, PatientID: u.patients[0].ID, IdentityID: u.patients[0].IdentityID,
+			BookingID: booking.NewID(), SessionID: sess.ID, HospitalID: h.hosp.ID}
+	}
+	testenv.Must(t, h.store.RecordEvents(h.ctx, evs), "record the burst")
+	told := 0
+	for range 3 {
+		n, err := h.svc.NotifyEvents(h.ctx)
+		testenv.Must(t, err, "notify")
+		told += n
+	}
+	if told != burst {
+		t.Errorf("%d of a burst of %d no-shows told over three runs, want every one once", told, burst)
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE account_id = $1 AND kind = 'no_show'`, u.actor.AccountID); n != burst {
+		t.Errorf("%d no-show notices stored, want %d", n, burst)
 	}
 }

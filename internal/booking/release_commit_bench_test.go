@@ -81,7 +81,7 @@ var releaseVariants = []releaseVariant{
 		`DROP INDEX bookings_by_identity`, `DROP INDEX bookings_by_session`}},
 	{name: "no-event-indexes", ddl: []string{
 		`DROP INDEX booking_events_by_account`, `DROP INDEX booking_events_by_phone`,
-		`DROP INDEX booking_events_by_ts`, `DROP INDEX booking_events_to_notify`}},
+		`DROP INDEX booking_events_by_ts`, `DROP INDEX booking_events_notify_read`}},
 }
 
 // The release second's shape: its winners book 20 sessions of 50 slots of

@@ -247,10 +247,17 @@ func (s *Store) LastEventNotification(ctx context.Context) (_ time.Time, rerr er
 	return at, err
 }
 
-// EventsToNotify reads the booked, cancelled and no-show events from since on.
-func (s *Store) EventsToNotify(ctx context.Context, since time.Time, limit int) (_ []booking.Event, rerr error) {
+// nilUUID is the least UUID: a keyset page's "after" when nothing came before.
+const nilUUID = "00000000-0000-0000-0000-000000000000"
+
+// EventsToNotify reads the events the notify job tells of from since on,
+// those at since after afterID.
+func (s *Store) EventsToNotify(ctx context.Context, since time.Time, afterID string, limit int) (_ []booking.Event, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, limit)
+	if afterID == "" {
+		afterID = nilUUID
+	}
+	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, limit, afterID)
 	return pgx.CollectRows(rows, scanEvent)
 }
 

@@ -84,8 +84,9 @@ UPDATE notifications SET delivered_at = $2 WHERE id = ANY($1::UUID[]) AND delive
 SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notifications WHERE event_id IS NOT NULL;
 
 -- name: events_to_notify
--- The events the notify job tells patients about, from $1 on (the predicate
--- of the partial index booking_events_to_notify, 0040).
+-- The events the notify job tells patients about, from $1 on, those at $1
+-- itself after the id $3 (a page goes on where the one before ended; the
+-- predicate of the partial index booking_events_notify_read, 0040).
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
@@ -93,7 +94,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
        COALESCE(made_by_other_account, FALSE)
   FROM booking_events
- WHERE ts >= $1 AND type IN ('booked', 'cancelled', 'no_show', 'lottery_entered', 'waitlisted')
+ WHERE ts >= $1 AND (ts > $1 OR id > $3::UUID)
+   AND type IN ('booked', 'cancelled', 'no_show', 'lottery_entered', 'waitlisted')
  ORDER BY ts, id LIMIT $2;
 
 -- name: insert_entry_notifications

@@ -133,9 +133,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
 -- A copy of an audit entry of a change to a person ($1) for every other
 -- hospital ($8 the entry's own) where the person holds a confirmed booking,
 -- a lottery entry taking part or a waiting waitlist place: that hospital's
--- administrator reads it (a clerk anywhere may verify a person).
+-- administrator reads it (a clerk anywhere may verify a person). Every
+-- placeholder in the select list is cast: CockroachDB does not type one from
+-- the INSERT's columns there.
 INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
-SELECT gen_random_uuid(), $2, $3, $4, $5, $6, $7, h.hospital_id
+SELECT gen_random_uuid(), $2::TIMESTAMPTZ, $3::UUID, $4::TEXT, $5::TEXT, $6::TEXT, $7::TEXT, h.hospital_id
   FROM (SELECT hospital_id FROM bookings WHERE identity_id = $1 AND status = 'confirmed'
         UNION SELECT hospital_id FROM lottery_entries WHERE identity_id = $1 AND status = 'entered'
         UNION SELECT hospital_id FROM waitlist WHERE identity_id = $1 AND status = 'waiting') AS h

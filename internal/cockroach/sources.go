@@ -485,7 +485,7 @@ func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking
 func (s *Store) CallBacks(ctx context.Context, hospitalID string, page booking.CallBackPage) (_ []booking.CallBack, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var from time.Time // before every row
-	afterID := "00000000-0000-0000-0000-000000000000"
+	afterID := nilUUID
 	if page.After != "" {
 		err := s.db.pool.QueryRow(ctx, sourceQueries["call_back_cursor"], page.After, hospitalID).Scan(&from)
 		if errors.Is(err, pgx.ErrNoRows) {

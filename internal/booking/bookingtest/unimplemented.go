@@ -256,7 +256,7 @@ func (unimplementedStore) LastEventNotification(_ context.Context) (time.Time, e
 	panic(unimplemented("Store.LastEventNotification"))
 }
 
-func (unimplementedStore) EventsToNotify(_ context.Context, _ time.Time, _ int) ([]booking.Event, error) {
+func (unimplementedStore) EventsToNotify(_ context.Context, _ time.Time, _ string, _ int) ([]booking.Event, error) {
 	panic(unimplemented("Store.EventsToNotify"))
 }
 

@@ -10,7 +10,9 @@ ALTER TABLE notifications ADD CONSTRAINT notifications_kind_known
     CHECK (kind IN ('session_stopped', 'case_answered', 'case_closed', 'booked', 'cancelled', 'no_show',
                     'lottery_lost', 'lottery_waitlisted', 'lottery_review', 'made_by_other_account'));
 -- The notify job reads entries and waitlist places too: the partial index
--- of its read (0022) takes their types.
+-- of its read takes their types. A new name: CockroachDB refuses to make an
+-- index under the name of one dropped in the same transaction
+-- (cockroach#98494), and each migration is one.
 DROP INDEX IF EXISTS booking_events_to_notify;
-CREATE INDEX IF NOT EXISTS booking_events_to_notify ON booking_events (ts)
+CREATE INDEX IF NOT EXISTS booking_events_notify_read ON booking_events (ts)
     WHERE type IN ('booked', 'cancelled', 'no_show', 'lottery_entered', 'waitlisted');
