@@ -861,7 +861,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		giveBack := func(ctx context.Context, got Booking) {
 			if got.Status == StatusCancelled {
 				got.PatientID = b.PatientID
-				s.returnSlot(ctx, sess, got, Return{})
+				s.placeCancelled(ctx, actor, sess, got, how)
 			}
 		}
 		if got, rerr := s.store.Booking(bg, id); rerr == nil {
@@ -884,18 +884,28 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	cancelled.PatientID = b.PatientID
 	s.applyBars(bg, bars)
 	pl := Placement{Outcome: PlacedNone}
-	switch {
-	case ok && how.onsite:
-		if pl, err = s.placeOnsite(bg, actor, sess, cancelled, "cancellation at the desk"); err != nil {
-			s.log.Warn("give a slot cancelled at the desk to the desk; the session will be reconciled", "booking_id", id, "err", err)
-			s.reconcileLater(sess.ID)
-			pl = Placement{Outcome: PlacedNone}
-		}
-	case ok:
-		pl = s.returnSlot(bg, sess, cancelled, Return{})
+	if ok {
+		pl = s.placeCancelled(bg, actor, sess, cancelled, how)
 	}
 	if how.placed != nil {
 		*how.placed = pl
 	}
 	return cancelled, nil
+}
+
+// placeCancelled gives a cancelled booking's slot where its cancellation
+// sends it — to the desk at once for one at the desk during the session,
+// else back as any returned slot — whether SQL answered the cancellation or
+// it was read back after a lost answer.
+func (s *Service) placeCancelled(ctx context.Context, actor Actor, sess *Session, cancelled Booking, how cancelHow) Placement {
+	if !how.onsite {
+		return s.returnSlot(ctx, sess, cancelled, Return{})
+	}
+	pl, err := s.placeOnsite(ctx, actor, sess, cancelled, "cancellation at the desk")
+	if err != nil {
+		s.log.Warn("give a slot cancelled at the desk to the desk; the session will be reconciled", "booking_id", cancelled.ID, "err", err)
+		s.reconcileLater(sess.ID)
+		return Placement{Outcome: PlacedNone}
+	}
+	return pl
 }
