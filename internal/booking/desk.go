@@ -234,7 +234,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// An entry is stored with its person, so a new person's
 			// identity is written before the entry is admitted: a refused
 			// entry may leave an identity behind, never an entry.
-			who, err := s.ensureWalkIn(ctx, actor, want.Identity, walkInVerifies)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
 			if err != nil {
 				return Result{}, err
 			}
@@ -250,7 +250,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
 			BookedByRole: actor.Role}
 		ensure := func(b *Booking, ev *Event) error {
-			who, err := s.ensureWalkIn(ctx, actor, want.Identity, walkInVerifies)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
 			if err != nil {
 				return err
 			}
@@ -272,23 +272,25 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	return r, err
 }
 
-// ensureWalkIn is EnsureIdentity for a staff booking; verifies says the
+// ensureWalkIn is EnsureIdentity for a staff booking. *verifies says the
 // desk's card makes the name the person's verified name (a walk-in of a
-// person not verified yet), which is audited (identity_verified), as
-// VerifyIdentity is: a mistyped ID number verifies a stranger's number under
-// the walk-in's name, and the audit is where the desk finds it to correct
-// it (VerifyIdentity with a correction reason).
-func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies bool) (Identity, error) {
-	who, err := s.store.EnsureIdentity(ctx, i)
-	if err != nil || !verifies {
-		return who, err
+// person not verified yet): then the name is verified as VerifyIdentity
+// verifies it — in one transaction with its audit entry (identity_verified)
+// and the entry's copies to the other hospitals where the person is booked
+// (a mistyped ID number verifies a stranger's number under the walk-in's
+// name, and the audit is where the desk, theirs too, finds it to correct
+// it) — and once: *verifies is cleared, so admission asking again writes
+// no second entry.
+func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies *bool) (Identity, error) {
+	if *verifies {
+		a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
+			Target: "identity:" + i.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
+		if err := s.store.VerifyName(ctx, i, "", false, a); err != nil {
+			return Identity{}, err
+		}
+		*verifies = false
 	}
-	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
-		Target: "identity:" + who.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
-	if err := s.store.RecordAudit(ctx, a); err != nil {
-		s.log.Warn("audit a walk-in's verified name", "identity_id", who.ID, "err", err)
-	}
-	return who, nil
+	return s.store.EnsureIdentity(ctx, i)
 }
 
 // keyedBooking answers a staff booking request whose Idempotency-Key made a

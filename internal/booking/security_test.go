@@ -718,3 +718,39 @@ func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
 		t.Errorf("the lookups' audit reasons = %q, want %q", reasons, want)
 	}
 }
+
+// TestWalkInVerifiesInTheOpen: a walk-in that verifies a person's name (the
+// clerk has the card) is audited as a desk verification is — in its
+// transaction, once, in the walk-in's hospital and in every other where
+// the person is booked. A number mistyped at another hospital's desk
+// verifies a stranger's name under the walk-in's, and the stranger's
+// hospital, whose check-in now refuses them, must see it (review16b: the
+// entry was written apart, after the name, in the clerk's hospital only).
+func TestWalkInVerifiesInTheOpen(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	mine := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
+	other, theirs := h.otherHospital()
+	op, theirClerk := h.staff(booking.RoleOperator), h.staffOf(booking.RoleClerk, other.ID)
+	ourAdmin, theirAdmin := h.staffOf(booking.RoleAdmin, h.hosp.ID), h.staffOf(booking.RoleAdmin, other.ID)
+	li := h.person("李九")
+	_, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000009")
+	testenv.Must(t, err, "book 李九 by phone here")
+
+	defer h.clock.at(theirs.StartsAt.Add(30 * time.Minute))()
+	mistyped := li
+	mistyped.Name = "李雷"
+	b := h.mustWalkIn(theirClerk, mistyped, theirs)
+	for _, admin := range []booking.Actor{ourAdmin, theirAdmin} {
+		as, err := h.svc.Audit(h.ctx, admin, time.Now().Add(-24*time.Hour))
+		testenv.Must(t, err, "read the audit log")
+		n := 0
+		for _, a := range as {
+			if a.Action == "identity_verified" && a.Target == "identity:"+b.IdentityID {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("the audit log of hospital %s has %d identity_verified entries of the walk-in's name, want 1", admin.HospitalID, n)
+		}
+	}
+}
