@@ -1271,26 +1271,11 @@ func TestReissue(t *testing.T) {
 				t.Errorf("delayed slots after the reissue = %+v, want none", d)
 			}
 
+			var waiting *user
 			if tt.waitlist {
-				if pl.Outcome != booking.PlacedWaitlist || pl.Served != we.ID {
-					t.Errorf("Reissue = %+v, want the slot given to waitlist entry %s", pl, we.ID)
-				}
-				got, err := h.svc.Booking(h.ctx, w.actor, we.ID)
-				testenv.Must(t, err, "the waiting patient's booking")
-				if got.Status != booking.StatusConfirmed || got.SlotNo != b.SlotNo {
-					t.Errorf("the waiting patient's booking = %s on slot %d, want confirmed on %d", got.Status, got.SlotNo, b.SlotNo)
-				}
-				h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
-			} else {
-				if pl.Outcome != booking.PlacedPool {
-					t.Errorf("Reissue = %+v, want the slot in the on-site pool", pl)
-				}
-				h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
-				// The reissued slot is the earliest free on-site slot.
-				if walkIn := h.mustWalkIn(clerk, h.person("何平"), s); walkIn.SlotNo != b.SlotNo {
-					t.Errorf("walk-in after the reissue got slot %d, want the reissued slot %d", walkIn.SlotNo, b.SlotNo)
-				}
+				waiting = &w
 			}
+			h.wantGivenAtTheDesk(t, "Reissue", s, b, pl, waiting, we, clerk, onsiteBefore)
 			h.wantOnline(s, 0)
 			if cs, _ := h.svc.Catalog().Session(s.ID); cs.Slots[b.SlotNo-1].Channel != booking.ChannelOnsite {
 				t.Errorf("the reissued slot %d is in the %s pool, want onsite", b.SlotNo, cs.Slots[b.SlotNo-1].Channel)
@@ -1730,4 +1715,32 @@ func TestExtraSlotsBound(t *testing.T) {
 		}
 		h.checkClean()
 	})
+}
+
+// wantGivenAtTheDesk checks where a slot the desk gave on at once (a
+// reissue, a cancellation at the desk during the session) went: to the
+// waiting patient's entry we when someone waits (w), else into the on-site
+// pool, where it is the earliest free slot the next walk-in gets.
+func (h *harness) wantGivenAtTheDesk(t *testing.T, what string, s *booking.Session, b booking.Booking, pl booking.Placement,
+	w *user, we booking.WaitlistEntry, clerk booking.Actor, onsiteBefore int) {
+	t.Helper()
+	if w != nil {
+		if pl.Outcome != booking.PlacedWaitlist || pl.Served != we.ID {
+			t.Errorf("%s placed %+v, want the slot given to waitlist entry %s", what, pl, we.ID)
+		}
+		got, err := h.svc.Booking(h.ctx, w.actor, we.ID)
+		testenv.Must(t, err, "the waiting patient's booking")
+		if got.Status != booking.StatusConfirmed || got.SlotNo != b.SlotNo {
+			t.Errorf("the waiting patient's booking = %s on slot %d, want confirmed on %d", got.Status, got.SlotNo, b.SlotNo)
+		}
+		h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
+		return
+	}
+	if pl.Outcome != booking.PlacedPool {
+		t.Errorf("%s placed %+v, want the slot in the on-site pool", what, pl)
+	}
+	h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
+	if walkIn := h.mustWalkIn(clerk, h.person("何平"), s); walkIn.SlotNo != b.SlotNo {
+		t.Errorf("walk-in after the %s got slot %d, want its slot %d", what, walkIn.SlotNo, b.SlotNo)
+	}
 }

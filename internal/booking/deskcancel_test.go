@@ -94,25 +94,11 @@ func TestDeskCancelDuringSession(t *testing.T) {
 			if d := h.delayedOf(s); len(d) != 0 {
 				t.Errorf("delayed slots after the desk's cancellation = %+v, want none: the desk gives it at once", d)
 			}
+			var waiter *user
 			if waiting {
-				if pl.Outcome != booking.PlacedWaitlist || pl.Served != we.ID {
-					t.Errorf("DeskCancel placed %+v, want the slot given to waitlist entry %s", pl, we.ID)
-				}
-				wb, err := h.svc.Booking(h.ctx, w.actor, we.ID)
-				testenv.Must(t, err, "the waiting patient's booking")
-				if wb.Status != booking.StatusConfirmed || wb.SlotNo != b.SlotNo {
-					t.Errorf("the waiting patient's booking = %s on slot %d, want confirmed on %d", wb.Status, wb.SlotNo, b.SlotNo)
-				}
-				h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
-			} else {
-				if pl.Outcome != booking.PlacedPool {
-					t.Errorf("DeskCancel placed %+v, want the slot in the on-site pool", pl)
-				}
-				h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
-				if walkIn := h.mustWalkIn(clerk, h.person("何平"), s); walkIn.SlotNo != b.SlotNo {
-					t.Errorf("walk-in after the cancellation got slot %d, want the cancelled slot %d", walkIn.SlotNo, b.SlotNo)
-				}
+				waiter = &w
 			}
+			h.wantGivenAtTheDesk(t, "DeskCancel", s, b, pl, waiter, we, clerk, onsiteBefore)
 			h.checkClean()
 			_, _, err = h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: b.ID, Reason: "again"})
 			wantErr(t, "cancelling twice", err, booking.ErrBookingNotActive)
