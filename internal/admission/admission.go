@@ -55,6 +55,8 @@ var (
 	redelayLua string
 	//go:embed turn.lua
 	turnLua string
+	//go:embed pend.lua
+	pendLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -78,6 +80,7 @@ type Gate struct {
 	soldOut *redis.Script
 	redelay *redis.Script
 	turn    *redis.Script
+	pend    *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -116,6 +119,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		loadEnt: script(loadEntriesLua),
 		redelay: script(redelayLua),
 		turn:    script(turnLua),
+		pend:    script(pendLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -131,7 +135,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay, g.turn} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay, g.turn, g.pend} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -265,6 +269,18 @@ func (g *Gate) Confirm(ctx context.Context, hospitalID string, bookingIDs ...str
 	g.observe("confirm", start)
 	if err != nil {
 		return unavailable("confirm", err)
+	}
+	return nil
+}
+
+// Pend runs pend.lua: the hold is pending again for the given time.
+func (g *Gate) Pend(ctx context.Context, hospitalID, bookingID string, pendFor time.Duration) error {
+	k := g.keys(hospitalID)
+	start := time.Now()
+	err := g.pend.Run(ctx, g.rdb, []string{k.pending(), k.record(bookingID)}, bookingID, pendFor.Milliseconds()).Err()
+	g.observe("pend", start)
+	if err != nil {
+		return unavailable("pend", err)
 	}
 	return nil
 }
@@ -760,7 +776,7 @@ func (g *Gate) Load(ctx context.Context, s *booking.Session, active []booking.Bo
 	}
 	for _, h := range stale {
 		keys = append(keys, k.identity(h.IdentityKey), k.record(h.BookingID))
-		args = append(args, h.BookingID, h.SlotNo, flag(h.Forget))
+		args = append(args, h.BookingID, h.SlotNo, flag(h.Forget), flag(h.Cancelled))
 	}
 	keys = append(keys, k.closed(s.ID)) // last: a closed session stays closed
 	start := time.Now()

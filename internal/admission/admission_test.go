@@ -694,6 +694,81 @@ func TestConfirmSeveral(t *testing.T) {
 	}
 }
 
+// TestPendMakesAConfirmedHoldPendingAgain: a cancellation marks its hold
+// pending before SQL cancels (booking.Service.cancel), so the sweeper
+// settles it if the process dies in between. Pend keeps a later deadline,
+// leaves a booking without a record alone, and a reconciliation's Load of
+// the booking (still active in SQL) keeps a deadline not passed.
+func TestPendMakesAConfirmedHoldPendingAgain(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), booking.NewID(), online(3, past))
+	r := f.reservation(s, newIdentityKey())
+	slot := f.mustReserve(r)
+	testenv.Must(t, f.g.Confirm(f.ctx, f.hosp, r.BookingID), "confirm")
+	pendingUntil := func() time.Time {
+		t.Helper()
+		hs, err := f.g.Holds(f.ctx, f.hosp, []string{s.ID})
+		testenv.Must(t, err, "holds")
+		for _, h := range hs {
+			if h.BookingID == r.BookingID {
+				return h.PendingUntil
+			}
+		}
+		t.Fatalf("no hold of %s", r.BookingID)
+		return time.Time{}
+	}
+	if d := pendingUntil(); !d.IsZero() {
+		t.Fatalf("a confirmed hold is pending until %v", d)
+	}
+
+	testenv.Must(t, f.g.Pend(f.ctx, f.hosp, r.BookingID, time.Hour), "pend for an hour")
+	long := pendingUntil()
+	if time.Until(long) < 59*time.Minute {
+		t.Fatalf("pending until %v after Pend for an hour", long)
+	}
+	testenv.Must(t, f.g.Pend(f.ctx, f.hosp, r.BookingID, time.Millisecond), "pend for a millisecond")
+	if d := pendingUntil(); !d.Equal(long) {
+		t.Errorf("a shorter Pend moved the deadline from %v to %v, want it kept", long, d)
+	}
+
+	// A reconciliation meanwhile, SQL still having the booking active:
+	// the deadline stays, the hold with it.
+	active := []booking.Booking{{ID: r.BookingID, SessionID: s.ID, HospitalID: f.hosp, SlotNo: slot,
+		Channel: booking.ChannelOnline, IdentityKey: r.IdentityKey}}
+	testenv.Must(t, f.g.Load(f.ctx, s, active, nil), "load")
+	if d := pendingUntil(); !d.Equal(long) {
+		t.Errorf("Load of the active booking changed its pending deadline %v to %v, want it kept", long, d)
+	}
+
+	// A booking admission has no record of is left alone.
+	ghost := booking.NewID()
+	before := f.snapshot()
+	testenv.Must(t, f.g.Pend(f.ctx, f.hosp, ghost, time.Millisecond), "pend an unknown booking")
+	if d := diffSnapshots(before, f.snapshot()); d != "" {
+		t.Errorf("Pend of a booking without a record changed Redis:%s", d)
+	}
+
+	// Once its deadline passes the sweeper sees it (Expired).
+	short := f.reservation(s, newIdentityKey())
+	f.mustReserve(short)
+	testenv.Must(t, f.g.Confirm(f.ctx, f.hosp, short.BookingID), "confirm")
+	testenv.Must(t, f.g.Pend(f.ctx, f.hosp, short.BookingID, time.Millisecond), "pend")
+	f.waitExpired(short.BookingID)
+
+	// SQL has it cancelled now: a reconciliation releases it though its
+	// deadline has not passed (a stale hold merely pending is kept:
+	// TestLoadStaleHolds).
+	testenv.Must(t, f.g.Load(f.ctx, s, nil, []booking.StaleHold{{Hold: f.holdOf(r, slot), Cancelled: true}}), "load the cancelled")
+	for _, h := range f.holds(s) {
+		if h.BookingID == r.BookingID {
+			t.Errorf("the hold of a booking SQL cancelled is kept while pending: %+v", h)
+		}
+	}
+	if err := f.rdb.ZScore(f.ctx, f.g.keys(f.hosp).pending(), r.BookingID).Err(); !errors.Is(err, redis.Nil) {
+		t.Errorf("pending entry of the released hold: %v, want none", err)
+	}
+}
+
 func TestLoadFromEmptyRedis(t *testing.T) {
 	f := newFixture(t)
 	dept := booking.NewID()

@@ -11,7 +11,7 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:i:<identity key>       hash   booking id → "date|dept|week|month|session|slot"
 //	<p>:{<h>}:bar:<identity key>     string barred until (unix ms)
 //	<p>:{<h>}:b:<booking id>         string "nonce|session|slot|channel|identity key", expires after the visit
-//	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL
+//	<p>:{<h>}:pending                zset   booking id → deadline (unix ms) of holds not yet in SQL, or being cancelled
 //	<p>:{<h>}:s:<session>:wait       list   waitlist entries "entry id|identity key", first in line first
 //	<p>:{<h>}:s:<session>:round      hash   end = when the waitlist's round ends (unix ms, the service's clock); slot:<n> = 1 for each returned slot held for it
 //	<p>:{<h>}:s:<session>:joins      zset   joins of open rounds "key|entry id|identity key" → the round's end (unix ms); they join the wait list, by key, when it ends

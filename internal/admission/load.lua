@@ -1,6 +1,9 @@
 -- load: make one session's state match SQL, atomically, while traffic runs.
 -- Holds SQL does not know are released unless their commit may still be in
--- flight (pending deadline not passed); SQL's active bookings are held; every
+-- flight (pending deadline not passed), those SQL has cancelled always (a
+-- cancellation marks its hold pending first: pend.lua); SQL's active bookings are held (a
+-- pending deadline of theirs not passed is kept: a cancellation may be in
+-- flight); every
 -- other slot of each channel is free, except slots waiting out a random
 -- delay (their place comes when the delay is over).
 --
@@ -16,7 +19,7 @@
 --                         ("" for first-come; a lottery pool:
 --                         "opens ms|draw ms|seed committed 1/0|drawn 1/0")
 --       then per active:  booking id, slot, identity entry, record, keep-until ms
---       then per stale:   booking id, slot, forget (1/0)
+--       then per stale:   booking id, slot, forget (1/0), cancelled in SQL (1/0)
 -- Reply: number of stale holds released.
 --
 -- A lottery pool's meta fields: lot:<channel> "opens ms|draw ms" (closed to
@@ -66,9 +69,11 @@ local as = aa + 5 * na     -- first argument of the stale holds
 
 local released = 0
 for i = 0, ns - 1 do
-  local bid, slot, forget = ARGV[as + 3 * i], ARGV[as + 3 * i + 1], ARGV[as + 3 * i + 2]
+  local bid, slot, forget = ARGV[as + 4 * i], ARGV[as + 4 * i + 1], ARGV[as + 4 * i + 2]
   local deadline = redis.call('ZSCORE', KEYS[3], bid)
-  if not (deadline and tonumber(deadline) > now) then
+  -- A booking SQL has cancelled is released even while pending: its
+  -- cancellation committed, and nothing of it is in flight.
+  if ARGV[as + 4 * i + 3] == '1' or not (deadline and tonumber(deadline) > now) then
     if redis.call('HGET', KEYS[2], slot) == bid then
       redis.call('HDEL', KEYS[2], slot)
     end
@@ -86,7 +91,12 @@ for i = 0, na - 1 do
   redis.call('HSET', KEYS[2], slot, bid)
   redis.call('HSET', KEYS[ka + 2 * i], bid, ARGV[aa + 5 * i + 2])
   redis.call('SET', KEYS[ka + 2 * i + 1], ARGV[aa + 5 * i + 3], 'PXAT', ARGV[aa + 5 * i + 4], 'NX')
-  redis.call('ZREM', KEYS[3], bid)
+  -- A pending deadline not passed stays: a change to the booking may be
+  -- in flight (a cancellation, pend.lua), and the sweeper settles it.
+  local deadline = redis.call('ZSCORE', KEYS[3], bid)
+  if not (deadline and tonumber(deadline) > now) then
+    redis.call('ZREM', KEYS[3], bid)
+  end
 end
 
 for c = 0, nc - 1 do

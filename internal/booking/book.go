@@ -793,6 +793,11 @@ type cancelHow struct {
 	placed     *Placement // where an onsite slot went
 }
 
+// pendWait bounds how long a cancellation waits for Redis to mark its hold
+// pending (a round trip takes well under a millisecond): a slow Redis must
+// not hold up what the patient asked for, which goes on without the mark.
+const pendWait = 250 * time.Millisecond
+
 // cancel is the cancellation proper: SQL, then the slot's return.
 func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Session, ok bool, how cancelHow, o Origin) (Booking, error) {
 	id, late, reason := b.ID, how.late, how.reason
@@ -840,6 +845,16 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	}
 	if reason != "" {
 		ev.Reason = reason
+	}
+	// The hold is pending again before SQL cancels: if this process dies
+	// before the slot is given back below, the sweeper finds the booking
+	// cancelled at the deadline and gives it back (Sweep). Without Redis
+	// the cancellation goes on; reconciliation repairs what follows.
+	pctx, stop := context.WithTimeout(ctx, pendWait)
+	perr := s.adm.Pend(pctx, b.HospitalID, b.ID, s.cfg.HoldFor)
+	stop()
+	if perr != nil {
+		s.log.Warn("mark a cancellation pending in admission; reconciliation repairs its slot if this process dies", "booking_id", b.ID, "err", perr)
 	}
 	cancelled, bars, err := s.store.CancelBooking(ctx, id, late, s.noShowRules(b.HospitalID, now), ev, audit)
 	// SQL has the cancellation (or may have: a lost answer): what follows

@@ -78,6 +78,10 @@ func HoldOf(b Booking) Hold {
 type StaleHold struct {
 	Hold
 	Forget bool // SQL has no row at all: forget the booking id so a retry runs again
+	// Cancelled: SQL has the booking cancelled (or otherwise no longer
+	// active). Its hold is released even while pending: the cancellation
+	// committed, and its mark (Pend) protects nothing any more.
+	Cancelled bool
 }
 
 // Release says how a hold is given back.
@@ -173,6 +177,12 @@ type HoldGate interface {
 	// Confirm marks holds of one hospital durable once their SQL rows are
 	// committed (a batch of them in one round trip).
 	Confirm(ctx context.Context, hospitalID string, bookingIDs ...string) error
+	// Pend makes a held booking pending again for pendFor, before SQL
+	// changes it (a cancellation): if the process dies between SQL and
+	// the change's Redis step, the sweeper settles the hold against SQL
+	// at the deadline. A booking Admission holds no record of is left
+	// alone, and a later deadline kept.
+	Pend(ctx context.Context, hospitalID, bookingID string, pendFor time.Duration) error
 	// Release gives a hold back to its pool (or drops it).
 	Release(ctx context.Context, h Hold, how Release) error
 	// SoldOut says whether Reserve would still answer sold_out to any

@@ -243,22 +243,19 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 			inSQL[b.ID] = true
 			bySession[b.SessionID] = append(bySession[b.SessionID], b)
 		}
-		// A hold that was pending when Redis was read may have been
-		// committed (and confirmed) since SQL was read: it is in flight,
-		// and the sweeper settles it against SQL after its deadline. Only
-		// holds that were not pending, or past their deadline, and are not
-		// in SQL were abandoned or cancelled.
+		// A hold not among SQL's active bookings was abandoned or
+		// cancelled, unless it is in flight: pending, with no row in SQL
+		// (its commit may land yet), or active in SQL now (committed since
+		// SQL was read). The sweeper settles those after their deadline.
+		// A pending one SQL has cancelled is stale: its cancellation
+		// committed (cancel marks the hold pending first).
 		now := s.cfg.Now()
 		var unknown []string
-		settled := holds[:0:0]
 		for _, h := range holds {
-			if inSQL[h.BookingID] || h.PendingUntil.After(now) {
-				continue
+			if !inSQL[h.BookingID] {
+				unknown = append(unknown, h.BookingID)
 			}
-			unknown = append(unknown, h.BookingID)
-			settled = append(settled, h)
 		}
-		holds = settled
 		stale := map[string][]StaleHold{}
 		if len(unknown) > 0 {
 			st, err := s.store.BookingStatuses(ctx, unknown)
@@ -266,8 +263,14 @@ func (s *Service) reconcile(ctx context.Context, cat *Catalog, sessions []*Sessi
 				return fmt.Errorf("reconcile hospital %s: %w", hid, err)
 			}
 			for _, h := range holds {
-				_, found := st[h.BookingID]
-				stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found})
+				if inSQL[h.BookingID] {
+					continue
+				}
+				status, found := st[h.BookingID]
+				if found && status.Active() || !found && h.PendingUntil.After(now) {
+					continue
+				}
+				stale[h.SessionID] = append(stale[h.SessionID], StaleHold{Hold: h, Forget: !found, Cancelled: found})
 			}
 		}
 		for _, ss := range list {
@@ -315,7 +318,7 @@ func (s *Service) freeCancelledSince(ctx context.Context, sessions []*Session, l
 		var stale []StaleHold
 		for _, b := range loaded[ss.ID] {
 			if status, ok := st[b.ID]; ok && !status.Active() {
-				stale = append(stale, StaleHold{Hold: HoldOf(b)})
+				stale = append(stale, StaleHold{Hold: HoldOf(b), Cancelled: true})
 			}
 		}
 		if len(stale) == 0 {
@@ -462,11 +465,15 @@ func (s *Service) hospitalIDs(cat *Catalog) []string {
 }
 
 // Sweep settles holds whose pending deadline has passed: confirmed if SQL
-// has the booking, released otherwise. This is what recovers a crash between
-// admission and commit. It returns how many holds it released.
+// has the booking active, given back as a returned slot if SQL has it
+// cancelled, released otherwise. This is what recovers a crash between
+// admission and commit, and between a cancellation's commit and its
+// slot's return (cancel marks the hold pending first). It returns how many
+// holds it released.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	released := 0
-	for _, h := range s.catalog.Load().Hospitals() {
+	cat := s.catalog.Load()
+	for _, h := range cat.Hospitals() {
 		holds, err := s.adm.Expired(ctx, h.ID, s.cfg.Now(), 1000)
 		if err != nil || len(holds) == 0 {
 			if err != nil {
@@ -487,9 +494,20 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			if !found && s.promoteAgain(ctx, hd) {
 				continue
 			}
-			if found && status.Active() {
+			sess, known := cat.Session(hd.SessionID)
+			switch {
+			case found && status.Active():
 				err = s.adm.Confirm(ctx, hd.HospitalID, hd.BookingID)
-			} else {
+			case found && status == StatusCancelled && known:
+				// Its cancellation committed and the process died before
+				// the slot was given back: it goes where a cancelled slot
+				// goes (the waitlist first). A release by the cancelling
+				// process meanwhile leaves nothing to give.
+				if pl := s.returnSlot(ctx, sess, Booking{ID: hd.BookingID, HospitalID: hd.HospitalID, SessionID: hd.SessionID,
+					SlotNo: hd.SlotNo, Channel: hd.Channel, IdentityKey: hd.IdentityKey}, Return{}); pl.Outcome != PlacedNone {
+					released++
+				}
+			default:
 				err = s.adm.Release(ctx, hd, Release{ReturnSlot: true, Forget: !found, OnlyIfExpired: true})
 				if err == nil {
 					released++

@@ -463,6 +463,87 @@ func TestRuleLostCancelReturnsTheSlot(t *testing.T) {
 	}
 }
 
+// dyingCancel commits a cancellation and then never answers, as a process
+// killed right after the commit: nothing after it runs until resume is
+// closed (the test's end of the crash, to see a late Redis step harmless).
+type dyingCancel struct {
+	*bookingtest.Store
+	committed, resume chan struct{}
+}
+
+func (s dyingCancel) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event, audit *booking.AuditEntry) (booking.Booking, []booking.Bar, error) {
+	b, bars, err := s.Store.CancelBooking(ctx, id, late, rules, ev, audit)
+	close(s.committed)
+	<-s.resume
+	return b, bars, err
+}
+
+// A cancellation whose process dies between its commit and its slot's
+// return (the fault suite's "one of two instances kill -9" met one) leaves
+// the slot held in Redis for a booking SQL has cancelled. Its hold was made
+// pending before the commit, so the sweeper, at the pending deadline, finds
+// the booking cancelled and gives the slot where a cancelled slot goes: to
+// the one waiting. The dead process's Redis step, if it ever ran, gives
+// nothing twice.
+func TestRuleCancelDyingAfterItsCommitIsSwept(t *testing.T) {
+	hook := dyingCancel{committed: make(chan struct{}), resume: make(chan struct{})}
+	w := newWorldOver(t, booking.DefaultPolicy, booking.Config{}, func(s *bookingtest.Store) booking.Store {
+		hook.Store = s
+		return hook
+	})
+	sid := w.session("2026-12-09", "dept-a", 1)
+	holder, waiting := w.person(), w.person()
+	b := w.mustBook(holder, sid)
+	e, err := w.svc.JoinWaitlist(w.ctx, waiting.actor, booking.JoinWaitlistRequest{SessionID: sid, PatientID: waiting.patient.ID})
+	if err != nil {
+		t.Fatalf("join waitlist: %v", err)
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := w.svc.Cancel(w.ctx, holder.actor, b.ID, booking.Origin{})
+		answered <- err
+	}()
+	<-hook.committed
+	defer func() {
+		if hook.resume != nil {
+			close(hook.resume)
+			<-answered
+		}
+	}()
+
+	// Before the deadline the sweeper leaves it: the cancellation may
+	// still be on its way.
+	w.clock.Advance(time.Second)
+	if _, err := w.svc.Sweep(w.ctx); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	if got, err := w.store.Booking(w.ctx, e.ID); err == nil {
+		t.Fatalf("the waiting one was served %+v before the pending deadline", got)
+	}
+	w.clock.Advance(30 * time.Second) // past Config.HoldFor's default
+	if _, err := w.svc.Sweep(w.ctx); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	served, err := w.store.Booking(w.ctx, e.ID)
+	if err != nil || served.SlotNo != b.SlotNo || served.Status != booking.StatusConfirmed {
+		t.Fatalf("after the sweep the waiting one has %+v (%v), want slot %d confirmed (admission: %s)",
+			served, err, b.SlotNo, w.adm.Dump(w.hospital.ID))
+	}
+
+	close(hook.resume)
+	hook.resume = nil
+	if err := <-answered; err != nil {
+		t.Fatalf("the cancellation, answered late: %v", err)
+	}
+	holds, err := w.adm.Holds(w.ctx, w.hospital.ID, []string{sid})
+	if err != nil {
+		t.Fatalf("holds: %v", err)
+	}
+	if len(holds) != 1 || holds[0].BookingID != served.ID {
+		t.Fatalf("holds after the late Redis step: %+v, want only %s's (admission: %s)", holds, served.ID, w.adm.Dump(w.hospital.ID))
+	}
+}
+
 // A returned slot reads on past more entries nobody may be served from
 // than a placing step reads (20): 25 people in front, each booked the same
 // day and department elsewhere after joining, are passed by and the one

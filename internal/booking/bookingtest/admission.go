@@ -258,6 +258,20 @@ func (a *Admission) Confirm(_ context.Context, hospitalID string, ids ...string)
 	return nil
 }
 
+// Pend is pend.lua.
+func (a *Admission) Pend(_ context.Context, hospitalID, bid string, pendFor time.Duration) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h := a.hospital(hospitalID)
+	if _, ok := h.records[bid]; !ok {
+		return nil
+	}
+	if until := a.now().Add(pendFor); !h.pending[bid].After(until) {
+		h.pending[bid] = until
+	}
+	return nil
+}
+
 // Release is release.lua's drop and pool routes.
 func (a *Admission) Release(_ context.Context, hd booking.Hold, how booking.Release) error {
 	a.mu.Lock()
@@ -581,7 +595,7 @@ func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking
 		h.loadLots(s)
 	}
 	for _, st := range stale {
-		if d, ok := h.pending[st.BookingID]; ok && d.After(now) {
+		if d, ok := h.pending[st.BookingID]; ok && d.After(now) && !st.Cancelled {
 			continue
 		}
 		h.unhold(st.Hold, st.Forget)
@@ -600,7 +614,9 @@ func (a *Admission) Load(_ context.Context, s *booking.Session, active []booking
 		if _, ok := h.records[b.ID]; !ok {
 			h.records[b.ID] = record{nonce: "sql", sid: s.ID, slot: b.SlotNo, channel: b.Channel, ik: b.IdentityKey, keepUntil: s.EndsAt.Add(48 * time.Hour)}
 		}
-		delete(h.pending, b.ID)
+		if d, ok := h.pending[b.ID]; ok && !d.After(now) {
+			delete(h.pending, b.ID) // a deadline not passed stays (load.lua)
+		}
 	}
 	h.free[s.ID] = map[booking.Channel][]int{}
 	for _, q := range s.Channels {
