@@ -112,9 +112,9 @@ func (s *Store) CasesOfAccount(ctx context.Context, accountID string) ([]booking
 // given states, soonest deadline first.
 func (s *Store) CasesOfHospital(ctx context.Context, hospitalID string, states []string) ([]booking.Case, error) {
 	if hospitalID == "" {
-		return s.cases(ctx, "WHERE status = ANY($1) ORDER BY due_at, id LIMIT 500", states)
+		return s.cases(ctx, "WHERE status = ANY($1::TEXT[]) ORDER BY due_at, id LIMIT 500", states)
 	}
-	return s.cases(ctx, "WHERE hospital_id = $1 AND status = ANY($2) ORDER BY due_at, id LIMIT 500", hospitalID, states)
+	return s.cases(ctx, "WHERE hospital_id = $1 AND status = ANY($2::TEXT[]) ORDER BY due_at, id LIMIT 500", hospitalID, states)
 }
 
 // CasesOfFlag lists the reports linked to a flag.

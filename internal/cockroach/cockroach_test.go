@@ -51,7 +51,7 @@ func TestMigrate(t *testing.T) {
 		"0008_lottery.sql", "0009_job_leases.sql", "0010_sources.sql", "0010_sources_catalog.sql", "0010_sources_policy.sql",
 		"0011_consoles.sql", "0013_entry_name.sql", "0014_a_cases.sql", "0014_b_notification_kinds." + string(flavor) + ".sql",
 		"0015_a_doctors.sql", "0015_b_templates.sql", "0019_reports_by_time.sql", "0020_staff_names.sql",
-		"0021_a_patient_relationship.sql", "0021_b_patient_relationship_self.sql", "0022_event_notifications.sql", "0023_a_patient_removal.sql", "0023_b_lottery_notifications.sql", "0023_c_appeals.postgres.sql",
+		"0021_a_patient_relationship.sql", "0021_b_patient_relationship_self.sql", "0022_event_notifications.sql", "0023_a_patient_removal.sql", "0023_b_lottery_notifications.sql", "0023_c_appeals." + string(flavor) + ".sql",
 		"0024_a_policy_rules.sql", "0024_b_account_policies.sql", "0024_c_substitute_offers.sql",
 		"0025_presented_identity.sql", "0028_lottery_review_notifications.sql", "0029_extra_slots_max.sql",
 		"0030_service_reads_migrations.sql", "0031_staff_disabled.sql", "0032_waitlist_rounds.sql", "0033_event_by_account.sql", "0034_self_verified.sql",

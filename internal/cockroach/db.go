@@ -41,6 +41,9 @@ type DB struct {
 	flavor  Flavor
 	latency *prometheus.HistogramVec
 	retries prometheus.Counter
+	// statementsApart: Migrate runs each statement of a migration on its
+	// own, as CockroachDB needs (migrate.go).
+	statementsApart bool
 }
 
 // maxAttempts bounds the runs of one transaction that keeps meeting
@@ -104,6 +107,7 @@ func Open(ctx context.Context, url string, reg prometheus.Registerer, opts ...Op
 	}
 	if strings.Contains(version, "CockroachDB") {
 		db.flavor = Cockroach
+		db.statementsApart = true
 	}
 	if reg != nil {
 		reg.MustRegister(db.latency, db.retries)

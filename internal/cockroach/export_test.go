@@ -12,3 +12,17 @@ func Warmed() []string {
 	}
 	return sqls
 }
+
+// StatementsApart makes db's Migrate run each statement of a migration on
+// its own, as it does on CockroachDB, whatever the server.
+func StatementsApart(db *DB) { db.statementsApart = true }
+
+// Statements are the statements of an embedded migration, as Migrate runs
+// them.
+func Statements(name string) ([]string, error) {
+	body, err := migrations.ReadFile("migrations/" + name)
+	return statements(string(body)), err
+}
+
+// BuildMigrations are the names of this build's migrations for db's flavor.
+func BuildMigrations(db *DB) ([]string, error) { return db.buildMigrations() }

@@ -17,9 +17,19 @@ import (
 var migrations embed.FS
 
 // Migrate applies the embedded migrations not yet recorded in
-// schema_migrations, in name order, each in its own transaction. Files named
-// *.postgres.sql or *.cockroach.sql apply only to that flavor. It returns the
-// names applied.
+// schema_migrations, in name order. Files named *.postgres.sql or
+// *.cockroach.sql apply only to that flavor. It returns the names applied.
+//
+// On PostgreSQL a migration is one transaction: its statements and its row
+// in schema_migrations commit together. On CockroachDB each statement runs
+// on its own (an implicit transaction, which returns once its schema change
+// is done) and the row is written after the last: CockroachDB does not let
+// a statement see a column or index added earlier in the same transaction,
+// refuses a schema change after a write in it, and may commit the writes of
+// a transaction whose schema change then fails (XXA00) — which would record
+// a migration not applied. So every statement of a migration CockroachDB
+// runs must be one that can run again: a migrate stopped part-way runs the
+// whole file again (TestMigrationsRunAgain).
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if _, err := db.pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
@@ -35,23 +45,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return applied, fmt.Errorf("migrate %s: %w", name, err)
 		}
-		done := false
-		err = db.Tx(ctx, "migrate", func(tx pgx.Tx) error {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n); err != nil {
-				return err
-			}
-			if done = n > 0; done {
-				return nil
-			}
-			for _, stmt := range statements(string(body)) {
-				if _, err := tx.Exec(ctx, stmt); err != nil {
-					return fmt.Errorf("%.60s…: %w", stmt, err)
-				}
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
-			return err
-		})
+		apply := db.applyInOne
+		if db.statementsApart {
+			apply = db.applyApart
+		}
+		done, err := apply(ctx, name, statements(string(body)))
 		if err != nil {
 			return applied, fmt.Errorf("migrate %s: %w", name, err)
 		}
@@ -60,6 +58,59 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 	}
 	return applied, nil
+}
+
+// applyInOne runs a migration's statements and records it in one
+// transaction (PostgreSQL). done: it was recorded already.
+func (db *DB) applyInOne(ctx context.Context, name string, stmts []string) (done bool, err error) {
+	err = db.Tx(ctx, "migrate", func(tx pgx.Tx) error {
+		if done, err = recorded(ctx, tx, name); done || err != nil {
+			return err
+		}
+		for _, stmt := range stmts {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("%.60s…: %w", stmt, err)
+			}
+		}
+		return record(ctx, tx, name)
+	})
+	return done, err
+}
+
+// applyApart runs each statement of a migration on its own, then records it
+// (CockroachDB). A failure leaves the statements before it applied and the
+// migration unrecorded: the next migrate runs the file again from its start.
+func (db *DB) applyApart(ctx context.Context, name string, stmts []string) (done bool, err error) {
+	if done, err = recorded(ctx, db.pool, name); done || err != nil {
+		return done, err
+	}
+	for _, stmt := range stmts {
+		if _, err := db.pool.Exec(ctx, stmt); err != nil {
+			return false, fmt.Errorf("%.60s…: %w", stmt, err)
+		}
+	}
+	err = db.Tx(ctx, "migrate", func(tx pgx.Tx) error {
+		// Another migrate may have run the same file at the same time:
+		// its statements can run twice, its record only once.
+		if done, err = recorded(ctx, tx, name); done || err != nil {
+			return err
+		}
+		return record(ctx, tx, name)
+	})
+	return done, err
+}
+
+func recorded(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, name string) (bool, error) {
+	var n int
+	err := q.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE name = $1`, name).Scan(&n)
+	return n > 0, err
+}
+
+func record(ctx context.Context, tx pgx.Tx, name string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
+	return err
 }
 
 // MigrationsBehind is the error of a database that lacks some of this

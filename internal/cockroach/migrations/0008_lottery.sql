@@ -7,6 +7,9 @@
 ALTER TABLE session_channels ADD COLUMN IF NOT EXISTS release_mode TEXT NOT NULL DEFAULT 'first_come';
 ALTER TABLE session_channels ADD COLUMN IF NOT EXISTS opens_at TIMESTAMPTZ;
 ALTER TABLE session_channels ADD COLUMN IF NOT EXISTS draw_at TIMESTAMPTZ;
+-- Dropped first so that the file can run again (CockroachDB runs it a
+-- statement at a time: migrate.go).
+ALTER TABLE session_channels DROP CONSTRAINT IF EXISTS session_channels_release_mode;
 ALTER TABLE session_channels ADD CONSTRAINT session_channels_release_mode
     CHECK (release_mode IN ('first_come', 'lottery'));
 UPDATE session_channels SET release_mode = 'lottery', opens_at = release_at,

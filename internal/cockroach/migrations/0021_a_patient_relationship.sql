@@ -6,5 +6,8 @@
 -- or the ID number; docs/security.md says why it may be shown.
 ALTER TABLE patients ADD COLUMN IF NOT EXISTS relationship TEXT NOT NULL DEFAULT 'other';
 ALTER TABLE patients ADD COLUMN IF NOT EXISTS birth_year INT;
+-- Dropped first so that the file can run again (CockroachDB runs it a
+-- statement at a time: migrate.go).
+ALTER TABLE patients DROP CONSTRAINT IF EXISTS patients_relationship;
 ALTER TABLE patients ADD CONSTRAINT patients_relationship
     CHECK (relationship IN ('self', 'spouse', 'child', 'parent', 'other'));
