@@ -76,6 +76,12 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	n := in.Len()
 	flags := in.Detect(cfg)
 	took := time.Since(start)
+	// In the zone GET /v1/admin/flags tells a platform-wide administrator:
+	// a flag spans hospitals (the tools print times in a zone, with its
+	// offset, never the machine's).
+	for i := range flags {
+		flags[i].CreatedAt = flags[i].CreatedAt.In(booking.StandInLocation())
+	}
 	if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteFlags(w, flags) }); err != nil {
 		return err
 	}

@@ -71,8 +71,13 @@ func TestDetectCommand(t *testing.T) {
 	if got := f["account_ids"].([]any); len(got) != 2 || got[0] != "a1" || got[1] != "a2" {
 		t.Errorf("account_ids = %v, want [a1 a2]", got)
 	}
-	if _, err := time.Parse(time.RFC3339, f["created_at"].(string)); err != nil {
-		t.Errorf("created_at: %v", err)
+	// In the zone GET /v1/admin/flags tells a platform-wide administrator
+	// (a flag spans hospitals: China Standard Time), with its offset, as
+	// the other tools print times (lows17: "…Z", the machine's UTC).
+	if c, err := time.Parse(time.RFC3339, f["created_at"].(string)); err != nil || !strings.HasSuffix(f["created_at"].(string), "+08:00") {
+		t.Errorf("created_at = %v (%v); want RFC 3339 with +08:00", f["created_at"], err)
+	} else if last := release.Add(7*24*time.Hour + 90*time.Millisecond); !c.Equal(last) {
+		t.Errorf("created_at = %s; want the ring's last booking, %s", c, last)
 	}
 	reasons := f["reasons"].([]any)
 	first := reasons[0].(map[string]any)
