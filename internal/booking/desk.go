@@ -532,7 +532,14 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	case nameHash != nil:
 		audit.Reason += "; the name given does not match"
 	}
-	if aerr := s.store.RecordAudit(ctx, audit); aerr != nil {
+	// A person found: every hospital where they are booked, entered or
+	// waitlisted sees that staff of another read them (lows17: the
+	// clerk's hospital only).
+	record := func() error { return s.store.RecordAudit(ctx, audit) }
+	if err == nil {
+		record = func() error { return s.store.RecordAuditOfPerson(ctx, who.ID, audit) }
+	}
+	if aerr := record(); aerr != nil {
 		return Lookup{}, aerr
 	}
 	if err != nil {
@@ -547,12 +554,13 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	return Lookup{Identity: who, Bookings: bs}, nil
 }
 
-// AuditOfPersonHere ends the reason of the copy of a verification's or
-// correction's audit entry that a hospital other than the clerk's reads:
-// identities are platform-wide, so a clerk anywhere may verify a person,
-// and every hospital where the person is booked, entered or waitlisted sees
-// it in its audit log (Store.VerifyName).
-const AuditOfPersonHere = "by a clerk of another hospital, of a person with a booking, lottery entry or waitlist place here"
+// AuditOfPersonHere ends the reason of the copy of a verification's,
+// correction's or lookup's audit entry that a hospital other than the
+// staff member's reads: identities are platform-wide, so a clerk anywhere
+// may verify or look up a person (an operator look up a caller), and every
+// hospital where the person is booked, entered or waitlisted sees it in its
+// audit log (Store.VerifyName, Store.RecordAuditOfPerson).
+const AuditOfPersonHere = "by staff of another hospital, of a person with a booking, lottery entry or waitlist place here"
 
 // VerifyRequest is a clerk confirming a person's name from their ID card.
 type VerifyRequest struct {

@@ -693,6 +693,12 @@ type EventLog interface {
 	// RecordEvents stores a batch of events at once (refused attempts).
 	RecordEvents(ctx context.Context, evs []Event) error
 	RecordAudit(ctx context.Context, a AuditEntry) error
+	// RecordAuditOfPerson stores an audit entry of staff reading or changing
+	// a person (identityID) and, in the same transaction, its copy for
+	// every other hospital where the person holds a confirmed booking, a
+	// lottery entry taking part or a waiting waitlist place, the copy's
+	// reason ending with AuditOfPersonHere (as VerifyName's).
+	RecordAuditOfPerson(ctx context.Context, identityID string, a AuditEntry) error
 }
 
 // BookingStore is the booking path's system of record: the commit, the

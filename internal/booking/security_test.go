@@ -754,3 +754,51 @@ func TestWalkInVerifiesInTheOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupOfAnotherHospitalsPatientIsAudited: another hospital's clerk
+// looks up, by ID card, a person booked here. The lookup reads the person's
+// data, and this hospital's administrator sees it in the audit log, as a
+// verification by another hospital's clerk is (lows17: it was audited in
+// the clerk's hospital only). A lookup that finds nobody names nobody's
+// hospital: it stays in the clerk's.
+func TestLookupOfAnotherHospitalsPatientIsAudited(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	mine := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
+	other, _ := h.otherHospital()
+	op, theirClerk := h.staff(booking.RoleOperator), h.staffOf(booking.RoleClerk, other.ID)
+	ourAdmin, theirAdmin := h.staffOf(booking.RoleAdmin, h.hosp.ID), h.staffOf(booking.RoleAdmin, other.ID)
+	li := h.person("李十")
+	b, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000010")
+	testenv.Must(t, err, "book 李十 by phone here")
+
+	_, err = h.svc.LookupIdentity(h.ctx, theirClerk, li.IDType, li.IDNumber)
+	testenv.Must(t, err, "the other hospital's clerk looks 李十 up")
+	stranger := h.person("王十")
+	if _, err := h.svc.LookupIdentity(h.ctx, theirClerk, stranger.IDType, stranger.IDNumber); !errors.Is(err, booking.ErrPatientNotFound) {
+		t.Fatalf("a lookup of nobody = %v, want patient_not_found", err)
+	}
+	for _, c := range []struct {
+		admin          booking.Actor
+		found, unknown int
+	}{{ourAdmin, 1, 0}, {theirAdmin, 1, 1}} {
+		as, err := h.svc.Audit(h.ctx, c.admin, time.Now().Add(-24*time.Hour))
+		testenv.Must(t, err, "read the audit log")
+		found, unknown := 0, 0
+		for _, a := range as {
+			switch {
+			case a.Action != "identity_lookup" || a.ActorID != theirClerk.AccountID:
+			case a.Target == "identity:"+b.IdentityID:
+				found++
+				if here := c.admin.HospitalID == h.hosp.ID; here != strings.HasSuffix(a.Reason, booking.AuditOfPersonHere) {
+					t.Errorf("hospital %s reads the lookup's reason %q; the copy's ends with %q", c.admin.HospitalID, a.Reason, booking.AuditOfPersonHere)
+				}
+			case a.Reason == "not found":
+				unknown++
+			}
+		}
+		if found != c.found || unknown != c.unknown {
+			t.Errorf("the audit log of hospital %s has %d lookups of 李十 and %d of nobody, want %d and %d",
+				c.admin.HospitalID, found, unknown, c.found, c.unknown)
+		}
+	}
+}

@@ -122,10 +122,7 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 		if err := insertAudit(ctx, tx, a); err != nil {
 			return err
 		}
-		copied := auditArgs(a)
-		copied[0], copied[6] = i.ID, a.Reason+"; "+booking.AuditOfPersonHere
-		_, err = tx.Exec(ctx, q("insert_audit_of_person"), copied...)
-		return err
+		return insertAuditOfPerson(ctx, tx, i.ID, a)
 	})
 	return concurrentInsert(err)
 }

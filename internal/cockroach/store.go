@@ -434,6 +434,28 @@ func (s *Store) RecordAudit(ctx context.Context, a booking.AuditEntry) (rerr err
 	return err
 }
 
+// RecordAuditOfPerson stores a staff action on a person, and its copies for
+// the other hospitals where the person is booked, entered or waitlisted
+// (insert_audit_of_person), in one transaction.
+func (s *Store) RecordAuditOfPerson(ctx context.Context, identityID string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "audit_of_person", func(tx pgx.Tx) error {
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertAuditOfPerson(ctx, tx, identityID, a)
+	})
+}
+
+// insertAuditOfPerson copies a's entry of a change to or a read of a person
+// for every other hospital where the person holds something.
+func insertAuditOfPerson(ctx context.Context, tx pgx.Tx, identityID string, a booking.AuditEntry) error {
+	copied := auditArgs(a)
+	copied[0], copied[6] = identityID, a.Reason+"; "+booking.AuditOfPersonHere
+	_, err := tx.Exec(ctx, q("insert_audit_of_person"), copied...)
+	return err
+}
+
 func auditArgs(a booking.AuditEntry) []any {
 	return []any{a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason, nullable(a.HospitalID)}
 }

@@ -672,6 +672,16 @@ func (s *Store) RecordAudit(_ context.Context, a booking.AuditEntry) error {
 	return nil
 }
 
+// RecordAuditOfPerson stores an audit entry of a person and its copies for
+// the other hospitals where the person holds something.
+func (s *Store) RecordAuditOfPerson(_ context.Context, identityID string, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.audit = append(s.audit, a)
+	s.auditOfPerson(identityID, a)
+	return nil
+}
+
 // EventsSince lists the events at or after since, oldest first.
 func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
 	s.mu.Lock()

@@ -332,6 +332,10 @@ func (unimplementedStore) RecordAudit(_ context.Context, _ booking.AuditEntry) e
 	panic(unimplemented("Store.RecordAudit"))
 }
 
+func (unimplementedStore) RecordAuditOfPerson(_ context.Context, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RecordAuditOfPerson"))
+}
+
 func (unimplementedStore) RecordEvent(_ context.Context, _ booking.Event) error {
 	panic(unimplemented("Store.RecordEvent"))
 }
