@@ -436,7 +436,7 @@ func (s *Service) waitlistLoser(ctx context.Context, sess *Session, e Entry) (bo
 		IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, CreatedAt: now,
 		Key: uint64(max(e.Rank, 0))} // no round: in line at once, in drawn order
 	ev := Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: e.AccountID, IdentityID: e.IdentityID,
-		PatientID: e.PatientID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		PatientID: e.PatientID, BookingID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: e.Channel, Reason: "lottery"}
 	w, err := s.store.AddWaitlist(ctx, w, ev)
 	if errors.Is(err, ErrAlreadyWaitlisted) || errors.Is(err, ErrAlreadyBooked) {

@@ -316,9 +316,11 @@ func personNotice(cat *Catalog, ev Event, self, maker string) Notification {
 		what, whatEN = byZH+"以您的身份为您报名了摇号：", byEN+" entered you in the draw for: "
 		end, endEN = "撤回", "withdraw it"
 	case ev.Type == EventWaitlisted && ev.Reason == "lottery":
+		n.WaitlistID = ev.BookingID // a place's event names its place there (none before lows17)
 		what, whatEN = byZH+"为您报名的摇号未中签，已为您加入候补：", "A draw "+inEN+" entered you in put you on its waitlist: "
 		end, endEN = "退出", "leave it"
 	case ev.Type == EventWaitlisted:
+		n.WaitlistID = ev.BookingID
 		what, whatEN = byZH+"以您的身份为您加入了候补：", byEN+" put you on the waitlist for: "
 		end, endEN = "退出", "leave it"
 	case ev.Reason == "lottery":

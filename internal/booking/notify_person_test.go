@@ -42,7 +42,7 @@ func TestPersonToldOfWhatOthersMade(t *testing.T) {
 
 	mb := h.mustBook(maker, 1, booked, "")
 	me := h.mustEnter(maker, 1, draw)
-	_, err = h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
+	place, err := h.svc.JoinWaitlist(h.ctx, maker.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: maker.patients[1].ID})
 	testenv.Must(t, err, "the maker puts P on the waitlist")
 	h.mustBook(maker, 2, booked, "")  // Q, unverified
 	h.mustBook(family, 1, booked, "") // the child
@@ -91,8 +91,11 @@ func TestPersonToldOfWhatOthersMade(t *testing.T) {
 	if n := got["entry"]; n.EntryID != me.ID || !strings.Contains(n.Body, "撤回") || !strings.Contains(n.Body, "withdraw it") {
 		t.Errorf("entry notice = %+v; want entry %s and to withdraw it", n, me.ID)
 	}
-	if n := got["place"]; !strings.Contains(n.Body, full.VisitDate) || !strings.Contains(n.Body, "leave it") {
-		t.Errorf("waitlist notice = %+v; want the session's date %s and to leave it", n, full.VisitDate)
+	// The place's notice names the place, so that it leads to its card
+	// (lows17: the waitlisted event named none, and the notice led to the
+	// list).
+	if n := got["place"]; n.WaitlistID != place.ID || !strings.Contains(n.Body, full.VisitDate) || !strings.Contains(n.Body, "leave it") {
+		t.Errorf("waitlist notice = %+v; want place %s, the session's date %s and to leave it", n, place.ID, full.VisitDate)
 	}
 	// The maker is told of its booking as before: the event has two
 	// notices, one of each kind.

@@ -222,7 +222,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	e := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, IdentityID: who.ID, IdentityKey: who.Key(),
 		BookedBy: actor.AccountID, NameHash: string(want.NameHash), CreatedAt: now}
-	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, SessionID: sess.ID,
+	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, BookingID: id, SessionID: sess.ID,
 		HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelPhone,
 		StaffID: actor.AccountID, Phone: phoneRef})
 	got, err := s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)

@@ -76,8 +76,10 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	e := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, PatientID: p.ID,
 		IdentityID: p.IdentityID, IdentityKey: p.IdentityKey, AccountID: actor.AccountID, CreatedAt: now}
+	// The event names its place where a booking's names its booking (the
+	// id the booking will have): the person's notice leads to its card.
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, AccountID: actor.AccountID, IdentityID: p.IdentityID,
-		PatientID: p.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
+		PatientID: p.ID, BookingID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: ChannelOnline})
 	// Up front, what the hand-out would pass the person by for: a join it
 	// would skip is refused as a booking is.

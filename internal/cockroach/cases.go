@@ -268,17 +268,18 @@ func (s *Store) AddEventNotifications(ctx context.Context, ns []booking.Notifica
 	if len(ns) == 0 {
 		return 0, nil
 	}
-	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, entries, bodies []string
+	var ids, events, hospitals, sessions, kinds, accounts, identities, bookings, entries, places, bodies []string
 	var at []time.Time
 	var calls []bool
 	for _, n := range ns {
 		ids, events, hospitals, sessions = append(ids, n.ID), append(events, n.EventID), append(hospitals, n.HospitalID), append(sessions, n.SessionID)
 		kinds, accounts, identities = append(kinds, n.Kind), append(accounts, n.AccountID), append(identities, n.IdentityID)
-		bookings, entries = append(bookings, n.BookingID), append(entries, n.EntryID)
+		bookings, entries, places = append(bookings, n.BookingID), append(entries, n.EntryID), append(places, n.WaitlistID)
 		bodies, at, calls = append(bodies, n.Body), append(at, n.CreatedAt), append(calls, n.CallBack)
 	}
 	tag, err := s.db.pool.Exec(ctx, caseQueries["insert_event_notifications"], ids, events, hospitals, nullableIDs(sessions),
-		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), nullableIDs(entries), bodies, at, calls)
+		kinds, nullableIDs(accounts), nullableIDs(identities), nullableIDs(bookings), nullableIDs(entries), bodies, at, calls,
+		nullableIDs(places))
 	return int(tag.RowsAffected()), err
 }
 

@@ -111,11 +111,13 @@ ON CONFLICT DO NOTHING;
 -- name: insert_event_notifications
 -- Notifications derived from events; one already told (its event_id and
 -- kind) is skipped.
-INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back)
-SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.entry_id, t.body, t.created_at, t.call_back
+INSERT INTO notifications (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back,
+                           waitlist_id)
+SELECT t.id, t.event_id, t.hospital_id, t.session_id, t.kind, t.account_id, t.identity_id, t.booking_id, t.entry_id, t.body, t.created_at, t.call_back,
+       t.waitlist_id
   FROM unnest($1::UUID[], $2::UUID[], $3::UUID[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::UUID[], $8::UUID[], $9::UUID[], $10::TEXT[],
-              $11::TIMESTAMPTZ[], $12::BOOL[])
-       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back)
+              $11::TIMESTAMPTZ[], $12::BOOL[], $13::UUID[])
+       AS t (id, event_id, hospital_id, session_id, kind, account_id, identity_id, booking_id, entry_id, body, created_at, call_back, waitlist_id)
 ON CONFLICT DO NOTHING;
 
 -- name: verified_self_accounts

@@ -19,8 +19,9 @@ import (
 // refused person_booked_elsewhere). The patient's notifications tell of
 // it, the maker's phone masked, with a link to its card there; the
 // patient follows it, cancels the booking with the form (no script
-// needed) and then books the same session themself. Screenshots at 1280
-// and 390 px (made-by-others-*.png).
+// needed) and then books the same session themself. A waitlist place the
+// maker made for them leads from its notice to its own card, where they
+// leave it. Screenshots at 1280 and 390 px (made-by-others-*.png).
 func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
@@ -99,5 +100,34 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	testenv.Must(t, err, "the patient's list")
 	if _, err := s.svc.Book(ctx, self, booking.BookRequest{SessionID: s.open.ID, PatientID: ps[0].ID, Channel: booking.ChannelOnline}); err != nil {
 		t.Errorf("the patient books the session themself after the cancel: %v", err)
+	}
+
+	// The maker puts the patient on a sold-out session's waitlist: the
+	// notice leads to the place's own card, highlighted, where it is left
+	// (lows17: it led to the list, the event naming no place).
+	tiny := s.addTiny()
+	fillerPhone := newPhone()
+	_, err = s.svc.CreateAccount(ctx, fillerPhone, "filler password 1", "", booking.Origin{})
+	testenv.Must(t, err, "another patient's account")
+	filler := s.actor(fillerPhone, "filler password 1")
+	fp, err := s.svc.AddPatient(ctx, filler, booking.AddPatientRequest{IDType: "resident_id",
+		IDNumber: bornIn(1990, int(time.Now().UnixNano()%1000)), Name: "周杰"}, booking.Origin{})
+	testenv.Must(t, err, "another patient")
+	_, err = s.svc.Book(ctx, filler, booking.BookRequest{SessionID: tiny.ID, PatientID: fp.ID, Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "another patient takes the session's one slot")
+	place, err := s.svc.JoinWaitlist(ctx, maker, booking.JoinWaitlistRequest{SessionID: tiny.ID, PatientID: p.ID})
+	testenv.Must(t, err, "the maker puts the patient on the waitlist")
+	_, err = s.svc.NotifyEvents(ctx)
+	testenv.Must(t, err, "notify the place")
+	var placeNotice string
+	testenv.Must(t, s.db.Pool().QueryRow(ctx, `SELECT id FROM notifications WHERE kind = $1 AND waitlist_id = $2`,
+		booking.NotificationMadeByOther, place.ID).Scan(&placeNotice), "the patient's notice of the maker's waitlist place")
+	b.open("/patient")
+	b.contains("#n-"+placeNotice, "put you on the waitlist")
+	b.click("#n-"+placeNotice+" a.see", "/patient/bookings?id="+place.ID)
+	b.contains("#ow-"+place.ID+".hl .made-by", identity.MaskPhone(makerPhone))
+	b.click("#ow-"+place.ID+" form.cancel button", "/patient/bookings?id="+place.ID+"&ok=left")
+	if n := s.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'cancelled'`, place.ID); n != 1 {
+		t.Errorf("the maker's waitlist place is not left in SQL after the patient's leave")
 	}
 }

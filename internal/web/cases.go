@@ -196,15 +196,18 @@ type notificationRow struct {
 }
 
 // madeByOtherLink is where a notice of what another account made for the
-// person leads: its card among what others made (ob-, ol-: a booking, an
-// entry, highlighted), or that list for a waitlist place, whose notice
-// names none. The ids are the store's UUIDs.
+// person leads: its card among what others made (ob-, ol-, ow-: a booking,
+// an entry, a waitlist place, highlighted), or that list for a place whose
+// notice names none (written before session 17). The ids are the store's
+// UUIDs.
 func madeByOtherLink(n booking.Notification) (href, label string) {
 	switch {
 	case n.BookingID != "":
 		return "/patient/bookings?id=" + n.BookingID + "#ob-" + n.BookingID, "查看并取消 See and cancel it"
 	case n.EntryID != "":
 		return "/patient/bookings?id=" + n.EntryID + "#ol-" + n.EntryID, "查看并撤回 See and withdraw it"
+	case n.WaitlistID != "":
+		return "/patient/bookings?id=" + n.WaitlistID + "#ow-" + n.WaitlistID, "查看并退出 See and leave it"
 	}
 	return "/patient/bookings#made-by-others", "查看并退出 See and leave it"
 }
