@@ -389,3 +389,50 @@ func TestReturnedSlotsWaitAgainAfterRedisLosesState(t *testing.T) {
 		h.checkClean()
 	})
 }
+
+// TestHeldCountIsTheSessionsWaitlists: the consoles show on a sold-out
+// pool's card how many of the session's slots are held for the waitlist's
+// round, whichever pool they came from (Gate.HeldForWaitlist counts the
+// session's, not the pool's). That is what a place joined from that card
+// competes for: the waitlist is the session's, and a held slot goes to the
+// head of its one line whatever channel the place was made on. Here an
+// online slot returned during the round is shown on the phone pool's card
+// (phone sold out), and the caller the operator puts on the waitlist from
+// it gets that slot when the round ends (lows17: checked, not changed).
+func TestHeldCountIsTheSessionsWaitlists(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.deskSession(deskOpts{online: 1, phone: 1})
+	holder, op := h.user(1), h.staff(booking.RoleOperator)
+	online := h.mustBook(holder, 0, s, "")
+	_, err := h.staffBook(op, h.person("钱七"), s, booking.ChannelPhone, "13800000077")
+	testenv.Must(t, err, "an operator books the phone pool's one slot")
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+	h.mustCancel(holder.actor, online.ID) // held for the round
+
+	views, err := h.svc.Sessions(h.ctx, h.hosp.ID, s.VisitDate, "")
+	testenv.Must(t, err, "the sessions")
+	testenv.Must(t, h.svc.WaitlistHolds(h.ctx, views), "held for the waitlist")
+	i := slices.IndexFunc(views, func(v booking.SessionView) bool { return v.ID == s.ID })
+	if i < 0 {
+		t.Fatalf("session %s not listed", s.ID)
+	}
+	if v := views[i]; v.Remaining[booking.ChannelPhone] != 0 || v.Remaining[booking.ChannelOnline] != 0 || v.Held != 1 {
+		t.Fatalf("view = remaining %v, held %d; want both pools empty and the online slot held", v.Remaining, v.Held)
+	}
+
+	h.clock.set(t0.Add(time.Minute))
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("孙八"),
+		SessionID: s.ID, CallerPhone: "13800000078"})
+	testenv.Must(t, err, "the operator puts a caller on the waitlist from the phone card")
+	h.clock.set(t0.Add(testRound + time.Second))
+	h.placeReturned()
+	if got := h.bookedEntry([]booking.WaitlistEntry{place}); len(got) != 1 {
+		t.Fatalf("the caller's place after the round: booked %v, want the held online slot", got)
+	}
+	if b := h.stored(place.ID); b.SlotNo != online.SlotNo {
+		t.Errorf("the caller got slot %d, want the returned online slot %d", b.SlotNo, online.SlotNo)
+	}
+	h.checkClean()
+}
