@@ -258,8 +258,10 @@ func TestEventsForDetection(t *testing.T) {
 			Channel: booking.ChannelPhone, HasPhone: true},
 		{Type: booking.EventCancelled, Identity: phoned.IdentityID, Booking: phoned.ID, Session: sA.ID, Staff: op.AccountID,
 			Channel: booking.ChannelPhone},
+		// A waitlisted event names its place where a booking's names the
+		// booking (since lows17).
 		{Type: booking.EventWaitlisted, Account: bob.actor.AccountID, Patient: pb1.ID, Identity: pb1.IdentityID,
-			Session: sA.ID, Channel: booking.ChannelOnline},
+			Booking: entry.ID, Session: sA.ID, Channel: booking.ChannelOnline},
 		{Type: booking.EventBooked, Account: bob.actor.AccountID, Patient: pb1.ID, Identity: pb1.IdentityID,
 			Booking: bobB.ID, Session: sB.ID, Channel: booking.ChannelOnline},
 		{Type: booking.EventCheckedIn, Account: alice.actor.AccountID, Patient: pa1.ID, Identity: pa1.IdentityID,
