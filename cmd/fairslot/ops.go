@@ -96,6 +96,18 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Name: "fairslot_caller_phones_purged_total",
 			Help: "Numbers kept to call a caller or walk-in back (sealed) the retention job deleted past their need and grace.",
 		}, func() float64 { return float64(svc.Stats().CallerPhonesPurged) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_removed_members_erased_total",
+			Help: "Removed family members whose number and name (sealed) the retention job erased past the grace.",
+		}, func() float64 { return float64(svc.Stats().RemovedMembersErased) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_event_phones_erased_total",
+			Help: "Events whose phone reference (a keyed hash) the retention job emptied past the detection window.",
+		}, func() float64 { return float64(svc.Stats().EventPhonesErased) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_report_phones_erased_total",
+			Help: "Closed scalper reports whose offered number (hash and mask) the retention job erased past their need.",
+		}, func() float64 { return float64(svc.Stats().ReportPhonesErased) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fairslot_admission_state_not_whole",
 			Help: "Hospitals whose booking state in Redis this instance last saw lost, stale or being reloaded (each answers 503 until reloaded).",

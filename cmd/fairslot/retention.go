@@ -2,7 +2,8 @@ package main
 
 // `fairslot retention`: one run of the retention job by hand (the call-back
 // rows and the numbers kept to call back that are past their need and
-// grace, booking/retention.go), as serve's job runs it every hour.
+// grace; removed family members', events' and reports' numbers and names
+// past theirs, booking/retention.go), as serve's job runs it every hour.
 
 import (
 	"context"
@@ -18,8 +19,10 @@ func retention(ctx context.Context, args []string, getenv func(string) string, s
 			if _, err := d.svc.LoadCatalog(ctx); err != nil {
 				return err
 			}
-			p, err := d.svc.PurgeCallBacks(ctx)
+			p, err := d.svc.Retain(ctx)
 			fmt.Fprintf(stdout, "purged %d call-back rows and %d kept numbers past retention\n", p.CallBacks, p.CallerPhones)
+			fmt.Fprintf(stdout, "erased the numbers and names of %d removed family members, the phone of %d events and the offered number of %d reports past retention\n",
+				p.RemovedMembers, p.EventPhones, p.ReportPhones)
 			return err
 		},
 	}.run(ctx, args, getenv, stderr)

@@ -11,9 +11,10 @@ import (
 )
 
 // TestRetentionByHand: `fairslot retention` runs the retention job once —
-// a number kept past its need and grace is deleted, one within it stays —
-// and says what it deleted; a second run deletes nothing. serve exports the
-// job's counters.
+// a number kept past its need and grace is deleted, one within it stays;
+// an event's phone reference past the detection window is emptied, one
+// within it stays — and says what it deleted and erased; a second run
+// does nothing. serve exports the job's counters.
 func TestRetentionByHand(t *testing.T) {
 	admin := freeAddr(t)
 	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})
@@ -25,9 +26,24 @@ func TestRetentionByHand(t *testing.T) {
 	old, recent := booking.NewID(), booking.NewID()
 	keep(old, time.Now().Add(-booking.DefaultCallBackGrace-time.Hour))
 	keep(recent, time.Now().Add(-booking.DefaultCallBackGrace+time.Hour))
+	login := func(at time.Time) string {
+		id := booking.NewID()
+		_, err := svc.pool.Exec(context.Background(), `INSERT INTO booking_events (id, ts, type, account_id, phone)
+			VALUES ($1, $2, 'login', $3, 'hash:0123456789abcdef')`, id, at, booking.NewID())
+		testenv.Must(t, err, "log in")
+		return id
+	}
+	oldLogin, newLogin := login(time.Now().Add(-booking.DefaultCallBackGrace-time.Hour)), login(time.Now().Add(-booking.DefaultCallBackGrace+time.Hour))
 
-	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 1 kept numbers") {
-		t.Errorf("fairslot retention said %q, want one number purged", out)
+	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 1 kept numbers") ||
+		!strings.Contains(out, "erased the numbers and names of 0 removed family members, the phone of 1 events and the offered number of 0 reports") {
+		t.Errorf("fairslot retention said %q, want one number purged and one event's phone erased", out)
+	}
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone = ''`, oldLogin); n != 1 {
+		t.Errorf("the login past the window keeps its phone reference")
+	}
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone <> ''`, newLogin); n != 1 {
+		t.Errorf("the login within the window lost its phone reference")
 	}
 	if n := svc.count(`SELECT count(*) FROM caller_phones WHERE item_id = $1`, old); n != 0 {
 		t.Errorf("the number kept past the grace is still there")
@@ -35,11 +51,13 @@ func TestRetentionByHand(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM caller_phones WHERE item_id = $1`, recent); n != 1 {
 		t.Errorf("the number kept within the grace is gone")
 	}
-	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 0 kept numbers") {
+	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 0 kept numbers") ||
+		!strings.Contains(out, "of 0 removed family members, the phone of 0 events and the offered number of 0 reports") {
 		t.Errorf("a second fairslot retention said %q, want nothing purged", out)
 	}
 	samples := scrape(t, "http://"+admin+"/metrics")
-	for _, name := range []string{"fairslot_call_backs_purged_total", "fairslot_caller_phones_purged_total"} {
+	for _, name := range []string{"fairslot_call_backs_purged_total", "fairslot_caller_phones_purged_total",
+		"fairslot_removed_members_erased_total", "fairslot_event_phones_erased_total", "fairslot_report_phones_erased_total"} {
 		if len(samples[name]) != 1 {
 			t.Errorf("serve's /metrics has %d series %s, want 1", len(samples[name]), name)
 		}

@@ -20,8 +20,12 @@ const maxCallers = 10
 
 // CallersByPhone finds the people a phone number is known for, for an
 // operator (or a clerk) on the phone: the people staff booked, entered or
-// waitlisted by phone for a caller ringing from it, the family members an
-// account gave it as their phone, and the account holder whose login it is.
+// waitlisted by phone for a caller ringing from it (while the events keep
+// its reference: retention.go), the family members an account gave it as
+// their phone and still lists (a member the account removed is found by
+// it no more, nor do the account's bookings for them answer to it: the
+// account no longer speaks for them), and the account holder whose login
+// it is.
 // Each comes masked, with those of their bookings in the staff member's
 // hospital from yesterday on that the number has a say in (BookingsOfCaller:
 // not another account's bookings for the same person). The lookup is

@@ -684,6 +684,6 @@ func (s *Service) Jobs(b Background) []Job {
 		// batches (each delete is safe twice, but twice the work). It logs
 		// its counts itself.
 		{Name: "retention", Every: every(b.Retention, time.Hour), Timeout: 5 * time.Minute, Exclusive: true,
-			Run: func(ctx context.Context) error { _, err := s.PurgeCallBacks(ctx); return err }},
+			Run: func(ctx context.Context) error { _, err := s.Retain(ctx); return err }},
 	}
 }

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,29 @@ import (
 // One exclusive job runs it (retention, every hour, under its lease) in
 // bounded batches, so a first run over a long-kept table holds no lock for
 // long; a run that stops at its bound is taken on at the next.
+//
+// The same job erases (sets NULL or empty, the row stays) what other rows
+// keep of a phone number or a name past its need (session 17; the choices,
+// each with its reason, are in docs/security.md, "Retention"):
+//
+//   - a family member the account removed (0023's soft delete): the number
+//     the account gave for them (sealed, masked) and the name it gave
+//     (sealed), Config.CallBackGrace after the removal. Its keyed hash goes
+//     at the removal itself (RemovePatient): nothing may find a removed
+//     member by it any more (the caller lookup passes removed rows by). The
+//     row, its identity (what quotas and bans count), its masked name and
+//     name hash stay: the bookings and the audit name the row, and the
+//     account's history shows whose visits they were.
+//   - an event's phone reference (the keyed hash of a caller's or an
+//     account's number) once the event is older than the detection window
+//     and the grace, whichever is longer, and its session's day (if it has
+//     one) passed that long ago: the detector and the flags' evidence read
+//     events of the window only, and a call from the number has a say only
+//     in bookings from yesterday on (BookingsOfCaller). The event stays.
+//   - the number a report (举报) says a slot was offered from (keyed hash and
+//     mask) once the case is closed, closed more than the grace ago, filed
+//     before the detection window, and no flag it supports is still open.
+//     The case stays.
 
 // DefaultCallBackGrace is Config.CallBackGrace's default.
 const DefaultCallBackGrace = 30 * 24 * time.Hour
@@ -72,19 +96,46 @@ type RetentionStore interface {
 	// cut.Before, and no call-back row about the item left; it returns how
 	// many it deleted.
 	PurgeCallerPhones(ctx context.Context, cut CallBackCutoff, limit int) (int, error)
+	// EraseRemovedMembers erases, of at most limit family members removed
+	// before before, the number and name their account gave (phone hash,
+	// sealed and masked; sealed name), oldest removal first; it returns how
+	// many rows it changed (a row already erased is not counted again).
+	EraseRemovedMembers(ctx context.Context, before time.Time, limit int) (int, error)
+	// EraseEventPhones empties the phone reference of at most limit events
+	// written before cut.Before whose session's day (if they have one) is
+	// before cut.Day, oldest first; it returns how many it changed.
+	EraseEventPhones(ctx context.Context, cut CallBackCutoff, limit int) (int, error)
+	// EraseReportPhones erases the offered number (hash and mask) of at
+	// most limit cases filed before filedBefore and closed before
+	// closedBefore whose flag, if any, is no longer open; it returns how
+	// many it changed.
+	EraseReportPhones(ctx context.Context, filedBefore, closedBefore time.Time, limit int) (int, error)
 }
 
 // Purged counts what a retention run deleted.
 type Purged struct {
 	CallBacks    int // call-back rows
 	CallerPhones int // numbers kept to call back (sealed and masked)
+	// What the run erased (the rows stay): removed family members' numbers
+	// and names, events' phone references, reports' offered numbers.
+	RemovedMembers, EventPhones, ReportPhones int
 }
 
 // callBackCutoff is the rule's line as of now: the earliest of the
 // hospitals' dates today, less the grace in whole days (rounded up), and
 // now less the grace.
-func (s *Service) callBackCutoff() CallBackCutoff {
-	now, grace := s.cfg.Now(), s.cfg.CallBackGrace
+func (s *Service) callBackCutoff() CallBackCutoff { return s.cutoff(s.cfg.CallBackGrace) }
+
+// eventPhoneCutoff is the line of events' phone references: the detection
+// window or the grace, whichever is longer.
+func (s *Service) eventPhoneCutoff() CallBackCutoff {
+	return s.cutoff(max(s.cfg.CallBackGrace, s.cfg.DetectWindow))
+}
+
+// cutoff is the line of a rule whose need ends grace after a session's day
+// or an instant.
+func (s *Service) cutoff(grace time.Duration) CallBackCutoff {
+	now := s.cfg.Now()
 	today := now.In(StandInLocation()).Format(time.DateOnly)
 	for i, h := range s.catalog.Load().Hospitals() {
 		if d := now.In(h.Location()).Format(time.DateOnly); i == 0 || d < today {
@@ -96,35 +147,61 @@ func (s *Service) callBackCutoff() CallBackCutoff {
 	return CallBackCutoff{Day: d.AddDate(0, 0, -days).Format(time.DateOnly), Before: now.Add(-grace)}
 }
 
-// PurgeCallBacks deletes the call-back rows and then the numbers kept to
-// call back that the retention rule says are past their need (above), in
+// Retain runs the retention rules (above): it deletes the call-back rows
+// and then the numbers kept to call back past their need, and erases the
+// removed members', events' and reports' numbers and names past theirs, in
 // batches, at most purgeBatches of each per run. It is idempotent: a run
-// after another finds nothing more until time moves on. Counted in
-// Stats (CallBacksPurged, CallerPhonesPurged); the log line names counts
-// and the cutoff, never a number or a person.
-func (s *Service) PurgeCallBacks(ctx context.Context) (Purged, error) {
-	cut := s.callBackCutoff()
+// after another finds nothing more until time moves on. Counted in Stats;
+// the log line names counts and the cutoff, never a number or a person. A
+// step that fails ends the run (the next takes it on).
+func (s *Service) Retain(ctx context.Context) (Purged, error) {
+	cut, events := s.callBackCutoff(), s.eventPhoneCutoff()
+	detectFrom := s.cfg.Now().Add(-s.cfg.DetectWindow)
 	var p Purged
-	var err error
-	// The rows first: a number goes once no row about its item is left.
-	p.CallBacks, err = purgeInBatches(ctx, func(ctx context.Context) (int, error) {
-		return s.store.PurgeCallBacks(ctx, cut, purgeBatch)
-	})
-	s.stats.callBacksPurged.Add(uint64(p.CallBacks))
-	if err == nil {
-		p.CallerPhones, err = purgeInBatches(ctx, func(ctx context.Context) (int, error) {
+	for _, step := range []struct {
+		n     *int
+		stat  *atomic.Uint64
+		batch func(context.Context) (int, error)
+	}{
+		// The rows first: a number goes once no row about its item is left.
+		{&p.CallBacks, &s.stats.callBacksPurged, func(ctx context.Context) (int, error) {
+			return s.store.PurgeCallBacks(ctx, cut, purgeBatch)
+		}},
+		{&p.CallerPhones, &s.stats.callerPhonesPurged, func(ctx context.Context) (int, error) {
 			return s.store.PurgeCallerPhones(ctx, cut, purgeBatch)
-		})
-		s.stats.callerPhonesPurged.Add(uint64(p.CallerPhones))
+		}},
+		{&p.RemovedMembers, &s.stats.removedMembersErased, func(ctx context.Context) (int, error) {
+			return s.store.EraseRemovedMembers(ctx, cut.Before, purgeBatch)
+		}},
+		{&p.ReportPhones, &s.stats.reportPhonesErased, func(ctx context.Context) (int, error) {
+			return s.store.EraseReportPhones(ctx, detectFrom, cut.Before, purgeBatch)
+		}},
+		// Last: the events are the biggest table, and a first run over
+		// years of logins takes several runs (each bounded) to go through.
+		{&p.EventPhones, &s.stats.eventPhonesErased, func(ctx context.Context) (int, error) {
+			return s.store.EraseEventPhones(ctx, events, purgeBatch)
+		}},
+	} {
+		var err error
+		*step.n, err = purgeInBatches(ctx, step.batch)
+		step.stat.Add(uint64(*step.n))
+		if err != nil {
+			s.logRetained(p, cut)
+			return p, fmt.Errorf("retention before %s: %w", cut.Day, err)
+		}
 	}
-	if p.CallBacks > 0 || p.CallerPhones > 0 {
-		s.log.Info("purged call-back data past retention", "call_backs", p.CallBacks, "caller_phones", p.CallerPhones,
+	s.logRetained(p, cut)
+	return p, nil
+}
+
+// logRetained logs what a run deleted and erased, if anything: counts and
+// the cutoff day only.
+func (s *Service) logRetained(p Purged, cut CallBackCutoff) {
+	if p != (Purged{}) {
+		s.log.Info("purged personal data past retention", "call_backs", p.CallBacks, "caller_phones", p.CallerPhones,
+			"removed_members", p.RemovedMembers, "event_phones", p.EventPhones, "report_phones", p.ReportPhones,
 			"sessions_before", cut.Day)
 	}
-	if err != nil {
-		return p, fmt.Errorf("purge call-back data before %s: %w", cut.Day, err)
-	}
-	return p, nil
 }
 
 // purgeInBatches runs one batch after another until a batch deletes fewer

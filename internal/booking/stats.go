@@ -17,6 +17,9 @@ type opsStats struct {
 
 	callBacksPurged    atomic.Uint64 // call-back rows deleted past retention (retention.go)
 	callerPhonesPurged atomic.Uint64 // numbers kept to call back deleted past retention
+	// What the retention job erased: removed members' numbers and names,
+	// events' phone references, reports' offered numbers.
+	removedMembersErased, eventPhonesErased, reportPhonesErased atomic.Uint64
 }
 
 func (o *opsStats) detected(took time.Duration, events int) {
@@ -43,6 +46,11 @@ type OpsStats struct {
 	// the numbers kept to call back that the retention job deleted
 	// (retention.go).
 	CallBacksPurged, CallerPhonesPurged uint64
+	// RemovedMembersErased, EventPhonesErased and ReportPhonesErased count
+	// the removed family members whose number and name, the events whose
+	// phone reference, and the reports whose offered number the retention
+	// job erased.
+	RemovedMembersErased, EventPhonesErased, ReportPhonesErased uint64
 }
 
 // Stats returns the operators' counts.
@@ -56,6 +64,10 @@ func (s *Service) Stats() OpsStats {
 
 		CallBacksPurged:    s.stats.callBacksPurged.Load(),
 		CallerPhonesPurged: s.stats.callerPhonesPurged.Load(),
+
+		RemovedMembersErased: s.stats.removedMembersErased.Load(),
+		EventPhonesErased:    s.stats.eventPhonesErased.Load(),
+		ReportPhonesErased:   s.stats.reportPhonesErased.Load(),
 	}
 }
 

@@ -217,8 +217,10 @@ RETURNING id::TEXT;
 -- The removal's first statement (RemovePatient, READ COMMITTED): the row
 -- lock waits for any booking or entry insert holding the row FOR SHARE,
 -- and every later one waits for this transaction and then finds the row
--- removed. RETURNING is_self (no row: not this account's, or gone).
-UPDATE patients SET removed_at = $3
+-- removed. RETURNING is_self (no row: not this account's, or gone). The
+-- number's keyed hash goes with it: nothing finds a removed member by it
+-- (the sealed number and name go with the retention job, after the grace).
+UPDATE patients SET removed_at = $3, phone_hash = NULL
  WHERE id = $1 AND account_id = $2 AND removed_at IS NULL
 RETURNING is_self;
 
@@ -419,14 +421,15 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
 -- name: bookings_of_caller
 -- An identity's bookings a call from a number has a say in (CallersByPhone):
 -- made by an account logging in with it ($3 the keyed hash), for a family
--- member given it, or by staff for the person when staff acted for them on
+-- member given it and still listed (the account that removed a member no
+-- longer speaks for them), or by staff for the person when staff acted for them on
 -- a call from it ($4 the events' phone reference: a phone waitlist's
 -- booking has no event of its own from the call) or the person's verified
 -- self's account logs in with it (the bookings_of_account rule). Not those
 -- another account made for the same person.
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
    AND (b.account_id IN (SELECT id FROM accounts WHERE phone_hash = $3)
-        OR b.patient_id IN (SELECT id FROM patients WHERE phone_hash = $3)
+        OR b.patient_id IN (SELECT id FROM patients WHERE phone_hash = $3 AND removed_at IS NULL)
         OR b.account_id IS NULL AND (
              EXISTS (SELECT 1 FROM booking_events
                       WHERE phone = $4 AND staff_id IS NOT NULL AND identity_id = $1)
@@ -592,14 +595,15 @@ SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash
 -- name: identities_by_phone
 -- The people a phone number is known for (CallersByPhone): staff bookings,
 -- entries and waitlist places for a caller ringing from it ($2 is the
--- events' phone reference), family members given it ($1 the keyed hash),
--- and the self of the account it logs in.
+-- events' phone reference), family members given it and still listed ($1
+-- the keyed hash; a removed member's number finds them no more), and the
+-- self of the account it logs in.
 SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
        CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
   FROM identities
  WHERE id IN (SELECT identity_id FROM booking_events
                WHERE phone = $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
-              UNION SELECT identity_id FROM patients WHERE phone_hash = $1
+              UNION SELECT identity_id FROM patients WHERE phone_hash = $1 AND removed_at IS NULL
               UNION SELECT p.identity_id FROM patients p JOIN accounts a ON a.id = p.account_id
                WHERE a.phone_hash = $1 AND p.is_self)
  ORDER BY created_at, id
@@ -608,13 +612,14 @@ SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_v
 -- name: phone_kin
 -- Who the people a phone number is known for are to an account of it
 -- (CallersByPhone): the self of the account whose login it is first, then
--- the family members given it ($1 the keyed hash; both by index).
+-- the family members given it and still listed ($1 the keyed hash; both
+-- by index).
 SELECT p.identity_id::TEXT, 'self', COALESCE(p.birth_year, 0), 0 AS pref
   FROM accounts a JOIN patients p ON p.account_id = a.id AND p.is_self
  WHERE a.phone_hash = $1
 UNION ALL
 SELECT identity_id::TEXT, CASE WHEN is_self THEN 'self' ELSE relationship END, COALESCE(birth_year, 0), 1
-  FROM patients WHERE phone_hash = $1
+  FROM patients WHERE phone_hash = $1 AND removed_at IS NULL
  ORDER BY 4;
 
 -- name: waitlist_position

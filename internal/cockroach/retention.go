@@ -33,3 +33,31 @@ func (s *Store) purge(ctx context.Context, name string, cut booking.CallBackCuto
 	tag, err := s.db.pool.Exec(ctx, retentionQueries[name], cut.Day, cut.Before, limit)
 	return int(tag.RowsAffected()), err
 }
+
+// EraseRemovedMembers erases one batch of removed family members' numbers
+// and names past their need.
+func (s *Store) EraseRemovedMembers(ctx context.Context, before time.Time, limit int) (int, error) {
+	return s.change(ctx, "erase_removed_members", before, limit)
+}
+
+// EraseEventPhones empties one batch of events' phone references past
+// their need.
+func (s *Store) EraseEventPhones(ctx context.Context, cut booking.CallBackCutoff, limit int) (int, error) {
+	return s.change(ctx, "erase_event_phones", cut.Day, cut.Before, limit)
+}
+
+// EraseReportPhones erases one batch of reports' offered numbers past
+// their need.
+func (s *Store) EraseReportPhones(ctx context.Context, filedBefore, closedBefore time.Time, limit int) (int, error) {
+	return s.change(ctx, "erase_report_phones", filedBefore, closedBefore, limit)
+}
+
+// change runs one retention statement of its own (implicit) transaction:
+// its locks last one batch.
+func (s *Store) change(ctx context.Context, name string, args ...any) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	start := time.Now()
+	defer s.db.observe(name, start)
+	tag, err := s.db.pool.Exec(ctx, retentionQueries[name], args...)
+	return int(tag.RowsAffected()), err
+}

@@ -45,3 +45,53 @@ DELETE FROM caller_phones WHERE item_id IN (
                           AND p.item_id IN (n.booking_id, n.waitlist_id, n.entry_id))
      ORDER BY p.kept_at
      LIMIT $3);
+
+-- Erasures (session 17): the row stays, the number or name it kept past
+-- its need goes. Each statement changes one batch, oldest first, at most
+-- its last parameter rows. The outer WHERE repeats the rule, so a row a
+-- concurrent transaction changed after the inner SELECT read it (a member
+-- added back, a case reopened) is checked again as it now is and passed by.
+
+-- name: erase_removed_members
+-- A family member removed (0023) before $1 (the removal less the grace):
+-- the number the account gave for them (hash, sealed, masked) and the name
+-- it gave (sealed). The row, its identity, its masked name and name hash
+-- stay (the bookings, the audit and the account's history name it).
+UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = '', name_sealed = NULL
+ WHERE removed_at < $1
+   AND (phone_hash IS NOT NULL OR phone_sealed IS NOT NULL OR name_sealed IS NOT NULL)
+   AND id IN (SELECT id FROM patients
+               WHERE removed_at IS NOT NULL AND removed_at < $1
+                 AND (phone_hash IS NOT NULL OR phone_sealed IS NOT NULL OR name_sealed IS NOT NULL)
+               ORDER BY removed_at
+               LIMIT $2);
+
+-- name: erase_event_phones
+-- An event's phone reference (the keyed hash of a caller's or an account's
+-- number) written before $2 (now less the detection window or the grace,
+-- the longer) whose session's day, if it has one, is before $1.
+UPDATE booking_events SET phone = ''
+ WHERE phone <> '' AND ts < $2
+   AND id IN (SELECT e.id FROM booking_events e
+                LEFT JOIN clinic_sessions s ON s.id = e.session_id
+               WHERE e.phone <> '' AND e.ts < $2
+                 AND (s.id IS NULL OR s.visit_date < $1::DATE)
+               ORDER BY e.ts
+               LIMIT $3);
+
+-- name: erase_report_phones
+-- The number a report says a slot was offered from (hash and mask), once
+-- the report was filed before $1 (the detection window's start: the
+-- detector reads it no more), closed before $2 (the grace), and no open
+-- flag links it (flag_id) or holds it as evidence (the detector's
+-- attached cases, in the flag's explanation).
+UPDATE patient_cases SET offered_phone_hash = NULL, offered_phone_masked = ''
+ WHERE offered_phone_hash IS NOT NULL AND status = 'closed' AND closed_at < $2 AND created_at < $1
+   AND id IN (SELECT c.id FROM patient_cases c
+               WHERE c.offered_phone_hash IS NOT NULL AND c.created_at < $1
+                 AND c.status = 'closed' AND c.closed_at < $2
+                 AND NOT EXISTS (SELECT 1 FROM flags f
+                                  WHERE f.status = 'open'
+                                    AND (f.id = c.flag_id OR f.explanation::TEXT LIKE '%' || c.id::TEXT || '%'))
+               ORDER BY c.created_at
+               LIMIT $3);

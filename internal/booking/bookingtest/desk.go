@@ -363,7 +363,7 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 		a, ok := s.accounts[b.AccountID]
 		switch {
 		case ok && string(a.PhoneHash) == string(phoneHash),
-			b.PatientID != "" && string(s.phones[b.PatientID]) == string(phoneHash),
+			b.PatientID != "" && !s.patients[b.PatientID].Removed && string(s.phones[b.PatientID]) == string(phoneHash),
 			b.AccountID == "" && (rang || ownSelf):
 			out = append(out, b)
 		}
@@ -387,7 +387,7 @@ func (s *Store) PhoneKin(_ context.Context, phoneHash []byte) (map[string]bookin
 		}
 	}
 	for pid, p := range s.patients {
-		if _, ok := out[p.IdentityID]; !ok && string(s.phones[pid]) == string(phoneHash) {
+		if _, ok := out[p.IdentityID]; !ok && !p.Removed && string(s.phones[pid]) == string(phoneHash) {
 			rel := p.Relationship
 			if p.IsSelf {
 				rel = booking.RelSelf
@@ -409,7 +409,7 @@ func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef 
 		}
 	}
 	for pid, p := range s.patients {
-		if string(s.phones[pid]) == string(phoneHash) {
+		if !p.Removed && string(s.phones[pid]) == string(phoneHash) {
 			ids[p.IdentityID] = true
 		}
 		if a, ok := s.accounts[p.AccountID]; ok && p.IsSelf && string(a.PhoneHash) == string(phoneHash) {

@@ -679,3 +679,15 @@ func (unimplementedStore) PurgeCallBacks(_ context.Context, _ booking.CallBackCu
 func (unimplementedStore) PurgeCallerPhones(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
 	panic(unimplemented("Store.PurgeCallerPhones"))
 }
+
+func (unimplementedStore) EraseRemovedMembers(_ context.Context, _ time.Time, _ int) (int, error) {
+	panic(unimplemented("Store.EraseRemovedMembers"))
+}
+
+func (unimplementedStore) EraseEventPhones(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
+	panic(unimplemented("Store.EraseEventPhones"))
+}
+
+func (unimplementedStore) EraseReportPhones(_ context.Context, _, _ time.Time, _ int) (int, error) {
+	panic(unimplemented("Store.EraseReportPhones"))
+}
