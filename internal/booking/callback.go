@@ -272,10 +272,17 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 // counts as told. Told, while a substitute's slot is still held for the
 // person, keeps the row until their answer. A row over is still marked for
 // CallOutcomeGrace after it left the list. note (optional, 200 bytes)
-// goes into the audit entry.
+// goes into the audit entry, which is append-only and kept for good: a
+// note that holds a phone number is refused (invalid_field) before
+// anything is written — the number is on the row, and goes with it
+// (retention.go).
 func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, note string, o Origin) (CallBack, error) {
 	if err := checkText("note", note, 200); err != nil {
 		return CallBack{}, err
+	}
+	if holdsPhoneNumber(note) {
+		return CallBack{}, FieldErrorf(ErrInvalidField, "note",
+			"the note goes into the audit for good: leave the phone number out (the row has it)")
 	}
 	switch outcome {
 	case CallTold, CallNoAnswer, CallAccepted, CallDeclined:

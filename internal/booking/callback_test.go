@@ -141,8 +141,20 @@ func TestCallBackAfterStop(t *testing.T) {
 	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, "maybe", "", booking.Origin{}); !errors.Is(err, booking.ErrInvalidField) {
 		t.Errorf("an unknown outcome: %v; want invalid_field", err)
 	}
-	// Told: delivered, audited, off the list; a repeat finds nothing.
-	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallTold, "told his daughter", booking.Origin{}); err != nil {
+	// A note goes into the append-only audit for good: one holding a phone
+	// number is refused before anything is written (the number is on the
+	// row, masked in the audit of its reading).
+	for _, note := range []string{"told his son on 139 1234 5678", "rang 13912345678 instead", "son: +86-139-1234-5678"} {
+		if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallTold, note, booking.Origin{}); !errors.Is(err, booking.ErrInvalidField) {
+			t.Errorf("a note with a phone number (%q): %v; want invalid_field", note, err)
+		}
+	}
+	if n := h.auditCount("callback"); n != 1 || h.deliveredAt(caller.ID) != nil {
+		t.Errorf("after notes refused: %d audited calls, delivered %v; want 1 (no answer), pending", n, h.deliveredAt(caller.ID))
+	}
+	// Told: delivered, audited, off the list; a repeat finds nothing. A
+	// date and a time are no number.
+	if _, err := h.svc.MarkCallBack(h.ctx, op, cb.NotificationID, booking.CallTold, "told his daughter, 2026-12-05 14:30", booking.Origin{}); err != nil {
 		t.Fatalf("told: %v", err)
 	}
 	if h.deliveredAt(caller.ID) == nil {

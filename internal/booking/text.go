@@ -72,3 +72,27 @@ func validFlagID(id string) bool {
 	}
 	return true
 }
+
+// holdsPhoneNumber reports whether free text holds what reads as a phone
+// number: a run of 11 digits or more (a mainland mobile however it is
+// written, a landline with its area code), spaces, hyphens, dots and
+// brackets between them allowed. A date and a time ("2026-12-05 14:30")
+// are no run of 11; an 8-digit local landline passes (what staff type is
+// still theirs to keep out).
+func holdsPhoneNumber(v string) bool {
+	n, gap := 0, 0
+	for _, r := range v {
+		switch {
+		case unicode.IsDigit(r):
+			n, gap = n+1, 0
+			if n >= 11 {
+				return true
+			}
+		case strings.ContainsRune(" -.()+", r) && gap < 2:
+			gap++
+		default:
+			n, gap = 0, 0
+		}
+	}
+	return false
+}

@@ -51,3 +51,30 @@ func TestCheckTextRefusesBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// TestHoldsPhoneNumber: a run of 11 digits or more, spaces, hyphens, dots
+// and brackets between them allowed, is a phone number (a mainland mobile
+// however it is written, a landline with its area code); dates, times,
+// short numbers and an 8-digit local landline are not.
+func TestHoldsPhoneNumber(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"13912345678", true},
+		{"rang 139 1234 5678 instead", true},
+		{"son: +86-139-1234-5678", true},
+		{"(010) 6512-3456 7", true},
+		{"０１０ ６５１２ ３４５６", true}, // full-width digits
+		{"told his daughter", false},
+		{"2026-12-05 14:30", false},
+		{"came back at 14:30 on 12/05, slot 12", false},
+		{"6512 3456", false}, // 8 digits: a local landline passes
+		{"1391234567", false},
+		{"", false},
+	} {
+		if got := holdsPhoneNumber(tt.in); got != tt.want {
+			t.Errorf("holdsPhoneNumber(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

@@ -19,7 +19,8 @@ import (
 // online, two to call back. The operator's 回电 Call backs tab lists the
 // caller with the stop's reason and the number masked; "Show the number"
 // opens it in clear on that row alone (a tel: link, audited, never in the
-// address); "Told" with a note takes the row off, audited, and stamps the
+// address); a note holding the number is refused (the audit keeps notes
+// for good); "Told" with a note takes the row off, audited, and stamps the
 // notice delivered. The caller's booking on the caller page says why the
 // clinic stopped. The desk's tab lists the walk-in with no number to show;
 // "No answer" keeps it, counted. The page passes axe-core at a desk PC's
@@ -86,6 +87,15 @@ func TestCallBackListInBrowser(t *testing.T) {
 		t.Errorf("%d audited reads of the number; want 1", n)
 	}
 	o.shot("callbacks-02-dial")
+	// A note goes into the audit for good: one holding the number is
+	// refused, the row stays as it was.
+	o.fill(r+" input[name=note]", "told his son on "+caller)
+	o.click(r+" button[value=told]", "/phone/callbacks/"+callN+"/outcome")
+	o.contains("#error", "leave the phone number out")
+	o.contains(r, "孙*伯")
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'callback' AND target = $1`, "notification:"+callN); n != 0 {
+		t.Errorf("a refused note is audited")
+	}
 	o.fill(r+" input[name=note]", "told his daughter")
 	o.click(r+" button[value=told]", "ok=told")
 	o.contains("#flash", "off the call-back list")
