@@ -92,6 +92,6 @@ UPDATE patient_cases SET offered_phone_hash = NULL, offered_phone_masked = ''
                  AND c.status = 'closed' AND c.closed_at < $2
                  AND NOT EXISTS (SELECT 1 FROM flags f
                                   WHERE f.status = 'open'
-                                    AND (f.id = c.flag_id OR f.explanation::TEXT LIKE '%' || c.id::TEXT || '%'))
+                                    AND (f.id = c.flag_id OR f.explanation::TEXT LIKE ('%' || c.id::TEXT || '%')))
                ORDER BY c.created_at
                LIMIT $3);
