@@ -118,7 +118,7 @@ func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
 func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, mayEnter bool) (Result, error) {
 	var pat Patient // the person, once known
 	var sess *Session
-	r, err := func() (Result, error) {
+	try := func() (Result, error) {
 		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 			return Result{}, ErrChannelForbidden
 		}
@@ -189,7 +189,15 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		req.Limits, req.TakeLimits = nil, nil
 		b, err = s.admit(ctx, actor, sess, h, req.Channel, b, ev, req.IdempotencyKey, req.Origin, limits, nil)
 		return Result{Booking: b}, err
-	}()
+	}
+	r, err := try()
+	if errors.Is(err, ErrIdentityUnverified) && s.renamed(ctx, pat) {
+		// SQL refused the name this instance had cached: a clerk corrected
+		// the person's verified name and carried it to this account's
+		// self since. The patient is read again; the attempt runs once
+		// more under the corrected name (the limits already counted).
+		r, err = try()
+	}
 	if err != nil {
 		// Explained first: the event says whether another account's
 		// booking was in the way (made_by_other_account).
@@ -789,6 +797,7 @@ type cancelHow struct {
 	late       bool
 	reason     string
 	deskReason string
+	auditID    string // the staff audit entry's id (an Idempotency-Key's), else a new one
 	onsite     bool
 	placed     *Placement // where an onsite slot went
 }
@@ -814,7 +823,10 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 			audit.Reason += " (late)"
 		}
 		if how.deskReason != "" {
-			audit.Reason += " at the desk: " + how.deskReason
+			audit.Reason += " at the desk " + how.deskReason
+		}
+		if how.auditID != "" {
+			audit.ID = how.auditID
 		}
 	}
 	if late {

@@ -233,6 +233,24 @@ func (s *Service) forgetRemoved(patientID string) {
 	}
 }
 
+// renamed reads a patient again from SQL after a refusal of its name
+// (identity_unverified) and reports whether SQL holds another name than
+// the one the attempt used (p's, from the cache): a clerk's correction of
+// the person's verified name, carried to the account the desk bound as
+// their self (Store.VerifyName), reaches no instance's patient cache. The
+// fresh patient replaces the cached one.
+func (s *Service) renamed(ctx context.Context, p Patient) bool {
+	if p.ID == "" {
+		return false
+	}
+	fresh, err := s.store.Patient(ctx, p.ID)
+	if err != nil || fresh.AccountID != p.AccountID || fresh.NameHash == p.NameHash {
+		return false
+	}
+	s.patients.put(fresh)
+	return true
+}
+
 func (s *Service) warmPatients(ctx context.Context, accountID string) {
 	ps, err := s.store.Patients(ctx, accountID)
 	if err != nil {
