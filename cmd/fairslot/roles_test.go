@@ -199,6 +199,37 @@ func TestRoles(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM slots WHERE session_id = $1`, today.ID); n != 6+2 {
 		t.Errorf("%d slots in today's session, want 8 (6 + one extra + one keyed extra)", n)
 	}
+	// A desk cancellation takes an Idempotency-Key too: a repeat of one that
+	// committed answers the booking, cancelled, not booking_not_active.
+	var withdrawn struct {
+		ID string `json:"booking_id"`
+	}
+	svc.do("POST", "/v1/desk/bookings", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(54), "name": "陈十一",
+		"session_id": today.ID}).decode(t, &withdrawn)
+	bad := svc.do("POST", "/v1/desk/cancellations", clerk, map[string]string{"booking_id": withdrawn.ID, "reason_code": "no_show", "reason": "withdraws"})
+	if bad.status != 400 || bad.code != "invalid_field" {
+		t.Errorf("a desk cancellation with an unknown reason_code = %d %s, want 400 invalid_field", bad.status, bad.body)
+	}
+	deskCancel := map[string]string{"booking_id": withdrawn.ID, "reason_code": "registration_error", "reason": "booked on the wrong doctor"}
+	var answers [2]struct {
+		Booking struct {
+			ID     string `json:"booking_id"`
+			Status string `json:"status"`
+		} `json:"booking"`
+	}
+	for i := range answers {
+		r := svc.do("POST", "/v1/desk/cancellations", clerk, deskCancel, "Idempotency-Key", "cancel-1")
+		if r.status != 200 {
+			t.Fatalf("desk cancellation %d with one key = %d %s, want 200", i+1, r.status, r.body)
+		}
+		r.decode(t, &answers[i])
+	}
+	if answers[1] != answers[0] || answers[0].Booking.Status != "cancelled" || answers[0].Booking.ID != withdrawn.ID {
+		t.Errorf("desk cancellation twice with one key answered %+v then %+v, want the walk-in cancelled both times", answers[0], answers[1])
+	}
+	if r := svc.do("POST", "/v1/desk/cancellations", clerk, deskCancel); r.status != 409 || r.code != "booking_not_active" {
+		t.Errorf("a repeat without the key = %d %s, want 409 booking_not_active", r.status, r.body)
+	}
 	svc.run("reconcile", "--check")
 }
 

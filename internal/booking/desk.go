@@ -660,10 +660,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	if actor.Role != RoleClerk {
 		return Placement{}, Errorf(ErrForbidden, "only registration clerks reissue slots")
 	}
-	if err := requireText("reason", req.Reason, 2, ""); err != nil {
-		return Placement{}, err
-	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := deskReason(req.Reason); err != nil {
 		return Placement{}, err
 	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
@@ -774,32 +771,87 @@ func (s *Service) settleOnsite(ctx context.Context, actor Actor, sess *Session, 
 // asks at the window to withdraw).
 type DeskCancelRequest struct {
 	BookingID string
-	Reason    string
-	Origin    Origin
+	// ReasonCode says what kind of cancellation it is (DeskCancelReasons):
+	// once the slot's time has passed only a registration error may be
+	// cancelled; a patient who did not come is reissued (a no-show).
+	ReasonCode string
+	Reason     string
+	// IdempotencyKey, when set, makes a repeat of a cancellation that
+	// committed answer the booking as it is now instead of
+	// booking_not_active.
+	IdempotencyKey string
+	Origin         Origin
 }
+
+// The reason codes of a desk cancellation.
+const (
+	// DeskCancelRegistrationError: the booking should never have been
+	// made as it stands — a walk-in typed on a wrong ID number, booked for
+	// the wrong person, doctor or session at the desk. The only code
+	// accepted once the slot's time has passed.
+	DeskCancelRegistrationError = "registration_error"
+	// DeskCancelPatientRequest: the patient withdraws at the window,
+	// before their slot's time.
+	DeskCancelPatientRequest = "patient_request"
+	// DeskCancelOther: any other reason of the hospital's, before the
+	// slot's time (the default when no code is given).
+	DeskCancelOther = "other"
+)
 
 // DeskCancel cancels a confirmed booking of the clerk's hospital for the
 // hospital until the session is over — also once it has started, when a
 // patient may no longer cancel (Cancel). It is never late and never a
-// no-show, and it is audited with the clerk's reason. Before the session
-// starts the slot is returned as any cancelled slot is (the waitlist, else
-// its pool after a random delay); during the session it goes to the desk
-// at once, as a reissued slot does: the waitlist, else the on-site pool.
-// The service handles no money: a refund is the hospital's cashier's (HIS),
-// who act on the cancellation record.
+// no-show, and it is audited with the clerk's reason code and reason.
+// Before the session starts the slot is returned as any cancelled slot is
+// (the waitlist, else its pool after a random delay); during the session it
+// goes to the desk at once, as a reissued slot does: the waitlist, else the
+// on-site pool. The service handles no money: a refund is the hospital's
+// cashier's (HIS), who act on the cancellation record.
+//
+// Once the booking's slot time has passed, a cancellation would wipe a
+// missed visit that a reissue counts as a no-show: then only a
+// registration error (DeskCancelRegistrationError: the booking should not
+// have been made so) is cancelled; any other reason is ErrSlotTimePassed,
+// and a patient who did not come is reissued. With an IdempotencyKey, a
+// repeat of a cancellation that committed answers the booking as it is
+// now (Replayed, placed none), the key on another booking
+// ErrIdempotencyReuse.
 func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelRequest) (Booking, Placement, error) {
 	if actor.Role != RoleClerk {
 		return Booking{}, Placement{}, Errorf(ErrForbidden, "only registration clerks cancel at the desk")
 	}
-	if err := requireText("reason", req.Reason, 2, ""); err != nil {
-		return Booking{}, Placement{}, err
+	code := req.ReasonCode
+	if code == "" {
+		code = DeskCancelOther
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	switch code {
+	case DeskCancelRegistrationError, DeskCancelPatientRequest, DeskCancelOther:
+	default:
+		return Booking{}, Placement{}, FieldErrorf(ErrInvalidField, "reason_code", "reason_code is one of %s, %s, %s",
+			DeskCancelRegistrationError, DeskCancelPatientRequest, DeskCancelOther)
+	}
+	if err := deskReason(req.Reason); err != nil {
 		return Booking{}, Placement{}, err
 	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
 	if err != nil {
 		return Booking{}, Placement{}, err
+	}
+	auditID := newID()
+	if req.IdempotencyKey != "" {
+		// The cancellation's audit entry has the key's id: written in the
+		// transaction that cancels, it says whether this request did.
+		auditID = s.idempotentID(actor.AccountID, "desk_cancel\x00"+req.IdempotencyKey)
+		target, err := s.store.AuditTarget(ctx, auditID)
+		switch {
+		case err == nil && target == "booking:"+b.ID:
+			b.Replayed = true
+			return b, Placement{Outcome: PlacedNone}, nil
+		case err == nil:
+			return Booking{}, Placement{}, ErrIdempotencyReuse
+		case !errors.Is(err, ErrNotFound):
+			return Booking{}, Placement{}, err
+		}
 	}
 	if b.Status != StatusConfirmed {
 		return Booking{}, Placement{}, ErrBookingNotActive
@@ -809,11 +861,26 @@ func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelReq
 	if !ok || !now.Before(sess.Closes()) {
 		return Booking{}, Placement{}, Errorf(ErrSessionClosed, "the session is over")
 	}
-	reason := strings.TrimSpace(req.Reason)
+	if !now.Before(b.SlotStart) && code != DeskCancelRegistrationError {
+		return Booking{}, Placement{}, Errorf(ErrSlotTimePassed, "the patient's slot time has passed: a patient who did not come is "+
+			"reissued (a no-show); only a booking made in error (reason_code %s: a mistyped ID number, the wrong person) is cancelled now",
+			DeskCancelRegistrationError)
+	}
+	reason := fmt.Sprintf("(%s): %s", code, strings.TrimSpace(req.Reason))
 	var pl Placement
-	how := cancelHow{reason: "desk: " + reason, deskReason: reason, onsite: !now.Before(sess.StartsAt), placed: &pl}
+	how := cancelHow{reason: "desk " + reason, deskReason: reason, auditID: auditID, onsite: !now.Before(sess.StartsAt), placed: &pl}
 	got, err := s.cancel(ctx, actor, b, sess, ok, how, req.Origin)
 	return got, pl, err
+}
+
+// deskReason checks a clerk's reason for a desk write (a reissue, a
+// cancellation): at least 2 characters, at most 500, no control
+// characters.
+func deskReason(reason string) error {
+	if err := requireText("reason", reason, 2, ""); err != nil {
+		return err
+	}
+	return checkText("reason", reason, 500)
 }
 
 // ExtraSlotsRequest adds slots (加号) to a session that a doctor authorised.

@@ -80,7 +80,8 @@ func TestDeskCancelDuringSession(t *testing.T) {
 			}
 
 			onsiteBefore := h.remaining(s)[booking.ChannelOnsite]
-			got, pl, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: b.ID, Reason: "ID number mistyped"})
+			got, pl, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: b.ID,
+				ReasonCode: booking.DeskCancelRegistrationError, Reason: "ID number mistyped"})
 			testenv.Must(t, err, "cancel at the desk")
 			if got.Status != booking.StatusCancelled || h.stored(b.ID).Status != booking.StatusCancelled {
 				t.Errorf("cancelled at the desk: answer %s, stored %s; want cancelled", got.Status, h.stored(b.ID).Status)
@@ -179,4 +180,124 @@ func TestExtraSlotsReplay(t *testing.T) {
 	h.wantRemaining(s1, booking.ChannelOnsite, 3)
 	h.wantRemaining(s6, booking.ChannelOnsite, 1)
 	db.wantCount("extra_slots audit entries", 1, `SELECT count(*) FROM audit_log WHERE action = 'extra_slots'`)
+}
+
+// TestDeskCancelAfterTheSlot is the desk's open finding: once a slot's time
+// has passed, a desk cancellation (never late, never a no-show) would wipe
+// a missed visit that a reissue counts as a no-show. From the slot's start
+// only a registration error (reason_code registration_error: a mistyped ID
+// number, the wrong person) is cancelled at the desk; any other reason is
+// refused (slot_time_passed) and the booking stays for the reissue. Before
+// the slot's start every code cancels; an unknown code is invalid_field.
+func TestDeskCancelAfterTheSlot(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	clerk := h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Desk cancel after the slot", online: 4, onsite: 1})
+	missed := h.mustBook(h.user(1), 0, s, "") // slot 1
+	later := h.mustBook(h.user(1), 0, s, "")  // slot 2
+	mistyped := h.mustBook(h.user(1), 0, s, "")
+	slot, _ := s.Slot(missed.SlotNo)
+	next, _ := s.Slot(later.SlotNo)
+	if !slot.StartsAt.Before(next.StartsAt) {
+		t.Fatalf("slots %d and %d start at once (%s)", missed.SlotNo, later.SlotNo, slot.StartsAt)
+	}
+	defer h.clock.at(slot.StartsAt.Add(time.Minute))()
+
+	cancel := func(id, code, reason string) error {
+		_, _, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: id, ReasonCode: code, Reason: reason})
+		return err
+	}
+	refusals := []struct {
+		name, code string
+		want       *booking.Error
+	}{
+		{"no code", "", booking.ErrSlotTimePassed},
+		{"the patient's request", booking.DeskCancelPatientRequest, booking.ErrSlotTimePassed},
+		{"another reason", booking.DeskCancelOther, booking.ErrSlotTimePassed},
+		{"an unknown code", "no_show", booking.ErrInvalidField},
+	}
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			err := cancel(missed.ID, r.code, "the patient did not come")
+			wantErr(t, "DeskCancel after the slot's start, "+r.name, err, r.want)
+			if r.want == booking.ErrSlotTimePassed {
+				wantMessage(t, "the refusal", err, "reissue")
+			}
+			if got := h.stored(missed.ID).Status; got != booking.StatusConfirmed {
+				t.Errorf("booking after the refusal: %s, want confirmed", got)
+			}
+		})
+	}
+	db.wantCount("cancellation audit entries of the missed booking", 0,
+		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1`, "booking:"+missed.ID)
+
+	// The missed visit is reissued: a no-show, as the desk's rule says.
+	_, err := h.svc.Reissue(h.ctx, clerk, booking.ReissueRequest{BookingID: missed.ID, Reason: "did not come"})
+	testenv.Must(t, err, "reissue the missed visit")
+	if got := h.stored(missed.ID).Status; got != booking.StatusNoShow {
+		t.Errorf("the missed booking after its reissue: %s, want no_show", got)
+	}
+
+	// A registration error is cancelled after the slot's start, and says so.
+	testenv.Must(t, cancel(mistyped.ID, booking.DeskCancelRegistrationError, "ID number mistyped"), "cancel a registration error")
+	if got := h.stored(mistyped.ID).Status; got != booking.StatusCancelled {
+		t.Errorf("the mistyped booking: %s, want cancelled", got)
+	}
+	db.wantCount("the registration error's audit entry with its code", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND reason LIKE '%registration_error%ID number mistyped'`,
+		"booking:"+mistyped.ID)
+	db.wantCount("no-show events of the registration error", 0,
+		`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'no_show'`, mistyped.ID)
+
+	// Before its slot's start, a patient withdrawing at the window is cancelled.
+	testenv.Must(t, cancel(later.ID, booking.DeskCancelPatientRequest, "withdraws at the window"), "cancel before the slot's start")
+	if got := h.stored(later.ID).Status; got != booking.StatusCancelled {
+		t.Errorf("the later booking: %s, want cancelled", got)
+	}
+	h.checkClean()
+}
+
+// TestDeskCancelReplay: a desk cancellation takes an Idempotency-Key as the
+// other desk writes do. A repeat of one that committed (its answer lost)
+// answers the booking, cancelled, instead of booking_not_active, and
+// cancels nothing more; the key on another booking is
+// idempotency_key_reused; without a key a repeat is booking_not_active.
+func TestDeskCancelReplay(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	clerk, other := h.staff(booking.RoleClerk), h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Desk cancel replay", online: 3, onsite: 1})
+	a := h.mustBook(h.user(1), 0, s, "")
+	b := h.mustBook(h.user(1), 0, s, "")
+	c := h.mustBook(h.user(1), 0, s, "")
+	cancel := func(who booking.Actor, id, key string) (booking.Booking, error) {
+		got, _, err := h.svc.DeskCancel(h.ctx, who, booking.DeskCancelRequest{BookingID: id, ReasonCode: booking.DeskCancelPatientRequest,
+			Reason: "withdraws at the window", IdempotencyKey: key})
+		return got, err
+	}
+	first, err := cancel(clerk, a.ID, "k1")
+	testenv.Must(t, err, "cancel at the desk")
+	again, err := cancel(clerk, a.ID, "k1")
+	testenv.Must(t, err, "the same cancellation again")
+	if again.ID != a.ID || again.Status != booking.StatusCancelled || !again.Replayed {
+		t.Errorf("the repeat answered %s %s (replayed %v), want %s cancelled, replayed", again.ID, again.Status, again.Replayed, a.ID)
+	}
+	if first.Replayed {
+		t.Errorf("the first cancellation answered replayed")
+	}
+	_, err = cancel(clerk, b.ID, "k1")
+	wantErr(t, "the key on another booking", err, booking.ErrIdempotencyReuse)
+	if got := h.stored(b.ID).Status; got != booking.StatusConfirmed {
+		t.Errorf("the other booking after the reused key: %s, want confirmed", got)
+	}
+	// Another clerk's key k1 is another request.
+	_, err = cancel(other, a.ID, "k1")
+	wantErr(t, "another clerk's key on the cancelled booking", err, booking.ErrBookingNotActive)
+	testenv.Must(t, func() error { _, err := cancel(other, c.ID, "k1"); return err }(), "another clerk's k1 on another booking")
+	_, err = cancel(clerk, a.ID, "")
+	wantErr(t, "a repeat without a key", err, booking.ErrBookingNotActive)
+	db.wantCount("cancellation audit entries of the first booking", 1,
+		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1`, "booking:"+a.ID)
+	h.checkClean()
 }

@@ -179,6 +179,7 @@ var (
 	ErrTooManyCases         = newErr(KindRule, "too_many_open_cases", "too many of your reports and complaints wait for an answer; wait for one before filing another")
 	ErrFlagDecided          = newErr(KindConflict, "flag_decided", "this flag has already been decided")
 	ErrCheckinClosed        = newErr(KindRule, "checkin_closed", "check-in is open on the visit day until the session ends")
+	ErrSlotTimePassed       = newErr(KindRule, "slot_time_passed", "the patient's slot time has passed: a patient who did not come is reissued at the desk (a no-show); only a registration error (reason_code registration_error) is cancelled")
 	ErrBookingNotActive     = newErr(KindConflict, "booking_not_active", "the booking is not active")
 	ErrInProgress           = newErr(KindConflict, "request_in_progress", "a request with this Idempotency-Key is still in progress")
 	ErrIdempotencyReuse     = newErr(KindConflict, "idempotency_key_reused", "this Idempotency-Key was used for a different request")

@@ -456,6 +456,18 @@ func insertAuditOfPerson(ctx context.Context, tx pgx.Tx, identityID string, a bo
 	return err
 }
 
+// AuditTarget is the target of the audit entry id (booking.ErrNotFound
+// when there is none).
+func (s *Store) AuditTarget(ctx context.Context, id string) (_ string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var target string
+	err := s.db.pool.QueryRow(ctx, q("audit_target"), id).Scan(&target)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", booking.ErrNotFound
+	}
+	return target, err
+}
+
 func auditArgs(a booking.AuditEntry) []any {
 	return []any{a.ID, a.TS, nullable(a.ActorID), string(a.ActorRole), a.Action, a.Target, a.Reason, nullable(a.HospitalID)}
 }

@@ -643,15 +643,22 @@ func (s *Server) reissue(r *request) error {
 	return nil
 }
 
+type deskCancelIn struct {
+	BookingID  string `json:"booking_id"`
+	ReasonCode string `json:"reason_code"`
+	Reason     string `json:"reason"`
+}
+
 func (s *Server) deskCancel(r *request) error {
-	var in reissueIn // the same fields: the booking and the clerk's reason
+	var in deskCancelIn
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
 	if err := Required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
 		return err
 	}
-	b, pl, err := s.svc.DeskCancel(r.context(), r.actor, booking.DeskCancelRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
+	b, pl, err := s.svc.DeskCancel(r.context(), r.actor, booking.DeskCancelRequest{BookingID: in.BookingID, ReasonCode: in.ReasonCode,
+		Reason: in.Reason, IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
 	if err != nil {
 		return err
 	}

@@ -382,6 +382,7 @@ type deskBooking struct {
 	Offer      *offerView
 	Reissue    bool   // the reissue form is offered
 	Cancel     bool   // the desk's cancellation form is offered
+	SlotPassed bool   // the slot's time has passed: only a registration error is cancelled
 	Failed     bool   // a form of this booking just failed
 	Card       idCard // the check-in form's card fields
 }
@@ -395,6 +396,7 @@ type lookupData struct {
 	// what the clerk types into next.
 	FocusSearch bool
 	Found       bool
+	FormKey     string // the desk cancellation's idempotency key (per booking: deskCancel)
 	IDType      string
 	MaskedID    string
 	Name        string
@@ -405,7 +407,7 @@ type lookupData struct {
 // lookupData finds the current patient, if any, with their bookings from
 // today on.
 func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupData, error) {
-	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", FocusSearch: true}
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", FocusSearch: true, FormKey: newFormKey()}
 	ref, ok := c.currentLookup(r)
 	if !ok {
 		return d, nil
@@ -448,6 +450,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		// A no-show whose time has passed, or a cancelled slot of today
 		// that may still be waiting out its delay.
 		row.Cancel = running && b.Status == booking.StatusConfirmed
+		row.SlotPassed = !now.Before(b.SlotStart)
 		row.Reissue = running && b.VisitDate == today &&
 			(b.Status == booking.StatusConfirmed && !now.Before(b.SlotStart) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)
@@ -610,10 +613,18 @@ func (c *Console) reissue(r *request) error {
 	return nil
 }
 
-// deskCancel cancels a booking for the hospital, with the clerk's reason,
-// also during the session (never late, never a no-show).
+// deskCancel cancels a booking for the hospital, with the clerk's reason
+// code and reason, also during the session (never late, never a no-show;
+// after the slot's time only a registration error). The page's form key,
+// one per rendering, is made the booking's: two bookings cancelled from
+// one rendering (two tabs) are two requests.
 func (c *Console) deskCancel(r *request) error {
-	_, _, err := c.svc.DeskCancel(r.ctx, r.actor, booking.DeskCancelRequest{BookingID: r.param, Reason: strings.TrimSpace(r.form("reason")), Origin: r.origin})
+	key := formKey(r)
+	if key != "" {
+		key += "/" + r.param
+	}
+	_, _, err := c.svc.DeskCancel(r.ctx, r.actor, booking.DeskCancelRequest{BookingID: r.param, ReasonCode: r.form("reason_code"),
+		Reason: strings.TrimSpace(r.form("reason")), IdempotencyKey: key, Origin: r.origin})
 	today := r.form("from") == "today"
 	if err != nil && today {
 		return c.todayFailed(r, "cancel-"+r.param, err)

@@ -103,11 +103,17 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.absent(rb + " form")
 	dc.shot("today-02-after")
 
-	// E's child will not come after all (a booking made in error): the desk
-	// cancels it during the session, with a reason — never a no-show.
+	// E's child was booked in error (the parent meant another clinic): the
+	// desk cancels it during the session, with a reason — never a no-show.
+	// The child's slot time has passed, so the form says only a booking
+	// made in error is cancelled now, and the clerk states it (a patient
+	// who did not come is reissued).
 	rc := "#r-" + bkChild.ID
 	dc.do("open the child's cancellation", chromedp.Click(chromedp.CSS(rc+" details.r-cancel summary")))
-	dc.fill(rc+" form.cancel input[name=reason]", "家长来电取消 The parent withdrew")
+	dc.contains(rc+" form.cancel", "only a booking made in error")
+	dc.absent(rc + " form.cancel select[name=reason_code]")
+	dc.fill(rc+" form.cancel input[name=reason]", "家长挂错号 The parent withdrew")
+	dc.do("state the registration error", chromedp.Click(chromedp.CSS(rc+" form.cancel input[name=reason_code]")))
 	dc.click(rc+" form.cancel button[type=submit]", "/desk?")
 	dc.contains("#flash", "not a no-show")
 	dc.absent(rc + " form") // the roster lists the bookings that may still come

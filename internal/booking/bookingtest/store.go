@@ -682,6 +682,18 @@ func (s *Store) RecordAuditOfPerson(_ context.Context, identityID string, a book
 	return nil
 }
 
+// AuditTarget is the target of the audit entry id.
+func (s *Store) AuditTarget(_ context.Context, id string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range s.audit {
+		if a.ID == id {
+			return a.Target, nil
+		}
+	}
+	return "", booking.ErrNotFound
+}
+
 // EventsSince lists the events at or after since, oldest first.
 func (s *Store) EventsSince(_ context.Context, since time.Time) ([]booking.Event, error) {
 	s.mu.Lock()

@@ -328,6 +328,10 @@ func (unimplementedStore) PromoteWaitlist(_ context.Context, _ booking.Booking, 
 	panic(unimplemented("Store.PromoteWaitlist"))
 }
 
+func (unimplementedStore) AuditTarget(_ context.Context, _ string) (string, error) {
+	panic(unimplemented("Store.AuditTarget"))
+}
+
 func (unimplementedStore) RecordAudit(_ context.Context, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.RecordAudit"))
 }
