@@ -654,8 +654,9 @@ type ReissueRequest struct {
 
 // Reissue gives a slot that its patient will not use to the session's
 // waitlist, else to the on-site pool, at once. A confirmed booking whose slot
-// time has passed without a check-in is marked a no-show first (it counts
-// toward a bar).
+// has ended without a check-in is marked a no-show first (it counts toward a
+// bar): not before (ReissuableFrom), as a patient running late for their
+// time is late, not absent, and may still come and check in.
 func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) (Placement, error) {
 	if actor.Role != RoleClerk {
 		return Placement{}, Errorf(ErrForbidden, "only registration clerks reissue slots")
@@ -681,8 +682,13 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 	var pl Placement
 	switch b.Status {
 	case StatusConfirmed:
-		if now.Before(b.SlotStart) {
-			return Placement{}, Errorf(ErrNotReissuable, "the patient's time has not come yet")
+		if from := ReissuableFrom(b); now.Before(from) {
+			loc := time.UTC
+			if h, ok := cat.Hospital(b.HospitalID); ok {
+				loc = h.Location()
+			}
+			return Placement{}, Errorf(ErrNotReissuable, "the patient's slot has not ended yet: they may still come until %s; reissue it then",
+				from.In(loc).Format("15:04"))
 		}
 		noShow := ev
 		noShow.ID, noShow.Type, noShow.Reason = newID(), EventNoShow, "reissued at the desk"
@@ -718,6 +724,18 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		return Placement{}, Errorf(ErrNotReissuable, "the booking is %s", b.Status)
 	}
 	return s.settleOnsite(ctx, actor, sess, b, pl, "reissue")
+}
+
+// ReissuableFrom is when a confirmed booking nobody checked in may be
+// reissued as a no-show: the end of its slot (its start, for a booking
+// whose slot has no end on record). Check-in stays open until the session
+// ends; the grace is the slot itself, so a patient a few minutes late
+// for their time still finds their slot.
+func ReissuableFrom(b Booking) time.Time {
+	if b.SlotEnd.After(b.SlotStart) {
+		return b.SlotEnd
+	}
+	return b.SlotStart
 }
 
 // placeOnsite gives the slot of booking b, no longer held for it (a no-show

@@ -1246,7 +1246,7 @@ func TestReissue(t *testing.T) {
 				we = h.join(w, s)
 			}
 			slot, _ := s.Slot(b.SlotNo)
-			defer h.clock.at(slot.StartsAt.Add(5 * time.Minute))()
+			defer h.clock.at(slot.EndsAt)()
 			onsiteBefore := h.remaining(s)[booking.ChannelOnsite]
 
 			pl, err := h.svc.Reissue(h.ctx, clerk, booking.ReissueRequest{BookingID: b.ID, Reason: "patient did not come"})
@@ -1320,6 +1320,10 @@ func TestReissue(t *testing.T) {
 			want   *booking.Error
 		}{
 			{"before the slot's time", clerk, slot.StartsAt.Add(-time.Minute), b.ID, "did not come", booking.ErrNotReissuable},
+			// A patient late for their time may still come: the slot's end
+			// is the grace (ReissuableFrom).
+			{"during the slot's time", clerk, slot.StartsAt.Add(time.Minute), b.ID, "did not come", booking.ErrNotReissuable},
+			{"a minute before the slot's end", clerk, slot.EndsAt.Add(-time.Minute), b.ID, "did not come", booking.ErrNotReissuable},
 			{"the day before", clerk, time.Time{}, b.ID, "did not come", booking.ErrNotReissuable},
 			{"before the next slot's time", clerk, during, late.ID, "did not come", booking.ErrNotReissuable},
 			{"after the session", clerk, s.EndsAt, b.ID, "did not come", booking.ErrNotReissuable},

@@ -303,8 +303,8 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 }
 
 // rosterRowOf describes a booking of the roster: check-in while the
-// session runs, reissue once its slot's time passed without one (as on the
-// lookup page).
+// session runs, reissue once its slot has ended without one (as on the
+// lookup page; booking.ReissuableFrom).
 func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Location, now time.Time, highlight string, failed bool) rosterRow {
 	running := now.Before(v.Closes())
 	row := rosterRow{ID: e.ID, SlotNo: e.SlotNo, Time: e.SlotStart.In(loc).Format("15:04"), Name: e.NameMasked,
@@ -315,7 +315,7 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 	if e.Status == booking.StatusConfirmed {
 		row.Absent = !now.Before(e.SlotStart)
 		row.CheckIn = running
-		row.Reissue = running && row.Absent
+		row.Reissue = running && !now.Before(booking.ReissuableFrom(e.Booking)) // a patient late for their time may still come
 		row.Cancel = running
 		if row.Absent {
 			row.Status = "未到 Not arrived"
@@ -452,7 +452,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		row.Cancel = running && b.Status == booking.StatusConfirmed
 		row.SlotPassed = !now.Before(b.SlotStart)
 		row.Reissue = running && b.VisitDate == today &&
-			(b.Status == booking.StatusConfirmed && !now.Before(b.SlotStart) || b.Status == booking.StatusCancelled)
+			(b.Status == booking.StatusConfirmed && !now.Before(booking.ReissuableFrom(b)) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)
 	}
 	ids := make([]string, len(d.Bookings))

@@ -62,9 +62,11 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	testenv.Must(t, err, "add E's child")
 	bkChild, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: child.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "E books for the child")
-	// The session has run for two hours: both phone slots' times
-	// have passed (its ten slots share 3.5 hours from the start).
-	s.offset.Store(int64(base + 150*time.Minute))
+	// The session has run for over two hours: both phone slots have
+	// ended (its ten slots share 3.5 hours from the start, 21 minutes
+	// each; the phone slots are the 5th and 6th, until 156 minutes from
+	// now), so B's may be reissued (booking.ReissuableFrom).
+	s.offset.Store(int64(base + 160*time.Minute))
 
 	password := "clerk password 1"
 	clerkPhone := s.newClerk(password)
