@@ -434,5 +434,50 @@ func TestHeldCountIsTheSessionsWaitlists(t *testing.T) {
 	if b := h.stored(place.ID); b.SlotNo != online.SlotNo {
 		t.Errorf("the caller got slot %d, want the returned online slot %d", b.SlotNo, online.SlotNo)
 	}
+}
+
+// TestReissueDoesNotWaitForTheOpenRound is review16's L1, decided: a slot
+// given on at the desk (a reissue, a cancellation at the desk during the
+// session) goes at once to the waitlist's line, else to the on-site pool;
+// it does not wait for the joins of a round still open (their draw is at
+// the round's end, minutes away, while the clinic runs), as the console
+// now says. Those joins are not passed over for good: the slot held for
+// their round goes to them at its end.
+func TestReissueDoesNotWaitForTheOpenRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: 3 * time.Hour})
+	clerk := h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Reissue and the round", online: 2, onsite: 1})
+	holderA := h.user(1)
+	a := h.mustBook(holderA, 0, s, "")
+	b := h.mustBook(h.user(1), 0, s, "")
+	defer h.clock.reset()
+
+	// A minute before the session, a's holder gives the slot back: nobody
+	// waits, so it is held for a round of three hours, and w joins it.
+	h.clock.set(s.StartsAt.Add(-time.Minute))
+	h.mustCancel(holderA.actor, a.ID)
+	w := h.user(1)
+	we := h.join(w, s)
+
+	// b never came: once b's slot has ended (the round still open), the
+	// reissue gives it to the on-site pool at once; w's entry still waits.
+	h.clock.set(b.SlotEnd)
+	onsiteBefore := h.remaining(s)[booking.ChannelOnsite]
+	pl, err := h.svc.Reissue(h.ctx, clerk, booking.ReissueRequest{BookingID: b.ID, Reason: "did not come"})
+	testenv.Must(t, err, "reissue b's slot")
+	if pl.Outcome != booking.PlacedPool {
+		t.Errorf("the reissue placed %+v, want the on-site pool: the open round's joins are not waited for", pl)
+	}
+	h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
+	if got := h.entry(we.ID).Status; got != booking.WaitlistWaiting {
+		t.Errorf("w's entry after the reissue: %s, want still waiting for the round's draw", got)
+	}
+
+	// At the round's end w gets the slot held for it.
+	h.clock.set(s.StartsAt.Add(-time.Minute + 3*time.Hour + time.Second))
+	h.placeReturned()
+	if got := h.bookedEntry([]booking.WaitlistEntry{we}); len(got) != 1 {
+		t.Errorf("w after the round: booked %v, want the slot held for the round", got)
+	}
 	h.checkClean()
 }

@@ -553,6 +553,11 @@ func TestDeskReissue(t *testing.T) {
 	if !strings.Contains(page.body, action) || strings.Contains(page.body, `/checkin"`) {
 		t.Fatalf("the cancelled booking of today should offer reissue and no check-in")
 	}
+	// The form says where the slot goes as the Service places it: the
+	// waitlist's line, not the joins of a round still to be drawn.
+	if !strings.Contains(page.body, "those who joined in the current round are not waited for") {
+		t.Errorf("the reissue form does not say that the current round's joins are not waited for")
+	}
 	reissue := func(reason string) answer {
 		return clerk.post("/desk/bookings/"+p.bookingID+"/reissue", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "reason": {reason}})
 	}
