@@ -789,7 +789,8 @@ func (s *Service) settleOnsite(ctx context.Context, actor Actor, sess *Session, 
 // asks at the window to withdraw).
 type DeskCancelRequest struct {
 	BookingID string
-	// ReasonCode says what kind of cancellation it is (DeskCancelReasons):
+	// ReasonCode says what kind of cancellation it is (DeskCancelOther when
+	// empty; the DeskCancel… constants):
 	// once the slot's time has passed only a registration error may be
 	// cancelled; a patient who did not come is reissued (a no-show).
 	ReasonCode string
