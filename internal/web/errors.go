@@ -227,6 +227,7 @@ var zhMessages = map[string]string{
 	"slots_available":         "本次出诊还有号，请直接预约。",
 	"not_reissuable":          "该预约没有可再分配的号。",
 	"checkin_closed":          "签到仅在就诊当天、出诊结束前开放。",
+	"slot_time_passed":        "号时已过：只可取消登记错误；患者未到请在号时结束后重发（记爽约）。",
 	"idempotency_key_reused":  "该请求编号已用于另一个请求。",
 	"request_in_progress":     "请求正在处理中，请稍候。",
 	"not_released":            "号源尚未开放。",
