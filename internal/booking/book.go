@@ -743,10 +743,9 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	if late {
 		// A slot held for a substitute doctor (替诊) is the hospital's
 		// offer: giving it up is a decline, never a late cancellation.
-		if off, err := s.store.Offer(ctx, b.ID); err == nil && off.Status == OfferOpen {
-			if _, err := s.store.SettleOffer(ctx, b.ID, OfferDeclined, now, actor.AccountID); err != nil {
-				return Booking{}, err
-			}
+		// The store settles the offer (declined) in the cancellation's
+		// own transaction, late or not (OfferEnd).
+		if off, err := s.store.Offer(ctx, b.ID); err == nil && off.StateAt(now) == OfferOpen {
 			late = false
 		}
 	}

@@ -575,7 +575,8 @@ type SourceStore interface {
 	UpdateSession(ctx context.Context, s Session, a AuditEntry) error
 	DeleteSession(ctx context.Context, id string, a AuditEntry) error
 	// StopSession marks a session stopped at now and, in the same
-	// transaction, cancels its active bookings without penalty, ends its
+	// transaction, cancels its active bookings without penalty (the open
+	// substitute offers of those held there end: withdrawn), ends its
 	// waiting waitlist entries and live lottery entries, writes a
 	// notification for each (the one of body for its kind, or sub.Notice for
 	// a booking with sub, sub.Unlisted for one of a person on no account's
@@ -590,16 +591,23 @@ type SourceStore interface {
 	StopSession(ctx context.Context, id string, now time.Time, reason string, body StopNotices, sub *Substitution, a AuditEntry) (StopResult, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
-	// first; DueOffers the open ones whose time is up at now.
+	// first; DueOffers the open ones whose time is up at now, or whose
+	// held booking is no longer confirmed. Each reads the held booking's
+	// status with the offer (SubstituteOffer.BookingStatus, HeldStopped).
 	Offer(ctx context.Context, bookingID string) (SubstituteOffer, error)
 	OffersOfAccount(ctx context.Context, accountID string) ([]SubstituteOffer, error)
 	// OffersOfBookings reads the offers of those held bookings that have
 	// one (by primary key; the others are left out).
 	OffersOfBookings(ctx context.Context, bookingIDs []string) ([]SubstituteOffer, error)
 	DueOffers(ctx context.Context, now time.Time) ([]SubstituteOffer, error)
-	// SettleOffer moves an open offer to status (accepted, declined,
-	// lapsed) at at by actor; ErrOfferClosed if it is not open.
-	SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string) (SubstituteOffer, error)
+	// SettleOffer moves an open offer to status at at by actor while its
+	// held booking is in bookingStatus (confirmed, for an answer; the
+	// state it ended in, for an offer left open over an ended booking);
+	// ErrOfferClosed if the offer is not open or the booking has moved.
+	// The changes of a held booking settle its offer in their own
+	// transactions: CancelBooking (OfferEnd), CheckIn (accepted),
+	// StopSession of the substitute's clinic (withdrawn).
+	SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string, bookingStatus Status) (SubstituteOffer, error)
 	// SetPolicy records a hospital's policy change with its audit entry
 	// (and raises the catalog's version).
 	SetPolicy(ctx context.Context, c PolicyChange, a AuditEntry) error
@@ -727,7 +735,9 @@ type BookingStore interface {
 	// ErrBookingNotActive. A late cancellation counts as a no-show and may
 	// earn a bar, returned.
 	// With audit (a staff member cancelled), the entry is written in the
-	// same transaction.
+	// same transaction, and so is the end of the booking's open substitute
+	// offer (OfferEnd: declined or lapsed; when the cancellation answers
+	// the offer and it is not open, nothing changes: ErrOfferClosed).
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
 	// ReturnedSlots lists, by session, the slots of a hospital's sessions
@@ -793,7 +803,9 @@ type DeskStore interface {
 	// CheckIn moves a confirmed booking to checked in, with its event and
 	// audit entry, and makes card's name (the clerk read it from the ID
 	// card) the verified name of the identity card.ID; if another name is
-	// verified, nothing changes (ErrVerifiedNameDiffers).
+	// verified, nothing changes (ErrVerifiedNameDiffers). A held booking's
+	// open substitute offer is accepted in the same transaction (the
+	// patient came), decided by ev.StaffID.
 	CheckIn(ctx context.Context, id string, at time.Time, ev Event, a AuditEntry, card Identity) (Booking, error)
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count, most int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)

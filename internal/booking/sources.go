@@ -503,8 +503,12 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if sub != nil {
 		subDoc, _ := cat.Doctor(sub.Session.DoctorID)
 		sub.Notice, sub.Unlisted = substituteNotices(sess, doc, subDoc, h, reason, sub.HoldUntil)
+		loc := chinaStandardTime
+		if h != nil {
+			loc = h.Location()
+		}
 		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
-			sub.HoldUntil.Format(time.RFC3339))
+			sub.HoldUntil.In(loc).Format(time.RFC3339))
 	}
 	res, err := s.store.StopSession(ctx, sess.ID, now, reason, notices, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -45,12 +46,19 @@ type Substitution struct {
 	Notice, Unlisted Notice
 }
 
-// Offer statuses.
+// Offer statuses. An offer is settled once, from offered, by whatever
+// happens first to it or to its held booking (docs/design.md, "Stopping
+// with a substitute"): the patient's answer (accepted, declined), its time
+// (lapsed), a check-in of the held booking (accepted: the patient came), a
+// cancellation of it (declined), a stop of the substitute's clinic
+// (withdrawn: the hospital ended it, and the stop's notice tells the
+// patient, once).
 const (
-	OfferOpen     = "offered"
-	OfferAccepted = "accepted"
-	OfferDeclined = "declined"
-	OfferLapsed   = "lapsed"
+	OfferOpen      = "offered"
+	OfferAccepted  = "accepted"
+	OfferDeclined  = "declined"
+	OfferLapsed    = "lapsed"
+	OfferWithdrawn = "withdrawn"
 )
 
 // SubstituteOffer is a slot held for a patient with the substitute doctor.
@@ -67,6 +75,12 @@ type SubstituteOffer struct {
 	DecidedAt         time.Time
 	DecidedBy         string
 	CreatedAt         time.Time
+	// BookingStatus is the held booking's status as read with the offer
+	// ("": not read, taken as confirmed), and HeldStopped whether the
+	// substitute's clinic is stopped: an offer still open over a booking
+	// that has ended reads as what ended it (StateAt).
+	BookingStatus Status
+	HeldStopped   bool
 }
 
 // defaultHold is how long a substitute offer waits for an answer at most.
@@ -208,13 +222,20 @@ func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string
 		return SubstituteOffer{}, Errorf(ErrForbidden, "patients, the desk and the call centre answer offers")
 	}
 	now := s.cfg.Now()
-	if off.Status != OfferOpen || !now.Before(off.HoldUntil) {
-		return off, Errorf(ErrOfferClosed, "this offer is %s", off.StateAt(now))
+	if st := off.StateAt(now); st != OfferOpen {
+		off.Status = st
+		return off, Errorf(ErrOfferClosed, "this offer is %s", st)
 	}
 	if accept {
-		got, err := s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID)
-		if err != nil || actor.Role == RolePatient {
-			return got, err
+		// Settled only while the held booking is still confirmed: one
+		// cancelled, checked in or stopped meanwhile settled the offer
+		// itself, in its own transaction.
+		got, err := s.store.SettleOffer(ctx, off.BookingID, OfferAccepted, now, actor.AccountID, StatusConfirmed)
+		if err != nil {
+			return s.closedOffer(ctx, off, err)
+		}
+		if actor.Role == RolePatient {
+			return got, nil
 		}
 		// Staff answering for a patient is a staff action like any other:
 		// the decline is audited by its cancellation, the accept here.
@@ -222,50 +243,132 @@ func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string
 			Action: "substitute_accepted", Target: "booking:" + off.BookingID, HospitalID: off.HospitalID,
 			Reason: "accepted the substitute doctor's slot for the patient"})
 	}
-	return s.endOffer(ctx, actor, off, OfferDeclined, now, o)
+	return s.endOffer(ctx, actor, off, OfferDeclined, o)
 }
 
-// StateAt is the offer's status as of now: an open one past its time has
-// lapsed, whether or not the lapse job has run yet.
-func (o SubstituteOffer) StateAt(now time.Time) string {
-	if o.Status == OfferOpen && !now.Before(o.HoldUntil) {
-		return OfferLapsed
-	}
-	return o.Status
-}
-
-// endOffer cancels an offer's held booking without penalty (never late)
-// and settles the offer as declined or lapsed; the slot returns as any
-// cancelled slot does (the waitlist, else its pool after a delay).
-func (s *Service) endOffer(ctx context.Context, actor Actor, off SubstituteOffer, status string, now time.Time, o Origin) (SubstituteOffer, error) {
-	got, err := s.store.SettleOffer(ctx, off.BookingID, status, now, actor.AccountID)
-	if err != nil {
+// closedOffer is an answer's refusal when the offer was settled meanwhile
+// (err offer_closed, or the held booking no longer active): the offer as it
+// now stands, with offer_closed, so a repeat of the same answer can tell it
+// went through. Any other error is returned as it is.
+func (s *Service) closedOffer(ctx context.Context, off SubstituteOffer, err error) (SubstituteOffer, error) {
+	if !errors.Is(err, ErrOfferClosed) && !errors.Is(err, ErrBookingNotActive) {
 		return SubstituteOffer{}, err
 	}
-	if _, err := s.cancelWithoutPenalty(ctx, actor, off.BookingID, "substitute_"+status, o); err != nil {
-		return got, err
+	if now, rerr := s.store.Offer(ctx, off.BookingID); rerr == nil {
+		off = now
 	}
-	return got, nil
+	off.Status = off.StateAt(s.cfg.Now())
+	return off, Errorf(ErrOfferClosed, "this offer is %s", off.Status)
 }
 
-// LapseOffers ends the offers whose time passed unanswered: each held
-// booking is cancelled without penalty. Safe to run on several instances:
-// the offer is settled once (SettleOffer refuses one settled already).
+// StateAt is the offer's status as of now: an open one whose held booking
+// has ended reads as what ended it — checked in: accepted (the patient
+// came); cancelled: withdrawn if the substitute's clinic is stopped, else
+// declined; a no-show: lapsed — and an open one past its time has lapsed,
+// whether or not the lapse job has run yet. Each change settles the offer
+// in its own transaction; this reading covers the moment before the lapse
+// job settles one that was left open.
+func (o SubstituteOffer) StateAt(now time.Time) string {
+	if o.Status != OfferOpen {
+		return o.Status
+	}
+	switch o.BookingStatus {
+	case StatusCheckedIn:
+		return OfferAccepted
+	case StatusNoShow:
+		return OfferLapsed
+	case StatusCancelled:
+		if o.HeldStopped {
+			return OfferWithdrawn
+		}
+		return OfferDeclined
+	}
+	if !now.Before(o.HoldUntil) {
+		return OfferLapsed
+	}
+	return OfferOpen
+}
+
+// OfferEnd is what cancelling a held booking does to its offer, in the
+// cancellation's transaction (the store's CancelBooking), read from the
+// cancellation's event: the lapse job's cancellation (reason
+// substitute_lapsed) lapses it; any other — the patient's decline or own
+// cancellation, the desk's — declines it, decided by the staff member, the
+// person's verified self, or the account. answer: the cancellation is the
+// answer to the offer itself (substitute_declined or substitute_lapsed), so
+// it is refused (ErrOfferClosed) unless the offer is still open; any other
+// cancellation settles an open offer and leaves a settled one.
+func OfferEnd(ev Event) (status, decidedBy string, answer bool) {
+	switch ev.Reason {
+	case "substitute_" + OfferLapsed:
+		return OfferLapsed, "", true
+	case "substitute_" + OfferDeclined:
+		answer = true
+	}
+	decidedBy = ev.AccountID
+	switch {
+	case ev.StaffID != "":
+		decidedBy = ev.StaffID
+	case ev.ByAccountID != "":
+		decidedBy = ev.ByAccountID
+	}
+	return OfferDeclined, decidedBy, answer
+}
+
+// endOffer cancels an offer's held booking without penalty (never late),
+// which settles the offer as declined or lapsed in the cancellation's
+// transaction (OfferEnd); the slot returns as any cancelled slot does (the
+// waitlist, else its pool after a delay). An offer settled meanwhile (or
+// whose booking ended meanwhile) answers offer_closed.
+func (s *Service) endOffer(ctx context.Context, actor Actor, off SubstituteOffer, status string, o Origin) (SubstituteOffer, error) {
+	if _, err := s.cancelWithoutPenalty(ctx, actor, off.BookingID, "substitute_"+status, o); err != nil {
+		return s.closedOffer(ctx, off, err)
+	}
+	return s.store.Offer(ctx, off.BookingID)
+}
+
+// LapseOffers settles the open offers that are due: those whose time passed
+// unanswered (each held booking is cancelled without penalty, which lapses
+// the offer), and any left open over a held booking that has ended
+// (settled as StateAt reads it: accepted, declined, withdrawn, lapsed).
+// One offer that fails is logged and left for the next run; the others go
+// on. Safe to run on several instances: the offer is settled once.
 func (s *Service) LapseOffers(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
 	due, err := s.store.DueOffers(ctx, now)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	n, failed := 0, 0
+	var first error
 	for _, off := range due {
-		if _, err := s.endOffer(ctx, Actor{Role: RoleAdmin}, off, OfferLapsed, now, Origin{}); err != nil {
-			if e, ok := AsError(err); ok && e.Code == ErrOfferClosed.Code {
-				continue // another instance settled it
-			}
-			return n, err
+		if ctx.Err() != nil {
+			return n, ctx.Err()
 		}
-		n++
+		var err error
+		if st := off.StateAt(now); st == OfferLapsed && (off.BookingStatus == "" || off.BookingStatus == StatusConfirmed) {
+			if _, err = s.endOffer(ctx, Actor{Role: RoleAdmin}, off, OfferLapsed, Origin{}); err == nil {
+				n++
+			}
+		} else if st != OfferOpen {
+			_, err = s.store.SettleOffer(ctx, off.BookingID, st, now, "", off.BookingStatus)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrOfferClosed):
+			// Settled meanwhile, by another instance or by what ended the
+			// booking; anything left open is read again next run.
+		default:
+			failed++
+			if first == nil {
+				first = err
+			}
+			s.log.Error("settle a due substitute offer; the others go on, it is tried again next run",
+				"booking_id", off.BookingID, "err", err)
+		}
+	}
+	if failed > 0 {
+		return n, fmt.Errorf("%d of %d due substitute offers not settled: %w", failed, len(due), first)
 	}
 	return n, nil
 }

@@ -151,7 +151,7 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 }
 
 // CheckIn moves a confirmed booking to checked in, with its event and
-// audit entry, and makes the card's name the identity's verified name; a
+// audit entry (and accepts a held booking's open substitute offer), and makes the card's name the identity's verified name; a
 // verified name that is another refuses it all (ErrVerifiedNameDiffers).
 func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking.Event, a booking.AuditEntry, card booking.Identity) (_ booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
@@ -167,6 +167,11 @@ func (s *Store) CheckIn(ctx context.Context, id string, at time.Time, ev booking
 			return err
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		// A held booking (替诊) the patient came for: its open offer is
+		// accepted by their coming, decided by the clerk.
+		if _, err := tx.Exec(ctx, sourceQueries["settle_held_offer"], id, booking.OfferAccepted, at, nullable(ev.StaffID)); err != nil {
 			return err
 		}
 		_, err = ensureIdentity(ctx, tx, card, at, false)

@@ -194,9 +194,9 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		if err != nil {
 			return err
 		}
-		var events, notes, calls int
+		var events, notes, calls, withdrawn int
 		if err := tx.QueryRow(ctx, sourceQueries["stop_bookings"], id, now, nullable(a.ActorID), unlisted.For(""), ids, bodies).
-			Scan(&res.Cancelled, &events, &notes, &calls); err != nil {
+			Scan(&res.Cancelled, &events, &notes, &calls, &withdrawn); err != nil {
 			return err
 		}
 		res.Notified += notes
@@ -236,6 +236,9 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		}
 		a.Reason = fmt.Sprintf("%d bookings cancelled (%d held with the substitute), %d waitlist entries and %d lottery entries ended: %s",
 			res.Cancelled, res.Offered, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		if withdrawn > 0 {
+			a.Reason = fmt.Sprintf("%d open substitute offers withdrawn; %s", withdrawn, a.Reason)
+		}
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
@@ -319,7 +322,7 @@ func holdForSubstitute(ctx context.Context, tx pgx.Tx, hb heldBooking, stoppedID
 // Offer reads the substitute offer of a held booking.
 func (s *Store) Offer(ctx context.Context, bookingID string) (_ booking.SubstituteOffer, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE booking_id = $1", bookingID)
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE o.booking_id = $1", bookingID)
 	offers, err := pgx.CollectRows(rows, scanOffer)
 	if err != nil {
 		return booking.SubstituteOffer{}, err
@@ -334,7 +337,7 @@ func (s *Store) Offer(ctx context.Context, bookingID string) (_ booking.Substitu
 // first.
 func (s *Store) OffersOfAccount(ctx context.Context, accountID string) (_ []booking.SubstituteOffer, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE account_id = $1 ORDER BY status <> 'offered', created_at DESC", accountID)
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE o.account_id = $1 ORDER BY o.status <> 'offered', o.created_at DESC", accountID)
 	return pgx.CollectRows(rows, scanOffer)
 }
 
@@ -344,25 +347,35 @@ func (s *Store) OffersOfBookings(ctx context.Context, ids []string) (_ []booking
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE booking_id = ANY ($1::UUID[])", ids)
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE o.booking_id = ANY ($1::UUID[])", ids)
 	return pgx.CollectRows(rows, scanOffer)
 }
 
-// DueOffers lists the open offers whose time is up.
+// DueOffers lists the open offers whose time is up, and those left open
+// over a held booking that is no longer confirmed.
 func (s *Store) DueOffers(ctx context.Context, now time.Time) (_ []booking.SubstituteOffer, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+" WHERE status = 'offered' AND hold_until <= $1 ORDER BY hold_until", now)
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["offers"]+
+		" WHERE o.status = 'offered' AND (o.hold_until <= $1 OR b.status IS DISTINCT FROM 'confirmed') ORDER BY o.hold_until", now)
 	return pgx.CollectRows(rows, scanOffer)
 }
 
-// SettleOffer moves an open offer to its answer.
-func (s *Store) SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string) (_ booking.SubstituteOffer, rerr error) {
+// SettleOffer moves an open offer to its answer while its held booking is
+// in bookingStatus. SERIALIZABLE, like the changes of the booking that
+// settle it themselves: an accept and a cancellation that cross, one of
+// them retries and finds the other's outcome.
+func (s *Store) SettleOffer(ctx context.Context, bookingID, status string, at time.Time, by string, bookingStatus booking.Status) (_ booking.SubstituteOffer, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	tag, err := s.db.pool.Exec(ctx, sourceQueries["settle_offer"], bookingID, status, at, nullable(by))
+	var settled int64
+	err := s.db.Tx(ctx, "settle_offer", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, sourceQueries["settle_offer"], bookingID, status, at, nullable(by), string(bookingStatus))
+		settled = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return booking.SubstituteOffer{}, err
 	}
-	if tag.RowsAffected() == 0 {
+	if settled == 0 {
 		if _, err := s.Offer(ctx, bookingID); err != nil {
 			return booking.SubstituteOffer{}, err
 		}
@@ -374,8 +387,10 @@ func (s *Store) SettleOffer(ctx context.Context, bookingID, status string, at ti
 func scanOffer(r pgx.CollectableRow) (booking.SubstituteOffer, error) {
 	var o booking.SubstituteOffer
 	var decided *time.Time
+	var bookingStatus string
 	err := r.Scan(&o.BookingID, &o.OriginalBookingID, &o.StoppedSessionID, &o.SessionID, &o.HospitalID, &o.AccountID,
-		&o.IdentityID, &o.Status, &o.HoldUntil, &decided, &o.DecidedBy, &o.CreatedAt)
+		&o.IdentityID, &o.Status, &o.HoldUntil, &decided, &o.DecidedBy, &o.CreatedAt, &bookingStatus, &o.HeldStopped)
+	o.BookingStatus = booking.Status(bookingStatus)
 	if decided != nil {
 		o.DecidedAt = *decided
 	}
@@ -388,7 +403,8 @@ func (s *Store) SessionNotifications(ctx context.Context, sessionID string) (_ [
 	rows, _ := s.db.pool.Query(ctx, sourceQueries["notifications_of_session"], sessionID)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Notification, error) {
 		var n booking.Notification
-		err := r.Scan(&n.ID, &n.Kind, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.Body, &n.CreatedAt)
+		err := r.Scan(&n.ID, &n.Kind, &n.AccountID, &n.IdentityID, &n.BookingID, &n.WaitlistID, &n.EntryID, &n.Body, &n.CreatedAt,
+			&n.HospitalID)
 		return n, err
 	})
 }
@@ -543,12 +559,14 @@ func (s *Store) KeepCallerPhone(ctx context.Context, itemID, identityID string, 
 
 func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	var c booking.CallBack
-	var channel, offerID, offerStatus string
+	var channel, offerID, offerStatus, heldStatus string
 	var lastCall, holdUntil *time.Time
 	var sealed []byte
+	var heldStopped bool
 	err := r.Scan(&c.NotificationID, &c.Kind, &c.HospitalID, &c.SessionID, &c.BookingID, &c.WaitlistID, &c.EntryID, &c.IdentityID,
 		&channel, &c.IDType, &c.NumberMasked, &c.NameMasked, &c.Reason, &c.Body, &c.CreatedAt, &c.Attempts, &lastCall,
-		&c.LastOutcome, &c.PhoneMasked, &sealed, &c.ContactNumber, &offerID, &offerStatus, &holdUntil, &c.VisitDate)
+		&c.LastOutcome, &c.PhoneMasked, &sealed, &c.ContactNumber, &offerID, &offerStatus, &holdUntil, &c.VisitDate,
+		&heldStatus, &heldStopped)
 	c.Channel = booking.Channel(channel)
 	c.SetPhoneSealed(sealed)
 	if lastCall != nil {
@@ -556,7 +574,8 @@ func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	}
 	if offerID != "" && holdUntil != nil {
 		c.Offer = &booking.SubstituteOffer{BookingID: offerID, OriginalBookingID: c.BookingID, StoppedSessionID: c.SessionID,
-			HospitalID: c.HospitalID, IdentityID: c.IdentityID, Status: offerStatus, HoldUntil: *holdUntil}
+			HospitalID: c.HospitalID, IdentityID: c.IdentityID, Status: offerStatus, HoldUntil: *holdUntil,
+			BookingStatus: booking.Status(heldStatus), HeldStopped: heldStopped}
 	}
 	return c, err
 }

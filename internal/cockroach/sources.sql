@@ -49,8 +49,12 @@ SELECT stopped_at FROM clinic_sessions WHERE id = $1;
 -- (reason session_stopped, the administrator $3 as staff) and a
 -- notification for its account, or its person when no account lists it:
 -- the text $6 of its booking id in $5 (naming its member), else $4.
--- Returns how many, and how many notices went to an account and how many
--- wait for a call back (no account lists the person).
+-- The open substitute offers of the bookings held there (a substitute's
+-- clinic stopped in turn) end with them: withdrawn, decided by $3; the
+-- stop's notice is what tells the patient.
+-- Returns how many, how many notices went to an account and how many
+-- wait for a call back (no account lists the person), and how many offers
+-- were withdrawn.
 WITH c AS (
     UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = false
      WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
@@ -62,6 +66,10 @@ WITH c AS (
            department_id, doctor_id, channel, 'session_stopped', $3::UUID, identity_id
       FROM c
     RETURNING 1
+), o AS (
+    UPDATE substitute_offers SET status = 'withdrawn', decided_at = $2, decided_by = $3::UUID
+     WHERE booking_id IN (SELECT id FROM c) AND status = 'offered'
+    RETURNING 1
 ), n AS (
     INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
     SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
@@ -70,7 +78,7 @@ WITH c AS (
     RETURNING account_id
 )
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FROM n WHERE account_id IS NOT NULL),
-       (SELECT count(*) FROM n WHERE account_id IS NULL);
+       (SELECT count(*) FROM n WHERE account_id IS NULL), (SELECT count(*) FROM o);
 
 -- name: waiting_of_session
 -- The waiting places of a session about to be stopped and their members
@@ -116,8 +124,10 @@ WITH c AS (
 SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n WHERE account_id IS NOT NULL), (SELECT count(*) FROM n WHERE account_id IS NULL);
 
 -- name: notifications_of_session
+-- With the hospital, whose zone the times are shown in.
 SELECT id::TEXT, kind, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
-       COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''), body, created_at
+       COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''), body, created_at,
+       hospital_id::TEXT
   FROM notifications WHERE session_id = $1
  ORDER BY created_at, id;
 
@@ -166,13 +176,30 @@ INSERT INTO substitute_offers (booking_id, original_booking_id, stopped_session_
 VALUES ($1, $2, $3, $4, $5, $6, $7, 'offered', $8, $9);
 
 -- name: offers
--- Completed with a WHERE clause (and an order) by the store.
-SELECT booking_id::TEXT, original_booking_id::TEXT, stopped_session_id::TEXT, session_id::TEXT, hospital_id::TEXT,
-       COALESCE(account_id::TEXT, ''), identity_id::TEXT, status, hold_until, decided_at, COALESCE(decided_by::TEXT, ''),
-       created_at
-  FROM substitute_offers
+-- With the held booking's status and whether the substitute's clinic is
+-- stopped: an offer left open over a booking that ended reads as what ended
+-- it (booking.SubstituteOffer.StateAt). Completed with a WHERE clause (and
+-- an order) on o and b by the store.
+SELECT o.booking_id::TEXT, o.original_booking_id::TEXT, o.stopped_session_id::TEXT, o.session_id::TEXT, o.hospital_id::TEXT,
+       COALESCE(o.account_id::TEXT, ''), o.identity_id::TEXT, o.status, o.hold_until, o.decided_at,
+       COALESCE(o.decided_by::TEXT, ''), o.created_at, COALESCE(b.status, ''), hs.stopped_at IS NOT NULL
+  FROM substitute_offers o
+  LEFT JOIN bookings b ON b.id = o.booking_id
+  LEFT JOIN clinic_sessions hs ON hs.id = o.session_id
 
 -- name: settle_offer
+-- An answer ($2 at $3 by $4) to the open offer of held booking $1, or the
+-- settling of one left open over a booking that ended: only while the
+-- booking is in status $5 (confirmed, for an answer), so nothing accepts a
+-- slot cancelled, checked in or stopped meanwhile.
+UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
+ WHERE booking_id = $1 AND status = 'offered'
+   AND EXISTS (SELECT 1 FROM bookings b WHERE b.id = $1 AND b.status = $5);
+
+-- name: settle_held_offer
+-- A change of held booking $1 (a cancellation, a check-in) settles its
+-- open offer in the change's own transaction: status $2 at $3 by $4.
+-- Nothing when it has no open offer.
 UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
  WHERE booking_id = $1 AND status = 'offered';
 
@@ -183,20 +210,25 @@ UPDATE substitute_offers SET status = $2, decided_at = $3, decided_by = $4
 -- what the row needs: a stop's reason, the booking's channel, the person
 -- masked, the number the call that made the item came from (sealed; opened
 -- only for an operator who asks) and whether it is a walk-in's contact
--- number instead, the slot a substitute holds. Completed
--- with a WHERE clause on n by the store.
+-- number instead, the slot a substitute holds, with its held booking's
+-- status and whether the substitute's clinic is stopped (so the row reads
+-- the offer as it truly stands: StateAt). Completed with a WHERE clause on
+-- n by the store.
 SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.booking_id::TEXT, ''),
        COALESCE(n.waitlist_id::TEXT, ''), COALESCE(n.entry_id::TEXT, ''), COALESCE(n.identity_id::TEXT, ''),
        COALESCE(b.channel, ''), COALESCE(i.id_type, ''), COALESCE(i.number_masked, ''), COALESCE(i.name_masked, ''),
        CASE WHEN n.kind = 'session_stopped' THEN s.stop_reason ELSE '' END, n.body, n.created_at, n.call_attempts,
        n.last_call_at, n.last_call_outcome,
        COALESCE(p.phone_masked, ''), p.phone_sealed, COALESCE(p.contact, false),
-       COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until, s.visit_date::TEXT
+       COALESCE(o.booking_id::TEXT, ''), COALESCE(o.status, ''), o.hold_until, s.visit_date::TEXT,
+       COALESCE(hb.status, ''), hs.stopped_at IS NOT NULL
   FROM notifications n
   JOIN clinic_sessions s ON s.id = n.session_id
   LEFT JOIN bookings b ON b.id = n.booking_id
   LEFT JOIN identities i ON i.id = n.identity_id
   LEFT JOIN substitute_offers o ON o.original_booking_id = n.booking_id
+  LEFT JOIN bookings hb ON hb.id = o.booking_id
+  LEFT JOIN clinic_sessions hs ON hs.id = o.session_id
   LEFT JOIN caller_phones p ON p.item_id = COALESCE(n.booking_id, n.waitlist_id, n.entry_id)
  WHERE n.call_back AND n.delivered_at IS NULL
    -- A booking told of that has ended since is not rung for: what ended it
@@ -206,10 +238,11 @@ SELECT n.id::TEXT, n.kind, n.hospital_id::TEXT, n.session_id::TEXT, COALESCE(n.b
 -- name: call_backs_page
 -- A page of a hospital's list ($1; call_backs' WHERE clause goes on): the
 -- rows not over — their session's day ($2, the hospital's today) has not
--- passed, or a substitute's slot is still held at $3 — after the row at
+-- passed, or a substitute's slot is still held at $3: open, and its booking
+-- confirmed) — after the row at
 -- ($4, $5) in (created_at, id) order, at most $6.
    AND n.hospital_id = $1
-   AND (s.visit_date >= $2::DATE OR (o.status = 'offered' AND o.hold_until > $3))
+   AND (s.visit_date >= $2::DATE OR (o.status = 'offered' AND o.hold_until > $3 AND hb.status = 'confirmed'))
    AND (n.created_at > $4 OR (n.created_at = $4 AND n.id > $5::UUID))
  ORDER BY n.created_at, n.id
  LIMIT $6;

@@ -1019,7 +1019,8 @@ func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 
 // CancelBooking moves a confirmed booking to cancelled with its event. A
 // late cancellation counts as a no-show and may earn a bar, in the same
-// transaction.
+// transaction, which also ends a held booking's open substitute offer
+// (booking.OfferEnd).
 func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules booking.NoShowRules, ev booking.Event, audit *booking.AuditEntry) (_ booking.Booking, _ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
@@ -1027,6 +1028,17 @@ func (s *Store) CancelBooking(ctx context.Context, id string, late bool, rules b
 		c := closing{id: id, noShow: late, now: ev.TS, rules: rules, ev: ev, audit: audit}
 		bar, err := closeBooking(ctx, tx, c, q("cancel_booking"), id, ev.TS, late)
 		bars = appendBar(bars[:0], bar)
+		if err != nil {
+			return err
+		}
+		// A held booking's open substitute offer ends with it (declined,
+		// or lapsed by the lapse job); the decline or the lapse itself
+		// needs it open.
+		status, by, answer := booking.OfferEnd(ev)
+		tag, err := tx.Exec(ctx, sourceQueries["settle_held_offer"], id, status, ev.TS, nullable(by))
+		if err == nil && answer && tag.RowsAffected() == 0 {
+			return booking.ErrOfferClosed
+		}
 		return err
 	})
 	if err != nil {

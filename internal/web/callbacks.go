@@ -81,6 +81,9 @@ var offerStateLabels = map[string]string{
 	booking.OfferAccepted: "已接受 Accepted",
 	booking.OfferDeclined: "已放弃 Declined",
 	booking.OfferLapsed:   "已逾期 Lapsed",
+	// The substitute's clinic was stopped too: nothing is held; the
+	// stop's own row (or notice) tells the person.
+	booking.OfferWithdrawn: "替诊亦停诊，号已取消 The substitute's clinic is stopped too",
 }
 
 // callBackData builds the list of the staff member's hospital; dial, when

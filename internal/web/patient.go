@@ -367,7 +367,7 @@ func (c *Console) bookingsData(r *request, highlight string) (bookingsData, erro
 	}
 	open := map[string]time.Time{}
 	for _, o := range offers {
-		if o.Status == booking.OfferOpen && now.Before(o.HoldUntil) {
+		if o.StateAt(now) == booking.OfferOpen {
 			open[o.BookingID] = o.HoldUntil
 		}
 	}

@@ -420,7 +420,7 @@ func (unimplementedStore) DueOffers(_ context.Context, _ time.Time) ([]booking.S
 	panic(unimplemented("Store.DueOffers"))
 }
 
-func (unimplementedStore) SettleOffer(_ context.Context, _, _ string, _ time.Time, _ string) (booking.SubstituteOffer, error) {
+func (unimplementedStore) SettleOffer(_ context.Context, _, _ string, _ time.Time, _ string, _ booking.Status) (booking.SubstituteOffer, error) {
 	panic(unimplemented("Store.SettleOffer"))
 }
 

@@ -1,0 +1,211 @@
+package booking_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// offerStatus reads a substitute offer's status as SQL holds it.
+func (h *harness) offerStatus(heldID string) string {
+	h.t.Helper()
+	var st string
+	testenv.Must(h.t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT status FROM substitute_offers WHERE booking_id = $1`, heldID).Scan(&st),
+		"read the offer of %s", heldID)
+	return st
+}
+
+// ownOffer is the offer of held as its patient's list shows it, and its
+// status as of now.
+func (h *harness) ownOffer(u user, held string) string {
+	h.t.Helper()
+	offers, err := h.svc.Offers(h.ctx, u.actor)
+	testenv.Must(h.t, err, "the patient's offers")
+	for _, o := range offers {
+		if o.BookingID == held {
+			return o.StateAt(h.clockNow())
+		}
+	}
+	h.t.Fatalf("the patient's offers %+v do not list %s", offers, held)
+	return ""
+}
+
+func (h *harness) clockNow() time.Time { return time.Now().Add(time.Duration(h.clock.offset.Load())) }
+
+// TestOfferEndsWithTheSubstitutesStop (review17 H, A): the substitute's
+// clinic is stopped too. The offers of its held bookings end with the stop,
+// in its transaction (withdrawn): the patient's list and the call-back row
+// no longer say the slot is held, and neither the patient nor the call
+// centre can accept a slot in a stopped clinic (offer_closed), nor is an
+// acceptance audited.
+func TestOfferEndsWithTheSubstitutesStop(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	sess := h.deskSession(deskOpts{day: 1, online: 2, phone: 2})
+	sub := h.colleague("Cardiology", "attending physician", "")
+	u := h.user(1)
+	online := h.mustBook(u, 0, sess, "")
+	caller, err := h.staffBook(op, h.person("孙老伯"), sess, booking.ChannelPhone, "13912345678")
+	testenv.Must(t, err, "book a caller by phone")
+	res, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	heldOnline, heldCaller := booking.NameID(online.ID, "substitute"), booking.NameID(caller.ID, "substitute")
+	// (review17 L) The stop's audit names the hold in the hospital's zone,
+	// and its notices carry their hospital, whose zone the API shows them in.
+	var reason string
+	testenv.Must(t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT reason FROM audit_log WHERE action = 'session_stop' AND target = $1`,
+		"session:"+sess.ID).Scan(&reason), "read the stop's audit")
+	if want := "offers held until " + res.HoldUntil.In(h.hosp.Location()).Format(time.RFC3339); !strings.Contains(reason, want) {
+		t.Errorf("stop audit reason %q; want it to say %q (the hospital's zone)", reason, want)
+	}
+	ns, err := h.svc.Notifications(h.ctx, admin, sess.ID)
+	testenv.Must(t, err, "the stop's notices")
+	for _, n := range ns {
+		if n.HospitalID != h.hosp.ID {
+			t.Errorf("notice %s of the stop reads hospital %q, want %s (its times are shown in its zone)", n.ID, n.HospitalID, h.hosp.ID)
+		}
+	}
+
+	stop, err := h.svc.StopSession(h.ctx, admin, res.SubstituteSessionID, "the substitute is ill too")
+	testenv.Must(t, err, "stop the substitute's clinic")
+	if stop.Cancelled != 2 {
+		t.Fatalf("the substitute's stop = %+v; want both held bookings cancelled", stop)
+	}
+	for _, id := range []string{heldOnline, heldCaller} {
+		if got := h.offerStatus(id); got != "withdrawn" {
+			t.Errorf("offer of %s after its clinic's stop = %s in SQL, want withdrawn (settled with the stop)", id, got)
+		}
+	}
+	if got := h.ownOffer(u, heldOnline); got == booking.OfferOpen {
+		t.Errorf("the patient's list shows the offer of a stopped clinic as %s", got)
+	}
+	_, err = h.svc.AnswerOffer(h.ctx, u.actor, heldOnline, true, booking.Origin{})
+	wantErr(t, "the patient accepts a slot in a stopped clinic", err, booking.ErrOfferClosed)
+
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "the operator's call-back list")
+	var row *booking.CallBack
+	for i, c := range list {
+		if c.BookingID == caller.ID {
+			row = &list[i]
+		}
+	}
+	if row == nil || row.Offer == nil {
+		t.Fatalf("call-back list %+v; want the first stop's row for the caller, with its offer", list)
+	}
+	if st := row.Offer.StateAt(h.clockNow()); st == booking.OfferOpen || row.AwaitsAnswer(h.clockNow()) {
+		t.Errorf("the caller's row shows the offer %s; the substitute's clinic is stopped", st)
+	}
+	_, err = h.svc.MarkCallBack(h.ctx, op, row.NotificationID, booking.CallAccepted, "", booking.Origin{})
+	wantErr(t, "the call centre records an acceptance of a slot in a stopped clinic", err, booking.ErrOfferClosed)
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'substitute_accepted'`); n != 0 {
+		t.Errorf("%d substitute_accepted audit entries for offers of a stopped clinic, want none", n)
+	}
+	h.checkClean()
+}
+
+// TestCancelledHeldBookingDeclines (review17 H, B): the patient cancels the
+// held booking the ordinary way, before the cancellation deadline: that is
+// declining, settled with the cancellation; an accept after it is refused.
+func TestCancelledHeldBookingDeclines(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	sess := h.deskSession(deskOpts{day: 2, online: 2})
+	sub := h.colleague("Cardiology", "attending physician", "")
+	u := h.user(1)
+	b := h.mustBook(u, 0, sess, "")
+	_, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	held := booking.NameID(b.ID, "substitute")
+	if got := h.mustCancel(u.actor, held); got.Status != booking.StatusCancelled || got.LateCancel {
+		t.Fatalf("cancel the held booking = %s late=%v; want cancelled, never late", got.Status, got.LateCancel)
+	}
+	if got := h.offerStatus(held); got != booking.OfferDeclined {
+		t.Errorf("offer after its held booking was cancelled = %s in SQL, want declined", got)
+	}
+	if got := h.ownOffer(u, held); got != booking.OfferDeclined {
+		t.Errorf("the patient's list shows the offer %s, want declined", got)
+	}
+	_, err = h.svc.AnswerOffer(h.ctx, u.actor, held, true, booking.Origin{})
+	wantErr(t, "accepting the offer of a cancelled booking", err, booking.ErrOfferClosed)
+	if st := h.stored(held).Status; st != booking.StatusCancelled {
+		t.Errorf("held booking = %s after the refused accept, want cancelled", st)
+	}
+	h.placeReturned()
+	h.checkClean()
+}
+
+// TestLapseAfterCheckInOrCancel (review17 H, C): before hold_until one held
+// booking is checked in (accepted by coming) and one cancelled (declined),
+// each settled with the change; one offer was left open over a booking
+// cancelled without it (as before this fix), due first. The lapse job
+// settles that one by its booking's state and still lapses the offer
+// nobody answered, with no error; the patients' lists read the truth.
+func TestLapseAfterCheckInOrCancel(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	clerk := h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.deskSession(deskOpts{online: 4})
+	sub := h.colleague("Cardiology", "attending physician", "")
+	people := []booking.IdentityRequest{h.person("张三"), h.person("李四"), h.person("王五"), h.person("赵六")}
+	var users []user
+	var held []string
+	for _, p := range people {
+		u := h.userOf(p)
+		users = append(users, u)
+		held = append(held, booking.NameID(h.mustBook(u, 0, sess, "").ID, "substitute"))
+	}
+	hold := sess.StartsAt.Add(-30 * time.Minute)
+	_, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID, HoldUntil: hold})
+	testenv.Must(t, err, "stop with a substitute")
+	checkedIn, cancelled, stale, unanswered := held[0], held[1], held[2], held[3]
+
+	func() {
+		defer h.clock.at(sess.StartsAt.Add(-time.Hour))()
+		_, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: checkedIn, IdentityRequest: people[0]})
+		testenv.Must(t, err, "check the held booking in")
+		h.mustCancel(users[1].actor, cancelled)
+	}()
+	// An offer left open over a cancelled booking, due before the others.
+	_, err = h.stack.DB.Pool().Exec(h.ctx, `UPDATE bookings SET status = 'cancelled', cancelled_at = now() WHERE id = $1`, stale)
+	testenv.Must(t, err, "cancel a held booking behind its offer's back")
+	_, err = h.stack.DB.Pool().Exec(h.ctx, `UPDATE substitute_offers SET hold_until = hold_until - interval '1 minute' WHERE booking_id = $1`, stale)
+	testenv.Must(t, err, "make it due first")
+
+	func() {
+		defer h.clock.at(hold.Add(time.Second))()
+		n, err := h.svc.LapseOffers(h.ctx)
+		if err != nil {
+			t.Errorf("lapse offers: %v; want none (every offer settles by its booking)", err)
+		}
+		if n != 1 {
+			t.Errorf("%d offers lapsed, want 1 (the unanswered one)", n)
+		}
+		for _, c := range []struct {
+			name, id, want string
+			u              user
+		}{
+			{"checked in", checkedIn, booking.OfferAccepted, users[0]},
+			{"cancelled", cancelled, booking.OfferDeclined, users[1]},
+			{"cancelled behind its back", stale, booking.OfferDeclined, users[2]},
+			{"unanswered", unanswered, booking.OfferLapsed, users[3]},
+		} {
+			if got := h.offerStatus(c.id); got != c.want {
+				t.Errorf("%s: offer %s in SQL, want %s", c.name, got, c.want)
+			}
+			if got := h.ownOffer(c.u, c.id); got != c.want {
+				t.Errorf("%s: the patient's list shows %s, want %s", c.name, got, c.want)
+			}
+		}
+		if st := h.stored(checkedIn).Status; st != booking.StatusCheckedIn {
+			t.Errorf("checked-in held booking = %s after the lapse job, want checked_in", st)
+		}
+		if st := h.stored(unanswered).Status; st != booking.StatusCancelled {
+			t.Errorf("unanswered held booking = %s after the lapse job, want cancelled", st)
+		}
+	}()
+}
