@@ -131,3 +131,106 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 		t.Errorf("after the accept = %+v; want the offer accepted", one)
 	}
 }
+
+// TestStoppedSubstituteClosesItsOffers (review17 H, A, through the API):
+// the substitute's clinic is stopped too. The patient's offers, the held
+// booking and the call-back row read the offer withdrawn; neither the
+// patient's accept nor the call centre's "accepted" is taken (409
+// offer_closed); the stop's notices read in the hospital's zone (review17
+// L).
+func TestStoppedSubstituteClosesItsOffers(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 4)
+	svc := startService(t, sch, nil)
+	admin, op := svc.staffLogin(booking.RoleAdmin, 1), svc.staffLogin(booking.RoleOperator, 2)
+	sess := sch.Sessions[0]
+	var sub struct {
+		ID string `json:"doctor_id"`
+	}
+	if r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sess.DepartmentID, "name": "Dr Substitute"}); r.status != 201 {
+		t.Fatalf("create the substitute: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &sub)
+	}
+	p := svc.newPatient(4601)
+	var mine bookingWithOffer
+	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 201 {
+		t.Fatalf("book: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &mine)
+	}
+	var theirs bookingWithOffer
+	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"caller_phone": "13912340001", "id_type": "resident_id",
+		"id_number": residentID(4602), "name": "孙老伯", "session_id": sess.ID}); r.status != 201 {
+		t.Fatalf("book by phone: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &theirs)
+	}
+	var stop struct {
+		SubstituteSessionID string `json:"substitute_session_id"`
+	}
+	if r := svc.do("POST", "/v1/admin/sessions/"+sess.ID+"/stop", admin, map[string]string{"reason": "the doctor is ill",
+		"substitute_doctor_id": sub.ID}); r.status != 200 {
+		t.Fatalf("stop: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &stop)
+	}
+	if r := svc.do("POST", "/v1/admin/sessions/"+stop.SubstituteSessionID+"/stop", admin, map[string]string{"reason": "the substitute is ill too"}); r.status != 200 {
+		t.Fatalf("stop the substitute's clinic: %d %s", r.status, r.body)
+	}
+	held := booking.NameID(mine.ID, "substitute")
+
+	var offers []struct {
+		BookingID string `json:"booking_id"`
+		Status    string `json:"status"`
+	}
+	svc.do("GET", "/v1/substitute-offers", p.token, nil).decode(t, &offers)
+	if len(offers) != 1 || offers[0].BookingID != held || offers[0].Status != booking.OfferWithdrawn {
+		t.Errorf("the patient's offers = %+v; want the held slot's, withdrawn", offers)
+	}
+	if r := svc.do("POST", "/v1/substitute-offers/"+held+"/accept", p.token, nil); r.status != 409 || r.code != "offer_closed" {
+		t.Errorf("accept a slot in a stopped clinic: %d %s; want 409 offer_closed", r.status, r.body)
+	}
+	var one bookingWithOffer
+	svc.do("GET", "/v1/bookings/"+held, p.token, nil).decode(t, &one)
+	if one.Status != "cancelled" || one.Offer == nil || one.Offer.Status != booking.OfferWithdrawn {
+		t.Errorf("the held booking = %+v; want cancelled, its offer withdrawn", one)
+	}
+
+	var rows []struct {
+		ID        string `json:"callback_id"`
+		SessionID string `json:"session_id"`
+		BookingID string `json:"booking_id"`
+		Offer     *struct {
+			Status string `json:"status"`
+		} `json:"offer"`
+	}
+	svc.do("GET", "/v1/callbacks", op, nil).decode(t, &rows)
+	var first string
+	for _, c := range rows {
+		if c.BookingID == theirs.ID {
+			first = c.ID
+			if c.Offer == nil || c.Offer.Status != booking.OfferWithdrawn {
+				t.Errorf("the first stop's call-back row = %+v; want its offer withdrawn", c)
+			}
+		}
+	}
+	if first == "" {
+		t.Fatalf("the call-back list %+v has no row for the caller's first stop", rows)
+	}
+	if r := svc.do("POST", "/v1/callbacks/"+first+"/outcome", op, map[string]string{"outcome": "accepted"}); r.status != 409 || r.code != "offer_closed" {
+		t.Errorf("record the caller's accept of a slot in a stopped clinic: %d %s; want 409 offer_closed", r.status, r.body)
+	}
+
+	var notes []struct {
+		CreatedAt string `json:"created_at"`
+	}
+	svc.do("GET", "/v1/admin/sessions/"+sess.ID+"/notifications", admin, nil).decode(t, &notes)
+	if len(notes) == 0 {
+		t.Fatalf("no notices of the stop")
+	}
+	for _, n := range notes {
+		if !strings.HasSuffix(n.CreatedAt, "+08:00") {
+			t.Errorf("a stop notice's created_at = %q; want the hospital's zone (+08:00), as the patient's notices", n.CreatedAt)
+		}
+	}
+}
