@@ -76,3 +76,14 @@ func TestCallBackNumberLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryOfferStateHasALabel: the call-back list names every state an
+// offer can read as (StateAt) — withdrawn too, when the substitute's clinic
+// was stopped in turn (review17) — never an empty cell.
+func TestEveryOfferStateHasALabel(t *testing.T) {
+	for _, st := range []string{booking.OfferOpen, booking.OfferAccepted, booking.OfferDeclined, booking.OfferLapsed, booking.OfferWithdrawn} {
+		if offerStateLabels[st] == "" {
+			t.Errorf("offer state %s has no label on the call-back list", st)
+		}
+	}
+}
