@@ -212,6 +212,12 @@ var (
 	ErrExtraSlotsLimit      = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
 	ErrSessionTooFar        = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")
 	ErrSessionStopped       = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
+	// ErrStoppedUnchangeable is session_stopped as an administrator's
+	// change or withdrawal of a stopped clinic meets it: the stopped
+	// session is the record of what was cancelled, and the half-day is
+	// free to publish again.
+	ErrStoppedUnchangeable = &Error{Kind: KindConflict, Code: "session_stopped",
+		Message: "this clinic was stopped (停诊): it stays as the record and is not changed or deleted; publish a new session for the doctor's half-day"}
 	ErrPatientBarred        = newErr(KindRule, "patient_barred", "this patient is barred from booking")
 	ErrQuotaDayDept         = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
 	ErrQuotaDay             = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")

@@ -175,7 +175,7 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 	// The catalog's view of overlaps answers at once; the store checks
 	// again in the transaction, against what other instances published.
 	for _, o := range cat.HospitalSessions(doc.HospitalID) {
-		if overlaps && o.ID != sess.ID && o.DoctorID == doc.ID && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
+		if overlaps && o.ID != sess.ID && o.DoctorID == doc.ID && !o.Stopped() && o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) {
 			return Session{}, Errorf(ErrSessionOverlap, "the doctor already has session %s from %s to %s", o.ID,
 				o.StartsAt.In(h.Location()).Format("2006-01-02 15:04"), o.EndsAt.In(h.Location()).Format("15:04"))
 		}
@@ -264,7 +264,8 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 // UpdateSession replaces a session's times, quotas, release times and mode
 // before any of its pools opens: closed in Redis first (nothing can be
 // admitted while it changes), changed in SQL (refused there if anything was
-// booked or entered, or a lottery seed committed), then reloaded into Redis
+// booked, entered or waitlisted, or its lottery window opened — a seed committed
+// before the window opens is kept), then reloaded into Redis
 // from SQL, which opens it again, changed or (if SQL refused) as it was.
 func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req SessionRequest) (*Session, error) {
 	old, err := s.unreleased(actor, id)
@@ -323,9 +324,15 @@ func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
 	if !actor.Covers(sess.HospitalID) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
+	if sess.Stopped() {
+		return nil, ErrStoppedUnchangeable
+	}
+	// A lottery pool whose seed is committed but whose window has not
+	// opened is not released: nobody can have entered, and a correction
+	// keeps the seed (docs/design.md, "Slot sources").
 	now := s.cfg.Now()
 	for _, q := range sess.Channels {
-		if !now.Before(q.OpensFor()) || q.Draw != nil {
+		if !now.Before(q.OpensFor()) || q.Draw != nil && q.Draw.Status != DrawOpen {
 			return nil, ErrSessionReleased
 		}
 	}
@@ -735,7 +742,7 @@ func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTem
 		}
 		sess, err := s.layoutSession(actor, id, req, overlaps)
 		if err != nil {
-			return Doctor{}, nil, fmt.Errorf("%s %s: %w", req.VisitDate, d.Period, templateField(err, i))
+			return Doctor{}, nil, templateField(err, i, req.VisitDate+" "+d.Period)
 		}
 		for _, o := range sessions {
 			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
@@ -749,16 +756,20 @@ func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTem
 	return doc, sessions, nil
 }
 
-// templateField names the field of a refusal of a template's day i (a
-// session's start, end or period, a pool's quota) as the template form
-// does; err as it is when it names none.
-func templateField(err error, i int) error {
+// templateField names the day of a refusal of a template's day i (a
+// session's start, end or period, a pool's quota): its message begins with
+// the session's date and period (which of the week's sessions it is), and
+// its field is named as the template form names it. err as it is when it
+// is not a booking error.
+func templateField(err error, i int, day string) error {
 	e, ok := AsError(err)
-	if !ok || e.Field == "" {
-		return err
+	if !ok {
+		return fmt.Errorf("%s: %w", day, err)
 	}
 	named := *e
+	named.Message = day + ": " + e.Message
 	switch Channel(e.Field) {
+	case "":
 	case ChannelOnline, ChannelPhone, ChannelOnsite, ChannelReferral:
 		named.Field = e.Field + "_quota"
 	default:

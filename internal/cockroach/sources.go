@@ -57,7 +57,7 @@ func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a book
 func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "update_session", func(tx pgx.Tx) error {
-		if err := notInUse(ctx, tx, x.ID); err != nil {
+		if err := notInUse(ctx, tx, x.ID, a.TS); err != nil {
 			return err
 		}
 		if err := noOverlap(ctx, tx, x); err != nil {
@@ -75,6 +75,11 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 		if err := insertLayout(ctx, tx, x, false); err != nil {
 			return err
 		}
+		for _, name := range []string{"update_lottery_windows", "drop_unused_lottery_pools"} {
+			if _, err := tx.Exec(ctx, sourceQueries[name], x.ID); err != nil {
+				return err
+			}
+		}
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
@@ -91,7 +96,7 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "delete_session", func(tx pgx.Tx) error {
-		if err := notInUse(ctx, tx, id); err != nil {
+		if err := notInUse(ctx, tx, id, a.TS); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, sourceQueries["delete_session"], id); err != nil {
@@ -116,15 +121,19 @@ func noOverlap(ctx context.Context, tx pgx.Tx, x booking.Session) error {
 	return booking.Errorf(booking.ErrSessionOverlap, "the doctor already has session %s at this time or in this period", other)
 }
 
-func notInUse(ctx context.Context, tx pgx.Tx, id string) error {
+// notInUse refuses a change of a session that is stopped or released at
+// now (session_in_use).
+func notInUse(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 	var got string
-	var used bool
-	err := tx.QueryRow(ctx, sourceQueries["session_in_use"], id).Scan(&got, &used)
+	var stopped, used bool
+	err := tx.QueryRow(ctx, sourceQueries["session_in_use"], id, now).Scan(&got, &stopped, &used)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return booking.ErrSessionNotFound
 	case err != nil:
 		return err
+	case stopped:
+		return booking.ErrStoppedUnchangeable
 	case used:
 		return booking.ErrSessionReleased
 	}

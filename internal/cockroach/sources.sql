@@ -1,24 +1,49 @@
 -- Slot sources (号源): an administrator's sessions (sources.go).
 
 -- name: session_overlap
--- Another session of the doctor whose time overlaps, or in the same period
--- of the same day (the table's unique key).
+-- Another session of the doctor, not stopped, whose time overlaps, or in
+-- the same period of the same day (the partial unique index
+-- clinic_sessions_one_live_per_period). A stopped clinic stays as the
+-- record and blocks nothing: the half-day may be published again.
 SELECT id::TEXT FROM clinic_sessions
- WHERE doctor_id = $1 AND id <> $2
+ WHERE doctor_id = $1 AND id <> $2 AND stopped_at IS NULL
    AND ((starts_at < $4 AND ends_at > $3) OR (visit_date = $5::DATE AND period = $6))
  LIMIT 1;
 
 -- name: session_in_use
--- What makes a session released for good: a booking (in any state), a
--- lottery entry or seed, a waitlist entry. The session row is locked so a
+-- $1 session, $2 now. What makes a session released for good: a booking
+-- (in any state), a lottery entry, a waitlist entry, a lottery pool whose
+-- window has opened at $2 (or that is drawing or drawn). A seed committed
+-- for a window not yet open, with nobody entered, does not: the session
+-- may be corrected, keeping its seed (update_lottery_windows). It also
+-- says whether the clinic was stopped. The session row is locked so a
 -- change and a first booking cannot cross.
-SELECT s.id::TEXT,
+SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
        EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = s.id)
     OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = s.id)
-    OR EXISTS (SELECT 1 FROM lottery_pools p WHERE p.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM lottery_pools p
+                WHERE p.session_id = s.id AND (p.status <> 'open' OR p.opens_at <= $2))
     OR EXISTS (SELECT 1 FROM waitlist w WHERE w.session_id = s.id)
   FROM clinic_sessions s WHERE s.id = $1
    FOR UPDATE;
+
+-- name: update_lottery_windows
+-- A corrected session keeps the committed seed of each pool that is still
+-- a lottery: the same commitment, published, is the one its draw is
+-- checked against (an administrator cannot re-roll a draw by editing the
+-- session); the pool's window follows the correction.
+UPDATE lottery_pools p SET opens_at = c.opens_at, draw_at = c.draw_at
+  FROM session_channels c
+ WHERE p.session_id = $1 AND c.session_id = p.session_id AND c.channel = p.channel
+   AND c.release_mode = 'lottery';
+
+-- name: drop_unused_lottery_pools
+-- The seed of a pool the correction made no longer a lottery goes: nobody
+-- entered it and it will never draw.
+DELETE FROM lottery_pools p
+ WHERE p.session_id = $1
+   AND NOT EXISTS (SELECT 1 FROM session_channels c
+                    WHERE c.session_id = p.session_id AND c.channel = p.channel AND c.release_mode = 'lottery');
 
 -- name: update_session
 UPDATE clinic_sessions

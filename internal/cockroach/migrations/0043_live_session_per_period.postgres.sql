@@ -1,0 +1,7 @@
+-- A stopped clinic (停诊) stays as the record of what it cancelled, and no
+-- longer holds its doctor's half-day: one session per doctor, date and
+-- period among those not stopped, so the half-day may be published again
+-- (review17: a stopped clinic blocked it for good).
+ALTER TABLE clinic_sessions DROP CONSTRAINT IF EXISTS clinic_sessions_doctor_id_visit_date_period_key;
+CREATE UNIQUE INDEX IF NOT EXISTS clinic_sessions_one_live_per_period ON clinic_sessions (doctor_id, visit_date, period)
+  WHERE stopped_at IS NULL;
