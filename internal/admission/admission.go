@@ -111,7 +111,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		place:   script(placeLua),
 		wait:    script(waitlistLua),
 		drawn:   script(drawnLua),
-		move:    redis.NewScript(movePoolLua),
+		move:    script(movePoolLua),
 		mark:    redis.NewScript(markLua),
 		enter:   script(enterLua),
 		unenter: script(unenterLua),
@@ -492,14 +492,14 @@ func (g *Gate) Redelay(ctx context.Context, slots []booking.DelayedSlot, delay f
 
 // Place runs place.lua for a delayed slot, over the waitlist's head in
 // steps (handOut).
-func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
+func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, when booking.PlaceWhen) (booking.Placement, error) {
 	k := g.keys(d.HospitalID)
 	member := d.SessionID + "|" + strconv.Itoa(d.SlotNo) + "|" + string(d.Channel)
 	return g.handOut(ctx, d.HospitalID, d.SessionID, "place", func(cands []booking.WaitlistRef, last bool) (booking.Placement, error) {
 		keys := []string{k.delayed(), k.held(d.SessionID), k.pending(), k.wait(d.SessionID), k.free(d.SessionID, to),
 			k.round(d.SessionID), k.joins(d.SessionID)}
-		args := []any{member, flag(onlyIfDue), string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli(),
-			p.Now.UnixMilli(), p.Delay.Milliseconds()}
+		args := []any{member, placeWhen[when], string(to), p.HoldFor.Milliseconds(), p.KeepUntil.UnixMilli(),
+			p.Now.UnixMilli(), p.Delay.Milliseconds(), p.Round.Milliseconds()}
 		args = append(args, sessionArgs(d.SessionID, p)...)
 		keys, args = appendCandidates(k, keys, args, cands, last)
 		start := time.Now()
@@ -514,6 +514,9 @@ func (g *Gate) Place(ctx context.Context, d booking.DelayedSlot, p booking.Placi
 		return placement(res), nil
 	})
 }
+
+// placeWhen is place.lua's ARGV 2 for each booking.PlaceWhen.
+var placeWhen = map[booking.PlaceWhen]string{booking.PlaceIfDue: "1", booking.PlaceNow: "0", booking.PlaceReturned: "r"}
 
 // JoinWaitlist adds an entry: to its round's joins while the round is
 // open, else to the end of the line; it returns its position in the line
@@ -848,26 +851,45 @@ func (g *Gate) HeldForWaitlist(ctx context.Context, sessions []*booking.Session)
 	return out, nil
 }
 
-// MoveFree moves up to n free slots (the latest first) from one channel pool
-// of a session to another, or exactly the given slots when slots is not
-// empty. It returns the slots moved.
-func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to booking.Channel, n int, releaseAt time.Time, slots []int) ([]int, error) {
+// MoveFree runs movepool.lua: up to n free slots (the latest first) leave
+// the from pool for the delayed set as the to pool's, each waiting out a
+// delay() (free in no pool until Place hands it out with PlaceReturned);
+// with slots given (n 0), exactly those go back to the from pool. It
+// returns the slots moved and, when none was free to move, how many of the
+// from pool's slots are held for the waitlist's round.
+func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to booking.Channel, n int, releaseAt time.Time, slots []int,
+	delay func() time.Duration) ([]int, int, error) {
 	k := g.keys(s.HospitalID)
-	args := []any{n, string(to), releaseAt.UnixMilli()}
-	for _, sl := range slots {
-		args = append(args, sl)
-	}
-	res, err := g.move.Run(ctx, g.rdb, []string{k.meta(s.ID), k.free(s.ID, from), k.free(s.ID, to)}, args...).StringSlice()
-	if err != nil {
-		return nil, unavailable("move pool", err)
-	}
-	out := make([]int, 0, len(res))
-	for _, v := range res {
-		if n, err := strconv.Atoi(v); err == nil {
-			out = append(out, n)
+	args := []any{n, string(to), releaseAt.UnixMilli(), s.ID, string(from)}
+	if len(slots) > 0 {
+		args[0] = 0
+		for _, sl := range slots {
+			args = append(args, sl)
+		}
+	} else {
+		for range n {
+			var d time.Duration
+			if delay != nil {
+				d = delay()
+			}
+			args = append(args, d.Milliseconds())
 		}
 	}
-	return out, nil
+	start := time.Now()
+	res, err := g.move.Run(ctx, g.rdb, []string{k.meta(s.ID), k.free(s.ID, from), k.free(s.ID, to), k.delayed(), k.round(s.ID)},
+		args...).Int64Slice()
+	g.observe("move_pool", start)
+	if err != nil {
+		return nil, 0, unavailable("move pool", err)
+	}
+	if len(res) == 0 {
+		return nil, 0, fmt.Errorf("move pool: empty reply")
+	}
+	out := make([]int, 0, len(res)-1)
+	for _, v := range res[1:] {
+		out = append(out, int(v))
+	}
+	return out, int(res[0]), nil
 }
 
 // Close stops admission to a session in one MULTI: every channel's release

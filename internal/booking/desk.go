@@ -709,7 +709,7 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		return pl, nil
 	case StatusCancelled:
 		pl, err = s.adm.Place(ctx, DelayedSlot{HospitalID: b.HospitalID, SessionID: b.SessionID, SlotNo: b.SlotNo, Channel: b.Channel},
-			s.placing(sess), ChannelOnsite, false)
+			s.placing(sess), ChannelOnsite, PlaceNow)
 		if err != nil {
 			s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
 			return Placement{}, err
@@ -1040,11 +1040,21 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if q, ok := sess.Channel(req.To); ok {
 		releaseAt = q.ReleaseAt
 	}
-	moved, err := s.adm.MoveFree(ctx, sess, req.From, req.To, req.Count, releaseAt, nil)
+	moved, held, err := s.adm.MoveFree(ctx, sess, req.From, req.To, req.Count, releaseAt, nil, s.returnDelay)
 	if err != nil {
 		return nil, err
 	}
 	if len(moved) == 0 {
+		if held > 0 {
+			hw, herr := s.adm.HeldForWaitlist(ctx, []*Session{sess})
+			until := ""
+			if h, ok := s.catalog.Load().Hospital(sess.HospitalID); ok && herr == nil && !hw[0].Until.IsZero() {
+				until = " until " + hw[0].Until.In(h.Location()).Format("15:04")
+			}
+			return nil, Errorf(ErrInvalidField, "the %s pool has no free slot: its %d unsold slots are held for the waitlist's round%s, "+
+				"to go to those who joined it; what nobody takes comes back to the pool after a random delay, and can be moved then",
+				req.From, held, until)
+		}
 		return nil, Errorf(ErrInvalidField, "the %s pool has no free slot", req.From)
 	}
 	err = s.store.MoveSlots(ctx, sess.ID, moved, req.From, req.To, releaseAt, AuditEntry{ID: newID(), TS: now,
@@ -1053,13 +1063,46 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if err != nil {
 		bctx, done := s.followUp(ctx)
 		defer done()
-		if _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved); berr != nil {
+		if _, _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved, nil); berr != nil {
 			s.log.Warn("move slots back after SQL refused; the session will be reconciled", "session_id", sess.ID, "err", berr)
 			s.reconcileLater(sess.ID)
 		}
 		return nil, err
 	}
-	return moved, s.reload(ctx, sess.ID)
+	rerr := s.reload(ctx, sess.ID)
+	s.handOutMoved(ctx, sess.ID, moved, req.To)
+	return moved, rerr
+}
+
+// handOutMoved hands out the slots a pool move took (each waiting out its
+// random delay, free in no pool: MoveFree) as returned slots are
+// (PRODUCT.md: a slot that comes back never reappears at a predictable
+// moment): to the session's waitlist in its order, else held for the
+// waitlist's round, else after the random delay. Slots moved to the
+// on-site pool go as the desk's reissue does: the waitlist first, else the
+// on-site pool at once: the desk books walk-ins in person, no bot polls
+// it, and a clerk who asked for the slots is waiting for them. It logs
+// rather than fails: the move is committed, and a slot not handed out here
+// is placed by the sweeper when its delay is over, the waitlist first.
+func (s *Service) handOutMoved(ctx context.Context, sessionID string, slots []int, to Channel) {
+	ctx, done := s.followUp(ctx)
+	defer done()
+	sess, ok := s.catalog.Load().Session(sessionID)
+	if !ok {
+		return
+	}
+	when := PlaceReturned
+	if to == ChannelOnsite {
+		when = PlaceNow
+	}
+	for _, n := range slots {
+		pl, err := s.adm.Place(ctx, DelayedSlot{HospitalID: sess.HospitalID, SessionID: sess.ID, SlotNo: n, Channel: to},
+			s.placing(sess), to, when)
+		s.settle(ctx, sess, n, to, pl) // on an error, those passed by have left the line
+		if err != nil {
+			s.log.Warn("hand out a moved slot; the sweeper places it after its delay", "session_id", sess.ID, "err", err)
+		}
+	}
 }
 
 // promisedToDraw reports whether a pool's free slots belong to its lottery

@@ -151,14 +151,15 @@ func (g memoGate) Return(ctx context.Context, h Hold, r Return) (Placement, erro
 	return g.Admission.Return(ctx, h, r)
 }
 
-func (g memoGate) Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error) {
+func (g memoGate) Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, when PlaceWhen) (Placement, error) {
 	defer g.memo.forget(d.SessionID)
-	return g.Admission.Place(ctx, d, p, to, onlyIfDue)
+	return g.Admission.Place(ctx, d, p, to, when)
 }
 
-func (g memoGate) MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error) {
+func (g memoGate) MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int,
+	delay func() time.Duration) ([]int, int, error) {
 	defer g.memo.forget(s.ID)
-	return g.Admission.MoveFree(ctx, s, from, to, n, releaseAt, slots)
+	return g.Admission.MoveFree(ctx, s, from, to, n, releaseAt, slots, delay)
 }
 
 func (g memoGate) Load(ctx context.Context, s *Session, active []Booking, stale []StaleHold) error {

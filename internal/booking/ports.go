@@ -124,6 +124,22 @@ type Return struct {
 	To      Channel
 }
 
+// PlaceWhen says when Place places a delayed slot.
+type PlaceWhen int
+
+const (
+	// PlaceIfDue places it once its delay (or its round) is over, waitlist
+	// first, else its pool (the sweeper).
+	PlaceIfDue PlaceWhen = iota
+	// PlaceNow places it now, round or not: waitlist first, else its pool
+	// (the desk's reissue).
+	PlaceNow
+	// PlaceReturned places it now as a slot given back: waitlist first,
+	// else held for the waitlist's round (an open one, or a new one), else
+	// it keeps waiting out its random delay (a pool move).
+	PlaceReturned
+)
+
 // Placement is where a returned slot went.
 type Placement struct {
 	Outcome string   // Placed* below, or "none" when the booking held nothing
@@ -202,10 +218,9 @@ type SlotReturns interface {
 	Return(ctx context.Context, h Hold, r Return) (Placement, error)
 	// Delayed lists returned slots whose delay is over.
 	Delayed(ctx context.Context, hospitalID string, now time.Time, limit int) ([]DelayedSlot, error)
-	// Place places a delayed slot: waitlist first, else the to pool. With
-	// onlyIfDue it leaves a slot whose delay is not over. Skipped as for
-	// Return.
-	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, onlyIfDue bool) (Placement, error)
+	// Place places a delayed slot: waitlist first, else as when says.
+	// Skipped as for Return.
+	Place(ctx context.Context, d DelayedSlot, p Placing, to Channel, when PlaceWhen) (Placement, error)
 	// Redelay makes each of a hospital's slots that is free in its pool
 	// wait delay() again among the returned slots, so Place gives it out
 	// (the waitlist first); a slot not free is left. It returns how many
@@ -238,9 +253,14 @@ type WaitQueue interface {
 // PoolMover moves free slots between a session's channel pools and counts
 // them (the desk, the consoles' availability).
 type PoolMover interface {
-	// MoveFree moves up to n free slots between two channel pools of a
-	// session, or exactly slots when given; it returns the slots moved.
-	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int) ([]int, error)
+	// MoveFree moves up to n free slots from one channel pool of a session
+	// to another as returned slots: each waits out a delay() among the
+	// delayed slots, free in no pool, to be handed out (Place with
+	// PlaceReturned). With slots given it moves exactly those back (n 0).
+	// It returns the slots moved and, when none was free, how many of the
+	// from pool's are held for the waitlist's round.
+	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int,
+		delay func() time.Duration) (moved []int, heldForRound int, err error)
 	// Remaining counts the free slots of each session, per channel.
 	Remaining(ctx context.Context, sessions []*Session) ([]map[Channel]int, error)
 	// HeldForWaitlist counts each session's slots held for its waitlist's

@@ -421,7 +421,7 @@ func (s *Service) PlaceDelayed(ctx context.Context) (int, error) {
 				s.reconcileLater(sess.ID) // a stopped clinic's slots wait for nobody
 				continue
 			}
-			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, true)
+			pl, err := s.adm.Place(ctx, d, s.placing(sess), d.Channel, PlaceIfDue)
 			if err != nil {
 				s.settle(ctx, sess, d.SlotNo, d.Channel, pl) // those passed by have left the line
 				return placed, err

@@ -395,9 +395,10 @@ func (a *Admission) Delayed(_ context.Context, hospitalID string, now time.Time,
 	return out[:min(limit, len(out))], nil
 }
 
-// Place is place.lua's: a delayed slot (due, with onlyIfDue) goes to the
-// waitlist first, else to the to pool.
-func (a *Admission) Place(_ context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, onlyIfDue bool) (booking.Placement, error) {
+// Place is place.lua's: a delayed slot (due, with PlaceIfDue) goes to the
+// waitlist first, else to the to pool; with PlaceReturned it keeps waiting
+// out its delay instead (rounds are not modelled).
+func (a *Admission) Place(_ context.Context, d booking.DelayedSlot, p booking.Placing, to booking.Channel, when booking.PlaceWhen) (booking.Placement, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	h := a.hospital(d.HospitalID)
@@ -406,11 +407,15 @@ func (a *Admission) Place(_ context.Context, d booking.DelayedSlot, p booking.Pl
 	if !ok {
 		return booking.Placement{Outcome: booking.PlacedGone}, nil
 	}
-	if onlyIfDue && due.After(now) {
+	if when == booking.PlaceIfDue && due.After(now) {
 		return booking.Placement{Outcome: booking.PlacedNotDue}, nil
 	}
 	delete(h.delayed, d)
 	return h.place(d.SessionID, d.SlotNo, d.Channel, p, now, func() string {
+		if when == booking.PlaceReturned {
+			h.delayed[d] = due
+			return booking.PlacedDelayed
+		}
 		h.addFree(d.SessionID, to, d.SlotNo)
 		return booking.PlacedPool
 	}), nil

@@ -564,7 +564,7 @@ func (unimplementedAdmission) LoadEntries(_ context.Context, _ *booking.Session,
 	panic(unimplemented("Admission.LoadEntries"))
 }
 
-func (unimplementedAdmission) MoveFree(_ context.Context, _ *booking.Session, _ booking.Channel, _ booking.Channel, _ int, _ time.Time, _ []int) ([]int, error) {
+func (unimplementedAdmission) MoveFree(_ context.Context, _ *booking.Session, _ booking.Channel, _ booking.Channel, _ int, _ time.Time, _ []int, _ func() time.Duration) ([]int, int, error) {
 	panic(unimplemented("Admission.MoveFree"))
 }
 
@@ -572,7 +572,7 @@ func (unimplementedAdmission) Ping(_ context.Context) error {
 	panic(unimplemented("Admission.Ping"))
 }
 
-func (unimplementedAdmission) Place(_ context.Context, _ booking.DelayedSlot, _ booking.Placing, _ booking.Channel, _ bool) (booking.Placement, error) {
+func (unimplementedAdmission) Place(_ context.Context, _ booking.DelayedSlot, _ booking.Placing, _ booking.Channel, _ booking.PlaceWhen) (booking.Placement, error) {
 	panic(unimplemented("Admission.Place"))
 }
 

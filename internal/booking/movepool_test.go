@@ -1,0 +1,83 @@
+package booking_test
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// Slots an administrator moves into a pool come to it as returned slots do
+// (review17 M1; PRODUCT.md: a slot that comes back never reappears at a
+// predictable moment): the waitlist first, else held for its round, else
+// after a random delay. Over real Redis and PostgreSQL.
+
+func (h *harness) movePool(admin booking.Actor, s *booking.Session, from, to booking.Channel, n int) ([]int, error) {
+	return h.svc.MovePool(h.ctx, admin, booking.MovePoolRequest{SessionID: s.ID, From: from, To: to, Count: n, Reason: "more online"})
+}
+
+// The first of the waitlist gets a slot moved into the sold-out online
+// pool at once; a bot polling the pool never sees it.
+func TestMovedSlotGoesToTheWaitlist(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staff(booking.RoleAdmin)
+	s := h.deskSession(deskOpts{online: 1, onsite: 3})
+	h.mustBook(h.user(1), 0, s, "")
+	first, second := h.join(h.user(1), s), h.join(h.user(1), s)
+	bot := h.user(1)
+
+	moved, err := h.movePool(admin, s, booking.ChannelOnsite, booking.ChannelOnline, 1)
+	testenv.Must(t, err, "move a slot to the online pool")
+	if got := h.bookedEntry([]booking.WaitlistEntry{first, second}); len(got) != 1 || got[0] != 0 {
+		t.Fatalf("waitlist entries booked after the move: %v, want the first (0)", got)
+	}
+	if b := h.stored(first.ID); b.SlotNo != moved[0] || b.Channel != booking.ChannelOnline {
+		t.Errorf("the first in line was booked on slot %d (%s), want the moved slot %d (online)", b.SlotNo, b.Channel, moved[0])
+	}
+	h.wantOnline(s, 0)
+	h.placeReturned()
+	wantErr(t, "a bot polling after the move", h.poll(bot, s), booking.ErrSoldOut)
+	if got := h.entry(second.ID).Status; got != booking.WaitlistWaiting {
+		t.Errorf("the second in line is %s after one slot moved, want waiting", got)
+	}
+	h.checkClean()
+}
+
+// With nobody waiting, a moved slot is held for a waitlist round, as a
+// returned slot is: a bot polling through the round never gets it, the
+// round's joiner does at its end; a move out of the pool meanwhile says the
+// slot waits for the round.
+func TestMovedSlotIsHeldForTheRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1, returnRound: testRound})
+	admin := h.staff(booking.RoleAdmin)
+	s := h.deskSession(deskOpts{online: 1, onsite: 3})
+	h.mustBook(h.user(1), 0, s, "")
+	bot := h.user(1)
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+
+	moved, err := h.movePool(admin, s, booking.ChannelOnsite, booking.ChannelOnline, 1)
+	testenv.Must(t, err, "move a slot to the online pool")
+	h.placeReturned()
+	wantErr(t, "a bot polling after the move", h.poll(bot, s), booking.ErrSoldOut)
+	h.wantOnline(s, 0)
+	if got := h.delayedOf(s); len(got) != 1 || got[0].SlotNo != moved[0] {
+		t.Fatalf("slots held after the move = %+v, want the moved slot %d", got, moved[0])
+	}
+	joiner := h.join(h.user(1), s)
+	_, err = h.movePool(admin, s, booking.ChannelOnline, booking.ChannelOnsite, 1)
+	wantErr(t, "moving a slot held for the round", err, booking.ErrInvalidField)
+	wantMessage(t, "moving a slot held for the round", err, "held for the waitlist's round")
+
+	h.clock.set(t0.Add(testRound / 2))
+	h.placeReturned()
+	wantErr(t, "a bot polling in the round", h.poll(bot, s), booking.ErrSoldOut)
+	h.clock.set(t0.Add(testRound + time.Second))
+	h.placeReturned()
+	if got := h.bookedEntry([]booking.WaitlistEntry{joiner}); len(got) != 1 {
+		t.Errorf("the round's joiner was not booked at its end")
+	}
+	h.checkClean()
+}
