@@ -137,7 +137,7 @@ func TestStoppedSessionFreesItsHalfDay(t *testing.T) {
 }
 
 // TestWeekRefusalNamesItsSession (review17 L): a week's refusal of one of
-// its sessions says which: its date and period, as docs/openapi.yaml says.
+// its sessions says which: its date and period, as docs/api/openapi.yaml says.
 func TestWeekRefusalNamesItsSession(t *testing.T) {
 	h := newHarness(t, harnessConfig{soldOutFor: -1})
 	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
