@@ -854,7 +854,8 @@ func (g *Gate) HeldForWaitlist(ctx context.Context, sessions []*booking.Session)
 // MoveFree runs movepool.lua: up to n free slots (the latest first) leave
 // the from pool for the delayed set as the to pool's, each waiting out a
 // delay() (free in no pool until Place hands it out with PlaceReturned);
-// with slots given (n 0), exactly those go back to the from pool. It
+// with slots given (n 0), exactly those go back: parked (or free) as the
+// from pool's, to the to pool. It
 // returns the slots moved and, when none was free to move, how many of the
 // from pool's slots are held for the waitlist's round.
 func (g *Gate) MoveFree(ctx context.Context, s *booking.Session, from, to booking.Channel, n int, releaseAt time.Time, slots []int,

@@ -8,9 +8,10 @@
 -- waitlist first, else held for the waitlist's round, else after its random
 -- delay; should the service not get that far, the sweeper places it when
 -- its delay is over (the waitlist first, else the pool). With n = 0 it
--- moves exactly the given slots back (SQL refused the move): out of the
--- delayed set (or the to pool, had the sweeper put one there), into the
--- from pool.
+-- moves exactly the given slots back (SQL refused the move), the caller
+-- naming as from the pool they were moved to: each parked as the from
+-- pool's slot in the delayed set (or free in the from pool, had the sweeper
+-- put it there) goes to the to pool.
 --
 -- KEYS: 1 session meta  2 from pool  3 to pool  4 delayed slots of the
 --       hospital  5 the session's round (hash: end, held slots)
@@ -28,9 +29,9 @@ local moved = {0}
 if n == 0 then
   for i = 6, #ARGV do
     local slot = ARGV[i]
-    if redis.call('ZREM', KEYS[4], sid .. '|' .. slot .. '|' .. to) == 1
-      or redis.call('ZREM', KEYS[3], slot) == 1 then
-      redis.call('ZADD', KEYS[2], tonumber(slot), slot)
+    if redis.call('ZREM', KEYS[4], sid .. '|' .. slot .. '|' .. from) == 1
+      or redis.call('ZREM', KEYS[2], slot) == 1 then
+      redis.call('ZADD', KEYS[3], tonumber(slot), slot)
       moved[#moved + 1] = slot
     end
   end

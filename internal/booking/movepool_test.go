@@ -1,10 +1,12 @@
 package booking_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -78,6 +80,38 @@ func TestMovedSlotIsHeldForTheRound(t *testing.T) {
 	h.placeReturned()
 	if got := h.bookedEntry([]booking.WaitlistEntry{joiner}); len(got) != 1 {
 		t.Errorf("the round's joiner was not booked at its end")
+	}
+	h.checkClean()
+}
+
+// refusingMoves is the real store whose MoveSlots refuses.
+type refusingMoves struct{ *cockroach.Store }
+
+func (refusingMoves) MoveSlots(context.Context, string, []int, booking.Channel, booking.Channel, time.Time, booking.AuditEntry) error {
+	return booking.ErrUnavailable
+}
+
+// When SQL refuses the move, the slots go back from where the move parked
+// them (the delayed set) to the pool they came from: Redis and SQL agree,
+// and nobody was handed a slot SQL did not move.
+func TestRefusedMoveGoesBack(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1, wrap: func(s *cockroach.Store) booking.Store { return refusingMoves{s} }})
+	admin := h.staff(booking.RoleAdmin)
+	s := h.deskSession(deskOpts{online: 1, onsite: 3})
+	h.mustBook(h.user(1), 0, s, "")
+	waiting := h.join(h.user(1), s)
+	before := h.remaining(s)
+
+	_, err := h.movePool(admin, s, booking.ChannelOnsite, booking.ChannelOnline, 2)
+	wantErr(t, "a move SQL refuses", err, booking.ErrUnavailable)
+	if got := h.remaining(s); got[booking.ChannelOnsite] != before[booking.ChannelOnsite] || got[booking.ChannelOnline] != 0 {
+		t.Errorf("remaining after a refused move = %v, want %v", got, before)
+	}
+	if got := h.delayedOf(s); len(got) != 0 {
+		t.Errorf("slots left parked after a refused move: %+v", got)
+	}
+	if got := h.entry(waiting.ID).Status; got != booking.WaitlistWaiting {
+		t.Errorf("the waiting patient is %s after a refused move, want waiting", got)
 	}
 	h.checkClean()
 }

@@ -256,7 +256,9 @@ type PoolMover interface {
 	// MoveFree moves up to n free slots from one channel pool of a session
 	// to another as returned slots: each waits out a delay() among the
 	// delayed slots, free in no pool, to be handed out (Place with
-	// PlaceReturned). With slots given it moves exactly those back (n 0).
+	// PlaceReturned). With slots given (n 0) it moves exactly those back:
+	// from the pool they were moved to (parked, or free there), to the
+	// pool they came from.
 	// It returns the slots moved and, when none was free, how many of the
 	// from pool's are held for the waitlist's round.
 	MoveFree(ctx context.Context, s *Session, from, to Channel, n int, releaseAt time.Time, slots []int,
