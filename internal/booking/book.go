@@ -711,7 +711,10 @@ func (s *Service) bookingOf(ctx context.Context, actor Actor, id string) (_ Book
 // A patient's (or an operator's for a caller, a referrer's for a resident)
 // cancellation after the
 // hospital's deadline (15:00 the day before) is late and counts as a
-// no-show; a clerk or admin cancelling for the hospital is never late.
+// no-show; a clerk or admin cancelling for the hospital is never late. A
+// booking the service allotted (a draw's win, a waitlist promotion) is free
+// to cancel until the later of the deadline and AllottedGrace after it was
+// made (Hospital.FreeCancelUntil).
 //
 // The person's verified self cancels a booking another account made for
 // them as its own (late rules and all); the maker keeps the cancelled
@@ -738,7 +741,7 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 	}
 	late := false
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
-		late = now.After(h.LateAfterAt(b.VisitDate, now))
+		late = h.lateToCancel(b, now)
 	}
 	if late {
 		// A slot held for a substitute doctor (替诊) is the hospital's

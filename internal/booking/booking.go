@@ -209,6 +209,44 @@ func (h *Hospital) CancelLateAfter(visitDate string, now time.Time) time.Time {
 	return lateFrom(h.lateAfter(visitDate, deadline), start, now)
 }
 
+// AllottedGrace is how long after it was made a booking the service
+// allotted (Booking.Allotted: a lottery draw's win, a waitlist place's
+// promotion) may be cancelled free of a no-show strike, however late it was
+// made. The patient did not choose its moment: a draw or a promotion after
+// the hospital's deadline (a same-day clinic's draw, a slot returned the
+// evening before) would otherwise leave them no free cancellation at all.
+// Two hours is time to read the notice and decide, and a slot cancelled
+// within them still goes to the next in line well before the session.
+const AllottedGrace = 2 * time.Hour
+
+// FreeCancelUntil is when cancelling b, from now on, starts to count as a
+// no-show: the hospital's deadline (CancelLateAfter), or for a booking the
+// service allotted, AllottedGrace after it was made when that is later.
+// What the consoles and the booked notice promise, and what Cancel judges.
+func (h *Hospital) FreeCancelUntil(b Booking, now time.Time) time.Time {
+	late := h.CancelLateAfter(b.VisitDate, now)
+	if g := b.allottedGraceEnds(); g.After(late) {
+		return g
+	}
+	return late
+}
+
+// lateToCancel reports whether a patient's (operator's, referrer's)
+// cancellation of b at now is late: after the deadline in effect at now,
+// and for an allotted booking also past its grace.
+func (h *Hospital) lateToCancel(b Booking, now time.Time) bool {
+	return now.After(h.LateAfterAt(b.VisitDate, now)) && now.After(b.allottedGraceEnds())
+}
+
+// allottedGraceEnds is the end of an allotted booking's grace; zero for a
+// booking the person (or staff for them) chose.
+func (b Booking) allottedGraceEnds() time.Time {
+	if !b.Allotted {
+		return time.Time{}
+	}
+	return b.CreatedAt.Add(AllottedGrace)
+}
+
 // lateFrom is when cancelling becomes late under a deadline late that
 // holds from start: late itself, or start when a change brought in a
 // deadline already past (now's deadline is never moved).
@@ -645,6 +683,11 @@ type Booking struct {
 	CancelledAt    time.Time
 	CheckedInAt    time.Time
 	LateCancel     bool // cancelled after the deadline: counts as a no-show
+	// Allotted: the service made the booking for the person — a lottery
+	// draw's win or a waitlist place's promotion (in SQL: the booking's id
+	// is a lottery entry's or a waitlist place's) — so cancelling it is free
+	// for AllottedGrace after CreatedAt even past the deadline.
+	Allotted bool
 	// Replayed is set by Service.Book when the answer repeats an earlier
 	// request's booking (same Idempotency-Key) instead of booking anew.
 	Replayed bool

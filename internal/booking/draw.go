@@ -415,7 +415,7 @@ func (s *Service) bookWinners(ctx context.Context, sess *Session, h *Hospital, q
 // it finds the slot and the booking it made instead of making new ones.
 func (s *Service) bookWinner(ctx context.Context, sess *Session, h *Hospital, q ChannelQuota, e Entry) (Booking, error) {
 	b := Booking{PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey, AccountID: e.AccountID, BookedBy: e.BookedBy,
-		NameHash: e.NameHash}
+		NameHash: e.NameHash, Allotted: true}
 	ev := Event{AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID, StaffID: e.BookedBy, Reason: "lottery"}
 	matches := func(got Booking) bool { return got.SessionID == sess.ID && got.IdentityID == e.IdentityID }
 	return s.book(ctx, sess, h, q.Channel, b, ev, attemptID{id: e.ID, nonce: "lottery-draw", draw: true}, "", Origin{}, matches, nil)

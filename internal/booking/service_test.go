@@ -78,6 +78,9 @@ type harnessConfig struct {
 	returnRound, returnDelay time.Duration
 	// policy is the hospital's (DefaultPolicy when nil).
 	policy *booking.Policy
+	// cancelDeadline is the hospital's cancellation deadline ("15:00" when
+	// empty).
+	cancelDeadline string
 }
 
 type harness struct {
@@ -134,7 +137,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	h := &harness{
 		t: t, ctx: ctx, svc: svc, store: store, gate: gate, rdb: rdb, prefix: prefix, clock: clk, stack: st,
 		hosp: booking.Hospital{ID: booking.NewID(), Name: "Test Hospital " + testenv.Token(),
-			TimeZone: "Asia/Shanghai", Policy: policy},
+			TimeZone: "Asia/Shanghai", Policy: policy, CancelDeadline: cfg.cancelDeadline},
 		day:   time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 0, 0, 0, 0, shanghai),
 		depts: map[string]booking.Department{},
 	}

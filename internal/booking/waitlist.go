@@ -318,7 +318,7 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 	b := Booking{ID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, SlotNo: h.SlotNo, SlotStart: slot.StartsAt,
 		SlotEnd: slot.EndsAt, PatientID: e.PatientID, IdentityID: e.IdentityID, IdentityKey: e.IdentityKey,
-		AccountID: e.AccountID, BookedBy: e.BookedBy, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now}
+		AccountID: e.AccountID, BookedBy: e.BookedBy, Channel: h.Channel, Status: StatusConfirmed, CreatedAt: now, Allotted: true}
 	ev := Event{ID: newID(), TS: now, Type: EventBooked, AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID,
 		BookingID: e.ID, SessionID: sess.ID, HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID,
 		DoctorID: sess.DoctorID, Channel: h.Channel, StaffID: e.BookedBy, Reason: "waitlist"}

@@ -1004,7 +1004,8 @@ func scanBooking(r pgx.CollectableRow) (booking.Booking, error) {
 	var cancelled, checkedIn *time.Time
 	err := r.Scan(&b.ID, &b.SessionID, &b.HospitalID, &b.DepartmentID, &b.DoctorID, &b.VisitDate, &b.SlotNo,
 		&b.SlotStart, &b.SlotEnd, &b.PatientID, &b.IdentityID, &idHash, &b.AccountID, &ch, &st,
-		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel, &nameHash, &bookedName)
+		&b.IdempotencyKey, &b.CreatedAt, &cancelled, &b.BookedBy, &checkedIn, &b.LateCancel, &nameHash, &bookedName,
+		&b.Allotted)
 	b.NameHash, b.BookedNameHash = string(nameHash), string(bookedName)
 	b.IdentityKey = booking.IdentityKey(idHash)
 	b.Channel, b.Status = booking.Channel(ch), booking.Status(st)
