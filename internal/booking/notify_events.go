@@ -116,7 +116,8 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
-	if sess, ok := cat.Session(ev.SessionID); ok {
+	sess, known := cat.Session(ev.SessionID)
+	if known {
 		zh, en = sessionLines(cat, sess)
 	}
 	var body string
@@ -124,9 +125,11 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 	case EventBooked:
 		switch ev.Reason {
 		case "lottery":
-			body = told(who, "摇号中签，已为您预约："+zh, "You won the draw and are booked: "+en)
+			fz, fe := freeCancelLines(cat, sess, known, ev.TS)
+			body = told(who, "摇号中签，已为您预约："+zh+fz, "You won the draw and are booked: "+en+fe)
 		case "waitlist":
-			body = told(who, "候补成功，已为您预约："+zh, "Your waitlist place became a booking: "+en)
+			fz, fe := freeCancelLines(cat, sess, known, ev.TS)
+			body = told(who, "候补成功，已为您预约："+zh+fz, "Your waitlist place became a booking: "+en+fe)
 		case "substitute_offer":
 			return Notification{}, false // the stop's notice tells of the held slot and its deadline
 		default:
@@ -174,6 +177,23 @@ func told(who, zh, en string) string {
 		return zh + " " + en
 	}
 	return "就诊人 " + who + "：" + zh + " Patient " + who + ": " + en
+}
+
+// freeCancelLines say until when cancelling a booking the service made at
+// made (a draw's win, a waitlist promotion) is free: the notice's promise,
+// Hospital.FreeCancelUntil's. Empty when the session or its hospital is
+// gone from the catalog.
+func freeCancelLines(cat *Catalog, sess *Session, known bool, made time.Time) (zh, en string) {
+	if !known {
+		return "", ""
+	}
+	h, ok := cat.Hospital(sess.HospitalID)
+	if !ok {
+		return "", ""
+	}
+	free := h.FreeCancelUntil(Booking{VisitDate: sess.VisitDate, CreatedAt: made, Allotted: true}, made).
+		In(h.Location()).Format("01-02 15:04")
+	return "。" + free + " 前可免费取消，之后取消计爽约", ". Free to cancel until " + free + "; later counts as a no-show"
 }
 
 // periodsZH are the periods as the consoles write them in Chinese.

@@ -73,8 +73,58 @@ func TestNotificationTexts(t *testing.T) {
 	}
 	// Without a member (a person staff booked for, with no account's
 	// list), the sentences stand alone.
-	n, _ := notificationOf(cat, ev(EventBooked, "lottery", ""), "")
-	if want := "摇号中签，已为您预约：示范医院 儿科 李明 2026-12-05 晚间 You won the draw and are booked: 示范医院 儿科 李明 2026-12-05 evening"; n.Body != want {
+	won := ev(EventBooked, "lottery", "")
+	won.TS = time.Date(2026, 12, 4, 9, 0, 0, 0, chinaStandardTime)
+	n, _ := notificationOf(cat, won, "")
+	if want := "摇号中签，已为您预约：示范医院 儿科 李明 2026-12-05 晚间。12-04 15:00 前可免费取消，之后取消计爽约 " +
+		"You won the draw and are booked: 示范医院 儿科 李明 2026-12-05 evening. Free to cancel until 12-04 15:00; later counts as a no-show"; n.Body != want {
 		t.Errorf("body without a member = %q, want %q", n.Body, want)
+	}
+}
+
+// TestAllottedNoticeSaysUntilWhenCancellingIsFree: the notice of a booking
+// the service made (a lottery win, a waitlist promotion) says until when
+// cancelling it is free — the later of the hospital's deadline (15:00 the
+// day before) and AllottedGrace after it was made — so a winner drawn after
+// the deadline is told of the time they have. Before, it said nothing, and
+// the demo's winner drawn at 17:14 found only a late cancellation.
+func TestAllottedNoticeSaysUntilWhenCancellingIsFree(t *testing.T) {
+	cat := NewCatalog(Schedule{
+		Hospitals:   []Hospital{{ID: "h", Name: "示范医院", TimeZone: "Asia/Shanghai", CancelDeadline: "15:00"}},
+		Departments: []Department{{ID: "d", HospitalID: "h", Name: "儿科"}},
+		Doctors:     []Doctor{{ID: "doc", HospitalID: "h", DepartmentID: "d", Name: "李明"}},
+		Sessions: []Session{{ID: "s", HospitalID: "h", DepartmentID: "d", DoctorID: "doc", VisitDate: "2026-12-06",
+			Period: "evening"}},
+	})
+	at := func(s string) time.Time {
+		ts, err := time.ParseInLocation("2006-01-02 15:04", s, chinaStandardTime)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ts
+	}
+	tests := []struct {
+		name, reason string
+		ts           time.Time
+		free         string
+	}{
+		{"drawn after the deadline", "lottery", at("2026-12-05 17:14"), "12-05 19:14"},
+		{"drawn just before the deadline", "lottery", at("2026-12-05 14:59"), "12-05 16:59"},
+		{"drawn days ahead", "lottery", at("2026-11-29 08:10"), "12-05 15:00"},
+		{"promoted after the deadline", "waitlist", at("2026-12-05 22:30"), "12-06 00:30"},
+		{"promoted two hours before the deadline", "waitlist", at("2026-12-05 13:00"), "12-05 15:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n, ok := notificationOf(cat, Event{ID: "e", TS: tt.ts, Type: EventBooked, Reason: tt.reason, AccountID: "a",
+				BookingID: "b", SessionID: "s", HospitalID: "h"}, "")
+			if !ok {
+				t.Fatal("no notification")
+			}
+			zh, en := tt.free+" 前可免费取消", "Free to cancel until "+tt.free
+			if !strings.Contains(n.Body, zh) || !strings.Contains(n.Body, en) {
+				t.Errorf("notice %q; want it to say %q and %q", n.Body, zh, en)
+			}
+		})
 	}
 }

@@ -319,6 +319,10 @@ func sessionRowOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locatio
 	}
 	if hasOnline && online.IsLottery() {
 		row.Draw = drawRowOf(online, loc, now)
+		if h, ok := cat.Hospital(v.HospitalID); ok {
+			won := booking.Booking{VisitDate: v.VisitDate, CreatedAt: online.DrawAt, Allotted: true}
+			row.Draw.FreeUntil = h.FreeCancelUntil(won, now).In(loc).Format("01-02 15:04")
+		}
 	}
 	if !hasOnline || online.Quota == 0 {
 		row.Why = "无网上号源 No online slots"
@@ -434,7 +438,7 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 	hosp := ""
 	var late time.Time
 	if h, ok := cat.Hospital(b.HospitalID); ok {
-		loc, hosp, late = h.Location(), h.Name, h.CancelLateAfter(b.VisitDate, now)
+		loc, hosp, late = h.Location(), h.Name, h.FreeCancelUntil(b, now) // a draw's win, a promotion: maybe later
 	}
 	doc, _ := cat.Doctor(b.DoctorID)
 	dept, _ := cat.Department(b.DepartmentID)
@@ -565,6 +569,9 @@ type drawRow struct {
 	Drawn         bool
 	Winners       int
 	Eligible      int
+	// FreeUntil is until when a winner may cancel free of a no-show: the
+	// later of the deadline and booking.AllottedGrace after the draw.
+	FreeUntil string
 }
 
 var drawStatusLabels = map[string]string{
