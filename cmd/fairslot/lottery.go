@@ -213,15 +213,7 @@ func lotteryEntries(ctx context.Context, args []string, getenv func(string) stri
 			if err != nil {
 				return err
 			}
-			// In the hospital's zone, with the offset, as the API's
-			// public record has it (review15 L7 read UTC here).
-			loc := booking.StandInLocation()
-			cat := d.svc.Catalog()
-			if sess, ok := cat.Session(session); ok {
-				if h, ok := cat.Hospital(sess.HospitalID); ok {
-					loc = h.Location()
-				}
-			}
+			loc := sessionLocation(d, session)
 			views := make([]httpapi.DrawOut, len(ds))
 			for i, x := range ds {
 				views[i] = httpapi.DrawView(x, loc)
@@ -242,6 +234,19 @@ func lotteryEntries(ctx context.Context, args []string, getenv func(string) stri
 			return nil
 		},
 	}.run(ctx, args, getenv, stderr)
+}
+
+// sessionLocation is the zone of a session's hospital: times are written
+// there, with the offset, as the API's public record has them (review15
+// L7 read UTC here).
+func sessionLocation(d *deps, session string) *time.Location {
+	cat := d.svc.Catalog()
+	if sess, ok := cat.Session(session); ok {
+		if h, ok := cat.Hospital(sess.HospitalID); ok {
+			return h.Location()
+		}
+	}
+	return booking.StandInLocation()
 }
 
 func lotteryVerify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -269,12 +274,24 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 					return err
 				}
 			}
+			loc := sessionLocation(d, session)
 			committed := map[booking.Channel][]byte{}
+			stoppedAt := map[booking.Channel]booking.PublishedDraw{}
 			for _, x := range stored {
 				committed[x.Channel] = x.Commitment
+				if !x.StoppedAt.IsZero() {
+					stoppedAt[x.Channel] = x
+				}
 			}
 			failed, waiting := 0, 0
 			for _, x := range draws {
+				// Whether the clinic was stopped is the database's word,
+				// whatever a file says.
+				if st, ok := stoppedAt[x.Channel]; ok && st.Status == booking.DrawStopped && x.SessionID == session {
+					fmt.Fprintf(stdout, "stop %s pool of session %s: the clinic was stopped at %s, before its draw at %s; its entries were withdrawn and no draw was made or needed (its seed stays sealed; commitment %x)\n",
+						x.Channel, session, st.StoppedAt.In(loc).Format(time.RFC3339), st.DrawAt.In(loc).Format(time.RFC3339), st.Commitment)
+					continue
+				}
 				err := verifyOne(ctx, d, session, x, committed)
 				if errors.Is(err, booking.ErrNotDrawn) {
 					waiting++
@@ -288,6 +305,9 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 				}
 				fmt.Fprintf(stdout, "ok   %s pool of session %s: seed %x matches its commitment; %d winners of %d eligible entries (%d slots) are exactly the bookings made\n",
 					x.Channel, session, x.Seed, x.Winners, x.Eligible, x.Slots)
+				if st, ok := stoppedAt[x.Channel]; ok {
+					fmt.Fprintf(stdout, "     the clinic was stopped at %s, after the draw: its bookings were cancelled, not a no-show\n", st.StoppedAt.In(loc).Format(time.RFC3339))
+				}
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d draws do not verify", failed, len(draws))

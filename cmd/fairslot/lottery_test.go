@@ -343,3 +343,41 @@ func TestLotteryEntryCountsTheSharedLimits(t *testing.T) {
 		t.Errorf("entries stored = %d, want 1", n)
 	}
 }
+
+// TestStoppedLotteryRecord: a clinic stopped (停诊) while its lottery takes
+// entries has a public record that says so — status stopped, stopped_at —
+// and `lottery verify` says the clinic was stopped, when, and that no draw
+// was made or needed, and exits 0. Before, the record read open with
+// nobody entered, and verify answered "wait … not drawn yet" (exit 2).
+func TestStoppedLotteryRecord(t *testing.T) {
+	sch := lotterySchedule(t, 2, time.Now().Add(time.Minute).Truncate(time.Second))
+	sess := sch.Sessions[0]
+	svc := startService(t, sch, nil)
+	poll(t, "the seed's commitment is published", func() bool { return svc.onlinePool(sess).SeedCommitment != "" })
+	p := svc.newPatient(300)
+	if r := svc.do("POST", "/v1/bookings", p.token, map[string]any{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 202 {
+		t.Fatalf("entry = %d %s, want 202", r.status, r.body)
+	}
+	admin := svc.staffLoginAt(booking.RoleAdmin, 1, sess.HospitalID)
+	if r := svc.do("POST", "/v1/admin/sessions/"+sess.ID+"/stop", admin, map[string]string{"reason": "the doctor is ill"}); r.status != 200 {
+		t.Fatalf("stop = %d %s, want 200", r.status, r.body)
+	}
+	if pool := svc.onlinePool(sess); pool.DrawStatus != "stopped" {
+		t.Errorf("the session listing's draw_status after the stop = %q, want stopped", pool.DrawStatus)
+	}
+	var rec []struct {
+		Status    string `json:"status"`
+		StoppedAt string `json:"stopped_at"`
+		Seed      string `json:"seed"`
+	}
+	svc.do("GET", "/v1/lottery/sessions/"+sess.ID, "", nil).decode(t, &rec)
+	if len(rec) != 1 || rec[0].Status != "stopped" || rec[0].StoppedAt == "" || rec[0].Seed != "" {
+		t.Errorf("GET /v1/lottery/sessions after the stop = %+v; want the pool stopped, when, no seed", rec)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"lottery", "verify", "--session", sess.ID}, svc.getenv, &out, svc.logs)
+	if err != nil || !strings.Contains(out.String(), "stop online pool of session "+sess.ID+": the clinic was stopped at ") ||
+		!strings.Contains(out.String(), "no draw was made or needed") {
+		t.Errorf("verify after the stop: %v, printed %q; want exit 0 and the clinic stopped, no draw needed", err, out.String())
+	}
+}

@@ -109,3 +109,37 @@ func TestPromotedAfterTheDeadlineIsFreeToCancelForAWhile(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestStoppedLotteryIsNotDrawn: a clinic stopped (停诊) while its lottery
+// takes entries is not drawn at its draw time, and its public record says
+// it was stopped and when, with its seed still sealed. Before, the record
+// read open with nobody entered until the draw time, then drawn with 0
+// slots and a published seed, and nothing said the clinic was stopped
+// (review of session 17).
+func TestStoppedLotteryIsNotDrawn(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 2})
+	for _, u := range h.users(3, 1) {
+		h.mustEnter(u, 0, s)
+	}
+	if _, err := h.svc.StopSession(h.ctx, h.staffOf(booking.RoleAdmin, h.hosp.ID), s.ID, "the doctor is ill"); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	stopped, _ := h.svc.Catalog().Session(s.ID)
+	if n := h.drawAll(h.svc, s); n != 0 {
+		t.Errorf("the draw job drew %d pools of the stopped clinic, want none", n)
+	}
+	ds := h.drawn(s)
+	if len(ds) != 1 {
+		t.Fatalf("published draws = %+v, want the one pool", ds)
+	}
+	d := ds[0]
+	if d.Status != booking.DrawStopped || !d.StoppedAt.Equal(stopped.StoppedAt) || stopped.StoppedAt.IsZero() ||
+		len(d.Seed) != 0 || d.Winners != 0 || d.Entered != 0 {
+		t.Errorf("record of the stopped pool: status %s, stopped at %v (the clinic %v), seed %x, %d winners, %d entered; "+
+			"want stopped, the stop's time, no seed, none", d.Status, d.StoppedAt, stopped.StoppedAt, d.Seed, d.Winners, d.Entered)
+	}
+	if n := h.count(`SELECT count(*) FROM bookings WHERE session_id = $1`, s.ID); n != 0 {
+		t.Errorf("%d bookings in the stopped session, want 0", n)
+	}
+}

@@ -31,6 +31,12 @@ const (
 	DrawOpen    = "open"    // taking entries, or waiting for its draw
 	DrawDrawing = "drawing" // claimed by an instance; entries are final
 	DrawDrawn   = "drawn"   // done: the seed is published
+	// DrawStopped is a pool whose clinic was stopped (停诊) before its
+	// draw: its entries were withdrawn by the stop and no draw is made (none
+	// is needed), so its seed stays sealed. Said by the published record
+	// (PublishedDraw), never stored: in SQL the pool stays open, and the
+	// draw job passes it by.
+	DrawStopped = "stopped"
 )
 
 // DrawRecord is a lottery pool's public record.
@@ -457,6 +463,9 @@ type PublishedDraw struct {
 	DrawAt    time.Time
 	DrawRecord
 	Entries []Entry // once drawn (for administrators: always)
+	// StoppedAt is when the clinic was stopped (停诊), if it was: before
+	// the draw the pool's status reads DrawStopped; after it, drawn.
+	StoppedAt time.Time
 }
 
 // LotteryDraws returns the lottery pools of a session and their draws.
@@ -580,9 +589,13 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 		if !q.IsLottery() {
 			continue
 		}
-		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Entries: []Entry{}}
+		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Entries: []Entry{},
+			StoppedAt: sess.StoppedAt}
 		if p, ok := byChannel[q.Channel]; ok {
 			d.DrawRecord = p.DrawRecord
+			if sess.Stopped() && d.Status == DrawOpen {
+				d.Status = DrawStopped // the draw job passes it by (due_pools)
+			}
 			if len(p.Digest) == 0 {
 				// Not ranked yet (the ranking stores the digest): the store
 				// gives the live entries so far, and the slots are the

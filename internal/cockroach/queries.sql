@@ -861,9 +861,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (session_id, channel) DO NOTHING;
 
 -- name: due_pools
-SELECT session_id::TEXT, channel FROM lottery_pools
- WHERE status IN ('open', 'drawing') AND draw_at <= $1
- ORDER BY draw_at, session_id, channel
+-- An open pool of a stopped clinic is not drawn: the stop withdrew its
+-- entries and a draw of nobody would publish a seed for nothing (it reads
+-- as stopped, booking.DrawStopped). One a drawer has claimed is finished.
+SELECT p.session_id::TEXT, p.channel FROM lottery_pools p
+ WHERE p.status IN ('open', 'drawing') AND p.draw_at <= $1
+   AND (p.status = 'drawing' OR NOT EXISTS (
+        SELECT 1 FROM clinic_sessions cs WHERE cs.id = p.session_id AND cs.stopped_at IS NOT NULL))
+ ORDER BY p.draw_at, p.session_id, p.channel
  LIMIT 200;
 
 -- name: claim_draw

@@ -139,6 +139,9 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 			if q.Draw != nil {
 				c.DrawStatus, c.SeedCommitment, c.Seed = q.Draw.Status, hex.EncodeToString(q.Draw.Commitment), hex.EncodeToString(q.Draw.Seed)
 			}
+			if v.Stopped() && c.DrawStatus == booking.DrawOpen {
+				c.DrawStatus = booking.DrawStopped // never drawn: as the public record says
+			}
 		}
 		out.Channels[i] = c
 	}
@@ -176,22 +179,25 @@ func entryView(e booking.Entry, loc *time.Location) EntryOut {
 // DrawOut is a lottery pool's published draw: the file an auditor keeps
 // (`fairslot lottery entries`) and `fairslot lottery verify` reads.
 type DrawOut struct {
-	SessionID      string         `json:"session_id"`
-	Channel        string         `json:"channel"`
-	OpensAt        string         `json:"opens_at"`
-	DrawAt         string         `json:"draw_at"`
-	Status         string         `json:"status"`
-	SeedCommitment string         `json:"seed_commitment,omitempty"`
-	Seed           string         `json:"seed,omitempty"`
-	EntriesDigest  string         `json:"entries_digest,omitempty"`
-	Slots          int            `json:"slots"`
-	Entered        int            `json:"entered"`
-	Eligible       int            `json:"eligible"`
-	HeldOut        int            `json:"held_out"`
-	Excluded       int            `json:"excluded"`
-	Winners        int            `json:"winners"`
-	DrawnAt        string         `json:"drawn_at,omitempty"`
-	Entries        []DrawEntryOut `json:"entries"`
+	SessionID      string `json:"session_id"`
+	Channel        string `json:"channel"`
+	OpensAt        string `json:"opens_at"`
+	DrawAt         string `json:"draw_at"`
+	Status         string `json:"status"`
+	SeedCommitment string `json:"seed_commitment,omitempty"`
+	Seed           string `json:"seed,omitempty"`
+	EntriesDigest  string `json:"entries_digest,omitempty"`
+	Slots          int    `json:"slots"`
+	Entered        int    `json:"entered"`
+	Eligible       int    `json:"eligible"`
+	HeldOut        int    `json:"held_out"`
+	Excluded       int    `json:"excluded"`
+	Winners        int    `json:"winners"`
+	DrawnAt        string `json:"drawn_at,omitempty"`
+	// StoppedAt is when the clinic was stopped (停诊); before its draw the
+	// status reads stopped: no draw is made, nor needed.
+	StoppedAt string         `json:"stopped_at,omitempty"`
+	Entries   []DrawEntryOut `json:"entries"`
 	// EntriesNext is, on a public page (GET /v1/lottery/sessions/{id}),
 	// the after of the pool's next page; absent on its last.
 	EntriesNext string `json:"entries_next,omitempty"`
@@ -220,6 +226,9 @@ func DrawView(d booking.PublishedDraw, loc *time.Location) DrawOut {
 	if !d.DrawnAt.IsZero() {
 		out.DrawnAt = d.DrawnAt.In(loc).Format(time.RFC3339Nano)
 	}
+	if !d.StoppedAt.IsZero() {
+		out.StoppedAt = d.StoppedAt.In(loc).Format(time.RFC3339)
+	}
 	for i, e := range d.Entries {
 		out.Entries[i] = DrawEntryOut{ID: e.ID, Status: e.Status, Rank: e.Rank, Reason: e.Reason, FlagID: e.FlagID,
 			AccountID: e.AccountID, PatientID: e.PatientID, BookedBy: e.BookedBy, MaskedID: e.NumberMasked, MaskedName: e.NameMasked}
@@ -244,6 +253,13 @@ func ParseDraw(d DrawOut) (booking.PublishedDraw, error) {
 	}
 	out.Status, out.Commitment, out.Seed, out.Digest = d.Status, decode("seed_commitment", d.SeedCommitment), decode("seed", d.Seed), decode("entries_digest", d.EntriesDigest)
 	out.Slots, out.Entered, out.Eligible, out.HeldOut, out.Excluded, out.Winners = d.Slots, d.Entered, d.Eligible, d.HeldOut, d.Excluded, d.Winners
+	if d.StoppedAt != "" {
+		at, err := time.Parse(time.RFC3339, d.StoppedAt)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stopped_at: %w", err))
+		}
+		out.StoppedAt = at
+	}
 	for i, e := range d.Entries {
 		out.Entries[i] = booking.Entry{ID: e.ID, SessionID: d.SessionID, Channel: out.Channel, Status: e.Status, Rank: e.Rank, Reason: e.Reason}
 	}
