@@ -169,7 +169,12 @@ func (c *common) readKey() error {
 		text = strings.TrimSpace(string(b))
 	}
 	if text == "" {
-		return errors.New("a master key is required: --secret-key-file FILE or FAIRSLOT_SECRET_KEY, 32 random bytes, e.g. `head -c32 /dev/urandom | base64`")
+		// Point at the key that exists: a key made now is another key, and
+		// the database's key check refuses it (review of session 17: this
+		// said how to make one).
+		return errors.New("a master key is required: set FAIRSLOT_SECRET_KEY_FILE (or --secret-key-file) to the deployment's key file — " +
+			".data/secret.key in a local checkout, made by `make run` — or FAIRSLOT_SECRET_KEY to its contents. " +
+			"Use the key the database was set up with: the key check refuses any other")
 	}
 	master, err := identity.ParseKey(text)
 	if err != nil {

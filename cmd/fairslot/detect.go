@@ -192,9 +192,12 @@ func writeTo(path string, stdout io.Writer, write func(io.Writer) error) error {
 		}
 		return f.Close()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".flags-*")
+	// The temporary file is named for the one asked for, and a failure
+	// names that one: "open …/.flags-NNN" said neither (review of session
+	// 17, `fairslot events --out` into a missing folder).
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, errors.Unwrap(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {

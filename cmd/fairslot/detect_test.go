@@ -199,3 +199,47 @@ func TestDetectProfiles(t *testing.T) {
 		t.Errorf("summary line %q does not say how long writing took", stderr.String())
 	}
 }
+
+// TestOutputToAMissingFolderNamesTheFile: an --out in a folder that does
+// not exist is refused naming the file asked for, not the temporary file
+// the write goes through (".flags-NNN", the detector's, even for
+// `fairslot events`: review of session 17).
+func TestOutputToAMissingFolderNamesTheFile(t *testing.T) {
+	dir := t.TempDir()
+	events := filepath.Join(dir, "events.jsonl")
+	writeEvents(t, events, nil)
+	for _, name := range []string{"x.jsonl", "flags.json"} {
+		out := filepath.Join(dir, "nonexistent", name)
+		err := writeTo(out, io.Discard, func(w io.Writer) error { _, err := io.WriteString(w, "{}\n"); return err })
+		if err == nil || !strings.Contains(err.Error(), out) || strings.Contains(err.Error(), ".flags-") {
+			t.Errorf("writeTo(%s) = %v; want an error naming %s and no temporary file", out, err, out)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	out := filepath.Join(dir, "nonexistent", "flags.json")
+	err := run(context.Background(), []string{"detect", "--events", events, "--out", out}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), out) || strings.Contains(err.Error(), ".flags-") {
+		t.Errorf("detect --out %s = %v; want an error naming the file", out, err)
+	}
+}
+
+// TestMissingKeyPointsAtTheKeyFile: a tool run without the master key is
+// told to name the deployment's key file (FAIRSLOT_SECRET_KEY_FILE,
+// .data/secret.key on a local checkout), never to make a new key, which the
+// database's key check would refuse (review of session 17: it suggested
+// `head -c32 /dev/urandom | base64`).
+func TestMissingKeyPointsAtTheKeyFile(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"reconcile", "--check"}, func(string) string { return "" }, &stdout, &stderr)
+	if err == nil {
+		t.Fatal("reconcile --check without a key succeeded")
+	}
+	for _, want := range []string{"FAIRSLOT_SECRET_KEY_FILE", ".data/secret.key", "key check"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q; want it to say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "urandom") {
+		t.Errorf("error %q suggests making a new key", err)
+	}
+}
