@@ -355,16 +355,19 @@ SELECT t.id::TEXT,
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash, and
 -- whether the service allotted it (a draw's win or a waitlist promotion
--- takes its entry's or place's id: two primary-key probes a row). The
--- queries below complete it with a WHERE clause (bookingQuery in store.go).
+-- takes its entry's or place's id, in the same session: two primary-key
+-- probes a row; the session also tells a lottery entry's id apart from a
+-- first-come booking elsewhere under the same Idempotency-Key, which
+-- derives the same id). The queries below complete it with a WHERE clause
+-- (bookingQuery in store.go).
 SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
        COALESCE(b.patient_id::TEXT, ''), b.identity_id::TEXT, i.id_hash,
        COALESCE(b.account_id::TEXT, ''), b.channel, b.status, b.idempotency_key, b.created_at,
        b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel, b.name_hash,
        COALESCE(b.booked_name_hash, b.name_hash),
-       EXISTS (SELECT 1 FROM lottery_entries le WHERE le.id = b.id)
-       OR EXISTS (SELECT 1 FROM waitlist w WHERE w.id = b.id)
+       EXISTS (SELECT 1 FROM lottery_entries le WHERE le.id = b.id AND le.session_id = b.session_id)
+       OR EXISTS (SELECT 1 FROM waitlist w WHERE w.id = b.id AND w.session_id = b.session_id)
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
   JOIN identities i ON i.id = b.identity_id;
