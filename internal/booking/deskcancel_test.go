@@ -67,6 +67,9 @@ func TestDeskCancelDuringSession(t *testing.T) {
 				want   *booking.Error
 			}{
 				{"without a reason", clerk, " ", booking.ErrInvalidField},
+				// The reason stays in the audit log for good.
+				{"with a phone number in the reason", clerk, "wrong person, her son is 139 1234 5678", booking.ErrInvalidField},
+				{"with an ID number in the reason", clerk, "typed 11010519491231002X", booking.ErrInvalidField},
 				{"by the admin", admin, "ID number mistyped", booking.ErrForbidden},
 				{"by an operator", op, "ID number mistyped", booking.ErrForbidden},
 				{"by a patient", patient.actor, "ID number mistyped", booking.ErrForbidden},

@@ -73,6 +73,21 @@ func validFlagID(id string) bool {
 	return true
 }
 
+// auditText checks free text that goes into the append-only audit log (a
+// call-back note, a desk action's reason): checkText's rules, and no phone
+// or ID number, which would stay there for good (an ID number is a run of
+// 17 digits and a check character, so holdsPhoneNumber finds it too).
+func auditText(field, v string, max int) error {
+	if err := checkText(field, v, max); err != nil {
+		return err
+	}
+	if holdsPhoneNumber(v) {
+		return FieldErrorf(ErrInvalidField, field,
+			"%s goes into the audit log for good: leave phone and ID numbers out (the record has them)", words(field))
+	}
+	return nil
+}
+
 // holdsPhoneNumber reports whether free text holds what reads as a phone
 // number: a run of 11 digits or more (a mainland mobile however it is
 // written, a landline with its area code), spaces, hyphens, dots and

@@ -84,14 +84,17 @@ UPDATE booking_events SET phone = ''
 -- the report was filed before $1 (the detection window's start: the
 -- detector reads it no more), closed before $2 (the grace), and no open
 -- flag links it (flag_id) or holds it as evidence (the detector's
--- attached cases, in the flag's explanation).
+-- attached cases, the explanation's case_ids). The open flags' attached
+-- cases are read once a batch, not once a case: matching each case against
+-- every open flag's explanation took 117 s a batch at 2,000 open flags
+-- (review17b).
 UPDATE patient_cases SET offered_phone_hash = NULL, offered_phone_masked = ''
  WHERE offered_phone_hash IS NOT NULL AND status = 'closed' AND closed_at < $2 AND created_at < $1
    AND id IN (SELECT c.id FROM patient_cases c
                WHERE c.offered_phone_hash IS NOT NULL AND c.created_at < $1
                  AND c.status = 'closed' AND c.closed_at < $2
-                 AND NOT EXISTS (SELECT 1 FROM flags f
-                                  WHERE f.status = 'open'
-                                    AND (f.id = c.flag_id OR f.explanation::TEXT LIKE ('%' || c.id::TEXT || '%')))
+                 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.status = 'open' AND f.id = c.flag_id)
+                 AND c.id::TEXT NOT IN (SELECT jsonb_array_elements_text(f.explanation -> 'case_ids') FROM flags f
+                                         WHERE f.status = 'open' AND jsonb_typeof(f.explanation -> 'case_ids') = 'array')
                ORDER BY c.created_at
                LIMIT $3);

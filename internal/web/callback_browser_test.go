@@ -91,7 +91,7 @@ func TestCallBackListInBrowser(t *testing.T) {
 	// refused, the row stays as it was.
 	o.fill(r+" input[name=note]", "told his son on "+caller)
 	o.click(r+" button[value=told]", "/phone/callbacks/"+callN+"/outcome")
-	o.contains("#error", "leave the phone number out")
+	o.contains("#error", "leave phone and ID numbers out")
 	o.contains(r, "孙*伯")
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'callback' AND target = $1`, "notification:"+callN); n != 0 {
 		t.Errorf("a refused note is audited")
