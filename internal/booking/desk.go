@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -640,7 +641,75 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if err := s.store.VerifyName(ctx, card.Identity, accountID, replace, audit); err != nil {
 		return Identity{}, err
 	}
+	if n, err := s.voidDisproved(ctx, actor, card.Identity); err != nil {
+		// The name is verified (committed); what is left is repeated by
+		// the same verification again, which voids only what is still
+		// there.
+		return Identity{}, fmt.Errorf("the name is verified, but %d of the person's bookings made under another name "+
+			"could not be voided yet; verify the card again to finish: %w", n, err)
+	}
 	return card.Identity, nil
+}
+
+// reasonNameDisproved is the reason of a booking voided because the desk
+// verified another name for its person (voidDisproved).
+const reasonNameDisproved = "name_disproved"
+
+// voidDisproved voids what another account made for the person under a
+// name the desk's verification has just disproved: every confirmed booking
+// of the person whose booked name is not person's (now verified) name,
+// made by a patient account other than the person's verified self. Such a
+// booking counts toward the person's quotas and one-booking rules
+// (admission counts by identity) while nobody may use it (check-in
+// compares the card with the booked name): a squatter who knew only the ID
+// number would otherwise keep the person out. Each is cancelled for the
+// hospital (reason name_disproved: never late, no strike), audited as the
+// clerk's, its maker told, its slot given back as any cancelled slot
+// (the waitlist first; to the desk at once once its session has started).
+// Bookings under the verified name — the person's own, a family member's
+// made by another account, staff's — are untouched, and so are staff's
+// bookings under another name (the desk cancels those by hand,
+// registration_error). It runs after the verification commits: it returns
+// how many it could not void and the first error; a repeat of the
+// verification finishes them.
+func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identity) (int, error) {
+	now := s.cfg.Now()
+	// A day back: a visit date is the hospital's civil date, and a session
+	// still open is never skipped for a zone's sake.
+	bs, err := s.store.BookingsOfIdentity(ctx, person.ID, now.AddDate(0, 0, -1).Format(time.DateOnly))
+	if err != nil {
+		return 1, err
+	}
+	var self string
+	if slices.ContainsFunc(bs, func(b Booking) bool { return b.AccountID != "" }) {
+		selves, err := s.store.VerifiedSelfAccounts(ctx, []string{person.ID})
+		if err != nil {
+			return 1, err
+		}
+		self = selves[person.ID]
+	}
+	cat := s.catalog.Load()
+	failed, first := 0, error(nil)
+	for _, b := range bs {
+		if b.Status != StatusConfirmed || b.AccountID == "" || b.AccountID == self || b.NameHash == "" ||
+			b.NameHash == string(person.NameHash) {
+			continue
+		}
+		sess, ok := cat.Session(b.SessionID)
+		if ok && !now.Before(sess.Closes()) {
+			continue // over: nothing to give back, nothing it holds any more
+		}
+		how := cancelHow{reason: reasonNameDisproved, deskReason: "(" + reasonNameDisproved + "): the desk verified another name for the person",
+			onsite: ok && !now.Before(sess.StartsAt)}
+		if _, err := s.cancel(ctx, actor, b, sess, ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
+			s.log.Warn("void a booking under a disproved name; verify again to finish", "booking_id", b.ID, "err", err)
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return failed, first
 }
 
 // ReissueRequest returns a booking's slot: a patient who did not come for

@@ -151,6 +151,11 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			body = told(who, "您为其报名的就诊人已由本人撤回该摇号报名："+zh, "Lottery entry withdrawn by the person it was made for: "+en)
 		case ev.Reason == reasonLeftByPerson:
 			body = told(who, "您为其候补的就诊人已由本人退出该候补："+zh, "Waitlist place left by the person it was made for: "+en)
+		case ev.Reason == reasonNameDisproved:
+			// The desk verified the person's name from their ID card, and
+			// it is not the name this account booked them under.
+			body = told(who, "经窗口核验身份证，该就诊人的真实姓名与您预约时填写的姓名不符，该预约已作废："+zh,
+				"Void: the registration desk verified this person's name from their ID card, and it is not the name you booked them under: "+en)
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

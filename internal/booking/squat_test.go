@@ -1,0 +1,95 @@
+package booking_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestDeskVerificationVoidsASquattersBookings is the reviewer's scenario: an
+// account that knows only a person's ID number adds it under a false name
+// and books a pediatrics clinic; the person's own account is refused the
+// clinic and another that day (person_booked_elsewhere, counted by
+// identity) and sees nothing made by others. The desk verifies the card's
+// name with the person's account phone: the squatter's booking is void —
+// cancelled for the hospital (never late), audited, its maker told — its
+// slot is given back, and the person books it. The near miss: a family
+// member's booking made by another account under the verified name stands.
+func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	clinic := h.session(sessionOpts{online: 1, dept: "Pediatrics"})
+	other := h.session(sessionOpts{online: 2, dept: "Pediatrics", period: "afternoon"})
+	later := h.session(sessionOpts{online: 2, dept: "Dermatology", day: h.day.AddDate(0, 0, 1)})
+	person := h.person("真名字")
+	squatter := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "假名字"})
+	sb := h.mustBook(squatter, 1, clinic, "")
+	family := h.userOf(h.person("赵强"), person)
+	fb := h.mustBook(family, 1, later, "")
+	owner := h.userOf(person)
+
+	_, err := h.book(owner, 0, other, "")
+	wantUniform(t, "the owner books another pediatrics clinic that day", err)
+	_, err = h.book(owner, 0, clinic, "")
+	wantUniform(t, "the owner books the squatter's clinic", err)
+	if m := h.madeByOthers(owner); len(m.Bookings) != 0 {
+		t.Errorf("the unverified owner sees %d bookings made by others, want none", len(m.Bookings))
+	}
+
+	clerk := h.staff(booking.RoleClerk)
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: owner.phone})
+	testenv.Must(t, err, "the desk verifies the owner's card with the owner's account phone")
+
+	got, err := h.svc.Booking(h.ctx, squatter.actor, sb.ID)
+	testenv.Must(t, err, "the squatter reads its booking")
+	if got.Status != booking.StatusCancelled || got.LateCancel {
+		t.Errorf("the squatter's booking = %s (late %v), want cancelled, not late", got.Status, got.LateCancel)
+	}
+	if got, err := h.svc.Booking(h.ctx, family.actor, fb.ID); err != nil || got.Status != booking.StatusConfirmed {
+		t.Errorf("the family's booking under the verified name = %+v, %v; want it confirmed", got, err)
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'cancelled' AND booking_id = $1 AND reason = 'name_disproved'
+		AND staff_id = $2`, sb.ID, clerk.AccountID); n != 1 {
+		t.Errorf("name_disproved cancellation events of the squatter's booking = %d, want 1", n)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND actor_id = $2
+		AND reason LIKE '%name_disproved%'`, "booking:"+sb.ID, clerk.AccountID); n != 1 {
+		t.Errorf("audit entries of the void = %d, want 1", n)
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'cancelled' AND booking_id = $1`, fb.ID); n != 0 {
+		t.Errorf("cancellation events of the family's booking = %d, want none", n)
+	}
+
+	h.placeReturned()
+	if _, err := h.book(owner, 0, clinic, ""); err != nil {
+		t.Errorf("the owner books the clinic after the desk: %v, want the returned slot", err)
+	}
+
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notify")
+	toldOf := func(u user) []string {
+		ns, _, err := h.svc.MyNotifications(h.ctx, u.actor)
+		testenv.Must(t, err, "notifications")
+		var told []string
+		for _, n := range ns {
+			if strings.Contains(n.Body, "not the name you booked them under") {
+				told = append(told, n.Body)
+			}
+		}
+		return told
+	}
+	if told := toldOf(squatter); len(told) != 1 || !strings.Contains(told[0], "该预约已作废") {
+		t.Errorf("the squatter was told %q; want the void, in Chinese and English", told)
+	}
+	if told := toldOf(family); len(told) != 0 {
+		t.Errorf("the family was told %q; its booking stands", told)
+	}
+	if m := h.madeByOthers(owner); slices.ContainsFunc(m.Bookings, func(b booking.Booking) bool {
+		return b.ID == sb.ID && b.Status == booking.StatusConfirmed
+	}) {
+		t.Errorf("the owner sees the squatter's booking still confirmed")
+	}
+	h.checkClean()
+}
