@@ -44,7 +44,10 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	nearEntry := h.session(sessionOpts{online: 3, dept: "Cardiology", period: "evening"})
 	person := h.person("王芳")
 	p := h.userOf(person)
-	maker := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "王方"})
+	// The maker gives P's true name: what another account made under a
+	// name the desk disproves is void once it verifies P's
+	// (TestDeskVerificationVoidsASquattersBookings).
+	maker := h.userOf(h.person("李娜"), person)
 	family := h.userOf(h.person("赵强"), person)
 	h.mustBook(h.user(1), 0, full, "") // sold out: the waitlist is open
 

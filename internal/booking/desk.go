@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -645,8 +646,8 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		// The name is verified (committed); what is left is repeated by
 		// the same verification again, which voids only what is still
 		// there.
-		return Identity{}, fmt.Errorf("the name is verified, but %d of the person's bookings made under another name "+
-			"could not be voided yet; verify the card again to finish: %w", n, err)
+		return Identity{}, fmt.Errorf("the name is verified, but %d of the bookings, lottery entries or waitlist places made for the person under "+
+			"another name could not be voided yet; verify the card again to finish: %w", n, err)
 	}
 	return card.Identity, nil
 }
@@ -671,7 +672,9 @@ const reasonNameDisproved = "name_disproved"
 // bookings under another name (the desk cancels those by hand,
 // registration_error). It runs after the verification commits: it returns
 // how many it could not void and the first error; a repeat of the
-// verification finishes them.
+// verification finishes them. Another account's lottery entries (still
+// entered) and waiting waitlist places under another name are withdrawn
+// and taken off alike.
 func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identity) (int, error) {
 	now := s.cfg.Now()
 	// A day back: a visit date is the hospital's civil date, and a session
@@ -690,6 +693,13 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 	}
 	cat := s.catalog.Load()
 	failed, first := 0, error(nil)
+	fail := func(what, id string, err error) {
+		s.log.Warn("void a "+what+" made under a disproved name; verify again to finish", "id", id, "err", err)
+		failed++
+		if first == nil {
+			first = err
+		}
+	}
 	for _, b := range bs {
 		if b.Status != StatusConfirmed || b.AccountID == "" || b.AccountID == self || b.NameHash == "" ||
 			b.NameHash == string(person.NameHash) {
@@ -702,14 +712,92 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		how := cancelHow{reason: reasonNameDisproved, deskReason: "(" + reasonNameDisproved + "): the desk verified another name for the person",
 			onsite: ok && !now.Before(sess.StartsAt)}
 		if _, err := s.cancel(ctx, actor, b, sess, ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
-			s.log.Warn("void a booking under a disproved name; verify again to finish", "booking_id", b.ID, "err", err)
-			failed++
-			if first == nil {
-				first = err
+			fail("booking", b.ID, err)
+		}
+	}
+	// Lottery entries and waiting places another account made: an entry
+	// names its claim (its name hash), a place its patient's, or the
+	// caller's an operator gave.
+	others := self
+	if others == "" {
+		others = noAccount
+	}
+	made, err := s.store.MadeByOthers(ctx, person.ID, others, now.Format(time.DateOnly), now)
+	if err != nil {
+		return failed + 1, cmp.Or(first, err)
+	}
+	for _, e := range made.Entries {
+		if e.Status != EntryEntered || e.NameHash == "" || e.NameHash == string(person.NameHash) {
+			continue
+		}
+		if err := s.voidEntry(ctx, actor, e, now); err != nil && !errors.Is(err, ErrEntryClosed) {
+			fail("lottery entry", e.ID, err)
+		}
+	}
+	for _, w := range made.Waitlist {
+		if w.Status != WaitlistWaiting {
+			continue
+		}
+		name := w.NameHash
+		if name == "" && w.PatientID != "" {
+			p, err := s.store.Patient(ctx, w.PatientID)
+			if err != nil {
+				fail("waitlist place", w.ID, err)
+				continue
 			}
+			name = p.NameHash
+		}
+		if name == "" || name == string(person.NameHash) {
+			continue
+		}
+		if err := s.voidPlace(ctx, actor, w, now); err != nil {
+			fail("waitlist place", w.ID, err)
 		}
 	}
 	return failed, first
+}
+
+// noAccount is an account id no account has: "other than no account".
+const noAccount = "00000000-0000-0000-0000-000000000000"
+
+// voidEntry withdraws a lottery entry made under a disproved name
+// (voidDisproved), as the clerk's: its quota is given back.
+func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.Time) error {
+	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: e.AccountID, PatientID: e.PatientID,
+		IdentityID: e.IdentityID, BookingID: e.ID, SessionID: e.SessionID, HospitalID: e.HospitalID, Channel: e.Channel,
+		Reason: reasonNameDisproved, StaffID: actor.AccountID}
+	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "lottery_withdrawn",
+		Target: "lottery_entry:" + e.ID, HospitalID: e.HospitalID,
+		Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn (%s): the desk verified another name for the person",
+			e.Channel, e.SessionID, reasonNameDisproved)}
+	if _, err := s.store.WithdrawEntry(ctx, e.ID, now, ev, audit); err != nil {
+		return err
+	}
+	if _, err := s.adm.ReleaseEntries(context.WithoutCancel(ctx), []EntryRef{e.ref()}, false, false); err != nil {
+		s.log.Warn("release a voided entry; reconciliation will", "entry_id", e.ID, "err", err)
+	}
+	return nil
+}
+
+// voidPlace takes a waiting place made under a disproved name off its
+// waitlist (voidDisproved), as the clerk's.
+func (s *Service) voidPlace(ctx context.Context, actor Actor, w WaitlistEntry, now time.Time) error {
+	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: w.AccountID, IdentityID: w.IdentityID,
+		PatientID: w.PatientID, SessionID: w.SessionID, HospitalID: w.HospitalID, Reason: reasonNameDisproved, StaffID: actor.AccountID}
+	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "waitlist_left",
+		Target: "waitlist:" + w.ID, HospitalID: w.HospitalID,
+		Reason: fmt.Sprintf("waitlist place of session %s taken off (%s): the desk verified another name for the person",
+			w.SessionID, reasonNameDisproved)}
+	if err := s.store.CloseWaitlist(ctx, []string{w.ID}, WaitlistCancelled, now, &ev, audit); err != nil {
+		return err
+	}
+	bg, done := s.followUp(ctx)
+	defer done()
+	if err := s.adm.LeaveWaitlist(bg, w.HospitalID, w.SessionID, w.Ref(), now); err != nil {
+		s.log.Warn("leave waitlist in redis; the session will be reconciled", "waitlist_id", w.ID, "err", err)
+		s.reconcileLater(w.SessionID)
+	}
+	return nil
 }
 
 // ReissueRequest returns a booking's slot: a patient who did not come for

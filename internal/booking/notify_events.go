@@ -112,7 +112,7 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson) || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != reasonNameDisproved) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -153,9 +153,11 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			body = told(who, "您为其候补的就诊人已由本人退出该候补："+zh, "Waitlist place left by the person it was made for: "+en)
 		case ev.Reason == reasonNameDisproved:
 			// The desk verified the person's name from their ID card, and
-			// it is not the name this account booked them under.
-			body = told(who, "经窗口核验身份证，该就诊人的真实姓名与您预约时填写的姓名不符，该预约已作废："+zh,
-				"Void: the registration desk verified this person's name from their ID card, and it is not the name you booked them under: "+en)
+			// it is not the name this account gave for them (a booking, a
+			// lottery entry or a waitlist place: voidDisproved).
+			body = told(who, "经窗口核验身份证，该就诊人的真实姓名与您填写的姓名不符，您以该姓名为其所做的预约、摇号报名或候补已作废："+zh,
+				"Void: the registration desk verified this person's name from their ID card, and it is not the name you gave; "+
+					"the booking, lottery entry or waitlist place you made for them under it is void: "+en)
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

@@ -11,7 +11,7 @@ import (
 
 // TestDeskVerificationVoidsASquattersBookings is the reviewer's scenario: an
 // account that knows only a person's ID number adds it under a false name
-// and books a pediatrics clinic; the person's own account is refused the
+// and books a pediatrics clinic (and enters a draw, joins a waitlist); the person's own account is refused the
 // clinic and another that day (person_booked_elsewhere, counted by
 // identity) and sees nothing made by others. The desk verifies the card's
 // name with the person's account phone: the squatter's booking is void —
@@ -26,11 +26,19 @@ func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
 	person := h.person("真名字")
 	squatter := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "假名字"})
 	sb := h.mustBook(squatter, 1, clinic, "")
+	// The squatter's entry in a draw and place on a sold-out session's
+	// waitlist, under the false name too.
+	draw := h.lotterySession(lotteryOpts{online: 2, dept: "Neurology", period: "evening"})
+	se := h.mustEnter(squatter, 1, draw)
+	full := h.session(sessionOpts{online: 1, dept: "Cardiology", day: h.day.AddDate(0, 0, 2)})
+	h.mustBook(h.user(1), 0, full, "")
+	sw, err := h.svc.JoinWaitlist(h.ctx, squatter.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: squatter.patients[1].ID})
+	testenv.Must(t, err, "the squatter puts the person on the waitlist")
 	family := h.userOf(h.person("赵强"), person)
 	fb := h.mustBook(family, 1, later, "")
 	owner := h.userOf(person)
 
-	_, err := h.book(owner, 0, other, "")
+	_, err = h.book(owner, 0, other, "")
 	wantUniform(t, "the owner books another pediatrics clinic that day", err)
 	_, err = h.book(owner, 0, clinic, "")
 	wantUniform(t, "the owner books the squatter's clinic", err)
@@ -62,6 +70,19 @@ func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
 		t.Errorf("cancellation events of the family's booking = %d, want none", n)
 	}
 
+	if n := h.count(`SELECT count(*) FROM lottery_entries WHERE id = $1 AND status = 'withdrawn'`, se.ID); n != 1 {
+		t.Errorf("the squatter's entry is not withdrawn")
+	}
+	if n := h.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'cancelled'`, sw.ID); n != 1 {
+		t.Errorf("the squatter's waitlist place is not taken off")
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE target IN ($1, $2) AND actor_id = $3 AND reason LIKE '%name_disproved%'`,
+		"lottery_entry:"+se.ID, "waitlist:"+sw.ID, clerk.AccountID); n != 2 {
+		t.Errorf("audit entries of the voided entry and place = %d, want 2", n)
+	}
+	if _, err := h.enter(owner, 0, draw, ""); err != nil {
+		t.Errorf("the owner enters the draw after the desk: %v", err)
+	}
 	h.placeReturned()
 	if _, err := h.book(owner, 0, clinic, ""); err != nil {
 		t.Errorf("the owner books the clinic after the desk: %v, want the returned slot", err)
@@ -74,14 +95,14 @@ func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
 		testenv.Must(t, err, "notifications")
 		var told []string
 		for _, n := range ns {
-			if strings.Contains(n.Body, "not the name you booked them under") {
+			if strings.Contains(n.Body, "it is not the name you gave") {
 				told = append(told, n.Body)
 			}
 		}
 		return told
 	}
-	if told := toldOf(squatter); len(told) != 1 || !strings.Contains(told[0], "该预约已作废") {
-		t.Errorf("the squatter was told %q; want the void, in Chinese and English", told)
+	if told := toldOf(squatter); len(told) != 3 || !strings.Contains(told[0], "已作废") {
+		t.Errorf("the squatter was told %q; want the booking's, the entry's and the place's void, in Chinese and English", told)
 	}
 	if told := toldOf(family); len(told) != 0 {
 		t.Errorf("the family was told %q; its booking stands", told)
