@@ -643,11 +643,11 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		return Identity{}, err
 	}
 	if n, err := s.voidDisproved(ctx, actor, card.Identity); err != nil {
-		// The name is verified (committed); what is left is repeated by
-		// the same verification again, which voids only what is still
-		// there.
-		return Identity{}, fmt.Errorf("the name is verified, but %d of the bookings, lottery entries or waitlist places made for the person under "+
-			"another name could not be voided yet; verify the card again to finish: %w", n, err)
+		// The name is verified (committed); what is left is voided by the
+		// same verification again, which voids only what is still there.
+		// Each failure is logged with its cause (voidDisproved).
+		return Identity{}, Errorf(ErrUnavailable, "the name is verified, but %d of the bookings, lottery entries or waitlist "+
+			"places made for the person under another name could not be voided yet; verify the card again to finish", n)
 	}
 	return card.Identity, nil
 }
