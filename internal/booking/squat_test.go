@@ -1,11 +1,15 @@
 package booking_test
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -111,6 +115,52 @@ func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
 		return b.ID == sb.ID && b.Status == booking.StatusConfirmed
 	}) {
 		t.Errorf("the owner sees the squatter's booking still confirmed")
+	}
+	h.checkClean()
+}
+
+// voidFailsOnce is a store whose first listing of what other accounts made
+// for a person fails.
+type voidFailsOnce struct {
+	*cockroach.Store
+	failed atomic.Bool
+}
+
+func (v *voidFailsOnce) MadeByOthers(ctx context.Context, identityID, accountID, fromDate string, since time.Time) (booking.MadeByOthers, error) {
+	if v.failed.CompareAndSwap(false, true) {
+		return booking.MadeByOthers{}, booking.ErrUnavailable
+	}
+	return v.Store.MadeByOthers(ctx, identityID, accountID, fromDate, since)
+}
+
+// TestDeskVerificationAgainFinishesAFailedVoid: a void that fails after the
+// verification committed answers the clerk 503 unavailable, the name
+// verified and the squatter's entry still entered; the same verification
+// again is accepted and withdraws it.
+func TestDeskVerificationAgainFinishesAFailedVoid(t *testing.T) {
+	v := &voidFailsOnce{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, wrap: func(s *cockroach.Store) booking.Store { v.Store = s; return v }})
+	draw := h.lotterySession(lotteryOpts{online: 2})
+	person := h.person("真名字")
+	squatter := h.userOf(h.person("李娜"), booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "假名字"})
+	se := h.mustEnter(squatter, 1, draw)
+	clerk := h.staff(booking.RoleClerk)
+	verify := booking.VerifyRequest{IdentityRequest: person}
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, verify)
+	wantErr(t, "the verification whose void fails", err, booking.ErrUnavailable)
+	if e, _ := booking.AsError(err); e == nil || !strings.Contains(e.Message, "verify the card again") {
+		t.Errorf("the clerk is told %v; want what to do", err)
+	}
+	if n := h.count(`SELECT count(*) FROM lottery_entries WHERE id = $1 AND status = 'entered'`, se.ID); n != 1 {
+		t.Errorf("the squatter's entry is not entered after the failed void")
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_verified' AND actor_id = $1`, clerk.AccountID); n != 1 {
+		t.Errorf("identity_verified audit entries = %d, want 1 (the verification committed)", n)
+	}
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, verify)
+	testenv.Must(t, err, "the same verification again")
+	if n := h.count(`SELECT count(*) FROM lottery_entries WHERE id = $1 AND status = 'withdrawn'`, se.ID); n != 1 {
+		t.Errorf("the squatter's entry is not withdrawn after the verification again")
 	}
 	h.checkClean()
 }
