@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -683,14 +682,11 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 	if err != nil {
 		return 1, err
 	}
-	var self string
-	if slices.ContainsFunc(bs, func(b Booking) bool { return b.AccountID != "" }) {
-		selves, err := s.store.VerifiedSelfAccounts(ctx, []string{person.ID})
-		if err != nil {
-			return 1, err
-		}
-		self = selves[person.ID]
+	selves, err := s.store.VerifiedSelfAccounts(ctx, []string{person.ID})
+	if err != nil {
+		return 1, err
 	}
+	self := selves[person.ID]
 	cat := s.catalog.Load()
 	failed, first := 0, error(nil)
 	fail := func(what, id string, err error) {
