@@ -651,8 +651,9 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	return card.Identity, nil
 }
 
-// reasonNameDisproved is the reason of a booking voided because the desk
-// verified another name for its person (voidDisproved).
+// reasonNameDisproved is the reason of a booking, lottery entry or waitlist
+// place voided because the desk verified another name for its person
+// (voidDisproved).
 const reasonNameDisproved = "name_disproved"
 
 // voidDisproved voids what another account made for the person under a
