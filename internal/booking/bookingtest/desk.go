@@ -430,3 +430,24 @@ func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef 
 func (s *Store) KeepCallerPhone(_ context.Context, _, _ string, _ []byte, _ string, _ bool, _ time.Time) error {
 	return nil
 }
+
+// VerifiedSelfAccounts maps each of identityIDs that an account holds as
+// its verified self (bound by the desk, under the verified name) to that
+// account, as the adapter's verified_self_accounts.
+func (s *Store) VerifiedSelfAccounts(_ context.Context, identityIDs []string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for _, p := range s.patients {
+		i, ok := s.identities[p.IdentityID]
+		name := p.NameHash
+		if name == "" {
+			name = string(i.NameHash)
+		}
+		if ok && slices.Contains(identityIDs, p.IdentityID) && p.IsSelf && !p.Removed && p.SelfVerified && i.NameVerified &&
+			name == string(i.NameHash) {
+			out[p.IdentityID] = p.AccountID
+		}
+	}
+	return out, nil
+}
