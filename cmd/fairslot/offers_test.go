@@ -27,25 +27,7 @@ type bookingWithOffer struct {
 // it as a plain booking; the stopped original carries the stop's reason;
 // an accepted offer reads accepted.
 func TestHeldSlotShowsItsOffer(t *testing.T) {
-	sch := schedule(t, time.Now().Add(-time.Minute), 4)
-	svc := startService(t, sch, nil)
-	admin, op := svc.staffLogin(booking.RoleAdmin, 1), svc.staffLogin(booking.RoleOperator, 2)
-	sess := sch.Sessions[0]
-	var sub struct {
-		ID string `json:"doctor_id"`
-	}
-	if r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sess.DepartmentID, "name": "Dr Substitute"}); r.status != 201 {
-		t.Fatalf("create the substitute: %d %s", r.status, r.body)
-	} else {
-		r.decode(t, &sub)
-	}
-	p := svc.newPatient(4501)
-	var mine bookingWithOffer
-	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 201 {
-		t.Fatalf("book: %d %s", r.status, r.body)
-	} else {
-		r.decode(t, &mine)
-	}
+	svc, sess, admin, op, sub, p, mine := offerFixture(t, 4501)
 	callerID := residentID(4502)
 	var theirs bookingWithOffer
 	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"caller_phone": "13912340000", "id_type": "resident_id",
@@ -139,25 +121,7 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 // offer_closed); the stop's notices read in the hospital's zone (review17
 // L).
 func TestStoppedSubstituteClosesItsOffers(t *testing.T) {
-	sch := schedule(t, time.Now().Add(-time.Minute), 4)
-	svc := startService(t, sch, nil)
-	admin, op := svc.staffLogin(booking.RoleAdmin, 1), svc.staffLogin(booking.RoleOperator, 2)
-	sess := sch.Sessions[0]
-	var sub struct {
-		ID string `json:"doctor_id"`
-	}
-	if r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sess.DepartmentID, "name": "Dr Substitute"}); r.status != 201 {
-		t.Fatalf("create the substitute: %d %s", r.status, r.body)
-	} else {
-		r.decode(t, &sub)
-	}
-	p := svc.newPatient(4601)
-	var mine bookingWithOffer
-	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 201 {
-		t.Fatalf("book: %d %s", r.status, r.body)
-	} else {
-		r.decode(t, &mine)
-	}
+	svc, sess, admin, op, sub, p, mine := offerFixture(t, 4601)
 	var theirs bookingWithOffer
 	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"caller_phone": "13912340001", "id_type": "resident_id",
 		"id_number": residentID(4602), "name": "孙老伯", "session_id": sess.ID}); r.status != 201 {
@@ -233,4 +197,29 @@ func TestStoppedSubstituteClosesItsOffers(t *testing.T) {
 			t.Errorf("a stop notice's created_at = %q; want the hospital's zone (+08:00), as the patient's notices", n.CreatedAt)
 		}
 	}
+}
+
+// offerFixture starts the service over a session released a minute ago, with
+// an administrator, an operator, a substitute doctor of the session's
+// department, and a patient (seed) who booked the session's first slot.
+func offerFixture(t *testing.T, seed int) (svc *service, sess booking.Session, admin, op string, sub struct {
+	ID string `json:"doctor_id"`
+}, p patient, mine bookingWithOffer) {
+	t.Helper()
+	sch := schedule(t, time.Now().Add(-time.Minute), 4)
+	svc = startService(t, sch, nil)
+	admin, op = svc.staffLogin(booking.RoleAdmin, 1), svc.staffLogin(booking.RoleOperator, 2)
+	sess = sch.Sessions[0]
+	if r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sess.DepartmentID, "name": "Dr Substitute"}); r.status != 201 {
+		t.Fatalf("create the substitute: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &sub)
+	}
+	p = svc.newPatient(seed)
+	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 201 {
+		t.Fatalf("book: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &mine)
+	}
+	return svc, sess, admin, op, sub, p, mine
 }
