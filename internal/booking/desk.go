@@ -844,6 +844,11 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 			return Placement{}, Errorf(ErrNotReissuable, "the patient's slot has not ended yet: they may still come until %s; reissue it then",
 				from.In(loc).Format("15:04"))
 		}
+		if open, err := s.openOffer(ctx, b.ID); err != nil {
+			return Placement{}, err
+		} else if open {
+			return s.reissueUnanswered(ctx, actor, sess, b, req, ev, audit)
+		}
 		noShow := ev
 		noShow.ID, noShow.Type, noShow.Reason = newID(), EventNoShow, "reissued at the desk"
 		bars, err := s.store.MarkNoShow(ctx, b.ID, now, s.noShowRules(b.HospitalID, now), noShow, audit)
@@ -878,6 +883,39 @@ func (s *Service) Reissue(ctx context.Context, actor Actor, req ReissueRequest) 
 		return Placement{}, Errorf(ErrNotReissuable, "the booking is %s", b.Status)
 	}
 	return s.settleOnsite(ctx, actor, sess, b, pl, "reissue")
+}
+
+// openOffer says whether booking id is a slot held with a substitute
+// doctor whose offer nobody has answered (settled in SQL or not: by a
+// reissue, after the slot's end, its time has passed).
+func (s *Service) openOffer(ctx context.Context, id string) (bool, error) {
+	offers, err := s.store.OffersOfBookings(ctx, []string{id})
+	if err != nil {
+		return false, err
+	}
+	for _, off := range offers {
+		if off.BookingID == id && off.Status == OfferOpen {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// reissueUnanswered reissues a slot held with a substitute doctor that
+// nobody accepted, the lapse job not having reached it: the offer lapses
+// as the lapse job would lapse it — the held booking cancelled without
+// penalty, never a no-show, for the patient never took the slot — and the
+// slot goes to the desk at once, as any reissued slot.
+func (s *Service) reissueUnanswered(ctx context.Context, actor Actor, sess *Session, b Booking, req ReissueRequest, ev Event, audit AuditEntry) (Placement, error) {
+	pl := Placement{Outcome: PlacedNone}
+	how := cancelHow{reason: "substitute_" + OfferLapsed, deskReason: req.Reason, onsite: true, placed: &pl}
+	if _, err := s.cancel(ctx, actor, b, sess, true, how, req.Origin); err != nil {
+		return Placement{}, err
+	}
+	if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
+		s.log.Warn("record reissue", "booking_id", b.ID, "err", err)
+	}
+	return pl, nil
 }
 
 // ReissuableFrom is when a confirmed booking nobody checked in may be

@@ -209,3 +209,78 @@ func TestLapseAfterCheckInOrCancel(t *testing.T) {
 		}
 	}()
 }
+
+// TestUnansweredHeldSlotIsNeverANoShow: a slot held with a substitute doctor
+// that nobody answered lapses — cancelled without penalty — also when the
+// lapse job has not run by the time the desk or the no-show job reaches it:
+// a clerk reissuing it lapses it and gives it on, and the no-show job leaves
+// it to the lapse job. An accepted one nobody came for is a no-show (the
+// near miss).
+func TestUnansweredHeldSlotIsNeverANoShow(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	db := h.sql()
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	clerk := h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.deskSession(deskOpts{online: 3})
+	sub := h.colleague("Cardiology", "attending physician", "")
+	var users []user
+	var held []string
+	for _, name := range []string{"张三", "李四", "王五"} {
+		u := h.userOf(h.person(name))
+		users = append(users, u)
+		held = append(held, booking.NameID(h.mustBook(u, 0, sess, "").ID, "substitute"))
+	}
+	hold := sess.StartsAt.Add(-30 * time.Minute)
+	_, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID, HoldUntil: hold})
+	testenv.Must(t, err, "stop with a substitute")
+	accepted, reissued, unanswered := held[0], held[1], held[2]
+	func() {
+		defer h.clock.at(sess.StartsAt.Add(-time.Hour))()
+		_, err := h.svc.AnswerOffer(h.ctx, users[0].actor, accepted, true, booking.Origin{})
+		testenv.Must(t, err, "accept the first offer")
+	}()
+
+	// The clerk reaches an unanswered held slot before the lapse job does.
+	func() {
+		defer h.clock.at(booking.ReissuableFrom(h.stored(reissued)))()
+		pl, err := h.svc.Reissue(h.ctx, clerk, booking.ReissueRequest{BookingID: reissued, Reason: "patient did not come"})
+		testenv.Must(t, err, "reissue an unanswered held slot")
+		if pl.Outcome != booking.PlacedPool {
+			t.Errorf("the reissued slot went %q, want to the desk's pool at once", pl.Outcome)
+		}
+	}()
+	if got := h.stored(reissued).Status; got != booking.StatusCancelled {
+		t.Errorf("reissued unanswered held slot: %s, want cancelled (its offer lapsed)", got)
+	}
+	if got := h.offerStatus(reissued); got != booking.OfferLapsed {
+		t.Errorf("reissued unanswered held slot's offer: %s, want lapsed", got)
+	}
+	db.wantCount("reissue audit entries", 1, `SELECT count(*) FROM audit_log WHERE action = 'reissue' AND target = $1`, "booking:"+reissued)
+
+	// The no-show job runs after the session, the lapse job still behind.
+	func() {
+		defer h.clock.at(sess.EndsAt.Add(time.Hour))()
+		_, _, err := h.svc.MarkNoShows(h.ctx)
+		testenv.Must(t, err, "mark no-shows")
+		if got := h.stored(accepted).Status; got != booking.StatusNoShow {
+			t.Errorf("accepted held slot nobody came for: %s, want no_show", got)
+		}
+		if got := h.stored(unanswered).Status; got != booking.StatusConfirmed {
+			t.Errorf("unanswered held slot after the no-show job: %s, want confirmed (left to the lapse job)", got)
+		}
+		n, err := h.svc.LapseOffers(h.ctx)
+		testenv.Must(t, err, "lapse offers")
+		if n != 1 {
+			t.Errorf("%d offers lapsed, want 1 (the unanswered one)", n)
+		}
+	}()
+	if got := h.stored(unanswered).Status; got != booking.StatusCancelled {
+		t.Errorf("unanswered held slot after the lapse job: %s, want cancelled", got)
+	}
+	for _, id := range []string{reissued, unanswered} {
+		db.wantCount("no-show events of an unanswered held slot", 0,
+			`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'no_show'`, id)
+		db.wantCount("late cancellations of an unanswered held slot", 0,
+			`SELECT count(*) FROM bookings WHERE id = $1 AND late_cancel`, id)
+	}
+}

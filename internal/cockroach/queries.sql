@@ -494,11 +494,15 @@ UPDATE bookings SET status = 'checked_in', checked_in_at = $2, name_hash = $3,
 -- Bookings of sessions that ended without a check-in. RETURNING feeds the
 -- events and the bar rule in the same transaction. A session ends with its
 -- last slot: extra slots (加号) lie after ends_at (booking.Session.Closes).
+-- A slot held with a substitute doctor whose offer nobody answered is left
+-- to the lapse job, which cancels it without penalty (LapseOffers): not
+-- coming to a slot one never accepted is no no-show.
 UPDATE bookings SET status = 'no_show'
  WHERE status = 'confirmed'
    AND session_id IN (SELECT s.id FROM clinic_sessions s
                        WHERE s.ends_at > $2
                          AND GREATEST(s.ends_at, (SELECT max(sl.ends_at) FROM slots sl WHERE sl.session_id = s.id)) <= $1)
+   AND NOT EXISTS (SELECT 1 FROM substitute_offers o WHERE o.booking_id = bookings.id AND o.status = 'offered')
 RETURNING id::TEXT, identity_id::TEXT, session_id::TEXT, hospital_id::TEXT, department_id::TEXT,
           doctor_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''), channel;
 
