@@ -407,6 +407,8 @@ func accessTable() map[string]row {
 		// patient's self is verified here, so both see empty lists; staff
 		// have no person of their own.
 		"GET /v1/made-by-others": {ok("/v1/made-by-others"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// A copy of the caller's own data: a patient's only.
+		"GET /v1/me/export": {ok("/v1/me/export"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		"POST /v1/phone/bookings": {func(a *access, _ string) call {
 			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
 		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},

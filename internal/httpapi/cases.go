@@ -244,17 +244,24 @@ func (s *Server) myNotifications(r *request) error {
 	if err != nil {
 		return err
 	}
-	cat := s.svc.Catalog()
 	out := struct {
 		Unread        int                 `json:"unread"`
 		Notifications []myNotificationOut `json:"notifications"`
-	}{Unread: unread, Notifications: make([]myNotificationOut, len(ns))}
-	for i, n := range ns {
-		out.Notifications[i] = myNotificationOut{ID: n.ID, Kind: n.Kind, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
-			EntryID: n.EntryID, CaseID: n.CaseID, Body: n.Body, CreatedAt: stamp(n.CreatedAt, zoneOf(cat, n.HospitalID)), Read: !n.ReadAt.IsZero()}
-	}
+	}{Unread: unread, Notifications: s.notificationViews(ns)}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
+}
+
+// notificationViews are a patient's notifications as the API answers them,
+// each time in its hospital's zone.
+func (s *Server) notificationViews(ns []booking.Notification) []myNotificationOut {
+	cat := s.svc.Catalog()
+	out := make([]myNotificationOut, len(ns))
+	for i, n := range ns {
+		out[i] = myNotificationOut{ID: n.ID, Kind: n.Kind, BookingID: n.BookingID, WaitlistID: n.WaitlistID,
+			EntryID: n.EntryID, CaseID: n.CaseID, Body: n.Body, CreatedAt: stamp(n.CreatedAt, zoneOf(cat, n.HospitalID)), Read: !n.ReadAt.IsZero()}
+	}
+	return out
 }
 
 // readNotification marks one notification read (204).

@@ -32,6 +32,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/waitlist", prefix: "/v1/waitlist", auth: true, h: s.listWaitlist},
 		{method: "DELETE", template: "/v1/waitlist/{id}", prefix: "/v1/waitlist/", param: true, auth: true, h: s.leaveWaitlist},
 		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
+		{method: "GET", template: "/v1/me/export", prefix: "/v1/me/export", auth: true, h: s.exportMine},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
 		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
@@ -500,6 +501,12 @@ func (s *Server) madeByOthers(r *request) error {
 	if err != nil {
 		return err
 	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.madeByOthersView(m))
+	return nil
+}
+
+// madeByOthersView is m as the API answers it.
+func (s *Server) madeByOthersView(m booking.MadeByOthers) madeByOthersOut {
 	cat := s.svc.Catalog()
 	out := madeByOthersOut{Bookings: []bookingByOther{}, Entries: []entryByOther{}, Waitlist: []waitlistByOther{}}
 	for _, b := range m.Bookings {
@@ -511,8 +518,7 @@ func (s *Server) madeByOthers(r *request) error {
 	for _, w := range m.Waitlist {
 		out.Waitlist = append(out.Waitlist, waitlistByOther{s.waitlistView(w), m.Makers[w.AccountID]})
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, out)
-	return nil
+	return out
 }
 
 type identityIn struct {
