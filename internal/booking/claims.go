@@ -62,6 +62,12 @@ func (s *Service) claimsAllowed(ctx context.Context, actor Actor, o Origin) erro
 // identity (idHash, its ID number's keyed hash); other errors pass
 // untouched.
 func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, idHash []byte, err error) {
+	if errors.Is(err, ErrRealNameLimited) {
+		// Recorded for the reviewers, not counted as a claim refused: the
+		// number's count may have been used up by others (realname.go).
+		s.noteClaimRefusal(actor, o, "", err)
+		return
+	}
 	if !errors.Is(err, ErrIdentityTaken) && !errors.Is(err, ErrIdentityUnverified) {
 		return
 	}

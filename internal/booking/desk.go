@@ -67,49 +67,6 @@ func (s *Service) resolve(req IdentityRequest) (person, error) {
 	}, doc: id, name: name}, nil
 }
 
-// verify asks the identity verifier about a person's name. A name the
-// verifier says is not the ID number's holder's is refused; one it confirms
-// is marked verified. A verifier that fails counts as one that cannot tell.
-//
-// The card the desk read outranks the verifier (CardOutranks): where the
-// desk verified a name for the ID number, the verifier's answer neither
-// replaces nor refuses it. Its confirmation of another name leaves that
-// name a claim, which the verified name refuses as any other claim
-// (identity_unverified); its denial of the card's name leaves that name
-// the verified one, which books. Either disagreement is logged (the
-// identity's id, never a name) for the desk to look at the card again. So
-// what a caller learns is what any claim would tell them: whether the name
-// they gave is the one the hospital holds.
-func (s *Service) verify(ctx context.Context, p *person) error {
-	v, err := s.cfg.Verifier.Verify(ctx, p.doc, p.name)
-	if err != nil {
-		s.log.Warn("identity verifier failed; the name stays a claim", "err", err)
-		return nil
-	}
-	if v == Unverifiable {
-		return nil
-	}
-	known, err := s.store.IdentityByHash(ctx, p.IDHash)
-	switch {
-	case errors.Is(err, ErrNotFound):
-	case err != nil:
-		return err
-	case known.NameVerified && known.VerifiedBy == "desk":
-		if same := string(known.NameHash) == string(p.NameHash); same != (v == NameMatches) {
-			s.log.Warn("the real-name verifier disagrees with the name the desk read from the card; the card's stands",
-				"identity_id", known.ID, "verifier_confirms", v == NameMatches)
-		}
-		return nil // a claim: the name the desk verified books, any other is refused
-	}
-	switch v {
-	case NameDiffers:
-		return ErrIdentityUnverified
-	case NameMatches:
-		p.NameVerified, p.VerifiedBy = true, "provider"
-	}
-	return nil
-}
-
 // CardOutranks says whether the name on file (known) stands against a
 // verification of another (i): a name the desk read from the ID card is
 // replaced only by the desk (a clerk's correction), never by a real-name
@@ -204,7 +161,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		}
 		if req.Channel == ChannelOnsite {
 			want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
-		} else if err := s.verify(ctx, &want); err != nil {
+		} else if err := s.verify(ctx, actor, &want); err != nil {
 			return Result{}, err
 		}
 		known, err := s.store.IdentityByHash(ctx, want.IDHash)

@@ -61,7 +61,7 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 	if isSelf && who.doc.Type == identity.BirthCertificate {
 		return Patient{}, Errorf(ErrInvalidField, "a birth certificate is a newborn's: add the child as a family member of a parent's account")
 	}
-	if err := s.verify(ctx, &who); err != nil {
+	if err := s.verify(ctx, actor, &who); err != nil {
 		return Patient{}, err
 	}
 	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: isSelf, Identity: who.Identity,

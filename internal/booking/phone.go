@@ -192,7 +192,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	if err := s.verify(ctx, &want); err != nil {
+	if err := s.verify(ctx, actor, &want); err != nil {
 		return WaitlistEntry{}, err
 	}
 	id := newID()

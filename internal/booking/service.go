@@ -79,6 +79,16 @@ type Config struct {
 	// (identity_claims_limited), so whether an ID number is registered
 	// cannot be probed for free (claims.go). nil: no limit.
 	ClaimGuard, ClaimIPGuard LoginGuard
+	// RealNameGuard and RealNameAccountGuard count the Verifier's denials
+	// (a name the register does not give the ID number) per ID number
+	// ("id:"+hex of its keyed hash) and per asking account ("acct:"+id),
+	// across instances; past either, no name for that number, or from that
+	// account, is checked for the rest of the window (429
+	// realname_checks_limited), so that a provider's match or mismatch
+	// cannot be used to guess a person's name from their number, nor the
+	// hospital's paid checks burnt (realname.go). nil: no limit. Unused
+	// with DeskOnly, which answers nothing to guess from.
+	RealNameGuard, RealNameAccountGuard LoginGuard
 	// PasswordHashers bounds how many password hashes are computed at once
 	// (half the CPUs, at least 1): each costs ~0.2 s of a core, and a login
 	// flood must not starve bookings.

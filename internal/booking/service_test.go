@@ -63,6 +63,9 @@ type harnessConfig struct {
 	loginGuard booking.LoginGuard
 	// claimGuard and claimIPGuard are booking.Config's (none when nil).
 	claimGuard, claimIPGuard booking.LoginGuard
+	// realNameGuard and realNameAccountGuard are booking.Config's (none
+	// when nil).
+	realNameGuard, realNameAccountGuard booking.LoginGuard
 	// refusalBuffer is booking.Config.RefusalBuffer.
 	refusalBuffer int
 	// metrics receives bookings and refusals (none when nil).
@@ -112,20 +115,22 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		HoldFor: cfg.holdFor,
 		Now:     clk.Now,
 		// Returned slots are due at once; placeReturned places them.
-		ReturnDelayMin: cmp.Or(cfg.returnDelay, time.Nanosecond),
-		ReturnDelayMax: cmp.Or(cfg.returnDelay, time.Nanosecond),
-		ReturnRound:    cmp.Or(cfg.returnRound, -1),
-		Detector:       cfg.detector,
-		SoldOutFor:     cfg.soldOutFor,
-		Verifier:       cfg.verifier,
-		LoginGuard:     cfg.loginGuard,
-		ClaimGuard:     cfg.claimGuard,
-		ClaimIPGuard:   cfg.claimIPGuard,
-		RefusalBuffer:  cfg.refusalBuffer,
-		Metrics:        cfg.metrics,
-		BookingWriters: cfg.bookingWriters,
-		Sender:         cfg.sender,
-		DrawPage:       cfg.drawPage,
+		ReturnDelayMin:       cmp.Or(cfg.returnDelay, time.Nanosecond),
+		ReturnDelayMax:       cmp.Or(cfg.returnDelay, time.Nanosecond),
+		ReturnRound:          cmp.Or(cfg.returnRound, -1),
+		Detector:             cfg.detector,
+		SoldOutFor:           cfg.soldOutFor,
+		Verifier:             cfg.verifier,
+		LoginGuard:           cfg.loginGuard,
+		ClaimGuard:           cfg.claimGuard,
+		ClaimIPGuard:         cfg.claimIPGuard,
+		RealNameGuard:        cfg.realNameGuard,
+		RealNameAccountGuard: cfg.realNameAccountGuard,
+		RefusalBuffer:        cfg.refusalBuffer,
+		Metrics:              cfg.metrics,
+		BookingWriters:       cfg.bookingWriters,
+		Sender:               cfg.sender,
+		DrawPage:             cfg.drawPage,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
