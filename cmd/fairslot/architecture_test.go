@@ -17,7 +17,7 @@ import (
 // draws: the domain imports no adapter, and the adapters import the domain
 // and the leaf packages, never each other; only cmd/fairslot knows them all.
 func TestAdaptersNeverImportEachOther(t *testing.T) {
-	adapters := []string{"admission", "cockroach", "httpapi", "web", "lockout"}
+	adapters := []string{"admission", "cockroach", "httpapi", "web", "lockout", "realname"}
 	for _, pkg := range append([]string{"booking"}, adapters...) {
 		p, err := build.Default.ImportDir("../../internal/"+pkg, 0)
 		if err != nil {

@@ -55,12 +55,17 @@ type common struct {
 	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
 	// claimGuards, when set (serve), builds the bounds on refused identity
 	// claims per account and per address.
-	claimGuards   func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
-	reloadTimeout time.Duration
-	refusalBuffer int
-	refusalRate   int
-	holdScore     float64
-	drawGrace     time.Duration
+	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
+	// verifier, when set (serve), is the real-name check (DeskOnly when
+	// nil); realNameGuards builds the bounds on its denials per ID number
+	// and per account.
+	verifier       booking.IdentityVerifier
+	realNameGuards func(rdb redis.UniversalClient) (id, account booking.LoginGuard, err error)
+	reloadTimeout  time.Duration
+	refusalBuffer  int
+	refusalRate    int
+	holdScore      float64
+	drawGrace      time.Duration
 	// bookingWriters and entryWriters are the group commits' batches in
 	// flight at once (booking.Config.BookingWriters, EntryWriters).
 	bookingWriters int
@@ -379,31 +384,41 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 			return nil, err
 		}
 	}
+	var realNameID, realNameAccount booking.LoginGuard
+	if c.realNameGuards != nil {
+		if realNameID, realNameAccount, err = c.realNameGuards(d.rdb); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	d.svc, err = booking.NewService(booking.Config{
-		Detector:           detector,
-		HoldFor:            c.holdFor,
-		CommitTimeout:      c.commitTimeout,
-		PasswordIterations: c.passwordIterations,
-		ReturnDelayMin:     c.returnDelayMin,
-		ReturnDelayMax:     c.returnDelayMax,
-		ReturnRound:        cmp.Or(c.returnRound, -1), // 0 on the command line: not held
-		SoldOutFor:         cmp.Or(c.soldOutFor, -1),  // 0 on the command line: off
-		EntryMemoFor:       entryMemoFor(c.entryMemoFor, c.holdFor),
-		LoginGuard:         guard,
-		ClaimGuard:         claims,
-		ClaimIPGuard:       claimsIP,
-		PasswordHashers:    c.passwordHashers,
-		ReloadTimeout:      c.reloadTimeout,
-		RefusalBuffer:      cmp.Or(c.refusalBuffer, -1),
-		RefusalRate:        c.refusalRate,
-		LotteryHoldScore:   cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
-		DrawGrace:          cmp.Or(c.drawGrace, time.Nanosecond),
-		BookingWriters:     c.bookingWriters,
-		BookingBatch:       c.bookingBatch,
-		EntryWriters:       c.entryWriters,
-		LotteryMetrics:     newLotteryMetrics(reg),
-		Metrics:            newBookingMetrics(reg),
-		CommitMetrics:      newCommitMetrics(reg),
+		Detector:             detector,
+		HoldFor:              c.holdFor,
+		CommitTimeout:        c.commitTimeout,
+		PasswordIterations:   c.passwordIterations,
+		ReturnDelayMin:       c.returnDelayMin,
+		ReturnDelayMax:       c.returnDelayMax,
+		ReturnRound:          cmp.Or(c.returnRound, -1), // 0 on the command line: not held
+		SoldOutFor:           cmp.Or(c.soldOutFor, -1),  // 0 on the command line: off
+		EntryMemoFor:         entryMemoFor(c.entryMemoFor, c.holdFor),
+		LoginGuard:           guard,
+		ClaimGuard:           claims,
+		ClaimIPGuard:         claimsIP,
+		Verifier:             c.verifier,
+		RealNameGuard:        realNameID,
+		RealNameAccountGuard: realNameAccount,
+		PasswordHashers:      c.passwordHashers,
+		ReloadTimeout:        c.reloadTimeout,
+		RefusalBuffer:        cmp.Or(c.refusalBuffer, -1),
+		RefusalRate:          c.refusalRate,
+		LotteryHoldScore:     cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
+		DrawGrace:            cmp.Or(c.drawGrace, time.Nanosecond),
+		BookingWriters:       c.bookingWriters,
+		BookingBatch:         c.bookingBatch,
+		EntryWriters:         c.entryWriters,
+		LotteryMetrics:       newLotteryMetrics(reg),
+		Metrics:              newBookingMetrics(reg),
+		CommitMetrics:        newCommitMetrics(reg),
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

@@ -51,6 +51,7 @@ type serveConfig struct {
 	healEvery       time.Duration
 	catalogWatch    time.Duration
 	watchEvery      time.Duration
+	realName        realNameConfig
 }
 
 // memoryLimitStore keeps rate counters in this instance's memory
@@ -157,6 +158,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.healEvery, "heal-every", e.Dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
 	fs.DurationVar(&c.catalogWatch, "catalog-watch", e.Dur("CATALOG_WATCH", time.Second), "how often the schedule's version in SQL is read; a change made on another instance reloads the catalog")
 	fs.DurationVar(&c.watchEvery, "watch-every", e.Dur("WATCH_EVERY", time.Second), "how often the Redis node serving each hospital is checked (a change, e.g. a failover, reconciles the hospital); the release gauges every 5×")
+	c.realName.register(fs, e)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -180,15 +182,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ip, err = redisGuard(rdb, c.redisPrefix, "claims-ip", claimIPTiers)
 		return account, ip, err
 	}
+	c.realNameGuards = func(rdb redis.UniversalClient) (id, account booking.LoginGuard, err error) {
+		return c.realName.guards(rdb, c.redisPrefix, c.limiterStore == "memory")
+	}
 	log := newLogger(stderr, c.logLevel)
 	gogc, memLimit := gcDefaults(getenv)
-	log.Info("starting", append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr, "pprof", c.pprof,
+	attrs := append(c.logAttrs(), "http_addr", c.httpAddr, "admin_addr", c.adminAddr, "pprof", c.pprof,
 		"rate_ip", c.ipRate, "rate_account", c.accountRate, "rate_store", c.limiterStore, "trusted_proxies", c.trustedProxies,
-		"gogc", gogc, "gomemlimit", memLimit)...)
+		"gogc", gogc, "gomemlimit", memLimit)
+	log.Info("starting", append(attrs, c.realName.logAttrs()...)...)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c.verifier, err = c.realName.verifier(log.With("component", "realname"), reg); err != nil {
+		return err
+	}
 	// The pool keeps every connection open, each readied for the release
 	// second's commits as it opens (cockroach.Warm), and is filled before
 	// the API listens.
@@ -345,7 +354,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, tiers []lockout.Tier, err error) {
-	errs := []error{c.common.validate()}
+	errs := []error{c.common.validate(), c.realName.validate()}
 	if tiers, err = lockout.ParseTiers(c.loginFailures); err != nil {
 		errs = append(errs, fmt.Errorf("--login-failures: %w", err))
 	}
