@@ -458,6 +458,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		f.DefValue = redactURL(f.DefValue)
 	})
+	if err := refusedSecretFlag(fs, args); err != nil {
+		return err
+	}
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return errHelp
@@ -466,6 +469,31 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return err
+}
+
+// secretFlags are the flags that would put a secret on the command line,
+// with their refusals. The flag package's own refusal repeats the value
+// ("invalid value %q for flag"), into the error and the usage it prints, so
+// parse refuses them before it (review of session 18: --secret-key's value
+// was echoed to stderr, and so the journal).
+var secretFlags = map[string]error{"secret-key": errSecretKeyFlag, "realname-secret": errRealNameSecretFlag}
+
+// refusedSecretFlag is the refusal of the first secret flag among args that
+// fs defines, or nil.
+func refusedSecretFlag(fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if err, ok := secretFlags[name]; ok && fs.Lookup(name) != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // detector is the scalper detector the service runs on its events: the same

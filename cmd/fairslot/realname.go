@@ -40,12 +40,17 @@ func (r *realNameConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&r.url, "realname-url", e.Str("REALNAME_URL", ""), "https URL of the hospital's real-name gateway (docs/operations.md); empty: none, the desk verifies names with the card")
 	fs.StringVar(&r.secretFile, "realname-secret-file", e.Str("REALNAME_SECRET_FILE", ""), "file holding the secret shared with the real-name gateway, which signs each request (required with --realname-url; never on the command line)")
 	fs.Func("realname-secret", "refused: the gateway's secret is read from --realname-secret-file, never the command line", func(string) error {
-		return errors.New("a secret on the command line shows in process listings and /debug/pprof/cmdline: put it in a file readable only by the service and pass --realname-secret-file")
+		return errRealNameSecretFlag
 	})
 	fs.StringVar(&r.caFile, "realname-ca-file", e.Str("REALNAME_CA_FILE", ""), "PEM file of the CA that signed the gateway's certificate, when not a public one (empty: the system's roots)")
 	fs.DurationVar(&r.timeout, "realname-timeout", e.Dur("REALNAME_TIMEOUT", 2*time.Second), "deadline of one real-name check; past it the name stays a claim for the desk")
 	fs.IntVar(&r.maxInFlight, "realname-max-in-flight", e.Int("REALNAME_MAX_IN_FLIGHT", 16), "real-name checks in flight at once; a check that finds none free within the timeout stays a claim for the desk")
 }
+
+// errRealNameSecretFlag is the answer to a --realname-secret on the command
+// line.
+var errRealNameSecretFlag = errors.New("a secret on the command line shows in process listings and /debug/pprof/cmdline: " +
+	"put it in a file readable only by the service and pass --realname-secret-file")
 
 // The bounds on the gateway's denials (booking.Config.RealNameGuard,
 // RealNameAccountGuard; docs/security.md, "The real-name check as an

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -171,6 +173,9 @@ func TestRealNameGatewayRefusesFakeIDs(t *testing.T) {
 			t.Errorf("verified names = %d after the gateway failed, want still 2", n)
 		}
 		logs := svc.logs.String()
+		if !strings.Contains(logs, "realname_secret=[set]") || strings.Contains(logs, "a secret shared with the gateway") {
+			t.Errorf("the start-up line does not mask the gateway's secret:\n%s", logs)
+		}
 		if !strings.Contains(logs, "real-name gateway did not answer") {
 			t.Errorf("the gateway's failure is not logged:\n%s", logs)
 		}
@@ -215,5 +220,43 @@ func TestRealNameLimitPerNumberAcrossInstances(t *testing.T) {
 	// do not.
 	if got := g.calls.Load() - calls; got != 2 {
 		t.Errorf("gateway calls past the limit = %d, want 2 (the two new holders only)", got)
+	}
+}
+
+// TestRealNameSettingsRefused: serve refuses, before it connects to
+// anything, a gateway secret on the command line, a secret file others may
+// read, a gateway without a secret (or a secret without a gateway), a short
+// secret, and a gateway URL that would carry names and numbers in clear.
+func TestRealNameSettingsRefused(t *testing.T) {
+	dir := t.TempDir()
+	private, public, short := filepath.Join(dir, "private"), filepath.Join(dir, "public"), filepath.Join(dir, "short")
+	testenv.Must(t, os.WriteFile(private, []byte("a secret shared with the gateway, 32+ bytes\n"), 0o600), "write")
+	testenv.Must(t, os.WriteFile(public, []byte("a secret shared with the gateway, 32+ bytes\n"), 0o644), "write")
+	testenv.Must(t, os.WriteFile(short, []byte("short\n"), 0o600), "write")
+	env := map[string]string{"FAIRSLOT_SECRET_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "FAIRSLOT_ADMIN_ADDR": "off",
+		"FAIRSLOT_HTTP_ADDR": "127.0.0.1:0"}
+	for _, c := range []struct {
+		name    string
+		args    []string
+		wantErr string
+	}{
+		{"secret on the command line", []string{"--realname-url", "https://gw.example/v", "--realname-secret", "s3cret-on-argv-xxxxxx"}, "--realname-secret-file"},
+		{"no secret", []string{"--realname-url", "https://gw.example/v"}, "needs --realname-secret-file"},
+		{"a secret file others can read", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", public}, "chmod o-rwx"},
+		{"a short secret", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", short}, "at least 16 bytes"},
+		{"http to another host", []string{"--realname-url", "http://gw.example/v", "--realname-secret-file", private}, "must be https"},
+		{"a secret without a gateway", []string{"--realname-secret-file", private}, "need --realname-url"},
+		{"the master key on the command line", []string{"--secret-key=s3cret-on-argv-xxxxxx"}, "--secret-key-file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"serve"}, c.args...), func(k string) string { return env[k] }, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("serve %s = %v, want an error naming %q", strings.Join(c.args, " "), err, c.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error()+out.String(), "s3cret-on-argv") {
+				t.Errorf("the refusal repeats the secret: %v\n%s", err, out.String())
+			}
+		})
 	}
 }
