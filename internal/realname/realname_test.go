@@ -39,7 +39,7 @@ type gateway struct {
 	unknown  map[string]bool // numbers the register cannot tell about
 	calls    atomic.Int64
 	refused  atomic.Int64 // calls with a bad signature or timestamp
-	// behave, when set, answers instead of the register.
+	// behave, when set (setBehave), answers instead of the register.
 	behave func(w http.ResponseWriter, r *http.Request) bool
 }
 
@@ -48,6 +48,12 @@ func newGateway(t *testing.T, now func() time.Time) *gateway {
 	g.srv = httptest.NewTLSServer(http.HandlerFunc(g.serve))
 	t.Cleanup(g.srv.Close)
 	return g
+}
+
+func (g *gateway) setBehave(b func(w http.ResponseWriter, r *http.Request) bool) {
+	g.mu.Lock()
+	g.behave = b
+	g.mu.Unlock()
 }
 
 func (g *gateway) serve(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +72,10 @@ func (g *gateway) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	if g.behave != nil && g.behave(w, r) {
+	g.mu.Lock()
+	behave := g.behave
+	g.mu.Unlock()
+	if behave != nil && behave(w, r) {
 		return
 	}
 	var req struct {
@@ -250,7 +259,7 @@ func TestFailuresAreUnverifiable(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f.g.behave = c.behave
+			f.g.setBehave(c.behave)
 			for range 2 { // never cached: asked again
 				if got := f.verify(t, id, "李梅"); got != booking.Unverifiable {
 					t.Errorf("verdict = %s, want unverifiable", verdictNames[got])
@@ -262,7 +271,7 @@ func TestFailuresAreUnverifiable(t *testing.T) {
 		})
 	}
 	t.Run("down", func(t *testing.T) {
-		f.g.behave = nil
+		f.g.setBehave(nil)
 		f.g.srv.Close()
 		if got := f.verify(t, id, "李梅"); got != booking.Unverifiable {
 			t.Errorf("verdict = %s, want unverifiable", verdictNames[got])
@@ -298,11 +307,11 @@ func TestBoundedConcurrency(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxInFlight = 1; c.Timeout = time.Minute })
 	id := residentID("11010519800101123")
 	entered, release := make(chan struct{}), make(chan struct{})
-	f.g.behave = func(w http.ResponseWriter, r *http.Request) bool {
+	f.g.setBehave(func(w http.ResponseWriter, r *http.Request) bool {
 		close(entered)
 		<-release
 		return false // then from the register
-	}
+	})
 	f.g.register[id.Number] = "李梅"
 	first := make(chan booking.Verdict)
 	go func() { v, _ := f.v.Verify(context.Background(), id, "李梅"); first <- v }()
