@@ -474,7 +474,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 // secretFlags are the flags that would put a secret on the command line,
 // with their refusals. The flag package's own refusal repeats the value
 // ("invalid value %q for flag"), into the error and the usage it prints, so
-// parse refuses them before it (review of session 18: --secret-key's value
+// parse refuses them before it (found in session 18: --secret-key's value
 // was echoed to stderr, and so the journal).
 var secretFlags = map[string]error{"secret-key": errSecretKeyFlag, "realname-secret": errRealNameSecretFlag}
 
