@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -23,7 +24,13 @@ import (
 func TestOpsKitNamesExportedMetrics(t *testing.T) {
 	admin := freeAddr(t)
 	sch := schedule(t, time.Now().Add(-time.Minute), 1)
-	svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": admin})
+	// With a real-name gateway, whose metrics exist only then.
+	gw := newRealNameGateway(t)
+	gw.holdsPatient(1)
+	gw.holdsPatient(2)
+	env := map[string]string{"FAIRSLOT_ADMIN_ADDR": admin}
+	maps.Copy(env, gw.env)
+	svc := startService(t, sch, env)
 	sess := sch.Sessions[0]
 	p1, p2 := svc.newPatient(1), svc.newPatient(2)
 	book := func(p patient) reply {
