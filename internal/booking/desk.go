@@ -243,7 +243,7 @@ func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, ver
 	if *verifies {
 		a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
 			Target: "identity:" + i.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
-		if err := s.store.VerifyName(ctx, i, "", false, a); err != nil {
+		if err := s.store.VerifyName(ctx, i, SelfBinding{}, false, a); err != nil {
 			return Identity{}, err
 		}
 		*verifies = false
@@ -556,6 +556,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
 	var accountID string
+	bind := SelfBinding{}
 	if req.AccountPhone != "" {
 		p, err := identity.NormalizePhone(req.AccountPhone)
 		if err != nil {
@@ -569,6 +570,11 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 			return Identity{}, err
 		}
 		accountID = a.ID
+		limits, err := s.accountLimits(ctx, s.cfg.Now())
+		if err != nil {
+			return Identity{}, err
+		}
+		bind = SelfBinding{AccountID: a.ID, NewPatientID: newID(), BirthYear: card.doc.BirthYear(), MaxPatients: limits.MaxPatients}
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "identity_verified", Reason: "name read from the ID card", HospitalID: actor.HospitalID}
@@ -595,23 +601,35 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if accountID != "" {
 		audit.Reason += "; self of account " + accountID
 	}
-	if err := s.store.VerifyName(ctx, card.Identity, accountID, replace, audit); err != nil {
+	if err := s.store.VerifyName(ctx, card.Identity, bind, replace, audit); err != nil {
 		return Identity{}, err
 	}
-	if n, err := s.voidDisproved(ctx, actor, card.Identity); err != nil {
-		// The name is verified (committed); what is left is voided by the
-		// same verification again, which voids only what is still there.
-		// Each failure is logged with its cause (voidDisproved).
-		return Identity{}, Errorf(ErrUnavailable, "the name is verified, but %d of the bookings, lottery entries or waitlist "+
-			"places made for the person under another name could not be voided yet; verify the card again to finish", n)
+	if err := s.cardRead(ctx, actor, card.Identity, "the name is verified"); err != nil {
+		return Identity{}, err
 	}
 	return card.Identity, nil
 }
 
-// reasonNameDisproved is the reason of a booking, lottery entry or waitlist
+// cardRead follows every desk action that read a person's name from the
+// ID card and made it their verified name — VerifyIdentity (and its
+// correction), a check-in, a walk-in's booking or entry — once the action
+// has committed (done says what committed): it voids what the card
+// disproves (voidDisproved). A void that failed in part is answered 503
+// unavailable, saying what committed and that the same verification again
+// (POST /v1/desk/identities/verify, which voids only what is still there)
+// finishes it; each failure is logged with its cause.
+func (s *Service) cardRead(ctx context.Context, actor Actor, person Identity, done string) error {
+	if n, err := s.voidDisproved(ctx, actor, person); err != nil {
+		return Errorf(ErrUnavailable, "%s, but %d of the bookings, lottery entries, waitlist places or self claims "+
+			"made for the person under another name could not be voided yet; verify the card again to finish", done, n)
+	}
+	return nil
+}
+
+// ReasonNameDisproved is the reason of a booking, lottery entry or waitlist
 // place voided because the desk verified another name for its person
 // (voidDisproved).
-const reasonNameDisproved = "name_disproved"
+const ReasonNameDisproved = "name_disproved"
 
 // voidDisproved voids what another account made for the person under a
 // name the desk's verification has just disproved: every confirmed booking
@@ -634,6 +652,21 @@ const reasonNameDisproved = "name_disproved"
 // and taken off alike.
 func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identity) (int, error) {
 	now := s.cfg.Now()
+	// Another account's self claim under another name is a self no more
+	// (VerifyName drops it in its transaction; a check-in's card did not
+	// go through it): the person's own account may then add them as its
+	// self, or the desk bind it.
+	dropped, err := s.store.DropDisprovedSelves(ctx, person.ID, person.NameHash, AuditEntry{TS: now, ActorID: actor.AccountID,
+		ActorRole: actor.Role, HospitalID: actor.HospitalID})
+	if err != nil {
+		s.log.Warn("drop a self claimed under a disproved name; verify again to finish", "identity_id", person.ID, "err", err)
+		return 1, err
+	}
+	for _, id := range dropped {
+		if p, err := s.store.Patient(ctx, id); err == nil {
+			s.patients.put(p) // no self any more
+		}
+	}
 	// A day back: a visit date is the hospital's civil date, and a session
 	// still open is never skipped for a zone's sake.
 	bs, err := s.store.BookingsOfIdentity(ctx, person.ID, now.AddDate(0, 0, -1).Format(time.DateOnly))
@@ -663,7 +696,7 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		if ok && !now.Before(sess.Closes()) {
 			continue // over: nothing to give back, nothing it holds any more
 		}
-		how := cancelHow{reason: reasonNameDisproved, deskReason: "(" + reasonNameDisproved + "): the desk verified another name for the person",
+		how := cancelHow{reason: ReasonNameDisproved, deskReason: "(" + ReasonNameDisproved + "): the desk verified another name for the person",
 			onsite: ok && !now.Before(sess.StartsAt)}
 		if _, err := s.cancel(ctx, actor, b, sess, ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
 			fail("booking", b.ID, err)
@@ -719,11 +752,11 @@ const noAccount = "00000000-0000-0000-0000-000000000000"
 func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.Time) error {
 	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: e.AccountID, PatientID: e.PatientID,
 		IdentityID: e.IdentityID, BookingID: e.ID, SessionID: e.SessionID, HospitalID: e.HospitalID, Channel: e.Channel,
-		Reason: reasonNameDisproved, StaffID: actor.AccountID}
+		Reason: ReasonNameDisproved, StaffID: actor.AccountID}
 	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "lottery_withdrawn",
 		Target: "lottery_entry:" + e.ID, HospitalID: e.HospitalID,
 		Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn (%s): the desk verified another name for the person",
-			e.Channel, e.SessionID, reasonNameDisproved)}
+			e.Channel, e.SessionID, ReasonNameDisproved)}
 	if _, err := s.store.WithdrawEntry(ctx, e.ID, now, ev, audit); err != nil {
 		return err
 	}
@@ -737,11 +770,11 @@ func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.
 // waitlist (voidDisproved), as the clerk's.
 func (s *Service) voidPlace(ctx context.Context, actor Actor, w WaitlistEntry, now time.Time) error {
 	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: w.AccountID, IdentityID: w.IdentityID,
-		PatientID: w.PatientID, SessionID: w.SessionID, HospitalID: w.HospitalID, Reason: reasonNameDisproved, StaffID: actor.AccountID}
+		PatientID: w.PatientID, SessionID: w.SessionID, HospitalID: w.HospitalID, Reason: ReasonNameDisproved, StaffID: actor.AccountID}
 	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "waitlist_left",
 		Target: "waitlist:" + w.ID, HospitalID: w.HospitalID,
 		Reason: fmt.Sprintf("waitlist place of session %s taken off (%s): the desk verified another name for the person",
-			w.SessionID, reasonNameDisproved)}
+			w.SessionID, ReasonNameDisproved)}
 	if err := s.store.CloseWaitlist(ctx, []string{w.ID}, WaitlistCancelled, now, &ev, audit); err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ var (
 	ErrPatientPending       = newErr(KindConflict, "patient_has_pending", "this family member still has a booking, a lottery entry or a waitlist place: cancel or withdraw it first")
 	ErrPatientRemoved       = newErr(KindConflict, "patient_removed", "this family member was removed from the account; add them again to book for them")
 	ErrPatientIsSelf        = newErr(KindConflict, "patient_is_self", "the account holder's own entry (本人) cannot be removed or given another relationship")
-	ErrIdentityTaken        = newErr(KindConflict, "identity_taken", "this identity is already the self-identity of another account")
+	ErrIdentityTaken        = newErr(KindConflict, "identity_taken", "this ID number is already another account's own person (本人); if it is yours, bring your ID card to a registration desk: the clerk verifies your name from it and makes this account yours")
 	ErrClaimsLimited        = newErr(KindRateLimited, "identity_claims_limited", "too many refused identity claims from this account or address today; try again tomorrow, or ask the registration desk with the ID card")
 	ErrRealNameLimited      = newErr(KindRateLimited, "realname_checks_limited", "too many names given for this ID number, or by this account, did not match the register today; try again tomorrow, or ask the registration desk with the ID card")
 	ErrVerifiedNameDiffers  = newErr(KindConflict, "verified_name_differs", "the registration desk verified another name for this ID number; check the card, and if the verified name is wrong, correct it with a reason")

@@ -112,7 +112,7 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != reasonNameDisproved) || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -151,7 +151,14 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			body = told(who, "您为其报名的就诊人已由本人撤回该摇号报名："+zh, "Lottery entry withdrawn by the person it was made for: "+en)
 		case ev.Reason == reasonLeftByPerson:
 			body = told(who, "您为其候补的就诊人已由本人退出该候补："+zh, "Waitlist place left by the person it was made for: "+en)
-		case ev.Reason == reasonNameDisproved:
+		case ev.Reason == ReasonNameDisproved && ev.SessionID == "":
+			// The desk verified the person's name from their ID card, and
+			// this account claimed them as its own (本人) under another
+			// (voidDisproved, Store.DropDisprovedSelves).
+			body = told(who, "经窗口核验身份证，该证件持有人的真实姓名与您填写的姓名不符，该就诊人已不再是本账号的本人，仅保留为其他就诊人（可删除）。",
+				"The registration desk verified this ID card holder's name, and the name you gave is not theirs: the person is no "+
+					"longer this account's own (本人); they stay on your list as another person, whom you may remove.")
+		case ev.Reason == ReasonNameDisproved:
 			// The desk verified the person's name from their ID card, and
 			// it is not the name this account gave for them (a booking, a
 			// lottery entry or a waitlist place: voidDisproved).

@@ -463,6 +463,19 @@ type AccountLimits struct {
 	MaxAccountsOnPhone int // accounts whose patients share one phone number
 }
 
+// SelfBinding is the desk's binding of a patient account as a person's
+// verified self (Store.VerifyName; none when AccountID is empty).
+type SelfBinding struct {
+	AccountID string
+	// NewPatientID, BirthYear and MaxPatients make the person the
+	// account's bound self when the account does not list them: the
+	// owner whose own add was refused identity_taken (a squatter's false
+	// self held the number) is bound in the one visit to the desk.
+	NewPatientID string
+	BirthYear    int
+	MaxPatients  int
+}
+
 // AccountPolicy is a change of the platform's account limits, as a
 // platform administrator set it, from EffectiveFrom on; the list of them is
 // the history. Accounts span hospitals, so no one hospital sets these.
@@ -792,15 +805,28 @@ type DeskStore interface {
 	EnsureIdentity(ctx context.Context, i Identity) (Identity, error)
 	// VerifyName makes name (i's name fields) the verified name of the
 	// person with i's ID hash, inserting i (with i.ID) if there is none, with
-	// the desk's audit entry; with selfAccountID, that account's patient of
-	// the identity becomes its self (taking it from any other account).
+	// the desk's audit entry. Another account's self claim of the person
+	// under another name (not bound by the desk) stops being a self, as
+	// DropDisprovedSelves drops it, in the same transaction. With
+	// bind.AccountID, that account's patient of the identity becomes its
+	// bound self (taking it from any other account); an account that does
+	// not list the person gets the row bind.NewPatientID as its bound self,
+	// under the account's patient limit (ErrTooManyPatients).
 	// Every other hospital where the person holds a confirmed booking, a
 	// lottery entry taking part or a waiting waitlist place gets a copy of
 	// the audit entry, its reason ending with AuditOfPersonHere.
 	// Another verified name is replaced only with replace (a clerk's
 	// correction), else ErrVerifiedNameDiffers. One transaction: an error
 	// leaves the person as they were.
-	VerifyName(ctx context.Context, i Identity, selfAccountID string, replace bool, a AuditEntry) error
+	VerifyName(ctx context.Context, i Identity, bind SelfBinding, replace bool, a AuditEntry) error
+	// DropDisprovedSelves ends every self claim of identity identityID
+	// that another account made under a name other than nameHash (the
+	// name the desk verified) and the desk never bound: the row stays on
+	// its account as 其他 other. Each drop is audited (self_disproved,
+	// actor and time from a) and is a cancelled event with reason
+	// name_disproved naming the account and its patient, which tells the
+	// account. It returns the patient rows dropped.
+	DropDisprovedSelves(ctx context.Context, identityID string, nameHash []byte, a AuditEntry) ([]string, error)
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
 	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call

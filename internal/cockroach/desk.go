@@ -65,18 +65,21 @@ func concurrentInsert(err error) error {
 }
 
 // VerifyName makes i's name the verified name of the person with i's ID
-// hash, inserting i (with i.ID) if nobody has it yet, and with
-// selfAccountID makes that account's patient of the identity its self
-// (dropping the self of any other account), with the audit entry: all in
-// one transaction, so a refusal changes nothing; every other hospital where
-// the person holds a confirmed booking, a lottery entry or a waiting
-// waitlist place gets a copy of the entry (insert_audit_of_person). Another
-// verified name is replaced only with replace (ErrVerifiedNameDiffers
-// otherwise). An account
-// that does not hold the identity is ErrPatientNotFound; a person that
-// another transaction inserted meanwhile under another id, ErrUnavailable.
-func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountID string, replace bool, a booking.AuditEntry) (rerr error) {
+// hash, inserting i (with i.ID) if nobody has it yet; drops another
+// account's self claim of the person under another name
+// (dropDisprovedSelves); and with bind.AccountID makes that account's
+// patient of the identity its bound self (dropping the self of any other
+// account), adding the row bind.NewPatientID when the account does not
+// list the person: with the audit entry, all in one transaction, so a
+// refusal changes nothing; every other hospital where the person holds a
+// confirmed booking, a lottery entry or a waiting waitlist place gets a
+// copy of the entry (insert_audit_of_person). Another verified name is
+// replaced only with replace (ErrVerifiedNameDiffers otherwise). An
+// account at its patient limit is ErrTooManyPatients; a person that another
+// transaction inserted meanwhile under another id, ErrUnavailable.
+func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking.SelfBinding, replace bool, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
+	selfAccountID := bind.AccountID
 	err := s.db.Tx(ctx, "verify_name", func(tx pgx.Tx) error {
 		id, err := ensureIdentity(ctx, tx, i, a.TS, replace)
 		if err != nil {
@@ -102,6 +105,11 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 				}
 			}
 		}
+		// Before the binding: the person's self under a disproved name is
+		// no self any more, whichever account the desk binds.
+		if _, err := dropDisprovedSelves(ctx, tx, i.ID, i.NameHash, a); err != nil {
+			return err
+		}
 		if selfAccountID != "" {
 			if _, err := tx.Exec(ctx, q("drop_self"), i.ID, selfAccountID); err != nil {
 				return err
@@ -116,7 +124,10 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 				return err
 			}
 			if tag.RowsAffected() == 0 {
-				return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person; add them first, then verify")
+				if err := addBoundSelf(ctx, tx, i, bind, a.TS); err != nil {
+					return err
+				}
+				a.Reason += "; added to the account, which did not list the person"
 			}
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
@@ -125,6 +136,72 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, selfAccountI
 		return insertAuditOfPerson(ctx, tx, i.ID, a)
 	})
 	return concurrentInsert(err)
+}
+
+// addBoundSelf puts the person on the account the desk binds when it does
+// not list them (its own add was refused: another account's self held the
+// number), as its bound self: a row it removed before comes back.
+func addBoundSelf(ctx context.Context, tx pgx.Tx, i booking.Identity, bind booking.SelfBinding, at time.Time) error {
+	if bind.NewPatientID == "" {
+		return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person; add them first, then verify")
+	}
+	var n int
+	if err := tx.QueryRow(ctx, q("count_patients"), bind.AccountID).Scan(&n); err != nil {
+		return err
+	}
+	if n >= bind.MaxPatients {
+		return booking.Errorf(booking.ErrTooManyPatients, "that account already has %d patients, the most an account may have: "+
+			"the holder removes one first", bind.MaxPatients)
+	}
+	_, err := tx.Exec(ctx, q("add_bound_self"), bind.NewPatientID, bind.AccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked,
+		bind.BirthYear, at)
+	return err
+}
+
+// DropDisprovedSelves is booking.Store's: one transaction.
+func (s *Store) DropDisprovedSelves(ctx context.Context, identityID string, nameHash []byte, a booking.AuditEntry) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var dropped []string
+	err := s.db.Tx(ctx, "drop_disproved_selves", func(tx pgx.Tx) error {
+		var err error
+		dropped, err = dropDisprovedSelves(ctx, tx, identityID, nameHash, a)
+		return err
+	})
+	return dropped, err
+}
+
+// dropDisprovedSelves ends, within tx, every unbound self claim of the
+// identity under a name other than nameHash (the desk's verified name):
+// each row stays on its account as 其他 other, audited (self_disproved, as
+// a's actor at a's time) with a cancelled event (name_disproved) that the
+// notify job tells the account of. It returns the rows dropped.
+func dropDisprovedSelves(ctx context.Context, tx pgx.Tx, identityID string, nameHash []byte, a booking.AuditEntry) ([]string, error) {
+	type row struct{ patientID, accountID string }
+	rows, _ := tx.Query(ctx, q("drop_disproved_selves"), identityID, nameHash)
+	dropped, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.patientID, &x.accountID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(dropped))
+	for k, d := range dropped {
+		ids[k] = d.patientID
+		ev := booking.Event{ID: booking.NewID(), TS: a.TS, Type: booking.EventCancelled, AccountID: d.accountID, PatientID: d.patientID,
+			IdentityID: identityID, HospitalID: a.HospitalID, Reason: booking.ReasonNameDisproved, StaffID: a.ActorID}
+		if err := insertEvent(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		audit := booking.AuditEntry{ID: booking.NewID(), TS: a.TS, ActorID: a.ActorID, ActorRole: a.ActorRole, Action: "self_disproved",
+			Target: "patient:" + d.patientID, HospitalID: a.HospitalID,
+			Reason: "account " + d.accountID + " claimed the person as its own (本人) under another name than the one the desk " +
+				"verified from the ID card (" + booking.ReasonNameDisproved + "): the person stays on its list as 其他 other"}
+		if err := insertAudit(ctx, tx, audit); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // AccountHasIdentity reports whether an identity is on an account's list.

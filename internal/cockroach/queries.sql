@@ -178,6 +178,25 @@ UPDATE patients SET name_hash = $2, name_sealed = $3, name_masked = $4
  WHERE identity_id = $1 AND is_self AND self_verified_at IS NOT NULL AND removed_at IS NULL
 RETURNING account_id::TEXT;
 
+-- name: drop_disproved_selves
+-- The desk verified name $2 for identity $1: a self claim of it under
+-- another name that the desk never bound is no self (the row stays on its
+-- account as 其他 other). RETURNING the row and its account.
+UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL
+ WHERE identity_id = $1 AND is_self AND self_verified_at IS NULL AND removed_at IS NULL
+   AND name_hash IS NOT NULL AND name_hash <> $2
+RETURNING id::TEXT, account_id::TEXT;
+
+-- name: add_bound_self
+-- The desk binds an account that does not list the person: the row is
+-- added (or a removed one comes back) as the account's self, bound.
+INSERT INTO patients (id, account_id, identity_id, is_self, name_hash, name_sealed, name_masked, relationship, birth_year,
+                      self_verified_at)
+VALUES ($1, $2, $3, true, $4, $5, $6, 'self', NULLIF($7::INT, 0), $8)
+ON CONFLICT (account_id, identity_id) DO UPDATE
+   SET removed_at = NULL, is_self = true, relationship = 'self', name_hash = excluded.name_hash,
+       name_sealed = excluded.name_sealed, name_masked = excluded.name_masked, self_verified_at = excluded.self_verified_at;
+
 -- name: drop_self
 -- The member stays on the account, no longer its holder: 其他 other.
 UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL

@@ -217,7 +217,7 @@ var zhMessages = map[string]string{
 	"person_booked_elsewhere": "该就诊人已有预约、摇号报名或候补，与本次预约冲突。若不是本账号办理的，本人持身份证到挂号窗口核验后，可在自己的账户中查看并取消。",
 	"phone_taken":             "该手机号已注册。",
 	"patient_exists":          "该就诊人已在列表中。",
-	"identity_taken":          "该证件已是另一账号的本人。",
+	"identity_taken":          "该证件已是另一账号的本人。如果这是您本人的证件，请携带身份证到挂号窗口，工作人员核验姓名后会将其绑定到本账号（请告知本账号的手机号）。",
 	"identity_claims_limited": "今日本账号或本网络被拒绝的证件添加次数过多，请明天再试，或携身份证到挂号窗口办理。",
 	"realname_checks_limited": "该证件号码或本账号今日与登记信息不符的次数过多，请明天再试，或携身份证到挂号窗口核验。",
 	"self_exists":             "本账号已有“本人”。",

@@ -249,27 +249,42 @@ func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
 
 // VerifyName makes i's name the verified name of the person with i's ID
 // hash (the desk read the card), inserting i if there is none, with the
-// audit entry; with selfAccountID, that account's patient of the identity
-// becomes its self, taking it from any other account, and the account's
-// other self stops being it. An account that does not list the identity is
-// ErrPatientNotFound; another verified name without replace,
-// ErrVerifiedNameDiffers; either changes nothing.
-func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID string, replace bool, a booking.AuditEntry) error {
+// audit entry; another account's unbound self under another name stops
+// being a self (DropDisprovedSelves); with bind.AccountID, that account's
+// patient of the identity becomes its self, taking it from any other
+// account, and the account's other self stops being it. An account that
+// does not list the identity gets the row bind.NewPatientID (none given:
+// ErrPatientNotFound; at its limit: ErrTooManyPatients); another verified
+// name without replace, ErrVerifiedNameDiffers; either changes nothing.
+func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.SelfBinding, replace bool, a booking.AuditEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	selfAccountID := bind.AccountID
 	who, ok := s.byHash(i.IDHash)
 	if ok && who.ID != i.ID {
 		return booking.ErrUnavailable
 	}
 	if selfAccountID != "" {
-		found := false
+		found, n := false, 0
 		for _, p := range s.patients {
-			found = found || (p.AccountID == selfAccountID && p.IdentityID == i.ID)
+			found = found || (p.AccountID == selfAccountID && p.IdentityID == i.ID && !p.Removed)
+			if p.AccountID == selfAccountID && !p.Removed {
+				n++
+			}
 		}
-		if !found {
+		switch {
+		case found:
+		case bind.NewPatientID == "":
 			return booking.ErrPatientNotFound
+		case n >= bind.MaxPatients:
+			return booking.ErrTooManyPatients
+		default:
+			s.patients[bind.NewPatientID] = booking.Patient{ID: bind.NewPatientID, AccountID: selfAccountID, IdentityID: i.ID,
+				IdentityKey: i.Key(), IDType: i.IDType, MaskedID: i.NumberMasked, NameHash: string(i.NameHash), MaskedName: i.NameMasked,
+				Relationship: booking.RelSelf, BirthYear: bind.BirthYear, CreatedAt: a.TS}
 		}
 	}
+	s.dropDisprovedSelves(i.ID, i.NameHash, a)
 	if !ok {
 		who = i
 		who.VerifiedBy = verifiedBy(i)
@@ -300,6 +315,31 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, selfAccountID 
 	s.audit = append(s.audit, a)
 	s.auditOfPerson(i.ID, a)
 	return nil
+}
+
+// DropDisprovedSelves is booking.Store's (queries.sql's drop_disproved_selves).
+func (s *Store) DropDisprovedSelves(_ context.Context, identityID string, nameHash []byte, a booking.AuditEntry) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropDisprovedSelves(identityID, nameHash, a), nil
+}
+
+func (s *Store) dropDisprovedSelves(identityID string, nameHash []byte, a booking.AuditEntry) []string {
+	var dropped []string
+	for _, id := range slices.Sorted(maps.Keys(s.patients)) {
+		p := s.patients[id]
+		if p.IdentityID != identityID || !p.IsSelf || p.SelfVerified || p.Removed || p.NameHash == "" || p.NameHash == string(nameHash) {
+			continue
+		}
+		p.IsSelf, p.Relationship = false, booking.RelOther
+		s.patients[id] = p
+		dropped = append(dropped, id)
+		s.events = append(s.events, booking.Event{ID: booking.NewID(), TS: a.TS, Type: booking.EventCancelled, AccountID: p.AccountID,
+			PatientID: id, IdentityID: identityID, HospitalID: a.HospitalID, Reason: booking.ReasonNameDisproved, StaffID: a.ActorID})
+		s.audit = append(s.audit, booking.AuditEntry{ID: booking.NewID(), TS: a.TS, ActorID: a.ActorID, ActorRole: a.ActorRole,
+			Action: "self_disproved", Target: "patient:" + id, HospitalID: a.HospitalID})
+	}
+	return dropped
 }
 
 // auditOfPerson copies a change's audit entry to every other hospital

@@ -452,8 +452,12 @@ func (unimplementedStore) UpdateSession(_ context.Context, _ booking.Session, _ 
 	panic(unimplemented("Store.UpdateSession"))
 }
 
-func (unimplementedStore) VerifyName(_ context.Context, _ booking.Identity, _ string, _ booking.AuditEntry) error {
+func (unimplementedStore) VerifyName(_ context.Context, _ booking.Identity, _ booking.SelfBinding, _ bool, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.VerifyName"))
+}
+
+func (unimplementedStore) DropDisprovedSelves(_ context.Context, _ string, _ []byte, _ booking.AuditEntry) ([]string, error) {
+	panic(unimplemented("Store.DropDisprovedSelves"))
 }
 
 func (unimplementedStore) WaitingEntries(_ context.Context, _ string) ([]booking.WaitlistEntry, error) {
