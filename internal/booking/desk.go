@@ -227,6 +227,14 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		}
 		s.keepCallerPhone(ctx, item, identityID, keep, contact) // for a call back (callback.go)
 	}
+	if err == nil && req.Channel == ChannelOnsite {
+		// A walk-in showed the card: its name is the person's verified
+		// name now (or was already), and a replay of the request finishes
+		// a void that failed.
+		if err := s.cardRead(ctx, actor, cmp.Or(r.Booking.IdentityID, r.Entry.IdentityID), "the walk-in is booked or entered"); err != nil {
+			return Result{}, err
+		}
+	}
 	return r, err
 }
 
@@ -359,7 +367,15 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	}
 	ev.Type = EventCheckedIn
 	got.ID, got.NameVerified, got.VerifiedBy = onFile.ID, true, "desk"
-	return s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
+	in, err := s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
+	if err != nil {
+		return Booking{}, err
+	}
+	// The card's name is the person's verified name now (or was already).
+	if err := s.cardRead(ctx, actor, onFile.ID, "the patient is checked in"); err != nil {
+		return Booking{}, err
+	}
+	return in, nil
 }
 
 // cardFits says whether the card the desk read (got) is booking b's
@@ -604,7 +620,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if err := s.store.VerifyName(ctx, card.Identity, bind, replace, audit); err != nil {
 		return Identity{}, err
 	}
-	if err := s.cardRead(ctx, actor, card.Identity, "the name is verified"); err != nil {
+	if err := s.cardRead(ctx, actor, card.ID, "the name is verified"); err != nil {
 		return Identity{}, err
 	}
 	return card.Identity, nil
@@ -618,8 +634,20 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 // unavailable, saying what committed and that the same verification again
 // (POST /v1/desk/identities/verify, which voids only what is still there)
 // finishes it; each failure is logged with its cause.
-func (s *Service) cardRead(ctx context.Context, actor Actor, person Identity, done string) error {
-	if n, err := s.voidDisproved(ctx, actor, person); err != nil {
+//
+// It voids against the person's verified name as the store holds it, read
+// afresh, not the card's: a replayed walk-in's request, or a correction
+// committed in between, never voids under a name the desk no longer holds.
+func (s *Service) cardRead(ctx context.Context, actor Actor, identityID, done string) error {
+	person, err := s.store.IdentityOf(ctx, identityID)
+	if err == nil && !person.NameVerified {
+		return nil // nothing verified: nothing disproved
+	}
+	n := 1
+	if err == nil {
+		n, err = s.voidDisproved(ctx, actor, person)
+	}
+	if err != nil {
 		return Errorf(ErrUnavailable, "%s, but %d of the bookings, lottery entries, waitlist places or self claims "+
 			"made for the person under another name could not be voided yet; verify the card again to finish", done, n)
 	}

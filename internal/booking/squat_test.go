@@ -164,3 +164,79 @@ func TestDeskVerificationAgainFinishesAFailedVoid(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestEveryDeskReadOfTheCardVoidsWhatItDisproves: the desk reads a
+// person's card not only when a clerk verifies it but at a check-in and at
+// a walk-in's booking, and each makes the card's name the verified one; each
+// voids what the card disproves, as VerifyIdentity does (one void,
+// voidDisproved): another account's booking under a false name is
+// cancelled name_disproved as the clerk's, another account's self claim
+// under a false name is no self any more (self_disproved). The near
+// misses stand: a family member's booking under the true name, and a phone
+// operator's booking under the false name (staff's: the desk cancels those
+// by hand).
+func TestEveryDeskReadOfTheCardVoidsWhatItDisproves(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read func(h *harness, clerk booking.Actor, person booking.IdentityRequest, own booking.Booking, clinic *booking.Session) error
+	}{
+		{"check-in", func(h *harness, clerk booking.Actor, person booking.IdentityRequest, own booking.Booking, clinic *booking.Session) error {
+			defer h.clock.at(clinic.StartsAt.Add(-30 * time.Minute))()
+			_, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{IdentityRequest: person, BookingID: own.ID})
+			return err
+		}},
+		{"walk-in", func(h *harness, clerk booking.Actor, person booking.IdentityRequest, _ booking.Booking, _ *booking.Session) error {
+			walkIn := h.deskSession(deskOpts{onsite: 1, dept: "Neurology", period: "afternoon"})
+			_, err := h.staffBook(clerk, person, walkIn, booking.ChannelOnsite, "")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessConfig{soldOutFor: -1})
+			clinic := h.deskSession(deskOpts{online: 1, onsite: 1, dept: "Pediatrics"})
+			later := h.deskSession(deskOpts{online: 2, dept: "Dermatology", day: 1})
+			other := h.deskSession(deskOpts{online: 2, dept: "Orthopedics", day: 2})
+			phone := h.deskSession(deskOpts{phone: 2, dept: "Urology", day: 3})
+			person := h.person("真名字")
+			falseName := booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: "假名字"}
+			squatter := h.userOf(h.person("李娜"), falseName)
+			sb := h.mustBook(squatter, 1, later, "")
+			falseSelf := h.userOf(falseName)
+			family := h.userOf(h.person("赵强"), person)
+			fb := h.mustBook(family, 1, other, "")
+			op := h.staff(booking.RoleOperator)
+			ob, err := h.staffBook(op, falseName, phone, booking.ChannelPhone, "13912345678")
+			testenv.Must(t, err, "an operator books the person under the false name a caller gave")
+			owner := h.userOf(h.person("王五"), person)
+			own := h.mustBook(owner, 1, clinic, "")
+
+			clerk := h.staff(booking.RoleClerk)
+			testenv.Must(t, tc.read(h, clerk, person, own, clinic), "the desk reads the person's card")
+
+			if n := h.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, sb.ID); n != 1 {
+				t.Errorf("the squatter's booking under the false name is not void")
+			}
+			if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'cancelled' AND booking_id = $1 AND reason = 'name_disproved'
+				AND staff_id = $2`, sb.ID, clerk.AccountID); n != 1 {
+				t.Errorf("name_disproved cancellations of the squatter's booking by the clerk = %d, want 1", n)
+			}
+			if n := h.count(`SELECT count(*) FROM patients WHERE id = $1 AND NOT is_self`, falseSelf.patients[0].ID); n != 1 {
+				t.Errorf("the false self is still its account's self")
+			}
+			if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'self_disproved' AND target = $1 AND actor_id = $2`,
+				"patient:"+falseSelf.patients[0].ID, clerk.AccountID); n != 1 {
+				t.Errorf("self_disproved audit entries of the false self = %d, want 1", n)
+			}
+			for what, id := range map[string]string{"the family's booking under the true name": fb.ID,
+				"the operator's booking under the false name": ob.ID} {
+				if n := h.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'confirmed'`, id); n != 1 {
+					t.Errorf("%s is not confirmed", what)
+				}
+			}
+			if n := h.count(`SELECT count(*) FROM patients WHERE account_id = $1 AND is_self`, family.actor.AccountID); n != 1 {
+				t.Errorf("the family account's own self was dropped")
+			}
+			h.checkClean()
+		})
+	}
+}
