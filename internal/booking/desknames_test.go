@@ -32,7 +32,8 @@ func (db sqlDB) nameOf(identityID string) nameOnFile {
 
 // TestRefusedDeskVerificationChangesNothing: a desk verification that is
 // refused (the account phone names an account that does not hold the
-// person) changes nothing about the person — not their name, nor who
+// person and names another as its own, or one at its patient limit)
+// changes nothing about the person — not their name, nor who
 // verified it, nor the audit log — and writes no person that was not
 // there (review14's High: the name was set in a transaction of its own
 // before the binding failed).
@@ -50,6 +51,13 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 	claimed := h.person("钱多")
 	claimant := h.userOf(claimed) // a claim nobody verified
 
+	// An account that names nobody as its own and is full: the desk would
+	// add the person as its bound self, past the patient limit.
+	full := h.user(0)
+	for i := range 5 { // the default limit (Config.Limits)
+		_, err := h.addClaim(full, h.person("家人"+string(rune('甲'+i))), false)
+		testenv.Must(t, err, "fill the account")
+	}
 	as := func(who booking.IdentityRequest, name string) booking.IdentityRequest { who.Name = name; return who }
 	tests := []struct {
 		name string
@@ -66,6 +74,8 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 			req: booking.VerifyRequest{IdentityRequest: real, AccountPhone: stranger.phone}, want: booking.ErrPatientNotFound},
 		{name: "an unverified claim, an account that does not hold the person", id: claimant.patients[0].IdentityID,
 			req: booking.VerifyRequest{IdentityRequest: as(claimed, "钱假"), AccountPhone: stranger.phone}, want: booking.ErrPatientNotFound},
+		{name: "an account with no self at its patient limit", id: claimant.patients[0].IdentityID,
+			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: full.phone}, want: booking.ErrTooManyPatients},
 		{name: "no patient account has the phone", id: claimant.patients[0].IdentityID,
 			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: "13999999999"}, want: booking.ErrPatientNotFound},
 	}

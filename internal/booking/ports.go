@@ -810,8 +810,10 @@ type DeskStore interface {
 	// DropDisprovedSelves drops it, in the same transaction. With
 	// bind.AccountID, that account's patient of the identity becomes its
 	// bound self (taking it from any other account); an account that does
-	// not list the person gets the row bind.NewPatientID as its bound self,
-	// under the account's patient limit (ErrTooManyPatients).
+	// not list the person and names nobody as its self gets the row
+	// bind.NewPatientID as its bound self, under the account's patient
+	// limit (ErrTooManyPatients); one that names another self is
+	// ErrPatientNotFound (a mistyped phone never rebinds a stranger).
 	// Every other hospital where the person holds a confirmed booking, a
 	// lottery entry taking part or a waiting waitlist place gets a copy of
 	// the audit entry, its reason ending with AuditOfPersonHere.

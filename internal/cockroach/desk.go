@@ -111,23 +111,33 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking
 			return err
 		}
 		if selfAccountID != "" {
+			var listed int
+			if err := tx.QueryRow(ctx, q("account_has_identity"), selfAccountID, i.ID).Scan(&listed); err != nil {
+				return err
+			}
+			if listed == 0 {
+				if err := mayAddBoundSelf(ctx, tx, bind); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.Exec(ctx, q("drop_self"), i.ID, selfAccountID); err != nil {
 				return err
 			}
-			// An account has one self: another patient of it that was its
-			// self stops being it.
-			if _, err := tx.Exec(ctx, q("drop_other_selves"), selfAccountID, i.ID); err != nil {
-				return err
-			}
-			tag, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked, a.TS)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				if err := addBoundSelf(ctx, tx, i, bind, a.TS); err != nil {
+			if listed == 0 {
+				if _, err := tx.Exec(ctx, q("add_bound_self"), bind.NewPatientID, selfAccountID, i.ID, i.NameHash, i.NameSealed,
+					i.NameMasked, bind.BirthYear, a.TS); err != nil {
 					return err
 				}
 				a.Reason += "; added to the account, which did not list the person"
+			} else {
+				// An account has one self: another patient of it that was
+				// its self stops being it.
+				if _, err := tx.Exec(ctx, q("drop_other_selves"), selfAccountID, i.ID); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, q("bind_self"), selfAccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked, a.TS); err != nil {
+					return err
+				}
 			}
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
@@ -138,24 +148,25 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking
 	return concurrentInsert(err)
 }
 
-// addBoundSelf puts the person on the account the desk binds when it does
-// not list them (its own add was refused: another account's self held the
-// number), as its bound self: a row it removed before comes back.
-func addBoundSelf(ctx context.Context, tx pgx.Tx, i booking.Identity, bind booking.SelfBinding, at time.Time) error {
-	if bind.NewPatientID == "" {
-		return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person; add them first, then verify")
-	}
-	var n int
-	if err := tx.QueryRow(ctx, q("count_patients"), bind.AccountID).Scan(&n); err != nil {
+// mayAddBoundSelf says whether the desk may add the person to the account
+// it binds, which does not list them: only to an account that names nobody
+// as its own (the owner whose own add was refused identity_taken), so a
+// mistyped account phone never rebinds a stranger's self; and within its
+// patient limit.
+func mayAddBoundSelf(ctx context.Context, tx pgx.Tx, bind booking.SelfBinding) error {
+	var selves, n int
+	if err := tx.QueryRow(ctx, q("account_selves_and_patients"), bind.AccountID).Scan(&selves, &n); err != nil {
 		return err
 	}
-	if n >= bind.MaxPatients {
+	switch {
+	case bind.NewPatientID == "" || selves > 0:
+		return booking.Errorf(booking.ErrPatientNotFound, "that account has not added this person, and names another as its own; "+
+			"check the phone, or have the holder add the person first")
+	case n >= bind.MaxPatients:
 		return booking.Errorf(booking.ErrTooManyPatients, "that account already has %d patients, the most an account may have: "+
 			"the holder removes one first", bind.MaxPatients)
 	}
-	_, err := tx.Exec(ctx, q("add_bound_self"), bind.NewPatientID, bind.AccountID, i.ID, i.NameHash, i.NameSealed, i.NameMasked,
-		bind.BirthYear, at)
-	return err
+	return nil
 }
 
 // DropDisprovedSelves is booking.Store's: one transaction.

@@ -187,6 +187,10 @@ UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = 
    AND name_hash IS NOT NULL AND name_hash <> $2
 RETURNING id::TEXT, account_id::TEXT;
 
+-- name: account_selves_and_patients
+-- How many selves (0 or 1) and patients an account has.
+SELECT count(*) FILTER (WHERE is_self), count(*) FROM patients WHERE account_id = $1 AND removed_at IS NULL;
+
 -- name: add_bound_self
 -- The desk binds an account that does not list the person: the row is
 -- added (or a removed one comes back) as the account's self, bound.

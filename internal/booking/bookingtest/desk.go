@@ -253,8 +253,9 @@ func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
 // being a self (DropDisprovedSelves); with bind.AccountID, that account's
 // patient of the identity becomes its self, taking it from any other
 // account, and the account's other self stops being it. An account that
-// does not list the identity gets the row bind.NewPatientID (none given:
-// ErrPatientNotFound; at its limit: ErrTooManyPatients); another verified
+// does not list the identity gets the row bind.NewPatientID (none given,
+// or the account names another self: ErrPatientNotFound; at its limit:
+// ErrTooManyPatients); another verified
 // name without replace, ErrVerifiedNameDiffers; either changes nothing.
 func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.SelfBinding, replace bool, a booking.AuditEntry) error {
 	s.mu.Lock()
@@ -265,16 +266,19 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.S
 		return booking.ErrUnavailable
 	}
 	if selfAccountID != "" {
-		found, n := false, 0
+		found, n, selves := false, 0, 0
 		for _, p := range s.patients {
 			found = found || (p.AccountID == selfAccountID && p.IdentityID == i.ID && !p.Removed)
 			if p.AccountID == selfAccountID && !p.Removed {
 				n++
+				if p.IsSelf {
+					selves++
+				}
 			}
 		}
 		switch {
 		case found:
-		case bind.NewPatientID == "":
+		case bind.NewPatientID == "" || selves > 0:
 			return booking.ErrPatientNotFound
 		case n >= bind.MaxPatients:
 			return booking.ErrTooManyPatients
