@@ -236,6 +236,15 @@ func TestEveryDeskReadOfTheCardVoidsWhatItDisproves(t *testing.T) {
 			if n := h.count(`SELECT count(*) FROM patients WHERE account_id = $1 AND is_self`, family.actor.AccountID); n != 1 {
 				t.Errorf("the family account's own self was dropped")
 			}
+			_, err = h.svc.NotifyEvents(h.ctx)
+			testenv.Must(t, err, "notify")
+			ns, _, err := h.svc.MyNotifications(h.ctx, falseSelf.actor)
+			testenv.Must(t, err, "the false self's notifications")
+			if !slices.ContainsFunc(ns, func(n booking.Notification) bool {
+				return strings.Contains(n.Body, "no longer this account's own") && strings.Contains(n.Body, "已不再是本账号的本人")
+			}) {
+				t.Errorf("the false self's account was told %+v; want that the person is no longer its own", ns)
+			}
 			h.checkClean()
 		})
 	}
