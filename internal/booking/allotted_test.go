@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -30,14 +31,26 @@ func (h *harness) cancelAt(actor booking.Actor, id string, at time.Time) bool {
 	return h.mustCancel(actor, id).LateCancel
 }
 
+// storedAllotted reads booking id as a restarted service would: through a
+// new Store over the same database, and from the bookings row's own
+// allotted column (stored when the booking is made, not derived on read).
+func (h *harness) storedAllotted(id string) (read, column bool) {
+	h.t.Helper()
+	got, err := cockroach.NewStore(h.stack.DB).Booking(h.ctx, id)
+	testenv.Must(h.t, err, "read booking %s back through a new store", id)
+	testenv.Must(h.t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT allotted FROM bookings WHERE id = $1`, id).Scan(&column),
+		"read booking %s's allotted column", id)
+	return got.Allotted, column
+}
+
 // wantGrace checks that a booking read back from SQL is allotted and that
 // the hospital promises its free cancellation until its grace ends.
 func (h *harness) wantGrace(b booking.Booking, what string) time.Time {
 	h.t.Helper()
 	got, err := h.store.Booking(h.ctx, b.ID)
 	testenv.Must(h.t, err, "read %s back", what)
-	if !got.Allotted {
-		h.t.Errorf("%s read back with Allotted false, want true", what)
+	if read, column := h.storedAllotted(b.ID); !read || !column {
+		h.t.Errorf("%s read back with Allotted %v, allotted column %v, want true and true", what, read, column)
 	}
 	hosp, _ := h.svc.Catalog().Hospital(h.hosp.ID)
 	if dl := hosp.LateAfter(got.VisitDate); !got.CreatedAt.After(dl) {
@@ -75,8 +88,8 @@ func TestDrawnAfterTheDeadlineIsFreeToCancelForAWhile(t *testing.T) {
 	own := h.session(sessionOpts{online: 1})
 	u := h.user(1)
 	b := h.mustBook(u, 0, own, "")
-	if got, _ := h.store.Booking(h.ctx, b.ID); got.Allotted {
-		t.Errorf("a booking the patient made reads Allotted")
+	if read, column := h.storedAllotted(b.ID); read || column {
+		t.Errorf("a booking the patient made reads Allotted %v, allotted column %v, want false and false", read, column)
 	}
 	if late := h.cancelAt(u.actor, b.ID, time.Now().Add(time.Minute)); !late {
 		t.Errorf("the patient's own booking cancelled a minute after it was made, past the deadline: free, want late")
@@ -100,6 +113,9 @@ func TestPromotedAfterTheDeadlineIsFreeToCancelForAWhile(t *testing.T) {
 			t.Fatalf("place %d promoted to a %s booking, want confirmed", i, b.Status)
 		}
 		ends = append(ends, h.wantGrace(b, "promoted booking"))
+		if read, column := h.storedAllotted(held[i].ID); read || column {
+			t.Errorf("booking %d the patient made reads Allotted %v, allotted column %v, want false and false", i, read, column)
+		}
 	}
 	if late := h.cancelAt(waiting[0].actor, places[0].ID, ends[0].Add(-time.Second)); late {
 		t.Errorf("promoted patient cancelling a second before the grace ends: late, want free")

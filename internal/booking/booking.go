@@ -684,9 +684,9 @@ type Booking struct {
 	CheckedInAt    time.Time
 	LateCancel     bool // cancelled after the deadline: counts as a no-show
 	// Allotted: the service made the booking for the person — a lottery
-	// draw's win or a waitlist place's promotion (in SQL: the booking's id
-	// is a lottery entry's or a waitlist place's) — so cancelling it is free
-	// for AllottedGrace after CreatedAt even past the deadline.
+	// draw's win or a waitlist place's promotion (set by the draw and the
+	// promotion, stored with the booking) — so cancelling it is free for
+	// AllottedGrace after CreatedAt even past the deadline.
 	Allotted bool
 	// Replayed is set by Service.Book when the answer repeats an earlier
 	// request's booking (same Idempotency-Key) instead of booking anew.

@@ -289,12 +289,12 @@ SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type
 -- name: insert_booking
 INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                       patient_id, identity_id, account_id, channel, status, idempotency_key,
-                      created_at, booked_by, name_hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, $16);
+                      created_at, booked_by, name_hash, allotted)
+VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
 
 -- name: insert_bookings_with_events
--- A batch of bookings ($1-$16), their events ($17-$34) and, for bookings
--- staff made, their audit entries ($35-$43: the booking each belongs to,
+-- A batch of bookings ($1-$17), their events ($18-$35) and, for bookings
+-- staff made, their audit entries ($36-$44: the booking each belongs to,
 -- then the entry), from parallel arrays in one statement: one implicit
 -- transaction, one round trip (InsertBookings). A row is refused alone,
 -- never the batch: one whose name ($16) is another than its identity's
@@ -310,15 +310,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, 
 WITH b AS (
     INSERT INTO bookings (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date,
                           patient_id, identity_id, account_id, channel, status, idempotency_key,
-                          created_at, booked_by, name_hash)
+                          created_at, booked_by, name_hash, allotted)
     SELECT t.id, t.session_id, t.slot_no, t.hospital_id, t.department_id, t.doctor_id, t.visit_date::DATE,
            t.patient_id, t.identity_id, t.account_id, t.channel, t.status, t.idempotency_key,
-           t.created_at, t.booked_by, t.name_hash
+           t.created_at, t.booked_by, t.name_hash, t.allotted
       FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::TEXT[],
                   $8::UUID[], $9::UUID[], $10::UUID[], $11::TEXT[], $12::TEXT[], $13::TEXT[],
-                  $14::TIMESTAMPTZ[], $15::UUID[], $16::BYTEA[])
+                  $14::TIMESTAMPTZ[], $15::UUID[], $16::BYTEA[], $17::BOOL[])
            AS t (id, session_id, slot_no, hospital_id, department_id, doctor_id, visit_date, patient_id,
-                 identity_id, account_id, channel, status, idempotency_key, created_at, booked_by, name_hash)
+                 identity_id, account_id, channel, status, idempotency_key, created_at, booked_by, name_hash,
+                 allotted)
      WHERE NOT EXISTS (SELECT 1 FROM identities i
                         WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
                           AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
@@ -334,9 +335,9 @@ WITH b AS (
     SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
            v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
            v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
-      FROM unnest($17::UUID[], $18::TIMESTAMPTZ[], $19::TEXT[], $20::UUID[], $21::UUID[], $22::UUID[],
-                  $23::UUID[], $24::UUID[], $25::UUID[], $26::UUID[], $27::TEXT[], $28::TEXT[],
-                  $29::TEXT[], $30::TEXT[], $31::TIMESTAMPTZ[], $32::TEXT[], $33::UUID[], $34::UUID[])
+      FROM unnest($18::UUID[], $19::TIMESTAMPTZ[], $20::TEXT[], $21::UUID[], $22::UUID[], $23::UUID[],
+                  $24::UUID[], $25::UUID[], $26::UUID[], $27::UUID[], $28::TEXT[], $29::TEXT[],
+                  $30::TEXT[], $31::TEXT[], $32::TIMESTAMPTZ[], $33::TEXT[], $34::UUID[], $35::UUID[])
            AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
                  doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
      WHERE v.booking_id IN (SELECT id FROM b)
@@ -345,8 +346,8 @@ WITH b AS (
     INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
     SELECT DISTINCT ON (a.booking_id) a.id, a.ts, a.actor_id, a.actor_role, a.action, a.target, a.reason,
            a.hospital_id
-      FROM unnest($35::UUID[], $36::UUID[], $37::TIMESTAMPTZ[], $38::UUID[], $39::TEXT[], $40::TEXT[],
-                  $41::TEXT[], $42::TEXT[], $43::UUID[])
+      FROM unnest($36::UUID[], $37::UUID[], $38::TIMESTAMPTZ[], $39::UUID[], $40::TEXT[], $41::TEXT[],
+                  $42::TEXT[], $43::TEXT[], $44::UUID[])
            AS a (booking_id, id, ts, actor_id, actor_role, action, target, reason, hospital_id)
      WHERE a.booking_id IN (SELECT id FROM b)
      ORDER BY a.booking_id
@@ -377,20 +378,14 @@ SELECT t.id::TEXT,
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash, and
--- whether the service allotted it (a draw's win or a waitlist promotion
--- takes its entry's or place's id, in the same session: two primary-key
--- probes a row; the session also tells a lottery entry's id apart from a
--- first-come booking elsewhere under the same Idempotency-Key, which
--- derives the same id). The queries below complete it with a WHERE clause
--- (bookingQuery in store.go).
+-- whether the service allotted it (stored when it was made, 0047). The
+-- queries below complete it with a WHERE clause (bookingQuery in store.go).
 SELECT b.id::TEXT, b.session_id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT,
        b.doctor_id::TEXT, b.visit_date::TEXT, b.slot_no, sl.starts_at, sl.ends_at,
        COALESCE(b.patient_id::TEXT, ''), b.identity_id::TEXT, i.id_hash,
        COALESCE(b.account_id::TEXT, ''), b.channel, b.status, b.idempotency_key, b.created_at,
        b.cancelled_at, COALESCE(b.booked_by::TEXT, ''), b.checked_in_at, b.late_cancel, b.name_hash,
-       COALESCE(b.booked_name_hash, b.name_hash),
-       EXISTS (SELECT 1 FROM lottery_entries le WHERE le.id = b.id AND le.session_id = b.session_id)
-       OR EXISTS (SELECT 1 FROM waitlist w WHERE w.id = b.id AND w.session_id = b.session_id)
+       COALESCE(b.booked_name_hash, b.name_hash), b.allotted
   FROM bookings b
   JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
   JOIN identities i ON i.id = b.identity_id;

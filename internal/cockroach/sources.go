@@ -314,7 +314,7 @@ func holdForSubstitute(ctx context.Context, tx pgx.Tx, hb heldBooking, stoppedID
 	id := booking.NameID(hb.ID, "substitute")
 	if _, err := tx.Exec(ctx, q("insert_booking"), id, x.ID, hb.SlotNo, hb.HospitalID, hb.DepartmentID, x.DoctorID, hb.VisitDate,
 		nullable(hb.PatientID), hb.IdentityID, nullable(hb.AccountID), hb.Channel, string(booking.StatusConfirmed), "", now,
-		nullable(hb.BookedBy), hb.NameHash); err != nil {
+		nullable(hb.BookedBy), hb.NameHash, false /* not allotted: its open offer has hold_until */); err != nil {
 		return err
 	}
 	ev := booking.Event{ID: booking.NewID(), TS: now, Type: booking.EventBooked, AccountID: hb.AccountID, PatientID: hb.PatientID,

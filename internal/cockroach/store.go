@@ -885,6 +885,7 @@ type bookingColumns struct {
 	channel, status, idemKey                            []string
 	created                                             []time.Time
 	name                                                [][]byte
+	allotted                                            []bool
 }
 
 func (c *bookingColumns) add(b booking.Booking) {
@@ -909,11 +910,12 @@ func (c *bookingColumns) add(b booking.Booking) {
 		h = []byte(b.NameHash)
 	}
 	c.name = append(c.name, h)
+	c.allotted = append(c.allotted, b.Allotted)
 }
 
 func (c *bookingColumns) args() []any {
 	return []any{c.id, c.session, c.slot, c.hospital, c.dept, c.doctor, c.date, c.patient, c.identity, c.account,
-		c.channel, c.status, c.idemKey, c.created, c.bookedBy, c.name}
+		c.channel, c.status, c.idemKey, c.created, c.bookedBy, c.name, c.allotted}
 }
 
 // auditArrays are staff bookings' audit entries as parallel arrays, each
@@ -949,7 +951,7 @@ func insertBooking(ctx context.Context, tx pgx.Tx, b booking.Booking) error {
 func bookingArgs(b booking.Booking) []any {
 	return []any{b.ID, b.SessionID, b.SlotNo, b.HospitalID, b.DepartmentID,
 		b.DoctorID, b.VisitDate, nullable(b.PatientID), b.IdentityID, nullable(b.AccountID), string(b.Channel),
-		string(b.Status), b.IdempotencyKey, b.CreatedAt, nullable(b.BookedBy), nullBytes(b.NameHash)}
+		string(b.Status), b.IdempotencyKey, b.CreatedAt, nullable(b.BookedBy), nullBytes(b.NameHash), b.Allotted}
 }
 
 // Booking reads one booking.
