@@ -284,6 +284,11 @@ type BookingOut struct {
 	CancelledAt  string `json:"cancelled_at,omitempty"`
 	CheckedInAt  string `json:"checked_in_at,omitempty"`
 	LateCancel   bool   `json:"late_cancel,omitempty"`
+	// FreeCancelUntil is, for a confirmed booking, until when cancelling it
+	// is free of a no-show (booking.Hospital.FreeCancelUntil: the deadline,
+	// or for a booking the service allotted 2 hours after it was made when
+	// later): what the consoles and the notices say.
+	FreeCancelUntil string `json:"free_cancel_until,omitempty"`
 	// Offer is set on a slot a substitute doctor (替诊) holds for the
 	// patient: confirmed in SQL, but theirs only once accepted.
 	Offer *offerState `json:"offer,omitempty"`
@@ -292,7 +297,23 @@ type BookingOut struct {
 }
 
 func (s *Server) bookingView(b booking.Booking) BookingOut {
-	return BookingView(b, zoneOf(s.svc.Catalog(), b.HospitalID))
+	cat := s.svc.Catalog()
+	loc := zoneOf(cat, b.HospitalID)
+	out := BookingView(b, loc)
+	out.FreeCancelUntil = freeCancelUntil(cat, b, loc, s.svc.Now())
+	return out
+}
+
+// freeCancelUntil is when cancelling b starts to count as a no-show, in
+// the hospital's zone; empty unless b is confirmed (a cancelled, checked-in
+// or missed booking has nothing left to cancel) or its hospital is gone
+// from the catalog.
+func freeCancelUntil(cat *booking.Catalog, b booking.Booking, loc *time.Location, now time.Time) string {
+	h, ok := cat.Hospital(b.HospitalID)
+	if !ok || b.Status != booking.StatusConfirmed {
+		return ""
+	}
+	return h.FreeCancelUntil(b, now).In(loc).Format(time.RFC3339)
 }
 
 // bookingViews are bs as a list or a lookup answers them: with the state of
@@ -302,14 +323,18 @@ func (s *Server) bookingViews(ctx context.Context, bs []booking.Booking) ([]Book
 	if err != nil {
 		return nil, err
 	}
-	cat, now := s.svc.Catalog(), time.Now()
+	cat, now := s.svc.Catalog(), s.svc.Now()
 	out := make([]BookingOut, len(bs))
 	for i, b := range bs {
 		loc := zoneOf(cat, b.HospitalID)
 		out[i] = BookingView(b, loc)
+		out[i].FreeCancelUntil = freeCancelUntil(cat, b, loc, now)
 		if off, ok := offers[b.ID]; ok {
 			out[i].Offer = offerStateOf(off, loc, now)
 			out[i].Offer.BookingID = ""
+			if out[i].Offer.Status == booking.OfferOpen {
+				out[i].FreeCancelUntil = "" // declining the open offer is never late: offer.hold_until
+			}
 		}
 		if sess, ok := cat.Session(b.SessionID); ok && b.Status == booking.StatusCancelled && sess.Stopped() && !b.CancelledAt.Before(sess.StoppedAt) {
 			out[i].StopReason = sess.StopReason
