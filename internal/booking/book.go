@@ -820,13 +820,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	if actor.IsStaff() || actor.Role == RoleReferrer {
 		ev.StaffID = actor.AccountID
 		audit = &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "booking_cancelled",
-			Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking cancelled for the patient", b.Channel), HospitalID: b.HospitalID}
-		if late {
-			audit.Reason += " (late)"
-		}
-		if how.deskReason != "" {
-			audit.Reason += " at the desk " + how.deskReason
-		}
+			Target: "booking:" + b.ID, Reason: cancelAuditReason(b.Channel, late, how.deskReason), HospitalID: b.HospitalID}
 		if how.auditID != "" {
 			audit.ID = how.auditID
 		}
@@ -937,4 +931,18 @@ func (s *Service) placeCancelled(ctx context.Context, actor Actor, sess *Session
 		return Placement{Outcome: PlacedNone}
 	}
 	return pl
+}
+
+// cancelAuditReason is the reason of a staff cancellation's audit entry: the
+// booking's channel, whether it was late, and a desk cancellation's code and
+// reason (deskCancelReason; empty for another).
+func cancelAuditReason(ch Channel, late bool, deskReason string) string {
+	r := fmt.Sprintf("%s booking cancelled for the patient", ch)
+	if late {
+		r += " (late)"
+	}
+	if deskReason != "" {
+		r += " at the desk " + deskReason
+	}
+	return r
 }

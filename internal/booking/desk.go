@@ -1043,8 +1043,8 @@ const (
 // have been made so) is cancelled; any other reason is ErrSlotTimePassed,
 // and a patient who did not come is reissued. With an IdempotencyKey, a
 // repeat of a cancellation that committed answers the booking as it is
-// now (Replayed, placed none), the key on another booking
-// ErrIdempotencyReuse.
+// now (Replayed, placed none); the key on another booking, or with another
+// reason code or reason, is ErrIdempotencyReuse.
 func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelRequest) (Booking, Placement, error) {
 	if actor.Role != RoleClerk {
 		return Booking{}, Placement{}, Errorf(ErrForbidden, "only registration clerks cancel at the desk")
@@ -1071,12 +1071,12 @@ func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelReq
 		// The cancellation's audit entry has the key's id: written in the
 		// transaction that cancels, it says whether this request did.
 		auditID = s.idempotentID(actor.AccountID, "desk_cancel\x00"+req.IdempotencyKey)
-		target, err := s.store.AuditTarget(ctx, auditID)
+		a, err := s.store.KeyedAudit(ctx, auditID)
 		switch {
-		case err == nil && target == "booking:"+b.ID:
+		case err == nil && a.Target == "booking:"+b.ID && deskCancelledFor(a.Reason, b.Channel, deskCancelReason(code, req.Reason)):
 			b.Replayed = true
 			return b, Placement{Outcome: PlacedNone}, nil
-		case err == nil:
+		case err == nil: // another booking, reason code or reason
 			return Booking{}, Placement{}, ErrIdempotencyReuse
 		case !errors.Is(err, ErrNotFound):
 			return Booking{}, Placement{}, err
@@ -1095,11 +1095,24 @@ func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelReq
 			"reissued (a no-show); only a booking made in error (reason_code %s: a mistyped ID number, the wrong person) is cancelled now",
 			DeskCancelRegistrationError)
 	}
-	reason := fmt.Sprintf("(%s): %s", code, strings.TrimSpace(req.Reason))
+	reason := deskCancelReason(code, req.Reason)
 	var pl Placement
 	how := cancelHow{reason: "desk " + reason, deskReason: reason, auditID: auditID, onsite: !now.Before(sess.StartsAt), placed: &pl}
 	got, err := s.cancel(ctx, actor, b, sess, ok, how, req.Origin)
 	return got, pl, err
+}
+
+// deskCancelReason is how a desk cancellation's code and reason read in
+// its audit entry (cancelAuditReason).
+func deskCancelReason(code, reason string) string {
+	return fmt.Sprintf("(%s): %s", code, strings.TrimSpace(reason))
+}
+
+// deskCancelledFor reports whether an audit entry's reason is a desk
+// cancellation's of a booking of channel ch with deskReason: the request
+// an Idempotency-Key was first used for, whether or not it was late.
+func deskCancelledFor(auditReason string, ch Channel, deskReason string) bool {
+	return auditReason == cancelAuditReason(ch, false, deskReason) || auditReason == cancelAuditReason(ch, true, deskReason)
 }
 
 // deskReason checks a clerk's reason for a desk write (a reissue, a

@@ -267,8 +267,10 @@ func TestDeskCancelAfterTheSlot(t *testing.T) {
 // TestDeskCancelReplay: a desk cancellation takes an Idempotency-Key as the
 // other desk writes do. A repeat of one that committed (its answer lost)
 // answers the booking, cancelled, instead of booking_not_active, and
-// cancels nothing more; the key on another booking is
-// idempotency_key_reused; without a key a repeat is booking_not_active.
+// cancels nothing more; the key on another booking, or on the same one
+// with another reason or reason code (review17b L4: it answered the first
+// cancellation), is idempotency_key_reused; without a key a repeat is
+// booking_not_active.
 func TestDeskCancelReplay(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	db := h.sql()
@@ -277,10 +279,13 @@ func TestDeskCancelReplay(t *testing.T) {
 	a := h.mustBook(h.user(1), 0, s, "")
 	b := h.mustBook(h.user(1), 0, s, "")
 	c := h.mustBook(h.user(1), 0, s, "")
-	cancel := func(who booking.Actor, id, key string) (booking.Booking, error) {
-		got, _, err := h.svc.DeskCancel(h.ctx, who, booking.DeskCancelRequest{BookingID: id, ReasonCode: booking.DeskCancelPatientRequest,
-			Reason: "withdraws at the window", IdempotencyKey: key})
+	cancelFor := func(who booking.Actor, id, key, code, reason string) (booking.Booking, error) {
+		got, _, err := h.svc.DeskCancel(h.ctx, who, booking.DeskCancelRequest{BookingID: id, ReasonCode: code,
+			Reason: reason, IdempotencyKey: key})
 		return got, err
+	}
+	cancel := func(who booking.Actor, id, key string) (booking.Booking, error) {
+		return cancelFor(who, id, key, booking.DeskCancelPatientRequest, "withdraws at the window")
 	}
 	first, err := cancel(clerk, a.ID, "k1")
 	testenv.Must(t, err, "cancel at the desk")
@@ -292,6 +297,14 @@ func TestDeskCancelReplay(t *testing.T) {
 	if first.Replayed {
 		t.Errorf("the first cancellation answered replayed")
 	}
+	// Padding of the reason is no other request (the reason is trimmed).
+	if again, err := cancelFor(clerk, a.ID, "k1", booking.DeskCancelPatientRequest, "  withdraws at the window "); err != nil || !again.Replayed {
+		t.Errorf("the repeat with the reason padded answered replayed %v, %v; want the first answer", again.Replayed, err)
+	}
+	_, err = cancelFor(clerk, a.ID, "k1", booking.DeskCancelPatientRequest, "withdraws at the window, came back later")
+	wantErr(t, "the key on the same booking with another reason", err, booking.ErrIdempotencyReuse)
+	_, err = cancelFor(clerk, a.ID, "k1", booking.DeskCancelRegistrationError, "withdraws at the window")
+	wantErr(t, "the key on the same booking with another reason code", err, booking.ErrIdempotencyReuse)
 	_, err = cancel(clerk, b.ID, "k1")
 	wantErr(t, "the key on another booking", err, booking.ErrIdempotencyReuse)
 	if got := h.stored(b.ID).Status; got != booking.StatusConfirmed {

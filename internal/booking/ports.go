@@ -742,10 +742,10 @@ type EventLog interface {
 	// lottery entry taking part or a waiting waitlist place, the copy's
 	// reason ending with AuditOfPersonHere (as VerifyName's).
 	RecordAuditOfPerson(ctx context.Context, identityID string, a AuditEntry) error
-	// AuditTarget is the target of the audit entry with this id
-	// (ErrNotFound when there is none): how a desk write whose id an
-	// Idempotency-Key made knows a repeat of itself.
-	AuditTarget(ctx context.Context, id string) (string, error)
+	// KeyedAudit is the audit entry with this id, its target and reason
+	// read (ErrNotFound when there is none): how a desk write whose id an
+	// Idempotency-Key made knows a repeat of itself from another request.
+	KeyedAudit(ctx context.Context, id string) (AuditEntry, error)
 }
 
 // BookingStore is the booking path's system of record: the commit, the

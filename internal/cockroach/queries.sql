@@ -975,8 +975,8 @@ SELECT round_ends_at, wait_key FROM waitlist
  WHERE session_id = $1 AND identity_id = $2 AND status = 'waiting' AND round_ends_at > $3
  ORDER BY wait_key LIMIT 1;
 
--- name: audit_target
-SELECT target FROM audit_log WHERE id = $1;
+-- name: keyed_audit
+SELECT target, reason FROM audit_log WHERE id = $1;
 
 -- name: flag_exists
 SELECT count(*) FROM flags WHERE id = $1;

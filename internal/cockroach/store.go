@@ -456,16 +456,16 @@ func insertAuditOfPerson(ctx context.Context, tx pgx.Tx, identityID string, a bo
 	return err
 }
 
-// AuditTarget is the target of the audit entry id (booking.ErrNotFound
-// when there is none).
-func (s *Store) AuditTarget(ctx context.Context, id string) (_ string, rerr error) {
+// KeyedAudit is the audit entry id, its target and reason read
+// (booking.ErrNotFound when there is none).
+func (s *Store) KeyedAudit(ctx context.Context, id string) (_ booking.AuditEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	var target string
-	err := s.db.pool.QueryRow(ctx, q("audit_target"), id).Scan(&target)
+	a := booking.AuditEntry{ID: id}
+	err := s.db.pool.QueryRow(ctx, q("keyed_audit"), id).Scan(&a.Target, &a.Reason)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", booking.ErrNotFound
+		return booking.AuditEntry{}, booking.ErrNotFound
 	}
-	return target, err
+	return a, err
 }
 
 func auditArgs(a booking.AuditEntry) []any {

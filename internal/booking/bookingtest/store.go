@@ -682,16 +682,16 @@ func (s *Store) RecordAuditOfPerson(_ context.Context, identityID string, a book
 	return nil
 }
 
-// AuditTarget is the target of the audit entry id.
-func (s *Store) AuditTarget(_ context.Context, id string) (string, error) {
+// KeyedAudit is the audit entry id.
+func (s *Store) KeyedAudit(_ context.Context, id string) (booking.AuditEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range s.audit {
 		if a.ID == id {
-			return a.Target, nil
+			return a, nil
 		}
 	}
-	return "", booking.ErrNotFound
+	return booking.AuditEntry{}, booking.ErrNotFound
 }
 
 // EventsSince lists the events at or after since, oldest first.

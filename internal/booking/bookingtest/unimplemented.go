@@ -328,8 +328,8 @@ func (unimplementedStore) PromoteWaitlist(_ context.Context, _ booking.Booking, 
 	panic(unimplemented("Store.PromoteWaitlist"))
 }
 
-func (unimplementedStore) AuditTarget(_ context.Context, _ string) (string, error) {
-	panic(unimplemented("Store.AuditTarget"))
+func (unimplementedStore) KeyedAudit(_ context.Context, _ string) (booking.AuditEntry, error) {
+	panic(unimplemented("Store.KeyedAudit"))
 }
 
 func (unimplementedStore) RecordAudit(_ context.Context, _ booking.AuditEntry) error {
