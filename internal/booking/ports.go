@@ -504,8 +504,15 @@ type AuditEntry struct {
 	// the copy's reason ends with AuditOfPersonHere).
 	HospitalID string
 	// ActorName is the staff member's work name, when the store read it
-	// with the entry (never written: the account holds it).
+	// with the entry (never written: the account holds it); empty on a copy
+	// of another hospital's action (ActorHospitalElsewhere).
 	ActorName string
+	// ActorHospitalElsewhere is, on an entry whose actor works for another
+	// hospital than the entry's (the copy of a desk action to every
+	// hospital where the person holds something), the actor's hospital:
+	// what its readers are shown with the role instead of the work name of
+	// another hospital's staff. Read, never written.
+	ActorHospitalElsewhere string
 }
 
 // Verdict is what a real-name check says of a name and an ID number.

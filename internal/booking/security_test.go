@@ -760,12 +760,19 @@ func TestWalkInVerifiesInTheOpen(t *testing.T) {
 // data, and this hospital's administrator sees it in the audit log, as a
 // verification by another hospital's clerk is (lows17: it was audited in
 // the clerk's hospital only). A lookup that finds nobody names nobody's
-// hospital: it stays in the clerk's.
+// hospital: it stays in the clerk's. This hospital's copy names the
+// clerk's hospital and role, never the clerk's work name (review17b L5: a
+// hospital's administrators read the names of another's staff).
 func TestLookupOfAnotherHospitalsPatientIsAudited(t *testing.T) {
 	h := newHarness(t, harnessConfig{soldOutFor: -1})
 	mine := h.deskSession(deskOpts{online: 2, phone: 2, onsite: 2})
 	other, _ := h.otherHospital()
-	op, theirClerk := h.staff(booking.RoleOperator), h.staffOf(booking.RoleClerk, other.ID)
+	op := h.staff(booking.RoleOperator)
+	phone := h.phone()
+	_, err := h.svc.CreateStaff(h.ctx, booking.StaffRequest{Phone: phone, Password: password, Role: booking.RoleClerk,
+		HospitalID: other.ID, Name: "窗口七号 Wang"})
+	testenv.Must(t, err, "create the other hospital's clerk with a work name")
+	theirClerk := h.login(phone)
 	ourAdmin, theirAdmin := h.staffOf(booking.RoleAdmin, h.hosp.ID), h.staffOf(booking.RoleAdmin, other.ID)
 	li := h.person("李十")
 	b, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000010")
@@ -789,8 +796,17 @@ func TestLookupOfAnotherHospitalsPatientIsAudited(t *testing.T) {
 			case a.Action != "identity_lookup" || a.ActorID != theirClerk.AccountID:
 			case a.Target == "identity:"+b.IdentityID:
 				found++
-				if here := c.admin.HospitalID == h.hosp.ID; here != strings.HasSuffix(a.Reason, booking.AuditOfPersonHere) {
+				here := c.admin.HospitalID == h.hosp.ID
+				if here != strings.HasSuffix(a.Reason, booking.AuditOfPersonHere) {
 					t.Errorf("hospital %s reads the lookup's reason %q; the copy's ends with %q", c.admin.HospitalID, a.Reason, booking.AuditOfPersonHere)
+				}
+				wantName, wantElsewhere := "窗口七号 Wang", ""
+				if here {
+					wantName, wantElsewhere = "", other.ID
+				}
+				if a.ActorName != wantName || a.ActorHospitalElsewhere != wantElsewhere || a.ActorRole != booking.RoleClerk {
+					t.Errorf("hospital %s reads the lookup's actor as name %q, hospital elsewhere %q, role %s; want %q, %q, clerk",
+						c.admin.HospitalID, a.ActorName, a.ActorHospitalElsewhere, a.ActorRole, wantName, wantElsewhere)
 				}
 			case a.Reason == "not found":
 				unknown++

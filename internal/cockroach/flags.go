@@ -249,7 +249,7 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, bef
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
 		var a booking.AuditEntry
 		var role string
-		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason, &a.HospitalID, &a.ActorName)
+		err := r.Scan(&a.ID, &a.TS, &a.ActorID, &role, &a.Action, &a.Target, &a.Reason, &a.HospitalID, &a.ActorName, &a.ActorHospitalElsewhere)
 		a.ActorRole = booking.Role(role)
 		return a, err
 	})

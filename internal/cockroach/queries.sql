@@ -755,9 +755,16 @@ ON CONFLICT (flag_id, identity_id) DO NOTHING;
 -- Of one hospital ($2), or of all with $2 empty; with $3 and $4 (the time
 -- and id of the previous page's last entry) only those after it in the
 -- page's order, which (ts, id) makes total: no entry of equal time is
--- skipped or repeated at a boundary.
+-- skipped or repeated at a boundary. The actor's work name only when the
+-- actor works for the entry's hospital or for none (the platform's): a copy
+-- of another hospital's desk action names that hospital instead
+-- (AuditEntry.ActorHospitalElsewhere; review17b L5).
 SELECT l.id::TEXT, l.ts, COALESCE(l.actor_id::TEXT, ''), l.actor_role, l.action, l.target, l.reason,
-       COALESCE(l.hospital_id::TEXT, ''), COALESCE(a.staff_name, '')
+       COALESCE(l.hospital_id::TEXT, ''),
+       CASE WHEN a.hospital_id IS NOT NULL AND l.hospital_id IS NOT NULL AND a.hospital_id <> l.hospital_id
+            THEN '' ELSE COALESCE(a.staff_name, '') END,
+       CASE WHEN a.hospital_id IS NOT NULL AND l.hospital_id IS NOT NULL AND a.hospital_id <> l.hospital_id
+            THEN a.hospital_id::TEXT ELSE '' END
   FROM audit_log l LEFT JOIN accounts a ON a.id = l.actor_id
  WHERE l.ts >= $1 AND ($2::TEXT = '' OR l.hospital_id::TEXT = $2::TEXT)
    AND ($4::UUID IS NULL OR (l.ts, l.id) < ($3::TIMESTAMPTZ, $4::UUID))

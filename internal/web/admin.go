@@ -107,6 +107,15 @@ func shortID(id string) string {
 
 func flagURL(id string) string { return "/admin/flags/" + url.PathEscape(id) }
 
+// staffElsewhere names the actor of an audit entry who works for another
+// hospital by that hospital alone.
+func staffElsewhere(cat *booking.Catalog, hospitalID string) string {
+	if h, ok := cat.Hospital(hospitalID); ok {
+		return h.Name + " 职员 Staff of " + h.Name
+	}
+	return "其他医院职员 Staff of another hospital"
+}
+
 // who names the actor of a decision or an audit entry: "you" for the
 // administrator looking, the CLI for an entry without an actor, else the
 // account's id.
@@ -532,6 +541,11 @@ func (c *Console) auditPage(r *request) error {
 			Action: labelOr(auditActionLabels, a.Action), Code: a.Action, Target: a.Target, Reason: a.Reason,
 			Mine: a.ActorID != "" && a.ActorID == r.actor.AccountID}
 		row.Who, row.WhoTitle = who(a.ActorID, a.ActorName, r.actor)
+		if a.ActorHospitalElsewhere != "" {
+			// A copy of another hospital's desk action: that hospital and
+			// the role (its own column), not the person behind it.
+			row.Who, row.WhoTitle = staffElsewhere(c.svc.Catalog(), a.ActorHospitalElsewhere), ""
+		}
 		if kind, id, ok := strings.Cut(a.Target, ":"); ok {
 			row.Target, row.TargetID = kind+":"+shortID(id), a.Target
 			if kind == "flag" {
