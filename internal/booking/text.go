@@ -88,26 +88,113 @@ func auditText(field, v string, max int) error {
 	return nil
 }
 
-// holdsPhoneNumber reports whether free text holds what reads as a phone
-// number: a run of 11 digits or more (a mainland mobile however it is
-// written, a landline with its area code), spaces, hyphens, dots and
-// brackets between them allowed. A date and a time ("2026-12-05 14:30")
-// are no run of 11; an 8-digit local landline passes (what staff type is
-// still theirs to keep out).
+// holdsPhoneNumber reports whether free text holds a phone or ID number as
+// people write it: digits in groups apart by one or two of space, hyphen,
+// dot, slash or bracket (full-width too), where some groups in a row of 3
+// digits or more each (a +86 or 0086 before them aside) make a mainland
+// mobile (11 digits, 13 to 19), a landline with its area code (0 and 2 or 3
+// digits, then a local number of 7 or 8 that starts with 2 to 9), or an ID
+// card's number (18 digits, the last maybe X, or the old 15, with a birth
+// date where it belongs); or any unbroken run of 11 digits or more. Dates,
+// times, room and slot numbers and counts have groups of 1 or 2 digits or
+// make none of these, so "2026-12-05 14:30" and "slots 1 2 3 … 10 11" pass
+// (review17b L7: a run of 11 digits however grouped was refused). A mobile
+// written in groups of 2 ("139 12 34 56 78") passes: nobody writes one so.
 func holdsPhoneNumber(v string) bool {
-	n, gap := 0, 0
-	for _, r := range v {
-		switch {
-		case unicode.IsDigit(r):
-			n, gap = n+1, 0
-			if n >= 11 {
+	for _, run := range digitRuns(v) {
+		for i := range run {
+			if len(run[i]) >= 11 && !strings.HasSuffix(run[i], "X") {
 				return true
 			}
-		case strings.ContainsRune(" -.()+", r) && gap < 2:
-			gap++
-		default:
-			n, gap = 0, 0
+			if len(run[i]) < 3 {
+				continue
+			}
+			var d string
+			for j := i; j < len(run) && len(run[j]) >= 3; j++ {
+				if d += run[j]; isPhoneOrID(d, run[i]) || (j > i && isCountryCode(run[i]) && isPhoneOrID(d[len(run[i]):], run[i+1])) {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// digitRuns splits v into runs of digit groups: the groups of a run are apart
+// by one or two separators. Full-width digits read as digits; an X right
+// after a group's digits (an ID card's check character) ends the group.
+func digitRuns(v string) [][]string {
+	var runs [][]string
+	var run []string
+	var group []byte
+	sep := 0 // separators since the last group
+	end := func() {
+		if len(group) > 0 {
+			run, group = append(run, string(group)), nil
+		}
+	}
+	for _, r := range v {
+		switch {
+		case r >= '０' && r <= '９':
+			r = '0' + r - '０'
+			fallthrough
+		case r >= '0' && r <= '9':
+			if len(group) > 0 && group[len(group)-1] == 'X' {
+				end()
+			}
+			group, sep = append(group, byte(r)), 0
+		case (r == 'X' || r == 'x') && len(group) > 0 && group[len(group)-1] != 'X':
+			group = append(group, 'X')
+		case strings.ContainsRune(" -./()+　－（）．", r) && sep < 2:
+			end()
+			sep++
+		default:
+			end()
+			if len(run) > 0 {
+				runs, run = append(runs, run), nil
+			}
+			sep = 0
+		}
+	}
+	end()
+	if len(run) > 0 {
+		runs = append(runs, run)
+	}
+	return runs
+}
+
+func isCountryCode(g string) bool { return g == "86" || g == "086" || g == "0086" }
+
+// isPhoneOrID reports whether the digits d, whose first group is first, are
+// a mainland mobile, a landline with its area code or an ID card's number.
+func isPhoneOrID(d, first string) bool {
+	if i := strings.IndexByte(d, 'X'); i >= 0 && i != len(d)-1 {
+		return false // an X only ends an ID number
+	}
+	switch n := len(d); {
+	case strings.HasSuffix(d, "X"):
+		return n == 18 && birthDate(d[6:14])
+	case n == 11 && d[0] == '1' && d[1] >= '3':
+		return true // a mobile
+	case n >= 10 && n <= 12 && d[0] == '0':
+		// A landline: its area code (010, 0571) alone in the first group
+		// or run into the local number, which starts with 2 to 9.
+		for _, area := range []int{3, 4} {
+			local := d[min(area, n):]
+			if (len(first) == area || len(first) == n) && (len(local) == 7 || len(local) == 8) && local[0] >= '2' {
+				return true
+			}
+		}
+	case n == 18:
+		return birthDate(d[6:14])
+	case n == 15:
+		return birthDate("19" + d[6:12])
+	}
+	return false
+}
+
+// birthDate reports whether yyyymmdd reads as a date of birth.
+func birthDate(yyyymmdd string) bool {
+	y, m, d := yyyymmdd[:2], yyyymmdd[4:6], yyyymmdd[6:8]
+	return (y == "18" || y == "19" || y == "20") && m >= "01" && m <= "12" && d >= "01" && d <= "31"
 }

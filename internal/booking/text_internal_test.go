@@ -52,24 +52,49 @@ func TestCheckTextRefusesBidiControls(t *testing.T) {
 	}
 }
 
-// TestHoldsPhoneNumber: a run of 11 digits or more, spaces, hyphens, dots
-// and brackets between them allowed, is a phone number (a mainland mobile
-// however it is written, a landline with its area code); dates, times,
-// short numbers and an 8-digit local landline are not.
+// TestHoldsPhoneNumber: a phone or ID number as people write it — a
+// mainland mobile (11 digits from 13 to 19), a landline with its area code,
+// an ID card's 18 (or old 15) digits, each whole or in groups of 3 or more
+// apart by spaces, hyphens, dots or brackets, with or without +86 — is
+// refused; ordinary text with digits passes: dates, times, room and slot
+// numbers, short counts, even when they line up to 11 digits (review17b L7:
+// "slots 1 2 3 … 11" was refused as a phone number).
 func TestHoldsPhoneNumber(t *testing.T) {
 	for _, tt := range []struct {
 		in   string
 		want bool
 	}{
+		// Phones, however written.
 		{"13912345678", true},
 		{"rang 139 1234 5678 instead", true},
 		{"son: +86-139-1234-5678", true},
+		{"+86 13912345678", true},
+		{"0086 139.1234.5678", true},
 		{"(010) 6512-3456 7", true},
 		{"０１０ ６５１２ ３４５６", true}, // full-width digits
+		{"0571-88886666", true},
+		{"(0571) 8888 6666", true},
+		{"电话13912345678请回电", true},
+		// ID numbers, however written.
+		{"ID 110105196001011234", true},
+		{"110105 19600101 123X", true},
+		{"110105 1960 0101 1234", true},
+		{"身份证号11010519600101123x已核对", true},
+		{"old card 110105600101123", true},
+		{"card no. 62220212345678901", true}, // an unbroken run of 11 digits or more is some number of a person's
+		// Near misses that are no phone or ID number.
 		{"told his daughter", false},
 		{"2026-12-05 14:30", false},
 		{"came back at 14:30 on 12/05, slot 12", false},
-		{"6512 3456", false}, // 8 digits: a local landline passes
+		{"slots 1 2 3 4 5 6 7 8 9 10 11 freed", false},
+		{"2026-12-05 2026-12-06", false},
+		{"12.05 12.06 12.07 12.08 12.09 12.10", false},
+		{"room 1203 bed 12, 3 visits", false},
+		{"rooms 0301 0302 0303", false},             // no local number starts with 0
+		{"sessions 101 102 103 104 105 106", false}, // 18 digits, no birth date in them
+		{"queue 2026 1205 1430", false},
+		{"139 1234 567", false}, // 10 digits
+		{"6512 3456", false},    // 8 digits: a local landline passes
 		{"1391234567", false},
 		{"", false},
 	} {
