@@ -83,8 +83,10 @@ func TestDeskCancelDuringSession(t *testing.T) {
 			}
 
 			onsiteBefore := h.remaining(s)[booking.ChannelOnsite]
+			// Numbers that are no phone or ID number stay in the reason
+			// (review17b L7: twelve spaced digits were refused as a phone).
 			got, pl, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: b.ID,
-				ReasonCode: booking.DeskCancelRegistrationError, Reason: "ID number mistyped"})
+				ReasonCode: booking.DeskCancelRegistrationError, Reason: "rooms 0301 0302 0303 called at 2026-12-05 14:30, ID number mistyped"})
 			testenv.Must(t, err, "cancel at the desk")
 			if got.Status != booking.StatusCancelled || h.stored(b.ID).Status != booking.StatusCancelled {
 				t.Errorf("cancelled at the desk: answer %s, stored %s; want cancelled", got.Status, h.stored(b.ID).Status)
