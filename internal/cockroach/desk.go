@@ -804,8 +804,8 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 	var added []booking.Slot
 	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
 		added = added[:0]
-		var target string
-		err := tx.QueryRow(ctx, q("audit_target"), a.ID).Scan(&target)
+		var target, reason string
+		err := tx.QueryRow(ctx, q("keyed_audit"), a.ID).Scan(&target, &reason)
 		if err == nil {
 			was, list, _ := strings.Cut(target, " slots:")
 			for _, f := range strings.Split(list, ",") {
