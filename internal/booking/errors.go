@@ -306,3 +306,10 @@ var ErrWindowClosed = errors.New("lottery window closed")
 // ErrSlotTaken is returned by a Store when SQL already holds an active
 // booking for the slot Redis handed out: Redis drifted from SQL. SQL wins.
 var ErrSlotTaken = errors.New("slot already booked in SQL")
+
+// ErrReadOnly is wrapped by a Store's error when the database answers but
+// refuses writes: it is read-only (an operator's default_transaction_read_only
+// on a full disk, a standby). The error also wraps ErrUnavailable: nothing
+// was written, retry later. Ready names it, so /readyz is not ready while
+// every booking would fail.
+var ErrReadOnly = errors.New("the database refuses writes (read-only)")

@@ -58,8 +58,9 @@ func (j Job) RunTimeout() time.Duration {
 // holds it; a holder that dies is replaced once its lease expires.
 type Lease interface {
 	// Due claims or renews job's lease and reports whether this instance
-	// runs the job now.
-	Due(ctx context.Context, job string, every time.Duration) bool
+	// runs the job now; an error (the claim could not be made) is a failed
+	// run.
+	Due(ctx context.Context, job string, every time.Duration) (bool, error)
 	// Release gives up the leases of jobs this instance holds.
 	Release(ctx context.Context, jobs ...string)
 }
@@ -133,12 +134,19 @@ func runJob(ctx context.Context, log *slog.Logger, lease Lease, metrics JobMetri
 }
 
 // runOnce runs j once under its deadline, if this instance holds its lease
-// when it needs one; ran says whether it did.
+// when it needs one; ran says whether it did, or tried to: a lease that
+// could not be claimed is a run that failed.
 func runOnce(ctx context.Context, lease Lease, j Job) (ran bool, err error) {
 	rctx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
-	if j.Exclusive && lease != nil && !lease.Due(rctx, j.Name, j.Every) {
-		return false, nil
+	if j.Exclusive && lease != nil {
+		due, err := lease.Due(rctx, j.Name, j.Every)
+		if err != nil {
+			return true, err
+		}
+		if !due {
+			return false, nil
+		}
 	}
 	return true, j.Run(rctx)
 }

@@ -57,7 +57,7 @@ type fakeLease struct {
 	released []string
 }
 
-func (l *fakeLease) Due(context.Context, string, time.Duration) bool { return !l.held }
+func (l *fakeLease) Due(context.Context, string, time.Duration) (bool, error) { return !l.held, nil }
 func (l *fakeLease) Release(_ context.Context, jobs ...string) {
 	l.released = append(l.released, jobs...)
 }
@@ -206,5 +206,30 @@ func TestTasksCoalesce(t *testing.T) {
 	}
 	if ts.start("k", time.Minute, fn) {
 		t.Error("a start after close started a task")
+	}
+}
+
+// brokenLeases is a lease store that cannot answer (SQL read-only or down).
+type brokenLeases struct{}
+
+func (brokenLeases) Claim(context.Context, string, string, time.Duration) (bool, error) {
+	return false, errors.New("claim lease notify: cannot execute INSERT in a read-only transaction")
+}
+func (brokenLeases) Release(context.Context, string, string) error { return nil }
+
+// TestLeaseClaimFailureIsAFailedRun (review18a H1): an exclusive job whose
+// lease cannot be claimed did not run, and nobody may have run it: it is a
+// failed run (fairslot_job_failures_total, an ERROR line), not a silent
+// skip like a lease another instance holds.
+func TestLeaseClaimFailureIsAFailedRun(t *testing.T) {
+	ran := false
+	lease := JobLease{Leases: brokenLeases{}, Holder: "me", Log: quiet}
+	gotRan, err := runOnce(t.Context(), lease, Job{Name: "notify", Every: time.Hour, Timeout: time.Second, Exclusive: true,
+		Run: func(context.Context) error { ran = true; return nil }})
+	if !gotRan || err == nil {
+		t.Errorf("a run whose lease claim failed: reported ran %v, err %v; want a failed run", gotRan, err)
+	}
+	if ran {
+		t.Error("the job ran without its lease")
 	}
 }

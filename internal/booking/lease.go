@@ -39,17 +39,16 @@ type JobLease struct {
 }
 
 // Due claims or renews job's lease and reports whether this instance should
-// run the job now. A store that cannot answer means no: a job that needs
-// SQL could not run anyway, and another instance may hold the lease.
-func (l JobLease) Due(ctx context.Context, job string, every time.Duration) bool {
+// run the job now. A store that cannot answer is an error: the job cannot
+// run here, and may not run anywhere (review18a: a read-only database made
+// the notify job stop on every instance while its failures stayed at 0);
+// RunJobs counts it as a failed run.
+func (l JobLease) Due(ctx context.Context, job string, every time.Duration) (bool, error) {
 	ok, err := l.Leases.Claim(ctx, job, l.Holder, LeaseTTL(every))
 	if err != nil {
-		if l.Log != nil && ctx.Err() == nil {
-			l.Log.Warn("claim job lease", "job", job, "err", err)
-		}
-		return false
+		return false, fmt.Errorf("claim the job's lease: %w", err)
 	}
-	return ok
+	return ok, nil
 }
 
 // Release gives up the leases of jobs this instance holds, at shutdown.

@@ -59,7 +59,7 @@ func ExampleJobLease() {
 			if tick >= 6 && inst.Holder == "instance-a" {
 				continue // instance a has stopped
 			}
-			if inst.Due(ctx, "sweeper", every) {
+			if due, _ := inst.Due(ctx, "sweeper", every); due {
 				runs[inst.Holder]++ // here the runner calls s.Sweep(ctx)
 			}
 		}

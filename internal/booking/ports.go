@@ -573,6 +573,8 @@ type Revocation struct {
 // what it uses; the Service, which runs every use case, takes the whole, as
 // cmd/fairslot wires it (docs/design.md, "Ports").
 type Store interface {
+	// Ping checks the database answers and takes writes: an error that
+	// wraps ErrReadOnly says it answers but refuses writes.
 	Ping(ctx context.Context) error
 	CatalogStore
 	SourceStore

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/cockroach-go/v2/crdb"
@@ -44,6 +45,14 @@ type DB struct {
 	// statementsApart: Migrate runs each statement of a migration on its
 	// own, as CockroachDB needs (migrate.go).
 	statementsApart bool
+	guard           *readOnlyGuard
+	// writable is Ping's cached answer to whether the database takes
+	// writes (writableFor).
+	writable struct {
+		sync.Mutex
+		at  time.Time
+		err error
+	}
 }
 
 // maxAttempts bounds the runs of one transaction that keeps meeting
@@ -83,10 +92,13 @@ func Open(ctx context.Context, url string, reg prometheus.Registerer, opts ...Op
 	for _, o := range opts {
 		o(cfg)
 	}
+	guard := &readOnlyGuard{}
+	guard.install(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open pool: %w", err)
 	}
+	guard.pool.Store(pool)
 	var version string
 	if err := pool.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
 		pool.Close()
@@ -94,6 +106,7 @@ func Open(ctx context.Context, url string, reg prometheus.Registerer, opts ...Op
 	}
 	db := &DB{
 		pool:   pool,
+		guard:  guard,
 		flavor: Postgres,
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_sql_duration_seconds",
@@ -124,12 +137,133 @@ func (db *DB) Flavor() Flavor { return db.flavor }
 // Pool exposes the pool to the benchmark peers and tests.
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
-// Ping checks the database answers.
+// Ping checks the database answers and takes writes: an error wrapping
+// booking.ErrReadOnly says it answers but is read-only.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
-	return nil
+	return db.checkWritable(ctx)
+}
+
+// writableFor is how long Ping trusts its last answer to whether the
+// database takes writes: readyz may be asked many times a second (by each
+// load balancer and probe) and stays one cheap ping.
+const writableFor = time.Second
+
+// checkWritable asks, at most once per writableFor, whether a connection
+// of the pool is in a read-only session (SHOW transaction_read_only, which
+// PostgreSQL and CockroachDB both answer): the database's
+// default_transaction_read_only, a standby, or a connection opened while
+// either held. A read-only answer also drops the pool's connections
+// (readOnlyGuard), so an instance that readyz took out of the load
+// balancer, and so gets no bookings to fail, still sees the database take
+// writes again.
+func (db *DB) checkWritable(ctx context.Context) error {
+	db.writable.Lock()
+	defer db.writable.Unlock()
+	if !db.writable.at.IsZero() && time.Since(db.writable.at) < writableFor {
+		return db.writable.err
+	}
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("ask whether the database takes writes: %w", err)
+	}
+	defer c.Release()
+	var v string
+	if err := c.QueryRow(ctx, "SHOW transaction_read_only").Scan(&v); err != nil {
+		return fmt.Errorf("ask whether the database takes writes: %w", err)
+	}
+	db.writable.at, db.writable.err = time.Now(), nil
+	if v == "on" {
+		db.guard.readOnly(c.Conn())
+		db.writable.err = fmt.Errorf("%w: %w: transaction_read_only is on", booking.ErrUnavailable, booking.ErrReadOnly)
+	}
+	return db.writable.err
+}
+
+// readOnlyGuard keeps a pool from reusing connections in a read-only
+// session (review18a H1). A session takes default_transaction_read_only
+// when it opens and keeps it for its life, and Warm keeps connections for
+// an hour: connections opened while an operator had the database read-only
+// (on a full disk) kept refusing every booking long after the database was
+// writable again, until the instance restarted. So a connection that
+// answers SQLSTATE 25006 (read_only_sql_transaction), on any path (a
+// transaction, an implicit one, a batch, a pooled statement: the tracer sees
+// them all), is closed when it is released instead of being pooled again,
+// and the whole pool is reset, at most once per second, so the connections
+// opened meanwhile go too. While the database stays read-only this costs a
+// pool's reconnections per second at most; once it takes writes, a booking
+// fails at most once per stale connection, and usually once per instance.
+type readOnlyGuard struct {
+	pool      atomic.Pointer[pgxpool.Pool]
+	lastReset atomic.Int64 // unix nanoseconds
+}
+
+// readOnlyMark is the key, in a connection's CustomData, of a connection
+// that answered read-only.
+const readOnlyMark = "fairslot_read_only"
+
+func (g *readOnlyGuard) install(cfg *pgxpool.Config) {
+	cfg.ConnConfig.Tracer = g
+	after := cfg.AfterRelease
+	cfg.AfterRelease = func(c *pgx.Conn) bool {
+		if _, marked := c.PgConn().CustomData()[readOnlyMark]; marked {
+			return false // destroy it
+		}
+		return after == nil || after(c)
+	}
+}
+
+// readOnly marks c to be closed on its release and resets the pool, unless
+// it was reset in the last second.
+func (g *readOnlyGuard) readOnly(c *pgx.Conn) {
+	c.PgConn().CustomData()[readOnlyMark] = true
+	now := time.Now().UnixNano()
+	last := g.lastReset.Load()
+	if now-last < int64(time.Second) || !g.lastReset.CompareAndSwap(last, now) {
+		return
+	}
+	if p := g.pool.Load(); p != nil {
+		p.Reset()
+	}
+}
+
+func (g *readOnlyGuard) see(c *pgx.Conn, err error) {
+	if err != nil && isReadOnly(err) {
+		g.readOnly(c)
+	}
+}
+
+// isReadOnly reports SQLSTATE 25006: a write in a read-only transaction.
+func isReadOnly(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "25006"
+}
+
+// TraceQueryStart is part of pgx.QueryTracer.
+func (g *readOnlyGuard) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+// TraceQueryEnd is part of pgx.QueryTracer.
+func (g *readOnlyGuard) TraceQueryEnd(_ context.Context, c *pgx.Conn, d pgx.TraceQueryEndData) {
+	g.see(c, d.Err)
+}
+
+// TraceBatchStart is part of pgx.BatchTracer.
+func (g *readOnlyGuard) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery is part of pgx.BatchTracer.
+func (g *readOnlyGuard) TraceBatchQuery(_ context.Context, c *pgx.Conn, d pgx.TraceBatchQueryData) {
+	g.see(c, d.Err)
+}
+
+// TraceBatchEnd is part of pgx.BatchTracer.
+func (g *readOnlyGuard) TraceBatchEnd(_ context.Context, c *pgx.Conn, d pgx.TraceBatchEndData) {
+	g.see(c, d.Err)
 }
 
 func (db *DB) observe(op string, start time.Time) {
@@ -362,6 +496,9 @@ func translate(err error) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
+		if pgErr.Code == "25006" { // read_only_sql_transaction: nothing was written
+			return fmt.Errorf("%w: %w: %w", booking.ErrUnavailable, booking.ErrReadOnly, err)
+		}
 		switch pgErr.Code[:2] {
 		case "08", "53", "57", "58": // connection, resources, operator intervention, system
 			return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)

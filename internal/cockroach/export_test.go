@@ -1,5 +1,7 @@
 package cockroach
 
+import "time"
+
 // OnRefused makes s call f after a batch of bookings left rows out, before
 // it reads why: the moment a conflicting booking may be cancelled.
 func OnRefused(s *Store, f func()) { s.refused = f }
@@ -26,3 +28,11 @@ func Statements(name string) ([]string, error) {
 
 // BuildMigrations are the names of this build's migrations for db's flavor.
 func BuildMigrations(db *DB) ([]string, error) { return db.buildMigrations() }
+
+// ForgetWritable makes db's next Ping ask again whether the database takes
+// writes, however recently it asked.
+func ForgetWritable(db *DB) {
+	db.writable.Lock()
+	db.writable.at = time.Time{}
+	db.writable.Unlock()
+}

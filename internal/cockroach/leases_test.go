@@ -143,7 +143,7 @@ func TestJobLeaseOncePerTick(t *testing.T) {
 			first, second = ib, ia
 		}
 		for _, inst := range []booking.JobLease{first, second} {
-			if inst.Due(ctx, "sweeper", every) {
+			if due(t, inst, "sweeper", every) {
 				ran[inst.Holder]++
 			}
 		}
@@ -158,19 +158,19 @@ func TestJobLeaseOncePerTick(t *testing.T) {
 	other := map[string]booking.JobLease{"A": ib, "B": ia}[holder]
 
 	// The holder stops; until its lease expires nobody else runs the job.
-	if other.Due(ctx, "sweeper", every) {
+	if due(t, other, "sweeper", every) {
 		t.Fatalf("%s ran the job while %s's lease was live", other.Holder, holder)
 	}
 	_, err := db.Pool().Exec(ctx, `UPDATE job_leases SET expires_at = now() - INTERVAL '1 millisecond' WHERE job = 'sweeper'`)
 	testenv.Must(t, err, "expire the lease")
-	if !other.Due(ctx, "sweeper", every) {
+	if !due(t, other, "sweeper", every) {
 		t.Fatalf("%s did not take over the expired lease", other.Holder)
 	}
 
 	// A clean shutdown hands over at once.
 	other.Release(context.WithoutCancel(ctx), "sweeper")
 	back := map[string]booking.JobLease{"A": ia, "B": ib}[holder]
-	if !back.Due(ctx, "sweeper", every) {
+	if !due(t, back, "sweeper", every) {
 		t.Fatalf("%s could not claim a released lease", back.Holder)
 	}
 }
@@ -249,4 +249,12 @@ func TestLeaseTTL(t *testing.T) {
 			t.Errorf("LeaseTTL(%s) = %s, want %s", c.every, got, c.want)
 		}
 	}
+}
+
+// due is l.Due, which must answer.
+func due(t *testing.T, l booking.JobLease, job string, every time.Duration) bool {
+	t.Helper()
+	ok, err := l.Due(t.Context(), job, every)
+	testenv.Must(t, err, "claim the lease of %s", job)
+	return ok
 }

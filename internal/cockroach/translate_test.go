@@ -27,6 +27,7 @@ func TestTranslate(t *testing.T) {
 		{"too many connections", pg("53300"), true, false},
 		{"admin shutdown", pg("57P01"), true, false},
 		{"statement timeout", pg("57014"), true, false},
+		{"read-only database", pg("25006"), true, false},
 		{"serialization failures outlasted retries", pg("40001"), true, false},
 		{"syntax error is a bug", pg("42601"), false, true},
 		{"unexpected unique violation is a bug", pg("23505"), false, true},
@@ -44,6 +45,9 @@ func TestTranslate(t *testing.T) {
 				t.Errorf("translate(%v) = %v, want it unchanged", tt.err, got)
 			}
 			var pgErr *pgconn.PgError
+			if ro := errors.Is(got, booking.ErrReadOnly); ro != (errors.As(tt.err, &pgErr) && pgErr.Code == "25006") {
+				t.Errorf("translate(%v) read-only = %v, want it for SQLSTATE 25006 alone", tt.err, ro)
+			}
 			if errors.As(tt.err, &pgErr) && pgErr.Code[:2] == "22" && !errors.Is(got, booking.ErrInvalidField) {
 				t.Errorf("translate(%v) = %v, want invalid_field: bad bytes are the client's, never a 5xx", tt.err, got)
 			}
