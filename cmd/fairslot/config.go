@@ -224,33 +224,52 @@ func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring) err
 	return nil
 }
 
-// redactURL masks the password of a URL that has one (u.Redacted), of a
-// key=value connection string (password=…), and the whole of a text that
-// does not parse as a URL but holds an '@' (a user and password before a
-// host); any other text is returned as it is.
+// redactURL masks every password a database URL or a key=value connection
+// string holds: a URL's user password (u.Redacted) and each parameter whose
+// name ends in "password" (password, sslpassword: pgx takes a password in
+// the query too, and the key's passphrase as sslpassword), in either form
+// (review18a M3: the start line showed the user password in clear when the
+// query held a password=, and sslpassword always). A text that does not
+// parse as a URL but holds an '@' (a user and password before a host) is
+// hidden whole; any other text is returned as it is.
 func redactURL(s string) string {
-	if dsnPassword.MatchString(s) {
-		return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
-	}
-	u, err := url.Parse(s)
-	if err != nil {
+	if !strings.Contains(s, "://") {
+		if dsnPassword.MatchString(s) {
+			return dsnPassword.ReplaceAllString(s, "${1}xxxxx")
+		}
 		if strings.Contains(s, "@") {
 			return "[not a valid URL: hidden, it may hold a password]"
 		}
 		return s
 	}
-	if u.User == nil {
-		return s
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[not a valid URL: hidden, it may hold a password]"
 	}
-	if _, ok := u.User.Password(); !ok {
-		return s
+	masked := false
+	if queryPassword.MatchString(u.RawQuery) {
+		u.RawQuery = queryPassword.ReplaceAllString(u.RawQuery, "${1}xxxxx")
+		masked = true
 	}
-	return u.Redacted()
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	if masked {
+		return u.String()
+	}
+	return s
 }
 
-// dsnPassword finds the password of a key=value connection string
-// ("host=… user=… password=…"), which pgx takes as well as a URL.
-var dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+// dsnPassword finds each password of a key=value connection string
+// ("host=… user=… password=… sslpassword=…"), which pgx takes as well as
+// a URL: any key ending in "password".
+var dsnPassword = regexp.MustCompile(`(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// queryPassword finds each parameter of a URL's query whose name ends in
+// "password" (password=, sslpassword=), with its value.
+var queryPassword = regexp.MustCompile(`(?i)((?:^|&)[^=&]*password=)([^&]*)`)
 
 // parseURL parses a database URL given to flag. url.Parse's error repeats
 // the whole text, password included (an operator saw theirs in clear when a

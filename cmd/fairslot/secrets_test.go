@@ -333,3 +333,56 @@ func TestAnotherKeyIsRefused(t *testing.T) {
 		t.Errorf("fairslot staff list with another key after the fingerprint = %v, want %v", err, errWrongKey)
 	}
 }
+
+// TestRedactURL (review18a M3): every password a database URL or a
+// key=value connection string can hold is masked — the user's, and each
+// parameter whose name ends in "password" (password, sslpassword), in
+// either form — and nothing else is changed.
+func TestRedactURL(t *testing.T) {
+	const pw, other, keypass = "Pw-Review18a-1", "Other-2", "KEYPASS123"
+	tests := []struct {
+		name, in, want string
+	}{
+		{"user password and a password parameter",
+			"postgres://fairslot_app:" + pw + "@127.0.0.1:5432/fairslot?sslmode=disable&password=" + other,
+			"postgres://fairslot_app:xxxxx@127.0.0.1:5432/fairslot?sslmode=disable&password=xxxxx"},
+		{"sslpassword without a user password",
+			"postgres://fairslot_app@127.0.0.1:5432/fairslot?sslmode=verify-full&sslpassword=" + keypass,
+			"postgres://fairslot_app@127.0.0.1:5432/fairslot?sslmode=verify-full&sslpassword=xxxxx"},
+		{"password parameter first, any case",
+			"postgres://h/db?PASSWORD=" + other + "&sslPassword=" + keypass + "&sslmode=disable",
+			"postgres://h/db?PASSWORD=xxxxx&sslPassword=xxxxx&sslmode=disable"},
+		{"key=value: password and sslpassword",
+			"host=127.0.0.1 user=fairslot_app password=" + pw + " sslpassword=" + keypass + " dbname=fairslot",
+			"host=127.0.0.1 user=fairslot_app password=xxxxx sslpassword=xxxxx dbname=fairslot"},
+		{"key=value: quoted, spaced",
+			"host=h password = '" + pw + " x' sslpassword='" + keypass + "'",
+			"host=h password = xxxxx sslpassword=xxxxx"},
+		{"near miss: no password at all", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable",
+			"postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"},
+		{"near miss: a parameter named like one but not a password", "postgres://h/db?password_hint=abc&passfile=/etc/pgpass",
+			"postgres://h/db?password_hint=abc&passfile=/etc/pgpass"},
+		{"near miss: key=value without a password", "host=h user=u passfile=/etc/pgpass dbname=fairslot",
+			"host=h user=u passfile=/etc/pgpass dbname=fairslot"},
+		{"near miss: a value that says password", "postgres://h/db?application_name=password",
+			"postgres://h/db?application_name=password"},
+		{"not a URL, with a user and password", "fairslot_app:" + pw + "@127.0.0.1:5432/fairslot",
+			"[not a valid URL: hidden, it may hold a password]"},
+		{"a URL that does not parse", "postgres://fairslot_app:" + pw + "%zz@127.0.0.1:5432/fairslot",
+			"[not a valid URL: hidden, it may hold a password]"},
+		{"not a URL, nothing secret", "127.0.0.1:6379", "127.0.0.1:6379"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := redactURL(tt.in)
+			if got != tt.want {
+				t.Errorf("redactURL(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+			for _, secret := range []string{pw, other, keypass} {
+				if strings.Contains(got, secret) {
+					t.Errorf("redactURL shows %q in clear: %q", secret, got)
+				}
+			}
+		})
+	}
+}
