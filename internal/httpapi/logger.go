@@ -23,7 +23,10 @@ func FastHTTPLogger(log *slog.Logger) fasthttp.Logger {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return fasthttpLogger{log: log.With("component", "fasthttp")}
+	// The server's logger already names its component (http): a second
+	// component key made two in one line (review18a L4); the library
+	// that wrote the line has its own key.
+	return fasthttpLogger{log: log.With("library", "fasthttp")}
 }
 
 type fasthttpLogger struct{ log *slog.Logger }

@@ -93,7 +93,7 @@ func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
 	const password, idNumber, name, token = "hunter2-password", "11010519491231002X", "张三", "tok.secretsignature"
 	logs := &testenv.LogBuffer{}
 	rate := limiter.Rate{Limit: 1_000_000, Period: 1e9}
-	s := New(Config{IPRate: rate, AccountRate: rate}, nil, memory.NewStore(), nil, slog.New(slog.NewTextHandler(logs, nil)))
+	s := New(Config{IPRate: rate, AccountRate: rate}, nil, memory.NewStore(), nil, slog.New(slog.NewTextHandler(logs, nil)).With("component", "http"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -147,6 +147,13 @@ func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "error when serving connection"); n < logged {
 		t.Errorf("slog got %d fasthttp lines, want %d: fasthttp's log must go through slog\n%s", n, logged, logs)
+	}
+	// review18a L4: one component key a line (the logger already carries
+	// the server's); a second one broke queries by component.
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if n := strings.Count(line, " component="); n > 1 {
+			t.Errorf("a log line carries %d component keys, want 1: %s", n, line)
+		}
 	}
 	for _, secret := range []string{password, idNumber, name, token, "secretsignature"} {
 		if strings.Contains(logs.String(), secret) {
