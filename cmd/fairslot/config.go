@@ -78,12 +78,12 @@ type common struct {
 func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.databaseURL, "database-url", e.Str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login (a member of the fairslot_service role; migrate grants it)")
 	fs.StringVar(&c.redisAddr, "redis-addr", e.Str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
-	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
+	c.redisPassword = e.Get("REDIS_PASSWORD")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.Str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
 	// The master key comes from a file or the environment, never from the
 	// command line: arguments show in process listings and in pprof's
 	// cmdline. A --secret-key flag is refused with a pointer to both.
-	c.secretKey = e("FAIRSLOT_SECRET_KEY")
+	c.secretKey = e.Get("SECRET_KEY")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.Str("SECRET_KEY_FILE", ""), "file holding the 32-byte master key (base64 or hex) for ID hashing, encryption and tokens; or set FAIRSLOT_SECRET_KEY (one of them is required)")
 	fs.Func("secret-key", "refused: the key is read from --secret-key-file or FAIRSLOT_SECRET_KEY, never the command line", func(string) error {
 		return errSecretKeyFlag
@@ -467,7 +467,7 @@ func checkWriters(booking, entry int, databaseURL string) error {
 }
 
 // parse parses a command's flags; -h prints them and is not an error.
-func parse(fs *flag.FlagSet, args []string) error {
+func parse(fs *flag.FlagSet, e env, args []string) error {
 	// A default read from the environment may hold a password (a database
 	// URL's, FAIRSLOT_STAFF_PASSWORD): -h shows it masked, as the start-up
 	// line does.
@@ -486,6 +486,11 @@ func parse(fs *flag.FlagSet, args []string) error {
 	}
 	if err == nil && fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err == nil {
+		// A FAIRSLOT_* value that does not parse is refused as its flag's
+		// would be, even when the flag is given too (review18a M2).
+		err = e.Err()
 	}
 	return err
 }

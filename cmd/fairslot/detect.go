@@ -15,6 +15,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/detect"
+	"fairslot/internal/envflag"
 )
 
 // detectCmd runs the scalper detector over a file of booking events:
@@ -27,7 +28,7 @@ import (
 // events --reports` wrote, it finds what the service finds.
 func detectCmd(_ context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var events, reports, out, config, cpuProfile, memProfile string
-	e := env(getenv)
+	e := envflag.New(getenv)
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&events, "events", e.Str("DETECT_EVENTS", ""), "booking events, one JSON object a line (- for standard input)")
@@ -36,7 +37,7 @@ func detectCmd(_ context.Context, args []string, getenv func(string) string, std
 	fs.StringVar(&config, "config", e.Str("DETECT_CONFIG", ""), "detector configuration (JSON; names only what differs from the defaults)")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of reading and detecting to this file (go tool pprof)")
 	fs.StringVar(&memProfile, "memprofile", "", "write an allocation profile (every allocation of the run, and the heap live at its end) to this file (go tool pprof -sample_index=alloc_space)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
 	if events == "" {

@@ -23,14 +23,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // hospitals name their zone; do not depend on the host's tz database
 
 	"github.com/redis/go-redis/v9"
 
 	"fairslot/internal/cockroach"
+	"fairslot/internal/envflag"
 )
 
 func main() {
@@ -39,6 +43,7 @@ func main() {
 	// log at debug level. Its logger is the library's, one per process: set
 	// here, not in run, which tests run many of at once.
 	redis.SetLogger(goRedisLog{newLogger(os.Stderr, os.Getenv("FAIRSLOT_LOG_LEVEL")).With("component", "go-redis")})
+	warnUnknownEnv(os.Environ(), os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -162,4 +167,56 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 	return errUsage
+}
+
+// commandLines are the commands and subcommands, as dispatch takes them.
+var commandLines = [][]string{
+	{"serve"}, {"migrate"}, {"seed"}, {"reconcile"}, {"retention"},
+	{"staff", "add"}, {"staff", "password"}, {"staff", "list"}, {"staff", "disable"}, {"staff", "enable"},
+	{"detect"}, {"events"}, {"lottery", "entries"}, {"lottery", "verify"},
+}
+
+// knownEnv is every FAIRSLOT_* variable a command reads: each command's
+// flags are registered (its -h, output discarded) over an environment that
+// records the names asked for. The set is the code's own, never a list
+// kept beside it.
+func knownEnv() []string {
+	asked := map[string]bool{}
+	record := func(k string) string {
+		if strings.HasPrefix(k, envflag.Prefix) {
+			asked[k] = true
+		}
+		return ""
+	}
+	for _, cl := range commandLines {
+		_ = dispatch(context.Background(), append(slices.Clone(cl), "-h"), record, io.Discard, io.Discard)
+	}
+	asked[envflag.Prefix+"LOG_LEVEL"] = true // main reads it itself, for go-redis's logger
+	return slices.Sorted(maps.Keys(asked))
+}
+
+// warnUnknownEnv names each set FAIRSLOT_* variable of environ that no
+// command reads (a misspelt name is otherwise ignored in silence, and its
+// setting with it: review18a M2), with the nearest name that is read. It
+// warns rather than refuses: one environment file may serve several
+// tools. FAIRSLOT_TEST_* are the test suite's own.
+func warnUnknownEnv(environ []string, stderr io.Writer) {
+	var known []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(name, envflag.Prefix) || strings.HasPrefix(name, envflag.Prefix+"TEST_") {
+			continue
+		}
+		if known == nil {
+			known = knownEnv()
+		}
+		if slices.Contains(known, name) {
+			continue
+		}
+		hint := ""
+		if near := envflag.Nearest(name, known); near != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", near)
+		}
+		fmt.Fprintf(stderr, "fairslot: warning: %s is set but no fairslot command reads it%s; it is ignored\n", name, hint)
+	}
 }

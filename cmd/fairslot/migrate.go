@@ -10,18 +10,19 @@ import (
 	"io"
 
 	"fairslot/internal/cockroach"
+	"fairslot/internal/envflag"
 )
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
 	var ownerURL string
-	e := env(getenv)
+	e := envflag.New(getenv)
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, e)
 	fs.StringVar(&ownerURL, "migrate-database-url", e.Str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
 		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (--migrate-database-url= on the command line: --database-url runs them itself; an empty FAIRSLOT_MIGRATE_DATABASE_URL counts as unset)")
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
 	serviceURL := c.databaseURL

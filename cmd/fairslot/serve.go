@@ -26,6 +26,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/envflag"
 	"fairslot/internal/httpapi"
 	"fairslot/internal/lockout"
 	"fairslot/internal/ratelimit"
@@ -136,7 +137,7 @@ func gcDefaults(getenv func(string) string) (gogc, memLimit string) {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := env(getenv)
+	e := envflag.New(getenv)
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -159,7 +160,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.catalogWatch, "catalog-watch", e.Dur("CATALOG_WATCH", time.Second), "how often the schedule's version in SQL is read; a change made on another instance reloads the catalog")
 	fs.DurationVar(&c.watchEvery, "watch-every", e.Dur("WATCH_EVERY", time.Second), "how often the Redis node serving each hospital is checked (a change, e.g. a failover, reconciles the hospital); the release gauges every 5×")
 	c.realName.register(fs, e)
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
 	ipRate, accountRate, proxies, tiers, err := c.validate()

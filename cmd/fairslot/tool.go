@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/envflag"
 	"fairslot/internal/lockout"
 )
 
@@ -26,7 +27,7 @@ type tool struct {
 
 func (t tool) run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	var c common
-	e := env(getenv)
+	e := envflag.New(getenv)
 	fs := flag.NewFlagSet(t.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, e)
@@ -39,7 +40,7 @@ func (t tool) run(ctx context.Context, args []string, getenv func(string) string
 		fs.StringVar(&loginFailures, "login-failures", e.Str("LOGIN_FAILURES", "5/15m,20/24h"), "serve's --login-failures: the tiers of failed logins whose counts in Redis it clears")
 	}
 	fs.Usage = func() { toolUsage(fs, t.name, service) }
-	if err := parse(fs, args); err != nil {
+	if err := parse(fs, e, args); err != nil {
 		return err
 	}
 	if t.forgetsLogins {

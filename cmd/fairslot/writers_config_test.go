@@ -4,6 +4,8 @@ import (
 	"flag"
 	"strings"
 	"testing"
+
+	"fairslot/internal/envflag"
 )
 
 // --booking-writers and --entry-writers (and their FAIRSLOT_ twins) reach
@@ -13,7 +15,7 @@ func TestWriterFlags(t *testing.T) {
 	vars := map[string]string{"FAIRSLOT_BOOKING_WRITERS": "16"}
 	var c common
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	c.register(fs, env(func(k string) string { return vars[k] }))
+	c.register(fs, envflag.New(func(k string) string { return vars[k] }))
 	if err := fs.Parse([]string{"--entry-writers", "6"}); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestBookingBatchFlag(t *testing.T) {
 		vars := map[string]string{"FAIRSLOT_BOOKING_BATCH": c.env}
 		var cm common
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		cm.register(fs, env(func(k string) string { return vars[k] }))
+		cm.register(fs, envflag.New(func(k string) string { return vars[k] }))
 		var args []string
 		if c.flag != "" {
 			args = []string{"--booking-batch", c.flag}

@@ -70,9 +70,9 @@ func (c *conn) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.databaseURL, "database-url", e.Str("DATABASE_URL", "postgres://fairslot_app@127.0.0.1:15432/fairslot?sslmode=disable"), "PostgreSQL or CockroachDB URL of the service's own login")
 	fs.StringVar(&c.ownerURL, "owner-database-url", e.Str("MIGRATE_DATABASE_URL", ""), "URL of the tables' owner, to refresh the planner's statistics after the bulk load (empty: skipped)")
 	fs.StringVar(&c.redisAddr, "redis-addr", e.Str("REDIS_ADDR", "127.0.0.1:16379"), "Redis address, or comma-separated Redis Cluster nodes")
-	c.redisPassword = e("FAIRSLOT_REDIS_PASSWORD")
+	c.redisPassword = e.Get("REDIS_PASSWORD")
 	fs.StringVar(&c.redisPrefix, "redis-prefix", e.Str("REDIS_PREFIX", "fs"), "prefix of every Redis key")
-	c.secretKey = e("FAIRSLOT_SECRET_KEY")
+	c.secretKey = e.Get("SECRET_KEY")
 	fs.StringVar(&c.secretKeyFile, "secret-key-file", e.Str("SECRET_KEY_FILE", ""), "file holding the service's master key; or set FAIRSLOT_SECRET_KEY")
 	fs.IntVar(&c.iterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations of the seeded accounts' (one, shared) password hash")
 }
@@ -163,7 +163,7 @@ func (c *conn) open(ctx context.Context, now func() time.Time, log *slog.Logger)
 
 // run is the command: flags, then the seeding on the given clock.
 func run(ctx context.Context, args []string, getenv func(string) string, now func() time.Time, stdout, stderr io.Writer) error {
-	e := env(getenv)
+	e := envflag.New(getenv)
 	var cn conn
 	c := config{now: now}
 	fs := flag.NewFlagSet("loadseed", flag.ContinueOnError)
@@ -171,6 +171,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, now fun
 	cn.register(fs, e)
 	c.register(fs, e)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := e.Err(); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -23,6 +23,7 @@ import (
 
 	"fairslot/internal/booking"
 	"fairslot/internal/cockroach"
+	"fairslot/internal/envflag"
 	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
@@ -413,7 +414,7 @@ func openService(t *testing.T, vars map[string]string) *booking.Service {
 	t.Helper()
 	var cn conn
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
-	cn.register(fs, func(k string) string { return vars[k] })
+	cn.register(fs, envflag.New(func(k string) string { return vars[k] }))
 	testenv.Must(t, fs.Parse(nil), "parse")
 	cn.ownerURL = ""
 	d, err := cn.open(context.Background(), time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
