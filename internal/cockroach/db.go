@@ -189,16 +189,29 @@ func (db *DB) checkWritable(ctx context.Context) error {
 // (on a full disk) kept refusing every booking long after the database was
 // writable again, until the instance restarted. So a connection that
 // answers SQLSTATE 25006 (read_only_sql_transaction), on any path (a
-// transaction, an implicit one, a batch, a pooled statement: the tracer sees
-// them all), is closed when it is released instead of being pooled again,
-// and the whole pool is reset, at most once per second, so the connections
-// opened meanwhile go too. While the database stays read-only this costs a
-// pool's reconnections per second at most; once it takes writes, a booking
-// fails at most once per stale connection, and usually once per instance.
+// transaction, an implicit one, a batch, a COPY, a pooled statement: the
+// tracer sees them all), is closed when it is released instead of being
+// pooled again, and the whole pool is reset, at most once per second, so
+// the connections opened meanwhile go too. Once the database takes writes,
+// a write fails at most once per stale connection, and usually once per
+// instance (the first 25006 resets the pool; readyz's check does too). The
+// price, while the database stays read-only: each failed write costs a
+// reconnection (as does each readyz check that finds it read-only) — a few
+// milliseconds of the server's, bounded by the pool's size at a time, for
+// writes that fail anyway.
 type readOnlyGuard struct {
+	// pool is set once the pool exists (its connections' tracer and
+	// AfterRelease are this guard, set before).
 	pool      atomic.Pointer[pgxpool.Pool]
 	lastReset atomic.Int64 // unix nanoseconds
 }
+
+// The guard sees the outcome of every kind of statement pgx sends.
+var (
+	_ pgx.QueryTracer    = (*readOnlyGuard)(nil)
+	_ pgx.BatchTracer    = (*readOnlyGuard)(nil)
+	_ pgx.CopyFromTracer = (*readOnlyGuard)(nil)
+)
 
 // readOnlyMark is the key, in a connection's CustomData, of a connection
 // that answered read-only.
@@ -258,6 +271,16 @@ func (g *readOnlyGuard) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.
 
 // TraceBatchQuery is part of pgx.BatchTracer.
 func (g *readOnlyGuard) TraceBatchQuery(_ context.Context, c *pgx.Conn, d pgx.TraceBatchQueryData) {
+	g.see(c, d.Err)
+}
+
+// TraceCopyFromStart is part of pgx.CopyFromTracer.
+func (g *readOnlyGuard) TraceCopyFromStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceCopyFromStartData) context.Context {
+	return ctx
+}
+
+// TraceCopyFromEnd is part of pgx.CopyFromTracer.
+func (g *readOnlyGuard) TraceCopyFromEnd(_ context.Context, c *pgx.Conn, d pgx.TraceCopyFromEndData) {
 	g.see(c, d.Err)
 }
 
