@@ -412,6 +412,26 @@ func accessTable() map[string]row {
 		"POST /v1/phone/bookings": {func(a *access, _ string) call {
 			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
 		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},
+		// An operator cancels for a caller on the line: the booking made on
+		// a call from the number they ring from, with their ID and name.
+		"POST /v1/phone/cancellations": {func(a *access, role string) call {
+			who, id := a.person(), booking.NewID()
+			if role == "operator" {
+				body := a.sessionBody(40 + a.next())
+				body["doctor_id"] = a.freshDoctor()
+				body["channels"] = []map[string]any{{"channel": "phone", "quota": 1, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
+				sess := a.create("/v1/admin/sessions", body, "session_id")
+				r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(who, "caller_phone", "13700000097", "session_id", sess))
+				var out struct {
+					ID string `json:"booking_id"`
+				}
+				if r.decode(a.t, &out); r.status != 201 || out.ID == "" {
+					a.t.Fatalf("book a caller by phone: %d %s", r.status, r.body)
+				}
+				id = out.ID
+			}
+			return call{path: "/v1/phone/cancellations", body: with(who, "caller_phone", "13700000097", "booking_id", id)}
+		}, [7]int{401, 403, 403, 200, 403, 403, 403}, false},
 		"POST /v1/desk/bookings": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/bookings", body: with(a.person(), "session_id", a.today.ID)}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},

@@ -720,6 +720,17 @@ func (s *Service) bookingOf(ctx context.Context, actor Actor, id string) (_ Book
 // them as its own (late rules and all); the maker keeps the cancelled
 // booking in its list and is told (notificationOf).
 func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
+	if actor.Role == RoleOperator {
+		// An operator acts for a caller, who proves who they are and
+		// rings from the number the booking was made on a call from.
+		return Booking{}, Errorf(ErrForbidden, "operators cancel for a caller on the line, with the caller's ID number, name and number (POST /v1/phone/cancellations)")
+	}
+	return s.cancelBooking(ctx, actor, id, o)
+}
+
+// cancelBooking is Cancel for any actor, an operator's caller checked
+// (CancelForCaller).
+func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
 	b, self, err := s.bookingOf(ctx, actor, id)
 	if err != nil {
 		return Booking{}, err

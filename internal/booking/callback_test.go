@@ -260,7 +260,7 @@ func TestCallBackForWhatHappenedWithoutThem(t *testing.T) {
 		CallerPhone: "13900001111"})
 	testenv.Must(t, err, "waitlist a caller by phone")
 	// The first caller rings to cancel: the slot goes to the second.
-	h.mustCancel(op, b.ID)
+	h.callerCancel(op, first, "13812345678", b.ID)
 	if got := h.stored(place.ID); got.Status != booking.StatusConfirmed {
 		t.Fatalf("the waitlist place's booking is %s, want confirmed", got.Status)
 	}

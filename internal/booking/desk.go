@@ -457,6 +457,10 @@ type Lookup struct {
 	// they are to an account of that number (zero: nobody's family, as a
 	// caller staff booked for).
 	Kin Kin
+	// FromCaller marks, for a caller on the phone (LookupCaller), the
+	// bookings staff made on a call from the number they ring from: the
+	// ones an operator may cancel for them (CancelForCaller).
+	FromCaller map[string]bool
 }
 
 // Kin is who a person is to an account holder: the relationship on the

@@ -340,12 +340,14 @@ func TestRuleStopSession(t *testing.T) {
 	wantErr(t, "after a late cancellation of one's own", err, booking.ErrPatientBarred)
 }
 
-// An operator finds a caller by the number they ring from: the people staff
-// booked for a caller from it, the family members given it as their phone,
-// and the holder whose login it is; each with their bookings in the
-// operator's hospital only. An unknown number finds nobody; only staff on
-// the phone or at the desk look.
-func TestRuleCallersByPhone(t *testing.T) {
+// A number alone tells an operator only whether it is on file: staff
+// booked for a caller from it, an account gave it to a family member, or an
+// account logs in with it. The caller who gives ID number and name hears
+// of their bookings in the operator's hospital, with who they are to an
+// account of the number; a booking is the number's to cancel only when it
+// was made on a call from it — a refused attempt from another number gives
+// that number no say. Only staff on the phone or at the desk look.
+func TestRuleCallerKnown(t *testing.T) {
 	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
 	operator := w.staff(booking.RoleOperator)
 	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
@@ -355,6 +357,9 @@ func TestRuleCallersByPhone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("phone booking: %v", err)
 	}
+	_, err = w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: tomorrow,
+		Channel: booking.ChannelPhone, CallerPhone: "13800000009"})
+	wantErr(t, "the same person from another number", err, booking.ErrAlreadyBooked)
 	holder := w.account("13800000002")
 	if _, err := w.addPatient(holder, card(2, "李四"), "self", "", ""); err != nil {
 		t.Fatalf("self: %v", err)
@@ -363,42 +368,35 @@ func TestRuleCallersByPhone(t *testing.T) {
 		t.Fatalf("child with the caller's phone: %v", err)
 	}
 
-	found, err := w.svc.CallersByPhone(w.ctx, operator, "138 0000 0001")
-	if err != nil || len(found) != 2 {
-		t.Fatalf("callers of 13800000001 = %d (%v), want the booked caller and the child given the number", len(found), err)
-	}
-	for _, l := range found {
-		switch l.Identity.NameMasked {
-		case identity.MaskName("张三"):
-			if len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID {
-				t.Errorf("the caller's bookings = %d, want the phone booking", len(l.Bookings))
-			}
-			if l.Kin != (booking.Kin{}) {
-				t.Errorf("the caller staff booked for is kin %+v, want nobody's family", l.Kin)
-			}
-		case identity.MaskName("王五"):
-			if len(l.Bookings) != 0 {
-				t.Errorf("the child has %d bookings, want none", len(l.Bookings))
-			}
-			if l.Kin.Relationship != booking.RelChild {
-				t.Errorf("the child given the number is kin %+v, want a child", l.Kin)
-			}
-		default:
-			t.Errorf("found %s, want 张三 or 王五 masked", l.Identity.NameMasked)
+	for _, n := range []string{"138 0000 0001", "13800000002"} {
+		if err := w.svc.CallerKnown(w.ctx, operator, n); err != nil {
+			t.Errorf("CallerKnown(%s) = %v, want on file", n, err)
 		}
 	}
-	if found, err := w.svc.CallersByPhone(w.ctx, operator, "13800000002"); err != nil || len(found) != 1 || found[0].Identity.NameMasked != identity.MaskName("李四") ||
-		found[0].Kin.Relationship != booking.RelSelf {
-		t.Errorf("callers of the holder's login = %+v (%v), want the holder's self", found, err)
+	l, err := w.svc.LookupCaller(w.ctx, operator, zhang, "13800000001")
+	if err != nil || len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID || !l.FromCaller[b.ID] || l.Kin != (booking.Kin{}) {
+		t.Errorf("the caller from the booking's number = %+v (%v), want the booking, theirs to cancel, nobody's family", l, err)
+	}
+	l, err = w.svc.LookupCaller(w.ctx, operator, zhang, "13800000009")
+	if err != nil || len(l.Bookings) != 1 || l.FromCaller[b.ID] {
+		t.Errorf("the caller from the refused attempt's number = %+v (%v), want the booking heard of, not theirs to cancel", l, err)
+	}
+	_, err = w.svc.CancelForCaller(w.ctx, operator, b.ID, zhang, "13800000009", booking.Origin{})
+	wantErr(t, "a cancel from the refused attempt's number", err, booking.ErrForbidden)
+	if l, err := w.svc.LookupCaller(w.ctx, operator, card(3, "王五"), "13800000001"); err != nil || l.Kin.Relationship != booking.RelChild {
+		t.Errorf("the child given the number = %+v (%v), want a child", l.Kin, err)
+	}
+	if l, err := w.svc.LookupCaller(w.ctx, operator, card(2, "李四"), "13800000002"); err != nil || l.Kin.Relationship != booking.RelSelf {
+		t.Errorf("the holder from their login = %+v (%v), want their self", l.Kin, err)
 	}
 	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleOperator, HospitalID: booking.NewID()}
-	if found, err := w.svc.CallersByPhone(w.ctx, elsewhere, "13800000001"); err != nil || len(found) != 2 || len(found[0].Bookings)+len(found[1].Bookings) != 0 {
-		t.Errorf("another hospital's operator: %d found (%v), want both, with none of this hospital's bookings", len(found), err)
+	if l, err := w.svc.LookupCaller(w.ctx, elsewhere, zhang, "13800000001"); err != nil || len(l.Bookings) != 0 {
+		t.Errorf("another hospital's operator: %d bookings (%v), want none of this hospital's", len(l.Bookings), err)
 	}
-	_, err = w.svc.CallersByPhone(w.ctx, operator, "13900000000")
+	err = w.svc.CallerKnown(w.ctx, operator, "13900000000")
 	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)
-	_, err = w.svc.CallersByPhone(w.ctx, operator, "12345")
+	err = w.svc.CallerKnown(w.ctx, operator, "12345")
 	wantErr(t, "not a mobile number", err, booking.ErrInvalidPhone)
-	_, err = w.svc.CallersByPhone(w.ctx, holder, "13800000001")
+	err = w.svc.CallerKnown(w.ctx, holder, "13800000001")
 	wantErr(t, "a patient looking up a number", err, booking.ErrForbidden)
 }

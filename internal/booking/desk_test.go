@@ -116,6 +116,15 @@ func (h *harness) mustCancel(a booking.Actor, id string) booking.Booking {
 	return b
 }
 
+// callerCancel cancels a phone booking as an operator does for a caller
+// on the line: who they are and the number they ring from.
+func (h *harness) callerCancel(op booking.Actor, who booking.IdentityRequest, phone, id string) booking.Booking {
+	h.t.Helper()
+	b, err := h.svc.CancelForCaller(h.ctx, op, id, who, phone, booking.Origin{})
+	testenv.Must(h.t, err, "cancel %s for the caller", id)
+	return b
+}
+
 // join puts the first patient of u on the session's waitlist.
 func (h *harness) join(u user, s *booking.Session) booking.WaitlistEntry {
 	h.t.Helper()

@@ -61,9 +61,10 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 	b := h.mustBook(u, 1, s, "")
 	// A number-only lookup while she is listed: her, as the account's
 	// parent, with the booking the account made for her.
-	found, err := h.svc.CallersByPhone(h.ctx, op, mumPhone)
-	testenv.Must(t, err, "look up her number while listed")
-	if len(found) != 1 || found[0].Kin.Relationship != booking.RelParent || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != b.ID {
+	testenv.Must(t, h.svc.CallerKnown(h.ctx, op, mumPhone), "her number is on file while she is listed")
+	found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+	testenv.Must(t, err, "look her up from her number while listed")
+	if found.Kin.Relationship != booking.RelParent || len(found.Bookings) != 1 || found.Bookings[0].ID != b.ID {
 		t.Fatalf("lookup while listed = %+v, want her as a parent with the account's booking", found)
 	}
 	_, err = h.svc.Cancel(h.ctx, u.actor, b.ID, booking.Origin{})
@@ -73,7 +74,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 
 	testenv.Must(t, h.svc.RemovePatient(h.ctx, u.actor, m.ID), "remove her")
 
-	_, err = h.svc.CallersByPhone(h.ctx, op, mumPhone)
+	err = h.svc.CallerKnown(h.ctx, op, mumPhone)
 	wantErr(t, "a removed member's number", err, booking.ErrPatientNotFound)
 	l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
 	testenv.Must(t, err, "look her up by ID and name from her number")
@@ -91,7 +92,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 			_, err := h.stack.DB.Pool().Exec(h.ctx, `UPDATE patients SET phone_hash = NULL WHERE id = $1`, m.ID)
 			testenv.Must(t, err, "take it away again")
 		}()
-		_, err = h.svc.CallersByPhone(h.ctx, op, mumPhone)
+		err = h.svc.CallerKnown(h.ctx, op, mumPhone)
 		wantErr(t, "a removed member's number still hashed", err, booking.ErrPatientNotFound)
 		l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
 		testenv.Must(t, err, "look her up by ID and name")
@@ -103,9 +104,10 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 	t.Run("another account lists her", func(t *testing.T) {
 		sis := h.user(1)
 		h.addMember(&sis, mum, mumPhone, "parent")
-		found, err := h.svc.CallersByPhone(h.ctx, op, mumPhone)
-		testenv.Must(t, err, "look up her number")
-		if len(found) != 1 || found[0].Kin.Relationship != booking.RelParent || len(found[0].Bookings) != 0 {
+		testenv.Must(t, h.svc.CallerKnown(h.ctx, op, mumPhone), "her number is on file again")
+		found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+		testenv.Must(t, err, "look her up from her number")
+		if found.Kin.Relationship != booking.RelParent || len(found.Bookings) != 0 {
 			t.Errorf("lookup = %+v, want her (the other account's parent) without the first account's booking", found)
 		}
 	})
@@ -116,9 +118,10 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 		if back.ID != m.ID {
 			t.Fatalf("added back as %s, want her row %s", back.ID, m.ID)
 		}
-		found, err := h.svc.CallersByPhone(h.ctx, op, newPhone)
-		testenv.Must(t, err, "look up her new number")
-		if len(found) != 1 || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != b.ID {
+		testenv.Must(t, h.svc.CallerKnown(h.ctx, op, newPhone), "her new number is on file")
+		found, err := h.svc.LookupCaller(h.ctx, op, mum, newPhone)
+		testenv.Must(t, err, "look her up from her new number")
+		if len(found.Bookings) != 1 || found.Bookings[0].ID != b.ID {
 			t.Errorf("lookup of the new number = %+v, want her with the account's booking", found)
 		}
 		if got := h.memberRow(m.ID); !got.PhoneHash || !got.PhoneSealed || !got.NameSealed || got.Removed {
@@ -286,11 +289,10 @@ func TestRetentionErasesEventPhones(t *testing.T) {
 	if st := h.svc.Stats(); st.EventPhonesErased != uint64(p.EventPhones) {
 		t.Errorf("stats erased %d events' phones, want %d", st.EventPhonesErased, p.EventPhones)
 	}
-	_, err = h.svc.CallersByPhone(h.ctx, op, oldCaller)
+	err = h.svc.CallerKnown(h.ctx, op, oldCaller)
 	wantErr(t, "a caller known only by an erased event", err, booking.ErrPatientNotFound)
-	found, err := h.svc.CallersByPhone(h.ctx, op, newCaller)
-	if err != nil || len(found) != 1 {
-		t.Errorf("the day-3 caller by number = %d found (%v), want them", len(found), err)
+	if err := h.svc.CallerKnown(h.ctx, op, newCaller); err != nil {
+		t.Errorf("the day-3 caller's number: %v, want on file", err)
 	}
 	t.Run("again", func(t *testing.T) {
 		p, err := h.svc.Retain(h.ctx)

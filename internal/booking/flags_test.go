@@ -219,7 +219,7 @@ func TestEventsForDetection(t *testing.T) {
 	h.mustCancel(alice.actor, aliceB.ID)
 	phoned, err := h.staffBook(op, caller, sA, booking.ChannelPhone, callerPhone)
 	testenv.Must(t, err, "phone booking")
-	h.mustCancel(op, phoned.ID)
+	h.callerCancel(op, caller, callerPhone, phoned.ID)
 	entry := h.join(bob, sA)
 	bobB := h.mustBook(bob, 0, sB, "")
 	func() {

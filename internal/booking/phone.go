@@ -2,7 +2,8 @@ package booking
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"slices"
 	"time"
 
 	"fairslot/internal/identity"
@@ -13,72 +14,59 @@ import (
 // on a sold-out session's waitlist. Both are audited like every staff action
 // that reads or changes a person's data.
 
-// maxCallers bounds how many people one phone number finds: a family shares
-// a number, an identity farm shares more, and the operator needs no more
-// than a page.
-const maxCallers = 10
-
-// CallersByPhone finds the people a phone number is known for, for an
-// operator (or a clerk) on the phone: the people staff booked, entered or
-// waitlisted by phone for a caller ringing from it (while the events keep
-// its reference: retention.go), the family members an account gave it as
-// their phone and still lists (a member the account removed is found by
-// it no more, nor do the account's bookings for them answer to it: the
-// account no longer speaks for them), and the account holder whose login
-// it is.
-// Each comes masked, with those of their bookings in the staff member's
-// hospital from yesterday on that the number has a say in (BookingsOfCaller:
-// not another account's bookings for the same person). The lookup is
-// audited with the masked phone, found or not.
-func (s *Service) CallersByPhone(ctx context.Context, actor Actor, phone string) ([]Lookup, error) {
+// CallerKnown tells an operator (or a clerk) on the phone whether the
+// number a caller rings from is on file — staff booked, entered or
+// waitlisted someone on a call from it (while the events keep its
+// reference: retention.go), an account gave it to a family member it still
+// lists, or an account logs in with it — and nothing of whom: a number is
+// no one's proof. Carriers recycle numbers (运营商回收号码), a family
+// shares one, and caller ID is a hint, not an authenticator: the console
+// and the API list a person's bookings only for a caller who gives the
+// person's ID number and name (LookupCaller). The lookup is audited with
+// the masked phone, known or not; an unknown number is
+// ErrPatientNotFound.
+func (s *Service) CallerKnown(ctx context.Context, actor Actor, phone string) error {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
-		return nil, ErrForbidden
+		return ErrForbidden
 	}
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
-		return nil, ErrInvalidPhone
+		return ErrInvalidPhone
 	}
 	hash := s.keys.Hash("phone", p)
-	who, err := s.store.IdentitiesByPhone(ctx, hash, s.phoneRef(hash), maxCallers)
+	who, err := s.store.IdentitiesByPhone(ctx, hash, s.phoneRef(hash), 1)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	reason := "unknown"
+	if len(who) > 0 {
+		reason = "known"
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "caller_lookup", Target: "phone:" + identity.MaskPhone(p), Reason: fmt.Sprintf("%d found", len(who)),
-		HospitalID: actor.HospitalID}
+		Action: "caller_lookup", Target: "phone:" + identity.MaskPhone(p), Reason: reason, HospitalID: actor.HospitalID}
 	if err := s.store.RecordAudit(ctx, audit); err != nil {
-		return nil, err
+		return err
 	}
 	if len(who) == 0 {
-		return nil, ErrPatientNotFound
+		return ErrPatientNotFound
 	}
-	kin, err := s.store.PhoneKin(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Lookup, 0, len(who))
-	from := s.lookupFrom()
-	for _, i := range who {
-		// Only the bookings the number has a say in: another account
-		// may have given its own number to a person it knows the ID
-		// number and name of, and the person's own bookings are not its.
-		all, err := s.store.BookingsOfCaller(ctx, i.ID, from, hash, s.phoneRef(hash))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, Lookup{Identity: i, Bookings: inReach(actor, all), Kin: kin[i.ID]})
-	}
-	return out, nil
+	return nil
 }
 
 // LookupCaller is the phone's lookup of a caller who rings from
 // callerPhone and gave an ID document and a name: LookupIdentity (audited
-// the same way, saying whether the name matched), keeping only the bookings made under that name (the name
-// check-in compares a card with) that belong to the person (staff made
-// them) or to an account the number has a say in (BookingsOfCaller). The ID
-// number is no proof over the phone (it is printed on forms and copies of
-// the card), and neither are number and name together of a right to the
-// bookings another account made: over the API that account alone sees them.
+// the same way, saying whether the name matched), keeping only the
+// bookings made under that name (the name check-in compares a card with)
+// that belong to the person (staff made them) or to an account the number
+// has a say in (BookingsOfCaller: its login, or a family member's contact
+// phone). The ID number is no proof over the phone (it is printed on forms
+// and copies of the card), and neither are number and name together of a
+// right to the bookings another account made: over the API that account
+// alone sees them. Lookup.FromCaller marks the staff bookings made on a
+// call from this very number (their own booked, waitlisted or entered
+// event): the only ones an operator cancels for the caller
+// (CancelForCaller). Kin says who the person is to an account of the
+// number, if anyone.
 func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityRequest, callerPhone string) (Lookup, error) {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return Lookup{}, ErrForbidden
@@ -105,6 +93,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 		said[b.ID] = true
 	}
 	kept := l.Bookings[:0]
+	l.FromCaller = map[string]bool{}
 	for _, b := range l.Bookings {
 		bookedAs := b.NameHash
 		if bookedAs == "" {
@@ -112,10 +101,49 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 		}
 		if bookedAs == string(want.NameHash) && (b.AccountID == "" || said[b.ID]) {
 			kept = append(kept, b)
+			if b.AccountID == "" && said[b.ID] {
+				l.FromCaller[b.ID] = true
+			}
 		}
 	}
 	l.Bookings = kept
+	kin, err := s.store.PhoneKin(ctx, hash)
+	if err != nil {
+		return Lookup{}, err
+	}
+	l.Kin = kin[l.Identity.ID]
 	return l, nil
+}
+
+// CancelForCaller is an operator's cancellation for a caller on the line:
+// the caller rings from callerPhone and gave the person's ID document and
+// name (LookupCaller), and the booking is one made on a call from that
+// number (Lookup.FromCaller). A number's say is per booking: not every
+// booking of a person staff ever acted for on a call from it, and never
+// because a refused attempt from it named the person. Another booking of
+// the person the caller may hear of (staff made it on a call from another
+// number) is refused with forbidden: the desk cancels it with the ID card,
+// or the person's verified account. A booking the caller has no say in at
+// all is booking_not_found, as if there were none. The cancellation is
+// Cancel's (late after the deadline, audited).
+func (s *Service) CancelForCaller(ctx context.Context, actor Actor, bookingID string, req IdentityRequest, callerPhone string, o Origin) (Booking, error) {
+	if actor.Role != RoleOperator {
+		return Booking{}, Errorf(ErrForbidden, "operators cancel for a caller on the line")
+	}
+	l, err := s.LookupCaller(ctx, actor, req, callerPhone)
+	if errors.Is(err, ErrPatientNotFound) {
+		return Booking{}, ErrBookingNotFound
+	}
+	if err != nil {
+		return Booking{}, err
+	}
+	if !slices.ContainsFunc(l.Bookings, func(b Booking) bool { return b.ID == bookingID }) {
+		return Booking{}, ErrBookingNotFound
+	}
+	if !l.FromCaller[bookingID] {
+		return Booking{}, Errorf(ErrForbidden, "this booking was not made on a call from this number: the caller cancels it from the number it was booked from, at the registration desk with the ID card, or in the person's own account")
+	}
+	return s.cancelBooking(ctx, actor, bookingID, o)
 }
 
 // bookingsInReach lists an identity's bookings from yesterday on (in China

@@ -62,7 +62,7 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 
 	// The first caller cancels by phone: the slot goes to the second, as a
 	// booking with the entry's id, made under the name they gave.
-	h.mustCancel(op, b.ID)
+	h.callerCancel(op, first, firstPhone, b.ID)
 	got := h.stored(e.ID)
 	if got.Status != booking.StatusConfirmed || got.BookedBy != op.AccountID || got.AccountID != "" || got.SessionID != s.ID {
 		t.Errorf("the waitlist's booking = %s booked by %q account %q session %s; want confirmed, the operator, none, %s",
@@ -83,20 +83,26 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 	_, err = h.svc.Roster(h.ctx, clerk, booking.NewID(), s.VisitDate)
 	wantErr(t, "another hospital's roster", err, booking.ErrHospitalNotFound)
 
-	// The numbers find their callers, masked, with their bookings here.
-	found, err := h.svc.CallersByPhone(h.ctx, op, firstPhone)
-	testenv.Must(t, err, "find the first caller")
-	if len(found) != 1 || found[0].Identity.NameMasked != "王*" || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != b.ID {
-		t.Errorf("CallersByPhone(first) = %+v; want 王* with booking %s", found, b.ID)
+	// A number alone finds nobody, only that it is on file; the caller
+	// who gives ID number and name hears of their bookings, and a booking
+	// made on a call from the number they ring from is theirs to cancel.
+	testenv.Must(t, h.svc.CallerKnown(h.ctx, op, firstPhone), "the first number is on file")
+	testenv.Must(t, h.svc.CallerKnown(h.ctx, clerk, secondPhone), "the second number is on file")
+	l, err := h.svc.LookupCaller(h.ctx, op, second, secondPhone)
+	testenv.Must(t, err, "look the second caller up")
+	if l.Identity.ID != got.IdentityID || len(l.Bookings) != 1 || l.Bookings[0].ID != e.ID || !l.FromCaller[e.ID] {
+		t.Errorf("LookupCaller(second) = %+v; want identity %s with booking %s, made on a call from the number", l, got.IdentityID, e.ID)
 	}
-	found, err = h.svc.CallersByPhone(h.ctx, clerk, secondPhone)
-	testenv.Must(t, err, "find the second caller")
-	if len(found) != 1 || found[0].Identity.ID != got.IdentityID || len(found[0].Bookings) != 1 || found[0].Bookings[0].ID != e.ID {
-		t.Errorf("CallersByPhone(second) = %+v; want identity %s with booking %s", found, got.IdentityID, e.ID)
+	l, err = h.svc.LookupCaller(h.ctx, op, second, firstPhone)
+	testenv.Must(t, err, "look the second caller up from the first number")
+	if len(l.Bookings) != 1 || l.FromCaller[e.ID] {
+		t.Errorf("LookupCaller(second, first number) = %+v; want the booking heard of, not made on a call from that number", l)
 	}
-	_, err = h.svc.CallersByPhone(h.ctx, op, "13700000000")
+	_, err = h.svc.CancelForCaller(h.ctx, op, e.ID, second, firstPhone, booking.Origin{})
+	wantErr(t, "a cancel from another number", err, booking.ErrForbidden)
+	err = h.svc.CallerKnown(h.ctx, op, "13700000000")
 	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)
-	_, err = h.svc.CallersByPhone(h.ctx, h.user(0).actor, firstPhone)
+	err = h.svc.CallerKnown(h.ctx, h.user(0).actor, firstPhone)
 	wantErr(t, "a patient", err, booking.ErrForbidden)
 	db.wantCount("caller lookups audited with the masked phone", 3,
 		`SELECT count(*) FROM audit_log WHERE action = 'caller_lookup' AND target LIKE 'phone:1%****%'`)

@@ -472,7 +472,7 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 	_, err = h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(999_999), Name: "孙五"}, "13800000007")
 	wantErr(t, "lookup of an unknown ID", err, booking.ErrPatientNotFound)
 	wantMessage(t, "lookup of an unknown ID", err, "no patient with this ID number is registered")
-	h.mustCancel(op, pb.ID)
+	h.callerCancel(op, caller, "13800000006", pb.ID)
 	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: online})
 	testenv.Must(t, err, "verify")
 	_, err = h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 1, Reason: "加号", AuthorisedBy: "张医生"})

@@ -444,25 +444,23 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
  ORDER BY b.visit_date, sl.starts_at;
 
 -- name: bookings_of_caller
--- An identity's bookings a call from a number has a say in (CallersByPhone):
+-- An identity's bookings a call from a number has a say in (LookupCaller):
 -- made by an account logging in with it ($3 the keyed hash), for a family
 -- member given it and still listed (the account that removed a member no
--- longer speaks for them), or by staff for the person when staff acted for them on
--- a call from it ($4 the events' phone reference: a phone waitlist's
--- booking has no event of its own from the call) or the person's verified
--- self's account logs in with it (the bookings_of_account rule). Not those
--- another account made for the same person.
+-- longer speaks for them), or by staff on a call from it: the booking's own
+-- event that made it carries the number ($4 the events' phone reference)
+-- and a staff member — booked, or waitlisted / lottery_entered for a place
+-- or an entry that became the booking (the booking keeps its id). A
+-- refused attempt from the number, or another booking for the person from
+-- it, gives it no say: the say is per booking. Not those another account
+-- made for the same person.
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
    AND (b.account_id IN (SELECT id FROM accounts WHERE phone_hash = $3)
         OR b.patient_id IN (SELECT id FROM patients WHERE phone_hash = $3 AND removed_at IS NULL)
-        OR b.account_id IS NULL AND (
-             EXISTS (SELECT 1 FROM booking_events
-                      WHERE phone = $4 AND staff_id IS NOT NULL AND identity_id = $1)
-             OR EXISTS (SELECT 1 FROM patients p JOIN accounts a ON a.id = p.account_id
-                          JOIN identities si ON si.id = p.identity_id
-                         WHERE p.identity_id = b.identity_id AND p.is_self AND a.phone_hash = $3
-                           AND p.self_verified_at IS NOT NULL AND si.name_verified_at IS NOT NULL
-                           AND COALESCE(p.name_hash, si.name_hash) = si.name_hash)))
+        OR b.account_id IS NULL AND EXISTS (
+             SELECT 1 FROM booking_events e
+              WHERE e.booking_id = b.id AND e.phone = $4 AND e.staff_id IS NOT NULL
+                AND e.type IN ('booked', 'waitlisted', 'lottery_entered')))
  ORDER BY b.visit_date, sl.starts_at;
 
 -- name: active_bookings

@@ -34,6 +34,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
 		{method: "GET", template: "/v1/me/export", prefix: "/v1/me/export", auth: true, h: s.exportMine},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
+		{method: "POST", template: "/v1/phone/cancellations", prefix: "/v1/phone/cancellations", auth: true, h: s.phoneCancel},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
 		{method: "POST", template: "/v1/desk/checkins", prefix: "/v1/desk/checkins", auth: true, h: s.checkIn},
 		{method: "POST", template: "/v1/desk/reissue", prefix: "/v1/desk/reissue", auth: true, h: s.reissue},
@@ -554,6 +555,34 @@ func (s *Server) phoneBook(r *request) error {
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID,
 		Channel: booking.ChannelPhone, CallerPhone: in.CallerPhone})
+}
+
+type phoneCancelIn struct {
+	identityIn
+	CallerPhone string `json:"caller_phone"`
+	BookingID   string `json:"booking_id"`
+}
+
+// phoneCancel is an operator's cancellation for a caller on the line: the
+// caller's ID document, name and the number they ring from
+// (CancelForCaller); an operator's DELETE /v1/bookings/{id} is refused.
+func (s *Server) phoneCancel(r *request) error {
+	var in phoneCancelIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := Required("caller_phone", in.CallerPhone, "booking_id", in.BookingID); err != nil {
+		return err
+	}
+	b, err := s.svc.CancelForCaller(r.context(), r.actor, in.BookingID, in.request(), in.CallerPhone, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
+	return nil
 }
 
 type deskBookIn struct {

@@ -111,6 +111,8 @@ func TestCallBackListInBrowser(t *testing.T) {
 	// The caller rings in: their booking says why the clinic stopped.
 	o.open("/phone")
 	o.fill("#caller-form input[name=phone]", caller)
+	o.fill("#caller-form input[name=id_number]", residentID(7601))
+	o.fill("#caller-form input[name=name]", "孙老伯")
 	o.click("#caller-form button[type=submit]", "/phone?")
 	o.contains("#b-"+bk.ID+" .stop-reason", reason)
 

@@ -3,6 +3,8 @@ package web
 import (
 	"net/url"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // A slot held with a substitute doctor (替诊) is answered by the patient on
@@ -78,7 +80,11 @@ func (c *Console) deskAnswerOffer(accept bool) func(*request) error {
 // phoneAnswerOffer accepts or declines an offer for the caller on the line.
 func (c *Console) phoneAnswerOffer(accept bool) func(*request) error {
 	return func(r *request) error {
-		off, err := c.svc.AnswerOffer(r.ctx, r.actor, r.param, accept, r.origin)
+		err := c.callerHears(r, r.param)
+		var off booking.SubstituteOffer
+		if err == nil {
+			off, err = c.svc.AnswerOffer(r.ctx, r.actor, r.param, accept, r.origin)
+		}
 		if err != nil {
 			return c.phoneFailed(r, "offer-"+r.param, err)
 		}

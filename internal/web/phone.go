@@ -20,9 +20,11 @@ import (
 // in the hospital, with a cancel button on phone bookings (the caller's
 // late cancellation counts as a no-show, and the page says so first), and
 // the hospital's sessions of a chosen day on the phone pool: book, enter
-// the draw of a lottery pool, or join the waitlist of a sold-out one. With
-// the number only, it lists the people the number is known for (masked),
-// with their bookings; booking for one of them needs their document.
+// the draw of a lottery pool, or join the waitlist of a sold-out one. The
+// number alone shows nobody (at most that it is on file: numbers are
+// recycled and shared, caller ID is a hint); the person's bookings, and
+// any action on them, need their ID document and name. Only a booking made
+// on a call from the number the caller rings from has a Cancel button.
 //
 // As at the desk, the caller is kept in a cookie sealed to the operator's
 // session (never in a URL), and the pages show only masked values. Every
@@ -124,6 +126,7 @@ type callerView struct {
 	MaskedID    string
 	NameMasked  string
 	Known       bool // the document is on file
+	NumberKnown bool // without a document: the number is on file (of whom, never)
 }
 
 type phoneData struct {
@@ -181,11 +184,14 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 			}
 			d.CanBook = true
 		} else {
-			ls, err := c.svc.CallersByPhone(r.ctx, r.actor, ref.Phone)
-			if err != nil && !errors.Is(err, booking.ErrPatientNotFound) {
+			// A number alone shows nobody: at most that it is on file.
+			err := c.svc.CallerKnown(r.ctx, r.actor, ref.Phone)
+			switch {
+			case err == nil:
+				cv.NumberKnown = true
+			case !errors.Is(err, booking.ErrPatientNotFound):
 				return d, err
 			}
-			found = ls
 		}
 		var ids []string
 		for _, l := range found {
@@ -235,6 +241,8 @@ func (c *Console) personView(l booking.Lookup, now time.Time, highlight string, 
 		case !row.Cancellable:
 		case b.Channel != booking.ChannelPhone:
 			row.CancelWhy = "非电话预约，请患者自行取消或到窗口办理 Not a phone booking: the patient cancels it, or the desk"
+		case !l.FromCaller[b.ID]:
+			row.CancelWhy = "此预约不是在本号码的来电中办理的：请来电者用预约时的号码来电，或持证件到窗口办理 Not booked on a call from this number: the caller rings from the number it was booked from, or comes to the desk with the ID card"
 		default:
 			row.Cancel = true
 		}
@@ -409,9 +417,40 @@ func (c *Console) phoneWaitlist(r *request) error {
 	return nil
 }
 
-// phoneCancel cancels one of the caller's phone bookings.
+// callerHears checks that a booking is one the current caller hears of:
+// they gave the person's ID number and name, and it is listed for them
+// (LookupCaller). An operator answers a substitute offer only for such a
+// caller.
+func (c *Console) callerHears(r *request, bookingID string) error {
+	ref, err := c.callerForBooking(r)
+	if err != nil {
+		return err
+	}
+	l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
+	if errors.Is(err, booking.ErrPatientNotFound) {
+		return booking.ErrOfferNotFound
+	}
+	if err != nil {
+		return err
+	}
+	for _, b := range l.Bookings {
+		if b.ID == bookingID {
+			return nil
+		}
+	}
+	return booking.ErrOfferNotFound
+}
+
+// phoneCancel cancels one of the caller's phone bookings: one made on a
+// call from the number they ring from, for a caller who gave the person's
+// ID number and name (CancelForCaller).
 func (c *Console) phoneCancel(r *request) error {
-	b, err := c.svc.Cancel(r.ctx, r.actor, r.param, r.origin)
+	ref, err := c.callerForBooking(r)
+	var b booking.Booking
+	if err == nil {
+		b, err = c.svc.CancelForCaller(r.ctx, r.actor, r.param,
+			booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, r.origin)
+	}
 	if err != nil {
 		return c.phoneFailed(r, "cancel-"+r.param, err)
 	}

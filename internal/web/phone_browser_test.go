@@ -49,8 +49,9 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 	testenv.Must(t, err, "operator login")
 	op, err := s.svc.Authenticate([]byte(tok.Token))
 	testenv.Must(t, err, "operator token")
+	otherPhone := newPhone()
 	other, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{
-		IDType: "resident_id", IDNumber: residentID(4002), Name: "李小红"}, SessionID: full.ID, Channel: booking.ChannelPhone, CallerPhone: newPhone()})
+		IDType: "resident_id", IDNumber: residentID(4002), Name: "李小红"}, SessionID: full.ID, Channel: booking.ChannelPhone, CallerPhone: otherPhone})
 	testenv.Must(t, err, "fill the phone pool")
 
 	// Signing in at the desk: refused, and sent to the phone console.
@@ -77,7 +78,7 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 	b.fill("#caller-form input[name=phone]", callerPhone)
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.contains("#caller", callerPhone[:3]+"****"+callerPhone[7:])
-	b.contains("#no-record", "Nothing on file")
+	b.contains("#id-needed", "Nothing on file for this number")
 
 	// The caller gives their document: a first call, booked on tomorrow's
 	// phone pool.
@@ -120,7 +121,8 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 	}
 
 	// The other patient cancels by phone: the slot goes to our caller.
-	if _, err := s.svc.Cancel(t.Context(), op, other.ID, booking.Origin{}); err != nil {
+	if _, err := s.svc.CancelForCaller(t.Context(), op, other.ID, booking.IdentityRequest{
+		IDType: "resident_id", IDNumber: residentID(4002), Name: "李小红"}, otherPhone, booking.Origin{}); err != nil {
 		t.Fatalf("cancel the other booking: %v", err)
 	}
 	b.open("/phone?date=" + after)
@@ -147,18 +149,17 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 		b.contains(bk+" .status", "已取消 Cancelled")
 	}
 
-	// End the call; the number alone finds the caller now, masked.
+	// End the call; the number alone shows nobody now, only that it is
+	// on file: a number proves no one (numbers are recycled).
 	b.click("#next-caller", "ok=cleared")
 	b.contains("#flash", "next caller")
 	b.fill("#caller-form input[name=phone]", callerPhone)
 	b.click("#caller-form button[type=submit]", "/phone?")
-	b.contains(".person", "王*明")
-	b.contains(".person", "110***********"+callerID[14:])
-	b.contains(bk+" .status", "Cancelled")
-	b.absent(".booking form.cancel:not([action$='" + entry + "/cancel'])")
+	b.contains("#id-needed", "The number is on file")
+	b.absent(".person")
 	b.hidden(callerID, callerName, callerPhone)
-	b.shot("phone-05-found-by-number")
-	b.phoneShot("phone-05-found-by-number-390")
+	b.shot("phone-05-number-alone")
+	b.phoneShot("phone-05-number-alone-390")
 
 	// The audit log has every step, by this operator.
 	for _, tc := range []struct {
@@ -168,7 +169,7 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 		{"phone_booking", 2}, // ours and the other's
 		{"phone_waitlist", 1},
 		{"booking_cancelled", 2},
-		{"caller_lookup", 2}, // each page that shows a number-only call reads it again
+		{"caller_lookup", 2}, // each page of a number-only call asks again whether it is on file
 	} {
 		if n := s.count(`SELECT count(*) FROM audit_log WHERE action = $1 AND actor_id = $2`, tc.action, op.AccountID); n != tc.want {
 			t.Errorf("got %d %s audit rows by the operator, want %d", n, tc.action, tc.want)
@@ -300,7 +301,12 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 	b := newBrowser(t, s.base, 3*time.Minute)
 	b.signIn("phone", s.newOperator("operator password 1"), "operator password 1")
 	b.ringFrom(snoopPhone)
-	b.contains(".person", "王*明") // the number was given to the person
+	b.absent(".person") // a number alone shows nobody
+	b.fill("#caller-form input[name=phone]", snoopPhone)
+	b.fill("#caller-form input[name=id_number]", idNumber)
+	b.fill("#caller-form input[name=name]", name)
+	b.click("#caller-form button[type=submit]", "/phone?")
+	b.contains(".person", "王*明")
 	if html := b.html(); strings.Contains(html, "b-"+own.ID) {
 		t.Errorf("a call from the snoop's number lists the booking the owner's account made")
 	}

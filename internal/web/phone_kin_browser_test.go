@@ -6,14 +6,16 @@ import (
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/identity"
 	"fairslot/internal/testenv"
 )
 
 // TestPhoneCallerKinInBrowser: a mother rings the call centre from the
 // number she logs in with; her account lists her and two children, 陈一
-// and 陈二, given her number as theirs. All three mask to 陈*: the operator's
-// lookup by number tells them apart as the desk and the patient pages do,
-// 本人 · 1985, 子女 · 2016 and 子女 · 2018. A caller staff booked for, who
+// and 陈二, given her number as theirs. All three mask to 陈*: the number
+// alone shows none of them; a caller who gives one's ID number and name
+// is labelled as the desk and the patient pages do, 本人 · 1985, 子女 ·
+// 2016 and 子女 · 2018. A caller staff booked for, who
 // is nobody's family, has no label. Screenshots phone-kin-*.png at 1280 and
 // 390 px.
 func TestPhoneCallerKinInBrowser(t *testing.T) {
@@ -37,19 +39,26 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	opPhone := s.newOperator(password)
 	b := newBrowser(t, s.base, 3*time.Minute)
 	b.signIn("phone", opPhone, password)
+	// The number alone shows nobody; each caller gives ID number and name,
+	// and the page says who they are to the number's account.
 	b.ringFrom(phone)
-	html := b.html()
-	for _, want := range []string{"本人 · 1985", "子女 · 2016", "子女 · 2018"} {
-		if !strings.Contains(html, `<span class="family tag">`+want+`</span>`) {
-			t.Errorf("the caller lookup does not label a person %q", want)
+	b.absent(".person")
+	for _, m := range []struct{ id, name, want string }{
+		{bornIn(1985, 771), "陈静", "本人 · 1985"},
+		{bornIn(2016, 772), "陈一", "子女 · 2016"},
+		{bornIn(2018, 773), "陈二", "子女 · 2018"},
+	} {
+		b.fill("#caller-form input[name=phone]", phone)
+		b.fill("#caller-form input[name=id_number]", m.id)
+		b.fill("#caller-form input[name=name]", m.name)
+		b.click("#caller-form button[type=submit]", "/phone?")
+		if html := b.html(); !strings.Contains(html, `<span class="family tag">`+m.want+`</span>`) {
+			t.Errorf("the caller lookup does not label %s %q", identity.MaskName(m.name), m.want)
 		}
+		b.hidden(phone, m.name, m.id)
+		b.shot("phone-kin-01")
+		b.phoneShot("phone-kin-01-390")
 	}
-	if n := strings.Count(html, `class="person"`); n != 3 {
-		t.Errorf("the lookup lists %d people, want 3", n)
-	}
-	b.hidden(phone, "陈静", "陈一", "陈二")
-	b.shot("phone-kin-01")
-	b.phoneShot("phone-kin-01-390")
 
 	// A caller staff booked for is nobody's family: no label.
 	op := s.actor(opPhone, password)
@@ -59,6 +68,8 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	testenv.Must(t, err, "book by phone")
 	b.click("#next-caller", "ok=cleared")
 	b.fill("#caller-form input[name=phone]", other)
+	b.fill("#caller-form input[name=id_number]", residentID(7701))
+	b.fill("#caller-form input[name=name]", "王小明")
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.contains(".person", "王*明")
 	b.absent(".person .family")

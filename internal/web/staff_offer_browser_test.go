@@ -63,6 +63,8 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 	oc := newBrowser(t, s.base, 3*time.Minute)
 	oc.signIn("phone", opPhone, password)
 	oc.fill("#caller-form input[name=phone]", callerB)
+	oc.fill("#caller-form input[name=id_number]", residentID(7502))
+	oc.fill("#caller-form input[name=name]", "李小红")
 	oc.click("#caller-form button[type=submit]", "/phone?")
 	cb := "#b-" + heldB
 	oc.contains(cb+" .offer", "周强")

@@ -382,7 +382,7 @@ func (s *Store) BookingsOfIdentity(_ context.Context, identityID, fromDate strin
 }
 
 // BookingsOfCaller is BookingsOfIdentity cut to the bookings a call from
-// the number has a say in (the adapter's bookings_of_caller).
+// the number has a say in (the adapter's bookings_of_caller: per booking).
 func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate string, phoneHash []byte, phoneRef string) ([]booking.Booking, error) {
 	all, err := s.BookingsOfIdentity(ctx, identityID, fromDate)
 	if err != nil {
@@ -390,16 +390,13 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rang := false // staff acted for the person on a call from the number
+	made := map[string]bool{} // the booking's own event: staff on a call from the number
 	for _, e := range s.events {
-		if e.Phone == phoneRef && e.StaffID != "" && e.IdentityID == identityID {
-			rang = true
-		}
-	}
-	ownSelf := false // the person's verified self logs in with the number
-	for _, p := range s.patients {
-		if a, ok := s.accounts[p.AccountID]; ok && p.IdentityID == identityID && p.IsSelf && p.SelfVerified && string(a.PhoneHash) == string(phoneHash) {
-			ownSelf = true
+		switch e.Type {
+		case booking.EventBooked, booking.EventWaitlisted, booking.EventLotteryEntered:
+			if e.Phone == phoneRef && e.StaffID != "" && e.BookingID != "" {
+				made[e.BookingID] = true
+			}
 		}
 	}
 	var out []booking.Booking
@@ -408,7 +405,7 @@ func (s *Store) BookingsOfCaller(ctx context.Context, identityID, fromDate strin
 		switch {
 		case ok && string(a.PhoneHash) == string(phoneHash),
 			b.PatientID != "" && !s.patients[b.PatientID].Removed && string(s.phones[b.PatientID]) == string(phoneHash),
-			b.AccountID == "" && (rang || ownSelf):
+			b.AccountID == "" && made[b.ID]:
 			out = append(out, b)
 		}
 	}
