@@ -343,6 +343,20 @@ func accessTable() map[string]row {
 		// patientB's family members (patientA's list is full): patientB
 		// edits and removes its own, patientA finds no such member, staff
 		// keep no list.
+		// A patient moves to a new login number (and the table's logins
+		// follow it); a staff account's number is an administrator's.
+		"POST /v1/auth/phone": {func(a *access, role string) call {
+			if role == "anonymous" {
+				return call{path: "/v1/auth/phone", body: map[string]string{"password": "x-password", "phone": "13900000001"}}
+			}
+			c := call{path: "/v1/auth/phone", token: a.login(role)}
+			number := fmt.Sprintf("1390%07d", 1000+a.next())
+			c.body = map[string]string{"password": a.creds[role][1], "phone": number}
+			if role == "patientA" || role == "patientB" {
+				a.creds[role] = [2]string{number, a.creds[role][1]}
+			}
+			return c
+		}, [7]int{401, 200, 200, 403, 403, 403, 403}, true},
 		"PATCH /v1/patients/{patient_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/patients/" + a.bMember(false), body: map[string]string{"relationship": "parent"}}
 		}, [7]int{401, 404, 200, 403, 403, 403, 403}, false},

@@ -736,6 +736,18 @@ type AccountStore interface {
 	// SetRelationship changes a member's relationship (not self's, and
 	// never to self), with its audit entry.
 	SetRelationship(ctx context.Context, accountID, patientID string, rel Relationship, a AuditEntry) (Patient, error)
+	// SetPatientPhone sets (to.Hash nil: clears) the contact number of a
+	// patient of the account still on its list, with its audit entry, in
+	// one transaction that counts the accounts the number is on first
+	// (ErrPhoneLimit past lim.MaxAccountsOnPhone, as AddPatient);
+	// ErrPatientNotFound when the row is not the account's or removed.
+	SetPatientPhone(ctx context.Context, accountID, patientID string, to AccountPhone, lim AccountLimits, a AuditEntry) (Patient, error)
+	// ChangeAccountPhone moves an account to a new login number and ends
+	// its tokens (the new generation is returned), with its audit entry, in
+	// one transaction: ErrPhoneTaken when another account logs in with the
+	// number, ErrPhoneLimit when it is used on lim.MaxAccountsOnPhone other
+	// accounts already (logins and family members' numbers).
+	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, lim AccountLimits, at time.Time, a AuditEntry) (int, error)
 }
 
 // EventLog records the booking events detection reads and the staff's

@@ -227,6 +227,27 @@ SELECT count(*) FROM patients WHERE account_id = $1 AND removed_at IS NULL;
 -- name: count_phone_accounts
 SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND account_id <> $2 AND removed_at IS NULL;
 
+-- name: count_phone_logins
+-- Other accounts logging in with a number ($1 its keyed hash) or giving it
+-- to a family member they still list: what a login number's change counts
+-- against the accounts-per-phone limit.
+SELECT count(*) FROM (
+  SELECT id FROM accounts WHERE phone_hash = $1 AND id <> $2
+  UNION
+  SELECT account_id FROM patients WHERE phone_hash = $1 AND account_id <> $2 AND removed_at IS NULL) AS a;
+
+-- name: set_account_phone
+-- A login number's change ends the account's tokens in the same write.
+UPDATE accounts
+   SET phone_hash = $2, phone_sealed = $3, phone_masked = $4,
+       token_generation = token_generation + 1, tokens_revoked_at = $5
+ WHERE id = $1
+RETURNING token_generation;
+
+-- name: set_patient_phone
+UPDATE patients SET phone_hash = $3, phone_sealed = $4, phone_masked = $5
+ WHERE id = $1 AND account_id = $2 AND removed_at IS NULL;
+
 -- name: restore_patient
 -- The identity comes back to an account that had removed it: the same row,
 -- with what the new add gives. RETURNING its id (none: no removed row).

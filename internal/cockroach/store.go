@@ -627,6 +627,64 @@ func (s *Store) SetRelationship(ctx context.Context, accountID, patientID string
 	return s.Patient(ctx, patientID)
 }
 
+// SetPatientPhone sets or clears a listed patient's contact number under
+// the accounts-per-phone limit, with its audit entry, in one transaction.
+func (s *Store) SetPatientPhone(ctx context.Context, accountID, patientID string, to booking.AccountPhone, lim booking.AccountLimits, a booking.AuditEntry) (_ booking.Patient, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "set_patient_phone", func(tx pgx.Tx) error {
+		if to.Hash != nil {
+			var n int
+			if err := tx.QueryRow(ctx, q("count_phone_accounts"), to.Hash, accountID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= lim.MaxAccountsOnPhone {
+				return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
+			}
+		}
+		tag, err := tx.Exec(ctx, q("set_patient_phone"), patientID, accountID, to.Hash, to.Sealed, to.Masked)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrPatientNotFound
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return booking.Patient{}, err
+	}
+	return s.Patient(ctx, patientID)
+}
+
+// ChangeAccountPhone moves an account to a new login number under the
+// accounts-per-phone limit and ends its tokens, with its audit entry, in
+// one transaction; another account's login is ErrPhoneTaken.
+func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, lim booking.AccountLimits, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "change_account_phone", func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, q("count_phone_logins"), to.Hash, accountID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= lim.MaxAccountsOnPhone {
+			return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
+		}
+		if err := tx.QueryRow(ctx, q("set_account_phone"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return booking.ErrNotFound
+			}
+			return err
+		}
+		a.TS = at
+		return insertAudit(ctx, tx, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return 0, booking.ErrPhoneTaken
+	}
+	return gen, err
+}
+
 // ensureIdentity returns the id of the identity with i's ID hash, inserting
 // i when there is none, within tx. A verified i (a provider or the desk
 // confirmed its name) makes its name the identity's verified name, but the

@@ -17,6 +17,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/auth/login", prefix: "/v1/auth/login", h: s.login},
 		{method: "POST", template: "/v1/auth/logout", prefix: "/v1/auth/logout", auth: true, h: s.logout},
 		{method: "POST", template: "/v1/auth/password", prefix: "/v1/auth/password", auth: true, h: s.changePassword},
+		{method: "POST", template: "/v1/auth/phone", prefix: "/v1/auth/phone", auth: true, h: s.changePhone},
 		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
 		{method: "PATCH", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.editPatient},
@@ -211,6 +212,29 @@ func (s *Server) changePassword(r *request) error {
 	return nil
 }
 
+type phoneIn struct {
+	Password string `json:"password"`
+	Phone    string `json:"phone"`
+}
+
+// changePhone moves the account to a new login number: the answer is a
+// fresh token, as every other session of the account ends.
+func (s *Server) changePhone(r *request) error {
+	var in phoneIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("password", in.Password, "phone", in.Phone); err != nil {
+		return err
+	}
+	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone})
+	if err != nil {
+		return err
+	}
+	s.writeToken(r, tok)
+	return nil
+}
+
 type addPatientIn struct {
 	IDType   string `json:"id_type"`
 	IDNumber string `json:"id_number"`
@@ -242,23 +266,39 @@ func (s *Server) addPatient(r *request) error {
 }
 
 type editPatientIn struct {
-	Relationship string `json:"relationship"`
+	Relationship *string `json:"relationship"`
+	// Phone is the member's new contact number; "" clears it.
+	Phone *string `json:"phone"`
 }
 
-// editPatient changes a family member's relationship: the one thing a
-// real-name system lets the holder change (the name and ID number are
-// verified: remove the member and add them again).
+// editPatient changes a family member's relationship or contact number, in
+// place, bookings pending or not: what a real-name system lets the holder
+// change (the name and ID number are verified: remove the member and add
+// them again).
 func (s *Server) editPatient(r *request) error {
 	var in editPatientIn
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := Required("relationship", in.Relationship); err != nil {
-		return err
+	if in.Relationship == nil && in.Phone == nil {
+		return booking.FieldErrorf(booking.ErrInvalidField, "relationship", "give relationship, phone or both")
 	}
-	p, err := s.svc.EditPatient(r.context(), r.actor, r.param, in.Relationship)
-	if err != nil {
-		return err
+	if in.Relationship != nil {
+		if err := Required("relationship", *in.Relationship); err != nil {
+			return err
+		}
+	}
+	var p booking.Patient
+	var err error
+	if in.Relationship != nil {
+		if p, err = s.svc.EditPatient(r.context(), r.actor, r.param, *in.Relationship); err != nil {
+			return err
+		}
+	}
+	if in.Phone != nil {
+		if p, err = s.svc.SetPatientPhone(r.context(), r.actor, r.param, *in.Phone); err != nil {
+			return err
+		}
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, patientView(p))
 	return nil

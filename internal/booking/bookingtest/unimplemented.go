@@ -699,3 +699,11 @@ func (unimplementedStore) EraseEventPhones(_ context.Context, _ booking.CallBack
 func (unimplementedStore) EraseReportPhones(_ context.Context, _, _ time.Time, _ int) (int, error) {
 	panic(unimplemented("Store.EraseReportPhones"))
 }
+
+func (unimplementedStore) SetPatientPhone(_ context.Context, _ string, _ string, _ booking.AccountPhone, _ booking.AccountLimits, _ booking.AuditEntry) (booking.Patient, error) {
+	panic(unimplemented("Store.SetPatientPhone"))
+}
+
+func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ booking.AccountLimits, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.ChangeAccountPhone"))
+}

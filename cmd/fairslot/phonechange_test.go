@@ -1,0 +1,151 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestChangeAccountPhone: patients change numbers, and carriers recycle
+// the old ones (运营商回收号码). There was no way to change an account's
+// number: its holder could not move to a new one, and whoever got the old
+// number could never register with it (409 phone_taken). An account
+// changes its own number with its password: the other sessions end (the
+// answer carries a fresh token for this one), the old number logs in no
+// more and is free to register, the new one logs in. A number another
+// account logs in with is taken; one used on the most accounts allowed is
+// refused; a wrong password changes nothing.
+func TestChangeAccountPhone(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	alice, bob := svc.newPatient(71), svc.newPatient(72)
+	if r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Fatalf("alice books = %d %s", r.status, r.body)
+	}
+	password := "password-" + alice.phone
+	var other struct{ Token string }
+	svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": password}).decode(t, &other)
+	stranger := map[string]string{"phone": alice.phone, "password": "stranger password 1"}
+	if r := svc.do("POST", "/v1/accounts", "", stranger); r.status != 409 || r.code != "phone_taken" {
+		t.Fatalf("the number's next holder registers = %d %s, want 409 phone_taken while alice holds it", r.status, r.body)
+	}
+
+	// A number on the most accounts allowed (3) as family members' phone.
+	const crowded = "13900000077"
+	for n := 73; n < 76; n++ {
+		p := svc.newPatient(n)
+		if r := svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "resident_id", "id_number": residentID(n + 100),
+			"name": "测试乙", "relationship": "parent", "phone": crowded}); r.status != 201 {
+			t.Fatalf("add a member with the crowded number: %d %s", r.status, r.body)
+		}
+	}
+	const newNumber = "13900000071"
+	for _, tc := range []struct {
+		what         string
+		body         map[string]string
+		status       int
+		code         string
+		stillAllowed bool
+	}{
+		{"a wrong password", map[string]string{"password": "wrong password 1", "phone": newNumber}, 401, "invalid_credentials", true},
+		{"no password", map[string]string{"phone": newNumber}, 400, "invalid_field", true},
+		{"not a mobile number", map[string]string{"password": password, "phone": "12345"}, 400, "invalid_phone", true},
+		{"bob's number", map[string]string{"password": password, "phone": bob.phone}, 409, "phone_taken", true},
+		{"a number on 3 accounts", map[string]string{"password": password, "phone": crowded}, 422, "phone_limit", true},
+	} {
+		if r := svc.do("POST", "/v1/auth/phone", alice.token, tc.body); r.status != tc.status || r.code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	if r := svc.do("GET", "/v1/patients", other.Token, nil); r.status != 200 {
+		t.Fatalf("a refused change ended the other session: %d %s", r.status, r.body)
+	}
+
+	r := svc.do("POST", "/v1/auth/phone", alice.token, map[string]string{"password": password, "phone": newNumber})
+	var changed struct {
+		Token string
+	}
+	if r.decode(t, &changed); r.status != 200 || changed.Token == "" {
+		t.Fatalf("change the number = %d %s, want 200 with a token", r.status, r.body)
+	}
+	if r := svc.do("GET", "/v1/patients", other.Token, nil); r.status != 401 {
+		t.Errorf("the other session after the change = %d, want 401", r.status)
+	}
+	if r := svc.do("GET", "/v1/bookings", changed.Token, nil); r.status != 200 {
+		t.Errorf("the new token = %d %s, want 200", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": password}); r.status != 401 {
+		t.Errorf("login with the old number = %d, want 401", r.status)
+	}
+	if r := svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": newNumber, "password": password}); r.status != 200 {
+		t.Errorf("login with the new number = %d %s, want 200", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/accounts", "", stranger); r.status != 201 {
+		t.Errorf("the old number's next holder registers = %d %s, want 201", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'account_phone_changed' AND target LIKE 'account:%' AND reason NOT LIKE '%'||$1||'%'`, newNumber); n != 1 {
+		t.Errorf("%d audit rows of the change without the number in clear, want 1", n)
+	}
+}
+
+// TestChangeMemberPhone: a family member's contact number changes in
+// place, bookings pending or not. It used to change only by removing the
+// member and adding them again, which a pending booking refuses, so a
+// parent's old number (recycled, or someone else's now) kept its say
+// until every booking was over.
+func TestChangeMemberPhone(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	alice := svc.newPatient(81)
+	r := svc.do("POST", "/v1/patients", alice.token, map[string]any{"id_type": "resident_id", "id_number": residentID(181),
+		"name": "测试丙", "relationship": "parent", "phone": "13900000081"})
+	var parent struct {
+		ID string `json:"patient_id"`
+	}
+	if r.decode(t, &parent); r.status != 201 {
+		t.Fatalf("add the parent: %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": parent.ID}); r.status != 201 {
+		t.Fatalf("book the parent = %d %s", r.status, r.body)
+	}
+	const crowded = "13900000087"
+	for n := 83; n < 86; n++ {
+		p := svc.newPatient(n)
+		if r := svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "resident_id", "id_number": residentID(n + 100),
+			"name": "测试乙", "relationship": "parent", "phone": crowded}); r.status != 201 {
+			t.Fatalf("add a member with the crowded number: %d %s", r.status, r.body)
+		}
+	}
+	path := "/v1/patients/" + parent.ID
+	for _, tc := range []struct {
+		what   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"not a mobile number", map[string]any{"phone": "12345"}, 400, "invalid_phone"},
+		{"a number on 3 accounts", map[string]any{"phone": crowded}, 422, "phone_limit"},
+		{"nothing to change", map[string]any{}, 400, "invalid_field"},
+	} {
+		if r := svc.do("PATCH", path, alice.token, tc.body); r.status != tc.status || r.code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	var got struct {
+		PhoneMasked string `json:"phone"`
+	}
+	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": "13900000082"})
+	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "139****0082" {
+		t.Fatalf("change the parent's number while a booking is pending = %d %s, want 200 with 139****0082", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE patient_id = $1 AND status = 'confirmed'`, parent.ID); n != 1 {
+		t.Errorf("the parent's booking after the change: %d confirmed, want 1", n)
+	}
+	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": ""})
+	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "" {
+		t.Errorf("clear the parent's number = %d %s, want 200 without a number", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed' AND target = $1 AND reason NOT LIKE '%0082%'`,
+		"patient:"+parent.ID); n != 2 {
+		t.Errorf("%d audit rows of the member's number changes without the number in clear, want 2", n)
+	}
+}

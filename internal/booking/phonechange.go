@@ -1,0 +1,130 @@
+package booking
+
+import (
+	"context"
+	"errors"
+
+	"fairslot/internal/identity"
+)
+
+// Numbers change hands. A patient moves to a new mobile number, and the
+// carrier gives the old one to someone else after a while (运营商回收号码).
+// An account's number is its login and, on the phone, a hint of who rings
+// (never a proof: LookupCaller); a family member's number is where the
+// hospital rings about their bookings. Both change in place.
+
+// ChangePhoneRequest is an account's move to a new login number, with the
+// password as proof that the holder, not a borrowed session, asks.
+type ChangePhoneRequest struct {
+	Password string
+	Phone    string
+}
+
+// ChangePhone moves a patient account to a new login number. The password
+// is checked as at login (a wrong one counts against the account's number
+// like a failed login). The new number must be no other account's login
+// (ErrPhoneTaken) and must not already be used on the most accounts the
+// account rules allow (ErrPhoneLimit: a family member's number counts, as
+// for AddPatient). Every token of the account ends, this session's too,
+// and a fresh one for this session is returned: whoever held a session on
+// the old number (a lost phone, the number's next holder) is out. The old
+// number is free at once: its next holder registers with it. Audited
+// (account_phone_changed) with the masked numbers only.
+func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneRequest) (Token, error) {
+	if actor.Role != RolePatient {
+		return Token{}, Errorf(ErrForbidden, "a staff account's number is changed by an administrator")
+	}
+	p, err := identity.NormalizePhone(req.Phone)
+	if err != nil {
+		return Token{}, FieldErrorf(ErrInvalidPhone, "phone", "the new number is not a valid mainland mobile number")
+	}
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	key := IdentityKey(a.PhoneHash)
+	if err := s.loginAllowed(ctx, key); err != nil {
+		return Token{}, err
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Password)
+	if err != nil {
+		return Token{}, err
+	}
+	if !ok {
+		s.loginFailed(ctx, key)
+		return Token{}, ErrBadCredentials
+	}
+	hash := s.keys.Hash("phone", p)
+	if string(hash) == string(a.PhoneHash) {
+		return Token{}, FieldErrorf(ErrInvalidField, "phone", "this is already the account's number")
+	}
+	limits, err := s.accountLimits(ctx, s.cfg.Now())
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: a.Role, Action: "account_phone_changed",
+		Target: "account:" + a.ID, Reason: a.PhoneMasked + " -> " + identity.MaskPhone(p)}
+	gen, err := s.store.ChangeAccountPhone(ctx, a.ID, AccountPhone{Hash: hash, Sealed: s.keys.Seal("phone", p), Masked: identity.MaskPhone(p)},
+		limits, now, audit)
+	if err != nil {
+		return Token{}, err
+	}
+	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	a.TokenGeneration = gen
+	return s.mint(a, now), nil
+}
+
+// AccountPhone is a number as it is stored: its keyed hash (lookups),
+// sealed (a call back reads it) and masked (pages show it).
+type AccountPhone struct {
+	Hash   []byte
+	Sealed []byte
+	Masked string
+}
+
+// SetPatientPhone changes (or, with phone empty, clears) the contact
+// number of a person on the actor's list, in place: bookings, waitlist
+// places and entries pending or not. The number is validated, and must
+// not already be on the most accounts the account rules allow
+// (ErrPhoneLimit, as for AddPatient). From then on the old number has no
+// say on the phone in the bookings the account made for the person, the
+// new one has (LookupCaller still needs their ID number and name).
+// Audited (patient_phone_changed) with the masked numbers only.
+func (s *Service) SetPatientPhone(ctx context.Context, actor Actor, patientID, phone string) (Patient, error) {
+	p, err := s.ownPatient(ctx, actor, patientID)
+	if err != nil {
+		return Patient{}, err
+	}
+	var to AccountPhone
+	if phone != "" {
+		n, err := identity.NormalizePhone(phone)
+		if err != nil {
+			return Patient{}, FieldErrorf(ErrInvalidPhone, "phone", "the number is not a valid mainland mobile number")
+		}
+		to = AccountPhone{Hash: s.keys.Hash("phone", n), Sealed: s.keys.Seal("phone", n), Masked: identity.MaskPhone(n)}
+	}
+	now := s.cfg.Now()
+	limits, err := s.accountLimits(ctx, now)
+	if err != nil {
+		return Patient{}, err
+	}
+	from, into := p.PhoneMasked, to.Masked
+	if from == "" {
+		from = "none"
+	}
+	if into == "" {
+		into = "none"
+	}
+	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_phone_changed",
+		Target: "patient:" + p.ID, Reason: "phone " + from + " -> " + into}
+	np, err := s.store.SetPatientPhone(ctx, actor.AccountID, p.ID, to, limits, a)
+	if err != nil {
+		return Patient{}, err
+	}
+	s.patients.put(np)
+	return np, nil
+}
