@@ -433,7 +433,7 @@ func accessTable() map[string]row {
 			if role == "operator" {
 				body := a.sessionBody(40 + a.next())
 				body["doctor_id"] = a.freshDoctor()
-				body["channels"] = []map[string]any{{"channel": "phone", "quota": 1, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
+				body["channels"] = []map[string]any{{"channel": "phone", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
 				sess := a.create("/v1/admin/sessions", body, "session_id")
 				r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(who, "caller_phone", "13700000097", "session_id", sess))
 				var out struct {

@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // TestChangeAccountPhone: patients change numbers, and carriers recycle
@@ -141,11 +143,62 @@ func TestChangeMemberPhone(t *testing.T) {
 		t.Errorf("the parent's booking after the change: %d confirmed, want 1", n)
 	}
 	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": ""})
+	got.PhoneMasked = ""
 	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "" {
 		t.Errorf("clear the parent's number = %d %s, want 200 without a number", r.status, r.body)
 	}
-	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed' AND target = $1 AND reason NOT LIKE '%0082%'`,
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed' AND target = $1 AND reason NOT LIKE '%13900000082%' AND reason NOT LIKE '%13900000081%'`,
 		"patient:"+parent.ID); n != 2 {
 		t.Errorf("%d audit rows of the member's number changes without the number in clear, want 2", n)
+	}
+}
+
+// TestOperatorCancelsForTheCallerOverTheAPI is review18b's widening over
+// the API: an operator booked 钱桂英 on a call from one number; a call from
+// another with her ID number and name was refused (already_booked). The
+// second number has no say in the booking (403), nor has a caller who
+// gives another name (404, as if there were none); an operator's DELETE
+// names no caller (403); the first number, with her ID number and name,
+// cancels it.
+func TestOperatorCancelsForTheCallerOverTheAPI(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, nil)
+	operator := svc.staffLogin(booking.RoleOperator, 91)
+	const first, second = "13644440001", "13655550002"
+	who := map[string]string{"id_type": "resident_id", "id_number": residentID(191), "name": "钱桂英"}
+	r := svc.do("POST", "/v1/phone/bookings", operator, with(who, "caller_phone", first, "session_id", sch.Sessions[0].ID))
+	var b struct {
+		ID string `json:"booking_id"`
+	}
+	if r.decode(t, &b); r.status != 201 {
+		t.Fatalf("book on a call from the first number = %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/phone/bookings", operator, with(who, "caller_phone", second, "session_id", sch.Sessions[0].ID)); r.status != 409 || r.code != "already_booked" {
+		t.Fatalf("the second number's attempt = %d %s, want 409 already_booked", r.status, r.body)
+	}
+	for _, tc := range []struct {
+		what   string
+		body   map[string]string
+		status int
+		code   string
+	}{
+		{"from the second number", with(who, "caller_phone", second, "booking_id", b.ID), 403, "forbidden"},
+		{"another name", with(who, "caller_phone", first, "booking_id", b.ID, "name", "钱某某"), 404, "booking_not_found"},
+	} {
+		if r := svc.do("POST", "/v1/phone/cancellations", operator, tc.body); r.status != tc.status || r.code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
+		}
+	}
+	if r := svc.do("DELETE", "/v1/bookings/"+b.ID, operator, nil); r.status != 403 || r.code != "forbidden" {
+		t.Errorf("an operator's DELETE = %d %s, want 403 forbidden", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'confirmed'`, b.ID); n != 1 {
+		t.Fatalf("the booking was cancelled without its number")
+	}
+	if r := svc.do("POST", "/v1/phone/cancellations", operator, with(who, "caller_phone", first, "booking_id", b.ID)); r.status != 200 {
+		t.Errorf("from the first number = %d %s, want 200", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID); n != 1 {
+		t.Errorf("the booking is not cancelled from the number it was made from")
 	}
 }
