@@ -15,7 +15,8 @@ import (
 // answer carries a fresh token for this one), the old number logs in no
 // more and is free to register, the new one logs in. A number another
 // account logs in with is taken; one used on the most accounts allowed is
-// refused; a wrong password changes nothing.
+// refused; a wrong password changes nothing. A family member the account
+// gave its own number follows it to the new one.
 func TestChangeAccountPhone(t *testing.T) {
 	sch := schedule(t, time.Now().Add(-time.Minute), 2)
 	svc := startService(t, sch, nil)
@@ -24,6 +25,14 @@ func TestChangeAccountPhone(t *testing.T) {
 		t.Fatalf("alice books = %d %s", r.status, r.body)
 	}
 	password := "password-" + alice.phone
+	r := svc.do("POST", "/v1/patients", alice.token, map[string]any{"id_type": "resident_id", "id_number": residentID(171),
+		"name": "测试丁", "relationship": "parent", "phone": alice.phone})
+	var parent struct {
+		ID string `json:"patient_id"`
+	}
+	if r.decode(t, &parent); r.status != 201 {
+		t.Fatalf("add a parent with alice's number: %d %s", r.status, r.body)
+	}
 	var other struct{ Token string }
 	svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": password}).decode(t, &other)
 	stranger := map[string]string{"phone": alice.phone, "password": "stranger password 1"}
@@ -62,7 +71,7 @@ func TestChangeAccountPhone(t *testing.T) {
 		t.Fatalf("a refused change ended the other session: %d %s", r.status, r.body)
 	}
 
-	r := svc.do("POST", "/v1/auth/phone", alice.token, map[string]string{"password": password, "phone": newNumber})
+	r = svc.do("POST", "/v1/auth/phone", alice.token, map[string]string{"password": password, "phone": newNumber})
 	var changed struct {
 		Token string
 	}
@@ -83,6 +92,17 @@ func TestChangeAccountPhone(t *testing.T) {
 	}
 	if r := svc.do("POST", "/v1/accounts", "", stranger); r.status != 201 {
 		t.Errorf("the old number's next holder registers = %d %s, want 201", r.status, r.body)
+	}
+	// The parent given alice's number follows her to the new one.
+	var list []struct {
+		ID    string `json:"patient_id"`
+		Phone string `json:"phone"`
+	}
+	svc.do("GET", "/v1/patients", changed.Token, nil).decode(t, &list)
+	for _, p := range list {
+		if p.ID == parent.ID && p.Phone != "139****0071" {
+			t.Errorf("the parent given alice's old number has %q after the change, want 139****0071", p.Phone)
+		}
 	}
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'account_phone_changed' AND target LIKE 'account:%' AND reason NOT LIKE '%'||$1||'%'`, newNumber); n != 1 {
 		t.Errorf("%d audit rows of the change without the number in clear, want 1", n)

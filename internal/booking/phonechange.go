@@ -28,7 +28,9 @@ type ChangePhoneRequest struct {
 // for AddPatient). Every token of the account ends, this session's too,
 // and a fresh one for this session is returned: whoever held a session on
 // the old number (a lost phone, the number's next holder) is out. The old
-// number is free at once: its next holder registers with it. Audited
+// number is free at once: its next holder registers with it. The family
+// members the account gave its old number as theirs get the new one in the
+// same transaction (a recycled number keeps no say in their bookings). Audited
 // (account_phone_changed) with the masked numbers only.
 func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneRequest) (Token, error) {
 	if actor.Role != RolePatient {

@@ -744,7 +744,8 @@ type AccountStore interface {
 	SetPatientPhone(ctx context.Context, accountID, patientID string, to AccountPhone, lim AccountLimits, a AuditEntry) (Patient, error)
 	// ChangeAccountPhone moves an account to a new login number and ends
 	// its tokens (the new generation is returned), with its audit entry, in
-	// one transaction: ErrPhoneTaken when another account logs in with the
+	// one transaction; the members it gave its old number as theirs (still
+	// listed) get the new one: ErrPhoneTaken when another account logs in with the
 	// number, ErrPhoneLimit when it is used on lim.MaxAccountsOnPhone other
 	// accounts already (logins and family members' numbers).
 	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, lim AccountLimits, at time.Time, a AuditEntry) (int, error)

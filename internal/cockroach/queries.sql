@@ -244,6 +244,12 @@ UPDATE accounts
  WHERE id = $1
 RETURNING token_generation;
 
+-- name: move_members_phone
+-- The family members an account gave its own login number ($2 the old
+-- hash) follow the account to its new one.
+UPDATE patients SET phone_hash = $3, phone_sealed = $4, phone_masked = $5
+ WHERE account_id = $1 AND phone_hash = $2 AND removed_at IS NULL;
+
 -- name: set_patient_phone
 UPDATE patients SET phone_hash = $3, phone_sealed = $4, phone_masked = $5
  WHERE id = $1 AND account_id = $2 AND removed_at IS NULL;

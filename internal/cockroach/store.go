@@ -658,7 +658,8 @@ func (s *Store) SetPatientPhone(ctx context.Context, accountID, patientID string
 
 // ChangeAccountPhone moves an account to a new login number under the
 // accounts-per-phone limit and ends its tokens, with its audit entry, in
-// one transaction; another account's login is ErrPhoneTaken.
+// one transaction; the family members it gave its old number follow it.
+// Another account's login is ErrPhoneTaken.
 func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, lim booking.AccountLimits, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var gen int
@@ -670,10 +671,17 @@ func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to boo
 		if n >= lim.MaxAccountsOnPhone {
 			return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
 		}
-		if err := tx.QueryRow(ctx, q("set_account_phone"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+		var old []byte
+		if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1`, accountID).Scan(&old); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return booking.ErrNotFound
 			}
+			return err
+		}
+		if err := tx.QueryRow(ctx, q("set_account_phone"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("move_members_phone"), accountID, old, to.Hash, to.Sealed, to.Masked); err != nil {
 			return err
 		}
 		a.TS = at
