@@ -778,9 +778,10 @@ func TestLateCancellation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var b booking.Booking
 			var actor booking.Actor
+			caller := h.person("黄忠")
 			if tt.by == booking.RoleOperator {
 				var err error
-				b, err = h.staffBook(op, h.person("黄忠"), tt.s, booking.ChannelPhone, "13912345678")
+				b, err = h.staffBook(op, caller, tt.s, booking.ChannelPhone, "13912345678")
 				testenv.Must(t, err, "phone booking")
 				actor = op
 			} else {
@@ -793,7 +794,13 @@ func TestLateCancellation(t *testing.T) {
 			if !tt.at.IsZero() {
 				defer h.clock.at(tt.at)()
 			}
-			c, err := h.svc.Cancel(h.ctx, actor, b.ID, booking.Origin{})
+			cancel := func() (booking.Booking, error) { return h.svc.Cancel(h.ctx, actor, b.ID, booking.Origin{}) }
+			if tt.by == booking.RoleOperator { // for the caller on the line, from the number booked from
+				cancel = func() (booking.Booking, error) {
+					return h.svc.CancelForCaller(h.ctx, op, b.ID, caller, "13912345678", booking.Origin{})
+				}
+			}
+			c, err := cancel()
 			testenv.Must(t, err, "cancel")
 			if c.Status != booking.StatusCancelled || c.LateCancel != tt.late {
 				t.Errorf("Cancel = status %s, late %v; want cancelled, late %v", c.Status, c.LateCancel, tt.late)
