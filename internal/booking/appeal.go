@@ -133,6 +133,7 @@ func (s *Service) FileAppeal(ctx context.Context, token, text string) (Case, err
 	if err := checkCaseText("text", text, caseTextMax); err != nil {
 		return Case{}, err
 	}
+	text, masked := maskNumbers(text)
 	a, err := s.store.AccountByID(ctx, accountID)
 	if err != nil || !a.Blocked {
 		return Case{}, ErrInvalidAppealToken
@@ -151,7 +152,7 @@ func (s *Service) FileAppeal(ctx context.Context, token, text string) (Case, err
 		}
 	}
 	now := s.cfg.Now()
-	c := Case{ID: id, Kind: CaseAppeal, AccountID: accountID, HospitalID: PlatformHospital, Text: text, Status: CaseOpen,
+	c := Case{ID: id, Kind: CaseAppeal, AccountID: accountID, HospitalID: PlatformHospital, Text: text, Status: CaseOpen, NumbersMasked: masked,
 		CreatedAt: now, DueAt: AddWorkingDays(now, caseDueDays, chinaStandardTime)}
 	if flag, err := s.store.BlockingFlag(ctx, accountID); err == nil {
 		c.FlagID = flag

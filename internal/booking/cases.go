@@ -75,18 +75,27 @@ type Case struct {
 	// (138****5678). The number itself is never stored.
 	OfferedPhoneHash   []byte
 	OfferedPhoneMasked string
-	OfferedAccount     string
-	Text               string
-	SeveralDepartments bool
-	Status             string
-	CreatedAt, DueAt   time.Time
-	Answer             string
-	AnsweredBy         string
-	AnsweredAt         time.Time
-	CloseNote          string
-	ClosedBy           string
-	ClosedAt           time.Time
-	FlagID             string // the scalper flag a report was linked to
+	// OfferedAccount is the account a report names: its id when the
+	// patient gave its phone (a patient's account name is its phone), and
+	// then OfferedAccountMasked is that phone's mask, what everyone sees;
+	// otherwise the name as typed, any number in it masked.
+	OfferedAccount       string
+	OfferedAccountMasked string
+	Text                 string
+	SeveralDepartments   bool
+	Status               string
+	CreatedAt, DueAt     time.Time
+	Answer               string
+	AnsweredBy           string
+	AnsweredAt           time.Time
+	CloseNote            string
+	ClosedBy             string
+	ClosedAt             time.Time
+	FlagID               string // the scalper flag a report was linked to
+	// NumbersMasked, on a case just filed, says a phone or ID number in
+	// its text or offered account was masked (maskNumbers): the patient
+	// is told so. It is not stored.
+	NumbersMasked bool
 }
 
 // Overdue reports whether a case still waits for its first answer past its
@@ -95,9 +104,15 @@ func (c Case) Overdue(now time.Time) bool {
 	return c.Status == CaseOpen && now.After(c.DueAt)
 }
 
-// AnsweredLate reports whether the first answer came after the deadline.
+// AnsweredLate reports whether the first answer came after the deadline. A
+// case closed without an answer was answered by its closing (the patient is
+// told the note): its time is judged, so a close past the deadline is late.
 func (c Case) AnsweredLate() bool {
-	return !c.AnsweredAt.IsZero() && c.AnsweredAt.After(c.DueAt)
+	first := c.AnsweredAt
+	if first.IsZero() {
+		first = c.ClosedAt
+	}
+	return !first.IsZero() && first.After(c.DueAt)
 }
 
 // CaseRequest is what a patient files.
@@ -166,12 +181,35 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 	if err := checkCaseText("text", c.Text, caseTextMax); err != nil {
 		return Case{}, err
 	}
+	c.Text, c.NumbersMasked = maskNumbers(c.Text)
 	if err := checkText("offered_by_account", req.OfferedAccount, caseAccountMax); err != nil {
 		return Case{}, err
 	}
-	c.OfferedAccount = strings.TrimSpace(req.OfferedAccount)
-	if req.OfferedPhone != "" {
-		p, err := identity.NormalizePhone(req.OfferedPhone)
+	offeredPhone := req.OfferedPhone
+	if acct := strings.TrimSpace(req.OfferedAccount); acct != "" {
+		if p, err := identity.NormalizePhone(acct); err == nil {
+			// A patient's account name is its phone: kept as the account
+			// it names (the detector's reference) and the phone's mask.
+			a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
+			switch {
+			case err == nil:
+				c.OfferedAccount, c.OfferedAccountMasked = a.ID, identity.MaskPhone(p)
+			case !errors.Is(err, ErrNotFound):
+				return Case{}, err
+			case offeredPhone == "" || sameNumber(offeredPhone, p):
+				offeredPhone = p // no account's: the phone the offer came from
+			default:
+				return Case{}, FieldErrorf(ErrInvalidField, "offered_by_account",
+					"offered_by_account is a phone number no account here has: give the one number the offer came from as offered_by_phone")
+			}
+		} else {
+			var m bool
+			c.OfferedAccount, m = maskNumbers(acct)
+			c.NumbersMasked = c.NumbersMasked || m
+		}
+	}
+	if offeredPhone != "" {
+		p, err := identity.NormalizePhone(offeredPhone)
 		if err != nil {
 			return Case{}, Errorf(ErrInvalidPhone, "offered_by_phone is not a valid mainland mobile number")
 		}
@@ -218,6 +256,12 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 	}
 	s.log.Info("case filed", "case_id", c.ID, "kind", c.Kind, "hospital_id", c.HospitalID)
 	return c, nil
+}
+
+// sameNumber reports whether a typed phone is the normalized one p.
+func sameNumber(typed, p string) bool {
+	n, err := identity.NormalizePhone(typed)
+	return err == nil && n == p
 }
 
 // checkCaseText is checkText for text of several lines: line breaks and

@@ -26,7 +26,7 @@ func scanCase(r pgx.CollectableRow) (booking.Case, error) {
 	var answeredAt, closedAt *time.Time
 	err := r.Scan(&c.ID, &c.Kind, &c.AccountID, &c.HospitalID, &c.Category, &c.BookingID, &c.OfferedPhoneHash,
 		&c.OfferedPhoneMasked, &c.OfferedAccount, &c.Text, &c.SeveralDepartments, &c.Status, &c.CreatedAt, &c.DueAt,
-		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID)
+		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID, &c.OfferedAccountMasked)
 	if answeredAt != nil {
 		c.AnsweredAt = *answeredAt
 	}
@@ -41,7 +41,7 @@ func (s *Store) InsertCase(ctx context.Context, c booking.Case) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, caseQueries["insert_case"], c.ID, c.Kind, c.AccountID, c.HospitalID, c.Category,
 		nullable(c.BookingID), c.OfferedPhoneHash, c.OfferedPhoneMasked, c.OfferedAccount, c.Text, c.SeveralDepartments,
-		c.CreatedAt, c.DueAt, c.FlagID)
+		c.CreatedAt, c.DueAt, c.FlagID, c.OfferedAccountMasked)
 	if name, ok := uniqueViolation(err); ok && name == "patient_cases_pkey" {
 		return booking.ErrIdempotencyReuse
 	}

@@ -50,6 +50,9 @@ type caseOut struct {
 	AnsweredLate       bool   `json:"answered_late"`
 	CloseNote          string `json:"close_note,omitempty"`
 	ClosedAt           string `json:"closed_at,omitempty"`
+	// NumbersMasked, answering a filing, says a phone or ID number in the
+	// text or the offered account was masked (never kept in clear).
+	NumbersMasked bool `json:"numbers_masked,omitempty"`
 	// Staff only.
 	AccountID string `json:"account_id,omitempty"`
 	FlagID    string `json:"flag_id,omitempty"`
@@ -68,7 +71,10 @@ func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
 		OfferedByPhone: c.OfferedPhoneMasked, OfferedByAccount: c.OfferedAccount, Text: c.Text,
 		SeveralDepartments: c.SeveralDepartments, Status: c.Status, CreatedAt: stamp(c.CreatedAt, loc), DueAt: stamp(c.DueAt, loc),
 		Overdue: c.Overdue(now), Answer: c.Answer, AnsweredAt: stamp(c.AnsweredAt, loc), AnsweredLate: c.AnsweredLate(),
-		CloseNote: c.CloseNote, ClosedAt: stamp(c.ClosedAt, loc)}
+		CloseNote: c.CloseNote, ClosedAt: stamp(c.ClosedAt, loc), NumbersMasked: c.NumbersMasked}
+	if c.OfferedAccountMasked != "" {
+		out.OfferedByAccount = c.OfferedAccountMasked // the account's id stays the detector's
+	}
 	switch c.Kind {
 	case booking.CaseReport:
 		out.ReportID = c.ID

@@ -82,8 +82,12 @@ func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
 	if utf8.RuneCountInString(excerpt) > 40 {
 		excerpt = string([]rune(excerpt)[:40]) + "…"
 	}
+	offered := cs.OfferedAccount
+	if cs.OfferedAccountMasked != "" {
+		offered = cs.OfferedAccountMasked // the account's id stays the detector's
+	}
 	return caseRow{ID: cs.ID, ShortID: shortID(cs.ID), Kind: cs.Kind, KindLabel: caseKindLabels[cs.Kind],
-		Category: categoryLabels[cs.Category], Hospital: hosp, OfferedPhone: cs.OfferedPhoneMasked, OfferedAccount: cs.OfferedAccount,
+		Category: categoryLabels[cs.Category], Hospital: hosp, OfferedPhone: cs.OfferedPhoneMasked, OfferedAccount: offered,
 		Text: cs.Text, Excerpt: excerpt, Status: cs.Status, StatusLabel: caseStatusLabels[cs.Status], Created: at(cs.CreatedAt),
 		Due: at(cs.DueAt), Overdue: cs.Overdue(now), Answer: cs.Answer, Answered: at(cs.AnsweredAt), AnsweredLate: cs.AnsweredLate(),
 		CloseNote: cs.CloseNote, Closed: at(cs.ClosedAt), Several: cs.SeveralDepartments, FlagID: cs.FlagID,
@@ -167,9 +171,13 @@ func (c *Console) fileCase(kind string) func(r *request) error {
 		} else {
 			req.Category, req.SeveralDepartments = form["category"], form["several"] != ""
 		}
-		_, err := c.svc.FileCase(r.ctx, r.actor, req)
+		filed, err := c.svc.FileCase(r.ctx, r.actor, req)
 		if err == nil {
-			c.redirect(r, "/patient/cases?ok="+kind+"_filed")
+			ok := kind + "_filed"
+			if filed.NumbersMasked {
+				ok += "_masked"
+			}
+			c.redirect(r, "/patient/cases?ok="+ok)
 			return nil
 		}
 		d, lerr := c.casesData(r)

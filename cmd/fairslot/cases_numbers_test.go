@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestCaseNumbersNeverInClear: a phone or ID number a patient writes into a
+// report or a complaint is masked on the way in, and an offered account
+// given as its phone (a patient's account name is its phone) is kept as the
+// account it names and the phone's mask: neither the patient's answer, the
+// administrators' queue and case, the table nor the logs hold them in
+// clear. Near misses: a date and a time, a short local number and an
+// account named by a nickname stay as written.
+func TestCaseNumbersNeverInClear(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	h := sch.Hospitals[0].ID
+	admin := svc.staffLoginAt(booking.RoleAdmin, 511, h)
+	seller, p := svc.newPatient(512), svc.newPatient(513)
+	const idA, idB, callMe = "110105198001010016", "110105197005050053", "13877770007"
+
+	var rep struct {
+		ID               string `json:"case_id"`
+		OfferedByPhone   string `json:"offered_by_phone"`
+		OfferedByAccount string `json:"offered_by_account"`
+		Text             string `json:"text"`
+		NumbersMasked    bool   `json:"numbers_masked"`
+	}
+	r := svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "号贩子在微信卖号 " + idA + " 张明，2026-12-05 14:30 在门口，电话 6543 2100",
+		"hospital_id": h, "offered_by_phone": seller.phone, "offered_by_account": seller.phone})
+	r.decode(t, &rep)
+	masked := seller.phone[:3] + "****" + seller.phone[7:]
+	if r.status != 201 || rep.OfferedByPhone != masked || rep.OfferedByAccount != masked || !rep.NumbersMasked {
+		t.Errorf("report = %d %s, want 201 with the phone and the account masked (%s), numbers_masked", r.status, r.body, masked)
+	}
+	if strings.Contains(string(r.body), idA) || !strings.Contains(rep.Text, "110****0016") ||
+		!strings.Contains(rep.Text, "2026-12-05 14:30") || !strings.Contains(rep.Text, "6543 2100") {
+		t.Errorf("report text = %q, want the ID number masked, the date, time and short number as written", rep.Text)
+	}
+	var sellerAccount string
+	testenv.Must(t, svc.pool.QueryRow(context.Background(), "SELECT account_id::TEXT FROM patients WHERE id = $1", seller.patientID).Scan(&sellerAccount), "seller's account")
+	if n := svc.count("SELECT count(*) FROM patient_cases WHERE id = $1 AND offered_account = $2", rep.ID, sellerAccount); n != 1 {
+		t.Errorf("the report does not keep the offered account as the account it names (for the detector)")
+	}
+
+	var com struct {
+		Text          string `json:"text"`
+		NumbersMasked bool   `json:"numbers_masked"`
+	}
+	r = svc.do("POST", "/v1/complaints", p.token, map[string]any{"text": "请回电 " + callMe + "，我的身份证 " + idB + " 被人冒用",
+		"category": "booking", "hospital_id": h})
+	r.decode(t, &com)
+	if r.status != 201 || !com.NumbersMasked || com.Text != "请回电 138****0007，我的身份证 110****0053 被人冒用" {
+		t.Errorf("complaint = %d %s, want 201 with both numbers masked", r.status, r.body)
+	}
+
+	// A nickname stays as typed; a text without numbers is not marked.
+	var nick struct {
+		OfferedByAccount string `json:"offered_by_account"`
+		NumbersMasked    bool   `json:"numbers_masked"`
+	}
+	r = svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "有人在门口卖号", "hospital_id": h, "offered_by_account": "号贩子小王"})
+	r.decode(t, &nick)
+	if r.status != 201 || nick.OfferedByAccount != "号贩子小王" || nick.NumbersMasked {
+		t.Errorf("report by nickname = %d %s, want the nickname as typed, nothing masked", r.status, r.body)
+	}
+	// A phone that is no account's is the phone the offer came from.
+	var stranger struct {
+		OfferedByPhone   string `json:"offered_by_phone"`
+		OfferedByAccount string `json:"offered_by_account"`
+	}
+	r = svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "有人在网上卖号", "hospital_id": h, "offered_by_account": "13966660006"})
+	r.decode(t, &stranger)
+	if r.status != 201 || stranger.OfferedByPhone != "139****0006" || stranger.OfferedByAccount != "" {
+		t.Errorf("report naming an unknown phone as the account = %d %s, want it kept as the offered phone, masked", r.status, r.body)
+	}
+
+	for _, path := range []string{"/v1/admin/cases", "/v1/admin/cases/" + rep.ID, "/v1/reports", "/v1/complaints"} {
+		token := admin
+		if !strings.HasPrefix(path, "/v1/admin") {
+			token = p.token
+		}
+		got := svc.do("GET", path, token, nil)
+		for _, clear := range []string{seller.phone, idA, idB, callMe, "13966660006"} {
+			if got.status != 200 || strings.Contains(string(got.body), clear) {
+				t.Errorf("GET %s = %d, holds a number in clear: %s", path, got.status, got.body)
+			}
+		}
+	}
+	for _, clear := range []string{seller.phone, idA, idB, callMe, "13966660006"} {
+		if n := svc.count("SELECT count(*) FROM patient_cases WHERE body LIKE '%'||$1||'%' OR offered_account LIKE '%'||$1||'%' OR offered_phone_masked LIKE '%'||$1||'%'", clear); n != 0 {
+			t.Errorf("%d cases store a number in clear", n)
+		}
+		if strings.Contains(svc.logs.String(), clear) {
+			t.Errorf("the service logged a number in clear")
+		}
+	}
+}
+
+// TestCaseClosedLateStaysLate: a complaint closed without an answer after
+// its deadline is marked answered late (the close is its answer, judged by
+// its time); one closed before its deadline is not.
+func TestCaseClosedLateStaysLate(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	h := sch.Hospitals[0].ID
+	admin := svc.staffLoginAt(booking.RoleAdmin, 521, h)
+	p := svc.newPatient(522)
+	file := func() string {
+		var c caseReply
+		r := svc.do("POST", "/v1/complaints", p.token, map[string]any{"text": "the queue was chaotic", "category": "environment", "hospital_id": h})
+		r.decode(t, &c)
+		if r.status != 201 {
+			t.Fatalf("complaint = %d %s", r.status, r.body)
+		}
+		return c.ID
+	}
+	late, onTime := file(), file()
+	_, err := svc.pool.Exec(context.Background(), "UPDATE patient_cases SET due_at = now() - interval '1 hour' WHERE id = $1", late)
+	testenv.Must(t, err, "age the complaint")
+	for id, want := range map[string]bool{late: true, onTime: false} {
+		var c struct {
+			Status       string `json:"status"`
+			Overdue      bool   `json:"overdue"`
+			AnsweredLate bool   `json:"answered_late"`
+		}
+		r := svc.do("POST", "/v1/admin/cases/"+id+"/close", admin, map[string]any{"note": "已电话答复 answered by phone"})
+		r.decode(t, &c)
+		if r.status != 200 || c.Status != "closed" || c.AnsweredLate != want || c.Overdue {
+			t.Errorf("close (late %v) = %d %s, want closed, answered_late %v", want, r.status, r.body, want)
+		}
+		r = svc.do("GET", "/v1/admin/cases/"+id, admin, nil)
+		r.decode(t, &c)
+		if c.AnsweredLate != want {
+			t.Errorf("case closed (late %v) reads answered_late %v", want, c.AnsweredLate)
+		}
+	}
+}
