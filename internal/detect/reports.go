@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"fairslot/internal/booking"
 )
@@ -25,9 +27,21 @@ import (
 // reporters: distinct reporting accounts, and reporters linked into one
 // group (a handset, a number, people in common) count once — one reporter
 // reporting ten times is one reporter, a ring reporting a rival is one.
+// Nor does a missing link make reporters independent: accounts made from
+// one address within burstGap of each other (a chain of sign-ups, as a
+// script makes them) are one voice however many they are, handset and
+// number apart (review18b M3). Accounts made from one address a day apart,
+// or from two addresses in the same minute, stay apart: patients in one
+// hospital's lobby share its address, not a sign-up burst. An account made
+// before the events' window shows no making and is judged by its links
+// alone.
 
 // kReport is the kind of a report's evidence.
 const kReport = "reported"
+
+// burstGap is the most time between two accounts made from one address
+// for them to be one sign-up burst: one voice when they report.
+const burstGap = int64(10 * time.Minute)
 
 // report is a report as the input keeps it.
 type report struct {
@@ -101,6 +115,7 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 		reporters map[string]bool // independent reporters: a group, or an account outside the events
 		cases     []string
 	}
+	voice := d.reporterVoices(g)
 	by := map[int32]*testimony{}
 	for _, r := range d.reports {
 		var targets []int32
@@ -121,7 +136,7 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 		ra := int32(-1)
 		if s := d.lookup(r.reporter); s != 0 && d.acctOf[s] >= 0 {
 			ra = d.acctOf[s]
-			who = fmt.Sprintf("group:%d", g.find(ra))
+			who = voice(ra)
 		}
 		slices.Sort(targets)
 		for _, a := range slices.Compact(targets) {
@@ -154,6 +169,51 @@ func (d *detector) reportItems(g *groups) (map[int32]*item, map[int32][]string) 
 		}
 	}
 	return items, cases
+}
+
+// reporterVoices returns who a reporting account speaks for: its group
+// (linked accounts count once), merged with the groups of the accounts made
+// in one sign-up burst with it (burstGap, one address).
+func (d *detector) reporterVoices(g *groups) func(int32) string {
+	key := func(a int32) string { return fmt.Sprintf("group:%d", g.find(a)) }
+	reporters := map[int32]bool{}
+	for _, r := range d.reports {
+		if s := d.lookup(r.reporter); s != 0 && d.acctOf[s] >= 0 {
+			reporters[d.acctOf[s]] = true
+		}
+	}
+	type making struct {
+		ip   sym
+		ts   int64
+		acct int32
+	}
+	var made []making
+	for i := range d.evs {
+		e := &d.evs[i]
+		if e.typ == tAccountCreated && e.ip != 0 && e.acct != 0 && reporters[d.acctOf[e.acct]] {
+			made = append(made, making{ip: e.ip, ts: e.ts, acct: d.acctOf[e.acct]})
+		}
+	}
+	slices.SortFunc(made, func(a, b making) int { return cmp.Or(cmp.Compare(a.ip, b.ip), cmp.Compare(a.ts, b.ts)) })
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		p, ok := parent[k]
+		if !ok || p == k {
+			return k
+		}
+		root := find(p)
+		parent[k] = root
+		return root
+	}
+	for i := 1; i < len(made); i++ {
+		if prev := made[i-1]; prev.ip == made[i].ip && made[i].ts-prev.ts <= burstGap {
+			if a, b := find(key(prev.acct)), find(key(made[i].acct)); a != b {
+				parent[b] = a
+			}
+		}
+	}
+	return func(a int32) string { return find(key(a)) }
 }
 
 // shortIDs names at most three cases by the start of their ids.

@@ -148,3 +148,39 @@ func TestOneReporterCountsOnce(t *testing.T) {
 		t.Error("two independent reporters do not raise the bot past the threshold")
 	}
 }
+
+// TestReportersMadeInABurstAreOneVoice: accounts made from one address
+// within minutes of each other are one reporter however many they are,
+// without a handset or a number in common (review18b M3: 20 fresh accounts
+// from one IP reporting one account). Near misses: accounts made from one
+// address a day apart, or from two addresses in the same minute, are
+// genuine patients and count apart.
+func TestReportersMadeInABurstAreOneVoice(t *testing.T) {
+	evs := botTrace()
+	cfg := DefaultConfig()
+	base, _ := scoreOf(Detect(evs, cfg), "bot")
+	cfg.Threshold = base + 1.5*cfg.Rules.Reported.Weight
+	made := func(acct, ip string, when time.Duration) booking.Event {
+		return booking.Event{TS: at(-2*day + when), Type: booking.EventAccountCreated, AccountID: acct, IP: ip,
+			DeviceID: "dev-" + acct, Phone: "hash:" + acct}
+	}
+	var burst []booking.Event
+	var reporters []string
+	for i := range 20 {
+		r := fmt.Sprintf("fresh%02d", i)
+		reporters = append(reporters, r)
+		burst = append(burst, made(r, "203.0.113.7", time.Duration(i)*20*time.Second))
+	}
+	if got, ok := scoreOf(DetectWithReports(append(slices.Clone(evs), burst...), reportsBy("bot", 1, reporters...), cfg), "bot"); ok {
+		t.Errorf("20 accounts made from one address in minutes flag the bot (score %.2f): they count as 20", got)
+	}
+	for name, pair := range map[string][]booking.Event{
+		"one address a day apart":     {made("g1", "203.0.113.7", 0), made("g2", "203.0.113.7", day)},
+		"two addresses in a minute":   {made("g1", "203.0.113.7", 0), made("g2", "198.51.100.9", time.Second)},
+		"no address (another system)": {made("g1", "", 0), made("g2", "", time.Second)},
+	} {
+		if _, ok := scoreOf(DetectWithReports(append(slices.Clone(evs), pair...), reportsBy("bot", 1, "g1", "g2"), cfg), "bot"); !ok {
+			t.Errorf("%s: two genuine reporters do not count as two", name)
+		}
+	}
+}
