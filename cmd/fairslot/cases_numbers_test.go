@@ -142,3 +142,50 @@ func TestCaseClosedLateStaysLate(t *testing.T) {
 		}
 	}
 }
+
+// TestOneWaitingReportPerTarget: a reporter has one report waiting per
+// target — the same account (named by its phone), phone or booking — so
+// one account cannot file ten deadlines against one seller (review18b M3).
+// Near misses: another reporter against the same seller, the same reporter
+// against another seller, and the same reporter again once the first is
+// answered are all filed.
+func TestOneWaitingReportPerTarget(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	h := sch.Hospitals[0].ID
+	admin := svc.staffLoginAt(booking.RoleAdmin, 531, h)
+	seller, p, q := svc.newPatient(532), svc.newPatient(533), svc.newPatient(534)
+	file := func(who patient, body map[string]any) reply {
+		body["hospital_id"] = h
+		body["text"] = "有人加价卖号 sells slots"
+		return svc.do("POST", "/v1/reports", who.token, body)
+	}
+	var first caseReply
+	r := file(p, map[string]any{"offered_by_account": seller.phone})
+	r.decode(t, &first)
+	if r.status != 201 {
+		t.Fatalf("first report = %d %s", r.status, r.body)
+	}
+	for _, again := range []map[string]any{{"offered_by_account": seller.phone}, {"offered_by_phone": "13988880008"}} {
+		if again["offered_by_phone"] != nil {
+			if r := file(p, map[string]any{"offered_by_phone": "13988880008"}); r.status != 201 {
+				t.Fatalf("report of a phone = %d %s", r.status, r.body)
+			}
+		}
+		if r := file(p, again); r.status != 409 || r.code != "report_pending" {
+			t.Errorf("the same target again %v = %d %s, want 409 report_pending", again, r.status, r.body)
+		}
+	}
+	if r := file(q, map[string]any{"offered_by_account": seller.phone}); r.status != 201 {
+		t.Errorf("another reporter of the same seller = %d %s, want 201", r.status, r.body)
+	}
+	if r := file(p, map[string]any{"offered_by_phone": "13988880009"}); r.status != 201 {
+		t.Errorf("the reporter against another seller = %d %s, want 201", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/admin/cases/"+first.ID+"/answer", admin, map[string]any{"answer": "已转公安 passed on"}); r.status != 200 {
+		t.Fatalf("answer = %d %s", r.status, r.body)
+	}
+	if r := file(p, map[string]any{"offered_by_account": seller.phone}); r.status != 201 {
+		t.Errorf("the same target once answered = %d %s, want 201", r.status, r.body)
+	}
+}

@@ -241,6 +241,18 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 	if open >= maxOpenCases {
 		return Case{}, Errorf(ErrTooManyCases, "you have %d reports and complaints waiting for an answer", open)
 	}
+	if c.Kind == CaseReport && (c.OfferedAccount != "" || len(c.OfferedPhoneHash) > 0 || c.BookingID != "") {
+		mine, err := s.store.CasesOfAccount(ctx, actor.AccountID)
+		if err != nil {
+			return Case{}, err
+		}
+		for _, x := range mine {
+			if x.Kind == CaseReport && x.Status == CaseOpen && sameTarget(x, c) {
+				return Case{}, Errorf(ErrReportPending, "your report %s of the same account, phone or booking waits for the hospital's answer (by %s)",
+					x.ID, x.DueAt.In(hospitalZone(cat, x.HospitalID)).Format("2006-01-02 15:04"))
+			}
+		}
+	}
 	loc := chinaStandardTime
 	if h, ok := cat.Hospital(c.HospitalID); ok {
 		loc = h.Location()
@@ -256,6 +268,22 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 	}
 	s.log.Info("case filed", "case_id", c.ID, "kind", c.Kind, "hospital_id", c.HospitalID)
 	return c, nil
+}
+
+// sameTarget reports whether two reports point at one target: the same
+// account, phone or booking (one waiting report per reporter per target).
+func sameTarget(a, b Case) bool {
+	return a.OfferedAccount != "" && a.OfferedAccount == b.OfferedAccount ||
+		len(a.OfferedPhoneHash) > 0 && string(a.OfferedPhoneHash) == string(b.OfferedPhoneHash) ||
+		a.BookingID != "" && a.BookingID == b.BookingID
+}
+
+// hospitalZone is a hospital's zone, China's for one not in the catalog.
+func hospitalZone(cat *Catalog, hospitalID string) *time.Location {
+	if h, ok := cat.Hospital(hospitalID); ok {
+		return h.Location()
+	}
+	return chinaStandardTime
 }
 
 // sameNumber reports whether a typed phone is the normalized one p.
