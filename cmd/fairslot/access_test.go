@@ -645,6 +645,11 @@ func accessTable() map[string]row {
 			}
 			return call{path: "/v1/admin/cases/" + id + "/close", body: map[string]string{"note": "a duplicate of an earlier report"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// The shared case names no booking another account made: the
+		// administrator passes the role check and meets no_maker.
+		"POST /v1/admin/cases/{case_id}/flag": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/cases/" + a.sharedCase() + "/flag", body: map[string]string{"reason": "looks like a scalper"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 422}, false},
 		"GET /v1/admin/flags": {ok("/v1/admin/flags"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
 			[7]int{401, 403, 403, 403, 403, 403, 404}, false},

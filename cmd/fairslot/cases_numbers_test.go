@@ -189,3 +189,126 @@ func TestOneWaitingReportPerTarget(t *testing.T) {
 		t.Errorf("the same target once answered = %d %s, want 201", r.status, r.body)
 	}
 }
+
+// TestCaseShowsTheMakerAndOpensAFlag: a report of a booking another
+// account made for the patient shows the hospital's administrator the
+// maker (its phone masked, its bookings for other people, its flag if
+// any), and the administrator opens a flag on it for review from the case,
+// audited; the platform administrator finds it among the open flags.
+// Near misses: another hospital's administrator gets 403; a second open
+// returns the same flag; a report of the patient's own booking names no
+// maker to act on.
+func TestCaseShowsTheMakerAndOpensAFlag(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 5, 5)
+	other := schedule(t, time.Now().Add(-time.Minute), 1)
+	sch.Hospitals = append(sch.Hospitals, other.Hospitals...)
+	sch.Departments = append(sch.Departments, other.Departments...)
+	sch.Doctors = append(sch.Doctors, other.Doctors...)
+	sch.Sessions = append(sch.Sessions, other.Sessions...)
+	svc := startService(t, sch, nil)
+	h := sch.Hospitals[0].ID
+	admin := svc.staffLoginAt(booking.RoleAdmin, 541, h)
+	adminB := svc.staffLoginAt(booking.RoleAdmin, 542, other.Hospitals[0].ID)
+	platform := svc.staffLoginAt(booking.RoleAdmin, 543, "")
+	clerk := svc.staffLoginAt(booking.RoleClerk, 544, h)
+	victim, scalper := svc.newPatient(545), svc.newPatient(546)
+
+	// The scalper adds the victim's identity and books for it; the desk
+	// then verifies the victim's own self, who sees the booking.
+	r := svc.do("POST", "/v1/patients", scalper.token, map[string]any{"id_type": "resident_id", "id_number": residentID(545),
+		"name": "测试" + string(rune('甲'+545%10)), "relationship": "other"})
+	var pt struct {
+		PatientID string `json:"patient_id"`
+	}
+	r.decode(t, &pt)
+	if r.status != 201 {
+		t.Fatalf("the scalper adds the victim: %d %s", r.status, r.body)
+	}
+	var made, own struct {
+		ID string `json:"booking_id"`
+	}
+	r = svc.do("POST", "/v1/bookings", scalper.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": pt.PatientID})
+	r.decode(t, &made)
+	if r.status != 201 {
+		t.Fatalf("the scalper books for the victim: %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/bookings", scalper.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": scalper.patientID}); r.status != 201 {
+		t.Fatalf("the scalper books for itself: %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/identities/verify", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(545),
+		"name": "测试" + string(rune('甲'+545%10)), "account_phone": victim.phone}); r.status != 200 {
+		t.Fatalf("verify the victim: %d %s", r.status, r.body)
+	}
+	var rep caseReply
+	r = svc.do("POST", "/v1/reports", victim.token, map[string]any{"text": "有人替我抢号后加价卖给我", "booking_id": made.ID})
+	r.decode(t, &rep)
+	if r.status != 201 {
+		t.Fatalf("report the booking: %d %s", r.status, r.body)
+	}
+
+	var view struct {
+		Maker *struct {
+			Account    string `json:"account"`
+			Bookings   int    `json:"bookings"`
+			ForOthers  int    `json:"bookings_for_others"`
+			FlagID     string `json:"flag_id"`
+			FlagStatus string `json:"flag_status"`
+		} `json:"maker"`
+	}
+	r = svc.do("GET", "/v1/admin/cases/"+rep.ID, admin, nil)
+	r.decode(t, &view)
+	masked := scalper.phone[:3] + "****" + scalper.phone[7:]
+	if r.status != 200 || view.Maker == nil || view.Maker.Account != masked || view.Maker.Bookings != 2 || view.Maker.ForOthers != 1 || view.Maker.FlagID != "" {
+		t.Fatalf("case view = %d %s, want the maker %s with 2 bookings, 1 for another person, no flag", r.status, r.body, masked)
+	}
+	if strings.Contains(string(r.body), scalper.phone) {
+		t.Errorf("the case view shows the maker's phone in clear")
+	}
+	if r := svc.do("POST", "/v1/admin/cases/"+rep.ID+"/flag", adminB, map[string]any{"reason": "looks like a scalper"}); r.status != 403 {
+		t.Errorf("another hospital's admin opens a flag: %d %s, want 403", r.status, r.body)
+	}
+	var fl struct {
+		FlagID string `json:"flag_id"`
+		Status string `json:"status"`
+	}
+	r = svc.do("POST", "/v1/admin/cases/"+rep.ID+"/flag", admin, map[string]any{"reason": "代抢号后加价转卖 bought for the patient and resold"})
+	r.decode(t, &fl)
+	if r.status != 201 || fl.FlagID == "" || fl.Status != "open" {
+		t.Fatalf("open a flag = %d %s, want 201 open", r.status, r.body)
+	}
+	if n := svc.count("SELECT count(*) FROM audit_log WHERE action = 'flag_opened_from_case' AND hospital_id = $1", h); n != 1 {
+		t.Errorf("%d audit entries of the flag opened, want 1", n)
+	}
+	var again struct {
+		FlagID string `json:"flag_id"`
+	}
+	r = svc.do("POST", "/v1/admin/cases/"+rep.ID+"/flag", admin, map[string]any{"reason": "again"})
+	r.decode(t, &again)
+	if r.status != 200 || again.FlagID != fl.FlagID {
+		t.Errorf("open again = %d %s, want 200 the same flag", r.status, r.body)
+	}
+	r = svc.do("GET", "/v1/admin/cases/"+rep.ID, admin, nil)
+	r.decode(t, &view)
+	if view.Maker == nil || view.Maker.FlagID != fl.FlagID || view.Maker.FlagStatus != "open" {
+		t.Errorf("case view after = %s, want the maker's open flag", r.body)
+	}
+	if r := svc.do("GET", "/v1/admin/flags/"+fl.FlagID, platform, nil); r.status != 200 {
+		t.Errorf("the platform admin reads the flag: %d %s", r.status, r.body)
+	}
+
+	// A report of the patient's own booking has no other maker.
+	r = svc.do("POST", "/v1/bookings", victim.token, map[string]string{"session_id": sch.Sessions[1].ID, "patient_id": victim.patientID})
+	r.decode(t, &own)
+	if r.status != 201 {
+		t.Fatalf("the victim books: %d %s", r.status, r.body)
+	}
+	var rep2 caseReply
+	r = svc.do("POST", "/v1/reports", victim.token, map[string]any{"text": "门口有人问我要不要买号", "booking_id": own.ID})
+	r.decode(t, &rep2)
+	if r.status != 201 {
+		t.Fatalf("report of the own booking: %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/admin/cases/"+rep2.ID+"/flag", admin, map[string]any{"reason": "no"}); r.status != 422 || r.code != "no_maker" {
+		t.Errorf("open a flag on the patient's own booking = %d %s, want 422 no_maker", r.status, r.body)
+	}
+}

@@ -56,6 +56,18 @@ type caseOut struct {
 	// Staff only.
 	AccountID string `json:"account_id,omitempty"`
 	FlagID    string `json:"flag_id,omitempty"`
+	// Maker, on an administrator's read of one report, is the patient
+	// account that made the booking it names, when another one did.
+	Maker *makerOut `json:"maker,omitempty"`
+}
+
+// makerOut is the account that made a reported booking: its phone masked.
+type makerOut struct {
+	Account    string `json:"account"`
+	Bookings   int    `json:"bookings"`
+	ForOthers  int    `json:"bookings_for_others"`
+	FlagID     string `json:"flag_id,omitempty"`
+	FlagStatus string `json:"flag_status,omitempty"`
 }
 
 func stamp(t time.Time, loc *time.Location) string {
@@ -160,7 +172,41 @@ func (s *Server) reviewCase(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, s.svc.Now()))
+	out := s.caseView(c, true, s.svc.Now())
+	m, ok, err := s.svc.CaseMakerOf(r.context(), r.actor, c)
+	if err != nil {
+		return err
+	}
+	if ok {
+		out.Maker = &makerOut{Account: m.PhoneMasked, Bookings: m.Bookings, ForOthers: m.ForOthers, FlagID: m.FlagID, FlagStatus: m.FlagStatus}
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type flagFromCaseIn struct {
+	Reason string `json:"reason"`
+}
+
+// flagFromCase opens a flag for review on the maker of a report's booking:
+// 201 with the flag, or 200 with the open flag that already names it.
+func (s *Server) flagFromCase(r *request) error {
+	var in flagFromCaseIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("reason", in.Reason); err != nil {
+		return err
+	}
+	f, created, err := s.svc.FlagFromCase(r.context(), r.actor, r.param, in.Reason)
+	if err != nil {
+		return err
+	}
+	status := fasthttp.StatusOK
+	if created {
+		status = fasthttp.StatusCreated
+	}
+	WriteJSON(r.rc, status, f)
 	return nil
 }
 

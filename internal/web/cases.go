@@ -314,6 +314,10 @@ type caseData struct {
 	caseRow
 	Platform bool
 	Linked   bool
+	// Maker is the patient account that made the reported booking, when
+	// another than the reporter's did: its phone masked.
+	Maker          *booking.CaseMaker
+	FormFlagReason string
 	// What a failed form keeps.
 	FormAnswer, FormNote, FormFlag string
 	FormClose                      bool
@@ -324,7 +328,30 @@ func (c *Console) caseData(r *request) (caseData, error) {
 	if err != nil {
 		return caseData{}, err
 	}
-	return caseData{caseRow: c.caseRowOf(cs, c.opts.Now()), Platform: r.actor.PlatformAdmin()}, nil
+	d := caseData{caseRow: c.caseRowOf(cs, c.opts.Now()), Platform: r.actor.PlatformAdmin()}
+	m, ok, err := c.svc.CaseMakerOf(r.ctx, r.actor, cs)
+	if err != nil {
+		return caseData{}, err
+	}
+	if ok {
+		d.Maker = &m
+	}
+	return d, nil
+}
+
+// flagFromCase opens a flag for review on the reported booking's maker.
+func (c *Console) flagFromCase(r *request) error {
+	_, _, err := c.svc.FlagFromCase(r.ctx, r.actor, r.param, r.form("reason"))
+	if err == nil {
+		c.redirect(r, "/admin/cases/"+r.param+"?ok=case_flagged")
+		return nil
+	}
+	d, lerr := c.caseData(r)
+	if lerr != nil {
+		return lerr
+	}
+	d.FormFlagReason = r.form("reason")
+	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
 }
 
 func (c *Console) casePage(r *request) error {

@@ -123,3 +123,50 @@ func platformAdmin(t *testing.T, s *site, password string) (string, booking.Acto
 	testenv.Must(t, err, "authenticate")
 	return phone, me
 }
+
+// TestConsoleCaseNumbersMasked: a report filed on the console with an
+// account named by its phone and an ID number in its text is told the
+// numbers were masked; the administrator's case page shows only the masks,
+// and its close form says the note goes to the patient as written. Near
+// miss: a report without numbers gets the plain flash.
+func TestConsoleCaseNumbersMasked(t *testing.T) {
+	s := newSite(t)
+	password := "admin password 1"
+	seller := newPhone()
+	sp := s.client()
+	sp.signUp(seller, "patient password 1")
+	p := s.client()
+	p.signUp(newPhone(), "patient password 1")
+	const id = "110105198001010016"
+	form := url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "offered_by_account": {seller},
+		"text": {"他在微信卖号 " + id}}
+	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed_masked" {
+		t.Fatalf("file a report with numbers: %d → %q", a.status, a.location)
+	}
+	if got := p.get("/patient/cases?ok=report_filed_masked"); !strings.Contains(got.body, "masked") || strings.Contains(got.body, id) || strings.Contains(got.body, seller) {
+		t.Errorf("the patient's page after filing: no word of the masking, or a number in clear")
+	}
+	form = url.Values{"csrf": {p.csrf("/patient/cases")}, "hospital_id": {s.hospital.ID}, "text": {"门口有人卖号 someone sells slots"}}
+	if a := p.post("/patient/reports", form); a.status != 303 || a.location != "/patient/cases?ok=report_filed" {
+		t.Errorf("file a report without numbers: %d → %q, want the plain flash", a.status, a.location)
+	}
+	platform, me := platformAdmin(t, s, password)
+	queue, err := s.svc.CaseQueue(t.Context(), me, "", "")
+	if err != nil || len(queue) != 2 {
+		t.Fatalf("queue = %v, %v", queue, err)
+	}
+	a := s.client()
+	a.adminLogin(platform, password)
+	for _, c := range queue {
+		got := a.get("/admin/cases/" + c.ID)
+		if got.status != 200 || strings.Contains(got.body, id) || strings.Contains(got.body, seller) {
+			t.Errorf("the case page holds a number in clear")
+		}
+		if !strings.Contains(got.body, "sent this note as written") {
+			t.Errorf("the close form does not say the note goes to the patient as written")
+		}
+		if strings.Contains(c.Text, "****") && !strings.Contains(got.body, seller[:3]+"****"+seller[7:]) {
+			t.Errorf("the case page does not show the named account's mask")
+		}
+	}
+}

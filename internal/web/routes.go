@@ -222,6 +222,7 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/cases/{id}", console: ac, h: c.casePage},
 		{method: "POST", pattern: "/admin/cases/{id}/answer", console: ac, h: c.answerCase},
 		{method: "POST", pattern: "/admin/cases/{id}/close", console: ac, h: c.closeCase},
+		{method: "POST", pattern: "/admin/cases/{id}/flag", console: ac, h: c.flagFromCase},
 	}
 }
 

@@ -154,6 +154,7 @@ var flashes = map[string]string{
 	"read":           "消息已全部标为已读。 All notifications marked read.",
 	"case_answered":  "已答复，患者已收到通知。 Answered: the patient is notified.",
 	"case_closed":    "已办结，患者已收到通知。 Closed: the patient is notified.",
+	"case_flagged":   "已提交线索审核，由平台管理员判断。 Flag opened: a platform administrator reviews it.",
 	"welcome":        "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
 	"added":          "已添加就诊人。 Family member added.",
 	"removed":        "已移除就诊人，名额已释放；以后可以重新添加。 Family member removed: the place is free, and they can be added again later.",
