@@ -645,6 +645,11 @@ func accessTable() map[string]row {
 			}
 			return call{path: "/v1/admin/cases/" + id + "/close", body: map[string]string{"note": "a duplicate of an earlier report"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// The shared case is a report: the administrator passes the role
+		// check and meets a report's having no departments.
+		"POST /v1/admin/cases/{case_id}/departments": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/cases/" + a.sharedCase() + "/departments", body: map[string]bool{"several_departments": true}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 400}, false},
 		// The shared case names no booking another account made: the
 		// administrator passes the role check and meets no_maker.
 		"POST /v1/admin/cases/{case_id}/flag": {func(a *access, _ string) call {

@@ -312,3 +312,65 @@ func TestCaseShowsTheMakerAndOpensAFlag(t *testing.T) {
 		t.Errorf("open a flag on the patient's own booking = %d %s, want 422 no_maker", r.status, r.body)
 	}
 }
+
+// TestAdminSetsSeveralDepartments: whether several departments are
+// involved (10 working days instead of 5) is the hospital's to say: its
+// administrator sets and clears it on a complaint, the deadline follows,
+// audited. Near misses: another hospital's administrator gets 403, a
+// closed complaint 409, a report has no departments.
+func TestAdminSetsSeveralDepartments(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	other := schedule(t, time.Now().Add(-time.Minute), 1)
+	sch.Hospitals = append(sch.Hospitals, other.Hospitals...)
+	sch.Departments = append(sch.Departments, other.Departments...)
+	sch.Doctors = append(sch.Doctors, other.Doctors...)
+	sch.Sessions = append(sch.Sessions, other.Sessions...)
+	svc := startService(t, sch, nil)
+	h := sch.Hospitals[0].ID
+	admin := svc.staffLoginAt(booking.RoleAdmin, 551, h)
+	adminB := svc.staffLoginAt(booking.RoleAdmin, 552, other.Hospitals[0].ID)
+	p := svc.newPatient(553)
+	var c caseReply
+	r := svc.do("POST", "/v1/complaints", p.token, map[string]any{"text": "billing and the pharmacy disagree", "category": "fees", "hospital_id": h})
+	r.decode(t, &c)
+	if r.status != 201 {
+		t.Fatalf("complaint = %d %s", r.status, r.body)
+	}
+	due := func(v string) time.Time {
+		d, err := time.Parse(time.RFC3339, v)
+		testenv.Must(t, err, "due_at")
+		return d
+	}
+	want5 := booking.AddWorkingDays(due(c.CreatedAt), 5, testenv.Shanghai)
+	want10 := booking.AddWorkingDays(due(c.CreatedAt), 10, testenv.Shanghai)
+	path := "/v1/admin/cases/" + c.ID + "/departments"
+	if r := svc.do("POST", path, adminB, map[string]any{"several_departments": true}); r.status != 403 {
+		t.Errorf("another hospital's admin = %d %s, want 403", r.status, r.body)
+	}
+	for _, step := range []struct {
+		several bool
+		due     time.Time
+	}{{true, want10}, {false, want5}} {
+		var got struct {
+			Several bool   `json:"several_departments"`
+			DueAt   string `json:"due_at"`
+		}
+		r := svc.do("POST", path, admin, map[string]any{"several_departments": step.several})
+		r.decode(t, &got)
+		if r.status != 200 || got.Several != step.several || !due(got.DueAt).Equal(step.due) {
+			t.Errorf("set several_departments %v = %d %s, want due %s", step.several, r.status, r.body, step.due)
+		}
+	}
+	if n := svc.count("SELECT count(*) FROM audit_log WHERE action = 'case_departments' AND target = $1", "case:"+c.ID); n != 2 {
+		t.Errorf("%d audit entries, want 2", n)
+	}
+	var rep caseReply
+	svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "someone sells slots", "hospital_id": h}).decode(t, &rep)
+	if r := svc.do("POST", "/v1/admin/cases/"+rep.ID+"/departments", admin, map[string]any{"several_departments": true}); r.status != 400 {
+		t.Errorf("a report's departments = %d %s, want 400", r.status, r.body)
+	}
+	svc.do("POST", "/v1/admin/cases/"+c.ID+"/close", admin, map[string]any{"note": "answered by phone"})
+	if r := svc.do("POST", path, admin, map[string]any{"several_departments": true}); r.status != 409 || r.code != "case_closed" {
+		t.Errorf("a closed complaint's departments = %d %s, want 409 case_closed", r.status, r.body)
+	}
+}

@@ -491,6 +491,38 @@ func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (
 	return s.store.CloseCase(ctx, c.ID, note, actor.AccountID, now, n, audit)
 }
 
+// SetSeveralDepartments is the hospital's say on whether several
+// departments are involved in a complaint (10 working days to answer
+// instead of 5): its administrator sets or clears it on a case not closed,
+// the deadline recomputed from the filing, audited (case_departments). The
+// patient's own tick when filing stands until an administrator says
+// otherwise (review18b L4).
+func (s *Service) SetSeveralDepartments(ctx context.Context, actor Actor, id string, several bool) (Case, error) {
+	if err := mustReviewCases(actor); err != nil {
+		return Case{}, err
+	}
+	c, err := s.Case(ctx, actor, id)
+	if err != nil {
+		return Case{}, err
+	}
+	if c.Kind != CaseComplaint {
+		return Case{}, Errorf(ErrInvalidField, "only a complaint involves several departments")
+	}
+	if c.Status == CaseClosed {
+		return Case{}, ErrCaseClosed
+	}
+	days := caseDueDays
+	if several {
+		days = caseDueDaysMany
+	}
+	due := AddWorkingDays(c.CreatedAt, days, hospitalZone(s.catalog.Load(), c.HospitalID))
+	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_departments",
+		Target: "case:" + c.ID, HospitalID: c.HospitalID,
+		Reason: fmt.Sprintf("several departments %v (was %v): due %s (was %s)", several, c.SeveralDepartments,
+			due.Format(time.RFC3339), c.DueAt.Format(time.RFC3339))}
+	return s.store.SetCaseDepartments(ctx, c.ID, several, due, audit)
+}
+
 // FlagReport is a report on a flag's page: linked to the flag by an
 // administrator, attached to the group's accounts by the detector, or both.
 type FlagReport struct {
@@ -623,6 +655,10 @@ type CaseStore interface {
 	// set), the notification and the audit entry in one transaction;
 	// ErrCaseClosed if the case was closed meanwhile.
 	AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n Notification, a AuditEntry) (Case, error)
+	// SetCaseDepartments sets whether several departments are involved and
+	// the deadline, with the audit entry, in one transaction;
+	// ErrCaseClosed if the case is closed.
+	SetCaseDepartments(ctx context.Context, id string, several bool, dueAt time.Time, a AuditEntry) (Case, error)
 	// CloseCase closes a case with a note, the notification and the audit
 	// entry in one transaction; ErrCaseClosed if it already was.
 	CloseCase(ctx context.Context, id, note, by string, at time.Time, n Notification, a AuditEntry) (Case, error)

@@ -174,6 +174,30 @@ func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any
 	return out, err
 }
 
+// SetCaseDepartments records an administrator's say on several departments
+// and the deadline that follows, with its audit entry, in one transaction;
+// ErrCaseClosed when the case is closed.
+func (s *Store) SetCaseDepartments(ctx context.Context, id string, several bool, dueAt time.Time, a booking.AuditEntry) (_ booking.Case, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var out booking.Case
+	err := s.db.Tx(ctx, "set_case_departments", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, caseQueries["set_case_departments"], id, several, dueAt)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrCaseClosed
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, caseQuery("WHERE id = $1"), id)
+		out, err = pgx.CollectExactlyOneRow(rows, scanCase)
+		return err
+	})
+	return out, err
+}
+
 // AnswerCase records an answer, its notification and its audit entry.
 func (s *Store) AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
 	return s.changeCase(ctx, "answer_case", id, "answer_case", []any{id, answer, flagID, close, by, at}, n, a)

@@ -46,6 +46,11 @@ UPDATE patient_cases
        closed_at = CASE WHEN $4::BOOL THEN $6::TIMESTAMPTZ ELSE closed_at END
  WHERE id = $1 AND status <> 'closed';
 
+-- name: set_case_departments
+-- An administrator's say on several departments, and the deadline that
+-- follows (review18b L4).
+UPDATE patient_cases SET several_departments = $2, due_at = $3 WHERE id = $1 AND status <> 'closed';
+
 -- name: close_case
 UPDATE patient_cases SET status = 'closed', close_note = $2, closed_by = $3, closed_at = $4
  WHERE id = $1 AND status <> 'closed';

@@ -184,6 +184,27 @@ func (s *Server) reviewCase(r *request) error {
 	return nil
 }
 
+type departmentsIn struct {
+	SeveralDepartments *bool `json:"several_departments"`
+}
+
+// setDepartments is an administrator's say on several departments.
+func (s *Server) setDepartments(r *request) error {
+	var in departmentsIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if in.SeveralDepartments == nil {
+		return booking.FieldErrorf(booking.ErrInvalidField, "several_departments", "several_departments is required: true or false")
+	}
+	c, err := s.svc.SetSeveralDepartments(r.context(), r.actor, r.param, *in.SeveralDepartments)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, s.caseView(c, true, s.svc.Now()))
+	return nil
+}
+
 type flagFromCaseIn struct {
 	Reason string `json:"reason"`
 }

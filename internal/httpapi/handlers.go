@@ -91,6 +91,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/admin/cases/{id}/answer", prefix: "/v1/admin/cases/", param: true, suffix: "/answer", auth: true, h: s.answerCase},
 		{method: "POST", template: "/v1/admin/cases/{id}/close", prefix: "/v1/admin/cases/", param: true, suffix: "/close", auth: true, h: s.closeCase},
 		{method: "POST", template: "/v1/admin/cases/{id}/flag", prefix: "/v1/admin/cases/", param: true, suffix: "/flag", auth: true, h: s.flagFromCase},
+		{method: "POST", template: "/v1/admin/cases/{id}/departments", prefix: "/v1/admin/cases/", param: true, suffix: "/departments", auth: true, h: s.setDepartments},
 		{method: "GET", template: "/v1/lottery/requests", prefix: "/v1/lottery/requests", auth: true, h: s.listEntries},
 		{method: "GET", template: "/v1/lottery/requests/{id}", prefix: "/v1/lottery/requests/", param: true, auth: true, h: s.getEntry},
 		{method: "DELETE", template: "/v1/lottery/requests/{id}", prefix: "/v1/lottery/requests/", param: true, auth: true, h: s.withdrawEntry},

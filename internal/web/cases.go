@@ -339,6 +339,20 @@ func (c *Console) caseData(r *request) (caseData, error) {
 	return d, nil
 }
 
+// setDepartments is the administrator's say on several departments.
+func (c *Console) setDepartments(r *request) error {
+	_, err := c.svc.SetSeveralDepartments(r.ctx, r.actor, r.param, r.form("several") != "")
+	if err == nil {
+		c.redirect(r, "/admin/cases/"+r.param+"?ok=case_departments")
+		return nil
+	}
+	d, lerr := c.caseData(r)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "admin/case", page{Title: "投诉举报 " + d.ShortID, Nav: "cases", Data: d}, err)
+}
+
 // flagFromCase opens a flag for review on the reported booking's maker.
 func (c *Console) flagFromCase(r *request) error {
 	_, _, err := c.svc.FlagFromCase(r.ctx, r.actor, r.param, r.form("reason"))

@@ -223,6 +223,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/cases/{id}/answer", console: ac, h: c.answerCase},
 		{method: "POST", pattern: "/admin/cases/{id}/close", console: ac, h: c.closeCase},
 		{method: "POST", pattern: "/admin/cases/{id}/flag", console: ac, h: c.flagFromCase},
+		{method: "POST", pattern: "/admin/cases/{id}/departments", console: ac, h: c.setDepartments},
 	}
 }
 

@@ -117,6 +117,25 @@ func (s *Store) AnswerCase(_ context.Context, id, answer, flagID string, close b
 	})
 }
 
+// SetCaseDepartments records an administrator's say on several
+// departments and the deadline, with its audit entry; ErrCaseClosed when
+// the case is closed.
+func (s *Store) SetCaseDepartments(_ context.Context, id string, several bool, dueAt time.Time, a booking.AuditEntry) (booking.Case, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.cases[id]
+	switch {
+	case !ok:
+		return booking.Case{}, booking.ErrCaseNotFound
+	case c.Status == booking.CaseClosed:
+		return booking.Case{}, booking.ErrCaseClosed
+	}
+	c.SeveralDepartments, c.DueAt = several, dueAt
+	s.cases[id] = c
+	s.audit = append(s.audit, a)
+	return c, nil
+}
+
 // CloseCase closes a case with a note, its notification and audit entry;
 // ErrCaseClosed when it already was.
 func (s *Store) CloseCase(_ context.Context, id, note, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
