@@ -33,11 +33,17 @@ func TestDetectAttachesReports(t *testing.T) {
 	}
 	r1, r2, r3 := svc.newPatient(101), svc.newPatient(102), svc.newPatient(103)
 	var onFarm []string
-	for range 3 { // one reporter, three times: one voice
-		onFarm = append(onFarm, file(r1, map[string]any{"text": "此账号在群里加价卖号", "offered_by_account": farm[1]}))
-	}
+	// One reporter, twice (by the account, by its phone): one voice. A
+	// third report of the same account while the first waits is refused
+	// (one waiting report per reporter per target).
 	// farmTrace's account n has the phone 136%08d: farm[1] is account 2,
 	// so both reporters point at farm[1].
+	onFarm = append(onFarm, file(r1, map[string]any{"text": "此账号在群里加价卖号", "offered_by_account": farm[1]}),
+		file(r1, map[string]any{"text": "这个号码也在群里卖号", "offered_by_phone": "13600000002"}))
+	if r := svc.do("POST", "/v1/reports", r1.token, map[string]any{"text": "此账号在群里加价卖号", "offered_by_account": farm[1],
+		"hospital_id": svc.hospital}); r.status != 409 || r.code != "report_pending" {
+		t.Errorf("the same reporter of the same account again = %d %s, want 409 report_pending", r.status, r.body)
+	}
 	onFarm = append(onFarm, file(r2, map[string]any{"text": "这个号码找我加价卖专家号", "offered_by_phone": "13600000002"}))
 	grudge := file(r3, map[string]any{"text": "我觉得这个账号是号贩子", "offered_by_account": family})
 	slices.Sort(onFarm)
@@ -76,9 +82,12 @@ func TestDetectAttachesReports(t *testing.T) {
 			testimony = append(testimony, r.Detail)
 		}
 	}
-	// Two reporters, one of them three times.
-	if len(testimony) == 0 || !strings.HasPrefix(testimony[0], "2 patients reported") {
-		t.Errorf("reasons %v: want the testimony of two reporters", testimony)
+	// Two reporters, one of them twice — but the harness makes every
+	// account from 127.0.0.1 within seconds: a sign-up burst, so the two
+	// are one voice (detection.md; the near misses are
+	// detect.TestReportersMadeInABurstAreOneVoice's).
+	if len(testimony) == 0 || !strings.HasPrefix(testimony[0], "1 patients reported") || !strings.Contains(testimony[0], "(3 reports") {
+		t.Errorf("reasons %v: want the testimony of one voice, three reports", testimony)
 	}
 	if strings.Contains(fmt.Sprint(shown), "13600000002") {
 		t.Error("the offered phone is shown in clear on the flag")
@@ -96,8 +105,8 @@ func TestDetectAttachesReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(raw), "\n"); n != 5 {
-		t.Errorf("exported %d reports, want the 5 filed", n)
+	if n := strings.Count(string(raw), "\n"); n != 4 {
+		t.Errorf("exported %d reports, want the 4 filed", n)
 	}
 	if strings.Contains(string(raw), "13600000002") {
 		t.Error("the exported reports carry the offered phone in clear")
