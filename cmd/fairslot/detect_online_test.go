@@ -157,6 +157,17 @@ func farmTrace(t *testing.T) (svc *service, farm []string, family string) {
 			break
 		}
 	}
+	// … all of them: the writer batches by time, so wait until a second
+	// passes with none written (a loaded machine wrote the last ones after
+	// detection read the events, and a report matched by its phone found
+	// no account).
+	for n, deadline := -1, time.Now().Add(20*time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		now := svc.count(`SELECT count(*) FROM booking_events WHERE type = 'rejected'`)
+		if now == n {
+			break
+		}
+		n = now
+	}
 
 	return svc, farm, family
 }
