@@ -50,9 +50,10 @@ type common struct {
 	soldOutFor         time.Duration
 	entryMemoFor       time.Duration
 	passwordHashers    int
-	// loginGuard, when set (serve), builds the per-phone login failure
-	// limit over the Redis client open makes.
-	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
+	// loginGuard, when set (serve), builds the login failure limits (per
+	// device and per phone and address; per phone) over the Redis client
+	// open makes.
+	loginGuard func(rdb redis.UniversalClient) (booking.LoginGuard, booking.LoginGuard, error)
 	// claimGuards, when set (serve), builds the bounds on refused identity
 	// claims per account and per address.
 	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
@@ -389,9 +390,9 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		d.Close()
 		return nil, err
 	}
-	var guard booking.LoginGuard
+	var guard, phoneGuard booking.LoginGuard
 	if c.loginGuard != nil {
-		if guard, err = c.loginGuard(d.rdb); err != nil {
+		if guard, phoneGuard, err = c.loginGuard(d.rdb); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -421,6 +422,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		SoldOutFor:           cmp.Or(c.soldOutFor, -1),  // 0 on the command line: off
 		EntryMemoFor:         entryMemoFor(c.entryMemoFor, c.holdFor),
 		LoginGuard:           guard,
+		LoginPhoneGuard:      phoneGuard,
 		ClaimGuard:           claims,
 		ClaimIPGuard:         claimsIP,
 		Verifier:             c.verifier,

@@ -48,6 +48,7 @@ type serveConfig struct {
 	sweepEvery      time.Duration
 	reconcileEvery  time.Duration
 	loginFailures   string
+	phoneFailures   string
 	revocationPoll  time.Duration
 	healEvery       time.Duration
 	catalogWatch    time.Duration
@@ -71,9 +72,23 @@ func memoryLimitStore() limiter.Store {
 // redisLoginGuard is the per-phone login failure limit in Redis, which
 // every instance, and the staff commands that forget a phone's failures,
 // share.
-func redisLoginGuard(rdb redis.UniversalClient, prefix string, tiers []lockout.Tier) (booking.LoginGuard, error) {
-	return redisGuard(rdb, prefix, "login", tiers)
+func redisLoginGuard(rdb redis.UniversalClient, prefix string, tiers, phoneTiers []lockout.Tier) (g, phone booking.LoginGuard, err error) {
+	if g, err = redisGuard(rdb, prefix, "login", tiers); err != nil {
+		return nil, nil, err
+	}
+	phone, err = redisGuard(rdb, prefix, "login-phone", phoneTiers)
+	return g, phone, err
 }
+
+// The default login failure limits (docs/security.md, "Tokens and
+// logins"): per known device and per phone and address, 5 in 15 minutes
+// and 10 a day; per phone from every address without a device token, 10
+// in 15 minutes and 20 a day — the ceiling on guesses at one account, as
+// before; one address alone never reaches it.
+const (
+	defaultLoginFailures = "5/15m,10/24h"
+	defaultPhoneFailures = "10/15m,20/24h"
+)
 
 // redisGuard is a failure count of its own name in Redis.
 func redisGuard(rdb redis.UniversalClient, prefix, name string, tiers []lockout.Tier) (booking.LoginGuard, error) {
@@ -154,7 +169,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&c.refreshEvery, "refresh-every", e.Dur("REFRESH_EVERY", 30*time.Second), "how often the schedule is reloaded from SQL")
 	fs.DurationVar(&c.sweepEvery, "sweep-every", e.Dur("SWEEP_EVERY", 5*time.Second), "how often abandoned holds are settled")
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", e.Dur("RECONCILE_EVERY", 10*time.Minute), "how often Redis is reconciled with SQL")
-	fs.StringVar(&c.loginFailures, "login-failures", e.Str("LOGIN_FAILURES", "5/15m,20/24h"), "failed logins per phone before it must wait out the window, in tiers (kept in --rate-store)")
+	fs.StringVar(&c.loginFailures, "login-failures", e.Str("LOGIN_FAILURES", defaultLoginFailures), "failed logins per known device (its device token), and per phone and address for other clients, before it must wait out the window, in tiers (kept in --rate-store)")
+	fs.StringVar(&c.phoneFailures, "login-phone-failures", e.Str("LOGIN_PHONE_FAILURES", defaultPhoneFailures), "failed logins per phone from every client without a device token together before they wait out the window: the ceiling on guesses at one account, in tiers")
 	fs.DurationVar(&c.revocationPoll, "revocation-poll", e.Dur("REVOCATION_POLL", time.Second), "how often revoked tokens (logout, password change) are read from SQL: how long another instance may still accept one")
 	fs.DurationVar(&c.healEvery, "heal-every", e.Dur("HEAL_EVERY", time.Second), "how often each hospital's state in Redis is checked for loss (then reloaded from SQL)")
 	fs.DurationVar(&c.catalogWatch, "catalog-watch", e.Dur("CATALOG_WATCH", time.Second), "how often the schedule's version in SQL is read; a change made on another instance reloads the catalog")
@@ -163,15 +179,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := parse(fs, e, args); err != nil {
 		return err
 	}
-	ipRate, accountRate, proxies, tiers, err := c.validate()
+	ipRate, accountRate, proxies, tiers, phoneTiers, err := c.validate()
 	if err != nil {
 		return err
 	}
-	c.loginGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, error) {
+	c.loginGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, booking.LoginGuard, error) {
 		if c.limiterStore == "memory" {
-			return lockout.New(memoryLimitStore(), tiers), nil
+			return lockout.New(memoryLimitStore(), tiers), lockout.New(memoryLimitStore(), phoneTiers), nil
 		}
-		return redisLoginGuard(rdb, c.redisPrefix, tiers)
+		return redisLoginGuard(rdb, c.redisPrefix, tiers, phoneTiers)
 	}
 	c.claimGuards = func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error) {
 		if c.limiterStore == "memory" {
@@ -354,10 +370,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return errors.Join(err, serr)
 }
 
-func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, tiers []lockout.Tier, err error) {
+func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Prefix, tiers, phoneTiers []lockout.Tier, err error) {
 	errs := []error{c.common.validate(), c.realName.validate()}
 	if tiers, err = lockout.ParseTiers(c.loginFailures); err != nil {
 		errs = append(errs, fmt.Errorf("--login-failures: %w", err))
+	}
+	if phoneTiers, err = lockout.ParseTiers(c.phoneFailures); err != nil {
+		errs = append(errs, fmt.Errorf("--login-phone-failures: %w", err))
 	}
 	if !c.adminPublic {
 		errs = append(errs, loopbackOnly(c.adminAddr))
@@ -385,7 +404,7 @@ func (c *serveConfig) validate() (ip, account limiter.Rate, proxies []netip.Pref
 		}
 		proxies = append(proxies, pfx)
 	}
-	return ip, account, proxies, tiers, errors.Join(errs...)
+	return ip, account, proxies, tiers, phoneTiers, errors.Join(errs...)
 }
 
 // mount is the top-level handler of the public address: the API's paths go

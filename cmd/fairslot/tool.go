@@ -35,9 +35,10 @@ func (t tool) run(ctx context.Context, args []string, getenv func(string) string
 	if t.flags != nil {
 		t.flags(fs, e)
 	}
-	var loginFailures string
+	var loginFailures, phoneFailures string
 	if t.forgetsLogins {
-		fs.StringVar(&loginFailures, "login-failures", e.Str("LOGIN_FAILURES", "5/15m,20/24h"), "serve's --login-failures: the tiers of failed logins whose counts in Redis it clears")
+		fs.StringVar(&loginFailures, "login-failures", e.Str("LOGIN_FAILURES", defaultLoginFailures), "serve's --login-failures: the tiers of failed logins in Redis")
+		fs.StringVar(&phoneFailures, "login-phone-failures", e.Str("LOGIN_PHONE_FAILURES", defaultPhoneFailures), "serve's --login-phone-failures: the tiers of a phone's failed logins whose counts in Redis it clears")
 	}
 	fs.Usage = func() { toolUsage(fs, t.name, service) }
 	if err := parse(fs, e, args); err != nil {
@@ -48,8 +49,12 @@ func (t tool) run(ctx context.Context, args []string, getenv func(string) string
 		if err != nil {
 			return fmt.Errorf("--login-failures: %w", err)
 		}
-		c.loginGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, error) {
-			return redisLoginGuard(rdb, c.redisPrefix, tiers)
+		phoneTiers, err := lockout.ParseTiers(phoneFailures)
+		if err != nil {
+			return fmt.Errorf("--login-phone-failures: %w", err)
+		}
+		c.loginGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, booking.LoginGuard, error) {
+			return redisLoginGuard(rdb, c.redisPrefix, tiers, phoneTiers)
 		}
 	}
 	if t.check != nil {

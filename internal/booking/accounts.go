@@ -19,6 +19,9 @@ type Token struct {
 	// HospitalID is the staff account's hospital (empty for a patient or a
 	// platform administrator): the zone its answer tells times in.
 	HospitalID string
+	// DeviceToken is the login's device token (login.go): the client keeps
+	// it and presents it at its next login. Empty where none is issued.
+	DeviceToken string
 }
 
 // CreateAccount registers a patient account under a mainland mobile number.
@@ -114,26 +117,41 @@ func (s *Service) phoneRef(hash []byte) string { return phoneRefOf(hash) }
 func phoneRefOf(hash []byte) string { return "hash:" + IdentityKey(hash) }
 
 // Login checks a phone and password and returns a bearer token.
-//
-// Failed attempts count against the phone (LoginGuard: across instances),
-// known or not, so the answers do not tell registered phones apart; past the
-// limit the phone waits before its password is checked again. The hash runs
-// in one of PasswordHashers slots, so a login flood queues instead of taking
-// every core from bookings.
 func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (Token, error) {
+	return s.LoginDevice(ctx, phone, password, "", o)
+}
+
+// LoginDevice checks a phone and password and returns a bearer token and a
+// device token: presented at the next login, it has that client judged by
+// its own failures only (login.go).
+//
+// Failed attempts count (LoginGuard, LoginPhoneGuard: across instances)
+// against a known device, or against the phone from the client's address
+// and from everywhere, known phone or not, so the answers do not tell
+// registered phones apart; past a limit the client waits before its
+// password is checked again. The hash runs in one of PasswordHashers
+// slots, so a login flood queues instead of taking every core from
+// bookings.
+func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken string, o Origin) (Token, error) {
 	p, err := identity.NormalizePhone(phone)
 	if err != nil {
 		return Token{}, ErrBadCredentials
 	}
 	phoneHash, key := s.phoneKey(p)
-	if err := s.loginAllowed(ctx, key); err != nil {
-		return Token{}, err
-	}
 	a, err := s.store.AccountByPhone(ctx, phoneHash)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Token{}, err
 	}
 	known := err == nil
+	var at loginAttempt
+	if known {
+		at = s.attemptOf(key, &a, deviceToken, o)
+	} else {
+		at = s.attemptOf(key, nil, "", o)
+	}
+	if err := s.loginAllowed(ctx, at); err != nil {
+		return Token{}, err
+	}
 	hash := s.dummyHash // an unknown phone costs the same as a known one
 	if known {
 		hash = a.PasswordHash
@@ -143,10 +161,10 @@ func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (
 		return Token{}, err
 	}
 	if !ok || !known {
-		s.loginFailed(ctx, key)
+		s.loginFailed(ctx, at)
 		return Token{}, ErrBadCredentials
 	}
-	s.loginSucceeded(ctx, key)
+	s.loginSucceeded(ctx, at)
 	if a.Disabled {
 		return Token{}, ErrAccountDisabled // after the password, as a block: nobody learns it without one
 	}
@@ -155,6 +173,7 @@ func (s *Service) Login(ctx context.Context, phone, password string, o Origin) (
 	}
 	now := s.cfg.Now()
 	tok := s.mint(a, now)
+	tok.DeviceToken = s.mintDevice(a, now)
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		return Token{}, err

@@ -32,7 +32,7 @@ type ChangePhoneRequest struct {
 // members the account gave its old number as theirs get the new one in the
 // same transaction (a recycled number keeps no say in their bookings). Audited
 // (account_phone_changed) with the masked numbers only.
-func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneRequest) (Token, error) {
+func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneRequest, o Origin) (Token, error) {
 	if actor.Role != RolePatient {
 		return Token{}, Errorf(ErrForbidden, "a staff account's number is changed by an administrator")
 	}
@@ -47,7 +47,9 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 	if err != nil {
 		return Token{}, err
 	}
-	key := IdentityKey(a.PhoneHash)
+	// The password re-entered is a login's: its failures count as a
+	// client's without a device token (attemptOf), as a password change's.
+	key := s.attemptOf(IdentityKey(a.PhoneHash), nil, "", o)
 	if err := s.loginAllowed(ctx, key); err != nil {
 		return Token{}, err
 	}

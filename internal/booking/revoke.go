@@ -40,8 +40,10 @@ type ChangePasswordRequest struct {
 }
 
 // ChangePassword checks the current password, sets the new one, and ends
-// every token of the account; it returns a fresh token for the caller. A
-// wrong current password counts as a failed login of the account's phone.
+// every token of the account (its device tokens too: they are bound to the
+// password); it returns a fresh token, and a device token, for the caller.
+// A wrong current password counts as a failed login of the account's phone
+// from the caller's address.
 func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePasswordRequest, o Origin) (Token, error) {
 	if err := auth.CheckPassword(req.New); err != nil {
 		return Token{}, Errorf(ErrWeakPassword, "%s", err)
@@ -53,8 +55,8 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 	if err != nil {
 		return Token{}, err
 	}
-	key := IdentityKey(a.PhoneHash)
-	if err := s.loginAllowed(ctx, key); err != nil {
+	at := s.attemptOf(IdentityKey(a.PhoneHash), nil, "", o)
+	if err := s.loginAllowed(ctx, at); err != nil {
 		return Token{}, err
 	}
 	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Current)
@@ -62,22 +64,26 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		return Token{}, err
 	}
 	if !ok {
-		s.loginFailed(ctx, key)
+		s.loginFailed(ctx, at)
 		return Token{}, ErrBadCredentials
 	}
-	gen, now, err := s.setPassword(ctx, a.ID, req.New, nil)
+	gen, now, err := s.setPassword(ctx, &a, req.New, nil)
 	if err != nil {
 		return Token{}, err
 	}
 	a.TokenGeneration = gen
-	return s.mint(a, now), nil
+	tok := s.mint(a, now)
+	tok.DeviceToken = s.mintDevice(a, now) // bound to the new password
+	return tok, nil
 }
 
 // setPassword hashes a new password (in a hashing slot), stores it (with
 // audit, when not nil, in the same transaction, stamped with the change's
 // time) and ends every token of the account, here at once; it returns the
-// account's new token generation and the time of the change.
-func (s *Service) setPassword(ctx context.Context, accountID, password string, audit *AuditEntry) (int, time.Time, error) {
+// account's new token generation and the time of the change, and sets a's
+// password hash to the new one.
+func (s *Service) setPassword(ctx context.Context, a *Account, password string, audit *AuditEntry) (int, time.Time, error) {
+	accountID := a.ID
 	var hash string
 	var err error
 	if serr := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(password, s.cfg.PasswordIterations) }); serr != nil {
@@ -98,6 +104,7 @@ func (s *Service) setPassword(ctx context.Context, accountID, password string, a
 		return 0, time.Time{}, err
 	}
 	s.noteRevocation(Revocation{AccountID: accountID, Generation: gen, At: now})
+	a.PasswordHash = hash
 	return gen, now, nil
 }
 
@@ -177,43 +184,7 @@ func (s *Service) WatchRevocations(ctx context.Context, every time.Duration) {
 	}
 }
 
-// Logins: the per-phone failure limit and the bound on password hashing.
-
-// loginAllowed asks the login guard whether key may try a password now. A
-// guard that fails lets the attempt through (as the rate limiter does): the
-// per-IP limit and the hashing bound still hold.
-func (s *Service) loginAllowed(ctx context.Context, key string) error {
-	if s.cfg.LoginGuard == nil {
-		return nil
-	}
-	wait, err := s.cfg.LoginGuard.Wait(ctx, key)
-	if err != nil {
-		s.log.Warn("login guard unavailable; attempt let through", "err", err)
-		return nil
-	}
-	if wait > 0 {
-		return &LimitError{Wait: wait, Err: Errorf(ErrRateLimited, "too many wrong passwords for this phone; retry in %s", wait.Round(time.Second))}
-	}
-	return nil
-}
-
-func (s *Service) loginFailed(ctx context.Context, key string) {
-	if s.cfg.LoginGuard == nil {
-		return
-	}
-	if err := s.cfg.LoginGuard.Failed(context.WithoutCancel(ctx), key); err != nil {
-		s.log.Warn("count a failed login", "err", err)
-	}
-}
-
-func (s *Service) loginSucceeded(ctx context.Context, key string) {
-	if s.cfg.LoginGuard == nil {
-		return
-	}
-	if err := s.cfg.LoginGuard.Succeeded(context.WithoutCancel(ctx), key); err != nil {
-		s.log.Warn("reset failed logins", "err", err)
-	}
-}
+// Logins: the bound on password hashing (the failure limits: login.go).
 
 // hashQueueWait is how long a login waits for a hashing slot before it is
 // told to come back.

@@ -69,9 +69,13 @@ type Config struct {
 	// default, DeskOnly, verifies nothing remotely: the desk does, with the
 	// card.
 	Verifier IdentityVerifier
-	// LoginGuard limits failed logins per phone across instances; nil: no
-	// such limit (the per-IP limit of the HTTP layer still applies).
-	LoginGuard LoginGuard
+	// LoginGuard limits failed logins across instances, per known device
+	// (a device token's own failures) and, for a client without one, per
+	// phone and source address; LoginPhoneGuard per phone, for every
+	// client without a device token together: the ceiling on guesses at
+	// one account (login.go). nil: no such limit (the per-IP limit of the
+	// HTTP layer still applies).
+	LoginGuard, LoginPhoneGuard LoginGuard
 	// ClaimGuard and ClaimIPGuard count the identity refusals of adding a
 	// patient (identity_taken, identity_unverified) per account ("acct:"+
 	// id) and per client address ("ip:"+address); past their limit an

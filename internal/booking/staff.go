@@ -72,10 +72,10 @@ func (s *Service) ResetStaffPassword(ctx context.Context, phone, password string
 		return StaffChange{}, err
 	}
 	audit := staffAudit(a, "staff_password_reset", "every login ended")
-	if _, _, err := s.setPassword(ctx, a.ID, password, &audit); err != nil {
+	if _, _, err := s.setPassword(ctx, &a, password, &audit); err != nil {
 		return StaffChange{}, err
 	}
-	s.loginSucceeded(ctx, IdentityKey(a.PhoneHash))
+	s.forgetPhoneFailures(ctx, IdentityKey(a.PhoneHash))
 	return StaffChange{AccountID: a.ID, HospitalID: a.HospitalID, Role: a.Role}, nil
 }
 
@@ -120,7 +120,7 @@ func (s *Service) setDisabled(ctx context.Context, phone string, disabled bool) 
 	if disabled {
 		s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	} else {
-		s.loginSucceeded(ctx, IdentityKey(a.PhoneHash))
+		s.forgetPhoneFailures(ctx, IdentityKey(a.PhoneHash))
 	}
 	return StaffChange{AccountID: a.ID, HospitalID: a.HospitalID, Role: a.Role}, nil
 }

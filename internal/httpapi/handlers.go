@@ -134,15 +134,23 @@ func (s *Server) createAccount(r *request) error {
 	return nil
 }
 
+// loginIn is a login: the credentials and, from a client that logged in to
+// the account before, the device token that login answered.
+type loginIn struct {
+	Phone       string `json:"phone"`
+	Password    string `json:"password"`
+	DeviceToken string `json:"device_token"`
+}
+
 func (s *Server) login(r *request) error {
-	var in credentials
+	var in loginIn
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
 	if err := Required("phone", in.Phone, "password", in.Password); err != nil {
 		return err
 	}
-	tok, err := s.svc.Login(r.context(), in.Phone, in.Password, r.origin)
+	tok, err := s.svc.LoginDevice(r.context(), in.Phone, in.Password, in.DeviceToken, r.origin)
 	var blocked *booking.BlockedError
 	if errors.As(err, &blocked) {
 		// The right password of a blocked account: why, and how to appeal.
@@ -167,8 +175,12 @@ func (s *Server) login(r *request) error {
 // administrator), with the offset, as every other time (review15 L7 read
 // "…Z" here).
 func (s *Server) writeToken(r *request, tok booking.Token) {
-	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"token": tok.Token,
-		"expires_at": tok.ExpiresAt.In(readerZone(s.svc.Catalog(), tok.HospitalID)).Format(time.RFC3339)})
+	out := map[string]string{"token": tok.Token,
+		"expires_at": tok.ExpiresAt.In(readerZone(s.svc.Catalog(), tok.HospitalID)).Format(time.RFC3339)}
+	if tok.DeviceToken != "" {
+		out["device_token"] = tok.DeviceToken
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
 }
 
 // blockedBody is the error answer to a blocked account's right password,
@@ -229,7 +241,7 @@ func (s *Server) changePhone(r *request) error {
 	if err := Required("password", in.Password, "phone", in.Phone); err != nil {
 		return err
 	}
-	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone})
+	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone}, r.origin)
 	if err != nil {
 		return err
 	}
