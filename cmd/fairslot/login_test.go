@@ -3,8 +3,11 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // loginFrom logs in from a client address (the test's proxy says so in
@@ -120,5 +123,145 @@ func TestStrangerCannotLockTheOwnerOut(t *testing.T) {
 	// Bob's device is untouched by all of it.
 	if r := svc.loginFrom(home, bob.phone, pw(bob), bobs.DeviceToken); r.status != 200 {
 		t.Errorf("another account's known device: %d %s, want 200", r.status, r.body)
+	}
+}
+
+// TestDeskResetsAForgottenPassword: a patient who forgot the password (or
+// whom a stranger keeps locked out on every new device) goes to the
+// registration desk with the ID card. The clerk checks the card against
+// the account's holder (本人) and issues a one-time code; the patient sets
+// a new password with it over the API. The reset ends the account's
+// tokens, clears the phone's lockout and answers a device token. The code
+// is single-use, expires, and works for its own account only; a card that
+// is not the holder's, an account that names no holder, and a patient's
+// own token are refused; the code is in no log and no audit row.
+func TestDeskResetsAForgottenPassword(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_TRUSTED_PROXIES": "127.0.0.0/8"})
+	clerk := svc.staffLogin(booking.RoleClerk, 183)
+	alice, bob := svc.newPatient(183), svc.newPatient(184)
+	card := func(n int) map[string]string {
+		return map[string]string{"id_type": "resident_id", "id_number": residentID(n), "name": "测试" + string(rune('甲'+n%10))}
+	}
+	issue := func(token string, n int, phone string) reply {
+		t.Helper()
+		body := card(n)
+		body["account_phone"] = phone
+		return svc.do("POST", "/v1/desk/password-resets", token, body)
+	}
+	type code struct {
+		Code      string `json:"code"`
+		ExpiresAt string `json:"expires_at"`
+	}
+	redeem := func(phone, c, password string) reply {
+		t.Helper()
+		return svc.do("POST", "/v1/auth/password-reset", "", map[string]string{"phone": phone, "code": c, "new_password": password},
+			"X-Forwarded-For", "192.0.2.80")
+	}
+
+	// Strangers lock every client without a device token out of the phone.
+	for i := range 2 {
+		for range 5 {
+			svc.loginFrom("203.0.113."+strconv.Itoa(30+i), alice.phone, "wrong password", "")
+		}
+	}
+	if r := svc.loginFrom("192.0.2.81", alice.phone, "password-"+alice.phone, ""); r.status != 429 {
+		t.Fatalf("the owner on a new device after the strangers: %d %s, want 429", r.status, r.body)
+	}
+
+	// Refusals first: none issues a code.
+	noSelf := "13700000999"
+	if r := svc.do("POST", "/v1/accounts", "", map[string]string{"phone": noSelf, "password": "password-" + noSelf}); r.status != 201 {
+		t.Fatalf("create an account with no holder: %d %s", r.status, r.body)
+	}
+	for _, tt := range []struct {
+		name, token string
+		card        int
+		phone       string
+		status      int
+		code        string
+	}{
+		{"another person's card", clerk, 184, alice.phone, 403, "not_account_holder"},
+		{"an account that names no holder", clerk, 183, noSelf, 422, "reset_needs_holder"},
+		{"a patient's token", alice.token, 183, alice.phone, 403, "forbidden"},
+		{"an unknown phone", clerk, 183, "13700000998", 404, "patient_not_found"},
+	} {
+		t.Run("refused: "+tt.name, func(t *testing.T) {
+			if r := issue(tt.token, tt.card, tt.phone); r.status != tt.status || r.code != tt.code {
+				t.Errorf("issue a reset code: %d %s, want %d %s", r.status, r.body, tt.status, tt.code)
+			}
+		})
+	}
+
+	var aliceCode, bobCode code
+	issue(clerk, 183, alice.phone).decode(t, &aliceCode)
+	issue(clerk, 184, bob.phone).decode(t, &bobCode)
+	if len(aliceCode.Code) < 12 || aliceCode.ExpiresAt == "" || bobCode.Code == "" {
+		t.Fatalf("the codes issued: %+v, %+v; want a code of 12 or more characters and its expiry", aliceCode, bobCode)
+	}
+	for name, r := range map[string]reply{
+		"another account's code": redeem(alice.phone, bobCode.Code, "a-new-password-1"),
+		"a wrong code":           redeem(alice.phone, "ABCD-EFGH-JKMN", "a-new-password-1"),
+		"an unknown phone":       redeem("13700000998", aliceCode.Code, "a-new-password-1"),
+	} {
+		if r.status != 401 || r.code != "invalid_reset_code" {
+			t.Errorf("%s: %d %s, want 401 invalid_reset_code", name, r.status, r.body)
+		}
+	}
+	if r := redeem(alice.phone, aliceCode.Code, "short"); r.status != 400 || r.code != "weak_password" {
+		t.Errorf("a weak new password: %d %s, want 400 weak_password", r.status, r.body)
+	}
+
+	// The code, typed in lower case with spaces: the new password is set.
+	typed := strings.ToLower(strings.ReplaceAll(aliceCode.Code, "-", " "))
+	var reset struct {
+		Token       string `json:"token"`
+		DeviceToken string `json:"device_token"`
+	}
+	r := redeem(alice.phone, typed, "a-new-password-1")
+	if r.status != 200 {
+		t.Fatalf("redeem the code: %d %s, want 200", r.status, r.body)
+	}
+	r.decode(t, &reset)
+	if reset.Token == "" || reset.DeviceToken == "" {
+		t.Errorf("the reset answered %s, want a token and a device token", r.body)
+	}
+	if r := redeem(alice.phone, aliceCode.Code, "a-new-password-2"); r.status != 401 || r.code != "invalid_reset_code" {
+		t.Errorf("the code a second time: %d %s, want 401 invalid_reset_code (single use)", r.status, r.body)
+	}
+	if r := svc.do("GET", "/v1/bookings", alice.token, nil); r.status != 401 {
+		t.Errorf("the token from before the reset: %d, want 401 (revoked)", r.status)
+	}
+	if r := svc.do("GET", "/v1/bookings", reset.Token, nil); r.status != 200 {
+		t.Errorf("the token the reset answered: %d %s", r.status, r.body)
+	}
+	if r := svc.loginFrom("192.0.2.82", alice.phone, "password-"+alice.phone, ""); r.status != 401 {
+		t.Errorf("the old password after the reset: %d %s, want 401", r.status, r.body)
+	}
+	if r := svc.loginFrom("192.0.2.83", alice.phone, "a-new-password-1", ""); r.status != 200 {
+		t.Errorf("the new password from a new device (the lockout cleared): %d %s, want 200", r.status, r.body)
+	}
+
+	// An expired code is refused.
+	if _, err := svc.pool.Exec(t.Context(), `UPDATE password_reset_codes SET expires_at = now() - INTERVAL '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	if r := redeem(bob.phone, bobCode.Code, "a-new-password-1"); r.status != 401 || r.code != "invalid_reset_code" {
+		t.Errorf("an expired code: %d %s, want 401 invalid_reset_code", r.status, r.body)
+	}
+
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'password_reset_code_issued' AND actor_role = 'clerk' AND hospital_id = $1`, svc.hospital); n != 2 {
+		t.Errorf("password_reset_code_issued audit rows of the clerk = %d, want 2", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'password_reset_with_code'`); n != 1 {
+		t.Errorf("password_reset_with_code audit rows = %d, want 1", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE reason LIKE '%' || $1 || '%'`, aliceCode.Code); n != 0 {
+		t.Errorf("%d audit rows hold the code in clear", n)
+	}
+	for _, secret := range []string{aliceCode.Code, typed, alice.phone, "a-new-password-1", reset.DeviceToken} {
+		if strings.Contains(svc.logs.String(), secret) {
+			t.Errorf("the service log holds %q in clear", secret)
+		}
 	}
 }

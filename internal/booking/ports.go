@@ -703,6 +703,15 @@ type AccountStore interface {
 	// ResetPassword is RevokeTokens with a new password hash and the
 	// change's audit entry, in one transaction.
 	ResetPassword(ctx context.Context, accountID, passwordHash string, at time.Time, a AuditEntry) (int, error)
+	// SaveResetCode stores an account's password reset code (replacing an
+	// earlier one) with the clerk's audit entry, in one transaction.
+	SaveResetCode(ctx context.Context, c StoredResetCode, a AuditEntry) error
+	// RedeemResetCode uses up the account's reset code of codeHash if it
+	// has not expired at at, sets the new password hash and raises the
+	// token generation, with the audit entry, in one transaction; it
+	// returns the generation. No such code: ErrInvalidResetCode, nothing
+	// changed.
+	RedeemResetCode(ctx context.Context, accountID string, codeHash []byte, at time.Time, passwordHash string, a AuditEntry) (int, error)
 	// SetDisabled disables an account, raising its token generation, or
 	// enables it, with the audit entry, in one transaction; it returns the
 	// generation. An account already so is ErrNoChange, nothing written.

@@ -1026,3 +1026,17 @@ ON CONFLICT (id) DO NOTHING;
 -- One value sealed under the master key, to prove a key against data that
 -- was there before key_check was (0038).
 SELECT phone_sealed FROM accounts LIMIT 1;
+
+-- name: save_reset_code
+-- A clerk's reset code for an account: a new one replaces the last.
+INSERT INTO password_reset_codes (account_id, code_hash, issued_by, hospital_id, issued_at, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (account_id) DO UPDATE
+   SET code_hash = excluded.code_hash, issued_by = excluded.issued_by, hospital_id = excluded.hospital_id,
+       issued_at = excluded.issued_at, expires_at = excluded.expires_at;
+
+-- name: take_reset_code
+-- Uses up an account's reset code if it is this one and still good.
+DELETE FROM password_reset_codes
+ WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3
+RETURNING issued_by::TEXT, COALESCE(hospital_id::TEXT, '');

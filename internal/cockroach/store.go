@@ -312,6 +312,45 @@ func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at ti
 	return gen, err
 }
 
+// SaveResetCode stores an account's reset code, replacing an earlier one,
+// with the clerk's audit entry, in one transaction.
+func (s *Store) SaveResetCode(ctx context.Context, c booking.StoredResetCode, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "save_reset_code", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, q("save_reset_code"), c.AccountID, c.CodeHash, c.IssuedBy, nullable(c.HospitalID), c.IssuedAt, c.ExpiresAt); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
+		return err
+	})
+}
+
+// RedeemResetCode uses up an account's reset code, sets the new password
+// and raises the token generation, with the audit entry (in the issuing
+// clerk's hospital), in one transaction. No such code, or one expired:
+// booking.ErrInvalidResetCode.
+func (s *Store) RedeemResetCode(ctx context.Context, accountID string, codeHash []byte, at time.Time, passwordHash string, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "redeem_reset_code", func(tx pgx.Tx) error {
+		var clerk, hospital string
+		if err := tx.QueryRow(ctx, q("take_reset_code"), accountID, codeHash, at).Scan(&clerk, &hospital); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, q("revoke_tokens"), accountID, at, passwordHash).Scan(&gen); err != nil {
+			return err
+		}
+		a.HospitalID = hospital
+		a.Reason += "; the code issued by clerk " + clerk
+		_, err := tx.Exec(ctx, q("insert_audit"), auditArgs(a)...)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrInvalidResetCode
+	}
+	return gen, err
+}
+
 // generationWithAudit runs one statement that changes an account and
 // returns its token generation, and writes its audit entry, in one
 // transaction: the change is not made without its audit row.

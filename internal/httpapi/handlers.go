@@ -18,6 +18,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/auth/logout", prefix: "/v1/auth/logout", auth: true, h: s.logout},
 		{method: "POST", template: "/v1/auth/password", prefix: "/v1/auth/password", auth: true, h: s.changePassword},
 		{method: "POST", template: "/v1/auth/phone", prefix: "/v1/auth/phone", auth: true, h: s.changePhone},
+		{method: "POST", template: "/v1/auth/password-reset", prefix: "/v1/auth/password-reset", h: s.redeemResetCode},
 		{method: "POST", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.addPatient},
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
 		{method: "PATCH", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.editPatient},
@@ -42,6 +43,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/cancellations", prefix: "/v1/desk/cancellations", auth: true, h: s.deskCancel},
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
+		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
 		{method: "PATCH", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.updateSession},
@@ -821,6 +823,57 @@ func (s *Server) verifyIdentity(r *request) error {
 		out["self_bound"] = true
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type resetCodeIn struct {
+	identityIn
+	AccountPhone string `json:"account_phone"`
+}
+
+// issueResetCode is the desk's reset of a forgotten password: the holder's
+// card checked against the account, a one-time code answered once.
+func (s *Server) issueResetCode(r *request) error {
+	var in resetCodeIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := Required("account_phone", in.AccountPhone); err != nil {
+		return err
+	}
+	c, err := s.svc.IssueResetCode(r.context(), r.actor, booking.ResetCodeRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]string{"code": c.Code, "account_id": c.AccountID,
+		"phone": c.PhoneMasked, "holder": c.HolderMasked,
+		"expires_at": c.ExpiresAt.In(readerZone(s.svc.Catalog(), r.actor.HospitalID)).Format(time.RFC3339)})
+	return nil
+}
+
+type resetIn struct {
+	Phone       string `json:"phone"`
+	Code        string `json:"code"`
+	NewPassword string `json:"new_password"`
+}
+
+// redeemResetCode sets a new password with the desk's code and logs in.
+func (s *Server) redeemResetCode(r *request) error {
+	var in resetIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("phone", in.Phone, "code", in.Code, "new_password", in.NewPassword); err != nil {
+		return err
+	}
+	tok, err := s.svc.RedeemResetCode(r.context(), in.Phone, in.Code, in.NewPassword, r.origin)
+	if err != nil {
+		return err
+	}
+	s.writeToken(r, tok)
 	return nil
 }
 

@@ -707,3 +707,11 @@ func (unimplementedStore) SetPatientPhone(_ context.Context, _ string, _ string,
 func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ booking.AccountLimits, _ time.Time, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.ChangeAccountPhone"))
 }
+
+func (unimplementedStore) SaveResetCode(_ context.Context, _ booking.StoredResetCode, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveResetCode"))
+}
+
+func (unimplementedStore) RedeemResetCode(_ context.Context, _ string, _ []byte, _ time.Time, _ string, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.RedeemResetCode"))
+}

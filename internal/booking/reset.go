@@ -1,0 +1,227 @@
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+
+	"fairslot/internal/auth"
+	"fairslot/internal/identity"
+)
+
+// A forgotten password is reset at the registration desk, with the ID card
+// (docs/security.md, "Forgotten passwords"): fairslot sends no SMS, so the
+// card is the one proof of who holds an account. The clerk checks the card
+// against the account's holder (本人, its self) and issues a one-time code;
+// the patient sets a new password with it (RedeemResetCode), which ends
+// every token and device token of the account and clears the phone's
+// lockout.
+
+// ResetCodeTTL is how long a reset code is good for: the patient sets the
+// new password at the desk or on the way home.
+const ResetCodeTTL = 30 * time.Minute
+
+// resetAlphabet is Crockford's base32: no I, L, O or U, so a code read
+// aloud or copied from paper is typed right (normalizeResetCode maps the
+// look-alikes).
+const resetAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// resetCodeLen is 12 characters, 60 bits: out of reach of guessing in its
+// half hour at any rate the per-IP limit lets through.
+const resetCodeLen = 12
+
+// ResetCodeRequest is a clerk's request for a reset code: the card in hand
+// and the phone of the account its holder says is theirs.
+type ResetCodeRequest struct {
+	IdentityRequest
+	AccountPhone string
+}
+
+// ResetCode is an issued code, to hand to the patient; it is shown once
+// and stored only as a keyed hash.
+type ResetCode struct {
+	Code         string // XXXX-XXXX-XXXX
+	ExpiresAt    time.Time
+	PhoneMasked  string
+	AccountID    string
+	HolderMasked string // the holder's masked name, to show the clerk
+}
+
+// StoredResetCode is a reset code as the store keeps it.
+type StoredResetCode struct {
+	AccountID  string
+	CodeHash   []byte
+	IssuedBy   string
+	HospitalID string
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+}
+
+// IssueResetCode is a clerk's reset of a forgotten password: the card's
+// person must be the account's holder — its self (本人) under the card's
+// name: the verified name where the desk verified one, else the name the
+// holder gave. An account that names no holder has nobody the desk can
+// check the card against, and is refused: anyone with any card could
+// otherwise take it. A new code replaces the account's previous one; the
+// issue is audited as the clerk's (password_reset_code_issued), the code
+// itself nowhere.
+func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCodeRequest) (ResetCode, error) {
+	if actor.Role != RoleClerk {
+		return ResetCode{}, Errorf(ErrForbidden, "only registration clerks reset a patient's password, with the ID card in hand")
+	}
+	card, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return ResetCode{}, err
+	}
+	p, err := identity.NormalizePhone(req.AccountPhone)
+	if err != nil {
+		return ResetCode{}, ErrInvalidPhone
+	}
+	a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
+	if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
+		return ResetCode{}, Errorf(ErrPatientNotFound, "no patient account with that phone")
+	}
+	if err != nil {
+		return ResetCode{}, err
+	}
+	members, err := s.store.Patients(ctx, a.ID)
+	if err != nil {
+		return ResetCode{}, err
+	}
+	var self *Patient
+	for i := range members {
+		if members[i].IsSelf && !members[i].Removed {
+			self = &members[i]
+		}
+	}
+	if self == nil {
+		return ResetCode{}, ErrResetNeedsHolder
+	}
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	if errors.Is(err, ErrNotFound) {
+		return ResetCode{}, ErrNotAccountHolder
+	}
+	if err != nil {
+		return ResetCode{}, err
+	}
+	name := []byte(self.NameHash)
+	if known.NameVerified {
+		name = known.NameHash
+	}
+	if known.ID != self.IdentityID || string(card.NameHash) != string(name) {
+		return ResetCode{}, ErrNotAccountHolder
+	}
+	code := newResetCode()
+	now := s.cfg.Now()
+	rc := StoredResetCode{AccountID: a.ID, CodeHash: s.resetCodeHash(a.ID, code), IssuedBy: actor.AccountID,
+		HospitalID: actor.HospitalID, IssuedAt: now, ExpiresAt: now.Add(ResetCodeTTL)}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "password_reset_code_issued",
+		Target: "account:" + a.ID, Reason: "the account holder's ID card checked at the desk; the code is good for " +
+			ResetCodeTTL.String() + ", once", HospitalID: actor.HospitalID}
+	if err := s.store.SaveResetCode(ctx, rc, audit); err != nil {
+		return ResetCode{}, err
+	}
+	return ResetCode{Code: code, ExpiresAt: rc.ExpiresAt, PhoneMasked: a.PhoneMasked, AccountID: a.ID, HolderMasked: self.MaskedName}, nil
+}
+
+// RedeemResetCode sets a new password with a code the desk issued for the
+// phone's account. The code is used up (a second use, another account's
+// code, a wrong or expired one: invalid_reset_code, all alike), every
+// token and device token of the account ends, the phone's lockout is
+// cleared, and the answer is a fresh token with a device token. It is not
+// held back by the login limits — a stranger's failures must not keep the
+// holder from the desk's remedy — and needs none: the code's 60 bits are
+// out of reach of guessing at the per-IP limit.
+func (s *Service) RedeemResetCode(ctx context.Context, phone, code, newPassword string, o Origin) (Token, error) {
+	if err := auth.CheckPassword(newPassword); err != nil {
+		return Token{}, Errorf(ErrWeakPassword, "%s", err)
+	}
+	p, err := identity.NormalizePhone(phone)
+	if err != nil {
+		return Token{}, ErrInvalidResetCode
+	}
+	c, ok := normalizeResetCode(code)
+	if !ok {
+		return Token{}, ErrInvalidResetCode
+	}
+	phoneHash, key := s.phoneKey(p)
+	a, err := s.store.AccountByPhone(ctx, phoneHash)
+	if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
+		return Token{}, ErrInvalidResetCode
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	var hash string
+	if serr := s.withHashSlot(ctx, func() { hash, err = auth.HashPassword(newPassword, s.cfg.PasswordIterations) }); serr != nil {
+		return Token{}, serr
+	}
+	if err != nil {
+		return Token{}, err
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: RolePatient, Action: "password_reset_with_code",
+		Target: "account:" + a.ID, Reason: "the holder set a new password with the desk's code; every login ended"}
+	gen, err := s.store.RedeemResetCode(ctx, a.ID, s.resetCodeHash(a.ID, c), now, hash, audit)
+	if err != nil {
+		return Token{}, err
+	}
+	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	s.forgetPhoneFailures(ctx, key)
+	s.guardDo(context.WithoutCancel(ctx), s.cfg.LoginGuard, s.attemptOf(key, nil, "", o).source, LoginGuard.Succeeded)
+	a.PasswordHash, a.TokenGeneration = hash, gen
+	tok := s.mint(a, now)
+	tok.DeviceToken = s.mintDevice(a, now)
+	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
+	if err := s.store.RecordEvent(ctx, ev); err != nil {
+		s.log.Warn("record the login of a password reset", "err", err)
+	}
+	return tok, nil
+}
+
+// resetCodeHash is how a code is stored: keyed, and bound to its account,
+// so another account's code never matches.
+func (s *Service) resetCodeHash(accountID, code string) []byte {
+	return s.keys.Hash("reset_code", accountID+"\x00"+code)
+}
+
+// newResetCode is a random code, grouped by four.
+func newResetCode() string {
+	b := make([]byte, resetCodeLen)
+	_, _ = rand.Read(b)
+	var sb strings.Builder
+	for i, x := range b {
+		if i > 0 && i%4 == 0 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(resetAlphabet[int(x)%len(resetAlphabet)]) // 256 is a multiple of 32: no bias
+	}
+	return sb.String()
+}
+
+// normalizeResetCode reads a typed code: case, spaces and hyphens do not
+// matter, and O, I and L are read as 0, 1 and 1.
+func normalizeResetCode(code string) (string, bool) {
+	var sb strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		switch {
+		case r == ' ' || r == '-':
+			continue
+		case r == 'O':
+			r = '0'
+		case r == 'I' || r == 'L':
+			r = '1'
+		}
+		if !strings.ContainsRune(resetAlphabet, r) {
+			return "", false
+		}
+		sb.WriteRune(r)
+	}
+	if sb.Len() != resetCodeLen {
+		return "", false
+	}
+	c := sb.String()
+	return c[0:4] + "-" + c[4:8] + "-" + c[8:12], true
+}
