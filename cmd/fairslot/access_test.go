@@ -336,6 +336,13 @@ func accessTable() map[string]row {
 			}
 			return c
 		}, [7]int{401, 200, 200, 200, 200, 200, 200}, true},
+		// Public: the desk's code is the credential, whoever sends it (a
+		// weak new password is refused before any code is looked at;
+		// TestDeskResetsAForgottenPassword runs the codes).
+		"POST /v1/auth/password-reset": {func(a *access, _ string) call {
+			return call{path: "/v1/auth/password-reset", body: map[string]string{"phone": a.creds["patientA"][0],
+				"code": "ABCD-EFGH-JKMN", "new_password": "short"}}
+		}, [7]int{400, 400, 400, 400, 400, 400, 400}, false},
 		"POST /v1/patients": {func(a *access, _ string) call {
 			return call{path: "/v1/patients", body: a.person()}
 		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
@@ -477,6 +484,12 @@ func accessTable() map[string]row {
 		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/identities/verify", body: a.person()}
 		}, [7]int{401, 403, 403, 403, 200, 200, 403}, false},
+		// patientA's holder with the card: any clerk (identities are
+		// platform-wide); the code changes nothing until it is used.
+		"POST /v1/desk/password-resets": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/password-resets", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[0]),
+				"name": "测试" + string(rune('甲'+a.aPeople[0]%10)), "account_phone": a.creds["patientA"][0]}}
+		}, [7]int{401, 403, 403, 403, 201, 201, 403}, false},
 		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},

@@ -27,6 +27,9 @@ import (
 const (
 	sessionCookie = "fairslot_session"
 	deviceCookie  = "fairslot_device"
+	// loginDeviceCookie holds the device token of the browser's last login
+	// (setSession).
+	loginDeviceCookie = "fairslot_login_device"
 	csrfField     = "csrf"
 )
 
@@ -105,9 +108,22 @@ func (c *Console) checkPost(r *request) error {
 }
 
 // setSession keeps a fresh login's token in the session cookie until the
-// token expires.
+// token expires, and its device token (when it has one) in the login
+// device cookie: the browser's next login to the account presents it, so
+// a stranger's wrong passwords elsewhere never lock this browser out
+// (booking.LoginDevice). Logging out keeps it: it is no login, and the
+// browser stays the owner's known device.
 func (c *Console) setSession(r *request, tok booking.Token) {
 	c.setCookie(r, sessionCookie, tok.Token, tok.ExpiresAt, fasthttp.CookieSameSiteStrictMode)
+	if tok.DeviceToken != "" {
+		c.setCookie(r, loginDeviceCookie, tok.DeviceToken, time.Now().Add(booking.DeviceTTL), fasthttp.CookieSameSiteStrictMode)
+	}
+}
+
+// loginDevice is the device token the browser keeps from its last login.
+func (r *request) loginDevice() string {
+	d := r.rc.Request.Header.Cookie(loginDeviceCookie)
+	return string(d[:min(len(d), 128)])
 }
 
 // clearSession tells the browser to forget the session cookie.

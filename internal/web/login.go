@@ -41,7 +41,7 @@ func (c *Console) login(con *console) func(*request) error {
 		if phone == "" || password == "" {
 			return c.formFailed(r, name, p, booking.Errorf(booking.ErrInvalidField, "enter your phone number and password"))
 		}
-		tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
+		tok, err := c.svc.LoginDevice(r.ctx, phone, password, r.loginDevice(), r.origin)
 		var blocked *booking.BlockedError
 		if errors.As(err, &blocked) && con == patientConsole {
 			// The right password of a blocked patient: why, and the appeal.
@@ -112,4 +112,61 @@ func (c *Console) logout(con *console) func(*request) error {
 		c.redirect(r, con.Path+"/login?m=loggedout")
 		return nil
 	}
+}
+
+// passwordPage is a signed-in patient's change of password (修改密码).
+func (c *Console) passwordPage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/password", page{Title: "修改密码 Change password"})
+}
+
+// changePassword checks the current password and sets the new one: every
+// other login of the account ends, and this browser goes on with the
+// fresh one. A refusal comes back on the same page.
+func (c *Console) changePassword(r *request) error {
+	p := page{Title: "修改密码 Change password"}
+	current, next := r.form("current_password"), r.form("new_password")
+	if current == "" || next == "" {
+		return c.formFailed(r, "patient/password", p, booking.Errorf(booking.ErrInvalidField, "enter your current password and the new one"))
+	}
+	if next != r.form("new_password2") {
+		return c.formFailed(r, "patient/password", p, errPasswordsDiffer)
+	}
+	tok, err := c.svc.ChangePassword(r.ctx, r.actor, booking.ChangePasswordRequest{Current: current, New: next}, r.origin)
+	if err != nil {
+		return c.formFailed(r, "patient/password", p, err)
+	}
+	c.setSession(r, tok)
+	c.redirect(r, "/patient?ok=password")
+	return nil
+}
+
+// resetData is the reset page's form, refilled after a refusal (never the
+// code or a password).
+type resetData struct{ Phone string }
+
+// resetPage is where a patient sets a new password with the code the
+// registration desk issued (重置密码).
+func (c *Console) resetPage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/reset", page{Title: "重置密码 Reset password"})
+}
+
+// resetPassword sets the new password with the desk's code and signs in.
+func (c *Console) resetPassword(r *request) error {
+	phone, code, next := strings.TrimSpace(r.form("phone")), r.form("code"), r.form("new_password")
+	p := page{Title: "重置密码 Reset password", Data: resetData{Phone: phone}}
+	if phone == "" || code == "" || next == "" {
+		return c.formFailed(r, "patient/reset", p, booking.Errorf(booking.ErrInvalidField, "enter your phone number, the desk's code and a new password"))
+	}
+	if next != r.form("new_password2") {
+		return c.formFailed(r, "patient/reset", p, errPasswordsDiffer)
+	}
+	tok, err := c.svc.RedeemResetCode(r.ctx, phone, code, next, r.origin)
+	if err != nil {
+		return c.formFailed(r, "patient/reset", p, err)
+	}
+	if err := c.startSession(r, patientConsole, tok); err != nil {
+		return c.formFailed(r, "patient/reset", p, err)
+	}
+	c.redirect(r, "/patient?ok=password")
+	return nil
 }

@@ -156,6 +156,7 @@ var flashes = map[string]string{
 	"case_closed":      "已办结，患者已收到通知。 Closed: the patient is notified.",
 	"case_departments": "已更新是否涉及多个部门，答复期限随之调整。 Several departments updated: the deadline follows.",
 	"case_flagged":     "已提交线索审核，由平台管理员判断。 Flag opened: a platform administrator reviews it.",
+	"password":         "密码已修改，其他设备上的登录已退出。 Password changed: logins on other devices are ended.",
 	"welcome":          "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
 	"added":            "已添加就诊人。 Family member added.",
 	"removed":          "已移除就诊人，名额已释放；以后可以重新添加。 Family member removed: the place is free, and they can be added again later.",
