@@ -30,7 +30,7 @@ const (
 	// loginDeviceCookie holds the device token of the browser's last login
 	// (setSession).
 	loginDeviceCookie = "fairslot_login_device"
-	csrfField     = "csrf"
+	csrfField         = "csrf"
 )
 
 // identify reads who is asking: the client address, the device cookie
