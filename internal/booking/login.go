@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,14 +42,21 @@ type loginAttempt struct {
 }
 
 // attemptOf is the guard keys of a login from o to the account of phone
-// key key (a, when the phone is registered), presenting deviceToken.
+// key key (a, when the phone is registered), presenting deviceToken. The
+// address's key carries the account's token generation: a new password
+// (the desk's reset, `fairslot staff password`) or a logout starts the
+// counts of every address afresh, so the holder is not kept out by the
+// address counts of before (the phone's shared count, which has no
+// generation, is cleared by the reset itself).
 func (s *Service) attemptOf(key string, a *Account, deviceToken string, o Origin) loginAttempt {
+	gen := 0
 	if a != nil {
 		if d, ok := s.deviceKey(*a, deviceToken); ok {
 			return loginAttempt{device: "dev:" + d, phone: key, known: true}
 		}
+		gen = a.TokenGeneration
 	}
-	return loginAttempt{source: "src:" + key + ":" + s.sourceKey(o.IP), phone: key}
+	return loginAttempt{source: "src:" + key + ":" + strconv.Itoa(gen) + ":" + s.sourceKey(o.IP), phone: key}
 }
 
 // sourceKey is a client address's keyed hash; IPv6 addresses count by

@@ -169,8 +169,7 @@ func (s *Service) RedeemResetCode(ctx context.Context, phone, code, newPassword 
 		return Token{}, err
 	}
 	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
-	s.forgetPhoneFailures(ctx, key)
-	s.guardDo(context.WithoutCancel(ctx), s.cfg.LoginGuard, s.attemptOf(key, nil, "", o).source, LoginGuard.Succeeded)
+	s.forgetPhoneFailures(ctx, key) // the address counts start afresh with the generation (attemptOf)
 	a.PasswordHash, a.TokenGeneration = hash, gen
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)

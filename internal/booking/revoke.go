@@ -55,7 +55,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 	if err != nil {
 		return Token{}, err
 	}
-	at := s.attemptOf(IdentityKey(a.PhoneHash), nil, "", o)
+	at := s.attemptOf(IdentityKey(a.PhoneHash), &a, "", o)
 	if err := s.loginAllowed(ctx, at); err != nil {
 		return Token{}, err
 	}
