@@ -590,12 +590,14 @@ func accessTable() map[string]row {
 		// Substitute offers (替诊): the patient whose slot is held, or the
 		// desk or call centre of its hospital for them.
 		"GET /v1/substitute-offers": {ok("/v1/substitute-offers"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// An operator answers for the caller on the line (the console) or
+		// on the call-back list, never by the booking's id alone.
 		"POST /v1/substitute-offers/{booking_id}/accept": {func(a *access, _ string) call {
 			return call{path: "/v1/substitute-offers/" + a.offer() + "/accept"}
-		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		}, [7]int{401, 200, 404, 403, 200, 404, 200}, false},
 		"POST /v1/substitute-offers/{booking_id}/decline": {func(a *access, _ string) call {
 			return call{path: "/v1/substitute-offers/" + a.offer() + "/decline"}
-		}, [7]int{401, 200, 404, 200, 200, 404, 200}, false},
+		}, [7]int{401, 200, 404, 403, 200, 404, 200}, false},
 		// The call-back list (停诊 told by phone): the operators and clerks
 		// of the hospital; only an operator opens a number; no_answer keeps
 		// the row for the next role.

@@ -294,7 +294,7 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 		if cb.Offer == nil {
 			return CallBack{}, Errorf(ErrOfferNotFound, "no substitute slot is held for this person")
 		}
-		got, err := s.AnswerOffer(ctx, actor, cb.Offer.BookingID, outcome == CallAccepted, o)
+		got, err := s.answerOffer(ctx, actor, cb.Offer.BookingID, outcome == CallAccepted, o)
 		// A repeat after the answer went through but the mark did not
 		// finds the offer settled as asked: the mark goes on.
 		if err != nil && !(errors.Is(err, ErrOfferClosed) && got.Status == outcome) {

@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -282,5 +283,52 @@ func TestUnansweredHeldSlotIsNeverANoShow(t *testing.T) {
 			`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'no_show'`, id)
 		db.wantCount("late cancellations of an unanswered held slot", 0,
 			`SELECT count(*) FROM bookings WHERE id = $1 AND late_cancel`, id)
+	}
+}
+
+// TestOperatorAnswersOffersOnlyForTheCaller: the call centre answers a
+// substitute offer under the rule of its cancellations (review18c) — for
+// the caller on the line, with the person's ID number and name, ringing
+// from the number the booking was made on a call from. An operator's answer
+// by the booking's id alone is refused, and so is one for a caller ringing
+// from another number or for an online booking (its account's number).
+func TestOperatorAnswersOffersOnlyForTheCaller(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	sess := h.deskSession(deskOpts{online: 2, phone: 2})
+	sub := h.colleague("Cardiology", "attending physician", "")
+	online := h.person("张三")
+	u := h.userOf(online)
+	onlineHeld := booking.NameID(h.mustBook(u, 0, sess, "").ID, "substitute")
+	caller, first, second := h.person("钱桂英"), "13812340001", "13812340002"
+	b, err := h.staffBook(op, caller, sess, booking.ChannelPhone, first)
+	testenv.Must(t, err, "book on a call from the first number")
+	phoneHeld := booking.NameID(b.ID, "substitute")
+	_, err = h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID,
+		HoldUntil: sess.StartsAt.Add(-30 * time.Minute)})
+	testenv.Must(t, err, "stop with a substitute")
+	defer h.clock.at(sess.StartsAt.Add(-time.Hour))()
+
+	for _, held := range []string{onlineHeld, phoneHeld} {
+		if _, err := h.svc.AnswerOffer(h.ctx, op, held, false, booking.Origin{}); !errors.Is(err, booking.ErrForbidden) {
+			t.Errorf("an operator's decline by the booking's id: %v, want forbidden", err)
+		}
+	}
+	if _, err := h.svc.AnswerOfferForCaller(h.ctx, op, onlineHeld, online, u.phone, false, booking.Origin{}); !errors.Is(err, booking.ErrForbidden) {
+		t.Errorf("an operator's decline of an online booking's offer from its account's number: %v, want forbidden", err)
+	}
+	if _, err := h.svc.AnswerOfferForCaller(h.ctx, op, phoneHeld, caller, second, false, booking.Origin{}); !errors.Is(err, booking.ErrForbidden) {
+		t.Errorf("a decline for a caller ringing from another number: %v, want forbidden", err)
+	}
+	for _, held := range []string{onlineHeld, phoneHeld} {
+		if got := h.offerStatus(held); got != booking.OfferOpen {
+			t.Errorf("offer of %s after the refusals: %s, want still offered", held, got)
+		}
+	}
+	off, err := h.svc.AnswerOfferForCaller(h.ctx, op, phoneHeld, caller, first, false, booking.Origin{})
+	testenv.Must(t, err, "decline for the caller ringing from the booking's number")
+	if off.Status != booking.OfferDeclined || h.stored(phoneHeld).Status != booking.StatusCancelled {
+		t.Errorf("declined for the caller: offer %s, booking %s; want declined and cancelled", off.Status, h.stored(phoneHeld).Status)
 	}
 }

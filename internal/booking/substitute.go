@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -197,11 +198,50 @@ func (s *Service) OpenOffers(ctx context.Context, actor Actor, bookingIDs []stri
 }
 
 // AnswerOffer accepts (accept true) or declines a substitute offer: the
-// patient whose account holds the booking, or a clerk or operator of its
-// hospital for them (the desk, the call centre). A decline cancels the held
-// booking without penalty and returns its slot; an offer past its time has
-// lapsed (offer_closed).
+// patient whose account holds the booking, or a clerk or administrator of
+// its hospital for them (the desk). A decline cancels the held booking
+// without penalty and returns its slot; an offer past its time has lapsed
+// (offer_closed). The call centre answers through AnswerOfferForCaller
+// (the caller on the line) or the call-back list (the number the booking's
+// call came from): an operator's answer names a caller, as its
+// cancellation does (CancelForCaller).
 func (s *Service) AnswerOffer(ctx context.Context, actor Actor, bookingID string, accept bool, o Origin) (SubstituteOffer, error) {
+	if actor.Role == RoleOperator {
+		return SubstituteOffer{}, Errorf(ErrForbidden, "the call centre answers an offer for the caller on the line, from the number the booking was made on a call from, or on the call-back list")
+	}
+	return s.answerOffer(ctx, actor, bookingID, accept, o)
+}
+
+// AnswerOfferForCaller is an operator's answer for the caller on the line:
+// one who gave the person's ID number and name, ringing from the number the
+// held booking's original was made on a call from (LookupCaller's
+// FromCaller) — the rule of CancelForCaller, since a decline cancels and an
+// accept commits the person to come (a no-show otherwise). Another
+// booking's offer is answered in the person's account or at the desk.
+func (s *Service) AnswerOfferForCaller(ctx context.Context, actor Actor, bookingID string, req IdentityRequest, callerPhone string, accept bool, o Origin) (SubstituteOffer, error) {
+	if actor.Role != RoleOperator {
+		return SubstituteOffer{}, Errorf(ErrForbidden, "operators answer for a caller on the line")
+	}
+	l, err := s.LookupCaller(ctx, actor, req, callerPhone)
+	if errors.Is(err, ErrPatientNotFound) {
+		return SubstituteOffer{}, ErrOfferNotFound
+	}
+	if err != nil {
+		return SubstituteOffer{}, err
+	}
+	if !slices.ContainsFunc(l.Bookings, func(b Booking) bool { return b.ID == bookingID }) {
+		return SubstituteOffer{}, ErrOfferNotFound
+	}
+	if !l.FromCaller[bookingID] {
+		return SubstituteOffer{}, Errorf(ErrForbidden, "this booking was not made on a call from this number: the caller answers in the person's own account, from the number it was booked from, or at the registration desk with the ID card")
+	}
+	return s.answerOffer(ctx, actor, bookingID, accept, o)
+}
+
+// answerOffer is AnswerOffer for any role allowed to answer, the caller's
+// number already checked for an operator (AnswerOfferForCaller, the
+// call-back list).
+func (s *Service) answerOffer(ctx context.Context, actor Actor, bookingID string, accept bool, o Origin) (SubstituteOffer, error) {
 	if !isUUID(bookingID) {
 		return SubstituteOffer{}, ErrOfferNotFound
 	}

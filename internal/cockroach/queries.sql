@@ -480,13 +480,15 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
 -- or an entry that became the booking (the booking keeps its id). A
 -- refused attempt from the number, or another booking for the person from
 -- it, gives it no say: the say is per booking. Not those another account
--- made for the same person.
+-- made for the same person. A slot held with a substitute doctor (替诊) is
+-- the stopped booking's, held on: its say is its original's.
  WHERE b.identity_id = $1 AND b.visit_date >= $2::DATE
    AND (b.account_id IN (SELECT id FROM accounts WHERE phone_hash = $3)
         OR b.patient_id IN (SELECT id FROM patients WHERE phone_hash = $3 AND removed_at IS NULL)
         OR b.account_id IS NULL AND EXISTS (
              SELECT 1 FROM booking_events e
-              WHERE e.booking_id = b.id AND e.phone = $4 AND e.staff_id IS NOT NULL
+              WHERE e.booking_id IN (b.id, COALESCE((SELECT o.original_booking_id FROM substitute_offers o WHERE o.booking_id = b.id), b.id))
+                AND e.phone = $4 AND e.staff_id IS NOT NULL
                 AND e.type IN ('booked', 'waitlisted', 'lottery_entered')))
  ORDER BY b.visit_date, sl.starts_at;
 

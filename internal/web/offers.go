@@ -80,10 +80,11 @@ func (c *Console) deskAnswerOffer(accept bool) func(*request) error {
 // phoneAnswerOffer accepts or declines an offer for the caller on the line.
 func (c *Console) phoneAnswerOffer(accept bool) func(*request) error {
 	return func(r *request) error {
-		err := c.callerHears(r, r.param)
+		ref, err := c.callerForBooking(r)
 		var off booking.SubstituteOffer
 		if err == nil {
-			off, err = c.svc.AnswerOffer(r.ctx, r.actor, r.param, accept, r.origin)
+			off, err = c.svc.AnswerOfferForCaller(r.ctx, r.actor, r.param,
+				booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, accept, r.origin)
 		}
 		if err != nil {
 			return c.phoneFailed(r, "offer-"+r.param, err)

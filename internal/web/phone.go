@@ -417,30 +417,6 @@ func (c *Console) phoneWaitlist(r *request) error {
 	return nil
 }
 
-// callerHears checks that a booking is one the current caller hears of:
-// they gave the person's ID number and name, and it is listed for them
-// (LookupCaller). An operator answers a substitute offer only for such a
-// caller.
-func (c *Console) callerHears(r *request, bookingID string) error {
-	ref, err := c.callerForBooking(r)
-	if err != nil {
-		return err
-	}
-	l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
-	if errors.Is(err, booking.ErrPatientNotFound) {
-		return booking.ErrOfferNotFound
-	}
-	if err != nil {
-		return err
-	}
-	for _, b := range l.Bookings {
-		if b.ID == bookingID {
-			return nil
-		}
-	}
-	return booking.ErrOfferNotFound
-}
-
 // phoneCancel cancels one of the caller's phone bookings: one made on a
 // call from the number they ring from, for a caller who gave the person's
 // ID number and name (CancelForCaller).
