@@ -126,6 +126,43 @@ func TestStrangerCannotLockTheOwnerOut(t *testing.T) {
 	}
 }
 
+// TestStrangerCannotBlockTheOwnersChanges (review18c): a stranger's wrong
+// passwords for the number, from many addresses, lock the phone's shared
+// count; the owner, logged in on their known device, still changes the
+// password (and so could the number) with the login's device token, as
+// they log in with it. Without it, the change meets the shared count (the
+// near miss).
+func TestStrangerCannotBlockTheOwnersChanges(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_TRUSTED_PROXIES": "127.0.0.0/8"})
+	alice := svc.newPatient(183)
+	pw := "password-" + alice.phone
+	var login struct {
+		Token       string `json:"token"`
+		DeviceToken string `json:"device_token"`
+	}
+	svc.loginFrom("198.51.100.8", alice.phone, pw, "").decode(t, &login)
+	if login.DeviceToken == "" {
+		t.Fatal("the owner's login answered no device token")
+	}
+	for i := range 15 {
+		svc.loginFrom(fmt.Sprintf("203.0.113.%d", 20+i/4), alice.phone, "wrong password", "")
+	}
+	change := func(device string) reply {
+		body := map[string]string{"current_password": pw, "new_password": "a new password 183"}
+		if device != "" {
+			body["device_token"] = device
+		}
+		return svc.do("POST", "/v1/auth/password", login.Token, body, "X-Forwarded-For", "198.51.100.8")
+	}
+	if r := change(""); r.status != 429 {
+		t.Errorf("the change without the device token: %d %s, want 429 (the phone's shared count)", r.status, r.body)
+	}
+	if r := change(login.DeviceToken); r.status != 200 {
+		t.Errorf("the owner's change from the known device: %d %s, want 200", r.status, r.body)
+	}
+}
+
 // TestDeskResetsAForgottenPassword: a patient who forgot the password (or
 // whom a stranger keeps locked out on every new device) goes to the
 // registration desk with the ID card. The clerk checks the card against

@@ -18,6 +18,8 @@ import (
 type ChangePhoneRequest struct {
 	Password string
 	Phone    string
+	// DeviceToken: as ChangePasswordRequest's.
+	DeviceToken string
 }
 
 // ChangePhone moves a patient account to a new login number. The password
@@ -47,9 +49,9 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 	if err != nil {
 		return Token{}, err
 	}
-	// The password re-entered is a login's: its failures count as a
-	// client's without a device token (attemptOf), as a password change's.
-	key := s.attemptOf(IdentityKey(a.PhoneHash), nil, "", o)
+	// The password re-entered is a login's, judged as one (attemptOf):
+	// with the login's device token by the device's own failures.
+	key := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
 	if err := s.loginAllowed(ctx, key); err != nil {
 		return Token{}, err
 	}

@@ -37,6 +37,11 @@ func (s *Service) Logout(ctx context.Context, actor Actor) error {
 // ChangePasswordRequest is a password change by the account's holder.
 type ChangePasswordRequest struct {
 	Current, New string
+	// DeviceToken is the one the client keeps from a login of this
+	// account: with it, only the device's own failures are counted, so a
+	// stranger's wrong passwords for the number do not keep a logged-in
+	// owner from changing the password (as at login).
+	DeviceToken string
 }
 
 // ChangePassword checks the current password, sets the new one, and ends
@@ -55,7 +60,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 	if err != nil {
 		return Token{}, err
 	}
-	at := s.attemptOf(IdentityKey(a.PhoneHash), &a, "", o)
+	at := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
 	if err := s.loginAllowed(ctx, at); err != nil {
 		return Token{}, err
 	}

@@ -208,8 +208,9 @@ func (s *Server) logout(r *request) error {
 }
 
 type passwordIn struct {
-	Current string `json:"current_password"`
-	New     string `json:"new_password"`
+	Current     string `json:"current_password"`
+	New         string `json:"new_password"`
+	DeviceToken string `json:"device_token"` // optional: the login's, as at login
 }
 
 func (s *Server) changePassword(r *request) error {
@@ -220,7 +221,7 @@ func (s *Server) changePassword(r *request) error {
 	if err := Required("current_password", in.Current, "new_password", in.New); err != nil {
 		return err
 	}
-	tok, err := s.svc.ChangePassword(r.context(), r.actor, booking.ChangePasswordRequest{Current: in.Current, New: in.New}, r.origin)
+	tok, err := s.svc.ChangePassword(r.context(), r.actor, booking.ChangePasswordRequest{Current: in.Current, New: in.New, DeviceToken: in.DeviceToken}, r.origin)
 	if err != nil {
 		return err
 	}
@@ -229,8 +230,9 @@ func (s *Server) changePassword(r *request) error {
 }
 
 type phoneIn struct {
-	Password string `json:"password"`
-	Phone    string `json:"phone"`
+	Password    string `json:"password"`
+	Phone       string `json:"phone"`
+	DeviceToken string `json:"device_token"` // optional: the login's, as at login
 }
 
 // changePhone moves the account to a new login number: the answer is a
@@ -243,7 +245,7 @@ func (s *Server) changePhone(r *request) error {
 	if err := Required("password", in.Password, "phone", in.Phone); err != nil {
 		return err
 	}
-	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone}, r.origin)
+	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone, DeviceToken: in.DeviceToken}, r.origin)
 	if err != nil {
 		return err
 	}

@@ -131,7 +131,7 @@ func (c *Console) changePassword(r *request) error {
 	if next != r.form("new_password2") {
 		return c.formFailed(r, "patient/password", p, errPasswordsDiffer)
 	}
-	tok, err := c.svc.ChangePassword(r.ctx, r.actor, booking.ChangePasswordRequest{Current: current, New: next}, r.origin)
+	tok, err := c.svc.ChangePassword(r.ctx, r.actor, booking.ChangePasswordRequest{Current: current, New: next, DeviceToken: r.loginDevice()}, r.origin)
 	if err != nil {
 		return c.formFailed(r, "patient/password", p, err)
 	}
