@@ -146,10 +146,10 @@ func (s *Store) Case(ctx context.Context, id string) (_ booking.Case, rerr error
 	return c, err
 }
 
-// changeCase runs a case's update with its notification and audit entry in
+// changeCase runs a case's update with its notification (n nil: none) and audit entry in
 // one transaction, and reads the case back; ErrCaseClosed when the update
 // found it closed.
-func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any, n booking.Notification, a booking.AuditEntry) (_ booking.Case, rerr error) {
+func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any, n *booking.Notification, a booking.AuditEntry) (_ booking.Case, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var out booking.Case
 	err := s.db.Tx(ctx, op, func(tx pgx.Tx) error {
@@ -160,9 +160,11 @@ func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any
 		if tag.RowsAffected() == 0 {
 			return booking.ErrCaseClosed
 		}
-		if _, err := tx.Exec(ctx, caseQueries["insert_notification"], n.ID, n.HospitalID, n.Kind, n.AccountID, n.CaseID,
-			n.Body, n.CreatedAt); err != nil {
-			return err
+		if n != nil {
+			if _, err := tx.Exec(ctx, caseQueries["insert_notification"], n.ID, n.HospitalID, n.Kind, n.AccountID, n.CaseID,
+				n.Body, n.CreatedAt); err != nil {
+				return err
+			}
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
 			return err
@@ -177,35 +179,18 @@ func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any
 // SetCaseDepartments records an administrator's say on several departments
 // and the deadline that follows, with its audit entry, in one transaction;
 // ErrCaseClosed when the case is closed.
-func (s *Store) SetCaseDepartments(ctx context.Context, id string, several bool, dueAt time.Time, a booking.AuditEntry) (_ booking.Case, rerr error) {
-	defer func() { rerr = translate(rerr) }()
-	var out booking.Case
-	err := s.db.Tx(ctx, "set_case_departments", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, caseQueries["set_case_departments"], id, several, dueAt)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return booking.ErrCaseClosed
-		}
-		if err := insertAudit(ctx, tx, a); err != nil {
-			return err
-		}
-		rows, _ := tx.Query(ctx, caseQuery("WHERE id = $1"), id)
-		out, err = pgx.CollectExactlyOneRow(rows, scanCase)
-		return err
-	})
-	return out, err
+func (s *Store) SetCaseDepartments(ctx context.Context, id string, several bool, dueAt time.Time, a booking.AuditEntry) (booking.Case, error) {
+	return s.changeCase(ctx, "set_case_departments", id, "set_case_departments", []any{id, several, dueAt}, nil, a)
 }
 
 // AnswerCase records an answer, its notification and its audit entry.
 func (s *Store) AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
-	return s.changeCase(ctx, "answer_case", id, "answer_case", []any{id, answer, flagID, close, by, at}, n, a)
+	return s.changeCase(ctx, "answer_case", id, "answer_case", []any{id, answer, flagID, close, by, at}, &n, a)
 }
 
 // CloseCase closes a case with its notification and audit entry.
 func (s *Store) CloseCase(ctx context.Context, id, note, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
-	return s.changeCase(ctx, "close_case", id, "close_case", []any{id, note, by, at}, n, a)
+	return s.changeCase(ctx, "close_case", id, "close_case", []any{id, note, by, at}, &n, a)
 }
 
 // AccountNotifications lists an account's notifications, newest first.

@@ -102,7 +102,7 @@ func (s *Store) Case(_ context.Context, id string) (booking.Case, error) {
 // close the case is closed too. The notification and the audit entry are
 // kept with it; ErrCaseClosed when the case is closed.
 func (s *Store) AnswerCase(_ context.Context, id, answer, flagID string, close bool, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
-	return s.changeCase(id, n, a, func(c *booking.Case) {
+	return s.changeCase(id, &n, a, func(c *booking.Case) {
 		c.Answer = answer
 		if flagID != "" {
 			c.FlagID = flagID
@@ -121,30 +121,20 @@ func (s *Store) AnswerCase(_ context.Context, id, answer, flagID string, close b
 // departments and the deadline, with its audit entry; ErrCaseClosed when
 // the case is closed.
 func (s *Store) SetCaseDepartments(_ context.Context, id string, several bool, dueAt time.Time, a booking.AuditEntry) (booking.Case, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.cases[id]
-	switch {
-	case !ok:
-		return booking.Case{}, booking.ErrCaseNotFound
-	case c.Status == booking.CaseClosed:
-		return booking.Case{}, booking.ErrCaseClosed
-	}
-	c.SeveralDepartments, c.DueAt = several, dueAt
-	s.cases[id] = c
-	s.audit = append(s.audit, a)
-	return c, nil
+	return s.changeCase(id, nil, a, func(c *booking.Case) { c.SeveralDepartments, c.DueAt = several, dueAt })
 }
 
 // CloseCase closes a case with a note, its notification and audit entry;
 // ErrCaseClosed when it already was.
 func (s *Store) CloseCase(_ context.Context, id, note, by string, at time.Time, n booking.Notification, a booking.AuditEntry) (booking.Case, error) {
-	return s.changeCase(id, n, a, func(c *booking.Case) {
+	return s.changeCase(id, &n, a, func(c *booking.Case) {
 		c.Status, c.CloseNote, c.ClosedBy, c.ClosedAt = booking.CaseClosed, note, by, at
 	})
 }
 
-func (s *Store) changeCase(id string, n booking.Notification, a booking.AuditEntry, change func(*booking.Case)) (booking.Case, error) {
+// changeCase changes an open case, with its audit entry and its
+// notification (n nil: none).
+func (s *Store) changeCase(id string, n *booking.Notification, a booking.AuditEntry, change func(*booking.Case)) (booking.Case, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.cases[id]
@@ -156,7 +146,9 @@ func (s *Store) changeCase(id string, n booking.Notification, a booking.AuditEnt
 	}
 	change(&c)
 	s.cases[id] = c
-	s.notifications = append(s.notifications, n)
+	if n != nil {
+		s.notifications = append(s.notifications, *n)
+	}
 	s.audit = append(s.audit, a)
 	return c, nil
 }
