@@ -755,9 +755,9 @@ type AccountStore interface {
 	// its tokens (the new generation is returned), with its audit entry, in
 	// one transaction; the members it gave its old number as theirs (still
 	// listed) get the new one: ErrPhoneTaken when another account logs in with the
-	// number, ErrPhoneLimit when it is used on lim.MaxAccountsOnPhone other
-	// accounts already (logins and family members' numbers).
-	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, lim AccountLimits, at time.Time, a AuditEntry) (int, error)
+	// number. Other accounts' members listing it do not count (a login
+	// number is its holder's, as at registration).
+	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, at time.Time, a AuditEntry) (int, error)
 }
 
 // EventLog records the booking events detection reads and the staff's

@@ -227,15 +227,6 @@ SELECT count(*) FROM patients WHERE account_id = $1 AND removed_at IS NULL;
 -- name: count_phone_accounts
 SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND account_id <> $2 AND removed_at IS NULL;
 
--- name: count_phone_logins
--- Other accounts logging in with a number ($1 its keyed hash) or giving it
--- to a family member they still list: what a login number's change counts
--- against the accounts-per-phone limit.
-SELECT count(*) FROM (
-  SELECT id FROM accounts WHERE phone_hash = $1 AND id <> $2
-  UNION
-  SELECT account_id FROM patients WHERE phone_hash = $1 AND account_id <> $2 AND removed_at IS NULL) AS a;
-
 -- name: set_account_phone
 -- A login number's change ends the account's tokens in the same write.
 UPDATE accounts

@@ -704,7 +704,7 @@ func (unimplementedStore) SetPatientPhone(_ context.Context, _ string, _ string,
 	panic(unimplemented("Store.SetPatientPhone"))
 }
 
-func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ booking.AccountLimits, _ time.Time, _ booking.AuditEntry) (int, error) {
+func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ time.Time, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.ChangeAccountPhone"))
 }
 
