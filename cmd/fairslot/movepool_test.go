@@ -70,3 +70,27 @@ func TestMovedSlotIsHeldForTheOpenRound(t *testing.T) {
 	}
 	svc.run("reconcile", "--check")
 }
+
+// TestPoolMoveSaysHowManyOfAsked (review19b L2): a move asked for more
+// slots than the pool had free moved what it could and answered 200 with
+// the slots' numbers only, so an administrator asking for 8 and reading
+// "200" believed 8 had moved. The answer says both: requested and moved.
+func TestPoolMoveSaysHowManyOfAsked(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 3) // online 3, phone 5
+	s := sch.Sessions[0]
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	r := svc.do("POST", "/v1/admin/sessions/"+s.ID+"/pools", admin,
+		map[string]any{"from": "phone", "to": "online", "count": 8, "reason": "few calls"})
+	var got struct {
+		Requested int   `json:"requested"`
+		Moved     int   `json:"moved"`
+		SlotNos   []int `json:"slot_nos"`
+	}
+	if r.decode(t, &got); r.status != 200 {
+		t.Fatalf("pool move = %d %s, want 200", r.status, r.body)
+	}
+	if got.Requested != 8 || got.Moved != 5 || len(got.SlotNos) != 5 {
+		t.Errorf("pool move of 8 from a pool of 5 answered requested %d, moved %d, %d slots (%s); want 8, 5, 5", got.Requested, got.Moved, len(got.SlotNos), r.body)
+	}
+}

@@ -930,7 +930,9 @@ func (s *Server) movePool(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to, "slot_nos": moved})
+	// Up to count move: the answer says how many of those asked did (review19b L2).
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to,
+		"requested": in.Count, "moved": len(moved), "slot_nos": moved})
 	return nil
 }
 
