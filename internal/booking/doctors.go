@@ -3,7 +3,9 @@ package booking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // A hospital's departments and doctors, as its own administrator keeps them:
@@ -270,14 +272,41 @@ func (s *Service) RetireDoctor(ctx context.Context, actor Actor, id, reason stri
 		return doc, nil // already: the answer of a repeat
 	}
 	now := s.cfg.Now()
-	for _, sess := range cat.HospitalSessions(doc.HospitalID) {
-		if sess.DoctorID == doc.ID && !sess.Stopped() && sess.EndsAt.After(now) {
-			return Doctor{}, Errorf(ErrDoctorHasSessions, "the doctor has a session on %s %s: delete or stop it first", sess.VisitDate, sess.Period)
-		}
+	if err := upcomingSessions(cat, doc, now); err != nil {
+		return Doctor{}, err
 	}
 	audit := s.catalogAudit(actor, "doctor_retire", "doctor:"+doc.ID, doc.HospitalID, doctorSummary(doc, reason))
 	err := s.store.RetireDoctor(ctx, doc.ID, now, audit)
 	return s.savedDoctor(ctx, doc.ID, err)
+}
+
+// upcomingSessions is ErrDoctorHasSessions naming how many sessions the
+// doctor has that are neither over nor stopped, and each of the first ten,
+// earliest first (review19b L3: naming only the first sent the scheduler
+// back for each in turn); nil when there is none.
+func upcomingSessions(cat *Catalog, doc Doctor, now time.Time) error {
+	var up []*Session
+	for _, sess := range cat.HospitalSessions(doc.HospitalID) {
+		if sess.DoctorID == doc.ID && !sess.Stopped() && sess.EndsAt.After(now) {
+			up = append(up, sess)
+		}
+	}
+	if len(up) == 0 {
+		return nil
+	}
+	slices.SortFunc(up, func(a, b *Session) int { return a.StartsAt.Compare(b.StartsAt) })
+	names := make([]string, 0, 10)
+	for _, sess := range up[:min(len(up), 10)] {
+		names = append(names, sess.VisitDate+" "+sess.Period)
+	}
+	if len(up) > 10 {
+		names = append(names, fmt.Sprintf("and %d more", len(up)-10))
+	}
+	what := "sessions"
+	if len(up) == 1 {
+		what = "session"
+	}
+	return Errorf(ErrDoctorHasSessions, "the doctor has %d upcoming %s: %s: delete or stop them first", len(up), what, strings.Join(names, ", "))
 }
 
 func (s *Service) savedDoctor(ctx context.Context, id string, err error) (Doctor, error) {

@@ -3,6 +3,7 @@ package booking_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,4 +241,28 @@ func TestRetireAndPublishCannotCross(t *testing.T) {
 		t.Errorf("%d open sessions of retired doctors, want 0", n)
 	}
 	h.checkClean()
+}
+
+// TestRetireRefusalNamesEverySession (review19b L3): a doctor who leaves
+// has several upcoming clinics; the refusal to retire them named only the
+// first, so the scheduler stopped it, tried again and met the next. It
+// names how many there are and each (up to ten), earliest first.
+func TestRetireRefusalNamesEverySession(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Cardiology")
+	released := time.Now().Add(-time.Minute)
+	morning := h.morning(doc, 1, 0, released)
+	afternoon := morning
+	afternoon.Period, afternoon.StartsAt, afternoon.EndsAt = "afternoon", h.day.Add(13*time.Hour), h.day.Add(17*time.Hour)
+	for _, req := range []booking.SessionRequest{afternoon, morning} {
+		_, err := h.svc.CreateSession(h.ctx, admin, req)
+		testenv.Must(t, err, "publish the %s", req.Period)
+	}
+	_, err := h.svc.RetireDoctor(h.ctx, admin, doc.ID, "leaves the hospital")
+	wantErr(t, "retire a doctor with two clinics", err, booking.ErrDoctorHasSessions)
+	want := "2 upcoming sessions: " + h.date + " morning, " + h.date + " afternoon"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("the refusal says %q, want it to name %q", err, want)
+	}
 }
