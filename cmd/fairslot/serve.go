@@ -105,7 +105,9 @@ func redisGuard(rdb redis.UniversalClient, prefix, name string, tiers []lockout.
 // number already someone's self, a name the desk verified otherwise) are
 // more than it meets before it should go to the desk; an address is shared
 // by a household or a hospital's Wi-Fi, hence ten. Accounts cost nothing
-// here, so the address bound is the one a prober meets.
+// here, so the address bound is the one a prober meets. A real-name
+// provider's denial counts for the account only: it says nothing of the
+// register, and typos behind one address are many (booking/realname.go).
 var (
 	claimTiers   = []lockout.Tier{{Failures: 3, Window: 24 * time.Hour}}
 	claimIPTiers = []lockout.Tier{{Failures: 10, Window: 24 * time.Hour}}

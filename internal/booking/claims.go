@@ -71,7 +71,12 @@ func (s *Service) claimRefused(ctx context.Context, actor Actor, o Origin, idHas
 	if !errors.Is(err, ErrIdentityTaken) && !errors.Is(err, ErrIdentityUnverified) {
 		return
 	}
-	for _, g := range s.claimGuards(actor, o) {
+	guards := s.claimGuards(actor, o)
+	if errors.As(err, new(registerDenial)) {
+		// The verifier's denial: the account's count only (realname.go).
+		guards = s.claimGuards(actor, Origin{})
+	}
+	for _, g := range guards {
 		if ferr := g.guard.Failed(context.WithoutCancel(ctx), g.key); ferr != nil {
 			s.log.Warn("count a refused identity claim", "err", ferr)
 		}

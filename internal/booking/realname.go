@@ -19,7 +19,17 @@ import (
 // account for the rest of the window: 429 realname_checks_limited, before
 // the provider is asked, whatever the name. A patient account's denials at
 // adding a person are also identity claims refused (claims.go), bounded
-// per account and address as those are.
+// per account as those are, but not per address (registerDenial).
+
+// registerDenial is the verifier's denial of a name: identity_unverified
+// to the caller, as any name refused, but known apart by claimRefused,
+// which counts it for the account and not the address. It says nothing of
+// what fairslot holds, and a typo is as likely as a guess: counted for the
+// address, a few patients' typos behind a hospital's Wi-Fi or a carrier's
+// NAT would lock everyone behind it out of adding people.
+type registerDenial struct{ error }
+
+func (d registerDenial) Unwrap() error { return d.error }
 
 // realNameKey is one count a check is held to, with its key.
 type realNameKey struct {
@@ -119,7 +129,7 @@ func (s *Service) verify(ctx context.Context, actor Actor, p *person) error {
 	switch v {
 	case NameDiffers:
 		s.realNameDenied(ctx, keys)
-		return ErrIdentityUnverified
+		return registerDenial{ErrIdentityUnverified}
 	case NameMatches:
 		p.NameVerified, p.VerifiedBy = true, "provider"
 	}

@@ -160,3 +160,72 @@ func TestDeskOnlyIsNotCounted(t *testing.T) {
 		t.Errorf("the verified name: %v, want it added", err)
 	}
 }
+
+// TestRealNameTyposDoNotLockTheAddressOut: many patients share one address
+// (a hospital's Wi-Fi, a carrier's NAT). A name the provider denies is a
+// typo as often as a guess, and says nothing of whether fairslot knows the
+// number, so it counts for the number and the account (the real-name
+// bounds, and the account's refused claims) but not for the address's
+// refused claims: five patients behind one address mistype a parent's name
+// (an address bound of three here), and a sixth still adds theirs. A
+// refusal that speaks of the register (identity_taken) still counts for
+// the address, and an account's own typos still meet its claim bound.
+func TestRealNameTyposDoNotLockTheAddressOut(t *testing.T) {
+	rdb, prefix := testenv.Redis(t)
+	guard := func(name string, n int64) booking.LoginGuard {
+		st, err := limredis.NewStoreWithOptions(rdb, limiter.StoreOptions{Prefix: prefix + ":" + name})
+		testenv.Must(t, err, "limiter store")
+		return lockout.New(st, []lockout.Tier{{Failures: n, Window: 24 * time.Hour}})
+	}
+	fv := fakeVerifier{}
+	h := newHarness(t, harnessConfig{verifier: fv, claimGuard: guard("claims", 2), claimIPGuard: guard("claims-ip", 3),
+		realNameGuard: guard("realname-id", 5), realNameAccountGuard: guard("realname-acct", 20)})
+	const ward = "198.51.100.7"
+	add := func(u user, who booking.IdentityRequest, self bool) error {
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+			Name: who.Name, IsSelf: self, Relationship: map[bool]string{true: "self", false: "parent"}[self]}, booking.Origin{IP: ward})
+		return err
+	}
+	for i := range 5 {
+		parent := h.person("张" + string(rune('甲'+i)))
+		fv[parent.IDNumber] = parent.Name
+		typo := parent
+		typo.Name = "章" + string(rune('甲'+i))
+		wantErr(t, "a mistyped name", add(h.user(0), typo, false), booking.ErrIdentityUnverified)
+	}
+	parent := h.person("林峰")
+	fv[parent.IDNumber] = parent.Name
+	if err := add(h.user(0), parent, false); err != nil {
+		t.Errorf("a sixth patient on the address after five typos: %v, want the parent added", err)
+	}
+
+	t.Run("an account's own typos meet its claim bound", func(t *testing.T) {
+		u := h.user(0)
+		for i := range 2 {
+			p := h.person("何" + string(rune('甲'+i)))
+			fv[p.IDNumber] = p.Name
+			p.Name = "贺" + string(rune('甲'+i))
+			wantErr(t, "a typo within the account's bound", add(u, p, false), booking.ErrIdentityUnverified)
+		}
+		p := h.person("何丙")
+		fv[p.IDNumber] = p.Name
+		wantErr(t, "past the account's bound", add(u, p, false), booking.ErrClaimsLimited)
+	})
+
+	t.Run("refusals of the register still count for the address", func(t *testing.T) {
+		var selves []booking.IdentityRequest
+		for i := range 3 {
+			who := h.person("钱" + string(rune('甲'+i)))
+			h.userOf(who)
+			selves = append(selves, who)
+		}
+		for _, who := range selves {
+			claim := who
+			claim.Name = who.Name // the right name: refused as another account's self
+			wantErr(t, "another account's self", add(h.user(0), claim, true), booking.ErrIdentityTaken)
+		}
+		p := h.person("孙立")
+		fv[p.IDNumber] = p.Name
+		wantErr(t, "past the address's bound", add(h.user(0), p, false), booking.ErrClaimsLimited)
+	})
+}
