@@ -57,10 +57,11 @@ type common struct {
 	// claimGuards, when set (serve), builds the bounds on refused identity
 	// claims per account and per address.
 	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
-	// verifier, when set (serve), is the real-name check (DeskOnly when
-	// nil); realNameGuards builds the bounds on its denials per ID number
-	// and per account.
-	verifier       booking.IdentityVerifier
+	// verifier, when set (serve), builds the real-name check (DeskOnly
+	// when nil) over the Redis client open makes (its daily budget);
+	// realNameGuards builds the bounds on its denials per ID number and
+	// per account.
+	verifier       func(rdb redis.UniversalClient) (booking.IdentityVerifier, error)
 	realNameGuards func(rdb redis.UniversalClient) (id, account booking.LoginGuard, err error)
 	reloadTimeout  time.Duration
 	refusalBuffer  int
@@ -404,6 +405,13 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 			return nil, err
 		}
 	}
+	var verifier booking.IdentityVerifier
+	if c.verifier != nil {
+		if verifier, err = c.verifier(d.rdb); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	var realNameID, realNameAccount booking.LoginGuard
 	if c.realNameGuards != nil {
 		if realNameID, realNameAccount, err = c.realNameGuards(d.rdb); err != nil {
@@ -425,7 +433,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		LoginPhoneGuard:      phoneGuard,
 		ClaimGuard:           claims,
 		ClaimIPGuard:         claimsIP,
-		Verifier:             c.verifier,
+		Verifier:             verifier,
 		RealNameGuard:        realNameID,
 		RealNameAccountGuard: realNameAccount,
 		PasswordHashers:      c.passwordHashers,

@@ -31,9 +31,12 @@ type realNameConfig struct {
 	caFile      string
 	timeout     time.Duration
 	maxInFlight int
+	budget      int64
+	budgetZone  string
 	// Read by validate.
 	secret []byte
 	roots  *x509.CertPool
+	zone   *time.Location
 }
 
 func (r *realNameConfig) register(fs *flag.FlagSet, e env) {
@@ -45,6 +48,8 @@ func (r *realNameConfig) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&r.caFile, "realname-ca-file", e.Str("REALNAME_CA_FILE", ""), "PEM file of the CA that signed the gateway's certificate, when not a public one (empty: the system's roots)")
 	fs.DurationVar(&r.timeout, "realname-timeout", e.Dur("REALNAME_TIMEOUT", 2*time.Second), "deadline of one real-name check; past it the name stays a claim for the desk")
 	fs.IntVar(&r.maxInFlight, "realname-max-in-flight", e.Int("REALNAME_MAX_IN_FLIGHT", 16), "real-name checks in flight at once; a check that finds none free within the timeout stays a claim for the desk")
+	fs.Int64Var(&r.budget, "realname-daily-budget", int64(e.Int("REALNAME_DAILY_BUDGET", 0)), "paid calls to the real-name gateway a day, all instances together (counted in Redis); past it a check stays a claim for the desk until midnight (0: no budget)")
+	fs.StringVar(&r.budgetZone, "realname-budget-zone", e.Str("REALNAME_BUDGET_ZONE", "Asia/Shanghai"), "time zone of the real-name budget's day (the provider's billing day)")
 }
 
 // errRealNameSecretFlag is the answer to a --realname-secret on the command
@@ -79,6 +84,14 @@ func (r *realNameConfig) validate() error {
 	}
 	if r.maxInFlight < 1 {
 		errs = append(errs, fmt.Errorf("--realname-max-in-flight (%d) must be 1 or more", r.maxInFlight))
+	}
+	if r.budget < 0 {
+		errs = append(errs, fmt.Errorf("--realname-daily-budget (%d) must be 0 (none) or more", r.budget))
+	}
+	if zone, err := time.LoadLocation(r.budgetZone); err != nil || r.budgetZone == "" {
+		errs = append(errs, fmt.Errorf("--realname-budget-zone %q is not a time zone (e.g. Asia/Shanghai)", r.budgetZone))
+	} else {
+		r.zone = zone
 	}
 	if r.secretFile == "" {
 		errs = append(errs, errors.New("--realname-url needs --realname-secret-file (FAIRSLOT_REALNAME_SECRET_FILE): the secret that signs each request"))
@@ -117,12 +130,17 @@ func (r *realNameConfig) gatewayConfig() realname.Config {
 		Client: &http.Client{Transport: tr, Timeout: r.timeout}}
 }
 
-// verifier is the service's IdentityVerifier: the gateway's, or DeskOnly.
-func (r *realNameConfig) verifier(log *slog.Logger, reg prometheus.Registerer) (booking.IdentityVerifier, error) {
+// verifier is the service's IdentityVerifier: the gateway's, its daily
+// budget in the Redis the instances share, or DeskOnly.
+func (r *realNameConfig) verifier(rdb redis.UniversalClient, prefix string, log *slog.Logger, reg prometheus.Registerer) (booking.IdentityVerifier, error) {
 	if r.url == "" {
 		return booking.DeskOnly{}, nil
 	}
-	return realname.New(r.gatewayConfig(), log, reg)
+	cfg := r.gatewayConfig()
+	if r.budget > 0 {
+		cfg.Budget = realname.NewRedisBudget(rdb, prefix, r.budget, r.zone, nil)
+	}
+	return realname.New(cfg, log, reg)
 }
 
 // guards are the bounds on the gateway's denials, in the rate store the
@@ -151,5 +169,6 @@ func (r *realNameConfig) logAttrs() []any {
 	if u, err := url.Parse(r.url); err == nil {
 		host = u.Scheme + "://" + u.Host
 	}
-	return []any{"realname", host, "realname_secret", "[set]", "realname_timeout", r.timeout, "realname_max_in_flight", r.maxInFlight}
+	return []any{"realname", host, "realname_secret", "[set]", "realname_timeout", r.timeout, "realname_max_in_flight", r.maxInFlight,
+		"realname_daily_budget", r.budget, "realname_budget_zone", r.budgetZone}
 }

@@ -223,6 +223,42 @@ func TestRealNameLimitPerNumberAcrossInstances(t *testing.T) {
 	}
 }
 
+// TestRealNameDailyBudgetAcrossInstances: with --realname-daily-budget the
+// instances share one day's budget of paid calls; past it an add is not
+// checked, as with the gateway down: a fake number is added as a claim
+// for the desk (201), without a call, never refused for the budget.
+func TestRealNameDailyBudgetAcrossInstances(t *testing.T) {
+	g := newRealNameGateway(t)
+	env := map[string]string{"FAIRSLOT_REALNAME_DAILY_BUDGET": "4"}
+	for k, v := range g.env {
+		env[k] = v
+	}
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 5), env)
+	other := svc.another()
+	g.holdsPatient(7501)
+	g.holdsPatient(7502)
+	a, b := svc.newPatient(7501), other.newPatient(7502) // two calls
+	for i, s := range []*service{svc, other} {
+		p := []patient{a, b}[i]
+		if r := s.addPerson(p, residentID(7510+i), "赵六"); r.status != 422 || r.code != "identity_unverified" {
+			t.Errorf("instance %d: a fake number within the budget = %d %s, want 422 identity_unverified", i+1, r.status, r.body)
+		}
+	}
+	calls := g.calls.Load()
+	if calls != 4 {
+		t.Fatalf("gateway calls = %d, want 4 (two selves, two fakes)", calls)
+	}
+	for i, s := range []*service{svc, other} {
+		p := []patient{a, b}[i]
+		if r := s.addPerson(p, residentID(7520+i), "孙七"); r.status != 201 {
+			t.Errorf("instance %d: a fake number past the day's budget = %d %s, want 201 (a claim for the desk)", i+1, r.status, r.body)
+		}
+	}
+	if got := g.calls.Load() - calls; got != 0 {
+		t.Errorf("gateway calls past the budget = %d, want 0", got)
+	}
+}
+
 // TestRealNameSettingsRefused: serve refuses, before it connects to
 // anything, a gateway secret on the command line, a secret file others may
 // read, a gateway without a secret (or a secret without a gateway), a short
@@ -246,6 +282,8 @@ func TestRealNameSettingsRefused(t *testing.T) {
 		{"a short secret", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", short}, "at least 16 bytes"},
 		{"http to another host", []string{"--realname-url", "http://gw.example/v", "--realname-secret-file", private}, "must be https"},
 		{"a secret without a gateway", []string{"--realname-secret-file", private}, "need --realname-url"},
+		{"a negative budget", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", private, "--realname-daily-budget", "-1"}, "--realname-daily-budget"},
+		{"a budget's day in no zone", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", private, "--realname-budget-zone", "Mars/Olympus"}, "--realname-budget-zone"},
 		{"the master key on the command line", []string{"--secret-key=s3cret-on-argv-xxxxxx"}, "--secret-key-file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

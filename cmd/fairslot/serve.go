@@ -214,8 +214,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if c.verifier, err = c.realName.verifier(log.With("component", "realname"), reg); err != nil {
-		return err
+	c.verifier = func(rdb redis.UniversalClient) (booking.IdentityVerifier, error) {
+		return c.realName.verifier(rdb, c.redisPrefix, log.With("component", "realname"), reg)
 	}
 	// The pool keeps every connection open, each readied for the release
 	// second's commits as it opens (cockroach.Warm), and is filled before

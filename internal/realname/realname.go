@@ -19,6 +19,9 @@
 // such failure is counted (fairslot_realname_checks_total) and logged at
 // most once a minute, without the number or the name.
 //
+// With a daily Budget (shared by the instances, in Redis), a check past it
+// is Unverifiable without a call, counted over_budget.
+//
 // Answers are cached in memory under a keyed hash of type, number and name
 // (never the clear values), bounded in size, a match longer than a
 // mismatch, "unknown" and failures not at all.
@@ -70,6 +73,9 @@ type Config struct {
 	// Client is the HTTP client (one with the system's roots and Timeout
 	// when nil; a gateway with a private CA gets a client trusting it).
 	Client *http.Client
+	// Budget, when set, is the daily allowance of paid calls; past it a
+	// check is Unverifiable without a call (outcome over_budget).
+	Budget Budget
 	// Now is the clock (time.Now).
 	Now func() time.Time
 }
@@ -100,11 +106,12 @@ const (
 // gateway's verdicts, an answer from the cache, and the failures that
 // answer Unverifiable.
 const (
-	outcomeCached  = "cached"
-	outcomeTimeout = "timeout"   // no answer within Timeout
-	outcomeBusy    = "busy"      // every call in flight for Timeout
-	outcomeError   = "error"     // no connection, or a status other than 200
-	outcomeBadBody = "bad_reply" // a 200 whose body is not the contract's
+	outcomeCached     = "cached"
+	outcomeTimeout    = "timeout"     // no answer within Timeout
+	outcomeBusy       = "busy"        // every call in flight for Timeout
+	outcomeError      = "error"       // no connection, or a status other than 200
+	outcomeBadBody    = "bad_reply"   // a 200 whose body is not the contract's
+	outcomeOverBudget = "over_budget" // the day's budget of paid calls spent (Config.Budget)
 )
 
 // logEvery is how often a failing gateway is logged: a gateway down at the
@@ -154,7 +161,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Verifier, er
 	v := &Verifier{cfg: cfg, slots: make(chan struct{}, cfg.MaxInFlight), cache: newCache(key, cfg.CacheSize), log: log,
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairslot_realname_checks_total",
-			Help: "Real-name checks by outcome: the gateway's verdict (match, mismatch, not_found, unknown), cached, or a failure answered unverifiable (timeout, busy, error, bad_reply).",
+			Help: "Real-name checks by outcome: the gateway's verdict (match, mismatch, not_found, unknown), cached, a failure answered unverifiable (timeout, busy, error, bad_reply), or over_budget: not asked, the day's budget of paid calls spent, answered unverifiable.",
 		}, []string{"outcome"}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "fairslot_realname_check_seconds",
@@ -162,7 +169,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Verifier, er
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2, 5},
 		}),
 	}
-	for _, o := range []string{verdictMatch, verdictMismatch, verdictNotFound, verdictUnknown, outcomeCached, outcomeTimeout, outcomeBusy, outcomeError, outcomeBadBody} {
+	for _, o := range []string{verdictMatch, verdictMismatch, verdictNotFound, verdictUnknown, outcomeCached, outcomeTimeout, outcomeBusy, outcomeError, outcomeBadBody, outcomeOverBudget} {
 		v.checks.WithLabelValues(o)
 	}
 	if reg != nil {
@@ -213,6 +220,17 @@ func (v *Verifier) Verify(ctx context.Context, id identity.ID, name string) (boo
 	case <-ctx.Done():
 		v.failed(outcomeBusy, errors.New("every call to the gateway in flight for the whole timeout"))
 		return booking.Unverifiable, nil
+	}
+	if v.cfg.Budget != nil {
+		ok, err := v.cfg.Budget.Spend(ctx)
+		switch {
+		case err != nil:
+			v.logLimited("real-name budget unavailable; the check is made", "err", err)
+		case !ok:
+			v.checks.WithLabelValues(outcomeOverBudget).Inc()
+			v.logLimited("the day's budget of paid real-name checks is spent (--realname-daily-budget); names stay claims for the desk to verify until local midnight")
+			return booking.Unverifiable, nil
+		}
 	}
 	start := time.Now()
 	answer, err := v.ask(ctx, request{IDType: string(id.Type), IDNumber: id.Number, Name: name})
@@ -309,6 +327,14 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 // the number or the name: they travel only in the request's body.
 func (v *Verifier) failed(outcome string, err error) {
 	v.checks.WithLabelValues(outcome).Inc()
+	v.logLimited("real-name gateway did not answer; the name stays a claim for the desk to verify",
+		"outcome", outcome, "err", err)
+}
+
+// logLimited logs msg at most once every logEvery, with how many lines
+// went unlogged since (a failing gateway's and a spent budget's share the
+// bound).
+func (v *Verifier) logLimited(msg string, args ...any) {
 	if v.log == nil {
 		return
 	}
@@ -322,8 +348,7 @@ func (v *Verifier) failed(outcome string, err error) {
 	n := v.suppressed
 	v.lastLog, v.suppressed = now, 0
 	v.logMu.Unlock()
-	v.log.Warn("real-name gateway did not answer; the name stays a claim for the desk to verify",
-		"outcome", outcome, "err", err, "failures_unlogged_since_last", n)
+	v.log.Warn(msg, append(args, "failures_unlogged_since_last", n)...)
 }
 
 // cache keeps answers under a keyed hash, the least recently used first
