@@ -57,6 +57,9 @@ type common struct {
 	// claimGuards, when set (serve), builds the bounds on refused identity
 	// claims per account and per address.
 	claimGuards func(rdb redis.UniversalClient) (account, ip booking.LoginGuard, err error)
+	// reportGuard, when set (serve), builds the bound on reports and
+	// complaints per address.
+	reportGuard func(rdb redis.UniversalClient) (booking.LoginGuard, error)
 	// verifier, when set (serve), builds the real-name check (DeskOnly
 	// when nil) over the Redis client open makes (its daily budget);
 	// realNameGuards builds the bounds on its denials per ID number and
@@ -405,6 +408,13 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 			return nil, err
 		}
 	}
+	var reports booking.LoginGuard
+	if c.reportGuard != nil {
+		if reports, err = c.reportGuard(d.rdb); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	var verifier booking.IdentityVerifier
 	if c.verifier != nil {
 		if verifier, err = c.verifier(d.rdb); err != nil {
@@ -436,6 +446,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		Verifier:             verifier,
 		RealNameGuard:        realNameID,
 		RealNameAccountGuard: realNameAccount,
+		ReportIPGuard:        reports,
 		PasswordHashers:      c.passwordHashers,
 		ReloadTimeout:        c.reloadTimeout,
 		RefusalBuffer:        cmp.Or(c.refusalBuffer, -1),

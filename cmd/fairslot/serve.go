@@ -113,6 +113,15 @@ var (
 	claimIPTiers = []lockout.Tier{{Failures: 10, Window: 24 * time.Hour}}
 )
 
+// The bound on reports and complaints per client address
+// (booking.Config.ReportIPGuard; docs/security.md, "Reports and
+// complaints"): a household files one or two a year; a hospital's Wi-Fi or
+// a carrier's NAT shares one address among many patients, and a scalper
+// working a hospital's lobby may be reported by several of them the same
+// day, hence twenty. Past it the address waits for the day's window: the
+// service desk still takes a complaint in person.
+var reportIPTiers = []lockout.Tier{{Failures: 20, Window: 24 * time.Hour}}
+
 // The API's first tier counts "ip:"+address and "acct:"+account without
 // making those strings.
 var _ httpapi.JoinedCounter = (*ratelimit.Store)(nil)
@@ -200,6 +209,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		ip, err = redisGuard(rdb, c.redisPrefix, "claims-ip", claimIPTiers)
 		return account, ip, err
+	}
+	c.reportGuard = func(rdb redis.UniversalClient) (booking.LoginGuard, error) {
+		if c.limiterStore == "memory" {
+			return lockout.New(memoryLimitStore(), reportIPTiers), nil
+		}
+		return redisGuard(rdb, c.redisPrefix, "reports-ip", reportIPTiers)
 	}
 	c.realNameGuards = func(rdb redis.UniversalClient) (id, account booking.LoginGuard, err error) {
 		return c.realName.guards(rdb, c.redisPrefix, c.limiterStore == "memory")

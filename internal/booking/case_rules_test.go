@@ -16,7 +16,7 @@ import (
 
 func (w *world) file(p person, kind, category string, several bool, text string) (booking.Case, error) {
 	return w.svc.FileCase(w.ctx, p.actor, booking.CaseRequest{Kind: kind, Category: category, SeveralDepartments: several,
-		HospitalID: w.hospital.ID, Text: text})
+		HospitalID: w.hospital.ID, Text: text}, booking.Origin{})
 }
 
 // A case filed on a Friday afternoon is due five working days on, at the
@@ -143,6 +143,6 @@ func TestRuleCaseLimits(t *testing.T) {
 	wantErr(t, "a report with a category", err, booking.ErrInvalidField)
 	_, err = w.file(q, booking.CaseReport, "", false, "号贩子")
 	wantErr(t, "three characters", err, booking.ErrInvalidField)
-	_, err = w.svc.FileCase(w.ctx, w.staff(booking.RoleClerk), booking.CaseRequest{Kind: booking.CaseReport, HospitalID: w.hospital.ID, Text: "有人倒卖号源"})
+	_, err = w.svc.FileCase(w.ctx, w.staff(booking.RoleClerk), booking.CaseRequest{Kind: booking.CaseReport, HospitalID: w.hospital.ID, Text: "有人倒卖号源"}, booking.Origin{})
 	wantErr(t, "a clerk filing a case", err, booking.ErrForbidden)
 }

@@ -144,9 +144,9 @@ func AddWorkingDays(t time.Time, n int, loc *time.Location) time.Time {
 	return d
 }
 
-// FileCase records a patient's report or complaint for the hospital it
-// concerns: the booking's, or the one named.
-func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (Case, error) {
+// FileCase records a patient's report or complaint, filed from o, for the
+// hospital it concerns: the booking's, or the one named.
+func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o Origin) (Case, error) {
 	if actor.Role != RolePatient {
 		return Case{}, Errorf(ErrForbidden, "reports and complaints are filed by patients from their own account")
 	}
@@ -156,6 +156,9 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 		if prev, err := s.store.Case(ctx, id); err == nil && prev.AccountID == actor.AccountID {
 			return prev, nil // the first answer
 		}
+	}
+	if err := s.reportsAllowed(ctx, o); err != nil {
+		return Case{}, err
 	}
 	c := Case{ID: id, Kind: req.Kind, AccountID: actor.AccountID, Status: CaseOpen, Text: strings.TrimSpace(req.Text),
 		SeveralDepartments: req.SeveralDepartments}
@@ -266,8 +269,40 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest) (C
 	if err := s.store.InsertCase(ctx, c); err != nil {
 		return Case{}, err
 	}
+	s.reportFiled(ctx, o)
 	s.log.Info("case filed", "case_id", c.ID, "kind", c.Kind, "hospital_id", c.HospitalID)
 	return c, nil
+}
+
+// reportsAllowed refuses a report or complaint once the client address has
+// filed its day's (Config.ReportIPGuard): accounts cost nothing, so the
+// address is what a flood of reports meets. An honest household files one
+// or two; a hospital's Wi-Fi shares an address among its patients, hence a
+// generous bound. A guard that fails lets the report through, as the
+// login guard does.
+func (s *Service) reportsAllowed(ctx context.Context, o Origin) error {
+	if s.cfg.ReportIPGuard == nil || o.IP == "" {
+		return nil
+	}
+	wait, err := s.cfg.ReportIPGuard.Wait(ctx, "ip:"+o.IP)
+	if err != nil {
+		s.log.Warn("report limit unavailable; report let through", "err", err)
+		return nil
+	}
+	if wait > 0 {
+		return &LimitError{Wait: wait, Err: ErrReportsLimited}
+	}
+	return nil
+}
+
+// reportFiled counts a report or complaint stored, for its address.
+func (s *Service) reportFiled(ctx context.Context, o Origin) {
+	if s.cfg.ReportIPGuard == nil || o.IP == "" {
+		return
+	}
+	if err := s.cfg.ReportIPGuard.Failed(context.WithoutCancel(ctx), "ip:"+o.IP); err != nil {
+		s.log.Warn("count a report for its address", "err", err)
+	}
 }
 
 // sameTarget reports whether two reports point at one target: the same

@@ -316,7 +316,7 @@ func TestRetentionErasesReportPhones(t *testing.T) {
 	report := func(phone string) booking.Case {
 		t.Helper()
 		c, err := h.svc.FileCase(h.ctx, u.actor, booking.CaseRequest{Kind: booking.CaseReport, HospitalID: h.hosp.ID,
-			Text: "someone sold me a slot for 500 yuan", OfferedPhone: phone})
+			Text: "someone sold me a slot for 500 yuan", OfferedPhone: phone}, booking.Origin{})
 		testenv.Must(t, err, "file a report")
 		return c
 	}

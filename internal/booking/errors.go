@@ -182,7 +182,10 @@ var (
 	ErrCaseClosed           = newErr(KindConflict, "case_closed", "this report or complaint is closed")
 	// ErrReportPending: the reporter's report of the same target (account,
 	// phone or booking) still waits for its first answer.
-	ErrReportPending      = newErr(KindConflict, "report_pending", "you already reported this; your report waits for the hospital's answer")
+	ErrReportPending = newErr(KindConflict, "report_pending", "you already reported this; your report waits for the hospital's answer")
+	// ErrReportsLimited: the client address filed its day's reports and
+	// complaints (Config.ReportIPGuard).
+	ErrReportsLimited     = newErr(KindRateLimited, "reports_limited", "too many reports and complaints from this address today; try again tomorrow, or tell the hospital's service desk")
 	ErrTooManyCases       = newErr(KindRule, "too_many_open_cases", "too many of your reports and complaints wait for an answer; wait for one before filing another")
 	ErrFlagDecided        = newErr(KindConflict, "flag_decided", "this flag has already been decided")
 	ErrCheckinClosed      = newErr(KindRule, "checkin_closed", "check-in is open on the visit day until the session ends")

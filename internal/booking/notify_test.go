@@ -50,7 +50,7 @@ func TestNotificationsAreDeliveredOnce(t *testing.T) {
 	u := h.user(1)
 	b := h.mustBook(u, 0, sess, "")
 	c, err := h.svc.FileCase(h.ctx, u.actor, booking.CaseRequest{Kind: booking.CaseComplaint, Category: "service",
-		Text: "the waiting room was closed", BookingID: b.ID})
+		Text: "the waiting room was closed", BookingID: b.ID}, booking.Origin{})
 	if err != nil {
 		t.Fatalf("file a complaint: %v", err)
 	}

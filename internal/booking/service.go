@@ -93,6 +93,12 @@ type Config struct {
 	// hospital's paid checks burnt (realname.go). nil: no limit. Unused
 	// with DeskOnly, which answers nothing to guess from.
 	RealNameGuard, RealNameAccountGuard LoginGuard
+	// ReportIPGuard counts the reports and complaints filed per client
+	// address ("ip:"+address), across instances; past its limit the
+	// address files none for the rest of the window (429
+	// reports_limited), so that free accounts behind one address cannot
+	// fill the administrators' queue (cases.go). nil: no limit.
+	ReportIPGuard LoginGuard
 	// PasswordHashers bounds how many password hashes are computed at once
 	// (half the CPUs, at least 1): each costs ~0.2 s of a core, and a login
 	// flood must not starve bookings.

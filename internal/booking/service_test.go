@@ -66,6 +66,8 @@ type harnessConfig struct {
 	// realNameGuard and realNameAccountGuard are booking.Config's (none
 	// when nil).
 	realNameGuard, realNameAccountGuard booking.LoginGuard
+	// reportIPGuard is booking.Config's (none when nil).
+	reportIPGuard booking.LoginGuard
 	// refusalBuffer is booking.Config.RefusalBuffer.
 	refusalBuffer int
 	// metrics receives bookings and refusals (none when nil).
@@ -125,6 +127,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		ClaimGuard:           cfg.claimGuard,
 		ClaimIPGuard:         cfg.claimIPGuard,
 		RealNameGuard:        cfg.realNameGuard,
+		ReportIPGuard:        cfg.reportIPGuard,
 		RealNameAccountGuard: cfg.realNameAccountGuard,
 		RefusalBuffer:        cfg.refusalBuffer,
 		Metrics:              cfg.metrics,

@@ -103,7 +103,7 @@ func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
 
 func (s *Server) fileCase(r *request, req booking.CaseRequest) error {
 	req.IdempotencyKey = idempotencyKey(r.rc)
-	c, err := s.svc.FileCase(r.context(), r.actor, req)
+	c, err := s.svc.FileCase(r.context(), r.actor, req, r.origin)
 	if err != nil {
 		return err
 	}

@@ -171,7 +171,7 @@ func (c *Console) fileCase(kind string) func(r *request) error {
 		} else {
 			req.Category, req.SeveralDepartments = form["category"], form["several"] != ""
 		}
-		filed, err := c.svc.FileCase(r.ctx, r.actor, req)
+		filed, err := c.svc.FileCase(r.ctx, r.actor, req, r.origin)
 		if err == nil {
 			ok := kind + "_filed"
 			if filed.NumbersMasked {

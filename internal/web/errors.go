@@ -247,6 +247,7 @@ var zhMessages = map[string]string{
 	"case_closed":             "这条投诉或举报已办结。",
 	"too_many_open_cases":     "您有多条投诉或举报尚待答复，请等答复后再提交。",
 	"report_pending":          "您对同一账号、号码或预约的举报尚待答复，请等答复后再提交。",
+	"reports_limited":         "今日从您所在网络提交的举报和投诉过多，请明天再试，或到医院服务台反映。",
 	"too_many_patients":       "就诊人数量已达上限。",
 	"phone_limit":             "该手机号关联的账号已达上限。",
 	"identity_mismatch":       "姓名与证件登记信息不符。",
