@@ -92,6 +92,16 @@ type Case struct {
 	ClosedBy             string
 	ClosedAt             time.Time
 	FlagID               string // the scalper flag a report was linked to
+	// FoldedInto is the case a report was folded into: a report of a
+	// target (account, phone, booking) that had a report waiting for its
+	// first answer at the hospital when it was filed. The administrators
+	// see and answer that case; each folded report is answered and closed
+	// with it, its reporter told as for a case of their own. Empty: a case
+	// of its own.
+	FoldedInto string
+	// Folded, on a case an administrator reads (CaseQueue, ReviewCase),
+	// are the reports folded into it: its other reporters. Not stored.
+	Folded []Case
 	// NumbersMasked, on a case just filed, says a phone or ID number in
 	// its text or offered account was masked (maskNumbers): the patient
 	// is told so. It is not stored.
@@ -256,6 +266,9 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 			}
 		}
 	}
+	if err := s.foldReport(ctx, &c); err != nil {
+		return Case{}, err
+	}
 	loc := chinaStandardTime
 	if h, ok := cat.Hospital(c.HospitalID); ok {
 		loc = h.Location()
@@ -272,6 +285,30 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 	s.reportFiled(ctx, o)
 	s.log.Info("case filed", "case_id", c.ID, "kind", c.Kind, "hospital_id", c.HospitalID)
 	return c, nil
+}
+
+// foldReport folds a report into the hospital's case of the same target
+// that waits for its first answer, the one due first, if there is one:
+// thirty patients reporting one scalper are one case for the
+// administrators, not thirty. Only a case still open: an answered one has
+// told its reporters what it found, and a new report may bring news. The
+// report keeps its reporter, text and deadline (the detector reads one per
+// reporter, and each reporter is owed an answer by their own clock).
+func (s *Service) foldReport(ctx context.Context, c *Case) error {
+	if c.Kind != CaseReport || c.OfferedAccount == "" && len(c.OfferedPhoneHash) == 0 && c.BookingID == "" {
+		return nil
+	}
+	waiting, err := s.store.CasesOfHospital(ctx, c.HospitalID, []string{CaseOpen})
+	if err != nil {
+		return err
+	}
+	for _, x := range waiting { // soonest deadline first
+		if x.Kind == CaseReport && x.FoldedInto == "" && x.HospitalID == c.HospitalID && sameTarget(x, *c) {
+			c.FoldedInto = x.ID
+			return nil
+		}
+	}
+	return nil
 }
 
 // reportsAllowed refuses a report or complaint once the client address has
@@ -387,7 +424,28 @@ func (s *Service) CaseQueue(ctx context.Context, actor Actor, kind, status strin
 	}
 	cs = slices.DeleteFunc(cs, func(c Case) bool { return kind != "" && c.Kind != kind || !actor.Covers(c.HospitalID) })
 	slices.SortStableFunc(cs, func(a, b Case) int { return a.DueAt.Compare(b.DueAt) })
-	return cs, nil
+	return foldQueue(cs), nil
+}
+
+// foldQueue lists each folded report under its case (Folded) instead of
+// on its own, where the case is in the list in the same state: a report
+// that did not follow its case (an answer that reached the case but not
+// it) stays in the queue on its own, so nothing waits unseen.
+func foldQueue(cs []Case) []Case {
+	at := map[string]int{}
+	for i, c := range cs {
+		if c.FoldedInto == "" {
+			at[c.ID] = i
+		}
+	}
+	folded := map[string]bool{}
+	for _, c := range cs {
+		if i, ok := at[c.FoldedInto]; ok && cs[i].Status == c.Status {
+			cs[i].Folded = append(cs[i].Folded, c)
+			folded[c.ID] = true
+		}
+	}
+	return slices.DeleteFunc(cs, func(c Case) bool { return folded[c.ID] })
 }
 
 // Case returns one case: to the patient who filed it, or to an
@@ -411,12 +469,18 @@ func (s *Service) Case(ctx context.Context, actor Actor, id string) (Case, error
 	return Case{}, ErrCaseNotFound
 }
 
-// ReviewCase is Case for the admin console: administrators only.
+// ReviewCase is Case for the admin console, with the reports folded into
+// it: administrators only.
 func (s *Service) ReviewCase(ctx context.Context, actor Actor, id string) (Case, error) {
 	if err := mustReviewCases(actor); err != nil {
 		return Case{}, err
 	}
-	return s.Case(ctx, actor, id)
+	c, err := s.Case(ctx, actor, id)
+	if err != nil || c.Kind != CaseReport {
+		return c, err
+	}
+	c.Folded, err = s.store.CasesFoldedInto(ctx, c.ID)
+	return c, err
 }
 
 // caseToChange checks an administrator's answer or note (the patient is
@@ -491,23 +555,56 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 		}
 		ans.Answer += " 已解除账号停用，可以重新登录。 The block is lifted: you may sign in again."
 	}
-	kindZH := caseKindZH[c.Kind]
-	note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
-		Body: fmt.Sprintf("您的%s已有答复 / Your %s has an answer: %s", kindZH, c.Kind, ans.Answer), CreatedAt: now}
-	action := "case_answer"
-	if ans.Close {
-		action = "case_answer_close"
+	answerOne := func(c Case, of string) (Case, error) {
+		kindZH := caseKindZH[c.Kind]
+		note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+			Body: fmt.Sprintf("您的%s已有答复 / Your %s has an answer: %s", kindZH, c.Kind, ans.Answer), CreatedAt: now}
+		action := "case_answer"
+		if ans.Close {
+			action = "case_answer_close"
+		}
+		reason := fmt.Sprintf("%s answered (%d characters)", c.Kind, utf8.RuneCountInString(ans.Answer))
+		if c.Overdue(now) {
+			reason += fmt.Sprintf(", %s after its deadline", now.Sub(c.DueAt).Round(time.Minute))
+		}
+		if ans.FlagID != "" {
+			reason += ", linked to flag " + ans.FlagID
+		}
+		if of != "" {
+			reason += ", with the case it is folded into, " + of
+		}
+		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: action,
+			Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: reason}
+		return s.store.AnswerCase(ctx, c.ID, ans.Answer, ans.FlagID, ans.Close, actor.AccountID, now, note, audit)
 	}
-	reason := fmt.Sprintf("%s answered (%d characters)", c.Kind, utf8.RuneCountInString(ans.Answer))
-	if c.Overdue(now) {
-		reason += fmt.Sprintf(", %s after its deadline", now.Sub(c.DueAt).Round(time.Minute))
+	out, err := answerOne(c, "")
+	if err == nil {
+		s.withFolded(ctx, c, answerOne)
 	}
-	if ans.FlagID != "" {
-		reason += ", linked to flag " + ans.FlagID
+	return out, err
+}
+
+// withFolded gives what was done to case c (an answer, a close) to each
+// report folded into it and not closed, each its own notification and
+// audit entry. A report it fails for is logged and stays in the queue on
+// its own (foldQueue), for the administrator to answer.
+func (s *Service) withFolded(ctx context.Context, c Case, do func(Case, string) (Case, error)) {
+	if c.Kind != CaseReport || c.FoldedInto != "" {
+		return
 	}
-	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: action,
-		Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: reason}
-	return s.store.AnswerCase(ctx, c.ID, ans.Answer, ans.FlagID, ans.Close, actor.AccountID, now, note, audit)
+	folded, err := s.store.CasesFoldedInto(context.WithoutCancel(ctx), c.ID)
+	if err != nil {
+		s.log.Warn("the reports folded into a case were not read; they stay in the queue on their own", "case_id", c.ID, "err", err)
+		return
+	}
+	for _, f := range folded {
+		if f.Status == CaseClosed {
+			continue
+		}
+		if _, err := do(f, c.ID); err != nil {
+			s.log.Warn("a report folded into a case did not follow it; it stays in the queue on its own", "case_id", f.ID, "folded_into", c.ID, "err", err)
+		}
+	}
 }
 
 // CloseCase closes a case with a note for the record (a duplicate, nothing
@@ -518,12 +615,23 @@ func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (
 		return Case{}, err
 	}
 	now := s.cfg.Now()
-	kindZH := caseKindZH[c.Kind]
-	n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
-		Body: fmt.Sprintf("您的%s已办结 / Your %s is closed: %s", kindZH, c.Kind, note), CreatedAt: now}
-	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_close",
-		Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: note}
-	return s.store.CloseCase(ctx, c.ID, note, actor.AccountID, now, n, audit)
+	closeOne := func(c Case, of string) (Case, error) {
+		kindZH := caseKindZH[c.Kind]
+		n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+			Body: fmt.Sprintf("您的%s已办结 / Your %s is closed: %s", kindZH, c.Kind, note), CreatedAt: now}
+		reason := note
+		if of != "" {
+			reason += " (closed with the case it is folded into, " + of + ")"
+		}
+		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_close",
+			Target: "case:" + c.ID, HospitalID: c.HospitalID, Reason: reason}
+		return s.store.CloseCase(ctx, c.ID, note, actor.AccountID, now, n, audit)
+	}
+	out, err := closeOne(c, "")
+	if err == nil {
+		s.withFolded(ctx, c, closeOne)
+	}
+	return out, err
 }
 
 // SetSeveralDepartments is the hospital's say on whether several
@@ -681,6 +789,8 @@ type CaseStore interface {
 	CasesOfFlag(ctx context.Context, flagID string) ([]Case, error)
 	// CasesByID returns the cases of the ids that exist.
 	CasesByID(ctx context.Context, ids []string) ([]Case, error)
+	// CasesFoldedInto lists the reports folded into a case.
+	CasesFoldedInto(ctx context.Context, id string) ([]Case, error)
 	// ReportsSince lists the scalper reports filed since a time, for
 	// detection.
 	ReportsSince(ctx context.Context, since time.Time) ([]Case, error)

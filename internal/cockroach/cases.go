@@ -26,7 +26,7 @@ func scanCase(r pgx.CollectableRow) (booking.Case, error) {
 	var answeredAt, closedAt *time.Time
 	err := r.Scan(&c.ID, &c.Kind, &c.AccountID, &c.HospitalID, &c.Category, &c.BookingID, &c.OfferedPhoneHash,
 		&c.OfferedPhoneMasked, &c.OfferedAccount, &c.Text, &c.SeveralDepartments, &c.Status, &c.CreatedAt, &c.DueAt,
-		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID, &c.OfferedAccountMasked)
+		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID, &c.OfferedAccountMasked, &c.FoldedInto)
 	if answeredAt != nil {
 		c.AnsweredAt = *answeredAt
 	}
@@ -41,7 +41,7 @@ func (s *Store) InsertCase(ctx context.Context, c booking.Case) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, caseQueries["insert_case"], c.ID, c.Kind, c.AccountID, c.HospitalID, c.Category,
 		nullable(c.BookingID), c.OfferedPhoneHash, c.OfferedPhoneMasked, c.OfferedAccount, c.Text, c.SeveralDepartments,
-		c.CreatedAt, c.DueAt, c.FlagID, c.OfferedAccountMasked)
+		c.CreatedAt, c.DueAt, c.FlagID, c.OfferedAccountMasked, nullable(c.FoldedInto))
 	if name, ok := uniqueViolation(err); ok && name == "patient_cases_pkey" {
 		return booking.ErrIdempotencyReuse
 	}
@@ -120,6 +120,11 @@ func (s *Store) CasesOfHospital(ctx context.Context, hospitalID string, states [
 // CasesOfFlag lists the reports linked to a flag.
 func (s *Store) CasesOfFlag(ctx context.Context, flagID string) ([]booking.Case, error) {
 	return s.cases(ctx, "WHERE flag_id = $1 ORDER BY created_at, id", flagID)
+}
+
+// CasesFoldedInto lists the reports folded into a case, oldest first.
+func (s *Store) CasesFoldedInto(ctx context.Context, id string) ([]booking.Case, error) {
+	return s.cases(ctx, "WHERE folded_into = $1 ORDER BY created_at, id", id)
 }
 
 // CasesByID returns the cases of the ids that exist.

@@ -4,8 +4,8 @@
 -- name: insert_case
 INSERT INTO patient_cases (id, kind, account_id, hospital_id, category, booking_id, offered_phone_hash,
                            offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
-                           flag_id, offered_account_masked)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15);
+                           flag_id, offered_account_masked, folded_into)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $16);
 
 -- name: blocked_until
 -- When an account's block ends (NULL: until lifted).
@@ -32,7 +32,7 @@ SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';
 SELECT id::TEXT, kind, account_id::TEXT, hospital_id::TEXT, category, COALESCE(booking_id::TEXT, ''),
        offered_phone_hash, offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
        answer, COALESCE(answered_by::TEXT, ''), answered_at, close_note, COALESCE(closed_by::TEXT, ''), closed_at, flag_id,
-       offered_account_masked
+       offered_account_masked, COALESCE(folded_into::TEXT, '')
   FROM patient_cases;
 
 -- name: answer_case

@@ -56,6 +56,11 @@ type caseOut struct {
 	// Staff only.
 	AccountID string `json:"account_id,omitempty"`
 	FlagID    string `json:"flag_id,omitempty"`
+	// FoldedInto is the case a report was folded into; Folded, on the
+	// case, the reports folded into it (their reporters), as the
+	// administrator reads them (booking.Case.Folded).
+	FoldedInto string    `json:"folded_into,omitempty"`
+	Folded     []caseOut `json:"folded,omitempty"`
 	// Maker, on an administrator's read of one report, is the patient
 	// account that made the booking it names, when another one did.
 	Maker *makerOut `json:"maker,omitempty"`
@@ -96,7 +101,10 @@ func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
 		out.ComplaintID = c.ID
 	}
 	if staff {
-		out.AccountID, out.FlagID = c.AccountID, c.FlagID
+		out.AccountID, out.FlagID, out.FoldedInto = c.AccountID, c.FlagID, c.FoldedInto
+		for _, f := range c.Folded {
+			out.Folded = append(out.Folded, s.caseView(f, true, now))
+		}
 	}
 	return out
 }

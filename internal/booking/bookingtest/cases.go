@@ -79,6 +79,13 @@ func (s *Store) CasesOfFlag(_ context.Context, flagID string) ([]booking.Case, e
 	return s.casesWhere(func(c booking.Case) bool { return c.FlagID == flagID }), nil
 }
 
+// CasesFoldedInto lists the reports folded into a case.
+func (s *Store) CasesFoldedInto(_ context.Context, id string) ([]booking.Case, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.casesWhere(func(c booking.Case) bool { return c.FoldedInto == id }), nil
+}
+
 // CasesByID returns the cases of the ids that exist.
 func (s *Store) CasesByID(_ context.Context, ids []string) ([]booking.Case, error) {
 	s.mu.Lock()
