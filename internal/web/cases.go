@@ -61,6 +61,9 @@ type caseRow struct {
 	Several        bool
 	FlagID         string
 	URL            string
+	// Folded are the reports of the same target folded into this one
+	// (booking.Case.Folded): its other reporters, each answered with it.
+	Folded []caseRow
 }
 
 func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
@@ -86,7 +89,11 @@ func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
 	if cs.OfferedAccountMasked != "" {
 		offered = cs.OfferedAccountMasked // the account's id stays the detector's
 	}
-	return caseRow{ID: cs.ID, ShortID: shortID(cs.ID), Kind: cs.Kind, KindLabel: caseKindLabels[cs.Kind],
+	var folded []caseRow
+	for _, f := range cs.Folded {
+		folded = append(folded, c.caseRowOf(f, now))
+	}
+	return caseRow{Folded: folded, ID: cs.ID, ShortID: shortID(cs.ID), Kind: cs.Kind, KindLabel: caseKindLabels[cs.Kind],
 		Category: categoryLabels[cs.Category], Hospital: hosp, OfferedPhone: cs.OfferedPhoneMasked, OfferedAccount: offered,
 		Text: cs.Text, Excerpt: excerpt, Status: cs.Status, StatusLabel: caseStatusLabels[cs.Status], Created: at(cs.CreatedAt),
 		Due: at(cs.DueAt), Overdue: cs.Overdue(now), Answer: cs.Answer, Answered: at(cs.AnsweredAt), AnsweredLate: cs.AnsweredLate(),

@@ -170,3 +170,39 @@ func TestConsoleCaseNumbersMasked(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleShowsFoldedReports: three patients report one phone on the
+// console; the administrator's queue shows one case, saying two more
+// reporters named the same target, and the case's page lists their
+// reports with their texts.
+func TestConsoleShowsFoldedReports(t *testing.T) {
+	s := newSite(t)
+	texts := []string{"this number sold me a slot for cash", "the same number asked me for 300 yuan", "he offered a cardiology slot"}
+	for _, text := range texts {
+		fileReport(t, s, text)
+	}
+	password := "admin password 1"
+	platform, _ := platformAdmin(t, s, password)
+	a := s.client()
+	a.adminLogin(platform, password)
+	queue := a.get("/admin/cases")
+	if n := strings.Count(queue.body, `<tr id="c-`); n != 1 || !strings.Contains(queue.body, "另有 2 人举报同一对象") {
+		t.Errorf("the queue shows %d cases, folded note %v; want one case, two more reporters\n%s", n,
+			strings.Contains(queue.body, "另有 2 人举报同一对象"), queue.body)
+	}
+	i := strings.Index(queue.body, `<tr id="c-`)
+	if i < 0 {
+		t.Fatal("no case in the queue")
+	}
+	id := queue.body[i+len(`<tr id="c-`):]
+	id = id[:strings.IndexByte(id, '"')]
+	page := a.get("/admin/cases/" + id)
+	for _, text := range texts {
+		if !strings.Contains(page.body, text) {
+			t.Errorf("the case's page does not show the report %q", text)
+		}
+	}
+	if !strings.Contains(page.body, `id="folded-reports"`) {
+		t.Errorf("the case's page has no list of folded reports")
+	}
+}
