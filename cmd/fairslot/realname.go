@@ -76,6 +76,9 @@ func (r *realNameConfig) validate() error {
 		if r.secretFile != "" || r.caFile != "" {
 			return errors.New("--realname-secret-file and --realname-ca-file need --realname-url")
 		}
+		if r.budget != 0 {
+			return errors.New("--realname-daily-budget needs --realname-url: without a gateway no call is paid for")
+		}
 		return nil
 	}
 	var errs []error

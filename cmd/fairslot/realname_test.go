@@ -283,6 +283,7 @@ func TestRealNameSettingsRefused(t *testing.T) {
 		{"http to another host", []string{"--realname-url", "http://gw.example/v", "--realname-secret-file", private}, "must be https"},
 		{"a secret without a gateway", []string{"--realname-secret-file", private}, "need --realname-url"},
 		{"a negative budget", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", private, "--realname-daily-budget", "-1"}, "--realname-daily-budget"},
+		{"a budget without a gateway", []string{"--realname-daily-budget", "1000"}, "needs --realname-url"},
 		{"a budget's day in no zone", []string{"--realname-url", "https://gw.example/v", "--realname-secret-file", private, "--realname-budget-zone", "Mars/Olympus"}, "--realname-budget-zone"},
 		{"the master key on the command line", []string{"--secret-key=s3cret-on-argv-xxxxxx"}, "--secret-key-file"},
 	} {
