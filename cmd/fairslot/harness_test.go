@@ -42,6 +42,14 @@ type service struct {
 // cleanly.
 func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string) *service {
 	t.Helper()
+	return startServiceVia(t, sch, extraEnv, nil)
+}
+
+// startServiceVia is startService with the service's database URL (not the
+// owner's, which migrates) passed through via: a forwarder in front of SQL
+// (testenv.Outage).
+func startServiceVia(t *testing.T, sch booking.Schedule, extraEnv map[string]string, via func(dbURL string) string) *service {
+	t.Helper()
 	_, prefix := testenv.Redis(t)
 	// As under `make run`: the owner migrates, the service runs as a login
 	// that may not rewrite the audit log.
@@ -54,6 +62,9 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 	})
 	for k, v := range extraEnv {
 		s.env[k] = v
+	}
+	if via != nil {
+		s.env["FAIRSLOT_DATABASE_URL"] = via(s.env["FAIRSLOT_DATABASE_URL"])
 	}
 	if len(sch.Hospitals) > 0 {
 		s.hospital = sch.Hospitals[0].ID

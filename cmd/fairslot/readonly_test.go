@@ -3,13 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
 )
 
@@ -107,4 +112,110 @@ func TestReadOnlyDatabaseEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestSQLDownSoldOutIsUnavailable (review18a M2): SQL goes down (a dead
+// link: statements hang) while patients book. The first attempt is admitted
+// and its hold waits on a commit that cannot happen; a second patient's
+// attempt finds the pool empty of that pending hold. It used to be told
+// 409 sold_out (and the fast reject memo repeated it) though the slot was
+// free; once this instance knows SQL cannot take writes (its write probe,
+// a failed commit) it is 503 unavailable with Retry-After, every time. When
+// SQL is back the hold is settled and the second patient books.
+func TestSQLDownSoldOutIsUnavailable(t *testing.T) {
+	admin := freeAddr(t)
+	sch := schedule(t, time.Now().Add(-time.Minute), 1)
+	sess := sch.Sessions[0]
+	var link *testenv.Outage
+	svc := startServiceVia(t, sch, map[string]string{
+		"FAIRSLOT_ADMIN_ADDR": admin,
+		// Short, so the outage's holds settle within the test: a commit
+		// gives up after 1 s, the sweeper settles a hold 4 s on.
+		"FAIRSLOT_COMMIT_TIMEOUT": "1s", "FAIRSLOT_HOLD_FOR": "4s", "FAIRSLOT_SWEEP_EVERY": "1s",
+	}, func(dbURL string) string {
+		u, err := url.Parse(dbURL)
+		testenv.Must(t, err, "parse url")
+		link = testenv.NewOutage(t, u.Host)
+		return link.Via(t, dbURL)
+	})
+	first, second := svc.newPatient(1), svc.newPatient(2)
+	book := func(p patient) reply {
+		return svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID})
+	}
+	failing := func() float64 {
+		for _, l := range strings.Split(string(svc.scrapeText(admin)), "\n") {
+			if v, ok := strings.CutPrefix(l, "fairslot_sql_writes_failing "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				testenv.Must(t, err, "parse %q", v)
+				return f
+			}
+		}
+		t.Fatal("no fairslot_sql_writes_failing in /metrics")
+		return 0
+	}
+	if f := failing(); f != 0 {
+		t.Fatalf("fairslot_sql_writes_failing before the outage = %v, want 0", f)
+	}
+
+	link.Down()
+	firstDone := make(chan reply, 1)
+	go func() { firstDone <- book(first) }()
+	poll(t, "the first attempt holds the only slot", func() bool { return svc.remaining(sess) == 0 })
+	poll(t, "the instance knows SQL cannot take writes", func() bool { return failing() == 1 })
+
+	for i := range 3 {
+		r := book(second)
+		if r.status != 503 || r.code != "unavailable" {
+			t.Errorf("attempt %d on a session whose only slot is held by a failing commit = %d %s, want 503 unavailable (not sold_out)", i, r.status, r.body)
+		}
+		if ra := r.header.Get("Retry-After"); ra == "" {
+			t.Errorf("attempt %d: 503 without Retry-After", i)
+		}
+	}
+	if r := <-firstDone; r.status != 503 {
+		t.Errorf("the first attempt, whose commit could not happen = %d %s, want 503", r.status, r.body)
+	}
+
+	link.Back()
+	var statuses []int
+	poll(t, "the second patient books once SQL is back", func() bool {
+		r := book(second)
+		statuses = append(statuses, r.status)
+		return r.status == 201
+	})
+	t.Logf("the second patient's answers once SQL was back: %v", statuses)
+	if slices.Contains(statuses, 409) {
+		t.Errorf("answers once SQL was back: %v, want no 409 (the slot was free)", statuses)
+	}
+	poll(t, "the instance knows SQL takes writes again", func() bool { return failing() == 0 })
+}
+
+// scrapeText is the text of the admin address's /metrics.
+func (s *service) scrapeText(admin string) []byte {
+	s.t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	testenv.Must(s.t, err, "scrape")
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	testenv.Must(s.t, err, "read /metrics")
+	return b
+}
+
+// remaining is what the schedule shows left in sess's online pool.
+func (s *service) remaining(sess booking.Session) int {
+	s.t.Helper()
+	var ss []struct {
+		ID       string        `json:"session_id"`
+		Channels []channelView `json:"channels"`
+	}
+	s.do("GET", "/v1/hospitals/"+sess.HospitalID+"/sessions", "", nil).decode(s.t, &ss)
+	for _, x := range ss {
+		for _, c := range x.Channels {
+			if x.ID == sess.ID && c.Channel == "online" {
+				return c.Remaining
+			}
+		}
+	}
+	s.t.Fatalf("sessions = %+v, want %s's online pool", ss, sess.ID)
+	return 0
 }

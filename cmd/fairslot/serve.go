@@ -254,6 +254,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Name: "fairslot_fast_rejects_total",
 		Help: "Booking attempts answered sold_out or not_released from memory, without a Redis round trip (--sold-out-for).",
 	}, func() float64 { return float64(d.svc.FastRejects()) }))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "fairslot_sql_writes_failing",
+		Help: "1 while this instance knows SQL refuses or cannot take writes (a failed commit, or the write probe); a sold_out that pending holds may cause is then answered 503.",
+	}, func() float64 {
+		if d.svc.WritesFailing() {
+			return 1
+		}
+		return 0
+	}))
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "fairslot_known_entries_total",
 		Help: "Lottery attempts answered already_entered from memory, without a Redis round trip (--entry-memo-for).",

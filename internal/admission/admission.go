@@ -217,9 +217,17 @@ func reserveReply(res []string) (int, bool, error) {
 			return 0, false, fmt.Errorf("reserve: bad slot %q", res[1])
 		}
 		return n, res[0] == "replay", nil
+	case "sold_out":
+		if len(res) > 1 && res[1] == "pending" {
+			return 0, false, soldOutPending
+		}
 	}
 	return 0, false, replyError("reserve", res)
 }
+
+// soldOutPending is reserve.lua's sold_out while holds of the hospital are
+// pending: a sold_out still (errors.Is), made once.
+var soldOutPending error = fmt.Errorf("%w: %w", booking.ErrSoldOut, booking.ErrCommitsPending)
 
 // replyError translates an admission script's refusal.
 func replyError(op string, res []string) error {

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func BenchmarkReserveSoldOut(b *testing.B) {
 	b.SetParallelism(16) // many clients in flight, as at release
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, _, err := g.Reserve(b.Context(), benchReservation(s)); err != booking.ErrSoldOut {
+			if _, _, err := g.Reserve(b.Context(), benchReservation(s)); !errors.Is(err, booking.ErrSoldOut) {
 				b.Errorf("reserve = %v, want sold out", err)
 				return
 			}

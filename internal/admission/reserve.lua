@@ -17,7 +17,7 @@
 -- Reply: {code[, value]}; code is ok, replay, state_missing, rate_limited
 -- (values: the counter's ms to live, which limit, from 1), or a rejection
 -- code (lottery_pending: the pool is a lottery not drawn yet, value its
--- draw ms).
+-- draw ms; sold_out: value 'pending' when holds of the hospital are).
 
 -- A Redis that lost its data (restarted empty, flushed) has no mark: judge
 -- nothing on what is left until the state is reloaded from SQL.
@@ -75,6 +75,12 @@ local past = detail -- holds of past days, pruned below
 
 local popped = redis.call('ZPOPMIN', KEYS[5])
 if #popped == 0 then
+  -- Whether holds of the hospital are pending (their commits not known
+  -- done): while SQL refuses writes, they may be all that empties the pool
+  -- (booking/writehealth.go). ZCARD is O(1).
+  if redis.call('ZCARD', KEYS[7]) > 0 then
+    return {'sold_out', 'pending'}
+  end
   return {'sold_out'}
 end
 local slot = popped[1]

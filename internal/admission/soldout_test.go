@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestSoldOut(t *testing.T) {
 	if !soldOut(s, booking.ChannelOnline) {
 		t.Error("the emptied pool: not sold out")
 	}
-	if _, _, err := f.g.Reserve(f.ctx, f.reservation(s, newIdentityKey())); err != booking.ErrSoldOut {
+	if _, _, err := f.g.Reserve(f.ctx, f.reservation(s, newIdentityKey())); !errors.Is(err, booking.ErrSoldOut) {
 		t.Fatalf("reserve on the pool soldout.lua calls sold out: %v, want sold_out", err)
 	}
 	before := f.snapshot()
@@ -72,5 +73,29 @@ func TestSoldOut(t *testing.T) {
 	testenv.Must(t, f.rdb.Del(f.ctx, f.g.keys(f.hosp).loaded()).Err(), "drop the mark")
 	if soldOut(s, booking.ChannelOnline) {
 		t.Error("the hospital's state not whole (no mark): sold out")
+	}
+}
+
+// TestSoldOutSaysWhetherHoldsArePending (review18a M2): reserve.lua's
+// sold_out says whether holds of the hospital are pending (admitted, their
+// commit not confirmed): while SQL refuses writes the service answers such
+// a sold_out 503, as the slots may come back. Once every hold is confirmed
+// it is the plain sold_out, the very sentinel.
+func TestSoldOutSaysWhetherHoldsArePending(t *testing.T) {
+	f := newFixture(t)
+	s := f.session(day(1), booking.NewID(), online(1, past))
+	r := f.reservation(s, newIdentityKey())
+	f.mustReserve(r)
+	_, _, err := f.g.Reserve(f.ctx, f.reservation(s, newIdentityKey()))
+	if !errors.Is(err, booking.ErrSoldOut) || !errors.Is(err, booking.ErrCommitsPending) {
+		t.Errorf("reserve on a pool emptied by a pending hold = %v, want sold_out with holds pending", err)
+	}
+	if e, ok := booking.AsError(err); !ok || e != booking.ErrSoldOut {
+		t.Errorf("the client's answer of %v = %v, want the sold_out sentinel", err, e)
+	}
+	testenv.Must(t, f.g.Confirm(f.ctx, f.hosp, r.BookingID), "confirm")
+	_, _, err = f.g.Reserve(f.ctx, f.reservation(s, newIdentityKey()))
+	if err != booking.ErrSoldOut {
+		t.Errorf("reserve on a pool of confirmed holds = %v, want sold_out, no holds pending", err)
 	}
 }

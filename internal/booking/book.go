@@ -357,6 +357,14 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		if lost := s.admissionLost(sess, err); lost != nil {
 			return Booking{}, lost
 		}
+		if !a.draw {
+			// A sold_out while holds are pending and writes fail: those
+			// holds may be all that fills the pool (writehealth.go).
+			// Answered 503, and not remembered by the fast reject memo.
+			if down := s.pendingWhileDown(err); down != nil {
+				return Booking{}, down
+			}
+		}
 		if e, ok := AsError(err); ok && e.Code == ErrNotReleased.Code {
 			if q, ok := sess.Channel(ch); ok && q.IsLottery() && !now.Before(q.DrawAt) {
 				err = Errorf(ErrNotReleased, "this pool is being drawn by lottery; what the draw leaves is booked first-come once it is done")
@@ -508,6 +516,7 @@ func (s *Service) writeBookings(items []pendingBooking) []error {
 		bs[i], evs[i] = it.b, it.ev
 	}
 	errs, err := s.store.InsertBookings(ctx, bs, evs)
+	s.noteBatch(errs, err)
 	if err != nil {
 		errs = s.batchFailed(ctx, bs, evs, err)
 	}

@@ -251,8 +251,9 @@ var (
 var ErrBookedElsewhere = newErr(KindConflict, "person_booked_elsewhere", "this person already has a booking, a lottery entry or a waitlist place that rules this attempt out; if this account did not make it, the person can see and cancel it from their own account once the registration desk has verified them")
 
 // LimitError is a refusal to go on for a while: too many failed logins for a
-// phone, or too many logins being checked at once. Wait is how long to wait
-// (the HTTP answer's Retry-After).
+// phone, too many logins being checked at once, or a booking attempt while
+// SQL refuses writes (a 503). Wait is how long to wait (the HTTP answer's
+// Retry-After).
 type LimitError struct {
 	Wait time.Duration
 	Err  *Error
@@ -301,6 +302,14 @@ var ErrOutcomeUnknown = errors.New("commit outcome unknown")
 // ErrHoldPending is returned by Admission.Release with OnlyIfExpired when
 // the hold's commit may still be in flight, so it was left alone.
 var ErrHoldPending = errors.New("hold still pending")
+
+// ErrCommitsPending is wrapped, with ErrSoldOut, by Admission.Reserve's
+// sold_out when holds of the session's hospital are pending (admitted, their
+// commit not known to be done): some of the pool's slots may be held by
+// commits that fail, and come back. The Service answers such a sold_out 503
+// while it knows SQL refuses writes (writehealth.go), and as sold_out
+// otherwise.
+var ErrCommitsPending = errors.New("holds of the hospital are pending")
 
 // ErrStateMissing is returned by Admission.Reserve when the hospital's state
 // is not whole (Redis lost it): nothing was admitted. The Service reloads

@@ -228,7 +228,9 @@ func (s *Service) knownRefusal(sessionID string, ch Channel, idemKey string) (le
 // is forgotten: everyone goes to admission), or the read failed or took
 // longer than the memory lasts.
 func (s *Service) renewSoldOut(sessionID string, ch Channel, e *Error, asked time.Time) bool {
-	if e.Code != ErrSoldOut.Code {
+	if e.Code != ErrSoldOut.Code || s.writes.failing.Load() {
+		// While writes fail, the pool may be empty of holds whose commits
+		// are failing: admission tells (writehealth.go).
 		return false
 	}
 	sess, ok := s.catalog.Load().Session(sessionID)

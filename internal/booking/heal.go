@@ -221,7 +221,11 @@ func (s *Service) Reloads() int64 { return s.reloads.Load() }
 // Ready reports whether Redis and SQL both answer, SQL takes writes, and every hospital's
 // state in Redis is whole; if not, the error says which and why.
 func (s *Service) Ready(ctx context.Context) error {
-	if err := s.store.Ping(ctx); err != nil {
+	err := s.store.Ping(ctx)
+	if ctx.Err() == nil {
+		s.writes.probed(err, s.cfg.Now())
+	}
+	if err != nil {
 		if errors.Is(err, ErrReadOnly) {
 			return fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the database answers but refuses writes (read-only: default_transaction_read_only, a standby, a full disk); no booking can commit"), err)
 		}

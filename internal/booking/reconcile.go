@@ -599,6 +599,7 @@ type Background struct {
 	// change)? Then refresh now.
 	CatalogWatch time.Duration
 	Heal         time.Duration // 1s: is every hospital's state whole in Redis? (heal.go)
+	Writes       time.Duration // 1s: does SQL answer and take writes? (writehealth.go)
 	Sweep        time.Duration // 5s: abandoned holds, and returned slots whose delay is over
 	Reconcile    time.Duration // 10m
 	NoShows      time.Duration // 1m
@@ -644,6 +645,9 @@ func (s *Service) Jobs(b Background) []Job {
 		// Reading the marks is one round trip; a reload it starts is a task
 		// with its own deadline (--reload-timeout).
 		{Name: "heal", Every: every(b.Heal, time.Second), Timeout: 5 * time.Second, Run: s.Heal},
+		// Does SQL answer and take writes? Asked on every instance, whatever
+		// its traffic, under a commit's own deadline (writehealth.go).
+		{Name: "sql writes", Every: every(b.Writes, time.Second), Timeout: s.cfg.CommitTimeout, Run: s.ProbeWrites},
 		{Name: "sweep", Every: sweep, Timeout: max(sweep, 30*time.Second),
 			Run: logged("swept abandoned holds", "released", s.Sweep)},
 		{Name: "place delayed", Every: sweep, Timeout: max(sweep, 30*time.Second),

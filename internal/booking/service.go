@@ -324,6 +324,7 @@ type Service struct {
 	refusals       *refusalLog  // refused attempts on their way to SQL; nil when off
 	entries        *groupCommit[pendingEntry]
 	bookings       *groupCommit[pendingBooking]
+	writes         writeHealth // whether SQL takes writes, as last learnt (writehealth.go)
 	owner          string      // this instance, as it claims lottery draws
 	notified       eventCursor // where the notify job reads the event log (notify_events.go)
 	drawing        sync.Mutex
@@ -367,6 +368,7 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 		public:         newPublicDraws(),
 	}
 	s.health.Store(&map[string]hospitalHealth{})
+	s.writes.window = cfg.HoldFor
 	s.entries = newGroupCommit("entry", cfg.EntryBatch, cfg.EntryWriters, s.writeEntries)
 	s.entries.after = s.confirmEntries
 	s.bookings = newGroupCommit("booking", cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)

@@ -42,7 +42,7 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 	if logIt {
 		s.log.Error("request failed", "route", route, "method", string(rc.Method()), "code", e.Code, "err", err)
 	}
-	if e.Kind == booking.KindRateLimited {
+	if e.Kind == booking.KindRateLimited || e.Kind == booking.KindUnavailable && waits(err) {
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
 	}
 	WriteErrorBody(rc, e)
@@ -128,6 +128,13 @@ func retryAfter(err error) int {
 		return max(1, int(l.Wait.Seconds()+0.999))
 	}
 	return 1
+}
+
+// waits says whether err says how long to wait (a 503 of a booking attempt
+// while SQL refuses writes, booking/writehealth.go).
+func waits(err error) bool {
+	var l *booking.LimitError
+	return errors.As(err, &l)
 }
 
 type errorBody struct {

@@ -155,6 +155,9 @@ func (a *Admission) Reserve(_ context.Context, r booking.Reservation) (int, bool
 	}
 	free := h.free[r.SessionID][r.Channel]
 	if len(free) == 0 {
+		if len(h.pending) > 0 {
+			return 0, false, fmt.Errorf("%w: %w", booking.ErrSoldOut, booking.ErrCommitsPending)
+		}
 		return 0, false, booking.ErrSoldOut
 	}
 	slot := free[0]
