@@ -176,7 +176,7 @@ func (db *DB) checkWritable(ctx context.Context) error {
 	}
 	db.writable.at, db.writable.err = time.Now(), nil
 	if v == "on" {
-		db.guard.readOnly(c.Conn())
+		db.guard.checkedReadOnly(c.Conn())
 		db.writable.err = fmt.Errorf("%w: %w: transaction_read_only is on", booking.ErrUnavailable, booking.ErrReadOnly)
 	}
 	return db.writable.err
@@ -203,7 +203,7 @@ type readOnlyGuard struct {
 	// pool is set once the pool exists (its connections' tracer and
 	// AfterRelease are this guard, set before).
 	pool      atomic.Pointer[pgxpool.Pool]
-	lastReset atomic.Int64 // unix nanoseconds
+	lastReset atomic.Int64 // unix nanoseconds, of a reset after a statement's 25006
 }
 
 // The guard sees the outcome of every kind of statement pgx sends.
@@ -237,6 +237,20 @@ func (g *readOnlyGuard) readOnly(c *pgx.Conn) {
 	if now-last < int64(time.Second) || !g.lastReset.CompareAndSwap(last, now) {
 		return
 	}
+	if p := g.pool.Load(); p != nil {
+		p.Reset()
+	}
+}
+
+// checkedReadOnly is readOnly for checkWritable's answer: the pool is reset
+// on each (at most one per writableFor, its cache), without using up the
+// statements' once-a-second reset. The check runs every second on every
+// instance (booking's "sql writes" job) and readyz's too: had its resets
+// counted, one made just before the database took writes again would stop
+// the first failed booking's reset, and the connections opened meanwhile,
+// still read-only, would fail bookings for up to a second more.
+func (g *readOnlyGuard) checkedReadOnly(c *pgx.Conn) {
+	c.PgConn().CustomData()[readOnlyMark] = true
 	if p := g.pool.Load(); p != nil {
 		p.Reset()
 	}
