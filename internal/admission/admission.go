@@ -219,15 +219,15 @@ func reserveReply(res []string) (int, bool, error) {
 		return n, res[0] == "replay", nil
 	case "sold_out":
 		if len(res) > 1 && res[1] == "pending" {
-			return 0, false, soldOutPending
+			return 0, false, errSoldOutPending
 		}
 	}
 	return 0, false, replyError("reserve", res)
 }
 
-// soldOutPending is reserve.lua's sold_out while holds of the hospital are
+// errSoldOutPending is reserve.lua's sold_out while holds of the hospital are
 // pending: a sold_out still (errors.Is), made once.
-var soldOutPending error = fmt.Errorf("%w: %w", booking.ErrSoldOut, booking.ErrCommitsPending)
+var errSoldOutPending error = fmt.Errorf("%w: %w", booking.ErrSoldOut, booking.ErrCommitsPending)
 
 // replyError translates an admission script's refusal.
 func replyError(op string, res []string) error {
