@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,10 @@ func TestRedisLossEndToEnd(t *testing.T) {
 		r := book(ps[1], fmt.Sprintf("during-%d", i))
 		if r.status != 503 || r.code != "unavailable" || !strings.Contains(string(r.body), "nothing was booked") {
 			t.Errorf("attempt %d while the state is missing = %d %s, want 503 unavailable, nothing booked", i, r.status, r.body)
+		}
+		// The reload takes seconds: the answer says when to try again.
+		if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 {
+			t.Errorf("attempt %d while the state is missing: Retry-After %q, want whole seconds, at least 1", i, r.header.Get("Retry-After"))
 		}
 	}
 	if r := svc.do("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "claim is held") {

@@ -251,8 +251,9 @@ var (
 var ErrBookedElsewhere = newErr(KindConflict, "person_booked_elsewhere", "this person already has a booking, a lottery entry or a waitlist place that rules this attempt out; if this account did not make it, the person can see and cancel it from their own account once the registration desk has verified them")
 
 // LimitError is a refusal to go on for a while: too many failed logins for a
-// phone, too many logins being checked at once, or a booking attempt while
-// SQL refuses writes (a 503). Wait is how long to wait (the HTTP answer's
+// phone, too many logins being checked at once, a booking attempt while
+// SQL refuses writes, or a hospital's booking state being rebuilt (a 503).
+// Wait is how long to wait (the HTTP answer's
 // Retry-After).
 type LimitError struct {
 	Wait time.Duration
@@ -262,14 +263,44 @@ type LimitError struct {
 func (e *LimitError) Error() string { return e.Err.Error() }
 func (e *LimitError) Unwrap() error { return e.Err }
 
-// The 503 answers of a write say what is known of its outcome: a client
-// that is told "nothing was booked" may book elsewhere; one that is told
-// the outcome is unknown must ask again with the same Idempotency-Key.
+// The 503 answers of a write say by their code what is known of its
+// outcome (API.md: a 503 means nothing was booked): `unavailable`, nothing
+// was done, the client may book elsewhere or retry later; `outcome_unknown`,
+// it may or may not have been done (a commit whose answer was lost and
+// could not be read back), and the client reads its bookings or asks again
+// with the same Idempotency-Key, which never does it twice.
 var (
 	errNothingBooked  = Errorf(ErrUnavailable, "a dependency is unavailable; nothing was booked, retry later")
-	errOutcomeUnknown = Errorf(ErrUnavailable, "the outcome is unknown; retry with the same Idempotency-Key")
-	errStateRebuild   = Errorf(ErrUnavailable, "this hospital's booking state is being rebuilt after a fault; nothing was booked, retry in a few seconds")
+	errOutcomeUnknown = newErr(KindUnavailable, "outcome_unknown", "the outcome is unknown; retry with the same Idempotency-Key (it is never done twice), or read your bookings to see whether it was done")
+	// errStateRebuild carries its wait (Retry-After): the reload from
+	// SQL takes seconds, and the heal job retries it every second.
+	errStateRebuild = &LimitError{Wait: stateRebuildWait,
+		Err: Errorf(ErrUnavailable, "this hospital's booking state is being rebuilt after a fault; nothing was booked, retry in a few seconds")}
 )
+
+// stateRebuildWait is the Retry-After of a 503 while a hospital's booking
+// state is being reloaded.
+const stateRebuildWait = 3 * time.Second
+
+// outcomeUnknownWait is the Retry-After of a 503 outcome_unknown: a repeat
+// with the same key reads what was done, or answers request_in_progress
+// until the service has settled it.
+const outcomeUnknownWait = time.Second
+
+// RetryAfter is how long a client should wait before it repeats a request
+// that got err, when the service knows that a repeat is sensible: the wait
+// of a LimitError (a limit, a state rebuild) or an unknown outcome's. ok is
+// false when it does not know (a dependency down for as long as it is).
+func RetryAfter(err error) (wait time.Duration, ok bool) {
+	var l *LimitError
+	if errors.As(err, &l) {
+		return l.Wait, true
+	}
+	if e, ok := Public(err); ok && e.Code == errOutcomeUnknown.Code {
+		return outcomeUnknownWait, true
+	}
+	return 0, false
+}
 
 // Public is the error a client may see for err: the domain's *Error inside
 // it, or, for a write whose commit may or may not have happened, a 503 that

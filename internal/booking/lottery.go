@@ -326,10 +326,11 @@ func (s *Service) entryFailed(ctx context.Context, e Entry, err error) error {
 			return nil
 		case errors.Is(gerr, ErrEntryNotFound):
 			release()
+			return fmt.Errorf("%w: %w", errNothingBooked, err)
 		default:
 			s.log.Warn("entry commit outcome unknown; left to the sweeper", "entry_id", e.ID, "err", err)
+			return fmt.Errorf("%w: %w", errOutcomeUnknown, err)
 		}
-		return ErrUnavailable
 	}
 	release()
 	if _, ok := AsError(err); ok {

@@ -675,7 +675,14 @@ func TestLotteryEntrySurvivesRedisLoss(t *testing.T) {
 // failingEntries fails entry commits the chosen way.
 type failingEntries struct {
 	booking.Store
-	mode atomic.Value // "", "refuse" (the server answered), "lost" (committed, answer lost)
+	mode atomic.Value // "", "refuse" (the server answered), "lost" (committed, answer lost), "unknown" (not committed, answer lost, no read back)
+}
+
+func (f *failingEntries) Entry(ctx context.Context, id string) (booking.Entry, error) {
+	if f.mode.Load() == "unknown" {
+		return booking.Entry{}, fmt.Errorf("%w: read back: connection refused", booking.ErrUnavailable)
+	}
+	return f.Store.Entry(ctx, id)
 }
 
 func (f *failingEntries) InsertEntries(ctx context.Context, es []booking.Entry, evs []booking.Event) ([]error, error) {
@@ -686,6 +693,8 @@ func (f *failingEntries) InsertEntries(ctx context.Context, es []booking.Entry, 
 		if _, err := f.Store.InsertEntries(ctx, es, evs); err != nil {
 			return nil, err
 		}
+		return nil, fmt.Errorf("%w: answer lost", booking.ErrOutcomeUnknown)
+	case "unknown":
 		return nil, fmt.Errorf("%w: answer lost", booking.ErrOutcomeUnknown)
 	}
 	return f.Store.InsertEntries(ctx, es, evs)
@@ -714,6 +723,35 @@ func TestLotteryEntryCommitFailure(t *testing.T) {
 	h.checkClean()
 	h.drawAll(h.svc, s)
 	h.checkDraw(s, 2, 2)
+}
+
+// TestLotteryEntryOutcomeUnknown: an entry whose commit's answer was lost
+// and cannot be read back is answered outcome_unknown (503), not
+// unavailable, whose 503 says nothing was entered (API.md); an entry SQL
+// refused is unavailable.
+func TestLotteryEntryOutcomeUnknown(t *testing.T) {
+	fe := &failingEntries{}
+	fe.mode.Store("")
+	h := newHarness(t, harnessConfig{holdFor: 50 * time.Millisecond, wrap: func(s *cockroach.Store) booking.Store { fe.Store = s; return fe }})
+	s := h.lotterySession(lotteryOpts{online: 2})
+	u, v := h.user(1), h.user(1)
+
+	fe.mode.Store("refuse")
+	_, err := h.enter(u, 0, s, "")
+	wantCode(t, "entry while SQL refuses", err, "unavailable")
+
+	fe.mode.Store("unknown")
+	_, err = h.enter(v, 0, s, "")
+	fe.mode.Store("")
+	wantCode(t, "entry whose commit answer was lost, unreadable", err, "outcome_unknown")
+	// Not committed: the sweeper gives the admission back after HoldFor.
+	eventually(t, 10*time.Second, "the sweeper releases the entry", func() bool {
+		n, err := h.svc.Sweep(h.ctx)
+		testenv.Must(t, err, "sweep")
+		return n >= 1
+	})
+	h.checkClean()
+	h.mustEnter(v, 0, s)
 }
 
 func TestLotteryStaffEntries(t *testing.T) {

@@ -512,6 +512,14 @@ func wantErr(t *testing.T, what string, err error, want *booking.Error) {
 	}
 }
 
+// wantCode checks the code a client would be told for err.
+func wantCode(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if e, ok := booking.Public(err); !ok || e.Code != want {
+		t.Errorf("%s: a client is told %v, want code %s", what, e, want)
+	}
+}
+
 // wantMessage checks the text a client would be shown for err.
 func wantMessage(t *testing.T, what string, err error, want string) {
 	t.Helper()
@@ -934,7 +942,7 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		fs.set(unknown, nil)
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
-		wantErr(t, "Book", err, booking.ErrUnavailable)
+		wantCode(t, "Book", err, "unavailable")
 		wantMessage(t, "Book", err, "nothing was booked")
 		_, err = h.store.Booking(h.ctx, fs.last().ID)
 		wantErr(t, "the booking in SQL", err, booking.ErrBookingNotFound)
@@ -976,8 +984,13 @@ func TestCommitFailureGivesHoldBack(t *testing.T) {
 		fs.set(unknown, errors.New("read back: connection refused"))
 		_, err := h.book(u, 0, s, "")
 		fs.set(nil, nil)
-		wantErr(t, "Book", err, booking.ErrUnavailable)
+		// Its own code, not unavailable's "nothing was booked" (API.md):
+		// a client tells the two apart without reading the message.
+		wantCode(t, "Book", err, "outcome_unknown")
 		wantMessage(t, "Book", err, "the outcome is unknown; retry with the same Idempotency-Key")
+		if wait, ok := booking.RetryAfter(err); !ok || wait <= 0 {
+			t.Errorf("RetryAfter = %v, %v; want a wait: a repeat with the same key is the advice", wait, ok)
+		}
 		id := fs.last().ID
 		// Cannot tell: the hold stays pending for the sweeper.
 		if !slices.Contains(h.pending(), id) {

@@ -42,8 +42,16 @@ func (s *Server) writeError(rc *fasthttp.RequestCtx, route string, err error) st
 	if logIt {
 		s.log.Error("request failed", "route", route, "method", string(rc.Method()), "code", e.Code, "err", err)
 	}
-	if e.Kind == booking.KindRateLimited || e.Kind == booking.KindUnavailable && waits(err) {
+	switch e.Kind {
+	case booking.KindRateLimited:
 		rc.Response.Header.Set("Retry-After", strconv.Itoa(retryAfter(err)))
+	case booking.KindUnavailable:
+		// Only where the service knows a repeat is sensible (a state
+		// being rebuilt, an unknown outcome): a dependency that is down
+		// gives no time to promise.
+		if wait, ok := booking.RetryAfter(err); ok {
+			rc.Response.Header.Set("Retry-After", strconv.Itoa(max(1, int(wait.Seconds()+0.999))))
+		}
 	}
 	WriteErrorBody(rc, e)
 	return e.Code
@@ -128,13 +136,6 @@ func retryAfter(err error) int {
 		return max(1, int(l.Wait.Seconds()+0.999))
 	}
 	return 1
-}
-
-// waits says whether err says how long to wait (a 503 of a booking attempt
-// while SQL refuses writes, booking/writehealth.go).
-func waits(err error) bool {
-	var l *booking.LimitError
-	return errors.As(err, &l)
 }
 
 type errorBody struct {

@@ -282,7 +282,7 @@ func TestPublicErrorSaysWhatIsKnown(t *testing.T) {
 		message string
 	}{
 		{"outcome unknown", fmt.Errorf("cancel booking: %w: %w", booking.ErrOutcomeUnknown, io.ErrUnexpectedEOF),
-			"unavailable", "the outcome is unknown; retry with the same Idempotency-Key"},
+			"outcome_unknown", "the outcome is unknown; retry with the same Idempotency-Key"},
 		{"a bug", errors.New("syntax error at or near"), "internal", "the outcome is unknown"},
 		{"a domain error", booking.ErrSoldOut, "sold_out", booking.ErrSoldOut.Message},
 	}
