@@ -257,6 +257,7 @@ var zhMessages = map[string]string{
 	"invalid_text":            "文字中含有控制字符或无效编码。",
 	"flag_not_found":          "找不到该线索。",
 	"flag_decided":            "该线索已有结论，不能再改。",
+	"no_maker":                "此举报未涉及其他患者账户办理的预约，无可标记的账户。",
 	"rate_limited":            "请求过于频繁，请稍后再试。",
 	"unavailable":             "系统暂时不可用，请稍后再试；如是预约，本次未预约成功。",
 	"outcome_unknown":         "系统暂时无法确认本次操作是否已办理成功。请先查看记录（患者请看“我的预约”）再决定；如未办理，返回原页面重新提交同一表单即可，不会重复办理。",
