@@ -274,3 +274,29 @@ func TestCasesWaitingAreBounded(t *testing.T) {
 		t.Errorf("a repeat with the key = %s / %s, want the same case", a.body, b.body)
 	}
 }
+
+// TestCasesInAPIShapeOnOneHospital: on a platform of one hospital, a report
+// or complaint in API.md's shape — no booking_id, no hospital_id (a caller
+// reports a tout's number; a complaint about the booking system) — concerns
+// that hospital and is filed (review19a M4: it was 400 invalid_field). On a
+// platform of several, naming neither is still 400
+// (TestCasesFollowTheirHospital): nothing says which hospital must answer.
+func TestCasesInAPIShapeOnOneHospital(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	p := svc.newPatient(451)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/v1/complaints", map[string]any{"text": "挂号系统很难用", "category": "service"}},
+		{"/v1/reports", map[string]any{"text": "有人在微信群里加价卖号", "offered_by_phone": "13911112222"}},
+	} {
+		var got caseReply
+		r := svc.do("POST", c.path, p.token, c.body)
+		r.decode(t, &got)
+		if r.status != 201 || got.HospitalID != sch.Hospitals[0].ID {
+			t.Errorf("POST %s %v = %d %s, want 201 at the one hospital %s", c.path, c.body, r.status, r.body, sch.Hospitals[0].ID)
+		}
+	}
+}

@@ -244,6 +244,12 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 			return Case{}, ErrHospitalNotFound
 		}
 		c.HospitalID = req.HospitalID
+	case len(cat.Hospitals()) == 1:
+		// API.md's shape names neither (a tout's number, the booking
+		// system itself): on a platform of one hospital it is that
+		// hospital's to answer. With several, nothing says which must
+		// answer within the notice's deadline, so the filer names it.
+		c.HospitalID = cat.Hospitals()[0].ID
 	default:
 		return Case{}, Errorf(ErrInvalidField, "name the booking (booking_id) or the hospital (hospital_id) it concerns")
 	}
