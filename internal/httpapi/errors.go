@@ -116,6 +116,8 @@ func ReadError(err error) (*booking.Error, int) {
 // WriteReadError answers a request fasthttp could not read (ReadError).
 func WriteReadError(rc *fasthttp.RequestCtx, err error) {
 	e, status := ReadError(err)
+	// Not through the handler, which sets it on every other answer.
+	rc.Response.Header.Set("Cache-Control", "no-store")
 	WriteErrorBody(rc, e)
 	rc.SetStatusCode(status)
 }

@@ -143,6 +143,10 @@ func TestMalformedRequestsLeakNothingToLogs(t *testing.T) {
 			if want := fmt.Sprintf("HTTP/1.1 %d ", tt.status); !strings.HasPrefix(resp, want) || !strings.Contains(resp, `"code":"`+tt.code+`"`) {
 				t.Errorf("answer = %q, want %d %s", resp, tt.status, tt.code)
 			}
+			// As every answer (review19a L5): the read-error path set none.
+			if !strings.Contains(resp, "\r\nCache-Control: no-store\r\n") {
+				t.Errorf("answer = %q, want Cache-Control: no-store", resp)
+			}
 		})
 	}
 	if n := strings.Count(logs.String(), "error when serving connection"); n < logged {
