@@ -300,3 +300,43 @@ func TestCasesInAPIShapeOnOneHospital(t *testing.T) {
 		}
 	}
 }
+
+// TestCaseKeyReusedForOtherText: a complaint or report repeated with the
+// same Idempotency-Key answers the first case only when it is the same
+// filing; with another text (or category, booking, hospital) it is 409
+// idempotency_key_reused, as a booking's or a desk cancellation's key is
+// (review19a L7: the second complaint was answered 201 with the first and
+// silently dropped).
+func TestCaseKeyReusedForOtherText(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	p := svc.newPatient(461)
+	h := sch.Hospitals[0].ID
+	for _, path := range []string{"/v1/complaints", "/v1/reports"} {
+		body := func(text string) map[string]any {
+			b := map[string]any{"text": text, "hospital_id": h}
+			if path == "/v1/complaints" {
+				b["category"] = "service"
+			}
+			return b
+		}
+		key := "c-1" + path
+		var first, again caseReply
+		r := svc.do("POST", path, p.token, body("候诊时间太长"), "Idempotency-Key", key)
+		r.decode(t, &first)
+		if r.status != 201 {
+			t.Fatalf("POST %s = %d %s, want 201", path, r.status, r.body)
+		}
+		r = svc.do("POST", path, p.token, body("候诊时间太长"), "Idempotency-Key", key)
+		r.decode(t, &again)
+		if r.status != 201 || again.ID != first.ID {
+			t.Errorf("POST %s repeated = %d %s, want 201 with the first case %s", path, r.status, r.body, first.ID)
+		}
+		if r = svc.do("POST", path, p.token, body("候诊时间太长了，等了三个小时"), "Idempotency-Key", key); r.status != 409 || r.code != "idempotency_key_reused" {
+			t.Errorf("POST %s with the key and another text = %d %s, want 409 idempotency_key_reused", path, r.status, r.body)
+		}
+	}
+	if n := svc.count("SELECT count(*) FROM patient_cases"); n != 2 {
+		t.Errorf("%d cases stored, want 2 (one complaint, one report)", n)
+	}
+}

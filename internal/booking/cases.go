@@ -164,6 +164,11 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 	if req.IdempotencyKey != "" {
 		id = s.idempotentID(actor.AccountID, "case\x00"+req.Kind+"\x00"+req.IdempotencyKey)
 		if prev, err := s.store.Case(ctx, id); err == nil && prev.AccountID == actor.AccountID {
+			if !sameFiling(prev, req) {
+				// Another filing under the key: refused, not answered
+				// with the first while the second is dropped (review19a L7).
+				return Case{}, ErrIdempotencyReuse
+			}
 			return prev, nil // the first answer
 		}
 	}
@@ -346,6 +351,15 @@ func (s *Service) reportFiled(ctx context.Context, o Origin) {
 	if err := s.cfg.ReportIPGuard.Failed(context.WithoutCancel(ctx), "ip:"+o.IP); err != nil {
 		s.log.Warn("count a report for its address", "err", err)
 	}
+}
+
+// sameFiling reports whether req files what c is, as far as c keeps it:
+// its text (kept masked), category, departments, and the booking or
+// hospital it names when req names one.
+func sameFiling(c Case, req CaseRequest) bool {
+	text, _ := maskNumbers(strings.TrimSpace(req.Text))
+	return text == c.Text && req.Category == c.Category && req.SeveralDepartments == c.SeveralDepartments &&
+		req.BookingID == c.BookingID && (req.HospitalID == "" || req.HospitalID == c.HospitalID)
 }
 
 // sameTarget reports whether two reports point at one target: the same
