@@ -114,6 +114,31 @@ type Policy struct {
 	// ExtraSlotsMax bounds the extra slots (加号) the desk adds to one
 	// session, all its requests together; 0: DefaultExtraSlotsMax.
 	ExtraSlotsMax int
+	// ReleaseNoticeHours is the least notice, in hours from the moment of
+	// the change, of a published pool's release time moved earlier (or of
+	// a pool added to a published session): patients set alarms for the
+	// announced time, and a release moved to "in a minute" hands the pool
+	// to whoever polls (review19b H2); 0: DefaultReleaseNoticeHours.
+	ReleaseNoticeHours int
+}
+
+// DefaultReleaseNoticeHours is the notice of a release moved earlier
+// unless the hospital's policy says otherwise: a day, so the change can be
+// announced (the public listing shows the new time at once) before it
+// takes effect, and nobody who learns of it privately is ahead by more
+// than a refresh of the listing a day early.
+const DefaultReleaseNoticeHours = 24
+
+// MaxReleaseNoticeHours bounds a policy's notice: 30 days.
+const MaxReleaseNoticeHours = 30 * 24
+
+// ReleaseNotice is the least notice of a release moved earlier under p.
+func (p Policy) ReleaseNotice() time.Duration {
+	h := p.ReleaseNoticeHours
+	if h <= 0 {
+		h = DefaultReleaseNoticeHours
+	}
+	return time.Duration(h) * time.Hour
 }
 
 // DefaultExtraSlotsMax is how many extra slots one session takes unless its

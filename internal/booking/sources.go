@@ -283,6 +283,9 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req
 		return nil, err
 	}
 	now := s.cfg.Now()
+	if err := s.releaseNotice(old, &sess, now); err != nil {
+		return nil, err
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
 		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
 	err = s.changeClosed(ctx, old, func() error { return s.store.UpdateSession(ctx, sess, audit) })
@@ -294,6 +297,44 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req
 		return nil, ErrSessionNotFound
 	}
 	return got, nil
+}
+
+// releaseNotice refuses an edit of a published session that opens a pool
+// earlier than announced (its release, or its lottery window, moved
+// earlier; or a pool that had no slots given some) sooner than the
+// hospital's notice from now: patients plan for the announced time, and a
+// release moved to "in a minute" hands the pool to whoever polls the
+// listing, or to whom an insider tells (review19b H2; docs/security.md,
+// "Release times"). A release moved later harms nobody watching; a quota
+// changed at the announced time neither.
+func (s *Service) releaseNotice(old, next *Session, now time.Time) error {
+	h, ok := s.catalog.Load().Hospital(old.HospitalID)
+	if !ok {
+		return ErrHospitalNotFound
+	}
+	notice := policyAt(h, now).ReleaseNotice()
+	loc := h.Location()
+	for _, q := range next.Channels {
+		if q.Quota == 0 {
+			continue
+		}
+		was, ok := old.Channel(q.Channel)
+		announced := ok && was.Quota > 0
+		if announced && !q.OpensFor().Before(was.OpensFor()) {
+			continue
+		}
+		if earliest := now.Add(notice); q.OpensFor().Before(earliest) {
+			what := "had no slots"
+			if announced {
+				what = "was announced for " + was.OpensFor().In(loc).Format("2006-01-02 15:04")
+			}
+			e := Errorf(ErrReleaseNotice, "the %s pool %s and would open at %s: a published release moves earlier only with %d hours' notice, to %s at the earliest; keep it or move it later",
+				q.Channel, what, q.OpensFor().In(loc).Format("2006-01-02 15:04"), int(notice.Hours()), earliest.In(loc).Format("2006-01-02 15:04"))
+			e.Field = string(q.Channel)
+			return e
+		}
+	}
+	return nil
 }
 
 // DeleteSession withdraws a session before any of its pools opens, as
@@ -645,6 +686,12 @@ type WeekTemplate struct {
 	Mode         ReleaseMode
 	Pools        []TemplatePool
 	Reason       string
+	// OpenPastReleases is a publication's, not the template's: a pool whose
+	// computed release time has passed opens the moment the week is
+	// published. Without it PublishWeek refuses such a week
+	// (release_passed): a template applied to a near week must not open a
+	// pool nobody was told of (review19b H2).
+	OpenPastReleases bool
 }
 
 // TemplateDay is one clinic of the week: ISO weekday (1 Monday … 7
@@ -798,6 +845,11 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 			fresh = append(fresh, ss)
 		}
 	}
+	if !t.OpenPastReleases {
+		if err := pastReleases(cat, fresh, s.cfg.Now()); err != nil {
+			return nil, err
+		}
+	}
 	if len(fresh) > 0 {
 		now := s.cfg.Now()
 		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
@@ -819,6 +871,30 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 		out = append(out, got)
 	}
 	return out, nil
+}
+
+// pastReleases refuses a week of which a pool's computed release time has
+// passed (release_passed), naming the first and how many.
+func pastReleases(cat *Catalog, sessions []Session, now time.Time) error {
+	first, n := "", 0
+	for _, ss := range sessions {
+		loc := chinaStandardTime
+		if h, ok := cat.Hospital(ss.HospitalID); ok {
+			loc = h.Location()
+		}
+		for _, q := range ss.Channels {
+			if q.Quota > 0 && q.Released(now) {
+				if n++; first == "" {
+					first = fmt.Sprintf("%s %s, the %s pool at %s", ss.VisitDate, ss.Period, q.Channel, q.OpensFor().In(loc).Format("2006-01-02 15:04"))
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return Errorf(ErrReleasePassed, "%d release times of this week have passed (first: %s): published, those pools open at once; send open_past_releases to publish them open, or change the template's days before",
+		n, first)
 }
 
 // policyAt is the quota policy in effect at now.
@@ -883,6 +959,9 @@ func (p Policy) checkRest() error {
 	if p.ExtraSlotsMax < 0 || p.ExtraSlotsMax > MaxSessionSlots {
 		return FieldErrorf(ErrInvalidField, "extra_slots_max", "extra_slots_max must be 0 (the default, %d) to %d", DefaultExtraSlotsMax, MaxSessionSlots)
 	}
+	if p.ReleaseNoticeHours < 0 || p.ReleaseNoticeHours > MaxReleaseNoticeHours {
+		return FieldErrorf(ErrInvalidField, "release_notice_hours", "release_notice_hours must be 0 (the default, %d) to %d", DefaultReleaseNoticeHours, MaxReleaseNoticeHours)
+	}
 	r := p.NoShows
 	if len(r.Steps) == 0 {
 		if r.Window != 0 {
@@ -918,7 +997,8 @@ func (p Policy) summary() string {
 	} else {
 		b.WriteString("no booking window")
 	}
-	fmt.Fprintf(&b, ", %d%% kept for on-site, at most %d extra slots a session", p.OnsiteShare, p.ExtraSlotsLimit())
+	fmt.Fprintf(&b, ", %d%% kept for on-site, at most %d extra slots a session, releases moved earlier with %d hours' notice",
+		p.OnsiteShare, p.ExtraSlotsLimit(), int(p.ReleaseNotice().Hours()))
 	if len(p.NoShows.Steps) == 0 {
 		b.WriteString(", the service's no-show rules")
 	} else {

@@ -194,28 +194,41 @@ func TestAdminEditsBeforeRelease(t *testing.T) {
 	doc := h.doctor("Neurology")
 	u := h.user(1)
 
-	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 2, 2, time.Now().Add(time.Hour)))
+	release := time.Now().Add(time.Hour).Truncate(time.Second)
+	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 2, 2, release))
 	testenv.Must(t, err, "create session")
 	_, err = h.book(u, 0, sess, "")
 	wantErr(t, "booking before the release", err, booking.ErrNotReleased)
 
-	// The edit moves the release to now and gives the online pool 5 slots.
-	edit := h.morning(doc, 5, 1, time.Now().Add(-time.Second))
+	// The announced release is not moved to now (review19b H2: less than
+	// the notice).
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, h.morning(doc, 5, 1, time.Now().Add(-time.Second)))
+	wantErr(t, "release moved to now", err, booking.ErrReleaseNotice)
+
+	// The edit gives the online pool 5 slots, released as announced.
+	edit := h.morning(doc, 5, 1, release)
 	edit.Reason = "the doctor sees more patients"
 	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
 	testenv.Must(t, err, "edit session")
 	if q, _ := got.Channel(booking.ChannelOnline); q.Quota != 5 || len(got.Slots) != 6 {
 		t.Fatalf("edited session: online quota %d, %d slots; want 5 and 6", q.Quota, len(got.Slots))
 	}
-	b := h.mustBook(u, 0, got, "") // released by the edit: bookable at once
-	h.wantRemaining(got, booking.ChannelOnline, 4)
-	if b.SlotNo < 1 || b.SlotNo > 5 {
-		t.Errorf("booked slot %d, want one of the online slots 1-5", b.SlotNo)
-	}
+	h.wantRemaining(got, booking.ChannelOnline, 5) // in Redis at once
 
-	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, h.morning(doc, 6, 0, time.Now().Add(time.Hour)))
+	// A session released (and booked) is no longer edited or deleted.
+	open := h.morning(doc, 2, 0, time.Now().Add(-time.Minute))
+	open.Quotas, open.SlotCount = open.Quotas[:1], 2
+	open.Period, open.StartsAt, open.EndsAt = "evening", h.day.Add(18*time.Hour), h.day.Add(21*time.Hour)
+	opened, err := h.svc.CreateSession(h.ctx, admin, open)
+	testenv.Must(t, err, "create an evening released at once")
+	b := h.mustBook(u, 0, opened, "")
+	if b.SlotNo < 1 || b.SlotNo > 2 {
+		t.Errorf("booked slot %d, want one of the online slots 1-2", b.SlotNo)
+	}
+	open.Quotas[0].Quota, open.SlotCount = 3, 3
+	_, err = h.svc.UpdateSession(h.ctx, admin, opened.ID, open)
 	wantErr(t, "edit after the release", err, booking.ErrSessionReleased)
-	wantErr(t, "delete after the release", h.svc.DeleteSession(h.ctx, admin, sess.ID, "no"), booking.ErrSessionReleased)
+	wantErr(t, "delete after the release", h.svc.DeleteSession(h.ctx, admin, opened.ID, "no"), booking.ErrSessionReleased)
 
 	// A session not yet released is deleted: gone from SQL, the catalog
 	// and booking.
@@ -441,7 +454,8 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	}
 	watch(false)
 
-	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 3, 0, time.Now().Add(time.Hour)))
+	release := time.Now().Add(time.Hour).Truncate(time.Second)
+	sess, err := h.svc.CreateSession(h.ctx, admin, h.morning(doc, 3, 0, release))
 	testenv.Must(t, err, "create session")
 	if _, ok := other.Catalog().Session(sess.ID); ok {
 		t.Fatalf("the other instance knew the session before its watch")
@@ -452,13 +466,21 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	}
 	watch(false)
 
-	edit := h.morning(doc, 5, 0, time.Now().Add(-time.Second))
+	edit := h.morning(doc, 5, 0, release)
 	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
 	testenv.Must(t, err, "edit session")
 	watch(true)
 	if got, _ := other.Catalog().Session(sess.ID); len(got.Slots) != 5 {
 		t.Errorf("the other instance sees %d slots after the edit, want 5", len(got.Slots))
 	}
+	// An afternoon released at once (an announced release is not moved to
+	// now, review19b H2), booked through the other instance, then stopped.
+	open := h.morning(doc, 3, 0, time.Now().Add(-time.Minute))
+	open.Quotas = open.Quotas[:1]
+	open.Period, open.StartsAt, open.EndsAt = "afternoon", h.day.Add(14*time.Hour), h.day.Add(18*time.Hour)
+	sess, err = h.svc.CreateSession(h.ctx, admin, open)
+	testenv.Must(t, err, "create an afternoon released at once")
+	watch(true)
 	u := h.user(1)
 	b, err := other.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[0].ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "book through the other instance")

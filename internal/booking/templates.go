@@ -143,8 +143,9 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor Actor, id, reason st
 }
 
 // ApplyTemplate publishes a stored template's week from monday, as
-// PublishWeek publishes a template sent with the request.
-func (s *Service) ApplyTemplate(ctx context.Context, actor Actor, id, monday, idemKey string) ([]*Session, error) {
+// PublishWeek publishes a template sent with the request; openPast is its
+// WeekTemplate.OpenPastReleases.
+func (s *Service) ApplyTemplate(ctx context.Context, actor Actor, id, monday, idemKey string, openPast bool) ([]*Session, error) {
 	t, err := s.template(ctx, actor, id)
 	if err != nil {
 		return nil, err
@@ -153,6 +154,7 @@ func (s *Service) ApplyTemplate(ctx context.Context, actor Actor, id, monday, id
 		idemKey = "template\x00" + t.ID + "\x00" + idemKey
 	}
 	t.Reason = "template " + t.Name
+	t.OpenPastReleases = openPast
 	return s.PublishWeek(ctx, actor, monday, t.WeekTemplate, idemKey)
 }
 

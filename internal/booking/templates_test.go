@@ -78,29 +78,31 @@ func TestStoredTemplate(t *testing.T) {
 	}
 
 	week := monday.Format(time.DateOnly)
-	got, err := h.svc.ApplyTemplate(h.ctx, admin, saved.ID, week, "")
+	_, err = h.svc.ApplyTemplate(h.ctx, admin, saved.ID, week, "", false)
+	wantErr(t, "a week whose releases have passed, not said to open", err, booking.ErrReleasePassed)
+	got, err := h.svc.ApplyTemplate(h.ctx, admin, saved.ID, week, "", true)
 	testenv.Must(t, err, "apply the template")
 	if len(got) != 2 || len(got[0].Slots) != 5 || got[0].VisitDate != week || got[1].VisitDate != monday.AddDate(0, 0, 2).Format(time.DateOnly) {
 		t.Fatalf("applied week = %d sessions, first %+v", len(got), got[0])
 	}
 	h.mustBook(h.user(1), 0, got[0], "") // released, bookable at once
-	_, err = h.svc.ApplyTemplate(h.ctx, admin, saved.ID, week, "")
+	_, err = h.svc.ApplyTemplate(h.ctx, admin, saved.ID, week, "", false)
 	wantErr(t, "the same week again", err, booking.ErrSessionOverlap)
 
 	// Another instance applies it to the next week straight away: the
 	// template is read from SQL, not from a catalog.
 	other := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
 	next := monday.AddDate(0, 0, 7).Format(time.DateOnly)
-	first, err := other.ApplyTemplate(h.ctx, admin, saved.ID, next, "next-week")
+	first, err := other.ApplyTemplate(h.ctx, admin, saved.ID, next, "next-week", true)
 	testenv.Must(t, err, "apply on another instance")
-	again, err := other.ApplyTemplate(h.ctx, admin, saved.ID, next, "next-week")
+	again, err := other.ApplyTemplate(h.ctx, admin, saved.ID, next, "next-week", true)
 	testenv.Must(t, err, "repeat with the key")
 	if len(again) != 2 || again[0].ID != first[0].ID {
 		t.Errorf("a repeat with the same key published another week")
 	}
 
 	testenv.Must(t, h.svc.DeleteTemplate(h.ctx, admin, saved.ID, "rota ended"), "delete template")
-	_, err = h.svc.ApplyTemplate(h.ctx, admin, saved.ID, monday.AddDate(0, 0, 14).Format(time.DateOnly), "")
+	_, err = h.svc.ApplyTemplate(h.ctx, admin, saved.ID, monday.AddDate(0, 0, 14).Format(time.DateOnly), "", false)
 	wantErr(t, "applying a deleted template", err, booking.ErrTemplateNotFound)
 	if n := h.count(`SELECT count(*) FROM clinic_sessions WHERE doctor_id = $1`, doc.ID); n != 4 {
 		t.Errorf("the doctor has %d sessions after the template went, want 4", n)

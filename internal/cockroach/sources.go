@@ -495,7 +495,7 @@ func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking
 		p := c.Policy
 		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, p.PerDay,
 			p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt, p.BookAheadDays, p.OnsiteShare,
-			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps), p.ExtraSlotsMax); err != nil {
+			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps), p.ExtraSlotsMax, p.ReleaseNoticeHours); err != nil {
 			return err
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {

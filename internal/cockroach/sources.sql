@@ -167,8 +167,8 @@ SELECT version FROM catalog_version WHERE id = 1;
 -- name: insert_policy
 INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_week, per_month, cancel_deadline,
                                reason, set_by, set_at, book_ahead_days, onsite_share, no_show_window_days,
-                               no_show_steps, extra_slots_max)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
+                               no_show_steps, extra_slots_max, release_notice_hours)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
 
 -- name: insert_account_policy
 INSERT INTO account_policies (id, effective_from, max_patients, max_accounts_on_phone, reason, set_by, set_at)
@@ -182,7 +182,7 @@ SELECT id::TEXT, effective_from, max_patients, max_accounts_on_phone, reason, CO
 -- name: policies
 SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
        COALESCE(set_by::TEXT, ''), set_at, book_ahead_days, onsite_share, no_show_window_days, no_show_steps,
-       extra_slots_max
+       extra_slots_max, release_notice_hours
   FROM hospital_policies
  ORDER BY hospital_id, effective_from, set_at;
 

@@ -302,7 +302,8 @@ type templatePoolIO struct {
 // weekIn is a doctor's weekly template and the week to publish it for
 // (POST /v1/admin/doctors/{id}/weeks).
 type weekIn struct {
-	WeekOf string `json:"week_of"`
+	WeekOf           string `json:"week_of"`
+	OpenPastReleases bool   `json:"open_past_releases"`
 	templateBody
 }
 
@@ -341,6 +342,7 @@ func (s *Server) publishWeek(r *request) error {
 	if err != nil {
 		return err
 	}
+	t.OpenPastReleases = in.OpenPastReleases
 	sessions, err := s.svc.PublishWeek(r.context(), r.actor, in.WeekOf, t, idempotencyKey(r.rc))
 	if err != nil {
 		return err
@@ -373,6 +375,7 @@ type policyIn struct {
 	NoShowWindowDays int          `json:"no_show_window_days"`
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
 	ExtraSlotsMax    int          `json:"extra_slots_max"`
+	ReleaseNoticeH   int          `json:"release_notice_hours"`
 	EffectiveFrom    string       `json:"effective_from"`
 	Reason           string       `json:"reason"`
 }
@@ -387,7 +390,7 @@ type noShowStep struct {
 func (in policyIn) policy() booking.Policy {
 	p := booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth, BookAheadDays: in.BookAheadDays,
 		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour},
-		ExtraSlotsMax: in.ExtraSlotsMax}
+		ExtraSlotsMax: in.ExtraSlotsMax, ReleaseNoticeHours: in.ReleaseNoticeH}
 	for _, st := range in.NoShowSteps {
 		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: st.Count, Bar: time.Duration(st.BarDays) * 24 * time.Hour})
 	}
@@ -405,6 +408,7 @@ type policyChangeOut struct {
 	NoShowWindowDays int          `json:"no_show_window_days"`
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
 	ExtraSlotsMax    int          `json:"extra_slots_max"`
+	ReleaseNoticeH   int          `json:"release_notice_hours"`
 	EffectiveFrom    string       `json:"effective_from,omitempty"`
 	Reason           string       `json:"reason,omitempty"`
 	SetBy            string       `json:"set_by,omitempty"`
@@ -416,7 +420,7 @@ type policyChangeOut struct {
 func policyRulesOut(p booking.Policy, deadline string) policyChangeOut {
 	out := policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline,
 		BookAheadDays: p.BookAheadDays, OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)),
-		NoShowSteps: []noShowStep{}, ExtraSlotsMax: p.ExtraSlotsLimit()}
+		NoShowSteps: []noShowStep{}, ExtraSlotsMax: p.ExtraSlotsLimit(), ReleaseNoticeH: int(p.ReleaseNotice().Hours())}
 	for _, st := range p.NoShows.Steps {
 		out.NoShowSteps = append(out.NoShowSteps, noShowStep{Count: st.Count, BarDays: int(st.Bar / (24 * time.Hour))})
 	}

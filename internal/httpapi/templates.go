@@ -104,7 +104,8 @@ func (s *Server) deleteTemplate(r *request) error {
 
 func (s *Server) applyTemplate(r *request) error {
 	var in struct {
-		WeekOf string `json:"week_of"`
+		WeekOf           string `json:"week_of"`
+		OpenPastReleases bool   `json:"open_past_releases"`
 	}
 	if err := decode(r.rc, &in); err != nil {
 		return err
@@ -112,7 +113,7 @@ func (s *Server) applyTemplate(r *request) error {
 	if err := Required("week_of", in.WeekOf); err != nil {
 		return err
 	}
-	sessions, err := s.svc.ApplyTemplate(r.context(), r.actor, r.param, in.WeekOf, idempotencyKey(r.rc))
+	sessions, err := s.svc.ApplyTemplate(r.context(), r.actor, r.param, in.WeekOf, idempotencyKey(r.rc), in.OpenPastReleases)
 	if err != nil {
 		return err
 	}

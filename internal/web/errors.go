@@ -293,4 +293,8 @@ var zhMessages = map[string]string{
 	"session_in_past":           "出诊开始时间已过。",
 	"extra_slots_limit":         "该出诊的加号已达医院规定的上限。",
 	"session_too_far":           "出诊日期超过今天起 366 天。",
+	// An administrator's (review19b), in Chinese though staff-only: the
+	// 号源 manager reads them.
+	"release_notice": "已公布的放号时间只能推迟；提前须距现在不少于医院规定的通知时间（默认 24 小时）。",
+	"release_passed": "本周有号池按模板算出的放号时间已过，发布即立即放号：确认后再发布，或调整模板的提前天数。",
 }

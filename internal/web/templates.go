@@ -286,7 +286,8 @@ func (c *Console) saveTemplate(r *request) error {
 // with the warning, as the schedule form's does, and nothing is published.
 func (c *Console) applyTemplate(r *request) error {
 	week := strings.TrimSpace(r.form("week_of"))
-	if r.form("confirm_week") != week {
+	confirmed := r.form("confirm_week") == week
+	if !confirmed {
 		sessions, err := c.svc.TemplateWeek(r.ctx, r.actor, r.param, week)
 		if err != nil {
 			return c.templatesFailed(r, err)
@@ -297,7 +298,7 @@ func (c *Console) applyTemplate(r *request) error {
 			return c.render(r, fasthttp.StatusOK, "admin/templates", page{Title: "出诊模板 Templates", Nav: "schedule", Data: d})
 		}
 	}
-	if _, err := c.svc.ApplyTemplate(r.ctx, r.actor, r.param, week, r.form("idem")); err != nil {
+	if _, err := c.svc.ApplyTemplate(r.ctx, r.actor, r.param, week, r.form("idem"), confirmed); err != nil {
 		return c.templatesFailed(r, err)
 	}
 	c.redirect(r, "/admin/templates?"+url.Values{"ok": {"published"}}.Encode())

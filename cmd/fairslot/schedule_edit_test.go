@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// review19b: a 号源 manager's edits of a published session over the real
+// binary.
+
+// publishAhead publishes, as admin, a session of the schedule's first
+// doctor days ahead (08:00 to 12:00, Shanghai): online 10 released 7 days
+// before at 08:00, phone 4 and on-site 4 the same. It returns the
+// session's id and its start.
+func publishAhead(t *testing.T, svc *service, sch booking.Schedule, admin string, days int) (string, time.Time) {
+	t.Helper()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Now().In(loc)
+	start := time.Date(now.Year(), now.Month(), now.Day()+days, 8, 0, 0, 0, loc)
+	rel := func(before int) string { return start.AddDate(0, 0, -before).Format(time.RFC3339) }
+	r := svc.do("POST", "/v1/admin/sessions", admin, map[string]any{
+		"doctor_id": sch.Doctors[0].ID, "date": start.Format(time.DateOnly), "period": "morning",
+		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339),
+		"channels": []map[string]any{
+			{"channel": "online", "quota": 10, "release_at": rel(7)},
+			{"channel": "phone", "quota": 4, "release_at": rel(7)},
+			{"channel": "onsite", "quota": 4, "release_at": rel(7)},
+		},
+	})
+	if r.status != 201 {
+		t.Fatalf("publish a session %d days ahead = %d %s", days, r.status, r.body)
+	}
+	var out struct {
+		ID string `json:"session_id"`
+	}
+	r.decode(t, &out)
+	return out.ID, start
+}
+
+// TestReleaseMovesEarlierOnlyWithNotice (review19b H2): an announced
+// release time is not moved earlier to less than the hospital's notice
+// (24 hours unless its policy says): refused 422 release_notice, the
+// session as it was. Moved earlier with the notice, or later, it is
+// changed. A template week whose computed release has passed is refused
+// 422 release_passed unless the request says open_past_releases.
+func TestReleaseMovesEarlierOnlyWithNotice(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3, 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	id, start := publishAhead(t, svc, sch, admin, 20)
+	announced := start.AddDate(0, 0, -7)
+	edit := func(online time.Time) reply {
+		return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{
+			"date": start.Format(time.DateOnly), "period": "morning",
+			"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339),
+			"channels": []map[string]any{
+				{"channel": "online", "quota": 10, "release_at": online.Format(time.RFC3339)},
+				{"channel": "phone", "quota": 4, "release_at": announced.Format(time.RFC3339)},
+				{"channel": "onsite", "quota": 4, "release_at": announced.Format(time.RFC3339)},
+			},
+			"reason": "提前放号",
+		})
+	}
+	online := func() time.Time {
+		var at time.Time
+		if err := svc.pool.QueryRow(t.Context(), `SELECT release_at FROM session_channels WHERE session_id = $1 AND channel = 'online'`, id).Scan(&at); err != nil {
+			t.Fatalf("read the online release: %v", err)
+		}
+		return at
+	}
+	soon := time.Now().Add(time.Minute).Truncate(time.Second)
+	if r := edit(soon); r.status != 422 || r.code != "release_notice" {
+		t.Errorf("online release moved from %s to in a minute = %d %s, want 422 release_notice", announced, r.status, r.body)
+	}
+	if got := online(); !got.Equal(announced) {
+		t.Errorf("online release after the refusal = %s, want %s as announced", got, announced)
+	}
+	// Its near miss: earlier, but more than a day's notice.
+	notice := time.Now().Add(25 * time.Hour).Truncate(time.Second)
+	if r := edit(notice); r.status != 200 {
+		t.Errorf("online release moved earlier with 25 hours' notice = %d %s, want 200", r.status, r.body)
+	}
+	if got := online(); !got.Equal(notice) {
+		t.Errorf("online release = %s, want %s", got, notice)
+	}
+	later := announced.Add(time.Hour)
+	if r := edit(later); r.status != 200 {
+		t.Errorf("online release moved later = %d %s, want 200", r.status, r.body)
+	}
+	if got := online(); !got.Equal(later) {
+		t.Errorf("online release = %s, want %s", got, later)
+	}
+
+	// A template week whose referral pool's release (14 days before) has
+	// passed: refused unless the request opens it knowingly.
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	monday := time.Now().In(loc).AddDate(0, 0, 7)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	week := func(open bool) reply {
+		body := map[string]any{"week_of": monday.Format(time.DateOnly),
+			"days": []map[string]any{{"weekday": 2, "period": "afternoon", "start": "13:30", "end": "17:00"}},
+			"channels": []map[string]any{
+				{"channel": "online", "quota": 10, "days_before": 1, "at": "08:00"},
+				{"channel": "referral", "quota": 2, "days_before": 14, "at": "08:00"},
+				{"channel": "onsite", "quota": 4, "days_before": 0, "at": "07:00"},
+			}}
+		if open {
+			body["open_past_releases"] = true
+		}
+		return svc.do("POST", fmt.Sprintf("/v1/admin/doctors/%s/weeks", sch.Doctors[1].ID), admin, body)
+	}
+	if r := week(false); r.status != 422 || r.code != "release_passed" {
+		t.Errorf("a week whose referral release has passed = %d %s, want 422 release_passed", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM clinic_sessions WHERE doctor_id = $1`, sch.Doctors[1].ID); n != 1 {
+		t.Errorf("the doctor has %d sessions after the refused week, want 1 (the schedule's)", n)
+	}
+	if r := week(true); r.status != 201 {
+		t.Errorf("the same week with open_past_releases = %d %s, want 201", r.status, r.body)
+	}
+}
