@@ -498,6 +498,9 @@ func accessTable() map[string]row {
 		"POST /v1/admin/sessions": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions", body: a.sessionBody(3)}
 		}, [7]int{401, 403, 403, 403, 403, 403, 201}, false},
+		"GET /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"PATCH /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID, body: a.sessionBody(1)}
 		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +123,104 @@ func TestReleaseMovesEarlierOnlyWithNotice(t *testing.T) {
 	}
 	if r := week(true); r.status != 201 {
 		t.Errorf("the same week with open_past_releases = %d %s, want 201", r.status, r.body)
+	}
+}
+
+// TestPatchChangesOnlyWhatItSays (review19b M1): PATCH of a session is a
+// partial update. A body with one pool's release time changes that and
+// nothing else: the other pools stay, and the extra slots (加号) a clerk
+// added with the doctor's consent stay. The audit row says what changed.
+// An administrator reads the session first (GET).
+func TestPatchChangesOnlyWhatItSays(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	id, start := publishAhead(t, svc, sch, admin, 20)
+	if r := svc.do("POST", "/v1/desk/sessions/"+id+"/extra-slots", clerk,
+		map[string]any{"count": 2, "reason": "医生同意加号", "authorised_by": "吴医生"}); r.status != 201 {
+		t.Fatalf("extra slots = %d %s", r.status, r.body)
+	}
+	r := svc.do("GET", "/v1/admin/sessions/"+id, admin, nil)
+	if r.status != 200 {
+		t.Fatalf("GET the session = %d %s, want 200", r.status, r.body)
+	}
+	var read struct {
+		Version  int64 `json:"version"`
+		Channels []struct {
+			Channel    string `json:"channel"`
+			Quota      int    `json:"quota"`
+			ExtraSlots int    `json:"extra_slots"`
+		} `json:"channels"`
+	}
+	r.decode(t, &read)
+	extra := map[string]int{}
+	for _, c := range read.Channels {
+		extra[c.Channel] = c.ExtraSlots
+	}
+	if extra["onsite"] != 2 {
+		t.Errorf("GET says the on-site pool has %d extra slots, want 2 (%s)", extra["onsite"], r.body)
+	}
+
+	// patch sends body with the version last read, if the session has one.
+	patch := func(body map[string]any) reply {
+		if read.Version != 0 {
+			body["version"] = read.Version
+		}
+		return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, body)
+	}
+	later := start.AddDate(0, 0, -7).Add(time.Hour)
+	r = patch(map[string]any{"channels": []map[string]any{{"channel": "online", "release_at": later.Format(time.RFC3339)}}, "reason": "推迟一小时"})
+	if r.status != 200 {
+		t.Fatalf("PATCH with one pool's release time = %d %s, want 200", r.status, r.body)
+	}
+	pools := func() map[string]int {
+		rows, err := svc.pool.Query(t.Context(), `SELECT channel, quota FROM session_channels WHERE session_id = $1`, id)
+		if err != nil {
+			t.Fatalf("read pools: %v", err)
+		}
+		defer rows.Close()
+		got := map[string]int{}
+		for rows.Next() {
+			var ch string
+			var n int
+			if err := rows.Scan(&ch, &n); err != nil {
+				t.Fatalf("scan pool: %v", err)
+			}
+			got[ch] = n
+		}
+		return got
+	}
+	want := map[string]int{"online": 10, "phone": 4, "onsite": 6}
+	if got := pools(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pools after the PATCH = %v, want %v (nothing but the online release changed)", got, want)
+	}
+	if n := svc.count(`SELECT count(*) FROM slots WHERE session_id = $1`, id); n != 20 {
+		t.Errorf("the session has %d slots after the PATCH, want 20 (18 and the 2 extra)", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM slots s JOIN clinic_sessions c ON c.id = s.session_id
+		WHERE s.session_id = $1 AND s.starts_at >= c.ends_at AND s.channel = 'onsite'`, id); n != 2 {
+		t.Errorf("the session has %d extra on-site slots after the PATCH, want 2", n)
+	}
+	var reason string
+	if err := svc.pool.QueryRow(t.Context(), `SELECT reason FROM audit_log WHERE action = 'session_update' AND target = $1`,
+		"session:"+id).Scan(&reason); err != nil {
+		t.Fatalf("read the audit row: %v", err)
+	}
+	for _, part := range []string{"online release", "2 extra slots", "推迟一小时"} {
+		if !strings.Contains(reason, part) {
+			t.Errorf("the audit row %q does not say %q", reason, part)
+		}
+	}
+
+	// A quota below the pool's extra slots would drop them: refused.
+	r = svc.do("GET", "/v1/admin/sessions/"+id, admin, nil)
+	r.decode(t, &read)
+	r = patch(map[string]any{"channels": []map[string]any{{"channel": "onsite", "quota": 1}}, "reason": "少放现场号"})
+	if r.status != 400 || r.code != "invalid_field" {
+		t.Errorf("on-site quota 1 below its 2 extra slots = %d %s, want 400 invalid_field", r.status, r.body)
+	}
+	if got := pools(); got["onsite"] != 6 {
+		t.Errorf("on-site pool after the refusal = %d, want 6", got["onsite"])
 	}
 }

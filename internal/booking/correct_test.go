@@ -39,7 +39,7 @@ func TestSeededLotteryIsCorrected(t *testing.T) {
 	later := opens.Add(2 * time.Minute).Truncate(time.Second)
 	edit := lottery(4, later, "morning", 8*time.Hour, 12*time.Hour)
 	edit.Reason = "one more slot"
-	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
+	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(edit))
 	testenv.Must(t, err, "correct the seeded session before its window opens")
 	gq, _ := got.Channel(booking.ChannelOnline)
 	if gq.Quota != 4 {
@@ -61,7 +61,7 @@ func TestSeededLotteryIsCorrected(t *testing.T) {
 
 	// Made first-come, the pool's seed goes: it will never draw.
 	plain := h.morning(doc, 4, 1, later)
-	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, plain)
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(plain))
 	testenv.Must(t, err, "make the session first-come before its window opens")
 	if n := h.count(`SELECT count(*) FROM lottery_pools WHERE session_id = $1`, sess.ID); n != 0 {
 		t.Errorf("a first-come session keeps %d lottery pools, want 0", n)
@@ -90,7 +90,7 @@ func TestEnteredLotteryStaysReleased(t *testing.T) {
 	req := booking.SessionRequest{DoctorID: sess.DoctorID, VisitDate: sess.VisitDate, Period: sess.Period,
 		StartsAt: sess.StartsAt, EndsAt: sess.EndsAt, Quotas: []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: 3,
 			ReleaseAt: time.Now().Add(time.Hour), Mode: booking.Lottery}}}
-	_, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, req)
+	_, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(req))
 	wantErr(t, "correcting an open lottery", err, booking.ErrSessionReleased)
 	wantErr(t, "the store's check of an entered lottery", h.store.DeleteSession(h.ctx, sess.ID, booking.AuditEntry{ID: booking.NewID(),
 		TS: time.Now(), ActorID: admin.AccountID, ActorRole: admin.Role, Action: "session_delete", Target: "session:" + sess.ID}),
@@ -110,7 +110,7 @@ func TestStoppedSessionFreesItsHalfDay(t *testing.T) {
 	_, err = h.svc.StopSession(h.ctx, admin, sess.ID, "published for the wrong doctor")
 	testenv.Must(t, err, "stop the clinic")
 
-	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, h.morning(doc, 3, 0, time.Now().Add(time.Hour)))
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(h.morning(doc, 3, 0, time.Now().Add(time.Hour))))
 	wantErr(t, "correcting a stopped clinic", err, booking.ErrSessionStopped)
 	wantMessage(t, "correcting a stopped clinic", err, "stopped")
 	err = h.svc.DeleteSession(h.ctx, admin, sess.ID, "gone")

@@ -261,33 +261,211 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 	return got, nil
 }
 
-// UpdateSession replaces a session's times, quotas, release times and mode
+// SessionPatch is a change of a published session (PATCH): what it leaves
+// zero stays as it is, and its pools are merged into the session's by
+// channel, so a body naming one pool's release time changes that and
+// nothing else (review19b M1: a partial body deleted the pools it left
+// out). A pool is never removed: a quota of 0 empties it.
+type SessionPatch struct {
+	DoctorID     string // empty, or the session's own: a session keeps its doctor
+	DepartmentID string
+	VisitDate    string // empty: the new start's date, when the start moves
+	Period       string
+	StartsAt     time.Time
+	EndsAt       time.Time
+	// SlotCount, when given, is checked against the session's slots after
+	// the change, extra slots (加号) included, as the listing counts them.
+	SlotCount int
+	Mode      ReleaseMode // every pool whose patch gives no mode of its own
+	Pools     []PoolPatch
+	Reason    string
+}
+
+// PoolPatch changes one channel's pool; a new channel adds a pool (which
+// needs a quota and a release time).
+type PoolPatch struct {
+	Channel Channel
+	// Quota, when set, is the pool's slots after the change, its extra
+	// slots included (what the listing shows): at least those, which an
+	// edit never drops.
+	Quota     *int
+	ReleaseAt time.Time // zero: unchanged; a lottery window moves with it unless given
+	Mode      ReleaseMode
+	OpensAt   time.Time
+	DrawAt    time.Time
+}
+
+// PatchOf is the patch that sets every field of a full request: what the
+// old full-replace body said, its pools merged by channel (pools it leaves
+// out stay).
+func PatchOf(req SessionRequest) SessionPatch {
+	p := SessionPatch{DoctorID: req.DoctorID, DepartmentID: req.DepartmentID, VisitDate: req.VisitDate, Period: req.Period,
+		StartsAt: req.StartsAt, EndsAt: req.EndsAt, SlotCount: req.SlotCount, Mode: req.Mode, Reason: req.Reason}
+	for _, q := range req.Quotas {
+		n, mode := q.Quota, q.Mode
+		if mode == "" {
+			mode = req.Mode
+		}
+		if mode == "" {
+			mode = FirstCome
+		}
+		p.Pools = append(p.Pools, PoolPatch{Channel: q.Channel, Quota: &n, ReleaseAt: q.ReleaseAt, Mode: mode, OpensAt: q.OpensAt, DrawAt: q.DrawAt})
+	}
+	return p
+}
+
+// ExtraSlots counts a session's extra slots (加号) per channel: those the
+// desk added at or after its end (AddExtraSlots), where no slot of its
+// layout starts.
+func (s *Session) ExtraSlots() map[Channel]int {
+	out := map[Channel]int{}
+	for _, sl := range s.Slots {
+		if !sl.StartsAt.Before(s.EndsAt) {
+			out[sl.Channel]++
+		}
+	}
+	return out
+}
+
+// merge is the request that lays old out again with p applied, and old's
+// extra slots, to be added back after the layout.
+func (p SessionPatch) merge(old *Session, loc *time.Location) (SessionRequest, []Slot, error) {
+	req := SessionRequest{DoctorID: old.DoctorID, DepartmentID: old.DepartmentID, VisitDate: old.VisitDate, Period: old.Period,
+		StartsAt: old.StartsAt, EndsAt: old.EndsAt, Reason: p.Reason}
+	if p.DoctorID != "" && p.DoctorID != old.DoctorID {
+		return req, nil, Errorf(ErrInvalidField, "a session keeps its doctor: delete it and publish another")
+	}
+	if p.DepartmentID != "" {
+		req.DepartmentID = p.DepartmentID
+	}
+	if !p.StartsAt.IsZero() {
+		req.StartsAt = p.StartsAt
+		req.VisitDate = p.StartsAt.In(loc).Format(time.DateOnly)
+	}
+	if !p.EndsAt.IsZero() {
+		req.EndsAt = p.EndsAt
+	}
+	if p.VisitDate != "" {
+		req.VisitDate = p.VisitDate
+	}
+	if p.Period != "" {
+		req.Period = p.Period
+	}
+	var extras []Slot
+	for _, sl := range old.Slots {
+		if !sl.StartsAt.Before(old.EndsAt) {
+			extras = append(extras, sl)
+		}
+	}
+	extra := old.ExtraSlots()
+	for _, q := range old.Channels {
+		q.Quota -= extra[q.Channel]
+		if p.Mode != "" {
+			q.Mode = p.Mode
+		}
+		req.Quotas = append(req.Quotas, q)
+	}
+	for _, pp := range p.Pools {
+		i := -1
+		for j, q := range req.Quotas {
+			if q.Channel == pp.Channel {
+				i = j
+			}
+		}
+		if i < 0 {
+			if pp.Quota == nil {
+				return req, nil, FieldErrorf(ErrInvalidField, string(pp.Channel), "the session has no %s pool: a new pool needs a quota and a release_at", pp.Channel)
+			}
+			req.Quotas = append(req.Quotas, ChannelQuota{Channel: pp.Channel, Mode: p.Mode})
+			i = len(req.Quotas) - 1
+		}
+		q := &req.Quotas[i]
+		if pp.Quota != nil {
+			if *pp.Quota < extra[q.Channel] {
+				return req, nil, FieldErrorf(ErrInvalidField, string(q.Channel), "the %s pool has %d extra slots (加号) the desk added with a doctor's consent: its quota is at least %d; an edit never drops them",
+					q.Channel, extra[q.Channel], extra[q.Channel])
+			}
+			q.Quota = *pp.Quota - extra[q.Channel]
+		}
+		if !pp.ReleaseAt.IsZero() {
+			// A lottery window moves with its release unless the patch
+			// places it.
+			if shift := pp.ReleaseAt.Sub(q.ReleaseAt); !q.ReleaseAt.IsZero() {
+				if !q.OpensAt.IsZero() {
+					q.OpensAt = q.OpensAt.Add(shift)
+				}
+				if !q.DrawAt.IsZero() {
+					q.DrawAt = q.DrawAt.Add(shift)
+				}
+			}
+			q.ReleaseAt = pp.ReleaseAt
+		}
+		if pp.Mode != "" {
+			q.Mode = pp.Mode
+		}
+		if !pp.OpensAt.IsZero() {
+			q.OpensAt = pp.OpensAt
+		}
+		if !pp.DrawAt.IsZero() {
+			q.DrawAt = pp.DrawAt
+		}
+		q.Draw = nil
+	}
+	if p.SlotCount > 0 {
+		if req.SlotCount = p.SlotCount - len(extras); req.SlotCount <= 0 {
+			return req, nil, Errorf(ErrQuotaMismatch, "slot_count %d does not leave room for the session's %d extra slots", p.SlotCount, len(extras))
+		}
+	}
+	return req, extras, nil
+}
+
+// withExtras adds old's extra slots back to sess after its layout: numbered
+// after its last slot, moved with its end, and counted in their pools.
+func withExtras(sess *Session, old *Session, extras []Slot) {
+	shift := sess.EndsAt.Sub(old.EndsAt)
+	n := len(sess.Slots)
+	for _, sl := range extras {
+		n++
+		sess.Slots = append(sess.Slots, Slot{No: n, Channel: sl.Channel, StartsAt: sl.StartsAt.Add(shift), EndsAt: sl.EndsAt.Add(shift)})
+		for i := range sess.Channels {
+			if sess.Channels[i].Channel == sl.Channel {
+				sess.Channels[i].Quota++
+			}
+		}
+	}
+}
+
+// UpdateSession changes a session's times, quotas, release times and mode
+// (a SessionPatch: what it leaves out stays, the desk's extra slots too)
 // before any of its pools opens: closed in Redis first (nothing can be
 // admitted while it changes), changed in SQL (refused there if anything was
 // booked, entered or waitlisted, or its lottery window opened — a seed committed
 // before the window opens is kept), then reloaded into Redis
 // from SQL, which opens it again, changed or (if SQL refused) as it was.
-func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, req SessionRequest) (*Session, error) {
+func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p SessionPatch) (*Session, error) {
 	old, err := s.unreleased(actor, id)
 	if err != nil {
 		return nil, err
 	}
-	if req.DoctorID == "" {
-		req.DoctorID = old.DoctorID
+	loc := chinaStandardTime
+	if h, ok := s.catalog.Load().Hospital(old.HospitalID); ok {
+		loc = h.Location()
 	}
-	if req.DoctorID != old.DoctorID {
-		return nil, Errorf(ErrInvalidField, "a session keeps its doctor: delete it and publish another")
+	req, extras, err := p.merge(old, loc)
+	if err != nil {
+		return nil, err
 	}
 	sess, err := s.sessionFromRequest(actor, old.ID, req)
 	if err != nil {
 		return nil, err
 	}
+	withExtras(&sess, old, extras)
 	now := s.cfg.Now()
 	if err := s.releaseNotice(old, &sess, now); err != nil {
 		return nil, err
 	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
-		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionChanges(old, &sess, loc, p.Reason)}
 	err = s.changeClosed(ctx, old, func() error { return s.store.UpdateSession(ctx, sess, audit) })
 	if err != nil {
 		return nil, err
@@ -335,6 +513,21 @@ func (s *Service) releaseNotice(old, next *Session, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// AdminSession is a session as its administrators read it before an edit.
+func (s *Service) AdminSession(actor Actor, id string) (*Session, error) {
+	if actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only administrators read a session to change it")
+	}
+	sess, ok := s.catalog.Load().Session(id) // a malformed id is simply not there
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return nil, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	return sess, nil
 }
 
 // DeleteSession withdraws a session before any of its pools opens, as
@@ -414,6 +607,55 @@ func (s *Service) rebuild(ctx context.Context, sessionID string) {
 			s.reconcileLater(sessionID)
 		}
 	}
+}
+
+// sessionChanges is the audit log's line for an edit: what changed, in the
+// hospital's local time, the extra slots kept, then the reason.
+func sessionChanges(old, next *Session, loc *time.Location, reason string) string {
+	var parts []string
+	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	if old.DepartmentID != next.DepartmentID {
+		parts = append(parts, fmt.Sprintf("department %s→%s", old.DepartmentID, next.DepartmentID))
+	}
+	if old.VisitDate != next.VisitDate || old.Period != next.Period {
+		parts = append(parts, fmt.Sprintf("day %s %s→%s %s", old.VisitDate, old.Period, next.VisitDate, next.Period))
+	}
+	if !old.StartsAt.Equal(next.StartsAt) || !old.EndsAt.Equal(next.EndsAt) {
+		parts = append(parts, fmt.Sprintf("time %s–%s→%s–%s", when(old.StartsAt), old.EndsAt.In(loc).Format("15:04"),
+			when(next.StartsAt), next.EndsAt.In(loc).Format("15:04")))
+	}
+	for _, q := range next.Channels {
+		was, ok := old.Channel(q.Channel)
+		if !ok {
+			parts = append(parts, fmt.Sprintf("%s pool added: %d from %s (%s)", q.Channel, q.Quota, when(q.OpensFor()), q.Mode))
+			continue
+		}
+		if was.Quota != q.Quota {
+			parts = append(parts, fmt.Sprintf("%s quota %d→%d", q.Channel, was.Quota, q.Quota))
+		}
+		if !was.ReleaseAt.Equal(q.ReleaseAt) {
+			parts = append(parts, fmt.Sprintf("%s release %s→%s", q.Channel, when(was.ReleaseAt), when(q.ReleaseAt)))
+		}
+		if was.Mode != q.Mode {
+			parts = append(parts, fmt.Sprintf("%s mode %s→%s", q.Channel, was.Mode, q.Mode))
+		} else if q.Mode == Lottery && (!was.OpensAt.Equal(q.OpensAt) || !was.DrawAt.Equal(q.DrawAt)) {
+			parts = append(parts, fmt.Sprintf("%s lottery %s–%s→%s–%s", q.Channel, when(was.OpensAt), when(was.DrawAt), when(q.OpensAt), when(q.DrawAt)))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no change")
+	}
+	out := "changed: " + strings.Join(parts, ", ")
+	extra := next.ExtraSlots()
+	for _, q := range next.Channels {
+		if n := extra[q.Channel]; n > 0 {
+			out += fmt.Sprintf("; kept %d extra slots (加号) in %s", n, q.Channel)
+		}
+	}
+	if reason != "" {
+		out += "; " + reason
+	}
+	return out
 }
 
 // sessionSummary is the audit log's line for a session's layout.

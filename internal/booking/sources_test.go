@@ -202,13 +202,13 @@ func TestAdminEditsBeforeRelease(t *testing.T) {
 
 	// The announced release is not moved to now (review19b H2: less than
 	// the notice).
-	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, h.morning(doc, 5, 1, time.Now().Add(-time.Second)))
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(h.morning(doc, 5, 1, time.Now().Add(-time.Second))))
 	wantErr(t, "release moved to now", err, booking.ErrReleaseNotice)
 
 	// The edit gives the online pool 5 slots, released as announced.
 	edit := h.morning(doc, 5, 1, release)
 	edit.Reason = "the doctor sees more patients"
-	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
+	got, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(edit))
 	testenv.Must(t, err, "edit session")
 	if q, _ := got.Channel(booking.ChannelOnline); q.Quota != 5 || len(got.Slots) != 6 {
 		t.Fatalf("edited session: online quota %d, %d slots; want 5 and 6", q.Quota, len(got.Slots))
@@ -226,7 +226,7 @@ func TestAdminEditsBeforeRelease(t *testing.T) {
 		t.Errorf("booked slot %d, want one of the online slots 1-2", b.SlotNo)
 	}
 	open.Quotas[0].Quota, open.SlotCount = 3, 3
-	_, err = h.svc.UpdateSession(h.ctx, admin, opened.ID, open)
+	_, err = h.svc.UpdateSession(h.ctx, admin, opened.ID, booking.PatchOf(open))
 	wantErr(t, "edit after the release", err, booking.ErrSessionReleased)
 	wantErr(t, "delete after the release", h.svc.DeleteSession(h.ctx, admin, opened.ID, "no"), booking.ErrSessionReleased)
 
@@ -467,7 +467,7 @@ func TestScheduleReachesOtherInstances(t *testing.T) {
 	watch(false)
 
 	edit := h.morning(doc, 5, 0, release)
-	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, edit)
+	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(edit))
 	testenv.Must(t, err, "edit session")
 	watch(true)
 	if got, _ := other.Catalog().Session(sess.ID); len(got.Slots) != 5 {

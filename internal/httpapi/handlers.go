@@ -46,6 +46,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
+		{method: "GET", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.adminSession},
 		{method: "PATCH", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.updateSession},
 		{method: "DELETE", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.deleteSession},
 		{method: "POST", template: "/v1/admin/sessions/{id}/stop", prefix: "/v1/admin/sessions/", param: true, suffix: "/stop", auth: true, h: s.stopSession},

@@ -110,23 +110,125 @@ func (s *Server) createSession(r *request) error {
 	return s.writeSession(r, fasthttp.StatusCreated, sess)
 }
 
+// sessionPatchIn is a change of a session (PATCH /v1/admin/sessions/{id}):
+// what it leaves out stays; its channels are merged into the session's by
+// channel.
+type sessionPatchIn struct {
+	DoctorID     string           `json:"doctor_id"`
+	DepartmentID string           `json:"department_id"`
+	Date         string           `json:"date"`
+	Period       string           `json:"period"`
+	StartsAt     string           `json:"starts_at"`
+	EndsAt       string           `json:"ends_at"`
+	SlotCount    int              `json:"slot_count"`
+	ReleaseMode  string           `json:"release_mode"`
+	Channels     []channelPatchIn `json:"channels"`
+	Reason       string           `json:"reason"`
+}
+
+// channelPatchIn is one pool's change; quota absent: unchanged (0 empties
+// the pool).
+type channelPatchIn struct {
+	Channel     string `json:"channel"`
+	Quota       *int   `json:"quota"`
+	ReleaseAt   string `json:"release_at"`
+	ReleaseMode string `json:"release_mode"`
+	OpensAt     string `json:"opens_at"`
+	DrawAt      string `json:"draw_at"`
+}
+
+func (in sessionPatchIn) patch() (booking.SessionPatch, error) {
+	p := booking.SessionPatch{DoctorID: in.DoctorID, DepartmentID: in.DepartmentID, VisitDate: in.Date, Period: in.Period,
+		SlotCount: in.SlotCount, Reason: in.Reason}
+	var err error
+	if p.StartsAt, err = parseTime("starts_at", in.StartsAt); err != nil {
+		return p, err
+	}
+	if p.EndsAt, err = parseTime("ends_at", in.EndsAt); err != nil {
+		return p, err
+	}
+	if p.Mode, err = parseMode("release_mode", in.ReleaseMode); err != nil {
+		return p, err
+	}
+	if in.Date != "" {
+		if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+			return p, booking.ErrInvalidDate
+		}
+	}
+	for _, c := range in.Channels {
+		ch, err := booking.ParseChannel(c.Channel)
+		if err != nil {
+			return p, err
+		}
+		q := booking.PoolPatch{Channel: ch, Quota: c.Quota}
+		if q.ReleaseAt, err = parseTime("release_at", c.ReleaseAt); err != nil {
+			return p, err
+		}
+		if q.Mode, err = parseMode("channels.release_mode", c.ReleaseMode); err != nil {
+			return p, err
+		}
+		if q.OpensAt, err = parseTime("opens_at", c.OpensAt); err != nil {
+			return p, err
+		}
+		if q.DrawAt, err = parseTime("draw_at", c.DrawAt); err != nil {
+			return p, err
+		}
+		p.Pools = append(p.Pools, q)
+	}
+	return p, nil
+}
+
 func (s *Server) updateSession(r *request) error {
-	var in sessionIn
+	var in sessionPatchIn
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
-	if err := Required("date", in.Date, "period", in.Period); err != nil {
-		return err
-	}
-	req, err := in.request("")
+	p, err := in.patch()
 	if err != nil {
 		return err
 	}
-	sess, err := s.svc.UpdateSession(r.context(), r.actor, r.param, req)
+	sess, err := s.svc.UpdateSession(r.context(), r.actor, r.param, p)
 	if err != nil {
 		return err
 	}
-	return s.writeSession(r, fasthttp.StatusOK, sess)
+	return s.writeAdminSession(r, sess)
+}
+
+// adminSession answers GET /v1/admin/sessions/{id}: the session as its
+// administrators edit it.
+func (s *Server) adminSession(r *request) error {
+	sess, err := s.svc.AdminSession(r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	return s.writeAdminSession(r, sess)
+}
+
+// adminSessionOut is a session as the listing shows it, with each pool's
+// extra slots (加号): an edit's quota counts them and never drops them.
+type adminSessionOut struct {
+	sessionOut
+	Channels []adminChannelOut `json:"channels"`
+}
+
+type adminChannelOut struct {
+	channelOut
+	ExtraSlots int `json:"extra_slots"`
+}
+
+func (s *Server) writeAdminSession(r *request, sess *booking.Session) error {
+	rem, err := s.svc.Remaining(r.context(), sess)
+	if err != nil {
+		return err
+	}
+	view := sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now())
+	out := adminSessionOut{sessionOut: view}
+	extra := sess.ExtraSlots()
+	for _, c := range view.Channels {
+		out.Channels = append(out.Channels, adminChannelOut{channelOut: c, ExtraSlots: extra[booking.Channel(c.Channel)]})
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
 }
 
 func (s *Server) deleteSession(r *request) error {
