@@ -502,7 +502,9 @@ func accessTable() map[string]row {
 			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"PATCH /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
-			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID, body: a.sessionBody(1)}
+			body := a.sessionBody(1)
+			body["version"] = 1
+			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID, body: body}
 		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
 		"DELETE /v1/admin/sessions/{session_id}": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[1].ID + "?reason=mistake"}

@@ -54,7 +54,11 @@ func TestReleaseMovesEarlierOnlyWithNotice(t *testing.T) {
 	id, start := publishAhead(t, svc, sch, admin, 20)
 	announced := start.AddDate(0, 0, -7)
 	edit := func(online time.Time) reply {
-		return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{
+		var v struct {
+			Version int64 `json:"version"`
+		}
+		svc.do("GET", "/v1/admin/sessions/"+id, admin, nil).decode(t, &v)
+		return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{"version": v.Version,
 			"date": start.Format(time.DateOnly), "period": "morning",
 			"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339),
 			"channels": []map[string]any{
@@ -222,5 +226,76 @@ func TestPatchChangesOnlyWhatItSays(t *testing.T) {
 	}
 	if got := pools(); got["onsite"] != 6 {
 		t.Errorf("on-site pool after the refusal = %d, want 6", got["onsite"])
+	}
+}
+
+// TestStaleEditIsRefused (review19b M2): two schedulers edit the same
+// session from the same view. The first is changed; the second, sent with
+// the version both read, is refused 409 edited_meanwhile and changes
+// nothing, instead of both told 200 and the first edit lost. A PATCH sends
+// the version it read (body or If-Match); without it, 400
+// version_required. A clerk's extra slots (加号) change the version too.
+func TestStaleEditIsRefused(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	a := svc.staffLogin(booking.RoleAdmin, 1)
+	b := svc.staffLogin(booking.RoleAdmin, 3)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	id, _ := publishAhead(t, svc, sch, a, 20)
+	version := func() int64 {
+		r := svc.do("GET", "/v1/admin/sessions/"+id, a, nil)
+		var v struct {
+			Version int64 `json:"version"`
+		}
+		r.decode(t, &v)
+		if v.Version == 0 || r.header.Get("ETag") != fmt.Sprintf("%q", fmt.Sprint(v.Version)) {
+			t.Fatalf("GET the session: version %d, ETag %q", v.Version, r.header.Get("ETag"))
+		}
+		return v.Version
+	}
+	quota := func(ch string) int {
+		return svc.count(`SELECT quota FROM session_channels WHERE session_id = $1 AND channel = $2`, id, ch)
+	}
+	seen := version()
+	edit := func(token, ch string, n int, headers ...string) reply {
+		body := map[string]any{"channels": []map[string]any{{"channel": ch, "quota": n}}, "reason": "加号源"}
+		if len(headers) == 0 {
+			body["version"] = seen
+		}
+		return svc.do("PATCH", "/v1/admin/sessions/"+id, token, body, headers...)
+	}
+	if r := edit(a, "online", 16); r.status != 200 {
+		t.Fatalf("the first scheduler's edit = %d %s, want 200", r.status, r.body)
+	}
+	if r := edit(b, "onsite", 8); r.status != 409 || r.code != "edited_meanwhile" {
+		t.Errorf("the second scheduler's edit from the same view = %d %s, want 409 edited_meanwhile", r.status, r.body)
+	}
+	if on, site := quota("online"), quota("onsite"); on != 16 || site != 4 {
+		t.Errorf("pools after both = online %d, on-site %d; want 16 and 4 (the first edit kept, the stale one refused)", on, site)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'session_update' AND target = $1`, "session:"+id); n != 1 {
+		t.Errorf("audit rows of edits = %d, want 1 (the refused one wrote none)", n)
+	}
+	// Read again, the second scheduler's edit goes through, by If-Match.
+	seen = version()
+	if r := edit(b, "onsite", 8, "If-Match", fmt.Sprintf("%q", fmt.Sprint(seen))); r.status != 200 {
+		t.Errorf("the edit after reading again (If-Match) = %d %s, want 200", r.status, r.body)
+	}
+	if on, site := quota("online"), quota("onsite"); on != 16 || site != 8 {
+		t.Errorf("pools = online %d, on-site %d; want 16 and 8", on, site)
+	}
+	// Without a version: refused, nothing changed.
+	r := svc.do("PATCH", "/v1/admin/sessions/"+id, a, map[string]any{"channels": []map[string]any{{"channel": "online", "quota": 9}}})
+	if r.status != 400 || r.code != "version_required" {
+		t.Errorf("a PATCH without a version = %d %s, want 400 version_required", r.status, r.body)
+	}
+	// A clerk's 加号 moves the version: an edit from before it is stale.
+	seen = version()
+	if r := svc.do("POST", "/v1/desk/sessions/"+id+"/extra-slots", clerk,
+		map[string]any{"count": 1, "reason": "医生同意加号", "authorised_by": "吴医生"}); r.status != 201 {
+		t.Fatalf("extra slots = %d %s", r.status, r.body)
+	}
+	if r := edit(a, "onsite", 9); r.status != 409 || r.code != "edited_meanwhile" {
+		t.Errorf("an edit from before the extra slots = %d %s, want 409 edited_meanwhile", r.status, r.body)
 	}
 }

@@ -457,6 +457,11 @@ type Session struct {
 	// every channel, its bookings cancelled. Zero while it runs.
 	StoppedAt  time.Time
 	StopReason string
+	// Version is raised by every change of the session's layout (an edit,
+	// extra slots, a pool move): an edit names the version it was made
+	// from (review19b M2). As the store takes an edit: the version it
+	// expects.
+	Version int64
 }
 
 // Stopped reports whether the hospital stopped the clinic.

@@ -209,6 +209,8 @@ var (
 	ErrSessionReleased    = newErr(KindConflict, "session_released", "this session's slots are released: only slots can be added (extra slots, pool moves), or the clinic stopped")
 	ErrQuotaMismatch      = newErr(KindRule, "quota_mismatch", "the channel quotas do not add up to the slot count")
 	ErrReleaseAfterStart  = newErr(KindRule, "release_after_start", "a channel is released after the session starts")
+	ErrEditedMeanwhile    = newErr(KindConflict, "edited_meanwhile", "the session changed since the version this edit was made from: read it again and redo the edit")
+	ErrVersionRequired    = newErr(KindInvalid, "version_required", "an edit names the version it was made from (version, or If-Match with the ETag of GET)")
 	ErrReleaseNotice      = newErr(KindRule, "release_notice", "a published release time moves earlier only with the hospital's notice (24 hours unless its policy says)")
 	ErrReleasePassed      = newErr(KindRule, "release_passed", "a pool's computed release time has passed: it would open at once")
 	ErrOnsiteShort        = newErr(KindRule, "onsite_share_short", "the on-site pool has less than the share of the slots the hospital keeps for on-site patients")

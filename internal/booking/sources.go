@@ -279,6 +279,10 @@ type SessionPatch struct {
 	Mode      ReleaseMode // every pool whose patch gives no mode of its own
 	Pools     []PoolPatch
 	Reason    string
+	// Version is the session's version the change was made from: refused
+	// (edited_meanwhile) when the session changed since. 0: not checked,
+	// for the service's own callers; the API requires it.
+	Version int64
 }
 
 // PoolPatch changes one channel's pool; a new channel adds a pool (which
@@ -460,6 +464,10 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p S
 		return nil, err
 	}
 	withExtras(&sess, old, extras)
+	if p.Version != 0 && p.Version != old.Version {
+		return nil, Errorf(ErrEditedMeanwhile, "the session is at version %d, this edit was made from version %d: read it again and redo the edit", old.Version, p.Version)
+	}
+	sess.Version = p.Version // what SQL checks, in the transaction
 	now := s.cfg.Now()
 	if err := s.releaseNotice(old, &sess, now); err != nil {
 		return nil, err

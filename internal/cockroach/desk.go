@@ -851,6 +851,9 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 			nos[i] = strconv.Itoa(sl.No)
 		}
 		a.Target += " slots:" + strings.Join(nos, ",")
+		if _, err := tx.Exec(ctx, q("bump_session_version"), sessionID); err != nil {
+			return err
+		}
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
@@ -881,6 +884,9 @@ func (s *Store) MoveSlots(ctx context.Context, sessionID string, slots []int, fr
 			return booking.Errorf(booking.ErrInvalidField, "the %s pool has fewer than %d slots", from, len(slots))
 		}
 		if _, err := tx.Exec(ctx, q("add_channel_quota"), sessionID, string(to), len(slots), releaseAt); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("bump_session_version"), sessionID); err != nil {
 			return err
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {

@@ -13,7 +13,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title, fee_level,
 
 -- name: sessions_from
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_date::TEXT,
-       period, starts_at, ends_at, release_mode, stopped_at, stop_reason
+       period, starts_at, ends_at, release_mode, stopped_at, stop_reason, version
   FROM clinic_sessions
  WHERE visit_date >= $1::DATE;
 
@@ -696,6 +696,11 @@ SELECT count(*) FROM slots
 
 -- name: max_slot
 SELECT COALESCE(max(slot_no), 0) FROM slots WHERE session_id = $1;
+
+-- name: bump_session_version
+-- A change of the session's layout (extra slots, a pool move): an edit
+-- made from the version before it is stale.
+UPDATE clinic_sessions SET version = version + 1 WHERE id = $1;
 
 -- name: add_channel_quota
 INSERT INTO session_channels (session_id, channel, quota, release_at) VALUES ($1, $2, $3, $4)

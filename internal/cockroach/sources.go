@@ -53,7 +53,9 @@ func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a book
 	return err
 }
 
-// UpdateSession replaces a session's layout while nothing uses it.
+// UpdateSession replaces a session's layout while nothing uses it, if its
+// version is still x.Version (0: not checked), raising it;
+// booking.ErrEditedMeanwhile otherwise.
 func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "update_session", func(tx pgx.Tx) error {
@@ -63,14 +65,18 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 		if err := noOverlap(ctx, tx, x); err != nil {
 			return err
 		}
+		tag, err := tx.Exec(ctx, sourceQueries["update_session"], x.ID, x.DepartmentID, x.VisitDate, x.Period,
+			x.StartsAt, x.EndsAt, string(x.Mode), x.Version)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.ErrEditedMeanwhile
+		}
 		for _, name := range []string{"delete_session_slots", "delete_session_channels"} {
 			if _, err := tx.Exec(ctx, sourceQueries[name], x.ID); err != nil {
 				return err
 			}
-		}
-		if _, err := tx.Exec(ctx, sourceQueries["update_session"], x.ID, x.DepartmentID, x.VisitDate, x.Period,
-			x.StartsAt, x.EndsAt, string(x.Mode)); err != nil {
-			return err
 		}
 		if err := insertLayout(ctx, tx, x, false); err != nil {
 			return err

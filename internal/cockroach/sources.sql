@@ -46,9 +46,12 @@ DELETE FROM lottery_pools p
                     WHERE c.session_id = p.session_id AND c.channel = p.channel AND c.release_mode = 'lottery');
 
 -- name: update_session
+-- $8: the version the edit was made from (0: not checked); nothing when the
+-- session changed meanwhile.
 UPDATE clinic_sessions
-   SET department_id = $2, visit_date = $3::DATE, period = $4, starts_at = $5, ends_at = $6, release_mode = $7
- WHERE id = $1;
+   SET department_id = $2, visit_date = $3::DATE, period = $4, starts_at = $5, ends_at = $6, release_mode = $7,
+       version = version + 1
+ WHERE id = $1 AND ($8 = 0 OR version = $8);
 
 -- name: delete_session_slots
 DELETE FROM slots WHERE session_id = $1;

@@ -155,7 +155,7 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 		var mode string
 		var stopped *time.Time
 		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode,
-			&stopped, &x.StopReason)
+			&stopped, &x.StopReason, &x.Version)
 		x.Mode = booking.ReleaseMode(mode)
 		if stopped != nil {
 			x.StoppedAt = *stopped

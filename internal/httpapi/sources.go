@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -124,6 +126,9 @@ type sessionPatchIn struct {
 	ReleaseMode  string           `json:"release_mode"`
 	Channels     []channelPatchIn `json:"channels"`
 	Reason       string           `json:"reason"`
+	// Version is the session's version the edit was made from (GET's
+	// version; or the If-Match header with its ETag).
+	Version int64 `json:"version"`
 }
 
 // channelPatchIn is one pool's change; quota absent: unchanged (0 empties
@@ -187,11 +192,36 @@ func (s *Server) updateSession(r *request) error {
 	if err != nil {
 		return err
 	}
+	if p.Version, err = editVersion(r.rc, in.Version); err != nil {
+		return err
+	}
 	sess, err := s.svc.UpdateSession(r.context(), r.actor, r.param, p)
 	if err != nil {
 		return err
 	}
 	return s.writeAdminSession(r, sess)
+}
+
+// editVersion is the version an edit was made from: the body's, or the
+// If-Match header's (the ETag of GET, "7"); both must agree. Required: an
+// edit without one would overwrite whatever another administrator changed
+// meanwhile (review19b M2).
+func editVersion(rc *fasthttp.RequestCtx, body int64) (int64, error) {
+	v := body
+	if h := strings.TrimSpace(string(rc.Request.Header.Peek("If-Match"))); h != "" {
+		n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+		if err != nil || n < 1 {
+			return 0, booking.FieldErrorf(booking.ErrInvalidField, "version", "If-Match must be the session's ETag, a quoted version such as \"7\"")
+		}
+		if v != 0 && v != n {
+			return 0, booking.FieldErrorf(booking.ErrInvalidField, "version", "the body's version %d and If-Match's %d differ", v, n)
+		}
+		v = n
+	}
+	if v < 1 {
+		return 0, booking.ErrVersionRequired
+	}
+	return v, nil
 }
 
 // adminSession answers GET /v1/admin/sessions/{id}: the session as its
@@ -209,6 +239,8 @@ func (s *Server) adminSession(r *request) error {
 type adminSessionOut struct {
 	sessionOut
 	Channels []adminChannelOut `json:"channels"`
+	// Version is what an edit sends back (also the ETag header).
+	Version int64 `json:"version"`
 }
 
 type adminChannelOut struct {
@@ -222,11 +254,12 @@ func (s *Server) writeAdminSession(r *request, sess *booking.Session) error {
 		return err
 	}
 	view := sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now())
-	out := adminSessionOut{sessionOut: view}
+	out := adminSessionOut{sessionOut: view, Version: sess.Version}
 	extra := sess.ExtraSlots()
 	for _, c := range view.Channels {
 		out.Channels = append(out.Channels, adminChannelOut{channelOut: c, ExtraSlots: extra[booking.Channel(c.Channel)]})
 	}
+	r.rc.Response.Header.Set("ETag", strconv.Quote(strconv.FormatInt(sess.Version, 10)))
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
