@@ -674,6 +674,9 @@ const ReasonNameDisproved = "name_disproved"
 // hospital (reason name_disproved: never late, no strike), audited as the
 // clerk's, its maker told, its slot given back as any cancelled slot
 // (the waitlist first; to the desk at once once its session has started).
+// A booking made under a near miss of the verified name (misheard: a
+// relative's 同音字, identity.NearName) is kept instead, its name corrected
+// (correctName).
 // Bookings under the verified name — the person's own, a family member's
 // made by another account, staff's — are untouched, and so are staff's
 // bookings under another name (the desk cancels those by hand,
@@ -719,15 +722,29 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 			first = err
 		}
 	}
+	disproved := bs[:0:0]
 	for _, b := range bs {
 		if b.Status != StatusConfirmed || b.AccountID == "" || b.AccountID == self || b.NameHash == "" ||
 			b.NameHash == string(person.NameHash) {
 			continue
 		}
-		sess, ok := cat.Session(b.SessionID)
-		if ok && !now.Before(sess.Closes()) {
+		if sess, ok := cat.Session(b.SessionID); ok && !now.Before(sess.Closes()) {
 			continue // over: nothing to give back, nothing it holds any more
 		}
+		disproved = append(disproved, b)
+	}
+	near, err := s.misheard(ctx, person, disproved)
+	if err != nil {
+		return len(disproved) + 1, err
+	}
+	for _, b := range disproved {
+		if near[b.ID] {
+			if err := s.correctName(ctx, actor, b, person, now); err != nil {
+				fail("booking's name", b.ID, err)
+			}
+			continue
+		}
+		sess, ok := cat.Session(b.SessionID)
 		how := cancelHow{reason: ReasonNameDisproved, deskReason: "(" + ReasonNameDisproved + "): the desk verified another name for the person",
 			onsite: ok && !now.Before(sess.StartsAt)}
 		if _, err := s.cancel(ctx, actor, b, sess, ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
@@ -774,6 +791,82 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		}
 	}
 	return failed, first
+}
+
+// misheard says which of bookings bs, made under names other than the
+// person's verified one, were made under a near miss of it
+// (identity.NearName, 同音字): the name a relative booking by ear gives, which
+// the desk's check-in takes as the person's (CheckIn's override). A
+// booking's name is known in full through the claim of the patient row it
+// was made for (the booking keeps only its hash): one whose claim is gone or
+// is not the booking's name is far.
+func (s *Service) misheard(ctx context.Context, person Identity, bs []Booking) (map[string]bool, error) {
+	if len(bs) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(bs))
+	for _, b := range bs {
+		if b.PatientID != "" {
+			ids = append(ids, b.PatientID)
+		}
+	}
+	names, err := s.store.SealedNames(ctx, person.ID, ids)
+	if err != nil {
+		return nil, err
+	}
+	open := func(n SealedName, hash string) (string, bool) {
+		if len(n.Sealed) == 0 || string(n.Hash) != hash {
+			return "", false
+		}
+		name, err := s.keys.Open("name", n.Sealed)
+		if err != nil {
+			s.log.Warn("open a sealed name; its booking is judged far", "err", err)
+			return "", false
+		}
+		return name, true
+	}
+	verified, ok := open(names[person.ID], string(person.NameHash))
+	if !ok {
+		return nil, nil
+	}
+	near := map[string]bool{}
+	for _, b := range bs {
+		if claim, ok := open(names[b.PatientID], b.NameHash); ok && identity.NearName(verified, claim) {
+			near[b.ID] = true
+		}
+	}
+	return near, nil
+}
+
+// NoticeNameCorrected is the kind of the notice to an account whose
+// booking the desk kept under the person's verified name (correctName).
+const NoticeNameCorrected = "name_corrected"
+
+// correctName keeps a booking another account made for the person under a
+// near miss of the name the desk just verified (misheard): its name becomes
+// the verified one — check-in, the desk's lookup and the phone's go by it —
+// in one transaction with the clerk's audit entry and the notice to the
+// account that made it, which should correct the name on its list too.
+func (s *Service) correctName(ctx context.Context, actor Actor, b Booking, person Identity, now time.Time) error {
+	cat := s.catalog.Load()
+	zh, en := "（出诊已变更）", "(the session changed)"
+	if sess, ok := cat.Session(b.SessionID); ok {
+		zh, en = sessionLines(cat, sess)
+	}
+	who, err := s.memberLabels(ctx, []string{b.PatientID})
+	if err != nil {
+		return err
+	}
+	n := Notification{ID: newID(), Kind: NoticeNameCorrected, HospitalID: b.HospitalID, SessionID: b.SessionID, AccountID: b.AccountID,
+		IdentityID: b.IdentityID, BookingID: b.ID, CreatedAt: now,
+		Body: told(who[b.PatientID], "经窗口核验身份证，您为其预约时填写的姓名与证件姓名相近（疑为同音字），该预约保留，姓名已更正为证件姓名；请在就诊人信息中一并更正："+zh,
+			"The registration desk read this person's ID card: the name you booked them under is a near miss of theirs (a misheard "+
+				"character), so the booking stands, its name corrected to the card's; please correct it on your list too: "+en)}
+	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "booking_name_corrected",
+		Target: "booking:" + b.ID, HospitalID: b.HospitalID,
+		Reason: "booked under a near miss of the name the desk verified from the ID card (one character apart, 同音字): kept, its name corrected to the verified one"}
+	_, err = s.store.CorrectBookingName(ctx, b.ID, []byte(b.NameHash), person.NameHash, a, n)
+	return err
 }
 
 // noAccount is an account id no account has: "other than no account".

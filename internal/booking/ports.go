@@ -860,6 +860,19 @@ type DeskStore interface {
 	// name_disproved naming the account and its patient, which tells the
 	// account. It returns the patient rows dropped.
 	DropDisprovedSelves(ctx context.Context, identityID string, nameHash []byte, a AuditEntry) ([]string, error)
+	// SealedNames reads, by id, the sealed names behind keyed hashes: the
+	// name of identity identityID and the claims of the patient rows
+	// patientIDs (each the name its account gave), for a comparison that
+	// needs the names themselves (voidDisproved's identity.NearName). A
+	// claim the retention job erased, or a row from before claims, is
+	// left out.
+	SealedNames(ctx context.Context, identityID string, patientIDs []string) (map[string]SealedName, error)
+	// CorrectBookingName puts name to on confirmed booking id made under
+	// from (its name_hash; booked_name_hash keeps from), with the desk's
+	// audit entry and the notice n to the booking's account, in one
+	// transaction; false, and nothing changes, when the booking is not
+	// confirmed under from any more.
+	CorrectBookingName(ctx context.Context, id string, from, to []byte, a AuditEntry, n Notification) (bool, error)
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
 	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call
@@ -891,6 +904,11 @@ type DeskStore interface {
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count, most int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
 	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
+}
+
+// SealedName is a name's keyed hash and its sealed copy.
+type SealedName struct {
+	Hash, Sealed []byte
 }
 
 // NoShowStore marks no-shows and keeps the bars they earn.

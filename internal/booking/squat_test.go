@@ -249,3 +249,77 @@ func TestEveryDeskReadOfTheCardVoidsWhatItDisproves(t *testing.T) {
 		})
 	}
 }
+
+// TestDeskReadSparesAMisheardName: a son books for his mother under a
+// homophone of her name (李玫 for 李梅, 同音字), as the desk's check-in
+// would take it; when the desk reads her card, his booking is kept, its
+// name corrected to the card's (so check-in and the lookups go by it), his
+// account told, the correction audited as the clerk's. The near misses,
+// voided as a squatter's: a name one character apart but in the family
+// name (张梅), another name altogether (王芳).
+func TestDeskReadSparesAMisheardName(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	person := h.person("李梅")
+	named := func(name string) booking.IdentityRequest {
+		return booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: name}
+	}
+	son := h.userOf(h.person("赵强"), named("李玫"))
+	near := h.mustBook(son, 1, h.session(sessionOpts{online: 1, dept: "Cardiology"}), "")
+	var far []booking.Booking
+	for i, name := range []string{"张梅", "王芳"} {
+		other := h.userOf(h.person([]string{"钱多", "孙立"}[i]), named(name))
+		far = append(far, h.mustBook(other, 1, h.session(sessionOpts{online: 1, dept: "Dermatology", day: h.day.AddDate(0, 0, 1+i)}), ""))
+	}
+
+	clerk := h.staff(booking.RoleClerk)
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person})
+	testenv.Must(t, err, "the desk verifies the mother's card")
+
+	got, err := h.svc.Booking(h.ctx, son.actor, near.ID)
+	testenv.Must(t, err, "the son reads his booking")
+	if got.Status != booking.StatusConfirmed {
+		t.Errorf("the son's booking under the misheard name = %s, want confirmed", got.Status)
+	}
+	if n := h.count(`SELECT count(*) FROM bookings b JOIN identities i ON i.id = b.identity_id
+		WHERE b.id = $1 AND b.name_hash = i.name_hash AND b.booked_name_hash IS NOT NULL AND b.booked_name_hash <> i.name_hash`, near.ID); n != 1 {
+		t.Errorf("the son's booking does not carry the card's name (keeping the one it was booked under)")
+	}
+	if n := h.count(`SELECT count(*) FROM booking_events WHERE type = 'cancelled' AND booking_id = $1`, near.ID); n != 0 {
+		t.Errorf("cancellation events of the son's booking = %d, want none", n)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'booking_name_corrected' AND target = $1 AND actor_id = $2`,
+		"booking:"+near.ID, clerk.AccountID); n != 1 {
+		t.Errorf("booking_name_corrected audit entries of the son's booking = %d, want 1", n)
+	}
+	for i, b := range far {
+		if n := h.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID); n != 1 {
+			t.Errorf("the booking under the far name %d is not void", i)
+		}
+	}
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notify")
+	ns, _, err := h.svc.MyNotifications(h.ctx, son.actor)
+	testenv.Must(t, err, "the son's notifications")
+	var corrected, void []string
+	for _, n := range ns {
+		if strings.Contains(n.Body, "姓名已更正") && strings.Contains(n.Body, "name corrected") {
+			corrected = append(corrected, n.Body)
+		}
+		if strings.Contains(n.Body, "已作废") {
+			void = append(void, n.Body)
+		}
+	}
+	if len(corrected) != 1 || len(void) != 0 {
+		t.Errorf("the son was told of a correction %q and of a void %q; want one correction, in Chinese and English, and no void", corrected, void)
+	}
+	// The mother checks in with her card as any booking of hers.
+	sess, _ := h.svc.Catalog().Session(near.SessionID)
+	defer h.clock.at(sess.StartsAt.Add(-30 * time.Minute))()
+	if _, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{IdentityRequest: person, BookingID: near.ID}); err != nil {
+		t.Errorf("the mother checks in: %v", err)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'checkin' AND target = $1`, "booking:"+near.ID); n != 1 {
+		t.Errorf("plain check-ins of the corrected booking = %d, want 1 (no override)", n)
+	}
+	h.checkClean()
+}

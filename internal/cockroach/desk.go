@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,6 +214,41 @@ func dropDisprovedSelves(ctx context.Context, tx pgx.Tx, identityID string, name
 		}
 	}
 	return ids, nil
+}
+
+// SealedNames reads the sealed names of an identity and of patient rows'
+// claims, by id.
+func (s *Store) SealedNames(ctx context.Context, identityID string, patientIDs []string) (_ map[string]booking.SealedName, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("sealed_names"), identityID, patientIDs)
+	out := map[string]booking.SealedName{}
+	var id string
+	var n booking.SealedName
+	_, err := pgx.ForEachRow(rows, []any{&id, &n.Hash, &n.Sealed}, func() error {
+		out[id] = booking.SealedName{Hash: slices.Clone(n.Hash), Sealed: slices.Clone(n.Sealed)}
+		return nil
+	})
+	return out, err
+}
+
+// CorrectBookingName puts the verified name on a booking made under a near
+// miss of it, with the audit entry and the notice, in one transaction.
+func (s *Store) CorrectBookingName(ctx context.Context, id string, from, to []byte, a booking.AuditEntry, n booking.Notification) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	done := false
+	err := s.db.Tx(ctx, "correct_booking_name", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("correct_booking_name"), id, from, to)
+		if done = err == nil && tag.RowsAffected() == 1; !done {
+			return err
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, q("insert_booking_notification"), n.ID, n.HospitalID, nullable(n.SessionID), n.Kind, n.AccountID,
+			nullable(n.IdentityID), n.BookingID, n.Body, n.CreatedAt)
+		return err
+	})
+	return done && err == nil, err
 }
 
 // AccountHasIdentity reports whether an identity is on an account's list.

@@ -1038,3 +1038,23 @@ ON CONFLICT (account_id) DO UPDATE
 DELETE FROM password_reset_codes
  WHERE account_id = $1 AND code_hash = $2 AND expires_at > $3
 RETURNING issued_by::TEXT, COALESCE(hospital_id::TEXT, '');
+
+-- name: sealed_names
+-- The sealed names behind keyed hashes (voidDisproved's nearness): an
+-- identity's, and the claims of patient rows (a claim the retention job
+-- erased, or a row from before claims, has none).
+SELECT id::TEXT, name_hash, name_sealed FROM identities WHERE id = $1 AND name_sealed IS NOT NULL
+UNION ALL
+SELECT id::TEXT, name_hash, name_sealed FROM patients
+ WHERE id = ANY ($2::UUID[]) AND name_hash IS NOT NULL AND name_sealed IS NOT NULL;
+
+-- name: correct_booking_name
+-- A booking made under a near miss of the name the desk verified carries
+-- the verified one ($3) from now on; booked_name_hash keeps the one it was
+-- made under ($2), as a check-in's override does.
+UPDATE bookings SET name_hash = $3, booked_name_hash = COALESCE(booked_name_hash, name_hash)
+ WHERE id = $1 AND status = 'confirmed' AND name_hash = $2;
+
+-- name: insert_booking_notification
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE);

@@ -141,3 +141,34 @@ func MaskName(name string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// NearName reports whether got, a name someone gave for a person, is a near
+// miss of name, the person's name read from their ID card: the same name
+// but for one character heard or typed wrong, as a relative booking by ear
+// gets it (同音字: 李玫 for 李梅). Both are canonical (NormalizeName). Near is:
+// not the same; as many characters; the same first character — the family
+// name of a Chinese name, the initial of a Latin one, which a relative does
+// not get wrong —; and at most one other character different, Latin
+// letters compared regardless of case. A name that shares all but one
+// character with the person's is a name known: a stranger who knows only
+// the ID number and types a name of their own is far.
+func NearName(name, got string) bool {
+	if name == got {
+		return false
+	}
+	a, b := []rune(name), []rune(got)
+	if len(a) != len(b) || len(a) < 2 {
+		return false
+	}
+	differ := 0
+	for i := range a {
+		if a[i] == b[i] || unicode.ToUpper(a[i]) == unicode.ToUpper(b[i]) {
+			continue
+		}
+		if i == 0 {
+			return false
+		}
+		differ++
+	}
+	return differ <= 1
+}

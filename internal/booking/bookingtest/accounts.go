@@ -135,6 +135,10 @@ func (s *Store) AddPatient(_ context.Context, np booking.NewPatient, lim booking
 		IsSelf: np.IsSelf, Relationship: rel, BirthYear: np.BirthYear,
 		Verified: who.NameVerified && string(who.NameHash) == string(claim.NameHash), CreatedAt: ev.TS}
 	s.patients[p.ID] = p
+	if s.claims == nil {
+		s.claims = map[string][]byte{}
+	}
+	s.claims[p.ID] = claim.NameSealed
 	if np.PhoneHash != nil {
 		if s.phones == nil {
 			s.phones = map[string][]byte{}

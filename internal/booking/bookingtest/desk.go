@@ -346,6 +346,42 @@ func (s *Store) dropDisprovedSelves(identityID string, nameHash []byte, a bookin
 	return dropped
 }
 
+// SealedNames reads the sealed name of an identity and of the patient rows'
+// claims, by id.
+func (s *Store) SealedNames(_ context.Context, identityID string, patientIDs []string) (map[string]booking.SealedName, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]booking.SealedName{}
+	if i, ok := s.identities[identityID]; ok && len(i.NameSealed) > 0 {
+		out[i.ID] = booking.SealedName{Hash: i.NameHash, Sealed: i.NameSealed}
+	}
+	for _, id := range patientIDs {
+		if p, ok := s.patients[id]; ok && p.NameHash != "" && len(s.claims[id]) > 0 {
+			out[id] = booking.SealedName{Hash: []byte(p.NameHash), Sealed: s.claims[id]}
+		}
+	}
+	return out, nil
+}
+
+// CorrectBookingName puts name to on a confirmed booking made under from,
+// with its audit entry and notice.
+func (s *Store) CorrectBookingName(_ context.Context, id string, from, to []byte, a booking.AuditEntry, n booking.Notification) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bookings[id]
+	if !ok || b.Status != booking.StatusConfirmed || b.NameHash != string(from) {
+		return false, nil
+	}
+	if b.BookedNameHash == "" {
+		b.BookedNameHash = b.NameHash
+	}
+	b.NameHash = string(to)
+	s.bookings[id] = b
+	s.audit = append(s.audit, a)
+	s.notifications = append(s.notifications, n)
+	return true, nil
+}
+
 // auditOfPerson copies a change's audit entry to every other hospital
 // where the person holds a confirmed booking, a lottery entry taking part
 // or a waiting waitlist place (queries.sql's insert_audit_of_person).

@@ -42,6 +42,7 @@ type Store struct {
 	cases         map[string]booking.Case
 	accounts      map[string]booking.Account // accounts.go
 	phones        map[string][]byte          // patient id → contact phone's hash
+	claims        map[string][]byte          // patient id → the claim's sealed name
 	lottery       map[string]booking.Entry   // lottery entries by id (lottery.go)
 	limits        []booking.AccountPolicy    // the platform's account limits by effective time (accounts.go)
 }

@@ -460,6 +460,14 @@ func (unimplementedStore) DropDisprovedSelves(_ context.Context, _ string, _ []b
 	panic(unimplemented("Store.DropDisprovedSelves"))
 }
 
+func (unimplementedStore) SealedNames(_ context.Context, _ string, _ []string) (map[string]booking.SealedName, error) {
+	panic(unimplemented("Store.SealedNames"))
+}
+
+func (unimplementedStore) CorrectBookingName(_ context.Context, _ string, _, _ []byte, _ booking.AuditEntry, _ booking.Notification) (bool, error) {
+	panic(unimplemented("Store.CorrectBookingName"))
+}
+
 func (unimplementedStore) WaitingEntries(_ context.Context, _ string) ([]booking.WaitlistEntry, error) {
 	panic(unimplemented("Store.WaitingEntries"))
 }
