@@ -171,11 +171,28 @@ func TestChangeMemberPhone(t *testing.T) {
 		{"not a mobile number", map[string]any{"phone": "12345"}, 400, "invalid_phone"},
 		{"a number on 3 accounts", map[string]any{"phone": crowded}, 422, "phone_limit"},
 		{"nothing to change", map[string]any{}, 400, "invalid_field"},
+		// All or nothing: a relationship beside a number refused is not
+		// applied either (it was, and the number refused after it).
+		{"a relationship and not a mobile number", map[string]any{"relationship": "spouse", "phone": "12345"}, 400, "invalid_phone"},
+		{"a relationship and a number on 3 accounts", map[string]any{"relationship": "spouse", "phone": crowded}, 422, "phone_limit"},
+		{"a number and a relationship refused", map[string]any{"relationship": "self", "phone": "13900000089"}, 409, "patient_is_self"},
 	} {
 		if r := svc.do("PATCH", path, alice.token, tc.body); r.status != tc.status || r.code != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
 		}
 	}
+	if n := svc.count(`SELECT count(*) FROM patients WHERE id = $1 AND relationship = 'parent' AND phone_masked = '139****0081'`, parent.ID); n != 1 {
+		t.Errorf("the member was changed by refused edits")
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action IN ('patient_edited', 'patient_phone_changed') AND target = $1`,
+		"patient:"+parent.ID); n != 0 {
+		t.Errorf("%d audit rows of refused edits, want none", n)
+	}
+	r = svc.do("PATCH", path, alice.token, map[string]any{"relationship": "spouse", "phone": "13900000088"})
+	if n := svc.count(`SELECT count(*) FROM patients WHERE id = $1 AND relationship = 'spouse' AND phone_masked = '139****0088'`, parent.ID); r.status != 200 || n != 1 {
+		t.Errorf("change both = %d %s, and %d rows changed, want 200 and both changed", r.status, r.body, n)
+	}
+	svc.do("PATCH", path, alice.token, map[string]any{"relationship": "parent"})
 	var got struct {
 		PhoneMasked string `json:"phone"`
 	}
@@ -191,9 +208,9 @@ func TestChangeMemberPhone(t *testing.T) {
 	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "" {
 		t.Errorf("clear the parent's number = %d %s, want 200 without a number", r.status, r.body)
 	}
-	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed' AND target = $1 AND reason NOT LIKE '%13900000082%' AND reason NOT LIKE '%13900000081%'`,
-		"patient:"+parent.ID); n != 2 {
-		t.Errorf("%d audit rows of the member's number changes without the number in clear, want 2", n)
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed' AND target = $1 AND reason NOT LIKE '%13900000082%' AND reason NOT LIKE '%13900000081%' AND reason NOT LIKE '%13900000088%'`,
+		"patient:"+parent.ID); n != 3 {
+		t.Errorf("%d audit rows of the member's number changes without the number in clear, want 3", n)
 	}
 }
 

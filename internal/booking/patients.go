@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"errors"
 
@@ -181,25 +182,67 @@ func (s *Service) RemovePatient(ctx context.Context, actor Actor, patientID stri
 // holder's verified self). The name and ID number are verified facts: a
 // wrong one is removed and added again. Audited.
 func (s *Service) EditPatient(ctx context.Context, actor Actor, patientID, relationship string) (Patient, error) {
+	return s.ChangePatient(ctx, actor, patientID, PatientChange{Relationship: &relationship})
+}
+
+// PatientChange is an account holder's change of a member (PATCH
+// /v1/patients/{id}): a nil field stays as it is.
+type PatientChange struct {
+	Relationship *string
+	Phone        *string
+}
+
+// ChangePatient applies every field of c or none (EditPatient's
+// relationship, SetPatientPhone's number): each is checked before anything
+// is written, and the store writes them, with an audit entry each, in one
+// transaction — a relationship beside a number refused is not applied
+// either.
+func (s *Service) ChangePatient(ctx context.Context, actor Actor, patientID string, c PatientChange) (Patient, error) {
 	p, err := s.ownPatient(ctx, actor, patientID)
 	if err != nil {
 		return Patient{}, err
 	}
-	rel := Relationship(relationship)
-	switch {
-	case relationshipLabels[rel] == "":
-		return Patient{}, Errorf(ErrInvalidField, "relationship is one of spouse, child, parent, other")
-	case p.IsSelf:
-		return Patient{}, ErrPatientIsSelf
-	case rel == RelSelf:
-		return Patient{}, Errorf(ErrPatientIsSelf, "a family member cannot become the account holder's own entry (本人): the holder adds themselves as self")
+	now := s.cfg.Now()
+	var e PatientEdit
+	var audits []AuditEntry
+	if c.Relationship != nil {
+		rel := Relationship(*c.Relationship)
+		switch {
+		case relationshipLabels[rel] == "":
+			return Patient{}, Errorf(ErrInvalidField, "relationship is one of spouse, child, parent, other")
+		case p.IsSelf:
+			return Patient{}, ErrPatientIsSelf
+		case rel == RelSelf:
+			return Patient{}, Errorf(ErrPatientIsSelf, "a family member cannot become the account holder's own entry (本人): the holder adds themselves as self")
+		}
+		if rel != p.Relationship {
+			e.Relationship = rel
+			audits = append(audits, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_edited",
+				Target: "patient:" + p.ID, Reason: "relationship " + string(p.Relationship) + " -> " + string(rel)})
+		}
 	}
-	if rel == p.Relationship {
+	if c.Phone != nil {
+		var to AccountPhone
+		if *c.Phone != "" {
+			n, err := identity.NormalizePhone(*c.Phone)
+			if err != nil {
+				return Patient{}, FieldErrorf(ErrInvalidPhone, "phone", "the number is not a valid mainland mobile number")
+			}
+			to = AccountPhone{Hash: s.keys.Hash("phone", n), Sealed: s.keys.Seal("phone", n), Masked: identity.MaskPhone(n)}
+		}
+		e.Phone = &to
+		from, into := cmp.Or(p.PhoneMasked, "none"), cmp.Or(to.Masked, "none")
+		audits = append(audits, AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_phone_changed",
+			Target: "patient:" + p.ID, Reason: "phone " + from + " -> " + into})
+	}
+	if len(audits) == 0 {
 		return p, nil
 	}
-	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_edited",
-		Target: "patient:" + p.ID, Reason: "relationship " + string(p.Relationship) + " -> " + string(rel)}
-	np, err := s.store.SetRelationship(ctx, actor.AccountID, p.ID, rel, a)
+	limits, err := s.accountLimits(ctx, now)
+	if err != nil {
+		return Patient{}, err
+	}
+	np, err := s.store.UpdatePatient(ctx, actor.AccountID, p.ID, e, limits, audits)
 	if err != nil {
 		return Patient{}, err
 	}

@@ -99,36 +99,5 @@ type AccountPhone struct {
 // new one has (LookupCaller still needs their ID number and name).
 // Audited (patient_phone_changed) with the masked numbers only.
 func (s *Service) SetPatientPhone(ctx context.Context, actor Actor, patientID, phone string) (Patient, error) {
-	p, err := s.ownPatient(ctx, actor, patientID)
-	if err != nil {
-		return Patient{}, err
-	}
-	var to AccountPhone
-	if phone != "" {
-		n, err := identity.NormalizePhone(phone)
-		if err != nil {
-			return Patient{}, FieldErrorf(ErrInvalidPhone, "phone", "the number is not a valid mainland mobile number")
-		}
-		to = AccountPhone{Hash: s.keys.Hash("phone", n), Sealed: s.keys.Seal("phone", n), Masked: identity.MaskPhone(n)}
-	}
-	now := s.cfg.Now()
-	limits, err := s.accountLimits(ctx, now)
-	if err != nil {
-		return Patient{}, err
-	}
-	from, into := p.PhoneMasked, to.Masked
-	if from == "" {
-		from = "none"
-	}
-	if into == "" {
-		into = "none"
-	}
-	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "patient_phone_changed",
-		Target: "patient:" + p.ID, Reason: "phone " + from + " -> " + into}
-	np, err := s.store.SetPatientPhone(ctx, actor.AccountID, p.ID, to, limits, a)
-	if err != nil {
-		return Patient{}, err
-	}
-	s.patients.put(np)
-	return np, nil
+	return s.ChangePatient(ctx, actor, patientID, PatientChange{Phone: &phone})
 }

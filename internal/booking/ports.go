@@ -742,15 +742,14 @@ type AccountStore interface {
 	// such member on its list. A booking committed after the removal is
 	// refused by the booking insert itself (ErrPatientRemoved).
 	RemovePatient(ctx context.Context, accountID, patientID string, at time.Time, a AuditEntry) error
-	// SetRelationship changes a member's relationship (not self's, and
-	// never to self), with its audit entry.
-	SetRelationship(ctx context.Context, accountID, patientID string, rel Relationship, a AuditEntry) (Patient, error)
-	// SetPatientPhone sets (to.Hash nil: clears) the contact number of a
-	// patient of the account still on its list, with its audit entry, in
-	// one transaction that counts the accounts the number is on first
-	// (ErrPhoneLimit past lim.MaxAccountsOnPhone, as AddPatient);
-	// ErrPatientNotFound when the row is not the account's or removed.
-	SetPatientPhone(ctx context.Context, accountID, patientID string, to AccountPhone, lim AccountLimits, a AuditEntry) (Patient, error)
+	// UpdatePatient applies e to a patient of the account still on its
+	// list, with the audit entries of what it changes, all in one
+	// transaction or none of it: a new phone's accounts are counted first
+	// (ErrPhoneLimit past lim.MaxAccountsOnPhone, as AddPatient); a
+	// relationship is never set on the account's self
+	// (ErrPatientNotFound, as for a row that is not the account's or is
+	// removed).
+	UpdatePatient(ctx context.Context, accountID, patientID string, e PatientEdit, lim AccountLimits, audits []AuditEntry) (Patient, error)
 	// ChangeAccountPhone moves an account to a new login number and ends
 	// its tokens (the new generation is returned), with its audit entry, in
 	// one transaction; the members it gave its old number as theirs (still
@@ -904,6 +903,14 @@ type DeskStore interface {
 	RecordStaffAction(ctx context.Context, ev Event, a AuditEntry) error
 	AddSlots(ctx context.Context, sessionID string, ch Channel, count, most int, start, end, releaseAt time.Time, a AuditEntry) ([]Slot, error)
 	MoveSlots(ctx context.Context, sessionID string, slots []int, from, to Channel, releaseAt time.Time, a AuditEntry) error
+}
+
+// PatientEdit is what UpdatePatient changes of a member: the relationship
+// (empty: unchanged) and the contact phone (nil: unchanged; a zero
+// AccountPhone clears it).
+type PatientEdit struct {
+	Relationship Relationship
+	Phone        *AccountPhone
 }
 
 // SealedName is a name's keyed hash and its sealed copy.

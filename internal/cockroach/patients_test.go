@@ -94,12 +94,12 @@ func TestRemovePatient(t *testing.T) {
 
 	edit := booking.AuditEntry{ID: booking.NewID(), TS: now(), ActorID: a.ID, ActorRole: booking.RolePatient,
 		Action: "patient_edited", Target: "patient:" + back.ID}
-	p, err := w.st.SetRelationship(w.ctx, a.ID, back.ID, booking.RelParent, edit)
+	p, err := w.st.UpdatePatient(w.ctx, a.ID, back.ID, booking.PatientEdit{Relationship: booking.RelParent}, lim, []booking.AuditEntry{edit})
 	testenv.Must(t, err, "set relationship")
 	if p.Relationship != booking.RelParent {
 		t.Errorf("relationship = %s, want parent", p.Relationship)
 	}
-	if _, err := w.st.SetRelationship(w.ctx, a.ID, self.ID, booking.RelChild, edit); !errors.Is(err, booking.ErrPatientNotFound) {
+	if _, err := w.st.UpdatePatient(w.ctx, a.ID, self.ID, booking.PatientEdit{Relationship: booking.RelChild}, lim, []booking.AuditEntry{edit}); !errors.Is(err, booking.ErrPatientNotFound) {
 		t.Errorf("set the self's relationship = %v, want ErrPatientNotFound", err)
 	}
 }

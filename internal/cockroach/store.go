@@ -647,47 +647,44 @@ func (s *Store) RemovePatient(ctx context.Context, accountID, patientID string, 
 	})
 }
 
-// SetRelationship is booking.AccountStore's.
-func (s *Store) SetRelationship(ctx context.Context, accountID, patientID string, rel booking.Relationship, a booking.AuditEntry) (_ booking.Patient, rerr error) {
+// UpdatePatient is booking.AccountStore's: every change of e with its
+// audit entry in one transaction, the phone's limit counted first.
+func (s *Store) UpdatePatient(ctx context.Context, accountID, patientID string, e booking.PatientEdit, lim booking.AccountLimits, audits []booking.AuditEntry) (_ booking.Patient, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	err := s.db.Tx(ctx, "set_relationship", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, q("set_relationship"), patientID, accountID, string(rel))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return booking.ErrPatientNotFound
-		}
-		return insertAudit(ctx, tx, a)
-	})
-	if err != nil {
-		return booking.Patient{}, err
-	}
-	return s.Patient(ctx, patientID)
-}
-
-// SetPatientPhone sets or clears a listed patient's contact number under
-// the accounts-per-phone limit, with its audit entry, in one transaction.
-func (s *Store) SetPatientPhone(ctx context.Context, accountID, patientID string, to booking.AccountPhone, lim booking.AccountLimits, a booking.AuditEntry) (_ booking.Patient, rerr error) {
-	defer func() { rerr = translate(rerr) }()
-	err := s.db.Tx(ctx, "set_patient_phone", func(tx pgx.Tx) error {
-		if to.Hash != nil {
-			var n int
-			if err := tx.QueryRow(ctx, q("count_phone_accounts"), to.Hash, accountID).Scan(&n); err != nil {
+	err := s.db.Tx(ctx, "update_patient", func(tx pgx.Tx) error {
+		if to := e.Phone; to != nil {
+			if to.Hash != nil {
+				var n int
+				if err := tx.QueryRow(ctx, q("count_phone_accounts"), to.Hash, accountID).Scan(&n); err != nil {
+					return err
+				}
+				if n >= lim.MaxAccountsOnPhone {
+					return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
+				}
+			}
+			tag, err := tx.Exec(ctx, q("set_patient_phone"), patientID, accountID, to.Hash, to.Sealed, to.Masked)
+			if err != nil {
 				return err
 			}
-			if n >= lim.MaxAccountsOnPhone {
-				return booking.Errorf(booking.ErrPhoneLimit, "a phone number may be used on at most %d accounts", lim.MaxAccountsOnPhone)
+			if tag.RowsAffected() == 0 {
+				return booking.ErrPatientNotFound
 			}
 		}
-		tag, err := tx.Exec(ctx, q("set_patient_phone"), patientID, accountID, to.Hash, to.Sealed, to.Masked)
-		if err != nil {
-			return err
+		if e.Relationship != "" {
+			tag, err := tx.Exec(ctx, q("set_relationship"), patientID, accountID, string(e.Relationship))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return booking.ErrPatientNotFound
+			}
 		}
-		if tag.RowsAffected() == 0 {
-			return booking.ErrPatientNotFound
+		for _, a := range audits {
+			if err := insertAudit(ctx, tx, a); err != nil {
+				return err
+			}
 		}
-		return insertAudit(ctx, tx, a)
+		return nil
 	})
 	if err != nil {
 		return booking.Patient{}, err

@@ -307,17 +307,9 @@ func (s *Server) editPatient(r *request) error {
 			return err
 		}
 	}
-	var p booking.Patient
-	var err error
-	if in.Relationship != nil {
-		if p, err = s.svc.EditPatient(r.context(), r.actor, r.param, *in.Relationship); err != nil {
-			return err
-		}
-	}
-	if in.Phone != nil {
-		if p, err = s.svc.SetPatientPhone(r.context(), r.actor, r.param, *in.Phone); err != nil {
-			return err
-		}
+	p, err := s.svc.ChangePatient(r.context(), r.actor, r.param, booking.PatientChange{Relationship: in.Relationship, Phone: in.Phone})
+	if err != nil {
+		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, patientView(p))
 	return nil

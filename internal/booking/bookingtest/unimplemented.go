@@ -640,8 +640,8 @@ func (unimplementedStore) RemovePatient(_ context.Context, _ string, _ string, _
 	panic(unimplemented("Store.RemovePatient"))
 }
 
-func (unimplementedStore) SetRelationship(_ context.Context, _ string, _ string, _ booking.Relationship, _ booking.AuditEntry) (booking.Patient, error) {
-	panic(unimplemented("Store.SetRelationship"))
+func (unimplementedStore) UpdatePatient(_ context.Context, _ string, _ string, _ booking.PatientEdit, _ booking.AccountLimits, _ []booking.AuditEntry) (booking.Patient, error) {
+	panic(unimplemented("Store.UpdatePatient"))
 }
 
 func (unimplementedStore) BlockedUntil(_ context.Context, _ string) (time.Time, error) {
@@ -706,10 +706,6 @@ func (unimplementedStore) EraseEventPhones(_ context.Context, _ booking.CallBack
 
 func (unimplementedStore) EraseReportPhones(_ context.Context, _, _ time.Time, _ int) (int, error) {
 	panic(unimplemented("Store.EraseReportPhones"))
-}
-
-func (unimplementedStore) SetPatientPhone(_ context.Context, _ string, _ string, _ booking.AccountPhone, _ booking.AccountLimits, _ booking.AuditEntry) (booking.Patient, error) {
-	panic(unimplemented("Store.SetPatientPhone"))
 }
 
 func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ time.Time, _ booking.AuditEntry) (int, error) {
