@@ -73,6 +73,10 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Help: "Commits SQL refused because Redis had handed out a slot SQL had booked (Redis drifted from SQL); each session is reconciled.",
 		}, func() float64 { return float64(svc.Stats().Drifts) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_pool_move_put_backs_failed_total",
+			Help: "Pool moves SQL refused whose slots could not be put back in Redis; each session is reconciled from SQL.",
+		}, func() float64 { return float64(svc.Stats().PutBacksFailed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "fairslot_flags_opened_total",
 			Help: "Scalper flags the detector opened or reopened for review.",
 		}, func() float64 { return float64(svc.Stats().FlagsOpened) }),

@@ -5,7 +5,8 @@
 -- pending deadline of theirs not passed is kept: a cancellation may be in
 -- flight); every
 -- other slot of each channel is free, except slots waiting out a random
--- delay (their place comes when the delay is over).
+-- delay (their place comes when the delay is over) as that channel's; a
+-- slot parked in the delayed set as another channel's is taken out.
 --
 -- KEYS: 1 session meta  2 session holds  3 pending holds
 --       4 delayed slots of the hospital
@@ -99,12 +100,24 @@ for i = 0, na - 1 do
   end
 end
 
+-- A slot waits out its delay only as its own channel's (SQL's): one parked
+-- as another channel's is a pool move SQL refused whose put-back was lost
+-- (movepool.lua), and would come free in a pool SQL never gave it.
+local channels = {}
+for c = 0, nc - 1 do
+  channels[#channels + 1] = ARGV[6 + 4 * c]
+end
 for c = 0, nc - 1 do
   local pool, channel = KEYS[5 + c], ARGV[6 + 4 * c]
   redis.call('DEL', pool)
   local closed = ARGV[7 + 4 * c] == '' or closed_all
   for slot in string.gmatch(ARGV[8 + 4 * c], '[^,]+') do
     local member = sid .. '|' .. slot .. '|' .. channel
+    for _, other in ipairs(channels) do
+      if other ~= channel then
+        redis.call('ZREM', KEYS[4], sid .. '|' .. slot .. '|' .. other)
+      end
+    end
     if closed then
       redis.call('ZREM', KEYS[4], member) -- a stopped clinic: no slot is free
     elseif redis.call('HEXISTS', KEYS[2], slot) == 1 then

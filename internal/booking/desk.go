@@ -1383,8 +1383,16 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if err != nil {
 		bctx, done := s.followUp(ctx)
 		defer done()
-		if _, _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved, nil); berr != nil {
-			s.log.Warn("move slots back after SQL refused; the session will be reconciled", "session_id", sess.ID, "err", berr)
+		back, _, berr := s.adm.MoveFree(bctx, sess, req.To, req.From, 0, releaseAt, moved, nil)
+		if berr != nil || len(back) < len(moved) {
+			// Visible and repaired: counted (fairslot_pool_move_put_backs_failed_total),
+			// and the session reconciled from SQL, which puts every slot in
+			// the pool SQL has it in and takes it out of the delayed set
+			// where it waited as the other pool's (load.lua); retried until
+			// it succeeds (retryDirty).
+			s.stats.putBacksFailed.Add(1)
+			s.log.Warn("move slots back after SQL refused; the session will be reconciled", "session_id", sess.ID,
+				"slots", len(moved), "put_back", len(back), "err", berr)
 			s.reconcileLater(sess.ID)
 		}
 		return nil, err

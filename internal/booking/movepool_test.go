@@ -115,3 +115,50 @@ func TestRefusedMoveGoesBack(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// putBackFails is a store whose pool moves SQL refuses, and which, as it
+// refuses, breaks the key the put-back writes in Redis (the hospital's
+// delayed set holds a string): the put-back fails on a real Redis error.
+type putBackFails struct {
+	*cockroach.Store
+	breakRedis func()
+}
+
+func (p *putBackFails) MoveSlots(context.Context, string, []int, booking.Channel, booking.Channel, time.Time, booking.AuditEntry) error {
+	p.breakRedis()
+	return booking.ErrUnavailable
+}
+
+// TestRefusedMoveWhosePutBackFailsIsRepaired: SQL refuses a pool move and
+// putting the slots back in Redis fails too. The failure is counted
+// (Stats().PutBacksFailed) and the session reconciled: once Redis answers
+// again, reconciliation takes the moved slot out of the delayed set where
+// it waited as the other pool's — it used to stay there, and came free in
+// the online pool that SQL never gave it when its delay was over, beside
+// its own on-site pool.
+func TestRefusedMoveWhosePutBackFailsIsRepaired(t *testing.T) {
+	p := &putBackFails{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, wrap: func(s *cockroach.Store) booking.Store { p.Store = s; return p }})
+	admin := h.staff(booking.RoleAdmin)
+	s := h.deskSession(deskOpts{online: 1, onsite: 3})
+	h.mustBook(h.user(1), 0, s, "")
+	delayed := h.prefix + ":{" + s.HospitalID + "}:delayed"
+	p.breakRedis = func() {
+		testenv.Must(t, h.rdb.Rename(h.ctx, delayed, delayed+":kept").Err(), "keep the delayed set aside")
+		testenv.Must(t, h.rdb.Set(h.ctx, delayed, "broken", 0).Err(), "break the delayed set")
+	}
+	_, err := h.movePool(admin, s, booking.ChannelOnsite, booking.ChannelOnline, 1)
+	wantErr(t, "the move SQL refuses", err, booking.ErrUnavailable)
+	if got := h.svc.Stats().PutBacksFailed; got != 1 {
+		t.Errorf("put-backs failed = %d, want 1", got)
+	}
+	testenv.Must(t, h.rdb.Del(h.ctx, delayed).Err(), "mend the delayed set")
+	testenv.Must(t, h.rdb.Rename(h.ctx, delayed+":kept", delayed).Err(), "mend the delayed set")
+	testenv.Must(t, h.svc.Reconcile(h.ctx), "reconcile")
+	if got := h.delayedOf(s); len(got) != 0 {
+		t.Errorf("delayed slots of the session after reconciliation = %+v, want none", got)
+	}
+	h.placeReturned()
+	h.wantOnline(s, 0)
+	h.checkClean()
+}

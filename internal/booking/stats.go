@@ -9,11 +9,14 @@ import (
 // metrics): outcomes counted where they happen, in the domain, whatever
 // channel or console caused them.
 type opsStats struct {
-	drifts       atomic.Uint64 // commits SQL refused because Redis handed out a booked slot
-	flagsOpened  atomic.Uint64 // flags the detector opened or reopened
-	detectRuns   atomic.Uint64
-	detectLast   atomic.Int64 // nanoseconds of the last detector run (the detector alone, not its SQL)
-	detectEvents atomic.Int64 // events the last run read
+	drifts atomic.Uint64 // commits SQL refused because Redis handed out a booked slot
+	// putBacksFailed: pool moves SQL refused whose slots could not be
+	// put back in Redis (MovePool); each session is reconciled.
+	putBacksFailed atomic.Uint64
+	flagsOpened    atomic.Uint64 // flags the detector opened or reopened
+	detectRuns     atomic.Uint64
+	detectLast     atomic.Int64 // nanoseconds of the last detector run (the detector alone, not its SQL)
+	detectEvents   atomic.Int64 // events the last run read
 
 	callBacksPurged    atomic.Uint64 // call-back rows deleted past retention (retention.go)
 	callerPhonesPurged atomic.Uint64 // numbers kept to call back deleted past retention
@@ -35,6 +38,10 @@ type OpsStats struct {
 	// restart that lost writes). Each is answered 503 and its session
 	// reconciled at once.
 	Drifts uint64
+	// PutBacksFailed counts the pool moves SQL refused whose slots Redis
+	// could not be given back (MovePool): each session is reconciled, which
+	// puts every slot where SQL has it.
+	PutBacksFailed uint64
 	// FlagsOpened counts the flags the detector opened or reopened.
 	FlagsOpened uint64
 	// DetectRuns counts the detector's runs; DetectLast is how long the
@@ -56,11 +63,12 @@ type OpsStats struct {
 // Stats returns the operators' counts.
 func (s *Service) Stats() OpsStats {
 	return OpsStats{
-		Drifts:       s.stats.drifts.Load(),
-		FlagsOpened:  s.stats.flagsOpened.Load(),
-		DetectRuns:   s.stats.detectRuns.Load(),
-		DetectLast:   time.Duration(s.stats.detectLast.Load()),
-		DetectEvents: s.stats.detectEvents.Load(),
+		Drifts:         s.stats.drifts.Load(),
+		PutBacksFailed: s.stats.putBacksFailed.Load(),
+		FlagsOpened:    s.stats.flagsOpened.Load(),
+		DetectRuns:     s.stats.detectRuns.Load(),
+		DetectLast:     time.Duration(s.stats.detectLast.Load()),
+		DetectEvents:   s.stats.detectEvents.Load(),
 
 		CallBacksPurged:    s.stats.callBacksPurged.Load(),
 		CallerPhonesPurged: s.stats.callerPhonesPurged.Load(),
