@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -175,7 +176,7 @@ func (s *Service) CreateDoctor(ctx context.Context, actor Actor, req DoctorReque
 		return Doctor{}, err
 	}
 	audit := s.catalogAudit(actor, "doctor_create", "doctor:"+doc.ID, doc.HospitalID, doctorSummary(doc, req.Reason))
-	err = s.store.SaveDoctor(ctx, doc, true, audit)
+	err = s.store.SaveDoctor(ctx, doc, true, audit, nil)
 	return s.savedDoctor(ctx, doc.ID, err)
 }
 
@@ -208,8 +209,53 @@ func (s *Service) UpdateDoctor(ctx context.Context, actor Actor, id string, req 
 	}
 	audit := s.catalogAudit(actor, "doctor_update", "doctor:"+doc.ID, doc.HospitalID,
 		fmt.Sprintf("was %s; now %s", doctorSummary(old, ""), doctorSummary(doc, req.Reason)))
-	err = s.store.SaveDoctor(ctx, doc, false, audit)
+	err = s.store.SaveDoctor(ctx, doc, false, audit, s.feeOrTitleNotices(old, doc))
 	return s.savedDoctor(ctx, doc.ID, err)
+}
+
+// NoticeSessionChanged is the kind of the notice to a booking's account
+// that its clinic's fee level or doctor's title changed (UpdateDoctor).
+const NoticeSessionChanged = "session_changed"
+
+// feeLabels name the fee levels as patients read them.
+var feeLabels = map[FeeLevel][2]string{
+	FeeGeneral: {"普通门诊", "general clinic"},
+	FeeExpert:  {"专家门诊", "expert clinic"},
+	FeeSpecial: {"特需门诊", "special-needs clinic"},
+}
+
+// feeOrTitleNotices are what the bookings of a doctor's clinics not yet
+// over are told when an edit changes what their patients pay (the fee
+// level) or whom they see (the title): one notice per session, which the
+// store writes for each of its confirmed bookings in the edit's
+// transaction (Store.SaveDoctor). None when neither changed — a rename, a
+// department — or nothing of the doctor's is still to come.
+func (s *Service) feeOrTitleNotices(old, doc Doctor) []Notification {
+	var zh, en []string
+	if from, to := old.FeeLevel.OrGeneral(), doc.FeeLevel.OrGeneral(); from != to {
+		zh = append(zh, "挂号费级别由"+feeLabels[from][0]+"改为"+feeLabels[to][0])
+		en = append(en, "the fee level is now "+feeLabels[to][1]+" (was "+feeLabels[from][1]+")")
+	}
+	if old.Title != doc.Title {
+		zh = append(zh, "医生职称由"+cmp.Or(old.Title, "未注明")+"改为"+cmp.Or(doc.Title, "未注明"))
+		en = append(en, "the doctor's title is now "+cmp.Or(doc.Title, "not given")+" (was "+cmp.Or(old.Title, "not given")+")")
+	}
+	if len(zh) == 0 {
+		return nil
+	}
+	cat := s.catalog.Load()
+	now := s.cfg.Now()
+	var ns []Notification
+	for _, sess := range cat.HospitalSessions(doc.HospitalID) {
+		if sess.DoctorID != doc.ID || sess.Stopped() || !now.Before(sess.Closes()) {
+			continue
+		}
+		sz, se := sessionLines(cat, sess)
+		ns = append(ns, Notification{Kind: NoticeSessionChanged, HospitalID: sess.HospitalID, SessionID: sess.ID, CreatedAt: now,
+			Body: "您预约的出诊信息有变更：" + strings.Join(zh, "，") + "：" + sz +
+				" The clinic you booked changed: " + strings.Join(en, "; ") + ": " + se})
+	}
+	return ns
 }
 
 // doctorFromRequest checks a request against the catalog and lays it over

@@ -243,6 +243,49 @@ func TestRetireAndPublishCannotCross(t *testing.T) {
 	h.checkClean()
 }
 
+// TestFeeOrTitleChangeIsTold: an administrator changes the fee level or the
+// title of a doctor whose clinic is booked; each booking's account is told
+// what changed (what they pay, whom they see), in the transaction of the
+// change. The near misses: a rename of the doctor (same fee, same title)
+// tells nobody, and a booking of another doctor's clinic is not told.
+func TestFeeOrTitleChangeIsTold(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staff(booking.RoleAdmin)
+	sess := h.session(sessionOpts{online: 2})
+	other := h.session(sessionOpts{online: 2, dept: "Dermatology"})
+	booker, bystander := h.user(1), h.user(1)
+	b := h.mustBook(booker, 0, sess, "")
+	h.mustBook(bystander, 0, other, "")
+	doc, _ := h.svc.Catalog().Doctor(sess.DoctorID)
+	changedNotices := func(u user) []booking.Notification {
+		ns, _, err := h.svc.MyNotifications(h.ctx, u.actor)
+		testenv.Must(t, err, "notifications")
+		var out []booking.Notification
+		for _, n := range ns {
+			if n.Kind == booking.NoticeSessionChanged {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+
+	_, err := h.svc.UpdateDoctor(h.ctx, admin, doc.ID, booking.DoctorRequest{Name: "王医生", Title: doc.Title, Reason: "spelling"})
+	testenv.Must(t, err, "rename the doctor")
+	if got := changedNotices(booker); len(got) != 0 {
+		t.Errorf("after a rename the booker was told %+v, want nothing", got)
+	}
+	_, err = h.svc.UpdateDoctor(h.ctx, admin, doc.ID, booking.DoctorRequest{Title: "主任医师", FeeLevel: booking.FeeSpecial, Reason: "promoted"})
+	testenv.Must(t, err, "change the doctor's title and fee level")
+	got := changedNotices(booker)
+	if len(got) != 1 || got[0].BookingID != b.ID || !strings.Contains(got[0].Body, "特需") || !strings.Contains(got[0].Body, "主任医师") ||
+		!strings.Contains(got[0].Body, "special") {
+		t.Errorf("the booker was told %+v; want one notice of the booking naming the new fee level and title", got)
+	}
+	if got := changedNotices(bystander); len(got) != 0 {
+		t.Errorf("another doctor's booker was told %+v, want nothing", got)
+	}
+}
+
 // TestRetireRefusalNamesEverySession (review19b L3): a doctor who leaves
 // has several upcoming clinics; the refusal to retire them named only the
 // first, so the scheduler stopped it, tried again and met the next. It

@@ -671,7 +671,11 @@ type SourceStore interface {
 	// SaveDoctor inserts (create) or updates a doctor as SaveDepartment
 	// does a department; ErrDepartmentRetired when the department is
 	// retired, ErrDoctorRetired when an edited doctor is.
-	SaveDoctor(ctx context.Context, d Doctor, create bool, a AuditEntry) error
+	// notices (Service.feeOrTitleNotices: one per session, Kind, Body,
+	// SessionID) are written for every confirmed booking of their session
+	// in the same transaction, each naming the booking and its account or
+	// person.
+	SaveDoctor(ctx context.Context, d Doctor, create bool, a AuditEntry, notices []Notification) error
 	// RetireDoctor marks a doctor retired at at; ErrDoctorHasSessions while
 	// the doctor has a session that is not stopped and ends after at.
 	// CreateSession(s) refuse a retired doctor with ErrDoctorRetired.

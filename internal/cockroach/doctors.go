@@ -71,7 +71,7 @@ func (s *Store) RetireDepartment(ctx context.Context, id string, at time.Time, a
 
 // SaveDoctor creates or edits a doctor in a department that is not
 // retired, with its audit entry, raising the catalog's version.
-func (s *Store) SaveDoctor(ctx context.Context, d booking.Doctor, create bool, a booking.AuditEntry) (rerr error) {
+func (s *Store) SaveDoctor(ctx context.Context, d booking.Doctor, create bool, a booking.AuditEntry, notices []booking.Notification) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "save_doctor", func(tx pgx.Tx) error {
 		retired, err := rowState(ctx, tx, doctorQueries["department_state"], d.DepartmentID, booking.ErrDepartmentNotFound)
@@ -98,6 +98,15 @@ func (s *Store) SaveDoctor(ctx context.Context, d booking.Doctor, create bool, a
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
+		}
+		if len(notices) > 0 {
+			sessions, bodies := make([]string, len(notices)), make([]string, len(notices))
+			for i, n := range notices {
+				sessions[i], bodies[i] = n.SessionID, n.Body
+			}
+			if _, err := tx.Exec(ctx, doctorQueries["tell_bookings"], sessions, bodies, notices[0].Kind, a.TS); err != nil {
+				return err
+			}
 		}
 		return insertAudit(ctx, tx, a)
 	})

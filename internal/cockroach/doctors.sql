@@ -65,3 +65,14 @@ SELECT id::TEXT, hospital_id::TEXT, doctor_id::TEXT, name, body, COALESCE(update
 
 -- name: delete_template
 DELETE FROM doctor_templates WHERE id = $1 RETURNING id::TEXT;
+
+-- name: tell_bookings
+-- A doctor's fee level or title changed: each confirmed booking of the
+-- sessions $1 is told, with its session's body $2 (Service.feeOrTitleNotices),
+-- in the change's transaction; a booking no account made goes to the
+-- call-back list.
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+SELECT gen_random_uuid(), b.hospital_id, b.session_id, $3, b.account_id, b.identity_id, b.id, t.body, $4::TIMESTAMPTZ,
+       b.account_id IS NULL
+  FROM bookings b JOIN unnest($1::UUID[], $2::TEXT[]) AS t (session_id, body) ON t.session_id = b.session_id
+ WHERE b.status = 'confirmed';

@@ -376,7 +376,7 @@ func (unimplementedStore) SaveDepartment(_ context.Context, _ booking.Department
 	panic(unimplemented("Store.SaveDepartment"))
 }
 
-func (unimplementedStore) SaveDoctor(_ context.Context, _ booking.Doctor, _ bool, _ booking.AuditEntry) error {
+func (unimplementedStore) SaveDoctor(_ context.Context, _ booking.Doctor, _ bool, _ booking.AuditEntry, _ []booking.Notification) error {
 	panic(unimplemented("Store.SaveDoctor"))
 }
 
