@@ -528,6 +528,9 @@ type Account struct {
 	// Disabled is a staff account an operator disabled (`fairslot staff
 	// disable`): its logins are refused.
 	Disabled bool
+	// Closed is a patient account its holder closed (CloseAccount): it
+	// has no login number any more, and no token.
+	Closed bool
 }
 
 // StaffAccount is a staff login as `fairslot staff list` shows it.

@@ -716,6 +716,17 @@ type AccountStore interface {
 	// returns the generation. No such code: ErrInvalidResetCode, nothing
 	// changed.
 	RedeemResetCode(ctx context.Context, accountID string, codeHash []byte, at time.Time, passwordHash string, a AuditEntry) (int, error)
+	// CloseAccount closes an open patient account, in one transaction
+	// with its audit entry (stamped at): its login number's keyed hash
+	// gives way to tombstone (the number is free at once), its sealed
+	// number and password hash go, its token generation rises (returned);
+	// every patient on its list is removed and its self released, bound or
+	// claimed; its reset code is dropped. An account closed already, or
+	// none: ErrNoChange, nothing written.
+	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a AuditEntry) (int, error)
+	// AccountOfSelf is the open account whose self (本人, bound or
+	// claimed, still listed) is the identity: ErrNotFound when none.
+	AccountOfSelf(ctx context.Context, identityID string) (string, error)
 	// SetDisabled disables an account, raising its token generation, or
 	// enables it, with the audit entry, in one transaction; it returns the
 	// generation. An account already so is ErrNoChange, nothing written.

@@ -33,7 +33,8 @@ const resetAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 const resetCodeLen = 12
 
 // ResetCodeRequest is a clerk's request for a reset code: the card in hand
-// and the phone of the account its holder says is theirs.
+// and the phone of the account its holder says is theirs, or none: then
+// the account whose holder (本人) the card's person is (deskHolder).
 type ResetCodeRequest struct {
 	IdentityRequest
 	AccountPhone string
@@ -59,8 +60,9 @@ type StoredResetCode struct {
 	ExpiresAt  time.Time
 }
 
-// IssueResetCode is a clerk's reset of a forgotten password: the card's
-// person must be the account's holder — its self (本人) under the card's
+// IssueResetCode is a clerk's reset of a forgotten password: the account
+// is the phone's, or without one the card's person's own (deskHolder); the
+// card's person must be the account's holder — its self (本人) under the card's
 // name: the verified name where the desk verified one, else the name the
 // holder gave. An account that names no holder has nobody the desk can
 // check the card against, and is refused: anyone with any card could
@@ -75,43 +77,9 @@ func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCode
 	if err != nil {
 		return ResetCode{}, err
 	}
-	p, err := identity.NormalizePhone(req.AccountPhone)
-	if err != nil {
-		return ResetCode{}, ErrInvalidPhone
-	}
-	a, err := s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
-	if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
-		return ResetCode{}, Errorf(ErrPatientNotFound, "no patient account with that phone")
-	}
+	a, self, err := s.deskHolder(ctx, card, req.AccountPhone)
 	if err != nil {
 		return ResetCode{}, err
-	}
-	members, err := s.store.Patients(ctx, a.ID)
-	if err != nil {
-		return ResetCode{}, err
-	}
-	var self *Patient
-	for i := range members {
-		if members[i].IsSelf && !members[i].Removed {
-			self = &members[i]
-		}
-	}
-	if self == nil {
-		return ResetCode{}, ErrResetNeedsHolder
-	}
-	known, err := s.store.IdentityByHash(ctx, card.IDHash)
-	if errors.Is(err, ErrNotFound) {
-		return ResetCode{}, ErrNotAccountHolder
-	}
-	if err != nil {
-		return ResetCode{}, err
-	}
-	name := []byte(self.NameHash)
-	if known.NameVerified {
-		name = known.NameHash
-	}
-	if known.ID != self.IdentityID || string(card.NameHash) != string(name) {
-		return ResetCode{}, ErrNotAccountHolder
 	}
 	code := newResetCode()
 	now := s.cfg.Now()
@@ -124,6 +92,80 @@ func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCode
 		return ResetCode{}, err
 	}
 	return ResetCode{Code: code, ExpiresAt: rc.ExpiresAt, PhoneMasked: a.PhoneMasked, AccountID: a.ID, HolderMasked: self.MaskedName}, nil
+}
+
+// deskHolder finds the account a holder's card is shown for and checks
+// the card against the account's holder (本人): its self, under the card's
+// name — the verified name where the desk verified one, else the name the
+// holder gave. With phone, the account is the one that logs in with it;
+// without, it is the open account whose self (bound or claimed) is the
+// card's person (review18c L2: whoever moved the login to their own number
+// with a phished password took the phone out of the holder's hands, but
+// not the card). An account that names no holder is ErrResetNeedsHolder:
+// the desk has nobody to check the card against, and anyone with any card
+// could otherwise act on it.
+func (s *Service) deskHolder(ctx context.Context, card person, phone string) (Account, Patient, error) {
+	var a Account
+	var err error
+	if phone != "" {
+		p, perr := identity.NormalizePhone(phone)
+		if perr != nil {
+			return Account{}, Patient{}, ErrInvalidPhone
+		}
+		a, err = s.store.AccountByPhone(ctx, s.keys.Hash("phone", p))
+	} else {
+		a, err = s.accountOfCard(ctx, card)
+	}
+	if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
+		if phone == "" {
+			return Account{}, Patient{}, Errorf(ErrPatientNotFound, "no patient account names the card's person as its holder (本人); give the account's phone")
+		}
+		return Account{}, Patient{}, Errorf(ErrPatientNotFound, "no patient account with that phone")
+	}
+	if err != nil {
+		return Account{}, Patient{}, err
+	}
+	members, err := s.store.Patients(ctx, a.ID)
+	if err != nil {
+		return Account{}, Patient{}, err
+	}
+	var self *Patient
+	for i := range members {
+		if members[i].IsSelf && !members[i].Removed {
+			self = &members[i]
+		}
+	}
+	if self == nil {
+		return Account{}, Patient{}, ErrResetNeedsHolder
+	}
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	if errors.Is(err, ErrNotFound) {
+		return Account{}, Patient{}, ErrNotAccountHolder
+	}
+	if err != nil {
+		return Account{}, Patient{}, err
+	}
+	name := []byte(self.NameHash)
+	if known.NameVerified {
+		name = known.NameHash
+	}
+	if known.ID != self.IdentityID || string(card.NameHash) != string(name) {
+		return Account{}, Patient{}, ErrNotAccountHolder
+	}
+	return a, *self, nil
+}
+
+// accountOfCard is the open account whose self is the card's person.
+func (s *Service) accountOfCard(ctx context.Context, card person) (Account, error) {
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	if err != nil {
+		return Account{}, err
+	}
+	id, err := s.store.AccountOfSelf(ctx, known.ID)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.store.AccountByID(ctx, id)
 }
 
 // RedeemResetCode sets a new password with a code the desk issued for the

@@ -69,7 +69,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 -- name: account_rows
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
        blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
-       COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL
+       COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL, closed_at IS NOT NULL
   FROM accounts
 
 -- name: account_by_phone
@@ -86,6 +86,36 @@ UPDATE accounts
        password_hash = CASE WHEN $3::TEXT = '' THEN password_hash ELSE $3::TEXT END
  WHERE id = $1
 RETURNING token_generation;
+
+-- name: close_account
+-- An open account is closed ($2 the time): its login number's keyed hash
+-- gives way to a tombstone ($3, no number's hash), so the number is free;
+-- the sealed number and the password hash go; every token ends in the same
+-- write. No row: no such account, or closed already.
+UPDATE accounts
+   SET closed_at = $2, phone_hash = $3, phone_sealed = ''::BYTEA, password_hash = '',
+       token_generation = token_generation + 1, tokens_revoked_at = $2
+ WHERE id = $1 AND closed_at IS NULL AND role = 'patient'
+RETURNING token_generation;
+
+-- name: release_account_patients
+-- A closed account's list: every row removed (a removal's time kept), its
+-- number's keyed hash gone (as lock_patient_for_removal does), and the
+-- self released, bound or claimed, so another account may claim or the
+-- desk bind the person. The rows stay, with their relationship (本人 shows
+-- whose it was); the job erases what is sealed after the grace
+-- (erase_removed_members).
+UPDATE patients SET removed_at = COALESCE(removed_at, $2), phone_hash = NULL, is_self = false, self_verified_at = NULL
+ WHERE account_id = $1 AND (removed_at IS NULL OR is_self OR phone_hash IS NOT NULL);
+
+-- name: drop_reset_code
+DELETE FROM password_reset_codes WHERE account_id = $1;
+
+-- name: account_of_self
+-- The open patient account whose self (本人, bound or claimed) is the
+-- identity $1: at most one (patients_self_identity).
+SELECT p.account_id::TEXT FROM patients p JOIN accounts a ON a.id = p.account_id
+ WHERE p.identity_id = $1 AND p.is_self AND p.removed_at IS NULL AND a.closed_at IS NULL;
 
 -- name: revocations_since
 SELECT id::TEXT, token_generation, tokens_revoked_at FROM accounts WHERE tokens_revoked_at >= $1;

@@ -279,7 +279,7 @@ func (s *Store) AccountByID(ctx context.Context, id string) (_ booking.Account, 
 func scanAccount(row pgx.Row) (booking.Account, error) {
 	var a booking.Account
 	var role string
-	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled)
+	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled, &a.Closed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, booking.ErrNotFound
 	}
@@ -310,6 +310,40 @@ func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at ti
 		return 0, booking.ErrNotFound
 	}
 	return gen, err
+}
+
+// CloseAccount is booking.AccountStore's: one transaction.
+func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "close_account", func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, q("close_account"), accountID, at, tombstone).Scan(&gen); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("release_account_patients"), accountID, at); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("drop_reset_code"), accountID); err != nil {
+			return err
+		}
+		a.TS = at
+		return insertAudit(ctx, tx, a)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNoChange
+	}
+	return gen, err
+}
+
+// AccountOfSelf is booking.AccountStore's.
+func (s *Store) AccountOfSelf(ctx context.Context, identityID string) (_ string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var id string
+	err := s.db.pool.QueryRow(ctx, q("account_of_self"), identityID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", booking.ErrNotFound
+	}
+	return id, err
 }
 
 // SaveResetCode stores an account's reset code, replacing an earlier one,

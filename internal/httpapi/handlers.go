@@ -35,6 +35,7 @@ func (s *Server) table() []route {
 		{method: "DELETE", template: "/v1/waitlist/{id}", prefix: "/v1/waitlist/", param: true, auth: true, h: s.leaveWaitlist},
 		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
 		{method: "GET", template: "/v1/me/export", prefix: "/v1/me/export", auth: true, h: s.exportMine},
+		{method: "POST", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.closeAccount},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/phone/cancellations", prefix: "/v1/phone/cancellations", auth: true, h: s.phoneCancel},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
@@ -44,6 +45,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
+		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.adminSession},
@@ -836,9 +838,6 @@ func (s *Server) issueResetCode(r *request) error {
 	if err := in.check(); err != nil {
 		return err
 	}
-	if err := Required("account_phone", in.AccountPhone); err != nil {
-		return err
-	}
 	c, err := s.svc.IssueResetCode(r.context(), r.actor, booking.ResetCodeRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
 	if err != nil {
 		return err
@@ -847,6 +846,55 @@ func (s *Server) issueResetCode(r *request) error {
 		"phone": c.PhoneMasked, "holder": c.HolderMasked,
 		"expires_at": c.ExpiresAt.In(readerZone(s.svc.Catalog(), r.actor.HospitalID)).Format(time.RFC3339)})
 	return nil
+}
+
+// deskCloseAccount closes a patient account for its holder, who shows the
+// ID card: the account is account_phone's, or without it the card's
+// person's own.
+func (s *Server) deskCloseAccount(r *request) error {
+	var in resetCodeIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	c, err := s.svc.CloseAccountAtDesk(r.context(), r.actor, booking.DeskCloseRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, closedOut(c))
+	return nil
+}
+
+type accountCloseIn struct {
+	Password    string `json:"password"`
+	DeviceToken string `json:"device_token"` // optional: the login's, as at login
+}
+
+// closeAccount is a patient closing their own account: every token of it
+// ends, this one's too, so the answer carries none.
+func (s *Server) closeAccount(r *request) error {
+	var in accountCloseIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("password", in.Password); err != nil {
+		return err
+	}
+	c, err := s.svc.CloseAccount(r.context(), r.actor, booking.CloseAccountRequest{Password: in.Password, DeviceToken: in.DeviceToken}, r.origin)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, closedOut(c))
+	return nil
+}
+
+// closedOut is a closing's answer: the account, and what was cancelled.
+func closedOut(c booking.ClosedAccount) map[string]any {
+	return map[string]any{"account_id": c.AccountID, "status": "closed", "phone": c.PhoneMasked,
+		"cancelled": map[string]int{"bookings": c.Bookings, "late_bookings": c.LateBookings,
+			"lottery_entries": c.Entries, "waitlist_places": c.Places}}
 }
 
 type resetIn struct {

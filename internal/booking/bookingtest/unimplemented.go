@@ -20,6 +20,14 @@ func (unimplementedStore) AccountByID(_ context.Context, _ string) (booking.Acco
 	panic(unimplemented("Store.AccountByID"))
 }
 
+func (unimplementedStore) AccountOfSelf(_ context.Context, _ string) (string, error) {
+	panic(unimplemented("Store.AccountOfSelf"))
+}
+
+func (unimplementedStore) CloseAccount(_ context.Context, _ string, _ []byte, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.CloseAccount"))
+}
+
 func (unimplementedStore) AccountByPhone(_ context.Context, _ []byte) (booking.Account, error) {
 	panic(unimplemented("Store.AccountByPhone"))
 }

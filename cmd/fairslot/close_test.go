@@ -1,0 +1,223 @@
+package main
+
+import (
+	"maps"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// TestPatientClosesTheAccount (review18b M5): a patient closes their own
+// account with the password. The login number is free at once (a new
+// account registers it), the self is released (another account adds the
+// person as its own), every token ends, a login with the old number and
+// password answers what a number never registered answers, and the
+// account's future booking and waiting place are cancelled; the booking
+// row, the events and the audit stay. A wrong password closes nothing.
+func TestPatientClosesTheAccount(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 5, 1)
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_TRUSTED_PROXIES": "127.0.0.0/8"})
+	alice, bob := svc.newPatient(5310), svc.newPatient(5311)
+	var login struct {
+		Token       string `json:"token"`
+		DeviceToken string `json:"device_token"`
+	}
+	svc.loginFrom("192.0.2.53", alice.phone, "password-"+alice.phone, "").decode(t, &login)
+
+	var bk struct {
+		BookingID string `json:"booking_id"`
+	}
+	r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID})
+	if r.status != 201 {
+		t.Fatalf("alice books: %d %s", r.status, r.body)
+	}
+	r.decode(t, &bk)
+	if r := svc.do("POST", "/v1/bookings", bob.token, map[string]string{"session_id": sch.Sessions[1].ID, "patient_id": bob.patientID}); r.status != 201 {
+		t.Fatalf("bob books the last slot: %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/waitlist", alice.token, map[string]string{"session_id": sch.Sessions[1].ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Fatalf("alice joins the waitlist: %d %s", r.status, r.body)
+	}
+
+	closeWith := func(token string, body map[string]string) reply {
+		t.Helper()
+		return svc.do("POST", "/v1/me/close", token, body, "X-Forwarded-For", "192.0.2.53")
+	}
+	for _, tc := range []struct {
+		name   string
+		body   map[string]string
+		status int
+		code   string
+	}{
+		{"no password", map[string]string{}, 400, "invalid_field"},
+		{"a wrong password", map[string]string{"password": "not my password", "device_token": login.DeviceToken}, 401, "invalid_credentials"},
+	} {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			if r := closeWith(login.Token, tc.body); r.status != tc.status || r.code != tc.code {
+				t.Errorf("close: %d %s, want %d %s", r.status, r.body, tc.status, tc.code)
+			}
+		})
+	}
+	if r := svc.do("GET", "/v1/bookings", login.Token, nil); r.status != 200 {
+		t.Fatalf("after the refusals the account is open: %d %s, want 200", r.status, r.body)
+	}
+
+	r = closeWith(login.Token, map[string]string{"password": "password-" + alice.phone, "device_token": login.DeviceToken})
+	if r.status != 200 {
+		t.Fatalf("close: %d %s, want 200", r.status, r.body)
+	}
+	var closed struct {
+		Status    string
+		Cancelled struct {
+			Bookings       int `json:"bookings"`
+			WaitlistPlaces int `json:"waitlist_places"`
+		}
+	}
+	r.decode(t, &closed)
+	if closed.Status != "closed" || closed.Cancelled.Bookings != 1 || closed.Cancelled.WaitlistPlaces != 1 {
+		t.Errorf("the closing answered %s, want closed with 1 booking and 1 waitlist place cancelled", r.body)
+	}
+
+	for name, token := range map[string]string{"the login's token": login.Token, "the first token": alice.token} {
+		if r := svc.do("GET", "/v1/bookings", token, nil); r.status != 401 {
+			t.Errorf("%s after the closing: %d %s, want 401", name, r.status, r.body)
+		}
+	}
+	if r := closeWith(login.Token, map[string]string{"password": "password-" + alice.phone}); r.status != 401 {
+		t.Errorf("a second closing with the ended token: %d %s, want 401", r.status, r.body)
+	}
+	unknown := svc.loginFrom("192.0.2.54", "13700099999", "password-13700099999", "")
+	old := svc.loginFrom("192.0.2.54", alice.phone, "password-"+alice.phone, login.DeviceToken)
+	if old.status != unknown.status || old.code != unknown.code || old.code != "invalid_credentials" {
+		t.Errorf("a login with the closed account's number and password: %d %s; a number never registered: %d %s; want both 401 invalid_credentials",
+			old.status, old.body, unknown.status, unknown.body)
+	}
+
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, bk.BookingID); n != 1 {
+		t.Errorf("alice's booking: %d rows cancelled, want 1 (kept, cancelled)", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM waitlist WHERE session_id = $1 AND status = 'waiting'`, sch.Sessions[1].ID); n != 0 {
+		t.Errorf("%d waitlist places still waiting, want 0", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'account_closed' AND actor_role = 'patient'`); n != 1 {
+		t.Errorf("account_closed audit rows = %d, want 1", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1`, bk.BookingID); n < 2 {
+		t.Errorf("the booking's events = %d, want its booked and cancelled events kept", n)
+	}
+
+	// The number is free, and the person may be claimed again.
+	again := svc.newAccount(5310) // alice's number
+	person := map[string]any{"id_type": "resident_id", "id_number": residentID(5310), "name": "测试" + string(rune('甲'+5310%10)), "self": true}
+	if r := svc.do("POST", "/v1/patients", again.token, person); r.status != 201 {
+		t.Errorf("a new account on the freed number adds the person as its own: %d %s, want 201", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/auth/login", "", map[string]string{"phone": alice.phone, "password": "password-" + alice.phone}); r.status != 200 {
+		t.Errorf("the new account's login: %d %s, want 200", r.status, r.body)
+	}
+}
+
+// TestDeskClosesAnAccountFoundByTheCard (review18c L2): an attacker with a
+// phished password moved the login to their own number and changed the
+// password. The holder has the card but not the account's number: the
+// desk finds the account by the card (its self is the card's person) and
+// issues a reset code for it, or closes it. A card whose name is not the
+// holder's, a person no account names as its own, and a patient's token
+// are refused; the attacker's session ends with the closing, and the
+// holder registers again and claims themselves.
+func TestDeskClosesAnAccountFoundByTheCard(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 5)
+	svc := startService(t, sch, nil)
+	clerk := svc.staffLogin(booking.RoleClerk, 5320)
+	alice := svc.newPatient(5321)
+	svc.newAccount(5322) // names nobody
+	card := func(n int) map[string]string {
+		return map[string]string{"id_type": "resident_id", "id_number": residentID(n), "name": "测试" + string(rune('甲'+n%10))}
+	}
+
+	// The attacker, with the phished password, takes the login.
+	attackerPhone := "13900005321"
+	r := svc.do("POST", "/v1/auth/phone", alice.token, map[string]string{"password": "password-" + alice.phone, "phone": attackerPhone})
+	if r.status != 200 {
+		t.Fatalf("the attacker moves the login: %d %s", r.status, r.body)
+	}
+	var moved struct{ Token string }
+	r.decode(t, &moved)
+	r = svc.do("POST", "/v1/auth/password", moved.Token, map[string]string{"current_password": "password-" + alice.phone, "new_password": "the-attackers-own"})
+	if r.status != 200 {
+		t.Fatalf("the attacker changes the password: %d %s", r.status, r.body)
+	}
+	var attacker struct{ Token string }
+	r.decode(t, &attacker)
+	if r := svc.do("POST", "/v1/desk/password-resets", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(5321),
+		"name": card(5321)["name"], "account_phone": alice.phone}); r.status != 404 {
+		t.Errorf("the holder's own number finds nothing now: %d %s, want 404", r.status, r.body)
+	}
+
+	wrongName := card(5321)
+	wrongName["name"] = "测试别名"
+	for _, tc := range []struct {
+		name, token string
+		body        map[string]string
+		status      int
+		code        string
+	}{
+		{"the card under another name", clerk, wrongName, 403, "not_account_holder"},
+		{"a person no account names as its own", clerk, card(5323), 404, "patient_not_found"},
+		{"a patient's token", attacker.Token, card(5321), 403, "forbidden"},
+	} {
+		t.Run("refused: "+tc.name, func(t *testing.T) {
+			for _, path := range []string{"/v1/desk/password-resets", "/v1/desk/account-closures"} {
+				if r := svc.do("POST", path, tc.token, tc.body); r.status != tc.status || r.code != tc.code {
+					t.Errorf("%s: %d %s, want %d %s", path, r.status, r.body, tc.status, tc.code)
+				}
+			}
+		})
+	}
+	if r := svc.do("GET", "/v1/bookings", attacker.Token, nil); r.status != 200 {
+		t.Fatalf("after the refusals the account is open: %d %s", r.status, r.body)
+	}
+
+	// The card alone finds the account: a reset code for it, showing the
+	// number it now logs in with (masked).
+	r = svc.do("POST", "/v1/desk/password-resets", clerk, card(5321))
+	if r.status != 201 {
+		t.Fatalf("a reset code by the card: %d %s, want 201", r.status, r.body)
+	}
+	var code struct{ Code, Phone string }
+	r.decode(t, &code)
+	if code.Code == "" || code.Phone != "139****5321" {
+		t.Errorf("the reset code by the card answered %s, want a code for the account on 139****5321", r.body)
+	}
+
+	// The holder closes it instead.
+	r = svc.do("POST", "/v1/desk/account-closures", clerk, card(5321))
+	if r.status != 200 {
+		t.Fatalf("close by the card: %d %s, want 200", r.status, r.body)
+	}
+	if r := svc.do("GET", "/v1/bookings", attacker.Token, nil); r.status != 401 {
+		t.Errorf("the attacker's token after the closing: %d %s, want 401", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/auth/password-reset", "", map[string]string{"phone": attackerPhone, "code": code.Code, "new_password": "yet-another-one"}); r.status != 401 {
+		t.Errorf("the reset code of the closed account: %d %s, want 401", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/account-closures", clerk, card(5321)); r.status != 404 || r.code != "patient_not_found" {
+		t.Errorf("the card again: %d %s, want 404 patient_not_found (its self was released)", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'account_closed' AND actor_role = 'clerk' AND hospital_id = $1`, svc.hospital); n != 1 {
+		t.Errorf("account_closed audit rows of the clerk = %d, want 1", n)
+	}
+
+	// The attacker's number is free too; the holder registers again and
+	// claims themselves.
+	again := svc.newAccount(5321)
+	self := map[string]any{"self": true}
+	maps.Copy(self, map[string]any{"id_type": "resident_id", "id_number": residentID(5321), "name": card(5321)["name"]})
+	if r := svc.do("POST", "/v1/patients", again.token, self); r.status != 201 {
+		t.Errorf("the holder's new account adds them as its own: %d %s, want 201", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/accounts", "", map[string]string{"phone": attackerPhone, "password": "password-" + attackerPhone}); r.status != 201 {
+		t.Errorf("the closed account's number registers again: %d %s, want 201", r.status, r.body)
+	}
+}

@@ -1,0 +1,221 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Closing an account (docs/security.md, "Closing an account"). A patient
+// closes their own account with the password, as a password change is
+// proven; a registration clerk closes one for its holder (本人) who shows
+// the ID card, as the desk's reset code is issued (deskHolder), found by
+// its phone or by the card alone.
+//
+// What the account held ends; what the hospital's record is stays:
+//   - the login number is free at once (its keyed hash gives way to a
+//     tombstone): a new account registers it, and nothing finds the
+//     closed one by it — a login with it is a wrong phone or password, as
+//     for a number never registered;
+//   - every token and device token ends, and the reset code goes;
+//   - the list is released: every member removed, the self (bound or
+//     claimed) no self, so another account may claim the person or the
+//     desk bind them;
+//   - the future bookings, waiting waitlist places and live lottery
+//     entries the account made are cancelled under the rules of the
+//     patient's own cancellation: a late one is late and counts as a
+//     no-show of the person. Closing is no way around the late rules, and
+//     the no-shows and bars stay with the person (the identity), not the
+//     account;
+//   - the person's record, past bookings, events, cases and the audit stay
+//     under the retention rules as they are.
+//
+// A blocked account is not closed while its block is in force: its number
+// would be free for a new, unblocked account of the same holder.
+
+// CloseAccountRequest is a holder closing their own account, with the
+// password as proof that the holder, not a borrowed session, asks.
+type CloseAccountRequest struct {
+	Password string
+	// DeviceToken: as ChangePasswordRequest's.
+	DeviceToken string
+}
+
+// DeskCloseRequest is a clerk closing an account for its holder, who shows
+// the ID card: the account is the phone's, or without one the card's
+// person's own (deskHolder).
+type DeskCloseRequest struct {
+	IdentityRequest
+	AccountPhone string
+}
+
+// ClosedAccount is what a closing did.
+type ClosedAccount struct {
+	AccountID   string
+	PhoneMasked string
+	// What the account had made, cancelled by the closing.
+	Bookings, Entries, Places int
+	// LateBookings is how many of Bookings were cancelled after the
+	// hospital's deadline: each counts as a no-show of its person.
+	LateBookings int
+}
+
+// CloseAccount closes the actor's own patient account. The password is
+// checked as at login (a wrong one counts as a failed login of the
+// account's number, judged by the device token when there is one). Every
+// token of the account ends, this one's too.
+func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccountRequest, o Origin) (ClosedAccount, error) {
+	if actor.Role != RolePatient {
+		return ClosedAccount{}, Errorf(ErrForbidden, "a staff account is disabled by its operator (fairslot staff disable), not closed")
+	}
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
+		return ClosedAccount{}, ErrInvalidToken
+	}
+	if err != nil {
+		return ClosedAccount{}, err
+	}
+	key := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
+	if err := s.loginAllowed(ctx, key); err != nil {
+		return ClosedAccount{}, err
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Password)
+	if err != nil {
+		return ClosedAccount{}, err
+	}
+	if !ok {
+		s.loginFailed(ctx, key)
+		return ClosedAccount{}, ErrBadCredentials
+	}
+	audit := AuditEntry{ID: newID(), ActorID: a.ID, ActorRole: RolePatient, Action: "account_closed",
+		Target: "account:" + a.ID, Reason: "closed by its holder, the password re-entered"}
+	return s.closeAccount(ctx, a, audit, o)
+}
+
+// CloseAccountAtDesk closes a patient account for its holder, who shows
+// the ID card at the registration desk (deskHolder checks it). Audited as
+// the clerk's, in the clerk's hospital.
+func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskCloseRequest) (ClosedAccount, error) {
+	if actor.Role != RoleClerk {
+		return ClosedAccount{}, Errorf(ErrForbidden, "only registration clerks close a patient's account, with the holder's ID card in hand")
+	}
+	card, err := s.resolve(req.IdentityRequest)
+	if err != nil {
+		return ClosedAccount{}, err
+	}
+	a, _, err := s.deskHolder(ctx, card, req.AccountPhone)
+	if err != nil {
+		return ClosedAccount{}, err
+	}
+	audit := AuditEntry{ID: newID(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_closed",
+		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
+		Reason: "closed at the desk for its holder (本人), the ID card checked"}
+	return s.closeAccount(ctx, a, audit, Origin{})
+}
+
+// closeAccount cancels what the account made, then closes it in one
+// transaction with audit, then cancels what raced in between. The first
+// sweep runs while the account is still open: if it fails part way the
+// account stays open, the answer is an error, and the same request again
+// cancels the rest and closes it. After the close, no booking or entry of
+// its members commits any more (the store refuses a removed member), and
+// its tokens are ended; the second sweep cancels what committed between
+// the two, and what it cannot is logged (the desk cancels it by hand).
+func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry, o Origin) (ClosedAccount, error) {
+	if a.Blocked {
+		return ClosedAccount{}, Errorf(ErrAccountBlocked, "a blocked account is not closed while its block is in force: "+
+			"its number would be free for a new account; it can be closed once the block ends or an appeal lifts it")
+	}
+	out := ClosedAccount{AccountID: a.ID, PhoneMasked: a.PhoneMasked}
+	own := Actor{AccountID: a.ID, Role: RolePatient}
+	if err := s.cancelMadeBy(ctx, own, &out, o); err != nil {
+		return out, err
+	}
+	members, err := s.store.Patients(ctx, a.ID)
+	if err != nil {
+		return out, err
+	}
+	now := s.cfg.Now()
+	audit.Reason += fmt.Sprintf("; %d bookings (%d late), %d lottery entries and %d waitlist places cancelled; the login number freed",
+		out.Bookings, out.LateBookings, out.Entries, out.Places)
+	gen, err := s.store.CloseAccount(ctx, a.ID, s.keys.Hash("closed_account", a.ID), now, audit)
+	switch {
+	case errors.Is(err, ErrNoChange): // closed meanwhile by another request: its tokens ended then
+	case err != nil:
+		return out, err
+	default:
+		s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	}
+	for _, p := range members {
+		p.Removed, p.IsSelf = true, false
+		s.patients.put(p)
+	}
+	if err := s.cancelMadeBy(ctx, own, &out, o); err != nil {
+		s.log.Warn("cancel what a closed account made; the desk cancels the rest", "account_id", a.ID, "err", err)
+	}
+	return out, nil
+}
+
+// cancelMadeBy cancels, as the account's own, every confirmed booking of a
+// session not yet started, every waiting waitlist place and every lottery
+// entry still entered that the account made, and counts them into out. A
+// booking whose session has started is left to the desk (the patient may
+// still come). Bookings staff made for the account's self are the
+// person's, not the account's, and are left as they are.
+func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccount, o Origin) error {
+	bs, err := s.store.Bookings(ctx, own.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if b.AccountID != own.AccountID || b.Status != StatusConfirmed {
+			continue
+		}
+		got, err := s.cancelBooking(ctx, own, b.ID, o)
+		switch {
+		case errors.Is(err, ErrBookingNotActive) || errors.Is(err, ErrSessionClosed):
+			continue
+		case err != nil:
+			return fmt.Errorf("cancel booking %s: %w", b.ID, err)
+		}
+		out.Bookings++
+		if got.LateCancel {
+			out.LateBookings++
+		}
+	}
+	ws, err := s.store.WaitlistOfAccount(ctx, own.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		if w.AccountID != own.AccountID || w.Status != WaitlistWaiting {
+			continue
+		}
+		err := s.LeaveWaitlist(ctx, own, w.ID, o)
+		switch {
+		case errors.Is(err, ErrWaitlistNotWaiting):
+			continue
+		case err != nil:
+			return fmt.Errorf("leave waitlist place %s: %w", w.ID, err)
+		}
+		out.Places++
+	}
+	es, err := s.store.EntriesOfAccount(ctx, own.AccountID)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if e.AccountID != own.AccountID || e.Status != EntryEntered {
+			continue
+		}
+		_, err := s.WithdrawEntry(ctx, own, e.ID, o)
+		switch {
+		case errors.Is(err, ErrEntryClosed):
+			continue
+		case err != nil:
+			return fmt.Errorf("withdraw lottery entry %s: %w", e.ID, err)
+		}
+		out.Entries++
+	}
+	return nil
+}
