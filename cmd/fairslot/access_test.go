@@ -430,6 +430,16 @@ func accessTable() map[string]row {
 		"GET /v1/made-by-others": {ok("/v1/made-by-others"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A copy of the caller's own data: a patient's only.
 		"GET /v1/me/export": {ok("/v1/me/export"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// A patient closes their own account with the password: a wrong
+		// one here, so the table's accounts stay (TestPatientClosesTheAccount
+		// closes one); staff accounts are disabled, not closed.
+		"POST /v1/me/close": {func(a *access, role string) call {
+			c := call{path: "/v1/me/close", body: map[string]string{"password": "not the password"}}
+			if role != "anonymous" {
+				c.token = a.login(role)
+			}
+			return c
+		}, [7]int{401, 401, 401, 403, 403, 403, 403}, false},
 		"POST /v1/phone/bookings": {func(a *access, _ string) call {
 			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
 		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},
@@ -490,6 +500,13 @@ func accessTable() map[string]row {
 			return call{path: "/v1/desk/password-resets", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[0]),
 				"name": "测试" + string(rune('甲'+a.aPeople[0]%10)), "account_phone": a.creds["patientA"][0]}}
 		}, [7]int{401, 403, 403, 403, 201, 201, 403}, false},
+		// A card whose person no account names as its own: any clerk gets
+		// as far as finding no account (TestDeskClosesAnAccountFoundByTheCard
+		// closes one).
+		"POST /v1/desk/account-closures": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/account-closures", body: map[string]string{"id_type": "resident_id",
+				"id_number": residentID(97000 + a.next()), "name": "测试某"}}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
 		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
