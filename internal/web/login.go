@@ -140,6 +140,29 @@ func (c *Console) changePassword(r *request) error {
 	return nil
 }
 
+// closePage is a signed-in patient's closing of the account (注销账号): it
+// says what closing does before the password is asked for.
+func (c *Console) closePage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/close", page{Title: "注销账号 Close account"})
+}
+
+// closeAccount closes the account with the password (booking.CloseAccount):
+// every login ends, this browser's too, and the login page says so. A
+// refusal comes back on the same page.
+func (c *Console) closeAccount(r *request) error {
+	p := page{Title: "注销账号 Close account"}
+	password := r.form("password")
+	if password == "" {
+		return c.formFailed(r, "patient/close", p, booking.Errorf(booking.ErrInvalidField, "enter your password to close the account"))
+	}
+	if _, err := c.svc.CloseAccount(r.ctx, r.actor, booking.CloseAccountRequest{Password: password, DeviceToken: r.loginDevice()}, r.origin); err != nil {
+		return c.formFailed(r, "patient/close", p, err)
+	}
+	c.clearSession(r)
+	c.redirect(r, "/patient/login?m=closed")
+	return nil
+}
+
 // resetData is the reset page's form, refilled after a refusal (never the
 // code or a password).
 type resetData struct{ Phone string }

@@ -140,6 +140,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/reset", console: pc, public: true, h: c.resetPassword},
 		{method: "GET", pattern: "/patient/password", console: pc, h: c.passwordPage},
 		{method: "POST", pattern: "/patient/password", console: pc, h: c.changePassword},
+		{method: "GET", pattern: "/patient/close", console: pc, h: c.closePage},
+		{method: "POST", pattern: "/patient/close", console: pc, h: c.closeAccount},
 		{method: "GET", pattern: "/patient", console: pc, h: c.patientHome},
 		{method: "GET", pattern: "/patient/family", console: pc, h: c.familyPage},
 		{method: "POST", pattern: "/patient/family", console: pc, h: c.addFamily},

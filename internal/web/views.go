@@ -169,6 +169,8 @@ var flashes = map[string]string{
 	"entered":          "已报名摇号。开奖后在这里查看结果；抽中即为预约。 You entered the draw. See the result here after the draw; a win is a booking.",
 	"withdrawn":        "已撤回摇号报名。 You withdrew from the draw.",
 	"loggedout":        "已退出。 You are logged out.",
+	"closed": "账号已注销：手机号已释放，未就诊的预约、候补和摇号已取消（截止时间后取消的计为爽约）；就诊记录按规定保存。 " +
+		"Your account is closed: its number is free, its upcoming bookings, waitlist places and draw entries are cancelled (past the deadline, as a no-show); your visit record is kept as the rules say.",
 	"expired":          "登录已过期，请重新登录。 Your session expired; log in again.",
 }
 
