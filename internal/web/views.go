@@ -171,7 +171,7 @@ var flashes = map[string]string{
 	"loggedout":        "已退出。 You are logged out.",
 	"closed": "账号已注销：手机号已释放，未就诊的预约、候补和摇号已取消（截止时间后取消的计为爽约）；就诊记录按规定保存。 " +
 		"Your account is closed: its number is free, its upcoming bookings, waitlist places and draw entries are cancelled (past the deadline, as a no-show); your visit record is kept as the rules say.",
-	"expired":          "登录已过期，请重新登录。 Your session expired; log in again.",
+	"expired": "登录已过期，请重新登录。 Your session expired; log in again.",
 }
 
 // noShowRule states the no-show rules in both languages: "12 个月内爽约 3
