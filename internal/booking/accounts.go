@@ -142,7 +142,7 @@ func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken 
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Token{}, err
 	}
-	known := err == nil
+	known := err == nil && !a.Closed // a closed account is as an unregistered number
 	var at loginAttempt
 	if known {
 		at = s.attemptOf(key, &a, deviceToken, o)

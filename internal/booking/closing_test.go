@@ -1,11 +1,14 @@
 package booking_test
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -77,5 +80,98 @@ func TestClosingKeepsTheLateRules(t *testing.T) {
 	}
 	if _, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{}); !errors.Is(err, booking.ErrBadCredentials) {
 		t.Errorf("login to the closed account: %v, want invalid_credentials", err)
+	}
+}
+
+// closingRace closes the account (through the service, as a desk or the
+// holder would) just before a password or phone change already past its
+// password check writes, as a closing landing during the change's hashing.
+type closingRace struct {
+	*cockroach.Store
+	before atomic.Pointer[func()]
+}
+
+func (c *closingRace) fire() {
+	if f := c.before.Swap(nil); f != nil {
+		(*f)()
+	}
+}
+
+func (c *closingRace) RevokeTokens(ctx context.Context, accountID, hash string, at time.Time) (int, error) {
+	c.fire()
+	return c.Store.RevokeTokens(ctx, accountID, hash, at)
+}
+
+func (c *closingRace) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, lim booking.AccountLimits, at time.Time, a booking.AuditEntry) (int, error) {
+	c.fire()
+	return c.Store.ChangeAccountPhone(ctx, accountID, to, lim, at, a)
+}
+
+// TestClosedAccountStaysClosed (review19c H1): a password or phone change
+// already running when the account is closed writes nothing onto the
+// closed account and mints no token; a change asked after the closing is
+// refused; a closed row that somehow has a login number and password
+// again still logs nobody in.
+func TestClosedAccountStaysClosed(t *testing.T) {
+	race := &closingRace{}
+	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { race.Store = s; return race }})
+	db := h.sql()
+	closeFirst := func(u user) {
+		f := func() {
+			_, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+			testenv.Must(t, err, "close the account during the change")
+		}
+		race.before.Store(&f)
+	}
+
+	u := h.user(1)
+	closeFirst(u)
+	tok, err := h.svc.ChangePassword(h.ctx, u.actor, booking.ChangePasswordRequest{Current: password, New: "an0ther-passw0rd!"}, booking.Origin{})
+	if !errors.Is(err, booking.ErrInvalidToken) || tok.Token != "" {
+		t.Errorf("a password change racing the closing: token %q, %v; want no token, invalid_token", tok.Token, err)
+	}
+	if tok.Token != "" {
+		if _, err := h.svc.Authenticate([]byte(tok.Token)); err == nil {
+			t.Errorf("the token minted onto the closed account authenticates")
+		}
+	}
+	db.wantCount("the closed account's password still empty", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND password_hash = '' AND closed_at IS NOT NULL`, u.actor.AccountID)
+
+	v := h.user(1)
+	closeFirst(v)
+	newPhone := h.phone()
+	tok, err = h.svc.ChangePhone(h.ctx, v.actor, booking.ChangePhoneRequest{Phone: newPhone, Password: password}, booking.Origin{})
+	if !errors.Is(err, booking.ErrInvalidToken) || tok.Token != "" {
+		t.Errorf("a phone change racing the closing: token %q, %v; want no token, invalid_token", tok.Token, err)
+	}
+	db.wantCount("the closed account's number still the tombstone", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND phone_sealed = ''::BYTEA AND closed_at IS NOT NULL`, v.actor.AccountID)
+	if _, err := h.svc.Login(h.ctx, newPhone, password, booking.Origin{}); !errors.Is(err, booking.ErrBadCredentials) {
+		t.Errorf("login with the number the racing change wrote: %v, want invalid_credentials", err)
+	}
+
+	// Asked after the closing (a session token still in hand): refused.
+	if _, err := h.svc.ChangePassword(h.ctx, u.actor, booking.ChangePasswordRequest{Current: password, New: "an0ther-passw0rd!"}, booking.Origin{}); !errors.Is(err, booking.ErrInvalidToken) {
+		t.Errorf("a password change after the closing: %v, want invalid_token", err)
+	}
+	if _, err := h.svc.ChangePhone(h.ctx, v.actor, booking.ChangePhoneRequest{Phone: h.phone(), Password: password}, booking.Origin{}); !errors.Is(err, booking.ErrInvalidToken) {
+		t.Errorf("a phone change after the closing: %v, want invalid_token", err)
+	}
+	if err := h.svc.Logout(h.ctx, u.actor); err != nil {
+		t.Errorf("a logout after the closing: %v, want nothing to do", err)
+	}
+
+	// A closed row with a number and the password again (as the racing
+	// writes left one before this fix): the login refuses it all the same.
+	w := h.user(1)
+	_, err = h.svc.CloseAccount(h.ctx, w.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	testenv.Must(t, err, "close w")
+	x := h.user(0)
+	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET phone_hash = phone_hash || '\x00'::BYTEA WHERE id = $1`, x.actor.AccountID)
+	testenv.Must(t, err, "move x's number aside")
+	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET phone_hash = substring(x.phone_hash FROM 1 FOR length(x.phone_hash) - 1),
+		password_hash = x.password_hash FROM accounts x WHERE accounts.id = $1 AND x.id = $2`, w.actor.AccountID, x.actor.AccountID)
+	testenv.Must(t, err, "give the closed row x's number and password")
+	if _, err := h.svc.Login(h.ctx, x.phone, password, booking.Origin{}); !errors.Is(err, booking.ErrBadCredentials) {
+		t.Errorf("login to a closed row with a number and password: %v, want invalid_credentials", err)
 	}
 }

@@ -45,7 +45,7 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 		return Token{}, FieldErrorf(ErrInvalidPhone, "phone", "the new number is not a valid mainland mobile number")
 	}
 	a, err := s.store.AccountByID(ctx, actor.AccountID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
 		return Token{}, ErrInvalidToken
 	}
 	if err != nil {
@@ -74,6 +74,9 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 		Target: "account:" + a.ID, Reason: a.PhoneMasked + " -> " + identity.MaskPhone(p)}
 	gen, err := s.store.ChangeAccountPhone(ctx, a.ID, AccountPhone{Hash: hash, Sealed: s.keys.Seal("phone", p), Masked: identity.MaskPhone(p)},
 		now, audit)
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, ErrInvalidToken // closed while the password was checked: nothing written, nothing minted
+	}
 	if err != nil {
 		return Token{}, err
 	}

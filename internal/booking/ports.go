@@ -699,7 +699,7 @@ type AccountStore interface {
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// RevokeTokens raises an account's token generation (and, with a
 	// password hash, sets the new password in the same write); it returns
-	// the new generation.
+	// the new generation. A closed account is not written: ErrNotFound.
 	RevokeTokens(ctx context.Context, accountID, newPasswordHash string, at time.Time) (int, error)
 	// Revocations lists the accounts whose tokens were revoked at or after
 	// since.
@@ -770,7 +770,8 @@ type AccountStore interface {
 	// one transaction; the members it gave its old number as theirs (still
 	// listed) get the new one: ErrPhoneTaken when another account logs in with the
 	// number. Other accounts' members listing it do not count (a login
-	// number is its holder's, as at registration).
+	// number is its holder's, as at registration). A closed account is not
+	// written: ErrNotFound.
 	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, at time.Time, a AuditEntry) (int, error)
 }
 

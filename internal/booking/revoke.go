@@ -27,6 +27,9 @@ const revocationOverlap = 10 * time.Second
 // Logout ends every token of the actor's account.
 func (s *Service) Logout(ctx context.Context, actor Actor) error {
 	gen, err := s.store.RevokeTokens(ctx, actor.AccountID, "", s.cfg.Now())
+	if errors.Is(err, ErrNotFound) {
+		return nil // closed: its tokens ended with it
+	}
 	if err != nil {
 		return err
 	}
@@ -54,7 +57,7 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		return Token{}, Errorf(ErrWeakPassword, "%s", err)
 	}
 	a, err := s.store.AccountByID(ctx, actor.AccountID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
 		return Token{}, ErrInvalidToken
 	}
 	if err != nil {
@@ -73,6 +76,9 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		return Token{}, ErrBadCredentials
 	}
 	gen, now, err := s.setPassword(ctx, &a, req.New, nil)
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, ErrInvalidToken // closed while the password was checked: nothing written, nothing minted
+	}
 	if err != nil {
 		return Token{}, err
 	}

@@ -81,10 +81,12 @@ SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
 -- name: revoke_tokens
 -- Logout and password change: older tokens stop counting. With a new
 -- password hash ($3 not empty) it is set in the same write.
+-- A closed account is never written (no row: nothing is minted), so a
+-- change already running when the account closes cannot bring it back.
 UPDATE accounts
    SET token_generation = token_generation + 1, tokens_revoked_at = $2,
        password_hash = CASE WHEN $3::TEXT = '' THEN password_hash ELSE $3::TEXT END
- WHERE id = $1
+ WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
 -- name: close_account
@@ -259,10 +261,11 @@ SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND accoun
 
 -- name: set_account_phone
 -- A login number's change ends the account's tokens in the same write.
+-- A closed account is never given a number back (no row).
 UPDATE accounts
    SET phone_hash = $2, phone_sealed = $3, phone_masked = $4,
        token_generation = token_generation + 1, tokens_revoked_at = $5
- WHERE id = $1
+ WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
 -- name: move_members_phone

@@ -734,13 +734,16 @@ func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to boo
 	var gen int
 	err := s.db.Tx(ctx, "change_account_phone", func(tx pgx.Tx) error {
 		var old []byte
-		if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1`, accountID).Scan(&old); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1 AND closed_at IS NULL`, accountID).Scan(&old); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return booking.ErrNotFound
 			}
 			return err
 		}
 		if err := tx.QueryRow(ctx, q("set_account_phone"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) { // closed meanwhile: nothing is written onto it
+				return booking.ErrNotFound
+			}
 			return err
 		}
 		if _, err := tx.Exec(ctx, q("move_members_phone"), accountID, old, to.Hash, to.Sealed, to.Masked); err != nil {
