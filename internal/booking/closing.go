@@ -31,7 +31,11 @@ import (
 //     under the retention rules as they are.
 //
 // A blocked account is not closed while its block is in force: its number
-// would be free for a new, unblocked account of the same holder.
+// would be free for a new, unblocked account of the same holder. Nor is an
+// account an open scalper flag names (account_under_review), online or at
+// the desk: the administrator decides the flag first, so a block it
+// confirms lands on the live account, not a closed one whose number a new
+// account already has (review19c M3).
 
 // CloseAccountRequest is a holder closing their own account, with the
 // password as proof that the holder, not a borrowed session, asks.
@@ -125,6 +129,14 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 	if a.Blocked {
 		return ClosedAccount{}, Errorf(ErrAccountBlocked, "a blocked account is not closed while its block is in force: "+
 			"its number would be free for a new account; it can be closed once the block ends or an appeal lifts it")
+	}
+	review, err := s.store.AccountUnderReview(ctx, a.ID)
+	if err != nil {
+		return ClosedAccount{}, err
+	}
+	if review {
+		return ClosedAccount{}, Errorf(ErrAccountUnderReview, "an open scalper flag names this account: it is not closed, online or at the desk, "+
+			"until an administrator decides the flag (a block confirmed then must land on a live account, its number still its own)")
 	}
 	out := ClosedAccount{AccountID: a.ID, PhoneMasked: a.PhoneMasked}
 	own := Actor{AccountID: a.ID, Role: RolePatient}

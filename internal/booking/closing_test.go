@@ -175,3 +175,35 @@ func TestClosedAccountStaysClosed(t *testing.T) {
 		t.Errorf("login to a closed row with a number and password: %v, want invalid_credentials", err)
 	}
 }
+
+// TestAccountUnderReviewIsNotClosed (review19c M3): an account an open
+// scalper flag names is not closed (its number freed for a clean new
+// account, the block the administrator confirms later landing on a closed
+// row): account_under_review, nothing cancelled; once the flag is decided
+// (here dismissed) it closes.
+func TestAccountUnderReviewIsNotClosed(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	db := h.sql()
+	u := h.user(1)
+	b := h.mustBook(u, 0, later, "")
+	_, err := db.pool.Exec(h.ctx, `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
+		VALUES ('flag-review-'||$1, 0.9, 'open', '[]', jsonb_build_array($1::TEXT), '[]', now(), now())`, u.actor.AccountID)
+	testenv.Must(t, err, "flag the account")
+	_, err = h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	if !errors.Is(err, booking.ErrAccountUnderReview) {
+		t.Errorf("close an account under review: %v, want account_under_review", err)
+	}
+	got, err := h.store.Booking(h.ctx, b.ID)
+	testenv.Must(t, err, "read booking")
+	if got.Status != booking.StatusConfirmed {
+		t.Errorf("the booking of the account under review: %s, want still confirmed", got.Status)
+	}
+	db.wantCount("the account under review still open", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL`, u.actor.AccountID)
+
+	_, err = db.pool.Exec(h.ctx, `UPDATE flags SET status = 'dismissed', decided_at = now() WHERE id = 'flag-review-'||$1`, u.actor.AccountID)
+	testenv.Must(t, err, "dismiss the flag")
+	if _, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{}); err != nil {
+		t.Errorf("close once the flag is dismissed: %v", err)
+	}
+}

@@ -727,6 +727,9 @@ type AccountStore interface {
 	// AccountOfSelf is the open account whose self (本人, bound or
 	// claimed, still listed) is the identity: ErrNotFound when none.
 	AccountOfSelf(ctx context.Context, identityID string) (string, error)
+	// AccountUnderReview is whether an open detector flag (not yet
+	// decided by an administrator) names the account.
+	AccountUnderReview(ctx context.Context, accountID string) (bool, error)
 	// SetDisabled disables an account, raising its token generation, or
 	// enables it, with the audit entry, in one transaction; it returns the
 	// generation. An account already so is ErrNoChange, nothing written.

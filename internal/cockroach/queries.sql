@@ -119,6 +119,10 @@ DELETE FROM password_reset_codes WHERE account_id = $1;
 SELECT p.account_id::TEXT FROM patients p JOIN accounts a ON a.id = p.account_id
  WHERE p.identity_id = $1 AND p.is_self AND p.removed_at IS NULL AND a.closed_at IS NULL;
 
+-- name: account_under_review
+-- Whether an open (not yet decided) detector flag names the account $1.
+SELECT EXISTS (SELECT 1 FROM flags WHERE status = 'open' AND account_ids @> jsonb_build_array($1::TEXT));
+
 -- name: revocations_since
 SELECT id::TEXT, token_generation, tokens_revoked_at FROM accounts WHERE tokens_revoked_at >= $1;
 

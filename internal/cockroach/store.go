@@ -346,6 +346,14 @@ func (s *Store) AccountOfSelf(ctx context.Context, identityID string) (_ string,
 	return id, err
 }
 
+// AccountUnderReview is booking.AccountStore's.
+func (s *Store) AccountUnderReview(ctx context.Context, accountID string) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var open bool
+	err := s.db.pool.QueryRow(ctx, q("account_under_review"), accountID).Scan(&open)
+	return open, err
+}
+
 // SaveResetCode stores an account's reset code, replacing an earlier one,
 // with the clerk's audit entry, in one transaction.
 func (s *Store) SaveResetCode(ctx context.Context, c booking.StoredResetCode, a booking.AuditEntry) (rerr error) {

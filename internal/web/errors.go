@@ -203,6 +203,7 @@ var zhMessages = map[string]string{
 	"forbidden":               "无权进行此操作。",
 	"channel_forbidden":       "此渠道不能预约。",
 	"account_blocked":         "账号已被停用。输入正确的密码登录，可查看原因并提出申诉。",
+	"account_under_review":    "账号正在接受审核（异常预约检查），审核结束前不能注销。",
 	"account_disabled":        "该工作人员账号已停用，请联系本院的系统管理员。",
 	"not_found":               "找不到该记录。",
 	"hospital_not_found":      "找不到该医院。",

@@ -24,6 +24,10 @@ func (unimplementedStore) AccountOfSelf(_ context.Context, _ string) (string, er
 	panic(unimplemented("Store.AccountOfSelf"))
 }
 
+func (unimplementedStore) AccountUnderReview(_ context.Context, _ string) (bool, error) {
+	panic(unimplemented("Store.AccountUnderReview"))
+}
+
 func (unimplementedStore) CloseAccount(_ context.Context, _ string, _ []byte, _ time.Time, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.CloseAccount"))
 }
