@@ -874,6 +874,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	if reason != "" {
 		ev.Reason = reason
 	}
+	ev = o.closedAtDesk(ev)
 	// The hold is pending again before SQL cancels: if this process dies
 	// before the slot is given back below, the sweeper finds the booking
 	// cancelled at the deadline and gives it back (Sweep). Without Redis

@@ -114,7 +114,9 @@ func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskC
 	audit := AuditEntry{ID: newID(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_closed",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
 		Reason: "closed at the desk for its holder (本人), the ID card checked"}
-	return s.closeAccount(ctx, a, audit, Origin{})
+	// The cancellations are in the clerk's name (closedAtDesk), not the
+	// patient's own: detection links the clerk to the slots freed.
+	return s.closeAccount(ctx, a, audit, Origin{deskClosing: actor.AccountID})
 }
 
 // closeAccount cancels what the account made, then closes it in one

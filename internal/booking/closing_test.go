@@ -207,3 +207,37 @@ func TestAccountUnderReviewIsNotClosed(t *testing.T) {
 		t.Errorf("close once the flag is dismissed: %v", err)
 	}
 }
+
+// TestDeskClosingNamesTheClerk (review19c M5): a closing at the desk
+// cancels in the clerk's name, not as the patient's own cancellations:
+// every cancellation event carries the clerk (staff_id) and the reason
+// account_closed_at_desk (a late one still reads as late), so detection
+// links the clerk to the slots the closing freed.
+func TestDeskClosingNamesTheClerk(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	tomorrow := h.deskSession(deskOpts{day: 0, dept: "Cardiology", online: 5})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	hosp, err := h.svc.Hospital(h.hosp.ID)
+	testenv.Must(t, err, "hospital")
+	clerk := h.staff(booking.RoleClerk)
+	u := h.user(0)
+	card := booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(int(h.seq.Add(1))), Name: "李娜"}
+	p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: card.IDType, IDNumber: card.IDNumber, Name: card.Name, IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add the holder")
+	u.patients = append(u.patients, p)
+	h.mustBook(u, 0, tomorrow, "")
+	h.mustBook(u, 0, later, "")
+	defer h.clock.at(hosp.LateAfter(tomorrow.VisitDate).Add(time.Hour))()
+
+	got, err := h.svc.CloseAccountAtDesk(h.ctx, clerk, booking.DeskCloseRequest{IdentityRequest: card})
+	testenv.Must(t, err, "close at the desk")
+	if got.Bookings != 2 || got.LateBookings != 1 {
+		t.Errorf("the desk's closing = %+v, want 2 bookings cancelled, 1 late", got)
+	}
+	h.sql().wantCount("cancellations in the clerk's name", 2, `SELECT count(*) FROM booking_events
+		WHERE type = 'cancelled' AND account_id = $1 AND staff_id = $2 AND reason LIKE 'account_closed_at_desk%'`, u.actor.AccountID, clerk.AccountID)
+	h.sql().wantCount("the late one still late", 1, `SELECT count(*) FROM booking_events
+		WHERE type = 'cancelled' AND account_id = $1 AND reason = 'account_closed_at_desk:late'`, u.actor.AccountID)
+	h.sql().wantCount("cancellations without the clerk", 0, `SELECT count(*) FROM booking_events
+		WHERE type = 'cancelled' AND account_id = $1 AND staff_id IS NULL`, u.actor.AccountID)
+}

@@ -78,6 +78,31 @@ type Event struct {
 type Origin struct {
 	IP       string
 	DeviceID string
+	// deskClosing is the clerk closing the account at the desk: the
+	// closing's cancellations are in their name (closedAtDesk).
+	deskClosing string
+}
+
+// ReasonClosedAtDesk heads the reason of every cancellation a closing at
+// the desk makes ("account_closed_at_desk", or with the cancellation's own
+// reason after a colon: ":late", ":left_waitlist", ":lottery_withdrawn"),
+// and the clerk is its staff_id: not the patient's own cancellations, so
+// detection links the clerk to the slots the closing freed (review19c M5).
+const ReasonClosedAtDesk = "account_closed_at_desk"
+
+// closedAtDesk puts a desk closing's clerk and reason on its cancellation
+// event; other events are left as they are.
+func (o Origin) closedAtDesk(e Event) Event {
+	if o.deskClosing == "" {
+		return e
+	}
+	e.StaffID = o.deskClosing
+	if e.Reason == "" {
+		e.Reason = ReasonClosedAtDesk
+	} else {
+		e.Reason = ReasonClosedAtDesk + ":" + e.Reason
+	}
+	return e
 }
 
 func (o Origin) stamp(e Event) Event {

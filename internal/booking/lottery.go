@@ -439,6 +439,7 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 		ev.Reason, ev.ByAccountID = reasonEntryByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "lottery_entry:"+e.ID, "lottery entry", "withdrawn", e.HospitalID)
 	}
+	ev = o.closedAtDesk(ev)
 	w, err := s.store.WithdrawEntry(ctx, id, now, ev, audit)
 	if err != nil {
 		return Entry{}, err

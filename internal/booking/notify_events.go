@@ -165,6 +165,8 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			body = told(who, "经窗口核验身份证，该就诊人的真实姓名与您填写的姓名不符，您以该姓名为其所做的预约、摇号报名或候补已作废："+zh,
 				"Void: the registration desk verified this person's name from their ID card, and it is not the name you gave; "+
 					"the booking, lottery entry or waitlist place you made for them under it is void: "+en)
+		case strings.HasPrefix(ev.Reason, ReasonClosedAtDesk):
+			return Notification{}, false // the account is closed: the clerk reads the closing's answer out
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

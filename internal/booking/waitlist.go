@@ -227,6 +227,7 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 		ev.Reason, ev.ByAccountID = reasonLeftByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "waitlist:"+e.ID, "waitlist place", "left", e.HospitalID)
 	}
+	ev = o.closedAtDesk(ev)
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev, audit); err != nil {
 		return err
 	}
