@@ -102,9 +102,9 @@ func (c *closingRace) RevokeTokens(ctx context.Context, accountID, hash string, 
 	return c.Store.RevokeTokens(ctx, accountID, hash, at)
 }
 
-func (c *closingRace) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, lim booking.AccountLimits, at time.Time, a booking.AuditEntry) (int, error) {
+func (c *closingRace) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, at time.Time, a booking.AuditEntry) (int, error) {
 	c.fire()
-	return c.Store.ChangeAccountPhone(ctx, accountID, to, lim, at, a)
+	return c.Store.ChangeAccountPhone(ctx, accountID, to, at, a)
 }
 
 // TestClosedAccountStaysClosed (review19c H1): a password or phone change
