@@ -104,3 +104,17 @@ type AccountPhone struct {
 func (s *Service) SetPatientPhone(ctx context.Context, actor Actor, patientID, phone string) (Patient, error) {
 	return s.ChangePatient(ctx, actor, patientID, PatientChange{Phone: &phone})
 }
+
+// OwnAccount is the actor's account as its holder's pages show it: the
+// role, the login number masked, when it was made; never the number's
+// hash or seal, nor the password hash.
+func (s *Service) OwnAccount(ctx context.Context, actor Actor) (Account, error) {
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) {
+		return Account{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{ID: a.ID, Role: a.Role, PhoneMasked: a.PhoneMasked, CreatedAt: a.CreatedAt, Blocked: a.Blocked}, nil
+}

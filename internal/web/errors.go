@@ -17,6 +17,9 @@ var (
 	errBadCSRF          = &booking.Error{Kind: booking.KindForbidden, Code: "csrf_failed", Message: "the form could not be verified (it may have expired); go back, reload the page and try again"}
 	errForeignOrigin    = &booking.Error{Kind: booking.KindForbidden, Code: "foreign_origin", Message: "the form was sent from another site"}
 	errPasswordsDiffer  = &booking.Error{Kind: booking.KindInvalid, Code: "passwords_differ", Message: "the two passwords differ"}
+	// errWrongPassword is invalid_credentials on a signed-in patient's own
+	// change: the phone is not in doubt, only the current password.
+	errWrongPassword = &booking.Error{Kind: booking.KindUnauthenticated, Code: "wrong_password", Message: "the current password is wrong"}
 )
 
 // wrongConsoleError is wrong_console with the console the account belongs
@@ -80,6 +83,8 @@ var errorFields = map[string][]string{
 	"invalid_id_number":   {"id_number"},
 	"invalid_name":        {"name"},
 	"invalid_phone":       {"phone"},
+	"phone_taken":         {"phone"},
+	"phone_limit":         {"phone"},
 	"weak_password":       {"password"},
 	"passwords_differ":    {"password2"},
 	"invalid_credentials": {"phone", "password"},
@@ -185,6 +190,7 @@ var zhMessages = map[string]string{
 	"csrf_failed":             "表单已失效，请返回并刷新页面后重试。",
 	"foreign_origin":          "请求来自其他网站，已拒绝。",
 	"passwords_differ":        "两次输入的密码不一致。",
+	"wrong_password":          "当前密码不正确。",
 	"wrong_console":           "此账号不能使用本控制台，请前往该账号对应的控制台。",
 	"invalid_field":           "有必填项未填写或格式不对。",
 	"invalid_id_type":         "证件类型不正确。",

@@ -114,29 +114,89 @@ func (c *Console) logout(con *console) func(*request) error {
 	}
 }
 
+// The account's own changes that the current password confirms: 修改密码
+// and 修改手机号. Each page asks for the current password (the shared
+// "current-password" field), checks its own fields, and hands the change
+// to confirmedChange, which answers alike: a refusal on the same page, tied
+// to its field; a success ends every other login of the account, keeps
+// this browser signed in with the fresh token, and says so on the home page.
+
 // passwordPage is a signed-in patient's change of password (修改密码).
 func (c *Console) passwordPage(r *request) error {
 	return c.render(r, fasthttp.StatusOK, "patient/password", page{Title: "修改密码 Change password"})
 }
 
-// changePassword checks the current password and sets the new one: every
-// other login of the account ends, and this browser goes on with the
-// fresh one. A refusal comes back on the same page.
+// changePassword sets a new password.
 func (c *Console) changePassword(r *request) error {
 	p := page{Title: "修改密码 Change password"}
-	current, next := r.form("current_password"), r.form("new_password")
-	if current == "" || next == "" {
-		return c.formFailed(r, "patient/password", p, booking.Errorf(booking.ErrInvalidField, "enter your current password and the new one"))
+	next := r.form("new_password")
+	if next == "" {
+		return c.formFailed(r, "patient/password", p, onFields(booking.Errorf(booking.ErrInvalidField, "enter the new password"), "new_password"))
 	}
 	if next != r.form("new_password2") {
-		return c.formFailed(r, "patient/password", p, errPasswordsDiffer)
+		return c.formFailed(r, "patient/password", p, onFields(errPasswordsDiffer, "new_password2"))
 	}
-	tok, err := c.svc.ChangePassword(r.ctx, r.actor, booking.ChangePasswordRequest{Current: current, New: next, DeviceToken: r.loginDevice()}, r.origin)
+	return c.confirmedChange(r, "patient/password", p, "password", func(current string) (booking.Token, error) {
+		return c.svc.ChangePassword(r.ctx, r.actor, booking.ChangePasswordRequest{Current: current, New: next, DeviceToken: r.loginDevice()}, r.origin)
+	})
+}
+
+// accountPhoneData is the phone page: the account's number, masked, and
+// the new one typed into a refused form (the holder's own answer,
+// no-store; never logged).
+type accountPhoneData struct{ Current, Phone string }
+
+// accountPhonePage is a signed-in patient's change of the account's login
+// number (修改手机号).
+func (c *Console) accountPhonePage(r *request) error {
+	d, err := c.accountPhone(r, "")
 	if err != nil {
-		return c.formFailed(r, "patient/password", p, err)
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "patient/phone", page{Title: "修改手机号 Change phone number", Data: d})
+}
+
+func (c *Console) accountPhone(r *request, typed string) (accountPhoneData, error) {
+	a, err := c.svc.OwnAccount(r.ctx, r.actor)
+	return accountPhoneData{Current: a.PhoneMasked, Phone: typed}, err
+}
+
+// changeAccountPhone moves the account to a new login number; the members
+// listed with the old number get the new one (booking.ChangePhone).
+func (c *Console) changeAccountPhone(r *request) error {
+	phone := strings.TrimSpace(r.form("phone"))
+	d, err := c.accountPhone(r, phone)
+	if err != nil {
+		return err
+	}
+	p := page{Title: "修改手机号 Change phone number", Data: d}
+	if phone == "" {
+		return c.formFailed(r, "patient/phone", p, onFields(booking.Errorf(booking.ErrInvalidField, "enter the new phone number"), "phone"))
+	}
+	return c.confirmedChange(r, "patient/phone", p, "phone", func(current string) (booking.Token, error) {
+		return c.svc.ChangePhone(r.ctx, r.actor, booking.ChangePhoneRequest{Password: current, Phone: phone, DeviceToken: r.loginDevice()}, r.origin)
+	})
+}
+
+// confirmedChange runs a change that the form's current password confirms.
+// A wrong password is the form's current_password field's fault (a login's
+// "phone or password is wrong" would send the reader to the new number);
+// a refusal renders the page again; a success keeps this browser signed
+// in with the change's token and lands on the home page with the ok flash.
+func (c *Console) confirmedChange(r *request, name string, p page, ok string, change func(current string) (booking.Token, error)) error {
+	current := r.form("current_password")
+	if current == "" {
+		return c.formFailed(r, name, p, onFields(booking.Errorf(booking.ErrInvalidField, "enter your current password"), "current_password"))
+	}
+	tok, err := change(current)
+	if errors.Is(err, booking.ErrBadCredentials) {
+		err = onFields(errWrongPassword, "current_password")
+	}
+	if err != nil {
+		return c.formFailed(r, name, p, err)
 	}
 	c.setSession(r, tok)
-	c.redirect(r, "/patient?ok=password")
+	c.redirect(r, "/patient?ok="+ok)
 	return nil
 }
 

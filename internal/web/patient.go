@@ -126,6 +126,9 @@ type familyData struct {
 	Relationships []relationshipChoice
 	Relationship  string
 	FormKey       string
+	// MemberPhone is the number typed into a member's refused contact
+	// number form (pageError.Form names which), shown again in it only.
+	MemberPhone string
 }
 
 func (c *Console) familyData(r *request) (familyData, error) {
@@ -177,7 +180,26 @@ func (c *Console) addFamily(r *request) error {
 	if slices.ContainsFunc(relationshipChoices, func(c relationshipChoice) bool { return c.Value == req.Relationship }) {
 		d.Relationship = req.Relationship
 	}
-	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Data: d}, err)
+	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Form: "family-form", Data: d}, err)
+}
+
+// setMemberPhone changes a member's contact number (联系电话), or clears
+// it when the field is left empty: where the hospital rings about their
+// bookings, and the number that may ask about them on the phone (with the
+// member's ID number and name). A refusal is tied to that member's form.
+func (c *Console) setMemberPhone(r *request) error {
+	phone := strings.TrimSpace(r.form("phone"))
+	_, err := c.svc.SetPatientPhone(r.ctx, r.actor, r.param, phone)
+	if err == nil {
+		c.redirect(r, "/patient/family?ok=member_phone")
+		return nil
+	}
+	d, lerr := c.familyData(r)
+	if lerr != nil {
+		return lerr
+	}
+	d.MemberPhone = phone
+	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Form: "phone-" + r.param, Data: d}, err)
 }
 
 // removeFamily takes a member off the list; a member with a booking, an

@@ -35,6 +35,9 @@ var funcs = template.FuncMap{
 		}
 		return e.Reason
 	},
+	// inForm is the data of a shared field template ("current-password"):
+	// the id of the form it is in and the page's error.
+	"inForm": func(e *pageError, form string) formError { return formError{Form: form, Error: e} },
 	// offerAnswer is the data of the "offer-answer" template: the accept
 	// and decline forms of a substitute offer (替诊) posted under base, with
 	// the hidden fields given as name, value pairs.
@@ -45,6 +48,13 @@ var funcs = template.FuncMap{
 		}
 		return a
 	},
+}
+
+// formError is a form's id with the page's error, which may be about the
+// form's fields.
+type formError struct {
+	Form  string
+	Error *pageError
 }
 
 type offerAnswer struct {
@@ -157,6 +167,8 @@ var flashes = map[string]string{
 	"case_departments": "已更新是否涉及多个部门，答复期限随之调整。 Several departments updated: the deadline follows.",
 	"case_flagged":     "已提交线索审核，由平台管理员判断。 Flag opened: a platform administrator reviews it.",
 	"password":         "密码已修改，其他设备上的登录已退出。 Password changed: logins on other devices are ended.",
+	"phone":            "手机号已修改，以后请用新号码登录；其他设备上的登录已退出。 Phone number changed: log in with the new number from now on; logins on other devices are ended.",
+	"member_phone":     "联系电话已修改。 Contact number changed.",
 	"welcome":          "账号已创建。请先添加就诊人（可以是您本人）。 Your account is ready. Add the people you book for, starting with yourself.",
 	"added":            "已添加就诊人。 Family member added.",
 	"removed":          "已移除就诊人，名额已释放；以后可以重新添加。 Family member removed: the place is free, and they can be added again later.",
