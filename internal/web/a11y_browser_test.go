@@ -590,7 +590,7 @@ func TestStaffPagesPassAxe(t *testing.T) {
 		console, phone, home string
 		pages                []string
 	}{
-		{"desk", clerk, "/desk", []string{"/desk", "/desk/lookup", "/desk/walkin"}},
+		{"desk", clerk, "/desk", []string{"/desk", "/desk/lookup", "/desk/walkin", "/desk/accounts"}},
 		{"phone", operator, "/phone", []string{"/phone"}},
 		{"admin", admin, "/admin/schedule", []string{"/admin/schedule", "/admin/doctors", "/admin/policy", "/admin/audit", "/admin/cases"}},
 	} {
@@ -947,6 +947,13 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		look(d, "/desk/lookup, a booking")
 		d.open("/desk")
 		look(d, "/desk, a roster")
+		d.open("/desk/accounts")
+		look(d, "/desk/accounts")
+		d.fill("#reset-form input[name=id_number]", residentID(6321+i))
+		d.fill("#reset-form input[name=name]", "王小明")
+		d.fill("#reset-form input[name=account_phone]", newPhone())
+		d.click("#reset-form button[type=submit]", "/desk/accounts/reset-code")
+		look(d, "/desk/accounts, refused")
 
 		o := b.fresh()
 		o.largeText(width)

@@ -73,6 +73,7 @@ var (
 			{"lookup", "查找患者", "Find a patient", "/desk/lookup"},
 			{"walkin", "现场挂号", "Walk-in", "/desk/walkin"},
 			{"callbacks", "回电", "Call backs", "/desk/callbacks"},
+			{"accounts", "账号服务", "Accounts", "/desk/accounts"},
 		},
 	}
 	adminConsole = &console{
@@ -199,6 +200,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/callbacks/{id}/outcome", console: dc, h: c.markCallBack},
 		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
+		{method: "GET", pattern: "/desk/accounts", console: dc, h: c.accountsPage},
+		{method: "POST", pattern: "/desk/accounts/reset-code", console: dc, h: c.issueResetCode},
 
 		{method: "GET", pattern: "/admin/login", console: ac, public: true, h: c.loginPage(ac)},
 		{method: "POST", pattern: "/admin/login", console: ac, public: true, h: c.login(ac)},
