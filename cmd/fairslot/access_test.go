@@ -500,6 +500,19 @@ func accessTable() map[string]row {
 			return call{path: "/v1/desk/password-resets", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[0]),
 				"name": "测试" + string(rune('甲'+a.aPeople[0]%10)), "account_phone": a.creds["patientA"][0]}}
 		}, [7]int{401, 403, 403, 403, 201, 201, 403}, false},
+		// A number no account logs in with: a clerk's release gets as far
+		// as patient_not_found (nothing released), anyone else's is refused.
+		"POST /v1/desk/phone-releases": {func(a *access, _ string) call {
+			body := map[string]any{"phone": fmt.Sprintf("136%08d", a.next()), "carrier_proof_seen": true}
+			for k, v := range a.person() {
+				body[k] = v
+			}
+			return call{path: "/v1/desk/phone-releases", body: body}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
+		// A card no account holds as its self: patient_not_found for a clerk.
+		"POST /v1/desk/phone-restores": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/phone-restores", body: with(a.person(), "phone", fmt.Sprintf("136%08d", a.next()))}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
 		// A card whose person no account names as its own: any clerk gets
 		// as far as finding no account (TestDeskClosesAnAccountFoundByTheCard
 		// closes one).

@@ -776,6 +776,16 @@ type AccountStore interface {
 	// number is its holder's, as at registration). A closed account is not
 	// written: ErrNotFound.
 	ChangeAccountPhone(ctx context.Context, accountID string, to AccountPhone, at time.Time, a AuditEntry) (int, error)
+	// ReleaseAccountPhone gives an account the placeholder login number
+	// to (a recycled number's release) and ends its tokens, returning the
+	// new generation; its members listed with the old number (oldHash)
+	// lose it; the audit entry and the account's notification are written
+	// in the same transaction. ErrNotFound when the account is gone or no
+	// longer logs in with oldHash (released or changed meanwhile).
+	ReleaseAccountPhone(ctx context.Context, accountID string, oldHash []byte, to AccountPhone, at time.Time, a AuditEntry, n Notification) (int, error)
+	// SelfAccount is the account that holds an identity as its self
+	// (本人); ErrNotFound when none does.
+	SelfAccount(ctx context.Context, identityID string) (Account, error)
 }
 
 // EventLog records the booking events detection reads and the staff's

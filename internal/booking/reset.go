@@ -125,34 +125,8 @@ func (s *Service) deskHolder(ctx context.Context, card person, phone string) (Ac
 	if err != nil {
 		return Account{}, Patient{}, err
 	}
-	members, err := s.store.Patients(ctx, a.ID)
-	if err != nil {
-		return Account{}, Patient{}, err
-	}
-	var self *Patient
-	for i := range members {
-		if members[i].IsSelf && !members[i].Removed {
-			self = &members[i]
-		}
-	}
-	if self == nil {
-		return Account{}, Patient{}, ErrResetNeedsHolder
-	}
-	known, err := s.store.IdentityByHash(ctx, card.IDHash)
-	if errors.Is(err, ErrNotFound) {
-		return Account{}, Patient{}, ErrNotAccountHolder
-	}
-	if err != nil {
-		return Account{}, Patient{}, err
-	}
-	name := []byte(self.NameHash)
-	if known.NameVerified {
-		name = known.NameHash
-	}
-	if known.ID != self.IdentityID || string(card.NameHash) != string(name) {
-		return Account{}, Patient{}, ErrNotAccountHolder
-	}
-	return a, *self, nil
+	self, err := s.cardHolds(ctx, card, a)
+	return a, self, err
 }
 
 // accountOfCard is the open account whose self is the card's person.

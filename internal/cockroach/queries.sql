@@ -272,6 +272,29 @@ UPDATE accounts
  WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
+-- name: release_account_phone
+-- A recycled number's release: the account still logging in with the old
+-- number ($2) gets the placeholder and its tokens end in the same write.
+UPDATE accounts
+   SET phone_hash = $3, phone_sealed = $4, phone_masked = $5,
+       token_generation = token_generation + 1, tokens_revoked_at = $6
+ WHERE id = $1 AND phone_hash = $2 AND role = 'patient'
+RETURNING token_generation;
+
+-- name: clear_members_phone
+-- The members an account listed with its released number lose it.
+UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = ''
+ WHERE account_id = $1 AND phone_hash = $2;
+
+-- name: insert_account_notification
+-- A notification to an account about the account itself.
+INSERT INTO notifications (id, hospital_id, kind, account_id, body, created_at)
+VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: self_account
+-- The account that holds an identity as its self (本人).
+ WHERE id = (SELECT account_id FROM patients WHERE identity_id = $1 AND is_self AND removed_at IS NULL LIMIT 1);
+
 -- name: move_members_phone
 -- The family members an account gave its own login number ($2 the old
 -- hash) follow the account to its new one.

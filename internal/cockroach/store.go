@@ -766,6 +766,39 @@ func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to boo
 	return gen, err
 }
 
+// ReleaseAccountPhone takes a recycled number off the account that still
+// logs in with it (booking.Service.ReleasePhone): the placeholder number,
+// its tokens ended, its members' copies of the number cleared, the audit
+// entry and the account's notification, in one transaction.
+func (s *Store) ReleaseAccountPhone(ctx context.Context, accountID string, oldHash []byte, to booking.AccountPhone, at time.Time, a booking.AuditEntry, n booking.Notification) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "release_account_phone", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, q("release_account_phone"), accountID, oldHash, to.Hash, to.Sealed, to.Masked, at).Scan(&gen)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return booking.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("clear_members_phone"), accountID, oldHash); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, accountID, n.Body, n.CreatedAt); err != nil {
+			return err
+		}
+		a.TS = at
+		return insertAudit(ctx, tx, a)
+	})
+	return gen, err
+}
+
+// SelfAccount is the account that holds the identity as its self.
+func (s *Store) SelfAccount(ctx context.Context, identityID string) (_ booking.Account, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return scanAccount(s.db.pool.QueryRow(ctx, q("account_rows")+"\n"+q("self_account"), identityID))
+}
+
 // ensureIdentity returns the id of the identity with i's ID hash, inserting
 // i when there is none, within tx. A verified i (a provider or the desk
 // confirmed its name) makes its name the identity's verified name, but the

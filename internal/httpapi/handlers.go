@@ -46,6 +46,8 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
 		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
+		{method: "POST", template: "/v1/desk/phone-releases", prefix: "/v1/desk/phone-releases", auth: true, h: s.releasePhone},
+		{method: "POST", template: "/v1/desk/phone-restores", prefix: "/v1/desk/phone-restores", auth: true, h: s.restorePhone},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.adminSession},
@@ -845,6 +847,60 @@ func (s *Server) issueResetCode(r *request) error {
 	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]string{"code": c.Code, "account_id": c.AccountID,
 		"phone": c.PhoneMasked, "holder": c.HolderMasked,
 		"expires_at": c.ExpiresAt.In(readerZone(s.svc.Catalog(), r.actor.HospitalID)).Format(time.RFC3339)})
+	return nil
+}
+
+type releaseIn struct {
+	identityIn
+	Phone            string `json:"phone"`
+	CarrierProofSeen bool   `json:"carrier_proof_seen"`
+}
+
+// releasePhone is the desk's release of a recycled number for its new
+// holder: their card, the number, the carrier's document seen.
+func (s *Server) releasePhone(r *request) error {
+	var in releaseIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := Required("phone", in.Phone); err != nil {
+		return err
+	}
+	out, err := s.svc.ReleasePhone(r.context(), r.actor, booking.ReleasePhoneRequest{IdentityRequest: in.request(), Phone: in.Phone,
+		CarrierProofSeen: in.CarrierProofSeen})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"phone": out.PhoneMasked, "released": true})
+	return nil
+}
+
+type restoreIn struct {
+	identityIn
+	Phone string `json:"phone"`
+}
+
+// restorePhone gives a released account a new login number, for its
+// holder at the desk with their card.
+func (s *Server) restorePhone(r *request) error {
+	var in restoreIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := Required("phone", in.Phone); err != nil {
+		return err
+	}
+	out, err := s.svc.RestorePhone(r.context(), r.actor, booking.RestorePhoneRequest{IdentityRequest: in.request(), Phone: in.Phone})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"phone": out.PhoneMasked})
 	return nil
 }
 

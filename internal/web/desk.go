@@ -109,6 +109,8 @@ func (c *Console) unsetSealed(r *request, con *console, cookie string) {
 
 // deskFlashes are the desk's confirmations after a POST.
 var deskFlashes = map[string]string{
+	"released":       "号码已释放：原账号的登录已结束，资料保留；新机主现在可以用该号码注册。 Number released: the old account's logins ended and its records are kept; the new holder can register with the number now.",
+	"restored":       "已登记新手机号：本人可用新号码和原密码登录（忘记密码可领取重置码）。 New number registered: the holder logs in with it and their password (or a reset code).",
 	"checkedin":      "签到成功。 Checked in.",
 	"walkin":         "现场挂号成功。 Walk-in booked.",
 	"walkin_in":      "现场挂号成功，已签到。 Walk-in booked and checked in.",

@@ -201,6 +201,8 @@ var zhMessages = map[string]string{
 	"invalid_reset_code":      "手机号或重置码不正确，或重置码已使用、已过期。请到挂号窗口重新领取。",
 	"not_account_holder":      "证件不是该账号本人的，只能为账号本人重置密码。",
 	"reset_needs_holder":      "该账号没有登记本人，窗口无法核对证件，不能重置密码。",
+	"release_own_number":      "证件是该账号本人的：请本人用密码修改手机号（忘记密码可先领取重置码），不需释放号码。",
+	"account_not_released":    "该证件本人的账号仍有登录手机号，请本人用密码修改；只有已释放号码的账号才在窗口登记新号码。",
 	"invalid_date":            "日期格式应为 年-月-日。",
 	"invalid_token":           "登录已失效，请重新登录。",
 	"token_expired":           "登录已过期，请重新登录。",

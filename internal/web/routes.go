@@ -202,6 +202,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
 		{method: "GET", pattern: "/desk/accounts", console: dc, h: c.accountsPage},
 		{method: "POST", pattern: "/desk/accounts/reset-code", console: dc, h: c.issueResetCode},
+		{method: "POST", pattern: "/desk/accounts/release", console: dc, h: c.releasePhone},
+		{method: "POST", pattern: "/desk/accounts/restore", console: dc, h: c.restorePhone},
 
 		{method: "GET", pattern: "/admin/login", console: ac, public: true, h: c.loginPage(ac)},
 		{method: "POST", pattern: "/admin/login", console: ac, public: true, h: c.login(ac)},

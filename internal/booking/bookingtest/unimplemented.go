@@ -724,6 +724,14 @@ func (unimplementedStore) ChangeAccountPhone(_ context.Context, _ string, _ book
 	panic(unimplemented("Store.ChangeAccountPhone"))
 }
 
+func (unimplementedStore) ReleaseAccountPhone(_ context.Context, _ string, _ []byte, _ booking.AccountPhone, _ time.Time, _ booking.AuditEntry, _ booking.Notification) (int, error) {
+	panic(unimplemented("Store.ReleaseAccountPhone"))
+}
+
+func (unimplementedStore) SelfAccount(_ context.Context, _ string) (booking.Account, error) {
+	panic(unimplemented("Store.SelfAccount"))
+}
+
 func (unimplementedStore) SaveResetCode(_ context.Context, _ booking.StoredResetCode, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SaveResetCode"))
 }
