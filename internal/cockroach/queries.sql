@@ -1083,8 +1083,9 @@ ON CONFLICT (id) DO NOTHING;
 -- name: sealed_phone_sample
 -- One value sealed under the master key, to prove a key against data that
 -- was there before key_check was (0038); a closed account's is erased
--- (empty: close_account), and opens under no key.
-SELECT phone_sealed FROM accounts WHERE length(phone_sealed) > 0 LIMIT 1;
+-- (empty: close_account), and so is one whose number the desk released
+-- (ReleaseAccountPhone): neither opens under any key.
+SELECT phone_sealed FROM accounts WHERE octet_length(phone_sealed) > 0 LIMIT 1;
 
 -- name: save_reset_code
 -- A clerk's reset code for an account: a new one replaces the last.
