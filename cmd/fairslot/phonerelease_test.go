@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // TestDeskReleasesARecycledNumber runs the release of a recycled number
@@ -48,6 +50,19 @@ func TestDeskReleasesARecycledNumber(t *testing.T) {
 	}
 	if r := svc.do("GET", "/v1/patients", alice.token, nil); r.status != 200 {
 		t.Fatalf("a refused release ended alice's session: %d %s", r.status, r.body)
+	}
+
+	// A blocked account's number stays where it is: released, it would be
+	// free for a new, unblocked account of the same person (review19c M2).
+	carol := svc.newPatient(196)
+	_, err := svc.pool.Exec(context.Background(), `UPDATE accounts SET blocked = true, blocked_until = NULL
+		WHERE id = (SELECT account_id FROM patients WHERE id = $1)`, carol.patientID)
+	testenv.Must(t, err, "block carol's account")
+	if r := svc.do("POST", "/v1/desk/phone-releases", clerk, card(192, "phone", carol.phone, "carrier_proof_seen", true)); r.status != 403 || r.code != "account_blocked" {
+		t.Errorf("release a blocked account's number = %d %s, want 403 account_blocked", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/accounts", "", map[string]string{"phone": carol.phone, "password": "new holder password 2"}); r.status != 409 || r.code != "phone_taken" {
+		t.Errorf("register with the blocked account's number after the refusal = %d %s, want 409 phone_taken", r.status, r.body)
 	}
 
 	r := svc.do("POST", "/v1/desk/phone-releases", clerk, card(192, "phone", alice.phone, "carrier_proof_seen", true))

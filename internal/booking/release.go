@@ -46,7 +46,8 @@ type ReleasedPhone struct{ PhoneMasked string }
 // in with it, for its new holder at the desk (see above). Refused: not a
 // clerk; no carrier's document seen (invalid_field); a bad card or number;
 // no patient account logs in with it (patient_not_found); the card is the
-// account's own holder (release_own_number). One transaction: the login
+// account's own holder (release_own_number); the account is blocked
+// (account_blocked). One transaction: the login
 // number becomes a placeholder (ReleasedPhoneMasked), every token of the
 // account ends, its members listed with the number lose it, the audit
 // entry (account_phone_released, masked values only) and the account's
@@ -72,6 +73,11 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 	}
 	if err != nil {
 		return ReleasedPhone{}, err
+	}
+	if a.Blocked {
+		// Released, the number would be free for a new, unblocked account
+		// of the same person: kept, as a closing keeps it (review19c M2).
+		return ReleasedPhone{}, Errorf(ErrAccountBlocked, "the account that logs in with that number is blocked: its number is not released while the block stands")
 	}
 	switch _, err := s.cardHolds(ctx, card, a); {
 	case err == nil:
