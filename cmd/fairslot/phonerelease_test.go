@@ -33,6 +33,28 @@ func TestDeskReleasesARecycledNumber(t *testing.T) {
 	if r := svc.do("POST", "/v1/accounts", "", newHolder); r.status != 409 || r.code != "phone_taken" {
 		t.Fatalf("the new holder registers before the release = %d %s, want 409 phone_taken", r.status, r.body)
 	}
+	// A number whose account was used lately is still its holder's: a
+	// carrier recycles a number only after months without use (review19c M1).
+	if r := svc.do("POST", "/v1/desk/phone-releases", clerk, card(192, "phone", alice.phone, "carrier_proof_seen", true)); r.status != 409 || r.code != "number_in_use" {
+		t.Errorf("release the number of an account used today = %d %s, want 409 number_in_use", r.status, r.body)
+	}
+	if r := svc.do("GET", "/v1/patients", alice.token, nil); r.status != 200 {
+		t.Fatalf("a release refused as in use ended alice's session: %d %s", r.status, r.body)
+	}
+	// unused moves everything that says an account was used 100 days back.
+	unused := func(p patient) {
+		t.Helper()
+		for _, q := range []string{
+			`UPDATE booking_events SET ts = ts - INTERVAL '100 days' WHERE account_id = (SELECT account_id FROM patients WHERE id = $1)`,
+			`UPDATE accounts SET created_at = created_at - INTERVAL '100 days', tokens_revoked_at = tokens_revoked_at - INTERVAL '100 days'
+			  WHERE id = (SELECT account_id FROM patients WHERE id = $1)`,
+		} {
+			_, err := svc.pool.Exec(context.Background(), q, p.patientID)
+			testenv.Must(t, err, "age the account")
+		}
+	}
+	unused(alice)
+
 	for _, tc := range []struct {
 		what, token string
 		body        map[string]any
@@ -63,6 +85,20 @@ func TestDeskReleasesARecycledNumber(t *testing.T) {
 	}
 	if r := svc.do("POST", "/v1/accounts", "", map[string]string{"phone": carol.phone, "password": "new holder password 2"}); r.status != 409 || r.code != "phone_taken" {
 		t.Errorf("register with the blocked account's number after the refusal = %d %s, want 409 phone_taken", r.status, r.body)
+	}
+
+	// One clerk releases at most 5 numbers in 24 hours.
+	busy := svc.staffLogin(booking.RoleClerk, 197)
+	for i := 0; i < 6; i++ {
+		p := svc.newPatient(200 + i)
+		unused(p)
+		status, code := 200, ""
+		if i == 5 {
+			status, code = 429, "releases_limited"
+		}
+		if r := svc.do("POST", "/v1/desk/phone-releases", busy, card(192, "phone", p.phone, "carrier_proof_seen", true)); r.status != status || r.code != code {
+			t.Errorf("the clerk's release #%d today = %d %s, want %d %s", i+1, r.status, r.body, status, code)
+		}
 	}
 
 	r := svc.do("POST", "/v1/desk/phone-releases", clerk, card(192, "phone", alice.phone, "carrier_proof_seen", true))

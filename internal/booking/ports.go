@@ -786,6 +786,13 @@ type AccountStore interface {
 	// SelfAccount is the account that holds an identity as its self
 	// (本人); ErrNotFound when none does.
 	SelfAccount(ctx context.Context, identityID string) (Account, error)
+	// AccountLastUsed is the latest of the account's creation, its last
+	// token change (login number or password changed, logout, reset) and
+	// its last event (a login, a booking, a cancellation, …).
+	AccountLastUsed(ctx context.Context, accountID string) (time.Time, error)
+	// StaffActionsSince counts the audit entries of action written by the
+	// staff account actorID at or after since.
+	StaffActionsSince(ctx context.Context, actorID, action string, since time.Time) (int, error)
 }
 
 // EventLog records the booking events detection reads and the staff's

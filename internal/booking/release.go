@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"time"
 
 	"fairslot/internal/identity"
 )
@@ -22,6 +23,17 @@ import (
 // (RestorePhone): fairslot sends no SMS, the card is the one proof. The
 // account is told in its notifications, which its holder reads at the
 // next login; no other channel remains (the number is someone else's).
+
+// releaseUnusedFor: an account used more recently than this (created, a
+// login, a booking or any other event, a token change) keeps its number —
+// a carrier recycles a number only after months without use, so its holder
+// still has it (number_in_use). releasesPerClerkDay bounds one clerk's
+// releases in any 24 hours (releases_limited): a clerk who releases more is
+// an insider or a clerk being used, and the audit names them.
+const (
+	releaseUnusedFor    = 90 * 24 * time.Hour
+	releasesPerClerkDay = 5
+)
 
 // ReleasedPhoneMasked is the masked login number of an account whose
 // number was released: what its pages and the staff's show instead of a
@@ -47,7 +59,9 @@ type ReleasedPhone struct{ PhoneMasked string }
 // clerk; no carrier's document seen (invalid_field); a bad card or number;
 // no patient account logs in with it (patient_not_found); the card is the
 // account's own holder (release_own_number); the account is blocked
-// (account_blocked). One transaction: the login
+// (account_blocked); the account was used in the last 90 days
+// (number_in_use); the clerk released 5 in the last 24 hours
+// (releases_limited). One transaction: the login
 // number becomes a placeholder (ReleasedPhoneMasked), every token of the
 // account ends, its members listed with the number lose it, the audit
 // entry (account_phone_released, masked values only) and the account's
@@ -79,6 +93,16 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 		// of the same person: kept, as a closing keeps it (review19c M2).
 		return ReleasedPhone{}, Errorf(ErrAccountBlocked, "the account that logs in with that number is blocked: its number is not released while the block stands")
 	}
+	used, err := s.store.AccountLastUsed(ctx, a.ID)
+	if err != nil {
+		return ReleasedPhone{}, err
+	}
+	if now := s.cfg.Now(); now.Sub(used) < releaseUnusedFor {
+		// A carrier recycles a number only after months without use: an
+		// account used lately means its holder still has the number
+		// (review19c M1).
+		return ReleasedPhone{}, ErrNumberInUse
+	}
 	switch _, err := s.cardHolds(ctx, card, a); {
 	case err == nil:
 		return ReleasedPhone{}, ErrReleaseOwnNumber
@@ -86,6 +110,13 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 		return ReleasedPhone{}, err
 	}
 	now := s.cfg.Now()
+	done, err := s.store.StaffActionsSince(ctx, actor.AccountID, "account_phone_released", now.Add(-24*time.Hour))
+	if err != nil {
+		return ReleasedPhone{}, err
+	}
+	if done >= releasesPerClerkDay {
+		return ReleasedPhone{}, ErrReleasesLimited
+	}
 	masked := identity.MaskPhone(p)
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])

@@ -281,6 +281,17 @@ UPDATE accounts
  WHERE id = $1 AND phone_hash = $2 AND role = 'patient'
 RETURNING token_generation;
 
+-- name: account_last_used
+-- The latest sign that an account is in use: its creation, its last token
+-- change (a number or password change, a logout, a reset) and its last
+-- event (logins and bookings are events; booking_events_by_account).
+SELECT GREATEST(a.created_at, COALESCE(a.tokens_revoked_at, a.created_at),
+                COALESCE((SELECT max(e.ts) FROM booking_events e WHERE e.account_id = a.id), a.created_at))
+  FROM accounts a WHERE a.id = $1;
+
+-- name: staff_actions_since
+SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = $2 AND ts >= $3;
+
 -- name: clear_members_phone
 -- The members an account listed with its released number lose it.
 UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = ''

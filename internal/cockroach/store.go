@@ -793,6 +793,26 @@ func (s *Store) ReleaseAccountPhone(ctx context.Context, accountID string, oldHa
 	return gen, err
 }
 
+// AccountLastUsed is when the account was last used (booking.Store).
+func (s *Store) AccountLastUsed(ctx context.Context, accountID string) (_ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var at time.Time
+	err := s.db.pool.QueryRow(ctx, q("account_last_used"), accountID).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, booking.ErrNotFound
+	}
+	return at, err
+}
+
+// StaffActionsSince counts a staff account's audit entries of one action
+// since a time (booking.Store).
+func (s *Store) StaffActionsSince(ctx context.Context, actorID, action string, since time.Time) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	err := s.db.pool.QueryRow(ctx, q("staff_actions_since"), actorID, action, since).Scan(&n)
+	return n, err
+}
+
 // SelfAccount is the account that holds the identity as its self.
 func (s *Store) SelfAccount(ctx context.Context, identityID string) (_ booking.Account, rerr error) {
 	defer func() { rerr = translate(rerr) }()

@@ -67,6 +67,17 @@ func TestDeskReleasesRecycledNumberInBrowser(t *testing.T) {
 		d.do("tick the carrier's document", chromedp.Click(chromedp.CSS("#release-form input[name=carrier_proof_seen]")))
 		d.click("#release-form button[type=submit]", want)
 	}
+	// Used today: its holder still has the number (review19c M1).
+	release(newID, newName, recycled, "/desk/accounts/release")
+	d.contains("#error", "number_in_use")
+	// As if nothing had used the old account for 100 days.
+	for _, q := range []string{
+		`UPDATE booking_events SET ts = ts - INTERVAL '100 days' WHERE account_id = $1`,
+		`UPDATE accounts SET created_at = created_at - INTERVAL '100 days', tokens_revoked_at = tokens_revoked_at - INTERVAL '100 days' WHERE id = $1`,
+	} {
+		_, err := s.db.Pool().Exec(t.Context(), q, oldAccount)
+		testenv.Must(t, err, "age the old account")
+	}
 	release(oldID, oldName, recycled, "/desk/accounts/release")
 	d.contains("#error", "release_own_number")
 	release(newID, newName, later, "/desk/accounts/release")

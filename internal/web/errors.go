@@ -203,6 +203,8 @@ var zhMessages = map[string]string{
 	"reset_needs_holder":      "该账号没有登记本人，窗口无法核对证件，不能重置密码。",
 	"release_own_number":      "证件是该账号本人的：请本人用密码修改手机号（忘记密码可先领取重置码），不需释放号码。",
 	"account_not_released":    "该证件本人的账号仍有登录手机号，请本人用密码修改；只有已释放号码的账号才在窗口登记新号码。",
+	"number_in_use":           "使用该号码登录的账号最近 90 天内仍在使用，号码仍属原机主，不能释放。运营商只回收长期不用的号码。",
+	"releases_limited":        "您 24 小时内已释放 5 个号码，已达上限。请由其他窗口人员办理，或明天再办。",
 	"invalid_date":            "日期格式应为 年-月-日。",
 	"invalid_token":           "登录已失效，请重新登录。",
 	"token_expired":           "登录已过期，请重新登录。",

@@ -732,6 +732,14 @@ func (unimplementedStore) SelfAccount(_ context.Context, _ string) (booking.Acco
 	panic(unimplemented("Store.SelfAccount"))
 }
 
+func (unimplementedStore) AccountLastUsed(_ context.Context, _ string) (time.Time, error) {
+	panic(unimplemented("Store.AccountLastUsed"))
+}
+
+func (unimplementedStore) StaffActionsSince(_ context.Context, _, _ string, _ time.Time) (int, error) {
+	panic(unimplemented("Store.StaffActionsSince"))
+}
+
 func (unimplementedStore) SaveResetCode(_ context.Context, _ booking.StoredResetCode, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SaveResetCode"))
 }
