@@ -786,6 +786,11 @@ type AccountStore interface {
 	// SelfAccount is the account that holds an identity as its self
 	// (本人); ErrNotFound when none does.
 	SelfAccount(ctx context.Context, identityID string) (Account, error)
+	// RestoreAccountPhone gives a released account (its login number the
+	// placeholder ReleasedPhoneMasked) a new login number, as
+	// ChangeAccountPhone; ErrAccountNotReleased when the account has a
+	// number by the time it is written (another clerk's restore won).
+	RestoreAccountPhone(ctx context.Context, accountID string, to AccountPhone, at time.Time, a AuditEntry) (int, error)
 	// AccountLastUsed is the latest of the account's creation, its last
 	// token change (login number or password changed, logout, reset) and
 	// its last event (a login, a booking, a cancellation, …).

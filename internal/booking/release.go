@@ -193,7 +193,7 @@ func (s *Service) RestorePhone(ctx context.Context, actor Actor, req RestorePhon
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_phone_restored",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
 		Reason: "the released account's holder (" + card.IDType + " " + card.NumberMasked + ", checked at the desk) logs in with " + masked + " from now on"}
-	gen, err := s.store.ChangeAccountPhone(ctx, a.ID, AccountPhone{Hash: s.keys.Hash("phone", p), Sealed: s.keys.Seal("phone", p), Masked: masked},
+	gen, err := s.store.RestoreAccountPhone(ctx, a.ID, AccountPhone{Hash: s.keys.Hash("phone", p), Sealed: s.keys.Seal("phone", p), Masked: masked},
 		now, audit)
 	if err != nil {
 		return ReleasedPhone{}, err

@@ -272,13 +272,22 @@ UPDATE accounts
  WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
+-- name: restore_account_phone
+-- A released account's new login number: only while its number is still
+-- the release placeholder ($6), so a second clerk's restore writes nothing.
+UPDATE accounts
+   SET phone_hash = $2, phone_sealed = $3, phone_masked = $4,
+       token_generation = token_generation + 1, tokens_revoked_at = $5
+ WHERE id = $1 AND phone_masked = $6 AND closed_at IS NULL
+RETURNING token_generation;
+
 -- name: release_account_phone
 -- A recycled number's release: the account still logging in with the old
 -- number ($2) gets the placeholder and its tokens end in the same write.
 UPDATE accounts
    SET phone_hash = $3, phone_sealed = $4, phone_masked = $5,
        token_generation = token_generation + 1, tokens_revoked_at = $6
- WHERE id = $1 AND phone_hash = $2 AND role = 'patient'
+ WHERE id = $1 AND phone_hash = $2 AND role = 'patient' AND closed_at IS NULL
 RETURNING token_generation;
 
 -- name: account_last_used

@@ -737,7 +737,14 @@ func (s *Store) UpdatePatient(ctx context.Context, accountID, patientID string, 
 // ChangeAccountPhone moves an account to a new login number and ends its
 // tokens, with its audit entry, in one transaction; the family members it
 // gave its old number follow it. Another account's login is ErrPhoneTaken.
-func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, at time.Time, a booking.AuditEntry) (int, error) {
+	return s.changeAccountPhone(ctx, accountID, to, at, a, false)
+}
+
+// changeAccountPhone is ChangeAccountPhone; onlyReleased writes only while
+// the account's number is the release placeholder, else
+// ErrAccountNotReleased (RestoreAccountPhone).
+func (s *Store) changeAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, at time.Time, a booking.AuditEntry, onlyReleased bool) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var gen int
 	err := s.db.Tx(ctx, "change_account_phone", func(tx pgx.Tx) error {
@@ -748,7 +755,14 @@ func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to boo
 			}
 			return err
 		}
-		if err := tx.QueryRow(ctx, q("set_account_phone"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+		query, args := q("set_account_phone"), []any{accountID, to.Hash, to.Sealed, to.Masked, at}
+		if onlyReleased {
+			query, args = q("restore_account_phone"), append(args, booking.ReleasedPhoneMasked)
+		}
+		if err := tx.QueryRow(ctx, query, args...).Scan(&gen); err != nil {
+			if onlyReleased && errors.Is(err, pgx.ErrNoRows) {
+				return booking.ErrAccountNotReleased // another clerk's restore won
+			}
 			if errors.Is(err, pgx.ErrNoRows) { // closed meanwhile: nothing is written onto it
 				return booking.ErrNotFound
 			}
@@ -764,6 +778,12 @@ func (s *Store) ChangeAccountPhone(ctx context.Context, accountID string, to boo
 		return 0, booking.ErrPhoneTaken
 	}
 	return gen, err
+}
+
+// RestoreAccountPhone gives a released account a new login number
+// (booking.Service.RestorePhone).
+func (s *Store) RestoreAccountPhone(ctx context.Context, accountID string, to booking.AccountPhone, at time.Time, a booking.AuditEntry) (int, error) {
+	return s.changeAccountPhone(ctx, accountID, to, at, a, true)
 }
 
 // ReleaseAccountPhone takes a recycled number off the account that still

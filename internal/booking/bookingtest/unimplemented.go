@@ -732,6 +732,10 @@ func (unimplementedStore) SelfAccount(_ context.Context, _ string) (booking.Acco
 	panic(unimplemented("Store.SelfAccount"))
 }
 
+func (unimplementedStore) RestoreAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.RestoreAccountPhone"))
+}
+
 func (unimplementedStore) AccountLastUsed(_ context.Context, _ string) (time.Time, error) {
 	panic(unimplemented("Store.AccountLastUsed"))
 }
