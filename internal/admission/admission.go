@@ -57,6 +57,8 @@ var (
 	turnLua string
 	//go:embed pend.lua
 	pendLua string
+	//go:embed moveperson.lua
+	movePersonLua string
 )
 
 // script builds a script with the shared functions in front.
@@ -81,6 +83,7 @@ type Gate struct {
 	redelay *redis.Script
 	turn    *redis.Script
 	pend    *redis.Script
+	person  *redis.Script
 	latency *prometheus.HistogramVec
 }
 
@@ -120,6 +123,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 		redelay: script(redelayLua),
 		turn:    script(turnLua),
 		pend:    script(pendLua),
+		person:  redis.NewScript(movePersonLua),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "fairslot_redis_duration_seconds",
 			Help:    "Latency of admission operations in Redis, by operation.",
@@ -135,7 +139,7 @@ func New(rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *G
 // Preload loads the scripts into Redis so the first booking attempts do not
 // pay for an EVAL fallback.
 func (g *Gate) Preload(ctx context.Context) error {
-	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay, g.turn, g.pend} {
+	for _, s := range []*redis.Script{g.reserve, g.release, g.load, g.place, g.wait, g.drawn, g.move, g.mark, g.enter, g.unenter, g.loadEnt, g.redelay, g.turn, g.pend, g.person} {
 		if err := s.Load(ctx, g.rdb).Err(); err != nil {
 			return fmt.Errorf("load script: %w", err)
 		}
@@ -627,6 +631,21 @@ func (g *Gate) Bar(ctx context.Context, hospitalIDs []string, identityKey string
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return unavailable("bar", err)
+	}
+	return nil
+}
+
+// MovePerson moves a linked document's holds and bar to its person's key,
+// in each hospital's keyspace (moveperson.lua); EVAL, as EVALSHA in a
+// pipeline does not fall back when Redis lacks the script.
+func (g *Gate) MovePerson(ctx context.Context, hospitalIDs []string, fromKey, toKey string) error {
+	pipe := g.rdb.Pipeline()
+	for _, h := range hospitalIDs {
+		k := g.keys(h)
+		g.person.Eval(ctx, pipe, []string{k.identity(fromKey), k.identity(toKey), k.bar(fromKey), k.bar(toKey)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return unavailable("move person", err)
 	}
 	return nil
 }

@@ -158,6 +158,17 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			if !mayEnter {
 				return Result{}, ErrLotteryOnly
 			}
+			// One person at a draw, whatever the document: a member of the
+			// account under the same name with another type of document
+			// already entered is this person (docs/fairness.md). Read only
+			// for such members: the rest pay nothing.
+			if p.Namesake {
+				if found, err := s.store.NamesakeEntered(ctx, actor.AccountID, p.ID, sess.ID); err != nil {
+					return Result{}, err
+				} else if found {
+					return Result{}, ErrPersonAlreadyEntered
+				}
+			}
 			// A booking's commit refuses a claim that is not the identity's
 			// verified name (insert_booking); a winner's booking is made by
 			// the draw, so the entry's commit refuses it already

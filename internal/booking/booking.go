@@ -8,6 +8,7 @@
 package booking
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -579,7 +580,15 @@ type Identity struct {
 	// VerifiedBy says who verified the name: "desk" (a clerk read the card)
 	// or "provider" (a real-name check); set on the way in only.
 	VerifiedBy string
+	// PersonID, read only, is the identity of the person the desk linked
+	// this document to (LinkIdentities); empty: the document is a person
+	// of its own.
+	PersonID string
 }
+
+// Person is the id of the person the identity's document belongs to: the
+// person key every per-person rule counts by (docs/design.md).
+func (i Identity) Person() string { return cmp.Or(i.PersonID, i.ID) }
 
 // Key is the identity's short key in Redis: a prefix of its keyed hash, so
 // Redis never holds an ID number.
@@ -623,6 +632,10 @@ type Patient struct {
 	// delete: the row stays for the bookings and audit that name it, and
 	// no longer counts, lists or books).
 	Removed bool
+	// Namesake: another member of the account has the same name under
+	// another type of document — one person with two documents, as far as
+	// a draw is concerned (NamesakeEntered).
+	Namesake bool
 }
 
 // Relationship is who a family member (就诊人) is to the account holder.

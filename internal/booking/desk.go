@@ -722,7 +722,7 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 			first = err
 		}
 	}
-	disproved := bs[:0:0]
+	unproven := bs[:0:0]
 	for _, b := range bs {
 		if b.Status != StatusConfirmed || b.AccountID == "" || b.AccountID == self || b.NameHash == "" ||
 			b.NameHash == string(person.NameHash) {
@@ -731,13 +731,13 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		if sess, ok := cat.Session(b.SessionID); ok && !now.Before(sess.Closes()) {
 			continue // over: nothing to give back, nothing it holds any more
 		}
-		disproved = append(disproved, b)
+		unproven = append(unproven, b)
 	}
-	near, err := s.misheard(ctx, person, disproved)
+	near, err := s.misheard(ctx, person, unproven)
 	if err != nil {
-		return len(disproved) + 1, err
+		return len(unproven) + 1, err
 	}
-	for _, b := range disproved {
+	for _, b := range unproven {
 		if near[b.ID] {
 			if err := s.correctName(ctx, actor, b, person, now); err != nil {
 				fail("booking's name", b.ID, err)
@@ -766,7 +766,7 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		if e.Status != EntryEntered || e.NameHash == "" || e.NameHash == string(person.NameHash) {
 			continue
 		}
-		if err := s.voidEntry(ctx, actor, e, now); err != nil && !errors.Is(err, ErrEntryClosed) {
+		if err := s.voidEntry(ctx, actor, e, now, disproved); err != nil && !errors.Is(err, ErrEntryClosed) {
 			fail("lottery entry", e.ID, err)
 		}
 	}
@@ -786,7 +786,7 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 		if name == "" || name == string(person.NameHash) {
 			continue
 		}
-		if err := s.voidPlace(ctx, actor, w, now); err != nil {
+		if err := s.voidPlace(ctx, actor, w, now, disproved); err != nil {
 			fail("waitlist place", w.ID, err)
 		}
 	}
@@ -872,16 +872,23 @@ func (s *Service) correctName(ctx context.Context, actor Actor, b Booking, perso
 // noAccount is an account id no account has: "other than no account".
 const noAccount = "00000000-0000-0000-0000-000000000000"
 
-// voidEntry withdraws a lottery entry made under a disproved name
-// (voidDisproved), as the clerk's: its quota is given back.
-func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.Time) error {
+// voidWhy is why the desk voids a booking, entry or place someone made:
+// its stable reason code (the events', the notices') and the audit's words.
+type voidWhy struct{ code, because string }
+
+// disproved: the desk verified another name for the person (voidDisproved).
+var disproved = voidWhy{ReasonNameDisproved, "the desk verified another name for the person"}
+
+// voidEntry withdraws a lottery entry as the clerk's (voidDisproved,
+// voidLinked): its quota is given back.
+func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.Time, why voidWhy) error {
 	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: e.AccountID, PatientID: e.PatientID,
 		IdentityID: e.IdentityID, BookingID: e.ID, SessionID: e.SessionID, HospitalID: e.HospitalID, Channel: e.Channel,
-		Reason: ReasonNameDisproved, StaffID: actor.AccountID}
+		Reason: why.code, StaffID: actor.AccountID}
 	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "lottery_withdrawn",
 		Target: "lottery_entry:" + e.ID, HospitalID: e.HospitalID,
-		Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn (%s): the desk verified another name for the person",
-			e.Channel, e.SessionID, ReasonNameDisproved)}
+		Reason: fmt.Sprintf("%s lottery entry of session %s withdrawn (%s): %s",
+			e.Channel, e.SessionID, why.code, why.because)}
 	if _, err := s.store.WithdrawEntry(ctx, e.ID, now, ev, audit); err != nil {
 		return err
 	}
@@ -891,15 +898,14 @@ func (s *Service) voidEntry(ctx context.Context, actor Actor, e Entry, now time.
 	return nil
 }
 
-// voidPlace takes a waiting place made under a disproved name off its
-// waitlist (voidDisproved), as the clerk's.
-func (s *Service) voidPlace(ctx context.Context, actor Actor, w WaitlistEntry, now time.Time) error {
+// voidPlace takes a waiting place off its waitlist as the clerk's
+// (voidDisproved, voidLinked).
+func (s *Service) voidPlace(ctx context.Context, actor Actor, w WaitlistEntry, now time.Time, why voidWhy) error {
 	ev := Event{ID: newID(), TS: now, Type: EventCancelled, AccountID: w.AccountID, IdentityID: w.IdentityID,
-		PatientID: w.PatientID, SessionID: w.SessionID, HospitalID: w.HospitalID, Reason: ReasonNameDisproved, StaffID: actor.AccountID}
+		PatientID: w.PatientID, SessionID: w.SessionID, HospitalID: w.HospitalID, Reason: why.code, StaffID: actor.AccountID}
 	audit := &AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "waitlist_left",
 		Target: "waitlist:" + w.ID, HospitalID: w.HospitalID,
-		Reason: fmt.Sprintf("waitlist place of session %s taken off (%s): the desk verified another name for the person",
-			w.SessionID, ReasonNameDisproved)}
+		Reason: fmt.Sprintf("waitlist place of session %s taken off (%s): %s", w.SessionID, why.code, why.because)}
 	if err := s.store.CloseWaitlist(ctx, []string{w.ID}, WaitlistCancelled, now, &ev, audit); err != nil {
 		return err
 	}

@@ -112,7 +112,7 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved) || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved && ev.Reason != reasonDocumentsLinked) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -167,6 +167,13 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 					"the booking, lottery entry or waitlist place you made for them under it is void: "+en)
 		case strings.HasPrefix(ev.Reason, ReasonClosedAtDesk):
 			return Notification{}, false // the account is closed: the clerk reads the closing's answer out
+		case ev.Reason == reasonDocumentsLinked:
+			// The desk linked the person's two ID documents: one person, who
+			// already held a like booking, entry or place under the other
+			// (voidLinked).
+			body = told(who, "经窗口核验，该就诊人的两种证件属于同一人；同一人已有相同的预约、摇号报名或候补，较晚的这一项已作废（不计爽约）："+zh,
+				"Void: the registration desk found this person's two ID documents are one person's, who already holds the like; "+
+					"this later booking, lottery entry or waitlist place is void, not a no-show: "+en)
 		case ev.StaffID == "" || ev.Reason == "session_stopped":
 			return Notification{}, false // the patient's own; a stopped clinic tells its own
 		case strings.HasPrefix(ev.Reason, "flag_confirmed"):

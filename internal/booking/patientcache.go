@@ -60,6 +60,7 @@ type patientRec struct {
 	verified     bool
 	selfVerified bool
 	removed      bool
+	namesake     bool
 	birthYear    int64
 }
 
@@ -99,7 +100,7 @@ func (c *patientCache) lookup(g *patientGen, h uint64, id string) (Patient, bool
 }
 
 func (c *patientCache) decode(g *patientGen, r *patientRec) Patient {
-	p := Patient{IsSelf: r.isSelf, Verified: r.verified, SelfVerified: r.selfVerified, Removed: r.removed, BirthYear: int(r.birthYear),
+	p := Patient{IsSelf: r.isSelf, Verified: r.verified, SelfVerified: r.selfVerified, Removed: r.removed, Namesake: r.namesake, BirthYear: int(r.birthYear),
 		CreatedAt: time.Unix(r.createdSec, int64(r.createdNs)).In(c.locs[r.loc])}
 	chunk, from := g.chunks[r.chunk], r.off
 	for i, f := range patientStrings(&p) {
@@ -141,7 +142,7 @@ func (c *patientCache) put(p Patient) {
 	n := len(g.chunks) - 1
 	chunk := g.chunks[n]
 	r := patientRec{chunk: uint32(n), off: uint32(len(chunk)), createdSec: p.CreatedAt.Unix(), createdNs: int32(p.CreatedAt.Nanosecond()),
-		loc: loc, isSelf: p.IsSelf, verified: p.Verified, selfVerified: p.SelfVerified, removed: p.Removed, birthYear: int64(p.BirthYear)}
+		loc: loc, isSelf: p.IsSelf, verified: p.Verified, selfVerified: p.SelfVerified, removed: p.Removed, namesake: p.Namesake, birthYear: int64(p.BirthYear)}
 	for i, f := range fields {
 		chunk = append(chunk, *f...)
 		r.ends[i] = uint16(len(chunk) - int(r.off))
@@ -171,4 +172,12 @@ func (c *patientCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.young.recs) + len(c.old.recs)
+}
+
+// clear forgets every patient: a desk link changed which person some of them
+// are (LinkIdentities), and the cache does not know which. Links are rare.
+func (c *patientCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.young, c.old = newPatientGen(0), newPatientGen(0)
 }

@@ -101,6 +101,13 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 		return Patient{}, err
 	}
 	s.patients.put(p)
+	if p.Namesake {
+		// Its namesake, cached before, is a namesake now too (one person
+		// at a draw): read the account's members again. Rare.
+		if _, err := s.Patients(ctx, actor); err != nil {
+			s.log.Warn("read the account's members again after a namesake was added", "err", err)
+		}
+	}
 	return p, nil
 }
 

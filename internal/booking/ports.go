@@ -282,6 +282,10 @@ type WaitlistHold struct {
 type BarGate interface {
 	// Bar bars an identity from booking until a time, in every hospital given.
 	Bar(ctx context.Context, hospitalIDs []string, identityKey string, until time.Time) error
+	// MovePerson makes a document the desk linked to a person count as
+	// the person in each hospital given: the document's holds and bar move
+	// to the person's key (LinkIdentities). Idempotent.
+	MovePerson(ctx context.Context, hospitalIDs []string, fromKey, toKey string) error
 }
 
 // StateKeeper keeps Admission's state in step with SQL: reconciliation,
@@ -748,6 +752,10 @@ type AccountStore interface {
 	Patient(ctx context.Context, id string) (Patient, error)
 	// Patients lists an account's patients still on its list.
 	Patients(ctx context.Context, accountID string) ([]Patient, error)
+	// NamesakeEntered says whether another member of the account under
+	// the patient's name, with another type of document, has an entry in
+	// the session's draw (one person at a draw).
+	NamesakeEntered(ctx context.Context, accountID, patientID, sessionID string) (bool, error)
 	// PatientsByID reads the patients of the given ids that exist, removed
 	// ones too: the members notifications name.
 	PatientsByID(ctx context.Context, ids []string) ([]Patient, error)
@@ -913,6 +921,13 @@ type DeskStore interface {
 	// transaction; false, and nothing changes, when the booking is not
 	// confirmed under from any more.
 	CorrectBookingName(ctx context.Context, id string, from, to []byte, a AuditEntry, n Notification) (bool, error)
+	// LinkIdentity makes document docID (and every document linked to it)
+	// the person personID's: its bookings, lottery entries, waitlist
+	// places, bars and blocks move to the person, with the audit entry
+	// (copied as VerifyName's), in one transaction. A row meeting the
+	// person's under a per-person unique index is ErrLinkConflict and
+	// nothing is linked.
+	LinkIdentity(ctx context.Context, docID, personID string, a AuditEntry) error
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
 	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call

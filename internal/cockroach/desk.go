@@ -20,7 +20,7 @@ import (
 
 func scanIdentity(row pgx.Row) (booking.Identity, error) {
 	var i booking.Identity
-	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked, &i.NameVerified, &i.VerifiedBy)
+	err := row.Scan(&i.ID, &i.IDType, &i.IDHash, &i.NumberMasked, &i.NameHash, &i.NameMasked, &i.NameVerified, &i.VerifiedBy, &i.PersonID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return i, booking.ErrNotFound
 	}
@@ -930,4 +930,47 @@ func (s *Store) MoveSlots(ctx context.Context, sessionID string, slots []int, fr
 		}
 		return insertAudit(ctx, tx, a)
 	})
+}
+
+// LinkIdentity makes document docID the person personID's, with every
+// document linked to docID before: its bookings (all of them, so the
+// no-shows count for the person), lottery entries, waitlist places, bars
+// and blocks move to the person, in one transaction with the audit entry
+// (copied to every other hospital where the person holds something). What
+// would meet a per-person unique index (an active booking that day in that
+// department, a live entry or a waiting place in the same session) must be
+// void first (LinkIdentities): a row left is ErrConflict, and nothing is
+// linked.
+func (s *Store) LinkIdentity(ctx context.Context, docID, personID string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "link_identity", func(tx pgx.Tx) error {
+		for _, name := range []string{"link_identity", "link_bookings", "link_entries", "link_waitlist", "link_bars",
+			"link_blocks", "unlink_blocks_left"} {
+			args := []any{docID, personID}
+			if name == "unlink_blocks_left" {
+				args = args[:1]
+			}
+			if _, err := tx.Exec(ctx, q(name), args...); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertAuditOfPerson(ctx, tx, personID, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return fmt.Errorf("link identity: a booking, entry or waitlist place of the document meets the person's: %w", booking.ErrLinkConflict)
+	}
+	return err
+}
+
+// NamesakeEntered says whether another member of the account under
+// patient's name, with another type of document, has an entry in the
+// session's draw.
+func (s *Store) NamesakeEntered(ctx context.Context, accountID, patientID, sessionID string) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var found bool
+	err := s.db.pool.QueryRow(ctx, q("namesake_entered"), patientID, accountID, sessionID).Scan(&found)
+	return found, err
 }

@@ -365,14 +365,24 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0));
 -- name: patient_rows
 -- A patient with its claim (rows from before claims were kept read the
 -- identity's name), and whether the claim is the identity's verified name.
-SELECT p.id::TEXT, p.account_id::TEXT, p.identity_id::TEXT, i.id_hash, i.id_type, i.number_masked,
+-- The identity id and hash are the person's (0050: a document the desk
+-- linked to a person known under another reads that person: one person key
+-- for every per-person rule), the type and masked number the document's.
+-- namesake: another member of the account under the same name with another
+-- type of document (one person at a draw: NamesakeEntered).
+SELECT p.id::TEXT, p.account_id::TEXT, pr.id::TEXT, pr.id_hash, i.id_type, i.number_masked,
        COALESCE(NULLIF(p.name_masked, ''), i.name_masked), COALESCE(p.name_hash, i.name_hash),
        i.name_verified_at IS NOT NULL AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
        p.is_self AND p.self_verified_at IS NOT NULL AND i.name_verified_at IS NOT NULL
        AND COALESCE(p.name_hash, i.name_hash) = i.name_hash,
        p.phone_masked, p.is_self, p.relationship, COALESCE(p.birth_year, 0), p.created_at,
-       p.removed_at IS NOT NULL
+       p.removed_at IS NOT NULL,
+       EXISTS (SELECT 1 FROM patients o JOIN identities oi ON oi.id = o.identity_id
+                WHERE o.account_id = p.account_id AND o.id <> p.id AND o.removed_at IS NULL
+                  AND oi.id_type <> i.id_type
+                  AND COALESCE(o.name_hash, oi.name_hash) = COALESCE(p.name_hash, i.name_hash))
   FROM patients p JOIN identities i ON i.id = p.identity_id
+  JOIN identities pr ON pr.id = COALESCE(i.person_id, i.id)
 
 -- name: patient
  WHERE p.id = $1;
@@ -587,12 +597,14 @@ SELECT id::TEXT, status FROM bookings WHERE id = ANY ($1::UUID[]);
 
 -- name: identity_full
 SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
-       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END,
+       COALESCE(person_id::TEXT, '')
   FROM identities WHERE id = $1;
 
 -- name: identity_full_by_hash
 SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
-       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END,
+       COALESCE(person_id::TEXT, '')
   FROM identities WHERE id_hash = $1;
 
 -- name: account_has_identity
@@ -1140,3 +1152,40 @@ UPDATE bookings SET name_hash = $3, booked_name_hash = COALESCE(booked_name_hash
 -- name: insert_booking_notification
 INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, FALSE);
+-- name: namesake_entered
+-- Whether another member of account $2 under the same name as patient $1,
+-- with another type of document, is entered in session $3's draw (or was
+-- drawn): one person at a draw (NamesakeEntered).
+SELECT EXISTS (
+    SELECT 1 FROM patients p JOIN identities i ON i.id = p.identity_id
+      JOIN patients o ON o.account_id = p.account_id AND o.id <> p.id AND o.removed_at IS NULL
+      JOIN identities oi ON oi.id = o.identity_id
+      JOIN lottery_entries e ON e.session_id = $3 AND e.status <> 'withdrawn'
+                            AND e.identity_id = COALESCE(oi.person_id, oi.id)
+     WHERE p.id = $1 AND p.account_id = $2 AND oi.id_type <> i.id_type
+       AND COALESCE(o.name_hash, oi.name_hash) = COALESCE(p.name_hash, i.name_hash));
+
+-- name: link_identity
+-- A document ($1) and every document linked to it become the person's ($2).
+UPDATE identities SET person_id = $2 WHERE (id = $1 OR person_id = $1) AND id <> $2;
+
+-- name: link_bookings
+UPDATE bookings SET identity_id = $2 WHERE identity_id = $1;
+
+-- name: link_entries
+UPDATE lottery_entries SET identity_id = $2 WHERE identity_id = $1;
+
+-- name: link_waitlist
+UPDATE waitlist SET identity_id = $2 WHERE identity_id = $1;
+
+-- name: link_bars
+UPDATE bars SET identity_id = $2 WHERE identity_id = $1;
+
+-- name: link_blocks
+-- A flag that blocked both documents keeps one block, the person's.
+UPDATE identity_blocks b SET identity_id = $2
+ WHERE b.identity_id = $1
+   AND NOT EXISTS (SELECT 1 FROM identity_blocks k WHERE k.flag_id = b.flag_id AND k.identity_id = $2);
+
+-- name: unlink_blocks_left
+DELETE FROM identity_blocks WHERE identity_id = $1;

@@ -925,7 +925,7 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
 	var idHash, nameHash []byte
 	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &nameHash, &p.Verified,
-		&p.SelfVerified, &p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt, &p.Removed)
+		&p.SelfVerified, &p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt, &p.Removed, &p.Namesake)
 	p.NameHash = string(nameHash)
 	p.IdentityKey = booking.IdentityKey(idHash)
 	return p, err

@@ -273,6 +273,7 @@ var zhMessages = map[string]string{
 	"unavailable":             "系统暂时不可用，请稍后再试；如是预约，本次未预约成功。",
 	"outcome_unknown":         "系统暂时无法确认本次操作是否已办理成功。请先查看记录（患者请看“我的预约”）再决定；如未办理，返回原页面重新提交同一表单即可，不会重复办理。",
 	"already_entered":         "该就诊人已报名本次出诊的摇号。",
+	"person_already_entered":  "本账户中同名、持另一证件的就诊人已报名本次摇号：同一人只能报名一次。",
 	"entry_closed":            "本号源已开始摇号，不能再报名或撤回。",
 	"entry_not_found":         "找不到该摇号报名。",
 	"offer_closed":            "该替诊安排已答复或已过期。",

@@ -751,3 +751,15 @@ func (unimplementedStore) SaveResetCode(_ context.Context, _ booking.StoredReset
 func (unimplementedStore) RedeemResetCode(_ context.Context, _ string, _ []byte, _ time.Time, _ string, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.RedeemResetCode"))
 }
+
+func (unimplementedStore) LinkIdentity(_ context.Context, _, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.LinkIdentity"))
+}
+
+func (unimplementedStore) NamesakeEntered(_ context.Context, _, _, _ string) (bool, error) {
+	panic(unimplemented("Store.NamesakeEntered"))
+}
+
+func (unimplementedAdmission) MovePerson(_ context.Context, _ []string, _, _ string) error {
+	panic(unimplemented("Admission.MovePerson"))
+}
