@@ -135,6 +135,13 @@ func TestLinkedDocumentsShareQuotas(t *testing.T) {
 	h.mustBook(home, 0, morning, "")
 	h.mustBook(home, 0, afternoon, "")
 	dup := h.mustBook(abroad, 0, again, "") // before the link: another document, another person
+	// The day after, the passport holds one clinic: kept by the link, it
+	// counts toward the person's day from then on (its hold moves in
+	// Redis to the person's key).
+	d2 := h.day.AddDate(0, 0, 1)
+	kept := h.mustBook(abroad, 0, h.session(sessionOpts{online: 3, dept: "Dermatology", day: d2}), "")
+	d2b := h.session(sessionOpts{online: 3, dept: "Orthopedics", day: d2, period: "afternoon"})
+	d2c := h.session(sessionOpts{online: 3, dept: "Urology", day: d2, period: "evening"})
 
 	clerk := h.staff(booking.RoleClerk)
 	for _, card := range []booking.IdentityRequest{rid, pp} {
@@ -158,13 +165,19 @@ func TestLinkedDocumentsShareQuotas(t *testing.T) {
 	_, err = h.book(abroad, 0, third, "")
 	wantUniform(t, "the passport books a third clinic that day", err)
 	if n := h.count(`SELECT count(*) FROM bookings b JOIN identities i ON i.id = b.identity_id
-		WHERE i.id_hash = $1 AND b.status = 'confirmed'`, h.idHash(rid)); n != 2 {
-		t.Errorf("the person's active bookings = %d, want 2", n)
+		WHERE i.id_hash = $1 AND b.status = 'confirmed' AND b.visit_date = $2::DATE`, h.idHash(rid), h.date); n != 2 {
+		t.Errorf("the person's active bookings on the first day = %d, want 2", n)
 	}
 	_, err = h.book(abroad, 0, again, "")
 	if err == nil {
 		t.Errorf("the passport books dermatology again that day after the link")
 	}
+	if got, err := h.svc.Booking(h.ctx, abroad.actor, kept.ID); err != nil || got.Status != booking.StatusConfirmed {
+		t.Errorf("the passport's booking the day after = %+v, %v; want it kept", got, err)
+	}
+	h.mustBook(home, 0, d2b, "")
+	_, err = h.book(home, 0, d2c, "")
+	wantUniform(t, "the resident ID books a third clinic the day the passport holds one", err)
 }
 
 // TestNamesakesOfOtherDocumentsAreTwoWithoutALink: the near miss across
