@@ -345,6 +345,18 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if err != nil {
 		return Booking{}, err
 	}
+	if string(got.IDHash) != string(onFile.IDHash) {
+		// Another document of the person, linked at the desk
+		// (LinkIdentities): the booking is the person's, whichever of
+		// their documents it was made with.
+		card, err := s.store.IdentityByHash(ctx, got.IDHash)
+		switch {
+		case err == nil && card.Person() == onFile.Person():
+			got.IDHash = onFile.IDHash
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Booking{}, err
+		}
+	}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID, IdentityID: b.IdentityID,
 		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
 		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fairslot/internal/booking"
 	"fairslot/internal/testenv"
@@ -189,5 +190,31 @@ func TestNamesakesOfOtherDocumentsAreTwoWithoutALink(t *testing.T) {
 	h.mustEnter(h.userOf(h.person("周八")), 0, draw)
 	if _, err := h.enter(h.userOf(h.passport("周八")), 0, draw, ""); err != nil {
 		t.Errorf("a namesake of another account enters: %v", err)
+	}
+}
+
+// TestLinkedDocumentChecksIn: a booking the passport made before the link
+// is the person's after it, and the passport (the card its maker booked
+// with) checks it in, as the resident ID does; a stranger's card does not.
+func TestLinkedDocumentChecksIn(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.session(sessionOpts{online: 2, dept: "Dermatology"})
+	rid, pp := h.person("钱九"), h.passport("钱九")
+	h.userOf(rid)
+	b := h.mustBook(h.userOf(pp), 0, s, "")
+	clerk := h.staff(booking.RoleClerk)
+	for _, card := range []booking.IdentityRequest{rid, pp} {
+		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: card})
+		testenv.Must(t, err, "the desk verifies a card")
+	}
+	_, err := h.svc.LinkIdentities(h.ctx, clerk, booking.LinkRequest{Person: rid, Document: pp})
+	testenv.Must(t, err, "the desk links the documents")
+	defer h.clock.at(s.StartsAt.Add(-30 * time.Minute))()
+	_, err = h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: b.ID, IdentityRequest: h.passport("钱九")})
+	wantCode(t, "another passport of the name checks the booking in", err, "identity_mismatch")
+	in, err := h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: b.ID, IdentityRequest: pp})
+	testenv.Must(t, err, "the passport checks in the booking it made, linked")
+	if in.Status != booking.StatusCheckedIn {
+		t.Errorf("status after check-in = %s, want checked_in", in.Status)
 	}
 }
