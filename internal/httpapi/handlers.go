@@ -48,6 +48,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
 		{method: "POST", template: "/v1/desk/phone-releases", prefix: "/v1/desk/phone-releases", auth: true, h: s.releasePhone},
 		{method: "POST", template: "/v1/desk/phone-restores", prefix: "/v1/desk/phone-restores", auth: true, h: s.restorePhone},
+		{method: "POST", template: "/v1/desk/identities/link", prefix: "/v1/desk/identities/link", auth: true, h: s.linkIdentities},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.adminSession},
@@ -973,6 +974,31 @@ func (s *Server) redeemResetCode(r *request) error {
 		return err
 	}
 	s.writeToken(r, tok)
+	return nil
+}
+
+type linkIn struct {
+	Person   identityIn `json:"person"`
+	Document identityIn `json:"document"`
+}
+
+// linkIdentities is a clerk linking a person's second ID document to the
+// person known under the first (LinkIdentities): 200 with the person's
+// masked identity.
+func (s *Server) linkIdentities(r *request) error {
+	var in linkIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("person.id_type", in.Person.IDType, "person.id_number", in.Person.IDNumber, "person.name", in.Person.Name,
+		"document.id_type", in.Document.IDType, "document.id_number", in.Document.IDNumber, "document.name", in.Document.Name); err != nil {
+		return err
+	}
+	who, err := s.svc.LinkIdentities(r.context(), r.actor, booking.LinkRequest{Person: in.Person.request(), Document: in.Document.request()})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"id_type": who.IDType, "masked_id": who.NumberMasked, "name": who.NameMasked, "linked": true})
 	return nil
 }
 
