@@ -520,6 +520,13 @@ func accessTable() map[string]row {
 			return call{path: "/v1/desk/account-closures", body: map[string]string{"id_type": "resident_id",
 				"id_number": residentID(97000 + a.next()), "name": "测试某"}}
 		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
+		// Two documents nobody registered: a clerk (of any hospital, as a
+		// verification) gets as far as patient_not_found.
+		"POST /v1/desk/identities/link": {func(a *access, _ string) call {
+			p := a.person()
+			return call{path: "/v1/desk/identities/link", body: map[string]any{"person": p,
+				"document": map[string]string{"id_type": "passport", "id_number": fmt.Sprintf("E%08d", a.next()), "name": p["name"]}}}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
 		"POST /v1/desk/sessions/{session_id}/extra-slots": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/extra-slots", body: map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
