@@ -738,7 +738,8 @@ SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash
 -- the keyed hash; a removed member's number finds them no more), and the
 -- self of the account it logs in.
 SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_verified_at IS NOT NULL,
-       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END
+       CASE WHEN name_verified_at IS NULL THEN '' ELSE COALESCE(name_verified_by, '') END,
+       COALESCE(person_id::TEXT, '')
   FROM identities
  WHERE id IN (SELECT identity_id FROM booking_events
                WHERE phone = $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
