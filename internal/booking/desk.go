@@ -168,6 +168,10 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		// A walk-in whose card names a person not verified yet verifies
 		// them, and is audited as VerifyIdentity is.
 		walkInVerifies := req.Channel == ChannelOnsite && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
+		// Whom every per-person rule counts: the person the desk linked
+		// the card's document to, else the document (personOf). The
+		// names are the document's.
+		counted := want.Identity
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
@@ -180,11 +184,15 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			identityID = known.ID
 			return Result{}, verifiedNameDiffers(known)
 		default:
-			want.ID, identityID = known.ID, known.ID
+			want.ID = known.ID
+			if counted, err = s.personOf(ctx, known); err != nil {
+				return Result{}, err
+			}
+			identityID = counted.ID
 		}
-		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: want.ID}
-		if hasPool && !entering && want.ID != "" {
-			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, want.ID); found {
+		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: counted.ID}
+		if hasPool && !entering && counted.ID != "" {
+			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, counted.ID); found {
 				return Result{Entry: e, Entered: err == nil}, err
 			}
 		}
@@ -196,7 +204,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			if err != nil {
 				return Result{}, err
 			}
-			want.ID, identityID, ev.IdentityID = who.ID, who.ID, who.ID
+			counted, identityID, ev.IdentityID = who, who.ID, who.ID
 			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID, NameHash: string(want.NameHash)}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin, nil)
 			if !errors.Is(err, ErrWindowClosed) {
@@ -205,7 +213,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// The draw time came while the request travelled: it is a
 			// booking attempt now, answered as the pool answers first-come.
 		}
-		b := Booking{IdentityID: want.ID, IdentityKey: want.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
+		b := Booking{IdentityID: counted.ID, IdentityKey: counted.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
 			BookedByRole: actor.Role}
 		ensure := func(b *Booking, ev *Event) error {
 			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
@@ -246,7 +254,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 // (a mistyped ID number verifies a stranger's number under the walk-in's
 // name, and the audit is where the desk, theirs too, finds it to correct
 // it) — and once: *verifies is cleared, so admission asking again writes
-// no second entry.
+// no second entry. It returns the person the identity counts as (personOf).
 func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies *bool) (Identity, error) {
 	if *verifies {
 		a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
@@ -256,7 +264,11 @@ func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, ver
 		}
 		*verifies = false
 	}
-	return s.store.EnsureIdentity(ctx, i)
+	who, err := s.store.EnsureIdentity(ctx, i)
+	if err != nil {
+		return Identity{}, err
+	}
+	return s.personOf(ctx, who)
 }
 
 // keyedBooking answers a staff booking request whose Idempotency-Key made a
@@ -277,8 +289,20 @@ func (s *Service) keyedBooking(ctx context.Context, actor Actor, sess *Session, 
 	case err != nil:
 		return Booking{}, true, nothingBooked(err)
 	}
-	if got.SessionID != sess.ID || got.IdentityKey != want.Key() || !sameRequest(actor, got, string(want.NameHash)) {
+	if got.SessionID != sess.ID || !sameRequest(actor, got, string(want.NameHash)) {
 		return Booking{}, true, ErrIdempotencyReuse
+	}
+	if got.IdentityKey != want.Key() {
+		// A document the desk linked books under its person's key
+		// (personOf): the same request still, when the card is the
+		// person's.
+		known, err := s.store.IdentityByHash(ctx, want.IDHash)
+		if errors.Is(err, ErrNotFound) || err == nil && known.Person() != got.IdentityID {
+			return Booking{}, true, ErrIdempotencyReuse
+		}
+		if err != nil {
+			return Booking{}, true, nothingBooked(err)
+		}
 	}
 	got.Replayed = true
 	return got, true, nil
@@ -527,7 +551,7 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	// clerk's hospital only).
 	record := func() error { return s.store.RecordAudit(ctx, audit) }
 	if err == nil {
-		record = func() error { return s.store.RecordAuditOfPerson(ctx, who.ID, audit) }
+		record = func() error { return s.store.RecordAuditOfPerson(ctx, who.Person(), audit) }
 	}
 	if aerr := record(); aerr != nil {
 		return Lookup{}, aerr
@@ -537,7 +561,10 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		// ID number is known to the platform (not "on this account").
 		return Lookup{}, Errorf(ErrPatientNotFound, "no patient with this ID number is registered")
 	}
-	bs, err := s.bookingsInReach(ctx, actor, who.ID)
+	// A document the desk linked to a person (LinkIdentities) lists the
+	// person's bookings: its own were moved to the person. The identity
+	// shown is the card's.
+	bs, err := s.bookingsInReach(ctx, actor, who.Person())
 	if err != nil {
 		return Lookup{}, err
 	}

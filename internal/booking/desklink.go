@@ -219,5 +219,17 @@ func (s *Service) voidLinked(ctx context.Context, actor Actor, root, doc Identit
 	return failed, first
 }
 
+// personOf is the identity every per-person rule counts document i by:
+// the person the desk linked it to (LinkIdentities), else i itself. Where a
+// card becomes the identity of a booking, entry or waiting place (the
+// desk's walk-in, the phone channel) its rows and Redis holds are the
+// person's; online, a patient reads its person (patient_rows).
+func (s *Service) personOf(ctx context.Context, i Identity) (Identity, error) {
+	if i.PersonID == "" || i.PersonID == i.ID {
+		return i, nil
+	}
+	return s.store.IdentityOf(ctx, i.PersonID)
+}
+
 // under says whether n more of a count is within a limit (0: no limit).
 func under(n, limit int) bool { return limit <= 0 || n < limit }

@@ -84,7 +84,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 		return Lookup{}, err
 	}
 	hash := s.keys.Hash("phone", p)
-	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.ID, s.lookupFrom(), hash, s.phoneRef(hash))
+	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.Person(), s.lookupFrom(), hash, s.phoneRef(hash))
 	if err != nil {
 		return Lookup{}, err
 	}
@@ -111,7 +111,11 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
-	l.Kin = kin[l.Identity.ID]
+	k, ok := kin[l.Identity.ID]
+	if !ok {
+		k = kin[l.Identity.Person()] // the family lists the person by their other document
+	}
+	l.Kin = k
 	return l, nil
 }
 
@@ -223,11 +227,21 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if err := s.verify(ctx, actor, &want); err != nil {
 		return WaitlistEntry{}, err
 	}
+	// Whom the per-person rules count: the person the desk linked the
+	// card's document to, else the document (personOf).
+	counted := want.Identity
+	if known, err := s.store.IdentityByHash(ctx, want.IDHash); err == nil {
+		if counted, err = s.personOf(ctx, known); err != nil {
+			return WaitlistEntry{}, err
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return WaitlistEntry{}, err
+	}
 	id := newID()
 	if req.IdempotencyKey != "" {
 		id = s.idempotentID(actor.AccountID, "waitlist\x00"+req.IdempotencyKey)
 		if prev, err := s.store.WaitlistEntry(ctx, id); err == nil {
-			if prev.SessionID != sess.ID || prev.IdentityKey != want.Key() {
+			if prev.SessionID != sess.ID || prev.IdentityKey != counted.Key() {
 				return WaitlistEntry{}, ErrIdempotencyReuse
 			}
 			return prev, nil // the first answer
@@ -244,10 +258,13 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
 	// A join the hand-out would pass by is refused up front, as a booking is.
-	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, want.Key(), s.placing(sess)); err != nil {
+	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, counted.Key(), s.placing(sess)); err != nil {
 		return WaitlistEntry{}, err
 	}
 	who, err := s.store.EnsureIdentity(ctx, want.Identity)
+	if err == nil {
+		who, err = s.personOf(ctx, who)
+	}
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
