@@ -232,7 +232,9 @@ func (s *Service) cardHolds(ctx context.Context, card person, a Account) (Patien
 	if known.NameVerified {
 		name = known.NameHash
 	}
-	if known.ID != self.IdentityID || string(card.NameHash) != string(name) {
+	// The holder reads as their person (patient_rows): either card of a
+	// person the desk linked (LinkIdentities) is the holder's.
+	if known.Person() != self.IdentityID || string(card.NameHash) != string(name) {
 		return Patient{}, ErrNotAccountHolder
 	}
 	return *self, nil
