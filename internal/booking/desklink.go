@@ -233,3 +233,24 @@ func (s *Service) personOf(ctx context.Context, i Identity) (Identity, error) {
 
 // under says whether n more of a count is within a limit (0: no limit).
 func under(n, limit int) bool { return limit <= 0 || n < limit }
+
+// WatchLinks forgets this instance's cached patients once the desk linked
+// a document anywhere since it last looked (Store.PersonLinks: a link adds
+// one): a patient is cached with its person (patient_rows), and a member
+// read before a link on another instance counted as a person of its own —
+// its own quotas, its own entry in a draw — until evicted. It runs every
+// second with the catalog's watch (Jobs, "person links"), so a link holds
+// on every instance within about a second of its commit (docs/design.md,
+// "Person key"). Links are rare; the cache refills from SQL as patients
+// book, a point read each. It reports whether it forgot them.
+func (s *Service) WatchLinks(ctx context.Context) (bool, error) {
+	n, err := s.store.PersonLinks(ctx)
+	if err != nil {
+		return false, err
+	}
+	if prev := s.personLinks.Swap(n); prev == n {
+		return false, nil
+	}
+	s.patients.clear()
+	return true, nil
+}

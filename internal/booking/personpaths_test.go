@@ -136,3 +136,43 @@ func TestLinkedDocumentCallsAsThePerson(t *testing.T) {
 		t.Errorf("the caller's lookup by passport does not hold the booking made on the call: %+v", l.Bookings)
 	}
 }
+
+// TestOtherInstanceFollowsTheLinkWithinAWatch: an instance that cached the
+// passport's member before another instance linked it still counted it as
+// a person of its own — the passport's account booked there the
+// department the resident ID holds that day. Its next link watch (every
+// second, with the catalog's: WatchLinks) forgets its cached patients, and
+// the member reads as the person: refused. Seen failing: the watch did not
+// see the link and the second booking was made.
+func TestOtherInstanceFollowsTheLinkWithinAWatch(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	morning := h.deskSession(deskOpts{dept: "Dermatology", online: 2})
+	afternoon := h.deskSession(deskOpts{dept: "Dermatology", period: "afternoon", online: 2})
+	second := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	rid, pp := h.person("沈十四"), h.passport("沈十四")
+	home, abroad := h.userOf(rid), h.userOf(pp)
+	_, err := second.Patients(h.ctx, abroad.actor)
+	testenv.Must(t, err, "the second instance caches the passport's member")
+	_, err = second.WatchLinks(h.ctx)
+	testenv.Must(t, err, "the second instance's link watch before the link")
+	h.mustBook(home, 0, morning, "")
+
+	clerk := h.staff(booking.RoleClerk)
+	for _, card := range []booking.IdentityRequest{rid, pp} {
+		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: card})
+		testenv.Must(t, err, "the desk verifies a card")
+	}
+	_, err = h.svc.LinkIdentities(h.ctx, clerk, booking.LinkRequest{Person: rid, Document: pp})
+	testenv.Must(t, err, "the desk links the documents on the first instance")
+
+	seen, err := second.WatchLinks(h.ctx)
+	testenv.Must(t, err, "the second instance's link watch")
+	if !seen {
+		t.Errorf("the second instance's watch did not see the link")
+	}
+	b, err := second.Book(h.ctx, abroad.actor, booking.BookRequest{SessionID: afternoon.ID, PatientID: abroad.patients[0].ID,
+		Channel: booking.ChannelOnline})
+	if err == nil {
+		t.Errorf("the passport's account books dermatology on the second instance the afternoon the person holds its morning: %s", b.ID)
+	}
+}

@@ -928,6 +928,11 @@ type DeskStore interface {
 	// person's under a per-person unique index is ErrLinkConflict and
 	// nothing is linked.
 	LinkIdentity(ctx context.Context, docID, personID string, a AuditEntry) error
+	// PersonLinks is how many ID documents the desk has linked to a
+	// person. A link adds one (a linked document is never linked again:
+	// ErrLinkedElsewhere; nothing unlinks), so a change is a new link
+	// (WatchLinks).
+	PersonLinks(ctx context.Context) (int64, error)
 	AccountHasIdentity(ctx context.Context, accountID, identityID string) (bool, error)
 	BookingsOfIdentity(ctx context.Context, identityID, fromDate string) ([]Booking, error)
 	// BookingsOfCaller is BookingsOfIdentity cut to the bookings a call

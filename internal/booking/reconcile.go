@@ -642,6 +642,10 @@ func (s *Service) Jobs(b Background) []Job {
 			Run: func(ctx context.Context) error { _, err := s.Refresh(ctx); return err }},
 		{Name: "catalog watch", Every: every(b.CatalogWatch, time.Second), Timeout: 30 * time.Second,
 			Run: func(ctx context.Context) error { _, err := s.WatchCatalog(ctx); return err }},
+		// A desk link on another instance: the patients cached here read
+		// their person again (desklink.go).
+		{Name: "person links", Every: every(b.CatalogWatch, time.Second), Timeout: 30 * time.Second,
+			Run: func(ctx context.Context) error { _, err := s.WatchLinks(ctx); return err }},
 		// Reading the marks is one round trip; a reload it starts is a task
 		// with its own deadline (--reload-timeout).
 		{Name: "heal", Every: every(b.Heal, time.Second), Timeout: 5 * time.Second, Run: s.Heal},

@@ -304,6 +304,9 @@ type Service struct {
 	// before the catalog in use was loaded; WatchCatalog reloads when SQL's
 	// moved past it.
 	catalogVersion atomic.Int64
+	// personLinks is how many documents the desk had linked when this
+	// instance last looked (WatchLinks).
+	personLinks atomic.Int64
 	// blocked holds the accounts a confirmed flag blocked. Tokens are
 	// stateless, so Authenticate checks this set, reloaded with the catalog.
 	blocked atomic.Pointer[map[string]bool]

@@ -965,6 +965,15 @@ func (s *Store) LinkIdentity(ctx context.Context, docID, personID string, a book
 	return err
 }
 
+// PersonLinks is how many ID documents the desk has linked to a person
+// (identities_by_person, a partial index of the linked ones only).
+func (s *Store) PersonLinks(ctx context.Context) (_ int64, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int64
+	err := s.db.pool.QueryRow(ctx, q("person_links")).Scan(&n)
+	return n, err
+}
+
 // NamesakeEntered says whether another member of the account under
 // patient's name, with another type of document, has an entry in the
 // session's draw.

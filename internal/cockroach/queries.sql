@@ -1170,6 +1170,11 @@ SELECT EXISTS (
 -- A document ($1) and every document linked to it become the person's ($2).
 UPDATE identities SET person_id = $2 WHERE (id = $1 OR person_id = $1) AND id <> $2;
 
+-- name: person_links
+-- How many documents are linked to a person (WatchLinks: a change is a new
+-- link); the partial index identities_by_person holds only those.
+SELECT count(*) FROM identities WHERE person_id IS NOT NULL;
+
 -- name: link_bookings
 UPDATE bookings SET identity_id = $2 WHERE identity_id = $1;
 

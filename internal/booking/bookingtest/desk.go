@@ -528,3 +528,6 @@ func (s *Store) VerifiedSelfAccounts(_ context.Context, identityIDs []string) (m
 	}
 	return out, nil
 }
+
+// PersonLinks is 0: the in-memory store links no documents.
+func (s *Store) PersonLinks(context.Context) (int64, error) { return 0, nil }
