@@ -102,18 +102,21 @@ func (s *Service) LinkIdentities(ctx context.Context, actor Actor, req LinkReque
 			"hold beyond one person's could not be voided yet, and the documents are not linked; link them again", n)
 	}
 	now := s.cfg.Now()
-	if doc.PersonID != root.ID {
-		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_linked",
-			Target: "identity:" + doc.ID, HospitalID: actor.HospitalID,
-			Reason: "ID document (" + doc.IDType + ") linked to the person identity:" + root.ID + " (" + root.IDType +
-				"): both cards at the desk, both names verified and equal"}
-		if err := s.store.LinkIdentity(ctx, doc.ID, root.ID, audit); err != nil {
-			return Identity{}, err
-		}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_linked",
+		Target: "identity:" + doc.ID, HospitalID: actor.HospitalID,
+		Reason: "ID document (" + doc.IDType + ") linked to the person identity:" + root.ID + " (" + root.IDType +
+			"): both cards at the desk, both names verified and equal"}
+	if doc.PersonID == root.ID {
+		// Linked before: the transaction again moves what was made under
+		// the document since — by an instance that had not yet seen the
+		// link (WatchLinks), or after a link_conflict.
+		audit.Reason += "; linked again, what was made under the document since moved to the person"
 	}
-	// Whichever instance cached a member of the document reads it again
-	// here; another instance's cache keeps it until it is evicted
-	// (docs/design.md, "Person key").
+	if err := s.store.LinkIdentity(ctx, doc.ID, root.ID, audit); err != nil {
+		return Identity{}, err
+	}
+	// This instance's cached patients read their person again now; the
+	// others' within a second (WatchLinks).
 	s.patients.clear()
 	if err := s.adm.MovePerson(ctx, s.hospitalIDs(s.catalog.Load()), doc.Key(), root.Key()); err != nil {
 		s.log.Warn("move a linked document's holds to the person; link again to finish", "identity_id", doc.ID, "err", err)

@@ -176,3 +176,43 @@ func TestOtherInstanceFollowsTheLinkWithinAWatch(t *testing.T) {
 		t.Errorf("the passport's account books dermatology on the second instance the afternoon the person holds its morning: %s", b.ID)
 	}
 }
+
+// TestLinkAgainMovesWhatTheWindowMade: in the second before another
+// instance's link watch, that instance books for the linked passport's
+// member under the document (its cached patient). The same link again
+// moves that booking onto the person, so it counts and lists as the
+// person's. Seen failing: a repeat of a link committed before moved
+// nothing.
+func TestLinkAgainMovesWhatTheWindowMade(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.deskSession(deskOpts{dept: "Dermatology", online: 2})
+	second := h.stack.Instance(t, booking.Config{Now: h.clock.Now})
+	rid, pp := h.person("韩十五"), h.passport("韩十五")
+	h.userOf(rid)
+	abroad := h.userOf(pp)
+	_, err := second.Patients(h.ctx, abroad.actor)
+	testenv.Must(t, err, "the second instance caches the passport's member")
+	clerk := h.staff(booking.RoleClerk)
+	for _, card := range []booking.IdentityRequest{rid, pp} {
+		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: card})
+		testenv.Must(t, err, "the desk verifies a card")
+	}
+	link := booking.LinkRequest{Person: rid, Document: pp}
+	_, err = h.svc.LinkIdentities(h.ctx, clerk, link)
+	testenv.Must(t, err, "the desk links the documents")
+	var personID string
+	testenv.Must(t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT id::TEXT FROM identities WHERE id_hash = $1`, h.idHash(rid)).Scan(&personID),
+		"read the person's identity")
+
+	late, err := second.Book(h.ctx, abroad.actor, booking.BookRequest{SessionID: s.ID, PatientID: abroad.patients[0].ID,
+		Channel: booking.ChannelOnline})
+	testenv.Must(t, err, "the second instance books before its watch")
+	if h.storedUnder("bookings", late.ID) == personID {
+		t.Fatalf("the second instance (no jobs run in a test) booked under the person before its watch: no window to repair")
+	}
+	_, err = h.svc.LinkIdentities(h.ctx, clerk, link)
+	testenv.Must(t, err, "the desk links the documents again")
+	if got := h.storedUnder("bookings", late.ID); got != personID {
+		t.Errorf("the booking made in the window is under identity %s after the link again, want the person's %s", got, personID)
+	}
+}
