@@ -16,14 +16,6 @@ func (h *harness) passport(name string) booking.IdentityRequest {
 	return booking.IdentityRequest{IDType: "passport", IDNumber: fmt.Sprintf("E%08d", h.seq.Add(1)), Name: name}
 }
 
-func wantCode(t *testing.T, what string, err error, code string) {
-	t.Helper()
-	var e *booking.Error
-	if !errors.As(err, &e) || e.Code != code {
-		t.Errorf("%s: got %v, want %s", what, err, code)
-	}
-}
-
 // TestOneAccountOneNameEntersADrawOnce is review17 M4 before any desk
 // visit: one account holds one person twice — 张三 by resident ID and 张三
 // by passport — and enters the draw for both. The second entry is refused
