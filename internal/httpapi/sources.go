@@ -34,6 +34,26 @@ type channelIn struct {
 	DrawAt      string `json:"draw_at"`
 }
 
+// pool reads a channel pool as a publish or an edit gives it: the channel,
+// its release time, its release mode and its lottery window (each
+// optional but the channel).
+func pool(channel, releaseAt, mode, opensAt, drawAt string) (q booking.ChannelQuota, err error) {
+	if q.Channel, err = booking.ParseChannel(channel); err != nil {
+		return q, err
+	}
+	if q.ReleaseAt, err = parseTime("release_at", releaseAt); err != nil {
+		return q, err
+	}
+	if q.Mode, err = parseMode("channels.release_mode", mode); err != nil {
+		return q, err
+	}
+	if q.OpensAt, err = parseTime("opens_at", opensAt); err != nil {
+		return q, err
+	}
+	q.DrawAt, err = parseTime("draw_at", drawAt)
+	return q, err
+}
+
 // parseTime reads an RFC 3339 time with its offset; "" is the zero time.
 func parseTime(field, v string) (time.Time, error) {
 	if v == "" {
@@ -71,23 +91,11 @@ func (in sessionIn) request(key string) (booking.SessionRequest, error) {
 		return req, booking.ErrInvalidDate
 	}
 	for _, c := range in.Channels {
-		ch, err := booking.ParseChannel(c.Channel)
+		q, err := pool(c.Channel, c.ReleaseAt, c.ReleaseMode, c.OpensAt, c.DrawAt)
 		if err != nil {
 			return req, err
 		}
-		q := booking.ChannelQuota{Channel: ch, Quota: c.Quota}
-		if q.ReleaseAt, err = parseTime("release_at", c.ReleaseAt); err != nil {
-			return req, err
-		}
-		if q.Mode, err = parseMode("channels.release_mode", c.ReleaseMode); err != nil {
-			return req, err
-		}
-		if q.OpensAt, err = parseTime("opens_at", c.OpensAt); err != nil {
-			return req, err
-		}
-		if q.DrawAt, err = parseTime("draw_at", c.DrawAt); err != nil {
-			return req, err
-		}
+		q.Quota = c.Quota
 		req.Quotas = append(req.Quotas, q)
 	}
 	return req, nil
@@ -161,24 +169,12 @@ func (in sessionPatchIn) patch() (booking.SessionPatch, error) {
 		}
 	}
 	for _, c := range in.Channels {
-		ch, err := booking.ParseChannel(c.Channel)
+		q, err := pool(c.Channel, c.ReleaseAt, c.ReleaseMode, c.OpensAt, c.DrawAt)
 		if err != nil {
 			return p, err
 		}
-		q := booking.PoolPatch{Channel: ch, Quota: c.Quota}
-		if q.ReleaseAt, err = parseTime("release_at", c.ReleaseAt); err != nil {
-			return p, err
-		}
-		if q.Mode, err = parseMode("channels.release_mode", c.ReleaseMode); err != nil {
-			return p, err
-		}
-		if q.OpensAt, err = parseTime("opens_at", c.OpensAt); err != nil {
-			return p, err
-		}
-		if q.DrawAt, err = parseTime("draw_at", c.DrawAt); err != nil {
-			return p, err
-		}
-		p.Pools = append(p.Pools, q)
+		p.Pools = append(p.Pools, booking.PoolPatch{Channel: q.Channel, Quota: c.Quota, ReleaseAt: q.ReleaseAt, Mode: q.Mode,
+			OpensAt: q.OpensAt, DrawAt: q.DrawAt})
 	}
 	return p, nil
 }
