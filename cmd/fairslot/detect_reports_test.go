@@ -73,13 +73,11 @@ func TestDetectAttachesReports(t *testing.T) {
 		booking.Flag
 	}
 	svc.do("GET", "/v1/admin/flags/"+farmFlag.ID, admin, nil).decode(t, &shown)
-	// Every report on the farm, or all but one: the harness makes every
-	// account from 127.0.0.1, and in a slow run (-race on a busy machine)
-	// the events can link a reporter to the farm's group, whose testimony
-	// against its own group is not counted (detect's reportItems). Seen at
-	// 1 run in 4 under -race (session 19); never a report of another target.
-	if n := len(shown.CaseIDs); n < len(onFarm)-1 || !isSubset(shown.CaseIDs, onFarm) {
-		t.Errorf("the farm's flag shows reports %v, want %v (or all but one)", shown.CaseIDs, onFarm)
+	// Every report on the farm. (One went missing 1 run in 4 when the
+	// account's random id read as a phone number and was masked on the way
+	// in: TestCaseNumbersNeverInClear holds the id whole now.)
+	if !slices.Equal(shown.CaseIDs, onFarm) {
+		t.Errorf("the farm's flag shows reports %v, want %v", shown.CaseIDs, onFarm)
 	}
 	var testimony []string
 	for _, r := range shown.Reasons {
@@ -125,14 +123,4 @@ func TestDetectAttachesReports(t *testing.T) {
 	if got := flagKeys(offlineFlags(t, svc, "--events", events)); slices.Equal(got, flagKeys(online)) {
 		t.Error("offline flags without the reports equal online ones: the reports made no difference to the test")
 	}
-}
-
-// isSubset reports whether every item of a is in b.
-func isSubset(a, b []string) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	return true
 }

@@ -220,6 +220,10 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 				return Case{}, FieldErrorf(ErrInvalidField, "offered_by_account",
 					"offered_by_account is a phone number no account here has: give the one number the offer came from as offered_by_phone")
 			}
+		} else if isUUID(acct) {
+			// An account's id names nobody: kept whole, as the detector
+			// looks it up (its digits across a dash can read as a phone).
+			c.OfferedAccount = strings.ToLower(acct)
 		} else {
 			var m bool
 			c.OfferedAccount, m = maskNumbers(acct)
