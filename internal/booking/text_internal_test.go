@@ -84,6 +84,11 @@ func TestHoldsPhoneNumber(t *testing.T) {
 		{"card no. 62220212345678901", true}, // an unbroken run of 11 digits or more is some number of a person's
 		// Near misses that are no phone or ID number.
 		{"told his daughter", false},
+		// A record's id names nobody, though its digits across its dashes
+		// can read as a mobile (177 4321 8167); a phone beside it still counts.
+		{"booking 7ed629f5-d177-4321-8167-762f52cf4f1f moved", false},
+		{"booking 7ED629F5-D177-4321-8167-762F52CF4F1F moved", false},
+		{"7ed629f5-d177-4321-8167-762f52cf4f1f 13912345678", true},
 		{"2026-12-05 14:30", false},
 		{"came back at 14:30 on 12/05, slot 12", false},
 		{"slots 1 2 3 4 5 6 7 8 9 10 11 freed", false},
@@ -100,6 +105,25 @@ func TestHoldsPhoneNumber(t *testing.T) {
 	} {
 		if got := holdsPhoneNumber(tt.in); got != tt.want {
 			t.Errorf("holdsPhoneNumber(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestMaskNumbersKeepsRecordIDs: a booking's or an account's id quoted in a
+// complaint is kept whole — its digits across a dash read as a mobile
+// (bf21-386858231e46: 21386858231) and were masked, and a report naming
+// an account by its id then named no account — while a phone beside it is
+// masked.
+func TestMaskNumbersKeepsRecordIDs(t *testing.T) {
+	const id = "60696734-a419-497e-bf21-386858231e46"
+	for in, want := range map[string]string{
+		id: id,
+		"预约号 " + id + "，电话 13912345678": "预约号 " + id + "，电话 139****5678",
+		"x" + id[1:]:       "x0696734-a419-497e-bf213****8231e46", // no id (x is no hex digit): its 11 digits are masked
+		"13912345678-a419": "139****5678-a419",
+	} {
+		if got, _ := maskNumbers(in); got != want {
+			t.Errorf("maskNumbers(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
