@@ -400,6 +400,32 @@ func disownedAndOthers(n, m, shareHandset int) []booking.Event {
 	return append(evs, booking.Event{TS: at(time.Duration(n+m)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
 }
 
+// othersUnseen: account sq books m people of accounts of their own who
+// never come anywhere (their own accounts book, and give it back), and
+// gives their slots back; and came of othersBooked's people, who come on
+// their own accounts. Nothing sq booked is used.
+func othersUnseen(m, came int) []booking.Event {
+	var evs []booking.Event
+	for i := range m {
+		p, own := fmt.Sprintf("u%d", i), fmt.Sprintf("own-u%d", i)
+		s, mine := fmt.Sprintf("uplain%d", i), fmt.Sprintf("utheirs%d", i)
+		off := time.Duration(i) * 2 * day
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, visited(mine, off)...)
+		b := book("sq", p, s, off, 5*time.Hour)
+		b.IdentityID = "id-" + p
+		ob := book(own, own+"-self", mine, off, 6*time.Hour)
+		ob.IdentityID = "id-" + p
+		evs = append(evs, b, cancel("sq", p, s, at(off+day)), ob, cancel(own, own+"-self", mine, at(off+3*day)))
+	}
+	for _, e := range othersBooked(came, 0, false) {
+		if e.Type != booking.EventLogin {
+			evs = append(evs, e)
+		}
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(m+came)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
 func TestOthersPatients(t *testing.T) {
 	tests := []signalCase{
 		{"others_patients: three people of accounts of their own, every slot it booked them given back, nothing it booked used", func() []booking.Event { return othersBooked(3, 0, false) }, "sq", "others_patients", true},
@@ -476,6 +502,24 @@ func TestOthersPatients(t *testing.T) {
 		}
 		if got := flaggedAccounts(evs); slices.Contains(got, "sq") != c.want {
 			t.Errorf("%d who disowned it, %d of other accounts, a slot sold %v: flagged %v, want the squatter flagged %v", c.disowned, c.others, c.sold, got, c.want)
+		}
+	}
+	// A squatter only one of whose people ever came (on their own
+	// account), the other two on accounts of their own and never seen:
+	// others_patients says its people are somebody else's, so a scarce
+	// slot passed on at the second is a sale (unseen_passed_on) — two
+	// kinds. Its near misses: two such people (a son's two parents) and
+	// one who came, the slot sold; and the three without a slot sold.
+	for _, c := range []struct {
+		unseen, came int
+		sold, want   bool
+	}{{2, 1, true, true}, {1, 1, true, false}, {2, 1, false, false}} {
+		evs := append(background(50), othersUnseen(c.unseen, c.came)...)
+		if c.sold {
+			evs = append(evs, handedOff("sq", true, 5*time.Second)...)
+		}
+		if got := flaggedAccounts(evs); slices.Contains(got, "sq") != c.want {
+			t.Errorf("%d of other accounts never seen, %d who came on their own, a slot sold %v: flagged %v, want the squatter flagged %v", c.unseen, c.came, c.sold, got, c.want)
 		}
 	}
 	// Never alone: three such people flag it with three numbers refused,
