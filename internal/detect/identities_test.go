@@ -376,6 +376,56 @@ func othersBooked(n, shareHandset int, usedOwn bool) []booking.Event {
 	return append(evs, booking.Event{TS: at(time.Duration(n)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
 }
 
+// disownedAndOthers: account sq books n people who disown it — each
+// cancels it from their own account and books the slot for themself, and
+// comes — and m people of accounts of their own whose slots it gives back
+// (othersBooked's, under other names; the first shareHandset of those
+// accounts on sq's handset). Nothing sq booked is used.
+func disownedAndOthers(n, m, shareHandset int) []booking.Event {
+	var evs []booking.Event
+	for i := range n {
+		p, s, off := fmt.Sprintf("d%d", i), fmt.Sprintf("dis%d", i), time.Duration(i)*2*day
+		evs = append(evs, visited(s, off)...)
+		sq := squatted("sq", "v"+p, p, s, off)
+		c := checkIn("v"+p, "v"+p+"-self", s, at(off+7*day))
+		c.IdentityID = "id-" + p
+		evs = append(evs, append(sq, c)...)
+	}
+	for _, e := range othersBooked(m, shareHandset, false) {
+		if e.Type == booking.EventLogin {
+			continue
+		}
+		evs = append(evs, e)
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(n+m)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
+// othersUnseen: account sq books m people of accounts of their own who
+// never come anywhere (their own accounts book, and give it back), and
+// gives their slots back; and came of othersBooked's people, who come on
+// their own accounts. Nothing sq booked is used.
+func othersUnseen(m, came int) []booking.Event {
+	var evs []booking.Event
+	for i := range m {
+		p, own := fmt.Sprintf("u%d", i), fmt.Sprintf("own-u%d", i)
+		s, mine := fmt.Sprintf("uplain%d", i), fmt.Sprintf("utheirs%d", i)
+		off := time.Duration(i) * 2 * day
+		evs = append(evs, visited(s, off)...)
+		evs = append(evs, visited(mine, off)...)
+		b := book("sq", p, s, off, 5*time.Hour)
+		b.IdentityID = "id-" + p
+		ob := book(own, own+"-self", mine, off, 6*time.Hour)
+		ob.IdentityID = "id-" + p
+		evs = append(evs, b, cancel("sq", p, s, at(off+day)), ob, cancel(own, own+"-self", mine, at(off+3*day)))
+	}
+	for _, e := range othersBooked(came, 0, false) {
+		if e.Type != booking.EventLogin {
+			evs = append(evs, e)
+		}
+	}
+	return append(evs, booking.Event{TS: at(time.Duration(m+came)*2*day + 10*day), Type: booking.EventLogin, AccountID: "other"})
+}
+
 func TestOthersPatients(t *testing.T) {
 	tests := []signalCase{
 		{"others_patients: three people of accounts of their own, every slot it booked them given back, nothing it booked used", func() []booking.Event { return othersBooked(3, 0, false) }, "sq", "others_patients", true},
@@ -393,6 +443,14 @@ func TestOthersPatients(t *testing.T) {
 			return append(evs, booking.Event{TS: at(20 * day), Type: booking.EventLogin, AccountID: "other"})
 		}, "sq", "others_patients", false},
 		{"others_patients: a stream with no check-in at all says nothing", func() []booking.Event { return withoutCheckIns(othersBooked(3, 0, false)) }, "sq", "others_patients", false},
+		// The detect20 round: people who disowned it — too few for
+		// ended_by_person — are somebody else's patients as surely as
+		// those who did not notice, and count here, once.
+		{"others_patients: two who disowned it and one of an account of their own whose slot it gave back are three", func() []booking.Event { return disownedAndOthers(2, 1, 0) }, "sq", "others_patients", true},
+		{"others_patients: one who disowned it and two of accounts of their own are three", func() []booking.Event { return disownedAndOthers(1, 2, 0) }, "sq", "others_patients", true},
+		{"others_patients: two who disowned it and nobody else (a son's two parents) do not", func() []booking.Event { return disownedAndOthers(2, 0, 0) }, "sq", "others_patients", false},
+		{"others_patients: two who disowned it and one whose account is on its handset (a relative's, set up on the family's phone) do not", func() []booking.Event { return disownedAndOthers(2, 1, 1) }, "sq", "others_patients", false},
+		{"others_patients: three who disowned it are ended_by_person's; with one more of another account it counts that one alone", func() []booking.Event { return disownedAndOthers(3, 1, 0) }, "sq", "others_patients", false},
 	}
 	for i := range tests {
 		evs := tests[i].events
@@ -428,6 +486,40 @@ func TestOthersPatients(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+	// Two who disowned it and one of another account, with one scarce
+	// slot sold at the second: others_patients and unseen_passed_on, two
+	// kinds, flag it; without the slot sold, non-use alone does not, nor
+	// do the two parents alone with the slot sold.
+	for _, c := range []struct {
+		disowned, others int
+		sold, want       bool
+	}{{2, 1, true, true}, {2, 1, false, false}, {2, 0, true, false}} {
+		evs := append(background(50), disownedAndOthers(c.disowned, c.others, 0)...)
+		if c.sold {
+			evs = append(evs, handedOff("sq", true, 5*time.Second)...)
+		}
+		if got := flaggedAccounts(evs); slices.Contains(got, "sq") != c.want {
+			t.Errorf("%d who disowned it, %d of other accounts, a slot sold %v: flagged %v, want the squatter flagged %v", c.disowned, c.others, c.sold, got, c.want)
+		}
+	}
+	// A squatter only one of whose people ever came (on their own
+	// account), the other two on accounts of their own and never seen:
+	// others_patients says its people are somebody else's, so a scarce
+	// slot passed on at the second is a sale (unseen_passed_on) — two
+	// kinds. Its near misses: two such people (a son's two parents) and
+	// one who came, the slot sold; and the three without a slot sold.
+	for _, c := range []struct {
+		unseen, came int
+		sold, want   bool
+	}{{2, 1, true, true}, {1, 1, true, false}, {2, 1, false, false}} {
+		evs := append(background(50), othersUnseen(c.unseen, c.came)...)
+		if c.sold {
+			evs = append(evs, handedOff("sq", true, 5*time.Second)...)
+		}
+		if got := flaggedAccounts(evs); slices.Contains(got, "sq") != c.want {
+			t.Errorf("%d of other accounts never seen, %d who came on their own, a slot sold %v: flagged %v, want the squatter flagged %v", c.unseen, c.came, c.sold, got, c.want)
 		}
 	}
 	// Never alone: three such people flag it with three numbers refused,

@@ -77,7 +77,7 @@ func (d *detector) unseenPassedOn() {
 	d.cameThrough(want)
 	for _, c := range cands {
 		a := d.accounts[c.ai]
-		if !c.none && !d.onlyElsewhere(a, c.ai, want) {
+		if !c.none && !d.onlyElsewhere(a, c.ai, want, minElsewhere(a)) {
 			continue
 		}
 		v, n := c.v, c.n
@@ -133,12 +133,29 @@ func (d *detector) cameThrough(want map[sym][]int32) {
 	}
 }
 
+// minElsewhere is how many of an account's people must have come, each
+// only through somebody else's accounts, for unseen_passed_on to ask of
+// it: two — one is a grandmother on her children's accounts — unless
+// others_patients has already found three or more of its people to be
+// patients of accounts it shares nothing with (the detect20 round): then
+// the people who never came are somebody else's too, and one who came
+// only elsewhere is enough to say nobody comes through it.
+func minElsewhere(a *account) int {
+	for _, it := range a.items {
+		if it.signal == "others_patients" && it.score > 0 {
+			return 1
+		}
+	}
+	return 2
+}
+
 // onlyElsewhere says whether every person of a (account ai) who ever came
-// came only for bookings of accounts a shares no handset or number with:
-// somebody else's patients, never its own or its household's. A person
-// who came by a way the bookings do not show (a desk's or a phone
-// operator's booking) came as far as it knows through a: false.
-func (d *detector) onlyElsewhere(a *account, ai int32, via map[sym][]int32) bool {
+// came only for bookings of accounts a shares no handset or number with —
+// somebody else's patients, never its own or its household's — and that
+// at least `least` of them came. A person who came by a way the bookings
+// do not show (a desk's or a phone operator's booking) came as far as it
+// knows through a: false.
+func (d *detector) onlyElsewhere(a *account, ai int32, via map[sym][]int32, least int) bool {
 	seen := map[sym]bool{}
 	for _, p := range a.persons {
 		if !d.came[p.key] || seen[p.key] {
@@ -155,7 +172,7 @@ func (d *detector) onlyElsewhere(a *account, ai int32, via map[sym][]int32) bool
 			}
 		}
 	}
-	return len(seen) >= 2
+	return len(seen) >= least
 }
 
 // inBulk says whether the cancellation at t was one of several the account
