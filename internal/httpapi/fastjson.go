@@ -17,8 +17,10 @@ import "fairslot/internal/booking"
 // malformed JSON; the caller then decodes with encoding/json, which gives the
 // same result or the precise error.
 //
-// known, when not nil, may give a value as a string the caller already holds
-// (the catalog's session ids) instead of a copy of the body's bytes.
+// known, when not nil, may give the first key's value as a string the
+// caller already holds (the catalog's session ids) instead of a copy of the
+// body's bytes; the other keys' values are not looked up (a lookup that
+// misses costs about what the copy does).
 func decodeFlat(body []byte, keys []string, dst []*string, known func([]byte) (string, bool)) bool {
 	var vals [4]string
 	var seen [4]bool
@@ -58,7 +60,11 @@ func decodeFlat(body []byte, keys []string, dst []*string, known func([]byte) (s
 			if seen[field] {
 				return false // a repeated key: DecodeStrict refuses it
 			}
-			vals[field], seen[field] = flatValue(v, known), true
+			lookup := known
+			if field != 0 {
+				lookup = nil
+			}
+			vals[field], seen[field] = flatValue(v, lookup), true
 			i = skipSpace(body, next)
 			if i < len(body) && body[i] == ',' {
 				i = skipSpace(body, i+1)
