@@ -25,7 +25,7 @@ import (
 // service is the real fairslot binary's run() serving on a free loopback
 // port, over a database and a Redis key prefix of the test's own.
 type service struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	env    map[string]string
 	pool   *pgxpool.Pool
@@ -40,7 +40,7 @@ type service struct {
 // startService migrates a fresh database, stores sch, and runs `fairslot
 // serve` until the test ends; the test fails if serve does not shut down
 // cleanly.
-func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string) *service {
+func startService(t testing.TB, sch booking.Schedule, extraEnv map[string]string) *service {
 	t.Helper()
 	return startServiceVia(t, sch, extraEnv, nil)
 }
@@ -48,7 +48,7 @@ func startService(t *testing.T, sch booking.Schedule, extraEnv map[string]string
 // startServiceVia is startService with the service's database URL (not the
 // owner's, which migrates) passed through via: a forwarder in front of SQL
 // (testenv.Outage).
-func startServiceVia(t *testing.T, sch booking.Schedule, extraEnv map[string]string, via func(dbURL string) string) *service {
+func startServiceVia(t testing.TB, sch booking.Schedule, extraEnv map[string]string, via func(dbURL string) string) *service {
 	t.Helper()
 	_, prefix := testenv.Redis(t)
 	// As under `make run`: the owner migrates, the service runs as a login

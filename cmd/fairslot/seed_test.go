@@ -87,7 +87,7 @@ func TestDemoSeedHasTwoHospitals(t *testing.T) {
 // toolEnv is the environment a subcommand run by a test gets: a database of
 // its own (migrated by the owner, served by the service login), the test
 // Redis under prefix, a fresh secret key, and cheap password hashing.
-func toolEnv(t *testing.T, prefix string) map[string]string {
+func toolEnv(t testing.TB, prefix string) map[string]string {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,8 +181,8 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			b.StartTimer()
 			r := rb.run(b, burst)
 			rb.results = append(rb.results, r)
-			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms; PostgreSQL's minor faults %6.0f",
-				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU, r.pgFaults)
+			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms; PostgreSQL's minor faults %6.0f; a row allocated %.1f objects, %.0f bytes",
+				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU, r.pgFaults, r.objects, r.bytes)
 		}
 	}
 	b.StopTimer()
@@ -198,6 +199,8 @@ func BenchmarkReleaseCommit(b *testing.B) {
 		b.ReportMetric(med(func(r releaseResult) float64 { return r.rowsPerSec }), rb.variant.name+"-rows/s")
 		b.ReportMetric(med(func(r releaseResult) float64 { return r.p50 }), rb.variant.name+"-p50-ms")
 		b.ReportMetric(med(func(r releaseResult) float64 { return r.p99 }), rb.variant.name+"-p99-ms")
+		b.ReportMetric(med(func(r releaseResult) float64 { return r.objects }), rb.variant.name+"-objects/row")
+		b.ReportMetric(med(func(r releaseResult) float64 { return r.bytes }), rb.variant.name+"-B/row")
 		cpu := base.results[0].pgCPU > 0 // PostgreSQL's processes were readable
 		if cpu {
 			b.ReportMetric(med(func(r releaseResult) float64 { return r.pgCPU }), rb.variant.name+"-pg-cpu-ms/1000rows")
@@ -237,7 +240,15 @@ type releaseBench struct {
 // releaseResult is a burst's: rows/s, a caller's p50 and p99 wait (ms),
 // the CPU time PostgreSQL and this process spent per 1,000 rows (ms), and
 // PostgreSQL's minor page faults per 1,000 rows.
-type releaseResult struct{ rowsPerSec, p50, p99, pgCPU, selfCPU, pgFaults float64 }
+type releaseResult struct{ rowsPerSec, p50, p99, pgCPU, selfCPU, pgFaults, objects, bytes float64 }
+
+// heapAllocs are the objects and bytes this process has allocated so far
+// (runtime/metrics: every allocation, not a sample).
+func heapAllocs() (objects, allocated uint64) {
+	m := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(m)
+	return m[0].Value.Uint64(), m[1].Value.Uint64()
+}
 
 // prepare makes a round's sessions and people (an account, an identity
 // with a verified name, and the account's self patient for each winner)
@@ -349,6 +360,7 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	lat := make([]time.Duration, len(burst))
 	pg0, faults0 := rb.postgresCPU()
 	self0 := selfCPU()
+	objects0, bytes0 := heapAllocs()
 	start := time.Now()
 	for range releaseCallers {
 		wg.Go(func() {
@@ -367,6 +379,7 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	}
 	wg.Wait()
 	took := time.Since(start)
+	objects, allocated := heapAllocs()
 	pg, faults := rb.postgresCPU()
 	pg, faults, self := pg-pg0, faults-faults0, selfCPU()-self0
 	if err, ok := failed.Load().(error); ok {
@@ -376,7 +389,8 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return releaseResult{rowsPerSec: float64(len(burst)) / took.Seconds(), p50: ms(lat[len(lat)/2]), p99: ms(lat[len(lat)*99/100]),
 		pgCPU: ms(pg) * 1000 / float64(len(burst)), selfCPU: ms(self) * 1000 / float64(len(burst)),
-		pgFaults: float64(faults) * 1000 / float64(len(burst))}
+		pgFaults: float64(faults) * 1000 / float64(len(burst)),
+		objects:  float64(objects-objects0) / float64(len(burst)), bytes: float64(allocated-bytes0) / float64(len(burst))}
 }
 
 // postgresCPU is the CPU time and the minor page faults of the test

@@ -97,3 +97,23 @@ func referenceClientIP(p Proxies, rc *fasthttp.RequestCtx) (ip string, proxied b
 	}
 	return ip, true
 }
+
+// TestClientIPAllocatesOnlyTheAnswer: behind a proxy, the client address is
+// the one allocation (the header is read in place), whatever the hops (a
+// hop that is not an address costs its parse error too); the header's bytes
+// are not changed by the reading.
+func TestClientIPAllocatesOnlyTheAnswer(t *testing.T) {
+	proxies := Proxies{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, xff := range []string{"198.51.100.7", "1.2.3.4, 198.51.100.7, 10.0.0.9", "2001:db8::1%eth0, 10.0.0.9"} {
+		var req fasthttp.Request
+		req.Header.Set("X-Forwarded-For", xff)
+		var rc fasthttp.RequestCtx
+		rc.Init(&req, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 1}, nil)
+		if n := testing.AllocsPerRun(100, func() { proxies.ClientIP(&rc) }); n > 1 {
+			t.Errorf("X-Forwarded-For %q: %v allocations, want at most 1 (the answer)", xff, n)
+		}
+		if got := string(rc.Request.Header.Peek("X-Forwarded-For")); got != xff {
+			t.Errorf("X-Forwarded-For is %q after ClientIP, want %q", got, xff)
+		}
+	}
+}

@@ -90,8 +90,8 @@ func (s *Store) BulkLoad(ctx context.Context, accounts []booking.Account, patien
 
 // copyUUID is a uuid column's value for COPY, which takes no text for one.
 func copyUUID(s string) pgtype.UUID {
-	var u pgtype.UUID
-	if err := u.Scan(s); err != nil {
+	u, ok := scanUUID(s)
+	if !ok {
 		panic("cockroach: bad uuid " + s) // booking.NewID's, or a caller's bug
 	}
 	return u

@@ -39,6 +39,16 @@ func (p *poolRecordScan) record() booking.DrawRecord {
 	return r
 }
 
+// optionalID is one element of nullableIDs: nil for "", else a pointer to
+// its own copy of v (one allocation, where nullableIDs([]string{v})[0]
+// made two for every row of a booking batch, "" included).
+func optionalID(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
 // nullableIDs turns "" into NULL elements of a UUID array.
 func nullableIDs(ids []string) []*string {
 	out := make([]*string, len(ids))
@@ -169,8 +179,11 @@ type uuidArray struct {
 
 func (a *uuidArray) add(s string) {
 	var u pgtype.UUID
-	if s != "" && u.Scan(s) != nil {
-		a.bad = s
+	if s != "" {
+		var ok bool
+		if u, ok = scanUUID(s); !ok {
+			a.bad = s
+		}
 	}
 	a.v = append(a.v, u)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"fairslot/internal/booking"
 )
@@ -464,35 +463,14 @@ func (s *Store) RecordEvent(ctx context.Context, ev booking.Event) (rerr error) 
 	return err
 }
 
-// eventColumns are booking_events' columns in the order of eventArgs.
-var eventColumns = []string{"id", "ts", "type", "account_id", "patient_id", "booking_id", "session_id",
-	"hospital_id", "department_id", "doctor_id", "channel", "ip", "device_id", "phone", "release_at", "reason",
-	"staff_id", "identity_id", "made_by_other_account", "by_account_id"}
-
 // RecordEvents stores a batch of events in one COPY (refused attempts,
 // written by the service in the background). An id that is not a UUID —
 // only what a client sent can be — is stored as NULL rather than failing
 // the batch.
 func (s *Store) RecordEvents(ctx context.Context, evs []booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	_, err := s.db.pool.CopyFrom(ctx, pgx.Identifier{"booking_events"}, eventColumns, pgx.CopyFromSlice(len(evs), func(i int) ([]any, error) {
-		ev := &evs[i]
-		return []any{uuidOrNil(ev.ID), ev.TS, string(ev.Type), uuidOrNil(ev.AccountID), uuidOrNil(ev.PatientID),
-			uuidOrNil(ev.BookingID), uuidOrNil(ev.SessionID), uuidOrNil(ev.HospitalID), uuidOrNil(ev.DepartmentID),
-			uuidOrNil(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
-			uuidOrNil(ev.StaffID), uuidOrNil(ev.IdentityID), nullBool(ev.MadeByOtherAccount),
-			uuidOrNil(ev.ByAccountID)}, nil
-	}))
+	_, err := s.db.pool.CopyFrom(ctx, pgx.Identifier{"booking_events"}, eventColumns[:], &eventRows{evs: evs})
 	return err
-}
-
-// uuidOrNil is s as a UUID for COPY, which sends values in binary, or NULL.
-func uuidOrNil(s string) any {
-	var u pgtype.UUID
-	if s == "" || !booking.IsUUID(s) || u.Scan(s) != nil {
-		return nil
-	}
-	return u
 }
 
 func insertEvent(ctx context.Context, tx pgx.Tx, ev booking.Event) error {
@@ -1101,7 +1079,7 @@ type bookingColumns struct {
 }
 
 func (c *bookingColumns) add(b booking.Booking) {
-	opt := func(v string) *string { return nullableIDs([]string{v})[0] }
+	opt := optionalID
 	c.id = append(c.id, b.ID)
 	c.session = append(c.session, b.SessionID)
 	c.slot = append(c.slot, int32(b.SlotNo))
@@ -1139,7 +1117,7 @@ type auditArrays struct {
 }
 
 func (c *auditArrays) add(bookingID string, a booking.AuditEntry) {
-	opt := func(v string) *string { return nullableIDs([]string{v})[0] }
+	opt := optionalID
 	c.booking = append(c.booking, bookingID)
 	c.id = append(c.id, a.ID)
 	c.ts = append(c.ts, a.TS)

@@ -16,7 +16,12 @@ import "fairslot/internal/booking"
 // plain string (escapes, control characters or non-ASCII bytes included), or
 // malformed JSON; the caller then decodes with encoding/json, which gives the
 // same result or the precise error.
-func decodeFlat(body []byte, keys []string, dst []*string) bool {
+//
+// known, when not nil, may give the first key's value as a string the
+// caller already holds (the catalog's session ids) instead of a copy of the
+// body's bytes; the other keys' values are not looked up (a lookup that
+// misses costs about what the copy does).
+func decodeFlat(body []byte, keys []string, dst []*string, known func([]byte) (string, bool)) bool {
 	var vals [4]string
 	var seen [4]bool
 	if len(keys) > len(vals) {
@@ -55,7 +60,11 @@ func decodeFlat(body []byte, keys []string, dst []*string) bool {
 			if seen[field] {
 				return false // a repeated key: DecodeStrict refuses it
 			}
-			vals[field], seen[field] = flatValue(v), true
+			lookup := known
+			if field != 0 {
+				lookup = nil
+			}
+			vals[field], seen[field] = flatValue(v, lookup), true
 			i = skipSpace(body, next)
 			if i < len(body) && body[i] == ',' {
 				i = skipSpace(body, i+1)
@@ -90,10 +99,16 @@ var flatValues = func() []string {
 	return v
 }()
 
-// flatValue is v as a string: one of flatValues, or a copy.
-func flatValue(v []byte) string {
+// flatValue is v as a string: one of flatValues, one known gives, or a
+// copy.
+func flatValue(v []byte, known func([]byte) (string, bool)) string {
 	for _, k := range flatValues {
 		if string(v) == k { // compared in place: no allocation
+			return k
+		}
+	}
+	if known != nil {
+		if k, ok := known(v); ok && k == string(v) {
 			return k
 		}
 	}

@@ -388,7 +388,7 @@ type bookIn struct {
 var bookKeys = []string{"session_id", "patient_id", "channel"}
 
 func (s *Server) book(r *request) error {
-	in, err := decodeBookIn(r.rc)
+	in, err := decodeBookIn(r.rc, s.svc.Catalog())
 	if err != nil {
 		return err
 	}
@@ -424,10 +424,11 @@ func (s *Server) book(r *request) error {
 // decodeBookIn reads a booking attempt's body: by decodeFlat, or when it
 // steps aside by encoding/json. The body lives on this function's stack
 // unless encoding/json is needed: given to it (an interface), a variable
-// escapes, and in book it was one allocation on every attempt.
-func decodeBookIn(rc *fasthttp.RequestCtx) (bookIn, error) {
+// escapes, and in book it was one allocation on every attempt. A session
+// id in cat is given as cat's own string, not a copy.
+func decodeBookIn(rc *fasthttp.RequestCtx, cat *booking.Catalog) (bookIn, error) {
 	var in bookIn
-	if decodeFlat(rc.PostBody(), bookKeys, []*string{&in.SessionID, &in.PatientID, &in.Channel}) {
+	if decodeFlat(rc.PostBody(), bookKeys, []*string{&in.SessionID, &in.PatientID, &in.Channel}, cat.SessionID) {
 		return in, nil
 	}
 	return decodeBookInJSON(rc)

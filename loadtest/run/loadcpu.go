@@ -99,7 +99,7 @@ func startLoadProfiles(ctx context.Context, admin string, o options, windows []p
 				return
 			}
 			secs := max(1, int(math.Round(w.d.Seconds())))
-			errs = append(errs, fetchProfiles(ctx, admin, o, secs, w.name+".pprof"))
+			errs = append(errs, fetchProfiles(ctx, admin, o, secs, w.name+".pprof", false))
 		}
 		if o.cpuProfile != "" {
 			errs = append(errs, fetchProfile(ctx, admin, "heap", filepath.Join(o.cpuProfile, "heap.pprof")))
@@ -112,13 +112,32 @@ func startLoadProfiles(ctx context.Context, admin string, o options, windows []p
 // fetchProfiles takes the profiles o asks for over the same secs, at once:
 // CPU into -cpuprofile's folder, allocations into -memprofile's, each as
 // file.
-func fetchProfiles(ctx context.Context, admin string, o options, secs int, file string) error {
+//
+// The runtime publishes its allocation profile at the end of each
+// collection, so allocs?seconds=N is the difference between the last
+// collections before its start and before its end: with one collection or
+// none in the span, it holds allocations from before the span (a wrk run
+// after the sell-out showed the sell-out's booking path). With bracket, a
+// collection is forced (heap?gc=1) just before the span and half a second
+// before its end, so the profile is that span's own allocations (less its
+// last half second); it costs the service two collections, and is for the
+// wrk runs, not the release minute.
+func fetchProfiles(ctx context.Context, admin string, o options, secs int, file string, bracket bool) error {
 	var kinds [][2]string
 	if o.cpuProfile != "" {
 		kinds = append(kinds, [2]string{"profile", o.cpuProfile})
 	}
 	if o.memProfile != "" {
 		kinds = append(kinds, [2]string{"allocs", o.memProfile})
+	}
+	if bracket && o.memProfile != "" {
+		if err := fetchProfile(ctx, admin, "heap?gc=1", os.DevNull); err != nil {
+			return err
+		}
+		go func() {
+			time.Sleep(time.Duration(secs)*time.Second - 500*time.Millisecond)
+			_ = fetchProfile(ctx, admin, "heap?gc=1", os.DevNull)
+		}()
 	}
 	errs := make(chan error, len(kinds))
 	for _, k := range kinds {

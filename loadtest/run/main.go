@@ -117,7 +117,8 @@ func main() {
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles of the service into this folder (served with --pprof on the admin address): "+
 		"throughput, one per fairslot target during its wrk run; a release, release.pprof (T-1s to T+4s) and after.pprof (the rest of the load); other loads, load.pprof; and heap.pprof at the load's end")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write allocation profiles of the service into this folder, over the same spans as -cpuprofile's and with the same names "+
-		"(every allocation in the span: go tool pprof -sample_index=alloc_space or alloc_objects)")
+		"(every allocation in the span: go tool pprof -sample_index=alloc_space or alloc_objects; throughput: a collection is forced at the span's start and "+
+		"half a second before its end, so the profile is the span's own, not the last collection's)")
 	flag.BoolVar(&o.trace, "trace", false, "write an execution trace of the service over the release second (T-0.3s to T+1.2s) into the run folder as release.trace "+
 		"(served with --pprof on the admin address; go tool trace -pprof=sched, or loadtest/tracewait)")
 	flag.Parse()

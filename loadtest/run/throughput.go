@@ -240,7 +240,7 @@ func startProfile(o options, t target, d time.Duration) func() error {
 		secs := max(1, int((d - 2*time.Second).Seconds()))
 		time.Sleep(time.Second)
 		name := strings.NewReplacer(" ", "_", "/", "_", ",", "", "(", "", ")", "").Replace(t.name)
-		done <- fetchProfiles(context.Background(), adminAddr, o, secs, name+".pprof")
+		done <- fetchProfiles(context.Background(), adminAddr, o, secs, name+".pprof", true)
 	}()
 	return func() error { return <-done }
 }
