@@ -151,7 +151,8 @@ type RestorePhoneRequest struct {
 // a new login number, for its holder at the desk with their ID card: the
 // account is the card's person's own (本人), checked as for a reset code
 // (cardHolds). Refused: not a clerk; a bad card or number; no account
-// holds the card's person as its self (patient_not_found); that account
+// holds the card's person as its self, or the card is not its holder's
+// (not_account_holder alike: review19c L2); that account
 // still has a number (account_not_released); the new number is another
 // account's login (phone_taken) or on too many accounts (phone_limit).
 // Audited (account_phone_restored); the holder logs in with the new number
@@ -168,16 +169,19 @@ func (s *Service) RestorePhone(ctx context.Context, actor Actor, req RestorePhon
 	if err != nil {
 		return ReleasedPhone{}, FieldErrorf(ErrInvalidPhone, "phone", "the new number is not a valid mainland mobile number")
 	}
+	// No account holding the card's person is not_account_holder, as a
+	// card not the holder's: the screen does not tell whether an ID number
+	// is someone's self (review19c L2).
 	known, err := s.store.IdentityByHash(ctx, card.IDHash)
 	if errors.Is(err, ErrNotFound) {
-		return ReleasedPhone{}, Errorf(ErrPatientNotFound, "no account holds the card's person as its holder (本人)")
+		return ReleasedPhone{}, ErrNotAccountHolder
 	}
 	if err != nil {
 		return ReleasedPhone{}, err
 	}
 	a, err := s.store.SelfAccount(ctx, known.ID)
 	if errors.Is(err, ErrNotFound) {
-		return ReleasedPhone{}, Errorf(ErrPatientNotFound, "no account holds the card's person as its holder (本人)")
+		return ReleasedPhone{}, ErrNotAccountHolder
 	}
 	if err != nil {
 		return ReleasedPhone{}, err

@@ -103,7 +103,8 @@ func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCode
 // with a phished password took the phone out of the holder's hands, but
 // not the card). An account that names no holder is ErrResetNeedsHolder:
 // the desk has nobody to check the card against, and anyone with any card
-// could otherwise act on it.
+// could otherwise act on it. Without phone, no such account is
+// ErrNotAccountHolder, as a card not the holder's (review19c L2).
 func (s *Service) deskHolder(ctx context.Context, card person, phone string) (Account, Patient, error) {
 	var a Account
 	var err error
@@ -118,7 +119,10 @@ func (s *Service) deskHolder(ctx context.Context, card person, phone string) (Ac
 	}
 	if errors.Is(err, ErrNotFound) || err == nil && a.Role != RolePatient {
 		if phone == "" {
-			return Account{}, Patient{}, Errorf(ErrPatientNotFound, "no patient account names the card's person as its holder (本人); give the account's phone")
+			// The card alone: the same answer as a card whose name is not
+			// the holder's, so the screen does not tell whether an ID
+			// number is someone's self (review19c L2).
+			return Account{}, Patient{}, ErrNotAccountHolder
 		}
 		return Account{}, Patient{}, Errorf(ErrPatientNotFound, "no patient account with that phone")
 	}
