@@ -509,17 +509,23 @@ func accessTable() map[string]row {
 			}
 			return call{path: "/v1/desk/phone-releases", body: body}
 		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
-		// A card no account holds as its self: patient_not_found for a clerk.
+		// A card no account holds as its self: not_account_holder for a
+		// clerk (as a card not the holder's: review19c L2).
 		"POST /v1/desk/phone-restores": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/phone-restores", body: with(a.person(), "phone", fmt.Sprintf("136%08d", a.next()))}
-		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
+		}, [7]int{401, 403, 403, 403, 403, 403, 403}, false},
 		// A card whose person no account names as its own: any clerk gets
-		// as far as finding no account (TestDeskClosesAnAccountFoundByTheCard
-		// closes one).
+		// as far as finding no account, not_account_holder
+		// (TestDeskClosesAnAccountFoundByTheCard closes one).
 		"POST /v1/desk/account-closures": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/account-closures", body: map[string]string{"id_type": "resident_id",
 				"id_number": residentID(97000 + a.next()), "name": "测试某"}}
-		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
+		}, [7]int{401, 403, 403, 403, 403, 403, 403}, false},
+		// The number not rung: a clerk's gets as far as invalid_field
+		// (TestDeskMovesATakenLoginBack moves one).
+		"POST /v1/desk/login-moves": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/login-moves", body: with(a.person(), "new_phone", fmt.Sprintf("136%08d", a.next()))}
+		}, [7]int{401, 403, 403, 403, 400, 400, 403}, false},
 		// Two documents nobody registered: a clerk (of any hospital, as a
 		// verification) gets as far as patient_not_found.
 		"POST /v1/desk/identities/link": {func(a *access, _ string) call {

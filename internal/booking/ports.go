@@ -799,6 +799,15 @@ type AccountStore interface {
 	// ChangeAccountPhone; ErrAccountNotReleased when the account has a
 	// number by the time it is written (another clerk's restore won).
 	RestoreAccountPhone(ctx context.Context, accountID string, to AccountPhone, at time.Time, a AuditEntry) (int, error)
+	// MoveLogin moves a taken login back to its holder (MoveLoginBack):
+	// the account's login number becomes to, every token ends (the new
+	// generation is returned), the password hash is emptied (no password
+	// opens it until the reset code rc is redeemed), the members it listed
+	// with the old number get the new one, and rc, the audit entry and the
+	// account's notification are written, in one transaction. ErrPhoneTaken
+	// when another account logs in with to; ErrNotFound when the account is
+	// closed.
+	MoveLogin(ctx context.Context, accountID string, to AccountPhone, rc StoredResetCode, at time.Time, a AuditEntry, n Notification) (int, error)
 	// AccountLastUsed is the latest of the account's creation, its last
 	// token change (login number or password changed, logout, reset) and
 	// its last event (a login, a booking, a cancellation, …).

@@ -281,6 +281,16 @@ UPDATE accounts
  WHERE id = $1 AND phone_masked = $6 AND closed_at IS NULL
 RETURNING token_generation;
 
+-- name: move_login
+-- A taken login moved back to its holder at the desk: the new number, every
+-- token ended and the password unusable (empty: no password matches it)
+-- until the holder redeems the reset code written with it.
+UPDATE accounts
+   SET phone_hash = $2, phone_sealed = $3, phone_masked = $4, password_hash = '',
+       token_generation = token_generation + 1, tokens_revoked_at = $5
+ WHERE id = $1 AND role = 'patient' AND closed_at IS NULL
+RETURNING token_generation;
+
 -- name: release_account_phone
 -- A recycled number's release: the account still logging in with the old
 -- number ($2) gets the placeholder and its tokens end in the same write.

@@ -764,6 +764,40 @@ func (s *Store) RestoreAccountPhone(ctx context.Context, accountID string, to bo
 	return s.changeAccountPhone(ctx, accountID, to, at, a, true)
 }
 
+// MoveLogin is booking.AccountStore's (booking.Service.MoveLoginBack): one
+// transaction.
+func (s *Store) MoveLogin(ctx context.Context, accountID string, to booking.AccountPhone, rc booking.StoredResetCode, at time.Time, a booking.AuditEntry, n booking.Notification) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "move_login", func(tx pgx.Tx) error {
+		var old []byte
+		if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1 AND closed_at IS NULL`, accountID).Scan(&old); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, q("move_login"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("move_members_phone"), accountID, old, to.Hash, to.Sealed, to.Masked); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("save_reset_code"), rc.AccountID, rc.CodeHash, rc.IssuedBy, nullable(rc.HospitalID), rc.IssuedAt, rc.ExpiresAt); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, accountID, n.Body, n.CreatedAt); err != nil {
+			return err
+		}
+		a.TS = at
+		return insertAudit(ctx, tx, a)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNotFound
+	}
+	if _, ok := uniqueViolation(err); ok {
+		return 0, booking.ErrPhoneTaken
+	}
+	return gen, err
+}
+
 // ReleaseAccountPhone takes a recycled number off the account that still
 // logs in with it (booking.Service.ReleasePhone): the placeholder number,
 // its tokens ended, its members' copies of the number cleared, the audit

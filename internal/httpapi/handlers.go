@@ -48,6 +48,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
 		{method: "POST", template: "/v1/desk/phone-releases", prefix: "/v1/desk/phone-releases", auth: true, h: s.releasePhone},
 		{method: "POST", template: "/v1/desk/phone-restores", prefix: "/v1/desk/phone-restores", auth: true, h: s.restorePhone},
+		{method: "POST", template: "/v1/desk/login-moves", prefix: "/v1/desk/login-moves", auth: true, h: s.moveLoginBack},
 		{method: "POST", template: "/v1/desk/identities/link", prefix: "/v1/desk/identities/link", auth: true, h: s.linkIdentities},
 		{method: "POST", template: "/v1/desk/sessions/{id}/extra-slots", prefix: "/v1/desk/sessions/", param: true, suffix: "/extra-slots", auth: true, h: s.extraSlots},
 		{method: "POST", template: "/v1/admin/sessions", prefix: "/v1/admin/sessions", auth: true, h: s.createSession},
@@ -903,6 +904,38 @@ func (s *Server) restorePhone(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"phone": out.PhoneMasked})
+	return nil
+}
+
+type moveLoginIn struct {
+	identityIn
+	AccountPhone string `json:"account_phone"` // optional: the card's person's own account without it
+	NewPhone     string `json:"new_phone"`
+	NumberRung   bool   `json:"number_rung"`
+}
+
+// moveLoginBack moves a taken login back to its holder at the desk: their
+// card, a new number of theirs rung from the desk; every login ends and
+// the answer carries the reset code for the new number, shown once.
+func (s *Server) moveLoginBack(r *request) error {
+	var in moveLoginIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := in.check(); err != nil {
+		return err
+	}
+	if err := Required("new_phone", in.NewPhone); err != nil {
+		return err
+	}
+	out, err := s.svc.MoveLoginBack(r.context(), r.actor, booking.MoveLoginRequest{IdentityRequest: in.request(),
+		AccountPhone: in.AccountPhone, NewPhone: in.NewPhone, NumberRung: in.NumberRung})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"account_id": out.AccountID, "from_phone": out.FromMasked,
+		"phone": out.PhoneMasked, "holder": out.HolderMasked, "code": out.Reset.Code,
+		"expires_at": out.Reset.ExpiresAt.In(readerZone(s.svc.Catalog(), r.actor.HospitalID)).Format(time.RFC3339)})
 	return nil
 }
 

@@ -732,6 +732,10 @@ func (unimplementedStore) SelfAccount(_ context.Context, _ string) (booking.Acco
 	panic(unimplemented("Store.SelfAccount"))
 }
 
+func (unimplementedStore) MoveLogin(_ context.Context, _ string, _ booking.AccountPhone, _ booking.StoredResetCode, _ time.Time, _ booking.AuditEntry, _ booking.Notification) (int, error) {
+	panic(unimplemented("Store.MoveLogin"))
+}
+
 func (unimplementedStore) RestoreAccountPhone(_ context.Context, _ string, _ booking.AccountPhone, _ time.Time, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.RestoreAccountPhone"))
 }
