@@ -783,6 +783,11 @@ func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o O
 			late = false
 		}
 	}
+	if o.takenAtDesk {
+		// A desk closing of an account someone took: the victim's
+		// cancellations, never late (review19c M4; cancelForFlag).
+		late = false
+	}
 	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late}, o)
 	if err == nil && self != "" {
 		got.PatientID = self

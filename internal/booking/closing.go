@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Closing an account (docs/security.md, "Closing an account"). A patient
@@ -51,7 +53,16 @@ type CloseAccountRequest struct {
 type DeskCloseRequest struct {
 	IdentityRequest
 	AccountPhone string
+	// TakenReason: the clerk's word that someone took the login (moved it
+	// to their number with a phished password), and how they know. The
+	// closing then cancels without penalty, as a confirmed flag's
+	// cancellations do: the late ones are not the holder's (review19c M4).
+	// Empty: the holder's own closing, under the late rules.
+	TakenReason string
 }
+
+// MaxTakenReason bounds a clerk's taken reason, in characters.
+const MaxTakenReason = 200
 
 // ClosedAccount is what a closing did.
 type ClosedAccount struct {
@@ -103,6 +114,10 @@ func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskC
 	if actor.Role != RoleClerk {
 		return ClosedAccount{}, Errorf(ErrForbidden, "only registration clerks close a patient's account, with the holder's ID card in hand")
 	}
+	taken := strings.TrimSpace(req.TakenReason)
+	if utf8.RuneCountInString(taken) > MaxTakenReason {
+		return ClosedAccount{}, FieldErrorf(ErrInvalidField, "taken_reason", "at most %d characters", MaxTakenReason)
+	}
 	card, err := s.resolve(req.IdentityRequest)
 	if err != nil {
 		return ClosedAccount{}, err
@@ -114,9 +129,12 @@ func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskC
 	audit := AuditEntry{ID: newID(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_closed",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
 		Reason: "closed at the desk for its holder (本人), the ID card checked"}
+	if taken != "" {
+		audit.Reason += "; the login taken, in the clerk's words: " + taken + "; cancelled without penalty"
+	}
 	// The cancellations are in the clerk's name (closedAtDesk), not the
 	// patient's own: detection links the clerk to the slots freed.
-	return s.closeAccount(ctx, a, audit, Origin{deskClosing: actor.AccountID})
+	return s.closeAccount(ctx, a, audit, Origin{deskClosing: actor.AccountID, takenAtDesk: taken != ""})
 }
 
 // closeAccount cancels what the account made, then closes it in one

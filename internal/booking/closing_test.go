@@ -241,3 +241,38 @@ func TestDeskClosingNamesTheClerk(t *testing.T) {
 	h.sql().wantCount("cancellations without the clerk", 0, `SELECT count(*) FROM booking_events
 		WHERE type = 'cancelled' AND account_id = $1 AND staff_id IS NULL`, u.actor.AccountID)
 }
+
+// TestDeskClosingOfATakenAccountIsNotLate (review19c M4): a clerk closing
+// an account whose login someone took, and saying so (a reason), cancels
+// its bookings without penalty, as a confirmed flag's cancellations are:
+// the late one is not late (no no-show of the victim), the reason is on
+// every cancellation and in the audit. Without the reason the late rules
+// stand (TestDeskClosingNamesTheClerk).
+func TestDeskClosingOfATakenAccountIsNotLate(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	tomorrow := h.deskSession(deskOpts{day: 0, dept: "Cardiology", online: 5})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	hosp, err := h.svc.Hospital(h.hosp.ID)
+	testenv.Must(t, err, "hospital")
+	clerk := h.staff(booking.RoleClerk)
+	u := h.user(0)
+	card := booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(int(h.seq.Add(1))), Name: "李娜"}
+	p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: card.IDType, IDNumber: card.IDNumber, Name: card.Name, IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add the holder")
+	u.patients = append(u.patients, p)
+	h.mustBook(u, 0, tomorrow, "")
+	h.mustBook(u, 0, later, "")
+	defer h.clock.at(hosp.LateAfter(tomorrow.VisitDate).Add(time.Hour))()
+
+	got, err := h.svc.CloseAccountAtDesk(h.ctx, clerk, booking.DeskCloseRequest{IdentityRequest: card, TakenReason: "登录号码被改为陌生号码"})
+	testenv.Must(t, err, "close a taken account at the desk")
+	if got.Bookings != 2 || got.LateBookings != 0 {
+		t.Errorf("the desk's closing of a taken account = %+v, want 2 bookings cancelled, none late", got)
+	}
+	db := h.sql()
+	db.wantCount("late cancellations of the taken account", 0, `SELECT count(*) FROM bookings WHERE account_id = $1 AND late_cancel`, u.actor.AccountID)
+	db.wantCount("cancellations in the clerk's name, as taken", 2, `SELECT count(*) FROM booking_events
+		WHERE type = 'cancelled' AND account_id = $1 AND staff_id = $2 AND reason = 'account_closed_at_desk:taken'`, u.actor.AccountID, clerk.AccountID)
+	db.wantCount("the audit names the reason", 1, `SELECT count(*) FROM audit_log
+		WHERE action = 'account_closed' AND target = 'account:' || $1 AND strpos(reason, '登录号码被改为陌生号码') > 0`, u.actor.AccountID)
+}

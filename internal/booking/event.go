@@ -81,6 +81,9 @@ type Origin struct {
 	// deskClosing is the clerk closing the account at the desk: the
 	// closing's cancellations are in their name (closedAtDesk).
 	deskClosing string
+	// takenAtDesk: the clerk said the login was taken; the desk closing's
+	// cancellations are then never late ("account_closed_at_desk:taken").
+	takenAtDesk bool
 }
 
 // ReasonClosedAtDesk heads the reason of every cancellation a closing at
@@ -97,6 +100,9 @@ func (o Origin) closedAtDesk(e Event) Event {
 		return e
 	}
 	e.StaffID = o.deskClosing
+	if o.takenAtDesk && e.Reason == "" {
+		e.Reason = "taken"
+	}
 	if e.Reason == "" {
 		e.Reason = ReasonClosedAtDesk
 	} else {

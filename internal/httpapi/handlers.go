@@ -943,14 +943,18 @@ func (s *Server) moveLoginBack(r *request) error {
 // ID card: the account is account_phone's, or without it the card's
 // person's own.
 func (s *Server) deskCloseAccount(r *request) error {
-	var in resetCodeIn
+	var in struct {
+		resetCodeIn
+		TakenReason string `json:"taken_reason"` // optional: the login was taken; cancelled without penalty
+	}
 	if err := decode(r.rc, &in); err != nil {
 		return err
 	}
 	if err := in.check(); err != nil {
 		return err
 	}
-	c, err := s.svc.CloseAccountAtDesk(r.context(), r.actor, booking.DeskCloseRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
+	c, err := s.svc.CloseAccountAtDesk(r.context(), r.actor, booking.DeskCloseRequest{IdentityRequest: in.request(),
+		AccountPhone: in.AccountPhone, TakenReason: in.TakenReason})
 	if err != nil {
 		return err
 	}
