@@ -173,6 +173,11 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 	gen, err := s.store.CloseAccount(ctx, a.ID, s.keys.Hash("closed_account", a.ID), now, audit)
 	switch {
 	case errors.Is(err, ErrNoChange): // closed meanwhile by another request: its tokens ended then
+	case errors.Is(err, ErrAccountBlocked):
+		// Blocked since it was read (a flag confirmed during the sweep):
+		// not closed; what the sweep cancelled stays cancelled (review19c L1).
+		return out, Errorf(ErrAccountBlocked, "the account was blocked while it was being closed: it is not closed while its block is in force; "+
+			"what was cancelled stays cancelled")
 	case err != nil:
 		return out, err
 	default:
@@ -195,7 +200,7 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 // still come). Bookings staff made for the account's self are the
 // person's, not the account's, and are left as they are.
 func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccount, o Origin) error {
-	bs, err := s.store.Bookings(ctx, own.AccountID)
+	bs, err := s.store.FutureBookingsMadeBy(ctx, own.AccountID, s.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -276,3 +276,48 @@ func TestDeskClosingOfATakenAccountIsNotLate(t *testing.T) {
 	db.wantCount("the audit names the reason", 1, `SELECT count(*) FROM audit_log
 		WHERE action = 'account_closed' AND target = 'account:' || $1 AND strpos(reason, '登录号码被改为陌生号码') > 0`, u.actor.AccountID)
 }
+
+// TestClosingCancelsEveryFutureBooking (review19c L5): the closing read the
+// account's bookings through the list the patient's page reads (newest
+// 500): an account with 500 newer bookings in its history kept its older
+// future booking confirmed after the closing. The closing reads the
+// account's future confirmed bookings only, however long its history.
+func TestClosingCancelsEveryFutureBooking(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	u := h.user(1)
+	b := h.mustBook(u, 0, later, "")
+	db := h.sql()
+	// 500 newer bookings in the account's history, all cancelled.
+	_, err := db.pool.Exec(h.ctx, `INSERT INTO bookings
+		SELECT (jsonb_populate_record(b, jsonb_build_object('id', gen_random_uuid(), 'status', 'cancelled',
+		        'idempotency_key', 'history-' || g, 'cancelled_at', b.created_at + g * interval '1 second',
+		        'created_at', b.created_at + g * interval '1 second'))).*
+		  FROM bookings b, generate_series(1, 500) g WHERE b.id = $1`, b.ID)
+	testenv.Must(t, err, "write the account's history")
+
+	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	testenv.Must(t, err, "close")
+	if got.Bookings != 1 {
+		t.Errorf("the closing cancelled %d bookings, want 1", got.Bookings)
+	}
+	db.wantCount("the future booking cancelled", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID)
+}
+
+// TestClosingDoesNotCloseABlockedAccount (review19c L1): the closing's
+// write itself refuses an account blocked since it was read (a block
+// confirmed during the first sweep): the account stays open, its number
+// its own.
+func TestClosingDoesNotCloseABlockedAccount(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	u := h.user(1)
+	db := h.sql()
+	_, err := db.pool.Exec(h.ctx, `UPDATE accounts SET blocked = true, blocked_until = NULL WHERE id = $1`, u.actor.AccountID)
+	testenv.Must(t, err, "block the account")
+	_, err = h.store.CloseAccount(h.ctx, u.actor.AccountID, []byte("tombstone-"+u.actor.AccountID), time.Now(),
+		booking.AuditEntry{ID: booking.NewID(), ActorID: u.actor.AccountID, ActorRole: booking.RolePatient, Action: "account_closed", Target: "account:" + u.actor.AccountID})
+	if !errors.Is(err, booking.ErrAccountBlocked) {
+		t.Errorf("close a blocked account: %v, want account_blocked", err)
+	}
+	db.wantCount("the blocked account still open", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL`, u.actor.AccountID)
+}

@@ -726,7 +726,8 @@ type AccountStore interface {
 	// number and password hash go, its token generation rises (returned);
 	// every patient on its list is removed and its self released, bound or
 	// claimed; its reset code is dropped. An account closed already, or
-	// none: ErrNoChange, nothing written.
+	// none: ErrNoChange, nothing written; one blocked (a block in force,
+	// however recent): ErrAccountBlocked, nothing written.
 	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a AuditEntry) (int, error)
 	// AccountOfSelf is the open account whose self (本人, bound or
 	// claimed, still listed) is the identity: ErrNotFound when none.
@@ -854,6 +855,10 @@ type BookingStore interface {
 	// staff made (by phone, at the desk) for the identity the account holds
 	// as its verified self.
 	Bookings(ctx context.Context, accountID string) ([]Booking, error)
+	// FutureBookingsMadeBy lists the confirmed bookings the account made
+	// whose session has not started at now, all of them (what a closing
+	// cancels).
+	FutureBookingsMadeBy(ctx context.Context, accountID string, now time.Time) ([]Booking, error)
 	// CancelBooking moves a confirmed booking to cancelled, or returns
 	// ErrBookingNotActive. A late cancellation counts as a no-show and may
 	// earn a bar, returned.

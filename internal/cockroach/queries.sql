@@ -93,12 +93,27 @@ RETURNING token_generation;
 -- An open account is closed ($2 the time): its login number's keyed hash
 -- gives way to a tombstone ($3, no number's hash), so the number is free;
 -- the sealed number and the password hash go; every token ends in the same
--- write. No row: no such account, or closed already.
+-- write. No row: no such account, closed already, or blocked (a block in
+-- force, confirmed since the closing read the account: review19c L1;
+-- account_closing_state tells which).
 UPDATE accounts
    SET closed_at = $2, phone_hash = $3, phone_sealed = ''::BYTEA, password_hash = '',
        token_generation = token_generation + 1, tokens_revoked_at = $2
  WHERE id = $1 AND closed_at IS NULL AND role = 'patient'
+   AND NOT (blocked AND (blocked_until IS NULL OR blocked_until > now()))
 RETURNING token_generation;
+
+-- name: account_closing_state
+-- Why close_account wrote no row: whether the account is open and blocked.
+SELECT closed_at IS NULL AND blocked AND (blocked_until IS NULL OR blocked_until > now()) FROM accounts WHERE id = $1;
+
+-- name: future_bookings_made_by
+-- The confirmed bookings account $1 made whose session has not started at
+-- $2: what a closing cancels, however long the account's history (not the
+-- page's newest 500: review19c L5).
+ WHERE b.account_id = $1 AND b.status = 'confirmed'
+   AND EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = b.session_id AND cs.starts_at > $2)
+ ORDER BY b.created_at, b.id;
 
 -- name: release_account_patients
 -- A closed account's list: every row removed (a removal's time kept), its

@@ -317,7 +317,14 @@ func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []
 	var gen int
 	err := s.db.Tx(ctx, "close_account", func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, q("close_account"), accountID, at, tombstone).Scan(&gen); err != nil {
-			return err
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			var blocked bool
+			if err := tx.QueryRow(ctx, q("account_closing_state"), accountID).Scan(&blocked); err == nil && blocked {
+				return booking.ErrAccountBlocked
+			}
+			return pgx.ErrNoRows
 		}
 		if _, err := tx.Exec(ctx, q("release_account_patients"), accountID, at); err != nil {
 			return err
@@ -1193,6 +1200,13 @@ func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr
 func (s *Store) Bookings(ctx context.Context, accountID string) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID)
+	return pgx.CollectRows(rows, scanBooking)
+}
+
+// FutureBookingsMadeBy is booking.BookingStore's.
+func (s *Store) FutureBookingsMadeBy(ctx context.Context, accountID string, now time.Time) (_ []booking.Booking, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("future_bookings_made_by"), accountID, now)
 	return pgx.CollectRows(rows, scanBooking)
 }
 

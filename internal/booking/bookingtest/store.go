@@ -262,6 +262,15 @@ func (s *Store) Bookings(_ context.Context, accountID string) ([]booking.Booking
 	return s.filter(func(b booking.Booking) bool { return b.AccountID == accountID }), nil
 }
 
+// FutureBookingsMadeBy lists the confirmed bookings the account made. (The
+// sessions' times are the catalogue's, not kept here: the caller's
+// cancellation refuses a started one.)
+func (s *Store) FutureBookingsMadeBy(_ context.Context, accountID string, _ time.Time) ([]booking.Booking, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.filter(func(b booking.Booking) bool { return b.AccountID == accountID && b.Status == booking.StatusConfirmed }), nil
+}
+
 func (s *Store) filter(keep func(booking.Booking) bool) []booking.Booking {
 	var out []booking.Booking
 	for _, b := range s.bookings {

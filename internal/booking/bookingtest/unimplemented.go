@@ -92,6 +92,10 @@ func (unimplementedStore) BookingStatuses(_ context.Context, _ []string) (map[st
 	panic(unimplemented("Store.BookingStatuses"))
 }
 
+func (unimplementedStore) FutureBookingsMadeBy(_ context.Context, _ string, _ time.Time) ([]booking.Booking, error) {
+	panic(unimplemented("Store.FutureBookingsMadeBy"))
+}
+
 func (unimplementedStore) Bookings(_ context.Context, _ string) ([]booking.Booking, error) {
 	panic(unimplemented("Store.Bookings"))
 }
