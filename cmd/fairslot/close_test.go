@@ -223,3 +223,46 @@ func TestDeskClosesAnAccountFoundByTheCard(t *testing.T) {
 		t.Errorf("the closed account's number registers again: %d %s, want 201", r.status, r.body)
 	}
 }
+
+// TestOnlineClosingWaitsAfterACredentialChange (review19c M6): whoever
+// phished the password and changed it (or moved the login to their number)
+// cannot close the account online in the days after: a closing within 7
+// days of a password or login-number change is refused (closing_too_soon),
+// nothing cancelled; the holder's remedy is the desk (its card), where the
+// desk's closing and move are not held back.
+func TestOnlineClosingWaitsAfterACredentialChange(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 5)
+	svc := startService(t, sch, nil)
+	alice, bob := svc.newPatient(5341), svc.newPatient(5342)
+	r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID})
+	if r.status != 201 {
+		t.Fatalf("alice books: %d %s", r.status, r.body)
+	}
+	r = svc.do("POST", "/v1/auth/password", alice.token, map[string]string{"current_password": "password-" + alice.phone, "new_password": "the-attackers-own"})
+	if r.status != 200 {
+		t.Fatalf("the attacker changes the password: %d %s", r.status, r.body)
+	}
+	var attacker struct{ Token string }
+	r.decode(t, &attacker)
+	r = svc.do("POST", "/v1/auth/phone", bob.token, map[string]string{"password": "password-" + bob.phone, "phone": "13900005342"})
+	if r.status != 200 {
+		t.Fatalf("bob moves to a new number: %d %s", r.status, r.body)
+	}
+	var bobMoved struct{ Token string }
+	r.decode(t, &bobMoved)
+
+	for _, tc := range []struct{ name, token, password string }{
+		{"after a password change", attacker.Token, "the-attackers-own"},
+		{"after a login-number change", bobMoved.Token, "password-" + bob.phone},
+	} {
+		if r := svc.do("POST", "/v1/me/close", tc.token, map[string]string{"password": tc.password}); r.status != 422 || r.code != "closing_too_soon" {
+			t.Errorf("close %s: %d %s, want 422 closing_too_soon", tc.name, r.status, r.body)
+		}
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE status = 'confirmed' AND session_id = $1`, sch.Sessions[0].ID); n != 1 {
+		t.Errorf("alice's booking after the refused closing: %d confirmed, want 1", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM accounts WHERE closed_at IS NOT NULL`); n != 0 {
+		t.Errorf("%d accounts closed, want none", n)
+	}
+}

@@ -532,6 +532,10 @@ type Account struct {
 	// Closed is a patient account its holder closed (CloseAccount): it
 	// has no login number any more, and no token.
 	Closed bool
+	// CredentialsChangedAt is when the password or the login number last
+	// changed (zero: not since it was recorded); an online closing waits
+	// ClosingAfterChange after it.
+	CredentialsChangedAt time.Time
 }
 
 // StaffAccount is a staff login as `fairslot staff list` shows it.

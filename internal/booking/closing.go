@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -38,6 +39,14 @@ import (
 // the desk: the administrator decides the flag first, so a block it
 // confirms lands on the live account, not a closed one whose number a new
 // account already has (review19c M3).
+
+// ClosingAfterChange is how long after a password or login-number change
+// an online closing is refused (closing_too_soon): a phished password's
+// taker changes both first, and the closing would make the taking final
+// (review19c M6). Seven days is longer than a holder takes to notice they
+// cannot log in, and a holder who wants out sooner closes at a desk with
+// the card.
+const ClosingAfterChange = 7 * 24 * time.Hour
 
 // CloseAccountRequest is a holder closing their own account, with the
 // password as proof that the holder, not a borrowed session, asks.
@@ -101,6 +110,11 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 	if !ok {
 		s.loginFailed(ctx, key)
 		return ClosedAccount{}, ErrBadCredentials
+	}
+	if changed := a.CredentialsChangedAt; !changed.IsZero() && s.cfg.Now().Before(changed.Add(ClosingAfterChange)) {
+		// A taker's first moves are the password and the number: the
+		// closing that would make the taking final waits (review19c M6).
+		return ClosedAccount{}, ErrClosingTooSoon
 	}
 	audit := AuditEntry{ID: newID(), ActorID: a.ID, ActorRole: RolePatient, Action: "account_closed",
 		Target: "account:" + a.ID, Reason: "closed by its holder, the password re-entered"}

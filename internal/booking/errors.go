@@ -153,6 +153,7 @@ var (
 	ErrReleaseOwnNumber     = newErr(KindRule, "release_own_number", "the card is this account's own holder's: they change the number themselves (or have the password reset first); nothing is released")
 	ErrNumberInUse          = newErr(KindConflict, "number_in_use", "the account that logs in with this number was used in the last 90 days: its holder still has the number, which a carrier recycles only after months without use; nothing is released")
 	ErrReleasesLimited      = newErr(KindRateLimited, "releases_limited", "this clerk has released 5 numbers in the last 24 hours; another clerk, or tomorrow")
+	ErrClosingTooSoon       = newErr(KindRule, "closing_too_soon", "the password or the login number changed in the last 7 days: the account is not closed online until then (whoever took a password could otherwise close the account for good); its holder closes it at a registration desk with the ID card")
 	ErrAccountNotReleased   = newErr(KindRule, "account_not_released", "the card's own account still has a login number: its holder changes it with the password (or has the password reset); only a released account gets a number at the desk")
 	ErrChannelForbidden     = newErr(KindForbidden, "channel_forbidden", "your role may not book on this channel")
 	ErrAccountBlocked       = newErr(KindForbidden, "account_blocked", "this account is blocked")

@@ -69,7 +69,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 -- name: account_rows
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
        blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
-       COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL, closed_at IS NOT NULL
+       COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL, closed_at IS NOT NULL,
+       credentials_changed_at
   FROM accounts
 
 -- name: account_by_phone
@@ -85,7 +86,8 @@ SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
 -- change already running when the account closes cannot bring it back.
 UPDATE accounts
    SET token_generation = token_generation + 1, tokens_revoked_at = $2,
-       password_hash = CASE WHEN $3::TEXT = '' THEN password_hash ELSE $3::TEXT END
+       password_hash = CASE WHEN $3::TEXT = '' THEN password_hash ELSE $3::TEXT END,
+       credentials_changed_at = CASE WHEN $3::TEXT = '' THEN credentials_changed_at ELSE $2 END
  WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
@@ -283,7 +285,7 @@ SELECT count(DISTINCT account_id) FROM patients WHERE phone_hash = $1 AND accoun
 -- A closed account is never given a number back (no row).
 UPDATE accounts
    SET phone_hash = $2, phone_sealed = $3, phone_masked = $4,
-       token_generation = token_generation + 1, tokens_revoked_at = $5
+       token_generation = token_generation + 1, tokens_revoked_at = $5, credentials_changed_at = $5
  WHERE id = $1 AND closed_at IS NULL
 RETURNING token_generation;
 
@@ -292,7 +294,7 @@ RETURNING token_generation;
 -- the release placeholder ($6), so a second clerk's restore writes nothing.
 UPDATE accounts
    SET phone_hash = $2, phone_sealed = $3, phone_masked = $4,
-       token_generation = token_generation + 1, tokens_revoked_at = $5
+       token_generation = token_generation + 1, tokens_revoked_at = $5, credentials_changed_at = $5
  WHERE id = $1 AND phone_masked = $6 AND closed_at IS NULL
 RETURNING token_generation;
 
@@ -302,7 +304,7 @@ RETURNING token_generation;
 -- until the holder redeems the reset code written with it.
 UPDATE accounts
    SET phone_hash = $2, phone_sealed = $3, phone_masked = $4, password_hash = '',
-       token_generation = token_generation + 1, tokens_revoked_at = $5
+       token_generation = token_generation + 1, tokens_revoked_at = $5, credentials_changed_at = $5
  WHERE id = $1 AND role = 'patient' AND closed_at IS NULL
 RETURNING token_generation;
 

@@ -278,7 +278,12 @@ func (s *Store) AccountByID(ctx context.Context, id string) (_ booking.Account, 
 func scanAccount(row pgx.Row) (booking.Account, error) {
 	var a booking.Account
 	var role string
-	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled, &a.Closed)
+	var changed *time.Time
+	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled, &a.Closed,
+		&changed)
+	if changed != nil {
+		a.CredentialsChangedAt = *changed
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, booking.ErrNotFound
 	}

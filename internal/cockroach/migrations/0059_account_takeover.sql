@@ -6,3 +6,9 @@ ALTER TABLE notifications ADD CONSTRAINT notifications_kind_known
     CHECK (kind IN ('session_stopped', 'case_answered', 'case_closed', 'booked', 'cancelled', 'no_show',
                     'lottery_lost', 'lottery_waitlisted', 'lottery_review', 'made_by_other_account', 'name_corrected',
                     'session_changed', 'account_phone_released', 'account_login_moved'));
+
+-- When the account's password or login number last changed (a change, a
+-- reset with the desk's code, the desk's move or restore): an online
+-- closing is refused within 7 days of it (review19c M6). NULL: never since
+-- this column came.
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS credentials_changed_at TIMESTAMPTZ;
