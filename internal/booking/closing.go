@@ -270,3 +270,34 @@ func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccoun
 	}
 	return nil
 }
+
+// closedSweepSince bounds how far back SweepClosedAccounts looks: further
+// than any session is booked ahead, so nothing a closed account made and
+// the closing left is out of its reach.
+const closedSweepSince = 120 * 24 * time.Hour
+
+// SweepClosedAccounts cancels, as each account's own, what closed accounts
+// made and their closing left live (its second sweep failed, or the
+// process died between the close and the sweep): the job "closed
+// accounts" runs it until nothing is left, so a failed sweep is retried.
+// It answers how many bookings, places and entries it cancelled; an
+// account it cannot finish now is logged and tried at the next run.
+func (s *Service) SweepClosedAccounts(ctx context.Context) (int, error) {
+	now := s.cfg.Now()
+	ids, err := s.store.ClosedAccountsLeft(ctx, now, now.Add(-closedSweepSince))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var failed error
+	for _, id := range ids {
+		var out ClosedAccount
+		err := s.cancelMadeBy(ctx, Actor{AccountID: id, Role: RolePatient}, &out, Origin{})
+		n += out.Bookings + out.Entries + out.Places
+		if err != nil {
+			s.log.Warn("sweep a closed account; tried again at the next run", "account_id", id, "err", err)
+			failed = fmt.Errorf("sweep closed account %s: %w", id, err)
+		}
+	}
+	return n, failed
+}

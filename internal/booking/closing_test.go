@@ -321,3 +321,35 @@ func TestClosingDoesNotCloseABlockedAccount(t *testing.T) {
 	}
 	db.wantCount("the blocked account still open", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL`, u.actor.AccountID)
 }
+
+// TestClosedAccountsAreSweptAgain (session 19's note "sweep after closing
+// not retried"): a booking the closed account made that the closing's
+// second sweep did not cancel (it committed between the two sweeps, and
+// the second failed) stayed confirmed, logged for the desk. The periodic
+// job (closed accounts) sweeps closed accounts again until nothing they
+// made is left, and answers how many it cancelled.
+func TestClosedAccountsAreSweptAgain(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	u := h.user(1)
+	b := h.mustBook(u, 0, later, "")
+	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	testenv.Must(t, err, "close")
+	if got.Bookings != 1 {
+		t.Fatalf("the closing cancelled %d bookings, want 1", got.Bookings)
+	}
+	// What a failed second sweep leaves: the booking still confirmed.
+	db := h.sql()
+	_, err = db.pool.Exec(h.ctx, `UPDATE bookings SET status = 'confirmed', cancelled_at = NULL, late_cancel = false WHERE id = $1`, b.ID)
+	testenv.Must(t, err, "leave the booking as a failed sweep would")
+
+	n, err := h.svc.SweepClosedAccounts(h.ctx)
+	testenv.Must(t, err, "sweep closed accounts")
+	if n != 1 {
+		t.Errorf("the sweep cancelled %d, want 1", n)
+	}
+	db.wantCount("the closed account's booking cancelled", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID)
+	if n, err := h.svc.SweepClosedAccounts(h.ctx); err != nil || n != 0 {
+		t.Errorf("a second sweep: %d, %v; want nothing left", n, err)
+	}
+}

@@ -729,6 +729,11 @@ type AccountStore interface {
 	// none: ErrNoChange, nothing written; one blocked (a block in force,
 	// however recent): ErrAccountBlocked, nothing written.
 	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a AuditEntry) (int, error)
+	// ClosedAccountsLeft lists accounts closed since since that still have
+	// something they made live at now (a confirmed booking of a session not
+	// started, a waiting place, an entry still entered): at most 100, the
+	// earliest closed first.
+	ClosedAccountsLeft(ctx context.Context, now, since time.Time) ([]string, error)
 	// AccountOfSelf is the open account whose self (本人, bound or
 	// claimed, still listed) is the identity: ErrNotFound when none.
 	AccountOfSelf(ctx context.Context, identityID string) (string, error)

@@ -109,6 +109,20 @@ RETURNING token_generation;
 -- Why close_account wrote no row: whether the account is open and blocked.
 SELECT closed_at IS NULL AND blocked AND (blocked_until IS NULL OR blocked_until > now()) FROM accounts WHERE id = $1;
 
+-- name: closed_accounts_left
+-- Accounts closed since $2 that still have something they made live: a
+-- confirmed booking of a session not started at $1, a waiting waitlist
+-- place, a lottery entry still entered (what a closing's second sweep did
+-- not cancel). The job (closed accounts) sweeps them again.
+SELECT a.id::TEXT FROM accounts a
+ WHERE a.closed_at IS NOT NULL AND a.closed_at > $2
+   AND (EXISTS (SELECT 1 FROM bookings b JOIN clinic_sessions cs ON cs.id = b.session_id
+                 WHERE b.account_id = a.id AND b.status = 'confirmed' AND cs.starts_at > $1)
+     OR EXISTS (SELECT 1 FROM waitlist w WHERE w.account_id = a.id AND w.status = 'waiting')
+     OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.account_id = a.id AND e.status = 'entered'))
+ ORDER BY a.closed_at
+ LIMIT 100;
+
 -- name: future_bookings_made_by
 -- The confirmed bookings account $1 made whose session has not started at
 -- $2: what a closing cancels, however long the account's history (not the

@@ -1208,6 +1208,13 @@ func (s *Store) Bookings(ctx context.Context, accountID string) (_ []booking.Boo
 	return pgx.CollectRows(rows, scanBooking)
 }
 
+// ClosedAccountsLeft is booking.AccountStore's.
+func (s *Store) ClosedAccountsLeft(ctx context.Context, now, since time.Time) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("closed_accounts_left"), now, since)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // FutureBookingsMadeBy is booking.BookingStore's.
 func (s *Store) FutureBookingsMadeBy(ctx context.Context, accountID string, now time.Time) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()

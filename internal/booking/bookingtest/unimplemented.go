@@ -96,6 +96,10 @@ func (unimplementedStore) FutureBookingsMadeBy(_ context.Context, _ string, _ ti
 	panic(unimplemented("Store.FutureBookingsMadeBy"))
 }
 
+func (unimplementedStore) ClosedAccountsLeft(_ context.Context, _, _ time.Time) ([]string, error) {
+	panic(unimplemented("Store.ClosedAccountsLeft"))
+}
+
 func (unimplementedStore) Bookings(_ context.Context, _ string) ([]booking.Booking, error) {
 	panic(unimplemented("Store.Bookings"))
 }

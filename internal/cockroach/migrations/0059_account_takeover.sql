@@ -12,3 +12,7 @@ ALTER TABLE notifications ADD CONSTRAINT notifications_kind_known
 -- closing is refused within 7 days of it (review19c M6). NULL: never since
 -- this column came.
 ALTER TABLE accounts ADD COLUMN IF NOT EXISTS credentials_changed_at TIMESTAMPTZ;
+
+-- The job that sweeps closed accounts again (closed_accounts_left) reads
+-- the closed ones only.
+CREATE INDEX IF NOT EXISTS accounts_closed ON accounts (closed_at) WHERE closed_at IS NOT NULL;
