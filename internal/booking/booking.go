@@ -121,6 +121,28 @@ type Policy struct {
 	// announced time, and a release moved to "in a minute" hands the pool
 	// to whoever polls (review19b H2); 0: DefaultReleaseNoticeHours.
 	ReleaseNoticeHours int
+	// StopUndoMinutes is how long after a stop (停诊) an administrator may
+	// restore the clinic, giving its patients their bookings back
+	// (RestoreSession, review19b H1); 0: DefaultStopUndoMinutes.
+	StopUndoMinutes int
+}
+
+// DefaultStopUndoMinutes is the window to restore a stopped clinic unless
+// the hospital's policy says otherwise: long enough to notice a mis-click
+// and confirm with the doctor, short enough that the cancelled patients
+// have not yet made other plans for the slot (they were told at once).
+const DefaultStopUndoMinutes = 30
+
+// MaxStopUndoMinutes bounds a policy's window to restore a stop: a day.
+const MaxStopUndoMinutes = 24 * 60
+
+// StopUndo is the window after a stop in which it may be restored.
+func (p Policy) StopUndo() time.Duration {
+	m := p.StopUndoMinutes
+	if m <= 0 {
+		m = DefaultStopUndoMinutes
+	}
+	return time.Duration(m) * time.Minute
 }
 
 // DefaultReleaseNoticeHours is the notice of a release moved earlier

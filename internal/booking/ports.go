@@ -621,6 +621,16 @@ type SourceStore interface {
 	// ErrSessionReleased once anything was booked, entered or waitlisted in
 	// it or a lottery seed committed, and ErrSessionNotFound when it is gone.
 	UpdateSession(ctx context.Context, s Session, a AuditEntry) error
+	// UpdatePools changes only the pools named of a session a pool of
+	// which has opened: their rows and slots become s's, nothing else of
+	// the session changes, its version (checked against s.Version unless 0)
+	// goes up. ErrSessionReleased if one of them is released at opensBy or
+	// anything was booked or entered in it; ErrStoppedUnchangeable,
+	// ErrEditedMeanwhile, ErrSessionNotFound as UpdateSession.
+	UpdatePools(ctx context.Context, s Session, pools []Channel, opensBy time.Time, a AuditEntry) error
+	// DeleteSession removes a session (its pools, slots and lottery seeds
+	// with it) unless anything was booked, entered or waitlisted in it
+	// (ErrSessionReleased), released or not.
 	DeleteSession(ctx context.Context, id string, a AuditEntry) error
 	// StopSession marks a session stopped at now and, in the same
 	// transaction, cancels its active bookings without penalty (the open
@@ -637,6 +647,17 @@ type SourceStore interface {
 	// person, channel and slot number, and its offer, open until
 	// sub.HoldUntil.
 	StopSession(ctx context.Context, id string, now time.Time, reason string, body StopNotices, sub *Substitution, a AuditEntry) (StopResult, error)
+	// RestoreSession restores a stop (RestoreSession): it publishes x, the
+	// stopped session's copy, as CreateSession does (ErrSessionOverlap,
+	// ErrDoctorRetired), and books each patient the stop cancelled back into
+	// it at their slot, told n.Restored (or n.Kept, not booked back, when
+	// they hold another booking that day in that department), all in one
+	// transaction with the audit entry. ErrRestoreClosed when the stop was
+	// before since, restored already, named a substitute, or the session is
+	// not stopped.
+	RestoreSession(ctx context.Context, stoppedID string, x Session, since time.Time, n RestoreNotices, a AuditEntry) (RestoreResult, error)
+	// SessionBooked counts what a stop of the session would end.
+	SessionBooked(ctx context.Context, id string) (BookedCounts, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
 	// first; DueOffers the open ones whose time is up at now, or whose

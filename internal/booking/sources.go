@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -440,20 +441,25 @@ func withExtras(sess *Session, old *Session, extras []Slot) {
 }
 
 // UpdateSession changes a session's times, quotas, release times and mode
-// (a SessionPatch: what it leaves out stays, the desk's extra slots too)
-// before any of its pools opens: closed in Redis first (nothing can be
-// admitted while it changes), changed in SQL (refused there if anything was
-// booked, entered or waitlisted, or its lottery window opened — a seed committed
-// before the window opens is kept), then reloaded into Redis
-// from SQL, which opens it again, changed or (if SQL refused) as it was.
+// (a SessionPatch: what it leaves out stays, the desk's extra slots too).
+// Before any of its pools opens, the whole session may change: closed in
+// Redis first (nothing can be admitted while it changes), changed in SQL
+// (refused there if anything was booked, entered or waitlisted, or its
+// lottery window opened — a seed committed before the window opens is
+// kept), then reloaded into Redis from SQL, which opens it again, changed or
+// (if SQL refused) as it was. Once a pool has opened, only the pools not
+// yet released change (updatePools; review19b M3).
 func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p SessionPatch) (*Session, error) {
-	old, err := s.unreleased(actor, id)
+	old, err := s.changeable(actor, id)
 	if err != nil {
 		return nil, err
 	}
 	loc := chinaStandardTime
 	if h, ok := s.catalog.Load().Hospital(old.HospitalID); ok {
 		loc = h.Location()
+	}
+	if open := openPools(old, s.cfg.Now(), 0); len(open) > 0 {
+		return s.updatePools(ctx, actor, old, p, loc)
 	}
 	req, extras, err := p.merge(old, loc)
 	if err != nil {
@@ -483,6 +489,159 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p S
 		return nil, ErrSessionNotFound
 	}
 	return got, nil
+}
+
+// PoolEditMargin is how near its opening a pool stops being editable on
+// its own (updatePools): a pool opening within it is treated as open. The
+// edit rebuilds the pool in Redis after SQL commits, without closing the
+// session (its open pools keep taking bookings); the margin keeps the old
+// pool from opening in Redis in between.
+const PoolEditMargin = time.Minute
+
+// openPools are the pools of sess open at now+margin (released, or their
+// lottery window open, or drawing or drawn): those an edit must leave as
+// they are.
+func openPools(sess *Session, now time.Time, margin time.Duration) map[Channel]bool {
+	open := map[Channel]bool{}
+	for _, q := range sess.Channels {
+		if q.Released(now.Add(margin)) || q.Draw != nil && q.Draw.Status != DrawOpen {
+			open[q.Channel] = true
+		}
+	}
+	return open
+}
+
+// updatePools is UpdateSession of a session a pool of which has opened
+// (review19b M3: a referral pool released 14 days ahead froze the online
+// pool's quota and release time for good). The patients of the open pools
+// see its hours, its department and those pools' slots: they stay. A pool
+// not yet open (by PoolEditMargin) with nothing booked or entered in it
+// changes its quota, release time and mode as before release; a pool may
+// be added. Its slots are laid out again over the clinic's hours (its own
+// numbers kept, new ones after the session's last), every other slot
+// stays as it is. The session is not closed in Redis: SQL changes only the
+// edited pools (refused, session_released, if anything was booked or
+// entered in one meanwhile, under the session row's lock), then the
+// session is rebuilt in Redis from SQL, which is safe while its open pools
+// take bookings (reconciliation keeps every hold in flight).
+func (s *Service) updatePools(ctx context.Context, actor Actor, old *Session, p SessionPatch, loc *time.Location) (*Session, error) {
+	now := s.cfg.Now()
+	open := openPools(old, now, PoolEditMargin)
+	req, extras, err := p.merge(old, loc)
+	if err != nil {
+		return nil, err
+	}
+	if req.DepartmentID != old.DepartmentID || req.VisitDate != old.VisitDate || req.Period != old.Period ||
+		!req.StartsAt.Equal(old.StartsAt) || !req.EndsAt.Equal(old.EndsAt) {
+		return nil, Errorf(ErrSessionReleased, "%s: its date, hours, period and department stay as its patients see them; only pools not yet released change", openSaid(old, open, loc))
+	}
+	sess, err := s.sessionFromRequest(actor, old.ID, req)
+	if err != nil {
+		return nil, err
+	}
+	withExtras(&sess, old, extras)
+	next := *old
+	next.Channels = nil
+	var changed []Channel
+	for _, q := range sess.Channels {
+		was, ok := old.Channel(q.Channel)
+		same := ok && was.Quota == q.Quota && was.ReleaseAt.Equal(q.ReleaseAt) && was.Mode == q.Mode &&
+			was.OpensAt.Equal(q.OpensAt) && was.DrawAt.Equal(q.DrawAt)
+		switch {
+		case same:
+			next.Channels = append(next.Channels, was)
+		case open[q.Channel]:
+			e := Errorf(ErrSessionReleased, "%s: only pools not yet released (nor opening within %s), with nothing booked in them, change", openSaid(old, open, loc), PoolEditMargin)
+			e.Field = string(q.Channel)
+			return nil, e
+		default:
+			next.Channels = append(next.Channels, q)
+			changed = append(changed, q.Channel)
+		}
+	}
+	next.Slots = relayPools(old, &next, changed)
+	if p.Version != 0 && p.Version != old.Version {
+		return nil, Errorf(ErrEditedMeanwhile, "the session is at version %d, this edit was made from version %d: read it again and redo the edit", old.Version, p.Version)
+	}
+	next.Version = p.Version
+	if err := s.releaseNotice(old, &next, now); err != nil {
+		return nil, err
+	}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
+		Target: "session:" + next.ID, HospitalID: next.HospitalID, Reason: sessionChanges(old, &next, loc, p.Reason)}
+	err = s.store.UpdatePools(ctx, next, changed, now.Add(PoolEditMargin), audit)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	// Rebuilt whatever SQL said: Redis follows SQL, changed or as it was.
+	s.rebuild(ctx, next.ID)
+	if err != nil {
+		return nil, err
+	}
+	got, ok := s.catalog.Load().Session(next.ID)
+	if !ok {
+		return nil, ErrSessionNotFound
+	}
+	return got, nil
+}
+
+// openSaid names a session's open pools for a refusal: "the online pool
+// is released (since 2026-12-01 08:00)".
+func openSaid(sess *Session, open map[Channel]bool, loc *time.Location) string {
+	var parts []string
+	for _, q := range sess.Channels {
+		if open[q.Channel] {
+			parts = append(parts, fmt.Sprintf("%s (from %s)", q.Channel, q.OpensFor().In(loc).Format("2006-01-02 15:04")))
+		}
+	}
+	return "this session's pools " + strings.Join(parts, ", ") + " are released"
+}
+
+// relayPools lays next's slots out: every slot of old as it was, but those
+// of the changed pools' regular slots (not its extra slots), which are
+// spread again over the clinic's hours, one an equal share each, keeping
+// the pool's numbers in order and numbering the rest after the session's
+// last slot.
+func relayPools(old, next *Session, changed []Channel) []Slot {
+	redo := map[Channel]bool{}
+	for _, c := range changed {
+		redo[c] = true
+	}
+	last := 0
+	own := map[Channel][]int{}
+	var out []Slot
+	for _, sl := range old.Slots {
+		last = max(last, sl.No)
+		if redo[sl.Channel] && sl.StartsAt.Before(old.EndsAt) {
+			own[sl.Channel] = append(own[sl.Channel], sl.No)
+			continue
+		}
+		out = append(out, sl)
+	}
+	extra := old.ExtraSlots()
+	for _, c := range changed {
+		q, _ := next.Channel(c)
+		n := q.Quota - extra[c]
+		if n <= 0 {
+			continue
+		}
+		step := (next.EndsAt.Sub(next.StartsAt) / time.Duration(n)).Truncate(time.Second)
+		nums := own[c]
+		sort.Ints(nums)
+		for i := range n {
+			no := 0
+			if i < len(nums) {
+				no = nums[i]
+			} else {
+				last++
+				no = last
+			}
+			start := next.StartsAt.Add(time.Duration(i) * step)
+			out = append(out, Slot{No: no, Channel: c, StartsAt: start, EndsAt: start.Add(step)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].No < out[j].No })
+	return out
 }
 
 // releaseNotice refuses an edit of a published session that opens a pool
@@ -538,10 +697,19 @@ func (s *Service) AdminSession(actor Actor, id string) (*Session, error) {
 	return sess, nil
 }
 
-// DeleteSession withdraws a session before any of its pools opens, as
-// UpdateSession changes one.
+// DeleteSession withdraws a session while nothing is booked, entered or
+// waitlisted in it, released or not (review19b M3: a week published by
+// mistake had to be stopped, session by session, once one early pool had
+// opened). Closed in Redis first, so nothing is admitted; the holds
+// admitted before the close are let finish (a released session may have a
+// booking committing), then SQL deletes it unless a booking, an entry or a
+// waiting place exists (session_released), and Redis is rebuilt from SQL:
+// gone, or open again as it was. A patient looking at a withdrawn released
+// session finds it gone from the listing; an attempt on it is refused
+// (404 session_not_found; 422 channel_closed from Redis on an instance
+// whose catalog has not yet heard, for at most a second).
 func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason string) error {
-	old, err := s.unreleased(actor, id)
+	old, err := s.changeable(actor, id)
 	if err != nil {
 		return err
 	}
@@ -550,12 +718,23 @@ func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason str
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_delete",
 		Target: "session:" + old.ID, HospitalID: old.HospitalID, Reason: sessionSummary(old, reason)}
-	return s.changeClosed(ctx, old, func() error { return s.store.DeleteSession(ctx, old.ID, audit) })
+	if open := openPools(old, s.cfg.Now(), 0); len(open) > 0 {
+		loc := chinaStandardTime
+		if h, ok := s.catalog.Load().Hospital(old.HospitalID); ok {
+			loc = h.Location()
+		}
+		audit.Reason = "withdrawn with nothing booked; " + openSaid(old, open, loc) + "; " + audit.Reason
+	}
+	return s.changeClosed(ctx, old, func() error {
+		s.drainHolds(ctx, old)
+		return s.store.DeleteSession(ctx, old.ID, audit)
+	})
 }
 
-// unreleased finds a session an administrator may still change: theirs,
-// and none of its pools open yet.
-func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
+// changeable finds a session an administrator may change or withdraw:
+// theirs and not stopped. What may change depends on which of its pools
+// have opened (UpdateSession) and on what SQL has booked.
+func (s *Service) changeable(actor Actor, id string) (*Session, error) {
 	if actor.Role != RoleAdmin {
 		return nil, Errorf(ErrForbidden, "only administrators change schedules")
 	}
@@ -568,15 +747,6 @@ func (s *Service) unreleased(actor Actor, id string) (*Session, error) {
 	}
 	if sess.Stopped() {
 		return nil, ErrStoppedUnchangeable
-	}
-	// A lottery pool whose seed is committed but whose window has not
-	// opened is not released: nobody can have entered, and a correction
-	// keeps the seed (docs/design.md, "Slot sources").
-	now := s.cfg.Now()
-	for _, q := range sess.Channels {
-		if !now.Before(q.OpensFor()) || q.Draw != nil && q.Draw.Status != DrawOpen {
-			return nil, ErrSessionReleased
-		}
 	}
 	return sess, nil
 }
@@ -780,6 +950,16 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
+	}
+	if req.ConfirmBooked != nil {
+		n, err := s.store.SessionBooked(ctx, sess.ID)
+		if err != nil {
+			return StopResult{}, err
+		}
+		if n.Total() != *req.ConfirmBooked {
+			return StopResult{}, FieldErrorf(ErrInvalidField, "confirm_booked", "the session has %d active bookings, not the %d confirmed: read it again before stopping it",
+				n.Total(), *req.ConfirmBooked)
+		}
 	}
 	sub, err := s.substitution(cat, sess, req, now)
 	if err != nil {
@@ -1212,6 +1392,9 @@ func (p Policy) checkRest() error {
 	if p.ReleaseNoticeHours < 0 || p.ReleaseNoticeHours > MaxReleaseNoticeHours {
 		return FieldErrorf(ErrInvalidField, "release_notice_hours", "release_notice_hours must be 0 (the default, %d) to %d", DefaultReleaseNoticeHours, MaxReleaseNoticeHours)
 	}
+	if p.StopUndoMinutes < 0 || p.StopUndoMinutes > MaxStopUndoMinutes {
+		return FieldErrorf(ErrInvalidField, "stop_undo_minutes", "stop_undo_minutes must be 0 (the default, %d) to %d", DefaultStopUndoMinutes, MaxStopUndoMinutes)
+	}
 	r := p.NoShows
 	if len(r.Steps) == 0 {
 		if r.Window != 0 {
@@ -1247,8 +1430,8 @@ func (p Policy) summary() string {
 	} else {
 		b.WriteString("no booking window")
 	}
-	fmt.Fprintf(&b, ", %d%% kept for on-site, at most %d extra slots a session, releases moved earlier with %d hours' notice",
-		p.OnsiteShare, p.ExtraSlotsLimit(), int(p.ReleaseNotice().Hours()))
+	fmt.Fprintf(&b, ", %d%% kept for on-site, at most %d extra slots a session, releases moved earlier with %d hours' notice, a stop restored within %d minutes",
+		p.OnsiteShare, p.ExtraSlotsLimit(), int(p.ReleaseNotice().Hours()), int(p.StopUndo().Minutes()))
 	if len(p.NoShows.Steps) == 0 {
 		b.WriteString(", the service's no-show rules")
 	} else {
@@ -1422,4 +1605,141 @@ func limitsAt(base AccountLimits, changes []AccountPolicy, now time.Time) Accoun
 		base = c.Limits
 	}
 	return base
+}
+
+// NoticeSessionRestored is the kind of the notice a restored stop writes
+// for each patient it cancelled.
+const NoticeSessionRestored = "session_restored"
+
+// RestoreNotices are what a restored stop tells the patients it had
+// cancelled: their booking is back, or (Kept) it is not, since they booked
+// the same day and department meanwhile.
+type RestoreNotices struct{ Restored, Kept Notice }
+
+// RestoreResult is what a restore gave back: the stopped session, the
+// session published in its place, the bookings restored and those not
+// (their person booked the same day and department meanwhile), and the
+// notices written: to an account, or on the call-back list.
+type RestoreResult struct {
+	StoppedID, SessionID string
+	Restored, Kept       int
+	Notified, ToCallBack int
+}
+
+// BookedCounts is what a stop of a session would end: its active
+// bookings per channel, its waiting places and its live lottery entries.
+type BookedCounts struct {
+	Bookings         map[Channel]int
+	Waiting, Entries int
+}
+
+// Total is the active bookings of every channel.
+func (c BookedCounts) Total() int {
+	n := 0
+	for _, b := range c.Bookings {
+		n += b
+	}
+	return n
+}
+
+// SessionBooked counts, for its administrators, what a stop of the session
+// would end (the stop form's "N 位患者将被取消").
+func (s *Service) SessionBooked(ctx context.Context, actor Actor, id string) (BookedCounts, error) {
+	sess, err := s.AdminSession(actor, id)
+	if err != nil {
+		return BookedCounts{}, err
+	}
+	return s.store.SessionBooked(ctx, sess.ID)
+}
+
+// RestoreSession undoes a stop (停诊) clicked by mistake (review19b H1):
+// within the hospital's window after the stop (Policy.StopUndo, 30 minutes
+// by default) and before the clinic starts, an administrator publishes it
+// again as it was — its pools, release times, extra slots (加号) and pool
+// moves, as a new session (the stopped one stays as the record of what
+// the stop did), while the doctor's half-day is still free — and every
+// patient the stop cancelled has their booking back at once, at their
+// slot, before anyone else can take it: the same transaction books them
+// in (no offer to accept: declining is an ordinary free cancellation), and
+// tells them (session_restored). A patient who booked the same day and
+// department meanwhile keeps that booking and is told the old one is not
+// restored. Waitlist places and lottery entries the stop ended are not
+// restored (they were told at the stop; they may join again). A stop that
+// named a substitute is not restored (its patients' slots are held with
+// the substitute).
+func (s *Service) RestoreSession(ctx context.Context, actor Actor, id, reason string) (RestoreResult, error) {
+	if actor.Role != RoleAdmin {
+		return RestoreResult{}, Errorf(ErrForbidden, "only administrators restore clinics")
+	}
+	if err := requireText("reason", reason, 2, "; it is audited"); err != nil {
+		return RestoreResult{}, err
+	}
+	if err := checkText("reason", reason, 200); err != nil {
+		return RestoreResult{}, err
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(id) // a malformed id is simply not there
+	if !ok {
+		return RestoreResult{}, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return RestoreResult{}, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	h, ok := cat.Hospital(sess.HospitalID)
+	if !ok {
+		return RestoreResult{}, ErrHospitalNotFound
+	}
+	loc := h.Location()
+	if !sess.Stopped() {
+		return RestoreResult{}, Errorf(ErrRestoreClosed, "this clinic is not stopped")
+	}
+	now := s.cfg.Now()
+	window := policyAt(h, sess.StoppedAt).StopUndo()
+	if until := sess.StoppedAt.Add(window); now.After(until) {
+		return RestoreResult{}, Errorf(ErrRestoreClosed, "this clinic was stopped at %s; the hospital restores a stop within %d minutes (until %s): publish the half-day again",
+			sess.StoppedAt.In(loc).Format("2006-01-02 15:04"), int(window.Minutes()), until.In(loc).Format("15:04"))
+	}
+	if !now.Before(sess.StartsAt) {
+		return RestoreResult{}, Errorf(ErrRestoreClosed, "the clinic has started")
+	}
+	doc, _ := cat.Doctor(sess.DoctorID)
+	next := *sess
+	next.ID = NameID(sess.ID, "restored")
+	next.StoppedAt, next.StopReason, next.Version = time.Time{}, "", 0
+	next.Channels = append([]ChannelQuota(nil), sess.Channels...)
+	for i := range next.Channels {
+		next.Channels[i].Draw = nil
+	}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_restore",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID,
+		Reason: fmt.Sprintf("undoing the stop of %s (%s); %s", sess.StoppedAt.In(loc).Format("2006-01-02 15:04"), sess.StopReason, reason)}
+	res, err := s.store.RestoreSession(ctx, sess.ID, next, now.Add(-window), restoreNotices(sess, doc, h), audit)
+	if errors.Is(err, ErrOutcomeUnknown) {
+		err = errOutcomeUnknown
+	}
+	if err != nil {
+		return RestoreResult{}, err
+	}
+	// The session enters Redis from SQL, its restored bookings held, before
+	// the catalog shows it (as a publication).
+	if _, err := s.Refresh(ctx); err != nil {
+		s.log.Warn("load a restored session; it will be reconciled", "session_id", next.ID, "err", err)
+		s.reconcileLater(next.ID)
+	}
+	s.log.Info("clinic restored", "session_id", sess.ID, "restored_as", next.ID, "restored", res.Restored, "kept", res.Kept)
+	return res, nil
+}
+
+// restoreNotices are the texts a restore writes.
+func restoreNotices(sess *Session, doc Doctor, h *Hospital) RestoreNotices {
+	loc := h.Location()
+	when := sess.StartsAt.In(loc).Format("2006-01-02 15:04")
+	zh := fmt.Sprintf("停诊已撤销：%s %s %s（%s）的门诊照常进行。", h.Name, doc.Name, when, periodsZH[sess.Period])
+	en := fmt.Sprintf("%s: the stop of %s's clinic at %s is withdrawn; the clinic takes place.", h.Name, doc.Name, when)
+	return RestoreNotices{
+		Restored: Notice{ZH: zh + "您的预约已恢复，序号不变；如不能前来，请及时取消。",
+			EN: en + " Your booking is restored, with the same number; if you cannot come, please cancel it in time."},
+		Kept: Notice{ZH: zh + "您当天在该科室已另有预约，原预约不再恢复。",
+			EN: en + " You have booked another visit that day in this department, so the old booking is not restored."},
+	}
 }

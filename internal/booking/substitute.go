@@ -33,6 +33,12 @@ type StopRequest struct {
 	// HoldUntil is how long the offers wait for an answer (zero: 24 hours,
 	// but no later than the session's start).
 	HoldUntil time.Time
+	// ConfirmBooked, when set, is how many active bookings the
+	// administrator was shown the stop would cancel (the console's "N 位患
+	// 者将被取消"): the stop is refused (invalid_field confirm_booked) when
+	// the session has another number, so a stale page or a click on the
+	// wrong row stops nothing (review19b H1).
+	ConfirmBooked *int
 }
 
 // Substitution is the session a stop publishes for the substitute doctor

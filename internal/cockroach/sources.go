@@ -97,13 +97,90 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 	return err
 }
 
-// DeleteSession removes a session nothing uses (its pools and slots go
+// UpdatePools changes the named pools of a session a pool of which has
+// opened (booking.Service.updatePools): under the session row's lock, each
+// must be unopened at opensBy with nothing booked or entered in it; its row
+// and slots are replaced by x's, nothing else of the session changes, and
+// its version goes up (checked against x.Version unless 0).
+func (s *Store) UpdatePools(ctx context.Context, x booking.Session, pools []booking.Channel, opensBy time.Time, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "update_pools", func(tx pgx.Tx) error {
+		var stopped bool
+		var version int64
+		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&stopped, &version)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return booking.ErrSessionNotFound
+		case err != nil:
+			return err
+		case stopped:
+			return booking.ErrStoppedUnchangeable
+		case x.Version != 0 && x.Version != version:
+			return booking.ErrEditedMeanwhile
+		}
+		b := &pgx.Batch{}
+		for _, c := range pools {
+			var why string
+			if err := tx.QueryRow(ctx, sourceQueries["pool_in_use"], x.ID, string(c), opensBy).Scan(&why); err != nil {
+				return err
+			}
+			if why != "" {
+				return booking.Errorf(booking.ErrSessionReleased, "the %s pool is %s: it changes no more", c, why)
+			}
+			for _, name := range []string{"delete_pool_slots", "delete_pool"} {
+				if _, err := tx.Exec(ctx, sourceQueries[name], x.ID, string(c)); err != nil {
+					return err
+				}
+			}
+			if pool, ok := x.Channel(c); ok {
+				mode := pool.Mode
+				if mode == "" {
+					mode = booking.FirstCome
+				}
+				b.Queue(q("insert_channel"), x.ID, string(c), pool.Quota, pool.ReleaseAt, string(mode), nullTime(pool.OpensAt), nullTime(pool.DrawAt))
+			}
+			for _, sl := range x.Slots {
+				if sl.Channel == c {
+					b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)
+				}
+			}
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		for _, name := range []string{"update_lottery_windows", "drop_unused_lottery_pools"} {
+			if _, err := tx.Exec(ctx, sourceQueries[name], x.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["bump_session"], x.ID, x.Version); err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// DeleteSession removes a session nothing was booked, entered or
+// waitlisted in, released or not (its pools, slots and lottery seeds go
 // with it).
 func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "delete_session", func(tx pgx.Tx) error {
-		if err := notInUse(ctx, tx, id, a.TS); err != nil {
+		var got string
+		var stopped, used bool
+		err := tx.QueryRow(ctx, sourceQueries["session_booked"], id).Scan(&got, &stopped, &used)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return booking.ErrSessionNotFound
+		case err != nil:
 			return err
+		case stopped:
+			return booking.ErrStoppedUnchangeable
+		case used:
+			return booking.Errorf(booking.ErrSessionReleased, "something was booked, entered or waitlisted in this session: it can no longer be withdrawn, only stopped")
 		}
 		if _, err := tx.Exec(ctx, sourceQueries["delete_session"], id); err != nil {
 			return err
@@ -501,7 +578,7 @@ func (s *Store) SetPolicy(ctx context.Context, c booking.PolicyChange, a booking
 		p := c.Policy
 		if _, err := tx.Exec(ctx, sourceQueries["insert_policy"], c.ID, c.HospitalID, c.EffectiveFrom, p.PerDay,
 			p.PerWeek, p.PerMonth, c.CancelDeadline, c.Reason, nullable(c.SetBy), c.SetAt, p.BookAheadDays, p.OnsiteShare,
-			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps), p.ExtraSlotsMax, p.ReleaseNoticeHours); err != nil {
+			int(p.NoShows.Window/(24*time.Hour)), formatSteps(p.NoShows.Steps), p.ExtraSlotsMax, p.ReleaseNoticeHours, p.StopUndoMinutes); err != nil {
 			return err
 		}
 		if err := bumpCatalog(ctx, tx); err != nil {
@@ -593,4 +670,154 @@ func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 			BookingStatus: booking.Status(heldStatus), HeldStopped: heldStopped}
 	}
 	return c, err
+}
+
+// RestoreSession restores a stopped clinic (booking.Service.RestoreSession)
+// in one serializable transaction: the stop of stoppedID must be at or
+// after since, not restored yet and without a substitute
+// (booking.ErrRestoreClosed); x, its copy, is published as a session is
+// (the doctor active, the half-day free: ErrSessionOverlap); each booking
+// the stop cancelled is booked again in x at its slot (a new id derived
+// from the old), with its booked event (reason session_restored) and a
+// notice — unless its person holds another booking that day in that
+// department meanwhile, who is told n.Kept instead.
+func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.Session, since time.Time, n booking.RestoreNotices, a booking.AuditEntry) (_ booking.RestoreResult, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var res booking.RestoreResult
+	err := s.db.Tx(ctx, "restore_session", func(tx pgx.Tx) error {
+		res = booking.RestoreResult{StoppedID: stoppedID, SessionID: x.ID}
+		var stoppedAt *time.Time
+		var restored, substituted bool
+		err := tx.QueryRow(ctx, sourceQueries["restore_lock"], stoppedID).Scan(&stoppedAt, &restored, &substituted)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return booking.ErrSessionNotFound
+		case err != nil:
+			return err
+		case stoppedAt == nil:
+			return booking.Errorf(booking.ErrRestoreClosed, "this clinic is not stopped")
+		case restored:
+			return booking.Errorf(booking.ErrRestoreClosed, "this stop was restored already")
+		case substituted:
+			return booking.Errorf(booking.ErrRestoreClosed, "this clinic was stopped with a substitute, whose session holds its patients' slots")
+		case stoppedAt.Before(since):
+			return booking.Errorf(booking.ErrRestoreClosed, "this clinic was stopped at %s, before the window to restore it", stoppedAt.Format(time.RFC3339))
+		}
+		if err := doctorActive(ctx, tx, x.DoctorID); err != nil {
+			return err
+		}
+		if err := noOverlap(ctx, tx, x); err != nil {
+			return err
+		}
+		if err := insertLayout(ctx, tx, x, true); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["mark_restored"], stoppedID, x.ID); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, sourceQueries["stopped_bookings"], stoppedID)
+		cancelled, err := pgx.CollectRows(rows, pgx.RowToStructByPos[heldBooking])
+		if err != nil {
+			return err
+		}
+		var back, kept []stopped
+		for _, hb := range cancelled {
+			var busy bool
+			if err := tx.QueryRow(ctx, sourceQueries["booked_same_day"], hb.IdentityID, hb.VisitDate, hb.DepartmentID).Scan(&busy); err != nil {
+				return err
+			}
+			if busy {
+				kept = append(kept, stopped{hb.ID, hb.PatientID})
+				continue
+			}
+			back = append(back, stopped{hb.ID, hb.PatientID})
+		}
+		told := map[string]string{}
+		for _, group := range []struct {
+			items []stopped
+			n     booking.Notice
+		}{{back, n.Restored}, {kept, n.Kept}} {
+			ids, bodies, err := stopNotices(ctx, tx, group.items, group.n)
+			if err != nil {
+				return err
+			}
+			for _, it := range group.items {
+				told[it.ID] = group.n.For("")
+			}
+			for i, id := range ids {
+				told[id] = bodies[i]
+			}
+		}
+		isBack := map[string]bool{}
+		for _, it := range back {
+			isBack[it.ID] = true
+		}
+		for _, hb := range cancelled {
+			about := hb.ID
+			if isBack[hb.ID] {
+				about = booking.NameID(hb.ID, "restored")
+				if _, err := tx.Exec(ctx, q("insert_booking"), about, x.ID, hb.SlotNo, hb.HospitalID, hb.DepartmentID, x.DoctorID, hb.VisitDate,
+					nullable(hb.PatientID), hb.IdentityID, nullable(hb.AccountID), hb.Channel, string(booking.StatusConfirmed), "", a.TS,
+					nullable(hb.BookedBy), hb.NameHash, false); err != nil {
+					return err
+				}
+				ev := booking.Event{ID: booking.NewID(), TS: a.TS, Type: booking.EventBooked, AccountID: hb.AccountID, PatientID: hb.PatientID,
+					IdentityID: hb.IdentityID, BookingID: about, SessionID: x.ID, HospitalID: hb.HospitalID, DepartmentID: hb.DepartmentID,
+					DoctorID: x.DoctorID, Channel: booking.Channel(hb.Channel), StaffID: a.ActorID, Reason: "session_restored"}
+				if err := insertEvent(ctx, tx, ev); err != nil {
+					return err
+				}
+				res.Restored++
+			} else {
+				res.Kept++
+			}
+			if _, err := tx.Exec(ctx, sourceQueries["insert_session_notification"], booking.NewID(), hb.HospitalID, x.ID,
+				nullable(hb.AccountID), hb.IdentityID, about, booking.NoticeSessionRestored, told[hb.ID], a.TS); err != nil {
+				return err
+			}
+			if hb.AccountID == "" {
+				res.ToCallBack++
+			} else {
+				res.Notified++
+			}
+		}
+		a.Reason = fmt.Sprintf("restored as session %s: %d bookings back, %d not (booked the same day and department meanwhile); %s",
+			x.ID, res.Restored, res.Kept, a.Reason)
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return booking.RestoreResult{}, booking.ErrSessionOverlap // the half-day published again meanwhile
+	}
+	return res, err
+}
+
+// SessionBooked counts a session's active bookings per channel, its
+// waiting places and its live lottery entries.
+func (s *Store) SessionBooked(ctx context.Context, id string) (_ booking.BookedCounts, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	out := booking.BookedCounts{Bookings: map[booking.Channel]int{}}
+	rows, err := s.db.pool.Query(ctx, sourceQueries["session_booked_counts"], id)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			return out, err
+		}
+		switch {
+		case key == "waiting":
+			out.Waiting = n
+		case key == "entries":
+			out.Entries = n
+		case strings.HasPrefix(key, "b:"):
+			out.Bookings[booking.Channel(strings.TrimPrefix(key, "b:"))] = n
+		}
+	}
+	return out, rows.Err()
 }

@@ -27,6 +27,52 @@ SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
   FROM clinic_sessions s WHERE s.id = $1
    FOR UPDATE;
 
+-- name: session_booked
+-- $1 session. What keeps a session from being withdrawn, released or not
+-- (review19b M3): a booking (in any state: its row names the session), a
+-- lottery entry or a waitlist place. The session row is locked so a
+-- withdrawal and a first booking cannot cross; stopped says it was stopped.
+SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
+       EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = s.id)
+    OR EXISTS (SELECT 1 FROM waitlist w WHERE w.session_id = s.id)
+  FROM clinic_sessions s WHERE s.id = $1
+   FOR UPDATE;
+
+-- name: pool_in_use
+-- $1 session, $2 channel, $3 the instant by which a pool counts as open
+-- (now and the edit's margin). Why a pool may not change on its own
+-- (updatePools): it is released by $3 (its release time, or its lottery
+-- window, or its lottery drawing or drawn), or a booking (any state) holds
+-- one of its slots or is of its channel, or a lottery entry is of it.
+-- Empty when it may. Read after session_in_use's lock of the session row.
+SELECT CASE
+         WHEN EXISTS (SELECT 1 FROM session_channels c WHERE c.session_id = $1 AND c.channel = $2
+                         AND CASE WHEN c.release_mode = 'lottery' THEN c.opens_at ELSE c.release_at END <= $3)
+           OR EXISTS (SELECT 1 FROM lottery_pools p WHERE p.session_id = $1 AND p.channel = $2
+                         AND (p.status <> 'open' OR p.opens_at <= $3))
+           THEN 'released'
+         WHEN EXISTS (SELECT 1 FROM bookings b JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
+                       WHERE b.session_id = $1 AND (sl.channel = $2 OR b.channel = $2))
+           THEN 'booked'
+         WHEN EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = $1 AND e.channel = $2)
+           THEN 'entered'
+         ELSE '' END;
+
+-- name: lock_session
+-- $1 session: the row locked, whether it is stopped and its version.
+SELECT stopped_at IS NOT NULL, version FROM clinic_sessions WHERE id = $1 FOR UPDATE;
+
+-- name: bump_session
+-- $1 session, $2 the version an edit was made from (0: not checked).
+UPDATE clinic_sessions SET version = version + 1 WHERE id = $1 AND ($2 = 0 OR version = $2);
+
+-- name: delete_pool_slots
+DELETE FROM slots WHERE session_id = $1 AND channel = $2;
+
+-- name: delete_pool
+DELETE FROM session_channels WHERE session_id = $1 AND channel = $2;
+
 -- name: update_lottery_windows
 -- A corrected session keeps the committed seed of each pool that is still
 -- a lottery: the same commitment, published, is the one its draw is
@@ -170,8 +216,8 @@ SELECT version FROM catalog_version WHERE id = 1;
 -- name: insert_policy
 INSERT INTO hospital_policies (id, hospital_id, effective_from, per_day, per_week, per_month, cancel_deadline,
                                reason, set_by, set_at, book_ahead_days, onsite_share, no_show_window_days,
-                               no_show_steps, extra_slots_max, release_notice_hours)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16);
+                               no_show_steps, extra_slots_max, release_notice_hours, stop_undo_minutes)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17);
 
 -- name: insert_account_policy
 INSERT INTO account_policies (id, effective_from, max_patients, max_accounts_on_phone, reason, set_by, set_at)
@@ -185,7 +231,7 @@ SELECT id::TEXT, effective_from, max_patients, max_accounts_on_phone, reason, CO
 -- name: policies
 SELECT id::TEXT, hospital_id::TEXT, effective_from, per_day, per_week, per_month, cancel_deadline, reason,
        COALESCE(set_by::TEXT, ''), set_at, book_ahead_days, onsite_share, no_show_window_days, no_show_steps,
-       extra_slots_max, release_notice_hours
+       extra_slots_max, release_notice_hours, stop_undo_minutes
   FROM hospital_policies
  ORDER BY hospital_id, effective_from, set_at;
 
@@ -298,3 +344,47 @@ RETURNING id::TEXT;
 INSERT INTO caller_phones (item_id, identity_id, phone_sealed, phone_masked, kept_at, contact)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (item_id) DO NOTHING;
+
+-- name: restore_lock
+-- $1 a stopped session about to be restored (review19b H1): the row
+-- locked, when it was stopped, whether it was restored already, and
+-- whether its stop named a substitute (whose session holds its patients).
+SELECT s.stopped_at, s.restored_as IS NOT NULL,
+       EXISTS (SELECT 1 FROM substitute_offers o WHERE o.stopped_session_id = s.id)
+  FROM clinic_sessions s WHERE s.id = $1
+   FOR UPDATE;
+
+-- name: mark_restored
+UPDATE clinic_sessions SET restored_as = $2 WHERE id = $1;
+
+-- name: stopped_bookings
+-- The bookings the stop of $1 cancelled (their cancelled event says
+-- session_stopped), as active_of_session reads a stop's.
+SELECT b.id::TEXT, b.hospital_id::TEXT, b.department_id::TEXT, b.visit_date::TEXT, b.slot_no, COALESCE(b.patient_id::TEXT, ''),
+       b.identity_id::TEXT, COALESCE(b.account_id::TEXT, ''), b.channel, COALESCE(b.booked_by::TEXT, ''), b.name_hash
+  FROM bookings b
+ WHERE b.session_id = $1 AND b.status = 'cancelled'
+   AND EXISTS (SELECT 1 FROM booking_events e WHERE e.booking_id = b.id AND e.type = 'cancelled' AND e.reason = 'session_stopped')
+ ORDER BY b.slot_no;
+
+-- name: booked_same_day
+-- Whether identity $1 holds an active booking on $2 in department $3: a
+-- restored booking would be its second, which the unique index refuses.
+SELECT EXISTS (SELECT 1 FROM bookings WHERE identity_id = $1 AND visit_date = $2::DATE AND department_id = $3
+                  AND status IN ('confirmed', 'checked_in'));
+
+-- name: insert_session_notification
+-- A notification about a session ($3) and a booking ($6) of it, for an
+-- account ($4) or, when none, the person ($5) on the call-back list.
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $4::UUID IS NULL);
+
+-- name: session_booked_counts
+-- A session's active bookings per channel (its slot's), its waiting
+-- places and its live lottery entries: what a stop would end.
+SELECT 'b:' || sl.channel, count(*) FROM bookings b JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
+ WHERE b.session_id = $1 AND b.status IN ('confirmed', 'checked_in') GROUP BY sl.channel
+UNION ALL
+SELECT 'waiting', count(*) FROM waitlist WHERE session_id = $1 AND status = 'waiting'
+UNION ALL
+SELECT 'entries', count(*) FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out');

@@ -102,7 +102,7 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 		var steps string
 		err := r.Scan(&c.ID, &c.HospitalID, &c.EffectiveFrom, &c.Policy.PerDay, &c.Policy.PerWeek, &c.Policy.PerMonth,
 			&c.CancelDeadline, &c.Reason, &c.SetBy, &c.SetAt, &c.Policy.BookAheadDays, &c.Policy.OnsiteShare, &windowDays, &steps,
-			&c.Policy.ExtraSlotsMax, &c.Policy.ReleaseNoticeHours)
+			&c.Policy.ExtraSlotsMax, &c.Policy.ReleaseNoticeHours, &c.Policy.StopUndoMinutes)
 		if err != nil {
 			return c, err
 		}

@@ -56,6 +56,7 @@ func (s *Server) table() []route {
 		{method: "PATCH", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.updateSession},
 		{method: "DELETE", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.deleteSession},
 		{method: "POST", template: "/v1/admin/sessions/{id}/stop", prefix: "/v1/admin/sessions/", param: true, suffix: "/stop", auth: true, h: s.stopSession},
+		{method: "POST", template: "/v1/admin/sessions/{id}/restore", prefix: "/v1/admin/sessions/", param: true, suffix: "/restore", auth: true, h: s.restoreSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}/notifications", prefix: "/v1/admin/sessions/", param: true, suffix: "/notifications", auth: true, h: s.sessionNotifications},
 		{method: "POST", template: "/v1/admin/doctors/{id}/weeks", prefix: "/v1/admin/doctors/", param: true, suffix: "/weeks", auth: true, h: s.publishWeek},
 		{method: "POST", template: "/v1/admin/doctors/{id}/templates", prefix: "/v1/admin/doctors/", param: true, suffix: "/templates", auth: true, h: s.createTemplate},

@@ -237,11 +237,18 @@ type adminSessionOut struct {
 	Channels []adminChannelOut `json:"channels"`
 	// Version is what an edit sends back (also the ETag header).
 	Version int64 `json:"version"`
+	// Booked is the session's active bookings (what a stop would cancel:
+	// the stop form's "N 位患者将被取消"), Waiting its waiting places and
+	// Entries its live lottery entries (what a stop would end too).
+	Booked  int `json:"booked"`
+	Waiting int `json:"waiting"`
+	Entries int `json:"entries"`
 }
 
 type adminChannelOut struct {
 	channelOut
 	ExtraSlots int `json:"extra_slots"`
+	Booked     int `json:"booked"`
 }
 
 func (s *Server) writeAdminSession(r *request, sess *booking.Session) error {
@@ -249,11 +256,16 @@ func (s *Server) writeAdminSession(r *request, sess *booking.Session) error {
 	if err != nil {
 		return err
 	}
+	booked, err := s.svc.SessionBooked(r.context(), r.actor, sess.ID)
+	if err != nil {
+		return err
+	}
 	view := sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now())
-	out := adminSessionOut{sessionOut: view, Version: sess.Version}
+	out := adminSessionOut{sessionOut: view, Version: sess.Version, Booked: booked.Total(), Waiting: booked.Waiting, Entries: booked.Entries}
 	extra := sess.ExtraSlots()
 	for _, c := range view.Channels {
-		out.Channels = append(out.Channels, adminChannelOut{channelOut: c, ExtraSlots: extra[booking.Channel(c.Channel)]})
+		ch := booking.Channel(c.Channel)
+		out.Channels = append(out.Channels, adminChannelOut{channelOut: c, ExtraSlots: extra[ch], Booked: booked.Bookings[ch]})
 	}
 	r.rc.Response.Header.Set("ETag", strconv.Quote(strconv.FormatInt(sess.Version, 10)))
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
@@ -286,6 +298,9 @@ type stopIn struct {
 	// clinic over (替诊); HoldUntil how long the held slots wait.
 	SubstituteDoctorID string `json:"substitute_doctor_id"`
 	HoldUntil          string `json:"hold_until"`
+	// ConfirmBooked, when sent, is the count of active bookings the
+	// administrator was shown (GET's booked): refused when it differs.
+	ConfirmBooked *int `json:"confirm_booked"`
 }
 
 func (s *Server) stopSession(r *request) error {
@@ -301,7 +316,7 @@ func (s *Server) stopSession(r *request) error {
 		return err
 	}
 	res, err := s.svc.Stop(r.context(), r.actor, r.param, booking.StopRequest{Reason: in.Reason,
-		SubstituteDoctorID: in.SubstituteDoctorID, HoldUntil: hold})
+		SubstituteDoctorID: in.SubstituteDoctorID, HoldUntil: hold, ConfirmBooked: in.ConfirmBooked})
 	if err != nil {
 		return err
 	}
@@ -318,6 +333,39 @@ func (s *Server) stopSession(r *request) error {
 		out.HoldUntil = res.HoldUntil.In(loc).Format(time.RFC3339)
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type sessionRestoreIn struct {
+	Reason string `json:"reason"`
+}
+
+type restoreOut struct {
+	StoppedSessionID string `json:"stopped_session_id"`
+	SessionID        string `json:"session_id"`
+	Status           string `json:"status"`
+	Restored         int    `json:"restored"`
+	NotRestored      int    `json:"not_restored"`
+	Notified         int    `json:"notified"`
+	ToCallBack       int    `json:"to_call_back"`
+}
+
+// restoreSession answers POST /v1/admin/sessions/{id}/restore: a mistaken
+// stop undone within the hospital's window (review19b H1).
+func (s *Server) restoreSession(r *request) error {
+	var in sessionRestoreIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("reason", in.Reason); err != nil {
+		return err
+	}
+	res, err := s.svc.RestoreSession(r.context(), r.actor, r.param, in.Reason)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, restoreOut{StoppedSessionID: res.StoppedID, SessionID: res.SessionID, Status: "restored",
+		Restored: res.Restored, NotRestored: res.Kept, Notified: res.Notified, ToCallBack: res.ToCallBack})
 	return nil
 }
 
@@ -507,6 +555,7 @@ type policyIn struct {
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
 	ExtraSlotsMax    int          `json:"extra_slots_max"`
 	ReleaseNoticeH   int          `json:"release_notice_hours"`
+	StopUndoMinutes  int          `json:"stop_undo_minutes"`
 	EffectiveFrom    string       `json:"effective_from"`
 	Reason           string       `json:"reason"`
 }
@@ -521,7 +570,7 @@ type noShowStep struct {
 func (in policyIn) policy() booking.Policy {
 	p := booking.Policy{PerDay: in.PerDay, PerWeek: in.PerWeek, PerMonth: in.PerMonth, BookAheadDays: in.BookAheadDays,
 		OnsiteShare: in.OnsiteShare, NoShows: booking.NoShowRules{Window: time.Duration(in.NoShowWindowDays) * 24 * time.Hour},
-		ExtraSlotsMax: in.ExtraSlotsMax, ReleaseNoticeHours: in.ReleaseNoticeH}
+		ExtraSlotsMax: in.ExtraSlotsMax, ReleaseNoticeHours: in.ReleaseNoticeH, StopUndoMinutes: in.StopUndoMinutes}
 	for _, st := range in.NoShowSteps {
 		p.NoShows.Steps = append(p.NoShows.Steps, booking.NoShowStep{Count: st.Count, Bar: time.Duration(st.BarDays) * 24 * time.Hour})
 	}
@@ -540,6 +589,7 @@ type policyChangeOut struct {
 	NoShowSteps      []noShowStep `json:"no_show_steps"`
 	ExtraSlotsMax    int          `json:"extra_slots_max"`
 	ReleaseNoticeH   int          `json:"release_notice_hours"`
+	StopUndoMinutes  int          `json:"stop_undo_minutes"`
 	EffectiveFrom    string       `json:"effective_from,omitempty"`
 	Reason           string       `json:"reason,omitempty"`
 	SetBy            string       `json:"set_by,omitempty"`
@@ -551,7 +601,8 @@ type policyChangeOut struct {
 func policyRulesOut(p booking.Policy, deadline string) policyChangeOut {
 	out := policyChangeOut{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, CancelDeadline: deadline,
 		BookAheadDays: p.BookAheadDays, OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)),
-		NoShowSteps: []noShowStep{}, ExtraSlotsMax: p.ExtraSlotsLimit(), ReleaseNoticeH: int(p.ReleaseNotice().Hours())}
+		NoShowSteps: []noShowStep{}, ExtraSlotsMax: p.ExtraSlotsLimit(), ReleaseNoticeH: int(p.ReleaseNotice().Hours()),
+		StopUndoMinutes: int(p.StopUndo().Minutes())}
 	for _, st := range p.NoShows.Steps {
 		out.NoShowSteps = append(out.NoShowSteps, noShowStep{Count: st.Count, BarDays: int(st.Bar / (24 * time.Hour))})
 	}

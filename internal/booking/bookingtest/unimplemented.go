@@ -372,6 +372,10 @@ func (unimplementedStore) RecordStaffAction(_ context.Context, _ booking.Event, 
 	panic(unimplemented("Store.RecordStaffAction"))
 }
 
+func (unimplementedStore) RestoreSession(_ context.Context, _ string, _ booking.Session, _ time.Time, _ booking.RestoreNotices, _ booking.AuditEntry) (booking.RestoreResult, error) {
+	panic(unimplemented("Store.RestoreSession"))
+}
+
 func (unimplementedStore) RetireDepartment(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.RetireDepartment"))
 }
@@ -420,6 +424,10 @@ func (unimplementedStore) SaveTemplate(_ context.Context, _ booking.StoredTempla
 	panic(unimplemented("Store.SaveTemplate"))
 }
 
+func (unimplementedStore) SessionBooked(_ context.Context, _ string) (booking.BookedCounts, error) {
+	panic(unimplemented("Store.SessionBooked"))
+}
+
 func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
 	panic(unimplemented("Store.SessionNotifications"))
 }
@@ -466,6 +474,10 @@ func (unimplementedStore) Templates(_ context.Context, _ string) ([]booking.Stor
 
 func (unimplementedStore) UndeliveredNotifications(_ context.Context, _ int) ([]booking.Notification, error) {
 	panic(unimplemented("Store.UndeliveredNotifications"))
+}
+
+func (unimplementedStore) UpdatePools(_ context.Context, _ booking.Session, _ []booking.Channel, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.UpdatePools"))
 }
 
 func (unimplementedStore) UpdateSession(_ context.Context, _ booking.Session, _ booking.AuditEntry) error {
