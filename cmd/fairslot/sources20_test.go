@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -332,4 +333,96 @@ func TestMistakenStopIsRestored(t *testing.T) {
 	if r := svc.do("POST", "/v1/admin/sessions/"+other+"/restore", admin, map[string]any{"reason": "恢复"}); r.status != 409 || r.code != "session_overlap" {
 		t.Errorf("restore a stop whose half-day was published again = %d %s, want 409 session_overlap", r.status, r.body)
 	}
+}
+
+// TestExtraSlotsByRole (review19b L4): a clerk adds extra slots (加号) on
+// the visit day only, in the hospital's calendar — a clerk's 加号 three
+// weeks ahead was taken — and an administrator enlarges a session on any
+// day (the scheduler could not: 403). Both are capped by the policy's
+// extra_slots_max and audited.
+func TestExtraSlotsByRole(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	today := todaySession(t, &sch)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	ahead, _ := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 21)
+	extra := func(token, id string) reply {
+		return svc.do("POST", "/v1/desk/sessions/"+id+"/extra-slots", token,
+			map[string]any{"count": 2, "reason": "医生同意加号", "authorised_by": "吴医生"})
+	}
+	if r := extra(clerk, ahead); r.status != 403 || r.code != "forbidden" {
+		t.Errorf("a clerk's extra slots three weeks ahead = %d %s, want 403 forbidden", r.status, r.body)
+	}
+	if r := extra(clerk, today.ID); r.status != 201 {
+		t.Errorf("a clerk's extra slots on the visit day = %d %s, want 201", r.status, r.body)
+	}
+	if r := extra(admin, ahead); r.status != 201 {
+		t.Errorf("an administrator's extra slots three weeks ahead = %d %s, want 201", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'extra_slots' AND target LIKE $1`, "session:"+ahead+" %"); n != 1 {
+		var got string
+		_ = svc.pool.QueryRow(t.Context(), `SELECT string_agg(action || ' ' || target, '; ') FROM audit_log`).Scan(&got)
+		t.Errorf("audit rows of the administrator's extra slots = %d, want 1 (%s)", n, got)
+	}
+	if n := svc.count(`SELECT count(*) FROM slots s JOIN clinic_sessions c ON c.id = s.session_id
+		WHERE s.session_id = $1 AND s.starts_at >= c.ends_at`, ahead); n != 2 {
+		t.Errorf("extra slots of the session ahead = %d, want 2", n)
+	}
+	svc.run("reconcile", "--check")
+}
+
+// TestSubstituteTakesTheWaitlist (review19b L5): a clinic stopped with a
+// substitute (替诊) carries its waiting places to the substitute's
+// session, in their order, each patient told so — instead of ending them
+// with the plain stop notice while the clinic goes on under another
+// doctor.
+func TestSubstituteTakesTheWaitlist(t *testing.T) {
+	svc, sess, admin, _, sub, _, _ := offerFixture(t, 4601)
+	for i := range 3 { // the online pool's 4 slots all booked
+		p := svc.newPatient(4602 + i)
+		if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID}); r.status != 201 {
+			t.Fatalf("book: %d %s", r.status, r.body)
+		}
+	}
+	waiting := svc.newPatient(4610)
+	r := svc.do("POST", "/v1/waitlist", waiting.token, map[string]string{"session_id": sess.ID, "patient_id": waiting.patientID})
+	if r.status != 201 {
+		t.Fatalf("join the waitlist = %d %s", r.status, r.body)
+	}
+	var place struct {
+		ID string `json:"waitlist_id"`
+	}
+	r.decode(t, &place)
+	r = svc.do("POST", "/v1/admin/sessions/"+sess.ID+"/stop", admin, map[string]string{"reason": "the doctor is ill", "substitute_doctor_id": sub.ID})
+	if r.status != 200 {
+		t.Fatalf("stop with a substitute = %d %s", r.status, r.body)
+	}
+	var stop struct {
+		SubstituteSessionID string `json:"substitute_session_id"`
+		Dropped             int    `json:"waitlist_dropped"`
+		Carried             int    `json:"waitlist_carried"`
+	}
+	r.decode(t, &stop)
+	if stop.Carried != 1 || stop.Dropped != 0 {
+		t.Errorf("stop answered %s; want 1 waitlist place carried, none dropped", r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'waiting' AND session_id = $2`, place.ID, stop.SubstituteSessionID); n != 1 {
+		t.Errorf("the waiting place is not waiting in the substitute's session")
+	}
+	var ns struct {
+		Notifications []struct {
+			Kind string `json:"kind"`
+			Body string `json:"body"`
+		} `json:"notifications"`
+	}
+	svc.do("GET", "/v1/notifications", waiting.token, nil).decode(t, &ns)
+	told := false
+	for _, n := range ns.Notifications {
+		told = told || n.Kind == "session_stopped" && strings.Contains(n.Body, "候补已转至")
+	}
+	if !told {
+		t.Errorf("the waiting patient was not told the place moved to the substitute: %+v", ns.Notifications)
+	}
+	svc.run("reconcile", "--check")
 }

@@ -1280,9 +1280,14 @@ type ExtraSlotsRequest struct {
 }
 
 // AddExtraSlots adds slots to a session's on-site pool, after its last slot.
+// Who may (review19b L4): a registration clerk on the visit day only, in
+// the hospital's calendar — the doctor in front of them agrees to see more
+// patients that day; an administrator on any day, the scheduler enlarging
+// a session (released or not) ahead. Both within the policy's
+// extra_slots_max, both audited.
 func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlotsRequest) ([]Slot, error) {
-	if actor.Role != RoleClerk {
-		return nil, Errorf(ErrForbidden, "only registration clerks add extra slots")
+	if actor.Role != RoleClerk && actor.Role != RoleAdmin {
+		return nil, Errorf(ErrForbidden, "only registration clerks (on the visit day) and administrators add extra slots")
 	}
 	if req.Count < 1 || req.Count > 20 {
 		return nil, Errorf(ErrInvalidField, "count must be 1 to 20")
@@ -1312,6 +1317,16 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
 		return nil, Errorf(ErrSessionClosed, "the session has ended")
+	}
+	if actor.Role == RoleClerk {
+		loc := chinaStandardTime
+		if h, ok := s.catalog.Load().Hospital(sess.HospitalID); ok {
+			loc = h.Location()
+		}
+		if today := now.In(loc).Format(time.DateOnly); sess.VisitDate != today {
+			return nil, Errorf(ErrForbidden, "a clerk adds extra slots on the visit day only (this session is on %s, today is %s): an administrator enlarges a session ahead",
+				sess.VisitDate, today)
+		}
 	}
 	step := 10 * time.Minute
 	if n := len(sess.Slots); n > 0 {

@@ -1371,6 +1371,13 @@ func TestReissue(t *testing.T) {
 	})
 }
 
+// onVisitDay sets the clock to an hour before s starts, on its visit day:
+// a clerk adds extra slots (加号) on the visit day only (review19b L4). It
+// returns what sets the clock back.
+func (h *harness) onVisitDay(s *booking.Session) func() {
+	return h.clock.at(s.StartsAt.Add(-time.Hour))
+}
+
 func TestAddExtraSlots(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	db := h.sql()
@@ -1389,7 +1396,9 @@ func TestAddExtraSlots(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := h.deskSession(deskOpts{dept: fmt.Sprintf("Extra %d", i), online: 2, onsite: tt.onsite})
 			slots := len(s.Slots)
-			added, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: tt.count,
+			// The scheduler's 加号 the day before (a clerk's is the visit
+			// day's only, review19b L4: "refusals"); the clerk's walk-ins.
+			added, err := h.svc.AddExtraSlots(h.ctx, admin, booking.ExtraSlotsRequest{SessionID: s.ID, Count: tt.count,
 				Reason: "many patients from out of town", AuthorisedBy: "Dr Wang"})
 			testenv.Must(t, err, "add extra slots")
 			if len(added) != tt.count {
@@ -1411,7 +1420,7 @@ func TestAddExtraSlots(t *testing.T) {
 			}
 			db.wantCount("extra_slots audit entries", 1,
 				`SELECT count(*) FROM audit_log WHERE action = 'extra_slots' AND target LIKE $1 AND actor_id = $2 AND reason LIKE '%Dr Wang%'`,
-				"session:"+s.ID+"%", clerk.AccountID)
+				"session:"+s.ID+"%", admin.AccountID)
 			h.checkClean()
 			for range tt.onsite + tt.count {
 				h.mustWalkIn(clerk, h.person("冯巩"), s)
@@ -1446,7 +1455,9 @@ func TestAddExtraSlots(t *testing.T) {
 			{"unknown session", clerk, time.Time{}, with(func(r *booking.ExtraSlotsRequest) { r.SessionID = booking.NewID() }), booking.ErrSessionNotFound},
 			{"after the session", clerk, s.EndsAt, ok, booking.ErrSessionClosed},
 			{"operator", op, time.Time{}, ok, booking.ErrForbidden},
-			{"admin", admin, time.Time{}, ok, booking.ErrForbidden},
+			// review19b L4: a clerk's 加号 is the visit day's (an
+			// administrator's any day's).
+			{"a clerk the day before", clerk, s.StartsAt.AddDate(0, 0, -1), ok, booking.ErrForbidden},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -1616,8 +1627,10 @@ func TestExtraSlotIsSeenAtItsTime(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	clerk := h.staff(booking.RoleClerk)
 	s := h.deskSession(deskOpts{dept: "Extra at the end", online: 2, onsite: 1})
+	restoreDay := h.onVisitDay(s)
 	added, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 1,
 		Reason: "a patient from out of town", AuthorisedBy: "Dr Wang"})
+	restoreDay()
 	testenv.Must(t, err, "add an extra slot")
 	regularP, extraP, lateP := h.person("周一"), h.person("吴二"), h.person("郑三")
 	regular := h.mustWalkIn(clerk, regularP, s)
@@ -1669,6 +1682,7 @@ func TestExtraSlotsBound(t *testing.T) {
 	db := h.sql()
 	clerks := []booking.Actor{h.staff(booking.RoleClerk), h.staff(booking.RoleClerk)}
 	add := func(clerk booking.Actor, s *booking.Session, n int) error {
+		defer h.onVisitDay(s)()
 		_, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: n,
 			Reason: "many patients from out of town", AuthorisedBy: "Dr Wang"})
 		return err

@@ -154,6 +154,7 @@ func TestExtraSlotsReplay(t *testing.T) {
 	s1 := h.deskSession(deskOpts{dept: "Replay 1", online: 2, onsite: 1})
 	s6 := h.deskSession(deskOpts{dept: "Replay 6", online: 2, onsite: 1})
 	add := func(s *booking.Session, count int) ([]booking.Slot, error) {
+		defer h.onVisitDay(s)()
 		return h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: count,
 			Reason: "many patients from out of town", AuthorisedBy: "Dr Wang", IdempotencyKey: "x1"})
 	}

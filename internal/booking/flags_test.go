@@ -827,7 +827,8 @@ func TestAuditLog(t *testing.T) {
 	since := h.clock.Now()
 	h.decide(admin, f1.ID, "dismiss", "a shared office")
 	mid := h.clock.Now()
-	_, err := h.svc.AddExtraSlots(h.ctx, clerk, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 2, Reason: "long queue", AuthorisedBy: "Dr Li"})
+	// The scheduler's 加号 (a clerk's is the visit day's only: review19b L4).
+	_, err := h.svc.AddExtraSlots(h.ctx, admin, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 2, Reason: "long queue", AuthorisedBy: "Dr Li"})
 	testenv.Must(t, err, "extra slots")
 	h.decide(admin, f2.ID, "confirm", "no-show farm")
 
@@ -845,7 +846,7 @@ func TestAuditLog(t *testing.T) {
 		return out
 	}
 	confirm := row{admin.AccountID, booking.RoleAdmin, "flag_confirm", "flag:" + f2.ID}
-	extra := row{clerk.AccountID, booking.RoleClerk, "extra_slots", "session:" + s.ID + " slots:3,4"} // after the session's two slots
+	extra := row{admin.AccountID, booking.RoleAdmin, "extra_slots", "session:" + s.ID + " slots:3,4"} // after the session's two slots
 	dismiss := row{admin.AccountID, booking.RoleAdmin, "flag_dismiss", "flag:" + f1.ID}
 	for _, tt := range []struct {
 		name  string

@@ -868,6 +868,9 @@ type StopResult struct {
 	// person no account lists, on the hospital's call-back list
 	// (callback.go) until the call centre or the desk tells them.
 	Cancelled, WaitlistEnded, EntriesEnded, Notified, ToCallBack int
+	// WaitlistCarried counts, with a substitute, the waiting places moved
+	// to the substitute's session (review19b L5) instead of ended.
+	WaitlistCarried int
 	// With a substitute: their session, how many slots are held for the
 	// cancelled patients there, and until when.
 	SubstituteSessionID string
@@ -981,6 +984,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if sub != nil {
 		subDoc, _ := cat.Doctor(sub.Session.DoctorID)
 		sub.Notice, sub.Unlisted = substituteNotices(sess, doc, subDoc, h, reason, sub.HoldUntil)
+		sub.Waitlist = substituteWaitlistNotice(sess, doc, subDoc, h, reason)
 		loc := chinaStandardTime
 		if h != nil {
 			loc = h.Location()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -47,10 +48,12 @@ type Substitution struct {
 	Session   Session
 	HoldUntil time.Time
 	// Notice is what the patients whose slots are held are told (the
-	// waitlist and lottery entries get the stop's plain notice); Unlisted
-	// what a person no account lists is told (by the call centre or the
-	// desk, who take the answer: they have no "My bookings").
-	Notice, Unlisted Notice
+	// lottery entries get the stop's plain notice); Unlisted what a person
+	// no account lists is told (by the call centre or the desk, who take
+	// the answer: they have no "My bookings"). Waitlist is what the waiting
+	// places, carried to the substitute's session in their order, are told
+	// (review19b L5).
+	Notice, Unlisted, Waitlist Notice
 }
 
 // Offer statuses. An offer is settled once, from offered, by whatever
@@ -158,6 +161,18 @@ func substituteNotices(sess *Session, doc, sub Doctor, h *Hospital, reason strin
 	unlisted.EN += fmt.Sprintf(" The hospital holds the same time and number with %s (same level) until %s and will call to ask whether you take it;"+
 		" declining or not answering is never a no-show.", sub.Name, until)
 	return listed, unlisted
+}
+
+// substituteWaitlistNotice is what a waiting place carried to the
+// substitute's session is told.
+func substituteWaitlistNotice(sess *Session, doc, sub Doctor, h *Hospital, reason string) Notice {
+	// The stop's heading, without what it says of a place that ended.
+	n := stopNotices(sess, doc, h, reason).Waitlist
+	zh, _, _ := strings.Cut(n.ZH, "您的候补已结束")
+	n.ZH = zh + fmt.Sprintf("医院安排同级别医生 %s 替诊：您的候补已转至替诊门诊，排队顺序不变；有号退回时按顺序递补。", sub.Name)
+	enHead, _, _ := strings.Cut(n.EN, " Your waitlist place has ended")
+	n.EN = enHead + fmt.Sprintf(" %s (same level) takes the clinic over: your waitlist place moves to their clinic, in the same order; a returned slot goes to the line as before.", sub.Name)
+	return n
 }
 
 // Offers lists the substitute offers of the actor's bookings (a patient),

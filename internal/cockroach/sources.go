@@ -302,15 +302,36 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			res.Offered = len(active)
 		}
 		// Waitlist places and lottery entries end the same way, each
-		// notice naming its member as a booking's does.
-		for _, end := range []struct {
+		// notice naming its member as a booking's does; with a substitute
+		// the waiting places move to their session instead, in their order
+		// (review19b L5).
+		ends := []struct {
 			items, stop string
 			told        booking.Notice
 			ended       *int
 		}{
 			{"waiting_of_session", "stop_waitlist", body.Waitlist, &res.WaitlistEnded},
 			{"entries_of_session", "stop_entries", body.Entry, &res.EntriesEnded},
-		} {
+		}
+		if sub != nil {
+			rows, _ := tx.Query(ctx, sourceQueries["waiting_of_session"], id)
+			items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+			if err != nil {
+				return err
+			}
+			ids, bodies, err := stopNotices(ctx, tx, items, sub.Waitlist)
+			if err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, sourceQueries["carry_waitlist"], id, now, sub.Waitlist.For(""), ids, bodies, sub.Session.ID).
+				Scan(&res.WaitlistCarried, &notes, &calls); err != nil {
+				return err
+			}
+			res.Notified += notes
+			res.ToCallBack += calls
+			ends = ends[1:]
+		}
+		for _, end := range ends {
 			rows, _ := tx.Query(ctx, sourceQueries[end.items], id)
 			items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
 			if err != nil {
@@ -328,6 +349,9 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		}
 		a.Reason = fmt.Sprintf("%d bookings cancelled (%d held with the substitute), %d waitlist entries and %d lottery entries ended: %s",
 			res.Cancelled, res.Offered, res.WaitlistEnded, res.EntriesEnded, a.Reason)
+		if res.WaitlistCarried > 0 {
+			a.Reason = fmt.Sprintf("%d waitlist entries carried to the substitute's session; %s", res.WaitlistCarried, a.Reason)
+		}
 		if withdrawn > 0 {
 			a.Reason = fmt.Sprintf("%d open substitute offers withdrawn; %s", withdrawn, a.Reason)
 		}

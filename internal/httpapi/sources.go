@@ -326,7 +326,7 @@ func (s *Server) stopSession(r *request) error {
 		loc = zoneOf(cat, sess.HospitalID)
 	}
 	out := stopOut{SessionID: res.SessionID, Status: "stopped", StoppedAt: res.StoppedAt.In(loc).Format(time.RFC3339),
-		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified,
+		Cancelled: res.Cancelled, WaitlistDropped: res.WaitlistEnded, WaitlistCarried: res.WaitlistCarried, EntriesWithdrawn: res.EntriesEnded, Notified: res.Notified,
 		ToCallBack: res.ToCallBack}
 	if res.SubstituteSessionID != "" {
 		out.SubstituteSessionID, out.Offered = res.SubstituteSessionID, res.Offered
@@ -414,13 +414,16 @@ func (s *Server) answerOffer(r *request, accept bool) error {
 }
 
 type stopOut struct {
-	SessionID        string `json:"session_id"`
-	Status           string `json:"status"`
-	StoppedAt        string `json:"stopped_at"`
-	Cancelled        int    `json:"cancelled"`
-	WaitlistDropped  int    `json:"waitlist_dropped"`
-	EntriesWithdrawn int    `json:"entries_withdrawn"`
-	Notified         int    `json:"notified"`
+	SessionID       string `json:"session_id"`
+	Status          string `json:"status"`
+	StoppedAt       string `json:"stopped_at"`
+	Cancelled       int    `json:"cancelled"`
+	WaitlistDropped int    `json:"waitlist_dropped"`
+	// WaitlistCarried counts, with a substitute, the waiting places moved
+	// to their session (review19b L5).
+	WaitlistCarried  int `json:"waitlist_carried"`
+	EntriesWithdrawn int `json:"entries_withdrawn"`
+	Notified         int `json:"notified"`
 	// ToCallBack counts the notices of people no account lists, on the
 	// call-back list until someone tells them.
 	ToCallBack int `json:"to_call_back"`
