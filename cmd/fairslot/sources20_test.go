@@ -114,6 +114,14 @@ func TestEarlyPoolLeavesTheOthersEditable(t *testing.T) {
 	if got := svc.slotsOf(id, "online"); fmt.Sprint(got) != fmt.Sprint(online) {
 		t.Errorf("the released online pool's slots changed under its patients:\n was %v\n now %v", online, got)
 	}
+	// A release time moved alone keeps the pool's slots as they are.
+	phone := svc.slotsOf(id, "phone")
+	if r := patch(map[string]any{"channels": []map[string]any{{"channel": "phone", "release_at": phoneRelease.Add(time.Hour).Format(time.RFC3339)}}}); r.status != 200 {
+		t.Errorf("PATCH the phone pool's release alone = %d %s, want 200", r.status, r.body)
+	}
+	if got := svc.slotsOf(id, "phone"); fmt.Sprint(got) != fmt.Sprint(phone) {
+		t.Errorf("the phone pool's slots changed with its release time alone:\n was %v\n now %v", phone, got)
+	}
 	// The released pool and the clinic's hours stay as published.
 	if r := patch(map[string]any{"channels": []map[string]any{{"channel": "online", "quota": 12}}}); r.status != 409 || r.code != "session_released" {
 		t.Errorf("PATCH the released online pool = %d %s, want 409 session_released", r.status, r.body)

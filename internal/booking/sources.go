@@ -559,7 +559,16 @@ func (s *Service) updatePools(ctx context.Context, actor Actor, old *Session, p 
 			changed = append(changed, q.Channel)
 		}
 	}
-	next.Slots = relayPools(old, &next, changed)
+	// Only a pool whose quota changed is laid out again: one whose release
+	// time or mode changed keeps its slots and their times.
+	var resized []Channel
+	for _, c := range changed {
+		was, ok := old.Channel(c)
+		if q, _ := next.Channel(c); !ok || was.Quota != q.Quota {
+			resized = append(resized, c)
+		}
+	}
+	next.Slots = relayPools(old, &next, resized)
 	if p.Version != 0 && p.Version != old.Version {
 		return nil, Errorf(ErrEditedMeanwhile, "the session is at version %d, this edit was made from version %d: read it again and redo the edit", old.Version, p.Version)
 	}
