@@ -894,6 +894,10 @@ type BookingStore interface {
 	// the offer and it is not open, nothing changes: ErrOfferClosed).
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
+	// BookedCounts counts the active bookings (confirmed, checked in) of each
+	// session given, per channel: the administrators' schedule listing, and
+	// what a stop (停诊) would cancel. A session with none is absent.
+	BookedCounts(ctx context.Context, sessionIDs []string) (map[string]map[Channel]int, error)
 	// ReturnedSlots lists, by session, the slots of a hospital's sessions
 	// (visit from fromDate on) that a booking gave back — cancelled, or a
 	// no-show's — and no active booking holds.

@@ -617,6 +617,15 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
 -- name: active_bookings
  WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('confirmed', 'checked_in');
 
+-- name: booked_counts
+-- The active bookings of each session given ($1), per channel: the
+-- administrators' schedule listing, a page of sessions at a time
+-- (bookings_by_session).
+SELECT session_id::TEXT, channel, count(*)::INT
+  FROM bookings
+ WHERE session_id = ANY($1::UUID[]) AND status IN ('confirmed', 'checked_in')
+ GROUP BY session_id, channel;
+
 -- name: returned_slots
 -- The slots a booking gave back (cancelled, or a no-show's) that no active
 -- booking holds: after Redis lost its state they go through the return path

@@ -1231,6 +1231,26 @@ func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string)
 	return pgx.CollectRows(rows, scanBooking)
 }
 
+// BookedCounts counts each session's active bookings per channel.
+func (s *Store) BookedCounts(ctx context.Context, sessionIDs []string) (_ map[string]map[booking.Channel]int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	out := map[string]map[booking.Channel]int{}
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	rows, _ := s.db.pool.Query(ctx, q("booked_counts"), sessionIDs)
+	var sid, ch string
+	var n int
+	_, err := pgx.ForEachRow(rows, []any{&sid, &ch, &n}, func() error {
+		if out[sid] == nil {
+			out[sid] = map[booking.Channel]int{}
+		}
+		out[sid][booking.Channel(ch)] = n
+		return nil
+	})
+	return out, err
+}
+
 // ReturnedSlots lists the slots a booking gave back that no active booking
 // holds, by session.
 func (s *Store) ReturnedSlots(ctx context.Context, hospitalID, fromDate string) (_ map[string][]int, rerr error) {

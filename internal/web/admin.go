@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,20 +55,72 @@ var eventLabels = map[booking.EventType]string{
 }
 
 var auditActionLabels = map[string]string{
-	"flag_confirm":         "确认线索 Flag confirmed",
-	"flag_dismiss":         "排除线索 Flag dismissed",
-	"checkin_refused":      "签到被拒 Check-in refused",
-	"reissue":              "退号重发 Slot reissued",
-	"extra_slots":          "加号 Extra slots",
-	"move_pool":            "调整号池 Slots moved between pools",
-	"staff_added":          "新增工作人员 Staff account added",
-	"staff_password_reset": "重置工作人员密码 Staff password reset",
-	"staff_disabled":       "停用工作人员账号 Staff account disabled",
-	"staff_enabled":        "启用工作人员账号 Staff account enabled",
-	"lottery_draw":         "摇号开奖 Lottery drawn",
-	"case_answer":          "答复投诉举报 Case answered",
-	"case_answer_close":    "答复并办结 Case answered and closed",
-	"case_close":           "办结投诉举报 Case closed",
+	"flag_confirm":          "确认线索 Flag confirmed",
+	"flag_dismiss":          "排除线索 Flag dismissed",
+	"checkin_refused":       "签到被拒 Check-in refused",
+	"reissue":               "退号重发 Slot reissued",
+	"extra_slots":           "加号 Extra slots",
+	"move_pool":             "调整号池 Slots moved between pools",
+	"staff_added":           "新增工作人员 Staff account added",
+	"staff_password_reset":  "重置工作人员密码 Staff password reset",
+	"staff_disabled":        "停用工作人员账号 Staff account disabled",
+	"staff_enabled":         "启用工作人员账号 Staff account enabled",
+	"lottery_draw":          "摇号开奖 Lottery drawn",
+	"case_answer":           "答复投诉举报 Case answered",
+	"case_answer_close":     "答复并办结 Case answered and closed",
+	"case_close":            "办结投诉举报 Case closed",
+	"case_departments":      "投诉涉及多个科室 Case departments set",
+	"flag_confirm_again":    "再次确认线索 Flag confirmed again",
+	"flag_opened_from_case": "由投诉举报立线索 Flag opened from a case",
+	"detection_run":         "运行号贩子检测 Detection run",
+	"block_lifted":          "解除封禁 Block lifted",
+
+	// The schedule (号源) and its catalog.
+	"session_create":      "发布出诊 Session published",
+	"session_update":      "修改出诊 Session changed",
+	"session_delete":      "撤回出诊 Session withdrawn",
+	"session_stop":        "停诊 Clinic stopped",
+	"substitute_accepted": "患者接受替诊 Substitute accepted",
+	"template_create":     "新建出诊模板 Template created",
+	"template_update":     "修改出诊模板 Template changed",
+	"template_delete":     "删除出诊模板 Template deleted",
+	"doctor_create":       "新增医生 Doctor added",
+	"doctor_update":       "修改医生 Doctor changed",
+	"doctor_retire":       "医生停止出诊 Doctor retired",
+	"department_create":   "新增科室 Department added",
+	"department_update":   "修改科室 Department renamed",
+	"department_retire":   "撤销科室 Department retired",
+	"policy_set":          "修改预约规则 Booking policy set",
+	"account_policy_set":  "修改账号规则 Account policy set",
+	"lottery_withdrawn":   "撤回摇号报名 Lottery entry withdrawn",
+
+	// Bookings and people, at the desk, by phone and in accounts.
+	"desk_booking":               "窗口挂号 Desk booking",
+	"phone_booking":              "电话预约 Phone booking",
+	"phone_waitlist":             "电话候补 Phone waitlist",
+	"booking_cancelled":          "工作人员取消预约 Booking cancelled by staff",
+	"cancelled_by_person":        "本人取消他人代约 Cancelled by the person",
+	"booking_name_corrected":     "更正预约姓名 Booking name corrected",
+	"checkin":                    "签到 Checked in",
+	"checkin_override":           "人工核验签到 Check-in override",
+	"waitlist_left":              "退出候补 Left the waitlist",
+	"callback":                   "回电结果 Call back",
+	"callback_number_read":       "查看回电号码 Call-back number read",
+	"caller_lookup":              "查找来电患者 Caller looked up",
+	"identity_lookup":            "查找患者证件 Identity looked up",
+	"identity_verified":          "核验实名 Identity verified",
+	"identity_linked":            "关联证件 Documents linked",
+	"identity_name_corrected":    "更正实名 Identity name corrected",
+	"self_disproved":             "本人身份被否定 Self disproved",
+	"patient_edited":             "修改就诊人 Patient edited",
+	"patient_phone_changed":      "修改就诊人电话 Patient phone changed",
+	"patient_removed":            "删除就诊人 Patient removed",
+	"account_closed":             "注销账号 Account closed",
+	"account_phone_changed":      "更换账号手机号 Account phone changed",
+	"account_phone_released":     "释放手机号 Phone released",
+	"account_phone_restored":     "恢复手机号 Phone restored",
+	"password_reset_code_issued": "发放重置码 Reset code issued",
+	"password_reset_with_code":   "凭重置码重置密码 Password reset with a code",
 }
 
 var roleLabels = map[string]string{
@@ -474,7 +527,10 @@ type auditRow struct {
 	Target    string
 	TargetID  string
 	TargetURL string
-	Reason    string
+	// TargetName names the target when the catalog knows it: a doctor, a
+	// department, a hospital, or a session as its doctor and day.
+	TargetName string
+	Reason     string
 }
 
 type auditData struct {
@@ -523,6 +579,7 @@ func (c *Console) auditPage(r *request) error {
 	if err != nil {
 		return err
 	}
+	cat := c.svc.Catalog()
 	d := auditData{Since: since.In(loc).Format("2006-01-02 15:04"), Target: target, ClearURL: auditURL(days, "")}
 	if len(as) == booking.AuditPageSize {
 		d.OlderURL = auditURL(days, target, as[len(as)-1].ID)
@@ -537,17 +594,22 @@ func (c *Console) auditPage(r *request) error {
 		if target != "" && a.Target != target {
 			continue
 		}
-		row := auditRow{Time: a.TS.In(loc).Format("2006-01-02 15:04:05"), Role: labelOr(roleLabels, string(a.ActorRole)),
-			Action: labelOr(auditActionLabels, a.Action), Code: a.Action, Target: a.Target, Reason: a.Reason,
+		zone := loc // the row's hospital's, else the console's
+		if h, ok := cat.Hospital(a.HospitalID); ok {
+			zone = h.Location()
+		}
+		row := auditRow{Time: a.TS.In(zone).Format("2006-01-02 15:04:05"), Role: labelOr(roleLabels, string(a.ActorRole)),
+			Action: labelOr(auditActionLabels, a.Action), Code: a.Action, Target: a.Target, Reason: readableReason(cat, a.Reason, zone),
 			Mine: a.ActorID != "" && a.ActorID == r.actor.AccountID}
 		row.Who, row.WhoTitle = who(a.ActorID, a.ActorName, r.actor)
 		if a.ActorHospitalElsewhere != "" {
 			// A copy of another hospital's desk action: that hospital and
 			// the role (its own column), not the person behind it.
-			row.Who, row.WhoTitle = staffElsewhere(c.svc.Catalog(), a.ActorHospitalElsewhere), ""
+			row.Who, row.WhoTitle = staffElsewhere(cat, a.ActorHospitalElsewhere), ""
 		}
 		if kind, id, ok := strings.Cut(a.Target, ":"); ok {
 			row.Target, row.TargetID = kind+":"+shortID(id), a.Target
+			row.TargetName = catalogName(cat, id, zone)
 			if kind == "flag" {
 				row.TargetURL = flagURL(id)
 			}
@@ -555,4 +617,47 @@ func (c *Console) auditPage(r *request) error {
 		d.Rows = append(d.Rows, row)
 	}
 	return c.render(r, fasthttp.StatusOK, "admin/audit", page{Title: "审计日志 Audit log", Nav: "audit", Data: d})
+}
+
+var (
+	uuidPattern    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	rfc3339Pattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+)
+
+// catalogName names an id the catalog knows (a doctor, a department, a
+// hospital, a session as its doctor, day and period), or "".
+func catalogName(cat *booking.Catalog, id string, loc *time.Location) string {
+	if d, ok := cat.Doctor(id); ok {
+		return d.Name
+	}
+	if d, ok := cat.Department(id); ok {
+		return d.Name
+	}
+	if h, ok := cat.Hospital(id); ok {
+		return h.Name
+	}
+	if s, ok := cat.Session(id); ok {
+		doc, _ := cat.Doctor(s.DoctorID)
+		return fmt.Sprintf("%s %s %s %s", doc.Name, s.VisitDate, periodLabel(s.Period), s.StartsAt.In(loc).Format("15:04"))
+	}
+	return ""
+}
+
+// readableReason is an audit reason as the page shows it (review19b L1):
+// the ids the catalog knows followed by their names, and times written in
+// any zone in the hospital's ("2026-12-29 08:00").
+func readableReason(cat *booking.Catalog, reason string, loc *time.Location) string {
+	reason = rfc3339Pattern.ReplaceAllStringFunc(reason, func(ts string) string {
+		t, err := time.Parse(time.RFC3339, ts)
+		if err != nil {
+			return ts
+		}
+		return t.In(loc).Format("2006-01-02 15:04")
+	})
+	return uuidPattern.ReplaceAllStringFunc(reason, func(id string) string {
+		if name := catalogName(cat, id, loc); name != "" {
+			return name + " (" + shortID(id) + ")"
+		}
+		return id
+	})
 }

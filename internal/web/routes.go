@@ -78,7 +78,7 @@ var (
 	}
 	adminConsole = &console{
 		Name: "admin", Path: "/admin", Title: "管理 Administration", Ready: true,
-		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；号源发布与停诊；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; publish sessions and stop clinics; the audit log.",
+		Blurb: "号贩子线索审核：检测、查看证据、确认或排除；号源发布、修改、撤回、调整号池与停诊；审计日志。 Scalper review: run detection, see the evidence, confirm or dismiss; publish, edit, withdraw and stop sessions and move their pools; the audit log.",
 		roles: []booking.Role{booking.RoleAdmin}, audience: "administrators", platformOnly: []string{"flags"},
 		Nav: []navItem{
 			{"flags", "线索审核", "Flags", "/admin"},
@@ -216,6 +216,10 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/schedule", console: ac, h: c.schedulePage},
 		{method: "POST", pattern: "/admin/schedule", console: ac, h: c.publishSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/stop", console: ac, h: c.stopSession},
+		{method: "GET", pattern: "/admin/sessions/{id}", console: ac, h: c.sessionPage},
+		{method: "POST", pattern: "/admin/sessions/{id}", console: ac, h: c.editSession},
+		{method: "POST", pattern: "/admin/sessions/{id}/withdraw", console: ac, h: c.withdrawSession},
+		{method: "POST", pattern: "/admin/sessions/{id}/pools", console: ac, h: c.moveSessionPool},
 		{method: "GET", pattern: "/admin/doctors", console: ac, h: c.doctorsPage},
 		{method: "POST", pattern: "/admin/doctors", console: ac, h: c.createDoctor},
 		{method: "POST", pattern: "/admin/doctors/{id}", console: ac, h: c.updateDoctor},

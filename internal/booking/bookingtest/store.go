@@ -293,6 +293,20 @@ func (s *Store) ActiveBookings(_ context.Context, hospitalID, fromDate string) (
 	}), nil
 }
 
+// BookedCounts counts each session's active bookings per channel.
+func (s *Store) BookedCounts(_ context.Context, sessionIDs []string) (map[string]map[booking.Channel]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]map[booking.Channel]int{}
+	for _, b := range s.filter(func(b booking.Booking) bool { return active(b) && slices.Contains(sessionIDs, b.SessionID) }) {
+		if out[b.SessionID] == nil {
+			out[b.SessionID] = map[booking.Channel]int{}
+		}
+		out[b.SessionID][b.Channel]++
+	}
+	return out, nil
+}
+
 // ReturnedSlots lists the slots a booking gave back that no active booking
 // holds, by session.
 func (s *Store) ReturnedSlots(_ context.Context, hospitalID, fromDate string) (map[string][]int, error) {

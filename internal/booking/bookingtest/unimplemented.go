@@ -56,6 +56,10 @@ func (unimplementedStore) ActiveBookings(_ context.Context, _ string, _ string) 
 	panic(unimplemented("Store.ActiveBookings"))
 }
 
+func (unimplementedStore) BookedCounts(_ context.Context, _ []string) (map[string]map[booking.Channel]int, error) {
+	panic(unimplemented("Store.BookedCounts"))
+}
+
 func (unimplementedStore) AddPatient(_ context.Context, _ booking.NewPatient, _ booking.AccountLimits, _ booking.Event) (booking.Patient, error) {
 	panic(unimplemented("Store.AddPatient"))
 }
