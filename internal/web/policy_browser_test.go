@@ -96,7 +96,7 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	}
 	b.shot("policy-06-publish-prefilled")
 	b.phoneShot("policy-06-publish-prefilled-390")
-	b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule?ok=published")
+	b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "ok=published")
 	b.open("/admin/policy")
 	// A hospital's administrator sees the platform's account limits, and
 	// no form to change them.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -56,7 +57,8 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	if list := s.svc.Catalog().Sessions(s.hospital.ID, day, ""); len(list) != 0 {
 		t.Fatalf("published before the past release time was confirmed: %+v", list)
 	}
-	b.click("#publish-confirm", "/admin/schedule?ok=published")
+	// The listing is then at the session's hospital and week.
+	b.click("#publish-confirm", "/admin/schedule?"+url.Values{"hospital": {s.hospital.ID}, "week": {day}, "ok": {"published"}}.Encode())
 	b.contains("#flash", "Session published")
 	b.absent("#release-warning")
 	list := s.svc.Catalog().Sessions(s.hospital.ID, day, "")
@@ -98,7 +100,9 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	reason := "医生外出会诊 The doctor is called away"
 	b.fill(row+" input[name=reason]", reason)
 	b.shot("schedule-02-stop")
-	b.click(row+" form button[type=submit]", "/admin/schedule?cb=0&n=1&ok=stopped&on=1")
+	// Back at the hospital and week the stop was made from.
+	b.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"cb": {"0"}, "n": {"1"}, "ok": {"stopped"}, "on": {"1"},
+		"hospital": {s.hospital.ID}, "week": {mondayOf(day, time.Time{}, shanghai).Format(time.DateOnly)}}.Encode())
 	b.contains("#flash", "1 booking(s) cancelled without penalty")
 	b.contains("#flash", "1 notified online, 0 to call back")
 	b.contains(row, "停诊 Stopped")
@@ -151,7 +155,7 @@ func TestPublishReleaseTimeWarnings(t *testing.T) {
 	t.Run("a future release time publishes without a warning", func(t *testing.T) {
 		day := now.AddDate(0, 0, 4).Format(time.DateOnly)
 		fill(day, now.Add(2*time.Hour))
-		b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "/admin/schedule?ok=published")
+		b.click("#publish-form-"+s.hospital.ID+" button[type=submit]", "ok=published")
 		b.absent("#release-warning")
 		if n := published(day); n != 1 {
 			t.Errorf("%d sessions on %s, want the one published", n, day)
@@ -175,7 +179,7 @@ func TestPublishReleaseTimeWarnings(t *testing.T) {
 		}
 		// Corrected to an hour from now: published without a word.
 		set("#publish-form-"+s.hospital.ID+" input[name=release]", now.Add(time.Hour).Format("2006-01-02T15:04"))
-		b.click("#publish-confirm", "/admin/schedule?ok=published")
+		b.click("#publish-confirm", "ok=published")
 		if n := published(day); n != 1 {
 			t.Errorf("%d sessions on %s after the correction, want 1", n, day)
 		}

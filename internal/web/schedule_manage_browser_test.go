@@ -123,7 +123,8 @@ func TestSchedulePagesAndFiltersInBrowser(t *testing.T) {
 
 // TestStopFormCountsItsPatientsInBrowser: a session with two bookings says
 // "2 位患者将被取消" in its stop form, before the administrator confirms
-// (review19b H1), and the row shows them booked.
+// (review19b H1), and the row shows them booked; a stop confirmed for a
+// count that is no longer the session's stops nothing.
 func TestStopFormCountsItsPatientsInBrowser(t *testing.T) {
 	s := newSite(t)
 	password := "admin password 1"
@@ -142,6 +143,25 @@ func TestStopFormCountsItsPatientsInBrowser(t *testing.T) {
 	if got := b.text("#s-" + s.closed.ID + " .stop-count"); !strings.Contains(got, "0 位患者将被取消") {
 		t.Errorf("the unbooked session's stop form says %q, want 0", got)
 	}
+
+	// A third patient books while the page shows 2: the stop confirmed
+	// for 2 stops nothing, and the form comes back open with 3.
+	s.selfBookedOnline(newPhone(), residentID(7403), "孙三")
+	b.do("open the stop form", chromedp.Click(chromedp.CSS(row+" summary")))
+	b.fill(row+" input[name=reason]", "医生外出会诊")
+	b.click(row+" form button[type=submit]", "/admin/sessions/"+s.open.ID+"/stop")
+	b.contains("#error", "该出诊现有 3 个预约")
+	if v, _ := s.svc.Catalog().Session(s.open.ID); v.Stopped() {
+		t.Fatalf("a stop confirmed for 2 bookings stopped a session with 3")
+	}
+	if !b.isOpen(row + " input[name=reason]") {
+		t.Errorf("the refused stop form is not shown open")
+	}
+	if got := b.text(row + " .stop-count"); !strings.Contains(got, "3 位患者将被取消") {
+		t.Errorf("the refused stop form says %q, want 3", got)
+	}
+	b.click(row+" form button[type=submit]", "ok=stopped")
+	b.contains("#flash", "已停诊：3 个预约已取消")
 }
 
 // TestSessionManageInBrowser drives a session's own page (review19b M6,

@@ -70,6 +70,9 @@ type poolForm struct {
 	Exists, IsLottery bool
 }
 
+// ReleaseText is the release time as the page writes it ("2026-12-22 08:00").
+func (p poolForm) ReleaseText() string { return strings.Replace(p.Release, "T", " ", 1) }
+
 type moveForm struct{ From, To, Count, Reason string }
 
 const datetimeLocal = "2006-01-02T15:04"

@@ -49,13 +49,16 @@ func TestStopWithSubstituteInBrowser(t *testing.T) {
 	a.fill("#login-form input[name=phone]", adminPhone)
 	a.fill("#login-form input[name=password]", password)
 	a.click("#login-form button[type=submit]", "/admin/schedule")
-	a.open("/admin/schedule")
+	// Tomorrow's week (this week's on any day but a Sunday).
+	a.open("/admin/schedule?" + url.Values{"week": {s.tomorrow}}.Encode())
 	row := "#s-" + s.open.ID
 	a.do("open the stop form", chromedp.WaitVisible(chromedp.CSS(row+" summary")), chromedp.Click(chromedp.CSS(row+" summary")))
 	a.fill(row+" input[name=reason]", "医生外出会诊 The doctor is called away")
 	a.set(row+" select[name=substitute_doctor_id]", sub.ID)
 	a.shot("substitute-01-stop")
-	a.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"n": {"1"}, "ok": {"substituted"}, "on": {"1"}, "cb": {"0"}}.Encode())
+	// Back at the week the stop was made from.
+	a.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"n": {"1"}, "ok": {"substituted"}, "on": {"1"}, "cb": {"0"},
+		"week": {mondayOf(s.tomorrow, time.Time{}, shanghai).Format(time.DateOnly)}}.Encode())
 	a.contains("#flash", "offered the same slot")
 
 	// 2. The patient finds the held slot and accepts it.
