@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,12 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	testenv.Must(t, err, "add patient")
 	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: sess.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "book the published session")
+	// The administrator's page, read again, counts the booking (a page
+	// read before it would stop nothing: TestStopFormCountsItsPatientsInBrowser).
+	b.open("/admin/schedule?" + url.Values{"hospital": {s.hospital.ID}, "week": {day}}.Encode())
+	if got := b.text(row + " .stop-count"); !strings.Contains(got, "1 位患者将被取消") {
+		t.Errorf("the stop form says %q, want 1 patient to be cancelled", got)
+	}
 
 	// 3. A stop with a one-character reason is refused: the stop form is
 	// shown again open, the reason kept and marked; the publish form stays

@@ -58,7 +58,7 @@ func TestStopWithSubstituteInBrowser(t *testing.T) {
 	a.shot("substitute-01-stop")
 	// Back at the week the stop was made from.
 	a.click(row+" form button[type=submit]", "/admin/schedule?"+url.Values{"n": {"1"}, "ok": {"substituted"}, "on": {"1"}, "cb": {"0"},
-		"week": {mondayOf(s.tomorrow, time.Time{}, shanghai).Format(time.DateOnly)}}.Encode())
+		"hospital": {s.hospital.ID}, "week": {mondayOf(s.tomorrow, time.Time{}, shanghai).Format(time.DateOnly)}}.Encode())
 	a.contains("#flash", "offered the same slot")
 
 	// 2. The patient finds the held slot and accepts it.
