@@ -655,6 +655,24 @@ func TestBookings(t *testing.T) {
 			t.Errorf("ActiveBookings from %s = %v, %v; want none", day(2), ids(later), err)
 		}
 
+		// BookedCounts counts the same active bookings per session and
+		// channel (b1, cancelled, not), for the sessions asked only.
+		wantCounts := map[string]map[booking.Channel]int{}
+		for _, b := range active {
+			if wantCounts[b.SessionID] == nil {
+				wantCounts[b.SessionID] = map[booking.Channel]int{}
+			}
+			wantCounts[b.SessionID][b.Channel]++
+		}
+		counts, err := w.st.BookedCounts(w.ctx, []string{b2.SessionID, b4.SessionID, booking.NewID()})
+		testenv.Must(t, err, "booked counts")
+		if fmt.Sprint(counts) != fmt.Sprint(wantCounts) {
+			t.Errorf("BookedCounts = %v, want %v", counts, wantCounts)
+		}
+		if none, err := w.st.BookedCounts(w.ctx, []string{booking.NewID()}); err != nil || len(none) != 0 {
+			t.Errorf("BookedCounts of a session without bookings = %v, %v; want none", none, err)
+		}
+
 		unknown := booking.NewID()
 		st, err := w.st.BookingStatuses(w.ctx, []string{b1.ID, b2.ID, b4.ID, unknown})
 		testenv.Must(t, err, "statuses")
