@@ -267,8 +267,8 @@ func TestMistakenStopIsRestored(t *testing.T) {
 	stop := func(confirm int) reply {
 		return svc.do("POST", "/v1/admin/sessions/"+id+"/stop", admin, map[string]any{"reason": "误操作", "confirm_booked": confirm})
 	}
-	if r := stop(1); r.status != 400 || r.code != "invalid_field" || r.field != "confirm_booked" {
-		t.Errorf("a stop confirming 1 booking of 2 = %d %s, want 400 invalid_field confirm_booked", r.status, r.body)
+	if r := stop(1); r.status != 409 || r.code != "booked_changed" || r.field != "confirm_booked" {
+		t.Errorf("a stop confirming 1 booking of 2 = %d %s, want 409 booked_changed confirm_booked", r.status, r.body)
 	}
 	if r := stop(2); r.status != 200 {
 		t.Fatalf("stop = %d %s", r.status, r.body)

@@ -225,6 +225,7 @@ var (
 	ErrQuotaMismatch      = newErr(KindRule, "quota_mismatch", "the channel quotas do not add up to the slot count")
 	ErrReleaseAfterStart  = newErr(KindRule, "release_after_start", "a channel is released after the session starts")
 	ErrRestoreClosed      = newErr(KindConflict, "restore_closed", "this stop can no longer be restored (its window passed, the clinic started, it was restored already, or it named a substitute): publish the half-day again")
+	ErrBookedChanged      = newErr(KindConflict, "booked_changed", "the session has another number of active bookings than the stop confirmed: read it again before stopping it")
 	ErrEditedMeanwhile    = newErr(KindConflict, "edited_meanwhile", "the session changed since the version this edit was made from: read it again and redo the edit")
 	ErrVersionRequired    = newErr(KindInvalid, "version_required", "an edit names the version it was made from (version, or If-Match with the ETag of GET)")
 	ErrReleaseNotice      = newErr(KindRule, "release_notice", "a published release time moves earlier only with the hospital's notice (24 hours unless its policy says)")

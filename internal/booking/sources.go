@@ -969,7 +969,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 			return StopResult{}, err
 		}
 		if n.Total() != *req.ConfirmBooked {
-			return StopResult{}, FieldErrorf(ErrInvalidField, "confirm_booked", "the session has %d active bookings, not the %d confirmed: read it again before stopping it",
+			return StopResult{}, FieldErrorf(ErrBookedChanged, "confirm_booked", "the session has %d active bookings, not the %d confirmed: read it again before stopping it",
 				n.Total(), *req.ConfirmBooked)
 		}
 	}

@@ -150,7 +150,7 @@ func TestStopFormCountsItsPatientsInBrowser(t *testing.T) {
 	b.do("open the stop form", chromedp.Click(chromedp.CSS(row+" summary")))
 	b.fill(row+" input[name=reason]", "医生外出会诊")
 	b.click(row+" form button[type=submit]", "/admin/sessions/"+s.open.ID+"/stop")
-	b.contains("#error", "该出诊现有 3 个预约")
+	b.contains("#error", "预约人数与停诊确认时显示的不同")
 	if v, _ := s.svc.Catalog().Session(s.open.ID); v.Stopped() {
 		t.Fatalf("a stop confirmed for 2 bookings stopped a session with 3")
 	}
