@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -92,7 +94,8 @@ func TestReconcileCheckFindsHandMadeDrift(t *testing.T) {
 func TestRedisLossEndToEnd(t *testing.T) {
 	sch := schedule(t, time.Now().Add(-time.Minute), 6)
 	sess := sch.Sessions[0]
-	svc := startService(t, sch, nil)
+	adminAddr := freeAddr(t)
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_ADMIN_ADDR": adminAddr})
 	ps := []patient{svc.newPatient(1), svc.newPatient(2)}
 	book := func(p patient, key string) reply {
 		return svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sess.ID, "patient_id": p.patientID},
@@ -127,8 +130,20 @@ func TestRedisLossEndToEnd(t *testing.T) {
 			t.Errorf("attempt %d while the state is missing: Retry-After %q, want whole seconds, at least 1", i, r.header.Get("Retry-After"))
 		}
 	}
-	if r := svc.do("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "claim is held") {
-		t.Errorf("readyz while the state is missing = %d %s, want 503 naming the reload", r.status, r.body)
+	// The load balancer is told not ready and a short why, no hospital
+	// and no Redis internals (review19a L9); the admin port says which
+	// hospital and why.
+	if r := svc.do("GET", "/readyz", "", nil); r.status != 503 || !strings.Contains(string(r.body), "being rebuilt") {
+		t.Errorf("readyz while the state is missing = %d %s, want 503 saying the booking state is being rebuilt", r.status, r.body)
+	} else {
+		for _, private := range []string{sess.HospitalID, sch.Hospitals[0].Name, "claim", "Redis"} {
+			if strings.Contains(string(r.body), private) {
+				t.Errorf("readyz on the API port = %s; it names %q, which only the admin port should", r.body, private)
+			}
+		}
+	}
+	if status, body := adminGet(t, adminAddr, "/readyz"); status != 503 || !strings.Contains(body, "claim is held") || !strings.Contains(body, sch.Hospitals[0].Name) {
+		t.Errorf("readyz on the admin port while the state is missing = %d %s, want 503 naming the hospital and the reload", status, body)
 	}
 
 	// The other instance dies mid-reload; its claim is gone (here at once,
@@ -155,6 +170,9 @@ func TestRedisLossEndToEnd(t *testing.T) {
 	t.Logf("booking succeeded again %s after the claim ended; answers %v", time.Since(start).Round(time.Millisecond), statuses)
 	if r := svc.do("GET", "/readyz", "", nil); r.status != 200 {
 		t.Errorf("readyz after recovery = %d %s, want 200", r.status, r.body)
+	}
+	if status, body := adminGet(t, adminAddr, "/readyz"); status != 200 {
+		t.Errorf("readyz on the admin port after recovery = %d %s, want 200", status, body)
 	}
 	if r := book(ps[0], "before"); r.status != 201 {
 		t.Errorf("the first booking's key after recovery = %d %s, want its 201 again", r.status, r.body)
@@ -198,4 +216,17 @@ func TestReconcileCheckCannotCompareExitsTwo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// adminGet reads a path of a service's admin address.
+func adminGet(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Errorf("GET %s on the admin port: %v", path, err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -340,7 +340,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			_ = api.Shutdown(context.Background())
 			return fmt.Errorf("listen on %s: %w", c.adminAddr, err)
 		}
-		admin = &http.Server{Handler: adminMux(reg, c.pprof), ReadHeaderTimeout: 5 * time.Second}
+		admin = &http.Server{Handler: adminMux(reg, c.pprof, d.svc.Ready), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.Serve(aln); !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
@@ -446,12 +446,25 @@ func mount(api, consoles fasthttp.RequestHandler) fasthttp.RequestHandler {
 	}
 }
 
-// adminMux serves metrics, and the profiles when asked for; it has no login
-// and belongs on a private address. pprof's cmdline page is never served:
-// it shows the process's arguments.
-func adminMux(reg *prometheus.Registry, profiles bool) *http.ServeMux {
+// adminMux serves metrics, readiness with its detail, and the profiles
+// when asked for; it has no login and belongs on a private address. pprof's
+// cmdline page is never served: it shows the process's arguments.
+func adminMux(reg *prometheus.Registry, profiles bool, ready func(context.Context) error) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// The API's /readyz tells a load balancer only why in a few words;
+	// here is which hospital's state is missing, stale or being
+	// reloaded, and the driver's error, for the operator.
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
 	if profiles {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -218,8 +218,21 @@ func (s *Service) readStates(ctx context.Context) (map[string]StateStatus, error
 // Reloads counts the hospital reloads this instance completed.
 func (s *Service) Reloads() int64 { return s.reloads.Load() }
 
+// NotReady is Ready's refusal. Reason is what a load balancer is told on
+// the API's address (/readyz): what is wrong, in a few words, with no
+// hospital and no Redis internals (review19a L9). The error's own text is
+// the whole detail (which hospital, why, for how long), for the admin
+// address's /readyz.
+type NotReady struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReady) Error() string { return e.Err.Error() }
+func (e *NotReady) Unwrap() error { return e.Err }
+
 // Ready reports whether Redis and SQL both answer, SQL takes writes, and every hospital's
-// state in Redis is whole; if not, the error says which and why.
+// state in Redis is whole; if not, a *NotReady says which and why.
 func (s *Service) Ready(ctx context.Context) error {
 	err := s.store.Ping(ctx)
 	if ctx.Err() == nil {
@@ -227,16 +240,17 @@ func (s *Service) Ready(ctx context.Context) error {
 	}
 	if err != nil {
 		if errors.Is(err, ErrReadOnly) {
-			return fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the database answers but refuses writes (read-only: default_transaction_read_only, a standby, a full disk); no booking can commit"), err)
+			return &NotReady{Reason: "the database refuses writes", Err: fmt.Errorf("%w: %w",
+				Errorf(ErrUnavailable, "not ready: the database answers but refuses writes (read-only: default_transaction_read_only, a standby, a full disk); no booking can commit"), err)}
 		}
-		return fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the database does not answer"), err)
+		return &NotReady{Reason: "the database does not answer", Err: fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the database does not answer"), err)}
 	}
 	if err := s.adm.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: Redis does not answer"), err)
+		return &NotReady{Reason: "the admission store does not answer", Err: fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: Redis does not answer"), err)}
 	}
 	st, err := s.readStates(ctx)
 	if err != nil {
-		return fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the admission state cannot be read"), err)
+		return &NotReady{Reason: "the admission state cannot be read", Err: fmt.Errorf("%w: %w", Errorf(ErrUnavailable, "not ready: the admission state cannot be read"), err)}
 	}
 	var bad []string
 	cat := s.catalog.Load()
@@ -261,7 +275,8 @@ func (s *Service) Ready(ctx context.Context) error {
 		bad = append(bad, line)
 	}
 	if len(bad) > 0 {
-		return Errorf(ErrUnavailable, "not ready: %s", strings.Join(bad, "; "))
+		return &NotReady{Reason: "the booking state is being rebuilt from the database",
+			Err: Errorf(ErrUnavailable, "not ready: %s", strings.Join(bad, "; "))}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -115,8 +116,15 @@ func (s *Server) healthz(r *request) error {
 	return nil
 }
 
+// readyz tells a load balancer ready or not, and why in a few words: which
+// hospital and what Redis holds are the admin address's /readyz
+// (review19a L9: this address is open to anyone).
 func (s *Server) readyz(r *request) error {
 	if err := s.svc.Ready(r.context()); err != nil {
+		var nr *booking.NotReady
+		if errors.As(err, &nr) {
+			return fmt.Errorf("%w: %w", booking.Errorf(booking.ErrUnavailable, "not ready: %s", nr.Reason), err)
+		}
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"status": "ready"})
