@@ -190,7 +190,7 @@ func (g *Gate) Reserve(ctx context.Context, r booking.Reservation) (int, bool, e
 	if err := rateLimited(res, r.Limits, start); err != nil {
 		return 0, false, err
 	}
-	return reserveReply(res)
+	return reserveReply(res, r.Location)
 }
 
 // SoldOut runs soldout.lua: whether the pool is still empty, its channel
@@ -207,7 +207,7 @@ func (g *Gate) SoldOut(ctx context.Context, s *booking.Session, ch booking.Chann
 }
 
 // reserveReply translates reserve.lua's reply.
-func reserveReply(res []string) (int, bool, error) {
+func reserveReply(res []string, loc *time.Location) (int, bool, error) {
 	if len(res) == 0 {
 		return 0, false, fmt.Errorf("reserve: empty reply")
 	}
@@ -226,15 +226,16 @@ func reserveReply(res []string) (int, bool, error) {
 			return 0, false, errSoldOutPending
 		}
 	}
-	return 0, false, replyError("reserve", res)
+	return 0, false, replyError("reserve", res, loc)
 }
 
 // errSoldOutPending is reserve.lua's sold_out while holds of the hospital are
 // pending: a sold_out still (errors.Is), made once.
 var errSoldOutPending error = fmt.Errorf("%w: %w", booking.ErrSoldOut, booking.ErrCommitsPending)
 
-// replyError translates an admission script's refusal.
-func replyError(op string, res []string) error {
+// replyError translates an admission script's refusal; a time it names (a
+// bar's end) is said in loc, the hospital's zone (nil: the stand-in zone).
+func replyError(op string, res []string, loc *time.Location) error {
 	switch res[0] {
 	case "not_released", "lottery_pending":
 		// lottery_pending: what the draw leaves is served first-come once
@@ -247,7 +248,10 @@ func replyError(op string, res []string) error {
 	case "patient_barred":
 		if len(res) > 1 {
 			if ms, err := strconv.ParseInt(res[1], 10, 64); err == nil {
-				until := time.UnixMilli(ms).In(time.FixedZone("CST", 8*3600))
+				if loc == nil {
+					loc = booking.StandInLocation()
+				}
+				until := time.UnixMilli(ms).In(loc)
 				return booking.Errorf(booking.ErrPatientBarred, "this patient may not book until %s", until.Format(time.RFC3339))
 			}
 		}
@@ -552,7 +556,7 @@ func (g *Gate) Refusal(ctx context.Context, hospitalID, sessionID, identityKey s
 	if len(res) == 0 {
 		return nil
 	}
-	return replyError("waitlist turn", res)
+	return replyError("waitlist turn", res, nil)
 }
 
 // LeaveWaitlist removes an entry.

@@ -69,7 +69,7 @@ func (g *Gate) Enter(ctx context.Context, r booking.Reservation) (bool, error) {
 		// committed yet: it takes entries once the window is loaded.
 		return false, booking.ErrNotReleased
 	}
-	return false, replyError("enter", res)
+	return false, replyError("enter", res, r.Location)
 }
 
 // withLimits adds the caller's shared rate limits to a script's keys and

@@ -358,6 +358,7 @@ func (s *Service) book(ctx context.Context, sess *Session, h *Hospital, ch Chann
 		Month:        month,
 		Today:        now.In(h.Location()).Format(time.DateOnly),
 		Policy:       policyAt(h, now),
+		Location:     h.Location(),
 		HoldFor:      s.cfg.HoldFor,
 		KeepUntil:    s.keepUntil(sess, now),
 		Draw:         a.draw,

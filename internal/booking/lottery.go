@@ -178,7 +178,7 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	r := Reservation{
 		BookingID: e.ID, Nonce: newNonce(), HospitalID: sess.HospitalID, SessionID: sess.ID, Channel: q.Channel,
 		IdentityKey: e.IdentityKey, VisitDate: sess.VisitDate, DepartmentID: sess.DepartmentID, Week: week, Month: month,
-		Today: now.In(h.Location()).Format(time.DateOnly), Policy: policyAt(h, now), HoldFor: s.cfg.HoldFor,
+		Today: now.In(h.Location()).Format(time.DateOnly), Policy: policyAt(h, now), Location: h.Location(), HoldFor: s.cfg.HoldFor,
 		KeepUntil: s.keepUntil(sess, now), Limits: limits,
 	}
 	if err := s.knownEntry(sess, q, e.IdentityKey, actor.AccountID, idemKey, now); err != nil {

@@ -27,6 +27,10 @@ type Reservation struct {
 	Month        string // e.g. 2026-11
 	Today        string // the hospital's current civil date: older holds no longer count
 	Policy       Policy
+	// Location is the hospital's zone: a refusal that names a time (a
+	// bar's end) says it there, as every time a patient reads (nil: China
+	// Standard Time, the stand-in zone).
+	Location *time.Location
 	// HoldFor is how long the hold stays "pending" before the sweeper may
 	// release it if SQL has no booking for it.
 	HoldFor time.Duration
