@@ -29,7 +29,7 @@ func exportEvents(ctx context.Context, args []string, getenv func(string) string
 			if err != nil {
 				return err
 			}
-			if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteEvents(w, events) }); err != nil {
+			if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteEventsIn(w, events, booking.StandInLocation()) }); err != nil {
 				return err
 			}
 			if out != "-" {

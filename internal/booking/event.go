@@ -25,6 +25,12 @@ const (
 	EventLotteryEntered EventType = "lottery_entered"
 )
 
+// StampLayout is the one layout of an exported event's time and an audit
+// row's: RFC 3339 with six fractional digits, always (SQL keeps
+// microseconds), so that a fixed-width reader can read them (review19a L3:
+// Go's RFC3339Nano drops trailing zeros, and lines had 4 to 9 digits).
+const StampLayout = "2006-01-02T15:04:05.000000Z07:00"
+
 // Event is one line of the booking-event stream. Fields that do not apply are
 // left empty and omitted from JSON. Phone is the keyed hash ("hash:…"), never
 // the number.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"fairslot/internal/booking"
 )
@@ -37,6 +38,32 @@ func ReadEvents(r io.Reader) ([]booking.Event, error) {
 // WriteEvents writes events in the same format, one a line.
 func WriteEvents(w io.Writer, events []booking.Event) error {
 	return writeLines(w, "event", events)
+}
+
+// zonedEvent is an event whose times are written in one zone with
+// booking.StampLayout: the fields ts and release_at shadow the event's own.
+type zonedEvent struct {
+	TS string `json:"ts"`
+	*booking.Event
+	ReleaseAt string `json:"release_at,omitempty"`
+}
+
+// WriteEventsIn writes events as WriteEvents does, with ts and release_at in
+// loc and six fractional digits always (`fairslot events`: China Standard
+// Time, as API.md's example, whatever the host's zone).
+func WriteEventsIn(w io.Writer, events []booking.Event, loc *time.Location) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for i := range events {
+		z := zonedEvent{TS: events[i].TS.In(loc).Format(booking.StampLayout), Event: &events[i]}
+		if !events[i].ReleaseAt.IsZero() {
+			z.ReleaseAt = events[i].ReleaseAt.In(loc).Format(booking.StampLayout)
+		}
+		if err := enc.Encode(&z); err != nil {
+			return fmt.Errorf("write event %d: %w", i, err)
+		}
+	}
+	return bw.Flush()
 }
 
 // readLines reads one JSON object of type T a line, blank lines skipped,

@@ -1187,13 +1187,12 @@ type auditOut struct {
 }
 
 func (s *Server) audit(r *request) error {
-	since := s.svc.Now().Add(-7 * 24 * time.Hour)
-	if v := r.rc.QueryArgs().Peek("since"); len(v) > 0 {
-		t, err := time.Parse(time.RFC3339, string(v))
-		if err != nil {
-			return booking.Errorf(booking.ErrInvalidDate, "since is an RFC 3339 time, e.g. 2026-11-01T00:00:00+08:00")
-		}
-		since = t
+	since, err := queryTime(r.rc.QueryArgs(), "since")
+	if err != nil {
+		return err
+	}
+	if since.IsZero() {
+		since = s.svc.Now().Add(-7 * 24 * time.Hour)
 	}
 	// before: the id of the previous page's last entry (a page is
 	// booking.AuditPageSize entries; a full one may have more behind it).
@@ -1212,7 +1211,7 @@ func (s *Server) audit(r *request) error {
 		if h, ok := cat.Hospital(a.HospitalID); ok {
 			loc = h.Location()
 		}
-		return auditOut{ID: a.ID, TS: a.TS.In(loc).Format(time.RFC3339), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
+		return auditOut{ID: a.ID, TS: a.TS.In(loc).Format(booking.StampLayout), ActorID: a.ActorID, ActorRole: string(a.ActorRole),
 			Action: a.Action, Target: a.Target, Reason: a.Reason}
 	})
 	return nil
