@@ -56,7 +56,7 @@ func TestContractTimes(t *testing.T) {
 
 	since := time.Now().Add(-time.Hour).In(booking.StandInLocation()).Format(time.RFC3339)
 	for name, q := range map[string]string{
-		"percent-encoded":             url.QueryEscape(since),
+		"percent-encoded":              url.QueryEscape(since),
 		"pasted unencoded (+ → space)": since,
 		"a space typed for the +":      strings.Replace(since, "+", "%20", 1),
 	} {
