@@ -73,8 +73,8 @@ func TestAuditPagesBack(t *testing.T) {
 
 	for _, bad := range []string{"not-an-id", "00000000-0000-0000-0000-000000000000"} {
 		r := svc.do("GET", "/v1/admin/audit?before="+bad, admin, nil)
-		if r.status != 400 || r.code != "invalid_field" {
-			t.Errorf("before=%s: %d %s, want 400 invalid_field", bad, r.status, r.body)
+		if r.status != 400 || r.code != "invalid_cursor" {
+			t.Errorf("before=%s: %d %s, want 400 invalid_cursor, as every list's bad cursor", bad, r.status, r.body)
 		}
 	}
 }

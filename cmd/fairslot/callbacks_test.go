@@ -83,9 +83,11 @@ func TestCallBackAPI(t *testing.T) {
 	if opened.Phone != "13566667777" {
 		t.Errorf("the operator opens %q, want the walk-in's contact number", opened.Phone)
 	}
-	for q, field := range map[string]string{"?limit=0": "limit", "?limit=x": "limit", "?limit=201": "limit", "?after=nope": "after", "?after=" + booking.NewID(): "after"} {
-		if r := svc.do("GET", "/v1/callbacks"+q, operator, nil); r.status != 400 || r.code != "invalid_field" || r.field != field {
-			t.Errorf("GET /v1/callbacks%s = %d %s, want 400 invalid_field about field %s", q, r.status, r.body, field)
+	// A bad cursor is invalid_cursor, as on every list (review19a L8).
+	for q, want := range map[string][2]string{"?limit=0": {"invalid_field", "limit"}, "?limit=x": {"invalid_field", "limit"},
+		"?limit=201": {"invalid_field", "limit"}, "?after=nope": {"invalid_cursor", "after"}, "?after=" + booking.NewID(): {"invalid_cursor", "after"}} {
+		if r := svc.do("GET", "/v1/callbacks"+q, operator, nil); r.status != 400 || r.code != want[0] || r.field != want[1] {
+			t.Errorf("GET /v1/callbacks%s = %d %s, want 400 %s about field %s", q, r.status, r.body, want[0], want[1])
 		}
 	}
 	// A refusal about no one field has no field member at all.

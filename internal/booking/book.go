@@ -635,7 +635,24 @@ func (s *Service) replay(ctx context.Context, id string, matches func(Booking) b
 // the account holds as its verified self. Another account that added the
 // same person sees none of them. patient_id is the actor's own patient.
 func (s *Service) Bookings(ctx context.Context, actor Actor) ([]Booking, error) {
-	bs, err := s.store.Bookings(ctx, actor.AccountID)
+	return s.BookingsPage(ctx, actor, Page{})
+}
+
+// BookingsPage is a page of the actor's bookings, newest first: after the
+// booking p.After (one of the actor's, else invalid_cursor), p.Limit of
+// them (1 to BookingPageSize; 0 for BookingPageSize).
+func (s *Service) BookingsPage(ctx context.Context, actor Actor, p Page) ([]Booking, error) {
+	if err := checkLimit(p, BookingPageSize); err != nil {
+		return nil, err
+	}
+	if p.After != "" {
+		if _, err := s.Booking(ctx, actor, p.After); errors.Is(err, ErrBookingNotFound) || errors.Is(err, ErrNotFound) {
+			return nil, Errorf(ErrInvalidCursor, "after is the booking_id of the previous page's last booking")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	bs, err := s.store.Bookings(ctx, actor.AccountID, p)
 	if err != nil || len(bs) == 0 {
 		return bs, err
 	}

@@ -189,12 +189,12 @@ func (s *Service) CallBacksAfter(ctx context.Context, actor Actor, after string,
 		return nil, FieldErrorf(ErrInvalidField, "limit", "limit is from 1 to %d rows", CallBackPageMax)
 	}
 	if after != "" && !isUUID(after) {
-		return nil, FieldErrorf(ErrInvalidField, "after", "after is the id of a call-back row (the last of the previous page)")
+		return nil, FieldErrorf(ErrInvalidCursor, "after", "after is the id of a call-back row (the last of the previous page)")
 	}
 	page := CallBackPage{After: after, Limit: limit, Today: s.hospitalToday(actor.HospitalID), Now: s.cfg.Now()}
 	cbs, err := s.store.CallBacks(ctx, actor.HospitalID, page)
 	if errors.Is(err, ErrNotFound) {
-		return nil, FieldErrorf(ErrInvalidField, "after", "after names no call-back row of your hospital")
+		return nil, FieldErrorf(ErrInvalidCursor, "after", "after names no call-back row of your hospital")
 	}
 	for i := range cbs {
 		cbs[i].phoneSealed = nil

@@ -65,7 +65,7 @@ func (s *Service) CaseMakerOf(ctx context.Context, actor Actor, c Case) (CaseMak
 			self[p.IdentityID] = true
 		}
 	}
-	bs, err := s.store.Bookings(ctx, a.ID)
+	bs, err := s.store.Bookings(ctx, a.ID, Page{})
 	if err != nil {
 		return CaseMaker{}, false, err
 	}
@@ -76,7 +76,7 @@ func (s *Service) CaseMakerOf(ctx context.Context, actor Actor, c Case) (CaseMak
 		}
 	}
 	for _, status := range []string{FlagOpen, FlagConfirmed} {
-		fs, err := s.store.Flags(ctx, status)
+		fs, err := s.store.Flags(ctx, status, Page{})
 		if err != nil {
 			return CaseMaker{}, false, err
 		}

@@ -234,7 +234,7 @@ func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccoun
 			out.LateBookings++
 		}
 	}
-	ws, err := s.store.WaitlistOfAccount(ctx, own.AccountID)
+	ws, err := s.store.WaitlistOfAccount(ctx, own.AccountID, Page{})
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestWaitlistJoinBeforeTheReleaseIsNotReleased(t *testing.T) {
 	_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("李娜"), SessionID: s.ID, CallerPhone: h.phone()})
 	wantErr(t, "an operator's join before the release", err, booking.ErrNotReleased)
 	wantMessage(t, "an operator's join before the release", err, opens)
-	if es, err := h.store.WaitlistOfAccount(h.ctx, u.actor.AccountID); err != nil || len(es) != 0 {
+	if es, err := h.store.WaitlistOfAccount(h.ctx, u.actor.AccountID, booking.Page{}); err != nil || len(es) != 0 {
 		t.Errorf("the patient's waitlist places = %+v, %v; want none", es, err)
 	}
 	h.checkClean()

@@ -278,7 +278,7 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 	// The highest-scoring open flag of each account and person.
 	heldBy := map[string]Flag{}
 	if s.cfg.LotteryHoldScore > 0 {
-		flags, err := s.store.Flags(ctx, FlagOpen)
+		flags, err := s.store.Flags(ctx, FlagOpen, Page{})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -132,6 +132,13 @@ func (s *Service) RunDetection(ctx context.Context, actor Actor) (int, error) {
 
 // Flags lists flags in a status (open by default), highest score first.
 func (s *Service) Flags(ctx context.Context, actor Actor, status string) ([]Flag, error) {
+	return s.FlagsPage(ctx, actor, status, Page{})
+}
+
+// FlagsPage is a page of the flags in a status, highest score first: after
+// the flag p.After (one in that status, else invalid_cursor), p.Limit of
+// them (1 to FlagPageSize; 0 for FlagPageSize).
+func (s *Service) FlagsPage(ctx context.Context, actor Actor, status string, p Page) ([]Flag, error) {
 	if err := mustBeAdmin(actor); err != nil {
 		return nil, err
 	}
@@ -142,7 +149,19 @@ func (s *Service) Flags(ctx context.Context, actor Actor, status string) ([]Flag
 	default:
 		return nil, Errorf(ErrInvalidField, "status is open, confirmed or dismissed")
 	}
-	return s.store.Flags(ctx, status)
+	if err := checkLimit(p, FlagPageSize); err != nil {
+		return nil, err
+	}
+	if p.After != "" {
+		f, err := s.store.Flag(ctx, p.After)
+		if !validFlagID(p.After) || errors.Is(err, ErrFlagNotFound) || err == nil && f.Status != status {
+			return nil, Errorf(ErrInvalidCursor, "after is the flag_id of the previous page's last flag, of the status listed")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.store.Flags(ctx, status, p)
 }
 
 // FlagEvidence is a flag with the timeline of its group's events.
@@ -286,11 +305,11 @@ func (s *Service) AuditBefore(ctx context.Context, actor Actor, since time.Time,
 		return nil, Errorf(ErrForbidden, "only administrators read the audit log")
 	}
 	if before != "" && !isUUID(before) {
-		return nil, Errorf(ErrInvalidField, "before is the id of an audit entry (the last of the previous page)")
+		return nil, Errorf(ErrInvalidCursor, "before is the id of an audit entry (the last of the previous page)")
 	}
 	as, err := s.store.AuditSince(ctx, since, actor.HospitalID, before)
 	if errors.Is(err, ErrNotFound) {
-		return nil, Errorf(ErrInvalidField, "before names no audit entry you can read")
+		return nil, Errorf(ErrInvalidCursor, "before names no audit entry you can read")
 	}
 	return as, err
 }

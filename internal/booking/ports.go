@@ -9,6 +9,39 @@ import (
 	"fairslot/internal/identity"
 )
 
+// Page is one page of a list a client reads a page at a time (GET
+// /v1/bookings, /v1/waitlist, /v1/admin/flags): the items after the item
+// whose id is After ("" from the start) in the list's order, Limit of them
+// (0: the list's page size). A full page may have more behind it.
+type Page struct {
+	After string
+	Limit int
+}
+
+// checkLimit refuses a page's limit outside 1 to max (0 is the default).
+func checkLimit(p Page, max int) error {
+	if p.Limit < 0 || p.Limit > max {
+		return FieldErrorf(ErrInvalidField, "limit", "limit is a number of items, from 1 to %d", max)
+	}
+	return nil
+}
+
+// Size is p's limit, or size when it has none.
+func (p Page) Size(size int) int {
+	if p.Limit > 0 {
+		return p.Limit
+	}
+	return size
+}
+
+// The page sizes of the lists (what GET answers without ?limit, and the
+// most it answers with one).
+const (
+	BookingPageSize  = 500
+	WaitlistPageSize = 200
+	FlagPageSize     = 500
+)
+
 // Reservation asks Admission for one slot of a session's channel pool for one
 // identity, under the hospital's policy.
 type Reservation struct {
@@ -884,7 +917,8 @@ type BookingStore interface {
 	// Bookings lists the bookings an account owns: those it made, and those
 	// staff made (by phone, at the desk) for the identity the account holds
 	// as its verified self.
-	Bookings(ctx context.Context, accountID string) ([]Booking, error)
+	// A page at a time (Page), newest first by (created_at, id).
+	Bookings(ctx context.Context, accountID string, p Page) ([]Booking, error)
 	// FutureBookingsMadeBy lists the confirmed bookings the account made
 	// whose session has not started at now, all of them (what a closing
 	// cancels).
@@ -1054,7 +1088,7 @@ type WaitlistStore interface {
 	// drawn twice in one round.
 	AddWaitlistBeside(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
 	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
-	WaitlistOfAccount(ctx context.Context, accountID string) ([]WaitlistEntry, error)
+	WaitlistOfAccount(ctx context.Context, accountID string, p Page) ([]WaitlistEntry, error)
 	WaitingEntries(ctx context.Context, hospitalID string) ([]WaitlistEntry, error)
 	WaitlistStatuses(ctx context.Context, ids []string) (map[string]string, error)
 	// CloseWaitlist ends waiting entries, with their event and audit entry
@@ -1080,7 +1114,7 @@ type WaitlistStore interface {
 type ReviewStore interface {
 	EventsSince(ctx context.Context, since time.Time) ([]Event, error)
 	EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) ([]Event, error)
-	Flags(ctx context.Context, status string) ([]Flag, error)
+	Flags(ctx context.Context, status string, p Page) ([]Flag, error)
 	Flag(ctx context.Context, id string) (Flag, error)
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
 	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)

@@ -196,7 +196,26 @@ func (s *Service) honest(e WaitlistEntry) WaitlistEntry {
 
 // Waitlist lists the actor's waitlist entries, newest first.
 func (s *Service) Waitlist(ctx context.Context, actor Actor) ([]WaitlistEntry, error) {
-	es, err := s.store.WaitlistOfAccount(ctx, actor.AccountID)
+	return s.WaitlistPage(ctx, actor, Page{})
+}
+
+// WaitlistPage is a page of the actor's waitlist entries, newest first:
+// after the entry p.After (one of the actor's, else invalid_cursor),
+// p.Limit of them (1 to WaitlistPageSize; 0 for WaitlistPageSize).
+func (s *Service) WaitlistPage(ctx context.Context, actor Actor, p Page) ([]WaitlistEntry, error) {
+	if err := checkLimit(p, WaitlistPageSize); err != nil {
+		return nil, err
+	}
+	if p.After != "" {
+		e, err := s.store.WaitlistEntry(ctx, p.After)
+		if !isUUID(p.After) || errors.Is(err, ErrWaitlistNotFound) || errors.Is(err, ErrNotFound) || err == nil && e.AccountID != actor.AccountID {
+			return nil, Errorf(ErrInvalidCursor, "after is the waitlist_id of the previous page's last entry")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	es, err := s.store.WaitlistOfAccount(ctx, actor.AccountID, p)
 	for i := range es {
 		es[i] = s.honest(es[i])
 	}

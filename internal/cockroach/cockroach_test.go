@@ -599,7 +599,7 @@ func TestBookings(t *testing.T) {
 		if !sameBooking(got, b1) {
 			t.Errorf("Booking =\n %+v\nwant\n %+v", got, b1)
 		}
-		list, err := w.st.Bookings(w.ctx, px.AccountID)
+		list, err := w.st.Bookings(w.ctx, px.AccountID, booking.Page{})
 		testenv.Must(t, err, "bookings")
 		if got, want := ids(list), []string{b4.ID, b1.ID}; !slices.Equal(got, want) {
 			t.Errorf("Bookings = %v, want %v (newest first)", got, want)

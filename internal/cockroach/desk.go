@@ -658,9 +658,9 @@ func (s *Store) WaitlistEntry(ctx context.Context, id string) (_ booking.Waitlis
 
 // WaitlistOfAccount lists an account's entries, newest first, with the
 // place in line of those still waiting.
-func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string) (_ []booking.WaitlistEntry, rerr error) {
+func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string, p booking.Page) (_ []booking.WaitlistEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_of_account"), accountID)
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waitlist_of_account"), accountID, nullUUID(p.After), p.Size(booking.WaitlistPageSize))
 	es, err := pgx.CollectRows(rows, scanWaitlist)
 	for i := range es {
 		if err == nil && es[i].Status == booking.WaitlistWaiting {

@@ -95,9 +95,9 @@ type flagExplanation struct {
 }
 
 // Flags lists flags in a status, highest score first.
-func (s *Store) Flags(ctx context.Context, status string) (_ []booking.Flag, rerr error) {
+func (s *Store) Flags(ctx context.Context, status string, p booking.Page) (_ []booking.Flag, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, flagQuery("flags_by_status"), status)
+	rows, _ := s.db.pool.Query(ctx, flagQuery("flags_by_status"), status, p.After, p.Size(booking.FlagPageSize))
 	return pgx.CollectRows(rows, scanFlag)
 }
 

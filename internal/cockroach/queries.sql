@@ -546,13 +546,18 @@ WHERE b.id = $1;
 -- The bookings an account owns: those it made, and those staff made for the
 -- person it holds as its verified self (self, under the verified name).
 -- Another account holding the same person sees neither.
- WHERE b.account_id = $1
+ WHERE (b.account_id = $1
     OR b.account_id IS NULL AND b.identity_id IN (
         SELECT p.identity_id FROM patients p JOIN identities si ON si.id = p.identity_id
          WHERE p.account_id = $1 AND p.is_self AND p.self_verified_at IS NOT NULL AND si.name_verified_at IS NOT NULL
-           AND COALESCE(p.name_hash, si.name_hash) = si.name_hash)
- ORDER BY b.created_at DESC, b.id
- LIMIT 500;
+           AND COALESCE(p.name_hash, si.name_hash) = si.name_hash))
+   -- A page (booking.Page): after the booking $2 (NULL: from the newest)
+   -- in the order newest first by (created_at, id), $3 of them.
+   AND ($2::UUID IS NULL
+        OR b.created_at < (SELECT c.created_at FROM bookings c WHERE c.id = $2::UUID)
+        OR b.created_at = (SELECT c.created_at FROM bookings c WHERE c.id = $2::UUID) AND b.id < $2::UUID)
+ ORDER BY b.created_at DESC, b.id DESC
+ LIMIT $3;
 
 -- name: roster
 -- A hospital's day at the desk (Roster): the bookings still on the list,
@@ -735,7 +740,13 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
  WHERE w.id = $1;
 
 -- name: waitlist_of_account
- WHERE w.account_id = $1 ORDER BY w.created_at DESC LIMIT 200;
+ WHERE w.account_id = $1
+   -- A page (booking.Page): after the entry $2 (NULL: from the newest),
+   -- newest first by (created_at, id), $3 of them.
+   AND ($2::UUID IS NULL
+        OR w.created_at < (SELECT c.created_at FROM waitlist c WHERE c.id = $2::UUID)
+        OR w.created_at = (SELECT c.created_at FROM waitlist c WHERE c.id = $2::UUID) AND w.id < $2::UUID)
+ ORDER BY w.created_at DESC, w.id DESC LIMIT $3;
 
 -- name: waiting_of_person
 -- An identity's waiting places in a session ($1, $2), oldest first
@@ -884,7 +895,13 @@ SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated
   FROM flags
 
 -- name: flags_by_status
- WHERE status = $1 ORDER BY score DESC, id LIMIT 500;
+ WHERE status = $1
+   -- A page (booking.Page): after the flag $2 ('': from the highest score)
+   -- in the order highest score first, then by id, $3 of them.
+   AND ($2::TEXT = ''
+        OR score < (SELECT c.score FROM flags c WHERE c.id = $2::TEXT)
+        OR score = (SELECT c.score FROM flags c WHERE c.id = $2::TEXT) AND id > $2::TEXT)
+ ORDER BY score DESC, id LIMIT $3;
 
 -- name: flag_by_id
  WHERE id = $1;

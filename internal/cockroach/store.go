@@ -1202,9 +1202,9 @@ func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr
 }
 
 // Bookings lists an account's bookings, newest first.
-func (s *Store) Bookings(ctx context.Context, accountID string) (_ []booking.Booking, rerr error) {
+func (s *Store) Bookings(ctx context.Context, accountID string, p booking.Page) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID)
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID, nullUUID(p.After), p.Size(booking.BookingPageSize))
 	return pgx.CollectRows(rows, scanBooking)
 }
 
@@ -1264,6 +1264,14 @@ func (s *Store) ReturnedSlots(ctx context.Context, hospitalID, fromDate string) 
 		return nil
 	})
 	return out, err
+}
+
+// nullUUID is id, or NULL for "": a page's cursor in a query that casts it.
+func nullUUID(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
 }
 
 // bookingQuery is booking_rows completed by the named clause.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -466,8 +467,27 @@ func idempotencyKey(rc *fasthttp.RequestCtx) string {
 	return string(rc.Request.Header.Peek("Idempotency-Key"))
 }
 
+// pageOf reads a list's page from the query: ?after=<the id of the
+// previous page's last item>&limit=<items>, the API's one style of paging
+// (GET /v1/callbacks's; the audit log's before is its newest-first twin).
+func pageOf(args *fasthttp.Args) (booking.Page, error) {
+	p := booking.Page{After: string(args.Peek("after"))}
+	if v := args.Peek("limit"); len(v) > 0 {
+		n, err := strconv.Atoi(string(v))
+		if err != nil || n < 1 {
+			return p, booking.FieldErrorf(booking.ErrInvalidField, "limit", "limit is a number of items, at least 1")
+		}
+		p.Limit = n
+	}
+	return p, nil
+}
+
 func (s *Server) listBookings(r *request) error {
-	bs, err := s.svc.Bookings(r.context(), r.actor)
+	p, err := pageOf(r.rc.QueryArgs())
+	if err != nil {
+		return err
+	}
+	bs, err := s.svc.BookingsPage(r.context(), r.actor, p)
 	if err != nil {
 		return err
 	}
@@ -524,7 +544,11 @@ func (s *Server) joinWaitlist(r *request) error {
 }
 
 func (s *Server) listWaitlist(r *request) error {
-	es, err := s.svc.Waitlist(r.context(), r.actor)
+	p, err := pageOf(r.rc.QueryArgs())
+	if err != nil {
+		return err
+	}
+	es, err := s.svc.WaitlistPage(r.context(), r.actor, p)
 	if err != nil {
 		return err
 	}
@@ -1107,7 +1131,11 @@ func (s *Server) movePool(r *request) error {
 }
 
 func (s *Server) listFlags(r *request) error {
-	fs, err := s.svc.Flags(r.context(), r.actor, string(r.rc.QueryArgs().Peek("status")))
+	p, err := pageOf(r.rc.QueryArgs())
+	if err != nil {
+		return err
+	}
+	fs, err := s.svc.FlagsPage(r.context(), r.actor, string(r.rc.QueryArgs().Peek("status")), p)
 	if err != nil {
 		return err
 	}

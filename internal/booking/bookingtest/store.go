@@ -256,10 +256,24 @@ func (s *Store) Booking(_ context.Context, id string) (booking.Booking, error) {
 // Bookings lists the bookings an account made, newest first. (The
 // adapter's staff-made bookings of the account's self are not kept apart
 // here: staff channels are not implemented.)
-func (s *Store) Bookings(_ context.Context, accountID string) ([]booking.Booking, error) {
+func (s *Store) Bookings(_ context.Context, accountID string, p booking.Page) ([]booking.Booking, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.filter(func(b booking.Booking) bool { return b.AccountID == accountID }), nil
+	out := s.filter(func(b booking.Booking) bool { return b.AccountID == accountID })
+	return page(out, func(b booking.Booking) string { return b.ID }, p, booking.BookingPageSize), nil
+}
+
+// page is the items after the one whose id is p.After, p.Limit of them
+// (size without one).
+func page[T any](items []T, id func(T) string, p booking.Page, size int) []T {
+	if p.After != "" {
+		i := slices.IndexFunc(items, func(v T) bool { return id(v) == p.After })
+		if i < 0 {
+			return nil
+		}
+		items = items[i+1:]
+	}
+	return items[:min(len(items), p.Size(size))]
 }
 
 // FutureBookingsMadeBy lists the confirmed bookings the account made. (The
@@ -569,12 +583,12 @@ func (s *Store) entries(keep func(booking.WaitlistEntry) bool) []booking.Waitlis
 }
 
 // WaitlistOfAccount lists an account's entries, newest first.
-func (s *Store) WaitlistOfAccount(_ context.Context, accountID string) ([]booking.WaitlistEntry, error) {
+func (s *Store) WaitlistOfAccount(_ context.Context, accountID string, p booking.Page) ([]booking.WaitlistEntry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.entries(func(e booking.WaitlistEntry) bool { return e.AccountID == accountID })
 	slices.Reverse(out)
-	return out, nil
+	return page(out, func(e booking.WaitlistEntry) string { return e.ID }, p, booking.WaitlistPageSize), nil
 }
 
 // WaitingOfPerson lists an identity's waiting places in a session, oldest
@@ -786,7 +800,7 @@ func (s *Store) Flag(_ context.Context, id string) (booking.Flag, error) {
 }
 
 // Flags lists the flags in a status, highest score first.
-func (s *Store) Flags(_ context.Context, status string) ([]booking.Flag, error) {
+func (s *Store) Flags(_ context.Context, status string, p booking.Page) ([]booking.Flag, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []booking.Flag
@@ -796,7 +810,7 @@ func (s *Store) Flags(_ context.Context, status string) ([]booking.Flag, error) 
 		}
 	}
 	slices.SortFunc(out, func(a, b booking.Flag) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) })
-	return out, nil
+	return page(out, func(f booking.Flag) string { return f.ID }, p, booking.FlagPageSize), nil
 }
 
 // DecideFlag decides an open flag (ErrFlagDecided when it is not open,
