@@ -137,7 +137,7 @@ var (
 	ErrWeakPassword     = newErr(KindInvalid, "weak_password", "the password must be 8 to 72 characters")
 	ErrInvalidChannel   = newErr(KindInvalid, "invalid_channel", "unknown booking channel")
 	ErrInvalidDate      = newErr(KindInvalid, "invalid_date", "dates are YYYY-MM-DD")
-	ErrInvalidCursor    = newErr(KindInvalid, "invalid_cursor", "after is a request id, with channel naming one of the session's lottery pools")
+	ErrInvalidCursor    = newErr(KindInvalid, "invalid_cursor", "a page's cursor (after, before) is not an item of the list you can read")
 	ErrBodyTooLarge     = newErr(KindInvalid, "body_too_large", "the request body is too large")
 	ErrUnauthenticated  = newErr(KindUnauthenticated, "unauthenticated", "a bearer token is required")
 	ErrInvalidToken     = newErr(KindUnauthenticated, "invalid_token", "the bearer token is not valid")
