@@ -80,6 +80,7 @@ var auditActionLabels = map[string]string{
 	"session_update":      "修改出诊 Session changed",
 	"session_delete":      "撤回出诊 Session withdrawn",
 	"session_stop":        "停诊 Clinic stopped",
+	"session_restore":     "撤销停诊 Stop undone",
 	"substitute_accepted": "患者接受替诊 Substitute accepted",
 	"template_create":     "新建出诊模板 Template created",
 	"template_update":     "修改出诊模板 Template changed",
@@ -119,6 +120,7 @@ var auditActionLabels = map[string]string{
 	"account_phone_changed":      "更换账号手机号 Account phone changed",
 	"account_phone_released":     "释放手机号 Phone released",
 	"account_phone_restored":     "恢复手机号 Phone restored",
+	"account_login_moved":        "登录手机号移回本人 Login moved back",
 	"password_reset_code_issued": "发放重置码 Reset code issued",
 	"password_reset_with_code":   "凭重置码重置密码 Password reset with a code",
 }
