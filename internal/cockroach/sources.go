@@ -32,13 +32,7 @@ func (s *Store) CreateSessions(ctx context.Context, xs []booking.Session, a book
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_session", func(tx pgx.Tx) error {
 		for _, x := range xs {
-			if err := doctorActive(ctx, tx, x.DoctorID); err != nil {
-				return err
-			}
-			if err := noOverlap(ctx, tx, x); err != nil {
-				return err
-			}
-			if err := insertLayout(ctx, tx, x, true); err != nil {
+			if err := publish(ctx, tx, x); err != nil {
 				return err
 			}
 		}
@@ -192,6 +186,19 @@ func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEnt
 	})
 }
 
+// publish writes a new session and its slots in tx — a published one, a
+// substitute's, a stopped one restored — once its doctor is active and its
+// half-day free.
+func publish(ctx context.Context, tx pgx.Tx, x booking.Session) error {
+	if err := doctorActive(ctx, tx, x.DoctorID); err != nil {
+		return err
+	}
+	if err := noOverlap(ctx, tx, x); err != nil {
+		return err
+	}
+	return insertLayout(ctx, tx, x, true)
+}
+
 func noOverlap(ctx context.Context, tx pgx.Tx, x booking.Session) error {
 	var other string
 	err := tx.QueryRow(ctx, sourceQueries["session_overlap"], x.DoctorID, x.ID, x.StartsAt, x.EndsAt, x.VisitDate, x.Period).Scan(&other)
@@ -256,13 +263,7 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			return err
 		}
 		if sub != nil {
-			if err := doctorActive(ctx, tx, sub.Session.DoctorID); err != nil {
-				return err
-			}
-			if err := noOverlap(ctx, tx, sub.Session); err != nil {
-				return err
-			}
-			if err := insertLayout(ctx, tx, sub.Session, true); err != nil {
+			if err := publish(ctx, tx, sub.Session); err != nil {
 				return err
 			}
 		}
@@ -727,13 +728,7 @@ func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.
 		case stoppedAt.Before(since):
 			return booking.Errorf(booking.ErrRestoreClosed, "this clinic was stopped at %s, before the window to restore it", stoppedAt.Format(time.RFC3339))
 		}
-		if err := doctorActive(ctx, tx, x.DoctorID); err != nil {
-			return err
-		}
-		if err := noOverlap(ctx, tx, x); err != nil {
-			return err
-		}
-		if err := insertLayout(ctx, tx, x, true); err != nil {
+		if err := publish(ctx, tx, x); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, sourceQueries["mark_restored"], stoppedID, x.ID); err != nil {
