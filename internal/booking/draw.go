@@ -60,9 +60,19 @@ func (s *Service) commitSeeds(ctx context.Context) error {
 				if _, err := rand.Read(seed); err != nil {
 					return fmt.Errorf("lottery seed: %w", err)
 				}
+				c := Commitment(seed)
 				seeds = append(seeds, LotterySeed{PoolKey: PoolKey{SessionID: sess.ID, Channel: q.Channel},
 					HospitalID: sess.HospitalID, OpensAt: q.OpensAt, DrawAt: q.DrawAt,
-					Sealed: s.keys.Seal(seedPurpose, string(seed)), Commitment: Commitment(seed), CreatedAt: now})
+					Sealed: s.keys.Seal(SeedPurpose(sess.ID, q.Channel), string(seed)), Sealing: SealedForPool,
+					Commitment: c, CreatedAt: now,
+					// Recorded apart from the pool's row, when it is made:
+					// what a later change of the row would be compared with.
+					Audit: AuditEntry{ID: NameID("lottery seed committed", sess.ID, string(q.Channel)), TS: now,
+						ActorRole: "system", Action: "lottery_seed_committed",
+						Target: "session:" + sess.ID + "/" + string(q.Channel),
+						Reason: fmt.Sprintf("commitment %x; entries open %s, draw %s", c,
+							q.OpensAt.UTC().Format(time.RFC3339), q.DrawAt.UTC().Format(time.RFC3339)),
+						HospitalID: sess.HospitalID}})
 			}
 		}
 	}
@@ -161,22 +171,24 @@ func (s *Service) drawClaimed(ctx context.Context, c DrawClaim) (int, error) {
 	if !ok || !hok {
 		return 0, fmt.Errorf("session %s has no %s pool", sess.ID, c.Channel)
 	}
-	plain, err := s.keys.Open(seedPurpose, c.Sealed)
+	seed, err := s.openSeed(c)
 	if err != nil {
-		return 0, fmt.Errorf("open the seed: %w", err)
+		return 0, s.refuseDraw(c, err)
 	}
-	seed := []byte(plain)
-	if string(Commitment(seed)) != string(c.Commitment) {
-		return 0, errors.New("the stored seed does not match its commitment")
+	entries, err := s.store.PoolEntries(ctx, c.PoolKey)
+	if err != nil {
+		return 0, err
+	}
+	if err := entriesCommitted(c, entries); err != nil {
+		return 0, s.refuseDraw(c, err)
 	}
 	if c.Stage == DrawStageNone {
 		if err := s.rank(ctx, c, sess, seed); err != nil {
 			return 0, err
 		}
-	}
-	entries, err := s.store.PoolEntries(ctx, c.PoolKey)
-	if err != nil {
-		return 0, err
+		if entries, err = s.store.PoolEntries(ctx, c.PoolKey); err != nil {
+			return 0, err
+		}
 	}
 	if c.Stage != DrawStageBooked {
 		if entries, err = s.bookDrawn(ctx, c, sess, h, q, entries); err != nil {
@@ -184,6 +196,64 @@ func (s *Service) drawClaimed(ctx context.Context, c DrawClaim) (int, error) {
 		}
 	}
 	return s.finishDraw(ctx, c, sess, seed, entries)
+}
+
+// ErrDrawRefused is a draw refused because its pool's row does not hold
+// what was committed for it: a seed sealed for another pool (or not at
+// all), a seed that is not its commitment's, or entries admitted under
+// another commitment. Someone changed the row; the pool stays undrawn (and
+// claimed: the job tries again and refuses again) until an operator looks
+// (docs/operations.md "A lottery draw refused").
+var ErrDrawRefused = errors.New("lottery draw refused: the pool's seed is not the one committed for it")
+
+// openSeed opens a claimed pool's seed as its row says it was sealed, and
+// checks it against the commitment.
+func (s *Service) openSeed(c DrawClaim) ([]byte, error) {
+	var purpose string
+	switch c.Sealing {
+	case SealedForPool:
+		purpose = SeedPurpose(c.SessionID, c.Channel)
+	case SealedForPurpose:
+		purpose = seedPurpose
+	default:
+		return nil, fmt.Errorf("%w: unknown sealing %d", ErrDrawRefused, c.Sealing)
+	}
+	plain, err := s.keys.Open(purpose, c.Sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the sealed seed does not open for this pool (%v)", ErrDrawRefused, err)
+	}
+	seed := []byte(plain)
+	if string(Commitment(seed)) != string(c.Commitment) {
+		return nil, fmt.Errorf("%w: the stored seed does not match its commitment", ErrDrawRefused)
+	}
+	return seed, nil
+}
+
+// entriesCommitted checks that every entry was admitted under the pool's
+// commitment. An entry admitted before the entries kept one (a pool sealed
+// the old way) names none; in a pool sealed for itself every entry names
+// one.
+func entriesCommitted(c DrawClaim, entries []Entry) error {
+	n := 0
+	for _, e := range entries {
+		switch {
+		case e.Commitment == nil && c.Sealing == SealedForPurpose:
+		case string(e.Commitment) != string(c.Commitment):
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Errorf("%w: %d of %d entries were admitted under another commitment than the pool's %x",
+			ErrDrawRefused, n, len(entries), c.Commitment)
+	}
+	return nil
+}
+
+// refuseDraw logs a refused draw loudly and returns err.
+func (s *Service) refuseDraw(c DrawClaim, err error) error {
+	s.log.Error("LOTTERY DRAW REFUSED: the pool's row was changed after its seed was committed; the pool stays undrawn until an operator checks it",
+		"session_id", c.SessionID, "channel", c.Channel, "commitment", fmt.Sprintf("%x", c.Commitment), "err", err)
+	return err
 }
 
 // rank is stage 2: screening and the drawn order.
@@ -627,4 +697,10 @@ func reviewNotifications(cat *Catalog, held []Entry, who map[string]string, ids 
 			CallBack: e.AccountID == ""})
 	}
 	return ns
+}
+
+// SeedPurpose is what a pool's seed is sealed for: the purpose and the
+// pool, so a sealed seed copied to another pool's row does not open.
+func SeedPurpose(sessionID string, ch Channel) string {
+	return seedPurpose + "\x00" + sessionID + "\x00" + string(ch)
 }

@@ -82,13 +82,17 @@ type Entry struct {
 	// NameHash is the name the entry was made under (the patient's claim,
 	// or the caller's or walk-in's name): a winner is booked under it, so
 	// the booking's name guard runs at the draw (identity_unverified).
-	NameHash  string
-	Status    string
-	Rank      int    // place in the drawn order, 1 first; 0 when not in the draw
-	Reason    string // why held out, excluded or passed over
-	FlagID    string // the flag that held it out
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	NameHash string
+	Status   string
+	Rank     int    // place in the drawn order, 1 first; 0 when not in the draw
+	Reason   string // why held out, excluded or passed over
+	FlagID   string // the flag that held it out
+	// Commitment is the pool's seed commitment published when the entry was
+	// admitted: the entrant's receipt of it, and what the draw checks the
+	// pool's against. Nil for entries admitted before entries kept it.
+	Commitment []byte
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// NumberMasked and NameMasked are the person's masked identity, for staff.
 	NumberMasked, NameMasked string
 	// DrawAt is the pool's draw time, filled in for answers.
@@ -211,6 +215,9 @@ func (s *Service) enter(ctx context.Context, actor Actor, sess *Session, h *Hosp
 	}
 	e.SessionID, e.HospitalID, e.Channel, e.Status = sess.ID, sess.HospitalID, q.Channel, EntryEntered
 	e.CreatedAt, e.UpdatedAt, e.DrawAt = now, now, q.DrawAt
+	if q.Draw != nil {
+		e.Commitment = q.Draw.Commitment
+	}
 	ev.ID, ev.TS, ev.Type, ev.SessionID, ev.HospitalID = newID(), now, EventLotteryEntered, sess.ID, sess.HospitalID
 	// release_at is when the pool opened to this attempt: the window's
 	// opening (the detector reads reaction times from it).

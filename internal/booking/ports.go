@@ -1141,9 +1141,26 @@ type LotterySeed struct {
 	HospitalID      string
 	OpensAt, DrawAt time.Time
 	Sealed          []byte
-	Commitment      []byte
-	CreatedAt       time.Time
+	// Sealing is how Sealed was sealed (SealedFor*): a draw opens the seed
+	// only that way.
+	Sealing    int
+	Commitment []byte
+	CreatedAt  time.Time
+	// Audit is the lottery_seed_committed row written with the seed, when
+	// the seed is the pool's (a pool that has one keeps it, unaudited again).
+	Audit AuditEntry
 }
+
+// How a pool's seed is sealed (lottery_pools.seed_sealing).
+const (
+	// SealedForPurpose: for the purpose alone. Only pools committed before
+	// the pool binding (migration 0062 marks them); a copy of such a seal
+	// in another pool's row would open, which the unique commitment and the
+	// entries' commitments stop.
+	SealedForPurpose = 1
+	// SealedForPool: for the purpose and the pool (SeedPurpose).
+	SealedForPool = 2
+)
 
 // DrawClaim is a pool's draw as the instance that claimed it finds it.
 type DrawClaim struct {

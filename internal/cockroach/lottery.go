@@ -89,8 +89,9 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	unverified := map[string]bool{} // kept out by the name guard
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
 		b.Queue(q("open_pools_for_share"), sessions.v)
-		// $1–$10 the entries, $11–$28 their events, $29 the entries' names.
-		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash)...)
+		// $1–$10 the entries, $11–$28 their events, $29 the entries' names,
+		// $30 their commitments.
+		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash, cols.commitment)...)
 	}, func(br pgx.BatchResults) error {
 		clear(open)
 		clear(inserted)
@@ -203,6 +204,7 @@ type entryColumns struct {
 	waitlist                        []bool
 	created                         []time.Time
 	nameHash                        [][]byte
+	commitment                      [][]byte
 }
 
 func (c *entryColumns) add(e booking.Entry) {
@@ -221,6 +223,7 @@ func (c *entryColumns) add(e booking.Entry) {
 		name = []byte(e.NameHash)
 	}
 	c.nameHash = append(c.nameHash, name)
+	c.commitment = append(c.commitment, e.Commitment)
 }
 
 func (c *entryColumns) args() []any {
@@ -283,7 +286,7 @@ func scanEntry(r pgx.CollectableRow) (booking.Entry, error) {
 	var rank int32
 	err := r.Scan(&e.ID, &e.SessionID, &e.HospitalID, &ch, &e.IdentityID, &idHash, &e.PatientID, &e.AccountID,
 		&e.BookedBy, &e.Waitlist, &e.Status, &rank, &e.Reason, &e.FlagID, &e.CreatedAt, &e.UpdatedAt,
-		&e.NumberMasked, &e.NameMasked, &nameHash)
+		&e.NumberMasked, &e.NameMasked, &nameHash, &e.Commitment)
 	e.Channel, e.Rank, e.IdentityKey = booking.Channel(ch), int(rank), booking.IdentityKey(idHash)
 	e.NameHash = string(nameHash)
 	return e, err
@@ -379,14 +382,40 @@ func (s *Store) WithdrawEntry(ctx context.Context, id string, at time.Time, ev b
 	return s.Entry(ctx, id)
 }
 
-// CommitSeeds stores pools' seeds; a pool that has one keeps it.
+// CommitSeeds stores pools' seeds, each with its audit row; a pool that
+// has one keeps it (and its audit row is not written again).
 func (s *Store) CommitSeeds(ctx context.Context, seeds []booking.LotterySeed) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	b := &pgx.Batch{}
-	for _, x := range seeds {
-		b.Queue(q("insert_seed"), x.SessionID, string(x.Channel), x.HospitalID, x.OpensAt, x.DrawAt, x.Sealed, x.Commitment, x.CreatedAt)
-	}
-	return s.db.pool.SendBatch(ctx, b).Close()
+	return s.db.Tx(ctx, "commit_seeds", func(tx pgx.Tx) error {
+		for _, x := range seeds {
+			tag, err := tx.Exec(ctx, q("insert_seed"), x.SessionID, string(x.Channel), x.HospitalID, x.OpensAt, x.DrawAt,
+				x.Sealed, x.Commitment, x.CreatedAt, x.Sealing)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 && x.Audit.Action != "" {
+				if err := insertAudit(ctx, tx, x.Audit); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// PoolsSharingSeed lists the pools other than k whose commitment is
+// commitment or whose published seed is seed: none, for a seed made for
+// one pool (lottery verify).
+func (s *Store) PoolsSharingSeed(ctx context.Context, k booking.PoolKey, commitment, seed []byte) (_ []booking.PoolKey, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("pools_sharing_seed"), k.SessionID, string(k.Channel), commitment, seed)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.PoolKey, error) {
+		var p booking.PoolKey
+		var ch string
+		err := r.Scan(&p.SessionID, &ch)
+		p.Channel = booking.Channel(ch)
+		return p, err
+	})
 }
 
 // DuePools lists pools not yet drawn whose draw time is at or before due.
@@ -408,7 +437,7 @@ func (s *Store) ClaimDraw(ctx context.Context, k booking.PoolKey, owner string, 
 	defer func() { rerr = translate(rerr) }()
 	c := booking.DrawClaim{LotterySeed: booking.LotterySeed{PoolKey: k}}
 	err := s.db.pool.QueryRow(ctx, q("claim_draw"), k.SessionID, string(k.Channel), owner, now, leaseUntil, due).
-		Scan(&c.HospitalID, &c.OpensAt, &c.DrawAt, &c.Sealed, &c.Commitment, &c.Stage, &c.CreatedAt)
+		Scan(&c.HospitalID, &c.OpensAt, &c.DrawAt, &c.Sealed, &c.Commitment, &c.Stage, &c.CreatedAt, &c.Sealing)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}

@@ -982,13 +982,15 @@ SELECT session_id::TEXT, channel FROM lottery_pools
 -- name guard kept out (false), read in the statement's one snapshot.
 WITH e AS (
     INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
-                                 booked_by, waitlist, status, created_at, updated_at, name_hash)
+                                 booked_by, waitlist, status, created_at, updated_at, name_hash, commitment)
     SELECT t.id, t.session_id, t.channel, t.hospital_id, t.identity_id, t.patient_id, t.account_id,
-           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at, t.name_hash
+           t.booked_by, t.waitlist, 'entered', t.created_at, t.created_at, t.name_hash,
+           COALESCE(t.commitment, (SELECT p.commitment FROM lottery_pools p
+                                    WHERE p.session_id = t.session_id AND p.channel = t.channel))
       FROM unnest($1::UUID[], $2::UUID[], $3::TEXT[], $4::UUID[], $5::UUID[], $6::UUID[], $7::UUID[],
-                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[], $29::BYTEA[])
+                  $8::UUID[], $9::BOOL[], $10::TIMESTAMPTZ[], $29::BYTEA[], $30::BYTEA[])
            AS t (id, session_id, channel, hospital_id, identity_id, patient_id, account_id, booked_by,
-                 waitlist, created_at, name_hash)
+                 waitlist, created_at, name_hash, commitment)
      WHERE EXISTS (SELECT 1 FROM lottery_pools p
                     WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
        AND NOT EXISTS (SELECT 1 FROM identities i
@@ -1026,7 +1028,7 @@ SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE 
 SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identity_id::TEXT, i.id_hash,
        COALESCE(e.patient_id::TEXT, ''), COALESCE(e.account_id::TEXT, ''), COALESCE(e.booked_by::TEXT, ''),
        e.waitlist, e.status, COALESCE(e.draw_rank, 0), e.reason, COALESCE(e.flag_id, ''), e.created_at,
-       e.updated_at, i.number_masked, i.name_masked, e.name_hash
+       e.updated_at, i.number_masked, i.name_masked, e.name_hash, e.commitment
   FROM lottery_entries e JOIN identities i ON i.id = e.identity_id
 
 -- name: entry
@@ -1071,8 +1073,8 @@ SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2 FOR SHAR
 UPDATE lottery_entries SET status = 'withdrawn', updated_at = $2 WHERE id = $1 AND status = 'entered';
 
 -- name: insert_seed
-INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at, seed_sealed, commitment, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at, seed_sealed, commitment, created_at, seed_sealing)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (session_id, channel) DO NOTHING;
 
 -- name: due_pools
@@ -1093,7 +1095,7 @@ UPDATE lottery_pools
    SET status = 'drawing', lease_owner = $3, lease_until = $5, draw_started_at = COALESCE(draw_started_at, $4)
  WHERE session_id = $1 AND channel = $2 AND draw_at <= $6
    AND (status = 'open' OR (status = 'drawing' AND (lease_until < $4 OR lease_owner = $3)))
-RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at;
+RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at, seed_sealing;
 
 -- name: save_ranking_pool
 UPDATE lottery_pools
@@ -1119,6 +1121,13 @@ UPDATE lottery_pools SET stage = 'booked', lease_until = $4
 UPDATE lottery_pools
    SET status = 'drawn', seed = $4, winners = $5, drawn_at = $6, lease_until = NULL
  WHERE session_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'drawing' AND stage = 'booked';
+
+-- name: pools_sharing_seed
+-- The pools other than ($1, $2) whose commitment is $3 or whose published
+-- seed is $4 (lottery verify: a seed or commitment is one pool's).
+SELECT session_id::TEXT, channel FROM lottery_pools
+ WHERE NOT (session_id = $1 AND channel = $2) AND (commitment = $3 OR seed = $4)
+ ORDER BY session_id, channel;
 
 -- name: pool_status
 SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2;

@@ -1,0 +1,105 @@
+package booking_test
+
+import (
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// review20 H1: a database insider copied a drawn pool's sealed seed and
+// commitment into an open pool's row, knew the open pool's seed, steered
+// its draw by adding one entry, and every check passed. A seed is sealed
+// for its pool, a commitment is used once, and a draw refuses a pool whose
+// entries were admitted under another commitment.
+func TestLotteryCopiedSeedRefused(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	a := h.lotterySession(lotteryOpts{online: 2, draw: time.Now().Add(5 * time.Minute)})
+	b := h.lotterySession(lotteryOpts{online: 2, period: "afternoon", draw: time.Now().Add(30 * time.Minute)})
+	for _, u := range h.users(3, 1) {
+		h.mustEnter(u, 0, a)
+	}
+	qb, _ := b.Channel(booking.ChannelOnline)
+	for _, u := range h.users(3, 1) {
+		// The entrant's receipt holds the commitment in force.
+		if e := h.mustEnter(u, 0, b); string(e.Commitment) != string(qb.Draw.Commitment) {
+			t.Errorf("entry %s names commitment %x, the pool's is %x", e.ID, e.Commitment, qb.Draw.Commitment)
+		}
+	}
+	if n := h.auditCount("lottery_seed_committed"); n != 2 {
+		t.Errorf("%d lottery_seed_committed audit rows, want 2 (one a pool)", n)
+	}
+	if n := h.drawAll(h.svc, a); n != 1 {
+		t.Fatalf("drew %d pools, want session A's", n)
+	}
+	h.checkDraw(a, 2, 3) // an honest draw still verifies
+	db := h.stack.DB.Pool()
+
+	// The reproduction: both columns copied at once.
+	_, err := db.Exec(h.ctx, `UPDATE lottery_pools b SET seed_sealed = a.seed_sealed, commitment = a.commitment
+		FROM lottery_pools a WHERE a.session_id = $1 AND b.session_id = $2 AND a.channel = 'online' AND b.channel = 'online'`, a.ID, b.ID)
+	if err == nil {
+		t.Errorf("a drawn pool's commitment was copied to an open pool's row")
+	}
+	// With A's row changed first (its public record then changes), the
+	// copied seal does not open for B.
+	_, err = db.Exec(h.ctx, `UPDATE lottery_pools SET commitment = $2 WHERE session_id = $1 AND channel = 'online'`, a.ID, []byte(strings.Repeat("x", 32)))
+	testenv.Must(t, err, "free A's commitment")
+	_, err = db.Exec(h.ctx, `UPDATE lottery_pools b SET seed_sealed = a.seed_sealed, commitment = $3
+		FROM lottery_pools a WHERE a.session_id = $1 AND b.session_id = $2 AND a.channel = 'online' AND b.channel = 'online'`,
+		a.ID, b.ID, booking.Commitment(h.drawn(a)[0].Seed))
+	testenv.Must(t, err, "copy A's seal to B")
+	h.wantUndrawn(b, "a copied seal")
+
+	// A master-key holder can seal a seed for B; the entries admitted
+	// under B's first commitment still name it, and the draw refuses.
+	seed := sha256.Sum256([]byte("chosen"))
+	_, err = db.Exec(h.ctx, `UPDATE lottery_pools SET seed_sealed = $2, commitment = $3 WHERE session_id = $1 AND channel = 'online'`,
+		b.ID, h.stack.Keys.Seal(booking.SeedPurpose(b.ID, booking.ChannelOnline), string(seed[:])), booking.Commitment(seed[:]))
+	testenv.Must(t, err, "reseal B")
+	h.wantUndrawn(b, "a commitment other than its entries'")
+}
+
+// wantUndrawn runs the lottery job past s's draw time and wants it to
+// refuse s's pool: an error, and the pool not drawn.
+func (h *harness) wantUndrawn(s *booking.Session, what string) {
+	h.t.Helper()
+	var last time.Time
+	for _, q := range s.Channels {
+		last = q.DrawAt
+	}
+	defer h.clock.at(last.Add(3 * time.Second))()
+	n, err := h.svc.RunLottery(h.ctx)
+	if err == nil || n != 0 {
+		h.t.Errorf("the lottery job with %s: drew %d pools, err %v; want it refused", what, n, err)
+	}
+	if ds := h.drawn(s); len(ds) == 0 || ds[0].Status == booking.DrawDrawn {
+		h.t.Errorf("the pool with %s was drawn (%d draws listed)", what, len(ds))
+	}
+}
+
+// A pool committed before the seal named its pool (migration 0062 marks its
+// row sealing 1), with entries that name no commitment, still draws.
+func TestLotteryOldSealStillDraws(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	for _, u := range h.users(2, 1) {
+		h.mustEnter(u, 0, s)
+	}
+	seed := sha256.Sum256([]byte("before the upgrade"))
+	db := h.stack.DB.Pool()
+	_, err := db.Exec(h.ctx, `UPDATE lottery_pools SET seed_sealing = 1, seed_sealed = $2, commitment = $3 WHERE session_id = $1`,
+		s.ID, h.stack.Keys.Seal("lottery_seed", string(seed[:])), booking.Commitment(seed[:]))
+	testenv.Must(t, err, "an old pool's row")
+	_, err = db.Exec(h.ctx, `UPDATE lottery_entries SET commitment = NULL WHERE session_id = $1`, s.ID)
+	testenv.Must(t, err, "old entries")
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	if d := h.checkDraw(s, 1, 2); string(d.Seed) != string(seed[:]) {
+		t.Errorf("drawn with seed %x, want the old pool's %x", d.Seed, seed)
+	}
+}
