@@ -128,7 +128,7 @@ func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {
 		}, []string{"outcome"}),
 		draws: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairslot_lottery_draws_total",
-			Help: "Lottery draws run by this instance, by outcome (drawn, or failed: resumed later).",
+			Help: "Lottery draws run by this instance, by outcome (drawn; failed: resumed later; refused: the pool's seed or commitment was changed after it was committed, an alert).",
 		}, []string{"outcome"}),
 		winners: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fairslot_lottery_winners_total",
@@ -151,6 +151,12 @@ func (m *lotteryMetrics) Screened(status string, n int) {
 }
 
 func (m *lotteryMetrics) Drawn(d time.Duration, winners int, err error) {
+	if errors.Is(err, booking.ErrDrawRefused) {
+		// Someone changed the pool's row after its seed was committed: an
+		// alert, not a retry (docs/operations.md "A lottery draw refused").
+		m.draws.WithLabelValues("refused").Inc()
+		return
+	}
 	if err != nil {
 		m.draws.WithLabelValues("failed").Inc()
 		return
@@ -337,6 +343,19 @@ func verifyOne(ctx context.Context, d *deps, session string, x booking.Published
 	for _, e := range x.Entries {
 		if booking.IsUUID(e.ID) {
 			ids = append(ids, e.ID)
+		}
+	}
+	// A seed is made for one pool: a commitment or seed another pool also
+	// holds was copied there (review20 H1), and the draw it verifies
+	// against could have been known before it ran.
+	if len(x.Seed) > 0 || len(x.Commitment) > 0 {
+		others, err := d.store.PoolsSharingSeed(ctx, booking.PoolKey{SessionID: session, Channel: x.Channel}, x.Commitment, x.Seed)
+		if err != nil {
+			return err
+		}
+		if len(others) > 0 {
+			return fmt.Errorf("the seed or its commitment %x is also the %s pool's of session %s (%d pools in all): a seed is made for one pool, this one was copied",
+				x.Commitment, others[0].Channel, others[0].SessionID, len(others)+1)
 		}
 	}
 	st, err := d.store.BookingStatuses(ctx, ids)

@@ -103,14 +103,26 @@ func TestLotteryEndToEnd(t *testing.T) {
 		body := map[string]any{"session_id": sess.ID, "patient_id": people[i].patientID}
 		r := svc.do("POST", "/v1/bookings", people[i].token, body)
 		var e struct {
-			ID     string `json:"request_id"`
-			DrawAt string `json:"draw_at"`
-			Status string `json:"status"`
+			ID         string `json:"request_id"`
+			DrawAt     string `json:"draw_at"`
+			Status     string `json:"status"`
+			Commitment string `json:"seed_commitment"`
 		}
 		r.decode(t, &e)
 		at, _ := time.Parse(time.RFC3339, e.DrawAt)
 		if r.status != 202 || e.ID == "" || !at.Equal(draw) || e.Status != "entered" {
 			t.Fatalf("entry %d = %d %s; want 202 with a request id and draw_at %s", i, r.status, r.body, draw.Format(time.RFC3339))
+		}
+		// The receipt holds the commitment in force (review20 H1).
+		if e.Commitment != pool.SeedCommitment {
+			t.Errorf("entry %d's 202 names seed_commitment %q; want the pool's %s", i, e.Commitment, pool.SeedCommitment)
+		}
+		var got struct {
+			Commitment string `json:"seed_commitment"`
+		}
+		svc.do("GET", "/v1/lottery/requests/"+e.ID, people[i].token, nil).decode(t, &got)
+		if got.Commitment != pool.SeedCommitment {
+			t.Errorf("GET entry %d names seed_commitment %q; want %s", i, got.Commitment, pool.SeedCommitment)
 		}
 		requests[i] = e.ID
 		if r := svc.do("POST", "/v1/bookings", people[i].token, body); r.status != 409 || r.code != "already_entered" {
@@ -222,6 +234,22 @@ func TestLotteryEndToEnd(t *testing.T) {
 			if err == nil || !strings.Contains(out.String(), "FAIL") {
 				t.Errorf("verify of a file with %s = %v, printed %q; want a failure", name, err, out.String())
 			}
+		}
+	})
+	t.Run("verify refuses a seed another pool published", func(t *testing.T) {
+		// The review's copy, the other way round: another pool of the
+		// session holding this pool's seed (the unique index keeps two
+		// rows from one commitment, not from one published seed).
+		_, err := svc.pool.Exec(context.Background(), `INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at,
+			seed_sealed, commitment, seed, status, created_at)
+			SELECT session_id, 'phone', hospital_id, opens_at, draw_at, seed_sealed, '\x00'::BYTEA, seed, 'drawn', created_at
+			  FROM lottery_pools WHERE session_id = $1 AND channel = 'online'`, sess.ID)
+		testenv.Must(t, err, "copy the seed into another pool")
+		defer svc.pool.Exec(context.Background(), `DELETE FROM lottery_pools WHERE session_id = $1 AND channel = 'phone'`, sess.ID)
+		var out bytes.Buffer
+		err = run(context.Background(), []string{"lottery", "verify", "--session", sess.ID}, svc.getenv, &out, svc.logs)
+		if err == nil || !strings.Contains(out.String(), "FAIL online pool") || strings.Contains(out.String(), "ok   online pool") {
+			t.Errorf("verify with the seed in two pools = %v, printed %q; want the online pool to FAIL", err, out.String())
 		}
 	})
 	t.Run("public pages", func(t *testing.T) {

@@ -162,11 +162,17 @@ type EntryOut struct {
 	Rank       int    `json:"rank,omitempty"`
 	Reason     string `json:"reason,omitempty"`
 	CreatedAt  string `json:"created_at,omitempty"`
+	// SeedCommitment is the pool's seed commitment when the entry was
+	// admitted: the entrant's receipt, to compare with the published draw.
+	SeedCommitment string `json:"seed_commitment,omitempty"`
 }
 
 func entryView(e booking.Entry, loc *time.Location) EntryOut {
 	out := EntryOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Channel: string(e.Channel), Status: e.Status,
 		Waitlist: e.Waitlist, BookingID: e.BookingID(), WaitlistID: e.WaitlistID(), Rank: e.Rank, Reason: e.Reason}
+	if len(e.Commitment) > 0 {
+		out.SeedCommitment = hex.EncodeToString(e.Commitment)
+	}
 	if !e.DrawAt.IsZero() {
 		out.DrawAt = e.DrawAt.In(loc).Format(time.RFC3339)
 	}

@@ -585,7 +585,10 @@ type drawRow struct {
 	Opens, DrawAt string
 	Countdown     string // until the draw; empty once it is due
 	Status        string
-	Commitment    string // hex SHA-256 of the seed
+	Commitment    string // hex SHA-256 of the seed (an entry's: the one in force when it was made)
+	// Published is the pool's commitment now when it is not the entry's
+	// (someone changed it after the entry): shown as a warning.
+	Published string
 	Seed          string // hex, once drawn
 	Drawn         bool
 	Winners       int
@@ -671,6 +674,13 @@ func entryRowOf(cat *booking.Catalog, e booking.Entry, names map[string]string, 
 	if q, ok := s.Channel(e.Channel); ok && q.IsLottery() {
 		row.Draw = drawRowOf(q, loc, now)
 		row.Withdrawable = e.Status == booking.EntryEntered && q.TakesEntries(now)
+		// The entry's own receipt of the commitment, not the pool's value
+		// now (review20 H1): a change since the entry is shown as one.
+		if len(e.Commitment) > 0 {
+			if mine := hex.EncodeToString(e.Commitment); mine != row.Draw.Commitment {
+				row.Draw.Published, row.Draw.Commitment = row.Draw.Commitment, mine
+			}
+		}
 	}
 	return row
 }
