@@ -589,10 +589,10 @@ type drawRow struct {
 	// Published is the pool's commitment now when it is not the entry's
 	// (someone changed it after the entry): shown as a warning.
 	Published string
-	Seed          string // hex, once drawn
-	Drawn         bool
-	Winners       int
-	Eligible      int
+	Seed      string // hex, once drawn
+	Drawn     bool
+	Winners   int
+	Eligible  int
 	// FreeUntil is until when a winner may cancel free of a no-show: the
 	// later of the deadline and booking.AllottedGrace after the draw.
 	FreeUntil string
