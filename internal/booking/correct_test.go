@@ -25,7 +25,10 @@ func TestSeededLotteryIsCorrected(t *testing.T) {
 		return req
 	}
 	opens := time.Now().Add(3 * time.Minute) // within SeedLead: the seed is committed now
+	// Published a day and more before (a new lottery needs the notice).
+	published := h.clock.at(opens.Add(-25 * time.Hour))
 	sess, err := h.svc.CreateSession(h.ctx, admin, lottery(3, opens, "morning", 8*time.Hour, 12*time.Hour))
+	published()
 	testenv.Must(t, err, "create the lottery session")
 	_, err = h.svc.RunLottery(h.ctx)
 	testenv.Must(t, err, "commit the seeds")
@@ -68,7 +71,9 @@ func TestSeededLotteryIsCorrected(t *testing.T) {
 	}
 
 	// Another seeded session is withdrawn.
+	published = h.clock.at(opens.Add(-25 * time.Hour))
 	other, err := h.svc.CreateSession(h.ctx, admin, lottery(2, opens, "afternoon", 14*time.Hour, 17*time.Hour))
+	published()
 	testenv.Must(t, err, "create the afternoon lottery session")
 	_, err = h.svc.RunLottery(h.ctx)
 	testenv.Must(t, err, "commit the afternoon's seed")

@@ -229,6 +229,7 @@ var (
 	ErrEditedMeanwhile    = newErr(KindConflict, "edited_meanwhile", "the session changed since the version this edit was made from: read it again and redo the edit")
 	ErrVersionRequired    = newErr(KindInvalid, "version_required", "an edit names the version it was made from (version, or If-Match with the ETag of GET)")
 	ErrReleaseNotice      = newErr(KindRule, "release_notice", "a published release time moves earlier only with the hospital's notice (24 hours unless its policy says)")
+	ErrLotteryWindowShort = newErr(KindRule, "lottery_window_short", "a lottery's entry window lasts at least 10 minutes")
 	ErrReleasePassed      = newErr(KindRule, "release_passed", "a pool's computed release time has passed: it would open at once")
 	ErrOnsiteShort        = newErr(KindRule, "onsite_share_short", "the on-site pool has less than the share of the slots the hospital keeps for on-site patients")
 	ErrBeyondWindow       = newErr(KindRule, "beyond_booking_window", "this session is further ahead than the hospital's booking window")

@@ -238,6 +238,9 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 		return nil, err
 	}
 	now := s.cfg.Now()
+	if err := s.lotteryNotice(&sess, now); err != nil {
+		return nil, err
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
 		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
 	if err := s.store.CreateSession(ctx, sess, audit); err != nil {
@@ -478,6 +481,13 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p S
 	if err := s.releaseNotice(old, &sess, now); err != nil {
 		return nil, err
 	}
+	for _, q := range sess.Channels {
+		if was, ok := old.Channel(q.Channel); q.IsLottery() && (!ok || !was.OpensAt.Equal(q.OpensAt) || !was.DrawAt.Equal(q.DrawAt)) {
+			if err := lotteryWindow(q); err != nil {
+				return nil, err
+			}
+		}
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
 		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionChanges(old, &sess, loc, p.Reason)}
 	err = s.changeClosed(ctx, old, func() error { return s.store.UpdateSession(ctx, sess, audit) })
@@ -687,6 +697,52 @@ func (s *Service) releaseNotice(old, next *Session, now time.Time) error {
 			e.Field = string(q.Channel)
 			return e
 		}
+	}
+	return nil
+}
+
+// MinLotteryWindow is the shortest entry window of a lottery pool: the
+// default window. A window of seconds is a draw among those who were told
+// (review20 M1; docs/fairness.md "Notice of a new lottery").
+const MinLotteryWindow = DefaultDrawAfter
+
+// lotteryNotice refuses a new session's lottery pool that opens for entries
+// sooner than the hospital's release notice from now, or whose window is
+// shorter than MinLotteryWindow: published with a minute's notice and a
+// half-minute window, the only entrant was the one who knew (review20 M1).
+// A hospital that must open lotteries sooner lowers release_notice_hours in
+// its policy (an audited policy change).
+func (s *Service) lotteryNotice(sess *Session, now time.Time) error {
+	h, ok := s.catalog.Load().Hospital(sess.HospitalID)
+	if !ok {
+		return ErrHospitalNotFound
+	}
+	notice := policyAt(h, now).ReleaseNotice()
+	for _, q := range sess.Channels {
+		if !q.IsLottery() || q.Quota == 0 {
+			continue
+		}
+		if earliest := now.Add(notice); q.OpensFor().Before(earliest) {
+			e := Errorf(ErrReleaseNotice, "the %s lottery would take entries from %s: a new lottery opens with at least %d hours' notice, at %s at the earliest",
+				q.Channel, q.OpensFor().In(h.Location()).Format("2006-01-02 15:04"), int(notice.Hours()), earliest.In(h.Location()).Format("2006-01-02 15:04"))
+			e.Field = string(q.Channel)
+			return e
+		}
+		if err := lotteryWindow(q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lotteryWindow refuses a lottery pool whose entry window is shorter than
+// MinLotteryWindow.
+func lotteryWindow(q ChannelQuota) error {
+	if q.Quota > 0 && q.DrawAt.Sub(q.OpensFor()) < MinLotteryWindow {
+		e := Errorf(ErrLotteryWindowShort, "the %s lottery's entry window lasts %s: at least %d minutes, so that those who were not told in advance can enter",
+			q.Channel, q.DrawAt.Sub(q.OpensFor()).Round(time.Second), int(MinLotteryWindow.Minutes()))
+		e.Field = string(q.Channel)
+		return e
 	}
 	return nil
 }

@@ -308,12 +308,13 @@ var zhMessages = map[string]string{
 	"session_too_far":           "出诊日期超过今天起 366 天。",
 	// An administrator's (review19b), in Chinese though staff-only: the
 	// 号源 manager reads them.
-	"release_notice":   "已公布的放号时间只能推迟；提前须距现在不少于医院规定的通知时间（默认 24 小时）。",
-	"booked_changed":   "该出诊的预约人数与停诊确认时显示的不同（页面已过时）：请核对现在的人数后再确认停诊。",
-	"edited_meanwhile": "该出诊在您编辑期间已被他人修改（或已加号、调整号池）：请重新打开后再修改。",
-	"version_required": "修改出诊须带上读取时的版本号（version 或 If-Match）。",
-	"release_passed":   "本周有号池按模板算出的放号时间已过，发布即立即放号：确认后再发布，或调整模板的提前天数。",
-	"restore_closed":   "该停诊已不能撤销（已超过医院规定的撤销时限、门诊已开始、已撤销过，或停诊时已安排替诊）：如需出诊请重新发布。",
+	"release_notice":       "已公布的放号时间只能推迟；提前须距现在不少于医院规定的通知时间（默认 24 小时）。",
+	"booked_changed":       "该出诊的预约人数与停诊确认时显示的不同（页面已过时）：请核对现在的人数后再确认停诊。",
+	"edited_meanwhile":     "该出诊在您编辑期间已被他人修改（或已加号、调整号池）：请重新打开后再修改。",
+	"version_required":     "修改出诊须带上读取时的版本号（version 或 If-Match）。",
+	"release_passed":       "本周有号池按模板算出的放号时间已过，发布即立即放号：确认后再发布，或调整模板的提前天数。",
+	"restore_closed":       "该停诊已不能撤销（已超过医院规定的撤销时限、门诊已开始、已撤销过，或停诊时已安排替诊）：如需出诊请重新发布。",
+	"lottery_window_short": "摇号报名时间至少 10 分钟，让事先不知情的患者也能报名。",
 
 	// The desk's link of a person's two ID documents (a clerk's console).
 	"link_unverified":           "两种证件的姓名须先在窗口凭证件核验，再关联为同一人：请先逐一核验证件。",
