@@ -91,8 +91,15 @@ type Entry struct {
 	// admitted: the entrant's receipt of it, and what the draw checks the
 	// pool's against. Nil for entries admitted before entries kept it.
 	Commitment []byte
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// WaitlistStatus and WaitlistPosition are a waitlisted entry's place as
+	// it stands now (Service.Entry, Entries): waiting at its position, or
+	// served (its booking is WaitlistID: the place became a booking under
+	// its own id), skipped or cancelled. The public draw keeps the drawn
+	// outcome; this is the entrant's own view (review20 L2).
+	WaitlistStatus   string
+	WaitlistPosition int
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 	// NumberMasked and NameMasked are the person's masked identity, for staff.
 	NumberMasked, NameMasked string
 	// DrawAt is the pool's draw time, filled in for answers.
@@ -354,7 +361,28 @@ func (s *Service) Entry(ctx context.Context, actor Actor, id string) (Entry, err
 	if self != "" {
 		e.PatientID = self
 	}
+	if err == nil {
+		e = s.withWaitlistPlace(ctx, e)
+	}
 	return e, err
+}
+
+// withWaitlistPlace fills in a waitlisted entry's place as it stands. A
+// failed read leaves it out rather than fail the entry's answer.
+func (s *Service) withWaitlistPlace(ctx context.Context, e Entry) Entry {
+	if e.Status != EntryWaitlisted {
+		return e
+	}
+	w, err := s.store.WaitlistEntry(ctx, e.WaitlistID())
+	if err != nil {
+		if !errors.Is(err, ErrWaitlistNotFound) {
+			s.log.Warn("read a lottery entry's waitlist place", "entry_id", e.ID, "err", err)
+		}
+		return e
+	}
+	w = s.honest(w)
+	e.WaitlistStatus, e.WaitlistPosition = w.Status, w.Position
+	return e
 }
 
 // entryOf is Entry as stored: for one another account made for the actor's
@@ -400,7 +428,7 @@ func (s *Service) Entries(ctx context.Context, actor Actor) ([]Entry, error) {
 	}
 	es, err := s.store.EntriesOfAccount(ctx, actor.AccountID)
 	for i := range es {
-		es[i] = s.withDrawAt(es[i])
+		es[i] = s.withWaitlistPlace(ctx, s.withDrawAt(es[i]))
 	}
 	return es, err
 }

@@ -103,3 +103,44 @@ func TestLotteryOldSealStillDraws(t *testing.T) {
 		t.Errorf("drawn with seed %x, want the old pool's %x", d.Seed, seed)
 	}
 }
+
+// TestLotteryEntryShowsItsWaitlistPlace (review20 L2): a waitlisted
+// entry's answer tells its place in the line (not its rank in the draw).
+func TestLotteryEntryShowsItsWaitlistPlace(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	users := h.users(3, 1)
+	ids := make([]string, len(users))
+	for i, u := range users {
+		r, err := h.svc.Attempt(h.ctx, u.actor, booking.BookRequest{SessionID: s.ID, PatientID: u.patients[0].ID,
+			Channel: booking.ChannelOnline, Waitlist: true, Origin: booking.Origin{IP: "203.0.113.9"}})
+		testenv.Must(t, err, "enter %d", i)
+		ids[i] = r.Entry.ID
+	}
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	waiting := 0
+	for i, u := range users {
+		e, err := h.svc.Entry(h.ctx, u.actor, ids[i])
+		testenv.Must(t, err, "entry %d", i)
+		switch e.Status {
+		case booking.EntryWon:
+		case booking.EntryWaitlisted:
+			waiting++
+			// rank 2 is first in line, rank 3 second: the winner is not in it.
+			if e.WaitlistStatus != booking.WaitlistWaiting || e.WaitlistPosition != e.Rank-1 {
+				t.Errorf("entry of rank %d: waitlist %q at %d; want waiting at %d", e.Rank, e.WaitlistStatus, e.WaitlistPosition, e.Rank-1)
+			}
+		default:
+			t.Errorf("entry %d is %s", i, e.Status)
+		}
+		list, err := h.svc.Entries(h.ctx, u.actor)
+		if err != nil || len(list) != 1 || list[0].WaitlistPosition != e.WaitlistPosition || list[0].WaitlistStatus != e.WaitlistStatus {
+			t.Errorf("Entries of %d = %+v, %v; want the entry's waitlist place", i, list, err)
+		}
+	}
+	if waiting != 2 {
+		t.Errorf("%d entries waitlisted, want 2", waiting)
+	}
+}

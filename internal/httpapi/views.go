@@ -165,6 +165,11 @@ type EntryOut struct {
 	// SeedCommitment is the pool's seed commitment when the entry was
 	// admitted: the entrant's receipt, to compare with the published draw.
 	SeedCommitment string `json:"seed_commitment,omitempty"`
+	// WaitlistStatus and WaitlistPosition are a waitlisted entry's place now:
+	// waiting at waitlist_position (the line, not the draw's rank), or
+	// served, its booking then booking_id.
+	WaitlistStatus   string `json:"waitlist_status,omitempty"`
+	WaitlistPosition int    `json:"waitlist_position,omitempty"`
 }
 
 func entryView(e booking.Entry, loc *time.Location) EntryOut {
@@ -172,6 +177,10 @@ func entryView(e booking.Entry, loc *time.Location) EntryOut {
 		Waitlist: e.Waitlist, BookingID: e.BookingID(), WaitlistID: e.WaitlistID(), Rank: e.Rank, Reason: e.Reason}
 	if len(e.Commitment) > 0 {
 		out.SeedCommitment = hex.EncodeToString(e.Commitment)
+	}
+	out.WaitlistStatus, out.WaitlistPosition = e.WaitlistStatus, e.WaitlistPosition
+	if e.WaitlistStatus == booking.WaitlistServed {
+		out.BookingID = e.WaitlistID() // the place became a booking under its id
 	}
 	if !e.DrawAt.IsZero() {
 		out.DrawAt = e.DrawAt.In(loc).Format(time.RFC3339)

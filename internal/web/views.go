@@ -652,6 +652,7 @@ type entryRow struct {
 	StatusClass  string
 	Draw         *drawRow
 	BookingID    string // the booking it became, listed above
+	Waitlist     string // a waitlisted entry's place now, or that it was promoted (review20 L2)
 	Withdrawable bool
 	Highlight    bool
 	// MadeBy is, for one another account made for the person the viewer
@@ -674,6 +675,14 @@ func entryRowOf(cat *booking.Catalog, e booking.Entry, names map[string]string, 
 	if q, ok := s.Channel(e.Channel); ok && q.IsLottery() {
 		row.Draw = drawRowOf(q, loc, now)
 		row.Withdrawable = e.Status == booking.EntryEntered && q.TakesEntries(now)
+		switch e.WaitlistStatus {
+		case booking.WaitlistWaiting:
+			if e.WaitlistPosition > 0 {
+				row.Waitlist = fmt.Sprintf("候补第 %d 位 Waitlist place %d", e.WaitlistPosition, e.WaitlistPosition)
+			}
+		case booking.WaitlistServed:
+			row.Waitlist = "候补已转为预约，见上方。 Promoted from the waitlist: the booking is listed above."
+		}
 		// The entry's own receipt of the commitment, not the pool's value
 		// now (review20 H1): a change since the entry is shown as one.
 		if len(e.Commitment) > 0 {
