@@ -229,16 +229,16 @@ func (s *Service) openSeed(c DrawClaim) ([]byte, error) {
 	return seed, nil
 }
 
-// entriesCommitted checks that every entry was admitted under the pool's
-// commitment. An entry admitted before the entries kept one (a pool sealed
-// the old way) names none; in a pool sealed for itself every entry names
-// one.
+// entriesCommitted checks that every entry that names a commitment names
+// the pool's. An entry admitted before entries kept one (or by an instance
+// of the previous release in a rolling upgrade) names none, and is not
+// checked: whoever could clear an entry's commitment could as well rewrite
+// it, so requiring one would stop no one and would refuse honest draws
+// during an upgrade.
 func entriesCommitted(c DrawClaim, entries []Entry) error {
 	n := 0
 	for _, e := range entries {
-		switch {
-		case e.Commitment == nil && c.Sealing == SealedForPurpose:
-		case string(e.Commitment) != string(c.Commitment):
+		if e.Commitment != nil && string(e.Commitment) != string(c.Commitment) {
 			n++
 		}
 	}

@@ -1153,8 +1153,9 @@ type LotterySeed struct {
 
 // How a pool's seed is sealed (lottery_pools.seed_sealing).
 const (
-	// SealedForPurpose: for the purpose alone. Only pools committed before
-	// the pool binding (migration 0062 marks them); a copy of such a seal
+	// SealedForPurpose: for the purpose alone. Pools committed before the
+	// pool binding, or by an instance of the previous release during a
+	// rolling upgrade (migration 0062's column default); a copy of such a seal
 	// in another pool's row would open, which the unique commitment and the
 	// entries' commitments stop.
 	SealedForPurpose = 1
