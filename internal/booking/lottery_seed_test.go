@@ -81,7 +81,7 @@ func (h *harness) wantUndrawn(s *booking.Session, what string) {
 	}
 }
 
-// A pool committed before the seal named its pool (migration 0062 marks its
+// A pool committed before the seal named its pool (migration 0060 marks its
 // row sealing 1), with entries that name no commitment, still draws.
 func TestLotteryOldSealStillDraws(t *testing.T) {
 	h := newHarness(t, harnessConfig{})

@@ -1155,7 +1155,7 @@ type LotterySeed struct {
 const (
 	// SealedForPurpose: for the purpose alone. Pools committed before the
 	// pool binding, or by an instance of the previous release during a
-	// rolling upgrade (migration 0062's column default); a copy of such a seal
+	// rolling upgrade (migration 0060's column default); a copy of such a seal
 	// in another pool's row would open, which the unique commitment and the
 	// entries' commitments stop.
 	SealedForPurpose = 1
