@@ -266,14 +266,16 @@ func TestSessionManageInBrowser(t *testing.T) {
 	b.contains("#flash", "已移 3 / 请求 9")
 	b.contains("#flash", "Moved 3 of 9 requested")
 
-	// 4. Withdrawal: refused for a released session, in Chinese; done for
-	// an unreleased one, which is then gone from the listing.
+	// 4. Withdrawal: refused for a session with a booking, in Chinese
+	// (one released with nothing booked is withdrawn since sources20);
+	// done for an unreleased one, which is then gone from the listing.
+	s.selfBookedOnline(newPhone(), residentID(7421), "吴四")
 	b.open("/admin/sessions/" + s.open.ID)
 	b.fill("#withdraw-form input[name=reason]", "误发布")
 	b.click("#withdraw-form button[type=submit]", "/admin/sessions/"+s.open.ID+"/withdraw")
 	b.contains("#error", "号源已放出")
 	if _, ok := s.svc.Catalog().Session(s.open.ID); !ok {
-		t.Fatalf("the released session was withdrawn")
+		t.Fatalf("the booked session was withdrawn")
 	}
 	b.open("/admin/sessions/" + spare.ID + "?" + url.Values{"back": {"week=" + date}}.Encode())
 	b.fill("#withdraw-form input[name=reason]", "医生外出进修")
