@@ -36,7 +36,7 @@ type StopRequest struct {
 	HoldUntil time.Time
 	// ConfirmBooked, when set, is how many active bookings the
 	// administrator was shown the stop would cancel (the console's "N 位患
-	// 者将被取消"): the stop is refused (invalid_field confirm_booked) when
+	// 者将被取消"): the stop is refused (booked_changed confirm_booked) when
 	// the session has another number, so a stale page or a click on the
 	// wrong row stops nothing (review19b H1).
 	ConfirmBooked *int

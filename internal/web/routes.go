@@ -219,6 +219,7 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/admin/sessions/{id}", console: ac, h: c.sessionPage},
 		{method: "POST", pattern: "/admin/sessions/{id}", console: ac, h: c.editSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/withdraw", console: ac, h: c.withdrawSession},
+		{method: "POST", pattern: "/admin/sessions/{id}/restore", console: ac, h: c.restoreSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/pools", console: ac, h: c.moveSessionPool},
 		{method: "GET", pattern: "/admin/doctors", console: ac, h: c.doctorsPage},
 		{method: "POST", pattern: "/admin/doctors", console: ac, h: c.createDoctor},

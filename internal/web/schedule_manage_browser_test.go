@@ -369,3 +369,46 @@ func TestPublishPerPoolReleaseInBrowser(t *testing.T) {
 		t.Errorf("the publication's reason %q: want the referral release as %s, in the hospital's zone", reason, want)
 	}
 }
+
+// TestRestoreAStopInBrowser: an administrator who stopped a booked clinic
+// by mistake undoes it from the stopped session's page (review19b H1): the
+// session is published again and the patient has their booking back at
+// their slot; a second undo of the same stop is refused in Chinese.
+func TestRestoreAStopInBrowser(t *testing.T) {
+	s := newSite(t)
+	password := "admin password 1"
+	admin := s.newHospitalAdmin(password)
+	bk := s.selfBookedOnline(newPhone(), residentID(7431), "钱一")
+	_, err := s.svc.Stop(t.Context(), s.actor(admin, password), s.open.ID, booking.StopRequest{Reason: "医生外出会诊"})
+	testenv.Must(t, err, "stop the clinic")
+
+	b := newBrowser(t, s.base, 3*time.Minute)
+	b.signInAt("admin", admin, password, "/admin/schedule")
+	b.open("/admin/sessions/" + s.open.ID)
+	b.contains("#session-stopped", "已停诊")
+	b.count("#edit-form", 0)
+	b.fill("#restore-form input[name=reason]", "误操作，恢复出诊")
+	b.click("#restore-form button[type=submit]", "ok=restored")
+	b.contains("#flash", "1 位患者的预约已恢复")
+	b.contains("#flash", "1 booking(s) given back")
+
+	var restored string
+	var slot int
+	testenv.Must(t, s.db.Pool().QueryRow(t.Context(), `SELECT session_id::TEXT, slot_no FROM bookings
+		WHERE identity_id = (SELECT identity_id FROM bookings WHERE id = $1) AND status = 'confirmed'`, bk.ID).Scan(&restored, &slot),
+		"read the restored booking")
+	page, err := chromedp.Run(b.ctx, chromedp.Location())
+	testenv.Must(t, err, "read the address")
+	if restored == s.open.ID || !strings.Contains(page, "/admin/sessions/"+restored) {
+		t.Errorf("the restored booking is in session %s, the page at %s: want the new session's page", restored, page)
+	}
+	if slot != bk.SlotNo {
+		t.Errorf("the booking came back at slot %d, want its own %d", slot, bk.SlotNo)
+	}
+
+	// The same stop again: refused, in Chinese, nothing published twice.
+	b.open("/admin/sessions/" + s.open.ID)
+	b.fill("#restore-form input[name=reason]", "再次恢复")
+	b.click("#restore-form button[type=submit]", "/admin/sessions/"+s.open.ID+"/restore")
+	b.contains("#error", "该停诊已不能撤销")
+}

@@ -43,6 +43,8 @@ type sessionData struct {
 	Move     moveForm
 	// Withdrawn is the reason typed into a refused withdrawal.
 	Withdrawn string
+	// Restore is the reason typed into a refused restore of a stop.
+	Restore string
 }
 
 // sessionPool is a pool of the session as it is.
@@ -153,6 +155,14 @@ func (c *Console) sessionPage(r *request) error {
 	switch r.query("ok") {
 	case "saved":
 		flash = "出诊已修改。 Session changed."
+	case "restored":
+		restored, _ := strconv.Atoi(r.query("restored"))
+		kept, _ := strconv.Atoi(r.query("kept"))
+		flash = fmt.Sprintf("已撤销停诊，出诊重新发布：%d 位患者的预约已恢复并已通知。 Stop undone, the session published again: %d booking(s) given back, the patients told.",
+			restored, restored)
+		if kept > 0 {
+			flash += fmt.Sprintf(" 另有 %d 位患者已另约当天同科室，保留其新预约。 %d patient(s) had booked the same day and department meanwhile and keep that booking.", kept, kept)
+		}
 	case "moved":
 		moved, _ := strconv.Atoi(r.query("moved"))
 		asked, _ := strconv.Atoi(r.query("asked"))
@@ -205,6 +215,8 @@ func (c *Console) sessionFailed(r *request, form string, typed *sessionForm, err
 		d.Move = moveForm{From: r.form("from"), To: r.form("to"), Count: r.form("count"), Reason: r.form("reason")}
 	case "withdraw":
 		d.Withdrawn = r.form("reason")
+	case "restore":
+		d.Restore = r.form("reason")
 	}
 	return c.formFailed(r, "admin/session", page{Title: "管理出诊 Manage a session", Nav: "schedule", Form: form, Data: d}, err)
 }
@@ -311,6 +323,19 @@ func (c *Console) withdrawSession(r *request) error {
 		return c.sessionFailed(r, "withdraw", nil, err)
 	}
 	c.redirect(r, scheduleURL(r.form("back"), url.Values{"ok": {"withdrawn"}}))
+	return nil
+}
+
+// restoreSession undoes a mistaken stop (review19b H1): the session is
+// published again as it was and its patients have their bookings back
+// (Service.RestoreSession); the page of the new session then says how many.
+func (c *Console) restoreSession(r *request) error {
+	res, err := c.svc.RestoreSession(r.ctx, r.actor, r.param, strings.TrimSpace(r.form("reason")))
+	if err != nil {
+		return c.sessionFailed(r, "restore", nil, err)
+	}
+	c.redirect(r, sessionURL(res.SessionID, r.form("back"), url.Values{"ok": {"restored"},
+		"restored": {strconv.Itoa(res.Restored)}, "kept": {strconv.Itoa(res.Kept)}}))
 	return nil
 }
 
