@@ -29,7 +29,7 @@ type policyData struct {
 // The policy form's fields, and the account limits form's, besides the
 // reason (kept).
 var (
-	policyFields   = []string{"per_day", "per_week", "per_month", "cancel_deadline", "book_ahead_days", "onsite_share", "extra_slots_max", "release_notice_hours", "no_show_window_days", "no_show_steps", "effective_from"}
+	policyFields   = []string{"per_day", "per_week", "per_month", "cancel_deadline", "book_ahead_days", "onsite_share", "extra_slots_max", "release_notice_hours", "stop_undo_minutes", "no_show_window_days", "no_show_steps", "effective_from"}
 	accountsFields = []string{"max_patients", "max_accounts_on_phone", "effective_from"}
 )
 
@@ -50,6 +50,7 @@ type policyForm struct {
 	PerDay, PerWeek, PerMonth, BookAheadDays, OnsiteShare, NoShowWindowDays int
 	ExtraSlotsMax                                                           int // the bound in effect (the default when not set)
 	ReleaseNoticeHours                                                      int // the notice in effect (the default when not set)
+	StopUndoMinutes                                                         int // the window to undo a stop in effect (likewise)
 	CancelDeadline, NoShowSteps                                             string
 }
 
@@ -62,7 +63,8 @@ type policyRow struct {
 func policyFormOf(p booking.Policy, deadline string) policyForm {
 	f := policyForm{PerDay: p.PerDay, PerWeek: p.PerWeek, PerMonth: p.PerMonth, BookAheadDays: p.BookAheadDays,
 		OnsiteShare: p.OnsiteShare, NoShowWindowDays: int(p.NoShows.Window / (24 * time.Hour)), CancelDeadline: deadline,
-		ExtraSlotsMax: p.ExtraSlotsLimit(), ReleaseNoticeHours: int(p.ReleaseNotice().Hours())}
+		ExtraSlotsMax: p.ExtraSlotsLimit(), ReleaseNoticeHours: int(p.ReleaseNotice().Hours()),
+		StopUndoMinutes: int(p.StopUndo().Minutes())}
 	steps := make([]string, len(p.NoShows.Steps))
 	for i, st := range p.NoShows.Steps {
 		steps[i] = fmt.Sprintf("%d:%d", st.Count, int(st.Bar/(24*time.Hour)))
@@ -133,7 +135,7 @@ func (c *Console) setPolicy(r *request) error {
 		to  *int
 	}{{"per_day", &p.PerDay}, {"per_week", &p.PerWeek}, {"per_month", &p.PerMonth}, {"book_ahead_days", &p.BookAheadDays},
 		{"onsite_share", &p.OnsiteShare}, {"no_show_window_days", &window}, {"extra_slots_max", &p.ExtraSlotsMax},
-		{"release_notice_hours", &p.ReleaseNoticeHours}} {
+		{"release_notice_hours", &p.ReleaseNoticeHours}, {"stop_undo_minutes", &p.StopUndoMinutes}} {
 		n, err := r.formInt(f.key)
 		if err != nil {
 			return failed(err)
