@@ -36,3 +36,36 @@ func TestNewLotteryNeedsNotice(t *testing.T) {
 	_, err = h.svc.UpdateSession(h.ctx, admin, sess.ID, short)
 	wantErr(t, "an edit shortening the window to a minute", err, booking.ErrLotteryWindowShort)
 }
+
+// TestTemplateLotteryNeedsNotice: a week published from a template takes
+// the same notice for its lottery pools as one session does — a template
+// whose lottery opens within the hour was a way round it, open_past_releases
+// or not. The near miss: the same template two days ahead publishes.
+func TestTemplateLotteryNeedsNotice(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	doc := h.doctor("Neurology")
+	monday := h.day.AddDate(0, 0, 7)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	tmpl := booking.WeekTemplate{DoctorID: doc.ID, Reason: "expert lottery",
+		Days:  []booking.TemplateDay{{Weekday: 1, Period: "morning", Start: "09:00", End: "12:00"}},
+		Pools: []booking.TemplatePool{{Channel: booking.ChannelOnline, Quota: 4, DaysBefore: 0, At: "08:00", Mode: booking.Lottery}}}
+	week := monday.Format(time.DateOnly)
+	func() {
+		defer h.clock.at(monday.Add(7 * time.Hour))() // an hour before the lottery opens
+		_, err := h.svc.PublishWeek(h.ctx, admin, week, tmpl, "")
+		wantErr(t, "a template lottery opening in an hour", err, booking.ErrReleaseNotice)
+		tmpl.OpenPastReleases = true
+		_, err = h.svc.PublishWeek(h.ctx, admin, week, tmpl, "")
+		wantErr(t, "the same with open_past_releases", err, booking.ErrReleaseNotice)
+		tmpl.OpenPastReleases = false
+	}()
+	defer h.clock.at(monday.AddDate(0, 0, -2))()
+	got, err := h.svc.PublishWeek(h.ctx, admin, week, tmpl, "")
+	testenv.Must(t, err, "the template lottery two days ahead")
+	if len(got) != 1 {
+		t.Errorf("published %d sessions, want 1", len(got))
+	}
+}

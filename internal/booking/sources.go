@@ -1349,6 +1349,14 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 			return nil, err
 		}
 	}
+	// A lottery takes the hospital's notice however it is published:
+	// open_past_releases opens first-come pools at once, never a draw
+	// among those who were told (review20 M1).
+	for i := range fresh {
+		if err := s.lotteryNotice(&fresh[i], s.cfg.Now()); err != nil {
+			return nil, err
+		}
+	}
 	if len(fresh) > 0 {
 		now := s.cfg.Now()
 		audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
