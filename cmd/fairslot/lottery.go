@@ -141,6 +141,9 @@ func newLotteryMetrics(reg prometheus.Registerer) booking.LotteryMetrics {
 		}),
 	}
 	reg.MustRegister(m.entries, m.screened, m.draws, m.winners, m.duration)
+	for _, outcome := range []string{"drawn", "failed", "refused"} {
+		m.draws.WithLabelValues(outcome) // at 0 from the start: an alert's increase() needs the series before its first refusal
+	}
 	return m
 }
 
