@@ -495,24 +495,27 @@ func TestCallBackListPages(t *testing.T) {
 	if strings.Join(paged, ",") != strings.Join(want, ",") {
 		t.Errorf("pages of 4 = %v, want the whole list in its order %v", paged, want)
 	}
+	// A bad cursor is invalid_cursor, as on every list (review19a L8); a
+	// bad limit is invalid_field.
 	for _, tt := range []struct {
 		name  string
 		after string
 		limit int
+		want  *booking.Error
 	}{
-		{"a cursor that is no id", "nope", 0},
-		{"a cursor no row has", booking.NewID(), 0},
-		{"a limit over the most", "", booking.CallBackPageMax + 1},
-		{"a negative limit", "", -1},
+		{"a cursor that is no id", "nope", 0, booking.ErrInvalidCursor},
+		{"a cursor no row has", booking.NewID(), 0, booking.ErrInvalidCursor},
+		{"a limit over the most", "", booking.CallBackPageMax + 1, booking.ErrInvalidField},
+		{"a negative limit", "", -1, booking.ErrInvalidField},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.svc.CallBacksAfter(h.ctx, op, tt.after, tt.limit)
-			wantErr(t, tt.name, err, booking.ErrInvalidField)
+			wantErr(t, tt.name, err, tt.want)
 		})
 	}
 	t.Run("another hospital's operator pages from this one's row", func(t *testing.T) {
 		_, err := h.svc.CallBacksAfter(h.ctx, theirOp, all[0].NotificationID, 0)
-		wantErr(t, "another hospital's cursor", err, booking.ErrInvalidField)
+		wantErr(t, "another hospital's cursor", err, booking.ErrInvalidCursor)
 	})
 
 	t.Run("the session's day has passed", func(t *testing.T) {
