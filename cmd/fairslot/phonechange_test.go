@@ -162,20 +162,25 @@ func TestChangeMemberPhone(t *testing.T) {
 		}
 	}
 	path := "/v1/patients/" + parent.ID
+	pw := "password-" + alice.phone
 	for _, tc := range []struct {
 		what   string
 		body   map[string]any
 		status int
 		code   string
 	}{
-		{"not a mobile number", map[string]any{"phone": "12345"}, 400, "invalid_phone"},
-		{"a number on 3 accounts", map[string]any{"phone": crowded}, 422, "phone_limit"},
+		// The password re-entered (review19c L6): a borrowed session
+		// gave a member's say on the phone to its borrower.
+		{"a number without the password", map[string]any{"phone": "13900000089"}, 400, "invalid_field"},
+		{"a number with a wrong password", map[string]any{"phone": "13900000089", "password": "not-the-password"}, 401, "invalid_credentials"},
+		{"not a mobile number", map[string]any{"phone": "12345", "password": pw}, 400, "invalid_phone"},
+		{"a number on 3 accounts", map[string]any{"phone": crowded, "password": pw}, 422, "phone_limit"},
 		{"nothing to change", map[string]any{}, 400, "invalid_field"},
 		// All or nothing: a relationship beside a number refused is not
 		// applied either (it was, and the number refused after it).
-		{"a relationship and not a mobile number", map[string]any{"relationship": "spouse", "phone": "12345"}, 400, "invalid_phone"},
-		{"a relationship and a number on 3 accounts", map[string]any{"relationship": "spouse", "phone": crowded}, 422, "phone_limit"},
-		{"a number and a relationship refused", map[string]any{"relationship": "self", "phone": "13900000089"}, 409, "patient_is_self"},
+		{"a relationship and not a mobile number", map[string]any{"relationship": "spouse", "phone": "12345", "password": pw}, 400, "invalid_phone"},
+		{"a relationship and a number on 3 accounts", map[string]any{"relationship": "spouse", "phone": crowded, "password": pw}, 422, "phone_limit"},
+		{"a number and a relationship refused", map[string]any{"relationship": "self", "phone": "13900000089", "password": pw}, 409, "patient_is_self"},
 	} {
 		if r := svc.do("PATCH", path, alice.token, tc.body); r.status != tc.status || r.code != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", tc.what, r.status, r.body, tc.status, tc.code)
@@ -188,7 +193,7 @@ func TestChangeMemberPhone(t *testing.T) {
 		"patient:"+parent.ID); n != 0 {
 		t.Errorf("%d audit rows of refused edits, want none", n)
 	}
-	r = svc.do("PATCH", path, alice.token, map[string]any{"relationship": "spouse", "phone": "13900000088"})
+	r = svc.do("PATCH", path, alice.token, map[string]any{"relationship": "spouse", "phone": "13900000088", "password": pw})
 	if n := svc.count(`SELECT count(*) FROM patients WHERE id = $1 AND relationship = 'spouse' AND phone_masked = '139****0088'`, parent.ID); r.status != 200 || n != 1 {
 		t.Errorf("change both = %d %s, and %d rows changed, want 200 and both changed", r.status, r.body, n)
 	}
@@ -196,14 +201,14 @@ func TestChangeMemberPhone(t *testing.T) {
 	var got struct {
 		PhoneMasked string `json:"phone"`
 	}
-	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": "13900000082"})
+	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": "13900000082", "password": pw})
 	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "139****0082" {
 		t.Fatalf("change the parent's number while a booking is pending = %d %s, want 200 with 139****0082", r.status, r.body)
 	}
 	if n := svc.count(`SELECT count(*) FROM bookings WHERE patient_id = $1 AND status = 'confirmed'`, parent.ID); n != 1 {
 		t.Errorf("the parent's booking after the change: %d confirmed, want 1", n)
 	}
-	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": ""})
+	r = svc.do("PATCH", path, alice.token, map[string]any{"phone": "", "password": pw})
 	got.PhoneMasked = ""
 	if r.decode(t, &got); r.status != 200 || got.PhoneMasked != "" {
 		t.Errorf("clear the parent's number = %d %s, want 200 without a number", r.status, r.body)

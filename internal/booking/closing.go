@@ -92,24 +92,9 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 	if actor.Role != RolePatient {
 		return ClosedAccount{}, Errorf(ErrForbidden, "a staff account is disabled by its operator (fairslot staff disable), not closed")
 	}
-	a, err := s.store.AccountByID(ctx, actor.AccountID)
-	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
-		return ClosedAccount{}, ErrInvalidToken
-	}
+	a, err := s.reentered(ctx, actor, req.Password, req.DeviceToken, o)
 	if err != nil {
 		return ClosedAccount{}, err
-	}
-	key := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
-	if err := s.loginAllowed(ctx, key); err != nil {
-		return ClosedAccount{}, err
-	}
-	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Password)
-	if err != nil {
-		return ClosedAccount{}, err
-	}
-	if !ok {
-		s.loginFailed(ctx, key)
-		return ClosedAccount{}, ErrBadCredentials
 	}
 	if changed := a.CredentialsChangedAt; !changed.IsZero() && s.cfg.Now().Before(changed.Add(ClosingAfterChange)) {
 		// A taker's first moves are the password and the number: the

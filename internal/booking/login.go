@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -57,6 +58,35 @@ func (s *Service) attemptOf(key string, a *Account, deviceToken string, o Origin
 		gen = a.TokenGeneration
 	}
 	return loginAttempt{source: "src:" + key + ":" + strconv.Itoa(gen) + ":" + s.sourceKey(o.IP), phone: key}
+}
+
+// reentered reads the actor's account and checks password, re-entered as
+// proof that its holder and not a borrowed session asks (a number's or a
+// password's change, a closing, a member's contact number): judged as a
+// login (attemptOf), with the login's device token by the device's own
+// failures, a wrong one counting as a failed login (ErrBadCredentials). A
+// closed account is ErrInvalidToken.
+func (s *Service) reentered(ctx context.Context, actor Actor, password, deviceToken string, o Origin) (Account, error) {
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
+		return Account{}, ErrInvalidToken
+	}
+	if err != nil {
+		return Account{}, err
+	}
+	at := s.attemptOf(IdentityKey(a.PhoneHash), &a, deviceToken, o)
+	if err := s.loginAllowed(ctx, at); err != nil {
+		return Account{}, err
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
+	if err != nil {
+		return Account{}, err
+	}
+	if !ok {
+		s.loginFailed(ctx, at)
+		return Account{}, ErrBadCredentials
+	}
+	return a, nil
 }
 
 // sourceKey is a client address's keyed hash; IPv6 addresses count by

@@ -197,10 +197,17 @@ func (s *Service) EditPatient(ctx context.Context, actor Actor, patientID, relat
 type PatientChange struct {
 	Relationship *string
 	Phone        *string
+	// Password, re-entered, is asked for a change of Phone (review19c L6):
+	// a member's number has a say on the phone over the bookings the
+	// account made for them, and a borrowed session must not give it to
+	// its borrower. Judged as a login's (reentered), with DeviceToken and
+	// Origin as ChangePhone's.
+	Password, DeviceToken string
+	Origin                Origin
 }
 
 // ChangePatient applies every field of c or none (EditPatient's
-// relationship, SetPatientPhone's number): each is checked before anything
+// relationship, a member's contact number, the password re-entered): each is checked before anything
 // is written, and the store writes them, with an audit entry each, in one
 // transaction — a relationship beside a number refused is not applied
 // either.
@@ -229,6 +236,12 @@ func (s *Service) ChangePatient(ctx context.Context, actor Actor, patientID stri
 		}
 	}
 	if c.Phone != nil {
+		if c.Password == "" {
+			return Patient{}, FieldErrorf(ErrInvalidField, "password", "re-enter the account's password to change a member's contact number: it has a say on the phone over their bookings")
+		}
+		if _, err := s.reentered(ctx, actor, c.Password, c.DeviceToken, c.Origin); err != nil {
+			return Patient{}, err
+		}
 		var to AccountPhone
 		if *c.Phone != "" {
 			n, err := identity.NormalizePhone(*c.Phone)

@@ -29,7 +29,7 @@ type ChangePhoneRequest struct {
 // do not count (review18c L4: three throw-away accounts listing a victim's
 // new number kept the victim on the old one): a login number is its
 // holder's, as at registration, and the accounts-per-phone rule limits the
-// accounts listing it for members (AddPatient, SetPatientPhone). Every token of the account ends, this session's too,
+// accounts listing it for members (AddPatient, ChangePatient). Every token of the account ends, this session's too,
 // and a fresh one for this session is returned: whoever held a session on
 // the old number (a lost phone, the number's next holder) is out. The old
 // number is free at once: its next holder registers with it. The family
@@ -44,26 +44,9 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 	if err != nil {
 		return Token{}, FieldErrorf(ErrInvalidPhone, "phone", "the new number is not a valid mainland mobile number")
 	}
-	a, err := s.store.AccountByID(ctx, actor.AccountID)
-	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
-		return Token{}, ErrInvalidToken
-	}
+	a, err := s.reentered(ctx, actor, req.Password, req.DeviceToken, o)
 	if err != nil {
 		return Token{}, err
-	}
-	// The password re-entered is a login's, judged as one (attemptOf):
-	// with the login's device token by the device's own failures.
-	key := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
-	if err := s.loginAllowed(ctx, key); err != nil {
-		return Token{}, err
-	}
-	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Password)
-	if err != nil {
-		return Token{}, err
-	}
-	if !ok {
-		s.loginFailed(ctx, key)
-		return Token{}, ErrBadCredentials
 	}
 	hash := s.keys.Hash("phone", p)
 	if string(hash) == string(a.PhoneHash) {
@@ -91,18 +74,6 @@ type AccountPhone struct {
 	Hash   []byte
 	Sealed []byte
 	Masked string
-}
-
-// SetPatientPhone changes (or, with phone empty, clears) the contact
-// number of a person on the actor's list, in place: bookings, waitlist
-// places and entries pending or not. The number is validated, and must
-// not already be on the most accounts the account rules allow
-// (ErrPhoneLimit, as for AddPatient). From then on the old number has no
-// say on the phone in the bookings the account made for the person, the
-// new one has (LookupCaller still needs their ID number and name).
-// Audited (patient_phone_changed) with the masked numbers only.
-func (s *Service) SetPatientPhone(ctx context.Context, actor Actor, patientID, phone string) (Patient, error) {
-	return s.ChangePatient(ctx, actor, patientID, PatientChange{Phone: &phone})
 }
 
 // OwnAccount is the actor's account as its holder's pages show it: the

@@ -56,24 +56,9 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 	if err := auth.CheckPassword(req.New); err != nil {
 		return Token{}, Errorf(ErrWeakPassword, "%s", err)
 	}
-	a, err := s.store.AccountByID(ctx, actor.AccountID)
-	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
-		return Token{}, ErrInvalidToken
-	}
+	a, err := s.reentered(ctx, actor, req.Current, req.DeviceToken, o)
 	if err != nil {
 		return Token{}, err
-	}
-	at := s.attemptOf(IdentityKey(a.PhoneHash), &a, req.DeviceToken, o)
-	if err := s.loginAllowed(ctx, at); err != nil {
-		return Token{}, err
-	}
-	ok, err := s.checkPassword(ctx, a.PasswordHash, req.Current)
-	if err != nil {
-		return Token{}, err
-	}
-	if !ok {
-		s.loginFailed(ctx, at)
-		return Token{}, ErrBadCredentials
 	}
 	gen, now, err := s.setPassword(ctx, &a, req.New, nil)
 	if errors.Is(err, ErrNotFound) {

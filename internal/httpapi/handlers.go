@@ -302,8 +302,11 @@ func (s *Server) addPatient(r *request) error {
 
 type editPatientIn struct {
 	Relationship *string `json:"relationship"`
-	// Phone is the member's new contact number; "" clears it.
-	Phone *string `json:"phone"`
+	// Phone is the member's new contact number; "" clears it. A change
+	// asks for the account's password, re-entered (review19c L6).
+	Phone       *string `json:"phone"`
+	Password    string  `json:"password"`
+	DeviceToken string  `json:"device_token"` // optional: the login's, as at login
 }
 
 // editPatient changes a family member's relationship or contact number, in
@@ -323,7 +326,8 @@ func (s *Server) editPatient(r *request) error {
 			return err
 		}
 	}
-	p, err := s.svc.ChangePatient(r.context(), r.actor, r.param, booking.PatientChange{Relationship: in.Relationship, Phone: in.Phone})
+	p, err := s.svc.ChangePatient(r.context(), r.actor, r.param, booking.PatientChange{Relationship: in.Relationship, Phone: in.Phone,
+		Password: in.Password, DeviceToken: in.DeviceToken, Origin: r.origin})
 	if err != nil {
 		return err
 	}

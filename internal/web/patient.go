@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -186,10 +187,21 @@ func (c *Console) addFamily(r *request) error {
 // setMemberPhone changes a member's contact number (联系电话), or clears
 // it when the field is left empty: where the hospital rings about their
 // bookings, and the number that may ask about them on the phone (with the
-// member's ID number and name). A refusal is tied to that member's form.
+// member's ID number and name). The account's password is re-entered, as
+// for the login number (review19c L6). A refusal is tied to that member's
+// form; a wrong password to its password field.
 func (c *Console) setMemberPhone(r *request) error {
 	phone := strings.TrimSpace(r.form("phone"))
-	_, err := c.svc.SetPatientPhone(r.ctx, r.actor, r.param, phone)
+	var err error
+	if current := r.form("current_password"); current == "" {
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter your current password"), "current_password")
+	} else {
+		_, err = c.svc.ChangePatient(r.ctx, r.actor, r.param, booking.PatientChange{Phone: &phone, Password: current,
+			DeviceToken: r.loginDevice(), Origin: r.origin})
+		if errors.Is(err, booking.ErrBadCredentials) {
+			err = onFields(errWrongPassword, "current_password")
+		}
+	}
 	if err == nil {
 		c.redirect(r, "/patient/family?ok=member_phone")
 		return nil

@@ -90,7 +90,19 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	b.contains("#m-"+self+" .member-phone", identity.MaskPhone(next))
 	b.axeClean(axe, "family with contact numbers")
 	form := "#phone-" + member
+	// The password re-entered (review19c L6): a wrong one changes
+	// nothing and is the password field's fault.
+	b.fill(form+" input[name=phone]", newPhone())
+	b.fill(form+" input[name=current_password]", "not the password 1")
+	b.click(form+" button[type=submit]", "/patient/family/"+member+"/phone")
+	if got := fieldState(b, form+" input[name=current_password]"); got[:4] != "true" {
+		t.Errorf("a member's number with a wrong password: the password field is %q, want it marked", got)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed'`); n != 0 {
+		t.Errorf("a member's number changed with a wrong password (%d audit rows)", n)
+	}
 	b.fill(form+" input[name=phone]", "999")
+	b.fill(form+" input[name=current_password]", password)
 	b.click(form+" button[type=submit]", "/patient/family/"+member+"/phone")
 	b.contains("#error", "手机号无效")
 	if got := fieldState(b, form+" input[name=phone]"); got != "true error true 999" {
@@ -103,11 +115,13 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	}
 	member2 := newPhone()
 	b.fill(form+" input[name=phone]", member2)
+	b.fill(form+" input[name=current_password]", password)
 	b.click(form+" button[type=submit]", "/patient/family?ok=member_phone")
 	b.contains("#flash", "联系电话已修改")
 	b.contains("#m-"+member+" .member-phone", identity.MaskPhone(member2))
 	b.hidden(member2)
 	b.fill(form+" input[name=phone]", "")
+	b.fill(form+" input[name=current_password]", password)
 	b.click(form+" button[type=submit]", "/patient/family?ok=member_phone")
 	b.absent("#m-" + member + " .member-phone")
 	if n := s.count(`SELECT count(*) FROM patients WHERE id = $1 AND phone_hash IS NULL`, member); n != 1 {
