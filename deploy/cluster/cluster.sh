@@ -242,6 +242,8 @@ bootstrap:
         wal_log_hints: "on"
         wal_keep_size: 256MB
         fsync: "on"
+        # no DETAIL lines: a refused duplicate's would name a keyed hash
+        log_error_verbosity: terse
   initdb:
     - encoding: UTF8
     - locale: C.UTF-8

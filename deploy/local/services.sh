@@ -353,7 +353,10 @@ pg_start() {
 		note "note: $PG_SOCK is too long for a Unix socket; PostgreSQL listens on TCP only"
 		sockdir=""
 	fi
-	opts="-p $PG_PORT -c listen_addresses=$HOST -k '$sockdir' -c fsync=on $PG_SIZING"
+	# log_error_verbosity=terse: no DETAIL lines in the server log, where a
+	# refused duplicate's would name the keyed hash of a phone or an ID number
+	# beyond their retention (review21 L3).
+	opts="-p $PG_PORT -c listen_addresses=$HOST -k '$sockdir' -c fsync=on -c log_error_verbosity=terse $PG_SIZING"
 	local huge=${FAIRSLOT_PG_HUGE_PAGES:-} added=0 started=true
 	case $huge in
 	'') ;;

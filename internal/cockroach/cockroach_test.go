@@ -824,3 +824,21 @@ func TestDatabaseDownIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestServerLogKeepsNoKeyValues: the local PostgreSQL (deploy/local/services.sh)
+// logs errors tersely. With the default verbosity a refused duplicate writes a
+// DETAIL line naming the key, and the accounts' and identities' unique keys are
+// keyed hashes of phones and ID numbers: the server log would keep them after
+// the retention erased them from the tables (review21 L3). The replicated
+// stack sets the same in deploy/cluster/cluster.sh.
+func TestServerLogKeepsNoKeyValues(t *testing.T) {
+	db := testenv.DB(t)
+	if db.Flavor() == cockroach.Cockroach {
+		t.Skip("CockroachDB marks the values in its logs for redaction itself")
+	}
+	var verbosity string
+	testenv.Must(t, db.Pool().QueryRow(t.Context(), `SHOW log_error_verbosity`).Scan(&verbosity), "show log_error_verbosity")
+	if verbosity != "terse" {
+		t.Fatalf("log_error_verbosity = %q, want terse: a refused duplicate's DETAIL would log a keyed phone or ID hash", verbosity)
+	}
+}
