@@ -175,7 +175,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	var seeds, gens, events, labelsIn, config string
 	var families int
 	var share float64
-	var verbose, check bool
+	var verbose, check, withTraits bool
 	var why, dominated, concertBy string
 	var concertWindow time.Duration
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
@@ -192,6 +192,7 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&dominated, "dominated", "", "for the accounts of this tactic missed, count how many are matched or exceeded in every count a rule could use (bookings, races, names raced, cancellations, slots passed on, strangers at the desk, persons, nobody came) by a genuine account of the traces or a genuine case of docs/detection.md")
 	fs.DurationVar(&concertWindow, "concert", 0, "for the accounts none of whose people ever came, print by kind how often one other such account sharing no handset or number raced with it within this window (e.g. 2s)")
 	fs.StringVar(&concertBy, "concert-by", concertSession, "what --concert's accounts must race together: session or release")
+	fs.BoolVar(&withTraits, "traits", false, "for the accounts with a booking none of whose people ever came, print by kind how many show each trait of the detect21 round: only scarce sessions booked, a name booked within 3 days of being added, two cancellations in the 30 h before their sessions, cancellations at two sittings, a slot passed on within 60 s (and in the 48 h before its session), ten refused attempts")
 	fs.BoolVar(&check, "check", false, "exit non-zero unless the synth traces together meet the targets (precision and recall ≥ 0.97, every tactic ≥ 0.9), no trace flags a genuine account, and no flag names more than 30 accounts")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -225,6 +226,10 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		con = &concert{window: concertWindow, by: concertBy}
 	}
+	var tr *traits
+	if withTraits {
+		tr = &traits{}
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "trace\tevents\taccounts\tscalpers\tflags\tflagged\tprecision\trecall\tgenuine flagged\tlargest flag\tdetect time\t")
 	measure := func(gen, name string, evs []booking.Event, l labels.Labels) {
@@ -241,6 +246,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if con != nil {
 			con.add(evs, l, ev)
+		}
+		if tr != nil {
+			tr.add(evs, l, ev)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%d\t%d\t%s\t\n", name, len(evs), len(l.Families)+len(l.Scalpers),
 			ev.Scalpers, ev.Flags, ev.Flagged, ev.Precision, ev.Recall, ev.FamiliesFlagged, ev.LargestFlag, took.Round(time.Millisecond))
@@ -321,6 +329,9 @@ func evalCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if con != nil {
 		con.report(stdout)
+	}
+	if tr != nil {
+		tr.report(stdout)
 	}
 	if len(failed) > 0 {
 		return fmt.Errorf("targets missed:\n  %s", strings.Join(failed, "\n  "))

@@ -251,6 +251,13 @@ func TestCommand(t *testing.T) {
 	if !strings.Contains(stdout.String(), "in concert: ") || !strings.Contains(stdout.String(), "fake_farm") {
 		t.Errorf("--concert printed no table:\n%s", stdout.String())
 	}
+	stdout.Reset()
+	if err := run([]string{"eval", "--seeds", "1", "--families", "400", "--generator", "synth", "--traits"}, &stdout, &stderr); err != nil {
+		t.Fatalf("eval --traits: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "traits: ") || !strings.Contains(stdout.String(), "fake_farm") {
+		t.Errorf("--traits printed no table:\n%s", stdout.String())
+	}
 	if err := run([]string{"eval", "--seeds", "1", "--families", "400", "--generator", "synth", "--concert", "2s", "--concert-by", "day"}, &stdout, &stderr); err == nil {
 		t.Error("--concert-by day: want an error")
 	}
@@ -371,6 +378,106 @@ func TestConcert(t *testing.T) {
 	c.report(&out)
 	for _, line := range []string{`fake_farm\s+0\s+0\s+1\s+0\s+0\s+0`, `fake_farm, missed\s+0\s+0\s+1\s+0\s+0\s+0`,
 		`genuine ordinary\s+2\s+0\s+0`, `genuine release\s+1\s+0\s+0`} {
+		if !regexp.MustCompile(line).MatchString(out.String()) {
+			t.Errorf("report has no line %q:\n%s", line, out.String())
+		}
+	}
+}
+
+// TestTraits reads the detect21 round's traits from raw events: a fake-ID
+// account that booked a fresh name at two scarce sessions, passed one slot
+// on the evening before its session and gave the other back hours before
+// its own, at another sitting, after ten refusals; a family that never came,
+// whose two cancellations at one sitting were an ordinary session's days
+// ahead and a late one; and an account whose person came, outside the pool.
+func TestTraits(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	s1, s2, s3, s4 := t0.Add(7*day), t0.Add(9*day), t0.Add(8*day), t0.Add(6*day) // the sessions' starts
+	ev := func(at time.Time, typ booking.EventType, acct, pat, sess, bk string, rel time.Time) booking.Event {
+		return booking.Event{TS: at, Type: typ, AccountID: acct, PatientID: pat, IdentityID: "id-" + pat, SessionID: sess, BookingID: bk, ReleaseAt: rel}
+	}
+	late := ev(s4.Add(-2*time.Hour), booking.EventCancelled, "family", "q", "s4", "f2", time.Time{})
+	late.Reason = "late"
+	byPerson := ev(s1.Add(-20*time.Hour), booking.EventCancelled, "family", "q", "s1", "f3", time.Time{})
+	byPerson.Reason = "cancelled_by_person"
+	evs := []booking.Event{
+		ev(t0.Add(-day), booking.EventPatientAdded, "farm", "p1", "", "", time.Time{}),
+		ev(t0.Add(2*time.Second), booking.EventBooked, "farm", "p1", "s1", "b1", t0),
+		ev(t0.Add(2*day+3*time.Second), booking.EventBooked, "farm", "p1", "s2", "b2", t0.Add(2*day)),
+		ev(s1.Add(-14*time.Hour), booking.EventCancelled, "farm", "p1", "s1", "b1", time.Time{}),
+		ev(s1.Add(-14*time.Hour+20*time.Second), booking.EventBooked, "buyer", "r", "s1", "b3", t0),
+		ev(s1, booking.EventCheckedIn, "buyer", "r", "s1", "b3", time.Time{}),
+		ev(s2.Add(-6*time.Hour), booking.EventCancelled, "farm", "p1", "s2", "b2", time.Time{}),
+		ev(s2.Add(10*time.Minute), booking.EventNoShow, "other", "o", "s2", "b4", time.Time{}),
+
+		ev(t0.Add(-30*day), booking.EventPatientAdded, "family", "q", "", "", time.Time{}),
+		ev(t0.Add(3*day), booking.EventBooked, "family", "q", "s3", "f1", t0),
+		ev(t0.Add(-day+4*time.Second), booking.EventBooked, "family", "q", "s4", "f2", t0.Add(-day)),
+		ev(s4.Add(-2*time.Hour+time.Minute), booking.EventCancelled, "family", "q", "s3", "f1", time.Time{}),
+		late,
+		ev(t0.Add(5*time.Second), booking.EventBooked, "family", "q", "s1", "f3", t0),
+		byPerson,
+		ev(s3, booking.EventCheckedIn, "walkin", "w", "s3", "b5", time.Time{}),
+		ev(s4, booking.EventCheckedIn, "walkin", "w", "s4", "b6", time.Time{}),
+	}
+	for i := range 10 {
+		e := ev(t0.Add(time.Duration(i)*time.Second), booking.EventRejected, "farm", "p1", "s1", "", t0)
+		e.Reason = "sold_out"
+		evs = append(evs, e)
+	}
+	got := traitsOf(evs)
+	if _, ok := got["buyer"]; ok {
+		t.Error("the buyer, whose person came, is in the pool")
+	}
+	var farm, family [nTraits]bool
+	for _, i := range []int{tOnlyScarce, tFresh, tDeadline, tSittings, tPassed, tPassedLate, tRetries} {
+		farm[i] = true
+	}
+	if got["farm"] == nil || *got["farm"] != farm {
+		t.Errorf("farm's traits = %v, want %v", got["farm"], farm)
+	}
+	if got["family"] == nil || *got["family"] != family {
+		t.Errorf("family's traits = %v, want %v", got["family"], family)
+	}
+	// One of its cancellations a day earlier, or past the deadline, and it
+	// is not at the deadline.
+	near := slices.Clone(evs)
+	for i := range near {
+		if near[i].Type == booking.EventCancelled && near[i].BookingID == "b2" {
+			near[i].TS = s2.Add(-31 * time.Hour)
+		}
+	}
+	if g := traitsOf(near)["farm"]; g == nil || g[tDeadline] || !g[tSittings] {
+		t.Errorf("farm with one cancellation 31 h ahead: %v, want no deadline, two sittings", g)
+	}
+	for i := range near {
+		if near[i].Type == booking.EventCancelled && near[i].BookingID == "b2" {
+			near[i].TS, near[i].Reason = s2.Add(-time.Hour), "late"
+		}
+	}
+	if g := traitsOf(near)["farm"]; g == nil || g[tDeadline] {
+		t.Errorf("farm with one cancellation late: %v, want no deadline", g)
+	}
+	// The buyer takes two other accounts' returns too: a return watcher,
+	// whose take passes nothing on.
+	watched := slices.Clone(evs)
+	for i, f := range []string{"g1", "g2"} {
+		at, sess := t0.Add(time.Duration(i+1)*day), fmt.Sprintf("w%d", i)
+		watched = append(watched, ev(at, booking.EventBooked, f, f+"p", sess, sess+"x", time.Time{}),
+			ev(at.Add(time.Hour), booking.EventCancelled, f, f+"p", sess, sess+"x", time.Time{}),
+			ev(at.Add(time.Hour+2*time.Second), booking.EventBooked, "buyer", "r", sess, sess+"y", time.Time{}))
+	}
+	if g := traitsOf(watched)["farm"]; g == nil || g[tPassed] || g[tPassedLate] || !g[tDeadline] {
+		t.Errorf("farm whose slot a watcher took: %v, want nothing passed on", g)
+	}
+
+	var out bytes.Buffer
+	tr := &traits{}
+	tr.add(evs, labels.Labels{Scalpers: map[string]string{"farm": "fake_farm"}, FamilyKinds: map[string]string{"family": "trip"}},
+		labels.Evaluation{MissedAccounts: []string{"farm"}})
+	tr.report(&out)
+	for _, line := range []string{`fake_farm, missed\s+1\s+1\s+1\s+1\s+1\s+1\s+1\s+1`, `genuine trip\s+1\s+0\s+0\s+0\s+0\s+0\s+0\s+0`} {
 		if !regexp.MustCompile(line).MatchString(out.String()) {
 			t.Errorf("report has no line %q:\n%s", line, out.String())
 		}
