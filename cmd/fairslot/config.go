@@ -521,7 +521,7 @@ func parse(fs *flag.FlagSet, e env, args []string) error {
 // ("invalid value %q for flag"), into the error and the usage it prints, so
 // parse refuses them before it (found in session 18: --secret-key's value
 // was echoed to stderr, and so the journal).
-var secretFlags = map[string]error{"secret-key": errSecretKeyFlag, "realname-secret": errRealNameSecretFlag}
+var secretFlags = map[string]error{"secret-key": errSecretKeyFlag, "realname-secret": errRealNameSecretFlag, "password": errStaffPasswordFlag}
 
 // refusedSecretFlag is the refusal of the first secret flag among args that
 // fs defines, or nil.

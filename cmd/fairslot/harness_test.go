@@ -133,11 +133,28 @@ func (s *service) serve() {
 
 func (s *service) getenv(k string) string { return s.env[k] }
 
+// getenvWith is getenv with env's variables over the service's own: what a
+// command given its secrets in the environment reads.
+func (s *service) getenvWith(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return s.env[k]
+	}
+}
+
 // run runs a fairslot command against the test's database and Redis.
 func (s *service) run(args ...string) string {
 	s.t.Helper()
+	return s.runWith(nil, args...)
+}
+
+// runWith is run with env's variables over the service's own.
+func (s *service) runWith(env map[string]string, args ...string) string {
+	s.t.Helper()
 	var out bytes.Buffer
-	if err := run(context.Background(), args, s.getenv, &out, s.logs); err != nil {
+	if err := run(context.Background(), args, s.getenvWith(env), &out, s.logs); err != nil {
 		s.t.Fatalf("fairslot %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), s.logs)
 	}
 	return out.String()

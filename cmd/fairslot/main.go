@@ -99,7 +99,7 @@ commands:
   seed        load the demo hospital, a week of sessions and demo staff
   reconcile   rebuild Redis admission state from SQL
   retention   delete the call-back rows and kept numbers past their need (serve's hourly retention job, once)
-  staff add   create a staff account: --role clerk|operator|referrer|admin --phone --password [--hospital ID]
+  staff add   create a staff account: --role clerk|operator|referrer|admin --phone [--hospital ID] (the password from FAIRSLOT_STAFF_PASSWORD)
   staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
   staff list  list staff accounts (phones masked): [--hospital ID] [--phone]
   staff disable   end a staff account's logins and refuse new ones: --phone (staff enable --phone: undo)

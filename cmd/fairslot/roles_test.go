@@ -26,11 +26,11 @@ func (s *service) staffLogin(role booking.Role, n int) string {
 func (s *service) staffLoginAt(role booking.Role, n int, hospital string) string {
 	s.t.Helper()
 	phone, password := fmt.Sprintf("135%08d", n), "staff-password-1"
-	args := []string{"staff", "add", "--role", string(role), "--phone", phone, "--password", password}
+	args := []string{"staff", "add", "--role", string(role), "--phone", phone}
 	if hospital != "" {
 		args = append(args, "--hospital", hospital)
 	}
-	s.run(args...)
+	s.runWith(map[string]string{"FAIRSLOT_STAFF_PASSWORD": password}, args...)
 	var tok struct{ Token string }
 	s.do("POST", "/v1/auth/login", "", map[string]string{"phone": phone, "password": password}).decode(s.t, &tok)
 	if tok.Token == "" {

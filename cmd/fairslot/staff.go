@@ -16,6 +16,21 @@ import (
 	"fairslot/internal/booking"
 )
 
+// passwordFromEnv is a staff member's password, read from
+// FAIRSLOT_STAFF_PASSWORD only: a --password on the command line is refused
+// as --secret-key is, for it shows in the process list and the shell's
+// history (review21b M2; the refusal never repeats it).
+func passwordFromEnv(fs *flag.FlagSet, e env) string {
+	fs.Func("password", "refused: the password is read from FAIRSLOT_STAFF_PASSWORD, never the command line", func(string) error {
+		return errStaffPasswordFlag
+	})
+	return e.Get("STAFF_PASSWORD")
+}
+
+// errStaffPasswordFlag is the answer to a --password on the command line.
+var errStaffPasswordFlag = errors.New("a password on the command line shows in process listings and the shell's history: " +
+	"set FAIRSLOT_STAFF_PASSWORD instead (read -rs FAIRSLOT_STAFF_PASSWORD; export FAIRSLOT_STAFF_PASSWORD)")
+
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var role, phone, password, hospital, name string
 	var r booking.Role
@@ -24,7 +39,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 		flags: func(fs *flag.FlagSet, e env) {
 			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
-			fs.StringVar(&password, "password", e.Str("STAFF_PASSWORD", ""), "their password (8 to 72 characters)")
+			password = passwordFromEnv(fs, e)
 			fs.StringVar(&name, "name", "", "their work name, shown to their administrators in the audit log (optional, up to 40 characters)")
 			fs.StringVar(&hospital, "hospital", "", "id of the hospital they work for (required for clerks and operators; an admin without one is platform-wide)")
 		},
@@ -33,7 +48,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 				return errors.New("--role must be clerk, operator, referrer or admin")
 			}
 			if password == "" {
-				return errors.New("a password is required: set FAIRSLOT_STAFF_PASSWORD (or --password)")
+				return errors.New("a password is required: set FAIRSLOT_STAFF_PASSWORD (8 to 72 characters)")
 			}
 			if hospital == "" && r != booking.RoleAdmin {
 				return fmt.Errorf("--hospital is required: a %s works for one hospital (GET /v1/hospitals lists them)", r)
@@ -67,14 +82,14 @@ func staffPassword(ctx context.Context, args []string, getenv func(string) strin
 		name: "staff password",
 		flags: func(fs *flag.FlagSet, e env) {
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
-			fs.StringVar(&password, "password", e.Str("STAFF_PASSWORD", ""), "the new password (8 to 72 characters); prefer FAIRSLOT_STAFF_PASSWORD: a command line shows in process listings and the shell's history")
+			password = passwordFromEnv(fs, e)
 		},
 		check: func() error {
 			if phone == "" {
 				return errors.New("--phone is required: the staff member's login")
 			}
 			if password == "" {
-				return errors.New("a new password is required: set FAIRSLOT_STAFF_PASSWORD (or --password)")
+				return errors.New("a new password is required: set FAIRSLOT_STAFF_PASSWORD (8 to 72 characters)")
 			}
 			return nil
 		},

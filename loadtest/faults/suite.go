@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -287,7 +288,8 @@ func (s *Suite) Run(ctx context.Context, f Fault) (Row, error) {
 		return row, err
 	}
 	for _, st := range []struct{ role, phone string }{{"clerk", "13900000002"}, {"operator", "13900000003"}} {
-		if err := s.cli(ctx, env, "staff", "add", "--role", st.role, "--phone", st.phone, "--password", "staff-password-"+st.role, "--hospital", hospital); err != nil {
+		staffEnv := append(slices.Clip(env), "FAIRSLOT_STAFF_PASSWORD=staff-password-"+st.role)
+		if err := s.cli(ctx, staffEnv, "staff", "add", "--role", st.role, "--phone", st.phone, "--hospital", hospital); err != nil {
 			return row, err
 		}
 	}
