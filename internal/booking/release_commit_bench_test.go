@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -45,6 +48,20 @@ type releaseVariant struct {
 	// references before the burst, as a service's reads do before a
 	// release (its connections have touched their pages).
 	used bool
+	// cfg, when set, changes the service's configuration (the group
+	// commit's batch size and writers).
+	cfg func(*booking.Config)
+	// chunks, when set, writes the burst without the group commit: the
+	// burst cut into releaseChunk-row chunks, releaseChunkWriters at once,
+	// each chunk either through the store's InsertBookings (the group
+	// commit's statement) or, with copy, as a COPY of its bookings and one
+	// of their events in one transaction — no checks, no ON CONFLICT, no
+	// per-row answers: the floor of what a row costs PostgreSQL in the
+	// bookings and events tables, to price the statement's form.
+	chunks, copy bool
+	// strict writes each batch first without ON CONFLICT
+	// (cockroach.Store.StrictFirst).
+	strict bool
 }
 
 // releaseVariants are the databases BenchmarkReleaseCommit compares, the
@@ -83,7 +100,28 @@ var releaseVariants = []releaseVariant{
 	{name: "no-event-indexes", ddl: []string{
 		`DROP INDEX booking_events_by_account`, `DROP INDEX booking_events_by_phone`,
 		`DROP INDEX booking_events_by_ts`, `DROP INDEX booking_events_notify_read`}},
+	// The group commit's lanes and batches (perf21): one writer instead of
+	// 8; batches of at most 32 rows instead of 250.
+	{name: "writers-1", cfg: func(c *booking.Config) { c.BookingWriters = 1 }},
+	{name: "writers-2", cfg: func(c *booking.Config) { c.BookingWriters = 2 }},
+	{name: "batch-32", cfg: func(c *booking.Config) { c.BookingBatch = 32 }},
+	// Another statement beside those in flight only for this many waiting
+	// rows (16 by default since perf21; 1 before).
+	{name: "open-1", cfg: func(c *booking.Config) { c.BookingBatchToOpen = 1 }},
+	{name: "open-4", cfg: func(c *booking.Config) { c.BookingBatchToOpen = 4 }},
+	{name: "open-16", cfg: func(c *booking.Config) { c.BookingBatchToOpen = 16 }},
+	{name: "open-64", cfg: func(c *booking.Config) { c.BookingBatchToOpen = 64 }},
+	// The statement's form (perf21): the same chunks through the group
+	// commit's statement, and as COPY.
+	{name: "strict", strict: true},
+	{name: "insert-chunks", chunks: true},
+	{name: "strict-chunks", chunks: true, strict: true},
+	{name: "copy-chunks", chunks: true, copy: true},
 }
+
+// The chunked variants' chunk size and writers: the group commit's 8
+// writers, the burst spread evenly over them.
+const releaseChunk, releaseChunkWriters = 125, 8
 
 // The release second's shape: its winners book 20 sessions of 50 slots of
 // one hospital and department, from as many connections as the load
@@ -155,11 +193,17 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			testenv.Must(b, err, "open")
 			b.Cleanup(db.Close)
 			store := cockroach.NewStore(db)
-			svc, err := booking.NewService(booking.Config{PasswordIterations: 1000}, store, gate, keys, log)
+			store.StrictFirst(v.strict)
+			rb := &releaseBench{variant: v}
+			cfg := booking.Config{PasswordIterations: 1000, CommitMetrics: &rb.batches}
+			if v.cfg != nil {
+				v.cfg(&cfg)
+			}
+			svc, err := booking.NewService(cfg, store, gate, keys, log)
 			testenv.Must(b, err, "service")
 			b.Cleanup(svc.Close)
-			rb := &releaseBench{variant: v, db: db, store: store, svc: svc,
-				hosp: booking.Hospital{ID: booking.NewID(), Name: "Bench", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}}
+			rb.db, rb.store, rb.svc = db, store, svc
+			rb.hosp = booking.Hospital{ID: booking.NewID(), Name: "Bench", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
 			rb.dept = booking.Department{ID: booking.NewID(), HospitalID: rb.hosp.ID, Name: "Cardiology"}
 			testenv.Must(b, store.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{rb.hosp}, Departments: []booking.Department{rb.dept}}), "hospital")
 			benches = append(benches, rb)
@@ -181,8 +225,8 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			b.StartTimer()
 			r := rb.run(b, burst)
 			rb.results = append(rb.results, r)
-			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms; PostgreSQL's minor faults %6.0f; a row allocated %.1f objects, %.0f bytes",
-				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU, r.pgFaults, r.objects, r.bytes)
+			b.Logf("round %d %-20s %6.0f rows/s  p50 %6.1f ms  p99 %6.1f ms  CPU per 1,000 rows: PostgreSQL %5.0f ms, service %5.0f ms; PostgreSQL's minor faults %6.0f; a row allocated %.1f objects, %.0f bytes; %d batches, %d of one row",
+				round, rb.variant.name, r.rowsPerSec, r.p50, r.p99, r.pgCPU, r.selfCPU, r.pgFaults, r.objects, r.bytes, r.batches, r.ones)
 		}
 	}
 	b.StopTimer()
@@ -235,12 +279,33 @@ type releaseBench struct {
 	results []releaseResult
 	// postmaster is the test PostgreSQL's, once known (postgresCPU).
 	postmaster int
+	// batches counts the group commit's batches and their rows.
+	batches batchCount
 }
+
+// batchCount is a booking.CommitMetrics that counts batches: all, and
+// those of one row.
+type batchCount struct{ n, ones, rows atomic.Int64 }
+
+func (c *batchCount) Batch(_ string, waits []time.Duration, _ time.Duration) {
+	c.n.Add(1)
+	c.rows.Add(int64(len(waits)))
+	if len(waits) == 1 {
+		c.ones.Add(1)
+	}
+}
+
+func (c *batchCount) Answered(string, time.Duration) {}
 
 // releaseResult is a burst's: rows/s, a caller's p50 and p99 wait (ms),
 // the CPU time PostgreSQL and this process spent per 1,000 rows (ms), and
 // PostgreSQL's minor page faults per 1,000 rows.
-type releaseResult struct{ rowsPerSec, p50, p99, pgCPU, selfCPU, pgFaults, objects, bytes float64 }
+type releaseResult struct {
+	rowsPerSec, p50, p99, pgCPU, selfCPU, pgFaults, objects, bytes float64
+	// batches and ones are the group commit's batches in the burst, and
+	// those of one row (0 for the chunked variants).
+	batches, ones int64
+}
 
 // heapAllocs are the objects and bytes this process has allocated so far
 // (runtime/metrics: every allocation, not a sample).
@@ -358,11 +423,18 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	lat := make([]time.Duration, len(burst))
+	batches0, ones0 := rb.batches.n.Load(), rb.batches.ones.Load()
 	pg0, faults0 := rb.postgresCPU()
 	self0 := selfCPU()
 	objects0, bytes0 := heapAllocs()
 	start := time.Now()
+	if rb.variant.chunks {
+		rb.writeChunks(b, burst, lat)
+	}
 	for range releaseCallers {
+		if rb.variant.chunks {
+			break
+		}
 		wg.Go(func() {
 			for {
 				k := int(next.Add(1)) - 1
@@ -390,7 +462,91 @@ func (rb *releaseBench) run(b *testing.B, burst []pendingCommit) releaseResult {
 	return releaseResult{rowsPerSec: float64(len(burst)) / took.Seconds(), p50: ms(lat[len(lat)/2]), p99: ms(lat[len(lat)*99/100]),
 		pgCPU: ms(pg) * 1000 / float64(len(burst)), selfCPU: ms(self) * 1000 / float64(len(burst)),
 		pgFaults: float64(faults) * 1000 / float64(len(burst)),
-		objects:  float64(objects-objects0) / float64(len(burst)), bytes: float64(allocated-bytes0) / float64(len(burst))}
+		objects:  float64(objects-objects0) / float64(len(burst)), bytes: float64(allocated-bytes0) / float64(len(burst)),
+		batches: rb.batches.n.Load() - batches0, ones: rb.batches.ones.Load() - ones0}
+}
+
+// writeChunks writes the burst in chunks (releaseVariant.chunks), each
+// row's latency that of its chunk.
+func (rb *releaseBench) writeChunks(b *testing.B, burst []pendingCommit, lat []time.Duration) {
+	ctx := context.Background()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range releaseChunkWriters {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(releaseChunk)) - releaseChunk
+				if lo >= len(burst) {
+					return
+				}
+				chunk := burst[lo:min(lo+releaseChunk, len(burst))]
+				t0 := time.Now()
+				var err error
+				if rb.variant.copy {
+					err = rb.copyChunk(ctx, chunk)
+				} else {
+					bs, evs := make([]booking.Booking, len(chunk)), make([]booking.Event, len(chunk))
+					for i, c := range chunk {
+						bs[i], evs[i] = c.b, c.ev
+					}
+					var errs []error
+					errs, err = rb.store.InsertBookings(ctx, bs, evs)
+					for _, e := range errs {
+						err = errors.Join(err, e)
+					}
+				}
+				if err != nil {
+					failed.Store(err)
+				}
+				for i := range chunk {
+					lat[lo+i] = time.Since(t0)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := failed.Load().(error); ok {
+		b.Fatalf("%s: a chunk failed: %v", rb.variant.name, err)
+	}
+}
+
+// copyChunk writes a chunk's bookings and events by COPY in one
+// transaction (releaseVariant.copy).
+func (rb *releaseBench) copyChunk(ctx context.Context, chunk []pendingCommit) error {
+	id := func(s string) pgtype.UUID {
+		var u pgtype.UUID
+		if s != "" {
+			_ = u.Scan(s)
+		}
+		return u
+	}
+	return pgx.BeginFunc(ctx, rb.db.Pool(), func(tx pgx.Tx) error {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"bookings"}, []string{"id", "session_id", "slot_no", "hospital_id",
+			"department_id", "doctor_id", "visit_date", "patient_id", "identity_id", "account_id", "channel", "status",
+			"idempotency_key", "created_at", "booked_by", "name_hash", "allotted"},
+			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
+				bk := chunk[i].b
+				day, err := time.Parse(time.DateOnly, bk.VisitDate)
+				return []any{id(bk.ID), id(bk.SessionID), int32(bk.SlotNo), id(bk.HospitalID), id(bk.DepartmentID),
+					id(bk.DoctorID), pgtype.Date{Time: day, Valid: true}, id(bk.PatientID), id(bk.IdentityID), id(bk.AccountID),
+					string(bk.Channel), string(bk.Status), bk.IdempotencyKey, bk.CreatedAt, id(bk.BookedBy), []byte(bk.NameHash),
+					bk.Allotted}, err
+			}))
+		if err != nil {
+			return err
+		}
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"booking_events"}, []string{"id", "ts", "type", "account_id", "patient_id",
+			"booking_id", "session_id", "hospital_id", "department_id", "doctor_id", "channel", "ip", "device_id", "phone",
+			"release_at", "reason", "staff_id", "identity_id"},
+			pgx.CopyFromSlice(len(chunk), func(i int) ([]any, error) {
+				ev := chunk[i].ev
+				return []any{id(ev.ID), ev.TS, string(ev.Type), id(ev.AccountID), id(ev.PatientID), id(ev.BookingID),
+					id(ev.SessionID), id(ev.HospitalID), id(ev.DepartmentID), id(ev.DoctorID), string(ev.Channel), ev.IP,
+					ev.DeviceID, ev.Phone, ev.ReleaseAt, ev.Reason, id(ev.StaffID), id(ev.IdentityID)}, nil
+			}))
+		return err
+	})
 }
 
 // postgresCPU is the CPU time and the minor page faults of the test
