@@ -7,13 +7,10 @@ import (
 
 // groupCommit writes items that arrive at the same time in shared batches,
 // so a thousand concurrent entries cost a few SQL statements, not a
-// thousand. A caller queues its item and waits for its answer. When no batch
-// is being written, a caller takes the head of the queue (up to maxBatch
-// items) at once and writes it for everyone in it; while some are, a caller
-// opens another (up to maxFlushers at once) only once minBatch items wait,
-// and otherwise waits for a batch in flight to end: when done, its writer
-// hands its turn to the next caller still waiting, who takes what queued
-// meanwhile.
+// thousand. A caller queues its item and waits for its answer. While fewer
+// than maxFlushers batches are being written, a waiting caller takes the
+// head of the queue (up to maxBatch items) and writes it for everyone in it;
+// when done it hands its turn to the next caller still waiting.
 //
 // It has no goroutine of its own: every batch is written by a caller, so
 // there is nothing to start or to stop. write bounds its own time (it must
@@ -22,15 +19,7 @@ import (
 // writer's too.
 type groupCommit[T any] struct {
 	maxBatch, maxFlushers int
-	// minBatch is how many items must wait before a caller opens another
-	// batch beside those in flight (1: every caller while fewer than
-	// maxFlushers are). A statement's fixed cost to the server is that of
-	// many rows (docs/performance.md, perf21): in a burst, callers that
-	// each opened a batch of their own as they arrived made most of the
-	// batches single rows, and the server's CPU per row twice that of a
-	// few full batches.
-	minBatch int
-	write    func(items []T) []error // one answer per item
+	write                 func(items []T) []error // one answer per item
 	// after, when set, runs once the batch's answers are delivered:
 	// follow-up work nobody needs to wait for. Without afterKeepsTurn it
 	// runs in the writing caller's goroutine after the turn to write is
@@ -68,8 +57,8 @@ type gcItem[T any] struct {
 }
 
 func newGroupCommit[T any](kind string, maxBatch, maxFlushers int, write func([]T) []error) *groupCommit[T] {
-	return &groupCommit[T]{kind: kind, maxBatch: max(1, maxBatch), maxFlushers: max(1, maxFlushers), minBatch: 1,
-		write: write, metrics: noCommitMetrics{}, now: time.Now}
+	return &groupCommit[T]{kind: kind, maxBatch: max(1, maxBatch), maxFlushers: max(1, maxFlushers), write: write,
+		metrics: noCommitMetrics{}, now: time.Now}
 }
 
 // do queues v and returns its answer once its batch is written.
@@ -77,10 +66,7 @@ func (g *groupCommit[T]) do(v T) error {
 	it := &gcItem[T]{v: v, queued: g.now(), done: make(chan struct{}), turn: make(chan struct{}, 1)}
 	g.mu.Lock()
 	g.queue = append(g.queue, it)
-	// Nothing in flight: at once, or nobody would hand a turn on. Some
-	// batches in flight: another only for minBatch items; fewer wait for a
-	// batch in flight to end (handOn).
-	lead := g.flushing == 0 || (g.flushing < g.maxFlushers && len(g.queue) >= g.minBatch)
+	lead := g.flushing < g.maxFlushers
 	if lead {
 		g.flushing++
 	}

@@ -158,13 +158,6 @@ type Config struct {
 	// those are written wait and go together in the next (book.go,
 	// docs/performance.md).
 	BookingBatch, BookingWriters int
-	// BookingBatchToOpen is how many bookings must wait before another
-	// statement is opened beside those in flight (16; 1: each commit while
-	// fewer than BookingWriters are written). A lone commit is written at
-	// once whatever it is. In the release second's burst, commits that each
-	// opened a statement as they arrived made half the batches single rows,
-	// at twice the server's CPU per row (docs/performance.md, perf21).
-	BookingBatchToOpen int
 	// LotteryMetrics receives lottery outcomes (none when nil).
 	LotteryMetrics LotteryMetrics
 	// Metrics receives bookings and refused attempts (none when nil).
@@ -278,9 +271,6 @@ func (c Config) withDefaults() Config {
 	if c.BookingBatch <= 0 {
 		c.BookingBatch = 250
 	}
-	if c.BookingBatchToOpen <= 0 {
-		c.BookingBatchToOpen = 16
-	}
 	if c.BookingWriters <= 0 {
 		c.BookingWriters = 8
 	}
@@ -386,7 +376,6 @@ func NewService(cfg Config, store Store, adm Admission, keys *identity.Keyring, 
 	s.entries.after = s.confirmEntries
 	s.bookings = newGroupCommit("booking", cfg.BookingBatch, cfg.BookingWriters, s.writeBookings)
 	s.bookings.after, s.bookings.afterKeepsTurn = s.confirmBatch, true
-	s.bookings.minBatch = cfg.BookingBatchToOpen
 	s.entries.metrics, s.bookings.metrics = cfg.CommitMetrics, cfg.CommitMetrics
 	if cfg.SoldOutFor > 0 {
 		s.memo = newRefusalMemo(cfg.SoldOutFor)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"fairslot/internal/booking"
 )
@@ -21,10 +20,6 @@ type Store struct {
 	// refused, when set, runs after a batch of bookings left rows out and
 	// before their reasons are read (a test cancels the booking they met).
 	refused func()
-	// strictFirst writes a batch of bookings first without ON CONFLICT
-	// (insertBookingsStrict), and again with it only when a row met a
-	// unique index.
-	strictFirst bool
 }
 
 // Store is every narrow store of the domain; the whole (booking.Store) is
@@ -1046,41 +1041,10 @@ func (s *Store) insertBookings(ctx context.Context, bs []booking.Booking, evs []
 	}
 	args := append(append(cols.args(), ev.args()...), au.args()...)
 	inserted := make(map[string]bool, len(idx))
-	if s.strictFirst {
-		err := s.writeBookings(ctx, insertBookingsStrict, args, inserted)
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
-			return inserted, err
-		}
-		// A row met a unique index and the statement wrote nothing: the
-		// batch again, each row answered alone.
-	}
-	return inserted, s.writeBookings(ctx, q("insert_bookings_with_events"), args, inserted)
-}
-
-// insertBookingsStrict is insert_bookings_with_events without its ON
-// CONFLICT: a row that meets a unique index fails the statement, and
-// nothing of it is written.
-var insertBookingsStrict = func() string {
-	const clause = "    ON CONFLICT DO NOTHING\n"
-	all := q("insert_bookings_with_events")
-	if strings.Count(all, clause) != 1 {
-		panic("cockroach: insert_bookings_with_events has no ON CONFLICT line")
-	}
-	return strings.Replace(all, clause, "", 1)
-}()
-
-// StrictFirst sets whether a batch of bookings is written first without ON
-// CONFLICT (and again with it when a row meets a unique index).
-func (s *Store) StrictFirst(on bool) { s.strictFirst = on }
-
-// writeBookings runs a bookings statement on args as one implicit
-// transaction and records the ids it returns in inserted.
-func (s *Store) writeBookings(ctx context.Context, stmt string, args []any, inserted map[string]bool) error {
 	// The op keeps its name, which the alerts and the dashboard read: it is
 	// now the time of a batch (what each of its bookings waited for).
-	return s.db.Batch1(ctx, "insert_booking", func(b *pgx.Batch) {
-		b.Queue(stmt, args...)
+	err := s.db.Batch1(ctx, "insert_booking", func(b *pgx.Batch) {
+		b.Queue(q("insert_bookings_with_events"), args...)
 	}, func(br pgx.BatchResults) error {
 		clear(inserted)
 		rows, _ := br.Query()
@@ -1091,6 +1055,7 @@ func (s *Store) writeBookings(ctx context.Context, stmt string, args []any, inse
 		})
 		return err
 	})
+	return inserted, err
 }
 
 // whyRefused answers the rows at idx that did not go in with their reason,
