@@ -59,7 +59,17 @@ type releaseVariant struct {
 	// per-row answers: the floor of what a row costs PostgreSQL in the
 	// bookings and events tables, to price the statement's form.
 	chunks, copy bool
+	// noConfirm leaves out each batch's confirm in Redis (the follow-up
+	// that holds its writer's turn): the service's admission confirms
+	// nothing.
+	noConfirm bool
 }
+
+// unconfirmed is an admission whose Confirm does nothing
+// (releaseVariant.noConfirm).
+type unconfirmed struct{ booking.Admission }
+
+func (unconfirmed) Confirm(context.Context, string, ...string) error { return nil }
 
 // releaseVariants are the databases BenchmarkReleaseCommit compares, the
 // first the baseline every ratio is taken against. FAIRSLOT_RELEASE_VARIANTS
@@ -108,6 +118,8 @@ var releaseVariants = []releaseVariant{
 	// measured at 8c38d3a and left out: docs/performance.md.)
 	{name: "insert-chunks", chunks: true},
 	{name: "copy-chunks", chunks: true, copy: true},
+	// The group commit without its batches' confirm in Redis (perf21).
+	{name: "no-confirm", noConfirm: true},
 }
 
 // The chunked variants' chunk size and writers: the group commit's 8
@@ -189,7 +201,11 @@ func BenchmarkReleaseCommit(b *testing.B) {
 			if v.cfg != nil {
 				v.cfg(&cfg)
 			}
-			svc, err := booking.NewService(cfg, store, gate, keys, log)
+			var adm booking.Admission = gate
+			if v.noConfirm {
+				adm = unconfirmed{gate}
+			}
+			svc, err := booking.NewService(cfg, store, adm, keys, log)
 			testenv.Must(b, err, "service")
 			b.Cleanup(svc.Close)
 			rb.db, rb.store, rb.svc = db, store, svc
