@@ -284,10 +284,10 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 				}
 			}
 			loc := sessionLocation(d, session)
-			committed := map[booking.Channel][]byte{}
+			committed := map[booking.Channel]booking.DrawRecord{}
 			stoppedAt := map[booking.Channel]booking.PublishedDraw{}
 			for _, x := range stored {
-				committed[x.Channel] = x.Commitment
+				committed[x.Channel] = x.DrawRecord
 				if !x.StoppedAt.IsZero() {
 					stoppedAt[x.Channel] = x
 				}
@@ -312,8 +312,8 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 					fmt.Fprintf(stdout, "FAIL %s pool of session %s: %v\n", x.Channel, session, err)
 					continue
 				}
-				fmt.Fprintf(stdout, "ok   %s pool of session %s: seed %x matches its commitment; %d winners of %d eligible entries (%d slots) are exactly the bookings made\n",
-					x.Channel, session, x.Seed, x.Winners, x.Eligible, x.Slots)
+				fmt.Fprintf(stdout, "ok   %s pool of session %s: seed %x matches its commitment (recipe v%d); %d winners of %d eligible entries (%d slots) are exactly the bookings made\n",
+					x.Channel, session, x.Seed, committed[x.Channel].Recipe, x.Winners, x.Eligible, x.Slots)
 				if st, ok := stoppedAt[x.Channel]; ok {
 					fmt.Fprintf(stdout, "     the clinic was stopped at %s, after the draw: its bookings were cancelled, not a no-show\n", st.StoppedAt.In(loc).Format(time.RFC3339))
 				}
@@ -335,13 +335,21 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 
 // verifyOne checks one draw: it belongs to the session, its commitment is
 // the one published in the database, and its winners are the bookings.
-func verifyOne(ctx context.Context, d *deps, session string, x booking.PublishedDraw, committed map[booking.Channel][]byte) error {
+func verifyOne(ctx context.Context, d *deps, session string, x booking.PublishedDraw, committed map[booking.Channel]booking.DrawRecord) error {
 	if x.SessionID != session {
 		return fmt.Errorf("the file's draw is of session %s", x.SessionID)
 	}
-	if c, ok := committed[x.Channel]; !ok || string(c) != string(x.Commitment) {
-		return fmt.Errorf("the commitment %x is not the one published (%x)", x.Commitment, c)
+	c, ok := committed[x.Channel]
+	if !ok || string(c.Commitment) != string(x.Commitment) {
+		return fmt.Errorf("the commitment %x is not the one published (%x)", x.Commitment, c.Commitment)
 	}
+	// The recipe is the database's word, as the commitment is: a file
+	// written before records said it (no commitment_recipe) takes it; a
+	// file that says another is refused, never read both ways.
+	if x.Recipe != 0 && x.Recipe != c.Recipe {
+		return fmt.Errorf("the file's commitment recipe v%d is not the one published (v%d)", x.Recipe, c.Recipe)
+	}
+	x.Recipe = c.Recipe
 	ids := make([]string, 0, len(x.Entries))
 	for _, e := range x.Entries {
 		if booking.IsUUID(e.ID) {

@@ -60,11 +60,14 @@ func (s *Service) commitSeeds(ctx context.Context) error {
 				if _, err := rand.Read(seed); err != nil {
 					return fmt.Errorf("lottery seed: %w", err)
 				}
-				c := Commitment(seed)
+				c, err := Commitment(CommitV2, sess.ID, q.Channel, seed)
+				if err != nil {
+					return err
+				}
 				seeds = append(seeds, LotterySeed{PoolKey: PoolKey{SessionID: sess.ID, Channel: q.Channel},
 					HospitalID: sess.HospitalID, OpensAt: q.OpensAt, DrawAt: q.DrawAt,
 					Sealed: s.keys.Seal(SeedPurpose(sess.ID, q.Channel), string(seed)), Sealing: SealedForPool,
-					Commitment: c, CreatedAt: now,
+					Commitment: c, Recipe: CommitV2, CreatedAt: now,
 					// Recorded apart from the pool's row, when it is made:
 					// what a later change of the row would be compared with.
 					Audit: AuditEntry{ID: NameID("lottery seed committed", sess.ID, string(q.Channel)), TS: now,
@@ -218,13 +221,24 @@ func (s *Service) openSeed(c DrawClaim) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: unknown sealing %d", ErrDrawRefused, c.Sealing)
 	}
+	// A commitment bound to its pool came with a seal bound to it (both
+	// since migration 0061's release); a purpose-only seal with one is a
+	// row no release writes: an old pool's seal, whose seed may be public,
+	// given a fresh commitment the unique index would not see.
+	if c.Recipe == CommitV2 && c.Sealing != SealedForPool {
+		return nil, fmt.Errorf("%w: a pool-bound commitment with a seal of sealing %d", ErrDrawRefused, c.Sealing)
+	}
 	plain, err := s.keys.Open(purpose, c.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the sealed seed does not open for this pool (%v)", ErrDrawRefused, err)
 	}
 	seed := []byte(plain)
-	if string(Commitment(seed)) != string(c.Commitment) {
-		return nil, fmt.Errorf("%w: the stored seed does not match its commitment", ErrDrawRefused)
+	want, err := Commitment(c.Recipe, c.SessionID, c.Channel, seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDrawRefused, err)
+	}
+	if string(want) != string(c.Commitment) {
+		return nil, fmt.Errorf("%w: the stored seed does not match its commitment (recipe %d)", ErrDrawRefused, c.Recipe)
 	}
 	return seed, nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
 )
 
@@ -32,10 +33,39 @@ import (
 // drawVersion names the recipe above inside the key.
 const drawVersion = "fairslot lottery v1"
 
-// Commitment is the published SHA-256 of a lottery seed.
-func Commitment(seed []byte) []byte {
-	c := sha256.Sum256(seed)
-	return c[:]
+// The recipes of a seed's commitment (lottery_pools.commitment_recipe): a
+// pool's row says which its commitment was made by, and everything that
+// checks it (the draw, VerifyDraw, an outsider's script) computes that one,
+// never one and then the other.
+const (
+	// CommitV1 is SHA-256(seed): pools committed before migration 0061,
+	// and the column's default, which an instance of an earlier release
+	// writes during a rolling upgrade. Not bound to its pool: the same
+	// seed gives the same commitment in any pool.
+	CommitV1 = 1
+	// CommitV2 is SHA-256("fairslot commit v2\n" + session id + "\n" +
+	// channel + "\n" + the seed's 32 bytes): bound to its pool, so a
+	// commitment copied from another pool does not match that pool's seed
+	// when anyone recomputes it (review20 H1).
+	CommitV2 = 2
+)
+
+// commitV2 names recipe CommitV2 inside its hash.
+const commitV2 = "fairslot commit v2"
+
+// Commitment is the published commitment of a lottery pool's seed, by the
+// recipe the pool's row names; an unknown recipe is an error.
+func Commitment(recipe int, sessionID string, ch Channel, seed []byte) ([]byte, error) {
+	var c [32]byte
+	switch recipe {
+	case CommitV1:
+		c = sha256.Sum256(seed)
+	case CommitV2:
+		c = sha256.Sum256(append([]byte(commitV2+"\n"+sessionID+"\n"+string(ch)+"\n"), seed...))
+	default:
+		return nil, fmt.Errorf("unknown commitment recipe %d", recipe)
+	}
+	return c[:], nil
 }
 
 // DrawOrder returns the drawn order of the eligible entries ids of a pool and

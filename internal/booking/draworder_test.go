@@ -37,6 +37,35 @@ func TestDrawOrderVector(t *testing.T) {
 	}
 }
 
+// TestCommitmentVector: both commitment recipes against Python's hashlib
+// (docs/design.md "Verifiable by anyone"), v2 bound to its pool.
+func TestCommitmentVector(t *testing.T) {
+	seed, _ := hex.DecodeString("000000000000000000000000000000000000000000000000000000000000002a")
+	const session = "7d4f3a2e-0000-4000-8000-000000000001"
+	for _, c := range []struct {
+		recipe int
+		ch     Channel
+		want   string
+	}{
+		// hashlib.sha256(seed)
+		{CommitV1, ChannelOnline, "0a28e9ffef0073f9a6a674cf57ee77307f38f0f1bebb087888d9011ed0eeefdf"},
+		{CommitV1, ChannelPhone, "0a28e9ffef0073f9a6a674cf57ee77307f38f0f1bebb087888d9011ed0eeefdf"},
+		// hashlib.sha256(b"fairslot commit v2\n" + session + b"\n" + channel + b"\n" + seed)
+		{CommitV2, ChannelOnline, "8446a6373b7bdfa066cec1a448c8bcb288f1e67c20107e2fee1798b608a7fcda"},
+		{CommitV2, ChannelPhone, "266d83ed5439a3441e8436c536f8b59f13bc0698ac29567932188eebeea47528"},
+	} {
+		got, err := Commitment(c.recipe, session, c.ch, seed)
+		if err != nil || hex.EncodeToString(got) != c.want {
+			t.Errorf("Commitment(v%d, %s) = %x, %v; want %s", c.recipe, c.ch, got, err, c.want)
+		}
+	}
+	for _, r := range []int{0, 3} {
+		if c, err := Commitment(r, session, ChannelOnline, seed); err == nil {
+			t.Errorf("Commitment(recipe %d) = %x, want an error: no recipe is guessed", r, c)
+		}
+	}
+}
+
 func TestDrawOrderDependsOnEverything(t *testing.T) {
 	seed := make([]byte, 32)
 	ids := []string{"a", "b", "c", "d", "e", "f", "g", "h"}

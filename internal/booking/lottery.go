@@ -41,7 +41,8 @@ const (
 
 // DrawRecord is a lottery pool's public record.
 type DrawRecord struct {
-	Commitment []byte // SHA-256 of the seed, published when the window opens
+	Commitment []byte // the seed's commitment, published when the window opens
+	Recipe     int    // how Commitment is made from the seed (CommitV*)
 	Seed       []byte // published after the draw; nil before
 	Status     string // DrawOpen, DrawDrawing, DrawDrawn
 	DrawnAt    time.Time
@@ -681,8 +682,12 @@ func VerifyDraw(d PublishedDraw, booked map[string]bool) error {
 	if d.Status != DrawDrawn {
 		return fmt.Errorf("%w (%s)", ErrNotDrawn, d.Status)
 	}
-	if string(Commitment(d.Seed)) != string(d.Commitment) {
-		return fmt.Errorf("%s pool: the seed does not match the published commitment", d.Channel)
+	c, err := Commitment(d.Recipe, d.SessionID, d.Channel, d.Seed)
+	if err != nil {
+		return fmt.Errorf("%s pool: %w", d.Channel, err)
+	}
+	if string(c) != string(d.Commitment) {
+		return fmt.Errorf("%s pool: the seed does not match the published commitment (recipe v%d)", d.Channel, d.Recipe)
 	}
 	var ids []string
 	passed := map[string]bool{}

@@ -50,7 +50,7 @@ func TestLotteryCopiedSeedRefused(t *testing.T) {
 	testenv.Must(t, err, "free A's commitment")
 	_, err = db.Exec(h.ctx, `UPDATE lottery_pools b SET seed_sealed = a.seed_sealed, commitment = $3
 		FROM lottery_pools a WHERE a.session_id = $1 AND b.session_id = $2 AND a.channel = 'online' AND b.channel = 'online'`,
-		a.ID, b.ID, booking.Commitment(h.drawn(a)[0].Seed))
+		a.ID, b.ID, h.commitment(booking.CommitV2, b.ID, h.drawn(a)[0].Seed))
 	testenv.Must(t, err, "copy A's seal to B")
 	h.wantUndrawn(b, "a copied seal")
 
@@ -58,9 +58,58 @@ func TestLotteryCopiedSeedRefused(t *testing.T) {
 	// under B's first commitment still name it, and the draw refuses.
 	seed := sha256.Sum256([]byte("chosen"))
 	_, err = db.Exec(h.ctx, `UPDATE lottery_pools SET seed_sealed = $2, commitment = $3 WHERE session_id = $1 AND channel = 'online'`,
-		b.ID, h.stack.Keys.Seal(booking.SeedPurpose(b.ID, booking.ChannelOnline), string(seed[:])), booking.Commitment(seed[:]))
+		b.ID, h.stack.Keys.Seal(booking.SeedPurpose(b.ID, booking.ChannelOnline), string(seed[:])), h.commitment(booking.CommitV2, b.ID, seed[:]))
 	testenv.Must(t, err, "reseal B")
 	h.wantUndrawn(b, "a commitment other than its entries'")
+}
+
+// review20 H1 fix 1b: a new pool's commitment names its pool — recipe v2,
+// SHA-256("fairslot commit v2\n" + session + "\n" + channel + "\n" + seed),
+// computed here as an outsider's script would, not by booking.Commitment —
+// and the public record says the recipe. A row whose recipe is not the one
+// its commitment was made by, or a purpose-only seal under a v2 commitment,
+// is refused: no recipe is tried after another.
+func TestLotteryCommitmentNamesItsPool(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	for _, u := range h.users(2, 1) {
+		h.mustEnter(u, 0, s)
+	}
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	d := h.checkDraw(s, 1, 2)
+	want := sha256.Sum256(append([]byte("fairslot commit v2\n"+s.ID+"\nonline\n"), d.Seed...))
+	if d.Recipe != booking.CommitV2 || string(d.Commitment) != string(want[:]) {
+		t.Errorf("published commitment %x by recipe %d; want %x by recipe 2 (bound to the pool)", d.Commitment, d.Recipe, want)
+	}
+	// The record read as recipe 1 does not verify: SHA-256(seed) is not
+	// the commitment.
+	d.Recipe = booking.CommitV1
+	if err := booking.VerifyDraw(d, h.booked(d)); err == nil {
+		t.Errorf("VerifyDraw accepted a v2 commitment read as v1")
+	}
+
+	// An undrawn pool whose row says v1 for a v2 commitment, or a
+	// purpose-only seal under a v2 commitment, is refused.
+	db := h.stack.DB.Pool()
+	for i, change := range []string{
+		`UPDATE lottery_pools SET commitment_recipe = 1 WHERE session_id = $1`,
+		`UPDATE lottery_pools SET seed_sealing = 1, seed_sealed = $2, commitment = $3 WHERE session_id = $1`,
+	} {
+		o := h.lotterySession(lotteryOpts{online: 1, period: []string{"afternoon", "evening"}[i]})
+		h.mustEnter(h.users(1, 1)[0], 0, o)
+		seed := sha256.Sum256([]byte(change))
+		args := []any{o.ID}
+		if i == 1 {
+			args = append(args, h.stack.Keys.Seal("lottery_seed", string(seed[:])), h.commitment(booking.CommitV2, o.ID, seed[:]))
+			_, err := db.Exec(h.ctx, `UPDATE lottery_entries SET commitment = NULL WHERE session_id = $1`, o.ID)
+			testenv.Must(t, err, "entries naming no commitment")
+		}
+		_, err := db.Exec(h.ctx, change, args...)
+		testenv.Must(t, err, "change %d", i)
+		h.wantUndrawn(o, change)
+	}
 }
 
 // wantUndrawn runs the lottery job past s's draw time and wants it to
@@ -91,8 +140,8 @@ func TestLotteryOldSealStillDraws(t *testing.T) {
 	}
 	seed := sha256.Sum256([]byte("before the upgrade"))
 	db := h.stack.DB.Pool()
-	_, err := db.Exec(h.ctx, `UPDATE lottery_pools SET seed_sealing = 1, seed_sealed = $2, commitment = $3 WHERE session_id = $1`,
-		s.ID, h.stack.Keys.Seal("lottery_seed", string(seed[:])), booking.Commitment(seed[:]))
+	_, err := db.Exec(h.ctx, `UPDATE lottery_pools SET seed_sealing = 1, seed_sealed = $2, commitment = $3, commitment_recipe = 1 WHERE session_id = $1`,
+		s.ID, h.stack.Keys.Seal("lottery_seed", string(seed[:])), h.commitment(booking.CommitV1, s.ID, seed[:]))
 	testenv.Must(t, err, "an old pool's row")
 	_, err = db.Exec(h.ctx, `UPDATE lottery_entries SET commitment = NULL WHERE session_id = $1`, s.ID)
 	testenv.Must(t, err, "old entries")
@@ -143,4 +192,12 @@ func TestLotteryEntryShowsItsWaitlistPlace(t *testing.T) {
 	if waiting != 2 {
 		t.Errorf("%d entries waitlisted, want 2", waiting)
 	}
+}
+
+// commitment is the online pool of session's commitment of seed by recipe.
+func (h *harness) commitment(recipe int, session string, seed []byte) []byte {
+	h.t.Helper()
+	c, err := booking.Commitment(recipe, session, booking.ChannelOnline, seed)
+	testenv.Must(h.t, err, "commitment")
+	return c
 }

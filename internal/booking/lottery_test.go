@@ -255,9 +255,9 @@ func TestLotteryDraw(t *testing.T) {
 		t.Fatalf("lottery job drew %d pools, want 1", n)
 	}
 	d := h.checkDraw(s, slots, entered)
-	if d.Eligible != entered || d.Entered != entered || string(booking.Commitment(d.Seed)) != string(q.Draw.Commitment) {
+	if c := h.commitment(d.Recipe, s.ID, d.Seed); d.Eligible != entered || d.Entered != entered || string(c) != string(q.Draw.Commitment) {
 		t.Errorf("published draw: eligible %d, entries %d, seed matches commitment %v; want %d, %d, true",
-			d.Eligible, d.Entered, string(booking.Commitment(d.Seed)) == string(q.Draw.Commitment), entered, entered)
+			d.Eligible, d.Entered, string(c) == string(q.Draw.Commitment), entered, entered)
 	}
 	h.wantOnline(s, 0)
 	h.checkClean()
@@ -325,7 +325,7 @@ func TestLotteryDraw(t *testing.T) {
 			"another seed and its commitment": func(d booking.PublishedDraw) booking.PublishedDraw {
 				d.Seed = slices.Clone(d.Seed)
 				d.Seed[0] ^= 1
-				d.Commitment = booking.Commitment(d.Seed)
+				d.Commitment = h.commitment(d.Recipe, d.SessionID, d.Seed)
 				d.Digest = nil
 				return d
 			},

@@ -1145,7 +1145,9 @@ type LotterySeed struct {
 	// only that way.
 	Sealing    int
 	Commitment []byte
-	CreatedAt  time.Time
+	// Recipe is how Commitment was made from the seed (CommitV*).
+	Recipe    int
+	CreatedAt time.Time
 	// Audit is the lottery_seed_committed row written with the seed, when
 	// the seed is the pool's (a pool that has one keeps it, unaudited again).
 	Audit AuditEntry

@@ -19,18 +19,19 @@ import (
 // channels_from and lottery_pools, from commitment on).
 type poolRecordScan struct {
 	commitment, seed, digest                             []byte
+	recipe                                               int32
 	status                                               string
 	drawnAt                                              *time.Time
 	slots, entries, eligible, heldOut, excluded, winners int32
 }
 
 func (p *poolRecordScan) dest() []any {
-	return []any{&p.commitment, &p.seed, &p.status, &p.drawnAt, &p.digest,
+	return []any{&p.commitment, &p.recipe, &p.seed, &p.status, &p.drawnAt, &p.digest,
 		&p.slots, &p.entries, &p.eligible, &p.heldOut, &p.excluded, &p.winners}
 }
 
 func (p *poolRecordScan) record() booking.DrawRecord {
-	r := booking.DrawRecord{Commitment: p.commitment, Seed: p.seed, Status: p.status, Digest: p.digest,
+	r := booking.DrawRecord{Commitment: p.commitment, Recipe: int(p.recipe), Seed: p.seed, Status: p.status, Digest: p.digest,
 		Slots: int(p.slots), Entered: int(p.entries), Eligible: int(p.eligible), HeldOut: int(p.heldOut),
 		Excluded: int(p.excluded), Winners: int(p.winners)}
 	if p.drawnAt != nil {
@@ -389,7 +390,7 @@ func (s *Store) CommitSeeds(ctx context.Context, seeds []booking.LotterySeed) (r
 	return s.db.Tx(ctx, "commit_seeds", func(tx pgx.Tx) error {
 		for _, x := range seeds {
 			tag, err := tx.Exec(ctx, q("insert_seed"), x.SessionID, string(x.Channel), x.HospitalID, x.OpensAt, x.DrawAt,
-				x.Sealed, x.Commitment, x.CreatedAt, x.Sealing)
+				x.Sealed, x.Commitment, x.CreatedAt, x.Sealing, x.Recipe)
 			if err != nil {
 				return err
 			}
@@ -437,7 +438,7 @@ func (s *Store) ClaimDraw(ctx context.Context, k booking.PoolKey, owner string, 
 	defer func() { rerr = translate(rerr) }()
 	c := booking.DrawClaim{LotterySeed: booking.LotterySeed{PoolKey: k}}
 	err := s.db.pool.QueryRow(ctx, q("claim_draw"), k.SessionID, string(k.Channel), owner, now, leaseUntil, due).
-		Scan(&c.HospitalID, &c.OpensAt, &c.DrawAt, &c.Sealed, &c.Commitment, &c.Stage, &c.CreatedAt, &c.Sealing)
+		Scan(&c.HospitalID, &c.OpensAt, &c.DrawAt, &c.Sealed, &c.Commitment, &c.Stage, &c.CreatedAt, &c.Sealing, &c.Recipe)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil
 	}

@@ -25,10 +25,10 @@ func TestLotteryEntriesStore(t *testing.T) {
 	q, _ := w.s2.Channel(booking.ChannelOnline)
 	seed := booking.LotterySeed{PoolKey: booking.PoolKey{SessionID: w.s2.ID, Channel: booking.ChannelOnline},
 		HospitalID: w.hosp.ID, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Sealed: []byte("sealed"),
-		Commitment: booking.Commitment([]byte("seed")), CreatedAt: now()}
+		Commitment: commitV2(t, w.s2.ID, []byte("seed")), Recipe: booking.CommitV2, CreatedAt: now()}
 	testenv.Must(t, w.st.CommitSeeds(w.ctx, []booking.LotterySeed{seed}), "commit seeds")
 	other := seed
-	other.Commitment = booking.Commitment([]byte("another seed"))
+	other.Commitment = commitV2(t, w.s2.ID, []byte("another seed"))
 	testenv.Must(t, w.st.CommitSeeds(w.ctx, []booking.LotterySeed{other}), "commit seeds again")
 	pools, err := w.st.LotteryPools(w.ctx, []string{w.s2.ID})
 	if err != nil || len(pools) != 1 || string(pools[0].Commitment) != string(seed.Commitment) || pools[0].Status != booking.DrawOpen {
@@ -91,4 +91,12 @@ func TestLotteryEntriesStore(t *testing.T) {
 	if !errors.Is(err, booking.ErrLeaseLost) {
 		t.Errorf("a stage by the instance that lost the lease: %v, want lease lost", err)
 	}
+}
+
+// commitV2 is the online pool of session's commitment of seed.
+func commitV2(t *testing.T, session string, seed []byte) []byte {
+	t.Helper()
+	c, err := booking.Commitment(booking.CommitV2, session, booking.ChannelOnline, seed)
+	testenv.Must(t, err, "commitment")
+	return c
 }

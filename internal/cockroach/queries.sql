@@ -21,7 +21,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_
 -- Each pool with its release mode and, for a lottery pool whose seed is
 -- committed, its draw's public record.
 SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at, c.release_mode, c.opens_at, c.draw_at,
-       lp.session_id IS NOT NULL, lp.commitment, lp.seed, COALESCE(lp.status, ''), lp.drawn_at, lp.entries_digest,
+       lp.session_id IS NOT NULL, lp.commitment, COALESCE(lp.commitment_recipe, 0), lp.seed, COALESCE(lp.status, ''), lp.drawn_at, lp.entries_digest,
        COALESCE(lp.slots, 0), COALESCE(lp.entries, 0), COALESCE(lp.eligible, 0), COALESCE(lp.held_out, 0),
        COALESCE(lp.excluded, 0), COALESCE(lp.winners, 0)
   FROM session_channels c JOIN clinic_sessions s ON s.id = c.session_id
@@ -1073,8 +1073,9 @@ SELECT status FROM lottery_pools WHERE session_id = $1 AND channel = $2 FOR SHAR
 UPDATE lottery_entries SET status = 'withdrawn', updated_at = $2 WHERE id = $1 AND status = 'entered';
 
 -- name: insert_seed
-INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at, seed_sealed, commitment, created_at, seed_sealing)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO lottery_pools (session_id, channel, hospital_id, opens_at, draw_at, seed_sealed, commitment, created_at, seed_sealing,
+                           commitment_recipe)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (session_id, channel) DO NOTHING;
 
 -- name: due_pools
@@ -1095,7 +1096,7 @@ UPDATE lottery_pools
    SET status = 'drawing', lease_owner = $3, lease_until = $5, draw_started_at = COALESCE(draw_started_at, $4)
  WHERE session_id = $1 AND channel = $2 AND draw_at <= $6
    AND (status = 'open' OR (status = 'drawing' AND (lease_until < $4 OR lease_owner = $3)))
-RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at, seed_sealing;
+RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at, seed_sealing, commitment_recipe;
 
 -- name: save_ranking_pool
 UPDATE lottery_pools
@@ -1138,7 +1139,7 @@ UPDATE lottery_entries SET status = $2, updated_at = $3 WHERE id = ANY ($1::UUID
 -- name: lottery_pools
 -- Until the draw ranks a pool (stage ''), its entries are the live ones so
 -- far, counted here (the index by pool); from then on, those it ranked.
-SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at, p.commitment, p.seed, p.status,
+SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at, p.commitment, p.commitment_recipe, p.seed, p.status,
        p.drawn_at, p.entries_digest, p.slots,
        CASE WHEN p.stage = '' THEN (SELECT count(*) FROM lottery_entries e
                                      WHERE e.session_id = p.session_id AND e.channel = p.channel

@@ -76,7 +76,10 @@ type channelOut struct {
 	DrawAt         string `json:"draw_at,omitempty"`
 	DrawStatus     string `json:"draw_status,omitempty"`
 	SeedCommitment string `json:"seed_commitment,omitempty"`
-	Seed           string `json:"seed,omitempty"`
+	// CommitmentRecipe is how seed_commitment is made from the seed (1:
+	// SHA-256(seed), pools committed before 0061; 2: bound to the pool).
+	CommitmentRecipe int    `json:"commitment_recipe,omitempty"`
+	Seed             string `json:"seed,omitempty"`
 }
 
 type sessionOut struct {
@@ -138,6 +141,7 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 			c.DrawStatus = booking.DrawOpen
 			if q.Draw != nil {
 				c.DrawStatus, c.SeedCommitment, c.Seed = q.Draw.Status, hex.EncodeToString(q.Draw.Commitment), hex.EncodeToString(q.Draw.Seed)
+				c.CommitmentRecipe = q.Draw.Recipe
 			}
 			if v.Stopped() && c.DrawStatus == booking.DrawOpen {
 				c.DrawStatus = booking.DrawStopped // never drawn: as the public record says
@@ -200,15 +204,18 @@ type DrawOut struct {
 	DrawAt         string `json:"draw_at"`
 	Status         string `json:"status"`
 	SeedCommitment string `json:"seed_commitment,omitempty"`
-	Seed           string `json:"seed,omitempty"`
-	EntriesDigest  string `json:"entries_digest,omitempty"`
-	Slots          int    `json:"slots"`
-	Entered        int    `json:"entered"`
-	Eligible       int    `json:"eligible"`
-	HeldOut        int    `json:"held_out"`
-	Excluded       int    `json:"excluded"`
-	Winners        int    `json:"winners"`
-	DrawnAt        string `json:"drawn_at,omitempty"`
+	// CommitmentRecipe is how seed_commitment is made from the seed
+	// (booking.CommitV*; docs/design.md "Verifiable by anyone").
+	CommitmentRecipe int    `json:"commitment_recipe,omitempty"`
+	Seed             string `json:"seed,omitempty"`
+	EntriesDigest    string `json:"entries_digest,omitempty"`
+	Slots            int    `json:"slots"`
+	Entered          int    `json:"entered"`
+	Eligible         int    `json:"eligible"`
+	HeldOut          int    `json:"held_out"`
+	Excluded         int    `json:"excluded"`
+	Winners          int    `json:"winners"`
+	DrawnAt          string `json:"drawn_at,omitempty"`
 	// StoppedAt is when the clinic was stopped (停诊); before its draw the
 	// status reads stopped: no draw is made, nor needed.
 	StoppedAt string         `json:"stopped_at,omitempty"`
@@ -236,7 +243,7 @@ type DrawEntryOut struct {
 func DrawView(d booking.PublishedDraw, loc *time.Location) DrawOut {
 	out := DrawOut{SessionID: d.SessionID, Channel: string(d.Channel), OpensAt: d.OpensAt.In(loc).Format(time.RFC3339),
 		DrawAt: d.DrawAt.In(loc).Format(time.RFC3339), Status: d.Status, SeedCommitment: hex.EncodeToString(d.Commitment),
-		Seed: hex.EncodeToString(d.Seed), EntriesDigest: hex.EncodeToString(d.Digest), Slots: d.Slots, Entered: d.Entered,
+		CommitmentRecipe: d.Recipe, Seed: hex.EncodeToString(d.Seed), EntriesDigest: hex.EncodeToString(d.Digest), Slots: d.Slots, Entered: d.Entered,
 		Eligible: d.Eligible, HeldOut: d.HeldOut, Excluded: d.Excluded, Winners: d.Winners, Entries: make([]DrawEntryOut, len(d.Entries))}
 	if !d.DrawnAt.IsZero() {
 		out.DrawnAt = d.DrawnAt.In(loc).Format(time.RFC3339Nano)
@@ -267,6 +274,7 @@ func ParseDraw(d DrawOut) (booking.PublishedDraw, error) {
 		return b
 	}
 	out.Status, out.Commitment, out.Seed, out.Digest = d.Status, decode("seed_commitment", d.SeedCommitment), decode("seed", d.Seed), decode("entries_digest", d.EntriesDigest)
+	out.Recipe = d.CommitmentRecipe
 	out.Slots, out.Entered, out.Eligible, out.HeldOut, out.Excluded, out.Winners = d.Slots, d.Entered, d.Eligible, d.HeldOut, d.Excluded, d.Winners
 	if d.StoppedAt != "" {
 		at, err := time.Parse(time.RFC3339, d.StoppedAt)

@@ -1,0 +1,11 @@
+-- review20 H1 (fix 1b): a pool's commitment is bound to its pool.
+--
+-- commitment_recipe says how commitment was made from the seed: 1,
+-- SHA-256(seed) (every pool committed before this migration: the rows it
+-- finds, and the column's default, so an instance of the previous release
+-- still running in a rolling upgrade writes a row that says truly how it
+-- committed), 2, SHA-256("fairslot commit v2\n" + session id + "\n" +
+-- channel + "\n" + seed), which the service now always writes itself
+-- (booking.CommitV2). The draw, `fairslot lottery verify` and the public
+-- record go by the row's recipe, never one and then the other.
+ALTER TABLE lottery_pools ADD COLUMN IF NOT EXISTS commitment_recipe INT NOT NULL DEFAULT 1;
