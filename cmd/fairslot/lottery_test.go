@@ -42,6 +42,7 @@ type channelView struct {
 	DrawAt         string `json:"draw_at"`
 	DrawStatus     string `json:"draw_status"`
 	SeedCommitment string `json:"seed_commitment"`
+	Recipe         int    `json:"commitment_recipe"`
 	Seed           string `json:"seed"`
 }
 
@@ -179,8 +180,22 @@ func TestLotteryEndToEnd(t *testing.T) {
 	}
 	poll(t, "the seed is published", func() bool { pool = svc.onlinePool(sess); return pool.Seed != "" })
 	seed, _ := hex.DecodeString(pool.Seed)
-	if c := sha256.Sum256(seed); hex.EncodeToString(c[:]) != pool.SeedCommitment || pool.DrawStatus != "drawn" {
-		t.Errorf("after the draw: seed %s, commitment %s, status %s; want a seed hashing to the commitment", pool.Seed, pool.SeedCommitment, pool.DrawStatus)
+	// As an outsider computes it (docs/design.md): recipe 2, bound to the pool.
+	c := sha256.Sum256(append([]byte("fairslot commit v2\n"+sess.ID+"\nonline\n"), seed...))
+	if hex.EncodeToString(c[:]) != pool.SeedCommitment || pool.Recipe != 2 || pool.DrawStatus != "drawn" {
+		t.Errorf("after the draw: seed %s, commitment %s by recipe %d, status %s; want recipe 2's commitment of the seed",
+			pool.Seed, pool.SeedCommitment, pool.Recipe, pool.DrawStatus)
+	}
+	// The public record counts the entries of persons nobody verified
+	// (review20 M3): here every one, made through the API.
+	var after []struct {
+		Eligible   int  `json:"eligible"`
+		Unverified *int `json:"unverified"`
+		Recipe     int  `json:"commitment_recipe"`
+	}
+	svc.do("GET", "/v1/lottery/sessions/"+sess.ID, "", nil).decode(t, &after)
+	if len(after) != 1 || after[0].Unverified == nil || *after[0].Unverified != after[0].Eligible || after[0].Recipe != 2 {
+		t.Errorf("GET /v1/lottery/sessions after the draw = %+v; want unverified = eligible, recipe 2", after)
 	}
 	// What the draw left is first-come now: nothing.
 	late := svc.newPatient(200)

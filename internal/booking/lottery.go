@@ -53,6 +53,12 @@ type DrawRecord struct {
 	HeldOut    int
 	Excluded   int
 	Winners    int
+	// Unverified is how many of the Eligible entries were of persons whose
+	// identity's name nobody (a provider, the desk) had verified when the
+	// draw ranked them (review20 M3: the exposure to made-up people, naming
+	// nobody); nil before the ranking, and for pools ranked before it was
+	// counted.
+	Unverified *int
 }
 
 // The states of an entry.

@@ -201,3 +201,26 @@ func (h *harness) commitment(recipe int, session string, seed []byte) []byte {
 	testenv.Must(h.t, err, "commitment")
 	return c
 }
+
+// review20 M3: the public record says how many entries in the draw were of
+// persons whose name nobody had verified, naming none of them.
+func TestLotteryRecordCountsUnverified(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	s := h.lotterySession(lotteryOpts{online: 1})
+	users := h.users(3, 1)
+	for _, u := range users {
+		h.mustEnter(u, 0, s)
+	}
+	if d := h.drawn(s)[0]; d.Unverified != nil {
+		t.Errorf("before the draw: unverified %d, want none said", *d.Unverified)
+	}
+	// One of them was verified (at the desk, say) before the draw.
+	_, err := h.stack.DB.Pool().Exec(h.ctx, `UPDATE identities SET name_verified_at = now() WHERE id = $1`, users[0].patients[0].IdentityID)
+	testenv.Must(t, err, "verify one")
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	if d := h.checkDraw(s, 1, 3); d.Unverified == nil || *d.Unverified != 2 {
+		t.Errorf("published unverified = %v, want 2 of the 3 eligible", d.Unverified)
+	}
+}

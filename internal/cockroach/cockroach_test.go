@@ -57,7 +57,7 @@ func TestMigrate(t *testing.T) {
 		"0030_service_reads_migrations.sql", "0031_staff_disabled.sql", "0032_waitlist_rounds.sql", "0033_event_by_account.sql", "0034_self_verified.sql",
 		"0035_waitlist_place_per_account.sql", "0036_callbacks.sql", "0037_call_back.sql", "0038_key_check.sql", "0039_call_back_retention.sql", "0040_made_for_person_notices.sql", "0041_caller_phone_contact.sql", "0042_booked_name.sql",
 		"0043_a_retention_erasure.sql", "0043_b_event_phones." + string(flavor) + ".sql", "0044_offer_withdrawn.sql", "0045_live_session_per_period." + string(flavor) + ".sql", "0046_person_lookups.sql", "0047_booking_allotted.sql", "0048_case_numbers.sql", "0049_password_reset_codes.sql", "0050_a_case_folded_into.sql", "0050_b_case_folded_into_index.sql", "0051_release_notice.sql", "0052_session_version.sql", "0053_name_corrected_notices.sql", "0054_session_changed_notices.sql", "0055_account_closing.sql", "0056_phone_release_notifications.sql", "0057_identity_person.sql", "0058_stop_restore.sql", "0059_account_takeover.sql", "0060_lottery_seed_binding.sql",
-		"0061_a_commitment_recipe.sql"}
+		"0061_a_lottery_pool_columns.sql"}
 	if flavor == cockroach.Postgres { // CockroachDB has no column privileges
 		want = append(want, "0061_b_seed_columns_insert_only.postgres.sql")
 	}

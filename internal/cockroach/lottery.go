@@ -23,11 +23,12 @@ type poolRecordScan struct {
 	status                                               string
 	drawnAt                                              *time.Time
 	slots, entries, eligible, heldOut, excluded, winners int32
+	unverified                                           *int32
 }
 
 func (p *poolRecordScan) dest() []any {
 	return []any{&p.commitment, &p.recipe, &p.seed, &p.status, &p.drawnAt, &p.digest,
-		&p.slots, &p.entries, &p.eligible, &p.heldOut, &p.excluded, &p.winners}
+		&p.slots, &p.entries, &p.eligible, &p.heldOut, &p.excluded, &p.winners, &p.unverified}
 }
 
 func (p *poolRecordScan) record() booking.DrawRecord {
@@ -36,6 +37,10 @@ func (p *poolRecordScan) record() booking.DrawRecord {
 		Excluded: int(p.excluded), Winners: int(p.winners)}
 	if p.drawnAt != nil {
 		r.DrawnAt = *p.drawnAt
+	}
+	if p.unverified != nil {
+		n := int(*p.unverified)
+		r.Unverified = &n
 	}
 	return r
 }
@@ -464,7 +469,7 @@ func (s *Store) SaveRanking(ctx context.Context, k booking.PoolKey, owner string
 	now := time.Now()
 	return s.db.Tx(ctx, "save_ranking", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, q("save_ranking_pool"), k.SessionID, string(k.Channel), owner, r.Digest, r.Slots,
-			r.Entries, len(r.Eligible), held, len(r.Screened)-held, leaseUntil)
+			r.Entries, len(r.Eligible), held, len(r.Screened)-held, leaseUntil, ids)
 		if err != nil {
 			return err
 		}

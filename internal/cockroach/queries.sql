@@ -23,7 +23,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_
 SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at, c.release_mode, c.opens_at, c.draw_at,
        lp.session_id IS NOT NULL, lp.commitment, COALESCE(lp.commitment_recipe, 0), lp.seed, COALESCE(lp.status, ''), lp.drawn_at, lp.entries_digest,
        COALESCE(lp.slots, 0), COALESCE(lp.entries, 0), COALESCE(lp.eligible, 0), COALESCE(lp.held_out, 0),
-       COALESCE(lp.excluded, 0), COALESCE(lp.winners, 0)
+       COALESCE(lp.excluded, 0), COALESCE(lp.winners, 0), lp.unverified
   FROM session_channels c JOIN clinic_sessions s ON s.id = c.session_id
   LEFT JOIN lottery_pools lp ON lp.session_id = c.session_id AND lp.channel = c.channel
  WHERE s.visit_date >= $1::DATE
@@ -1099,9 +1099,13 @@ UPDATE lottery_pools
 RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at, seed_sealing, commitment_recipe;
 
 -- name: save_ranking_pool
+-- unverified: the eligible entries ($11) whose identity's name nobody had
+-- verified when they were ranked (review20 M3: published, naming nobody).
 UPDATE lottery_pools
    SET stage = 'ranked', entries_digest = $4, slots = $5, entries = $6, eligible = $7, held_out = $8,
-       excluded = $9, lease_until = $10
+       excluded = $9, lease_until = $10,
+       unverified = (SELECT count(*)::INT FROM lottery_entries e JOIN identities i ON i.id = e.identity_id
+                      WHERE e.id = ANY ($11::UUID[]) AND i.name_verified_at IS NULL)
  WHERE session_id = $1 AND channel = $2 AND lease_owner = $3 AND status = 'drawing' AND stage = '';
 
 -- name: rank_entries
@@ -1145,7 +1149,7 @@ SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at
                                      WHERE e.session_id = p.session_id AND e.channel = p.channel
                                        AND e.status <> 'withdrawn')::INT
             ELSE p.entries END,
-       p.eligible, p.held_out, p.excluded, p.winners
+       p.eligible, p.held_out, p.excluded, p.winners, p.unverified
   FROM lottery_pools p WHERE p.session_id = ANY ($1::UUID[])
  ORDER BY p.session_id, p.channel;
 

@@ -113,7 +113,7 @@ func TestServiceRoleCannotRewriteASeed(t *testing.T) {
 		`UPDATE lottery_pools SET opens_at = opens_at, draw_at = draw_at, status = status, stage = stage,
 		        lease_owner = lease_owner, lease_until = lease_until, draw_started_at = draw_started_at,
 		        entries_digest = entries_digest, slots = slots, entries = entries, eligible = eligible,
-		        held_out = held_out, excluded = excluded, seed = seed, winners = winners, drawn_at = drawn_at`,
+		        held_out = held_out, excluded = excluded, unverified = unverified, seed = seed, winners = winners, drawn_at = drawn_at`,
 		`UPDATE lottery_entries SET status = status, reason = reason, flag_id = flag_id, draw_rank = draw_rank,
 		        identity_id = identity_id, updated_at = updated_at`,
 	} {

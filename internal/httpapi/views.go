@@ -215,7 +215,10 @@ type DrawOut struct {
 	HeldOut          int    `json:"held_out"`
 	Excluded         int    `json:"excluded"`
 	Winners          int    `json:"winners"`
-	DrawnAt          string `json:"drawn_at,omitempty"`
+	// Unverified is how many eligible entries were of persons whose name
+	// nobody had verified when the draw ranked them; absent before.
+	Unverified *int   `json:"unverified,omitempty"`
+	DrawnAt    string `json:"drawn_at,omitempty"`
 	// StoppedAt is when the clinic was stopped (停诊); before its draw the
 	// status reads stopped: no draw is made, nor needed.
 	StoppedAt string         `json:"stopped_at,omitempty"`
@@ -244,7 +247,7 @@ func DrawView(d booking.PublishedDraw, loc *time.Location) DrawOut {
 	out := DrawOut{SessionID: d.SessionID, Channel: string(d.Channel), OpensAt: d.OpensAt.In(loc).Format(time.RFC3339),
 		DrawAt: d.DrawAt.In(loc).Format(time.RFC3339), Status: d.Status, SeedCommitment: hex.EncodeToString(d.Commitment),
 		CommitmentRecipe: d.Recipe, Seed: hex.EncodeToString(d.Seed), EntriesDigest: hex.EncodeToString(d.Digest), Slots: d.Slots, Entered: d.Entered,
-		Eligible: d.Eligible, HeldOut: d.HeldOut, Excluded: d.Excluded, Winners: d.Winners, Entries: make([]DrawEntryOut, len(d.Entries))}
+		Eligible: d.Eligible, HeldOut: d.HeldOut, Excluded: d.Excluded, Winners: d.Winners, Unverified: d.Unverified, Entries: make([]DrawEntryOut, len(d.Entries))}
 	if !d.DrawnAt.IsZero() {
 		out.DrawnAt = d.DrawnAt.In(loc).Format(time.RFC3339Nano)
 	}

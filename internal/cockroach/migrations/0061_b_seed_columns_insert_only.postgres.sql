@@ -15,7 +15,7 @@
 -- the whole table (docs/design.md "Who can still bias it").
 REVOKE UPDATE ON lottery_pools FROM fairslot_service;
 GRANT UPDATE (opens_at, draw_at, status, stage, lease_owner, lease_until, draw_started_at, entries_digest,
-              slots, entries, eligible, held_out, excluded, seed, winners, drawn_at)
+              slots, entries, eligible, held_out, excluded, unverified, seed, winners, drawn_at)
    ON lottery_pools TO fairslot_service;
 REVOKE UPDATE ON lottery_entries FROM fairslot_service;
 GRANT UPDATE (status, reason, flag_id, draw_rank, identity_id, updated_at)

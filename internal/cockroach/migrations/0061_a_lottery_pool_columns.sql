@@ -9,3 +9,9 @@
 -- (booking.CommitV2). The draw, `fairslot lottery verify` and the public
 -- record go by the row's recipe, never one and then the other.
 ALTER TABLE lottery_pools ADD COLUMN IF NOT EXISTS commitment_recipe INT NOT NULL DEFAULT 1;
+-- review20 M3: how many of a draw's eligible entries were of persons whose
+-- identity's name no provider nor desk had verified when the draw ranked
+-- them, published with the draw (the exposure to made-up family members,
+-- naming nobody). NULL for pools ranked before this migration: not counted,
+-- not shown (0 would be a claim).
+ALTER TABLE lottery_pools ADD COLUMN IF NOT EXISTS unverified INT;
