@@ -195,6 +195,14 @@ func btoi(b bool) int {
 // enter and watch a draw: an expert's evening clinic, on the first day from
 // tomorrow that has none yet. A demo session still taking entries is kept.
 // It reports whether it added one.
+//
+// It does not take a new lottery's release notice (booking's lotteryNotice:
+// 24 hours by default) nor its 10-minute minimum window: the demo is a
+// lottery a newcomer enters now and sees drawn minutes later
+// (FAIRSLOT_SEED_DRAW_IN, 5 minutes), in the demo hospital only (the fixed
+// ids of demoSchedule) with made-up people; the rule guards real patients
+// against a tip-off, and `fairslot seed` is an operator's command writing
+// SQL, not a way to publish into a real hospital (docs/fairness.md).
 func lotteryDemo(ctx context.Context, d *deps, demo booking.Schedule, now time.Time, drawIn time.Duration) (booking.Session, bool, error) {
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
@@ -231,7 +239,11 @@ func lotteryDemo(ctx context.Context, d *deps, demo booking.Schedule, now time.T
 			Quotas: []booking.ChannelQuota{
 				{Channel: booking.ChannelOnline, Quota: 6, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: opens.Add(drawIn)},
 				{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: opens},
-				{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: opens},
+				// The desk's pool opens on the visit day, when the desk
+				// does (07:00), not with the window: a first-come pool
+				// open beside the draw is a way round it for whoever a
+				// clerk serves (review20 L1; docs/fairness.md).
+				{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: date.Add(7 * time.Hour)},
 			},
 		})
 		if err != nil {

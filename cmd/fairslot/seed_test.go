@@ -102,3 +102,47 @@ func toolEnv(t testing.TB, prefix string) map[string]string {
 		"FAIRSLOT_PASSWORD_ITERATIONS":  "1000",
 	}
 }
+
+// TestDemoLotteryDeskPoolOnTheVisitDay (review20 L1): the demo lottery
+// session's on-site pool opens on the visit day, when the desk does, not
+// with the entry window: first-come slots open beside a draw are a way
+// round it for whoever a clerk serves.
+func TestDemoLotteryDeskPoolOnTheVisitDay(t *testing.T) {
+	ctx := context.Background()
+	_, prefix := testenv.Redis(t)
+	env := toolEnv(t, prefix)
+	logs := &testenv.LogBuffer{}
+	for _, args := range [][]string{{"migrate"}, {"seed", "--days", "1", "--draw-in", "10m"}} {
+		var out bytes.Buffer
+		if err := run(ctx, args, func(k string) string { return env[k] }, &out, logs); err != nil {
+			t.Fatalf("%s: %v\n%s%s", args[0], err, out.String(), logs)
+		}
+	}
+	svc := startService(t, booking.Schedule{}, env)
+	var sessions []struct {
+		ID        string `json:"session_id"`
+		VisitDate string `json:"date"`
+		Mode      string `json:"release_mode"`
+		Channels  []struct {
+			Channel   string `json:"channel"`
+			ReleaseAt string `json:"release_at"`
+			DrawAt    string `json:"draw_at"`
+		} `json:"channels"`
+	}
+	svc.do("GET", "/v1/hospitals/"+booking.NameID("demo", "hospital")+"/sessions", "", nil).decode(t, &sessions)
+	found := false
+	for _, s := range sessions {
+		if s.Mode != "lottery" {
+			continue
+		}
+		found = true
+		for _, c := range s.Channels {
+			if c.Channel == "onsite" && c.ReleaseAt != s.VisitDate+"T07:00:00+08:00" {
+				t.Errorf("the demo lottery's on-site pool releases at %s; want %s 07:00, the visit day", c.ReleaseAt, s.VisitDate)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no lottery session in the demo hospital's listing: %+v", sessions)
+	}
+}

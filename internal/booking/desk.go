@@ -1356,7 +1356,44 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		s.log.Warn("record extra slots event", "session_id", sess.ID, "err", err)
 	}
-	return added, s.reload(ctx, sess.ID)
+	if err := s.reload(ctx, sess.ID); err != nil {
+		return added, err
+	}
+	if drawnLottery(sess) {
+		s.extraToWaitlist(ctx, sess, len(added))
+	}
+	return added, nil
+}
+
+// drawnLottery reports whether a session has a drawn lottery pool: its
+// losers who asked wait on its waitlist in drawn order.
+func drawnLottery(sess *Session) bool {
+	for _, q := range sess.Channels {
+		if q.IsLottery() && q.Draw != nil && q.Draw.Status == DrawDrawn {
+			return true
+		}
+	}
+	return false
+}
+
+// extraToWaitlist hands a drawn lottery session's n extra slots to its
+// waitlist first, as a reissued slot goes (review20 L1): the losers wait in
+// the order the draw gave them, and a 加号 given first-come at the desk or
+// the phone would pass them by. The newest n free on-site slots (the extra
+// ones, just added) leave the pool for the delayed set and are placed at
+// once: the head of the line, else back to the on-site pool (handOutMoved,
+// as a slot moved to the on-site pool). It logs rather than fails: the
+// slots are added, and one not handed out here is placed by the sweeper,
+// the waitlist first.
+func (s *Service) extraToWaitlist(ctx context.Context, sess *Session, n int) {
+	bg, done := s.followUp(ctx)
+	defer done()
+	moved, _, err := s.adm.MoveFree(bg, sess, ChannelOnsite, ChannelOnsite, n, s.cfg.Now(), nil, nil)
+	if err != nil {
+		s.log.Warn("offer extra slots to the lottery's waitlist; they stay in the on-site pool", "session_id", sess.ID, "err", err)
+		return
+	}
+	s.handOutMoved(bg, sess.ID, moved, ChannelOnsite)
 }
 
 // reload refreshes the catalog and rebuilds one session in Redis from SQL,
