@@ -96,8 +96,9 @@ func TestPatientLottery(t *testing.T) {
 		entry := map[string]string{"alice": aliceEntry, "bob": bobEntry}[who]
 		p := c.get("/patient/bookings")
 		if !strings.Contains(p.body, "中签 Won") || !strings.Contains(p.body, `id="b-`+entry+`"`) ||
-			!strings.Contains(p.body, `class="seed">`) || !strings.Contains(p.body, commitment) {
-			t.Errorf("%s's page after the draw lacks the win, the booking, the seed or the commitment:\n%s", who, p.body)
+			!strings.Contains(p.body, `class="seed">`) || !strings.Contains(p.body, commitment) ||
+			!strings.Contains(p.body, "fairslot commit v2") {
+			t.Errorf("%s's page after the draw lacks the win, the booking, the seed, the commitment or its recipe:\n%s", who, p.body)
 		}
 	}
 

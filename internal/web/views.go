@@ -585,7 +585,8 @@ type drawRow struct {
 	Opens, DrawAt string
 	Countdown     string // until the draw; empty once it is due
 	Status        string
-	Commitment    string // hex SHA-256 of the seed (an entry's: the one in force when it was made)
+	Commitment    string // hex commitment of the seed (an entry's: the one in force when it was made)
+	Recipe        int    // how Commitment is made from the seed (booking.CommitV*)
 	// Published is the pool's commitment now when it is not the entry's
 	// (someone changed it after the entry): shown as a warning.
 	Published string
@@ -611,7 +612,7 @@ func drawRowOf(q booking.ChannelQuota, loc *time.Location, now time.Time) *drawR
 		d.Countdown = countdown(left)
 	}
 	if q.Draw != nil {
-		d.Status, d.Commitment = drawStatusLabels[q.Draw.Status], hex.EncodeToString(q.Draw.Commitment)
+		d.Status, d.Commitment, d.Recipe = drawStatusLabels[q.Draw.Status], hex.EncodeToString(q.Draw.Commitment), q.Draw.Recipe
 		d.Drawn, d.Winners, d.Eligible = q.Draw.Status == booking.DrawDrawn, q.Draw.Winners, q.Draw.Eligible
 		if d.Drawn {
 			d.Seed, d.Countdown = hex.EncodeToString(q.Draw.Seed), ""
