@@ -42,6 +42,7 @@ type common struct {
 	logLevel           string
 	passwordIterations int
 	holdFor            time.Duration
+	closingCoolingOff  time.Duration
 	commitTimeout      time.Duration
 	returnDelayMin     time.Duration
 	returnDelayMax     time.Duration
@@ -95,6 +96,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	})
 	fs.StringVar(&c.logLevel, "log-level", e.Str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
+	fs.DurationVar(&c.closingCoolingOff, "closing-cooling-off", e.Dur("CLOSING_COOLING_OFF", booking.DefaultClosingCoolingOff),
+		"how long a patient's online closing stays pending, cancelled by any login, before it completes")
 	fs.DurationVar(&c.holdFor, "hold-for", e.Dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
@@ -128,6 +131,9 @@ func (c *common) validate() error {
 	}
 	if c.returnRound < 0 {
 		errs = append(errs, fmt.Errorf("--return-round (%s) must not be negative", c.returnRound))
+	}
+	if c.closingCoolingOff < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("--closing-cooling-off (%s) must be at least 24h: a holder whose password was taken needs the time to notice and log in", c.closingCoolingOff))
 	}
 	if c.holdFor < 4*c.commitTimeout {
 		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
@@ -303,7 +309,7 @@ func (c *common) logAttrs() []any {
 		redisPassword = "[set]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
+		"secret_key", "[set]", "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
 		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "booking_batch", c.bookingBatch, "entry_writers", c.entryWriters}
 }
@@ -432,6 +438,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	d.svc, err = booking.NewService(booking.Config{
 		Detector:             detector,
 		HoldFor:              c.holdFor,
+		ClosingCoolingOff:    c.closingCoolingOff,
 		CommitTimeout:        c.commitTimeout,
 		PasswordIterations:   c.passwordIterations,
 		ReturnDelayMin:       c.returnDelayMin,

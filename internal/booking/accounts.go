@@ -22,6 +22,9 @@ type Token struct {
 	// DeviceToken is the login's device token (login.go): the client keeps
 	// it and presents it at its next login. Empty where none is issued.
 	DeviceToken string
+	// ClosingCancelled: this login cancelled the account's pending
+	// closing (its holder is told so).
+	ClosingCancelled bool
 }
 
 // CreateAccount registers a patient account under a mainland mobile number.
@@ -171,9 +174,15 @@ func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken 
 	if a.Blocked {
 		return Token{}, s.blockedLogin(ctx, a) // the reason and an appeal token: the password was right
 	}
+	// A login is the holder back: it cancels a pending closing.
+	cancelled, err := s.cancelClosing(ctx, a)
+	if err != nil {
+		return Token{}, err
+	}
 	now := s.cfg.Now()
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)
+	tok.ClosingCancelled = cancelled
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		return Token{}, err

@@ -558,6 +558,9 @@ type Account struct {
 	// changed (zero: not since it was recorded); an online closing waits
 	// ClosingAfterChange after it.
 	CredentialsChangedAt time.Time
+	// ClosingDueAt is when the holder's pending online closing completes
+	// (zero: none pending); a login before then cancels it.
+	ClosingDueAt time.Time
 }
 
 // StaffAccount is a staff login as `fairslot staff list` shows it.

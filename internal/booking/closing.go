@@ -48,6 +48,15 @@ import (
 // the card.
 const ClosingAfterChange = 7 * 24 * time.Hour
 
+// DefaultClosingCoolingOff is how long an online closing stays pending
+// when the deployment does not say (FAIRSLOT_CLOSING_COOLING_OFF): a week,
+// longer than a holder takes to notice they cannot log in.
+const DefaultClosingCoolingOff = 7 * 24 * time.Hour
+
+// ClosingPageSize is the most waiting places or lottery entries a closing
+// reads at a time.
+const ClosingPageSize = 200
+
 // CloseAccountRequest is a holder closing their own account, with the
 // password as proof that the holder, not a borrowed session, asks.
 type CloseAccountRequest struct {
@@ -82,12 +91,21 @@ type ClosedAccount struct {
 	// LateBookings is how many of Bookings were cancelled after the
 	// hospital's deadline: each counts as a no-show of its person.
 	LateBookings int
+	// Pending: the holder's online closing, asked for and not yet done;
+	// it completes at DueAt unless a login cancels it first.
+	Pending bool
+	DueAt   time.Time
 }
 
-// CloseAccount closes the actor's own patient account. The password is
-// checked as at login (a wrong one counts as a failed login of the
-// account's number, judged by the device token when there is one). Every
-// token of the account ends, this one's too.
+// CloseAccount asks for the actor's own patient account's closing: the
+// password is checked as at login (a wrong one counts as a failed login of
+// the account's number, judged by the device token when there is one).
+// The closing is pending for the cooling-off (Config.ClosingCoolingOff, 7
+// days by default; review19c M6): at once, every token of the account
+// ends (this one's too) and what it made is cancelled under the late rules
+// of now; the account, its number, its list and its self stay until the
+// job "pending closings" completes it (CompleteClosings). A login before
+// then cancels it. The answer is Pending, with its DueAt.
 func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccountRequest, o Origin) (ClosedAccount, error) {
 	if actor.Role != RolePatient {
 		return ClosedAccount{}, Errorf(ErrForbidden, "a staff account is disabled by its operator (fairslot staff disable), not closed")
@@ -101,9 +119,134 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 		// closing that would make the taking final waits (review19c M6).
 		return ClosedAccount{}, ErrClosingTooSoon
 	}
-	audit := AuditEntry{ID: newID(), ActorID: a.ID, ActorRole: RolePatient, Action: "account_closed",
-		Target: "account:" + a.ID, Reason: "closed by its holder, the password re-entered"}
-	return s.closeAccount(ctx, a, audit, o)
+	if err := s.closable(ctx, a); err != nil {
+		return ClosedAccount{}, err
+	}
+	now := s.cfg.Now()
+	due := now.Add(s.cfg.ClosingCoolingOff)
+	out := ClosedAccount{AccountID: a.ID, PhoneMasked: a.PhoneMasked, Pending: true, DueAt: due}
+	if !a.ClosingDueAt.IsZero() {
+		// Pending already (its tokens ended then; this one raced it):
+		// the first request's date stands.
+		out.DueAt = a.ClosingDueAt
+		return out, nil
+	}
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: RolePatient, Action: "account_closing_requested",
+		Target: "account:" + a.ID, Reason: "closing asked for by its holder, the password re-entered; every login ended; completes at " +
+			due.UTC().Format(time.RFC3339) + " unless a login cancels it"}
+	gen, err := s.store.RequestClosing(ctx, a.ID, now, due, audit)
+	switch {
+	case errors.Is(err, ErrNoChange):
+		// Closed, or pending, since it was read: read which.
+		cur, rerr := s.store.AccountByID(ctx, a.ID)
+		if rerr != nil || cur.Closed || cur.ClosingDueAt.IsZero() {
+			return ClosedAccount{}, ErrInvalidToken
+		}
+		out.DueAt = cur.ClosingDueAt
+		return out, nil
+	case err != nil:
+		return ClosedAccount{}, err
+	}
+	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	// What the account made is cancelled now, under the late rules of
+	// now: the slots go back to others at once, not a cooling-off later
+	// when many would be late. A cancelled closing does not restore them.
+	if err := s.cancelMadeBy(ctx, Actor{AccountID: a.ID, Role: RolePatient}, &out, o); err != nil {
+		// The request stands; the completion sweeps again what is left.
+		s.log.Warn("cancel what a closing account made; its completion cancels the rest", "account_id", a.ID, "err", err)
+	}
+	return out, nil
+}
+
+// closable refuses a closing of a blocked account or one an open flag
+// names: a block lands on a live account, its number still its own.
+func (s *Service) closable(ctx context.Context, a Account) error {
+	if a.Blocked {
+		return Errorf(ErrAccountBlocked, "a blocked account is not closed while its block is in force: "+
+			"its number would be free for a new account; it can be closed once the block ends or an appeal lifts it")
+	}
+	review, err := s.store.AccountUnderReview(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if review {
+		return Errorf(ErrAccountUnderReview, "an open scalper flag names this account: it is not closed, online or at the desk, "+
+			"until an administrator decides the flag (a block confirmed then must land on a live account, its number still its own)")
+	}
+	return nil
+}
+
+// cancelClosing is a login's cancellation of the account's pending
+// closing (a login is the holder back: only a login comes in once the
+// request ended every token). Audited as the holder's; true when this
+// login cancelled it.
+func (s *Service) cancelClosing(ctx context.Context, a Account) (bool, error) {
+	if a.ClosingDueAt.IsZero() {
+		return false, nil
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: RolePatient, Action: "account_closing_cancelled",
+		Target: "account:" + a.ID, Reason: "a login with the account's password cancelled its pending closing, due " +
+			a.ClosingDueAt.UTC().Format(time.RFC3339)}
+	err := s.store.CancelClosing(ctx, a.ID, audit)
+	if errors.Is(err, ErrNoChange) {
+		return false, nil // completed or cancelled meanwhile
+	}
+	return err == nil, err
+}
+
+// backIn cancels the account's pending closing for a change with the
+// password that committed after the closing's request (it read the account
+// before): the change mints a token, the holder is back as by a login.
+func (s *Service) backIn(ctx context.Context, accountID string) (bool, error) {
+	a, err := s.store.AccountByID(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	return s.cancelClosing(ctx, a)
+}
+
+// CompleteClosings completes the pending closings that are due (the job
+// "pending closings"): each as its holder's closing (account_closed), what
+// the request left made cancelled again first. One blocked, or named by an
+// open flag, since its request stays pending and is tried at each run: it
+// completes once the block ends or the flag is decided without one. It
+// answers how many it closed.
+func (s *Service) CompleteClosings(ctx context.Context) (int, error) {
+	ids, err := s.store.ClosingsDue(ctx, s.cfg.Now())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var failed error
+	for _, id := range ids {
+		a, err := s.store.AccountByID(ctx, id)
+		if err == nil && (a.Closed || a.ClosingDueAt.IsZero()) {
+			continue // completed or cancelled since the list was read
+		}
+		if err == nil {
+			if err = s.closable(ctx, a); errors.Is(err, ErrAccountBlocked) || errors.Is(err, ErrAccountUnderReview) {
+				s.log.Info("a pending closing waits for a block or a flag", "account_id", id, "reason", err)
+				continue
+			}
+		}
+		if err == nil {
+			audit := AuditEntry{ID: newID(), ActorID: a.ID, ActorRole: RolePatient, Action: "account_closed",
+				Target: "account:" + a.ID, Reason: "closed by its holder: asked for with the password, completed after the cooling-off (due " +
+					a.ClosingDueAt.UTC().Format(time.RFC3339) + ") with no login"}
+			_, err = s.closeAccount(ctx, a, audit, Origin{})
+		}
+		switch {
+		case errors.Is(err, ErrAccountBlocked):
+			continue
+		case err != nil:
+			s.log.Warn("complete a pending closing; tried again at the next run", "account_id", id, "err", err)
+			failed = fmt.Errorf("complete the closing of account %s: %w", id, err)
+			continue
+		}
+		n++
+	}
+	return n, failed
 }
 
 // CloseAccountAtDesk closes a patient account for its holder, who shows
@@ -145,17 +288,8 @@ func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskC
 // its tokens are ended; the second sweep cancels what committed between
 // the two, and what it cannot is logged (the desk cancels it by hand).
 func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry, o Origin) (ClosedAccount, error) {
-	if a.Blocked {
-		return ClosedAccount{}, Errorf(ErrAccountBlocked, "a blocked account is not closed while its block is in force: "+
-			"its number would be free for a new account; it can be closed once the block ends or an appeal lifts it")
-	}
-	review, err := s.store.AccountUnderReview(ctx, a.ID)
-	if err != nil {
+	if err := s.closable(ctx, a); err != nil {
 		return ClosedAccount{}, err
-	}
-	if review {
-		return ClosedAccount{}, Errorf(ErrAccountUnderReview, "an open scalper flag names this account: it is not closed, online or at the desk, "+
-			"until an administrator decides the flag (a block confirmed then must land on a live account, its number still its own)")
 	}
 	out := ClosedAccount{AccountID: a.ID, PhoneMasked: a.PhoneMasked}
 	own := Actor{AccountID: a.ID, Role: RolePatient}
@@ -169,7 +303,7 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 	now := s.cfg.Now()
 	audit.Reason += fmt.Sprintf("; %d bookings (%d late), %d lottery entries and %d waitlist places cancelled; the login number freed",
 		out.Bookings, out.LateBookings, out.Entries, out.Places)
-	gen, err := s.store.CloseAccount(ctx, a.ID, s.keys.Hash("closed_account", a.ID), now, audit)
+	gen, err := s.store.CloseAccount(ctx, a.ID, s.keys.Hash("closed_account", a.ID), now, ClosedBy{ClerkID: o.deskClosing, Taken: o.takenAtDesk}, audit)
 	switch {
 	case errors.Is(err, ErrNoChange): // closed meanwhile by another request: its tokens ended then
 	case errors.Is(err, ErrAccountBlocked):
@@ -219,39 +353,53 @@ func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccoun
 			out.LateBookings++
 		}
 	}
-	ws, err := s.store.WaitlistOfAccount(ctx, own.AccountID, Page{})
-	if err != nil {
-		return err
+	// Every waiting place and live entry, page by page (review19c: the
+	// list's newest 200 left older ones live on a long history).
+	for after := ""; ; {
+		ws, err := s.store.WaitingPlacesMadeBy(ctx, own.AccountID, after, s.cfg.ClosingPage)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			after = w.ID
+			if w.AccountID != own.AccountID || w.Status != WaitlistWaiting {
+				continue
+			}
+			err := s.LeaveWaitlist(ctx, own, w.ID, o)
+			switch {
+			case errors.Is(err, ErrWaitlistNotWaiting):
+				continue
+			case err != nil:
+				return fmt.Errorf("leave waitlist place %s: %w", w.ID, err)
+			}
+			out.Places++
+		}
+		if len(ws) < s.cfg.ClosingPage {
+			break
+		}
 	}
-	for _, w := range ws {
-		if w.AccountID != own.AccountID || w.Status != WaitlistWaiting {
-			continue
+	for after := ""; ; {
+		es, err := s.store.LiveEntriesMadeBy(ctx, own.AccountID, after, s.cfg.ClosingPage)
+		if err != nil {
+			return err
 		}
-		err := s.LeaveWaitlist(ctx, own, w.ID, o)
-		switch {
-		case errors.Is(err, ErrWaitlistNotWaiting):
-			continue
-		case err != nil:
-			return fmt.Errorf("leave waitlist place %s: %w", w.ID, err)
+		for _, e := range es {
+			after = e.ID
+			if e.AccountID != own.AccountID || e.Status != EntryEntered {
+				continue
+			}
+			_, err := s.WithdrawEntry(ctx, own, e.ID, o)
+			switch {
+			case errors.Is(err, ErrEntryClosed):
+				continue
+			case err != nil:
+				return fmt.Errorf("withdraw lottery entry %s: %w", e.ID, err)
+			}
+			out.Entries++
 		}
-		out.Places++
-	}
-	es, err := s.store.EntriesOfAccount(ctx, own.AccountID)
-	if err != nil {
-		return err
-	}
-	for _, e := range es {
-		if e.AccountID != own.AccountID || e.Status != EntryEntered {
-			continue
+		if len(es) < s.cfg.ClosingPage {
+			break
 		}
-		_, err := s.WithdrawEntry(ctx, own, e.ID, o)
-		switch {
-		case errors.Is(err, ErrEntryClosed):
-			continue
-		case err != nil:
-			return fmt.Errorf("withdraw lottery entry %s: %w", e.ID, err)
-		}
-		out.Entries++
 	}
 	return nil
 }
@@ -269,20 +417,31 @@ const closedSweepSince = 120 * 24 * time.Hour
 // account it cannot finish now is logged and tried at the next run.
 func (s *Service) SweepClosedAccounts(ctx context.Context) (int, error) {
 	now := s.cfg.Now()
-	ids, err := s.store.ClosedAccountsLeft(ctx, now, now.Add(-closedSweepSince))
+	left, err := s.store.ClosedAccountsLeft(ctx, now, now.Add(-closedSweepSince))
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	var failed error
-	for _, id := range ids {
+	for _, c := range left {
 		var out ClosedAccount
-		err := s.cancelMadeBy(ctx, Actor{AccountID: id, Role: RolePatient}, &out, Origin{})
+		// As the closing itself would have: a desk closing's in its
+		// clerk's name, a taken one without penalty.
+		o := Origin{deskClosing: c.ClerkID, takenAtDesk: c.ClerkID != "" && c.Taken}
+		err := s.cancelMadeBy(ctx, Actor{AccountID: c.AccountID, Role: RolePatient}, &out, o)
 		n += out.Bookings + out.Entries + out.Places
 		if err != nil {
-			s.log.Warn("sweep a closed account; tried again at the next run", "account_id", id, "err", err)
-			failed = fmt.Errorf("sweep closed account %s: %w", id, err)
+			s.log.Warn("sweep a closed account; tried again at the next run", "account_id", c.AccountID, "err", err)
+			failed = fmt.Errorf("sweep closed account %s: %w", c.AccountID, err)
 		}
 	}
 	return n, failed
+}
+
+// ClosedBy is who closed an account: the clerk of a desk closing (empty:
+// its holder online) and whether the clerk said the login was taken.
+type ClosedBy struct {
+	AccountID string
+	ClerkID   string
+	Taken     bool
 }

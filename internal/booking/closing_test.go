@@ -32,7 +32,7 @@ func TestClosingKeepsTheLateRules(t *testing.T) {
 	// An entry in a draw not yet drawn: withdrawn by the closing.
 	entrant := h.user(1)
 	e := h.mustEnter(entrant, 0, draw)
-	got, err := h.svc.CloseAccount(h.ctx, entrant.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	got, err := h.closeOnline(entrant)
 	testenv.Must(t, err, "close the entrant's account")
 	if got.Entries != 1 || got.Bookings != 0 {
 		t.Errorf("the entrant's closing = %+v, want 1 lottery entry withdrawn", got)
@@ -45,7 +45,7 @@ func TestClosingKeepsTheLateRules(t *testing.T) {
 	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET blocked = true, blocked_until = NULL WHERE id = $1`, u.actor.AccountID)
 	testenv.Must(t, err, "block the account")
 	defer h.clock.at(deadline.Add(time.Hour))()
-	_, err = h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	_, err = h.closeOnline(u)
 	if !errors.Is(err, booking.ErrAccountBlocked) {
 		t.Errorf("close a blocked account: %v, want account_blocked", err)
 	}
@@ -59,7 +59,7 @@ func TestClosingKeepsTheLateRules(t *testing.T) {
 	}
 	tok, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{})
 	testenv.Must(t, err, "log in before the closing")
-	got, err = h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	got, err = h.closeOnline(u)
 	testenv.Must(t, err, "close the account after the deadline")
 	if got.Bookings != 2 || got.LateBookings != 1 {
 		t.Errorf("the closing = %+v, want 2 bookings cancelled, 1 of them late", got)
@@ -81,6 +81,27 @@ func TestClosingKeepsTheLateRules(t *testing.T) {
 	if _, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{}); !errors.Is(err, booking.ErrBadCredentials) {
 		t.Errorf("login to the closed account: %v, want invalid_credentials", err)
 	}
+}
+
+// closeOnline asks for u's closing with the password, then completes it as
+// the job does once its cooling-off is over (the clock past its due time,
+// then back); it answers the request's ClosedAccount.
+func (h *harness) closeOnline(u user) (booking.ClosedAccount, error) {
+	h.t.Helper()
+	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	if err != nil {
+		return got, err
+	}
+	if !got.Pending || got.DueAt.IsZero() {
+		h.t.Fatalf("an online closing = %+v, want pending with its due time", got)
+	}
+	was := h.clock.offset.Load()
+	defer h.clock.offset.Store(was)
+	h.clock.set(got.DueAt.Add(time.Minute))
+	if _, err := h.svc.CompleteClosings(h.ctx); err != nil {
+		return got, err
+	}
+	return got, nil
 }
 
 // closingRace closes the account (through the service, as a desk or the
@@ -118,7 +139,7 @@ func TestClosedAccountStaysClosed(t *testing.T) {
 	db := h.sql()
 	closeFirst := func(u user) {
 		f := func() {
-			_, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+			_, err := h.closeOnline(u)
 			testenv.Must(t, err, "close the account during the change")
 		}
 		race.before.Store(&f)
@@ -163,7 +184,7 @@ func TestClosedAccountStaysClosed(t *testing.T) {
 	// A closed row with a number and the password again (as the racing
 	// writes left one before this fix): the login refuses it all the same.
 	w := h.user(1)
-	_, err = h.svc.CloseAccount(h.ctx, w.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	_, err = h.closeOnline(w)
 	testenv.Must(t, err, "close w")
 	x := h.user(0)
 	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET phone_hash = phone_hash || '\x00'::BYTEA WHERE id = $1`, x.actor.AccountID)
@@ -190,7 +211,7 @@ func TestAccountUnderReviewIsNotClosed(t *testing.T) {
 	_, err := db.pool.Exec(h.ctx, `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
 		VALUES ('flag-review-'||$1, 0.9, 'open', '[]', jsonb_build_array($1::TEXT), '[]', now(), now())`, u.actor.AccountID)
 	testenv.Must(t, err, "flag the account")
-	_, err = h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	_, err = h.closeOnline(u)
 	if !errors.Is(err, booking.ErrAccountUnderReview) {
 		t.Errorf("close an account under review: %v, want account_under_review", err)
 	}
@@ -203,7 +224,7 @@ func TestAccountUnderReviewIsNotClosed(t *testing.T) {
 
 	_, err = db.pool.Exec(h.ctx, `UPDATE flags SET status = 'dismissed', decided_at = now() WHERE id = 'flag-review-'||$1`, u.actor.AccountID)
 	testenv.Must(t, err, "dismiss the flag")
-	if _, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{}); err != nil {
+	if _, err := h.closeOnline(u); err != nil {
 		t.Errorf("close once the flag is dismissed: %v", err)
 	}
 }
@@ -296,7 +317,7 @@ func TestClosingCancelsEveryFutureBooking(t *testing.T) {
 		  FROM bookings b, generate_series(1, 500) g WHERE b.id = $1`, b.ID)
 	testenv.Must(t, err, "write the account's history")
 
-	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	got, err := h.closeOnline(u)
 	testenv.Must(t, err, "close")
 	if got.Bookings != 1 {
 		t.Errorf("the closing cancelled %d bookings, want 1", got.Bookings)
@@ -314,7 +335,7 @@ func TestClosingDoesNotCloseABlockedAccount(t *testing.T) {
 	db := h.sql()
 	_, err := db.pool.Exec(h.ctx, `UPDATE accounts SET blocked = true, blocked_until = NULL WHERE id = $1`, u.actor.AccountID)
 	testenv.Must(t, err, "block the account")
-	_, err = h.store.CloseAccount(h.ctx, u.actor.AccountID, []byte("tombstone-"+u.actor.AccountID), time.Now(),
+	_, err = h.store.CloseAccount(h.ctx, u.actor.AccountID, []byte("tombstone-"+u.actor.AccountID), time.Now(), booking.ClosedBy{},
 		booking.AuditEntry{ID: booking.NewID(), ActorID: u.actor.AccountID, ActorRole: booking.RolePatient, Action: "account_closed", Target: "account:" + u.actor.AccountID})
 	if !errors.Is(err, booking.ErrAccountBlocked) {
 		t.Errorf("close a blocked account: %v, want account_blocked", err)
@@ -333,7 +354,7 @@ func TestClosedAccountsAreSweptAgain(t *testing.T) {
 	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
 	u := h.user(1)
 	b := h.mustBook(u, 0, later, "")
-	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	got, err := h.closeOnline(u)
 	testenv.Must(t, err, "close")
 	if got.Bookings != 1 {
 		t.Fatalf("the closing cancelled %d bookings, want 1", got.Bookings)

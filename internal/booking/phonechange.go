@@ -65,7 +65,13 @@ func (s *Service) ChangePhone(ctx context.Context, actor Actor, req ChangePhoneR
 	}
 	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	a.TokenGeneration = gen
-	return s.mint(a, now), nil
+	cancelled, err := s.backIn(ctx, a.ID)
+	if err != nil {
+		return Token{}, err
+	}
+	tok := s.mint(a, now)
+	tok.ClosingCancelled = cancelled
+	return tok, nil
 }
 
 // AccountPhone is a number as it is stored: its keyed hash (lookups),

@@ -786,12 +786,28 @@ type AccountStore interface {
 	// claimed; its reset code is dropped. An account closed already, or
 	// none: ErrNoChange, nothing written; one blocked (a block in force,
 	// however recent): ErrAccountBlocked, nothing written.
-	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a AuditEntry) (int, error)
+	// A desk closing keeps its clerk and whether the login was taken
+	// (by), for the job that sweeps it again; a pending closing is done
+	// with.
+	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, by ClosedBy, a AuditEntry) (int, error)
 	// ClosedAccountsLeft lists accounts closed since since that still have
 	// something they made live at now (a confirmed booking of a session not
 	// started, a waiting place, an entry still entered): at most 100, the
-	// earliest closed first.
-	ClosedAccountsLeft(ctx context.Context, now, since time.Time) ([]string, error)
+	// earliest closed first, each with who closed it.
+	ClosedAccountsLeft(ctx context.Context, now, since time.Time) ([]ClosedBy, error)
+	// RequestClosing makes the open account's closing pending until due,
+	// in one transaction with its audit entry (stamped at): its token
+	// generation rises (returned), so every token ends. One closed or
+	// pending already: ErrNoChange; one blocked (a block in force):
+	// ErrAccountBlocked; nothing written.
+	RequestClosing(ctx context.Context, accountID string, at, due time.Time, a AuditEntry) (int, error)
+	// CancelClosing cancels the account's pending closing, with its audit
+	// entry, in one transaction. None pending: ErrNoChange, nothing
+	// written.
+	CancelClosing(ctx context.Context, accountID string, a AuditEntry) error
+	// ClosingsDue lists open accounts whose pending closing is due at now:
+	// at most 100, the earliest due first.
+	ClosingsDue(ctx context.Context, now time.Time) ([]string, error)
 	// AccountOfSelf is the open account whose self (本人, bound or
 	// claimed, still listed) is the identity: ErrNotFound when none.
 	AccountOfSelf(ctx context.Context, identityID string) (string, error)
@@ -1089,6 +1105,9 @@ type WaitlistStore interface {
 	AddWaitlistBeside(ctx context.Context, e WaitlistEntry, ev Event) (WaitlistEntry, error)
 	WaitlistEntry(ctx context.Context, id string) (WaitlistEntry, error)
 	WaitlistOfAccount(ctx context.Context, accountID string, p Page) ([]WaitlistEntry, error)
+	// WaitingPlacesMadeBy lists the waiting places the account made, by
+	// id after after (empty: from the first), at most limit (no position).
+	WaitingPlacesMadeBy(ctx context.Context, accountID, after string, limit int) ([]WaitlistEntry, error)
 	WaitingEntries(ctx context.Context, hospitalID string) ([]WaitlistEntry, error)
 	WaitlistStatuses(ctx context.Context, ids []string) (map[string]string, error)
 	// CloseWaitlist ends waiting entries, with their event and audit entry
@@ -1216,6 +1235,9 @@ type LotteryStore interface {
 	InsertEntries(ctx context.Context, entries []Entry, events []Event) ([]error, error)
 	Entry(ctx context.Context, id string) (Entry, error)
 	EntriesOfAccount(ctx context.Context, accountID string) ([]Entry, error)
+	// LiveEntriesMadeBy lists the entries the account made still entered,
+	// by id after after (empty: from the first), at most limit.
+	LiveEntriesMadeBy(ctx context.Context, accountID, after string, limit int) ([]Entry, error)
 	// WithdrawEntry moves an entry from entered to withdrawn, while its
 	// pool's draw has not begun (else ErrEntryClosed).
 	WithdrawEntry(ctx context.Context, id string, at time.Time, ev Event, audit *AuditEntry) (Entry, error)

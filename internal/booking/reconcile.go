@@ -670,6 +670,10 @@ func (s *Service) Jobs(b Background) []Job {
 		// again until nothing is left (closing.go).
 		{Name: "closed accounts", Every: every(b.NoShows, time.Minute), Timeout: time.Minute, Exclusive: true,
 			Run: logged("swept closed accounts again", "cancelled", s.SweepClosedAccounts)},
+		// A holder's online closing completes after its cooling-off, if no
+		// login cancelled it (closing.go).
+		{Name: "pending closings", Every: every(b.NoShows, time.Minute), Timeout: time.Minute, Exclusive: true,
+			Run: logged("completed pending closings", "closed", s.CompleteClosings)},
 		// A substitute offer (替诊) nobody answered ends at its time, before
 		// the session starts: its held booking is cancelled without penalty.
 		{Name: "lapse offers", Every: sweep, Timeout: max(sweep, 30*time.Second), Exclusive: true,

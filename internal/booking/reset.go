@@ -191,8 +191,15 @@ func (s *Service) RedeemResetCode(ctx context.Context, phone, code, newPassword 
 	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	s.forgetPhoneFailures(ctx, key) // the address counts start afresh with the generation (attemptOf)
 	a.PasswordHash, a.TokenGeneration = hash, gen
+	// The desk's code is the holder at the desk, a login: it cancels a
+	// pending closing, as a login with the password does.
+	cancelled, err := s.cancelClosing(ctx, a)
+	if err != nil {
+		return Token{}, err
+	}
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)
+	tok.ClosingCancelled = cancelled
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		s.log.Warn("record the login of a password reset", "err", err)

@@ -68,8 +68,13 @@ func (s *Service) ChangePassword(ctx context.Context, actor Actor, req ChangePas
 		return Token{}, err
 	}
 	a.TokenGeneration = gen
+	cancelled, err := s.backIn(ctx, a.ID)
+	if err != nil {
+		return Token{}, err
+	}
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now) // bound to the new password
+	tok.ClosingCancelled = cancelled
 	return tok, nil
 }
 

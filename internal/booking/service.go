@@ -138,6 +138,14 @@ type Config struct {
 	// PublicDrawsFor is how long what anyone may read of a session's
 	// lottery draws is kept before SQL is read again (1s; publicDraws).
 	PublicDrawsFor time.Duration
+	// ClosingCoolingOff is how long a holder's online closing stays
+	// pending, cancelled by any login, before the job completes it (7
+	// days by default; docs/security.md, "Closing an account").
+	ClosingCoolingOff time.Duration
+	// ClosingPage is how many waiting places or lottery entries a closing
+	// reads at a time, page after page until none is left
+	// (ClosingPageSize; tests set fewer, never more).
+	ClosingPage int
 	// DrawPage is the most entries one page of a published draw lists
 	// (DrawPageSize; tests set fewer, never more).
 	DrawPage int
@@ -174,6 +182,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublicDrawsFor <= 0 {
 		c.PublicDrawsFor = time.Second
+	}
+	if c.ClosingCoolingOff <= 0 {
+		c.ClosingCoolingOff = DefaultClosingCoolingOff
+	}
+	if c.ClosingPage <= 0 || c.ClosingPage > ClosingPageSize {
+		c.ClosingPage = ClosingPageSize
 	}
 	if c.DrawPage <= 0 || c.DrawPage > DrawPageSize {
 		c.DrawPage = DrawPageSize
@@ -410,6 +424,10 @@ func (s *Service) followUp(ctx context.Context) (context.Context, context.Cancel
 
 // Catalog returns the current schedule snapshot.
 func (s *Service) Catalog() *Catalog { return s.catalog.Load() }
+
+// ClosingCoolingOff is how long a holder's online closing stays pending
+// (Config.ClosingCoolingOff).
+func (s *Service) ClosingCoolingOff() time.Duration { return s.cfg.ClosingCoolingOff }
 
 // Now is the Service's clock (Config.Now): the adapters read it to show what
 // is released, overdue or in force, so they judge by the domain's time.

@@ -78,6 +78,8 @@ type harnessConfig struct {
 	sender booking.Sender
 	// drawPage is booking.Config.DrawPage.
 	drawPage int
+	// closingPage is booking.Config.ClosingPage.
+	closingPage int
 	// returnRound and returnDelay are booking.Config.ReturnRound and the
 	// fixed return delay (none and 1 ns, due at once, when zero).
 	returnRound, returnDelay time.Duration
@@ -134,6 +136,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		BookingWriters:       cfg.bookingWriters,
 		Sender:               cfg.sender,
 		DrawPage:             cfg.drawPage,
+		ClosingPage:          cfg.closingPage,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

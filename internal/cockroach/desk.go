@@ -670,6 +670,13 @@ func (s *Store) WaitlistOfAccount(ctx context.Context, accountID string, p booki
 	return es, err
 }
 
+// WaitingPlacesMadeBy is booking.WaitlistStore's.
+func (s *Store) WaitingPlacesMadeBy(ctx context.Context, accountID, after string, limit int) (_ []booking.WaitlistEntry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, waitlistQuery("waiting_places_made_by"), accountID, nullUUID(after), limit)
+	return pgx.CollectRows(rows, scanWaitlist)
+}
+
 // WaitingEntries lists a hospital's waiting entries, first in line first.
 func (s *Store) WaitingEntries(ctx context.Context, hospitalID string) (_ []booking.WaitlistEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()

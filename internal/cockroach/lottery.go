@@ -316,6 +316,13 @@ func (s *Store) EntriesOfAccount(ctx context.Context, accountID string) (_ []boo
 	return pgx.CollectRows(rows, scanEntry)
 }
 
+// LiveEntriesMadeBy is booking.LotteryStore's.
+func (s *Store) LiveEntriesMadeBy(ctx context.Context, accountID, after string, limit int) (_ []booking.Entry, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, entryQuery("live_entries_made_by"), accountID, nullUUID(after), limit)
+	return pgx.CollectRows(rows, scanEntry)
+}
+
 // PoolEntries lists a pool's entries, ranked ones in drawn order first.
 func (s *Store) PoolEntries(ctx context.Context, k booking.PoolKey) (_ []booking.Entry, rerr error) {
 	defer func() { rerr = translate(rerr) }()

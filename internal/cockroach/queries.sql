@@ -70,7 +70,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
        blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
        COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL, closed_at IS NOT NULL,
-       credentials_changed_at
+       credentials_changed_at, closing_due_at
   FROM accounts
 
 -- name: account_by_phone
@@ -98,9 +98,13 @@ RETURNING token_generation;
 -- write. No row: no such account, closed already, or blocked (a block in
 -- force, confirmed since the closing read the account: review19c L1;
 -- account_closing_state tells which).
+-- $4 the clerk of a desk closing (NULL: the holder's own), $5 whether the
+-- clerk said the login was taken: kept for the job that sweeps it again.
+-- A pending closing (closing_due_at) is done with.
 UPDATE accounts
    SET closed_at = $2, phone_hash = $3, phone_sealed = ''::BYTEA, password_hash = '',
-       token_generation = token_generation + 1, tokens_revoked_at = $2
+       token_generation = token_generation + 1, tokens_revoked_at = $2,
+       closed_by = $4, closed_taken = $5, closing_due_at = NULL
  WHERE id = $1 AND closed_at IS NULL AND role = 'patient'
    AND NOT (blocked AND (blocked_until IS NULL OR blocked_until > now()))
 RETURNING token_generation;
@@ -114,13 +118,38 @@ SELECT closed_at IS NULL AND blocked AND (blocked_until IS NULL OR blocked_until
 -- confirmed booking of a session not started at $1, a waiting waitlist
 -- place, a lottery entry still entered (what a closing's second sweep did
 -- not cancel). The job (closed accounts) sweeps them again.
-SELECT a.id::TEXT FROM accounts a
+SELECT a.id::TEXT, COALESCE(a.closed_by::TEXT, ''), a.closed_taken FROM accounts a
  WHERE a.closed_at IS NOT NULL AND a.closed_at > $2
    AND (EXISTS (SELECT 1 FROM bookings b JOIN clinic_sessions cs ON cs.id = b.session_id
                  WHERE b.account_id = a.id AND b.status = 'confirmed' AND cs.starts_at > $1)
      OR EXISTS (SELECT 1 FROM waitlist w WHERE w.account_id = a.id AND w.status = 'waiting')
      OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.account_id = a.id AND e.status = 'entered'))
  ORDER BY a.closed_at
+ LIMIT 100;
+
+-- name: request_closing
+-- The holder's online closing is pending until $3 (review19c M6): every
+-- token ends in the same write, so only a login, which cancels it, comes
+-- back in. No row: closed, pending already, or blocked (a block in force;
+-- account_closing_state tells which).
+UPDATE accounts
+   SET closing_due_at = $3, token_generation = token_generation + 1, tokens_revoked_at = $2
+ WHERE id = $1 AND closed_at IS NULL AND closing_due_at IS NULL AND role = 'patient'
+   AND NOT (blocked AND (blocked_until IS NULL OR blocked_until > now()))
+RETURNING token_generation;
+
+-- name: cancel_closing
+-- A login cancels the account's pending closing. No row: none pending
+-- (completed, cancelled by another login, or never asked).
+UPDATE accounts SET closing_due_at = NULL
+ WHERE id = $1 AND closing_due_at IS NOT NULL AND closed_at IS NULL
+RETURNING id::TEXT;
+
+-- name: closings_due
+-- Open accounts whose pending closing is due at $1, the earliest first.
+SELECT id::TEXT FROM accounts
+ WHERE closing_due_at IS NOT NULL AND closing_due_at <= $1 AND closed_at IS NULL
+ ORDER BY closing_due_at, id
  LIMIT 100;
 
 -- name: future_bookings_made_by
@@ -748,6 +777,13 @@ SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_i
         OR w.created_at = (SELECT c.created_at FROM waitlist c WHERE c.id = $2::UUID) AND w.id < $2::UUID)
  ORDER BY w.created_at DESC, w.id DESC LIMIT $3;
 
+-- name: waiting_places_made_by
+-- The waiting places account $1 made, a page after the place $2 (NULL:
+-- from the first) by id, $3 of them: what a closing cancels, all of them
+-- page by page.
+ WHERE w.account_id = $1 AND w.status = 'waiting' AND ($2::UUID IS NULL OR w.id > $2::UUID)
+ ORDER BY w.id LIMIT $3;
+
 -- name: waiting_of_person
 -- An identity's waiting places in a session ($1, $2), oldest first
 -- (WaitingOfPerson).
@@ -1036,6 +1072,13 @@ SELECT e.id::TEXT, e.session_id::TEXT, e.hospital_id::TEXT, e.channel, e.identit
 
 -- name: entries_of_account
  WHERE e.account_id = $1 ORDER BY e.created_at DESC, e.id LIMIT 200;
+
+-- name: live_entries_made_by
+-- The lottery entries account $1 made still entered, a page after the
+-- entry $2 (NULL: from the first) by id, $3 of them: what a closing
+-- withdraws, all of them page by page (not the list's newest 200).
+ WHERE e.account_id = $1 AND e.status = 'entered' AND ($2::UUID IS NULL OR e.id > $2::UUID)
+ ORDER BY e.id LIMIT $3;
 
 -- name: entries_by_others
 -- An identity's lottery entries that patient accounts other than $2 made,

@@ -278,11 +278,14 @@ func (s *Store) AccountByID(ctx context.Context, id string) (_ booking.Account, 
 func scanAccount(row pgx.Row) (booking.Account, error) {
 	var a booking.Account
 	var role string
-	var changed *time.Time
+	var changed, due *time.Time
 	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled, &a.Closed,
-		&changed)
+		&changed, &due)
 	if changed != nil {
 		a.CredentialsChangedAt = *changed
+	}
+	if due != nil {
+		a.ClosingDueAt = *due
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, booking.ErrNotFound
@@ -317,11 +320,11 @@ func (s *Store) ResetPassword(ctx context.Context, accountID, hash string, at ti
 }
 
 // CloseAccount is booking.AccountStore's: one transaction.
-func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, a booking.AuditEntry) (_ int, rerr error) {
+func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, by booking.ClosedBy, a booking.AuditEntry) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var gen int
 	err := s.db.Tx(ctx, "close_account", func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, q("close_account"), accountID, at, tombstone).Scan(&gen); err != nil {
+		if err := tx.QueryRow(ctx, q("close_account"), accountID, at, tombstone, nullable(by.ClerkID), by.Taken).Scan(&gen); err != nil {
 			if !errors.Is(err, pgx.ErrNoRows) {
 				return err
 			}
@@ -344,6 +347,53 @@ func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []
 		return 0, booking.ErrNoChange
 	}
 	return gen, err
+}
+
+// RequestClosing is booking.AccountStore's: one transaction.
+func (s *Store) RequestClosing(ctx context.Context, accountID string, at, due time.Time, a booking.AuditEntry) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var gen int
+	err := s.db.Tx(ctx, "request_closing", func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, q("request_closing"), accountID, at, due).Scan(&gen); err != nil {
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			var blocked bool
+			if err := tx.QueryRow(ctx, q("account_closing_state"), accountID).Scan(&blocked); err == nil && blocked {
+				return booking.ErrAccountBlocked
+			}
+			return pgx.ErrNoRows
+		}
+		a.TS = at
+		return insertAudit(ctx, tx, a)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, booking.ErrNoChange
+	}
+	return gen, err
+}
+
+// CancelClosing is booking.AccountStore's: one transaction.
+func (s *Store) CancelClosing(ctx context.Context, accountID string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "cancel_closing", func(tx pgx.Tx) error {
+		var id string
+		if err := tx.QueryRow(ctx, q("cancel_closing"), accountID).Scan(&id); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return booking.ErrNoChange
+	}
+	return err
+}
+
+// ClosingsDue is booking.AccountStore's.
+func (s *Store) ClosingsDue(ctx context.Context, now time.Time) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("closings_due"), now)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // AccountOfSelf is booking.AccountStore's.
@@ -1209,10 +1259,14 @@ func (s *Store) Bookings(ctx context.Context, accountID string, p booking.Page) 
 }
 
 // ClosedAccountsLeft is booking.AccountStore's.
-func (s *Store) ClosedAccountsLeft(ctx context.Context, now, since time.Time) (_ []string, rerr error) {
+func (s *Store) ClosedAccountsLeft(ctx context.Context, now, since time.Time) (_ []booking.ClosedBy, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("closed_accounts_left"), now, since)
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (booking.ClosedBy, error) {
+		var c booking.ClosedBy
+		err := row.Scan(&c.AccountID, &c.ClerkID, &c.Taken)
+		return c, err
+	})
 }
 
 // FutureBookingsMadeBy is booking.BookingStore's.

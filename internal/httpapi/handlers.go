@@ -194,10 +194,15 @@ func (s *Server) login(r *request) error {
 // administrator), with the offset, as every other time (review15 L7 read
 // "…Z" here).
 func (s *Server) writeToken(r *request, tok booking.Token) {
-	out := map[string]string{"token": tok.Token,
+	out := map[string]any{"token": tok.Token,
 		"expires_at": tok.ExpiresAt.In(readerZone(s.svc.Catalog(), tok.HospitalID)).Format(time.RFC3339)}
 	if tok.DeviceToken != "" {
 		out["device_token"] = tok.DeviceToken
+	}
+	if tok.ClosingCancelled {
+		// The account's pending closing, cancelled by this login: the
+		// holder is told (they may not have asked for it).
+		out["closing_cancelled"] = true
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 }
@@ -1022,11 +1027,18 @@ func (s *Server) closeAccount(r *request) error {
 	return nil
 }
 
-// closedOut is a closing's answer: the account, and what was cancelled.
+// closedOut is a closing's answer: the account, its status (closed, or
+// pending until closing_due_at for the holder's own), and what was
+// cancelled.
 func closedOut(c booking.ClosedAccount) map[string]any {
-	return map[string]any{"account_id": c.AccountID, "status": "closed", "phone": c.PhoneMasked,
+	out := map[string]any{"account_id": c.AccountID, "status": "closed", "phone": c.PhoneMasked,
 		"cancelled": map[string]int{"bookings": c.Bookings, "late_bookings": c.LateBookings,
 			"lottery_entries": c.Entries, "waitlist_places": c.Places}}
+	if c.Pending {
+		out["status"] = "pending"
+		out["closing_due_at"] = c.DueAt.UTC().Format(time.RFC3339)
+	}
+	return out
 }
 
 type resetIn struct {

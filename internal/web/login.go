@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -53,6 +54,10 @@ func (c *Console) login(con *console) func(*request) error {
 		}
 		if err := c.startSession(r, con, tok); err != nil {
 			return c.formFailed(r, name, p, err)
+		}
+		if tok.ClosingCancelled {
+			c.redirect(r, con.Path+"?ok=closing_cancelled")
+			return nil
 		}
 		c.redirect(r, con.Path)
 		return nil
@@ -203,14 +208,22 @@ func (c *Console) confirmedChange(r *request, name string, p page, ok string, ch
 // closePage is a signed-in patient's closing of the account (注销账号): it
 // says what closing does before the password is asked for.
 func (c *Console) closePage(r *request) error {
-	return c.render(r, fasthttp.StatusOK, "patient/close", page{Title: "注销账号 Close account"})
+	return c.render(r, fasthttp.StatusOK, "patient/close", page{Title: "注销账号 Close account", Data: c.closeData()})
 }
 
-// closeAccount closes the account with the password (booking.CloseAccount):
-// every login ends, this browser's too, and the login page says so. A
+// closeData is the closing page's: how many days the closing waits.
+type closeData struct{ Days int }
+
+func (c *Console) closeData() closeData {
+	return closeData{Days: int(c.svc.ClosingCoolingOff() / (24 * time.Hour))}
+}
+
+// closeAccount asks for the account's closing with the password
+// (booking.CloseAccount): pending for the cooling-off, every login ended,
+// this browser's too, and the login page says a login cancels it. A
 // refusal comes back on the same page.
 func (c *Console) closeAccount(r *request) error {
-	p := page{Title: "注销账号 Close account"}
+	p := page{Title: "注销账号 Close account", Data: c.closeData()}
 	password := r.form("password")
 	if password == "" {
 		return c.formFailed(r, "patient/close", p, booking.Errorf(booking.ErrInvalidField, "enter your password to close the account"))
@@ -219,7 +232,7 @@ func (c *Console) closeAccount(r *request) error {
 		return c.formFailed(r, "patient/close", p, err)
 	}
 	c.clearSession(r)
-	c.redirect(r, "/patient/login?m=closed")
+	c.redirect(r, "/patient/login?m=closing")
 	return nil
 }
 

@@ -28,8 +28,28 @@ func (unimplementedStore) AccountUnderReview(_ context.Context, _ string) (bool,
 	panic(unimplemented("Store.AccountUnderReview"))
 }
 
-func (unimplementedStore) CloseAccount(_ context.Context, _ string, _ []byte, _ time.Time, _ booking.AuditEntry) (int, error) {
+func (unimplementedStore) CloseAccount(_ context.Context, _ string, _ []byte, _ time.Time, _ booking.ClosedBy, _ booking.AuditEntry) (int, error) {
 	panic(unimplemented("Store.CloseAccount"))
+}
+
+func (unimplementedStore) RequestClosing(_ context.Context, _ string, _, _ time.Time, _ booking.AuditEntry) (int, error) {
+	panic(unimplemented("Store.RequestClosing"))
+}
+
+func (unimplementedStore) CancelClosing(_ context.Context, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.CancelClosing"))
+}
+
+func (unimplementedStore) ClosingsDue(_ context.Context, _ time.Time) ([]string, error) {
+	panic(unimplemented("Store.ClosingsDue"))
+}
+
+func (unimplementedStore) WaitingPlacesMadeBy(_ context.Context, _, _ string, _ int) ([]booking.WaitlistEntry, error) {
+	panic(unimplemented("Store.WaitingPlacesMadeBy"))
+}
+
+func (unimplementedStore) LiveEntriesMadeBy(_ context.Context, _, _ string, _ int) ([]booking.Entry, error) {
+	panic(unimplemented("Store.LiveEntriesMadeBy"))
 }
 
 func (unimplementedStore) AccountByPhone(_ context.Context, _ []byte) (booking.Account, error) {
@@ -100,7 +120,7 @@ func (unimplementedStore) FutureBookingsMadeBy(_ context.Context, _ string, _ ti
 	panic(unimplemented("Store.FutureBookingsMadeBy"))
 }
 
-func (unimplementedStore) ClosedAccountsLeft(_ context.Context, _, _ time.Time) ([]string, error) {
+func (unimplementedStore) ClosedAccountsLeft(_ context.Context, _, _ time.Time) ([]booking.ClosedBy, error) {
 	panic(unimplemented("Store.ClosedAccountsLeft"))
 }
 
