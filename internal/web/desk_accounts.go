@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -21,16 +22,26 @@ import (
 // accountsData is the accounts page: the forms' cards, and the code just
 // issued, if any.
 type accountsData struct {
-	ResetCard, ReleaseCard, RestoreCard idCard
-	Minutes                             int // how long a code lasts
-	Code                                *resetCodeView
+	ResetCard, ReleaseCard, RestoreCard, MoveCard, CloseCard idCard
+	Minutes                                                  int // how long a code lasts
+	Code                                                     *resetCodeView
+	// Moved is the login just moved back: the numbers, masked, and the
+	// holder's reset code, shown once.
+	Moved *movedView
+}
+
+// movedView is a login move as the clerk reads it out.
+type movedView struct {
+	From, To string
+	Code     resetCodeView
 }
 
 // accountsPageData is the page with each form's card: the document type
 // typed into the form just refused (form), resident ID elsewhere.
 func accountsPageData(r *request, form string) accountsData {
 	card := func(id string) idCard { return typedCard(r, id, "resident_id", id == form) }
-	return accountsData{ResetCard: card("reset-form"), ReleaseCard: card("release-form"), RestoreCard: card("restore-form"), Minutes: resetMinutes}
+	return accountsData{ResetCard: card("reset-form"), ReleaseCard: card("release-form"), RestoreCard: card("restore-form"),
+		MoveCard: card("move-form"), CloseCard: card("desk-close-form"), Minutes: resetMinutes}
 }
 
 // resetCodeView is an issued code as the clerk reads it out or writes it
@@ -133,6 +144,75 @@ func (c *Console) restorePhone(r *request) error {
 		err = onFields(err, "id_number", "name")
 	}
 	return c.accountsFailed(r, "restore-form", err)
+}
+
+// moveLogin moves a taken login back to its holder (booking.Service.
+// MoveLoginBack, POST /v1/desk/login-moves): the holder's card, the new
+// number rung from the desk, and the reset code shown once, as a reset
+// code's (no-store; a reload posts again and replaces the code).
+func (c *Console) moveLogin(r *request) error {
+	req, err := identityForm(r)
+	phone, account := strings.TrimSpace(r.form("new_phone")), strings.TrimSpace(r.form("account_phone"))
+	if err == nil && phone == "" {
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter the holder's new number"), "new_phone")
+	}
+	var m booking.MovedLogin
+	if err == nil {
+		m, err = c.svc.MoveLoginBack(r.ctx, r.actor, booking.MoveLoginRequest{IdentityRequest: req, AccountPhone: account,
+			NewPhone: phone, NumberRung: r.form("number_rung") != ""})
+	}
+	if err == nil {
+		d := accountsPageData(r, "")
+		until := m.Reset.ExpiresAt.In(c.deskZone(r)).Format("15:04")
+		d.Moved = &movedView{From: m.FromMasked, To: m.PhoneMasked,
+			Code: resetCodeView{Code: m.Reset.Code, Phone: m.PhoneMasked, Holder: m.HolderMasked, Until: until, Minutes: resetMinutes}}
+		p := page{Title: "账号服务 Accounts", Nav: "accounts", Form: "move-form", Data: d,
+			Flash: "登录手机号已移回本人，所有登录已退出，原密码已失效。请把重置码交给本人。 The login is back with its holder: every login ended, the old password no longer works. Hand the reset code to the holder."}
+		return c.render(r, fasthttp.StatusCreated, "desk/accounts", p)
+	}
+	switch {
+	case errors.Is(err, booking.ErrInvalidPhone), errors.Is(err, booking.ErrPhoneTaken):
+		err = onFields(err, "new_phone")
+	case errors.Is(err, booking.ErrNotAccountHolder), errors.Is(err, booking.ErrPatientNotFound):
+		err = onFields(err, "id_number", "name")
+	}
+	return c.accountsFailed(r, "move-form", err)
+}
+
+// closeAtDesk closes an account for its holder, who shows the card
+// (booking.Service.CloseAccountAtDesk, POST /v1/desk/account-closures): at
+// once, no cooling-off. With "taken" ticked and its reason, the
+// cancellations are without penalty (the login was someone else's).
+func (c *Console) closeAtDesk(r *request) error {
+	req, err := identityForm(r)
+	reason := strings.TrimSpace(r.form("taken_reason"))
+	taken := r.form("taken") != ""
+	if err == nil && taken && reason == "" {
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "say how you know the login was taken"), "taken_reason")
+	}
+	if !taken {
+		reason = ""
+	}
+	var got booking.ClosedAccount
+	if err == nil {
+		got, err = c.svc.CloseAccountAtDesk(r.ctx, r.actor, booking.DeskCloseRequest{IdentityRequest: req,
+			AccountPhone: strings.TrimSpace(r.form("account_phone")), TakenReason: reason})
+	}
+	if err == nil {
+		p := page{Title: "账号服务 Accounts", Nav: "accounts", Data: accountsPageData(r, ""),
+			Flash: fmt.Sprintf("账号 %s 已注销：取消预约 %d 个（其中截止时间后 %d 个）、摇号报名 %d 个、候补 %d 个；手机号已释放。 "+
+				"Account %s closed: %d bookings cancelled (%d past the deadline), %d draw entries, %d waitlist places; its number is free.",
+				got.PhoneMasked, got.Bookings, got.LateBookings, got.Entries, got.Places,
+				got.PhoneMasked, got.Bookings, got.LateBookings, got.Entries, got.Places)}
+		return c.render(r, fasthttp.StatusOK, "desk/accounts", p)
+	}
+	switch {
+	case errors.Is(err, booking.ErrInvalidPhone), errors.Is(err, booking.ErrResetNeedsHolder):
+		err = onFields(err, "account_phone")
+	case errors.Is(err, booking.ErrNotAccountHolder), errors.Is(err, booking.ErrPatientNotFound):
+		err = onFields(err, "id_number", "name")
+	}
+	return c.accountsFailed(r, "desk-close-form", err)
 }
 
 // accountsFailed shows the accounts page again with the refusal of form.

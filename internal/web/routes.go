@@ -203,6 +203,8 @@ func (c *Console) table() []route {
 		{method: "GET", pattern: "/desk/accounts", console: dc, h: c.accountsPage},
 		{method: "POST", pattern: "/desk/accounts/reset-code", console: dc, h: c.issueResetCode},
 		{method: "POST", pattern: "/desk/accounts/release", console: dc, h: c.releasePhone},
+		{method: "POST", pattern: "/desk/accounts/move-login", console: dc, h: c.moveLogin},
+		{method: "POST", pattern: "/desk/accounts/close", console: dc, h: c.closeAtDesk},
 		{method: "POST", pattern: "/desk/accounts/restore", console: dc, h: c.restorePhone},
 
 		{method: "GET", pattern: "/admin/login", console: ac, public: true, h: c.loginPage(ac)},
