@@ -104,12 +104,13 @@ type callBackIn struct {
 	Note    string `json:"note"`
 }
 
+func (in callBackIn) check() error {
+	return Required("outcome", in.Outcome)
+}
+
 func (s *Server) markCallBack(r *request) error {
 	var in callBackIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("outcome", in.Outcome); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.MarkCallBack(r.context(), r.actor, r.param, in.Outcome, in.Note, r.origin)

@@ -18,12 +18,20 @@ type reportIn struct {
 	OfferedByAccount string `json:"offered_by_account"`
 }
 
+func (in reportIn) check() error {
+	return Required("text", in.Text)
+}
+
 type complaintIn struct {
 	Text               string `json:"text"`
 	Category           string `json:"category"`
 	BookingID          string `json:"booking_id"`
 	HospitalID         string `json:"hospital_id"`
 	SeveralDepartments bool   `json:"several_departments"`
+}
+
+func (in complaintIn) check() error {
+	return Required("text", in.Text, "category", in.Category)
 }
 
 // caseOut is a case as its patient and the administrators see it: the
@@ -121,10 +129,7 @@ func (s *Server) fileCase(r *request, req booking.CaseRequest) error {
 
 func (s *Server) fileReport(r *request) error {
 	var in reportIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("text", in.Text); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	return s.fileCase(r, booking.CaseRequest{Kind: booking.CaseReport, Text: in.Text, BookingID: in.BookingID,
@@ -133,10 +138,7 @@ func (s *Server) fileReport(r *request) error {
 
 func (s *Server) fileComplaint(r *request) error {
 	var in complaintIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("text", in.Text, "category", in.Category); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	return s.fileCase(r, booking.CaseRequest{Kind: booking.CaseComplaint, Text: in.Text, Category: in.Category,
@@ -217,14 +219,15 @@ type flagFromCaseIn struct {
 	Reason string `json:"reason"`
 }
 
+func (in flagFromCaseIn) check() error {
+	return Required("reason", in.Reason)
+}
+
 // flagFromCase opens a flag for review on the maker of a report's booking:
 // 201 with the flag, or 200 with the open flag that already names it.
 func (s *Server) flagFromCase(r *request) error {
 	var in flagFromCaseIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("reason", in.Reason); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	f, created, err := s.svc.FlagFromCase(r.context(), r.actor, r.param, in.Reason)
@@ -247,9 +250,17 @@ type answerIn struct {
 	LiftBlock bool `json:"lift_block"`
 }
 
+func (in answerIn) check() error {
+	return Required("answer", in.Answer)
+}
+
 type appealIn struct {
 	AppealToken string `json:"appeal_token"`
 	Text        string `json:"text"`
+}
+
+func (in appealIn) check() error {
+	return Required("appeal_token", in.AppealToken, "text", in.Text)
 }
 
 // fileAppeal files a blocked account's appeal (申诉), without a login: the
@@ -257,10 +268,7 @@ type appealIn struct {
 // spent by this request.
 func (s *Server) fileAppeal(r *request) error {
 	var in appealIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("appeal_token", in.AppealToken, "text", in.Text); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.FileAppeal(r.context(), in.AppealToken, in.Text)
@@ -273,10 +281,7 @@ func (s *Server) fileAppeal(r *request) error {
 
 func (s *Server) answerCase(r *request) error {
 	var in answerIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("answer", in.Answer); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.AnswerCase(r.context(), r.actor, r.param, booking.CaseAnswer{Answer: in.Answer, Close: in.Close, FlagID: in.FlagID,
@@ -292,12 +297,13 @@ type closeIn struct {
 	Note string `json:"note"`
 }
 
+func (in closeIn) check() error {
+	return Required("note", in.Note)
+}
+
 func (s *Server) closeCase(r *request) error {
 	var in closeIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("note", in.Note); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.CloseCase(r.context(), r.actor, r.param, in.Note)

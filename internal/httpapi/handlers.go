@@ -137,12 +137,13 @@ type credentials struct {
 	Password string `json:"password"`
 }
 
+func (in credentials) check() error {
+	return Required("phone", in.Phone, "password", in.Password)
+}
+
 func (s *Server) createAccount(r *request) error {
 	var in credentials
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("phone", in.Phone, "password", in.Password); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	id, err := s.svc.CreateAccount(r.context(), in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
@@ -161,12 +162,13 @@ type loginIn struct {
 	DeviceToken string `json:"device_token"`
 }
 
+func (in loginIn) check() error {
+	return Required("phone", in.Phone, "password", in.Password)
+}
+
 func (s *Server) login(r *request) error {
 	var in loginIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("phone", in.Phone, "password", in.Password); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	tok, err := s.svc.LoginDevice(r.context(), in.Phone, in.Password, in.DeviceToken, r.origin)
@@ -235,12 +237,13 @@ type passwordIn struct {
 	DeviceToken string `json:"device_token"` // optional: the login's, as at login
 }
 
+func (in passwordIn) check() error {
+	return Required("current_password", in.Current, "new_password", in.New)
+}
+
 func (s *Server) changePassword(r *request) error {
 	var in passwordIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("current_password", in.Current, "new_password", in.New); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	tok, err := s.svc.ChangePassword(r.context(), r.actor, booking.ChangePasswordRequest{Current: in.Current, New: in.New, DeviceToken: in.DeviceToken}, r.origin)
@@ -257,14 +260,15 @@ type phoneIn struct {
 	DeviceToken string `json:"device_token"` // optional: the login's, as at login
 }
 
+func (in phoneIn) check() error {
+	return Required("password", in.Password, "phone", in.Phone)
+}
+
 // changePhone moves the account to a new login number: the answer is a
 // fresh token, as every other session of the account ends.
 func (s *Server) changePhone(r *request) error {
 	var in phoneIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("password", in.Password, "phone", in.Phone); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	tok, err := s.svc.ChangePhone(r.context(), r.actor, booking.ChangePhoneRequest{Password: in.Password, Phone: in.Phone, DeviceToken: in.DeviceToken}, r.origin)
@@ -286,12 +290,13 @@ type addPatientIn struct {
 	Relationship string `json:"relationship"`
 }
 
+func (in addPatientIn) check() error {
+	return Required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name)
+}
+
 func (s *Server) addPatient(r *request) error {
 	var in addPatientIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	p, err := s.svc.AddPatient(r.context(), r.actor, booking.AddPatientRequest{
@@ -535,12 +540,13 @@ type waitlistIn struct {
 	PatientID string `json:"patient_id"`
 }
 
+func (in waitlistIn) check() error {
+	return Required("session_id", in.SessionID, "patient_id", in.PatientID)
+}
+
 func (s *Server) joinWaitlist(r *request) error {
 	var in waitlistIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("session_id", in.SessionID, "patient_id", in.PatientID); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	e, err := s.svc.JoinWaitlist(r.context(), r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
@@ -628,8 +634,15 @@ type identityIn struct {
 	Name     string `json:"name"`
 }
 
-func (in identityIn) check() error {
-	return Required("id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name)
+// check refuses an identity without its document's type, number or name;
+// a desk request that embeds identityIn and needs more says so with
+// requireWith.
+func (in identityIn) check() error { return in.requireWith() }
+
+// requireWith is check, then fields (JSON name, value pairs) required
+// beside the identity.
+func (in identityIn) requireWith(fields ...string) error {
+	return Required(append([]string{"id_type", in.IDType, "id_number", in.IDNumber, "name", in.Name}, fields...)...)
 }
 
 func (in identityIn) request() booking.IdentityRequest {
@@ -642,15 +655,13 @@ type phoneBookIn struct {
 	SessionID   string `json:"session_id"`
 }
 
+func (in phoneBookIn) check() error {
+	return in.requireWith("caller_phone", in.CallerPhone, "session_id", in.SessionID)
+}
+
 func (s *Server) phoneBook(r *request) error {
 	var in phoneBookIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("caller_phone", in.CallerPhone, "session_id", in.SessionID); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID,
@@ -663,18 +674,16 @@ type phoneCancelIn struct {
 	BookingID   string `json:"booking_id"`
 }
 
+func (in phoneCancelIn) check() error {
+	return in.requireWith("caller_phone", in.CallerPhone, "booking_id", in.BookingID)
+}
+
 // phoneCancel is an operator's cancellation for a caller on the line: the
 // caller's ID document, name and the number they ring from
 // (CancelForCaller); an operator's DELETE /v1/bookings/{id} is refused.
 func (s *Server) phoneCancel(r *request) error {
 	var in phoneCancelIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("caller_phone", in.CallerPhone, "booking_id", in.BookingID); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	b, err := s.svc.CancelForCaller(r.context(), r.actor, in.BookingID, in.request(), in.CallerPhone, r.origin)
@@ -692,15 +701,13 @@ type deskBookIn struct {
 	ContactPhone string `json:"contact_phone"` // optional: a walk-in's number for a call back
 }
 
+func (in deskBookIn) check() error {
+	return in.requireWith("session_id", in.SessionID)
+}
+
 func (s *Server) deskBook(r *request) error {
 	var in deskBookIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("session_id", in.SessionID); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	ch := booking.ChannelOnsite
@@ -733,15 +740,13 @@ type checkInIn struct {
 	OverrideReason string `json:"override_reason"`
 }
 
+func (in checkInIn) check() error {
+	return in.requireWith("booking_id", in.BookingID)
+}
+
 func (s *Server) checkIn(r *request) error {
 	var in checkInIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("booking_id", in.BookingID); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	b, err := s.svc.CheckIn(r.context(), r.actor, booking.CheckInRequest{IdentityRequest: in.request(), BookingID: in.BookingID,
@@ -758,12 +763,13 @@ type reissueIn struct {
 	Reason    string `json:"reason"`
 }
 
+func (in reissueIn) check() error {
+	return Required("booking_id", in.BookingID, "reason", in.Reason)
+}
+
 func (s *Server) reissue(r *request) error {
 	var in reissueIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	pl, err := s.svc.Reissue(r.context(), r.actor, booking.ReissueRequest{BookingID: in.BookingID, Reason: in.Reason, Origin: r.origin})
@@ -784,12 +790,13 @@ type deskCancelIn struct {
 	Reason     string `json:"reason"`
 }
 
+func (in deskCancelIn) check() error {
+	return Required("booking_id", in.BookingID, "reason", in.Reason)
+}
+
 func (s *Server) deskCancel(r *request) error {
 	var in deskCancelIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("booking_id", in.BookingID, "reason", in.Reason); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	b, pl, err := s.svc.DeskCancel(r.context(), r.actor, booking.DeskCancelRequest{BookingID: in.BookingID, ReasonCode: in.ReasonCode,
@@ -814,12 +821,13 @@ type lookupIn struct {
 	CallerPhone string `json:"caller_phone"`
 }
 
+func (in lookupIn) check() error {
+	return Required("id_type", in.IDType, "id_number", in.IDNumber)
+}
+
 func (s *Server) lookup(r *request) error {
 	var in lookupIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("id_type", in.IDType, "id_number", in.IDNumber); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	var l booking.Lookup
@@ -851,10 +859,7 @@ type verifyIn struct {
 
 func (s *Server) verifyIdentity(r *request) error {
 	var in verifyIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone,
@@ -879,10 +884,7 @@ type resetCodeIn struct {
 // card checked against the account, a one-time code answered once.
 func (s *Server) issueResetCode(r *request) error {
 	var in resetCodeIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.IssueResetCode(r.context(), r.actor, booking.ResetCodeRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone})
@@ -901,17 +903,15 @@ type releaseIn struct {
 	CarrierProofSeen bool   `json:"carrier_proof_seen"`
 }
 
+func (in releaseIn) check() error {
+	return in.requireWith("phone", in.Phone)
+}
+
 // releasePhone is the desk's release of a recycled number for its new
 // holder: their card, the number, the carrier's document seen.
 func (s *Server) releasePhone(r *request) error {
 	var in releaseIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("phone", in.Phone); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	out, err := s.svc.ReleasePhone(r.context(), r.actor, booking.ReleasePhoneRequest{IdentityRequest: in.request(), Phone: in.Phone,
@@ -928,17 +928,15 @@ type restoreIn struct {
 	Phone string `json:"phone"`
 }
 
+func (in restoreIn) check() error {
+	return in.requireWith("phone", in.Phone)
+}
+
 // restorePhone gives a released account a new login number, for its
 // holder at the desk with their card.
 func (s *Server) restorePhone(r *request) error {
 	var in restoreIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("phone", in.Phone); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	out, err := s.svc.RestorePhone(r.context(), r.actor, booking.RestorePhoneRequest{IdentityRequest: in.request(), Phone: in.Phone})
@@ -956,18 +954,16 @@ type moveLoginIn struct {
 	NumberRung   bool   `json:"number_rung"`
 }
 
+func (in moveLoginIn) check() error {
+	return in.requireWith("new_phone", in.NewPhone)
+}
+
 // moveLoginBack moves a taken login back to its holder at the desk: their
 // card, a new number of theirs rung from the desk; every login ends and
 // the answer carries the reset code for the new number, shown once.
 func (s *Server) moveLoginBack(r *request) error {
 	var in moveLoginIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	if err := Required("new_phone", in.NewPhone); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	out, err := s.svc.MoveLoginBack(r.context(), r.actor, booking.MoveLoginRequest{IdentityRequest: in.request(),
@@ -989,10 +985,7 @@ func (s *Server) deskCloseAccount(r *request) error {
 		resetCodeIn
 		TakenReason string `json:"taken_reason"` // optional: the login was taken; cancelled without penalty
 	}
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := in.check(); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.CloseAccountAtDesk(r.context(), r.actor, booking.DeskCloseRequest{IdentityRequest: in.request(),
@@ -1009,14 +1002,15 @@ type accountCloseIn struct {
 	DeviceToken string `json:"device_token"` // optional: the login's, as at login
 }
 
+func (in accountCloseIn) check() error {
+	return Required("password", in.Password)
+}
+
 // closeAccount is a patient closing their own account: every token of it
 // ends, this one's too, so the answer carries none.
 func (s *Server) closeAccount(r *request) error {
 	var in accountCloseIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("password", in.Password); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	c, err := s.svc.CloseAccount(r.context(), r.actor, booking.CloseAccountRequest{Password: in.Password, DeviceToken: in.DeviceToken}, r.origin)
@@ -1047,13 +1041,14 @@ type resetIn struct {
 	NewPassword string `json:"new_password"`
 }
 
+func (in resetIn) check() error {
+	return Required("phone", in.Phone, "code", in.Code, "new_password", in.NewPassword)
+}
+
 // redeemResetCode sets a new password with the desk's code and logs in.
 func (s *Server) redeemResetCode(r *request) error {
 	var in resetIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("phone", in.Phone, "code", in.Code, "new_password", in.NewPassword); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	tok, err := s.svc.RedeemResetCode(r.context(), in.Phone, in.Code, in.NewPassword, r.origin)
@@ -1069,16 +1064,17 @@ type linkIn struct {
 	Document identityIn `json:"document"`
 }
 
+func (in linkIn) check() error {
+	return Required("person.id_type", in.Person.IDType, "person.id_number", in.Person.IDNumber, "person.name", in.Person.Name,
+		"document.id_type", in.Document.IDType, "document.id_number", in.Document.IDNumber, "document.name", in.Document.Name)
+}
+
 // linkIdentities is a clerk linking a person's second ID document to the
 // person known under the first (LinkIdentities): 200 with the person's
 // masked identity.
 func (s *Server) linkIdentities(r *request) error {
 	var in linkIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("person.id_type", in.Person.IDType, "person.id_number", in.Person.IDNumber, "person.name", in.Person.Name,
-		"document.id_type", in.Document.IDType, "document.id_number", in.Document.IDNumber, "document.name", in.Document.Name); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	who, err := s.svc.LinkIdentities(r.context(), r.actor, booking.LinkRequest{Person: in.Person.request(), Document: in.Document.request()})
@@ -1095,12 +1091,13 @@ type extraSlotsIn struct {
 	AuthorisedBy string `json:"authorised_by"`
 }
 
+func (in extraSlotsIn) check() error {
+	return Required("reason", in.Reason, "authorised_by", in.AuthorisedBy)
+}
+
 func (s *Server) extraSlots(r *request) error {
 	var in extraSlotsIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("reason", in.Reason, "authorised_by", in.AuthorisedBy); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	added, err := s.svc.AddExtraSlots(r.context(), r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: in.Count,
@@ -1195,12 +1192,13 @@ type decisionIn struct {
 	Note   string `json:"note"`
 }
 
+func (in decisionIn) check() error {
+	return Required("action", in.Action, "note", in.Note)
+}
+
 func (s *Server) decideFlag(r *request) error {
 	var in decisionIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("action", in.Action, "note", in.Note); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})

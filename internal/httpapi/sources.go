@@ -25,6 +25,10 @@ type sessionIn struct {
 	Reason       string      `json:"reason"`
 }
 
+func (in sessionIn) check() error {
+	return Required("doctor_id", in.DoctorID, "date", in.Date, "period", in.Period)
+}
+
 type channelIn struct {
 	Channel     string `json:"channel"`
 	Quota       int    `json:"quota"`
@@ -124,10 +128,7 @@ func (in sessionIn) request(key string) (booking.SessionRequest, error) {
 
 func (s *Server) createSession(r *request) error {
 	var in sessionIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("doctor_id", in.DoctorID, "date", in.Date, "period", in.Period); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	req, err := in.request(idempotencyKey(r.rc))
@@ -361,6 +362,10 @@ type sessionRestoreIn struct {
 	Reason string `json:"reason"`
 }
 
+func (in sessionRestoreIn) check() error {
+	return Required("reason", in.Reason)
+}
+
 type restoreOut struct {
 	StoppedSessionID string `json:"stopped_session_id"`
 	SessionID        string `json:"session_id"`
@@ -375,10 +380,7 @@ type restoreOut struct {
 // stop undone within the hospital's window (review19b H1).
 func (s *Server) restoreSession(r *request) error {
 	var in sessionRestoreIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("reason", in.Reason); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	res, err := s.svc.RestoreSession(r.context(), r.actor, r.param, in.Reason)
@@ -510,6 +512,10 @@ type weekIn struct {
 	templateBody
 }
 
+func (in weekIn) check() error {
+	return Required("week_of", in.WeekOf)
+}
+
 func (in templateBody) template(doctorID string) (booking.WeekTemplate, error) {
 	t := booking.WeekTemplate{DoctorID: doctorID, DepartmentID: in.DepartmentID, SlotCount: in.SlotCount, Reason: in.Reason}
 	var err error
@@ -535,10 +541,7 @@ func (in templateBody) template(doctorID string) (booking.WeekTemplate, error) {
 
 func (s *Server) publishWeek(r *request) error {
 	var in weekIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("week_of", in.WeekOf); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	t, err := in.template(r.param)

@@ -15,6 +15,10 @@ type templateIn struct {
 	templateBody
 }
 
+func (in templateIn) check() error {
+	return Required("name", in.Name)
+}
+
 type templateOut struct {
 	ID           string           `json:"template_id"`
 	HospitalID   string           `json:"hospital_id"`
@@ -50,10 +54,7 @@ func templateView(t booking.StoredTemplate, loc *time.Location) templateOut {
 
 func (s *Server) saveTemplate(r *request, doctorID, id string, status int) error {
 	var in templateIn
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("name", in.Name); err != nil {
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	t, err := in.template(doctorID)
@@ -102,15 +103,16 @@ func (s *Server) deleteTemplate(r *request) error {
 	return nil
 }
 
+type applyIn struct {
+	WeekOf           string `json:"week_of"`
+	OpenPastReleases bool   `json:"open_past_releases"`
+}
+
+func (in applyIn) check() error { return Required("week_of", in.WeekOf) }
+
 func (s *Server) applyTemplate(r *request) error {
-	var in struct {
-		WeekOf           string `json:"week_of"`
-		OpenPastReleases bool   `json:"open_past_releases"`
-	}
-	if err := decode(r.rc, &in); err != nil {
-		return err
-	}
-	if err := Required("week_of", in.WeekOf); err != nil {
+	var in applyIn
+	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
 	sessions, err := s.svc.ApplyTemplate(r.context(), r.actor, r.param, in.WeekOf, idempotencyKey(r.rc), in.OpenPastReleases)
