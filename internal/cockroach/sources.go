@@ -305,32 +305,19 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 		// Waitlist places and lottery entries end the same way, each
 		// notice naming its member as a booking's does; with a substitute
 		// the waiting places move to their session instead, in their order
-		// (review19b L5).
+		// (review19b L5): stop_waitlist's $6.
+		waitTold, waitEnded, carryTo := body.Waitlist, &res.WaitlistEnded, any(nil)
+		if sub != nil {
+			waitTold, waitEnded, carryTo = sub.Waitlist, &res.WaitlistCarried, sub.Session.ID
+		}
 		ends := []struct {
 			items, stop string
 			told        booking.Notice
 			ended       *int
+			more        []any
 		}{
-			{"waiting_of_session", "stop_waitlist", body.Waitlist, &res.WaitlistEnded},
-			{"entries_of_session", "stop_entries", body.Entry, &res.EntriesEnded},
-		}
-		if sub != nil {
-			rows, _ := tx.Query(ctx, sourceQueries["waiting_of_session"], id)
-			items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
-			if err != nil {
-				return err
-			}
-			ids, bodies, err := stopNotices(ctx, tx, items, sub.Waitlist)
-			if err != nil {
-				return err
-			}
-			if err := tx.QueryRow(ctx, sourceQueries["carry_waitlist"], id, now, sub.Waitlist.For(""), ids, bodies, sub.Session.ID).
-				Scan(&res.WaitlistCarried, &notes, &calls); err != nil {
-				return err
-			}
-			res.Notified += notes
-			res.ToCallBack += calls
-			ends = ends[1:]
+			{"waiting_of_session", "stop_waitlist", waitTold, waitEnded, []any{carryTo}},
+			{"entries_of_session", "stop_entries", body.Entry, &res.EntriesEnded, nil},
 		}
 		for _, end := range ends {
 			rows, _ := tx.Query(ctx, sourceQueries[end.items], id)
@@ -342,7 +329,8 @@ func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reaso
 			if err != nil {
 				return err
 			}
-			if err := tx.QueryRow(ctx, sourceQueries[end.stop], id, now, end.told.For(""), ids, bodies).Scan(end.ended, &notes, &calls); err != nil {
+			args := append([]any{id, now, end.told.For(""), ids, bodies}, end.more...)
+			if err := tx.QueryRow(ctx, sourceQueries[end.stop], args...).Scan(end.ended, &notes, &calls); err != nil {
 				return err
 			}
 			res.Notified += notes

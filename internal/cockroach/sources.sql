@@ -160,29 +160,15 @@ SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ev), (SELECT count(*) FRO
 SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM waitlist WHERE session_id = $1 AND status = 'waiting';
 
 -- name: stop_waitlist
--- Every waiting place of a stopped session ($1) ends at $2 with a
--- notification: the text $5 of its id in $4 (naming its member), else $3.
+-- Every waiting place of a stopped session ($1) ends at $2 or, with a
+-- substitute's session $6 (NULL without, review19b L5), moves to it at $2,
+-- keeping its id, its place in the line (created_at, round and key) and
+-- its status; each with a notification (kind session_stopped, about the
+-- stopped session): the text $5 of its id in $4 (naming its member), else
+-- $3. One statement for both, so an end and a carry tell alike.
 WITH c AS (
-    UPDATE waitlist SET status = 'cancelled', updated_at = $2
-     WHERE session_id = $1 AND status = 'waiting'
-    RETURNING id, hospital_id, account_id, identity_id
-), n AS (
-    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, waitlist_id, body, created_at, call_back)
-    SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_stopped', c.account_id, c.identity_id, c.id,
-           COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ, c.account_id IS NULL
-      FROM c LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = c.id
-    RETURNING account_id
-)
-SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n WHERE account_id IS NOT NULL), (SELECT count(*) FROM n WHERE account_id IS NULL);
-
--- name: carry_waitlist
--- With a substitute (review19b L5): every waiting place of the stopped
--- session $1 moves to the substitute's session $6 at $2, keeping its id,
--- its place in the line (created_at, round and key) and its status, with
--- a notification (kind session_stopped, about the stopped session): the
--- text $5 of its id in $4 (naming its member), else $3.
-WITH c AS (
-    UPDATE waitlist SET session_id = $6::UUID, updated_at = $2
+    UPDATE waitlist SET status = CASE WHEN $6::UUID IS NULL THEN 'cancelled' ELSE status END,
+                        session_id = COALESCE($6::UUID, session_id), updated_at = $2
      WHERE session_id = $1 AND status = 'waiting'
     RETURNING id, hospital_id, account_id, identity_id
 ), n AS (
