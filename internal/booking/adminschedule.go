@@ -31,7 +31,9 @@ type ScheduleQuery struct {
 // ScheduleEntry is a session of the listing: its free slots per channel
 // as Redis counts them (nil when the hospital's state in Redis is not
 // whole: the counts are not to be trusted) and its active bookings per
-// channel as SQL counts them — what a stop (停诊) would cancel.
+// pool (the channel of the slot each holds) as SQL counts them — what a
+// stop (停诊) would cancel, as the session's page counts it
+// (Store.BookedCounts).
 type ScheduleEntry struct {
 	*Session
 	Remaining map[Channel]int
@@ -126,7 +128,7 @@ func (s *Service) AdminSchedule(ctx context.Context, actor Actor, q ScheduleQuer
 	}
 	page.Entries = make([]ScheduleEntry, len(list))
 	for i, ss := range list {
-		page.Entries[i] = ScheduleEntry{Session: ss, Booked: booked[ss.ID]}
+		page.Entries[i] = ScheduleEntry{Session: ss, Booked: booked[ss.ID].Bookings}
 		if rem != nil {
 			page.Entries[i].Remaining = rem[i]
 		}

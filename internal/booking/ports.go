@@ -693,8 +693,6 @@ type SourceStore interface {
 	// before since, restored already, named a substitute, or the session is
 	// not stopped.
 	RestoreSession(ctx context.Context, stoppedID string, x Session, since time.Time, n RestoreNotices, a AuditEntry) (RestoreResult, error)
-	// SessionBooked counts what a stop of the session would end.
-	SessionBooked(ctx context.Context, id string) (BookedCounts, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
 	// first; DueOffers the open ones whose time is up at now, or whose
@@ -948,10 +946,13 @@ type BookingStore interface {
 	// the offer and it is not open, nothing changes: ErrOfferClosed).
 	CancelBooking(ctx context.Context, id string, late bool, rules NoShowRules, ev Event, audit *AuditEntry) (Booking, []Bar, error)
 	ActiveBookings(ctx context.Context, hospitalID, fromDate string) ([]Booking, error)
-	// BookedCounts counts the active bookings (confirmed, checked in) of each
-	// session given, per channel: the administrators' schedule listing, and
-	// what a stop (停诊) would cancel. A session with none is absent.
-	BookedCounts(ctx context.Context, sessionIDs []string) (map[string]map[Channel]int, error)
+	// BookedCounts counts, for each session given, what a stop (停诊) would
+	// end: its active bookings (confirmed, checked in) per pool — the
+	// channel of the slot each holds, as the free slots beside them are
+	// counted —, its waiting places and its live lottery entries. The
+	// administrators' schedule listing, a session's page and the stop's
+	// check read it. A session with none of them is absent.
+	BookedCounts(ctx context.Context, sessionIDs []string) (map[string]BookedCounts, error)
 	// ReturnedSlots lists, by session, the slots of a hospital's sessions
 	// (visit from fromDate on) that a booking gave back — cancelled, or a
 	// no-show's — and no active booking holds.

@@ -1020,7 +1020,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
 	}
 	if req.ConfirmBooked != nil {
-		n, err := s.store.SessionBooked(ctx, sess.ID)
+		n, err := s.sessionBooked(ctx, sess.ID)
 		if err != nil {
 			return StopResult{}, err
 		}
@@ -1726,7 +1726,20 @@ func (s *Service) SessionBooked(ctx context.Context, actor Actor, id string) (Bo
 	if err != nil {
 		return BookedCounts{}, err
 	}
-	return s.store.SessionBooked(ctx, sess.ID)
+	return s.sessionBooked(ctx, sess.ID)
+}
+
+// sessionBooked is one session's BookedCounts.
+func (s *Service) sessionBooked(ctx context.Context, id string) (BookedCounts, error) {
+	m, err := s.store.BookedCounts(ctx, []string{id})
+	if err != nil {
+		return BookedCounts{}, err
+	}
+	c := m[id]
+	if c.Bookings == nil {
+		c.Bookings = map[Channel]int{}
+	}
+	return c, nil
 }
 
 // RestoreSession undoes a stop (停诊) clicked by mistake (review19b H1):

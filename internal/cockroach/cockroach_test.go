@@ -667,12 +667,14 @@ func TestBookings(t *testing.T) {
 
 		// BookedCounts counts the same active bookings per session and
 		// channel (b1, cancelled, not), for the sessions asked only.
-		wantCounts := map[string]map[booking.Channel]int{}
+		wantCounts := map[string]booking.BookedCounts{}
 		for _, b := range active {
-			if wantCounts[b.SessionID] == nil {
-				wantCounts[b.SessionID] = map[booking.Channel]int{}
+			c := wantCounts[b.SessionID]
+			if c.Bookings == nil {
+				c.Bookings = map[booking.Channel]int{}
 			}
-			wantCounts[b.SessionID][b.Channel]++
+			c.Bookings[b.Channel]++
+			wantCounts[b.SessionID] = c
 		}
 		counts, err := w.st.BookedCounts(w.ctx, []string{b2.SessionID, b4.SessionID, booking.NewID()})
 		testenv.Must(t, err, "booked counts")

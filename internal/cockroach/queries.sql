@@ -652,13 +652,26 @@ SELECT id::TEXT, phone_masked FROM accounts WHERE id = ANY($1::UUID[]);
  WHERE b.hospital_id = $1 AND b.visit_date >= $2::DATE AND b.status IN ('confirmed', 'checked_in');
 
 -- name: booked_counts
--- The active bookings of each session given ($1), per channel: the
--- administrators' schedule listing, a page of sessions at a time
--- (bookings_by_session).
-SELECT session_id::TEXT, channel, count(*)::INT
-  FROM bookings
- WHERE session_id = ANY($1::UUID[]) AND status IN ('confirmed', 'checked_in')
- GROUP BY session_id, channel;
+-- What a stop (停诊) of each session given ($1) would end: its active
+-- bookings per pool (the slot's channel, as the free slots beside them are
+-- counted), its waiting places and its live lottery entries. The
+-- administrators' schedule listing reads a page of sessions at a time, a
+-- session's page and its stop one (bookings_by_session,
+-- waitlist_by_session, lottery_entries_by_pool).
+SELECT b.session_id::TEXT, 'booked', sl.channel, count(*)::INT
+  FROM bookings b JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
+ WHERE b.session_id = ANY($1::UUID[]) AND b.status IN ('confirmed', 'checked_in')
+ GROUP BY b.session_id, sl.channel
+UNION ALL
+SELECT session_id::TEXT, 'waiting', '', count(*)::INT
+  FROM waitlist
+ WHERE session_id = ANY($1::UUID[]) AND status = 'waiting'
+ GROUP BY session_id
+UNION ALL
+SELECT session_id::TEXT, 'entries', '', count(*)::INT
+  FROM lottery_entries
+ WHERE session_id = ANY($1::UUID[]) AND status IN ('entered', 'held_out')
+ GROUP BY session_id;
 
 -- name: returned_slots
 -- The slots a booking gave back (cancelled, or a no-show's) that no active

@@ -800,31 +800,3 @@ func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.
 	}
 	return res, err
 }
-
-// SessionBooked counts a session's active bookings per channel, its
-// waiting places and its live lottery entries.
-func (s *Store) SessionBooked(ctx context.Context, id string) (_ booking.BookedCounts, rerr error) {
-	defer func() { rerr = translate(rerr) }()
-	out := booking.BookedCounts{Bookings: map[booking.Channel]int{}}
-	rows, err := s.db.pool.Query(ctx, sourceQueries["session_booked_counts"], id)
-	if err != nil {
-		return out, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var n int
-		if err := rows.Scan(&key, &n); err != nil {
-			return out, err
-		}
-		switch {
-		case key == "waiting":
-			out.Waiting = n
-		case key == "entries":
-			out.Entries = n
-		case strings.HasPrefix(key, "b:"):
-			out.Bookings[booking.Channel(strings.TrimPrefix(key, "b:"))] = n
-		}
-	}
-	return out, rows.Err()
-}

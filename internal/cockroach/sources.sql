@@ -384,12 +384,3 @@ SELECT EXISTS (SELECT 1 FROM bookings WHERE identity_id = $1 AND visit_date = $2
 INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
 VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $4::UUID IS NULL);
 
--- name: session_booked_counts
--- A session's active bookings per channel (its slot's), its waiting
--- places and its live lottery entries: what a stop would end.
-SELECT 'b:' || sl.channel, count(*) FROM bookings b JOIN slots sl ON sl.session_id = b.session_id AND sl.slot_no = b.slot_no
- WHERE b.session_id = $1 AND b.status IN ('confirmed', 'checked_in') GROUP BY sl.channel
-UNION ALL
-SELECT 'waiting', count(*) FROM waitlist WHERE session_id = $1 AND status = 'waiting'
-UNION ALL
-SELECT 'entries', count(*) FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out');

@@ -1285,21 +1285,32 @@ func (s *Store) ActiveBookings(ctx context.Context, hospitalID, fromDate string)
 	return pgx.CollectRows(rows, scanBooking)
 }
 
-// BookedCounts counts each session's active bookings per channel.
-func (s *Store) BookedCounts(ctx context.Context, sessionIDs []string) (_ map[string]map[booking.Channel]int, rerr error) {
+// BookedCounts counts, for each session given, what a stop would end: its
+// active bookings per pool, its waiting places and its live lottery
+// entries.
+func (s *Store) BookedCounts(ctx context.Context, sessionIDs []string) (_ map[string]booking.BookedCounts, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	out := map[string]map[booking.Channel]int{}
+	out := map[string]booking.BookedCounts{}
 	if len(sessionIDs) == 0 {
 		return out, nil
 	}
 	rows, _ := s.db.pool.Query(ctx, q("booked_counts"), sessionIDs)
-	var sid, ch string
+	var sid, kind, ch string
 	var n int
-	_, err := pgx.ForEachRow(rows, []any{&sid, &ch, &n}, func() error {
-		if out[sid] == nil {
-			out[sid] = map[booking.Channel]int{}
+	_, err := pgx.ForEachRow(rows, []any{&sid, &kind, &ch, &n}, func() error {
+		c := out[sid]
+		switch kind {
+		case "booked":
+			if c.Bookings == nil {
+				c.Bookings = map[booking.Channel]int{}
+			}
+			c.Bookings[booking.Channel(ch)] = n
+		case "waiting":
+			c.Waiting = n
+		case "entries":
+			c.Entries = n
 		}
-		out[sid][booking.Channel(ch)] = n
+		out[sid] = c
 		return nil
 	})
 	return out, err

@@ -307,18 +307,49 @@ func (s *Store) ActiveBookings(_ context.Context, hospitalID, fromDate string) (
 	}), nil
 }
 
-// BookedCounts counts each session's active bookings per channel.
-func (s *Store) BookedCounts(_ context.Context, sessionIDs []string) (map[string]map[booking.Channel]int, error) {
+// BookedCounts counts, for each session given, its active bookings per
+// pool (the channel of the slot each holds), its waiting places and its
+// live lottery entries.
+func (s *Store) BookedCounts(_ context.Context, sessionIDs []string) (map[string]booking.BookedCounts, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]map[booking.Channel]int{}
+	out := map[string]booking.BookedCounts{}
 	for _, b := range s.filter(func(b booking.Booking) bool { return active(b) && slices.Contains(sessionIDs, b.SessionID) }) {
-		if out[b.SessionID] == nil {
-			out[b.SessionID] = map[booking.Channel]int{}
+		c := out[b.SessionID]
+		if c.Bookings == nil {
+			c.Bookings = map[booking.Channel]int{}
 		}
-		out[b.SessionID][b.Channel]++
+		c.Bookings[s.slotChannel(b)]++
+		out[b.SessionID] = c
+	}
+	for _, e := range s.waitlist {
+		if e.Status == booking.WaitlistWaiting && slices.Contains(sessionIDs, e.SessionID) {
+			c := out[e.SessionID]
+			c.Waiting++
+			out[e.SessionID] = c
+		}
+	}
+	for _, e := range s.lottery {
+		if (e.Status == booking.EntryEntered || e.Status == booking.EntryHeldOut) && slices.Contains(sessionIDs, e.SessionID) {
+			c := out[e.SessionID]
+			c.Entries++
+			out[e.SessionID] = c
+		}
 	}
 	return out, nil
+}
+
+// slotChannel is the channel of the slot b holds (its own when the
+// schedule does not have the slot).
+func (s *Store) slotChannel(b booking.Booking) booking.Channel {
+	for _, ss := range s.schedule.Sessions {
+		if ss.ID == b.SessionID {
+			if sl, ok := ss.Slot(b.SlotNo); ok {
+				return sl.Channel
+			}
+		}
+	}
+	return b.Channel
 }
 
 // ReturnedSlots lists the slots a booking gave back that no active booking

@@ -76,7 +76,7 @@ func (unimplementedStore) ActiveBookings(_ context.Context, _ string, _ string) 
 	panic(unimplemented("Store.ActiveBookings"))
 }
 
-func (unimplementedStore) BookedCounts(_ context.Context, _ []string) (map[string]map[booking.Channel]int, error) {
+func (unimplementedStore) BookedCounts(_ context.Context, _ []string) (map[string]booking.BookedCounts, error) {
 	panic(unimplemented("Store.BookedCounts"))
 }
 
@@ -446,10 +446,6 @@ func (unimplementedStore) SaveSchedule(_ context.Context, _ booking.Schedule) er
 
 func (unimplementedStore) SaveTemplate(_ context.Context, _ booking.StoredTemplate, _ bool, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SaveTemplate"))
-}
-
-func (unimplementedStore) SessionBooked(_ context.Context, _ string) (booking.BookedCounts, error) {
-	panic(unimplemented("Store.SessionBooked"))
 }
 
 func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
