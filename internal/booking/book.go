@@ -639,20 +639,21 @@ func (s *Service) Bookings(ctx context.Context, actor Actor) ([]Booking, error) 
 }
 
 // BookingsPage is a page of the actor's bookings, newest first: after the
-// booking p.After (one of the actor's, else invalid_cursor), p.Limit of
-// them (1 to BookingPageSize; 0 for BookingPageSize).
+// booking p.After (one of this list's, else invalid_cursor), p.Limit of
+// them (1 to BookingPageSize; 0 for BookingPageSize). The store checks the
+// cursor with the page's own read.
 func (s *Service) BookingsPage(ctx context.Context, actor Actor, p Page) ([]Booking, error) {
 	if err := checkLimit(p, BookingPageSize); err != nil {
 		return nil, err
 	}
-	if p.After != "" {
-		if _, err := s.Booking(ctx, actor, p.After); errors.Is(err, ErrBookingNotFound) || errors.Is(err, ErrNotFound) {
-			return nil, Errorf(ErrInvalidCursor, "after is the booking_id of the previous page's last booking")
-		} else if err != nil {
-			return nil, err
-		}
+	var bs []Booking
+	var err error = ErrNotFound // a cursor that is no id names no booking
+	if p.After == "" || isUUID(p.After) {
+		bs, err = s.store.Bookings(ctx, actor.AccountID, p)
 	}
-	bs, err := s.store.Bookings(ctx, actor.AccountID, p)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(ErrInvalidCursor, "after is the booking_id of the previous page's last booking")
+	}
 	if err != nil || len(bs) == 0 {
 		return bs, err
 	}

@@ -931,7 +931,8 @@ type BookingStore interface {
 	// Bookings lists the bookings an account owns: those it made, and those
 	// staff made (by phone, at the desk) for the identity the account holds
 	// as its verified self.
-	// A page at a time (Page), newest first by (created_at, id).
+	// A page at a time (Page), newest first by (created_at, id);
+	// ErrNotFound when p.After is not one of them.
 	Bookings(ctx context.Context, accountID string, p Page) ([]Booking, error)
 	// FutureBookingsMadeBy lists the confirmed bookings the account made
 	// whose session has not started at now, all of them (what a closing

@@ -580,11 +580,13 @@ WHERE b.id = $1;
         SELECT p.identity_id FROM patients p JOIN identities si ON si.id = p.identity_id
          WHERE p.account_id = $1 AND p.is_self AND p.self_verified_at IS NOT NULL AND si.name_verified_at IS NOT NULL
            AND COALESCE(p.name_hash, si.name_hash) = si.name_hash))
-   -- A page (booking.Page): after the booking $2 (NULL: from the newest)
-   -- in the order newest first by (created_at, id), $3 of them.
+   -- A page (booking.Page): from the booking $2 (NULL: from the newest)
+   -- in the order newest first by (created_at, id), $3 rows. The cursor is
+   -- the first row when it is one of the account's: Store.Bookings checks
+   -- it with the page's own read and drops it.
    AND ($2::UUID IS NULL
         OR b.created_at < (SELECT c.created_at FROM bookings c WHERE c.id = $2::UUID)
-        OR b.created_at = (SELECT c.created_at FROM bookings c WHERE c.id = $2::UUID) AND b.id < $2::UUID)
+        OR b.created_at = (SELECT c.created_at FROM bookings c WHERE c.id = $2::UUID) AND b.id <= $2::UUID)
  ORDER BY b.created_at DESC, b.id DESC
  LIMIT $3;
 

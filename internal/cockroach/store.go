@@ -1254,8 +1254,19 @@ func (s *Store) Booking(ctx context.Context, id string) (_ booking.Booking, rerr
 // Bookings lists an account's bookings, newest first.
 func (s *Store) Bookings(ctx context.Context, accountID string, p booking.Page) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID, nullUUID(p.After), p.Size(booking.BookingPageSize))
-	return pgx.CollectRows(rows, scanBooking)
+	n := p.Size(booking.BookingPageSize)
+	if p.After != "" {
+		n++ // the cursor's own row, first when it is the account's
+	}
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("bookings_of_account"), accountID, nullUUID(p.After), n)
+	bs, err := pgx.CollectRows(rows, scanBooking)
+	if err != nil || p.After == "" {
+		return bs, err
+	}
+	if len(bs) == 0 || !strings.EqualFold(bs[0].ID, p.After) {
+		return nil, booking.ErrNotFound
+	}
+	return bs[1:], nil
 }
 
 // ClosedAccountsLeft is booking.AccountStore's.

@@ -260,6 +260,9 @@ func (s *Store) Bookings(_ context.Context, accountID string, p booking.Page) ([
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := s.filter(func(b booking.Booking) bool { return b.AccountID == accountID })
+	if p.After != "" && !slices.ContainsFunc(out, func(b booking.Booking) bool { return b.ID == p.After }) {
+		return nil, booking.ErrNotFound
+	}
 	return page(out, func(b booking.Booking) string { return b.ID }, p, booking.BookingPageSize), nil
 }
 
