@@ -41,10 +41,13 @@ func TestBookedCountsArePerPool(t *testing.T) {
 	testenv.Must(t, err, "add a waiting place")
 
 	q, _ := w.s2.Channel(booking.ChannelOnline) // a pool takes entries once its seed is committed
+	c, err := booking.Commitment(booking.CommitV2, w.s2.ID, booking.ChannelOnline, []byte("seed"))
+	testenv.Must(t, err, "commitment")
 	testenv.Must(t, w.st.CommitSeeds(w.ctx, []booking.LotterySeed{{PoolKey: booking.PoolKey{SessionID: w.s2.ID, Channel: booking.ChannelOnline},
-		HospitalID: w.hosp.ID, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Sealed: []byte("sealed"),
-		Commitment: booking.Commitment([]byte("seed")), CreatedAt: now()}}), "commit the seed")
+		HospitalID: w.hosp.ID, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Sealed: []byte("sealed"), Sealing: booking.SealedForPool,
+		Commitment: c, Recipe: booking.CommitV2, CreatedAt: now()}}), "commit the seed")
 	e, eev := entryOf(w.s2, px)
+	e.Commitment = c
 	answers, err := w.st.InsertEntries(w.ctx, []booking.Entry{e}, []booking.Event{eev})
 	testenv.Must(t, err, "insert an entry")
 	testenv.Must(t, answers[0], "the entry")
