@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -14,9 +15,19 @@ import (
 // they share, scored, with reasons that carry numbers. Detection runs inside
 // the service on a timer and offline on a file of events; both call the same
 // code on the same events, so they find the same flags. An administrator
-// confirms a flag (its accounts and identities are blocked, their future
-// bookings cancelled and the slots handed to the waitlist) or dismisses it
-// (the group is allow-listed until clearly stronger evidence appears).
+// confirms a flag (its accounts are blocked, the persons who are the group's
+// own barred, the bookings the accounts made cancelled and the slots handed
+// to the waitlist) or dismisses it (the group is allow-listed until clearly
+// stronger evidence appears).
+//
+// A person is the group's own when no account outside the group lists them.
+// Anyone who knows an ID number and a name can add that person to their
+// list (security.md, Threat model), so a person another account lists —
+// their own verified self above all — is not barred by a confirmation
+// unless the administrator names them (Decision.AlsoBar), having read the
+// flag page, which shows them apart (FlagEvidence.Elsewhere); and bookings
+// another account, or staff at the desk or on the phone, made for a
+// person are never cancelled by a confirmation (review21 H1).
 
 // Flag is a group that looks like scalpers, with the evidence. Threshold is
 // the score a flag needs; Explanation (ExplanationZH in Chinese) says how its
@@ -164,10 +175,21 @@ func (s *Service) FlagsPage(ctx context.Context, actor Actor, status string, p P
 	return s.store.Flags(ctx, status, p)
 }
 
-// FlagEvidence is a flag with the timeline of its group's events.
+// FlagEvidence is a flag with the timeline of its group's events, and its
+// persons whom an account outside the group lists too.
 type FlagEvidence struct {
 	Flag
-	Timeline []Event
+	Timeline  []Event
+	Elsewhere map[string]Elsewhere
+}
+
+// Elsewhere is how a flag's person belongs outside its group: on how many
+// accounts outside it the person is listed, and whether one of them is the
+// person's own, with the person verified as its self. Such a person is not
+// barred by a confirmation unless the administrator names them.
+type Elsewhere struct {
+	Accounts     int  `json:"accounts"`
+	VerifiedSelf bool `json:"verified_self"`
 }
 
 // Flag returns a flag with its group's events of the detection window.
@@ -183,7 +205,11 @@ func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidenc
 		return FlagEvidence{}, err
 	}
 	events, err := s.store.EventsOfGroup(ctx, s.cfg.Now().Add(-s.cfg.DetectWindow), f.AccountIDs, f.PatientIDs)
-	return FlagEvidence{Flag: f, Timeline: events}, err
+	if err != nil {
+		return FlagEvidence{}, err
+	}
+	elsewhere, err := s.store.PersonsElsewhere(ctx, f.AccountIDs, f.PatientIDs)
+	return FlagEvidence{Flag: f, Timeline: events, Elsewhere: elsewhere}, err
 }
 
 // Decision is an administrator's verdict on a flag.
@@ -191,12 +217,17 @@ type Decision struct {
 	Action string // confirm or dismiss
 	Note   string
 	Origin Origin
+	// AlsoBar names persons of the flag whom an account outside the group
+	// lists, to bar on a confirmation all the same; the group's own persons
+	// are barred without being named.
+	AlsoBar []string
 }
 
 // DecideFlag confirms or dismisses an open flag. Confirming blocks the
-// group's accounts (no login) and identities (no booking, on every channel)
-// for BlockFor, and cancels their future bookings; each freed slot goes to
-// its session's waitlist first. Every decision is audited.
+// group's accounts (no login) and bars the group's own persons and those
+// named in d.AlsoBar (no booking, on every channel) for BlockFor, and
+// cancels the future bookings the group's accounts made; each freed slot
+// goes to its session's waitlist first. Every decision is audited.
 func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Decision) (Flag, error) {
 	if err := mustBeAdmin(actor); err != nil {
 		return Flag{}, err
@@ -214,10 +245,20 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	if !validFlagID(id) {
 		return Flag{}, ErrFlagNotFound
 	}
+	if status != FlagConfirmed && len(d.AlsoBar) > 0 {
+		return Flag{}, Errorf(ErrInvalidField, "also_bar goes with a confirmation only")
+	}
+	var bar []string
+	if status == FlagConfirmed {
+		var err error
+		if bar, err = s.toBar(ctx, id, d.AlsoBar); err != nil {
+			return Flag{}, err
+		}
+	}
 	now := s.cfg.Now()
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: d.Note}
-	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), audit)
+	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), bar, audit)
 	again := errors.Is(err, ErrFlagDecided) && status == FlagConfirmed
 	if err != nil && !again {
 		return Flag{}, err
@@ -250,7 +291,7 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 		s.log.Warn("reload blocked accounts", "err", err)
 	}
 	s.applyBars(bg, bars)
-	bookings, err := s.store.FutureBookingsOfGroup(bg, now, f.AccountIDs, f.PatientIDs)
+	bookings, err := s.store.FutureBookingsOfGroup(bg, now, f.AccountIDs)
 	if err != nil {
 		return f, err
 	}
@@ -265,6 +306,32 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 		}
 	}
 	return f, nil
+}
+
+// toBar is whom confirming the flag id bars: its persons that no account
+// outside its group lists, and those of alsoBar, each of which must be a
+// person of the flag (else ErrInvalidField).
+func (s *Service) toBar(ctx context.Context, id string, alsoBar []string) ([]string, error) {
+	f, err := s.store.Flag(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range alsoBar {
+		if !slices.Contains(f.PatientIDs, p) {
+			return nil, Errorf(ErrInvalidField, "also_bar names persons of the flag (its patient_ids)")
+		}
+	}
+	elsewhere, err := s.store.PersonsElsewhere(ctx, f.AccountIDs, f.PatientIDs)
+	if err != nil {
+		return nil, err
+	}
+	var bar []string
+	for _, p := range f.PatientIDs {
+		if _, out := elsewhere[p]; !out || slices.Contains(alsoBar, p) {
+			bar = append(bar, p)
+		}
+	}
+	return bar, nil
 }
 
 // cancelForFlag cancels one booking of a confirmed flag's group and returns

@@ -533,7 +533,15 @@ func TestFlagConfirm(t *testing.T) {
 	det.Returns(f)
 	h.detect(1)
 	const note = "one device, hand-offs to buyers"
-	got := h.decide(admin, f.ID, "confirm", note)
+	// p0 is on the family's list too: the flag page shows them apart, and
+	// the administrator names them to bar them all the same.
+	ev, err := h.svc.Flag(h.ctx, admin, f.ID)
+	testenv.Must(t, err, "the flag's evidence")
+	if want := map[string]booking.Elsewhere{p0ID(ringA): {Accounts: 1}}; !reflect.DeepEqual(ev.Elsewhere, want) {
+		t.Errorf("persons listed outside the group = %v, want %v", ev.Elsewhere, want)
+	}
+	got, err := h.svc.DecideFlag(h.ctx, admin, f.ID, booking.Decision{Action: "confirm", Note: note, AlsoBar: []string{p0ID(ringA)}})
+	testenv.Must(t, err, "confirm naming p0")
 	if got.Status != booking.FlagConfirmed || got.DecidedBy != admin.AccountID || got.Note != note || got.DecidedScore != f.Score {
 		t.Errorf("DecideFlag(confirm) = status %s by %q note %q at score %v; want confirmed by the admin with the note at %v",
 			got.Status, got.DecidedBy, got.Note, got.DecidedScore, f.Score)
@@ -555,7 +563,7 @@ func TestFlagConfirm(t *testing.T) {
 		for _, tt := range []struct {
 			name string
 			b    booking.Booking
-		}{{"online, waitlisted session", wlB}, {"online, no waitlist", nowlB}, {"phone booking of the identity", phoneB0},
+		}{{"online, waitlisted session", wlB}, {"online, no waitlist", nowlB},
 			{"the second account's other patient", p2B}} {
 			got := h.stored(tt.b.ID)
 			if got.Status != booking.StatusCancelled || got.LateCancel || got.CancelledAt.IsZero() {
@@ -565,10 +573,15 @@ func TestFlagConfirm(t *testing.T) {
 				`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'cancelled' AND reason = $2 AND staff_id = $3`,
 				tt.b.ID, "flag_confirmed:"+f.ID, admin.AccountID)
 		}
-		db.wantCount("cancelled events naming the flag", 4, `SELECT count(*) FROM booking_events WHERE reason = $1`, "flag_confirmed:"+f.ID)
+		db.wantCount("cancelled events naming the flag", 3, `SELECT count(*) FROM booking_events WHERE reason = $1`, "flag_confirmed:"+f.ID)
 	})
 
-	t.Run("past, cancelled and other people's bookings untouched", func(t *testing.T) {
+	t.Run("past, cancelled, staff-made and other people's bookings untouched", func(t *testing.T) {
+		// An operator booked p0 on the phone: staff made it, not the ring
+		// (review21 H1 b); the bar stops what comes next.
+		if got := h.stored(phoneB0.ID); got.Status != booking.StatusConfirmed {
+			t.Errorf("the operator's phone booking of the named person is %s, want confirmed", got.Status)
+		}
 		if got := h.stored(pastB.ID); got.Status != booking.StatusConfirmed {
 			t.Errorf("the booking whose slot has started is %s, want confirmed", got.Status)
 		}
@@ -578,7 +591,7 @@ func TestFlagConfirm(t *testing.T) {
 		if got := h.stored(g1B.ID); got.Status != booking.StatusConfirmed {
 			t.Errorf("the genuine patient's booking is %s, want confirmed", got.Status)
 		}
-		for _, id := range []string{pastB.ID, goneB.ID, g1B.ID} {
+		for _, id := range []string{pastB.ID, goneB.ID, g1B.ID, phoneB0.ID} {
 			db.wantCount("flag events of "+id, 0, `SELECT count(*) FROM booking_events WHERE booking_id = $1 AND reason LIKE 'flag%'`, id)
 		}
 	})
@@ -599,14 +612,16 @@ func TestFlagConfirm(t *testing.T) {
 		if n := len(h.delayedOf(nowl)); n != 1 {
 			t.Errorf("session without a waitlist: %d delayed slots, want 1", n)
 		}
-		if n := len(h.delayedOf(phoneS)); n != 2 {
-			t.Errorf("phone session: %d delayed slots, want 2", n)
+		// The phone session's operator booking stays; the ring's own
+		// online booking there is the one slot returned.
+		if n := len(h.delayedOf(phoneS)); n != 1 {
+			t.Errorf("phone session: %d delayed slots, want 1", n)
 		}
 		h.wantOnline(nowl, 0)
 		h.wantRemaining(phoneS, booking.ChannelPhone, 0)
 		h.placeReturned()
 		h.wantOnline(nowl, 1)
-		h.wantRemaining(phoneS, booking.ChannelPhone, 1)
+		h.wantRemaining(phoneS, booking.ChannelPhone, 0)
 		h.wantOnline(phoneS, 1)
 		h.checkClean()
 	})
@@ -650,6 +665,8 @@ func TestFlagConfirm(t *testing.T) {
 	})
 	h.checkClean()
 }
+
+func p0ID(u user) string { return u.patients[0].IdentityID }
 
 func TestFlagConfirmUnknownPersonKeys(t *testing.T) {
 	det := &bookingtest.Detector{}

@@ -1138,8 +1138,18 @@ type ReviewStore interface {
 	Flags(ctx context.Context, status string, p Page) ([]Flag, error)
 	Flag(ctx context.Context, id string) (Flag, error)
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
-	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, a AuditEntry) ([]Bar, error)
-	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) ([]Booking, error)
+	// DecideFlag records the decision; confirming blocks the flag's
+	// accounts and bars the identities of bar (nothing else) until
+	// blockUntil, and returns the bars made.
+	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, bar []string, a AuditEntry) ([]Bar, error)
+	// FutureBookingsOfGroup lists the confirmed bookings, of sessions that
+	// start after now, that the accounts made themselves: not a staff
+	// member's booking on their behalf, nor another account's.
+	FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs []string) ([]Booking, error)
+	// PersonsElsewhere says, of the identities, which ones an account
+	// outside accountIDs lists (not removed), on how many such accounts,
+	// and whether one of them is the person's verified self.
+	PersonsElsewhere(ctx context.Context, accountIDs, identityIDs []string) (map[string]Elsewhere, error)
 	// AuditSince lists at most AuditPageSize staff actions since a time,
 	// newest first by (time, id): of one hospital, or all with hospitalID
 	// "", and with before not empty only those after the entry of that id

@@ -162,9 +162,9 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 }
 
 // DecideFlag records an administrator's decision on an open flag with its
-// audit entry. Confirming also blocks the flag's accounts and identities
-// until blockUntil. It returns the blocked identities' keys.
-func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
+// audit entry. Confirming also blocks the flag's accounts, and bars the
+// identities of bar, until blockUntil. It returns the bars' keys.
+func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
 	err := s.db.Tx(ctx, "decide_flag", func(tx pgx.Tx) error {
@@ -199,7 +199,7 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 				return err
 			}
 		}
-		for _, ident := range uuids(f.PatientIDs) {
+		for _, ident := range uuids(bar) {
 			tag, err := tx.Exec(ctx, q("block_identity"), id, ident, blockUntil)
 			if err != nil {
 				return err
@@ -221,12 +221,27 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 	return bars, err
 }
 
-// FutureBookingsOfGroup lists confirmed bookings, not yet started, of some
-// accounts or identities.
-func (s *Store) FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs, identityIDs []string) (_ []booking.Booking, rerr error) {
+// FutureBookingsOfGroup lists confirmed bookings, not yet started, that
+// some accounts made themselves (no staff member made them for the account).
+func (s *Store) FutureBookingsOfGroup(ctx context.Context, now time.Time, accountIDs []string) (_ []booking.Booking, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, bookingQuery("future_bookings_of_group"), now, uuids(accountIDs), uuids(identityIDs))
+	rows, _ := s.db.pool.Query(ctx, bookingQuery("future_bookings_of_group"), now, uuids(accountIDs))
 	return pgx.CollectRows(rows, scanBooking)
+}
+
+// PersonsElsewhere says which of some identities an account outside
+// accountIDs lists, on how many, and whether as its verified self.
+func (s *Store) PersonsElsewhere(ctx context.Context, accountIDs, identityIDs []string) (_ map[string]booking.Elsewhere, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("persons_elsewhere"), uuids(accountIDs), uuids(identityIDs))
+	out := map[string]booking.Elsewhere{}
+	var id string
+	var e booking.Elsewhere
+	_, err := pgx.ForEachRow(rows, []any{&id, &e.Accounts, &e.VerifiedSelf}, func() error {
+		out[id] = e
+		return nil
+	})
+	return out, err
 }
 
 // AuditSince reads staff actions from a time on, newest first by (ts, id),

@@ -981,9 +981,21 @@ SELECT $1::TEXT, id, $3::TIMESTAMPTZ FROM identities WHERE id = $2::UUID
 ON CONFLICT (flag_id, identity_id) DO NOTHING;
 
 -- name: future_bookings_of_group
+-- Only what the group's accounts made themselves: a booking another account,
+-- or a clerk or operator (booked_by), made for one of the group's persons is
+-- that person's, not the group's (review21 H1).
  WHERE b.status = 'confirmed'
    AND b.session_id IN (SELECT id FROM clinic_sessions WHERE starts_at > $1)
-   AND (b.account_id = ANY ($2::UUID[]) OR b.identity_id = ANY ($3::UUID[]));
+   AND b.account_id = ANY ($2::UUID[]) AND b.booked_by IS NULL;
+
+-- name: persons_elsewhere
+-- Of the identities $2, those an account outside $1 lists (not removed):
+-- on how many such accounts, and whether as that account's verified self.
+SELECT p.identity_id::TEXT, count(DISTINCT p.account_id)::INT,
+       bool_or(p.is_self AND p.self_verified_at IS NOT NULL)
+  FROM patients p
+ WHERE p.identity_id = ANY ($2::UUID[]) AND p.removed_at IS NULL AND NOT (p.account_id = ANY ($1::UUID[]))
+ GROUP BY p.identity_id;
 
 -- name: audit_since
 -- Of one hospital ($2), or of all with $2 empty; with $3 and $4 (the time

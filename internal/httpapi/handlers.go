@@ -1167,6 +1167,9 @@ func flagIn(f booking.Flag, loc *time.Location) booking.Flag {
 type flagOut struct {
 	booking.Flag
 	Timeline []booking.Event `json:"timeline"`
+	// Elsewhere: the flag's persons an account outside its group lists,
+	// by identity id; a confirmation bars them only when named in also_bar.
+	Elsewhere map[string]booking.Elsewhere `json:"elsewhere"`
 }
 
 func (s *Server) getFlag(r *request) error {
@@ -1183,13 +1186,17 @@ func (s *Server) getFlag(r *request) error {
 			f.Timeline[i].TS = e.TS.In(loc)
 		}
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: flagIn(f.Flag, loc), Timeline: f.Timeline})
+	if f.Elsewhere == nil {
+		f.Elsewhere = map[string]booking.Elsewhere{}
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, flagOut{Flag: flagIn(f.Flag, loc), Timeline: f.Timeline, Elsewhere: f.Elsewhere})
 	return nil
 }
 
 type decisionIn struct {
-	Action string `json:"action"`
-	Note   string `json:"note"`
+	Action  string   `json:"action"`
+	Note    string   `json:"note"`
+	AlsoBar []string `json:"also_bar"`
 }
 
 func (in decisionIn) check() error {
@@ -1201,7 +1208,7 @@ func (s *Server) decideFlag(r *request) error {
 	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
-	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin})
+	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin, AlsoBar: in.AlsoBar})
 	if err != nil {
 		return err
 	}

@@ -294,6 +294,11 @@ func (c *Console) detect(r *request) error {
 type member struct {
 	Label string
 	ID    string
+	// Of a person: on how many accounts outside the group they are listed
+	// (0: the group's own), and whether one is their verified self's.
+	Elsewhere    int
+	VerifiedSelf bool
+	Ticked       bool // named to bar in the failed confirmation shown again
 }
 
 // reasonView is one reason of a flag as an administrator reads it: the
@@ -357,12 +362,17 @@ type flagData struct {
 	Reasons       []reasonView
 	AccountList   []member
 	PersonList    []member
-	Open          bool
-	Confirmed     bool
-	Dismissed     bool
-	Cancelled     int // bookings this flag's confirmation cancelled
-	Timeline      []eventRow
-	AuditURL      string
+	// OwnPersons counts the group's own persons (a confirmation bars them);
+	// Outside lists those an account outside the group lists too (a
+	// confirmation bars them only when ticked).
+	OwnPersons int
+	Outside    []member
+	Open       bool
+	Confirmed  bool
+	Dismissed  bool
+	Cancelled  int // bookings this flag's confirmation cancelled
+	Timeline   []eventRow
+	AuditURL   string
 	// Failed is the form that failed ("confirm" or "dismiss"), shown again
 	// with the note typed into it.
 	Failed   string
@@ -402,8 +412,16 @@ func (c *Console) flagData(r *request) (flagData, error) {
 		m := member{Label: fmt.Sprintf("A%d", i+1), ID: id}
 		d.AccountList, labels["a:"+id] = append(d.AccountList, m), m.Label
 	}
+	ticked := r.rc.PostArgs().PeekMulti("also_bar")
 	for i, id := range f.PatientIDs {
 		m := member{Label: fmt.Sprintf("P%d", i+1), ID: id}
+		if e, ok := ev.Elsewhere[id]; ok {
+			m.Elsewhere, m.VerifiedSelf = e.Accounts, e.VerifiedSelf
+			m.Ticked = slices.ContainsFunc(ticked, func(b []byte) bool { return string(b) == id })
+			d.Outside = append(d.Outside, m)
+		} else {
+			d.OwnPersons++
+		}
 		d.PersonList, labels["p:"+id] = append(d.PersonList, m), m.Label
 	}
 	cat := c.svc.Catalog()
@@ -499,7 +517,11 @@ func (c *Console) decideFlag(r *request) error {
 		err = booking.Errorf(booking.ErrInvalidField, "the note is at most %d characters", maxNote)
 	default:
 		var f booking.Flag
-		f, err = c.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: action, Note: note, Origin: r.origin})
+		var alsoBar []string
+		for _, id := range r.rc.PostArgs().PeekMulti("also_bar") {
+			alsoBar = append(alsoBar, string(id))
+		}
+		f, err = c.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: action, Note: note, Origin: r.origin, AlsoBar: alsoBar})
 		if errors.Is(err, booking.ErrFlagDecided) {
 			if ev, ferr := c.svc.Flag(r.ctx, r.actor, r.param); ferr == nil && ev.DecidedBy == r.actor.AccountID &&
 				ev.Status == map[string]string{"confirm": booking.FlagConfirmed, "dismiss": booking.FlagDismissed}[action] {

@@ -850,7 +850,7 @@ func (s *Store) Flags(_ context.Context, status string, p booking.Page) ([]booki
 // DecideFlag decides an open flag (ErrFlagDecided when it is not open,
 // ErrFlagNotFound when there is none). Confirming blocks its accounts and
 // its identities until blockUntil, and returns the identities' bars.
-func (s *Store) DecideFlag(_ context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, a booking.AuditEntry) ([]booking.Bar, error) {
+func (s *Store) DecideFlag(_ context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, a booking.AuditEntry) ([]booking.Bar, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.flags[id]
@@ -870,7 +870,7 @@ func (s *Store) DecideFlag(_ context.Context, id, status, note string, by bookin
 		s.blocked[acc] = blockUntil
 	}
 	var bars []booking.Bar
-	for _, ident := range f.PatientIDs {
+	for _, ident := range bar {
 		s.blocks[ident] = blockUntil
 		bars = append(bars, booking.Bar{IdentityID: ident, IdentityKey: s.identities[ident].Key(), Until: blockUntil})
 	}
@@ -878,14 +878,14 @@ func (s *Store) DecideFlag(_ context.Context, id, status, note string, by bookin
 }
 
 // FutureBookingsOfGroup lists the confirmed bookings, of sessions that
-// start after now, of the given accounts or identities.
-func (s *Store) FutureBookingsOfGroup(_ context.Context, now time.Time, accountIDs, identityIDs []string) ([]booking.Booking, error) {
+// start after now, that the given accounts made themselves.
+func (s *Store) FutureBookingsOfGroup(_ context.Context, now time.Time, accountIDs []string) ([]booking.Booking, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.filter(func(b booking.Booking) bool {
 		ss, ok := s.session(b.SessionID)
 		return b.Status == booking.StatusConfirmed && ok && ss.StartsAt.After(now) &&
-			(b.AccountID != "" && slices.Contains(accountIDs, b.AccountID) || slices.Contains(identityIDs, b.IdentityID))
+			b.AccountID != "" && b.BookedBy == "" && slices.Contains(accountIDs, b.AccountID)
 	}), nil
 }
 
@@ -927,4 +927,27 @@ func (s *Store) madeBy(other func(id, acct string) bool, fromDate string, since 
 		}
 	}
 	return out
+}
+
+// PersonsElsewhere says which of the identities an account outside
+// accountIDs lists (not removed), on how many, and whether as its verified
+// self.
+func (s *Store) PersonsElsewhere(_ context.Context, accountIDs, identityIDs []string) (map[string]booking.Elsewhere, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := map[[2]string]bool{}
+	out := map[string]booking.Elsewhere{}
+	for _, p := range s.patients {
+		if p.Removed || !slices.Contains(identityIDs, p.IdentityID) || slices.Contains(accountIDs, p.AccountID) {
+			continue
+		}
+		e := out[p.IdentityID]
+		if !seen[[2]string{p.IdentityID, p.AccountID}] {
+			seen[[2]string{p.IdentityID, p.AccountID}] = true
+			e.Accounts++
+		}
+		e.VerifiedSelf = e.VerifiedSelf || p.IsSelf && p.SelfVerified
+		out[p.IdentityID] = e
+	}
+	return out, nil
 }

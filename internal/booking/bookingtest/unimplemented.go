@@ -196,7 +196,7 @@ func (unimplementedStore) CreateSessions(_ context.Context, _ []booking.Session,
 	panic(unimplemented("Store.CreateSessions"))
 }
 
-func (unimplementedStore) DecideFlag(_ context.Context, _ string, _ string, _ string, _ booking.Actor, _ time.Time, _ time.Time, _ booking.AuditEntry) ([]booking.Bar, error) {
+func (unimplementedStore) DecideFlag(_ context.Context, _ string, _ string, _ string, _ booking.Actor, _ time.Time, _ time.Time, _ []string, _ booking.AuditEntry) ([]booking.Bar, error) {
 	panic(unimplemented("Store.DecideFlag"))
 }
 
@@ -248,8 +248,12 @@ func (unimplementedStore) Flags(_ context.Context, _ string) ([]booking.Flag, er
 	panic(unimplemented("Store.Flags"))
 }
 
-func (unimplementedStore) FutureBookingsOfGroup(_ context.Context, _ time.Time, _ []string, _ []string) ([]booking.Booking, error) {
+func (unimplementedStore) FutureBookingsOfGroup(_ context.Context, _ time.Time, _ []string) ([]booking.Booking, error) {
 	panic(unimplemented("Store.FutureBookingsOfGroup"))
+}
+
+func (unimplementedStore) PersonsElsewhere(_ context.Context, _ []string, _ []string) (map[string]booking.Elsewhere, error) {
+	panic(unimplemented("Store.PersonsElsewhere"))
 }
 
 func (unimplementedStore) HeldOutEntries(_ context.Context, _ string) ([]booking.Entry, error) {
