@@ -359,7 +359,11 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 	for _, b := range bars {
 		barred[b.IdentityKey] = true
 	}
-	// The highest-scoring open flag of each account and person.
+	// The highest-scoring open flag of each account. Only the group's
+	// accounts' entries are held out: an entry another account (a person's
+	// own, say) or staff made for one of the group's persons is not the
+	// group's, since anyone who knows an ID number and a name can list a
+	// person (review21 H2).
 	heldBy := map[string]Flag{}
 	if s.cfg.LotteryHoldScore > 0 {
 		flags, err := s.store.Flags(ctx, FlagOpen, Page{})
@@ -370,7 +374,7 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 			if f.Score < s.cfg.LotteryHoldScore {
 				continue
 			}
-			for _, id := range slices.Concat(f.AccountIDs, f.PatientIDs) {
+			for _, id := range f.AccountIDs {
 				if g, ok := heldBy[id]; !ok || f.Score > g.Score {
 					heldBy[id] = f
 				}
@@ -384,11 +388,8 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 		case barred[e.IdentityKey]:
 			e.Status, e.Reason = EntryExcluded, ErrPatientBarred.Code
 		default:
-			f, ok := heldBy[e.IdentityID]
-			if g, gok := heldBy[e.AccountID]; e.AccountID != "" && gok && (!ok || g.Score > f.Score) {
-				f, ok = g, true
-			}
-			if !ok {
+			f, ok := heldBy[e.AccountID]
+			if e.AccountID == "" || !ok {
 				eligible = append(eligible, e)
 				continue
 			}
@@ -700,11 +701,18 @@ func reviewNotifications(cat *Catalog, held []Entry, who map[string]string, ids 
 		if sess, ok := cat.Session(e.SessionID); ok {
 			zh, en = sessionLines(cat, sess)
 		}
-		kind, body := "lottery_lost", notDrawnNotice(who[e.PatientID], "审核结束。", zh, en)
-		if to == EntryWaitlisted {
+		// A dismissal: the review found nothing, and the entry was kept
+		// out of the draw for it, never "not drawn" (review21 H2).
+		kind, body := "lottery_lost", told(who[e.PatientID],
+			"审核结束，未发现问题。您的报名因审核未参加本次抽签，抽签已结束："+zh+"。",
+			"The review is over and found nothing. Your entry was kept out of this draw for the review, and the draw is over: "+en+".")
+		switch to {
+		case EntryExcluded: // confirmed: the person's entry did not count
+			body = notDrawnNotice(who[e.PatientID], "审核结束。", zh, en)
+		case EntryWaitlisted:
 			kind = "lottery_waitlisted"
-			body = told(who[e.PatientID], "审核结束，未中签，已为您加入候补："+zh+"。有人退号时按顺序自动为您预约。",
-				"The review is over: you were not drawn and are on the waitlist: "+en+". A returned slot books the first in line.")
+			body = told(who[e.PatientID], "审核结束，未发现问题。您的报名因审核未参加本次抽签，已为您加入候补："+zh+"。有人退号时按顺序自动为您预约。",
+				"The review is over and found nothing. Your entry was kept out of this draw for the review; you are on the waitlist: "+en+". A returned slot books the first in line.")
 		}
 		ns = append(ns, Notification{ID: NameID("lottery review result", e.ID), Kind: kind, HospitalID: e.HospitalID,
 			SessionID: e.SessionID, AccountID: e.AccountID, IdentityID: e.IdentityID, EntryID: e.ID, Body: body, CreatedAt: now,

@@ -647,7 +647,12 @@ func TestLotteryScreening(t *testing.T) {
 	if err != nil || e.Status != booking.EntryWaitlisted {
 		t.Errorf("bob's entry after the dismissal = %s, %v; want waitlisted", e.Status, err)
 	}
-	told(eb[0].ID, "lottery_waitlisted", "review is over")
+	told(eb[0].ID, "lottery_waitlisted", "kept out of this draw for the review")
+	// Not "not drawn": the entry never took part (review21 H2).
+	if n := h.count(`SELECT count(*) FROM notifications WHERE entry_id = $1 AND kind = 'lottery_waitlisted'
+		AND (body LIKE '%not drawn%' OR body LIKE '%未中签%')`, eb[0].ID); n != 0 {
+		t.Errorf("%d notices tell bob, kept out of the draw, that he was not drawn; want 0", n)
+	}
 	h.mustBook(bob, 0, same, "") // the quota came back
 	h.checkClean()
 }
@@ -1293,5 +1298,37 @@ func TestPublicDrawPages(t *testing.T) {
 			_, err := h.svc.PublicDrawPage(h.ctx, s.ID, booking.Channel(tt.channel), tt.after)
 			wantErr(t, tt.name, err, booking.ErrInvalidCursor)
 		})
+	}
+}
+
+// TestLotteryScreeningHoldsOnlyTheGroupsEntries is review21 H2: Fay's
+// account lists Alice's person (an ID number and a name are all it takes)
+// and the detector flags Fay; nobody has reviewed the flag. Alice enters
+// the draw for herself from her own account: her entry is not the group's,
+// so it takes part and, the only entrant, wins. Fay's own entry is held out.
+func TestLotteryScreeningHoldsOnlyTheGroupsEntries(t *testing.T) {
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	alicePerson := h.person("李小红")
+	alice := h.account(h.phone(), booking.Origin{}, alicePerson)
+	fay := h.account(h.phone(), booking.Origin{}, h.person("范小飞"), alicePerson)
+	ea := h.mustEnter(alice, 0, s)
+	ef := h.mustEnter(fay, 0, s)
+	det.Returns(ring("fay-ring", 2.6, []user{fay}, reason("burst", "4 bookings within 2 s")))
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	for _, tt := range []struct {
+		who  string
+		u    user
+		id   string
+		want string
+	}{{"Alice's entry for herself", alice, ea.ID, booking.EntryWon}, {"Fay's own entry", fay, ef.ID, booking.EntryHeldOut}} {
+		e, err := h.svc.Entry(h.ctx, tt.u.actor, tt.id)
+		if err != nil || e.Status != tt.want {
+			t.Errorf("%s after the draw = %s, %v; want %s", tt.who, e.Status, err, tt.want)
+		}
 	}
 }
