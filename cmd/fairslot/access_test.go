@@ -566,6 +566,16 @@ func accessTable() map[string]row {
 		"POST /v1/admin/sessions/{session_id}/restore": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.otherSession.ID + "/restore", body: map[string]string{"reason": "误操作"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		// An announced change (review19b M5) made from a version long gone:
+		// who may gets as far as edited_meanwhile. The room is the
+		// administrator's; the delay a clerk's of the hospital too, on the
+		// visit day (today's session).
+		"POST /v1/admin/sessions/{session_id}/announcements": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/announcements", body: map[string]any{"room": "门诊楼3层12诊室", "reason": "诊室调整", "version": 999}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		"POST /v1/desk/sessions/{session_id}/delay": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/sessions/" + a.today.ID + "/delay", body: map[string]any{"delay_minutes": 40, "reason": "医生晚到", "version": 999}}
+		}, [7]int{401, 403, 403, 403, 409, 403, 409}, false},
 		"GET /v1/admin/sessions/{session_id}/notifications": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/notifications"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},

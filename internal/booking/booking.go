@@ -485,6 +485,12 @@ type Session struct {
 	// from (review19b M2). As the store takes an edit: the version it
 	// expects.
 	Version int64
+	// Room is where the clinic is held (诊室, "门诊楼3层 12诊室"), and
+	// DelayMinutes how late it starts, as the hospital announced them
+	// (AnnounceSession, review19b M5): on the public record, and told to
+	// its patients when changed. Neither moves a slot.
+	Room         string
+	DelayMinutes int
 }
 
 // Stopped reports whether the hospital stopped the clinic.

@@ -693,6 +693,13 @@ type SourceStore interface {
 	// before since, restored already, named a substitute, or the session is
 	// not stopped.
 	RestoreSession(ctx context.Context, stoppedID string, x Session, since time.Time, n RestoreNotices, a AuditEntry) (RestoreResult, error)
+	// AnnounceSession sets s's room and delay at the version s.Version
+	// (ErrEditedMeanwhile otherwise; ErrSessionStopped, ErrSessionNotFound)
+	// and, in the same transaction with the audit entry, tells each active
+	// booking, waiting place and live lottery entry of it n (a
+	// session_changed notification naming its member, For(Patient.Label());
+	// on the call-back list when no account lists the person).
+	AnnounceSession(ctx context.Context, s Session, n Notice, a AuditEntry) (AnnounceResult, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
 	// first; DueOffers the open ones whose time is up at now, or whose

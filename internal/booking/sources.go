@@ -28,6 +28,9 @@ type SessionRequest struct {
 	Mode      ReleaseMode    // the mode of every pool whose own Mode is empty (first_come)
 	Quotas    []ChannelQuota // one pool per channel, laid out in this order
 	Reason    string         // for the audit log; optional on create
+	// Room is where the clinic is held (诊室), on create only: a change is
+	// announced to the patients (AnnounceSession).
+	Room string
 	// IdempotencyKey, when set, derives the session's id, so a repeat of
 	// a create names the same session and publishes nothing new.
 	IdempotencyKey string
@@ -235,6 +238,10 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 	}
 	sess, err := s.sessionFromRequest(actor, id, req)
 	if err != nil {
+		return nil, err
+	}
+	sess.Room = strings.TrimSpace(req.Room)
+	if err := checkText("room", sess.Room, 60); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()

@@ -62,6 +62,7 @@ func TestMigrate(t *testing.T) {
 		want = append(want, "0061_b_seed_columns_insert_only.postgres.sql")
 	}
 	want = append(want, "0062_pending_closing.sql")
+	want = append(want, "0063_session_notices.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}

@@ -13,7 +13,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title, fee_level,
 
 -- name: sessions_from
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_date::TEXT,
-       period, starts_at, ends_at, release_mode, stopped_at, stop_reason, version
+       period, starts_at, ends_at, release_mode, stopped_at, stop_reason, version, room, delay_minutes
   FROM clinic_sessions
  WHERE visit_date >= $1::DATE;
 
@@ -49,8 +49,8 @@ ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_session
 INSERT INTO clinic_sessions (id, hospital_id, department_id, doctor_id, visit_date, period,
-                             starts_at, ends_at, release_mode)
-VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9)
+                             starts_at, ends_at, release_mode, room)
+VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9, $10)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_channel

@@ -234,7 +234,7 @@ func notInUse(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession bool) error {
 	b := &pgx.Batch{}
 	if withSession {
-		b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
+		b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode), x.Room)
 	}
 	queueLayout(b, x)
 	return tx.SendBatch(ctx, b).Close()
@@ -798,5 +798,62 @@ func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.
 	if _, ok := uniqueViolation(err); ok {
 		return booking.RestoreResult{}, booking.ErrSessionOverlap // the half-day published again meanwhile
 	}
+	return res, err
+}
+
+// AnnounceSession sets a session's room and delay (review19b M5) at the
+// version the change was made from and tells, in the same transaction,
+// every active booking, waiting place and live lottery entry of it: its
+// account, or the hospital's call-back list when no account lists the
+// person. The session row is locked first, so a booking committing at the
+// same moment is either told or made after the change (and sees it).
+func (s *Store) AnnounceSession(ctx context.Context, x booking.Session, n booking.Notice, a booking.AuditEntry) (_ booking.AnnounceResult, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var res booking.AnnounceResult
+	err := s.db.Tx(ctx, "announce_session", func(tx pgx.Tx) error {
+		res = booking.AnnounceResult{}
+		var isStopped bool
+		var version int64
+		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&isStopped, &version)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return booking.ErrSessionNotFound
+		case err != nil:
+			return err
+		case isStopped:
+			return booking.ErrSessionStopped
+		case x.Version != version:
+			return booking.ErrEditedMeanwhile
+		}
+		if err := tx.QueryRow(ctx, sourceQueries["announce_session"], x.ID, x.Room, x.DelayMinutes, x.Version).Scan(&res.Version); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, sourceQueries["told_of_session"], x.ID)
+		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+		if err != nil {
+			return err
+		}
+		ids, bodies, err := stopNotices(ctx, tx, items, n)
+		if err != nil {
+			return err
+		}
+		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.For(""), ids, bodies)
+		calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+		if err != nil {
+			return err
+		}
+		for _, call := range calls {
+			if call {
+				res.ToCallBack++
+			} else {
+				res.Notified++
+			}
+		}
+		a.Reason = fmt.Sprintf("%s; %d told, %d on the call-back list", a.Reason, res.Notified, res.ToCallBack)
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
 	return res, err
 }

@@ -384,3 +384,42 @@ SELECT EXISTS (SELECT 1 FROM bookings WHERE identity_id = $1 AND visit_date = $2
 INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
 VALUES ($1, $2, $3, $7, $4, $5, $6, $8, $9, $4::UUID IS NULL);
 
+-- name: announce_session
+-- $1 session, $2 room, $3 delay in minutes, $4 the version the change was
+-- made from: the room and the delay set, the version raised. Nothing when
+-- the session changed meanwhile (or is gone).
+UPDATE clinic_sessions SET room = $2, delay_minutes = $3, version = version + 1
+ WHERE id = $1 AND version = $4
+RETURNING version;
+
+-- name: told_of_session
+-- Whom a change of session $1 (review19b M5) tells: its active bookings,
+-- waiting places and live lottery entries, with their members (none for a
+-- phone caller's or a walk-in's), for the notices that name them.
+SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
+UNION ALL
+SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM waitlist WHERE session_id = $1 AND status = 'waiting'
+UNION ALL
+SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out');
+
+-- name: tell_session
+-- A change of session $1 told at $2 (kind session_changed) to each of its
+-- active bookings, waiting places and live lottery entries: to its account,
+-- or, when no account lists the person (a phone caller, a walk-in), on the
+-- hospital's call-back list, as a stop's notices go. The text $5 of its id
+-- in $4 (naming its member), else $3. One INSERT (CockroachDB refuses two
+-- writes of a table in one statement). Returns each notice's account.
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, waitlist_id, entry_id, body,
+                           created_at, call_back)
+SELECT gen_random_uuid(), x.hospital_id, $1::UUID, 'session_changed', x.account_id, x.identity_id, x.booking_id, x.waitlist_id,
+       x.entry_id, COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ, x.account_id IS NULL
+  FROM (SELECT id, hospital_id, account_id, identity_id, id AS booking_id, NULL::UUID AS waitlist_id, NULL::UUID AS entry_id
+          FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
+        UNION ALL
+        SELECT id, hospital_id, account_id, identity_id, NULL::UUID, id, NULL::UUID
+          FROM waitlist WHERE session_id = $1 AND status = 'waiting'
+        UNION ALL
+        SELECT id, hospital_id, account_id, identity_id, NULL::UUID, NULL::UUID, id
+          FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out')) AS x
+  LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = x.id
+RETURNING account_id IS NULL;

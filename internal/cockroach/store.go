@@ -154,7 +154,7 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 		var mode string
 		var stopped *time.Time
 		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode,
-			&stopped, &x.StopReason, &x.Version)
+			&stopped, &x.StopReason, &x.Version, &x.Room, &x.DelayMinutes)
 		x.Mode = booking.ReleaseMode(mode)
 		if stopped != nil {
 			x.StoppedAt = *stopped
@@ -226,7 +226,7 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 			b.Queue(q("insert_doctor"), d.ID, d.HospitalID, d.DepartmentID, d.Name, d.Title, string(d.FeeLevel.OrGeneral()))
 		}
 		for _, x := range sch.Sessions {
-			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode))
+			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode), x.Room)
 			queueLayout(b, x)
 		}
 		b.Queue(sourceQueries["bump_catalog"])

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ type sessionIn struct {
 	ReleaseMode  string      `json:"release_mode"`
 	Channels     []channelIn `json:"channels"`
 	Reason       string      `json:"reason"`
+	Room         string      `json:"room"`
 }
 
 func (in sessionIn) check() error {
@@ -101,7 +103,7 @@ func parseMode(field, v string) (booking.ReleaseMode, error) {
 
 func (in sessionIn) request(key string) (booking.SessionRequest, error) {
 	req := booking.SessionRequest{DoctorID: in.DoctorID, DepartmentID: in.DepartmentID, VisitDate: in.Date, Period: in.Period,
-		SlotCount: in.SlotCount, Reason: in.Reason, IdempotencyKey: key}
+		SlotCount: in.SlotCount, Reason: in.Reason, Room: in.Room, IdempotencyKey: key}
 	var err error
 	if req.StartsAt, err = parseTime("starts_at", in.StartsAt); err != nil {
 		return req, err
@@ -740,6 +742,56 @@ func (s *Server) getAccountPolicy(r *request) error {
 	for _, c := range history {
 		out.History = append(out.History, accountPolicyView(c, loc))
 	}
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+// announceIn is a change a session's patients are told of (review19b M5):
+// the room, the delay in minutes, or both; the reason they are told; the
+// version it was made from (or If-Match).
+type announceIn struct {
+	Room         *string `json:"room"`
+	DelayMinutes *int    `json:"delay_minutes"`
+	Reason       string  `json:"reason"`
+	Version      int64   `json:"version"`
+}
+
+type announceOut struct {
+	sessionOut
+	Notified   int `json:"notified"`
+	ToCallBack int `json:"to_call_back"`
+}
+
+// announceSession answers POST /v1/admin/sessions/{id}/announcements (an
+// administrator: room, delay) and POST /v1/desk/sessions/{id}/delay (a
+// clerk, on the visit day: the delay): the session as the listing now shows
+// it, and how many were told.
+func (s *Server) announceSession(r *request) error {
+	var in announceIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("reason", in.Reason); err != nil {
+		return err
+	}
+	// Who may announce is the service's to say before a missing version
+	// is (a patient is told 403, not version_required).
+	v, err := editVersion(r.rc, in.Version)
+	if err != nil && !errors.Is(err, booking.ErrVersionRequired) {
+		return err
+	}
+	res, err := s.svc.AnnounceSession(r.context(), r.actor, r.param, booking.AnnounceRequest{Room: in.Room, DelayMinutes: in.DelayMinutes,
+		Reason: in.Reason, Version: v})
+	if err != nil {
+		return err
+	}
+	rem, err := s.svc.Remaining(r.context(), res.Session)
+	if err != nil {
+		return err
+	}
+	out := announceOut{sessionOut: sessionView(s.svc.Catalog(), booking.SessionView{Session: res.Session, Remaining: rem}, s.svc.Now()),
+		Notified: res.Notified, ToCallBack: res.ToCallBack}
+	r.rc.Response.Header.Set("ETag", strconv.Quote(strconv.FormatInt(res.Session.Version, 10)))
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }

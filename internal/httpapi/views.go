@@ -101,6 +101,12 @@ type sessionOut struct {
 	Status     string `json:"status"`
 	StoppedAt  string `json:"stopped_at,omitempty"`
 	StopReason string `json:"stop_reason,omitempty"`
+	// Room is where the clinic is held (诊室), DelayMinutes how late it
+	// starts, as the hospital announced them (review19b M5); Version what
+	// an announcement or an edit is made from.
+	Room         string `json:"room,omitempty"`
+	DelayMinutes int    `json:"delay_minutes,omitempty"`
+	Version      int64  `json:"version"`
 }
 
 func zoneOf(cat *booking.Catalog, hospitalID string) *time.Location {
@@ -129,6 +135,7 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 		DoctorID: v.DoctorID, DoctorName: doc.Name, DoctorTitle: doc.Title, DoctorFee: string(doc.FeeLevel), Date: v.VisitDate, Period: v.Period,
 		StartsAt: v.StartsAt.In(loc).Format(time.RFC3339), EndsAt: v.EndsAt.In(loc).Format(time.RFC3339),
 		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)), Status: "open",
+		Room: v.Room, DelayMinutes: v.DelayMinutes, Version: v.Version,
 	}
 	if v.Stopped() {
 		out.Status, out.StoppedAt, out.StopReason = "stopped", v.StoppedAt.In(loc).Format(time.RFC3339), v.StopReason

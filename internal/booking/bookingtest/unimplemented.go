@@ -452,6 +452,10 @@ func (unimplementedStore) SaveTemplate(_ context.Context, _ booking.StoredTempla
 	panic(unimplemented("Store.SaveTemplate"))
 }
 
+func (unimplementedStore) AnnounceSession(_ context.Context, _ booking.Session, _ booking.Notice, _ booking.AuditEntry) (booking.AnnounceResult, error) {
+	panic(unimplemented("Store.AnnounceSession"))
+}
+
 func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
 	panic(unimplemented("Store.SessionNotifications"))
 }

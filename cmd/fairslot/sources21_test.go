@@ -1,0 +1,130 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+)
+
+// review19b's M5 over the real binary (session 21).
+
+// listed is a session as the public listing shows it.
+type listed struct {
+	ID           string `json:"session_id"`
+	Room         string `json:"room"`
+	DelayMinutes int    `json:"delay_minutes"`
+	Version      int64  `json:"version"`
+}
+
+// listedSession finds session id in its hospital's public listing of date.
+func (s *service) listedSession(hospital, date, id string) listed {
+	s.t.Helper()
+	var ss []listed
+	r := s.do("GET", "/v1/hospitals/"+hospital+"/sessions?date="+date, "", nil)
+	if r.status != 200 {
+		s.t.Fatalf("GET the listing = %d %s", r.status, r.body)
+	}
+	r.decode(s.t, &ss)
+	for _, x := range ss {
+		if x.ID == id {
+			return x
+		}
+	}
+	s.t.Fatalf("session %s not in the listing of %s", id, date)
+	return listed{}
+}
+
+// TestRoomAndDelayAreTold (review19b M5): a clinic's room (诊室) changed or
+// its start delayed could not be told to anyone — the only notice a
+// session's patients ever got was the stop's. An administrator records the
+// room, a clerk the day's delay; the listing shows both; every booking of
+// the session is told, an account in its console, a walk-in no account
+// lists on the hospital's call-back list; a change from a stale version is
+// refused, a clerk changes no room and delays no other day's clinic.
+func TestRoomAndDelayAreTold(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	today := todaySession(t, &sch)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	hospital := sch.Hospitals[0].ID
+	id, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	p1 := svc.newPatient(1)
+	if r := svc.do("POST", "/v1/bookings", p1.token, map[string]string{"session_id": id, "patient_id": p1.patientID}); r.status != 201 {
+		t.Fatalf("book = %d %s", r.status, r.body)
+	}
+	announce := func(token, path string, body map[string]any) reply {
+		return svc.do("POST", path, token, body)
+	}
+	v := svc.sessionVersion(admin, id)
+	room := map[string]any{"room": "门诊楼3层12诊室", "reason": "诊室调整", "version": v}
+	if r := announce(clerk, "/v1/admin/sessions/"+id+"/announcements", room); r.status != 403 {
+		t.Errorf("a clerk's room change = %d %s, want 403", r.status, r.body)
+	}
+	r := announce(admin, "/v1/admin/sessions/"+id+"/announcements", room)
+	if r.status != 200 {
+		t.Fatalf("announce the room = %d %s, want 200", r.status, r.body)
+	}
+	var told struct {
+		Notified   int    `json:"notified"`
+		ToCallBack int    `json:"to_call_back"`
+		Room       string `json:"room"`
+	}
+	r.decode(t, &told)
+	if told.Notified != 1 || told.Room != "门诊楼3层12诊室" {
+		t.Errorf("the room's announcement answered %s; want the room and 1 notified", r.body)
+	}
+	if got := svc.listedSession(hospital, start.Format(time.DateOnly), id); got.Room != "门诊楼3层12诊室" {
+		t.Errorf("the listing's room = %q, want 门诊楼3层12诊室", got.Room)
+	}
+	var ns struct {
+		Notifications []struct {
+			Kind string `json:"kind"`
+			Body string `json:"body"`
+		} `json:"notifications"`
+	}
+	svc.do("GET", "/v1/notifications", p1.token, nil).decode(t, &ns)
+	heard := false
+	for _, n := range ns.Notifications {
+		heard = heard || n.Kind == "session_changed" && strings.Contains(n.Body, "门诊楼3层12诊室")
+	}
+	if !heard {
+		t.Errorf("the booked patient was not told of the room: %+v", ns.Notifications)
+	}
+	// The announcement raised the version: the same change again is stale.
+	if r := announce(admin, "/v1/admin/sessions/"+id+"/announcements", room); r.status != 409 || r.code != "edited_meanwhile" {
+		t.Errorf("an announcement from the version before = %d %s, want 409 edited_meanwhile", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'session_announce' AND target = $1`, "session:"+id); n != 1 {
+		t.Errorf("audit rows session_announce = %d, want 1", n)
+	}
+	// A clerk announces the delay of the day's clinic only.
+	delay := func(sid string) reply {
+		return announce(clerk, "/v1/desk/sessions/"+sid+"/delay", map[string]any{"delay_minutes": 40, "reason": "医生临时会诊，晚到",
+			"version": svc.sessionVersion(admin, sid)})
+	}
+	if r := delay(id); r.status != 403 || r.code != "forbidden" {
+		t.Errorf("a clerk's delay of a clinic ten days ahead = %d %s, want 403 forbidden", r.status, r.body)
+	}
+	walkIn := map[string]string{"id_type": "resident_id", "id_number": residentID(70), "name": "周七", "session_id": today.ID}
+	if r := svc.do("POST", "/v1/desk/bookings", clerk, walkIn); r.status != 201 {
+		t.Fatalf("walk-in = %d %s", r.status, r.body)
+	}
+	r = delay(today.ID)
+	if r.status != 200 {
+		t.Fatalf("the clerk's delay of today's clinic = %d %s, want 200", r.status, r.body)
+	}
+	r.decode(t, &told)
+	if told.ToCallBack != 1 {
+		t.Errorf("the delay answered %s; want the walk-in on the call-back list", r.body)
+	}
+	if got := svc.listedSession(hospital, today.VisitDate, today.ID); got.DelayMinutes != 40 {
+		t.Errorf("the listing's delay = %d, want 40", got.DelayMinutes)
+	}
+	if n := svc.count(`SELECT count(*) FROM notifications WHERE session_id = $1 AND kind = 'session_changed' AND call_back AND account_id IS NULL
+		AND body LIKE '%40%'`, today.ID); n != 1 {
+		t.Errorf("call-back notices of the delay = %d, want 1", n)
+	}
+}

@@ -1,0 +1,184 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Ordinary changes of a clinic (review19b M5): the room it is held in
+// (诊室调整) and a delayed start (延迟开诊, "the doctor starts 40 minutes
+// late"). Neither moves a slot nor cancels anything: the session keeps its
+// bookings, numbers and times, its public record shows the room and the
+// delay, and every patient who holds something of it — a booking, a
+// waiting place, a live lottery entry — is told through the notifications a
+// stop writes (an account's console, or the hospital's call-back list for a
+// phone caller or walk-in no account lists). A clinic moved to another
+// time (改期) is docs/design.md's "Changes patients are told of".
+
+// MaxDelayMinutes bounds an announced delay: a clinic that starts more than
+// four hours late is another half-day's, stopped or moved, not delayed.
+const MaxDelayMinutes = 240
+
+// AnnounceRequest is a change of a session its patients are told of. Room
+// and DelayMinutes are each left as they are when nil; Reason is told to
+// the patients; Version is the session's version the change was made from
+// (GET /v1/admin/sessions/{id}'s, or the listing's), as an edit's.
+type AnnounceRequest struct {
+	Room         *string
+	DelayMinutes *int
+	Reason       string
+	Version      int64
+}
+
+// AnnounceResult is what an announced change told: the session's new
+// version, the notices to accounts and those on the call-back list.
+type AnnounceResult struct {
+	Session              *Session
+	Version              int64
+	Notified, ToCallBack int
+}
+
+// AnnounceSession records a room change or a delay on a session and tells
+// its patients. An administrator of the hospital changes either, on any
+// day before the clinic is over; a registration clerk of the hospital
+// announces the delay only, and on the visit day only — the desk sees the
+// doctor is late, as it adds extra slots that day (review19b L4's rule). A
+// stopped clinic changes no more (its patients were told of the stop); a
+// change made from an older version is refused (edited_meanwhile).
+func (s *Service) AnnounceSession(ctx context.Context, actor Actor, id string, req AnnounceRequest) (AnnounceResult, error) {
+	if actor.Role != RoleAdmin && actor.Role != RoleClerk {
+		return AnnounceResult{}, Errorf(ErrForbidden, "only administrators (and, for the day's delay, registration clerks) announce a clinic's changes")
+	}
+	if actor.Role == RoleClerk && req.Room != nil {
+		return AnnounceResult{}, Errorf(ErrForbidden, "a clerk announces a delay only: the room is the administrator's")
+	}
+	if req.Room == nil && req.DelayMinutes == nil {
+		return AnnounceResult{}, FieldErrorf(ErrInvalidField, "room", "send room or delay_minutes: nothing to announce")
+	}
+	if err := requireText("reason", req.Reason, 2, "; patients are told it"); err != nil {
+		return AnnounceResult{}, err
+	}
+	if err := checkText("reason", req.Reason, 200); err != nil {
+		return AnnounceResult{}, err
+	}
+	if req.Version < 1 {
+		return AnnounceResult{}, ErrVersionRequired
+	}
+	cat := s.catalog.Load()
+	sess, ok := cat.Session(id) // a malformed id is simply not there
+	if !ok {
+		return AnnounceResult{}, ErrSessionNotFound
+	}
+	if !actor.Covers(sess.HospitalID) {
+		return AnnounceResult{}, Errorf(ErrForbidden, "this session is another hospital's")
+	}
+	if sess.Stopped() {
+		return AnnounceResult{}, ErrSessionStopped
+	}
+	now := s.cfg.Now()
+	if !now.Before(sess.Closes()) {
+		return AnnounceResult{}, Errorf(ErrSessionClosed, "the session is over")
+	}
+	h, _ := cat.Hospital(sess.HospitalID)
+	loc := chinaStandardTime
+	if h != nil {
+		loc = h.Location()
+	}
+	if actor.Role == RoleClerk {
+		if today := now.In(loc).Format(time.DateOnly); sess.VisitDate != today {
+			return AnnounceResult{}, Errorf(ErrForbidden, "a clerk announces a delay on the visit day only (this session is on %s, today is %s): an administrator announces one ahead",
+				sess.VisitDate, today)
+		}
+	}
+	if req.Version != sess.Version {
+		return AnnounceResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this change was made from version %d: read it again and redo the change", sess.Version, req.Version)
+	}
+	next := *sess
+	next.Version = req.Version // what SQL checks, in the transaction
+	if req.Room != nil {
+		room := strings.TrimSpace(*req.Room)
+		if err := checkText("room", room, 60); err != nil {
+			return AnnounceResult{}, err
+		}
+		next.Room = room
+	}
+	if req.DelayMinutes != nil {
+		if d := *req.DelayMinutes; d < 0 || d > MaxDelayMinutes {
+			return AnnounceResult{}, FieldErrorf(ErrInvalidField, "delay_minutes", "delay_minutes must be 0 (on time) to %d", MaxDelayMinutes)
+		}
+		next.DelayMinutes = *req.DelayMinutes
+	}
+	if next.Room == sess.Room && next.DelayMinutes == sess.DelayMinutes {
+		return AnnounceResult{}, FieldErrorf(ErrInvalidField, "room", "the room and the delay are as announced already: nothing to tell")
+	}
+	doc, _ := cat.Doctor(sess.DoctorID)
+	notice := announceNotice(sess, &next, doc, h, loc, req.Reason)
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_announce",
+		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: announceSummary(sess, &next, req.Reason)}
+	res, err := s.store.AnnounceSession(ctx, next, notice, audit)
+	if err != nil {
+		return AnnounceResult{}, err
+	}
+	if _, err := s.Refresh(ctx); err != nil {
+		s.log.Warn("refresh after an announced change; the listing shows it at the next refresh", "session_id", sess.ID, "err", err)
+	}
+	res.Session = &next
+	if got, ok := s.catalog.Load().Session(sess.ID); ok {
+		res.Session = got
+	}
+	return res, nil
+}
+
+// announceNotice is what a session's patients are told of a room change
+// or a delay: what changed, the reason, and that what they hold stands.
+func announceNotice(old, next *Session, doc Doctor, h *Hospital, loc *time.Location, reason string) Notice {
+	name := "the hospital"
+	if h != nil {
+		name = h.Name
+	}
+	when := old.StartsAt.In(loc).Format("2006-01-02 15:04")
+	var zh, en []string
+	if next.Room != old.Room {
+		switch {
+		case next.Room == "":
+			zh = append(zh, "诊室另行通知（原"+old.Room+"）")
+			en = append(en, "the room is to be announced (was "+old.Room+")")
+		case old.Room == "":
+			zh = append(zh, "就诊地点："+next.Room)
+			en = append(en, "it is held in "+next.Room)
+		default:
+			zh = append(zh, "诊室改为"+next.Room+"（原"+old.Room+"）")
+			en = append(en, "it is now held in "+next.Room+" (was "+old.Room+")")
+		}
+	}
+	if next.DelayMinutes != old.DelayMinutes {
+		if next.DelayMinutes == 0 {
+			zh = append(zh, "按原定时间开诊")
+			en = append(en, "it starts on time")
+		} else {
+			starts := old.StartsAt.Add(time.Duration(next.DelayMinutes) * time.Minute).In(loc).Format("15:04")
+			zh = append(zh, fmt.Sprintf("推迟约%d分钟开诊（约%s开始），请按您的就诊时间推后约%d分钟到诊", next.DelayMinutes, starts, next.DelayMinutes))
+			en = append(en, fmt.Sprintf("it starts about %d minutes late (about %s): come about %d minutes after your time", next.DelayMinutes, starts, next.DelayMinutes))
+		}
+	}
+	return Notice{
+		ZH: fmt.Sprintf("门诊变更：%s %s %s（%s）的门诊%s。原因：%s。您的预约、序号（或候补、抽签登记）不变。", name, doc.Name, when, periodsZH[old.Period],
+			strings.Join(zh, "；"), reason),
+		EN: fmt.Sprintf("%s: the clinic of %s at %s changed: %s (%s). Your booking and number (or waitlist place, lottery entry) stand.", name, doc.Name, when,
+			strings.Join(en, "; "), reason),
+	}
+}
+
+// announceSummary is the audit log's line for an announced change.
+func announceSummary(old, next *Session, reason string) string {
+	var parts []string
+	if next.Room != old.Room {
+		parts = append(parts, fmt.Sprintf("room %q → %q", old.Room, next.Room))
+	}
+	if next.DelayMinutes != old.DelayMinutes {
+		parts = append(parts, fmt.Sprintf("delay %d → %d min", old.DelayMinutes, next.DelayMinutes))
+	}
+	return strings.Join(parts, ", ") + ": " + reason
+}
