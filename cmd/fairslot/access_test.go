@@ -573,6 +573,13 @@ func accessTable() map[string]row {
 		"POST /v1/admin/sessions/{session_id}/announcements": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/announcements", body: map[string]any{"room": "门诊楼3层12诊室", "reason": "诊室调整", "version": 999}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
+		// A move (改期) is an administrator's; from a version long gone it
+		// gets as far as edited_meanwhile.
+		"POST /v1/admin/sessions/{session_id}/move": {func(a *access, _ string) call {
+			to := a.sessions[0].StartsAt.AddDate(0, 0, 1)
+			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/move", body: map[string]any{"date": to.In(testenv.Shanghai).Format(time.DateOnly),
+				"period": a.sessions[0].Period, "starts_at": to.Format(time.RFC3339), "reason": "医生外出", "version": 999}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 409}, false},
 		"POST /v1/desk/sessions/{session_id}/delay": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/sessions/" + a.today.ID + "/delay", body: map[string]any{"delay_minutes": 40, "reason": "医生晚到", "version": 999}}
 		}, [7]int{401, 403, 403, 403, 409, 403, 409}, false},

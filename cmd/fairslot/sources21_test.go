@@ -128,3 +128,95 @@ func TestRoomAndDelayAreTold(t *testing.T) {
 		t.Errorf("call-back notices of the delay = %d, want 1", n)
 	}
 }
+
+// TestMovedClinicKeepsItsBookings (review19b M5): a clinic moved to another
+// time (改期) after release meant stopping it — every patient cancelled —
+// and publishing it again for whoever came first. The move keeps the
+// session and its bookings at their numbers, on the new day, each patient
+// told (session_moved); the listing says where it moved from; Redis agrees
+// with SQL afterwards; a move from a stale version is refused.
+func TestMovedClinicKeepsItsBookings(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	hospital := sch.Hospitals[0].ID
+	id, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	p1 := svc.newPatient(1)
+	r := svc.do("POST", "/v1/bookings", p1.token, map[string]string{"session_id": id, "patient_id": p1.patientID})
+	if r.status != 201 {
+		t.Fatalf("book = %d %s", r.status, r.body)
+	}
+	var b struct {
+		ID     string `json:"booking_id"`
+		SlotNo int    `json:"slot_no"`
+	}
+	r.decode(t, &b)
+	to := start.AddDate(0, 0, 2).Add(time.Hour) // two days later, 09:00
+	v := svc.sessionVersion(admin, id)
+	move := map[string]any{"date": to.Format(time.DateOnly), "period": "morning", "starts_at": to.Format(time.RFC3339),
+		"reason": "医生外出学术会议", "version": v}
+	r = svc.do("POST", "/v1/admin/sessions/"+id+"/move", admin, move)
+	if r.status != 200 {
+		t.Fatalf("move the clinic = %d %s, want 200", r.status, r.body)
+	}
+	var moved struct {
+		Moved     int    `json:"moved"`
+		Cancelled int    `json:"cancelled"`
+		Notified  int    `json:"notified"`
+		StartsAt  string `json:"starts_at"`
+		MovedFrom string `json:"moved_from"`
+	}
+	r.decode(t, &moved)
+	if moved.Moved != 1 || moved.Cancelled != 0 || moved.Notified != 1 {
+		t.Errorf("the move answered %s; want 1 booking moved and told, none cancelled", r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE id = $1 AND session_id = $2 AND slot_no = $3 AND status = 'confirmed' AND visit_date = $4::DATE`,
+		b.ID, id, b.SlotNo, to.Format(time.DateOnly)); n != 1 {
+		t.Errorf("the booking is not confirmed at its number on the new day")
+	}
+	var ss []struct {
+		ID        string `json:"session_id"`
+		StartsAt  string `json:"starts_at"`
+		MovedFrom string `json:"moved_from"`
+	}
+	svc.do("GET", "/v1/hospitals/"+hospital+"/sessions?date="+to.Format(time.DateOnly), "", nil).decode(t, &ss)
+	found := false
+	for _, x := range ss {
+		if x.ID == id {
+			found = true
+			if got, _ := time.Parse(time.RFC3339, x.StartsAt); !got.Equal(to) {
+				t.Errorf("listed start = %s, want %s", x.StartsAt, to)
+			}
+			if got, _ := time.Parse(time.RFC3339, x.MovedFrom); !got.Equal(start) {
+				t.Errorf("listed moved_from = %q, want %s", x.MovedFrom, start)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("the moved session is not listed on its new day")
+	}
+	var ns struct {
+		Notifications []struct {
+			Kind string `json:"kind"`
+		} `json:"notifications"`
+	}
+	svc.do("GET", "/v1/notifications", p1.token, nil).decode(t, &ns)
+	heard := false
+	for _, n := range ns.Notifications {
+		heard = heard || n.Kind == "session_moved"
+	}
+	if !heard {
+		t.Errorf("the patient was not told of the move: %+v", ns.Notifications)
+	}
+	if r := svc.do("POST", "/v1/admin/sessions/"+id+"/move", admin, move); r.status != 409 || r.code != "edited_meanwhile" {
+		t.Errorf("a move from the version before = %d %s, want 409 edited_meanwhile", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'session_move' AND target = $1`, "session:"+id); n != 1 {
+		t.Errorf("audit rows session_move = %d, want 1", n)
+	}
+	p2 := svc.newPatient(2)
+	if r := svc.do("POST", "/v1/bookings", p2.token, map[string]string{"session_id": id, "patient_id": p2.patientID}); r.status != 201 {
+		t.Errorf("booking the moved clinic = %d %s, want 201", r.status, r.body)
+	}
+	svc.run("reconcile", "--check")
+}

@@ -182,3 +182,159 @@ func announceSummary(old, next *Session, reason string) string {
 	}
 	return strings.Join(parts, ", ") + ": " + reason
 }
+
+// NoticeSessionMoved is the kind of the notice a moved clinic (改期) writes.
+const NoticeSessionMoved = "session_moved"
+
+// MoveRequest moves a session to another time (改期): its new visit date,
+// period and start (the clinic keeps its length; every slot, extra slots
+// too, shifts by as much), the reason patients are told, and the version
+// it was made from.
+type MoveRequest struct {
+	VisitDate string
+	Period    string
+	StartsAt  time.Time
+	Reason    string
+	Version   int64
+}
+
+// MoveResult is what a move did: the session as moved, the bookings that
+// went with it (Moved), those cancelled instead because their person
+// already holds another booking in the department on the new day
+// (Cancelled), and the notices written.
+type MoveResult struct {
+	Session              *Session
+	Moved, Cancelled     int
+	Notified, ToCallBack int
+}
+
+// MoveNotices are what a move tells: those whose booking (waiting place,
+// lottery entry) goes with the clinic, and those whose booking it
+// cancelled (they hold another that day in that department).
+type MoveNotices struct{ Moved, Cancelled Notice }
+
+// MoveSession moves a clinic that has not started to another time (改期),
+// keeping what its patients hold: the hospital's choice (docs/design.md,
+// "Changes patients are told of") is that a moved booking stands unless
+// the patient refuses it — each is told, and may cancel free of any
+// no-show penalty until the clinic's new start (Session.MovedAfter),
+// whatever the hospital's deadline. A person who already holds another
+// booking in the department on the new day keeps that one; the moved one
+// is cancelled, never late, and they are told. Slot numbers stay, slot
+// times shift with the clinic; pools not yet released keep their announced
+// release times, which must fall before the new start, as lottery draws
+// must. The session closes in Redis while SQL moves it (the session row
+// locked, at the version the move was made from), then is rebuilt from SQL
+// on its new day.
+func (s *Service) MoveSession(ctx context.Context, actor Actor, id string, req MoveRequest) (MoveResult, error) {
+	old, err := s.changeable(actor, id)
+	if err != nil {
+		return MoveResult{}, err
+	}
+	if err := requireText("reason", req.Reason, 2, "; patients are told it"); err != nil {
+		return MoveResult{}, err
+	}
+	if err := checkText("reason", req.Reason, 200); err != nil {
+		return MoveResult{}, err
+	}
+	if req.Version < 1 {
+		return MoveResult{}, ErrVersionRequired
+	}
+	if req.Version != old.Version {
+		return MoveResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this move was made from version %d: read it again and redo the move", old.Version, req.Version)
+	}
+	now := s.cfg.Now()
+	if !now.Before(old.StartsAt) {
+		return MoveResult{}, Errorf(ErrSessionClosed, "the clinic has started: it is delayed (announcements) or stopped, not moved")
+	}
+	cat := s.catalog.Load()
+	h, _ := cat.Hospital(old.HospitalID)
+	loc := chinaStandardTime
+	if h != nil {
+		loc = h.Location()
+	}
+	if req.StartsAt.IsZero() {
+		return MoveResult{}, FieldErrorf(ErrInvalidField, "starts_at", "starts_at is required")
+	}
+	if req.StartsAt.Equal(old.StartsAt) {
+		return MoveResult{}, FieldErrorf(ErrInvalidField, "starts_at", "the clinic starts then already: nothing to move")
+	}
+	if !req.StartsAt.After(now) {
+		return MoveResult{}, ErrSessionInPast
+	}
+	if req.StartsAt.After(scheduleHorizon(now, loc)) {
+		return MoveResult{}, ErrSessionTooFar
+	}
+	if req.VisitDate != req.StartsAt.In(loc).Format(time.DateOnly) {
+		return MoveResult{}, FieldErrorf(ErrInvalidField, "date", "date must be the new start's date in the hospital's zone (%s)", req.StartsAt.In(loc).Format(time.DateOnly))
+	}
+	if !periodFits(req.Period, req.StartsAt.In(loc)) {
+		return MoveResult{}, FieldErrorf(ErrInvalidField, "period", "period must be morning, afternoon or evening and fit the new start")
+	}
+	shift := req.StartsAt.Sub(old.StartsAt)
+	next := *old
+	next.VisitDate, next.Period, next.StartsAt, next.EndsAt = req.VisitDate, req.Period, req.StartsAt, old.EndsAt.Add(shift)
+	if next.EndsAt.In(loc).Format(time.DateOnly) != next.VisitDate {
+		return MoveResult{}, FieldErrorf(ErrInvalidField, "starts_at", "the clinic would end after midnight: it keeps its length (%s)", old.EndsAt.Sub(old.StartsAt))
+	}
+	next.Slots = make([]Slot, len(old.Slots))
+	for i, sl := range old.Slots {
+		sl.StartsAt, sl.EndsAt = sl.StartsAt.Add(shift), sl.EndsAt.Add(shift)
+		next.Slots[i] = sl
+	}
+	for _, q := range old.Channels {
+		if !q.ReleaseAt.Before(next.StartsAt) || q.IsLottery() && !q.DrawAt.Before(next.StartsAt) {
+			return MoveResult{}, Errorf(ErrReleaseAfterStart, "the %s pool opens (or draws) at %s, not before the new start: move its release first",
+				q.Channel, q.ReleaseAt.In(loc).Format("2006-01-02 15:04"))
+		}
+	}
+	for _, o := range cat.HospitalSessions(old.HospitalID) {
+		if o.ID != old.ID && o.DoctorID == old.DoctorID && !o.Stopped() && (o.StartsAt.Before(next.EndsAt) && next.StartsAt.Before(o.EndsAt) ||
+			o.VisitDate == next.VisitDate && o.Period == next.Period) {
+			return MoveResult{}, Errorf(ErrSessionOverlap, "the doctor already has a clinic on %s %s", o.VisitDate, periodsZH[o.Period])
+		}
+	}
+	next.Version = req.Version
+	doc, _ := cat.Doctor(old.DoctorID)
+	notices := moveNotices(old, &next, doc, h, loc, req.Reason)
+	when := func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") }
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_move",
+		Target: "session:" + old.ID, HospitalID: old.HospitalID,
+		Reason: fmt.Sprintf("moved %s–%s → %s–%s: %s", when(old.StartsAt), old.EndsAt.In(loc).Format("15:04"), when(next.StartsAt),
+			next.EndsAt.In(loc).Format("15:04"), req.Reason)}
+	var res MoveResult
+	err = s.changeClosed(ctx, old, func() error {
+		s.drainHolds(ctx, old)
+		var err error
+		res, err = s.store.MoveSession(ctx, next, old.StartsAt, notices, audit)
+		return err
+	})
+	if err != nil {
+		return MoveResult{}, err
+	}
+	res.Session = &next
+	if got, ok := s.catalog.Load().Session(old.ID); ok {
+		res.Session = got
+	}
+	s.log.Info("clinic moved", "session_id", old.ID, "moved", res.Moved, "cancelled", res.Cancelled, "notified", res.Notified,
+		"to_call_back", res.ToCallBack)
+	return res, nil
+}
+
+// moveNotices are the texts a move writes.
+func moveNotices(old, next *Session, doc Doctor, h *Hospital, loc *time.Location, reason string) MoveNotices {
+	name := "the hospital"
+	if h != nil {
+		name = h.Name
+	}
+	was := old.StartsAt.In(loc).Format("2006-01-02 15:04")
+	now := next.StartsAt.In(loc).Format("2006-01-02 15:04")
+	zh := fmt.Sprintf("改期通知：%s %s 原定 %s（%s）的门诊改至 %s（%s），原因：%s。", name, doc.Name, was, periodsZH[old.Period], now, periodsZH[next.Period], reason)
+	en := fmt.Sprintf("%s: the clinic of %s at %s moves to %s (%s).", name, doc.Name, was, now, reason)
+	return MoveNotices{
+		Moved: Notice{ZH: zh + "您的预约（或候补、抽签登记）随门诊改期，序号不变；如不能前来，开诊前取消不计爽约。",
+			EN: en + " Your booking (or waitlist place, lottery entry) moves with it, at the same number; if you cannot come, cancelling before it starts is never a no-show."},
+		Cancelled: Notice{ZH: zh + "您当天在该科室已有另一预约，本预约已取消，不计爽约。",
+			EN: en + " You already hold another booking in this department that day: this one is cancelled without penalty."},
+	}
+}

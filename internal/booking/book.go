@@ -793,6 +793,9 @@ func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o O
 	if h, ok := cat.Hospital(b.HospitalID); ok && (actor.Role == RolePatient || actor.Role == RoleOperator || actor.Role == RoleReferrer) {
 		late = h.lateToCancel(b, now)
 	}
+	if sess != nil && sess.MovedAfter(b) {
+		late = false // the hospital moved the clinic (改期): free until it starts
+	}
 	if late {
 		// A slot held for a substitute doctor (替诊) is the hospital's
 		// offer: giving it up is a decline, never a late cancellation.

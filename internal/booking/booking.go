@@ -491,6 +491,17 @@ type Session struct {
 	// its patients when changed. Neither moves a slot.
 	Room         string
 	DelayMinutes int
+	// MovedFrom is, for a clinic moved to another time (改期,
+	// MoveSession), when it started before its first move, and MovedAt
+	// when it was last moved; zero if never moved. Its bookings went with it, and cancel free of a no-show until
+	// it starts (MovedAfter).
+	MovedFrom, MovedAt time.Time
+}
+
+// MovedAfter reports whether the clinic was moved to its time after b was
+// booked: b then cancels free until the clinic starts.
+func (s *Session) MovedAfter(b Booking) bool {
+	return !s.MovedAt.IsZero() && b.CreatedAt.Before(s.MovedAt)
 }
 
 // Stopped reports whether the hospital stopped the clinic.

@@ -700,6 +700,17 @@ type SourceStore interface {
 	// session_changed notification naming its member, For(Patient.Label());
 	// on the call-back list when no account lists the person).
 	AnnounceSession(ctx context.Context, s Session, n Notice, a AuditEntry) (AnnounceResult, error)
+	// MoveSession moves session s (its new day, period, times and slot
+	// times; s.Version the version the move was made from,
+	// ErrEditedMeanwhile otherwise; ErrSessionOverlap for the doctor's
+	// other clinic then; ErrStoppedUnchangeable) from oldStart, in one
+	// transaction with the audit entry: the bookings of a person who holds
+	// another active booking in the department on the new day cancelled
+	// (never late, a cancelled event session_moved, told n.Cancelled), the
+	// others' visit day moved, every booking, waiting place and live entry
+	// left told n.Moved (session_moved; the call-back list for a person no
+	// account lists).
+	MoveSession(ctx context.Context, s Session, oldStart time.Time, n MoveNotices, a AuditEntry) (MoveResult, error)
 	// Offer reads the substitute offer of a held booking
 	// (ErrOfferNotFound); OffersOfAccount those of an account, open ones
 	// first; DueOffers the open ones whose time is up at now, or whose

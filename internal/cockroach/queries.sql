@@ -13,7 +13,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, name, title, fee_level,
 
 -- name: sessions_from
 SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_date::TEXT,
-       period, starts_at, ends_at, release_mode, stopped_at, stop_reason, version, room, delay_minutes
+       period, starts_at, ends_at, release_mode, stopped_at, stop_reason, version, room, delay_minutes, moved_from, moved_at
   FROM clinic_sessions
  WHERE visit_date >= $1::DATE;
 

@@ -837,7 +837,7 @@ func (s *Store) AnnounceSession(ctx context.Context, x booking.Session, n bookin
 		if err != nil {
 			return err
 		}
-		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.For(""), ids, bodies)
+		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.For(""), ids, bodies, booking.NoticeSessionChanged)
 		calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
 		if err != nil {
 			return err
@@ -855,5 +855,99 @@ func (s *Store) AnnounceSession(ctx context.Context, x booking.Session, n bookin
 		}
 		return insertAudit(ctx, tx, a)
 	})
+	return res, err
+}
+
+// MoveSession moves a session to another time (booking.MoveSession): under
+// the session row's lock at the version the move was made from, the
+// bookings whose person holds another active one in the department on the
+// new day are cancelled (the unique index allows one a day), the session,
+// its slots and its bookings move, and everyone left is told.
+func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart time.Time, n booking.MoveNotices, a booking.AuditEntry) (_ booking.MoveResult, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var res booking.MoveResult
+	err := s.db.Tx(ctx, "move_session", func(tx pgx.Tx) error {
+		res = booking.MoveResult{}
+		var isStopped bool
+		var version int64
+		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&isStopped, &version)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return booking.ErrSessionNotFound
+		case err != nil:
+			return err
+		case isStopped:
+			return booking.ErrStoppedUnchangeable
+		case x.Version != version:
+			return booking.ErrEditedMeanwhile
+		}
+		if err := noOverlap(ctx, tx, x); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, sourceQueries["move_conflicts"], x.ID, x.VisitDate, x.DepartmentID)
+		conflicts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+		if err != nil {
+			return err
+		}
+		if len(conflicts) > 0 {
+			ids, bodies, err := stopNotices(ctx, tx, conflicts, n.Cancelled)
+			if err != nil {
+				return err
+			}
+			cancel := make([]string, len(conflicts))
+			for i, c := range conflicts {
+				cancel[i] = c.ID
+			}
+			var notes, calls int
+			if err := tx.QueryRow(ctx, sourceQueries["cancel_moved"], x.ID, a.TS, cancel, nullable(a.ActorID), ids, bodies, n.Cancelled.For("")).
+				Scan(&res.Cancelled, &notes, &calls); err != nil {
+				return err
+			}
+			res.Notified, res.ToCallBack = notes, calls
+		}
+		if err := tx.QueryRow(ctx, sourceQueries["move_session"], x.ID, a.TS, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, x.Version, oldStart).
+			Scan(&version); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["move_slots"], x.ID, int64(x.StartsAt.Sub(oldStart)/time.Second)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, sourceQueries["move_bookings"], x.ID, x.VisitDate); err != nil {
+			return err
+		}
+		rows, _ = tx.Query(ctx, sourceQueries["told_of_session"], x.ID)
+		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+		if err != nil {
+			return err
+		}
+		ids, bodies, err := stopNotices(ctx, tx, items, n.Moved)
+		if err != nil {
+			return err
+		}
+		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.Moved.For(""), ids, bodies, booking.NoticeSessionMoved)
+		calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+		if err != nil {
+			return err
+		}
+		for _, call := range calls {
+			if call {
+				res.ToCallBack++
+			} else {
+				res.Notified++
+			}
+		}
+		if err := tx.QueryRow(ctx, sourceQueries["active_bookings_of_session"], x.ID).Scan(&res.Moved); err != nil {
+			return err
+		}
+		a.Reason = fmt.Sprintf("%s; %d bookings moved, %d cancelled (booked elsewhere in the department that day), %d told, %d on the call-back list",
+			a.Reason, res.Moved, res.Cancelled, res.Notified, res.ToCallBack)
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+	if _, ok := uniqueViolation(err); ok {
+		return booking.MoveResult{}, booking.ErrSessionOverlap
+	}
 	return res, err
 }

@@ -403,7 +403,8 @@ UNION ALL
 SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out');
 
 -- name: tell_session
--- A change of session $1 told at $2 (kind session_changed) to each of its
+-- A change of session $1 told at $2 (kind $6: session_changed, or
+-- session_moved) to each of its
 -- active bookings, waiting places and live lottery entries: to its account,
 -- or, when no account lists the person (a phone caller, a walk-in), on the
 -- hospital's call-back list, as a stop's notices go. The text $5 of its id
@@ -411,7 +412,7 @@ SELECT id::TEXT, COALESCE(patient_id::TEXT, '') FROM lottery_entries WHERE sessi
 -- writes of a table in one statement). Returns each notice's account.
 INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, waitlist_id, entry_id, body,
                            created_at, call_back)
-SELECT gen_random_uuid(), x.hospital_id, $1::UUID, 'session_changed', x.account_id, x.identity_id, x.booking_id, x.waitlist_id,
+SELECT gen_random_uuid(), x.hospital_id, $1::UUID, $6::TEXT, x.account_id, x.identity_id, x.booking_id, x.waitlist_id,
        x.entry_id, COALESCE(t.body, $3::TEXT), $2::TIMESTAMPTZ, x.account_id IS NULL
   FROM (SELECT id, hospital_id, account_id, identity_id, id AS booking_id, NULL::UUID AS waitlist_id, NULL::UUID AS entry_id
           FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in')
@@ -423,3 +424,61 @@ SELECT gen_random_uuid(), x.hospital_id, $1::UUID, 'session_changed', x.account_
           FROM lottery_entries WHERE session_id = $1 AND status IN ('entered', 'held_out')) AS x
   LEFT JOIN unnest($4::UUID[], $5::TEXT[]) AS t (id, body) ON t.id = x.id
 RETURNING account_id IS NULL;
+
+-- name: move_conflicts
+-- The active bookings of session $1 whose person holds another active
+-- booking in its department $3 on the day $2 it moves to: the unique index
+-- allows one, so the moved one is cancelled (the other was the patient's
+-- own choice for that day).
+SELECT b.id::TEXT, COALESCE(b.patient_id::TEXT, '') FROM bookings b
+ WHERE b.session_id = $1 AND b.status IN ('confirmed', 'checked_in')
+   AND EXISTS (SELECT 1 FROM bookings o WHERE o.identity_id = b.identity_id AND o.visit_date = $2::DATE
+                  AND o.department_id = $3 AND o.session_id <> $1 AND o.status IN ('confirmed', 'checked_in'));
+
+-- name: cancel_moved
+-- The bookings $3 of moved session $1 cancelled at $2, never late, with
+-- their cancelled event (reason session_moved, the administrator $4 as
+-- staff) and a session_moved notice: the text $6 of its id in $5 (naming
+-- its member), else $7. Returns how many went to an account and how many
+-- to the call-back list.
+WITH c AS (
+    UPDATE bookings SET status = 'cancelled', cancelled_at = $2, late_cancel = false
+     WHERE session_id = $1 AND id = ANY($3::UUID[]) AND status IN ('confirmed', 'checked_in')
+    RETURNING id, account_id, patient_id, identity_id, hospital_id, department_id, doctor_id, channel
+), ev AS (
+    INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id,
+                                department_id, doctor_id, channel, reason, staff_id, identity_id)
+    SELECT gen_random_uuid(), $2::TIMESTAMPTZ, 'cancelled', account_id, patient_id, id, $1::UUID, hospital_id,
+           department_id, doctor_id, channel, 'session_moved', $4::UUID, identity_id
+      FROM c
+    RETURNING 1
+), n AS (
+    INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+    SELECT gen_random_uuid(), c.hospital_id, $1::UUID, 'session_moved', c.account_id, c.identity_id, c.id,
+           COALESCE(t.body, $7::TEXT), $2::TIMESTAMPTZ, c.account_id IS NULL
+      FROM c LEFT JOIN unnest($5::UUID[], $6::TEXT[]) AS t (booking_id, body) ON t.booking_id = c.id
+    RETURNING account_id
+)
+SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM n WHERE account_id IS NOT NULL), (SELECT count(*) FROM n WHERE account_id IS NULL);
+
+-- name: move_session
+-- $1 session moved at $2 to day $3, period $4, $5–$6, from the version
+-- $7; the first move keeps where it started before ($8). Nothing when the
+-- session changed meanwhile.
+UPDATE clinic_sessions SET visit_date = $3::DATE, period = $4, starts_at = $5, ends_at = $6, moved_at = $2,
+       moved_from = COALESCE(moved_from, $8), version = version + 1
+ WHERE id = $1 AND version = $7
+RETURNING version;
+
+-- name: move_slots
+-- Every slot of session $1 (extra slots too) shifted by $2 seconds.
+UPDATE slots SET starts_at = starts_at + $2::INT8 * INTERVAL '1 second', ends_at = ends_at + $2::INT8 * INTERVAL '1 second'
+ WHERE session_id = $1;
+
+-- name: move_bookings
+-- The bookings of session $1 (of every status: the record follows the
+-- clinic) on its new day $2.
+UPDATE bookings SET visit_date = $2::DATE WHERE session_id = $1;
+
+-- name: active_bookings_of_session
+SELECT count(*) FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in');

@@ -152,10 +152,13 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	ss, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Session, error) {
 		var x booking.Session
 		var mode string
-		var stopped *time.Time
+		var stopped, movedFrom, movedAt *time.Time
 		err := r.Scan(&x.ID, &x.HospitalID, &x.DepartmentID, &x.DoctorID, &x.VisitDate, &x.Period, &x.StartsAt, &x.EndsAt, &mode,
-			&stopped, &x.StopReason, &x.Version, &x.Room, &x.DelayMinutes)
+			&stopped, &x.StopReason, &x.Version, &x.Room, &x.DelayMinutes, &movedFrom, &movedAt)
 		x.Mode = booking.ReleaseMode(mode)
+		if movedFrom != nil && movedAt != nil {
+			x.MovedFrom, x.MovedAt = *movedFrom, *movedAt
+		}
 		if stopped != nil {
 			x.StoppedAt = *stopped
 		}

@@ -59,6 +59,7 @@ func (s *Server) table() []route {
 		{method: "DELETE", template: "/v1/admin/sessions/{id}", prefix: "/v1/admin/sessions/", param: true, auth: true, h: s.deleteSession},
 		{method: "POST", template: "/v1/admin/sessions/{id}/stop", prefix: "/v1/admin/sessions/", param: true, suffix: "/stop", auth: true, h: s.stopSession},
 		{method: "POST", template: "/v1/admin/sessions/{id}/announcements", prefix: "/v1/admin/sessions/", param: true, suffix: "/announcements", auth: true, h: s.announceSession},
+		{method: "POST", template: "/v1/admin/sessions/{id}/move", prefix: "/v1/admin/sessions/", param: true, suffix: "/move", auth: true, h: s.moveSession},
 		{method: "POST", template: "/v1/desk/sessions/{id}/delay", prefix: "/v1/desk/sessions/", param: true, suffix: "/delay", auth: true, h: s.announceSession},
 		{method: "POST", template: "/v1/admin/sessions/{id}/restore", prefix: "/v1/admin/sessions/", param: true, suffix: "/restore", auth: true, h: s.restoreSession},
 		{method: "GET", template: "/v1/admin/sessions/{id}/notifications", prefix: "/v1/admin/sessions/", param: true, suffix: "/notifications", auth: true, h: s.sessionNotifications},

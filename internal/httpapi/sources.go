@@ -795,3 +795,57 @@ func (s *Server) announceSession(r *request) error {
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
+
+// moveIn moves a session to another time (改期): its new date, period and
+// start, the reason its patients are told, the version it was made from.
+type moveIn struct {
+	Date     string `json:"date"`
+	Period   string `json:"period"`
+	StartsAt string `json:"starts_at"`
+	Reason   string `json:"reason"`
+	Version  int64  `json:"version"`
+}
+
+type moveOut struct {
+	sessionOut
+	Moved      int `json:"moved"`
+	Cancelled  int `json:"cancelled"`
+	Notified   int `json:"notified"`
+	ToCallBack int `json:"to_call_back"`
+}
+
+// moveSession answers POST /v1/admin/sessions/{id}/move.
+func (s *Server) moveSession(r *request) error {
+	var in moveIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	if err := Required("date", in.Date, "period", in.Period, "starts_at", in.StartsAt, "reason", in.Reason); err != nil {
+		return err
+	}
+	start, err := parseTime("starts_at", in.StartsAt)
+	if err != nil {
+		return err
+	}
+	if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+		return booking.ErrInvalidDate
+	}
+	v, err := editVersion(r.rc, in.Version)
+	if err != nil && !errors.Is(err, booking.ErrVersionRequired) {
+		return err
+	}
+	res, err := s.svc.MoveSession(r.context(), r.actor, r.param, booking.MoveRequest{VisitDate: in.Date, Period: in.Period,
+		StartsAt: start, Reason: in.Reason, Version: v})
+	if err != nil {
+		return err
+	}
+	rem, err := s.svc.Remaining(r.context(), res.Session)
+	if err != nil {
+		return err
+	}
+	out := moveOut{sessionOut: sessionView(s.svc.Catalog(), booking.SessionView{Session: res.Session, Remaining: rem}, s.svc.Now()),
+		Moved: res.Moved, Cancelled: res.Cancelled, Notified: res.Notified, ToCallBack: res.ToCallBack}
+	r.rc.Response.Header.Set("ETag", strconv.Quote(strconv.FormatInt(res.Session.Version, 10)))
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}

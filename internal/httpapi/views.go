@@ -107,6 +107,9 @@ type sessionOut struct {
 	Room         string `json:"room,omitempty"`
 	DelayMinutes int    `json:"delay_minutes,omitempty"`
 	Version      int64  `json:"version"`
+	// MovedFrom is, for a clinic moved to another time (改期), when it
+	// started before.
+	MovedFrom string `json:"moved_from,omitempty"`
 }
 
 func zoneOf(cat *booking.Catalog, hospitalID string) *time.Location {
@@ -136,6 +139,9 @@ func sessionView(cat *booking.Catalog, v booking.SessionView, now time.Time) ses
 		StartsAt: v.StartsAt.In(loc).Format(time.RFC3339), EndsAt: v.EndsAt.In(loc).Format(time.RFC3339),
 		ReleaseMode: string(v.Mode), Channels: make([]channelOut, len(v.Channels)), Status: "open",
 		Room: v.Room, DelayMinutes: v.DelayMinutes, Version: v.Version,
+	}
+	if !v.MovedFrom.IsZero() {
+		out.MovedFrom = v.MovedFrom.In(loc).Format(time.RFC3339)
 	}
 	if v.Stopped() {
 		out.Status, out.StoppedAt, out.StopReason = "stopped", v.StoppedAt.In(loc).Format(time.RFC3339), v.StopReason
@@ -345,6 +351,9 @@ func freeCancelUntil(cat *booking.Catalog, b booking.Booking, loc *time.Location
 	h, ok := cat.Hospital(b.HospitalID)
 	if !ok || b.Status != booking.StatusConfirmed {
 		return ""
+	}
+	if sess, ok := cat.Session(b.SessionID); ok && sess.MovedAfter(b) {
+		return sess.StartsAt.In(loc).Format(time.RFC3339) // moved by the hospital (改期): free until it starts
 	}
 	return h.FreeCancelUntil(b, now).In(loc).Format(time.RFC3339)
 }

@@ -83,6 +83,7 @@ var auditActionLabels = map[string]string{
 	"session_stop":        "停诊 Clinic stopped",
 	"session_restore":     "撤销停诊 Stop undone",
 	"session_announce":    "诊室/延迟开诊通知 Room or delay told",
+	"session_move":        "门诊改期 Clinic moved",
 	"substitute_accepted": "患者接受替诊 Substitute accepted",
 	"template_create":     "新建出诊模板 Template created",
 	"template_update":     "修改出诊模板 Template changed",

@@ -456,6 +456,10 @@ func (unimplementedStore) AnnounceSession(_ context.Context, _ booking.Session, 
 	panic(unimplemented("Store.AnnounceSession"))
 }
 
+func (unimplementedStore) MoveSession(_ context.Context, _ booking.Session, _ time.Time, _ booking.MoveNotices, _ booking.AuditEntry) (booking.MoveResult, error) {
+	panic(unimplemented("Store.MoveSession"))
+}
+
 func (unimplementedStore) SessionNotifications(_ context.Context, _ string) ([]booking.Notification, error) {
 	panic(unimplemented("Store.SessionNotifications"))
 }
