@@ -508,7 +508,8 @@ func (s *Service) ReviewCase(ctx context.Context, actor Actor, id string) (Case,
 }
 
 // caseToChange checks an administrator's answer or note (the patient is
-// told it: required, at most max characters) and returns the case it is
+// told it: required, at most max characters, no phone or ID number, as
+// noNumbers) and returns the case it is
 // for, still not closed.
 func (s *Service) caseToChange(ctx context.Context, actor Actor, id, field, text string, max int) (Case, string, error) {
 	if err := mustReviewCases(actor); err != nil {
@@ -519,6 +520,9 @@ func (s *Service) caseToChange(ctx context.Context, actor Actor, id, field, text
 		return Case{}, "", err
 	}
 	if err := checkCaseText(field, text, max); err != nil {
+		return Case{}, "", err
+	}
+	if err := noNumbers(field, text); err != nil {
 		return Case{}, "", err
 	}
 	c, err := s.Case(ctx, actor, id)

@@ -348,7 +348,7 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if err != nil {
 		return Booking{}, err
 	}
-	if err := checkText("override_reason", req.OverrideReason, 500); err != nil {
+	if err := auditText("override_reason", req.OverrideReason, 500); err != nil {
 		return Booking{}, err
 	}
 	b, err := s.Booking(ctx, actor, req.BookingID)
@@ -610,7 +610,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if err != nil {
 		return Identity{}, err
 	}
-	if err := checkText("correction_reason", req.CorrectionReason, 500); err != nil {
+	if err := auditText("correction_reason", req.CorrectionReason, 500); err != nil {
 		return Identity{}, err
 	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
@@ -1298,10 +1298,10 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if err := requireText("authorised_by", req.AuthorisedBy, 2, ""); err != nil {
 		return nil, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return nil, err
 	}
-	if err := checkText("authorised_by", req.AuthorisedBy, 100); err != nil {
+	if err := auditText("authorised_by", req.AuthorisedBy, 100); err != nil {
 		return nil, err
 	}
 	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there
@@ -1432,7 +1432,7 @@ func (s *Service) MovePool(ctx context.Context, actor Actor, req MovePoolRequest
 	if err := requireText("reason", req.Reason, 2, ""); err != nil {
 		return nil, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return nil, err
 	}
 	sess, ok := s.catalog.Load().Session(req.SessionID) // a malformed id is simply not there

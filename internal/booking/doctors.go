@@ -69,7 +69,7 @@ func (s *Service) CreateDepartment(ctx context.Context, actor Actor, req Departm
 	if err != nil {
 		return Department{}, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return Department{}, err
 	}
 	d := Department{ID: newID(), HospitalID: req.HospitalID, Name: name}
@@ -97,7 +97,7 @@ func (s *Service) RenameDepartment(ctx context.Context, actor Actor, id string, 
 	if err != nil {
 		return Department{}, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return Department{}, err
 	}
 	audit := s.catalogAudit(actor, "department_update", "department:"+d.ID, d.HospitalID, fmt.Sprintf("%q → %q; %s", d.Name, name, req.Reason))
@@ -288,7 +288,7 @@ func (s *Service) doctorFromRequest(actor Actor, doc Doctor, req DoctorRequest) 
 	if !req.FeeLevel.Valid() {
 		return Doctor{}, FieldErrorf(ErrInvalidField, "fee_level", "fee_level must be general, expert or special")
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return Doctor{}, err
 	}
 	doc.HospitalID, doc.DepartmentID, doc.Name, doc.Title, doc.FeeLevel = dept.HospitalID, dept.ID, name, title, req.FeeLevel
@@ -382,7 +382,7 @@ func needReason(reason string) error {
 	if err := requireText("reason", reason, 2, ""); err != nil {
 		return err
 	}
-	return checkText("reason", reason, 500)
+	return auditText("reason", reason, 500)
 }
 
 func doctorSummary(d Doctor, reason string) string {

@@ -239,7 +239,7 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	if err := requireText("note", d.Note, 2, " saying why"); err != nil {
 		return Flag{}, err
 	}
-	if err := checkText("note", d.Note, 2000); err != nil {
+	if err := auditText("note", d.Note, 2000); err != nil {
 		return Flag{}, err
 	}
 	if !validFlagID(id) {

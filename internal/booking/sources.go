@@ -168,7 +168,7 @@ func (s *Service) layoutSession(actor Actor, id string, req SessionRequest, over
 				p.OnsiteShare, need, total, onsite)
 		}
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return Session{}, err
 	}
 	sess, err := BuildSession(SessionSpec{ID: id, HospitalID: doc.HospitalID, DepartmentID: dept, DoctorID: doc.ID,
@@ -785,7 +785,7 @@ func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason str
 	if err != nil {
 		return err
 	}
-	if err := checkText("reason", reason, 500); err != nil {
+	if err := auditText("reason", reason, 500); err != nil {
 		return err
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_delete",
@@ -1008,7 +1008,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if err := requireText("reason", reason, 2, "; patients are told it"); err != nil {
 		return StopResult{}, err
 	}
-	if err := checkText("reason", reason, 200); err != nil {
+	if err := auditText("reason", reason, 200); err != nil {
 		return StopResult{}, err
 	}
 	cat := s.catalog.Load()
@@ -1563,7 +1563,7 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 	if err := requireText("reason", req.Reason, 2, ""); err != nil {
 		return PolicyChange{}, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return PolicyChange{}, err
 	}
 	now := s.cfg.Now()
@@ -1635,7 +1635,7 @@ func (s *Service) SetAccountPolicy(ctx context.Context, actor Actor, req Account
 	if err := requireText("reason", req.Reason, 2, ""); err != nil {
 		return AccountPolicy{}, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return AccountPolicy{}, err
 	}
 	now := s.cfg.Now()
@@ -1771,7 +1771,7 @@ func (s *Service) RestoreSession(ctx context.Context, actor Actor, id, reason st
 	if err := requireText("reason", reason, 2, "; it is audited"); err != nil {
 		return RestoreResult{}, err
 	}
-	if err := checkText("reason", reason, 200); err != nil {
+	if err := auditText("reason", reason, 200); err != nil {
 		return RestoreResult{}, err
 	}
 	cat := s.catalog.Load()

@@ -69,7 +69,7 @@ func (s *Service) SaveTemplate(ctx context.Context, actor Actor, id string, req 
 	if err != nil {
 		return StoredTemplate{}, err
 	}
-	if err := checkText("reason", req.Reason, 500); err != nil {
+	if err := auditText("reason", req.Reason, 500); err != nil {
 		return StoredTemplate{}, err
 	}
 	cat := s.catalog.Load()
@@ -135,7 +135,7 @@ func (s *Service) DeleteTemplate(ctx context.Context, actor Actor, id, reason st
 	if err != nil {
 		return err
 	}
-	if err := checkText("reason", reason, 500); err != nil {
+	if err := auditText("reason", reason, 500); err != nil {
 		return err
 	}
 	audit := s.catalogAudit(actor, "template_delete", "template:"+t.ID, t.HospitalID, fmt.Sprintf("%q; %s", t.Name, reason))

@@ -73,17 +73,28 @@ func validFlagID(id string) bool {
 	return true
 }
 
-// auditText checks free text that goes into the append-only audit log (a
-// call-back note, a desk action's reason): checkText's rules, and no phone
-// or ID number, which would stay there for good (an ID number is a run of
-// 17 digits and a check character, so holdsPhoneNumber finds it too).
+// auditText checks staff free text that is kept for good — in the
+// append-only audit log (a call-back note, a desk action's reason, a
+// catalog or schedule change's reason, a flag's decision note): checkText's
+// rules, and no phone or ID number (noNumbers).
 func auditText(field, v string, max int) error {
 	if err := checkText(field, v, max); err != nil {
 		return err
 	}
+	return noNumbers(field, v)
+}
+
+// noNumbers refuses staff free text that holds a phone or ID number (an ID
+// number is a run of 17 digits and a check character, so holdsPhoneNumber
+// finds it too): such text is kept for good in the audit, or told to a
+// patient and kept with the case (an answer, a closing note), and the
+// record already holds the numbers, sealed. Staff retype it without them;
+// a patient's own text is masked instead (maskNumbers), since a patient is
+// not refused for writing "call me on …" (review21 M4, docs/security.md).
+func noNumbers(field, v string) error {
 	if holdsPhoneNumber(v) {
 		return FieldErrorf(ErrInvalidField, field,
-			"%s goes into the audit log for good: leave phone and ID numbers out (the record has them)", words(field))
+			"%s is kept for good (the audit log, the patient's notices): leave phone and ID numbers out (the record has them)", words(field))
 	}
 	return nil
 }
