@@ -12,7 +12,8 @@ import (
 )
 
 // exportEvents writes the booking-event stream from SQL as JSON lines, the
-// input of `fairslot detect`: the detector then sees what the service sees.
+// input of `fairslot detect`: the detector then sees what the service sees,
+// IP addresses and device ids as keyed pseudonyms (it only compares them).
 func exportEvents(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var since time.Duration
 	var out, reports string
@@ -29,6 +30,9 @@ func exportEvents(ctx context.Context, args []string, getenv func(string) string
 			if err != nil {
 				return err
 			}
+			// The file goes elsewhere: IP addresses and device ids as keyed
+			// pseudonyms, equal where the values are (review21 M5).
+			booking.NetworkPseudonyms(d.keys, events)
 			if err := writeTo(out, stdout, func(w io.Writer) error { return detect.WriteEventsIn(w, events, booking.StandInLocation()) }); err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ func retention(ctx context.Context, args []string, getenv func(string) string, s
 			}
 			p, err := d.svc.Retain(ctx)
 			fmt.Fprintf(stdout, "purged %d call-back rows and %d kept numbers past retention\n", p.CallBacks, p.CallerPhones)
-			fmt.Fprintf(stdout, "erased the numbers and names of %d removed family members, the phone of %d events and the offered number of %d reports past retention\n",
+			fmt.Fprintf(stdout, "erased the numbers and names of %d removed family members, the phone, IP address and device id of %d events and the offered number of %d reports past retention\n",
 				p.RemovedMembers, p.EventPhones, p.ReportPhones)
 			return err
 		},

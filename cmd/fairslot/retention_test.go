@@ -28,22 +28,22 @@ func TestRetentionByHand(t *testing.T) {
 	keep(recent, time.Now().Add(-booking.DefaultCallBackGrace+time.Hour))
 	login := func(at time.Time) string {
 		id := booking.NewID()
-		_, err := svc.pool.Exec(context.Background(), `INSERT INTO booking_events (id, ts, type, account_id, phone)
-			VALUES ($1, $2, 'login', $3, 'hash:0123456789abcdef')`, id, at, booking.NewID())
+		_, err := svc.pool.Exec(context.Background(), `INSERT INTO booking_events (id, ts, type, account_id, phone, ip, device_id)
+			VALUES ($1, $2, 'login', $3, 'hash:0123456789abcdef', '203.0.113.7', 'alice-phone-1')`, id, at, booking.NewID())
 		testenv.Must(t, err, "log in")
 		return id
 	}
 	oldLogin, newLogin := login(time.Now().Add(-booking.DefaultCallBackGrace-time.Hour)), login(time.Now().Add(-booking.DefaultCallBackGrace+time.Hour))
 
 	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 1 kept numbers") ||
-		!strings.Contains(out, "erased the numbers and names of 0 removed family members, the phone of 1 events and the offered number of 0 reports") {
+		!strings.Contains(out, "erased the numbers and names of 0 removed family members, the phone, IP address and device id of 1 events and the offered number of 0 reports") {
 		t.Errorf("fairslot retention said %q, want one number purged and one event's phone erased", out)
 	}
-	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone = ''`, oldLogin); n != 1 {
-		t.Errorf("the login past the window keeps its phone reference")
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone = '' AND ip = '' AND device_id = ''`, oldLogin); n != 1 {
+		t.Errorf("the login past the window keeps its phone reference, IP address or device id")
 	}
-	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone <> ''`, newLogin); n != 1 {
-		t.Errorf("the login within the window lost its phone reference")
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE id = $1 AND phone <> '' AND ip <> '' AND device_id <> ''`, newLogin); n != 1 {
+		t.Errorf("the login within the window lost its phone reference, IP address or device id")
 	}
 	if n := svc.count(`SELECT count(*) FROM caller_phones WHERE item_id = $1`, old); n != 0 {
 		t.Errorf("the number kept past the grace is still there")
@@ -52,7 +52,7 @@ func TestRetentionByHand(t *testing.T) {
 		t.Errorf("the number kept within the grace is gone")
 	}
 	if out := svc.run("retention"); !strings.Contains(out, "purged 0 call-back rows and 0 kept numbers") ||
-		!strings.Contains(out, "of 0 removed family members, the phone of 0 events and the offered number of 0 reports") {
+		!strings.Contains(out, "of 0 removed family members, the phone, IP address and device id of 0 events and the offered number of 0 reports") {
 		t.Errorf("a second fairslot retention said %q, want nothing purged", out)
 	}
 	samples := scrape(t, "http://"+admin+"/metrics")

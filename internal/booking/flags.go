@@ -99,6 +99,10 @@ func (s *Service) Detect(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("detect: %w", err)
 	}
+	// The detector compares addresses and devices, and its reasons name
+	// them: as keyed pseudonyms, so a flag keeps none in clear and says
+	// what `fairslot detect` over the export says (review21 M5).
+	NetworkPseudonyms(s.keys, events)
 	cases, err := s.store.ReportsSince(ctx, now.Add(-s.cfg.DetectWindow))
 	if err != nil {
 		return 0, fmt.Errorf("detect: %w", err)
@@ -192,7 +196,8 @@ type Elsewhere struct {
 	VerifiedSelf bool `json:"verified_self"`
 }
 
-// Flag returns a flag with its group's events of the detection window.
+// Flag returns a flag with its group's events of the detection window,
+// their IP addresses and device ids as keyed pseudonyms.
 func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidence, error) {
 	if err := mustBeAdmin(actor); err != nil {
 		return FlagEvidence{}, err
@@ -208,6 +213,7 @@ func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidenc
 	if err != nil {
 		return FlagEvidence{}, err
 	}
+	NetworkPseudonyms(s.keys, events) // the reviewer compares them, never needs them (review21 M5)
 	elsewhere, err := s.store.PersonsElsewhere(ctx, f.AccountIDs, f.PatientIDs)
 	return FlagEvidence{Flag: f, Timeline: events, Elsewhere: elsewhere}, err
 }

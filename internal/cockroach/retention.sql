@@ -68,13 +68,15 @@ UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = '', n
 
 -- name: erase_event_phones
 -- An event's phone reference (the keyed hash of a caller's or an account's
--- number) written before $2 (now less the detection window or the grace,
--- the longer) whose session's day, if it has one, is before $1.
-UPDATE booking_events SET phone = ''
- WHERE phone <> '' AND ts < $2
+-- number), IP address and device id, written before $2 (now less the
+-- detection window or the grace, the longer) whose session's day, if it
+-- has one, is before $1: the detector compares them within its window and
+-- needs them no more (review21 M5). The row stays (a login, a booking).
+UPDATE booking_events SET phone = '', ip = '', device_id = ''
+ WHERE (phone <> '' OR ip <> '' OR device_id <> '') AND ts < $2
    AND id IN (SELECT e.id FROM booking_events e
                 LEFT JOIN clinic_sessions s ON s.id = e.session_id
-               WHERE e.phone <> '' AND e.ts < $2
+               WHERE (e.phone <> '' OR e.ip <> '' OR e.device_id <> '') AND e.ts < $2
                  AND (s.id IS NULL OR s.visit_date < $1::DATE)
                ORDER BY e.ts
                LIMIT $3);
