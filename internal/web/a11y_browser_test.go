@@ -302,7 +302,7 @@ func TestPatientPagesPassAxe(t *testing.T) {
 	b.open("/patient")
 	b.contains("#unread", "1")
 
-	pages := []string{"/", "/patient/login", "/patient/register", "/patient", "/patient/family", "/patient/bookings", "/patient/cases", "/patient/rules",
+	pages := []string{"/", "/patient/login", "/patient/register", "/patient", "/patient/family", "/patient/bookings", "/patient/cases", "/patient/rules", "/patient/privacy",
 		sessionsPath(s.hospital.ID, s.cardiology.ID, s.tomorrow), cardio, derm}
 	scanAll := func(size string) {
 		b.t.Helper()

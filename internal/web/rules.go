@@ -50,6 +50,19 @@ type standingView struct {
 	BarredUntil, Blocked string
 }
 
+// PrivacyNoticeVersion names the privacy notice's text
+// (templates/patient/privacy.html): change it with the text.
+const PrivacyNoticeVersion = "2026-12-05"
+
+// privacyPage is the privacy notice (个人信息保护说明, review21 H3): what
+// the service collects of a patient and their family, why, how it is kept
+// and for how long, the scalper detection's profiling, and the patient's
+// rights — for anyone, linked from registration and the family form.
+func (c *Console) privacyPage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/privacy", page{Title: "个人信息保护说明 Privacy", Nav: "rules",
+		Data: struct{ Version string }{PrivacyNoticeVersion}})
+}
+
 func (c *Console) rulesPage(r *request) error {
 	cat := c.svc.Catalog()
 	hospitalID := r.query("hospital")
