@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"fairslot/internal/booking"
 )
 
 // exportOut is a patient's copy of their data (GET /v1/me/export): every
@@ -19,6 +21,41 @@ type exportOut struct {
 	MadeByOthers  madeByOthersOut     `json:"made_by_others"`
 	Cases         []caseOut           `json:"cases"`
 	Notifications []myNotificationOut `json:"notifications"`
+	Names         exportNamesOut      `json:"names"`
+}
+
+// exportNamesOut names the hospitals, departments and doctors the file's
+// bookings, waitlist places and lottery requests give by id, so a patient
+// reads which clinic a line is (review21 M6).
+type exportNamesOut struct {
+	Hospitals   map[string]string `json:"hospitals"`
+	Departments map[string]string `json:"departments"`
+	Doctors     map[string]string `json:"doctors"`
+}
+
+// exportNames names the clinics of the sessions and bookings given.
+func exportNames(cat *booking.Catalog, sessionIDs []string, bookings []booking.Booking) exportNamesOut {
+	n := exportNamesOut{Hospitals: map[string]string{}, Departments: map[string]string{}, Doctors: map[string]string{}}
+	add := func(hospitalID, departmentID, doctorID string) {
+		if h, ok := cat.Hospital(hospitalID); ok {
+			n.Hospitals[hospitalID] = h.Name
+		}
+		if d, ok := cat.Department(departmentID); ok {
+			n.Departments[departmentID] = d.Name
+		}
+		if d, ok := cat.Doctor(doctorID); ok {
+			n.Doctors[doctorID] = d.Name
+		}
+	}
+	for _, b := range bookings {
+		add(b.HospitalID, b.DepartmentID, b.DoctorID)
+	}
+	for _, id := range sessionIDs {
+		if sess, ok := cat.Session(id); ok {
+			add(sess.HospitalID, sess.DepartmentID, sess.DoctorID)
+		}
+	}
+	return n
 }
 
 type exportAccountOut struct {
@@ -76,6 +113,14 @@ func (s *Server) exportMine(r *request) error {
 		out.Cases[i] = s.caseView(c, false, now)
 	}
 	out.Notifications = s.notificationViews(x.Notifications)
+	var sessions []string
+	for _, w := range x.Waitlist {
+		sessions = append(sessions, w.SessionID)
+	}
+	for _, e := range x.Entries {
+		sessions = append(sessions, e.SessionID)
+	}
+	out.Names = exportNames(cat, sessions, x.Bookings)
 	r.rc.Response.Header.Set("Content-Disposition", `attachment; filename="fairslot-my-data-`+x.ExportedAt.In(loc).Format(time.DateOnly)+`.json"`)
 	r.rc.Response.Header.Set("Cache-Control", "no-store")
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
