@@ -99,18 +99,8 @@ func (s *Store) UpdateSession(ctx context.Context, x booking.Session, a booking.
 func (s *Store) UpdatePools(ctx context.Context, x booking.Session, pools []booking.Channel, opensBy time.Time, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "update_pools", func(tx pgx.Tx) error {
-		var stopped bool
-		var version int64
-		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&stopped, &version)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return booking.ErrSessionNotFound
-		case err != nil:
+		if _, err := lockAtVersion(ctx, tx, x, booking.ErrStoppedUnchangeable); err != nil {
 			return err
-		case stopped:
-			return booking.ErrStoppedUnchangeable
-		case x.Version != 0 && x.Version != version:
-			return booking.ErrEditedMeanwhile
 		}
 		b := &pgx.Batch{}
 		for _, c := range pools {
@@ -812,43 +802,17 @@ func (s *Store) AnnounceSession(ctx context.Context, x booking.Session, n bookin
 	var res booking.AnnounceResult
 	err := s.db.Tx(ctx, "announce_session", func(tx pgx.Tx) error {
 		res = booking.AnnounceResult{}
-		var isStopped bool
-		var version int64
-		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&isStopped, &version)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return booking.ErrSessionNotFound
-		case err != nil:
+		if _, err := lockAtVersion(ctx, tx, x, booking.ErrSessionStopped); err != nil {
 			return err
-		case isStopped:
-			return booking.ErrSessionStopped
-		case x.Version != version:
-			return booking.ErrEditedMeanwhile
 		}
 		if err := tx.QueryRow(ctx, sourceQueries["announce_session"], x.ID, x.Room, x.DelayMinutes, x.Version).Scan(&res.Version); err != nil {
 			return err
 		}
-		rows, _ := tx.Query(ctx, sourceQueries["told_of_session"], x.ID)
-		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+		told, callBack, err := tellSession(ctx, tx, x.ID, a.TS, n, booking.NoticeSessionChanged)
 		if err != nil {
 			return err
 		}
-		ids, bodies, err := stopNotices(ctx, tx, items, n)
-		if err != nil {
-			return err
-		}
-		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.For(""), ids, bodies, booking.NoticeSessionChanged)
-		calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
-		if err != nil {
-			return err
-		}
-		for _, call := range calls {
-			if call {
-				res.ToCallBack++
-			} else {
-				res.Notified++
-			}
-		}
+		res.Notified, res.ToCallBack = told, callBack
 		a.Reason = fmt.Sprintf("%s; %d told, %d on the call-back list", a.Reason, res.Notified, res.ToCallBack)
 		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
@@ -868,18 +832,9 @@ func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart tim
 	var res booking.MoveResult
 	err := s.db.Tx(ctx, "move_session", func(tx pgx.Tx) error {
 		res = booking.MoveResult{}
-		var isStopped bool
-		var version int64
-		err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&isStopped, &version)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return booking.ErrSessionNotFound
-		case err != nil:
+		version, err := lockAtVersion(ctx, tx, x, booking.ErrStoppedUnchangeable)
+		if err != nil {
 			return err
-		case isStopped:
-			return booking.ErrStoppedUnchangeable
-		case x.Version != version:
-			return booking.ErrEditedMeanwhile
 		}
 		if err := noOverlap(ctx, tx, x); err != nil {
 			return err
@@ -915,27 +870,12 @@ func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart tim
 		if _, err := tx.Exec(ctx, sourceQueries["move_bookings"], x.ID, x.VisitDate); err != nil {
 			return err
 		}
-		rows, _ = tx.Query(ctx, sourceQueries["told_of_session"], x.ID)
-		items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+		told, callBack, err := tellSession(ctx, tx, x.ID, a.TS, n.Moved, booking.NoticeSessionMoved)
 		if err != nil {
 			return err
 		}
-		ids, bodies, err := stopNotices(ctx, tx, items, n.Moved)
-		if err != nil {
-			return err
-		}
-		rows, _ = tx.Query(ctx, sourceQueries["tell_session"], x.ID, a.TS, n.Moved.For(""), ids, bodies, booking.NoticeSessionMoved)
-		calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
-		if err != nil {
-			return err
-		}
-		for _, call := range calls {
-			if call {
-				res.ToCallBack++
-			} else {
-				res.Notified++
-			}
-		}
+		res.Notified += told
+		res.ToCallBack += callBack
 		if err := tx.QueryRow(ctx, sourceQueries["active_bookings_of_session"], x.ID).Scan(&res.Moved); err != nil {
 			return err
 		}
@@ -950,4 +890,53 @@ func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart tim
 		return booking.MoveResult{}, booking.ErrSessionOverlap
 	}
 	return res, err
+}
+
+// lockAtVersion locks session x's row for a change made from x.Version (any
+// version when 0) and returns the version it holds: ErrSessionNotFound,
+// stoppedErr for a stopped session, ErrEditedMeanwhile for another version.
+func lockAtVersion(ctx context.Context, tx pgx.Tx, x booking.Session, stoppedErr error) (int64, error) {
+	var isStopped bool
+	var version int64
+	err := tx.QueryRow(ctx, sourceQueries["lock_session"], x.ID).Scan(&isStopped, &version)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, booking.ErrSessionNotFound
+	case err != nil:
+		return 0, err
+	case isStopped:
+		return 0, stoppedErr
+	case x.Version != 0 && x.Version != version:
+		return 0, booking.ErrEditedMeanwhile
+	}
+	return version, nil
+}
+
+// tellSession tells every active booking, waiting place and live lottery
+// entry of session id of a change (kind; n naming each member): its account,
+// or the hospital's call-back list when no account lists the person. It
+// returns how many were told and how many went on the call-back list.
+func tellSession(ctx context.Context, tx pgx.Tx, id string, at time.Time, n booking.Notice, kind string) (told, callBack int, err error) {
+	rows, _ := tx.Query(ctx, sourceQueries["told_of_session"], id)
+	items, err := pgx.CollectRows(rows, pgx.RowToStructByPos[stopped])
+	if err != nil {
+		return 0, 0, err
+	}
+	ids, bodies, err := stopNotices(ctx, tx, items, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, _ = tx.Query(ctx, sourceQueries["tell_session"], id, at, n.For(""), ids, bodies, kind)
+	calls, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, call := range calls {
+		if call {
+			callBack++
+		} else {
+			told++
+		}
+	}
+	return told, callBack, nil
 }
