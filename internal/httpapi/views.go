@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"fairslot/internal/booking"
@@ -192,6 +193,9 @@ type EntryOut struct {
 func entryView(e booking.Entry, loc *time.Location) EntryOut {
 	out := EntryOut{ID: e.ID, SessionID: e.SessionID, PatientID: e.PatientID, Channel: string(e.Channel), Status: e.Status,
 		Waitlist: e.Waitlist, BookingID: e.BookingID(), WaitlistID: e.WaitlistID(), Rank: e.Rank, Reason: e.Reason}
+	if strings.HasPrefix(e.Reason, "flag:") {
+		out.Reason = "review" // the entrant's view names no flag (review21 L5)
+	}
 	if len(e.Commitment) > 0 {
 		out.SeedCommitment = hex.EncodeToString(e.Commitment)
 	}
