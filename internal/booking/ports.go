@@ -1214,6 +1214,18 @@ const (
 	SealedForPool = 2
 )
 
+// NewestSealing and NewestRecipe are the newest seed sealing and commitment
+// recipe this build knows. A pool a newer build sealed or committed is left
+// to an instance of that build (Store.ClaimDraw never claims it for this
+// one): during a rolling upgrade or after a rollback, an older instance had
+// claimed such a pool, failed to open its seed every run with "message
+// authentication failed" and renewed its lease, holding the draw from the
+// instances that could draw it until it was stopped (review21b H1).
+const (
+	NewestSealing = SealedForPool
+	NewestRecipe  = CommitV2
+)
+
 // DrawClaim is a pool's draw as the instance that claimed it finds it.
 type DrawClaim struct {
 	LotterySeed

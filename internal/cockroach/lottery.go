@@ -449,7 +449,8 @@ func (s *Store) DuePools(ctx context.Context, due time.Time) (_ []booking.PoolKe
 func (s *Store) ClaimDraw(ctx context.Context, k booking.PoolKey, owner string, due, now, leaseUntil time.Time) (_ booking.DrawClaim, _ bool, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	c := booking.DrawClaim{LotterySeed: booking.LotterySeed{PoolKey: k}}
-	err := s.db.pool.QueryRow(ctx, q("claim_draw"), k.SessionID, string(k.Channel), owner, now, leaseUntil, due).
+	err := s.db.pool.QueryRow(ctx, q("claim_draw"), k.SessionID, string(k.Channel), owner, now, leaseUntil, due,
+		booking.NewestSealing, booking.NewestRecipe).
 		Scan(&c.HospitalID, &c.OpensAt, &c.DrawAt, &c.Sealed, &c.Commitment, &c.Stage, &c.CreatedAt, &c.Sealing, &c.Recipe)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, false, nil

@@ -100,3 +100,35 @@ func commitV2(t *testing.T, session string, seed []byte) []byte {
 	testenv.Must(t, err, "commitment")
 	return c
 }
+
+// TestDrawLeftToANewerBuild: a pool whose seed a newer build sealed, or
+// committed by a recipe this build does not know, is never claimed by this
+// build's draw (review21b H1: an older instance claimed such a pool after a
+// rollback, failed to open its seed every 2 s with "message authentication
+// failed" and renewed its lease, so no instance that could draw it ever got
+// it until the old one was stopped). Known values are claimed as before.
+func TestDrawLeftToANewerBuild(t *testing.T) {
+	w := newWorld(t) // s2 is a lottery session
+	q, _ := w.s2.Channel(booking.ChannelOnline)
+	seed := booking.LotterySeed{PoolKey: booking.PoolKey{SessionID: w.s2.ID, Channel: booking.ChannelOnline},
+		HospitalID: w.hosp.ID, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Sealed: []byte("sealed"), Sealing: booking.SealedForPool,
+		Commitment: commitV2(t, w.s2.ID, []byte("seed")), Recipe: booking.CommitV2, CreatedAt: now()}
+	testenv.Must(t, w.st.CommitSeeds(w.ctx, []booking.LotterySeed{seed}), "commit the seed")
+	set := func(sealing, recipe int) {
+		t.Helper()
+		_, err := w.db.Pool().Exec(w.ctx, `UPDATE lottery_pools SET seed_sealing = $2, commitment_recipe = $3 WHERE session_id = $1`,
+			w.s2.ID, sealing, recipe)
+		testenv.Must(t, err, "set the pool's sealing and recipe")
+	}
+	at := now()
+	for _, newer := range []struct{ sealing, recipe int }{{booking.NewestSealing + 1, booking.NewestRecipe}, {booking.NewestSealing, booking.NewestRecipe + 1}} {
+		set(newer.sealing, newer.recipe)
+		if c, ok, err := w.st.ClaimDraw(w.ctx, seed.PoolKey, "older-instance", at, at, at.Add(time.Minute)); err != nil || ok {
+			t.Errorf("sealing %d, recipe %d: ClaimDraw = %+v, %v, %v; want the pool left to a newer build", newer.sealing, newer.recipe, c, ok, err)
+		}
+	}
+	set(booking.NewestSealing, booking.NewestRecipe)
+	if c, ok, err := w.st.ClaimDraw(w.ctx, seed.PoolKey, "instance", at, at, at.Add(time.Minute)); err != nil || !ok {
+		t.Errorf("the newest sealing and recipe this build knows: ClaimDraw = %+v, %v, %v; want claimed", c, ok, err)
+	}
+}

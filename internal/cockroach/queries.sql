@@ -1162,10 +1162,13 @@ SELECT p.session_id::TEXT, p.channel FROM lottery_pools p
 -- name: claim_draw
 -- One claim at a time: an open pool, or one whose drawer's lease ran out
 -- (or this instance's own). The row lock waits for entry batches in flight.
+-- Never a pool sealed ($7) or committed ($8) by a newer build than this
+-- one: it is left to an instance that can open it (review21b H1).
 UPDATE lottery_pools
    SET status = 'drawing', lease_owner = $3, lease_until = $5, draw_started_at = COALESCE(draw_started_at, $4)
  WHERE session_id = $1 AND channel = $2 AND draw_at <= $6
    AND (status = 'open' OR (status = 'drawing' AND (lease_until < $4 OR lease_owner = $3)))
+   AND seed_sealing <= $7 AND commitment_recipe <= $8
 RETURNING hospital_id::TEXT, opens_at, draw_at, seed_sealed, commitment, stage, created_at, seed_sealing, commitment_recipe;
 
 -- name: save_ranking_pool
