@@ -313,11 +313,18 @@ func TestEventsForDetection(t *testing.T) {
 	clear = append(clear, opPhone, clerkPhone, alicePhone, bobPhone, strings.ReplaceAll(contactPhone, " ", ""), callerDigits)
 	noClearPII(t, events, clear)
 
-	// Detection is handed exactly the stored events of its window.
+	// Detection is handed exactly the stored events of its window, their
+	// IP addresses and device ids as keyed pseudonyms (review21 M5: equal
+	// where the values are, which is all the detector compares).
+	wantSeen := slices.Clone(events)
+	booking.NetworkPseudonyms(h.stack.Keys, wantSeen)
+	if len(wantSeen) > 4 && (wantSeen[4].IP == events[4].IP || wantSeen[4].DeviceID == events[4].DeviceID) {
+		t.Errorf("the pseudonyms keep alice's ip %q and device %q in clear", wantSeen[4].IP, wantSeen[4].DeviceID)
+	}
 	det.Returns()
 	h.detect(0)
-	if got := det.Last(); !reflect.DeepEqual(eventIDs(got), eventIDs(events)) || !reflect.DeepEqual(got, events) {
-		t.Errorf("Detect gave the detector %d events %v, want the %d stored ones %v", len(got), eventIDs(got), len(events), eventIDs(events))
+	if got := det.Last(); !reflect.DeepEqual(eventIDs(got), eventIDs(wantSeen)) || !reflect.DeepEqual(got, wantSeen) {
+		t.Errorf("Detect gave the detector %d events %v, want the %d stored ones %v, pseudonymous", len(got), eventIDs(got), len(wantSeen), eventIDs(wantSeen))
 	}
 	// Thirty days on, only the events of the visit day are in the window.
 	h.clock.set(time.Now().Add(30*24*time.Hour + time.Hour))
