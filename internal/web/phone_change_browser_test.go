@@ -74,8 +74,10 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	b.contains("main h1", "我的预约")
 	b.hidden(old, next)
 
-	c := s.client()
+	// A client each: a login that succeeds signs its client in, and a
+	// signed-in client's login page is a redirect, not a form.
 	for phone, want := range map[string]int{old: 401, next: 303} {
+		c := s.client()
 		a := c.post("/patient/login", url.Values{"phone": {phone}, "password": {password}, "csrf": {c.csrf("/patient/login")}})
 		if a.status != want {
 			t.Errorf("log in with the %s number: %d, want %d", map[bool]string{true: "old", false: "new"}[phone == old], a.status, want)
