@@ -37,8 +37,10 @@ func TestChangePasswordInBrowser(t *testing.T) {
 	b.open("/patient/bookings") // still signed in with the fresh login
 	b.contains("h1", "我的预约")
 
-	c := s.client()
+	// A client each: a login that succeeds signs its client in, and a
+	// signed-in client's login page is a redirect, not a form.
 	for password, want := range map[string]int{"correct horse battery": 401, "a brand new secret": 303} {
+		c := s.client()
 		a := c.post("/patient/login", url.Values{"phone": {phone}, "password": {password}, "csrf": {c.csrf("/patient/login")}})
 		if a.status != want || want == 303 && a.location != "/patient" {
 			t.Errorf("log in with %q: %d → %q, want %d", password, a.status, a.location, want)

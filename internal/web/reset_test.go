@@ -62,8 +62,10 @@ func TestResetPasswordWithDeskCode(t *testing.T) {
 	if a := reset(code.Code); a.status != 401 || !strings.Contains(a.body, "invalid_reset_code") {
 		t.Errorf("the code a second time: %d, want 401 invalid_reset_code", a.status)
 	}
-	n := s.client()
+	// A client each: a login that succeeds signs its client in, and a
+	// signed-in client's login page is a redirect, not a form.
 	for password, want := range map[string]int{"forgotten password 1": 401, "a fresh password 2": 303} {
+		n := s.client()
 		a := n.post("/patient/login", url.Values{"phone": {phone}, "password": {password}, "csrf": {n.csrf("/patient/login")}})
 		if a.status != want {
 			t.Errorf("log in with %q: %d, want %d", password, a.status, want)
