@@ -63,6 +63,12 @@ func TestRoomAndDelayAreTold(t *testing.T) {
 	if r := announce(clerk, "/v1/admin/sessions/"+id+"/announcements", room); r.status != 403 {
 		t.Errorf("a clerk's room change = %d %s, want 403", r.status, r.body)
 	}
+	// The reason goes to every patient and the append-only audit: a phone
+	// number in it is refused, as in every staff text kept for good (review21 M4).
+	numbered := map[string]any{"room": "门诊楼3层12诊室", "reason": "有问题请联系 13800138000", "version": v}
+	if r := announce(admin, "/v1/admin/sessions/"+id+"/announcements", numbered); r.status != 400 || r.code != "invalid_field" {
+		t.Errorf("a reason holding a phone number = %d %s, want 400 invalid_field", r.status, r.body)
+	}
 	r := announce(admin, "/v1/admin/sessions/"+id+"/announcements", room)
 	if r.status != 200 {
 		t.Fatalf("announce the room = %d %s, want 200", r.status, r.body)
@@ -155,6 +161,11 @@ func TestMovedClinicKeepsItsBookings(t *testing.T) {
 	v := svc.sessionVersion(admin, id)
 	move := map[string]any{"date": to.Format(time.DateOnly), "period": "morning", "starts_at": to.Format(time.RFC3339),
 		"reason": "医生外出学术会议", "version": v}
+	numbered := map[string]any{"date": to.Format(time.DateOnly), "period": "morning", "starts_at": to.Format(time.RFC3339),
+		"reason": "改期咨询 13800138000", "version": v}
+	if r := svc.do("POST", "/v1/admin/sessions/"+id+"/move", admin, numbered); r.status != 400 || r.code != "invalid_field" {
+		t.Errorf("a move's reason holding a phone number = %d %s, want 400 invalid_field (review21 M4)", r.status, r.body)
+	}
 	r = svc.do("POST", "/v1/admin/sessions/"+id+"/move", admin, move)
 	if r.status != 200 {
 		t.Fatalf("move the clinic = %d %s, want 200", r.status, r.body)

@@ -60,7 +60,7 @@ func (s *Service) AnnounceSession(ctx context.Context, actor Actor, id string, r
 	if err := requireText("reason", req.Reason, 2, "; patients are told it"); err != nil {
 		return AnnounceResult{}, err
 	}
-	if err := checkText("reason", req.Reason, 200); err != nil {
+	if err := auditText("reason", req.Reason, 200); err != nil {
 		return AnnounceResult{}, err
 	}
 	if req.Version < 1 {
@@ -234,7 +234,7 @@ func (s *Service) MoveSession(ctx context.Context, actor Actor, id string, req M
 	if err := requireText("reason", req.Reason, 2, "; patients are told it"); err != nil {
 		return MoveResult{}, err
 	}
-	if err := checkText("reason", req.Reason, 200); err != nil {
+	if err := auditText("reason", req.Reason, 200); err != nil {
 		return MoveResult{}, err
 	}
 	if req.Version < 1 {
