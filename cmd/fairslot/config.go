@@ -51,6 +51,9 @@ type common struct {
 	soldOutFor         time.Duration
 	entryMemoFor       time.Duration
 	passwordHashers    int
+	// handOver (reconcile --hand-over) gives the Redis state under the
+	// prefix to this database whichever database it was built from.
+	handOver bool
 	// loginGuard, when set (serve), builds the login failure limits (per
 	// device and per phone and address; per phone) over the Redis client
 	// open makes.
@@ -235,6 +238,45 @@ func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring) err
 	return nil
 }
 
+// errOtherDatabase is open's refusal of a Redis state built from another
+// database than the one it reaches (review21b H3).
+var errOtherDatabase = errors.New("the redis state under this prefix is another database's")
+
+// ownState claims the Redis state under the prefix for this database, or
+// refuses to work on one built from another: a restored copy served with
+// production's Redis and prefix had rewritten production's holds and quota
+// counters with the backup's. A drill gives its copy a prefix of its own;
+// after a real restore, with every instance of the old database stopped,
+// `reconcile --hand-over` gives the state to the restored database.
+func (c *common) ownState(ctx context.Context, d *deps, log *slog.Logger) error {
+	origin, err := d.db.Origin(ctx)
+	if err != nil {
+		return err
+	}
+	if c.handOver {
+		was, err := d.gate.HandOver(ctx, origin)
+		if err != nil {
+			return err
+		}
+		if was != origin {
+			log.Warn("the redis state under this prefix is handed over to this database; reconcile makes it this database's",
+				"prefix", c.redisPrefix, "was", was, "now", origin)
+		}
+		return nil
+	}
+	holder, err := d.gate.Own(ctx, origin)
+	if err != nil {
+		return err
+	}
+	if holder != origin {
+		return fmt.Errorf("%w: the state under prefix %q was built from database %s, this is %s. "+
+			"A restored copy served beside production needs a --redis-prefix of its own "+
+			"(docs/operations.md, \"Backups and restore\"); after a real restore, with every instance of the old database stopped, "+
+			"run `fairslot reconcile --hand-over`", errOtherDatabase, c.redisPrefix, holder, origin)
+	}
+	return nil
+}
+
 // redactURL masks every password a database URL or a key=value connection
 // string holds: a URL's user password (u.Redacted) and each parameter whose
 // name ends in "password" (password, sslpassword: pgx takes a password in
@@ -390,6 +432,10 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		return nil, fmt.Errorf("connect to redis at %s: %w", c.redisAddr, err)
 	}
 	d.gate = admission.New(d.rdb, c.redisPrefix, reg)
+	if err := c.ownState(cctx, d, log); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := d.gate.Preload(cctx); err != nil {
 		d.Close()
 		return nil, err

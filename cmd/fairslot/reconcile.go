@@ -17,12 +17,20 @@ import (
 var errDrift = errors.New("redis and SQL differ")
 
 func reconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	var checkOnly bool
+	var checkOnly, handOver bool
 	err := tool{
 		name: "reconcile",
 		flags: func(fs *flag.FlagSet, _ env) {
 			fs.BoolVar(&checkOnly, "check", false, "only compare Redis with SQL and list each difference; change nothing (exit 1 on any; 2 when it cannot compare: Redis or SQL unreachable)")
+			fs.BoolVar(&handOver, "hand-over", false, "after a real restore, with every instance of the old database stopped: make the Redis state under the prefix this database's, then reconcile it (instances refuse a state built from another database)")
 		},
+		check: func() error {
+			if checkOnly && handOver {
+				return errors.New("--check changes nothing; --hand-over changes whose the Redis state is: one or the other")
+			}
+			return nil
+		},
+		handOver: &handOver,
 		work: func(ctx context.Context, d *deps) error {
 			if checkOnly {
 				return reconcileCheck(ctx, d, stdout)

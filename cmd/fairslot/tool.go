@@ -23,6 +23,9 @@ type tool struct {
 	// forgetsLogins is a command that forgets a phone's failed logins:
 	// it takes serve's --login-failures, to know the tiers in Redis.
 	forgetsLogins bool
+	// handOver, when set and true after parsing, makes open give the
+	// Redis state under the prefix to this database (reconcile --hand-over).
+	handOver *bool
 }
 
 func (t tool) run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -65,6 +68,7 @@ func (t tool) run(ctx context.Context, args []string, getenv func(string) string
 	if err := c.validate(); err != nil {
 		return err
 	}
+	c.handOver = t.handOver != nil && *t.handOver
 	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ import "fairslot/internal/booking"
 //	<p>:{<h>}:epending               zset   entry id → deadline (unix ms) of entries not yet in SQL
 //	<p>:{<h>}:s:<session>:closed     string the session is closed while its schedule changes (Close), until Reopen or expiry
 //
+// Beside them <p>:owner names the database the whole prefix's state is
+// built from (owner.go).
+//
 // A lottery pool's session meta also has lot:<ch> = "opens ms|draw ms",
 // seed:<ch> = 1 once its seed is committed and drawn:<ch> = 1 once drawn; an
 // entry's quota hold is an identity-holds field (entry id) whose slot is "E".
