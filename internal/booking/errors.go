@@ -244,6 +244,10 @@ var (
 	ErrExtraSlotsLimit    = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
 	ErrSessionTooFar      = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")
 	ErrSessionStopped     = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
+	// ErrSessionMoved is a booking admitted by an instance that had not yet
+	// seen the clinic's move (改期) to another day: SQL refuses the old day
+	// (review22 H1), the slot is given back.
+	ErrSessionMoved = newErr(KindConflict, "session_moved", "the clinic moved to another day while this was booked; nothing was booked: look at its new day and book again")
 	// ErrStoppedUnchangeable is session_stopped as an administrator's
 	// change or withdrawal of a stopped clinic meets it: the stopped
 	// session is the record of what was cancelled, and the half-day is

@@ -480,7 +480,10 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, 
 -- one for a family member removed from its account (its row is read FOR
 -- SHARE: a removal holding the row makes the insert wait and then see it
 -- removed, and a removal that comes later waits for this insert and then
--- finds its booking pending, RemovePatient), and one that meets a unique index (its id
+-- finds its booking pending, RemovePatient), nor one whose day is not its
+-- clinic's (moved, 改期, after the instance that admitted it read its
+-- catalog: SQL's day decides, review22 H1; the move commits before the
+-- session opens again, so every later insert sees the new day), and one that meets a unique index (its id
 -- again, an active booking of its slot, or of its identity on that day in
 -- that department) goes in as nothing. Events and audit entries go in only
 -- for the bookings that did (a repeat of one id in a batch: DISTINCT ON).
@@ -501,7 +504,8 @@ WITH b AS (
      WHERE NOT EXISTS (SELECT 1 FROM identities i
                         WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
                           AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
-       AND NOT EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL)
+       AND EXISTS (SELECT 1 FROM clinic_sessions cs
+                    WHERE cs.id = t.session_id AND cs.stopped_at IS NULL AND cs.visit_date = t.visit_date::DATE)
        AND (t.patient_id IS NULL OR EXISTS (SELECT 1 FROM patients pt
                                              WHERE pt.id = t.patient_id AND pt.removed_at IS NULL FOR SHARE))
     ON CONFLICT DO NOTHING
@@ -536,7 +540,8 @@ SELECT id::TEXT FROM b;
 -- Why each booking of a batch that did not go in was refused, read after
 -- the batch (InsertBookings): its name is not its identity's verified one;
 -- its id is taken (a repeat of a booking); its slot has an active booking;
--- its identity has one that day in that department. A row with none of these
+-- its identity has one that day in that department; its clinic was stopped,
+-- its member removed, or its day is no longer its clinic's. A row with none of these
 -- met a booking cancelled since, and is written again.
 SELECT t.id::TEXT,
        EXISTS (SELECT 1 FROM identities i
@@ -550,7 +555,8 @@ SELECT t.id::TEXT,
                 WHERE b.identity_id = t.identity_id AND b.visit_date = t.visit_date::DATE
                   AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in')),
        EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL),
-       EXISTS (SELECT 1 FROM patients pt WHERE pt.id = t.patient_id AND pt.removed_at IS NOT NULL)
+       EXISTS (SELECT 1 FROM patients pt WHERE pt.id = t.patient_id AND pt.removed_at IS NOT NULL),
+       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.visit_date <> t.visit_date::DATE)
   FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[], $8::UUID[])
        AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash, patient_id);
 

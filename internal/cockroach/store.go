@@ -1133,12 +1133,12 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day, stopped, removed bool }
+	type why struct{ name, id, slot, day, stopped, removed, moved bool }
 	reasons := make(map[string]why, len(idx))
 	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name, patient)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed, &w.moved}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -1151,6 +1151,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 			answers[i] = booking.ErrSessionStopped // the clinic was stopped (停诊) after admission
 		case w.removed:
 			answers[i] = booking.ErrPatientRemoved // the member was removed after admission
+		case w.moved:
+			answers[i] = booking.ErrSessionMoved // admitted on the day the clinic had before its move
 		case w.name:
 			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
 		case w.id:

@@ -280,6 +280,7 @@ var zhMessages = map[string]string{
 	"offer_closed":            "该替诊安排已答复或已过期。",
 	"offer_not_found":         "找不到该替诊安排。",
 	"session_stopped":         "医院已停诊，本次出诊不能预约。",
+	"session_moved":           "本次出诊已改期，未能预约：请查看新的日期后重新预约。",
 	"beyond_booking_window":   "该出诊超出医院的预约期限，暂不能预约。",
 	// The staff consoles' (the desk, the call centre, the administrator's 号源 work):
 	// staff read Chinese too (review19b M8: the schedule's refusals were English only,

@@ -230,6 +230,8 @@ func (s *Store) insertable(b booking.Booking) error {
 	}
 	if ss, ok := s.session(b.SessionID); ok && ss.Stopped() {
 		return booking.ErrSessionStopped
+	} else if ok && ss.VisitDate != b.VisitDate {
+		return booking.ErrSessionMoved
 	}
 	return nil
 }
