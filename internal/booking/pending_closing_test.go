@@ -156,11 +156,8 @@ func TestSweepKeepsTheDeskClosing(t *testing.T) {
 	hosp, err := h.svc.Hospital(h.hosp.ID)
 	testenv.Must(t, err, "hospital")
 	clerk := h.staff(booking.RoleClerk)
-	u := h.user(0)
-	card := booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(int(h.seq.Add(1))), Name: "李娜"}
-	p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: card.IDType, IDNumber: card.IDNumber, Name: card.Name, IsSelf: true}, booking.Origin{})
-	testenv.Must(t, err, "add the holder")
-	u.patients = append(u.patients, p)
+	card := h.person("李娜")
+	u := h.userOf(card)
 	h.mustBook(u, 0, later, "")
 	left := h.mustBook(u, 0, tomorrow, "") // made second: the one the first sweep misses
 	defer h.clock.at(hosp.LateAfter(tomorrow.VisitDate).Add(time.Hour))()
