@@ -251,6 +251,38 @@ func (s *service) newPatient(n int) patient {
 	return p
 }
 
+// resell is the resale a report is about: scalper adds the person of
+// newPatient(n), victim, to its own list and books sessionID for them, and
+// the desk (clerk) then verifies that person as victim's own self, so
+// victim sees the booking. headers go with the scalper's requests (an
+// X-Device-Id). It answers the booking's id.
+func (s *service) resell(scalper, victim patient, n int, clerk, sessionID string, headers ...string) string {
+	s.t.Helper()
+	name := "测试" + string(rune('甲'+n%10))
+	r := s.do("POST", "/v1/patients", scalper.token, map[string]any{"id_type": "resident_id", "id_number": residentID(n),
+		"name": name, "relationship": "other"}, headers...)
+	var pt struct {
+		PatientID string `json:"patient_id"`
+	}
+	r.decode(s.t, &pt)
+	if r.status != 201 {
+		s.t.Fatalf("the scalper adds the victim: %d %s", r.status, r.body)
+	}
+	var made struct {
+		ID string `json:"booking_id"`
+	}
+	r = s.do("POST", "/v1/bookings", scalper.token, map[string]string{"session_id": sessionID, "patient_id": pt.PatientID}, headers...)
+	r.decode(s.t, &made)
+	if r.status != 201 {
+		s.t.Fatalf("the scalper books for the victim: %d %s", r.status, r.body)
+	}
+	if r := s.do("POST", "/v1/desk/identities/verify", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(n),
+		"name": name, "account_phone": victim.phone}); r.status != 200 {
+		s.t.Fatalf("verify the victim: %d %s", r.status, r.body)
+	}
+	return made.ID
+}
+
 // residentID makes the n-th valid 18-character resident ID (GB 11643).
 func residentID(n int) string {
 	birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n/900)

@@ -47,29 +47,9 @@ func TestStaffTextRefusesNumbers(t *testing.T) {
 
 	// A flag opened from a report: its decision note.
 	clerk := svc.staffLoginAt(booking.RoleClerk, 566, h)
-	r = svc.do("POST", "/v1/patients", scalper.token, map[string]any{"id_type": "resident_id", "id_number": residentID(564),
-		"name": "测试" + string(rune('甲'+564%10)), "relationship": "other"})
-	var pt struct {
-		PatientID string `json:"patient_id"`
-	}
-	r.decode(t, &pt)
-	if r.status != 201 {
-		t.Fatalf("the scalper adds the patient: %d %s", r.status, r.body)
-	}
-	var made struct {
-		ID string `json:"booking_id"`
-	}
-	r = svc.do("POST", "/v1/bookings", scalper.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": pt.PatientID})
-	r.decode(t, &made)
-	if r.status != 201 {
-		t.Fatalf("the scalper books for the patient: %d %s", r.status, r.body)
-	}
-	if r := svc.do("POST", "/v1/desk/identities/verify", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(564),
-		"name": "测试" + string(rune('甲'+564%10)), "account_phone": p.phone}); r.status != 200 {
-		t.Fatalf("verify the patient: %d %s", r.status, r.body)
-	}
+	made := svc.resell(scalper, p, 564, clerk, sch.Sessions[0].ID)
 	var rep caseReply
-	r = svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "有人加价卖号给我", "booking_id": made.ID})
+	r = svc.do("POST", "/v1/reports", p.token, map[string]any{"text": "有人加价卖号给我", "booking_id": made})
 	r.decode(t, &rep)
 	if r.status != 201 {
 		t.Fatalf("report: %d %s", r.status, r.body)
