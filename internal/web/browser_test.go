@@ -412,6 +412,24 @@ func (b *tab) register(phone, password string) {
 	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
 }
 
+// deskTab starts a browser signed in at the desk as a new clerk of the
+// site's hospital.
+func (s *site) deskTab() *tab {
+	s.t.Helper()
+	d := newBrowser(s.t, s.base, 3*time.Minute)
+	d.signIn("desk", s.newClerk("clerk password 1"), "clerk password 1")
+	return d
+}
+
+// hospitalAdminTab starts a browser signed in at the admin console as a
+// new administrator of the site's hospital (who starts at the schedule).
+func (s *site) hospitalAdminTab() *tab {
+	s.t.Helper()
+	b := newBrowser(s.t, s.base, 3*time.Minute)
+	b.signInAt("admin", s.newHospitalAdmin("admin password 1"), "admin password 1", "/admin/schedule")
+	return b
+}
+
 // signIn signs a staff member in on a console's login page ("desk",
 // "phone", "admin") and lands on the console.
 func (b *tab) signIn(console, phone, password string) {

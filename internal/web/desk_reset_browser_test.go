@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -27,14 +26,8 @@ func TestDeskIssuesResetCodeInBrowser(t *testing.T) {
 	axe := axeSource(t)
 	phone, id, name := newPhone(), bornIn(1975, 51), "林静"
 	c := s.client()
-	c.signUp(phone, "forgotten password 1")
-	if a := c.addFamily(id, name, "", true); a.status != 303 {
-		t.Fatalf("add self: %d %s", a.status, a.body)
-	}
-	clerkPhone := s.newClerk("clerk password 1")
-
-	d := newBrowser(t, s.base, 3*time.Minute)
-	d.signIn("desk", clerkPhone, "clerk password 1")
+	c.signUpHolder(phone, "forgotten password 1", id, name)
+	d := s.deskTab()
 	d.click(`nav a[href="/desk/accounts"]`, "/desk/accounts")
 	d.contains("main h1", "账号服务")
 	d.contains("#reset-section", "30 分钟")

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -27,14 +26,8 @@ func TestDeskMovesLoginAndClosesInBrowser(t *testing.T) {
 	axe := axeSource(t)
 	phone, id, name := newPhone(), bornIn(1971, 53), "林静"
 	c := s.client()
-	c.signUp(phone, "phished password 1")
-	if a := c.addFamily(id, name, "", true); a.status != 303 {
-		t.Fatalf("add self: %d %s", a.status, a.body)
-	}
-	clerkPhone := s.newClerk("clerk password 1")
-
-	d := newBrowser(t, s.base, 3*time.Minute)
-	d.signIn("desk", clerkPhone, "clerk password 1")
+	c.signUpHolder(phone, "phished password 1", id, name)
+	d := s.deskTab()
 	d.open("/desk/accounts")
 	d.contains("#move-section", "移回本人")
 	d.contains("#desk-close-section", "登录被他人占用")

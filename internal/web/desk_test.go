@@ -24,10 +24,7 @@ type deskPatient struct {
 func newDeskPatient(t *testing.T, s *site, n int, name, sessionID string) deskPatient {
 	t.Helper()
 	p := deskPatient{c: s.client(), idNumber: residentID(n), name: name}
-	p.c.signUp(newPhone(), "correct horse battery")
-	if a := p.c.addFamily(p.idNumber, name, "", true); a.status != 303 {
-		t.Fatalf("add family member: %d\n%s", a.status, a.body)
-	}
+	p.c.signUpHolder(newPhone(), "correct horse battery", p.idNumber, name)
 	ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, p.c), Role: booking.RolePatient})
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("patients: %v, %v; want one", ps, err)
@@ -477,10 +474,7 @@ func TestPatientWaitlist(t *testing.T) {
 	newDeskPatient(t, s, 31, "冯一", tiny.ID) // takes the only online slot
 
 	c := s.client()
-	c.signUp(newPhone(), "correct horse battery")
-	if a := c.addFamily(residentID(32), "陈二", "", true); a.status != 303 {
-		t.Fatalf("add family member: %d", a.status)
-	}
+	c.signUpHolder(newPhone(), "correct horse battery", residentID(32), "陈二")
 	sessions := c.get("/patient/sessions?" + url.Values{"hospital": {s.hospital.ID}, "department": {s.dermatology.ID}, "date": {tiny.VisitDate}}.Encode())
 	card := regexp.MustCompile(`(?s)<article class="card session" id="s-` + tiny.ID + `">.*?</article>`).FindString(sessions.body)
 	if !strings.Contains(card, `action="/patient/waitlist"`) || strings.Contains(card, `action="/patient/bookings"`) || !strings.Contains(card, "候补 Join the waitlist") {
@@ -633,10 +627,7 @@ func TestDeskVerifiesAndBindsTheOwnAccount(t *testing.T) {
 	idNumber, name := residentID(4401), "郑十一"
 	person := s.client()
 	phone := newPhone()
-	person.signUp(phone, "correct horse battery")
-	if a := person.addFamily(idNumber, name, "", true); a.status != 303 {
-		t.Fatalf("add self: %d\n%s", a.status, a.body)
-	}
+	person.signUpHolder(phone, "correct horse battery", idNumber, name)
 	bound := func() int {
 		return s.count(`SELECT count(*) FROM patients WHERE account_id = $1 AND self_verified_at IS NOT NULL`, accountOf(t, s, person))
 	}

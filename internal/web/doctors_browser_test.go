@@ -2,7 +2,6 @@ package web
 
 import (
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -22,11 +21,7 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 	ctx := t.Context()
 	other := booking.Hospital{ID: booking.NewID(), Name: "别的医院 Other Hospital", TimeZone: "Asia/Shanghai", Policy: booking.DefaultPolicy}
 	testenv.Must(t, s.svc.SaveSchedule(ctx, booking.Schedule{Hospitals: []booking.Hospital{other}}), "save another hospital")
-	password := "admin password 1"
-	phone := s.newHospitalAdmin(password)
-
-	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signInAt("admin", phone, password, "/admin/schedule")
+	b := s.hospitalAdminTab()
 	b.click(`nav a[href="/admin/doctors"]`, "/admin/doctors")
 	b.contains("#h-"+s.hospital.ID, s.hospital.Name)
 	b.absent("#h-" + other.ID) // another hospital's staff is not theirs to keep

@@ -311,6 +311,16 @@ func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 	return c.post("/patient/family", f)
 }
 
+// signUpHolder creates an account through the register form and adds its
+// holder (本人), idNumber and name, through the family form.
+func (c *client) signUpHolder(phone, password, idNumber, name string) {
+	c.t.Helper()
+	c.signUp(phone, password)
+	if a := c.addFamily(idNumber, name, "", true); a.status != 303 {
+		c.t.Fatalf("add the holder: %d\n%s", a.status, a.body)
+	}
+}
+
 // newClerk creates a registration clerk's account and returns its phone.
 func (s *site) newClerk(password string) string {
 	s.t.Helper()

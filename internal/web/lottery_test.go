@@ -43,10 +43,7 @@ func TestPatientLottery(t *testing.T) {
 	sessions := sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate)
 	enter := func(n int, name string, waitlist bool) (*client, string) {
 		c := s.client()
-		c.signUp(newPhone(), "correct horse battery")
-		if a := c.addFamily(residentID(n), name, "", true); a.status != 303 {
-			t.Fatalf("add family member: %d\n%s", a.status, a.body)
-		}
+		c.signUpHolder(newPhone(), "correct horse battery", residentID(n), name)
 		page := c.get(sessions)
 		for _, want := range []string{"参加摇号 Enter the draw", "Entering early gives no advantage", "Seed commitment"} {
 			if !strings.Contains(page.body, want) {
@@ -241,10 +238,7 @@ func TestDrawLeftoversAreNotSoldOut(t *testing.T) {
 	lot := s.addLottery() // two online slots
 	sessions := sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate)
 	entrant := s.client()
-	entrant.signUp(newPhone(), "correct horse battery")
-	if a := entrant.addFamily(residentID(231), "钱多多", "", true); a.status != 303 {
-		t.Fatalf("add family member: %d\n%s", a.status, a.body)
-	}
+	entrant.signUpHolder(newPhone(), "correct horse battery", residentID(231), "钱多多")
 	ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, entrant), Role: booking.RolePatient})
 	testenv.Must(t, err, "patients")
 	form := url.Values{"csrf": {entrant.csrf(sessions)}, "session_id": {lot.ID}, "patient_id": {ps[0].ID}, "idem": {booking.NewID()}}
@@ -257,10 +251,7 @@ func TestDrawLeftoversAreNotSoldOut(t *testing.T) {
 	}
 
 	other := s.client()
-	other.signUp(newPhone(), "correct horse battery")
-	if a := other.addFamily(residentID(232), "孙小美", "", true); a.status != 303 {
-		t.Fatalf("add family member: %d\n%s", a.status, a.body)
-	}
+	other.signUpHolder(newPhone(), "correct horse battery", residentID(232), "孙小美")
 	page := other.get(sessions)
 	card := cardOf(t, page.body, lot.ID)
 	for _, bad := range []string{"已约满", "Sold out"} {
@@ -316,10 +307,7 @@ func TestAdminLotteryListCountsEntriesBeforeTheDraw(t *testing.T) {
 	lot := s.addLottery()
 	for n, name := range []string{"钱多多", "孙小美"} {
 		c := s.client()
-		c.signUp(newPhone(), "correct horse battery")
-		if a := c.addFamily(residentID(301+n), name, "", true); a.status != 303 {
-			t.Fatalf("add family member: %d\n%s", a.status, a.body)
-		}
+		c.signUpHolder(newPhone(), "correct horse battery", residentID(301+n), name)
 		ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, c), Role: booking.RolePatient})
 		testenv.Must(t, err, "patients")
 		sessions := sessionsURL(s.hospital.ID, s.cardiology.ID, lot.VisitDate)

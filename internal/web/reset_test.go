@@ -19,10 +19,7 @@ func TestResetPasswordWithDeskCode(t *testing.T) {
 	s := newSite(t)
 	c := s.client()
 	phone, id := newPhone(), bornIn(1975, 41)
-	c.signUp(phone, "forgotten password 1")
-	if a := c.addFamily(id, "林静", "", true); a.status != 303 {
-		t.Fatalf("add self: %d %s", a.status, a.body)
-	}
+	c.signUpHolder(phone, "forgotten password 1", id, "林静")
 	if a := s.client().get("/patient/login"); !strings.Contains(a.body, `href="/patient/reset"`) {
 		t.Errorf("the login page does not link the reset page")
 	}

@@ -44,9 +44,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 	heldA, heldB := booking.NameID(bkA.ID, "substitute"), booking.NameID(bkB.ID, "substitute")
 
 	// 1. The desk: the held slot on Today, accepted for the patient.
-	clerkPhone := s.newClerk("clerk password 1")
-	dc := newBrowser(t, s.base, 3*time.Minute)
-	dc.signIn("desk", clerkPhone, "clerk password 1")
+	dc := s.deskTab()
 	ra := "#r-" + heldA
 	dc.contains("#roster-"+res.SubstituteSessionID, "王*明")
 	dc.contains(ra+" .offer", "周强")

@@ -25,10 +25,7 @@ func TestStoppedClinicOnEveryConsole(t *testing.T) {
 	testenv.Must(t, err, "stop the clinic")
 
 	p := s.client()
-	p.signUp(newPhone(), "correct horse battery")
-	if a := p.addFamily(residentID(41), "周七", "", true); a.status != 303 {
-		t.Fatalf("add family member: %d", a.status)
-	}
+	p.signUpHolder(newPhone(), "correct horse battery", residentID(41), "周七")
 	page := p.get("/patient/sessions?" + url.Values{"hospital": {s.hospital.ID}, "department": {s.cardiology.ID}, "date": {today.VisitDate}}.Encode())
 	card := regexp.MustCompile(`(?s)<article class="card session" id="s-` + today.ID + `">.*?</article>`).FindString(page.body)
 	if card == "" {

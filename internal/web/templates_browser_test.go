@@ -19,12 +19,8 @@ import (
 // are templates-*.png, at the desk's width and a phone's.
 func TestTemplatesPageInBrowser(t *testing.T) {
 	s := newSite(t)
-	password := "admin password 1"
-	phone := s.newHospitalAdmin(password)
 	doc := s.doctors[2]
-
-	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signInAt("admin", phone, password, "/admin/schedule")
+	b := s.hospitalAdminTab()
 	b.click(`nav a[href="/admin/schedule"]`, "/admin/schedule")
 	b.click(`nav.subnav a[href="/admin/templates"]`, "/admin/templates")
 	box := "#t-doc-" + doc.ID
@@ -118,11 +114,8 @@ func TestTemplatesPageInBrowser(t *testing.T) {
 // release times are all ahead publishes at once.
 func TestPublishWeekReleaseTimeWarnings(t *testing.T) {
 	s := newSite(t)
-	password := "admin password 1"
-	phone := s.newHospitalAdmin(password)
 	doc := s.doctors[2]
-	b := newBrowser(t, s.base, 3*time.Minute)
-	b.signInAt("admin", phone, password, "/admin/schedule")
+	b := s.hospitalAdminTab()
 	box := "#t-doc-" + doc.ID
 	open := func(sel string) {
 		b.do("open "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))

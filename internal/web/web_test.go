@@ -111,10 +111,7 @@ func cookie(cs []*http.Cookie, name string) *http.Cookie {
 func bookingForm(t *testing.T, s *site) (*client, url.Values) {
 	t.Helper()
 	c := s.client()
-	c.signUp(newPhone(), "correct horse battery")
-	if a := c.addFamily(residentID(7), "赵六", "", true); a.status != 303 {
-		t.Fatalf("add family member: %d\n%s", a.status, a.body)
-	}
+	c.signUpHolder(newPhone(), "correct horse battery", residentID(7), "赵六")
 	ps, err := s.svc.Patients(t.Context(), booking.Actor{AccountID: accountOf(t, s, c), Role: booking.RolePatient})
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("patients: %v, %v; want one", ps, err)
