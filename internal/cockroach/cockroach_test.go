@@ -306,6 +306,38 @@ func newIdentity(nameHash []byte) booking.Identity {
 
 var limits = booking.AccountLimits{MaxPatients: 5, MaxAccountsOnPhone: 3}
 
+// atOnce calls f(0) … f(n-1) on n goroutines released together, so that
+// their transactions contend, and returns when all have returned.
+func atOnce(n int, f func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// succeeded counts the callers whose op returned nil; any error but the
+// loser's want fails the test.
+func succeeded(t *testing.T, op string, errs []error, want error) int {
+	t.Helper()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, want):
+		default:
+			t.Errorf("caller %d: %s = %v, want nil or %v", i, op, err, want)
+		}
+	}
+	return ok
+}
+
 func newPatient(accountID string, id booking.Identity, self bool, phoneHash []byte) booking.NewPatient {
 	np := booking.NewPatient{ID: booking.NewID(), AccountID: accountID, Identity: id, IsSelf: self}
 	if phoneHash != nil {
@@ -481,30 +513,13 @@ func TestAddPatientConcurrentLimit(t *testing.T) {
 	w := newWorld(t)
 	a := w.createAccount()
 	lim := booking.AccountLimits{MaxPatients: maxPatients, MaxAccountsOnPhone: 3}
+	nps := make([]booking.NewPatient, callers)
+	for i := range nps {
+		nps[i] = newPatient(a.ID, newIdentity(randomBytes(32)), false, nil)
+	}
 	errs := make([]error, callers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range callers {
-		np := newPatient(a.ID, newIdentity(randomBytes(32)), false, nil)
-		wg.Go(func() {
-			<-start
-			_, errs[i] = w.st.AddPatient(w.ctx, np, lim, patientEvent(np))
-		})
-	}
-	close(start)
-	wg.Wait()
-
-	ok := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, booking.ErrTooManyPatients):
-		default:
-			t.Errorf("caller %d: AddPatient = %v, want nil or %v", i, err, booking.ErrTooManyPatients)
-		}
-	}
-	if ok != maxPatients {
+	atOnce(callers, func(i int) { _, errs[i] = w.st.AddPatient(w.ctx, nps[i], lim, patientEvent(nps[i])) })
+	if ok := succeeded(t, "AddPatient", errs, booking.ErrTooManyPatients); ok != maxPatients {
 		t.Errorf("successful adds = %d, want %d", ok, maxPatients)
 	}
 	ps, err := w.st.Patients(w.ctx, a.ID)
@@ -756,16 +771,7 @@ func TestAddPatientConcurrentNewIdentity(t *testing.T) {
 	}
 	got := make([]booking.Patient, callers)
 	errs := make([]error, callers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, np := range nps {
-		wg.Go(func() {
-			<-start
-			got[i], errs[i] = w.st.AddPatient(w.ctx, np, limits, patientEvent(np))
-		})
-	}
-	close(start)
-	wg.Wait()
+	atOnce(callers, func(i int) { got[i], errs[i] = w.st.AddPatient(w.ctx, nps[i], limits, patientEvent(nps[i])) })
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("caller %d: AddPatient = %v, want nil", i, err)
@@ -789,27 +795,8 @@ func TestInsertBookingConcurrentSameSlot(t *testing.T) {
 		bs[i] = w.newBooking(w.s1, 2, p)
 	}
 	errs := make([]error, callers)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, b := range bs {
-		wg.Go(func() {
-			<-start
-			errs[i] = w.insert(b)
-		})
-	}
-	close(start)
-	wg.Wait()
-	ok := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, booking.ErrSlotTaken):
-		default:
-			t.Errorf("caller %d: InsertBooking = %v, want nil or ErrSlotTaken", i, err)
-		}
-	}
-	if ok != 1 {
+	atOnce(callers, func(i int) { errs[i] = w.insert(bs[i]) })
+	if ok := succeeded(t, "InsertBooking", errs, booking.ErrSlotTaken); ok != 1 {
 		t.Errorf("successful inserts = %d, want 1", ok)
 	}
 	if n := w.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND slot_no = 2`, w.s1.ID); n != 1 {
