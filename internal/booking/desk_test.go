@@ -41,17 +41,6 @@ type deskOpts struct {
 // drops the earlier days.
 func (h *harness) deskSession(o deskOpts) *booking.Session {
 	h.t.Helper()
-	if o.dept == "" {
-		o.dept = "Cardiology"
-	}
-	if o.period == "" {
-		o.period = "morning"
-	}
-	hours := map[string][2]time.Duration{"morning": {8, 12}, "afternoon": {14, 18}, "evening": {18, 21}}[o.period]
-	day := h.day.AddDate(0, 0, o.day)
-	dept := h.department(o.dept)
-	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: dept.ID,
-		Name: fmt.Sprintf("Dr %d", h.seq.Add(1)), Title: "attending physician"}
 	release := time.Now().Add(-time.Hour)
 	var quotas []booking.ChannelQuota
 	for _, q := range []booking.ChannelQuota{{Channel: booking.ChannelOnline, Quota: o.online},
@@ -62,20 +51,7 @@ func (h *harness) deskSession(o deskOpts) *booking.Session {
 			quotas = append(quotas, q)
 		}
 	}
-	s, err := booking.BuildSession(booking.SessionSpec{
-		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: day.Format(time.DateOnly),
-		Period: o.period, StartsAt: day.Add(hours[0] * time.Hour), EndsAt: day.Add(hours[1] * time.Hour), Quotas: quotas,
-	})
-	testenv.Must(h.t, err, "build session")
-	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{
-		Hospitals: []booking.Hospital{h.hosp}, Departments: []booking.Department{dept},
-		Doctors: []booking.Doctor{doc}, Sessions: []booking.Session{s},
-	}), "save schedule")
-	got, ok := h.svc.Catalog().Session(s.ID)
-	if !ok {
-		h.t.Fatalf("session %s is not in the catalog after SaveSchedule", s.ID)
-	}
-	return got
+	return h.saveSession(o.dept, o.period, "attending physician", h.day.AddDate(0, 0, o.day), "", quotas)
 }
 
 // person is a new real person, as a caller or a walk-in states it.

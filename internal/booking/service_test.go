@@ -182,22 +182,12 @@ type sessionOpts struct {
 // Service.SaveSchedule, and returns it as the catalog holds it.
 func (h *harness) session(o sessionOpts) *booking.Session {
 	h.t.Helper()
-	if o.dept == "" {
-		o.dept = "Cardiology"
-	}
-	if o.period == "" {
-		o.period = "morning"
-	}
 	if o.release.IsZero() {
 		o.release = time.Now().Add(-time.Hour)
 	}
 	if o.day.IsZero() {
 		o.day = h.day
 	}
-	hours := map[string][2]time.Duration{"morning": {8, 12}, "afternoon": {14, 18}, "evening": {18, 21}}[o.period]
-	dept := h.department(o.dept)
-	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: dept.ID,
-		Name: fmt.Sprintf("Dr %d", h.seq.Add(1)), Title: "chief physician"}
 	var quotas []booking.ChannelQuota
 	if o.online > 0 {
 		quotas = append(quotas, booking.ChannelQuota{Channel: booking.ChannelOnline, Quota: o.online, ReleaseAt: o.release})
@@ -205,9 +195,28 @@ func (h *harness) session(o sessionOpts) *booking.Session {
 	if o.phone > 0 {
 		quotas = append(quotas, booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: o.phone, ReleaseAt: o.release})
 	}
+	return h.saveSession(o.dept, o.period, "chief physician", o.day, o.mode, quotas)
+}
+
+// saveSession stores a session on day in department deptName ("Cardiology"
+// when empty) and period (morning when empty), with a new doctor of title
+// and these pools, through Service.SaveSchedule, and returns it as the
+// catalog holds it.
+func (h *harness) saveSession(deptName, period, title string, day time.Time, mode booking.ReleaseMode, quotas []booking.ChannelQuota) *booking.Session {
+	h.t.Helper()
+	if deptName == "" {
+		deptName = "Cardiology"
+	}
+	if period == "" {
+		period = "morning"
+	}
+	hours := map[string][2]time.Duration{"morning": {8, 12}, "afternoon": {14, 18}, "evening": {18, 21}}[period]
+	dept := h.department(deptName)
+	doc := booking.Doctor{ID: booking.NewID(), HospitalID: h.hosp.ID, DepartmentID: dept.ID,
+		Name: fmt.Sprintf("Dr %d", h.seq.Add(1)), Title: title}
 	s, err := booking.BuildSession(booking.SessionSpec{
-		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: o.day.Format(time.DateOnly), Period: o.period,
-		StartsAt: o.day.Add(hours[0] * time.Hour), EndsAt: o.day.Add(hours[1] * time.Hour), Mode: o.mode, Quotas: quotas,
+		HospitalID: h.hosp.ID, DepartmentID: dept.ID, DoctorID: doc.ID, VisitDate: day.Format(time.DateOnly), Period: period,
+		StartsAt: day.Add(hours[0] * time.Hour), EndsAt: day.Add(hours[1] * time.Hour), Mode: mode, Quotas: quotas,
 	})
 	testenv.Must(h.t, err, "build session")
 	testenv.Must(h.t, h.svc.SaveSchedule(h.ctx, booking.Schedule{
