@@ -2,7 +2,8 @@
 //
 //	fairslot serve       serve the API (and metrics on the admin address)
 //	fairslot migrate     apply the database migrations
-//	fairslot seed        load the demo hospital, its schedule and demo staff
+//	fairslot seed --demo load the demo hospitals, their schedule and demo staff
+//	fairslot hospital add, list  create a production hospital, list them
 //	fairslot reconcile   rebuild Redis admission state from SQL
 //	fairslot staff add   create a staff account (clerk, operator or admin)
 //	fairslot staff password  set a staff account's password, ending its logins
@@ -96,7 +97,9 @@ const usage = `usage: fairslot <command> [flags]
 commands:
   serve       serve the API, metrics and background jobs
   migrate     apply the database migrations (as FAIRSLOT_MIGRATE_DATABASE_URL's owner) and grant the service's login
-  seed        load the demo hospital, a week of sessions and demo staff
+  hospital add  create a hospital (production's first step): --name [--time-zone Asia/Shanghai] [--cancel-deadline 15:00]; prints its id
+  hospital list list the hospitals: id, time zone, name
+  seed --demo load the demo hospitals, a week of sessions and demo staff with public passwords: never in production
   reconcile   rebuild Redis admission state from SQL
   retention   delete the call-back rows and kept numbers past their need (serve's hourly retention job, once)
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone [--hospital ID] (the password from FAIRSLOT_STAFF_PASSWORD)
@@ -140,6 +143,15 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return reconcile(ctx, rest, getenv, stdout, stderr)
 	case "retention":
 		return retention(ctx, rest, getenv, stdout, stderr)
+	case "hospital":
+		switch {
+		case len(rest) > 0 && rest[0] == "add":
+			return hospitalAdd(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "list":
+			return hospitalList(ctx, rest[1:], getenv, stdout, stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return errUsage
 	case "staff":
 		switch {
 		case len(rest) > 0 && rest[0] == "add":
@@ -171,7 +183,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 
 // commandLines are the commands and subcommands, as dispatch takes them.
 var commandLines = [][]string{
-	{"serve"}, {"migrate"}, {"seed"}, {"reconcile"}, {"retention"},
+	{"serve"}, {"migrate"}, {"seed"}, {"reconcile"}, {"retention"}, {"hospital", "add"}, {"hospital", "list"},
 	{"staff", "add"}, {"staff", "password"}, {"staff", "list"}, {"staff", "disable"}, {"staff", "enable"},
 	{"detect"}, {"events"}, {"lottery", "entries"}, {"lottery", "verify"},
 }

@@ -51,18 +51,32 @@ var demoHospitals = []demoHospital{
 	}},
 }
 
+// errNoDemo is `fairslot seed` without --demo: the demo's platform-wide
+// administrator has a public password, so a production host never gets it
+// by a command typed from habit (review21b H2).
+var errNoDemo = errors.New("seed loads demo data — made-up hospitals and a platform-wide admin whose password README prints: never in production. " +
+	"For a demo, run `fairslot seed --demo`; for a real hospital, `fairslot hospital add` (docs/operations.md, \"First start in production\")")
+
+// seed is `fairslot seed --demo`: the demo data, never production's.
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var releaseIn, drawIn time.Duration
 	var days, slots int
+	var demo bool
 	return tool{
 		name: "seed",
 		flags: func(fs *flag.FlagSet, e env) {
+			// No FAIRSLOT_SEED_DEMO twin: a variable left in an environment
+			// file would let a production host seed without anyone typing it.
+			fs.BoolVar(&demo, "demo", false, "required: yes, load demo data — two made-up hospitals and staff whose passwords README prints (never in production: see `fairslot hospital add`)")
 			fs.DurationVar(&releaseIn, "release-in", e.Dur("SEED_RELEASE_IN", 0), "new sessions release this long from now (0: open at once)")
 			fs.IntVar(&days, "days", e.Int("SEED_DAYS", 7), "days of sessions from today")
 			fs.IntVar(&slots, "slots", e.Int("SEED_SLOTS", 24), "slots per session")
 			fs.DurationVar(&drawIn, "draw-in", e.Dur("SEED_DRAW_IN", 5*time.Minute), "the lottery demo session takes entries from now and is drawn this long after (0: no lottery demo)")
 		},
 		check: func() error {
+			if !demo {
+				return errNoDemo
+			}
 			if days < 1 || slots < 4 {
 				return errors.New("--days must be at least 1 and --slots at least 4")
 			}
@@ -120,6 +134,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 				}
 				fmt.Fprintf(stdout, "  %-8s phone %s  password %-18s %s\n", s.role, s.phone, s.password, where)
 			}
+			fmt.Fprintln(stdout, "demo data: never in production (these passwords are public)")
 			return nil
 		},
 	}.run(ctx, args, getenv, stderr)

@@ -31,7 +31,7 @@ func TestDemoSeedHasTwoHospitals(t *testing.T) {
 		return out.String()
 	}
 	cmd("migrate")
-	out := cmd("seed", "--days", "2", "--draw-in", "0")
+	out := cmd("seed", "--demo", "--days", "2", "--draw-in", "0")
 	for _, want := range []string{
 		"seeded 示范医院 Demo Hospital: 3 departments, 6 doctors",
 		"seeded 滨江医院 Binjiang Hospital: 2 departments, 4 doctors",
@@ -44,7 +44,7 @@ func TestDemoSeedHasTwoHospitals(t *testing.T) {
 			t.Errorf("seed output lacks %q:\n%s", want, out)
 		}
 	}
-	if again := cmd("seed", "--days", "2", "--draw-in", "0"); !strings.Contains(again, "admin2-demo-pass") {
+	if again := cmd("seed", "--demo", "--days", "2", "--draw-in", "0"); !strings.Contains(again, "admin2-demo-pass") {
 		t.Errorf("a second seed does not print the logins again:\n%s", again)
 	}
 
@@ -112,7 +112,7 @@ func TestDemoLotteryDeskPoolOnTheVisitDay(t *testing.T) {
 	_, prefix := testenv.Redis(t)
 	env := toolEnv(t, prefix)
 	logs := &testenv.LogBuffer{}
-	for _, args := range [][]string{{"migrate"}, {"seed", "--days", "1", "--draw-in", "10m"}} {
+	for _, args := range [][]string{{"migrate"}, {"seed", "--demo", "--days", "1", "--draw-in", "10m"}} {
 		var out bytes.Buffer
 		if err := run(ctx, args, func(k string) string { return env[k] }, &out, logs); err != nil {
 			t.Fatalf("%s: %v\n%s%s", args[0], err, out.String(), logs)

@@ -50,8 +50,8 @@ prepare_fairslot() {
 	go build -o "$bin" ./cmd/fairslot
 	echo "==> fairslot migrate"
 	"$bin" migrate
-	echo "==> fairslot seed"
-	if ! "$bin" seed; then
+	echo "==> fairslot seed --demo"
+	if ! "$bin" seed --demo; then
 		# A key made just now beside a database kept from before: the
 		# database refuses it (its data was made with the key deleted).
 		[[ -n $fresh ]] && echo "the database was kept but $keyfile is new (was it deleted?): restore the old key, or start the demo over with deploy/local/services.sh purge" >&2

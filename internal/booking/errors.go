@@ -162,6 +162,7 @@ var (
 	ErrNoChange             = newErr(KindConflict, "no_change", "the account is already so")
 	ErrNotFound             = newErr(KindNotFound, "not_found", "no such resource")
 	ErrHospitalNotFound     = newErr(KindNotFound, "hospital_not_found", "no such hospital")
+	ErrHospitalExists       = newErr(KindConflict, "hospital_exists", "a hospital of this name exists already")
 	ErrSessionNotFound      = newErr(KindNotFound, "session_not_found", "no such clinic session")
 	ErrPatientNotFound      = newErr(KindNotFound, "patient_not_found", "no such patient on this account")
 	ErrBookingNotFound      = newErr(KindNotFound, "booking_not_found", "no such booking")

@@ -738,6 +738,9 @@ type SourceStore interface {
 	// effective time (then by when it was set).
 	SetAccountPolicy(ctx context.Context, c AccountPolicy, a AuditEntry) error
 	AccountPolicies(ctx context.Context) ([]AccountPolicy, error)
+	// AddHospital inserts a hospital with its audit entry, raising the
+	// catalog's version.
+	AddHospital(ctx context.Context, h Hospital, a AuditEntry) error
 	// SaveDepartment inserts (create) or renames a department, with the
 	// audit entry, raising the catalog's version; ErrDepartmentExists when
 	// the hospital has another of that name. A create whose id is stored

@@ -16,6 +16,22 @@ var doctorsSQL string
 
 var doctorQueries = ParseQueries(doctorsSQL)
 
+// AddHospital creates a hospital with its audit entry, in one transaction
+// that raises the catalog's version.
+func (s *Store) AddHospital(ctx context.Context, h booking.Hospital, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "add_hospital", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, queries["insert_hospital"], h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth, h.CancelDeadline)
+		if err != nil {
+			return err
+		}
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
 // SaveDepartment creates or renames a department with its audit entry, in
 // one transaction that raises the catalog's version.
 func (s *Store) SaveDepartment(ctx context.Context, d booking.Department, create bool, a booking.AuditEntry) (rerr error) {

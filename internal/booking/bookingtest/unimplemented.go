@@ -424,6 +424,10 @@ func (unimplementedStore) Roster(_ context.Context, _ string, _ string) ([]booki
 	panic(unimplemented("Store.Roster"))
 }
 
+func (unimplementedStore) AddHospital(_ context.Context, _ booking.Hospital, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.AddHospital"))
+}
+
 func (unimplementedStore) SaveDepartment(_ context.Context, _ booking.Department, _ bool, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SaveDepartment"))
 }
