@@ -39,6 +39,8 @@ type common struct {
 	secretKey          string // FAIRSLOT_SECRET_KEY: never a flag
 	secretKeyFile      string
 	master             []byte // the master key, read by validate
+	tokenKeyFile       string
+	tokenKey           []byte // the login keys' own key, read by validate; nil: the master key's
 	logLevel           string
 	passwordIterations int
 	holdFor            time.Duration
@@ -97,6 +99,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.Func("secret-key", "refused: the key is read from --secret-key-file or FAIRSLOT_SECRET_KEY, never the command line", func(string) error {
 		return errSecretKeyFlag
 	})
+	fs.StringVar(&c.tokenKeyFile, "token-key-file", e.Str("TOKEN_KEY_FILE", ""), "file holding a 32-byte key (base64 or hex) of its own for login tokens and the consoles' CSRF tokens (default: derived from the master key); replacing it ends every login and nothing else — the first step after a master key leaked (docs/operations.md)")
 	fs.StringVar(&c.logLevel, "log-level", e.Str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.closingCoolingOff, "closing-cooling-off", e.Dur("CLOSING_COOLING_OFF", booking.DefaultClosingCoolingOff),
@@ -174,18 +177,10 @@ func (c *common) validate() error {
 func (c *common) readKey() error {
 	text := c.secretKey
 	if c.secretKeyFile != "" {
-		st, err := os.Stat(c.secretKeyFile)
-		if err != nil {
-			return fmt.Errorf("--secret-key-file: %w", err)
+		var err error
+		if text, err = readKeyFile("--secret-key-file", c.secretKeyFile); err != nil {
+			return err
 		}
-		if st.Mode().Perm()&0o007 != 0 {
-			return fmt.Errorf("--secret-key-file %s can be read by any user (mode %v): chmod o-rwx it", c.secretKeyFile, st.Mode().Perm())
-		}
-		b, err := os.ReadFile(c.secretKeyFile)
-		if err != nil {
-			return fmt.Errorf("--secret-key-file: %w", err)
-		}
-		text = strings.TrimSpace(string(b))
 	}
 	if text == "" {
 		// Point at the key that exists: a key made now is another key, and
@@ -200,7 +195,33 @@ func (c *common) readKey() error {
 		return fmt.Errorf("master key: %w", err)
 	}
 	c.master = master
+	if c.tokenKeyFile == "" {
+		return nil
+	}
+	text, err = readKeyFile("--token-key-file", c.tokenKeyFile)
+	if err != nil {
+		return err
+	}
+	if c.tokenKey, err = identity.ParseKey(text); err != nil {
+		return fmt.Errorf("--token-key-file: %w", err)
+	}
 	return nil
+}
+
+// readKeyFile is a key file's text; a file others may read is refused.
+func readKeyFile(flag, path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	if st.Mode().Perm()&0o007 != 0 {
+		return "", fmt.Errorf("%s %s can be read by any user (mode %v): chmod o-rwx it", flag, path, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", flag, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // errWrongKey refuses a master key the database's data was not made with.
@@ -350,8 +371,12 @@ func (c *common) logAttrs() []any {
 	if c.redisPassword != "" {
 		redisPassword = "[set]"
 	}
+	tokenKey := "[the master key's]"
+	if c.tokenKeyFile != "" {
+		tokenKey = "[own: " + c.tokenKeyFile + "]"
+	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
+		"secret_key", "[set]", "token_key", tokenKey, "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
 		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "booking_batch", c.bookingBatch, "entry_writers", c.entryWriters}
 }
@@ -391,6 +416,11 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	keys, err := identity.NewKeyring(c.master)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
+	}
+	if c.tokenKey != nil {
+		if keys, err = keys.WithTokenKey(c.tokenKey); err != nil {
+			return nil, fmt.Errorf("--token-key-file: %w", err)
+		}
 	}
 	d := &deps{keys: keys}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)

@@ -719,3 +719,29 @@ func FuzzNormalizeName(f *testing.F) {
 		_ = MaskName(got)
 	})
 }
+
+// TestWithTokenKey: a token key of its own changes the login keys (the
+// token key, the CSRF subkey) and nothing the data was made with.
+func TestWithTokenKey(t *testing.T) {
+	master, other := bytes.Repeat([]byte{1}, KeySize), bytes.Repeat([]byte{2}, KeySize)
+	k, err := NewKeyring(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := k.WithTokenKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(w.TokenKey(), k.TokenKey()) || bytes.Equal(w.LoginSubKey("csrf"), k.LoginSubKey("csrf")) {
+		t.Error("the login keys did not change with the token key")
+	}
+	if !bytes.Equal(w.Hash("phone", "13800000000"), k.Hash("phone", "13800000000")) || !bytes.Equal(w.Fingerprint(), k.Fingerprint()) {
+		t.Error("the hash key or the key check changed with the token key")
+	}
+	if got, err := w.Open("phone", k.Seal("phone", "13800000000")); err != nil || got != "13800000000" {
+		t.Errorf("a value sealed before does not open: %q %v", got, err)
+	}
+	if _, err := k.WithTokenKey(master); err == nil {
+		t.Error("the master key taken as the token key")
+	}
+}

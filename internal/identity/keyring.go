@@ -53,6 +53,9 @@ type Keyring struct {
 	hashKey  []byte
 	seal     cipher.AEAD
 	tokenKey []byte
+	// logins is the secret the login keys (TokenKey, LoginSubKey) derive
+	// from: the master key, or a token key of its own (WithTokenKey).
+	logins []byte
 }
 
 // NewKeyring derives the subkeys from a 32-byte master key with HKDF-SHA256.
@@ -89,7 +92,41 @@ func NewKeyring(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new keyring: %w", err)
 	}
-	return &Keyring{master: append([]byte(nil), master...), hashKey: hashKey, seal: aead, tokenKey: tokenKey}, nil
+	m := append([]byte(nil), master...)
+	return &Keyring{master: m, hashKey: hashKey, seal: aead, tokenKey: tokenKey, logins: m}, nil
+}
+
+// WithTokenKey is k with its login keys — the bearer tokens' signing key
+// and the consoles' CSRF key (LoginSubKey) — derived from a 32-byte key of
+// their own instead of the master key. Replacing that key ends every login
+// and breaks nothing else, so a leaked master key stops forging logins
+// once a new token key is in place (docs/security.md, "Keys"). Hashes and
+// sealed values stay the master key's.
+func (k *Keyring) WithTokenKey(key []byte) (*Keyring, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("token key is %d bytes, want %d", len(key), KeySize)
+	}
+	if hmac.Equal(key, k.master) {
+		return nil, errors.New("the token key is the master key: make a key of its own")
+	}
+	tokenKey, err := hkdf.Key(sha256.New, key, nil, infoToken, KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("derive the token key: %w", err)
+	}
+	c := *k
+	c.tokenKey, c.logins = tokenKey, append([]byte(nil), key...)
+	return &c, nil
+}
+
+// LoginSubKey derives a key for another part of logging in (the web
+// consoles' CSRF tokens), named by info, from the secret the token key
+// comes from: it changes with WithTokenKey.
+func (k *Keyring) LoginSubKey(info string) []byte {
+	sub, err := hkdf.Key(sha256.New, k.logins, nil, info, KeySize)
+	if err != nil {
+		panic(fmt.Sprintf("identity: derive %q: %v", info, err)) // SHA-256 never refuses 32 bytes
+	}
+	return sub
 }
 
 // Hash returns a keyed, deterministic 32-byte digest of value, for looking

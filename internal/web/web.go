@@ -106,7 +106,7 @@ func New(svc *booking.Service, log *slog.Logger, opts Options) *Console {
 		c.keys = randomKeys()
 		log.Warn("no keys given; using random ones, so forms do not survive a restart or work across instances")
 	}
-	c.csrfKey = c.keys.SubKey("fairslot web csrf v1")
+	c.csrfKey = c.keys.LoginSubKey("fairslot web csrf v1")
 	css, err := assets.ReadFile("static/style.css")
 	if err != nil {
 		panic(fmt.Sprintf("web: %v", err))
