@@ -225,6 +225,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"rate_ip", c.ipRate, "rate_account", c.accountRate, "rate_store", c.limiterStore, "trusted_proxies", c.trustedProxies,
 		"gogc", gogc, "gomemlimit", memLimit)
 	log.Info("starting", append(attrs, c.realName.logAttrs()...)...)
+	if getenv(envflag.Prefix+"MIGRATE_DATABASE_URL") != "" {
+		// serve never reads it; in its environment it is the credential
+		// that rewrites the audit log, for whoever runs code as serve
+		// (review21b M3). Only migrate should be given it.
+		log.Warn("FAIRSLOT_MIGRATE_DATABASE_URL is set in serve's environment: the tables' owner's password is readable by anything running as serve " +
+			"(/proc/self/environ); give it to fairslot migrate only (deploy/systemd/migrate.env)")
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(gcMetrics)),

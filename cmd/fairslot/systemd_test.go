@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,6 +42,22 @@ func TestSystemdKit(t *testing.T) {
 	if len(vars) < 20 {
 		t.Fatalf("fairslot.env sets %d variables, want the twenty and more it has", len(vars))
 	}
+	// The owner's URL is migrate's alone (review21b M3): in serve's
+	// environment it handed whoever runs code as serve the credential
+	// that rewrites the audit log.
+	if _, ok := vars["FAIRSLOT_MIGRATE_DATABASE_URL"]; ok {
+		t.Errorf("fairslot.env, which serve loads, holds the tables' owner's URL; it belongs in migrate.env")
+	}
+	if owner := envFile(t, filepath.Join(dir, "migrate.env")); len(owner) != 1 || owner["FAIRSLOT_MIGRATE_DATABASE_URL"] == "" {
+		t.Errorf("migrate.env sets %v, want the owner's URL alone", owner)
+	}
+	for unit, want := range map[string]bool{"fairslot.service": false, "fairslot-migrate.service": true} {
+		b, err := os.ReadFile(filepath.Join(dir, unit))
+		testenv.Must(t, err, "read %s", unit)
+		if got := strings.Contains(string(b), "EnvironmentFile=/etc/fairslot/migrate.env"); got != want {
+			t.Errorf("%s loads migrate.env: %v, want %v", unit, got, want)
+		}
+	}
 
 	// serve with the file's settings, where they name this deployment's
 	// hosts and passwords the test's own.
@@ -71,6 +88,8 @@ func TestSystemdKit(t *testing.T) {
 	testenv.Must(t, err, "the test binary's path")
 	absEnv, err := filepath.Abs(filepath.Join(dir, "fairslot.env"))
 	testenv.Must(t, err, "the environment file's path")
+	absMigrateEnv, err := filepath.Abs(filepath.Join(dir, "migrate.env"))
+	testenv.Must(t, err, "the owner's environment file's path")
 	tmp := t.TempDir()
 	key := filepath.Join(tmp, "secret.key")
 	testenv.Must(t, os.WriteFile(key, bytes.Repeat([]byte("k"), 32), 0o400), "write a key")
@@ -78,7 +97,7 @@ func TestSystemdKit(t *testing.T) {
 	for _, u := range []string{"fairslot.service", "fairslot-migrate.service"} {
 		b, err := os.ReadFile(filepath.Join(dir, u))
 		testenv.Must(t, err, "read %s", u)
-		s := strings.NewReplacer("/usr/local/bin/fairslot", exe, "/etc/fairslot/fairslot.env", absEnv,
+		s := strings.NewReplacer("/usr/local/bin/fairslot", exe, "/etc/fairslot/fairslot.env", absEnv, "/etc/fairslot/migrate.env", absMigrateEnv,
 			"/etc/fairslot/secret.key", key).Replace(string(b))
 		if s == string(b) {
 			t.Fatalf("%s names none of the paths it is installed with", u)
@@ -133,4 +152,21 @@ func flagsOf(t *testing.T, cmd string) []string {
 		t.Fatalf("fairslot %s -h listed %d flags:\n%s", cmd, len(flags), out.String())
 	}
 	return flags
+}
+
+// TestServeWarnsOfTheOwnersURL (review21b M3): serve started with the
+// tables' owner's URL in its environment says so at start, once; without
+// it, nothing.
+func TestServeWarnsOfTheOwnersURL(t *testing.T) {
+	const warning = "FAIRSLOT_MIGRATE_DATABASE_URL is set in serve's environment"
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), nil)
+	if n := strings.Count(svc.logs.String(), warning); n != 1 {
+		t.Errorf("serve with the owner's URL in its environment logged %q %d times, want once:\n%s", warning, n, svc.logs)
+	}
+	o := &service{t: t, logs: &testenv.LogBuffer{}, stdout: &testenv.LogBuffer{}, env: maps.Clone(svc.env), pool: svc.pool}
+	delete(o.env, "FAIRSLOT_MIGRATE_DATABASE_URL")
+	o.serve()
+	if strings.Contains(o.logs.String(), warning) {
+		t.Errorf("serve without the owner's URL warned of it:\n%s", o.logs)
+	}
 }
