@@ -9,6 +9,7 @@
 //	fairslot staff password  set a staff account's password, ending its logins
 //	fairslot staff list  list the staff accounts (phones masked)
 //	fairslot staff disable, enable  lock a staff account out, let it back in
+//	fairslot staff check  after a restore: staff changes the journal has and the database lacks
 //	fairslot detect      flag scalpers in a file of booking events
 //	fairslot events      write the booking events in SQL to a file
 //	fairslot lottery     export a session's lottery draws, or verify them
@@ -106,6 +107,7 @@ commands:
   staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
   staff list  list staff accounts (phones masked): [--hospital ID] [--phone]
   staff disable   end a staff account's logins and refuse new ones: --phone (staff enable --phone: undo)
+  staff check after a restore: the staff journal's changes the database lacks: --journal FILE [--since BACKUP-TIME]
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
   lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
@@ -164,6 +166,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 			return staffDisable(ctx, rest[1:], getenv, stdout, stderr)
 		case len(rest) > 0 && rest[0] == "enable":
 			return staffEnable(ctx, rest[1:], getenv, stdout, stderr)
+		case len(rest) > 0 && rest[0] == "check":
+			return staffCheck(ctx, rest[1:], getenv, stdout, stderr)
 		}
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -184,7 +188,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 // commandLines are the commands and subcommands, as dispatch takes them.
 var commandLines = [][]string{
 	{"serve"}, {"migrate"}, {"seed"}, {"reconcile"}, {"retention"}, {"hospital", "add"}, {"hospital", "list"},
-	{"staff", "add"}, {"staff", "password"}, {"staff", "list"}, {"staff", "disable"}, {"staff", "enable"},
+	{"staff", "add"}, {"staff", "password"}, {"staff", "list"}, {"staff", "disable"}, {"staff", "enable"}, {"staff", "check"},
 	{"detect"}, {"events"}, {"lottery", "entries"}, {"lottery", "verify"},
 }
 

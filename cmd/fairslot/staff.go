@@ -34,9 +34,11 @@ var errStaffPasswordFlag = errors.New("a password on the command line shows in p
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var role, phone, password, hospital, name string
 	var r booking.Role
+	var journalTo *string
 	return tool{
 		name: "staff add",
 		flags: func(fs *flag.FlagSet, e env) {
+			journalTo = staffJournal(fs, e)
 			fs.StringVar(&role, "role", "", "clerk, operator, referrer (a community doctor or carer: books referral slots) or admin")
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
 			password = passwordFromEnv(fs, e)
@@ -68,7 +70,7 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 				scope = "of hospital " + hospital
 			}
 			fmt.Fprintf(stdout, "created %s account %s, %s\n", r, id, scope)
-			return nil
+			return journal(*journalTo, "staff_added", booking.StaffChange{AccountID: id, HospitalID: hospital, Role: r}, phone)
 		},
 	}.run(ctx, args, getenv, stderr)
 }
@@ -78,9 +80,11 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 // phone's failed logins forgotten.
 func staffPassword(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var phone, password string
+	var journalTo *string
 	return tool{
 		name: "staff password",
 		flags: func(fs *flag.FlagSet, e env) {
+			journalTo = staffJournal(fs, e)
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login)")
 			password = passwordFromEnv(fs, e)
 		},
@@ -100,7 +104,7 @@ func staffPassword(ctx context.Context, args []string, getenv func(string) strin
 				return err
 			}
 			fmt.Fprintf(stdout, "set the password of %s; every login of it is ended (on every instance within --revocation-poll) and its failed logins forgotten\n", r)
-			return nil
+			return journal(*journalTo, "staff_password_reset", r, phone)
 		},
 	}.run(ctx, args, getenv, stderr)
 }
@@ -118,9 +122,11 @@ func staffEnable(ctx context.Context, args []string, getenv func(string) string,
 
 func staffSwitch(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var phone string
+	var journalTo *string
 	return tool{
 		name: "staff " + verb,
-		flags: func(fs *flag.FlagSet, _ env) {
+		flags: func(fs *flag.FlagSet, e env) {
+			journalTo = staffJournal(fs, e)
 			fs.StringVar(&phone, "phone", "", "the staff member's mobile number (their login; `fairslot staff list` shows it masked)")
 		},
 		check: func() error {
@@ -137,14 +143,14 @@ func staffSwitch(ctx context.Context, verb string, args []string, getenv func(st
 					return err
 				}
 				fmt.Fprintf(stdout, "disabled %s: every login of it is ended (on every instance within --revocation-poll) and its logins refused until `fairslot staff enable`\n", r)
-				return nil
+				return journal(*journalTo, "staff_disabled", r, phone)
 			}
 			r, err := d.svc.EnableStaff(ctx, phone)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "enabled %s: it logs in with its password again\n", r)
-			return nil
+			return journal(*journalTo, "staff_enabled", r, phone)
 		},
 	}.run(ctx, args, getenv, stderr)
 }

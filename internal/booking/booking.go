@@ -590,6 +590,9 @@ type StaffAccount struct {
 	LastLogin time.Time
 	// DisabledAt is when it was disabled (zero: enabled).
 	DisabledAt time.Time
+	// PasswordSetAt is when its password was last set after its creation
+	// (zero: never): `fairslot staff check` finds a reset a restore undid.
+	PasswordSetAt time.Time
 	// TimeZone is the hospital's (empty for a platform-wide administrator).
 	TimeZone string
 }

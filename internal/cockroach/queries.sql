@@ -213,7 +213,7 @@ RETURNING token_generation;
 SELECT a.id::TEXT, a.role, COALESCE(a.hospital_id::TEXT, ''), a.staff_name, a.phone_masked,
        a.created_at, a.disabled_at,
        (SELECT max(e.ts) FROM booking_events e WHERE e.account_id = a.id AND e.type = 'login'),
-       COALESCE(h.time_zone, '')
+       COALESCE(h.time_zone, ''), a.credentials_changed_at
   FROM accounts a
   LEFT JOIN hospitals h ON h.id = a.hospital_id
  WHERE a.role <> 'patient'

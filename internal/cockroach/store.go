@@ -497,9 +497,12 @@ func (s *Store) StaffAccounts(ctx context.Context, hospitalID string, phoneHash 
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.StaffAccount, error) {
 		var a booking.StaffAccount
 		var role string
-		var disabled, last *time.Time
-		err := r.Scan(&a.ID, &role, &a.HospitalID, &a.Name, &a.PhoneMasked, &a.CreatedAt, &disabled, &last, &a.TimeZone)
+		var disabled, last, creds *time.Time
+		err := r.Scan(&a.ID, &role, &a.HospitalID, &a.Name, &a.PhoneMasked, &a.CreatedAt, &disabled, &last, &a.TimeZone, &creds)
 		a.Role = booking.Role(role)
+		if creds != nil {
+			a.PasswordSetAt = *creds
+		}
 		if disabled != nil {
 			a.DisabledAt = *disabled
 		}
