@@ -102,7 +102,7 @@ commands:
   hospital list list the hospitals: id, time zone, name
   seed --demo load the demo hospitals, a week of sessions and demo staff with public passwords: never in production
   reconcile   rebuild Redis admission state from SQL
-  retention   delete the call-back rows and kept numbers past their need (serve's hourly retention job, once)
+  retention   serve's hourly retention job, once: delete call-back rows, kept numbers and booking events past their need; erase removed members' numbers and names, events' phones, IPs and devices, reports' numbers
   staff add   create a staff account: --role clerk|operator|referrer|admin --phone [--hospital ID] (the password from FAIRSLOT_STAFF_PASSWORD)
   staff password  set a staff account's password and end its logins: --phone (the password from FAIRSLOT_STAFF_PASSWORD)
   staff list  list staff accounts (phones masked): [--hospital ID] [--phone]

@@ -109,6 +109,10 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Help: "Events whose phone reference (a keyed hash) the retention job emptied past the detection window.",
 		}, func() float64 { return float64(svc.Stats().EventPhonesErased) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_events_purged_total",
+			Help: "Booking events the retention job deleted: refused attempts past 90 days, the others past 400.",
+		}, func() float64 { return float64(svc.Stats().EventsPurged) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "fairslot_report_phones_erased_total",
 			Help: "Closed scalper reports whose offered number (hash and mask) the retention job erased past their need.",
 		}, func() float64 { return float64(svc.Stats().ReportPhonesErased) }),

@@ -23,6 +23,7 @@ func retention(ctx context.Context, args []string, getenv func(string) string, s
 			fmt.Fprintf(stdout, "purged %d call-back rows and %d kept numbers past retention\n", p.CallBacks, p.CallerPhones)
 			fmt.Fprintf(stdout, "erased the numbers and names of %d removed family members, the phone, IP address and device id of %d events and the offered number of %d reports past retention\n",
 				p.RemovedMembers, p.EventPhones, p.ReportPhones)
+			fmt.Fprintf(stdout, "deleted %d events past retention (refused attempts after 90 days, the others after 400)\n", p.Events)
 			return err
 		},
 	}.run(ctx, args, getenv, stderr)

@@ -63,3 +63,52 @@ func TestRetentionByHand(t *testing.T) {
 		}
 	}
 }
+
+// TestRetentionDeletesOldEvents (review21b M4): booking_events grew
+// forever. The retention job deletes refused attempts (rejected,
+// rate_limited) past booking.RefusedEventRetention and every other event
+// past booking.EventRetention, and keeps what is within them and an event
+// of a session whose day is not past.
+func TestRetentionDeletesOldEvents(t *testing.T) {
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), nil)
+	var session string
+	testenv.Must(t, svc.pool.QueryRow(context.Background(), "SELECT id::TEXT FROM clinic_sessions LIMIT 1").Scan(&session), "a session")
+	event := func(typ string, age time.Duration, session string) string {
+		id := booking.NewID()
+		var sess any
+		if session != "" {
+			sess = session
+		}
+		_, err := svc.pool.Exec(context.Background(), `INSERT INTO booking_events (id, ts, type, account_id, session_id) VALUES ($1, $2, $3, $4, $5)`,
+			id, time.Now().Add(-age), typ, booking.NewID(), sess)
+		testenv.Must(t, err, "an event")
+		return id
+	}
+	day := 24 * time.Hour
+	gone := []string{
+		event("rejected", booking.RefusedEventRetention+day, ""),
+		event("rate_limited", booking.RefusedEventRetention+day, ""),
+		event("login", booking.EventRetention+day, ""),
+		event("booked", booking.EventRetention+day, ""),
+	}
+	kept := []string{
+		event("rejected", booking.RefusedEventRetention-day, ""),
+		event("login", booking.EventRetention-day, ""),
+		event("booked", booking.RefusedEventRetention+day, ""),
+		event("rejected", booking.RefusedEventRetention+day, session), // its session is tomorrow
+	}
+	out := svc.run("retention")
+	if !strings.Contains(out, "deleted 4 events past retention") {
+		t.Errorf("fairslot retention said %q, want 4 events deleted", out)
+	}
+	for _, id := range gone {
+		if n := svc.count("SELECT count(*) FROM booking_events WHERE id = $1", id); n != 0 {
+			t.Errorf("event %s past its retention is still there", id)
+		}
+	}
+	for _, id := range kept {
+		if n := svc.count("SELECT count(*) FROM booking_events WHERE id = $1", id); n != 1 {
+			t.Errorf("event %s within its retention is gone", id)
+		}
+	}
+}

@@ -62,6 +62,22 @@ import (
 // DefaultCallBackGrace is Config.CallBackGrace's default.
 const DefaultCallBackGrace = 30 * 24 * time.Hour
 
+// How long booking events are kept (review21b M4: they were kept for
+// ever). Refused attempts (rejected, rate_limited: the table's growth at
+// release hours, up to --refusal-rate a second) are read only by the
+// detector, over its window (30 days), and by an appeal or a complaint
+// about a refusal within the next weeks: 90 days. The other events (logins,
+// bookings, cancellations, entries) also answer "when did this account last
+// log in" and the 90-day number-release check, and are the record of a
+// booking's history a complaint may ask about within the year: 400 days
+// (13 months and a margin). An event of a session whose day is not past by
+// the detection window is kept whatever its age. The bookings, the audit
+// log and the lottery draws are other tables and stay.
+const (
+	RefusedEventRetention = 90 * 24 * time.Hour
+	EventRetention        = 400 * 24 * time.Hour
+)
+
 // Purge batches: a statement deletes at most purgeBatch rows, a run at most
 // purgeBatches statements of each kind (100,000 rows); the next run goes
 // on where it stopped.
@@ -83,6 +99,11 @@ type CallBackCutoff struct {
 
 // RetentionStore deletes what the retention rule says is past its need.
 type RetentionStore interface {
+	// PurgeEvents deletes at most limit booking events: refused attempts
+	// (rejected, rate_limited) written before refused.Before and the others
+	// before all.Before, whose session's day, if they have one, is before
+	// the cutoff's Day; it returns how many it deleted.
+	PurgeEvents(ctx context.Context, refused, all CallBackCutoff, limit int) (int, error)
 	// PurgeCallBacks deletes at most limit call-back rows (notifications
 	// marked call_back) whose session's day is before cut.Day, with no
 	// substitute's slot offered from their booking still held or answered
@@ -119,6 +140,7 @@ type Purged struct {
 	// What the run erased (the rows stay): removed family members' numbers
 	// and names, events' phone references, reports' offered numbers.
 	RemovedMembers, EventPhones, ReportPhones int
+	Events                                    int // events deleted past EventRetention / RefusedEventRetention
 }
 
 // callBackCutoff is the rule's line as of now: the earliest of the
@@ -181,6 +203,9 @@ func (s *Service) Retain(ctx context.Context) (Purged, error) {
 		{&p.EventPhones, &s.stats.eventPhonesErased, func(ctx context.Context) (int, error) {
 			return s.store.EraseEventPhones(ctx, events, purgeBatch)
 		}},
+		{&p.Events, &s.stats.eventsPurged, func(ctx context.Context) (int, error) {
+			return s.store.PurgeEvents(ctx, s.cutoff(max(RefusedEventRetention, s.cfg.DetectWindow)), s.cutoff(EventRetention), purgeBatch)
+		}},
 	} {
 		var err error
 		*step.n, err = purgeInBatches(ctx, step.batch)
@@ -199,7 +224,7 @@ func (s *Service) Retain(ctx context.Context) (Purged, error) {
 func (s *Service) logRetained(p Purged, cut CallBackCutoff) {
 	if p != (Purged{}) {
 		s.log.Info("purged personal data past retention", "call_backs", p.CallBacks, "caller_phones", p.CallerPhones,
-			"removed_members", p.RemovedMembers, "event_phones", p.EventPhones, "report_phones", p.ReportPhones,
+			"removed_members", p.RemovedMembers, "event_phones", p.EventPhones, "report_phones", p.ReportPhones, "events", p.Events,
 			"sessions_before", cut.Day)
 	}
 }

@@ -23,6 +23,7 @@ type opsStats struct {
 	// What the retention job erased: removed members' numbers and names,
 	// events' phone references, reports' offered numbers.
 	removedMembersErased, eventPhonesErased, reportPhonesErased atomic.Uint64
+	eventsPurged                                                atomic.Uint64 // events deleted past EventRetention / RefusedEventRetention
 }
 
 func (o *opsStats) detected(took time.Duration, events int) {
@@ -58,6 +59,8 @@ type OpsStats struct {
 	// phone reference, and the reports whose offered number the retention
 	// job erased.
 	RemovedMembersErased, EventPhonesErased, ReportPhonesErased uint64
+	// EventsPurged counts the booking events the retention job deleted.
+	EventsPurged uint64
 }
 
 // Stats returns the operators' counts.
@@ -76,6 +79,7 @@ func (s *Service) Stats() OpsStats {
 		RemovedMembersErased: s.stats.removedMembersErased.Load(),
 		EventPhonesErased:    s.stats.eventPhonesErased.Load(),
 		ReportPhonesErased:   s.stats.reportPhonesErased.Load(),
+		EventsPurged:         s.stats.eventsPurged.Load(),
 	}
 }
 

@@ -46,6 +46,11 @@ func (s *Store) EraseEventPhones(ctx context.Context, cut booking.CallBackCutoff
 	return s.change(ctx, "erase_event_phones", cut.Day, cut.Before, limit)
 }
 
+// PurgeEvents deletes one batch of booking events past their retention.
+func (s *Store) PurgeEvents(ctx context.Context, refused, all booking.CallBackCutoff, limit int) (int, error) {
+	return s.change(ctx, "purge_events", refused.Before, all.Before, refused.Day, all.Day, limit)
+}
+
 // EraseReportPhones erases one batch of reports' offered numbers past
 // their need.
 func (s *Store) EraseReportPhones(ctx context.Context, filedBefore, closedBefore time.Time, limit int) (int, error) {

@@ -100,3 +100,17 @@ UPDATE patient_cases SET offered_phone_hash = NULL, offered_phone_masked = ''
                                          WHERE f.status = 'open' AND jsonb_typeof(f.explanation -> 'case_ids') = 'array')
                ORDER BY c.created_at
                LIMIT $3);
+
+-- name: purge_events
+-- Booking events past their retention (booking.EventRetention, review21b
+-- M4): refused attempts (rejected, rate_limited) written before $1 whose
+-- session's day, if any, is before $3, and every other event written before
+-- $2 whose session's day, if any, is before $4. Oldest first, at most $5.
+DELETE FROM booking_events WHERE id IN (
+    SELECT e.id FROM booking_events e
+      LEFT JOIN clinic_sessions s ON s.id = e.session_id
+     WHERE e.ts < $1
+       AND (e.type IN ('rejected', 'rate_limited') AND (s.id IS NULL OR s.visit_date < $3::DATE)
+            OR e.ts < $2 AND (s.id IS NULL OR s.visit_date < $4::DATE))
+     ORDER BY e.ts
+     LIMIT $5);

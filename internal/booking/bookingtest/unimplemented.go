@@ -768,6 +768,10 @@ func (unimplementedStore) EraseRemovedMembers(_ context.Context, _ time.Time, _ 
 	panic(unimplemented("Store.EraseRemovedMembers"))
 }
 
+func (unimplementedStore) PurgeEvents(_ context.Context, _, _ booking.CallBackCutoff, _ int) (int, error) {
+	panic(unimplemented("Store.PurgeEvents"))
+}
+
 func (unimplementedStore) EraseEventPhones(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
 	panic(unimplemented("Store.EraseEventPhones"))
 }
