@@ -29,7 +29,7 @@ func TestRestoredCopyLeavesProductionsRedis(t *testing.T) {
 		err := run(ctx, args, func(k string) string { return env[k] }, &out, logs)
 		return out.String(), err
 	}
-	for _, args := range [][]string{{"migrate"}, {"seed", "--days", "1"}} {
+	for _, args := range [][]string{{"migrate"}, {"seed", "--demo", "--days", "1"}} {
 		if out, err := tool(prod, args...); err != nil {
 			t.Fatalf("%s: %v\n%s%s", args[0], err, out, logs)
 		}
