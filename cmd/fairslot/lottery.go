@@ -293,6 +293,22 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 				}
 			}
 			failed, waiting := 0, 0
+			// When the pool's rules became public is the database's word,
+			// as its commitment is: the notice before its window.
+			published := func(x booking.PublishedDraw) {
+				var st booking.PublishedDraw
+				for _, y := range stored {
+					if y.Channel == x.Channel {
+						st = y
+					}
+				}
+				if st.PublishedAt.IsZero() {
+					fmt.Fprintf(stdout, "     published: not known (before release 0069 kept it)\n")
+					return
+				}
+				fmt.Fprintf(stdout, "     published %s, %s before its window at %s\n",
+					st.PublishedAt.In(loc).Format(time.RFC3339), st.OpensAt.Sub(st.PublishedAt).Round(time.Minute), st.OpensAt.In(loc).Format(time.RFC3339))
+			}
 			for _, x := range draws {
 				// Whether the clinic was stopped is the database's word,
 				// whatever a file says.
@@ -305,6 +321,7 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 				if errors.Is(err, booking.ErrNotDrawn) {
 					waiting++
 					fmt.Fprintf(stdout, "wait %s pool of session %s: %v; its commitment %x is published\n", x.Channel, session, err, x.Commitment)
+					published(x)
 					continue
 				}
 				if err != nil {
@@ -314,6 +331,7 @@ func lotteryVerify(ctx context.Context, args []string, getenv func(string) strin
 				}
 				fmt.Fprintf(stdout, "ok   %s pool of session %s: seed %x matches its commitment (recipe v%d); %d winners of %d eligible entries (%d slots) are exactly the bookings made\n",
 					x.Channel, session, x.Seed, committed[x.Channel].Recipe, x.Winners, x.Eligible, x.Slots)
+				published(x)
 				if st, ok := stoppedAt[x.Channel]; ok {
 					fmt.Fprintf(stdout, "     the clinic was stopped at %s, after the draw: its bookings were cancelled, not a no-show\n", st.StoppedAt.In(loc).Format(time.RFC3339))
 				}

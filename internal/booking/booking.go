@@ -426,6 +426,10 @@ type ChannelQuota struct {
 	Mode    ReleaseMode
 	OpensAt time.Time // lottery pools only
 	DrawAt  time.Time // lottery pools only
+	// PublishedAt is when the pool's rules (mode, release, window) became
+	// public: the publish, or the last edit that changed one of them
+	// (StampPublished). Zero for pools published before it was kept.
+	PublishedAt time.Time
 	// Draw is a lottery pool's public record once its seed is committed;
 	// nil before.
 	Draw *DrawRecord

@@ -505,6 +505,10 @@ type PublishedDraw struct {
 	Channel   Channel
 	OpensAt   time.Time
 	DrawAt    time.Time
+	// PublishedAt is when the pool's rules became public
+	// (ChannelQuota.PublishedAt): its notice is OpensAt − PublishedAt.
+	// Zero when not kept (published before migration 0069).
+	PublishedAt time.Time
 	DrawRecord
 	Entries []Entry // once drawn (for administrators: always)
 	// StoppedAt is when the clinic was stopped (停诊), if it was: before
@@ -633,8 +637,8 @@ func (s *Service) lotteryDraws(ctx context.Context, sess *Session, admin bool) (
 		if !q.IsLottery() {
 			continue
 		}
-		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, Entries: []Entry{},
-			StoppedAt: sess.StoppedAt}
+		d := PublishedDraw{SessionID: sess.ID, Channel: q.Channel, OpensAt: q.OpensAt, DrawAt: q.DrawAt, PublishedAt: q.PublishedAt,
+			Entries: []Entry{}, StoppedAt: sess.StoppedAt}
 		if p, ok := byChannel[q.Channel]; ok {
 			d.DrawRecord = p.DrawRecord
 			if sess.Stopped() && d.Status == DrawOpen {

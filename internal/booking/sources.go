@@ -248,6 +248,7 @@ func (s *Service) CreateSession(ctx context.Context, actor Actor, req SessionReq
 	if err := s.lotteryNotice(&sess, now); err != nil {
 		return nil, err
 	}
+	StampPublished(nil, &sess, now)
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_create",
 		Target: "session:" + sess.ID, HospitalID: sess.HospitalID, Reason: sessionSummary(&sess, req.Reason)}
 	if err := s.store.CreateSession(ctx, sess, audit); err != nil {
@@ -488,6 +489,7 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p S
 	if err := s.releaseNotice(old, &sess, now); err != nil {
 		return nil, err
 	}
+	StampPublished(old, &sess, now)
 	for _, q := range sess.Channels {
 		if was, ok := old.Channel(q.Channel); q.IsLottery() && (!ok || !was.OpensAt.Equal(q.OpensAt) || !was.DrawAt.Equal(q.DrawAt)) {
 			if err := lotteryWindow(q); err != nil {
@@ -593,6 +595,7 @@ func (s *Service) updatePools(ctx context.Context, actor Actor, old *Session, p 
 	if err := s.releaseNotice(old, &next, now); err != nil {
 		return nil, err
 	}
+	StampPublished(old, &next, now)
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "session_update",
 		Target: "session:" + next.ID, HospitalID: next.HospitalID, Reason: sessionChanges(old, &next, loc, p.Reason)}
 	err = s.store.UpdatePools(ctx, next, changed, now.Add(PoolEditMargin), audit)
@@ -706,6 +709,34 @@ func (s *Service) releaseNotice(old, next *Session, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// StampPublished sets when each pool of next was published (PublishedAt):
+// now for a pool that is new or whose release mode, release time or
+// lottery window differs from old's, else old's own (zero if old's was not
+// kept). A quota's change alone publishes nothing anew: the notice the
+// public had of when and how the pool opens stands. old is nil for a new
+// session.
+func StampPublished(old, next *Session, now time.Time) {
+	for i := range next.Channels {
+		q := &next.Channels[i]
+		if old != nil {
+			if was, ok := old.Channel(q.Channel); ok && orFirstCome(was.Mode) == orFirstCome(q.Mode) && was.ReleaseAt.Equal(q.ReleaseAt) &&
+				was.OpensAt.Equal(q.OpensAt) && was.DrawAt.Equal(q.DrawAt) {
+				q.PublishedAt = was.PublishedAt
+				continue
+			}
+		}
+		q.PublishedAt = now
+	}
+}
+
+// orFirstCome is m, or FirstCome for the empty mode (a pool that says none).
+func orFirstCome(m ReleaseMode) ReleaseMode {
+	if m == "" {
+		return FirstCome
+	}
+	return m
 }
 
 // MinLotteryWindow is the shortest entry window of a lottery pool: the
@@ -1363,6 +1394,7 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 		if err := s.lotteryNotice(&fresh[i], s.cfg.Now()); err != nil {
 			return nil, err
 		}
+		StampPublished(nil, &fresh[i], s.cfg.Now())
 	}
 	if len(fresh) > 0 {
 		now := s.cfg.Now()

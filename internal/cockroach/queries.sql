@@ -20,7 +20,7 @@ SELECT id::TEXT, hospital_id::TEXT, department_id::TEXT, doctor_id::TEXT, visit_
 -- name: channels_from
 -- Each pool with its release mode and, for a lottery pool whose seed is
 -- committed, its draw's public record.
-SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at, c.release_mode, c.opens_at, c.draw_at,
+SELECT c.session_id::TEXT, c.channel, c.quota, c.release_at, c.release_mode, c.opens_at, c.draw_at, c.published_at,
        lp.session_id IS NOT NULL, lp.commitment, COALESCE(lp.commitment_recipe, 0), lp.seed, COALESCE(lp.status, ''), lp.drawn_at, lp.entries_digest,
        COALESCE(lp.slots, 0), COALESCE(lp.entries, 0), COALESCE(lp.eligible, 0), COALESCE(lp.held_out, 0),
        COALESCE(lp.excluded, 0), COALESCE(lp.winners, 0), lp.unverified
@@ -54,8 +54,8 @@ VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9, $10)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_channel
-INSERT INTO session_channels (session_id, channel, quota, release_at, release_mode, opens_at, draw_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO session_channels (session_id, channel, quota, release_at, release_mode, opens_at, draw_at, published_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (session_id, channel) DO NOTHING;
 
 -- name: insert_slot

@@ -121,7 +121,7 @@ func (s *Store) UpdatePools(ctx context.Context, x booking.Session, pools []book
 				if mode == "" {
 					mode = booking.FirstCome
 				}
-				b.Queue(q("insert_channel"), x.ID, string(c), pool.Quota, pool.ReleaseAt, string(mode), nullTime(pool.OpensAt), nullTime(pool.DrawAt))
+				b.Queue(q("insert_channel"), x.ID, string(c), pool.Quota, pool.ReleaseAt, string(mode), nullTime(pool.OpensAt), nullTime(pool.DrawAt), nullTime(pool.PublishedAt))
 			}
 			for _, sl := range x.Slots {
 				if sl.Channel == c {

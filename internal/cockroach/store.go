@@ -174,15 +174,18 @@ func (s *Store) LoadSchedule(ctx context.Context, fromDate string) (_ booking.Sc
 	rows, _ = s.db.pool.Query(ctx, q("channels_from"), fromDate)
 	var sid, ch, mode string
 	var cq booking.ChannelQuota
-	var opens, draw *time.Time
+	var opens, draw, published *time.Time
 	var committed bool
 	var rec poolRecordScan
-	_, err = pgx.ForEachRow(rows, append([]any{&sid, &ch, &cq.Quota, &cq.ReleaseAt, &mode, &opens, &draw, &committed}, rec.dest()...), func() error {
+	_, err = pgx.ForEachRow(rows, append([]any{&sid, &ch, &cq.Quota, &cq.ReleaseAt, &mode, &opens, &draw, &published, &committed}, rec.dest()...), func() error {
 		if x := index[sid]; x != nil {
 			c := cq
 			c.Channel, c.Mode = booking.Channel(ch), booking.ReleaseMode(mode)
 			if opens != nil && draw != nil {
 				c.OpensAt, c.DrawAt = *opens, *draw
+			}
+			if published != nil {
+				c.PublishedAt = *published
 			}
 			if committed {
 				r := rec.record()
@@ -244,7 +247,7 @@ func queueLayout(b *pgx.Batch, x booking.Session) {
 		if mode == "" {
 			mode = booking.FirstCome
 		}
-		b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt))
+		b.Queue(q("insert_channel"), x.ID, string(c.Channel), c.Quota, c.ReleaseAt, string(mode), nullTime(c.OpensAt), nullTime(c.DrawAt), nullTime(c.PublishedAt))
 	}
 	for _, sl := range x.Slots {
 		b.Queue(q("insert_slot"), x.ID, sl.No, string(sl.Channel), sl.StartsAt, sl.EndsAt)

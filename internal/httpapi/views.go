@@ -215,10 +215,14 @@ func entryView(e booking.Entry, loc *time.Location) EntryOut {
 // DrawOut is a lottery pool's published draw: the file an auditor keeps
 // (`fairslot lottery entries`) and `fairslot lottery verify` reads.
 type DrawOut struct {
-	SessionID      string `json:"session_id"`
-	Channel        string `json:"channel"`
-	OpensAt        string `json:"opens_at"`
-	DrawAt         string `json:"draw_at"`
+	SessionID string `json:"session_id"`
+	Channel   string `json:"channel"`
+	OpensAt   string `json:"opens_at"`
+	DrawAt    string `json:"draw_at"`
+	// PublishedAt is when the pool's rules (mode, release, window) became
+	// public; opens_at − published_at is the notice the public had.
+	// Absent for pools published before it was kept.
+	PublishedAt    string `json:"published_at,omitempty"`
 	Status         string `json:"status"`
 	SeedCommitment string `json:"seed_commitment,omitempty"`
 	// CommitmentRecipe is how seed_commitment is made from the seed
@@ -271,6 +275,9 @@ func DrawView(d booking.PublishedDraw, loc *time.Location) DrawOut {
 	if !d.StoppedAt.IsZero() {
 		out.StoppedAt = d.StoppedAt.In(loc).Format(time.RFC3339)
 	}
+	if !d.PublishedAt.IsZero() {
+		out.PublishedAt = d.PublishedAt.In(loc).Format(time.RFC3339)
+	}
 	for i, e := range d.Entries {
 		out.Entries[i] = DrawEntryOut{ID: e.ID, Status: e.Status, Rank: e.Rank, Reason: e.Reason, FlagID: e.FlagID,
 			AccountID: e.AccountID, PatientID: e.PatientID, BookedBy: e.BookedBy, MaskedID: e.NumberMasked, MaskedName: e.NameMasked}
@@ -302,6 +309,13 @@ func ParseDraw(d DrawOut) (booking.PublishedDraw, error) {
 			errs = append(errs, fmt.Errorf("stopped_at: %w", err))
 		}
 		out.StoppedAt = at
+	}
+	if d.PublishedAt != "" {
+		at, err := time.Parse(time.RFC3339, d.PublishedAt)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("published_at: %w", err))
+		}
+		out.PublishedAt = at
 	}
 	for i, e := range d.Entries {
 		out.Entries[i] = booking.Entry{ID: e.ID, SessionID: d.SessionID, Channel: out.Channel, Status: e.Status, Rank: e.Rank, Reason: e.Reason}
