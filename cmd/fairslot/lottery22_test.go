@@ -107,3 +107,66 @@ func TestLotteryRecordSaysWhenPublished(t *testing.T) {
 		t.Errorf("verify printed %q; want when the pool was published and the notice before its window", out.String())
 	}
 }
+
+// TestExtraSlotsBeforeTheDrawJoinIt (review20 L1, before the draw): slots a
+// doctor agrees to add (加号) to a lottery session whose draw is still to
+// come join the draw's pool — every entrant's chance grows alike, and the
+// record's slots say so — instead of going to the on-site pool first-come,
+// where whoever the desk or the phone served first had them while the
+// entrants waited for the draw.
+func TestExtraSlotsBeforeTheDrawJoinIt(t *testing.T) {
+	const slots, extra = 2, 2
+	// Extra slots join a draw more than booking.PoolEditMargin (a minute)
+	// away: the test adds them at once, with 20 s to start the binary.
+	draw := time.Now().Add(booking.PoolEditMargin + 20*time.Second).Truncate(time.Second)
+	sch := lotterySchedule(t, slots, draw)
+	sess := sch.Sessions[0]
+	svc := startService(t, sch, map[string]string{"FAIRSLOT_DRAW_GRACE": "0"})
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	poll(t, "the seed's commitment is published", func() bool { return svc.onlinePool(sess).SeedCommitment != "" })
+
+	r := svc.do("POST", "/v1/desk/sessions/"+sess.ID+"/extra-slots", admin, map[string]any{"count": extra, "reason": "专家同意加号", "authorised_by": "王医生"})
+	var added struct {
+		Channel string `json:"channel"`
+		SlotNos []int  `json:"slot_nos"`
+	}
+	r.decode(t, &added)
+	if r.status != 201 || added.Channel != "online" || len(added.SlotNos) != extra {
+		t.Fatalf("extra slots before the draw = %d %s; want 201, %d slots in the lottery's online pool", r.status, r.body, extra)
+	}
+	var rec []struct {
+		Slots int `json:"slots"`
+	}
+	svc.do("GET", "/v1/lottery/sessions/"+sess.ID, "", nil).decode(t, &rec)
+	if len(rec) != 1 || rec[0].Slots != slots+extra {
+		t.Errorf("the draw record's slots before the draw = %+v; want %d", rec, slots+extra)
+	}
+	people := make([]patient, slots+extra)
+	ids := make([]string, len(people))
+	for i := range people {
+		people[i] = svc.newPatient(300 + i)
+		r := svc.do("POST", "/v1/bookings", people[i].token, map[string]any{"session_id": sess.ID, "patient_id": people[i].patientID})
+		var e struct {
+			ID string `json:"request_id"`
+		}
+		r.decode(t, &e)
+		if r.status != 202 {
+			t.Fatalf("entry %d = %d %s", i, r.status, r.body)
+		}
+		ids[i] = e.ID
+	}
+	status := func(i int) string {
+		var e struct {
+			Status string `json:"status"`
+		}
+		svc.do("GET", "/v1/lottery/requests/"+ids[i], people[i].token, nil).decode(t, &e)
+		return e.Status
+	}
+	time.Sleep(time.Until(draw))
+	poll(t, "the draw runs", func() bool { return status(0) != "entered" })
+	for i := range people {
+		if st := status(i); st != "won" {
+			t.Errorf("entry %d is %s; want won: %d entries for %d slots and %d extra", i, st, len(people), slots, extra)
+		}
+	}
+}

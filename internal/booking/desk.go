@@ -1344,14 +1344,18 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 		return nil, ErrHospitalNotFound
 	}
 	p, _ := h.PolicyAt(now)
-	added, err := s.store.AddSlots(ctx, sess.ID, ChannelOnsite, req.Count, p.ExtraSlotsLimit(), sess.EndsAt, sess.EndsAt.Add(step), now,
+	ch, err := extraSlotsPool(sess, now)
+	if err != nil {
+		return nil, err
+	}
+	added, err := s.store.AddSlots(ctx, sess.ID, ch, req.Count, p.ExtraSlotsLimit(), sess.EndsAt, sess.EndsAt.Add(step), now,
 		AuditEntry{ID: auditID, TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "extra_slots",
 			Target: "session:" + sess.ID, Reason: fmt.Sprintf("%d slots: %s", req.Count, reason), HospitalID: sess.HospitalID})
 	if err != nil {
 		return nil, err
 	}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventReissued, SessionID: sess.ID, HospitalID: sess.HospitalID,
-		DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelOnsite, StaffID: actor.AccountID,
+		DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ch, StaffID: actor.AccountID,
 		Reason: fmt.Sprintf("extra_slots:%d; %s", req.Count, reason)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		s.log.Warn("record extra slots event", "session_id", sess.ID, "err", err)
@@ -1363,6 +1367,30 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 		s.extraToWaitlist(ctx, sess, len(added))
 	}
 	return added, nil
+}
+
+// extraSlotsPool is the pool a session's extra slots join at now: the
+// on-site pool, for the desk, unless a lottery pool of the session is still
+// to be drawn — then that pool (the first such, by channel), so that the
+// slots are drawn among its entrants, every one's chance grown alike,
+// instead of going first-come to whoever the desk or the phone serves while
+// the entrants wait (review20 L1, before the draw; after it they serve the
+// waitlist first, extraToWaitlist). The draw counts the pool's free slots
+// when it ranks, so the slots must be in Redis before then: within
+// PoolEditMargin of the draw time, or once the draw has begun, the slots
+// are refused (lottery_release) until it is drawn.
+func extraSlotsPool(sess *Session, now time.Time) (Channel, error) {
+	for _, q := range sess.Channels {
+		if !q.IsLottery() || q.Quota == 0 || q.Draw != nil && q.Draw.Status == DrawDrawn {
+			continue
+		}
+		if !now.Add(PoolEditMargin).Before(q.DrawAt) || q.Draw != nil && q.Draw.Status != DrawOpen {
+			return "", Errorf(ErrLotteryOnly, "the %s pool's draw is due (%s): add the extra slots once it is drawn — they then go to its waitlist first, the losers in drawn order",
+				q.Channel, q.DrawAt.Format(time.RFC3339))
+		}
+		return q.Channel, nil
+	}
+	return ChannelOnsite, nil
 }
 
 // drawnLottery reports whether a session has a drawn lottery pool: its

@@ -1109,10 +1109,11 @@ func (s *Server) extraSlots(r *request) error {
 		return err
 	}
 	nos := make([]int, len(added))
+	ch := booking.ChannelOnsite
 	for i, sl := range added {
-		nos[i] = sl.No
+		nos[i], ch = sl.No, sl.Channel // one pool: a lottery's still to be drawn, or the on-site pool
 	}
-	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]any{"session_id": r.param, "channel": booking.ChannelOnsite, "slot_nos": nos})
+	WriteJSON(r.rc, fasthttp.StatusCreated, map[string]any{"session_id": r.param, "channel": ch, "slot_nos": nos})
 	return nil
 }
 

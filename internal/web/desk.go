@@ -115,6 +115,7 @@ var deskFlashes = map[string]string{
 	"walkin":         "现场挂号成功。 Walk-in booked.",
 	"walkin_in":      "现场挂号成功，已签到。 Walk-in booked and checked in.",
 	"extra":          "已加号。 Extra slots added to the on-site pool.",
+	"extra_draw":     "已加号，加入尚未开奖的摇号。 Extra slots added to the lottery still to be drawn: they are drawn among its entrants.",
 	"reissued":       "已重新分配该号。 The slot was reissued.",
 	"reissued_wait":  "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
 	"reissued_pool":  "该号已放回现场号池。 The slot is back in the on-site pool.",
@@ -339,11 +340,16 @@ func (c *Console) deskToday(r *request) error {
 func (c *Console) extraSlots(r *request) error {
 	count, err := strconv.Atoi(strings.TrimSpace(r.form("count")))
 	reason, by := strings.TrimSpace(r.form("reason")), strings.TrimSpace(r.form("authorised_by"))
+	flash := "extra"
 	if err != nil {
 		err = booking.Errorf(booking.ErrInvalidField, "count must be 1 to 20")
 	} else {
-		_, err = c.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: count,
+		var added []booking.Slot
+		added, err = c.svc.AddExtraSlots(r.ctx, r.actor, booking.ExtraSlotsRequest{SessionID: r.param, Count: count,
 			Reason: reason, AuthorisedBy: by, IdempotencyKey: formKey(r), Origin: r.origin})
+		if err == nil && len(added) > 0 && added[0].Channel != booking.ChannelOnsite {
+			flash = "extra_draw" // joined a lottery still to be drawn (AddExtraSlots)
+		}
 	}
 	if errors.Is(err, booking.ErrInvalidField) {
 		// Which field, for the page to mark: the Service's rules (a count
@@ -358,7 +364,7 @@ func (c *Console) extraSlots(r *request) error {
 		}
 	}
 	if err == nil {
-		c.redirect(r, "/desk?"+url.Values{"ok": {"extra"}, "s": {r.param}}.Encode())
+		c.redirect(r, "/desk?"+url.Values{"ok": {flash}, "s": {r.param}}.Encode())
 		return nil
 	}
 	d, lerr := c.todayWith(r, r.param, "", true, false)
