@@ -205,8 +205,8 @@ func btoi(b bool) int {
 	return 0
 }
 
-// lotteryDemo makes sure the demo hospital has a session whose online pool
-// is a lottery taking entries now and drawn drawIn later, so a newcomer can
+// lotteryDemo makes sure the demo hospital has a session whose online and
+// phone pools are lotteries taking entries now and drawn drawIn later, so a newcomer can
 // enter and watch a draw: an expert's evening clinic, on the first day from
 // tomorrow that has none yet. A demo session still taking entries is kept.
 // It reports whether it added one.
@@ -252,13 +252,18 @@ func lotteryDemo(ctx context.Context, d *deps, demo booking.Schedule, now time.T
 			DoctorID: doc.ID, VisitDate: date.Format(time.DateOnly), Period: "evening",
 			StartsAt: date.Add(18 * time.Hour), EndsAt: date.Add(21 * time.Hour),
 			Quotas: []booking.ChannelQuota{
-				{Channel: booking.ChannelOnline, Quota: 6, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: opens.Add(drawIn)},
-				{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: opens},
+				{Channel: booking.ChannelOnline, Quota: 6, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: opens.Add(drawIn), PublishedAt: now},
+				// The phone pool opens with the window as a lottery too,
+				// its own draw among the callers an operator enters: a
+				// first-come phone pool released with the window sold its
+				// slots to the fastest callers while the online entrants
+				// waited for the draw (review20 L1; docs/fairness.md).
+				{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: opens, Mode: booking.Lottery, OpensAt: opens, DrawAt: opens.Add(drawIn), PublishedAt: now},
 				// The desk's pool opens on the visit day, when the desk
 				// does (07:00), not with the window: a first-come pool
 				// open beside the draw is a way round it for whoever a
 				// clerk serves (review20 L1; docs/fairness.md).
-				{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: date.Add(7 * time.Hour)},
+				{Channel: booking.ChannelOnsite, Quota: 2, ReleaseAt: date.Add(7 * time.Hour), PublishedAt: now},
 			},
 		})
 		if err != nil {

@@ -126,23 +126,62 @@ func TestDemoLotteryDeskPoolOnTheVisitDay(t *testing.T) {
 		Channels  []struct {
 			Channel   string `json:"channel"`
 			ReleaseAt string `json:"release_at"`
+			Mode      string `json:"release_mode"`
+			OpensAt   string `json:"opens_at"`
 			DrawAt    string `json:"draw_at"`
 		} `json:"channels"`
 	}
 	svc.do("GET", "/v1/hospitals/"+booking.NameID("demo", "hospital")+"/sessions", "", nil).decode(t, &sessions)
-	found := false
+	found := ""
 	for _, s := range sessions {
 		if s.Mode != "lottery" {
 			continue
 		}
-		found = true
+		found = s.ID
+		window := map[string]string{}
 		for _, c := range s.Channels {
 			if c.Channel == "onsite" && c.ReleaseAt != s.VisitDate+"T07:00:00+08:00" {
 				t.Errorf("the demo lottery's on-site pool releases at %s; want %s 07:00, the visit day", c.ReleaseAt, s.VisitDate)
 			}
+			if c.Channel == "online" || c.Channel == "phone" {
+				window[c.Channel] = c.Mode + " " + c.OpensAt + "–" + c.DrawAt
+			}
+		}
+		// The phone pool opens with the window as a lottery too: a
+		// first-come phone pool released at the window's opening sold its
+		// slots to the fastest callers while the online entrants waited
+		// for the draw (review20 L1).
+		if window["phone"] != window["online"] || !strings.HasPrefix(window["online"], "lottery ") {
+			t.Errorf("the demo lottery's pools: online %q, phone %q; want the phone pool a lottery with the online pool's window", window["online"], window["phone"])
 		}
 	}
-	if !found {
-		t.Errorf("no lottery session in the demo hospital's listing: %+v", sessions)
+	if found == "" {
+		t.Fatalf("no lottery session in the demo hospital's listing: %+v", sessions)
+	}
+	// A caller rung through the operator is entered in the draw, not booked
+	// (once the phone pool's seed is committed: the job's 2 s timer).
+	poll(t, "the phone pool's seed is committed", func() bool {
+		var ss []struct {
+			ID       string `json:"session_id"`
+			Channels []struct {
+				Channel        string `json:"channel"`
+				SeedCommitment string `json:"seed_commitment"`
+			} `json:"channels"`
+		}
+		svc.do("GET", "/v1/hospitals/"+booking.NameID("demo", "hospital")+"/sessions", "", nil).decode(t, &ss)
+		for _, s := range ss {
+			for _, c := range s.Channels {
+				if s.ID == found && c.Channel == "phone" && c.SeedCommitment != "" {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	operator := svc.staffLoginAt(booking.RoleOperator, 901, booking.NameID("demo", "hospital"))
+	r := svc.do("POST", "/v1/phone/bookings", operator, map[string]string{"caller_phone": "13700000091", "id_type": "resident_id",
+		"id_number": residentID(91), "name": "钱九", "session_id": found})
+	if r.status != 202 {
+		t.Errorf("a phone booking of the demo lottery session = %d %s; want 202, an entry in the phone pool's draw", r.status, r.body)
 	}
 }
