@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,55 @@ func TestExtraSlotsBeforeTheDrawJoinIt(t *testing.T) {
 		if st := status(i); st != "won" {
 			t.Errorf("entry %d is %s; want won: %d entries for %d slots and %d extra", i, st, len(people), slots, extra)
 		}
+	}
+}
+
+// warningsOf reads the warnings of an administrator's session answer.
+func warningsOf(t *testing.T, r reply) []string {
+	t.Helper()
+	var out struct {
+		Warnings []struct {
+			Code    string `json:"code"`
+			Channel string `json:"channel"`
+			Message string `json:"message"`
+		} `json:"warnings"`
+	}
+	r.decode(t, &out)
+	var got []string
+	for _, w := range out.Warnings {
+		if w.Message == "" {
+			t.Errorf("warning %s of %s has no message", w.Code, w.Channel)
+		}
+		got = append(got, w.Code+":"+w.Channel)
+	}
+	return got
+}
+
+// TestFirstComeBesideLotteryIsWarned (review20 L1): a first-come pool that
+// opens before a lottery pool of the same session is drawn is where speed
+// buys a slot of a scarce session. Not refused — a hospital may mean it —
+// but the administrator is told, in the publish's answer, the session's
+// read and an edit's; a pool released after the draw is no warning.
+func TestFirstComeBesideLotteryIsWarned(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	opens := time.Now().Add(50 * time.Hour).Truncate(time.Minute)
+	phone := map[string]any{"channel": "phone", "quota": 2, "release_at": opens.Format(time.RFC3339)}
+	onsite := map[string]any{"channel": "onsite", "quota": 2, "release_at": opens.Add(time.Hour).Format(time.RFC3339)}
+	id, r := publishLottery(t, svc, admin, sch.Doctors[0].ID, 5, opens, phone, onsite)
+	if got := warningsOf(t, r); !slices.Equal(got, []string{"first_come_beside_lottery:phone"}) {
+		t.Errorf("the publish's warnings = %v; want the phone pool's, released with the window (not the on-site pool's, after the draw): %s", got, r.body)
+	}
+	if got := warningsOf(t, svc.do("GET", "/v1/admin/sessions/"+id, admin, nil)); !slices.Equal(got, []string{"first_come_beside_lottery:phone"}) {
+		t.Errorf("GET the session's warnings = %v; want the phone pool's", got)
+	}
+	r = svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{"version": svc.sessionVersion(admin, id),
+		"channels": []map[string]any{{"channel": "phone", "release_at": opens.Add(time.Hour).Format(time.RFC3339)}}})
+	if r.status != 200 {
+		t.Fatalf("PATCH the phone pool after the draw = %d %s", r.status, r.body)
+	}
+	if got := warningsOf(t, r); len(got) != 0 {
+		t.Errorf("warnings once the phone pool opens after the draw = %v; want none", got)
 	}
 }

@@ -1872,3 +1872,41 @@ func restoreNotices(sess *Session, doc Doctor, h *Hospital) RestoreNotices {
 			EN: en + " You have booked another visit that day in this department, so the old booking is not restored."},
 	}
 }
+
+// PoolWarning is something an administrator should know of a session's
+// layout that no rule refuses.
+type PoolWarning struct {
+	Code    string // stable: first_come_beside_lottery
+	Channel Channel
+	Message string
+}
+
+// PoolWarnings warns of each first-come pool with slots that opens before a
+// lottery pool of the same session is drawn (review20 L1): a session given
+// to a lottery is a scarce one, and in that pool speed buys a slot — a bot
+// or whoever a clerk or operator serves first has it, while the entrants
+// wait for the draw. Not refused: a hospital may mean it (a phone line for
+// those who cannot enter online); the remedy is to make the pool a lottery
+// too, or to release it after the draw.
+func PoolWarnings(sess *Session, loc *time.Location) []PoolWarning {
+	var draw time.Time
+	var lottery Channel
+	for _, q := range sess.Channels {
+		if q.IsLottery() && q.Quota > 0 && q.DrawAt.After(draw) {
+			draw, lottery = q.DrawAt, q.Channel
+		}
+	}
+	if lottery == "" {
+		return nil
+	}
+	var out []PoolWarning
+	for _, q := range sess.Channels {
+		if q.IsLottery() || q.Quota == 0 || !q.ReleaseAt.Before(draw) {
+			continue
+		}
+		out = append(out, PoolWarning{Code: "first_come_beside_lottery", Channel: q.Channel,
+			Message: fmt.Sprintf("the %s pool (%d slots) is first-come from %s, before the %s lottery is drawn at %s: in it speed buys a slot of this lottery session; make it a lottery too, or release it after the draw",
+				q.Channel, q.Quota, q.ReleaseAt.In(loc).Format("2006-01-02 15:04"), lottery, draw.In(loc).Format("2006-01-02 15:04"))})
+	}
+	return out
+}

@@ -267,6 +267,29 @@ type adminSessionOut struct {
 	Booked  int `json:"booked"`
 	Waiting int `json:"waiting"`
 	Entries int `json:"entries"`
+	// Warnings are what the administrator should know of the layout that
+	// no rule refuses (booking.PoolWarnings).
+	Warnings []warningOut `json:"warnings,omitempty"`
+}
+
+// warningOut is a booking.PoolWarning as the API answers it.
+type warningOut struct {
+	Code    string `json:"code"`
+	Channel string `json:"channel"`
+	Message string `json:"message"`
+}
+
+// sessionWarnings are the warnings of sess's layout, in its hospital's zone.
+func (s *Server) sessionWarnings(sess *booking.Session) []warningOut {
+	loc := booking.StandInLocation()
+	if h, ok := s.svc.Catalog().Hospital(sess.HospitalID); ok {
+		loc = h.Location()
+	}
+	var out []warningOut
+	for _, w := range booking.PoolWarnings(sess, loc) {
+		out = append(out, warningOut{Code: w.Code, Channel: string(w.Channel), Message: w.Message})
+	}
+	return out
 }
 
 type adminChannelOut struct {
@@ -285,7 +308,8 @@ func (s *Server) writeAdminSession(r *request, sess *booking.Session) error {
 		return err
 	}
 	view := sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now())
-	out := adminSessionOut{sessionOut: view, Version: sess.Version, Booked: booked.Total(), Waiting: booked.Waiting, Entries: booked.Entries}
+	out := adminSessionOut{sessionOut: view, Version: sess.Version, Booked: booked.Total(), Waiting: booked.Waiting, Entries: booked.Entries,
+		Warnings: s.sessionWarnings(sess)}
 	extra := sess.ExtraSlots()
 	for _, c := range view.Channels {
 		ch := booking.Channel(c.Channel)
@@ -312,8 +336,16 @@ func (s *Server) writeSession(r *request, status int, sess *booking.Session) err
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, status, sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now()))
+	WriteJSON(r.rc, status, publishedOut{sessionOut: sessionView(s.svc.Catalog(), booking.SessionView{Session: sess, Remaining: rem}, s.svc.Now()),
+		Warnings: s.sessionWarnings(sess)})
 	return nil
+}
+
+// publishedOut is a session as the listing shows it, with what its
+// publisher should know of its layout.
+type publishedOut struct {
+	sessionOut
+	Warnings []warningOut `json:"warnings,omitempty"`
 }
 
 type stopIn struct {
@@ -561,13 +593,13 @@ func (s *Server) publishWeek(r *request) error {
 // writeSessions answers 201 with sessions as the listing shows them.
 func (s *Server) writeSessions(r *request, sessions []*booking.Session) error {
 	cat, now := s.svc.Catalog(), s.svc.Now()
-	out := make([]sessionOut, len(sessions))
+	out := make([]publishedOut, len(sessions))
 	for i, sess := range sessions {
 		rem, err := s.svc.Remaining(r.context(), sess)
 		if err != nil {
 			return err
 		}
-		out[i] = sessionView(cat, booking.SessionView{Session: sess, Remaining: rem}, now)
+		out[i] = publishedOut{sessionOut: sessionView(cat, booking.SessionView{Session: sess, Remaining: rem}, now), Warnings: s.sessionWarnings(sess)}
 	}
 	WriteJSON(r.rc, fasthttp.StatusCreated, out)
 	return nil
