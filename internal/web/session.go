@@ -27,6 +27,10 @@ type sessionData struct {
 	Stopped                                              bool
 	StopReason                                           string
 	Version                                              int64
+	// Warnings are what the administrator should know of the layout that
+	// no rule refuses (booking.PoolWarnings): a first-come pool open
+	// before the session's lottery is drawn.
+	Warnings []sessionWarning
 	// Back is the listing's filter the page was opened from (a query
 	// string), BackURL the listing itself.
 	Back, BackURL string
@@ -125,6 +129,9 @@ func (c *Console) sessionPageOf(r *request, id, back string) (sessionData, *book
 		Periods: []option{{"morning", periodLabels["morning"]}, {"afternoon", periodLabels["afternoon"]}, {"evening", periodLabels["evening"]}}}
 	if !strings.Contains(back, "hospital=") {
 		d.BackURL = scheduleURL(url.Values{"hospital": {sess.HospitalID}, "week": {sess.VisitDate}}.Encode(), nil)
+	}
+	for _, w := range booking.PoolWarnings(sess, loc) {
+		d.Warnings = append(d.Warnings, sessionWarning{Channel: string(w.Channel), Label: channelLabels[w.Channel], Message: w.Message})
 	}
 	extra, now := sess.ExtraSlots(), c.opts.Now()
 	for _, q := range sess.Channels {
@@ -361,4 +368,9 @@ func (c *Console) moveSessionPool(r *request) error {
 	}
 	c.redirect(r, sessionURL(r.param, r.form("back"), url.Values{"ok": {"moved"}, "moved": {strconv.Itoa(len(moved))}, "asked": {strconv.Itoa(count)}}))
 	return nil
+}
+
+// sessionWarning is a booking.PoolWarning on the session's page.
+type sessionWarning struct {
+	Channel, Label, Message string
 }
