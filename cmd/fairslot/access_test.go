@@ -714,6 +714,17 @@ func accessTable() map[string]row {
 		"POST /v1/appeals": {func(*access, string) call {
 			return call{path: "/v1/appeals", body: map[string]string{"text": "not a scalper"}}
 		}, [7]int{400, 400, 400, 400, 400, 400, 400}, false},
+		// A person's appeal: patientA's own patient, whom no review bars,
+		// is not_barred_by_review; another account's patient is not found.
+		"POST /v1/person-appeals": {func(a *access, _ string) call {
+			return call{path: "/v1/person-appeals", body: map[string]string{"patient_id": a.aPatients[0], "text": "not a scalper"}}
+		}, [7]int{401, 422, 404, 403, 403, 403, 403}, false},
+		// Any hospital's clerk takes a person's appeal with the card (it is
+		// the platform's to answer); a card no review bars is
+		// not_barred_by_review.
+		"POST /v1/desk/appeals": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/appeals", body: with(a.person(), "text", "not a scalper")}
+		}, [7]int{401, 403, 403, 403, 422, 422, 403}, false},
 		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A notification of patientA's: marking it read again is no error.
 		"POST /v1/notifications/{notification_id}/read": {func(a *access, _ string) call {

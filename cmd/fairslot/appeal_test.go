@@ -21,6 +21,9 @@ func TestBlockedAccountAppeal(t *testing.T) {
 	creds := map[string]string{"phone": p.phone, "password": "password-" + p.phone}
 	admin := svc.staffLoginAt(booking.RoleAdmin, 4510, "")
 	hospitalAdmin := svc.staffLoginAt(booking.RoleAdmin, 4511, sch.Hospitals[0].ID)
+	// The administrator who confirmed the flag does not uphold its appeal
+	// (review21 M3): a second one does.
+	second := svc.staffLoginAt(booking.RoleAdmin, 4512, "")
 
 	// A flag naming p's account, confirmed by the administrator.
 	var accountID string
@@ -109,7 +112,7 @@ func TestBlockedAccountAppeal(t *testing.T) {
 	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", hospitalAdmin, map[string]any{"answer": "解除", "lift_block": true}); r.status != 403 {
 		t.Errorf("a hospital administrator lifts the block = %d %s, want 403", r.status, r.body)
 	}
-	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", admin, map[string]any{"answer": "经复核，确为家人预约。", "lift_block": true, "close": true}); r.status != 200 {
+	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", second, map[string]any{"answer": "经复核，确为家人预约。", "lift_block": true, "close": true}); r.status != 200 {
 		t.Fatalf("answer and lift = %d %s", r.status, r.body)
 	}
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'block_lifted' AND target = $1`, "account:"+accountID); n != 1 {

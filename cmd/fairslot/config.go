@@ -45,6 +45,7 @@ type common struct {
 	passwordIterations int
 	holdFor            time.Duration
 	closingCoolingOff  time.Duration
+	flagDecision       time.Duration
 	commitTimeout      time.Duration
 	returnDelayMin     time.Duration
 	returnDelayMax     time.Duration
@@ -104,6 +105,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.closingCoolingOff, "closing-cooling-off", e.Dur("CLOSING_COOLING_OFF", booking.DefaultClosingCoolingOff),
 		"how long a patient's online closing stays pending, cancelled by any login, before it completes")
+	fs.DurationVar(&c.flagDecision, "flag-decision-within", e.Dur("FLAG_DECISION_WITHIN", 7*24*time.Hour),
+		"an open scalper flag's decision deadline: past it the flag is overdue (fairslot_flags_overdue) and its hold on lottery entries lapses")
 	fs.DurationVar(&c.holdFor, "hold-for", e.Dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
@@ -137,6 +140,9 @@ func (c *common) validate() error {
 	}
 	if c.returnRound < 0 {
 		errs = append(errs, fmt.Errorf("--return-round (%s) must not be negative", c.returnRound))
+	}
+	if c.flagDecision < time.Hour {
+		errs = append(errs, fmt.Errorf("--flag-decision-within (%s) must be at least 1h", c.flagDecision))
 	}
 	if c.closingCoolingOff < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--closing-cooling-off (%s) must be at least 24h: a holder whose password was taken needs the time to notice and log in", c.closingCoolingOff))
@@ -376,7 +382,7 @@ func (c *common) logAttrs() []any {
 		tokenKey = "[own: " + c.tokenKeyFile + "]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "token_key", tokenKey, "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
+		"secret_key", "[set]", "token_key", tokenKey, "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "flag_decision_within", c.flagDecision, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
 		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "booking_batch", c.bookingBatch, "entry_writers", c.entryWriters}
 }
@@ -515,6 +521,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		Detector:             detector,
 		HoldFor:              c.holdFor,
 		ClosingCoolingOff:    c.closingCoolingOff,
+		FlagDecisionWithin:   c.flagDecision,
 		CommitTimeout:        c.commitTimeout,
 		PasswordIterations:   c.passwordIterations,
 		ReturnDelayMin:       c.returnDelayMin,

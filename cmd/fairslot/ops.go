@@ -125,6 +125,10 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Help: "Reloads of a hospital's booking state from SQL this instance completed after Redis lost it.",
 		}, func() float64 { return float64(svc.Reloads()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "fairslot_flags_overdue",
+			Help: "Open scalper flags past their decision deadline (--flag-decision-within) at the last detection run; their holds on lottery entries have lapsed.",
+		}, func() float64 { return float64(svc.Stats().FlagsOverdue) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fairslot_lottery_draws_overdue",
 			Help: "Lottery pools not drawn a minute after their draw time (and grace), as this instance's catalog shows them.",
 		}, func() float64 { return float64(svc.DrawsOverdue()) }))

@@ -92,6 +92,9 @@ type Case struct {
 	ClosedBy             string
 	ClosedAt             time.Time
 	FlagID               string // the scalper flag a report was linked to
+	// IdentityID is the person a person's appeal is for (AppealForPerson):
+	// empty on every other case.
+	IdentityID string
 	// FoldedInto is the case a report was folded into: a report of a
 	// target (account, phone, booking) that had a report waiting for its
 	// first answer at the hospital when it was filed. The administrators
@@ -578,10 +581,11 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 		if err := mustBeAdmin(actor); err != nil {
 			return Case{}, err
 		}
-		if err := s.liftBlock(ctx, actor, c, now); err != nil {
+		told, err := s.liftBlock(ctx, actor, c, now)
+		if err != nil {
 			return Case{}, err
 		}
-		ans.Answer += " 已解除账号停用，可以重新登录。 The block is lifted: you may sign in again."
+		ans.Answer += told
 	}
 	answerOne := func(c Case, of string) (Case, error) {
 		kindZH := caseKindZH[c.Kind]
@@ -844,8 +848,23 @@ type CaseStore interface {
 	// ErrFlagNotFound.
 	BlockingFlag(ctx context.Context, accountID string) (string, error)
 	// LiftBlock ends an account's block and its people's blocks, with the
-	// audit entry, in one transaction.
-	LiftBlock(ctx context.Context, accountID string, at time.Time, a AuditEntry) error
+	// audit entry, in one transaction. When flagID is not empty and no
+	// account of that flag is blocked any more, the flag is overturned
+	// (status overturned, by and at), every person's block of it ends
+	// too, and overturn is audited with it. It returns the keys of the
+	// persons whose blocks ended and whether the flag was overturned.
+	LiftBlock(ctx context.Context, accountID, flagID, by string, at time.Time, a, overturn AuditEntry) ([]string, bool, error)
+	// LiftPersonBlock ends one person's block by a flag, naming the
+	// appeal caseID, with the audit entry, in one transaction; it returns
+	// the person's key, or ErrNotBarredByReview when no block was in force.
+	LiftPersonBlock(ctx context.Context, flagID, identityID, caseID string, at time.Time, a AuditEntry) (string, error)
+	// ReviewBlock is the confirmed flag whose block of a person is in
+	// force at now, the latest ending, and its end; ErrFlagNotFound when
+	// none is.
+	ReviewBlock(ctx context.Context, identityID string, now time.Time) (string, time.Time, error)
+	// PersonAppealPending is whether an appeal for the person waits for
+	// its first answer.
+	PersonAppealPending(ctx context.Context, identityID string) (bool, error)
 	// MarkNotificationRead marks one of an account's notifications read
 	// (a read one stays as it was); ErrNotificationNotFound when the
 	// account has no such notification.

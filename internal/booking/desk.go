@@ -227,6 +227,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		return Result{Booking: b}, err
 	}()
 	if err != nil {
+		err = s.explainBar(ctx, identityID, err)
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	} else if keep != "" {
 		item := r.Booking.ID

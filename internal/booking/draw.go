@@ -374,6 +374,12 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 			if f.Score < s.cfg.LotteryHoldScore {
 				continue
 			}
+			if f.due(s.cfg.FlagDecisionWithin, now); f.Overdue {
+				// Past its decision deadline the flag holds nobody out:
+				// a person is not kept from draws by a review nobody
+				// decides (review21 M1).
+				continue
+			}
 			for _, id := range f.AccountIDs {
 				if g, ok := heldBy[id]; !ok || f.Score > g.Score {
 					heldBy[id] = f

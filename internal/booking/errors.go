@@ -255,19 +255,25 @@ var (
 	// free to publish again.
 	ErrStoppedUnchangeable = &Error{Kind: KindConflict, Code: "session_stopped",
 		Message: "this clinic was stopped (停诊): it stays as the record and is not changed or deleted; publish a new session for the doctor's half-day"}
-	ErrPatientBarred      = newErr(KindRule, "patient_barred", "this patient is barred from booking")
-	ErrQuotaDayDept       = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
-	ErrQuotaDay           = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")
-	ErrQuotaWeek          = newErr(KindRule, "quota_week", "too many active bookings for this patient in this week")
-	ErrQuotaMonth         = newErr(KindRule, "quota_month", "too many active bookings for this patient in this month")
-	ErrTooManyPatients    = newErr(KindRule, "too_many_patients", "this account has the most patients allowed")
-	ErrPhoneLimit         = newErr(KindRule, "phone_limit", "this phone number is already used on the most accounts allowed")
-	ErrIdentityMismatch   = newErr(KindRule, "identity_mismatch", "the name does not match the identity on record")
-	ErrIdentityUnverified = newErr(KindRule, "identity_unverified", "this name and ID number do not match the register: check both against the ID card, or have the registration desk verify them with the card")
-	ErrTokenRevoked       = newErr(KindUnauthenticated, "token_revoked", "this login has ended (logged out or the password changed); log in again")
-	ErrInvalidText        = newErr(KindInvalid, "invalid_text", "a text field holds control characters or is not valid UTF-8")
-	ErrRateLimited        = newErr(KindRateLimited, "rate_limited", "too many requests; retry later")
-	ErrUnavailable        = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; retry later")
+	ErrPatientBarred = newErr(KindRule, "patient_barred", "this patient is barred from booking")
+	// ErrNotBarredByReview: a person's appeal for a person no confirmed
+	// flag bars (a bar for missed appointments ends on its date).
+	ErrNotBarredByReview = newErr(KindRule, "not_barred_by_review", "no review decision bars this person: there is nothing to appeal (a bar for missed appointments ends on its date)")
+	// ErrSecondAdminRequired: an appeal against a flag's confirmation is
+	// upheld by another administrator than the one who confirmed it.
+	ErrSecondAdminRequired = newErr(KindForbidden, "second_admin_required", "an appeal against a flag is upheld by another administrator than the one who confirmed the flag")
+	ErrQuotaDayDept        = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
+	ErrQuotaDay            = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")
+	ErrQuotaWeek           = newErr(KindRule, "quota_week", "too many active bookings for this patient in this week")
+	ErrQuotaMonth          = newErr(KindRule, "quota_month", "too many active bookings for this patient in this month")
+	ErrTooManyPatients     = newErr(KindRule, "too_many_patients", "this account has the most patients allowed")
+	ErrPhoneLimit          = newErr(KindRule, "phone_limit", "this phone number is already used on the most accounts allowed")
+	ErrIdentityMismatch    = newErr(KindRule, "identity_mismatch", "the name does not match the identity on record")
+	ErrIdentityUnverified  = newErr(KindRule, "identity_unverified", "this name and ID number do not match the register: check both against the ID card, or have the registration desk verify them with the card")
+	ErrTokenRevoked        = newErr(KindUnauthenticated, "token_revoked", "this login has ended (logged out or the password changed); log in again")
+	ErrInvalidText         = newErr(KindInvalid, "invalid_text", "a text field holds control characters or is not valid UTF-8")
+	ErrRateLimited         = newErr(KindRateLimited, "rate_limited", "too many requests; retry later")
+	ErrUnavailable         = newErr(KindUnavailable, "unavailable", "a dependency is unavailable; retry later")
 )
 
 // ErrBookedElsewhere is the one answer, to any account but the person's

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,27 @@ type Flag struct {
 	DecidedBy    string    `json:"-"`
 	DecidedScore float64   `json:"-"`
 	Note         string    `json:"-"`
+	// OpenedAt is when the flag last opened (new, or a dismissed one
+	// reopened): its decision deadline runs from here.
+	OpenedAt time.Time `json:"-"`
+	// DueAt, on an open flag an administrator reads, is its decision
+	// deadline (Config.FlagDecisionWithin after it opened); Overdue says
+	// it passed, and the flag's hold on lottery entries has lapsed.
+	DueAt   *time.Time `json:"due_at,omitempty"`
+	Overdue bool       `json:"overdue,omitempty"`
+	// OverturnedBy and OverturnedAt: the administrator whose upheld
+	// appeal overturned a confirmed flag, and when (status overturned).
+	OverturnedBy string     `json:"overturned_by,omitempty"`
+	OverturnedAt *time.Time `json:"overturned_at,omitempty"`
+}
+
+// due sets an open flag's deadline and whether it passed at now.
+func (f *Flag) due(within time.Duration, now time.Time) {
+	if f.Status != FlagOpen {
+		return
+	}
+	at := f.OpenedAt.Add(within)
+	f.DueAt, f.Overdue = &at, now.After(at)
 }
 
 // FlagReason is one signal with its numbers, as a sentence in English
@@ -69,6 +91,10 @@ const (
 	FlagOpen      = "open"
 	FlagConfirmed = "confirmed"
 	FlagDismissed = "dismissed"
+	// FlagOverturned: confirmed, then an upheld appeal found the
+	// confirmation wrong (review21 M3). Its blocks are lifted; the record
+	// says so rather than "confirmed".
+	FlagOverturned = "overturned"
 )
 
 // Detector finds flags in events, with the scalper reports of the same
@@ -116,7 +142,21 @@ func (s *Service) Detect(ctx context.Context) (int, error) {
 	s.stats.detected(time.Since(start), len(events))
 	n, err := s.store.SaveFlags(ctx, found, now, s.cfg.ReopenAt)
 	s.stats.flagsOpened.Add(uint64(max(n, 0)))
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, s.countOverdueFlags(ctx)
+}
+
+// countOverdueFlags counts the open flags past their decision deadline
+// (fairslot_flags_overdue; review21 M1), after each detection run.
+func (s *Service) countOverdueFlags(ctx context.Context) error {
+	n, err := s.store.OverdueFlags(ctx, s.cfg.Now().Add(-s.cfg.FlagDecisionWithin))
+	if err != nil {
+		return fmt.Errorf("count overdue flags: %w", err)
+	}
+	s.stats.flagsOverdue.Store(int64(n))
+	return nil
 }
 
 // mustBeAdmin lets through platform-wide administrators: a flag's group may
@@ -160,9 +200,9 @@ func (s *Service) FlagsPage(ctx context.Context, actor Actor, status string, p P
 	switch status {
 	case "":
 		status = FlagOpen
-	case FlagOpen, FlagConfirmed, FlagDismissed:
+	case FlagOpen, FlagConfirmed, FlagDismissed, FlagOverturned:
 	default:
-		return nil, Errorf(ErrInvalidField, "status is open, confirmed or dismissed")
+		return nil, Errorf(ErrInvalidField, "status is open, confirmed, dismissed or overturned")
 	}
 	if err := checkLimit(p, FlagPageSize); err != nil {
 		return nil, err
@@ -176,7 +216,12 @@ func (s *Service) FlagsPage(ctx context.Context, actor Actor, status string, p P
 			return nil, err
 		}
 	}
-	return s.store.Flags(ctx, status, p)
+	fs, err := s.store.Flags(ctx, status, p)
+	now := s.cfg.Now()
+	for i := range fs {
+		fs[i].due(s.cfg.FlagDecisionWithin, now)
+	}
+	return fs, err
 }
 
 // FlagEvidence is a flag with the timeline of its group's events, and its
@@ -209,6 +254,7 @@ func (s *Service) Flag(ctx context.Context, actor Actor, id string) (FlagEvidenc
 	if err != nil {
 		return FlagEvidence{}, err
 	}
+	f.due(s.cfg.FlagDecisionWithin, s.cfg.Now())
 	events, err := s.store.EventsOfGroup(ctx, s.cfg.Now().Add(-s.cfg.DetectWindow), f.AccountIDs, f.PatientIDs)
 	if err != nil {
 		return FlagEvidence{}, err
@@ -262,8 +308,14 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 		}
 	}
 	now := s.cfg.Now()
+	reason := d.Note
+	if len(d.AlsoBar) > 0 {
+		// Whom the administrator barred beyond the group's own is part
+		// of the decision's record (by identity id, never a name).
+		reason += " (also_bar: " + strings.Join(d.AlsoBar, ", ") + ")"
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: d.Note}
+		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: reason}
 	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), bar, audit)
 	again := errors.Is(err, ErrFlagDecided) && status == FlagConfirmed
 	if err != nil && !again {

@@ -1332,3 +1332,28 @@ func TestLotteryScreeningHoldsOnlyTheGroupsEntries(t *testing.T) {
 		}
 	}
 }
+
+// TestOverdueFlagHoldsNoEntry is review21 M1's lapse: an open flag past its
+// decision deadline (Config.FlagDecisionWithin, 7 days) holds nobody out of
+// a draw, so a person is not kept out indefinitely by a review nobody
+// decides.
+func TestOverdueFlagHoldsNoEntry(t *testing.T) {
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	fay := h.account(h.phone(), booking.Origin{}, h.person("范小飞"))
+	ef := h.mustEnter(fay, 0, s)
+	f := ring("fay-late", 2.6, []user{fay}, reason("burst", "4 bookings within 2 s"))
+	det.Returns(f)
+	h.detect(1)
+	db := h.sql()
+	_, err := db.pool.Exec(h.ctx, `UPDATE flags SET opened_at = opened_at - INTERVAL '8 days' WHERE id = $1`, f.ID)
+	testenv.Must(t, err, "age the flag")
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	if e, err := h.svc.Entry(h.ctx, fay.actor, ef.ID); err != nil || e.Status != booking.EntryWon {
+		t.Errorf("an entry of a flag past its deadline after the draw = %s, %v; want won", e.Status, err)
+	}
+}

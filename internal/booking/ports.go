@@ -833,6 +833,9 @@ type AccountStore interface {
 	// AccountUnderReview is whether an open detector flag (not yet
 	// decided by an administrator) names the account.
 	AccountUnderReview(ctx context.Context, accountID string) (bool, error)
+	// OverdueFlags counts the open flags opened before a time: past their
+	// decision deadline.
+	OverdueFlags(ctx context.Context, openedBefore time.Time) (int, error)
 	// SetDisabled disables an account, raising its token generation, or
 	// enables it, with the audit entry, in one transaction; it returns the
 	// generation. An account already so is ErrNoChange, nothing written.

@@ -62,6 +62,10 @@ type Config struct {
 	// BlockFor is how long a confirmed flag blocks its accounts and
 	// identities (365 days).
 	BlockFor time.Duration
+	// FlagDecisionWithin is an open flag's decision deadline (7 days):
+	// past it the flag is overdue (fairslot_flags_overdue) and its hold
+	// on lottery entries lapses (review21 M1).
+	FlagDecisionWithin time.Duration
 	// ReopenAt: a dismissed flag reopens when its score reaches this many
 	// times the score it was dismissed at (1.5).
 	ReopenAt float64
@@ -224,6 +228,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallBackGrace <= 0 {
 		c.CallBackGrace = DefaultCallBackGrace
+	}
+	if c.FlagDecisionWithin <= 0 {
+		c.FlagDecisionWithin = 7 * 24 * time.Hour
 	}
 	if c.ReopenAt <= 1 {
 		c.ReopenAt = 1.5

@@ -14,6 +14,7 @@ type opsStats struct {
 	// put back in Redis (MovePool); each session is reconciled.
 	putBacksFailed atomic.Uint64
 	flagsOpened    atomic.Uint64 // flags the detector opened or reopened
+	flagsOverdue   atomic.Int64  // open flags past their decision deadline, at the last detection run
 	detectRuns     atomic.Uint64
 	detectLast     atomic.Int64 // nanoseconds of the last detector run (the detector alone, not its SQL)
 	detectEvents   atomic.Int64 // events the last run read
@@ -45,6 +46,9 @@ type OpsStats struct {
 	PutBacksFailed uint64
 	// FlagsOpened counts the flags the detector opened or reopened.
 	FlagsOpened uint64
+	// FlagsOverdue counts the open flags past their decision deadline
+	// (Config.FlagDecisionWithin) at the last detection run.
+	FlagsOverdue int64
 	// DetectRuns counts the detector's runs; DetectLast is how long the
 	// last one took over DetectEvents events.
 	DetectRuns   uint64
@@ -69,6 +73,7 @@ func (s *Service) Stats() OpsStats {
 		Drifts:         s.stats.drifts.Load(),
 		PutBacksFailed: s.stats.putBacksFailed.Load(),
 		FlagsOpened:    s.stats.flagsOpened.Load(),
+		FlagsOverdue:   s.stats.flagsOverdue.Load(),
 		DetectRuns:     s.stats.detectRuns.Load(),
 		DetectLast:     time.Duration(s.stats.detectLast.Load()),
 		DetectEvents:   s.stats.detectEvents.Load(),

@@ -26,7 +26,7 @@ func scanCase(r pgx.CollectableRow) (booking.Case, error) {
 	var answeredAt, closedAt *time.Time
 	err := r.Scan(&c.ID, &c.Kind, &c.AccountID, &c.HospitalID, &c.Category, &c.BookingID, &c.OfferedPhoneHash,
 		&c.OfferedPhoneMasked, &c.OfferedAccount, &c.Text, &c.SeveralDepartments, &c.Status, &c.CreatedAt, &c.DueAt,
-		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID, &c.OfferedAccountMasked, &c.FoldedInto)
+		&c.Answer, &c.AnsweredBy, &answeredAt, &c.CloseNote, &c.ClosedBy, &closedAt, &c.FlagID, &c.OfferedAccountMasked, &c.FoldedInto, &c.IdentityID)
 	if answeredAt != nil {
 		c.AnsweredAt = *answeredAt
 	}
@@ -41,7 +41,7 @@ func (s *Store) InsertCase(ctx context.Context, c booking.Case) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	_, err := s.db.pool.Exec(ctx, caseQueries["insert_case"], c.ID, c.Kind, c.AccountID, c.HospitalID, c.Category,
 		nullable(c.BookingID), c.OfferedPhoneHash, c.OfferedPhoneMasked, c.OfferedAccount, c.Text, c.SeveralDepartments,
-		c.CreatedAt, c.DueAt, c.FlagID, c.OfferedAccountMasked, nullable(c.FoldedInto))
+		c.CreatedAt, c.DueAt, c.FlagID, c.OfferedAccountMasked, nullable(c.FoldedInto), nullable(c.IdentityID))
 	if name, ok := uniqueViolation(err); ok && name == "patient_cases_pkey" {
 		return booking.ErrIdempotencyReuse
 	}
@@ -75,18 +75,107 @@ func (s *Store) BlockingFlag(ctx context.Context, accountID string) (_ string, r
 }
 
 // LiftBlock ends an account's block and its people's, with the audit
-// entry, in one transaction.
-func (s *Store) LiftBlock(ctx context.Context, accountID string, at time.Time, a booking.AuditEntry) (rerr error) {
+// entry, in one transaction; when flagID names a flag none of whose
+// accounts stays blocked, the flag is overturned with every person's block
+// of it, audited with overturn. It returns the persons' keys whose blocks
+// ended and whether the flag was overturned.
+func (s *Store) LiftBlock(ctx context.Context, accountID, flagID, by string, at time.Time, a, overturn booking.AuditEntry) (_ []string, _ bool, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	return s.db.Tx(ctx, "lift_block", func(tx pgx.Tx) error {
+	var keys []string
+	var overturned bool
+	err := s.db.Tx(ctx, "lift_block", func(tx pgx.Tx) error {
+		keys, overturned = keys[:0], false
 		if _, err := tx.Exec(ctx, caseQueries["lift_account_block"], accountID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, caseQueries["lift_identity_blocks"], accountID, at); err != nil {
+		rows, _ := tx.Query(ctx, caseQueries["lift_identity_blocks"], accountID, at)
+		lifted, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
 			return err
 		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		if flagID != "" {
+			var blocked int
+			if err := tx.QueryRow(ctx, caseQueries["flag_accounts_blocked"], flagID).Scan(&blocked); err != nil {
+				return err
+			}
+			if blocked == 0 {
+				tag, err := tx.Exec(ctx, caseQueries["overturn_flag"], flagID, by, at)
+				if err != nil {
+					return err
+				}
+				if overturned = tag.RowsAffected() == 1; overturned {
+					rows, _ := tx.Query(ctx, caseQueries["lift_flag_blocks"], flagID, at)
+					more, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+					if err != nil {
+						return err
+					}
+					lifted = append(lifted, more...)
+					if err := insertAudit(ctx, tx, overturn); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for _, h := range lifted {
+			keys = append(keys, booking.IdentityKey(h))
+		}
+		return nil
+	})
+	return keys, overturned, err
+}
+
+// LiftPersonBlock ends a person's block by a flag, naming the appeal, with
+// the audit entry, in one transaction; booking.ErrNotBarredByReview when
+// none was in force.
+func (s *Store) LiftPersonBlock(ctx context.Context, flagID, identityID, caseID string, at time.Time, a booking.AuditEntry) (_ string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var key string
+	err := s.db.Tx(ctx, "lift_person_block", func(tx pgx.Tx) error {
+		var h []byte
+		err := tx.QueryRow(ctx, caseQueries["lift_person_block"], flagID, identityID, at, caseID).Scan(&h)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return booking.ErrNotBarredByReview
+		}
+		if err != nil {
+			return err
+		}
+		key = booking.IdentityKey(h)
 		return insertAudit(ctx, tx, a)
 	})
+	return key, err
+}
+
+// ReviewBlock is the confirmed flag whose block of a person is in force at
+// now (the latest ending) and its end, or booking.ErrFlagNotFound.
+func (s *Store) ReviewBlock(ctx context.Context, identityID string, now time.Time) (_ string, _ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var id string
+	var until time.Time
+	err := s.db.pool.QueryRow(ctx, caseQueries["review_block"], identityID, now).Scan(&id, &until)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", time.Time{}, booking.ErrFlagNotFound
+	}
+	return id, until, err
+}
+
+// PersonAppealPending is whether an appeal for the person waits for its
+// first answer.
+func (s *Store) PersonAppealPending(ctx context.Context, identityID string) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var pending bool
+	err := s.db.pool.QueryRow(ctx, caseQueries["person_appeal_pending"], identityID).Scan(&pending)
+	return pending, err
+}
+
+// OverdueFlags counts the open flags opened before a time.
+func (s *Store) OverdueFlags(ctx context.Context, openedBefore time.Time) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	err := s.db.pool.QueryRow(ctx, q("overdue_flags"), openedBefore).Scan(&n)
+	return n, err
 }
 
 // OpenCases counts an account's cases waiting for a first answer.

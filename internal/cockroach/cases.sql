@@ -4,8 +4,8 @@
 -- name: insert_case
 INSERT INTO patient_cases (id, kind, account_id, hospital_id, category, booking_id, offered_phone_hash,
                            offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
-                           flag_id, offered_account_masked, folded_into)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $16);
+                           flag_id, offered_account_masked, folded_into, identity_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'open', $12, $13, $14, $15, $16, $17);
 
 -- name: blocked_until
 -- When an account's block ends (NULL: until lifted).
@@ -21,9 +21,46 @@ UPDATE accounts SET blocked = false, blocked_until = NULL WHERE id = $1;
 
 -- name: lift_identity_blocks
 -- The blocks of the account's people end now (a confirmed flag blocked
--- them with the account).
-UPDATE identity_blocks SET until = $2
- WHERE until > $2 AND identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1);
+-- them with the account); the keys of the persons whose blocks ended.
+WITH lifted AS (
+  UPDATE identity_blocks SET until = $2
+   WHERE until > $2 AND identity_id IN (SELECT identity_id FROM patients WHERE account_id = $1)
+  RETURNING identity_id)
+SELECT DISTINCT i.id_hash FROM lifted JOIN identities i ON i.id = lifted.identity_id;
+
+-- name: flag_accounts_blocked
+-- How many of a flag's accounts are still blocked.
+SELECT count(*) FROM accounts a, flags f
+ WHERE f.id = $1 AND a.blocked AND f.account_ids @> jsonb_build_array(a.id::TEXT);
+
+-- name: overturn_flag
+-- An upheld appeal left none of the flag's accounts blocked: the record
+-- says overturned (review21 M3).
+UPDATE flags SET status = 'overturned', overturned_by = $2, overturned_at = $3, updated_at = $3
+ WHERE id = $1 AND status = 'confirmed';
+
+-- name: lift_flag_blocks
+-- Every person's block by an overturned flag ends now; their keys.
+WITH lifted AS (
+  UPDATE identity_blocks SET until = $2 WHERE flag_id = $1 AND until > $2 RETURNING identity_id)
+SELECT DISTINCT i.id_hash FROM lifted JOIN identities i ON i.id = lifted.identity_id;
+
+-- name: lift_person_block
+-- A person's appeal upheld: their block by the flag ends now, naming the
+-- appeal; their key.
+WITH lifted AS (
+  UPDATE identity_blocks SET until = $3, lifted_by_case = $4
+   WHERE flag_id = $1 AND identity_id = $2 AND until > $3 RETURNING identity_id)
+SELECT i.id_hash FROM lifted JOIN identities i ON i.id = lifted.identity_id;
+
+-- name: review_block
+-- The confirmed flag whose block of a person is in force, the latest ending.
+SELECT k.flag_id, k.until FROM identity_blocks k JOIN flags f ON f.id = k.flag_id
+ WHERE k.identity_id = $1 AND k.until > $2 AND f.status = 'confirmed'
+ ORDER BY k.until DESC LIMIT 1;
+
+-- name: person_appeal_pending
+SELECT EXISTS (SELECT 1 FROM patient_cases WHERE kind = 'appeal' AND identity_id = $1 AND status = 'open');
 
 -- name: open_cases
 SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';
@@ -32,7 +69,7 @@ SELECT count(*) FROM patient_cases WHERE account_id = $1 AND status = 'open';
 SELECT id::TEXT, kind, account_id::TEXT, hospital_id::TEXT, category, COALESCE(booking_id::TEXT, ''),
        offered_phone_hash, offered_phone_masked, offered_account, body, several_departments, status, created_at, due_at,
        answer, COALESCE(answered_by::TEXT, ''), answered_at, close_note, COALESCE(closed_by::TEXT, ''), closed_at, flag_id,
-       offered_account_masked, COALESCE(folded_into::TEXT, '')
+       offered_account_masked, COALESCE(folded_into::TEXT, ''), COALESCE(identity_id::TEXT, '')
   FROM patient_cases;
 
 -- name: answer_case

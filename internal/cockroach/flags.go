@@ -61,11 +61,13 @@ func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
 	var decided *time.Time
 	var decidedScore *float64
 	var explanation []byte
+	var overturned *time.Time
 	err := r.Scan(&f.ID, &f.Score, &f.Status, &reasons, &accounts, &patients, &f.CreatedAt, &f.UpdatedAt,
-		&decided, &f.DecidedBy, &f.Note, &decidedScore, &explanation)
+		&decided, &f.DecidedBy, &f.Note, &decidedScore, &explanation, &f.OpenedAt, &f.OverturnedBy, &overturned)
 	if err != nil {
 		return f, err
 	}
+	f.OverturnedAt = overturned
 	if len(explanation) > 0 {
 		var x flagExplanation
 		if err := json.Unmarshal(explanation, &x); err != nil {

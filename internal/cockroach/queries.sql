@@ -179,6 +179,10 @@ DELETE FROM password_reset_codes WHERE account_id = $1;
 SELECT p.account_id::TEXT FROM patients p JOIN accounts a ON a.id = p.account_id
  WHERE p.identity_id = $1 AND p.is_self AND p.removed_at IS NULL AND a.closed_at IS NULL;
 
+-- name: overdue_flags
+-- Open flags opened before $1: past their decision deadline (review21 M1).
+SELECT count(*) FROM flags WHERE status = 'open' AND COALESCE(opened_at, created_at) < $1;
+
 -- name: account_under_review
 -- Whether an open (not yet decided) detector flag names the account $1.
 SELECT EXISTS (SELECT 1 FROM flags WHERE status = 'open' AND account_ids @> jsonb_build_array($1::TEXT));
@@ -948,7 +952,8 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
 
 -- name: flag_rows
 SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, decided_at,
-       COALESCE(decided_by::TEXT, ''), note, decided_score, explanation
+       COALESCE(decided_by::TEXT, ''), note, decided_score, explanation, COALESCE(opened_at, created_at),
+       COALESCE(overturned_by::TEXT, ''), overturned_at
   FROM flags
 
 -- name: flags_by_status
@@ -964,12 +969,14 @@ SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated
  WHERE id = $1;
 
 -- name: insert_flag
-INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, explanation)
-VALUES ($1, $2, 'open', $3, $4, $5, $6, $6, $7)
+INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, explanation, opened_at)
+VALUES ($1, $2, 'open', $3, $4, $5, $6, $6, $7, $6)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_flag_evidence
-UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7, explanation = $8
+-- A dismissed flag reopened opens anew: its decision deadline runs from now.
+UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7, explanation = $8,
+       opened_at = CASE WHEN status <> 'open' AND $7::TEXT = 'open' THEN $6::TIMESTAMPTZ ELSE opened_at END
  WHERE id = $1;
 
 -- name: decide_flag

@@ -64,6 +64,8 @@ type caseOut struct {
 	// Staff only.
 	AccountID string `json:"account_id,omitempty"`
 	FlagID    string `json:"flag_id,omitempty"`
+	// PersonID is the person (identity id) a person's appeal is for.
+	PersonID string `json:"person_id,omitempty"`
 	// FoldedInto is the case a report was folded into; Folded, on the
 	// case, the reports folded into it (their reporters), as the
 	// administrator reads them (booking.Case.Folded).
@@ -109,7 +111,7 @@ func (s *Server) caseView(c booking.Case, staff bool, now time.Time) caseOut {
 		out.ComplaintID = c.ID
 	}
 	if staff {
-		out.AccountID, out.FlagID, out.FoldedInto = c.AccountID, c.FlagID, c.FoldedInto
+		out.AccountID, out.FlagID, out.FoldedInto, out.PersonID = c.AccountID, c.FlagID, c.FoldedInto, c.IdentityID
 		for _, f := range c.Folded {
 			out.Folded = append(out.Folded, s.caseView(f, true, now))
 		}
@@ -276,6 +278,54 @@ func (s *Server) fileAppeal(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, time.Now()))
+	return nil
+}
+
+type personAppealIn struct {
+	PatientID string `json:"patient_id"`
+	Text      string `json:"text"`
+}
+
+func (in personAppealIn) check() error {
+	return Required("patient_id", in.PatientID, "text", in.Text)
+}
+
+// filePersonAppeal files an appeal for a person a confirmed flag bars,
+// from an account that lists them (review21 H1 c).
+func (s *Server) filePersonAppeal(r *request) error {
+	var in personAppealIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.AppealForPerson(r.context(), r.actor, in.PatientID, in.Text)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, s.svc.Now()))
+	return nil
+}
+
+type deskAppealIn struct {
+	identityIn
+	Text string `json:"text"`
+}
+
+func (in deskAppealIn) check() error {
+	return in.requireWith("text", in.Text)
+}
+
+// deskAppeal files a person's appeal at a registration desk, with their
+// card (review21 H1 c).
+func (s *Server) deskAppeal(r *request) error {
+	var in deskAppealIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.DeskAppeal(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}, in.Text)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, s.caseView(c, false, s.svc.Now()))
 	return nil
 }
 

@@ -96,6 +96,8 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.myCases(booking.CaseReport)},
 		{method: "POST", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.fileComplaint},
 		{method: "POST", template: "/v1/appeals", prefix: "/v1/appeals", h: s.fileAppeal},
+		{method: "POST", template: "/v1/person-appeals", prefix: "/v1/person-appeals", auth: true, h: s.filePersonAppeal},
+		{method: "POST", template: "/v1/desk/appeals", prefix: "/v1/desk/appeals", auth: true, h: s.deskAppeal},
 		{method: "GET", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.myCases(booking.CaseComplaint)},
 		{method: "GET", template: "/v1/cases/{id}", prefix: "/v1/cases/", param: true, auth: true, h: s.getCase},
 		{method: "GET", template: "/v1/notifications", prefix: "/v1/notifications", auth: true, h: s.myNotifications},
@@ -179,7 +181,7 @@ func (s *Server) login(r *request) error {
 	if errors.As(err, &blocked) {
 		// The right password of a blocked account: why, and how to appeal.
 		b := blockedOut{Reason: blocked.Info.Reason, AppealToken: blocked.Info.AppealToken,
-			AppealDueWorkingDays: blocked.Info.AppealDue}
+			AppealDueWorkingDays: blocked.Info.AppealDue, Evidence: blocked.Info.Evidence}
 		if !blocked.Info.Until.IsZero() {
 			b.Until = blocked.Info.Until.In(readerZone(s.svc.Catalog(), "")).Format(time.RFC3339)
 		}
@@ -224,6 +226,9 @@ type blockedOut struct {
 	Until                string `json:"until,omitempty"`
 	AppealToken          string `json:"appeal_token"`
 	AppealDueWorkingDays int    `json:"appeal_due_working_days"`
+	// Evidence: the kinds of evidence the review relied on, in a
+	// patient's words (review21 M2).
+	Evidence []booking.Evidence `json:"evidence,omitempty"`
 }
 
 func (s *Server) logout(r *request) error {
@@ -1165,6 +1170,14 @@ func (s *Server) listFlags(r *request) error {
 // in the reader's zone (review15 L7 read "…Z" here).
 func flagIn(f booking.Flag, loc *time.Location) booking.Flag {
 	f.CreatedAt = f.CreatedAt.In(loc)
+	if f.DueAt != nil {
+		t := f.DueAt.In(loc)
+		f.DueAt = &t
+	}
+	if f.OverturnedAt != nil {
+		t := f.OverturnedAt.In(loc)
+		f.OverturnedAt = &t
+	}
 	return f
 }
 

@@ -720,8 +720,24 @@ func (unimplementedStore) BlockingFlag(_ context.Context, _ string) (string, err
 	panic(unimplemented("Store.BlockingFlag"))
 }
 
-func (unimplementedStore) LiftBlock(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+func (unimplementedStore) LiftBlock(_ context.Context, _, _, _ string, _ time.Time, _, _ booking.AuditEntry) ([]string, bool, error) {
 	panic(unimplemented("Store.LiftBlock"))
+}
+
+func (unimplementedStore) LiftPersonBlock(_ context.Context, _, _, _ string, _ time.Time, _ booking.AuditEntry) (string, error) {
+	panic(unimplemented("Store.LiftPersonBlock"))
+}
+
+func (unimplementedStore) ReviewBlock(_ context.Context, _ string, _ time.Time) (string, time.Time, error) {
+	panic(unimplemented("Store.ReviewBlock"))
+}
+
+func (unimplementedStore) PersonAppealPending(_ context.Context, _ string) (bool, error) {
+	panic(unimplemented("Store.PersonAppealPending"))
+}
+
+func (unimplementedStore) OverdueFlags(_ context.Context, _ time.Time) (int, error) {
+	panic(unimplemented("Store.OverdueFlags"))
 }
 
 func (unimplementedStore) ResetPassword(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry) (int, error) {
