@@ -145,7 +145,7 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 			}
 			status := prev.Status
 			switch prev.Status {
-			case booking.FlagConfirmed:
+			case booking.FlagConfirmed, booking.FlagOverturned:
 				continue
 			case booking.FlagDismissed:
 				if f.Score < prev.DecidedScore*reopenAt {
