@@ -75,6 +75,9 @@ var auditActionLabels = map[string]string{
 	"flag_opened_from_case":  "由投诉举报立线索 Flag opened from a case",
 	"detection_run":          "运行号贩子检测 Detection run",
 	"block_lifted":           "解除封禁 Block lifted",
+	"bar_lifted":             "解除就诊人限制 Person's bar lifted",
+	"appeal_filed_at_desk":   "窗口代交申诉 Appeal filed at the desk",
+	"flag_overturned":        "线索改判撤销 Flag overturned",
 
 	// The schedule (号源) and its catalog.
 	"session_create":      "发布出诊 Session published",

@@ -176,6 +176,17 @@ func (s *Store) Revocations(context.Context, time.Time) ([]booking.Revocation, e
 	return nil, nil
 }
 
+// ReviewBlock is a person's block by a confirmed flag in force at now; the
+// fake keeps blocks by person, not by flag, so the flag is named "".
+func (s *Store) ReviewBlock(_ context.Context, identityID string, now time.Time) (string, time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until, ok := s.blocks[identityID]; ok && until.After(now) {
+		return "", until, nil
+	}
+	return "", time.Time{}, booking.ErrFlagNotFound
+}
+
 // BlockedAccounts lists the accounts a confirmed flag blocks at now.
 func (s *Store) BlockedAccounts(_ context.Context, now time.Time) ([]string, error) {
 	s.mu.Lock()
