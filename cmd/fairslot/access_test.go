@@ -430,6 +430,11 @@ func accessTable() map[string]row {
 		"GET /v1/made-by-others": {ok("/v1/made-by-others"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A copy of the caller's own data: a patient's only.
 		"GET /v1/me/export": {ok("/v1/me/export"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// A patient's consent to the current privacy notice: staff have
+		// none to give (the notice is the patients').
+		"POST /v1/me/privacy-consent": {func(*access, string) call {
+			return call{path: "/v1/me/privacy-consent", body: map[string]string{"privacy_consent": booking.PrivacyNoticeVersion}}
+		}, [7]int{401, 201, 201, 403, 403, 403, 403}, false},
 		// A patient closes their own account with the password: a wrong
 		// one here, so the table's accounts stay (TestPatientClosesTheAccount
 		// closes one); staff accounts are disabled, not closed.

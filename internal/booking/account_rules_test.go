@@ -14,7 +14,7 @@ import (
 
 func (w *world) account(phone string) booking.Actor {
 	w.t.Helper()
-	id, err := w.svc.CreateAccount(w.ctx, phone, "correct horse battery", "", booking.Origin{})
+	id, err := w.svc.CreateAccount(w.ctx, phone, "correct horse battery", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	if err != nil {
 		w.t.Fatalf("create account %s: %v", phone, err)
 	}
@@ -22,7 +22,7 @@ func (w *world) account(phone string) booking.Actor {
 }
 
 func (w *world) addPatient(a booking.Actor, c booking.IdentityRequest, rel, phone, key string) (booking.Patient, error) {
-	return w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{IDType: c.IDType, IDNumber: c.IDNumber, Name: c.Name,
+	return w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: c.IDType, IDNumber: c.IDNumber, Name: c.Name,
 		Relationship: rel, Phone: phone, IdempotencyKey: key}, booking.Origin{})
 }
 
@@ -30,7 +30,7 @@ func (w *world) addPatient(a booking.Actor, c booking.IdentityRequest, rel, phon
 func TestRuleAccountPerPhone(t *testing.T) {
 	w := newWorld(t, booking.DefaultPolicy, booking.Config{})
 	w.account("13800000001")
-	_, err := w.svc.CreateAccount(w.ctx, "+86 138 0000 0001", "another password", "", booking.Origin{})
+	_, err := w.svc.CreateAccount(w.ctx, "+86 138 0000 0001", "another password", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	wantErr(t, "a second account on the phone", err, booking.ErrPhoneTaken)
 	if tok, err := w.svc.Login(w.ctx, "13800000001", "correct horse battery", booking.Origin{}); err != nil || tok.Token == "" {
 		t.Errorf("login = %v, want a token", err)
@@ -62,7 +62,7 @@ func TestRuleFamilyList(t *testing.T) {
 	wantErr(t, "a second self", err, booking.ErrSelfExists)
 	_, err = w.addPatient(a, card(2, "陈二"), "cousin", "", "")
 	wantErr(t, "an unknown relationship", err, booking.ErrInvalidField)
-	_, err = w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{IDType: card(2, "").IDType, IDNumber: card(2, "").IDNumber, Name: "陈二",
+	_, err = w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: card(2, "").IDType, IDNumber: card(2, "").IDNumber, Name: "陈二",
 		IsSelf: true, Relationship: "child"}, booking.Origin{})
 	wantErr(t, "the holder given as a child", err, booking.ErrInvalidField)
 	child, err := w.addPatient(a, card(2, "陈二"), "child", "", "")
@@ -76,7 +76,7 @@ func TestRuleFamilyList(t *testing.T) {
 	}
 	_, err = w.addPatient(a, card(4, "陈四"), "other", "", "")
 	wantErr(t, "a fourth patient over the configured three", err, booking.ErrTooManyPatients)
-	_, err = w.svc.AddPatient(w.ctx, w.staff(booking.RoleClerk), booking.AddPatientRequest{IDType: card(5, "").IDType,
+	_, err = w.svc.AddPatient(w.ctx, w.staff(booking.RoleClerk), booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: card(5, "").IDType,
 		IDNumber: card(5, "").IDNumber, Name: "王五"}, booking.Origin{})
 	wantErr(t, "a clerk keeping a family list", err, booking.ErrForbidden)
 	ps, err := w.svc.Patients(w.ctx, a)

@@ -25,12 +25,22 @@ type Token struct {
 	// ClosingCancelled: this login cancelled the account's pending
 	// closing (its holder is told so).
 	ClosingCancelled bool
+	// ConsentNeeded: a patient account that has not agreed to the current
+	// privacy notice (made before consents were recorded, or the notice
+	// changed since): the client asks its holder (AgreeToNotice).
+	ConsentNeeded bool
 }
 
-// CreateAccount registers a patient account under a mainland mobile number.
-// With an idempotency key, a repeat returns the first account's id.
-func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotencyKey string, o Origin) (string, error) {
-	return s.createAccount(ctx, Account{Role: RolePatient}, phone, password, idempotencyKey, o)
+// CreateAccount registers a patient account under a mainland mobile number,
+// with its holder's consent to the current privacy notice (recorded with
+// the account: version, time, online). With an idempotency key, a repeat
+// returns the first account's id.
+func (s *Service) CreateAccount(ctx context.Context, phone, password, idempotencyKey string, consent ConsentRequest, o Origin) (string, error) {
+	if err := checkConsent(consent); err != nil {
+		return "", err
+	}
+	return s.createAccount(ctx, Account{Role: RolePatient, Consent: &Consent{ID: newID(), NoticeVersion: consent.Version,
+		By: ConsentByHolder, Channel: ConsentOnline}}, phone, password, idempotencyKey, o)
 }
 
 // StaffRequest is a staff account to create.
@@ -100,6 +110,10 @@ func (s *Service) createAccount(ctx context.Context, a Account, phone, password,
 	if idempotencyKey != "" {
 		// Derived from the phone and the key: a repeat names the same account.
 		a.ID = s.idempotentID(IdentityKey(a.PhoneHash), "account\x00"+idempotencyKey)
+	}
+	if a.Consent != nil {
+		a.Consent.AccountID, a.Consent.At = a.ID, a.CreatedAt
+		a.ConsentVersion = a.Consent.NoticeVersion
 	}
 	ev := o.stamp(Event{ID: newID(), TS: a.CreatedAt, Type: EventAccountCreated, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	err = s.store.CreateAccount(ctx, a, ev)
@@ -183,6 +197,7 @@ func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken 
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)
 	tok.ClosingCancelled = cancelled
+	tok.ConsentNeeded = a.Role == RolePatient && a.ConsentVersion != PrivacyNoticeVersion
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {
 		return Token{}, err

@@ -579,6 +579,11 @@ type Account struct {
 	// changed (zero: not since it was recorded); an online closing waits
 	// ClosingAfterChange after it.
 	CredentialsChangedAt time.Time
+	// ConsentVersion is the privacy notice's version the account last
+	// agreed to (empty: none recorded); Consent, on creation, is the
+	// consent written with the account.
+	ConsentVersion string
+	Consent        *Consent
 	// ClosingDueAt is when the holder's pending online closing completes
 	// (zero: none pending); a login before then cancels it.
 	ClosingDueAt time.Time

@@ -293,7 +293,7 @@ func TestIdentityTakenProbesAreBounded(t *testing.T) {
 		taken = append(taken, who)
 	}
 	add := func(u user, who booking.IdentityRequest, ip string) error {
-		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 			Name: "李四", IsSelf: true}, booking.Origin{IP: ip})
 		return err
 	}
@@ -311,7 +311,7 @@ func TestIdentityTakenProbesAreBounded(t *testing.T) {
 	}
 	limited("a registered number past the account's limit", add(prober, taken[3], "198.51.100.7"))
 	limited("an unregistered number past the account's limit", add(prober, h.person("赵五"), "203.0.113.50"))
-	_, err := h.svc.AddPatient(h.ctx, prober.actor, booking.AddPatientRequest{IDType: "resident_id",
+	_, err := h.svc.AddPatient(h.ctx, prober.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id",
 		IDNumber: h.person("").IDNumber, Name: "孙六"}, booking.Origin{IP: "203.0.113.50"})
 	limited("a family member past the account's limit", err)
 

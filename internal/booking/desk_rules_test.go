@@ -204,7 +204,7 @@ func TestRuleRefusedCheckInNamesWhoCame(t *testing.T) {
 	holder := booking.Actor{AccountID: booking.NewID(), Role: booking.RolePatient}
 	add := func(a booking.Actor, c booking.IdentityRequest, rel string) booking.Patient {
 		t.Helper()
-		p, err := w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{IDType: c.IDType, IDNumber: c.IDNumber, Name: c.Name,
+		p, err := w.svc.AddPatient(w.ctx, a, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: c.IDType, IDNumber: c.IDNumber, Name: c.Name,
 			Relationship: rel}, booking.Origin{})
 		if err != nil {
 			t.Fatalf("add %s: %v", c.Name, err)

@@ -65,7 +65,7 @@ func (h *harness) userOf(people ...booking.IdentityRequest) user {
 	h.t.Helper()
 	u := h.user(0)
 	for i, p := range people {
-		pt, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: p.IDType, IDNumber: p.IDNumber,
+		pt, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: p.IDType, IDNumber: p.IDNumber,
 			Name: p.Name, IsSelf: i == 0}, booking.Origin{})
 		testenv.Must(h.t, err, "add patient")
 		u.patients = append(u.patients, pt)

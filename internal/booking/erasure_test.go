@@ -34,7 +34,7 @@ func (h *harness) memberRow(id string) memberRow {
 // addMember adds a family member with a phone to u's list.
 func (h *harness) addMember(u *user, who booking.IdentityRequest, phone, rel string) booking.Patient {
 	h.t.Helper()
-	p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+	p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 		Name: who.Name, Phone: phone, Relationship: rel}, booking.Origin{})
 	testenv.Must(h.t, err, "add %s", rel)
 	u.patients = append(u.patients, p)

@@ -128,13 +128,21 @@ func Sentinel(code string) (*Error, bool) {
 // Sentinel errors. Their codes are part of the public API (../shared/API.md):
 // change a message freely, never a code.
 var (
-	ErrInvalidJSON      = newErr(KindInvalid, "invalid_json", "the request body is not valid JSON")
-	ErrInvalidField     = newErr(KindInvalid, "invalid_field", "a field is missing, unknown or of the wrong type")
-	ErrInvalidIDType    = newErr(KindInvalid, "invalid_id_type", "unknown identity document type")
-	ErrInvalidIDNumber  = newErr(KindInvalid, "invalid_id_number", "the identity number is not valid")
-	ErrInvalidName      = newErr(KindInvalid, "invalid_name", "the name is not valid")
-	ErrInvalidPhone     = newErr(KindInvalid, "invalid_phone", "the phone number is not a valid mainland mobile number")
-	ErrWeakPassword     = newErr(KindInvalid, "weak_password", "the password must be 8 to 72 characters")
+	ErrInvalidJSON     = newErr(KindInvalid, "invalid_json", "the request body is not valid JSON")
+	ErrInvalidField    = newErr(KindInvalid, "invalid_field", "a field is missing, unknown or of the wrong type")
+	ErrInvalidIDType   = newErr(KindInvalid, "invalid_id_type", "unknown identity document type")
+	ErrInvalidIDNumber = newErr(KindInvalid, "invalid_id_number", "the identity number is not valid")
+	ErrInvalidName     = newErr(KindInvalid, "invalid_name", "the name is not valid")
+	ErrInvalidPhone    = newErr(KindInvalid, "invalid_phone", "the phone number is not a valid mainland mobile number")
+	ErrWeakPassword    = newErr(KindInvalid, "weak_password", "the password must be 8 to 72 characters")
+	// ErrConsentRequired: a sign-up or an added person without the
+	// patient's consent to the privacy notice (privacy_consent, review21 H3).
+	ErrConsentRequired = newErr(KindRule, "privacy_consent_required", "agree to the privacy notice (/patient/privacy): give privacy_consent, the notice's version")
+	// ErrNoticeOutdated: a consent to a notice that is no longer current.
+	ErrNoticeOutdated = newErr(KindRule, "privacy_notice_outdated", "the privacy notice has a newer version: read it and agree to that one")
+	// ErrGuardianConsent: a child under 14 added without the holder's
+	// consent as the child's parent or guardian (guardian_consent).
+	ErrGuardianConsent  = newErr(KindRule, "guardian_consent_required", "a child under 14 is added by a parent or guardian, who consents for them: give guardian_consent")
 	ErrInvalidChannel   = newErr(KindInvalid, "invalid_channel", "unknown booking channel")
 	ErrInvalidDate      = newErr(KindInvalid, "invalid_date", "dates are YYYY-MM-DD")
 	ErrInvalidCursor    = newErr(KindInvalid, "invalid_cursor", "a page's cursor (after, before) is not an item of the list you can read")

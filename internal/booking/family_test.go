@@ -24,6 +24,8 @@ func TestFamilyRelationship(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	u := h.user(0)
 	add := func(req booking.AddPatientRequest) (booking.Patient, error) {
+		// The holder consents, as the parent for the children (under 14).
+		req.Consent = booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: req.Relationship == "child"}
 		return h.svc.AddPatient(h.ctx, u.actor, req, booking.Origin{})
 	}
 	me, err := add(booking.AddPatientRequest{IDType: "resident_id", IDNumber: childID(1984, int(h.seq.Add(1))), Name: "陈静", IsSelf: true})
@@ -86,7 +88,7 @@ func TestNewbornByBirthCertificate(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	parent := h.userOf(h.person("林芳"))
 	cert := fmt.Sprintf("p%09d", h.seq.Add(1))
-	baby, err := h.svc.AddPatient(h.ctx, parent.actor, booking.AddPatientRequest{IDType: "birth_certificate", IDNumber: cert,
+	baby, err := h.svc.AddPatient(h.ctx, parent.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IDType: "birth_certificate", IDNumber: cert,
 		Name: "林小宝", Relationship: "child"}, booking.Origin{})
 	testenv.Must(t, err, "add the newborn by birth certificate")
 	if baby.Relationship != booking.RelChild || baby.BirthYear != 0 || baby.MaskedID != "P"+"*******"+cert[8:] {
@@ -96,7 +98,7 @@ func TestNewbornByBirthCertificate(t *testing.T) {
 	h.mustBook(parent, 1, h.session(sessionOpts{online: 1}), "")
 
 	other := h.user(0)
-	_, err = h.svc.AddPatient(h.ctx, other.actor, booking.AddPatientRequest{IDType: "birth_certificate",
+	_, err = h.svc.AddPatient(h.ctx, other.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IDType: "birth_certificate",
 		IDNumber: fmt.Sprintf("Q%09d", h.seq.Add(1)), Name: "赵小宝", IsSelf: true}, booking.Origin{})
 	wantErr(t, "a birth certificate as the account's self", err, booking.ErrInvalidField)
 	if listed, err := h.svc.Patients(h.ctx, other.actor); err != nil || len(listed) != 0 {

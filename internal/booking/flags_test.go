@@ -35,7 +35,7 @@ func (h *harness) detect(want int) {
 // these people as its patients, the first one its holder.
 func (h *harness) account(phone string, o booking.Origin, people ...booking.IdentityRequest) user {
 	h.t.Helper()
-	_, err := h.svc.CreateAccount(h.ctx, phone, password, "", o)
+	_, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, o)
 	testenv.Must(h.t, err, "create account")
 	u := user{actor: h.login(phone)}
 	for i, p := range people {
@@ -47,7 +47,7 @@ func (h *harness) account(phone string, o booking.Origin, people ...booking.Iden
 // addPatient adds a person to u's list, with a contact phone when given.
 func (h *harness) addPatient(u *user, p booking.IdentityRequest, self bool, phone string) booking.Patient {
 	h.t.Helper()
-	pt, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: p.IDType, IDNumber: p.IDNumber,
+	pt, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: p.IDType, IDNumber: p.IDNumber,
 		Name: p.Name, IsSelf: self, Phone: phone}, booking.Origin{IP: "198.51.100.30", DeviceID: "dv-ring"})
 	testenv.Must(h.t, err, "add patient")
 	u.patients = append(u.patients, pt)

@@ -20,6 +20,10 @@ type AddPatientRequest struct {
 	Relationship string
 	// IdempotencyKey, when set, makes a repeat return the first patient.
 	IdempotencyKey string
+	// Consent is the holder's consent to the privacy notice for this
+	// person (review21 H3): for a child under 14, given as the child's
+	// parent or guardian.
+	Consent ConsentRequest
 }
 
 // AddPatient validates a real-name identity and adds it to the actor's
@@ -32,6 +36,9 @@ type AddPatientRequest struct {
 func (s *Service) AddPatient(ctx context.Context, actor Actor, req AddPatientRequest, o Origin) (Patient, error) {
 	if actor.Role != RolePatient {
 		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
+	}
+	if err := checkConsent(req.Consent); err != nil {
+		return Patient{}, err
 	}
 	rel, isSelf, err := relationshipOf(req.Relationship, req.IsSelf)
 	if err != nil {
@@ -62,11 +69,16 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 	if isSelf && who.doc.Type == identity.BirthCertificate {
 		return Patient{}, Errorf(ErrInvalidField, "a birth certificate is a newborn's: add the child as a family member of a parent's account")
 	}
+	by, err := s.consentFor(req.Consent, who.doc, s.cfg.Now())
+	if err != nil {
+		return Patient{}, err
+	}
 	if err := s.verify(ctx, actor, &who); err != nil {
 		return Patient{}, err
 	}
 	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: isSelf, Identity: who.Identity,
-		Relationship: rel, BirthYear: who.doc.BirthYear()}
+		Relationship: rel, BirthYear: who.doc.BirthYear(),
+		Consent: &Consent{ID: newID(), AccountID: actor.AccountID, NoticeVersion: req.Consent.Version, By: by, Channel: ConsentOnline}}
 	if req.Phone != "" {
 		p, err := identity.NormalizePhone(req.Phone)
 		if err != nil {
@@ -75,6 +87,7 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 		np.PhoneHash, np.PhoneSealed, np.PhoneMasked = s.keys.Hash("phone", p), s.keys.Seal("phone", p), identity.MaskPhone(p)
 	}
 	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventPatientAdded, AccountID: actor.AccountID, PatientID: np.ID})
+	np.Consent.At = ev.TS
 	// The identity row may already exist (another account's family member):
 	// the store fills in the id it ends up using.
 	if np.PhoneHash != nil {

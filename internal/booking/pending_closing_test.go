@@ -44,7 +44,7 @@ func TestOnlineClosingWaits(t *testing.T) {
 	if _, err := h.svc.Authenticate([]byte(tok.Token)); err == nil {
 		t.Errorf("a token from before the request still authenticates")
 	}
-	if _, err := h.svc.CreateAccount(h.ctx, u.phone, "a new holder's pw", "", booking.Origin{}); !errors.Is(err, booking.ErrPhoneTaken) {
+	if _, err := h.svc.CreateAccount(h.ctx, u.phone, "a new holder's pw", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); !errors.Is(err, booking.ErrPhoneTaken) {
 		t.Errorf("register the number during the cooling-off: %v, want phone_taken", err)
 	}
 	if n, err := h.svc.CompleteClosings(h.ctx); err != nil || n != 0 {
@@ -92,7 +92,7 @@ func TestOnlineClosingWaits(t *testing.T) {
 	if _, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{}); !errors.Is(err, booking.ErrBadCredentials) {
 		t.Errorf("log in after the completion: %v, want invalid_credentials", err)
 	}
-	if _, err := h.svc.CreateAccount(h.ctx, u.phone, "a new holder's pw", "", booking.Origin{}); err != nil {
+	if _, err := h.svc.CreateAccount(h.ctx, u.phone, "a new holder's pw", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 		t.Errorf("register the freed number: %v", err)
 	}
 }

@@ -201,7 +201,7 @@ func TestAccountLimitsFromTheirTime(t *testing.T) {
 
 	add := func(u user, phone string) error {
 		who := h.person("李四")
-		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 			Name: who.Name, Phone: phone}, booking.Origin{})
 		return err
 	}

@@ -496,6 +496,9 @@ type NewPatient struct {
 	PhoneHash    []byte
 	PhoneSealed  []byte
 	PhoneMasked  string
+	// Consent is the holder's consent for this person, written with the
+	// row (its patient and identity ids filled in by the store).
+	Consent *Consent
 }
 
 // AccountLimits are the platform's rules on accounts and their patients.
@@ -775,7 +778,14 @@ type SourceStore interface {
 // AccountStore keeps accounts, their logins and their patients
 // (accounts.go, patients.go, revoke.go).
 type AccountStore interface {
+	// CreateAccount writes a's consent (a.Consent, when given) and sets
+	// the account's consented version in the same transaction.
 	CreateAccount(ctx context.Context, a Account, ev Event) error
+	// RecordConsent writes a consent to the privacy notice; an account's
+	// own (no patient) also sets the account's consented version.
+	RecordConsent(ctx context.Context, c Consent) error
+	// Consents lists the consents of an account, oldest first.
+	Consents(ctx context.Context, accountID string) ([]Consent, error)
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// RevokeTokens raises an account's token generation (and, with a

@@ -54,7 +54,7 @@ func TestRealNameChecksAreBoundedAcrossInstances(t *testing.T) {
 		RealNameGuard: guard("realname-id", 3), RealNameAccountGuard: guard("realname-acct", 4)})
 	instances := []*booking.Service{h.svc, second}
 	add := func(i int, u user, who booking.IdentityRequest) error {
-		_, err := instances[i%2].AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+		_, err := instances[i%2].AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 			Name: who.Name, Relationship: "parent"}, booking.Origin{IP: "198.51.100.7"})
 		return err
 	}
@@ -182,7 +182,7 @@ func TestRealNameTyposDoNotLockTheAddressOut(t *testing.T) {
 		realNameGuard: guard("realname-id", 5), realNameAccountGuard: guard("realname-acct", 20)})
 	const ward = "198.51.100.7"
 	add := func(u user, who booking.IdentityRequest, self bool) error {
-		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+		_, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 			Name: who.Name, IsSelf: self, Relationship: map[bool]string{true: "self", false: "parent"}[self]}, booking.Origin{IP: ward})
 		return err
 	}

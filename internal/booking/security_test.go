@@ -38,7 +38,7 @@ func (h *harness) idHash(who booking.IdentityRequest) []byte {
 }
 
 func (h *harness) addClaim(u user, who booking.IdentityRequest, self bool) (booking.Patient, error) {
-	return h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{IDType: who.IDType, IDNumber: who.IDNumber,
+	return h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: who.IDType, IDNumber: who.IDNumber,
 		Name: who.Name, IsSelf: self}, booking.Origin{})
 }
 

@@ -284,14 +284,14 @@ func (h *harness) login(phone string) booking.Actor {
 func (h *harness) user(n int) user {
 	h.t.Helper()
 	phone := h.phone()
-	id, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.Origin{IP: "203.0.113.5", DeviceID: "dv-1"})
+	id, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{IP: "203.0.113.5", DeviceID: "dv-1"})
 	testenv.Must(h.t, err, "create account")
 	u := user{actor: h.login(phone), phone: phone}
 	if u.actor.AccountID != id || u.actor.Role != booking.RolePatient {
 		h.t.Fatalf("Authenticate = %+v, want account %s with role patient", u.actor, id)
 	}
 	for i := range n {
-		p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{
+		p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
 			IDType: "resident_id", IDNumber: residentID(int(h.seq.Add(1))), Name: "张伟", IsSelf: i == 0,
 		}, booking.Origin{})
 		testenv.Must(h.t, err, "add patient")
@@ -327,7 +327,7 @@ func (h *harness) users(n, per int) []user {
 // newUser is user without t.Fatal, for other goroutines.
 func (h *harness) newUser(n int) (user, error) {
 	phone := h.phone()
-	if _, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.Origin{}); err != nil {
+	if _, err := h.svc.CreateAccount(h.ctx, phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 		return user{}, err
 	}
 	tok, err := h.svc.Login(h.ctx, phone, password, booking.Origin{})
@@ -339,7 +339,7 @@ func (h *harness) newUser(n int) (user, error) {
 		return user{}, err
 	}
 	for i := range n {
-		p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{
+		p, err := h.svc.AddPatient(h.ctx, u.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
 			IDType: "resident_id", IDNumber: residentID(int(h.seq.Add(1))), Name: "李娜", IsSelf: i == 0,
 		}, booking.Origin{})
 		if err != nil {

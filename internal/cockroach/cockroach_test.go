@@ -65,6 +65,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0063_session_notices.sql")
 	want = append(want, "0064_a_event_traces."+string(flavor)+".sql", "0064_b_event_phones_index_gone.sql")
 	want = append(want, "0065_a_due_process.sql", "0065_b_flag_overturned."+string(flavor)+".sql")
+	want = append(want, "0066_a_privacy_consents.sql")
 	want = append(want, "0069_pool_published_at.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)

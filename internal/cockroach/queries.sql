@@ -63,15 +63,31 @@ INSERT INTO slots (session_id, slot_no, channel, starts_at, ends_at) VALUES ($1,
 ON CONFLICT (session_id, slot_no) DO NOTHING;
 
 -- name: insert_account
-INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at, hospital_id, staff_name)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+INSERT INTO accounts (id, role, phone_hash, phone_sealed, phone_masked, password_hash, created_at, hospital_id, staff_name, privacy_consent_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: account_rows
 SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
        blocked AND (blocked_until IS NULL OR blocked_until > now()), created_at,
        COALESCE(hospital_id::TEXT, ''), token_generation, disabled_at IS NOT NULL, closed_at IS NOT NULL,
-       credentials_changed_at, closing_due_at
+       credentials_changed_at, closing_due_at, COALESCE(privacy_consent_version, '')
   FROM accounts
+
+-- name: insert_consent
+-- A consent to the privacy notice (booking.Consent): never updated.
+INSERT INTO privacy_consents (id, account_id, patient_id, identity_id, notice_version, given_by, channel, staff_id, given_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+
+-- name: account_consented
+-- The notice version an account last agreed to (its own consent).
+UPDATE accounts SET privacy_consent_version = $2 WHERE id = $1 AND role = 'patient';
+
+-- name: consents_of_account
+SELECT id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
+       notice_version, given_by, channel, COALESCE(staff_id::TEXT, ''), given_at
+  FROM privacy_consents
+ WHERE account_id = $1
+ ORDER BY given_at, id;
 
 -- name: account_by_phone
  WHERE phone_hash = $1;

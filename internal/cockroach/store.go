@@ -258,8 +258,14 @@ func queueLayout(b *pgx.Batch, x booking.Session) {
 func (s *Store) CreateAccount(ctx context.Context, a booking.Account, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "create_account", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, nullable(a.HospitalID), a.Name); err != nil {
+		if _, err := tx.Exec(ctx, q("insert_account"), a.ID, string(a.Role), a.PhoneHash, a.PhoneSealed, a.PhoneMasked, a.PasswordHash, a.CreatedAt, nullable(a.HospitalID), a.Name,
+			nullable(a.ConsentVersion)); err != nil {
 			return err
+		}
+		if a.Consent != nil {
+			if err := insertConsent(ctx, tx, *a.Consent); err != nil {
+				return err
+			}
 		}
 		return insertEvent(ctx, tx, ev)
 	})
@@ -286,7 +292,7 @@ func scanAccount(row pgx.Row) (booking.Account, error) {
 	var role string
 	var changed, due *time.Time
 	err := row.Scan(&a.ID, &role, &a.PhoneHash, &a.PhoneMasked, &a.PasswordHash, &a.Blocked, &a.CreatedAt, &a.HospitalID, &a.TokenGeneration, &a.Disabled, &a.Closed,
-		&changed, &due)
+		&changed, &due, &a.ConsentVersion)
 	if changed != nil {
 		a.CredentialsChangedAt = *changed
 	}
@@ -676,6 +682,13 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 		}
 		ev.PatientID = id
 		ev.IdentityID = identityID
+		if np.Consent != nil {
+			c := *np.Consent
+			c.PatientID, c.IdentityID = id, identityID
+			if err := insertConsent(ctx, tx, c); err != nil {
+				return err
+			}
+		}
 		return insertEvent(ctx, tx, ev)
 	})
 	if name, ok := uniqueViolation(err); ok {

@@ -37,6 +37,7 @@ func (s *Server) table() []route {
 		{method: "DELETE", template: "/v1/waitlist/{id}", prefix: "/v1/waitlist/", param: true, auth: true, h: s.leaveWaitlist},
 		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
 		{method: "GET", template: "/v1/me/export", prefix: "/v1/me/export", auth: true, h: s.exportMine},
+		{method: "POST", template: "/v1/me/privacy-consent", prefix: "/v1/me/privacy-consent", auth: true, h: s.agreeToNotice},
 		{method: "POST", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.closeAccount},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/phone/cancellations", prefix: "/v1/phone/cancellations", auth: true, h: s.phoneCancel},
@@ -137,21 +138,25 @@ func (s *Server) readyz(r *request) error {
 	return nil
 }
 
-type credentials struct {
-	Phone    string `json:"phone"`
-	Password string `json:"password"`
+// signUpIn is a sign-up: the credentials and the holder's consent to the
+// privacy notice, named by its version (review21 H3).
+type signUpIn struct {
+	Phone          string `json:"phone"`
+	Password       string `json:"password"`
+	PrivacyConsent string `json:"privacy_consent"`
 }
 
-func (in credentials) check() error {
+func (in signUpIn) check() error {
 	return Required("phone", in.Phone, "password", in.Password)
 }
 
 func (s *Server) createAccount(r *request) error {
-	var in credentials
+	var in signUpIn
 	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
-	id, err := s.svc.CreateAccount(r.context(), in.Phone, in.Password, idempotencyKey(r.rc), r.origin)
+	id, err := s.svc.CreateAccount(r.context(), in.Phone, in.Password, idempotencyKey(r.rc),
+		booking.ConsentRequest{Version: in.PrivacyConsent}, r.origin)
 	if err != nil {
 		return err
 	}
@@ -210,6 +215,12 @@ func (s *Server) writeToken(r *request, tok booking.Token) {
 		// The account's pending closing, cancelled by this login: the
 		// holder is told (they may not have asked for it).
 		out["closing_cancelled"] = true
+	}
+	if tok.ConsentNeeded {
+		// No consent to the current privacy notice on record: the client
+		// asks the holder (POST /v1/me/privacy-consent).
+		out["privacy_consent_needed"] = true
+		out["privacy_notice_version"] = booking.PrivacyNoticeVersion
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 }
@@ -296,6 +307,11 @@ type addPatientIn struct {
 	// Relationship to the account holder; optional (default other, or
 	// self when Self).
 	Relationship string `json:"relationship"`
+	// PrivacyConsent is the notice's version the holder agrees to for
+	// this person; GuardianConsent, that they give it as the parent or
+	// guardian of a child under 14 (review21 H3).
+	PrivacyConsent  string `json:"privacy_consent"`
+	GuardianConsent bool   `json:"guardian_consent"`
 }
 
 func (in addPatientIn) check() error {
@@ -310,6 +326,7 @@ func (s *Server) addPatient(r *request) error {
 	p, err := s.svc.AddPatient(r.context(), r.actor, booking.AddPatientRequest{
 		IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name, Phone: in.Phone, IsSelf: in.Self, Relationship: in.Relationship,
 		IdempotencyKey: idempotencyKey(r.rc),
+		Consent:        booking.ConsentRequest{Version: in.PrivacyConsent, Guardian: in.GuardianConsent},
 	}, r.origin)
 	if err != nil {
 		return err
@@ -1349,4 +1366,38 @@ func (s *Server) sessionZone(sessionID string) *time.Location {
 		return zoneOf(s.svc.Catalog(), sess.HospitalID)
 	}
 	return zoneOf(s.svc.Catalog(), "")
+}
+
+// consentIn is an account's consent to the current privacy notice, given
+// after sign-up (an account made before consents were recorded, or a
+// newer notice: the login says privacy_consent_needed).
+type consentIn struct {
+	PrivacyConsent string `json:"privacy_consent"`
+}
+
+func (s *Server) agreeToNotice(r *request) error {
+	var in consentIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	c, err := s.svc.AgreeToNotice(r.context(), r.actor, booking.ConsentRequest{Version: in.PrivacyConsent})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusCreated, consentView(c, readerZone(s.svc.Catalog(), "")))
+	return nil
+}
+
+// consentOut is a recorded consent to the privacy notice.
+type consentOut struct {
+	NoticeVersion string `json:"notice_version"`
+	GivenAt       string `json:"given_at"`
+	GivenBy       string `json:"given_by"`
+	Channel       string `json:"channel"`
+	PatientID     string `json:"patient_id,omitempty"`
+}
+
+func consentView(c booking.Consent, zone *time.Location) consentOut {
+	return consentOut{NoticeVersion: c.NoticeVersion, GivenAt: c.At.In(zone).Format(time.RFC3339), GivenBy: string(c.By),
+		Channel: string(c.Channel), PatientID: c.PatientID}
 }

@@ -187,7 +187,7 @@ func TestDecodeRefusesAmbiguousBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var in credentials
+			var in loginIn
 			err := DecodeStrict([]byte(tt.body), &in)
 			got := ""
 			if e, ok := booking.AsError(err); ok {
@@ -210,7 +210,7 @@ func FuzzDecodeStrict(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var in credentials
+		var in loginIn
 		err := DecodeStrict(body, &in)
 		if err != nil {
 			e, ok := booking.AsError(err)

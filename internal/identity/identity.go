@@ -302,3 +302,30 @@ func maskMiddle(s string, head, tail int) string {
 	b.WriteString(string(r[len(r)-tail:]))
 	return b.String()
 }
+
+// ChildAge is the age below which a person's personal information is a
+// minor's (个人信息保护法 art. 28 and 31: under 14, a parent's or
+// guardian's consent).
+const ChildAge = 14
+
+// UnderAge says whether the holder is younger than years on the day of
+// when in China (UTC+8, as the card is dated): a resident ID's birth date
+// tells, a birth certificate is a newborn's (under any age asked here);
+// other documents carry no birth date, and known is false.
+func (id ID) UnderAge(years int, when time.Time) (under, known bool) {
+	switch {
+	case id.Type == BirthCertificate:
+		return true, true
+	case id.Type != ResidentID || len(id.Number) != 18:
+		return false, false
+	}
+	born, err := time.Parse("20060102", id.Number[6:14])
+	if err != nil {
+		return false, false
+	}
+	today := when.UTC().Add(8 * time.Hour).Format("20060102")
+	// The birthday in the year the holder turns years old (a 29 February
+	// one is 1 March in a common year): on that day, and after, they are
+	// not under it.
+	return today < born.AddDate(years, 0, 0).Format("20060102"), true
+}

@@ -745,3 +745,35 @@ func TestWithTokenKey(t *testing.T) {
 		t.Error("the master key taken as the token key")
 	}
 }
+
+func TestUnderAge(t *testing.T) {
+	num := func(birth string) string {
+		first := "110101" + birth + "003"
+		return first + string(CheckDigit(first))
+	}
+	// 2026-12-06 00:30 UTC is 08:30 on 6 December in China.
+	when := time.Date(2026, 12, 6, 0, 30, 0, 0, time.UTC)
+	cases := []struct {
+		name, typ, number string
+		under, known      bool
+	}{
+		{"thirteen, fourteen tomorrow", "resident_id", num("20121207"), true, true},
+		{"fourteen today in China", "resident_id", num("20121206"), false, true},
+		{"fourteen yesterday", "resident_id", num("20121205"), false, true},
+		{"an adult", "resident_id", num("19570101"), false, true},
+		{"a newborn's certificate", "birth_certificate", "P440012345", true, true},
+		{"a passport tells no age", "passport", "E12345678", false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := Parse(c.typ, c.number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			under, known := id.UnderAge(ChildAge, when)
+			if under != c.under || known != c.known {
+				t.Errorf("UnderAge = %v, %v; want %v, %v", under, known, c.under, c.known)
+			}
+		})
+	}
+}

@@ -260,6 +260,7 @@ func TestPatientPagesPassAxe(t *testing.T) {
 	b.open("/patient/family")
 	b.fill("#family-form input[name=id_number]", residentID(3102))
 	b.fill("#family-form input[name=name]", "李大华")
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 
 	// Book the last slot of tiny for 王小明, then put 李大华 on its
@@ -332,6 +333,7 @@ func TestPatientPagesPassAxe(t *testing.T) {
 		b.open("/patient/family")
 		b.fill("#family-form input[name=id_number]", "12345")
 		b.fill("#family-form input[name=name]", "王小明")
+		b.agree("#family-form")
 		b.click("#family-form button[type=submit]", "/patient/family")
 		b.contains("#error", "invalid_id_number")
 		b.axeClean(src, size+" the family form's error")
@@ -375,6 +377,8 @@ func TestBookingAtLargeTextByKeyboard(t *testing.T) {
 	b.typeIn("#register-form input[name=phone]", phone)
 	b.typeIn("#register-form input[name=password]", password)
 	b.typeIn("#register-form input[name=password2]", password)
+	b.tabTo("#register-form input[name=privacy_consent]")
+	b.do("agree to the privacy notice", chromedp.KeyEvent(" "))
 	b.tabTo("#register-form button[type=submit]")
 	b.press(kb.Enter, "/patient/family?ok=welcome")
 	b.readable("family")
@@ -384,6 +388,8 @@ func TestBookingAtLargeTextByKeyboard(t *testing.T) {
 	b.typeIn("#family-form input[name=name]", "王小明")
 	b.tabTo("#family-form input[name=self]")
 	b.do("tick self", chromedp.KeyEvent(" "))
+	b.tabTo("#family-form input[name=privacy_consent]")
+	b.do("agree to the privacy notice", chromedp.KeyEvent(" "))
 	b.tabTo("#family-form button[type=submit]")
 	b.press(kb.Enter, "/patient/family?ok=added")
 	b.contains("#flash", "Family member added")
@@ -517,6 +523,7 @@ func TestFormErrorsAreTiedToTheirFields(t *testing.T) {
 			for name, v := range c.fill {
 				b.fill(c.form+" [name="+name+"]", v)
 			}
+			b.agree(c.form)
 			b.click(c.form+" button[type=submit]", "/patient/family")
 			b.contains("#error[role=alert]", c.code)
 			if got := title(); !strings.HasPrefix(got, "错误 Error") {
@@ -568,6 +575,7 @@ func TestFormErrorsAreTiedToTheirFields(t *testing.T) {
 	f.fill("#register-form input[name=phone]", typed)
 	f.fill("#register-form input[name=password]", "correct horse battery")
 	f.fill("#register-form input[name=password2]", "correct horse battery staple")
+	f.agree("#register-form")
 	f.click("#register-form button[type=submit]", "/patient/register")
 	f.contains("#error[role=alert]", "passwords_differ")
 	if got := value("#register-form [name=phone]"); got != typed {

@@ -21,10 +21,10 @@ func TestAppealInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
 	phone, password := newPhone(), "correct horse battery"
-	account, err := s.svc.CreateAccount(ctx, phone, password, "", booking.Origin{})
+	account, err := s.svc.CreateAccount(ctx, phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create the account")
 	pa := booking.Actor{AccountID: account, Role: booking.RolePatient}
-	p, err := s.svc.AddPatient(ctx, pa, booking.AddPatientRequest{IDType: "resident_id", IDNumber: bornIn(1980, 7), Name: "孙立", IsSelf: true}, booking.Origin{})
+	p, err := s.svc.AddPatient(ctx, pa, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: bornIn(1980, 7), Name: "孙立", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add self")
 	_, err = s.db.Pool().Exec(context.Background(), `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
 		VALUES ('flg_web_appeal', 3, 'open', '[]', to_jsonb(ARRAY[$1::TEXT]), to_jsonb(ARRAY[$2::TEXT]), now(), now())`, account, p.ID)

@@ -43,6 +43,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	b.fill("#register-form input[name=password]", password)
 	b.fill("#register-form input[name=password2]", password)
 	b.shot("02-register")
+	b.agree("#register-form")
 	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
 	b.contains("#flash", "Your account is ready")
 
@@ -61,6 +62,7 @@ func TestPatientJourneyInBrowser(t *testing.T) {
 	b.fill("#family-form input[name=name]", name)
 	b.fill("#family-form input[name=phone]", patientPhone)
 	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 	b.contains("#flash", "Family member added")
 	b.contains("#family", "王*明")
@@ -409,6 +411,7 @@ func (b *tab) register(phone, password string) {
 	b.fill("#register-form input[name=phone]", phone)
 	b.fill("#register-form input[name=password]", password)
 	b.fill("#register-form input[name=password2]", password)
+	b.agree("#register-form")
 	b.click("#register-form button[type=submit]", "/patient/family?ok=welcome")
 }
 
@@ -428,6 +431,22 @@ func (s *site) hospitalAdminTab() *tab {
 	b := newBrowser(s.t, s.base, 3*time.Minute)
 	b.signInAt("admin", s.newHospitalAdmin("admin password 1"), "admin password 1", "/admin/schedule")
 	return b
+}
+
+// agree ticks a form's consent to the privacy notice (privacy_consent),
+// ticked or not before: every sign-up and added person carries one.
+func (b *tab) agree(form string) {
+	b.t.Helper()
+	b.check(form + " input[name=privacy_consent]")
+}
+
+// check ticks a checkbox, ticked or not before.
+func (b *tab) check(sel string) {
+	b.t.Helper()
+	b.do("see "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(e => e.checked = true)(document.querySelector(`+jsString(sel)+`))`)); err != nil {
+		b.t.Fatalf("tick %s: %v", sel, err)
+	}
 }
 
 // signIn signs a staff member in on a console's login page ("desk",

@@ -31,13 +31,13 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	b.register(phone, "correct horse battery")
 	b.addSelf(idNumber, "陈芳")
 
-	_, err := s.svc.CreateAccount(ctx, makerPhone, "maker password 1", "", booking.Origin{})
+	_, err := s.svc.CreateAccount(ctx, makerPhone, "maker password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "the maker's account")
 	maker := s.actor(makerPhone, "maker password 1")
 	// The maker gives the patient's true name: what another account made
 	// under a name the desk disproves is void once it verifies the card
 	// (docs/security.md), not shown to the person to cancel.
-	p, err := s.svc.AddPatient(ctx, maker, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, booking.Origin{})
+	p, err := s.svc.AddPatient(ctx, maker, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, booking.Origin{})
 	testenv.Must(t, err, "the maker adds the patient")
 	made, err := s.svc.Book(ctx, maker, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "the maker books the patient")
@@ -110,10 +110,10 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 	// (lows17: it led to the list, the event naming no place).
 	tiny := s.addTiny()
 	fillerPhone := newPhone()
-	_, err = s.svc.CreateAccount(ctx, fillerPhone, "filler password 1", "", booking.Origin{})
+	_, err = s.svc.CreateAccount(ctx, fillerPhone, "filler password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "another patient's account")
 	filler := s.actor(fillerPhone, "filler password 1")
-	fp, err := s.svc.AddPatient(ctx, filler, booking.AddPatientRequest{IDType: "resident_id",
+	fp, err := s.svc.AddPatient(ctx, filler, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id",
 		IDNumber: bornIn(1990, int(time.Now().UnixNano()%1000)), Name: "周杰"}, booking.Origin{})
 	testenv.Must(t, err, "another patient")
 	_, err = s.svc.Book(ctx, filler, booking.BookRequest{SessionID: tiny.ID, PatientID: fp.ID, Channel: booking.ChannelOnline})

@@ -42,6 +42,7 @@ func TestDeskReleasesRecycledNumberInBrowser(t *testing.T) {
 	o.fill("#family-form input[name=id_number]", bornIn(1952, 63))
 	o.fill("#family-form input[name=name]", "孙老")
 	o.fill("#family-form input[name=phone]", recycled)
+	o.agree("#family-form")
 	o.click("#family-form button[type=submit]", "/patient/family?ok=added")
 	var oldAccount string
 	testenv.Must(t, s.db.Pool().QueryRow(t.Context(), `SELECT account_id::text FROM patients WHERE is_self`).Scan(&oldAccount), "the old account")

@@ -125,7 +125,7 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 	t.Run("log in as a patient", func(t *testing.T) {
 		c := s.client()
 		phone := newPhone()
-		if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+		if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 			t.Fatalf("create account: %v", err)
 		}
 		a := c.post("/desk/login", url.Values{"csrf": {c.csrf("/desk/login")}, "phone": {phone}, "password": {password}})

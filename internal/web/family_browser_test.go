@@ -24,6 +24,8 @@ func (b *tab) addChild(idNumber, name string) {
 	b.fill("#family-form input[name=id_number]", idNumber)
 	b.fill("#family-form input[name=name]", name)
 	b.set("#family-form select[name=relationship]", "child")
+	b.check("#family-form input[name=guardian_consent]") // a child under 14: the parent consents for them
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 }
 

@@ -59,6 +59,10 @@ func (c *Console) login(con *console) func(*request) error {
 			c.redirect(r, con.Path+"?ok=closing_cancelled")
 			return nil
 		}
+		if tok.ConsentNeeded && con == patientConsole {
+			c.redirect(r, "/patient/consent") // no consent to the current notice on record: asked
+			return nil
+		}
 		c.redirect(r, con.Path)
 		return nil
 	}

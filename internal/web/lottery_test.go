@@ -139,6 +139,7 @@ func TestLotteryInBrowser(t *testing.T) {
 	b.fill("#family-form input[name=id_number]", idNumber)
 	b.fill("#family-form input[name=name]", name)
 	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 
 	card := "#s-" + lot.ID

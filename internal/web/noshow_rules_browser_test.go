@@ -36,7 +36,7 @@ func TestHospitalNoShowRulesInBrowser(t *testing.T) {
 	phone := newPhone()
 	b.register(phone, "patient password 1")
 	patient := s.actor(phone, "patient password 1")
-	_, err = s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: residentID(7601), Name: "赵六", IsSelf: true}, booking.Origin{})
+	_, err = s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: residentID(7601), Name: "赵六", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add patient")
 
 	// 1. The booking step states the hospital's rules.

@@ -49,7 +49,8 @@ func (c *Console) register(r *request) error {
 	if password != r.form("password2") {
 		return c.formFailed(r, "patient/register", p, errPasswordsDiffer)
 	}
-	if _, err := c.svc.CreateAccount(r.ctx, phone, password, formKey(r), r.origin); err != nil {
+	consent := booking.ConsentRequest{Version: r.form("privacy_consent")}
+	if _, err := c.svc.CreateAccount(r.ctx, phone, password, formKey(r), consent, r.origin); err != nil {
 		return c.formFailed(r, "patient/register", p, err)
 	}
 	tok, err := c.svc.Login(r.ctx, phone, password, r.origin)
@@ -122,6 +123,7 @@ type familyData struct {
 	Phone    string
 	Self     bool
 	HasSelf  bool
+	Guardian bool // the guardian's consent box, ticked
 	// The relationships a member other than the account holder may have
 	// (the holder ticks "this is me": 本人).
 	Relationships []relationshipChoice
@@ -156,6 +158,7 @@ func (c *Console) addFamily(r *request) error {
 		IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: r.form("name"),
 		Phone: strings.TrimSpace(r.form("phone")), IsSelf: r.form("self") != "", IdempotencyKey: formKey(r),
 		Relationship: r.form("relationship"),
+		Consent:      booking.ConsentRequest{Version: r.form("privacy_consent"), Guardian: r.form("guardian_consent") != ""},
 	}
 	if req.IsSelf {
 		req.Relationship = "" // "this is me" is the relationship: 本人
@@ -177,7 +180,7 @@ func (c *Console) addFamily(r *request) error {
 	if slices.ContainsFunc(idTypes, func(t idType) bool { return t.Value == req.IDType }) {
 		d.IDType = req.IDType
 	}
-	d.Self, d.IDNumber, d.Name, d.Phone = req.IsSelf, req.IDNumber, req.Name, req.Phone
+	d.Self, d.IDNumber, d.Name, d.Phone, d.Guardian = req.IsSelf, req.IDNumber, req.Name, req.Phone, req.Consent.Guardian
 	if slices.ContainsFunc(relationshipChoices, func(c relationshipChoice) bool { return c.Value == req.Relationship }) {
 		d.Relationship = req.Relationship
 	}

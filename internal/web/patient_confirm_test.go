@@ -84,6 +84,7 @@ func TestFamilyFormKeepsValuesInBrowser(t *testing.T) {
 	b.fill("#family-form input[name=id_number]", bad)
 	b.fill("#family-form input[name=name]", name)
 	b.fill("#family-form input[name=phone]", phone)
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family")
 	b.contains("#error", "invalid_id_number")
 	for field, want := range map[string]string{"id_number": bad, "name": name, "phone": phone} {
@@ -95,6 +96,7 @@ func TestFamilyFormKeepsValuesInBrowser(t *testing.T) {
 	b.shot("family-01-kept")
 	b.phoneShot("family-01-kept-390")
 	b.set("#family-form input[name=id_number]", good)
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 	b.contains("#family", "陈*")
 	b.hidden(good, bad, name, phone)

@@ -291,10 +291,10 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 	own := s.selfBookedOnline(newPhone(), idNumber, name)
 
 	snoopPhone := newPhone()
-	snoop, err := s.svc.CreateAccount(ctx, snoopPhone, "patient password 2", "", booking.Origin{})
+	snoop, err := s.svc.CreateAccount(ctx, snoopPhone, "patient password 2", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create the snoop's account")
 	snoopActor := booking.Actor{AccountID: snoop, Role: booking.RolePatient}
-	_, err = s.svc.AddPatient(ctx, snoopActor, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name,
+	_, err = s.svc.AddPatient(ctx, snoopActor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: idNumber, Name: name,
 		Relationship: "parent", Phone: snoopPhone}, booking.Origin{})
 	testenv.Must(t, err, "the snoop adds the owner as a parent with the snoop's phone")
 
@@ -321,10 +321,10 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 func (s *site) selfBookedOnline(phone, idNumber, name string) booking.Booking {
 	s.t.Helper()
 	ctx := s.t.Context()
-	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(s.t, err, "create the patient's account")
 	patient := booking.Actor{AccountID: account, Role: booking.RolePatient}
-	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: idNumber, Name: name, IsSelf: true}, booking.Origin{})
 	testenv.Must(s.t, err, "add the patient")
 	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(s.t, err, "book online")

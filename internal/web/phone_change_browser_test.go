@@ -35,9 +35,11 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	b.fill("#family-form input[name=name]", "周明")
 	b.fill("#family-form input[name=phone]", old)
 	b.do("tick self", chromedp.Click(chromedp.CSS("#family-form input[name=self]")))
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 	b.fill("#family-form input[name=id_number]", residentID(4102))
 	b.fill("#family-form input[name=name]", "周小红")
+	b.agree("#family-form")
 	b.click("#family-form button[type=submit]", "/patient/family?ok=added")
 
 	b.open("/patient")

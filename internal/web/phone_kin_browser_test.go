@@ -22,7 +22,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	s := newSite(t)
 	ctx := t.Context()
 	phone := newPhone()
-	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	account, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create the mother's account")
 	mother := booking.Actor{AccountID: account, Role: booking.RolePatient}
 	for _, m := range []booking.AddPatientRequest{
@@ -31,6 +31,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 		{IDNumber: bornIn(2018, 773), Name: "陈二", Relationship: "child", Phone: phone},
 	} {
 		m.IDType = "resident_id"
+		m.Consent = booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: m.Relationship == "child"}
 		_, err := s.svc.AddPatient(ctx, mother, m, booking.Origin{})
 		testenv.Must(t, err, "add %s", m.Name)
 	}

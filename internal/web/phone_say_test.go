@@ -74,12 +74,12 @@ func TestPhoneNumberAloneShowsNobody(t *testing.T) {
 	ctx := t.Context()
 	number := newPhone()
 	holderID, parentID := bornIn(1980, 16), bornIn(1950, 28)
-	account, err := s.svc.CreateAccount(ctx, number, "patient password 1", "", booking.Origin{})
+	account, err := s.svc.CreateAccount(ctx, number, "patient password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create the holder's account")
 	holder := booking.Actor{AccountID: account, Role: booking.RolePatient}
-	self, err := s.svc.AddPatient(ctx, holder, booking.AddPatientRequest{IDType: "resident_id", IDNumber: holderID, Name: "张明", IsSelf: true}, booking.Origin{})
+	self, err := s.svc.AddPatient(ctx, holder, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: holderID, Name: "张明", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add the holder")
-	parent, err := s.svc.AddPatient(ctx, holder, booking.AddPatientRequest{IDType: "resident_id", IDNumber: parentID, Name: "张建国",
+	parent, err := s.svc.AddPatient(ctx, holder, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: parentID, Name: "张建国",
 		Relationship: "parent", Phone: number}, booking.Origin{})
 	testenv.Must(t, err, "add the parent with the holder's number")
 	var online []string

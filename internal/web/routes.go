@@ -162,6 +162,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/lottery/{id}/withdraw", console: pc, h: c.withdrawEntry},
 		{method: "GET", pattern: "/patient/rules", console: pc, public: true, h: c.rulesPage},
 		{method: "GET", pattern: "/patient/privacy", console: pc, public: true, h: c.privacyPage},
+		{method: "GET", pattern: "/patient/consent", console: pc, h: c.consentPage},
+		{method: "POST", pattern: "/patient/consent", console: pc, h: c.consent},
 		{method: "GET", pattern: "/patient/cases", console: pc, h: c.casesPage},
 		{method: "POST", pattern: "/patient/reports", console: pc, h: c.fileCase(booking.CaseReport)},
 		{method: "POST", pattern: "/patient/complaints", console: pc, h: c.fileCase(booking.CaseComplaint)},

@@ -51,8 +51,9 @@ type standingView struct {
 }
 
 // PrivacyNoticeVersion names the privacy notice's text
-// (templates/patient/privacy.html): change it with the text.
-const PrivacyNoticeVersion = "2026-12-05"
+// (templates/patient/privacy.html): change booking.PrivacyNoticeVersion
+// with the text — a consent names the version agreed to.
+const PrivacyNoticeVersion = booking.PrivacyNoticeVersion
 
 // privacyPage is the privacy notice (个人信息保护说明, review21 H3): what
 // the service collects of a patient and their family, why, how it is kept
@@ -138,4 +139,22 @@ func standingViews(st []booking.Standing) []standingView {
 		out[i] = v
 	}
 	return out
+}
+
+// consentPage asks an account that has not agreed to the current privacy
+// notice (made before consents were recorded, or the notice changed): the
+// login brings the holder here, and asks again at each login until they
+// agree (review21 H3).
+func (c *Console) consentPage(r *request) error {
+	return c.render(r, fasthttp.StatusOK, "patient/consent", page{Title: "个人信息保护说明 Privacy"})
+}
+
+// consent records the holder's consent to the current notice.
+func (c *Console) consent(r *request) error {
+	_, err := c.svc.AgreeToNotice(r.ctx, r.actor, booking.ConsentRequest{Version: r.form("privacy_consent")})
+	if err != nil {
+		return c.formFailed(r, "patient/consent", page{Title: "个人信息保护说明 Privacy", Form: "consent-form"}, err)
+	}
+	c.redirect(r, "/patient?ok=consented")
+	return nil
 }

@@ -74,13 +74,13 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 
 	// 2. A patient books it at once.
 	phone := newPhone()
-	_, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.Origin{})
+	_, err := s.svc.CreateAccount(ctx, phone, "patient password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create account")
 	tok, err := s.svc.Login(ctx, phone, "patient password 1", booking.Origin{})
 	testenv.Must(t, err, "login")
 	patient, err := s.svc.Authenticate([]byte(tok.Token))
 	testenv.Must(t, err, "authenticate")
-	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: residentID(7301), Name: "赵六", IsSelf: true}, booking.Origin{})
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: residentID(7301), Name: "赵六", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add patient")
 	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: sess.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "book the published session")

@@ -16,7 +16,7 @@ import (
 func TestSecureCookieAndHSTSBehindATLSProxy(t *testing.T) {
 	s := newSiteWith(t, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	phone, password := newPhone(), "correct horse battery"
-	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
 	for _, tt := range []struct {
@@ -55,7 +55,7 @@ func TestSecureCookieAndHSTSBehindATLSProxy(t *testing.T) {
 func TestLogoutEndsTheCookiesLogin(t *testing.T) {
 	s := newSite(t)
 	phone, password := newPhone(), "correct horse battery"
-	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
 	c := s.client()

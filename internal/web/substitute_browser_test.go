@@ -38,7 +38,7 @@ func TestStopWithSubstituteInBrowser(t *testing.T) {
 	testenv.Must(t, err, "login")
 	patient, err := s.svc.Authenticate([]byte(acct.Token))
 	testenv.Must(t, err, "authenticate")
-	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{IDType: "resident_id", IDNumber: residentID(7401), Name: "赵六", IsSelf: true}, booking.Origin{})
+	p, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: residentID(7401), Name: "赵六", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add patient")
 	bk, err := s.svc.Book(ctx, patient, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "book")

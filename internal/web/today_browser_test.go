@@ -48,16 +48,16 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	}
 	// E books online for themselves.
 	patientPhone := newPhone()
-	account, err := s.svc.CreateAccount(t.Context(), patientPhone, "patient password 1", "", booking.Origin{})
+	account, err := s.svc.CreateAccount(t.Context(), patientPhone, "patient password 1", "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create E's account")
 	pe := booking.Actor{AccountID: account, Role: booking.RolePatient}
-	pt, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{IDType: "resident_id", IDNumber: e.id, Name: e.name, IsSelf: true}, booking.Origin{})
+	pt, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: e.id, Name: e.name, IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add E")
 	bkE, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: pt.ID, Channel: booking.ChannelOnline})
 	testenv.Must(t, err, "E books online")
 	// and for E's child, whose masked name is E's too (张*华): the roster
 	// tells them apart by relationship and birth year.
-	child, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{IDType: "resident_id", IDNumber: bornIn(2016, 5004),
+	child, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: bornIn(2016, 5004),
 		Name: "张小华", Relationship: "child"}, booking.Origin{})
 	testenv.Must(t, err, "add E's child")
 	bkChild, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: child.ID, Channel: booking.ChannelOnline})

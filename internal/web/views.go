@@ -15,9 +15,11 @@ import (
 
 // funcs are the few helpers the templates use.
 var funcs = template.FuncMap{
-	"idTypeLabel":  idTypeLabel,
-	"invalid":      invalidField,
-	"channelLabel": func(c booking.Channel) string { return channelLabels[c] },
+	// privacyNotice is the notice's version a consent box agrees to.
+	"privacyNotice": func() string { return booking.PrivacyNoticeVersion },
+	"idTypeLabel":   idTypeLabel,
+	"invalid":       invalidField,
+	"channelLabel":  func(c booking.Channel) string { return channelLabels[c] },
 	// card is the data of the "idcard-fields" template: the card's form,
 	// what it shows, and the page's error, which may be about its fields.
 	"card": func(c idCard, e *pageError) idCard { c.IDTypes, c.Error = idTypes, e; return c },
@@ -153,6 +155,7 @@ func weekday(date string) string {
 
 // flashes are the confirmations a redirect after a POST asks for (?ok=…).
 var flashes = map[string]string{
+	"consented":       "已记录您对《个人信息保护说明》的同意。 Your consent to the privacy notice is recorded.",
 	"offer_accepted":  "已确认替诊，预约保留。 Substitute accepted: the booking stays.",
 	"offer_declined":  "已放弃替诊，预约已取消，不计爽约。 Substitute declined: the booking is cancelled, not a no-show.",
 	"report_filed":    "举报已提交，医院将在 5 个工作日内答复。 Report filed: the hospital answers within 5 working days.",

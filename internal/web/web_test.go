@@ -18,7 +18,7 @@ import (
 func TestLoginSetsSessionCookie(t *testing.T) {
 	s := newSite(t)
 	phone, password := newPhone(), "correct horse battery"
-	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.Origin{}); err != nil {
+	if _, err := s.svc.CreateAccount(t.Context(), phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{}); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
 

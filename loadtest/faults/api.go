@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // api is the few calls that set a run up: staff log in, patients register.
@@ -57,7 +59,8 @@ func (a *api) patient(ctx context.Context, n int) (Person, error) {
 	p := person(n)
 	phone := fmt.Sprintf("137%08d", n)
 	creds := map[string]string{"phone": phone, "password": "password-" + phone}
-	if err := a.call(ctx, "POST", "/v1/accounts", "", creds, nil); err != nil {
+	signUp := map[string]string{"phone": phone, "password": "password-" + phone, "privacy_consent": booking.PrivacyNoticeVersion}
+	if err := a.call(ctx, "POST", "/v1/accounts", "", signUp, nil); err != nil {
 		return p, err
 	}
 	var err error
@@ -68,7 +71,8 @@ func (a *api) patient(ctx context.Context, n int) (Person, error) {
 		PatientID string `json:"patient_id"`
 	}
 	err = a.call(ctx, "POST", "/v1/patients", p.Token, map[string]any{
-		"id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name, "self": true}, &pt)
+		"id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name, "self": true,
+		"privacy_consent": booking.PrivacyNoticeVersion}, &pt)
 	p.PatientID = pt.PatientID
 	return p, err
 }

@@ -536,14 +536,14 @@ func TestFairslotTokens(t *testing.T) {
 	testenv.Must(t, err, "new service")
 
 	const phone, password = "13800138000", "correct horse battery"
-	_, err = svc.CreateAccount(ctx, phone, password, "", booking.Origin{})
+	_, err = svc.CreateAccount(ctx, phone, password, "", booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, booking.Origin{})
 	testenv.Must(t, err, "create account")
 	tok, err := svc.Login(ctx, phone, password, booking.Origin{})
 	testenv.Must(t, err, "login")
 	actor, err := svc.Authenticate([]byte(tok.Token))
 	testenv.Must(t, err, "authenticate")
 	first17 := "11010519800101123"
-	p, err := svc.AddPatient(ctx, actor, booking.AddPatientRequest{IDType: "resident_id",
+	p, err := svc.AddPatient(ctx, actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id",
 		IDNumber: first17 + string(identity.CheckDigit(first17)), Name: "张三", IsSelf: true}, booking.Origin{})
 	testenv.Must(t, err, "add patient")
 

@@ -29,8 +29,36 @@ func (s *Store) CreateAccount(_ context.Context, a booking.Account, ev booking.E
 		}
 	}
 	s.accounts[a.ID] = a
+	if a.Consent != nil {
+		s.consents = append(s.consents, *a.Consent)
+	}
 	s.events = append(s.events, ev)
 	return nil
+}
+
+// RecordConsent keeps a consent; an account's own sets its version.
+func (s *Store) RecordConsent(_ context.Context, c booking.Consent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consents = append(s.consents, c)
+	if a, ok := s.accounts[c.AccountID]; ok && c.PatientID == "" {
+		a.ConsentVersion = c.NoticeVersion
+		s.accounts[c.AccountID] = a
+	}
+	return nil
+}
+
+// Consents lists an account's consents in the order given.
+func (s *Store) Consents(_ context.Context, accountID string) ([]booking.Consent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Consent
+	for _, c := range s.consents {
+		if c.AccountID == accountID {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 // AccountByPhone finds an account by its phone's keyed hash.
@@ -147,6 +175,11 @@ func (s *Store) AddPatient(_ context.Context, np booking.NewPatient, lim booking
 	}
 	ev.IdentityID = who.ID
 	s.events = append(s.events, ev)
+	if np.Consent != nil {
+		c := *np.Consent
+		c.PatientID, c.IdentityID = p.ID, who.ID
+		s.consents = append(s.consents, c)
+	}
 	return p, nil
 }
 

@@ -45,6 +45,7 @@ type Store struct {
 	claims        map[string][]byte          // patient id → the claim's sealed name
 	lottery       map[string]booking.Entry   // lottery entries by id (lottery.go)
 	limits        []booking.AccountPolicy    // the platform's account limits by effective time (accounts.go)
+	consents      []booking.Consent          // consents to the privacy notice (accounts.go)
 }
 
 // The stores Store implements in full; the composite is for NewService.

@@ -1,0 +1,45 @@
+package cockroach
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+)
+
+// insertConsent writes a consent to the privacy notice in tx.
+func insertConsent(ctx context.Context, tx pgx.Tx, c booking.Consent) error {
+	_, err := tx.Exec(ctx, q("insert_consent"), c.ID, nullable(c.AccountID), nullable(c.PatientID), nullable(c.IdentityID),
+		c.NoticeVersion, string(c.By), string(c.Channel), nullable(c.StaffID), c.At)
+	return err
+}
+
+// RecordConsent is booking.AccountStore's: an account's own consent also
+// sets the version the account agreed to, in the same transaction.
+func (s *Store) RecordConsent(ctx context.Context, c booking.Consent) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "record_consent", func(tx pgx.Tx) error {
+		if err := insertConsent(ctx, tx, c); err != nil {
+			return err
+		}
+		if c.PatientID != "" || c.AccountID == "" {
+			return nil
+		}
+		_, err := tx.Exec(ctx, q("account_consented"), c.AccountID, c.NoticeVersion)
+		return err
+	})
+}
+
+// Consents is booking.AccountStore's.
+func (s *Store) Consents(ctx context.Context, accountID string) (_ []booking.Consent, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("consents_of_account"), accountID)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Consent, error) {
+		var c booking.Consent
+		var by, channel string
+		err := r.Scan(&c.ID, &c.AccountID, &c.PatientID, &c.IdentityID, &c.NoticeVersion, &by, &channel, &c.StaffID, &c.At)
+		c.By, c.Channel = booking.ConsentBy(by), booking.ConsentChannel(channel)
+		return c, err
+	})
+}
