@@ -43,7 +43,7 @@ func TestAPITour(t *testing.T) {
 	var child, abroad map[string]any
 	born2016 := "11010520160304123" + string(identity.CheckDigit("11010520160304123"))
 	svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "resident_id", "id_number": born2016, "name": "测试乙",
-		"relationship": "child"}).decode(t, &child)
+		"relationship": "child", "guardian_consent": true}).decode(t, &child) // under 14: the parent consents for them
 	svc.do("POST", "/v1/patients", p.token, map[string]any{"id_type": "passport", "id_number": "E20161234", "name": "测试丙"}).decode(t, &abroad)
 	if child["relationship"] != "child" || child["birth_year"] != float64(2016) {
 		t.Errorf("a child added reads %v, want relationship child, birth_year 2016", child)

@@ -1,7 +1,9 @@
 package booking
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 )
 
@@ -24,6 +26,33 @@ type AccountExport struct {
 	MadeByOthers  MadeByOthers // what other accounts made for the account's verified self
 	Cases         []Case       // reports and complaints the account filed
 	Notifications []Notification
+	// Consents are the account's consents to the privacy notice.
+	Consents []Consent
+	// Events are the account's own acts as the service recorded them
+	// (logins, additions, bookings, refusals: ExportEvents, newest
+	// first), with the IP address and device id its requests came from —
+	// blank where staff or another person's account acted on what it made.
+	Events []Event
+	// Reviews are the scalper flags that name the account or its persons.
+	Reviews []Review
+}
+
+// ExportEvents is how many of the account's newest events its copy lists.
+const ExportEvents = 500
+
+// Review is a scalper flag as the copy of an account's data tells it
+// (review21 M6): its status and dates, whether it names the account itself
+// or only persons on its list (which), and the kinds of evidence — never
+// the other accounts or persons in it, its score or its notes.
+type Review struct {
+	Status    string
+	CreatedAt time.Time
+	DecidedAt time.Time
+	// NamesAccount: the account itself is in the flag's group; PatientIDs
+	// are the account's members the flag names.
+	NamesAccount bool
+	PatientIDs   []string
+	Kinds        []string
 }
 
 // Export is the actor's copy of their data: every list the patient's own
@@ -48,11 +77,66 @@ func (s *Service) Export(ctx context.Context, actor Actor) (AccountExport, error
 		func() (err error) { out.MadeByOthers, err = s.MadeByOthers(ctx, actor); return err },
 		func() (err error) { out.Cases, err = s.MyCases(ctx, actor, ""); return err },
 		func() (err error) { out.Notifications, _, err = s.MyNotifications(ctx, actor); return err },
+		func() (err error) { out.Consents, err = s.store.Consents(ctx, actor.AccountID); return err },
+		func() (err error) { out.Events, err = s.ownEvents(ctx, actor.AccountID); return err },
+		func() (err error) { out.Reviews, err = s.reviewsOf(ctx, actor.AccountID, out.Patients); return err },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return AccountExport{}, err
 		}
+	}
+	return out, nil
+}
+
+// ownEvents are the account's events for its copy: the request's IP
+// address and device id are the account's own only where the account
+// acted; a clerk's or operator's act on what it made (staff_id) and
+// another person's verified self ending it (by_account_id) carry someone
+// else's, which the copy leaves out. The phone reference (a keyed hash) is
+// left out too: the account's number is in the file, masked.
+func (s *Service) ownEvents(ctx context.Context, accountID string) ([]Event, error) {
+	evs, err := s.store.EventsOfAccount(ctx, accountID, ExportEvents)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		e := &evs[i]
+		if e.StaffID != "" || e.ByAccountID != "" {
+			e.IP, e.DeviceID = "", ""
+		}
+		e.Phone, e.StaffID, e.ByAccountID, e.PresentedIdentityID = "", "", "", ""
+	}
+	return evs, nil
+}
+
+// reviewsOf tells the flags that name the account or its members.
+func (s *Service) reviewsOf(ctx context.Context, accountID string, members []Patient) ([]Review, error) {
+	byIdentity := map[string][]string{}
+	var ids []string
+	for _, p := range members {
+		if _, ok := byIdentity[p.IdentityID]; !ok {
+			ids = append(ids, p.IdentityID)
+		}
+		byIdentity[p.IdentityID] = append(byIdentity[p.IdentityID], p.ID)
+	}
+	flags, err := s.store.FlagsConcerning(ctx, accountID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Review, 0, len(flags))
+	for _, f := range flags {
+		r := Review{Status: f.Status, CreatedAt: f.CreatedAt, DecidedAt: f.DecidedAt, NamesAccount: slices.Contains(f.AccountIDs, accountID)}
+		for _, id := range f.PatientIDs {
+			r.PatientIDs = append(r.PatientIDs, byIdentity[id]...)
+		}
+		for _, reason := range f.Reasons {
+			kind := cmp.Or(reason.Kind, reason.Signal)
+			if kind != "" && !slices.Contains(r.Kinds, kind) {
+				r.Kinds = append(r.Kinds, kind)
+			}
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -786,6 +786,11 @@ type AccountStore interface {
 	RecordConsent(ctx context.Context, c Consent) error
 	// Consents lists the consents of an account, oldest first.
 	Consents(ctx context.Context, accountID string) ([]Consent, error)
+	// FlagsConcerning lists the flags that name the account or one of the
+	// persons (identity ids), newest first (at most 100).
+	FlagsConcerning(ctx context.Context, accountID string, identityIDs []string) ([]Flag, error)
+	// EventsOfAccount lists the account's own events, newest first.
+	EventsOfAccount(ctx context.Context, accountID string, limit int) ([]Event, error)
 	AccountByPhone(ctx context.Context, phoneHash []byte) (Account, error)
 	AccountByID(ctx context.Context, id string) (Account, error)
 	// RevokeTokens raises an account's token generation (and, with a

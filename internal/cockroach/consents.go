@@ -43,3 +43,18 @@ func (s *Store) Consents(ctx context.Context, accountID string) (_ []booking.Con
 		return c, err
 	})
 }
+
+// FlagsConcerning is booking.AccountStore's.
+func (s *Store) FlagsConcerning(ctx context.Context, accountID string, identityIDs []string) (_ []booking.Flag, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	ids := uuids(identityIDs)
+	rows, _ := s.db.pool.Query(ctx, flagQuery("flags_concerning"), accountID, ids)
+	return pgx.CollectRows(rows, scanFlag)
+}
+
+// EventsOfAccount is booking.AccountStore's.
+func (s *Store) EventsOfAccount(ctx context.Context, accountID string, limit int) (_ []booking.Event, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("events_of_account"), accountID, limit)
+	return pgx.CollectRows(rows, scanEvent)
+}

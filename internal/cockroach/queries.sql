@@ -1378,3 +1378,24 @@ UPDATE identity_blocks b SET identity_id = $2
 
 -- name: unlink_blocks_left
 DELETE FROM identity_blocks WHERE identity_id = $1;
+
+-- name: flags_concerning
+-- The flags that name the account $1 or a person of $2 (identity ids), for
+-- the account's copy of its data: newest first, at most 100.
+ WHERE account_ids @> jsonb_build_array($1::TEXT) OR patient_ids ?| $2::TEXT[]
+ ORDER BY created_at DESC, id
+ LIMIT 100;
+
+-- name: events_of_account
+-- The account's own events (it is their account_id), newest first, for its
+-- copy of its data.
+SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
+       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
+       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
+       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
+       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
+       COALESCE(made_by_other_account, FALSE)
+  FROM booking_events
+ WHERE account_id = $1
+ ORDER BY ts DESC, id
+ LIMIT $2;

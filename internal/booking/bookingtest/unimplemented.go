@@ -843,3 +843,11 @@ func (unimplementedStore) NamesakeEntered(_ context.Context, _, _, _ string) (bo
 func (unimplementedAdmission) MovePerson(_ context.Context, _ []string, _, _ string) error {
 	panic(unimplemented("Admission.MovePerson"))
 }
+
+func (unimplementedStore) FlagsConcerning(_ context.Context, _ string, _ []string) ([]booking.Flag, error) {
+	panic(unimplemented("Store.FlagsConcerning"))
+}
+
+func (unimplementedStore) EventsOfAccount(_ context.Context, _ string, _ int) ([]booking.Event, error) {
+	panic(unimplemented("Store.EventsOfAccount"))
+}
