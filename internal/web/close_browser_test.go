@@ -42,7 +42,7 @@ func TestCloseAccountInBrowser(t *testing.T) {
 	if a := c.get("/patient/bookings"); a.status != 303 || a.location == "/patient/bookings" {
 		t.Errorf("a fresh client's bookings page: %d → %q, want a redirect to the login", a.status, a.location)
 	}
-	a := c.post("/patient/register", url.Values{"phone": {phone}, "password": {"a new holder's pw"}, "password2": {"a new holder's pw"}, "csrf": {c.csrf("/patient/register")}})
+	a := c.post("/patient/register", url.Values{"phone": {phone}, "password": {"a new holder's pw"}, "password2": {"a new holder's pw"}, "csrf": {c.csrf("/patient/register")}, "privacy_consent": {PrivacyNoticeVersion}})
 	if a.status == 303 {
 		t.Errorf("register the number during the cooling-off: %d → %q, want it refused (still the account's)", a.status, a.location)
 	}
@@ -63,7 +63,7 @@ func TestCloseAccountInBrowser(t *testing.T) {
 	if a.status != 401 {
 		t.Errorf("log in to the closed account: %d → %q, want 401", a.status, a.location)
 	}
-	a = c.post("/patient/register", url.Values{"phone": {phone}, "password": {"a new holder's pw"}, "password2": {"a new holder's pw"}, "csrf": {c.csrf("/patient/register")}})
+	a = c.post("/patient/register", url.Values{"phone": {phone}, "password": {"a new holder's pw"}, "password2": {"a new holder's pw"}, "csrf": {c.csrf("/patient/register")}, "privacy_consent": {PrivacyNoticeVersion}})
 	if a.status != 303 {
 		t.Errorf("register the freed number again: %d → %q %s, want 303", a.status, a.location, a.body)
 	}

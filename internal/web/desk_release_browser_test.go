@@ -49,7 +49,7 @@ func TestDeskReleasesRecycledNumberInBrowser(t *testing.T) {
 
 	n := s.client()
 	reg := func() answer {
-		return n.post("/patient/register", url.Values{"csrf": {n.csrf("/patient/register")}, "phone": {recycled},
+		return n.post("/patient/register", url.Values{"csrf": {n.csrf("/patient/register")}, "phone": {recycled}, "privacy_consent": {PrivacyNoticeVersion},
 			"password": {"new holder password 1"}, "password2": {"new holder password 1"}, "idem": {newFormKey()}})
 	}
 	if a := reg(); a.status != 409 || !strings.Contains(a.body, "phone_taken") {

@@ -295,7 +295,7 @@ func (c *client) csrf(path string) string {
 func (c *client) signUp(phone, password string) {
 	c.t.Helper()
 	tok := c.csrf("/patient/register")
-	a := c.post("/patient/register", url.Values{"csrf": {tok}, "phone": {phone}, "password": {password}, "password2": {password}, "idem": {"k-" + phone}})
+	a := c.post("/patient/register", url.Values{"csrf": {tok}, "phone": {phone}, "password": {password}, "password2": {password}, "idem": {"k-" + phone}, "privacy_consent": {PrivacyNoticeVersion}})
 	if a.status != 303 || a.location != "/patient/family?ok=welcome" {
 		c.t.Fatalf("register: %d → %q, want 303 → /patient/family?ok=welcome\n%s", a.status, a.location, a.body)
 	}
