@@ -304,7 +304,7 @@ func (c *client) signUp(phone, password string) {
 // addFamily adds a family member through the form.
 func (c *client) addFamily(idNumber, name, phone string, self bool) answer {
 	c.t.Helper()
-	f := url.Values{"csrf": {c.csrf("/patient/family")}, "id_type": {"resident_id"}, "id_number": {idNumber}, "name": {name}, "phone": {phone}, "idem": {booking.NewID()}}
+	f := url.Values{"csrf": {c.csrf("/patient/family")}, "id_type": {"resident_id"}, "id_number": {idNumber}, "name": {name}, "phone": {phone}, "idem": {booking.NewID()}, "privacy_consent": {PrivacyNoticeVersion}}
 	if self {
 		f.Set("self", "1")
 	}
