@@ -69,7 +69,7 @@ func TestFamilyRelationship(t *testing.T) {
 	_, err = add(booking.AddPatientRequest{IDType: "resident_id", IDNumber: childID(2020, int(h.seq.Add(1))), Name: "陈四", Relationship: "cousin"})
 	wantErr(t, "an unknown relationship", err, booking.ErrInvalidField)
 	other := h.user(0)
-	_, err = h.svc.AddPatient(h.ctx, other.actor, booking.AddPatientRequest{
+	_, err = h.svc.AddPatient(h.ctx, other.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
 		IDType: "resident_id", IDNumber: childID(1990, int(h.seq.Add(1))), Name: "陈五", IsSelf: true, Relationship: "child",
 	}, booking.Origin{})
 	wantErr(t, "the holder as someone's child", err, booking.ErrInvalidField)
