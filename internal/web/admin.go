@@ -62,6 +62,7 @@ var auditActionLabels = map[string]string{
 	"extra_slots":            "加号 Extra slots",
 	"move_pool":              "调整号池 Slots moved between pools",
 	"staff_added":            "新增工作人员 Staff account added",
+	"hospital_added":         "新增医院 Hospital added",
 	"staff_password_reset":   "重置工作人员密码 Staff password reset",
 	"staff_disabled":         "停用工作人员账号 Staff account disabled",
 	"staff_enabled":          "启用工作人员账号 Staff account enabled",
