@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -511,10 +512,11 @@ type Kin struct {
 
 // LookupIdentity finds a person by ID document for the registration desk:
 // their masked identity and their bookings in the clerk's hospital. An
-// unknown ID is patient_not_found. Every lookup, found or not, is audited:
-// it reads a person's data. The desk has the card in hand; a phone operator
-// has only what the caller says, and looks them up with LookupCaller, which
-// keeps what the number and the name have a say in.
+// unknown ID is patient_not_found, and so is a person who holds nothing at
+// the clerk's hospital (ErrNothingHere). Every lookup, found or not, is
+// audited: it reads a person's data. The desk has the card in hand; a phone
+// operator has only what the caller says, and looks them up with
+// LookupCaller, which keeps what the number and the name have a say in.
 func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
 	if actor.Role != RoleClerk {
 		if actor.Role == RoleOperator {
@@ -524,6 +526,16 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	}
 	return s.lookupIdentity(ctx, actor, idType, idNumber, nil)
 }
+
+// ErrNothingHere is a staff lookup's answer for an ID number that nobody
+// registered, and word for word the same for a person who holds nothing at
+// the staff member's hospital — no booking listed from yesterday on, no
+// confirmed booking, lottery entry taking part or waiting waitlist place
+// (review21 L1): what a person does at other hospitals, and that the
+// platform knows them at all, is none of this desk's business. The desk
+// needs nothing more: a walk-in's booking, a verification, a check-in all
+// take the card itself.
+var ErrNothingHere = Errorf(ErrPatientNotFound, "nobody with this ID number has a booking, lottery entry or waitlist place at this hospital")
 
 // lookupIdentity is LookupIdentity for any staff member at a desk or a
 // telephone, its caller checked. With nameHash (the name a caller gave),
@@ -547,6 +559,26 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	case nameHash != nil:
 		audit.Reason += "; the name given does not match"
 	}
+	var bs []Booking
+	here := false
+	if err == nil {
+		// A document the desk linked to a person (LinkIdentities) lists the
+		// person's bookings: its own were moved to the person. The
+		// identity shown is the card's.
+		if bs, err = s.bookingsInReach(ctx, actor, who.Person()); err != nil {
+			return Lookup{}, err
+		}
+		if here = len(bs) > 0; !here {
+			hs, err := s.store.HospitalsOfPerson(ctx, who.Person())
+			if err != nil {
+				return Lookup{}, err
+			}
+			here = slices.ContainsFunc(hs, actor.Covers)
+		}
+		if !here {
+			audit.Reason += "; nothing at this hospital"
+		}
+	}
 	// A person found: every hospital where they are booked, entered or
 	// waitlisted sees that staff of another read them (lows17: the
 	// clerk's hospital only).
@@ -557,17 +589,8 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	if aerr := record(); aerr != nil {
 		return Lookup{}, aerr
 	}
-	if err != nil {
-		// The code is a patient's, the words a clerk's: nobody with this
-		// ID number is known to the platform (not "on this account").
-		return Lookup{}, Errorf(ErrPatientNotFound, "no patient with this ID number is registered")
-	}
-	// A document the desk linked to a person (LinkIdentities) lists the
-	// person's bookings: its own were moved to the person. The identity
-	// shown is the card's.
-	bs, err := s.bookingsInReach(ctx, actor, who.Person())
-	if err != nil {
-		return Lookup{}, err
+	if !here {
+		return Lookup{}, ErrNothingHere
 	}
 	return Lookup{Identity: who, Bookings: bs}, nil
 }

@@ -947,6 +947,10 @@ type EventLog interface {
 	// lottery entry taking part or a waiting waitlist place, the copy's
 	// reason ending with AuditOfPersonHere (as VerifyName's).
 	RecordAuditOfPerson(ctx context.Context, identityID string, a AuditEntry) error
+	// HospitalsOfPerson lists the hospitals where the person (identityID)
+	// holds a confirmed booking, a lottery entry taking part or a waiting
+	// waitlist place: those RecordAuditOfPerson copies an entry to.
+	HospitalsOfPerson(ctx context.Context, identityID string) ([]string, error)
 	// KeyedAudit is the audit entry with this id, its target and reason
 	// read (ErrNotFound when there is none): how a desk write whose id an
 	// Idempotency-Key made knows a repeat of itself from another request.

@@ -471,7 +471,7 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 	wantErr(t, "an operator's lookup by the number alone", err, booking.ErrForbidden)
 	_, err = h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(999_999), Name: "孙五"}, "13800000007")
 	wantErr(t, "lookup of an unknown ID", err, booking.ErrPatientNotFound)
-	wantMessage(t, "lookup of an unknown ID", err, "no patient with this ID number is registered")
+	wantMessage(t, "lookup of an unknown ID", err, booking.ErrNothingHere.Message)
 	h.callerCancel(op, caller, "13800000006", pb.ID)
 	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: online})
 	testenv.Must(t, err, "verify")
@@ -701,8 +701,10 @@ func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
 	person := h.person("郑十一")
 	h.userOf(person)
 	for _, name := range []string{"郑十一", "郑十二"} {
+		// Nothing of the person's is at the operator's hospital: the
+		// answer says no more (review21 L1); the audit keeps the read.
 		_, err := h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: name}, "13800000008")
-		testenv.Must(t, err, "look the caller up as %s", name)
+		wantErr(t, "look the caller up as "+name, err, booking.ErrPatientNotFound)
 	}
 	as, err := h.svc.Audit(h.ctx, admin, time.Now().Add(-time.Hour))
 	testenv.Must(t, err, "read the audit log")
@@ -716,7 +718,7 @@ func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
 		}
 	}
 	slices.Sort(reasons)
-	if want := []string{"found; the name given does not match", "found; the name given matches"}; !slices.Equal(reasons, want) {
+	if want := []string{"found; the name given does not match; nothing at this hospital", "found; the name given matches; nothing at this hospital"}; !slices.Equal(reasons, want) {
 		t.Errorf("the lookups' audit reasons = %q, want %q", reasons, want)
 	}
 }
@@ -780,8 +782,11 @@ func TestLookupOfAnotherHospitalsPatientIsAudited(t *testing.T) {
 	b, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000010")
 	testenv.Must(t, err, "book 李十 by phone here")
 
-	_, err = h.svc.LookupIdentity(h.ctx, theirClerk, li.IDType, li.IDNumber)
-	testenv.Must(t, err, "the other hospital's clerk looks 李十 up")
+	// The clerk learns nothing of 李十 (nothing at their hospital:
+	// review21 L1), but read the record: both hospitals see it.
+	if _, err = h.svc.LookupIdentity(h.ctx, theirClerk, li.IDType, li.IDNumber); !errors.Is(err, booking.ErrPatientNotFound) {
+		t.Fatalf("the other hospital's clerk looks 李十 up = %v, want patient_not_found (nothing at their hospital)", err)
+	}
 	stranger := h.person("王十")
 	if _, err := h.svc.LookupIdentity(h.ctx, theirClerk, stranger.IDType, stranger.IDNumber); !errors.Is(err, booking.ErrPatientNotFound) {
 		t.Fatalf("a lookup of nobody = %v, want patient_not_found", err)

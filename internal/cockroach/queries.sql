@@ -259,6 +259,13 @@ SELECT gen_random_uuid(), $2::TIMESTAMPTZ, $3::UUID, $4::TEXT, $5::TEXT, $6::TEX
         UNION SELECT hospital_id FROM waitlist WHERE identity_id = $1 AND status = 'waiting') AS h
  WHERE h.hospital_id IS DISTINCT FROM $8::UUID;
 
+-- name: hospitals_of_person
+-- The hospitals where person $1 holds a confirmed booking, a lottery entry
+-- taking part or a waiting waitlist place (insert_audit_of_person's).
+SELECT hospital_id::TEXT FROM bookings WHERE identity_id = $1 AND status = 'confirmed'
+UNION SELECT hospital_id::TEXT FROM lottery_entries WHERE identity_id = $1 AND status = 'entered'
+UNION SELECT hospital_id::TEXT FROM waitlist WHERE identity_id = $1 AND status = 'waiting';
+
 -- name: identity_by_hash
 SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL, COALESCE(name_verified_by, '') FROM identities WHERE id_hash = $1;
 

@@ -592,6 +592,18 @@ func insertAuditOfPerson(ctx context.Context, tx pgx.Tx, identityID string, a bo
 	return err
 }
 
+// HospitalsOfPerson lists the hospitals where the person holds a confirmed
+// booking, a lottery entry taking part or a waiting waitlist place
+// (booking.EventLog).
+func (s *Store) HospitalsOfPerson(ctx context.Context, identityID string) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, err := s.db.pool.Query(ctx, q("hospitals_of_person"), identityID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // KeyedAudit is the audit entry id, its target and reason read
 // (booking.ErrNotFound when there is none).
 func (s *Store) KeyedAudit(ctx context.Context, id string) (_ booking.AuditEntry, rerr error) {

@@ -682,9 +682,6 @@ func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
 		{"find a patient: a wrong ID number", desk, func(b *tab) { b.open("/desk/lookup") }, "#lookup-form",
 			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
 			map[string]string{"id_number": "true error true ", "name": "  false "}, nil},
-		{"find a patient: nobody with this number", desk, func(b *tab) { b.open("/desk/lookup") }, "#lookup-form",
-			[][2]string{{"id_number", wrongNumber}}, "patient_not_found",
-			map[string]string{"id_number": "true error true "}, nil},
 		{"check-in: another person's card", desk, found, checkin,
 			[][2]string{{"id_number", wrongNumber}, {"name", "王大明"}}, "identity_mismatch",
 			map[string]string{"id_number": "true error true ", "name": "true error false "},
@@ -952,6 +949,11 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		d.fill("#lookup-form input[name=id_number]", "123")
 		d.click("#lookup-form button[type=submit]", "/desk/lookup")
 		look(d, "/desk/lookup, refused")
+		// A valid number nobody here holds: the nothing-here card.
+		d.fill("#lookup-form input[name=id_number]", residentID(6199))
+		d.click("#lookup-form button[type=submit]", "/desk/lookup")
+		d.contains("#nothing-here", "Nobody with this ID number")
+		look(d, "/desk/lookup, nothing here")
 		d.open("/desk/walkin?s=" + today.ID)
 		look(d, "/desk/walkin")
 		d.fill("#walkin-form input[name=id_number]", "12345")

@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/identity"
 )
 
 // The registration desk (挂号窗口), for clerks: today's sessions with their
@@ -404,12 +405,17 @@ type lookupData struct {
 	// what the clerk types into next.
 	FocusSearch bool
 	Found       bool
-	FormKey     string // the desk cancellation's idempotency key (per booking: deskCancel)
-	IDType      string
-	MaskedID    string
-	Name        string
-	CardRead    bool // the lookup had the name: check-in needs no typing
-	Bookings    []deskBooking
+	// Nothing: the number is nobody's who holds anything at this hospital
+	// — unknown to the platform, or a person of other hospitals only: the
+	// desk is told no more (booking.ErrNothingHere). The card is in hand:
+	// the verification and a walk-in take it.
+	Nothing  bool
+	FormKey  string // the desk cancellation's idempotency key (per booking: deskCancel)
+	IDType   string
+	MaskedID string
+	Name     string
+	CardRead bool // the lookup had the name: check-in needs no typing
+	Bookings []deskBooking
 }
 
 // lookupData finds the current patient, if any, with their bookings from
@@ -421,6 +427,13 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		return d, nil
 	}
 	l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+	if errors.Is(err, booking.ErrPatientNotFound) {
+		d.Found, d.Nothing, d.IDType, d.SearchType, d.CardRead = true, true, ref.IDType, ref.IDType, ref.Name != ""
+		if id, err := identity.Parse(ref.IDType, ref.IDNumber); err == nil {
+			d.MaskedID = id.Masked() // the number the clerk typed: it tells nothing new
+		}
+		return d, nil
+	}
 	if e, ok := booking.AsError(err); ok && e.Kind != booking.KindUnavailable && e.Kind != booking.KindInternal {
 		c.forgetLookup(r)
 		return d, nil
@@ -504,11 +517,9 @@ func (c *Console) lookup(r *request) error {
 	} else {
 		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
 	}
-	if errors.Is(err, booking.ErrPatientNotFound) {
-		// Mistyped, or a first visit: the number is what to check.
-		err = onFields(err, "id_number")
-	}
-	if err == nil {
+	if err == nil || errors.Is(err, booking.ErrPatientNotFound) {
+		// Found, or nothing here (a first visit, or a person of other
+		// hospitals only): the card's number is the current patient.
 		c.rememberLookup(r, ref)
 		c.redirect(r, "/desk/lookup")
 		return nil

@@ -386,6 +386,19 @@ func (s *Store) CorrectBookingName(_ context.Context, id string, from, to []byte
 // where the person holds a confirmed booking, a lottery entry taking part
 // or a waiting waitlist place (queries.sql's insert_audit_of_person).
 func (s *Store) auditOfPerson(identityID string, a booking.AuditEntry) {
+	for _, h := range s.hospitalsOfPerson(identityID) {
+		if h != a.HospitalID {
+			c := a
+			c.ID, c.HospitalID, c.Reason = booking.NewID(), h, a.Reason+"; "+booking.AuditOfPersonHere
+			s.audit = append(s.audit, c)
+		}
+	}
+}
+
+// hospitalsOfPerson lists, sorted, the hospitals where the person holds a
+// confirmed booking, a lottery entry taking part or a waiting waitlist
+// place.
+func (s *Store) hospitalsOfPerson(identityID string) []string {
 	here := map[string]bool{}
 	for _, b := range s.bookings {
 		here[b.HospitalID] = here[b.HospitalID] || b.IdentityID == identityID && b.Status == booking.StatusConfirmed
@@ -396,13 +409,22 @@ func (s *Store) auditOfPerson(identityID string, a booking.AuditEntry) {
 	for _, w := range s.waitlist {
 		here[w.HospitalID] = here[w.HospitalID] || w.IdentityID == identityID && w.Status == booking.WaitlistWaiting
 	}
+	var hs []string
 	for _, h := range slices.Sorted(maps.Keys(here)) {
-		if here[h] && h != a.HospitalID {
-			c := a
-			c.ID, c.HospitalID, c.Reason = booking.NewID(), h, a.Reason+"; "+booking.AuditOfPersonHere
-			s.audit = append(s.audit, c)
+		if here[h] {
+			hs = append(hs, h)
 		}
 	}
+	return hs
+}
+
+// HospitalsOfPerson lists the hospitals where the person holds a
+// confirmed booking, a lottery entry taking part or a waiting waitlist
+// place.
+func (s *Store) HospitalsOfPerson(_ context.Context, identityID string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hospitalsOfPerson(identityID), nil
 }
 
 // BookingsOfIdentity lists a person's bookings of visit dates from fromDate

@@ -820,6 +820,10 @@ func (unimplementedStore) AccountLastUsed(_ context.Context, _ string) (time.Tim
 	panic(unimplemented("Store.AccountLastUsed"))
 }
 
+func (unimplementedStore) HospitalsOfPerson(_ context.Context, _ string) ([]string, error) {
+	panic(unimplemented("Store.HospitalsOfPerson"))
+}
+
 func (unimplementedStore) StaffActionsSince(_ context.Context, _, _ string, _ time.Time) (int, error) {
 	panic(unimplemented("Store.StaffActionsSince"))
 }
