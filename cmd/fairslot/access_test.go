@@ -492,10 +492,12 @@ func accessTable() map[string]row {
 		}, [7]int{401, 403, 403, 403, 200, 404, 403}, false},
 		"POST /v1/desk/lookup": {func(a *access, _ string) call {
 			// As a caller: the name and the number they ring from are what an
-			// operator's lookup needs beside the ID number (a clerk's, not).
+			// operator's lookup needs beside the ID number (a clerk's, not:
+			// how the card was checked). Another hospital's clerk learns
+			// nothing of a person with nothing there (review21 L1).
 			return call{path: "/v1/desk/lookup", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[1]),
-				"name": "甲乙", "caller_phone": a.creds["patientA"][0]}}
-		}, [7]int{401, 403, 403, 200, 200, 200, 403}, false},
+				"name": "甲乙", "caller_phone": a.creds["patientA"][0], "identity_check": "card_shown"}}
+		}, [7]int{401, 403, 403, 200, 200, 404, 403}, false},
 		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/identities/verify", body: a.person()}
 		}, [7]int{401, 403, 403, 403, 200, 200, 403}, false},

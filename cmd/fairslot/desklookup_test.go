@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +40,7 @@ func TestLookupOfAPersonWithNothingHere(t *testing.T) {
 	ours := svc.staffLogin(booking.RoleClerk, 2201)
 	theirs := svc.staffLoginAt(booking.RoleClerk, 2202, other.ID)
 	theirOperator := svc.staffLoginAt(booking.RoleOperator, 2203, other.ID)
-	card := map[string]string{"id_type": "resident_id", "id_number": residentID(2201)}
+	card := map[string]string{"id_type": "resident_id", "id_number": residentID(2201), "identity_check": "card_shown"}
 	unknown := with(card, "id_number", residentID(2299))
 	name := "测试" + string(rune('甲'+2201%10))
 
@@ -73,5 +75,95 @@ func TestLookupOfAPersonWithNothingHere(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND hospital_id = $1 AND reason LIKE '%'||$2`,
 		sch.Hospitals[0].ID, booking.AuditOfPersonHere); n != 2 {
 		t.Errorf("%d copies of the other hospital's lookups in alice's hospital, want 2", n)
+	}
+}
+
+// TestDeskLookupSaysHowTheIdentityWasChecked (review21 L2): the desk's
+// lookup by the number alone assumed the card was at the desk, and
+// nothing asked. The clerk now says how the identity was checked — the
+// card read, the card shown, or otherwise with the reason — and the audit
+// keeps it; without the card a clerk looks up at most 10 persons an hour
+// (the same person again, as each page of a visit does, is not another),
+// and a clerk's persons past 60 in an hour are marked in the audit.
+func TestDeskLookupSaysHowTheIdentityWasChecked(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	alice := svc.newPatient(2211)
+	if r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Fatalf("alice books = %d %s", r.status, r.body)
+	}
+	clerk := svc.staffLogin(booking.RoleClerk, 2211)
+	card := map[string]string{"id_type": "resident_id", "id_number": residentID(2211)}
+	for _, c := range []struct {
+		what  string
+		body  map[string]string
+		field string
+	}{
+		{"no identity check", card, "identity_check"},
+		{"an unknown check", with(card, "identity_check", "trust_me"), "identity_check"},
+		{"other without a reason", with(card, "identity_check", "other"), "identity_check_reason"},
+		{"other with an ID number for reason", with(card, "identity_check", "other", "identity_check_reason", "家属报号 "+residentID(2212)), "identity_check_reason"},
+		{"a reason with the card read", with(card, "identity_check", "card_read", "identity_check_reason", "读卡"), "identity_check_reason"},
+	} {
+		if r := svc.do("POST", "/v1/desk/lookup", clerk, c.body); r.status != 400 || r.code != "invalid_field" || r.field != c.field {
+			t.Errorf("a lookup with %s = %d %s, want 400 invalid_field on %s", c.what, r.status, r.body, c.field)
+		}
+	}
+	for check, reason := range map[string]string{"card_read": "", "card_shown": "", "other": "病房护士电话报号，患者卧床 ward nurse on the phone"} {
+		body := with(card, "identity_check", check)
+		if reason != "" {
+			body["identity_check_reason"] = reason
+		}
+		if r := svc.do("POST", "/v1/desk/lookup", clerk, body); r.status != 200 {
+			t.Errorf("a lookup with %s = %d %s, want 200", check, r.status, r.body)
+		}
+	}
+	for want, n := range map[string]int{"found; card read": 1, "found; card shown": 1,
+		"found; no card, identity checked otherwise: 病房护士电话报号，患者卧床 ward nurse on the phone": 1} {
+		if got := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason = $1`, want); got != n {
+			t.Errorf("%d audit entries %q, want %d", got, want, n)
+		}
+	}
+
+	// Without the card: alice counts as one, nine unknown numbers make
+	// ten persons; the eleventh is refused, alice again is not.
+	other := func(n int) reply {
+		return svc.do("POST", "/v1/desk/lookup", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(n),
+			"identity_check": "other", "identity_check_reason": "来电报号 a caller's number"})
+	}
+	for i := range 9 {
+		if r := other(2220 + i); r.status != 404 {
+			t.Fatalf("lookup %d without the card = %d %s, want 404 (nobody)", i+2, r.status, r.body)
+		}
+	}
+	r := other(2230)
+	if r.status != 429 || r.code != "lookups_limited" {
+		t.Fatalf("the 11th person without the card in an hour = %d %s, want 429 lookups_limited", r.status, r.body)
+	}
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 3600 {
+		t.Errorf("Retry-After = %q, want 1 to 3600 seconds", r.header.Get("Retry-After"))
+	}
+	if r := svc.do("POST", "/v1/desk/lookup", clerk, with(card, "identity_check", "other", "identity_check_reason", "再次查询 again")); r.status != 200 {
+		t.Errorf("alice again without the card = %d %s, want 200 (not another person)", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/lookup", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(2230), "identity_check": "card_shown"}); r.status != 404 {
+		t.Errorf("the 11th person with the card shown = %d %s, want 404 (nobody: answered)", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason LIKE 'refused: %'`); n != 1 {
+		t.Errorf("%d audit entries of a refused lookup, want 1", n)
+	}
+
+	// Past 60 persons in an hour, whatever the check, each further
+	// person's entry is marked.
+	for i := 12; i <= 60; i++ { // persons 12 to 60
+		svc.do("POST", "/v1/desk/lookup", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(2300 + i), "identity_check": "card_shown"})
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason LIKE '%marked:%'`); n != 0 {
+		t.Fatalf("%d marked entries after 60 persons, want 0", n)
+	}
+	svc.do("POST", "/v1/desk/lookup", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(2400), "identity_check": "card_read"})
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason LIKE $1`,
+		fmt.Sprintf("%%marked: the clerk's person %d looked up in an hour%%", 61)); n != 1 {
+		t.Errorf("%d entries marked as the clerk's 61st person, want 1", n)
 	}
 }

@@ -510,22 +510,102 @@ type Kin struct {
 	BirthYear    int
 }
 
+// IdentityCheck is how a clerk checked the identity of the person they
+// look up by ID number alone (review21 L2): the lookup assumes the card
+// is at the desk, and the clerk says so, or says why not.
+type IdentityCheck string
+
+// The identity checks a desk lookup states.
+const (
+	CheckCardRead  IdentityCheck = "card_read"  // read by the card reader
+	CheckCardShown IdentityCheck = "card_shown" // the card itself seen, its number typed
+	CheckOther     IdentityCheck = "other"      // no card: CheckReason says how, and why
+)
+
+// auditWords is how the audit entry of a lookup says the check.
+func (c IdentityCheck) auditWords() string {
+	switch c {
+	case CheckCardRead:
+		return "card read"
+	case CheckCardShown:
+		return "card shown"
+	}
+	return noCardWords
+}
+
+// noCardWords begins the audit reason's part of a lookup without the card;
+// lookups are counted by it (noCardLookupsPerHour).
+const noCardWords = "no card, identity checked otherwise: "
+
+// Limits of a clerk's lookups in any hour, counted in persons (audit
+// targets), so the pages of one patient's visit, each of which looks the
+// person up again, count once. A clerk at a busy window sees a patient a
+// minute or two: 60 persons an hour is a full hour at the window, and more
+// marks each further lookup's audit entry for the administrator. Without
+// the card the desk has nothing but the clerk's word: 10 persons an hour,
+// then 429 until the hour of the first has passed.
+const (
+	noCardLookupsPerHour = 10
+	lookupsFlaggedOver   = 60
+)
+
+// DeskLookupRequest is a clerk's lookup of a person by ID document: the
+// number, and how the clerk checked the identity (Check; with CheckOther,
+// CheckReason says how, and why no card).
+type DeskLookupRequest struct {
+	IDType, IDNumber string
+	Check            IdentityCheck
+	CheckReason      string
+}
+
+// StaffLookups is what the audit log holds of a staff member's recent
+// lookups (Store.StaffLookupsSince).
+type StaffLookups struct {
+	Persons     int       // persons looked up
+	NoCard      int       // of them, looked up without the card
+	FirstNoCard time.Time // the first lookup without the card
+}
+
 // LookupIdentity finds a person by ID document for the registration desk:
 // their masked identity and their bookings in the clerk's hospital. An
 // unknown ID is patient_not_found, and so is a person who holds nothing at
 // the clerk's hospital (ErrNothingHere). Every lookup, found or not, is
-// audited: it reads a person's data. The desk has the card in hand; a phone
-// operator has only what the caller says, and looks them up with
-// LookupCaller, which keeps what the number and the name have a say in.
-func (s *Service) LookupIdentity(ctx context.Context, actor Actor, idType, idNumber string) (Lookup, error) {
+// audited with how the clerk checked the identity (DeskLookupRequest): it
+// reads a person's data. Lookups without the card are limited per clerk
+// (noCardLookupsPerHour: ErrLookupsLimited), and a clerk's many lookups are
+// marked in the audit (lookupsFlaggedOver). A phone operator has only what
+// the caller says, and looks them up with LookupCaller, which keeps what
+// the number and the name have a say in.
+func (s *Service) LookupIdentity(ctx context.Context, actor Actor, req DeskLookupRequest) (Lookup, error) {
 	if actor.Role != RoleClerk {
 		if actor.Role == RoleOperator {
 			return Lookup{}, Errorf(ErrForbidden, "a phone operator looks a caller up by the number they ring from and their name as well (LookupCaller)")
 		}
 		return Lookup{}, ErrForbidden
 	}
-	return s.lookupIdentity(ctx, actor, idType, idNumber, nil)
+	switch req.Check {
+	case CheckCardRead, CheckCardShown:
+		if strings.TrimSpace(req.CheckReason) != "" {
+			return Lookup{}, FieldErrorf(ErrInvalidField, "identity_check_reason", "an identity check reason goes with identity_check other only")
+		}
+	case CheckOther:
+		if err := requireText("identity_check_reason", req.CheckReason, 4, ": how the identity was checked, and why the card is not at the desk"); err != nil {
+			return Lookup{}, err
+		}
+		if err := auditText("identity_check_reason", req.CheckReason, 200); err != nil {
+			return Lookup{}, err
+		}
+	default:
+		return Lookup{}, FieldErrorf(ErrInvalidField, "identity_check",
+			"say how the identity was checked: identity_check card_read, card_shown, or other with an identity_check_reason")
+	}
+	return s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, nil, req)
 }
+
+// ErrLookupsLimited is a clerk's lookup without the card past
+// noCardLookupsPerHour persons in an hour.
+var ErrLookupsLimited = newErr(KindRateLimited, "lookups_limited",
+	"this clerk looked up 10 persons without their card in the past hour; look the person up with their card, or ask another clerk")
 
 // ErrNothingHere is a staff lookup's answer for an ID number that nobody
 // registered, and word for word the same for a person who holds nothing at
@@ -541,7 +621,11 @@ var ErrNothingHere = Errorf(ErrPatientNotFound, "nobody with this ID number has 
 // telephone, its caller checked. With nameHash (the name a caller gave),
 // the audit entry says whether it is the person's name on record — never
 // the name — so an administrator sees names being probed.
-func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string, nameHash []byte) (Lookup, error) {
+//
+// A clerk's lookup (check.Check set) says in the entry how the identity was
+// checked, and is limited or marked by the clerk's lookups of the past hour
+// (LookupIdentity).
+func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string, nameHash []byte, check DeskLookupRequest) (Lookup, error) {
 	id, err := parseID(idType, idNumber)
 	if err != nil {
 		return Lookup{}, err
@@ -558,6 +642,11 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		audit.Reason += "; the name given matches"
 	case nameHash != nil:
 		audit.Reason += "; the name given does not match"
+	}
+	if check.Check != "" {
+		if lerr := s.deskLookups(ctx, actor, &audit, check); lerr != nil {
+			return Lookup{}, lerr
+		}
 	}
 	var bs []Booking
 	here := false
@@ -593,6 +682,35 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		return Lookup{}, ErrNothingHere
 	}
 	return Lookup{Identity: who, Bookings: bs}, nil
+}
+
+// deskLookups adds a clerk's identity check to a lookup's audit entry, and
+// holds the lookup to the clerk's limits of the past hour: a new person
+// looked up without the card past noCardLookupsPerHour is refused (and the
+// refusal audited: the person is not read), and any lookup of a new person
+// past lookupsFlaggedOver is marked.
+func (s *Service) deskLookups(ctx context.Context, actor Actor, audit *AuditEntry, check DeskLookupRequest) error {
+	audit.Reason += "; " + check.Check.auditWords()
+	if check.Check == CheckOther {
+		audit.Reason += strings.TrimSpace(check.CheckReason)
+	}
+	now := s.cfg.Now()
+	n, err := s.store.StaffLookupsSince(ctx, actor.AccountID, now.Add(-time.Hour), audit.Target, "%; "+noCardWords+"%")
+	if err != nil {
+		return err
+	}
+	if check.Check == CheckOther && n.NoCard >= noCardLookupsPerHour {
+		refused := *audit
+		refused.Reason = fmt.Sprintf("refused: the clerk's %d persons looked up without the card in the past hour", n.NoCard)
+		if err := s.store.RecordAudit(ctx, refused); err != nil {
+			return err
+		}
+		return &LimitError{Wait: max(time.Second, n.FirstNoCard.Add(time.Hour).Sub(now)), Err: ErrLookupsLimited}
+	}
+	if n.Persons >= lookupsFlaggedOver {
+		audit.Reason += fmt.Sprintf("; marked: the clerk's person %d looked up in an hour (more than %d)", n.Persons+1, lookupsFlaggedOver)
+	}
+	return nil
 }
 
 // AuditOfPersonHere ends the reason of the copy of a verification's,

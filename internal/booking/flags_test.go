@@ -824,7 +824,7 @@ func TestFlagEvidence(t *testing.T) {
 func (h *harness) identityOf(p booking.IdentityRequest) string {
 	h.t.Helper()
 	clerk := h.staff(booking.RoleClerk)
-	got, err := h.svc.LookupIdentity(h.ctx, clerk, p.IDType, p.IDNumber)
+	got, err := h.svc.LookupIdentity(h.ctx, clerk, booking.DeskLookupRequest{IDType: p.IDType, IDNumber: p.IDNumber, Check: booking.CheckCardShown})
 	testenv.Must(h.t, err, "look up identity")
 	return got.Identity.ID
 }

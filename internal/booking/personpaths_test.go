@@ -63,7 +63,7 @@ func TestLinkedDocumentWalksInAsThePerson(t *testing.T) {
 	if got := h.storedUnder("bookings", b.ID); got != personID {
 		t.Errorf("the passport's walk-in is stored under identity %s, want the person's %s", got, personID)
 	}
-	l, err := h.svc.LookupIdentity(h.ctx, clerk, pp.IDType, pp.IDNumber)
+	l, err := h.svc.LookupIdentity(h.ctx, clerk, booking.DeskLookupRequest{IDType: pp.IDType, IDNumber: pp.IDNumber, Check: booking.CheckCardShown})
 	testenv.Must(t, err, "the desk looks the passport up")
 	for _, want := range []string{mine.ID, b.ID} {
 		if !slices.ContainsFunc(l.Bookings, func(x booking.Booking) bool { return x.ID == want }) {

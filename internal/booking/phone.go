@@ -79,7 +79,7 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
-	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, want.NameHash)
+	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, want.NameHash, DeskLookupRequest{})
 	if err != nil {
 		return Lookup{}, err
 	}

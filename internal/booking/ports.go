@@ -932,6 +932,11 @@ type AccountStore interface {
 	// StaffActionsSince counts the audit entries of action written by the
 	// staff account actorID at or after since.
 	StaffActionsSince(ctx context.Context, actorID, action string, since time.Time) (int, error)
+	// StaffLookupsSince counts the persons (audit targets) the staff
+	// account actorID looked up (identity_lookup) at or after since, other
+	// than target: all of them, and those whose entry's reason is LIKE
+	// noCard, with the first of these' time.
+	StaffLookupsSince(ctx context.Context, actorID string, since time.Time, target, noCard string) (StaffLookups, error)
 }
 
 // EventLog records the booking events detection reads and the staff's

@@ -398,6 +398,15 @@ SELECT GREATEST(a.created_at, COALESCE(a.tokens_revoked_at, a.created_at),
 -- name: staff_actions_since
 SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = $2 AND ts >= $3;
 
+-- name: staff_lookups_since
+-- The persons (targets) staff member $1 looked up since $2, other than $3:
+-- all of them, those looked up without the card (reason like $4), and the
+-- first such lookup's time.
+SELECT count(DISTINCT target), count(DISTINCT CASE WHEN reason LIKE $4 THEN target END),
+       min(CASE WHEN reason LIKE $4 THEN ts END)
+  FROM audit_log
+ WHERE actor_id = $1::UUID AND action = 'identity_lookup' AND ts >= $2 AND target <> $3;
+
 -- name: clear_members_phone
 -- The members an account listed with its released number lose it.
 UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = ''

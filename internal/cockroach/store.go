@@ -941,6 +941,20 @@ func (s *Store) StaffActionsSince(ctx context.Context, actorID, action string, s
 	return n, err
 }
 
+// StaffLookupsSince counts the persons a staff account looked up since a
+// time, other than target: all, and those whose audit reason is like
+// noCard, with the first of these' time (booking.Store).
+func (s *Store) StaffLookupsSince(ctx context.Context, actorID string, since time.Time, target, noCard string) (_ booking.StaffLookups, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n booking.StaffLookups
+	var first *time.Time
+	err := s.db.pool.QueryRow(ctx, q("staff_lookups_since"), actorID, since, target, noCard).Scan(&n.Persons, &n.NoCard, &first)
+	if first != nil {
+		n.FirstNoCard = *first
+	}
+	return n, err
+}
+
 // SelfAccount is the account that holds the identity as its self.
 func (s *Store) SelfAccount(ctx context.Context, identityID string) (_ booking.Account, rerr error) {
 	defer func() { rerr = translate(rerr) }()

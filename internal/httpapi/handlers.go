@@ -844,6 +844,10 @@ type lookupIn struct {
 	// their name as on the document, beside the ID number (LookupCaller).
 	Name        string `json:"name"`
 	CallerPhone string `json:"caller_phone"`
+	// A clerk's lookup says how the identity was checked: the card read or
+	// shown, or other with the reason (review21 L2).
+	IdentityCheck       string `json:"identity_check"`
+	IdentityCheckReason string `json:"identity_check_reason"`
 }
 
 func (in lookupIn) check() error {
@@ -863,7 +867,8 @@ func (s *Server) lookup(r *request) error {
 		}
 		l, err = s.svc.LookupCaller(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}, in.CallerPhone)
 	} else {
-		l, err = s.svc.LookupIdentity(r.context(), r.actor, in.IDType, in.IDNumber)
+		l, err = s.svc.LookupIdentity(r.context(), r.actor, booking.DeskLookupRequest{IDType: in.IDType, IDNumber: in.IDNumber,
+			Check: booking.IdentityCheck(in.IdentityCheck), CheckReason: in.IdentityCheckReason})
 	}
 	if err != nil {
 		return err

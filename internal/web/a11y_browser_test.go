@@ -661,6 +661,7 @@ func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
 	found := func(b *tab) {
 		b.open("/desk/lookup")
 		b.fill("#lookup-form input[name=id_number]", idNumber)
+		b.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 		b.click("#lookup-form button[type=submit]", "/desk/lookup")
 	}
 	wrongNumber := residentID(6102)
@@ -679,7 +680,10 @@ func TestStaffFormErrorsAreTiedToTheirFields(t *testing.T) {
 		{"walk-in: a wrong ID number", desk, func(b *tab) { b.open("/desk/walkin") }, "#walkin-form",
 			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
 			map[string]string{"id_number": "true error true ", "name": "  false ", "id_type": "  false resident_id"}, nil},
-		{"find a patient: a wrong ID number", desk, func(b *tab) { b.open("/desk/lookup") }, "#lookup-form",
+		{"find a patient: a wrong ID number", desk, func(b *tab) {
+			b.open("/desk/lookup")
+			b.do("say the card was read", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_read]")))
+		}, "#lookup-form",
 			[][2]string{{"id_number", "12345"}, {"name", name}}, "invalid_id_number",
 			map[string]string{"id_number": "true error true ", "name": "  false "}, nil},
 		{"check-in: another person's card", desk, found, checkin,
@@ -874,6 +878,7 @@ func TestStaffSuccessIsAnnouncedWithoutMovingFocus(t *testing.T) {
 	desk.signIn("desk", clerk, password)
 	desk.open("/desk/lookup")
 	typed(desk, "#lookup-form [name=id_number]", idNumber)
+	desk.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 	desk.click("#lookup-form button[type=submit]", "/desk/lookup")
 	// The card is read into the check-in form, which has the focus.
 	typed(desk, "#checkin-"+bk.ID+" [name=id_number]", idNumber)
@@ -947,10 +952,12 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		d.open("/desk/lookup")
 		look(d, "/desk/lookup, nobody found")
 		d.fill("#lookup-form input[name=id_number]", "123")
+		d.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 		d.click("#lookup-form button[type=submit]", "/desk/lookup")
 		look(d, "/desk/lookup, refused")
 		// A valid number nobody here holds: the nothing-here card.
 		d.fill("#lookup-form input[name=id_number]", residentID(6199))
+		d.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 		d.click("#lookup-form button[type=submit]", "/desk/lookup")
 		d.contains("#nothing-here", "Nobody with this ID number")
 		look(d, "/desk/lookup, nothing here")

@@ -38,11 +38,18 @@ const (
 
 // lookupRef is the document of the current patient, and the name on it
 // when the clerk read the card (then check-in needs no retyping).
-type lookupRef struct{ IDType, IDNumber, Name string }
+// lookupRef is the desk's current patient: the card's document and, if
+// read, name, and how the clerk checked the identity at the lookup (each
+// page of the visit looks the person up again, audited the same way).
+type lookupRef struct{ IDType, IDNumber, Name, Check, CheckReason string }
+
+func (ref lookupRef) request() booking.DeskLookupRequest {
+	return booking.DeskLookupRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Check: booking.IdentityCheck(ref.Check), CheckReason: ref.CheckReason}
+}
 
 // rememberLookup makes a document the current patient of this session.
 func (c *Console) rememberLookup(r *request, ref lookupRef) {
-	c.seal(r, deskConsole, lookupCookie, "session", ref.IDType+"\x00"+ref.IDNumber+"\x00"+ref.Name)
+	c.seal(r, deskConsole, lookupCookie, "session", strings.Join([]string{ref.IDType, ref.IDNumber, ref.Name, ref.Check, ref.CheckReason}, "\x00"))
 }
 
 // currentLookup reads the current patient: false when there is none, it
@@ -53,10 +60,10 @@ func (c *Console) currentLookup(r *request) (lookupRef, bool) {
 		return lookupRef{}, false
 	}
 	f := strings.Split(plain, "\x00")
-	if len(f) != 3 {
+	if len(f) != 5 {
 		return lookupRef{}, false
 	}
-	return lookupRef{IDType: f[0], IDNumber: f[1], Name: f[2]}, true
+	return lookupRef{IDType: f[0], IDNumber: f[1], Name: f[2], Check: f[3], CheckReason: f[4]}, true
 }
 
 // forgetLookup drops the current patient.
@@ -401,6 +408,9 @@ type lookupData struct {
 	// The search form keeps the document type only: no desk page shows
 	// an ID number or a name in clear.
 	SearchType string
+	// Check and CheckReason: the identity check a failed search stated,
+	// kept for the clerk to correct (nothing is preselected otherwise).
+	Check, CheckReason string
 	// FocusSearch gives the search's number the focus (autofocus): it is
 	// what the clerk types into next.
 	FocusSearch bool
@@ -426,7 +436,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 	if !ok {
 		return d, nil
 	}
-	l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+	l, err := c.svc.LookupIdentity(r.ctx, r.actor, ref.request())
 	if errors.Is(err, booking.ErrPatientNotFound) {
 		d.Found, d.Nothing, d.IDType, d.SearchType, d.CardRead = true, true, ref.IDType, ref.IDType, ref.Name != ""
 		if id, err := identity.Parse(ref.IDType, ref.IDNumber); err == nil {
@@ -510,12 +520,16 @@ func (c *Console) lookupPage(r *request) error {
 // lookup finds a patient by ID document and makes them the current
 // patient. A failed search forgets the previous one.
 func (c *Console) lookup(r *request) error {
-	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name"))}
+	ref := lookupRef{IDType: r.form("id_type"), IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name")),
+		Check: r.form("identity_check"), CheckReason: strings.TrimSpace(r.form("identity_check_reason"))}
+	if ref.Check != string(booking.CheckOther) {
+		ref.CheckReason = "" // typed, then another check chosen
+	}
 	var err error
 	if ref.IDNumber == "" {
 		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter the ID number from the document"), "id_number")
 	} else {
-		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.IDType, ref.IDNumber)
+		_, err = c.svc.LookupIdentity(r.ctx, r.actor, ref.request())
 	}
 	if err == nil || errors.Is(err, booking.ErrPatientNotFound) {
 		// Found, or nothing here (a first visit, or a person of other
@@ -525,7 +539,7 @@ func (c *Console) lookup(r *request) error {
 		return nil
 	}
 	c.forgetLookup(r)
-	d := lookupData{IDTypes: idTypes, SearchType: "resident_id"}
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", Check: ref.Check, CheckReason: ref.CheckReason}
 	if knownIDType(ref.IDType) {
 		d.SearchType = ref.IDType
 	}
@@ -788,7 +802,9 @@ func (c *Console) walkin(r *request) error {
 				ok = "walkin"
 			}
 		}
-		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name})
+		// The walk-in was booked with the card at the desk: its pages look
+		// the person up as a card shown.
+		c.rememberLookup(r, lookupRef{IDType: req.IDType, IDNumber: req.IDNumber, Name: req.Name, Check: string(booking.CheckCardShown)})
 		c.redirect(r, "/desk/lookup?"+url.Values{"ok": {ok}, "id": {b.ID}}.Encode())
 		return nil
 	}

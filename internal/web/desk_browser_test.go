@@ -130,6 +130,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	// form, the tiny booking (cancelled) without one.
 	dc.click(`nav a[href="/desk/lookup"]`, "/desk/lookup")
 	dc.fill("#lookup-form input[name=id_number]", idA)
+	dc.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 	dc.click("#lookup-form button[type=submit]", "/desk/lookup")
 	dc.contains("#patient", "王*明")
 	dc.contains("#patient", "110***********"+idA[14:])

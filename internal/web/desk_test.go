@@ -49,7 +49,7 @@ func deskClerk(s *site) *client {
 // find looks a patient up at the desk and returns the lookup page.
 func (c *client) find(idType, idNumber string) answer {
 	c.t.Helper()
-	a := c.post("/desk/lookup", url.Values{"csrf": {c.csrf("/desk/lookup")}, "id_type": {idType}, "id_number": {idNumber}})
+	a := c.post("/desk/lookup", url.Values{"csrf": {c.csrf("/desk/lookup")}, "identity_check": {"card_shown"}, "id_type": {idType}, "id_number": {idNumber}})
 	if a.status != 303 || a.location != "/desk/lookup" {
 		c.t.Fatalf("lookup: %d → %q, want 303 → /desk/lookup\n%s", a.status, a.location, a.body)
 	}
@@ -230,7 +230,7 @@ func TestDeskNeverShowsClearIdentity(t *testing.T) {
 	clerk := deskClerk(s)
 
 	var pages []answer
-	lookup := clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {p.idNumber}})
+	lookup := clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "identity_check": {"card_shown"}, "id_type": {"resident_id"}, "id_number": {p.idNumber}})
 	pages = append(pages, lookup)
 	if lookup.status != 303 || lookup.location != "/desk/lookup" {
 		t.Fatalf("lookup: %d → %q, want 303 → /desk/lookup", lookup.status, lookup.location)
@@ -248,8 +248,8 @@ func TestDeskNeverShowsClearIdentity(t *testing.T) {
 	pages = append(pages, clerk.post("/desk/bookings/"+p.bookingID+"/checkin", url.Values{"csrf": {clerk.csrf("/desk/lookup")},
 		"id_type": {"resident_id"}, "id_number": {walkID}, "name": {p.name}}))
 	// An unknown ID, and a malformed one.
-	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {walkID}}))
-	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "id_type": {"resident_id"}, "id_number": {p.idNumber[:17] + "0"}}))
+	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "identity_check": {"card_shown"}, "id_type": {"resident_id"}, "id_number": {walkID}}))
+	pages = append(pages, clerk.post("/desk/lookup", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "identity_check": {"card_shown"}, "id_type": {"resident_id"}, "id_number": {p.idNumber[:17] + "0"}}))
 	// A walk-in, the page it leads to, and a walk-in the session refuses
 	// (the same person twice).
 	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {walkID}, "name": {walkName},

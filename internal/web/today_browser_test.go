@@ -136,6 +136,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.click(`nav a[href="/desk/lookup"]`, "/desk/lookup")
 	dc.fill("#lookup-form input[name=id_number]", e.id)
 	dc.fill("#lookup-form input[name=name]", e.name)
+	dc.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 	dc.click("#lookup-form button[type=submit]", "/desk/lookup")
 	dc.contains("#patient", "张*华")
 	be := "#b-" + bkE.ID

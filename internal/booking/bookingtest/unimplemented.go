@@ -824,6 +824,10 @@ func (unimplementedStore) HospitalsOfPerson(_ context.Context, _ string) ([]stri
 	panic(unimplemented("Store.HospitalsOfPerson"))
 }
 
+func (unimplementedStore) StaffLookupsSince(_ context.Context, _ string, _ time.Time, _, _ string) (booking.StaffLookups, error) {
+	panic(unimplemented("Store.StaffLookupsSince"))
+}
+
 func (unimplementedStore) StaffActionsSince(_ context.Context, _, _ string, _ time.Time) (int, error) {
 	panic(unimplemented("Store.StaffActionsSince"))
 }
