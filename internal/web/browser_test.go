@@ -263,6 +263,11 @@ func (b *tab) waitFor(want string) {
 				return
 			}
 		}
+		if b.ctx.Err() != nil {
+			// The tab's time (newBrowser's limit) ran out: there is no
+			// address nor page to show, and the page did nothing wrong.
+			b.t.Fatalf("waiting for an address containing %q: the tab's time ran out (%v): the test ran past newBrowser's limit", want, context.Cause(b.ctx))
+		}
 		if time.Now().After(deadline) {
 			body, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))
 			b.t.Fatalf("the tab is at %q, want an address containing %q\n%s", loc, want, body)
