@@ -768,6 +768,10 @@ func (b *tab) largeText(width int64) {
 // stop whose focus ring is missing or faint, on a control in view that Tab
 // never reaches, and when the focus never comes round (a keyboard trap).
 // The controls inside a closed <details> are not in view: its summary is.
+// A group of radio buttons (one name in one form) is one Tab stop, as a
+// keyboard user meets it in every browser: on it, the arrow keys must move
+// the focus, ring and all, through every radio of the group and round to
+// the first again; the walk then puts back what was checked.
 func (b *tab) keyboardWalk(where string) {
 	b.t.Helper()
 	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`(() => {
@@ -777,8 +781,17 @@ func (b *tab) keyboardWalk(where string) {
 			!e.closest("details:not([open]) > :not(summary)");
 		const all = [...document.querySelectorAll("a[href], button:not([disabled]), summary, input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])")]
 			.filter(e => shown(e) && e.tabIndex >= 0);
-		all.forEach((e, i) => e.dataset.kw = i);
-		return all.length })()`))
+		// The radios of a group share the stop of the group's first.
+		const group = new Map(), stops = [];
+		all.forEach(e => {
+			if (e.type !== "radio" || !e.name) { stops.push([e]); return }
+			const key = (e.form ? e.form.id || stops.length : "") + "\u0000" + e.name;
+			if (group.has(key)) { group.get(key).push(e); return }
+			group.set(key, [e]);
+			stops.push(group.get(key));
+		});
+		stops.forEach((members, i) => members.forEach(e => e.dataset.kw = i));
+		return stops.length })()`))
 	testenv.Must(b.t, err, "%s: list the controls", where)
 	// A date or time field takes a Tab per part (year, month, day; hour,
 	// minute) before the next control: the same control again at once is
@@ -808,6 +821,7 @@ func (b *tab) keyboardWalk(where string) {
 			bad++
 			b.t.Errorf("%s: Tab %d: %s", where, press, ring)
 		}
+		bad += b.arrowThroughRadios(where, at, 3-bad)
 	}
 	reached, _ := json.Marshal(slices.Collect(maps.Keys(seen)))
 	missed, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("[data-kw]")].filter(e => !`+string(reached)+`.includes(+e.dataset.kw)).map(e => e.outerHTML.slice(0, 120))`))
@@ -815,6 +829,65 @@ func (b *tab) keyboardWalk(where string) {
 	for _, m := range missed {
 		b.t.Errorf("%s: Tab never reaches %s", where, m)
 	}
+}
+
+// arrowThroughRadios: when the focus is on a radio button (the stop at of
+// keyboardWalk), ArrowDown, once per radio of its group, must take the
+// focus to each of them in turn, each with its focus ring, and back to the
+// one it started on (arrows wrap round a group). What was checked before
+// (arrows check the radio they move to) is put back. It reports up to
+// left faults and returns how many it reported.
+func (b *tab) arrowThroughRadios(where string, at, left int) int {
+	b.t.Helper()
+	size, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`(e => {
+		if (!e || e.type !== "radio") return 0;
+		const g = [...document.querySelectorAll('[data-kw="' + e.dataset.kw + '"]')];
+		window.fairslotChecked = g.map(r => r.checked);
+		return g.length })(document.activeElement)`))
+	testenv.Must(b.t, err, "%s: the radio group at stop %d", where, at)
+	if size == 0 {
+		return 0
+	}
+	faults := 0
+	fault := func(format string, args ...any) {
+		if faults < left {
+			b.t.Errorf("%s: the radio group at stop %d: "+format, append([]any{where, at}, args...)...)
+		}
+		faults++
+	}
+	focusName := func() string {
+		name, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(e => e ? e.name + "=" + e.value : "")(document.activeElement)`))
+		testenv.Must(b.t, err, "%s: which radio has the focus", where)
+		return name
+	}
+	start := focusName()
+	visited := map[string]bool{start: true}
+	for i := 1; i <= size; i++ {
+		b.do("press ArrowDown", chromedp.KeyEvent(kb.ArrowDown))
+		on, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`(e => e && e.dataset && e.dataset.kw !== undefined ? +e.dataset.kw : -1)(document.activeElement)`))
+		testenv.Must(b.t, err, "%s: where is the focus", where)
+		if on != at {
+			fault("ArrowDown %d left the group (the focus is on stop %d)", i, on)
+			break
+		}
+		name := focusName()
+		if i < size && visited[name] {
+			fault("ArrowDown %d came back to %q before reaching all %d radios", i, name, size)
+			break
+		}
+		visited[name] = true
+		if ring := check[string](b, "focusRing()"); ring != "" {
+			fault("ArrowDown %d: %s", i, ring)
+		}
+		if i == size && name != start {
+			fault("after %d ArrowDowns the focus is on %q, want it round to %q", size, name, start)
+		}
+	}
+	_, err = chromedp.Run(b.ctx, chromedp.Evaluate[bool](`(e => {
+		[...document.querySelectorAll('[data-kw="' + e.dataset.kw + '"]')].forEach((r, i) => r.checked = window.fairslotChecked[i]);
+		return true })(document.activeElement)`))
+	testenv.Must(b.t, err, "%s: put back the radios", where)
+	return min(faults, left)
 }
 
 // TestStaffSuccessIsAnnouncedWithoutMovingFocus: after a desk or phone
