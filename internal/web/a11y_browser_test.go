@@ -779,7 +779,7 @@ func (b *tab) keyboardWalk(where string) {
 		window.scrollTo(0, 0);
 		const shown = e => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden" &&
 			!e.closest("details:not([open]) > :not(summary)");
-		const all = [...document.querySelectorAll("a[href], button:not([disabled]), summary, input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])")]
+		const all = [...document.querySelectorAll("a[href], button:not([disabled]), summary, input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex=\"0\"]")]
 			.filter(e => shown(e) && e.tabIndex >= 0);
 		// The radios of a group share the stop of the group's first.
 		const group = new Map(), stops = [];
@@ -1088,5 +1088,63 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		look(h, "/admin/schedule, where a hospital's administrator starts")
 		h.open("/admin/flags/00000000-0000-0000-0000-000000000000")
 		look(h, "a flag, refused to a hospital's administrator")
+	}
+}
+
+// TestScrollableTablesAreReachableWhenWide: a table in a .scroll box that
+// is wider than the screen (a phone, text at 200 %, long names) scrolls
+// sideways; a keyboard user must be able to reach the box to scroll it,
+// and a screen reader to name it. On each staff page with such a box, its
+// table widened to three times the box: the box scrolls; axe-core finds no
+// scrollable-region-focusable violation (nor any serious one); each box is
+// a region with a name; and Tab reaches it, with a focus ring.
+func TestScrollableTablesAreReachableWhenWide(t *testing.T) {
+	s := newSite(t)
+	src := axeSource(t)
+	s.addToday()
+	password := "staff password 1"
+	clerk, admin := s.newClerk(password), s.newAdmin(password)
+	b := newBrowser(t, s.base, 6*time.Minute)
+	b.open("/")
+	widened := func(f *tab, page string) {
+		t.Helper()
+		where := page + ", its tables widened, at 390 px, 200 % text"
+		boxes, err := chromedp.Run(f.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".scroll")].map(e => {
+			const table = e.querySelector("table");
+			if (table) table.style.minWidth = (3 * e.clientWidth) + "px";
+			return (e.scrollWidth > e.clientWidth ? "" : "does not scroll ") + e.tabIndex + " " + e.getAttribute("role") + " " + (e.getAttribute("aria-label") || "") })`))
+		testenv.Must(t, err, "%s: widen the tables", where)
+		if len(boxes) == 0 {
+			t.Errorf("%s: no .scroll box: nothing to check", where)
+		}
+		for i, box := range boxes {
+			if strings.HasPrefix(box, "does not scroll ") {
+				t.Errorf("%s: .scroll %d: widened, it does not scroll", where, i)
+			}
+			if got := strings.SplitN(strings.TrimPrefix(box, "does not scroll "), " ", 3); got[0] != "0" || got[1] != "region" || strings.TrimSpace(got[2]) == "" {
+				t.Errorf("%s: .scroll %d has tabindex %s, role %s and name %q; want tabindex 0, role region and a name", where, i, got[0], got[1], got[2])
+			}
+		}
+		for _, v := range f.axe(src) {
+			if v.ID == "scrollable-region-focusable" || v.Impact == "serious" || v.Impact == "critical" {
+				t.Errorf("%s: %v", where, v)
+			}
+		}
+		f.keyboardWalk(where)
+	}
+	d := b.fresh()
+	d.largeText(390)
+	d.open("/desk/login")
+	d.signIn("desk", clerk, password)
+	d.open("/desk")
+	widened(d, "/desk, a roster")
+
+	a := b.fresh()
+	a.largeText(390)
+	a.open("/admin/login")
+	a.signIn("admin", admin, password)
+	for _, p := range []string{"/admin/schedule?hospital=" + s.hospital.ID + "&week=" + s.tomorrow, "/admin/sessions/" + s.closed.ID, "/admin/doctors", "/admin/audit"} {
+		a.open(p)
+		widened(a, p)
 	}
 }
