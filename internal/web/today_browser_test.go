@@ -57,7 +57,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	testenv.Must(t, err, "E books online")
 	// and for E's child, whose masked name is E's too (张*华): the roster
 	// tells them apart by relationship and birth year.
-	child, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IDType: "resident_id", IDNumber: bornIn(2016, 5004),
+	child, err := s.svc.AddPatient(t.Context(), pe, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IDType: "resident_id", IDNumber: bornIn(2016, 5004),
 		Name: "张小华", Relationship: "child"}, booking.Origin{})
 	testenv.Must(t, err, "add E's child")
 	bkChild, err := s.svc.Book(t.Context(), pe, booking.BookRequest{SessionID: today.ID, PatientID: child.ID, Channel: booking.ChannelOnline})
