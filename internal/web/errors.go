@@ -287,6 +287,7 @@ var zhMessages = map[string]string{
 	"privacy_notice_outdated":   "《个人信息保护告知》已更新，请阅读新版本并同意后再继续。",
 	"guardian_consent_required": "未满14周岁的就诊人需由监护人同意《个人信息保护告知》。",
 	"hospital_exists":           "已有同名医院。",
+	"lookups_limited":           "未读卡的查询本小时已达上限：请读取或查看证件后再查，或稍后再试。",
 	"beyond_booking_window":     "该出诊超出医院的预约期限，暂不能预约。",
 	// The staff consoles' (the desk, the call centre, the administrator's 号源 work):
 	// staff read Chinese too (review19b M8: the schedule's refusals were English only,
