@@ -593,6 +593,25 @@ func accessTable() map[string]row {
 		"GET /v1/admin/sessions/{session_id}/notifications": {func(a *access, _ string) call {
 			return call{path: "/v1/admin/sessions/" + a.sessions[0].ID + "/notifications"}
 		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// The holiday calendar and bulk work (review19b M7): an
+		// administrator's; the dry run acts on nothing, the holiday is a
+		// year out (no session), and the deleted day was never set.
+		"POST /v1/admin/hospitals/{hospital_id}/sessions/bulk": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).Format(time.DateOnly)
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/sessions/bulk", body: map[string]any{"action": "stop", "from": day, "to": day,
+				"reason": "停诊演练", "dry_run": true}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"GET /v1/admin/hospitals/{hospital_id}/holidays": {func(a *access, _ string) call {
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/holidays"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"POST /v1/admin/hospitals/{hospital_id}/holidays": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 300).Format(time.DateOnly)
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/holidays", body: map[string]string{"date": day, "name": "院庆"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		"DELETE /v1/admin/hospitals/{hospital_id}/holidays": {func(a *access, _ string) call {
+			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 301).Format(time.DateOnly)
+			return call{path: "/v1/admin/hospitals/" + a.hospital + "/holidays?date=" + day + "&reason=x%E6%B5%8B"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"POST /v1/admin/doctors/{doctor_id}/weeks": {func(a *access, _ string) call {
 			day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 14)
 			for day.Weekday() != time.Monday {

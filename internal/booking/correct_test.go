@@ -97,7 +97,7 @@ func TestEnteredLotteryStaysReleased(t *testing.T) {
 			ReleaseAt: time.Now().Add(time.Hour), Mode: booking.Lottery}}}
 	_, err := h.svc.UpdateSession(h.ctx, admin, sess.ID, booking.PatchOf(req))
 	wantErr(t, "correcting an open lottery", err, booking.ErrSessionReleased)
-	wantErr(t, "the store's check of an entered lottery", h.store.DeleteSession(h.ctx, sess.ID, booking.AuditEntry{ID: booking.NewID(),
+	wantErr(t, "the store's check of an entered lottery", h.store.DeleteSession(h.ctx, sess.ID, 0, booking.AuditEntry{ID: booking.NewID(),
 		TS: time.Now(), ActorID: admin.AccountID, ActorRole: admin.Role, Action: "session_delete", Target: "session:" + sess.ID}),
 		booking.ErrSessionReleased)
 	h.checkClean()
@@ -120,7 +120,7 @@ func TestStoppedSessionFreesItsHalfDay(t *testing.T) {
 	wantMessage(t, "correcting a stopped clinic", err, "stopped")
 	err = h.svc.DeleteSession(h.ctx, admin, sess.ID, "gone")
 	wantErr(t, "withdrawing a stopped clinic", err, booking.ErrSessionStopped)
-	wantErr(t, "the store's check of a stopped clinic", h.store.DeleteSession(h.ctx, sess.ID, booking.AuditEntry{ID: booking.NewID(),
+	wantErr(t, "the store's check of a stopped clinic", h.store.DeleteSession(h.ctx, sess.ID, 0, booking.AuditEntry{ID: booking.NewID(),
 		TS: time.Now(), ActorID: admin.AccountID, ActorRole: admin.Role, Action: "session_delete", Target: "session:" + sess.ID}),
 		booking.ErrSessionStopped)
 

@@ -671,8 +671,11 @@ type SourceStore interface {
 	// DeleteSession removes a session (its pools, slots and lottery seeds
 	// with it) unless anything was booked, entered or waitlisted in it
 	// (ErrSessionReleased), released or not.
-	DeleteSession(ctx context.Context, id string, a AuditEntry) error
-	// StopSession marks a session stopped at now and, in the same
+	// version, when not 0, is the session's version it was made from
+	// (ErrEditedMeanwhile otherwise), as StopSession's.
+	DeleteSession(ctx context.Context, id string, version int64, a AuditEntry) error
+	// StopSession marks a session stopped at now (at version, when not 0:
+	// ErrEditedMeanwhile when it changed since; the stop raises it) and, in the same
 	// transaction, cancels its active bookings without penalty (the open
 	// substitute offers of those held there end: withdrawn), ends its
 	// waiting waitlist entries and live lottery entries, writes a
@@ -686,7 +689,14 @@ type SourceStore interface {
 	// and holds each cancelled booking's slot there: a booking of the same
 	// person, channel and slot number, and its offer, open until
 	// sub.HoldUntil.
-	StopSession(ctx context.Context, id string, now time.Time, reason string, body StopNotices, sub *Substitution, a AuditEntry) (StopResult, error)
+	StopSession(ctx context.Context, id string, version int64, now time.Time, reason string, body StopNotices, sub *Substitution, a AuditEntry) (StopResult, error)
+	// SetHoliday adds a day to a hospital's holiday calendar (or renames
+	// it), DeleteHoliday takes one off (ErrNotFound), each with the audit
+	// entry; Holidays lists a hospital's from one date to another,
+	// inclusive, in date order.
+	SetHoliday(ctx context.Context, h Holiday, a AuditEntry) error
+	DeleteHoliday(ctx context.Context, hospitalID, date string, a AuditEntry) error
+	Holidays(ctx context.Context, hospitalID, from, to string) ([]Holiday, error)
 	// RestoreSession restores a stop (RestoreSession): it publishes x, the
 	// stopped session's copy, as CreateSession does (ErrSessionOverlap,
 	// ErrDoctorRetired), and books each patient the stop cancelled back into

@@ -812,9 +812,18 @@ func (s *Service) AdminSession(actor Actor, id string) (*Session, error) {
 // (404 session_not_found; 422 channel_closed from Redis on an instance
 // whose catalog has not yet heard, for at most a second).
 func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason string) error {
+	return s.withdraw(ctx, actor, id, 0, reason)
+}
+
+// withdraw is DeleteSession at the session's version (any when 0):
+// ErrEditedMeanwhile when it has changed since (a bulk withdrawal read it).
+func (s *Service) withdraw(ctx context.Context, actor Actor, id string, version int64, reason string) error {
 	old, err := s.changeable(actor, id)
 	if err != nil {
 		return err
+	}
+	if version != 0 && version != old.Version {
+		return Errorf(ErrEditedMeanwhile, "the session is at version %d, not %d: read it again", old.Version, version)
 	}
 	if err := auditText("reason", reason, 500); err != nil {
 		return err
@@ -830,7 +839,7 @@ func (s *Service) DeleteSession(ctx context.Context, actor Actor, id, reason str
 	}
 	return s.changeClosed(ctx, old, func() error {
 		s.drainHolds(ctx, old)
-		return s.store.DeleteSession(ctx, old.ID, audit)
+		return s.store.DeleteSession(ctx, old.ID, version, audit)
 	})
 }
 
@@ -1053,6 +1062,9 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 	if sess.Stopped() {
 		return StopResult{}, ErrSessionStopped
 	}
+	if req.Version != 0 && req.Version != sess.Version {
+		return StopResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this stop was made from version %d: read it again", sess.Version, req.Version)
+	}
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
 		return StopResult{}, Errorf(ErrSessionClosed, "the session has ended")
@@ -1095,7 +1107,7 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		audit.Reason = fmt.Sprintf("%s; substitute %s in session %s, offers held until %s", reason, subDoc.ID, sub.Session.ID,
 			sub.HoldUntil.In(loc).Format(time.RFC3339))
 	}
-	res, err := s.store.StopSession(ctx, sess.ID, now, reason, notices, sub, audit)
+	res, err := s.store.StopSession(ctx, sess.ID, req.Version, now, reason, notices, sub, audit)
 	if errors.Is(err, ErrOutcomeUnknown) {
 		err = errOutcomeUnknown
 	}
@@ -1374,6 +1386,10 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 	cat := s.catalog.Load()
 	doc, sessions, err := s.layoutWeek(actor, cat, monday, t, idemKey, true)
 	if err != nil {
+		return nil, err
+	}
+	// The hospital's holidays publish nothing (review19b M7).
+	if sessions, _, err = s.offHolidays(ctx, doc.HospitalID, sessions); err != nil {
 		return nil, err
 	}
 	var fresh []Session

@@ -667,7 +667,7 @@ type failingStop struct {
 	fail   error
 }
 
-func (f *failingStop) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.StopNotices,
+func (f *failingStop) StopSession(ctx context.Context, id string, version int64, now time.Time, reason string, body booking.StopNotices,
 	sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
 	if f.before != nil {
 		f.before()
@@ -675,7 +675,7 @@ func (f *failingStop) StopSession(ctx context.Context, id string, now time.Time,
 	if f.fail != nil {
 		return booking.StopResult{}, f.fail
 	}
-	return f.Store.StopSession(ctx, id, now, reason, body, sub, a)
+	return f.Store.StopSession(ctx, id, version, now, reason, body, sub, a)
 }
 
 // TestFailedStopReopensAtOnce: a stop (停诊) whose SQL step fails leaves

@@ -40,6 +40,9 @@ type StopRequest struct {
 	// the session has another number, so a stale page or a click on the
 	// wrong row stops nothing (review19b H1).
 	ConfirmBooked *int
+	// Version, when set, is the session's version the stop was made from
+	// (a bulk stop's read): refused (edited_meanwhile) when it changed.
+	Version int64
 }
 
 // Substitution is the session a stop publishes for the substitute doctor

@@ -168,7 +168,11 @@ func (s *Service) TemplateWeek(ctx context.Context, actor Actor, id, monday stri
 	if err != nil {
 		return nil, err
 	}
-	_, sessions, err := s.layoutWeek(actor, s.catalog.Load(), monday, t.WeekTemplate, "", false)
+	doc, sessions, err := s.layoutWeek(actor, s.catalog.Load(), monday, t.WeekTemplate, "", false)
+	if err != nil {
+		return nil, err
+	}
+	sessions, _, err = s.offHolidays(ctx, doc.HospitalID, sessions)
 	return sessions, err
 }
 

@@ -66,6 +66,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0064_a_event_traces."+string(flavor)+".sql", "0064_b_event_phones_index_gone.sql")
 	want = append(want, "0065_a_due_process.sql", "0065_b_flag_overturned."+string(flavor)+".sql")
 	want = append(want, "0066_a_privacy_consents.sql")
+	want = append(want, "0068_hospital_holidays.sql")
 	want = append(want, "0069_pool_published_at.sql")
 	want = append(want, "0070_audit_by_actor.sql")
 	if !slices.Equal(applied, want) {

@@ -150,12 +150,13 @@ func (s *Store) UpdatePools(ctx context.Context, x booking.Session, pools []book
 // DeleteSession removes a session nothing was booked, entered or
 // waitlisted in, released or not (its pools, slots and lottery seeds go
 // with it).
-func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEntry) (rerr error) {
+func (s *Store) DeleteSession(ctx context.Context, id string, version int64, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "delete_session", func(tx pgx.Tx) error {
 		var got string
 		var stopped, used bool
-		err := tx.QueryRow(ctx, sourceQueries["session_booked"], id).Scan(&got, &stopped, &used)
+		var at int64
+		err := tx.QueryRow(ctx, sourceQueries["session_booked"], id).Scan(&got, &stopped, &at, &used)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return booking.ErrSessionNotFound
@@ -163,6 +164,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string, a booking.AuditEnt
 			return err
 		case stopped:
 			return booking.ErrStoppedUnchangeable
+		case version != 0 && at != version:
+			return booking.ErrEditedMeanwhile
 		case used:
 			return booking.Errorf(booking.ErrSessionReleased, "something was booked, entered or waitlisted in this session: it can no longer be withdrawn, only stopped")
 		}
@@ -233,19 +236,22 @@ func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession
 // StopSession stops a clinic in one serializable transaction: a booking
 // committing at the same moment either commits first (and is cancelled
 // here) or finds the session stopped and inserts nothing.
-func (s *Store) StopSession(ctx context.Context, id string, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
+func (s *Store) StopSession(ctx context.Context, id string, version int64, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (_ booking.StopResult, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var res booking.StopResult
 	err := s.db.Tx(ctx, "stop_session", func(tx pgx.Tx) error {
 		res = booking.StopResult{}
 		var got string
-		err := tx.QueryRow(ctx, sourceQueries["stop_session"], id, now, reason).Scan(&got)
+		err := tx.QueryRow(ctx, sourceQueries["stop_session"], id, now, reason, version).Scan(&got)
 		if errors.Is(err, pgx.ErrNoRows) {
 			var stopped *time.Time
 			if err := tx.QueryRow(ctx, sourceQueries["session_stopped_at"], id).Scan(&stopped); errors.Is(err, pgx.ErrNoRows) {
 				return booking.ErrSessionNotFound
 			} else if err != nil {
 				return err
+			}
+			if stopped == nil {
+				return booking.ErrEditedMeanwhile // at another version than version
 			}
 			return booking.ErrSessionStopped
 		}
@@ -939,4 +945,40 @@ func tellSession(ctx context.Context, tx pgx.Tx, id string, at time.Time, n book
 		}
 	}
 	return told, callBack, nil
+}
+
+// SetHoliday adds a day to a hospital's holiday calendar, or renames it,
+// with its audit row.
+func (s *Store) SetHoliday(ctx context.Context, h booking.Holiday, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "set_holiday", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sourceQueries["set_holiday"], h.HospitalID, h.Date, h.Name, nullable(h.SetBy), h.SetAt); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// DeleteHoliday takes a day off a hospital's holiday calendar, with its
+// audit row: booking.ErrNotFound when it is not on it.
+func (s *Store) DeleteHoliday(ctx context.Context, hospitalID, date string, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "delete_holiday", func(tx pgx.Tx) error {
+		var day time.Time
+		err := tx.QueryRow(ctx, sourceQueries["delete_holiday"], hospitalID, date).Scan(&day)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return booking.Errorf(booking.ErrNotFound, "%s is not on the hospital's holiday calendar", date)
+		}
+		if err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// Holidays lists a hospital's holidays from one day to another.
+func (s *Store) Holidays(ctx context.Context, hospitalID, from, to string) (_ []booking.Holiday, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, sourceQueries["holidays"], hospitalID, from, to)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[booking.Holiday])
 }

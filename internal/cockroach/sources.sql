@@ -18,7 +18,7 @@ SELECT id::TEXT FROM clinic_sessions
 -- may be corrected, keeping its seed (update_lottery_windows). It also
 -- says whether the clinic was stopped. The session row is locked so a
 -- change and a first booking cannot cross.
-SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
+SELECT s.id::TEXT, s.stopped_at IS NOT NULL, s.version,
        EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = s.id)
     OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = s.id)
     OR EXISTS (SELECT 1 FROM lottery_pools p
@@ -32,7 +32,7 @@ SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
 -- (review19b M3): a booking (in any state: its row names the session), a
 -- lottery entry or a waitlist place. The session row is locked so a
 -- withdrawal and a first booking cannot cross; stopped says it was stopped.
-SELECT s.id::TEXT, s.stopped_at IS NOT NULL,
+SELECT s.id::TEXT, s.stopped_at IS NOT NULL, s.version,
        EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = s.id)
     OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.session_id = s.id)
     OR EXISTS (SELECT 1 FROM waitlist w WHERE w.session_id = s.id)
@@ -109,9 +109,11 @@ DELETE FROM session_channels WHERE session_id = $1;
 DELETE FROM clinic_sessions WHERE id = $1;
 
 -- name: stop_session
--- $1 session, $2 now, $3 reason. Nothing when it is gone or stopped already.
-UPDATE clinic_sessions SET stopped_at = $2, stop_reason = $3
- WHERE id = $1 AND stopped_at IS NULL
+-- $1 session, $2 now, $3 reason, $4 the version the stop was made from (0:
+-- any). Nothing when it is gone, stopped already or at another version; the
+-- stop raises the version.
+UPDATE clinic_sessions SET stopped_at = $2, stop_reason = $3, version = version + 1
+ WHERE id = $1 AND stopped_at IS NULL AND ($4 = 0 OR version = $4)
 RETURNING id::TEXT;
 
 -- name: session_stopped_at
@@ -482,3 +484,19 @@ UPDATE bookings SET visit_date = $2::DATE WHERE session_id = $1;
 
 -- name: active_bookings_of_session
 SELECT count(*) FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in');
+
+-- name: set_holiday
+-- $1 hospital, $2 day, $3 name, $4 who, $5 when: a day of the hospital's
+-- holiday calendar, renamed when it is there already.
+INSERT INTO hospital_holidays (hospital_id, day, name, set_by, set_at) VALUES ($1, $2::DATE, $3, $4, $5)
+ON CONFLICT (hospital_id, day) DO UPDATE SET name = excluded.name, set_by = excluded.set_by, set_at = excluded.set_at;
+
+-- name: delete_holiday
+DELETE FROM hospital_holidays WHERE hospital_id = $1 AND day = $2::DATE RETURNING day;
+
+-- name: holidays
+-- $1 hospital, $2 and $3 the first and last day.
+SELECT hospital_id::TEXT, day::TEXT, name, COALESCE(set_by::TEXT, ''), set_at
+  FROM hospital_holidays
+ WHERE hospital_id = $1 AND day BETWEEN $2::DATE AND $3::DATE
+ ORDER BY day;

@@ -88,6 +88,8 @@ var auditActionLabels = map[string]string{
 	"session_restore":     "撤销停诊 Stop undone",
 	"session_announce":    "诊室/延迟开诊通知 Room or delay told",
 	"session_move":        "门诊改期 Clinic moved",
+	"holiday_set":         "设置节假日 Holiday set",
+	"holiday_delete":      "取消节假日 Holiday removed",
 	"substitute_accepted": "患者接受替诊 Substitute accepted",
 	"template_create":     "新建出诊模板 Template created",
 	"template_update":     "修改出诊模板 Template changed",

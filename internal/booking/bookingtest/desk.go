@@ -148,7 +148,7 @@ func (s *Store) RecordStaffAction(_ context.Context, ev booking.Event, a booking
 // notification naming its member, every waiting waitlist entry is cancelled with one, and
 // the audit entry is kept. Holding slots for a substitute (sub != nil) is
 // not modelled: the SQL store's tests cover it.
-func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
+func (s *Store) StopSession(_ context.Context, id string, version int64, now time.Time, reason string, body booking.StopNotices, sub *booking.Substitution, a booking.AuditEntry) (booking.StopResult, error) {
 	if sub != nil {
 		panic("bookingtest: StopSession with a substitute is not implemented")
 	}
@@ -166,7 +166,11 @@ func (s *Store) StopSession(_ context.Context, id string, now time.Time, reason 
 	if sess.Stopped() {
 		return booking.StopResult{}, booking.ErrSessionStopped
 	}
+	if version != 0 && version != sess.Version {
+		return booking.StopResult{}, booking.ErrEditedMeanwhile
+	}
 	sess.StoppedAt, sess.StopReason = now, reason
+	sess.Version++
 	s.version++
 	var res booking.StopResult
 	note := func(n booking.Notification, text booking.Notice, patientID string) {

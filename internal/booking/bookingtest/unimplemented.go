@@ -200,7 +200,7 @@ func (unimplementedStore) DecideFlag(_ context.Context, _ string, _ string, _ st
 	panic(unimplemented("Store.DecideFlag"))
 }
 
-func (unimplementedStore) DeleteSession(_ context.Context, _ string, _ booking.AuditEntry) error {
+func (unimplementedStore) DeleteSession(_ context.Context, _ string, _ int64, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.DeleteSession"))
 }
 
@@ -496,7 +496,7 @@ func (unimplementedStore) SettleHeldOut(_ context.Context, _ []string, _ string,
 	panic(unimplemented("Store.SettleHeldOut"))
 }
 
-func (unimplementedStore) StopSession(_ context.Context, _ string, _ time.Time, _ string, _ booking.StopNotices, _ *booking.Substitution, _ booking.AuditEntry) (booking.StopResult, error) {
+func (unimplementedStore) StopSession(_ context.Context, _ string, _ int64, _ time.Time, _ string, _ booking.StopNotices, _ *booking.Substitution, _ booking.AuditEntry) (booking.StopResult, error) {
 	panic(unimplemented("Store.StopSession"))
 }
 
@@ -858,4 +858,17 @@ func (unimplementedStore) FlagsConcerning(_ context.Context, _ string, _ []strin
 
 func (unimplementedStore) EventsOfAccount(_ context.Context, _ string, _ int) ([]booking.Event, error) {
 	panic(unimplemented("Store.EventsOfAccount"))
+}
+
+func (unimplementedStore) SetHoliday(_ context.Context, _ booking.Holiday, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SetHoliday"))
+}
+
+func (unimplementedStore) DeleteHoliday(_ context.Context, _, _ string, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.DeleteHoliday"))
+}
+
+// Holidays is an empty calendar: a week publishes every day of its template.
+func (unimplementedStore) Holidays(_ context.Context, _, _, _ string) ([]booking.Holiday, error) {
+	return nil, nil
 }

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// review19b's M7 over the real binary (session 22).
+
+// bulkReply is a bulk request's answer.
+type bulkReply struct {
+	Sessions []struct {
+		ID        string `json:"session_id"`
+		Outcome   string `json:"outcome"`
+		Booked    int    `json:"booked"`
+		Cancelled int    `json:"cancelled"`
+		Notified  int    `json:"notified"`
+		Version   int64  `json:"version"`
+		Error     *struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	} `json:"sessions"`
+	Counts map[string]int `json:"counts"`
+	More   int            `json:"more"`
+}
+
+func (b bulkReply) outcomes() map[string]string {
+	out := map[string]string{}
+	for _, s := range b.Sessions {
+		out[s.ID] = s.Outcome
+	}
+	return out
+}
+
+// TestHolidaysAndBulkStop (review19b M7): a 国庆 week meant remembering to
+// skip the holidays in every doctor's template, then withdrawing or stopping
+// each clinic already published, one call each. A day on the hospital's
+// holiday calendar withdraws the clinics published on it that nothing is
+// booked in (the booked one is kept, named, for a stop that tells its
+// patients), and templates publish nothing on it; a bulk stop of a
+// department over a range stops each clinic through its own stop — its
+// patients told, its bookings cancelled, one audit row each — answers per
+// session, and a repeat does nothing twice; a dry run changes nothing.
+func TestHolidaysAndBulkStop(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3, 3, 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	clerk := svc.staffLogin(booking.RoleClerk, 2)
+	hospital := sch.Hospitals[0].ID
+	doc0, doc1, doc2 := sch.Doctors[0].ID, sch.Doctors[1].ID, sch.Doctors[2].ID
+	dept0 := sch.Departments[0].ID
+	// The holiday is a Wednesday at least 10 days ahead.
+	now := time.Now().In(testenv.Shanghai)
+	days := 10
+	for now.AddDate(0, 0, days).Weekday() != time.Wednesday {
+		days++
+	}
+	booked, day := publishEarlyPool(t, svc, admin, doc0, days)
+	empty1, _ := publishEarlyPool(t, svc, admin, doc1, days)
+	empty2, _ := publishEarlyPool(t, svc, admin, doc2, days)
+	next0, _ := publishEarlyPool(t, svc, admin, doc0, days+1)
+	date := day.Format(time.DateOnly)
+	p1 := svc.newPatient(1)
+	if r := svc.do("POST", "/v1/bookings", p1.token, map[string]string{"session_id": booked, "patient_id": p1.patientID}); r.status != 201 {
+		t.Fatalf("book = %d %s", r.status, r.body)
+	}
+	holidays := "/v1/admin/hospitals/" + hospital + "/holidays"
+	if r := svc.do("POST", holidays, clerk, map[string]string{"date": date, "name": "国庆节"}); r.status != 403 {
+		t.Errorf("a clerk's holiday = %d %s, want 403", r.status, r.body)
+	}
+	r := svc.do("POST", holidays, admin, map[string]string{"date": date, "name": "国庆节", "reason": "国务院放假安排"})
+	if r.status != 200 {
+		t.Fatalf("add the holiday = %d %s, want 200", r.status, r.body)
+	}
+	var added struct {
+		Date     string    `json:"date"`
+		Sessions bulkReply `json:"sessions"`
+	}
+	r.decode(t, &added)
+	got := added.Sessions.outcomes()
+	want := map[string]string{booked: "kept", empty1: "withdrawn", empty2: "withdrawn"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the holiday's sessions = %v, want %v (%s)", got, want, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM clinic_sessions WHERE id = ANY($1::UUID[])`, []string{empty1, empty2}); n != 0 {
+		t.Errorf("withdrawn sessions left in SQL = %d, want 0", n)
+	}
+	var list struct {
+		Holidays []struct {
+			Date string `json:"date"`
+			Name string `json:"name"`
+		} `json:"holidays"`
+	}
+	svc.do("GET", holidays, admin, nil).decode(t, &list)
+	if len(list.Holidays) != 1 || list.Holidays[0].Date != date || list.Holidays[0].Name != "国庆节" {
+		t.Errorf("the calendar = %+v, want %s 国庆节", list.Holidays, date)
+	}
+	// A template's week publishes nothing on the holiday: Wednesday is
+	// skipped, Thursday published.
+	monday := day.AddDate(0, 0, -2).Format(time.DateOnly)
+	week := map[string]any{"week_of": monday,
+		"days": []map[string]any{{"weekday": 3, "period": "afternoon", "start": "14:00", "end": "17:00"},
+			{"weekday": 4, "period": "afternoon", "start": "14:00", "end": "17:00"}},
+		"channels": []map[string]any{{"channel": "online", "quota": 4, "days_before": 7, "at": "08:00"}}}
+	r = svc.do("POST", "/v1/admin/doctors/"+doc1+"/weeks", admin, week)
+	if r.status != 201 {
+		t.Fatalf("publish the week = %d %s", r.status, r.body)
+	}
+	var published []struct {
+		Date string `json:"date"`
+	}
+	r.decode(t, &published)
+	if len(published) != 1 || published[0].Date != day.AddDate(0, 0, 1).Format(time.DateOnly) {
+		t.Errorf("the week published %+v, want only Thursday %s", published, day.AddDate(0, 0, 1).Format(time.DateOnly))
+	}
+
+	// The department's clinics of the holiday and the day after, stopped
+	// in one request: first a dry run.
+	bulk := "/v1/admin/hospitals/" + hospital + "/sessions/bulk"
+	req := map[string]any{"action": "stop", "from": date, "to": day.AddDate(0, 0, 1).Format(time.DateOnly),
+		"department_id": dept0, "reason": "国庆节停诊", "dry_run": true}
+	if r := svc.do("POST", bulk, clerk, req); r.status != 403 {
+		t.Errorf("a clerk's bulk stop = %d %s, want 403", r.status, r.body)
+	}
+	r = svc.do("POST", bulk, admin, req)
+	if r.status != 200 {
+		t.Fatalf("the dry run = %d %s", r.status, r.body)
+	}
+	var dry bulkReply
+	r.decode(t, &dry)
+	if got, want := dry.outcomes(), map[string]string{booked: "would_stop", next0: "would_stop"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the dry run = %v, want %v", got, want)
+	}
+	if n := svc.count(`SELECT count(*) FROM clinic_sessions WHERE id = ANY($1::UUID[]) AND stopped_at IS NOT NULL`, []string{booked, next0}); n != 0 {
+		t.Errorf("the dry run stopped %d sessions", n)
+	}
+	req["dry_run"] = false
+	r = svc.do("POST", bulk, admin, req)
+	if r.status != 200 {
+		t.Fatalf("the bulk stop = %d %s", r.status, r.body)
+	}
+	var done bulkReply
+	r.decode(t, &done)
+	if got, want := done.outcomes(), map[string]string{booked: "stopped", next0: "stopped"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the bulk stop = %v, want %v (%s)", got, want, r.body)
+	}
+	for _, s := range done.Sessions {
+		if s.ID == booked && (s.Cancelled != 1 || s.Notified != 1) {
+			t.Errorf("the booked session's stop cancelled %d and told %d, want 1 and 1", s.Cancelled, s.Notified)
+		}
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'cancelled'`, booked); n != 1 {
+		t.Errorf("cancelled bookings of the stopped session = %d, want 1", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM notifications WHERE session_id = $1 AND kind = 'session_stopped' AND body LIKE '%国庆节停诊%'`, booked); n != 1 {
+		t.Errorf("stop notices with the bulk's reason = %d, want 1", n)
+	}
+	audits := func() int {
+		return svc.count(`SELECT count(*) FROM audit_log WHERE action = 'session_stop' AND target = ANY($1)`, []string{"session:" + booked, "session:" + next0})
+	}
+	if n := audits(); n != 2 {
+		t.Errorf("audit rows session_stop = %d, want one a session", n)
+	}
+	// A repeat does nothing twice.
+	r = svc.do("POST", bulk, admin, req)
+	var again bulkReply
+	r.decode(t, &again)
+	if got, want := again.outcomes(), map[string]string{booked: "already_stopped", next0: "already_stopped"}; r.status != 200 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the repeat = %d %v, want 200 %v", r.status, got, want)
+	}
+	if n := audits(); n != 2 {
+		t.Errorf("audit rows session_stop after the repeat = %d, want 2", n)
+	}
+	// Bad ranges are refused.
+	for _, bad := range []map[string]any{
+		{"action": "stop", "from": date, "to": day.AddDate(0, 0, -1).Format(time.DateOnly), "reason": "x停诊"},
+		{"action": "stop", "from": date, "to": day.AddDate(0, 0, 40).Format(time.DateOnly), "reason": "x停诊"},
+		{"action": "cancel", "from": date, "to": date, "reason": "x停诊"},
+	} {
+		if r := svc.do("POST", bulk, admin, bad); r.status != 400 || r.code != "invalid_field" {
+			t.Errorf("bulk %v = %d %s, want 400 invalid_field", bad, r.status, r.body)
+		}
+	}
+	// Off the calendar, the template publishes on the day again.
+	q := url.Values{"date": {date}, "reason": {"安排调整"}}
+	if r := svc.do("DELETE", holidays+"?"+q.Encode(), admin, nil); r.status != 200 {
+		t.Fatalf("delete the holiday = %d %s", r.status, r.body)
+	}
+	if r := svc.do("DELETE", holidays+"?"+q.Encode(), admin, nil); r.status != 404 {
+		t.Errorf("delete it again = %d %s, want 404", r.status, r.body)
+	}
+	r = svc.do("POST", "/v1/admin/doctors/"+doc2+"/weeks", admin, week)
+	if r.status != 201 {
+		t.Fatalf("publish the week again = %d %s", r.status, r.body)
+	}
+	r.decode(t, &published)
+	if len(published) != 2 {
+		t.Errorf("the week off the calendar published %d sessions, want 2", len(published))
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action IN ('holiday_set', 'holiday_delete') AND hospital_id = $1`, hospital); n != 2 {
+		t.Errorf("holiday audit rows = %d, want 2", n)
+	}
+	svc.run("reconcile", "--check")
+}
+
