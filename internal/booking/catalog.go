@@ -168,6 +168,22 @@ func (c *Catalog) Sessions(hospitalID, date, departmentID string) []*Session {
 // HospitalSessions lists all of a hospital's sessions in the snapshot.
 func (c *Catalog) HospitalSessions(hospitalID string) []*Session { return c.byHospital[hospitalID] }
 
+// FreeCancelUntil is when cancelling b, from now on, starts to count as a
+// no-show, as the cancellation applies it: the clinic's start when the
+// hospital moved it (改期) after b was booked (Session.MovedAfter), else its
+// hospital's rule (Hospital.FreeCancelUntil). False when b's hospital is
+// gone from the catalog.
+func (c *Catalog) FreeCancelUntil(b Booking, now time.Time) (time.Time, bool) {
+	h, ok := c.Hospital(b.HospitalID)
+	if !ok {
+		return time.Time{}, false
+	}
+	if sess, ok := c.Session(b.SessionID); ok && sess.MovedAfter(b) {
+		return sess.StartsAt, true
+	}
+	return h.FreeCancelUntil(b, now), true
+}
+
 func (c *Catalog) periods(sessionID string) (week, month string) {
 	e := c.session[sessionID]
 	return e.week, e.month

@@ -366,14 +366,11 @@ func (s *Server) bookingView(b booking.Booking) BookingOut {
 // or missed booking has nothing left to cancel) or its hospital is gone
 // from the catalog.
 func freeCancelUntil(cat *booking.Catalog, b booking.Booking, loc *time.Location, now time.Time) string {
-	h, ok := cat.Hospital(b.HospitalID)
+	free, ok := cat.FreeCancelUntil(b, now) // moved by the hospital (改期): free until it starts
 	if !ok || b.Status != booking.StatusConfirmed {
 		return ""
 	}
-	if sess, ok := cat.Session(b.SessionID); ok && sess.MovedAfter(b) {
-		return sess.StartsAt.In(loc).Format(time.RFC3339) // moved by the hospital (改期): free until it starts
-	}
-	return h.FreeCancelUntil(b, now).In(loc).Format(time.RFC3339)
+	return free.In(loc).Format(time.RFC3339)
 }
 
 // bookingViews are bs as a list or a lookup answers them: with the state of

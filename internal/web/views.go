@@ -466,7 +466,10 @@ func bookingRowOf(cat *booking.Catalog, b booking.Booking, names map[string]stri
 	hosp := ""
 	var late time.Time
 	if h, ok := cat.Hospital(b.HospitalID); ok {
-		loc, hosp, late = h.Location(), h.Name, h.FreeCancelUntil(b, now) // a draw's win, a promotion: maybe later
+		loc, hosp = h.Location(), h.Name
+		// A draw's win, a promotion: maybe later; a clinic moved after
+		// the booking (改期): its new start.
+		late, _ = cat.FreeCancelUntil(b, now)
 	}
 	doc, _ := cat.Doctor(b.DoctorID)
 	dept, _ := cat.Department(b.DepartmentID)
