@@ -208,3 +208,92 @@ func TestHolidaysAndBulkStop(t *testing.T) {
 	svc.run("reconcile", "--check")
 }
 
+// TestMoveKeepsTheOtherBookingOfTheDay (review19b M5's move, sources22): a
+// person holds one booking a day in a department. A clinic moved onto a day
+// on which one of its patients already holds another booking in the
+// department (another doctor's) leaves that one as it is and cancels the
+// moved one — never late, a cancelled event with reason session_moved, the
+// patient told why — while a patient with nothing else that day moves with
+// the clinic.
+func TestMoveKeepsTheOtherBookingOfTheDay(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	var other struct {
+		ID string `json:"doctor_id"`
+	}
+	r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sch.Departments[0].ID, "name": "Dr Same Dept"})
+	if r.status != 201 {
+		t.Fatalf("create the department's other doctor: %d %s", r.status, r.body)
+	}
+	r.decode(t, &other)
+	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	kept, _ := publishEarlyPool(t, svc, admin, other.ID, 12)
+	book := func(p patient, session string) string {
+		t.Helper()
+		r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": session, "patient_id": p.patientID})
+		if r.status != 201 {
+			t.Fatalf("book %s: %d %s", session, r.status, r.body)
+		}
+		var b struct {
+			ID string `json:"booking_id"`
+		}
+		r.decode(t, &b)
+		return b.ID
+	}
+	p1, p2 := svc.newPatient(1), svc.newPatient(2)
+	p1Moving, p1Kept := book(p1, moving), book(p1, kept)
+	p2Moving := book(p2, moving)
+	to := start.AddDate(0, 0, 2).Add(6 * time.Hour) // the other booking's day, 14:00
+	r = svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
+		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	if r.status != 200 {
+		t.Fatalf("move = %d %s", r.status, r.body)
+	}
+	var moved struct {
+		Moved     int `json:"moved"`
+		Cancelled int `json:"cancelled"`
+	}
+	r.decode(t, &moved)
+	if moved.Moved != 1 || moved.Cancelled != 1 {
+		t.Errorf("the move answered %s; want 1 moved, 1 cancelled", r.body)
+	}
+	status := func(id string) (st string, late bool, day string) {
+		t.Helper()
+		testenv.Must(t, svc.pool.QueryRow(t.Context(), `SELECT status, late_cancel, visit_date::TEXT FROM bookings WHERE id = $1`, id).Scan(&st, &late, &day), "read %s", id)
+		return st, late, day
+	}
+	newDay := to.Format(time.DateOnly)
+	for _, c := range []struct {
+		name, id, status, day string
+	}{
+		{"p1's other booking that day", p1Kept, "confirmed", newDay},
+		{"p1's moved booking", p1Moving, "cancelled", newDay},
+		{"p2's moved booking", p2Moving, "confirmed", newDay},
+	} {
+		st, late, day := status(c.id)
+		if st != c.status || late || day != c.day {
+			t.Errorf("%s: %s late=%v on %s; want %s, not late, on %s", c.name, st, late, day, c.status, c.day)
+		}
+	}
+	if n := svc.count(`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'cancelled' AND reason = 'session_moved'`, p1Moving); n != 1 {
+		t.Errorf("cancelled events of p1's moved booking with reason session_moved = %d, want 1", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM notifications WHERE booking_id = $1 AND kind = 'session_moved' AND body LIKE '%已取消%'`, p1Moving); n != 1 {
+		t.Errorf("notices telling p1 the moved booking was cancelled = %d, want 1", n)
+	}
+	// p1's own list: the other booking stands, the moved one is cancelled.
+	var mine []struct {
+		ID     string `json:"booking_id"`
+		Status string `json:"status"`
+	}
+	svc.do("GET", "/v1/bookings", p1.token, nil).decode(t, &mine)
+	got := map[string]string{}
+	for _, b := range mine {
+		got[b.ID] = b.Status
+	}
+	if got[p1Kept] != "confirmed" || got[p1Moving] != "cancelled" {
+		t.Errorf("p1's bookings = %v; want %s confirmed, %s cancelled", got, p1Kept, p1Moving)
+	}
+	svc.run("reconcile", "--check")
+}
