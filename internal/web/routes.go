@@ -226,6 +226,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/sessions/{id}/withdraw", console: ac, h: c.withdrawSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/restore", console: ac, h: c.restoreSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/pools", console: ac, h: c.moveSessionPool},
+		{method: "POST", pattern: "/admin/sessions/{id}/announce", console: ac, h: c.announceSession},
+		{method: "POST", pattern: "/admin/sessions/{id}/reschedule", console: ac, h: c.rescheduleSession},
 		{method: "GET", pattern: "/admin/doctors", console: ac, h: c.doctorsPage},
 		{method: "POST", pattern: "/admin/doctors", console: ac, h: c.createDoctor},
 		{method: "POST", pattern: "/admin/doctors/{id}", console: ac, h: c.updateDoctor},

@@ -49,7 +49,15 @@ type sessionData struct {
 	Withdrawn string
 	// Restore is the reason typed into a refused restore of a stop.
 	Restore string
+	// Announce is the room and delay form (the session's, or what was
+	// typed when refused), Reschedule the move's (改期).
+	Announce   announceForm
+	Reschedule rescheduleForm
 }
+
+type announceForm struct{ Room, Delay, Reason string }
+
+type rescheduleForm struct{ Date, Period, Start, Reason string }
 
 // sessionPool is a pool of the session as it is.
 type sessionPool struct {
@@ -127,6 +135,8 @@ func (c *Console) sessionPageOf(r *request, id, back string) (sessionData, *book
 		Stopped: sess.Stopped(), StopReason: sess.StopReason, Version: sess.Version, Back: back, BackURL: scheduleURL(back, nil),
 		Form: formOf(sess, loc), Move: moveForm{From: string(booking.ChannelPhone), To: string(booking.ChannelOnsite), Count: "1"},
 		Periods: []option{{"morning", periodLabels["morning"]}, {"afternoon", periodLabels["afternoon"]}, {"evening", periodLabels["evening"]}}}
+	d.Announce = announceForm{Room: sess.Room, Delay: strconv.Itoa(sess.DelayMinutes)}
+	d.Reschedule = rescheduleForm{Date: sess.VisitDate, Period: sess.Period, Start: sess.StartsAt.In(loc).Format("15:04")}
 	if !strings.Contains(back, "hospital=") {
 		d.BackURL = scheduleURL(url.Values{"hospital": {sess.HospitalID}, "week": {sess.VisitDate}}.Encode(), nil)
 	}
@@ -169,6 +179,17 @@ func (c *Console) sessionPage(r *request) error {
 			restored, restored)
 		if kept > 0 {
 			flash += fmt.Sprintf(" 另有 %d 位患者已另约当天同科室，保留其新预约。 %d patient(s) had booked the same day and department meanwhile and keep that booking.", kept, kept)
+		}
+	case "announced":
+		told, _ := strconv.Atoi(r.query("told"))
+		calls, _ := strconv.Atoi(r.query("calls"))
+		flash = fmt.Sprintf("已通知 %d 位患者，%d 位进入回访名单。 %d patient(s) told, %d on the call-back list.", told, calls, told, calls)
+	case "rescheduled":
+		moved, _ := strconv.Atoi(r.query("moved"))
+		cancelled, _ := strconv.Atoi(r.query("cancelled"))
+		flash = fmt.Sprintf("已改期：%d 个预约随出诊改期并已通知。 Clinic moved: %d booking(s) moved with it, the patients told.", moved, moved)
+		if cancelled > 0 {
+			flash += fmt.Sprintf(" %d 位患者当天在该科室已有其他预约，本预约已取消（不计爽约）。 %d patient(s) held another booking in the department that day: this one was cancelled without penalty.", cancelled, cancelled)
 		}
 	case "moved":
 		moved, _ := strconv.Atoi(r.query("moved"))
@@ -224,6 +245,10 @@ func (c *Console) sessionFailed(r *request, form string, typed *sessionForm, err
 		d.Withdrawn = r.form("reason")
 	case "restore":
 		d.Restore = r.form("reason")
+	case "announce":
+		d.Announce = announceForm{Room: r.form("room"), Delay: r.form("delay_minutes"), Reason: r.form("reason")}
+	case "reschedule":
+		d.Reschedule = rescheduleForm{Date: r.form("date"), Period: r.form("period"), Start: r.form("start"), Reason: r.form("reason")}
 	}
 	return c.formFailed(r, "admin/session", page{Title: "管理出诊 Manage a session", Nav: "schedule", Form: form, Data: d}, err)
 }
@@ -373,4 +398,61 @@ func (c *Console) moveSessionPool(r *request) error {
 // sessionWarning is a booking.PoolWarning on the session's page.
 type sessionWarning struct {
 	Channel, Label, Message string
+}
+
+// announceSession tells the session's patients of a room change or a
+// delayed start (Service.AnnounceSession): only what differs from the
+// session is sent, at the version the page was read at.
+func (c *Console) announceSession(r *request) error {
+	version, _ := strconv.ParseInt(r.form("version"), 10, 64)
+	sess, err := c.svc.AdminSession(r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	req := booking.AnnounceRequest{Reason: strings.TrimSpace(r.form("reason")), Version: version}
+	if room := strings.TrimSpace(r.form("room")); room != sess.Room {
+		req.Room = &room
+	}
+	delay, err := strconv.Atoi(strings.TrimSpace(r.form("delay_minutes")))
+	if err != nil {
+		return c.sessionFailed(r, "announce", nil, booking.FieldErrorf(booking.ErrInvalidField, "delay_minutes", "delay_minutes: minutes, 0 when on time"))
+	}
+	if delay != sess.DelayMinutes {
+		req.DelayMinutes = &delay
+	}
+	res, err := c.svc.AnnounceSession(r.ctx, r.actor, r.param, req)
+	if err != nil {
+		return c.sessionFailed(r, "announce", nil, err)
+	}
+	c.redirect(r, sessionURL(r.param, r.form("back"), url.Values{"ok": {"announced"}, "told": {strconv.Itoa(res.Notified)},
+		"calls": {strconv.Itoa(res.ToCallBack)}}))
+	return nil
+}
+
+// rescheduleSession moves the clinic to another time (改期,
+// Service.MoveSession) from the date, period and start typed, in the
+// hospital's zone.
+func (c *Console) rescheduleSession(r *request) error {
+	version, _ := strconv.ParseInt(r.form("version"), 10, 64)
+	sess, err := c.svc.AdminSession(r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	loc := time.UTC
+	if h, ok := c.svc.Catalog().Hospital(sess.HospitalID); ok {
+		loc = h.Location()
+	}
+	date := strings.TrimSpace(r.form("date"))
+	start, err := time.ParseInLocation("2006-01-02 15:04", date+" "+strings.TrimSpace(r.form("start")), loc)
+	if err != nil {
+		return c.sessionFailed(r, "reschedule", nil, booking.FieldErrorf(booking.ErrInvalidField, "starts_at", "enter the new date and start"))
+	}
+	res, err := c.svc.MoveSession(r.ctx, r.actor, r.param, booking.MoveRequest{VisitDate: date, Period: r.form("period"), StartsAt: start,
+		Reason: strings.TrimSpace(r.form("reason")), Version: version})
+	if err != nil {
+		return c.sessionFailed(r, "reschedule", nil, err)
+	}
+	c.redirect(r, sessionURL(r.param, r.form("back"), url.Values{"ok": {"rescheduled"}, "moved": {strconv.Itoa(res.Moved)},
+		"cancelled": {strconv.Itoa(res.Cancelled)}}))
+	return nil
 }
