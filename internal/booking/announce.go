@@ -67,15 +67,9 @@ func (s *Service) AnnounceSession(ctx context.Context, actor Actor, id string, r
 		return AnnounceResult{}, ErrVersionRequired
 	}
 	cat := s.catalog.Load()
-	sess, ok := cat.Session(id) // a malformed id is simply not there
-	if !ok {
-		return AnnounceResult{}, ErrSessionNotFound
-	}
-	if !actor.Covers(sess.HospitalID) {
-		return AnnounceResult{}, Errorf(ErrForbidden, "this session is another hospital's")
-	}
-	if sess.Stopped() {
-		return AnnounceResult{}, ErrSessionStopped
+	sess, err := sessionToChange(cat, actor, id, ErrSessionStopped)
+	if err != nil {
+		return AnnounceResult{}, err
 	}
 	now := s.cfg.Now()
 	if !now.Before(sess.Closes()) {
@@ -92,8 +86,8 @@ func (s *Service) AnnounceSession(ctx context.Context, actor Actor, id string, r
 				sess.VisitDate, today)
 		}
 	}
-	if req.Version != sess.Version {
-		return AnnounceResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this change was made from version %d: read it again and redo the change", sess.Version, req.Version)
+	if err := sess.at(req.Version); err != nil {
+		return AnnounceResult{}, err
 	}
 	next := *sess
 	next.Version = req.Version // what SQL checks, in the transaction
@@ -240,14 +234,14 @@ func (s *Service) MoveSession(ctx context.Context, actor Actor, id string, req M
 	if req.Version < 1 {
 		return MoveResult{}, ErrVersionRequired
 	}
-	if req.Version != old.Version {
-		return MoveResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this move was made from version %d: read it again and redo the move", old.Version, req.Version)
+	if err := old.at(req.Version); err != nil {
+		return MoveResult{}, err
 	}
+	cat := s.catalog.Load()
 	now := s.cfg.Now()
 	if !now.Before(old.StartsAt) {
 		return MoveResult{}, Errorf(ErrSessionClosed, "the clinic has started: it is delayed (announcements) or stopped, not moved")
 	}
-	cat := s.catalog.Load()
 	h, _ := cat.Hospital(old.HospitalID)
 	loc := chinaStandardTime
 	if h != nil {

@@ -481,8 +481,8 @@ func (s *Service) UpdateSession(ctx context.Context, actor Actor, id string, p S
 		return nil, err
 	}
 	withExtras(&sess, old, extras)
-	if p.Version != 0 && p.Version != old.Version {
-		return nil, Errorf(ErrEditedMeanwhile, "the session is at version %d, this edit was made from version %d: read it again and redo the edit", old.Version, p.Version)
+	if err := old.at(p.Version); err != nil {
+		return nil, err
 	}
 	sess.Version = p.Version // what SQL checks, in the transaction
 	now := s.cfg.Now()
@@ -588,8 +588,8 @@ func (s *Service) updatePools(ctx context.Context, actor Actor, old *Session, p 
 		}
 	}
 	next.Slots = relayPools(old, &next, resized)
-	if p.Version != 0 && p.Version != old.Version {
-		return nil, Errorf(ErrEditedMeanwhile, "the session is at version %d, this edit was made from version %d: read it again and redo the edit", old.Version, p.Version)
+	if err := old.at(p.Version); err != nil {
+		return nil, err
 	}
 	next.Version = p.Version
 	if err := s.releaseNotice(old, &next, now); err != nil {
@@ -822,8 +822,8 @@ func (s *Service) withdraw(ctx context.Context, actor Actor, id string, version 
 	if err != nil {
 		return err
 	}
-	if version != 0 && version != old.Version {
-		return Errorf(ErrEditedMeanwhile, "the session is at version %d, not %d: read it again", old.Version, version)
+	if err := old.at(version); err != nil {
+		return err
 	}
 	if err := auditText("reason", reason, 500); err != nil {
 		return err
@@ -850,7 +850,17 @@ func (s *Service) changeable(actor Actor, id string) (*Session, error) {
 	if actor.Role != RoleAdmin {
 		return nil, Errorf(ErrForbidden, "only administrators change schedules")
 	}
-	sess, ok := s.catalog.Load().Session(id) // a malformed id is simply not there
+	return sessionToChange(s.catalog.Load(), actor, id, ErrStoppedUnchangeable)
+}
+
+// sessionToChange is the prelude of every change of a session (an edit, a
+// withdrawal, a stop, an announcement, a move) once its caller has checked
+// the actor's role: the session in cat (a malformed id is simply not
+// there), of a hospital the actor covers, not stopped (stoppedErr, the
+// refusal the caller answers for it). The version is the caller's to check
+// (Session.at) where its own refusals come first.
+func sessionToChange(cat *Catalog, actor Actor, id string, stoppedErr error) (*Session, error) {
+	sess, ok := cat.Session(id)
 	if !ok {
 		return nil, ErrSessionNotFound
 	}
@@ -858,9 +868,20 @@ func (s *Service) changeable(actor Actor, id string) (*Session, error) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
 	if sess.Stopped() {
-		return nil, ErrStoppedUnchangeable
+		return nil, stoppedErr
 	}
 	return sess, nil
+}
+
+// at refuses a change made from another version than the session's
+// (edited_meanwhile); 0 is not checked here (SQL checks the version again
+// in the change's transaction).
+func (s *Session) at(version int64) error {
+	if version != 0 && version != s.Version {
+		return Errorf(ErrEditedMeanwhile, "the session is at version %d, this change was made from version %d: read it again and redo the change",
+			s.Version, version)
+	}
+	return nil
 }
 
 // changeClosed runs a change of a session's layout in SQL while the
@@ -1052,18 +1073,12 @@ func (s *Service) Stop(ctx context.Context, actor Actor, id string, req StopRequ
 		return StopResult{}, err
 	}
 	cat := s.catalog.Load()
-	sess, ok := cat.Session(id) // a malformed id is simply not there
-	if !ok {
-		return StopResult{}, ErrSessionNotFound
+	sess, err := sessionToChange(cat, actor, id, ErrSessionStopped)
+	if err != nil {
+		return StopResult{}, err
 	}
-	if !actor.Covers(sess.HospitalID) {
-		return StopResult{}, Errorf(ErrForbidden, "this session is another hospital's")
-	}
-	if sess.Stopped() {
-		return StopResult{}, ErrSessionStopped
-	}
-	if req.Version != 0 && req.Version != sess.Version {
-		return StopResult{}, Errorf(ErrEditedMeanwhile, "the session is at version %d, this stop was made from version %d: read it again", sess.Version, req.Version)
+	if err := sess.at(req.Version); err != nil {
+		return StopResult{}, err
 	}
 	now := s.cfg.Now()
 	if !now.Before(sess.EndsAt) {
