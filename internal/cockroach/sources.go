@@ -209,7 +209,8 @@ func noOverlap(ctx context.Context, tx pgx.Tx, x booking.Session) error {
 func notInUse(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 	var got string
 	var stopped, used bool
-	err := tx.QueryRow(ctx, sourceQueries["session_in_use"], id, now).Scan(&got, &stopped, &used)
+	var version int64 // the change's own statement checks it
+	err := tx.QueryRow(ctx, sourceQueries["session_in_use"], id, now).Scan(&got, &stopped, &version, &used)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return booking.ErrSessionNotFound
