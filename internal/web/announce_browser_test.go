@@ -54,7 +54,7 @@ func TestAnnounceAndRescheduleInBrowser(t *testing.T) {
 	b.set("#reschedule-form select[name=period]", s.open.Period)
 	b.set("#reschedule-form input[name=start]", busy.In(shanghai).Format("15:04"))
 	b.fill("#reschedule-form input[name=reason]", "医生外出学术会议")
-	b.click("#reschedule-form button[type=submit]", "/reschedule")
+	b.click("#reschedule-form button[type=submit]", "/admin/sessions/"+s.open.ID+"/reschedule")
 	b.contains("#error", "该医生在这个时间已有出诊")
 	if v, _ := s.svc.Catalog().Session(s.open.ID); !v.StartsAt.Equal(s.open.StartsAt) {
 		t.Fatalf("the refused move moved the session to %s", v.StartsAt)
