@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"testing"
@@ -296,4 +297,87 @@ func TestMoveKeepsTheOtherBookingOfTheDay(t *testing.T) {
 		t.Errorf("p1's bookings = %v; want %s confirmed, %s cancelled", got, p1Kept, p1Moving)
 	}
 	svc.run("reconcile", "--check")
+}
+
+// TestMoveMeetingABookingCommittedMeanwhile (review22 L1): a booking of one
+// of the moving clinic's patients, on the new day in the same department,
+// committed after the move read its conflicts but before it moved the
+// bookings, made the move fail as 409 session_overlap ("the doctor already
+// has a session at this time": false). The move must find that booking on a
+// second reading and cancel the moved one, as it does for one committed
+// before it. The booking committed meanwhile is a cancelled one made active
+// again in a transaction held open until the move waits on it.
+func TestMoveMeetingABookingCommittedMeanwhile(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	var other struct {
+		ID string `json:"doctor_id"`
+	}
+	r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sch.Departments[0].ID, "name": "Dr Same Dept"})
+	if r.status != 201 {
+		t.Fatalf("create the department's other doctor: %d %s", r.status, r.body)
+	}
+	r.decode(t, &other)
+	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	kept, _ := publishEarlyPool(t, svc, admin, other.ID, 12)
+	book := func(p patient, session string) string {
+		t.Helper()
+		r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": session, "patient_id": p.patientID})
+		if r.status != 201 {
+			t.Fatalf("book %s: %d %s", session, r.status, r.body)
+		}
+		var b struct {
+			ID string `json:"booking_id"`
+		}
+		r.decode(t, &b)
+		return b.ID
+	}
+	p1 := svc.newPatient(1)
+	p1Moving, p1Kept := book(p1, moving), book(p1, kept)
+	if r := svc.do("DELETE", "/v1/bookings/"+p1Kept, p1.token, nil); r.status != 200 {
+		t.Fatalf("cancel the other booking: %d %s", r.status, r.body)
+	}
+	// The other booking becomes active again in a transaction the move
+	// cannot see when it reads its conflicts.
+	tx, err := svc.pool.Begin(t.Context())
+	testenv.Must(t, err, "begin")
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	_, err = tx.Exec(t.Context(), `UPDATE bookings SET status = 'confirmed' WHERE id = $1`, p1Kept)
+	testenv.Must(t, err, "make the other booking active again")
+
+	to := start.AddDate(0, 0, 2).Add(6 * time.Hour) // the other booking's day, 14:00
+	version := svc.sessionVersion(admin, moving)
+	done := make(chan reply, 1)
+	go func() {
+		done <- svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
+			"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": version})
+	}()
+	// Wait until the move waits on the other booking's index entry, then
+	// commit it.
+	deadline := time.Now().Add(30 * time.Second)
+	for svc.count(`SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%visit_date%'`) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the move never waited on the other booking")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	testenv.Must(t, tx.Commit(t.Context()), "commit the other booking")
+	r = <-done
+	if r.status != 200 {
+		t.Fatalf("move = %d %s; want 200, the moved booking cancelled", r.status, r.body)
+	}
+	var moved struct {
+		Moved     int `json:"moved"`
+		Cancelled int `json:"cancelled"`
+	}
+	r.decode(t, &moved)
+	if moved.Moved != 0 || moved.Cancelled != 1 {
+		t.Errorf("the move answered %s; want 0 moved, 1 cancelled", r.body)
+	}
+	var st string
+	testenv.Must(t, svc.pool.QueryRow(t.Context(), `SELECT status FROM bookings WHERE id = $1`, p1Moving).Scan(&st), "read the moved booking")
+	if st != "cancelled" {
+		t.Errorf("the moved booking is %s, want cancelled", st)
+	}
 }

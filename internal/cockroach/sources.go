@@ -875,6 +875,12 @@ func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart tim
 			return err
 		}
 		if _, err := tx.Exec(ctx, sourceQueries["move_bookings"], x.ID, x.VisitDate); err != nil {
+			if c, ok := uniqueViolation(err); ok && c == bookingsOfTheDay {
+				// A booking of one of its patients on the new day, in the
+				// department, committed after move_conflicts read: run
+				// again, and move_conflicts finds it (review22 L1).
+				return Retry(err)
+			}
 			return err
 		}
 		told, callBack, err := tellSession(ctx, tx, x.ID, a.TS, n.Moved, booking.NoticeSessionMoved)
@@ -893,11 +899,18 @@ func (s *Store) MoveSession(ctx context.Context, x booking.Session, oldStart tim
 		}
 		return insertAudit(ctx, tx, a)
 	})
-	if _, ok := uniqueViolation(err); ok {
-		return booking.MoveResult{}, booking.ErrSessionOverlap
+	switch c, ok := uniqueViolation(err); {
+	case ok && c == bookingsOfTheDay: // bookings kept committing on the new day at every run
+		return booking.MoveResult{}, fmt.Errorf("%w: bookings on the new day kept changing during the move: %w", booking.ErrUnavailable, err)
+	case ok:
+		return booking.MoveResult{}, booking.ErrSessionOverlap // the doctor's date and period
 	}
 	return res, err
 }
+
+// bookingsOfTheDay is the unique index of one active booking per person,
+// visit day and department.
+const bookingsOfTheDay = "bookings_active_identity_day_department"
 
 // lockAtVersion locks session x's row for a change made from x.Version (any
 // version when 0) and returns the version it holds: ErrSessionNotFound,
