@@ -381,3 +381,43 @@ func TestMoveMeetingABookingCommittedMeanwhile(t *testing.T) {
 		t.Errorf("the moved booking is %s, want cancelled", st)
 	}
 }
+
+// TestMoveClearsTheOldDaysDelay (review22 L2): a delay is of one visit day.
+// A clinic announced 90 minutes late and then moved to another day kept
+// delay_minutes, so the new day's listing said it starts 90 minutes late
+// where the move's notice gave the new start. The move clears the delay,
+// answers no delay and tells the patients the delay no longer holds.
+func TestMoveClearsTheOldDaysDelay(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	p := svc.newPatient(1)
+	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": moving, "patient_id": p.patientID}); r.status != 201 {
+		t.Fatalf("book: %d %s", r.status, r.body)
+	}
+	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/announcements", admin, map[string]any{"delay_minutes": 90, "reason": "医生晚到",
+		"version": svc.sessionVersion(admin, moving)})
+	if r.status != 200 {
+		t.Fatalf("announce the delay: %d %s", r.status, r.body)
+	}
+	to := start.AddDate(0, 0, 2).Add(6 * time.Hour)
+	r = svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
+		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	if r.status != 200 {
+		t.Fatalf("move = %d %s", r.status, r.body)
+	}
+	var moved struct {
+		Delay *int `json:"delay_minutes"`
+	}
+	r.decode(t, &moved)
+	if moved.Delay != nil && *moved.Delay != 0 { // absent: on time
+		t.Errorf("the move answered %s; want no delay", r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM clinic_sessions WHERE id = $1 AND delay_minutes = 0`, moving); n != 1 {
+		t.Errorf("the moved session keeps the old day's delay")
+	}
+	if n := svc.count(`SELECT count(*) FROM notifications WHERE session_id = $1 AND kind = 'session_moved' AND body LIKE '%准时开诊%'`, moving); n != 1 {
+		t.Errorf("move notices saying the delay no longer holds = %d, want 1", n)
+	}
+}

@@ -268,6 +268,7 @@ func (s *Service) MoveSession(ctx context.Context, actor Actor, id string, req M
 	shift := req.StartsAt.Sub(old.StartsAt)
 	next := *old
 	next.VisitDate, next.Period, next.StartsAt, next.EndsAt = req.VisitDate, req.Period, req.StartsAt, old.EndsAt.Add(shift)
+	next.DelayMinutes = 0 // a delay is of its visit day: the moved clinic starts on time (the notice says so)
 	if next.EndsAt.In(loc).Format(time.DateOnly) != next.VisitDate {
 		return MoveResult{}, FieldErrorf(ErrInvalidField, "starts_at", "the clinic would end after midnight: it keeps its length (%s)", old.EndsAt.Sub(old.StartsAt))
 	}
@@ -325,6 +326,10 @@ func moveNotices(old, next *Session, doc Doctor, h *Hospital, loc *time.Location
 	now := next.StartsAt.In(loc).Format("2006-01-02 15:04")
 	zh := fmt.Sprintf("改期通知：%s %s 原定 %s（%s）的门诊改至 %s（%s），原因：%s。", name, doc.Name, was, periodsZH[old.Period], now, periodsZH[next.Period], reason)
 	en := fmt.Sprintf("%s: the clinic of %s at %s moves to %s (%s).", name, doc.Name, was, now, reason)
+	if old.DelayMinutes > 0 {
+		zh += fmt.Sprintf("原通知的延迟开诊（%d 分钟）不再适用，新时间准时开诊。", old.DelayMinutes)
+		en += fmt.Sprintf(" The %d-minute delay announced for the old day no longer applies: it starts on time.", old.DelayMinutes)
+	}
 	return MoveNotices{
 		Moved: Notice{ZH: zh + "您的预约（或候补、抽签登记）随门诊改期，序号不变；如不能前来，开诊前取消不计爽约。",
 			EN: en + " Your booking (or waitlist place, lottery entry) moves with it, at the same number; if you cannot come, cancelling before it starts is never a no-show."},

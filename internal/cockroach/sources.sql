@@ -465,10 +465,11 @@ SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM n WHERE account_id IS NO
 
 -- name: move_session
 -- $1 session moved at $2 to day $3, period $4, $5–$6, from the version
--- $7; the first move keeps where it started before ($8). Nothing when the
--- session changed meanwhile.
+-- $7; the first move keeps where it started before ($8). A delay was of
+-- the old day: the moved clinic starts on time (review22 L2). Nothing when
+-- the session changed meanwhile.
 UPDATE clinic_sessions SET visit_date = $3::DATE, period = $4, starts_at = $5, ends_at = $6, moved_at = $2,
-       moved_from = COALESCE(moved_from, $8), version = version + 1
+       moved_from = COALESCE(moved_from, $8), delay_minutes = 0, version = version + 1
  WHERE id = $1 AND version = $7
 RETURNING version;
 
