@@ -421,3 +421,66 @@ func TestMoveClearsTheOldDaysDelay(t *testing.T) {
 		t.Errorf("move notices saying the delay no longer holds = %d, want 1", n)
 	}
 }
+
+// TestRestoredMovedClinicKeepsItsFreeCancel (review22 L3): the move promised
+// its patients a free cancellation until the clinic's new start. A moved
+// clinic stopped by mistake and restored lost that promise: the copy the
+// restore publishes carried neither moved_at nor moved_from, and the
+// restored booking answered the hospital's ordinary deadline (15:00 the day
+// before). The copy keeps the move, and the restored booking its free
+// cancellation until the new start.
+func TestRestoredMovedClinicKeepsItsFreeCancel(t *testing.T) {
+	sch := schedule(t, time.Now().Add(time.Hour), 3)
+	svc := startService(t, sch, nil)
+	admin := svc.staffLogin(booking.RoleAdmin, 1)
+	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
+	p := svc.newPatient(1)
+	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": moving, "patient_id": p.patientID}); r.status != 201 {
+		t.Fatalf("book: %d %s", r.status, r.body)
+	}
+	to := start.AddDate(0, 0, 2).Add(6 * time.Hour)
+	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
+		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	if r.status != 200 {
+		t.Fatalf("move = %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/admin/sessions/"+moving+"/stop", admin, map[string]any{"reason": "误操作", "confirm_booked": 1}); r.status != 200 {
+		t.Fatalf("stop = %d %s", r.status, r.body)
+	}
+	r = svc.do("POST", "/v1/admin/sessions/"+moving+"/restore", admin, map[string]any{"reason": "停诊点错了"})
+	if r.status != 200 {
+		t.Fatalf("restore = %d %s", r.status, r.body)
+	}
+	var restored struct {
+		SessionID string `json:"session_id"`
+		Restored  int    `json:"restored"`
+	}
+	r.decode(t, &restored)
+	if restored.Restored != 1 {
+		t.Fatalf("restore answered %s, want 1 booking back", r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM clinic_sessions c JOIN clinic_sessions s ON s.id = $2
+		WHERE c.id = $1 AND c.moved_at = s.moved_at AND c.moved_from = s.moved_from`, restored.SessionID, moving); n != 1 {
+		t.Errorf("the restored copy does not carry the move (moved_at, moved_from)")
+	}
+	var mine []struct {
+		SessionID       string `json:"session_id"`
+		Status          string `json:"status"`
+		FreeCancelUntil string `json:"free_cancel_until"`
+	}
+	svc.do("GET", "/v1/bookings", p.token, nil).decode(t, &mine)
+	found := false
+	for _, b := range mine {
+		if b.SessionID != restored.SessionID || b.Status != "confirmed" {
+			continue
+		}
+		found = true
+		got, err := time.Parse(time.RFC3339, b.FreeCancelUntil)
+		if err != nil || !got.Equal(to) {
+			t.Errorf("the restored booking is free to cancel until %q, want the moved clinic's start %s", b.FreeCancelUntil, to.Format(time.RFC3339))
+		}
+	}
+	if !found {
+		t.Errorf("no confirmed booking of the restored copy in %+v", mine)
+	}
+}

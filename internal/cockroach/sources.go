@@ -716,6 +716,11 @@ func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.
 		if err := publish(ctx, tx, x); err != nil {
 			return err
 		}
+		if !x.MovedAt.IsZero() {
+			if _, err := tx.Exec(ctx, sourceQueries["restore_moved"], x.ID, x.MovedAt, x.MovedFrom); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, sourceQueries["mark_restored"], stoppedID, x.ID); err != nil {
 			return err
 		}
@@ -760,8 +765,21 @@ func (s *Store) RestoreSession(ctx context.Context, stoppedID string, x booking.
 			about := hb.ID
 			if isBack[hb.ID] {
 				about = booking.NameID(hb.ID, "restored")
+				// A booking made before the clinic was moved keeps that
+				// time, so the move's free cancellation until the new
+				// start (Session.MovedAfter) holds for it (review22 L3).
+				bookedAt := a.TS
+				if !x.MovedAt.IsZero() {
+					var was time.Time
+					if err := tx.QueryRow(ctx, sourceQueries["booked_at"], hb.ID).Scan(&was); err != nil {
+						return err
+					}
+					if was.Before(x.MovedAt) {
+						bookedAt = was
+					}
+				}
 				if _, err := tx.Exec(ctx, q("insert_booking"), about, x.ID, hb.SlotNo, hb.HospitalID, hb.DepartmentID, x.DoctorID, hb.VisitDate,
-					nullable(hb.PatientID), hb.IdentityID, nullable(hb.AccountID), hb.Channel, string(booking.StatusConfirmed), "", a.TS,
+					nullable(hb.PatientID), hb.IdentityID, nullable(hb.AccountID), hb.Channel, string(booking.StatusConfirmed), "", bookedAt,
 					nullable(hb.BookedBy), hb.NameHash, false); err != nil {
 					return err
 				}

@@ -361,6 +361,16 @@ SELECT s.stopped_at, s.restored_as IS NOT NULL,
   FROM clinic_sessions s WHERE s.id = $1
    FOR UPDATE;
 
+-- name: restore_moved
+-- $1 the copy a restore published of a clinic moved to another time: it
+-- keeps the move's record ($2 moved_at, $3 moved_from), so the move's free
+-- cancellation holds for its restored bookings (review22 L3).
+UPDATE clinic_sessions SET moved_at = $2, moved_from = $3 WHERE id = $1;
+
+-- name: booked_at
+-- $1 a booking: when it was made.
+SELECT created_at FROM bookings WHERE id = $1;
+
 -- name: mark_restored
 UPDATE clinic_sessions SET restored_as = $2 WHERE id = $1;
 
