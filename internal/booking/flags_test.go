@@ -555,7 +555,7 @@ func TestFlagConfirm(t *testing.T) {
 	}
 	db.wantCount("flag_confirm audit rows", 1,
 		`SELECT count(*) FROM audit_log WHERE action = 'flag_confirm' AND target = $1 AND actor_id = $2 AND actor_role = 'admin' AND reason = $3`,
-		"flag:"+f.ID, admin.AccountID, note)
+		"flag:"+f.ID, admin.AccountID, note+" (also_bar: "+p0ID(ringA)+")") // the persons named barred too (review21 H1)
 	db.wantCount("identity blocks", 2, `SELECT count(*) FROM identity_blocks WHERE flag_id = $1`, f.ID)
 
 	t.Run("accounts blocked", func(t *testing.T) {

@@ -861,6 +861,24 @@ func (s *Store) Flags(_ context.Context, status string, p booking.Page) ([]booki
 	return page(out, func(f booking.Flag) string { return f.ID }, p, booking.FlagPageSize), nil
 }
 
+// OverdueFlags counts the open flags opened (or, never reopened, created)
+// before openedBefore, as overdue_flags does.
+func (s *Store) OverdueFlags(_ context.Context, openedBefore time.Time) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.flags {
+		opened := f.OpenedAt
+		if opened.IsZero() {
+			opened = f.CreatedAt
+		}
+		if f.Status == booking.FlagOpen && opened.Before(openedBefore) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // DecideFlag decides an open flag (ErrFlagDecided when it is not open,
 // ErrFlagNotFound when there is none). Confirming blocks its accounts and
 // its identities until blockUntil, and returns the identities' bars.
