@@ -1453,6 +1453,17 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if !actor.Covers(sess.HospitalID) {
 		return nil, Errorf(ErrForbidden, "this session is another hospital's")
 	}
+	if undrawnLottery(sess) {
+		// Where the slots go hangs on the draw, which another instance may
+		// have run since this one's catalog was loaded (review22 M1): SQL's
+		// state decides, not this instance's memory of it.
+		if _, err := s.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if sess, ok = s.catalog.Load().Session(req.SessionID); !ok {
+			return nil, ErrSessionNotFound
+		}
+	}
 	if sess.Stopped() {
 		return nil, ErrSessionStopped
 	}
@@ -1505,8 +1516,10 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if err := s.reload(ctx, sess.ID); err != nil {
 		return added, err
 	}
-	if drawnLottery(sess) {
-		s.extraToWaitlist(ctx, sess, len(added))
+	// The reload read SQL after the slots committed: a draw finished
+	// meanwhile, by any instance, is in it.
+	if cur, ok := s.catalog.Load().Session(sess.ID); ok && ch == ChannelOnsite && drawnLottery(cur) {
+		s.extraToWaitlist(ctx, cur, len(added))
 	}
 	return added, nil
 }
@@ -1533,6 +1546,17 @@ func extraSlotsPool(sess *Session, now time.Time) (Channel, error) {
 		return q.Channel, nil
 	}
 	return ChannelOnsite, nil
+}
+
+// undrawnLottery reports whether a session has a lottery pool not drawn
+// yet.
+func undrawnLottery(sess *Session) bool {
+	for _, q := range sess.Channels {
+		if q.IsLottery() && q.Quota > 0 && (q.Draw == nil || q.Draw.Status != DrawDrawn) {
+			return true
+		}
+	}
+	return false
 }
 
 // drawnLottery reports whether a session has a drawn lottery pool: its

@@ -867,6 +867,18 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		// A lottery pool takes extra slots while its draw is open only: the
+		// caller's catalog may not have seen a draw another instance began
+		// or finished (review22 M1). The share lock orders this with the
+		// draw's claim, which counts the pool's slots after it.
+		var status string
+		switch err := tx.QueryRow(ctx, q("pool_status_for_share"), sessionID, string(ch)).Scan(&status); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return err
+		case status != booking.DrawOpen:
+			return booking.Errorf(booking.ErrLotteryOnly, "the %s pool's draw is %s: add the extra slots once it is drawn — they then go to its waitlist first, the losers in drawn order", ch, status)
+		}
 		var extra int
 		if err := tx.QueryRow(ctx, q("extra_slot_count"), sessionID).Scan(&extra); err != nil {
 			return err

@@ -535,6 +535,12 @@ func (s *Store) FinishDraw(ctx context.Context, k booking.PoolKey, owner string,
 		if err := insertEntryNotifications(ctx, tx, r.Notifications); err != nil {
 			return err
 		}
+		// Every instance sees the draw within --catalog-watch, not at its
+		// next refresh: what a drawn pool's extra and returned slots do
+		// depends on it (review22 M1).
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, r.Audit)
 	})
 }
