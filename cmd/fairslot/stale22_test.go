@@ -76,3 +76,44 @@ func TestExtraSlotsAfterADrawThroughAStaleInstance(t *testing.T) {
 		t.Errorf("%d on-site bookings after the extra slot; want 1, the waitlist's", n)
 	}
 }
+
+// TestBlockedAccountThroughAStaleInstance (review22, not reproduced there):
+// a confirmed scalper flag blocks its accounts; an instance learns of the
+// block from SQL. A blocked account booking, through an instance that has
+// not reloaded since, a person the flag could not bar (another account
+// lists them) must be refused, as it is through the instance that decided.
+func TestBlockedAccountThroughAStaleInstance(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 4)
+	a := startService(t, sch, nil)
+	stale := staleInstance(t, a)
+	ctx := t.Context()
+	admin := a.staffLoginAt(booking.RoleAdmin, 4910, "")
+	dan, outsider := a.newPatient(4901), a.newPatient(4902)
+	mother := map[string]any{"id_type": "resident_id", "id_number": residentID(4903), "name": "周桂兰", "relationship": "parent"}
+	var m struct {
+		PatientID string `json:"patient_id"`
+	}
+	a.do("POST", "/v1/patients", dan.token, mother).decode(t, &m)
+	if r := a.do("POST", "/v1/patients", outsider.token, mother); r.status != 201 {
+		t.Fatalf("the outside account lists the mother = %d %s", r.status, r.body)
+	}
+	var account, motherID string
+	testenv.Must(t, a.pool.QueryRow(ctx, `SELECT account_id::TEXT, (SELECT identity_id::TEXT FROM patients WHERE id = $2)
+		FROM patients WHERE id = $1`, dan.patientID, m.PatientID).Scan(&account, &motherID), "ids")
+	_, err := a.pool.Exec(ctx, `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
+		VALUES ('flg_stale', 2, 'open', '[]', to_jsonb(ARRAY[$1::TEXT]), to_jsonb(ARRAY[$2::TEXT]), now(), now())`, account, motherID)
+	testenv.Must(t, err, "write the flag")
+	if r := a.do("POST", "/v1/admin/flags/flg_stale/decision", admin, map[string]any{"action": "confirm", "note": "resold slots"}); r.status != 200 {
+		t.Fatalf("confirm = %d %s", r.status, r.body)
+	}
+	book := map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": m.PatientID}
+	if r := a.do("POST", "/v1/bookings", dan.token, book); r.status != 403 || r.code != "account_blocked" {
+		t.Errorf("the blocked account books through the instance that decided = %d %s, want 403 account_blocked", r.status, r.body)
+	}
+	if r := stale.do("POST", "/v1/bookings", dan.token, book); r.status != 403 || r.code != "account_blocked" {
+		t.Errorf("the blocked account books through another instance = %d %s, want 403 account_blocked", r.status, r.body)
+	}
+	if n := a.count(`SELECT count(*) FROM bookings WHERE account_id = $1 AND status = 'confirmed'`, account); n != 0 {
+		t.Errorf("the blocked account has %d confirmed booking(s)", n)
+	}
+}

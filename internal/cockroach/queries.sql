@@ -519,7 +519,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::DATE, $8, $9, $10, $11, $12, $13, $14, $15, 
 -- finds its booking pending, RemovePatient), nor one whose day is not its
 -- clinic's (moved, 改期, after the instance that admitted it read its
 -- catalog: SQL's day decides, review22 H1; the move commits before the
--- session opens again, so every later insert sees the new day), and one that meets a unique index (its id
+-- session opens again, so every later insert sees the new day), nor one of
+-- a blocked account (a confirmed flag, seen by the instance that admitted
+-- it only at its next reload; the account's row is read FOR SHARE, so a
+-- confirmation waits for this insert and its sweep then finds the
+-- booking; review22), and one that meets a unique index (its id
 -- again, an active booking of its slot, or of its identity on that day in
 -- that department) goes in as nothing. Events and audit entries go in only
 -- for the bookings that did (a repeat of one id in a batch: DISTINCT ON).
@@ -544,6 +548,10 @@ WITH b AS (
                     WHERE cs.id = t.session_id AND cs.stopped_at IS NULL AND cs.visit_date = t.visit_date::DATE)
        AND (t.patient_id IS NULL OR EXISTS (SELECT 1 FROM patients pt
                                              WHERE pt.id = t.patient_id AND pt.removed_at IS NULL FOR SHARE))
+       AND (t.account_id IS NULL OR EXISTS (SELECT 1 FROM accounts ac
+                                             WHERE ac.id = t.account_id
+                                               AND NOT (ac.blocked AND (ac.blocked_until IS NULL OR ac.blocked_until > t.created_at))
+                                               FOR SHARE))
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ev AS (
@@ -577,7 +585,8 @@ SELECT id::TEXT FROM b;
 -- the batch (InsertBookings): its name is not its identity's verified one;
 -- its id is taken (a repeat of a booking); its slot has an active booking;
 -- its identity has one that day in that department; its clinic was stopped,
--- its member removed, or its day is no longer its clinic's. A row with none of these
+-- its member removed, or its day is no longer its clinic's; its account is
+-- blocked. A row with none of these
 -- met a booking cancelled since, and is written again.
 SELECT t.id::TEXT,
        EXISTS (SELECT 1 FROM identities i
@@ -592,9 +601,12 @@ SELECT t.id::TEXT,
                   AND b.department_id = t.department_id AND b.status IN ('confirmed', 'checked_in')),
        EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.stopped_at IS NOT NULL),
        EXISTS (SELECT 1 FROM patients pt WHERE pt.id = t.patient_id AND pt.removed_at IS NOT NULL),
-       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.visit_date <> t.visit_date::DATE)
-  FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[], $8::UUID[])
-       AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash, patient_id);
+       EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.visit_date <> t.visit_date::DATE),
+       EXISTS (SELECT 1 FROM accounts ac
+                WHERE ac.id = t.account_id AND ac.blocked AND (ac.blocked_until IS NULL OR ac.blocked_until > t.created_at))
+  FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[], $8::UUID[],
+              $9::UUID[], $10::TIMESTAMPTZ[])
+       AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash, patient_id, account_id, created_at);
 
 -- name: booking_rows
 -- How a booking reads: with its slot's times and its identity's hash, and

@@ -1164,7 +1164,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		return nil, nil
 	}
 	var id, session, identity, date, dept []string
-	var patient []*string
+	var patient, account []*string
+	var created []time.Time
 	var slot []int32
 	var name [][]byte
 	for _, i := range idx {
@@ -1172,18 +1173,19 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		id, session, identity = append(id, b.ID), append(session, b.SessionID), append(identity, b.IdentityID)
 		date, dept, slot = append(date, b.VisitDate), append(dept, b.DepartmentID), append(slot, int32(b.SlotNo))
 		patient = append(patient, nullableIDs([]string{b.PatientID})[0])
+		account, created = append(account, nullableIDs([]string{b.AccountID})[0]), append(created, b.CreatedAt)
 		var h []byte
 		if b.NameHash != "" {
 			h = []byte(b.NameHash)
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day, stopped, removed, moved bool }
+	type why struct{ name, id, slot, day, stopped, removed, moved, blocked bool }
 	reasons := make(map[string]why, len(idx))
-	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name, patient)
+	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name, patient, account, created)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed, &w.moved}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed, &w.moved, &w.blocked}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -1198,6 +1200,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 			answers[i] = booking.ErrPatientRemoved // the member was removed after admission
 		case w.moved:
 			answers[i] = booking.ErrSessionMoved // admitted on the day the clinic had before its move
+		case w.blocked:
+			answers[i] = booking.ErrAccountBlocked // blocked (a confirmed flag) after the admitting instance last read the blocks
 		case w.name:
 			answers[i] = booking.ErrIdentityUnverified // the name is not the identity's verified one
 		case w.id:
