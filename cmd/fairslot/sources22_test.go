@@ -220,33 +220,13 @@ func TestMoveKeepsTheOtherBookingOfTheDay(t *testing.T) {
 	sch := schedule(t, time.Now().Add(time.Hour), 3)
 	svc := startService(t, sch, nil)
 	admin := svc.staffLogin(booking.RoleAdmin, 1)
-	var other struct {
-		ID string `json:"doctor_id"`
-	}
-	r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sch.Departments[0].ID, "name": "Dr Same Dept"})
-	if r.status != 201 {
-		t.Fatalf("create the department's other doctor: %d %s", r.status, r.body)
-	}
-	r.decode(t, &other)
-	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
-	kept, _ := publishEarlyPool(t, svc, admin, other.ID, 12)
-	book := func(p patient, session string) string {
-		t.Helper()
-		r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": session, "patient_id": p.patientID})
-		if r.status != 201 {
-			t.Fatalf("book %s: %d %s", session, r.status, r.body)
-		}
-		var b struct {
-			ID string `json:"booking_id"`
-		}
-		r.decode(t, &b)
-		return b.ID
-	}
+	moving, kept, start := svc.twoClinicsOfADepartment(admin, sch)
+	book := svc.book
 	p1, p2 := svc.newPatient(1), svc.newPatient(2)
 	p1Moving, p1Kept := book(p1, moving), book(p1, kept)
 	p2Moving := book(p2, moving)
 	to := start.AddDate(0, 0, 2).Add(6 * time.Hour) // the other booking's day, 14:00
-	r = svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
+	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
 		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
 	if r.status != 200 {
 		t.Fatalf("move = %d %s", r.status, r.body)
@@ -311,28 +291,8 @@ func TestMoveMeetingABookingCommittedMeanwhile(t *testing.T) {
 	sch := schedule(t, time.Now().Add(time.Hour), 3)
 	svc := startService(t, sch, nil)
 	admin := svc.staffLogin(booking.RoleAdmin, 1)
-	var other struct {
-		ID string `json:"doctor_id"`
-	}
-	r := svc.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sch.Departments[0].ID, "name": "Dr Same Dept"})
-	if r.status != 201 {
-		t.Fatalf("create the department's other doctor: %d %s", r.status, r.body)
-	}
-	r.decode(t, &other)
-	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
-	kept, _ := publishEarlyPool(t, svc, admin, other.ID, 12)
-	book := func(p patient, session string) string {
-		t.Helper()
-		r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": session, "patient_id": p.patientID})
-		if r.status != 201 {
-			t.Fatalf("book %s: %d %s", session, r.status, r.body)
-		}
-		var b struct {
-			ID string `json:"booking_id"`
-		}
-		r.decode(t, &b)
-		return b.ID
-	}
+	moving, kept, start := svc.twoClinicsOfADepartment(admin, sch)
+	book := svc.book
 	p1 := svc.newPatient(1)
 	p1Moving, p1Kept := book(p1, moving), book(p1, kept)
 	if r := svc.do("DELETE", "/v1/bookings/"+p1Kept, p1.token, nil); r.status != 200 {
@@ -363,7 +323,7 @@ func TestMoveMeetingABookingCommittedMeanwhile(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	testenv.Must(t, tx.Commit(t.Context()), "commit the other booking")
-	r = <-done
+	r := <-done
 	if r.status != 200 {
 		t.Fatalf("move = %d %s; want 200, the moved booking cancelled", r.status, r.body)
 	}
@@ -483,4 +443,39 @@ func TestRestoredMovedClinicKeepsItsFreeCancel(t *testing.T) {
 	if !found {
 		t.Errorf("no confirmed booking of the restored copy in %+v", mine)
 	}
+}
+
+// twoClinicsOfADepartment publishes a clinic of the schedule's first doctor
+// in ten days (moving) and one of another doctor of the same department in
+// twelve (kept): a move of the first onto the second's day meets its
+// patients' bookings there.
+func (s *service) twoClinicsOfADepartment(admin string, sch booking.Schedule) (moving, kept string, start time.Time) {
+	t := s.t.(*testing.T)
+	t.Helper()
+	var other struct {
+		ID string `json:"doctor_id"`
+	}
+	r := s.do("POST", "/v1/admin/doctors", admin, map[string]string{"department_id": sch.Departments[0].ID, "name": "Dr Same Dept"})
+	if r.status != 201 {
+		t.Fatalf("create the department's other doctor: %d %s", r.status, r.body)
+	}
+	r.decode(t, &other)
+	moving, start = publishEarlyPool(t, s, admin, sch.Doctors[0].ID, 10)
+	kept, _ = publishEarlyPool(t, s, admin, other.ID, 12)
+	return moving, kept, start
+}
+
+// book books session for p online (201, or the test stops) and returns the
+// booking's id.
+func (s *service) book(p patient, session string) string {
+	s.t.Helper()
+	r := s.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": session, "patient_id": p.patientID})
+	if r.status != 201 {
+		s.t.Fatalf("book %s: %d %s", session, r.status, r.body)
+	}
+	var b struct {
+		ID string `json:"booking_id"`
+	}
+	r.decode(s.t, &b)
+	return b.ID
 }
