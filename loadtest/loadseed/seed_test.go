@@ -307,7 +307,7 @@ func TestLoadSeed(t *testing.T) {
 	}
 	clerk, operator := actor(staff.Clerk), actor(staff.Operator)
 	t.Run("desk looks up and checks in", func(t *testing.T) {
-		l, err := svc.LookupIdentity(ctx, clerk, ids[0][1], ids[0][2])
+		l, err := svc.LookupIdentity(ctx, clerk, booking.DeskLookupRequest{IDType: ids[0][1], IDNumber: ids[0][2], Check: booking.CheckCardRead})
 		testenv.Must(t, err, "lookup")
 		if id, _ := identity.Parse(ids[0][1], ids[0][2]); l.Identity.NumberMasked != id.Masked() || l.Identity.NameMasked != identity.MaskName(ids[0][3]) {
 			t.Errorf("lookup found %s %s, want the patient's masked ID and name", l.Identity.NumberMasked, l.Identity.NameMasked)
