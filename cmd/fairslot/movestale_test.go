@@ -33,8 +33,7 @@ func TestBookingThroughAStaleInstanceAfterAMove(t *testing.T) {
 	stale.serve()
 
 	to := start.AddDate(0, 0, 2).Add(time.Hour)
-	r := a.do("POST", "/v1/admin/sessions/"+id+"/move", admin, map[string]any{"date": to.Format(time.DateOnly),
-		"period": "morning", "starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": a.sessionVersion(admin, id)})
+	r := a.moveTo(admin, id, to, "morning", a.sessionVersion(admin, id))
 	if r.status != 200 {
 		t.Fatalf("move the clinic = %d %s", r.status, r.body)
 	}

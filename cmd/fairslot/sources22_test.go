@@ -226,8 +226,7 @@ func TestMoveKeepsTheOtherBookingOfTheDay(t *testing.T) {
 	p1Moving, p1Kept := book(p1, moving), book(p1, kept)
 	p2Moving := book(p2, moving)
 	to := start.AddDate(0, 0, 2).Add(6 * time.Hour) // the other booking's day, 14:00
-	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
-		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	r := svc.moveTo(admin, moving, to, "afternoon", svc.sessionVersion(admin, moving))
 	if r.status != 200 {
 		t.Fatalf("move = %d %s", r.status, r.body)
 	}
@@ -310,8 +309,7 @@ func TestMoveMeetingABookingCommittedMeanwhile(t *testing.T) {
 	version := svc.sessionVersion(admin, moving)
 	done := make(chan reply, 1)
 	go func() {
-		done <- svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
-			"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": version})
+		done <- svc.moveTo(admin, moving, to, "afternoon", version)
 	}()
 	// Wait until the move waits on the other booking's index entry, then
 	// commit it.
@@ -353,17 +351,14 @@ func TestMoveClearsTheOldDaysDelay(t *testing.T) {
 	admin := svc.staffLogin(booking.RoleAdmin, 1)
 	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
 	p := svc.newPatient(1)
-	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": moving, "patient_id": p.patientID}); r.status != 201 {
-		t.Fatalf("book: %d %s", r.status, r.body)
-	}
+	svc.book(p, moving)
 	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/announcements", admin, map[string]any{"delay_minutes": 90, "reason": "医生晚到",
 		"version": svc.sessionVersion(admin, moving)})
 	if r.status != 200 {
 		t.Fatalf("announce the delay: %d %s", r.status, r.body)
 	}
 	to := start.AddDate(0, 0, 2).Add(6 * time.Hour)
-	r = svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
-		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	r = svc.moveTo(admin, moving, to, "afternoon", svc.sessionVersion(admin, moving))
 	if r.status != 200 {
 		t.Fatalf("move = %d %s", r.status, r.body)
 	}
@@ -395,12 +390,9 @@ func TestRestoredMovedClinicKeepsItsFreeCancel(t *testing.T) {
 	admin := svc.staffLogin(booking.RoleAdmin, 1)
 	moving, start := publishEarlyPool(t, svc, admin, sch.Doctors[0].ID, 10)
 	p := svc.newPatient(1)
-	if r := svc.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": moving, "patient_id": p.patientID}); r.status != 201 {
-		t.Fatalf("book: %d %s", r.status, r.body)
-	}
+	svc.book(p, moving)
 	to := start.AddDate(0, 0, 2).Add(6 * time.Hour)
-	r := svc.do("POST", "/v1/admin/sessions/"+moving+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": "afternoon",
-		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": svc.sessionVersion(admin, moving)})
+	r := svc.moveTo(admin, moving, to, "afternoon", svc.sessionVersion(admin, moving))
 	if r.status != 200 {
 		t.Fatalf("move = %d %s", r.status, r.body)
 	}
@@ -478,4 +470,12 @@ func (s *service) book(p patient, session string) string {
 	}
 	r.decode(s.t, &b)
 	return b.ID
+}
+
+// moveTo moves session id (改期) to start at `to`, in period, from its
+// version, for the reason every move test gives, and answers the reply.
+func (s *service) moveTo(admin, id string, to time.Time, period string, version int64) reply {
+	s.t.Helper()
+	return s.do("POST", "/v1/admin/sessions/"+id+"/move", admin, map[string]any{"date": to.Format(time.DateOnly), "period": period,
+		"starts_at": to.Format(time.RFC3339), "reason": "医生外出学术会议", "version": version})
 }
