@@ -96,12 +96,7 @@ func TestBlockedAccountAppeal(t *testing.T) {
 
 	// The platform administrator's queue has it, with the flag; a
 	// hospital's administrator's does not.
-	var queue []struct {
-		ID     string `json:"case_id"`
-		Kind   string `json:"kind"`
-		FlagID string `json:"flag_id"`
-	}
-	svc.do("GET", "/v1/admin/cases?kind=appeal", admin, nil).decode(t, &queue)
+	queue := svc.appealQueue(admin)
 	if len(queue) != 1 || queue[0].ID != appeal.ID || queue[0].FlagID != "flg_appeal" {
 		t.Errorf("the platform queue = %+v, want the appeal with its flag", queue)
 	}
@@ -127,4 +122,20 @@ func TestBlockedAccountAppeal(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM identity_blocks WHERE until > now()`); n != 0 {
 		t.Errorf("%d identity blocks still in force, want none", n)
 	}
+}
+
+// queuedAppeal is an appeal as the administrators' case queue lists it.
+type queuedAppeal struct {
+	ID       string `json:"case_id"`
+	Kind     string `json:"kind"`
+	FlagID   string `json:"flag_id"`
+	PersonID string `json:"person_id"`
+}
+
+// appealQueue reads the appeals in admin's case queue.
+func (s *service) appealQueue(admin string) []queuedAppeal {
+	s.t.Helper()
+	var queue []queuedAppeal
+	s.do("GET", "/v1/admin/cases?kind=appeal", admin, nil).decode(s.t, &queue)
+	return queue
 }

@@ -98,12 +98,7 @@ func TestBarredPersonContests(t *testing.T) {
 	if r := svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": alice.patientID, "text": "我没有被停用"}); r.status != 422 || r.code != "not_barred_by_review" {
 		t.Errorf("an appeal for a person no review barred = %d %s, want 422 not_barred_by_review", r.status, r.body)
 	}
-	var queue []struct {
-		ID       string `json:"case_id"`
-		FlagID   string `json:"flag_id"`
-		PersonID string `json:"person_id"`
-	}
-	svc.do("GET", "/v1/admin/cases?kind=appeal", admin1, nil).decode(t, &queue)
+	queue := svc.appealQueue(admin1)
 	if len(queue) != 1 || queue[0].ID != appeal.ID || queue[0].FlagID != "flg_due22" || queue[0].PersonID != motherID {
 		t.Errorf("the platform queue = %+v, want the person's appeal with its flag and person", queue)
 	}

@@ -99,12 +99,7 @@ func TestDeskAppealForAPerson(t *testing.T) {
 	if r.status != 201 || appeal.ID == "" {
 		t.Fatalf("the desk appeal = %d %s, want 201", r.status, r.body)
 	}
-	var queue []struct {
-		ID       string `json:"case_id"`
-		FlagID   string `json:"flag_id"`
-		PersonID string `json:"person_id"`
-	}
-	svc.do("GET", "/v1/admin/cases?kind=appeal", admin1, nil).decode(t, &queue)
+	queue := svc.appealQueue(admin1)
 	if len(queue) != 1 || queue[0].ID != appeal.ID || queue[0].FlagID != "flg_desk" || queue[0].PersonID != motherID {
 		t.Errorf("the platform queue = %+v, want the desk appeal with its flag and person", queue)
 	}
