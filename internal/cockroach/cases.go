@@ -360,7 +360,7 @@ func (s *Store) EventsToNotify(ctx context.Context, since time.Time, afterID str
 	if afterID == "" {
 		afterID = nilUUID
 	}
-	rows, _ := s.db.pool.Query(ctx, caseQueries["events_to_notify"], since, limit, afterID)
+	rows, _ := s.db.pool.Query(ctx, eventQuery(caseQueries["events_to_notify"]), since, limit, afterID)
 	return pgx.CollectRows(rows, scanEvent)
 }
 

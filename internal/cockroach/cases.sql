@@ -130,13 +130,6 @@ SELECT COALESCE(max(created_at), '0001-01-01T00:00:00Z'::TIMESTAMPTZ) FROM notif
 -- The events the notify job tells patients about, from $1 on, those at $1
 -- itself after the id $3 (a page goes on where the one before ended; the
 -- predicate of the partial index booking_events_notify_read, 0040).
-SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
-       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
-       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
-       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
-       COALESCE(made_by_other_account, FALSE)
-  FROM booking_events
  WHERE ts >= $1 AND (ts > $1 OR id > $3::UUID)
    AND type IN ('booked', 'cancelled', 'no_show', 'lottery_entered', 'waitlisted')
  ORDER BY ts, id LIMIT $2;

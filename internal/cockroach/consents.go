@@ -55,6 +55,6 @@ func (s *Store) FlagsConcerning(ctx context.Context, accountID string, identityI
 // EventsOfAccount is booking.AccountStore's.
 func (s *Store) EventsOfAccount(ctx context.Context, accountID string, limit int) (_ []booking.Event, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("events_of_account"), accountID, limit)
+	rows, _ := s.db.pool.Query(ctx, eventQuery(q("events_of_account")), accountID, limit)
 	return pgx.CollectRows(rows, scanEvent)
 }

@@ -28,10 +28,14 @@ func scanEvent(r pgx.CollectableRow) (booking.Event, error) {
 	return e, err
 }
 
+// eventQuery is event_rows (the columns scanEvent reads) completed by a
+// query's clause, as bookingQuery completes booking_rows.
+func eventQuery(clause string) string { return q("event_rows") + "\n" + clause }
+
 // EventsSince reads the event stream from a time on, oldest first.
 func (s *Store) EventsSince(ctx context.Context, since time.Time) (_ []booking.Event, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("events_since"), since)
+	rows, _ := s.db.pool.Query(ctx, eventQuery(q("events_since")), since)
 	return pgx.CollectRows(rows, scanEvent)
 }
 
@@ -39,7 +43,7 @@ func (s *Store) EventsSince(ctx context.Context, since time.Time) (_ []booking.E
 // timeline an administrator reviews.
 func (s *Store) EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) (_ []booking.Event, rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	rows, _ := s.db.pool.Query(ctx, q("events_of_group"), since, uuids(accountIDs), uuids(identityIDs))
+	rows, _ := s.db.pool.Query(ctx, eventQuery(q("events_of_group")), since, uuids(accountIDs), uuids(identityIDs))
 	return pgx.CollectRows(rows, scanEvent)
 }
 

@@ -971,25 +971,22 @@ UPDATE slots SET channel = $3 WHERE session_id = $1 AND slot_no = $2 AND channel
 -- name: take_channel_quota
 UPDATE session_channels SET quota = quota - $3 WHERE session_id = $1 AND channel = $2 AND quota >= $3;
 
--- name: events_since
+-- name: event_rows
+-- How an event reads (scanEvent); the queries below, and events_to_notify
+-- (cases.sql), complete it with a WHERE clause (eventQuery in flags.go).
 SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
        COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
        COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
        COALESCE(made_by_other_account, FALSE)
-  FROM booking_events
+  FROM booking_events;
+
+-- name: events_since
  WHERE ts >= $1
  ORDER BY ts, id;
 
 -- name: events_of_group
-SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
-       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
-       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
-       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
-       COALESCE(made_by_other_account, FALSE)
-  FROM booking_events
  WHERE ts >= $1 AND (account_id = ANY ($2::UUID[]) OR identity_id = ANY ($3::UUID[]))
  ORDER BY ts, id
  LIMIT 2000;
@@ -1417,13 +1414,6 @@ DELETE FROM identity_blocks WHERE identity_id = $1;
 -- name: events_of_account
 -- The account's own events (it is their account_id), newest first, for its
 -- copy of its data.
-SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::TEXT, ''),
-       COALESCE(identity_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(session_id::TEXT, ''),
-       COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
-       channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
-       COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
-       COALESCE(made_by_other_account, FALSE)
-  FROM booking_events
  WHERE account_id = $1
  ORDER BY ts DESC, id
  LIMIT $2;
