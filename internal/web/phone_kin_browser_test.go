@@ -12,10 +12,12 @@ import (
 
 // TestPhoneCallerKinInBrowser: a mother rings the call centre from the
 // number she logs in with; her account lists her and two children, 陈一
-// and 陈二, given her number as theirs. All three mask to 陈*: the number
-// alone shows none of them; a caller who gives one's ID number and name
-// is labelled as the desk and the patient pages do, 本人 · 1985, 子女 ·
-// 2016 and 子女 · 2018. A caller staff booked for, who
+// and 陈二, given her number as theirs, and has booked each of them a
+// clinic (a person with nothing at the hospital is not found at all,
+// review21 L1). All three mask to 陈*: the number alone shows none of
+// them; a caller who gives one's ID number and name is labelled as the
+// desk and the patient pages do, 本人 · 1985, 子女 · 2016 and 子女 · 2018.
+// A caller staff booked for, who
 // is nobody's family, has no label. Screenshots phone-kin-*.png at 1280 and
 // 390 px.
 func TestPhoneCallerKinInBrowser(t *testing.T) {
@@ -32,8 +34,10 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	} {
 		m.IDType = "resident_id"
 		m.Consent = booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: m.Relationship == "child"}
-		_, err := s.svc.AddPatient(ctx, mother, m, booking.Origin{})
+		p, err := s.svc.AddPatient(ctx, mother, m, booking.Origin{})
 		testenv.Must(t, err, "add %s", m.Name)
+		_, err = s.svc.Book(ctx, mother, booking.BookRequest{SessionID: s.open.ID, PatientID: p.ID, Channel: booking.ChannelOnline})
+		testenv.Must(t, err, "book for %s", m.Name)
 	}
 
 	password := "operator password 1"
