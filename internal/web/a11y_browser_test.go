@@ -995,7 +995,7 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 	today := s.addToday()
 	password := "staff password 1"
 	clerk, operator, admin, hospitalAdmin := s.newClerk(password), s.newOperator(password), s.newAdmin(password), s.newHospitalAdmin(password)
-	b := newBrowser(t, s.base, 6*time.Minute)
+	b := newBrowser(t, s.base, 12*time.Minute) // a guard against a hang, not a measure: each page twice, under CI load
 	b.open("/")
 	for i, width := range []int64{390, 1280} {
 		look := func(f *tab, page string) {
@@ -1104,7 +1104,7 @@ func TestScrollableTablesAreReachableWhenWide(t *testing.T) {
 	s.addToday()
 	password := "staff password 1"
 	clerk, admin := s.newClerk(password), s.newAdmin(password)
-	b := newBrowser(t, s.base, 6*time.Minute)
+	b := newBrowser(t, s.base, 12*time.Minute) // a guard against a hang, not a measure: each page twice, under CI load
 	b.open("/")
 	widened := func(f *tab, page string) {
 		t.Helper()
