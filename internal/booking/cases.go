@@ -27,9 +27,11 @@ import (
 // Deadlines follow the 2024 national notice on complaint handling: feedback
 // within 5 working days, 10 when several departments are involved. We hold
 // reports to the same clock (the 2016 notice that asks hospitals to take
-// reports of scalpers names none). Working days skip Saturdays and Sundays
-// in the hospital's zone; public holidays are not modelled, so a deadline
-// across one is earlier than the law's, never later.
+// reports of scalpers names none). Working days are the hospital's
+// (Calendar, in its zone): Monday to Friday, less the days off of its
+// calendar, with its make-up working days (调休); a hospital that keeps no
+// calendar gets deadlines across a public holiday earlier than the law's,
+// never later. A platform appeal counts Monday to Friday in China.
 
 // Case kinds.
 const (
@@ -145,16 +147,22 @@ type CaseRequest struct {
 var caseKindZH = map[string]string{CaseReport: "举报", CaseComplaint: "投诉", CaseAppeal: "申诉"}
 
 // AddWorkingDays is the time n working days (Monday to Friday in loc) after
-// t, at t's clock time.
+// t, at t's clock time: Calendar.AddWorkingDays without a calendar.
 func AddWorkingDays(t time.Time, n int, loc *time.Location) time.Time {
-	d := t.In(loc)
-	for n > 0 {
-		d = d.AddDate(0, 0, 1)
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n--
-		}
+	return Calendar(nil).AddWorkingDays(t, n, loc)
+}
+
+// caseDue is a hospital case's deadline, n working days of the hospital's
+// calendar after it was filed.
+func (s *Service) caseDue(ctx context.Context, hospitalID string, filed time.Time, n int) (time.Time, error) {
+	loc := hospitalZone(s.catalog.Load(), hospitalID)
+	from := filed.In(loc)
+	// Ten working days fit in the longest holiday's four weeks.
+	cal, err := s.calendar(ctx, hospitalID, from.Format(time.DateOnly), from.AddDate(0, 0, 60).Format(time.DateOnly))
+	if err != nil {
+		return time.Time{}, err
 	}
-	return d
+	return cal.AddWorkingDays(filed, n, loc), nil
 }
 
 // FileCase records a patient's report or complaint, filed from o, for the
@@ -287,16 +295,14 @@ func (s *Service) FileCase(ctx context.Context, actor Actor, req CaseRequest, o 
 	if err := s.foldReport(ctx, &c); err != nil {
 		return Case{}, err
 	}
-	loc := chinaStandardTime
-	if h, ok := cat.Hospital(c.HospitalID); ok {
-		loc = h.Location()
-	}
 	c.CreatedAt = s.cfg.Now()
 	days := caseDueDays
 	if c.SeveralDepartments {
 		days = caseDueDaysMany
 	}
-	c.DueAt = AddWorkingDays(c.CreatedAt, days, loc)
+	if c.DueAt, err = s.caseDue(ctx, c.HospitalID, c.CreatedAt, days); err != nil {
+		return Case{}, err
+	}
 	if err := s.store.InsertCase(ctx, c); err != nil {
 		return Case{}, err
 	}
@@ -690,7 +696,10 @@ func (s *Service) SetSeveralDepartments(ctx context.Context, actor Actor, id str
 	if several {
 		days = caseDueDaysMany
 	}
-	due := AddWorkingDays(c.CreatedAt, days, hospitalZone(s.catalog.Load(), c.HospitalID))
+	due, err := s.caseDue(ctx, c.HospitalID, c.CreatedAt, days)
+	if err != nil {
+		return Case{}, err
+	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "case_departments",
 		Target: "case:" + c.ID, HospitalID: c.HospitalID,
 		Reason: fmt.Sprintf("several departments %v (was %v): due %s (was %s)", several, c.SeveralDepartments,

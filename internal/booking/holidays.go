@@ -19,23 +19,111 @@ import (
 // through the same path as its own stop or withdrawal (Stop, DeleteSession):
 // closed in Redis, drained, one SQL transaction with its notices and audit
 // row, at the version the bulk read it at. A clinic published one by one on
-// a holiday (节假日门诊) is the hospital's choice and stays allowed; 调休
-// working days are not modelled (a weekend day's template clinic is an
-// inline template, as before).
+// a holiday (节假日门诊) is the hospital's choice and stays allowed.
+//
+// 调休: the State Council's holiday notice makes some Saturdays and Sundays
+// working days, to make up for the weekdays of a long holiday. The calendar
+// holds them too, as make-up working days (Holiday.WorksAs: the weekday the
+// day stands in for, which the hospital's notice names — 按周一排班): the
+// weekly templates publish that weekday's clinics on it instead of the
+// day's own, and the complaint deadlines count it as a working day and skip
+// the days off (Calendar).
 
-// Holiday is a day a hospital's weekly templates publish no clinic on.
+// Holiday is a day of a hospital's calendar: a day off its weekly
+// templates publish no clinic on, or, with WorksAs, a make-up working day.
 type Holiday struct {
 	HospitalID string
 	Date       string // YYYY-MM-DD, the hospital's local day
 	Name       string
 	SetBy      string
 	SetAt      time.Time
+	// WorksAs is a make-up working day's stand-in weekday (ISO, 1 Monday
+	// … 5 Friday); 0 for a day off.
+	WorksAs int
 }
 
 // HolidayRequest adds a day to a hospital's calendar: its date, its name
-// (春节, 国庆节), and the reason the audit keeps.
+// (春节, 国庆节, 国庆调休), and the reason the audit keeps; WorksAs makes it a
+// make-up working day (a Saturday or Sunday) run as that weekday.
 type HolidayRequest struct {
 	Date, Name, Reason string
+	WorksAs            int
+}
+
+// Calendar is a hospital's calendar by date (YYYY-MM-DD): its days off and
+// make-up working days. The nil Calendar is a week of Monday to Friday.
+type Calendar map[string]Holiday
+
+// calendarOf indexes a hospital's calendar days by date.
+func calendarOf(hs []Holiday) Calendar {
+	c := make(Calendar, len(hs))
+	for _, h := range hs {
+		c[h.Date] = h
+	}
+	return c
+}
+
+// Works says whether day (in its own zone) is a working day: Monday to
+// Friday unless it is a day off, and a make-up working day.
+func (c Calendar) Works(day time.Time) bool {
+	if h, ok := c[day.Format(time.DateOnly)]; ok {
+		return h.WorksAs != 0
+	}
+	wd := day.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// AddWorkingDays is the time n working days (Works) after t in loc, at t's
+// clock time.
+func (c Calendar) AddWorkingDays(t time.Time, n int, loc *time.Location) time.Time {
+	d := t.In(loc)
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if c.Works(d) {
+			n--
+		}
+	}
+	return d
+}
+
+// clinicDays is the days of the week from monday (00:00 in the hospital's
+// zone) a template's clinic of weekday wd runs on: its own day unless that
+// is a day off or a make-up working day (which runs another weekday's
+// clinics), and every make-up working day of the week that stands in for
+// wd. Without a calendar, its own day.
+func (c Calendar) clinicDays(monday time.Time, wd int) []time.Time {
+	var days []time.Time
+	own := monday.AddDate(0, 0, wd-1)
+	if _, off := c[own.Format(time.DateOnly)]; !off {
+		days = append(days, own)
+	}
+	for i := range 7 {
+		d := monday.AddDate(0, 0, i)
+		if h, ok := c[d.Format(time.DateOnly)]; ok && h.WorksAs == wd && i != wd-1 {
+			days = append(days, d)
+		}
+	}
+	return days
+}
+
+// weekCalendar reads the calendar of the week from monday at the hospital
+// of a template's doctor: none for a doctor or a Monday layoutWeek refuses.
+func (s *Service) weekCalendar(ctx context.Context, cat *Catalog, doctorID, monday string) (Calendar, error) {
+	doc, ok := cat.Doctor(doctorID)
+	week, err := time.Parse(time.DateOnly, monday)
+	if !ok || err != nil {
+		return nil, nil
+	}
+	return s.calendar(ctx, doc.HospitalID, monday, week.AddDate(0, 0, 6).Format(time.DateOnly))
+}
+
+// calendar reads a hospital's calendar from one day to another (YYYY-MM-DD).
+func (s *Service) calendar(ctx context.Context, hospitalID, from, to string) (Calendar, error) {
+	hs, err := s.store.Holidays(ctx, hospitalID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return calendarOf(hs), nil
 }
 
 // HolidayResult is a day added and what became of the clinics already
@@ -296,11 +384,27 @@ func (s *Service) SetHoliday(ctx context.Context, actor Actor, hospitalID string
 	if err := auditText("reason", req.Reason, 200); err != nil {
 		return HolidayResult{}, err
 	}
-	hol := Holiday{HospitalID: hospitalID, Date: req.Date, Name: name, SetBy: actor.AccountID, SetAt: now}
+	summary := name
+	if req.WorksAs != 0 {
+		if req.WorksAs < 1 || req.WorksAs > 5 {
+			return HolidayResult{}, FieldErrorf(ErrInvalidField, "works_as", "a make-up working day runs as a weekday, 1 (Monday) to 5 (Friday)")
+		}
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			return HolidayResult{}, FieldErrorf(ErrInvalidField, "works_as", "a make-up working day is a Saturday or a Sunday; %s is a %s", req.Date, wd)
+		}
+		summary += fmt.Sprintf(" (a working day, run as %s)", time.Weekday(req.WorksAs))
+	}
+	hol := Holiday{HospitalID: hospitalID, Date: req.Date, Name: name, SetBy: actor.AccountID, SetAt: now, WorksAs: req.WorksAs}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "holiday_set",
-		Target: "holiday:" + req.Date, HospitalID: hospitalID, Reason: strings.TrimSuffix(name+"; "+req.Reason, "; ")}
+		Target: "holiday:" + req.Date, HospitalID: hospitalID, Reason: strings.TrimSuffix(summary+"; "+req.Reason, "; ")}
 	if err := s.store.SetHoliday(ctx, hol, audit); err != nil {
 		return HolidayResult{}, err
+	}
+	if hol.WorksAs != 0 {
+		// A working day withdraws nothing: what the hospital published on
+		// it already stays (its weekend clinics, or the weekday's, added
+		// one by one), and a template applied from now on lays it out.
+		return HolidayResult{Holiday: hol}, nil
 	}
 	res, err := s.BulkStop(ctx, actor, BulkRequest{HospitalID: hospitalID, From: req.Date, To: req.Date, Action: BulkWithdraw,
 		Reason: "holiday " + name})
@@ -341,33 +445,6 @@ func (s *Service) holidayAdmin(actor Actor, hospitalID string) error {
 		return Errorf(ErrForbidden, "this hospital is not yours")
 	}
 	return nil
-}
-
-// offHolidays drops from a week laid out for a hospital the sessions on its
-// holidays, and names those days.
-func (s *Service) offHolidays(ctx context.Context, hospitalID string, sessions []Session) ([]Session, []Holiday, error) {
-	if len(sessions) == 0 {
-		return sessions, nil, nil
-	}
-	from, to := sessions[0].VisitDate, sessions[0].VisitDate
-	for _, ss := range sessions {
-		from, to = min(from, ss.VisitDate), max(to, ss.VisitDate)
-	}
-	hs, err := s.store.Holidays(ctx, hospitalID, from, to)
-	if err != nil || len(hs) == 0 {
-		return sessions, nil, err
-	}
-	off := map[string]bool{}
-	for _, hd := range hs {
-		off[hd.Date] = true
-	}
-	kept := sessions[:0:0]
-	for _, ss := range sessions {
-		if !off[ss.VisitDate] {
-			kept = append(kept, ss)
-		}
-	}
-	return kept, hs, nil
 }
 
 // HolidayNames is the calendar's days as the console says them: "2026-10-01 国庆节".

@@ -1280,8 +1280,9 @@ type TemplatePool struct {
 // checked as CreateSession checks one (overlaps with the catalog's
 // sessions only when overlaps is set) and none overlapping another of the
 // template's. With idemKey, a session of a repeat already in the catalog
-// is taken as it is.
-func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTemplate, idemKey string, overlaps bool) (Doctor, []Session, error) {
+// is taken as it is. The hospital's calendar (nil: none) moves clinics
+// off its days off and onto its make-up working days (Calendar.clinicDays).
+func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTemplate, idemKey string, overlaps bool, cal Calendar) (Doctor, []Session, error) {
 	doc, ok := cat.Doctor(t.DoctorID)
 	if !ok {
 		return Doctor{}, nil, ErrDoctorNotFound
@@ -1329,40 +1330,45 @@ func (s *Service) layoutWeek(actor Actor, cat *Catalog, monday string, t WeekTem
 		if err != nil {
 			return Doctor{}, nil, err
 		}
-		date := week.AddDate(0, 0, d.Weekday-1)
-		req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: date.Format(time.DateOnly),
-			Period: d.Period, StartsAt: date.Add(start), EndsAt: date.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
-		for _, p := range t.Pools {
-			at, err := clock(string(p.Channel)+"_at", "release time", p.At)
+		for _, date := range cal.clinicDays(week, d.Weekday) {
+			req := SessionRequest{DoctorID: t.DoctorID, DepartmentID: t.DepartmentID, VisitDate: date.Format(time.DateOnly),
+				Period: d.Period, StartsAt: date.Add(start), EndsAt: date.Add(end), SlotCount: t.SlotCount, Mode: t.Mode, Reason: t.Reason}
+			for _, p := range t.Pools {
+				at, err := clock(string(p.Channel)+"_at", "release time", p.At)
+				if err != nil {
+					return Doctor{}, nil, err
+				}
+				if p.DaysBefore < 0 {
+					return Doctor{}, nil, FieldErrorf(ErrInvalidField, string(p.Channel)+"_days_before", "days_before must be 0 or more")
+				}
+				req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
+					ReleaseAt: date.AddDate(0, 0, -p.DaysBefore).Add(at)})
+			}
+			id := ""
+			if idemKey != "" {
+				key := fmt.Sprintf("week\x00%s\x00%s\x00%d", idemKey, monday, i)
+				if !date.Equal(week.AddDate(0, 0, d.Weekday-1)) {
+					key += "\x00" + req.VisitDate // on a make-up working day
+				}
+				id = s.idempotentID(actor.AccountID, key)
+				if done, ok := cat.Session(id); ok {
+					sessions = append(sessions, *done)
+					continue
+				}
+			}
+			sess, err := s.layoutSession(actor, id, req, overlaps)
 			if err != nil {
-				return Doctor{}, nil, err
+				return Doctor{}, nil, templateField(err, i, req.VisitDate+" "+d.Period)
 			}
-			if p.DaysBefore < 0 {
-				return Doctor{}, nil, FieldErrorf(ErrInvalidField, string(p.Channel)+"_days_before", "days_before must be 0 or more")
+			for _, o := range sessions {
+				if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
+					e := Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
+					e.Field = day("start")
+					return Doctor{}, nil, e
+				}
 			}
-			req.Quotas = append(req.Quotas, ChannelQuota{Channel: p.Channel, Quota: p.Quota, Mode: p.Mode,
-				ReleaseAt: date.AddDate(0, 0, -p.DaysBefore).Add(at)})
+			sessions = append(sessions, sess)
 		}
-		id := ""
-		if idemKey != "" {
-			id = s.idempotentID(actor.AccountID, fmt.Sprintf("week\x00%s\x00%s\x00%d", idemKey, monday, i))
-			if done, ok := cat.Session(id); ok {
-				sessions = append(sessions, *done)
-				continue
-			}
-		}
-		sess, err := s.layoutSession(actor, id, req, overlaps)
-		if err != nil {
-			return Doctor{}, nil, templateField(err, i, req.VisitDate+" "+d.Period)
-		}
-		for _, o := range sessions {
-			if o.StartsAt.Before(sess.EndsAt) && sess.StartsAt.Before(o.EndsAt) || o.VisitDate == sess.VisitDate && o.Period == sess.Period {
-				e := Errorf(ErrSessionOverlap, "the template has two sessions on %s %s", sess.VisitDate, sess.Period)
-				e.Field = day("start")
-				return Doctor{}, nil, e
-			}
-		}
-		sessions = append(sessions, sess)
 	}
 	return doc, sessions, nil
 }
@@ -1399,12 +1405,14 @@ func (s *Service) PublishWeek(ctx context.Context, actor Actor, monday string, t
 		return nil, Errorf(ErrForbidden, "only administrators publish schedules")
 	}
 	cat := s.catalog.Load()
-	doc, sessions, err := s.layoutWeek(actor, cat, monday, t, idemKey, true)
+	// The hospital's days off publish nothing, its make-up working days
+	// their weekday's clinics (review19b M7).
+	cal, err := s.weekCalendar(ctx, cat, t.DoctorID, monday)
 	if err != nil {
 		return nil, err
 	}
-	// The hospital's holidays publish nothing (review19b M7).
-	if sessions, _, err = s.offHolidays(ctx, doc.HospitalID, sessions); err != nil {
+	doc, sessions, err := s.layoutWeek(actor, cat, monday, t, idemKey, true, cal)
+	if err != nil {
 		return nil, err
 	}
 	var fresh []Session

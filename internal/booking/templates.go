@@ -45,7 +45,7 @@ func (s *Service) checkTemplate(actor Actor, cat *Catalog, t WeekTemplate) (Doct
 	for ahead.Weekday() != time.Monday {
 		ahead = ahead.AddDate(0, 0, 1)
 	}
-	doc, _, err := s.layoutWeek(actor, cat, ahead.Format(time.DateOnly), t, "", false)
+	doc, _, err := s.layoutWeek(actor, cat, ahead.Format(time.DateOnly), t, "", false, nil)
 	return doc, err
 }
 
@@ -168,11 +168,12 @@ func (s *Service) TemplateWeek(ctx context.Context, actor Actor, id, monday stri
 	if err != nil {
 		return nil, err
 	}
-	doc, sessions, err := s.layoutWeek(actor, s.catalog.Load(), monday, t.WeekTemplate, "", false)
+	cat := s.catalog.Load()
+	cal, err := s.weekCalendar(ctx, cat, t.DoctorID, monday)
 	if err != nil {
 		return nil, err
 	}
-	sessions, _, err = s.offHolidays(ctx, doc.HospitalID, sessions)
+	_, sessions, err := s.layoutWeek(actor, cat, monday, t.WeekTemplate, "", false, cal)
 	return sessions, err
 }
 

@@ -984,7 +984,7 @@ func tellSession(ctx context.Context, tx pgx.Tx, id string, at time.Time, n book
 func (s *Store) SetHoliday(ctx context.Context, h booking.Holiday, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "set_holiday", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, sourceQueries["set_holiday"], h.HospitalID, h.Date, h.Name, nullable(h.SetBy), h.SetAt); err != nil {
+		if _, err := tx.Exec(ctx, sourceQueries["set_holiday"], h.HospitalID, h.Date, h.Name, nullable(h.SetBy), h.SetAt, h.WorksAs); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, a)
@@ -1008,7 +1008,8 @@ func (s *Store) DeleteHoliday(ctx context.Context, hospitalID, date string, a bo
 	})
 }
 
-// Holidays lists a hospital's holidays from one day to another.
+// Holidays lists a hospital's calendar from one day to another: its days
+// off and its make-up working days.
 func (s *Store) Holidays(ctx context.Context, hospitalID, from, to string) (_ []booking.Holiday, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, sourceQueries["holidays"], hospitalID, from, to)

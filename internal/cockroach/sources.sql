@@ -497,17 +497,19 @@ UPDATE bookings SET visit_date = $2::DATE WHERE session_id = $1;
 SELECT count(*) FROM bookings WHERE session_id = $1 AND status IN ('confirmed', 'checked_in');
 
 -- name: set_holiday
--- $1 hospital, $2 day, $3 name, $4 who, $5 when: a day of the hospital's
--- holiday calendar, renamed when it is there already.
-INSERT INTO hospital_holidays (hospital_id, day, name, set_by, set_at) VALUES ($1, $2::DATE, $3, $4, $5)
-ON CONFLICT (hospital_id, day) DO UPDATE SET name = excluded.name, set_by = excluded.set_by, set_at = excluded.set_at;
+-- $1 hospital, $2 day, $3 name, $4 who, $5 when, $6 the weekday a make-up
+-- working day stands in for (0: a day off): a day of the hospital's
+-- calendar, replaced when it is there already.
+INSERT INTO hospital_holidays (hospital_id, day, name, set_by, set_at, works_as) VALUES ($1, $2::DATE, $3, $4, $5, $6)
+ON CONFLICT (hospital_id, day) DO UPDATE
+   SET name = excluded.name, set_by = excluded.set_by, set_at = excluded.set_at, works_as = excluded.works_as;
 
 -- name: delete_holiday
 DELETE FROM hospital_holidays WHERE hospital_id = $1 AND day = $2::DATE RETURNING day;
 
 -- name: holidays
 -- $1 hospital, $2 and $3 the first and last day.
-SELECT hospital_id::TEXT, day::TEXT, name, COALESCE(set_by::TEXT, ''), set_at
+SELECT hospital_id::TEXT, day::TEXT, name, COALESCE(set_by::TEXT, ''), set_at, works_as
   FROM hospital_holidays
  WHERE hospital_id = $1 AND day BETWEEN $2::DATE AND $3::DATE
  ORDER BY day;

@@ -92,13 +92,14 @@ func (s *Server) bulkSessions(r *request) error {
 }
 
 type holidayOut struct {
-	Date  string `json:"date"`
-	Name  string `json:"name"`
-	SetAt string `json:"set_at"`
+	Date    string `json:"date"`
+	Name    string `json:"name"`
+	SetAt   string `json:"set_at"`
+	WorksAs int    `json:"works_as"`
 }
 
 func holidayView(cat *booking.Catalog, h booking.Holiday) holidayOut {
-	return holidayOut{Date: h.Date, Name: h.Name, SetAt: h.SetAt.In(zoneOf(cat, h.HospitalID)).Format(time.RFC3339)}
+	return holidayOut{Date: h.Date, Name: h.Name, SetAt: h.SetAt.In(zoneOf(cat, h.HospitalID)).Format(time.RFC3339), WorksAs: h.WorksAs}
 }
 
 // listHolidays answers GET /v1/admin/hospitals/{id}/holidays?from=&to=
@@ -128,9 +129,10 @@ func (s *Server) listHolidays(r *request) error {
 }
 
 type holidayIn struct {
-	Date   string `json:"date"`
-	Name   string `json:"name"`
-	Reason string `json:"reason"`
+	Date    string `json:"date"`
+	Name    string `json:"name"`
+	Reason  string `json:"reason"`
+	WorksAs int    `json:"works_as"`
 }
 
 func (in holidayIn) check() error { return Required("date", in.Date, "name", in.Name) }
@@ -143,7 +145,7 @@ func (s *Server) setHoliday(r *request) error {
 	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
-	res, err := s.svc.SetHoliday(r.context(), r.actor, r.param, booking.HolidayRequest{Date: in.Date, Name: in.Name, Reason: in.Reason})
+	res, err := s.svc.SetHoliday(r.context(), r.actor, r.param, booking.HolidayRequest{Date: in.Date, Name: in.Name, Reason: in.Reason, WorksAs: in.WorksAs})
 	if err != nil {
 		return err
 	}
