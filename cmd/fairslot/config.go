@@ -241,6 +241,13 @@ var errWrongKey = errors.New("the master key is not the one this database's data
 // first key that passes is recorded. A new database takes the key it is
 // first opened with.
 func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring) error {
+	st, err := db.RekeyInProgress(ctx)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		return errRekeyUnderWay
+	}
 	fp, err := db.KeyFingerprint(ctx)
 	if err != nil {
 		return err

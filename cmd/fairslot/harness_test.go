@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ type service struct {
 	client *http.Client
 	logs   *testenv.LogBuffer
 	stdout *testenv.LogBuffer // what serve printed after its first line
+	// stopServe stops the serve of serve() before the test ends.
+	stopServe func()
 	// hospital is the schedule's first hospital: where staffLogin's clerks
 	// and operators work.
 	hospital string
@@ -90,8 +93,17 @@ func (s *service) another() *service {
 	return o
 }
 
-// serve runs `fairslot serve` with s's environment until the test ends.
+// serve runs `fairslot serve` with s's environment until the test ends;
+// stopServe stops it before the test ends (once).
 func (s *service) serve() {
+	s.stopServe = s.start()
+	s.t.Cleanup(s.stopServe)
+}
+
+// start runs `fairslot serve` with s's environment and returns what stops
+// it, failing the test if it does not shut down cleanly; a second call of
+// the stop does nothing.
+func (s *service) start() func() {
 	t := s.t
 	ctx := context.Background()
 	sctx, stop := context.WithCancel(ctx)
@@ -113,22 +125,29 @@ func (s *service) serve() {
 	}
 	s.base = "http://" + addr
 	s.client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
-	t.Cleanup(func() {
-		stop()
-		defer func() {
-			if t.Failed() {
-				t.Logf("service log:\n%s", s.logs)
-			}
-		}()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v, want a clean shutdown\n%s", err, s.logs)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("serve did not shut down within 30s")
+	var once sync.Once
+	return func() {
+		once.Do(func() { s.stop(stop, done) })
+	}
+}
+
+// stop ends a serve start began and waits for it.
+func (s *service) stop(stop context.CancelFunc, done <-chan error) {
+	t := s.t
+	stop()
+	defer func() {
+		if t.Failed() {
+			t.Logf("service log:\n%s", s.logs)
 		}
-	})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v, want a clean shutdown\n%s", err, s.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("serve did not shut down within 30s")
+	}
 }
 
 func (s *service) getenv(k string) string { return s.env[k] }

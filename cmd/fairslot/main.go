@@ -110,6 +110,8 @@ commands:
   staff check after a restore: the staff journal's changes the database lacks: --journal FILE [--since BACKUP-TIME]
   detect      flag scalpers in a file of booking events: --events FILE --out FILE [--config FILE]
   events      write the booking events in SQL to a file, for detect: [--since 720h] --out FILE
+  rekey       move the database to a new master key, every instance stopped: --new-key-file FILE [--batch 500] [--max-batches N]; run again to finish one that stopped
+  key check   the fingerprints of the database's master key, of the key given and of a rotation under way
   lottery     a session's lottery draws: entries --session ID [--out FILE], verify --session ID [--entries FILE]
 
 Run "fairslot <command> -h" for the flags of a command.
@@ -177,6 +179,14 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return exportEvents(ctx, rest, getenv, stdout, stderr)
 	case "lottery":
 		return lotteryCmd(ctx, rest, getenv, stdout, stderr)
+	case "rekey":
+		return rekey(ctx, rest, getenv, stdout, stderr)
+	case "key":
+		if len(rest) > 0 && rest[0] == "check" {
+			return keyCheck(ctx, rest[1:], getenv, stdout, stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return errUsage
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -189,7 +199,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 var commandLines = [][]string{
 	{"serve"}, {"migrate"}, {"seed"}, {"reconcile"}, {"retention"}, {"hospital", "add"}, {"hospital", "list"},
 	{"staff", "add"}, {"staff", "password"}, {"staff", "list"}, {"staff", "disable"}, {"staff", "enable"}, {"staff", "check"},
-	{"detect"}, {"events"}, {"lottery", "entries"}, {"lottery", "verify"},
+	{"detect"}, {"events"}, {"lottery", "entries"}, {"lottery", "verify"}, {"rekey"}, {"key", "check"},
 }
 
 // knownEnv is every FAIRSLOT_* variable a command reads: each command's

@@ -93,6 +93,11 @@ func (s *Service) commitSeeds(ctx context.Context) error {
 // seedPurpose binds a sealed seed to its use (identity.Keyring.Seal).
 const seedPurpose = "lottery_seed"
 
+// SeedPurposeAlone is what a pool committed before pools were bound
+// (SealedForPurpose) sealed its seed for: the rotation of the master key
+// seals it again for the same.
+const SeedPurposeAlone = seedPurpose
+
 // DrawDue draws every pool whose draw time has come (DrawGrace ago) and that
 // no other instance is drawing. It returns the number of pools it drew.
 func (s *Service) DrawDue(ctx context.Context) (int, error) {

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
+	"fairslot/internal/identity"
+	"fairslot/internal/testenv"
+)
+
+// TestRekeyMovesEverythingToTheNewKey (review21b H4): `fairslot rekey`
+// moves a hospital's data to a new master key. It refuses while an instance
+// serves; stopped midway (--max-batches) it keeps every instance from
+// starting, with either key, and a second run finishes it. Then every
+// sealed value opens under the new key only, every keyed hash is the new
+// key's hash of its clear value (an event's reference to a number no
+// longer kept is hashed again as it is), and with only the new key the
+// patients log in, find their bookings, book, export, and the desk finds
+// them by their card.
+func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
+	ctx := context.Background()
+	sch := schedule(t, time.Now().Add(-time.Minute), 12, 12, 12)
+	s := startService(t, sch, nil)
+	oldText := s.env["FAIRSLOT_SECRET_KEY"]
+	oldKeys := keyringOf(t, oldText)
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	newFile := filepath.Join(t.TempDir(), "new.key")
+	testenv.Must(t, os.WriteFile(newFile, []byte(base64.StdEncoding.EncodeToString(raw)+"\n"), 0o600), "write the new key")
+	newKeys, err := identity.NewKeyring(raw)
+	testenv.Must(t, err, "new keyring")
+
+	// A demo-size hospital: twenty patients, each booked, one with a
+	// family member, a caller booked by phone, a clerk and an operator.
+	var people []patient
+	for n := range 20 {
+		p := s.newPatient(7300 + n)
+		people = append(people, p)
+		if r := s.do("POST", "/v1/bookings", p.token, map[string]string{"session_id": sch.Sessions[n%2].ID, "patient_id": p.patientID}); r.status != 201 {
+			t.Fatalf("book: %d %s", r.status, r.body)
+		}
+	}
+	if r := s.do("POST", "/v1/patients", people[0].token, map[string]any{"id_type": "resident_id", "id_number": residentID(7399),
+		"name": "家属乙", "relationship": "parent", "phone": "13900007399"}); r.status != 201 {
+		t.Fatalf("add a family member: %d %s", r.status, r.body)
+	}
+	operator := s.staffLogin(booking.RoleOperator, 7301)
+	caller := map[string]string{"id_type": "resident_id", "id_number": residentID(7398), "name": "来电丙", "caller_phone": "13900007398"}
+	if r := s.do("POST", "/v1/phone/bookings", operator, with(caller, "session_id", sch.Sessions[0].ID)); r.status != 201 {
+		t.Fatalf("book a caller by phone: %d %s", r.status, r.body)
+	}
+	// An event naming a number nobody holds any more (changed, erased):
+	// its reference cannot be derived again.
+	goneRef := "hash:" + booking.IdentityKey(oldKeys.Hash("phone", "13900007000"))
+	if _, err := s.pool.Exec(ctx, `UPDATE booking_events SET phone = $1 WHERE id = (SELECT id FROM booking_events WHERE phone <> '' ORDER BY id LIMIT 1)`, goneRef); err != nil {
+		t.Fatal(err)
+	}
+	var redisBefore int
+	rdb := redis.NewClient(&redis.Options{Addr: s.env["FAIRSLOT_REDIS_ADDR"], Password: s.env["FAIRSLOT_REDIS_PASSWORD"]})
+	t.Cleanup(func() { rdb.Close() })
+	keysUnder := func() int {
+		ks, err := rdb.Keys(ctx, s.env["FAIRSLOT_REDIS_PREFIX"]+":{*").Result()
+		testenv.Must(t, err, "redis keys")
+		return len(ks)
+	}
+	redisBefore = keysUnder()
+
+	rekeyArgs := []string{"rekey", "--new-key-file", newFile, "--batch", "3"}
+	var out strings.Builder
+	if err := run(ctx, rekeyArgs, s.getenv, &out, &out); err == nil || !strings.Contains(err.Error(), "an instance is serving") {
+		t.Fatalf("rekey while serve runs = %v, want it refused\n%s", err, out.String())
+	}
+	s.stopServe()
+
+	// Stopped midway: the progress is kept, and nothing starts meanwhile.
+	got := s.run(append(rekeyArgs, "--max-batches", "4")...)
+	if !strings.Contains(got, "stopped after 4 batches") {
+		t.Fatalf("rekey --max-batches 4 printed %q", got)
+	}
+	// 4 batches of 3 rows: 12 of the 21 accounts (the operator's too) are
+	// the new key's, the rest still the old key's.
+	var moved, left int
+	rows, err := s.pool.Query(ctx, `SELECT phone_sealed FROM accounts`)
+	testenv.Must(t, err, "accounts")
+	for rows.Next() {
+		var sealed []byte
+		testenv.Must(t, rows.Scan(&sealed), "scan")
+		if _, err := newKeys.Open("phone", sealed); err == nil {
+			moved++
+		} else if _, err := oldKeys.Open("phone", sealed); err == nil {
+			left++
+		}
+	}
+	rows.Close()
+	if moved != 12 || left != 9 {
+		t.Errorf("after 4 batches of 3: %d accounts under the new key and %d under the old, want 12 and 9", moved, left)
+	}
+	if check := s.run("key", "check"); !strings.Contains(check, "rotation under way") || !strings.Contains(check, cockroach.ShortFingerprint(newKeys.Fingerprint())) {
+		t.Errorf("key check during the rotation printed %q", check)
+	}
+	for _, env := range []map[string]string{nil, {"FAIRSLOT_SECRET_KEY_FILE": newFile}} {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		out.Reset()
+		err := run(sctx, []string{"serve"}, s.getenvWith(env), &out, &out)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "rotation (`fairslot rekey`) is under way") {
+			t.Errorf("serve during the rotation (new key: %v) = %v, want it refused", env != nil, err)
+		}
+	}
+
+	got = s.run(rekeyArgs...)
+	if !strings.Contains(got, "now the new key's") {
+		t.Fatalf("the second rekey printed %q", got)
+	}
+	if n := keysUnder(); redisBefore == 0 || n != 0 {
+		t.Errorf("redis keys of the hospitals' state: %d before, %d after the rekey; want some, then none", redisBefore, n)
+	}
+	if got := s.run(rekeyArgs...); !strings.Contains(got, "already the new key") {
+		t.Errorf("a third rekey printed %q", got)
+	}
+	checkRekeyed(t, s, oldKeys, newKeys, goneRef)
+
+	// Only the new key from here on; the old one is refused.
+	out.Reset()
+	if err := run(ctx, []string{"serve"}, s.getenv, &out, &out); err == nil || !strings.Contains(err.Error(), "not the one this database's data") {
+		t.Errorf("serve with the old key after the rotation = %v, want it refused", err)
+	}
+	s.env["FAIRSLOT_SECRET_KEY"], s.env["FAIRSLOT_SECRET_KEY_FILE"] = "", newFile
+	s.serve()
+	if r := s.do("GET", "/v1/patients", people[0].token, nil); r.status != 401 {
+		t.Errorf("a token from before (the master key's token key) = %d, want 401", r.status)
+	}
+	for i, p := range people {
+		var tok struct{ Token string }
+		s.do("POST", "/v1/auth/login", "", map[string]string{"phone": p.phone, "password": "password-" + p.phone}).decode(t, &tok)
+		if tok.Token == "" {
+			t.Fatalf("patient %d cannot log in after the rekey", i)
+		}
+		if r := s.do("GET", "/v1/patients", tok.Token, nil); r.status != 200 || !strings.Contains(string(r.body), p.patientID) {
+			t.Errorf("patient %d's list = %d %s", i, r.status, r.body)
+		}
+		if r := s.do("GET", "/v1/bookings", tok.Token, nil); r.status != 200 || !strings.Contains(string(r.body), sch.Sessions[i%2].ID) {
+			t.Errorf("patient %d's bookings = %d %s", i, r.status, r.body)
+		}
+		if i < 6 {
+			if r := s.do("POST", "/v1/bookings", tok.Token, map[string]string{"session_id": sch.Sessions[2].ID, "patient_id": p.patientID}); r.status != 201 {
+				t.Errorf("patient %d books after the rekey: %d %s", i, r.status, r.body)
+			}
+		}
+		if i == 0 {
+			if r := s.do("GET", "/v1/me/export", tok.Token, nil); r.status != 200 || !strings.Contains(string(r.body), sch.Sessions[0].ID) {
+				t.Errorf("export after the rekey = %d %s", r.status, r.body)
+			}
+			// The same person on another account is the same person: the
+			// ID number's hash finds it.
+			other := s.newPatient(7350)
+			r := s.do("POST", "/v1/patients", other.token, map[string]any{"id_type": "resident_id", "id_number": residentID(7300),
+				"name": "测试" + string(rune('甲'+7300%10)), "relationship": "other"})
+			if r.status != 201 {
+				t.Fatalf("add a known person to another account: %d %s", r.status, r.body)
+			}
+			var pt struct {
+				PatientID string `json:"patient_id"`
+			}
+			r.decode(t, &pt)
+			if r := s.do("POST", "/v1/bookings", other.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": pt.PatientID}); r.status == 201 {
+				t.Errorf("the same person booked twice in one session through another account after the rekey: %s", r.body)
+			}
+		}
+	}
+	if r := s.do("POST", "/v1/accounts", "", map[string]string{"phone": people[3].phone, "password": "another-password"}); r.status != 409 || r.code != "phone_taken" {
+		t.Errorf("signing up with a registered number after the rekey = %d %s, want 409 phone_taken", r.status, r.body)
+	}
+	clerk := s.staffLogin(booking.RoleClerk, 7302)
+	card := map[string]string{"id_type": "resident_id", "id_number": residentID(7305), "identity_check": "card_shown"}
+	if r := s.do("POST", "/v1/desk/lookup", clerk, card); r.status != 200 || !strings.Contains(string(r.body), `"bookings":[{`) {
+		t.Errorf("the desk looks a patient up by card after the rekey = %d %s", r.status, r.body)
+	}
+	operator = s.staffLogin(booking.RoleOperator, 7303)
+	if r := s.do("POST", "/v1/phone/bookings", operator, with(caller, "session_id", sch.Sessions[0].ID)); r.status == 201 {
+		t.Errorf("the caller booked the same session again after the rekey: the ID hash no longer finds them: %s", r.body)
+	}
+	if r := s.do("POST", "/v1/phone/bookings", operator, with(caller, "session_id", sch.Sessions[1].ID)); r.status != 201 {
+		t.Errorf("the caller books another session by phone after the rekey: %d %s", r.status, r.body)
+	}
+	file := filepath.Join(t.TempDir(), "events.jsonl")
+	s.run("events", "--out", file)
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "hash:") {
+		t.Errorf("events export after the rekey: %v, %d bytes with a phone reference", err, len(b))
+	}
+}
+
+func keyringOf(t *testing.T, text string) *identity.Keyring {
+	t.Helper()
+	raw, err := identity.ParseKey(text)
+	testenv.Must(t, err, "parse key")
+	k, err := identity.NewKeyring(raw)
+	testenv.Must(t, err, "keyring")
+	return k
+}
+
+// checkRekeyed checks every sealed value and keyed hash of the database
+// against the new key.
+func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef string) {
+	t.Helper()
+	ctx := context.Background()
+	opens := func(what, purpose string, sealed []byte) string {
+		t.Helper()
+		if _, err := old.Open(purpose, sealed); err == nil {
+			t.Errorf("%s still opens under the old key", what)
+		}
+		p, err := nw.Open(purpose, sealed)
+		if err != nil {
+			t.Errorf("%s does not open under the new key: %v", what, err)
+		}
+		return p
+	}
+	phones, names := map[string]bool{}, map[string]bool{}
+	rows, err := s.pool.Query(ctx, `SELECT id::TEXT, phone_sealed, phone_hash FROM accounts`)
+	testenv.Must(t, err, "accounts")
+	n := 0
+	for rows.Next() {
+		var id string
+		var sealed, hash []byte
+		testenv.Must(t, rows.Scan(&id, &sealed, &hash), "scan")
+		p := opens("account "+id+"'s phone", "phone", sealed)
+		if !hmac.Equal(hash, nw.Hash("phone", p)) {
+			t.Errorf("account %s's phone hash is not the new key's", id)
+		}
+		phones[p], n = true, n+1
+	}
+	rows.Close()
+	rows, err = s.pool.Query(ctx, `SELECT id::TEXT, phone_sealed, phone_hash, name_sealed, name_hash FROM patients`)
+	testenv.Must(t, err, "patients")
+	for rows.Next() {
+		var id string
+		var ps, ph, ns, nh []byte
+		testenv.Must(t, rows.Scan(&id, &ps, &ph, &ns, &nh), "scan")
+		if ps != nil {
+			p := opens("patient "+id+"'s phone", "phone", ps)
+			if !hmac.Equal(ph, nw.Hash("phone", p)) {
+				t.Errorf("patient %s's phone hash is not the new key's", id)
+			}
+			phones[p] = true
+		}
+		if ns != nil {
+			nm := opens("patient "+id+"'s name", "name", ns)
+			if nh != nil && !hmac.Equal(nh, nw.Hash("name", nm)) {
+				t.Errorf("patient %s's name hash is not the new key's", id)
+			}
+			names[string(nw.Hash("name", nm))] = true
+		}
+	}
+	rows.Close()
+	rows, err = s.pool.Query(ctx, `SELECT id::TEXT, id_type, number_sealed, id_hash, name_sealed, name_hash FROM identities`)
+	testenv.Must(t, err, "identities")
+	ids := 0
+	for rows.Next() {
+		var id, typ string
+		var num, idh, ns, nh []byte
+		testenv.Must(t, rows.Scan(&id, &typ, &num, &idh, &ns, &nh), "scan")
+		number := opens("identity "+id+"'s number", "id_number", num)
+		if !hmac.Equal(idh, nw.IDHash(identity.ID{Type: identity.Type(typ), Number: number})) {
+			t.Errorf("identity %s's id hash is not the new key's", id)
+		}
+		nm := opens("identity "+id+"'s name", "name", ns)
+		if !hmac.Equal(nh, nw.Hash("name", nm)) {
+			t.Errorf("identity %s's name hash is not the new key's", id)
+		}
+		names[string(nh)], ids = true, ids+1
+	}
+	rows.Close()
+	var kept []byte
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT phone_sealed FROM caller_phones LIMIT 1`).Scan(&kept), "the caller's kept number")
+	phones[opens("the kept number", "phone", kept)] = true
+	if n < 20 || ids < 22 {
+		t.Fatalf("%d accounts and %d identities checked, want the test's", n, ids)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT id::TEXT, name_hash FROM bookings`)
+	testenv.Must(t, err, "bookings")
+	for rows.Next() {
+		var id string
+		var nh []byte
+		testenv.Must(t, rows.Scan(&id, &nh), "scan")
+		if nh != nil && !names[string(nh)] {
+			t.Errorf("booking %s's name hash is no new-key hash of a name the database holds", id)
+		}
+	}
+	rows.Close()
+	refs := map[string]bool{}
+	for p := range phones {
+		refs["hash:"+booking.IdentityKey(nw.Hash("phone", p))] = true
+	}
+	orphan := "hash:" + booking.IdentityKey(nw.Hash("rekeyed phone ref", goneRef))
+	rows, err = s.pool.Query(ctx, `SELECT phone FROM booking_events WHERE phone <> ''`)
+	testenv.Must(t, err, "events")
+	var seen, orphans int
+	for rows.Next() {
+		var ref string
+		testenv.Must(t, rows.Scan(&ref), "scan")
+		switch {
+		case refs[ref]:
+			seen++
+		case ref == orphan:
+			orphans++
+		default:
+			t.Errorf("an event's phone reference %s is neither the new key's hash of a number the database holds nor the orphan", ref)
+		}
+	}
+	rows.Close()
+	if seen == 0 || orphans != 1 {
+		t.Errorf("events: %d references of held numbers, %d orphans; want some and 1", seen, orphans)
+	}
+}

@@ -1,0 +1,549 @@
+package cockroach
+
+// A master key rotation (`fairslot rekey`, review21b H4): every value sealed
+// under the old master key is opened and sealed again under the new one,
+// and every keyed hash is derived again from its clear value, in batches,
+// each batch one transaction that also records how far its step got
+// (rekey_progress, migration 0073_a), so a run that died midway is finished
+// by running it again. docs/operations.md, "Master key compromised".
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/identity"
+)
+
+// RekeyOptions says what a run of Rekey does.
+type RekeyOptions struct {
+	Old, New *identity.Keyring
+	// Batch is the rows of one transaction (500 when 0).
+	Batch int
+	// MaxBatches stops the run after that many batches, its progress
+	// recorded (0: run to the end): a long rotation spread over quiet
+	// hours, and the test that stops one midway.
+	MaxBatches int
+	// Guard is called before every batch; its error stops the run (the
+	// command's check that no instance is serving).
+	Guard func(context.Context) error
+	// Cleared is called once every row is rewritten, before the new key is
+	// recorded: the command empties the Redis state built from the old
+	// hashes there. A run that dies after it calls it again.
+	Cleared func(context.Context) error
+}
+
+// RekeyResult is what a run did: the rows rewritten by step, and the keyed
+// hashes whose clear value the database no longer holds ("orphans", by
+// step), which are hashed again under the new key as they are (choice (b)
+// of docs/operations.md: they link to each other, never to a new value).
+type RekeyResult struct {
+	Done    bool
+	Rows    map[string]int64
+	Orphans map[string]int64
+}
+
+// ErrRekeyOther refuses a run whose keys are not those of the rotation
+// under way, or of the database.
+var ErrRekeyOther = errors.New("rekey")
+
+// RekeyState is the rotation under way, if any: the fingerprints of the key
+// the data moves from and of the one it moves to.
+type RekeyState struct{ Old, New []byte }
+
+// RekeyInProgress returns the rotation under way, or nil.
+func (db *DB) RekeyInProgress(ctx context.Context) (*RekeyState, error) {
+	var st RekeyState
+	err := db.pool.QueryRow(ctx, `SELECT old_fingerprint, new_fingerprint FROM rekey WHERE id = 1`).Scan(&st.Old, &st.New)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the master key rotation under way: %w", translate(err))
+	}
+	return &st, nil
+}
+
+// LiveLease is a job lease an instance holds (job_leases): while one is
+// there an instance may be serving.
+type LiveLease struct {
+	Job, Holder string
+	Until       string
+}
+
+// LiveLeases lists the job leases that have not expired by the database's
+// clock. Every serve renews its one-instance jobs' leases (notify every 2 s,
+// 12 s each), and gives them back when it stops, so a serving deployment
+// always has one; one left by a process that was killed runs out by itself.
+func (db *DB) LiveLeases(ctx context.Context) ([]LiveLease, error) {
+	rows, err := db.pool.Query(ctx, `SELECT job, holder, expires_at::TEXT FROM job_leases WHERE expires_at > now() ORDER BY job`)
+	if err != nil {
+		return nil, fmt.Errorf("read the job leases: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []LiveLease
+	for rows.Next() {
+		var l LiveLease
+		if err := rows.Scan(&l.Job, &l.Holder, &l.Until); err != nil {
+			return nil, fmt.Errorf("read the job leases: %w", translate(err))
+		}
+		out = append(out, l)
+	}
+	return out, translate(rows.Err())
+}
+
+// rekeyRun is one run's keys and the maps from a keyed hash under the old
+// key to the same value's hash under the new one.
+type rekeyRun struct {
+	old, new *identity.Keyring
+	phones   map[string][]byte // old Hash("phone", p) → new
+	names    map[string][]byte // old Hash("name", n) → new
+	refs     map[string]string // an event's phone reference, old → new
+	orphans  int64
+}
+
+// open opens a value sealed under either key (a step that died midway left
+// both kinds in the tables it read the maps from).
+func (r *rekeyRun) open(purpose string, sealed []byte) (string, error) {
+	if p, err := r.old.Open(purpose, sealed); err == nil {
+		return p, nil
+	}
+	return r.new.Open(purpose, sealed)
+}
+
+// orphan is a keyed hash whose clear value is gone, hashed under the new key:
+// equal ones stay equal, none matches a value hashed afresh, and the old key
+// no longer tests a guess against it.
+func (r *rekeyRun) orphan(purpose string, old []byte) []byte {
+	r.orphans++
+	return r.new.Hash("rekeyed "+purpose, string(old))
+}
+
+// reseal opens a value sealed under the old key and seals it under the new.
+func (r *rekeyRun) reseal(purpose string, sealed []byte) ([]byte, string, error) {
+	p, err := r.old.Open(purpose, sealed)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.new.Seal(purpose, p), p, nil
+}
+
+// pair rewrites a sealed value and the keyed hash of the same value: the
+// hash is derived again when it is the old key's hash of what the seal
+// holds, and is an orphan otherwise (a placeholder, a value changed since).
+func (r *rekeyRun) pair(purpose, hashPurpose string, sealed, hash []byte) ([]byte, []byte, error) {
+	if len(sealed) == 0 {
+		if hash == nil {
+			return sealed, nil, nil
+		}
+		return sealed, r.orphan(hashPurpose, hash), nil
+	}
+	s, p, err := r.reseal(purpose, sealed)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case hash == nil:
+		return s, nil, nil
+	case hmac.Equal(hash, r.old.Hash(hashPurpose, p)):
+		return s, r.new.Hash(hashPurpose, p), nil
+	}
+	return s, r.orphan(hashPurpose, hash), nil
+}
+
+func (r *rekeyRun) mapped(m map[string][]byte, purpose string, old []byte) []byte {
+	if old == nil {
+		return nil
+	}
+	if h, ok := m[string(old)]; ok {
+		return h
+	}
+	return r.orphan(purpose, old)
+}
+
+// rekeyStep is one table's rewrite: query reads a batch of rows after the
+// key $1 (at most $2), the first column the row's key as text; row scans
+// one and returns the statement and arguments that rewrite it ("" none).
+type rekeyStep struct {
+	name, query, start string
+	// maps: the step maps hashes by their clear value (rekeyRun's maps).
+	maps bool
+	row  func(r *rekeyRun, rows pgx.Rows) (key, stmt string, args []any, err error)
+}
+
+const uuidZero = "00000000-0000-0000-0000-000000000000"
+
+func byUUID(table, cols string) string {
+	return "SELECT id::TEXT, " + cols + " FROM " + table + " WHERE id > $1::UUID ORDER BY id LIMIT $2"
+}
+
+var rekeySteps = []rekeyStep{
+	{name: "accounts", start: uuidZero, query: byUUID("accounts", "phone_sealed, phone_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var sealed, hash []byte
+			if err := rows.Scan(&id, &sealed, &hash); err != nil {
+				return "", "", nil, err
+			}
+			var s, h []byte
+			var err error
+			if len(sealed) == 0 && hmac.Equal(hash, r.old.Hash("closed_account", id)) {
+				s, h = sealed, r.new.Hash("closed_account", id)
+			} else if s, h, err = r.pair("phone", "phone", sealed, hash); err != nil {
+				return "", "", nil, fmt.Errorf("account %s: %w", id, err)
+			}
+			return id, `UPDATE accounts SET phone_sealed = $2, phone_hash = $3 WHERE id = $1::UUID`, []any{id, s, h}, nil
+		}},
+	{name: "patients", start: uuidZero, query: byUUID("patients", "phone_sealed, phone_hash, name_sealed, name_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var ps, ph, ns, nh []byte
+			if err := rows.Scan(&id, &ps, &ph, &ns, &nh); err != nil {
+				return "", "", nil, err
+			}
+			ps2, ph2, err := r.pair("phone", "phone", ps, ph)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("patient %s: %w", id, err)
+			}
+			ns2, nh2, err := r.pair("name", "name", ns, nh)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("patient %s: %w", id, err)
+			}
+			return id, `UPDATE patients SET phone_sealed = $2, phone_hash = $3, name_sealed = $4, name_hash = $5 WHERE id = $1::UUID`,
+				[]any{id, ps2, ph2, ns2, nh2}, nil
+		}},
+	{name: "identities", start: uuidZero, query: byUUID("identities", "id_type, number_sealed, id_hash, name_sealed, name_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id, typ string
+			var num, idh, ns, nh []byte
+			if err := rows.Scan(&id, &typ, &num, &idh, &ns, &nh); err != nil {
+				return "", "", nil, err
+			}
+			num2, n, err := r.reseal("id_number", num)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("identity %s: %w", id, err)
+			}
+			doc := identity.ID{Type: identity.Type(typ), Number: n}
+			idh2 := r.new.IDHash(doc)
+			if !hmac.Equal(idh, r.old.IDHash(doc)) {
+				return "", "", nil, fmt.Errorf("identity %s: its id_hash is not the old key's hash of its sealed number", id)
+			}
+			ns2, nh2, err := r.pair("name", "name", ns, nh)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("identity %s: %w", id, err)
+			}
+			return id, `UPDATE identities SET number_sealed = $2, id_hash = $3, name_sealed = $4, name_hash = $5 WHERE id = $1::UUID`,
+				[]any{id, num2, idh2, ns2, nh2}, nil
+		}},
+	{name: "caller_phones", start: uuidZero,
+		query: `SELECT item_id::TEXT, phone_sealed FROM caller_phones WHERE item_id > $1::UUID ORDER BY item_id LIMIT $2`,
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var sealed []byte
+			if err := rows.Scan(&id, &sealed); err != nil {
+				return "", "", nil, err
+			}
+			if len(sealed) == 0 {
+				return id, "", nil, nil
+			}
+			s, _, err := r.reseal("phone", sealed)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("kept number %s: %w", id, err)
+			}
+			return id, `UPDATE caller_phones SET phone_sealed = $2 WHERE item_id = $1::UUID`, []any{id, s}, nil
+		}},
+	// A pool's seed, sealed for the pool (or, before 0060, for the purpose
+	// alone). The commitment is a hash of the clear seed, not keyed: it
+	// holds across keys, and a drawn seed is public.
+	{name: "lottery_pools",
+		query: `SELECT session_id::TEXT || '/' || channel, session_id::TEXT, channel, seed_sealing, seed_sealed FROM lottery_pools
+		         WHERE seed_sealed IS NOT NULL AND session_id::TEXT || '/' || channel > $1 ORDER BY 1 LIMIT $2`,
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var key, sid, ch string
+			var sealing int
+			var sealed []byte
+			if err := rows.Scan(&key, &sid, &ch, &sealing, &sealed); err != nil {
+				return "", "", nil, err
+			}
+			purpose := booking.SeedPurpose(sid, booking.Channel(ch))
+			if sealing == booking.SealedForPurpose {
+				purpose = booking.SeedPurposeAlone
+			}
+			s, _, err := r.reseal(purpose, sealed)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("lottery pool %s: %w", key, err)
+			}
+			return key, `UPDATE lottery_pools SET seed_sealed = $3 WHERE session_id = $1::UUID AND channel = $2`, []any{sid, ch, s}, nil
+		}},
+	{name: "bookings", start: uuidZero, maps: true, query: byUUID("bookings", "name_hash, booked_name_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var nh, bh []byte
+			if err := rows.Scan(&id, &nh, &bh); err != nil {
+				return "", "", nil, err
+			}
+			if nh == nil && bh == nil {
+				return id, "", nil, nil
+			}
+			return id, `UPDATE bookings SET name_hash = $2, booked_name_hash = $3 WHERE id = $1::UUID`,
+				[]any{id, r.mapped(r.names, "name", nh), r.mapped(r.names, "name", bh)}, nil
+		}},
+	nameHashStep("waitlist"),
+	nameHashStep("lottery_entries"),
+	{name: "patient_cases", start: uuidZero, maps: true, query: byUUID("patient_cases", "offered_phone_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var h []byte
+			if err := rows.Scan(&id, &h); err != nil {
+				return "", "", nil, err
+			}
+			if h == nil {
+				return id, "", nil, nil
+			}
+			return id, `UPDATE patient_cases SET offered_phone_hash = $2 WHERE id = $1::UUID`, []any{id, r.mapped(r.phones, "phone", h)}, nil
+		}},
+	// Events' phone references: those of a number an account, a family
+	// member or a kept number still holds are derived again, so the
+	// detector links old events to new ones; the others (the number was
+	// changed, released or erased) are orphans.
+	{name: "booking_events", start: uuidZero, maps: true,
+		query: `SELECT id::TEXT, phone FROM booking_events WHERE id > $1::UUID AND phone <> '' ORDER BY id LIMIT $2`,
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id, ref string
+			if err := rows.Scan(&id, &ref); err != nil {
+				return "", "", nil, err
+			}
+			ref2, ok := r.refs[ref]
+			if !ok {
+				ref2 = "hash:" + booking.IdentityKey(r.orphan("phone ref", []byte(ref)))
+			}
+			return id, `UPDATE booking_events SET phone = $2 WHERE id = $1::UUID`, []any{id, ref2}, nil
+		}},
+}
+
+func nameHashStep(table string) rekeyStep {
+	return rekeyStep{name: table, start: uuidZero, maps: true, query: byUUID(table, "name_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var h []byte
+			if err := rows.Scan(&id, &h); err != nil {
+				return "", "", nil, err
+			}
+			if h == nil {
+				return id, "", nil, nil
+			}
+			return id, `UPDATE ` + table + ` SET name_hash = $2 WHERE id = $1::UUID`, []any{id, r.mapped(r.names, "name", h)}, nil
+		}}
+}
+
+// buildMaps reads every phone and name the database holds sealed (under
+// either key: a run that died midway left both) into the maps from the old
+// key's hash of each to the new key's.
+func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
+	r.phones, r.names, r.refs = map[string][]byte{}, map[string][]byte{}, map[string]string{}
+	read := func(purpose, q string, into map[string][]byte) error {
+		rows, err := db.pool.Query(ctx, q)
+		if err != nil {
+			return fmt.Errorf("read sealed %ss: %w", purpose, translate(err))
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sealed []byte
+			if err := rows.Scan(&sealed); err != nil {
+				return translate(err)
+			}
+			p, err := r.open(purpose, sealed)
+			if err != nil {
+				return fmt.Errorf("a sealed %s opens under neither key: %w", purpose, err)
+			}
+			oh, nh := r.old.Hash(purpose, p), r.new.Hash(purpose, p)
+			into[string(oh)] = nh
+			if purpose == "phone" {
+				r.refs["hash:"+booking.IdentityKey(oh)] = "hash:" + booking.IdentityKey(nh)
+			}
+		}
+		return translate(rows.Err())
+	}
+	if err := read("phone", `SELECT phone_sealed FROM accounts WHERE length(phone_sealed) > 0
+	                         UNION ALL SELECT phone_sealed FROM patients WHERE length(phone_sealed) > 0
+	                         UNION ALL SELECT phone_sealed FROM caller_phones WHERE length(phone_sealed) > 0`, r.phones); err != nil {
+		return err
+	}
+	return read("name", `SELECT name_sealed FROM identities WHERE length(name_sealed) > 0
+	                     UNION ALL SELECT name_sealed FROM patients WHERE length(name_sealed) > 0`, r.names)
+}
+
+// Rekey moves the database from o.Old to o.New, or goes on with the move
+// a run with the same keys began. The database's recorded key (key_check)
+// must be o.Old's until the run ends; the rekey row keeps every instance
+// from starting meanwhile, with either key.
+func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
+	res := RekeyResult{Rows: map[string]int64{}, Orphans: map[string]int64{}}
+	if o.Batch <= 0 {
+		o.Batch = 500
+	}
+	oldFP, newFP := o.Old.Fingerprint(), o.New.Fingerprint()
+	if hmac.Equal(oldFP, newFP) {
+		return res, fmt.Errorf("%w: the new key is the key in use", ErrRekeyOther)
+	}
+	recorded, err := db.KeyFingerprint(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !hmac.Equal(recorded, oldFP) {
+		return res, fmt.Errorf("%w: --secret-key-file is not the key this database's data is sealed with (fingerprint %s)", ErrRekeyOther, ShortFingerprint(recorded))
+	}
+	if _, err := db.pool.Exec(ctx, `INSERT INTO rekey (id, old_fingerprint, new_fingerprint, started_at) VALUES (1, $1, $2, now())
+	                                ON CONFLICT (id) DO NOTHING`, oldFP, newFP); err != nil {
+		return res, fmt.Errorf("record the rotation: %w", translate(err))
+	}
+	st, err := db.RekeyInProgress(ctx)
+	if err != nil {
+		return res, err
+	}
+	if st == nil {
+		return res, fmt.Errorf("%w: the rotation's record vanished: is another rekey running?", ErrRekeyOther)
+	}
+	if !hmac.Equal(st.Old, oldFP) || !hmac.Equal(st.New, newFP) {
+		return res, fmt.Errorf("%w: a rotation to another key is under way (fingerprint %s): finish it with that --new-key-file", ErrRekeyOther, ShortFingerprint(st.New))
+	}
+	r := &rekeyRun{old: o.Old, new: o.New}
+	batches := 0
+	for _, s := range rekeySteps {
+		after, done, err := db.rekeyProgress(ctx, s)
+		if err != nil {
+			return res, err
+		}
+		if done {
+			continue
+		}
+		if s.maps && r.phones == nil {
+			if err := db.buildMaps(ctx, r); err != nil {
+				return res, err
+			}
+		}
+		for !done {
+			if o.MaxBatches > 0 && batches >= o.MaxBatches {
+				return res, nil
+			}
+			if o.Guard != nil {
+				if err := o.Guard(ctx); err != nil {
+					return res, err
+				}
+			}
+			r.orphans = 0
+			var n int
+			if after, n, done, err = db.rekeyBatch(ctx, r, s, after, o.Batch); err != nil {
+				return res, fmt.Errorf("rekey %s: %w", s.name, err)
+			}
+			batches++
+			res.Rows[s.name] += int64(n)
+			res.Orphans[s.name] += r.orphans
+		}
+	}
+	if o.Guard != nil {
+		if err := o.Guard(ctx); err != nil {
+			return res, err
+		}
+	}
+	// Reset codes are a hash of a code and an account under the old key,
+	// the code itself never kept: they cannot be carried over, and live
+	// 30 minutes. The desk issues another.
+	if _, err := db.pool.Exec(ctx, `DELETE FROM password_reset_codes WHERE true`); err != nil {
+		return res, fmt.Errorf("rekey: drop the password reset codes: %w", translate(err))
+	}
+	if o.Cleared != nil {
+		if err := o.Cleared(ctx); err != nil {
+			return res, err
+		}
+	}
+	err = db.Tx(ctx, "rekey", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE key_check SET fingerprint = $1, recorded_at = now() WHERE id = 1`, newFP); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM rekey_progress WHERE true`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM rekey WHERE id = 1`)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("rekey: record the new key: %w", translate(err))
+	}
+	res.Done = true
+	return res, nil
+}
+
+func (db *DB) rekeyProgress(ctx context.Context, s rekeyStep) (string, bool, error) {
+	after, done := s.start, false
+	err := db.pool.QueryRow(ctx, `SELECT after_key, done FROM rekey_progress WHERE step = $1`, s.name).Scan(&after, &done)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.start, false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read the rotation's progress: %w", translate(err))
+	}
+	return after, done, nil
+}
+
+// rekeyBatch rewrites the rows of one batch and records the step's
+// progress in the same transaction.
+func (db *DB) rekeyBatch(ctx context.Context, r *rekeyRun, s rekeyStep, after string, n int) (string, int, bool, error) {
+	var last string
+	var count int
+	var rowErr error // a row that cannot be rewritten: said as it is, not as an outage
+	err := db.Tx(ctx, "rekey", func(tx pgx.Tx) error {
+		count, last = 0, after
+		rows, err := tx.Query(ctx, s.query, after, n)
+		if err != nil {
+			return err
+		}
+		var b pgx.Batch
+		for rows.Next() {
+			key, stmt, args, err := s.row(r, rows)
+			if err != nil {
+				rows.Close()
+				rowErr = err
+				return err
+			}
+			last, count = key, count+1
+			if stmt != "" {
+				b.Queue(stmt, args...)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if b.Len() > 0 {
+			if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO rekey_progress (step, after_key, done, rows_done, at) VALUES ($1, $2, $3, $4, now())
+		                       ON CONFLICT (step) DO UPDATE SET after_key = excluded.after_key, done = excluded.done,
+		                              rows_done = rekey_progress.rows_done + excluded.rows_done, at = excluded.at`,
+			s.name, last, count < n, count)
+		return err
+	})
+	if rowErr != nil {
+		return "", 0, false, rowErr
+	}
+	if err != nil {
+		return "", 0, false, translate(err)
+	}
+	return last, count, count < n, nil
+}
+
+// ShortFingerprint is how a key's fingerprint is shown: its first 12 hex
+// digits (it reveals nothing of the key either way).
+func ShortFingerprint(fp []byte) string {
+	if len(fp) == 0 {
+		return "(none)"
+	}
+	return fmt.Sprintf("%x", fp[:min(6, len(fp))])
+}
