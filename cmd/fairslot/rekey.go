@@ -26,7 +26,7 @@ var errServing = errors.New("an instance is serving")
 
 // errRekeyUnderWay is checkKey's refusal while a rotation is under way.
 var errRekeyUnderWay = errors.New("a master key rotation (`fairslot rekey`) is under way on this database: " +
-	"no instance starts, with the old key or the new, until it ends — run `fairslot rekey` again with the same keys to finish it (docs/operations.md, \"Master key compromised\")")
+	"no instance starts, with the old key or the new, until it ends — run `fairslot rekey` again with the same keys to finish it (docs/operations.md, \"Rotating the master key\")")
 
 func rekey(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c common
