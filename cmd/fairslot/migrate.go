@@ -20,8 +20,12 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c.register(fs, e)
+	commonFlags := flagNames(fs)
 	fs.StringVar(&ownerURL, "migrate-database-url", e.Str("MIGRATE_DATABASE_URL", "postgres://fairslot@127.0.0.1:15432/fairslot?sslmode=disable"),
 		"URL of the tables' owner, who runs the migrations and grants --database-url's login the service role (--migrate-database-url= on the command line: --database-url runs them itself; an empty FAIRSLOT_MIGRATE_DATABASE_URL counts as unset)")
+	// Its own flag and the database's URL first: the thirty of serve's it
+	// accepts (the common ones) drowned them (review21b).
+	fs.Usage = func() { toolUsage(fs, "migrate", commonFlags) }
 	if err := parse(fs, e, args); err != nil {
 		return err
 	}

@@ -248,24 +248,32 @@ func TestBadDatabaseURLKeepsItsPassword(t *testing.T) {
 // and apart, then how it reaches the data, then serve's settings; `fairslot
 // lottery verify -h` listed --session and --entries among thirty of serve's
 // flags in one alphabetical list, and `fairslot lottery -h` was an unknown
-// command (review15's L9).
+// command (review15's L9). `fairslot migrate -h` still listed its one flag
+// and the database's URL among serve's thirty (review21b); it and rekey's
+// are grouped as a tool's.
 func TestToolHelpPutsItsOwnFlagsFirst(t *testing.T) {
 	var out, errs bytes.Buffer
-	if err := run(context.Background(), []string{"lottery", "verify", "-h"}, func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) {
-		t.Fatalf("fairslot lottery verify -h = %v, want the help", err)
-	}
-	help := errs.String()
-	own, reach, settings := strings.Index(help, "its own flags:"), strings.Index(help, "reaching the service's data"), strings.Index(help, "the service's settings")
-	if own < 0 || reach < own || settings < reach {
-		t.Fatalf("fairslot lottery verify -h is not in its three groups, own first:\n%s", help)
-	}
-	for flagName, group := range map[string][2]int{
-		"-session": {own, reach}, "-entries": {own, reach},
-		"-database-url": {reach, settings}, "-redis-addr": {reach, settings},
-		"-booking-batch": {settings, len(help)}, "-hold-for": {settings, len(help)},
-	} {
-		if at := strings.Index(help, "  "+flagName+" "); at < group[0] || at > group[1] {
-			t.Errorf("fairslot lottery verify -h lists %s outside its group (at %d, want %d–%d)", flagName, at, group[0], group[1])
+	for _, cmd := range [][]string{{"lottery", "verify"}, {"migrate"}, {"rekey"}} {
+		errs.Reset()
+		name := strings.Join(cmd, " ")
+		if err := run(context.Background(), append(cmd, "-h"), func(string) string { return "" }, &out, &errs); !errors.Is(err, errHelp) {
+			t.Fatalf("fairslot %s -h = %v, want the help", name, err)
+		}
+		help := errs.String()
+		own, reach, settings := strings.Index(help, "its own flags:"), strings.Index(help, "reaching the service's data"), strings.Index(help, "the service's settings")
+		if own < 0 || reach < own || settings < reach {
+			t.Fatalf("fairslot %s -h is not in its three groups, own first:\n%s", name, help)
+		}
+		ownFlags := map[string][]string{"lottery verify": {"-session", "-entries"}, "migrate": {"-migrate-database-url"}, "rekey": {"-new-key-file", "-max-batches"}}[name]
+		groups := map[string][2]int{"-database-url": {reach, settings}, "-redis-addr": {reach, settings},
+			"-booking-batch": {settings, len(help)}, "-hold-for": {settings, len(help)}}
+		for _, f := range ownFlags {
+			groups[f] = [2]int{own, reach}
+		}
+		for flagName, group := range groups {
+			if at := strings.Index(help, "  "+flagName+" "); at < group[0] || at > group[1] {
+				t.Errorf("fairslot %s -h lists %s outside its group (at %d, want %d–%d)", name, flagName, at, group[0], group[1])
+			}
 		}
 	}
 	out.Reset()
