@@ -37,6 +37,11 @@ func hospitalAdd(ctx context.Context, args []string, getenv func(string) string,
 				return err
 			}
 			h, err := d.svc.AddHospital(ctx, req)
+			if errors.Is(err, booking.ErrHospitalExists) {
+				// Exit 3, apart from a failure's 1: a provisioning script
+				// run again knows the hospital is there (nothing written).
+				return &exitError{code: 3, err: err}
+			}
 			if err != nil {
 				return err
 			}

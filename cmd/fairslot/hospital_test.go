@@ -83,12 +83,18 @@ func TestFirstStartInProduction(t *testing.T) {
 		want string
 	}{
 		{[]string{"hospital", "add", "--name", "市第一人民医院"}, "hospital_exists"},
+		{[]string{"hospital", "add", "--name", " 市第一人民医院 "}, "hospital_exists"},
 		{[]string{"hospital", "add", "--name", "二院", "--time-zone", "Mars/Olympus"}, "unknown time zone"},
 		{[]string{"hospital", "add", "--name", "二院", "--cancel-deadline", "3pm"}, "HH:MM"},
 		{[]string{"hospital", "add"}, "--name is required"},
 	} {
-		if out, err := cmd(nil, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+		out, err := cmd(nil, c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s = %v (%s), want an error with %q", strings.Join(c.args, " "), err, out, c.want)
+		}
+		// A name taken exits 3 (a script run again: it is there), any other refusal 1.
+		if want := map[bool]int{true: 3, false: 1}[c.want == "hospital_exists"]; exitCode(err) != want {
+			t.Errorf("%s exits %d, want %d", strings.Join(c.args, " "), exitCode(err), want)
 		}
 	}
 	if n := count("SELECT count(*) FROM hospitals"); n != 1 {

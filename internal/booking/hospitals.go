@@ -44,7 +44,7 @@ func (s *Service) AddHospital(ctx context.Context, req HospitalRequest) (Hospita
 	}
 	for _, h := range s.catalog.Load().Hospitals() {
 		if strings.EqualFold(h.Name, name) {
-			return Hospital{}, Errorf(ErrHospitalExists, "hospital %s is named %q already", h.ID, h.Name)
+			return Hospital{}, Errorf(ErrHospitalExists, "hospital %s is named %q already: nothing was written", h.ID, h.Name)
 		}
 	}
 	h := Hospital{ID: newID(), Name: name, TimeZone: zone, Policy: DefaultPolicy, CancelDeadline: deadline}

@@ -850,3 +850,35 @@ func TestServerLogKeepsNoKeyValues(t *testing.T) {
 		t.Fatalf("log_error_verbosity = %q, want terse: a refused duplicate's DETAIL would log a keyed phone or ID hash", verbosity)
 	}
 }
+
+// TestAddHospitalNameTaken (review21b): a hospital whose name another has,
+// whatever its case, is refused hospital_exists by the store itself, in
+// the transaction, before anything is written — a caller's catalog that
+// did not hold the first (another host's `hospital add` since it loaded)
+// let a second through — and of several adds of one name at once, one
+// succeeds.
+func TestAddHospitalNameTaken(t *testing.T) {
+	w := newWorld(t)
+	add := func(name string) error {
+		h := booking.Hospital{ID: booking.NewID(), Name: name, TimeZone: "Asia/Shanghai", CancelDeadline: "15:00", Policy: booking.DefaultPolicy}
+		return w.st.AddHospital(w.ctx, h, booking.AuditEntry{ID: booking.NewID(), TS: now(), ActorRole: "cli", Action: "hospital_added",
+			Target: "hospital:" + h.ID, HospitalID: h.ID})
+	}
+	taken := strings.ToUpper(w.hosp.Name)
+	err := add(taken)
+	if !errors.Is(err, booking.ErrHospitalExists) || !strings.Contains(err.Error(), w.hosp.ID) {
+		t.Errorf("a hospital named %q beside %q = %v, want hospital_exists naming the first", taken, w.hosp.Name, err)
+	}
+	name := "Concurrent " + testenv.Token()
+	errs := make([]error, 4)
+	atOnce(len(errs), func(i int) { errs[i] = add(name) })
+	if n := succeeded(t, "add hospital", errs, booking.ErrHospitalExists); n != 1 {
+		t.Errorf("%d of 4 concurrent adds of one name succeeded, want 1", n)
+	}
+	if n := w.count(`SELECT count(*) FROM hospitals WHERE lower(name) IN (lower($1), lower($2))`, w.hosp.Name, name); n != 2 {
+		t.Errorf("%d hospitals of the two names, want 2", n)
+	}
+	if n := w.count(`SELECT count(*) FROM audit_log WHERE action = 'hospital_added' AND hospital_id IN (SELECT id FROM hospitals WHERE lower(name) = lower($1))`, name); n != 1 {
+		t.Errorf("%d hospital_added rows of the concurrent name's hospital, want 1", n)
+	}
+}

@@ -21,11 +21,24 @@ var doctorQueries = ParseQueries(doctorsSQL)
 func (s *Store) AddHospital(ctx context.Context, h booking.Hospital, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.Tx(ctx, "add_hospital", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, queries["insert_hospital"], h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth, h.CancelDeadline)
-		if err != nil {
+		// The catalog's version row first: it serializes every change of
+		// the catalog, so a second `hospital add` of the same name on
+		// another host waits for this one and then finds its row below.
+		// The check reads the hospitals themselves, not the caller's
+		// catalog, which may not hold a hospital added since it loaded;
+		// no index refuses a second name.
+		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
-		if err := bumpCatalog(ctx, tx); err != nil {
+		var other string
+		err := tx.QueryRow(ctx, doctorQueries["hospital_named"], h.Name).Scan(&other)
+		if err == nil {
+			return booking.Errorf(booking.ErrHospitalExists, "hospital %s is named %q already: nothing was written", other, h.Name)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.Exec(ctx, queries["insert_hospital"], h.ID, h.Name, h.TimeZone, h.Policy.PerDay, h.Policy.PerWeek, h.Policy.PerMonth, h.CancelDeadline); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, a)

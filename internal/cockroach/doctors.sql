@@ -76,3 +76,7 @@ SELECT gen_random_uuid(), b.hospital_id, b.session_id, $3, b.account_id, b.ident
        b.account_id IS NULL
   FROM bookings b JOIN unnest($1::UUID[], $2::TEXT[]) AS t (session_id, body) ON t.session_id = b.session_id
  WHERE b.status = 'confirmed';
+
+-- name: hospital_named
+-- A hospital of this name, whatever its case (AddHospital's check).
+SELECT id::TEXT FROM hospitals WHERE lower(name) = lower($1) LIMIT 1;
