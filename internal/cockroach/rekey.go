@@ -292,20 +292,9 @@ var rekeySteps = []rekeyStep{
 			return id, `UPDATE bookings SET name_hash = $2, booked_name_hash = $3 WHERE id = $1::UUID`,
 				[]any{id, r.mapped(r.names, "name", nh), r.mapped(r.names, "name", bh)}, nil
 		}},
-	nameHashStep("waitlist"),
-	nameHashStep("lottery_entries"),
-	{name: "patient_cases", start: uuidZero, maps: true, query: byUUID("patient_cases", "offered_phone_hash"),
-		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
-			var id string
-			var h []byte
-			if err := rows.Scan(&id, &h); err != nil {
-				return "", "", nil, err
-			}
-			if h == nil {
-				return id, "", nil, nil
-			}
-			return id, `UPDATE patient_cases SET offered_phone_hash = $2 WHERE id = $1::UUID`, []any{id, r.mapped(r.phones, "phone", h)}, nil
-		}},
+	hashStep("waitlist", "name_hash", "name"),
+	hashStep("lottery_entries", "name_hash", "name"),
+	hashStep("patient_cases", "offered_phone_hash", "phone"),
 	// Events' phone references: those of a number an account, a family
 	// member or a kept number still holds are derived again, so the
 	// detector links old events to new ones; the others (the number was
@@ -325,8 +314,10 @@ var rekeySteps = []rekeyStep{
 		}},
 }
 
-func nameHashStep(table string) rekeyStep {
-	return rekeyStep{name: table, start: uuidZero, maps: true, query: byUUID(table, "name_hash"),
+// hashStep maps one column of keyed hashes of purpose ("name", "phone")
+// through the map of that purpose.
+func hashStep(table, column, purpose string) rekeyStep {
+	return rekeyStep{name: table, start: uuidZero, maps: true, query: byUUID(table, column),
 		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
 			var id string
 			var h []byte
@@ -336,7 +327,11 @@ func nameHashStep(table string) rekeyStep {
 			if h == nil {
 				return id, "", nil, nil
 			}
-			return id, `UPDATE ` + table + ` SET name_hash = $2 WHERE id = $1::UUID`, []any{id, r.mapped(r.names, "name", h)}, nil
+			m := r.names
+			if purpose == "phone" {
+				m = r.phones
+			}
+			return id, `UPDATE ` + table + ` SET ` + column + ` = $2 WHERE id = $1::UUID`, []any{id, r.mapped(m, purpose, h)}, nil
 		}}
 }
 
