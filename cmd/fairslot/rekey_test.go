@@ -30,7 +30,7 @@ import (
 // them by their card.
 func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	ctx := context.Background()
-	sch := schedule(t, time.Now().Add(-time.Minute), 12, 12, 12)
+	sch := schedule(t, time.Now().Add(-time.Minute), 12, 12, 12, 1)
 	s := startService(t, sch, nil)
 	oldText := s.env["FAIRSLOT_SECRET_KEY"]
 	oldKeys := keyringOf(t, oldText)
@@ -54,6 +54,13 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	if r := s.do("POST", "/v1/patients", people[0].token, map[string]any{"id_type": "resident_id", "id_number": residentID(7399),
 		"name": "家属乙", "relationship": "parent", "phone": "13900007399"}); r.status != 201 {
 		t.Fatalf("add a family member: %d %s", r.status, r.body)
+	}
+	// A full session and a waitlist place.
+	if r := s.do("POST", "/v1/bookings", people[19].token, map[string]string{"session_id": sch.Sessions[3].ID, "patient_id": people[19].patientID}); r.status != 201 {
+		t.Fatalf("book the one slot: %d %s", r.status, r.body)
+	}
+	if r := s.do("POST", "/v1/waitlist", people[18].token, map[string]string{"session_id": sch.Sessions[3].ID, "patient_id": people[18].patientID}); r.status != 201 {
+		t.Fatalf("join the waitlist: %d %s", r.status, r.body)
 	}
 	operator := s.staffLogin(booking.RoleOperator, 7301)
 	caller := map[string]string{"id_type": "resident_id", "id_number": residentID(7398), "name": "来电丙", "caller_phone": "13900007398"}
@@ -287,17 +294,26 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 	if n < 20 || ids < 22 {
 		t.Fatalf("%d accounts and %d identities checked, want the test's", n, ids)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT id::TEXT, name_hash FROM bookings`)
-	testenv.Must(t, err, "bookings")
-	for rows.Next() {
-		var id string
-		var nh []byte
-		testenv.Must(t, rows.Scan(&id, &nh), "scan")
-		if nh != nil && !names[string(nh)] {
-			t.Errorf("booking %s's name hash is no new-key hash of a name the database holds", id)
+	for _, table := range []string{"bookings", "waitlist"} {
+		rows, err = s.pool.Query(ctx, `SELECT id::TEXT, name_hash FROM `+table)
+		testenv.Must(t, err, "%s", table)
+		hashed := 0
+		for rows.Next() {
+			var id string
+			var nh []byte
+			testenv.Must(t, rows.Scan(&id, &nh), "scan")
+			if nh != nil && !names[string(nh)] {
+				t.Errorf("%s %s's name hash is no new-key hash of a name the database holds", table, id)
+			}
+			if nh != nil {
+				hashed++
+			}
+		}
+		rows.Close()
+		if hashed == 0 && table == "bookings" {
+			t.Errorf("no %s row with a name hash checked", table)
 		}
 	}
-	rows.Close()
 	refs := map[string]bool{}
 	for p := range phones {
 		refs["hash:"+booking.IdentityKey(nw.Hash("phone", p))] = true
