@@ -106,4 +106,42 @@ func TestDeskAppealForAPerson(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'appeal_filed_at_desk' AND target = $1`, "case:"+appeal.ID); n != 1 {
 		t.Errorf("appeal_filed_at_desk audit entries: %d, want 1", n)
 	}
+
+	// The person learns the answer at the desk, with the card (session 23).
+	type atDesk struct {
+		Status string `json:"status"`
+		Words  string `json:"words"`
+		Answer string `json:"answer"`
+		DueAt  string `json:"due_at"`
+	}
+	ask := func(name string) (atDesk, reply) {
+		var got atDesk
+		r := svc.do("POST", "/v1/desk/appeals/lookup", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(4803), "name": name})
+		if r.status == 200 {
+			r.decode(t, &got)
+		}
+		return got, r
+	}
+	if _, r := ask("周桂芳"); r.status != 422 || r.code != "identity_mismatch" {
+		t.Errorf("asking under another name = %d %s, want 422 identity_mismatch", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/desk/appeals/lookup", dan.token, map[string]string{"id_type": "resident_id", "id_number": residentID(4803), "name": "周桂兰"}); r.status != 403 {
+		t.Errorf("a patient on the desk's read = %d %s, want 403", r.status, r.body)
+	}
+	got, r := ask("周桂兰")
+	if got.Status != "open" || !strings.Contains(got.Words, "正在复核") || got.DueAt == "" {
+		t.Errorf("the appeal at the desk = %d %s, want open, under review, with its date", r.status, r.body)
+	}
+	for _, never := range []string{"flg_desk", account, motherID, clerk} {
+		if strings.Contains(string(r.body), never) {
+			t.Errorf("the desk's answer %s names %q", r.body, never)
+		}
+	}
+	admin2 := svc.staffLoginAt(booking.RoleAdmin, 4812, "")
+	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", admin2, map[string]any{"answer": "经复核，申诉成立。", "lift_block": true}); r.status != 200 {
+		t.Fatalf("uphold = %d %s", r.status, r.body)
+	}
+	if got, r := ask("周桂兰"); got.Status != "answered" || !strings.Contains(got.Answer, "申诉成立") || !strings.Contains(got.Answer, "可以重新预约") {
+		t.Errorf("the answered appeal at the desk = %d %s, want answered with the answer and the lifted bar", r.status, r.body)
+	}
 }

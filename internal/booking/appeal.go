@@ -380,6 +380,24 @@ func (s *Service) liftBlock(ctx context.Context, actor Actor, c Case, now time.T
 	return told, nil
 }
 
+// personOfCard is the person a card at the desk names: its name must be
+// the one on record for the number (identity_mismatch); ErrNotFound for a
+// number nobody registered.
+func (s *Service) personOfCard(ctx context.Context, req IdentityRequest) (Identity, error) {
+	card, err := s.resolve(req)
+	if err != nil {
+		return Identity{}, err
+	}
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	if err != nil {
+		return Identity{}, err
+	}
+	if !hmac.Equal(known.NameHash, card.NameHash) {
+		return Identity{}, Errorf(ErrIdentityMismatch, "the name is not the one on record for this ID number")
+	}
+	return known, nil
+}
+
 // DeskAppeal files a person's appeal at a registration desk, the clerk
 // holding their card: its name must be the one on record for the number
 // (identity_mismatch). The appeal is the person's own account's when they
@@ -390,19 +408,12 @@ func (s *Service) DeskAppeal(ctx context.Context, actor Actor, req IdentityReque
 	if actor.Role != RoleClerk {
 		return Case{}, Errorf(ErrForbidden, "a registration desk clerk files a person's appeal with their card")
 	}
-	card, err := s.resolve(req)
-	if err != nil {
-		return Case{}, err
-	}
-	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	known, err := s.personOfCard(ctx, req)
 	if errors.Is(err, ErrNotFound) {
 		return Case{}, ErrNotBarredByReview // nobody known is barred
 	}
 	if err != nil {
 		return Case{}, err
-	}
-	if !hmac.Equal(known.NameHash, card.NameHash) {
-		return Case{}, Errorf(ErrIdentityMismatch, "the name is not the one on record for this ID number")
 	}
 	filer := actor.AccountID
 	if own, err := s.store.AccountOfSelf(ctx, known.ID); err == nil {
@@ -414,7 +425,7 @@ func (s *Service) DeskAppeal(ctx context.Context, actor Actor, req IdentityReque
 	if err != nil {
 		return Case{}, err
 	}
-	a := AuditEntry{ID: newID(), TS: c.CreatedAt, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "appeal_filed_at_desk",
+	a := AuditEntry{ID: deskAppealAuditID(c.ID), TS: c.CreatedAt, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "appeal_filed_at_desk",
 		Target: "case:" + c.ID, HospitalID: actor.HospitalID, Reason: "a person's appeal, with their card"}
 	if err := s.store.RecordAudit(ctx, a); err != nil {
 		s.log.Warn("audit a desk appeal", "case_id", c.ID, "err", err)

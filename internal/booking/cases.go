@@ -874,6 +874,9 @@ type CaseStore interface {
 	// PersonAppealPending is whether an appeal for the person waits for
 	// its first answer.
 	PersonAppealPending(ctx context.Context, identityID string) (bool, error)
+	// PersonAppeals lists the appeals filed for a person, newest first
+	// (the desk tells the latest: DeskAppealAnswer).
+	PersonAppeals(ctx context.Context, identityID string) ([]Case, error)
 	// MarkNotificationRead marks one of an account's notifications read
 	// (a read one stays as it was); ErrNotificationNotFound when the
 	// account has no such notification.

@@ -966,9 +966,10 @@ type EventLog interface {
 	// holds a confirmed booking, a lottery entry taking part or a waiting
 	// waitlist place: those RecordAuditOfPerson copies an entry to.
 	HospitalsOfPerson(ctx context.Context, identityID string) ([]string, error)
-	// KeyedAudit is the audit entry with this id, its target and reason
-	// read (ErrNotFound when there is none): how a desk write whose id an
-	// Idempotency-Key made knows a repeat of itself from another request.
+	// KeyedAudit is the audit entry with this id, its target, reason and
+	// hospital read (ErrNotFound when there is none): how a desk write
+	// whose id an Idempotency-Key made knows a repeat of itself from
+	// another request, and where a desk appeal was filed.
 	KeyedAudit(ctx context.Context, id string) (AuditEntry, error)
 }
 

@@ -170,6 +170,11 @@ func (s *Store) PersonAppealPending(ctx context.Context, identityID string) (_ b
 	return pending, err
 }
 
+// PersonAppeals lists the appeals filed for a person, newest first.
+func (s *Store) PersonAppeals(ctx context.Context, identityID string) ([]booking.Case, error) {
+	return s.cases(ctx, "WHERE kind = 'appeal' AND identity_id = $1 ORDER BY created_at DESC, id LIMIT 20", identityID)
+}
+
 // OverdueFlags counts the open flags opened before a time.
 func (s *Store) OverdueFlags(ctx context.Context, openedBefore time.Time) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()

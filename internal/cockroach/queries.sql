@@ -1307,7 +1307,7 @@ SELECT round_ends_at, wait_key FROM waitlist
  ORDER BY wait_key LIMIT 1;
 
 -- name: keyed_audit
-SELECT target, reason FROM audit_log WHERE id = $1;
+SELECT target, reason, COALESCE(hospital_id::TEXT, '') FROM audit_log WHERE id = $1;
 
 -- name: flag_exists
 SELECT count(*) FROM flags WHERE id = $1;

@@ -609,7 +609,7 @@ func (s *Store) HospitalsOfPerson(ctx context.Context, identityID string) (_ []s
 func (s *Store) KeyedAudit(ctx context.Context, id string) (_ booking.AuditEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	a := booking.AuditEntry{ID: id}
-	err := s.db.pool.QueryRow(ctx, q("keyed_audit"), id).Scan(&a.Target, &a.Reason)
+	err := s.db.pool.QueryRow(ctx, q("keyed_audit"), id).Scan(&a.Target, &a.Reason, &a.HospitalID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return booking.AuditEntry{}, booking.ErrNotFound
 	}

@@ -329,6 +329,34 @@ func (s *Server) deskAppeal(r *request) error {
 	return nil
 }
 
+// appealAtDeskOut is a person's latest appeal as the desk tells them.
+type appealAtDeskOut struct {
+	Status     string `json:"status"`
+	Words      string `json:"words"`
+	FiledAt    string `json:"filed_at,omitempty"`
+	DueAt      string `json:"due_at,omitempty"`
+	Overdue    bool   `json:"overdue,omitempty"`
+	AnsweredAt string `json:"answered_at,omitempty"`
+	Answer     string `json:"answer,omitempty"`
+}
+
+// deskAppealAnswer reads a person's latest appeal at a registration desk,
+// with their card: how a person without an account learns the answer.
+func (s *Server) deskAppealAnswer(r *request) error {
+	var in identityIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	a, err := s.svc.DeskAppealAnswer(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name})
+	if err != nil {
+		return err
+	}
+	loc := zoneOf(s.svc.Catalog(), r.actor.HospitalID)
+	WriteJSON(r.rc, fasthttp.StatusOK, appealAtDeskOut{Status: a.Status, Words: a.Words, FiledAt: stamp(a.FiledAt, loc), DueAt: stamp(a.DueAt, loc),
+		Overdue: a.Overdue, AnsweredAt: stamp(a.AnsweredAt, loc), Answer: a.Answer})
+	return nil
+}
+
 func (s *Server) answerCase(r *request) error {
 	var in answerIn
 	if err := decodeChecked(r.rc, &in); err != nil {

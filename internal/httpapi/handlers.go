@@ -103,6 +103,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/appeals", prefix: "/v1/appeals", h: s.fileAppeal},
 		{method: "POST", template: "/v1/person-appeals", prefix: "/v1/person-appeals", auth: true, h: s.filePersonAppeal},
 		{method: "POST", template: "/v1/desk/appeals", prefix: "/v1/desk/appeals", auth: true, h: s.deskAppeal},
+		{method: "POST", template: "/v1/desk/appeals/lookup", prefix: "/v1/desk/appeals/lookup", auth: true, h: s.deskAppealAnswer},
 		{method: "GET", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.myCases(booking.CaseComplaint)},
 		{method: "GET", template: "/v1/cases/{id}", prefix: "/v1/cases/", param: true, auth: true, h: s.getCase},
 		{method: "GET", template: "/v1/notifications", prefix: "/v1/notifications", auth: true, h: s.myNotifications},

@@ -35,9 +35,11 @@ var flagStatusLabels = map[string]string{
 	booking.FlagOpen:      "待审核 Open",
 	booking.FlagConfirmed: "已确认 Confirmed",
 	booking.FlagDismissed: "已排除 Dismissed",
+	// An upheld appeal found the confirmation wrong (review21 M3).
+	booking.FlagOverturned: "已改判撤销 Overturned",
 }
 
-var flagStatuses = []string{booking.FlagOpen, booking.FlagConfirmed, booking.FlagDismissed}
+var flagStatuses = []string{booking.FlagOpen, booking.FlagConfirmed, booking.FlagDismissed, booking.FlagOverturned}
 
 var eventLabels = map[booking.EventType]string{
 	booking.EventAccountCreated: "注册 Account created",
@@ -214,6 +216,13 @@ type flagRow struct {
 	DecidedBy   string
 	DecidedByID string
 	Note        string
+	// Due is an open flag's decision deadline; Overdue says it passed
+	// (its holds on lottery entries have lapsed: review21 M1).
+	Due     string
+	Overdue bool
+	// OverturnedAt and OverturnedBy: the upheld appeal that overturned a
+	// confirmed flag.
+	OverturnedAt, OverturnedBy, OverturnedByID string
 }
 
 func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location) flagRow {
@@ -229,6 +238,13 @@ func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location
 	if !f.DecidedAt.IsZero() {
 		row.DecidedAt = f.DecidedAt.In(loc).Format("2006-01-02 15:04")
 		row.DecidedBy, row.DecidedByID = who(f.DecidedBy, "", me)
+	}
+	if f.DueAt != nil {
+		row.Due, row.Overdue = f.DueAt.In(loc).Format("2006-01-02 15:04"), f.Overdue
+	}
+	if f.OverturnedAt != nil {
+		row.OverturnedAt = f.OverturnedAt.In(loc).Format("2006-01-02 15:04")
+		row.OverturnedBy, row.OverturnedByID = who(f.OverturnedBy, "", me)
 	}
 	return row
 }
@@ -249,7 +265,8 @@ type flagsData struct {
 }
 
 // flagsPage is the review queue: a tab per status, the flags of the chosen
-// one highest score first.
+// one highest score first, the open ones past their decision deadline
+// before the others.
 func (c *Console) flagsPage(r *request) error {
 	if !r.actor.PlatformAdmin() {
 		// A hospital's administrator signs in here too, but flags span
@@ -277,6 +294,9 @@ func (c *Console) flagsPage(r *request) error {
 			for _, f := range fs {
 				d.Flags = append(d.Flags, c.flagRowOf(f, r.actor, loc))
 			}
+			slices.SortStableFunc(d.Flags, func(a, b flagRow) int {
+				return boolRank(b.Overdue) - boolRank(a.Overdue)
+			})
 		}
 	}
 	flash := ""
@@ -378,6 +398,7 @@ type flagData struct {
 	Open       bool
 	Confirmed  bool
 	Dismissed  bool
+	Overturned bool
 	Cancelled  int // bookings this flag's confirmation cancelled
 	Timeline   []eventRow
 	AuditURL   string
@@ -399,7 +420,8 @@ func (c *Console) flagData(r *request) (flagData, error) {
 	f := ev.Flag
 	d := flagData{flagRow: c.flagRowOf(f, r.actor, loc), Open: f.Status == booking.FlagOpen,
 		Confirmed: f.Status == booking.FlagConfirmed, Dismissed: f.Status == booking.FlagDismissed,
-		AuditURL: "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode()}
+		Overturned: f.Status == booking.FlagOverturned,
+		AuditURL:   "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode()}
 	if f.Threshold > 0 {
 		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
 	}
@@ -490,6 +512,14 @@ func firstWord(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// boolRank orders true before false in a sort.
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func lagText(d time.Duration) string {

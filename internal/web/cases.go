@@ -64,6 +64,47 @@ type caseRow struct {
 	// Folded are the reports of the same target folded into this one
 	// (booking.Case.Folded): its other reporters, each answered with it.
 	Folded []caseRow
+	// Filer, on an appeal an administrator reads, is who filed it.
+	Filer *appealFilerView
+}
+
+// appealFilerView is who filed an appeal, in the administrator's words.
+type appealFilerView struct {
+	Kind string // a person's appeal or an account's
+	By   string // the account (masked) or the desk
+	// Answer says where the answer reaches the appellant.
+	Answer string
+	// SecondAdmin: the administrator reading it confirmed the flag it
+	// contests, so another one must uphold it (second_admin_required).
+	SecondAdmin bool
+	Person      bool
+}
+
+// withFiler adds who filed an appeal to its row (the admin console's).
+func (c *Console) withFiler(r *request, row *caseRow, cs booking.Case) error {
+	f, ok, err := c.svc.AppealFilerOf(r.ctx, r.actor, cs)
+	if err != nil || !ok {
+		return err
+	}
+	v := &appealFilerView{Kind: "账号申诉 Account's appeal", Person: f.Person, SecondAdmin: f.FlagConfirmedBy != "" && f.FlagConfirmedBy == r.actor.AccountID,
+		By: "账号 Account " + f.AccountMasked, Answer: "答复发到该账号的消息 The answer goes to the account's messages"}
+	if f.Person {
+		v.Kind = "就诊人申诉 Person's appeal"
+	}
+	if f.AtDesk {
+		where := ""
+		if h, ok := c.svc.Catalog().Hospital(f.DeskHospitalID); ok {
+			where = " · " + h.Name
+		}
+		v.By = "窗口代交 At a desk" + where
+		if f.NoAccount {
+			v.Answer = "就诊人没有账号：答复由窗口查找该就诊人时告知 No account: the desk tells the answer when it looks the person up"
+		} else {
+			v.By += " · 本人账号 own account " + f.AccountMasked
+		}
+	}
+	row.Filer = v
+	return nil
 }
 
 func (c *Console) caseRowOf(cs booking.Case, now time.Time) caseRow {
@@ -307,6 +348,9 @@ func (c *Console) caseQueuePage(r *request) error {
 		if tab.key == status {
 			for _, x := range cs {
 				row := c.caseRowOf(x, now)
+				if err := c.withFiler(r, &row, x); err != nil {
+					return err
+				}
 				if row.Overdue {
 					d.Overdue++
 				}
@@ -336,6 +380,9 @@ func (c *Console) caseData(r *request) (caseData, error) {
 		return caseData{}, err
 	}
 	d := caseData{caseRow: c.caseRowOf(cs, c.opts.Now()), Platform: r.actor.PlatformAdmin()}
+	if err := c.withFiler(r, &d.caseRow, cs); err != nil {
+		return caseData{}, err
+	}
 	m, ok, err := c.svc.CaseMakerOf(r.ctx, r.actor, cs)
 	if err != nil {
 		return caseData{}, err

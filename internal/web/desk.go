@@ -120,6 +120,7 @@ var deskFlashes = map[string]string{
 	"released":       "号码已释放：原账号的登录已结束，资料保留；新机主现在可以用该号码注册。 Number released: the old account's logins ended and its records are kept; the new holder can register with the number now.",
 	"restored":       "已登记新手机号：本人可用新号码和原密码登录（忘记密码可领取重置码）。 New number registered: the holder logs in with it and their password (or a reset code).",
 	"checkedin":      "签到成功。 Checked in.",
+	"appeal_filed":   "申诉已提交，将在 5 个工作日内答复；本人有账号的，答复发到账号消息，没有账号的，请本人持证来窗口查询。 Appeal filed: answered within 5 working days, in the person's account if they have one, else here at the desk, card in hand.",
 	"walkin":         "现场挂号成功。 Walk-in booked.",
 	"walkin_in":      "现场挂号成功，已签到。 Walk-in booked and checked in.",
 	"extra":          "已加号。 Extra slots added to the on-site pool.",

@@ -23,8 +23,11 @@ import (
 // issued, if any.
 type accountsData struct {
 	ResetCard, ReleaseCard, RestoreCard, MoveCard, CloseCard idCard
+	AppealCard, AskCard                                      idCard
 	Minutes                                                  int // how long a code lasts
-	Code                                                     *resetCodeView
+	// Appeal is the person's appeal just asked for (desk_appeals.go).
+	Appeal *appealAnswerView
+	Code   *resetCodeView
 	// Moved is the login just moved back: the numbers, masked, and the
 	// holder's reset code, shown once.
 	Moved *movedView
@@ -41,7 +44,8 @@ type movedView struct {
 func accountsPageData(r *request, form string) accountsData {
 	card := func(id string) idCard { return typedCard(r, id, "resident_id", id == form) }
 	return accountsData{ResetCard: card("reset-form"), ReleaseCard: card("release-form"), RestoreCard: card("restore-form"),
-		MoveCard: card("move-form"), CloseCard: card("desk-close-form"), Minutes: resetMinutes}
+		MoveCard: card("move-form"), CloseCard: card("desk-close-form"), AppealCard: card("appeal-form"), AskCard: card("appeal-ask-form"),
+		Minutes: resetMinutes}
 }
 
 // resetCodeView is an issued code as the clerk reads it out or writes it

@@ -736,6 +736,10 @@ func (unimplementedStore) PersonAppealPending(_ context.Context, _ string) (bool
 	panic(unimplemented("Store.PersonAppealPending"))
 }
 
+func (unimplementedStore) PersonAppeals(_ context.Context, _ string) ([]booking.Case, error) {
+	panic(unimplemented("Store.PersonAppeals"))
+}
+
 func (unimplementedStore) OverdueFlags(_ context.Context, _ time.Time) (int, error) {
 	panic(unimplemented("Store.OverdueFlags"))
 }
