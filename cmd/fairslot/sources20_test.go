@@ -264,6 +264,13 @@ func TestMistakenStopIsRestored(t *testing.T) {
 	if view.Booked != 2 || online != 2 {
 		t.Errorf("GET the session: booked %d, online booked %d; want 2 and 2", view.Booked, online)
 	}
+	// The doctor runs late, and the patients were told so: a restore
+	// publishes the clinic again with its room and its delay (session 23;
+	// before, the restored session started on time again, untold).
+	if r := svc.do("POST", "/v1/admin/sessions/"+id+"/announcements", admin, map[string]any{"room": "门诊楼2层5诊室",
+		"delay_minutes": 25, "reason": "医生手术延迟", "version": svc.sessionVersion(admin, id)}); r.status != 200 {
+		t.Fatalf("announce the delay = %d %s", r.status, r.body)
+	}
 	stop := func(confirm int) reply {
 		return svc.do("POST", "/v1/admin/sessions/"+id+"/stop", admin, map[string]any{"reason": "误操作", "confirm_booked": confirm})
 	}
@@ -313,6 +320,9 @@ func TestMistakenStopIsRestored(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM session_channels a JOIN session_channels b ON a.channel = b.channel AND a.release_at = b.release_at
 		WHERE a.session_id = $1 AND b.session_id = $2`, id, restored.SessionID); n != 3 {
 		t.Errorf("%d pools restored with their release time, want 3", n)
+	}
+	if n := svc.count(`SELECT delay_minutes FROM clinic_sessions WHERE id = $1 AND room = '门诊楼2层5诊室'`, restored.SessionID); n != 25 {
+		t.Errorf("the restored clinic's delay = %d minutes (in its room), want the 25 announced", n)
 	}
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'session_restore' AND target = $1`, "session:"+id); n != 1 {
 		t.Errorf("audit rows session_restore = %d, want 1", n)

@@ -49,8 +49,8 @@ ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_session
 INSERT INTO clinic_sessions (id, hospital_id, department_id, doctor_id, visit_date, period,
-                             starts_at, ends_at, release_mode, room)
-VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9, $10)
+                             starts_at, ends_at, release_mode, room, delay_minutes)
+VALUES ($1, $2, $3, $4, $5::DATE, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: insert_channel

@@ -228,7 +228,7 @@ func notInUse(ctx context.Context, tx pgx.Tx, id string, now time.Time) error {
 func insertLayout(ctx context.Context, tx pgx.Tx, x booking.Session, withSession bool) error {
 	b := &pgx.Batch{}
 	if withSession {
-		b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode), x.Room)
+		queueSession(b, x)
 	}
 	queueLayout(b, x)
 	return tx.SendBatch(ctx, b).Close()

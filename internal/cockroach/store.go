@@ -232,12 +232,20 @@ func (s *Store) SaveSchedule(ctx context.Context, sch booking.Schedule) (rerr er
 			b.Queue(q("insert_doctor"), d.ID, d.HospitalID, d.DepartmentID, d.Name, d.Title, string(d.FeeLevel.OrGeneral()))
 		}
 		for _, x := range sch.Sessions {
-			b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode), x.Room)
+			queueSession(b, x)
 			queueLayout(b, x)
 		}
 		b.Queue(sourceQueries["bump_catalog"])
 		return tx.SendBatch(ctx, b).Close()
 	})
+}
+
+// queueSession queues the insert of a session's row, with its room and
+// delay: a clinic restored after a stop is published again as it was, the
+// delay its patients were told included (session 23).
+func queueSession(b *pgx.Batch, x booking.Session) {
+	b.Queue(q("insert_session"), x.ID, x.HospitalID, x.DepartmentID, x.DoctorID, x.VisitDate, x.Period, x.StartsAt, x.EndsAt, string(x.Mode),
+		x.Room, x.DelayMinutes)
 }
 
 // queueLayout queues the inserts of a session's pools and slots.

@@ -120,6 +120,7 @@ var deskFlashes = map[string]string{
 	"released":       "号码已释放：原账号的登录已结束，资料保留；新机主现在可以用该号码注册。 Number released: the old account's logins ended and its records are kept; the new holder can register with the number now.",
 	"restored":       "已登记新手机号：本人可用新号码和原密码登录（忘记密码可领取重置码）。 New number registered: the holder logs in with it and their password (or a reset code).",
 	"checkedin":      "签到成功。 Checked in.",
+	"delayed":        "已通知该出诊的患者开诊时间（无账号的电话、现场患者已列入回电名单）。 The clinic's patients are told when it starts (those without an account are on the call-back list).",
 	"appeal_filed":   "申诉已提交，将在 5 个工作日内答复；本人有账号的，答复发到账号消息，没有账号的，请本人持证来窗口查询。 Appeal filed: answered within 5 working days, in the person's account if they have one, else here at the desk, card in hand.",
 	"walkin":         "现场挂号成功。 Walk-in booked.",
 	"walkin_in":      "现场挂号成功，已签到。 Walk-in booked and checked in.",
@@ -171,6 +172,13 @@ type deskSession struct {
 	FormKey string
 	Roster  []rosterRow
 	Columns int // of the table, for the roster's row
+	// Version and Delay are what the delay form changes: the session's
+	// version and its announced delay (minutes); DelayOpen shows the form
+	// refused, with the minutes and reason typed (DelayTyped).
+	Version    int64
+	Delay      int
+	DelayOpen  bool
+	DelayTyped struct{ Minutes, Reason string }
 }
 
 // rosterRow is a patient on a session's roster (Today), masked, with the
@@ -295,6 +303,7 @@ func deskSessionOf(cat *booking.Catalog, v booking.SessionView, loc *time.Locati
 		ID: v.ID, Doctor: doc.Name, Title: doc.Title, Department: dept.Name, Period: periodLabel(v.Period),
 		Time:       v.StartsAt.In(loc).Format("15:04") + "–" + v.EndsAt.In(loc).Format("15:04"),
 		OnsiteLeft: v.Remaining[booking.ChannelOnsite], Highlight: v.ID == highlight, FormKey: newFormKey(),
+		Version: v.Version, Delay: v.DelayMinutes,
 	}
 	for _, ch := range deskChannels {
 		q, ok := v.Channel(ch)
@@ -376,6 +385,15 @@ func (c *Console) extraSlots(r *request) error {
 		c.redirect(r, "/desk?"+url.Values{"ok": {flash}, "s": {r.param}}.Encode())
 		return nil
 	}
+	return c.deskSessionFailed(r, "extra-", err, func(s *deskSession) {
+		s.FormOpen = true
+		s.Extra.Count, s.Extra.Reason, s.Extra.AuthorisedBy = r.form("count"), r.form("reason"), r.form("authorised_by")
+	})
+}
+
+// deskSessionFailed shows Today again with the refusal of a session's form
+// (its id: prefix and the session), whose session keep shows as typed.
+func (c *Console) deskSessionFailed(r *request, prefix string, err error, keep func(*deskSession)) error {
 	d, lerr := c.todayWith(r, r.param, "", true, false)
 	if lerr != nil {
 		return lerr
@@ -383,12 +401,33 @@ func (c *Console) extraSlots(r *request) error {
 	for i := range d.Hospitals {
 		for j := range d.Hospitals[i].Sessions {
 			if s := &d.Hospitals[i].Sessions[j]; s.ID == r.param {
-				s.FormOpen = true
-				s.Extra.Count, s.Extra.Reason, s.Extra.AuthorisedBy = r.form("count"), r.form("reason"), r.form("authorised_by")
+				keep(s)
 			}
 		}
 	}
-	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Form: "extra-" + r.param, Data: d}, err)
+	return c.formFailed(r, "desk/today", page{Title: "今日出诊 Today", Nav: "today", Form: prefix + r.param, Data: d}, err)
+}
+
+// deskDelay tells a clinic's patients, from the desk, that it starts late
+// today (a clerk announces the visit day's delay only, never the room:
+// booking.Service.AnnounceSession); 0 says it is on time again.
+func (c *Console) deskDelay(r *request) error {
+	version, _ := strconv.ParseInt(r.form("version"), 10, 64)
+	delay, err := strconv.Atoi(strings.TrimSpace(r.form("delay_minutes")))
+	if err != nil {
+		err = onFields(booking.FieldErrorf(booking.ErrInvalidField, "delay_minutes", "delay_minutes: minutes, 0 when on time"), "delay_minutes")
+	} else {
+		_, err = c.svc.AnnounceSession(r.ctx, r.actor, r.param, booking.AnnounceRequest{DelayMinutes: &delay,
+			Reason: strings.TrimSpace(r.form("reason")), Version: version})
+	}
+	if err == nil {
+		c.redirect(r, "/desk?"+url.Values{"ok": {"delayed"}, "s": {r.param}}.Encode())
+		return nil
+	}
+	return c.deskSessionFailed(r, "delay-", err, func(s *deskSession) {
+		s.DelayOpen = true
+		s.DelayTyped.Minutes, s.DelayTyped.Reason = r.form("delay_minutes"), r.form("reason")
+	})
 }
 
 // deskBooking is a booking of the current patient as the desk sees it.

@@ -66,7 +66,7 @@ var bulkOutcomes = map[string]string{
 	booking.BulkNotDone:        "未完成，请重试 Not done: repeat",
 }
 
-func (c *Console) holidaysData(r *request) holidaysData {
+func (c *Console) holidaysData(r *request) (holidaysData, error) {
 	cat, now := c.svc.Catalog(), c.opts.Now()
 	d := holidaysData{Form: map[string]string{}}
 	for _, h := range cat.Hospitals() {
@@ -76,11 +76,11 @@ func (c *Console) holidaysData(r *request) holidaysData {
 		hh := holidayHospital{ID: h.ID, Name: h.Name}
 		from := now.In(h.Location()).Format(time.DateOnly)
 		to := now.In(h.Location()).AddDate(0, 0, booking.ScheduleHorizonDays).Format(time.DateOnly)
-		if hs, err := c.svc.Holidays(r.ctx, r.actor, h.ID, from, to); err == nil {
-			hh.Holidays = hs
-		} else {
-			c.log.Warn("list holidays", "hospital_id", h.ID, "err", err)
+		hs, err := c.svc.Holidays(r.ctx, r.actor, h.ID, from, to)
+		if err != nil {
+			return d, err
 		}
+		hh.Holidays = hs
 		for _, dept := range cat.Departments(h.ID) {
 			hh.Departments = append(hh.Departments, option{dept.ID, dept.Name})
 		}
@@ -89,18 +89,25 @@ func (c *Console) holidaysData(r *request) holidaysData {
 		}
 		d.Hospitals = append(d.Hospitals, hh)
 	}
-	return d
+	return d, nil
 }
 
 func (c *Console) holidaysPage(r *request) error {
 	flash := map[string]string{"removed": "节假日已取消：出诊模板在这一天重新发布出诊（已撤回的不会恢复）。 Holiday removed: the templates publish on the day again (what was withdrawn is not brought back)."}[r.query("ok")]
-	return c.render(r, fasthttp.StatusOK, "admin/holidays", page{Title: "节假日 Holidays", Nav: "schedule", Flash: flash, Data: c.holidaysData(r)})
+	d, err := c.holidaysData(r)
+	if err != nil {
+		return err
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/holidays", page{Title: "节假日 Holidays", Nav: "schedule", Flash: flash, Data: d})
 }
 
 // holidaysFailed shows the page again with the refusal of form and what
 // it held.
 func (c *Console) holidaysFailed(r *request, form string, fields []string, err error) error {
-	d := c.holidaysData(r)
+	d, lerr := c.holidaysData(r)
+	if lerr != nil {
+		return lerr
+	}
 	for _, f := range fields {
 		d.Form[f] = r.form(f)
 	}
@@ -116,7 +123,10 @@ func (c *Console) setHoliday(r *request) error {
 	if err != nil {
 		return c.holidaysFailed(r, "holiday-form-"+hospital, []string{"hospital_id", "date", "name", "reason"}, err)
 	}
-	d := c.holidaysData(r)
+	d, err := c.holidaysData(r)
+	if err != nil {
+		return err
+	}
 	v := c.bulkViewOf(res.Sessions, booking.BulkRequest{HospitalID: hospital, From: res.Holiday.Date, To: res.Holiday.Date, Action: booking.BulkStop})
 	v.Title = "已设为节假日 Holiday set: " + res.Holiday.Date + " " + res.Holiday.Name
 	d.Result = &v
@@ -148,7 +158,10 @@ func (c *Console) bulkSessions(r *request) error {
 	if err != nil {
 		return c.holidaysFailed(r, "bulk-form-"+req.HospitalID, []string{"hospital_id", "department_id", "doctor_id", "from", "to", "action", "reason"}, err)
 	}
-	d := c.holidaysData(r)
+	d, err := c.holidaysData(r)
+	if err != nil {
+		return err
+	}
 	v := c.bulkViewOf(res, req)
 	v.DryRun = req.DryRun
 	v.Title = "批量" + map[string]string{booking.BulkStop: "停诊 Bulk stop", booking.BulkWithdraw: "撤回 Bulk withdrawal"}[req.Action] + " " + req.From + " – " + req.To

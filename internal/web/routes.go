@@ -190,6 +190,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/logout", console: dc, public: true, h: c.logout(dc)},
 		{method: "GET", pattern: "/desk", console: dc, h: c.deskToday},
 		{method: "POST", pattern: "/desk/sessions/{id}/extra-slots", console: dc, h: c.extraSlots},
+		{method: "POST", pattern: "/desk/sessions/{id}/delay", console: dc, h: c.deskDelay},
 		{method: "GET", pattern: "/desk/lookup", console: dc, h: c.lookupPage},
 		{method: "POST", pattern: "/desk/lookup", console: dc, h: c.lookup},
 		{method: "POST", pattern: "/desk/lookup/clear", console: dc, h: c.clearLookup},
