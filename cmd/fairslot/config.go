@@ -45,6 +45,7 @@ type common struct {
 	passwordIterations int
 	holdFor            time.Duration
 	closingCoolingOff  time.Duration
+	caseRecordYears    int
 	flagDecision       time.Duration
 	commitTimeout      time.Duration
 	returnDelayMin     time.Duration
@@ -105,6 +106,8 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.closingCoolingOff, "closing-cooling-off", e.Dur("CLOSING_COOLING_OFF", booking.DefaultClosingCoolingOff),
 		"how long a patient's online closing stays pending, cancelled by any login, before it completes")
+	fs.IntVar(&c.caseRecordYears, "case-record-years", e.Int("CASE_RECORD_YEARS", booking.DefaultCaseRecordYears),
+		"the hospital's complaint-record period: a closed report's, complaint's or appeal's free texts are erased this many years after it closed")
 	fs.DurationVar(&c.flagDecision, "flag-decision-within", e.Dur("FLAG_DECISION_WITHIN", 7*24*time.Hour),
 		"an open scalper flag's decision deadline: past it the flag is overdue (fairslot_flags_overdue) and its hold on lottery entries lapses")
 	fs.DurationVar(&c.holdFor, "hold-for", e.Dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
@@ -143,6 +146,9 @@ func (c *common) validate() error {
 	}
 	if c.flagDecision < time.Hour {
 		errs = append(errs, fmt.Errorf("--flag-decision-within (%s) must be at least 1h", c.flagDecision))
+	}
+	if c.caseRecordYears < 1 || c.caseRecordYears > 30 {
+		errs = append(errs, fmt.Errorf("--case-record-years (%d) must be 1 to 30", c.caseRecordYears))
 	}
 	if c.closingCoolingOff < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--closing-cooling-off (%s) must be at least 24h: a holder whose password was taken needs the time to notice and log in", c.closingCoolingOff))
@@ -528,6 +534,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		Detector:             detector,
 		HoldFor:              c.holdFor,
 		ClosingCoolingOff:    c.closingCoolingOff,
+		CaseRecordYears:      c.caseRecordYears,
 		FlagDecisionWithin:   c.flagDecision,
 		CommitTimeout:        c.commitTimeout,
 		PasswordIterations:   c.passwordIterations,

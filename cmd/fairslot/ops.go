@@ -116,6 +116,18 @@ func newRedisWatch(gate watchedGate, svc *booking.Service, log *slog.Logger, reg
 			Name: "fairslot_report_phones_erased_total",
 			Help: "Closed scalper reports whose offered number (hash and mask) the retention job erased past their need.",
 		}, func() float64 { return float64(svc.Stats().ReportPhonesErased) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_notifications_purged_total",
+			Help: "Notifications the retention job deleted: a closed account's after 30 days, a read one a year after it was written.",
+		}, func() float64 { return float64(svc.Stats().NotificationsPurged) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_identities_erased_total",
+			Help: "Persons whose sealed ID number and name the retention job erased a year after nothing named them (hashes and masks kept).",
+		}, func() float64 { return float64(svc.Stats().IdentitiesErased) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "fairslot_case_texts_erased_total",
+			Help: "Closed cases whose free texts the retention job erased after the complaint-record period (--case-record-years).",
+		}, func() float64 { return float64(svc.Stats().CaseTextsErased) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "fairslot_admission_state_not_whole",
 			Help: "Hospitals whose booking state in Redis this instance last saw lost, stale or being reloaded (each answers 503 until reloaded).",

@@ -57,7 +57,8 @@ func TestRetentionByHand(t *testing.T) {
 	}
 	samples := scrape(t, "http://"+admin+"/metrics")
 	for _, name := range []string{"fairslot_call_backs_purged_total", "fairslot_caller_phones_purged_total",
-		"fairslot_removed_members_erased_total", "fairslot_event_phones_erased_total", "fairslot_report_phones_erased_total"} {
+		"fairslot_removed_members_erased_total", "fairslot_event_phones_erased_total", "fairslot_report_phones_erased_total",
+		"fairslot_notifications_purged_total", "fairslot_identities_erased_total", "fairslot_case_texts_erased_total"} {
 		if len(samples[name]) != 1 {
 			t.Errorf("serve's /metrics has %d series %s, want 1", len(samples[name]), name)
 		}

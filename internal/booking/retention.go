@@ -58,6 +58,27 @@ import (
 //     mask) once the case is closed, closed more than the grace ago, filed
 //     before the detection window, and no flag it supports is still open.
 //     The case stays.
+//
+// Session 23 (review21 M7) adds what had no rule:
+//
+//   - notifications: an account's, 30 days after the account closed
+//     (ClosedNotificationRetention: its closing's questions are answered by
+//     then, and nobody reads them any more), and any read one a year after
+//     it was written (ReadNotificationRetention). An unread one stays while
+//     the account is open: it is still to be read.
+//   - a person's sealed ID number and name (identities), once no account
+//     lists them, no bar, block, waiting place or live lottery entry names
+//     them and no booking of theirs is to come, and a year (IdentityRetention,
+//     or Config.BlockFor if longer: the longest bar or block) has passed
+//     since the last of those and since they were first seen. The keyed
+//     hashes and masks stay, so quotas, bars and blocks still count them and
+//     their old bookings still show a masked name. A person met again (a
+//     booking, a listing, the desk) has their number sealed again from what
+//     they give.
+//   - a closed case's free texts (the patient's text, the answer, the
+//     closing note), Config.CaseRecordYears (3 by default: the hospital's
+//     complaint-record period) after it closed; its kind, category, dates,
+//     status and who answered and closed stay.
 
 // DefaultCallBackGrace is Config.CallBackGrace's default.
 const DefaultCallBackGrace = 30 * 24 * time.Hour
@@ -76,6 +97,15 @@ const DefaultCallBackGrace = 30 * 24 * time.Hour
 const (
 	RefusedEventRetention = 90 * 24 * time.Hour
 	EventRetention        = 400 * 24 * time.Hour
+)
+
+// How long notifications and persons nobody lists are kept (review21 M7,
+// above), and the complaint-record period's default.
+const (
+	ClosedNotificationRetention = 30 * 24 * time.Hour
+	ReadNotificationRetention   = 365 * 24 * time.Hour
+	IdentityRetention           = 365 * 24 * time.Hour
+	DefaultCaseRecordYears      = 3
 )
 
 // Purge batches: a statement deletes at most purgeBatch rows, a run at most
@@ -131,6 +161,21 @@ type RetentionStore interface {
 	// closedBefore whose flag, if any, is no longer open; it returns how
 	// many it changed.
 	EraseReportPhones(ctx context.Context, filedBefore, closedBefore time.Time, limit int) (int, error)
+	// PurgeNotifications deletes at most limit notifications (not call-back
+	// rows) of accounts closed before closedBefore, or read and written
+	// before readBefore; it returns how many it deleted.
+	PurgeNotifications(ctx context.Context, closedBefore, readBefore time.Time, limit int) (int, error)
+	// EraseIdentities erases the sealed ID number and name of at most
+	// limit persons first seen before cut.Before whom no account lists
+	// (a listed row, or one removed since cut.Before), no bar or block
+	// names until cut.Before or later, no booking on or after cut.Day, no
+	// waiting place and no live lottery entry names; a document linked to
+	// another person's is passed by. It returns how many it changed.
+	EraseIdentities(ctx context.Context, cut CallBackCutoff, limit int) (int, error)
+	// EraseCaseTexts empties the free texts (the patient's text, the
+	// answer, the closing note) of at most limit cases closed before
+	// closedBefore; it returns how many it changed.
+	EraseCaseTexts(ctx context.Context, closedBefore time.Time, limit int) (int, error)
 }
 
 // Purged counts what a retention run deleted.
@@ -141,6 +186,9 @@ type Purged struct {
 	// and names, events' phone references, reports' offered numbers.
 	RemovedMembers, EventPhones, ReportPhones int
 	Events                                    int // events deleted past EventRetention / RefusedEventRetention
+	// Session 23 (M7): notifications deleted; persons whose sealed number
+	// and name, and closed cases whose texts, the run erased.
+	Notifications, Identities, CaseTexts int
 }
 
 // callBackCutoff is the rule's line as of now: the earliest of the
@@ -198,6 +246,16 @@ func (s *Service) Retain(ctx context.Context) (Purged, error) {
 		{&p.ReportPhones, &s.stats.reportPhonesErased, func(ctx context.Context) (int, error) {
 			return s.store.EraseReportPhones(ctx, detectFrom, cut.Before, purgeBatch)
 		}},
+		{&p.Notifications, &s.stats.notificationsPurged, func(ctx context.Context) (int, error) {
+			now := s.cfg.Now()
+			return s.store.PurgeNotifications(ctx, now.Add(-ClosedNotificationRetention), now.Add(-ReadNotificationRetention), purgeBatch)
+		}},
+		{&p.Identities, &s.stats.identitiesErased, func(ctx context.Context) (int, error) {
+			return s.store.EraseIdentities(ctx, s.cutoff(max(IdentityRetention, s.cfg.BlockFor)), purgeBatch)
+		}},
+		{&p.CaseTexts, &s.stats.caseTextsErased, func(ctx context.Context) (int, error) {
+			return s.store.EraseCaseTexts(ctx, s.cfg.Now().AddDate(-s.cfg.CaseRecordYears, 0, 0), purgeBatch)
+		}},
 		// Last: the events are the biggest table, and a first run over
 		// years of logins takes several runs (each bounded) to go through.
 		{&p.EventPhones, &s.stats.eventPhonesErased, func(ctx context.Context) (int, error) {
@@ -225,6 +283,7 @@ func (s *Service) logRetained(p Purged, cut CallBackCutoff) {
 	if p != (Purged{}) {
 		s.log.Info("purged personal data past retention", "call_backs", p.CallBacks, "caller_phones", p.CallerPhones,
 			"removed_members", p.RemovedMembers, "event_phones", p.EventPhones, "report_phones", p.ReportPhones, "events", p.Events,
+			"notifications", p.Notifications, "identities", p.Identities, "case_texts", p.CaseTexts,
 			"sessions_before", cut.Day)
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	// the call-back rows about them, outlive their need (30 days;
 	// retention.go): the time for a complaint about the call.
 	CallBackGrace time.Duration
+	// CaseRecordYears is the hospital's complaint-record period: a closed
+	// case's free texts are erased this many years after it closed (3;
+	// retention.go).
+	CaseRecordYears int
 	// BlockFor is how long a confirmed flag blocks its accounts and
 	// identities (365 days).
 	BlockFor time.Duration
@@ -228,6 +232,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CallBackGrace <= 0 {
 		c.CallBackGrace = DefaultCallBackGrace
+	}
+	if c.CaseRecordYears <= 0 {
+		c.CaseRecordYears = DefaultCaseRecordYears
 	}
 	if c.FlagDecisionWithin <= 0 {
 		c.FlagDecisionWithin = 7 * 24 * time.Hour

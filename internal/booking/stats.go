@@ -25,6 +25,9 @@ type opsStats struct {
 	// events' phone references, reports' offered numbers.
 	removedMembersErased, eventPhonesErased, reportPhonesErased atomic.Uint64
 	eventsPurged                                                atomic.Uint64 // events deleted past EventRetention / RefusedEventRetention
+	// Session 23 (M7): notifications deleted; persons' sealed numbers and
+	// names, closed cases' texts erased.
+	notificationsPurged, identitiesErased, caseTextsErased atomic.Uint64
 }
 
 func (o *opsStats) detected(took time.Duration, events int) {
@@ -65,6 +68,10 @@ type OpsStats struct {
 	RemovedMembersErased, EventPhonesErased, ReportPhonesErased uint64
 	// EventsPurged counts the booking events the retention job deleted.
 	EventsPurged uint64
+	// NotificationsPurged counts the notifications the retention job
+	// deleted; IdentitiesErased the persons whose sealed ID number and name,
+	// CaseTextsErased the closed cases whose free texts it erased.
+	NotificationsPurged, IdentitiesErased, CaseTextsErased uint64
 }
 
 // Stats returns the operators' counts.
@@ -85,6 +92,10 @@ func (s *Service) Stats() OpsStats {
 		EventPhonesErased:    s.stats.eventPhonesErased.Load(),
 		ReportPhonesErased:   s.stats.reportPhonesErased.Load(),
 		EventsPurged:         s.stats.eventsPurged.Load(),
+
+		NotificationsPurged: s.stats.notificationsPurged.Load(),
+		IdentitiesErased:    s.stats.identitiesErased.Load(),
+		CaseTextsErased:     s.stats.caseTextsErased.Load(),
 	}
 }
 

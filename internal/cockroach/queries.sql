@@ -267,7 +267,20 @@ UNION SELECT hospital_id::TEXT FROM lottery_entries WHERE identity_id = $1 AND s
 UNION SELECT hospital_id::TEXT FROM waitlist WHERE identity_id = $1 AND status = 'waiting';
 
 -- name: identity_by_hash
-SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL, COALESCE(name_verified_by, '') FROM identities WHERE id_hash = $1;
+-- The person with ID hash $1, and whether the retention job erased their
+-- sealed number (erase_identities).
+SELECT id::TEXT, name_hash, name_verified_at IS NOT NULL, COALESCE(name_verified_by, ''), number_sealed = ''::BYTEA
+  FROM identities WHERE id_hash = $1;
+
+-- name: restore_identity_seals
+-- A person the retention job erased is met again: their sealed number ($2)
+-- comes back, and their sealed name ($4) when the name given is the one the
+-- person's hash holds ($3); a name that differs is a claim, sealed on the
+-- patient row only.
+UPDATE identities
+   SET number_sealed = $2,
+       name_sealed = CASE WHEN name_sealed = ''::BYTEA AND name_hash = $3 THEN $4 ELSE name_sealed END
+ WHERE id = $1 AND number_sealed = ''::BYTEA;
 
 -- name: insert_identity
 -- A new person, under the first name given: verified ($9) when a provider

@@ -66,3 +66,21 @@ func (s *Store) change(ctx context.Context, name string, args ...any) (_ int, re
 	tag, err := s.db.pool.Exec(ctx, retentionQueries[name], args...)
 	return int(tag.RowsAffected()), err
 }
+
+// PurgeNotifications deletes one batch of notifications past their
+// retention (closed accounts', read ones').
+func (s *Store) PurgeNotifications(ctx context.Context, closedBefore, readBefore time.Time, limit int) (int, error) {
+	return s.change(ctx, "purge_notifications", closedBefore, readBefore, limit)
+}
+
+// EraseIdentities erases one batch of persons' sealed numbers and names
+// past their need.
+func (s *Store) EraseIdentities(ctx context.Context, cut booking.CallBackCutoff, limit int) (int, error) {
+	return s.change(ctx, "erase_identities", cut.Before, cut.Day, limit)
+}
+
+// EraseCaseTexts empties one batch of closed cases' free texts past the
+// complaint-record period.
+func (s *Store) EraseCaseTexts(ctx context.Context, closedBefore time.Time, limit int) (int, error) {
+	return s.change(ctx, "erase_case_texts", closedBefore, limit)
+}

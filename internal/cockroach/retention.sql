@@ -114,3 +114,61 @@ DELETE FROM booking_events WHERE id IN (
             OR e.ts < $2 AND (s.id IS NULL OR s.visit_date < $4::DATE))
      ORDER BY e.ts
      LIMIT $5);
+
+-- Retention of what a patient was told, of persons nobody lists and of
+-- closed cases' texts (review21 M7, session 23; booking/retention.go).
+
+-- name: purge_notifications
+-- An account's notifications once the account closed before $1 (30 days
+-- ago: the closing's own questions are answered by then; nobody reads them
+-- any more), and any notification read and written before $2 (a year ago).
+-- Call-back rows are purge_call_backs' (their own rule). Oldest first, at
+-- most $3.
+DELETE FROM notifications WHERE id IN (
+    SELECT n.id FROM notifications n
+     WHERE NOT n.call_back AND n.read_at IS NOT NULL AND n.created_at < $2
+    UNION ALL
+    SELECT n.id FROM accounts a
+      JOIN notifications n ON n.account_id = a.id
+     WHERE a.closed_at IS NOT NULL AND a.closed_at < $1 AND NOT n.call_back
+     LIMIT $3);
+
+-- name: erase_identities
+-- A person's sealed ID number and name (the keyed hashes and masks stay:
+-- quotas, bars, blocks and the bookings still count and show them) once no
+-- account lists them (a listed row; a removal or a closing before $1), no
+-- bar or block names them until $1 or later, no booking of theirs is on or
+-- after $2 (to come, or within the year), no waitlist place waits and no
+-- lottery entry is live, and they were first seen before $1 ($1: a year
+-- ago, the longest bar or block; $2 its day). A document the desk linked
+-- to another (person_id, either way) is kept: its person's other papers
+-- may be in use. The outer WHERE repeats the cheap part of the rule; the
+-- rest is read once by the statement (a person added back in the same
+-- instant writes their number again at their next identification:
+-- restore_identity_seals).
+UPDATE identities SET number_sealed = ''::BYTEA, name_sealed = ''::BYTEA
+ WHERE (number_sealed <> ''::BYTEA OR name_sealed <> ''::BYTEA) AND created_at < $1
+   AND id IN (SELECT i.id FROM identities i
+               WHERE (i.number_sealed <> ''::BYTEA OR i.name_sealed <> ''::BYTEA) AND i.created_at < $1
+                 AND i.person_id IS NULL
+                 AND NOT EXISTS (SELECT 1 FROM identities l WHERE l.person_id = i.id)
+                 AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.identity_id = i.id AND (p.removed_at IS NULL OR p.removed_at >= $1))
+                 AND NOT EXISTS (SELECT 1 FROM bars r WHERE r.identity_id = i.id AND r.until >= $1)
+                 AND NOT EXISTS (SELECT 1 FROM identity_blocks k WHERE k.identity_id = i.id AND k.until >= $1)
+                 AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.identity_id = i.id AND b.visit_date >= $2::DATE)
+                 AND NOT EXISTS (SELECT 1 FROM waitlist w WHERE w.identity_id = i.id AND w.status = 'waiting')
+                 AND NOT EXISTS (SELECT 1 FROM lottery_entries e WHERE e.identity_id = i.id AND e.status = 'entered')
+               ORDER BY i.created_at
+               LIMIT $3);
+
+-- name: erase_case_texts
+-- A closed case's free texts (the patient's text, the answer, the closing
+-- note) once it closed before $1 (the hospital's complaint-record period,
+-- three years by default). Its kind, category, dates, status, flag and who
+-- answered and closed stay. Oldest closing first, at most $2.
+UPDATE patient_cases SET body = '', answer = '', close_note = ''
+ WHERE status = 'closed' AND closed_at < $1 AND (body <> '' OR answer <> '' OR close_note <> '')
+   AND id IN (SELECT id FROM patient_cases
+               WHERE status = 'closed' AND closed_at < $1 AND (body <> '' OR answer <> '' OR close_note <> '')
+               ORDER BY closed_at
+               LIMIT $2);

@@ -982,9 +982,16 @@ func (s *Store) SelfAccount(ctx context.Context, identityID string) (_ booking.A
 func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time.Time, replace bool) (string, error) {
 	var id, by string
 	var nameHash []byte
-	var verified bool
-	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified, &by)
+	var verified, erased bool
+	err := tx.QueryRow(ctx, q("identity_by_hash"), i.IDHash).Scan(&id, &nameHash, &verified, &by, &erased)
 	differs := string(nameHash) != string(i.NameHash)
+	if err == nil && erased && len(i.NumberSealed) > 0 {
+		// The retention job erased the person's sealed number and name
+		// when nothing named them for a year; they are back.
+		if _, err := tx.Exec(ctx, q("restore_identity_seals"), id, i.NumberSealed, i.NameHash, i.NameSealed); err != nil {
+			return "", err
+		}
+	}
 	if err == nil && verified && booking.CardOutranks(booking.Identity{NameVerified: verified, VerifiedBy: by}, i) {
 		i.NameVerified = false
 	}

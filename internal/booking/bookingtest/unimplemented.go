@@ -876,3 +876,15 @@ func (unimplementedStore) DeleteHoliday(_ context.Context, _, _ string, _ bookin
 func (unimplementedStore) Holidays(_ context.Context, _, _, _ string) ([]booking.Holiday, error) {
 	return nil, nil
 }
+
+func (unimplementedStore) PurgeNotifications(_ context.Context, _, _ time.Time, _ int) (int, error) {
+	panic(unimplemented("Store.PurgeNotifications"))
+}
+
+func (unimplementedStore) EraseIdentities(_ context.Context, _ booking.CallBackCutoff, _ int) (int, error) {
+	panic(unimplemented("Store.EraseIdentities"))
+}
+
+func (unimplementedStore) EraseCaseTexts(_ context.Context, _ time.Time, _ int) (int, error) {
+	panic(unimplemented("Store.EraseCaseTexts"))
+}
