@@ -208,7 +208,7 @@ func (a *access) aBooking() string {
 func (a *access) walkIn() (string, map[string]string) {
 	a.t.Helper()
 	who := map[string]string{"id_type": "resident_id", "id_number": residentID(5000 + a.next()), "name": "周七"}
-	body := map[string]string{"session_id": a.today.ID}
+	body := map[string]string{"session_id": a.today.ID, "privacy_consent": booking.PrivacyNoticeVersion}
 	for k, v := range who {
 		body[k] = v
 	}
@@ -446,7 +446,7 @@ func accessTable() map[string]row {
 			return c
 		}, [7]int{401, 401, 401, 403, 403, 403, 403}, false},
 		"POST /v1/phone/bookings": {func(a *access, _ string) call {
-			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID)}
+			return call{path: "/v1/phone/bookings", body: with(a.person(), "caller_phone", "13700000099", "session_id", a.sessions[0].ID, "privacy_consent", booking.PrivacyNoticeVersion)}
 		}, [7]int{401, 403, 403, 201, 403, 403, 403}, false},
 		// An operator cancels for a caller on the line: the booking made on
 		// a call from the number they ring from, with their ID and name.
@@ -457,7 +457,7 @@ func accessTable() map[string]row {
 				body["doctor_id"] = a.freshDoctor()
 				body["channels"] = []map[string]any{{"channel": "phone", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
 				sess := a.create("/v1/admin/sessions", body, "session_id")
-				r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(who, "caller_phone", "13700000097", "session_id", sess))
+				r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(who, "caller_phone", "13700000097", "session_id", sess, "privacy_consent", booking.PrivacyNoticeVersion))
 				var out struct {
 					ID string `json:"booking_id"`
 				}
@@ -469,7 +469,7 @@ func accessTable() map[string]row {
 			return call{path: "/v1/phone/cancellations", body: with(who, "caller_phone", "13700000097", "booking_id", id)}
 		}, [7]int{401, 403, 403, 200, 403, 403, 403}, false},
 		"POST /v1/desk/bookings": {func(a *access, _ string) call {
-			return call{path: "/v1/desk/bookings", body: with(a.person(), "session_id", a.today.ID)}
+			return call{path: "/v1/desk/bookings", body: with(a.person(), "session_id", a.today.ID, "privacy_consent", booking.PrivacyNoticeVersion)}
 		}, [7]int{401, 403, 403, 403, 201, 403, 403}, false},
 		"POST /v1/desk/checkins": {func(a *access, role string) call {
 			if role == "clerk" {
@@ -863,7 +863,7 @@ func (a *access) callBack() string {
 	body["doctor_id"] = a.freshDoctor()
 	body["channels"] = []map[string]any{{"channel": "phone", "quota": 2, "release_at": time.Now().Add(-time.Minute).Format(time.RFC3339)}}
 	sess := a.create("/v1/admin/sessions", body, "session_id")
-	if r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(a.person(), "caller_phone", "13700000098", "session_id", sess)); r.status != 201 {
+	if r := a.svc.do("POST", "/v1/phone/bookings", a.tokens["operator"], with(a.person(), "caller_phone", "13700000098", "session_id", sess, "privacy_consent", booking.PrivacyNoticeVersion)); r.status != 201 {
 		a.t.Fatalf("book a caller by phone: %d %s", r.status, r.body)
 	}
 	if r := a.svc.do("POST", "/v1/admin/sessions/"+sess+"/stop", a.tokens["admin"], map[string]string{"reason": "the doctor is ill"}); r.status != 200 {

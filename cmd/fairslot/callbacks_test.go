@@ -22,7 +22,7 @@ func TestCallBackAPI(t *testing.T) {
 	clerk := svc.staffLogin(booking.RoleClerk, 2)
 	admin := svc.staffLogin(booking.RoleAdmin, 3)
 	walkIn := func(n int, name, contact string) reply {
-		body := map[string]string{"id_type": "resident_id", "id_number": residentID(n), "name": name, "session_id": today.ID}
+		body := map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "id_type": "resident_id", "id_number": residentID(n), "name": name, "session_id": today.ID}
 		if contact != "" {
 			body["contact_phone"] = contact
 		}

@@ -30,7 +30,7 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 	svc, sess, admin, op, sub, p, mine := offerFixture(t, 4501)
 	callerID := residentID(4502)
 	var theirs bookingWithOffer
-	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"caller_phone": "13912340000", "id_type": "resident_id",
+	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "caller_phone": "13912340000", "id_type": "resident_id",
 		"id_number": callerID, "name": "孙老伯", "session_id": sess.ID}); r.status != 201 {
 		t.Fatalf("book by phone: %d %s", r.status, r.body)
 	} else {
@@ -123,7 +123,7 @@ func TestHeldSlotShowsItsOffer(t *testing.T) {
 func TestStoppedSubstituteClosesItsOffers(t *testing.T) {
 	svc, sess, admin, op, sub, p, mine := offerFixture(t, 4601)
 	var theirs bookingWithOffer
-	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"caller_phone": "13912340001", "id_type": "resident_id",
+	if r := svc.do("POST", "/v1/phone/bookings", op, map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "caller_phone": "13912340001", "id_type": "resident_id",
 		"id_number": residentID(4602), "name": "孙老伯", "session_id": sess.ID}); r.status != 201 {
 		t.Fatalf("book by phone: %d %s", r.status, r.body)
 	} else {

@@ -232,7 +232,7 @@ func TestOperatorCancelsForTheCallerOverTheAPI(t *testing.T) {
 	operator := svc.staffLogin(booking.RoleOperator, 91)
 	const first, second = "13644440001", "13655550002"
 	who := map[string]string{"id_type": "resident_id", "id_number": residentID(191), "name": "钱桂英"}
-	r := svc.do("POST", "/v1/phone/bookings", operator, with(who, "caller_phone", first, "session_id", sch.Sessions[0].ID))
+	r := svc.do("POST", "/v1/phone/bookings", operator, with(who, "caller_phone", first, "session_id", sch.Sessions[0].ID, "privacy_consent", booking.PrivacyNoticeVersion))
 	var b struct {
 		ID string `json:"booking_id"`
 	}

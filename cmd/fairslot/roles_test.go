@@ -85,7 +85,7 @@ func TestRoles(t *testing.T) {
 	}
 	r.decode(t, &carols)
 
-	walkIn := map[string]string{"id_type": "resident_id", "id_number": residentID(50), "name": "周七", "session_id": today.ID}
+	walkIn := map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "id_type": "resident_id", "id_number": residentID(50), "name": "周七", "session_id": today.ID}
 	r = svc.do("POST", "/v1/desk/bookings", clerk, walkIn)
 	if r.status != 201 {
 		t.Fatalf("walk-in = %d %s, want 201", r.status, r.body)
@@ -94,7 +94,7 @@ func TestRoles(t *testing.T) {
 		ID string `json:"booking_id"`
 	}
 	r.decode(t, &walk)
-	caller := map[string]string{"caller_phone": "13700000099", "id_type": "resident_id", "id_number": residentID(51), "name": "吴八", "session_id": tomorrow.ID}
+	caller := map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "caller_phone": "13700000099", "id_type": "resident_id", "id_number": residentID(51), "name": "吴八", "session_id": tomorrow.ID}
 	checkIn := map[string]string{"booking_id": walk.ID, "id_type": "resident_id", "id_number": residentID(50), "name": "周七"}
 	reissue := map[string]string{"booking_id": walk.ID, "reason": "did not come"}
 	extra := map[string]any{"count": 1, "reason": "urgent", "authorised_by": "Dr Wang"}
@@ -204,7 +204,7 @@ func TestRoles(t *testing.T) {
 	var withdrawn struct {
 		ID string `json:"booking_id"`
 	}
-	svc.do("POST", "/v1/desk/bookings", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(54), "name": "陈十一",
+	svc.do("POST", "/v1/desk/bookings", clerk, map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "id_type": "resident_id", "id_number": residentID(54), "name": "陈十一",
 		"session_id": today.ID}).decode(t, &withdrawn)
 	bad := svc.do("POST", "/v1/desk/cancellations", clerk, map[string]string{"booking_id": withdrawn.ID, "reason_code": "no_show", "reason": "withdraws"})
 	if bad.status != 400 || bad.code != "invalid_field" {

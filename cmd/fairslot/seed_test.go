@@ -179,7 +179,7 @@ func TestDemoLotteryDeskPoolOnTheVisitDay(t *testing.T) {
 		return false
 	})
 	operator := svc.staffLoginAt(booking.RoleOperator, 901, booking.NameID("demo", "hospital"))
-	r := svc.do("POST", "/v1/phone/bookings", operator, map[string]string{"caller_phone": "13700000091", "id_type": "resident_id",
+	r := svc.do("POST", "/v1/phone/bookings", operator, map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "caller_phone": "13700000091", "id_type": "resident_id",
 		"id_number": residentID(91), "name": "钱九", "session_id": found})
 	if r.status != 202 {
 		t.Errorf("a phone booking of the demo lottery session = %d %s; want 202, an entry in the phone pool's draw", r.status, r.body)

@@ -114,7 +114,7 @@ func TestRoomAndDelayAreTold(t *testing.T) {
 	if r := delay(id); r.status != 403 || r.code != "forbidden" {
 		t.Errorf("a clerk's delay of a clinic ten days ahead = %d %s, want 403 forbidden", r.status, r.body)
 	}
-	walkIn := map[string]string{"id_type": "resident_id", "id_number": residentID(70), "name": "周七", "session_id": today.ID}
+	walkIn := map[string]string{"privacy_consent": booking.PrivacyNoticeVersion, "id_type": "resident_id", "id_number": residentID(70), "name": "周七", "session_id": today.ID}
 	if r := svc.do("POST", "/v1/desk/bookings", clerk, walkIn); r.status != 201 {
 		t.Fatalf("walk-in = %d %s", r.status, r.body)
 	}

@@ -268,7 +268,7 @@ func TestCallBackForWhatHappenedWithoutThem(t *testing.T) {
 	lot := h.lotterySession(lotteryOpts{dept: "Dermatology", online: 1, phone: 1})
 	var entries []booking.Entry
 	for i, who := range []booking.IdentityRequest{h.person("赵敏"), h.person("钱三")} {
-		r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: who, SessionID: lot.ID,
+		r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: lot.ID,
 			Channel: booking.ChannelPhone, CallerPhone: fmt.Sprintf("1370000111%d", i)})
 		if err != nil || !r.Entered {
 			t.Fatalf("phone entry %d = %+v, %v", i, r, err)
@@ -330,7 +330,7 @@ func TestCallBackReachesWalkIns(t *testing.T) {
 	op, clerk := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleClerk, h.hosp.ID)
 	sess := h.deskSession(deskOpts{phone: 2, onsite: 3})
 	walkIn := func(who booking.IdentityRequest, ch booking.Channel, contact string) (booking.Booking, error) {
-		return h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: who, SessionID: sess.ID, Channel: ch,
+		return h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: sess.ID, Channel: ch,
 			ContactPhone: contact})
 	}
 	reached, err := walkIn(h.person("钱阿婆"), booking.ChannelOnsite, "13566667777")
@@ -404,10 +404,10 @@ func TestCallBackNumberSaysWhoseItIs(t *testing.T) {
 	sess := h.deskSession(deskOpts{phone: 1, onsite: 2})
 	_, err := h.staffBook(op, h.person("王芳"), sess, booking.ChannelPhone, "13812345678")
 	testenv.Must(t, err, "the phone slot")
-	walkIn, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: h.person("钱阿婆"), SessionID: sess.ID,
+	walkIn, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: h.person("钱阿婆"), SessionID: sess.ID,
 		Channel: booking.ChannelOnsite, ContactPhone: "13566667777"})
 	testenv.Must(t, err, "a walk-in with a contact number")
-	reached, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: h.person("冯某"), SessionID: sess.ID,
+	reached, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: h.person("冯某"), SessionID: sess.ID,
 		Channel: booking.ChannelOnsite, ContactPhone: "13566668888"})
 	testenv.Must(t, err, "another walk-in with a contact number")
 	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("陈静"), SessionID: sess.ID,

@@ -112,3 +112,54 @@ func (s *Service) Consents(ctx context.Context, actor Actor) ([]Consent, error) 
 	}
 	return s.store.Consents(ctx, actor.AccountID)
 }
+
+// staffConsent checks the consent a phone or on-site booking carries
+// (review21 H3, session 23) and returns the one to record once the booking
+// is made, nil for none. A person not known yet (newPerson) must come with
+// the current notice's consent, a child under 14 with a guardian's: the
+// operator or clerk took it (read the notice out, the signed form or the
+// card reader's confirmation). A known person is never refused here — they
+// were booked before, and cutting them off at the release hour for a form
+// would keep them from care; a consent given for them is recorded if it is
+// to the current notice. The referral channel books on a referring
+// doctor's word and is not asked (open).
+func (s *Service) staffConsent(req StaffBookRequest, doc identity.ID, newPerson bool) (*Consent, error) {
+	var channel ConsentChannel
+	switch req.Channel {
+	case ChannelPhone:
+		channel = ConsentPhone
+	case ChannelOnsite:
+		channel = ConsentDesk
+	default:
+		return nil, nil
+	}
+	if err := checkConsent(req.Consent); err != nil {
+		if !newPerson {
+			return nil, nil
+		}
+		if req.Consent.Version == "" {
+			return nil, FieldErrorf(ErrConsentRequired, "privacy_consent", "a person not on file yet is booked only with their consent to the privacy notice, version %s: read it to the caller, or have the walk-in sign it, and give privacy_consent", PrivacyNoticeVersion)
+		}
+		return nil, err
+	}
+	now := s.cfg.Now()
+	by, err := s.consentFor(req.Consent, doc, now)
+	if err != nil {
+		if newPerson {
+			return nil, err
+		}
+		return nil, nil
+	}
+	return &Consent{ID: newID(), NoticeVersion: req.Consent.Version, By: by, Channel: channel, At: now}, nil
+}
+
+// recordStaffConsent records a consent a staff member took for the person
+// a booking or entry was made for (ids only: the person, the staff member).
+// The booking stands if the write fails: it is logged (ids only) for the
+// hospital to take the consent again.
+func (s *Service) recordStaffConsent(ctx context.Context, actor Actor, c Consent, identityID string) {
+	c.IdentityID, c.StaffID = identityID, actor.AccountID
+	if err := s.store.RecordConsent(context.WithoutCancel(ctx), c); err != nil {
+		s.log.Error("record a consent taken by staff; the booking stands", "identity_id", identityID, "staff_id", c.StaffID, "err", err)
+	}
+}

@@ -87,7 +87,16 @@ type StaffBookRequest struct {
 	// optional): kept sealed with the booking as a caller's number is, so
 	// a stop of the clinic can reach them (callback.go). It is no caller's
 	// number: it goes into no event and gives no say in the booking.
-	ContactPhone   string
+	ContactPhone string
+	// Consent is the person's consent to the privacy notice as the staff
+	// member took it (review21 H3, session 23): the operator read the
+	// notice to the caller and heard them agree, the clerk had the walk-in
+	// read and sign (or confirm on the card reader) the notice; Guardian
+	// when a parent or guardian gives it for a child under 14. A phone or
+	// on-site booking of a person not known yet needs it
+	// (ErrConsentRequired); one of a known person does not (it is recorded
+	// when given).
+	Consent        ConsentRequest
 	IdempotencyKey string
 	Origin         Origin
 }
@@ -138,6 +147,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	}
 	// identityID is the person's, once known, for the event of a refusal.
 	var identityID string
+	var consent *Consent // the consent to record once booked (staffConsent)
 	r, err := func() (Result, error) {
 		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, true)
 		if err != nil {
@@ -173,6 +183,10 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		// the card's document to, else the document (personOf). The
 		// names are the document's.
 		counted := want.Identity
+		var cerr error
+		if consent, cerr = s.staffConsent(req, want.doc, errors.Is(err, ErrNotFound)); cerr != nil {
+			return Result{}, cerr
+		}
 		switch {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
@@ -236,6 +250,9 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			item = r.Entry.ID // a won entry's booking has its id
 		}
 		s.keepCallerPhone(ctx, item, identityID, keep, contact) // for a call back (callback.go)
+	}
+	if err == nil && consent != nil {
+		s.recordStaffConsent(ctx, actor, *consent, identityID)
 	}
 	if err == nil && req.Channel == ChannelOnsite {
 		// A walk-in showed the card: its name is the person's verified

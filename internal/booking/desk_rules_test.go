@@ -79,7 +79,7 @@ func TestRuleWalkIn(t *testing.T) {
 	again := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 3})
 	zhang := card(1, "张三")
 	walkIn := func(a booking.Actor, id booking.IdentityRequest, session string, ch booking.Channel) (booking.Booking, error) {
-		return w.svc.BookFor(w.ctx, a, booking.StaffBookRequest{IdentityRequest: id, SessionID: session, Channel: ch})
+		return w.svc.BookFor(w.ctx, a, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: id, SessionID: session, Channel: ch})
 	}
 
 	b, err := walkIn(clerk, zhang, today, booking.ChannelOnsite)
@@ -112,12 +112,12 @@ func TestRuleCallerNameAgainstTheCard(t *testing.T) {
 	clerk, operator := w.staff(booking.RoleClerk), w.staff(booking.RoleOperator)
 	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 2})
 	tomorrow := w.poolSession("2026-12-08", "derm", map[booking.Channel]int{booking.ChannelPhone: 2})
-	if _, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: card(1, "张三"), SessionID: today,
+	if _, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: card(1, "张三"), SessionID: today,
 		Channel: booking.ChannelOnsite}); err != nil {
 		t.Fatalf("walk-in: %v", err)
 	}
 	call := func(id booking.IdentityRequest) (booking.Booking, error) {
-		return w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: id, SessionID: tomorrow,
+		return w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: id, SessionID: tomorrow,
 			Channel: booking.ChannelPhone, CallerPhone: "13800000001"})
 	}
 	_, err := call(card(1, "张四"))
@@ -142,11 +142,11 @@ func TestRuleCheckIn(t *testing.T) {
 	today := w.poolSession("2026-12-07", "cardio", map[booking.Channel]int{booking.ChannelOnsite: 2, booking.ChannelPhone: 2})
 	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
 	zhang, li := card(1, "张三"), card(2, "李四")
-	now, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: today, Channel: booking.ChannelOnsite})
+	now, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: zhang, SessionID: today, Channel: booking.ChannelOnsite})
 	if err != nil {
 		t.Fatalf("walk-in: %v", err)
 	}
-	later, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: li, SessionID: tomorrow,
+	later, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: li, SessionID: tomorrow,
 		Channel: booking.ChannelPhone, CallerPhone: "13800000002"})
 	if err != nil {
 		t.Fatalf("phone booking: %v", err)
@@ -176,7 +176,7 @@ func TestRuleCheckIn(t *testing.T) {
 	wantErr(t, "checking in twice", err, booking.ErrBookingNotActive)
 
 	wang := card(3, "王五")
-	late, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{IdentityRequest: wang, SessionID: today, Channel: booking.ChannelOnsite})
+	late, err := w.svc.BookFor(w.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: wang, SessionID: today, Channel: booking.ChannelOnsite})
 	if err != nil {
 		t.Fatalf("walk-in: %v", err)
 	}
@@ -352,12 +352,12 @@ func TestRuleCallerKnown(t *testing.T) {
 	operator := w.staff(booking.RoleOperator)
 	tomorrow := w.poolSession("2026-12-08", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
 	zhang := card(1, "张三")
-	b, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: tomorrow,
+	b, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: zhang, SessionID: tomorrow,
 		Channel: booking.ChannelPhone, CallerPhone: "13800000001"})
 	if err != nil {
 		t.Fatalf("phone booking: %v", err)
 	}
-	_, err = w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: zhang, SessionID: tomorrow,
+	_, err = w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: zhang, SessionID: tomorrow,
 		Channel: booking.ChannelPhone, CallerPhone: "13800000009"})
 	wantErr(t, "the same person from another number", err, booking.ErrAlreadyBooked)
 	holder := w.account("13800000002")
@@ -387,7 +387,7 @@ func TestRuleCallerKnown(t *testing.T) {
 	// something at the operator's hospital (review21 L1): book them.
 	later := w.poolSession("2026-12-09", "cardio", map[booking.Channel]int{booking.ChannelPhone: 2})
 	for _, c := range []booking.IdentityRequest{card(3, "王五"), card(2, "李四")} {
-		if _, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{IdentityRequest: c, SessionID: later,
+		if _, err := w.svc.BookFor(w.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: c, SessionID: later,
 			Channel: booking.ChannelPhone, CallerPhone: "13800000003"}); err != nil {
 			t.Fatalf("phone booking of %s: %v", c.Name, err)
 		}

@@ -74,7 +74,7 @@ func (h *harness) userOf(people ...booking.IdentityRequest) user {
 }
 
 func (h *harness) staffBook(a booking.Actor, who booking.IdentityRequest, s *booking.Session, ch booking.Channel, phone string) (booking.Booking, error) {
-	return h.svc.BookFor(h.ctx, a, booking.StaffBookRequest{IdentityRequest: who, SessionID: s.ID, Channel: ch,
+	return h.svc.BookFor(h.ctx, a, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: s.ID, Channel: ch,
 		CallerPhone: phone, Origin: booking.Origin{IP: "10.1.2.3"}})
 }
 

@@ -352,7 +352,7 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 	// misheard name no longer finds it (docs/design.md).
 	t.Run("the booking request replayed after the override", func(t *testing.T) {
 		real := h.person("李梅")
-		req := booking.StaffBookRequest{IdentityRequest: misheardOf(real), SessionID: s.ID, Channel: booking.ChannelPhone,
+		req := booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: misheardOf(real), SessionID: s.ID, Channel: booking.ChannelPhone,
 			CallerPhone: "13800003333", IdempotencyKey: "call-0001"}
 		b, err := h.svc.BookFor(h.ctx, op, req)
 		testenv.Must(t, err, "the operator books under the misheard name")

@@ -768,12 +768,12 @@ func TestLotteryStaffEntries(t *testing.T) {
 	s := h.lotterySession(lotteryOpts{online: 1, phone: 1})
 	operator := h.staff(booking.RoleOperator)
 	caller := h.person("赵敏")
-	r, err := h.svc.AttemptFor(h.ctx, operator, booking.StaffBookRequest{IdentityRequest: caller, SessionID: s.ID,
+	r, err := h.svc.AttemptFor(h.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: caller, SessionID: s.ID,
 		Channel: booking.ChannelPhone, CallerPhone: "13700001111"})
 	if err != nil || !r.Entered || r.Entry.BookedBy != operator.AccountID {
 		t.Fatalf("phone entry = %+v, %v; want an entry booked by the operator", r, err)
 	}
-	_, err = h.svc.BookFor(h.ctx, operator, booking.StaffBookRequest{IdentityRequest: caller, SessionID: s.ID,
+	_, err = h.svc.BookFor(h.ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: caller, SessionID: s.ID,
 		Channel: booking.ChannelPhone, CallerPhone: "13700001111"})
 	wantErr(t, "BookFor on a pool taking entries", err, booking.ErrLotteryOnly)
 	// The same person online: one entry per person per session.

@@ -102,7 +102,7 @@ func TestLinkedDocumentCallsAsThePerson(t *testing.T) {
 	op := h.staff(booking.RoleOperator)
 	const line = "13700002222"
 
-	r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: pp, SessionID: draw.ID,
+	r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: pp, SessionID: draw.ID,
 		Channel: booking.ChannelPhone, CallerPhone: line})
 	if err == nil {
 		t.Errorf("the linked passport enters by phone the draw the resident ID entered online: %+v", r.Entry)
@@ -227,7 +227,7 @@ func TestLinkedWalkInReplays(t *testing.T) {
 	s := h.deskSession(deskOpts{dept: "Dermatology", onsite: 2})
 	rid, pp := h.person("杨十六"), h.passport("杨十六")
 	clerk := h.staff(booking.RoleClerk)
-	req := booking.StaffBookRequest{IdentityRequest: pp, SessionID: s.ID, Channel: booking.ChannelOnsite,
+	req := booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: pp, SessionID: s.ID, Channel: booking.ChannelOnsite,
 		IdempotencyKey: "walk-in-" + booking.NewID(), Origin: booking.Origin{IP: "10.1.2.3"}}
 	first, err := h.svc.BookFor(h.ctx, clerk, req)
 	testenv.Must(t, err, "the passport walks in")

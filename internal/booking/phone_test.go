@@ -118,7 +118,7 @@ func TestPhoneKeyRepeatedWithAnotherName(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	s := h.session(sessionOpts{phone: 3})
 	op := h.staff(booking.RoleOperator)
-	req := booking.StaffBookRequest{IdentityRequest: h.person("周八"), SessionID: s.ID, Channel: booking.ChannelPhone,
+	req := booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: h.person("周八"), SessionID: s.ID, Channel: booking.ChannelPhone,
 		CallerPhone: "13877778888", IdempotencyKey: "op-key-1"}
 	first, err := h.svc.BookFor(h.ctx, op, req)
 	testenv.Must(t, err, "book by phone")

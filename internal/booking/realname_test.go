@@ -128,7 +128,7 @@ func TestRealNameChecksAreBoundedAcrossInstances(t *testing.T) {
 		victim := h.person("吴九")
 		fv.fakeVerifier[victim.IDNumber] = victim.Name
 		for i, guess := range []string{"吴久", "武九"} {
-			_, err := instances[i%2].BookFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{
+			_, err := instances[i%2].BookFor(h.ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{
 				IDType: victim.IDType, IDNumber: victim.IDNumber, Name: guess}, SessionID: s.ID, Channel: booking.ChannelPhone,
 				CallerPhone: "13800000001"})
 			wantErr(t, "an operator's wrong name", err, booking.ErrIdentityUnverified)

@@ -30,7 +30,7 @@ func TestRefusalsBecomeEvents(t *testing.T) {
 	// A clerk's walk-in on a pool nobody may book on site: refused, with
 	// the clerk as staff_id.
 	clerk := h.staff(booking.RoleClerk)
-	_, err = h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{
+	_, err = h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{
 		IDType: "resident_id", IDNumber: residentID(900001), Name: "王芳"}, SessionID: s.ID, Channel: booking.ChannelOnsite})
 	if err == nil {
 		t.Fatal("clerk's walk-in on a session without an on-site pool: want a refusal")

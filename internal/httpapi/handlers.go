@@ -681,8 +681,22 @@ func (in identityIn) request() booking.IdentityRequest {
 
 type phoneBookIn struct {
 	identityIn
+	staffConsentIn
 	CallerPhone string `json:"caller_phone"`
 	SessionID   string `json:"session_id"`
+}
+
+// staffConsentIn is the consent to the privacy notice an operator or a
+// clerk took from the person (review21 H3, session 23): the notice's
+// version read out or signed, and whether a parent or guardian gave it for
+// a child under 14. A person not known yet is not booked without it.
+type staffConsentIn struct {
+	PrivacyConsent  string `json:"privacy_consent"`
+	GuardianConsent bool   `json:"guardian_consent"`
+}
+
+func (in staffConsentIn) consent() booking.ConsentRequest {
+	return booking.ConsentRequest{Version: in.PrivacyConsent, Guardian: in.GuardianConsent}
 }
 
 func (in phoneBookIn) check() error {
@@ -695,7 +709,7 @@ func (s *Server) phoneBook(r *request) error {
 		return err
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID,
-		Channel: booking.ChannelPhone, CallerPhone: in.CallerPhone})
+		Channel: booking.ChannelPhone, CallerPhone: in.CallerPhone, Consent: in.consent()})
 }
 
 type phoneCancelIn struct {
@@ -726,6 +740,7 @@ func (s *Server) phoneCancel(r *request) error {
 
 type deskBookIn struct {
 	identityIn
+	staffConsentIn
 	SessionID    string `json:"session_id"`
 	Channel      string `json:"channel"`
 	ContactPhone string `json:"contact_phone"` // optional: a walk-in's number for a call back
@@ -751,7 +766,7 @@ func (s *Server) deskBook(r *request) error {
 		return booking.Errorf(booking.ErrInvalidChannel, "the desk books on the onsite or referral channel")
 	}
 	return s.bookFor(r, booking.StaffBookRequest{IdentityRequest: in.request(), SessionID: in.SessionID, Channel: ch,
-		ContactPhone: in.ContactPhone})
+		ContactPhone: in.ContactPhone, Consent: in.consent()})
 }
 
 func (s *Server) bookFor(r *request, req booking.StaffBookRequest) error {

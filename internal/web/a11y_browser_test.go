@@ -630,7 +630,7 @@ func newStaffDay(t *testing.T) (*site, booking.Session, staffBooking) {
 	sb := staffBooking{password: "staff password 1", idNumber: residentID(6101), name: "王小明"}
 	sb.clerk, sb.operator = s.newClerk(sb.password), s.newOperator(sb.password)
 	var err error
-	sb.Booking, err = s.svc.BookFor(t.Context(), s.actor(sb.clerk, sb.password), booking.StaffBookRequest{
+	sb.Booking, err = s.svc.BookFor(t.Context(), s.actor(sb.clerk, sb.password), booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true},
 		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: sb.idNumber, Name: sb.name},
 		SessionID:       today.ID, Channel: booking.ChannelOnsite, IdempotencyKey: booking.NewID()})
 	testenv.Must(t, err, "book the patient on site")
@@ -963,6 +963,7 @@ func TestStaffSuccessIsAnnouncedWithoutMovingFocus(t *testing.T) {
 	desk.open("/desk/walkin?s=" + today.ID)
 	typed(desk, "#walkin-form [name=id_number]", residentID(6202))
 	desk.fill("#walkin-form [name=name]", "李小红")
+	desk.check("#walkin-form input[name=privacy_consent]")
 	desk.click("#walkin-form button[type=submit]", "ok=walkin")
 	announced(desk, "Walk-in booked", "#lookup-form [name=id_number]")
 
@@ -972,6 +973,7 @@ func TestStaffSuccessIsAnnouncedWithoutMovingFocus(t *testing.T) {
 	typed(op, "#caller-form [name=phone]", newPhone())
 	op.fill("#caller-form [name=id_number]", residentID(6203))
 	op.fill("#caller-form [name=name]", "赵小虎")
+	op.check("#caller-form input[name=privacy_consent]")
 	op.click("#caller-form button[type=submit]", "/phone?")
 	op.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
 	op.click("#s-"+s.open.ID+" form.book button", "ok=booked")
@@ -1038,10 +1040,12 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		look(d, "/desk/walkin")
 		d.fill("#walkin-form input[name=id_number]", "12345")
 		d.fill("#walkin-form input[name=name]", "王小明")
+		d.check("#walkin-form input[name=privacy_consent]")
 		d.click("#walkin-form button[type=submit]", "/desk/bookings")
 		look(d, "/desk/walkin, refused")
 		d.fill("#walkin-form input[name=id_number]", residentID(6301+i))
 		d.fill("#walkin-form input[name=name]", "王小明")
+		d.check("#walkin-form input[name=privacy_consent]")
 		d.click("#walkin-form button[type=submit]", "/desk/lookup?")
 		look(d, "/desk/lookup, a booking")
 		d.open("/desk")
@@ -1065,6 +1069,7 @@ func TestStaffPagesAtLargeTextByKeyboard(t *testing.T) {
 		o.fill("#caller-form input[name=phone]", newPhone())
 		o.fill("#caller-form input[name=id_number]", residentID(6311+i))
 		o.fill("#caller-form input[name=name]", "李小红")
+		o.check("#caller-form input[name=privacy_consent]")
 		o.click("#caller-form button[type=submit]", "/phone?")
 		o.clickText("#dates a", s.tomorrow[5:], "date="+s.tomorrow)
 		o.click("#s-"+s.open.ID+" form.book button", "ok=booked")

@@ -174,7 +174,7 @@ func TestScalperReviewInBrowser(t *testing.T) {
 	testenv.Must(t, err, "clerk login")
 	clerk, err := s.svc.Authenticate([]byte(clerkTok.Token))
 	testenv.Must(t, err, "clerk token")
-	_, err = s.svc.BookFor(ctx, clerk, booking.StaffBookRequest{SessionID: today.ID, Channel: booking.ChannelOnsite,
+	_, err = s.svc.BookFor(ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, SessionID: today.ID, Channel: booking.ChannelOnsite,
 		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: r.xNumber, Name: r.xName}})
 	if !errors.Is(err, booking.ErrPatientBarred) {
 		t.Errorf("booking x at the desk: %v, want patient_barred", err)

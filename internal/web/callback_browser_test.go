@@ -34,10 +34,10 @@ func TestCallBackListInBrowser(t *testing.T) {
 	opPhone, clerkPhone := s.newOperator(opPass), s.newClerk(clerkPass)
 	op, clerk := s.actor(opPhone, opPass), s.actor(clerkPhone, clerkPass)
 	caller := newPhone()
-	bk, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	bk, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7601), Name: "孙老伯"}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: caller})
 	testenv.Must(t, err, "book the caller by phone")
-	walk, err := s.svc.BookFor(ctx, clerk, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	walk, err := s.svc.BookFor(ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7602), Name: "周阿姨"}, SessionID: today.ID, Channel: booking.ChannelOnsite})
 	testenv.Must(t, err, "book the walk-in")
 	reason := "医生临时停诊 The doctor is ill"
@@ -113,6 +113,7 @@ func TestCallBackListInBrowser(t *testing.T) {
 	o.fill("#caller-form input[name=phone]", caller)
 	o.fill("#caller-form input[name=id_number]", residentID(7601))
 	o.fill("#caller-form input[name=name]", "孙老伯")
+	o.check("#caller-form input[name=privacy_consent]")
 	o.click("#caller-form button[type=submit]", "/phone?")
 	o.contains("#b-"+bk.ID+" .stop-reason", reason)
 
@@ -156,6 +157,7 @@ func TestWalkInContactInBrowser(t *testing.T) {
 	d.open("/desk/walkin?s=" + today.ID)
 	d.fill("#walkin-form input[name=id_number]", residentID(7701))
 	d.fill("#walkin-form input[name=name]", "钱阿婆")
+	d.check("#walkin-form input[name=privacy_consent]")
 	d.fill("#walkin-form input[name=contact_phone]", "12345")
 	d.click("#walkin-form button[type=submit]", "/desk/bookings")
 	d.contains("#error", "contact number is not a valid mainland mobile number")
@@ -165,6 +167,7 @@ func TestWalkInContactInBrowser(t *testing.T) {
 	}
 	d.fill("#walkin-form input[name=id_number]", residentID(7701))
 	d.fill("#walkin-form input[name=name]", "钱阿婆")
+	d.check("#walkin-form input[name=privacy_consent]")
 	d.fill("#walkin-form input[name=contact_phone]", contact)
 	d.click("#walkin-form button[type=submit]", "ok=walkin")
 	var bookingID string

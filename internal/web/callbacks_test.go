@@ -34,7 +34,7 @@ func TestCallBackNumberLabel(t *testing.T) {
 	}
 	book := func(who booking.IdentityRequest, a booking.Actor, ch booking.Channel, caller, contact string) booking.Booking {
 		t.Helper()
-		b, err := s.svc.BookFor(ctx, a, booking.StaffBookRequest{IdentityRequest: who, SessionID: sess.ID, Channel: ch,
+		b, err := s.svc.BookFor(ctx, a, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: sess.ID, Channel: ch,
 			CallerPhone: caller, ContactPhone: contact})
 		testenv.Must(t, err, "book on %s", ch)
 		return b

@@ -830,7 +830,8 @@ func (c *Console) walkin(r *request) error {
 	}
 	if err == nil {
 		b, err = c.svc.BookFor(r.ctx, r.actor, booking.StaffBookRequest{IdentityRequest: req, SessionID: sessionID,
-			Channel: booking.ChannelOnsite, ContactPhone: r.form("contact_phone"), IdempotencyKey: formKey(r), Origin: r.origin})
+			Channel: booking.ChannelOnsite, ContactPhone: r.form("contact_phone"), IdempotencyKey: formKey(r), Origin: r.origin,
+			Consent: staffConsentForm(r)})
 	}
 	if err == nil {
 		// The walk-in is at the desk with the card: checked in at once.
@@ -853,4 +854,11 @@ func (c *Console) walkin(r *request) error {
 		return lerr
 	}
 	return c.formFailed(r, "desk/walkin", page{Title: "现场挂号 Walk-in", Nav: "walkin", Form: "walkin-form", Data: d}, err)
+}
+
+// staffConsentForm is the consent boxes of a staff booking form (the desk's
+// walk-in, the phone console's caller): the notice's version the person
+// agreed to, and whether a parent or guardian gave it (review21 H3).
+func staffConsentForm(r *request) booking.ConsentRequest {
+	return booking.ConsentRequest{Version: r.form("privacy_consent"), Guardian: r.form("guardian_consent") != ""}
 }

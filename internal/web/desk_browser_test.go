@@ -169,6 +169,7 @@ func TestDeskAndWaitlistInBrowser(t *testing.T) {
 	dc.contains("#walkin-form select[name=session_id]", "张伟 Zhang Wei")
 	dc.fill("#walkin-form input[name=id_number]", walkID)
 	dc.fill("#walkin-form input[name=name]", walkName)
+	dc.check("#walkin-form input[name=privacy_consent]")
 	dc.shot("desk-10-walkin")
 	dc.click("#walkin-form button[type=submit]", "/desk/lookup?")
 	dc.contains("#flash", "Walk-in booked")

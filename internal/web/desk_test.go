@@ -102,7 +102,7 @@ func TestDeskIsForClerksOnly(t *testing.T) {
 			for path, form := range map[string]url.Values{
 				"/desk/lookup": {"id_type": {"resident_id"}, "id_number": {p.idNumber}},
 				"/desk/bookings/" + p.bookingID + "/checkin": {"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {p.name}},
-				"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(99)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k"}},
+				"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(99)}, "name": {"吴九"}, "session_id": {today.ID}, "privacy_consent": {booking.PrivacyNoticeVersion}, "idem": {"k"}},
 				"/desk/sessions/" + today.ID + "/extra-slots": {"count": {"3"}, "reason": {"busy"}, "authorised_by": {"Dr Zhang"}},
 			} {
 				form.Set("csrf", csrf)
@@ -169,7 +169,7 @@ func TestDeskPostWithoutCSRFIsRefused(t *testing.T) {
 		"/desk/lookup": {"id_type": {"resident_id"}, "id_number": {p.idNumber}},
 		"/desk/bookings/" + p.bookingID + "/checkin": {"id_type": {"resident_id"}, "id_number": {p.idNumber}, "name": {p.name}},
 		"/desk/bookings/" + p.bookingID + "/reissue": {"reason": {"did not come"}},
-		"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k"}},
+		"/desk/bookings": {"id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "privacy_consent": {booking.PrivacyNoticeVersion}, "idem": {"k"}},
 		"/desk/sessions/" + today.ID + "/extra-slots": {"count": {"3"}, "reason": {"busy"}, "authorised_by": {"Dr Zhang"}},
 		"/desk/lookup/clear":                          {},
 		"/desk/logout":                                {},
@@ -209,7 +209,7 @@ func TestDeskPostWithoutCSRFIsRefused(t *testing.T) {
 		t.Errorf("GET /desk after the refused logout: %d, want 200", a.status)
 	}
 	// A foreign origin is refused even with the right token.
-	f := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "idem": {"k2"}}
+	f := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {residentID(98)}, "name": {"吴九"}, "session_id": {today.ID}, "privacy_consent": {booking.PrivacyNoticeVersion}, "idem": {"k2"}}
 	if a := clerk.post("/desk/bookings", f, "Origin", "http://evil.example"); a.status != 403 || !strings.Contains(a.body, "foreign_origin") {
 		t.Errorf("walk-in from a foreign origin: %d, want 403 foreign_origin", a.status)
 	}
@@ -253,7 +253,7 @@ func TestDeskNeverShowsClearIdentity(t *testing.T) {
 	// A walk-in, the page it leads to, and a walk-in the session refuses
 	// (the same person twice).
 	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {walkID}, "name": {walkName},
-		"session_id": {today.ID}, "idem": {booking.NewID()}}
+		"session_id": {today.ID}, "privacy_consent": {booking.PrivacyNoticeVersion}, "idem": {booking.NewID()}}
 	a := clerk.post("/desk/bookings", walk)
 	if a.status != 303 || !strings.HasPrefix(a.location, "/desk/lookup?") {
 		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)
@@ -413,7 +413,7 @@ func TestDeskWalkinAndExtraSlots(t *testing.T) {
 	}
 	key := booking.NewID()
 	walk := url.Values{"csrf": {clerk.csrf("/desk/walkin")}, "id_type": {"resident_id"}, "id_number": {mumID}, "name": {mumName},
-		"session_id": {today.ID}, "idem": {key}}
+		"session_id": {today.ID}, "privacy_consent": {booking.PrivacyNoticeVersion}, "idem": {key}}
 	a := clerk.post("/desk/bookings", walk)
 	if a.status != 303 || mustQuery(t, a.location, "ok") != "walkin_in" {
 		t.Fatalf("walk-in: %d → %q\n%s", a.status, a.location, a.body)

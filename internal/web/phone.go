@@ -35,12 +35,23 @@ const callerCookie = "fairslot_phone_caller"
 
 // callerRef is what the operator was told: the number the caller rings
 // from and, when given, their document and name.
-type callerRef struct{ Phone, IDType, IDNumber, Name string }
+type callerRef struct {
+	Phone, IDType, IDNumber, Name string
+	// Consent is the privacy notice's version the operator read out and
+	// the caller agreed to (empty: none taken this call); Guardian, that a
+	// parent or guardian agreed for a child under 14 (review21 H3).
+	Consent  string
+	Guardian bool
+}
 
 func (c callerRef) hasID() bool { return c.IDNumber != "" }
 
 func (c *Console) rememberCaller(r *request, ref callerRef) {
-	c.seal(r, phoneConsole, callerCookie, "phone", strings.Join([]string{ref.Phone, ref.IDType, ref.IDNumber, ref.Name}, "\x00"))
+	guardian := ""
+	if ref.Guardian {
+		guardian = "1"
+	}
+	c.seal(r, phoneConsole, callerCookie, "phone", strings.Join([]string{ref.Phone, ref.IDType, ref.IDNumber, ref.Name, ref.Consent, guardian}, "\x00"))
 }
 
 func (c *Console) currentCaller(r *request) (callerRef, bool) {
@@ -49,10 +60,13 @@ func (c *Console) currentCaller(r *request) (callerRef, bool) {
 		return callerRef{}, false
 	}
 	f := strings.Split(plain, "\x00")
-	if len(f) != 4 {
+	if len(f) == 4 { // a call started before consents were taken: none
+		f = append(f, "", "")
+	}
+	if len(f) != 6 {
 		return callerRef{}, false
 	}
-	return callerRef{Phone: f[0], IDType: f[1], IDNumber: f[2], Name: f[3]}, true
+	return callerRef{Phone: f[0], IDType: f[1], IDNumber: f[2], Name: f[3], Consent: f[4], Guardian: f[5] != ""}, true
 }
 
 func (c *Console) forgetCaller(r *request) { c.unsetSealed(r, phoneConsole, callerCookie) }
@@ -127,6 +141,7 @@ type callerView struct {
 	NameMasked  string
 	Known       bool // the document is on file
 	NumberKnown bool // without a document: the number is on file (of whom, never)
+	Consented   bool // the operator recorded the caller's oral consent this call
 }
 
 type phoneData struct {
@@ -163,7 +178,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 	}
 
 	if ref, ok := c.currentCaller(r); ok {
-		cv := &callerView{PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType}
+		cv := &callerView{PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType, Consented: ref.Consent != ""}
 		d.Caller = cv
 		var found []booking.Lookup
 		if ref.hasID() {
@@ -310,10 +325,12 @@ func (c *Console) phoneFailed(r *request, form string, err error) error {
 // with no record yet, who can still be booked for; a number alone lists the
 // people it is known for.
 func (c *Console) setCaller(r *request) error {
+	consent := staffConsentForm(r)
 	ref := callerRef{Phone: strings.TrimSpace(r.form("phone")), IDType: r.form("id_type"),
-		IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name"))}
+		IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name")),
+		Consent: consent.Version, Guardian: consent.Guardian}
 	err := func() error {
-		if strings.ContainsRune(ref.Phone+ref.IDType+ref.IDNumber+ref.Name, 0) {
+		if strings.ContainsRune(ref.Phone+ref.IDType+ref.IDNumber+ref.Name+ref.Consent, 0) {
 			return booking.ErrInvalidText
 		}
 		p, err := identity.NormalizePhone(ref.Phone)
@@ -369,7 +386,9 @@ func (c *Console) sessionFormFailed(r *request, err error) error {
 	r.param = r.form("session_id")
 	form := "session-" + r.param
 	var fe *fieldsError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) || errors.Is(err, booking.ErrConsentRequired) || errors.Is(err, booking.ErrNoticeOutdated) ||
+		errors.Is(err, booking.ErrGuardianConsent) {
+		// The consent is taken with the caller (the caller form's boxes).
 		form = callerForm
 	}
 	return c.phoneFailed(r, form, err)
@@ -384,6 +403,7 @@ func (c *Console) phoneBook(r *request) error {
 		res, err = c.svc.AttemptFor(r.ctx, r.actor, booking.StaffBookRequest{
 			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name},
 			SessionID:       r.form("session_id"), Channel: booking.ChannelPhone, CallerPhone: ref.Phone,
+			Consent:        booking.ConsentRequest{Version: ref.Consent, Guardian: ref.Guardian},
 			IdempotencyKey: formKey(r), Origin: r.origin})
 	}
 	if err != nil {

@@ -50,7 +50,7 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 	op, err := s.svc.Authenticate([]byte(tok.Token))
 	testenv.Must(t, err, "operator token")
 	otherPhone := newPhone()
-	other, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{
+	other, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{
 		IDType: "resident_id", IDNumber: residentID(4002), Name: "李小红"}, SessionID: full.ID, Channel: booking.ChannelPhone, CallerPhone: otherPhone})
 	testenv.Must(t, err, "fill the phone pool")
 
@@ -85,6 +85,7 @@ func TestPhoneConsoleInBrowser(t *testing.T) {
 	b.fill("#caller-form input[name=phone]", callerPhone)
 	b.fill("#caller-form input[name=id_number]", callerID)
 	b.fill("#caller-form input[name=name]", callerName)
+	b.check("#caller-form input[name=privacy_consent]")
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.contains("#caller", "王*明")
 	b.contains("#caller", "No record yet")
@@ -228,7 +229,7 @@ func TestPhoneCallerNeedsTheName(t *testing.T) {
 	day := time.Date(now.In(shanghai).Year(), now.In(shanghai).Month(), now.In(shanghai).Day()+2, 0, 0, 0, 0, shanghai)
 	later := s.addSession(s.doctors[2], day.Format(time.DateOnly), day.Add(14*time.Hour), day.Add(17*time.Hour),
 		booking.ChannelQuota{Channel: booking.ChannelPhone, Quota: 2, ReleaseAt: now.Add(-time.Hour)})
-	byPhone, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	byPhone, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: idNumber, Name: name}, SessionID: later.ID, Channel: booking.ChannelPhone, CallerPhone: newPhone()})
 	testenv.Must(t, err, "book by phone")
 
@@ -247,6 +248,7 @@ func TestPhoneCallerNeedsTheName(t *testing.T) {
 		b.fill("#caller-form input[name=phone]", tc.from)
 		b.fill("#caller-form input[name=id_number]", idNumber)
 		b.fill("#caller-form input[name=name]", tc.name)
+		b.check("#caller-form input[name=privacy_consent]")
 		b.click("#caller-form button[type=submit]", "/phone?")
 		html := b.html()
 		if got := strings.Contains(html, `id="b-`+online.ID+`"`); got != tc.online {
@@ -265,6 +267,7 @@ func TestPhoneCallerNeedsTheName(t *testing.T) {
 	b.fill("#caller-form input[name=phone]", phone)
 	b.fill("#caller-form input[name=id_number]", idNumber)
 	b.fill("#caller-form input[name=name]", name)
+	b.check("#caller-form input[name=privacy_consent]")
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.count("#caller", 1)
 	b.fill("#caller-form input[name=phone]", "12")
@@ -305,6 +308,7 @@ func TestPhoneNumberHearsOnlyItsOwnBookings(t *testing.T) {
 	b.fill("#caller-form input[name=phone]", snoopPhone)
 	b.fill("#caller-form input[name=id_number]", idNumber)
 	b.fill("#caller-form input[name=name]", name)
+	b.check("#caller-form input[name=privacy_consent]")
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.contains(".person", "王*明")
 	if html := b.html(); strings.Contains(html, "b-"+own.ID) {

@@ -56,6 +56,7 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 		b.fill("#caller-form input[name=phone]", phone)
 		b.fill("#caller-form input[name=id_number]", m.id)
 		b.fill("#caller-form input[name=name]", m.name)
+		b.check("#caller-form input[name=privacy_consent]")
 		b.click("#caller-form button[type=submit]", "/phone?")
 		if html := b.html(); !strings.Contains(html, `<span class="family tag">`+m.want+`</span>`) {
 			t.Errorf("the caller lookup does not label %s %q", identity.MaskName(m.name), m.want)
@@ -68,13 +69,14 @@ func TestPhoneCallerKinInBrowser(t *testing.T) {
 	// A caller staff booked for is nobody's family: no label.
 	op := s.actor(opPhone, password)
 	other := newPhone()
-	_, err = s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	_, err = s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7701), Name: "王小明"}, SessionID: s.open.ID, Channel: booking.ChannelPhone, CallerPhone: other})
 	testenv.Must(t, err, "book by phone")
 	b.click("#next-caller", "ok=cleared")
 	b.fill("#caller-form input[name=phone]", other)
 	b.fill("#caller-form input[name=id_number]", residentID(7701))
 	b.fill("#caller-form input[name=name]", "王小明")
+	b.check("#caller-form input[name=privacy_consent]")
 	b.click("#caller-form button[type=submit]", "/phone?")
 	b.contains(".person", "王*明")
 	b.absent(".person .family")

@@ -34,6 +34,7 @@ func (c *client) ring(phone, idNumber, name string) answer {
 		f.Set("id_type", "resident_id")
 		f.Set("id_number", idNumber)
 		f.Set("name", name)
+		f.Set("privacy_consent", booking.PrivacyNoticeVersion) // the notice read out, the caller agreed
 	}
 	a := c.post("/phone/caller", f)
 	if a.status != 303 {
@@ -89,7 +90,7 @@ func TestPhoneNumberAloneShowsNobody(t *testing.T) {
 		online = append(online, b.ID)
 	}
 	c, op := s.phoneClient()
-	byPhone, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	byPhone, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: parentID, Name: "张建国"}, SessionID: s.phoneSession(2).ID, Channel: booking.ChannelPhone, CallerPhone: number})
 	testenv.Must(t, err, "book the parent by phone on a call from the number")
 
@@ -143,9 +144,9 @@ func TestPhoneSayIsPerBooking(t *testing.T) {
 	who := booking.IdentityRequest{IDType: "resident_id", IDNumber: bornIn(1948, 41), Name: "钱桂英"}
 	sess := s.phoneSession(3)
 	c, op := s.phoneClient()
-	b, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: who, SessionID: sess.ID, Channel: booking.ChannelPhone, CallerPhone: first})
+	b, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: sess.ID, Channel: booking.ChannelPhone, CallerPhone: first})
 	testenv.Must(t, err, "book on a call from the first number")
-	_, err = s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: who, SessionID: sess.ID, Channel: booking.ChannelPhone, CallerPhone: second})
+	_, err = s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: who, SessionID: sess.ID, Channel: booking.ChannelPhone, CallerPhone: second})
 	if !errors.Is(err, booking.ErrAlreadyBooked) {
 		t.Fatalf("the second number's attempt: %v, want already_booked", err)
 	}

@@ -31,10 +31,10 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 	opPhone := s.newOperator(password)
 	op := s.actor(opPhone, password)
 	callerA, callerB := newPhone(), newPhone()
-	bkA, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	bkA, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7501), Name: "王小明"}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: callerA})
 	testenv.Must(t, err, "book A by phone")
-	bkB, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+	bkB, err := s.svc.BookFor(ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 		IDNumber: residentID(7502), Name: "李小红"}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: callerB})
 	testenv.Must(t, err, "book B by phone")
 
@@ -63,6 +63,7 @@ func TestStaffAnswerOfferInBrowser(t *testing.T) {
 	oc.fill("#caller-form input[name=phone]", callerB)
 	oc.fill("#caller-form input[name=id_number]", residentID(7502))
 	oc.fill("#caller-form input[name=name]", "李小红")
+	oc.check("#caller-form input[name=privacy_consent]")
 	oc.click("#caller-form button[type=submit]", "/phone?")
 	cb := "#b-" + heldB
 	oc.contains(cb+" .offer", "周强")

@@ -41,7 +41,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	a, b, e := person{residentID(5001), "王小明"}, person{residentID(5002), "李小红"}, person{residentID(5003), "张小华"}
 	bookings := map[string]string{}
 	for _, p := range []person{a, b} {
-		bk, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
+		bk, err := s.svc.BookFor(t.Context(), op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: booking.IdentityRequest{IDType: "resident_id",
 			IDNumber: p.id, Name: p.name}, SessionID: today.ID, Channel: booking.ChannelPhone, CallerPhone: newPhone()})
 		testenv.Must(t, err, "phone booking for %s", p.id)
 		bookings[p.id] = bk.ID
@@ -128,6 +128,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.click(`nav a[href="/desk/walkin"]`, "/desk/walkin")
 	dc.fill("#walkin-form input[name=id_number]", walk.id)
 	dc.fill("#walkin-form input[name=name]", walk.name)
+	dc.check("#walkin-form input[name=privacy_consent]")
 	dc.click("#walkin-form button[type=submit]", "/desk/lookup?")
 	dc.contains("#flash", "Walk-in booked and checked in")
 	dc.contains("#bookings .booking.hl .status", "已签到 Checked in")

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"fairslot/internal/booking"
 )
 
 // The booking client: a paced mix of online, phone and desk bookings,
@@ -175,11 +177,12 @@ func (c *client) do(ctx context.Context, kind, key string) {
 	case "phone":
 		p := c.load.Callers[c.intn(len(c.load.Callers))]
 		c.send(ctx, "phone", key, "POST", "/v1/phone/bookings", c.load.Operator, map[string]string{
-			"caller_phone": "13800000000", "id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name, "session_id": session})
+			"privacy_consent": booking.PrivacyNoticeVersion, "caller_phone": "13800000000", "id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name, "session_id": session})
 	case "desk":
 		p := c.load.WalkIns[c.intn(len(c.load.WalkIns))]
 		c.send(ctx, "desk", key, "POST", "/v1/desk/bookings", c.load.Clerk, map[string]string{
-			"id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name, "session_id": session, "channel": "onsite"})
+			"privacy_consent": booking.PrivacyNoticeVersion, "id_type": "resident_id", "id_number": p.IDNumber, "name": p.Name,
+			"session_id": session, "channel": "onsite"})
 	case "cancel":
 		c.mu.Lock()
 		if len(c.booked) == 0 {

@@ -14,6 +14,9 @@ const people = new SharedArray('people', () =>
   open(`${__ENV.RUN_DIR}/identities.csv`).split('\n').filter((l) => l && !l.startsWith('#')).slice(1).map((l) => l.split(',')));
 const steady = seed.steady_sessions.map((s) => s.id);
 const released = seed.sessions.map((s) => s.id);
+// The privacy notice's version (booking.PrivacyNoticeVersion) an operator or
+// clerk took a new person's consent to (review21 H3, session 23).
+const PRIVACY_NOTICE = '2026-12-05';
 
 export const options = {
   summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
@@ -75,10 +78,14 @@ export default function () {
       count(http.del(`${base}/v1/waitlist/${res.json('waitlist_id')}`, null, { headers: headers(token, n), tags: { name: 'waitlist_leave' } }));
     }
   } else if (r < 0.75) { // an operator books for a caller
+    // privacy_consent: the operator read the notice and the caller agreed
+    // (booking.PrivacyNoticeVersion; a new person is refused without it).
     countBooking(http.post(`${base}/v1/phone/bookings`, JSON.stringify({ session_id: pick(steady), id_type: idType, id_number: idNumber, name,
+      privacy_consent: PRIVACY_NOTICE, guardian_consent: true,
       caller_phone: `139${String(10000000 + (n % 89999999)).padStart(8, '0')}` }), { headers: headers(operator(), 2), tags: { name: 'phone' } }));
   } else if (r < 0.85) { // a walk-in at the desk
-    countBooking(http.post(`${base}/v1/desk/bookings`, JSON.stringify({ session_id: pick(steady), id_type: idType, id_number: idNumber, name }),
+    countBooking(http.post(`${base}/v1/desk/bookings`, JSON.stringify({ session_id: pick(steady), id_type: idType, id_number: idNumber, name,
+      privacy_consent: PRIVACY_NOTICE, guardian_consent: true }),
       { headers: headers(clerk(), 1), tags: { name: 'walkin' } }));
   } else { // a patient reads their bookings
     count(http.get(`${base}/v1/bookings`, { headers: headers(token, n), tags: { name: 'bookings' } }));

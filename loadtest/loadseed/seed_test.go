@@ -313,7 +313,7 @@ func TestLoadSeed(t *testing.T) {
 			t.Errorf("lookup found %s %s, want the patient's masked ID and name", l.Identity.NumberMasked, l.Identity.NameMasked)
 		}
 		// A walk-in, then their check-in: the desk works all session long.
-		b, err := svc.BookFor(ctx, clerk, booking.StaffBookRequest{IdentityRequest: person(ids[2]), SessionID: steady, Channel: booking.ChannelOnsite})
+		b, err := svc.BookFor(ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: person(ids[2]), SessionID: steady, Channel: booking.ChannelOnsite})
 		testenv.Must(t, err, "walk-in")
 		b, err = svc.CheckIn(ctx, clerk, booking.CheckInRequest{IdentityRequest: person(ids[2]), BookingID: b.ID})
 		if err != nil || b.Status != booking.StatusCheckedIn {
@@ -330,7 +330,7 @@ func TestLoadSeed(t *testing.T) {
 		if err != nil || b.Status != booking.StatusCheckedIn {
 			t.Errorf("check-in = %s, %v; want checked_in", b.Status, err)
 		}
-		_, err = svc.BookFor(ctx, operator, booking.StaffBookRequest{IdentityRequest: person(ids[1]), SessionID: steady,
+		_, err = svc.BookFor(ctx, operator, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: person(ids[1]), SessionID: steady,
 			Channel: booking.ChannelPhone, CallerPhone: "13700000001"})
 		if err != nil {
 			t.Errorf("phone booking = %v, want a booking", err)
