@@ -438,6 +438,11 @@ func accessTable() map[string]row {
 		// A patient closes their own account with the password: a wrong
 		// one here, so the table's accounts stay (TestPatientClosesTheAccount
 		// closes one); staff accounts are disabled, not closed.
+		// The caller's own account: any role reads its own.
+		"GET /v1/me": {ok("/v1/me"), [7]int{401, 200, 200, 200, 200, 200, 200}, false},
+		// The holder's 撤销注销: nothing pending here, the same 200; staff
+		// accounts have no closing.
+		"DELETE /v1/me/close": {ok("/v1/me/close"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		"POST /v1/me/close": {func(a *access, role string) call {
 			c := call{path: "/v1/me/close", body: map[string]string{"password": "not the password"}}
 			if role != "anonymous" {

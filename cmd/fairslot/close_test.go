@@ -12,8 +12,8 @@ import (
 // to close their own account with the password. Every token ends and the
 // account's future booking and waiting place are cancelled at once; the
 // booking row, the events and the audit stay. The closing is pending: the
-// number is still the account's, and a login cancels it and says so. A
-// wrong password closes nothing.
+// number is still the account's, a login and GET /v1/me say so, and the
+// holder's DELETE /v1/me/close cancels it. A wrong password closes nothing.
 func TestPatientClosesTheAccount(t *testing.T) {
 	sch := schedule(t, time.Now().Add(-time.Minute), 5, 1)
 	svc := startService(t, sch, map[string]string{"FAIRSLOT_TRUSTED_PROXIES": "127.0.0.0/8"})
@@ -99,19 +99,61 @@ func TestPatientClosesTheAccount(t *testing.T) {
 		t.Errorf("the booking's events = %d, want its booked and cancelled events kept", n)
 	}
 
-	// During the cooling-off the number is still the account's, and a
-	// login cancels the closing and says so (review19c M6; the completion
-	// after it: booking's TestOnlineClosingWaits).
+	// During the cooling-off the number is still the account's; a login
+	// signs in and says the closing is pending and when it completes, as
+	// the account's read (GET /v1/me) does, until the holder cancels it
+	// (DELETE /v1/me/close, 撤销注销; session 23). The request and the
+	// cancellation are told by notifications (the completion in booking's
+	// TestOnlineClosingWaits).
 	if r := svc.do("POST", "/v1/accounts", "", map[string]string{"phone": alice.phone, "password": "a new holder's pw"}); r.status == 201 {
 		t.Errorf("register the number during the cooling-off: %d %s, want it refused", r.status, r.body)
 	}
-	back := svc.loginFrom("192.0.2.54", alice.phone, "password-"+alice.phone, login.DeviceToken)
-	var cancelled struct {
-		ClosingCancelled bool `json:"closing_cancelled"`
+	type pending struct {
+		Token            string `json:"token"`
+		ClosingCancelled bool   `json:"closing_cancelled"`
+		PendingClosing   bool   `json:"pending_closing"`
+		ClosingDueAt     string `json:"closing_due_at"`
+		Cancelled        bool   `json:"cancelled"`
 	}
-	back.decode(t, &cancelled)
-	if back.status != 200 || !cancelled.ClosingCancelled {
-		t.Errorf("a login during the cooling-off: %d %s, want 200 with closing_cancelled", back.status, back.body)
+	back := svc.loginFrom("192.0.2.54", alice.phone, "password-"+alice.phone, login.DeviceToken)
+	var in pending
+	back.decode(t, &in)
+	due, err := time.Parse(time.RFC3339, in.ClosingDueAt)
+	if back.status != 200 || in.ClosingCancelled || !in.PendingClosing || err != nil || due.Before(time.Now().Add(6*24*time.Hour)) {
+		t.Errorf("a login during the cooling-off: %d %s, want 200 with pending_closing and closing_due_at a week ahead, not cancelled", back.status, back.body)
+	}
+	var me pending
+	if r := svc.do("GET", "/v1/me", in.Token, nil); r.status != 200 {
+		t.Errorf("GET /v1/me during the cooling-off: %d %s", r.status, r.body)
+	} else if r.decode(t, &me); !me.PendingClosing || me.ClosingDueAt != in.ClosingDueAt {
+		t.Errorf("GET /v1/me during the cooling-off: %s, want pending_closing and closing_due_at %s", r.body, in.ClosingDueAt)
+	}
+	for i, want := range []bool{true, false} {
+		var got pending
+		if r := svc.do("DELETE", "/v1/me/close", in.Token, nil); r.status != 200 {
+			t.Errorf("cancel the closing (%d): %d %s, want 200", i+1, r.status, r.body)
+		} else if r.decode(t, &got); got.Cancelled != want || got.PendingClosing {
+			t.Errorf("cancel the closing (%d): %s, want cancelled %v, pending_closing false", i+1, r.body, want)
+		}
+	}
+	me = pending{}
+	if r := svc.do("GET", "/v1/me", in.Token, nil); r.status != 200 {
+		t.Errorf("GET /v1/me after the cancellation: %d %s", r.status, r.body)
+	} else if r.decode(t, &me); me.PendingClosing || me.ClosingDueAt != "" {
+		t.Errorf("GET /v1/me after the cancellation: %s, want no pending closing", r.body)
+	}
+	var notes struct {
+		Notifications []struct {
+			Kind string `json:"kind"`
+		} `json:"notifications"`
+	}
+	svc.do("GET", "/v1/notifications", in.Token, nil).decode(t, &notes)
+	kinds := map[string]int{}
+	for _, n := range notes.Notifications {
+		kinds[n.Kind]++
+	}
+	if kinds["account_closing_requested"] != 1 || kinds["account_closing_cancelled"] != 1 {
+		t.Errorf("the account's notifications %v, want one account_closing_requested and one account_closing_cancelled", kinds)
 	}
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'account_closing_cancelled'`); n != 1 {
 		t.Errorf("account_closing_cancelled audit rows = %d, want 1", n)

@@ -22,9 +22,13 @@ type Token struct {
 	// DeviceToken is the login's device token (login.go): the client keeps
 	// it and presents it at its next login. Empty where none is issued.
 	DeviceToken string
-	// ClosingCancelled: this login cancelled the account's pending
-	// closing (its holder is told so).
+	// ClosingCancelled: this change of the password or number (or a reset
+	// with the desk's code) cancelled the account's pending closing (its
+	// holder is told so).
 	ClosingCancelled bool
+	// ClosingDueAt: a login's account has a pending closing, due then
+	// (zero: none); the client shows it with its 撤销注销 (CancelClosing).
+	ClosingDueAt time.Time
 	// ConsentNeeded: a patient account that has not agreed to the current
 	// privacy notice (made before consents were recorded, or the notice
 	// changed since): the client asks its holder (AgreeToNotice).
@@ -188,15 +192,12 @@ func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken 
 	if a.Blocked {
 		return Token{}, s.blockedLogin(ctx, a) // the reason and an appeal token: the password was right
 	}
-	// A login is the holder back: it cancels a pending closing.
-	cancelled, err := s.cancelClosing(ctx, a)
-	if err != nil {
-		return Token{}, err
-	}
+	// A login during a pending closing's cooling-off signs in and shows
+	// it: the holder cancels it (CancelClosing) or lets it complete.
 	now := s.cfg.Now()
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)
-	tok.ClosingCancelled = cancelled
+	tok.ClosingDueAt = a.ClosingDueAt
 	tok.ConsentNeeded = a.Role == RolePatient && a.ConsentVersion != PrivacyNoticeVersion
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {

@@ -585,7 +585,8 @@ type Account struct {
 	ConsentVersion string
 	Consent        *Consent
 	// ClosingDueAt is when the holder's pending online closing completes
-	// (zero: none pending); a login before then cancels it.
+	// (zero: none pending); its holder cancels it before then
+	// (CancelClosing), as a change of the password or number does.
 	ClosingDueAt time.Time
 }
 

@@ -92,7 +92,7 @@ type ClosedAccount struct {
 	// hospital's deadline: each counts as a no-show of its person.
 	LateBookings int
 	// Pending: the holder's online closing, asked for and not yet done;
-	// it completes at DueAt unless a login cancels it first.
+	// it completes at DueAt unless its holder cancels it first.
 	Pending bool
 	DueAt   time.Time
 }
@@ -105,7 +105,8 @@ type ClosedAccount struct {
 // ends (this one's too) and what it made is cancelled under the late rules
 // of now; the account, its number, its list and its self stay until the
 // job "pending closings" completes it (CompleteClosings). A login before
-// then cancels it. The answer is Pending, with its DueAt.
+// then shows it, with the holder's 撤销注销 (CancelClosing); a change of
+// the password or number cancels it. The answer is Pending, with its DueAt.
 func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccountRequest, o Origin) (ClosedAccount, error) {
 	if actor.Role != RolePatient {
 		return ClosedAccount{}, Errorf(ErrForbidden, "a staff account is disabled by its operator (fairslot staff disable), not closed")
@@ -133,8 +134,8 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: RolePatient, Action: "account_closing_requested",
 		Target: "account:" + a.ID, Reason: "closing asked for by its holder, the password re-entered; every login ended; completes at " +
-			due.UTC().Format(time.RFC3339) + " unless a login cancels it"}
-	gen, err := s.store.RequestClosing(ctx, a.ID, now, due, audit)
+			due.UTC().Format(time.RFC3339) + " unless its holder cancels it"}
+	gen, err := s.store.RequestClosing(ctx, a.ID, now, due, audit, closingNote(a.ID, now, due, true))
 	switch {
 	case errors.Is(err, ErrNoChange):
 		// Closed, or pending, since it was read: read which.
@@ -176,34 +177,81 @@ func (s *Service) closable(ctx context.Context, a Account) error {
 	return nil
 }
 
-// cancelClosing is a login's cancellation of the account's pending
-// closing (a login is the holder back: only a login comes in once the
-// request ended every token). Audited as the holder's; true when this
-// login cancelled it.
-func (s *Service) cancelClosing(ctx context.Context, a Account) (bool, error) {
+// CancelClosing is the holder's 撤销注销: a signed-in patient cancels
+// their account's pending closing (a login no longer does: it shows the
+// closing, and the holder chooses). Audited as the holder's, and the
+// account is told (a notification), as the request was. True when this
+// call cancelled one; false when none was pending (done already, or never
+// asked): the answer is the same, the account open and not closing.
+func (s *Service) CancelClosing(ctx context.Context, actor Actor) (bool, error) {
+	if actor.Role != RolePatient {
+		return false, Errorf(ErrForbidden, "only a patient account has a closing to cancel")
+	}
+	a, err := s.store.AccountByID(ctx, actor.AccountID)
+	if errors.Is(err, ErrNotFound) || err == nil && a.Closed {
+		return false, ErrInvalidToken
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.cancelClosing(ctx, a, "its holder, signed in, cancelled it (撤销注销)")
+}
+
+// cancelClosing cancels the account's pending closing, audited as the
+// holder's with how (by: the holder's button, or a change of the password
+// or number, which is the holder back in), and tells the account. True
+// when this call cancelled it.
+func (s *Service) cancelClosing(ctx context.Context, a Account, by string) (bool, error) {
 	if a.ClosingDueAt.IsZero() {
 		return false, nil
 	}
 	now := s.cfg.Now()
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: a.ID, ActorRole: RolePatient, Action: "account_closing_cancelled",
-		Target: "account:" + a.ID, Reason: "a login with the account's password cancelled its pending closing, due " +
-			a.ClosingDueAt.UTC().Format(time.RFC3339)}
-	err := s.store.CancelClosing(ctx, a.ID, audit)
+		Target: "account:" + a.ID, Reason: by + "; the closing was due " + a.ClosingDueAt.UTC().Format(time.RFC3339)}
+	err := s.store.CancelClosing(ctx, a.ID, audit, closingNote(a.ID, now, a.ClosingDueAt, false))
 	if errors.Is(err, ErrNoChange) {
 		return false, nil // completed or cancelled meanwhile
 	}
 	return err == nil, err
 }
 
+// Notification kinds of a holder's online closing: asked for (read at the
+// next login, which shows the closing and its 撤销注销), and cancelled. Its
+// completion writes none: the account, where notices are read, is gone.
+const (
+	NotificationClosingRequested = "account_closing_requested"
+	NotificationClosingCancelled = "account_closing_cancelled"
+)
+
+// closingNote is the account's notice of its closing asked for (requested)
+// or cancelled. The due time is told in the stand-in zone (China Standard
+// Time): a patient account is of no one hospital.
+func closingNote(accountID string, now, due time.Time, requested bool) Notification {
+	day := due.In(StandInLocation()).Format("2006-01-02 15:04")
+	n := Notification{ID: newID(), AccountID: accountID, CreatedAt: now}
+	if requested {
+		n.Kind = NotificationClosingRequested
+		n.Body = "本账号已申请注销，将于 " + day + "（北京时间）生效：届时账号注销、手机号释放、就诊人移出账号。生效前登录后可随时撤销注销。如果不是您申请的，说明有人知道您的密码：请撤销注销并立即修改密码。 " +
+			"This account was asked to close; the closing takes effect at " + day + " (Beijing time): the account closes, its number is freed and the people on it are released. " +
+			"Until then you can cancel the closing once logged in. If you did not ask for it, someone knows your password: cancel the closing and change your password now."
+		return n
+	}
+	n.Kind = NotificationClosingCancelled
+	n.Body = "本账号的注销申请已撤销，账号照常使用（申请注销时已取消的预约不会恢复）。 " +
+		"This account's closing was cancelled: the account stays (bookings cancelled when the closing was asked for are not restored)."
+	return n
+}
+
 // backIn cancels the account's pending closing for a change with the
-// password that committed after the closing's request (it read the account
-// before): the change mints a token, the holder is back as by a login.
+// password or the login number (a change, a reset with the desk's code):
+// the holder is back, and a taker who changed them must not see the
+// closing through (the change's 7 days then hold a new request back).
 func (s *Service) backIn(ctx context.Context, accountID string) (bool, error) {
 	a, err := s.store.AccountByID(ctx, accountID)
 	if err != nil {
 		return false, err
 	}
-	return s.cancelClosing(ctx, a)
+	return s.cancelClosing(ctx, a, "a change of the password or the login number cancelled it (the holder is back in)")
 }
 
 // CompleteClosings completes the pending closings that are due (the job
@@ -233,7 +281,7 @@ func (s *Service) CompleteClosings(ctx context.Context) (int, error) {
 		if err == nil {
 			audit := AuditEntry{ID: newID(), ActorID: a.ID, ActorRole: RolePatient, Action: "account_closed",
 				Target: "account:" + a.ID, Reason: "closed by its holder: asked for with the password, completed after the cooling-off (due " +
-					a.ClosingDueAt.UTC().Format(time.RFC3339) + ") with no login"}
+					a.ClosingDueAt.UTC().Format(time.RFC3339) + ") without being cancelled"}
 			_, err = s.closeAccount(ctx, a, audit, Origin{})
 		}
 		switch {

@@ -18,7 +18,8 @@ import (
 // pending for the cooling-off: at the request every token ends and what
 // the account made is cancelled (under the late rules of now), but the
 // account, its number and its list stay; a login before the due time
-// cancels it (the holder is told, and it is audited); nothing completes
+// shows it, and the holder's 撤销注销 (CancelClosing) cancels it (told by
+// notifications, and audited; session 23); nothing completes
 // it early; after the due time the job (CompleteClosings) closes it. An
 // open flag raised during the cooling-off holds the completion until it is
 // decided (review19c M3): the block it may confirm lands on a live account.
@@ -51,22 +52,40 @@ func TestOnlineClosingWaits(t *testing.T) {
 		t.Errorf("the job before the due time: %d, %v; want nothing closed", n, err)
 	}
 
-	// A login during the cooling-off cancels it, and says so.
+	// A login during the cooling-off signs in and shows the closing, its
+	// due time and the request's notice; it does not cancel it (session
+	// 23: the holder chooses, 撤销注销). The holder's CancelClosing does.
 	back, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{})
 	testenv.Must(t, err, "log in during the cooling-off")
-	if !back.ClosingCancelled {
-		t.Errorf("the login during the cooling-off: ClosingCancelled false, want true")
+	if back.ClosingCancelled || !back.ClosingDueAt.Truncate(time.Millisecond).Equal(got.DueAt.Truncate(time.Millisecond)) {
+		t.Errorf("the login during the cooling-off: cancelled %v, due %v; want not cancelled, due %v", back.ClosingCancelled, back.ClosingDueAt, got.DueAt)
+	}
+	signedIn, err := h.svc.Authenticate([]byte(back.Token))
+	testenv.Must(t, err, "authenticate the login during the cooling-off")
+	own, err := h.svc.OwnAccount(h.ctx, signedIn)
+	testenv.Must(t, err, "read the own account")
+	if !own.ClosingDueAt.Truncate(time.Millisecond).Equal(got.DueAt.Truncate(time.Millisecond)) {
+		t.Errorf("the own account's closing due %v, want %v", own.ClosingDueAt, got.DueAt)
+	}
+	db.wantCount("still pending after the login", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closing_due_at IS NOT NULL`, u.actor.AccountID)
+	db.wantCount("the request's notice", 1, `SELECT count(*) FROM notifications WHERE account_id = $1 AND kind = 'account_closing_requested'`, u.actor.AccountID)
+	if ok, err := h.svc.CancelClosing(h.ctx, signedIn); err != nil || !ok {
+		t.Errorf("cancel the closing: %v, %v; want true", ok, err)
+	}
+	if ok, err := h.svc.CancelClosing(h.ctx, signedIn); err != nil || ok {
+		t.Errorf("cancel it again: %v, %v; want false, nothing pending", ok, err)
 	}
 	db.wantCount("the cancellation audited", 1, `SELECT count(*) FROM audit_log WHERE action = 'account_closing_cancelled' AND target = 'account:' || $1`, u.actor.AccountID)
+	db.wantCount("the cancellation's notice", 1, `SELECT count(*) FROM notifications WHERE account_id = $1 AND kind = 'account_closing_cancelled'`, u.actor.AccountID)
 	defer h.clock.at(got.DueAt.Add(time.Hour))()
 	if n, err := h.svc.CompleteClosings(h.ctx); err != nil || n != 0 {
 		t.Errorf("the job after a cancelled closing's due time: %d, %v; want nothing closed", n, err)
 	}
-	db.wantCount("the account open after the login", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL AND closing_due_at IS NULL`, u.actor.AccountID)
+	db.wantCount("the account open after the cancellation", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL AND closing_due_at IS NULL`, u.actor.AccountID)
 	again, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{})
 	testenv.Must(t, err, "log in again")
-	if again.ClosingCancelled {
-		t.Errorf("a later login: ClosingCancelled true, want false (nothing pending)")
+	if !again.ClosingDueAt.IsZero() {
+		t.Errorf("a later login: closing due %v, want none", again.ClosingDueAt)
 	}
 
 	// Asked again; a flag opened during the cooling-off holds it.

@@ -83,7 +83,8 @@ type AccountPhone struct {
 }
 
 // OwnAccount is the actor's account as its holder's pages show it: the
-// role, the login number masked, when it was made; never the number's
+// role, the login number masked, when it was made, a pending closing's due
+// time; never the number's
 // hash or seal, nor the password hash.
 func (s *Service) OwnAccount(ctx context.Context, actor Actor) (Account, error) {
 	a, err := s.store.AccountByID(ctx, actor.AccountID)
@@ -93,5 +94,6 @@ func (s *Service) OwnAccount(ctx context.Context, actor Actor) (Account, error) 
 	if err != nil {
 		return Account{}, err
 	}
-	return Account{ID: a.ID, Role: a.Role, PhoneMasked: a.PhoneMasked, CreatedAt: a.CreatedAt, Blocked: a.Blocked}, nil
+	return Account{ID: a.ID, Role: a.Role, PhoneMasked: a.PhoneMasked, CreatedAt: a.CreatedAt, Blocked: a.Blocked,
+		ClosingDueAt: a.ClosingDueAt}, nil
 }

@@ -843,12 +843,13 @@ type AccountStore interface {
 	// in one transaction with its audit entry (stamped at): its token
 	// generation rises (returned), so every token ends. One closed or
 	// pending already: ErrNoChange; one blocked (a block in force):
-	// ErrAccountBlocked; nothing written.
-	RequestClosing(ctx context.Context, accountID string, at, due time.Time, a AuditEntry) (int, error)
+	// ErrAccountBlocked; nothing written. The notification n tells the
+	// account, in the same transaction.
+	RequestClosing(ctx context.Context, accountID string, at, due time.Time, a AuditEntry, n Notification) (int, error)
 	// CancelClosing cancels the account's pending closing, with its audit
-	// entry, in one transaction. None pending: ErrNoChange, nothing
-	// written.
-	CancelClosing(ctx context.Context, accountID string, a AuditEntry) error
+	// entry and the account's notification n, in one transaction. None
+	// pending: ErrNoChange, nothing written.
+	CancelClosing(ctx context.Context, accountID string, a AuditEntry, n Notification) error
 	// ClosingsDue lists open accounts whose pending closing is due at now:
 	// at most 100, the earliest due first.
 	ClosingsDue(ctx context.Context, now time.Time) ([]string, error)

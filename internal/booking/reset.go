@@ -191,9 +191,9 @@ func (s *Service) RedeemResetCode(ctx context.Context, phone, code, newPassword 
 	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
 	s.forgetPhoneFailures(ctx, key) // the address counts start afresh with the generation (attemptOf)
 	a.PasswordHash, a.TokenGeneration = hash, gen
-	// The desk's code is the holder at the desk, a login: it cancels a
-	// pending closing, as a login with the password does.
-	cancelled, err := s.cancelClosing(ctx, a)
+	// The desk's code is the holder at the desk and a new password: it
+	// cancels a pending closing, as a change of the password does.
+	cancelled, err := s.cancelClosing(ctx, a, "a new password set with the desk's reset code cancelled it (the holder is back in)")
 	if err != nil {
 		return Token{}, err
 	}

@@ -97,7 +97,7 @@ INSERT INTO notifications (id, hospital_id, kind, account_id, case_id, body, cre
 VALUES ($1, $2, $3, $4, $5, $6, $7);
 
 -- name: account_notifications
-SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''),
+SELECT id::TEXT, kind, COALESCE(hospital_id::TEXT, ''), COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''),
        COALESCE(entry_id::TEXT, ''), COALESCE(case_id::TEXT, ''), body, created_at, read_at
   FROM notifications WHERE account_id = $1
  ORDER BY created_at DESC, id
@@ -113,7 +113,7 @@ UPDATE notifications SET read_at = $2 WHERE account_id = $1 AND read_at IS NULL;
 -- name: undelivered_notifications
 -- An account's only (the partial index notifications_to_deliver, 0035): a
 -- person on no account's list is reached by a call back, not by the job.
-SELECT id::TEXT, kind, hospital_id::TEXT, COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
+SELECT id::TEXT, kind, COALESCE(hospital_id::TEXT, ''), COALESCE(account_id::TEXT, ''), COALESCE(identity_id::TEXT, ''),
        COALESCE(booking_id::TEXT, ''), COALESCE(waitlist_id::TEXT, ''), COALESCE(entry_id::TEXT, ''),
        COALESCE(case_id::TEXT, ''), body, created_at
   FROM notifications WHERE delivered_at IS NULL AND account_id IS NOT NULL

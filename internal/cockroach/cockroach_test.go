@@ -71,6 +71,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0070_audit_by_actor.sql")
 	want = append(want, "0071_a_retention_m7.sql")
 	want = append(want, "0073_a_rekey.sql")
+	want = append(want, "0075_a_closing_notices.sql")
 	want = append(want, "0076_hospital_workdays.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)

@@ -145,8 +145,7 @@ SELECT a.id::TEXT, COALESCE(a.closed_by::TEXT, ''), a.closed_taken FROM accounts
 
 -- name: request_closing
 -- The holder's online closing is pending until $3 (review19c M6): every
--- token ends in the same write, so only a login, which cancels it, comes
--- back in. No row: closed, pending already, or blocked (a block in force;
+-- token ends in the same write; a login comes back in and shows it. No row: closed, pending already, or blocked (a block in force;
 -- account_closing_state tells which).
 UPDATE accounts
    SET closing_due_at = $3, token_generation = token_generation + 1, tokens_revoked_at = $2
@@ -155,8 +154,9 @@ UPDATE accounts
 RETURNING token_generation;
 
 -- name: cancel_closing
--- A login cancels the account's pending closing. No row: none pending
--- (completed, cancelled by another login, or never asked).
+-- The holder (or a change of the password or number) cancels the
+-- account's pending closing. No row: none pending (completed, cancelled
+-- meanwhile, or never asked).
 UPDATE accounts SET closing_due_at = NULL
  WHERE id = $1 AND closing_due_at IS NOT NULL AND closed_at IS NULL
 RETURNING id::TEXT;
@@ -426,9 +426,10 @@ UPDATE patients SET phone_hash = NULL, phone_sealed = NULL, phone_masked = ''
  WHERE account_id = $1 AND phone_hash = $2;
 
 -- name: insert_account_notification
--- A notification to an account about the account itself.
+-- A notification to an account about the account itself: the hospital
+-- of the staff member who acted, or none (NULL, 0075_a: the holder's own).
 INSERT INTO notifications (id, hospital_id, kind, account_id, body, created_at)
-VALUES ($1, $2, $3, $4, $5, $6);
+VALUES ($1, NULLIF($2, '')::UUID, $3, $4, $5, $6);
 
 -- name: self_account
 -- The account that holds an identity as its self (本人).

@@ -370,7 +370,7 @@ func (s *Store) CloseAccount(ctx context.Context, accountID string, tombstone []
 }
 
 // RequestClosing is booking.AccountStore's: one transaction.
-func (s *Store) RequestClosing(ctx context.Context, accountID string, at, due time.Time, a booking.AuditEntry) (_ int, rerr error) {
+func (s *Store) RequestClosing(ctx context.Context, accountID string, at, due time.Time, a booking.AuditEntry, n booking.Notification) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var gen int
 	err := s.db.Tx(ctx, "request_closing", func(tx pgx.Tx) error {
@@ -385,6 +385,9 @@ func (s *Store) RequestClosing(ctx context.Context, accountID string, at, due ti
 			return pgx.ErrNoRows
 		}
 		a.TS = at
+		if err := insertAccountNote(ctx, tx, accountID, n); err != nil {
+			return err
+		}
 		return insertAudit(ctx, tx, a)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -394,11 +397,14 @@ func (s *Store) RequestClosing(ctx context.Context, accountID string, at, due ti
 }
 
 // CancelClosing is booking.AccountStore's: one transaction.
-func (s *Store) CancelClosing(ctx context.Context, accountID string, a booking.AuditEntry) (rerr error) {
+func (s *Store) CancelClosing(ctx context.Context, accountID string, a booking.AuditEntry, n booking.Notification) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "cancel_closing", func(tx pgx.Tx) error {
 		var id string
 		if err := tx.QueryRow(ctx, q("cancel_closing"), accountID).Scan(&id); err != nil {
+			return err
+		}
+		if err := insertAccountNote(ctx, tx, accountID, n); err != nil {
 			return err
 		}
 		return insertAudit(ctx, tx, a)
@@ -406,6 +412,12 @@ func (s *Store) CancelClosing(ctx context.Context, accountID string, a booking.A
 	if errors.Is(err, pgx.ErrNoRows) {
 		return booking.ErrNoChange
 	}
+	return err
+}
+
+// insertAccountNote writes a notification to an account (no hospital's).
+func insertAccountNote(ctx context.Context, tx pgx.Tx, accountID string, n booking.Notification) error {
+	_, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, accountID, n.Body, n.CreatedAt)
 	return err
 }
 

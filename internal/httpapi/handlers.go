@@ -38,7 +38,9 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/made-by-others", prefix: "/v1/made-by-others", auth: true, h: s.madeByOthers},
 		{method: "GET", template: "/v1/me/export", prefix: "/v1/me/export", auth: true, h: s.exportMine},
 		{method: "POST", template: "/v1/me/privacy-consent", prefix: "/v1/me/privacy-consent", auth: true, h: s.agreeToNotice},
+		{method: "GET", template: "/v1/me", prefix: "/v1/me", auth: true, h: s.me},
 		{method: "POST", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.closeAccount},
+		{method: "DELETE", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.cancelClosing},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/phone/cancellations", prefix: "/v1/phone/cancellations", auth: true, h: s.phoneCancel},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
@@ -217,9 +219,14 @@ func (s *Server) writeToken(r *request, tok booking.Token) {
 		out["device_token"] = tok.DeviceToken
 	}
 	if tok.ClosingCancelled {
-		// The account's pending closing, cancelled by this login: the
-		// holder is told (they may not have asked for it).
+		// The account's pending closing, cancelled by this change or
+		// reset: the holder is told (they may not have asked for it).
 		out["closing_cancelled"] = true
+	}
+	if !tok.ClosingDueAt.IsZero() {
+		// A pending closing: the client shows it, and its 撤销注销
+		// (DELETE /v1/me/close), on every page until it is cancelled.
+		pendingClosing(out, tok.ClosingDueAt, readerZone(s.svc.Catalog(), tok.HospitalID))
 	}
 	if tok.ConsentNeeded {
 		// No consent to the current privacy notice on record: the client
@@ -1068,6 +1075,44 @@ func (s *Server) closeAccount(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, closedOut(c))
+	return nil
+}
+
+// me is the caller's own account (GET /v1/me): the login number masked,
+// when it was made, and a pending closing (pending_closing, closing_due_at).
+func (s *Server) me(r *request) error {
+	a, err := s.svc.OwnAccount(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	loc := readerZone(s.svc.Catalog(), r.actor.HospitalID)
+	out := map[string]any{"account_id": a.ID, "role": string(a.Role), "phone": a.PhoneMasked,
+		"created_at": a.CreatedAt.In(loc).Format(time.RFC3339), "pending_closing": false}
+	pendingClosing(out, a.ClosingDueAt, loc)
+	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+// pendingClosing puts a pending closing (due not zero) on an answer:
+// pending_closing true and closing_due_at, the name the closing's own
+// answer (POST /v1/me/close) gives the time.
+func pendingClosing(out map[string]any, due time.Time, loc *time.Location) {
+	if due.IsZero() {
+		return
+	}
+	out["pending_closing"] = true
+	out["closing_due_at"] = due.In(loc).Format(time.RFC3339)
+}
+
+// cancelClosing is the holder's 撤销注销 (DELETE /v1/me/close): the
+// account's pending closing cancelled; with none pending, the same answer
+// (cancelled false).
+func (s *Server) cancelClosing(r *request) error {
+	ok, err := s.svc.CancelClosing(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"pending_closing": false, "cancelled": ok})
 	return nil
 }
 

@@ -129,7 +129,7 @@ var auditActionLabels = map[string]string{
 	"patient_removed":            "删除就诊人 Patient removed",
 	"account_closed":             "注销账号 Account closed",
 	"account_closing_requested":  "申请注销账号（冷静期） Closing requested",
-	"account_closing_cancelled":  "登录撤销注销申请 Closing cancelled by a login",
+	"account_closing_cancelled":  "撤销注销申请 Closing cancelled",
 	"account_phone_changed":      "更换账号手机号 Account phone changed",
 	"account_phone_released":     "释放手机号 Phone released",
 	"account_phone_restored":     "恢复手机号 Phone restored",

@@ -5,6 +5,11 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp/kb"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // TestCloseAccountInBrowser (review18b M5, review19c M6): the patient
@@ -13,7 +18,8 @@ import (
 // refused on the same page with nothing changed; the right one ends this
 // browser's session and the login page says a login cancels it. During the
 // cooling-off the number is still the account's (not registered again);
-// logging in cancels the closing and the home page says so. Asked again
+// logging in shows the closing on every page with its 撤销注销, which the
+// keyboard presses (session 23), and the home page says it is cancelled. Asked again
 // and left, it completes after the cooling-off (the job): the number logs
 // in no more, and registering it works at once. The page passes axe-core.
 func TestCloseAccountInBrowser(t *testing.T) {
@@ -47,9 +53,30 @@ func TestCloseAccountInBrowser(t *testing.T) {
 		t.Errorf("register the number during the cooling-off: %d → %q, want it refused (still the account's)", a.status, a.location)
 	}
 
-	// A login during the cooling-off cancels the closing, and says so.
-	b.signInAt("patient", phone, "correct horse battery", "/patient?ok=closing_cancelled")
-	b.contains("#flash", "已取消本账号的注销申请")
+	// A login during the cooling-off signs in and shows the closing on
+	// every page (session 23): when it takes effect, what happens then, and
+	// the 撤销注销 button, reached and pressed by keyboard. The request and
+	// the cancellation are told in the account's notices.
+	b.signInAt("patient", phone, "correct horse battery", "/patient")
+	var due time.Time
+	testenv.Must(t, s.db.Pool().QueryRow(context.Background(), `SELECT closing_due_at FROM accounts WHERE closed_at IS NULL AND closing_due_at IS NOT NULL ORDER BY closing_due_at DESC LIMIT 1`).Scan(&due), "read the due time")
+	day := due.In(booking.StandInLocation()).Format("2006-01-02 15:04")
+	b.contains("#pending-closing", "本账号已申请注销，将于 "+day)
+	b.contains("#pending-closing", "手机号释放")
+	b.axeClean(axeSource(t), "a page with the pending closing")
+	b.phoneShot("closing-pending-home")
+	b.open("/patient/bookings")
+	b.contains("#pending-closing", day)
+	b.contains("h1", "我的预约")
+	b.tabTo("#cancel-closing")
+	b.press(kb.Enter, "/patient?ok=closing_cancelled")
+	b.contains("#flash", "已撤销本账号的注销申请")
+	b.absent("#pending-closing")
+	b.open("/patient/bookings")
+	b.absent("#pending-closing")
+	if n := s.count(`SELECT count(*) FROM notifications WHERE kind IN ('account_closing_requested', 'account_closing_cancelled')`); n != 2 {
+		t.Errorf("the closing's notices: %d, want the request's and the cancellation's", n)
+	}
 
 	// Asked again and left: the job completes it after the cooling-off.
 	b.open("/patient/close")

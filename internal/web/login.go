@@ -224,7 +224,7 @@ func (c *Console) closeData() closeData {
 
 // closeAccount asks for the account's closing with the password
 // (booking.CloseAccount): pending for the cooling-off, every login ended,
-// this browser's too, and the login page says a login cancels it. A
+// this browser's too, and the login page says how to cancel it. A
 // refusal comes back on the same page.
 func (c *Console) closeAccount(r *request) error {
 	p := page{Title: "注销账号 Close account", Data: c.closeData()}
@@ -237,6 +237,17 @@ func (c *Console) closeAccount(r *request) error {
 	}
 	c.clearSession(r)
 	c.redirect(r, "/patient/login?m=closing")
+	return nil
+}
+
+// cancelClosing is the holder's 撤销注销 (booking.CancelClosing), the
+// button of the banner every page shows during the cooling-off: the home
+// page then says the closing is cancelled (or was no more pending).
+func (c *Console) cancelClosing(r *request) error {
+	if _, err := c.svc.CancelClosing(r.ctx, r.actor); err != nil {
+		return err
+	}
+	c.redirect(r, "/patient?ok=closing_cancelled")
 	return nil
 }
 

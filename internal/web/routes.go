@@ -143,6 +143,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/password", console: pc, h: c.changePassword},
 		{method: "GET", pattern: "/patient/close", console: pc, h: c.closePage},
 		{method: "POST", pattern: "/patient/close", console: pc, h: c.closeAccount},
+		{method: "POST", pattern: "/patient/close/cancel", console: pc, h: c.cancelClosing},
 		{method: "GET", pattern: "/patient/phone", console: pc, h: c.accountPhonePage},
 		{method: "POST", pattern: "/patient/phone", console: pc, h: c.changeAccountPhone},
 		{method: "POST", pattern: "/patient/family/{id}/phone", console: pc, h: c.setMemberPhone},

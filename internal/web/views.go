@@ -186,10 +186,10 @@ var flashes = map[string]string{
 	"loggedout":        "已退出。 You are logged out.",
 	"closed": "账号已注销：手机号已释放，未就诊的预约、候补和摇号已取消（截止时间后取消的计为爽约）；就诊记录按规定保存。 " +
 		"Your account is closed: its number is free, its upcoming bookings, waitlist places and draw entries are cancelled (past the deadline, as a no-show); your visit record is kept as the rules say.",
-	"closing": "已申请注销：所有登录已退出，未就诊的预约、候补和摇号已取消（截止时间后取消的计为爽约）。冷静期满后账号注销、手机号释放；冷静期内用本账号登录即取消注销。 " +
-		"Closing requested: every login ended, and the upcoming bookings, waitlist places and draw entries were cancelled (past the deadline, as a no-show). The account closes and its number is freed after the cooling-off; logging in before then cancels the closing.",
-	"closing_cancelled": "本次登录已取消本账号的注销申请，账号照常使用（已取消的预约不会恢复）。如果不是您申请的注销，说明有人知道您的密码：请立即修改密码。 " +
-		"This login cancelled the account's pending closing: the account stays (bookings already cancelled are not restored). If you did not ask for the closing, someone knows your password: change it now.",
+	"closing": "已申请注销：所有登录已退出，未就诊的预约、候补和摇号已取消（截止时间后取消的计为爽约）。冷静期满后账号注销、手机号释放；冷静期内登录后可随时撤销注销。 " +
+		"Closing requested: every login ended, and the upcoming bookings, waitlist places and draw entries were cancelled (past the deadline, as a no-show). The account closes and its number is freed after the cooling-off; until then, log in to cancel the closing.",
+	"closing_cancelled": "已撤销本账号的注销申请，账号照常使用（已取消的预约不会恢复）。如果不是您申请的注销，说明有人知道您的密码：请立即修改密码。 " +
+		"The account's pending closing is cancelled: the account stays (bookings already cancelled are not restored). If you did not ask for the closing, someone knows your password: change it now.",
 	"expired": "登录已过期，请重新登录。 Your session expired; log in again.",
 }
 

@@ -277,6 +277,25 @@ type page struct {
 	CSS  string
 	JS   string
 	Data any
+	// Closing is a signed-in patient's pending closing, which every page
+	// of the patient console shows with its 撤销注销 (nil: none).
+	Closing *pendingClosing
+}
+
+// pendingClosing is the banner of an account whose closing is pending:
+// when it takes effect, in the stand-in zone (a patient is of no one
+// hospital).
+type pendingClosing struct{ Due string }
+
+// closingBanner reads the signed-in patient's account for a pending
+// closing: one read by key per page of the patient console. A failed read
+// shows no banner (the page itself says what failed, if it needs SQL).
+func (c *Console) closingBanner(r *request) *pendingClosing {
+	a, err := c.svc.OwnAccount(r.ctx, r.actor)
+	if err != nil || a.ClosingDueAt.IsZero() {
+		return nil
+	}
+	return &pendingClosing{Due: a.ClosingDueAt.In(booking.StandInLocation()).Format("2006-01-02 15:04")}
 }
 
 // render writes a page. It renders into a buffer first, so a template error
@@ -296,6 +315,9 @@ func (c *Console) render(r *request, status int, name string, p page) error {
 	p.ShowNav = p.SignedIn && p.Console != nil && p.Console.admits(r.actor.Role)
 	if p.ShowNav {
 		p.Menu = p.Console.menu(r.actor)
+		if r.actor.Role == booking.RolePatient && p.Console == patientConsole {
+			p.Closing = c.closingBanner(r)
+		}
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

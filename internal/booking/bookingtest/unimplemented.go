@@ -32,11 +32,11 @@ func (unimplementedStore) CloseAccount(_ context.Context, _ string, _ []byte, _ 
 	panic(unimplemented("Store.CloseAccount"))
 }
 
-func (unimplementedStore) RequestClosing(_ context.Context, _ string, _, _ time.Time, _ booking.AuditEntry) (int, error) {
+func (unimplementedStore) RequestClosing(_ context.Context, _ string, _, _ time.Time, _ booking.AuditEntry, _ booking.Notification) (int, error) {
 	panic(unimplemented("Store.RequestClosing"))
 }
 
-func (unimplementedStore) CancelClosing(_ context.Context, _ string, _ booking.AuditEntry) error {
+func (unimplementedStore) CancelClosing(_ context.Context, _ string, _ booking.AuditEntry, _ booking.Notification) error {
 	panic(unimplemented("Store.CancelClosing"))
 }
 
