@@ -46,6 +46,8 @@ type common struct {
 	holdFor            time.Duration
 	closingCoolingOff  time.Duration
 	caseRecordYears    int
+	noCardLookups      int
+	lookupsMarkedOver  int
 	flagDecision       time.Duration
 	commitTimeout      time.Duration
 	returnDelayMin     time.Duration
@@ -105,9 +107,13 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.StringVar(&c.logLevel, "log-level", e.Str("LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.passwordIterations, "password-iterations", e.Int("PASSWORD_ITERATIONS", 600_000), "PBKDF2 iterations for new passwords")
 	fs.DurationVar(&c.closingCoolingOff, "closing-cooling-off", e.Dur("CLOSING_COOLING_OFF", booking.DefaultClosingCoolingOff),
-		"how long a patient's online closing stays pending, cancelled by any login, before it completes")
+		"how long a patient's online closing stays pending, unless its holder cancels it, before it completes")
 	fs.IntVar(&c.caseRecordYears, "case-record-years", e.Int("CASE_RECORD_YEARS", booking.DefaultCaseRecordYears),
 		"the hospital's complaint-record period: a closed report's, complaint's or appeal's free texts are erased this many years after it closed")
+	fs.IntVar(&c.noCardLookups, "lookups-without-card", e.Int("LOOKUPS_WITHOUT_CARD", booking.DefaultNoCardLookups),
+		"persons a registration clerk may look up without their ID card in an hour; further ones are refused (429 lookups_limited) until the hour of the first has passed")
+	fs.IntVar(&c.lookupsMarkedOver, "lookups-marked-over", e.Int("LOOKUPS_MARKED_OVER", booking.DefaultLookupsMarkedOver),
+		"persons a registration clerk may look up in an hour before each further lookup is marked in the audit for the administrator")
 	fs.DurationVar(&c.flagDecision, "flag-decision-within", e.Dur("FLAG_DECISION_WITHIN", 7*24*time.Hour),
 		"an open scalper flag's decision deadline: past it the flag is overdue (fairslot_flags_overdue) and its hold on lottery entries lapses")
 	fs.DurationVar(&c.holdFor, "hold-for", e.Dur("HOLD_FOR", 30*time.Second), "how long an admitted hold waits for its SQL commit before the sweeper may release it")
@@ -152,6 +158,12 @@ func (c *common) validate() error {
 	}
 	if c.closingCoolingOff < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--closing-cooling-off (%s) must be at least 24h: a holder whose password was taken needs the time to notice and log in", c.closingCoolingOff))
+	}
+	if c.noCardLookups < 1 {
+		errs = append(errs, fmt.Errorf("--lookups-without-card (%d) must be at least 1: a clerk whose card reader fails needs a few", c.noCardLookups))
+	}
+	if c.lookupsMarkedOver < 1 {
+		errs = append(errs, fmt.Errorf("--lookups-marked-over (%d) must be at least 1", c.lookupsMarkedOver))
 	}
 	if c.holdFor < 4*c.commitTimeout {
 		errs = append(errs, fmt.Errorf("--hold-for (%s) must be at least 4× --commit-timeout (%s), so the sweeper never overtakes a slow commit", c.holdFor, c.commitTimeout))
@@ -395,7 +407,7 @@ func (c *common) logAttrs() []any {
 		tokenKey = "[own: " + c.tokenKeyFile + "]"
 	}
 	return []any{"database_url", db, "redis_addr", c.redisAddr, "redis_password", redisPassword, "redis_prefix", c.redisPrefix,
-		"secret_key", "[set]", "token_key", tokenKey, "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "flag_decision_within", c.flagDecision, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
+		"secret_key", "[set]", "token_key", tokenKey, "hold_for", c.holdFor, "closing_cooling_off", c.closingCoolingOff, "lookups_without_card", c.noCardLookups, "lookups_marked_over", c.lookupsMarkedOver, "flag_decision_within", c.flagDecision, "commit_timeout", c.commitTimeout, "sold_out_for", c.soldOutFor, "entry_memo_for", c.entryMemoFor,
 		"refusal_buffer", c.refusalBuffer, "refusal_rate", c.refusalRate,
 		"lottery_hold_score", c.holdScore, "draw_grace", c.drawGrace, "booking_writers", c.bookingWriters, "booking_batch", c.bookingBatch, "entry_writers", c.entryWriters}
 }
@@ -535,6 +547,9 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		HoldFor:              c.holdFor,
 		ClosingCoolingOff:    c.closingCoolingOff,
 		CaseRecordYears:      c.caseRecordYears,
+		NoCardLookups:        c.noCardLookups,
+		LookupsMarkedOver:    c.lookupsMarkedOver,
+		DeskMetrics:          newDeskMetrics(reg),
 		FlagDecisionWithin:   c.flagDecision,
 		CommitTimeout:        c.commitTimeout,
 		PasswordIterations:   c.passwordIterations,

@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
 )
 
 // twoHospitals is a schedule of two hospitals: the first with the given
@@ -165,5 +168,50 @@ func TestDeskLookupSaysHowTheIdentityWasChecked(t *testing.T) {
 	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason LIKE $1`,
 		fmt.Sprintf("%%marked: the clerk's person %d looked up in an hour%%", 61)); n != 1 {
 		t.Errorf("%d entries marked as the clerk's 61st person, want 1", n)
+	}
+}
+
+// TestDeskLookupLimitsAreConfigured (session 23): the limits of a clerk's
+// lookups were constants. They are serve's flags (here their environment
+// twins, 2 and 3), and what they did is counted for the ops kit: the
+// refused lookup and the marked one, each once.
+func TestDeskLookupLimitsAreConfigured(t *testing.T) {
+	admin := freeAddr(t)
+	svc := startService(t, schedule(t, time.Now().Add(-time.Minute), 1), map[string]string{"FAIRSLOT_ADMIN_ADDR": admin,
+		"FAIRSLOT_LOOKUPS_WITHOUT_CARD": "2", "FAIRSLOT_LOOKUPS_MARKED_OVER": "3"})
+	clerk := svc.staffLogin(booking.RoleClerk, 2311)
+	lookup := func(n int, check string) reply {
+		body := map[string]string{"id_type": "resident_id", "id_number": residentID(n), "identity_check": check}
+		if check == "other" {
+			body["identity_check_reason"] = "来电报号 a caller's number"
+		}
+		return svc.do("POST", "/v1/desk/lookup", clerk, body)
+	}
+	for i := range 2 {
+		if r := lookup(2320+i, "other"); r.status != 404 {
+			t.Fatalf("person %d without the card = %d %s, want 404 (nobody)", i+1, r.status, r.body)
+		}
+	}
+	if r := lookup(2322, "other"); r.status != 429 || r.code != "lookups_limited" {
+		t.Fatalf("the 3rd person without the card, over --lookups-without-card 2 = %d %s, want 429 lookups_limited", r.status, r.body)
+	}
+	// The refused one counts as a person read at (its audit entry's
+	// target): the next, with the card, is the 4th, past
+	// --lookups-marked-over 3.
+	if r := lookup(2330, "card_shown"); r.status != 404 {
+		t.Errorf("the 4th person with the card = %d %s, want 404 (nobody: answered)", r.status, r.body)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND reason LIKE '%marked: the clerk''s person 4 looked up in an hour (more than 3)%'`); n != 1 {
+		t.Errorf("%d entries marked as the clerk's 4th person, want 1", n)
+	}
+	resp, err := http.Get("http://" + admin + "/metrics")
+	testenv.Must(t, err, "scrape")
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	testenv.Must(t, err, "read the metrics")
+	for _, want := range []string{"\nfairslot_desk_lookups_refused_total 1\n", "\nfairslot_desk_lookups_marked_total 1\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("serve's /metrics lacks %q", strings.TrimSpace(want))
+		}
 	}
 }

@@ -551,20 +551,35 @@ func (c IdentityCheck) auditWords() string {
 }
 
 // noCardWords begins the audit reason's part of a lookup without the card;
-// lookups are counted by it (noCardLookupsPerHour).
+// lookups are counted by it (Config.NoCardLookups).
 const noCardWords = "no card, identity checked otherwise: "
 
-// Limits of a clerk's lookups in any hour, counted in persons (audit
-// targets), so the pages of one patient's visit, each of which looks the
-// person up again, count once. A clerk at a busy window sees a patient a
-// minute or two: 60 persons an hour is a full hour at the window, and more
-// marks each further lookup's audit entry for the administrator. Without
-// the card the desk has nothing but the clerk's word: 10 persons an hour,
-// then 429 until the hour of the first has passed.
+// Default limits of a clerk's lookups in any hour (Config.NoCardLookups,
+// Config.LookupsMarkedOver; --lookups-without-card, --lookups-marked-over),
+// counted in persons (audit targets), so the pages of one patient's visit,
+// each of which looks the person up again, count once. A clerk at a busy
+// window sees a patient a minute or two: 60 persons an hour is a full hour
+// at the window, and more marks each further lookup's audit entry for the
+// administrator. Without the card the desk has nothing but the clerk's
+// word: 10 persons an hour, then 429 until the hour of the first has
+// passed.
 const (
-	noCardLookupsPerHour = 10
-	lookupsFlaggedOver   = 60
+	DefaultNoCardLookups     = 10
+	DefaultLookupsMarkedOver = 60
 )
+
+// DeskMetrics receives what the desk's lookup limits did (deskLookups):
+// a lookup without the card refused past Config.NoCardLookups, and a
+// lookup marked in the audit past Config.LookupsMarkedOver.
+type DeskMetrics interface {
+	LookupRefused()
+	LookupMarked()
+}
+
+type noDeskMetrics struct{}
+
+func (noDeskMetrics) LookupRefused() {}
+func (noDeskMetrics) LookupMarked()  {}
 
 // DeskLookupRequest is a clerk's lookup of a person by ID document: the
 // number, and how the clerk checked the identity (Check; with CheckOther,
@@ -589,8 +604,8 @@ type StaffLookups struct {
 // the clerk's hospital (ErrNothingHere). Every lookup, found or not, is
 // audited with how the clerk checked the identity (DeskLookupRequest): it
 // reads a person's data. Lookups without the card are limited per clerk
-// (noCardLookupsPerHour: ErrLookupsLimited), and a clerk's many lookups are
-// marked in the audit (lookupsFlaggedOver). A phone operator has only what
+// (Config.NoCardLookups: ErrLookupsLimited), and a clerk's many lookups are
+// marked in the audit (Config.LookupsMarkedOver). A phone operator has only what
 // the caller says, and looks them up with LookupCaller, which keeps what
 // the number and the name have a say in.
 func (s *Service) LookupIdentity(ctx context.Context, actor Actor, req DeskLookupRequest) (Lookup, error) {
@@ -620,9 +635,9 @@ func (s *Service) LookupIdentity(ctx context.Context, actor Actor, req DeskLooku
 }
 
 // ErrLookupsLimited is a clerk's lookup without the card past
-// noCardLookupsPerHour persons in an hour.
+// Config.NoCardLookups persons in an hour.
 var ErrLookupsLimited = newErr(KindRateLimited, "lookups_limited",
-	"this clerk looked up 10 persons without their card in the past hour; look the person up with their card, or ask another clerk")
+	"this clerk looked up as many persons without their card in the past hour as a clerk may; look the person up with their card, or ask another clerk")
 
 // ErrNothingHere is a staff lookup's answer for an ID number that nobody
 // registered, and word for word the same for a person who holds nothing at
@@ -703,9 +718,9 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 
 // deskLookups adds a clerk's identity check to a lookup's audit entry, and
 // holds the lookup to the clerk's limits of the past hour: a new person
-// looked up without the card past noCardLookupsPerHour is refused (and the
+// looked up without the card past Config.NoCardLookups is refused (and the
 // refusal audited: the person is not read), and any lookup of a new person
-// past lookupsFlaggedOver is marked.
+// past Config.LookupsMarkedOver is marked; both counted (DeskMetrics).
 func (s *Service) deskLookups(ctx context.Context, actor Actor, audit *AuditEntry, check DeskLookupRequest) error {
 	audit.Reason += "; " + check.Check.auditWords()
 	if check.Check == CheckOther {
@@ -716,16 +731,20 @@ func (s *Service) deskLookups(ctx context.Context, actor Actor, audit *AuditEntr
 	if err != nil {
 		return err
 	}
-	if check.Check == CheckOther && n.NoCard >= noCardLookupsPerHour {
+	if check.Check == CheckOther && n.NoCard >= s.cfg.NoCardLookups {
 		refused := *audit
 		refused.Reason = fmt.Sprintf("refused: the clerk's %d persons looked up without the card in the past hour", n.NoCard)
 		if err := s.store.RecordAudit(ctx, refused); err != nil {
 			return err
 		}
-		return &LimitError{Wait: max(time.Second, n.FirstNoCard.Add(time.Hour).Sub(now)), Err: ErrLookupsLimited}
+		s.cfg.DeskMetrics.LookupRefused()
+		return &LimitError{Wait: max(time.Second, n.FirstNoCard.Add(time.Hour).Sub(now)),
+			Err: Errorf(ErrLookupsLimited, "this clerk looked up %d persons without their card in the past hour (at most %d); "+
+				"look the person up with their card, or ask another clerk", n.NoCard, s.cfg.NoCardLookups)}
 	}
-	if n.Persons >= lookupsFlaggedOver {
-		audit.Reason += fmt.Sprintf("; marked: the clerk's person %d looked up in an hour (more than %d)", n.Persons+1, lookupsFlaggedOver)
+	if n.Persons >= s.cfg.LookupsMarkedOver {
+		audit.Reason += fmt.Sprintf("; marked: the clerk's person %d looked up in an hour (more than %d)", n.Persons+1, s.cfg.LookupsMarkedOver)
+		s.cfg.DeskMetrics.LookupMarked()
 	}
 	return nil
 }

@@ -147,9 +147,18 @@ type Config struct {
 	// lottery draws is kept before SQL is read again (1s; publicDraws).
 	PublicDrawsFor time.Duration
 	// ClosingCoolingOff is how long a holder's online closing stays
-	// pending, cancelled by any login, before the job completes it (7
+	// pending, unless its holder cancels it, before the job completes it (7
 	// days by default; docs/security.md, "Closing an account").
 	ClosingCoolingOff time.Duration
+	// NoCardLookups is how many persons a clerk looks up without the card
+	// in an hour before further ones are refused (lookups_limited), and
+	// LookupsMarkedOver how many persons a clerk looks up in an hour
+	// before each further one is marked in the audit (desk.go; 10 and 60
+	// by default).
+	NoCardLookups, LookupsMarkedOver int
+	// DeskMetrics receives the lookups those limits refused or marked
+	// (none when nil).
+	DeskMetrics DeskMetrics
 	// ClosingPage is how many waiting places or lottery entries a closing
 	// reads at a time, page after page until none is left
 	// (ClosingPageSize; tests set fewer, never more).
@@ -193,6 +202,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ClosingCoolingOff <= 0 {
 		c.ClosingCoolingOff = DefaultClosingCoolingOff
+	}
+	if c.NoCardLookups <= 0 {
+		c.NoCardLookups = DefaultNoCardLookups
+	}
+	if c.LookupsMarkedOver <= 0 {
+		c.LookupsMarkedOver = DefaultLookupsMarkedOver
+	}
+	if c.DeskMetrics == nil {
+		c.DeskMetrics = noDeskMetrics{}
 	}
 	if c.ClosingPage <= 0 || c.ClosingPage > ClosingPageSize {
 		c.ClosingPage = ClosingPageSize
