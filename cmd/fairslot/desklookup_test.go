@@ -59,7 +59,7 @@ func TestLookupOfAPersonWithNothingHere(t *testing.T) {
 		body       map[string]string
 	}{
 		{"clerk", theirs, card},
-		{"operator", theirOperator, with(card, "name", name, "caller_phone", alice.phone)},
+		{"operator", theirOperator, with(card, "name", name, "caller_phone", alice.phone, "identity_check", "spoken")},
 	} {
 		r := svc.do("POST", "/v1/desk/lookup", c.token, c.body)
 		if r.status != nobody.status || string(r.body) != string(nobody.body) {
@@ -213,5 +213,46 @@ func TestDeskLookupLimitsAreConfigured(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("serve's /metrics lacks %q", strings.TrimSpace(want))
 		}
+	}
+}
+
+// TestCallerLookupSaysSpoken (session 23): the phone operator's caller
+// lookup ignored identity_check. A telephone carries no card: an operator
+// states spoken (the caller read the number aloud), or nothing, which is
+// taken for it; a card check or a reason is refused on its field. The
+// audit entry says it, as a clerk's check is said.
+func TestCallerLookupSaysSpoken(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 2)
+	svc := startService(t, sch, nil)
+	alice := svc.newPatient(2341)
+	if r := svc.do("POST", "/v1/bookings", alice.token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Fatalf("alice books = %d %s", r.status, r.body)
+	}
+	operator := svc.staffLogin(booking.RoleOperator, 2341)
+	caller := map[string]string{"id_type": "resident_id", "id_number": residentID(2341), "name": "测试" + string(rune('甲'+2341%10)), "caller_phone": alice.phone}
+	for _, c := range []struct {
+		what, field string
+		body        map[string]string
+	}{
+		{"the card read", "identity_check", with(caller, "identity_check", "card_read")},
+		{"the card shown", "identity_check", with(caller, "identity_check", "card_shown")},
+		{"other", "identity_check", with(caller, "identity_check", "other", "identity_check_reason", "家属代问 a relative")},
+		{"spoken with a reason", "identity_check_reason", with(caller, "identity_check", "spoken", "identity_check_reason", "读了号码")},
+	} {
+		if r := svc.do("POST", "/v1/desk/lookup", operator, c.body); r.status != 400 || r.code != "invalid_field" || r.field != c.field {
+			t.Errorf("a caller's lookup with %s = %d %s, want 400 invalid_field on %s", c.what, r.status, r.body, c.field)
+		}
+	}
+	for _, body := range []map[string]string{with(caller, "identity_check", "spoken"), caller} {
+		if r := svc.do("POST", "/v1/desk/lookup", operator, body); r.status != 200 {
+			t.Errorf("a caller's lookup (identity_check %q) = %d %s, want 200", body["identity_check"], r.status, r.body)
+		}
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND actor_role = 'operator'
+		AND reason = 'found; the name given matches; spoken: the caller read the number aloud'`); n != 2 {
+		t.Errorf("%d operator lookups audited as spoken, want 2", n)
+	}
+	if n := svc.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_lookup' AND actor_role = 'operator'`); n != 2 {
+		t.Errorf("%d operator lookups audited, want 2 (the refused ones read nobody)", n)
 	}
 }

@@ -537,6 +537,10 @@ const (
 	CheckCardRead  IdentityCheck = "card_read"  // read by the card reader
 	CheckCardShown IdentityCheck = "card_shown" // the card itself seen, its number typed
 	CheckOther     IdentityCheck = "other"      // no card: CheckReason says how, and why
+	// CheckSpoken is a phone operator's (LookupCaller): the caller read
+	// the number aloud. A telephone has no card; this is all an operator
+	// can state, and the audit says it as a clerk's check is said.
+	CheckSpoken IdentityCheck = "spoken"
 )
 
 // auditWords is how the audit entry of a lookup says the check.
@@ -546,6 +550,8 @@ func (c IdentityCheck) auditWords() string {
 		return "card read"
 	case CheckCardShown:
 		return "card shown"
+	case CheckSpoken:
+		return "spoken: the caller read the number aloud"
 	}
 	return noCardWords
 }
@@ -656,7 +662,7 @@ var ErrNothingHere = Errorf(ErrPatientNotFound, "nobody with this ID number has 
 //
 // A clerk's lookup (check.Check set) says in the entry how the identity was
 // checked, and is limited or marked by the clerk's lookups of the past hour
-// (LookupIdentity).
+// (LookupIdentity); a caller's (CheckSpoken) says it, and is not limited.
 func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNumber string, nameHash []byte, check DeskLookupRequest) (Lookup, error) {
 	id, err := parseID(idType, idNumber)
 	if err != nil {
@@ -675,7 +681,13 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	case nameHash != nil:
 		audit.Reason += "; the name given does not match"
 	}
-	if check.Check != "" {
+	switch check.Check {
+	case "":
+	case CheckSpoken:
+		// A caller's: said in the entry; the desk's limits are a clerk's
+		// (the caller's number and name bound what the operator sees).
+		audit.Reason += "; " + check.Check.auditWords()
+	default:
 		if lerr := s.deskLookups(ctx, actor, &audit, check); lerr != nil {
 			return Lookup{}, lerr
 		}

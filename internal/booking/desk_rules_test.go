@@ -373,11 +373,11 @@ func TestRuleCallerKnown(t *testing.T) {
 			t.Errorf("CallerKnown(%s) = %v, want on file", n, err)
 		}
 	}
-	l, err := w.svc.LookupCaller(w.ctx, operator, zhang, "13800000001")
+	l, err := w.svc.LookupCaller(w.ctx, operator, zhang, "13800000001", booking.CheckSpoken)
 	if err != nil || len(l.Bookings) != 1 || l.Bookings[0].ID != b.ID || !l.FromCaller[b.ID] || l.Kin != (booking.Kin{}) {
 		t.Errorf("the caller from the booking's number = %+v (%v), want the booking, theirs to cancel, nobody's family", l, err)
 	}
-	l, err = w.svc.LookupCaller(w.ctx, operator, zhang, "13800000009")
+	l, err = w.svc.LookupCaller(w.ctx, operator, zhang, "13800000009", booking.CheckSpoken)
 	if err != nil || len(l.Bookings) != 1 || l.FromCaller[b.ID] {
 		t.Errorf("the caller from the refused attempt's number = %+v (%v), want the booking heard of, not theirs to cancel", l, err)
 	}
@@ -392,14 +392,14 @@ func TestRuleCallerKnown(t *testing.T) {
 			t.Fatalf("phone booking of %s: %v", c.Name, err)
 		}
 	}
-	if l, err := w.svc.LookupCaller(w.ctx, operator, card(3, "王五"), "13800000001"); err != nil || l.Kin.Relationship != booking.RelChild {
+	if l, err := w.svc.LookupCaller(w.ctx, operator, card(3, "王五"), "13800000001", booking.CheckSpoken); err != nil || l.Kin.Relationship != booking.RelChild {
 		t.Errorf("the child given the number = %+v (%v), want a child", l.Kin, err)
 	}
-	if l, err := w.svc.LookupCaller(w.ctx, operator, card(2, "李四"), "13800000002"); err != nil || l.Kin.Relationship != booking.RelSelf {
+	if l, err := w.svc.LookupCaller(w.ctx, operator, card(2, "李四"), "13800000002", booking.CheckSpoken); err != nil || l.Kin.Relationship != booking.RelSelf {
 		t.Errorf("the holder from their login = %+v (%v), want their self", l.Kin, err)
 	}
 	elsewhere := booking.Actor{AccountID: booking.NewID(), Role: booking.RoleOperator, HospitalID: booking.NewID()}
-	_, err = w.svc.LookupCaller(w.ctx, elsewhere, zhang, "13800000001")
+	_, err = w.svc.LookupCaller(w.ctx, elsewhere, zhang, "13800000001", booking.CheckSpoken)
 	wantErr(t, "another hospital's operator (nothing at theirs)", err, booking.ErrPatientNotFound)
 	err = w.svc.CallerKnown(w.ctx, operator, "13900000000")
 	wantErr(t, "an unknown number", err, booking.ErrPatientNotFound)

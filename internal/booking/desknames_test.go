@@ -375,7 +375,7 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 			who    booking.IdentityRequest
 			listed bool
 		}{{"the card's name", real, true}, {"the misheard name", misheardOf(real), false}} {
-			l, err := h.svc.LookupCaller(h.ctx, op, tt.who, "13800003333")
+			l, err := h.svc.LookupCaller(h.ctx, op, tt.who, "13800003333", booking.CheckSpoken)
 			testenv.Must(t, err, "lookup under %s", tt.name)
 			listed := false
 			for _, got := range l.Bookings {

@@ -62,7 +62,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 	// A number-only lookup while she is listed: her, as the account's
 	// parent, with the booking the account made for her.
 	testenv.Must(t, h.svc.CallerKnown(h.ctx, op, mumPhone), "her number is on file while she is listed")
-	found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+	found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone, booking.CheckSpoken)
 	testenv.Must(t, err, "look her up from her number while listed")
 	if found.Kin.Relationship != booking.RelParent || len(found.Bookings) != 1 || found.Bookings[0].ID != b.ID {
 		t.Fatalf("lookup while listed = %+v, want her as a parent with the account's booking", found)
@@ -76,7 +76,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 
 	err = h.svc.CallerKnown(h.ctx, op, mumPhone)
 	wantErr(t, "a removed member's number", err, booking.ErrPatientNotFound)
-	l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+	l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone, booking.CheckSpoken)
 	testenv.Must(t, err, "look her up by ID and name from her number")
 	if len(l.Bookings) != 0 {
 		t.Errorf("a call from a removed member's number has a say in %d of the account's bookings for her, want none", len(l.Bookings))
@@ -94,7 +94,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 		}()
 		err = h.svc.CallerKnown(h.ctx, op, mumPhone)
 		wantErr(t, "a removed member's number still hashed", err, booking.ErrPatientNotFound)
-		l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+		l, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone, booking.CheckSpoken)
 		testenv.Must(t, err, "look her up by ID and name")
 		if len(l.Bookings) != 0 {
 			t.Errorf("a removed row's hash gives a say in %d bookings, want none", len(l.Bookings))
@@ -105,7 +105,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 		sis := h.user(1)
 		h.addMember(&sis, mum, mumPhone, "parent")
 		testenv.Must(t, h.svc.CallerKnown(h.ctx, op, mumPhone), "her number is on file again")
-		found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone)
+		found, err := h.svc.LookupCaller(h.ctx, op, mum, mumPhone, booking.CheckSpoken)
 		testenv.Must(t, err, "look her up from her number")
 		if found.Kin.Relationship != booking.RelParent || len(found.Bookings) != 0 {
 			t.Errorf("lookup = %+v, want her (the other account's parent) without the first account's booking", found)
@@ -119,7 +119,7 @@ func TestRemovedMemberLeavesTheCallerLookup(t *testing.T) {
 			t.Fatalf("added back as %s, want her row %s", back.ID, m.ID)
 		}
 		testenv.Must(t, h.svc.CallerKnown(h.ctx, op, newPhone), "her new number is on file")
-		found, err := h.svc.LookupCaller(h.ctx, op, mum, newPhone)
+		found, err := h.svc.LookupCaller(h.ctx, op, mum, newPhone, booking.CheckSpoken)
 		testenv.Must(t, err, "look her up from her new number")
 		if len(found.Bookings) != 1 || found.Bookings[0].ID != b.ID {
 			t.Errorf("lookup of the new number = %+v, want her with the account's booking", found)

@@ -130,7 +130,7 @@ func TestLinkedDocumentCallsAsThePerson(t *testing.T) {
 		t.Errorf("the resident ID takes a second waiting place in the session the passport waits in")
 	}
 
-	l, err := h.svc.LookupCaller(h.ctx, op, pp, line)
+	l, err := h.svc.LookupCaller(h.ctx, op, pp, line, booking.CheckSpoken)
 	testenv.Must(t, err, "the operator looks the caller up by passport")
 	if !l.FromCaller[b.ID] {
 		t.Errorf("the caller's lookup by passport does not hold the booking made on the call: %+v", l.Bookings)

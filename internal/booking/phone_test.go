@@ -88,12 +88,12 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 	// made on a call from the number they ring from is theirs to cancel.
 	testenv.Must(t, h.svc.CallerKnown(h.ctx, op, firstPhone), "the first number is on file")
 	testenv.Must(t, h.svc.CallerKnown(h.ctx, clerk, secondPhone), "the second number is on file")
-	l, err := h.svc.LookupCaller(h.ctx, op, second, secondPhone)
+	l, err := h.svc.LookupCaller(h.ctx, op, second, secondPhone, booking.CheckSpoken)
 	testenv.Must(t, err, "look the second caller up")
 	if l.Identity.ID != got.IdentityID || len(l.Bookings) != 1 || l.Bookings[0].ID != e.ID || !l.FromCaller[e.ID] {
 		t.Errorf("LookupCaller(second) = %+v; want identity %s with booking %s, made on a call from the number", l, got.IdentityID, e.ID)
 	}
-	l, err = h.svc.LookupCaller(h.ctx, op, second, firstPhone)
+	l, err = h.svc.LookupCaller(h.ctx, op, second, firstPhone, booking.CheckSpoken)
 	testenv.Must(t, err, "look the second caller up from the first number")
 	if len(l.Bookings) != 1 || l.FromCaller[e.ID] {
 		t.Errorf("LookupCaller(second, first number) = %+v; want the booking heard of, not made on a call from that number", l)

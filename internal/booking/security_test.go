@@ -469,7 +469,7 @@ func TestEveryStaffActionIsAudited(t *testing.T) {
 	// An operator looks up a caller (the number alone is the desk's).
 	_, err = h.svc.LookupIdentity(h.ctx, op, booking.DeskLookupRequest{IDType: caller.IDType, IDNumber: caller.IDNumber, Check: booking.CheckCardShown})
 	wantErr(t, "an operator's lookup by the number alone", err, booking.ErrForbidden)
-	_, err = h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(999_999), Name: "孙五"}, "13800000007")
+	_, err = h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(999_999), Name: "孙五"}, "13800000007", booking.CheckSpoken)
 	wantErr(t, "lookup of an unknown ID", err, booking.ErrPatientNotFound)
 	wantMessage(t, "lookup of an unknown ID", err, booking.ErrNothingHere.Message)
 	h.callerCancel(op, caller, "13800000006", pb.ID)
@@ -703,7 +703,7 @@ func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
 	for _, name := range []string{"郑十一", "郑十二"} {
 		// Nothing of the person's is at the operator's hospital: the
 		// answer says no more (review21 L1); the audit keeps the read.
-		_, err := h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: name}, "13800000008")
+		_, err := h.svc.LookupCaller(h.ctx, op, booking.IdentityRequest{IDType: person.IDType, IDNumber: person.IDNumber, Name: name}, "13800000008", booking.CheckSpoken)
 		wantErr(t, "look the caller up as "+name, err, booking.ErrPatientNotFound)
 	}
 	as, err := h.svc.Audit(h.ctx, admin, time.Now().Add(-time.Hour))
@@ -718,7 +718,7 @@ func TestCallerLookupAuditsWhetherTheNameMatched(t *testing.T) {
 		}
 	}
 	slices.Sort(reasons)
-	if want := []string{"found; the name given does not match; nothing at this hospital", "found; the name given matches; nothing at this hospital"}; !slices.Equal(reasons, want) {
+	if want := []string{"found; the name given does not match; spoken: the caller read the number aloud; nothing at this hospital", "found; the name given matches; spoken: the caller read the number aloud; nothing at this hospital"}; !slices.Equal(reasons, want) {
 		t.Errorf("the lookups' audit reasons = %q, want %q", reasons, want)
 	}
 }

@@ -246,7 +246,7 @@ func (s *Service) AnswerOfferForCaller(ctx context.Context, actor Actor, booking
 	if actor.Role != RoleOperator {
 		return SubstituteOffer{}, Errorf(ErrForbidden, "operators answer for a caller on the line")
 	}
-	l, err := s.LookupCaller(ctx, actor, req, callerPhone)
+	l, err := s.LookupCaller(ctx, actor, req, callerPhone, CheckSpoken)
 	if errors.Is(err, ErrPatientNotFound) {
 		return SubstituteOffer{}, ErrOfferNotFound
 	}

@@ -872,7 +872,8 @@ type lookupIn struct {
 	Name        string `json:"name"`
 	CallerPhone string `json:"caller_phone"`
 	// A clerk's lookup says how the identity was checked: the card read or
-	// shown, or other with the reason (review21 L2).
+	// shown, or other with the reason (review21 L2); an operator's only
+	// spoken, the caller read the number aloud (also when left out).
 	IdentityCheck       string `json:"identity_check"`
 	IdentityCheckReason string `json:"identity_check_reason"`
 }
@@ -892,7 +893,11 @@ func (s *Server) lookup(r *request) error {
 		if err := Required("name", in.Name, "caller_phone", in.CallerPhone); err != nil {
 			return err
 		}
-		l, err = s.svc.LookupCaller(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}, in.CallerPhone)
+		if check := booking.IdentityCheck(in.IdentityCheck); in.IdentityCheckReason != "" && (check == "" || check == booking.CheckSpoken) {
+			return booking.FieldErrorf(booking.ErrInvalidField, "identity_check_reason", "a caller's lookup has no identity check reason: identity_check is spoken")
+		}
+		l, err = s.svc.LookupCaller(r.context(), r.actor, booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}, in.CallerPhone,
+			booking.IdentityCheck(in.IdentityCheck))
 	} else {
 		l, err = s.svc.LookupIdentity(r.context(), r.actor, booking.DeskLookupRequest{IDType: in.IDType, IDNumber: in.IDNumber,
 			Check: booking.IdentityCheck(in.IdentityCheck), CheckReason: in.IdentityCheckReason})

@@ -190,7 +190,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 			// Only the bookings made under the name the caller gave, and of
 			// those an account made only the ones the number has a say in:
 			// an ID number and a name prove nothing on the phone.
-			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
+			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, booking.CheckSpoken)
 			switch {
 			case err == nil:
 				cv.Known, found = true, []booking.Lookup{l}
@@ -348,7 +348,7 @@ func (c *Console) setCaller(r *request) error {
 		if _, err := identity.NormalizeName(ref.Name); err != nil {
 			return booking.ErrInvalidName
 		}
-		_, err = c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone)
+		_, err = c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, booking.CheckSpoken)
 		if errors.Is(err, booking.ErrPatientNotFound) {
 			return nil // a first call: booking makes the record
 		}
