@@ -206,7 +206,7 @@ func TestRetentionErasesPersonsNobodyLists(t *testing.T) {
 	if got := h.identityOf(goneWho); got != gone {
 		t.Errorf("the desk finds the erased person as %q, want %s", got, gone)
 	}
-	l, err := h.svc.LookupCaller(h.ctx, op, goneWho, "13700000001")
+	l, err := h.svc.LookupCaller(h.ctx, op, goneWho, "13700000001", booking.CheckSpoken)
 	testenv.Must(t, err, "look up the erased person by phone")
 	if len(l.Bookings) != 1 || l.Bookings[0].ID != goneBooking {
 		t.Errorf("the lookup of an erased person = %+v, want their old booking", l.Bookings)
