@@ -860,8 +860,10 @@ type CaseStore interface {
 	// audit entry, in one transaction. When flagID is not empty and no
 	// account of that flag is blocked any more, the flag is overturned
 	// (status overturned, by and at), every person's block of it ends
-	// too, and overturn is audited with it. It returns the keys of the
-	// persons whose blocks ended and whether the flag was overturned.
+	// too, and overturn is audited with it. The catalog's version is
+	// raised (every instance reloads its blocked accounts at its catalog
+	// watch). It returns the keys of the persons whose blocks ended and
+	// whether the flag was overturned.
 	LiftBlock(ctx context.Context, accountID, flagID, by string, at time.Time, a, overturn AuditEntry) ([]string, bool, error)
 	// LiftPersonBlock ends one person's block by a flag, naming the
 	// appeal caseID, with the audit entry, in one transaction; it returns

@@ -1200,7 +1200,8 @@ type ReviewStore interface {
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
 	// DecideFlag records the decision; confirming blocks the flag's
 	// accounts and bars the identities of bar (nothing else) until
-	// blockUntil, and returns the bars made.
+	// blockUntil, raises the catalog's version (every instance reloads its
+	// blocked accounts at its catalog watch), and returns the bars made.
 	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, bar []string, a AuditEntry) ([]Bar, error)
 	// FutureBookingsOfGroup lists the confirmed bookings, of sessions that
 	// start after now, that the accounts made themselves: not a staff

@@ -77,8 +77,8 @@ func (s *Store) BlockingFlag(ctx context.Context, accountID string) (_ string, r
 // LiftBlock ends an account's block and its people's, with the audit
 // entry, in one transaction; when flagID names a flag none of whose
 // accounts stays blocked, the flag is overturned with every person's block
-// of it, audited with overturn. It returns the persons' keys whose blocks
-// ended and whether the flag was overturned.
+// of it, audited with overturn; the catalog's version is raised. It returns
+// the persons' keys whose blocks ended and whether the flag was overturned.
 func (s *Store) LiftBlock(ctx context.Context, accountID, flagID, by string, at time.Time, a, overturn booking.AuditEntry) (_ []string, _ bool, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var keys []string
@@ -86,6 +86,11 @@ func (s *Store) LiftBlock(ctx context.Context, accountID, flagID, by string, at 
 	err := s.db.Tx(ctx, "lift_block", func(tx pgx.Tx) error {
 		keys, overturned = keys[:0], false
 		if _, err := tx.Exec(ctx, caseQueries["lift_account_block"], accountID); err != nil {
+			return err
+		}
+		// Every instance lets the account in again at its next catalog
+		// watch, not at its next full refresh (session 23).
+		if err := bumpCatalog(ctx, tx); err != nil {
 			return err
 		}
 		rows, _ := tx.Query(ctx, caseQueries["lift_identity_blocks"], accountID, at)

@@ -169,7 +169,8 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 
 // DecideFlag records an administrator's decision on an open flag with its
 // audit entry. Confirming also blocks the flag's accounts, and bars the
-// identities of bar, until blockUntil. It returns the bars' keys.
+// identities of bar, until blockUntil, and raises the catalog's version. It
+// returns the bars' keys.
 func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var bars []booking.Bar
@@ -194,6 +195,12 @@ func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by book
 		}
 		if status != booking.FlagConfirmed {
 			return nil
+		}
+		// The blocks change who may sign in and book: every instance
+		// reloads its blocked accounts at its next catalog watch, not at
+		// its next full refresh (session 23).
+		if err := bumpCatalog(ctx, tx); err != nil {
+			return err
 		}
 		rows, _ := tx.Query(ctx, flagQuery("flag_by_id"), id)
 		f, err := pgx.CollectExactlyOneRow(rows, scanFlag)
