@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -76,12 +75,13 @@ func (s *Service) CaseMakerOf(ctx context.Context, actor Actor, c Case) (CaseMak
 		}
 	}
 	for _, status := range []string{FlagOpen, FlagConfirmed} {
-		fs, err := s.store.Flags(ctx, status, Page{})
+		// The account's own flags, not a page of the status's (session 23).
+		fs, err := s.store.FlagsOfAccounts(ctx, status, []string{a.ID}, 0)
 		if err != nil {
 			return CaseMaker{}, false, err
 		}
-		if i := slices.IndexFunc(fs, func(f Flag) bool { return slices.Contains(f.AccountIDs, a.ID) }); i >= 0 {
-			m.FlagID, m.FlagStatus = fs[i].ID, status
+		if len(fs) > 0 {
+			m.FlagID, m.FlagStatus = fs[0].ID, status
 			break
 		}
 	}

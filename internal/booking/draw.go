@@ -371,7 +371,18 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 	// person (review21 H2).
 	heldBy := map[string]Flag{}
 	if s.cfg.LotteryHoldScore > 0 {
-		flags, err := s.store.Flags(ctx, FlagOpen, Page{})
+		// The entrants' flags, all of them: a page of the open flags
+		// (the highest scores) let an entrant whose flag scored below the
+		// page's last into the draw (session 23).
+		seen := map[string]bool{}
+		var accounts []string
+		for _, e := range live {
+			if e.AccountID != "" && !seen[e.AccountID] {
+				seen[e.AccountID] = true
+				accounts = append(accounts, e.AccountID)
+			}
+		}
+		flags, err := s.store.FlagsOfAccounts(ctx, FlagOpen, accounts, s.cfg.LotteryHoldScore)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1361,3 +1361,36 @@ func TestOverdueFlagHoldsNoEntry(t *testing.T) {
 		t.Errorf("an entry of a flag past its deadline after the draw = %s, %v; want won", e.Status, err)
 	}
 }
+
+// TestScreeningReadsEveryOpenFlag (session 23): the draw's screening read
+// the open flags as one page (booking.FlagPageSize, the highest scores
+// first), so with more open flags than a page an entrant whose flag scored
+// lower than the page's last passed into the draw. It now asks SQL for the
+// open flags naming the entrants' accounts, however many others are open.
+func TestScreeningReadsEveryOpenFlag(t *testing.T) {
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
+	s := h.lotterySession(lotteryOpts{online: 3})
+	fay := h.account(h.phone(), booking.Origin{}, h.person("范小飞"))
+	alice := h.user(1)
+	ef := h.mustEnter(fay, 0, s)
+	ea := h.mustEnter(alice, 0, s)
+	det.Returns(ring("fay-low", 1.2, []user{fay}, reason("burst", "4 bookings within 2 s")))
+	h.detect(1)
+	// A page's worth and more of other accounts' open flags, each scoring
+	// higher than fay's.
+	_, err := h.sql().pool.Exec(h.ctx, `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
+		SELECT 'other-' || n, 3, 'open', '[]', jsonb_build_array(gen_random_uuid()::TEXT), '[]', now(), now()
+		  FROM generate_series(1, $1::INT) AS n`, booking.FlagPageSize+20)
+	testenv.Must(t, err, "open other flags")
+
+	if n := h.drawAll(h.svc, s); n != 1 {
+		t.Fatalf("drew %d pools, want 1", n)
+	}
+	if e, err := h.svc.Entry(h.ctx, fay.actor, ef.ID); err != nil || e.Status != booking.EntryHeldOut || e.FlagID != "fay-low" {
+		t.Errorf("fay's entry, her flag below %d higher ones = %s (flag %q), %v; want held_out by fay-low", booking.FlagPageSize, e.Status, e.FlagID, err)
+	}
+	if e, err := h.svc.Entry(h.ctx, alice.actor, ea.ID); err != nil || e.Status != booking.EntryWon {
+		t.Errorf("alice's entry = %s, %v; want won", e.Status, err)
+	}
+}

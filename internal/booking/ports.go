@@ -1196,6 +1196,10 @@ type ReviewStore interface {
 	EventsSince(ctx context.Context, since time.Time) ([]Event, error)
 	EventsOfGroup(ctx context.Context, since time.Time, accountIDs, identityIDs []string) ([]Event, error)
 	Flags(ctx context.Context, status string, p Page) ([]Flag, error)
+	// FlagsOfAccounts lists every flag in a status, scoring at least
+	// minScore, that names one of the accounts, highest score first: all
+	// of them, however many other flags are in that status.
+	FlagsOfAccounts(ctx context.Context, status string, accountIDs []string, minScore float64) ([]Flag, error)
 	Flag(ctx context.Context, id string) (Flag, error)
 	SaveFlags(ctx context.Context, flags []Flag, now time.Time, reopenAt float64) (int, error)
 	// DecideFlag records the decision; confirming blocks the flag's

@@ -107,6 +107,17 @@ func (s *Store) Flags(ctx context.Context, status string, p booking.Page) (_ []b
 	return pgx.CollectRows(rows, scanFlag)
 }
 
+// FlagsOfAccounts lists the flags in a status scoring at least minScore
+// that name one of the accounts, highest score first.
+func (s *Store) FlagsOfAccounts(ctx context.Context, status string, accountIDs []string, minScore float64) (_ []booking.Flag, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	if len(accountIDs) == 0 {
+		return nil, nil
+	}
+	rows, _ := s.db.pool.Query(ctx, flagQuery("flags_of_accounts"), status, minScore, accountIDs)
+	return pgx.CollectRows(rows, scanFlag)
+}
+
 // Flag reads one flag.
 func (s *Store) Flag(ctx context.Context, id string) (_ booking.Flag, rerr error) {
 	defer func() { rerr = translate(rerr) }()

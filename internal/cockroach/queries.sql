@@ -1023,6 +1023,13 @@ SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated
 -- name: flag_by_id
  WHERE id = $1;
 
+-- name: flags_of_accounts
+-- The flags in a status $1 scoring at least $2 that name one of the
+-- accounts $3 (the draw's screening, a case's maker): all of them, not a
+-- page of the status's (flags_by_status, in the range of its index).
+ WHERE status = $1 AND score >= $2 AND account_ids ?| $3::TEXT[]
+ ORDER BY score DESC, id;
+
 -- name: insert_flag
 INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, explanation, opened_at)
 VALUES ($1, $2, 'open', $3, $4, $5, $6, $6, $7, $6)

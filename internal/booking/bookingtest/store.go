@@ -861,6 +861,21 @@ func (s *Store) Flags(_ context.Context, status string, p booking.Page) ([]booki
 	return page(out, func(f booking.Flag) string { return f.ID }, p, booking.FlagPageSize), nil
 }
 
+// FlagsOfAccounts lists the flags in a status scoring at least minScore
+// that name one of the accounts, highest score first.
+func (s *Store) FlagsOfAccounts(_ context.Context, status string, accountIDs []string, minScore float64) ([]booking.Flag, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []booking.Flag
+	for _, f := range s.flags {
+		if f.Status == status && f.Score >= minScore && slices.ContainsFunc(f.AccountIDs, func(a string) bool { return slices.Contains(accountIDs, a) }) {
+			out = append(out, f)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Flag) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID)) })
+	return out, nil
+}
+
 // OverdueFlags counts the open flags opened (or, never reopened, created)
 // before openedBefore, as overdue_flags does.
 func (s *Store) OverdueFlags(_ context.Context, openedBefore time.Time) (int, error) {

@@ -248,6 +248,10 @@ func (unimplementedStore) Flags(_ context.Context, _ string) ([]booking.Flag, er
 	panic(unimplemented("Store.Flags"))
 }
 
+func (unimplementedStore) FlagsOfAccounts(context.Context, string, []string, float64) ([]booking.Flag, error) {
+	panic(unimplemented("Store.FlagsOfAccounts"))
+}
+
 func (unimplementedStore) FutureBookingsOfGroup(_ context.Context, _ time.Time, _ []string) ([]booking.Booking, error) {
 	panic(unimplemented("Store.FutureBookingsOfGroup"))
 }
