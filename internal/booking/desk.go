@@ -1504,12 +1504,11 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 	if undrawnLottery(sess) {
 		// Where the slots go hangs on the draw, which another instance may
 		// have run since this one's catalog was loaded (review22 M1): SQL's
-		// state decides, not this instance's memory of it.
-		if _, err := s.Refresh(ctx); err != nil {
+		// state decides, not this instance's memory of it — the session's
+		// pools' records, not the whole catalog (session 23).
+		var err error
+		if sess, err = s.withDrawsFromSQL(ctx, sess); err != nil {
 			return nil, err
-		}
-		if sess, ok = s.catalog.Load().Session(req.SessionID); !ok {
-			return nil, ErrSessionNotFound
 		}
 	}
 	if sess.Stopped() {
@@ -1594,6 +1593,31 @@ func extraSlotsPool(sess *Session, now time.Time) (Channel, error) {
 		return q.Channel, nil
 	}
 	return ChannelOnsite, nil
+}
+
+// withDrawsFromSQL is a copy of sess whose lottery pools carry their draw
+// records and windows as SQL has them now (LotteryPools: one read of the
+// session's pools), for a decision that hangs on a draw another instance
+// may have run or a window it may have moved since this one's catalog.
+func (s *Service) withDrawsFromSQL(ctx context.Context, sess *Session) (*Session, error) {
+	pools, err := s.store.LotteryPools(ctx, []string{sess.ID})
+	if err != nil {
+		return nil, err
+	}
+	cp := *sess
+	cp.Channels = slices.Clone(sess.Channels)
+	for i, q := range cp.Channels {
+		if !q.IsLottery() {
+			continue
+		}
+		for _, p := range pools {
+			if p.Channel == q.Channel {
+				rec := p.DrawRecord
+				cp.Channels[i].Draw, cp.Channels[i].OpensAt, cp.Channels[i].DrawAt = &rec, p.OpensAt, p.DrawAt
+			}
+		}
+	}
+	return &cp, nil
 }
 
 // undrawnLottery reports whether a session has a lottery pool not drawn

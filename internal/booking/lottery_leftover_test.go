@@ -1,9 +1,12 @@
 package booking_test
 
 import (
+	"context"
+	"sync/atomic"
 	"testing"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -69,5 +72,43 @@ func TestLotteryExtraSlotsServeTheWaitlist(t *testing.T) {
 	}
 	if e := entry(4); e.WaitlistStatus != booking.WaitlistWaiting || e.WaitlistPosition != 1 {
 		t.Errorf("rank 4: waitlist %q at %d; want waiting first in line", e.WaitlistStatus, e.WaitlistPosition)
+	}
+}
+
+// scheduleCounter counts the whole-schedule reads (LoadSchedule) of a
+// store.
+type scheduleCounter struct {
+	*cockroach.Store
+	loads atomic.Int32
+}
+
+func (c *scheduleCounter) LoadSchedule(ctx context.Context, from string) (booking.Schedule, error) {
+	c.loads.Add(1)
+	return c.Store.LoadSchedule(ctx, from)
+}
+
+// TestExtraSlotsOnALotteryReadOnlyItsPools (session 23): where extra slots
+// go on a lottery clinic hangs on its draw, which another instance may
+// have run (review22 M1), so AddExtraSlots reloaded the whole catalog
+// first — every hospital's schedule, blocks and revocations — and then
+// again after the slots committed. It now reads the session's pools' draw
+// records alone; the one reload left is the one after the commit.
+func TestExtraSlotsOnALotteryReadOnlyItsPools(t *testing.T) {
+	sc := &scheduleCounter{}
+	h := newHarness(t, harnessConfig{wrap: func(s *cockroach.Store) booking.Store { sc.Store = s; return sc }})
+	admin := h.staff(booking.RoleAdmin)
+	s := h.lotterySession(lotteryOpts{online: 2})
+	before := sc.loads.Load()
+	added, err := h.svc.AddExtraSlots(h.ctx, admin, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 1,
+		Reason: "the doctor stays on", AuthorisedBy: "Dr Yang"})
+	if err != nil || len(added) != 1 {
+		t.Fatalf("AddExtraSlots = %v, %v; want one slot", added, err)
+	}
+	if n := sc.loads.Load() - before; n != 1 {
+		t.Errorf("AddExtraSlots on an undrawn lottery clinic read the whole schedule %d times; want 1 (the reload after the commit)", n)
+	}
+	// The slot joined the undrawn pool, to be drawn among its entrants.
+	if n := h.count(`SELECT count(*) FROM slots WHERE session_id = $1 AND slot_no = $2 AND channel = 'online'`, s.ID, added[0].No); n != 1 {
+		t.Errorf("the extra slot is in the online lottery pool: %d rows, want 1", n)
 	}
 }
