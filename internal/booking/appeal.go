@@ -170,24 +170,51 @@ func reviewBarMessage(until time.Time) string {
 		" To contest it, appeal from an account that lists them, or in person with their ID card at a registration desk."
 }
 
-// explainBar turns a patient_barred refusal of a person a confirmed flag
-// bars into reviewBarMessage (review21 H1 d): one read of SQL, on a
-// barred refusal only. A bar for no-shows, or a read that fails, keeps the
-// refusal as it was.
-func (s *Service) explainBar(ctx context.Context, identityID string, err error) error {
+// noShowBarMessage is patient_barred's message for a person barred for
+// missed appointments: how many were missed in the window the hospital
+// counts, until when, and that the bar ends by itself (there is nothing
+// to appeal); the day in the hospital's calendar.
+func noShowBarMessage(missed int, until time.Time, loc *time.Location) string {
+	day := until.In(loc).Format(time.DateOnly)
+	return fmt.Sprintf("该就诊人因爽约（%d 次预约未就诊）暂停预约，至 %s，到期自动恢复。", missed, day) +
+		fmt.Sprintf(" This person missed %d appointments (no-shows) and may not book until %s; the bar ends by itself.", missed, day)
+}
+
+// explainBar words a patient_barred refusal of a person, the same on every
+// channel (online, the waitlists, the phone, the desk): a confirmed flag's
+// bar as reviewBarMessage (review21 H1 d), a no-show bar as
+// noShowBarMessage (session 23). It reads SQL on a barred refusal only;
+// a read that fails keeps the refusal as it was. hospitalID is where the
+// person was refused (its no-show window counts the missed appointments).
+func (s *Service) explainBar(ctx context.Context, hospitalID, identityID string, err error) error {
 	if identityID == "" || !errors.Is(err, ErrPatientBarred) {
 		return err
 	}
 	rctx, cancel := Detach(ctx, s.cfg.CommitTimeout)
 	defer cancel()
-	_, until, rerr := s.store.ReviewBlock(rctx, identityID, s.cfg.Now())
-	if rerr != nil {
-		if !errors.Is(rerr, ErrFlagNotFound) {
-			s.log.Warn("read a person's review block", "err", rerr)
-		}
+	now := s.cfg.Now()
+	_, until, rerr := s.store.ReviewBlock(rctx, identityID, now)
+	if rerr == nil {
+		return Errorf(ErrPatientBarred, "%s", reviewBarMessage(until))
+	}
+	if !errors.Is(rerr, ErrFlagNotFound) {
+		s.log.Warn("read a person's review block", "err", rerr)
 		return err
 	}
-	return Errorf(ErrPatientBarred, "%s", reviewBarMessage(until))
+	rules := s.noShowRules(hospitalID, now)
+	recs, rerr := s.store.NoShowRecords(rctx, []string{identityID}, now.Add(-rules.Window), now)
+	if rerr != nil {
+		s.log.Warn("read a person's no-shows", "err", rerr)
+		return err
+	}
+	if r := recs[identityID]; r.BarredUntil.After(now) {
+		loc := chinaStandardTime
+		if h, ok := s.catalog.Load().Hospital(hospitalID); ok {
+			loc = h.Location()
+		}
+		return Errorf(ErrPatientBarred, "%s", noShowBarMessage(r.NoShows, r.BarredUntil, loc))
+	}
+	return err
 }
 
 // AppealForPerson files an appeal for a person a confirmed flag bars, from

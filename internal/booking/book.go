@@ -213,7 +213,9 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 		// Explained first: the event says whether another account's
 		// booking was in the way (made_by_other_account).
 		err = s.explainRefusal(ctx, actor, sess, pat, err)
-		err = s.explainBar(ctx, pat.IdentityID, err)
+		if sess != nil { // a barred refusal comes after the session was found
+			err = s.explainBar(ctx, sess.HospitalID, pat.IdentityID, err)
+		}
 		s.noteRefusal(actor, req.SessionID, req.PatientID, pat.IdentityID, "", req.Channel, req.Origin, err)
 		s.ownEntry(actor, sess, pat, err)
 	}

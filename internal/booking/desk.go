@@ -145,14 +145,16 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		}
 		keep, contact = req.ContactPhone, true
 	}
-	// identityID is the person's, once known, for the event of a refusal.
-	var identityID string
+	// identityID is the person's, once known, for the event of a refusal;
+	// hospitalID the session's, for the words of a bar.
+	var identityID, hospitalID string
 	var consent *Consent // the consent to record once booked (staffConsent)
 	r, err := func() (Result, error) {
 		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, true)
 		if err != nil {
 			return Result{}, err
 		}
+		hospitalID = sess.HospitalID
 		if !worksFor(actor, sess.HospitalID) {
 			return Result{}, Errorf(ErrForbidden, "this session is another hospital's")
 		}
@@ -242,7 +244,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		return Result{Booking: b}, err
 	}()
 	if err != nil {
-		err = s.explainBar(ctx, identityID, err)
+		err = s.explainBar(ctx, hospitalID, identityID, err)
 		s.noteRefusal(actor, req.SessionID, "", identityID, phoneRef, req.Channel, req.Origin, err)
 	} else if keep != "" {
 		item := r.Booking.ID

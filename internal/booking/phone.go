@@ -271,7 +271,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	}
 	// A join the hand-out would pass by is refused up front, as a booking is.
 	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, counted.Key(), s.placing(sess)); err != nil {
-		return WaitlistEntry{}, err
+		return WaitlistEntry{}, s.explainBar(ctx, sess.HospitalID, counted.ID, err)
 	}
 	who, err := s.store.EnsureIdentity(ctx, want.Identity)
 	if err == nil {

@@ -94,6 +94,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	// already_waitlisted, a quota): a refused attempt like a booking's,
 	// recorded with whose item was in the way when it was another account's.
 	refused := func(err error) (WaitlistEntry, error) {
+		err = s.explainBar(ctx, sess.HospitalID, p.IdentityID, err)
 		s.noteRefusal(actor, sess.ID, p.ID, p.IdentityID, "", ChannelOnline, req.Origin, err)
 		return WaitlistEntry{}, err
 	}

@@ -188,6 +188,27 @@ func (s *Store) ReviewBlock(_ context.Context, identityID string, now time.Time)
 	return "", time.Time{}, booking.ErrFlagNotFound
 }
 
+// NoShowRecords gives each identity's bar and block in force at now; the
+// fake counts no no-shows (NoShows stays 0).
+func (s *Store) NoShowRecords(_ context.Context, identityIDs []string, _, now time.Time) (map[string]booking.NoShowRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]booking.NoShowRecord{}
+	for _, id := range identityIDs {
+		var r booking.NoShowRecord
+		for _, b := range s.bars {
+			if b.IdentityID == id && b.Until.After(now) && b.Until.After(r.BarredUntil) {
+				r.BarredUntil = b.Until
+			}
+		}
+		if u, ok := s.blocks[id]; ok && u.After(now) {
+			r.BlockedUntil = u
+		}
+		out[id] = r
+	}
+	return out, nil
+}
+
 // BlockedAccounts lists the accounts a confirmed flag blocks at now.
 func (s *Store) BlockedAccounts(_ context.Context, now time.Time) ([]string, error) {
 	s.mu.Lock()
