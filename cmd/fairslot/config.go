@@ -53,6 +53,7 @@ type common struct {
 	returnDelayMin     time.Duration
 	returnDelayMax     time.Duration
 	returnRound        time.Duration
+	operatorPerHour    int
 	detectConfig       string
 	soldOutFor         time.Duration
 	entryMemoFor       time.Duration
@@ -120,6 +121,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.Dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.IntVar(&c.operatorPerHour, "operator-per-hour", e.Int("OPERATOR_PER_HOUR", booking.DefaultOperatorActsPerHour), "phone bookings, draw entries and waitlist places one operator makes in any hour at most (a call takes 2–3 minutes; review23 H1)")
 	fs.DurationVar(&c.returnRound, "return-round", e.Dur("RETURN_ROUND", booking.DefaultReturnRound), "how long a returned slot that finds nobody on its session's waitlist is held for those who join it, then drawn among them (0: not held; then, or if nobody joined, the random delay)")
 	fs.DurationVar(&c.entryMemoFor, "entry-memo-for", e.Dur("ENTRY_MEMO_FOR", 30*time.Second), "how long a person's repeat attempts on a lottery pool are answered already_entered from memory once this instance answered them 202 or already_entered (0: always ask Redis; never longer than --hold-for, to which a longer value is cut)")
 	fs.DurationVar(&c.soldOutFor, "sold-out-for", e.Dur("SOLD_OUT_FOR", 100*time.Millisecond), "how long a pool's sold_out or not_released is answered from memory, for attempts without an Idempotency-Key (0: always ask Redis; at most 1s)")
@@ -146,6 +148,9 @@ func (c *common) validate() error {
 	}
 	if c.returnDelayMin < 0 || c.returnDelayMax < c.returnDelayMin {
 		errs = append(errs, fmt.Errorf("--return-delay-max (%s) must not be below --return-delay-min (%s)", c.returnDelayMax, c.returnDelayMin))
+	}
+	if c.operatorPerHour < 1 {
+		errs = append(errs, fmt.Errorf("--operator-per-hour (%d) must be at least 1", c.operatorPerHour))
 	}
 	if c.returnRound < 0 {
 		errs = append(errs, fmt.Errorf("--return-round (%s) must not be negative", c.returnRound))
@@ -556,7 +561,8 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMin:       c.returnDelayMin,
 		ReturnDelayMax:       c.returnDelayMax,
 		ReturnRound:          cmp.Or(c.returnRound, -1), // 0 on the command line: not held
-		SoldOutFor:           cmp.Or(c.soldOutFor, -1),  // 0 on the command line: off
+		OperatorActsPerHour:  c.operatorPerHour,
+		SoldOutFor:           cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
 		EntryMemoFor:         entryMemoFor(c.entryMemoFor, c.holdFor),
 		LoginGuard:           guard,
 		LoginPhoneGuard:      phoneGuard,

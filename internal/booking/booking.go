@@ -781,6 +781,9 @@ type Booking struct {
 	AccountID      string // the patient account that booked; empty for staff-made bookings
 	BookedBy       string // the staff account behind a phone or desk booking
 	BookedByRole   Role   // its role, for the booking's audit entry (not stored)
+	// Caller is the number a phone booking's caller rang from, masked and
+	// tagged (callerTag), for the booking's audit entry (not stored).
+	Caller         string
 	Channel        Channel
 	Status         Status
 	IdempotencyKey string
@@ -836,10 +839,13 @@ type WaitlistEntry struct {
 	AccountID   string // empty for a caller an operator put on it by phone
 	// BookedBy is the operator who put a caller on the waitlist; NameHash
 	// the name the caller gave, which the booking it turns into is made under.
-	BookedBy  string
-	NameHash  string
-	Status    string // waiting, served, cancelled, skipped
-	Position  int    // 1-based place in line while waiting; 0 while its round is open
+	BookedBy string
+	NameHash string
+	Status   string // waiting, served, cancelled, skipped
+	Position int    // 1-based place in line while waiting; 0 while its round is open
+	// Caller is the number a phone place's caller rang from, masked and
+	// tagged (callerTag), for the place's audit entry (not stored).
+	Caller    string
 	CreatedAt time.Time
 	// RoundEndsAt is when the entry's round ends (zero: it has none, as a
 	// lottery loser's, who is in line at once); Key is its random key, which

@@ -129,12 +129,13 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	var phoneRef string
 	keep := ""       // the number a call back about the booking rings
 	contact := false // keep is a walk-in's contact number, not a caller's
+	caller := ""     // the caller's number as the audit names it (callerTag)
 	if req.Channel == ChannelPhone {
 		p, err := identity.NormalizePhone(req.CallerPhone)
 		if err != nil {
 			return Result{}, ErrInvalidPhone
 		}
-		phoneRef, keep = s.phoneRef(s.keys.Hash("phone", p)), req.CallerPhone
+		phoneRef, keep, caller = s.phoneRef(s.keys.Hash("phone", p)), req.CallerPhone, s.callerTag(p)
 	}
 	if req.ContactPhone != "" {
 		if req.Channel != ChannelOnsite {
@@ -213,6 +214,12 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 				return Result{Entry: e, Entered: err == nil}, err
 			}
 		}
+		if req.Channel == ChannelPhone {
+			// A household's persons a day, an operator's pace (callerbounds.go).
+			if err := s.callerBounds(ctx, actor, h, phoneRef, counted.ID); err != nil {
+				return Result{}, err
+			}
+		}
 		if entering {
 			// An entry is stored with its person, so a new person's
 			// identity is written before the entry is admitted: a refused
@@ -222,7 +229,8 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 				return Result{}, err
 			}
 			counted, identityID, ev.IdentityID = who, who.ID, who.ID
-			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID, NameHash: string(want.NameHash)}
+			e := Entry{IdentityID: who.ID, IdentityKey: who.Key(), BookedBy: actor.AccountID, NameHash: string(want.NameHash),
+				Caller: caller}
 			e, err = s.enter(ctx, actor, sess, h, q, e, ev, req.IdempotencyKey, req.Origin, nil)
 			if !errors.Is(err, ErrWindowClosed) {
 				return Result{Entry: e, Entered: err == nil}, err
@@ -231,7 +239,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// booking attempt now, answered as the pool answers first-come.
 		}
 		b := Booking{IdentityID: counted.ID, IdentityKey: counted.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
-			BookedByRole: actor.Role}
+			BookedByRole: actor.Role, Caller: caller}
 		ensure := func(b *Booking, ev *Event) error {
 			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
 			if err != nil {

@@ -85,7 +85,10 @@ type Entry struct {
 	PatientID   string // empty for a phone or desk entry of someone on no list
 	AccountID   string // the patient account; empty for staff-made entries
 	BookedBy    string // the staff member behind a phone or desk entry
-	Waitlist    bool   // join the session's waitlist if not drawn
+	// Caller is the number a phone entry's caller rang from, masked and
+	// tagged (callerTag), for the entry's audit entry (not stored).
+	Caller   string
+	Waitlist bool // join the session's waitlist if not drawn
 	// NameHash is the name the entry was made under (the patient's claim,
 	// or the caller's or walk-in's name): a winner is booked under it, so
 	// the booking's name guard runs at the draw (identity_unverified).

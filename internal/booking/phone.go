@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -269,6 +270,10 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if rem[0][ChannelPhone] > 0 {
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
+	// A household's persons a day, an operator's pace (callerbounds.go).
+	if err := s.callerBounds(ctx, actor, h, phoneRef, counted.ID); err != nil {
+		return WaitlistEntry{}, err
+	}
 	// A join the hand-out would pass by is refused up front, as a booking is.
 	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, counted.Key(), s.placing(sess)); err != nil {
 		return WaitlistEntry{}, s.explainBar(ctx, sess.HospitalID, counted.ID, err)
@@ -282,7 +287,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	}
 	now := s.cfg.Now().Truncate(time.Microsecond)
 	e := WaitlistEntry{ID: id, SessionID: sess.ID, HospitalID: sess.HospitalID, IdentityID: who.ID, IdentityKey: who.Key(),
-		BookedBy: actor.AccountID, NameHash: string(want.NameHash), CreatedAt: now}
+		BookedBy: actor.AccountID, NameHash: string(want.NameHash), CreatedAt: now, Caller: s.callerTag(p)}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, Type: EventWaitlisted, IdentityID: who.ID, BookingID: id, SessionID: sess.ID,
 		HospitalID: sess.HospitalID, DepartmentID: sess.DepartmentID, DoctorID: sess.DoctorID, Channel: ChannelPhone,
 		StaffID: actor.AccountID, Phone: phoneRef})
@@ -300,9 +305,39 @@ func StaffWaitlistAudit(e WaitlistEntry) (AuditEntry, bool) {
 	if e.BookedBy == "" {
 		return AuditEntry{}, false
 	}
+	reason := "phone waitlist, session " + e.SessionID
+	if e.Caller != "" {
+		reason += ", caller " + e.Caller
+	}
 	return AuditEntry{ID: NameID("audit", e.ID), TS: e.CreatedAt, ActorID: e.BookedBy, ActorRole: RoleOperator,
-		Action: "phone_waitlist", Target: "waitlist:" + e.ID, Reason: "phone waitlist, session " + e.SessionID,
-		HospitalID: e.HospitalID}, true
+		Action: "phone_waitlist", Target: "waitlist:" + e.ID, Reason: reason, HospitalID: e.HospitalID}, true
+}
+
+// StaffEntryAudit is the audit entry of a draw entry staff made (e.BookedBy
+// set): an operator's for a caller (phone_lottery_entry, naming the caller
+// as callerTag does) or a clerk's for a walk-in (desk_lottery_entry),
+// written in the entry's own commit, as StaffWaitlistAudit is for a
+// waitlist place; its id is derived from the entry's, so a retried commit
+// writes it once (review23 H3: entries were the one staff action without),
+// and apart from the id of the audit entry of the booking a won entry
+// becomes (that booking takes the entry's id).
+func StaffEntryAudit(e Entry) (AuditEntry, bool) {
+	if e.BookedBy == "" {
+		return AuditEntry{}, false
+	}
+	role, action := RoleClerk, "desk_lottery_entry"
+	switch e.Channel {
+	case ChannelPhone:
+		role, action = RoleOperator, "phone_lottery_entry"
+	case ChannelReferral:
+		role = RoleReferrer // as a referral booking is desk_booking by its referrer
+	}
+	reason := fmt.Sprintf("%s draw entry, session %s", e.Channel, e.SessionID)
+	if e.Caller != "" {
+		reason += ", caller " + e.Caller
+	}
+	return AuditEntry{ID: NameID("audit-entry", e.ID), TS: e.CreatedAt, ActorID: e.BookedBy, ActorRole: role,
+		Action: action, Target: "lottery_entry:" + e.ID, Reason: reason, HospitalID: e.HospitalID}, true
 }
 
 // RosterEntry is a booking on a session's roster, with its person masked.

@@ -940,9 +940,14 @@ type AccountStore interface {
 	// token change (login number or password changed, logout, reset) and
 	// its last event (a login, a booking, a cancellation, …).
 	AccountLastUsed(ctx context.Context, accountID string) (time.Time, error)
-	// StaffActionsSince counts the audit entries of action written by the
-	// staff account actorID at or after since.
-	StaffActionsSince(ctx context.Context, actorID, action string, since time.Time) (int, error)
+	// StaffActionsSince counts the audit entries of the actions written
+	// by the staff account actorID at or after since.
+	StaffActionsSince(ctx context.Context, actorID string, since time.Time, actions ...string) (int, error)
+	// CallerPersonsSince lists the distinct persons (identity ids) staff
+	// booked, entered in a draw or waitlisted at or after since on calls
+	// from the number phoneRef (the booked, lottery_entered and
+	// waitlisted events with a staff member and that phone).
+	CallerPersonsSince(ctx context.Context, phoneRef string, since time.Time) ([]string, error)
 	// StaffLookupsSince counts the persons (audit targets) the staff
 	// account actorID looked up (identity_lookup) at or after since, other
 	// than target: all of them, and those whose entry's reason is LIKE
@@ -1415,7 +1420,10 @@ func StaffBookingAudit(b Booking) (AuditEntry, bool) {
 	if b.BookedByRole != "" {
 		role = b.BookedByRole
 	}
+	reason := fmt.Sprintf("%s booking, session %s, slot %d", b.Channel, b.SessionID, b.SlotNo)
+	if b.Caller != "" {
+		reason += ", caller " + b.Caller
+	}
 	return AuditEntry{ID: NameID("audit", b.ID), TS: b.CreatedAt, ActorID: b.BookedBy, ActorRole: role,
-		Action: action, Target: "booking:" + b.ID, Reason: fmt.Sprintf("%s booking, session %s, slot %d", b.Channel, b.SessionID, b.SlotNo),
-		HospitalID: b.HospitalID}, true
+		Action: action, Target: "booking:" + b.ID, Reason: reason, HospitalID: b.HospitalID}, true
 }

@@ -110,7 +110,7 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 		return ReleasedPhone{}, err
 	}
 	now := s.cfg.Now()
-	done, err := s.store.StaffActionsSince(ctx, actor.AccountID, "account_phone_released", now.Add(-24*time.Hour))
+	done, err := s.store.StaffActionsSince(ctx, actor.AccountID, now.Add(-24*time.Hour), "account_phone_released")
 	if err != nil {
 		return ReleasedPhone{}, err
 	}

@@ -31,6 +31,10 @@ type Config struct {
 	IdempotencyWindow time.Duration
 	// Limits are the account rules (5 patients, 3 accounts per phone).
 	Limits AccountLimits
+	// OperatorActsPerHour bounds the phone bookings, draw entries and
+	// waitlist places one operator makes in any hour
+	// (DefaultOperatorActsPerHour; callerbounds.go).
+	OperatorActsPerHour int
 	// PasswordIterations is the PBKDF2 work factor (600,000).
 	PasswordIterations int
 	// TokenTTL is how long a login lasts (12h).
@@ -232,6 +236,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Limits.MaxAccountsOnPhone <= 0 {
 		c.Limits.MaxAccountsOnPhone = 3
+	}
+	if c.OperatorActsPerHour <= 0 {
+		c.OperatorActsPerHour = DefaultOperatorActsPerHour
 	}
 	if c.PasswordIterations <= 0 {
 		c.PasswordIterations = 600_000

@@ -88,6 +88,8 @@ type harnessConfig struct {
 	// cancelDeadline is the hospital's cancellation deadline ("15:00" when
 	// empty).
 	cancelDeadline string
+	// operatorActsPerHour is booking.Config.OperatorActsPerHour.
+	operatorActsPerHour int
 }
 
 type harness struct {
@@ -137,6 +139,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		Sender:               cfg.sender,
 		DrawPage:             cfg.drawPage,
 		ClosingPage:          cfg.closingPage,
+		OperatorActsPerHour:  cfg.operatorActsPerHour,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 

@@ -79,6 +79,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	seen := map[string]bool{}
 	var cols entryColumns
 	var evs eventArrays
+	var au auditArrays
 	for i, e := range entries {
 		if !seen[e.SessionID] {
 			seen[e.SessionID] = true
@@ -86,6 +87,9 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		}
 		cols.add(e)
 		evs.add(events[i])
+		if a, staff := booking.StaffEntryAudit(e); staff {
+			au.add(e.ID, a)
+		}
 	}
 	if err := errors.Join(sessions.err(), cols.err(), evs.err()); err != nil {
 		return nil, err
@@ -96,8 +100,8 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
 		b.Queue(q("open_pools_for_share"), sessions.v)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names,
-		// $30 their commitments.
-		b.Queue(q("insert_entries_with_events"), append(append(cols.args(), evs.args()...), cols.nameHash, cols.commitment)...)
+		// $30 their commitments, $31–$39 the audit entries of staff's.
+		b.Queue(q("insert_entries_with_events"), append(append(append(cols.args(), evs.args()...), cols.nameHash, cols.commitment), au.args()...)...)
 	}, func(br pgx.BatchResults) error {
 		clear(open)
 		clear(inserted)

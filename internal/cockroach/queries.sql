@@ -409,7 +409,15 @@ SELECT GREATEST(a.created_at, COALESCE(a.tokens_revoked_at, a.created_at),
   FROM accounts a WHERE a.id = $1;
 
 -- name: staff_actions_since
-SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = $2 AND ts >= $3;
+SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = ANY($2::TEXT[]) AND ts >= $3;
+
+-- name: caller_persons_since
+-- The persons staff booked, entered or waitlisted on calls from number $1
+-- since $2 (booking.Store.CallerPersonsSince): read by time through the
+-- index of the events still holding a phone (booking_events_phone_by_ts).
+SELECT DISTINCT identity_id::TEXT FROM booking_events
+ WHERE phone = $1 AND phone <> '' AND ts >= $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
+   AND type IN ('booked', 'lottery_entered', 'waitlisted');
 
 -- name: staff_lookups_since
 -- The persons (targets) staff member $1 looked up since $2, other than $3:
@@ -1150,6 +1158,19 @@ WITH e AS (
                  doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
      WHERE v.booking_id IN (SELECT id FROM e)
      ORDER BY v.booking_id
+), audit AS (
+    -- The audit entries of the entries staff made ($31-$39: the entry each
+    -- belongs to, then the entry's columns; booking.StaffEntryAudit), for
+    -- the entries that went in, as insert_bookings_with_events writes a
+    -- staff booking's.
+    INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+    SELECT DISTINCT ON (a.entry_id) a.id, a.ts, a.actor_id, a.actor_role, a.action, a.target, a.reason,
+           a.hospital_id
+      FROM unnest($31::UUID[], $32::UUID[], $33::TIMESTAMPTZ[], $34::UUID[], $35::TEXT[], $36::TEXT[],
+                  $37::TEXT[], $38::TEXT[], $39::UUID[])
+           AS a (entry_id, id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+     WHERE a.entry_id IN (SELECT id FROM e)
+     ORDER BY a.entry_id
 )
 SELECT id::TEXT, true FROM e
 UNION ALL

@@ -952,13 +952,24 @@ func (s *Store) AccountLastUsed(ctx context.Context, accountID string) (_ time.T
 	return at, err
 }
 
-// StaffActionsSince counts a staff account's audit entries of one action
+// StaffActionsSince counts a staff account's audit entries of some actions
 // since a time (booking.Store).
-func (s *Store) StaffActionsSince(ctx context.Context, actorID, action string, since time.Time) (_ int, rerr error) {
+func (s *Store) StaffActionsSince(ctx context.Context, actorID string, since time.Time, actions ...string) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var n int
-	err := s.db.pool.QueryRow(ctx, q("staff_actions_since"), actorID, action, since).Scan(&n)
+	err := s.db.pool.QueryRow(ctx, q("staff_actions_since"), actorID, actions, since).Scan(&n)
 	return n, err
+}
+
+// CallerPersonsSince lists the persons staff acted for on calls from a
+// number since a time (booking.Store).
+func (s *Store) CallerPersonsSince(ctx context.Context, phoneRef string, since time.Time) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, err := s.db.pool.Query(ctx, q("caller_persons_since"), phoneRef, since)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // StaffLookupsSince counts the persons a staff account looked up since a

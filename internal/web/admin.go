@@ -110,6 +110,8 @@ var auditActionLabels = map[string]string{
 	"desk_booking":               "窗口挂号 Desk booking",
 	"phone_booking":              "电话预约 Phone booking",
 	"phone_waitlist":             "电话候补 Phone waitlist",
+	"phone_lottery_entry":        "电话摇号报名 Phone draw entry",
+	"desk_lottery_entry":         "窗口摇号报名 Desk draw entry",
 	"booking_cancelled":          "工作人员取消预约 Booking cancelled by staff",
 	"cancelled_by_person":        "本人取消他人代约 Cancelled by the person",
 	"booking_name_corrected":     "更正预约姓名 Booking name corrected",

@@ -288,6 +288,8 @@ var zhMessages = map[string]string{
 	"guardian_consent_required": "未满14周岁的就诊人需由监护人同意《个人信息保护告知》。",
 	"hospital_exists":           "已有同名医院。",
 	"lookups_limited":           "未读卡的查询本小时已达上限：请读取或查看证件后再查，或稍后再试。",
+	"caller_persons_limit":      "今天用此号码来电已为一个家庭所能登记的人数办理过预约、摇号或候补：一个家庭只为自家人来电；养老机构等请通过转诊渠道预约。",
+	"operator_pace_limit":       "您过去一小时的电话预约、摇号报名和候补已达上限，请由其他话务员接听。",
 	"beyond_booking_window":     "该出诊超出医院的预约期限，暂不能预约。",
 	// The staff consoles' (the desk, the call centre, the administrator's 号源 work):
 	// staff read Chinese too (review19b M8: the schedule's refusals were English only,

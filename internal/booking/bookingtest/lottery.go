@@ -215,6 +215,9 @@ func (s *Store) InsertEntries(_ context.Context, entries []booking.Entry, events
 		if errs[i] == nil {
 			s.lottery[e.ID] = e
 			s.events = append(s.events, events[i])
+			if a, staff := booking.StaffEntryAudit(e); staff {
+				s.audit = append(s.audit, a)
+			}
 		}
 	}
 	return errs, nil

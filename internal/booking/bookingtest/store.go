@@ -1019,3 +1019,36 @@ func (s *Store) PersonsElsewhere(_ context.Context, accountIDs, identityIDs []st
 	}
 	return out, nil
 }
+
+// StaffActionsSince counts the audit entries of the actions a staff
+// account wrote at or after since.
+func (s *Store) StaffActionsSince(_ context.Context, actorID string, since time.Time, actions ...string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, a := range s.audit {
+		if a.ActorID == actorID && !a.TS.Before(since) && slices.Contains(actions, a.Action) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// CallerPersonsSince lists the persons staff booked, entered or
+// waitlisted on calls from phoneRef at or after since.
+func (s *Store) CallerPersonsSince(_ context.Context, phoneRef string, since time.Time) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, e := range s.events {
+		switch e.Type {
+		case booking.EventBooked, booking.EventLotteryEntered, booking.EventWaitlisted:
+		default:
+			continue
+		}
+		if e.Phone == phoneRef && phoneRef != "" && e.StaffID != "" && e.IdentityID != "" && !e.TS.Before(since) && !slices.Contains(out, e.IdentityID) {
+			out = append(out, e.IdentityID)
+		}
+	}
+	return out, nil
+}

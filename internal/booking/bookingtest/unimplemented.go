@@ -836,10 +836,6 @@ func (unimplementedStore) StaffLookupsSince(_ context.Context, _ string, _ time.
 	panic(unimplemented("Store.StaffLookupsSince"))
 }
 
-func (unimplementedStore) StaffActionsSince(_ context.Context, _, _ string, _ time.Time) (int, error) {
-	panic(unimplemented("Store.StaffActionsSince"))
-}
-
 func (unimplementedStore) SaveResetCode(_ context.Context, _ booking.StoredResetCode, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.SaveResetCode"))
 }
