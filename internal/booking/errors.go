@@ -248,11 +248,15 @@ var (
 	ErrOfferClosed        = newErr(KindConflict, "offer_closed", "this substitute offer has been answered or has lapsed")
 	ErrCallBackNotFound   = newErr(KindNotFound, "callback_not_found", "no such call-back on your hospital's list")
 	ErrCallBackDone       = newErr(KindConflict, "callback_done", "this person has been told already: the call-back is off the list")
-	ErrNoCallerPhone      = newErr(KindNotFound, "caller_phone_unknown", "no number is on file for this person (a walk-in who left no contact number, or booked before numbers were kept)")
-	ErrSessionInPast      = newErr(KindRule, "session_in_past", "the session starts in the past")
-	ErrExtraSlotsLimit    = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
-	ErrSessionTooFar      = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")
-	ErrSessionStopped     = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
+	// ErrCallerChanged is the phone console's: a form of one caller's page
+	// sent after another caller was set on the operator's session (in
+	// another tab). The API takes the caller in each request.
+	ErrCallerChanged   = newErr(KindConflict, "caller_changed", "the caller changed since this page was shown (another tab set another caller): nothing was done; open the current caller's page and try again")
+	ErrNoCallerPhone   = newErr(KindNotFound, "caller_phone_unknown", "no number is on file for this person (a walk-in who left no contact number, or booked before numbers were kept)")
+	ErrSessionInPast   = newErr(KindRule, "session_in_past", "the session starts in the past")
+	ErrExtraSlotsLimit = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")
+	ErrSessionTooFar   = newErr(KindRule, "session_too_far", "the session is more than 366 days after today in the hospital's zone")
+	ErrSessionStopped  = newErr(KindConflict, "session_stopped", "the hospital stopped this clinic (停诊): nothing can be booked in it")
 	// ErrSessionMoved is a booking admitted by an instance that had not yet
 	// seen the clinic's move (改期) to another day: SQL refuses the old day
 	// (review22 H1), the slot is given back.

@@ -312,6 +312,7 @@ var zhMessages = map[string]string{
 	"substitute_lottery":        "含摇号号池的出诊不能替诊：中签者是为原医生抽出的。",
 	"callback_not_found":        "本院回拨名单上没有这一条。",
 	"callback_done":             "已通知过此人，回拨已从名单上移除。",
+	"caller_changed":            "此页面显示后来电者已更换（在另一个标签页中设置了其他来电者）：未作任何操作。请打开当前来电者的页面后重试。",
 	"caller_phone_unknown":      "此人没有留存联系电话（现场挂号未留电话，或在保存号码之前预约）。",
 	"session_in_past":           "出诊开始时间已过。",
 	"extra_slots_limit":         "该出诊的加号已达医院规定的上限。",

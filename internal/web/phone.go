@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/url"
 	"strconv"
@@ -34,7 +35,12 @@ import (
 const callerCookie = "fairslot_phone_caller"
 
 // callerRef is what the operator was told: the number the caller rings
-// from and, when given, their document and name.
+// from and, when given, their document and name. Call is a random mark of
+// this call (set when the caller form is sent): every form that acts for
+// the caller carries the mark of the call its page was rendered for
+// (callerField), and is refused when another call has been set since —
+// in another tab of the same session, whose caller cookie is shared
+// (review23 M3).
 type callerRef struct {
 	Phone, IDType, IDNumber, Name string
 	// Consent is the privacy notice's version the operator read out and
@@ -42,7 +48,12 @@ type callerRef struct {
 	// parent or guardian agreed for a child under 14 (review21 H3).
 	Consent  string
 	Guardian bool
+	Call     string
 }
+
+// callerField is the hidden field of the forms that act for a caller: the
+// mark of the call the page was rendered for.
+const callerField = "call"
 
 func (c callerRef) hasID() bool { return c.IDNumber != "" }
 
@@ -51,7 +62,7 @@ func (c *Console) rememberCaller(r *request, ref callerRef) {
 	if ref.Guardian {
 		guardian = "1"
 	}
-	c.seal(r, phoneConsole, callerCookie, "phone", strings.Join([]string{ref.Phone, ref.IDType, ref.IDNumber, ref.Name, ref.Consent, guardian}, "\x00"))
+	c.seal(r, phoneConsole, callerCookie, "phone", strings.Join([]string{ref.Phone, ref.IDType, ref.IDNumber, ref.Name, ref.Consent, guardian, ref.Call}, "\x00"))
 }
 
 func (c *Console) currentCaller(r *request) (callerRef, bool) {
@@ -60,13 +71,16 @@ func (c *Console) currentCaller(r *request) (callerRef, bool) {
 		return callerRef{}, false
 	}
 	f := strings.Split(plain, "\x00")
-	if len(f) == 4 { // a call started before consents were taken: none
-		f = append(f, "", "")
+	switch len(f) {
+	case 4: // a call started before consents were taken: none, and no mark
+		f = append(f, "", "", "")
+	case 6: // a call started before calls were marked
+		f = append(f, "")
 	}
-	if len(f) != 6 {
+	if len(f) != 7 {
 		return callerRef{}, false
 	}
-	return callerRef{Phone: f[0], IDType: f[1], IDNumber: f[2], Name: f[3], Consent: f[4], Guardian: f[5] != ""}, true
+	return callerRef{Phone: f[0], IDType: f[1], IDNumber: f[2], Name: f[3], Consent: f[4], Guardian: f[5] != "", Call: f[6]}, true
 }
 
 func (c *Console) forgetCaller(r *request) { c.unsetSealed(r, phoneConsole, callerCookie) }
@@ -134,6 +148,7 @@ type phoneSession struct {
 }
 
 type callerView struct {
+	Call        string // the call's mark, which the forms acting for the caller carry
 	PhoneMasked string
 	HasID       bool
 	IDType      string
@@ -178,7 +193,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 	}
 
 	if ref, ok := c.currentCaller(r); ok {
-		cv := &callerView{PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType, Consented: ref.Consent != ""}
+		cv := &callerView{Call: ref.Call, PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType, Consented: ref.Consent != ""}
 		d.Caller = cv
 		var found []booking.Lookup
 		if ref.hasID() {
@@ -358,6 +373,7 @@ func (c *Console) setCaller(r *request) error {
 		c.forgetCaller(r)
 		return c.phoneFailed(r, callerForm, err)
 	}
+	ref.Call = newFormKey()
 	c.rememberCaller(r, ref)
 	c.redirect(r, "/phone?"+url.Values{"date": {r.form("date")}}.Encode())
 	return nil
@@ -370,11 +386,21 @@ func (c *Console) clearCaller(r *request) error {
 }
 
 // callerForBooking is the current caller with a document and name, which
-// booking, entering and waitlisting need.
+// booking, entering, waitlisting, cancelling and answering an offer need:
+// the caller of the form's page (its callerField), or the form is refused
+// with caller_changed — another caller was set since, in another tab, and
+// acting for the current one would book, cancel or answer for a person the
+// page did not show.
 func (c *Console) callerForBooking(r *request) (callerRef, error) {
 	ref, ok := c.currentCaller(r)
 	if !ok || !ref.hasID() {
+		if r.form(callerField) != "" {
+			return ref, booking.Errorf(booking.ErrCallerChanged, "the call this page was for has ended (in another tab): open the current caller's page")
+		}
 		return ref, onFields(booking.Errorf(booking.ErrInvalidField, "enter the caller's ID number and name first, in the form at the top"), "id_number", "name")
+	}
+	if subtle.ConstantTimeCompare([]byte(r.form(callerField)), []byte(ref.Call)) != 1 {
+		return ref, booking.ErrCallerChanged
 	}
 	return ref, nil
 }

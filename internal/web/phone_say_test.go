@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,10 +44,19 @@ func (c *client) ring(phone, idNumber, name string) answer {
 	return c.get("/phone")
 }
 
-// cancelOnPhone posts the phone console's cancel form of a booking.
+// callMarkRE finds the mark of the call a phone page's forms act for.
+var callMarkRE = regexp.MustCompile(`name="call" value="([0-9a-f]+)"`)
+
+// cancelOnPhone posts the phone console's cancel form of a booking, with
+// the call mark of the current page as a browser sends it.
 func (c *client) cancelOnPhone(bookingID string) answer {
 	c.t.Helper()
-	return c.post("/phone/bookings/"+bookingID+"/cancel", url.Values{"csrf": {c.csrf("/phone")}})
+	page := c.get("/phone")
+	f := url.Values{"csrf": {csrfRE.FindStringSubmatch(page.body)[1]}}
+	if m := callMarkRE.FindStringSubmatch(page.body); m != nil {
+		f.Set("call", m[1]) // the call the page is for, as its forms send it
+	}
+	return c.post("/phone/bookings/"+bookingID+"/cancel", f)
 }
 
 // phoneSession adds a session the day after tomorrow with a phone pool of
