@@ -154,7 +154,19 @@ type CallBackStore interface {
 	// who rang about the same person. contact marks a walk-in's contact
 	// number (CallBack.ContactNumber) instead.
 	KeepCallerPhone(ctx context.Context, itemID, identityID string, sealed []byte, masked string, contact bool, at time.Time) error
+	// NumberOpened says when actorID last opened the number of the
+	// call-back row notificationID (its callback_number_read audit entry)
+	// at or after since; zero when it did not.
+	NumberOpened(ctx context.Context, actorID, notificationID string, since time.Time) (time.Time, error)
 }
+
+// CallAnswerWindow is how long after an operator opened a row's number
+// (CallBackNumber) their answer to its substitute's slot — accepted or
+// declined — is taken as the answer the person gave on that call
+// (review23 M4): the number must have been opened by the operator who
+// marks the answer, for this row, within a call's time. An answer without
+// it is refused (number_not_opened): nobody was asked.
+const CallAnswerWindow = 30 * time.Minute
 
 // callBackStaff checks that actor is an operator or a clerk of one
 // hospital: the call centre and the desk ring their own hospital's people.
@@ -259,17 +271,39 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 	}
 	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "callback_number_read",
 		Target: "notification:" + cb.NotificationID, HospitalID: cb.HospitalID,
-		Reason: "opened " + identity.MaskPhone(phone) + " to call back about stopped session " + cb.SessionID}
+		Reason: "opened " + identity.MaskPhone(phone) + " to call back about " + cb.about()}
 	if err := s.store.RecordAudit(ctx, a); err != nil {
 		return "", err
 	}
 	return phone, nil
 }
 
+// about names what a row's call is about, for its audit entries: the
+// notice's kind (review23 L4) — a stopped session, or a waitlist place or
+// a draw that booked, a cancellation, a draw's result — and its session.
+func (c CallBack) about() string {
+	what := map[string]string{
+		"session_stopped": "stopped session", "booked": "booking in session", "cancelled": "cancellation in session",
+	}[c.Kind]
+	if what == "" {
+		what = strings.ReplaceAll(c.Kind, "_", " ")
+		if what == "" {
+			what = "notice"
+		}
+		what += " of session"
+	}
+	return what + " " + c.SessionID
+}
+
 // MarkCallBack records a call about one row: told, no_answer, or the
 // person's answer to the substitute's slot (accepted, declined), which is
 // given through AnswerOffer as the desk or the call centre gives it and
-// counts as told. Told, while a substitute's slot is still held for the
+// counts as told. An answer is the person's only when the operator rang
+// them: one who opened the row's number (CallBackNumber) within
+// CallAnswerWindow; otherwise it is refused with number_not_opened, and a
+// clerk (who does not ring) answers for the person at the desk, with their
+// ID card (AnswerOffer there). The audit entry says when the number was
+// opened. Told, while a substitute's slot is still held for the
 // person, keeps the row until their answer. A row over is still marked for
 // CallOutcomeGrace after it left the list. note (optional, 200 bytes)
 // goes into the audit entry, which is append-only and kept for good: a
@@ -290,9 +324,19 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 	if err != nil {
 		return CallBack{}, err
 	}
+	var opened time.Time
 	if outcome == CallAccepted || outcome == CallDeclined {
 		if cb.Offer == nil {
 			return CallBack{}, Errorf(ErrOfferNotFound, "no substitute slot is held for this person")
+		}
+		if actor.Role != RoleOperator {
+			return CallBack{}, Errorf(ErrNumberNotOpened, "the desk takes a person's answer to a substitute's slot with their ID card, at the booking (the desk's lookup)")
+		}
+		if opened, err = s.store.NumberOpened(ctx, actor.AccountID, cb.NotificationID, s.cfg.Now().Add(-CallAnswerWindow)); err != nil {
+			return CallBack{}, err
+		}
+		if opened.IsZero() {
+			return CallBack{}, ErrNumberNotOpened
 		}
 		got, err := s.answerOffer(ctx, actor, cb.Offer.BookingID, outcome == CallAccepted, o)
 		// A repeat after the answer went through but the mark did not
@@ -307,7 +351,10 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 	// the end of the row: the notice promised the hospital would ask for
 	// their answer, so the row stays until it is given or the hold lapses.
 	done := outcome != CallNoAnswer && (outcome != CallTold || !cb.AwaitsAnswer(now))
-	reason := fmt.Sprintf("call back about stopped session %s: %s", cb.SessionID, outcome)
+	reason := fmt.Sprintf("call back about %s: %s", cb.about(), outcome)
+	if !opened.IsZero() {
+		reason += fmt.Sprintf(", on a call to the number opened at %s UTC", opened.UTC().Format(time.DateTime))
+	}
 	if note != "" {
 		reason += "; " + note
 	}

@@ -217,12 +217,16 @@ func TestCallBackAnswersSubstitute(t *testing.T) {
 	if l, _ := h.svc.CallBacks(h.ctx, op); len(l) != 2 {
 		t.Errorf("after told with the slot still held: %d rows; want both still on the list", len(l))
 	}
+	_, err = h.svc.CallBackNumber(h.ctx, op, a.NotificationID)
+	testenv.Must(t, err, "open the first row's number to ring it")
 	if _, err := h.svc.MarkCallBack(h.ctx, op, a.NotificationID, booking.CallAccepted, "", booking.Origin{}); err != nil {
 		t.Fatalf("accepted on the call: %v", err)
 	}
 	if off, err := h.svc.OpenOffers(h.ctx, op, []string{a.Offer.BookingID}); err != nil || len(off) != 0 {
 		t.Errorf("open offers after the accept = %v, %v; want none", off, err)
 	}
+	_, err = h.svc.CallBackNumber(h.ctx, op, b.NotificationID)
+	testenv.Must(t, err, "open the second row's number to ring it")
 	if _, err := h.svc.MarkCallBack(h.ctx, op, b.NotificationID, booking.CallDeclined, "", booking.Origin{}); err != nil {
 		t.Fatalf("declined on the call: %v", err)
 	}
@@ -240,6 +244,76 @@ func TestCallBackAnswersSubstitute(t *testing.T) {
 	if n := h.auditCount("substitute_accepted"); n != 1 {
 		t.Errorf("%d audited accepts; want 1", n)
 	}
+}
+
+// TestCallBackAnswerNeedsTheCall (review23 M4): from the call-back list an
+// operator declined (or accepted) a patient's held substitute slot without
+// ringing anyone — no number opened, no ID given — and the booking was
+// cancelled. An answer from the list is now taken only from the operator
+// who opened that row's number within CallAnswerWindow (the call on which
+// the person gave it): one who did not, another operator's opening, an
+// opening older than the window and a clerk (who rings nobody) are refused
+// with number_not_opened, the slot still held; the answer given on the
+// call is audited with when the number was opened.
+func TestCallBackAnswerNeedsTheCall(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	op, other := h.staffOf(booking.RoleOperator, h.hosp.ID), h.staffOf(booking.RoleOperator, h.hosp.ID)
+	clerk := h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.deskSession(deskOpts{dept: "Dermatology", phone: 4})
+	sub := h.colleague("Dermatology", "attending physician", "")
+	bk, err := h.staffBook(op, h.person("王秀英"), sess, booking.ChannelPhone, "13711112222")
+	testenv.Must(t, err, "book a caller")
+	_, err = h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+	list, err := h.svc.CallBacks(h.ctx, op)
+	testenv.Must(t, err, "list")
+	if len(list) != 1 || list[0].Offer == nil || list[0].BookingID != bk.ID {
+		t.Fatalf("call-back list %+v; want the caller's row with its held slot", list)
+	}
+	row := list[0]
+	held := func(what string) {
+		t.Helper()
+		got, err := h.svc.Booking(h.ctx, op, row.Offer.BookingID)
+		if err != nil || got.Status != booking.StatusConfirmed {
+			t.Errorf("%s: the held slot is %+v, %v; want still confirmed", what, got.Status, err)
+		}
+	}
+	for _, outcome := range []string{booking.CallDeclined, booking.CallAccepted} {
+		_, err = h.svc.MarkCallBack(h.ctx, op, row.NotificationID, outcome, "", booking.Origin{})
+		wantErr(t, outcome+" with no number opened", err, booking.ErrNumberNotOpened)
+	}
+	held("answers with no call")
+	_, err = h.svc.CallBackNumber(h.ctx, other, row.NotificationID)
+	testenv.Must(t, err, "another operator opens the number")
+	_, err = h.svc.MarkCallBack(h.ctx, op, row.NotificationID, booking.CallDeclined, "", booking.Origin{})
+	wantErr(t, "declined on another operator's call", err, booking.ErrNumberNotOpened)
+	_, err = h.svc.MarkCallBack(h.ctx, clerk, row.NotificationID, booking.CallDeclined, "", booking.Origin{})
+	wantErr(t, "a clerk declines from the list", err, booking.ErrNumberNotOpened)
+	_, err = h.svc.CallBackNumber(h.ctx, op, row.NotificationID)
+	testenv.Must(t, err, "the operator opens the number")
+	h.clock.offset.Add(int64(booking.CallAnswerWindow + time.Minute))
+	_, err = h.svc.MarkCallBack(h.ctx, op, row.NotificationID, booking.CallDeclined, "", booking.Origin{})
+	wantErr(t, "declined after the call's window", err, booking.ErrNumberNotOpened)
+	held("answers off the call")
+	if n := h.auditCount("callback"); n != 0 {
+		t.Errorf("%d callback audit entries for refused answers, want none", n)
+	}
+
+	_, err = h.svc.CallBackNumber(h.ctx, op, row.NotificationID)
+	testenv.Must(t, err, "the operator opens the number again and rings")
+	if _, err := h.svc.MarkCallBack(h.ctx, op, row.NotificationID, booking.CallDeclined, "", booking.Origin{}); err != nil {
+		t.Fatalf("declined on the call: %v", err)
+	}
+	got, err := h.svc.Booking(h.ctx, op, row.Offer.BookingID)
+	if err != nil || got.Status != booking.StatusCancelled {
+		t.Errorf("the slot declined on the call is %+v, %v; want cancelled", got.Status, err)
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'callback' AND actor_id = $1
+		AND reason LIKE '%declined, on a call to the number opened at %'`, op.AccountID); n != 1 {
+		t.Errorf("%d callback audit entries saying the answer was given on a call to the opened number, want 1", n)
+	}
+	h.checkClean()
 }
 
 // TestCallBackForWhatHappenedWithoutThem: a person no account lists hears

@@ -252,6 +252,7 @@ var (
 	// sent after another caller was set on the operator's session (in
 	// another tab). The API takes the caller in each request.
 	ErrCallerChanged   = newErr(KindConflict, "caller_changed", "the caller changed since this page was shown (another tab set another caller): nothing was done; open the current caller's page and try again")
+	ErrNumberNotOpened = newErr(KindRule, "number_not_opened", "an answer to a substitute's slot from the call-back list needs a call: open the row's number and ring the person first (within 30 minutes)")
 	ErrNoCallerPhone   = newErr(KindNotFound, "caller_phone_unknown", "no number is on file for this person (a walk-in who left no contact number, or booked before numbers were kept)")
 	ErrSessionInPast   = newErr(KindRule, "session_in_past", "the session starts in the past")
 	ErrExtraSlotsLimit = newErr(KindRule, "extra_slots_limit", "the session has had as many extra slots as the hospital's policy allows")

@@ -139,9 +139,16 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 		switch {
 		case ev.Reason == "substitute_lapsed":
 			body = told(who, "替诊保留已到期，该预约已取消（不计爽约）："+zh, "The slot held with the substitute doctor lapsed unanswered: cancelled, not a no-show: "+en)
+		case ev.Reason == "substitute_declined" && ev.StaffID != "":
+			// The desk or the call centre gave the answer for the patient
+			// (review23 M4): the account is told who did, so an answer it
+			// did not give does not pass unnoticed.
+			body = told(who, "医院工作人员（窗口或电话预约）已代为放弃替诊，该预约已取消（不计爽约）；如非本人意愿，请尽快联系医院："+zh,
+				"Hospital staff (the desk or the call centre) declined the substitute doctor for the patient: the booking is cancelled, "+
+					"not a no-show; if that was not the patient's answer, contact the hospital now: "+en)
 		case ev.Reason == "substitute_declined":
-			// The patient's own answer (or the desk's or the call centre's
-			// for them) is confirmed: the slot is let go, never a no-show.
+			// The patient's own answer is confirmed: the slot is let go,
+			// never a no-show.
 			body = told(who, "您已放弃替诊，该预约已取消（不计爽约）："+zh, "You declined the substitute doctor: the booking is cancelled, not a no-show: "+en)
 		case ev.Reason == reasonByPerson || ev.Reason == reasonLateByPerson:
 			// The person it was made for, from their own account (their

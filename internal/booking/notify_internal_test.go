@@ -42,6 +42,10 @@ func TestNotificationTexts(t *testing.T) {
 		{"cancelled after review", ev(EventCancelled, "flag_confirmed", "staff"), "经审核，您的预约已被取消：示范医院 儿科 李明 2026-12-05 晚间", "Cancelled after a review: 示范医院 儿科 李明 2026-12-05 evening"},
 		{"substitute lapsed", ev(EventCancelled, "substitute_lapsed", ""), "（不计爽约）：示范医院 儿科 李明 2026-12-05 晚间", "not a no-show: 示范医院 儿科 李明 2026-12-05 evening"},
 		{"substitute declined", ev(EventCancelled, "substitute_declined", ""), "您已放弃替诊", "You declined the substitute doctor"},
+		// review23 M4: staff who answered for the patient are named, so an
+		// answer the patient did not give is noticed.
+		{"substitute declined by staff", ev(EventCancelled, "substitute_declined", "staff"), "医院工作人员（窗口或电话预约）已代为放弃替诊",
+			"Hospital staff (the desk or the call centre) declined the substitute doctor for the patient"},
 		{"name disproved", ev(EventCancelled, "name_disproved", "staff"), "所做的预约、摇号报名或候补已作废：示范医院 儿科 李明 2026-12-05 晚间", "you made for them under it is void: 示范医院 儿科 李明 2026-12-05 evening"},
 		{"no-show", ev(EventNoShow, "", ""), "未按时就诊，已记爽约一次：示范医院 儿科 李明 2026-12-05 晚间", "one no-show recorded for 示范医院 儿科 李明 2026-12-05 evening"},
 	}

@@ -101,6 +101,8 @@ func TestOfferEndsWithTheSubstitutesStop(t *testing.T) {
 	if st := row.Offer.StateAt(h.clockNow()); st == booking.OfferOpen || row.AwaitsAnswer(h.clockNow()) {
 		t.Errorf("the caller's row shows the offer %s; the substitute's clinic is stopped", st)
 	}
+	_, err = h.svc.CallBackNumber(h.ctx, op, row.NotificationID)
+	testenv.Must(t, err, "open the caller's number to ring it")
 	_, err = h.svc.MarkCallBack(h.ctx, op, row.NotificationID, booking.CallAccepted, "", booking.Origin{})
 	wantErr(t, "the call centre records an acceptance of a slot in a stopped clinic", err, booking.ErrOfferClosed)
 	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'substitute_accepted'`); n != 0 {

@@ -659,6 +659,17 @@ func (s *Store) KeepCallerPhone(ctx context.Context, itemID, identityID string, 
 	return err
 }
 
+// NumberOpened says when actorID last opened the number of a call-back row
+// since a time (zero: not since).
+func (s *Store) NumberOpened(ctx context.Context, actorID, notificationID string, since time.Time) (_ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var at *time.Time
+	if err := s.db.pool.QueryRow(ctx, sourceQueries["number_opened"], actorID, notificationID, since).Scan(&at); err != nil || at == nil {
+		return time.Time{}, err
+	}
+	return *at, nil
+}
+
 func scanCallBack(r pgx.CollectableRow) (booking.CallBack, error) {
 	var c booking.CallBack
 	var channel, offerID, offerStatus, heldStatus string

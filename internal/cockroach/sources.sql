@@ -343,6 +343,12 @@ UPDATE notifications
  WHERE id = $1 AND call_back AND delivered_at IS NULL
 RETURNING id::TEXT;
 
+-- name: number_opened
+-- When an operator last opened the number of a call-back row, since a time
+-- (CallBackNumber's audit entry; audit_log_by_actor).
+SELECT max(ts) FROM audit_log
+WHERE actor_id = $1 AND ts >= $3 AND action = 'callback_number_read' AND target = 'notification:' || $2::text;
+
 -- name: keep_caller_phone
 -- The number the call that made item $1 (a booking, waitlist place or
 -- entry) for identity $2 came from ($3 sealed, $4 masked), at $5; $6 true

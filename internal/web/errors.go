@@ -312,6 +312,7 @@ var zhMessages = map[string]string{
 	"substitute_lottery":        "含摇号号池的出诊不能替诊：中签者是为原医生抽出的。",
 	"callback_not_found":        "本院回拨名单上没有这一条。",
 	"callback_done":             "已通知过此人，回拨已从名单上移除。",
+	"number_not_opened":         "从回电列表答复替诊须先打开该条的号码并致电患者（30 分钟内，由本人操作）；在窗口请持患者证件在预约查询中答复。",
 	"caller_changed":            "此页面显示后来电者已更换（在另一个标签页中设置了其他来电者）：未作任何操作。请打开当前来电者的页面后重试。",
 	"caller_phone_unknown":      "此人没有留存联系电话（现场挂号未留电话，或在保存号码之前预约）。",
 	"session_in_past":           "出诊开始时间已过。",

@@ -534,6 +534,20 @@ func (s *Store) KeepCallerPhone(_ context.Context, _, _ string, _ []byte, _ stri
 	return nil
 }
 
+// NumberOpened reads the fake's audit entries as the adapter reads
+// audit_log.
+func (s *Store) NumberOpened(_ context.Context, actorID, notificationID string, since time.Time) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var at time.Time
+	for _, a := range s.audit {
+		if a.ActorID == actorID && a.Action == "callback_number_read" && a.Target == "notification:"+notificationID && !a.TS.Before(since) && a.TS.After(at) {
+			at = a.TS
+		}
+	}
+	return at, nil
+}
+
 // VerifiedSelfAccounts maps each of identityIDs that an account holds as
 // its verified self (bound by the desk, under the verified name) to that
 // account, as the adapter's verified_self_accounts.
