@@ -154,8 +154,15 @@ func (s *Service) CancelForCaller(ctx context.Context, actor Actor, bookingID st
 	if err != nil {
 		return Booking{}, err
 	}
-	if !slices.ContainsFunc(l.Bookings, func(b Booking) bool { return b.ID == bookingID }) {
+	i := slices.IndexFunc(l.Bookings, func(b Booking) bool { return b.ID == bookingID })
+	if i < 0 {
 		return Booking{}, ErrBookingNotFound
+	}
+	if l.Bookings[i].Channel != ChannelPhone {
+		// An account's (or the desk's) booking was booked from no number
+		// (review23 L3): the patient cancels it in the account that made
+		// it, or at the desk.
+		return Booking{}, Errorf(ErrForbidden, "this is not a phone booking: the account that made it cancels it, or the registration desk with the ID card")
 	}
 	if !l.FromCaller[bookingID] {
 		return Booking{}, Errorf(ErrForbidden, "this booking was not made on a call from this number: the caller cancels it from the number it was booked from, at the registration desk with the ID card, or in the person's own account")

@@ -337,8 +337,8 @@ func (c *Console) phoneFailed(r *request, form string, err error) error {
 
 // setCaller starts a call: the number the caller rings from, and their
 // document and name when they gave them. An unknown document is a caller
-// with no record yet, who can still be booked for; a number alone lists the
-// people it is known for.
+// with no record yet, who can still be booked for; a number alone shows
+// nobody (at most that it is on file).
 func (c *Console) setCaller(r *request) error {
 	consent := staffConsentForm(r)
 	ref := callerRef{Phone: strings.TrimSpace(r.form("phone")), IDType: r.form("id_type"),
