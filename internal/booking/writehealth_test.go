@@ -39,8 +39,13 @@ func (o *outageStore) setPing(err error) {
 }
 
 func newOutageHarness(t *testing.T) (*harness, *outageStore) {
+	return newOutageHarnessHolding(t, 50*time.Millisecond)
+}
+
+// newOutageHarnessHolding is newOutageHarness with holds kept holdFor.
+func newOutageHarnessHolding(t *testing.T, holdFor time.Duration) (*harness, *outageStore) {
 	var st *outageStore
-	h := newHarness(t, harnessConfig{holdFor: 50 * time.Millisecond, wrap: func(s *cockroach.Store) booking.Store {
+	h := newHarness(t, harnessConfig{holdFor: holdFor, wrap: func(s *cockroach.Store) booking.Store {
 		st = &outageStore{faultyStore: &faultyStore{Store: s}}
 		return st
 	}})
@@ -137,7 +142,9 @@ func TestSoldOutOfPendingHoldsWhileWritesFail(t *testing.T) {
 	})
 
 	t.Run("the probe, with no traffic of this instance", func(t *testing.T) {
-		h, st := newOutageHarness(t)
+		// Holds kept a minute: "right after a failure" must not pass by
+		// itself on a loaded machine (it did with 50 ms).
+		h, st := newOutageHarnessHolding(t, time.Minute)
 		s := h.session(sessionOpts{online: 1})
 		a, b := h.user(1), h.user(1)
 		// a's commit is in flight when SQL stops answering: only the probe
@@ -184,7 +191,7 @@ func TestSoldOutOfPendingHoldsWhileWritesFail(t *testing.T) {
 		if !h.svc.WritesFailing() {
 			t.Error("writes not failing right after a failure, on one good probe")
 		}
-		h.clock.set(time.Now().Add(time.Second)) // past HoldFor (50 ms) since the failure
+		h.clock.set(time.Now().Add(2 * time.Minute)) // past HoldFor (a minute) since the failure
 		testenv.Must(t, h.svc.ProbeWrites(h.ctx), "probe")
 		h.clock.reset()
 		if h.svc.WritesFailing() {
