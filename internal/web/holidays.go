@@ -23,6 +23,16 @@ type holidayHospital struct {
 	Holidays    []booking.Holiday
 	Departments []option
 	Doctors     []option
+	// WorksAs names, by date, the weekday a make-up working day (调休) runs
+	// as: "按周一排班 as a Monday".
+	WorksAs map[string]string
+}
+
+// worksAsLabels are the weekdays a make-up working day may run as, as the
+// form offers and the list says them (ISO 1 Monday … 5 Friday).
+var worksAsLabels = []option{
+	{"1", "按周一排班 as a Monday"}, {"2", "按周二排班 as a Tuesday"}, {"3", "按周三排班 as a Wednesday"},
+	{"4", "按周四排班 as a Thursday"}, {"5", "按周五排班 as a Friday"},
 }
 
 // bulkRow is a session of a holiday's or a bulk request's answer.
@@ -51,6 +61,8 @@ type holidaysData struct {
 	Result    *bulkView
 	// Form keeps what a refused or dry-run form held, by field.
 	Form map[string]string
+	// WorksAsLabels is the weekdays a make-up working day may run as.
+	WorksAsLabels []option
 }
 
 // bulkOutcomes name what became of a session.
@@ -68,7 +80,7 @@ var bulkOutcomes = map[string]string{
 
 func (c *Console) holidaysData(r *request) (holidaysData, error) {
 	cat, now := c.svc.Catalog(), c.opts.Now()
-	d := holidaysData{Form: map[string]string{}}
+	d := holidaysData{Form: map[string]string{}, WorksAsLabels: worksAsLabels}
 	for _, h := range cat.Hospitals() {
 		if !r.actor.Covers(h.ID) {
 			continue
@@ -80,7 +92,12 @@ func (c *Console) holidaysData(r *request) (holidaysData, error) {
 		if err != nil {
 			return d, err
 		}
-		hh.Holidays = hs
+		hh.Holidays, hh.WorksAs = hs, map[string]string{}
+		for _, hd := range hs {
+			if hd.WorksAs >= 1 && hd.WorksAs <= len(worksAsLabels) {
+				hh.WorksAs[hd.Date] = worksAsLabels[hd.WorksAs-1].Label
+			}
+		}
 		for _, dept := range cat.Departments(h.ID) {
 			hh.Departments = append(hh.Departments, option{dept.ID, dept.Name})
 		}
@@ -115,17 +132,34 @@ func (c *Console) holidaysFailed(r *request, form string, fields []string, err e
 }
 
 // setHoliday adds a day to the hospital's calendar and shows which
-// clinics on it were withdrawn and which, booked, need a stop.
+// clinics on it were withdrawn and which, booked, need a stop; or, a
+// make-up working day (调休), that its templates run another weekday's
+// clinics on it.
 func (c *Console) setHoliday(r *request) error {
 	hospital := r.form("hospital_id")
-	res, err := c.svc.SetHoliday(r.ctx, r.actor, hospital, booking.HolidayRequest{Date: strings.TrimSpace(r.form("date")),
-		Name: r.form("name"), Reason: strings.TrimSpace(r.form("reason"))})
+	res, err := func() (booking.HolidayResult, error) {
+		worksAs := 0
+		if v := r.form("works_as"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return booking.HolidayResult{}, booking.FieldErrorf(booking.ErrInvalidField, "works_as", "choose a day off or a weekday")
+			}
+			worksAs = n
+		}
+		return c.svc.SetHoliday(r.ctx, r.actor, hospital, booking.HolidayRequest{Date: strings.TrimSpace(r.form("date")),
+			Name: r.form("name"), Reason: strings.TrimSpace(r.form("reason")), WorksAs: worksAs})
+	}()
 	if err != nil {
-		return c.holidaysFailed(r, "holiday-form-"+hospital, []string{"hospital_id", "date", "name", "reason"}, err)
+		return c.holidaysFailed(r, "holiday-form-"+hospital, []string{"hospital_id", "date", "name", "reason", "works_as"}, err)
 	}
 	d, err := c.holidaysData(r)
 	if err != nil {
 		return err
+	}
+	if res.Holiday.WorksAs != 0 {
+		flash := "已设为调休上班日：出诊模板在这一天发布" + worksAsLabels[res.Holiday.WorksAs-1].Label +
+			" 的出诊，已发布的出诊不变。 Make-up working day set: the templates publish that weekday's clinics on it; what is published stays."
+		return c.render(r, fasthttp.StatusOK, "admin/holidays", page{Title: "节假日 Holidays", Nav: "schedule", Flash: flash, Data: d})
 	}
 	v := c.bulkViewOf(res.Sessions, booking.BulkRequest{HospitalID: hospital, From: res.Holiday.Date, To: res.Holiday.Date, Action: booking.BulkStop})
 	v.Title = "已设为节假日 Holiday set: " + res.Holiday.Date + " " + res.Holiday.Name

@@ -69,4 +69,27 @@ func TestHolidaysAndBulkStopInBrowser(t *testing.T) {
 	a.fill("#holiday-delete-"+s.tomorrow+" input[name=reason]", "日期定错了 Wrong day")
 	a.click("#holiday-delete-"+s.tomorrow+" button[type=submit]", "/admin/holidays?ok=removed")
 	a.absent("#holidays-" + s.hospital.ID)
+
+	// 调休: the next Saturday, worked as a Monday. A weekday cannot be one.
+	day := time.Now().In(testenv.Shanghai).AddDate(0, 0, 1)
+	for day.Weekday() != time.Monday {
+		day = day.AddDate(0, 0, 1)
+	}
+	a.set(form+" input[name=date]", day.Format(time.DateOnly))
+	a.fill(form+" input[name=name]", "国庆调休")
+	a.do("choose a make-up working day", chromedp.SetValue(chromedp.CSS(form+" select[name=works_as]"), "1"))
+	a.click(form+" button[type=submit]", "/admin/holidays")
+	a.contains("#error[role=alert]", "Saturday or a Sunday")
+	saturday := day.AddDate(0, 0, 5).Format(time.DateOnly)
+	a.set(form+" input[name=date]", saturday)
+	a.fill(form+" input[name=name]", "国庆调休")
+	a.do("choose a make-up working day", chromedp.SetValue(chromedp.CSS(form+" select[name=works_as]"), "1"))
+	a.click(form+" button[type=submit]", "/admin/holidays")
+	a.contains(".flash", "已设为调休上班日")
+	a.contains("#holidays-"+s.hospital.ID, "调休上班 Worked: 按周一排班")
+	if n := s.count(`SELECT count(*) FROM hospital_holidays WHERE hospital_id = $1 AND day = $2::DATE AND works_as = 1`, s.hospital.ID, saturday); n != 1 {
+		t.Errorf("make-up working days stored = %d, want 1", n)
+	}
+	a.axeClean(src, "a make-up working day")
+	a.shot("holidays-03-workday")
 }
