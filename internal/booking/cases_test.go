@@ -7,17 +7,23 @@ import (
 	"fairslot/internal/booking"
 )
 
-// TestAddWorkingDays: the 2024 notice's deadlines count Monday to Friday
-// in the hospital's zone, at the hour the case was filed.
-func TestAddWorkingDays(t *testing.T) {
+// cstClock is China's zone and a reader of "2006-01-02 15:04" times in it.
+func cstClock(t *testing.T) (*time.Location, func(string) time.Time) {
 	loc := time.FixedZone("CST", 8*3600)
-	at := func(s string) time.Time {
+	return loc, func(s string) time.Time {
+		t.Helper()
 		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return v
 	}
+}
+
+// TestAddWorkingDays: the 2024 notice's deadlines count Monday to Friday
+// in the hospital's zone, at the hour the case was filed.
+func TestAddWorkingDays(t *testing.T) {
+	loc, at := cstClock(t)
 	for _, c := range []struct {
 		from string
 		n    int
@@ -59,14 +65,7 @@ func TestCaseOverdue(t *testing.T) {
 // its days off and count its make-up working days (调休). 2025's National
 // Day: 1–8 October off, Sunday 28 September and Saturday 11 October worked.
 func TestCalendarWorkingDays(t *testing.T) {
-	loc := time.FixedZone("CST", 8*3600)
-	at := func(s string) time.Time {
-		v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	loc, at := cstClock(t)
 	cal := booking.Calendar{
 		"2025-09-28": {Date: "2025-09-28", Name: "国庆调休", WorksAs: 3},
 		"2025-10-11": {Date: "2025-10-11", Name: "国庆调休", WorksAs: 1},
