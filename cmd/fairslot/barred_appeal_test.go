@@ -10,6 +10,22 @@ import (
 	"fairslot/internal/testenv"
 )
 
+// motherOnTwoLists puts one mother (resident ID n, name) on the lists of
+// persons of two accounts, a's and b's: the persons they share.
+func (s *service) motherOnTwoLists(a, b patient, n int, name string) (onA, onB string) {
+	s.t.Helper()
+	mother := map[string]any{"id_type": "resident_id", "id_number": residentID(n), "name": name, "relationship": "parent"}
+	var pa, pb struct {
+		PatientID string `json:"patient_id"`
+	}
+	s.do("POST", "/v1/patients", a.token, mother).decode(s.t, &pa)
+	s.do("POST", "/v1/patients", b.token, mother).decode(s.t, &pb)
+	if pa.PatientID == "" || pb.PatientID == "" {
+		s.t.Fatalf("the mother on both lists: %q %q", pa.PatientID, pb.PatientID)
+	}
+	return pa.PatientID, pb.PatientID
+}
+
 // TestBarredPersonContests is review21 H1 (c, d), M2, M3 and the also_bar
 // audit through the real API. Dan's account lists Alice's mother and is
 // confirmed a scalper, the administrator ticking the mother (also_bar).
@@ -27,15 +43,7 @@ func TestBarredPersonContests(t *testing.T) {
 	alice, dan := svc.newPatient(4601), svc.newPatient(4602)
 	admin1 := svc.staffLoginAt(booking.RoleAdmin, 4610, "")
 	admin2 := svc.staffLoginAt(booking.RoleAdmin, 4611, "")
-	mother := map[string]any{"id_type": "resident_id", "id_number": residentID(4603), "name": "王秀英", "relationship": "parent"}
-	var aliceMother, danMother struct {
-		PatientID string `json:"patient_id"`
-	}
-	svc.do("POST", "/v1/patients", alice.token, mother).decode(t, &aliceMother)
-	svc.do("POST", "/v1/patients", dan.token, mother).decode(t, &danMother)
-	if aliceMother.PatientID == "" || danMother.PatientID == "" {
-		t.Fatalf("the mother on both lists: %q %q", aliceMother.PatientID, danMother.PatientID)
-	}
+	aliceMother, _ := svc.motherOnTwoLists(alice, dan, 4603, "王秀英")
 	identityOf := func(patientID string) string {
 		var id string
 		testenv.Must(t, svc.pool.QueryRow(ctx, `SELECT identity_id::TEXT FROM patients WHERE id = $1`, patientID).Scan(&id), "identity")
@@ -43,7 +51,7 @@ func TestBarredPersonContests(t *testing.T) {
 	}
 	var danAccount string
 	testenv.Must(t, svc.pool.QueryRow(ctx, `SELECT account_id::TEXT FROM patients WHERE id = $1`, dan.patientID).Scan(&danAccount), "account")
-	motherID, danSelf := identityOf(aliceMother.PatientID), identityOf(dan.patientID)
+	motherID, danSelf := identityOf(aliceMother), identityOf(dan.patientID)
 	book := func(tok, patientID string, i int) reply {
 		return svc.do("POST", "/v1/bookings", tok, map[string]string{"session_id": sch.Sessions[i].ID, "patient_id": patientID, "channel": "online"})
 	}
@@ -67,7 +75,7 @@ func TestBarredPersonContests(t *testing.T) {
 	}
 
 	// H1 d: the bar says what happened and how to contest it.
-	r := book(alice.token, aliceMother.PatientID, 1)
+	r := book(alice.token, aliceMother, 1)
 	var e struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}
@@ -83,7 +91,7 @@ func TestBarredPersonContests(t *testing.T) {
 	}
 
 	// H1 c: Alice appeals for her mother from her own account.
-	r = svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother.PatientID, "text": "这是我母亲，我替她预约，她不是号贩子。"})
+	r = svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother, "text": "这是我母亲，我替她预约，她不是号贩子。"})
 	var appeal struct {
 		ID   string `json:"appeal_id"`
 		Kind string `json:"kind"`
@@ -92,7 +100,7 @@ func TestBarredPersonContests(t *testing.T) {
 	if r.status != 201 || appeal.ID == "" || appeal.Kind != "appeal" {
 		t.Fatalf("Alice's appeal for her mother = %d %s, want 201", r.status, r.body)
 	}
-	if r := svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother.PatientID, "text": "再申诉一次"}); r.status != 409 || r.code != "appeal_pending" {
+	if r := svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother, "text": "再申诉一次"}); r.status != 409 || r.code != "appeal_pending" {
 		t.Errorf("a second appeal for the person = %d %s, want 409 appeal_pending", r.status, r.body)
 	}
 	if r := svc.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": alice.patientID, "text": "我没有被停用"}); r.status != 422 || r.code != "not_barred_by_review" {
@@ -111,7 +119,7 @@ func TestBarredPersonContests(t *testing.T) {
 	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", admin2, lift); r.status != 200 {
 		t.Fatalf("a second administrator upholds = %d %s", r.status, r.body)
 	}
-	if r := book(alice.token, aliceMother.PatientID, 1); r.status != 201 {
+	if r := book(alice.token, aliceMother, 1); r.status != 201 {
 		t.Errorf("Alice books for her mother after the upheld appeal = %d %s, want 201", r.status, r.body)
 	}
 	if n := svc.count(`SELECT count(*) FROM notifications WHERE case_id = $1 AND body LIKE '%may book again%'`, appeal.ID); n != 1 {
@@ -141,7 +149,7 @@ func TestBarredPersonContests(t *testing.T) {
 	if r.status != 403 || !kinds["automation"] || !kinds["evasion"] || len(kinds) != 2 || !strings.Contains(blocked.Blocked.Reason, "申诉中说明") {
 		t.Errorf("Dan's blocked sign-in = %d %s, want the kinds automation and evasion in words and that he may explain them", r.status, r.body)
 	}
-	for _, secret := range []string{"4 bookings", "8 devices", "flg_due22", motherID, aliceMother.PatientID} {
+	for _, secret := range []string{"4 bookings", "8 devices", "flg_due22", motherID, aliceMother} {
 		if strings.Contains(string(r.body), secret) {
 			t.Errorf("Dan's blocked sign-in names %q: %s", secret, r.body)
 		}

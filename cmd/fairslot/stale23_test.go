@@ -40,19 +40,11 @@ func TestReviewDecisionsReachEveryInstance(t *testing.T) {
 	alice, dan := a.newPatient(2301), a.newPatient(2302)
 	admin1 := a.staffLoginAt(booking.RoleAdmin, 2310, "")
 	admin2 := a.staffLoginAt(booking.RoleAdmin, 2311, "")
-	mother := map[string]any{"id_type": "resident_id", "id_number": residentID(2303), "name": "李桂芳", "relationship": "parent"}
-	var aliceMother, danMother struct {
-		PatientID string `json:"patient_id"`
-	}
-	a.do("POST", "/v1/patients", alice.token, mother).decode(t, &aliceMother)
-	a.do("POST", "/v1/patients", dan.token, mother).decode(t, &danMother)
-	if aliceMother.PatientID == "" || danMother.PatientID == "" {
-		t.Fatalf("the mother on both lists: %q %q", aliceMother.PatientID, danMother.PatientID)
-	}
+	aliceMother, _ := a.motherOnTwoLists(alice, dan, 2303, "李桂芳")
 	var danAccount, motherID, danSelf string
 	testenv.Must(t, a.pool.QueryRow(ctx, `SELECT account_id::TEXT, identity_id::TEXT,
 		(SELECT identity_id::TEXT FROM patients WHERE id = $2) FROM patients WHERE id = $1`,
-		dan.patientID, aliceMother.PatientID).Scan(&danAccount, &danSelf, &motherID), "ids")
+		dan.patientID, aliceMother).Scan(&danAccount, &danSelf, &motherID), "ids")
 	book := func(on *service, tok, patientID string, i int) reply {
 		return on.do("POST", "/v1/bookings", tok, map[string]string{"session_id": sch.Sessions[i].ID, "patient_id": patientID, "channel": "online"})
 	}
@@ -80,7 +72,7 @@ func TestReviewDecisionsReachEveryInstance(t *testing.T) {
 	if r := b.do("POST", "/v1/waitlist", dan.token, map[string]string{"session_id": sch.Sessions[1].ID, "patient_id": dan.patientID}); r.status != 403 || r.code != "account_blocked" {
 		t.Errorf("the blocked account joins a waitlist through b = %d %s, want 403 account_blocked", r.status, r.body)
 	}
-	if r := book(b, alice.token, aliceMother.PatientID, 0); r.status != 422 || r.code != "patient_barred" {
+	if r := book(b, alice.token, aliceMother, 0); r.status != 422 || r.code != "patient_barred" {
 		t.Errorf("Alice books her barred mother through b = %d %s, want 422 patient_barred", r.status, r.body)
 	}
 
@@ -88,12 +80,12 @@ func TestReviewDecisionsReachEveryInstance(t *testing.T) {
 	var appeal struct {
 		ID string `json:"appeal_id"`
 	}
-	a.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother.PatientID, "text": "这是我母亲，她不是号贩子。"}).decode(t, &appeal)
+	a.do("POST", "/v1/person-appeals", alice.token, map[string]string{"patient_id": aliceMother, "text": "这是我母亲，她不是号贩子。"}).decode(t, &appeal)
 	lift := map[string]any{"answer": "经复核，解除限制。", "lift_block": true, "close": true}
 	if r := a.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", admin2, lift); r.status != 200 {
 		t.Fatalf("uphold the mother's appeal on a = %d %s", r.status, r.body)
 	}
-	if r := book(b, alice.token, aliceMother.PatientID, 0); r.status != 201 {
+	if r := book(b, alice.token, aliceMother, 0); r.status != 201 {
 		t.Errorf("Alice books her mother through b after the upheld appeal = %d %s, want 201", r.status, r.body)
 	}
 
