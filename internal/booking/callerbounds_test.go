@@ -23,10 +23,8 @@ func TestPhoneCallerPersonsBound(t *testing.T) {
 	draw := h.lotterySession(lotteryOpts{dept: "Neurology", period: "afternoon", online: 2, phone: 2})
 	const insider, other = "13600000001", "13600000002"
 
-	var people []booking.IdentityRequest
 	for i := range 4 {
 		p := h.person("张" + string(rune('一'+i)))
-		people = append(people, p)
 		_, err := h.staffBook(op, p, wide, booking.ChannelPhone, insider)
 		testenv.Must(t, err, "phone booking %d from one number", i+1)
 	}
