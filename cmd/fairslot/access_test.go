@@ -495,13 +495,18 @@ func accessTable() map[string]row {
 		"POST /v1/desk/cancellations": {func(a *access, role string) call {
 			return call{path: "/v1/desk/cancellations", body: map[string]string{"booking_id": a.booking(role, "clerk"), "reason": "ID number mistyped"}}
 		}, [7]int{401, 403, 403, 403, 200, 404, 403}, false},
-		"POST /v1/desk/lookup": {func(a *access, _ string) call {
+		"POST /v1/desk/lookup": {func(a *access, role string) call {
 			// As a caller: the name and the number they ring from are what an
-			// operator's lookup needs beside the ID number (a clerk's, not:
-			// how the card was checked). Another hospital's clerk learns
-			// nothing of a person with nothing there (review21 L1).
+			// operator's lookup needs beside the ID number, and the caller
+			// read the number aloud (a clerk's: how the card was checked).
+			// Another hospital's clerk learns nothing of a person with
+			// nothing there (review21 L1).
+			check := "card_shown"
+			if role == "operator" {
+				check = "spoken"
+			}
 			return call{path: "/v1/desk/lookup", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.aPeople[1]),
-				"name": "甲乙", "caller_phone": a.creds["patientA"][0], "identity_check": "card_shown"}}
+				"name": "甲乙", "caller_phone": a.creds["patientA"][0], "identity_check": check}}
 		}, [7]int{401, 403, 403, 200, 200, 404, 403}, false},
 		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/identities/verify", body: a.person()}
@@ -756,6 +761,11 @@ func accessTable() map[string]row {
 		"POST /v1/desk/appeals": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/appeals", body: with(a.person(), "text", "not a scalper")}
 		}, [7]int{401, 403, 403, 403, 422, 422, 403}, false},
+		// A person's appeal asked for at the desk, with the card: a number
+		// nobody registered reads as no appeal ("none"), as any clerk's.
+		"POST /v1/desk/appeals/lookup": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/appeals/lookup", body: a.person()}
+		}, [7]int{401, 403, 403, 403, 200, 200, 403}, false},
 		"POST /v1/notifications/read": {ok("/v1/notifications/read"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A notification of patientA's: marking it read again is no error.
 		"POST /v1/notifications/{notification_id}/read": {func(a *access, _ string) call {

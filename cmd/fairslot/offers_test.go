@@ -181,6 +181,10 @@ func TestStoppedSubstituteClosesItsOffers(t *testing.T) {
 	if first == "" {
 		t.Fatalf("the call-back list %+v has no row for the caller's first stop", rows)
 	}
+	// On the call (the number opened: review23 M4), the offer is closed.
+	if r := svc.do("POST", "/v1/callbacks/"+first+"/number", op, nil); r.status != 200 {
+		t.Fatalf("open the caller's number: %d %s", r.status, r.body)
+	}
 	if r := svc.do("POST", "/v1/callbacks/"+first+"/outcome", op, map[string]string{"outcome": "accepted"}); r.status != 409 || r.code != "offer_closed" {
 		t.Errorf("record the caller's accept of a slot in a stopped clinic: %d %s; want 409 offer_closed", r.status, r.body)
 	}

@@ -63,7 +63,8 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 		t.Fatalf("join the waitlist: %d %s", r.status, r.body)
 	}
 	operator := s.staffLogin(booking.RoleOperator, 7301)
-	caller := map[string]string{"id_type": "resident_id", "id_number": residentID(7398), "name": "来电丙", "caller_phone": "13900007398"}
+	caller := map[string]string{"id_type": "resident_id", "id_number": residentID(7398), "name": "来电丙", "caller_phone": "13900007398",
+		"privacy_consent": booking.PrivacyNoticeVersion}
 	if r := s.do("POST", "/v1/phone/bookings", operator, with(caller, "session_id", sch.Sessions[0].ID)); r.status != 201 {
 		t.Fatalf("book a caller by phone: %d %s", r.status, r.body)
 	}

@@ -31,7 +31,7 @@ func TestPhoneCallerPersonsBound(t *testing.T) {
 	// The fifth person is entered in a draw from the same number: a
 	// household's fifth person, still within a family.
 	fifth := h.person("张五")
-	r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: fifth, SessionID: draw.ID,
+	r, err := h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: fifth, SessionID: draw.ID,
 		Channel: booking.ChannelPhone, CallerPhone: insider})
 	testenv.Must(t, err, "the fifth person entered in a phone draw")
 	if !r.Entered {
@@ -45,7 +45,7 @@ func TestPhoneCallerPersonsBound(t *testing.T) {
 	sixth := h.person("张六")
 	_, err = h.staffBook(op, sixth, wide, booking.ChannelPhone, insider)
 	wantErr(t, "a sixth person booked from one number", err, booking.ErrCallerPersonsLimit)
-	_, err = h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: sixth, SessionID: draw.ID,
+	_, err = h.svc.AttemptFor(h.ctx, op, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: sixth, SessionID: draw.ID,
 		Channel: booking.ChannelPhone, CallerPhone: insider})
 	wantErr(t, "a sixth person entered from one number", err, booking.ErrCallerPersonsLimit)
 

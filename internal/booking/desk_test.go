@@ -541,10 +541,11 @@ func TestNoShowsAndBars(t *testing.T) {
 				if d := b.Until.Sub(st.at.Add(w.bar)); b.NoShows != w.noShows || d < 0 || d > time.Minute {
 					t.Errorf("bar of %s = %d no-shows until %v; want %d until %v", who, b.NoShows, b.Until, w.noShows, st.at.Add(w.bar))
 				}
-				// The bar follows the person into every channel, and says until when.
+				// The bar follows the person into every channel, and says until
+				// which day in the hospital (explainBar).
 				u := map[string]user{"three": three, "six": six}[who]
 				p := map[string]booking.IdentityRequest{"three": threeP, "six": sixP}[who]
-				until := b.Until.In(shanghai).Format(time.RFC3339)
+				until := b.Until.In(shanghai).Format(time.DateOnly)
 				_, err := h.book(u, 0, later, "")
 				wantErr(t, who+" booking online", err, booking.ErrPatientBarred)
 				if err != nil && !strings.Contains(err.Error(), until) {
@@ -686,8 +687,8 @@ func TestMarkNoShowsConcurrently(t *testing.T) {
 		if d := until.Sub(at.Add(p.bar)); d < 0 || d > time.Minute {
 			t.Errorf("%s barred until %v, want %v", p.name, until, at.Add(p.bar))
 		}
-		if err != nil && !strings.Contains(err.Error(), until.In(shanghai).Format(time.RFC3339)) {
-			t.Errorf("%s booking: error %q does not name the end of the bar, %s", p.name, err, until.In(shanghai).Format(time.RFC3339))
+		if err != nil && !strings.Contains(err.Error(), until.In(shanghai).Format(time.DateOnly)) {
+			t.Errorf("%s booking: error %q does not name the end of the bar, %s", p.name, err, until.In(shanghai).Format(time.DateOnly))
 		}
 	}
 	// Each family sees its own record: the no-shows counted, the bar in
@@ -1570,8 +1571,8 @@ func TestReconcileRebuildsWaitlistAndBars(t *testing.T) {
 	}
 	_, err := h.book(barredUser, 0, s, "")
 	wantErr(t, "the barred patient after reconciliation", err, booking.ErrPatientBarred)
-	if err != nil && !strings.Contains(err.Error(), bar.Until.In(shanghai).Format(time.RFC3339)) {
-		t.Errorf("error %q does not name the end of the bar, %s", err, bar.Until.In(shanghai).Format(time.RFC3339))
+	if err != nil && !strings.Contains(err.Error(), bar.Until.In(shanghai).Format(time.DateOnly)) {
+		t.Errorf("error %q does not name the end of the bar, %s", err, bar.Until.In(shanghai).Format(time.DateOnly))
 	}
 
 	// The rebuilt waitlist hands returned slots over in order.

@@ -848,7 +848,7 @@ func (s *Store) AddSlots(ctx context.Context, sessionID string, ch booking.Chann
 	err := s.db.Tx(ctx, "add_slots", func(tx pgx.Tx) error {
 		added = added[:0]
 		var target, reason string
-		err := tx.QueryRow(ctx, q("keyed_audit"), a.ID).Scan(&target, &reason)
+		err := tx.QueryRow(ctx, q("keyed_audit"), a.ID).Scan(&target, &reason, new(string))
 		if err == nil {
 			was, list, _ := strings.Cut(target, " slots:")
 			for _, f := range strings.Split(list, ",") {
