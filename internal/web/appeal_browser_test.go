@@ -66,7 +66,7 @@ func TestAppealInBrowser(t *testing.T) {
 	a.fill("#login-form input[name=password]", adminPassword)
 	a.click("#login-form button[type=submit]", "/admin")
 	a.open("/admin/cases")
-	a.contains("#cases", "申诉 Appeal")
+	a.contains("#cases", "账号申诉 Account's appeal")
 	a.contains("#cases", "不是倒号")
 	a.click("#cases tbody tr:first-child a.button", "admin/cases/")
 	a.contains("#case", "平台 Platform")

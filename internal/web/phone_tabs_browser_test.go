@@ -20,12 +20,15 @@ func (b *tab) sameBrowser() *tab {
 	return nb
 }
 
-// setCallerID starts a call with the caller's number, document and name.
+// setCallerID starts a call with the caller's number, document and name,
+// the privacy notice read to them and agreed (a new person is booked only
+// with it).
 func (b *tab) setCallerID(phone, idNumber, name string) {
 	b.t.Helper()
 	b.fill("#caller-form input[name=phone]", phone)
 	b.fill("#caller-form input[name=id_number]", idNumber)
 	b.fill("#caller-form input[name=name]", name)
+	b.check("#caller-form input[name=privacy_consent]")
 	b.click("#caller-form button[type=submit]", "/phone?")
 }
 
