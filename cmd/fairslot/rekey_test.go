@@ -85,6 +85,19 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	redisBefore = keysUnder()
 
 	rekeyArgs := []string{"rekey", "--new-key-file", newFile, "--batch", "3"}
+	// serve is known to be serving by its job leases: wait for its first
+	// (taken within seconds of its start; later on a loaded machine).
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var live int
+		testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM job_leases WHERE expires_at > now()`).Scan(&live), "job leases")
+		if live > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve took no job lease in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	var out strings.Builder
 	if err := run(ctx, rekeyArgs, s.getenv, &out, &out); err == nil || !strings.Contains(err.Error(), "an instance is serving") {
 		t.Fatalf("rekey while serve runs = %v, want it refused\n%s", err, out.String())
