@@ -83,7 +83,7 @@ func TestDeskReleasesRecycledNumberInBrowser(t *testing.T) {
 	d.contains("#error", "release_own_number")
 	release(newID, newName, later, "/desk/accounts/release")
 	d.contains("#error", "patient_not_found")
-	if got := fieldState(d, "#release-form input[name=phone]"); got != "true error true " {
+	if got := fieldState(d, "#release-form input[name=phone]", "true error true "); got != "true error true " {
 		t.Errorf("an unknown number: the number field is %q, want it invalid, described, focused and empty", got)
 	}
 	d.axeClean(axe, "desk release refused")

@@ -43,13 +43,13 @@ func TestDeskIssuesResetCodeInBrowser(t *testing.T) {
 	other := bornIn(1980, 52)
 	issue(other, "张三", phone)
 	d.contains("#error", "not_account_holder")
-	if got := fieldState(d, "#reset-form input[name=id_number]"); got != "true error true " {
+	if got := fieldState(d, "#reset-form input[name=id_number]", "true error true "); got != "true error true " {
 		t.Errorf("another person's card: the number field is %q, want it invalid, described, focused and empty", got)
 	}
 	stranger := newPhone()
 	issue(id, name, stranger)
 	d.contains("#error", "patient_not_found")
-	if got := fieldState(d, "#reset-form input[name=account_phone]"); got != "true error true " {
+	if got := fieldState(d, "#reset-form input[name=account_phone]", "true error true "); got != "true error true " {
 		t.Errorf("an unknown number: the phone field is %q, want it invalid, described, focused and empty", got)
 	}
 	d.absent("#reset-code")

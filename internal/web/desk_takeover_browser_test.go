@@ -70,7 +70,7 @@ func TestDeskMovesLoginAndClosesInBrowser(t *testing.T) {
 	}
 	closeForm("")
 	d.contains("#error", "invalid_field")
-	if got := fieldState(d, "#desk-close-form input[name=taken_reason]"); got[:5] != "true " {
+	if got := fieldState(d, "#desk-close-form input[name=taken_reason]", "true "); got[:5] != "true " {
 		t.Errorf("a taken closing without a reason: the reason field is %q, want it invalid", got)
 	}
 	if n := s.count(`SELECT count(*) FROM accounts WHERE closed_at IS NOT NULL`); n != 0 {

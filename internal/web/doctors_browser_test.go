@@ -86,7 +86,7 @@ func TestDoctorsPageInBrowser(t *testing.T) {
 	b.click(busy+" .retire-form button[type=submit]", "/admin/doctors/"+s.doctors[0].ID+"/retire")
 	b.contains("#error", "doctor_has_sessions")
 	b.shot("doctors-02-refused")
-	if got := fieldState(b, busy+" .retire-form [name=reason]"); got != "  false leaves" || !b.isOpen(busy+" .retire-form") {
+	if got := fieldState(b, busy+" .retire-form [name=reason]", "  false leaves"); got != "  false leaves" || !b.isOpen(busy+" .retire-form") {
 		t.Errorf("the refused retirement's reason: aria-invalid, aria-describedby, focused, value = %q, want its form open with it kept", got)
 	}
 

@@ -56,15 +56,15 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	}
 	change(next, "not my password", "/patient/phone")
 	b.contains("#error", "当前密码不正确")
-	if got := fieldState(b, "#phone-form input[name=current_password]"); got != "true error true " {
+	if got := fieldState(b, "#phone-form input[name=current_password]", "true error true "); got != "true error true " {
 		t.Errorf("a wrong password: the password field is %q, want it invalid, described and focused", got)
 	}
-	if got := fieldState(b, "#phone-form input[name=phone]"); got != "  false "+next {
+	if got := fieldState(b, "#phone-form input[name=phone]", "  false "+next); got != "  false "+next {
 		t.Errorf("a wrong password: the number field is %q, want it unmarked and kept", got)
 	}
 	change("12345", password, "/patient/phone")
 	b.contains("#error", "手机号无效")
-	if got := fieldState(b, "#phone-form input[name=phone]"); got != "true error true 12345" {
+	if got := fieldState(b, "#phone-form input[name=phone]", "true error true 12345"); got != "true error true 12345" {
 		t.Errorf("a bad number: the number field is %q, want it invalid, described, focused and kept", got)
 	}
 	change(taken, password, "/patient/phone")
@@ -99,7 +99,7 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	b.fill(form+" input[name=phone]", newPhone())
 	b.fill(form+" input[name=current_password]", "not the password 1")
 	b.click(form+" button[type=submit]", "/patient/family/"+member+"/phone")
-	if got := fieldState(b, form+" input[name=current_password]"); got[:4] != "true" {
+	if got := fieldState(b, form+" input[name=current_password]", "true"); got[:4] != "true" {
 		t.Errorf("a member's number with a wrong password: the password field is %q, want it marked", got)
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'patient_phone_changed'`); n != 0 {
@@ -109,11 +109,11 @@ func TestChangePhoneInBrowser(t *testing.T) {
 	b.fill(form+" input[name=current_password]", password)
 	b.click(form+" button[type=submit]", "/patient/family/"+member+"/phone")
 	b.contains("#error", "手机号无效")
-	if got := fieldState(b, form+" input[name=phone]"); got != "true error true 999" {
+	if got := fieldState(b, form+" input[name=phone]", "true error true 999"); got != "true error true 999" {
 		t.Errorf("a member's bad number: %q, want it invalid, described, focused and kept", got)
 	}
 	for _, other := range []string{"#phone-" + self + " input[name=phone]", "#family-form input[name=phone]"} {
-		if got := fieldState(b, other); got[:3] == "tru" {
+		if got := fieldState(b, other, "  false "); got[:3] == "tru" {
 			t.Errorf("another form's number field %s is marked: %q", other, got)
 		}
 	}

@@ -50,16 +50,16 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	b.contains("#error", "invalid_field")
 	b.shot("policy-02-refused")
 	// The refused form is shown again open, with its reason.
-	if got := fieldState(b, sec+" .policy-form [name=reason]"); got != "  false 新院区开诊 New wing opens" {
+	if got := fieldState(b, sec+" .policy-form [name=reason]", "  false 新院区开诊 New wing opens"); got != "  false 新院区开诊 New wing opens" {
 		t.Errorf("the refused policy's reason: aria-invalid, aria-describedby, focused, value = %q, want it kept", got)
 	}
 	// So is every number as typed, not as in effect, and the steps are
 	// marked as the field to correct.
-	if got := fieldState(b, sec+" .policy-form [name=no_show_steps]"); got != "true error true 1:0" {
+	if got := fieldState(b, sec+" .policy-form [name=no_show_steps]", "true error true 1:0"); got != "true error true 1:0" {
 		t.Errorf("the refused policy's no-show steps: aria-invalid, aria-describedby, focused, value = %q, want marked and kept", got)
 	}
 	for name, typed := range map[string]string{"book_ahead_days": "2", "onsite_share": "20", "no_show_window_days": "90"} {
-		if got := fieldState(b, sec+" .policy-form [name="+name+"]"); got != "  false "+typed {
+		if got := fieldState(b, sec+" .policy-form [name="+name+"]", "  false "+typed); got != "  false "+typed {
 			t.Errorf("the refused policy's %s: %q, want %q kept, unmarked", name, got, typed)
 		}
 	}

@@ -98,7 +98,7 @@ func TestScheduleAndStopInBrowser(t *testing.T) {
 	b.fill(row+" input[name=reason]", "停")
 	b.click(row+" form button[type=submit]", "/admin/sessions/"+sess.ID+"/stop")
 	b.contains("#error", "invalid_field")
-	if got := fieldState(b, row+" [name=reason]"); got != "true error true 停" {
+	if got := fieldState(b, row+" [name=reason]", "true error true 停"); got != "true error true 停" {
 		t.Errorf("the refused stop's reason: aria-invalid, aria-describedby, focused, value = %q, want it marked and kept", got)
 	}
 	if b.isOpen("#publish-form-" + s.hospital.ID) {
