@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"fairslot/internal/testenv"
 )
 
 // runMain runs the fairslot process (main, re-run from this test binary)
@@ -86,5 +92,47 @@ func TestUnknownEnvironmentVariableWarned(t *testing.T) {
 		if strings.Contains(stderr, known) {
 			t.Errorf("the warnings name %s, which is read (or a value):\n%s", known, stderr)
 		}
+	}
+}
+
+// TestScriptEnvIsTheScripts: scriptEnv is exactly the FAIRSLOT_* variables
+// the scripts of deploy/ and the Makefile name that no fairslot command
+// reads (nor the test suite's FAIRSLOT_TEST_*), so a script's new variable
+// is not warned about at `make run`, and a variable no script reads any
+// more is warned about again. And a newcomer's FAIRSLOT_PG_PORT, set as the
+// README says, is not called ignored (review24 L3).
+func TestScriptEnvIsTheScripts(t *testing.T) {
+	named := map[string]bool{}
+	re := regexp.MustCompile(`FAIRSLOT_[A-Z0-9_]+`)
+	files := []string{"../../Makefile"}
+	err := filepath.WalkDir("../../deploy", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	testenv.Must(t, err, "walk deploy/")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		testenv.Must(t, err, "read %s", f)
+		for _, name := range re.FindAllString(string(b), -1) {
+			named[name] = true
+		}
+	}
+	known := knownEnv()
+	var want []string
+	for name := range named {
+		if !slices.Contains(known, name) && !strings.HasPrefix(name, "FAIRSLOT_TEST_") {
+			want = append(want, name)
+		}
+	}
+	slices.Sort(want)
+	if got := slices.Sorted(slices.Values(scriptEnv)); !slices.Equal(got, want) {
+		t.Errorf("scriptEnv is %v,\nthe scripts name, and fairslot does not read, %v", got, want)
+	}
+
+	_, stderr := runMain(t, []string{"detect"}, "FAIRSLOT_PG_PORT=25432", "FAIRSLOT_REDIS_PORT=26379")
+	if strings.Contains(stderr, "FAIRSLOT_PG_PORT") || strings.Contains(stderr, "FAIRSLOT_REDIS_PORT") {
+		t.Errorf("the README's port variables are warned about:\n%s", stderr)
 	}
 }

@@ -221,6 +221,23 @@ func knownEnv() []string {
 	return slices.Sorted(maps.Keys(asked))
 }
 
+// scriptEnv is every FAIRSLOT_* variable the project's scripts read and
+// fairslot does not (the ports and folders of deploy/local and
+// deploy/cluster: the replicated stack's, the load balancer's): they are set in the shell that
+// runs `make run`, so fairslot inherits them, and a newcomer who set
+// FAIRSLOT_PG_PORT as the README says must not read that it was ignored
+// (review24 L3). TestScriptEnvIsTheScripts keeps it equal to what the
+// scripts read.
+var scriptEnv = []string{
+	"FAIRSLOT_CLUSTER", "FAIRSLOT_DATA_DIR", "FAIRSLOT_ETCD_PEER_PORT", "FAIRSLOT_ETCD_PORT",
+	"FAIRSLOT_HAPROXY_STATS_PORT", "FAIRSLOT_HA_PG_DIR", "FAIRSLOT_INSTANCE_ADMIN_PORT",
+	"FAIRSLOT_INSTANCE_PORT", "FAIRSLOT_LB_PORT", "FAIRSLOT_LB_STATS_PORT", "FAIRSLOT_PATRONI_PORT",
+	"FAIRSLOT_PG_DIR", "FAIRSLOT_PG_HA_PORT", "FAIRSLOT_PG_HUGE_PAGES", "FAIRSLOT_PG_NODE_PORT",
+	"FAIRSLOT_PG_PORT", "FAIRSLOT_PROMETHEUS", "FAIRSLOT_PROMETHEUS_PORT",
+	"FAIRSLOT_REDIS_CLUSTER_PORT", "FAIRSLOT_REDIS_HA_BUS_PORT", "FAIRSLOT_REDIS_HA_PORT",
+	"FAIRSLOT_REDIS_PORT",
+}
+
 // warnUnknownEnv names each set FAIRSLOT_* variable of environ that no
 // command reads (a misspelt name is otherwise ignored in silence, and its
 // setting with it: review18a M2), with the nearest name that is read. It
@@ -236,7 +253,7 @@ func warnUnknownEnv(environ []string, stderr io.Writer) {
 		if known == nil {
 			known = knownEnv()
 		}
-		if slices.Contains(known, name) {
+		if slices.Contains(known, name) || slices.Contains(scriptEnv, name) {
 			continue
 		}
 		hint := ""
