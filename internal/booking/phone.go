@@ -207,8 +207,10 @@ type StaffWaitlistRequest struct {
 	Origin         Origin
 }
 
-// JoinWaitlistFor puts a caller on the waitlist of a session whose phone
-// pool is sold out: the phone channel's JoinWaitlist. The entry belongs to
+// JoinWaitlistFor puts a caller on the waitlist of a session once a pool
+// remote people book from is sold out (waitlistOpen: the session's one
+// line, which patients join on the same terms): the phone channel's
+// JoinWaitlist. The entry belongs to
 // the identity and to no account (as a phone booking does); the operator is
 // recorded as booked_by, in the event and, in the same commit, the audit
 // log. A returned slot reaches the entry in its turn like any other, and
@@ -274,7 +276,7 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	if rem[0][ChannelPhone] > 0 {
+	if !waitlistOpen(sess, rem[0]) {
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
 	// A household's persons a day, an operator's pace (callerbounds.go).

@@ -29,8 +29,8 @@ type JoinWaitlistRequest struct {
 	Origin         Origin
 }
 
-// JoinWaitlist puts one of the actor's patients on the waitlist of a session
-// whose online pool is sold out.
+// JoinWaitlist puts one of the actor's patients on the waitlist of a
+// session once a pool remote people book from is sold out (waitlistOpen).
 func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlistRequest) (WaitlistEntry, error) {
 	if actor.Role != RolePatient {
 		return WaitlistEntry{}, Errorf(ErrForbidden, "patients join waitlists for the people on their list")
@@ -70,7 +70,7 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	if rem[0][ChannelOnline] > 0 {
+	if !waitlistOpen(sess, rem[0]) {
 		return WaitlistEntry{}, ErrSlotsAvailable
 	}
 	now := s.cfg.Now().Truncate(time.Microsecond)
@@ -112,6 +112,27 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 		return refused(ErrBookedElsewhere) // its own place, not shown to be (past the budget)
 	}
 	return e, err
+}
+
+// waitlistOpen says whether a session's waitlist takes places: once any
+// pool remote people book from (online, phone) is sold out, whichever
+// channel the joiner books from. The waitlist is the session's, one line,
+// and every returned slot goes to it whatever its channel; a line only one
+// channel could join gave that channel's returned slots to it alone — an
+// operator who waitlisted a buyer once the phone pool was sold out and then
+// cancelled a placeholder "for its caller" handed the slot to the buyer,
+// alone in the round, at a moment of the operator's choosing, while a
+// patient who wanted the session was refused slots_available because the
+// online pool had slots (review23 H2). A joiner whose own pool still has
+// slots may book one instead; the place is there for whoever wants the
+// draw of a returned slot.
+func waitlistOpen(sess *Session, rem map[Channel]int) bool {
+	for _, c := range []Channel{ChannelOnline, ChannelPhone} {
+		if q, ok := sess.Channel(c); ok && q.Quota > 0 && rem[c] <= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // drawPending refuses a waitlist join while a lottery pool of the session

@@ -1,0 +1,73 @@
+package booking_test
+
+import (
+	"testing"
+	"time"
+
+	"fairslot/internal/booking"
+	"fairslot/internal/testenv"
+)
+
+// TestPhoneHandOffMeetsThePatientsInTheRound is review23's H2, on the real
+// path: an operator books a placeholder into the phone pool's last slot,
+// puts a buyer on the waitlist by phone, and cancels the placeholder "for
+// its caller". While the online pool still had free slots a patient who
+// wanted the session was refused the waitlist (409 slots_available), so the
+// round's only member was the buyer, who got the slot for certain at a
+// moment the operator chose. The waitlist is the session's: a patient joins
+// it once a pool remote people book from is sold out, and the returned
+// phone slot is drawn among everyone in the round — the patient and the
+// buyer each by their random key — not handed to the buyer.
+func TestPhoneHandOffMeetsThePatientsInTheRound(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.deskSession(deskOpts{online: 2, phone: 1})
+	op := h.staff(booking.RoleOperator)
+	placeholder, buyer := h.person("赵一"), h.person("钱买家")
+	const placeholderPhone, buyerPhone = "13600000001", "13600000002"
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+
+	held, err := h.staffBook(op, placeholder, s, booking.ChannelPhone, placeholderPhone)
+	testenv.Must(t, err, "the placeholder booked by phone")
+	bought, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: buyer,
+		SessionID: s.ID, CallerPhone: buyerPhone})
+	testenv.Must(t, err, "the buyer waitlisted by phone")
+
+	// The patient wants the session too: the online pool still has its two
+	// slots, and she asks for the waitlist all the same.
+	h.clock.set(t0.Add(time.Minute))
+	patient := h.user(1)
+	mine, err := h.svc.JoinWaitlist(h.ctx, patient.actor, booking.JoinWaitlistRequest{SessionID: s.ID, PatientID: patient.patients[0].ID})
+	if err != nil {
+		t.Fatalf("a patient joins the waitlist of a session whose phone pool is sold out: %v, want a place in the round", err)
+	}
+
+	h.clock.set(t0.Add(2 * time.Minute))
+	h.callerCancel(op, placeholder, placeholderPhone, held.ID)
+	if got := h.bookedEntry([]booking.WaitlistEntry{bought, mine}); len(got) != 0 {
+		t.Fatalf("entries booked at the cancellation: %v, want none (the slot is held for the round)", got)
+	}
+	if got := h.delayedOf(s); len(got) != 1 || got[0].SlotNo != held.SlotNo {
+		t.Fatalf("held slots after the cancellation = %+v, want the placeholder's slot %d", got, held.SlotNo)
+	}
+	b, p := h.entry(bought.ID), h.entry(mine.ID)
+	if !b.RoundEndsAt.Equal(p.RoundEndsAt) {
+		t.Fatalf("rounds: the buyer's ends %v, the patient's %v; want one round", b.RoundEndsAt, p.RoundEndsAt)
+	}
+
+	h.clock.set(b.RoundEndsAt.Add(time.Second))
+	h.placeReturned()
+	got := h.bookedEntry([]booking.WaitlistEntry{bought, mine})
+	want := 0 // the round's joins enter the line by their random keys, smallest first
+	if p.Key < b.Key {
+		want = 1
+	}
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("booked after the round: %v, want entry %d (keys: buyer %x, patient %x)", got, want, b.Key, p.Key)
+	}
+	if w := h.stored([]string{bought.ID, mine.ID}[want]); w.SlotNo != held.SlotNo {
+		t.Errorf("the winner got slot %d, want the returned phone slot %d", w.SlotNo, held.SlotNo)
+	}
+	h.checkClean()
+}
