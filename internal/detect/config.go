@@ -104,6 +104,20 @@ type Rules struct {
 	DeviceChurn Rule `json:"device_churn"`
 	// insider: a clerk favouring the same people.
 	Insider Rule `json:"insider"`
+	// A call-centre operator's own evidence (staffcalls.go, review23 H1,
+	// H2, H3), scored by the rule like an account's — no kind alone:
+	// CallerPersons (scale) the most different persons an operator booked,
+	// entered or waitlisted on calls from one caller number within Window;
+	// StaffPace (automation) the most different persons within
+	// StaffPaceWindow; StaffNeverCame (non_use) persons of settled phone
+	// bookings who never came anywhere, when most did not; StaffHandoff
+	// (transfer) a phone booking the operator cancelled whose session the
+	// same operator's booking or waitlist place for another person took
+	// within InsiderFollow.
+	CallerPersons  Rule `json:"caller_persons"`
+	StaffPace      Rule `json:"staff_pace"`
+	StaffNeverCame Rule `json:"staff_never_came"`
+	StaffHandoff   Rule `json:"staff_handoff"`
 	// claims: distinct ID numbers the service refused to put on the
 	// account (identity_taken, identity_unverified; identities.go).
 	ClaimsRefused Rule `json:"claims_refused"`
@@ -226,7 +240,12 @@ type Config struct {
 	// within Window counts as two favoured persons: more than a patient in
 	// a course of treatment, seen weekly at most (4–5 a month), can need;
 	// 0 turns it off.
-	InsiderFollow        Duration `json:"insider_follow"`
+	InsiderFollow Duration `json:"insider_follow"`
+	// StaffPaceWindow: staff_pace counts an operator's different persons
+	// within it. A call is one household (at most 5 persons, an account's
+	// limit) and takes 2–3 minutes: two full households are the most a
+	// person at a headset can book in 5 minutes.
+	StaffPaceWindow      Duration `json:"staff_pace_window"`
 	InsiderRepeat        int      `json:"insider_repeat"`
 	InsiderReissueRepeat int      `json:"insider_reissue_repeat"`
 	InsiderReissueAlone  int      `json:"insider_reissue_alone"`
@@ -276,6 +295,7 @@ func DefaultConfig() Config {
 		ScarceWasteRate:      0.25,
 		NeverCameMaxUse:      0.5,
 		InsiderFollow:        Duration(15 * time.Minute),
+		StaffPaceWindow:      Duration(5 * time.Minute),
 		InsiderRepeat:        6,
 		InsiderReissueRepeat: 3,
 		InsiderReissueAlone:  6,
@@ -324,6 +344,10 @@ func DefaultConfig() Config {
 			EndedByPerson:     Rule{Min: 3, Weight: 0.5, Cap: 1.5},
 			DeviceChurn:       Rule{Min: 5, Weight: 0.5, Cap: 1.5},
 			Insider:           Rule{Min: 2, Weight: 1.0},
+			CallerPersons:     Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			StaffPace:         Rule{Min: 12, Weight: 0.5, Cap: 1.5},
+			StaffNeverCame:    Rule{Min: 6, Weight: 0.5, Cap: 1.5},
+			StaffHandoff:      Rule{Min: 1, Weight: 0.3, Cap: 2.5},
 			Reported:          Rule{Min: 1, Weight: 0.15, Cap: 3},
 		},
 	}

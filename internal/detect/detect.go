@@ -95,6 +95,7 @@ func (in *Input) Detect(cfg Config) []Flag {
 	d.unseenPassedOn()
 	d.linkedHandoffs()
 	d.insiders()
+	d.staffCalls()
 	return d.flags()
 }
 

@@ -327,7 +327,7 @@ func (d *detector) flags() []Flag {
 		cands[r].accounts = append(cands[r].accounts, a)
 	}
 	for si, s := range d.staff {
-		if s.item == nil {
+		if !s.flagged {
 			continue
 		}
 		r := g.find(nA + int32(si))
@@ -378,7 +378,13 @@ func (d *detector) flags() []Flag {
 			}
 		}
 		for _, s := range staff {
-			its = append(its, d.staff[s].item)
+			st := d.staff[s]
+			if st.item != nil {
+				its = append(its, st.item)
+			}
+			for i := range st.more {
+				its = append(its, &st.more[i])
+			}
 		}
 		its = append(its, via[idx[0]]...)
 		f := d.flag(accts, staff, its)
@@ -510,6 +516,9 @@ func (d *detector) flag(accts, staff []int32, its []*item) Flag {
 		ids = append(ids, d.str(st.id))
 		for _, f := range st.favours {
 			persons[d.str(f.person)] = true
+		}
+		for _, p := range st.suspects {
+			persons[d.str(p)] = true
 		}
 		last = max(last, st.last)
 	}

@@ -265,8 +265,8 @@ func (d *detector) handoffExamplesZH(hs []handoff) string {
 	return strings.Join(ex, "；")
 }
 
-// insiders finds staff members who book or reissue for the same persons
-// again and again. A reissue that names the person who lost the slot (their
+// insiders finds staff members who book, enter in a draw or reissue for
+// the same persons again and again. A reissue that names the person who lost the slot (their
 // no-show or cancellation of the session came first, as the service writes
 // it) is not a favour to them; one that names anyone else is. Referral
 // bookings do not count as favours: a referrer books for the same residents
@@ -275,6 +275,7 @@ func (d *detector) insiders() {
 	cfg, r := d.cfg, d.cfg.Rules
 	lastReissue := map[[2]sym]int64{} // (staff, session) → its latest reissue or extra slots
 	lost := map[[2]sym]bool{}         // (session, person) whose booking was cancelled or not used
+	entered := map[sym]bool{}         // draw entries staff made: a won entry's booking takes its id
 	for i := range d.evs {
 		e := &d.evs[i]
 		if e.person != 0 && e.sess != 0 && (e.typ == tNoShow || e.typ == tCancelled) {
@@ -290,8 +291,19 @@ func (d *detector) insiders() {
 			if e.person != 0 && !lost[[2]sym{e.sess, e.person}] {
 				s.acts = append(s.acts, staffAct{e.ts, e.person, true})
 			}
+		case tEntered:
+			// A staff member's draw entry for a person is a favour as a
+			// booking is (review23 H3: an operator put 30 into a 2-slot
+			// draw); the booking the draw makes of it is the same one.
+			if e.person == 0 || e.marks&cReferral != 0 {
+				continue
+			}
+			if e.bk != 0 {
+				entered[e.bk] = true
+			}
+			s.acts = append(s.acts, staffAct{e.ts, e.person, false})
 		case tBooked:
-			if e.person == 0 {
+			if e.person == 0 || (e.bk != 0 && entered[e.bk]) {
 				continue
 			}
 			// One reissue gives one slot: the first booking that follows it.

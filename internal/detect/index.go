@@ -121,6 +121,12 @@ type staffMember struct {
 	favours []favour
 	last    int64
 	item    *item
+	// more is an operator's evidence from calls (staffcalls.go), scored
+	// with item by the rule; suspects the persons it names; flagged
+	// whether item and more reach the rule.
+	more     []item
+	suspects []sym
+	flagged  bool
 }
 
 type staffAct struct {
