@@ -1,10 +1,12 @@
 package booking_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/detect"
 	"fairslot/internal/testenv"
 )
 
@@ -70,4 +72,53 @@ func TestPhoneHandOffMeetsThePatientsInTheRound(t *testing.T) {
 		t.Errorf("the winner got slot %d, want the returned phone slot %d", w.SlotNo, held.SlotNo)
 	}
 	h.checkClean()
+}
+
+// TestPhoneHandOffIsEvidence: the same hand-off with nobody else waiting
+// gives the buyer the slot (that is what a waitlist is for), and the events
+// the service wrote show it to the detector: the operator cancelled a phone
+// booking and the operator's own waitlist place took the session
+// (staff_handoff, transfer evidence; weak, so it flags only beside
+// another kind — here the rule is lowered to see the signal itself).
+func TestPhoneHandOffIsEvidence(t *testing.T) {
+	h := newHarness(t, harnessConfig{returnRound: testRound})
+	s := h.deskSession(deskOpts{online: 2, phone: 1})
+	op := h.staff(booking.RoleOperator)
+	placeholder, buyer := h.person("赵一"), h.person("钱买家")
+	const placeholderPhone, buyerPhone = "13600000001", "13600000002"
+	t0 := time.Now()
+	defer h.clock.reset()
+	h.clock.set(t0)
+
+	held, err := h.staffBook(op, placeholder, s, booking.ChannelPhone, placeholderPhone)
+	testenv.Must(t, err, "the placeholder booked by phone")
+	bought, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: buyer,
+		SessionID: s.ID, CallerPhone: buyerPhone})
+	testenv.Must(t, err, "the buyer waitlisted by phone")
+	h.clock.set(t0.Add(2 * time.Minute))
+	h.callerCancel(op, placeholder, placeholderPhone, held.ID)
+	h.clock.set(h.entry(bought.ID).RoundEndsAt.Add(time.Second))
+	h.placeReturned()
+	if got := h.bookedEntry([]booking.WaitlistEntry{bought}); len(got) != 1 {
+		t.Fatalf("the buyer alone in the round: booked %v, want the slot", got)
+	}
+
+	evs, err := h.store.EventsSince(h.ctx, t0.Add(-time.Hour))
+	testenv.Must(t, err, "the events")
+	cfg := detect.DefaultConfig()
+	cfg.Threshold, cfg.MinKinds = 0.001, 1
+	var signals []string
+	for _, f := range detect.Detect(evs, cfg) {
+		if slices.Contains(f.AccountIDs, op.AccountID) {
+			for _, r := range f.Reasons {
+				signals = append(signals, r.Signal)
+			}
+		}
+	}
+	if !slices.Contains(signals, "staff_handoff") {
+		t.Errorf("the operator's signals = %v, want staff_handoff", signals)
+	}
+	if flags := detect.Detect(evs, detect.DefaultConfig()); len(flags) != 0 {
+		t.Errorf("flags under the default rule = %+v, want none: one hand-off is one weak kind", flags)
+	}
 }
