@@ -370,3 +370,66 @@ func TestRefusedCheckInNamesWhoCame(t *testing.T) {
 		t.Errorf("bob's card presented as %q, want his identity %q", got[1].PresentedIdentityID, bobIdentity)
 	}
 }
+
+// TestOperatorDetectionOnlineEqualsOffline: an operator's calls through the
+// real API (review23 H1, H2) — 18 people booked by phone within seconds
+// from four numbers (none past the service's 5 persons a number a day),
+// then a phone booking cancelled for its caller and its session given, by
+// the same operator, to somebody else — are flagged alike inside the
+// service and by `fairslot detect` over the exported events: staff_pace
+// (automation) and staff_handoff (transfer), two kinds.
+func TestOperatorDetectionOnlineEqualsOffline(t *testing.T) {
+	sch := schedule(t, time.Now().Add(-time.Minute), 1, 1, 1, 1)
+	svc := startService(t, sch, nil)
+	operator := svc.staffLogin(booking.RoleOperator, 93)
+	admin := svc.staffLogin(booking.RoleAdmin, 94)
+	person := func(i int) map[string]string {
+		return map[string]string{"id_type": "resident_id", "id_number": residentID(900 + i), "name": "测试" + string(rune('甲'+i))}
+	}
+	number := func(i int) string { return fmt.Sprintf("1360000%04d", i/5) }
+	var first string
+	for i := range 18 {
+		s := sch.Sessions[0] // four of its five phone slots
+		if i >= 4 {
+			s = sch.Sessions[1+(i-4)/5]
+		}
+		r := svc.do("POST", "/v1/phone/bookings", operator, with(person(i), "caller_phone", number(i), "session_id", s.ID, "privacy_consent", booking.PrivacyNoticeVersion))
+		var b struct {
+			ID string `json:"booking_id"`
+		}
+		if r.decode(t, &b); r.status != 201 {
+			t.Fatalf("phone booking %d = %d %s", i, r.status, r.body)
+		}
+		if i == 0 {
+			first = b.ID
+		}
+	}
+	if r := svc.do("POST", "/v1/phone/cancellations", operator, with(person(0), "caller_phone", number(0), "booking_id", first)); r.status != 200 {
+		t.Fatalf("cancel for the caller = %d %s", r.status, r.body)
+	}
+	if r := svc.do("POST", "/v1/phone/bookings", operator, with(person(18), "caller_phone", "13600009999", "session_id", sch.Sessions[0].ID, "privacy_consent", booking.PrivacyNoticeVersion)); r.status != 201 {
+		t.Fatalf("the operator's next booking in that session = %d %s", r.status, r.body)
+	}
+
+	if r := svc.do("POST", "/v1/admin/detect", admin, nil); r.status != 200 {
+		t.Fatalf("detect = %d %s", r.status, r.body)
+	}
+	var online []booking.Flag
+	svc.do("GET", "/v1/admin/flags?status=open", admin, nil).decode(t, &online)
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	svc.run("events", "--out", events)
+	offline := offlineFlags(t, svc, "--events", events)
+	if got, want := flagKeys(online), flagKeys(offline); !slices.Equal(got, want) {
+		t.Errorf("online flags differ from offline flags:\n online  %v\n offline %v", got, want)
+	}
+	if len(online) != 1 || len(online[0].AccountIDs) != 1 {
+		t.Fatalf("flags = %v, want the operator's", flagKeys(online))
+	}
+	var signals []string
+	for _, r := range online[0].Reasons {
+		signals = append(signals, r.Signal)
+	}
+	if !slices.Contains(signals, "staff_pace") || !slices.Contains(signals, "staff_handoff") {
+		t.Errorf("the operator's signals = %v, want staff_pace and staff_handoff", signals)
+	}
+}
