@@ -45,6 +45,9 @@ func (d *detector) staffCalls() {
 			continue
 		}
 		si := d.staffOf[e.staff]
+		if si < 0 {
+			continue // filed by the index with every staff event it keeps
+		}
 		switch e.typ {
 		case tCancelled:
 			if e.marks&cPhone != 0 && e.sess != 0 && e.marks&(rByStaff|rLeftWaitlist|rByPerson) == 0 {
