@@ -10,6 +10,35 @@ import (
 	"fairslot/internal/testenv"
 )
 
+const placeholderPhone, buyerPhone = "13600000001", "13600000002"
+
+// handOff is review23 H2's first two steps: the placeholder booked into
+// the phone pool's one slot and the buyer waitlisted, both by op at t0.
+type handOff struct {
+	s           *booking.Session
+	op          booking.Actor
+	placeholder booking.IdentityRequest
+	held        booking.Booking
+	bought      booking.WaitlistEntry
+	t0          time.Time
+}
+
+// phoneHandOff sets up the hand-off in a session of 2 online slots and 1
+// phone slot, the clock at t0 (the caller resets it).
+func (h *harness) phoneHandOff() handOff {
+	h.t.Helper()
+	x := handOff{s: h.deskSession(deskOpts{online: 2, phone: 1}), op: h.staff(booking.RoleOperator),
+		placeholder: h.person("赵一"), t0: time.Now()}
+	h.clock.set(x.t0)
+	var err error
+	x.held, err = h.staffBook(x.op, x.placeholder, x.s, booking.ChannelPhone, placeholderPhone)
+	testenv.Must(h.t, err, "the placeholder booked by phone")
+	x.bought, err = h.svc.JoinWaitlistFor(h.ctx, x.op, booking.StaffWaitlistRequest{IdentityRequest: h.person("钱买家"),
+		SessionID: x.s.ID, CallerPhone: buyerPhone})
+	testenv.Must(h.t, err, "the buyer waitlisted by phone")
+	return x
+}
+
 // TestPhoneHandOffMeetsThePatientsInTheRound is review23's H2, on the real
 // path: an operator books a placeholder into the phone pool's last slot,
 // puts a buyer on the waitlist by phone, and cancels the placeholder "for
@@ -22,19 +51,9 @@ import (
 // buyer each by their random key — not handed to the buyer.
 func TestPhoneHandOffMeetsThePatientsInTheRound(t *testing.T) {
 	h := newHarness(t, harnessConfig{returnRound: testRound})
-	s := h.deskSession(deskOpts{online: 2, phone: 1})
-	op := h.staff(booking.RoleOperator)
-	placeholder, buyer := h.person("赵一"), h.person("钱买家")
-	const placeholderPhone, buyerPhone = "13600000001", "13600000002"
-	t0 := time.Now()
 	defer h.clock.reset()
-	h.clock.set(t0)
-
-	held, err := h.staffBook(op, placeholder, s, booking.ChannelPhone, placeholderPhone)
-	testenv.Must(t, err, "the placeholder booked by phone")
-	bought, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: buyer,
-		SessionID: s.ID, CallerPhone: buyerPhone})
-	testenv.Must(t, err, "the buyer waitlisted by phone")
+	x := h.phoneHandOff()
+	s, op, held, bought, t0 := x.s, x.op, x.held, x.bought, x.t0
 
 	// The patient wants the session too: the online pool still has its two
 	// slots, and she asks for the waitlist all the same.
@@ -46,7 +65,7 @@ func TestPhoneHandOffMeetsThePatientsInTheRound(t *testing.T) {
 	}
 
 	h.clock.set(t0.Add(2 * time.Minute))
-	h.callerCancel(op, placeholder, placeholderPhone, held.ID)
+	h.callerCancel(op, x.placeholder, placeholderPhone, held.ID)
 	if got := h.bookedEntry([]booking.WaitlistEntry{bought, mine}); len(got) != 0 {
 		t.Fatalf("entries booked at the cancellation: %v, want none (the slot is held for the round)", got)
 	}
@@ -82,21 +101,11 @@ func TestPhoneHandOffMeetsThePatientsInTheRound(t *testing.T) {
 // another kind — here the rule is lowered to see the signal itself).
 func TestPhoneHandOffIsEvidence(t *testing.T) {
 	h := newHarness(t, harnessConfig{returnRound: testRound})
-	s := h.deskSession(deskOpts{online: 2, phone: 1})
-	op := h.staff(booking.RoleOperator)
-	placeholder, buyer := h.person("赵一"), h.person("钱买家")
-	const placeholderPhone, buyerPhone = "13600000001", "13600000002"
-	t0 := time.Now()
 	defer h.clock.reset()
-	h.clock.set(t0)
-
-	held, err := h.staffBook(op, placeholder, s, booking.ChannelPhone, placeholderPhone)
-	testenv.Must(t, err, "the placeholder booked by phone")
-	bought, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: buyer,
-		SessionID: s.ID, CallerPhone: buyerPhone})
-	testenv.Must(t, err, "the buyer waitlisted by phone")
+	x := h.phoneHandOff()
+	op, held, bought, t0 := x.op, x.held, x.bought, x.t0
 	h.clock.set(t0.Add(2 * time.Minute))
-	h.callerCancel(op, placeholder, placeholderPhone, held.ID)
+	h.callerCancel(op, x.placeholder, placeholderPhone, held.ID)
 	h.clock.set(h.entry(bought.ID).RoundEndsAt.Add(time.Second))
 	h.placeReturned()
 	if got := h.bookedEntry([]booking.WaitlistEntry{bought}); len(got) != 1 {
