@@ -61,6 +61,10 @@ type common struct {
 	// handOver (reconcile --hand-over) gives the Redis state under the
 	// prefix to this database whichever database it was built from.
 	handOver bool
+	// holder (serve) names this instance among the others: open records
+	// its presence lease under it before the check for a rotation
+	// (cockroach.DB.Arrive), so a rekey started meanwhile sees it.
+	holder string
 	// loginGuard, when set (serve), builds the login failure limits (per
 	// device and per phone and address; per phone) over the Redis client
 	// open makes.
@@ -263,8 +267,19 @@ var errWrongKey = errors.New("the master key is not the one this database's data
 // database from before that, the key that opens a value sealed there; the
 // first key that passes is recorded. A new database takes the key it is
 // first opened with.
-func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring) error {
-	st, err := db.RekeyInProgress(ctx)
+//
+// With a holder (serve), the instance's presence lease is recorded first,
+// in the transaction that reads the rotation (cockroach.DB.Arrive): a
+// rekey that began before sees no lease and this instance sees its
+// rotation; one that begins after sees the lease and refuses.
+func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring, holder string) error {
+	var st *cockroach.RekeyState
+	var err error
+	if holder != "" {
+		st, err = db.Arrive(ctx, holder, presenceTTL)
+	} else {
+		st, err = db.RekeyInProgress(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -475,7 +490,10 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 	if len(newer) > 0 {
 		log.Warn("the database has migrations this build does not know (a newer build migrated it); serving on, as migrations only add", "migrations", newer)
 	}
-	if err := checkKey(cctx, d.db, keys); err != nil {
+	if err := checkKey(cctx, d.db, keys, c.holder); err != nil {
+		if c.holder != "" {
+			_ = d.db.Depart(cctx, c.holder) // a wrong key's presence, if it was recorded
+		}
 		d.Close()
 		return nil, err
 	}

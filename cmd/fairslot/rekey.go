@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -23,6 +24,44 @@ import (
 
 // errServing refuses a rotation while an instance may be serving.
 var errServing = errors.New("an instance is serving")
+
+// presenceEvery and presenceTTL: serve renews its presence lease every
+// 5 s for 30 s, so a lease outlives open (its work is under 15 s) and a
+// few missed renewals; a killed instance's runs out within 30 s.
+const (
+	presenceEvery = 5 * time.Second
+	presenceTTL   = 30 * time.Second
+)
+
+// errRotationBegun stops a serve that finds a rotation begun while it
+// served: its presence lease had run out (SQL unreachable for longer than
+// presenceTTL), so the rekey did not see it.
+var errRotationBegun = errors.New("a master key rotation (`fairslot rekey`) began on this database while this instance's presence lease had run out " +
+	"(SQL unreachable?): it stops serving with the old key — start it again with the new key once the rotation has ended (docs/operations.md, \"Rotating the master key\")")
+
+// keepPresence renews holder's presence lease until ctx ends; it returns
+// errRotationBegun when a rotation is under way (the renewal then rolls
+// back). A renewal that fails is logged and tried again at the next tick.
+func keepPresence(ctx context.Context, db *cockroach.DB, holder string, log *slog.Logger) error {
+	t := time.NewTicker(presenceEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, presenceEvery)
+		st, err := db.Arrive(rctx, holder, presenceTTL)
+		cancel()
+		switch {
+		case st != nil:
+			return errRotationBegun
+		case err != nil && ctx.Err() == nil:
+			log.Warn("renew the presence lease", "err", err)
+		}
+	}
+}
 
 // errRekeyUnderWay is checkKey's refusal while a rotation is under way.
 var errRekeyUnderWay = errors.New("a master key rotation (`fairslot rekey`) is under way on this database: " +
@@ -99,26 +138,17 @@ func rekey(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("connect to redis at %s: %w", c.redisAddr, err)
 	}
-	guard := func(ctx context.Context) error {
-		live, err := db.LiveLeases(ctx)
-		if err != nil {
-			return err
-		}
-		if len(live) == 0 {
-			return nil
-		}
+	refuse := func(live []cockroach.LiveLease) error {
 		var b strings.Builder
 		for _, l := range live {
 			fmt.Fprintf(&b, "\n  job %q held by %s until %s", l.Job, l.Holder, l.Until)
 		}
-		return fmt.Errorf("%w: the job leases below are live (every serve renews its one-instance jobs' leases every few seconds and gives them back when it stops). "+
+		return fmt.Errorf("%w: the job leases below are live (every serve holds a presence lease of its own, \"instance …\", from before its check for a rotation, "+
+			"and renews it and its one-instance jobs' leases every few seconds, giving them back when it stops). "+
 			"Stop every instance (systemctl stop fairslot on every host) and run rekey again; "+
 			"a lease left by a process that was killed (its host is down) runs out at the time shown:%s", errServing, b.String())
 	}
-	if err := guard(ctx); err != nil {
-		return err
-	}
-	res, err := db.Rekey(ctx, cockroach.RekeyOptions{Old: oldKeys, New: newKeys, Batch: batch, MaxBatches: maxBatches, Guard: guard,
+	res, err := db.Rekey(ctx, cockroach.RekeyOptions{Old: oldKeys, New: newKeys, Batch: batch, MaxBatches: maxBatches, Refuse: refuse,
 		Cleared: func(ctx context.Context) error {
 			n, err := dropHospitalStates(ctx, rdb, c.redisPrefix)
 			if err == nil {

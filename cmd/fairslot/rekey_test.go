@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,19 +88,9 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	redisBefore = keysUnder()
 
 	rekeyArgs := []string{"rekey", "--new-key-file", newFile, "--batch", "3"}
-	// serve is known to be serving by its job leases: wait for its first
-	// (taken within seconds of its start; later on a loaded machine).
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		var live int
-		testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM job_leases WHERE expires_at > now()`).Scan(&live), "job leases")
-		if live > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve took no job lease in 30 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// serve records its presence lease before its check for a rotation,
+	// so from its first second a rekey sees it (no wait for a job lease:
+	// TestRekeyRefusedInServesFirstSeconds).
 	var out strings.Builder
 	if err := run(ctx, rekeyArgs, s.getenv, &out, &out); err == nil || !strings.Contains(err.Error(), "an instance is serving") {
 		t.Fatalf("rekey while serve runs = %v, want it refused\n%s", err, out.String())
@@ -352,4 +345,188 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 	if seen == 0 || orphans != 1 {
 		t.Errorf("events: %d references of held numbers, %d orphans; want some and 1", seen, orphans)
 	}
+}
+
+// newKeyFile writes a new random master key to a file only its owner reads
+// and returns the file and the key's keyring.
+func newKeyFile(t *testing.T) (string, *identity.Keyring) {
+	t.Helper()
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	file := filepath.Join(t.TempDir(), "new.key")
+	testenv.Must(t, os.WriteFile(file, []byte(base64.StdEncoding.EncodeToString(raw)+"\n"), 0o600), "write the new key")
+	keys, err := identity.NewKeyring(raw)
+	testenv.Must(t, err, "new keyring")
+	return file, keys
+}
+
+// TestRekeyRefusedInServesFirstSeconds (session 24): a serve that has
+// passed its check for a rotation but not yet taken a job lease is
+// serving all the same; a rekey started then must be refused. The
+// interleaving is forced: the test holds the rows of every one-instance
+// job's lease locked (FOR UPDATE), so serve, past its check, waits at its
+// first claim; the test waits until PostgreSQL says a backend is blocked
+// by its lock, runs rekey, and only then lets serve go on. Before the
+// fix serve recorded nothing before its check, and the rekey went through
+// under it.
+func TestRekeyRefusedInServesFirstSeconds(t *testing.T) {
+	ctx := context.Background()
+	sch := schedule(t, time.Now().Add(-time.Minute), 4, 4)
+	s := startService(t, sch, nil)
+	for n := range 3 {
+		s.newPatient(7600 + n)
+	}
+	s.stopServe()
+	var version string
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT version()`).Scan(&version), "version")
+	if strings.Contains(version, "CockroachDB") {
+		t.Skip("the wait is observed with pg_blocking_pids, PostgreSQL's")
+	}
+	newFile, _ := newKeyFile(t)
+	fpBefore := keyFingerprint(t, s)
+
+	var exclusive []string
+	for _, j := range new(booking.Service).Jobs(booking.Background{}) {
+		if j.Exclusive {
+			exclusive = append(exclusive, j.Name)
+		}
+	}
+	for _, job := range exclusive {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO job_leases (job, holder, expires_at, acquired_at)
+		                               VALUES ($1, 'test', now() - INTERVAL '1 hour', now() - INTERVAL '1 hour')
+		                               ON CONFLICT (job) DO UPDATE SET holder = 'test', expires_at = excluded.expires_at`, job); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lock, err := s.pool.Begin(ctx)
+	testenv.Must(t, err, "begin")
+	defer func() { _ = lock.Rollback(ctx) }()
+	var locker int
+	testenv.Must(t, lock.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&locker), "backend pid")
+	if _, err := lock.Exec(ctx, `SELECT job FROM job_leases WHERE job = ANY($1) FOR UPDATE`, exclusive); err != nil {
+		t.Fatal(err)
+	}
+
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- run(sctx, []string{"serve"}, s.getenv, io.Discard, s.logs) }()
+	// Wait for serve to be past its check, at its first lease claim.
+	waitBlocked(t, s, locker, 1, done)
+
+	var out strings.Builder
+	rerr := run(ctx, []string{"rekey", "--new-key-file", newFile}, s.getenv, &out, &out)
+	_ = lock.Rollback(ctx) // serve goes on
+	if rerr == nil || !strings.Contains(rerr.Error(), "an instance is serving") {
+		t.Errorf("rekey while a serve was starting = %v, want it refused\n%s", rerr, out.String())
+	}
+	if fp := keyFingerprint(t, s); !bytes.Equal(fp, fpBefore) {
+		t.Errorf("the database's key changed under a serve that was starting")
+	}
+	var rotations int
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM rekey`).Scan(&rotations), "rekey rows")
+	if rotations != 0 {
+		t.Errorf("a refused rekey left its rotation recorded (%d rows): no instance would start", rotations)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v, want a clean shutdown\n%s", err, s.logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("serve did not shut down within 30 s")
+	}
+}
+
+// waitBlocked waits until n backends wait for the lock of the backend
+// locker holds; a command that ends meanwhile (done) fails the test.
+func waitBlocked(t *testing.T, s *service, locker, n int, done <-chan error) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		var blocked int
+		testenv.Must(t, s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity WHERE $1::INT = ANY(pg_blocking_pids(pid))`, locker).Scan(&blocked), "blocked backends")
+		if blocked >= n {
+			return
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("a command ended before it reached the lock: %v\n%s", err, s.logs)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d commands reached the lock in 60 s\n%s", blocked, n, s.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestRekeyAndServeStartingTogether (session 24): a rekey that has
+// recorded its rotation but not yet read the leases, and a serve that has
+// recorded its presence but not yet read the rotation — both held at that
+// point by the test's lock on job_leases, then let go together. The two
+// transactions are serializable and each reads what the other writes, so
+// one of them sees the other: exactly one goes through.
+func TestRekeyAndServeStartingTogether(t *testing.T) {
+	ctx := context.Background()
+	sch := schedule(t, time.Now().Add(-time.Minute), 4, 4)
+	s := startService(t, sch, nil)
+	s.newPatient(7610)
+	s.stopServe()
+	var version string
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT version()`).Scan(&version), "version")
+	if strings.Contains(version, "CockroachDB") {
+		t.Skip("the wait is observed with pg_blocking_pids, PostgreSQL's")
+	}
+	newFile, _ := newKeyFile(t)
+	lock, err := s.pool.Begin(ctx)
+	testenv.Must(t, err, "begin")
+	defer func() { _ = lock.Rollback(ctx) }()
+	var locker int
+	testenv.Must(t, lock.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&locker), "backend pid")
+	if _, err := lock.Exec(ctx, `LOCK TABLE job_leases IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+
+	rekeyDone := make(chan error, 1)
+	var out strings.Builder
+	go func() { rekeyDone <- run(ctx, []string{"rekey", "--new-key-file", newFile}, s.getenv, &out, &out) }()
+	waitBlocked(t, s, locker, 1, rekeyDone) // rekey: its rotation written, reading the leases
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	serveDone := make(chan error, 1)
+	pr, pw := io.Pipe()
+	go func() { serveDone <- run(sctx, []string{"serve"}, s.getenv, pw, s.logs); pw.Close() }()
+	waitBlocked(t, s, locker, 2, serveDone) // serve: its presence written, before reading the rotation
+	_ = lock.Rollback(ctx)
+
+	rerr := <-rekeyDone
+	rekeyed := rerr == nil
+	if rerr != nil && !strings.Contains(rerr.Error(), "an instance is serving") {
+		t.Fatalf("rekey = %v, want it done or refused as serving\n%s", rerr, out.String())
+	}
+	// serve prints its address once it serves, or ends refused.
+	line, _ := bufio.NewReader(pr).ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	served := strings.Contains(line, "http://")
+	stop()
+	serr := <-serveDone
+	switch {
+	case rekeyed && served:
+		t.Errorf("both went through: the rekey moved the data to the new key while a serve started with the old one")
+	case !rekeyed && !served:
+		t.Errorf("neither went through: rekey %v; serve %v", rerr, serr)
+	case rekeyed && (serr == nil || !strings.Contains(serr.Error(), "rotation (`fairslot rekey`) is under way")):
+		t.Errorf("serve after a rekey that went through = %v, want it refused as a rotation under way", serr)
+	case served && serr != nil:
+		t.Errorf("serve returned %v, want a clean shutdown", serr)
+	}
+	t.Logf("rekey went through: %v; serve went through: %v", rekeyed, served)
+}
+
+func keyFingerprint(t *testing.T, s *service) []byte {
+	t.Helper()
+	var fp []byte
+	testenv.Must(t, s.pool.QueryRow(context.Background(), `SELECT fingerprint FROM key_check WHERE id = 1`).Scan(&fp), "key fingerprint")
+	return fp
 }

@@ -242,11 +242,31 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The pool keeps every connection open, each readied for the release
 	// second's commits as it opens (cockroach.Warm), and is filled before
 	// the API listens.
+	c.holder = booking.NewHolderID()
 	d, err := c.open(ctx, log, reg, cockroach.Warm())
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	// The presence lease open recorded is renewed from here to the end,
+	// and given back after everything else has stopped (keepPresence).
+	pctx, stopPresence := context.WithCancel(ctx)
+	presenceDone, rotation := make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(presenceDone)
+		if err := keepPresence(pctx, d.db, c.holder, log.With("component", "presence")); err != nil {
+			rotation <- err
+		}
+	}()
+	defer func() {
+		stopPresence()
+		<-presenceDone
+		rctx, cancel := booking.Detach(ctx, 5*time.Second)
+		defer cancel()
+		if err := d.db.Depart(rctx, c.holder); err != nil {
+			log.Warn("give back the presence lease (it runs out by itself)", "err", err)
+		}
+	}()
 	if err := d.db.CheckServiceRole(ctx); err != nil {
 		return err
 	}
@@ -328,7 +348,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// series exist before the first scrape, and before the first request.
 	bg := booking.Background{Refresh: c.refreshEvery, Sweep: c.sweepEvery, Reconcile: c.reconcileEvery, Heal: c.healEvery,
 		CatalogWatch: c.catalogWatch,
-		Lease:        booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: booking.NewHolderID(), Log: log.With("component", "lease")}}
+		Lease:        booking.JobLease{Leases: cockroach.NewLeases(d.db), Holder: c.holder, Log: log.With("component", "lease")}}
 	bg.Metrics = newJobMetrics(reg, d.svc.Jobs(bg), time.Now)
 
 	ln, err := net.Listen("tcp", c.httpAddr)
@@ -386,6 +406,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Info("shutting down", "grace", c.shutdownTimeout)
 	case err = <-errc:
 		log.Error("server failed; shutting down", "err", err)
+	case err = <-rotation:
+		log.Error("a master key rotation began: this instance stops", "err", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
 	defer cancel()

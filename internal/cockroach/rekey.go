@@ -12,6 +12,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -28,9 +29,11 @@ type RekeyOptions struct {
 	// recorded (0: run to the end): a long rotation spread over quiet
 	// hours, and the test that stops one midway.
 	MaxBatches int
-	// Guard is called before every batch; its error stops the run (the
-	// command's check that no instance is serving).
-	Guard func(context.Context) error
+	// Refuse says why the run may not go on while the leases given are
+	// live (an instance may be serving): the rotation's start, in the
+	// transaction that records it, and every batch read them. Nil: a
+	// plain error naming them.
+	Refuse func(live []LiveLease) error
 	// Cleared is called once every row is rewritten, before the new key is
 	// recorded: the command empties the Redis state built from the old
 	// hashes there. A run that dies after it calls it again.
@@ -57,15 +60,11 @@ type RekeyState struct{ Old, New []byte }
 
 // RekeyInProgress returns the rotation under way, or nil.
 func (db *DB) RekeyInProgress(ctx context.Context) (*RekeyState, error) {
-	var st RekeyState
-	err := db.pool.QueryRow(ctx, `SELECT old_fingerprint, new_fingerprint FROM rekey WHERE id = 1`).Scan(&st.Old, &st.New)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
+	st, err := rekeyState(ctx, db.pool)
 	if err != nil {
 		return nil, fmt.Errorf("read the master key rotation under way: %w", translate(err))
 	}
-	return &st, nil
+	return st, nil
 }
 
 // LiveLease is a job lease an instance holds (job_leases): while one is
@@ -80,7 +79,80 @@ type LiveLease struct {
 // 12 s each), and gives them back when it stops, so a serving deployment
 // always has one; one left by a process that was killed runs out by itself.
 func (db *DB) LiveLeases(ctx context.Context) ([]LiveLease, error) {
-	rows, err := db.pool.Query(ctx, `SELECT job, holder, expires_at::TEXT FROM job_leases WHERE expires_at > now() ORDER BY job`)
+	return liveLeases(ctx, db.pool)
+}
+
+// InstanceJob is the job_leases name of an instance's presence lease (a
+// job of its own, never contended): serve takes it before its check for a
+// rotation and renews it while it runs (Arrive), so rekey sees a serve in
+// its first seconds too, before it holds any job's lease.
+func InstanceJob(holder string) string { return "instance " + holder }
+
+// errRotating rolls back a transaction that found the rotation under way.
+var errRotating = errors.New("a master key rotation is under way")
+
+// Arrive records that holder is serving — its presence lease, until ttl
+// from the database's now — and reads the rotation under way, in one
+// serializable transaction; rekey records its rotation and reads the live
+// leases in one too (Rekey). Each writes before it reads, so of a serve
+// and a rekey that start together one always sees the other: serve
+// refuses to start, or rekey to run. A rotation found rolls the lease
+// back: an instance that does not start leaves no presence behind.
+// Renewing the lease is Arrive again: a serve whose lease ran out (SQL
+// unreachable for longer than ttl) and finds a rotation begun meanwhile
+// must stop.
+func (db *DB) Arrive(ctx context.Context, holder string, ttl time.Duration) (*RekeyState, error) {
+	var st *RekeyState
+	err := db.Tx(ctx, "arrive", func(tx pgx.Tx) error {
+		st = nil
+		var got string
+		if err := tx.QueryRow(ctx, leaseQueries["claim_lease"], InstanceJob(holder), holder, ttl.Milliseconds()).Scan(&got); err != nil {
+			return err
+		}
+		s, err := rekeyState(ctx, tx)
+		if err != nil || s == nil {
+			return err
+		}
+		st = s
+		return errRotating
+	})
+	if errors.Is(err, errRotating) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record this instance's presence: %w", translate(err))
+	}
+	return nil, nil
+}
+
+// Depart gives holder's presence lease back (a clean shutdown).
+func (db *DB) Depart(ctx context.Context, holder string) error {
+	if _, err := db.pool.Exec(ctx, leaseQueries["release_lease"], InstanceJob(holder), holder); err != nil {
+		return fmt.Errorf("release this instance's presence: %w", translate(err))
+	}
+	return nil
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func rekeyState(ctx context.Context, q querier) (*RekeyState, error) {
+	var st RekeyState
+	err := q.QueryRow(ctx, `SELECT old_fingerprint, new_fingerprint FROM rekey WHERE id = 1`).Scan(&st.Old, &st.New)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+func liveLeases(ctx context.Context, q querier) ([]LiveLease, error) {
+	rows, err := q.Query(ctx, `SELECT job, holder, expires_at::TEXT FROM job_leases WHERE expires_at > now() ORDER BY job`)
 	if err != nil {
 		return nil, fmt.Errorf("read the job leases: %w", translate(err))
 	}
@@ -392,19 +464,58 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 	if !hmac.Equal(recorded, oldFP) {
 		return res, fmt.Errorf("%w: --secret-key-file is not the key this database's data is sealed with (fingerprint %s)", ErrRekeyOther, ShortFingerprint(recorded))
 	}
-	if _, err := db.pool.Exec(ctx, `INSERT INTO rekey (id, old_fingerprint, new_fingerprint, started_at) VALUES (1, $1, $2, now())
-	                                ON CONFLICT (id) DO NOTHING`, oldFP, newFP); err != nil {
-		return res, fmt.Errorf("record the rotation: %w", translate(err))
+	refuse := func(live []LiveLease) error {
+		if o.Refuse != nil {
+			return o.Refuse(live)
+		}
+		return fmt.Errorf("%d job leases are live: an instance may be serving", len(live))
 	}
-	st, err := db.RekeyInProgress(ctx)
+	// The rotation is recorded, and the leases read, in one serializable
+	// transaction, as serve records its presence and reads the rotation
+	// (Arrive): one of the two always sees the other. Leases found roll
+	// the record back (a rotation that never began keeps nothing from
+	// starting).
+	var st *RekeyState
+	var live []LiveLease
+	err = db.Tx(ctx, "rekey", func(tx pgx.Tx) error {
+		st, live = nil, nil
+		if _, err := tx.Exec(ctx, `INSERT INTO rekey (id, old_fingerprint, new_fingerprint, started_at) VALUES (1, $1, $2, now())
+		                           ON CONFLICT (id) DO NOTHING`, oldFP, newFP); err != nil {
+			return err
+		}
+		var err error
+		if st, err = rekeyState(ctx, tx); err != nil {
+			return err
+		}
+		if live, err = liveLeases(ctx, tx); err != nil {
+			return err
+		}
+		if len(live) > 0 {
+			return errRotating
+		}
+		return nil
+	})
+	if len(live) > 0 && errors.Is(err, errRotating) {
+		return res, refuse(live)
+	}
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("record the rotation: %w", translate(err))
 	}
 	if st == nil {
 		return res, fmt.Errorf("%w: the rotation's record vanished: is another rekey running?", ErrRekeyOther)
 	}
 	if !hmac.Equal(st.Old, oldFP) || !hmac.Equal(st.New, newFP) {
 		return res, fmt.Errorf("%w: a rotation to another key is under way (fingerprint %s): finish it with that --new-key-file", ErrRekeyOther, ShortFingerprint(st.New))
+	}
+	guard := func(ctx context.Context) error {
+		live, err := db.LiveLeases(ctx)
+		if err != nil {
+			return err
+		}
+		if len(live) > 0 {
+			return refuse(live)
+		}
+		return nil
 	}
 	r := &rekeyRun{old: o.Old, new: o.New}
 	batches := 0
@@ -425,10 +536,8 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 			if o.MaxBatches > 0 && batches >= o.MaxBatches {
 				return res, nil
 			}
-			if o.Guard != nil {
-				if err := o.Guard(ctx); err != nil {
-					return res, err
-				}
+			if err := guard(ctx); err != nil {
+				return res, err
 			}
 			r.orphans = 0
 			var n int
@@ -440,10 +549,8 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 			res.Orphans[s.name] += r.orphans
 		}
 	}
-	if o.Guard != nil {
-		if err := o.Guard(ctx); err != nil {
-			return res, err
-		}
+	if err := guard(ctx); err != nil {
+		return res, err
 	}
 	// Reset codes are a hash of a code and an account under the old key,
 	// the code itself never kept: they cannot be carried over, and live
