@@ -25,14 +25,19 @@ import (
 func lotterySchedule(t *testing.T, slots int, draw time.Time) booking.Schedule {
 	t.Helper()
 	sch := schedule(t, time.Now().Add(-time.Minute), slots)
-	s := sch.Sessions[0]
+	sch.Sessions[0] = asLottery(t, sch.Sessions[0], draw)
+	return sch
+}
+
+// asLottery is s with its online pool (its first) a lottery drawn at draw.
+func asLottery(t *testing.T, s booking.Session, draw time.Time) booking.Session {
+	t.Helper()
 	spec := booking.SessionSpec{ID: s.ID, HospitalID: s.HospitalID, DepartmentID: s.DepartmentID, DoctorID: s.DoctorID,
 		VisitDate: s.VisitDate, Period: s.Period, StartsAt: s.StartsAt, EndsAt: s.EndsAt, Quotas: s.Channels}
 	spec.Quotas[0].Mode, spec.Quotas[0].DrawAt = booking.Lottery, draw
-	var err error
-	sch.Sessions[0], err = booking.BuildSession(spec)
+	l, err := booking.BuildSession(spec)
 	testenv.Must(t, err, "build the lottery session")
-	return sch
+	return l
 }
 
 type channelView struct {

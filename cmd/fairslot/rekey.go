@@ -156,7 +156,7 @@ func rekey(ctx context.Context, args []string, getenv func(string) string, stdou
 			}
 			return err
 		}})
-	for _, s := range []string{"accounts", "patients", "identities", "caller_phones", "lottery_pools", "bookings", "waitlist", "lottery_entries", "patient_cases", "booking_events"} {
+	for _, s := range []string{"accounts", "patients", "identities", "caller_phones", "lottery_pools", "bookings", "waitlist", "lottery_entries", "patient_cases", "flags", "audit_log", "booking_events"} {
 		if res.Rows[s] > 0 {
 			fmt.Fprintf(stdout, "%-16s %d rows rewritten, %d hashes of a value no longer kept hashed again as they are\n", s, res.Rows[s], res.Orphans[s])
 		}

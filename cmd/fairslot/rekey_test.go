@@ -7,6 +7,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,16 +34,12 @@ import (
 // them by their card.
 func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	ctx := context.Background()
-	sch := schedule(t, time.Now().Add(-time.Minute), 12, 12, 12, 1)
+	sch := schedule(t, time.Now().Add(-time.Minute), 12, 12, 12, 1, 4)
+	sch.Sessions[4] = asLottery(t, sch.Sessions[4], time.Now().Add(time.Hour).Truncate(time.Second))
 	s := startService(t, sch, nil)
 	oldText := s.env["FAIRSLOT_SECRET_KEY"]
 	oldKeys := keyringOf(t, oldText)
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
-	newFile := filepath.Join(t.TempDir(), "new.key")
-	testenv.Must(t, os.WriteFile(newFile, []byte(base64.StdEncoding.EncodeToString(raw)+"\n"), 0o600), "write the new key")
-	newKeys, err := identity.NewKeyring(raw)
-	testenv.Must(t, err, "new keyring")
+	newFile, newKeys := newKeyFile(t)
 
 	// A demo-size hospital: twenty patients, each booked, one with a
 	// family member, a caller booked by phone, a clerk and an operator.
@@ -77,6 +74,7 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	if _, err := s.pool.Exec(ctx, `UPDATE booking_events SET phone = $1 WHERE id = (SELECT id FROM booking_events WHERE phone <> '' ORDER BY id LIMIT 1)`, goneRef); err != nil {
 		t.Fatal(err)
 	}
+	seeded := seedKeyedValues(t, s, sch, people, oldKeys, goneRef)
 	var redisBefore int
 	rdb := redis.NewClient(&redis.Options{Addr: s.env["FAIRSLOT_REDIS_ADDR"], Password: s.env["FAIRSLOT_REDIS_PASSWORD"]})
 	t.Cleanup(func() { rdb.Close() })
@@ -102,9 +100,12 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	if !strings.Contains(got, "stopped after 4 batches") {
 		t.Fatalf("rekey --max-batches 4 printed %q", got)
 	}
-	// 4 batches of 3 rows: 12 of the 21 accounts (the operator's too) are
-	// the new key's, the rest still the old key's.
-	var moved, left int
+	// 4 batches of 3 rows: 12 of the 23 accounts (the operator's, the
+	// clerk's and the closed one's too) are the new key's, the rest still
+	// the old key's; the closed one holds no number.
+	var moved, left, closedFirst int
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT phone_sealed FROM accounts ORDER BY id LIMIT 12) a
+	                                       WHERE length(phone_sealed) = 0`).Scan(&closedFirst), "closed among the first 12")
 	rows, err := s.pool.Query(ctx, `SELECT phone_sealed FROM accounts`)
 	testenv.Must(t, err, "accounts")
 	for rows.Next() {
@@ -117,8 +118,8 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 		}
 	}
 	rows.Close()
-	if moved != 12 || left != 9 {
-		t.Errorf("after 4 batches of 3: %d accounts under the new key and %d under the old, want 12 and 9", moved, left)
+	if moved != 12-closedFirst || left != 10+closedFirst {
+		t.Errorf("after 4 batches of 3: %d accounts under the new key and %d under the old, want %d and %d", moved, left, 12-closedFirst, 10+closedFirst)
 	}
 	if check := s.run("key", "check"); !strings.Contains(check, "rotation under way") || !strings.Contains(check, cockroach.ShortFingerprint(newKeys.Fingerprint())) {
 		t.Errorf("key check during the rotation printed %q", check)
@@ -143,7 +144,11 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	if got := s.run(rekeyArgs...); !strings.Contains(got, "already the new key") {
 		t.Errorf("a third rekey printed %q", got)
 	}
-	checkRekeyed(t, s, oldKeys, newKeys, goneRef)
+	// The closed account's number is held by nobody now: its events'
+	// references are hashed again as they are, as goneRef's.
+	closedRef := "hash:" + booking.IdentityKey(oldKeys.Hash("phone", seeded.phones[3]))
+	checkRekeyed(t, s, oldKeys, newKeys, goneRef, closedRef)
+	checkSeededRekeyed(t, s, seeded, oldKeys, newKeys, goneRef)
 
 	// Only the new key from here on; the old one is refused.
 	out.Reset()
@@ -226,7 +231,7 @@ func keyringOf(t *testing.T, text string) *identity.Keyring {
 
 // checkRekeyed checks every sealed value and keyed hash of the database
 // against the new key.
-func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef string) {
+func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef, closedRef string) {
 	t.Helper()
 	ctx := context.Background()
 	opens := func(what, purpose string, sealed []byte) string {
@@ -248,6 +253,9 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 		var id string
 		var sealed, hash []byte
 		testenv.Must(t, rows.Scan(&id, &sealed, &hash), "scan")
+		if len(sealed) == 0 {
+			continue // a closed account's tombstone: checkSeededRekeyed
+		}
 		p := opens("account "+id+"'s phone", "phone", sealed)
 		if !hmac.Equal(hash, nw.Hash("phone", p)) {
 			t.Errorf("account %s's phone hash is not the new key's", id)
@@ -284,6 +292,9 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 		var id, typ string
 		var num, idh, ns, nh []byte
 		testenv.Must(t, rows.Scan(&id, &typ, &num, &idh, &ns, &nh), "scan")
+		if len(num) == 0 {
+			continue // erased by retention: checkSeededRekeyed
+		}
 		number := opens("identity "+id+"'s number", "id_number", num)
 		if !hmac.Equal(idh, nw.IDHash(identity.ID{Type: identity.Type(typ), Number: number})) {
 			t.Errorf("identity %s's id hash is not the new key's", id)
@@ -326,6 +337,7 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 		refs["hash:"+booking.IdentityKey(nw.Hash("phone", p))] = true
 	}
 	orphan := "hash:" + booking.IdentityKey(nw.Hash("rekeyed phone ref", goneRef))
+	closedOrphan := "hash:" + booking.IdentityKey(nw.Hash("rekeyed phone ref", closedRef))
 	rows, err = s.pool.Query(ctx, `SELECT phone FROM booking_events WHERE phone <> ''`)
 	testenv.Must(t, err, "events")
 	var seen, orphans int
@@ -337,6 +349,7 @@ func checkRekeyed(t *testing.T, s *service, old, nw *identity.Keyring, goneRef s
 			seen++
 		case ref == orphan:
 			orphans++
+		case ref == closedOrphan:
 		default:
 			t.Errorf("an event's phone reference %s is neither the new key's hash of a number the database holds nor the orphan", ref)
 		}
@@ -529,4 +542,198 @@ func keyFingerprint(t *testing.T, s *service) []byte {
 	var fp []byte
 	testenv.Must(t, s.pool.QueryRow(context.Background(), `SELECT fingerprint FROM key_check WHERE id = 1`).Scan(&fp), "key fingerprint")
 	return fp
+}
+
+// seededValues are the keyed values seedKeyedValues put in the database,
+// and every clear value behind the test's keyed values, for the scan
+// that no value of the old key is left anywhere.
+type seededValues struct {
+	closedAccount string // a closed account's id: its tombstone is a keyed hash of it
+	heldPhone     string // a report's number an account holds
+	entryName     string // the lottery entrant's name
+	ip            string // an address the events hold in clear
+	oldDev        string // a device pseudonym of a device no event holds
+	phones, names []string
+	ids           []identity.ID
+}
+
+// seedKeyedValues adds to the rekey test's hospital what holds keyed
+// values beyond accounts, people and bookings: a lottery entry (its name
+// hash), two scalper reports (the hash of a number an account holds, and
+// of the number nobody holds that goneRef names), a closed account (its
+// tombstone) and a flag whose stored reasons name a number, an address
+// and a device by their keyed references, as the detector writes them.
+func seedKeyedValues(t *testing.T, s *service, sch booking.Schedule, people []patient, old *identity.Keyring, goneRef string) seededValues {
+	t.Helper()
+	ctx := context.Background()
+	v := seededValues{heldPhone: people[2].phone, entryName: "测试" + string(rune('甲'+7310%10))}
+	// The pool takes entries once the lottery job has committed its seed
+	// (within seconds of serve's start).
+	var r reply
+	poll(t, "the lottery takes entries", func() bool {
+		r = s.do("POST", "/v1/bookings", people[10].token, map[string]string{"session_id": sch.Sessions[4].ID, "patient_id": people[10].patientID})
+		return r.code != "not_released"
+	})
+	if r.status != 202 {
+		t.Fatalf("enter the lottery: %d %s", r.status, r.body)
+	}
+	for i, phone := range []string{v.heldPhone, "13900007000"} {
+		if r := s.do("POST", "/v1/reports", people[6+i].token, map[string]string{"text": "offered me a slot for 500 yuan", "hospital_id": s.hospital,
+			"offered_by_phone": phone}); r.status != 201 {
+			t.Fatalf("report a scalper's number: %d %s", r.status, r.body)
+		}
+	}
+	clerk := s.staffLogin(booking.RoleClerk, 7304)
+	closing := s.newPatient(7360)
+	if r := s.do("POST", "/v1/desk/account-closures", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(7360),
+		"name": "测试" + string(rune('甲'+7360%10))}); r.status != 200 {
+		t.Fatalf("close an account at the desk: %d %s", r.status, r.body)
+	}
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT id::TEXT FROM accounts WHERE closed_at IS NOT NULL`).Scan(&v.closedAccount), "the closed account")
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT ip FROM booking_events WHERE ip <> '' LIMIT 1`).Scan(&v.ip), "an event's address")
+	// A year on, retention erases the closed account's person (no booking,
+	// no bar): the number and name go, their hashes stay (erase_identities).
+	if _, err := s.pool.Exec(ctx, `UPDATE identities SET number_sealed = ''::BYTEA, name_sealed = ''::BYTEA
+	                               WHERE id = (SELECT identity_id FROM patients WHERE account_id = $1::UUID)`, v.closedAccount); err != nil {
+		t.Fatal(err)
+	}
+
+	ref := func(p string) string { return "hash:" + booking.IdentityKey(old.Hash("phone", p)) }
+	ip := "ip:" + booking.IdentityKey(old.Hash("event_ip", v.ip))
+	v.oldDev = "dev:" + booking.IdentityKey(old.Hash("event_dev", "dv-long-gone"))
+	reasons, err := json.Marshal([]map[string]any{
+		{"signal": "accounts_per_phone", "kind": "scale", "points": 0.5,
+			"detail": "phone " + ref(v.heldPhone) + ": used by 4 accounts; a family shares a phone among three at most", "detail_zh": "手机号 " + ref(v.heldPhone) + " 被 4 个账号使用"},
+		{"signal": "persons_per_phone", "kind": "scale", "points": 0,
+			"detail": "phone " + goneRef + ": 9 different patients within 30 days across 4 accounts", "detail_zh": "手机号 " + goneRef + " 在 30 天内出现 9 位不同的就诊人"},
+		{"signal": "own_line", "kind": "link", "points": 0.25,
+			"detail": "ip " + ip + ": the own line of 2 of the flagged accounts (2 accounts use it in all)", "detail_zh": "IP " + ip + "：是 2 个已标记账号的常用线路"},
+		{"signal": "accounts_per_device", "kind": "scale", "points": 0.5,
+			"detail": "device " + v.oldDev + ": used by 3 accounts", "detail_zh": "设备 " + v.oldDev + " 被 3 个账号使用"},
+	})
+	testenv.Must(t, err, "reasons")
+	if _, err := s.pool.Exec(ctx, `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at)
+	                               VALUES ('rekey-test-flag', 1.25, 'open', $1, '[]', '[]', now(), now())`, string(reasons)); err != nil {
+		t.Fatal(err)
+	}
+
+	v.phones = []string{"13900007399", "13900007398", "13900007000", closing.phone}
+	for _, p := range people {
+		v.phones = append(v.phones, p.phone)
+	}
+	v.names = []string{"家属乙", "来电丙"}
+	for n := range 10 {
+		v.names = append(v.names, "测试"+string(rune('甲'+n)))
+	}
+	for _, n := range []int{7360, 7398, 7399} {
+		v.ids = append(v.ids, identity.ID{Type: identity.ResidentID, Number: residentID(n)})
+	}
+	for n := range 20 {
+		v.ids = append(v.ids, identity.ID{Type: identity.ResidentID, Number: residentID(7300 + n)})
+	}
+	return v
+}
+
+// checkSeededRekeyed checks what seedKeyedValues added against the new
+// key: found by the new key's lookups, and then that no value of the old
+// key is left in any row of any table (every hash as hex, every phone
+// reference, pseudonym and audit tag of the clear values the test made).
+func checkSeededRekeyed(t *testing.T, s *service, v seededValues, old, nw *identity.Keyring, goneRef string) {
+	t.Helper()
+	ctx := context.Background()
+	orphanRef := "hash:" + booking.IdentityKey(nw.Hash("rekeyed phone ref", goneRef))
+
+	var tomb []byte
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1::UUID`, v.closedAccount).Scan(&tomb), "the closed account")
+	if !hmac.Equal(tomb, nw.Hash("closed_account", v.closedAccount)) {
+		t.Errorf("the closed account's tombstone is not the new key's")
+	}
+	// The erased person's hashes, with no number or name to derive them
+	// from, are hashed again as they are.
+	var idh, nh []byte
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT id_hash, name_hash FROM identities WHERE number_sealed = ''::BYTEA`).Scan(&idh, &nh), "the erased person")
+	if !hmac.Equal(idh, nw.Hash("rekeyed id", string(old.IDHash(identity.ID{Type: identity.ResidentID, Number: residentID(7360)})))) ||
+		!hmac.Equal(nh, nw.Hash("rekeyed name", string(old.Hash("name", "测试"+string(rune('甲'+7360%10)))))) {
+		t.Errorf("the erased person's hashes are not the old ones hashed again under the new key")
+	}
+	var entryHash []byte
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT name_hash FROM lottery_entries`).Scan(&entryHash), "the lottery entry")
+	if !hmac.Equal(entryHash, nw.Hash("name", v.entryName)) {
+		t.Errorf("the lottery entry's name hash is not the new key's hash of the entrant's name")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT offered_phone_hash FROM patient_cases WHERE offered_phone_hash IS NOT NULL`)
+	testenv.Must(t, err, "reports")
+	var held, gone int
+	for rows.Next() {
+		var h []byte
+		testenv.Must(t, rows.Scan(&h), "scan")
+		switch {
+		case hmac.Equal(h, nw.Hash("phone", v.heldPhone)):
+			held++
+		case "hash:"+booking.IdentityKey(h) == orphanRef:
+			gone++ // the detector links it to the events naming that number, as before
+		default:
+			t.Errorf("a report's number hash is neither the new key's hash of the number nor the events' reference to the gone one")
+		}
+	}
+	rows.Close()
+	if held != 1 || gone != 1 {
+		t.Errorf("reports: %d of a held number, %d of the gone one; want 1 and 1", held, gone)
+	}
+	var reasons string
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT reasons::TEXT FROM flags WHERE id = 'rekey-test-flag'`).Scan(&reasons), "the flag")
+	for what, want := range map[string]string{
+		"the held number's reference":       "hash:" + booking.IdentityKey(nw.Hash("phone", v.heldPhone)),
+		"the gone number's, as the events'": orphanRef,
+		"the address's pseudonym":           "ip:" + booking.IdentityKey(nw.Hash("event_ip", v.ip)),
+		"the gone device's":                 "dev:" + booking.IdentityKey(nw.Hash("rekeyed event_dev", v.oldDev)),
+	} {
+		if strings.Count(reasons, want) != 2 { // in English and in Chinese
+			t.Errorf("the flag's reasons do not name %s under the new key (%s) in both languages: %s", what, want, reasons)
+		}
+	}
+
+	// No value of the old key anywhere.
+	olds := map[string]string{
+		"the closed account's tombstone": booking.IdentityKey(old.Hash("closed_account", v.closedAccount)),
+		"the address's pseudonym":        booking.IdentityKey(old.Hash("event_ip", v.ip)),
+		"the gone device's pseudonym":    strings.TrimPrefix(v.oldDev, "dev:"),
+	}
+	for _, p := range v.phones {
+		k := booking.IdentityKey(old.Hash("phone", p))
+		olds["the hash of phone "+p] = k
+		olds["the audit tag of phone "+p] = "#" + k[:8]
+	}
+	for _, n := range v.names {
+		olds["the hash of name "+n] = booking.IdentityKey(old.Hash("name", n))
+	}
+	for _, id := range v.ids {
+		olds["the hash of ID number "+id.Number] = booking.IdentityKey(old.IDHash(id))
+	}
+	tables, err := s.pool.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)
+	testenv.Must(t, err, "tables")
+	var names []string
+	for tables.Next() {
+		var n string
+		testenv.Must(t, tables.Scan(&n), "scan")
+		names = append(names, n)
+	}
+	tables.Close()
+	if len(names) < 30 {
+		t.Fatalf("%d tables found, want the schema's", len(names))
+	}
+	for _, table := range names {
+		rows, err := s.pool.Query(ctx, `SELECT row_to_json(t)::TEXT FROM "`+table+`" t`)
+		testenv.Must(t, err, "%s", table)
+		for rows.Next() {
+			var row string
+			testenv.Must(t, rows.Scan(&row), "scan")
+			for what, k := range olds {
+				if strings.Contains(row, k) {
+					t.Errorf("%s of the old key is left in %s: %s", what, table, row)
+				}
+			}
+		}
+		rows.Close()
+	}
 }

@@ -12,6 +12,8 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -175,7 +177,44 @@ type rekeyRun struct {
 	phones   map[string][]byte // old Hash("phone", p) → new
 	names    map[string][]byte // old Hash("name", n) → new
 	refs     map[string]string // an event's phone reference, old → new
-	orphans  int64
+	// pseudonyms: an address's or a device's keyed pseudonym ("ip:…",
+	// "dev:…", booking.NetworkPseudonyms), old → new, for every address
+	// and device the events still hold in clear.
+	pseudonyms map[string]string
+	// tags: a caller's tag in a staff audit entry ("139****7398 #1a2b3c4d",
+	// booking's callerTag), old → new, for every number held sealed.
+	tags    map[string]string
+	orphans int64
+}
+
+// tokens are the keyed references a flag's stored reasons name: a phone
+// reference ("hash:" and 24 hex digits, as the events carry it) and an
+// address's or a device's pseudonym (booking.NetworkPseudonyms).
+var tokens = regexp.MustCompile(`\b(hash|ip|dev):[0-9a-f]{24}\b`)
+
+// callerTags are the callers an audit entry names: the number masked and
+// the first 8 hex digits of its keyed hash (booking's callerTag).
+var callerTags = regexp.MustCompile(`\bcaller (\S+ #[0-9a-f]{8})\b`)
+
+// phoneRef is the new key's reference for an old phone reference: the
+// same number's, or the old one hashed again as it is (as an event's).
+func (r *rekeyRun) phoneRef(old string) string {
+	if ref, ok := r.refs[old]; ok {
+		return ref
+	}
+	return "hash:" + booking.IdentityKey(r.orphan("phone ref", []byte(old)))
+}
+
+// token rewrites one reference a flag's reasons name.
+func (r *rekeyRun) token(old string) string {
+	kind, _, _ := strings.Cut(old, ":")
+	if kind == "hash" {
+		return r.phoneRef(old)
+	}
+	if p, ok := r.pseudonyms[old]; ok {
+		return p
+	}
+	return kind + ":" + booking.IdentityKey(r.orphan("event_"+kind, []byte(old)))
 }
 
 // open opens a value sealed under either key (a step that died midway left
@@ -295,14 +334,25 @@ var rekeySteps = []rekeyStep{
 			if err := rows.Scan(&id, &typ, &num, &idh, &ns, &nh); err != nil {
 				return "", "", nil, err
 			}
-			num2, n, err := r.reseal("id_number", num)
-			if err != nil {
-				return "", "", nil, fmt.Errorf("identity %s: %w", id, err)
-			}
-			doc := identity.ID{Type: identity.Type(typ), Number: n}
-			idh2 := r.new.IDHash(doc)
-			if !hmac.Equal(idh, r.old.IDHash(doc)) {
-				return "", "", nil, fmt.Errorf("identity %s: its id_hash is not the old key's hash of its sealed number", id)
+			// A person idle for a year has had their number and name
+			// erased (retention's erase_identities), the hashes kept to
+			// find them when they come back: with nothing to derive them
+			// from, they are hashed again as they are, and a return after
+			// the rotation is a new person.
+			num2, idh2 := num, []byte(nil)
+			if len(num) == 0 {
+				idh2 = r.orphan("id", idh)
+			} else {
+				var n string
+				var err error
+				if num2, n, err = r.reseal("id_number", num); err != nil {
+					return "", "", nil, fmt.Errorf("identity %s: %w", id, err)
+				}
+				doc := identity.ID{Type: identity.Type(typ), Number: n}
+				idh2 = r.new.IDHash(doc)
+				if !hmac.Equal(idh, r.old.IDHash(doc)) {
+					return "", "", nil, fmt.Errorf("identity %s: its id_hash is not the old key's hash of its sealed number", id)
+				}
 			}
 			ns2, nh2, err := r.pair("name", "name", ns, nh)
 			if err != nil {
@@ -366,7 +416,66 @@ var rekeySteps = []rekeyStep{
 		}},
 	hashStep("waitlist", "name_hash", "name"),
 	hashStep("lottery_entries", "name_hash", "name"),
-	hashStep("patient_cases", "offered_phone_hash", "phone"),
+	// A report's number: the same number's new hash, or, for a number no
+	// account, family member or kept number holds, the hash whose
+	// reference is the events' orphan of that number (their phone step),
+	// so the detector still links the report to the events that name it.
+	{name: "patient_cases", start: uuidZero, maps: true, query: byUUID("patient_cases", "offered_phone_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var h []byte
+			if err := rows.Scan(&id, &h); err != nil {
+				return "", "", nil, err
+			}
+			if h == nil {
+				return id, "", nil, nil
+			}
+			h2, ok := r.phones[string(h)]
+			if !ok {
+				h2 = r.orphan("phone ref", []byte("hash:"+booking.IdentityKey(h)))
+			}
+			return id, `UPDATE patient_cases SET offered_phone_hash = $2 WHERE id = $1::UUID`, []any{id, h2}, nil
+		}},
+	// A flag's reasons name numbers, addresses and devices by their keyed
+	// references, in English and Chinese: each is rewritten as the events'
+	// and the timeline's will read under the new key.
+	{name: "flags", start: "", maps: true,
+		query: `SELECT id, reasons::TEXT FROM flags WHERE id > $1 ORDER BY id LIMIT $2`,
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id, reasons string
+			if err := rows.Scan(&id, &reasons); err != nil {
+				return "", "", nil, err
+			}
+			rewritten := tokens.ReplaceAllStringFunc(reasons, r.token)
+			if rewritten == reasons {
+				return id, "", nil, nil
+			}
+			return id, `UPDATE flags SET reasons = $2::JSONB WHERE id = $1`, []any{id, rewritten}, nil
+		}},
+	// A staff audit entry names a caller masked with a tag of the
+	// number's keyed hash; with the old key and the mask's seven digits
+	// the tag gives the number away (10,000 guesses). Rewritten as the
+	// same number's new tag, or hashed again as it is.
+	{name: "audit_log", start: uuidZero, maps: true,
+		query: `SELECT id::TEXT, reason FROM audit_log WHERE id > $1::UUID ORDER BY id LIMIT $2`,
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id, reason string
+			if err := rows.Scan(&id, &reason); err != nil {
+				return "", "", nil, err
+			}
+			rewritten := callerTags.ReplaceAllStringFunc(reason, func(m string) string {
+				tag := strings.TrimPrefix(m, "caller ")
+				if t, ok := r.tags[tag]; ok {
+					return "caller " + t
+				}
+				mask, _, _ := strings.Cut(tag, " #")
+				return "caller " + mask + " #" + booking.IdentityKey(r.orphan("caller tag", []byte(tag)))[:8]
+			})
+			if rewritten == reason {
+				return id, "", nil, nil
+			}
+			return id, `UPDATE audit_log SET reason = $2 WHERE id = $1::UUID`, []any{id, rewritten}, nil
+		}},
 	// Events' phone references: those of a number an account, a family
 	// member or a kept number still holds are derived again, so the
 	// detector links old events to new ones; the others (the number was
@@ -412,6 +521,7 @@ func hashStep(table, column, purpose string) rekeyStep {
 // key's hash of each to the new key's.
 func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 	r.phones, r.names, r.refs = map[string][]byte{}, map[string][]byte{}, map[string]string{}
+	r.pseudonyms, r.tags = map[string]string{}, map[string]string{}
 	read := func(purpose, q string, into map[string][]byte) error {
 		rows, err := db.pool.Query(ctx, q)
 		if err != nil {
@@ -430,7 +540,10 @@ func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 			oh, nh := r.old.Hash(purpose, p), r.new.Hash(purpose, p)
 			into[string(oh)] = nh
 			if purpose == "phone" {
-				r.refs["hash:"+booking.IdentityKey(oh)] = "hash:" + booking.IdentityKey(nh)
+				ok, nk := booking.IdentityKey(oh), booking.IdentityKey(nh)
+				r.refs["hash:"+ok] = "hash:" + nk
+				mask := identity.MaskPhone(p)
+				r.tags[mask+" #"+ok[:8]] = mask + " #" + nk[:8]
 			}
 		}
 		return translate(rows.Err())
@@ -440,8 +553,26 @@ func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 	                         UNION ALL SELECT phone_sealed FROM caller_phones WHERE length(phone_sealed) > 0`, r.phones); err != nil {
 		return err
 	}
-	return read("name", `SELECT name_sealed FROM identities WHERE length(name_sealed) > 0
-	                     UNION ALL SELECT name_sealed FROM patients WHERE length(name_sealed) > 0`, r.names)
+	if err := read("name", `SELECT name_sealed FROM identities WHERE length(name_sealed) > 0
+	                     UNION ALL SELECT name_sealed FROM patients WHERE length(name_sealed) > 0`, r.names); err != nil {
+		return err
+	}
+	// The addresses and devices the events hold in clear (within the
+	// detection window: retention empties them after).
+	rows, err := db.pool.Query(ctx, `SELECT DISTINCT 'ip', ip FROM booking_events WHERE ip <> ''
+	                                 UNION SELECT DISTINCT 'dev', device_id FROM booking_events WHERE device_id <> ''`)
+	if err != nil {
+		return fmt.Errorf("read the events' addresses and devices: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, v string
+		if err := rows.Scan(&kind, &v); err != nil {
+			return translate(err)
+		}
+		r.pseudonyms[kind+":"+booking.IdentityKey(r.old.Hash("event_"+kind, v))] = kind + ":" + booking.IdentityKey(r.new.Hash("event_"+kind, v))
+	}
+	return translate(rows.Err())
 }
 
 // Rekey moves the database from o.Old to o.New, or goes on with the move
