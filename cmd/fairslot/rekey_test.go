@@ -384,18 +384,7 @@ func newKeyFile(t *testing.T) (string, *identity.Keyring) {
 // under it.
 func TestRekeyRefusedInServesFirstSeconds(t *testing.T) {
 	ctx := context.Background()
-	sch := schedule(t, time.Now().Add(-time.Minute), 4, 4)
-	s := startService(t, sch, nil)
-	for n := range 3 {
-		s.newPatient(7600 + n)
-	}
-	s.stopServe()
-	var version string
-	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT version()`).Scan(&version), "version")
-	if strings.Contains(version, "CockroachDB") {
-		t.Skip("the wait is observed with pg_blocking_pids, PostgreSQL's")
-	}
-	newFile, _ := newKeyFile(t)
+	s, newFile := stoppedForRace(t, 7600)
 	fpBefore := keyFingerprint(t, s)
 
 	var exclusive []string
@@ -441,15 +430,26 @@ func TestRekeyRefusedInServesFirstSeconds(t *testing.T) {
 	if rotations != 0 {
 		t.Errorf("a refused rekey left its rotation recorded (%d rows): no instance would start", rotations)
 	}
-	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v, want a clean shutdown\n%s", err, s.logs)
-		}
-	case <-time.After(30 * time.Second):
-		t.Errorf("serve did not shut down within 30 s")
+	s.stop(stop, done)
+}
+
+// stoppedForRace is a hospital with three patients (newPatient(n) on),
+// its serve stopped, and a new key's file, for the race tests; they watch
+// the lock waits with PostgreSQL's pg_blocking_pids.
+func stoppedForRace(t *testing.T, n int) (*service, string) {
+	t.Helper()
+	s := startService(t, schedule(t, time.Now().Add(-time.Minute), 4, 4), nil)
+	for i := range 3 {
+		s.newPatient(n + i)
 	}
+	s.stopServe()
+	var version string
+	testenv.Must(t, s.pool.QueryRow(context.Background(), `SELECT version()`).Scan(&version), "version")
+	if strings.Contains(version, "CockroachDB") {
+		t.Skip("the wait is observed with pg_blocking_pids, PostgreSQL's")
+	}
+	newFile, _ := newKeyFile(t)
+	return s, newFile
 }
 
 // waitBlocked waits until n backends wait for the lock of the backend
@@ -482,16 +482,7 @@ func waitBlocked(t *testing.T, s *service, locker, n int, done <-chan error) {
 // one of them sees the other: exactly one goes through.
 func TestRekeyAndServeStartingTogether(t *testing.T) {
 	ctx := context.Background()
-	sch := schedule(t, time.Now().Add(-time.Minute), 4, 4)
-	s := startService(t, sch, nil)
-	s.newPatient(7610)
-	s.stopServe()
-	var version string
-	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT version()`).Scan(&version), "version")
-	if strings.Contains(version, "CockroachDB") {
-		t.Skip("the wait is observed with pg_blocking_pids, PostgreSQL's")
-	}
-	newFile, _ := newKeyFile(t)
+	s, newFile := stoppedForRace(t, 7610)
 	lock, err := s.pool.Begin(ctx)
 	testenv.Must(t, err, "begin")
 	defer func() { _ = lock.Rollback(ctx) }()

@@ -414,28 +414,18 @@ var rekeySteps = []rekeyStep{
 			return id, `UPDATE bookings SET name_hash = $2, booked_name_hash = $3 WHERE id = $1::UUID`,
 				[]any{id, r.mapped(r.names, "name", nh), r.mapped(r.names, "name", bh)}, nil
 		}},
-	hashStep("waitlist", "name_hash", "name"),
-	hashStep("lottery_entries", "name_hash", "name"),
+	hashStep("waitlist", "name_hash", byName),
+	hashStep("lottery_entries", "name_hash", byName),
 	// A report's number: the same number's new hash, or, for a number no
 	// account, family member or kept number holds, the hash whose
 	// reference is the events' orphan of that number (their phone step),
 	// so the detector still links the report to the events that name it.
-	{name: "patient_cases", start: uuidZero, maps: true, query: byUUID("patient_cases", "offered_phone_hash"),
-		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
-			var id string
-			var h []byte
-			if err := rows.Scan(&id, &h); err != nil {
-				return "", "", nil, err
-			}
-			if h == nil {
-				return id, "", nil, nil
-			}
-			h2, ok := r.phones[string(h)]
-			if !ok {
-				h2 = r.orphan("phone ref", []byte("hash:"+booking.IdentityKey(h)))
-			}
-			return id, `UPDATE patient_cases SET offered_phone_hash = $2 WHERE id = $1::UUID`, []any{id, h2}, nil
-		}},
+	hashStep("patient_cases", "offered_phone_hash", func(r *rekeyRun, h []byte) []byte {
+		if h2, ok := r.phones[string(h)]; ok {
+			return h2
+		}
+		return r.orphan("phone ref", []byte("hash:"+booking.IdentityKey(h)))
+	}),
 	// A flag's reasons name numbers, addresses and devices by their keyed
 	// references, in English and Chinese: each is rewritten as the events'
 	// and the timeline's will read under the new key.
@@ -495,9 +485,9 @@ var rekeySteps = []rekeyStep{
 		}},
 }
 
-// hashStep maps one column of keyed hashes of purpose ("name", "phone")
-// through the map of that purpose.
-func hashStep(table, column, purpose string) rekeyStep {
+// hashStep rewrites one column of keyed hashes with rehash (not called
+// for a NULL).
+func hashStep(table, column string, rehash func(r *rekeyRun, old []byte) []byte) rekeyStep {
 	return rekeyStep{name: table, start: uuidZero, maps: true, query: byUUID(table, column),
 		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
 			var id string
@@ -508,13 +498,12 @@ func hashStep(table, column, purpose string) rekeyStep {
 			if h == nil {
 				return id, "", nil, nil
 			}
-			m := r.names
-			if purpose == "phone" {
-				m = r.phones
-			}
-			return id, `UPDATE ` + table + ` SET ` + column + ` = $2 WHERE id = $1::UUID`, []any{id, r.mapped(m, purpose, h)}, nil
+			return id, `UPDATE ` + table + ` SET ` + column + ` = $2 WHERE id = $1::UUID`, []any{id, rehash(r, h)}, nil
 		}}
 }
+
+// byName maps a name hash through the names' map.
+func byName(r *rekeyRun, old []byte) []byte { return r.mapped(r.names, "name", old) }
 
 // buildMaps reads every phone and name the database holds sealed (under
 // either key: a run that died midway left both) into the maps from the old
