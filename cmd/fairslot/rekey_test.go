@@ -544,6 +544,7 @@ type seededValues struct {
 	entryName     string // the lottery entrant's name
 	ip            string // an address the events hold in clear
 	oldDev        string // a device pseudonym of a device no event holds
+	oldPresented  string // the keyed id of a card nobody registered, shown at the desk
 	phones, names []string
 	ids           []identity.ID
 }
@@ -582,6 +583,13 @@ func seedKeyedValues(t *testing.T, s *service, sch booking.Schedule, people []pa
 	}
 	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT id::TEXT FROM accounts WHERE closed_at IS NOT NULL`).Scan(&v.closedAccount), "the closed account")
 	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT ip FROM booking_events WHERE ip <> '' LIMIT 1`).Scan(&v.ip), "an event's address")
+	// A stranger's card shown at the desk for a booking: nobody registered
+	// it, so the event names it by a keyed id of its ID hash.
+	v.oldPresented = booking.KeyedID(old.Hash("presented_card", string(old.IDHash(identity.ID{Type: identity.ResidentID, Number: residentID(7370)}))))
+	if _, err := s.pool.Exec(ctx, `UPDATE booking_events SET presented_identity_id = $1::UUID
+	                               WHERE id = (SELECT id FROM booking_events WHERE presented_identity_id IS NULL ORDER BY id DESC LIMIT 1)`, v.oldPresented); err != nil {
+		t.Fatal(err)
+	}
 	// A year on, retention erases the closed account's person (no booking,
 	// no bar): the number and name go, their hashes stay (erase_identities).
 	if _, err := s.pool.Exec(ctx, `UPDATE identities SET number_sealed = ''::BYTEA, name_sealed = ''::BYTEA
@@ -647,6 +655,12 @@ func checkSeededRekeyed(t *testing.T, s *service, v seededValues, old, nw *ident
 		!hmac.Equal(nh, nw.Hash("rekeyed name", string(old.Hash("name", "测试"+string(rune('甲'+7360%10)))))) {
 		t.Errorf("the erased person's hashes are not the old ones hashed again under the new key")
 	}
+	var presented int
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM booking_events WHERE presented_identity_id = $1::UUID`,
+		booking.KeyedID(nw.Hash("rekeyed presented_card", v.oldPresented))).Scan(&presented), "the presented card")
+	if presented != 1 {
+		t.Errorf("events naming the unregistered card by its id hashed again under the new key: %d, want 1", presented)
+	}
 	var entryHash []byte
 	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT name_hash FROM lottery_entries`).Scan(&entryHash), "the lottery entry")
 	if !hmac.Equal(entryHash, nw.Hash("name", v.entryName)) {
@@ -689,6 +703,7 @@ func checkSeededRekeyed(t *testing.T, s *service, v seededValues, old, nw *ident
 		"the closed account's tombstone": booking.IdentityKey(old.Hash("closed_account", v.closedAccount)),
 		"the address's pseudonym":        booking.IdentityKey(old.Hash("event_ip", v.ip)),
 		"the gone device's pseudonym":    strings.TrimPrefix(v.oldDev, "dev:"),
+		"the unregistered card's id":     v.oldPresented,
 	}
 	for _, p := range v.phones {
 		k := booking.IdentityKey(old.Hash("phone", p))

@@ -497,10 +497,8 @@ func (s *Service) presented(ctx context.Context, b Booking, idHash []byte) (stri
 	who, err := s.store.IdentityByHash(ctx, idHash)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		var k [16]byte
-		copy(k[:], s.keys.Hash("presented_card", string(idHash)))
 		no := false
-		return formatUUID(k, 8), &no, nil
+		return KeyedID(s.keys.Hash("presented_card", string(idHash))), &no, nil
 	case err != nil:
 		return "", nil, err
 	}

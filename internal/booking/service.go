@@ -514,6 +514,15 @@ func newID() string {
 	return formatUUID(b, 4)
 }
 
+// KeyedID is a version 8 UUID made of a keyed hash's first 16 bytes: the
+// id of a card nobody registered (presented), the same for the same card
+// under one key.
+func KeyedID(hash []byte) string {
+	var b [16]byte
+	copy(b[:], hash)
+	return formatUUID(b, 8)
+}
+
 func formatUUID(b [16]byte, version byte) string {
 	b[6] = b[6]&0x0f | version<<4
 	b[8] = b[8]&0x3f | 0x80

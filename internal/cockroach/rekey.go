@@ -469,19 +469,29 @@ var rekeySteps = []rekeyStep{
 	// Events' phone references: those of a number an account, a family
 	// member or a kept number still holds are derived again, so the
 	// detector links old events to new ones; the others (the number was
-	// changed, released or erased) are orphans.
+	// changed, released or erased) are orphans. A card nobody registered,
+	// shown at the desk, is named by a keyed id (booking.KeyedID of its ID
+	// hash): its number was never kept, so it is an orphan too; an id of
+	// an identity row stays.
 	{name: "booking_events", start: uuidZero, maps: true,
-		query: `SELECT id::TEXT, phone FROM booking_events WHERE id > $1::UUID AND phone <> '' ORDER BY id LIMIT $2`,
+		query: `SELECT e.id::TEXT, e.phone, COALESCE(e.presented_identity_id::TEXT, ''), i.id IS NULL
+		          FROM booking_events e LEFT JOIN identities i ON i.id = e.presented_identity_id
+		         WHERE e.id > $1::UUID AND (e.phone <> '' OR e.presented_identity_id IS NOT NULL AND i.id IS NULL)
+		         ORDER BY e.id LIMIT $2`,
 		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
-			var id, ref string
-			if err := rows.Scan(&id, &ref); err != nil {
+			var id, ref, presented string
+			var keyed bool
+			if err := rows.Scan(&id, &ref, &presented, &keyed); err != nil {
 				return "", "", nil, err
 			}
-			ref2, ok := r.refs[ref]
-			if !ok {
-				ref2 = "hash:" + booking.IdentityKey(r.orphan("phone ref", []byte(ref)))
+			if ref != "" {
+				ref = r.phoneRef(ref)
 			}
-			return id, `UPDATE booking_events SET phone = $2 WHERE id = $1::UUID`, []any{id, ref2}, nil
+			if presented != "" && keyed {
+				presented = booking.KeyedID(r.orphan("presented_card", []byte(presented)))
+			}
+			return id, `UPDATE booking_events SET phone = $2, presented_identity_id = NULLIF($3, '')::UUID WHERE id = $1::UUID`,
+				[]any{id, ref, presented}, nil
 		}},
 }
 
