@@ -277,6 +277,12 @@ func checkKey(ctx context.Context, db *cockroach.DB, keys *identity.Keyring, hol
 	var err error
 	if holder != "" {
 		st, err = db.Arrive(ctx, holder, presenceTTL)
+		if errors.Is(err, booking.ErrReadOnly) {
+			// A database that takes no writes takes no rotation either:
+			// serve starts for the reads, and keepPresence records its
+			// presence once the database takes writes.
+			st, err = db.RekeyInProgress(ctx)
+		}
 	} else {
 		st, err = db.RekeyInProgress(ctx)
 	}
