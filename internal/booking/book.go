@@ -773,11 +773,18 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 // cancelBooking is Cancel for any actor, an operator's caller checked
 // (CancelForCaller).
 func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
+	return s.cancelBookingHow(ctx, actor, id, o, nil)
+}
+
+// cancelBookingHow is cancelBooking; patient, when set, is an operator's
+// cancellation for the patient on the line of a booking an account made
+// for them (cancelForPatient), which is not a phone booking.
+func (s *Service) cancelBookingHow(ctx context.Context, actor Actor, id string, o Origin, patient *patientCall) (Booking, error) {
 	b, self, err := s.bookingOf(ctx, actor, id)
 	if err != nil {
 		return Booking{}, err
 	}
-	if actor.Role == RoleOperator && b.Channel != ChannelPhone {
+	if actor.Role == RoleOperator && b.Channel != ChannelPhone && patient == nil {
 		return Booking{}, Errorf(ErrForbidden, "operators cancel phone bookings only")
 	}
 	if b.Status != StatusConfirmed {
@@ -813,7 +820,7 @@ func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o O
 		// cancellations, never late (review19c M4; cancelForFlag).
 		late = false
 	}
-	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late}, o)
+	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late, patient: patient}, o)
 	if err == nil && self != "" {
 		got.PatientID = self
 	}
@@ -862,7 +869,8 @@ type cancelHow struct {
 	deskReason string
 	auditID    string // the staff audit entry's id (an Idempotency-Key's), else a new one
 	onsite     bool
-	placed     *Placement // where an onsite slot went
+	placed     *Placement   // where an onsite slot went
+	patient    *patientCall // an operator's for the patient on the line (cancelForPatient)
 }
 
 // pendWait bounds how long a cancellation waits for Redis to mark its hold
@@ -888,6 +896,20 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	}
 	if late {
 		ev.Reason = "late"
+	}
+	if pc := how.patient; pc != nil && audit != nil {
+		// The patient rang and the operator cancelled for them what an
+		// account made for them (review23 M2): the account is told, the
+		// detector reads it as the person's (…by_person…), and the number
+		// counts toward its persons of the day (callerBounds).
+		ev.Reason, ev.Phone = reasonByPersonOnPhone, pc.phoneRef
+		if late {
+			ev.Reason = reasonLateByPersonOnPhone
+		}
+		audit.Reason = fmt.Sprintf(auditByPersonOnPhonePattern, b.Channel, pc.caller)
+		if late {
+			audit.Reason += " (late)"
+		}
 	}
 	if actor.Role == RolePatient && b.AccountID == "" {
 		// The person's verified self, on a booking staff made for them

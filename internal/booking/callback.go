@@ -271,7 +271,7 @@ func (s *Service) CallBackNumber(ctx context.Context, actor Actor, id string) (s
 	}
 	a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "callback_number_read",
 		Target: "notification:" + cb.NotificationID, HospitalID: cb.HospitalID,
-		Reason: "opened " + identity.MaskPhone(phone) + " to call back about " + cb.about()}
+		Reason: "opened " + identity.MaskPhone(identity.CallerLine(phone)) + " to call back about " + cb.about()}
 	if err := s.store.RecordAudit(ctx, a); err != nil {
 		return "", err
 	}
@@ -376,11 +376,11 @@ func (s *Service) MarkCallBack(ctx context.Context, actor Actor, id, outcome, no
 // failure is logged (without the number) and the row then shows no number.
 // contact: phone is the contact number a walk-in left, not a caller's.
 func (s *Service) keepCallerPhone(ctx context.Context, itemID, identityID, phone string, contact bool) {
-	p, err := identity.NormalizePhone(phone)
+	p, err := identity.NormalizeCallerPhone(phone) // a walk-in's contact number was checked a mobile
 	if err != nil || identityID == "" || itemID == "" {
 		return
 	}
-	if err := s.store.KeepCallerPhone(ctx, itemID, identityID, s.keys.Seal("phone", p), identity.MaskPhone(p),
+	if err := s.store.KeepCallerPhone(ctx, itemID, identityID, s.keys.Seal("phone", p), identity.MaskPhone(identity.CallerLine(p)),
 		contact, s.cfg.Now()); err != nil {
 		s.log.Warn("keep the caller's number for a call back", "identity_id", identityID, "err", err)
 	}

@@ -96,9 +96,22 @@ func (s *Service) callerBounds(ctx context.Context, actor Actor, h *Hospital, ph
 // number (the tag is keyed: it cannot be computed from a guess without the
 // service's key).
 func (s *Service) callerTag(phone string) string {
-	p, err := identity.NormalizePhone(phone)
+	p, err := callerLine(phone)
 	if err != nil {
 		return ""
 	}
 	return fmt.Sprintf("%s #%s", identity.MaskPhone(p), IdentityKey(s.keys.Hash("phone", p))[:8])
+}
+
+// callerLine is the line a caller rings from (identity.NormalizeCallerPhone:
+// a mobile, or a landline with its area code, review23 M1) without an
+// extension: what keyed hashes, caller tags and masks name, so a landline
+// rung from with and without its extension is one number. The extension is
+// kept only with the number a call back dials (keepCallerPhone).
+func callerLine(phone string) (string, error) {
+	p, err := identity.NormalizeCallerPhone(phone)
+	if err != nil {
+		return "", Errorf(ErrInvalidPhone, "the caller's number is neither a mainland mobile nor a landline with its area code (010-65123456)")
+	}
+	return identity.CallerLine(p), nil
 }

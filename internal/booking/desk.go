@@ -131,9 +131,9 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	contact := false // keep is a walk-in's contact number, not a caller's
 	caller := ""     // the caller's number as the audit names it (callerTag)
 	if req.Channel == ChannelPhone {
-		p, err := identity.NormalizePhone(req.CallerPhone)
+		p, err := callerLine(req.CallerPhone)
 		if err != nil {
-			return Result{}, ErrInvalidPhone
+			return Result{}, err
 		}
 		phoneRef, keep, caller = s.phoneRef(s.keys.Hash("phone", p)), req.CallerPhone, s.callerTag(p)
 	}
@@ -524,6 +524,13 @@ type Lookup struct {
 	// bookings staff made on a call from the number they ring from: the
 	// ones an operator may cancel for them (CancelForCaller).
 	FromCaller map[string]bool
+	// ForPatient marks, for a caller on the phone, the bookings an account
+	// made for a family member whose contact number, as that account gave
+	// it, is the number the caller rings from: the caller who gave the
+	// person's ID number and the name it was booked under is the patient,
+	// and an operator may cancel it for them (CancelForCaller, review23
+	// M2); the account is told.
+	ForPatient map[string]bool
 }
 
 // Kin is who a person is to an account holder: the relationship on the
@@ -602,6 +609,11 @@ type DeskLookupRequest struct {
 	IDType, IDNumber string
 	Check            IdentityCheck
 	CheckReason      string
+	// Call is the phone console's mark of the call a caller's lookup is
+	// made on (LookupCallerOnCall): the pages of one call write one audit
+	// entry of the lookup, not one per page (review23 L2). Empty: every
+	// lookup is audited.
+	Call string
 }
 
 // StaffLookups is what the audit log holds of a staff member's recent
@@ -727,7 +739,7 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	if err == nil {
 		record = func() error { return s.store.RecordAuditOfPerson(ctx, who.Person(), audit) }
 	}
-	if aerr := record(); aerr != nil {
+	if aerr := s.auditOncePerCall(ctx, actor, check.Call, &audit, record); aerr != nil {
 		return Lookup{}, aerr
 	}
 	if !here {
@@ -1845,4 +1857,34 @@ func (s *Service) MarkNoShows(ctx context.Context) (int, []Bar, error) {
 		}
 	}
 	return n, bars, nil
+}
+
+// auditOncePerCall records a caller lookup's audit entry (record writes a)
+// once per call of the phone console (call, its mark; empty: every time):
+// the entry's id is derived from the operator, the call and what the entry
+// says, so the pages of one call, which each look the caller up again to
+// show their bookings, write one entry, and a lookup that finds something
+// else (the person booked since, another name) writes its own (review23
+// L2: every page view wrote another row, and a misheard name was counted a
+// mismatch once per page). A page racing another of the same call may
+// meet the entry the other wrote: that is the one entry, not an error.
+func (s *Service) auditOncePerCall(ctx context.Context, actor Actor, call string, a *AuditEntry, record func() error) error {
+	if call == "" {
+		return record()
+	}
+	a.ID = NameID("caller-lookup", actor.AccountID, call, a.Action, a.Target, a.Reason)
+	_, err := s.store.KeyedAudit(ctx, a.ID)
+	switch {
+	case err == nil:
+		return nil // this call's lookup is on the record
+	case !errors.Is(err, ErrNotFound):
+		return err
+	}
+	if err := record(); err != nil {
+		if _, again := s.store.KeyedAudit(ctx, a.ID); again == nil {
+			return nil
+		}
+		return err
+	}
+	return nil
 }

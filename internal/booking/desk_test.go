@@ -307,7 +307,7 @@ func TestPhoneBooking(t *testing.T) {
 		{"operator on the on-site channel", op, h.person("陈静"), booking.ChannelOnsite, "", booking.ErrChannelForbidden},
 		{"operator on the online channel", op, h.person("陈静"), booking.ChannelOnline, "13812345678", booking.ErrChannelForbidden},
 		{"no caller phone", op, h.person("陈静"), booking.ChannelPhone, "", booking.ErrInvalidPhone},
-		{"landline caller phone", op, h.person("陈静"), booking.ChannelPhone, "010-12345678", booking.ErrInvalidPhone},
+		{"a landline whose local number starts with 1", op, h.person("陈静"), booking.ChannelPhone, "010-12345678", booking.ErrInvalidPhone},
 		{"caller phone not a mobile", op, h.person("陈静"), booking.ChannelPhone, "12345678901", booking.ErrInvalidPhone},
 		{"identity verified under another name", op, booking.IdentityRequest{IDType: caller.IDType, IDNumber: caller.IDNumber, Name: "王芬"},
 			booking.ChannelPhone, "13812345678", booking.ErrIdentityUnverified},

@@ -150,6 +150,16 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			// The patient's own answer is confirmed: the slot is let go,
 			// never a no-show.
 			body = told(who, "您已放弃替诊，该预约已取消（不计爽约）："+zh, "You declined the substitute doctor: the booking is cancelled, not a no-show: "+en)
+		case ev.Reason == reasonByPersonOnPhone || ev.Reason == reasonLateByPersonOnPhone:
+			// The person rang the call centre from the contact number this
+			// account gave for them (review23 M2).
+			zl, el := "", ""
+			if ev.Reason == reasonLateByPersonOnPhone {
+				zl, el = "已过免费取消时间，为就诊人记爽约一次。", " It was past the free cancellation deadline: one no-show for the patient."
+			}
+			body = told(who, "您为其预约的就诊人已本人致电医院电话预约中心取消该预约（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）。"+zl+"如需改约，请重新预约："+zh,
+				"The patient you booked for rang the hospital's call centre and cancelled this booking (the operator checked the ID number "+
+					"and name; the call came from the contact number you gave for them)."+el+" To move it, book again: "+en)
 		case ev.Reason == reasonByPerson || ev.Reason == reasonLateByPerson:
 			// The person it was made for, from their own account (their
 			// verified self): the account that made it is told.

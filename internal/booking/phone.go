@@ -27,12 +27,19 @@ import (
 // the masked phone, known or not; an unknown number is
 // ErrPatientNotFound.
 func (s *Service) CallerKnown(ctx context.Context, actor Actor, phone string) error {
+	return s.CallerKnownOnCall(ctx, actor, phone, "")
+}
+
+// CallerKnownOnCall is CallerKnown on the phone console's call marked call:
+// its pages write one audit entry of the check, not one each (review23 L2,
+// auditOncePerCall).
+func (s *Service) CallerKnownOnCall(ctx context.Context, actor Actor, phone, call string) error {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return ErrForbidden
 	}
-	p, err := identity.NormalizePhone(phone)
+	p, err := callerLine(phone)
 	if err != nil {
-		return ErrInvalidPhone
+		return err
 	}
 	hash := s.keys.Hash("phone", p)
 	who, err := s.store.IdentitiesByPhone(ctx, hash, s.phoneRef(hash), 1)
@@ -45,7 +52,7 @@ func (s *Service) CallerKnown(ctx context.Context, actor Actor, phone string) er
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "caller_lookup", Target: "phone:" + identity.MaskPhone(p), Reason: reason, HospitalID: actor.HospitalID}
-	if err := s.store.RecordAudit(ctx, audit); err != nil {
+	if err := s.auditOncePerCall(ctx, actor, call, &audit, func() error { return s.store.RecordAudit(ctx, audit) }); err != nil {
 		return err
 	}
 	if len(who) == 0 {
@@ -75,6 +82,20 @@ func (s *Service) CallerKnown(ctx context.Context, actor Actor, phone string) er
 // on identity_check: no card comes down a telephone line). The audit entry
 // says it, as a clerk's check is said (session 23).
 func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityRequest, callerPhone string, check IdentityCheck) (Lookup, error) {
+	return s.lookupCaller(ctx, actor, req, callerPhone, check, "")
+}
+
+// LookupCallerOnCall is LookupCaller (spoken) on the phone console's call
+// marked call: the console shows the caller's bookings on every page of the
+// call and looks them up for each, and the call's pages write one audit
+// entry of the lookup between them, not one each (review23 L2,
+// auditOncePerCall). A lookup that finds something else than the call's
+// first (the person booked since) writes its own.
+func (s *Service) LookupCallerOnCall(ctx context.Context, actor Actor, req IdentityRequest, callerPhone, call string) (Lookup, error) {
+	return s.lookupCaller(ctx, actor, req, callerPhone, CheckSpoken, call)
+}
+
+func (s *Service) lookupCaller(ctx context.Context, actor Actor, req IdentityRequest, callerPhone string, check IdentityCheck, call string) (Lookup, error) {
 	if actor.Role != RoleClerk && actor.Role != RoleOperator {
 		return Lookup{}, ErrForbidden
 	}
@@ -84,15 +105,15 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 		return Lookup{}, FieldErrorf(ErrInvalidField, "identity_check",
 			"a caller's lookup states identity_check spoken (the caller read the number aloud), or nothing: no card comes down a telephone line")
 	}
-	p, err := identity.NormalizePhone(callerPhone)
+	p, err := callerLine(callerPhone)
 	if err != nil {
-		return Lookup{}, ErrInvalidPhone
+		return Lookup{}, err
 	}
 	want, err := s.resolve(req)
 	if err != nil {
 		return Lookup{}, err
 	}
-	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, want.NameHash, DeskLookupRequest{Check: CheckSpoken})
+	l, err := s.lookupIdentity(ctx, actor, req.IDType, req.IDNumber, want.NameHash, DeskLookupRequest{Check: CheckSpoken, Call: call})
 	if err != nil {
 		return Lookup{}, err
 	}
@@ -105,8 +126,15 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	for _, b := range theirs {
 		said[b.ID] = true
 	}
+	// The family list entries that were given this number as their own
+	// (not an account's login: that is the account holder's, who cancels
+	// in the account).
+	members, err := s.store.PatientsWithPhone(ctx, hash)
+	if err != nil {
+		return Lookup{}, err
+	}
 	kept := l.Bookings[:0]
-	l.FromCaller = map[string]bool{}
+	l.FromCaller, l.ForPatient = map[string]bool{}, map[string]bool{}
 	for _, b := range l.Bookings {
 		bookedAs := b.NameHash
 		if bookedAs == "" {
@@ -116,6 +144,9 @@ func (s *Service) LookupCaller(ctx context.Context, actor Actor, req IdentityReq
 			kept = append(kept, b)
 			if b.AccountID == "" && said[b.ID] {
 				l.FromCaller[b.ID] = true
+			}
+			if b.AccountID != "" && b.PatientID != "" && slices.Contains(members, b.PatientID) {
+				l.ForPatient[b.ID] = true
 			}
 		}
 	}
@@ -158,16 +189,57 @@ func (s *Service) CancelForCaller(ctx context.Context, actor Actor, bookingID st
 	if i < 0 {
 		return Booking{}, ErrBookingNotFound
 	}
+	if l.ForPatient[bookingID] {
+		// The person the booking is for, ringing from the number the
+		// account gave for them (review23 M2).
+		return s.cancelForPatient(ctx, actor, l, l.Bookings[i], callerPhone, o)
+	}
 	if l.Bookings[i].Channel != ChannelPhone {
 		// An account's (or the desk's) booking was booked from no number
 		// (review23 L3): the patient cancels it in the account that made
 		// it, or at the desk.
-		return Booking{}, Errorf(ErrForbidden, "this is not a phone booking: the account that made it cancels it, or the registration desk with the ID card")
+		return Booking{}, Errorf(ErrForbidden, "this is not a phone booking: the account that made it cancels it, the patient by ringing from the contact number that account gave for them, or the registration desk with the ID card")
 	}
 	if !l.FromCaller[bookingID] {
 		return Booking{}, Errorf(ErrForbidden, "this booking was not made on a call from this number: the caller cancels it from the number it was booked from, at the registration desk with the ID card, or in the person's own account")
 	}
 	return s.cancelBooking(ctx, actor, bookingID, o)
+}
+
+// cancelForPatient cancels, for the caller on the line, a booking an
+// account made for them (review23 M2: an elderly patient with no account
+// of her own could not undo what her daughter's account booked for her, and
+// a no-show strike was her only way out). Ownership holds — nobody acts on
+// what is not theirs: the booking is the person's, and the caller proved to
+// be the person as the phone channel proves anyone (the ID number and the
+// name it was booked under, spoken: LookupCaller) and, beyond what a
+// phone booking asks, rings from the number the booking's own account gave
+// as that person's contact number (Lookup.ForPatient): the account itself
+// said the number is theirs. The account holder's login number is not
+// enough (the holder cancels in the account). The caller bounds apply as
+// to a booking (a number acts for at most a household's persons a day, an
+// operator at a human pace), the cancellation is the person's (late after
+// the deadline, as the verified self's), its event carries the number's
+// reference and the reason cancelled_by_person_on_phone, the audit entry
+// names the caller as a phone booking's does, and the account that made it
+// is told the patient cancelled by phone (notificationOf).
+func (s *Service) cancelForPatient(ctx context.Context, actor Actor, l Lookup, b Booking, callerPhone string, o Origin) (Booking, error) {
+	p, err := callerLine(callerPhone)
+	if err != nil {
+		return Booking{}, err
+	}
+	h, _ := s.catalog.Load().Hospital(b.HospitalID)
+	phoneRef := s.phoneRef(s.keys.Hash("phone", p))
+	if err := s.callerBounds(ctx, actor, h, phoneRef, l.Identity.Person()); err != nil {
+		return Booking{}, err
+	}
+	return s.cancelBookingHow(ctx, actor, b.ID, o, &patientCall{phoneRef: phoneRef, caller: s.callerTag(p)})
+}
+
+// patientCall is a cancellation by phone for the person a booking is for
+// (cancelForPatient): the number's event reference and its audit tag.
+type patientCall struct {
+	phoneRef, caller string
 }
 
 // bookingsInReach lists an identity's bookings from yesterday on (in China
@@ -221,9 +293,9 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if actor.Role != RoleOperator {
 		return WaitlistEntry{}, Errorf(ErrForbidden, "operators put callers on waitlists; patients join for the people on their list")
 	}
-	p, err := identity.NormalizePhone(req.CallerPhone)
+	p, err := callerLine(req.CallerPhone)
 	if err != nil {
-		return WaitlistEntry{}, ErrInvalidPhone
+		return WaitlistEntry{}, err
 	}
 	phoneRef := s.phoneRef(s.keys.Hash("phone", p))
 	sess, h, err := s.bookableSession(req.SessionID, ChannelPhone)

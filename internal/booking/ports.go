@@ -945,8 +945,10 @@ type AccountStore interface {
 	StaffActionsSince(ctx context.Context, actorID string, since time.Time, actions ...string) (int, error)
 	// CallerPersonsSince lists the distinct persons (identity ids) staff
 	// booked, entered in a draw or waitlisted at or after since on calls
-	// from the number phoneRef (the booked, lottery_entered and
-	// waitlisted events with a staff member and that phone).
+	// from the number phoneRef, or cancelled an account's booking for as
+	// the patient on the line (the booked, lottery_entered, waitlisted and
+	// cancelled events with a staff member and that phone: only
+	// cancelForPatient's cancellation carries one).
 	CallerPersonsSince(ctx context.Context, phoneRef string, since time.Time) ([]string, error)
 	// StaffLookupsSince counts the persons (audit targets) the staff
 	// account actorID looked up (identity_lookup) at or after since, other
@@ -1116,6 +1118,11 @@ type DeskStore interface {
 	// phone number to (or the holder whose login it is) are to that
 	// account: the holder's self first, else a family member's entry.
 	PhoneKin(ctx context.Context, phoneHash []byte) (map[string]Kin, error)
+	// PatientsWithPhone lists the patients (family list entries) still
+	// listed whose account gave them this number as their own contact
+	// number: a booking made for one of them answers to a call from it
+	// made by the patient (CancelForCaller, review23 M2).
+	PatientsWithPhone(ctx context.Context, phoneHash []byte) ([]string, error)
 	// Roster lists a hospital's booked, checked-in and no-show bookings of
 	// a visit date by session and slot, with their identities' masked forms.
 	Roster(ctx context.Context, hospitalID, visitDate string) ([]RosterEntry, error)

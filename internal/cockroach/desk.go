@@ -610,6 +610,14 @@ func (s *Store) PhoneKin(ctx context.Context, phoneHash []byte) (_ map[string]bo
 	return out, err
 }
 
+// PatientsWithPhone lists the patients still listed given this contact
+// number (patients_with_phone, by the phone's index).
+func (s *Store) PatientsWithPhone(ctx context.Context, phoneHash []byte) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("patients_with_phone"), phoneHash)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // Roster lists a hospital's day at the desk with its people masked: two
 // reads of the (hospital, visit date) index.
 func (s *Store) Roster(ctx context.Context, hospitalID, visitDate string) (_ []booking.RosterEntry, rerr error) {

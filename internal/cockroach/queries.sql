@@ -413,11 +413,13 @@ SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = ANY($2::TE
 
 -- name: caller_persons_since
 -- The persons staff booked, entered or waitlisted on calls from number $1
--- since $2 (booking.Store.CallerPersonsSince): read by time through the
--- index of the events still holding a phone (booking_events_phone_by_ts).
+-- since $2, or cancelled an account's booking for as the patient on the
+-- line (the only cancellation whose event carries the number)
+-- (booking.Store.CallerPersonsSince): read by time through the index of the
+-- events still holding a phone (booking_events_phone_by_ts).
 SELECT DISTINCT identity_id::TEXT FROM booking_events
  WHERE phone = $1 AND phone <> '' AND ts >= $2 AND staff_id IS NOT NULL AND identity_id IS NOT NULL
-   AND type IN ('booked', 'lottery_entered', 'waitlisted');
+   AND type IN ('booked', 'lottery_entered', 'waitlisted', 'cancelled');
 
 -- name: staff_lookups_since
 -- The persons (targets) staff member $1 looked up since $2, other than $3:
@@ -936,6 +938,13 @@ SELECT id::TEXT, id_type, id_hash, number_masked, name_hash, name_masked, name_v
                WHERE a.phone_hash = $1 AND p.is_self)
  ORDER BY created_at, id
  LIMIT $3;
+
+-- name: patients_with_phone
+-- The family list entries still listed whose account gave them number $1
+-- (the keyed hash) as their own contact number (PatientsWithPhone): a
+-- booking made for one of them may be cancelled by that patient ringing
+-- from it (CancelForCaller).
+SELECT id::TEXT FROM patients WHERE phone_hash = $1 AND removed_at IS NULL;
 
 -- name: phone_kin
 -- Who the people a phone number is known for are to an account of it

@@ -501,6 +501,20 @@ func (s *Store) PhoneKin(_ context.Context, phoneHash []byte) (map[string]bookin
 	return out, nil
 }
 
+// PatientsWithPhone lists the patients still listed given phoneHash as
+// their contact number.
+func (s *Store) PatientsWithPhone(_ context.Context, phoneHash []byte) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for pid, p := range s.patients {
+		if !p.Removed && len(phoneHash) > 0 && string(s.phones[pid]) == string(phoneHash) {
+			out = append(out, pid)
+		}
+	}
+	return out, nil
+}
+
 // adapter orders them by when the identity was made; here by id.)
 func (s *Store) IdentitiesByPhone(_ context.Context, phoneHash []byte, phoneRef string, limit int) ([]booking.Identity, error) {
 	s.mu.Lock()

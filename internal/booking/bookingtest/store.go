@@ -1042,7 +1042,7 @@ func (s *Store) CallerPersonsSince(_ context.Context, phoneRef string, since tim
 	var out []string
 	for _, e := range s.events {
 		switch e.Type {
-		case booking.EventBooked, booking.EventLotteryEntered, booking.EventWaitlisted:
+		case booking.EventBooked, booking.EventLotteryEntered, booking.EventWaitlisted, booking.EventCancelled:
 		default:
 			continue
 		}

@@ -264,6 +264,10 @@ func (unimplementedStore) HeldOutEntries(_ context.Context, _ string) ([]booking
 	panic(unimplemented("Store.HeldOutEntries"))
 }
 
+func (unimplementedStore) PatientsWithPhone(_ context.Context, _ []byte) ([]string, error) {
+	panic(unimplemented("Store.PatientsWithPhone"))
+}
+
 func (unimplementedStore) PhoneKin(_ context.Context, _ []byte) (map[string]booking.Kin, error) {
 	panic(unimplemented("Store.PhoneKin"))
 }
