@@ -39,7 +39,8 @@ type callBackRow struct {
 	Body       string // the notice, as the person is to be told it
 	Phone      string // masked; Dial holds it in clear on the one answer that opened it
 	Contact    bool   // Phone is a walk-in's contact number, not the one a call came from
-	Dial       string
+	Dial       string // for the tel: link: a landline's extension after a pause (01065123456,8001)
+	DialText   string // as the operator reads it (01065123456 转 8001)
 	Offer      *offerView
 	OfferState string
 	Attempts   int
@@ -117,7 +118,7 @@ func (c *Console) callBackData(r *request, base, highlight, dialID, dial string,
 			row.EndedClass = string(booking.StatusConfirmed)
 		}
 		if cb.NotificationID == dialID {
-			row.Dial = dial
+			row.Dial, row.DialText = strings.Replace(dial, "-", ",", 1), strings.Replace(dial, "-", " 转 ", 1)
 		}
 		if s, ok := cat.Session(cb.SessionID); ok {
 			doc, _ := cat.Doctor(s.DoctorID)

@@ -196,7 +196,7 @@ var zhMessages = map[string]string{
 	"invalid_id_type":           "证件类型不正确。",
 	"invalid_id_number":         "证件号码无效。",
 	"invalid_name":              "姓名无效。",
-	"invalid_phone":             "手机号无效，请填写大陆手机号。",
+	"invalid_phone":             "手机号无效，请填写大陆手机号（来电号码也可以是带区号的固定电话，如 010-65123456）。",
 	"weak_password":             "密码须为 8 到 72 个字符。",
 	"invalid_reset_code":        "手机号或重置码不正确，或重置码已使用、已过期。请到挂号窗口重新领取。",
 	"not_account_holder":        "证件不是该账号本人的，只能为账号本人重置密码。",

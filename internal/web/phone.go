@@ -121,10 +121,13 @@ type personView struct {
 // phoneBooking is a booking as the operator sees it.
 type phoneBooking struct {
 	bookingRow
-	Cancel    bool       // the operator may cancel it (a phone booking, before its session)
-	CancelWhy string     // why not, for a confirmed booking
-	Offer     *offerView // a slot held with a substitute, awaiting the answer
-	Failed    bool
+	Cancel bool // the operator may cancel it (a phone booking, before its session)
+	// ForPatient: an account's booking the caller may cancel as the
+	// patient (Lookup.ForPatient); the page says the account is told.
+	ForPatient bool
+	CancelWhy  string     // why not, for a confirmed booking
+	Offer      *offerView // a slot held with a substitute, awaiting the answer
+	Failed     bool
 }
 
 // phoneSession is a session on the phone pool, with what the operator can
@@ -150,6 +153,9 @@ type phoneSession struct {
 type callerView struct {
 	Call        string // the call's mark, which the forms acting for the caller carry
 	PhoneMasked string
+	// Landline: the caller rings from a landline, which receives no text
+	// message; the console tells the operator where notices go instead.
+	Landline    bool
 	HasID       bool
 	IDType      string
 	MaskedID    string
@@ -193,7 +199,8 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 	}
 
 	if ref, ok := c.currentCaller(r); ok {
-		cv := &callerView{Call: ref.Call, PhoneMasked: identity.MaskPhone(ref.Phone), HasID: ref.hasID(), IDType: ref.IDType, Consented: ref.Consent != ""}
+		cv := &callerView{Call: ref.Call, PhoneMasked: identity.MaskPhone(identity.CallerLine(ref.Phone)), Landline: identity.IsLandline(ref.Phone),
+			HasID: ref.hasID(), IDType: ref.IDType, Consented: ref.Consent != ""}
 		d.Caller = cv
 		var found []booking.Lookup
 		if ref.hasID() {
@@ -205,7 +212,8 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 			// Only the bookings made under the name the caller gave, and of
 			// those an account made only the ones the number has a say in:
 			// an ID number and a name prove nothing on the phone.
-			l, err := c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, booking.CheckSpoken)
+			// One audit entry of the lookup per call, not per page (review23 L2).
+			l, err := c.svc.LookupCallerOnCall(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, ref.Call)
 			switch {
 			case err == nil:
 				cv.Known, found = true, []booking.Lookup{l}
@@ -215,7 +223,7 @@ func (c *Console) phoneData(r *request, date, highlight string, failed bool) (ph
 			d.CanBook = true
 		} else {
 			// A number alone shows nobody: at most that it is on file.
-			err := c.svc.CallerKnown(r.ctx, r.actor, ref.Phone)
+			err := c.svc.CallerKnownOnCall(r.ctx, r.actor, ref.Phone, ref.Call)
 			switch {
 			case err == nil:
 				cv.NumberKnown = true
@@ -269,8 +277,12 @@ func (c *Console) personView(l booking.Lookup, now time.Time, highlight string, 
 		row.Failed = failed && b.ID == highlight
 		switch {
 		case !row.Cancellable:
+		case l.ForPatient[b.ID]:
+			// An account's booking for the caller, who rings from the
+			// contact number that account gave for them (review23 M2).
+			row.Cancel, row.ForPatient = true, true
 		case b.Channel != booking.ChannelPhone:
-			row.CancelWhy = "非电话预约，请患者自行取消或到窗口办理 Not a phone booking: the patient cancels it, or the desk"
+			row.CancelWhy = "非电话预约：由预约账号取消；就诊人本人可用该账号为其登记的联系电话来电取消，或持证件到窗口办理 Not a phone booking: the account that made it cancels it; the patient may ring from the contact number that account gave for them, or come to the desk with the ID card"
 		case !l.FromCaller[b.ID]:
 			row.CancelWhy = "此预约不是在本号码的来电中办理的：请来电者用预约时的号码来电，或持证件到窗口办理 Not booked on a call from this number: the caller rings from the number it was booked from, or comes to the desk with the ID card"
 		default:
@@ -344,13 +356,18 @@ func (c *Console) setCaller(r *request) error {
 	ref := callerRef{Phone: strings.TrimSpace(r.form("phone")), IDType: r.form("id_type"),
 		IDNumber: strings.TrimSpace(r.form("id_number")), Name: strings.TrimSpace(r.form("name")),
 		Consent: consent.Version, Guardian: consent.Guardian}
+	// The call's mark first: the lookup below is the call's, and the pages
+	// of the call write no other audit entry of it (review23 L2).
+	ref.Call = newFormKey()
 	err := func() error {
 		if strings.ContainsRune(ref.Phone+ref.IDType+ref.IDNumber+ref.Name+ref.Consent, 0) {
 			return booking.ErrInvalidText
 		}
-		p, err := identity.NormalizePhone(ref.Phone)
+		// A mobile or a landline with its area code (review23 M1); an
+		// extension is kept for ringing back.
+		p, err := identity.NormalizeCallerPhone(ref.Phone)
 		if err != nil {
-			return booking.Errorf(booking.ErrInvalidPhone, "enter the mobile number the caller rings from")
+			return booking.Errorf(booking.ErrInvalidPhone, "enter the number the caller rings from: a mobile, or a landline with its area code (010-65123456)")
 		}
 		ref.Phone = p
 		if !ref.hasID() {
@@ -363,7 +380,7 @@ func (c *Console) setCaller(r *request) error {
 		if _, err := identity.NormalizeName(ref.Name); err != nil {
 			return booking.ErrInvalidName
 		}
-		_, err = c.svc.LookupCaller(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, booking.CheckSpoken)
+		_, err = c.svc.LookupCallerOnCall(r.ctx, r.actor, booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, ref.Phone, ref.Call)
 		if errors.Is(err, booking.ErrPatientNotFound) {
 			return nil // a first call: booking makes the record
 		}
@@ -373,7 +390,6 @@ func (c *Console) setCaller(r *request) error {
 		c.forgetCaller(r)
 		return c.phoneFailed(r, callerForm, err)
 	}
-	ref.Call = newFormKey()
 	c.rememberCaller(r, ref)
 	c.redirect(r, "/phone?"+url.Values{"date": {r.form("date")}}.Encode())
 	return nil
