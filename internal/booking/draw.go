@@ -357,7 +357,7 @@ func (s *Service) screen(ctx context.Context, live []Entry) (screened, eligible 
 		return nil, nil, err
 	}
 	blockedAccount := map[string]bool{}
-	for _, id := range blocked {
+	for id := range blocked {
 		blockedAccount[id] = true
 	}
 	barred := map[string]bool{}

@@ -58,3 +58,60 @@ func TestConfirmedFlagStopsTokensAndCanBeFinished(t *testing.T) {
 		t.Errorf("dismissing a confirmed flag = %v, want ErrFlagDecided", err)
 	}
 }
+
+// TestBlockEndsByTheClockBetweenReloads (session 24): the instance's set of
+// blocked accounts was read at a reload and held as a set of ids, so an
+// account whose block ran out stayed refused until the next reload. The set
+// now keeps each block's end and Authenticate compares it with the clock:
+// refused a moment before the end, let through a moment after it, with no
+// reload in between; a block until lifted stays refused however late.
+func TestBlockEndsByTheClockBetweenReloads(t *testing.T) {
+	det := &bookingtest.Detector{}
+	h := newHarness(t, harnessConfig{detector: det.Detect})
+	admin := h.staff(booking.RoleAdmin)
+	shortPhone, liftedPhone := h.phone(), h.phone()
+	short, lifted := h.account(shortPhone, booking.Origin{}, h.person("林黛玉")), h.account(liftedPhone, booking.Origin{}, h.person("薛宝钗"))
+	shortTok, err := h.svc.Login(h.ctx, shortPhone, password, booking.Origin{})
+	testenv.Must(t, err, "login (block that ends)")
+	liftedTok, err := h.svc.Login(h.ctx, liftedPhone, password, booking.Origin{})
+	testenv.Must(t, err, "login (block until lifted)")
+
+	f := ring("ring-block-ends", 9, []user{short, lifted}, reason("fast_reaction", "9 bookings within 300 ms of release"))
+	det.Returns(f)
+	h.detect(1)
+	h.decide(admin, f.ID, "confirm", "bot at release")
+
+	// One block ends in 30 minutes, the other stands until lifted; the
+	// instance reads them once, now.
+	start := h.clock.Now()
+	end := start.Add(30 * time.Minute).Truncate(time.Microsecond)
+	db := h.sql()
+	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET blocked_until = $2 WHERE id = $1`, short.actor.AccountID, end)
+	testenv.Must(t, err, "shorten the block")
+	_, err = db.pool.Exec(h.ctx, `UPDATE accounts SET blocked_until = NULL WHERE id = $1`, lifted.actor.AccountID)
+	testenv.Must(t, err, "make the block until lifted")
+	h.clock.freeze(start)
+	defer h.clock.frozen.Store(0)
+	_, err = h.svc.Refresh(h.ctx)
+	testenv.Must(t, err, "reload")
+
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		tok  string
+		want error
+	}{
+		{"a second before the end", end.Add(-time.Second), shortTok.Token, booking.ErrAccountBlocked},
+		{"at the end", end, shortTok.Token, nil},
+		{"a second after the end", end.Add(time.Second), shortTok.Token, nil},
+		{"until lifted, long after", end.Add(2 * time.Hour), liftedTok.Token, booking.ErrAccountBlocked},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.clock.freeze(tc.at)
+			_, err := h.svc.Authenticate([]byte(tc.tok))
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Errorf("Authenticate at %s, no reload since %s = %v, want %v", tc.at.Sub(start), "the start", err, tc.want)
+			}
+		})
+	}
+}

@@ -1233,7 +1233,10 @@ type ReviewStore interface {
 	// in that order (the next page; ErrNotFound when there is no such
 	// entry of the hospital).
 	AuditSince(ctx context.Context, since time.Time, hospitalID, before string) ([]AuditEntry, error)
-	BlockedAccounts(ctx context.Context, now time.Time) ([]string, error)
+	// BlockedAccounts is the accounts blocked at now, each with the end of
+	// its block (zero: until lifted), so that an instance holding the set
+	// between reloads judges each block by the clock, not by when it read.
+	BlockedAccounts(ctx context.Context, now time.Time) (map[string]time.Time, error)
 }
 
 // PoolKey names a channel pool of a session.

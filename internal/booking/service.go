@@ -360,9 +360,12 @@ type Service struct {
 	// personLinks is how many documents the desk had linked when this
 	// instance last looked (WatchLinks).
 	personLinks atomic.Int64
-	// blocked holds the accounts a confirmed flag blocked. Tokens are
-	// stateless, so Authenticate checks this set, reloaded with the catalog.
-	blocked atomic.Pointer[map[string]bool]
+	// blocked holds the accounts a confirmed flag blocked, each with the
+	// end of its block (zero: until lifted). Tokens are stateless, so
+	// Authenticate checks this set, reloaded with the catalog; it compares
+	// each end with the clock, so a block that ran out between two reloads
+	// no longer refuses (session 24).
+	blocked atomic.Pointer[map[string]time.Time]
 	// revoked holds, per account, the token generation below which its
 	// tokens no longer count (logout, password change): a map lookup per
 	// request, filled by Refresh and WatchRevocations (revoke.go).
@@ -483,7 +486,7 @@ func (s *Service) Authenticate(token []byte) (Actor, error) {
 	case err != nil:
 		return Actor{}, ErrInvalidToken
 	}
-	if m := s.blocked.Load(); m != nil && (*m)[c.AccountID] {
+	if s.blockedNow(c.AccountID) {
 		return Actor{}, ErrAccountBlocked
 	}
 	if r, ok := s.revoked.Load(c.AccountID); ok && int64(c.Generation) < int64(r.(Revocation).Generation) {
@@ -492,15 +495,25 @@ func (s *Service) Authenticate(token []byte) (Actor, error) {
 	return Actor{AccountID: c.AccountID, Role: Role(c.Role), HospitalID: c.HospitalID}, nil
 }
 
+// blockedNow says whether the set of blocked accounts holds a block of the
+// account in force at the clock's now: one until lifted, or one whose end is
+// still to come. A block read at the last reload and since run out no
+// longer counts; a block whose end is later than the reload that read it
+// still does, however long after it the check runs.
+func (s *Service) blockedNow(accountID string) bool {
+	m := s.blocked.Load()
+	if m == nil {
+		return false
+	}
+	until, ok := (*m)[accountID]
+	return ok && (until.IsZero() || s.cfg.Now().Before(until))
+}
+
 // loadBlocked reloads the set of blocked accounts.
 func (s *Service) loadBlocked(ctx context.Context) error {
-	ids, err := s.store.BlockedAccounts(ctx, s.cfg.Now())
+	m, err := s.store.BlockedAccounts(ctx, s.cfg.Now())
 	if err != nil {
 		return err
-	}
-	m := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
 	}
 	s.blocked.Store(&m)
 	return nil

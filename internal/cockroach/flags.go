@@ -294,9 +294,20 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, bef
 	})
 }
 
-// BlockedAccounts lists the accounts blocked at now.
-func (s *Store) BlockedAccounts(ctx context.Context, now time.Time) (_ []string, rerr error) {
+// BlockedAccounts is booking.Store's: the accounts blocked at now, each
+// with the end of its block (zero: until lifted).
+func (s *Store) BlockedAccounts(ctx context.Context, now time.Time) (_ map[string]time.Time, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	rows, _ := s.db.pool.Query(ctx, q("blocked_accounts"), now)
-	return pgx.CollectRows(rows, pgx.RowTo[string])
+	out := map[string]time.Time{}
+	var id string
+	var until *time.Time
+	_, err := pgx.ForEachRow(rows, []any{&id, &until}, func() error {
+		out[id] = time.Time{}
+		if until != nil {
+			out[id] = *until
+		}
+		return nil
+	})
+	return out, err
 }

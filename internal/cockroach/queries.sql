@@ -1112,7 +1112,8 @@ SELECT l.id::TEXT, l.ts, COALESCE(l.actor_id::TEXT, ''), l.actor_role, l.action,
 SELECT ts FROM audit_log WHERE id = $1::UUID AND ($2::TEXT = '' OR hospital_id::TEXT = $2::TEXT);
 
 -- name: blocked_accounts
-SELECT id::TEXT FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);
+-- The accounts blocked at $1 and when each block ends (NULL: until lifted).
+SELECT id::TEXT, blocked_until FROM accounts WHERE blocked AND (blocked_until IS NULL OR blocked_until > $1);
 
 -- Lottery release (lottery.go).
 

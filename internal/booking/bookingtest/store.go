@@ -210,16 +210,15 @@ func (s *Store) NoShowRecords(_ context.Context, identityIDs []string, _, now ti
 }
 
 // BlockedAccounts lists the accounts a confirmed flag blocks at now.
-func (s *Store) BlockedAccounts(_ context.Context, now time.Time) ([]string, error) {
+func (s *Store) BlockedAccounts(_ context.Context, now time.Time) (map[string]time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
+	out := map[string]time.Time{}
 	for id, until := range s.blocked {
 		if until.After(now) {
-			out = append(out, id)
+			out[id] = until
 		}
 	}
-	slices.Sort(out)
 	return out, nil
 }
 

@@ -104,7 +104,7 @@ func (unimplementedStore) AuditSince(_ context.Context, _ time.Time, _, _ string
 	panic(unimplemented("Store.AuditSince"))
 }
 
-func (unimplementedStore) BlockedAccounts(_ context.Context, _ time.Time) ([]string, error) {
+func (unimplementedStore) BlockedAccounts(_ context.Context, _ time.Time) (map[string]time.Time, error) {
 	panic(unimplemented("Store.BlockedAccounts"))
 }
 
