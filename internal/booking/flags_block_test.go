@@ -115,3 +115,41 @@ func TestBlockEndsByTheClockBetweenReloads(t *testing.T) {
 		})
 	}
 }
+
+// TestPromotionSkipsABlockedAccount (session 24): a returned slot's
+// promotion of a waiting place did not read the place's account, so a
+// place of a blocked account (a confirmed flag's block, for a person the
+// flag did not bar, or seen by an instance that had not reloaded since)
+// was served: the blocked account got a booking. PromoteWaitlist now reads
+// the account's row and refuses a block in force; the place is skipped
+// (closed `skipped`, as a place passed by) and the slot goes on to the
+// next in line. Here the block is written to SQL behind the instance's
+// back, and the person is not barred, so Redis hands the slot to the
+// blocked account's place.
+func TestPromotionSkipsABlockedAccount(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	s := h.session(sessionOpts{online: 1})
+	holder, blocked, next := h.user(1), h.user(1), h.user(1)
+	b := h.mustBook(holder, 0, s, "")
+	blockedPlace, nextPlace := h.join(blocked, s), h.join(next, s)
+	db := h.sql()
+	_, err := db.pool.Exec(h.ctx, `UPDATE accounts SET blocked = true, blocked_until = now() + interval '1 year' WHERE id = $1`, blocked.actor.AccountID)
+	testenv.Must(t, err, "block the waiting account in SQL")
+
+	h.mustCancel(holder.actor, b.ID)
+	h.placeReturned()
+	h.settle()
+
+	db.wantCount("no booking of the blocked account", 0,
+		`SELECT count(*) FROM bookings WHERE account_id = $1 AND status = 'confirmed'`, blocked.actor.AccountID)
+	if got := h.entry(blockedPlace.ID).Status; got != booking.WaitlistSkipped {
+		t.Errorf("the blocked account's place is %s, want %s", got, booking.WaitlistSkipped)
+	}
+	if got := h.entry(nextPlace.ID).Status; got != booking.WaitlistServed {
+		t.Errorf("the next place is %s, want %s: the slot goes on", got, booking.WaitlistServed)
+	}
+	db.wantCount("the next in line booked the slot", 1,
+		`SELECT count(*) FROM bookings WHERE account_id = $1 AND session_id = $2 AND slot_no = $3 AND status = 'confirmed'`,
+		next.actor.AccountID, s.ID, b.SlotNo)
+	h.checkClean()
+}

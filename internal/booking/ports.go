@@ -1189,7 +1189,9 @@ type WaitlistStore interface {
 	// the same transaction when given.
 	CloseWaitlist(ctx context.Context, ids []string, status string, at time.Time, ev *Event, audit *AuditEntry) error
 	// PromoteWaitlist commits the booking a waitlist entry turned into (the
-	// booking's id is the entry's) and marks the entry served.
+	// booking's id is the entry's) and marks the entry served; it refuses
+	// (ErrAccountBlocked, nothing written) an entry whose account is blocked
+	// at b.CreatedAt.
 	PromoteWaitlist(ctx context.Context, b Booking, ev Event) error
 	// WaitingOfPerson lists an identity's waiting places in a session (one
 	// per account, and one by phone), oldest first.

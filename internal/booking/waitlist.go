@@ -386,7 +386,9 @@ func (s *Service) promote(ctx context.Context, sess *Session, h Hold) {
 		return
 	default:
 		// SQL refused this identity (it booked the same day and department
-		// elsewhere): skip it and hand the slot on.
+		// elsewhere) or the place's account (blocked at the promotion, which
+		// Redis does not judge): skip it and hand the slot on. The place is
+		// closed skipped, not kept: a block lasts far past the session.
 		s.log.Warn("waitlist entry refused by SQL; skipped", "waitlist_id", e.ID, "err", err)
 		_ = s.store.CloseWaitlist(ctx, []string{e.ID}, WaitlistSkipped, now, nil, nil)
 		s.returnSlot(ctx, sess, Booking{ID: e.ID, HospitalID: sess.HospitalID, SessionID: sess.ID,

@@ -799,7 +799,9 @@ func (s *Store) madeBy(ctx context.Context, which, identityID, accountID, fromDa
 
 // PromoteWaitlist turns a waiting entry into its booking: the booking row
 // (whose id is the entry's), the entry served, the event. If the booking is
-// already there, it did commit before: nothing to do.
+// already there, it did commit before: nothing to do. An entry whose account
+// is blocked at b.CreatedAt is refused (booking.ErrAccountBlocked), nothing
+// written.
 func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booking.Event) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	err := s.db.Tx(ctx, "promote_waitlist", func(tx pgx.Tx) error {
@@ -809,6 +811,21 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 		}
 		if tag.RowsAffected() == 0 {
 			return booking.ErrWaitlistNotWaiting
+		}
+		// Nor for an account blocked at the promotion (a confirmed flag):
+		// Redis judges the person's bars, not the account, and an instance
+		// that placed the slot may not have reloaded since the confirmation.
+		// The row is read FOR SHARE, as a booking's insert reads it, so a
+		// confirmation waits for this promotion and its sweep then finds
+		// the booking (session 24).
+		if b.AccountID != "" {
+			var blocked bool
+			if err := tx.QueryRow(ctx, q("account_blocked_for_share"), b.AccountID, b.CreatedAt).Scan(&blocked); err != nil {
+				return err
+			}
+			if blocked {
+				return booking.ErrAccountBlocked
+			}
 		}
 		// The booking is made under the waiting patient's claim, which must
 		// not be another than the identity's verified name.

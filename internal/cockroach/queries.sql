@@ -342,6 +342,11 @@ ON CONFLICT (account_id, identity_id) DO UPDATE
 UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL
  WHERE identity_id = $1 AND is_self AND account_id <> $2;
 
+-- name: account_blocked_for_share
+-- Whether an account is blocked at $2 (a confirmed flag's block in force),
+-- its row read FOR SHARE: a waitlist promotion's check (PromoteWaitlist).
+SELECT blocked AND (blocked_until IS NULL OR blocked_until > $2) FROM accounts WHERE id = $1 FOR SHARE;
+
 -- name: patient_claim
 -- A patient's claim, and whether it may book: the identity's name is not
 -- verified, or is this claim.

@@ -735,13 +735,17 @@ func (s *Store) CloseWaitlist(_ context.Context, ids []string, status string, _ 
 }
 
 // PromoteWaitlist marks a waiting entry served and commits its booking, as
-// InsertBookings would (ErrWaitlistNotWaiting when it no longer waits).
+// InsertBookings would (ErrWaitlistNotWaiting when it no longer waits;
+// ErrAccountBlocked for an account blocked at the promotion).
 func (s *Store) PromoteWaitlist(_ context.Context, b booking.Booking, ev booking.Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.waitlist[b.ID]
 	if !ok || e.Status != booking.WaitlistWaiting {
 		return booking.ErrWaitlistNotWaiting
+	}
+	if until, blocked := s.blocked[b.AccountID]; blocked && until.After(b.CreatedAt) {
+		return booking.ErrAccountBlocked
 	}
 	if err := s.insertable(b); err != nil {
 		return err
