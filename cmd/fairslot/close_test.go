@@ -128,6 +128,25 @@ func TestPatientClosesTheAccount(t *testing.T) {
 	} else if r.decode(t, &me); !me.PendingClosing || me.ClosingDueAt != in.ClosingDueAt {
 		t.Errorf("GET /v1/me during the cooling-off: %s, want pending_closing and closing_due_at %s", r.body, in.ClosingDueAt)
 	}
+	// While it is pending the account books nothing new (session 24:
+	// whatever it made would be cancelled at the completion, late ones
+	// counting as no-shows): a booking and a waitlist place are refused
+	// with 409 account_closing, nothing written; reading still works.
+	for _, tc := range []struct{ name, path, session string }{
+		{"a booking", "/v1/bookings", sch.Sessions[0].ID},
+		{"a waitlist place", "/v1/waitlist", sch.Sessions[1].ID},
+	} {
+		r := svc.do("POST", tc.path, in.Token, map[string]string{"session_id": tc.session, "patient_id": alice.patientID})
+		if r.status != 409 || r.code != "account_closing" {
+			t.Errorf("%s during the cooling-off: %d %s, want 409 account_closing", tc.name, r.status, r.body)
+		}
+	}
+	if n := svc.count(`SELECT count(*) FROM bookings b JOIN accounts a ON a.id = b.account_id WHERE b.status = 'confirmed' AND a.closing_due_at IS NOT NULL`); n != 0 {
+		t.Errorf("%d confirmed bookings of a closing account, want 0", n)
+	}
+	if r := svc.do("GET", "/v1/bookings", in.Token, nil); r.status != 200 {
+		t.Errorf("reading the bookings during the cooling-off: %d %s, want 200", r.status, r.body)
+	}
 	for i, want := range []bool{true, false} {
 		var got pending
 		if r := svc.do("DELETE", "/v1/me/close", in.Token, nil); r.status != 200 {
@@ -135,6 +154,9 @@ func TestPatientClosesTheAccount(t *testing.T) {
 		} else if r.decode(t, &got); got.Cancelled != want || got.PendingClosing {
 			t.Errorf("cancel the closing (%d): %s, want cancelled %v, pending_closing false", i+1, r.body, want)
 		}
+	}
+	if r := svc.do("POST", "/v1/bookings", in.Token, map[string]string{"session_id": sch.Sessions[0].ID, "patient_id": alice.patientID}); r.status != 201 {
+		t.Errorf("a booking after the cancellation: %d %s, want 201", r.status, r.body)
 	}
 	me = pending{}
 	if r := svc.do("GET", "/v1/me", in.Token, nil); r.status != 200 {

@@ -198,6 +198,7 @@ func (s *Service) LoginDevice(ctx context.Context, phone, password, deviceToken 
 	tok := s.mint(a, now)
 	tok.DeviceToken = s.mintDevice(a, now)
 	tok.ClosingDueAt = a.ClosingDueAt
+	s.noteClosing(a.ID, !a.ClosingDueAt.IsZero())
 	tok.ConsentNeeded = a.Role == RolePatient && a.ConsentVersion != PrivacyNoticeVersion
 	ev := o.stamp(Event{ID: newID(), TS: now, Type: EventLogin, AccountID: a.ID, Phone: s.phoneRef(a.PhoneHash)})
 	if err := s.store.RecordEvent(ctx, ev); err != nil {

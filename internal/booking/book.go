@@ -101,6 +101,9 @@ func (s *Service) Attempt(ctx context.Context, actor Actor, req BookRequest) (Re
 // (entrymemo.go). When it answers nil, req is marked as asked: its Attempt
 // goes to admission without asking the memory of sold-out pools again.
 func (s *Service) KnownRefusalOf(actor Actor, req *BookRequest) error {
+	if err := s.closingRefused(actor.AccountID); err != nil {
+		return err
+	}
 	letThrough, err := s.knownRefusal(req.SessionID, req.Channel, req.IdempotencyKey)
 	if err != nil {
 		s.noteRefusal(actor, req.SessionID, req.PatientID, "", "", req.Channel, req.Origin, err)
@@ -121,6 +124,9 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 	try := func() (Result, error) {
 		if actor.Role != RolePatient || !mayBookOn(actor.Role, req.Channel) {
 			return Result{}, ErrChannelForbidden
+		}
+		if err := s.closingRefused(actor.AccountID); err != nil {
+			return Result{}, err
 		}
 		var h *Hospital
 		var err error

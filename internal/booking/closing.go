@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -129,6 +130,7 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 	if !a.ClosingDueAt.IsZero() {
 		// Pending already (its tokens ended then; this one raced it):
 		// the first request's date stands.
+		s.noteClosing(a.ID, true)
 		out.DueAt = a.ClosingDueAt
 		return out, nil
 	}
@@ -143,12 +145,14 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 		if rerr != nil || cur.Closed || cur.ClosingDueAt.IsZero() {
 			return ClosedAccount{}, ErrInvalidToken
 		}
+		s.noteClosing(a.ID, true)
 		out.DueAt = cur.ClosingDueAt
 		return out, nil
 	case err != nil:
 		return ClosedAccount{}, err
 	}
 	s.noteRevocation(Revocation{AccountID: a.ID, Generation: gen, At: now})
+	s.noteClosing(a.ID, true)
 	// What the account made is cancelled now, under the late rules of
 	// now: the slots go back to others at once, not a cooling-off later
 	// when many would be late. A cancelled closing does not restore them.
@@ -203,6 +207,7 @@ func (s *Service) CancelClosing(ctx context.Context, actor Actor) (bool, error) 
 // when this call cancelled it.
 func (s *Service) cancelClosing(ctx context.Context, a Account, by string) (bool, error) {
 	if a.ClosingDueAt.IsZero() {
+		s.noteClosing(a.ID, false)
 		return false, nil
 	}
 	now := s.cfg.Now()
@@ -210,7 +215,11 @@ func (s *Service) cancelClosing(ctx context.Context, a Account, by string) (bool
 		Target: "account:" + a.ID, Reason: by + "; the closing was due " + a.ClosingDueAt.UTC().Format(time.RFC3339)}
 	err := s.store.CancelClosing(ctx, a.ID, audit, closingNote(a.ID, now, a.ClosingDueAt, false))
 	if errors.Is(err, ErrNoChange) {
+		s.noteClosing(a.ID, false)
 		return false, nil // completed or cancelled meanwhile
+	}
+	if err == nil {
+		s.noteClosing(a.ID, false)
 	}
 	return err == nil, err
 }
@@ -492,4 +501,64 @@ type ClosedBy struct {
 	AccountID string
 	ClerkID   string
 	Taken     bool
+}
+
+// Refusing what a pending closing's account would make (session 24).
+//
+// During the cooling-off the account may still be signed in (a login shows
+// the closing), but whatever it booked would be cancelled at the completion
+// under the late rules, counting as its person's no-shows, and would hold a
+// slot from other patients meanwhile. So its new bookings, lottery entries
+// and waitlist places are refused (409 account_closing) until its holder
+// cancels the closing; cancelling and viewing keep working. The check is a
+// map lookup: the set is read every RevocationPoll and with the catalog, and
+// this instance's own request, cancellation, login and account read set it
+// at once. Another instance follows within that second: a booking there
+// just after the request is cancelled by the completion's sweep as before,
+// and one just after a cancellation is refused once more.
+
+// closingRefused answers ErrAccountClosing for an account whose online
+// closing is pending, as this instance knows.
+func (s *Service) closingRefused(accountID string) error {
+	if m := s.closing.Load(); m != nil && (*m)[accountID] {
+		return Errorf(ErrAccountClosing, "this account's closing is pending: cancel the closing (撤销注销, DELETE /v1/me/close) to book, enter a draw or join a waitlist; what it made was cancelled when the closing was asked for")
+	}
+	return nil
+}
+
+// noteClosing records what this instance learnt of an account's closing:
+// pending or not.
+func (s *Service) noteClosing(accountID string, pending bool) {
+	s.closingMu.Lock()
+	defer s.closingMu.Unlock()
+	cur := s.closing.Load()
+	if cur != nil && (*cur)[accountID] == pending {
+		return
+	}
+	m := map[string]bool{}
+	if cur != nil {
+		m = maps.Clone(*cur)
+	}
+	if pending {
+		m[accountID] = true
+	} else {
+		delete(m, accountID)
+	}
+	s.closing.Store(&m)
+}
+
+// loadClosings reads every pending closing.
+func (s *Service) loadClosings(ctx context.Context) error {
+	ids, err := s.store.PendingClosings(ctx)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	s.closingMu.Lock()
+	s.closing.Store(&m)
+	s.closingMu.Unlock()
+	return nil
 }

@@ -94,6 +94,9 @@ func (s *Service) OwnAccount(ctx context.Context, actor Actor) (Account, error) 
 	if err != nil {
 		return Account{}, err
 	}
+	if a.Role == RolePatient && !a.Closed {
+		s.noteClosing(a.ID, !a.ClosingDueAt.IsZero()) // read by key: what this instance refuses follows SQL at once
+	}
 	return Account{ID: a.ID, Role: a.Role, PhoneMasked: a.PhoneMasked, CreatedAt: a.CreatedAt, Blocked: a.Blocked,
 		ClosingDueAt: a.ClosingDueAt}, nil
 }

@@ -853,6 +853,10 @@ type AccountStore interface {
 	// ClosingsDue lists open accounts whose pending closing is due at now:
 	// at most 100, the earliest due first.
 	ClosingsDue(ctx context.Context, now time.Time) ([]string, error)
+	// PendingClosings lists the open accounts whose online closing is
+	// pending (in its cooling-off), whenever due: each instance holds them
+	// to refuse their new bookings, entries and waitlist places.
+	PendingClosings(ctx context.Context) ([]string, error)
 	// AccountOfSelf is the open account whose self (本人, bound or
 	// claimed, still listed) is the identity: ErrNotFound when none.
 	AccountOfSelf(ctx context.Context, identityID string) (string, error)

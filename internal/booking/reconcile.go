@@ -85,6 +85,9 @@ func (s *Service) loadCatalog(ctx context.Context) (*Catalog, error) {
 	if err := s.loadBlocked(ctx); err != nil {
 		return nil, fmt.Errorf("refresh blocked accounts: %w", err)
 	}
+	if err := s.loadClosings(ctx); err != nil {
+		return nil, fmt.Errorf("refresh pending closings: %w", err)
+	}
 	if err := s.refreshRevocations(ctx); err != nil {
 		return nil, fmt.Errorf("refresh token revocations: %w", err)
 	}

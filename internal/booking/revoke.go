@@ -160,7 +160,9 @@ func (s *Service) refreshRevocations(ctx context.Context) error {
 
 // WatchRevocations reads new revocations every `every` (1 s) until ctx
 // ends, so a logout on another instance takes effect here within about
-// that long.
+// that long; and the pending closings with them, so a closing asked for or
+// cancelled on another instance refuses or lets through this instance's
+// bookings as soon.
 func (s *Service) WatchRevocations(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = time.Second
@@ -175,6 +177,9 @@ func (s *Service) WatchRevocations(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 		now := s.cfg.Now()
+		if err := s.loadClosings(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("read pending closings; retrying", "err", err)
+		}
 		if err := s.loadRevocations(ctx, last.Add(-revocationOverlap)); err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("read token revocations; retrying", "err", err)

@@ -366,6 +366,14 @@ type Service struct {
 	// each end with the clock, so a block that ran out between two reloads
 	// no longer refuses (session 24).
 	blocked atomic.Pointer[map[string]time.Time]
+	// closing holds the accounts whose online closing is pending (its
+	// cooling-off): their new bookings, entries and waitlist places are
+	// refused (closingRefused). Read with the catalog and every
+	// RevocationPoll (WatchRevocations), and set at once by this
+	// instance's request, cancellation, login and account read; copied on
+	// write under closingMu.
+	closing   atomic.Pointer[map[string]bool]
+	closingMu sync.Mutex
 	// revoked holds, per account, the token generation below which its
 	// tokens no longer count (logout, password change): a map lookup per
 	// request, filled by Refresh and WatchRevocations (revoke.go).

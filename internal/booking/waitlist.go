@@ -35,6 +35,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	if actor.Role != RolePatient {
 		return WaitlistEntry{}, Errorf(ErrForbidden, "patients join waitlists for the people on their list")
 	}
+	if err := s.closingRefused(actor.AccountID); err != nil {
+		return WaitlistEntry{}, err
+	}
 	sess, h, err := s.bookableSession(req.SessionID, ChannelOnline)
 	if err != nil {
 		return WaitlistEntry{}, err

@@ -161,6 +161,12 @@ UPDATE accounts SET closing_due_at = NULL
  WHERE id = $1 AND closing_due_at IS NOT NULL AND closed_at IS NULL
 RETURNING id::TEXT;
 
+-- name: pending_closings
+-- Open accounts whose online closing is pending, whenever due (the partial
+-- index accounts_closing_due holds only those): each instance reads them
+-- every second to refuse their new bookings (session 24).
+SELECT id::TEXT FROM accounts WHERE closing_due_at IS NOT NULL AND closed_at IS NULL;
+
 -- name: closings_due
 -- Open accounts whose pending closing is due at $1, the earliest first.
 SELECT id::TEXT FROM accounts

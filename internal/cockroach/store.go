@@ -428,6 +428,13 @@ func (s *Store) ClosingsDue(ctx context.Context, now time.Time) (_ []string, rer
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
+// PendingClosings is booking.AccountStore's.
+func (s *Store) PendingClosings(ctx context.Context) (_ []string, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("pending_closings"))
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // AccountOfSelf is booking.AccountStore's.
 func (s *Store) AccountOfSelf(ctx context.Context, identityID string) (_ string, rerr error) {
 	defer func() { rerr = translate(rerr) }()

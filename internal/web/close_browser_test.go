@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
 	"fairslot/internal/booking"
@@ -93,5 +94,52 @@ func TestCloseAccountInBrowser(t *testing.T) {
 	a = c.post("/patient/register", url.Values{"phone": {phone}, "password": {"a new holder's pw"}, "password2": {"a new holder's pw"}, "csrf": {c.csrf("/patient/register")}, "privacy_consent": {PrivacyNoticeVersion}})
 	if a.status != 303 {
 		t.Errorf("register the freed number again: %d → %q %s, want 303", a.status, a.location, a.body)
+	}
+}
+
+// TestPendingClosingRefusesBookingInBrowser (session 24): during an online
+// closing's cooling-off the signed-in holder's booking went through, to be
+// cancelled at the completion under the late rules. The console now
+// refuses it with the account_closing message — 账号正在注销中，撤销注销后
+// 才能预约 — and a link to the banner's 撤销注销; the bookings page still
+// reads, and once the closing is cancelled the same booking goes through.
+func TestPendingClosingRefusesBookingInBrowser(t *testing.T) {
+	s := newSite(t)
+	ctx := t.Context()
+	today := s.addToday()
+	b := newBrowser(t, s.base, 3*time.Minute)
+	phone := newPhone()
+	b.register(phone, "patient password 1")
+	patient := s.actor(phone, "patient password 1")
+	_, err := s.svc.AddPatient(ctx, patient, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
+		IDType: "resident_id", IDNumber: residentID(7624), Name: "赵六", IsSelf: true}, booking.Origin{})
+	testenv.Must(t, err, "add patient")
+	_, err = s.svc.CloseAccount(ctx, patient, booking.CloseAccountRequest{Password: "patient password 1"}, booking.Origin{})
+	testenv.Must(t, err, "ask for the closing")
+
+	b.signInAt("patient", phone, "patient password 1", "/patient")
+	b.contains("#pending-closing", "本账号已申请注销")
+	b.open(sessionsURL(s.hospital.ID, today.DepartmentID, today.VisitDate))
+	card := "#s-" + today.ID
+	b.do("open the booking step", chromedp.Click(chromedp.CSS(card+" form.book details.confirm-step summary")))
+	b.click(card+" form.book details.confirm-step button[type=submit]", "/patient/bookings")
+	b.contains("#error", "账号正在注销中，撤销注销后才能预约")
+	b.contains("#error", "撤销注销 Cancel the closing")
+	b.contains("#pending-closing", "撤销注销")
+	b.axeClean(axeSource(t), "a booking refused during the closing")
+	b.phoneShot("closing-pending-book-refused")
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1`, today.ID); n != 0 {
+		t.Errorf("%d bookings of the session, want none: the closing account booked", n)
+	}
+	b.open("/patient/bookings")
+	b.contains("h1", "我的预约")
+
+	b.tabTo("#cancel-closing")
+	b.press(kb.Enter, "/patient?ok=closing_cancelled")
+	b.open(sessionsURL(s.hospital.ID, today.DepartmentID, today.VisitDate))
+	b.do("open the booking step", chromedp.Click(chromedp.CSS(card+" form.book details.confirm-step summary")))
+	b.click(card+" form.book details.confirm-step button[type=submit]", "/patient/bookings?")
+	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND status = 'confirmed'`, today.ID); n != 1 {
+		t.Errorf("%d bookings of the session after the cancellation, want 1", n)
 	}
 }

@@ -165,6 +165,10 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		pe.ZH += "这是其他账户为您办理的，您可以在“我的预约 · 他人为您办理”中取消或撤回。"
 		pe.Link, pe.LinkText = "/patient/bookings#made-by-others", "他人为您办理 Made for you by other accounts"
 	}
+	if e.Code == "account_closing" {
+		// The banner above holds the button (撤销注销): point to it.
+		pe.Link, pe.LinkText = "#cancel-closing", "撤销注销 Cancel the closing"
+	}
 	var fe *fieldsError
 	if errors.As(err, &fe) {
 		pe.Fields = fe.fields
@@ -215,6 +219,7 @@ var zhMessages = map[string]string{
 	"channel_forbidden":         "此渠道不能预约。",
 	"account_blocked":           "账号已被停用。输入正确的密码登录，可查看原因并提出申诉。",
 	"account_under_review":      "账号正在接受审核（异常预约检查），审核结束前不能注销。",
+	"account_closing":           "账号正在注销中，撤销注销后才能预约（也不能参加摇号或候补）。请点击页面上方的“撤销注销”按钮；已有的预约仍可查看和取消。",
 	"account_disabled":          "该工作人员账号已停用，请联系本院的系统管理员。",
 	"not_found":                 "找不到该记录。",
 	"hospital_not_found":        "找不到该医院。",

@@ -209,6 +209,9 @@ func (s *Store) NoShowRecords(_ context.Context, identityIDs []string, _, now ti
 	return out, nil
 }
 
+// PendingClosings lists none: the fake has no online closings.
+func (s *Store) PendingClosings(context.Context) ([]string, error) { return nil, nil }
+
 // BlockedAccounts lists the accounts a confirmed flag blocks at now.
 func (s *Store) BlockedAccounts(_ context.Context, now time.Time) (map[string]time.Time, error) {
 	s.mu.Lock()

@@ -40,6 +40,10 @@ func (unimplementedStore) CancelClosing(_ context.Context, _ string, _ booking.A
 	panic(unimplemented("Store.CancelClosing"))
 }
 
+func (unimplementedStore) PendingClosings(_ context.Context) ([]string, error) {
+	panic(unimplemented("Store.PendingClosings"))
+}
+
 func (unimplementedStore) ClosingsDue(_ context.Context, _ time.Time) ([]string, error) {
 	panic(unimplemented("Store.ClosingsDue"))
 }
