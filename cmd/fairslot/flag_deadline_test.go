@@ -137,9 +137,32 @@ func TestDeskAppealForAPerson(t *testing.T) {
 			t.Errorf("the desk's answer %s names %q", r.body, never)
 		}
 	}
+	// The case's JSON read says it was filed at a desk, for a person with
+	// no account, its answer given at the desk (session 24: the console
+	// said so, the API did not).
+	var view struct {
+		Filer *struct {
+			Person         bool   `json:"person"`
+			AtDesk         bool   `json:"at_desk"`
+			DeskHospitalID string `json:"desk_hospital_id"`
+			Account        string `json:"account"`
+			AnswerTo       string `json:"answer_to"`
+		} `json:"filer"`
+	}
+	if r := svc.do("GET", "/v1/admin/cases/"+appeal.ID, admin1, nil); r.status != 200 {
+		t.Errorf("read the case = %d %s", r.status, r.body)
+	} else if r.decode(t, &view); view.Filer == nil || !view.Filer.AtDesk || !view.Filer.Person ||
+		view.Filer.DeskHospitalID != sch.Hospitals[0].ID || view.Filer.Account != "" || view.Filer.AnswerTo != "desk" {
+		t.Errorf("the case's filer = %s, want a person's appeal filed at the desk of %s, no account, answered at the desk", r.body, sch.Hospitals[0].ID)
+	}
 	admin2 := svc.staffLoginAt(booking.RoleAdmin, 4812, "")
 	if r := svc.do("POST", "/v1/admin/cases/"+appeal.ID+"/answer", admin2, map[string]any{"answer": "经复核，申诉成立。", "lift_block": true}); r.status != 200 {
 		t.Fatalf("uphold = %d %s", r.status, r.body)
+	}
+	// The appeal is in the clerk's name (the person has no account): the
+	// answer is told at the desk, never in the clerk's notifications.
+	if n := svc.count(`SELECT count(*) FROM notifications WHERE case_id = $1`, appeal.ID); n != 0 {
+		t.Errorf("notifications of the desk appeal's answer: %d, want none (the clerk is not the appellant)", n)
 	}
 	if got, r := ask("周桂兰"); got.Status != "answered" || !strings.Contains(got.Answer, "申诉成立") || !strings.Contains(got.Answer, "可以重新预约") {
 		t.Errorf("the answered appeal at the desk = %d %s, want answered with the answer and the lifted bar", r.status, r.body)

@@ -595,7 +595,11 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 	}
 	answerOne := func(c Case, of string) (Case, error) {
 		kindZH := caseKindZH[c.Kind]
-		note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+		to, err := s.caseTold(ctx, c)
+		if err != nil {
+			return Case{}, err
+		}
+		note := Notification{ID: newID(), Kind: NotifyCaseAnswered, AccountID: to, CaseID: c.ID, HospitalID: c.HospitalID,
 			Body: fmt.Sprintf("您的%s已有答复 / Your %s has an answer: %s", kindZH, c.Kind, ans.Answer), CreatedAt: now}
 		action := "case_answer"
 		if ans.Close {
@@ -620,6 +624,29 @@ func (s *Service) AnswerCase(ctx context.Context, actor Actor, id string, ans Ca
 		s.withFolded(ctx, c, answerOne)
 	}
 	return out, err
+}
+
+// caseTold is the account a case's answer or closing is told to: the
+// account that filed it — for an appeal a desk filed, the person's own
+// account. An appeal a desk filed for a person without one is in the
+// clerk's name (DeskAppeal): nobody is told, the person learns the answer
+// at a desk (DeskAppealAnswer), and the clerk, who is not the appellant,
+// never reads it in their own notices (session 24, admin23's leftover).
+func (s *Service) caseTold(ctx context.Context, c Case) (string, error) {
+	if c.Kind != CaseAppeal {
+		return c.AccountID, nil
+	}
+	a, err := s.store.AccountByID(ctx, c.AccountID)
+	if errors.Is(err, ErrNotFound) {
+		return c.AccountID, nil // closed since: its notices are kept as for any closed account
+	}
+	if err != nil {
+		return "", err
+	}
+	if a.Role != RolePatient {
+		return "", nil
+	}
+	return c.AccountID, nil
 }
 
 // withFolded gives what was done to case c (an answer, a close) to each
@@ -655,7 +682,11 @@ func (s *Service) CloseCase(ctx context.Context, actor Actor, id, note string) (
 	now := s.cfg.Now()
 	closeOne := func(c Case, of string) (Case, error) {
 		kindZH := caseKindZH[c.Kind]
-		n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: c.AccountID, CaseID: c.ID, HospitalID: c.HospitalID,
+		to, err := s.caseTold(ctx, c)
+		if err != nil {
+			return Case{}, err
+		}
+		n := Notification{ID: newID(), Kind: NotifyCaseClosed, AccountID: to, CaseID: c.ID, HospitalID: c.HospitalID,
 			Body: fmt.Sprintf("您的%s已办结 / Your %s is closed: %s", kindZH, c.Kind, note), CreatedAt: now}
 		reason := note
 		if of != "" {
@@ -838,15 +869,17 @@ type CaseStore interface {
 	// Case returns a case or ErrCaseNotFound.
 	Case(ctx context.Context, id string) (Case, error)
 	// AnswerCase records an answer (and closes the case when close is
-	// set), the notification and the audit entry in one transaction;
-	// ErrCaseClosed if the case was closed meanwhile.
+	// set), the notification (none when its AccountID is empty) and the
+	// audit entry in one transaction; ErrCaseClosed if the case was closed
+	// meanwhile.
 	AnswerCase(ctx context.Context, id, answer, flagID string, close bool, by string, at time.Time, n Notification, a AuditEntry) (Case, error)
 	// SetCaseDepartments sets whether several departments are involved and
 	// the deadline, with the audit entry, in one transaction;
 	// ErrCaseClosed if the case is closed.
 	SetCaseDepartments(ctx context.Context, id string, several bool, dueAt time.Time, a AuditEntry) (Case, error)
-	// CloseCase closes a case with a note, the notification and the audit
-	// entry in one transaction; ErrCaseClosed if it already was.
+	// CloseCase closes a case with a note, the notification (none when its
+	// AccountID is empty) and the audit entry in one transaction;
+	// ErrCaseClosed if it already was.
 	CloseCase(ctx context.Context, id, note, by string, at time.Time, n Notification, a AuditEntry) (Case, error)
 	// AccountNotifications lists an account's notifications, newest first.
 	AccountNotifications(ctx context.Context, accountID string, limit int) ([]Notification, error)

@@ -264,7 +264,7 @@ func (s *Store) changeCase(ctx context.Context, op, id, query string, args []any
 		if tag.RowsAffected() == 0 {
 			return booking.ErrCaseClosed
 		}
-		if n != nil {
+		if n != nil && n.AccountID != "" { // none: nobody's account to tell
 			if _, err := tx.Exec(ctx, caseQueries["insert_notification"], n.ID, n.HospitalID, n.Kind, n.AccountID, n.CaseID,
 				n.Body, n.CreatedAt); err != nil {
 				return err

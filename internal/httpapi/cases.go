@@ -74,6 +74,23 @@ type caseOut struct {
 	// Maker, on an administrator's read of one report, is the patient
 	// account that made the booking it names, when another one did.
 	Maker *makerOut `json:"maker,omitempty"`
+	// Filer, on an administrator's read of one appeal, is who filed it:
+	// as the admin console's case page says (session 24).
+	Filer *filerOut `json:"filer,omitempty"`
+}
+
+// filerOut is who filed an appeal (booking.AppealFiler): a person's appeal
+// or an account's own; from a patient account or at a registration desk
+// (which hospital's); the account's phone masked (the person's own account,
+// for one filed at a desk), none for a person without an account; and
+// where the answer goes — the account's notifications, or the desk, which
+// tells the person when it looks them up with the card.
+type filerOut struct {
+	Person         bool   `json:"person"`
+	AtDesk         bool   `json:"at_desk"`
+	DeskHospitalID string `json:"desk_hospital_id,omitempty"`
+	Account        string `json:"account,omitempty"`
+	AnswerTo       string `json:"answer_to"`
 }
 
 // makerOut is the account that made a reported booking: its phone masked.
@@ -191,6 +208,16 @@ func (s *Server) reviewCase(r *request) error {
 	}
 	if ok {
 		out.Maker = &makerOut{Account: m.PhoneMasked, Bookings: m.Bookings, ForOthers: m.ForOthers, FlagID: m.FlagID, FlagStatus: m.FlagStatus}
+	}
+	f, ok, err := s.svc.AppealFilerOf(r.context(), r.actor, c)
+	if err != nil {
+		return err
+	}
+	if ok {
+		out.Filer = &filerOut{Person: f.Person, AtDesk: f.AtDesk, DeskHospitalID: f.DeskHospitalID, Account: f.AccountMasked, AnswerTo: "account"}
+		if f.NoAccount {
+			out.Filer.Account, out.Filer.AnswerTo = "", "desk" // the clerk's account filed it; it is not the appellant's
+		}
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil

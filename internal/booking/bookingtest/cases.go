@@ -153,7 +153,7 @@ func (s *Store) changeCase(id string, n *booking.Notification, a booking.AuditEn
 	}
 	change(&c)
 	s.cases[id] = c
-	if n != nil {
+	if n != nil && n.AccountID != "" {
 		s.notifications = append(s.notifications, *n)
 	}
 	s.audit = append(s.audit, a)
