@@ -42,8 +42,8 @@ func TestSquatterEventsAreExported(t *testing.T) {
 	name := func(n int) string { return "测试" + string(rune('甲'+n%10)) }
 	victims := []patient{svc.newPatient(41), svc.newPatient(42), svc.newPatient(43)}
 	for i, v := range victims {
-		r := svc.do("POST", "/v1/desk/identities/verify", clerk, map[string]string{"id_type": "resident_id",
-			"id_number": residentID(41 + i), "name": name(41 + i), "account_phone": v.phone})
+		r := svc.do("POST", "/v1/desk/identities/verify", clerk, map[string]any{"id_type": "resident_id",
+			"id_number": residentID(41 + i), "name": name(41 + i), "account_phone": v.phone, "number_rung": true})
 		if r.status != 200 {
 			t.Fatalf("the desk verifies person %d: %d %s", i, r.status, r.body)
 		}

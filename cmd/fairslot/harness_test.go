@@ -300,8 +300,8 @@ func (s *service) resell(scalper, victim patient, n int, clerk, sessionID string
 	if r.status != 201 {
 		s.t.Fatalf("the scalper books for the victim: %d %s", r.status, r.body)
 	}
-	if r := s.do("POST", "/v1/desk/identities/verify", clerk, map[string]string{"id_type": "resident_id", "id_number": residentID(n),
-		"name": name, "account_phone": victim.phone}); r.status != 200 {
+	if r := s.do("POST", "/v1/desk/identities/verify", clerk, map[string]any{"id_type": "resident_id", "id_number": residentID(n),
+		"name": name, "account_phone": victim.phone, "number_rung": true}); r.status != 200 {
 		s.t.Fatalf("verify the victim: %d %s", r.status, r.body)
 	}
 	return made.ID

@@ -208,7 +208,7 @@ func TestVerifiedIsTheAccountsOwnFact(t *testing.T) {
 	}
 	want("the desk verified the name, binding no account", false, false)
 	bind := maps.Clone(person1)
-	bind["account_phone"] = person.phone
+	bind["account_phone"], bind["number_rung"] = person.phone, true
 	if r := svc.do("POST", "/v1/desk/identities/verify", clerk, bind); r.status != 200 {
 		t.Fatalf("the desk binds the person's account: %d %s", r.status, r.body)
 	}

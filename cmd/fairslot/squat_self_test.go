@@ -114,7 +114,7 @@ func TestSquattersFalseSelfLocksNobodyOut(t *testing.T) {
 
 			verify := maps.Clone(person)
 			if tc.bind {
-				verify["account_phone"] = owner.phone
+				verify["account_phone"], verify["number_rung"] = owner.phone, true
 			}
 			if r := svc.do("POST", "/v1/desk/identities/verify", clerk, verify); r.status != 200 {
 				t.Fatalf("the desk verifies the owner's card: %d %s", r.status, r.body)

@@ -104,7 +104,7 @@ func TestVerifiedSelfActsOnWhatOthersMadeForThem(t *testing.T) {
 	nothing("a family member's account", family)
 
 	clerk := h.staff(booking.RoleClerk)
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies P with P's account phone")
 	nothing("a family member's account after P's verification", family)
 	refusals("P, verified,", p, 0, booking.SeeMadeByOthers)
@@ -468,7 +468,7 @@ func TestRefusalsTellAnotherAccountNothing(t *testing.T) {
 	})
 
 	clerk := h.staff(booking.RoleClerk)
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies P with P's account phone")
 	wantElsewhere(t, "P, verified, books where the other account booked P", book(later)(p, 0), booking.ErrAlreadyBooked, booking.SeeMadeByOthers)
 	wantElsewhere(t, "P, verified, books where P's account booked P", book(psych)(p, 0), booking.ErrAlreadyBooked, "-")
@@ -616,7 +616,7 @@ func TestWaitlistJoinTellsAnotherAccountNothing(t *testing.T) {
 	}
 
 	clerk := h.staff(booking.RoleClerk)
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies P with P's account phone")
 	_, err = join(p, 0, evening)
 	wantElsewhere(t, "P, verified, joins where the maker's booking rules it out", err, booking.ErrQuotaDayDept, booking.SeeMadeByOthers)

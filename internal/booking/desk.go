@@ -800,6 +800,11 @@ type VerifyRequest struct {
 	// number before, says why the card's name replaces it (a name typed
 	// wrong): audited. Without it such a verification is refused.
 	CorrectionReason string
+	// NumberRung, with AccountPhone: the clerk rang the account's login
+	// number from the desk's phone and it rang in the hand of the person
+	// whose card this is: the proof that the person controls the login
+	// (mayBind). Only that it was done is recorded.
+	NumberRung bool
 }
 
 // VerifyIdentity is how a person regains control of their identity: the
@@ -838,12 +843,16 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		if err != nil {
 			return Identity{}, err
 		}
+		if err := s.mayBind(ctx, card, a, req.NumberRung); err != nil {
+			return Identity{}, err
+		}
 		accountID = a.ID
 		limits, err := s.accountLimits(ctx, s.cfg.Now())
 		if err != nil {
 			return Identity{}, err
 		}
-		bind = SelfBinding{AccountID: a.ID, NewPatientID: newID(), BirthYear: card.doc.BirthYear(), MaxPatients: limits.MaxPatients}
+		bind = SelfBinding{AccountID: a.ID, NewPatientID: newID(), BirthYear: card.doc.BirthYear(), MaxPatients: limits.MaxPatients,
+			HolderChanged: holderChangedNotice(a, card, actor.HospitalID, s.cfg.Now())}
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "identity_verified", Reason: "name read from the ID card", HospitalID: actor.HospitalID}
@@ -868,7 +877,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	}
 	audit.Target = "identity:" + card.ID
 	if accountID != "" {
-		audit.Reason += "; self of account " + accountID
+		audit.Reason += "; self of account " + accountID + ", its login number rung at the desk in the card's person's hand"
 	}
 	if err := s.store.VerifyName(ctx, card.Identity, bind, replace, audit); err != nil {
 		return Identity{}, err

@@ -277,7 +277,7 @@ func TestPhoneBooking(t *testing.T) {
 	}
 	// Once the desk read the caller's card and bound the account as their
 	// own, the account sees the bookings staff made for them.
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: caller, AccountPhone: family.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: caller, AccountPhone: family.phone, NumberRung: true})
 	testenv.Must(t, err, "verify the caller at the desk")
 	list, err = h.svc.Bookings(h.ctx, family.actor)
 	testenv.Must(t, err, "bookings")

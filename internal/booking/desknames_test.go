@@ -46,7 +46,7 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 
 	real := h.person("孙丽")
 	owner := h.userOf(real)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the person and binds their account")
 	claimed := h.person("钱多")
 	claimant := h.userOf(claimed) // a claim nobody verified
@@ -66,18 +66,18 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 		want *booking.Error
 	}{
 		{name: "another name, an account that does not hold the person (the review's repro)", id: owner.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone}, want: booking.ErrVerifiedNameDiffers},
+			req: booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone, NumberRung: true}, want: booking.ErrVerifiedNameDiffers},
 		{name: "a correction naming an account that does not hold the person", id: owner.patients[0].IdentityID,
-			req:  booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone, CorrectionReason: "typed wrong"},
+			req:  booking.VerifyRequest{IdentityRequest: as(real, "钱假"), AccountPhone: stranger.phone, CorrectionReason: "typed wrong", NumberRung: true},
 			want: booking.ErrPatientNotFound},
 		{name: "the verified name, an account that does not hold the person", id: owner.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: real, AccountPhone: stranger.phone}, want: booking.ErrPatientNotFound},
+			req: booking.VerifyRequest{IdentityRequest: real, AccountPhone: stranger.phone, NumberRung: true}, want: booking.ErrPatientNotFound},
 		{name: "an unverified claim, an account that does not hold the person", id: claimant.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: as(claimed, "钱假"), AccountPhone: stranger.phone}, want: booking.ErrPatientNotFound},
+			req: booking.VerifyRequest{IdentityRequest: as(claimed, "钱假"), AccountPhone: stranger.phone, NumberRung: true}, want: booking.ErrPatientNotFound},
 		{name: "an account with no self at its patient limit", id: claimant.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: full.phone}, want: booking.ErrTooManyPatients},
+			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: full.phone, NumberRung: true}, want: booking.ErrTooManyPatients},
 		{name: "no patient account has the phone", id: claimant.patients[0].IdentityID,
-			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: "13999999999"}, want: booking.ErrPatientNotFound},
+			req: booking.VerifyRequest{IdentityRequest: claimed, AccountPhone: "13999999999", NumberRung: true}, want: booking.ErrPatientNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +93,7 @@ func TestRefusedDeskVerificationChangesNothing(t *testing.T) {
 	}
 	t.Run("a person nobody registered", func(t *testing.T) {
 		people := db.count(`SELECT count(*) FROM identities`)
-		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: h.person("周新"), AccountPhone: stranger.phone})
+		_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: h.person("周新"), AccountPhone: stranger.phone, NumberRung: true})
 		wantErr(t, "VerifyIdentity", err, booking.ErrPatientNotFound)
 		db.wantCount("identities after a refused verification of a new person", people, `SELECT count(*) FROM identities`)
 	})
@@ -123,7 +123,7 @@ func TestDeskNeverSilentlyReplacesAVerifiedName(t *testing.T) {
 	misheard := real
 	misheard.Name = "李玫" // 李* as well
 	owner := h.userOf(real)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the person")
 	id := owner.patients[0].IdentityID
 	verified := db.nameOf(id)
@@ -186,7 +186,7 @@ func TestVerifierNeverReplacesTheCard(t *testing.T) {
 	clerk, op := h.staff(booking.RoleClerk), h.staff(booking.RoleOperator)
 	real := h.person("王芳")
 	owner := h.userOf(real)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the card and binds the person's account")
 	id := owner.patients[0].IdentityID
 	card := db.nameOf(id)
@@ -245,7 +245,7 @@ func TestCorrectionKeepsTheBinding(t *testing.T) {
 	clerk := h.staff(booking.RoleClerk)
 	typo := h.person("张伟")
 	owner := h.userOf(typo)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: typo, AccountPhone: owner.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: typo, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies (with a typo) and binds the person's account")
 	card := typo
 	card.Name = "张玮"
@@ -268,7 +268,7 @@ func TestCorrectionKeepsTheBinding(t *testing.T) {
 	again := card
 	again.Name = "张炜"
 	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: again, CorrectionReason: "炜, on the card",
-		AccountPhone: other.phone})
+		AccountPhone: other.phone, NumberRung: true})
 	testenv.Must(t, err, "the clerk corrects the name again and binds another account")
 	db.wantCount("audit entries saying the moved binding stayed", 1,
 		`SELECT count(*) FROM audit_log WHERE action = 'identity_name_corrected' AND reason LIKE $1`,
@@ -320,7 +320,7 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 		b, err := h.staffBook(op, misheardOf(real), s, booking.ChannelPhone, "13800001111")
 		testenv.Must(t, err, "the operator books under the misheard name")
 		owner := h.userOf(real)
-		_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+		_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone, NumberRung: true})
 		testenv.Must(t, err, "the desk verifies the card")
 		verified := db.nameOf(b.IdentityID)
 

@@ -27,7 +27,7 @@ func TestBookingAfterDeskNameCorrection(t *testing.T) {
 
 	typo := h.person("孙莉") // as the desk first read it, wrongly
 	owner := h.userOf(typo)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: typo, AccountPhone: owner.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: typo, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the person and binds their account")
 	pid := owner.patients[0].ID
 	book := func(svc *booking.Service, s *booking.Session) (booking.Booking, error) {

@@ -33,7 +33,7 @@ func TestPersonToldOfWhatOthersMade(t *testing.T) {
 
 	person := h.person("王芳")
 	p := h.userOf(person)
-	_, err := h.svc.VerifyIdentity(h.ctx, h.staff(booking.RoleClerk), booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, h.staff(booking.RoleClerk), booking.VerifyRequest{IdentityRequest: person, AccountPhone: p.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk binds P's account as P's verified self")
 	unbound := h.person("孙丽")
 	q := h.userOf(unbound)                              // Q's own account, never bound at the desk

@@ -69,6 +69,9 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 	if isSelf && who.doc.Type == identity.BirthCertificate {
 		return Patient{}, Errorf(ErrInvalidField, "a birth certificate is a newborn's: add the child as a family member of a parent's account")
 	}
+	if err := selfOfAge(who.doc, isSelf, s.cfg.Now()); err != nil {
+		return Patient{}, err
+	}
 	by, err := s.consentFor(req.Consent, who.doc, s.cfg.Now())
 	if err != nil {
 		return Patient{}, err

@@ -518,6 +518,11 @@ type SelfBinding struct {
 	NewPatientID string
 	BirthYear    int
 	MaxPatients  int
+	// HolderChanged is the account's notice, written only when the
+	// binding makes the person its holder in place of another it had
+	// claimed online (never bound): a bound holder is never replaced
+	// (ErrHolderBound).
+	HolderChanged Notification
 }
 
 // AccountPolicy is a change of the platform's account limits, as a
@@ -1064,6 +1069,10 @@ type DeskStore interface {
 	// bind.NewPatientID as its bound self, under the account's patient
 	// limit (ErrTooManyPatients); one that names another self is
 	// ErrPatientNotFound (a mistyped phone never rebinds a stranger).
+	// An account whose holder (本人) is another person, bound by the desk,
+	// is ErrHolderBound; one whose holder, another person, was claimed
+	// online only loses it (其他 other), the audit entry's reason saying
+	// so, with the notice bind.HolderChanged.
 	// Every other hospital where the person holds a confirmed booking, a
 	// lottery entry taking part or a waiting waitlist place gets a copy of
 	// the audit entry, its reason ending with AuditOfPersonHere.

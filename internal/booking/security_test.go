@@ -125,7 +125,7 @@ func TestSquatterLocksNobodyOut(t *testing.T) {
 	testenv.Must(t, err, "the real owner books by phone")
 
 	// The desk reads the card and binds the owner's account as theirs.
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: real, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "verify at the desk")
 	before := h.remaining(later)
 	_, err = h.book(squatter, 0, later, "")
@@ -649,7 +649,7 @@ func TestAnotherHospitalsClerkActsInTheOpen(t *testing.T) {
 	pb, err := h.staffBook(op, li, mine, booking.ChannelPhone, "13800000009")
 	testenv.Must(t, err, "book 李九 by phone")
 	attacker := h.userOf(li)
-	who, err := h.svc.VerifyIdentity(h.ctx, theirClerk, booking.VerifyRequest{IdentityRequest: li, AccountPhone: attacker.phone})
+	who, err := h.svc.VerifyIdentity(h.ctx, theirClerk, booking.VerifyRequest{IdentityRequest: li, AccountPhone: attacker.phone, NumberRung: true})
 	testenv.Must(t, err, "the other hospital's clerk verifies 李九 with the attacker's phone")
 	for _, admin := range []booking.Actor{ourAdmin, theirAdmin} {
 		if n := audited(admin, "identity_verified", "identity:"+who.ID); n != 1 {

@@ -51,7 +51,7 @@ func TestDeskVerificationVoidsASquattersBookings(t *testing.T) {
 	}
 
 	clerk := h.staff(booking.RoleClerk)
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: owner.phone})
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: person, AccountPhone: owner.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the owner's card with the owner's account phone")
 
 	got, err := h.svc.Booking(h.ctx, squatter.actor, sb.ID)

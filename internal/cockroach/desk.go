@@ -132,7 +132,11 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking
 				a.Reason += "; added to the account, which did not list the person"
 			} else {
 				// An account has one self: another patient of it that was
-				// its self stops being it.
+				// its self stops being it — never one the desk bound, and
+				// one claimed online only audited and told (review24 H1).
+				if err := mayReplaceHolder(ctx, tx, i.ID, bind, &a); err != nil {
+					return err
+				}
 				if _, err := tx.Exec(ctx, q("drop_other_selves"), selfAccountID, i.ID); err != nil {
 					return err
 				}
@@ -147,6 +151,32 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking
 		return insertAuditOfPerson(ctx, tx, i.ID, a)
 	})
 	return concurrentInsert(err)
+}
+
+// mayReplaceHolder checks, within the binding's transaction, the
+// account's holder (本人) that is another person than identityID's (another
+// document of the same person, linked, is the same holder): one the desk
+// bound is ErrHolderBound; one claimed online only is replaced, a's reason
+// saying so, and the account told (bind.HolderChanged).
+func mayReplaceHolder(ctx context.Context, tx pgx.Tx, identityID string, bind booking.SelfBinding, a *booking.AuditEntry) error {
+	var other string
+	var bound bool
+	err := tx.QueryRow(ctx, q("account_other_holder"), bind.AccountID, identityID).Scan(&other, &bound)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case bound:
+		return booking.ErrHolderBound
+	}
+	a.Reason += "; the account's holder changes: its self " + other + " (claimed online, never bound at the desk) is now 其他 other, and the account is told"
+	n := bind.HolderChanged
+	if n.ID == "" {
+		return nil
+	}
+	_, err = tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, bind.AccountID, n.Body, n.CreatedAt)
+	return err
 }
 
 // mayAddBoundSelf says whether the desk may add the person to the account

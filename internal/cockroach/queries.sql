@@ -1345,6 +1345,16 @@ SELECT p.session_id::TEXT, p.channel, p.hospital_id::TEXT, p.opens_at, p.draw_at
 
 -- Small lookups inside the transactions of desk.go, flags.go and store.go.
 
+-- name: account_other_holder
+-- The account's holder (本人) when it is another person than identity $2
+-- (another document of the same person, linked, is not): its row, and
+-- whether the desk bound it.
+SELECT p.id::TEXT, p.self_verified_at IS NOT NULL
+  FROM patients p JOIN identities i ON i.id = p.identity_id
+ WHERE p.account_id = $1 AND p.is_self AND p.removed_at IS NULL AND p.identity_id <> $2
+   AND COALESCE(i.person_id, i.id) <> COALESCE((SELECT person_id FROM identities WHERE id = $2), $2)
+ LIMIT 1;
+
 -- name: drop_other_selves
 -- The desk bound another identity as this account's self.
 UPDATE patients SET is_self = false, relationship = 'other', self_verified_at = NULL

@@ -917,6 +917,7 @@ type verifyIn struct {
 	identityIn
 	AccountPhone     string `json:"account_phone"`
 	CorrectionReason string `json:"correction_reason"`
+	NumberRung       bool   `json:"number_rung"`
 }
 
 func (s *Server) verifyIdentity(r *request) error {
@@ -925,7 +926,7 @@ func (s *Server) verifyIdentity(r *request) error {
 		return err
 	}
 	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone,
-		CorrectionReason: in.CorrectionReason})
+		CorrectionReason: in.CorrectionReason, NumberRung: in.NumberRung})
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func TestMadeForYouByOthersInBrowser(t *testing.T) {
 
 	clerk := s.actor(s.newClerk("clerk password 1"), "clerk password 1")
 	_, err = s.svc.VerifyIdentity(ctx, clerk, booking.VerifyRequest{
-		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, AccountPhone: phone})
+		IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: idNumber, Name: "陈芳"}, AccountPhone: phone, NumberRung: true})
 	testenv.Must(t, err, "the desk verifies the patient")
 
 	// The notify job tells the patient's own account, now their verified

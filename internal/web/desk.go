@@ -735,7 +735,7 @@ func (c *Console) verifyIdentity(r *request) error {
 	} else {
 		_, err = c.svc.VerifyIdentity(r.ctx, r.actor, booking.VerifyRequest{
 			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: name},
-			AccountPhone:    phone, CorrectionReason: strings.TrimSpace(r.form("correction_reason"))})
+			AccountPhone:    phone, CorrectionReason: strings.TrimSpace(r.form("correction_reason")), NumberRung: r.form("number_rung") != ""})
 	}
 	switch {
 	case err == nil:
@@ -745,8 +745,10 @@ func (c *Console) verifyIdentity(r *request) error {
 		}
 		c.redirect(r, "/desk/lookup?ok="+done)
 		return nil
-	case errors.Is(err, booking.ErrInvalidPhone), errors.Is(err, booking.ErrPatientNotFound):
-		// No such account, or one that has not added this person.
+	case errors.Is(err, booking.ErrInvalidPhone), errors.Is(err, booking.ErrPatientNotFound),
+		errors.Is(err, booking.ErrHolderBound), errors.Is(err, booking.ErrListedAsFamily):
+		// No such account, one that has not added this person, or one
+		// that is not theirs to hold (review24 H1, H2).
 		err = onFields(err, "account_phone")
 	case errors.Is(err, booking.ErrVerifiedNameDiffers):
 		err = onFields(err, "name", "correction_reason")

@@ -636,16 +636,26 @@ func TestDeskVerifiesAndBindsTheOwnAccount(t *testing.T) {
 	if !strings.Contains(page.body, `id="verify-form"`) {
 		t.Fatalf("the lookup page of a found patient has no verify form")
 	}
-	verify := func(name, accountPhone, reason string) answer {
+	verifyRung := func(name, accountPhone, reason, rung string) answer {
 		return clerk.post("/desk/lookup/verify", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "name": {name},
-			"account_phone": {accountPhone}, "correction_reason": {reason}})
+			"account_phone": {accountPhone}, "correction_reason": {reason}, "number_rung": {rung}})
 	}
+	verify := func(name, accountPhone, reason string) answer { return verifyRung(name, accountPhone, reason, "1") }
 	if a := verify(name, newPhone(), ""); a.status != 404 || !strings.Contains(a.body, `<details class="card verify" open>`) ||
 		!strings.Contains(a.body, `name="account_phone" type="tel" inputmode="numeric" maxlength="20" autocomplete="off" aria-invalid="true"`) {
 		t.Errorf("verify with a phone of no account: %d, want 404 with the form open and the phone marked\n%s", a.status, a.body)
 	}
 	if n := bound(); n != 0 {
 		t.Errorf("after the refusal %d bound selves, want 0", n)
+	}
+	// Being listed is not holding (review24): the account's number rung in
+	// the card's person's hand, or no binding.
+	if a := verifyRung(name, phone, "", ""); a.status != 400 ||
+		!strings.Contains(a.body, `name="number_rung" value="1" aria-invalid="true"`) {
+		t.Errorf("bind without the number rung: %d, want 400 with the box marked\n%s", a.status, a.body)
+	}
+	if n := bound(); n != 0 {
+		t.Errorf("after the unproved binding %d bound selves, want 0", n)
 	}
 	a := verify(name, phone, "")
 	if a.status != 303 || a.location != "/desk/lookup?ok=verified_bound" {

@@ -282,6 +282,13 @@ func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.S
 		}
 		switch {
 		case found:
+			// Never over a holder the desk bound (account_other_holder).
+			for _, p := range s.patients {
+				if p.AccountID == selfAccountID && p.IsSelf && !p.Removed && p.IdentityID != i.ID && p.SelfVerified &&
+					s.identities[p.IdentityID].Person() != s.identities[i.ID].Person() {
+					return booking.ErrHolderBound
+				}
+			}
 		case bind.NewPatientID == "" || selves > 0:
 			return booking.ErrPatientNotFound
 		case n >= bind.MaxPatients:

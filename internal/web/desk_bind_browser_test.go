@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"fairslot/internal/booking"
+)
+
+// TestDeskBindsOnlyWithTheNumberRungInBrowser (review24 H1, H2): on the
+// lookup page's 核验身份 · 绑定本人账户 form, a phone binds the card's
+// person's own account only with the box ticked that the clerk rang that
+// number and it rang in the card's person's hand (refused with the box
+// marked otherwise), and never an account that lists the person as family
+// (子女 here: a parent's account), whatever the box says; the refusal is
+// tied to the phone and explained in Chinese. Nothing typed is sent back;
+// the page passes axe-core and fits 390 px.
+func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
+	s := newSite(t)
+	axe := axeSource(t)
+	id, name := bornIn(1990, 71), "郑思远"
+	own, ownPhone := s.client(), newPhone()
+	own.signUpHolder(ownPhone, "correct horse battery", id, name)
+	kin, kinPhone := s.client(), newPhone()
+	kin.signUpHolder(kinPhone, "correct horse battery", bornIn(1960, 72), "郑大山")
+	if a := kin.post("/patient/family", url.Values{"csrf": {kin.csrf("/patient/family")}, "id_type": {"resident_id"}, "id_number": {id},
+		"name": {name}, "relationship": {"child"}, "idem": {booking.NewID()}, "privacy_consent": {PrivacyNoticeVersion}}); a.status != 303 {
+		t.Fatalf("the father lists his son as 子女: %d\n%s", a.status, a.body)
+	}
+	bound := func() int {
+		return s.count(`SELECT count(*) FROM patients WHERE self_verified_at IS NOT NULL`)
+	}
+
+	d := s.deskTab()
+	d.open("/desk/lookup")
+	d.fill("#lookup-form input[name=id_number]", id)
+	d.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
+	d.click("#lookup-form button[type=submit]", "/desk/lookup")
+	verify := func(phone string, rung bool) {
+		t.Helper()
+		if _, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](`document.querySelector("details.verify").open = true`)); err != nil {
+			t.Fatalf("open the verify form: %v", err)
+		}
+		d.fill("#verify-form input[name=name]", name)
+		d.fill("#verify-form input[name=account_phone]", phone)
+		if rung {
+			d.check("#verify-form input[name=number_rung]")
+		}
+		d.click("#verify-form button[type=submit]", "/desk/lookup")
+	}
+
+	verify(kinPhone, true)
+	d.contains("#error", "listed_as_family")
+	d.contains("#error", "家人不是账号本人")
+	if got := fieldState(d, "#verify-form input[name=account_phone]", "true "); got[:5] != "true " {
+		t.Errorf("the father's account refused: the phone field is %q, want it invalid", got)
+	}
+	d.phoneShot("desk-bind-family-refused")
+
+	verify(ownPhone, false)
+	d.contains("#error", "invalid_field")
+	if got := fieldState(d, "#verify-form input[name=number_rung]", "true "); got[:5] != "true " {
+		t.Errorf("no number rung: the box is %q, want it invalid", got)
+	}
+	if n := bound(); n != 0 {
+		t.Fatalf("after the refusals %d bound selves, want none", n)
+	}
+	d.hidden(id, name, kinPhone, ownPhone)
+	d.axeClean(axe, "desk lookup, the binding refused")
+
+	verify(ownPhone, true)
+	d.contains("#flash", "已核验，并绑定为患者本人账户")
+	if n := bound(); n != 1 {
+		t.Errorf("%d bound selves after the proved binding, want 1", n)
+	}
+	d.hidden(id, name, ownPhone)
+	d.phoneShot("desk-bind-bound")
+}
