@@ -38,7 +38,7 @@ func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 	d.fill("#lookup-form input[name=id_number]", id)
 	d.do("say the card was shown", chromedp.Click(chromedp.CSS("#lookup-form input[value=card_shown]")))
 	d.click("#lookup-form button[type=submit]", "/desk/lookup")
-	verify := func(phone string, rung bool) {
+	verify := func(phone string, rung bool, want string) {
 		t.Helper()
 		if _, err := chromedp.Run(d.ctx, chromedp.Evaluate[bool](`document.querySelector("details.verify").open = true`)); err != nil {
 			t.Fatalf("open the verify form: %v", err)
@@ -48,10 +48,10 @@ func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 		if rung {
 			d.check("#verify-form input[name=number_rung]")
 		}
-		d.click("#verify-form button[type=submit]", "/desk/lookup")
+		d.click("#verify-form button[type=submit]", want)
 	}
 
-	verify(kinPhone, true)
+	verify(kinPhone, true, "/desk/lookup/verify")
 	d.contains("#error", "listed_as_family")
 	d.contains("#error", "家人不是账号本人")
 	if got := fieldState(d, "#verify-form input[name=account_phone]", "true "); got[:5] != "true " {
@@ -59,7 +59,7 @@ func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 	}
 	d.phoneShot("desk-bind-family-refused")
 
-	verify(ownPhone, false)
+	verify(ownPhone, false, "/desk/lookup/verify")
 	d.contains("#error", "invalid_field")
 	if got := fieldState(d, "#verify-form input[name=number_rung]", "true "); got[:5] != "true " {
 		t.Errorf("no number rung: the box is %q, want it invalid", got)
@@ -70,7 +70,7 @@ func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 	d.hidden(id, name, kinPhone, ownPhone)
 	d.axeClean(axe, "desk lookup, the binding refused")
 
-	verify(ownPhone, true)
+	verify(ownPhone, true, "/desk/lookup?")
 	d.contains("#flash", "已核验，并绑定为患者本人账户")
 	if n := bound(); n != 1 {
 		t.Errorf("%d bound selves after the proved binding, want 1", n)
