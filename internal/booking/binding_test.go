@@ -214,3 +214,32 @@ func TestHolderBindsOwnAccountWithTheNumberRung(t *testing.T) {
 		t.Errorf("the 15-year-old's account's self = %+v (%v), want them, bound", self, ok)
 	}
 }
+
+// TestRenewedDocumentOfABoundHolderBindsOnceLinked: a bound holder's renewed
+// passport is the same person, not another holder: bound before the desk
+// links the two documents it is refused holder_bound (the desk cannot yet
+// tell it from someone else's), once linked it binds, with the number rung,
+// and no holder change is told.
+func TestRenewedDocumentOfABoundHolderBindsOnceLinked(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	old, renewed := h.passport("Anna Lee"), h.passport("Anna Lee")
+	u := h.user(0)
+	h.addPatient(&u, old, true, "")
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: old, AccountPhone: u.phone, NumberRung: true})
+	testenv.Must(t, err, "the holder binds her account with her old passport")
+	h.addMember(&u, renewed, "", "other")
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: renewed, AccountPhone: u.phone, NumberRung: true})
+	wantCode(t, "the renewed passport bound before the link", err, "holder_bound")
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: renewed})
+	testenv.Must(t, err, "the desk verifies the renewed passport")
+	_, err = h.svc.LinkIdentities(h.ctx, clerk, booking.LinkRequest{Person: old, Document: renewed})
+	testenv.Must(t, err, "the desk links the two passports")
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: renewed, AccountPhone: u.phone, NumberRung: true})
+	testenv.Must(t, err, "the renewed passport binds once linked")
+	if self, ok := h.selfOf(u); !ok || self.ID != u.patients[1].ID || !self.SelfVerified {
+		t.Errorf("the account's holder = %+v (%v), want the renewed passport, bound", self, ok)
+	}
+	h.sql().wantCount("no holder change told for the same person", 0,
+		`SELECT count(*) FROM notifications WHERE account_id = $1 AND kind = 'account_holder_changed'`, u.actor.AccountID)
+}
