@@ -62,10 +62,17 @@ func (s *Service) resolve(req IdentityRequest) (person, error) {
 		IDHash:       s.keys.IDHash(id),
 		NumberSealed: s.keys.Seal("id_number", id.Number),
 		NumberMasked: id.Masked(),
-		NameHash:     s.keys.Hash("name", name),
+		NameHash:     s.nameHash(name),
 		NameSealed:   s.keys.Seal("name", name),
 		NameMasked:   identity.MaskName(name),
 	}, doc: id, name: name}, nil
+}
+
+// nameHash is the keyed hash names are compared by: of the name's key
+// (identity.NameKey: 陳大文 and 陈大文, "SMITH JOHN" and "John Smith" are
+// one name, review24 M1).
+func (s *Service) nameHash(name string) []byte {
+	return s.keys.Hash("name", identity.NameKey(name))
 }
 
 // CardOutranks says whether the name on file (known) stands against a
@@ -288,7 +295,7 @@ func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, ver
 	if *verifies {
 		a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
 			Target: "identity:" + i.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
-		if err := s.store.VerifyName(ctx, i, SelfBinding{}, false, a); err != nil {
+		if err := s.store.VerifyName(ctx, i, SelfBinding{}, NameChange{}, a); err != nil {
 			return Identity{}, err
 		}
 		*verifies = false
@@ -531,6 +538,11 @@ type Lookup struct {
 	// and an operator may cancel it for them (CancelForCaller, review23
 	// M2); the account is told.
 	ForPatient map[string]bool
+	// FormerName says the name the caller gave is a former name of the
+	// person (曾用名, NameChange): they are found under it, and the staff
+	// member is told their name on record is now another (Identity's,
+	// masked).
+	FormerName bool
 }
 
 // Kin is who a person is to an account holder: the relationship on the
@@ -689,6 +701,7 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 		return Lookup{}, err
 	}
 	who, err := s.store.IdentityByHash(ctx, s.keys.IDHash(id))
+	formerName := false
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "identity_lookup", Target: "identity:" + who.ID, Reason: "found", HospitalID: actor.HospitalID}
 	switch {
@@ -699,7 +712,15 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	case nameHash != nil && string(nameHash) == string(who.NameHash):
 		audit.Reason += "; the name given matches"
 	case nameHash != nil:
-		audit.Reason += "; the name given does not match"
+		former, ferr := s.store.IsFormerName(ctx, who.ID, nameHash)
+		if ferr != nil {
+			return Lookup{}, ferr
+		}
+		if formerName = former; former {
+			audit.Reason += "; the name given is a former name of the person"
+		} else {
+			audit.Reason += "; the name given does not match"
+		}
 	}
 	switch check.Check {
 	case "":
@@ -745,7 +766,7 @@ func (s *Service) lookupIdentity(ctx context.Context, actor Actor, idType, idNum
 	if !here {
 		return Lookup{}, ErrNothingHere
 	}
-	return Lookup{Identity: who, Bookings: bs}, nil
+	return Lookup{Identity: who, Bookings: bs, FormerName: formerName}, nil
 }
 
 // deskLookups adds a clerk's identity check to a lookup's audit entry, and
@@ -798,13 +819,21 @@ type VerifyRequest struct {
 	AccountPhone string
 	// CorrectionReason, when the desk verified another name for the ID
 	// number before, says why the card's name replaces it (a name typed
-	// wrong): audited. Without it such a verification is refused.
+	// wrong, or changed by law): audited. Without it such a verification
+	// is refused. The name it replaces becomes a former name (NameChange).
 	CorrectionReason string
 	// NumberRung, with AccountPhone: the clerk rang the account's login
 	// number from the desk's phone and it rang in the hand of the person
 	// whose card this is: the proof that the person controls the login
 	// (mayBind). Only that it was done is recorded.
 	NumberRung bool
+	// FormerName, when set, is a former name of the person (曾用名) the
+	// clerk saw on the 户口簿 or the police's 更名证明, for a person whose
+	// former name the desk never verified (their own account, a family's,
+	// listed them under it): with a CorrectionReason saying what was seen,
+	// it is kept as a former name, and nothing listed or made under it is
+	// voided (NameChange).
+	FormerName string
 }
 
 // VerifyIdentity is how a person regains control of their identity: the
@@ -829,6 +858,19 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		return Identity{}, err
 	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
+	var change NameChange
+	if strings.TrimSpace(req.FormerName) != "" {
+		former, err := identity.NormalizeName(req.FormerName)
+		if err != nil {
+			return Identity{}, FieldErrorf(ErrInvalidField, "former_name", "%s", publicDetail(err))
+		}
+		if err := requireText("correction reason", req.CorrectionReason, 2, ": what the clerk saw of the former name (户口簿, 更名证明)"); err != nil {
+			return Identity{}, err
+		}
+		if h := s.nameHash(former); string(h) != string(card.NameHash) {
+			change.Former = append(change.Former, FormerName{Hash: h, Sealed: s.keys.Seal("name", former)})
+		}
+	}
 	var accountID string
 	bind := SelfBinding{}
 	if req.AccountPhone != "" {
@@ -865,6 +907,16 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		card.ID = known.ID
 	}
 	replace := err == nil && known.NameVerified && string(known.NameHash) != string(card.NameHash)
+	change.Replace = replace
+	if replace || len(change.Former) > 0 {
+		change.Notice = Notification{Kind: NoticeNameCorrected, Body: "经窗口核验身份证件，该就诊人的姓名已更新为证件上的姓名（依法更名或更正）。" +
+			"您以原姓名为其所做的预约、抽签和候补均保留，就诊人信息已随之更新为新姓名。 " +
+			"The registration desk read this person's ID card: their name is now the one on the card (a change of name, or a " +
+			"correction). What you made for them under the former name stands, and your list shows the new name."}
+	}
+	if len(change.Former) > 0 && !replace {
+		audit.Reason += "; former name seen: " + strings.TrimSpace(req.CorrectionReason)
+	}
 	if replace {
 		if strings.TrimSpace(req.CorrectionReason) == "" {
 			return Identity{}, verifiedNameDiffers(known)
@@ -879,7 +931,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if accountID != "" {
 		audit.Reason += "; self of account " + accountID + ", its login number rung at the desk in the card's person's hand"
 	}
-	if err := s.store.VerifyName(ctx, card.Identity, bind, replace, audit); err != nil {
+	if err := s.store.VerifyName(ctx, card.Identity, bind, change, audit); err != nil {
 		return Identity{}, err
 	}
 	if err := s.cardRead(ctx, actor, card.ID, "the name is verified"); err != nil {
@@ -1022,6 +1074,14 @@ func (s *Service) voidDisproved(ctx context.Context, actor Actor, person Identit
 	}
 	for _, e := range made.Entries {
 		if e.Status != EntryEntered || e.NameHash == "" || e.NameHash == string(person.NameHash) {
+			continue
+		}
+		// An entry's name is written once (its draw's record): one made
+		// under a former name of the person stays, for the draw to judge.
+		if former, err := s.store.IsFormerName(ctx, person.ID, []byte(e.NameHash)); err != nil || former {
+			if err != nil {
+				fail("lottery entry", e.ID, err)
+			}
 			continue
 		}
 		if err := s.voidEntry(ctx, actor, e, now, disproved); err != nil && !errors.Is(err, ErrEntryClosed) {

@@ -117,6 +117,11 @@ func (s *Service) lookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	if err != nil {
 		return Lookup{}, err
 	}
+	if l.FormerName {
+		// A former name finds what was made under it, which carries the
+		// person's name now (NameChange); the operator is told.
+		want.NameHash = l.Identity.NameHash
+	}
 	hash := s.keys.Hash("phone", p)
 	theirs, err := s.store.BookingsOfCaller(ctx, l.Identity.Person(), s.lookupFrom(), hash, s.phoneRef(hash))
 	if err != nil {

@@ -525,6 +525,32 @@ type SelfBinding struct {
 	HolderChanged Notification
 }
 
+// NameChange is what a desk verification changes of a person's name
+// beyond the name itself (review24 H3). A correction (Replace) makes the
+// verified name it replaces a former name (曾用名); Former are names the
+// clerk saw as the person's former ones (the 户口簿's 曾用名, the police's
+// 更名证明) though none was verified. A former name was the person's: every
+// account's list entry (claim) of the person under it, and every confirmed
+// booking and waiting waitlist place under it, takes the verified name (a
+// booking's booked_name_hash keeps the one it was made under), and each
+// account whose list changed is told (Notice, copied per account): nothing
+// made under a former name is voided (voidDisproved voids only names never
+// the person's). A lottery entry keeps the name it was entered under (an
+// entry's record is written once): it is not voided either. The former names
+// are kept, hashed and sealed as names are, so a lookup by either name
+// finds the person (IsFormerName).
+type NameChange struct {
+	Replace bool
+	Former  []FormerName
+	Notice  Notification
+}
+
+// FormerName is a name the person was known by: the keyed hash of its key
+// and the name sealed.
+type FormerName struct {
+	Hash, Sealed []byte
+}
+
 // AccountPolicy is a change of the platform's account limits, as a
 // platform administrator set it, from EffectiveFrom on; the list of them is
 // the history. Accounts span hospitals, so no one hospital sets these.
@@ -1076,10 +1102,16 @@ type DeskStore interface {
 	// Every other hospital where the person holds a confirmed booking, a
 	// lottery entry taking part or a waiting waitlist place gets a copy of
 	// the audit entry, its reason ending with AuditOfPersonHere.
-	// Another verified name is replaced only with replace (a clerk's
-	// correction), else ErrVerifiedNameDiffers. One transaction: an error
-	// leaves the person as they were.
-	VerifyName(ctx context.Context, i Identity, bind SelfBinding, replace bool, a AuditEntry) error
+	// Another verified name is replaced only with change.Replace (a
+	// clerk's correction), else ErrVerifiedNameDiffers; the name it
+	// replaces and change.Former become the person's former names, and
+	// what any account listed or made under one takes i's name
+	// (NameChange). One transaction: an error leaves the person as they
+	// were.
+	VerifyName(ctx context.Context, i Identity, bind SelfBinding, change NameChange, a AuditEntry) error
+	// IsFormerName reports whether nameHash is a former name of identity
+	// identityID (NameChange).
+	IsFormerName(ctx context.Context, identityID string, nameHash []byte) (bool, error)
 	// DropDisprovedSelves ends every self claim of identity identityID
 	// that another account made under a name other than nameHash (the
 	// name the desk verified) and the desk never bound: the row stays on

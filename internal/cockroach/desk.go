@@ -1,6 +1,7 @@
 package cockroach
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,16 +79,31 @@ func concurrentInsert(err error) error {
 // replaced only with replace (ErrVerifiedNameDiffers otherwise). An
 // account at its patient limit is ErrTooManyPatients; a person that another
 // transaction inserted meanwhile under another id, ErrUnavailable.
-func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking.SelfBinding, replace bool, a booking.AuditEntry) (rerr error) {
+func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking.SelfBinding, change booking.NameChange, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	selfAccountID := bind.AccountID
+	selfAccountID, replace := bind.AccountID, change.Replace
 	err := s.db.Tx(ctx, "verify_name", func(tx pgx.Tx) error {
+		former := slices.Clone(change.Former)
+		if replace {
+			// The verified name a correction replaces was the person's.
+			var f booking.FormerName
+			err := tx.QueryRow(ctx, q("verified_name_of"), i.IDHash).Scan(&f.Hash, &f.Sealed)
+			switch {
+			case err == nil:
+				former = append(former, f)
+			case !errors.Is(err, pgx.ErrNoRows):
+				return err
+			}
+		}
 		id, err := ensureIdentity(ctx, tx, i, a.TS, replace)
 		if err != nil {
 			return err
 		}
 		if id != i.ID {
 			return fmt.Errorf("verify name: the person was registered meanwhile: %w", booking.ErrUnavailable)
+		}
+		if err := keepFormerNames(ctx, tx, i, former, change.Notice, &a); err != nil {
+			return err
 		}
 		if replace {
 			// A correction keeps the desk's binding of the person's own
@@ -177,6 +193,59 @@ func mayReplaceHolder(ctx context.Context, tx pgx.Tx, identityID string, bind bo
 	}
 	_, err = tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, bind.AccountID, n.Body, n.CreatedAt)
 	return err
+}
+
+// keepFormerNames records each of names (but the verified one) as a former
+// name of the person, and gives what was listed or made under it the
+// verified name (booking.NameChange), telling each account whose list
+// changed (notice, copied per account) and saying in a's reason how much
+// was renamed.
+func keepFormerNames(ctx context.Context, tx pgx.Tx, i booking.Identity, names []booking.FormerName, notice booking.Notification, a *booking.AuditEntry) error {
+	told := map[string]bool{}
+	var lists, made int64
+	for _, f := range names {
+		if len(f.Hash) == 0 || bytes.Equal(f.Hash, i.NameHash) {
+			continue
+		}
+		if _, err := tx.Exec(ctx, q("insert_former_name"), i.ID, f.Hash, f.Sealed, a.TS); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, q("rename_listed"), i.ID, f.Hash, i.NameHash, i.NameSealed, i.NameMasked)
+		accounts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		lists += int64(len(accounts))
+		for _, acc := range accounts {
+			if told[acc] {
+				continue
+			}
+			told[acc] = true
+			if _, err := tx.Exec(ctx, q("insert_person_notification"), nullable(a.HospitalID), notice.Kind, acc, i.ID,
+				notice.Body, a.TS); err != nil {
+				return err
+			}
+		}
+		for _, stmt := range []string{"rename_bookings_made", "rename_places_made"} {
+			tag, err := tx.Exec(ctx, q(stmt), i.ID, f.Hash, i.NameHash)
+			if err != nil {
+				return err
+			}
+			made += tag.RowsAffected()
+		}
+	}
+	if lists+made > 0 || len(names) > 0 {
+		a.Reason += fmt.Sprintf("; former name kept: %d list entries and %d bookings, entries or places made under it now carry the verified name", lists, made)
+	}
+	return nil
+}
+
+// IsFormerName is booking.Store's.
+func (s *Store) IsFormerName(ctx context.Context, identityID string, nameHash []byte) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	err := s.db.pool.QueryRow(ctx, q("is_former_name"), identityID, nameHash).Scan(&n)
+	return n > 0, err
 }
 
 // mayAddBoundSelf says whether the desk may add the person to the account

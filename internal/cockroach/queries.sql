@@ -1490,3 +1490,38 @@ DELETE FROM identity_blocks WHERE identity_id = $1;
  WHERE account_id = $1
  ORDER BY ts DESC, id
  LIMIT $2;
+
+-- name: verified_name_of
+-- The verified name of the person with ID hash $1, before a correction
+-- replaces it (it becomes a former name).
+SELECT name_hash, name_sealed FROM identities WHERE id_hash = $1 AND name_verified_at IS NOT NULL;
+
+-- name: insert_former_name
+-- A former name of identity $1 (keepFormerNames); kept once.
+INSERT INTO identity_former_names (id, identity_id, name_hash, name_sealed, recorded_at)
+VALUES (gen_random_uuid(), $1, $2, $3, $4)
+ON CONFLICT (identity_id, name_hash) DO NOTHING;
+
+-- name: is_former_name
+SELECT count(*) FROM identity_former_names WHERE identity_id = $1 AND name_hash = $2;
+
+-- name: rename_listed
+-- Every account's list entry of identity $1 under its former name $2 takes
+-- the verified name ($3–$5). RETURNING the accounts, to tell them.
+UPDATE patients SET name_hash = $3, name_sealed = $4, name_masked = $5
+ WHERE identity_id = $1 AND name_hash = $2 AND removed_at IS NULL
+RETURNING account_id::TEXT;
+
+-- name: rename_bookings_made
+-- A confirmed booking made under a former name carries the verified one;
+-- booked_name_hash keeps the one it was made under (as correct_booking_name).
+UPDATE bookings SET name_hash = $3, booked_name_hash = COALESCE(booked_name_hash, name_hash)
+ WHERE identity_id = $1 AND name_hash = $2 AND status = 'confirmed';
+
+-- name: rename_places_made
+UPDATE waitlist SET name_hash = $3 WHERE identity_id = $1 AND name_hash = $2 AND status = 'waiting';
+
+-- name: insert_person_notification
+-- A notice to account $4 about person $5, of no booking.
+INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
+VALUES (gen_random_uuid(), $1, NULL, $2, $3, $4, NULL, $5, $6, FALSE);

@@ -260,8 +260,8 @@ func (r *rekeyRun) pair(purpose, hashPurpose string, sealed, hash []byte) ([]byt
 	switch {
 	case hash == nil:
 		return s, nil, nil
-	case hmac.Equal(hash, r.old.Hash(hashPurpose, p)):
-		return s, r.new.Hash(hashPurpose, p), nil
+	case hmac.Equal(hash, keyedHash(r.old, hashPurpose, p)), hashPurpose == "name" && hmac.Equal(hash, r.old.Hash("name", p)):
+		return s, keyedHash(r.new, hashPurpose, p), nil
 	}
 	return s, r.orphan(hashPurpose, hash), nil
 }
@@ -414,6 +414,19 @@ var rekeySteps = []rekeyStep{
 			return id, `UPDATE bookings SET name_hash = $2, booked_name_hash = $3 WHERE id = $1::UUID`,
 				[]any{id, r.mapped(r.names, "name", nh), r.mapped(r.names, "name", bh)}, nil
 		}},
+	{name: "identity_former_names", start: uuidZero, query: byUUID("identity_former_names", "name_sealed, name_hash"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var ns, nh []byte
+			if err := rows.Scan(&id, &ns, &nh); err != nil {
+				return "", "", nil, err
+			}
+			ns2, nh2, err := r.pair("name", "name", ns, nh)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("former name %s: %w", id, err)
+			}
+			return id, `UPDATE identity_former_names SET name_sealed = $2, name_hash = $3 WHERE id = $1::UUID`, []any{id, ns2, nh2}, nil
+		}},
 	hashStep("waitlist", "name_hash", byName),
 	hashStep("lottery_entries", "name_hash", byName),
 	// A report's number: the same number's new hash, or, for a number no
@@ -536,8 +549,13 @@ func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 			if err != nil {
 				return fmt.Errorf("a sealed %s opens under neither key: %w", purpose, err)
 			}
-			oh, nh := r.old.Hash(purpose, p), r.new.Hash(purpose, p)
+			oh, nh := keyedHash(r.old, purpose, p), keyedHash(r.new, purpose, p)
 			into[string(oh)] = nh
+			if purpose == "name" {
+				// A name hashed before names were hashed by their key
+				// (identity.NameKey, session 24) moves to its key's hash.
+				into[string(r.old.Hash(purpose, p))] = nh
+			}
 			if purpose == "phone" {
 				ok, nk := booking.IdentityKey(oh), booking.IdentityKey(nh)
 				r.refs["hash:"+ok] = "hash:" + nk
@@ -553,7 +571,8 @@ func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 		return err
 	}
 	if err := read("name", `SELECT name_sealed FROM identities WHERE length(name_sealed) > 0
-	                     UNION ALL SELECT name_sealed FROM patients WHERE length(name_sealed) > 0`, r.names); err != nil {
+	                     UNION ALL SELECT name_sealed FROM patients WHERE length(name_sealed) > 0
+	                     UNION ALL SELECT name_sealed FROM identity_former_names WHERE length(name_sealed) > 0`, r.names); err != nil {
 		return err
 	}
 	// The addresses and devices the events hold in clear (within the
@@ -572,6 +591,15 @@ func (db *DB) buildMaps(ctx context.Context, r *rekeyRun) error {
 		r.pseudonyms[kind+":"+booking.IdentityKey(r.old.Hash("event_"+kind, v))] = kind + ":" + booking.IdentityKey(r.new.Hash("event_"+kind, v))
 	}
 	return translate(rows.Err())
+}
+
+// keyedHash is k's hash of a clear value of purpose: a name's is its
+// key's (identity.NameKey), as booking hashes it.
+func keyedHash(k *identity.Keyring, purpose, p string) []byte {
+	if purpose == "name" {
+		return k.Hash(purpose, identity.NameKey(p))
+	}
+	return k.Hash(purpose, p)
 }
 
 // Rekey moves the database from o.Old to o.New, or goes on with the move

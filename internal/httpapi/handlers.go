@@ -905,7 +905,7 @@ func (s *Server) lookup(r *request) error {
 	if err != nil {
 		return err
 	}
-	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked}
+	out := lookupOut{IDType: l.Identity.IDType, MaskedID: l.Identity.NumberMasked, Name: l.Identity.NameMasked, FormerName: l.FormerName}
 	if out.Bookings, err = s.bookingViews(r.context(), l.Bookings); err != nil {
 		return err
 	}
@@ -918,6 +918,7 @@ type verifyIn struct {
 	AccountPhone     string `json:"account_phone"`
 	CorrectionReason string `json:"correction_reason"`
 	NumberRung       bool   `json:"number_rung"`
+	FormerName       string `json:"former_name"`
 }
 
 func (s *Server) verifyIdentity(r *request) error {
@@ -926,7 +927,8 @@ func (s *Server) verifyIdentity(r *request) error {
 		return err
 	}
 	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone,
-		CorrectionReason: in.CorrectionReason, NumberRung: in.NumberRung})
+		CorrectionReason: in.CorrectionReason, NumberRung: in.NumberRung,
+		FormerName: in.FormerName})
 	if err != nil {
 		return err
 	}

@@ -450,4 +450,7 @@ type lookupOut struct {
 	MaskedID string       `json:"masked_id"`
 	Name     string       `json:"name"`
 	Bookings []BookingOut `json:"bookings"`
+	// FormerName: the caller gave a former name of the person (曾用名);
+	// Name is the one on record now.
+	FormerName bool `json:"former_name,omitempty"`
 }

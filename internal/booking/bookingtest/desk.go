@@ -261,7 +261,8 @@ func (a *Admission) Reopen(_ context.Context, s *booking.Session) error {
 // or the account names another self: ErrPatientNotFound; at its limit:
 // ErrTooManyPatients); another verified
 // name without replace, ErrVerifiedNameDiffers; either changes nothing.
-func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.SelfBinding, replace bool, a booking.AuditEntry) error {
+func (s *Store) VerifyName(_ context.Context, i booking.Identity, bind booking.SelfBinding, change booking.NameChange, a booking.AuditEntry) error {
+	replace := change.Replace
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	selfAccountID := bind.AccountID
@@ -592,3 +593,9 @@ func (s *Store) VerifiedSelfAccounts(_ context.Context, identityIDs []string) (m
 
 // PersonLinks is 0: the in-memory store links no documents.
 func (s *Store) PersonLinks(context.Context) (int64, error) { return 0, nil }
+
+// IsFormerName is booking.Store's: the fake keeps no former names (its
+// VerifyName renames nothing), so none is.
+func (s *Store) IsFormerName(_ context.Context, _ string, _ []byte) (bool, error) {
+	return false, nil
+}

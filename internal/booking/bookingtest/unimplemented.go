@@ -532,7 +532,7 @@ func (unimplementedStore) UpdateSession(_ context.Context, _ booking.Session, _ 
 	panic(unimplemented("Store.UpdateSession"))
 }
 
-func (unimplementedStore) VerifyName(_ context.Context, _ booking.Identity, _ booking.SelfBinding, _ bool, _ booking.AuditEntry) error {
+func (unimplementedStore) VerifyName(_ context.Context, _ booking.Identity, _ booking.SelfBinding, _ booking.NameChange, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.VerifyName"))
 }
 
@@ -895,4 +895,8 @@ func (unimplementedStore) EraseIdentities(_ context.Context, _ booking.CallBackC
 
 func (unimplementedStore) EraseCaseTexts(_ context.Context, _ time.Time, _ int) (int, error) {
 	panic(unimplemented("Store.EraseCaseTexts"))
+}
+
+func (unimplementedStore) IsFormerName(_ context.Context, _ string, _ []byte) (bool, error) {
+	panic(unimplemented("Store.IsFormerName"))
 }
