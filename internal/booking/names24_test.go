@@ -116,3 +116,57 @@ func TestNamesInOtherScriptsAreOneName(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestDeathWithdrawsEverythingAndBooksNothing is review24 M2's sequence:
+// 钱德明's own booking and draw entry, his daughter's booking for him and
+// an operator's phone booking; the desk records his death with the
+// certificate. Everything is withdrawn (never late; the daughter told
+// gently), the draw has no entry of his left to win, and from then on no
+// account adds him as its own, his daughter's account books him no more,
+// and neither does the phone.
+func TestDeathWithdrawsEverythingAndBooksNothing(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	clerk, op := h.staff(booking.RoleClerk), h.staff(booking.RoleOperator)
+	dead := h.person("钱德明")
+	own := h.userOf(dead)
+	daughter := h.userOf(h.person("钱丽"), dead)
+	ob := h.mustBook(own, 0, h.session(sessionOpts{online: 1, dept: "Cardiology"}), "")
+	oe := h.mustEnter(own, 0, h.lotterySession(lotteryOpts{online: 2, dept: "Neurology", period: "evening"}))
+	db := h.mustBook(daughter, 1, h.session(sessionOpts{online: 1, dept: "Dermatology", day: h.day.AddDate(0, 0, 1)}), "")
+	pb, err := h.staffBook(op, dead, h.deskSession(deskOpts{phone: 1, dept: "Urology", day: 2}), booking.ChannelPhone, "13912340002")
+	testenv.Must(t, err, "the operator books him by phone")
+
+	res, err := h.svc.RecordDeath(h.ctx, clerk, booking.DeathRequest{IdentityRequest: dead, Evidence: booking.DeathEvidenceCertificate,
+		Reason: "女儿持死亡医学证明到窗口 the daughter brought the certificate"})
+	testenv.Must(t, err, "the desk records his death")
+	if res.Bookings != 3 || res.Entries != 1 {
+		t.Errorf("withdrawn = %+v, want 3 bookings and 1 entry", res)
+	}
+	for _, b := range []booking.Booking{ob, db, pb} {
+		if n := h.count(`SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled' AND NOT late_cancel`, b.ID); n != 1 {
+			t.Errorf("booking %s is not cancelled (never late)", b.ID)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM lottery_entries WHERE id = $1 AND status = 'withdrawn'`, oe.ID); n != 1 {
+		t.Errorf("his draw entry is not withdrawn")
+	}
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_deceased' AND actor_id = $1`, clerk.AccountID); n != 1 {
+		t.Errorf("identity_deceased audit entries = %d, want 1", n)
+	}
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notify")
+	if n := h.count(`SELECT count(*) FROM notifications WHERE account_id = $1 AND body LIKE '%谨致哀悼%' AND body NOT LIKE '%爽约一次%'`,
+		daughter.actor.AccountID); n != 1 {
+		t.Errorf("the daughter's gentle notices = %d, want 1", n)
+	}
+
+	stranger := h.user(0)
+	_, err = h.svc.AddPatient(h.ctx, stranger.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
+		IDType: dead.IDType, IDNumber: dead.IDNumber, Name: dead.Name, IsSelf: true}, booking.Origin{})
+	wantCode(t, "a stranger adds him as its own", err, "identity_deceased")
+	_, err = h.book(daughter, 1, h.session(sessionOpts{online: 1, dept: "Pediatrics", day: h.day.AddDate(0, 0, 3)}), "")
+	wantCode(t, "his daughter books him again", err, "identity_deceased")
+	_, err = h.staffBook(op, dead, h.deskSession(deskOpts{phone: 1, dept: "Urology", day: 4}), booking.ChannelPhone, "13912340002")
+	wantCode(t, "the phone books him again", err, "identity_deceased")
+	h.checkClean()
+}

@@ -112,7 +112,7 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved && ev.Reason != reasonDocumentsLinked) || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved && ev.Reason != reasonDocumentsLinked && ev.Reason != ReasonDeceased) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -182,6 +182,12 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			body = told(who, "经窗口核验身份证，该就诊人的真实姓名与您填写的姓名不符，您以该姓名为其所做的预约、摇号报名或候补已作废："+zh,
 				"Void: the registration desk verified this person's name from their ID card, and it is not the name you gave; "+
 					"the booking, lottery entry or waitlist place you made for them under it is void: "+en)
+		case ev.Reason == ReasonDeceased:
+			// The desk recorded the person's death (RecordDeath): said
+			// gently, and never as a no-show or as the person's act.
+			body = told(who, "医院已知悉该就诊人离世，已为其撤销此项预约、摇号报名或候补（不计爽约）。谨致哀悼。"+zh,
+				"The hospital has been told of this patient's death and has withdrawn this booking, lottery entry or waitlist "+
+					"place (not a no-show). Our condolences. "+en)
 		case strings.HasPrefix(ev.Reason, ReasonClosedAtDesk):
 			return Notification{}, false // the account is closed: the clerk reads the closing's answer out
 		case ev.Reason == reasonDocumentsLinked:

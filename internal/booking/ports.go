@@ -1109,6 +1109,11 @@ type DeskStore interface {
 	// (NameChange). One transaction: an error leaves the person as they
 	// were.
 	VerifyName(ctx context.Context, i Identity, bind SelfBinding, change NameChange, a AuditEntry) error
+	// MarkDeceased records the person's death (RecordDeath) with the audit
+	// entry, copied to every other hospital where they hold a confirmed
+	// booking, a live entry or a waiting place; one transaction. A death
+	// recorded before stays as it was (the entry is written again).
+	MarkDeceased(ctx context.Context, identityID string, at time.Time, a AuditEntry) error
 	// IsFormerName reports whether nameHash is a former name of identity
 	// identityID (NameChange).
 	IsFormerName(ctx context.Context, identityID string, nameHash []byte) (bool, error)

@@ -1126,3 +1126,17 @@ func (s *Store) NamesakeEntered(ctx context.Context, accountID, patientID, sessi
 	err := s.db.pool.QueryRow(ctx, q("namesake_entered"), patientID, accountID, sessionID).Scan(&found)
 	return found, err
 }
+
+// MarkDeceased is booking.Store's: one transaction.
+func (s *Store) MarkDeceased(ctx context.Context, identityID string, at time.Time, a booking.AuditEntry) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.Tx(ctx, "mark_deceased", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, q("mark_deceased"), identityID, at); err != nil {
+			return err
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertAuditOfPerson(ctx, tx, identityID, a)
+	})
+}

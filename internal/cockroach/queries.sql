@@ -577,8 +577,9 @@ WITH b AS (
                  identity_id, account_id, channel, status, idempotency_key, created_at, booked_by, name_hash,
                  allotted)
      WHERE NOT EXISTS (SELECT 1 FROM identities i
-                        WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
-                          AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
+                        WHERE i.id = t.identity_id
+                          AND (i.deceased_at IS NOT NULL
+                               OR i.name_verified_at IS NOT NULL AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash))
        AND EXISTS (SELECT 1 FROM clinic_sessions cs
                     WHERE cs.id = t.session_id AND cs.stopped_at IS NULL AND cs.visit_date = t.visit_date::DATE)
        AND (t.patient_id IS NULL OR EXISTS (SELECT 1 FROM patients pt
@@ -621,7 +622,7 @@ SELECT id::TEXT FROM b;
 -- its id is taken (a repeat of a booking); its slot has an active booking;
 -- its identity has one that day in that department; its clinic was stopped,
 -- its member removed, or its day is no longer its clinic's; its account is
--- blocked. A row with none of these
+-- blocked; its person's death was recorded (0083_a). A row with none of these
 -- met a booking cancelled since, and is written again.
 SELECT t.id::TEXT,
        EXISTS (SELECT 1 FROM identities i
@@ -638,7 +639,8 @@ SELECT t.id::TEXT,
        EXISTS (SELECT 1 FROM patients pt WHERE pt.id = t.patient_id AND pt.removed_at IS NOT NULL),
        EXISTS (SELECT 1 FROM clinic_sessions cs WHERE cs.id = t.session_id AND cs.visit_date <> t.visit_date::DATE),
        EXISTS (SELECT 1 FROM accounts ac
-                WHERE ac.id = t.account_id AND ac.blocked AND (ac.blocked_until IS NULL OR ac.blocked_until > t.created_at))
+                WHERE ac.id = t.account_id AND ac.blocked AND (ac.blocked_until IS NULL OR ac.blocked_until > t.created_at)),
+       EXISTS (SELECT 1 FROM identities i WHERE i.id = t.identity_id AND i.deceased_at IS NOT NULL)
   FROM unnest($1::UUID[], $2::UUID[], $3::INT[], $4::UUID[], $5::TEXT[], $6::UUID[], $7::BYTEA[], $8::UUID[],
               $9::UUID[], $10::TIMESTAMPTZ[])
        AS t (id, session_id, slot_no, identity_id, visit_date, department_id, name_hash, patient_id, account_id, created_at);
@@ -1161,8 +1163,9 @@ WITH e AS (
      WHERE EXISTS (SELECT 1 FROM lottery_pools p
                     WHERE p.session_id = t.session_id AND p.channel = t.channel AND p.status = 'open')
        AND NOT EXISTS (SELECT 1 FROM identities i
-                        WHERE i.id = t.identity_id AND i.name_verified_at IS NOT NULL
-                          AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash)
+                        WHERE i.id = t.identity_id
+                          AND (i.deceased_at IS NOT NULL
+                               OR i.name_verified_at IS NOT NULL AND t.name_hash IS NOT NULL AND i.name_hash <> t.name_hash))
     ON CONFLICT DO NOTHING
     RETURNING id
 ), ev AS (
@@ -1198,8 +1201,9 @@ UNION ALL
 SELECT u.id::TEXT, false
   FROM unnest($1::UUID[], $5::UUID[], $29::BYTEA[]) AS u (id, identity_id, name_hash)
  WHERE EXISTS (SELECT 1 FROM identities i
-                WHERE i.id = u.identity_id AND i.name_verified_at IS NOT NULL
-                  AND u.name_hash IS NOT NULL AND i.name_hash <> u.name_hash);
+                WHERE i.id = u.identity_id
+                  AND (i.deceased_at IS NOT NULL
+                       OR i.name_verified_at IS NOT NULL AND u.name_hash IS NOT NULL AND i.name_hash <> u.name_hash));
 
 -- name: entries_by_id
 SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE id = ANY ($1::UUID[]);
@@ -1525,3 +1529,11 @@ UPDATE waitlist SET name_hash = $3 WHERE identity_id = $1 AND name_hash = $2 AND
 -- A notice to account $4 about person $5, of no booking.
 INSERT INTO notifications (id, hospital_id, session_id, kind, account_id, identity_id, booking_id, body, created_at, call_back)
 VALUES (gen_random_uuid(), $1, NULL, $2, $3, $4, NULL, $5, $6, FALSE);
+
+-- name: identity_is_deceased
+SELECT deceased_at IS NOT NULL FROM identities WHERE id = $1;
+
+-- name: mark_deceased
+-- The desk recorded the person's death (RecordDeath): from now on nothing
+-- is booked, entered or waitlisted for them, nor are they added.
+UPDATE identities SET deceased_at = $2 WHERE id = $1 AND deceased_at IS NULL;

@@ -1025,6 +1025,15 @@ func ensureIdentity(ctx context.Context, tx pgx.Tx, i booking.Identity, now time
 	if err == nil && verified && booking.CardOutranks(booking.Identity{NameVerified: verified, VerifiedBy: by}, i) {
 		i.NameVerified = false
 	}
+	if err == nil {
+		var dead bool
+		if err := tx.QueryRow(ctx, q("identity_is_deceased"), id).Scan(&dead); err != nil {
+			return "", err
+		}
+		if dead {
+			return "", booking.ErrIdentityDeceased
+		}
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		by := ""
@@ -1225,12 +1234,12 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 		}
 		name = append(name, h)
 	}
-	type why struct{ name, id, slot, day, stopped, removed, moved, blocked bool }
+	type why struct{ name, id, slot, day, stopped, removed, moved, blocked, dead bool }
 	reasons := make(map[string]why, len(idx))
 	rows, _ := s.db.pool.Query(ctx, q("bookings_refused"), id, session, slot, identity, date, dept, name, patient, account, created)
 	var rid string
 	var w why
-	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed, &w.moved, &w.blocked}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&rid, &w.name, &w.id, &w.slot, &w.day, &w.stopped, &w.removed, &w.moved, &w.blocked, &w.dead}, func() error {
 		reasons[rid] = w
 		return nil
 	}); err != nil {
@@ -1239,6 +1248,8 @@ func (s *Store) whyRefused(ctx context.Context, bs []booking.Booking, idx []int,
 	var again []int
 	for _, i := range idx {
 		switch w := reasons[bs[i].ID]; {
+		case w.dead:
+			answers[i] = booking.ErrIdentityDeceased // the desk recorded the person's death after admission
 		case w.stopped:
 			answers[i] = booking.ErrSessionStopped // the clinic was stopped (停诊) after admission
 		case w.removed:

@@ -49,6 +49,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/cancellations", prefix: "/v1/desk/cancellations", auth: true, h: s.deskCancel},
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
+		{method: "POST", template: "/v1/desk/deaths", prefix: "/v1/desk/deaths", auth: true, h: s.recordDeath},
 		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
 		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
 		{method: "POST", template: "/v1/desk/phone-releases", prefix: "/v1/desk/phone-releases", auth: true, h: s.releasePhone},
@@ -910,6 +911,27 @@ func (s *Server) lookup(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
+	return nil
+}
+
+type deathIn struct {
+	identityIn
+	Evidence string `json:"evidence"`
+	Reason   string `json:"reason"`
+}
+
+// recordDeath is the desk's 患者已故 (review24 M2, booking.RecordDeath).
+func (s *Server) recordDeath(r *request) error {
+	var in deathIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.RecordDeath(r.context(), r.actor, booking.DeathRequest{IdentityRequest: in.request(), Evidence: in.Evidence, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"deceased": true,
+		"withdrawn": map[string]int{"bookings": res.Bookings, "lottery_entries": res.Entries, "waitlist_places": res.Places}})
 	return nil
 }
 

@@ -274,6 +274,7 @@ var zhMessages = map[string]string{
 	"phone_limit":               "该手机号关联的账号已达上限。",
 	"identity_mismatch":         "姓名与证件登记信息不符。",
 	"identity_unverified":       "姓名与证件号码登记信息不符，请对照身份证核对；也可持身份证到挂号窗口核验。",
+	"identity_deceased":         "挂号窗口已登记该就诊人离世，无法再为其预约；如有误，请联系医院管理员。",
 	"verified_name_differs":     "该证件号码已由挂号窗口核验为另一姓名，请核对身份证；如核验的姓名有误，须先填写原因予以更正。",
 	"token_revoked":             "登录已结束（已退出或已改密码），请重新登录。",
 	"invalid_text":              "文字中含有控制字符或无效编码。",

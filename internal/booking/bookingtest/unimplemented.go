@@ -900,3 +900,7 @@ func (unimplementedStore) EraseCaseTexts(_ context.Context, _ time.Time, _ int) 
 func (unimplementedStore) IsFormerName(_ context.Context, _ string, _ []byte) (bool, error) {
 	panic(unimplemented("Store.IsFormerName"))
 }
+
+func (unimplementedStore) MarkDeceased(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.MarkDeceased"))
+}

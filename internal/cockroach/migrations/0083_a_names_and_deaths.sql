@@ -12,3 +12,7 @@ CREATE TABLE IF NOT EXISTS identity_former_names (
     recorded_at TIMESTAMPTZ NOT NULL,
     UNIQUE (identity_id, name_hash)
 );
+
+-- A death the desk recorded (review24 M2, RecordDeath): nothing is booked,
+-- entered or waitlisted for the person from then on, nor are they added.
+ALTER TABLE identities ADD COLUMN IF NOT EXISTS deceased_at TIMESTAMPTZ;
