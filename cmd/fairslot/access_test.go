@@ -511,6 +511,12 @@ func accessTable() map[string]row {
 		"POST /v1/desk/identities/verify": {func(a *access, _ string) call {
 			return call{path: "/v1/desk/identities/verify", body: a.person()}
 		}, [7]int{401, 403, 403, 403, 200, 200, 403}, false},
+		// A person nobody registered: a clerk gets as far as
+		// patient_not_found (nothing recorded), anyone else is refused.
+		"POST /v1/desk/deaths": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/deaths", body: map[string]string{"id_type": "resident_id", "id_number": residentID(a.next()),
+				"name": "测试甲", "evidence": "death_certificate", "reason": "家属持死亡医学证明"}}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
 		// patientA's holder with the card: any clerk (identities are
 		// platform-wide); the code changes nothing until it is used.
 		"POST /v1/desk/password-resets": {func(a *access, _ string) call {
