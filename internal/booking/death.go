@@ -22,7 +22,7 @@ var deceased = voidWhy{ReasonDeceased, "the desk recorded the person's death"}
 
 // The evidence a clerk saw of a death.
 const (
-	DeathEvidenceCertificate = "death_certificate" // 死亡医学证明
+	DeathEvidenceCertificate = "death_certificate"   // 死亡医学证明
 	DeathEvidenceHousehold   = "household_cancelled" // 户口注销证明
 	DeathEvidenceCard        = "card"                // the ID card, with the family's word
 )
