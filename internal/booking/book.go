@@ -17,6 +17,9 @@ type BookRequest struct {
 	// Waitlist asks, for an entry in a lottery pool's draw, to join the
 	// session's waitlist if not drawn.
 	Waitlist bool
+	// Consent: the person's own, confirmed by the holder, for a child
+	// listed before 14 who is 14 now (Service.ownConsent).
+	Consent ConsentRequest
 	// memoAsked: KnownRefusalOf has asked the fast reject path and it let
 	// the attempt through; letThrough: on purpose, to renew a remembered
 	// answer, so it must reach admission. One not let through on purpose
@@ -145,6 +148,9 @@ func (s *Service) attempt(ctx context.Context, actor Actor, req BookRequest, may
 			return Result{}, nothingBooked(err)
 		}
 		pat = p
+		if err := s.ownConsent(ctx, actor, p, req.Consent); err != nil {
+			return Result{}, nothingBooked(err)
+		}
 		ev := Event{AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID}
 		q, hasPool := sess.Channel(req.Channel)
 		takesEntries := hasPool && q.TakesEntries(s.cfg.Now())

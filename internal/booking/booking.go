@@ -695,6 +695,13 @@ type Patient struct {
 	// another type of document — one person with two documents, as far as
 	// a draw is concerned (NamesakeEntered).
 	Namesake bool
+	// ConsentDue is the day (YYYY-MM-DD, China's calendar) the person,
+	// listed as a child under 14 on a guardian's consent, turns 14 and
+	// consents for themselves (个人信息保护法 art. 31); empty once their own
+	// consent is recorded, and for everyone else. From that day on the
+	// account's bookings, entries and waitlist places of the person ask
+	// for it (Service.ownConsent).
+	ConsentDue string
 }
 
 // Relationship is who a family member (就诊人) is to the account holder.

@@ -20,6 +20,10 @@ const PrivacyNoticeVersion = "2026-12-05"
 type ConsentRequest struct {
 	Version  string
 	Guardian bool
+	// Person: the holder confirms that the person, listed as a child
+	// under 14 on a guardian's consent and 14 now, has read and agreed to
+	// the notice themselves (ConsentByPerson).
+	Person bool
 }
 
 // ConsentBy is who gave a consent: the account's holder (for the account,
@@ -32,6 +36,10 @@ type ConsentBy string
 const (
 	ConsentByHolder   ConsentBy = "holder"
 	ConsentByGuardian ConsentBy = "guardian"
+	// ConsentByPerson: the person's own, after a guardian's (a child
+	// listed before 14, now 14): relayed by the account holder online,
+	// or given at the desk or on the phone.
+	ConsentByPerson ConsentBy = "person"
 )
 
 // ConsentChannel is how a consent was given.
@@ -44,6 +52,9 @@ const (
 	ConsentOnline ConsentChannel = "online"
 	ConsentPhone  ConsentChannel = "phone"
 	ConsentDesk   ConsentChannel = "desk"
+	// ConsentReferral: a referring doctor or carer collected it for the
+	// resident they book for (StaffID names the referrer).
+	ConsentReferral ConsentChannel = "referral"
 )
 
 // Consent is a recorded consent to the privacy notice: never changed, a
@@ -162,4 +173,87 @@ func (s *Service) recordStaffConsent(ctx context.Context, actor Actor, c Consent
 	if err := s.store.RecordConsent(context.WithoutCancel(ctx), c); err != nil {
 		s.log.Error("record a consent taken by staff; the booking stands", "identity_id", identityID, "staff_id", c.StaffID, "err", err)
 	}
+}
+
+// ownConsent asks, of a person the account listed as a child under 14 on a
+// guardian's consent, for the person's own consent once they are 14
+// (个人信息保护法 art. 31: from 14 the person consents, not the guardian):
+// from the 14th birthday (p.ConsentDue, China's calendar) the account's
+// booking, lottery entry or waitlist place of the person needs c, the
+// holder's confirmation that the person read and agreed to the notice
+// (ErrPersonConsent without; the notice's version as every consent). It is
+// recorded (ConsentByPerson, online) before the attempt: a consent given
+// stands whether or not a slot is had. The cached patient may be stale
+// (the person's own consent recorded on another instance, or at the
+// desk): a due one is read again first, so only the few persons due pay a
+// SQL read. Staff paths never ask (a person on file is never refused care
+// for a form).
+func (s *Service) ownConsent(ctx context.Context, actor Actor, p Patient, c ConsentRequest) error {
+	now := s.cfg.Now()
+	if !consentDue(p, now) {
+		return nil
+	}
+	fresh, err := s.store.Patient(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	s.patients.put(fresh)
+	if !consentDue(fresh, now) {
+		return nil
+	}
+	return s.recordOwnConsent(ctx, actor, fresh, c)
+}
+
+// consentDue reports whether p's own consent is asked for on now's day.
+func consentDue(p Patient, now time.Time) bool {
+	return p.ConsentDue != "" && now.In(StandInLocation()).Format(time.DateOnly) >= p.ConsentDue
+}
+
+// recordOwnConsent checks and records the holder's confirmation of the
+// person's own consent.
+func (s *Service) recordOwnConsent(ctx context.Context, actor Actor, p Patient, c ConsentRequest) error {
+	if !c.Person {
+		return FieldErrorf(ErrPersonConsent, "person_consent", "%s turned 14 on %s: from 14 a person consents for themselves, "+
+			"so confirm that they have read and agreed to the privacy notice, version %s (person_consent), as the guardian's consent "+
+			"covered them only until then", p.MaskedName, p.ConsentDue, PrivacyNoticeVersion)
+	}
+	if err := checkConsent(c); err != nil {
+		return err
+	}
+	rec := Consent{ID: newID(), AccountID: actor.AccountID, PatientID: p.ID, IdentityID: p.IdentityID, NoticeVersion: c.Version,
+		By: ConsentByPerson, Channel: ConsentOnline, At: s.cfg.Now()}
+	if err := s.store.RecordConsent(ctx, rec); err != nil {
+		return err
+	}
+	p.ConsentDue = ""
+	s.patients.put(p)
+	return nil
+}
+
+// ConfirmOwnConsent is the family page's answer to its prompt (POST
+// /v1/patients/{id}/privacy-consent): the holder confirms that the
+// person, listed as a child and 14 now, read and agreed to the notice.
+// For a person whose own consent is not due nothing is recorded: the
+// answer is the patient as it stands.
+func (s *Service) ConfirmOwnConsent(ctx context.Context, actor Actor, patientID string, c ConsentRequest) (Patient, error) {
+	if actor.Role != RolePatient {
+		return Patient{}, Errorf(ErrForbidden, "only patient accounts keep a list of patients")
+	}
+	p, err := s.patientOf(ctx, actor, patientID)
+	if err != nil {
+		return Patient{}, err
+	}
+	fresh, err := s.store.Patient(ctx, p.ID)
+	if err != nil {
+		return Patient{}, err
+	}
+	if !consentDue(fresh, s.cfg.Now()) {
+		s.patients.put(fresh)
+		return fresh, nil
+	}
+	if err := s.recordOwnConsent(ctx, actor, fresh, c); err != nil {
+		return Patient{}, err
+	}
+	fresh.ConsentDue = ""
+	return fresh, nil
 }

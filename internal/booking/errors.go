@@ -142,7 +142,11 @@ var (
 	ErrNoticeOutdated = newErr(KindRule, "privacy_notice_outdated", "the privacy notice has a newer version: read it and agree to that one")
 	// ErrGuardianConsent: a child under 14 added without the holder's
 	// consent as the child's parent or guardian (guardian_consent).
-	ErrGuardianConsent  = newErr(KindRule, "guardian_consent_required", "a child under 14 is added by a parent or guardian, who consents for them: give guardian_consent")
+	ErrGuardianConsent = newErr(KindRule, "guardian_consent_required", "a child under 14 is added by a parent or guardian, who consents for them: give guardian_consent")
+	// ErrPersonConsent: a person a guardian consented for before 14 is
+	// 14 now and consents themselves (个人信息保护法 art. 31): the account
+	// holder confirms they read and agreed the notice (person_consent).
+	ErrPersonConsent    = newErr(KindRule, "person_consent_required", "this person is 14 now and consents for themselves: confirm they have read and agreed to the privacy notice (person_consent)")
 	ErrInvalidChannel   = newErr(KindInvalid, "invalid_channel", "unknown booking channel")
 	ErrInvalidDate      = newErr(KindInvalid, "invalid_date", "dates are YYYY-MM-DD")
 	ErrInvalidCursor    = newErr(KindInvalid, "invalid_cursor", "a page's cursor (after, before) is not an item of the list you can read")

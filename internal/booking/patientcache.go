@@ -42,7 +42,7 @@ type patientGen struct {
 }
 
 // patientFields is how many of Patient's fields are strings (patientRec.ends).
-const patientFields = 10
+const patientFields = 11
 
 // patientChunk is the size of a chunk of strings: a few hundred patients.
 const patientChunk = 64 << 10
@@ -75,7 +75,7 @@ func newPatientGen(n int) *patientGen {
 // strings are p's string fields, in the order of patientRec.ends.
 func patientStrings(p *Patient) [patientFields]*string {
 	return [...]*string{&p.ID, &p.AccountID, &p.IdentityID, &p.IdentityKey, &p.IDType, &p.MaskedID,
-		&p.MaskedName, &p.NameHash, &p.PhoneMasked, (*string)(&p.Relationship)}
+		&p.MaskedName, &p.NameHash, &p.PhoneMasked, (*string)(&p.Relationship), &p.ConsentDue}
 }
 
 func (c *patientCache) get(id string) (Patient, bool) {

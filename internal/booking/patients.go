@@ -82,6 +82,12 @@ func (s *Service) addResolved(ctx context.Context, actor Actor, req AddPatientRe
 	np := NewPatient{ID: newID(), AccountID: actor.AccountID, IsSelf: isSelf, Identity: who.Identity,
 		Relationship: rel, BirthYear: who.doc.BirthYear(),
 		Consent: &Consent{ID: newID(), AccountID: actor.AccountID, NoticeVersion: req.Consent.Version, By: by, Channel: ConsentOnline}}
+	if by == ConsentByGuardian {
+		// From the 14th birthday the child consents for themselves
+		// (ownConsent); a birth certificate carries no date, and its
+		// child is asked when listed under a resident ID.
+		np.ConsentDue, _ = who.doc.AgeReached(identity.ChildAge)
+	}
 	if req.Phone != "" {
 		p, err := identity.NormalizePhone(req.Phone)
 		if err != nil {

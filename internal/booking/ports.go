@@ -499,6 +499,9 @@ type NewPatient struct {
 	// Consent is the holder's consent for this person, written with the
 	// row (its patient and identity ids filled in by the store).
 	Consent *Consent
+	// ConsentDue: the day a child added on a guardian's consent turns 14
+	// (Patient.ConsentDue); empty for anyone else.
+	ConsentDue string
 }
 
 // AccountLimits are the platform's rules on accounts and their patients.
@@ -931,6 +934,15 @@ type AccountStore interface {
 	// such member on its list. A booking committed after the removal is
 	// refused by the booking insert itself (ErrPatientRemoved).
 	RemovePatient(ctx context.Context, accountID, patientID string, at time.Time, a AuditEntry) error
+	// ListingsOf lists the accounts but except (empty: none) that list the
+	// person (personID: any of their documents) as a family member, not
+	// as their self, on their lists now, oldest first.
+	ListingsOf(ctx context.Context, personID, except string) ([]Listing, error)
+	// RemoveListing is RemovePatient of a member the person removed from
+	// the account's list (leaveListing): the same locks and refusals,
+	// with the audit entry and the notification to the account in the
+	// same transaction.
+	RemoveListing(ctx context.Context, accountID, patientID string, at time.Time, a AuditEntry, n Notification) error
 	// UpdatePatient applies e to a patient of the account still on its
 	// list, with the audit entries of what it changes, all in one
 	// transaction or none of it: a new phone's accounts are counted first

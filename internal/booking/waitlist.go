@@ -27,6 +27,9 @@ type JoinWaitlistRequest struct {
 	PatientID      string
 	IdempotencyKey string // a repeat with the same key returns the first entry
 	Origin         Origin
+	// Consent: the person's own, confirmed by the holder, for a child
+	// listed before 14 who is 14 now (Service.ownConsent).
+	Consent ConsentRequest
 }
 
 // JoinWaitlist puts one of the actor's patients on the waitlist of a
@@ -54,6 +57,9 @@ func (s *Service) JoinWaitlist(ctx context.Context, actor Actor, req JoinWaitlis
 	}
 	p, err := s.patientOf(ctx, actor, req.PatientID)
 	if err != nil {
+		return WaitlistEntry{}, err
+	}
+	if err := s.ownConsent(ctx, actor, p, req.Consent); err != nil {
 		return WaitlistEntry{}, err
 	}
 	id := newID()

@@ -2,16 +2,23 @@ package cockroach
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"fairslot/internal/booking"
 )
 
-// insertConsent writes a consent to the privacy notice in tx.
+// insertConsent writes a consent to the privacy notice in tx. A person's
+// own (not a guardian's) ends the ask of a child listed before 14 once
+// they are 14 (clear_consent_due).
 func insertConsent(ctx context.Context, tx pgx.Tx, c booking.Consent) error {
 	_, err := tx.Exec(ctx, q("insert_consent"), c.ID, nullable(c.AccountID), nullable(c.PatientID), nullable(c.IdentityID),
 		c.NoticeVersion, string(c.By), string(c.Channel), nullable(c.StaffID), c.At)
+	if err != nil || c.By == booking.ConsentByGuardian || c.IdentityID == "" {
+		return err
+	}
+	_, err = tx.Exec(ctx, q("clear_consent_due"), c.IdentityID, c.At.In(booking.StandInLocation()).Format(time.DateOnly), nullable(c.PatientID))
 	return err
 }
 

@@ -78,6 +78,17 @@ SELECT id::TEXT, role, phone_hash, phone_masked, password_hash,
 INSERT INTO privacy_consents (id, account_id, patient_id, identity_id, notice_version, given_by, channel, staff_id, given_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
 
+-- name: clear_consent_due
+-- The person's own consent, given on $2 (China's calendar) or later, ends
+-- the ask of a child listed before 14 (patients.consent_due_on, 0079): on
+-- the listing row it was given for ($3), or, given at the desk or on the
+-- phone ($3 NULL) or from the account holding the person as its verified
+-- self, on every account's listing of the person.
+UPDATE patients SET consent_due_on = NULL
+ WHERE identity_id = $1 AND consent_due_on IS NOT NULL AND consent_due_on <= $2::DATE
+   AND ($3::UUID IS NULL OR id = $3
+        OR EXISTS (SELECT 1 FROM patients s WHERE s.id = $3 AND s.is_self AND s.self_verified_at IS NOT NULL AND s.removed_at IS NULL));
+
 -- name: account_consented
 -- The notice version an account last agreed to (its own consent).
 UPDATE accounts SET privacy_consent_version = $2 WHERE id = $1 AND role = 'patient';
@@ -471,7 +482,8 @@ UPDATE patients SET phone_hash = $3, phone_sealed = $4, phone_masked = $5
 -- with what the new add gives. RETURNING its id (none: no removed row).
 UPDATE patients
    SET removed_at = NULL, is_self = $3, self_verified_at = NULL, phone_hash = $4, phone_sealed = $5, phone_masked = $6,
-       name_hash = $7, name_sealed = $8, name_masked = $9, relationship = $10, birth_year = NULLIF($11::INT, 0)
+       name_hash = $7, name_sealed = $8, name_masked = $9, relationship = $10, birth_year = NULLIF($11::INT, 0),
+       consent_due_on = NULLIF($12::TEXT, '')::DATE
  WHERE account_id = $1 AND identity_id = $2 AND removed_at IS NOT NULL
 RETURNING id::TEXT;
 
@@ -485,6 +497,16 @@ RETURNING id::TEXT;
 UPDATE patients SET removed_at = $3, phone_hash = NULL
  WHERE id = $1 AND account_id = $2 AND removed_at IS NULL
 RETURNING is_self;
+
+-- name: listings_of_person
+-- The accounts but $2 that list the person $1 (any of their documents:
+-- identities.person_id, 0057) as a family member, not as their self, now.
+SELECT p.id::TEXT, p.account_id::TEXT, a.phone_masked, p.relationship, p.created_at,
+       COALESCE(NULLIF(p.name_masked, ''), i.name_masked)
+  FROM patients p JOIN identities i ON i.id = p.identity_id JOIN accounts a ON a.id = p.account_id
+ WHERE COALESCE(i.person_id, i.id) = $1 AND ($2::UUID IS NULL OR p.account_id <> $2)
+   AND p.removed_at IS NULL AND NOT p.is_self AND a.closed_at IS NULL
+ ORDER BY p.created_at, p.id;
 
 -- name: patient_pending
 -- What a member still has pending, read after lock_patient_for_removal in
@@ -500,8 +522,8 @@ UPDATE patients SET relationship = $3
 
 -- name: insert_patient
 INSERT INTO patients (id, account_id, identity_id, is_self, phone_hash, phone_sealed, phone_masked,
-                      name_hash, name_sealed, name_masked, relationship, birth_year)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0));
+                      name_hash, name_sealed, name_masked, relationship, birth_year, consent_due_on)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12::INT, 0), NULLIF($13::TEXT, '')::DATE);
 
 -- name: patient_rows
 -- A patient with its claim (rows from before claims were kept read the
@@ -521,7 +543,8 @@ SELECT p.id::TEXT, p.account_id::TEXT, pr.id::TEXT, pr.id_hash, i.id_type, i.num
        EXISTS (SELECT 1 FROM patients o JOIN identities oi ON oi.id = o.identity_id
                 WHERE o.account_id = p.account_id AND o.id <> p.id AND o.removed_at IS NULL
                   AND oi.id_type <> i.id_type
-                  AND COALESCE(o.name_hash, oi.name_hash) = COALESCE(p.name_hash, i.name_hash))
+                  AND COALESCE(o.name_hash, oi.name_hash) = COALESCE(p.name_hash, i.name_hash)),
+       COALESCE(p.consent_due_on::TEXT, '')
   FROM patients p JOIN identities i ON i.id = p.identity_id
   JOIN identities pr ON pr.id = COALESCE(i.person_id, i.id)
 

@@ -707,7 +707,7 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 		// The account removed this identity before: the same row comes back.
 		var restored string
 		err = tx.QueryRow(ctx, q("restore_patient"), np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
-			claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear).Scan(&restored)
+			claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear, np.ConsentDue).Scan(&restored)
 		switch {
 		case err == nil:
 			id = restored
@@ -715,7 +715,7 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 			return err
 		default:
 			if _, err := tx.Exec(ctx, q("insert_patient"), np.ID, np.AccountID, identityID, np.IsSelf, np.PhoneHash, np.PhoneSealed, np.PhoneMasked,
-				claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear); err != nil {
+				claim.NameHash, claim.NameSealed, claim.NameMasked, string(np.Relationship), np.BirthYear, np.ConsentDue); err != nil {
 				return err
 			}
 		}
@@ -758,36 +758,66 @@ func (s *Store) AddPatient(ctx context.Context, np booking.NewPatient, lim booki
 func (s *Store) RemovePatient(ctx context.Context, accountID, patientID string, at time.Time, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	return s.db.TxAt(ctx, "remove_patient", pgx.ReadCommitted, func(tx pgx.Tx) error {
-		var self bool
-		err := tx.QueryRow(ctx, q("lock_patient_for_removal"), patientID, accountID, at).Scan(&self)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return booking.ErrPatientNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if self {
-			return booking.ErrPatientIsSelf
-		}
-		var bookings, entries, waiting int
-		if err := tx.QueryRow(ctx, q("patient_pending"), patientID).Scan(&bookings, &entries, &waiting); err != nil {
-			return err
-		}
-		if bookings+entries+waiting > 0 {
-			var what []string
-			for _, c := range []struct {
-				n    int
-				what string
-			}{{bookings, "booking"}, {entries, "lottery request"}, {waiting, "waitlist place"}} {
-				if c.n > 0 {
-					what = append(what, fmt.Sprintf("%d %s", c.n, c.what))
-				}
-			}
-			return booking.Errorf(booking.ErrPatientPending, "this family member still has %s pending: cancel or withdraw it first",
-				strings.Join(what, ", "))
-		}
-		return insertAudit(ctx, tx, a)
+		return removePatient(ctx, tx, accountID, patientID, at, a)
 	})
+}
+
+// RemoveListing is booking.AccountStore's: RemovePatient's transaction,
+// the account's notification in it.
+func (s *Store) RemoveListing(ctx context.Context, accountID, patientID string, at time.Time, a booking.AuditEntry, n booking.Notification) (rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	return s.db.TxAt(ctx, "remove_listing", pgx.ReadCommitted, func(tx pgx.Tx) error {
+		if err := removePatient(ctx, tx, accountID, patientID, at, a); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, n.AccountID, n.Body, n.CreatedAt)
+		return err
+	})
+}
+
+// ListingsOf is booking.AccountStore's.
+func (s *Store) ListingsOf(ctx context.Context, personID, except string) (_ []booking.Listing, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("listings_of_person"), personID, nullable(except))
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.Listing, error) {
+		var l booking.Listing
+		err := r.Scan(&l.ID, &l.AccountID, &l.PhoneMasked, &l.Relationship, &l.Since, &l.MaskedName)
+		return l, err
+	})
+}
+
+// removePatient is RemovePatient's work in tx: the row locked and
+// removed, refused if anything of the member is pending, audited.
+func removePatient(ctx context.Context, tx pgx.Tx, accountID, patientID string, at time.Time, a booking.AuditEntry) error {
+	var self bool
+	err := tx.QueryRow(ctx, q("lock_patient_for_removal"), patientID, accountID, at).Scan(&self)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return booking.ErrPatientNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if self {
+		return booking.ErrPatientIsSelf
+	}
+	var bookings, entries, waiting int
+	if err := tx.QueryRow(ctx, q("patient_pending"), patientID).Scan(&bookings, &entries, &waiting); err != nil {
+		return err
+	}
+	if bookings+entries+waiting > 0 {
+		var what []string
+		for _, c := range []struct {
+			n    int
+			what string
+		}{{bookings, "booking"}, {entries, "lottery request"}, {waiting, "waitlist place"}} {
+			if c.n > 0 {
+				what = append(what, fmt.Sprintf("%d %s", c.n, c.what))
+			}
+		}
+		return booking.Errorf(booking.ErrPatientPending, "this family member still has %s pending: cancel or withdraw it first",
+			strings.Join(what, ", "))
+	}
+	return insertAudit(ctx, tx, a)
 }
 
 // UpdatePatient is booking.AccountStore's: every change of e with its
@@ -1101,7 +1131,7 @@ func scanPatient(r pgx.CollectableRow) (booking.Patient, error) {
 	var p booking.Patient
 	var idHash, nameHash []byte
 	err := r.Scan(&p.ID, &p.AccountID, &p.IdentityID, &idHash, &p.IDType, &p.MaskedID, &p.MaskedName, &nameHash, &p.Verified,
-		&p.SelfVerified, &p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt, &p.Removed, &p.Namesake)
+		&p.SelfVerified, &p.PhoneMasked, &p.IsSelf, &p.Relationship, &p.BirthYear, &p.CreatedAt, &p.Removed, &p.Namesake, &p.ConsentDue)
 	p.NameHash = string(nameHash)
 	p.IdentityKey = booking.IdentityKey(idHash)
 	return p, err

@@ -25,6 +25,11 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/patients", prefix: "/v1/patients", auth: true, h: s.listPatients},
 		{method: "PATCH", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.editPatient},
 		{method: "DELETE", template: "/v1/patients/{id}", prefix: "/v1/patients/", param: true, auth: true, h: s.removePatient},
+		{method: "POST", template: "/v1/patients/{id}/privacy-consent", prefix: "/v1/patients/", param: true, suffix: "/privacy-consent", auth: true, h: s.confirmOwnConsent},
+		{method: "GET", template: "/v1/listed-by", prefix: "/v1/listed-by", auth: true, h: s.listedBy},
+		{method: "DELETE", template: "/v1/listed-by/{id}", prefix: "/v1/listed-by/", param: true, auth: true, h: s.leaveListing},
+		{method: "POST", template: "/v1/desk/listings", prefix: "/v1/desk/listings", auth: true, h: s.deskListings},
+		{method: "POST", template: "/v1/desk/listings/{id}/remove", prefix: "/v1/desk/listings/", param: true, suffix: "/remove", auth: true, h: s.deskLeaveListing},
 		{method: "GET", template: "/v1/hospitals", prefix: "/v1/hospitals", h: s.listHospitals},
 		{method: "GET", template: "/v1/hospitals/{id}/departments", prefix: "/v1/hospitals/", param: true, suffix: "/departments", h: s.listDepartments},
 		{method: "GET", template: "/v1/hospitals/{id}/sessions", prefix: "/v1/hospitals/", param: true, suffix: "/sessions", h: s.listSessions},
@@ -393,6 +398,97 @@ func (s *Server) removePatient(r *request) error {
 	return nil
 }
 
+// ownConsentIn is the holder's confirmation that a person listed as a
+// child, 14 now, read and agreed to the notice themselves.
+type ownConsentIn struct {
+	PrivacyConsent string `json:"privacy_consent"`
+	PersonConsent  bool   `json:"person_consent"`
+}
+
+// confirmOwnConsent answers the family list's prompt for a person 14 now
+// (own_consent_due): 200 with the member as it stands after.
+func (s *Server) confirmOwnConsent(r *request) error {
+	var in ownConsentIn
+	if err := decode(r.rc, &in); err != nil {
+		return err
+	}
+	p, err := s.svc.ConfirmOwnConsent(r.context(), r.actor, r.param, booking.ConsentRequest{Version: in.PrivacyConsent, Person: in.PersonConsent})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, patientView(p))
+	return nil
+}
+
+// listingOut is another account's listing of the person: all the person
+// learns of that account is its login number, masked.
+type listingOut struct {
+	ListingID    string `json:"listing_id"`
+	Account      string `json:"account_phone"`
+	Relationship string `json:"relationship"`
+	Since        string `json:"since"`
+}
+
+func listingViews(ls []booking.Listing, zone *time.Location) []listingOut {
+	out := make([]listingOut, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, listingOut{ListingID: l.ID, Account: l.PhoneMasked, Relationship: string(l.Relationship),
+			Since: l.Since.In(zone).Format(time.RFC3339)})
+	}
+	return out
+}
+
+// listedBy lists the other accounts that list the caller's verified self
+// as a family member (none without one).
+func (s *Server) listedBy(r *request) error {
+	ls, err := s.svc.ListedBy(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, listingViews(ls, readerZone(s.svc.Catalog(), "")))
+	return nil
+}
+
+// leaveListing takes the caller's verified self off another account's list.
+func (s *Server) leaveListing(r *request) error {
+	l, err := s.svc.LeaveListing(r.context(), r.actor, r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"listing_id": l.ID, "status": "removed"})
+	return nil
+}
+
+// deskListings is the desk's list of the accounts listing the person whose
+// ID card the clerk holds.
+func (s *Server) deskListings(r *request) error {
+	var in identityIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	ls, err := s.svc.DeskListedBy(r.context(), r.actor, in.request())
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, listingViews(ls, readerZone(s.svc.Catalog(), r.actor.HospitalID)))
+	return nil
+}
+
+// deskLeaveListing takes the person whose card the clerk holds off one
+// account's list.
+func (s *Server) deskLeaveListing(r *request) error {
+	var in identityIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	l, err := s.svc.DeskLeaveListing(r.context(), r.actor, in.request(), r.param)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"listing_id": l.ID, "status": "removed"})
+	return nil
+}
+
 func (s *Server) listPatients(r *request) error {
 	ps, err := s.svc.Patients(r.context(), r.actor)
 	if err != nil {
@@ -445,6 +541,12 @@ type bookIn struct {
 	// Waitlist: for an entry in a lottery draw, join the session's waitlist
 	// if not drawn.
 	Waitlist bool `json:"waitlist"`
+	// PrivacyConsent and PersonConsent: for a person listed as a child on
+	// a guardian's consent and 14 now, the holder confirms the person's
+	// own consent to that version of the notice (person_consent_required
+	// without).
+	PrivacyConsent string `json:"privacy_consent"`
+	PersonConsent  bool   `json:"person_consent"`
 }
 
 // bookKeys are bookIn's JSON names, for decodeFlat.
@@ -476,6 +578,7 @@ func (s *Server) book(r *request) error {
 		return err
 	}
 	req.Waitlist = in.Waitlist
+	req.Consent = booking.ConsentRequest{Version: in.PrivacyConsent, Person: in.PersonConsent}
 	res, err := s.svc.Attempt(r.context(), r.actor, req)
 	if err != nil {
 		return err
@@ -576,6 +679,9 @@ func (s *Server) cancelBooking(r *request) error {
 type waitlistIn struct {
 	SessionID string `json:"session_id"`
 	PatientID string `json:"patient_id"`
+	// As bookIn's, for a person 14 now who was listed as a child.
+	PrivacyConsent string `json:"privacy_consent"`
+	PersonConsent  bool   `json:"person_consent"`
 }
 
 func (in waitlistIn) check() error {
@@ -588,7 +694,8 @@ func (s *Server) joinWaitlist(r *request) error {
 		return err
 	}
 	e, err := s.svc.JoinWaitlist(r.context(), r.actor, booking.JoinWaitlistRequest{SessionID: in.SessionID, PatientID: in.PatientID,
-		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin})
+		IdempotencyKey: idempotencyKey(r.rc), Origin: r.origin,
+		Consent: booking.ConsentRequest{Version: in.PrivacyConsent, Person: in.PersonConsent}})
 	if err != nil {
 		return err
 	}

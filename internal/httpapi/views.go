@@ -31,11 +31,18 @@ type patientOut struct {
 	// absent when it carries none.
 	Relationship string `json:"relationship"`
 	BirthYear    int    `json:"birth_year,omitempty"`
+	// OwnConsentDue: the person, listed as a child under 14 on a
+	// guardian's consent, turns (or turned) 14 on this day and consents
+	// for themselves from then (POST /v1/patients/{id}/privacy-consent, or
+	// person_consent with a booking); absent once they have, and for
+	// everyone else.
+	OwnConsentDue string `json:"own_consent_due,omitempty"`
 }
 
 func patientView(p booking.Patient) patientOut {
 	return patientOut{PatientID: p.ID, IDType: p.IDType, MaskedID: p.MaskedID, Name: p.MaskedName, Phone: p.PhoneMasked,
-		Self: p.IsSelf, Verified: p.SelfVerified, Relationship: string(p.Relationship), BirthYear: p.BirthYear}
+		Self: p.IsSelf, Verified: p.SelfVerified, Relationship: string(p.Relationship), BirthYear: p.BirthYear,
+		OwnConsentDue: p.ConsentDue}
 }
 
 type policyView struct {

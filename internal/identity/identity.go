@@ -319,13 +319,24 @@ func (id ID) UnderAge(years int, when time.Time) (under, known bool) {
 	case id.Type != ResidentID || len(id.Number) != 18:
 		return false, false
 	}
-	born, err := time.Parse("20060102", id.Number[6:14])
-	if err != nil {
+	day, ok := id.AgeReached(years)
+	if !ok {
 		return false, false
 	}
-	today := when.UTC().Add(8 * time.Hour).Format("20060102")
-	// The birthday in the year the holder turns years old (a 29 February
-	// one is 1 March in a common year): on that day, and after, they are
-	// not under it.
-	return today < born.AddDate(years, 0, 0).Format("20060102"), true
+	return when.UTC().Add(8*time.Hour).Format(time.DateOnly) < day, true
+}
+
+// AgeReached is the day (YYYY-MM-DD, China's calendar) on which a resident
+// ID's holder turns years old, read from the birth date in digits 7-14: the
+// birthday in that year (a 29 February one is 1 March in a common year).
+// Other documents carry no birth date: ok is false.
+func (id ID) AgeReached(years int) (day string, ok bool) {
+	if id.Type != ResidentID || len(id.Number) != 18 {
+		return "", false
+	}
+	born, err := time.Parse("20060102", id.Number[6:14])
+	if err != nil {
+		return "", false
+	}
+	return born.AddDate(years, 0, 0).Format(time.DateOnly), true
 }

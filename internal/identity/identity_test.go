@@ -777,3 +777,31 @@ func TestUnderAge(t *testing.T) {
 		})
 	}
 }
+
+func TestAgeReached(t *testing.T) {
+	num := func(birth string) string {
+		first := "110101" + birth + "003"
+		return first + string(CheckDigit(first))
+	}
+	cases := []struct {
+		name, typ, number, day string
+		ok                     bool
+	}{
+		{"a birthday", "resident_id", num("20121207"), "2026-12-07", true},
+		{"29 February in a common year", "resident_id", num("20120229"), "2026-03-01", true},
+		{"a newborn's certificate carries no date", "birth_certificate", "P440012345", "", false},
+		{"a passport tells no age", "passport", "E12345678", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := Parse(c.typ, c.number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			day, ok := id.AgeReached(ChildAge)
+			if day != c.day || ok != c.ok {
+				t.Errorf("AgeReached = %q, %v; want %q, %v", day, ok, c.day, c.ok)
+			}
+		})
+	}
+}

@@ -114,6 +114,8 @@ var auditActionLabels = map[string]string{
 	"desk_lottery_entry":         "窗口摇号报名 Desk draw entry",
 	"booking_cancelled":          "工作人员取消预约 Booking cancelled by staff",
 	"cancelled_by_person":        "本人取消他人代约 Cancelled by the person",
+	"listing_removed_by_person":  "本人退出他人就诊人列表 Person left a family list",
+	"person_listings_read":       "窗口查询本人被谁列为就诊人 Listings read at the desk",
 	"booking_name_corrected":     "更正预约姓名 Booking name corrected",
 	"checkin":                    "签到 Checked in",
 	"checkin_override":           "人工核验签到 Check-in override",

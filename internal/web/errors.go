@@ -295,6 +295,7 @@ var zhMessages = map[string]string{
 	"privacy_consent_required":  "请阅读并同意《个人信息保护告知》后再继续。",
 	"privacy_notice_outdated":   "《个人信息保护告知》已更新，请阅读新版本并同意后再继续。",
 	"guardian_consent_required": "未满14周岁的就诊人需由监护人同意《个人信息保护告知》。",
+	"person_consent_required":   "该就诊人已满14周岁，须由本人同意《个人信息保护告知》：请确认其本人已阅读并同意。",
 	"hospital_exists":           "已有同名医院。",
 	"lookups_limited":           "未读卡的查询本小时已达上限：请读取或查看证件后再查，或稍后再试。",
 	"caller_persons_limit":      "今天用此号码来电已为一个家庭所能登记的人数办理过预约、摇号或候补：一个家庭只为自家人来电；养老机构等请通过转诊渠道预约。",

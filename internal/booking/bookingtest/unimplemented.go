@@ -904,3 +904,11 @@ func (unimplementedStore) IsFormerName(_ context.Context, _ string, _ []byte) (b
 func (unimplementedStore) MarkDeceased(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.MarkDeceased"))
 }
+
+func (unimplementedStore) ListingsOf(_ context.Context, _ string, _ string) ([]booking.Listing, error) {
+	panic(unimplemented("Store.ListingsOf"))
+}
+
+func (unimplementedStore) RemoveListing(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry, _ booking.Notification) error {
+	panic(unimplemented("Store.RemoveListing"))
+}
