@@ -204,6 +204,11 @@ func (s *Service) ownConsent(ctx context.Context, actor Actor, p Patient, c Cons
 	return s.recordOwnConsent(ctx, actor, fresh, c)
 }
 
+// OwnConsentAsked reports whether the person, listed as a child on a
+// guardian's consent, is 14 on now's day and their own consent is asked
+// for (the family page's prompt, the booking form's tick).
+func (p Patient) OwnConsentAsked(now time.Time) bool { return consentDue(p, now) }
+
 // consentDue reports whether p's own consent is asked for on now's day.
 func consentDue(p Patient, now time.Time) bool {
 	return p.ConsentDue != "" && now.In(StandInLocation()).Format(time.DateOnly) >= p.ConsentDue

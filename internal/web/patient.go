@@ -132,6 +132,16 @@ type familyData struct {
 	// MemberPhone is the number typed into a member's refused contact
 	// number form (pageError.Form names which), shown again in it only.
 	MemberPhone string
+	// Verified: the account holds its holder as a verified self (the desk
+	// bound it), who sees ListedBy: the other accounts listing them.
+	Verified bool
+	ListedBy []listingView
+}
+
+// listingView is another account's listing of the holder: its number
+// masked, what it calls them, since when.
+type listingView struct {
+	ID, Account, Relationship, Since string
 }
 
 func (c *Console) familyData(r *request) (familyData, error) {
@@ -139,9 +149,18 @@ func (c *Console) familyData(r *request) (familyData, error) {
 	if err != nil {
 		return familyData{}, err
 	}
-	d := familyData{Patients: patientViews(ps), IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey(),
+	d := familyData{Patients: patientViews(ps, c.opts.Now()), IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey(),
 		Relationships: relationshipChoices, Relationship: string(booking.RelOther)}
 	d.HasSelf = slices.ContainsFunc(ps, func(p booking.Patient) bool { return p.IsSelf })
+	ls, err := c.svc.ListedBy(r.ctx, r.actor)
+	if err != nil {
+		return familyData{}, err
+	}
+	d.Verified = slices.ContainsFunc(ps, func(p booking.Patient) bool { return p.IsSelf && p.SelfVerified })
+	for _, l := range ls {
+		d.ListedBy = append(d.ListedBy, listingView{ID: l.ID, Account: l.PhoneMasked, Relationship: l.Relationship.Label(),
+			Since: l.Since.In(booking.StandInLocation()).Format(time.DateOnly)})
+	}
 	return d, nil
 }
 
@@ -217,6 +236,33 @@ func (c *Console) setMemberPhone(r *request) error {
 	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Form: "phone-" + r.param, Data: d}, err)
 }
 
+// ownConsentOf is the tick of a form for a person 14 now who was listed as
+// a child: the holder confirms the person's own consent to the notice.
+func ownConsentOf(r *request) booking.ConsentRequest {
+	return booking.ConsentRequest{Version: r.form("privacy_consent"), Person: r.form("person_consent") != ""}
+}
+
+// confirmOwnConsent answers the family page's prompt for a member 14 now.
+func (c *Console) confirmOwnConsent(r *request) error {
+	_, err := c.svc.ConfirmOwnConsent(r.ctx, r.actor, r.param, ownConsentOf(r))
+	if err == nil {
+		c.redirect(r, "/patient/family?ok=own_consent")
+		return nil
+	}
+	d, lerr := c.familyData(r)
+	if lerr != nil {
+		return lerr
+	}
+	return c.formFailed(r, "patient/family", page{Title: "就诊人 Family", Nav: "family", Form: "own-" + r.param, Data: d}, err)
+}
+
+// leaveListing takes the account's verified self off another account's
+// list (the family page's 谁把我列为就诊人).
+func (c *Console) leaveListing(r *request) error {
+	_, err := c.svc.LeaveListing(r.ctx, r.actor, r.param)
+	return c.changeFamily(r, "left_listing", err)
+}
+
 // removeFamily takes a member off the list; a member with a booking, an
 // entry or a waitlist place is refused with the message that says to cancel
 // first, on the family page.
@@ -253,6 +299,9 @@ type sessionsData struct {
 	HospitalName string
 	DeptName     string
 	Sessions     []sessionRow
+	// OwnConsent: a member is 14 now, listed as a child on a guardian's
+	// consent: the booking forms carry the tick of their own consent.
+	OwnConsent bool
 	Patients     []patientView
 	NoShowRule   string // the booking confirmation states it
 }
@@ -331,7 +380,8 @@ func (c *Console) sessionsData(r *request, hospitalID, deptID, date string) (ses
 	if err != nil {
 		return d, err
 	}
-	d.Patients = patientViews(ps)
+	d.Patients = patientViews(ps, c.opts.Now())
+	d.OwnConsent = slices.ContainsFunc(d.Patients, func(p patientView) bool { return p.OwnConsent })
 	return d, nil
 }
 
@@ -354,7 +404,7 @@ func (c *Console) book(r *request) error {
 	} else {
 		res, err = c.svc.Attempt(r.ctx, r.actor, booking.BookRequest{
 			SessionID: sessionID, PatientID: patientID, Channel: booking.ChannelOnline,
-			IdempotencyKey: formKey(r), Origin: r.origin, Waitlist: r.form("waitlist") != "",
+			IdempotencyKey: formKey(r), Origin: r.origin, Waitlist: r.form("waitlist") != "", Consent: ownConsentOf(r),
 		})
 	}
 	if err == nil && res.Entered {
@@ -556,7 +606,7 @@ func (c *Console) joinWaitlist(r *request) error {
 		err = booking.Errorf(booking.ErrInvalidField, "choose who the waitlist place is for")
 	} else {
 		e, err = c.svc.JoinWaitlist(r.ctx, r.actor, booking.JoinWaitlistRequest{SessionID: sessionID, PatientID: patientID,
-			IdempotencyKey: formKey(r), Origin: r.origin})
+			IdempotencyKey: formKey(r), Origin: r.origin, Consent: ownConsentOf(r)})
 	}
 	if err == nil {
 		v := url.Values{"ok": {"waitlisted"}, "id": {e.ID}}

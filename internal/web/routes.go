@@ -152,6 +152,8 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/patient/family", console: pc, h: c.addFamily},
 		{method: "POST", pattern: "/patient/family/{id}/remove", console: pc, h: c.removeFamily},
 		{method: "POST", pattern: "/patient/family/{id}/edit", console: pc, h: c.editFamily},
+		{method: "POST", pattern: "/patient/family/{id}/consent", console: pc, h: c.confirmOwnConsent},
+		{method: "POST", pattern: "/patient/listed-by/{id}/leave", console: pc, h: c.leaveListing},
 		{method: "GET", pattern: "/patient/sessions", console: pc, h: c.sessionsPage},
 		{method: "POST", pattern: "/patient/bookings", console: pc, h: c.book},
 		{method: "GET", pattern: "/patient/bookings", console: pc, h: c.bookingsPage},

@@ -123,7 +123,7 @@ func standingViews(st []booking.Standing) []standingView {
 	for i, s := range st {
 		ps[i] = s.Patient
 	}
-	views := patientViews(ps)
+	views := patientViews(ps, time.Time{}) // standings ask nothing
 	out := make([]standingView, len(st))
 	for i, s := range st {
 		v := standingView{Patient: views[i], NoShows: s.NoShows}

@@ -176,6 +176,8 @@ var flashes = map[string]string{
 	"added":            "已添加就诊人。 Family member added.",
 	"removed":          "已移除就诊人，名额已释放；以后可以重新添加。 Family member removed: the place is free, and they can be added again later.",
 	"edited":           "已修改关系。 Relationship changed.",
+	"own_consent":      "已记录本人同意。 Their own consent is recorded.",
+	"left_listing":     "已将您从该账号的就诊人列表中移除，对方会收到通知（不含您的信息）；其以往为您办理的预约记录仍保留在对方账号中。 You are off that account's list; it is told (nothing of yours), and its past bookings for you stay in its history.",
 	"booked":           "预约成功。 Booked.",
 	"cancelled":        "已取消预约，不计爽约。 Booking cancelled, free of charge: it does not count as a no-show.",
 	"cancelled_late":   "已取消预约。已过取消截止时间，本次计为一次爽约。 Booking cancelled. It was past the cancellation deadline, so it counts as a no-show.",
@@ -234,15 +236,19 @@ type patientView struct {
 	RelValue     string // child: what the edit form has selected
 	BirthYear    int    // 0: the document carries none
 	OptionText   string
+	// OwnConsent: listed as a child on a guardian's consent and 14 now,
+	// the person consents for themselves (the family page asks the
+	// holder to confirm it; the booking form ticks it).
+	OwnConsent bool
 }
 
-func patientViews(ps []booking.Patient) []patientView {
+func patientViews(ps []booking.Patient, now time.Time) []patientView {
 	out := make([]patientView, len(ps))
 	for i, p := range ps {
 		label := p.Label()
 		out[i] = patientView{ID: p.ID, Name: p.MaskedName, IDType: p.IDType, MaskedID: p.MaskedID,
 			Phone: p.PhoneMasked, Self: p.IsSelf, Label: label, Relationship: p.Relationship.Label(), RelValue: string(p.Relationship), BirthYear: p.BirthYear,
-			OptionText: label + " · " + p.MaskedID}
+			OptionText: label + " · " + p.MaskedID, OwnConsent: p.OwnConsentAsked(now)}
 	}
 	return out
 }
