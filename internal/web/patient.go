@@ -302,8 +302,8 @@ type sessionsData struct {
 	// OwnConsent: a member is 14 now, listed as a child on a guardian's
 	// consent: the booking forms carry the tick of their own consent.
 	OwnConsent bool
-	Patients     []patientView
-	NoShowRule   string // the booking confirmation states it
+	Patients   []patientView
+	NoShowRule string // the booking confirmation states it
 }
 
 // sessionsData builds the filter and, once a department is chosen, its
