@@ -428,6 +428,25 @@ func accessTable() map[string]row {
 		// patient's self is verified here, so both see empty lists; staff
 		// have no person of their own.
 		"GET /v1/made-by-others": {ok("/v1/made-by-others"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// Who lists the caller's verified self (none here: no account of
+		// the table has one, so leaving a listing is forbidden to both).
+		"GET /v1/listed-by": {ok("/v1/listed-by"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		"DELETE /v1/listed-by/{listing_id}": {func(*access, string) call {
+			return call{path: "/v1/listed-by/" + "00000000-0000-4000-8000-000000000001"}
+		}, [7]int{401, 403, 403, 403, 403, 403, 403}, false},
+		// patientB's member's own consent: not due (an adult), answered as
+		// it stands; another account's member is 404.
+		"POST /v1/patients/{patient_id}/privacy-consent": {func(a *access, _ string) call {
+			return call{path: "/v1/patients/" + a.bMember(false) + "/privacy-consent", body: map[string]string{"privacy_consent": booking.PrivacyNoticeVersion}}
+		}, [7]int{401, 404, 200, 403, 403, 403, 403}, false},
+		// The desk, with a card nobody registered: any clerk reads (404
+		// here); nobody else.
+		"POST /v1/desk/listings": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/listings", body: a.person()}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
+		"POST /v1/desk/listings/{listing_id}/remove": {func(a *access, _ string) call {
+			return call{path: "/v1/desk/listings/00000000-0000-4000-8000-000000000001/remove", body: a.person()}
+		}, [7]int{401, 403, 403, 403, 404, 404, 403}, false},
 		// A copy of the caller's own data: a patient's only.
 		"GET /v1/me/export": {ok("/v1/me/export"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		// A patient's consent to the current privacy notice: staff have
