@@ -75,7 +75,7 @@ func TestBarredRefusalSaysTheSameOnEveryChannel(t *testing.T) {
 			got["online waitlist"] = message("online waitlist", err)
 			_, err = h.staffBook(op, tt.who, open, booking.ChannelPhone, "138 0000 2222")
 			got["phone booking"] = message("phone booking", err)
-			_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: tt.who, SessionID: full.ID, CallerPhone: "138 0000 2222"})
+			_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: tt.who, SessionID: full.ID, CallerPhone: "138 0000 2222"})
 			got["phone waitlist"] = message("phone waitlist", err)
 			_, err = h.staffBook(clerk, tt.who, open, booking.ChannelOnsite, "")
 			got["desk booking"] = message("desk booking", err)

@@ -51,7 +51,7 @@ func TestCallBackAfterStop(t *testing.T) {
 	_, err = h.staffBook(op, h.person("吴先生"), full, booking.ChannelPhone, "13600000001")
 	testenv.Must(t, err, "fill the other session's phone pool")
 	for _, who := range []booking.IdentityRequest{old, aunt} {
-		_, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: who, SessionID: full.ID,
+		_, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: who, SessionID: full.ID,
 			CallerPhone: "13700001111"})
 		testenv.Must(t, err, "another caller waitlists %s", who.Name)
 	}
@@ -330,7 +330,7 @@ func TestCallBackForWhatHappenedWithoutThem(t *testing.T) {
 	first, second := h.person("王芳"), h.person("陈静")
 	b, err := h.staffBook(op, first, s, booking.ChannelPhone, "13812345678")
 	testenv.Must(t, err, "phone booking")
-	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: second, SessionID: s.ID,
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: second, SessionID: s.ID,
 		CallerPhone: "13900001111"})
 	testenv.Must(t, err, "waitlist a caller by phone")
 	// The first caller rings to cancel: the slot goes to the second.
@@ -484,7 +484,7 @@ func TestCallBackNumberSaysWhoseItIs(t *testing.T) {
 	reached, err := h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: h.person("冯某"), SessionID: sess.ID,
 		Channel: booking.ChannelOnsite, ContactPhone: "13566668888"})
 	testenv.Must(t, err, "another walk-in with a contact number")
-	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("陈静"), SessionID: sess.ID,
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("陈静"), SessionID: sess.ID,
 		CallerPhone: "13900001111"})
 	testenv.Must(t, err, "waitlist a caller by phone")
 	h.mustCancel(clerk, walkIn.ID) // the walk-in's on-site slot serves the caller's place

@@ -105,7 +105,7 @@ func TestWaitlistJoinBeforeTheReleaseIsNotReleased(t *testing.T) {
 	wantErr(t, "a patient's join before the release", err, booking.ErrNotReleased)
 	wantMessage(t, "a patient's join before the release", err, opens)
 	op := h.staff(booking.RoleOperator)
-	_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("李娜"), SessionID: s.ID, CallerPhone: h.phone()})
+	_, err = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("李娜"), SessionID: s.ID, CallerPhone: h.phone()})
 	wantErr(t, "an operator's join before the release", err, booking.ErrNotReleased)
 	wantMessage(t, "an operator's join before the release", err, opens)
 	if es, err := h.store.WaitlistOfAccount(h.ctx, u.actor.AccountID, booking.Page{}); err != nil || len(es) != 0 {
@@ -235,7 +235,7 @@ func TestPhonePlaceEndedBesideIsCalledBack(t *testing.T) {
 	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
 	_, err := h.staffBook(op, h.person("吴先生"), s, booking.ChannelPhone, "13600000001")
 	testenv.Must(t, err, "fill the phone pool")
-	byPhone, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("王芳"), SessionID: s.ID,
+	byPhone, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("王芳"), SessionID: s.ID,
 		CallerPhone: "13700001111"})
 	testenv.Must(t, err, "waitlist a caller by phone")
 	h.svc.EndPlacesBeside(h.ctx, s, booking.WaitlistEntry{ID: booking.NewID(), IdentityID: byPhone.IdentityID})

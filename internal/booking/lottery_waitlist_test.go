@@ -65,7 +65,7 @@ func testWaitlistClosedWhileTheDrawRuns(t *testing.T, round time.Duration) {
 	var during, phoned booking.WaitlistEntry
 	jd.during = func() {
 		during, duringErr = joinBot()
-		phoned, phoneErr = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("韩梅"),
+		phoned, phoneErr = h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("韩梅"),
 			SessionID: s.ID, CallerPhone: "13700003333"})
 	}
 	if n := h.drawAll(h.svc, s); n != 1 {

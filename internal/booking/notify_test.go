@@ -223,7 +223,7 @@ func TestStopNoticesNameWaitingMembers(t *testing.T) {
 		places = append(places, e)
 	}
 	caller, err := h.svc.JoinWaitlistFor(h.ctx, h.staffOf(booking.RoleOperator, h.hosp.ID),
-		booking.StaffWaitlistRequest{IdentityRequest: h.person("钱三"), SessionID: full.ID, CallerPhone: h.phone()})
+		booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("钱三"), SessionID: full.ID, CallerPhone: h.phone()})
 	testenv.Must(t, err, "put a caller on the phone waitlist")
 	drawn := h.lotterySession(lotteryOpts{online: 2})
 	entries := []booking.Entry{h.mustEnter(u, 0, drawn), h.mustEnter(u, 1, drawn)}

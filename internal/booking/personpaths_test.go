@@ -121,12 +121,12 @@ func TestLinkedDocumentCallsAsThePerson(t *testing.T) {
 
 	_, err = h.staffBook(op, h.person("卫十二"), full, booking.ChannelPhone, "13600000002")
 	testenv.Must(t, err, "fill the phone pool")
-	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: pp, SessionID: full.ID, CallerPhone: line})
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: pp, SessionID: full.ID, CallerPhone: line})
 	testenv.Must(t, err, "the passport waits by phone")
 	if got := h.storedUnder("waitlist", place.ID); got != personID {
 		t.Errorf("the passport's waiting place is stored under identity %s, want the person's %s", got, personID)
 	}
-	if _, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: rid, SessionID: full.ID, CallerPhone: line}); err == nil {
+	if _, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: rid, SessionID: full.ID, CallerPhone: line}); err == nil {
 		t.Errorf("the resident ID takes a second waiting place in the session the passport waits in")
 	}
 

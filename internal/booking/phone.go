@@ -282,6 +282,9 @@ type StaffWaitlistRequest struct {
 	CallerPhone    string // the number the caller rang from
 	IdempotencyKey string // a repeat with the same key returns the first entry
 	Origin         Origin
+	// Consent is the caller's consent to the privacy notice, as a phone
+	// booking's (staffConsent): asked of a person not on file yet.
+	Consent ConsentRequest
 }
 
 // JoinWaitlistFor puts a caller on the waitlist of a session once a pool
@@ -329,7 +332,8 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	// Whom the per-person rules count: the person the desk linked the
 	// card's document to, else the document (personOf).
 	counted := want.Identity
-	if known, err := s.store.IdentityByHash(ctx, want.IDHash); err == nil {
+	known, err := s.store.IdentityByHash(ctx, want.IDHash)
+	if err == nil {
 		if counted, err = s.personOf(ctx, known); err != nil {
 			return WaitlistEntry{}, err
 		}
@@ -364,6 +368,13 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	if err := s.adm.Refusal(ctx, sess.HospitalID, sess.ID, counted.Key(), s.placing(sess)); err != nil {
 		return WaitlistEntry{}, s.explainBar(ctx, sess.HospitalID, counted.ID, err)
 	}
+	// A place of a person not on file yet needs their consent, as a
+	// booking does (review21 H3, session 24); a known person's is
+	// recorded when given, never asked.
+	consent, err := s.staffConsent(StaffBookRequest{Channel: ChannelPhone, Consent: req.Consent}, want.doc, known.ID == "")
+	if err != nil {
+		return WaitlistEntry{}, err
+	}
 	who, err := s.store.EnsureIdentity(ctx, want.Identity)
 	if err == nil {
 		who, err = s.personOf(ctx, who)
@@ -380,6 +391,9 @@ func (s *Service) JoinWaitlistFor(ctx context.Context, actor Actor, req StaffWai
 	got, err := s.addWaitlist(ctx, e, ev, s.store.AddWaitlist)
 	if err == nil {
 		s.keepCallerPhone(ctx, got.ID, who.ID, req.CallerPhone, false) // for a call back (callback.go)
+		if consent != nil {
+			s.recordStaffConsent(ctx, actor, *consent, who.ID)
+		}
 	}
 	return got, err
 }

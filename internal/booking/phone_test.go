@@ -24,7 +24,7 @@ func TestPhoneWaitlistAndCallers(t *testing.T) {
 	b, err := h.staffBook(op, first, s, booking.ChannelPhone, firstPhone)
 	testenv.Must(t, err, "phone booking")
 	join := func(a booking.Actor, who booking.IdentityRequest, sess *booking.Session, phone string) (booking.WaitlistEntry, error) {
-		return h.svc.JoinWaitlistFor(h.ctx, a, booking.StaffWaitlistRequest{IdentityRequest: who, SessionID: sess.ID, CallerPhone: phone})
+		return h.svc.JoinWaitlistFor(h.ctx, a, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: who, SessionID: sess.ID, CallerPhone: phone})
 	}
 	e, err := join(op, second, s, secondPhone)
 	testenv.Must(t, err, "waitlist a caller by phone")

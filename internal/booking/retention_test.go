@@ -75,7 +75,7 @@ func TestRetentionPurgesCallBackData(t *testing.T) {
 	caller := must(h.staffBook(op, h.person("孙老伯"), s0, booking.ChannelPhone, "13912345678"))
 	walkIn := must(h.svc.BookFor(h.ctx, clerk, booking.StaffBookRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Guardian: true}, IdentityRequest: h.person("钱阿婆"), SessionID: s0.ID,
 		Channel: booking.ChannelOnsite, ContactPhone: "13566667777"}))
-	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("吴先生"), SessionID: s0.ID,
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("吴先生"), SessionID: s0.ID,
 		CallerPhone: "13700001111"})
 	testenv.Must(t, err, "waitlist a caller")
 	online := h.mustBook(h.user(1), 0, s0, "")

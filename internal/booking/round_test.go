@@ -423,7 +423,7 @@ func TestHeldCountIsTheSessionsWaitlists(t *testing.T) {
 	}
 
 	h.clock.set(t0.Add(time.Minute))
-	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: h.person("孙八"),
+	place, err := h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("孙八"),
 		SessionID: s.ID, CallerPhone: "13800000078"})
 	testenv.Must(t, err, "the operator puts a caller on the waitlist from the phone card")
 	h.clock.set(t0.Add(testRound + time.Second))

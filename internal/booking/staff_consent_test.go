@@ -83,6 +83,29 @@ func TestStaffBookingNeedsANewPersonsConsent(t *testing.T) {
 		}
 	})
 
+	t.Run("a phone waitlist place of a new person", func(t *testing.T) {
+		full := h.deskSession(deskOpts{dept: "Dermatology", phone: 1})
+		_, err := h.svc.BookFor(h.ctx, op, booking.StaffBookRequest{IdentityRequest: h.person("郑一"), SessionID: full.ID,
+			Channel: booking.ChannelPhone, CallerPhone: "13700000044", Consent: given})
+		testenv.Must(t, err, "fill the phone pool")
+		newcomer := h.person("郑新")
+		before := h.count(`SELECT count(*) FROM identities`)
+		join := func(c booking.ConsentRequest) (booking.WaitlistEntry, error) {
+			return h.svc.JoinWaitlistFor(h.ctx, op, booking.StaffWaitlistRequest{IdentityRequest: newcomer, SessionID: full.ID,
+				CallerPhone: "13700000045", Consent: c})
+		}
+		_, err = join(booking.ConsentRequest{})
+		wantErr(t, "a new caller's waitlist place without consent", err, booking.ErrConsentRequired)
+		if n := h.count(`SELECT count(*) FROM identities`); n != before {
+			t.Errorf("%d identities after the refusal, want %d", n, before)
+		}
+		e, err := join(given)
+		testenv.Must(t, err, "a new caller's waitlist place with consent")
+		if got := h.staffConsents(e.IdentityID); len(got) != 1 || got[0].Channel != "phone" || got[0].Staff != op.AccountID || got[0].By != "holder" {
+			t.Errorf("the waitlisted caller's consents = %+v, want the operator's, phone", got)
+		}
+	})
+
 	t.Run("a child under 14", func(t *testing.T) {
 		now := time.Now().In(booking.StandInLocation())
 		body := fmt.Sprintf("110105%s%03d", now.AddDate(-10, 0, 0).Format("20060102"), 100+h.seq.Add(1)%800)

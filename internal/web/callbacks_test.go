@@ -42,7 +42,7 @@ func TestCallBackNumberLabel(t *testing.T) {
 	book(person(8801, "王芳"), op, booking.ChannelPhone, "13812345678", "")
 	leaves := book(person(8802, "钱阿婆"), clerk, booking.ChannelOnsite, "", "13566667777")
 	walkIn := book(person(8803, "冯某"), clerk, booking.ChannelOnsite, "", "13566668888")
-	place, err := s.svc.JoinWaitlistFor(ctx, op, booking.StaffWaitlistRequest{IdentityRequest: person(8804, "陈静"),
+	place, err := s.svc.JoinWaitlistFor(ctx, op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: person(8804, "陈静"),
 		SessionID: sess.ID, CallerPhone: "13900001111"})
 	testenv.Must(t, err, "waitlist a caller")
 	_, err = s.svc.Cancel(ctx, clerk, leaves.ID, booking.Origin{})

@@ -466,7 +466,8 @@ func (c *Console) phoneWaitlist(r *request) error {
 	if err == nil {
 		e, err = c.svc.JoinWaitlistFor(r.ctx, r.actor, booking.StaffWaitlistRequest{
 			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name},
-			SessionID:       r.form("session_id"), CallerPhone: ref.Phone, IdempotencyKey: formKey(r), Origin: r.origin})
+			SessionID:       r.form("session_id"), CallerPhone: ref.Phone, IdempotencyKey: formKey(r), Origin: r.origin,
+			Consent: booking.ConsentRequest{Version: ref.Consent, Guardian: ref.Guardian}})
 	}
 	if err != nil {
 		return c.sessionFormFailed(r, err)
