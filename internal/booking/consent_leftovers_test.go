@@ -177,7 +177,7 @@ func TestPersonLeavesAFamilyList(t *testing.T) {
 	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
 	me := h.person("林小梅")
 	mine := h.userOf(me)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: me, AccountPhone: mine.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: me, AccountPhone: mine.phone, NumberRung: true})
 	testenv.Must(t, err, "bind my account at the desk")
 	aunt := h.userOf(h.person("林阿姨"))
 	auntsRow := h.addMember(&aunt, me, "", "child")

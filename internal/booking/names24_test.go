@@ -27,14 +27,14 @@ func TestNameChangeKeepsWhatWasMadeUnderTheFormerName(t *testing.T) {
 	wang := h.person("王芳")
 	own := h.userOf(wang)
 	husband := h.userOf(h.person("张伟"), wang)
-	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: wang, AccountPhone: own.phone})
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: wang, AccountPhone: own.phone, NumberRung: true})
 	testenv.Must(t, err, "the desk binds 王芳's own account")
 	hb := h.mustBook(husband, 1, h.session(sessionOpts{online: 1, dept: "Cardiology"}), "")
 	pb, err := h.staffBook(op, wang, h.deskSession(deskOpts{phone: 1, dept: "Dermatology", day: 2}), booking.ChannelPhone, "13912340001")
 	testenv.Must(t, err, "the operator books 王芳 by phone")
 
 	renamed := named(wang, "王思雨")
-	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: renamed, AccountPhone: own.phone,
+	_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: renamed, AccountPhone: own.phone, NumberRung: true,
 		CorrectionReason: "依法更名，见户口簿 legal name change, household register seen"})
 	testenv.Must(t, err, "the desk corrects the name from her new card")
 

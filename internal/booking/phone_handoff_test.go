@@ -33,7 +33,7 @@ func (h *harness) phoneHandOff() handOff {
 	var err error
 	x.held, err = h.staffBook(x.op, x.placeholder, x.s, booking.ChannelPhone, placeholderPhone)
 	testenv.Must(h.t, err, "the placeholder booked by phone")
-	x.bought, err = h.svc.JoinWaitlistFor(h.ctx, x.op, booking.StaffWaitlistRequest{IdentityRequest: h.person("钱买家"),
+	x.bought, err = h.svc.JoinWaitlistFor(h.ctx, x.op, booking.StaffWaitlistRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion}, IdentityRequest: h.person("钱买家"),
 		SessionID: x.s.ID, CallerPhone: buyerPhone})
 	testenv.Must(h.t, err, "the buyer waitlisted by phone")
 	return x
