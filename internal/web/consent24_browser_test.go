@@ -94,7 +94,7 @@ func TestOwnConsentAndListingsInBrowser(t *testing.T) {
 	b.absent("#listed-by") // not verified yet: nothing shown
 	clerk := s.actor(s.newClerk("clerk password 1"), "clerk password 1")
 	_, err = s.svc.VerifyIdentity(ctx, clerk, booking.VerifyRequest{IdentityRequest: booking.IdentityRequest{IDType: "resident_id", IDNumber: me, Name: "黄丽"},
-		AccountPhone: phone})
+		AccountPhone: phone, NumberRung: true})
 	testenv.Must(t, err, "the desk binds the holder's account")
 
 	row := "#l-" + listing.ID
