@@ -17,4 +17,5 @@ eval "$envlines"
 
 prepare_fairslot "$DATA" "$BIN" # lib.sh: key, build, migrate, seed
 echo "==> fairslot serve $*"
-"$BIN" serve "$@"
+# The owner's URL is migrate's alone (serve warns when it can read it).
+env -u FAIRSLOT_MIGRATE_DATABASE_URL "$BIN" serve "$@"
