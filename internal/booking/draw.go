@@ -525,7 +525,35 @@ func (s *Service) bookWinner(ctx context.Context, sess *Session, h *Hospital, q 
 		NameHash: e.NameHash, Allotted: true}
 	ev := Event{AccountID: e.AccountID, PatientID: e.PatientID, IdentityID: e.IdentityID, StaffID: e.BookedBy, Reason: "lottery"}
 	matches := func(got Booking) bool { return got.SessionID == sess.ID && got.IdentityID == e.IdentityID }
-	return s.book(ctx, sess, h, q.Channel, b, ev, attemptID{id: e.ID, nonce: "lottery-draw", draw: true}, "", Origin{}, matches, nil)
+	a := attemptID{id: e.ID, nonce: "lottery-draw", draw: true}
+	got, err := s.book(ctx, sess, h, q.Channel, b, ev, a, "", Origin{}, matches, nil)
+	if errors.Is(err, ErrIdentityUnverified) {
+		// The name guard refused the entry's name. One that has since
+		// become a former name of the person (a legal change of name,
+		// review24 H3) was theirs: the winner is booked under the name the
+		// desk verified, as what was booked under it was renamed. The
+		// refusal gave the hold back, so the same attempt runs again.
+		if name, ok := s.formerNameOf(ctx, e); ok {
+			b.NameHash = name
+			got, err = s.book(ctx, sess, h, q.Channel, b, ev, a, "", Origin{}, matches, nil)
+		}
+	}
+	return got, err
+}
+
+// formerNameOf reports whether the name e was entered under is a former
+// name of its person, and returns the person's verified name. An error
+// reading either keeps the refusal (false).
+func (s *Service) formerNameOf(ctx context.Context, e Entry) (string, bool) {
+	person, err := s.store.IdentityOf(ctx, e.IdentityID)
+	if err != nil || !person.NameVerified || len(person.NameHash) == 0 || string(person.NameHash) == e.NameHash {
+		return "", false
+	}
+	former, err := s.store.IsFormerName(ctx, e.IdentityID, []byte(e.NameHash))
+	if err != nil || !former {
+		return "", false
+	}
+	return string(person.NameHash), true
 }
 
 // waitlistLoser puts a loser on the session's waitlist, behind the losers

@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"fairslot/internal/identity"
 )
 
 // AccountExport is a copy of what the service holds on a patient account
@@ -35,6 +37,19 @@ type AccountExport struct {
 	Events []Event
 	// Reviews are the scalper flags that name the account or its persons.
 	Reviews []Review
+	// FormerNames are the former names (曾用名) of the account's verified
+	// self, as the desk recorded them, masked as the copy shows the
+	// person's own name; none for an account with no verified self.
+	FormerNames []PastName
+}
+
+// PastName is a former name of the person of PatientID (the account's
+// verified self) as the copy of the account's data shows it: masked, with
+// the day the desk recorded it.
+type PastName struct {
+	PatientID  string
+	MaskedName string
+	RecordedAt time.Time
 }
 
 // ExportEvents is how many of the account's newest events its copy lists.
@@ -80,11 +95,37 @@ func (s *Service) Export(ctx context.Context, actor Actor) (AccountExport, error
 		func() (err error) { out.Consents, err = s.store.Consents(ctx, actor.AccountID); return err },
 		func() (err error) { out.Events, err = s.ownEvents(ctx, actor.AccountID); return err },
 		func() (err error) { out.Reviews, err = s.reviewsOf(ctx, actor.AccountID, out.Patients); return err },
+		func() (err error) { out.FormerNames, err = s.pastNames(ctx, out.Patients); return err },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return AccountExport{}, err
 		}
+	}
+	return out, nil
+}
+
+// pastNames are the former names of the account's verified self (of
+// members, from the copy's list), masked as its own name is. A sealed name
+// that does not open is left out, logged (never the name).
+func (s *Service) pastNames(ctx context.Context, members []Patient) ([]PastName, error) {
+	i := slices.IndexFunc(members, func(p Patient) bool { return p.IsSelf && p.SelfVerified })
+	if i < 0 {
+		return nil, nil
+	}
+	self := members[i]
+	names, err := s.store.FormerNames(ctx, self.IdentityID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PastName, 0, len(names))
+	for _, n := range names {
+		name, err := s.keys.Open("name", n.Sealed)
+		if err != nil {
+			s.log.Warn("open a former name for the copy of an account's data; left out", "err", err)
+			continue
+		}
+		out = append(out, PastName{PatientID: self.ID, MaskedName: identity.MaskName(name), RecordedAt: n.RecordedAt})
 	}
 	return out, nil
 }

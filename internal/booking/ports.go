@@ -549,9 +549,11 @@ type NameChange struct {
 }
 
 // FormerName is a name the person was known by: the keyed hash of its key
-// and the name sealed.
+// and the name sealed; RecordedAt, when the desk recorded it (read back
+// only: FormerNames).
 type FormerName struct {
 	Hash, Sealed []byte
+	RecordedAt   time.Time
 }
 
 // AccountPolicy is a change of the platform's account limits, as a
@@ -1129,6 +1131,10 @@ type DeskStore interface {
 	// IsFormerName reports whether nameHash is a former name of identity
 	// identityID (NameChange).
 	IsFormerName(ctx context.Context, identityID string, nameHash []byte) (bool, error)
+	// FormerNames lists the former names kept of identity identityID,
+	// oldest first (the copy of the person's data); none once the
+	// retention job erased the person.
+	FormerNames(ctx context.Context, identityID string) ([]FormerName, error)
 	// DropDisprovedSelves ends every self claim of identity identityID
 	// that another account made under a name other than nameHash (the
 	// name the desk verified) and the desk never bound: the row stays on

@@ -248,6 +248,17 @@ func (s *Store) IsFormerName(ctx context.Context, identityID string, nameHash []
 	return n > 0, err
 }
 
+// FormerNames is booking.Store's.
+func (s *Store) FormerNames(ctx context.Context, identityID string) (_ []booking.FormerName, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("former_names_of"), identityID)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (booking.FormerName, error) {
+		var f booking.FormerName
+		err := row.Scan(&f.Hash, &f.Sealed, &f.RecordedAt)
+		return f, err
+	})
+}
+
 // mayAddBoundSelf says whether the desk may add the person to the account
 // it binds, which does not list them: only to an account that names nobody
 // as its own (the owner whose own add was refused identity_taken), so a

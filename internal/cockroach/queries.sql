@@ -1532,6 +1532,12 @@ ON CONFLICT (identity_id, name_hash) DO NOTHING;
 -- name: is_former_name
 SELECT count(*) FROM identity_former_names WHERE identity_id = $1 AND name_hash = $2;
 
+-- name: former_names_of
+-- The former names of identity $1, oldest first (the copy of its data).
+SELECT name_hash, name_sealed, recorded_at FROM identity_former_names
+ WHERE identity_id = $1
+ ORDER BY recorded_at, id;
+
 -- name: rename_listed
 -- Every account's list entry of identity $1 under its former name $2 takes
 -- the verified name ($3–$5). RETURNING the accounts, to tell them.

@@ -5,6 +5,8 @@ import (
 	_ "embed"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"fairslot/internal/booking"
 )
 
@@ -74,9 +76,26 @@ func (s *Store) PurgeNotifications(ctx context.Context, closedBefore, readBefore
 }
 
 // EraseIdentities erases one batch of persons' sealed numbers and names
-// past their need.
-func (s *Store) EraseIdentities(ctx context.Context, cut booking.CallBackCutoff, limit int) (int, error) {
-	return s.change(ctx, "erase_identities", cut.Before, cut.Day, limit)
+// past their need, and their former names (erase_former_names), in one
+// transaction: a person is never left erased with a former name kept.
+func (s *Store) EraseIdentities(ctx context.Context, cut booking.CallBackCutoff, limit int) (_ int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var n int
+	// Read committed, as each statement was on its own: the batch's locks
+	// and reads are the statements', never a serialization failure.
+	err := s.db.TxAt(ctx, "erase_identities", pgx.ReadCommitted, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, retentionQueries["erase_identities"], cut.Before, cut.Day, limit)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		// The former names of the persons just erased, and of any erased
+		// before: a person has few, so one statement of limit rows per
+		// batch keeps up with the persons.
+		_, err = tx.Exec(ctx, retentionQueries["erase_former_names"], limit)
+		return err
+	})
+	return n, err
 }
 
 // EraseCaseTexts empties one batch of closed cases' free texts past the

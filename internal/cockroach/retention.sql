@@ -161,6 +161,18 @@ UPDATE identities SET number_sealed = ''::BYTEA, name_sealed = ''::BYTEA
                ORDER BY i.created_at
                LIMIT $3);
 
+-- name: erase_former_names
+-- The former names (曾用名) of persons erase_identities erased (their
+-- sealed number is empty: restore_identity_seals writes it again when they
+-- are met again): the sealed name, and the keyed hash and the date that
+-- say the person had one. At most $1. Also the former names of persons
+-- erased before this statement existed.
+DELETE FROM identity_former_names
+ WHERE id IN (SELECT f.id FROM identity_former_names f
+                JOIN identities i ON i.id = f.identity_id
+               WHERE i.number_sealed = ''::BYTEA
+               LIMIT $1);
+
 -- name: erase_case_texts
 -- A closed case's free texts (the patient's text, the answer, the closing
 -- note) once it closed before $1 (the hospital's complaint-record period,

@@ -29,6 +29,16 @@ type exportOut struct {
 	Consents []consentOut     `json:"consents"`
 	Events   []exportEventOut `json:"events"`
 	Reviews  []reviewOut      `json:"reviews"`
+	// FormerNames are the verified self's former names (曾用名), masked
+	// as patients' names are (review24 H3).
+	FormerNames []formerNameOut `json:"former_names"`
+}
+
+// formerNameOut is a former name of the account's verified self.
+type formerNameOut struct {
+	PatientID  string `json:"patient_id"`
+	Name       string `json:"name"` // masked
+	RecordedAt string `json:"recorded_at"`
 }
 
 // exportEventOut is one of the account's own acts: what, when, where (ids
@@ -178,6 +188,10 @@ func (s *Server) exportMine(r *request) error {
 		if out.Reviews[i].Kinds == nil {
 			out.Reviews[i].Kinds = []string{}
 		}
+	}
+	out.FormerNames = make([]formerNameOut, len(x.FormerNames))
+	for i, f := range x.FormerNames {
+		out.FormerNames[i] = formerNameOut{PatientID: f.PatientID, Name: f.MaskedName, RecordedAt: stamp(f.RecordedAt, loc)}
 	}
 	if out.Bookings, err = s.bookingViews(r.context(), x.Bookings); err != nil {
 		return err

@@ -600,6 +600,11 @@ func (s *Store) IsFormerName(_ context.Context, _ string, _ []byte) (bool, error
 	return false, nil
 }
 
+// FormerNames is booking.Store's: the fake keeps none.
+func (s *Store) FormerNames(_ context.Context, _ string) ([]booking.FormerName, error) {
+	return nil, nil
+}
+
 // MarkDeceased is booking.Store's: the fake records the audit entry only
 // (its bookings are not refused for a death).
 func (s *Store) MarkDeceased(_ context.Context, _ string, _ time.Time, a booking.AuditEntry) error {

@@ -901,6 +901,10 @@ func (unimplementedStore) IsFormerName(_ context.Context, _ string, _ []byte) (b
 	panic(unimplemented("Store.IsFormerName"))
 }
 
+func (unimplementedStore) FormerNames(_ context.Context, _ string) ([]booking.FormerName, error) {
+	panic(unimplemented("Store.FormerNames"))
+}
+
 func (unimplementedStore) MarkDeceased(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
 	panic(unimplemented("Store.MarkDeceased"))
 }
