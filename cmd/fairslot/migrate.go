@@ -8,9 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"fairslot/internal/cockroach"
 	"fairslot/internal/envflag"
+	"fairslot/internal/identity"
 )
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -51,6 +53,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	fmt.Fprintf(stdout, "migrated %s database: %d applied %v\n", db.Flavor(), len(applied), applied)
+	warnOldNameHashes(ctx, db, newLogger(stderr, "info"))
 	if user := service.User.Username(); user != "" && user != owner.User.Username() {
 		pw, _ := service.User.Password()
 		if err := db.GrantServiceLogin(ctx, user, pw); err != nil {
@@ -61,4 +64,24 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(stderr, "note: --database-url names the owner; serve refuses to run as a login that can rewrite the audit log: set FAIRSLOT_MIGRATE_DATABASE_URL to the owner's URL and --database-url to the service's login\n")
 	}
 	return nil
+}
+
+// oldNameHashes is the warning of a database whose names may be hashed in
+// their old form (identity.NameKeyVersion, migration 0086_a).
+const oldNameHashes = "names verified before names were compared by their key (session 24: case, word order, traditional characters) " +
+	"may still be hashed as typed: until they are moved, a claim of such a name (a Latin name in lower case or several words, " +
+	"a traditional character of the table) is refused identity_unverified. Stop every instance and run " +
+	"`fairslot rekey --new-key-file FILE` once; it moves every name to its key's hash " +
+	"(docs/operations.md, \"Names hashed before their key\")"
+
+// warnOldNameHashes logs oldNameHashes while the database records an older
+// form than this build's: one row read, never a scan of the names.
+func warnOldNameHashes(ctx context.Context, db *cockroach.DB, log *slog.Logger) {
+	v, err := db.NameKeyVersion(ctx)
+	switch {
+	case err != nil:
+		log.Warn("could not read the form names are hashed in", "err", err)
+	case v < identity.NameKeyVersion:
+		log.Warn(oldNameHashes, "name_key", v, "want", identity.NameKeyVersion)
+	}
 }

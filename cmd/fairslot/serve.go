@@ -270,6 +270,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := d.db.CheckServiceRole(ctx); err != nil {
 		return err
 	}
+	warnOldNameHashes(ctx, d.db, log)
 	fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	err = d.db.Fill(fctx)
 	cancel()

@@ -728,6 +728,10 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 		if _, err := tx.Exec(ctx, `DELETE FROM rekey_progress WHERE true`); err != nil {
 			return err
 		}
+		// Every name is now its key's hash (buildMaps maps both forms).
+		if err := recordNameKey(ctx, tx, identity.NameKeyVersion); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx, `DELETE FROM rekey WHERE id = 1`)
 		return err
 	})
@@ -736,6 +740,24 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 	}
 	res.Done = true
 	return res, nil
+}
+
+// NameKeyVersion is the form the database's names may still be hashed in
+// (identity.NameKeyVersion; migration 0086_a): one row read, for serve's
+// and migrate's warning while it is older than this build's.
+func (db *DB) NameKeyVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.pool.QueryRow(ctx, `SELECT version FROM name_key WHERE id = 1`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the form names are hashed in: %w", translate(err))
+	}
+	return v, nil
+}
+
+// recordNameKey records that every name is hashed in form v.
+func recordNameKey(ctx context.Context, tx pgx.Tx, v int) error {
+	_, err := tx.Exec(ctx, `INSERT INTO name_key (id, version, recorded_at) VALUES (1, $1, now())
+	                        ON CONFLICT (id) DO UPDATE SET version = excluded.version, recorded_at = excluded.recorded_at`, v)
+	return err
 }
 
 func (db *DB) rekeyProgress(ctx context.Context, s rekeyStep) (string, bool, error) {

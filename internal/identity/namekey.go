@@ -6,6 +6,13 @@ import (
 	"unicode"
 )
 
+// NameKeyVersion is the form names are hashed in: 1, the name as typed
+// (NormalizeName) before session 24; 2, its NameKey. The database records
+// the form its names may still be in (migration 0086_a: 1 when any person
+// predates NameKey; `fairslot rekey` records this one), and serve warns
+// while it is older (docs/operations.md, "Names hashed before their key").
+const NameKeyVersion = 2
+
 // NameKey is the form of a canonical name (NormalizeName) that names are
 // compared and hashed by (review24 M1): two names with one key are one
 // name. It folds only what a window serving Hong Kong, Macau, Taiwan and
