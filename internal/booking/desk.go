@@ -864,7 +864,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		if err != nil {
 			return Identity{}, FieldErrorf(ErrInvalidField, "former_name", "%s", publicDetail(err))
 		}
-		if err := requireText("correction reason", req.CorrectionReason, 2, ": what the clerk saw of the former name (户口簿, 更名证明)"); err != nil {
+		if err := requireText("correction_reason", req.CorrectionReason, 2, ": what the clerk saw of the former name (户口簿, 更名证明)"); err != nil {
 			return Identity{}, err
 		}
 		if h := s.nameHash(former); string(h) != string(card.NameHash) {

@@ -133,6 +133,7 @@ var deskFlashes = map[string]string{
 	"cleared":        "已清除，可查找下一位。 Cleared: ready for the next patient.",
 	"verified":       "已按证件核验姓名。 The name is verified from the card.",
 	"verified_bound": "已核验，并绑定为患者本人账户。 Verified; the account is now the person's own.",
+	"linked":         "已关联为同一人的两种证件。 The two documents are linked as one person.",
 	"offer_accepted": flashes["offer_accepted"],
 	"offer_declined": flashes["offer_declined"],
 }
@@ -466,12 +467,16 @@ type lookupData struct {
 	Name     string
 	CardRead bool // the lookup had the name: check-in needs no typing
 	Bookings []deskBooking
+	// LinkCard is the link form's second document (its type kept after a
+	// failed form; never its number or name).
+	LinkCard idCard
 }
 
 // lookupData finds the current patient, if any, with their bookings from
 // today on.
 func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupData, error) {
-	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", FocusSearch: true, FormKey: newFormKey()}
+	d := lookupData{IDTypes: idTypes, SearchType: "resident_id", FocusSearch: true, FormKey: newFormKey(),
+		LinkCard: typedCard(r, "link-form", "hk_macau_permit", failed && r.form("link") != "")}
 	ref, ok := c.currentLookup(r)
 	if !ok {
 		return d, nil
@@ -729,13 +734,23 @@ func (c *Console) verifyIdentity(r *request) error {
 	if name == "" {
 		name = ref.Name
 	}
+	former, reason := strings.TrimSpace(r.form("former_name")), strings.TrimSpace(r.form("correction_reason"))
+	seen, seenOK := formerNameSeen[r.form("former_seen")]
 	var err error
-	if name == "" {
+	switch {
+	case name == "":
 		err = onFields(booking.Errorf(booking.ErrInvalidField, "enter the name as printed on the card"), "name")
-	} else {
+	case former != "" && !seenOK:
+		// A former name is taken only from what shows it (review24 H3):
+		// the clerk says which, and the audited reason names it.
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "say what showed the former name: the household register (户口簿) or the police's name-change certificate (更名证明)"), "former_seen")
+	default:
+		if former != "" {
+			reason = strings.TrimSuffix(seen+"; "+reason, "; ")
+		}
 		_, err = c.svc.VerifyIdentity(r.ctx, r.actor, booking.VerifyRequest{
 			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: name},
-			AccountPhone:    phone, CorrectionReason: strings.TrimSpace(r.form("correction_reason")), NumberRung: r.form("number_rung") != ""})
+			AccountPhone:    phone, CorrectionReason: reason, FormerName: former, NumberRung: r.form("number_rung") != ""})
 	}
 	switch {
 	case err == nil:
@@ -754,6 +769,43 @@ func (c *Console) verifyIdentity(r *request) error {
 		err = onFields(err, "name", "correction_reason")
 	}
 	return c.lookupFailed(r, "verify-form", err)
+}
+
+// linkDocument links a second ID document of the current patient (the
+// card read at the lookup, with its name) to them, both cards in the
+// clerk's hand: a renewed HK/Macau or Taiwan permit beside the old one, a
+// passport beside the resident ID (docs/operations.md, "Two documents of
+// one person"). Both names must have been verified at the desk.
+func (c *Console) linkDocument(r *request) error {
+	ref, ok := c.currentLookup(r)
+	if !ok || ref.Name == "" {
+		return c.lookupFailed(r, "link-form", booking.Errorf(booking.ErrInvalidField, "look the patient up by their first card, read with its name, first"))
+	}
+	doc, err := identityForm(r)
+	if err == nil && r.form("both_seen") == "" {
+		err = onFields(booking.Errorf(booking.ErrInvalidField, "both cards must be in your hand: tick the box once you have compared them"), "both_seen")
+	}
+	if err == nil {
+		_, err = c.svc.LinkIdentities(r.ctx, r.actor, booking.LinkRequest{
+			Person: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: ref.Name}, Document: doc})
+	}
+	switch {
+	case err == nil:
+		c.redirect(r, "/desk/lookup?ok=linked")
+		return nil
+	case errors.Is(err, booking.ErrPatientNotFound), errors.Is(err, booking.ErrLinkSameDocument), errors.Is(err, booking.ErrLinkedElsewhere):
+		err = onFields(err, "id_number")
+	case errors.Is(err, booking.ErrLinkUnverified), errors.Is(err, booking.ErrLinkNamesDiffer):
+		err = onFields(err, "name")
+	}
+	return c.lookupFailed(r, "link-form", err)
+}
+
+// formerNameSeen is what the clerk saw a former name on (the verify form's
+// former_seen), as the audited correction reason says it.
+var formerNameSeen = map[string]string{
+	"household_register":      "户口簿曾用名栏所见 former name seen on the household register",
+	"name_change_certificate": "公安机关更名证明所见 former name seen on the police's name-change certificate",
 }
 
 // lookupFailed shows the lookup page again with the error of a booking's

@@ -201,6 +201,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/bookings/{id}/reissue", console: dc, h: c.reissue},
 		{method: "POST", pattern: "/desk/bookings/{id}/cancel", console: dc, h: c.deskCancel},
 		{method: "POST", pattern: "/desk/lookup/verify", console: dc, h: c.verifyIdentity},
+		{method: "POST", pattern: "/desk/lookup/link", console: dc, h: c.linkDocument},
 		{method: "POST", pattern: "/desk/offers/{id}/accept", console: dc, h: c.deskAnswerOffer(true)},
 		{method: "POST", pattern: "/desk/offers/{id}/decline", console: dc, h: c.deskAnswerOffer(false)},
 		{method: "GET", pattern: "/desk/callbacks", console: dc, h: c.callBacksPage},
