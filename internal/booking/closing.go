@@ -156,7 +156,7 @@ func (s *Service) CloseAccount(ctx context.Context, actor Actor, req CloseAccoun
 	// What the account made is cancelled now, under the late rules of
 	// now: the slots go back to others at once, not a cooling-off later
 	// when many would be late. A cancelled closing does not restore them.
-	if err := s.cancelMadeBy(ctx, Actor{AccountID: a.ID, Role: RolePatient}, &out, o); err != nil {
+	if err := s.cancelMadeBy(ctx, Actor{AccountID: a.ID, Role: RolePatient}, &out, o, time.Time{}); err != nil {
 		// The request stands; the completion sweeps again what is left.
 		s.log.Warn("cancel what a closing account made; its completion cancels the rest", "account_id", a.ID, "err", err)
 	}
@@ -240,8 +240,9 @@ func closingNote(accountID string, now, due time.Time, requested bool) Notificat
 	n := Notification{ID: newID(), AccountID: accountID, CreatedAt: now}
 	if requested {
 		n.Kind = NotificationClosingRequested
-		n.Body = "本账号已申请注销，将于 " + day + "（北京时间）生效：届时账号注销、手机号释放、就诊人移出账号。生效前登录后可随时撤销注销。如果不是您申请的，说明有人知道您的密码：请撤销注销并立即修改密码。 " +
+		n.Body = "本账号已申请注销，将于 " + day + "（北京时间）生效：届时账号注销、手机号释放、就诊人移出账号。本账号办理的预约、候补和摇号报名已在申请时取消（截止时间后取消的计为爽约），撤销注销也不会恢复；注销生效前不能再预约。生效前登录后可随时撤销注销。如果不是您申请的，说明有人知道您的密码：请撤销注销并立即修改密码。 " +
 			"This account was asked to close; the closing takes effect at " + day + " (Beijing time): the account closes, its number is freed and the people on it are released. " +
+			"The bookings, waitlist places and lottery entries it made were cancelled at the request (past the deadline, as a no-show), and cancelling the closing does not restore them; until then it books nothing. " +
 			"Until then you can cancel the closing once logged in. If you did not ask for it, someone knows your password: cancel the closing and change your password now."
 		return n
 	}
@@ -350,7 +351,7 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 	}
 	out := ClosedAccount{AccountID: a.ID, PhoneMasked: a.PhoneMasked}
 	own := Actor{AccountID: a.ID, Role: RolePatient}
-	if err := s.cancelMadeBy(ctx, own, &out, o); err != nil {
+	if err := s.cancelMadeBy(ctx, own, &out, o, time.Time{}); err != nil {
 		return out, err
 	}
 	members, err := s.store.Patients(ctx, a.ID)
@@ -377,7 +378,7 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 		p.Removed, p.IsSelf = true, false
 		s.patients.put(p)
 	}
-	if err := s.cancelMadeBy(ctx, own, &out, o); err != nil {
+	if err := s.cancelMadeBy(ctx, own, &out, o, time.Time{}); err != nil {
 		s.log.Warn("cancel what a closed account made; the desk cancels the rest", "account_id", a.ID, "err", err)
 	}
 	return out, nil
@@ -385,17 +386,22 @@ func (s *Service) closeAccount(ctx context.Context, a Account, audit AuditEntry,
 
 // cancelMadeBy cancels, as the account's own, every confirmed booking of a
 // session not yet started, every waiting waitlist place and every lottery
-// entry still entered that the account made, and counts them into out. A
+// entry still entered that the account made (before before, when it is not
+// zero), and counts them into out. A
 // booking whose session has started is left to the desk (the patient may
 // still come). Bookings staff made for the account's self are the
 // person's, not the account's, and are left as they are.
-func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccount, o Origin) error {
+func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccount, o Origin, before time.Time) error {
+	// made is whether x is the account's, made before before (zero: any time).
+	made := func(account string, at time.Time) bool {
+		return account == own.AccountID && (before.IsZero() || at.Before(before))
+	}
 	bs, err := s.store.FutureBookingsMadeBy(ctx, own.AccountID, s.cfg.Now())
 	if err != nil {
 		return err
 	}
 	for _, b := range bs {
-		if b.AccountID != own.AccountID || b.Status != StatusConfirmed {
+		if !made(b.AccountID, b.CreatedAt) || b.Status != StatusConfirmed {
 			continue
 		}
 		got, err := s.cancelBooking(ctx, own, b.ID, o)
@@ -419,7 +425,7 @@ func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccoun
 		}
 		for _, w := range ws {
 			after = w.ID
-			if w.AccountID != own.AccountID || w.Status != WaitlistWaiting {
+			if !made(w.AccountID, w.CreatedAt) || w.Status != WaitlistWaiting {
 				continue
 			}
 			err := s.LeaveWaitlist(ctx, own, w.ID, o)
@@ -442,7 +448,7 @@ func (s *Service) cancelMadeBy(ctx context.Context, own Actor, out *ClosedAccoun
 		}
 		for _, e := range es {
 			after = e.ID
-			if e.AccountID != own.AccountID || e.Status != EntryEntered {
+			if !made(e.AccountID, e.CreatedAt) || e.Status != EntryEntered {
 				continue
 			}
 			_, err := s.WithdrawEntry(ctx, own, e.ID, o)
@@ -468,8 +474,12 @@ const closedSweepSince = 120 * 24 * time.Hour
 
 // SweepClosedAccounts cancels, as each account's own, what closed accounts
 // made and their closing left live (its second sweep failed, or the
-// process died between the close and the sweep): the job "closed
-// accounts" runs it until nothing is left, so a failed sweep is retried.
+// process died between the close and the sweep), and what accounts whose
+// online closing is pending made and the request left (its sweep failed
+// part way, or another instance took a booking within the second before it
+// learnt of the request): the job "closed accounts" runs it until nothing
+// is left, so a failed sweep is retried and a pending closing's slots go
+// back to others within a minute, not at its completion, late.
 // It answers how many bookings, places and entries it cancelled; an
 // account it cannot finish now is logged and tried at the next run.
 func (s *Service) SweepClosedAccounts(ctx context.Context) (int, error) {
@@ -483,9 +493,21 @@ func (s *Service) SweepClosedAccounts(ctx context.Context) (int, error) {
 	for _, c := range left {
 		var out ClosedAccount
 		// As the closing itself would have: a desk closing's in its
-		// clerk's name, a taken one without penalty.
+		// clerk's name, a taken one without penalty; a pending one as its
+		// request, the holder's own.
 		o := Origin{deskClosing: c.ClerkID, takenAtDesk: c.ClerkID != "" && c.Taken}
-		err := s.cancelMadeBy(ctx, Actor{AccountID: c.AccountID, Role: RolePatient}, &out, o)
+		var before time.Time
+		if c.Pending {
+			// Still pending as of now (read again: the holder may have
+			// cancelled it since the list was read); what the account
+			// makes after now is the holder's, back in, and stays.
+			before = s.cfg.Now()
+			a, err := s.store.AccountByID(ctx, c.AccountID)
+			if err != nil || a.Closed || a.ClosingDueAt.IsZero() {
+				continue // gone, closed (the next run sweeps it as closed), or cancelled
+			}
+		}
+		err := s.cancelMadeBy(ctx, Actor{AccountID: c.AccountID, Role: RolePatient}, &out, o, before)
 		n += out.Bookings + out.Entries + out.Places
 		if err != nil {
 			s.log.Warn("sweep a closed account; tried again at the next run", "account_id", c.AccountID, "err", err)
@@ -501,6 +523,9 @@ type ClosedBy struct {
 	AccountID string
 	ClerkID   string
 	Taken     bool
+	// Pending: not closed yet, its holder's online closing pending
+	// (ClosedAccountsLeft).
+	Pending bool
 }
 
 // Refusing what a pending closing's account would make (session 24).
@@ -514,14 +539,17 @@ type ClosedBy struct {
 // map lookup: the set is read every RevocationPoll and with the catalog, and
 // this instance's own request, cancellation, login and account read set it
 // at once. Another instance follows within that second: a booking there
-// just after the request is cancelled by the completion's sweep as before,
+// just after the request is cancelled by the job "closed accounts" within a
+// minute (SweepClosedAccounts), as what a failed request's sweep left is,
 // and one just after a cancellation is refused once more.
 
 // closingRefused answers ErrAccountClosing for an account whose online
 // closing is pending, as this instance knows.
 func (s *Service) closingRefused(accountID string) error {
 	if m := s.closing.Load(); m != nil && (*m)[accountID] {
-		return Errorf(ErrAccountClosing, "this account's closing is pending: cancel the closing (撤销注销, DELETE /v1/me/close) to book, enter a draw or join a waitlist; what it made was cancelled when the closing was asked for")
+		return Errorf(ErrAccountClosing, "this account's closing is pending: cancel the closing (撤销注销, DELETE /v1/me/close) to book, enter a draw or join a waitlist. "+
+			"The bookings, waitlist places and lottery entries it made were cancelled when the closing was asked for (anything left is cancelled within a minute), "+
+			"and cancelling the closing does not restore them; bookings staff made for its people stay, and can be viewed and cancelled")
 	}
 	return nil
 }

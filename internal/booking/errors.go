@@ -170,7 +170,7 @@ var (
 	ErrChannelForbidden    = newErr(KindForbidden, "channel_forbidden", "your role may not book on this channel")
 	ErrAccountBlocked      = newErr(KindForbidden, "account_blocked", "this account is blocked")
 	ErrAccountDisabled     = newErr(KindForbidden, "account_disabled", "this staff account is disabled; ask your hospital's operator")
-	ErrAccountClosing      = newErr(KindConflict, "account_closing", "this account's closing is pending (its cooling-off): it makes no new booking, lottery entry or waitlist place; cancel the closing (DELETE /v1/me/close) to book again. Cancelling and viewing still work")
+	ErrAccountClosing      = newErr(KindConflict, "account_closing", "this account's closing is pending (its cooling-off): it makes no new booking, lottery entry or waitlist place; cancel the closing (DELETE /v1/me/close) to book again. What it made was cancelled at the request and is not restored; cancelling and viewing still work")
 	ErrAccountUnderReview  = newErr(KindConflict, "account_under_review", "this account is under review (a scalper flag waits for an administrator's decision): it cannot be closed until the flag is decided")
 	ErrNoChange            = newErr(KindConflict, "no_change", "the account is already so")
 	ErrNotFound            = newErr(KindNotFound, "not_found", "no such resource")

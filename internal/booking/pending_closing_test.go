@@ -198,3 +198,51 @@ func TestSweepKeepsTheDeskClosing(t *testing.T) {
 	db.wantCount("the job's cancellation in the clerk's name, as taken", 1, `SELECT count(*) FROM booking_events
 		WHERE type = 'cancelled' AND booking_id = $1 AND staff_id = $2 AND reason = 'account_closed_at_desk:taken'`, left.ID, clerk.AccountID)
 }
+
+// TestPendingClosingIsSweptAgain (session 25): what the account made is
+// cancelled at the request, at once, so its slots go back to others while
+// they can still book them and not a cooling-off later when many would be
+// late. A request whose sweep failed part way (the request stands, 200)
+// left the rest confirmed until the completion, and so did a booking taken
+// on another instance within the second before it learnt of the closing.
+// The job "closed accounts" now sweeps pending closings too; a closing
+// cancelled meanwhile is not swept.
+func TestPendingClosingIsSweptAgain(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	later := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 5})
+	other := h.deskSession(deskOpts{day: 2, dept: "Cardiology", online: 5})
+	u := h.user(1)
+	b := h.mustBook(u, 0, later, "")
+	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	testenv.Must(t, err, "ask for the closing")
+	if !got.Pending || got.Bookings != 1 {
+		t.Fatalf("the request = %+v, want pending, 1 booking cancelled", got)
+	}
+	// What a failed sweep (or a booking on another instance) leaves.
+	db := h.sql()
+	_, err = db.pool.Exec(h.ctx, `UPDATE bookings SET status = 'confirmed', cancelled_at = NULL, late_cancel = false WHERE id = $1`, b.ID)
+	testenv.Must(t, err, "leave the booking as a failed sweep would")
+
+	n, err := h.svc.SweepClosedAccounts(h.ctx)
+	testenv.Must(t, err, "sweep")
+	if n != 1 {
+		t.Errorf("the sweep of a pending closing cancelled %d, want 1", n)
+	}
+	db.wantCount("the pending account's booking cancelled by the job", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID)
+	db.wantCount("the closing still pending", 1, `SELECT count(*) FROM accounts WHERE id = $1 AND closed_at IS NULL AND closing_due_at IS NOT NULL`, u.actor.AccountID)
+
+	// Cancelled: what the holder books then is theirs, and the job leaves it.
+	back, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{})
+	testenv.Must(t, err, "log in")
+	actor, err := h.svc.Authenticate([]byte(back.Token))
+	testenv.Must(t, err, "authenticate")
+	if ok, err := h.svc.CancelClosing(h.ctx, actor); err != nil || !ok {
+		t.Fatalf("cancel the closing: %v, %v", ok, err)
+	}
+	u.actor = actor
+	kept := h.mustBook(u, 0, other, "")
+	if n, err := h.svc.SweepClosedAccounts(h.ctx); err != nil || n != 0 {
+		t.Errorf("the sweep after the closing was cancelled: %d, %v; want nothing", n, err)
+	}
+	db.wantCount("the booking after the cancellation kept", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'confirmed'`, kept.ID)
+}

@@ -870,10 +870,11 @@ type AccountStore interface {
 	// (by), for the job that sweeps it again; a pending closing is done
 	// with.
 	CloseAccount(ctx context.Context, accountID string, tombstone []byte, at time.Time, by ClosedBy, a AuditEntry) (int, error)
-	// ClosedAccountsLeft lists accounts closed since since that still have
-	// something they made live at now (a confirmed booking of a session not
-	// started, a waiting place, an entry still entered): at most 100, the
-	// earliest closed first, each with who closed it.
+	// ClosedAccountsLeft lists accounts closed since since, or whose
+	// online closing is pending (Pending), that still have something they
+	// made live at now (a confirmed booking of a session not started, a
+	// waiting place, an entry still entered): at most 100, the pending
+	// first, then the earliest closed, each with who closed it.
 	ClosedAccountsLeft(ctx context.Context, now, since time.Time) ([]ClosedBy, error)
 	// RequestClosing makes the open account's closing pending until due,
 	// in one transaction with its audit entry (stamped at): its token

@@ -141,17 +141,19 @@ RETURNING token_generation;
 SELECT closed_at IS NULL AND blocked AND (blocked_until IS NULL OR blocked_until > now()) FROM accounts WHERE id = $1;
 
 -- name: closed_accounts_left
--- Accounts closed since $2 that still have something they made live: a
--- confirmed booking of a session not started at $1, a waiting waitlist
--- place, a lottery entry still entered (what a closing's second sweep did
--- not cancel). The job (closed accounts) sweeps them again.
-SELECT a.id::TEXT, COALESCE(a.closed_by::TEXT, ''), a.closed_taken FROM accounts a
- WHERE a.closed_at IS NOT NULL AND a.closed_at > $2
+-- Accounts closed since $2, or whose online closing is pending, that still
+-- have something they made live: a confirmed booking of a session not
+-- started at $1, a waiting waitlist place, a lottery entry still entered
+-- (what a closing's second sweep, or a pending closing's request, did not
+-- cancel, or a booking another instance took before it learnt of the
+-- request). The job (closed accounts) sweeps them again.
+SELECT a.id::TEXT, COALESCE(a.closed_by::TEXT, ''), a.closed_taken, a.closed_at IS NULL FROM accounts a
+ WHERE (a.closed_at IS NOT NULL AND a.closed_at > $2 OR a.closed_at IS NULL AND a.closing_due_at IS NOT NULL)
    AND (EXISTS (SELECT 1 FROM bookings b JOIN clinic_sessions cs ON cs.id = b.session_id
                  WHERE b.account_id = a.id AND b.status = 'confirmed' AND cs.starts_at > $1)
      OR EXISTS (SELECT 1 FROM waitlist w WHERE w.account_id = a.id AND w.status = 'waiting')
      OR EXISTS (SELECT 1 FROM lottery_entries e WHERE e.account_id = a.id AND e.status = 'entered'))
- ORDER BY a.closed_at
+ ORDER BY a.closed_at IS NOT NULL, a.closed_at, a.id
  LIMIT 100;
 
 -- name: request_closing

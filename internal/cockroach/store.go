@@ -1415,7 +1415,7 @@ func (s *Store) ClosedAccountsLeft(ctx context.Context, now, since time.Time) (_
 	rows, _ := s.db.pool.Query(ctx, q("closed_accounts_left"), now, since)
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (booking.ClosedBy, error) {
 		var c booking.ClosedBy
-		err := row.Scan(&c.AccountID, &c.ClerkID, &c.Taken)
+		err := row.Scan(&c.AccountID, &c.ClerkID, &c.Taken, &c.Pending)
 		return c, err
 	})
 }
