@@ -291,6 +291,9 @@ func (s *Service) answerOffer(ctx context.Context, actor Actor, bookingID string
 		return off, Errorf(ErrOfferClosed, "this offer is %s", st)
 	}
 	if accept {
+		if err := s.offerRefused(actor, off); err != nil {
+			return off, err
+		}
 		// Settled only while the held booking is still confirmed: one
 		// cancelled, checked in or stopped meanwhile settled the offer
 		// itself, in its own transaction.
@@ -308,6 +311,25 @@ func (s *Service) answerOffer(ctx context.Context, actor Actor, bookingID string
 			Reason: "accepted the substitute doctor's slot for the patient"})
 	}
 	return s.endOffer(ctx, actor, off, OfferDeclined, o)
+}
+
+// offerRefused refuses an accept of an offer whose account's online
+// closing is pending (session 25): accepting is a new booking of the
+// account, which the closing's sweep then cancels (late, a no-show of its
+// person) and which meanwhile holds the slot from others — as the account's
+// own bookings are refused (closingRefused), so is its acceptance, whoever
+// answers for it. A decline always goes through, and an offer left open is
+// declined by the job "closed accounts", without penalty.
+func (s *Service) offerRefused(actor Actor, off SubstituteOffer) error {
+	if off.AccountID == "" {
+		return nil
+	}
+	err := s.closingRefused(off.AccountID)
+	if err == nil || actor.Role == RolePatient {
+		return err
+	}
+	return Errorf(ErrAccountClosing, "the account this slot is held for is closing (its holder asked online): the slot is not accepted for it, "+
+		"since the closing cancels what the account holds; decline it, or the holder cancels the closing (撤销注销) first, or book the person anew at the desk")
 }
 
 // closedOffer is an answer's refusal when the offer was settled meanwhile

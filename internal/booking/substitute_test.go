@@ -1,12 +1,15 @@
 package booking_test
 
 import (
+	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"fairslot/internal/booking"
+	"fairslot/internal/cockroach"
 	"fairslot/internal/testenv"
 )
 
@@ -311,4 +314,78 @@ func TestCanStandInByTheClinicsDepartment(t *testing.T) {
 			t.Errorf("%s: refused with %v, want %v", tc.name, err, booking.ErrNotSameLevel)
 		}
 	}
+}
+
+// sweepFails fails the closing's sweep (FutureBookingsMadeBy) while fail
+// is set: the request stands with what it did not cancel still live.
+type sweepFails struct {
+	booking.Store
+	fail atomic.Bool
+}
+
+func (s *sweepFails) FutureBookingsMadeBy(ctx context.Context, accountID string, now time.Time) ([]booking.Booking, error) {
+	if s.fail.Load() {
+		return nil, errors.New("the sweep fails")
+	}
+	return s.Store.FutureBookingsMadeBy(ctx, accountID, now)
+}
+
+// TestOfferDuringAPendingClosing (session 25): a substitute offer open to
+// an account whose online closing is pending (the request's sweep failed
+// part way, or the stop came in the second before another instance learnt
+// of the request). Accepting is a new booking of the account — one the
+// closing's sweep then cancels, late a no-show of its person — so it is
+// refused (409 account_closing), the patient's and the desk's alike, the
+// offer left open; declining always works, without penalty; and the job
+// "closed accounts" declines what is left, as the request would have.
+func TestOfferDuringAPendingClosing(t *testing.T) {
+	wrap := &sweepFails{}
+	h := newHarness(t, harnessConfig{soldOutFor: -1, wrap: func(s *cockroach.Store) booking.Store { wrap.Store = s; return wrap }})
+	admin := h.staffOf(booking.RoleAdmin, h.hosp.ID)
+	clerk := h.staffOf(booking.RoleClerk, h.hosp.ID)
+	sess := h.session(sessionOpts{dept: "Dermatology", online: 4})
+	sub := h.colleague("Dermatology", "chief physician", "")
+	u := h.user(2)
+	var held []string
+	for p := range u.patients {
+		b, err := h.svc.Book(h.ctx, u.actor, booking.BookRequest{SessionID: sess.ID, PatientID: u.patients[p].ID, Channel: booking.ChannelOnline})
+		testenv.Must(t, err, "book patient %d", p)
+		held = append(held, booking.NameID(b.ID, "substitute"))
+	}
+	_, err := h.svc.Stop(h.ctx, admin, sess.ID, booking.StopRequest{Reason: "the doctor is ill", SubstituteDoctorID: sub.ID})
+	testenv.Must(t, err, "stop with a substitute")
+
+	wrap.fail.Store(true)
+	got, err := h.svc.CloseAccount(h.ctx, u.actor, booking.CloseAccountRequest{Password: password}, booking.Origin{})
+	testenv.Must(t, err, "ask for the closing (its sweep fails)")
+	wrap.fail.Store(false)
+	if !got.Pending || got.Bookings != 0 {
+		t.Fatalf("the request = %+v, want pending with nothing cancelled", got)
+	}
+	back, err := h.svc.Login(h.ctx, u.phone, password, booking.Origin{})
+	testenv.Must(t, err, "log in during the cooling-off")
+	actor, err := h.svc.Authenticate([]byte(back.Token))
+	testenv.Must(t, err, "authenticate")
+
+	for _, who := range []struct {
+		name  string
+		actor booking.Actor
+	}{{"the patient", actor}, {"the desk", clerk}} {
+		if _, err := h.svc.AnswerOffer(h.ctx, who.actor, held[0], true, booking.Origin{}); !errors.Is(err, booking.ErrAccountClosing) {
+			t.Errorf("%s accepts during the pending closing: %v, want account_closing", who.name, err)
+		}
+	}
+	db := h.sql()
+	db.wantCount("the offer still open after the refused accepts", 1, `SELECT count(*) FROM substitute_offers WHERE booking_id = $1 AND status = 'offered'`, held[0])
+	if _, err := h.svc.AnswerOffer(h.ctx, actor, held[0], false, booking.Origin{}); err != nil {
+		t.Errorf("the patient declines during the pending closing: %v", err)
+	}
+	db.wantCount("the declined slot cancelled without penalty", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled' AND NOT late_cancel`, held[0])
+	db.wantCount("the offer declined", 1, `SELECT count(*) FROM substitute_offers WHERE booking_id = $1 AND status = 'declined'`, held[0])
+
+	if n, err := h.svc.SweepClosedAccounts(h.ctx); err != nil || n != 1 {
+		t.Errorf("the job: %d, %v; want the other held slot cancelled", n, err)
+	}
+	db.wantCount("the job declines the other offer", 1, `SELECT count(*) FROM substitute_offers WHERE booking_id = $1 AND status = 'declined'`, held[1])
+	db.wantCount("its slot cancelled without penalty", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled' AND NOT late_cancel`, held[1])
 }

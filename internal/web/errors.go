@@ -165,9 +165,15 @@ func (c *Console) publicError(r *request, err error) (*pageError, int) {
 		pe.ZH += "这是其他账户为您办理的，您可以在“我的预约 · 他人为您办理”中取消或撤回。"
 		pe.Link, pe.LinkText = "/patient/bookings#made-by-others", "他人为您办理 Made for you by other accounts"
 	}
-	if e.Code == "account_closing" {
+	switch {
+	case e.Code != "account_closing":
+	case r != nil && r.actor.Role == booking.RolePatient:
 		// The banner above holds the button (撤销注销): point to it.
 		pe.Link, pe.LinkText = "#cancel-closing", "撤销注销 Cancel the closing"
+	default:
+		// Staff accepting a substitute offer for a closing account: the
+		// button is the holder's, not theirs.
+		pe.ZH = "该号所属的患者账号正在注销中（本人网上申请），不能为其接受替诊：注销会取消该账号的预约。可以为患者放弃该号，请账号本人先撤销注销，或在窗口为患者另行挂号。"
 	}
 	var fe *fieldsError
 	if errors.As(err, &fe) {
