@@ -61,9 +61,10 @@ type common struct {
 	// handOver (reconcile --hand-over) gives the Redis state under the
 	// prefix to this database whichever database it was built from.
 	handOver bool
-	// holder (serve) names this instance among the others: open records
-	// its presence lease under it before the check for a rotation
-	// (cockroach.DB.Arrive), so a rekey started meanwhile sees it.
+	// holder (serve, every tool) names this process among the others:
+	// open records its presence lease under it before the check for a
+	// rotation (cockroach.DB.Arrive), so a rekey started meanwhile sees
+	// it; deps.Close gives it back.
 	holder string
 	// loginGuard, when set (serve), builds the login failure limits (per
 	// device and per phone and address; per phone) over the Redis client
@@ -454,6 +455,11 @@ type deps struct {
 	gate  *admission.Gate
 	store *cockroach.Store
 	svc   *booking.Service
+	// holder is the presence lease open recorded (serve, every tool), given
+	// back by Close: a command that ends, or fails to open, leaves none
+	// for a rekey to wait on.
+	holder string
+	log    *slog.Logger
 }
 
 func (d *deps) Close() {
@@ -464,6 +470,13 @@ func (d *deps) Close() {
 		d.rdb.Close()
 	}
 	if d.db != nil {
+		if d.holder != "" {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := d.db.Depart(ctx, d.holder); err != nil {
+				d.log.Warn("give back the presence lease (it runs out by itself)", "err", err)
+			}
+			cancel()
+		}
 		d.db.Close()
 	}
 }
@@ -479,7 +492,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 			return nil, fmt.Errorf("--token-key-file: %w", err)
 		}
 	}
-	d := &deps{keys: keys}
+	d := &deps{keys: keys, holder: c.holder, log: log}
 	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if d.db, err = cockroach.Open(cctx, c.databaseURL, reg, opts...); err != nil {
@@ -497,10 +510,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		log.Warn("the database has migrations this build does not know (a newer build migrated it); serving on, as migrations only add", "migrations", newer)
 	}
 	if err := checkKey(cctx, d.db, keys, c.holder); err != nil {
-		if c.holder != "" {
-			_ = d.db.Depart(cctx, c.holder) // a wrong key's presence, if it was recorded
-		}
-		d.Close()
+		d.Close() // a wrong key's presence, if it was recorded, given back
 		return nil, err
 	}
 	// One address: a single Redis. Several: a Redis Cluster (keys of one

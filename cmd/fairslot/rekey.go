@@ -63,6 +63,30 @@ func keepPresence(ctx context.Context, db *cockroach.DB, holder string, log *slo
 	}
 }
 
+// stayPresent renews holder's presence lease, which open recorded (its
+// check for a rotation in the same transaction), every presenceEvery
+// (keepPresence) until stop; deps.Close gives it back. Every command that
+// opens the service holds it — serve for its life, each tool (staff add,
+// retention, reconcile, seed…) while it works (tool.run) — so a rekey
+// refuses while any of them may write a keyed hash or a sealed value with
+// the old key. onRotation is called, once, with errRotationBegun if a
+// renewal finds a rotation begun (the lease had run out): the holder
+// stops.
+func stayPresent(ctx context.Context, db *cockroach.DB, holder string, log *slog.Logger, onRotation func(error)) (stop func()) {
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := keepPresence(pctx, db, holder, log); err != nil {
+			onRotation(err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 // errRekeyUnderWay is checkKey's refusal while a rotation is under way.
 var errRekeyUnderWay = errors.New("a master key rotation (`fairslot rekey`) is under way on this database: " +
 	"no instance starts, with the old key or the new, until it ends — run `fairslot rekey` again with the same keys to finish it (docs/operations.md, \"Rotating the master key\")")
@@ -144,8 +168,9 @@ func rekey(ctx context.Context, args []string, getenv func(string) string, stdou
 			fmt.Fprintf(&b, "\n  job %q held by %s until %s", l.Job, l.Holder, l.Until)
 		}
 		return fmt.Errorf("%w: the job leases below are live (every serve holds a presence lease of its own, \"instance …\", from before its check for a rotation, "+
-			"and renews it and its one-instance jobs' leases every few seconds, giving them back when it stops). "+
-			"Stop every instance (systemctl stop fairslot on every host) and run rekey again; "+
+			"and renews it and its one-instance jobs' leases every few seconds, giving them back when it stops; every tool — staff add, retention, reconcile, seed… — "+
+			"holds one too while it works, its holder naming the command). "+
+			"Stop every instance (systemctl stop fairslot on every host), let the tools end (a cron job's too), and run rekey again; "+
 			"a lease left by a process that was killed (its host is down) runs out at the time shown:%s", errServing, b.String())
 	}
 	res, err := db.Rekey(ctx, cockroach.RekeyOptions{Old: oldKeys, New: newKeys, Batch: batch, MaxBatches: maxBatches, Refuse: refuse,

@@ -743,3 +743,49 @@ func checkSeededRekeyed(t *testing.T, s *service, v seededValues, old, nw *ident
 		rows.Close()
 	}
 }
+
+// TestRekeyWaitsForTheTools (session 25): serve held a presence lease a
+// rekey checks, but the tools that write keyed hashes and sealed values
+// (retention, staff add and password, reconcile, seed, hospital add, the
+// lottery's and staff journal's commands…) did not: a rekey run while one
+// of them wrote left old-key values behind. Every tool now holds the same
+// lease while it works (tool.run, one place for all): a rekey refuses
+// while one works, the lease is given back when it ends, and a tool, as a
+// serve, refuses to start while a rotation is under way.
+func TestRekeyWaitsForTheTools(t *testing.T) {
+	ctx := context.Background()
+	s, newFile := stoppedForRace(t, 7620)
+	fpBefore := keyFingerprint(t, s)
+
+	var rerr error
+	var out strings.Builder
+	writer := tool{name: "retention", work: func(ctx context.Context, d *deps) error {
+		// A rekey while this tool works, as an operator in another shell.
+		rerr = run(ctx, []string{"rekey", "--new-key-file", newFile}, s.getenv, &out, &out)
+		return nil
+	}}
+	testenv.Must(t, writer.run(ctx, nil, s.getenv, s.logs), "a tool at work")
+	if rerr == nil || !strings.Contains(rerr.Error(), "an instance is serving") {
+		t.Errorf("rekey while a tool worked = %v, want it refused\n%s", rerr, out.String())
+	}
+	if fp := keyFingerprint(t, s); !bytes.Equal(fp, fpBefore) {
+		t.Errorf("the database's key changed under a tool at work")
+	}
+
+	// The tool ended: its lease given back, a rotation goes on; while it
+	// is under way (stopped after a batch), the tools refuse to start.
+	out.Reset()
+	if err := run(ctx, []string{"rekey", "--new-key-file", newFile, "--batch", "1", "--max-batches", "1"}, s.getenv, &out, &out); err != nil {
+		t.Fatalf("rekey after the tool ended = %v, want it begun\n%s", err, out.String())
+	}
+	for _, cmd := range [][]string{{"retention"}, {"reconcile"}} {
+		if err := run(ctx, cmd, s.getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "rotation (`fairslot rekey`) is under way") {
+			t.Errorf("%v during a rotation = %v, want it refused", cmd, err)
+		}
+	}
+	var left int
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM job_leases WHERE job LIKE 'instance %' AND expires_at > now()`).Scan(&left), "presence leases")
+	if left != 0 {
+		t.Errorf("%d presence leases left by tools that ended or were refused", left)
+	}
+}

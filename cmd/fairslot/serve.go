@@ -249,24 +249,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer d.Close()
 	// The presence lease open recorded is renewed from here to the end,
-	// and given back after everything else has stopped (keepPresence).
-	pctx, stopPresence := context.WithCancel(ctx)
-	presenceDone, rotation := make(chan struct{}), make(chan error, 1)
-	go func() {
-		defer close(presenceDone)
-		if err := keepPresence(pctx, d.db, c.holder, log.With("component", "presence")); err != nil {
-			rotation <- err
-		}
-	}()
-	defer func() {
-		stopPresence()
-		<-presenceDone
-		rctx, cancel := booking.Detach(ctx, 5*time.Second)
-		defer cancel()
-		if err := d.db.Depart(rctx, c.holder); err != nil {
-			log.Warn("give back the presence lease (it runs out by itself)", "err", err)
-		}
-	}()
+	// and given back after everything else has stopped (d.Close).
+	rotation := make(chan error, 1)
+	defer stayPresent(ctx, d.db, c.holder, log.With("component", "presence"), func(err error) { rotation <- err })()
 	if err := d.db.CheckServiceRole(ctx); err != nil {
 		return err
 	}

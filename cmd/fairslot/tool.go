@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -69,12 +70,27 @@ func (t tool) run(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	c.handOver = t.handOver != nil && *t.handOver
-	d, err := c.open(ctx, newLogger(stderr, c.logLevel), nil)
+	// Every tool writes, or may: keyed hashes and sealed values (a staff
+	// account's phone, a retention's erasures, a reconcile's hashes in
+	// Redis). It holds a presence lease while it works, as serve does, so a
+	// rekey refuses to begin under it and it refuses to begin under a
+	// rekey (open's check, in the lease's transaction).
+	c.holder = fmt.Sprintf("%s (fairslot %s)", booking.NewHolderID(), t.name)
+	log := newLogger(stderr, c.logLevel)
+	d, err := c.open(ctx, log, nil)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return t.work(ctx, d)
+	wctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := stayPresent(ctx, d.db, c.holder, log.With("component", "presence"), cancel)
+	err = t.work(wctx, d)
+	stop()
+	if cause := context.Cause(wctx); errors.Is(cause, errRotationBegun) {
+		return cause
+	}
+	return err
 }
 
 // connectionFlags are the common flags every tool needs to reach the
