@@ -783,20 +783,15 @@ func (s *Service) Cancel(ctx context.Context, actor Actor, id string, o Origin) 
 }
 
 // cancelBooking is Cancel for any actor, an operator's caller checked
-// (CancelForCaller).
+// (CancelForCaller). An operator cancels phone bookings, or, for the
+// patient on the line (o.patientCall, cancelForPatient), one an account
+// made for them.
 func (s *Service) cancelBooking(ctx context.Context, actor Actor, id string, o Origin) (Booking, error) {
-	return s.cancelBookingHow(ctx, actor, id, o, nil)
-}
-
-// cancelBookingHow is cancelBooking; patient, when set, is an operator's
-// cancellation for the patient on the line of a booking an account made
-// for them (cancelForPatient), which is not a phone booking.
-func (s *Service) cancelBookingHow(ctx context.Context, actor Actor, id string, o Origin, patient *patientCall) (Booking, error) {
 	b, self, err := s.bookingOf(ctx, actor, id)
 	if err != nil {
 		return Booking{}, err
 	}
-	if actor.Role == RoleOperator && b.Channel != ChannelPhone && patient == nil {
+	if actor.Role == RoleOperator && b.Channel != ChannelPhone && o.patientCall == nil {
 		return Booking{}, Errorf(ErrForbidden, "operators cancel phone bookings only")
 	}
 	if b.Status != StatusConfirmed {
@@ -832,7 +827,7 @@ func (s *Service) cancelBookingHow(ctx context.Context, actor Actor, id string, 
 		// cancellations, never late (review19c M4; cancelForFlag).
 		late = false
 	}
-	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late, patient: patient}, o)
+	got, err := s.cancel(ctx, actor, b, sess, ok, cancelHow{late: late}, o)
 	if err == nil && self != "" {
 		got.PatientID = self
 	}
@@ -881,8 +876,7 @@ type cancelHow struct {
 	deskReason string
 	auditID    string // the staff audit entry's id (an Idempotency-Key's), else a new one
 	onsite     bool
-	placed     *Placement   // where an onsite slot went
-	patient    *patientCall // an operator's for the patient on the line (cancelForPatient)
+	placed     *Placement // where an onsite slot went
 }
 
 // pendWait bounds how long a cancellation waits for Redis to mark its hold
@@ -909,7 +903,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 	if late {
 		ev.Reason = "late"
 	}
-	if pc := how.patient; pc != nil && audit != nil {
+	if pc := o.patientCall; pc != nil && audit != nil {
 		// The patient rang and the operator cancelled for them what an
 		// account made for them (review23 M2): the account is told, the
 		// detector reads it as the person's (…by_person…), and the number

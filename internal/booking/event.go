@@ -90,6 +90,11 @@ type Origin struct {
 	// takenAtDesk: the clerk said the login was taken; the desk closing's
 	// cancellations are then never late ("account_closed_at_desk:taken").
 	takenAtDesk bool
+	// patientCall is the patient on the line, ringing from the contact
+	// number an account gave for them, for whom an operator cancels what
+	// that account made for them (cancelForPatient): the cancellation is
+	// the person's, its event carries the number's reference.
+	patientCall *patientCall
 }
 
 // ReasonClosedAtDesk heads the reason of every cancellation a closing at

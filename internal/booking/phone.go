@@ -238,11 +238,13 @@ func (s *Service) cancelForPatient(ctx context.Context, actor Actor, l Lookup, b
 	if err := s.callerBounds(ctx, actor, h, phoneRef, l.Identity.Person()); err != nil {
 		return Booking{}, err
 	}
-	return s.cancelBookingHow(ctx, actor, b.ID, o, &patientCall{phoneRef: phoneRef, caller: s.callerTag(p)})
+	o.patientCall = &patientCall{phoneRef: phoneRef, caller: s.callerTag(p)}
+	return s.cancelBooking(ctx, actor, b.ID, o)
 }
 
 // patientCall is a cancellation by phone for the person a booking is for
-// (cancelForPatient): the number's event reference and its audit tag.
+// (cancelForPatient; Origin.patientCall): the number's event reference and
+// its audit tag.
 type patientCall struct {
 	phoneRef, caller string
 }
