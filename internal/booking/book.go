@@ -912,7 +912,7 @@ func (s *Service) cancel(ctx context.Context, actor Actor, b Booking, sess *Sess
 		if late {
 			ev.Reason = reasonLateByPersonOnPhone
 		}
-		audit.Reason = fmt.Sprintf(auditByPersonOnPhonePattern, b.Channel, pc.caller)
+		audit.Reason = fmt.Sprintf(auditByPersonOnPhonePattern, fmt.Sprintf("%s booking", b.Channel), "cancelled", pc.caller)
 		if late {
 			audit.Reason += " (late)"
 		}

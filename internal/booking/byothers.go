@@ -92,11 +92,14 @@ const (
 	// auditStaffMadePattern is the reason of the entry of a person's
 	// verified self cancelling a booking staff made for them (phone, desk).
 	auditStaffMadePattern = "%s booking made by staff for the person, cancelled by the person's verified self"
-	// The person an account's booking is for, ringing the call centre from
-	// the contact number that account gave for them (cancelForPatient).
+	// The person an account's booking, lottery entry or waitlist place is
+	// for, ringing the call centre from the contact number that account
+	// gave for them (cancelForPatient, patientOnLine).
 	reasonByPersonOnPhone       = "cancelled_by_person_on_phone"
 	reasonLateByPersonOnPhone   = "late_cancelled_by_person_on_phone"
-	auditByPersonOnPhonePattern = "%s booking made by an account for the person, cancelled for the person on the phone (ID number and name spoken, ringing from the contact number the account gave for them), caller %s"
+	reasonEntryByPersonOnPhone  = "lottery_withdrawn_by_person_on_phone"
+	reasonLeftByPersonOnPhone   = "left_waitlist_by_person_on_phone"
+	auditByPersonOnPhonePattern = "%s made by an account for the person, %s for the person on the phone (ID number and name spoken, ringing from the contact number the account gave for them), caller %s"
 )
 
 // byPersonAudit is the audit entry of a person's verified self acting on

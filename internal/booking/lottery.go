@@ -462,7 +462,7 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 	if err != nil {
 		return Entry{}, err
 	}
-	if actor.IsStaff() && actor.Role != RoleAdmin && e.BookedBy != actor.AccountID {
+	if actor.IsStaff() && actor.Role != RoleAdmin && e.BookedBy != actor.AccountID && o.patientCall == nil {
 		return Entry{}, Errorf(ErrForbidden, "staff withdraw the entries they made")
 	}
 	if e.Status != EntryEntered {
@@ -483,6 +483,12 @@ func (s *Service) WithdrawEntry(ctx context.Context, actor Actor, id string, o O
 	if self != "" {
 		ev.Reason, ev.ByAccountID = reasonEntryByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "lottery_entry:"+e.ID, "lottery entry", "withdrawn", e.HospitalID)
+	}
+	if pc := o.patientCall; pc != nil && audit != nil {
+		// The patient rang (WithdrawEntryForCaller): as a booking's
+		// cancellation for them (cancel).
+		ev.Reason, ev.Phone = reasonEntryByPersonOnPhone, pc.phoneRef
+		audit.Reason = fmt.Sprintf(auditByPersonOnPhonePattern, fmt.Sprintf("%s lottery entry", e.Channel), "withdrawn", pc.caller)
 	}
 	ev = o.closedAtDesk(ev)
 	w, err := s.store.WithdrawEntry(ctx, id, now, ev, audit)

@@ -112,7 +112,7 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 // event names no member of an account): two members of one family booked
 // in one draw read apart.
 func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
-	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != ReasonNameDisproved && ev.Reason != reasonDocumentsLinked && ev.Reason != ReasonDeceased) || (ev.AccountID == "" && ev.IdentityID == "") {
+	if (ev.BookingID == "" && ev.Reason != reasonLeftByPerson && ev.Reason != reasonLeftByPersonOnPhone && ev.Reason != ReasonNameDisproved && ev.Reason != reasonDocumentsLinked && ev.Reason != ReasonDeceased) || (ev.AccountID == "" && ev.IdentityID == "") {
 		return Notification{}, false
 	}
 	zh, en := "（出诊已变更）", "(the session changed)"
@@ -164,6 +164,14 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			// The person it was made for, from their own account (their
 			// verified self): the account that made it is told.
 			body = told(who, "您为其预约的就诊人已由本人取消该预约："+zh, "Cancelled by the person it was made for: "+en)
+		case ev.Reason == reasonEntryByPersonOnPhone:
+			body = told(who, "您为其报名的就诊人已本人致电医院电话预约中心撤回该摇号报名（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）："+zh,
+				"The patient you entered rang the hospital's call centre and withdrew this lottery entry (the operator checked the ID number "+
+					"and name; the call came from the contact number you gave for them): "+en)
+		case ev.Reason == reasonLeftByPersonOnPhone:
+			body = told(who, "您为其候补的就诊人已本人致电医院电话预约中心退出该候补（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）："+zh,
+				"The patient you put on the waitlist rang the hospital's call centre and left this waitlist place (the operator checked the ID number "+
+					"and name; the call came from the contact number you gave for them): "+en)
 		case ev.Reason == reasonEntryByPerson:
 			body = told(who, "您为其报名的就诊人已由本人撤回该摇号报名："+zh, "Lottery entry withdrawn by the person it was made for: "+en)
 		case ev.Reason == reasonLeftByPerson:

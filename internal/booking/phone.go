@@ -141,11 +141,7 @@ func (s *Service) lookupCaller(ctx context.Context, actor Actor, req IdentityReq
 	kept := l.Bookings[:0]
 	l.FromCaller, l.ForPatient = map[string]bool{}, map[string]bool{}
 	for _, b := range l.Bookings {
-		bookedAs := b.NameHash
-		if bookedAs == "" {
-			bookedAs = string(l.Identity.NameHash) // booked before names were kept per booking
-		}
-		if bookedAs == string(want.NameHash) && (b.AccountID == "" || said[b.ID]) {
+		if madeUnder(b.NameHash, l.Identity) == string(want.NameHash) && (b.AccountID == "" || said[b.ID]) {
 			kept = append(kept, b)
 			if b.AccountID == "" && said[b.ID] {
 				l.FromCaller[b.ID] = true
@@ -229,17 +225,133 @@ func (s *Service) CancelForCaller(ctx context.Context, actor Actor, bookingID st
 // names the caller as a phone booking's does, and the account that made it
 // is told the patient cancelled by phone (notificationOf).
 func (s *Service) cancelForPatient(ctx context.Context, actor Actor, l Lookup, b Booking, callerPhone string, o Origin) (Booking, error) {
-	p, err := callerLine(callerPhone)
+	o, err := s.onTheLine(ctx, actor, l, b.HospitalID, callerPhone, o)
 	if err != nil {
 		return Booking{}, err
 	}
-	h, _ := s.catalog.Load().Hospital(b.HospitalID)
+	return s.cancelBooking(ctx, actor, b.ID, o)
+}
+
+// onTheLine is the caller bounds and the origin of an operator's act for
+// the patient on the line, whose say was proven (Lookup.ForPatient,
+// patientOnLine): a number acts for at most a household's persons a day,
+// an operator at a human pace; the act then carries the number's
+// reference and tag (Origin.patientCall).
+func (s *Service) onTheLine(ctx context.Context, actor Actor, l Lookup, hospitalID, callerPhone string, o Origin) (Origin, error) {
+	p, err := callerLine(callerPhone)
+	if err != nil {
+		return o, err
+	}
+	h, _ := s.catalog.Load().Hospital(hospitalID)
 	phoneRef := s.phoneRef(s.keys.Hash("phone", p))
 	if err := s.callerBounds(ctx, actor, h, phoneRef, l.Identity.Person()); err != nil {
-		return Booking{}, err
+		return o, err
 	}
 	o.patientCall = &patientCall{phoneRef: phoneRef, caller: s.callerTag(p)}
-	return s.cancelBooking(ctx, actor, b.ID, o)
+	return o, nil
+}
+
+// madeUnder is the name hash an item (a booking, an entry, a place) was
+// made under: its own, or the person's for one made before names were kept
+// per item.
+func madeUnder(nameHash string, person Identity) string {
+	if nameHash == "" {
+		return string(person.NameHash)
+	}
+	return nameHash
+}
+
+// madeFor is what an account made for a person — a lottery entry, a
+// waitlist place — as patientOnLine reads it.
+type madeFor struct {
+	accountID, patientID, identityID, nameHash, hospitalID string
+}
+
+// patientOnLine is, for a lottery entry or a waitlist place an account
+// made for a family member, the rule a booking's cancellation by phone
+// keeps (cancelForPatient, Lookup.ForPatient; session 25: one rule for
+// the three): the caller gave the person's ID number and the name it was
+// made under, spoken (LookupCaller, audited), and rings from the number
+// that account gave as that person's contact number; the caller bounds
+// apply. Anything else is notFound, as if there were none: the account
+// withdraws or leaves it, or the desk with the ID card. The answer is the
+// origin to act with (the number's reference and tag on its event and
+// audit entry; the account is told).
+func (s *Service) patientOnLine(ctx context.Context, actor Actor, req IdentityRequest, callerPhone string, it madeFor, o Origin, notFound error) (Origin, error) {
+	if actor.Role != RoleOperator {
+		return o, Errorf(ErrForbidden, "operators act for a caller on the line")
+	}
+	p, err := callerLine(callerPhone)
+	if err != nil {
+		return o, err
+	}
+	want, err := s.resolve(req)
+	if err != nil {
+		return o, err
+	}
+	l, err := s.LookupCaller(ctx, actor, req, callerPhone, CheckSpoken)
+	if errors.Is(err, ErrPatientNotFound) {
+		return o, notFound
+	}
+	if err != nil {
+		return o, err
+	}
+	if l.FormerName {
+		want.NameHash = l.Identity.NameHash // as LookupCaller reads a former name
+	}
+	if it.accountID == "" || it.patientID == "" || !actor.Covers(it.hospitalID) ||
+		(it.identityID != l.Identity.ID && it.identityID != l.Identity.Person()) ||
+		madeUnder(it.nameHash, l.Identity) != string(want.NameHash) {
+		return o, notFound
+	}
+	members, err := s.store.PatientsWithPhone(ctx, s.keys.Hash("phone", p))
+	if err != nil {
+		return o, err
+	}
+	if !slices.Contains(members, it.patientID) {
+		return o, notFound
+	}
+	return s.onTheLine(ctx, actor, l, it.hospitalID, callerPhone, o)
+}
+
+// WithdrawEntryForCaller is an operator's withdrawal, for the patient on
+// the line, of a lottery entry an account made for them (patientOnLine):
+// WithdrawEntry's, as the person's (reason
+// lottery_withdrawn_by_person_on_phone), the account told.
+func (s *Service) WithdrawEntryForCaller(ctx context.Context, actor Actor, entryID string, req IdentityRequest, callerPhone string, o Origin) (Entry, error) {
+	if !isUUID(entryID) || actor.Role != RoleOperator {
+		return Entry{}, ErrEntryNotFound
+	}
+	e, err := s.store.Entry(ctx, entryID)
+	if err != nil {
+		return Entry{}, err
+	}
+	o, err = s.patientOnLine(ctx, actor, req, callerPhone,
+		madeFor{accountID: e.AccountID, patientID: e.PatientID, identityID: e.IdentityID, nameHash: e.NameHash, hospitalID: e.HospitalID}, o, ErrEntryNotFound)
+	if err != nil {
+		return Entry{}, err
+	}
+	return s.WithdrawEntry(ctx, actor, entryID, o)
+}
+
+// LeaveWaitlistForCaller is an operator's taking off, for the patient on
+// the line, a waitlist place an account made for them (patientOnLine):
+// LeaveWaitlist's, as the person's (reason left_waitlist_by_person_on_phone),
+// the account told.
+func (s *Service) LeaveWaitlistForCaller(ctx context.Context, actor Actor, placeID string, req IdentityRequest, callerPhone string, o Origin) error {
+	if !isUUID(placeID) || actor.Role != RoleOperator {
+		return ErrWaitlistNotFound
+	}
+	w, err := s.store.WaitlistEntry(ctx, placeID)
+	if err != nil {
+		return err
+	}
+	o, err = s.patientOnLine(ctx, actor, req, callerPhone,
+		madeFor{accountID: w.AccountID, patientID: w.PatientID, identityID: w.IdentityID, nameHash: w.NameHash, hospitalID: w.HospitalID}, o, ErrWaitlistNotFound)
+	if err != nil {
+		return err
+	}
+	return s.LeaveWaitlist(ctx, actor, placeID, o)
 }
 
 // patientCall is a cancellation by phone for the person a booking is for

@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"errors"
 	"testing"
 
 	"fairslot/internal/booking"
@@ -134,4 +135,76 @@ func TestPhoneKeyRepeatedWithAnotherName(t *testing.T) {
 		t.Errorf("the repeat under another name answered booking %s, want none", got.ID)
 	}
 	h.checkClean()
+}
+
+// TestPatientLeavesByPhoneWhatHerFamilyMade (session 25): callers24 let a
+// patient cancel by phone a booking her daughter's account made for her;
+// her lottery entry and waitlist place stayed out of her reach (the
+// operator withdrew only the entries they made, and no waitlist place).
+// One rule for the three (patientOnLine): her ID number and the name it was
+// made under, spoken, from the contact number the account gave for her —
+// not another name, a stranger's number, nor the daughter's own login —
+// with the caller bounds; the event is the person's (…_by_person_on_phone,
+// the operator and the number's reference), the audit names the caller
+// masked with its tag, and the daughter's account is told.
+func TestPatientLeavesByPhoneWhatHerFamilyMade(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	draw := h.lotterySession(lotteryOpts{online: 2, dept: "Neurology"})
+	full := h.deskSession(deskOpts{day: 1, dept: "Cardiology", online: 1})
+	h.mustBook(h.user(1), 0, full, "")
+	op := h.staffOf(booking.RoleOperator, h.hosp.ID)
+	daughter := h.user(1)
+	motherPhone := "13711112501"
+	mother := booking.IdentityRequest{IDType: "resident_id", IDNumber: residentID(2501), Name: "王秀英"}
+	m, err := h.svc.AddPatient(h.ctx, daughter.actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
+		IDType: mother.IDType, IDNumber: mother.IDNumber, Name: mother.Name, Relationship: "parent", Phone: motherPhone}, booking.Origin{})
+	testenv.Must(t, err, "the daughter adds her mother")
+	daughter.patients = append(daughter.patients, m)
+	entry := h.mustEnter(daughter, 1, draw)
+	place, err := h.svc.JoinWaitlist(h.ctx, daughter.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: m.ID})
+	testenv.Must(t, err, "the daughter puts her mother on the waitlist")
+
+	withdraw := func(req booking.IdentityRequest, phone string) error {
+		_, err := h.svc.WithdrawEntryForCaller(h.ctx, op, entry.ID, req, phone, booking.Origin{})
+		return err
+	}
+	leave := func(req booking.IdentityRequest, phone string) error {
+		return h.svc.LeaveWaitlistForCaller(h.ctx, op, place.ID, req, phone, booking.Origin{})
+	}
+	other := mother
+	other.Name = "王秀瑛"
+	for _, tc := range []struct {
+		what  string
+		req   booking.IdentityRequest
+		phone string
+	}{
+		{"her ID under another name, from her number", other, motherPhone},
+		{"her ID and name from the daughter's login", mother, daughter.phone},
+		{"her ID and name from a stranger's number", mother, "13611112502"},
+	} {
+		if err := withdraw(tc.req, tc.phone); !errors.Is(err, booking.ErrEntryNotFound) {
+			t.Errorf("withdraw the entry, %s: %v, want entry_not_found", tc.what, err)
+		}
+		if err := leave(tc.req, tc.phone); !errors.Is(err, booking.ErrWaitlistNotFound) {
+			t.Errorf("leave the waitlist, %s: %v, want waitlist_not_found", tc.what, err)
+		}
+	}
+	db := h.sql()
+	db.wantCount("the entry still entered after the refusals", 1, `SELECT count(*) FROM lottery_entries WHERE id = $1 AND status = 'entered'`, entry.ID)
+	db.wantCount("the place still waiting after the refusals", 1, `SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'waiting'`, place.ID)
+
+	testenv.Must(t, withdraw(mother, motherPhone), "the mother withdraws her entry by phone")
+	testenv.Must(t, leave(mother, motherPhone), "the mother leaves her waitlist place by phone")
+	db.wantCount("the entry withdrawn", 1, `SELECT count(*) FROM lottery_entries WHERE id = $1 AND status <> 'entered'`, entry.ID)
+	db.wantCount("the place left", 1, `SELECT count(*) FROM waitlist WHERE id = $1 AND status = 'cancelled'`, place.ID)
+	db.wantCount("the events are the person's by phone, with the operator and the number's reference", 2, `SELECT count(*) FROM booking_events
+		WHERE type = 'cancelled' AND identity_id = $1 AND staff_id = $2 AND phone <> ''
+		  AND reason IN ('lottery_withdrawn_by_person_on_phone', 'left_waitlist_by_person_on_phone')`, entry.IdentityID, op.AccountID)
+	db.wantCount("the audit names the caller masked with its tag", 2, `SELECT count(*) FROM audit_log
+		WHERE actor_id = $1 AND action IN ('lottery_withdrawn', 'waitlist_left') AND target IN ($2, $3)
+		  AND reason LIKE '%made by an account for the person, % for the person on the phone%caller 137****2501 #%'`,
+		op.AccountID, "lottery_entry:"+entry.ID, "waitlist:"+place.ID)
+	_, err = h.svc.NotifyEvents(h.ctx)
+	testenv.Must(t, err, "notifications from events")
+	db.wantCount("the daughter's account told of both", 2, `SELECT count(*) FROM notifications WHERE account_id = $1 AND body LIKE '%致电医院电话预约中心%'`, daughter.actor.AccountID)
 }

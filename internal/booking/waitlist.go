@@ -5,6 +5,7 @@ import (
 	cryptorand "crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -267,7 +268,8 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if err != nil {
 		return err
 	}
-	if e.AccountID != actor.AccountID && !byPerson {
+	pc := o.patientCall // the patient on the line (LeaveWaitlistForCaller), proven
+	if e.AccountID != actor.AccountID && !byPerson && pc == nil {
 		return ErrWaitlistNotFound
 	}
 	ev := o.stamp(Event{ID: newID(), TS: s.cfg.Now(), Type: EventCancelled, AccountID: e.AccountID, IdentityID: e.IdentityID,
@@ -276,6 +278,14 @@ func (s *Service) LeaveWaitlist(ctx context.Context, actor Actor, id string, o O
 	if byPerson {
 		ev.Reason, ev.ByAccountID = reasonLeftByPerson, actor.AccountID
 		audit = s.byPersonAudit(actor, "waitlist:"+e.ID, "waitlist place", "left", e.HospitalID)
+	}
+	if pc != nil {
+		// As a booking's cancellation for them (cancel): the operator's
+		// act, the person's choice, the number's reference on the event.
+		ev.Reason, ev.Phone, ev.StaffID = reasonLeftByPersonOnPhone, pc.phoneRef, actor.AccountID
+		audit = &AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "waitlist_left",
+			Target: "waitlist:" + e.ID, HospitalID: e.HospitalID,
+			Reason: fmt.Sprintf(auditByPersonOnPhonePattern, "waitlist place", "taken off the waitlist", pc.caller)}
 	}
 	ev = o.closedAtDesk(ev)
 	if err := s.store.CloseWaitlist(ctx, []string{id}, WaitlistCancelled, s.cfg.Now(), &ev, audit); err != nil {

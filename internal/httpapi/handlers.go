@@ -830,26 +830,57 @@ func (s *Server) phoneBook(r *request) error {
 type phoneCancelIn struct {
 	identityIn
 	CallerPhone string `json:"caller_phone"`
-	BookingID   string `json:"booking_id"`
+	// One of the three: a booking, a lottery entry, a waitlist place.
+	BookingID  string `json:"booking_id"`
+	EntryID    string `json:"entry_id"`
+	WaitlistID string `json:"waitlist_id"`
 }
 
 func (in phoneCancelIn) check() error {
-	return in.requireWith("caller_phone", in.CallerPhone, "booking_id", in.BookingID)
+	if err := in.requireWith("caller_phone", in.CallerPhone); err != nil {
+		return err
+	}
+	n := 0
+	for _, id := range []string{in.BookingID, in.EntryID, in.WaitlistID} {
+		if id != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return booking.FieldErrorf(booking.ErrInvalidField, "booking_id", "exactly one of booking_id, entry_id and waitlist_id")
+	}
+	return nil
 }
 
 // phoneCancel is an operator's cancellation for a caller on the line: the
 // caller's ID document, name and the number they ring from
-// (CancelForCaller); an operator's DELETE /v1/bookings/{id} is refused.
+// (CancelForCaller; a lottery entry or a waitlist place an account made for
+// the caller, WithdrawEntryForCaller, LeaveWaitlistForCaller); an
+// operator's DELETE /v1/bookings/{id} is refused.
 func (s *Server) phoneCancel(r *request) error {
 	var in phoneCancelIn
 	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
-	b, err := s.svc.CancelForCaller(r.context(), r.actor, in.BookingID, in.request(), in.CallerPhone, r.origin)
-	if err != nil {
-		return err
+	switch {
+	case in.EntryID != "":
+		e, err := s.svc.WithdrawEntryForCaller(r.context(), r.actor, in.EntryID, in.request(), in.CallerPhone, r.origin)
+		if err != nil {
+			return err
+		}
+		WriteJSON(r.rc, fasthttp.StatusOK, entryView(e, zoneOf(s.svc.Catalog(), e.HospitalID)))
+	case in.WaitlistID != "":
+		if err := s.svc.LeaveWaitlistForCaller(r.context(), r.actor, in.WaitlistID, in.request(), in.CallerPhone, r.origin); err != nil {
+			return err
+		}
+		WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"waitlist_id": in.WaitlistID, "status": booking.WaitlistCancelled})
+	default:
+		b, err := s.svc.CancelForCaller(r.context(), r.actor, in.BookingID, in.request(), in.CallerPhone, r.origin)
+		if err != nil {
+			return err
+		}
+		WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, s.bookingView(b))
 	return nil
 }
 
