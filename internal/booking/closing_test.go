@@ -354,17 +354,25 @@ func TestClosedAccountsAreSweptAgain(t *testing.T) {
 		t.Fatalf("the closing cancelled %d bookings, want 1", got.Bookings)
 	}
 	// What a failed second sweep leaves: the booking still confirmed.
-	db := h.sql()
-	_, err = db.pool.Exec(h.ctx, `UPDATE bookings SET status = 'confirmed', cancelled_at = NULL, late_cancel = false WHERE id = $1`, b.ID)
-	testenv.Must(t, err, "leave the booking as a failed sweep would")
-
-	n, err := h.svc.SweepClosedAccounts(h.ctx)
-	testenv.Must(t, err, "sweep closed accounts")
-	if n != 1 {
-		t.Errorf("the sweep cancelled %d, want 1", n)
-	}
-	db.wantCount("the closed account's booking cancelled", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, b.ID)
+	h.sweptAgain(b.ID)
 	if n, err := h.svc.SweepClosedAccounts(h.ctx); err != nil || n != 0 {
 		t.Errorf("a second sweep: %d, %v; want nothing left", n, err)
 	}
+}
+
+// sweptAgain puts a booking a closing cancelled back as confirmed in SQL
+// (what a closing's sweep that failed leaves, or a booking another
+// instance took) and checks that the job "closed accounts" cancels it, and
+// nothing else.
+func (h *harness) sweptAgain(id string) {
+	h.t.Helper()
+	db := h.sql()
+	_, err := db.pool.Exec(h.ctx, `UPDATE bookings SET status = 'confirmed', cancelled_at = NULL, late_cancel = false WHERE id = $1`, id)
+	testenv.Must(h.t, err, "leave the booking as a failed sweep would")
+	n, err := h.svc.SweepClosedAccounts(h.ctx)
+	testenv.Must(h.t, err, "sweep closed accounts")
+	if n != 1 {
+		h.t.Errorf("the job cancelled %d, want the 1 left", n)
+	}
+	db.wantCount("the booking left cancelled by the job", 1, `SELECT count(*) FROM bookings WHERE id = $1 AND status = 'cancelled'`, id)
 }

@@ -107,6 +107,13 @@ func (s *Service) notifyPage(ctx context.Context, evs []Event) (int, error) {
 	return s.store.AddEventNotifications(ctx, append(ns, persons...))
 }
 
+// onPhoneZH and onPhoneEN say how the call centre knew the caller was the
+// patient an account made something for (cancelForPatient, patientOnLine).
+const (
+	onPhoneZH = "（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）"
+	onPhoneEN = " (the operator checked the ID number and name; the call came from the contact number you gave for them)"
+)
+
 // notificationOf is what a patient is told of an event, if anything. who
 // is the member's label (Patient.Label, "子女 · 王* · 2016"; empty when the
 // event names no member of an account): two members of one family booked
@@ -157,21 +164,19 @@ func notificationOf(cat *Catalog, ev Event, who string) (Notification, bool) {
 			if ev.Reason == reasonLateByPersonOnPhone {
 				zl, el = "已过免费取消时间，为就诊人记爽约一次。", " It was past the free cancellation deadline: one no-show for the patient."
 			}
-			body = told(who, "您为其预约的就诊人已本人致电医院电话预约中心取消该预约（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）。"+zl+"如需改约，请重新预约："+zh,
-				"The patient you booked for rang the hospital's call centre and cancelled this booking (the operator checked the ID number "+
-					"and name; the call came from the contact number you gave for them)."+el+" To move it, book again: "+en)
+			body = told(who, "您为其预约的就诊人已本人致电医院电话预约中心取消该预约"+onPhoneZH+"。"+zl+"如需改约，请重新预约："+zh,
+				"The patient you booked for rang the hospital's call centre and cancelled this booking"+onPhoneEN+"."+el+" To move it, book again: "+en)
 		case ev.Reason == reasonByPerson || ev.Reason == reasonLateByPerson:
 			// The person it was made for, from their own account (their
 			// verified self): the account that made it is told.
 			body = told(who, "您为其预约的就诊人已由本人取消该预约："+zh, "Cancelled by the person it was made for: "+en)
-		case ev.Reason == reasonEntryByPersonOnPhone:
-			body = told(who, "您为其报名的就诊人已本人致电医院电话预约中心撤回该摇号报名（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）："+zh,
-				"The patient you entered rang the hospital's call centre and withdrew this lottery entry (the operator checked the ID number "+
-					"and name; the call came from the contact number you gave for them): "+en)
-		case ev.Reason == reasonLeftByPersonOnPhone:
-			body = told(who, "您为其候补的就诊人已本人致电医院电话预约中心退出该候补（话务员核对了证件号码和姓名，来电号码是您为其登记的联系电话）："+zh,
-				"The patient you put on the waitlist rang the hospital's call centre and left this waitlist place (the operator checked the ID number "+
-					"and name; the call came from the contact number you gave for them): "+en)
+		case ev.Reason == reasonEntryByPersonOnPhone || ev.Reason == reasonLeftByPersonOnPhone:
+			// As a booking's, above (session 25).
+			zd, ed := "报名的就诊人已本人致电医院电话预约中心撤回该摇号报名", "entered rang the hospital's call centre and withdrew this lottery entry"
+			if ev.Reason == reasonLeftByPersonOnPhone {
+				zd, ed = "候补的就诊人已本人致电医院电话预约中心退出该候补", "put on the waitlist rang the hospital's call centre and left this waitlist place"
+			}
+			body = told(who, "您为其"+zd+onPhoneZH+"："+zh, "The patient you "+ed+onPhoneEN+": "+en)
 		case ev.Reason == reasonEntryByPerson:
 			body = told(who, "您为其报名的就诊人已由本人撤回该摇号报名："+zh, "Lottery entry withdrawn by the person it was made for: "+en)
 		case ev.Reason == reasonLeftByPerson:
