@@ -36,9 +36,12 @@ type DeathRequest struct {
 	Reason   string
 }
 
-// DeathResult is what RecordDeath withdrew.
+// DeathResult is what RecordDeath withdrew, and the lottery entries it
+// could not because their draw had begun (InDraw): the draw passes the
+// person over (identity_deceased), and its record says so.
 type DeathResult struct {
 	Bookings, Entries, Places int
+	InDraw                    int
 }
 
 // RecordDeath is the desk's 患者已故 (review24 M2): the person is marked
@@ -131,11 +134,16 @@ func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity,
 		if e.Status != EntryEntered {
 			continue
 		}
-		if err := s.voidEntry(ctx, actor, e, now, deceased); err != nil && !errors.Is(err, ErrEntryClosed) {
+		switch err := s.voidEntry(ctx, actor, e, now, deceased); {
+		case errors.Is(err, ErrEntryClosed):
+			// Its draw has begun: the draw's booking of it refuses the
+			// person (the guard in SQL), and the slot passes on.
+			res.InDraw++
+		case err != nil:
 			fail(err)
-			continue
+		default:
+			res.Entries++
 		}
-		res.Entries++
 	}
 	for _, w := range made.Waitlist {
 		if w.Status != WaitlistWaiting {

@@ -485,9 +485,14 @@ func (s *Service) bookDrawn(ctx context.Context, c DrawClaim, sess *Session, h *
 		if e.Status != EntryLost || e.Reason != "" || !e.Waitlist || e.PatientID == "" {
 			continue
 		}
-		if ok, err := s.waitlistLoser(ctx, sess, e); err != nil {
+		switch ok, err := s.waitlistLoser(ctx, sess, e); {
+		case errors.Is(err, ErrIdentityDeceased):
+			// The desk recorded the person's death after the draw began:
+			// not waitlisted, and the record says why.
+			ranked[i].Reason = ErrIdentityDeceased.Code
+		case err != nil:
 			return nil, err
-		} else if ok {
+		case ok:
 			ranked[i].Status = EntryWaitlisted
 		}
 	}

@@ -170,3 +170,35 @@ func TestDeathWithdrawsEverythingAndBooksNothing(t *testing.T) {
 	wantCode(t, "the phone books him again", err, "identity_deceased")
 	h.checkClean()
 }
+
+// TestDeceasedEntryAndPlaceAreRefusedAsDeceased (session 25): after the
+// desk recorded a death, the family's lottery entry and waitlist place
+// for the person are refused identity_deceased — as a
+// booking is — never identity_unverified (the name is the verified one),
+// and nothing is written.
+func TestDeceasedEntryAndPlaceAreRefusedAsDeceased(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	clerk := h.staff(booking.RoleClerk)
+	dead := h.person("孙志华")
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: dead})
+	testenv.Must(t, err, "the desk verifies his name")
+	daughter := h.userOf(h.person("孙丽"), dead)
+	draw := h.lotterySession(lotteryOpts{online: 2})
+	full := h.session(sessionOpts{online: 1, dept: "Dermatology", day: h.day.AddDate(0, 0, 2)})
+	h.mustBook(h.user(1), 0, full, "") // sold out: the waitlist is open
+	_, err = h.svc.RecordDeath(h.ctx, clerk, booking.DeathRequest{IdentityRequest: dead, Evidence: booking.DeathEvidenceCard,
+		Reason: "儿子持身份证到窗口 the son came with the card"})
+	testenv.Must(t, err, "the desk records his death")
+
+	_, err = h.enter(daughter, 1, draw, "")
+	wantCode(t, "the daughter enters him in a draw", err, "identity_deceased")
+	_, err = h.svc.JoinWaitlist(h.ctx, daughter.actor, booking.JoinWaitlistRequest{SessionID: full.ID, PatientID: daughter.patients[1].ID})
+	wantCode(t, "the daughter puts him on a waitlist", err, "identity_deceased")
+	if n := h.count(`SELECT count(*) FROM lottery_entries e JOIN identities i ON i.id = e.identity_id WHERE i.deceased_at IS NOT NULL`); n != 0 {
+		t.Errorf("entries of the deceased = %d, want 0", n)
+	}
+	if n := h.count(`SELECT count(*) FROM waitlist w JOIN identities i ON i.id = w.identity_id WHERE i.deceased_at IS NOT NULL`); n != 0 {
+		t.Errorf("waitlist places of the deceased = %d, want 0", n)
+	}
+	h.checkClean()
+}

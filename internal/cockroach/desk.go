@@ -675,9 +675,13 @@ func (s *Store) addWaitlist(ctx context.Context, e booking.WaitlistEntry, ev boo
 		if !e.RoundEndsAt.IsZero() {
 			roundEnd = &e.RoundEndsAt
 		}
-		if _, err := tx.Exec(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, nullable(e.PatientID), e.IdentityID,
-			nullable(e.AccountID), e.CreatedAt, nullable(e.BookedBy), nullBytes(e.NameHash), roundEnd, int64(e.Key)); err != nil {
+		var in bool
+		if err := tx.QueryRow(ctx, q("insert_waitlist"), e.ID, e.SessionID, e.HospitalID, nullable(e.PatientID), e.IdentityID,
+			nullable(e.AccountID), e.CreatedAt, nullable(e.BookedBy), nullBytes(e.NameHash), roundEnd, int64(e.Key)).Scan(&in); err != nil {
 			return err
+		}
+		if !in {
+			return booking.ErrIdentityDeceased // the desk recorded the person's death
 		}
 		if a, staff := booking.StaffWaitlistAudit(e); staff {
 			if err := insertAudit(ctx, tx, a); err != nil {
@@ -939,16 +943,20 @@ func (s *Store) PromoteWaitlist(ctx context.Context, b booking.Booking, ev booki
 		}
 		// The booking is made under the waiting patient's claim, which must
 		// not be another than the identity's verified name.
-		var ok bool
+		// Nor for a person whose death the desk recorded since they joined.
+		var ok, dead bool
 		var nameHash []byte
 		claim, arg := "patient_claim", b.PatientID
 		if b.PatientID == "" {
 			claim, arg = "waitlist_claim", b.ID // a caller waitlisted by phone
 		}
-		if err := tx.QueryRow(ctx, q(claim), arg).Scan(&nameHash, &ok); err != nil {
+		if err := tx.QueryRow(ctx, q(claim), arg).Scan(&nameHash, &ok, &dead); err != nil {
 			return err
 		}
 		b.NameHash = string(nameHash)
+		if dead {
+			return booking.ErrIdentityDeceased
+		}
 		if !ok {
 			return booking.ErrIdentityUnverified
 		}

@@ -97,6 +97,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 	open := map[booking.PoolKey]bool{}
 	inserted := map[string]bool{}
 	unverified := map[string]bool{} // kept out by the name guard
+	deceased := map[string]bool{}   // kept out: the person's death was recorded
 	err := s.db.Batch1(ctx, "insert_entries", func(b *pgx.Batch) {
 		b.Queue(q("open_pools_for_share"), sessions.v)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names,
@@ -106,6 +107,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		clear(open)
 		clear(inserted)
 		clear(unverified)
+		clear(deceased)
 		rows, _ := br.Query()
 		var sid, ch string
 		if _, err := pgx.ForEachRow(rows, []any{&sid, &ch}, func() error {
@@ -116,11 +118,14 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		}
 		rows, _ = br.Query()
 		var id string
-		var in bool
-		_, err := pgx.ForEachRow(rows, []any{&id, &in}, func() error {
-			if in {
+		var in, dead bool
+		_, err := pgx.ForEachRow(rows, []any{&id, &in, &dead}, func() error {
+			switch {
+			case in:
 				inserted[id] = true
-			} else {
+			case dead:
+				deceased[id] = true
+			default:
 				unverified[id] = true
 			}
 			return nil
@@ -168,6 +173,8 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 			// in: this entry, or a repeat of it
 		case ok:
 			answers[i] = booking.ErrIdempotencyReuse
+		case deceased[e.ID]:
+			answers[i] = booking.ErrIdentityDeceased
 		case unverified[e.ID]:
 			answers[i] = booking.ErrIdentityUnverified
 		default:

@@ -368,9 +368,11 @@ SELECT blocked AND (blocked_until IS NULL OR blocked_until > $2) FROM accounts W
 
 -- name: patient_claim
 -- A patient's claim, and whether it may book: the identity's name is not
--- verified, or is this claim.
+-- verified, or is this claim; and whether the person's death was recorded
+-- (0083_a).
 SELECT COALESCE(p.name_hash, i.name_hash),
-       i.name_verified_at IS NULL OR COALESCE(p.name_hash, i.name_hash) = i.name_hash
+       i.name_verified_at IS NULL OR COALESCE(p.name_hash, i.name_hash) = i.name_hash,
+       i.deceased_at IS NOT NULL
   FROM patients p JOIN identities i ON i.id = p.identity_id
  WHERE p.id = $1;
 
@@ -885,10 +887,18 @@ SELECT i.id::TEXT,
 
 -- name: insert_waitlist
 -- A caller an operator waitlisted by phone has no patient or account ($4,
--- $6 NULL); booked_by and the name they gave stand in.
-INSERT INTO waitlist (id, session_id, hospital_id, patient_id, identity_id, account_id, status,
-                      created_at, updated_at, booked_by, name_hash, round_ends_at, wait_key)
-VALUES ($1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9, $10, $11);
+-- $6 NULL); booked_by and the name they gave stand in. A person whose
+-- death the desk recorded (0083_a) waits for nothing: the row is not
+-- written, and the answer says so (false) in the same statement, so an
+-- instance that has not read the mark refuses too (session 25).
+WITH w AS (
+    INSERT INTO waitlist (id, session_id, hospital_id, patient_id, identity_id, account_id, status,
+                          created_at, updated_at, booked_by, name_hash, round_ends_at, wait_key)
+    SELECT $1, $2, $3, $4, $5, $6, 'waiting', $7, $7, $8, $9, $10, $11
+     WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.id = $5 AND i.deceased_at IS NOT NULL)
+    RETURNING id
+)
+SELECT count(*) > 0 FROM w;
 
 -- name: waitlist_rows
 SELECT w.id::TEXT, w.session_id::TEXT, w.hospital_id::TEXT, COALESCE(w.patient_id::TEXT, ''), w.identity_id::TEXT,
@@ -955,8 +965,9 @@ SELECT gen_random_uuid(), c.hospital_id, c.session_id, 'cancelled', c.account_id
 
 -- name: waitlist_claim
 -- The name a phone waitlist entry was made under, and whether it may book:
--- it is not another than the identity's verified name.
-SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash
+-- it is not another than the identity's verified name; and whether the
+-- person's death was recorded (0083_a).
+SELECT w.name_hash, i.name_verified_at IS NULL OR i.name_hash = w.name_hash, i.deceased_at IS NOT NULL
   FROM waitlist w JOIN identities i ON i.id = w.identity_id WHERE w.id = $1;
 
 -- name: identities_by_phone
@@ -1173,7 +1184,9 @@ SELECT session_id::TEXT, channel FROM lottery_pools
 -- name that is not its identity's verified name stays out, as a booking
 -- does (insert_booking), so the check needs no read of its own before the
 -- batch. The answer names the entries that went in (true) and those the
--- name guard kept out (false), read in the statement's one snapshot.
+-- guard kept out (false), read in the statement's one snapshot, with
+-- whether the person's death was recorded (0083_a: identity_deceased, not
+-- identity_unverified, session 25).
 WITH e AS (
     INSERT INTO lottery_entries (id, session_id, channel, hospital_id, identity_id, patient_id, account_id,
                                  booked_by, waitlist, status, created_at, updated_at, name_hash, commitment)
@@ -1221,14 +1234,13 @@ WITH e AS (
      WHERE a.entry_id IN (SELECT id FROM e)
      ORDER BY a.entry_id
 )
-SELECT id::TEXT, true FROM e
+SELECT id::TEXT, true, false FROM e
 UNION ALL
-SELECT u.id::TEXT, false
+SELECT u.id::TEXT, false, i.deceased_at IS NOT NULL
   FROM unnest($1::UUID[], $5::UUID[], $29::BYTEA[]) AS u (id, identity_id, name_hash)
- WHERE EXISTS (SELECT 1 FROM identities i
-                WHERE i.id = u.identity_id
-                  AND (i.deceased_at IS NOT NULL
-                       OR i.name_verified_at IS NOT NULL AND u.name_hash IS NOT NULL AND i.name_hash <> u.name_hash));
+  JOIN identities i ON i.id = u.identity_id
+ WHERE i.deceased_at IS NOT NULL
+    OR i.name_verified_at IS NOT NULL AND u.name_hash IS NOT NULL AND i.name_hash <> u.name_hash;
 
 -- name: entries_by_id
 SELECT id::TEXT, session_id::TEXT, identity_id::TEXT FROM lottery_entries WHERE id = ANY ($1::UUID[]);

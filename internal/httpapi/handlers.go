@@ -1069,7 +1069,8 @@ func (s *Server) recordDeath(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"deceased": true,
-		"withdrawn": map[string]int{"bookings": res.Bookings, "lottery_entries": res.Entries, "waitlist_places": res.Places}})
+		"withdrawn":       map[string]int{"bookings": res.Bookings, "lottery_entries": res.Entries, "waitlist_places": res.Places},
+		"entries_in_draw": res.InDraw})
 	return nil
 }
 
