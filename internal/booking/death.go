@@ -162,3 +162,66 @@ func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity,
 	}
 	return res, nil
 }
+
+// NoticeDeathLifted is the kind of the notice to each account listing a
+// person whose death record an administrator lifted (LiftDeath).
+const NoticeDeathLifted = "death_lifted"
+
+// LiftDeathRequest is an administrator lifting a death the desk recorded in
+// error (the wrong person at the desk): the person's identity (the
+// identity_deceased audit entry's target) and why, audited.
+type LiftDeathRequest struct {
+	IdentityID string
+	Reason     string
+}
+
+// LiftDeathResult is how many accounts listing the person were told.
+type LiftDeathResult struct {
+	Told int
+}
+
+// LiftDeath lifts a death record made in error (review24 M2, session 25):
+// an administrator's act — the hospital's administrator where the death
+// was recorded or copied (its identity_deceased audit entry), or a
+// platform administrator; never a clerk, so the one who recorded it does
+// not undo it alone — with a reason, audited identity_death_lifted (copied
+// to every hospital the death's entry went to). From then on the person is
+// added and booked as anyone; nothing the death withdrew comes back by
+// itself (the slots went to others): each account listing the person is
+// told, gently, that the record was an error, and books again.
+func (s *Service) LiftDeath(ctx context.Context, actor Actor, req LiftDeathRequest) (LiftDeathResult, error) {
+	if actor.Role != RoleAdmin {
+		return LiftDeathResult{}, Errorf(ErrForbidden, "only an administrator lifts a death record made in error (the clerk who recorded it asks one)")
+	}
+	if err := requireText("reason", req.Reason, 4, ": what the error was, and who found it"); err != nil {
+		return LiftDeathResult{}, err
+	}
+	if err := auditText("reason", req.Reason, 500); err != nil {
+		return LiftDeathResult{}, err
+	}
+	if !isUUID(req.IdentityID) {
+		return LiftDeathResult{}, ErrNothingHere
+	}
+	if !actor.PlatformAdmin() {
+		here, err := s.store.DeathRecordedIn(ctx, req.IdentityID, actor.HospitalID)
+		if err != nil {
+			return LiftDeathResult{}, err
+		}
+		if !here {
+			return LiftDeathResult{}, Errorf(ErrForbidden, "this death was not recorded at your hospital: its administrator, or a platform administrator, lifts it")
+		}
+	}
+	now := s.cfg.Now()
+	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_death_lifted",
+		Target: "identity:" + req.IdentityID, HospitalID: actor.HospitalID,
+		Reason: "death record lifted, recorded in error: " + strings.TrimSpace(req.Reason) + "; nothing withdrawn comes back by itself"}
+	notice := Notification{Kind: NoticeDeathLifted, CreatedAt: now,
+		Body: "此前窗口登记该就诊人已故，系登记错误，已由医院管理员撤销，我们深表歉意。当时撤销的预约、抽签和候补不会自动恢复，" +
+			"如仍需就诊，请重新预约。 The hospital recorded this person's death in error, and its administrator has lifted the " +
+			"record: we are sorry. What was withdrawn then does not come back by itself; please book again if they still need a visit."}
+	n, err := s.store.LiftDeath(ctx, req.IdentityID, audit, notice)
+	if err != nil {
+		return LiftDeathResult{}, err
+	}
+	return LiftDeathResult{Told: n}, nil
+}

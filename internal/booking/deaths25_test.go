@@ -124,3 +124,60 @@ func TestDeathDuringTheDrawIsPassedOver(t *testing.T) {
 	}
 	h.checkClean()
 }
+
+// TestLiftingAMistakenDeathRecord (review24 M2, session 25): the desk
+// recorded the wrong person's death. The clerk who recorded it, and
+// another hospital's administrator, may not lift it (forbidden); the
+// hospital's administrator does, with a reason, audited: the person books
+// again, nothing withdrawn came back by itself, and every account listing
+// them is told the record was an error.
+func TestLiftingAMistakenDeathRecord(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	clerk := h.staff(booking.RoleClerk)
+	admin := booking.Actor{Role: booking.RoleAdmin, AccountID: booking.NewID(), HospitalID: h.hosp.ID} // the hospital's
+	living := h.person("何建军")
+	own := h.userOf(living)
+	son := h.userOf(h.person("何磊"), living)
+	ob := h.mustBook(own, 0, h.session(sessionOpts{online: 1, dept: "Cardiology"}), "")
+	_, err := h.svc.RecordDeath(h.ctx, clerk, booking.DeathRequest{IdentityRequest: living, Evidence: booking.DeathEvidenceCard,
+		Reason: "家属口述，窗口认错人 the family's word, the wrong person"})
+	testenv.Must(t, err, "the desk records the death, wrongly")
+	var identityID string
+	testenv.Must(t, h.stack.DB.Pool().QueryRow(h.ctx, `SELECT identity_id::TEXT FROM bookings WHERE id = $1`, ob.ID).Scan(&identityID), "identity")
+
+	lift := func(a booking.Actor) error {
+		_, err := h.svc.LiftDeath(h.ctx, a, booking.LiftDeathRequest{IdentityID: identityID,
+			Reason: "本人到窗口，系认错人 he came to the desk himself: the wrong person"})
+		return err
+	}
+	wantCode(t, "the clerk lifts it", lift(clerk), "forbidden")
+	other := booking.Actor{Role: booking.RoleAdmin, AccountID: booking.NewID(), HospitalID: booking.NewID()}
+	wantCode(t, "another hospital's administrator lifts it", lift(other), "forbidden")
+	_, err = h.book(son, 1, h.session(sessionOpts{online: 1, dept: "Neurology"}), "")
+	wantCode(t, "his son books him before the lift", err, "identity_deceased")
+
+	res, err := h.svc.LiftDeath(h.ctx, admin, booking.LiftDeathRequest{IdentityID: identityID,
+		Reason: "本人到窗口，系认错人 he came to the desk himself: the wrong person"})
+	testenv.Must(t, err, "the hospital's administrator lifts it")
+	if res.Told != 2 {
+		t.Errorf("accounts told = %d, want 2 (his own, his son's)", res.Told)
+	}
+	wantCode(t, "the lift again", lift(admin), "patient_not_found")
+	if n := h.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_death_lifted' AND actor_id = $1 AND target = $2`,
+		admin.AccountID, "identity:"+identityID); n != 1 {
+		t.Errorf("identity_death_lifted audit entries = %d, want 1", n)
+	}
+	if n := h.count(`SELECT count(*) FROM notifications WHERE kind = 'death_lifted' AND account_id IN ($1, $2)`,
+		own.actor.AccountID, son.actor.AccountID); n != 2 {
+		t.Errorf("death_lifted notices = %d, want 2", n)
+	}
+	if got := h.stored(ob.ID).Status; got != booking.StatusCancelled {
+		t.Errorf("his withdrawn booking after the lift = %s, want still cancelled (nothing comes back by itself)", got)
+	}
+	_, err = h.book(son, 1, h.session(sessionOpts{online: 1, dept: "Neurology", day: h.day.AddDate(0, 0, 1)}), "")
+	testenv.Must(t, err, "his son books him after the lift")
+	_, err = h.svc.AddPatient(h.ctx, h.user(0).actor, booking.AddPatientRequest{Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion},
+		IDType: living.IDType, IDNumber: living.IDNumber, Name: living.Name}, booking.Origin{})
+	testenv.Must(t, err, "another account lists him after the lift")
+	h.checkClean()
+}

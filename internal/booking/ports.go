@@ -1129,6 +1129,15 @@ type DeskStore interface {
 	// booking, a live entry or a waiting place; one transaction. A death
 	// recorded before stays as it was (the entry is written again).
 	MarkDeceased(ctx context.Context, identityID string, at time.Time, a AuditEntry) error
+	// DeathRecordedIn reports whether the person's death was recorded at,
+	// or its audit entry copied to, hospital hospitalID (LiftDeath).
+	DeathRecordedIn(ctx context.Context, identityID, hospitalID string) (bool, error)
+	// LiftDeath lifts a death record made in error, with the audit entry
+	// (copied to every other hospital the death's entry went to) and n, a
+	// notice told to each account listing the person; one transaction. It
+	// returns how many accounts were told; ErrNothingHere when no death is
+	// recorded for the person.
+	LiftDeath(ctx context.Context, identityID string, a AuditEntry, n Notification) (int, error)
 	// IsFormerName reports whether nameHash is a former name of identity
 	// identityID (NameChange).
 	IsFormerName(ctx context.Context, identityID string, nameHash []byte) (bool, error)

@@ -76,6 +76,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0082_a_holder_changed.sql")
 	want = append(want, "0083_a_names_and_deaths.sql")
 	want = append(want, "0084_a_consent_leftovers.sql")
+	want = append(want, "0085_a_death_lifted.sql")
 	want = append(want, "0086_a_name_key.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)

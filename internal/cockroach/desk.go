@@ -1146,6 +1146,49 @@ func (s *Store) NamesakeEntered(ctx context.Context, accountID, patientID, sessi
 	return found, err
 }
 
+// DeathRecordedIn is booking.Store's.
+func (s *Store) DeathRecordedIn(ctx context.Context, identityID, hospitalID string) (_ bool, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var here bool
+	err := s.db.pool.QueryRow(ctx, q("death_recorded_in"), "identity:"+identityID, hospitalID).Scan(&here)
+	return here, err
+}
+
+// LiftDeath is booking.Store's: one transaction.
+func (s *Store) LiftDeath(ctx context.Context, identityID string, a booking.AuditEntry, n booking.Notification) (told int, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	err := s.db.Tx(ctx, "lift_deceased", func(tx pgx.Tx) error {
+		told = 0
+		tag, err := tx.Exec(ctx, q("lift_deceased"), identityID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return booking.Errorf(booking.ErrPatientNotFound, "no death is recorded for this person")
+		}
+		if err := insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, q("insert_audit_where_death"), auditArgs(a)[1:]...); err != nil {
+			return err
+		}
+		rows, _ := tx.Query(ctx, q("listers_of_identity"), identityID)
+		accounts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, acc := range accounts {
+			if _, err := tx.Exec(ctx, q("insert_person_notification"), nullable(a.HospitalID), n.Kind, acc, identityID,
+				n.Body, n.CreatedAt); err != nil {
+				return err
+			}
+		}
+		told = len(accounts)
+		return nil
+	})
+	return told, err
+}
+
 // MarkDeceased is booking.Store's: one transaction.
 func (s *Store) MarkDeceased(ctx context.Context, identityID string, at time.Time, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()

@@ -1576,6 +1576,29 @@ VALUES (gen_random_uuid(), $1, NULL, $2, $3, $4, NULL, $5, $6, FALSE);
 -- name: identity_is_deceased
 SELECT deceased_at IS NOT NULL FROM identities WHERE id = $1;
 
+-- name: death_recorded_in
+-- Whether the person's death was recorded at hospital $2, or its audit
+-- entry copied there (LiftDeath: whose administrator may lift it).
+SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'identity_deceased' AND target = $1 AND hospital_id = $2::UUID);
+
+-- name: lift_deceased
+-- An administrator lifted a death recorded in error (LiftDeath): the
+-- person is added and booked again from now on.
+UPDATE identities SET deceased_at = NULL WHERE id = $1 AND deceased_at IS NOT NULL;
+
+-- name: insert_audit_where_death
+-- The lift's audit entry copied to every hospital the death's entry went
+-- to ($5 the target), other than the acting administrator's ($7).
+INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+SELECT gen_random_uuid(), $1::TIMESTAMPTZ, $2::UUID, $3::TEXT, $4::TEXT, $5::TEXT, $6::TEXT, d.hospital_id
+  FROM (SELECT DISTINCT hospital_id FROM audit_log
+         WHERE action = 'identity_deceased' AND target = $5::TEXT AND hospital_id IS NOT NULL) AS d
+ WHERE d.hospital_id IS DISTINCT FROM $7::UUID;
+
+-- name: listers_of_identity
+-- The accounts listing the person (LiftDeath tells each).
+SELECT DISTINCT account_id::TEXT FROM patients WHERE identity_id = $1 AND removed_at IS NULL;
+
 -- name: mark_deceased
 -- The desk recorded the person's death (RecordDeath): from now on nothing
 -- is booked, entered or waitlisted for them, nor are they added.

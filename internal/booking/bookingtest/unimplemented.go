@@ -909,6 +909,14 @@ func (unimplementedStore) MarkDeceased(_ context.Context, _ string, _ time.Time,
 	panic(unimplemented("Store.MarkDeceased"))
 }
 
+func (unimplementedStore) DeathRecordedIn(_ context.Context, _, _ string) (bool, error) {
+	panic(unimplemented("Store.DeathRecordedIn"))
+}
+
+func (unimplementedStore) LiftDeath(_ context.Context, _ string, _ booking.AuditEntry, _ booking.Notification) (int, error) {
+	panic(unimplemented("Store.LiftDeath"))
+}
+
 func (unimplementedStore) ListingsOf(_ context.Context, _ string, _ string) ([]booking.Listing, error) {
 	panic(unimplemented("Store.ListingsOf"))
 }
