@@ -55,6 +55,7 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/desk/lookup", prefix: "/v1/desk/lookup", auth: true, h: s.lookup},
 		{method: "POST", template: "/v1/desk/identities/verify", prefix: "/v1/desk/identities/verify", auth: true, h: s.verifyIdentity},
 		{method: "POST", template: "/v1/desk/deaths", prefix: "/v1/desk/deaths", auth: true, h: s.recordDeath},
+		{method: "POST", template: "/v1/admin/deaths/{identity_id}/lift", prefix: "/v1/admin/deaths/", param: true, suffix: "/lift", auth: true, h: s.liftDeath},
 		{method: "POST", template: "/v1/desk/password-resets", prefix: "/v1/desk/password-resets", auth: true, h: s.issueResetCode},
 		{method: "POST", template: "/v1/desk/account-closures", prefix: "/v1/desk/account-closures", auth: true, h: s.deskCloseAccount},
 		{method: "POST", template: "/v1/desk/phone-releases", prefix: "/v1/desk/phone-releases", auth: true, h: s.releasePhone},
@@ -1071,6 +1072,26 @@ func (s *Server) recordDeath(r *request) error {
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"deceased": true,
 		"withdrawn":       map[string]int{"bookings": res.Bookings, "lottery_entries": res.Entries, "waitlist_places": res.Places},
 		"entries_in_draw": res.InDraw})
+	return nil
+}
+
+type liftDeathIn struct {
+	Reason string `json:"reason"`
+}
+
+func (in liftDeathIn) check() error { return Required("reason", in.Reason) }
+
+// liftDeath lifts a death recorded in error (booking.LiftDeath).
+func (s *Server) liftDeath(r *request) error {
+	var in liftDeathIn
+	if err := decodeChecked(r.rc, &in); err != nil {
+		return err
+	}
+	res, err := s.svc.LiftDeath(r.context(), r.actor, booking.LiftDeathRequest{IdentityID: r.param, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"deceased": false, "accounts_told": res.Told})
 	return nil
 }
 

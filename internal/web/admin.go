@@ -128,6 +128,7 @@ var auditActionLabels = map[string]string{
 	"identity_linked":            "关联证件 Documents linked",
 	"identity_name_corrected":    "更正实名 Identity name corrected",
 	"identity_deceased":          "登记患者已故 Death recorded",
+	"identity_death_lifted":      "撤销误登记的已故 Death record lifted",
 	"self_disproved":             "本人身份被否定 Self disproved",
 	"patient_edited":             "修改就诊人 Patient edited",
 	"patient_phone_changed":      "修改就诊人电话 Patient phone changed",
