@@ -58,11 +58,7 @@ type DeathResult struct {
 // withdraws what is still there.
 func (s *Service) RecordDeath(ctx context.Context, actor Actor, req DeathRequest) (DeathResult, error) {
 	if actor.Role != RoleClerk {
-		return DeathResult{}, Errorf(ErrForbidden, "only registration clerks record a death, with the evidence in hand")
-	}
-	card, err := s.resolve(req.IdentityRequest)
-	if err != nil {
-		return DeathResult{}, err
+		return DeathResult{}, errDeathClerksOnly
 	}
 	switch req.Evidence {
 	case DeathEvidenceCertificate, DeathEvidenceHousehold, DeathEvidenceCard:
@@ -75,17 +71,9 @@ func (s *Service) RecordDeath(ctx context.Context, actor Actor, req DeathRequest
 	if err := auditText("reason", req.Reason, 500); err != nil {
 		return DeathResult{}, err
 	}
-	known, err := s.store.IdentityByHash(ctx, card.IDHash)
-	if errors.Is(err, ErrNotFound) {
-		return DeathResult{}, ErrNothingHere
-	}
+	known, err := s.deceasedPerson(ctx, actor, req.IdentityRequest)
 	if err != nil {
 		return DeathResult{}, err
-	}
-	if known.NameVerified && string(known.NameHash) != string(card.NameHash) {
-		if former, err := s.store.IsFormerName(ctx, known.ID, card.NameHash); err != nil || !former {
-			return DeathResult{}, cmp.Or(err, error(verifiedNameDiffers(known)))
-		}
 	}
 	now := s.cfg.Now()
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_deceased",
@@ -97,17 +85,71 @@ func (s *Service) RecordDeath(ctx context.Context, actor Actor, req DeathRequest
 	return s.withdrawAll(ctx, actor, known, now)
 }
 
-// withdrawAll withdraws everything the person holds (RecordDeath).
-func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity, now time.Time) (DeathResult, error) {
-	var res DeathResult
-	failed, first := 0, error(nil)
-	fail := func(err error) {
-		failed++
-		first = cmp.Or(first, err)
+// DeathPreview is what RecordDeath would withdraw now (the desk console's
+// confirmation step, before the act): the same checks of the clerk and
+// the card, nothing written. Entries counts every entry still entered
+// (one whose draw begins before the act is InDraw then).
+func (s *Service) DeathPreview(ctx context.Context, actor Actor, req IdentityRequest) (DeathResult, error) {
+	known, err := s.deceasedPerson(ctx, actor, req)
+	if err != nil {
+		return DeathResult{}, err
 	}
+	h, err := s.heldByPerson(ctx, known, s.cfg.Now())
+	if err != nil {
+		return DeathResult{}, err
+	}
+	return DeathResult{Bookings: len(h.bookings), Entries: len(h.entries), Places: len(h.places)}, nil
+}
+
+var errDeathClerksOnly = Errorf(ErrForbidden, "only registration clerks record a death, with the evidence in hand")
+
+// deceasedPerson is the person a clerk records the death of: a clerk's
+// act; the name must be the verified one, or a former one, when one is
+// verified (so a death is never recorded on a number alone).
+func (s *Service) deceasedPerson(ctx context.Context, actor Actor, req IdentityRequest) (Identity, error) {
+	if actor.Role != RoleClerk {
+		return Identity{}, errDeathClerksOnly
+	}
+	card, err := s.resolve(req)
+	if err != nil {
+		return Identity{}, err
+	}
+	known, err := s.store.IdentityByHash(ctx, card.IDHash)
+	if errors.Is(err, ErrNotFound) {
+		return Identity{}, ErrNothingHere
+	}
+	if err != nil {
+		return Identity{}, err
+	}
+	if known.NameVerified && string(known.NameHash) != string(card.NameHash) {
+		if former, err := s.store.IsFormerName(ctx, known.ID, card.NameHash); err != nil || !former {
+			return Identity{}, cmp.Or(err, error(verifiedNameDiffers(known)))
+		}
+	}
+	return known, nil
+}
+
+// held is what a person holds that a death withdraws.
+type held struct {
+	bookings []heldBooking
+	entries  []Entry
+	places   []WaitlistEntry
+}
+
+type heldBooking struct {
+	b    Booking
+	sess *Session
+	ok   bool // sess is in the catalog
+}
+
+// heldByPerson lists what the person holds (RecordDeath): every confirmed
+// booking from yesterday on whose clinic has not closed, whoever made it,
+// every lottery entry still entered and every waiting waitlist place.
+func (s *Service) heldByPerson(ctx context.Context, person Identity, now time.Time) (held, error) {
+	var h held
 	bs, err := s.store.BookingsOfIdentity(ctx, person.ID, now.AddDate(0, 0, -1).Format(time.DateOnly))
 	if err != nil {
-		return res, err
+		return h, err
 	}
 	cat := s.catalog.Load()
 	for _, b := range bs {
@@ -118,22 +160,47 @@ func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity,
 		if ok && !now.Before(sess.Closes()) {
 			continue
 		}
+		h.bookings = append(h.bookings, heldBooking{b, sess, ok})
+	}
+	made, err := s.store.MadeByOthers(ctx, person.ID, noAccount, now.Format(time.DateOnly), now)
+	if err != nil {
+		return h, err
+	}
+	for _, e := range made.Entries {
+		if e.Status == EntryEntered {
+			h.entries = append(h.entries, e)
+		}
+	}
+	for _, w := range made.Waitlist {
+		if w.Status == WaitlistWaiting {
+			h.places = append(h.places, w)
+		}
+	}
+	return h, nil
+}
+
+// withdrawAll withdraws everything the person holds (RecordDeath).
+func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity, now time.Time) (DeathResult, error) {
+	var res DeathResult
+	failed, first := 0, error(nil)
+	fail := func(err error) {
+		failed++
+		first = cmp.Or(first, err)
+	}
+	h, err := s.heldByPerson(ctx, person, now)
+	if err != nil {
+		return res, err
+	}
+	for _, hb := range h.bookings {
 		how := cancelHow{reason: ReasonDeceased, deskReason: "(" + ReasonDeceased + "): the desk recorded the person's death",
-			onsite: ok && !now.Before(sess.StartsAt)}
-		if _, err := s.cancel(ctx, actor, b, sess, ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
+			onsite: hb.ok && !now.Before(hb.sess.StartsAt)}
+		if _, err := s.cancel(ctx, actor, hb.b, hb.sess, hb.ok, how, Origin{}); err != nil && !errors.Is(err, ErrBookingNotActive) {
 			fail(err)
 			continue
 		}
 		res.Bookings++
 	}
-	made, err := s.store.MadeByOthers(ctx, person.ID, noAccount, now.Format(time.DateOnly), now)
-	if err != nil {
-		return res, err
-	}
-	for _, e := range made.Entries {
-		if e.Status != EntryEntered {
-			continue
-		}
+	for _, e := range h.entries {
 		switch err := s.voidEntry(ctx, actor, e, now, deceased); {
 		case errors.Is(err, ErrEntryClosed):
 			// Its draw has begun: the draw's booking of it refuses the
@@ -145,10 +212,7 @@ func (s *Service) withdrawAll(ctx context.Context, actor Actor, person Identity,
 			res.Entries++
 		}
 	}
-	for _, w := range made.Waitlist {
-		if w.Status != WaitlistWaiting {
-			continue
-		}
+	for _, w := range h.places {
 		if err := s.voidPlace(ctx, actor, w, now, deceased); err != nil {
 			fail(err)
 			continue

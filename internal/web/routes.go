@@ -74,6 +74,7 @@ var (
 			{"walkin", "现场挂号", "Walk-in", "/desk/walkin"},
 			{"callbacks", "回电", "Call backs", "/desk/callbacks"},
 			{"accounts", "账号服务", "Accounts", "/desk/accounts"},
+			{"deaths", "患者已故", "Deceased", "/desk/deaths"},
 		},
 	}
 	adminConsole = &console{
@@ -215,6 +216,9 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/accounts/close", console: dc, h: c.closeAtDesk},
 		{method: "POST", pattern: "/desk/accounts/restore", console: dc, h: c.restorePhone},
 		{method: "POST", pattern: "/desk/appeals", console: dc, h: c.fileDeskAppeal},
+		{method: "GET", pattern: "/desk/deaths", console: dc, h: c.deathsPage},
+		{method: "POST", pattern: "/desk/deaths/preview", console: dc, h: c.previewDeath},
+		{method: "POST", pattern: "/desk/deaths", console: dc, h: c.recordDeath},
 		{method: "POST", pattern: "/desk/appeals/lookup", console: dc, h: c.askDeskAppeal},
 
 		{method: "GET", pattern: "/admin/login", console: ac, public: true, h: c.loginPage(ac)},
