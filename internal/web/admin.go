@@ -588,6 +588,10 @@ func (c *Console) decideFlag(r *request) error {
 }
 
 type auditRow struct {
+	// LiftID is the identity of a recorded death (identity_deceased),
+	// whose row offers the administrator the lift of a record made in
+	// error (POST /admin/deaths/{id}/lift).
+	LiftID    string
 	Time      string
 	Who       string
 	WhoTitle  string
@@ -684,10 +688,18 @@ func (c *Console) auditPage(r *request) error {
 			if kind == "flag" {
 				row.TargetURL = flagURL(id)
 			}
+			if kind == "identity" && a.Action == "identity_deceased" {
+				row.LiftID = id
+			}
 		}
 		d.Rows = append(d.Rows, row)
 	}
-	return c.render(r, fasthttp.StatusOK, "admin/audit", page{Title: "审计日志 Audit log", Nav: "audit", Data: d})
+	flash := ""
+	if told, err := strconv.Atoi(r.query("told")); r.query("ok") == "death_lifted" && err == nil {
+		flash = fmt.Sprintf("已撤销误登记的已故，列出该患者的 %d 个账号已收到通知；已撤销的内容不会自动恢复。 "+
+			"The death record is lifted; the %d accounts listing the person are told. Nothing withdrawn comes back by itself.", told, told)
+	}
+	return c.render(r, fasthttp.StatusOK, "admin/audit", page{Title: "审计日志 Audit log", Nav: "audit", Flash: flash, Data: d})
 }
 
 var (

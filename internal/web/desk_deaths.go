@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -109,4 +111,15 @@ func (c *Console) recordDeath(r *request) error {
 		"The death is recorded: %d bookings, %d draw entries and %d waitlist places withdrawn; the accounts that made them are told.",
 		res.Bookings, res.Entries, res.Places, res.Bookings, res.Entries, res.Places)
 	return c.render(r, fasthttp.StatusOK, "desk/deaths", page{Title: "患者已故 Deceased", Nav: "deaths", Flash: flash, Data: d})
+}
+
+// liftDeath is an administrator's lift of a death recorded in error, from
+// its row in the audit log (booking.LiftDeath).
+func (c *Console) liftDeath(r *request) error {
+	res, err := c.svc.LiftDeath(r.ctx, r.actor, booking.LiftDeathRequest{IdentityID: r.param, Reason: strings.TrimSpace(r.form("reason"))})
+	if err != nil {
+		return c.formFailed(r, "admin/audit", page{Title: "审计日志 Audit log", Nav: "audit", Data: auditData{}}, err)
+	}
+	c.redirect(r, "/admin/audit?"+url.Values{"ok": {"death_lifted"}, "told": {strconv.Itoa(res.Told)}}.Encode())
+	return nil
 }

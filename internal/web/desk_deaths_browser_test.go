@@ -63,6 +63,26 @@ func TestDeskRecordsADeathInBrowser(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_deceased' AND reason LIKE '%death_certificate%'`); n != 1 {
 		t.Errorf("identity_deceased audit entries = %d, want 1", n)
 	}
+
+	// Recorded in error: the hospital's administrator lifts it from the
+	// death's row in the audit log, with a reason.
+	a := s.hospitalAdminTab()
+	a.click(`nav a[href="/admin/audit"]`, "/admin/audit")
+	row := "#audit tr.a-identity_deceased"
+	a.do("open the lift", chromedp.Click(chromedp.CSS(row+" details.lift-death summary")))
+	a.axeClean(axe, "admin audit with the lift open")
+	a.fill(row+" details.lift-death input[name=reason]", "本人到窗口，系认错人")
+	a.click(row+" details.lift-death button[type=submit]", "/admin/audit?ok=death_lifted&told=1")
+	a.contains("#flash", "已撤销误登记的已故")
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_death_lifted'`); n != 1 {
+		t.Errorf("identity_death_lifted audit entries = %d, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM identities WHERE deceased_at IS NOT NULL`); n != 0 {
+		t.Errorf("identities still deceased after the lift = %d, want 0", n)
+	}
+	if n := s.count(`SELECT count(*) FROM notifications WHERE kind = 'death_lifted'`); n != 1 {
+		t.Errorf("death_lifted notices = %d, want 1 (the holder's account)", n)
+	}
 }
 
 // focused fails unless the focus is on sel.
