@@ -132,16 +132,13 @@ func (s *Service) Consents(ctx context.Context, actor Actor) ([]Consent, error) 
 // card reader's confirmation). A known person is never refused here — they
 // were booked before, and cutting them off at the release hour for a form
 // would keep them from care; a consent given for them is recorded if it is
-// to the current notice. The referral channel books on a referring
-// doctor's word and is not asked (open).
+// to the current notice. The referral channel (session 25) is asked the
+// same: the referring doctor or carer relays the resident's consent, given
+// to them (ConsentReferral; StaffID names the referrer, or the clerk who
+// books a referral slot).
 func (s *Service) staffConsent(req StaffBookRequest, doc identity.ID, newPerson bool) (*Consent, error) {
-	var channel ConsentChannel
-	switch req.Channel {
-	case ChannelPhone:
-		channel = ConsentPhone
-	case ChannelOnsite:
-		channel = ConsentDesk
-	default:
+	channel, ok := staffConsentChannels[req.Channel]
+	if !ok {
 		return nil, nil
 	}
 	if err := checkConsent(req.Consent); err != nil {
@@ -149,7 +146,7 @@ func (s *Service) staffConsent(req StaffBookRequest, doc identity.ID, newPerson 
 			return nil, nil
 		}
 		if req.Consent.Version == "" {
-			return nil, FieldErrorf(ErrConsentRequired, "privacy_consent", "a person not on file yet is booked only with their consent to the privacy notice, version %s: read it to the caller, or have the walk-in sign it, and give privacy_consent", PrivacyNoticeVersion)
+			return nil, FieldErrorf(ErrConsentRequired, "privacy_consent", "a person not on file yet is booked only with their consent to the privacy notice, version %s: read it to the caller, have the walk-in sign it, or, referring a resident, have them agree to it; give privacy_consent", PrivacyNoticeVersion)
 		}
 		return nil, err
 	}
@@ -162,6 +159,13 @@ func (s *Service) staffConsent(req StaffBookRequest, doc identity.ID, newPerson 
 		return nil, nil
 	}
 	return &Consent{ID: newID(), NoticeVersion: req.Consent.Version, By: by, Channel: channel, At: now}, nil
+}
+
+// staffConsentChannels is how a staff booking's channel takes a consent:
+// the operator reads the notice out, the clerk has it signed, the referrer
+// has the resident agree to it.
+var staffConsentChannels = map[Channel]ConsentChannel{
+	ChannelPhone: ConsentPhone, ChannelOnsite: ConsentDesk, ChannelReferral: ConsentReferral,
 }
 
 // recordStaffConsent records a consent a staff member took for the person

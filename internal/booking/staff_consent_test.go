@@ -106,6 +106,41 @@ func TestStaffBookingNeedsANewPersonsConsent(t *testing.T) {
 		}
 	})
 
+	t.Run("a referrer's new resident", func(t *testing.T) {
+		// The referral channel is asked as the phone is (session 25): the
+		// referring doctor or carer relays the resident's consent.
+		ref := h.staffOf(booking.RoleReferrer, h.hosp.ID)
+		rs := h.deskSession(deskOpts{dept: "Geriatrics", referral: 3})
+		resident := h.person("郑奶奶")
+		before := h.count(`SELECT count(*) FROM identities`)
+		refer := func(c booking.ConsentRequest) (booking.Booking, error) {
+			return h.svc.BookFor(h.ctx, ref, booking.StaffBookRequest{IdentityRequest: resident, SessionID: rs.ID,
+				Channel: booking.ChannelReferral, Consent: c})
+		}
+		_, err := refer(booking.ConsentRequest{})
+		wantErr(t, "a new resident referred without consent", err, booking.ErrConsentRequired)
+		_, err = refer(booking.ConsentRequest{Version: "2020-01-01"})
+		wantErr(t, "a new resident referred on an old notice", err, booking.ErrNoticeOutdated)
+		if n := h.count(`SELECT count(*) FROM identities`); n != before {
+			t.Errorf("%d identities after the refusals, want %d: nothing is written for a refused resident", n, before)
+		}
+		if n := h.count(`SELECT count(*) FROM privacy_consents WHERE staff_id = $1`, ref.AccountID); n != 0 {
+			t.Errorf("%d consents recorded for the referrer's refused bookings, want none", n)
+		}
+		b, err := refer(given)
+		testenv.Must(t, err, "refer a new resident who agreed")
+		if got, want := h.staffConsents(b.IdentityID), []staffConsentRow{{Staff: ref.AccountID, Version: booking.PrivacyNoticeVersion,
+			By: "holder", Channel: "referral"}}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("the resident's consents = %+v, want %+v", got, want)
+		}
+		again := h.deskSession(deskOpts{dept: "Ophthalmology", day: 1, referral: 2})
+		_, err = h.svc.BookFor(h.ctx, ref, booking.StaffBookRequest{IdentityRequest: resident, SessionID: again.ID, Channel: booking.ChannelReferral})
+		testenv.Must(t, err, "a resident on file is referred without a consent this time")
+		if got := h.staffConsents(b.IdentityID); len(got) != 1 {
+			t.Errorf("the resident's consents after a second referral without one = %+v, want the first only", got)
+		}
+	})
+
 	t.Run("a child under 14", func(t *testing.T) {
 		now := time.Now().In(booking.StandInLocation())
 		body := fmt.Sprintf("110105%s%03d", now.AddDate(-10, 0, 0).Format("20060102"), 100+h.seq.Add(1)%800)
