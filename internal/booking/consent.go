@@ -141,24 +141,53 @@ func (s *Service) staffConsent(req StaffBookRequest, doc identity.ID, newPerson 
 	if !ok {
 		return nil, nil
 	}
-	if err := checkConsent(req.Consent); err != nil {
+	return s.takenConsent(req.Consent, channel, doc, newPerson)
+}
+
+// takenConsent is the rule of a consent staff took (staffConsent, the
+// desk's binding): required of a person not on file yet (newPerson), a
+// child's as their guardian's; of a person on file recorded when given to
+// the current notice, never refused. It returns the consent to record,
+// nil for none.
+func (s *Service) takenConsent(c ConsentRequest, channel ConsentChannel, doc identity.ID, newPerson bool) (*Consent, error) {
+	if err := checkConsent(c); err != nil {
 		if !newPerson {
 			return nil, nil
 		}
-		if req.Consent.Version == "" {
+		if c.Version == "" {
 			return nil, FieldErrorf(ErrConsentRequired, "privacy_consent", "a person not on file yet is booked only with their consent to the privacy notice, version %s: read it to the caller, have the walk-in sign it, or, referring a resident, have them agree to it; give privacy_consent", PrivacyNoticeVersion)
 		}
 		return nil, err
 	}
 	now := s.cfg.Now()
-	by, err := s.consentFor(req.Consent, doc, now)
+	by, err := s.consentFor(c, doc, now)
 	if err != nil {
 		if newPerson {
 			return nil, err
 		}
 		return nil, nil
 	}
-	return &Consent{ID: newID(), NoticeVersion: req.Consent.Version, By: by, Channel: channel, At: now}, nil
+	return &Consent{ID: newID(), NoticeVersion: c.Version, By: by, Channel: channel, At: now}, nil
+}
+
+// deskBindingConsent is the consent the holder gives at the desk's binding
+// of their account (session 25): the person whose login it is stands at
+// the window with the card, so the clerk asks them to read and sign the
+// notice, as a walk-in is asked, and ticks. It is the account's consent
+// (the holder's, for the account and the persons it lists, as at sign-up):
+// recorded in the binding's transaction (SelfBinding.Consent), it ends the
+// login's ask (Token.ConsentNeeded) and, being the person's own, a
+// 14-year-old's ask on every account listing them. Never required: the
+// person is on file (the account lists them), the account's processing
+// stands on its sign-up's consent or is asked at its login, and a form
+// must not stand between a holder and the binding that takes their
+// account back from a squatter or a family member.
+func (s *Service) deskBindingConsent(actor Actor, c ConsentRequest, doc identity.ID, accountID string) (*Consent, error) {
+	rec, err := s.takenConsent(c, ConsentDesk, doc, false)
+	if rec != nil {
+		rec.AccountID, rec.StaffID = accountID, actor.AccountID
+	}
+	return rec, err
 }
 
 // staffConsentChannels is how a staff booking's channel takes a consent:

@@ -834,6 +834,11 @@ type VerifyRequest struct {
 	// it is kept as a former name, and nothing listed or made under it is
 	// voided (NameChange).
 	FormerName string
+	// Consent, with AccountPhone: the holder, at the window with the card,
+	// read and signed the privacy notice as the clerk asked (the box
+	// 持证人已阅读告知并签字同意): recorded with the binding as the
+	// account's consent (deskBindingConsent). Never required.
+	Consent ConsentRequest
 }
 
 // VerifyIdentity is how a person regains control of their identity: the
@@ -856,6 +861,9 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	}
 	if err := auditText("correction_reason", req.CorrectionReason, 500); err != nil {
 		return Identity{}, err
+	}
+	if req.Consent != (ConsentRequest{}) && req.AccountPhone == "" {
+		return Identity{}, FieldErrorf(ErrInvalidField, "privacy_consent", "the holder's consent to the privacy notice is taken with the binding of their account: give account_phone")
 	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
 	var change NameChange
@@ -895,6 +903,9 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		}
 		bind = SelfBinding{AccountID: a.ID, NewPatientID: newID(), BirthYear: card.doc.BirthYear(), MaxPatients: limits.MaxPatients,
 			HolderChanged: holderChangedNotice(a, card, actor.HospitalID, s.cfg.Now())}
+		if bind.Consent, err = s.deskBindingConsent(actor, req.Consent, card.doc, a.ID); err != nil {
+			return Identity{}, err
+		}
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "identity_verified", Reason: "name read from the ID card", HospitalID: actor.HospitalID}
@@ -930,6 +941,9 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	audit.Target = "identity:" + card.ID
 	if accountID != "" {
 		audit.Reason += "; self of account " + accountID + ", its login number rung at the desk in the card's person's hand"
+		if bind.Consent != nil {
+			audit.Reason += "; the holder signed the privacy notice, version " + bind.Consent.NoticeVersion
+		}
 	}
 	if err := s.store.VerifyName(ctx, card.Identity, bind, change, audit); err != nil {
 		return Identity{}, err

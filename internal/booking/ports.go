@@ -526,6 +526,10 @@ type SelfBinding struct {
 	// claimed online (never bound): a bound holder is never replaced
 	// (ErrHolderBound).
 	HolderChanged Notification
+	// Consent, when the holder signed the privacy notice at the binding
+	// (deskBindingConsent): the account's consent, recorded with the
+	// binding (its identity the bound person's), the account's version set.
+	Consent *Consent
 }
 
 // NameChange is what a desk verification changes of a person's name

@@ -160,6 +160,18 @@ func (s *Store) VerifyName(ctx context.Context, i booking.Identity, bind booking
 					return err
 				}
 			}
+			if bind.Consent != nil {
+				// The holder's consent, signed at the binding: the
+				// account's, as at sign-up.
+				c := *bind.Consent
+				c.IdentityID = i.ID
+				if err := insertConsent(ctx, tx, c); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, q("account_consented"), c.AccountID, c.NoticeVersion); err != nil {
+					return err
+				}
+			}
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
 			return err

@@ -1101,6 +1101,9 @@ type verifyIn struct {
 	CorrectionReason string `json:"correction_reason"`
 	NumberRung       bool   `json:"number_rung"`
 	FormerName       string `json:"former_name"`
+	// PrivacyConsent, with account_phone: the holder signed the notice of
+	// that version at the binding (recorded as the account's consent).
+	PrivacyConsent string `json:"privacy_consent"`
 }
 
 func (s *Server) verifyIdentity(r *request) error {
@@ -1110,7 +1113,7 @@ func (s *Server) verifyIdentity(r *request) error {
 	}
 	who, err := s.svc.VerifyIdentity(r.context(), r.actor, booking.VerifyRequest{IdentityRequest: in.request(), AccountPhone: in.AccountPhone,
 		CorrectionReason: in.CorrectionReason, NumberRung: in.NumberRung,
-		FormerName: in.FormerName})
+		FormerName: in.FormerName, Consent: booking.ConsentRequest{Version: in.PrivacyConsent}})
 	if err != nil {
 		return err
 	}

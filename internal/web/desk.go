@@ -750,7 +750,8 @@ func (c *Console) verifyIdentity(r *request) error {
 		}
 		_, err = c.svc.VerifyIdentity(r.ctx, r.actor, booking.VerifyRequest{
 			IdentityRequest: booking.IdentityRequest{IDType: ref.IDType, IDNumber: ref.IDNumber, Name: name},
-			AccountPhone:    phone, CorrectionReason: reason, FormerName: former, NumberRung: r.form("number_rung") != ""})
+			AccountPhone:    phone, CorrectionReason: reason, FormerName: former, NumberRung: r.form("number_rung") != "",
+			Consent: booking.ConsentRequest{Version: r.form("privacy_consent")}})
 	}
 	switch {
 	case err == nil:
