@@ -303,6 +303,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log.Info("schedule loaded and reconciled", "sessions", n)
+	// Listings made before 0084 get their 14th-birthday day (0087 marked
+	// them), before the first request: never on the release hour's path.
+	if filled, err := d.svc.FillConsentDue(ctx); err != nil {
+		log.Error("fill the 14th-birthday day of listings made before 0084: the rest stay marked, the next start goes on", "filled", filled, "err", err)
+	} else if filled > 0 {
+		log.Info("filled the 14th-birthday day of listings made before 0084", "listings", filled)
+	}
 
 	// With Redis, the limits have two tiers: this instance's memory counts
 	// every request, Redis (shared by the instances) every request that

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"fairslot/internal/identity"
@@ -294,4 +295,70 @@ func (s *Service) ConfirmOwnConsent(ctx context.Context, actor Actor, patientID 
 	}
 	fresh.ConsentDue = ""
 	return fresh, nil
+}
+
+// UnreadListing is a listing made before 0084, with no 14th-birthday day
+// on its row, marked by migration 0087 for FillConsentDue: when it was
+// listed, and its person's document, the number sealed.
+type UnreadListing struct {
+	PatientID    string
+	ListedAt     time.Time
+	IDType       string
+	NumberSealed []byte
+}
+
+// FillConsentDue gives the listings made before 0084 their 14th-birthday
+// day (Patient.ConsentDue), as AddPatient gives a child's listing now: the
+// resident ID's birth date plus 14 years (identity.ID.AgeReached), where
+// the person was under 14 on the day they were listed (China's calendar);
+// none for a person listed at 14 or older, or whose document carries no
+// birth date. The rows are those migration 0087 marked; serve runs it at
+// its start, before it answers, so no number is opened on the release
+// hour's path (each marked row's once, here). A person whose own consent
+// was recorded since their birthday is not asked (SetConsentDue). A
+// listing this instance cached is read again. It returns how many rows it
+// read; a row whose number does not open stops it (the rest stay marked:
+// the next start tries again).
+func (s *Service) FillConsentDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		batch, err := s.store.UnreadListings(ctx, 500)
+		if err != nil || len(batch) == 0 {
+			return n, err
+		}
+		for _, l := range batch {
+			number, err := s.keys.Open("id_number", l.NumberSealed)
+			if err != nil {
+				return n, fmt.Errorf("open the document of listing %s: %w", l.PatientID, err)
+			}
+			day, start := childConsentDue(identity.ID{Type: identity.Type(l.IDType), Number: number}, l.ListedAt)
+			if err := s.store.SetConsentDue(ctx, l.PatientID, day, start); err != nil {
+				return n, err
+			}
+			n++
+			if _, cached := s.patients.get(l.PatientID); cached {
+				fresh, err := s.store.Patient(ctx, l.PatientID)
+				if err != nil {
+					return n, err
+				}
+				s.patients.put(fresh)
+			}
+		}
+	}
+}
+
+// childConsentDue is the day a person listed on listedAt is asked for
+// their own consent (ConsentDue), and that day's start in China: their
+// 14th birthday, if they were under 14 when listed; "" otherwise.
+func childConsentDue(doc identity.ID, listedAt time.Time) (string, time.Time) {
+	under, ok := doc.UnderAge(identity.ChildAge, listedAt)
+	if !ok || !under {
+		return "", time.Time{}
+	}
+	day, _ := doc.AgeReached(identity.ChildAge)
+	start, err := time.ParseInLocation(time.DateOnly, day, StandInLocation())
+	if err != nil {
+		return "", time.Time{}
+	}
+	return day, start
 }

@@ -1,6 +1,8 @@
 package booking_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,4 +90,89 @@ func TestDeskBindingTakesTheHoldersConsent(t *testing.T) {
 			t.Errorf("the family's listing still asks from %s after the person's own consent at the desk", due)
 		}
 	})
+}
+
+// TestOldListingsAskAt14 (session 25): a listing made before 0084 has no
+// 14th-birthday day on its row. Migration 0087 marks the rows that may need
+// one, and FillConsentDue (serve's start) reads the birth date from the
+// resident ID (sealed; the service's keys) and sets it: a child listed
+// under 14 is asked from their birthday, at once when it has passed; an
+// adult listed as one, a person whose own consent was recorded since the
+// birthday, are not; every mark is cleared, and the filled day is what the
+// next booking of the person asks by (the instance's cached listing too).
+func TestOldListingsAskAt14(t *testing.T) {
+	h := newHarness(t, harnessConfig{soldOutFor: -1})
+	family := h.userOf(h.person("孙建国"))
+	soon, birthday := h.childTurning("孙小雨", 20)
+	young := h.addChild(&family, soon)
+	past, passed := h.childTurning("孙小风", -300)
+	grown := h.addChild(&family, past) // 14 now: listed as an adult today, as a child three years ago below
+	signed, _ := h.childTurning("孙小云", -200)
+	own := h.addChild(&family, signed)
+	adult := h.addMember(&family, h.person("孙奶奶"), "", "parent")
+	// The rows as a database before 0084 holds them: no day; the older
+	// two listed three years ago, under 14 then. The third's own consent
+	// was given at the desk after their birthday (a staff consent, 0084's
+	// rule ended the ask then).
+	h.exec(`UPDATE patients SET consent_due_on = NULL, consent_due_unread = NULL WHERE account_id = $1`, family.actor.AccountID)
+	h.exec(`UPDATE patients SET created_at = created_at - INTERVAL '3 years' WHERE id IN ($1, $2)`, grown.ID, own.ID)
+	h.exec(`UPDATE privacy_consents SET given_by = 'guardian', given_at = given_at - INTERVAL '3 years' WHERE patient_id IN ($1, $2)`, grown.ID, own.ID)
+	h.exec(`INSERT INTO privacy_consents (id, identity_id, notice_version, given_by, channel, given_at)
+		VALUES ($1, $2, $3, 'holder', 'desk', now() - INTERVAL '30 days')`, booking.NewID(), own.IdentityID, booking.PrivacyNoticeVersion)
+	mark, err := os.ReadFile("../cockroach/migrations/0087_a_consent_due_unread.sql")
+	testenv.Must(t, err, "read migration 0087")
+	for _, stmt := range strings.Split(string(mark), ";\n") {
+		if strings.TrimSpace(stripComments(stmt)) != "" {
+			h.exec(stmt)
+		}
+	}
+	marked := h.count(`SELECT count(*) FROM patients WHERE account_id = $1 AND consent_due_unread`, family.actor.AccountID)
+	if marked < 3 {
+		t.Fatalf("0087 marked %d of the family's listings, want the three children's at least", marked)
+	}
+
+	n, err := h.svc.FillConsentDue(h.ctx)
+	testenv.Must(t, err, "fill the days")
+	if n < marked {
+		t.Errorf("filled %d listings, want the %d marked", n, marked)
+	}
+	for _, c := range []struct {
+		what, id, want string
+	}{
+		{"a child turning 14 in 20 days", young.ID, birthday},
+		{"a child listed at 11, 14 now", grown.ID, passed},
+		{"a person whose own consent was given since", own.ID, ""},
+		{"an adult", adult.ID, ""},
+	} {
+		if got := h.consentDueOf(c.id); got != c.want {
+			t.Errorf("%s: consent_due_on = %q, want %q", c.what, got, c.want)
+		}
+	}
+	if left := h.count(`SELECT count(*) FROM patients WHERE consent_due_unread`); left != 0 {
+		t.Errorf("%d listings still marked after the fill", left)
+	}
+	s := h.deskSession(deskOpts{day: 1, online: 3})
+	_, err = h.svc.Book(h.ctx, family.actor, booking.BookRequest{SessionID: s.ID, PatientID: grown.ID, Channel: booking.ChannelOnline})
+	wantErr(t, "a booking of the old listing's child, 14 now, without their own consent", err, booking.ErrPersonConsent)
+	_, err = h.svc.Book(h.ctx, family.actor, booking.BookRequest{SessionID: s.ID, PatientID: grown.ID, Channel: booking.ChannelOnline,
+		Consent: booking.ConsentRequest{Version: booking.PrivacyNoticeVersion, Person: true}})
+	testenv.Must(t, err, "the booking with the person's own consent")
+	if got := h.consentDueOf(grown.ID); got != "" {
+		t.Errorf("the old listing still asks from %s after the person's consent", got)
+	}
+	n, err = h.svc.FillConsentDue(h.ctx)
+	if err != nil || n != 0 {
+		t.Errorf("a second fill: %d (%v), want nothing left", n, err)
+	}
+}
+
+// stripComments drops a migration's comment lines.
+func stripComments(stmt string) string {
+	var keep []string
+	for _, l := range strings.Split(stmt, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

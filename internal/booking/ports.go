@@ -836,6 +836,14 @@ type AccountStore interface {
 	RecordConsent(ctx context.Context, c Consent) error
 	// Consents lists the consents of an account, oldest first.
 	Consents(ctx context.Context, accountID string) ([]Consent, error)
+	// UnreadListings lists up to limit listings made before 0084 that
+	// migration 0087 marked for their 14th-birthday day (FillConsentDue).
+	UnreadListings(ctx context.Context, limit int) ([]UnreadListing, error)
+	// SetConsentDue sets a marked listing's day (empty: none) and clears
+	// its mark. A day is not set where the person's own consent (not a
+	// guardian's) was recorded from from on, for this listing or for
+	// every listing of them (clear_consent_due's rule): it ended the ask.
+	SetConsentDue(ctx context.Context, patientID, day string, from time.Time) error
 	// FlagsConcerning lists the flags that name the account or one of the
 	// persons (identity ids), newest first (at most 100).
 	FlagsConcerning(ctx context.Context, accountID string, identityIDs []string) ([]Flag, error)

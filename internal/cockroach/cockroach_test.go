@@ -78,6 +78,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0084_a_consent_leftovers.sql")
 	want = append(want, "0085_a_death_lifted.sql")
 	want = append(want, "0086_a_name_key.sql")
+	want = append(want, "0087_a_consent_due_unread.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}

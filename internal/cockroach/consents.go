@@ -51,6 +51,23 @@ func (s *Store) Consents(ctx context.Context, accountID string) (_ []booking.Con
 	})
 }
 
+// UnreadListings is booking.AccountStore's.
+func (s *Store) UnreadListings(ctx context.Context, limit int) (_ []booking.UnreadListing, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("unread_listings"), limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.UnreadListing, error) {
+		var l booking.UnreadListing
+		err := r.Scan(&l.PatientID, &l.ListedAt, &l.IDType, &l.NumberSealed)
+		return l, err
+	})
+}
+
+// SetConsentDue is booking.AccountStore's.
+func (s *Store) SetConsentDue(ctx context.Context, patientID, day string, from time.Time) error {
+	_, err := s.db.pool.Exec(ctx, q("set_consent_due"), patientID, day, from)
+	return translate(err)
+}
+
 // FlagsConcerning is booking.AccountStore's.
 func (s *Store) FlagsConcerning(ctx context.Context, accountID string, identityIDs []string) (_ []booking.Flag, rerr error) {
 	defer func() { rerr = translate(rerr) }()

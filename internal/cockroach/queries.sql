@@ -89,6 +89,29 @@ UPDATE patients SET consent_due_on = NULL
    AND ($3::UUID IS NULL OR id = $3
         OR EXISTS (SELECT 1 FROM patients s WHERE s.id = $3 AND s.is_self AND s.self_verified_at IS NOT NULL AND s.removed_at IS NULL));
 
+-- name: unread_listings
+-- Listings 0087 marked for their 14th-birthday day (made before 0084):
+-- the document's number sealed, for the service to read the birth date.
+SELECT p.id::TEXT, p.created_at, i.id_type, i.number_sealed
+  FROM patients p JOIN identities i ON i.id = p.identity_id
+ WHERE p.consent_due_unread
+ ORDER BY p.id
+ LIMIT $1;
+
+-- name: set_consent_due
+-- A marked listing's day ($2, '' for none), unless the person's own
+-- consent was recorded from that day's start ($3) on, for this listing or
+-- for every listing of them, as clear_consent_due would have ended it; the
+-- mark cleared either way.
+UPDATE patients SET consent_due_unread = false,
+       consent_due_on = CASE WHEN $2::TEXT = '' OR EXISTS (
+           SELECT 1 FROM privacy_consents c
+            WHERE c.identity_id = patients.identity_id AND c.given_by <> 'guardian' AND c.given_at >= $3
+              AND (c.patient_id IS NULL OR c.patient_id = patients.id
+                   OR EXISTS (SELECT 1 FROM patients s WHERE s.id = c.patient_id AND s.is_self AND s.self_verified_at IS NOT NULL AND s.removed_at IS NULL)))
+         THEN NULL ELSE NULLIF($2::TEXT, '')::DATE END
+ WHERE id = $1 AND consent_due_unread;
+
 -- name: account_consented
 -- The notice version an account last agreed to (its own consent).
 UPDATE accounts SET privacy_consent_version = $2 WHERE id = $1 AND role = 'patient';

@@ -924,3 +924,11 @@ func (unimplementedStore) ListingsOf(_ context.Context, _ string, _ string) ([]b
 func (unimplementedStore) RemoveListing(_ context.Context, _ string, _ string, _ time.Time, _ booking.AuditEntry, _ booking.Notification) error {
 	panic(unimplemented("Store.RemoveListing"))
 }
+
+func (unimplementedStore) UnreadListings(_ context.Context, _ int) ([]booking.UnreadListing, error) {
+	panic(unimplemented("Store.UnreadListings"))
+}
+
+func (unimplementedStore) SetConsentDue(_ context.Context, _, _ string, _ time.Time) error {
+	panic(unimplemented("Store.SetConsentDue"))
+}
