@@ -821,6 +821,9 @@ func accessTable() map[string]row {
 			return call{path: "/v1/admin/cases/" + a.sharedCase() + "/flag", body: map[string]string{"reason": "looks like a scalper"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 422}, false},
 		"GET /v1/admin/flags": {ok("/v1/admin/flags"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Bindings made before the binding rule (session 25): accounts are
+		// platform-wide, so a platform administrator lists them.
+		"GET /v1/admin/bindings-to-review": {ok("/v1/admin/bindings-to-review"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
 			[7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"POST /v1/admin/flags/{flag_id}/decision": {func(*access, string) call {

@@ -176,3 +176,93 @@ func stripComments(stmt string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// TestBindingsBeforeTheRuleAreListed (review24 H1, H2, L1; session 25):
+// bindings made before the binding rule stand; a platform-wide
+// administrator lists them, masked: a self bound with no ring recorded (a
+// son's card that took his father's account, as the old desk did it), a
+// self whose person the account also lists as family (another document,
+// linked), a child as an account's self. A binding made with the number
+// rung is not listed; nothing is unbound; hospital administrators and
+// patients are refused.
+func TestBindingsBeforeTheRuleAreListed(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	admin := h.staff(booking.RoleAdmin)
+
+	holder := h.person("韩梅")
+	proved := h.userOf(holder)
+	_, err := h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: holder, AccountPhone: proved.phone, NumberRung: true})
+	testenv.Must(t, err, "a binding with the number rung")
+
+	// The father's account, its son bound as its self by the old desk:
+	// the son's row made the bound self, the father's demoted to 其他,
+	// the audit saying nothing of a ring.
+	father := h.userOf(h.person("韩建国"))
+	son := h.addMember(&father, h.person("韩小军"), "", "child")
+	h.exec(`UPDATE patients SET is_self = false, relationship = 'other' WHERE id = $1`, father.patients[0].ID)
+	h.exec(`UPDATE patients SET is_self = true, relationship = 'self', self_verified_at = now() - INTERVAL '90 days' WHERE id = $1`, son.ID)
+	h.exec(`INSERT INTO audit_log (id, ts, actor_id, actor_role, action, target, reason, hospital_id)
+		VALUES ($1, now() - INTERVAL '90 days', $2, 'clerk', 'identity_verified', $3, $4, $5)`, booking.NewID(), clerk.AccountID,
+		"identity:"+son.IdentityID, "name read from the ID card; self of account "+father.actor.AccountID, h.hosp.ID)
+
+	// An account whose self claimed online is, under another document of
+	// theirs (linked at the desk), also listed as its child.
+	first, second := h.passport("Li Ming"), h.passport("Li Ming")
+	both := h.userOf(first)
+	h.addMember(&both, second, "", "child")
+	for _, doc := range []booking.IdentityRequest{first, second} {
+		_, err = h.svc.VerifyIdentity(h.ctx, clerk, booking.VerifyRequest{IdentityRequest: doc})
+		testenv.Must(t, err, "verify a passport")
+	}
+	_, err = h.svc.LinkIdentities(h.ctx, clerk, booking.LinkRequest{Person: first, Document: second})
+	testenv.Must(t, err, "link the two passports")
+
+	// A child of 8 as an account's self, claimed before the rule.
+	y, m, d := yearsAgo(8)
+	kid := h.userOf(h.person("韩大人"))
+	child := h.addChild(&kid, h.born("韩小宝", y, m, d))
+	h.exec(`UPDATE patients SET is_self = false, relationship = 'other' WHERE id = $1`, kid.patients[0].ID)
+	h.exec(`UPDATE patients SET is_self = true, relationship = 'self' WHERE id = $1`, child.ID)
+
+	got, err := h.svc.BindingsToReview(h.ctx, admin)
+	testenv.Must(t, err, "list the bindings to review")
+	byAccount := map[string]booking.BindingToReview{}
+	for _, b := range got {
+		byAccount[b.AccountID] = b
+		for _, clear := range []string{father.phone, both.phone, kid.phone, proved.phone} {
+			if b.PhoneMasked == clear {
+				t.Errorf("a listed account's login is shown in clear")
+			}
+		}
+	}
+	if _, ok := byAccount[proved.actor.AccountID]; ok {
+		t.Error("a binding made with the number rung is listed")
+	}
+	for _, c := range []struct {
+		what                     string
+		account, patient         string
+		noRing, familyToo, minor bool
+	}{
+		{"the son bound as his father's account's self", father.actor.AccountID, son.ID, true, false, false},
+		{"a self also listed as a child", both.actor.AccountID, both.patients[0].ID, false, true, false},
+		{"a child as a self", kid.actor.AccountID, child.ID, false, false, true},
+	} {
+		b, ok := byAccount[c.account]
+		switch {
+		case !ok:
+			t.Errorf("%s: not listed", c.what)
+		case b.PatientID != c.patient || b.NoRing != c.noRing || b.FamilyToo != c.familyToo || b.Minor != c.minor:
+			t.Errorf("%s: %+v, want patient %s, no ring %v, family too %v, minor %v", c.what, b, c.patient, c.noRing, c.familyToo, c.minor)
+		case b.PhoneMasked == "" || b.IDMasked == "" || b.NameMasked == "":
+			t.Errorf("%s: %+v, want the login, number and name masked", c.what, b)
+		}
+	}
+	if n := h.count(`SELECT count(*) FROM patients WHERE id = $1 AND is_self AND self_verified_at IS NOT NULL`, son.ID); n != 1 {
+		t.Error("the list unbound the son: nothing is unbound automatically")
+	}
+	_, err = h.svc.BindingsToReview(h.ctx, h.staffOf(booking.RoleAdmin, h.hosp.ID))
+	wantErr(t, "a hospital's administrator", err, booking.ErrForbidden)
+	_, err = h.svc.BindingsToReview(h.ctx, father.actor)
+	wantErr(t, "a patient", err, booking.ErrForbidden)
+}

@@ -836,6 +836,10 @@ type AccountStore interface {
 	RecordConsent(ctx context.Context, c Consent) error
 	// Consents lists the consents of an account, oldest first.
 	Consents(ctx context.Context, accountID string) ([]Consent, error)
+	// BindingsToReview lists the accounts' selves the binding rule would
+	// refuse or question (booking.BindingsToReview): a self born in or
+	// after minorFrom is Minor.
+	BindingsToReview(ctx context.Context, minorFrom int) ([]BindingToReview, error)
 	// UnreadListings lists up to limit listings made before 0084 that
 	// migration 0087 marked for their 14th-birthday day (FillConsentDue).
 	UnreadListings(ctx context.Context, limit int) ([]UnreadListing, error)

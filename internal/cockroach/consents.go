@@ -82,3 +82,19 @@ func (s *Store) EventsOfAccount(ctx context.Context, accountID string, limit int
 	rows, _ := s.db.pool.Query(ctx, eventQuery(q("events_of_account")), accountID, limit)
 	return pgx.CollectRows(rows, scanEvent)
 }
+
+// BindingsToReview is booking.AccountStore's.
+func (s *Store) BindingsToReview(ctx context.Context, minorFrom int) (_ []booking.BindingToReview, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	rows, _ := s.db.pool.Query(ctx, q("bindings_to_review"), minorFrom)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.BindingToReview, error) {
+		var b booking.BindingToReview
+		var bound *time.Time
+		err := r.Scan(&b.AccountID, &b.PhoneMasked, &b.PatientID, &b.NameMasked, &b.IDMasked, &b.BirthYear, &bound,
+			&b.NoRing, &b.FamilyToo, &b.Minor)
+		if bound != nil {
+			b.BoundAt = *bound
+		}
+		return b, err
+	})
+}

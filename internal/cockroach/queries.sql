@@ -112,6 +112,32 @@ UPDATE patients SET consent_due_unread = false,
          THEN NULL ELSE NULLIF($2::TEXT, '')::DATE END
  WHERE id = $1 AND consent_due_unread;
 
+-- name: bindings_to_review
+-- Accounts' selves the binding rule (session 24) would refuse or question,
+-- of accounts not closed: bound at the desk with no binding audited as
+-- "its login number rung" (every binding before the rule); the self's
+-- person also listed on the account as a spouse, child or parent (another
+-- document of theirs, linked); a self born in or after $1 (possibly under
+-- 14). Oldest binding first; an administrator's occasional read.
+SELECT * FROM (
+  SELECT a.id::TEXT AS account_id, a.phone_masked, p.id::TEXT AS patient_id, p.name_masked, i.number_masked,
+         COALESCE(p.birth_year, 0) AS birth_year, p.self_verified_at AS bound_at,
+         p.self_verified_at IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM audit_log l
+            WHERE l.action IN ('identity_verified', 'identity_name_corrected') AND l.target = 'identity:' || p.identity_id::TEXT
+              AND strpos(l.reason, 'self of account ' || p.account_id::TEXT || ', its login number rung') > 0) AS no_ring,
+         EXISTS (
+           SELECT 1 FROM patients f JOIN identities fi ON fi.id = f.identity_id
+            WHERE f.account_id = p.account_id AND f.id <> p.id AND f.removed_at IS NULL
+              AND f.relationship IN ('spouse', 'child', 'parent')
+              AND COALESCE(fi.person_id, fi.id) = COALESCE(i.person_id, i.id)) AS family_too,
+         COALESCE(p.birth_year, 0) >= $1 AS minor
+    FROM patients p JOIN accounts a ON a.id = p.account_id JOIN identities i ON i.id = p.identity_id
+   WHERE p.is_self AND p.removed_at IS NULL AND a.closed_at IS NULL
+) b
+ WHERE no_ring OR family_too OR minor
+ ORDER BY bound_at IS NOT NULL, bound_at, patient_id;
+
 -- name: account_consented
 -- The notice version an account last agreed to (its own consent).
 UPDATE accounts SET privacy_consent_version = $2 WHERE id = $1 AND role = 'patient';

@@ -102,6 +102,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/admin/account-policy", prefix: "/v1/admin/account-policy", auth: true, h: s.getAccountPolicy},
 		{method: "POST", template: "/v1/admin/sessions/{id}/pools", prefix: "/v1/admin/sessions/", param: true, suffix: "/pools", auth: true, h: s.movePool},
 		{method: "GET", template: "/v1/admin/flags", prefix: "/v1/admin/flags", auth: true, h: s.listFlags},
+		{method: "GET", template: "/v1/admin/bindings-to-review", prefix: "/v1/admin/bindings-to-review", auth: true, h: s.bindingsToReview},
 		{method: "GET", template: "/v1/admin/flags/{id}", prefix: "/v1/admin/flags/", param: true, auth: true, h: s.getFlag},
 		{method: "POST", template: "/v1/admin/flags/{id}/decision", prefix: "/v1/admin/flags/", param: true, suffix: "/decision", auth: true, h: s.decideFlag},
 		{method: "POST", template: "/v1/admin/detect", prefix: "/v1/admin/detect", auth: true, h: s.detect},
@@ -1429,6 +1430,42 @@ func (s *Server) movePool(r *request) error {
 	// Up to count move: the answer says how many of those asked did (review19b L2).
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"session_id": r.param, "from": from, "to": to,
 		"requested": in.Count, "moved": len(moved), "slot_nos": moved})
+	return nil
+}
+
+// bindingToReviewOut is an account's self the binding rule would refuse
+// or question, masked (booking.BindingToReview).
+type bindingToReviewOut struct {
+	AccountID   string     `json:"account_id"`
+	PhoneMasked string     `json:"account_phone_masked"`
+	PatientID   string     `json:"patient_id"`
+	NameMasked  string     `json:"name_masked"`
+	IDMasked    string     `json:"id_number_masked"`
+	BirthYear   int        `json:"birth_year,omitempty"`
+	BoundAt     *time.Time `json:"bound_at,omitempty"`
+	NoRing      bool       `json:"no_ring"`
+	FamilyToo   bool       `json:"family_too"`
+	Minor       bool       `json:"minor"`
+}
+
+// bindingsToReview lists the bindings made before the binding rule
+// (GET /v1/admin/bindings-to-review), for platform administrators.
+func (s *Server) bindingsToReview(r *request) error {
+	bs, err := s.svc.BindingsToReview(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	loc := readerZone(s.svc.Catalog(), r.actor.HospitalID)
+	out := make([]bindingToReviewOut, len(bs))
+	for i, b := range bs {
+		out[i] = bindingToReviewOut{AccountID: b.AccountID, PhoneMasked: b.PhoneMasked, PatientID: b.PatientID, NameMasked: b.NameMasked,
+			IDMasked: b.IDMasked, BirthYear: b.BirthYear, NoRing: b.NoRing, FamilyToo: b.FamilyToo, Minor: b.Minor}
+		if !b.BoundAt.IsZero() {
+			t := b.BoundAt.In(loc)
+			out[i].BoundAt = &t
+		}
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"items": out})
 	return nil
 }
 

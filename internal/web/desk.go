@@ -134,6 +134,7 @@ var deskFlashes = map[string]string{
 	"verified":       "已按证件核验姓名。 The name is verified from the card.",
 	"verified_bound": "已核验，并绑定为患者本人账户。 Verified; the account is now the person's own.",
 	"linked":         "已关联为同一人的两种证件。 The two documents are linked as one person.",
+	"left_listing":   "已退出该账号的就诊人列表，对方已收到通知。 The person left that account's list; the account is told.",
 	"offer_accepted": flashes["offer_accepted"],
 	"offer_declined": flashes["offer_declined"],
 }

@@ -16,7 +16,8 @@ import (
 // marked otherwise), and never an account that lists the person as family
 // (子女 here: a parent's account), whatever the box says; the refusal is
 // tied to the phone and explained in Chinese. Nothing typed is sent back;
-// the page passes axe-core and fits 390 px.
+// the page passes axe-core and fits 390 px. The holder's consent to the
+// privacy notice, ticked at the binding, is recorded (session 25).
 func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 	s := newSite(t)
 	axe := axeSource(t)
@@ -70,10 +71,16 @@ func TestDeskBindsOnlyWithTheNumberRungInBrowser(t *testing.T) {
 	d.hidden(id, name, kinPhone, ownPhone)
 	d.axeClean(axe, "desk lookup, the binding refused")
 
+	// The holder signed the privacy notice at the window (session 25).
+	d.check("#verify-form input[name=privacy_consent]")
 	verify(ownPhone, true, "/desk/lookup?")
 	d.contains("#flash", "已核验，并绑定为患者本人账户")
 	if n := bound(); n != 1 {
 		t.Errorf("%d bound selves after the proved binding, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM privacy_consents WHERE channel = 'desk' AND given_by = 'holder' AND account_id IS NOT NULL
+		AND patient_id IS NULL AND staff_id IS NOT NULL`); n != 1 {
+		t.Errorf("%d desk consents of the account after the binding with the box ticked, want 1", n)
 	}
 	d.hidden(id, name, ownPhone)
 	d.phoneShot("desk-bind-bound")

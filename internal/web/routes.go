@@ -75,6 +75,7 @@ var (
 			{"callbacks", "回电", "Call backs", "/desk/callbacks"},
 			{"accounts", "账号服务", "Accounts", "/desk/accounts"},
 			{"deaths", "患者已故", "Deceased", "/desk/deaths"},
+			{"listings", "被列名单", "Listed by", "/desk/listings"},
 		},
 	}
 	adminConsole = &console{
@@ -209,6 +210,10 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/desk/callbacks/{id}/outcome", console: dc, h: c.markCallBack},
 		{method: "GET", pattern: "/desk/walkin", console: dc, h: c.walkinPage},
 		{method: "POST", pattern: "/desk/bookings", console: dc, h: c.walkin},
+		{method: "GET", pattern: "/desk/listings", console: dc, h: c.listingsPage},
+		{method: "POST", pattern: "/desk/listings", console: dc, h: c.readListings},
+		{method: "POST", pattern: "/desk/listings/clear", console: dc, h: c.clearListings},
+		{method: "POST", pattern: "/desk/listings/{id}/remove", console: dc, h: c.leaveListingAtDesk},
 		{method: "GET", pattern: "/desk/accounts", console: dc, h: c.accountsPage},
 		{method: "POST", pattern: "/desk/accounts/reset-code", console: dc, h: c.issueResetCode},
 		{method: "POST", pattern: "/desk/accounts/release", console: dc, h: c.releasePhone},

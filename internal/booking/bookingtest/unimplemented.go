@@ -932,3 +932,7 @@ func (unimplementedStore) UnreadListings(_ context.Context, _ int) ([]booking.Un
 func (unimplementedStore) SetConsentDue(_ context.Context, _, _ string, _ time.Time) error {
 	panic(unimplemented("Store.SetConsentDue"))
 }
+
+func (unimplementedStore) BindingsToReview(_ context.Context, _ int) ([]booking.BindingToReview, error) {
+	panic(unimplemented("Store.BindingsToReview"))
+}
