@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -60,11 +59,7 @@ func (c *Console) listingsPageData(r *request, failed bool) (listingsData, error
 		c.unsetSealed(r, deskConsole, listingsCookie)
 		return d, err
 	}
-	d.Read = true
-	for _, l := range ls {
-		d.Listings = append(d.Listings, listingView{ID: l.ID, Account: l.PhoneMasked, Relationship: l.Relationship.Label(),
-			Since: l.Since.In(booking.StandInLocation()).Format(time.DateOnly)})
-	}
+	d.Read, d.Listings = true, listingViews(ls)
 	return d, nil
 }
 

@@ -157,11 +157,19 @@ func (c *Console) familyData(r *request) (familyData, error) {
 		return familyData{}, err
 	}
 	d.Verified = slices.ContainsFunc(ps, func(p booking.Patient) bool { return p.IsSelf && p.SelfVerified })
+	d.ListedBy = listingViews(ls)
+	return d, nil
+}
+
+// listingViews are other accounts' listings of a person as the family page
+// and the desk's 被列名单 show them.
+func listingViews(ls []booking.Listing) []listingView {
+	var out []listingView
 	for _, l := range ls {
-		d.ListedBy = append(d.ListedBy, listingView{ID: l.ID, Account: l.PhoneMasked, Relationship: l.Relationship.Label(),
+		out = append(out, listingView{ID: l.ID, Account: l.PhoneMasked, Relationship: l.Relationship.Label(),
 			Since: l.Since.In(booking.StandInLocation()).Format(time.DateOnly)})
 	}
-	return d, nil
+	return out
 }
 
 func (c *Console) familyPage(r *request) error {
