@@ -235,6 +235,7 @@ func (c *Console) table() []route {
 		{method: "POST", pattern: "/admin/flags/{id}/decision", console: ac, h: c.decideFlag},
 		{method: "GET", pattern: "/admin/audit", console: ac, h: c.auditPage},
 		{method: "POST", pattern: "/admin/deaths/{id}/lift", console: ac, h: c.liftDeath},
+		{method: "GET", pattern: "/admin/bindings", console: ac, h: c.bindingsPage},
 		{method: "GET", pattern: "/admin/schedule", console: ac, h: c.schedulePage},
 		{method: "POST", pattern: "/admin/schedule", console: ac, h: c.publishSession},
 		{method: "POST", pattern: "/admin/sessions/{id}/stop", console: ac, h: c.stopSession},
