@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"errors"
+	"fairslot/internal/cardreader"
 	"flag"
 	"fmt"
 	"io"
@@ -603,6 +604,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ClaimGuard:           claims,
 		ClaimIPGuard:         claimsIP,
 		Verifier:             verifier,
+		CardSigner:           cardreader.HMAC{},
 		RealNameGuard:        realNameID,
 		RealNameAccountGuard: realNameAccount,
 		ReportIPGuard:        reports,

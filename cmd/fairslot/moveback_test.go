@@ -58,7 +58,11 @@ func TestDeskMovesATakenLoginBack(t *testing.T) {
 	r.decode(t, &attacker)
 
 	newPhone := "13600005331"
+	// The holder's card on the desk's reader (review25 H4): a read of the
+	// holder's own card moves the login at once; typed, it would wait.
+	reader := svc.cardReader(t, 5339)
 	move := set(card(5331), "new_phone", newPhone, "number_rung", true)
+	move["card"] = reader.read(t, move)
 	for _, tc := range []struct {
 		name, token string
 		body        map[string]any
@@ -68,8 +72,11 @@ func TestDeskMovesATakenLoginBack(t *testing.T) {
 		{"a patient's token", attacker.Token, move, 403, "forbidden", ""},
 		{"the number not rung", clerk, set(move, "number_rung", false), 400, "invalid_field", "number_rung"},
 		{"no new number", clerk, set(move, "new_phone", ""), 400, "invalid_field", "new_phone"},
-		{"the card under another name", clerk, set(move, "name", "测试别名"), 403, "not_account_holder", ""},
+		{"the card under another name", clerk, set(move, "name", "测试别名", "card", nil), 403, "not_account_holder", ""},
+		{"a read whose signature is not of this name", clerk, set(move, "name", "测试别名"), 422, "card_read_invalid", ""},
 		{"a person no account names as its own", clerk, set(card(5333), "new_phone", newPhone, "number_rung", true), 403, "not_account_holder", ""},
+		{"a read signed by no registered reader", clerk, set(move, "card", map[string]any{"source": "reader", "reader_id": reader.id,
+			"read_at": time.Now().UTC().Format(time.RFC3339), "mac": strings.Repeat("00", 32)}), 422, "card_read_invalid", ""},
 		{"the attacker's number as the new one", clerk, set(move, "new_phone", attackerPhone), 400, "invalid_field", "new_phone"},
 		{"another account's login", clerk, set(move, "new_phone", bob.phone), 409, "phone_taken", ""},
 	} {

@@ -322,13 +322,17 @@ func (s *Service) CloseAccountAtDesk(ctx context.Context, actor Actor, req DeskC
 	if err != nil {
 		return ClosedAccount{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return ClosedAccount{}, err
+	}
 	a, _, err := s.deskHolder(ctx, card, req.AccountPhone)
 	if err != nil {
 		return ClosedAccount{}, err
 	}
 	audit := AuditEntry{ID: newID(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_closed",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
-		Reason: "closed at the desk for its holder (本人), the ID card checked"}
+		Reason: "closed at the desk for its holder (本人), the ID card: " + fact.String()}
 	if taken != "" {
 		audit.Reason += "; the login taken, in the clerk's words: " + taken + "; cancelled without penalty"
 	}

@@ -71,6 +71,10 @@ func (s *Service) RecordDeath(ctx context.Context, actor Actor, req DeathRequest
 	if err := auditText("reason", req.Reason, 500); err != nil {
 		return DeathResult{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest) // the dead person's document, read or typed (review25 H1)
+	if err != nil {
+		return DeathResult{}, err
+	}
 	known, err := s.deceasedPerson(ctx, actor, req.IdentityRequest)
 	if err != nil {
 		return DeathResult{}, err
@@ -78,7 +82,7 @@ func (s *Service) RecordDeath(ctx context.Context, actor Actor, req DeathRequest
 	now := s.cfg.Now()
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_deceased",
 		Target: "identity:" + known.ID, HospitalID: actor.HospitalID,
-		Reason: "death recorded (" + req.Evidence + "): " + strings.TrimSpace(req.Reason)}
+		Reason: "death recorded (" + req.Evidence + "; " + fact.String() + "): " + strings.TrimSpace(req.Reason)}
 	if err := s.store.MarkDeceased(ctx, known.ID, now, audit); err != nil {
 		return DeathResult{}, err
 	}

@@ -23,6 +23,10 @@ type IdentityRequest struct {
 	IDType   string
 	IDNumber string
 	Name     string
+	// Card is how the desk read the document (cardread.go): a staff
+	// member's desk act states it; the zero value is typed, reason
+	// unspecified. Ignored where no card is at a desk (phone, online).
+	Card CardRead
 }
 
 // parseID validates an ID document, in the domain's errors.
@@ -157,6 +161,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	// hospitalID the session's, for the words of a bar.
 	var identityID, hospitalID string
 	var consent *Consent // the consent to record once booked (staffConsent)
+	var fact cardFact    // a walk-in's card, as the clerk read it
 	r, err := func() (Result, error) {
 		sess, h, err := s.attemptSession(req.SessionID, req.Channel, req.IdempotencyKey, true)
 		if err != nil {
@@ -181,14 +186,22 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			}
 		}
 		if req.Channel == ChannelOnsite {
-			want.NameVerified, want.VerifiedBy = true, "desk" // the clerk has the card in hand
+			// How the clerk read the card (review25 H1): only a reader's
+			// read, or a document with no chip typed from it, verifies
+			// the name (L1); a typed number is the walk-in's claim.
+			if fact, err = s.cardOf(ctx, actor, req.IdentityRequest); err != nil {
+				return Result{}, err
+			}
+			if fact.verifies() {
+				want.NameVerified, want.VerifiedBy = true, "desk"
+			}
 		} else if err := s.verify(ctx, actor, &want); err != nil {
 			return Result{}, err
 		}
 		known, err := s.store.IdentityByHash(ctx, want.IDHash)
-		// A walk-in whose card names a person not verified yet verifies
-		// them, and is audited as VerifyIdentity is.
-		walkInVerifies := req.Channel == ChannelOnsite && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
+		// A walk-in whose card was read and names a person not verified
+		// yet verifies them, and is audited as VerifyIdentity is.
+		walkInVerifies := req.Channel == ChannelOnsite && fact.verifies() && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
 		// Whom every per-person rule counts: the person the desk linked
 		// the card's document to, else the document (personOf). The
 		// names are the document's.
@@ -201,9 +214,9 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
 			return Result{}, err
-		case known.NameVerified && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
+		case known.NameVerified && req.Channel != ChannelOnsite && !want.NameVerified && string(known.NameHash) != string(want.NameHash):
 			return Result{}, ErrIdentityUnverified
-		case known.NameVerified && want.VerifiedBy == "desk" && string(known.NameHash) != string(want.NameHash):
+		case known.NameVerified && req.Channel == ChannelOnsite && string(known.NameHash) != string(want.NameHash):
 			// A walk-in does not silently replace the name the desk
 			// verified: VerifyIdentity corrects it, with a reason.
 			identityID = known.ID
@@ -216,6 +229,9 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			identityID = counted.ID
 		}
 		ev := Event{StaffID: actor.AccountID, Phone: phoneRef, IdentityID: counted.ID}
+		if req.Channel == ChannelOnsite {
+			ev.CardSource = string(fact.source)
+		}
 		if hasPool && !entering && counted.ID != "" {
 			if e, found, err := s.keyedEntry(ctx, actor, sess, q, req.IdempotencyKey, counted.ID); found {
 				return Result{Entry: e, Entered: err == nil}, err
@@ -231,7 +247,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			// An entry is stored with its person, so a new person's
 			// identity is written before the entry is admitted: a refused
 			// entry may leave an identity behind, never an entry.
-			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies, fact)
 			if err != nil {
 				return Result{}, err
 			}
@@ -248,7 +264,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		b := Booking{IdentityID: counted.ID, IdentityKey: counted.Key(), NameHash: string(want.NameHash), BookedBy: actor.AccountID,
 			BookedByRole: actor.Role, Caller: caller}
 		ensure := func(b *Booking, ev *Event) error {
-			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies)
+			who, err := s.ensureWalkIn(ctx, actor, want.Identity, &walkInVerifies, fact)
 			if err != nil {
 				return err
 			}
@@ -271,7 +287,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	if err == nil && consent != nil {
 		s.recordStaffConsent(ctx, actor, *consent, identityID)
 	}
-	if err == nil && req.Channel == ChannelOnsite {
+	if err == nil && req.Channel == ChannelOnsite && fact.verifies() {
 		// A walk-in showed the card: its name is the person's verified
 		// name now (or was already), and a replay of the request finishes
 		// a void that failed.
@@ -291,10 +307,10 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 // name, and the audit is where the desk, theirs too, finds it to correct
 // it) — and once: *verifies is cleared, so admission asking again writes
 // no second entry. It returns the person the identity counts as (personOf).
-func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies *bool) (Identity, error) {
+func (s *Service) ensureWalkIn(ctx context.Context, actor Actor, i Identity, verifies *bool, fact cardFact) (Identity, error) {
 	if *verifies {
 		a := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_verified",
-			Target: "identity:" + i.ID, Reason: "name read from the ID card at a walk-in booking", HospitalID: actor.HospitalID}
+			Target: "identity:" + i.ID, Reason: "name verified at a walk-in booking: " + fact.String(), HospitalID: actor.HospitalID}
 		if err := s.store.VerifyName(ctx, i, SelfBinding{}, NameChange{}, a); err != nil {
 			return Identity{}, err
 		}
@@ -384,6 +400,10 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	if err != nil {
 		return Booking{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return Booking{}, err
+	}
 	if err := auditText("override_reason", req.OverrideReason, 500); err != nil {
 		return Booking{}, err
 	}
@@ -419,29 +439,37 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	}
 	ev := req.Origin.stamp(Event{ID: newID(), TS: now, AccountID: b.AccountID, PatientID: b.PatientID, IdentityID: b.IdentityID,
 		BookingID: b.ID, SessionID: b.SessionID, HospitalID: b.HospitalID, DepartmentID: b.DepartmentID,
-		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID})
+		DoctorID: b.DoctorID, Channel: b.Channel, StaffID: actor.AccountID, CardSource: string(fact.source)})
+	// The row states the fact (review25 H1): read by which reader, or
+	// typed by the clerk and why; never "matched" on the clerk's word.
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "checkin", Target: "booking:" + b.ID, Reason: "ID card matched", HospitalID: b.HospitalID}
+		Action: "checkin", Target: "booking:" + b.ID, Reason: fact.String() + "; it is the booking's patient's", HospitalID: b.HospitalID}
 	refusal, override := cardFits(b, onFile, got, req.OverrideReason)
 	if refusal != nil {
 		ev.Type, ev.Reason = EventRejected, refusal.Code
 		if ev.PresentedIdentityID, ev.PresentedOnAccount, err = s.presented(ctx, b, got.IDHash); err != nil {
 			return Booking{}, err
 		}
-		audit.Action, audit.Reason = "checkin_refused", refusal.Code
+		audit.Action, audit.Reason = "checkin_refused", refusal.Code+"; "+fact.String()
 		if err := s.store.RecordStaffAction(ctx, ev, audit); err != nil {
 			return Booking{}, err
 		}
 		return Booking{}, refusal
 	}
 	if override != "" {
-		audit.Action, audit.Reason = "checkin_override", override
+		audit.Action, audit.Reason = "checkin_override", override+"; "+fact.String()
 	}
 	ev.Type = EventCheckedIn
-	got.ID, got.NameVerified, got.VerifiedBy = onFile.ID, true, "desk"
+	got.ID = onFile.ID
+	if fact.verifies() { // a typed number verifies nothing (review25 L1)
+		got.NameVerified, got.VerifiedBy = true, "desk"
+	}
 	in, err := s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
 	if err != nil {
 		return Booking{}, err
+	}
+	if !fact.verifies() {
+		return in, nil
 	}
 	// The card's name is the person's verified name now (or was already).
 	if err := s.cardRead(ctx, actor, onFile.ID, "the patient is checked in"); err != nil {
@@ -865,6 +893,12 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 	if req.Consent != (ConsentRequest{}) && req.AccountPhone == "" {
 		return Identity{}, FieldErrorf(ErrInvalidField, "privacy_consent", "the holder's consent to the privacy notice is taken with the binding of their account: give account_phone")
 	}
+	// The verification is the clerk's deliberate act and stands on a
+	// typed number too; its row says which it was (review25 H1).
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return Identity{}, err
+	}
 	card.NameVerified, card.VerifiedBy = true, "desk"
 	var change NameChange
 	if strings.TrimSpace(req.FormerName) != "" {
@@ -908,7 +942,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 		}
 	}
 	audit := AuditEntry{ID: newID(), TS: s.cfg.Now(), ActorID: actor.AccountID, ActorRole: actor.Role,
-		Action: "identity_verified", Reason: "name read from the ID card", HospitalID: actor.HospitalID}
+		Action: "identity_verified", Reason: "name verified at the desk: " + fact.String(), HospitalID: actor.HospitalID}
 	known, err := s.store.IdentityByHash(ctx, card.IDHash)
 	switch {
 	case errors.Is(err, ErrNotFound): // a new person: card.ID is theirs
@@ -936,7 +970,7 @@ func (s *Service) VerifyIdentity(ctx context.Context, actor Actor, req VerifyReq
 			return Identity{}, err
 		}
 		audit.Action = "identity_name_corrected"
-		audit.Reason = "name read from the ID card replaces the verified name: " + strings.TrimSpace(req.CorrectionReason)
+		audit.Reason = "the name on the ID card (" + fact.String() + ") replaces the verified name: " + strings.TrimSpace(req.CorrectionReason)
 	}
 	audit.Target = "identity:" + card.ID
 	if accountID != "" {

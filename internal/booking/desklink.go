@@ -58,6 +58,15 @@ func (s *Service) LinkIdentities(ctx context.Context, actor Actor, req LinkReque
 	if err != nil {
 		return Identity{}, err
 	}
+	// Each card as the clerk read it (review25 H1).
+	pf, err := s.cardOf(ctx, actor, req.Person)
+	if err != nil {
+		return Identity{}, err
+	}
+	df, err := s.cardOf(ctx, actor, req.Document)
+	if err != nil {
+		return Identity{}, err
+	}
 	if string(pc.IDHash) == string(dc.IDHash) {
 		return Identity{}, ErrLinkSameDocument
 	}
@@ -105,7 +114,7 @@ func (s *Service) LinkIdentities(ctx context.Context, actor Actor, req LinkReque
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "identity_linked",
 		Target: "identity:" + doc.ID, HospitalID: actor.HospitalID,
 		Reason: "ID document (" + doc.IDType + ") linked to the person identity:" + root.ID + " (" + root.IDType +
-			"): both cards at the desk, both names verified and equal"}
+			"): both cards at the desk (the person's: " + pf.String() + "; the document's: " + df.String() + "), both names verified and equal"}
 	if doc.PersonID == root.ID {
 		// Linked before: the transaction again moves what was made under
 		// the document since — by an instance that had not yet seen the

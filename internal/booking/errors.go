@@ -162,9 +162,15 @@ var (
 	// A recycled number's release at the desk (release.go): the card is
 	// the account's own holder's, who changes the number themselves; a
 	// restore finds the card's own account with a number still.
-	ErrReleaseOwnNumber    = newErr(KindRule, "release_own_number", "the card is this account's own holder's: they change the number themselves (or have the password reset first); nothing is released")
-	ErrNumberInUse         = newErr(KindConflict, "number_in_use", "the account that logs in with this number was used in the last 90 days: its holder still has the number, which a carrier recycles only after months without use; nothing is released")
-	ErrReleasesLimited     = newErr(KindRateLimited, "releases_limited", "this clerk has released 5 numbers in the last 24 hours; another clerk, or tomorrow")
+	ErrReleaseOwnNumber = newErr(KindRule, "release_own_number", "the card is this account's own holder's: they change the number themselves (or have the password reset first); nothing is released")
+	ErrNumberInUse      = newErr(KindConflict, "number_in_use", "the account that logs in with this number was used in the last 90 days: its holder still has the number, which a carrier recycles only after months without use; nothing is released")
+	ErrReleasesLimited  = newErr(KindRateLimited, "releases_limited", "this clerk has released 5 numbers in the last 24 hours; another clerk, or tomorrow")
+	// A desk act's card marker (cardread.go, review25 H1): a reader's read
+	// whose signature, reader or hospital does not hold, or that is old.
+	ErrCardReadInvalid = newErr(KindRule, "card_read_invalid", "the card read is not a registered reader's of your hospital for this document and name: read the card again, or type the number with the reason")
+	ErrCardReadStale   = newErr(KindRule, "card_read_stale", "the card was read too long ago: read it again")
+	// A desk login move already pending for the account (review25 H4).
+	ErrLoginMovePending    = newErr(KindConflict, "login_move_pending", "a login move of this account is already waiting for its cooling-off: its holder cancels it, or it takes effect when due")
 	ErrClosingTooSoon      = newErr(KindRule, "closing_too_soon", "the password or the login number changed in the last 7 days: the account is not closed online until then (whoever took a password could otherwise close the account for good); its holder closes it at a registration desk with the ID card")
 	ErrAccountNotReleased  = newErr(KindRule, "account_not_released", "the card's own account still has a login number: its holder changes it with the password (or has the password reset); only a released account gets a number at the desk")
 	ErrChannelForbidden    = newErr(KindForbidden, "channel_forbidden", "your role may not book on this channel")

@@ -77,6 +77,11 @@ type Event struct {
 	// entry or place in the way, or one that fills a quota): the answer's
 	// made_by_other_account. The attempt's account is the one refused.
 	MadeByOtherAccount bool `json:"made_by_other_account,omitempty"`
+	// CardSource, on a check-in or a walk-in's booking (or its refusal),
+	// is how the desk read the person's document (review25 H1): "reader"
+	// (a registered reader's signed read) or "typed" (the clerk typed the
+	// number, whatever the reason), for the detector to count typed acts.
+	CardSource string `json:"card_source,omitempty"`
 }
 
 // Origin is where a request came from, as the HTTP layer saw it; it goes

@@ -1002,6 +1002,33 @@ type AccountStore interface {
 	// when another account logs in with to; ErrNotFound when the account is
 	// closed.
 	MoveLogin(ctx context.Context, accountID string, to AccountPhone, rc StoredResetCode, at time.Time, a AuditEntry, n Notification) (int, error)
+	// MoveLogin with a pending move (CompleteLoginMove): the pending
+	// row of m's account is deleted in the same transaction, and
+	// ErrNoChange (nothing written) when it is gone or is not m (the holder
+	// cancelled it meanwhile).
+	CompleteLoginMove(ctx context.Context, m PendingLoginMove, rc StoredResetCode, at time.Time, a AuditEntry, n Notification) (int, error)
+	// RequestLoginMove stores a desk login move waiting for its cooling-off
+	// (review25 H4) with its audit entry and the account's notification, in
+	// one transaction. ErrLoginMovePending when one waits already.
+	RequestLoginMove(ctx context.Context, m PendingLoginMove, a AuditEntry, n Notification) error
+	// PendingLoginMove is the account's waiting login move; ErrNotFound
+	// when none waits.
+	PendingLoginMove(ctx context.Context, accountID string) (PendingLoginMove, error)
+	// CancelLoginMove deletes the account's waiting login move with the
+	// audit entry and the notification; ErrNoChange when none waits.
+	CancelLoginMove(ctx context.Context, accountID string, a AuditEntry, n Notification) error
+	// LoginMovesDue lists the waiting login moves due at now.
+	LoginMovesDue(ctx context.Context, now time.Time) ([]PendingLoginMove, error)
+	// SaveCardReader stores a newly registered card reader with its audit
+	// entry, in one transaction.
+	SaveCardReader(ctx context.Context, r CardReader, a AuditEntry) error
+	// CardReader is one card reader, by id; ErrNotFound when unknown.
+	CardReader(ctx context.Context, id string) (CardReader, error)
+	// CardReaders lists a hospital's card readers, oldest first.
+	CardReaders(ctx context.Context, hospitalID string) ([]CardReader, error)
+	// RetireCardReader marks a reader retired at at with its audit entry;
+	// ErrNoChange when it was retired already.
+	RetireCardReader(ctx context.Context, id string, at time.Time, a AuditEntry) error
 	// AccountLastUsed is the latest of the account's creation, its last
 	// token change (login number or password changed, logout, reset) and
 	// its last event (a login, a booking, a cancellation, …).

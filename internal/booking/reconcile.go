@@ -677,6 +677,10 @@ func (s *Service) Jobs(b Background) []Job {
 		// login cancelled it (closing.go).
 		{Name: "pending closings", Every: every(b.NoShows, time.Minute), Timeout: time.Minute, Exclusive: true,
 			Run: logged("completed pending closings", "closed", s.CompleteClosings)},
+		// A desk login move the card did not prove takes effect after its
+		// cooling-off, if its holder did not cancel it (moveback.go).
+		{Name: "pending login moves", Every: every(b.NoShows, time.Minute), Timeout: time.Minute, Exclusive: true,
+			Run: logged("completed pending login moves", "moved", s.CompleteLoginMoves)},
 		// A substitute offer (替诊) nobody answered ends at its time, before
 		// the session starts: its held booking is cancelled without penalty.
 		{Name: "lapse offers", Every: sweep, Timeout: max(sweep, 30*time.Second), Exclusive: true,

@@ -77,6 +77,10 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 	if err != nil {
 		return ReleasedPhone{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return ReleasedPhone{}, err
+	}
 	p, err := identity.NormalizePhone(req.Phone)
 	if err != nil {
 		return ReleasedPhone{}, FieldErrorf(ErrInvalidPhone, "phone", "the number is not a valid mainland mobile number")
@@ -124,7 +128,7 @@ func (s *Service) ReleasePhone(ctx context.Context, actor Actor, req ReleasePhon
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_phone_released",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
 		Reason: "login number " + masked + " released to its new holder: " + card.IDType + " " + card.NumberMasked +
-			" checked at the desk, the carrier's document seen; the account keeps its records and gets a number back at a desk with its holder's card"}
+			" (" + fact.String() + "), the carrier's document seen; the account keeps its records and gets a number back at a desk with its holder's card"}
 	note := Notification{ID: newID(), Kind: "account_phone_released", HospitalID: actor.HospitalID, AccountID: a.ID, CreatedAt: now,
 		Body: "您的登录手机号 " + masked + " 已释放：运营商已回收该号码并交给新机主，新机主在挂号窗口出示了证件和运营商证明。您的就诊人、预约和记录都保留；请本人携带身份证到任一挂号窗口登记新的手机号，之后用新号码和原密码登录。 " +
 			"Your login number " + masked + " was recycled by the carrier and released at the registration desk for its new holder, who showed their ID card and the carrier's document. Your family members, bookings and records are kept: bring your ID card to a registration desk to register a new number, then log in with it and your password."}
@@ -165,6 +169,10 @@ func (s *Service) RestorePhone(ctx context.Context, actor Actor, req RestorePhon
 	if err != nil {
 		return ReleasedPhone{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return ReleasedPhone{}, err
+	}
 	p, err := identity.NormalizePhone(req.Phone)
 	if err != nil {
 		return ReleasedPhone{}, FieldErrorf(ErrInvalidPhone, "phone", "the new number is not a valid mainland mobile number")
@@ -196,7 +204,7 @@ func (s *Service) RestorePhone(ctx context.Context, actor Actor, req RestorePhon
 	masked := identity.MaskPhone(p)
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "account_phone_restored",
 		Target: "account:" + a.ID, HospitalID: actor.HospitalID,
-		Reason: "the released account's holder (" + card.IDType + " " + card.NumberMasked + ", checked at the desk) logs in with " + masked + " from now on"}
+		Reason: "the released account's holder (" + card.IDType + " " + card.NumberMasked + ", " + fact.String() + ") logs in with " + masked + " from now on"}
 	gen, err := s.store.RestoreAccountPhone(ctx, a.ID, AccountPhone{Hash: s.keys.Hash("phone", p), Sealed: s.keys.Seal("phone", p), Masked: masked},
 		now, audit)
 	if err != nil {

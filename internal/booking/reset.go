@@ -77,6 +77,10 @@ func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCode
 	if err != nil {
 		return ResetCode{}, err
 	}
+	fact, err := s.cardOf(ctx, actor, req.IdentityRequest)
+	if err != nil {
+		return ResetCode{}, err
+	}
 	a, self, err := s.deskHolder(ctx, card, req.AccountPhone)
 	if err != nil {
 		return ResetCode{}, err
@@ -86,7 +90,7 @@ func (s *Service) IssueResetCode(ctx context.Context, actor Actor, req ResetCode
 	rc := StoredResetCode{AccountID: a.ID, CodeHash: s.resetCodeHash(a.ID, code), IssuedBy: actor.AccountID,
 		HospitalID: actor.HospitalID, IssuedAt: now, ExpiresAt: now.Add(ResetCodeTTL)}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "password_reset_code_issued",
-		Target: "account:" + a.ID, Reason: "the account holder's ID card checked at the desk; the code is good for " +
+		Target: "account:" + a.ID, Reason: "the account holder's ID card at the desk (" + fact.String() + "); the code is good for " +
 			ResetCodeTTL.String() + ", once", HospitalID: actor.HospitalID}
 	if err := s.store.SaveResetCode(ctx, rc, audit); err != nil {
 		return ResetCode{}, err

@@ -81,6 +81,14 @@ type Config struct {
 	// default, DeskOnly, verifies nothing remotely: the desk does, with the
 	// card.
 	Verifier IdentityVerifier
+	// CardSigner checks the signature of a desk card reader's read
+	// (cardread.go): without one, every card marker of a read is refused
+	// and the desk types numbers with the reason.
+	CardSigner CardSigner
+	// LoginMoveCoolingOff is how long a desk login move the card did not
+	// prove waits for the account's holder (review25 H4): 24 hours unless
+	// set.
+	LoginMoveCoolingOff time.Duration
 	// LoginGuard limits failed logins across instances, per known device
 	// (a device token's own failures) and, for a client without one, per
 	// phone and source address; LoginPhoneGuard per phone, for every
@@ -203,6 +211,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PublicDrawsFor <= 0 {
 		c.PublicDrawsFor = time.Second
+	}
+	if c.LoginMoveCoolingOff <= 0 {
+		c.LoginMoveCoolingOff = 24 * time.Hour
 	}
 	if c.ClosingCoolingOff <= 0 {
 		c.ClosingCoolingOff = DefaultClosingCoolingOff

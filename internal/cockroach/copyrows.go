@@ -49,7 +49,7 @@ func unhex(c byte) (byte, bool) {
 // values.
 var eventColumns = [...]string{"id", "ts", "type", "account_id", "patient_id", "booking_id", "session_id",
 	"hospital_id", "department_id", "doctor_id", "channel", "ip", "device_id", "phone", "release_at", "reason",
-	"staff_id", "identity_id", "made_by_other_account", "by_account_id"}
+	"staff_id", "identity_id", "made_by_other_account", "by_account_id", "card_source"}
 
 // eventRows is RecordEvents' batch as a pgx.CopyFromSource that allocates
 // nothing a row. pgx encodes a row's values before it asks for the next
@@ -67,7 +67,7 @@ type eventRows struct {
 	row [len(eventColumns)]any
 	// a row's values; nu and nt count those taken
 	uuids   [11]pgtype.UUID
-	texts   [6]pgtype.Text
+	texts   [7]pgtype.Text
 	ts      pgtype.Timestamptz
 	release pgtype.Timestamptz
 	nu, nt  int
@@ -84,7 +84,7 @@ func (r *eventRows) Values() ([]any, error) {
 	ev := &r.evs[r.i-1]
 	r.nu, r.nt = 0, 0
 	r.ts = pgtype.Timestamptz{Time: ev.TS, Valid: true}
-	var release, byOther any // NULL unless set
+	var release, byOther, card any // NULL unless set
 	if !ev.ReleaseAt.IsZero() {
 		r.release = pgtype.Timestamptz{Time: ev.ReleaseAt, Valid: true}
 		release = &r.release
@@ -92,10 +92,13 @@ func (r *eventRows) Values() ([]any, error) {
 	if ev.MadeByOtherAccount {
 		byOther = true
 	}
+	if ev.CardSource != "" {
+		card = r.text(ev.CardSource)
+	}
 	r.row = [...]any{r.id(ev.ID), &r.ts, r.text(string(ev.Type)), r.id(ev.AccountID), r.id(ev.PatientID),
 		r.id(ev.BookingID), r.id(ev.SessionID), r.id(ev.HospitalID), r.id(ev.DepartmentID),
 		r.id(ev.DoctorID), r.text(string(ev.Channel)), r.text(ev.IP), r.text(ev.DeviceID), r.text(ev.Phone), release, r.text(ev.Reason),
-		r.id(ev.StaffID), r.id(ev.IdentityID), byOther, r.id(ev.ByAccountID)}
+		r.id(ev.StaffID), r.id(ev.IdentityID), byOther, r.id(ev.ByAccountID), card}
 	return r.row[:], nil
 }
 

@@ -20,7 +20,7 @@ func scanEvent(r pgx.CollectableRow) (booking.Event, error) {
 	var rel *time.Time
 	err := r.Scan(&e.ID, &e.TS, &typ, &e.AccountID, &e.PatientID, &e.IdentityID, &e.BookingID, &e.SessionID,
 		&e.HospitalID, &e.DepartmentID, &e.DoctorID, &ch, &e.IP, &e.DeviceID, &e.Phone, &rel, &e.Reason, &e.StaffID,
-		&e.PresentedIdentityID, &e.PresentedOnAccount, &e.ByAccountID, &e.MadeByOtherAccount)
+		&e.PresentedIdentityID, &e.PresentedOnAccount, &e.ByAccountID, &e.MadeByOtherAccount, &e.CardSource)
 	e.Type, e.Channel = booking.EventType(typ), booking.Channel(ch)
 	if rel != nil {
 		e.ReleaseAt = *rel

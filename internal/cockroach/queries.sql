@@ -279,8 +279,8 @@ INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, se
                             hospital_id, department_id, doctor_id, channel, ip, device_id,
                             phone, release_at, reason, staff_id, identity_id,
                             presented_identity_id, presented_on_account, by_account_id,
-                            made_by_other_account)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22);
+                            made_by_other_account, card_source)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, NULLIF($23, ''));
 
 -- name: disable_account
 -- `fairslot staff disable`: the account's tokens end in the same write.
@@ -1108,7 +1108,7 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
        COALESCE(hospital_id::TEXT, ''), COALESCE(department_id::TEXT, ''), COALESCE(doctor_id::TEXT, ''),
        channel, ip, device_id, phone, release_at, reason, COALESCE(staff_id::TEXT, ''),
        COALESCE(presented_identity_id::TEXT, ''), presented_on_account, COALESCE(by_account_id::TEXT, ''),
-       COALESCE(made_by_other_account, FALSE)
+       COALESCE(made_by_other_account, FALSE), COALESCE(card_source, '')
   FROM booking_events;
 
 -- name: events_since

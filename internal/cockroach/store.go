@@ -587,7 +587,7 @@ func eventArgs(ev booking.Event) []any {
 		nullable(ev.BookingID), nullable(ev.SessionID), nullable(ev.HospitalID), nullable(ev.DepartmentID),
 		nullable(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
 		nullable(ev.StaffID), nullable(ev.IdentityID), nullable(ev.PresentedIdentityID), ev.PresentedOnAccount,
-		nullable(ev.ByAccountID), nullBool(ev.MadeByOtherAccount)}
+		nullable(ev.ByAccountID), nullBool(ev.MadeByOtherAccount), ev.CardSource}
 }
 
 // RecordAudit stores one staff action.
@@ -922,25 +922,9 @@ func (s *Store) RestoreAccountPhone(ctx context.Context, accountID string, to bo
 func (s *Store) MoveLogin(ctx context.Context, accountID string, to booking.AccountPhone, rc booking.StoredResetCode, at time.Time, a booking.AuditEntry, n booking.Notification) (_ int, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var gen int
-	err := s.db.Tx(ctx, "move_login", func(tx pgx.Tx) error {
-		var old []byte
-		if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1 AND closed_at IS NULL`, accountID).Scan(&old); err != nil {
-			return err
-		}
-		if err := tx.QueryRow(ctx, q("move_login"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, q("move_members_phone"), accountID, old, to.Hash, to.Sealed, to.Masked); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, q("save_reset_code"), rc.AccountID, rc.CodeHash, rc.IssuedBy, nullable(rc.HospitalID), rc.IssuedAt, rc.ExpiresAt); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, accountID, n.Body, n.CreatedAt); err != nil {
-			return err
-		}
-		a.TS = at
-		return insertAudit(ctx, tx, a)
+	err := s.db.Tx(ctx, "move_login", func(tx pgx.Tx) (err error) {
+		gen, err = moveLogin(ctx, tx, accountID, to, rc, at, a, n)
+		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, booking.ErrNotFound
@@ -949,6 +933,29 @@ func (s *Store) MoveLogin(ctx context.Context, accountID string, to booking.Acco
 		return 0, booking.ErrPhoneTaken
 	}
 	return gen, err
+}
+
+// moveLogin is MoveLogin's writes in tx (CompleteLoginMove's too).
+func moveLogin(ctx context.Context, tx pgx.Tx, accountID string, to booking.AccountPhone, rc booking.StoredResetCode, at time.Time, a booking.AuditEntry, n booking.Notification) (int, error) {
+	var gen int
+	var old []byte
+	if err := tx.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1 AND closed_at IS NULL`, accountID).Scan(&old); err != nil {
+		return 0, err
+	}
+	if err := tx.QueryRow(ctx, q("move_login"), accountID, to.Hash, to.Sealed, to.Masked, at).Scan(&gen); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, q("move_members_phone"), accountID, old, to.Hash, to.Sealed, to.Masked); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, q("save_reset_code"), rc.AccountID, rc.CodeHash, rc.IssuedBy, nullable(rc.HospitalID), rc.IssuedAt, rc.ExpiresAt); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, q("insert_account_notification"), n.ID, n.HospitalID, n.Kind, accountID, n.Body, n.CreatedAt); err != nil {
+		return 0, err
+	}
+	a.TS = at
+	return gen, insertAudit(ctx, tx, a)
 }
 
 // ReleaseAccountPhone takes a recycled number off the account that still

@@ -46,6 +46,7 @@ func (s *Server) table() []route {
 		{method: "GET", template: "/v1/me", prefix: "/v1/me", auth: true, h: s.me},
 		{method: "POST", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.closeAccount},
 		{method: "DELETE", template: "/v1/me/close", prefix: "/v1/me/close", auth: true, h: s.cancelClosing},
+		{method: "DELETE", template: "/v1/me/login-move", prefix: "/v1/me/login-move", auth: true, h: s.cancelLoginMove},
 		{method: "POST", template: "/v1/phone/bookings", prefix: "/v1/phone/bookings", auth: true, h: s.phoneBook},
 		{method: "POST", template: "/v1/phone/cancellations", prefix: "/v1/phone/cancellations", auth: true, h: s.phoneCancel},
 		{method: "POST", template: "/v1/desk/bookings", prefix: "/v1/desk/bookings", auth: true, h: s.deskBook},
@@ -107,6 +108,9 @@ func (s *Server) table() []route {
 		{method: "POST", template: "/v1/admin/flags/{id}/decision", prefix: "/v1/admin/flags/", param: true, suffix: "/decision", auth: true, h: s.decideFlag},
 		{method: "POST", template: "/v1/admin/detect", prefix: "/v1/admin/detect", auth: true, h: s.detect},
 		{method: "GET", template: "/v1/admin/audit", prefix: "/v1/admin/audit", auth: true, h: s.audit},
+		{method: "POST", template: "/v1/admin/card-readers", prefix: "/v1/admin/card-readers", auth: true, h: s.registerCardReader},
+		{method: "GET", template: "/v1/admin/card-readers", prefix: "/v1/admin/card-readers", auth: true, h: s.listCardReaders},
+		{method: "POST", template: "/v1/admin/card-readers/{id}/retire", prefix: "/v1/admin/card-readers/", param: true, suffix: "/retire", auth: true, h: s.retireCardReader},
 		{method: "POST", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.fileReport},
 		{method: "GET", template: "/v1/reports", prefix: "/v1/reports", auth: true, h: s.myCases(booking.CaseReport)},
 		{method: "POST", template: "/v1/complaints", prefix: "/v1/complaints", auth: true, h: s.fileComplaint},
@@ -779,6 +783,20 @@ type identityIn struct {
 	IDType   string `json:"id_type"`
 	IDNumber string `json:"id_number"`
 	Name     string `json:"name"`
+	// Card is how the desk read the document (review25 H1): a reader's
+	// signed read or the clerk's typed reason. Left out: typed, reason
+	// unspecified (a client older than session 25), never a read.
+	Card *cardIn `json:"card"`
+}
+
+// cardIn is a desk request's card marker (booking.CardRead).
+type cardIn struct {
+	Source      string    `json:"source"`
+	ReaderID    string    `json:"reader_id"`
+	ReadAt      time.Time `json:"read_at"`
+	MAC         string    `json:"mac"`
+	TypedReason string    `json:"typed_reason"`
+	TypedText   string    `json:"typed_text"`
 }
 
 // check refuses an identity without its document's type, number or name;
@@ -793,7 +811,15 @@ func (in identityIn) requireWith(fields ...string) error {
 }
 
 func (in identityIn) request() booking.IdentityRequest {
-	return booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}
+	r := booking.IdentityRequest{IDType: in.IDType, IDNumber: in.IDNumber, Name: in.Name}
+	if c := in.Card; c != nil {
+		r.Card = booking.CardRead{Source: booking.CardSource(c.Source), ReaderID: c.ReaderID, ReadAt: c.ReadAt, MAC: c.MAC,
+			TypedReason: c.TypedReason, TypedText: c.TypedText}
+		if r.Card == (booking.CardRead{}) {
+			r.Card.Source = "?" // an empty object is refused, not taken as no marker
+		}
+	}
+	return r
 }
 
 type phoneBookIn struct {
@@ -1222,9 +1248,18 @@ func (s *Server) moveLoginBack(r *request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(r.rc, fasthttp.StatusOK, map[string]string{"account_id": out.AccountID, "from_phone": out.FromMasked,
+	loc := readerZone(s.svc.Catalog(), r.actor.HospitalID)
+	body := map[string]string{"account_id": out.AccountID, "from_phone": out.FromMasked, "status": "moved",
 		"phone": out.PhoneMasked, "holder": out.HolderMasked, "code": out.Reset.Code,
-		"expires_at": out.Reset.ExpiresAt.In(readerZone(s.svc.Catalog(), r.actor.HospitalID)).Format(time.RFC3339)})
+		"expires_at": out.Reset.ExpiresAt.In(loc).Format(time.RFC3339)}
+	if out.Pending {
+		// A typed card: the move waits its cooling-off (review25 H4); the
+		// code works for the new number once it takes effect.
+		body["status"], body["due_at"] = "pending", out.DueAt.In(loc).Format(time.RFC3339)
+		WriteJSON(r.rc, fasthttp.StatusAccepted, body)
+		return nil
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, body)
 	return nil
 }
 
@@ -1283,6 +1318,20 @@ func (s *Server) me(r *request) error {
 	out := map[string]any{"account_id": a.ID, "role": string(a.Role), "phone": a.PhoneMasked,
 		"created_at": a.CreatedAt.In(loc).Format(time.RFC3339), "pending_closing": false}
 	pendingClosing(out, a.ClosingDueAt, loc)
+	// A desk login move waiting for its cooling-off (review25 H4): its
+	// holder sees it here and cancels it (DELETE /v1/me/login-move).
+	m, ok, err := s.svc.PendingLoginMoveOf(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	if ok {
+		hospital := ""
+		if h, found := s.svc.Catalog().Hospital(m.HospitalID); found {
+			hospital = h.Name
+		}
+		out["pending_login_move"] = map[string]string{"phone": m.To.Masked, "hospital": hospital,
+			"requested_at": m.RequestedAt.In(loc).Format(time.RFC3339), "due_at": m.DueAt.In(loc).Format(time.RFC3339)}
+	}
 	WriteJSON(r.rc, fasthttp.StatusOK, out)
 	return nil
 }
@@ -1307,6 +1356,18 @@ func (s *Server) cancelClosing(r *request) error {
 		return err
 	}
 	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"pending_closing": false, "cancelled": ok})
+	return nil
+}
+
+// cancelLoginMove is the holder's cancel of a desk login move that waits
+// (DELETE /v1/me/login-move, review25 H4); with none waiting, the same
+// answer (cancelled false).
+func (s *Server) cancelLoginMove(r *request) error {
+	ok, err := s.svc.CancelLoginMove(r.context(), r.actor)
+	if err != nil {
+		return err
+	}
+	WriteJSON(r.rc, fasthttp.StatusOK, map[string]any{"pending_login_move": false, "cancelled": ok})
 	return nil
 }
 

@@ -936,3 +936,39 @@ func (unimplementedStore) SetConsentDue(_ context.Context, _, _ string, _ time.T
 func (unimplementedStore) BindingsToReview(_ context.Context, _ int) ([]booking.BindingToReview, error) {
 	panic(unimplemented("Store.BindingsToReview"))
 }
+
+func (unimplementedStore) CompleteLoginMove(_ context.Context, _ booking.PendingLoginMove, _ booking.StoredResetCode, _ time.Time, _ booking.AuditEntry, _ booking.Notification) (int, error) {
+	panic(unimplemented("Store.CompleteLoginMove"))
+}
+
+func (unimplementedStore) RequestLoginMove(_ context.Context, _ booking.PendingLoginMove, _ booking.AuditEntry, _ booking.Notification) error {
+	panic(unimplemented("Store.RequestLoginMove"))
+}
+
+func (unimplementedStore) PendingLoginMove(_ context.Context, _ string) (booking.PendingLoginMove, error) {
+	panic(unimplemented("Store.PendingLoginMove"))
+}
+
+func (unimplementedStore) CancelLoginMove(_ context.Context, _ string, _ booking.AuditEntry, _ booking.Notification) error {
+	panic(unimplemented("Store.CancelLoginMove"))
+}
+
+func (unimplementedStore) LoginMovesDue(_ context.Context, _ time.Time) ([]booking.PendingLoginMove, error) {
+	panic(unimplemented("Store.LoginMovesDue"))
+}
+
+func (unimplementedStore) SaveCardReader(_ context.Context, _ booking.CardReader, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.SaveCardReader"))
+}
+
+func (unimplementedStore) CardReader(_ context.Context, _ string) (booking.CardReader, error) {
+	panic(unimplemented("Store.CardReader"))
+}
+
+func (unimplementedStore) CardReaders(_ context.Context, _ string) ([]booking.CardReader, error) {
+	panic(unimplemented("Store.CardReaders"))
+}
+
+func (unimplementedStore) RetireCardReader(_ context.Context, _ string, _ time.Time, _ booking.AuditEntry) error {
+	panic(unimplemented("Store.RetireCardReader"))
+}

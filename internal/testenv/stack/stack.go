@@ -7,6 +7,7 @@ package stack
 
 import (
 	"crypto/rand"
+	"fairslot/internal/cardreader"
 	"log/slog"
 	"testing"
 	"time"
@@ -82,6 +83,9 @@ func New(t *testing.T, cfg booking.Config, wrap func(*cockroach.Store) booking.S
 	s.Log = slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if cfg.PasswordIterations == 0 {
 		cfg.PasswordIterations = 1000
+	}
+	if cfg.CardSigner == nil {
+		cfg.CardSigner = cardreader.HMAC{}
 	}
 	var st booking.Store = s.Store
 	if wrap != nil {
