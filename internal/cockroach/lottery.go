@@ -102,7 +102,7 @@ func (s *Store) InsertEntries(ctx context.Context, entries []booking.Entry, even
 		b.Queue(q("open_pools_for_share"), sessions.v)
 		// $1–$10 the entries, $11–$28 their events, $29 the entries' names,
 		// $30 their commitments, $31–$39 the audit entries of staff's.
-		b.Queue(q("insert_entries_with_events"), append(append(append(cols.args(), evs.args()...), cols.nameHash, cols.commitment), au.args()...)...)
+		b.Queue(q("insert_entries_with_events"), append(append(append(append(cols.args(), evs.args()...), cols.nameHash, cols.commitment), au.args()...), evs.card)...)
 	}, func(br pgx.BatchResults) error {
 		clear(open)
 		clear(inserted)
@@ -261,6 +261,7 @@ type eventArrays struct {
 	account, patient, booking, session, hospital uuidArray
 	department, doctor, staff, identity          uuidArray
 	releaseAt                                    []pgtype.Timestamptz
+	card                                         []string // card_source, the last parameter of the query (review25 H1)
 }
 
 func (c *eventArrays) add(ev booking.Event) {
@@ -282,6 +283,7 @@ func (c *eventArrays) add(ev booking.Event) {
 	c.reason = append(c.reason, ev.Reason)
 	c.staff.add(ev.StaffID)
 	c.identity.add(ev.IdentityID)
+	c.card = append(c.card, ev.CardSource)
 }
 
 func (c *eventArrays) args() []any {

@@ -669,15 +669,15 @@ WITH b AS (
 ), ev AS (
     INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                                 hospital_id, department_id, doctor_id, channel, ip, device_id,
-                                phone, release_at, reason, staff_id, identity_id)
+                                phone, release_at, reason, staff_id, identity_id, card_source)
     SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
            v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
-           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
+           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id, NULLIF(v.card_source, '')
       FROM unnest($18::UUID[], $19::TIMESTAMPTZ[], $20::TEXT[], $21::UUID[], $22::UUID[], $23::UUID[],
                   $24::UUID[], $25::UUID[], $26::UUID[], $27::UUID[], $28::TEXT[], $29::TEXT[],
-                  $30::TEXT[], $31::TEXT[], $32::TIMESTAMPTZ[], $33::TEXT[], $34::UUID[], $35::UUID[])
+                  $30::TEXT[], $31::TEXT[], $32::TIMESTAMPTZ[], $33::TEXT[], $34::UUID[], $35::UUID[], $45::TEXT[])
            AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
-                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
+                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id, card_source)
      WHERE v.booking_id IN (SELECT id FROM b)
      ORDER BY v.booking_id
 ), audit AS (
@@ -1258,15 +1258,15 @@ WITH e AS (
 ), ev AS (
     INSERT INTO booking_events (id, ts, type, account_id, patient_id, booking_id, session_id,
                                 hospital_id, department_id, doctor_id, channel, ip, device_id,
-                                phone, release_at, reason, staff_id, identity_id)
+                                phone, release_at, reason, staff_id, identity_id, card_source)
     SELECT DISTINCT ON (v.booking_id) v.id, v.ts, v.type, v.account_id, v.patient_id, v.booking_id,
            v.session_id, v.hospital_id, v.department_id, v.doctor_id, v.channel, v.ip, v.device_id,
-           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id
+           v.phone, v.release_at, v.reason, v.staff_id, v.identity_id, NULLIF(v.card_source, '')
       FROM unnest($11::UUID[], $12::TIMESTAMPTZ[], $13::TEXT[], $14::UUID[], $15::UUID[], $16::UUID[],
                   $17::UUID[], $18::UUID[], $19::UUID[], $20::UUID[], $21::TEXT[], $22::TEXT[],
-                  $23::TEXT[], $24::TEXT[], $25::TIMESTAMPTZ[], $26::TEXT[], $27::UUID[], $28::UUID[])
+                  $23::TEXT[], $24::TEXT[], $25::TIMESTAMPTZ[], $26::TEXT[], $27::UUID[], $28::UUID[], $40::TEXT[])
            AS v (id, ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id,
-                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id)
+                 doctor_id, channel, ip, device_id, phone, release_at, reason, staff_id, identity_id, card_source)
      WHERE v.booking_id IN (SELECT id FROM e)
      ORDER BY v.booking_id
 ), audit AS (

@@ -1228,7 +1228,7 @@ func (s *Store) insertBookings(ctx context.Context, bs []booking.Booking, evs []
 	if err := ev.err(); err != nil {
 		return nil, err
 	}
-	args := append(append(cols.args(), ev.args()...), au.args()...)
+	args := append(append(append(cols.args(), ev.args()...), au.args()...), ev.card)
 	inserted := make(map[string]bool, len(idx))
 	// The op keeps its name, which the alerts and the dashboard read: it is
 	// now the time of a batch (what each of its bookings waited for).
