@@ -29,9 +29,7 @@ func TestOnlyAReadVerifiesAName(t *testing.T) {
 	testenv.Must(t, err, "register a card reader")
 	key, _ := hex.DecodeString(reg.Key)
 	read := func(who booking.IdentityRequest, at time.Time) booking.IdentityRequest {
-		mac := cardreader.HMAC{}.Sign(key, booking.SignedRead{IDType: who.IDType, IDNumber: who.IDNumber, Name: who.Name, ReadAt: at})
-		who.Card = booking.CardRead{Source: booking.CardFromReader, ReaderID: reg.ID, ReadAt: at, MAC: hex.EncodeToString(mac)}
-		return who
+		return signedRead(key, reg.ID, who, at)
 	}
 	typed := func(who booking.IdentityRequest, reason string) booking.IdentityRequest {
 		who.Card = booking.CardRead{Source: booking.CardTyped, TypedReason: reason}
@@ -89,7 +87,11 @@ func TestOnlyAReadVerifiesAName(t *testing.T) {
 		{"no_chip for a resident ID card", typed(h.person("李四"), booking.CardNoChip), "invalid_field", "card.typed_reason"},
 		{"other without words", typed(h.person("李四"), booking.CardOther), "invalid_field", "card.typed_text"},
 		{"an unknown reason", typed(h.person("李四"), "lost_it"), "invalid_field", "card.typed_reason"},
-		{"another name under the read", func() booking.IdentityRequest { w := read(h.person("周五"), h.clockNow()); w.Name = "买家甲"; return w }(), "card_read_invalid", ""},
+		{"another name under the read", func() booking.IdentityRequest {
+			w := read(h.person("周五"), h.clockNow())
+			w.Name = "买家甲"
+			return w
+		}(), "card_read_invalid", ""},
 		{"a read of ten minutes ago", read(h.person("周五"), h.clockNow().Add(-10*time.Minute)), "card_read_stale", ""},
 	} {
 		t.Run("refused: "+tc.name, func(t *testing.T) {
@@ -103,4 +105,22 @@ func TestOnlyAReadVerifiesAName(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readBy is who's card on a reader of the clerk's hospital, read now (by
+// the harness's clock): a reader registered for it by a new administrator.
+func (h *harness) readBy(clerk booking.Actor, who booking.IdentityRequest) booking.IdentityRequest {
+	h.t.Helper()
+	reg, err := h.svc.RegisterCardReader(h.ctx, h.staffOf(booking.RoleAdmin, clerk.HospitalID), "desk reader")
+	testenv.Must(h.t, err, "register a card reader")
+	key, _ := hex.DecodeString(reg.Key)
+	return signedRead(key, reg.ID, who, h.clockNow())
+}
+
+// signedRead is who with the card marker of a read at at, signed as the
+// reader's driver signs it.
+func signedRead(key []byte, readerID string, who booking.IdentityRequest, at time.Time) booking.IdentityRequest {
+	mac := cardreader.HMAC{}.Sign(key, booking.SignedRead{IDType: who.IDType, IDNumber: who.IDNumber, Name: who.Name, ReadAt: at})
+	who.Card = booking.CardRead{Source: booking.CardFromReader, ReaderID: readerID, ReadAt: at, MAC: hex.EncodeToString(mac)}
+	return who
 }

@@ -296,7 +296,8 @@ func TestCheckInGoesByTheCard(t *testing.T) {
 	misheardOf := func(who booking.IdentityRequest) booking.IdentityRequest { who.Name = "李玫"; return who }
 	checkIn := func(b booking.Booking, card booking.IdentityRequest, reason string) (booking.Booking, error) {
 		defer h.clock.at(visitDay)()
-		return h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: b.ID, IdentityRequest: card, OverrideReason: reason})
+		// The card on the desk's reader: a read verifies the name (review25 L1).
+		return h.svc.CheckIn(h.ctx, clerk, booking.CheckInRequest{BookingID: b.ID, IdentityRequest: h.readBy(clerk, card), OverrideReason: reason})
 	}
 	// carriesCard: a booking checked in by override carries the card's
 	// verified name from then on, not the misheard one it was made under.

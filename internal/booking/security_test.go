@@ -743,7 +743,7 @@ func TestWalkInVerifiesInTheOpen(t *testing.T) {
 	defer h.clock.at(theirs.StartsAt.Add(30 * time.Minute))()
 	mistyped := li
 	mistyped.Name = "李雷"
-	b := h.mustWalkIn(theirClerk, mistyped, theirs)
+	b := h.mustWalkIn(theirClerk, h.readBy(theirClerk, mistyped), theirs) // a read verifies (review25 L1)
 	for _, admin := range []booking.Actor{ourAdmin, theirAdmin} {
 		as, err := h.svc.Audit(h.ctx, admin, time.Now().Add(-24*time.Hour))
 		testenv.Must(t, err, "read the audit log")

@@ -20,7 +20,7 @@ func everyEvent() []booking.Event {
 		SessionID: booking.NewID(), HospitalID: booking.NewID(), DepartmentID: booking.NewID(), DoctorID: booking.NewID(),
 		Channel: booking.ChannelOnline, IP: "203.0.113.7", DeviceID: "device-1", Phone: "138****0000",
 		ReleaseAt: time.Date(2026, 12, 5, 8, 0, 0, 0, testenv.Shanghai), Reason: "sold_out", StaffID: booking.NewID(),
-		ByAccountID: booking.NewID(), MadeByOtherAccount: true}
+		ByAccountID: booking.NewID(), MadeByOtherAccount: true, CardSource: "typed"}
 	evs := []booking.Event{full}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
@@ -59,7 +59,7 @@ func TestRecordEventsStoresEveryField(t *testing.T) {
 	testenv.Must(t, st.RecordEvents(ctx, evs), "record events")
 	testenv.Must(t, cockroach.RecordEventsAsBefore(ctx, st, before), "record events as before")
 	const cols = `ts, type, account_id, patient_id, booking_id, session_id, hospital_id, department_id, doctor_id,
-		channel, ip, device_id, phone, release_at, reason, staff_id, identity_id, made_by_other_account, by_account_id`
+		channel, ip, device_id, phone, release_at, reason, staff_id, identity_id, made_by_other_account, by_account_id, card_source`
 	row := func(id string) []any {
 		rows, err := db.Pool().Query(ctx, `SELECT `+cols+` FROM booking_events WHERE id = $1`, id)
 		testenv.Must(t, err, "read %s", id)

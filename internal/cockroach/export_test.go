@@ -62,7 +62,7 @@ func eventRowBefore(ev *booking.Event) []any {
 		uuidOrNilBefore(ev.BookingID), uuidOrNilBefore(ev.SessionID), uuidOrNilBefore(ev.HospitalID), uuidOrNilBefore(ev.DepartmentID),
 		uuidOrNilBefore(ev.DoctorID), string(ev.Channel), ev.IP, ev.DeviceID, ev.Phone, nullTime(ev.ReleaseAt), ev.Reason,
 		uuidOrNilBefore(ev.StaffID), uuidOrNilBefore(ev.IdentityID), nullBool(ev.MadeByOtherAccount),
-		uuidOrNilBefore(ev.ByAccountID)}
+		uuidOrNilBefore(ev.ByAccountID), nullable(ev.CardSource)}
 }
 
 func uuidOrNilBefore(s string) any {
