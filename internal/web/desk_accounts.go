@@ -172,6 +172,14 @@ func (c *Console) moveLogin(r *request) error {
 			Code: resetCodeView{Code: m.Reset.Code, Phone: m.PhoneMasked, Holder: m.HolderMasked, Until: until, Minutes: resetMinutes}}
 		p := page{Title: "账号服务 Accounts", Nav: "accounts", Form: "move-form", Data: d,
 			Flash: "登录手机号已移回本人，所有登录已退出，原密码已失效。请把重置码交给本人。 The login is back with its holder: every login ended, the old password no longer works. Hand the reset code to the holder."}
+		if m.Pending {
+			// A typed card (this form sends no reader's read): the move
+			// waits its cooling-off and the account is told (review25 H4).
+			p.Flash = "证件为手工录入，改号申请已提交，将于 " + m.DueAt.In(c.deskZone(r)).Format("01-02 15:04") +
+				" 生效；在此之前账号本人会收到通知并可撤销，原号码照常登录。请把重置码交给本人，生效后可用。 " +
+				"The card was typed: the move is asked for and takes effect at " + m.DueAt.In(c.deskZone(r)).Format("01-02 15:04") +
+				"; until then the account's holder is told and may cancel it, and the old number still logs in. Hand the reset code to the holder: it works once the move takes effect."
+		}
 		return c.render(r, fasthttp.StatusCreated, "desk/accounts", p)
 	}
 	switch {
