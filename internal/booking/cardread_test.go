@@ -124,3 +124,44 @@ func signedRead(key []byte, readerID string, who booking.IdentityRequest, at tim
 	who.Card = booking.CardRead{Source: booking.CardFromReader, ReaderID: readerID, ReadAt: at, MAC: hex.EncodeToString(mac)}
 	return who
 }
+
+// TestTypedLoginMoveTakesEffectWhenDue: a desk login move on a typed number
+// that its holder did not cancel takes effect when its cooling-off is over
+// (the job "pending login moves"): the login is the new number's, the
+// old one's tokens end, the desk's code sets the password; before it is
+// due the job moves nothing.
+func TestTypedLoginMoveTakesEffectWhenDue(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk := h.staff(booking.RoleClerk)
+	holder := h.person("刘波")
+	h.account(h.phone(), booking.Origin{}, holder)
+	newPhone := h.phone()
+	holder.Card = booking.CardRead{Source: booking.CardTyped, TypedReason: booking.CardReaderBroken}
+	m, err := h.svc.MoveLoginBack(h.ctx, clerk, booking.MoveLoginRequest{IdentityRequest: holder, NewPhone: newPhone, NumberRung: true})
+	testenv.Must(t, err, "a typed login move")
+	if !m.Pending {
+		t.Fatalf("a typed move answered %+v, want pending", m)
+	}
+	n, err := h.svc.CompleteLoginMoves(h.ctx)
+	if err != nil || n != 0 {
+		t.Errorf("the job before the move is due moved %d (%v), want 0", n, err)
+	}
+	if _, err := h.svc.RedeemResetCode(h.ctx, newPhone, m.Reset.Code, "the-holders-new-one", booking.Origin{}); err == nil {
+		t.Errorf("the code redeemed before the move took effect")
+	}
+	defer h.clock.at(time.Now().Add(25 * time.Hour))()
+	n, err = h.svc.CompleteLoginMoves(h.ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("the job once due moved %d (%v), want 1", n, err)
+	}
+	if _, err := h.svc.RedeemResetCode(h.ctx, newPhone, m.Reset.Code, "the-holders-new-one", booking.Origin{}); err != nil {
+		t.Errorf("the holder redeems the desk's code with the new number once moved: %v", err)
+	}
+	if k := h.count(`SELECT count(*) FROM audit_log WHERE action = 'account_login_moved' AND target = 'account:' || $1
+		AND strpos(reason, 'number typed by the clerk, reason reader_broken') > 0`, m.AccountID); k != 1 {
+		t.Errorf("account_login_moved rows of the completed move saying it was typed = %d, want 1", k)
+	}
+	if k := h.count(`SELECT count(*) FROM pending_login_moves WHERE account_id = $1`, m.AccountID); k != 0 {
+		t.Errorf("pending rows left after the move = %d, want 0", k)
+	}
+}
