@@ -1498,8 +1498,12 @@ const (
 
 // DeskCancel cancels a confirmed booking of the clerk's hospital for the
 // hospital until the session is over — also once it has started, when a
-// patient may no longer cancel (Cancel). It is never late and never a
-// no-show, and it is audited with the clerk's reason code and reason.
+// patient may no longer cancel (Cancel). Past the cancel deadline it is
+// the patient's late cancellation (a no-show toward the bars), unless its
+// reason is the hospital's own (HospitalsReason); either way it is audited
+// with the clerk's reason code and reason, and whether it was late
+// (review25 H2). A registration error is a booking the desk made that
+// day only (madeHereToday).
 // Before the session starts the slot is returned as any cancelled slot is
 // (the waitlist, else its pool after a random delay); during the session it
 // goes to the desk at once, as a reissued slot does: the waitlist, else the
@@ -1564,11 +1568,83 @@ func (s *Service) DeskCancel(ctx context.Context, actor Actor, req DeskCancelReq
 			"reissued (a no-show); only a booking made in error (reason_code %s: a mistyped ID number, the wrong person) is cancelled now",
 			DeskCancelRegistrationError)
 	}
+	if code == DeskCancelRegistrationError {
+		if err := s.madeHereToday(b, actor, now); err != nil {
+			return Booking{}, Placement{}, err
+		}
+	}
+	late := s.deskLate(ctx, b, sess, now)
 	reason := deskCancelReason(code, req.Reason)
+	if late {
+		// Past the deadline the desk's cancellation is the patient's late
+		// one (review25 H2), unless the reason is the hospital's own.
+		reason += deskLateNote(code)
+		late = !HospitalsReason(code)
+	}
 	var pl Placement
-	how := cancelHow{reason: "desk " + reason, deskReason: reason, auditID: auditID, onsite: !now.Before(sess.StartsAt), placed: &pl}
+	how := cancelHow{late: late, reason: "desk " + reason, deskReason: reason, auditID: auditID, onsite: !now.Before(sess.StartsAt), placed: &pl}
 	got, err := s.cancel(ctx, actor, b, sess, ok, how, req.Origin)
 	return got, pl, err
+}
+
+// HospitalsReason reports whether a desk cancellation's reason code is
+// the hospital's own doing, which never counts against the patient, also
+// past the cancel deadline (review25 H2): a registration error — the desk
+// made the booking wrong, and it is cancelled only on a booking the desk
+// made that day (madeHereToday). A stopped clinic, a death, a name the
+// desk disproved or a lapsed substitute offer cancel through their own
+// paths (StopSession, RecordDeath, voidDisproved, the reissue), never late;
+// a patient's request and any other reason given at the window are the
+// patient's: past the deadline they count as the patient's late
+// cancellation, exactly as the patient's own cancellation would.
+func HospitalsReason(code string) bool {
+	return code == DeskCancelRegistrationError
+}
+
+// deskLateNote is what the audit entry of a desk cancellation past the
+// deadline adds: counted against the patient, or waived for the hospital's
+// reason.
+func deskLateNote(code string) string {
+	if HospitalsReason(code) {
+		return "; late, waived: hospital's reason " + code
+	}
+	return "; late: counts as the patient's no-show"
+}
+
+// deskLate says whether a desk cancellation of b comes after the
+// hospital's cancel deadline as the patient's own would (cancelBookingHow):
+// not for a clinic the hospital moved, nor a slot held with a substitute
+// doctor nobody answered (the hospital's offer).
+func (s *Service) deskLate(ctx context.Context, b Booking, sess *Session, now time.Time) bool {
+	h, ok := s.catalog.Load().Hospital(b.HospitalID)
+	if !ok || !h.lateToCancel(b, now) || sess.MovedAfter(b) {
+		return false
+	}
+	if off, err := s.store.Offer(ctx, b.ID); err == nil && off.StateAt(now) == OfferOpen {
+		return false // as cancelBookingHow: no offer (or none read) is no offer
+	}
+	return true
+}
+
+// ErrNotDeskMade refuses a registration error's cancellation of a booking
+// the desk did not make that day (review25 H2): the code wiped an online
+// booking's missed visit after its slot.
+var ErrNotDeskMade = newErr(KindRule, "registration_error_not_desk",
+	"only a booking the registration desk made today is cancelled as a registration error; a patient's own booking is cancelled as the patient's (patient_request), or reissued once its slot has passed")
+
+// madeHereToday refuses the registration error of a booking the desk did
+// not make (an on-site booking by a clerk) on the hospital's day of now.
+func (s *Service) madeHereToday(b Booking, actor Actor, now time.Time) error {
+	loc := chinaStandardTime
+	if h, ok := s.catalog.Load().Hospital(b.HospitalID); ok {
+		loc = h.Location()
+	}
+	desk := b.Channel == ChannelOnsite && b.BookedBy != "" || b.BookedBy == actor.AccountID
+	if desk && b.CreatedAt.In(loc).Format(time.DateOnly) == now.In(loc).Format(time.DateOnly) {
+		return nil
+	}
+	return Errorf(ErrNotDeskMade, "this %s booking was not made at the desk today: a registration error is cancelled only on a booking the desk made, "+
+		"the same day; the patient's own is cancelled as theirs (patient_request, late past the deadline), or reissued once its slot has passed", b.Channel)
 }
 
 // deskCancelReason is how a desk cancellation's code and reason read in
@@ -1581,7 +1657,12 @@ func deskCancelReason(code, reason string) string {
 // cancellation's of a booking of channel ch with deskReason: the request
 // an Idempotency-Key was first used for, whether or not it was late.
 func deskCancelledFor(auditReason string, ch Channel, deskReason string) bool {
-	return auditReason == cancelAuditReason(ch, false, deskReason) || auditReason == cancelAuditReason(ch, true, deskReason)
+	for _, r := range []string{deskReason, deskReason + deskLateNote(""), deskReason + deskLateNote(DeskCancelRegistrationError)} {
+		if auditReason == cancelAuditReason(ch, false, r) || auditReason == cancelAuditReason(ch, true, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // deskReason checks a clerk's reason for a desk write (a reissue, a

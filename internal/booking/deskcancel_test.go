@@ -95,7 +95,7 @@ func TestDeskCancelDuringSession(t *testing.T) {
 			db.wantCount("no-show events", 0, `SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'no_show'`, b.ID)
 			db.wantCount("no-show bars", 0, `SELECT count(*) FROM bars WHERE identity_id = $1`, b.IdentityID)
 			db.wantCount("cancellation audit entries with the reason", 1,
-				`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND actor_id = $2 AND reason LIKE '%ID number mistyped'`,
+				`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND actor_id = $2 AND reason LIKE '%ID number mistyped%'`,
 				"booking:"+b.ID, clerk.AccountID)
 			if d := h.delayedOf(s); len(d) != 0 {
 				t.Errorf("delayed slots after the desk's cancellation = %+v, want none: the desk gives it at once", d)
@@ -202,8 +202,12 @@ func TestDeskCancelAfterTheSlot(t *testing.T) {
 	s := h.deskSession(deskOpts{dept: "Desk cancel after the slot", online: 4, onsite: 1})
 	missed := h.mustBook(h.user(1), 0, s, "") // slot 1
 	later := h.mustBook(h.user(1), 0, s, "")  // slot 2
-	mistyped := h.mustBook(h.user(1), 0, s, "")
 	slot, _ := s.Slot(missed.SlotNo)
+	// A walk-in the desk made on the visit day (review25 H2: a
+	// registration error is only such a booking).
+	restore := h.clock.at(s.StartsAt.Add(-time.Hour))
+	mistyped := h.mustWalkIn(clerk, h.person("李误"), s)
+	restore()
 	next, _ := s.Slot(later.SlotNo)
 	if !slot.StartsAt.Before(next.StartsAt) {
 		t.Fatalf("slots %d and %d start at once (%s)", missed.SlotNo, later.SlotNo, slot.StartsAt)
@@ -245,7 +249,7 @@ func TestDeskCancelAfterTheSlot(t *testing.T) {
 		t.Errorf("the mistyped booking: %s, want cancelled", got)
 	}
 	db.wantCount("the registration error's audit entry with its code", 1,
-		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND reason LIKE '%registration_error%ID number mistyped'`,
+		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND reason LIKE '%registration_error%ID number mistyped%'`,
 		"booking:"+mistyped.ID)
 	db.wantCount("no-show events of the registration error", 0,
 		`SELECT count(*) FROM booking_events WHERE booking_id = $1 AND type = 'no_show'`, mistyped.ID)
@@ -321,5 +325,71 @@ func TestDeskCancelReplay(t *testing.T) {
 	wantErr(t, "a repeat without a key", err, booking.ErrBookingNotActive)
 	db.wantCount("cancellation audit entries of the first booking", 1,
 		`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1`, "booking:"+a.ID)
+	h.checkClean()
+}
+
+// TestDeskCancelLateIsThePatients is review25 H2 (1, 3): a clerk
+// cancelled a scalper's online booking past the deadline "for the patient"
+// and no strike was counted, where the patient's own cancellation is late;
+// and registration_error, meant for a walk-in typed wrong, wiped an online
+// booking's missed visit after its slot. Now a desk cancellation past the
+// deadline is the patient's late cancellation (late_cancel, a no-show
+// toward the bars) unless its reason is the hospital's own, and the audit
+// says which; registration_error is refused on a booking the desk did not
+// make that day (registration_error_not_desk).
+func TestDeskCancelLateIsThePatients(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	db := h.sql()
+	clerk := h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Desk cancel late", online: 4, onsite: 3})
+	scalper := h.user(2)
+	p1 := h.mustBook(scalper, 0, s, "")
+	p2 := h.mustBook(scalper, 1, s, "")
+	missed := h.mustBook(h.user(1), 0, s, "")
+	early := h.mustWalkIn(clerk, h.person("张早"), s) // made before the visit day
+
+	// Past the deadline (15:00 the day before), the evening before.
+	reset := h.clock.at(h.day.Add(-2 * time.Hour))
+	walkIn := h.mustWalkIn(clerk, h.person("李误"), s)
+	own, err := h.svc.Cancel(h.ctx, scalper.actor, p2.ID, booking.Origin{})
+	testenv.Must(t, err, "the patient's own cancellation")
+	if !own.LateCancel {
+		t.Fatalf("the patient's own cancellation past the deadline: late_cancel false")
+	}
+	got, _, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: p1.ID,
+		ReasonCode: booking.DeskCancelPatientRequest, Reason: "患者本人来电要求取消"})
+	testenv.Must(t, err, "the desk's cancellation past the deadline")
+	if !got.LateCancel || !h.stored(p1.ID).LateCancel {
+		t.Errorf("the desk's cancellation past the deadline: answer late_cancel %v, stored %v; want the patient's late cancellation",
+			got.LateCancel, h.stored(p1.ID).LateCancel)
+	}
+	db.wantCount("the audit entry saying it counts", 1, `SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1
+		AND reason LIKE '%late: counts as the patient''s no-show%'`, "booking:"+p1.ID)
+
+	// The registration error of a walk-in the desk made today is the
+	// hospital's: late, waived, and said so.
+	_, _, err = h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: walkIn.ID,
+		ReasonCode: booking.DeskCancelRegistrationError, Reason: "挂错号"})
+	testenv.Must(t, err, "the registration error of today's walk-in")
+	if h.stored(walkIn.ID).LateCancel {
+		t.Errorf("the registration error of the desk's walk-in counted late")
+	}
+	db.wantCount("the audit entry saying it is waived", 1, `SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1
+		AND reason LIKE '%late, waived: hospital''s reason registration_error%'`, "booking:"+walkIn.ID)
+	reset()
+
+	// After its slot, a registration error of an online booking, or of a
+	// walk-in of another day, is refused and the booking stays for the
+	// reissue.
+	slot, _ := s.Slot(missed.SlotNo)
+	defer h.clock.at(slot.EndsAt.Add(time.Minute))()
+	for _, b := range []booking.Booking{missed, early} {
+		_, _, err = h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: b.ID,
+			ReasonCode: booking.DeskCancelRegistrationError, Reason: "挂错号"})
+		wantErr(t, "registration_error of a booking the desk did not make today", err, booking.ErrNotDeskMade)
+		if st := h.stored(b.ID).Status; st != booking.StatusConfirmed {
+			t.Errorf("booking %s after the refusal: %s, want confirmed", b.ID, st)
+		}
+	}
 	h.checkClean()
 }
