@@ -59,13 +59,11 @@ var staffPhoneActions = []string{"phone_booking", "phone_lottery_entry", "phone_
 func (s *Service) callerBounds(ctx context.Context, actor Actor, h *Hospital, phoneRef, person string) error {
 	now := s.cfg.Now()
 	if actor.Role == RoleOperator {
-		n, err := s.store.StaffActionsSince(ctx, actor.AccountID, now.Add(-time.Hour), staffPhoneActions...)
-		if err != nil {
+		if err := s.staffBudget(ctx, actor, now.Add(-time.Hour), s.cfg.OperatorActsPerHour, time.Minute, func(n int) *Error {
+			return Errorf(ErrOperatorPaceLimit,
+				"this operator made %d phone bookings, draw entries and waitlist places in the past hour, the most a person answering calls makes; another operator takes the call", n)
+		}, staffPhoneActions...); err != nil {
 			return err
-		}
-		if n >= s.cfg.OperatorActsPerHour {
-			return &LimitError{Wait: time.Minute, Err: Errorf(ErrOperatorPaceLimit,
-				"this operator made %d phone bookings, draw entries and waitlist places in the past hour, the most a person answering calls makes; another operator takes the call", n)}
 		}
 	}
 	loc := chinaStandardTime

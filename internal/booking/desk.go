@@ -110,6 +110,9 @@ type StaffBookRequest struct {
 	Consent        ConsentRequest
 	IdempotencyKey string
 	Origin         Origin
+	// extra: the walk-in is the person an extra slot was just added for
+	// (AddExtraSlots): counted in the clerk's extra slots, not walk-ins.
+	extra bool
 }
 
 // BookFor books for a caller or a walk-in. The booking belongs to the
@@ -240,6 +243,16 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		if req.Channel == ChannelPhone {
 			// A household's persons a day, an operator's pace (callerbounds.go).
 			if err := s.callerBounds(ctx, actor, h, phoneRef, counted.ID); err != nil {
+				return Result{}, err
+			}
+		}
+		if req.Channel == ChannelOnsite && !req.extra {
+			// A clerk's day, and no walk-in into a slot the same clerk
+			// just freed (deskbounds.go).
+			if err := s.clerkDay(ctx, actor, h, s.cfg.ClerkWalkInsPerDay, "walk-in bookings and draw entries", deskWalkInActions...); err != nil {
+				return Result{}, err
+			}
+			if err := s.freedSlotWait(ctx, actor, sess); err != nil {
 				return Result{}, err
 			}
 		}
@@ -1418,15 +1431,20 @@ func ReissuableFrom(b Booking) time.Time {
 }
 
 // placeOnsite gives the slot of booking b, no longer held for it (a no-show
-// or a cancellation at the desk during the session), to the session's
-// waitlist, else to the on-site pool, at once; why names it in the audit.
+// or a cancellation at the desk during the session), to the desk by the
+// path of any returned slot (review25 H2: the clerk who freed it booked
+// the buyer into it in the same second): the session's waitlist first,
+// else held for the waitlist's round, else the on-site pool after the
+// random delay; why names it in the audit. The clerk who freed it books
+// no walk-in into the session meanwhile (freedSlotWait).
 func (s *Service) placeOnsite(ctx context.Context, actor Actor, sess *Session, b Booking, why string) (Placement, error) {
 	// From now on the slot serves the desk, also when a waitlisted
 	// identity gets it: its hold must name the on-site channel, as
-	// Place does for a cancelled slot.
+	// Place does for a cancelled slot; the returned route delays it
+	// in the on-site channel.
 	hold := HoldOf(b)
 	hold.Channel = ChannelOnsite
-	pl, err := s.adm.Return(ctx, hold, Return{Reissue: true, To: ChannelOnsite, Placing: s.placing(sess)})
+	pl, err := s.adm.Return(ctx, hold, Return{To: ChannelOnsite, Placing: s.placing(sess)})
 	if err != nil {
 		s.settle(ctx, sess, b.SlotNo, ChannelOnsite, pl) // those passed by have left the line
 		return Placement{}, err
@@ -1441,7 +1459,7 @@ func (s *Service) settleOnsite(ctx context.Context, actor Actor, sess *Session, 
 	bg, done := s.followUp(ctx)
 	defer done()
 	s.settle(bg, sess, b.SlotNo, ChannelOnsite, pl)
-	if b.Channel != ChannelOnsite && (pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist) {
+	if b.Channel != ChannelOnsite && (pl.Outcome == PlacedPool || pl.Outcome == PlacedWaitlist || pl.Outcome == PlacedDelayed || pl.Outcome == PlacedHeld) {
 		// SQL must move the slot to the on-site pool too: reconciliation
 		// rebuilds the pools from SQL and would put it back where it was.
 		releaseAt := b.SlotStart

@@ -1260,8 +1260,11 @@ func TestReissue(t *testing.T) {
 			db.wantCount("reissue audit entries", 1,
 				`SELECT count(*) FROM audit_log WHERE action = 'reissue' AND target = $1 AND actor_id = $2 AND reason = 'patient did not come'`,
 				"booking:"+b.ID, clerk.AccountID)
-			if d := h.delayedOf(s); len(d) != 0 {
+			if d := h.delayedOf(s); tt.cancelled && len(d) != 0 {
 				t.Errorf("delayed slots after the reissue = %+v, want none", d)
+			}
+			if !tt.cancelled && !tt.waitlist && pl.Outcome == booking.PlacedPool {
+				t.Errorf("the no-show's slot went to the on-site pool at once, want the return path (review25 H2)")
 			}
 
 			var waiting *user
@@ -1728,10 +1731,13 @@ func TestExtraSlotsBound(t *testing.T) {
 	})
 }
 
-// wantGivenAtTheDesk checks where a slot the desk gave on at once (a
-// reissue, a cancellation at the desk during the session) went: to the
-// waiting patient's entry we when someone waits (w), else into the on-site
-// pool, where it is the earliest free slot the next walk-in gets.
+// wantGivenAtTheDesk checks where a slot the desk freed (a reissue, a
+// cancellation at the desk during the session) went: to the waiting
+// patient's entry we when someone waits (w), else the way of any returned
+// slot (review25 H2): held for the waitlist's round or its random delay,
+// not in the on-site pool, and the freeing clerk's walk-in waits
+// (freed_slot_wait); once placed (the sweeper, after the delay) it is the
+// earliest free slot another window's walk-in gets.
 func (h *harness) wantGivenAtTheDesk(t *testing.T, what string, s *booking.Session, b booking.Booking, pl booking.Placement,
 	w *user, we booking.WaitlistEntry, clerk booking.Actor, onsiteBefore int) {
 	t.Helper()
@@ -1747,11 +1753,21 @@ func (h *harness) wantGivenAtTheDesk(t *testing.T, what string, s *booking.Sessi
 		h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
 		return
 	}
+	// A cancelled slot the desk reissues (it waited out its delay
+	// already) goes to the pool; the reissuing clerk's walk-in waits all
+	// the same.
 	if pl.Outcome != booking.PlacedPool {
-		t.Errorf("%s placed %+v, want the slot in the on-site pool", what, pl)
+		if pl.Outcome != booking.PlacedDelayed && pl.Outcome != booking.PlacedHeld {
+			t.Errorf("%s placed %+v, want the slot on the return path (delayed, or held for the round)", what, pl)
+		}
+		h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
 	}
+	_, err := h.staffBook(clerk, h.person("何平"), s, booking.ChannelOnsite, "")
+	wantErr(t, "the freeing clerk's walk-in", err, booking.ErrFreedSlotWait)
+	defer h.clock.at(h.svc.Now().Add(time.Minute))()
+	h.placeReturned()
 	h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
-	if walkIn := h.mustWalkIn(clerk, h.person("何平"), s); walkIn.SlotNo != b.SlotNo {
+	if walkIn := h.mustWalkIn(h.staff(booking.RoleClerk), h.person("何平"), s); walkIn.SlotNo != b.SlotNo {
 		t.Errorf("walk-in after the %s got slot %d, want its slot %d", what, walkIn.SlotNo, b.SlotNo)
 	}
 }

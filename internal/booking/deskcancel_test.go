@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -97,9 +98,6 @@ func TestDeskCancelDuringSession(t *testing.T) {
 			db.wantCount("cancellation audit entries with the reason", 1,
 				`SELECT count(*) FROM audit_log WHERE action = 'booking_cancelled' AND target = $1 AND actor_id = $2 AND reason LIKE '%ID number mistyped%'`,
 				"booking:"+b.ID, clerk.AccountID)
-			if d := h.delayedOf(s); len(d) != 0 {
-				t.Errorf("delayed slots after the desk's cancellation = %+v, want none: the desk gives it at once", d)
-			}
 			var waiter *user
 			if waiting {
 				waiter = &w
@@ -392,4 +390,72 @@ func TestDeskCancelLateIsThePatients(t *testing.T) {
 		}
 	}
 	h.checkClean()
+}
+
+// TestDeskFreedSlotIsNotTheClerks is review25 H2 (2): during the session a
+// clerk cancelled a scalper's online booking and booked the buyer into its
+// slot within the same second — nobody was on the waitlist, so the slot
+// went to the on-site pool at once. Now a slot the desk frees (a
+// cancellation, a reissued no-show) goes the way of any returned slot —
+// the waitlist first, else held for the waitlist's round or its random
+// delay, never straight to the pool — and the clerk who freed it books no
+// walk-in into the session for FreedSlotWait (429 freed_slot_wait);
+// another clerk's walk-in is not held up by it.
+func TestDeskFreedSlotIsNotTheClerks(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk, other := h.staff(booking.RoleClerk), h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Desk hand-off", online: 3, onsite: 2})
+	sold := h.mustBook(h.user(1), 0, s, "")
+	h.mustBook(h.user(1), 0, s, "")
+	noShow := h.mustBook(h.user(1), 0, s, "")
+	slot, _ := s.Slot(sold.SlotNo)
+	defer h.clock.at(s.StartsAt.Add(time.Minute))()
+	if !s.StartsAt.Add(time.Minute).Before(slot.StartsAt) {
+		// the first slot starts with the session: cancel before a later one
+		sold, noShow = noShow, sold
+	}
+	h.mustWalkIn(other, h.person("先来甲"), s) // the on-site pool: one left
+
+	_, pl, err := h.svc.DeskCancel(h.ctx, clerk, booking.DeskCancelRequest{BookingID: sold.ID,
+		ReasonCode: booking.DeskCancelPatientRequest, Reason: "患者本人来电取消"})
+	testenv.Must(t, err, "the desk's cancellation during the session")
+	if pl.Outcome == booking.PlacedPool {
+		t.Errorf("the freed slot went to the on-site pool at once (placed %s), want the return path", pl.Outcome)
+	}
+	if pl.Outcome != booking.PlacedDelayed && pl.Outcome != booking.PlacedHeld {
+		t.Errorf("the freed slot placed %s, want delayed or held for the waitlist's round", pl.Outcome)
+	}
+	h.wantRemaining(s, booking.ChannelOnsite, 1) // the pool's own slot only
+
+	// The same clerk's walk-in is refused, also into the pool's other slot.
+	_, err = h.staffBook(clerk, h.person("买家辰"), s, booking.ChannelOnsite, "")
+	wantErr(t, "the freeing clerk's walk-in", err, booking.ErrFreedSlotWait)
+	var le *booking.LimitError
+	if !errors.As(err, &le) || le.Wait <= 0 {
+		t.Errorf("the refusal %v carries no wait (429 Retry-After)", err)
+	}
+	// Another window books its walk-in into the pool's own slot.
+	if _, err := h.staffBook(other, h.person("后来乙"), s, booking.ChannelOnsite, ""); err != nil {
+		t.Errorf("another clerk's walk-in: %v", err)
+	}
+	// Past the wait, the clerk books again (the pool is empty: sold out,
+	// not the wait).
+	func() {
+		defer h.clock.at(s.StartsAt.Add(time.Minute + booking.DefaultFreedSlotWait + time.Second))()
+		_, err := h.staffBook(clerk, h.person("买家辰"), s, booking.ChannelOnsite, "")
+		if errors.Is(err, booking.ErrFreedSlotWait) {
+			t.Errorf("the clerk's walk-in after the wait: %v", err)
+		}
+	}()
+
+	// A reissued no-show is a slot the desk freed too.
+	ns, _ := s.Slot(noShow.SlotNo)
+	defer h.clock.at(ns.EndsAt.Add(time.Minute))()
+	pl, err = h.svc.Reissue(h.ctx, other, booking.ReissueRequest{BookingID: noShow.ID, Reason: "未到"})
+	testenv.Must(t, err, "reissue the no-show")
+	if pl.Outcome == booking.PlacedPool {
+		t.Errorf("the reissued slot went to the on-site pool at once, want the return path")
+	}
+	_, err = h.staffBook(other, h.person("买家巳"), s, booking.ChannelOnsite, "")
+	wantErr(t, "the reissuing clerk's walk-in", err, booking.ErrFreedSlotWait)
 }

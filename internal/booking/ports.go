@@ -1036,6 +1036,10 @@ type AccountStore interface {
 	// StaffActionsSince counts the audit entries of the actions written
 	// by the staff account actorID at or after since.
 	StaffActionsSince(ctx context.Context, actorID string, since time.Time, actions ...string) (int, error)
+	// StaffFreedSince is the latest time at or after since the staff
+	// account staffID freed a booked slot of session sessionID (a
+	// cancelled or reissued event it made); zero when it did not.
+	StaffFreedSince(ctx context.Context, staffID, sessionID string, since time.Time) (time.Time, error)
 	// CallerPersonsSince lists the distinct persons (identity ids) staff
 	// booked, entered in a draw or waitlisted at or after since on calls
 	// from the number phoneRef, or cancelled an account's booking for as

@@ -436,14 +436,15 @@ func TestHeldCountIsTheSessionsWaitlists(t *testing.T) {
 	}
 }
 
-// TestReissueDoesNotWaitForTheOpenRound is review16's L1, decided: a slot
-// given on at the desk (a reissue, a cancellation at the desk during the
-// session) goes at once to the waitlist's line, else to the on-site pool;
-// it does not wait for the joins of a round still open (their draw is at
-// the round's end, minutes away, while the clinic runs), as the console
-// now says. Those joins are not passed over for good: the slot held for
-// their round goes to them at its end.
-func TestReissueDoesNotWaitForTheOpenRound(t *testing.T) {
+// TestReissueWaitsForTheOpenRound was review16's L1 (a slot given on at
+// the desk went at once to the on-site pool, not waiting for the joins of
+// a round still open), decided again by review25 H2: the clerk who freed a
+// slot booked the buyer into it in the same second. A slot the desk frees
+// (a reissue, a cancellation at the desk during the session) now goes the
+// way of any returned slot: the waitlist's line, else held for the open
+// round — its joins draw for it at the round's end — else the random
+// delay; the desk gets it back only when nobody asked.
+func TestReissueWaitsForTheOpenRound(t *testing.T) {
 	h := newHarness(t, harnessConfig{returnRound: 3 * time.Hour})
 	clerk := h.staff(booking.RoleClerk)
 	s := h.deskSession(deskOpts{dept: "Reissue and the round", online: 2, onsite: 1})
@@ -460,15 +461,16 @@ func TestReissueDoesNotWaitForTheOpenRound(t *testing.T) {
 	we := h.join(w, s)
 
 	// b never came: once b's slot has ended (the round still open), the
-	// reissue gives it to the on-site pool at once; w's entry still waits.
+	// reissue holds it for the round, as any returned slot; w's entry
+	// still waits.
 	h.clock.set(b.SlotEnd)
 	onsiteBefore := h.remaining(s)[booking.ChannelOnsite]
 	pl, err := h.svc.Reissue(h.ctx, clerk, booking.ReissueRequest{BookingID: b.ID, Reason: "did not come"})
 	testenv.Must(t, err, "reissue b's slot")
-	if pl.Outcome != booking.PlacedPool {
-		t.Errorf("the reissue placed %+v, want the on-site pool: the open round's joins are not waited for", pl)
+	if pl.Outcome != booking.PlacedHeld {
+		t.Errorf("the reissue placed %+v, want held for the open round (review25 H2: the return path)", pl)
 	}
-	h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore+1)
+	h.wantRemaining(s, booking.ChannelOnsite, onsiteBefore)
 	if got := h.entry(we.ID).Status; got != booking.WaitlistWaiting {
 		t.Errorf("w's entry after the reissue: %s, want still waiting for the round's draw", got)
 	}

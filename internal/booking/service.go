@@ -168,6 +168,14 @@ type Config struct {
 	// before each further one is marked in the audit (desk.go; 10 and 60
 	// by default).
 	NoCardLookups, LookupsMarkedOver int
+	// ClerkWalkInsPerDay and ClerkExtraSlotsPerDay are a clerk's daily
+	// budgets of walk-ins and of extra slots (review25 H3; deskbounds.go:
+	// DefaultClerkWalkInsPerDay, DefaultClerkExtraSlotsPerDay).
+	ClerkWalkInsPerDay, ClerkExtraSlotsPerDay int
+	// FreedSlotWait is how long a clerk who freed a booked slot of a
+	// session (a desk cancellation, a reissue) books no walk-in into that
+	// session (review25 H2; DefaultFreedSlotWait).
+	FreedSlotWait time.Duration
 	// DeskMetrics receives the lookups those limits refused or marked
 	// (none when nil).
 	DeskMetrics DeskMetrics
@@ -223,6 +231,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LookupsMarkedOver <= 0 {
 		c.LookupsMarkedOver = DefaultLookupsMarkedOver
+	}
+	if c.ClerkWalkInsPerDay <= 0 {
+		c.ClerkWalkInsPerDay = DefaultClerkWalkInsPerDay
+	}
+	if c.ClerkExtraSlotsPerDay <= 0 {
+		c.ClerkExtraSlotsPerDay = DefaultClerkExtraSlotsPerDay
+	}
+	if c.FreedSlotWait <= 0 {
+		c.FreedSlotWait = DefaultFreedSlotWait
 	}
 	if c.DeskMetrics == nil {
 		c.DeskMetrics = noDeskMetrics{}

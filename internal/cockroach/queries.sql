@@ -486,6 +486,15 @@ SELECT GREATEST(a.created_at, COALESCE(a.tokens_revoked_at, a.created_at),
 -- name: staff_actions_since
 SELECT count(*) FROM audit_log WHERE actor_id = $1::UUID AND action = ANY($2::TEXT[]) AND ts >= $3;
 
+-- name: staff_freed_since
+-- The latest slot of session $2 staff account $1 freed (a desk
+-- cancellation or a reissue: a cancelled or reissued event it made of a
+-- booking) since $3 (booking.Store.StaffFreedSince, review25 H2): read by
+-- time through booking_events_by_ts, a few minutes of events.
+SELECT max(ts) FROM booking_events
+ WHERE ts >= $3 AND staff_id = $1::UUID AND session_id = $2::UUID AND booking_id IS NOT NULL
+   AND type IN ('cancelled', 'reissued');
+
 -- name: caller_persons_since
 -- The persons staff booked, entered or waitlisted on calls from number $1
 -- since $2, or cancelled an account's booking for as the patient on the

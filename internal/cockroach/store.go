@@ -1005,6 +1005,20 @@ func (s *Store) StaffActionsSince(ctx context.Context, actorID string, since tim
 	return n, err
 }
 
+// StaffFreedSince is the latest time a staff account freed a booked slot
+// of a session since a time (booking.Store).
+func (s *Store) StaffFreedSince(ctx context.Context, staffID, sessionID string, since time.Time) (_ time.Time, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var last *time.Time
+	if err := s.db.pool.QueryRow(ctx, q("staff_freed_since"), staffID, sessionID, since).Scan(&last); err != nil {
+		return time.Time{}, err
+	}
+	if last == nil {
+		return time.Time{}, nil
+	}
+	return *last, nil
+}
+
 // CallerPersonsSince lists the persons staff acted for on calls from a
 // number since a time (booking.Store).
 func (s *Store) CallerPersonsSince(ctx context.Context, phoneRef string, since time.Time) (_ []string, rerr error) {

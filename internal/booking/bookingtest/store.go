@@ -1040,6 +1040,20 @@ func (s *Store) StaffActionsSince(_ context.Context, actorID string, since time.
 	return n, nil
 }
 
+// StaffFreedSince is the latest slot staffID freed in sessionID since.
+func (s *Store) StaffFreedSince(_ context.Context, staffID, sessionID string, since time.Time) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last time.Time
+	for _, e := range s.events {
+		if e.StaffID == staffID && e.SessionID == sessionID && e.BookingID != "" && !e.TS.Before(since) &&
+			(e.Type == booking.EventCancelled || e.Type == booking.EventReissued) && e.TS.After(last) {
+			last = e.TS
+		}
+	}
+	return last, nil
+}
+
 // CallerPersonsSince lists the persons staff booked, entered or
 // waitlisted on calls from phoneRef at or after since.
 func (s *Store) CallerPersonsSince(_ context.Context, phoneRef string, since time.Time) ([]string, error) {
