@@ -309,6 +309,8 @@ var zhMessages = map[string]string{
 	"lookups_limited":             "未读卡的查询本小时已达上限：请读取或查看证件后再查，或稍后再试。",
 	"caller_persons_limit":        "今天用此号码来电已为一个家庭所能登记的人数办理过预约、摇号或候补：一个家庭只为自家人来电；养老机构等请通过转诊渠道预约。",
 	"registration_error_not_desk": "只有本窗口当天办理的现场挂号可按“登记错误”取消；患者自己的预约请按“患者要求”取消（过截止时间计爽约），号时已过请重发。",
+	"clerk_day_limit":             "您今天的现场挂号或加号已达一个窗口一天的上限，请由其他挂号员办理。",
+	"freed_slot_wait":             "您刚在本出诊释放了号源（窗口取消或重发），15 分钟内请由其他窗口为本出诊挂号；该号先给候补，再在无人预知的时刻回到窗口。",
 	"operator_pace_limit":         "您过去一小时的电话预约、摇号报名和候补已达上限，请由其他话务员接听。",
 	"beyond_booking_window":       "该出诊超出医院的预约期限，暂不能预约。",
 	// The staff consoles' (the desk, the call centre, the administrator's 号源 work):
