@@ -1755,13 +1755,29 @@ func (s *Service) AddExtraSlots(ctx context.Context, actor Actor, req ExtraSlots
 		return nil, Errorf(ErrSessionClosed, "the session has ended")
 	}
 	if actor.Role == RoleClerk {
+		hosp, _ := s.catalog.Load().Hospital(sess.HospitalID)
 		loc := chinaStandardTime
-		if h, ok := s.catalog.Load().Hospital(sess.HospitalID); ok {
-			loc = h.Location()
+		if hosp != nil {
+			loc = hosp.Location()
 		}
 		if today := now.In(loc).Format(time.DateOnly); sess.VisitDate != today {
 			return nil, Errorf(ErrForbidden, "a clerk adds extra slots on the visit day only (this session is on %s, today is %s): an administrator enlarges a session ahead",
 				sess.VisitDate, today)
+		}
+		// A clerk's day of 加号 (deskbounds.go, review25 H3); a replay of
+		// a request that added its slots is no new request.
+		replay := false
+		if req.IdempotencyKey != "" {
+			_, err := s.store.KeyedAudit(ctx, s.idempotentID(actor.AccountID, "extra\x00"+req.IdempotencyKey))
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return nil, err
+			}
+			replay = err == nil // AddSlots answers it: the first request's slots
+		}
+		if !replay {
+			if err := s.clerkDay(ctx, actor, hosp, s.cfg.ClerkExtraSlotsPerDay, "extra slot requests", deskExtraActions...); err != nil {
+				return nil, err
+			}
 		}
 	}
 	step := 10 * time.Minute

@@ -459,3 +459,34 @@ func TestDeskFreedSlotIsNotTheClerks(t *testing.T) {
 	_, err = h.staffBook(other, h.person("买家巳"), s, booking.ChannelOnsite, "")
 	wantErr(t, "the reissuing clerk's walk-in", err, booking.ErrFreedSlotWait)
 }
+
+// TestClerkDayBudgets is review25 H3's bound: one clerk added 20 extra
+// slots and booked 12 invented walk-ins in 15 seconds, where the phone
+// operator is bounded (review23). A clerk's day has budgets now, counted
+// by the operator's one rule (staffBudget): Config.ClerkExtraSlotsPerDay
+// extra-slot requests and Config.ClerkWalkInsPerDay walk-ins, 429
+// clerk_day_limit past them with a wait until the hospital's midnight;
+// another clerk is not held up, and a replay of a request is no new one.
+func TestClerkDayBudgets(t *testing.T) {
+	h := newHarness(t, harnessConfig{})
+	clerk, other := h.staff(booking.RoleClerk), h.staff(booking.RoleClerk)
+	s := h.deskSession(deskOpts{dept: "Clerk budgets", online: 1, onsite: 1})
+	defer h.onVisitDay(s)()
+	add := func(a booking.Actor, key string) error {
+		_, err := h.svc.AddExtraSlots(h.ctx, a, booking.ExtraSlotsRequest{SessionID: s.ID, Count: 1,
+			Reason: "医生同意加号", AuthorisedBy: "Dr Wang", IdempotencyKey: key})
+		return err
+	}
+	for i := range booking.DefaultClerkExtraSlotsPerDay {
+		testenv.Must(t, add(clerk, fmt.Sprintf("k%d", i)), "extra slot %d", i+1)
+	}
+	err := add(clerk, "over")
+	wantErr(t, "the clerk's extra slot past the day's budget", err, booking.ErrClerkDayLimit)
+	var le *booking.LimitError
+	if !errors.As(err, &le) || le.Wait <= 0 {
+		t.Errorf("the refusal %v carries no wait", err)
+	}
+	testenv.Must(t, add(clerk, "k0"), "a replay of the first request")
+	testenv.Must(t, add(other, "o1"), "another clerk's extra slot")
+	h.wantRemaining(s, booking.ChannelOnsite, 1+booking.DefaultClerkExtraSlotsPerDay+1)
+}
