@@ -549,8 +549,8 @@ func TestDeskReissue(t *testing.T) {
 	}
 	// The form says where the slot goes as the Service places it: the
 	// waitlist's line, not the joins of a round still to be drawn.
-	if !strings.Contains(page.body, "those who joined in the current round are not waited for") {
-		t.Errorf("the reissue form does not say that the current round's joins are not waited for")
+	if !strings.Contains(page.body, "for 15 minutes another window books this session's walk-ins") {
+		t.Errorf("the reissue form does not say that another window books the session's walk-ins for 15 minutes (review25 H2)")
 	}
 	reissue := func(reason string) answer {
 		return clerk.post("/desk/bookings/"+p.bookingID+"/reissue", url.Values{"csrf": {clerk.csrf("/desk/lookup")}, "reason": {reason}})
