@@ -55,6 +55,9 @@ type common struct {
 	returnDelayMax     time.Duration
 	returnRound        time.Duration
 	operatorPerHour    int
+	clerkWalkInsPerDay int
+	clerkExtrasPerDay  int
+	freedSlotWait      time.Duration
 	detectConfig       string
 	soldOutFor         time.Duration
 	entryMemoFor       time.Duration
@@ -127,6 +130,9 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.DurationVar(&c.commitTimeout, "commit-timeout", e.Dur("COMMIT_TIMEOUT", 5*time.Second), "deadline of one booking's SQL transaction")
 	fs.DurationVar(&c.returnDelayMin, "return-delay-min", e.Dur("RETURN_DELAY_MIN", 5*time.Minute), "shortest random delay before a cancelled slot nobody waits for rejoins its pool")
 	fs.DurationVar(&c.returnDelayMax, "return-delay-max", e.Dur("RETURN_DELAY_MAX", 60*time.Minute), "longest such delay")
+	fs.IntVar(&c.clerkWalkInsPerDay, "clerk-walk-ins-per-day", e.Int("CLERK_WALK_INS_PER_DAY", booking.DefaultClerkWalkInsPerDay), "walk-in bookings and draw entries one registration clerk makes a day at most (review25 H3)")
+	fs.IntVar(&c.clerkExtrasPerDay, "clerk-extra-slots-per-day", e.Int("CLERK_EXTRA_SLOTS_PER_DAY", booking.DefaultClerkExtraSlotsPerDay), "extra-slot (加号) requests one registration clerk makes a day at most (review25 H3)")
+	fs.DurationVar(&c.freedSlotWait, "freed-slot-wait", e.Dur("FREED_SLOT_WAIT", booking.DefaultFreedSlotWait), "how long a clerk who freed a booked slot of a session books no walk-in into it (review25 H2)")
 	fs.IntVar(&c.operatorPerHour, "operator-per-hour", e.Int("OPERATOR_PER_HOUR", booking.DefaultOperatorActsPerHour), "phone bookings, draw entries and waitlist places one operator makes in any hour at most (a call takes 2–3 minutes; review23 H1)")
 	fs.DurationVar(&c.returnRound, "return-round", e.Dur("RETURN_ROUND", booking.DefaultReturnRound), "how long a returned slot that finds nobody on its session's waitlist is held for those who join it, then drawn among them (0: not held; then, or if nobody joined, the random delay)")
 	fs.DurationVar(&c.entryMemoFor, "entry-memo-for", e.Dur("ENTRY_MEMO_FOR", 30*time.Second), "how long a person's repeat attempts on a lottery pool are answered already_entered from memory once this instance answered them 202 or already_entered (0: always ask Redis; never longer than --hold-for, to which a longer value is cut)")
@@ -583,43 +589,46 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		}
 	}
 	d.svc, err = booking.NewService(booking.Config{
-		Detector:             detector,
-		HoldFor:              c.holdFor,
-		ClosingCoolingOff:    c.closingCoolingOff,
-		CaseRecordYears:      c.caseRecordYears,
-		NoCardLookups:        c.noCardLookups,
-		LookupsMarkedOver:    c.lookupsMarkedOver,
-		DeskMetrics:          newDeskMetrics(reg),
-		FlagDecisionWithin:   c.flagDecision,
-		CommitTimeout:        c.commitTimeout,
-		PasswordIterations:   c.passwordIterations,
-		ReturnDelayMin:       c.returnDelayMin,
-		ReturnDelayMax:       c.returnDelayMax,
-		ReturnRound:          cmp.Or(c.returnRound, -1), // 0 on the command line: not held
-		OperatorActsPerHour:  c.operatorPerHour,
-		SoldOutFor:           cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
-		EntryMemoFor:         entryMemoFor(c.entryMemoFor, c.holdFor),
-		LoginGuard:           guard,
-		LoginPhoneGuard:      phoneGuard,
-		ClaimGuard:           claims,
-		ClaimIPGuard:         claimsIP,
-		Verifier:             verifier,
-		CardSigner:           cardreader.HMAC{},
-		RealNameGuard:        realNameID,
-		RealNameAccountGuard: realNameAccount,
-		ReportIPGuard:        reports,
-		PasswordHashers:      c.passwordHashers,
-		ReloadTimeout:        c.reloadTimeout,
-		RefusalBuffer:        cmp.Or(c.refusalBuffer, -1),
-		RefusalRate:          c.refusalRate,
-		LotteryHoldScore:     cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
-		DrawGrace:            cmp.Or(c.drawGrace, time.Nanosecond),
-		BookingWriters:       c.bookingWriters,
-		BookingBatch:         c.bookingBatch,
-		EntryWriters:         c.entryWriters,
-		LotteryMetrics:       newLotteryMetrics(reg),
-		Metrics:              newBookingMetrics(reg),
-		CommitMetrics:        newCommitMetrics(reg),
+		Detector:              detector,
+		HoldFor:               c.holdFor,
+		ClosingCoolingOff:     c.closingCoolingOff,
+		CaseRecordYears:       c.caseRecordYears,
+		NoCardLookups:         c.noCardLookups,
+		LookupsMarkedOver:     c.lookupsMarkedOver,
+		DeskMetrics:           newDeskMetrics(reg),
+		FlagDecisionWithin:    c.flagDecision,
+		CommitTimeout:         c.commitTimeout,
+		PasswordIterations:    c.passwordIterations,
+		ReturnDelayMin:        c.returnDelayMin,
+		ReturnDelayMax:        c.returnDelayMax,
+		ReturnRound:           cmp.Or(c.returnRound, -1), // 0 on the command line: not held
+		OperatorActsPerHour:   c.operatorPerHour,
+		ClerkWalkInsPerDay:    c.clerkWalkInsPerDay,
+		ClerkExtraSlotsPerDay: c.clerkExtrasPerDay,
+		FreedSlotWait:         c.freedSlotWait,
+		SoldOutFor:            cmp.Or(c.soldOutFor, -1), // 0 on the command line: off
+		EntryMemoFor:          entryMemoFor(c.entryMemoFor, c.holdFor),
+		LoginGuard:            guard,
+		LoginPhoneGuard:       phoneGuard,
+		ClaimGuard:            claims,
+		ClaimIPGuard:          claimsIP,
+		Verifier:              verifier,
+		CardSigner:            cardreader.HMAC{},
+		RealNameGuard:         realNameID,
+		RealNameAccountGuard:  realNameAccount,
+		ReportIPGuard:         reports,
+		PasswordHashers:       c.passwordHashers,
+		ReloadTimeout:         c.reloadTimeout,
+		RefusalBuffer:         cmp.Or(c.refusalBuffer, -1),
+		RefusalRate:           c.refusalRate,
+		LotteryHoldScore:      cmp.Or(c.holdScore, -1), // 0 on the command line: hold none
+		DrawGrace:             cmp.Or(c.drawGrace, time.Nanosecond),
+		BookingWriters:        c.bookingWriters,
+		BookingBatch:          c.bookingBatch,
+		EntryWriters:          c.entryWriters,
+		LotteryMetrics:        newLotteryMetrics(reg),
+		Metrics:               newBookingMetrics(reg),
+		CommitMetrics:         newCommitMetrics(reg),
 	}, d.store, d.gate, keys, log.With("component", "booking"))
 	if err != nil {
 		d.Close()

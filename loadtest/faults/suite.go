@@ -282,6 +282,7 @@ func (s *Suite) Run(ctx context.Context, f Fault) (Row, error) {
 		// The suite's one operator stands for a whole call centre: its
 		// hundreds of phone bookings a run are not one person's pace.
 		"FAIRSLOT_OPERATOR_PER_HOUR=1000000",
+		"FAIRSLOT_CLERK_WALK_INS_PER_DAY=1000000",
 	}
 	if err := s.cli(ctx, env, "migrate"); err != nil {
 		return row, err

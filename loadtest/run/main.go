@@ -629,7 +629,7 @@ func newEnv(ctx context.Context) (*env, error) {
 		"FAIRSLOT_SECRET_KEY="+key, "FAIRSLOT_LOG_LEVEL=warn",
 		// The scenarios' few operators stand for a call centre: the bound
 		// on one person's pace (review23 H1) is still counted, never met.
-		"FAIRSLOT_OPERATOR_PER_HOUR=1000000")
+		"FAIRSLOT_OPERATOR_PER_HOUR=1000000", "FAIRSLOT_CLERK_WALK_INS_PER_DAY=1000000")
 	return e, nil
 }
 
