@@ -129,6 +129,7 @@ var deskFlashes = map[string]string{
 	"reissued":       "已重新分配该号。 The slot was reissued.",
 	"reissued_wait":  "该号已分配给候补患者。 The slot went to the next patient on the waitlist.",
 	"reissued_pool":  "该号已放回现场号池。 The slot is back in the on-site pool.",
+	"reissued_back":  "该号先给候补，无人候补则在随机延迟后回到现场号池；15 分钟内本出诊请由其他窗口挂号。 The slot goes to the waitlist first, else back to the on-site pool after a random delay; for 15 minutes another window books this session.",
 	"desk_cancelled": "已取消该预约（不计爽约）；退费请患者到收费处办理。 The booking is cancelled (not a no-show); the cashier handles any refund.",
 	"cleared":        "已清除，可查找下一位。 Cleared: ready for the next patient.",
 	"verified":       "已按证件核验姓名。 The name is verified from the card.",
@@ -693,6 +694,8 @@ func (c *Console) reissue(r *request) error {
 		ok = "reissued_wait"
 	case booking.PlacedPool:
 		ok = "reissued_pool"
+	case booking.PlacedDelayed, booking.PlacedHeld:
+		ok = "reissued_back"
 	}
 	if today {
 		c.redirect(r, "/desk?"+url.Values{"ok": {ok}, "s": {r.form("s")}, "id": {r.param}}.Encode())
