@@ -340,7 +340,9 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 		row.Absent = !now.Before(e.SlotStart)
 		row.CheckIn = running
 		row.Reissue = running && !now.Before(booking.ReissuableFrom(e.Booking)) // a patient late for their time may still come
-		row.Cancel = running
+		// Past its slot only what the desk made is cancelled, as a
+		// registration error; a patient's own booking is reissued (review25 H2).
+		row.Cancel = running && (!row.Absent || e.Channel == booking.ChannelOnsite)
 		if row.Absent {
 			row.Status = "未到 Not arrived"
 		}
@@ -527,8 +529,8 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		}
 		// A no-show whose time has passed, or a cancelled slot of today
 		// that may still be waiting out its delay.
-		row.Cancel = running && b.Status == booking.StatusConfirmed
 		row.SlotPassed = !now.Before(b.SlotStart)
+		row.Cancel = running && b.Status == booking.StatusConfirmed && (!row.SlotPassed || b.Channel == booking.ChannelOnsite)
 		row.Reissue = running && b.VisitDate == today &&
 			(b.Status == booking.StatusConfirmed && !now.Before(booking.ReissuableFrom(b)) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)

@@ -73,9 +73,7 @@ var (
 			{"lookup", "查找患者", "Find a patient", "/desk/lookup"},
 			{"walkin", "现场挂号", "Walk-in", "/desk/walkin"},
 			{"callbacks", "回电", "Call backs", "/desk/callbacks"},
-			{"accounts", "账号服务", "Accounts", "/desk/accounts"},
-			{"deaths", "患者已故", "Deceased", "/desk/deaths"},
-			{"listings", "被列名单", "Listed by", "/desk/listings"},
+			{"accounts", "账号服务", "Accounts", "/desk/accounts"}, // and, linked from it, the rarer acts: who lists a person, a death
 		},
 	}
 	adminConsole = &console{
