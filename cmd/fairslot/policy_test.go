@@ -18,8 +18,10 @@ func TestPolicyOverAPI(t *testing.T) {
 	path := "/v1/admin/hospitals/" + svc.hospital + "/policy"
 	body := func(edit func(m map[string]any)) map[string]any {
 		m := map[string]any{"per_day": 2, "per_week": 8, "per_month": 12, "cancel_deadline": "15:00", "reason": "board rules",
-			"book_ahead_days": 7, "onsite_share": 20, "no_show_window_days": 180,
-			"no_show_steps": []map[string]int{{"count": 2, "bar_days": 30}, {"count": 4, "bar_days": 90}}}
+			"book_ahead_days": 7, "onsite_share": 20, "no_show_window_days": 400,
+			// Stricter than the service's rules (3 in 365 days bar 90, 6
+			// bar 180): laxer ones wait a day (review25 M2).
+			"no_show_steps": []map[string]int{{"count": 2, "bar_days": 90}, {"count": 4, "bar_days": 180}}}
 		edit(m)
 		return m
 	}
@@ -62,7 +64,7 @@ func TestPolicyOverAPI(t *testing.T) {
 		History []rules `json:"history"`
 	}
 	svc.do("GET", path, admin, nil).decode(t, &got)
-	want := rules{BookAheadDays: 7, OnsiteShare: 20, Window: 180, Steps: []step{{2, 30}, {4, 90}}}
+	want := rules{BookAheadDays: 7, OnsiteShare: 20, Window: 400, Steps: []step{{2, 90}, {4, 180}}}
 	for _, have := range append([]rules{got.Current}, got.History...) {
 		if have.BookAheadDays != want.BookAheadDays || have.OnsiteShare != want.OnsiteShare || have.Window != want.Window ||
 			len(have.Steps) != 2 || have.Steps[1] != want.Steps[1] {

@@ -41,6 +41,27 @@ func publishAhead(t *testing.T, svc *service, sch booking.Schedule, admin string
 	return out.ID, start
 }
 
+// moveOnlineRelease edits publishAhead's session id (starting at start):
+// its online release to online, the other pools as published.
+func moveOnlineRelease(t *testing.T, svc *service, admin, id string, start, online time.Time) reply {
+	t.Helper()
+	announced := start.AddDate(0, 0, -7)
+	var v struct {
+		Version int64 `json:"version"`
+	}
+	svc.do("GET", "/v1/admin/sessions/"+id, admin, nil).decode(t, &v)
+	return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{"version": v.Version,
+		"date": start.Format(time.DateOnly), "period": "morning",
+		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339),
+		"channels": []map[string]any{
+			{"channel": "online", "quota": 10, "release_at": online.Format(time.RFC3339)},
+			{"channel": "phone", "quota": 4, "release_at": announced.Format(time.RFC3339)},
+			{"channel": "onsite", "quota": 4, "release_at": announced.Format(time.RFC3339)},
+		},
+		"reason": "提前放号",
+	})
+}
+
 // TestReleaseMovesEarlierOnlyWithNotice (review19b H2): an announced
 // release time is not moved earlier to less than the hospital's notice
 // (24 hours unless its policy says): refused 422 release_notice, the
@@ -53,22 +74,7 @@ func TestReleaseMovesEarlierOnlyWithNotice(t *testing.T) {
 	admin := svc.staffLogin(booking.RoleAdmin, 1)
 	id, start := publishAhead(t, svc, sch, admin, 20)
 	announced := start.AddDate(0, 0, -7)
-	edit := func(online time.Time) reply {
-		var v struct {
-			Version int64 `json:"version"`
-		}
-		svc.do("GET", "/v1/admin/sessions/"+id, admin, nil).decode(t, &v)
-		return svc.do("PATCH", "/v1/admin/sessions/"+id, admin, map[string]any{"version": v.Version,
-			"date": start.Format(time.DateOnly), "period": "morning",
-			"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(4 * time.Hour).Format(time.RFC3339),
-			"channels": []map[string]any{
-				{"channel": "online", "quota": 10, "release_at": online.Format(time.RFC3339)},
-				{"channel": "phone", "quota": 4, "release_at": announced.Format(time.RFC3339)},
-				{"channel": "onsite", "quota": 4, "release_at": announced.Format(time.RFC3339)},
-			},
-			"reason": "提前放号",
-		})
-	}
+	edit := func(online time.Time) reply { return moveOnlineRelease(t, svc, admin, id, start, online) }
 	online := func() time.Time {
 		var at time.Time
 		if err := svc.pool.QueryRow(t.Context(), `SELECT release_at FROM session_channels WHERE session_id = $1 AND channel = 'online'`, id).Scan(&at); err != nil {

@@ -209,6 +209,10 @@ type PolicyChange struct {
 	Reason         string
 	SetBy          string
 	SetAt          time.Time
+	// Weakens names the guards the change weakened (review25 M2), when
+	// it was made: it took effect the notice then in effect after SetAt
+	// at the earliest. Not stored: the audit entry says it.
+	Weakens []string
 }
 
 // PolicyAt is the hospital's policy and cancellation deadline in effect

@@ -1644,17 +1644,102 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, hospitalID string,
 	if req.EffectiveFrom.Before(now.Add(-time.Minute)) {
 		return PolicyChange{}, FieldErrorf(ErrInvalidField, "effective_from", "a policy takes effect from now or later, never in the past")
 	}
+	h, _ := s.catalog.Load().Hospital(hospitalID)
+	old, oldDeadline := h.PolicyAt(now)
+	weakens := s.weakens(old, oldDeadline, p, req.CancelDeadline)
+	if wait := now.Add(old.ReleaseNotice()); len(weakens) > 0 && req.EffectiveFrom.Before(wait) {
+		// review25 M2: a change that weakens a guard waits the notice
+		// in effect, so lowering the notice and then moving a release
+		// reaches no earlier than moving it under the old notice.
+		req.EffectiveFrom = wait
+	}
 	c := PolicyChange{ID: newID(), HospitalID: hospitalID, EffectiveFrom: req.EffectiveFrom, Policy: p,
-		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now}
+		CancelDeadline: req.CancelDeadline, Reason: req.Reason, SetBy: actor.AccountID, SetAt: now, Weakens: weakens}
+	weak := ""
+	if len(weakens) > 0 {
+		weak = fmt.Sprintf(" (weakens %s: in effect %d hours from now at the earliest)", strings.Join(weakens, ", "), int(old.ReleaseNotice().Hours()))
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "policy_set",
 		Target: "hospital:" + hospitalID, HospitalID: hospitalID,
-		Reason: fmt.Sprintf("from %s: %d a day, %d a week, %d a month, late after %s the day before, %s; %s",
-			c.EffectiveFrom.Format(time.RFC3339), p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, p.summary(), c.Reason)}
+		Reason: fmt.Sprintf("from %s%s: %d a day, %d a week, %d a month, late after %s the day before, %s; %s",
+			c.EffectiveFrom.Format(time.RFC3339), weak, p.PerDay, p.PerWeek, p.PerMonth, c.CancelDeadline, p.summary(), c.Reason)}
 	if err := s.store.SetPolicy(ctx, c, audit); err != nil {
 		return PolicyChange{}, err
 	}
 	_, err := s.Refresh(ctx)
 	return c, err
+}
+
+// weakens names the anti-scalping guards a change from old (with its
+// cancellation deadline) to p weakens (review25 M2), each by its policy
+// field: a shorter release notice, a higher extra-slots bound, a smaller
+// on-site share, higher quotas, a later cancellation deadline, laxer
+// no-show rules (the service's standing in where a policy sets none). A
+// longer booking window or stop-undo window is not a scalper's lever and
+// is left out.
+func (s *Service) weakens(old Policy, oldDeadline string, p Policy, deadline string) []string {
+	var out []string
+	if p.ReleaseNotice() < old.ReleaseNotice() {
+		out = append(out, "release_notice_hours")
+	}
+	if p.ExtraSlotsLimit() > old.ExtraSlotsLimit() {
+		out = append(out, "extra_slots_max")
+	}
+	if p.OnsiteShare < old.OnsiteShare {
+		out = append(out, "onsite_share")
+	}
+	if p.PerDay > old.PerDay || p.PerWeek > old.PerWeek || p.PerMonth > old.PerMonth {
+		out = append(out, "quotas")
+	}
+	if a, b := clockMinutes(oldDeadline), clockMinutes(deadline); a >= 0 && b > a {
+		out = append(out, "cancel_deadline")
+	}
+	rules := func(r NoShowRules) NoShowRules {
+		if len(r.Steps) == 0 {
+			return s.cfg.NoShowRules
+		}
+		return r
+	}
+	if rules(p.NoShows).laxerThan(rules(old.NoShows)) {
+		out = append(out, "no_show_steps")
+	}
+	return out
+}
+
+// clockMinutes is "HH:MM" as minutes after midnight, -1 if it is not one.
+func clockMinutes(hhmm string) int {
+	t, err := time.Parse("15:04", hhmm)
+	if err != nil {
+		return -1
+	}
+	return t.Hour()*60 + t.Minute()
+}
+
+// barAt is the bar r sets on count no-shows: its highest step reached.
+func (r NoShowRules) barAt(count int) time.Duration {
+	var bar time.Duration
+	for _, st := range r.Steps {
+		if st.Count <= count && st.Bar > bar {
+			bar = st.Bar
+		}
+	}
+	return bar
+}
+
+// laxerThan says r bars less than old somewhere: a shorter window, or at
+// one of either's step counts a shorter bar (none where old bars).
+func (r NoShowRules) laxerThan(old NoShowRules) bool {
+	if r.Window < old.Window {
+		return true
+	}
+	for _, rs := range [][]NoShowStep{old.Steps, r.Steps} {
+		for _, st := range rs {
+			if r.barAt(st.Count) < old.barAt(st.Count) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Policies returns a hospital's policy in effect now and its history.

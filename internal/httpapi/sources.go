@@ -655,6 +655,9 @@ type policyChangeOut struct {
 	Reason           string       `json:"reason,omitempty"`
 	SetBy            string       `json:"set_by,omitempty"`
 	SetAt            string       `json:"set_at,omitempty"`
+	// Weakens: on a change just made, the guards it weakens; it takes
+	// effect the notice in effect from now at the earliest (review25 M2).
+	Weakens []string `json:"weakens,omitempty"`
 }
 
 // policyRulesOut is a policy's rules as the API writes them (no_show_steps
@@ -674,6 +677,7 @@ func changeView(c booking.PolicyChange, loc *time.Location) policyChangeOut {
 	out := policyRulesOut(c.Policy, c.CancelDeadline)
 	out.ID, out.EffectiveFrom, out.Reason = c.ID, c.EffectiveFrom.In(loc).Format(time.RFC3339), c.Reason
 	out.SetBy, out.SetAt = c.SetBy, c.SetAt.In(loc).Format(time.RFC3339)
+	out.Weakens = c.Weakens
 	return out
 }
 

@@ -111,8 +111,9 @@ func (c *Console) policyOf(r *request) policyData {
 
 func (c *Console) policyPage(r *request) error {
 	flash := map[string]string{
-		"policy":   "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time.",
-		"accounts": "账户限额已保存，自所填时间起生效。 Account limits saved: they apply from their time.",
+		"policy":       "新规则已保存，自所填时间起生效。 Policy saved: it applies from its time.",
+		"policy_later": "新规则已保存。它放宽了防号贩子的规则（见历史中的生效时间），须在现行放号通知时限之后才生效。 Policy saved. It weakens an anti-scalping guard, so it applies only after the release notice now in effect (see its time in the history).",
+		"accounts":     "账户限额已保存，自所填时间起生效。 Account limits saved: they apply from their time.",
 	}[r.query("ok")]
 	return c.render(r, fasthttp.StatusOK, "admin/policy", page{Title: "规则设置 Policy", Nav: "schedule", Flash: flash, Data: c.policyOf(r)})
 }
@@ -163,12 +164,16 @@ func (c *Console) setPolicy(r *request) error {
 			return failed(booking.FieldErrorf(booking.ErrInvalidField, "effective_from", "effective_from is not a date and time"))
 		}
 	}
-	_, err := c.svc.SetPolicy(r.ctx, r.actor, hospitalID, booking.PolicyRequest{Policy: p,
+	ch, err := c.svc.SetPolicy(r.ctx, r.actor, hospitalID, booking.PolicyRequest{Policy: p,
 		CancelDeadline: strings.TrimSpace(r.form("cancel_deadline")), EffectiveFrom: from, Reason: strings.TrimSpace(r.form("reason"))})
 	if err != nil {
 		return failed(err)
 	}
-	c.redirect(r, "/admin/policy?"+url.Values{"ok": {"policy"}}.Encode()+"#h-"+hospitalID)
+	ok := "policy"
+	if len(ch.Weakens) > 0 {
+		ok = "policy_later" // review25 M2: it waits the notice in effect
+	}
+	c.redirect(r, "/admin/policy?"+url.Values{"ok": {ok}}.Encode()+"#h-"+hospitalID)
 	return nil
 }
 

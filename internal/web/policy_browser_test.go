@@ -64,18 +64,19 @@ func TestPolicyPageInBrowser(t *testing.T) {
 		}
 	}
 
-	// 2. A valid policy from now (the form is still open).
+	// 2. A valid policy from now (the form is still open): stricter than
+	// the service's no-show rules, so it holds at once (review25 M2).
 	set("book_ahead_days", "2")
 	set("onsite_share", "20")
-	set("no_show_window_days", "90")
-	set("no_show_steps", "1:30")
+	set("no_show_window_days", "400")
+	set("no_show_steps", "2:90, 5:180")
 	set("stop_undo_minutes", "45")
 	set("reason", "新院区开诊 New wing opens")
 	b.click(sec+" .policy-form button[type=submit]", "/admin/policy?ok=policy")
 	b.contains("#flash", "Policy saved")
 	b.contains(sec+" .window", "at most 2 days ahead")
 	b.contains(sec+" .onsite", "20%")
-	b.contains(sec+" .noshow", "1:30")
+	b.contains(sec+" .noshow", "2:90")
 	b.contains(sec+" .undo", "within 45 minutes")
 	b.contains(sec+" table.history", "New wing opens")
 	b.shot("policy-03-saved")
@@ -128,7 +129,7 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	}
 
 	if n := s.count(`SELECT count(*) FROM hospital_policies WHERE hospital_id = $1 AND book_ahead_days = 2 AND onsite_share = 20
-		AND no_show_window_days = 90 AND no_show_steps = '1:30' AND stop_undo_minutes = 45`, s.hospital.ID); n != 1 {
+		AND no_show_window_days = 400 AND no_show_steps = '2:90,5:180' AND stop_undo_minutes = 45`, s.hospital.ID); n != 1 {
 		t.Errorf("stored policies of the form = %d, want 1", n)
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'policy_set' AND hospital_id = $1`, s.hospital.ID); n != 1 {
@@ -136,7 +137,7 @@ func TestPolicyPageInBrowser(t *testing.T) {
 	}
 	rules, err := s.svc.Rules(s.hospital.ID)
 	testenv.Must(t, err, "rules")
-	if rules.Policy.BookAheadDays != 2 || rules.Policy.OnsiteShare != 20 || rules.Policy.StopUndo() != 45*time.Minute || len(rules.NoShows.Steps) != 1 || rules.NoShows.Steps[0].Bar != 30*24*time.Hour {
+	if rules.Policy.BookAheadDays != 2 || rules.Policy.OnsiteShare != 20 || rules.Policy.StopUndo() != 45*time.Minute || len(rules.NoShows.Steps) != 2 || rules.NoShows.Steps[0].Bar != 90*24*time.Hour {
 		t.Errorf("the Service's rules now = %+v, want the form's", rules.Policy)
 	}
 }
