@@ -827,7 +827,7 @@ func accessTable() map[string]row {
 		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
 			[7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"POST /v1/admin/flags/{flag_id}/decision": {func(*access, string) call {
-			return call{path: "/v1/admin/flags/flg_0000/decision", body: map[string]string{"action": "dismiss", "note": "no evidence"}}
+			return call{path: "/v1/admin/flags/flg_0000/decision", body: map[string]string{"action": "dismiss", "note": "no evidence", "reason_code": "detector_error"}}
 		}, [7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"POST /v1/admin/detect": {ok("/v1/admin/detect"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
 		"GET /v1/admin/audit":   {ok("/v1/admin/audit"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},

@@ -360,8 +360,10 @@ func (s *Service) liftBlock(ctx context.Context, actor Actor, c Case, now time.T
 		if err != nil && !errors.Is(err, ErrFlagNotFound) {
 			return "", err
 		}
-		if err == nil && f.DecidedBy == actor.AccountID {
-			return "", ErrSecondAdminRequired
+		if err == nil {
+			if err := secondAdmin(f.DecidedBy, actor); err != nil {
+				return "", err
+			}
 		}
 	}
 	var keys []string

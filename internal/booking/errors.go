@@ -290,9 +290,12 @@ var (
 	// ErrNotBarredByReview: a person's appeal for a person no confirmed
 	// flag bars (a bar for missed appointments ends on its date).
 	ErrNotBarredByReview = newErr(KindRule, "not_barred_by_review", "no review decision bars this person: there is nothing to appeal (a bar for missed appointments ends on its date)")
-	// ErrSecondAdminRequired: an appeal against a flag's confirmation is
-	// upheld by another administrator than the one who confirmed it.
-	ErrSecondAdminRequired = newErr(KindForbidden, "second_admin_required", "an appeal against a flag is upheld by another administrator than the one who confirmed the flag")
+	// ErrSecondAdminRequired: a decision that relieves a flagged group is
+	// another administrator's (secondAdmin): an appeal against a flag's
+	// confirmation is upheld by another than the one who confirmed it
+	// (review21 M3), a strong flag's dismissal finished by another than the
+	// one who asked for it (review25 M1).
+	ErrSecondAdminRequired = newErr(KindForbidden, "second_admin_required", "a decision that relieves a flagged group is another administrator's: an appeal against a flag is upheld by another than the one who confirmed it, and a flag of strong evidence is dismissed by another than the one who first dismissed it")
 	ErrQuotaDayDept        = newErr(KindRule, "quota_day_department", "one booking per patient per visit day per department")
 	ErrQuotaDay            = newErr(KindRule, "quota_day", "too many bookings for this patient on this visit day")
 	ErrQuotaWeek           = newErr(KindRule, "quota_week", "too many active bookings for this patient in this week")

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Scalper flags and their review.
@@ -46,12 +47,25 @@ type Flag struct {
 	ExplanationZH string       `json:"explanation_zh,omitempty"`
 	// CaseIDs are the scalper reports the detector attached to the
 	// group's accounts as evidence (see Report).
-	CaseIDs      []string  `json:"case_ids,omitempty"`
-	UpdatedAt    time.Time `json:"-"`
-	DecidedAt    time.Time `json:"-"`
-	DecidedBy    string    `json:"-"`
+	CaseIDs   []string  `json:"case_ids,omitempty"`
+	UpdatedAt time.Time `json:"-"`
+	// DecidedAt and DecidedBy: when and by which administrator the flag
+	// was confirmed or dismissed (review25 M1: shown on the list).
+	DecidedAt    time.Time `json:"decided_at,omitzero"`
+	DecidedBy    string    `json:"decided_by,omitempty"`
 	DecidedScore float64   `json:"-"`
 	Note         string    `json:"-"`
+	// Dismissal: the dismissal's reason code and, for a flag that wants
+	// two administrators to dismiss it, the first one's request. On an
+	// open flag it is pending (DismissPending).
+	Dismissal *Dismissal `json:"dismissal,omitempty"`
+	// DismissPending: open, one administrator has dismissed it, a second
+	// one's decision is awaited; the group stays held meanwhile.
+	DismissPending bool `json:"dismiss_pending,omitempty"`
+	// SecondAdminToDismiss: the flag's evidence is of a kind a family does
+	// not produce by chance, or its score is well past the bar, so
+	// dismissing it is two administrators' act (NeedsSecondAdminToDismiss).
+	SecondAdminToDismiss bool `json:"second_admin_to_dismiss,omitempty"`
 	// OpenedAt is when the flag last opened (new, or a dismissed one
 	// reopened): its decision deadline runs from here.
 	OpenedAt time.Time `json:"-"`
@@ -66,13 +80,71 @@ type Flag struct {
 	OverturnedAt *time.Time `json:"overturned_at,omitempty"`
 }
 
-// due sets an open flag's deadline and whether it passed at now.
+// due sets an open flag's deadline and whether it passed at now, and what
+// its dismissal wants (review25 M1).
 func (f *Flag) due(within time.Duration, now time.Time) {
+	f.SecondAdminToDismiss = f.NeedsSecondAdminToDismiss()
 	if f.Status != FlagOpen {
 		return
 	}
+	f.DismissPending = f.Dismissal != nil
 	at := f.OpenedAt.Add(within)
 	f.DueAt, f.Overdue = &at, now.After(at)
+}
+
+// Dismissal is the record of a flag's dismissal: why (ReasonCode, one of
+// DismissReasons, and the first administrator's Note), and, for a flag
+// that wants two administrators, who asked first and when.
+type Dismissal struct {
+	ReasonCode  string    `json:"reason_code"`
+	Note        string    `json:"note,omitempty"`
+	RequestedBy string    `json:"requested_by,omitempty"`
+	RequestedAt time.Time `json:"requested_at,omitzero"`
+}
+
+// DismissReasons are the reason codes of a dismissal: the innocent
+// explanations a reviewer finds, so a report can count them per
+// administrator. "other" wants a note of DismissOtherNote characters.
+var DismissReasons = []string{"family", "shared_place", "staff_made", "detector_error", "other"}
+
+// DismissOtherNote is the shortest note a dismissal for "other" takes.
+const DismissOtherNote = 10
+
+// secondLookKinds are the kinds of evidence a family does not produce by
+// chance (docs/detection.md, "Kinds of evidence"): a slot passed on to a
+// stranger (transfer), a staff member's favours (insider), ID numbers that
+// are other people's (claims), people who undo what it booked for them
+// (disowned). A big family, a fast hand, a chronic patient racing for one
+// expert or a family's trip produce scale, automation, targeting and
+// non-use; those are what a reviewer rightly dismisses alone.
+var secondLookKinds = []string{"transfer", "insider", "claims", "disowned"}
+
+// secondLookMargin: a flag scoring this many times its threshold wants two
+// administrators whatever its kinds: 1.5 is two kinds at their cap
+// (kind_cap 0.75), two strong answers, not one strong and one weak.
+const secondLookMargin = 1.5
+
+// NeedsSecondAdminToDismiss says dismissing f is two administrators' act
+// (review25 M1): it carries evidence of a kind in secondLookKinds that
+// adds points, or scores secondLookMargin times its threshold.
+func (f Flag) NeedsSecondAdminToDismiss() bool {
+	for _, r := range f.Reasons {
+		if r.Points > 0 && slices.Contains(secondLookKinds, r.Kind) {
+			return true
+		}
+	}
+	return f.Threshold > 0 && f.Score >= f.Threshold*secondLookMargin
+}
+
+// secondAdmin is the one rule of a decision that relieves a flagged group
+// (upholding an appeal against a flag, review21 M3; dismissing a flag of
+// strong evidence, review25 M1): it is made by another administrator than
+// first, the one who confirmed the flag or first dismissed it.
+func secondAdmin(first string, actor Actor) error {
+	if first != "" && first == actor.AccountID {
+		return ErrSecondAdminRequired
+	}
+	return nil
 }
 
 // FlagReason is one signal with its numbers, as a sentence in English
@@ -273,6 +345,25 @@ type Decision struct {
 	// lists, to bar on a confirmation all the same; the group's own persons
 	// are barred without being named.
 	AlsoBar []string
+	// ReasonCode: a dismissal's, one of DismissReasons (required).
+	ReasonCode string
+}
+
+// checkDismissal checks a dismissal's reason code and note.
+func (d Decision) checkDismissal() error {
+	if d.Action != "dismiss" {
+		if d.ReasonCode != "" {
+			return Errorf(ErrInvalidField, "reason_code goes with a dismissal only")
+		}
+		return nil
+	}
+	if !slices.Contains(DismissReasons, d.ReasonCode) {
+		return Errorf(ErrInvalidField, "reason_code is one of %s: why the evidence is innocent", strings.Join(DismissReasons, ", "))
+	}
+	if d.ReasonCode == "other" && utf8.RuneCountInString(strings.TrimSpace(d.Note)) < DismissOtherNote {
+		return Errorf(ErrInvalidField, "a dismissal for reason_code other wants a note of %d characters or more saying what the evidence is", DismissOtherNote)
+	}
+	return nil
 }
 
 // DecideFlag confirms or dismisses an open flag. Confirming blocks the
@@ -294,8 +385,38 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 	if err := auditText("note", d.Note, 2000); err != nil {
 		return Flag{}, err
 	}
+	if err := d.checkDismissal(); err != nil {
+		return Flag{}, err
+	}
 	if !validFlagID(id) {
 		return Flag{}, ErrFlagNotFound
+	}
+	now := s.cfg.Now()
+	var dismissal *Dismissal
+	pending := ""
+	if status == FlagDismissed || status == FlagConfirmed {
+		f, err := s.store.Flag(ctx, id)
+		if err != nil {
+			return Flag{}, err
+		}
+		if f.Status == FlagOpen && f.Dismissal != nil {
+			pending = f.Dismissal.RequestedBy
+		}
+		if status == FlagDismissed {
+			if f.Status != FlagOpen {
+				return Flag{}, ErrFlagDecided
+			}
+			if pending == "" && f.NeedsSecondAdminToDismiss() {
+				return s.requestDismissal(ctx, actor, f, d, now)
+			}
+			if err := secondAdmin(pending, actor); err != nil {
+				return Flag{}, err
+			}
+			dismissal = &Dismissal{ReasonCode: d.ReasonCode, Note: d.Note}
+			if f.Dismissal != nil {
+				dismissal = f.Dismissal
+			}
+		}
 	}
 	if status != FlagConfirmed && len(d.AlsoBar) > 0 {
 		return Flag{}, Errorf(ErrInvalidField, "also_bar goes with a confirmation only")
@@ -307,16 +428,22 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 			return Flag{}, err
 		}
 	}
-	now := s.cfg.Now()
 	reason := d.Note
+	if d.ReasonCode != "" {
+		reason = "(" + d.ReasonCode + ") " + reason
+	}
 	if len(d.AlsoBar) > 0 {
 		// Whom the administrator barred beyond the group's own is part
 		// of the decision's record (by identity id, never a name).
 		reason += " (also_bar: " + strings.Join(d.AlsoBar, ", ") + ")"
 	}
+	if pending != "" {
+		verb := map[string]string{FlagDismissed: "seconds", FlagConfirmed: "overrules"}[status]
+		reason += fmt.Sprintf(" (%s the dismissal %s asked for)", verb, pending)
+	}
 	audit := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role,
 		Action: "flag_" + d.Action, Target: "flag:" + id, Reason: reason}
-	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), bar, audit)
+	bars, err := s.store.DecideFlag(ctx, id, status, d.Note, actor, now, now.Add(s.cfg.BlockFor), bar, dismissal, audit)
 	again := errors.Is(err, ErrFlagDecided) && status == FlagConfirmed
 	if err != nil && !again {
 		return Flag{}, err
@@ -363,6 +490,22 @@ func (s *Service) DecideFlag(ctx context.Context, actor Actor, id string, d Deci
 			s.log.Warn("audit a repeated confirmation", "flag_id", id, "err", err)
 		}
 	}
+	return f, nil
+}
+
+// requestDismissal is the first administrator's dismissal of a flag that
+// wants two (review25 M1): recorded and audited, the flag stays open —
+// held as before, its deadline running — until a second administrator
+// dismisses it too or confirms it.
+func (s *Service) requestDismissal(ctx context.Context, actor Actor, f Flag, d Decision, now time.Time) (Flag, error) {
+	dm := Dismissal{ReasonCode: d.ReasonCode, Note: d.Note, RequestedBy: actor.AccountID, RequestedAt: now}
+	a := AuditEntry{ID: newID(), TS: now, ActorID: actor.AccountID, ActorRole: actor.Role, Action: "flag_dismiss_requested",
+		Target: "flag:" + f.ID, Reason: fmt.Sprintf("(%s) %s (awaits a second administrator)", d.ReasonCode, d.Note)}
+	if err := s.store.RequestDismissal(ctx, f.ID, dm, now, a); err != nil {
+		return Flag{}, err
+	}
+	f.Dismissal = &dm
+	f.due(s.cfg.FlagDecisionWithin, now)
 	return f, nil
 }
 
@@ -426,13 +569,36 @@ func (s *Service) Audit(ctx context.Context, actor Actor, since time.Time) ([]Au
 // times skips and repeats none. An id that is not one of the reader's
 // entries is ErrInvalidField.
 func (s *Service) AuditBefore(ctx context.Context, actor Actor, since time.Time, before string) ([]AuditEntry, error) {
+	return s.AuditFiltered(ctx, actor, since, before, AuditFilter{})
+}
+
+// AuditFilter narrows an audit read (review25 M3: an inspector looks for
+// one clerk's acts): to one actor's entries (a staff account id), one
+// action, one session's (the session's own entries and its bookings'). Each
+// empty for all.
+type AuditFilter struct {
+	ActorID, Action, SessionID string
+}
+
+// AuditFiltered is AuditBefore with a filter; a malformed actor or session
+// id, or an action that is not a word, is ErrInvalidField.
+func (s *Service) AuditFiltered(ctx context.Context, actor Actor, since time.Time, before string, f AuditFilter) ([]AuditEntry, error) {
 	if actor.Role != RoleAdmin {
 		return nil, Errorf(ErrForbidden, "only administrators read the audit log")
 	}
 	if before != "" && !isUUID(before) {
 		return nil, Errorf(ErrInvalidCursor, "before is the id of an audit entry (the last of the previous page)")
 	}
-	as, err := s.store.AuditSince(ctx, since, actor.HospitalID, before)
+	if f.ActorID != "" && !isUUID(f.ActorID) {
+		return nil, FieldErrorf(ErrInvalidField, "actor", "actor is a staff account's id")
+	}
+	if f.SessionID != "" && !isUUID(f.SessionID) {
+		return nil, FieldErrorf(ErrInvalidField, "session", "session is a session's id")
+	}
+	if len(f.Action) > 64 || strings.Trim(f.Action, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return nil, FieldErrorf(ErrInvalidField, "action", "action is an audit action's code, such as desk_booking")
+	}
+	as, err := s.store.AuditSince(ctx, since, actor.HospitalID, before, f)
 	if errors.Is(err, ErrNotFound) {
 		return nil, Errorf(ErrInvalidCursor, "before names no audit entry you can read")
 	}

@@ -1345,7 +1345,14 @@ type ReviewStore interface {
 	// accounts and bars the identities of bar (nothing else) until
 	// blockUntil, raises the catalog's version (every instance reloads its
 	// blocked accounts at its catalog watch), and returns the bars made.
-	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, bar []string, a AuditEntry) ([]Bar, error)
+	// A dismissal's record (its reason code, who asked first) is stored
+	// with it; nil keeps the flag's.
+	DecideFlag(ctx context.Context, id, status, note string, by Actor, now, blockUntil time.Time, bar []string, dismissal *Dismissal, a AuditEntry) ([]Bar, error)
+	// RequestDismissal records the first administrator's dismissal of an
+	// open flag that wants a second one's (review25 M1), with its audit
+	// entry; the flag stays open. ErrFlagDecided if it is not open or a
+	// dismissal is already pending.
+	RequestDismissal(ctx context.Context, id string, d Dismissal, now time.Time, a AuditEntry) error
 	// FutureBookingsOfGroup lists the confirmed bookings, of sessions that
 	// start after now, that the accounts made themselves: not a staff
 	// member's booking on their behalf, nor another account's.
@@ -1359,7 +1366,7 @@ type ReviewStore interface {
 	// "", and with before not empty only those after the entry of that id
 	// in that order (the next page; ErrNotFound when there is no such
 	// entry of the hospital).
-	AuditSince(ctx context.Context, since time.Time, hospitalID, before string) ([]AuditEntry, error)
+	AuditSince(ctx context.Context, since time.Time, hospitalID, before string, f AuditFilter) ([]AuditEntry, error)
 	// BlockedAccounts is the accounts blocked at now, each with the end of
 	// its block (zero: until lifted), so that an instance holding the set
 	// between reloads judges each block by the clock, not by when it read.

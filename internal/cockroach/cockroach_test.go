@@ -80,6 +80,7 @@ func TestMigrate(t *testing.T) {
 	want = append(want, "0086_a_name_key.sql")
 	want = append(want, "0087_a_consent_due_unread.sql")
 	want = append(want, "0089_a_card_readers.sql")
+	want = append(want, "0091_a_flag_dismissal.sql")
 	if !slices.Equal(applied, want) {
 		t.Errorf("first migrate applied %v, want %v", applied, want)
 	}

@@ -66,10 +66,17 @@ func scanFlag(r pgx.CollectableRow) (booking.Flag, error) {
 	var decidedScore *float64
 	var explanation []byte
 	var overturned *time.Time
+	var dismissal []byte
 	err := r.Scan(&f.ID, &f.Score, &f.Status, &reasons, &accounts, &patients, &f.CreatedAt, &f.UpdatedAt,
-		&decided, &f.DecidedBy, &f.Note, &decidedScore, &explanation, &f.OpenedAt, &f.OverturnedBy, &overturned)
+		&decided, &f.DecidedBy, &f.Note, &decidedScore, &explanation, &f.OpenedAt, &f.OverturnedBy, &overturned, &dismissal)
 	if err != nil {
 		return f, err
+	}
+	if len(dismissal) > 0 {
+		f.Dismissal = new(booking.Dismissal)
+		if err := json.Unmarshal(dismissal, f.Dismissal); err != nil {
+			return f, err
+		}
 	}
 	f.OverturnedAt = overturned
 	if len(explanation) > 0 {
@@ -178,28 +185,57 @@ func (s *Store) SaveFlags(ctx context.Context, flags []booking.Flag, now time.Ti
 	return opened, err
 }
 
-// DecideFlag records an administrator's decision on an open flag with its
-// audit entry. Confirming also blocks the flag's accounts, and bars the
-// identities of bar, until blockUntil, and raises the catalog's version. It
-// returns the bars' keys.
-func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
+// flagNotOpen is why a flag's update touched no row: it does not exist
+// (ErrFlagNotFound) or is no longer open (ErrFlagDecided).
+func flagNotOpen(ctx context.Context, tx pgx.Tx, id string) error {
+	var n int
+	if err := tx.QueryRow(ctx, q("flag_exists"), id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return booking.ErrFlagNotFound
+	}
+	return booking.ErrFlagDecided
+}
+
+// RequestDismissal records the first administrator's dismissal of an open
+// flag that wants a second one's (review25 M1), with its audit entry; the
+// flag stays open. A flag with a dismissal already pending is
+// ErrFlagDecided.
+func (s *Store) RequestDismissal(ctx context.Context, id string, d booking.Dismissal, now time.Time, a booking.AuditEntry) (rerr error) {
 	defer func() { rerr = translate(rerr) }()
-	var bars []booking.Bar
-	err := s.db.Tx(ctx, "decide_flag", func(tx pgx.Tx) error {
-		bars = bars[:0]
-		tag, err := tx.Exec(ctx, q("decide_flag"), id, status, now, by.AccountID, note)
+	doc, _ := json.Marshal(d)
+	return s.db.Tx(ctx, "request_dismissal", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, q("request_dismissal"), id, doc, now)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			var n int
-			if err := tx.QueryRow(ctx, q("flag_exists"), id).Scan(&n); err != nil {
-				return err
-			}
-			if n == 0 {
-				return booking.ErrFlagNotFound
-			}
-			return booking.ErrFlagDecided
+			return flagNotOpen(ctx, tx, id)
+		}
+		return insertAudit(ctx, tx, a)
+	})
+}
+
+// DecideFlag records an administrator's decision on an open flag with its
+// audit entry, and a dismissal's record (nil: keep the flag's). Confirming
+// also blocks the flag's accounts, and bars the identities of bar, until
+// blockUntil, and raises the catalog's version. It returns the bars' keys.
+func (s *Store) DecideFlag(ctx context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, dismissal *booking.Dismissal, a booking.AuditEntry) (_ []booking.Bar, rerr error) {
+	defer func() { rerr = translate(rerr) }()
+	var doc []byte
+	if dismissal != nil {
+		doc, _ = json.Marshal(dismissal)
+	}
+	var bars []booking.Bar
+	err := s.db.Tx(ctx, "decide_flag", func(tx pgx.Tx) error {
+		bars = bars[:0]
+		tag, err := tx.Exec(ctx, q("decide_flag"), id, status, now, by.AccountID, note, doc)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return flagNotOpen(ctx, tx, id)
 		}
 		if err := insertAudit(ctx, tx, a); err != nil {
 			return err
@@ -270,7 +306,7 @@ func (s *Store) PersonsElsewhere(ctx context.Context, accountIDs, identityIDs []
 
 // AuditSince reads staff actions from a time on, newest first by (ts, id),
 // after the entry before when it is not empty.
-func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, before string) (_ []booking.AuditEntry, rerr error) {
+func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, before string, f booking.AuditFilter) (_ []booking.AuditEntry, rerr error) {
 	defer func() { rerr = translate(rerr) }()
 	var at time.Time
 	var cursor *string
@@ -284,7 +320,13 @@ func (s *Store) AuditSince(ctx context.Context, since time.Time, hospitalID, bef
 		}
 		cursor = &before
 	}
-	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since, hospitalID, at, cursor)
+	orNil := func(id string) *string {
+		if id == "" {
+			return nil
+		}
+		return &id
+	}
+	rows, _ := s.db.pool.Query(ctx, q("audit_since"), since, hospitalID, at, cursor, orNil(f.ActorID), f.Action, orNil(f.SessionID))
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (booking.AuditEntry, error) {
 		var a booking.AuditEntry
 		var role string

@@ -1132,7 +1132,7 @@ SELECT id::TEXT, ts, type, COALESCE(account_id::TEXT, ''), COALESCE(patient_id::
 -- name: flag_rows
 SELECT id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, decided_at,
        COALESCE(decided_by::TEXT, ''), note, decided_score, explanation, COALESCE(opened_at, created_at),
-       COALESCE(overturned_by::TEXT, ''), overturned_at
+       COALESCE(overturned_by::TEXT, ''), overturned_at, dismissal
   FROM flags
 
 -- name: flags_by_status
@@ -1160,14 +1160,25 @@ VALUES ($1, $2, 'open', $3, $4, $5, $6, $6, $7, $6)
 ON CONFLICT (id) DO NOTHING;
 
 -- name: update_flag_evidence
--- A dismissed flag reopened opens anew: its decision deadline runs from now.
+-- A dismissed flag reopened opens anew: its decision deadline runs from now,
+-- and nobody has asked to dismiss it yet (review25 M1).
 UPDATE flags SET score = $2, reasons = $3, account_ids = $4, patient_ids = $5, updated_at = $6, status = $7, explanation = $8,
-       opened_at = CASE WHEN status <> 'open' AND $7::TEXT = 'open' THEN $6::TIMESTAMPTZ ELSE opened_at END
+       opened_at = CASE WHEN status <> 'open' AND $7::TEXT = 'open' THEN $6::TIMESTAMPTZ ELSE opened_at END,
+       dismissal = CASE WHEN status <> 'open' AND $7::TEXT = 'open' THEN NULL ELSE dismissal END
  WHERE id = $1;
 
 -- name: decide_flag
-UPDATE flags SET status = $2, decided_at = $3, decided_by = $4, note = $5, decided_score = score, updated_at = $3
+-- $6: a dismissal's record (its reason code and who asked first), NULL to
+-- keep what is there (a confirmation after a pending dismissal keeps it).
+UPDATE flags SET status = $2, decided_at = $3, decided_by = $4, note = $5, decided_score = score, updated_at = $3,
+       dismissal = COALESCE($6::JSONB, dismissal)
  WHERE id = $1 AND status = 'open';
+
+-- name: request_dismissal
+-- review25 M1: the first administrator's dismissal of a flag that wants a
+-- second: it stays open; only one request stands at a time.
+UPDATE flags SET dismissal = $2::JSONB, updated_at = $3
+ WHERE id = $1 AND status = 'open' AND dismissal IS NULL;
 
 -- name: block_account
 UPDATE accounts SET blocked = true, blocked_until = $2 WHERE id = $1;
@@ -1213,6 +1224,14 @@ SELECT l.id::TEXT, l.ts, COALESCE(l.actor_id::TEXT, ''), l.actor_role, l.action,
   FROM audit_log l LEFT JOIN accounts a ON a.id = l.actor_id
  WHERE l.ts >= $1 AND ($2::TEXT = '' OR l.hospital_id::TEXT = $2::TEXT)
    AND ($4::UUID IS NULL OR (l.ts, l.id) < ($3::TIMESTAMPTZ, $4::UUID))
+   -- review25 M3's filters, each NULL or '' for none: the actor ($5), the
+   -- action ($6), the session ($7): its own rows (session:<id>, or
+   -- session:<id>/<channel>) and those of its bookings (booking:<id>).
+   AND ($5::UUID IS NULL OR l.actor_id = $5::UUID)
+   AND ($6::TEXT = '' OR l.action = $6::TEXT)
+   AND ($7::UUID IS NULL OR l.target = 'session:' || $7::TEXT OR l.target LIKE 'session:' || $7::TEXT || '/%'
+        OR (l.target LIKE 'booking:%'
+            AND EXISTS (SELECT 1 FROM bookings b WHERE b.session_id = $7::UUID AND l.target = 'booking:' || b.id::TEXT)))
  ORDER BY l.ts DESC, l.id DESC LIMIT 1000;
 
 -- name: audit_entry_time

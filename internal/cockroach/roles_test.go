@@ -23,7 +23,7 @@ func TestServiceRoleCannotRewriteTheAudit(t *testing.T) {
 	owner, service := testenv.ServiceDBs(t)
 	a := booking.AuditEntry{ID: booking.NewID(), TS: now(), ActorRole: "cli", Action: "staff_added", Target: "account:x"}
 	testenv.Must(t, cockroach.NewStore(service).RecordAudit(ctx, a), "the service adds an audit entry")
-	got, err := cockroach.NewStore(service).AuditSince(ctx, a.TS.Add(-1), "", "")
+	got, err := cockroach.NewStore(service).AuditSince(ctx, a.TS.Add(-1), "", "", booking.AuditFilter{})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("the service reads the audit log: %v, %d entries; want 1", err, len(got))
 	}

@@ -1556,6 +1556,16 @@ func flagIn(f booking.Flag, loc *time.Location) booking.Flag {
 		t := f.OverturnedAt.In(loc)
 		f.OverturnedAt = &t
 	}
+	if !f.DecidedAt.IsZero() {
+		f.DecidedAt = f.DecidedAt.In(loc)
+	}
+	if f.Dismissal != nil {
+		d := *f.Dismissal
+		if !d.RequestedAt.IsZero() {
+			d.RequestedAt = d.RequestedAt.In(loc)
+		}
+		f.Dismissal = &d
+	}
 	return f
 }
 
@@ -1592,6 +1602,8 @@ type decisionIn struct {
 	Action  string   `json:"action"`
 	Note    string   `json:"note"`
 	AlsoBar []string `json:"also_bar"`
+	// ReasonCode: a dismissal's (booking.DismissReasons).
+	ReasonCode string `json:"reason_code"`
 }
 
 func (in decisionIn) check() error {
@@ -1603,7 +1615,7 @@ func (s *Server) decideFlag(r *request) error {
 	if err := decodeChecked(r.rc, &in); err != nil {
 		return err
 	}
-	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin, AlsoBar: in.AlsoBar})
+	f, err := s.svc.DecideFlag(r.context(), r.actor, r.param, booking.Decision{Action: in.Action, Note: in.Note, Origin: r.origin, AlsoBar: in.AlsoBar, ReasonCode: in.ReasonCode})
 	if err != nil {
 		return err
 	}
@@ -1640,7 +1652,10 @@ func (s *Server) audit(r *request) error {
 	}
 	// before: the id of the previous page's last entry (a page is
 	// booking.AuditPageSize entries; a full one may have more behind it).
-	as, err := s.svc.AuditBefore(r.context(), r.actor, since, string(r.rc.QueryArgs().Peek("before")))
+	// review25 M3: actor, action and session narrow the read.
+	qa := r.rc.QueryArgs()
+	as, err := s.svc.AuditFiltered(r.context(), r.actor, since, string(qa.Peek("before")), booking.AuditFilter{
+		ActorID: string(qa.Peek("actor")), Action: string(qa.Peek("action")), SessionID: string(qa.Peek("session"))})
 	if err != nil {
 		return err
 	}

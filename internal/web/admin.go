@@ -29,6 +29,27 @@ import (
 var adminFlashes = map[string]string{
 	"confirmed": "已确认该线索：账号已停用，就诊人已暂停预约，未来的预约已取消，号源先给候补。 Flag confirmed: the accounts are blocked, the persons barred, their future bookings cancelled and the slots handed to the waitlist.",
 	"dismissed": "已排除该线索：同一证据不会再次提示，除非评分明显升高。 Flag dismissed: the same evidence will not raise it again unless its score grows clearly.",
+	"pending":   "已申请排除：这条线索的证据较强，须另一位管理员复核后才排除；在此之前本组仍按待审核处理。 Dismissal asked: this flag's evidence is strong, so another administrator finishes it; until then the group stays held as an open flag's.",
+}
+
+// dismissReasonLabels name the reason codes of a dismissal (review25 M1).
+var dismissReasonLabels = map[string]string{
+	"family":         "一家人代约 One family",
+	"shared_place":   "同一单位、养老院或网络 One workplace, care home or network",
+	"staff_made":     "工作人员代约 Booked by staff for them",
+	"detector_error": "检测证据有误 The detector got the evidence wrong",
+	"other":          "其他（备注至少 10 个字） Other (a note of 10+ characters)",
+}
+
+// dismissReason is a reason code with its label, for the form's choice.
+type dismissReason struct{ Code, Label string }
+
+func dismissReasons() []dismissReason {
+	var out []dismissReason
+	for _, c := range booking.DismissReasons {
+		out = append(out, dismissReason{c, dismissReasonLabels[c]})
+	}
+	return out
 }
 
 var flagStatusLabels = map[string]string{
@@ -59,6 +80,7 @@ var eventLabels = map[booking.EventType]string{
 var auditActionLabels = map[string]string{
 	"flag_confirm":           "确认线索 Flag confirmed",
 	"flag_dismiss":           "排除线索 Flag dismissed",
+	"flag_dismiss_requested": "申请排除线索（待复核） Dismissal asked, awaits a second admin",
 	"checkin_refused":        "签到被拒 Check-in refused",
 	"reissue":                "退号重发 Slot reissued",
 	"extra_slots":            "加号 Extra slots",
@@ -233,6 +255,11 @@ type flagRow struct {
 	// OverturnedAt and OverturnedBy: the upheld appeal that overturned a
 	// confirmed flag.
 	OverturnedAt, OverturnedBy, OverturnedByID string
+	// SecondAdmin: dismissing it is two administrators' act; Pending: one
+	// asked (PendingBy, at PendingAt, for PendingReason), MinePending: the
+	// reader did (review25 M1). ReasonCode: a dismissal's reason.
+	SecondAdmin, Pending, MinePending         bool
+	PendingBy, PendingByID, PendingAt, Reason string
 }
 
 func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location) flagRow {
@@ -255,6 +282,17 @@ func (c *Console) flagRowOf(f booking.Flag, me booking.Actor, loc *time.Location
 	if f.OverturnedAt != nil {
 		row.OverturnedAt = f.OverturnedAt.In(loc).Format("2006-01-02 15:04")
 		row.OverturnedBy, row.OverturnedByID = who(f.OverturnedBy, "", me)
+	}
+	row.SecondAdmin = f.NeedsSecondAdminToDismiss()
+	if dm := f.Dismissal; dm != nil {
+		row.Reason = labelOr(dismissReasonLabels, dm.ReasonCode)
+		if dm.RequestedBy != "" {
+			row.PendingBy, row.PendingByID = who(dm.RequestedBy, "", me)
+			row.PendingAt = dm.RequestedAt.In(loc).Format("2006-01-02 15:04")
+		}
+		if f.Status == booking.FlagOpen {
+			row.Pending, row.MinePending = true, dm.RequestedBy == me.AccountID
+		}
 	}
 	return row
 }
@@ -413,9 +451,9 @@ type flagData struct {
 	Timeline   []eventRow
 	AuditURL   string
 	// Failed is the form that failed ("confirm" or "dismiss"), shown again
-	// with the note typed into it.
-	Failed   string
-	FormNote string
+	// with the note and the reason code typed into it.
+	Failed, FormNote, FormReason string
+	Reasons25                    []dismissReason
 	// Reports patients filed that an administrator linked to this flag
 	// or the detector attached to its accounts (cases.go).
 	Reports []flagReport
@@ -431,7 +469,8 @@ func (c *Console) flagData(r *request) (flagData, error) {
 	d := flagData{flagRow: c.flagRowOf(f, r.actor, loc), Open: f.Status == booking.FlagOpen,
 		Confirmed: f.Status == booking.FlagConfirmed, Dismissed: f.Status == booking.FlagDismissed,
 		Overturned: f.Status == booking.FlagOverturned,
-		AuditURL:   "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode()}
+		AuditURL:   "/admin/audit?" + url.Values{"target": {"flag:" + f.ID}, "days": {"90"}}.Encode(),
+		Reasons25:  dismissReasons()}
 	if f.Threshold > 0 {
 		d.Threshold = strconv.FormatFloat(f.Threshold, 'f', 2, 64)
 	}
@@ -569,7 +608,20 @@ func (c *Console) decideFlag(r *request) error {
 		for _, id := range r.rc.PostArgs().PeekMulti("also_bar") {
 			alsoBar = append(alsoBar, string(id))
 		}
-		f, err = c.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: action, Note: note, Origin: r.origin, AlsoBar: alsoBar})
+		f, err = c.svc.DecideFlag(r.ctx, r.actor, r.param, booking.Decision{Action: action, Note: note, Origin: r.origin, AlsoBar: alsoBar,
+			ReasonCode: r.form("reason_code")})
+		if errors.Is(err, booking.ErrSecondAdminRequired) && action == "dismiss" {
+			// A double click on a dismissal that waits for a second
+			// administrator lands where the first click did.
+			if ev, ferr := c.svc.Flag(r.ctx, r.actor, r.param); ferr == nil && ev.DismissPending && ev.Dismissal.RequestedBy == r.actor.AccountID {
+				c.redirect(r, flagURL(ev.ID)+"?ok=pending")
+				return nil
+			}
+		}
+		if err == nil && f.DismissPending {
+			c.redirect(r, flagURL(f.ID)+"?ok=pending")
+			return nil
+		}
 		if errors.Is(err, booking.ErrFlagDecided) {
 			if ev, ferr := c.svc.Flag(r.ctx, r.actor, r.param); ferr == nil && ev.DecidedBy == r.actor.AccountID &&
 				ev.Status == map[string]string{"confirm": booking.FlagConfirmed, "dismiss": booking.FlagDismissed}[action] {
@@ -586,7 +638,7 @@ func (c *Console) decideFlag(r *request) error {
 		return lerr
 	}
 	if d.Open {
-		d.Failed, d.FormNote = action, r.form("note")
+		d.Failed, d.FormNote, d.FormReason = action, r.form("note"), r.form("reason_code")
 	}
 	return c.formFailed(r, "admin/flag", page{Title: "线索 Flag " + d.ShortID, Nav: "flags", Data: d}, err)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,16 +123,48 @@ func TestScalperReviewInBrowser(t *testing.T) {
 	b.click("#tab-open", "/admin")
 	b.count("#flags tbody tr", 1)
 	b.click("#f-"+r.familyFlag.ID+" a.button", "/admin/flags/"+r.familyFlag.ID)
+	b.absent("#second-admin-hint") // a family's look: one administrator's to dismiss
 	b.fill("#dismiss-form textarea[name=note]", "一家人共用一个网络 A family sharing one network")
+	b.set("#reason-code", "family")
 	b.click("#dismiss-form button[type=submit]", "/admin/flags/"+r.familyFlag.ID+"?ok=dismissed")
 	b.contains("#flag-status", "已排除 Dismissed")
+	b.contains("#dismiss-reason", "One family")
 	b.click(".crumbs a", "/admin")
 	b.contains("#no-flags", "No open flags")
 	b.click("#tab-dismissed", "/admin?status=dismissed")
 	b.contains("#f-"+r.familyFlag.ID, "A family sharing one network")
+	b.contains("#f-"+r.familyFlag.ID, "你 You")
 	b.absent("#f-" + r.scalperFlag.ID)
 	b.shot("admin-05-dismissed")
 	b.hidden(clear...)
+
+	// 7. review25 M1: a flag with transfer evidence takes two administrators
+	// to dismiss. This one asks; it stays open, marked; another finishes it.
+	_, err := s.db.Pool().Exec(t.Context(), `INSERT INTO flags (id, score, status, reasons, account_ids, patient_ids, created_at, updated_at, opened_at)
+		VALUES ('flg_handoff25', 1.1, 'open', '[{"signal":"handoff_linked","kind":"transfer","detail":"1 slot taken within 60 s","points":0.5},
+		{"signal":"fresh_persons","kind":"scale","detail":"5 persons added","points":0.6}]'::JSONB, '["00000000-0000-4000-8000-000000002501"]'::JSONB, '[]'::JSONB, now(), now(), now())`)
+	testenv.Must(t, err, "write a transfer flag")
+	b.open("/admin/flags/flg_handoff25")
+	b.contains("#second-admin-hint", "two administrators")
+	b.fill("#dismiss-form textarea[name=note]", "一家人轮流挂号 A family taking turns")
+	b.set("#reason-code", "family")
+	b.click("#dismiss-form button[type=submit]", "/admin/flags/flg_handoff25?ok=pending")
+	b.contains("#flash", "another administrator finishes it")
+	b.contains("#flag-status", "待审核 Open")
+	b.contains("#dismiss-pending", "You asked to dismiss it")
+	b.shot("admin-06-dismiss-pending")
+	b.click(".crumbs a", "/admin")
+	b.contains("#f-flg_handoff25", "Dismiss pending")
+	b.phoneShot("admin-07-dismiss-pending-390")
+	second, _ := adminClient(t, s)
+	path := "/admin/flags/flg_handoff25"
+	if a := second.post(path+"/decision", url.Values{"csrf": {second.csrf(path)}, "action": {"dismiss"}, "reason_code": {"family"},
+		"note": {"复核同意 Agreed on review"}}); a.status != 303 || a.location != path+"?ok=dismissed" {
+		t.Errorf("a second administrator dismisses: %d → %q, want 303 → %s?ok=dismissed", a.status, a.location, path)
+	}
+	if st := s.flagStatus("flg_handoff25"); st != booking.FlagDismissed {
+		t.Errorf("the transfer flag after the second administrator: %s, want dismissed", st)
+	}
 
 	// SQL and the Service agree with what the pages showed.
 	ctx := t.Context()
@@ -206,6 +239,8 @@ func TestScalperReviewInBrowser(t *testing.T) {
 	for status, id := range map[string]string{booking.FlagConfirmed: r.scalperFlag.ID, booking.FlagDismissed: r.familyFlag.ID} {
 		fs, err := s.svc.Flags(ctx, adminActor, status)
 		testenv.Must(t, err, "flags %s", status)
+		// Step 7's flag, dismissed by two administrators, is not this one.
+		fs = slices.DeleteFunc(fs, func(f booking.Flag) bool { return f.ID == "flg_handoff25" })
 		if len(fs) != 1 || fs[0].ID != id || fs[0].DecidedBy != adminActor.AccountID {
 			t.Errorf("the %s flags are %+v, want %s decided by the admin", status, fs, id)
 		}

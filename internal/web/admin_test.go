@@ -403,7 +403,7 @@ func TestAdminAuditListsTheDecision(t *testing.T) {
 	path := "/admin/flags/" + r.familyFlag.ID
 	note := "一家人，同一个路由器 A family behind one router"
 
-	form := url.Values{"csrf": {admin.csrf(path)}, "action": {"dismiss"}, "note": {note}}
+	form := url.Values{"csrf": {admin.csrf(path)}, "action": {"dismiss"}, "note": {note}, "reason_code": {"family"}}
 	a := admin.post(path+"/decision", form)
 	if a.status != 303 || a.location != path+"?ok=dismissed" {
 		t.Fatalf("dismiss: %d → %q, want 303 → %s?ok=dismissed\n%s", a.status, a.location, path, a.body)
@@ -443,8 +443,8 @@ func TestAdminAuditListsTheDecision(t *testing.T) {
 		t.Errorf("the audit page of the flag alone: want the dismissal only, with a way back to all\n%.600s", only.body)
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'flag_dismiss' AND target = $1 AND actor_id = $2 AND actor_role = 'admin' AND reason = $3`,
-		"flag:"+r.familyFlag.ID, adminID, note); n != 1 {
-		t.Errorf("got %d flag_dismiss audit rows, want 1", n)
+		"flag:"+r.familyFlag.ID, adminID, "(family) "+note); n != 1 {
+		t.Errorf("got %d flag_dismiss audit rows with the reason code and the note, want 1", n)
 	}
 
 	// The dismissed tab has it; the open one no longer does.

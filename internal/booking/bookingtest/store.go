@@ -853,6 +853,7 @@ func (s *Store) SaveFlags(_ context.Context, flags []booking.Flag, now time.Time
 				continue
 			}
 			status = booking.FlagOpen
+			prev.Dismissal = nil
 			opened++
 		}
 		prev.Score, prev.Reasons, prev.AccountIDs, prev.PatientIDs = f.Score, f.Reasons, f.AccountIDs, f.PatientIDs
@@ -921,10 +922,28 @@ func (s *Store) OverdueFlags(_ context.Context, openedBefore time.Time) (int, er
 	return n, nil
 }
 
+// RequestDismissal records a pending dismissal on an open flag
+// (ErrFlagDecided when it is not open or one is pending).
+func (s *Store) RequestDismissal(_ context.Context, id string, d booking.Dismissal, _ time.Time, a booking.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flags[id]
+	if !ok {
+		return booking.ErrFlagNotFound
+	}
+	if f.Status != booking.FlagOpen || f.Dismissal != nil {
+		return booking.ErrFlagDecided
+	}
+	f.Dismissal = &d
+	s.flags[id] = f
+	s.audit = append(s.audit, a)
+	return nil
+}
+
 // DecideFlag decides an open flag (ErrFlagDecided when it is not open,
 // ErrFlagNotFound when there is none). Confirming blocks its accounts and
 // its identities until blockUntil, and returns the identities' bars.
-func (s *Store) DecideFlag(_ context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, a booking.AuditEntry) ([]booking.Bar, error) {
+func (s *Store) DecideFlag(_ context.Context, id, status, note string, by booking.Actor, now, blockUntil time.Time, bar []string, dismissal *booking.Dismissal, a booking.AuditEntry) ([]booking.Bar, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f, ok := s.flags[id]
@@ -935,6 +954,9 @@ func (s *Store) DecideFlag(_ context.Context, id, status, note string, by bookin
 		return nil, booking.ErrFlagDecided
 	}
 	f.Status, f.DecidedAt, f.DecidedBy, f.DecidedScore, f.Note = status, now, by.AccountID, f.Score, note
+	if dismissal != nil {
+		f.Dismissal = dismissal
+	}
 	s.flags[id] = f
 	s.audit = append(s.audit, a)
 	if status != booking.FlagConfirmed {

@@ -104,7 +104,7 @@ func (unimplementedStore) AnswerCase(_ context.Context, _ string, _ string, _ st
 	panic(unimplemented("Store.AnswerCase"))
 }
 
-func (unimplementedStore) AuditSince(_ context.Context, _ time.Time, _, _ string) ([]booking.AuditEntry, error) {
+func (unimplementedStore) AuditSince(_ context.Context, _ time.Time, _, _ string, _ booking.AuditFilter) ([]booking.AuditEntry, error) {
 	panic(unimplemented("Store.AuditSince"))
 }
 
