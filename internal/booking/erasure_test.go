@@ -372,7 +372,7 @@ func TestRetentionErasesReportPhones(t *testing.T) {
 	}
 
 	t.Run("once the flag is decided", func(t *testing.T) {
-		_, err := h.svc.DecideFlag(h.ctx, admin, flagID, booking.Decision{Action: "dismiss", Note: "not a scalper"})
+		_, err := h.svc.DecideFlag(h.ctx, admin, flagID, booking.Decision{Action: "dismiss", Note: "not a scalper", ReasonCode: "family"})
 		testenv.Must(t, err, "dismiss the flag")
 		p, err := h.svc.Retain(h.ctx)
 		testenv.Must(t, err, "retain")

@@ -54,7 +54,7 @@ func TestConfirmedFlagStopsTokensAndCanBeFinished(t *testing.T) {
 	if got := h.stored(missed.ID).Status; got != booking.StatusCancelled {
 		t.Errorf("the missed booking after confirming again is %s, want cancelled", got)
 	}
-	if _, err := h.svc.DecideFlag(h.ctx, admin, f.ID, booking.Decision{Action: "dismiss", Note: "too late"}); !errors.Is(err, booking.ErrFlagDecided) {
+	if _, err := h.svc.DecideFlag(h.ctx, admin, f.ID, booking.Decision{Action: "dismiss", Note: "too late", ReasonCode: "family"}); !errors.Is(err, booking.ErrFlagDecided) {
 		t.Errorf("dismissing a confirmed flag = %v, want ErrFlagDecided", err)
 	}
 }

@@ -81,7 +81,11 @@ func reason(signal, detail string) booking.FlagReason {
 
 func (h *harness) decide(admin booking.Actor, id, action, note string) booking.Flag {
 	h.t.Helper()
-	f, err := h.svc.DecideFlag(h.ctx, admin, id, booking.Decision{Action: action, Note: note, Origin: booking.Origin{IP: "10.0.0.9"}})
+	d := booking.Decision{Action: action, Note: note, Origin: booking.Origin{IP: "10.0.0.9"}}
+	if action == "dismiss" {
+		d.ReasonCode = "family" // review25 M1: a dismissal says why
+	}
+	f, err := h.svc.DecideFlag(h.ctx, admin, id, d)
 	testenv.Must(h.t, err, "%s flag %s", action, id)
 	return f
 }
@@ -476,7 +480,11 @@ func TestFlagDecisionRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := h.svc.DecideFlag(h.ctx, tt.actor, tt.id, booking.Decision{Action: tt.action, Note: tt.note})
+			d := booking.Decision{Action: tt.action, Note: tt.note}
+			if tt.action == "dismiss" {
+				d.ReasonCode = "family"
+			}
+			_, err := h.svc.DecideFlag(h.ctx, tt.actor, tt.id, d)
 			wantErr(t, "DecideFlag", err, tt.want)
 			if tt.msg != "" {
 				wantMessage(t, "DecideFlag", err, tt.msg)
@@ -726,7 +734,7 @@ func TestFlagDismiss(t *testing.T) {
 	}
 	db.wantCount("flag_dismiss audit rows", 1,
 		`SELECT count(*) FROM audit_log WHERE action = 'flag_dismiss' AND target = $1 AND actor_id = $2 AND reason = $3`,
-		"flag:"+f.ID, admin.AccountID, note)
+		"flag:"+f.ID, admin.AccountID, "(family) "+note)
 	db.wantCount("blocked accounts", 0, `SELECT count(*) FROM accounts WHERE blocked`)
 	db.wantCount("identity blocks", 0, `SELECT count(*) FROM identity_blocks`)
 	if got := h.stored(b.ID).Status; got != booking.StatusConfirmed {

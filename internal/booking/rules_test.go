@@ -412,7 +412,7 @@ func TestRuleFlags(t *testing.T) {
 	if n, _ := w.svc.Detect(w.ctx); n != 1 {
 		t.Fatalf("a new flag: %d opened, want 1", n)
 	}
-	if _, err := w.svc.DecideFlag(w.ctx, admin, family.ID, booking.Decision{Action: "dismiss", Note: "a family"}); err != nil {
+	if _, err := w.svc.DecideFlag(w.ctx, admin, family.ID, booking.Decision{Action: "dismiss", Note: "a family", ReasonCode: "family"}); err != nil {
 		t.Fatalf("dismiss: %v", err)
 	}
 	for _, tt := range []struct {

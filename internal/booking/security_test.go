@@ -538,7 +538,7 @@ func TestControlCharactersRefusedBeforeAnythingChanges(t *testing.T) {
 		wantErr(t, "extra slots authorised_by", err, booking.ErrInvalidText)
 		_, err = h.svc.MovePool(h.ctx, admin, booking.MovePoolRequest{SessionID: s.ID, From: booking.ChannelPhone, To: booking.ChannelOnsite, Count: 1, Reason: bad})
 		wantErr(t, "move pool reason", err, booking.ErrInvalidText)
-		_, err = h.svc.DecideFlag(h.ctx, admin, "flg_x", booking.Decision{Action: "dismiss", Note: bad})
+		_, err = h.svc.DecideFlag(h.ctx, admin, "flg_x", booking.Decision{Action: "dismiss", Note: bad, ReasonCode: "family"})
 		wantErr(t, "flag note", err, booking.ErrInvalidText)
 	}
 	if got := h.stored(b.ID).Status; got != booking.StatusConfirmed {

@@ -669,7 +669,11 @@ type auditData struct {
 	Since    string
 	Target   string
 	ClearURL string
-	Rows     []auditRow
+	// Query, Actions and ClearFiltersURL: review25 M3's filter form.
+	Query           auditQuery
+	Actions         []auditActionChoice
+	ClearFiltersURL string
+	Rows            []auditRow
 	// OlderURL is the next page's, when this one is full
 	// (booking.AuditPageSize); NewestURL the first page's, on a later one.
 	OlderURL, NewestURL string
@@ -678,20 +682,46 @@ type auditData struct {
 var auditDays = []int{1, 7, 30, 90}
 
 func auditURL(days int, target string, before ...string) string {
+	q := auditQuery{Days: days, Target: target}
+	if len(before) > 0 {
+		return q.url(before[0])
+	}
+	return q.url("")
+}
+
+// auditQuery is what the audit page shows: the last Days days, one Target,
+// and review25 M3's filters (an actor's, an action's, a session's rows).
+type auditQuery struct {
+	Days                           int
+	Target, Actor, Action, Session string
+}
+
+func (q auditQuery) url(before string) string {
 	v := url.Values{}
-	if days != 7 {
-		v.Set("days", strconv.Itoa(days))
+	if q.Days != 7 {
+		v.Set("days", strconv.Itoa(q.Days))
 	}
-	if target != "" {
-		v.Set("target", target)
-	}
-	if len(before) > 0 && before[0] != "" {
-		v.Set("before", before[0])
+	for k, x := range map[string]string{"target": q.Target, "actor": q.Actor, "action": q.Action, "session": q.Session, "before": before} {
+		if x != "" {
+			v.Set(k, x)
+		}
 	}
 	if len(v) == 0 {
 		return "/admin/audit"
 	}
 	return "/admin/audit?" + v.Encode()
+}
+
+// auditActionChoice is an action the filter offers, with its label.
+type auditActionChoice struct{ Code, Label string }
+
+func auditActionChoices() []auditActionChoice {
+	var out []auditActionChoice
+	for code, label := range auditActionLabels {
+		out = append(out, auditActionChoice{code, label})
+	}
+	slices.SortFunc(out, func(a, b auditActionChoice) int { return strings.Compare(a.Code, b.Code) })
+	return out
 }
 
 // auditPage lists staff actions of the last days (7 unless asked), newest
@@ -703,23 +733,28 @@ func (c *Console) auditPage(r *request) error {
 		days = 7
 	}
 	target := r.query("target")
+	q := auditQuery{Days: days, Target: target, Actor: strings.TrimSpace(r.query("actor")), Action: r.query("action"),
+		Session: strings.TrimSpace(r.query("session"))}
 	loc := c.adminZone()
 	since := c.opts.Now().Add(-time.Duration(days) * 24 * time.Hour)
 	before := r.query("before")
-	as, err := c.svc.AuditBefore(r.ctx, r.actor, since, before)
+	as, err := c.svc.AuditFiltered(r.ctx, r.actor, since, before, booking.AuditFilter{ActorID: q.Actor, Action: q.Action, SessionID: q.Session})
 	if err != nil {
 		return err
 	}
 	cat := c.svc.Catalog()
-	d := auditData{Since: since.In(loc).Format("2006-01-02 15:04"), Target: target, ClearURL: auditURL(days, "")}
+	d := auditData{Since: since.In(loc).Format("2006-01-02 15:04"), Target: target, ClearURL: auditQuery{Days: days, Actor: q.Actor, Action: q.Action, Session: q.Session}.url(""),
+		Query: q, Actions: auditActionChoices(), ClearFiltersURL: auditQuery{Days: days, Target: target}.url("")}
 	if len(as) == booking.AuditPageSize {
-		d.OlderURL = auditURL(days, target, as[len(as)-1].ID)
+		d.OlderURL = q.url(as[len(as)-1].ID)
 	}
 	if before != "" {
-		d.NewestURL = auditURL(days, target)
+		d.NewestURL = q.url("")
 	}
 	for _, n := range auditDays {
-		d.Days = append(d.Days, chip{Label: fmt.Sprintf("%d 天", n), Sub: fmt.Sprintf("%d d", n), URL: auditURL(n, target), Selected: n == days})
+		qn := q
+		qn.Days = n
+		d.Days = append(d.Days, chip{Label: fmt.Sprintf("%d 天", n), Sub: fmt.Sprintf("%d d", n), URL: qn.url(""), Selected: n == days})
 	}
 	for _, a := range as {
 		if target != "" && a.Target != target {

@@ -439,7 +439,7 @@ func TestAdminAuditListsTheDecision(t *testing.T) {
 		t.Errorf("the audit page lists %d dismissals, want 1", n)
 	}
 	only := admin.get("/admin/audit?target=" + url.QueryEscape("flag:"+r.familyFlag.ID))
-	if !strings.Contains(only.body, note) || strings.Contains(only.body, "staff_added") || !strings.Contains(only.body, `id="clear-target"`) {
+	if !strings.Contains(only.body, note) || strings.Contains(only.body, "a-staff_added") || !strings.Contains(only.body, `id="clear-target"`) {
 		t.Errorf("the audit page of the flag alone: want the dismissal only, with a way back to all\n%.600s", only.body)
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'flag_dismiss' AND target = $1 AND actor_id = $2 AND actor_role = 'admin' AND reason = $3`,
