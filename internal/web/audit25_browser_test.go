@@ -41,7 +41,7 @@ func TestAuditFiltersInBrowser(t *testing.T) {
 	b.shot("audit-25-filtered")
 	b.phoneShot("audit-25-filtered-390")
 	b.click(`#days a[href*="days=30"]`, "/admin/audit?")
-	b.count("#audit tbody tr", 2) // the filters stay with the period
+	b.count("#audit tbody tr", 2)                     // the filters stay with the period
 	b.click("#clear-filters", "/admin/audit?days=30") // the period stays
 	b.count("#audit tbody tr.a-desk_booking", 3)
 }
