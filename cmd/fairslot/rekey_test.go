@@ -100,8 +100,8 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 	if !strings.Contains(got, "stopped after 4 batches") {
 		t.Fatalf("rekey --max-batches 4 printed %q", got)
 	}
-	// 4 batches of 3 rows: 12 of the 23 accounts (the operator's, the
-	// clerk's and the closed one's too) are the new key's, the rest still
+	// 4 batches of 3 rows: 12 of the 24 accounts (the operator's, the
+	// clerk's, the administrator's and the closed one's too) are the new key's, the rest still
 	// the old key's; the closed one holds no number.
 	var moved, left, closedFirst int
 	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT phone_sealed FROM accounts ORDER BY id LIMIT 12) a
@@ -118,8 +118,8 @@ func TestRekeyMovesEverythingToTheNewKey(t *testing.T) {
 		}
 	}
 	rows.Close()
-	if moved != 12-closedFirst || left != 10+closedFirst {
-		t.Errorf("after 4 batches of 3: %d accounts under the new key and %d under the old, want %d and %d", moved, left, 12-closedFirst, 10+closedFirst)
+	if moved != 12-closedFirst || left != 11+closedFirst {
+		t.Errorf("after 4 batches of 3: %d accounts under the new key and %d under the old, want %d and %d", moved, left, 12-closedFirst, 11+closedFirst)
 	}
 	if check := s.run("key", "check"); !strings.Contains(check, "rotation under way") || !strings.Contains(check, cockroach.ShortFingerprint(newKeys.Fingerprint())) {
 		t.Errorf("key check during the rotation printed %q", check)
@@ -547,6 +547,8 @@ type seededValues struct {
 	oldPresented  string // the keyed id of a card nobody registered, shown at the desk
 	phones, names []string
 	ids           []identity.ID
+	readerID      string // a desk card reader (review25 H1): its key is sealed
+	readerKey     string // as registered (hex), shown once
 }
 
 // seedKeyedValues adds to the rekey test's hospital what holds keyed
@@ -616,6 +618,19 @@ func seedKeyedValues(t *testing.T, s *service, sch booking.Schedule, people []pa
 		t.Fatal(err)
 	}
 
+	// A desk card reader, whose key is kept sealed.
+	admin := s.staffLoginAt(booking.RoleAdmin, 7306, s.hospital)
+	var reader struct {
+		ID  string `json:"reader_id"`
+		Key string `json:"key"`
+	}
+	if r := s.do("POST", "/v1/admin/card-readers", admin, map[string]string{"name": "窗口 3 读卡器"}); r.status != 201 {
+		t.Fatalf("register a card reader: %d %s", r.status, r.body)
+	} else {
+		r.decode(t, &reader)
+	}
+	v.readerID, v.readerKey = reader.ID, reader.Key
+
 	v.phones = []string{"13900007399", "13900007398", "13900007000", closing.phone}
 	for _, p := range people {
 		v.phones = append(v.phones, p.phone)
@@ -641,6 +656,12 @@ func checkSeededRekeyed(t *testing.T, s *service, v seededValues, old, nw *ident
 	t.Helper()
 	ctx := context.Background()
 	orphanRef := "hash:" + booking.IdentityKey(nw.Hash("rekeyed phone ref", goneRef))
+
+	var readerKey []byte
+	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT key_sealed FROM card_readers WHERE id = $1::UUID`, v.readerID).Scan(&readerKey), "the card reader")
+	if key, err := nw.Open("card_reader_key", readerKey); err != nil || key != v.readerKey {
+		t.Errorf("the card reader's key after the rekey: %v (the same key: %v), want it sealed under the new key", err, key == v.readerKey)
+	}
 
 	var tomb []byte
 	testenv.Must(t, s.pool.QueryRow(ctx, `SELECT phone_hash FROM accounts WHERE id = $1::UUID`, v.closedAccount).Scan(&tomb), "the closed account")

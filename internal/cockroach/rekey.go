@@ -439,6 +439,22 @@ var rekeySteps = []rekeyStep{
 		}
 		return r.orphan("phone ref", []byte("hash:"+booking.IdentityKey(h)))
 	}),
+	// A desk card reader's key (review25 H1) is sealed: opened and sealed
+	// again, or every read of the reader would be refused after the
+	// rotation as another key's.
+	{name: "card_readers", start: uuidZero, query: byUUID("card_readers", "key_sealed"),
+		row: func(r *rekeyRun, rows pgx.Rows) (string, string, []any, error) {
+			var id string
+			var sealed []byte
+			if err := rows.Scan(&id, &sealed); err != nil {
+				return "", "", nil, err
+			}
+			s, _, err := r.reseal("card_reader_key", sealed)
+			if err != nil {
+				return "", "", nil, fmt.Errorf("card reader %s: %w", id, err)
+			}
+			return id, `UPDATE card_readers SET key_sealed = $2 WHERE id = $1::UUID`, []any{id, s}, nil
+		}},
 	// A flag's reasons name numbers, addresses and devices by their keyed
 	// references, in English and Chinese: each is rewritten as the events'
 	// and the timeline's will read under the new key.
@@ -715,6 +731,11 @@ func (db *DB) Rekey(ctx context.Context, o RekeyOptions) (RekeyResult, error) {
 	// 30 minutes. The desk issues another.
 	if _, err := db.pool.Exec(ctx, `DELETE FROM password_reset_codes WHERE true`); err != nil {
 		return res, fmt.Errorf("rekey: drop the password reset codes: %w", translate(err))
+	}
+	// A desk login move waiting its cooling-off (review25 H4) holds such a
+	// code's hash too: it is dropped, and the desk asks again.
+	if _, err := db.pool.Exec(ctx, `DELETE FROM pending_login_moves WHERE true`); err != nil {
+		return res, fmt.Errorf("rekey: drop the pending login moves: %w", translate(err))
 	}
 	if o.Cleared != nil {
 		if err := o.Cleared(ctx); err != nil {
