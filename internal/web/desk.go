@@ -618,6 +618,10 @@ func identityForm(r *request) (booking.IdentityRequest, error) {
 		}
 		req.IDNumber = r.form("id_number")
 		req.Card = booking.CardRead{Source: booking.CardFromReader, ReaderID: r.form("card_reader_id"), ReadAt: at, MAC: mac}
+	} else if why := r.form("typed_reason"); why != "" {
+		// Typed, and the clerk said why (the audit states it); not said,
+		// the service records it as typed, unspecified.
+		req.Card = booking.CardRead{Source: booking.CardTyped, TypedReason: why}
 	}
 	switch {
 	case req.IDNumber == "":
@@ -852,12 +856,13 @@ type walkinData struct {
 	Groups  []walkinGroup
 	Any     bool
 	FormKey string
+	Card    idCard // the form's name, for the typed-reason choice
 }
 
 // walkinData offers today's sessions that still run and have on-site slots
 // left.
 func (c *Console) walkinData(r *request, idType, sessionID string) (walkinData, error) {
-	d := walkinData{IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey()}
+	d := walkinData{IDTypes: idTypes, IDType: "resident_id", FormKey: newFormKey(), Card: idCard{Form: "walkin-form"}}
 	if knownIDType(idType) {
 		d.IDType = idType
 	}

@@ -120,6 +120,7 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	dc.click(`nav a[href="/desk/walkin"]`, "/desk/walkin")
 	dc.fill("#walkin-form input[name=id_number]", walk.id)
 	dc.fill("#walkin-form input[name=name]", walk.name)
+	dc.set("#walkin-form select[name=typed_reason]", "reader_broken") // typed, and why (review25 H1)
 	dc.check("#walkin-form input[name=privacy_consent]")
 	dc.click("#walkin-form button[type=submit]", "/desk/lookup?")
 	dc.contains("#flash", "Walk-in booked and checked in")
@@ -150,6 +151,12 @@ func TestDeskTodayInBrowser(t *testing.T) {
 	}
 	if n := s.count(`SELECT count(*) FROM bookings WHERE session_id = $1 AND channel = 'onsite' AND status = 'checked_in'`, today.ID); n != 1 {
 		t.Errorf("got %d checked-in walk-ins, want 1", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE reason LIKE '%number typed by the clerk, reason reader_broken%'`); n == 0 {
+		t.Errorf("no audit row of the walk-in says the number was typed because the reader was not working")
+	}
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE reason LIKE '%number typed by the clerk, reason unspecified%'`); n == 0 {
+		t.Errorf("no audit row of the check-ins typed without a reason says so")
 	}
 	if n := s.count(`SELECT count(*) FROM audit_log WHERE action IN ('checkin', 'reissue')`); n != 4 {
 		t.Errorf("got %d check-in and reissue audit rows, want 4 (A, the walk-in, E; B's reissue)", n)
