@@ -462,6 +462,9 @@ func accessTable() map[string]row {
 		// The holder's 撤销注销: nothing pending here, the same 200; staff
 		// accounts have no closing.
 		"DELETE /v1/me/close": {ok("/v1/me/close"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
+		// The holder cancels a desk login move waiting its cooling-off
+		// (review25 H4): nothing waits here, the same 200.
+		"DELETE /v1/me/login-move": {ok("/v1/me/login-move"), [7]int{401, 200, 200, 403, 403, 403, 403}, false},
 		"POST /v1/me/close": {func(a *access, role string) call {
 			c := call{path: "/v1/me/close", body: map[string]string{"password": "not the password"}}
 			if role != "anonymous" {
@@ -824,6 +827,22 @@ func accessTable() map[string]row {
 		// Bindings made before the binding rule (session 25): accounts are
 		// platform-wide, so a platform administrator lists them.
 		"GET /v1/admin/bindings-to-review": {ok("/v1/admin/bindings-to-review"), [7]int{401, 403, 403, 403, 403, 403, 200}, false},
+		// Desk card readers (review25 H1): a hospital's administrator
+		// registers, lists and retires its own; the table's platform-wide
+		// administrator has no hospital to register one for.
+		"POST /v1/admin/card-readers": {func(*access, string) call {
+			return call{path: "/v1/admin/card-readers", body: map[string]string{"name": "窗口 1"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 403}, false},
+		// A clerk lists the readers of their hospital (names, never keys).
+		"GET /v1/admin/card-readers": {ok("/v1/admin/card-readers"), [7]int{401, 403, 403, 403, 200, 200, 403}, false},
+		"POST /v1/admin/card-readers/{id}/retire": {func(*access, string) call {
+			return call{path: "/v1/admin/card-readers/00000000-0000-4000-8000-000000000001/retire", body: map[string]string{"reason": "replaced"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 403}, false},
+		// A death recorded in error is lifted by an administrator (deaths25):
+		// nobody is recorded here.
+		"POST /v1/admin/deaths/{identity_id}/lift": {func(*access, string) call {
+			return call{path: "/v1/admin/deaths/00000000-0000-4000-8000-000000000001/lift", body: map[string]string{"reason": "the wrong person was recorded"}}
+		}, [7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"GET /v1/admin/flags/{flag_id}": {ok("/v1/admin/flags/flg_0000"),
 			[7]int{401, 403, 403, 403, 403, 403, 404}, false},
 		"POST /v1/admin/flags/{flag_id}/decision": {func(*access, string) call {

@@ -55,6 +55,7 @@ type common struct {
 	returnDelayMax     time.Duration
 	returnRound        time.Duration
 	operatorPerHour    int
+	onlyReadsVerify    bool
 	clerkWalkInsPerDay int
 	clerkExtrasPerDay  int
 	freedSlotWait      time.Duration
@@ -133,6 +134,7 @@ func (c *common) register(fs *flag.FlagSet, e env) {
 	fs.IntVar(&c.clerkWalkInsPerDay, "clerk-walk-ins-per-day", e.Int("CLERK_WALK_INS_PER_DAY", booking.DefaultClerkWalkInsPerDay), "walk-in bookings and draw entries one registration clerk makes a day at most (review25 H3)")
 	fs.IntVar(&c.clerkExtrasPerDay, "clerk-extra-slots-per-day", e.Int("CLERK_EXTRA_SLOTS_PER_DAY", booking.DefaultClerkExtraSlotsPerDay), "extra-slot (加号) requests one registration clerk makes a day at most (review25 H3)")
 	fs.DurationVar(&c.freedSlotWait, "freed-slot-wait", e.Dur("FREED_SLOT_WAIT", booking.DefaultFreedSlotWait), "how long a clerk who freed a booked slot of a session books no walk-in into it (review25 H2)")
+	fs.BoolVar(&c.onlyReadsVerify, "only-reads-verify", e.Bool("ONLY_READS_VERIFY"), "only a registered desk card reader's read (or a chipless document typed from it) verifies a name at a walk-in or check-in (review25 L1); turn on once every desk window has a reader")
 	fs.IntVar(&c.operatorPerHour, "operator-per-hour", e.Int("OPERATOR_PER_HOUR", booking.DefaultOperatorActsPerHour), "phone bookings, draw entries and waitlist places one operator makes in any hour at most (a call takes 2–3 minutes; review23 H1)")
 	fs.DurationVar(&c.returnRound, "return-round", e.Dur("RETURN_ROUND", booking.DefaultReturnRound), "how long a returned slot that finds nobody on its session's waitlist is held for those who join it, then drawn among them (0: not held; then, or if nobody joined, the random delay)")
 	fs.DurationVar(&c.entryMemoFor, "entry-memo-for", e.Dur("ENTRY_MEMO_FOR", 30*time.Second), "how long a person's repeat attempts on a lottery pool are answered already_entered from memory once this instance answered them 202 or already_entered (0: always ask Redis; never longer than --hold-for, to which a longer value is cut)")
@@ -603,6 +605,7 @@ func (c *common) open(ctx context.Context, log *slog.Logger, reg prometheus.Regi
 		ReturnDelayMax:        c.returnDelayMax,
 		ReturnRound:           cmp.Or(c.returnRound, -1), // 0 on the command line: not held
 		OperatorActsPerHour:   c.operatorPerHour,
+		OnlyReadsVerify:       c.onlyReadsVerify,
 		ClerkWalkInsPerDay:    c.clerkWalkInsPerDay,
 		ClerkExtraSlotsPerDay: c.clerkExtrasPerDay,
 		FreedSlotWait:         c.freedSlotWait,

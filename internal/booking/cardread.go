@@ -99,10 +99,11 @@ type cardFact struct {
 }
 
 // verifies says whether the act may make the card's name the person's
-// verified name: a reader's read, or a document that has no chip typed
-// with it in hand (a foreign passport has nothing to read; review25 L1).
-func (c cardFact) verifies() bool {
-	return c.source == CardFromReader || c.reason == CardNoChip
+// verified name: with onlyReads (Config.OnlyReadsVerify), a reader's read,
+// or a document that has no chip typed with it in hand (a foreign passport
+// has nothing to read; review25 L1); without, any desk read.
+func (c cardFact) verifies(onlyReads bool) bool {
+	return !onlyReads || c.source == CardFromReader || c.reason == CardNoChip
 }
 
 // read says whether the card was a reader's read.

@@ -21,7 +21,7 @@ import (
 // with a wrong signature, or an old one, is refused. Events carry the
 // source for the detector.
 func TestOnlyAReadVerifiesAName(t *testing.T) {
-	h := newHarness(t, harnessConfig{})
+	h := newHarness(t, harnessConfig{onlyReadsVerify: true})
 	s := h.deskSession(deskOpts{onsite: 8})
 	clerk := h.staff(booking.RoleClerk)
 	admin := h.staffOf(booking.RoleAdmin, s.HospitalID)

@@ -195,7 +195,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 			if fact, err = s.cardOf(ctx, actor, req.IdentityRequest); err != nil {
 				return Result{}, err
 			}
-			if fact.verifies() {
+			if fact.verifies(s.cfg.OnlyReadsVerify) {
 				want.NameVerified, want.VerifiedBy = true, "desk"
 			}
 		} else if err := s.verify(ctx, actor, &want); err != nil {
@@ -204,7 +204,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 		known, err := s.store.IdentityByHash(ctx, want.IDHash)
 		// A walk-in whose card was read and names a person not verified
 		// yet verifies them, and is audited as VerifyIdentity is.
-		walkInVerifies := req.Channel == ChannelOnsite && fact.verifies() && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
+		walkInVerifies := req.Channel == ChannelOnsite && fact.verifies(s.cfg.OnlyReadsVerify) && (errors.Is(err, ErrNotFound) || err == nil && !known.NameVerified)
 		// Whom every per-person rule counts: the person the desk linked
 		// the card's document to, else the document (personOf). The
 		// names are the document's.
@@ -300,7 +300,7 @@ func (s *Service) attemptFor(ctx context.Context, actor Actor, req StaffBookRequ
 	if err == nil && consent != nil {
 		s.recordStaffConsent(ctx, actor, *consent, identityID)
 	}
-	if err == nil && req.Channel == ChannelOnsite && fact.verifies() {
+	if err == nil && req.Channel == ChannelOnsite && fact.verifies(s.cfg.OnlyReadsVerify) {
 		// A walk-in showed the card: its name is the person's verified
 		// name now (or was already), and a replay of the request finishes
 		// a void that failed.
@@ -474,14 +474,14 @@ func (s *Service) CheckIn(ctx context.Context, actor Actor, req CheckInRequest) 
 	}
 	ev.Type = EventCheckedIn
 	got.ID = onFile.ID
-	if fact.verifies() { // a typed number verifies nothing (review25 L1)
+	if fact.verifies(s.cfg.OnlyReadsVerify) { // a typed number verifies nothing (review25 L1)
 		got.NameVerified, got.VerifiedBy = true, "desk"
 	}
 	in, err := s.store.CheckIn(ctx, b.ID, now, ev, audit, got.Identity)
 	if err != nil {
 		return Booking{}, err
 	}
-	if !fact.verifies() {
+	if !fact.verifies(s.cfg.OnlyReadsVerify) {
 		return in, nil
 	}
 	// The card's name is the person's verified name now (or was already).

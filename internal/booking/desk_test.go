@@ -1722,10 +1722,11 @@ func TestExtraSlotsBound(t *testing.T) {
 		testenv.Must(t, err, "raise the bound to 30")
 		s := h.deskSession(deskOpts{dept: "Bound raised", online: 2, onsite: 1})
 		testenv.Must(t, add(clerks[0], s, 20), "20 extra slots")
-		testenv.Must(t, add(clerks[1], s, 10), "10 more, up to 30")
-		wantErr(t, "one past the raised bound", add(clerks[0], s, 1), booking.ErrExtraSlotsLimit)
-		if got := extra(s); got != 30 {
-			t.Errorf("extra slots in SQL = %d, want 30", got)
+		// A higher bound weakens a guard: it takes effect only after the
+		// hospital's release notice (review25 M2), so today the old holds.
+		wantErr(t, "10 more on the day the bound was raised", add(clerks[1], s, 10), booking.ErrExtraSlotsLimit)
+		if got := extra(s); got != 20 {
+			t.Errorf("extra slots in SQL = %d, want 20", got)
 		}
 		h.checkClean()
 	})

@@ -108,7 +108,12 @@ func TestNoShowRulesFromTheirTime(t *testing.T) {
 	morning := h.session(sessionOpts{dept: "Cardiology", online: 2})
 	afternoon := h.session(sessionOpts{dept: "Neurology", period: "afternoon", online: 2})
 	from := h.day.Add(13 * time.Hour) // after the morning ends, before the afternoon does
-	rules := booking.NoShowRules{Window: 30 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 1, Bar: 10 * 24 * time.Hour}}}
+	// Stricter than the service's at every count (one no-show bars ten
+	// days; three and six as before, over the same year): a stricter rule
+	// takes effect at its time, a laxer one only after the release notice
+	// (review25 M2).
+	rules := booking.NoShowRules{Window: 365 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 1, Bar: 10 * 24 * time.Hour},
+		{Count: 3, Bar: 90 * 24 * time.Hour}, {Count: 6, Bar: 180 * 24 * time.Hour}}}
 	_, err := h.svc.SetPolicy(h.ctx, admin, h.hosp.ID, policyFrom(from, func(p *booking.Policy) { p.NoShows = rules }))
 	testenv.Must(t, err, "set one no-show bars ten days")
 
@@ -134,7 +139,7 @@ func TestNoShowRulesFromTheirTime(t *testing.T) {
 	}
 	rs, err := h.svc.Rules(h.hosp.ID)
 	testenv.Must(t, err, "rules")
-	if len(rs.NoShows.Steps) != 1 || rs.NoShows.Steps[0].Count != 1 {
+	if len(rs.NoShows.Steps) != 3 || rs.NoShows.Steps[0].Count != 1 {
 		t.Errorf("the rules page's no-show rules = %+v, want the hospital's", rs.NoShows)
 	}
 }

@@ -35,6 +35,12 @@ type Config struct {
 	// waitlist places one operator makes in any hour
 	// (DefaultOperatorActsPerHour; callerbounds.go).
 	OperatorActsPerHour int
+	// OnlyReadsVerify makes only a registered reader's read (or a chipless
+	// document typed from it) verify a name at a walk-in or check-in
+	// (review25 L1). Off, every desk read verifies as before and the audit
+	// states how the card was read: a hospital turns it on once every desk
+	// window has a registered reader, else its walk-ins verify nobody.
+	OnlyReadsVerify bool
 	// PasswordIterations is the PBKDF2 work factor (600,000).
 	PasswordIterations int
 	// TokenTTL is how long a login lasts (12h).

@@ -90,6 +90,8 @@ type harnessConfig struct {
 	cancelDeadline string
 	// operatorActsPerHour is booking.Config.OperatorActsPerHour.
 	operatorActsPerHour int
+	// onlyReadsVerify is booking.Config.OnlyReadsVerify.
+	onlyReadsVerify bool
 }
 
 type harness struct {
@@ -140,6 +142,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		DrawPage:             cfg.drawPage,
 		ClosingPage:          cfg.closingPage,
 		OperatorActsPerHour:  cfg.operatorActsPerHour,
+		OnlyReadsVerify:      cfg.onlyReadsVerify,
 	}, cfg.wrap)
 	svc, store, gate, rdb, prefix := st.Service, st.Store, st.Gate, st.Redis, st.Prefix
 
