@@ -11,8 +11,8 @@ import (
 	"fairslot/internal/testenv"
 )
 
-// TestHospitalNoShowRulesInBrowser: a hospital whose policy bars for 45
-// days after 2 no-shows in 6 months (not the service's 3 in 12 months for
+// TestHospitalNoShowRulesInBrowser: a hospital whose policy bars for 90
+// days after 2 no-shows in 12 months (not the service's 3 in 12 months for
 // 90 days) states its own rules on every page a patient reads about it:
 // the booking step on the sessions page, the late cancellation step on the
 // bookings page, and the family's record on the rules page, whose next bar
@@ -26,11 +26,13 @@ func TestHospitalNoShowRulesInBrowser(t *testing.T) {
 		t.Fatal("the site's hospital is not in the catalog")
 	}
 	policy, deadline := h.PolicyAt(time.Now())
-	policy.NoShows = booking.NoShowRules{Window: 180 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 2, Bar: 45 * 24 * time.Hour}}}
+	// Stricter than the service's at every count, so it holds at once (a
+	// laxer rule waits the release notice: review25 M2).
+	policy.NoShows = booking.NoShowRules{Window: 365 * 24 * time.Hour, Steps: []booking.NoShowStep{{Count: 2, Bar: 90 * 24 * time.Hour}, {Count: 6, Bar: 180 * 24 * time.Hour}}}
 	admin := s.actor(s.newHospitalAdmin("admin password 1"), "admin password 1")
 	_, err := s.svc.SetPolicy(ctx, admin, h.ID, booking.PolicyRequest{Policy: policy, CancelDeadline: deadline, Reason: "the board's stricter rules"})
 	testenv.Must(t, err, "set the hospital's no-show rules")
-	const own, defaults = "2 no-shows in 6 months bar booking for 45 days", "for 90 days"
+	const own, defaults = "2 no-shows in 12 months bar booking for 90 days", "3 no-shows in 12 months"
 
 	b := newBrowser(t, s.base, 3*time.Minute)
 	phone := newPhone()
@@ -65,10 +67,10 @@ func TestHospitalNoShowRulesInBrowser(t *testing.T) {
 	b.click(bk+" form.cancel button", "ok=cancelled_late")
 
 	// 3. The family's record: one no-show, and the next bar is this
-	// hospital's (2 for 45 days), not the default (3 for 90).
+	// hospital's (2 for 90 days), not the default (3 for 90).
 	b.open("/patient/rules?hospital=" + h.ID)
 	b.contains("#standing", "1 no-shows in the counting window")
-	b.contains("#standing", "2 would bar booking for 45 days")
+	b.contains("#standing", "2 would bar booking for 90 days")
 	b.contains("#standing-rules", own)
 	b.shot("hospital-rules-03-record")
 	b.phoneShot("hospital-rules-03-record-390")
