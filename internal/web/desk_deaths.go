@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -84,7 +85,7 @@ func (c *Console) previewDeath(r *request) error {
 		d := deathsData{Card: typedCard(r, "death-form", "resident_id", true), Evidence: evidence, Options: deathEvidence}
 		return c.formFailed(r, "desk/deaths", page{Title: "患者已故 Deceased", Nav: "deaths", Form: "death-form", Data: d}, err)
 	}
-	c.seal(r, deskConsole, deathCookie, "death", strings.Join([]string{req.IDType, req.IDNumber, req.Name, evidence, reason}, "\x00"))
+	c.seal(r, deskConsole, deathCookie, "death", strings.Join(append([]string{req.IDType, req.IDNumber, req.Name, evidence, reason}, cardFields(req.Card)...), "\x00"))
 	d := deathsData{Card: typedCard(r, "death-form", "resident_id", false), Evidence: evidence, Options: deathEvidence,
 		Pending: &deathView{Evidence: evidenceLabel(evidence), Reason: reason, Counts: counts}}
 	return c.render(r, fasthttp.StatusOK, "desk/deaths", page{Title: "患者已故 Deceased", Nav: "deaths", Form: "death-confirm", Data: d})
@@ -94,13 +95,13 @@ func (c *Console) previewDeath(r *request) error {
 func (c *Console) recordDeath(r *request) error {
 	plain, ok := c.unseal(r, deathCookie, "death")
 	f := strings.Split(plain, "\x00")
-	if !ok || len(f) != 5 {
+	if !ok || len(f) != 5+len(cardFields(booking.CardRead{})) {
 		d := deathsData{Card: typedCard(r, "death-form", "resident_id", false), Options: deathEvidence}
 		return c.formFailed(r, "desk/deaths", page{Title: "患者已故 Deceased", Nav: "deaths", Form: "death-form", Data: d},
 			booking.Errorf(booking.ErrInvalidField, "the confirmation expired: enter the card again"))
 	}
 	res, err := c.svc.RecordDeath(r.ctx, r.actor, booking.DeathRequest{
-		IdentityRequest: booking.IdentityRequest{IDType: f[0], IDNumber: f[1], Name: f[2]}, Evidence: f[3], Reason: f[4]})
+		IdentityRequest: booking.IdentityRequest{IDType: f[0], IDNumber: f[1], Name: f[2], Card: cardOfFields(f[5:])}, Evidence: f[3], Reason: f[4]})
 	d := deathsData{Card: typedCard(r, "death-form", "resident_id", false), Options: deathEvidence}
 	if err != nil {
 		return c.formFailed(r, "desk/deaths", page{Title: "患者已故 Deceased", Nav: "deaths", Form: "death-form", Data: d}, err)
@@ -122,4 +123,23 @@ func (c *Console) liftDeath(r *request) error {
 	}
 	c.redirect(r, "/admin/audit?"+url.Values{"ok": {"death_lifted"}, "told": {strconv.Itoa(res.Told)}}.Encode())
 	return nil
+}
+
+// cardFields and cardOfFields carry how the card was read (review25 H1)
+// from the confirmation step to the act, sealed with the card itself: the
+// act states what the clerk's reader or reason said at the step.
+func cardFields(c booking.CardRead) []string {
+	at := ""
+	if !c.ReadAt.IsZero() {
+		at = c.ReadAt.Format(time.RFC3339)
+	}
+	return []string{string(c.Source), c.ReaderID, at, c.MAC, c.TypedReason}
+}
+
+func cardOfFields(f []string) booking.CardRead {
+	c := booking.CardRead{Source: booking.CardSource(f[0]), ReaderID: f[1], MAC: f[3], TypedReason: f[4]}
+	if f[2] != "" {
+		c.ReadAt, _ = time.Parse(time.RFC3339, f[2]) // written by cardFields; a bad one fails the signature
+	}
+	return c
 }

@@ -41,6 +41,7 @@ func TestDeskRecordsADeathInBrowser(t *testing.T) {
 	d.tabTo("#death-form input[name=evidence][value=death_certificate]")
 	d.do("choose the certificate", chromedp.KeyEvent(" "))
 	d.typeIn("#death-form input[name=reason]", "女儿持死亡医学证明到窗口")
+	d.set("#death-form select[name=typed_reason]", "card_damaged") // typed, and why: the act states it
 	d.tabTo("#death-form button[type=submit]")
 	d.press(kb.Enter, "/desk/deaths/preview")
 	d.contains("#death-confirm-box", "预约 1 个")
@@ -56,6 +57,9 @@ func TestDeskRecordsADeathInBrowser(t *testing.T) {
 	d.press(kb.Enter, "/desk/deaths")
 	d.contains("#flash", "撤销预约 1 个")
 	d.contains("#death-done", "预约 1 个")
+	if n := s.count(`SELECT count(*) FROM audit_log WHERE action = 'identity_deceased' AND reason LIKE '%number typed by the clerk, reason card_damaged%'`); n != 1 {
+		t.Errorf("%d death audit rows state the clerk's reason for typing the number, want 1", n)
+	}
 	d.hidden(id, name)
 	d.axeClean(axe, "desk death recorded")
 	if n := s.count(`SELECT count(*) FROM bookings WHERE patient_id = $1 AND status = 'cancelled'`, patientID); n != 1 {
