@@ -1630,7 +1630,7 @@ func deskLateNote(code string) string {
 }
 
 // deskLate says whether a desk cancellation of b comes after the
-// hospital's cancel deadline as the patient's own would (cancelBookingHow):
+// hospital's cancel deadline as the patient's own would (cancelBooking):
 // not for a clinic the hospital moved, nor a slot held with a substitute
 // doctor nobody answered (the hospital's offer).
 func (s *Service) deskLate(ctx context.Context, b Booking, sess *Session, now time.Time) bool {
@@ -1639,7 +1639,7 @@ func (s *Service) deskLate(ctx context.Context, b Booking, sess *Session, now ti
 		return false
 	}
 	if off, err := s.store.Offer(ctx, b.ID); err == nil && off.StateAt(now) == OfferOpen {
-		return false // as cancelBookingHow: no offer (or none read) is no offer
+		return false // as cancelBooking: no offer (or none read) is no offer
 	}
 	return true
 }
@@ -1649,6 +1649,13 @@ func (s *Service) deskLate(ctx context.Context, b Booking, sess *Session, now ti
 // booking's missed visit after its slot.
 var ErrNotDeskMade = newErr(KindRule, "registration_error_not_desk",
 	"only a booking the registration desk made today is cancelled as a registration error; a patient's own booking is cancelled as the patient's (patient_request), or reissued once its slot has passed")
+
+// MayCancelAsError says whether actor, a clerk, may cancel b now as a
+// registration error — the one desk cancellation left once its slot's
+// time has passed (madeHereToday): the consoles offer it by this rule.
+func (s *Service) MayCancelAsError(b Booking, actor Actor) bool {
+	return s.madeHereToday(b, actor, s.cfg.Now()) == nil
+}
 
 // madeHereToday refuses the registration error of a booking the desk did
 // not make (an on-site booking by a clerk) on the hospital's day of now.

@@ -262,6 +262,10 @@ func (c *Console) todayWith(r *request, highlight, failedBooking string, roster,
 			ds.Columns = 5 + len(deskChannels)
 			for _, e := range bySession[v.ID] {
 				row := rosterRowOf(e, v, loc, now, failedBooking, failed)
+				// Past its slot only what the desk made that day is
+				// cancelled, as a registration error; a patient's own
+				// booking is reissued (review25 H2, the domain's rule).
+				row.Cancel = row.Cancel && (!row.Absent || c.svc.MayCancelAsError(e.Booking, r.actor))
 				row.Card = typedCard(r, checkInForm(row.ID), row.IDType, row.Failed)
 				ds.Roster = append(ds.Roster, row)
 			}
@@ -340,9 +344,7 @@ func rosterRowOf(e booking.RosterEntry, v booking.SessionView, loc *time.Locatio
 		row.Absent = !now.Before(e.SlotStart)
 		row.CheckIn = running
 		row.Reissue = running && !now.Before(booking.ReissuableFrom(e.Booking)) // a patient late for their time may still come
-		// Past its slot only what the desk made is cancelled, as a
-		// registration error; a patient's own booking is reissued (review25 H2).
-		row.Cancel = running && (!row.Absent || e.Channel == booking.ChannelOnsite)
+		row.Cancel = running
 		if row.Absent {
 			row.Status = "未到 Not arrived"
 		}
@@ -530,7 +532,7 @@ func (c *Console) lookupData(r *request, highlight string, failed bool) (lookupD
 		// A no-show whose time has passed, or a cancelled slot of today
 		// that may still be waiting out its delay.
 		row.SlotPassed = !now.Before(b.SlotStart)
-		row.Cancel = running && b.Status == booking.StatusConfirmed && (!row.SlotPassed || b.Channel == booking.ChannelOnsite)
+		row.Cancel = running && b.Status == booking.StatusConfirmed && (!row.SlotPassed || c.svc.MayCancelAsError(b, r.actor))
 		row.Reissue = running && b.VisitDate == today &&
 			(b.Status == booking.StatusConfirmed && !now.Before(booking.ReissuableFrom(b)) || b.Status == booking.StatusCancelled)
 		d.Bookings = append(d.Bookings, row)
